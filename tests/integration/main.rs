@@ -1,0 +1,3 @@
+//! The one integration-test binary (style.md): every module below shares `common`.
+
+mod common;
