@@ -1,0 +1,554 @@
+//! Cross-dialect lints: lines that kustomize reads one way and another consumer of the "same"
+//! `.env` file reads another way.
+//!
+//! Owns the lint ids (future `emp-seal check` rule ids), their severities and messages. It must
+//! not fail (a line kustomize rejects is the parser's business) and no message may contain a
+//! value: messages describe the shape of the line, never its content.
+//!
+//! Who disagrees, as read from upstream:
+//! - kubectl `pkg/cmd/util/env_file.go` (`kubectl create secret --from-env-file`): same split as
+//!   kustomize, but keys must pass `IsEnvVarName` and a line without `=` reads the process
+//!   environment;
+//! - joho/godotenv `parser.go` (docker-compose's dotenv reading follows the same rules):
+//!   strips `export` and one pair of quotes, trims the key and the unquoted value, cuts ` #`
+//!   comments, expands `$VAR`/`${VAR}`, unescapes `\n` in double quotes, lets a quoted value span
+//!   lines, treats `\r` as a line end, keeps the last duplicate;
+//! - getsops/sops `stores/dotenv/store.go` (SOPS dotenv, used by ksops): splits at `\n` only
+//!   (a `\r` stays in the value), does not trim, reads only column-1 `#` as a comment, errors on
+//!   a line without `=`, decodes `\n` to a newline;
+//! - dotenv-linter: its quote and whitespace fixes rewrite values kustomize deploys verbatim.
+
+use std::fmt;
+use std::ops::Range;
+
+use super::key::{is_env_var_name, validate_key};
+use super::scan::{self, BOM, Shape, is_go_space};
+
+/// How bad a lint is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LintSeverity {
+    /// Another consumer reads the line differently; kustomize's reading is probably intended.
+    Warning,
+    /// kustomize's own result is wrong or will be rejected (by the API server), or data is lost.
+    Error,
+}
+
+macro_rules! lint_ids {
+    ($( $(#[$doc:meta])* $variant:ident = $id:literal, $sev:ident, $summary:literal; )*) => {
+        /// Stable identifiers of the env-file lints; each becomes an `emp-seal check` rule id.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        pub enum LintId {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl LintId {
+            /// Every lint id, in documentation order.
+            pub const ALL: &'static [LintId] = &[$(LintId::$variant),*];
+
+            /// The kebab-case id, e.g. `env-quoted-value`. Never changes.
+            pub fn as_str(self) -> &'static str {
+                match self { $(LintId::$variant => $id,)* }
+            }
+
+            /// The severity every finding of this lint has.
+            pub fn severity(self) -> LintSeverity {
+                match self { $(LintId::$variant => LintSeverity::$sev,)* }
+            }
+
+            /// One-line summary for rule listings.
+            pub fn summary(self) -> &'static str {
+                match self { $(LintId::$variant => $summary,)* }
+            }
+        }
+    };
+}
+
+lint_ids! {
+    /// A UTF-8 byte order mark starts the file.
+    Bom = "env-bom", Warning, "the file starts with a UTF-8 byte order mark";
+    /// Lines end in `\r\n`.
+    Crlf = "env-crlf", Warning, "the file uses CRLF line endings";
+    /// A `\r` inside a line.
+    BareCr = "env-bare-cr", Warning, "a carriage return inside a line";
+    /// Whitespace before the key or comment, or a line of only whitespace.
+    LeadingWhitespace = "env-leading-whitespace", Warning, "an indented or whitespace-only line";
+    /// `=value` with nothing before the `=`.
+    EmptyKey = "env-empty-key", Error, "a line with an empty key, which kustomize silently drops";
+    /// A line with no `=`.
+    MissingEquals = "env-missing-equals", Warning, "a line without '='";
+    /// `export KEY=value`.
+    ExportPrefix = "env-export-prefix", Error, "a shell `export` prefix that becomes part of the key";
+    /// Whitespace right before or after the `=`.
+    SpaceAroundEquals = "env-space-around-equals", Warning, "whitespace around '='";
+    /// A key the API server rejects.
+    InvalidKey = "env-invalid-key", Error, "a key outside [-._a-zA-Z0-9]+ that the API server rejects";
+    /// A valid key that is not an environment-variable name (starts with a digit).
+    KeyNotEnvName = "env-key-not-env-name", Warning, "a key kubectl --from-env-file refuses";
+    /// A value wrapped in quotes.
+    QuotedValue = "env-quoted-value", Warning, "a quoted value whose quotes kustomize keeps";
+    /// An opening quote without a closing one on the same line.
+    MultilineAttempt = "env-multiline-attempt", Error, "an unterminated quote: a multi-line value kustomize does not support";
+    /// ` # text` after a value.
+    InlineComment = "env-inline-comment", Warning, "a ` #` comment that kustomize keeps in the value";
+    /// `$VAR`, `${VAR}` or `$(cmd)` in a value.
+    VariableExpansion = "env-variable-expansion", Warning, "a `$` reference kustomize does not expand";
+    /// A backslash escape such as `\n` in a value.
+    EscapeSequence = "env-escape-sequence", Warning, "a backslash escape kustomize does not decode";
+    /// Whitespace at the end of a value.
+    TrailingWhitespace = "env-trailing-whitespace", Warning, "trailing whitespace kept in the value";
+}
+
+impl fmt::Display for LintId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One lint finding on one line. Its message never contains a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EnvLint {
+    /// Which lint.
+    pub id: LintId,
+    /// Its severity (always `id.severity()`).
+    pub severity: LintSeverity,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+    /// Byte range in the file the lint points at.
+    pub span: Range<usize>,
+    /// What kustomize does and who disagrees.
+    pub message: String,
+}
+
+struct Sink<'a> {
+    out: Vec<EnvLint>,
+    line: usize,
+    line_start: usize,
+    text: &'a str,
+}
+
+impl Sink<'_> {
+    /// Records a lint at byte `at..end` of the current line's text.
+    fn push(&mut self, id: LintId, at: usize, end: usize, message: String) {
+        let column = self.text.get(..at).map_or(at, |s| s.chars().count()) + 1;
+        self.out.push(EnvLint {
+            id,
+            severity: id.severity(),
+            line: self.line,
+            column,
+            span: self.line_start + at..self.line_start + end,
+            message,
+        });
+    }
+}
+
+/// Lints every line of an env file for readings that differ between kustomize and other
+/// consumers. Never fails: lines that are not UTF-8 or too long are skipped (the parser reports
+/// them). Findings come in line order.
+pub fn lint(bytes: &[u8]) -> Vec<EnvLint> {
+    let mut sink = Sink {
+        out: Vec::new(),
+        line: 0,
+        line_start: 0,
+        text: "",
+    };
+    let mut crlf_lines = 0usize;
+    let mut first_crlf: Option<(usize, usize, usize)> = None;
+    for line in scan::lines(bytes) {
+        let Ok(text) = std::str::from_utf8(line.content) else {
+            continue;
+        };
+        if line.raw_len > scan::MAX_LINE_BYTES {
+            continue;
+        }
+        sink.line = line.number;
+        sink.line_start = line.start;
+        sink.text = text;
+        if line.dropped_cr {
+            crlf_lines += 1;
+            first_crlf.get_or_insert((line.number, line.start, line.content.len()));
+        }
+        lint_line(&mut sink, text, line.number == 1);
+    }
+    if let Some((number, start, len)) = first_crlf {
+        let message = format!(
+            "{crlf_lines} line(s) end in CRLF: kustomize and kubectl drop the `\\r`, but SOPS dotenv (ksops) and shells that `source` the file keep it at the end of every value"
+        );
+        let at = start + len;
+        sink.out.push(EnvLint {
+            id: LintId::Crlf,
+            severity: LintId::Crlf.severity(),
+            line: number,
+            column: std::str::from_utf8(&bytes[start..at]).map_or(len, |s| s.chars().count()) + 1,
+            span: at..at + 1,
+            message,
+        });
+        sink.out.sort_by_key(|l| (l.line, l.column));
+    }
+    sink.out
+}
+
+fn lint_line(s: &mut Sink<'_>, text: &str, first: bool) {
+    if first && text.as_bytes().starts_with(BOM) {
+        s.push(
+            LintId::Bom,
+            0,
+            BOM.len(),
+            "the file starts with a byte order mark: kustomize strips it, but godotenv/docker-compose reject the first key and SOPS dotenv keeps it in the key".to_owned(),
+        );
+    }
+    let body_at = if first && text.as_bytes().starts_with(BOM) {
+        BOM.len()
+    } else {
+        0
+    };
+    let body = &text[body_at..];
+    if let Some(cr) = body.find('\r') {
+        s.push(
+            LintId::BareCr,
+            body_at + cr,
+            body_at + cr + 1,
+            "a carriage return inside the line: kustomize keeps it in the key or value, but godotenv/docker-compose end the line there".to_owned(),
+        );
+    }
+    let trimmed = body.trim_start_matches(is_go_space);
+    let indent = body.len() - trimmed.len();
+    if indent > 0 {
+        let message = if trimmed.is_empty() {
+            "a line of only whitespace: kustomize skips it, but SOPS dotenv (ksops) fails on it (no '=')"
+        } else if trimmed.starts_with('#') {
+            "an indented comment: kustomize skips it, but SOPS dotenv (ksops) reads only a column-1 `#` as a comment and fails on this line"
+        } else {
+            "an indented line: kustomize and godotenv trim the indent, but SOPS dotenv (ksops) keeps it in the key"
+        };
+        s.push(
+            LintId::LeadingWhitespace,
+            body_at,
+            body_at + indent,
+            message.to_owned(),
+        );
+    }
+    let Shape::Pair { key_at, key, value } = scan::shape(text, first) else {
+        return;
+    };
+    let key_end = key_at + key.len();
+    if key.is_empty() {
+        s.push(
+            LintId::EmptyKey,
+            key_at,
+            key_at + 1,
+            "nothing before '=': kustomize silently drops this line, kubectl --from-env-file rejects it".to_owned(),
+        );
+        return;
+    }
+    lint_key(s, key, key_at, value.is_none());
+    let Some((value_at, value)) = value else {
+        s.push(
+            LintId::MissingEquals,
+            key_at,
+            key_end,
+            format!(
+                "no '=' after `{}`: kustomize v5 sets it to the empty string, kubectl --from-env-file (and kustomize before v5) copy it from the process environment, SOPS dotenv (ksops) fails",
+                key.escape_debug()
+            ),
+        );
+        return;
+    };
+    if key.ends_with(is_go_space) || value.starts_with(is_go_space) {
+        let at = key_at + key.trim_end_matches(is_go_space).len();
+        let end = value_at + (value.len() - value.trim_start_matches(is_go_space).len());
+        s.push(
+            LintId::SpaceAroundEquals,
+            at,
+            end,
+            "whitespace around '=': kustomize keeps it in the key and value, godotenv/docker-compose trim it".to_owned(),
+        );
+    }
+    lint_value(s, value, value_at);
+}
+
+fn lint_key(s: &mut Sink<'_>, key: &str, key_at: usize, no_equals: bool) {
+    let key_end = key_at + key.len();
+    if let Some(rest) = key.strip_prefix("export")
+        && rest.starts_with(is_go_space)
+    {
+        s.push(
+            LintId::ExportPrefix,
+            key_at,
+            key_at + "export".len(),
+            "`export` prefix: kustomize makes it part of the key (`export NAME`), godotenv/docker-compose strip it, kubectl --from-env-file rejects it".to_owned(),
+        );
+    }
+    match validate_key(key) {
+        Err(problem) => {
+            // A line without '=' keeps its trailing whitespace in the key; say so plainly.
+            let why = problem.describe();
+            let extra = if no_equals && key.ends_with(is_go_space) {
+                " (trailing whitespace on a line without '=' is part of the key)"
+            } else {
+                ""
+            };
+            s.push(
+                LintId::InvalidKey,
+                key_at,
+                key_end,
+                format!(
+                    "key `{}` {why}{extra}: kustomize accepts it, but the API server rejects the Secret and kubectl --from-env-file refuses it",
+                    key.escape_debug()
+                ),
+            );
+        }
+        Ok(()) if !is_env_var_name(key) => {
+            s.push(
+                LintId::KeyNotEnvName,
+                key_at,
+                key_end,
+                format!(
+                    "key `{}` starts with a digit: kustomize and the API server accept it, but kubectl --from-env-file refuses it and `envFrom` cannot expose it as a variable",
+                    key.escape_debug()
+                ),
+            );
+        }
+        Ok(()) => {}
+    }
+}
+
+/// Byte index of the quote closing an opening `quote` at index 0, honouring `\` escapes inside
+/// double quotes as godotenv does.
+fn closing_quote(value: &str, quote: u8) -> Option<usize> {
+    let b = value.as_bytes();
+    (1..b.len()).find(|&i| b[i] == quote && !(quote == b'"' && b[i - 1] == b'\\'))
+}
+
+fn lint_value(s: &mut Sink<'_>, full: &str, full_at: usize) {
+    // godotenv skips whitespace after '=' before looking for a quote.
+    let value = full.trim_start_matches(is_go_space);
+    let value_at = full_at + (full.len() - value.len());
+    let bytes = value.as_bytes();
+    let quote = bytes.first().copied().filter(|q| matches!(q, b'"' | b'\''));
+    // The part godotenv treats as the value proper, and what follows a closing quote.
+    let (inner, after): (&str, Option<(usize, &str)>) = match quote {
+        Some(q) => match closing_quote(value, q) {
+            Some(close) => {
+                s.push(
+                    LintId::QuotedValue,
+                    value_at,
+                    value_at + close + 1,
+                    "quoted value: kustomize and kubectl keep the quotes in the value, godotenv/docker-compose/SOPS dotenv strip them (and dotenv-linter's fix would change what kustomize deploys)".to_owned(),
+                );
+                (&value[1..close], Some((close + 1, &value[close + 1..])))
+            }
+            None => {
+                s.push(
+                    LintId::MultilineAttempt,
+                    value_at,
+                    value_at + 1,
+                    "opening quote without a closing one on this line: godotenv/docker-compose read the following lines into this value, kustomize ends the value here and reads each following line as its own entry".to_owned(),
+                );
+                (&value[1..], None)
+            }
+        },
+        None => (value, None),
+    };
+    let comment_at = match (quote, after) {
+        (None, _) => find_inline_comment(value),
+        (Some(_), Some((off, rest))) => rest.find('#').map(|i| off + i),
+        (Some(_), None) => None,
+    };
+    if let Some(at) = comment_at {
+        s.push(
+            LintId::InlineComment,
+            value_at + at,
+            value_at + value.len(),
+            "text after ` #`: kustomize and kubectl keep it in the value, godotenv/docker-compose drop it as a comment".to_owned(),
+        );
+    }
+    if quote != Some(b'\'')
+        && let Some(at) = find_expansion(inner)
+    {
+        let at = at + usize::from(quote.is_some());
+        s.push(
+            LintId::VariableExpansion,
+            value_at + at,
+            value_at + at + 1,
+            "`$` reference: kustomize keeps it literally, godotenv/docker-compose substitute a variable".to_owned(),
+        );
+    }
+    if let Some(at) = find_escape(inner, quote == Some(b'"')) {
+        let at = at + usize::from(quote.is_some());
+        s.push(
+            LintId::EscapeSequence,
+            value_at + at,
+            value_at + at + 2,
+            "backslash escape: kustomize keeps the backslash, SOPS dotenv (ksops) decodes `\\n` everywhere and godotenv/docker-compose decode escapes in double quotes".to_owned(),
+        );
+    }
+    let kept = full.trim_end_matches(is_go_space);
+    if kept.len() < full.len() {
+        s.push(
+            LintId::TrailingWhitespace,
+            full_at + kept.len(),
+            full_at + full.len(),
+            "trailing whitespace: kustomize and kubectl keep it in the value, godotenv/docker-compose/SOPS dotenv trim unquoted values".to_owned(),
+        );
+    }
+}
+
+/// godotenv `extractVarValue`: a `#` preceded by whitespace (not at the start) opens a comment.
+fn find_inline_comment(value: &str) -> Option<usize> {
+    let mut prev_space = false;
+    for (i, c) in value.char_indices() {
+        if c == '#' && prev_space && i > 0 {
+            return Some(i);
+        }
+        prev_space = is_go_space(c);
+    }
+    None
+}
+
+/// `$NAME`, `${...}` or `$(...)`, not escaped with a backslash.
+fn find_expansion(value: &str) -> Option<usize> {
+    let b = value.as_bytes();
+    (0..b.len()).find(|&i| {
+        b[i] == b'$'
+            && (i == 0 || b[i - 1] != b'\\')
+            && b.get(i + 1)
+                .is_some_and(|&n| n == b'{' || n == b'(' || n == b'_' || n.is_ascii_alphabetic())
+    })
+}
+
+/// `\n` anywhere (SOPS dotenv decodes it), or any backslash escape inside double quotes.
+fn find_escape(value: &str, double_quoted: bool) -> Option<usize> {
+    let b = value.as_bytes();
+    (0..b.len().saturating_sub(1)).find(|&i| b[i] == b'\\' && (double_quoted || b[i + 1] == b'n'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn ids(src: &str) -> Vec<&'static str> {
+        lint(src.as_bytes()).iter().map(|l| l.id.as_str()).collect()
+    }
+
+    /// Each lint fires on its bad line and not on a clean twin.
+    #[test]
+    fn each_lint_fires_on_bad_line_only() {
+        let cases: &[(LintId, &str, &str)] = &[
+            (LintId::Bom, "\u{FEFF}A=1\n", "A=1\n"),
+            (LintId::Crlf, "A=1\r\n", "A=1\n"),
+            (LintId::BareCr, "A=1\r2\n", "A=12\n"),
+            (LintId::LeadingWhitespace, "  A=1\n", "A=1\n"),
+            (LintId::LeadingWhitespace, "  # note\n", "# note\n"),
+            (LintId::LeadingWhitespace, "A=1\n \t\nB=2\n", "A=1\n\nB=2\n"),
+            (LintId::EmptyKey, "=1\n", "A=1\n"),
+            (LintId::MissingEquals, "A\n", "A=\n"),
+            (LintId::ExportPrefix, "export A=1\n", "exporter=1\n"),
+            (LintId::SpaceAroundEquals, "A= 1\n", "A=1\n"),
+            (LintId::SpaceAroundEquals, "A =1\n", "A=1\n"),
+            (LintId::InvalidKey, "A:B=1\n", "A.B=1\n"),
+            (LintId::InvalidKey, "A \n", "A\n"),
+            (LintId::InvalidKey, "..A=1\n", ".A=1\n"),
+            (LintId::KeyNotEnvName, "1A=1\n", "A1=1\n"),
+            (LintId::QuotedValue, "A=\"1\"\n", "A=1\n"),
+            (LintId::QuotedValue, "A='1'\n", "A=1'\n"),
+            (
+                LintId::MultilineAttempt,
+                "A=\"-----BEGIN\n",
+                "A=-----BEGIN\n",
+            ),
+            (LintId::InlineComment, "A=1 # note\n", "A=1#note\n"),
+            (
+                LintId::InlineComment,
+                "A=\"1\" # note\n",
+                "A=\"1 # note\"\n",
+            ),
+            (LintId::VariableExpansion, "A=${HOME}/x\n", "A=$$/x\n"),
+            (LintId::VariableExpansion, "A=\"$HOME\"\n", "A='$HOME'\n"),
+            (LintId::EscapeSequence, "A=line\\nnext\n", "A=C:\\path\n"),
+            (LintId::EscapeSequence, "A=\"tab\\t\"\n", "A='tab\\t'\n"),
+            (LintId::TrailingWhitespace, "A=1 \n", "A=1\n"),
+            (LintId::TrailingWhitespace, "A=1\t\r\n", "A=1\r\n"),
+        ];
+        let mut covered = HashSet::new();
+        for (id, bad, clean) in cases {
+            let got = lint(bad.as_bytes());
+            assert!(
+                got.iter().any(|l| l.id == *id),
+                "{id} should fire on {bad:?}: {got:?}"
+            );
+            assert!(
+                !lint(clean.as_bytes()).iter().any(|l| l.id == *id),
+                "{id} should not fire on {clean:?}"
+            );
+            covered.insert(*id);
+        }
+        for id in LintId::ALL {
+            assert!(covered.contains(id), "{id} has no test case");
+        }
+    }
+
+    #[test]
+    fn clean_file_is_clean() {
+        assert!(ids("# comment\n\nA=1\nb.c-d_e=x=y\nEMPTY=\n").is_empty());
+    }
+
+    #[test]
+    fn positions_and_order() {
+        let l = lint(b"OK=1\n  A = \"v\"  # c\n");
+        let got: Vec<(&str, usize, usize)> = l
+            .iter()
+            .map(|l| (l.id.as_str(), l.line, l.column))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("env-leading-whitespace", 2, 1),
+                ("env-invalid-key", 2, 3),
+                ("env-space-around-equals", 2, 4),
+                ("env-quoted-value", 2, 7),
+                ("env-inline-comment", 2, 12),
+            ]
+        );
+        let crlf = lint(b"A=1\r\nB=2\r\n");
+        assert_eq!(crlf.len(), 1, "one CRLF finding per file: {crlf:?}");
+        assert_eq!((crlf[0].line, crlf[0].column), (1, 4));
+    }
+
+    #[test]
+    fn messages_never_contain_values() {
+        let src = "export A=\"sentinel\" # sentinel\nB = sentinel${X}\\n \nC=\"sentinel\n1D=sentinel\r\n=sentinel\n";
+        let all = lint(src.as_bytes());
+        assert!(all.len() >= 8, "{all:?}");
+        for l in &all {
+            assert!(!l.message.contains("sentinel"), "{l:?}");
+            assert_eq!(l.severity, l.id.severity());
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_kebab_case() {
+        let mut seen = HashSet::new();
+        for id in LintId::ALL {
+            let s = id.as_str();
+            assert!(
+                s.starts_with("env-") && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+            );
+            assert!(seen.insert(s), "duplicate {s}");
+            assert!(!id.summary().is_empty());
+        }
+    }
+
+    #[test]
+    fn never_fails_on_bad_input() {
+        assert!(
+            lint(b"A=\xff\n\xEF\xBB\xBFB=1\n")
+                .iter()
+                .any(|l| l.id == LintId::InvalidKey)
+        );
+    }
+}

@@ -1,0 +1,388 @@
+//! The kustomize v5 `envs:` file dialect: a lossless parser with spans, cross-dialect lints and
+//! a renderer.
+//!
+//! Owns reading an env file exactly as kustomize's `secretGenerator`/`configMapGenerator`
+//! `envs:` does (so a sealed value equals the one the dev overlay deploys), the lints for lines
+//! other consumers read differently, Secret key-name checks, and writing entries back in the
+//! same dialect. It must not do I/O, and it exposes values only as [`SecretValue`]: no error,
+//! lint or `Debug` output contains a value.
+//!
+//! Upstream: kustomize `api/kv/kv.go` (`keyValuesFromLines`, `keyValuesFromLine`) and
+//! `api/internal/generators/utils.go` (`makeValidatedDataMap`: "illegally repeats the key").
+//! The dialect is tabulated in `docs/envfiles.md`.
+
+mod key;
+mod lint;
+mod render;
+mod scan;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::secret::SecretValue;
+
+pub use key::{KeyProblem, MAX_KEY_LEN, is_env_var_name, validate_key};
+pub use lint::{EnvLint, LintId, LintSeverity, lint};
+pub use render::render;
+
+/// One `KEY=value` entry, as kustomize would put it into the Secret.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct EnvEntry {
+    /// The key: everything before the first `=` after leading whitespace, not trimmed.
+    pub key: String,
+    /// The value: everything after the first `=` (empty for a line without `=`), raw bytes.
+    pub value: SecretValue,
+    /// 1-based line number.
+    pub line: usize,
+    /// Byte range of the key in the file.
+    pub key_span: Range<usize>,
+    /// Byte range of the value in the file (empty, at the end of the key, for a line without `=`).
+    pub value_span: Range<usize>,
+}
+
+/// A parsed env file: its entries in file order.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct EnvFile {
+    /// The entries, in the order of their lines.
+    pub entries: Vec<EnvEntry>,
+}
+
+impl EnvFile {
+    /// The entry for `key`, if any.
+    pub fn get(&self, key: &str) -> Option<&EnvEntry> {
+        self.entries.iter().find(|e| e.key == key)
+    }
+
+    /// The keys in file order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| e.key.as_str())
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the file has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Refuses the first key the API server would reject in a Secret (see [`validate_key`]).
+    /// kustomize does not check key names, so the sealing path must call this.
+    pub fn validate_keys(&self) -> Result<(), EnvError> {
+        self.validate_keys_at(None)
+    }
+
+    /// Like [`EnvFile::validate_keys`], naming `path` in the error.
+    pub fn validate_keys_with_path(&self, path: &Path) -> Result<(), EnvError> {
+        self.validate_keys_at(Some(path))
+    }
+
+    fn validate_keys_at(&self, path: Option<&Path>) -> Result<(), EnvError> {
+        for e in &self.entries {
+            if let Err(problem) = validate_key(&e.key) {
+                return Err(EnvError::InvalidKey {
+                    at: At::new(path, e.line),
+                    key: e.key.clone(),
+                    problem: problem.describe(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where an error happened: an optional file path and a 1-based line.
+///
+/// Displays as `path:line` when the path is known and as `line N` otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct At {
+    /// The file, when the caller named it.
+    pub path: Option<PathBuf>,
+    /// 1-based line number.
+    pub line: usize,
+}
+
+impl At {
+    fn new(path: Option<&Path>, line: usize) -> Self {
+        Self {
+            path: path.map(Path::to_path_buf),
+            line,
+        }
+    }
+}
+
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(p) => write!(f, "{}:{}", p.display(), self.line),
+            None => write!(f, "line {}", self.line),
+        }
+    }
+}
+
+/// Errors of the env-file parser, key checks and renderer. Messages name the line and key,
+/// never a value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvError {
+    /// A line is not valid UTF-8 (kustomize: "line ... has invalid utf8 bytes").
+    #[error("{at} has invalid utf8 bytes")]
+    InvalidUtf8 {
+        /// The offending line.
+        at: At,
+    },
+    /// A key appears twice (kustomize: "illegally repeats the key").
+    #[error("{at} illegally repeats the key `{}` already set on line {first_line}", .key.escape_debug())]
+    DuplicateKey {
+        /// The second occurrence.
+        at: At,
+        /// The repeated key.
+        key: String,
+        /// Line of the first occurrence.
+        first_line: usize,
+    },
+    /// A line is longer than kustomize's line scanner accepts; kustomize then silently drops
+    /// this line and every line after it, so emp-seal refuses the file instead.
+    #[error(
+        "{at} is {len} bytes long; kustomize silently ignores a line over 65535 bytes and every line after it"
+    )]
+    LineTooLong {
+        /// The long line.
+        at: At,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// A key the API server rejects in a Secret.
+    #[error("{at}: key `{}` is not a valid secret key: it {problem}", .key.escape_debug())]
+    InvalidKey {
+        /// The entry's line.
+        at: At,
+        /// The key.
+        key: String,
+        /// Why it is invalid.
+        problem: String,
+    },
+    /// An entry cannot be written as a line that kustomize reads back identically.
+    #[error("cannot write key `{}` as an env file line: {reason}", .key.escape_debug())]
+    Unrepresentable {
+        /// The key.
+        key: String,
+        /// Why (never the value).
+        reason: &'static str,
+    },
+}
+
+impl EnvError {
+    /// The 1-based line the error is about, when there is one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            Self::InvalidUtf8 { at }
+            | Self::DuplicateKey { at, .. }
+            | Self::LineTooLong { at, .. }
+            | Self::InvalidKey { at, .. } => Some(at.line),
+            Self::Unrepresentable { .. } => None,
+        }
+    }
+
+    /// A suggestion for the user, printed as `help:` by the CLI.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidUtf8 { .. } => {
+                Some("save the file as UTF-8; kustomize refuses the whole file otherwise")
+            }
+            Self::DuplicateKey { .. } => Some(
+                "keep one line per key; docker-compose/godotenv silently keep the last one, kustomize refuses",
+            ),
+            Self::LineTooLong { .. } => {
+                Some("store large values with `files:` in the generator instead of `envs:`")
+            }
+            Self::InvalidKey { .. } => Some(
+                "secret keys may only use letters, digits, '-', '_' and '.'; see docs/envfiles.md",
+            ),
+            Self::Unrepresentable { .. } => Some(
+                "the kustomize env dialect has no quoting or escapes; use another output format",
+            ),
+        }
+    }
+}
+
+/// Parses an env file exactly as kustomize v5 `envs:` does. See [`parse_with_path`].
+pub fn parse(bytes: &[u8]) -> Result<EnvFile, EnvError> {
+    parse_at(bytes, None)
+}
+
+/// Parses an env file exactly as kustomize v5 `envs:` does, naming `path` in errors
+/// (`path:line ...`).
+///
+/// - lines end at `\n` or `\r\n` (one `\r` before `\n` or at EOF is dropped);
+/// - every line, comments included, must be valid UTF-8;
+/// - a BOM is stripped from line 1 only; leading Unicode whitespace is trimmed, trailing kept;
+/// - blank lines and lines starting with `#` are skipped;
+/// - the key is everything before the first `=` (not trimmed), the value everything after;
+/// - a line without `=` gives an empty value; a line with an empty key (`=x`) is dropped, as
+///   kustomize drops it;
+/// - a repeated key is an error.
+///
+/// One deliberate difference: a line over 65535 bytes makes kustomize silently stop reading
+/// (Go `bufio.Scanner` `ErrTooLong`, unchecked in `kv.go`); emp-seal returns
+/// [`EnvError::LineTooLong`] rather than lose entries.
+pub fn parse_with_path(path: &Path, bytes: &[u8]) -> Result<EnvFile, EnvError> {
+    parse_at(bytes, Some(path))
+}
+
+fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
+    let mut entries = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for line in scan::lines(bytes) {
+        if line.raw_len > scan::MAX_LINE_BYTES {
+            return Err(EnvError::LineTooLong {
+                at: At::new(path, line.number),
+                len: line.raw_len,
+            });
+        }
+        // kv.go keyValuesFromLine: utf8.Valid before anything else, comments included.
+        let Ok(text) = std::str::from_utf8(line.content) else {
+            return Err(EnvError::InvalidUtf8 {
+                at: At::new(path, line.number),
+            });
+        };
+        let scan::Shape::Pair { key_at, key, value } = scan::shape(text, line.number == 1) else {
+            continue;
+        };
+        // kv.go keyValuesFromLines: "no key means line was empty or a comment" - so `=x` is
+        // dropped without a word (env-empty-key lints it).
+        if key.is_empty() {
+            continue;
+        }
+        // generators/utils.go makeValidatedDataMap: a repeated key is an error.
+        if let Some(&first_line) = seen.get(key) {
+            return Err(EnvError::DuplicateKey {
+                at: At::new(path, line.number),
+                key: key.to_owned(),
+                first_line,
+            });
+        }
+        seen.insert(key, line.number);
+        let key_start = line.start + key_at;
+        let key_span = key_start..key_start + key.len();
+        let (value_span, value) = match value {
+            Some((at, v)) => (line.start + at..line.start + at + v.len(), v.as_bytes()),
+            None => (key_span.end..key_span.end, &b""[..]),
+        };
+        entries.push(EnvEntry {
+            key: key.to_owned(),
+            value: SecretValue::from_slice(value),
+            line: line.number,
+            key_span,
+            value_span,
+        });
+    }
+    Ok(EnvFile { entries })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(bytes: &[u8]) -> Vec<(String, Vec<u8>, usize)> {
+        parse(bytes)
+            .expect("parses")
+            .entries
+            .into_iter()
+            .map(|e| (e.key, e.value.expose_secret().to_vec(), e.line))
+            .collect()
+    }
+
+    fn p(k: &str, v: &[u8], line: usize) -> (String, Vec<u8>, usize) {
+        (k.to_owned(), v.to_vec(), line)
+    }
+
+    #[test]
+    fn kustomize_dialect() {
+        let got = pairs(
+            b"\xEF\xBB\xBFA=1\n=dropped\n   \n\t\nB\n  C = x  \nD=\"q\"\r\nE=x\r\rF\r\nG=a=b # c\nexport H=1\n#I=2\n  #J=3\nK=x\r",
+        );
+        assert_eq!(
+            got,
+            vec![
+                p("A", b"1", 1),
+                p("B", b"", 5),
+                p("C ", b" x  ", 6),
+                p("D", b"\"q\"", 7),
+                p("E", b"x\r\rF", 8),
+                p("G", b"a=b # c", 9),
+                p("export H", b"1", 10),
+                p("K", b"x", 13),
+            ]
+        );
+    }
+
+    #[test]
+    fn bom_only_on_first_line() {
+        let got = pairs(b"A=1\n\xEF\xBB\xBFB=2\n");
+        assert_eq!(got[1].0, "\u{FEFF}B");
+    }
+
+    #[test]
+    fn spans_point_at_key_and_value() {
+        let src = b"\xEF\xBB\xBF  KEY=value\nX\n";
+        let f = parse(src).expect("parses");
+        assert_eq!(&src[f.entries[0].key_span.clone()], b"KEY");
+        assert_eq!(&src[f.entries[0].value_span.clone()], b"value");
+        assert_eq!(&src[f.entries[1].key_span.clone()], b"X");
+        assert!(f.entries[1].value_span.is_empty());
+    }
+
+    #[test]
+    fn errors_name_lines_not_values() {
+        let e = parse(b"A=1\nB=sentinel-\xff\n").expect_err("invalid utf8");
+        assert_eq!(e.to_string(), "line 2 has invalid utf8 bytes");
+        let e = parse(b"#ok\n# \xff\n").expect_err("comment is checked too");
+        assert_eq!(e.line(), Some(2));
+        let e = parse_with_path(Path::new("dev.env"), b"A=sentinel\n B=x\nA=sentinel2\n")
+            .expect_err("duplicate");
+        let msg = e.to_string();
+        assert_eq!(
+            msg,
+            "dev.env:3 illegally repeats the key `A` already set on line 1"
+        );
+        assert!(!msg.contains("sentinel"));
+    }
+
+    #[test]
+    fn long_lines_are_refused() {
+        let mut ok = b"A=".to_vec();
+        ok.resize(scan::MAX_LINE_BYTES, b'x');
+        assert_eq!(parse(&ok).expect("fits").len(), 1);
+        ok.push(b'x');
+        let e = parse(&ok).expect_err("too long");
+        assert!(matches!(e, EnvError::LineTooLong { len: 65536, .. }), "{e}");
+    }
+
+    #[test]
+    fn debug_never_shows_values() {
+        let f = parse(b"TOKEN=sentinel-value-1234\nB\n").expect("parses");
+        let shown = format!("{f:?} {:#?}", f.entries);
+        assert!(!shown.contains("sentinel"), "{shown}");
+        assert!(shown.contains("TOKEN"));
+    }
+
+    #[test]
+    fn invalid_keys_are_refused_for_sealing() {
+        let f = parse(b"GOOD=1\nexport BAD=sentinel\n").expect("kustomize accepts it");
+        let e = f
+            .validate_keys_with_path(Path::new("x.env"))
+            .expect_err("API server would not");
+        assert_eq!(
+            e.to_string(),
+            "x.env:2: key `export BAD` is not a valid secret key: it contains ' ', outside [-._a-zA-Z0-9]"
+        );
+        assert!(parse(b"A=1\n").expect("parses").validate_keys().is_ok());
+    }
+}

@@ -1,0 +1,183 @@
+//! Line scanning exactly as kustomize reads an `envs:` file.
+//!
+//! Owns the byte-level line splitting and whitespace rules shared by the parser and the linter.
+//! It must not allocate per line or look at what a value means.
+//!
+//! Upstream: kustomize `api/kv/kv.go` `keyValuesFromLines` reads the file with a Go
+//! `bufio.Scanner` in its default `ScanLines` mode, and `keyValuesFromLine` trims leading
+//! whitespace with `bytes.TrimLeftFunc(line, unicode.IsSpace)`.
+
+/// Longest line content (bytes before `\n`, a `\r` included) that Go's `bufio.Scanner` accepts
+/// with its default buffer (`bufio.MaxScanTokenSize` = 64 KiB, and the terminating `\n` must fit
+/// in that buffer too). kustomize ignores `scanner.Err()`, so a longer line silently ends the file.
+pub(crate) const MAX_LINE_BYTES: usize = 64 * 1024 - 1;
+
+/// The UTF-8 byte order mark kustomize strips from the first line only (`kv.go` `utf8bom`).
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One physical line of the file, as `bufio.ScanLines` yields it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawLine<'a> {
+    /// 1-based line number.
+    pub(crate) number: usize,
+    /// Byte offset of the first byte of the line in the file.
+    pub(crate) start: usize,
+    /// The line without its `\n` and without one `\r` right before it (Go `dropCR`).
+    pub(crate) content: &'a [u8],
+    /// Bytes before the `\n` (or up to EOF), the dropped `\r` included: what the scanner buffers.
+    pub(crate) raw_len: usize,
+    /// Whether a `\r` was dropped from the end of the line.
+    pub(crate) dropped_cr: bool,
+}
+
+/// Iterates over the lines of `bytes` the way Go's `bufio.ScanLines` does: split at `\n`, drop
+/// one trailing `\r` (also on a last line without `\n`), no empty token after a final `\n`.
+pub(crate) fn lines(bytes: &[u8]) -> Lines<'_> {
+    Lines {
+        bytes,
+        pos: 0,
+        number: 0,
+    }
+}
+
+/// Iterator returned by [`lines`].
+pub(crate) struct Lines<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    number: usize,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = RawLine<'a>;
+
+    fn next(&mut self) -> Option<RawLine<'a>> {
+        if self.pos >= self.bytes.len() {
+            return None;
+        }
+        let rest = &self.bytes[self.pos..];
+        let (raw, advance) = match rest.iter().position(|&b| b == b'\n') {
+            Some(i) => (&rest[..i], i + 1),
+            None => (rest, rest.len()),
+        };
+        let start = self.pos;
+        self.pos += advance;
+        self.number += 1;
+        // Go bufio.ScanLines dropCR: one '\r' right before the '\n' (or at EOF) is removed.
+        let (content, dropped_cr) = match raw.split_last() {
+            Some((b'\r', head)) => (head, true),
+            _ => (raw, false),
+        };
+        Some(RawLine {
+            number: self.number,
+            start,
+            content,
+            raw_len: raw.len(),
+            dropped_cr,
+        })
+    }
+}
+
+/// Go's `unicode.IsSpace`: the Latin-1 spaces plus the Unicode `White_Space` property.
+/// kustomize trims these from the start of every line (`kv.go` `bytes.TrimLeftFunc`).
+pub(crate) fn is_go_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n'
+            | '\u{0B}'
+            | '\u{0C}'
+            | '\r'
+            | ' '
+            | '\u{85}'
+            | '\u{A0}'
+            | '\u{1680}'
+            | '\u{2000}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
+    )
+}
+
+/// What kustomize makes of one line once it is known to be valid UTF-8.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Shape<'a> {
+    /// Empty after the trim, or starting with `#`: skipped.
+    Skip,
+    /// A key, with or without `=`.
+    Pair {
+        /// Byte offset of the key inside the line content.
+        key_at: usize,
+        /// Everything before the first `=` (not trimmed).
+        key: &'a str,
+        /// Byte offset of the value inside the line content, and the value after the first `=`.
+        /// `None` for a line without `=` (kustomize v5 gives it the empty value).
+        value: Option<(usize, &'a str)>,
+    },
+}
+
+/// Classifies a line's content (already valid UTF-8) as kustomize does in
+/// `kv.go` `keyValuesFromLine`: strip the BOM on line 1, trim leading `unicode.IsSpace`, skip
+/// empty and `#` lines, split at the first `=`.
+pub(crate) fn shape(text: &str, first_line: bool) -> Shape<'_> {
+    let mut at = 0;
+    if first_line && text.as_bytes().starts_with(BOM) {
+        at = BOM.len();
+    }
+    let after_bom = &text[at..];
+    let trimmed = after_bom.trim_start_matches(is_go_space);
+    at += after_bom.len() - trimmed.len();
+    if trimmed.is_empty() {
+        return Shape::Skip;
+    }
+    if trimmed.starts_with('#') {
+        return Shape::Skip;
+    }
+    match trimmed.split_once('=') {
+        Some((key, value)) => Shape::Pair {
+            key_at: at,
+            key,
+            value: Some((at + key.len() + 1, value)),
+        },
+        None => Shape::Pair {
+            key_at: at,
+            key: trimmed,
+            value: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_lines_like_go() {
+        let got: Vec<(usize, &[u8], bool)> = lines(b"a\r\nb\r\r\n\nc\rd\ne\r")
+            .map(|l| (l.number, l.content, l.dropped_cr))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, &b"a"[..], true),
+                (2, &b"b\r"[..], true),
+                (3, &b""[..], false),
+                (4, &b"c\rd"[..], false),
+                (5, &b"e"[..], true),
+            ]
+        );
+        assert_eq!(lines(b"").count(), 0);
+        assert_eq!(lines(b"\n").count(), 1);
+        assert_eq!(lines(b"x\n").count(), 1);
+    }
+
+    #[test]
+    fn go_space_matches_white_space_property() {
+        for c in ['\u{A0}', '\u{3000}', '\u{2028}', '\u{0B}', '\u{85}'] {
+            assert!(is_go_space(c) && c.is_whitespace());
+        }
+        for c in ['\u{200B}', '\u{FEFF}', 'a', '#'] {
+            assert!(!is_go_space(c) && !c.is_whitespace());
+        }
+        // Go's table and Rust's White_Space agree on every scalar value.
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            assert_eq!(is_go_space(c), c.is_whitespace(), "{c:?}");
+        }
+    }
+}
