@@ -1196,3 +1196,52 @@ fn validation_and_reference_walk_reject_broken_renders() {
         assert!(!walk(&*f).is_empty(), "reference walk missed: {what}");
     }
 }
+
+#[test]
+fn legacy_manifest_regenerates_with_its_header_command() {
+    let Some(_t) = tools() else { return };
+    if common::which("yq").is_none() {
+        common::missing("yq (the Python jq wrapper, used by the legacy manifest's header)");
+        return;
+    }
+    let committed =
+        std::fs::read_to_string(common::repo_root().join("k8s/emp-deployment.yaml")).expect("read");
+    // The command is the header's comment lines between "Regenerate" and the end-of-header line.
+    let cmd: String = committed
+        .lines()
+        .skip_while(|l| !l.starts_with("# Regenerate"))
+        .skip(1)
+        .take_while(|l| *l != "# end-of-header")
+        .map(|l| l.trim_start_matches('#').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        cmd.contains("kubectl kustomize k8s/overlays/paper"),
+        "{cmd}"
+    );
+    let tree = tree_copy();
+    let out = Command::new("bash")
+        .args(["-o", "pipefail", "-c", &cmd])
+        .current_dir(tree.path())
+        .output()
+        .expect("run regenerate command");
+    assert!(
+        out.status.success(),
+        "regenerate: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let regenerated =
+        std::fs::read_to_string(tree.path().join("k8s/emp-deployment.yaml")).expect("read");
+    let header = |s: &str| -> String {
+        s.lines()
+            .take_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(header(&regenerated), header(&committed), "header kept");
+    assert_eq!(
+        parse_docs(&regenerated),
+        parse_docs(&committed),
+        "k8s/emp-deployment.yaml is stale: run the command in its header"
+    );
+}
