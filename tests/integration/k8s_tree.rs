@@ -771,6 +771,47 @@ fn jobs_keep_command_envfrom_and_mounts_after_patching() {
     let container = |d: &Value, path: &str| d.pointer(path).expect("container").clone();
     let cj = "/spec/jobTemplate/spec/template/spec";
     let sj = "/spec/jobTargetRef/template/spec";
+    // The base holds no Secret: every overlay provides `emp-secrets` itself.
+    assert!(
+        !base
+            .docs
+            .iter()
+            .any(|d| matches!(kind(d), "Secret" | "SealedSecret")),
+        "base must not contain a Secret"
+    );
+    // The nightly replay writes under /app/artifacts/nightly_replay, on the reports PVC, never
+    // twice at once, with bounded history.
+    let nightly = find(&base.docs, "CronJob", "emp-nightly-replay");
+    assert_eq!(nightly["spec"]["concurrencyPolicy"], "Forbid");
+    assert!(nightly["spec"]["successfulJobsHistoryLimit"].is_u64());
+    assert!(nightly["spec"]["failedJobsHistoryLimit"].is_u64());
+    let pod = nightly.pointer(cj).expect("pod spec");
+    let args = str_list(&pod["containers"][0]["args"]);
+    let run_root = args
+        .iter()
+        .position(|a| a == "--run-root")
+        .and_then(|i| args.get(i + 1));
+    assert_eq!(
+        run_root.map(String::as_str),
+        Some("/app/artifacts/nightly_replay")
+    );
+    let mount = pod["containers"][0]["volumeMounts"]
+        .as_array()
+        .expect("mounts")
+        .iter()
+        .find(|m| {
+            m["mountPath"]
+                .as_str()
+                .is_some_and(|p| "/app/artifacts/nightly_replay".starts_with(p))
+        })
+        .expect("a mount holds the run root");
+    let volume = pod["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .expect("volume of the mount");
+    assert_eq!(volume["persistentVolumeClaim"]["claimName"], "emp-reports");
     let mut tuning = BTreeMap::<&str, BTreeSet<String>>::new();
     for env in ENVS {
         let r = render_overlay(tree.path(), env);
@@ -1244,4 +1285,32 @@ fn legacy_manifest_regenerates_with_its_header_command() {
         parse_docs(&committed),
         "k8s/emp-deployment.yaml is stale: run the command in its header"
     );
+}
+
+#[test]
+fn real_env_files_are_ignored_and_examples_tracked() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let ignored = |p: &str| {
+        Command::new("git")
+            .args(["check-ignore", "-q", "--no-index", p])
+            .current_dir(common::repo_root())
+            .status()
+            .expect("run git check-ignore")
+            .success()
+    };
+    for env in ENVS {
+        assert!(
+            ignored(&format!("k8s/overlays/{env}/{env}-secrets.env")),
+            "{env}: real env file must be git-ignored"
+        );
+    }
+    for example in [
+        "k8s/overlays/dev/dev-secrets.env.example",
+        "k8s/overlays/prod/prod-secrets.env.example",
+    ] {
+        assert!(!ignored(example), "{example} must stay tracked");
+    }
 }
