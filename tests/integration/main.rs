@@ -2,3 +2,4 @@
 
 mod common;
 mod envfile;
+mod k8s_tree;
