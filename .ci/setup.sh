@@ -30,4 +30,13 @@ if [ ! -x .venv-tools/bin/python ] || ! .venv-tools/bin/pip show -q pre-commit k
 fi
 
 command -v kubectl >/dev/null || { echo "setup: kubectl is required (kubectl kustomize renders overlays)" >&2; exit 1; }
+# Debian packages the tests call: openssl (test certificates), yq (k8s/README's legacy-manifest
+# command), git (pre-commit tests).
+missing_debs=()
+command -v openssl >/dev/null || missing_debs+=(openssl)
+command -v yq >/dev/null || missing_debs+=(yq)
+command -v git >/dev/null || missing_debs+=(git)
+if [ ${#missing_debs[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_debs[@]}"
+fi
 echo "setup: peer and tools ready" >&2
