@@ -5,4 +5,7 @@
 //! terminal and the exit code.
 
 pub mod crypto;
+pub mod finding;
+pub mod report;
+pub mod rules;
 pub mod secret;
