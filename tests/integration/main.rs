@@ -1,3 +1,6 @@
 //! The one integration-test binary (style.md): every module below shares `common`.
 
 mod common;
+mod placeholder;
+mod report;
+mod rules;
