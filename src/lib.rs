@@ -1,4 +1,4 @@
-//! emp-seal: seal env files into Bitnami SealedSecrets and keep a Kustomize tree's secrets
+//! emp-seal: seal env files into Bitnami `SealedSecrets` and keep a Kustomize tree's secrets
 //! consistent.
 //!
 //! The library does no printing and never exits; the `emp-seal` binary (module `cli`) owns the

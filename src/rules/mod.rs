@@ -513,6 +513,24 @@ mod tests {
     }
 
     #[test]
+    fn every_rule_is_documented() {
+        let docs = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md"),
+        )
+        .expect("docs/rules.md");
+        for m in all() {
+            assert!(
+                docs.contains(&format!("<a id=\"{}\"></a>", m.id))
+                    && docs.contains(&format!("### {}\n", m.id))
+                    && docs.contains(m.summary)
+                    && docs.contains(m.hint),
+                "docs/rules.md is missing or out of date for {}",
+                m.id
+            );
+        }
+    }
+
+    #[test]
     fn parse_allow_forms() {
         let a = parse_allow(
             "KEY: x # emp-seal:allow plaintext-secret, readable-secret-data -- test fixture",

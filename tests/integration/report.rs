@@ -1,6 +1,8 @@
 //! The four output formats over one small synthetic report: insta snapshots (inline for text,
 //! `.snap` files for JSON and SARIF), SARIF validated against the official SARIF 2.1.0 schema
 //! (tests/data/sarif/) with check-jsonschema, and GitHub command escaping.
+// Test helpers outside #[test] fns: unwrap is the assertion; temp files are written directly.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use std::process::Command;
 

@@ -1,6 +1,8 @@
 //! Fixture trees for the rules that need only file text: each `fail/` tree triggers its rule
 //! (rule id, file and line asserted), each `pass/` twin does not. Trees live in
 //! tests/fixtures/rules/<rule-id>/{fail,pass}/ and are copied into a temp dir before checking.
+// Test helpers outside #[test] fns: unwrap is the assertion; temp files are written directly.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
 
