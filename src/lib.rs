@@ -6,4 +6,7 @@
 
 pub mod crypto;
 pub mod envfile;
+pub mod finding;
+pub mod report;
+pub mod rules;
 pub mod secret;

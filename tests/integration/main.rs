@@ -3,3 +3,6 @@
 mod common;
 mod envfile;
 mod k8s_tree;
+mod placeholder;
+mod report;
+mod rules;

@@ -1,0 +1,242 @@
+//! Findings as plain data: what a rule found, where, how bad, and how to fix it.
+//!
+//! Owns [`Severity`], [`RuleMeta`], [`Location`], [`Suppression`] and [`Finding`] (built through
+//! [`FindingBuilder`], which cannot exist without a primary location). Must not run rules, read
+//! files, print, or hold secret values: a finding's message names files, lines and keys, never a
+//! value.
+
+use std::fmt;
+use std::ops::Range;
+
+/// How serious a finding is. Ordered: `Note < Warning < Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    /// Worth knowing; never fails a run unless `--fail-on note`.
+    Note,
+    /// Likely wrong; fails a run under `--fail-on warning`.
+    Warning,
+    /// Wrong: the deployment breaks or a secret leaks. Fails a run by default.
+    Error,
+}
+
+impl Severity {
+    /// The lowercase spelling used in every output format (`error`, `warning`, `note`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+
+    /// Parses the lowercase spelling (the inverse of [`Severity::as_str`]).
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            "note" => Some(Severity::Note),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The static description of one rule. Every rule file defines exactly one `pub static META`.
+///
+/// The `id` is kebab-case and never changes once released; its documentation lives at
+/// `docs/rules.md#<id>`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct RuleMeta {
+    /// Stable kebab-case identifier, e.g. `placeholder-ciphertext`.
+    pub id: &'static str,
+    /// One-line description (used in SARIF `shortDescription` and `docs/rules.md`).
+    pub summary: &'static str,
+    /// Severity of the rule's findings unless a finding says otherwise.
+    pub default_severity: Severity,
+    /// How to fix a finding of this rule, one line.
+    pub hint: &'static str,
+}
+
+impl RuleMeta {
+    /// The documentation anchor for this rule, relative to the repository root.
+    pub fn help_uri(&self) -> String {
+        format!("docs/rules.md#{}", self.id)
+    }
+}
+
+/// A place in a file of the checked tree.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Location {
+    /// Path relative to the tree root, with forward slashes.
+    pub path: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, counted in characters.
+    pub column: u32,
+    /// Byte range in the file, when known.
+    pub bytes: Option<Range<usize>>,
+}
+
+impl Location {
+    /// A location at `line:column` (both 1-based; 0 is raised to 1) of `path`. Backslashes in
+    /// `path` are turned into forward slashes.
+    pub fn new(path: impl Into<String>, line: u32, column: u32) -> Location {
+        let path: String = path.into();
+        Location {
+            path: path.replace('\\', "/"),
+            line: line.max(1),
+            column: column.max(1),
+            bytes: None,
+        }
+    }
+
+    /// The start of a file (line 1, column 1), for findings about a whole file.
+    pub fn file(path: impl Into<String>) -> Location {
+        Location::new(path, 1, 1)
+    }
+
+    /// Adds the byte range.
+    #[must_use]
+    pub fn with_bytes(mut self, bytes: Range<usize>) -> Location {
+        self.bytes = Some(bytes);
+        self
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.path, self.line, self.column)
+    }
+}
+
+/// Why a finding is suppressed. Suppressed findings are kept, never dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    /// The line (1-based) of the `# emp-seal:allow` comment that suppresses it.
+    pub line: u32,
+    /// Free text after the rule ids in the comment, if any.
+    pub justification: Option<String>,
+}
+
+/// One problem found by one rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule that produced it.
+    pub rule: &'static RuleMeta,
+    /// Its severity (the rule's default unless the rule chose otherwise).
+    pub severity: Severity,
+    /// One line naming what is wrong; never a secret value.
+    pub message: String,
+    /// Where it is.
+    pub primary: Location,
+    /// Other places involved (e.g. the generator a mismatching example belongs to).
+    pub related: Vec<Location>,
+    /// How to fix it (the rule's hint unless the rule chose a more specific one).
+    pub hint: String,
+    /// Set by the central suppression pass when an allow comment covers it.
+    pub suppressed: Option<Suppression>,
+}
+
+impl Finding {
+    /// Starts a finding of `rule` at `primary`. The location is required: there is no way to
+    /// build a finding without one.
+    pub fn builder(
+        rule: &'static RuleMeta,
+        primary: Location,
+        message: impl Into<String>,
+    ) -> FindingBuilder {
+        FindingBuilder {
+            finding: Finding {
+                rule,
+                severity: rule.default_severity,
+                message: message.into(),
+                primary,
+                related: Vec::new(),
+                hint: rule.hint.to_string(),
+                suppressed: None,
+            },
+        }
+    }
+
+    /// The rule id.
+    pub fn rule_id(&self) -> &'static str {
+        self.rule.id
+    }
+
+    /// True when an allow comment covers this finding.
+    pub fn is_suppressed(&self) -> bool {
+        self.suppressed.is_some()
+    }
+}
+
+/// Builds a [`Finding`]; created by [`Finding::builder`].
+#[derive(Debug)]
+#[must_use]
+pub struct FindingBuilder {
+    finding: Finding,
+}
+
+impl FindingBuilder {
+    /// Overrides the rule's default severity.
+    pub fn severity(mut self, severity: Severity) -> FindingBuilder {
+        self.finding.severity = severity;
+        self
+    }
+
+    /// Adds a related location.
+    pub fn related(mut self, location: Location) -> FindingBuilder {
+        self.finding.related.push(location);
+        self
+    }
+
+    /// Replaces the rule's generic hint with a specific one.
+    pub fn hint(mut self, hint: impl Into<String>) -> FindingBuilder {
+        self.finding.hint = hint.into();
+        self
+    }
+
+    /// Finishes the finding.
+    pub fn build(self) -> Finding {
+        self.finding
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static META: RuleMeta = RuleMeta {
+        id: "test-rule",
+        summary: "a test rule",
+        default_severity: Severity::Warning,
+        hint: "fix it",
+    };
+
+    #[test]
+    fn builder_defaults_come_from_the_rule() {
+        let f = Finding::builder(&META, Location::new("a\\b.yaml", 0, 3), "msg").build();
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(f.hint, "fix it");
+        assert_eq!(f.primary.to_string(), "a/b.yaml:1:3");
+        let f = Finding::builder(&META, Location::file("x"), "m")
+            .severity(Severity::Error)
+            .hint("other")
+            .related(Location::new("y", 2, 1))
+            .build();
+        assert_eq!((f.severity, f.hint.as_str()), (Severity::Error, "other"));
+        assert_eq!(f.related.len(), 1);
+    }
+
+    #[test]
+    fn severity_order_and_spelling() {
+        assert!(Severity::Note < Severity::Warning && Severity::Warning < Severity::Error);
+        for s in [Severity::Note, Severity::Warning, Severity::Error] {
+            assert_eq!(Severity::parse(s.as_str()), Some(s));
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! GitHub Actions workflow commands: `::error file=P,line=L,col=C,title=RULE::message`, one per
+//! finding (`warning` and `notice` for the other severities).
+//!
+//! Escaping follows the Actions toolkit (`@actions/core` `command.ts`): in the message `%`, `\r`,
+//! `\n` become `%25`, `%0D`, `%0A`; in property values `:` and `,` also become `%3A` and `%2C`.
+
+use std::io::{self, Write};
+
+use super::{RenderOptions, Report};
+use crate::finding::Severity;
+
+/// Escapes a command's message.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a command property value.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn command(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "notice",
+    }
+}
+
+/// Renders workflow commands. Suppressed findings appear only with `show_suppressed`, as
+/// notices.
+pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) -> io::Result<()> {
+    for f in &report.findings {
+        let cmd = if f.is_suppressed() {
+            if !options.show_suppressed {
+                continue;
+            }
+            "notice"
+        } else {
+            command(f.severity)
+        };
+        let marker = if f.is_suppressed() {
+            " (suppressed)"
+        } else {
+            ""
+        };
+        let message = format!("{}{marker}\nhelp: {}", f.message, f.hint);
+        writeln!(
+            out,
+            "::{cmd} file={},line={},col={},title={}::{}",
+            escape_property(&f.primary.path),
+            f.primary.line,
+            f.primary.column,
+            escape_property(f.rule.id),
+            escape_data(&message)
+        )?;
+    }
+    Ok(())
+}

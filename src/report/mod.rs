@@ -1,0 +1,78 @@
+//! Renderers for a check [`Report`]: human text, versioned JSON, SARIF 2.1.0 and GitHub workflow
+//! commands.
+//!
+//! Owns output formats and the severity mappings they need. Must not run rules, decide exit
+//! codes, detect terminals or read the environment (the CLI decides colour from TTY and
+//! `NO_COLOR` and passes it in [`RenderOptions`]), and never sees secret values: findings carry
+//! none.
+
+use std::io::{self, Write};
+
+pub use crate::rules::{Report, Summary};
+
+pub mod github;
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+/// An output format of `emp-seal check --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `path:line:col: severity[rule-id]: message` lines with a `help:` line each.
+    Text,
+    /// The versioned JSON document described in docs/output-formats.md.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=...::message`).
+    Github,
+}
+
+impl Format {
+    /// The spelling used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+        }
+    }
+
+    /// Parses the command-line spelling.
+    pub fn parse(s: &str) -> Option<Format> {
+        [Format::Text, Format::Json, Format::Sarif, Format::Github]
+            .into_iter()
+            .find(|f| f.as_str() == s)
+    }
+}
+
+/// How to render.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// Use ANSI colour (text only). The CLI sets this only on a TTY without `NO_COLOR`.
+    pub color: bool,
+    /// Show suppressed findings (text and github; json and sarif always carry them, marked).
+    pub show_suppressed: bool,
+}
+
+/// The name the tool reports itself as.
+pub const TOOL_NAME: &str = "emp-seal";
+
+/// The tool version reported in JSON and SARIF.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Renders `report` in `format` to `out`.
+pub fn render(
+    format: Format,
+    report: &Report,
+    out: &mut impl Write,
+    options: &RenderOptions,
+) -> io::Result<()> {
+    match format {
+        Format::Text => text::render(report, out, options),
+        Format::Json => json::render(report, out, options),
+        Format::Sarif => sarif::render(report, out, options),
+        Format::Github => github::render(report, out, options),
+    }
+}

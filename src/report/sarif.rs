@@ -1,0 +1,152 @@
+//! SARIF 2.1.0 (OASIS), as GitHub code scanning reads it: one run, the tool's rules under
+//! `tool.driver.rules`, one result per finding, suppressed findings carrying `suppressions`.
+//!
+//! Mapping: severity error/warning/note → `level` error/warning/note; rule `helpUri` is
+//! `docs/rules.md#<id>` (a URI reference relative to the repository); artifact URIs are the
+//! repo-relative paths, percent-encoded, relative to `%SRCROOT%`. Validated against the official
+//! schema in tests/integration/report.rs.
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use super::{RenderOptions, Report, TOOL_NAME, TOOL_VERSION};
+use crate::finding::{Finding, Location, Severity};
+
+/// The `$schema` written into every log.
+pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+/// Percent-encodes a repo-relative path for a URI reference (RFC 3986 unreserved characters,
+/// `/` and the sub-delimiters SARIF consumers accept are kept).
+pub fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'/'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b'@'
+            );
+        if keep {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn location(l: &Location) -> Value {
+    let mut region = json!({"startLine": l.line, "startColumn": l.column});
+    if let Some(r) = &l.bytes {
+        region["byteOffset"] = json!(r.start);
+        region["byteLength"] = json!(r.end.saturating_sub(r.start));
+    }
+    json!({
+        "physicalLocation": {
+            "artifactLocation": {"uri": uri_path(&l.path), "uriBaseId": "%SRCROOT%"},
+            "region": region,
+        }
+    })
+}
+
+fn result(f: &Finding, rule_index: Option<usize>) -> Value {
+    let mut r = json!({
+        "ruleId": f.rule.id,
+        "level": level(f.severity),
+        "message": {"text": format!("{}\nhelp: {}", f.message, f.hint)},
+        "locations": [location(&f.primary)],
+    });
+    if let Some(i) = rule_index {
+        r["ruleIndex"] = json!(i);
+    }
+    if !f.related.is_empty() {
+        let related: Vec<Value> = f
+            .related
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut v = location(l);
+                v["id"] = json!(i);
+                v
+            })
+            .collect();
+        r["relatedLocations"] = Value::Array(related);
+    }
+    if let Some(s) = &f.suppressed {
+        let mut sup = json!({"kind": "inSource", "status": "accepted"});
+        if let Some(j) = &s.justification {
+            sup["justification"] = json!(j);
+        }
+        r["suppressions"] = json!([sup]);
+    }
+    r
+}
+
+/// Builds the SARIF log as a JSON value.
+pub fn log(report: &Report) -> Value {
+    let rules: Vec<Value> = report
+        .rules
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.id,
+                "name": m.id,
+                "shortDescription": {"text": m.summary},
+                "help": {"text": m.hint},
+                "helpUri": m.help_uri(),
+                "defaultConfiguration": {"level": level(m.default_severity)},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let idx = report.rules.iter().position(|m| m.id == f.rule.id);
+            result(f, idx)
+        })
+        .collect();
+    json!({
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": TOOL_NAME,
+                "version": TOOL_VERSION,
+                "informationUri": "https://github.com/bitnami-labs/sealed-secrets",
+                "rules": rules,
+            }},
+            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the checked tree's root"}}},
+            "results": results,
+        }]
+    })
+}
+
+/// Renders pretty-printed SARIF followed by a newline.
+pub fn render(report: &Report, out: &mut impl Write, _options: &RenderOptions) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &log(report))?;
+    writeln!(out)
+}

@@ -1,0 +1,78 @@
+//! The human format: one `path:line:col: severity[rule-id]: message` line per finding, a
+//! `  help: hint` line under it, and a summary line. Colour only when [`RenderOptions::color`].
+
+use std::io::{self, Write};
+
+use super::{RenderOptions, Report};
+use crate::finding::{Finding, Severity};
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+
+fn severity_colour(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "\x1b[1;31m",
+        Severity::Warning => "\x1b[1;33m",
+        Severity::Note => "\x1b[1;36m",
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+fn finding(f: &Finding, out: &mut impl Write, o: &RenderOptions) -> io::Result<()> {
+    let marker = if f.is_suppressed() {
+        " (suppressed)"
+    } else {
+        ""
+    };
+    if o.color {
+        let c = severity_colour(f.severity);
+        writeln!(
+            out,
+            "{BOLD}{}{RESET}: {c}{}[{}]{RESET}: {}{marker}",
+            f.primary, f.severity, f.rule.id, f.message
+        )?;
+        writeln!(out, "  {BOLD}help{RESET}: {}", f.hint)?;
+    } else {
+        writeln!(
+            out,
+            "{}: {}[{}]: {}{marker}",
+            f.primary, f.severity, f.rule.id, f.message
+        )?;
+        writeln!(out, "  help: {}", f.hint)?;
+    }
+    for r in &f.related {
+        writeln!(out, "  note: see {r}")?;
+    }
+    Ok(())
+}
+
+/// Renders the text format.
+pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) -> io::Result<()> {
+    for f in &report.findings {
+        if f.is_suppressed() && !options.show_suppressed {
+            continue;
+        }
+        finding(f, out, options)?;
+    }
+    let s = report.summary();
+    let total = s.errors + s.warnings + s.notes;
+    let mut line = if total == 0 {
+        format!("no findings in {}", plural(report.files_checked, "file"))
+    } else {
+        format!(
+            "{} ({}, {}, {}) in {}",
+            plural(total, "finding"),
+            plural(s.errors, "error"),
+            plural(s.warnings, "warning"),
+            plural(s.notes, "note"),
+            plural(report.files_checked, "file")
+        )
+    };
+    if s.suppressed > 0 {
+        line.push_str(&format!("; {} suppressed", s.suppressed));
+    }
+    writeln!(out, "{line}")
+}

@@ -1,0 +1,21 @@
+//! Rule `ciphertext-key-size-mismatch`: an `encryptedData` value whose RSA length prefix is a
+//! real key size but not the environment certificate's. Only runs where the context has an
+//! environment key for the file ([`Context::key_for`]). Never quotes values.
+
+use super::Context;
+use super::ciphertext::Kind;
+use super::sealed_values::check_kind;
+use crate::finding::{Finding, RuleMeta, Severity};
+
+/// The rule's metadata.
+pub static META: RuleMeta = RuleMeta {
+    id: "ciphertext-key-size-mismatch",
+    summary: "A SealedSecret value was sealed for a different RSA key size than the environment's certificate",
+    default_severity: Severity::Error,
+    hint: "re-seal with this environment's certificate; check that the overlay is configured with the right cert.pem",
+};
+
+/// Reports every value sealed for another key size.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    check_kind(cx, &META, Kind::KeySize)
+}

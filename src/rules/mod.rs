@@ -1,0 +1,577 @@
+//! The rules of `emp-seal check`: the registry, the input every rule receives ([`Context`]), the
+//! central suppression pass and the resulting [`Report`].
+//!
+//! One rule per file, each with a `pub static META: RuleMeta` and, once it is wired, a
+//! `pub fn check(cx: &Context<'_>) -> Vec<Finding>`. Rules never print, exit, write files or put
+//! secret values into findings. Suppression (`# emp-seal:allow <id>`) is applied here, after all
+//! rules ran, never inside a rule; suppressed findings are kept.
+//!
+//! Seams for the coordinator:
+//! - Rules registered with `check: None` in [`RULES`] have their id, documentation and tests
+//!   reserved but need models this module does not have yet (the overlay model, the `SealedSecret`
+//!   reader, the certificate). Wire them by giving their file a `check` and setting it here.
+//! - Env-file lints come from `envfile` with their own `env-*` ids; [`env::LINTS`] is the list of
+//!   their metas that the registry includes, surfaced as-is.
+//! - [`Context`] is `#[non_exhaustive]`: models are added as fields with setters.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use rsa::PublicKey as RsaPublicKey;
+
+use crate::finding::{Finding, RuleMeta, Severity, Suppression};
+
+pub mod certificate_expired;
+pub mod certificate_expiring;
+pub mod certificate_weak_key;
+pub mod ciphertext;
+pub mod ciphertext_key_size_mismatch;
+pub mod dangling_reference;
+pub mod demo_certificate;
+pub mod env;
+pub mod example_generator_mismatch;
+pub mod example_sealed_mismatch;
+pub mod identity_mismatch;
+pub mod invalid_ciphertext;
+pub mod missing_secret_key;
+pub mod placeholder_ciphertext;
+pub mod plaintext_env_file;
+pub mod plaintext_secret;
+pub mod readable_secret_data;
+pub mod scope_annotation_misplaced;
+pub mod sealed_values;
+pub mod stale_certificate;
+pub mod yamldocs;
+pub mod yamlpos;
+
+/// Whether git tracks a file, as far as the caller found out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GitStatus {
+    /// `git ls-files` lists it.
+    Tracked,
+    /// Not tracked; `ignored` says whether `.gitignore` covers it.
+    Untracked {
+        /// True when git ignores the file.
+        ignored: bool,
+    },
+    /// No git repository, or not asked. Rules that need git status skip such files.
+    Unknown,
+}
+
+/// One file of the checked tree, already read.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path relative to the tree root, forward slashes.
+    pub path: String,
+    /// The file's text (files that are not UTF-8 are not given to rules).
+    pub text: String,
+    /// Whether git tracks it.
+    pub git: GitStatus,
+}
+
+impl SourceFile {
+    /// A file with unknown git status.
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        let path: String = path.into();
+        SourceFile {
+            path: path.replace('\\', "/"),
+            text: text.into(),
+            git: GitStatus::Unknown,
+        }
+    }
+
+    /// Sets the git status.
+    #[must_use]
+    pub fn with_git(mut self, git: GitStatus) -> SourceFile {
+        self.git = git;
+        self
+    }
+
+    /// True for `.yaml` / `.yml` files.
+    pub fn is_yaml(&self) -> bool {
+        self.path.ends_with(".yaml") || self.path.ends_with(".yml")
+    }
+}
+
+/// The public key that seals values for the `SealedSecrets` under one directory.
+#[derive(Debug, Clone)]
+pub struct EnvironmentKey {
+    /// Repo-relative directory (forward slashes, no trailing slash; `""` = whole tree).
+    pub dir: String,
+    /// The environment certificate's public key.
+    pub key: RsaPublicKey,
+}
+
+/// Everything a rule may look at. Built by the caller (the CLI) and shared by all rules.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Context<'a> {
+    /// The tree root the paths are relative to.
+    pub root: &'a Path,
+    /// Every file to check.
+    pub files: &'a [SourceFile],
+    /// `--release`: stricter checks for release gates (e.g. demo certificates are errors).
+    pub release: bool,
+    /// Environment keys, most specific directory wins (see [`Context::key_for`]).
+    pub keys: Vec<EnvironmentKey>,
+}
+
+impl<'a> Context<'a> {
+    /// A context over `files` rooted at `root`, not in release mode, with no models.
+    pub fn new(root: &'a Path, files: &'a [SourceFile]) -> Context<'a> {
+        Context {
+            root,
+            files,
+            release: false,
+            keys: Vec::new(),
+        }
+    }
+
+    /// Sets release mode.
+    #[must_use]
+    pub fn release(mut self, release: bool) -> Context<'a> {
+        self.release = release;
+        self
+    }
+
+    /// Adds the key that seals values for `SealedSecrets` under `dir`.
+    #[must_use]
+    pub fn with_key(mut self, dir: impl Into<String>, key: RsaPublicKey) -> Context<'a> {
+        let dir: String = dir.into();
+        self.keys.push(EnvironmentKey {
+            dir: dir.trim_end_matches('/').replace('\\', "/"),
+            key,
+        });
+        self
+    }
+
+    /// The key for a file: the one whose directory is the longest prefix of `path`.
+    pub fn key_for(&self, path: &str) -> Option<&RsaPublicKey> {
+        self.keys
+            .iter()
+            .filter(|k| {
+                k.dir.is_empty()
+                    || path == k.dir
+                    || path
+                        .strip_prefix(k.dir.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+            })
+            .max_by_key(|k| k.dir.len())
+            .map(|k| &k.key)
+    }
+
+    /// The file with this repo-relative path.
+    pub fn file(&self, path: &str) -> Option<&'a SourceFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+}
+
+/// A rule in the registry: its metadata and, once wired, its check.
+#[derive(Debug)]
+pub struct Rule {
+    /// The rule's static metadata.
+    pub meta: &'static RuleMeta,
+    /// Runs the rule; `None` while the models it needs are not wired (see module docs).
+    pub check: Option<fn(&Context<'_>) -> Vec<Finding>>,
+}
+
+/// Every rule of `emp-seal check` except the env-file lints (see [`env::LINTS`]).
+pub static RULES: &[Rule] = &[
+    Rule {
+        meta: &env::ENV_SYNTAX,
+        check: None,
+    },
+    Rule {
+        meta: &example_generator_mismatch::META,
+        check: None,
+    },
+    Rule {
+        meta: &example_sealed_mismatch::META,
+        check: None,
+    },
+    Rule {
+        meta: &missing_secret_key::META,
+        check: None,
+    },
+    Rule {
+        meta: &dangling_reference::META,
+        check: None,
+    },
+    Rule {
+        meta: &placeholder_ciphertext::META,
+        check: Some(placeholder_ciphertext::check),
+    },
+    Rule {
+        meta: &invalid_ciphertext::META,
+        check: Some(invalid_ciphertext::check),
+    },
+    Rule {
+        meta: &ciphertext_key_size_mismatch::META,
+        check: Some(ciphertext_key_size_mismatch::check),
+    },
+    Rule {
+        meta: &identity_mismatch::META,
+        check: None,
+    },
+    Rule {
+        meta: &scope_annotation_misplaced::META,
+        check: Some(scope_annotation_misplaced::check),
+    },
+    Rule {
+        meta: &stale_certificate::META,
+        check: None,
+    },
+    Rule {
+        meta: &certificate_expired::META,
+        check: None,
+    },
+    Rule {
+        meta: &certificate_expiring::META,
+        check: None,
+    },
+    Rule {
+        meta: &certificate_weak_key::META,
+        check: None,
+    },
+    Rule {
+        meta: &demo_certificate::META,
+        check: None,
+    },
+    Rule {
+        meta: &plaintext_secret::META,
+        check: Some(plaintext_secret::check),
+    },
+    Rule {
+        meta: &plaintext_env_file::META,
+        check: Some(plaintext_env_file::check),
+    },
+    Rule {
+        meta: &readable_secret_data::META,
+        check: Some(readable_secret_data::check),
+    },
+];
+
+/// Every registered rule's metadata: [`RULES`] followed by the env-file lints, sorted by id.
+pub fn all() -> Vec<&'static RuleMeta> {
+    let mut v: Vec<&'static RuleMeta> = RULES
+        .iter()
+        .map(|r| r.meta)
+        .chain(env::LINTS.iter().copied())
+        .collect();
+    v.sort_by_key(|m| m.id);
+    v.dedup_by_key(|m| m.id);
+    v
+}
+
+/// Every registered rule id, sorted.
+pub fn all_ids() -> Vec<&'static str> {
+    all().into_iter().map(|m| m.id).collect()
+}
+
+/// The metadata of a registered rule.
+pub fn find(id: &str) -> Option<&'static RuleMeta> {
+    all().into_iter().find(|m| m.id == id)
+}
+
+/// The result of a check run.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Every finding, suppressed ones included, sorted by path, line, column and rule id.
+    pub findings: Vec<Finding>,
+    /// How many files were checked.
+    pub files_checked: usize,
+    /// The rules that ran or could have run (SARIF lists them as the tool's rules).
+    pub rules: Vec<&'static RuleMeta>,
+}
+
+/// Counts of a report's findings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Unsuppressed errors.
+    pub errors: usize,
+    /// Unsuppressed warnings.
+    pub warnings: usize,
+    /// Unsuppressed notes.
+    pub notes: usize,
+    /// Suppressed findings of any severity.
+    pub suppressed: usize,
+}
+
+impl Report {
+    /// A report of `findings` (sorted here) over `files_checked` files, listing every registered
+    /// rule.
+    pub fn new(mut findings: Vec<Finding>, files_checked: usize) -> Report {
+        sort(&mut findings);
+        Report {
+            findings,
+            files_checked,
+            rules: all(),
+        }
+    }
+
+    /// Counts by severity, suppressed findings apart.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for f in &self.findings {
+            if f.is_suppressed() {
+                s.suppressed += 1;
+                continue;
+            }
+            match f.severity {
+                Severity::Error => s.errors += 1,
+                Severity::Warning => s.warnings += 1,
+                Severity::Note => s.notes += 1,
+            }
+        }
+        s
+    }
+
+    /// 1 when an unsuppressed finding is at or above `fail_on`, else 0. (Exit code 2, for usage
+    /// and configuration errors, is the CLI's.)
+    pub fn exit_code(&self, fail_on: Severity) -> u8 {
+        let failing = self
+            .findings
+            .iter()
+            .any(|f| !f.is_suppressed() && f.severity >= fail_on);
+        u8::from(failing)
+    }
+}
+
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (&a.primary.path, a.primary.line, a.primary.column, a.rule.id).cmp(&(
+            &b.primary.path,
+            b.primary.line,
+            b.primary.column,
+            b.rule.id,
+        ))
+    });
+}
+
+/// Runs every wired rule over `cx`, applies suppressions and returns the report.
+pub fn run(cx: &Context<'_>) -> Report {
+    let mut findings = Vec::new();
+    for rule in RULES {
+        if let Some(check) = rule.check {
+            findings.extend(check(cx));
+        }
+    }
+    finish(cx, findings)
+}
+
+/// Applies suppressions to findings produced outside [`run`] (e.g. by the coordinator's wired
+/// rules, or env lints) together with `run`'s, and builds the report.
+pub fn finish(cx: &Context<'_>, mut findings: Vec<Finding>) -> Report {
+    apply_suppressions(cx.files, &mut findings);
+    Report::new(findings, cx.files.len())
+}
+
+/// The directive that suppresses findings.
+pub const ALLOW_DIRECTIVE: &str = "emp-seal:allow";
+
+/// A parsed `# emp-seal:allow id[,id...] [justification]` comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowComment {
+    /// The rule ids it names.
+    pub ids: BTreeSet<String>,
+    /// Text after the ids, if any.
+    pub justification: Option<String>,
+}
+
+/// Parses an allow comment anywhere in `line`: a `#`, optional spaces, `emp-seal:allow`, spaces,
+/// then comma-separated ids (spaces after commas allowed), then an optional justification
+/// (a leading `--` or `:` is dropped).
+pub fn parse_allow(line: &str) -> Option<AllowComment> {
+    let mut search = line;
+    loop {
+        let hash = search.find('#')?;
+        let after = search[hash + 1..].trim_start_matches([' ', '\t']);
+        if let Some(rest) = after.strip_prefix(ALLOW_DIRECTIVE)
+            && rest.starts_with([' ', '\t'])
+        {
+            return parse_ids(rest);
+        }
+        search = &search[hash + 1..];
+    }
+}
+
+fn parse_ids(rest: &str) -> Option<AllowComment> {
+    let mut ids = BTreeSet::new();
+    let mut s = rest.trim_start();
+    loop {
+        let end = s
+            .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+            .unwrap_or(s.len());
+        if end == 0 {
+            break;
+        }
+        ids.insert(s[..end].to_string());
+        let after = s[end..].trim_start_matches([' ', '\t']);
+        match after.strip_prefix(',') {
+            Some(next) => s = next.trim_start_matches([' ', '\t']),
+            None => {
+                s = &s[end..];
+                break;
+            }
+        }
+    }
+    if ids.is_empty() {
+        return None;
+    }
+    let j = s
+        .trim()
+        .trim_start_matches("--")
+        .trim_start_matches(':')
+        .trim();
+    Some(AllowComment {
+        ids,
+        justification: (!j.is_empty()).then(|| j.to_string()),
+    })
+}
+
+/// Marks findings covered by an allow comment as suppressed; never removes any.
+///
+/// A finding is covered when its primary line carries `# emp-seal:allow <id>` (a trailing
+/// comment), or when the line directly above it is a comment-only line carrying it. The second
+/// form exists for env files, where kustomize keeps a trailing `# ...` as part of the value, so a
+/// trailing allow comment would change the deployed secret.
+pub fn apply_suppressions(files: &[SourceFile], findings: &mut [Finding]) {
+    for f in findings.iter_mut().filter(|f| f.suppressed.is_none()) {
+        let Some(file) = files.iter().find(|s| s.path == f.primary.path) else {
+            continue;
+        };
+        let idx = usize::try_from(f.primary.line)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(1);
+        let mut lines = file.text.lines().skip(idx.saturating_sub(1));
+        let above = if idx > 0 { lines.next() } else { None };
+        let own = lines.next();
+        let candidates = [
+            own.map(|l| (l, f.primary.line)),
+            above
+                .filter(|l| l.trim_start().starts_with('#'))
+                .map(|l| (l, f.primary.line - 1)),
+        ];
+        for (text, line) in candidates.into_iter().flatten() {
+            if let Some(allow) = parse_allow(text)
+                && allow.ids.contains(f.rule.id)
+            {
+                f.suppressed = Some(Suppression {
+                    line,
+                    justification: allow.justification,
+                });
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Location;
+
+    #[test]
+    fn ids_are_unique_kebab_case_and_stable() {
+        let metas: Vec<&RuleMeta> = RULES
+            .iter()
+            .map(|r| r.meta)
+            .chain(env::LINTS.iter().copied())
+            .collect();
+        let unique: BTreeSet<&str> = metas.iter().map(|m| m.id).collect();
+        assert_eq!(unique.len(), metas.len(), "duplicate rule id");
+        for m in &metas {
+            assert!(
+                m.id.split('-').all(|p| !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())),
+                "{} is not kebab-case",
+                m.id
+            );
+            assert!(!m.summary.is_empty() && !m.hint.is_empty(), "{}", m.id);
+        }
+        insta::assert_snapshot!(all_ids().join("\n"), @r"
+        certificate-expired
+        certificate-expiring
+        certificate-weak-key
+        ciphertext-key-size-mismatch
+        dangling-reference
+        demo-certificate
+        env-syntax
+        example-generator-mismatch
+        example-sealed-mismatch
+        identity-mismatch
+        invalid-ciphertext
+        missing-secret-key
+        placeholder-ciphertext
+        plaintext-env-file
+        plaintext-secret
+        readable-secret-data
+        scope-annotation-misplaced
+        stale-certificate
+        ");
+    }
+
+    #[test]
+    fn every_rule_is_documented() {
+        let docs = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md"),
+        )
+        .expect("docs/rules.md");
+        for m in all() {
+            assert!(
+                docs.contains(&format!("<a id=\"{}\"></a>", m.id))
+                    && docs.contains(&format!("### {}\n", m.id))
+                    && docs.contains(m.summary)
+                    && docs.contains(m.hint),
+                "docs/rules.md is missing or out of date for {}",
+                m.id
+            );
+        }
+    }
+
+    #[test]
+    fn parse_allow_forms() {
+        let a = parse_allow(
+            "KEY: x # emp-seal:allow plaintext-secret, readable-secret-data -- test fixture",
+        )
+        .unwrap();
+        assert_eq!(
+            a.ids.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["plaintext-secret", "readable-secret-data"]
+        );
+        assert_eq!(a.justification.as_deref(), Some("test fixture"));
+        assert_eq!(
+            parse_allow("#emp-seal:allow x").unwrap().justification,
+            None
+        );
+        assert!(parse_allow("# emp-seal:allowx").is_none());
+        assert!(parse_allow("# emp-seal:allow").is_none());
+        assert!(parse_allow("no comment").is_none());
+    }
+
+    #[test]
+    fn suppression_on_line_and_above() {
+        let files = [SourceFile::new(
+            "a.yaml",
+            "a: 1 # emp-seal:allow plaintext-secret\n# emp-seal:allow plaintext-secret\nb: 2\nc: 3 # emp-seal:allow other\n",
+        )];
+        let mk = |line| {
+            Finding::builder(
+                &plaintext_secret::META,
+                Location::new("a.yaml", line, 1),
+                "m",
+            )
+            .build()
+        };
+        let mut fs = vec![mk(1), mk(3), mk(4)];
+        apply_suppressions(&files, &mut fs);
+        assert_eq!(fs[0].suppressed.as_ref().map(|s| s.line), Some(1));
+        assert_eq!(fs[1].suppressed.as_ref().map(|s| s.line), Some(2));
+        assert!(fs[2].suppressed.is_none(), "other id does not suppress");
+        let report = Report::new(fs, 1);
+        assert_eq!(report.findings.len(), 3, "suppressed findings are kept");
+        assert_eq!(report.exit_code(Severity::Error), 1);
+        assert_eq!(report.summary().suppressed, 2);
+    }
+}

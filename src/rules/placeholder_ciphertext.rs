@@ -1,0 +1,24 @@
+//! Rule `placeholder-ciphertext`: an `encryptedData` value that is a stand-in, not a ciphertext.
+//!
+//! Literal styles (`AgAAAA...`, `<encrypted>`, `REPLACE_ME`, `changeme`, ...) and values that
+//! cannot be a kubeseal value at all (not base64, no or implausible RSA length prefix, shorter than
+//! `2 + k + 16` bytes, long zero runs in the RSA block). The decision is
+//! [`classify`](super::ciphertext::classify)'s; this file only reports it. Never quotes values.
+
+use super::Context;
+use super::ciphertext::Kind;
+use super::sealed_values::check_kind;
+use crate::finding::{Finding, RuleMeta, Severity};
+
+/// The rule's metadata.
+pub static META: RuleMeta = RuleMeta {
+    id: "placeholder-ciphertext",
+    summary: "A SealedSecret value is a placeholder, not a ciphertext",
+    default_severity: Severity::Error,
+    hint: "seal the real value (emp-seal <env> --from FILE); the controller fails the whole SealedSecret with `no key could decrypt secret`",
+};
+
+/// Reports every placeholder value.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    check_kind(cx, &META, Kind::Placeholder)
+}

@@ -1,0 +1,50 @@
+//! Rule `plaintext-env-file`: a real env file (not an `.example`) that git tracks, or that git
+//! does not ignore (one `git add .` away from being committed).
+//!
+//! Real env files: a file named `.env`, `*.env`, or `.env.*`, except `*.example`, `*.sample`,
+//! `*.template` and `*.dist`. Files with unknown git status are skipped. Only the file's name and
+//! git status are looked at, never its content.
+
+use super::{Context, GitStatus};
+use crate::finding::{Finding, Location, RuleMeta, Severity};
+
+/// The rule's metadata.
+pub static META: RuleMeta = RuleMeta {
+    id: "plaintext-env-file",
+    summary: "A real env file is tracked by git, or not ignored",
+    default_severity: Severity::Error,
+    hint: "git rm --cached the file, add it to .gitignore (keep a .example beside it), and rotate every value it exposed",
+};
+
+/// True when `path` names a real env file rather than an example.
+pub fn is_real_env_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let example = [".example", ".sample", ".template", ".dist"]
+        .iter()
+        .any(|s| name.ends_with(s));
+    !example && (name == ".env" || name.ends_with(".env") || name.starts_with(".env."))
+}
+
+/// Reports tracked or unignored real env files.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for file in cx.files.iter().filter(|f| is_real_env_file(&f.path)) {
+        let finding = match file.git {
+            GitStatus::Tracked => Finding::builder(
+                &META,
+                Location::file(file.path.clone()),
+                format!("real env file `{}` is tracked by git", file.path),
+            ),
+            GitStatus::Untracked { ignored: false } => Finding::builder(
+                &META,
+                Location::file(file.path.clone()),
+                format!("real env file `{}` is not ignored by git", file.path),
+            )
+            .severity(Severity::Warning)
+            .hint("add the file to .gitignore so it cannot be committed by accident"),
+            GitStatus::Untracked { ignored: true } | GitStatus::Unknown => continue,
+        };
+        out.push(finding.build());
+    }
+    out
+}

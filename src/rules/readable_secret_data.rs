@@ -1,0 +1,68 @@
+//! Rule `readable-secret-data`: a Secret `data` value in a tracked YAML file whose base64 decodes
+//! to readable UTF-8 text, i.e. a password one `base64 -d` away.
+//!
+//! Located at the data key. The decoded text is looked at only to decide "readable" and is never
+//! put into the finding.
+
+use base64::Engine as _;
+use yaml_serde::Value;
+
+use super::Context;
+use super::plaintext_secret::committed;
+use super::yamldocs::yaml_docs;
+use crate::finding::{Finding, RuleMeta, Severity};
+
+/// The rule's metadata.
+pub static META: RuleMeta = RuleMeta {
+    id: "readable-secret-data",
+    summary: "A Secret data value is base64 of readable text",
+    default_severity: Severity::Warning,
+    hint: "base64 is an encoding, not encryption: seal the value instead and rotate it",
+};
+
+/// True when `value` is standard base64 of non-empty UTF-8 text without control characters other
+/// than tab and line breaks.
+pub fn is_readable_base64(value: &str) -> bool {
+    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(compact) else {
+        return false;
+    };
+    let bytes = zeroize::Zeroizing::new(bytes);
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => {
+            !text.is_empty()
+                && text
+                    .chars()
+                    .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+        }
+        Err(_) => false,
+    }
+}
+
+/// Reports every readable data value.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for doc in yaml_docs(cx) {
+        if doc.kind() != Some("Secret") || !committed(doc.file.git) {
+            continue;
+        }
+        let name = doc
+            .get(&["metadata", "name"])
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let Some(Value::Mapping(data)) = doc.get(&["data"]) else {
+            continue;
+        };
+        for (k, v) in data {
+            let (Some(key), Some(value)) = (k.as_str(), v.as_str()) else {
+                continue;
+            };
+            if is_readable_base64(value) {
+                let message = format!("`{key}` in Secret `{name}` is base64 of readable text");
+                out.push(Finding::builder(&META, doc.location(&["data", key]), message).build());
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,79 @@
+//! The `spec.encryptedData` values of every `SealedSecret` in the tree, with their locations,
+//! shared by the ciphertext rules.
+//!
+//! A light reader over [`yamldocs`](super::yamldocs); the `sealedsecret` module's span-exact
+//! reader can replace it without changing the rules. Values are ciphertext (or placeholders), not
+//! secrets; still, rules only pass them to the classifier and never into messages.
+
+use yaml_serde::Value;
+
+use super::Context;
+use super::ciphertext::{Kind, classify};
+use super::yamldocs::yaml_docs;
+use crate::finding::{Finding, Location, RuleMeta};
+
+/// One `encryptedData` entry.
+#[derive(Debug, Clone)]
+pub struct SealedValue {
+    /// Where the key is.
+    pub location: Location,
+    /// The `SealedSecret`'s `metadata.name` (empty when absent).
+    pub object: String,
+    /// The data key.
+    pub key: String,
+    /// The value text (a non-string YAML value is given as empty).
+    pub value: String,
+}
+
+/// Every `encryptedData` entry of every `kind: SealedSecret` document.
+pub fn sealed_values(cx: &Context<'_>) -> Vec<SealedValue> {
+    let mut out = Vec::new();
+    for doc in yaml_docs(cx) {
+        if doc.kind() != Some("SealedSecret") {
+            continue;
+        }
+        let object = doc
+            .get(&["metadata", "name"])
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let Some(Value::Mapping(data)) = doc.get(&["spec", "encryptedData"]) else {
+            continue;
+        };
+        for (k, v) in data {
+            let Some(key) = k.as_str() else { continue };
+            out.push(SealedValue {
+                location: doc.location(&["spec", "encryptedData", key]),
+                object: object.clone(),
+                key: key.to_string(),
+                value: v.as_str().unwrap_or_default().to_string(),
+            });
+        }
+    }
+    out
+}
+
+/// Classifies every sealed value and reports the reasons of one kind under `meta`.
+pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for sv in sealed_values(cx) {
+        let verdict = classify(&sv.value, cx.key_for(&sv.location.path));
+        let reasons: Vec<String> = verdict
+            .reasons()
+            .iter()
+            .filter(|r| r.kind() == kind)
+            .map(ToString::to_string)
+            .collect();
+        if reasons.is_empty() {
+            continue;
+        }
+        let message = format!(
+            "`{}` in SealedSecret `{}`: {}",
+            sv.key,
+            sv.object,
+            reasons.join("; ")
+        );
+        out.push(Finding::builder(meta, sv.location, message).build());
+    }
+    out
+}

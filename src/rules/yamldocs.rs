@@ -1,0 +1,71 @@
+//! Shared YAML access for rules: every document of every YAML file, parsed with `yaml_serde`
+//! and paired with its [`yamlpos::Document`] so a rule can turn a key path into a [`Location`].
+//!
+//! Owns only the pairing; it never reports parse errors (a file that does not parse is skipped
+//! here: rendering and schema validation report it) and never holds secret values beyond the
+//! parsed document the rule is looking at.
+
+use yaml_serde::Value;
+
+use super::yamlpos::{self, Seg};
+use super::{Context, SourceFile};
+use crate::finding::Location;
+
+/// One parsed document of a YAML file.
+#[derive(Debug)]
+pub struct YamlDoc<'t> {
+    /// The file it came from.
+    pub file: &'t SourceFile,
+    /// The document's position information.
+    pub doc: yamlpos::Document<'t>,
+    /// The parsed document.
+    pub value: Value,
+}
+
+impl YamlDoc<'_> {
+    /// The document's `kind`, if it is a string.
+    pub fn kind(&self) -> Option<&str> {
+        self.value.get("kind").and_then(Value::as_str)
+    }
+
+    /// The value at a path of mapping keys.
+    pub fn get(&self, path: &[&str]) -> Option<&Value> {
+        get(&self.value, path)
+    }
+
+    /// The location of `path` (falling back to its longest present prefix, then the document
+    /// start).
+    pub fn location(&self, path: &[&str]) -> Location {
+        let segs: Vec<Seg<'_>> = path.iter().map(|k| Seg::Key(k)).collect();
+        match self.doc.find(&segs) {
+            Some(pos) => Location::new(self.file.path.clone(), pos.line, pos.column)
+                .with_bytes(pos.offset..pos.offset + path.last().map_or(0, |k| k.len())),
+            None => {
+                let pos = self.doc.find_or_parent(&segs);
+                Location::new(self.file.path.clone(), pos.line, pos.column)
+            }
+        }
+    }
+}
+
+/// Follows mapping keys from `value`.
+pub fn get<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    path.iter().try_fold(value, |v, k| v.get(*k))
+}
+
+/// Every document of every YAML file in `cx` that parses. Documents that are empty or not
+/// mappings are skipped.
+pub fn yaml_docs<'t>(cx: &Context<'t>) -> Vec<YamlDoc<'t>> {
+    let mut out = Vec::new();
+    for file in cx.files.iter().filter(|f| f.is_yaml()) {
+        for doc in yamlpos::documents(&file.text) {
+            let Ok(value) = yaml_serde::from_str::<Value>(doc.text) else {
+                continue;
+            };
+            if value.is_mapping() {
+                out.push(YamlDoc { file, doc, value });
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,166 @@
+//! Fixture trees for the rules that need only file text: each `fail/` tree triggers its rule
+//! (rule id, file and line asserted), each `pass/` twin does not. Trees live in
+//! tests/fixtures/rules/<rule-id>/{fail,pass}/ and are copied into a temp dir before checking.
+// Test helpers outside #[test] fns: unwrap is the assertion; temp files are written directly.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+use std::path::{Path, PathBuf};
+
+use emp_seal::finding::Severity;
+use emp_seal::rules::{self, Context, GitStatus, Report, SourceFile};
+
+use crate::common;
+
+fn walk(dir: &Path, root: &Path, out: &mut Vec<SourceFile>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, root, out);
+        } else {
+            let rel = p
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            let text = std::fs::read_to_string(&p).unwrap();
+            out.push(SourceFile::new(rel, text).with_git(GitStatus::Tracked));
+        }
+    }
+}
+
+/// Copies a fixture tree into a temp dir (real files) and reads it back.
+fn load(rule: &str, twin: &str) -> (tempfile::TempDir, Vec<SourceFile>) {
+    let src = common::repo_root()
+        .join("tests/fixtures/rules")
+        .join(rule)
+        .join(twin);
+    let tmp = tempfile::tempdir().unwrap();
+    copy(&src, tmp.path());
+    let mut files = Vec::new();
+    walk(tmp.path(), tmp.path(), &mut files);
+    (tmp, files)
+}
+
+fn copy(src: &Path, dst: &Path) {
+    for e in std::fs::read_dir(src).unwrap() {
+        let p = e.unwrap().path();
+        let to = dst.join(p.file_name().unwrap());
+        if p.is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+            copy(&p, &to);
+        } else {
+            std::fs::copy(&p, &to).unwrap();
+        }
+    }
+}
+
+fn hits<'r>(report: &'r Report, rule: &str) -> Vec<(&'r str, u32)> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule.id == rule)
+        .map(|f| (f.primary.path.as_str(), f.primary.line))
+        .collect()
+}
+
+fn check(rule: &str, expected_fail: &[(&str, u32)]) {
+    let (tmp, files) = load(rule, "fail");
+    let report = rules::run(&Context::new(tmp.path(), &files));
+    assert_eq!(hits(&report, rule), expected_fail, "{rule} fail tree");
+    let (tmp, files) = load(rule, "pass");
+    let report = rules::run(&Context::new(tmp.path(), &files));
+    assert_eq!(
+        hits(&report, rule),
+        Vec::<(&str, u32)>::new(),
+        "{rule} pass twin"
+    );
+}
+
+#[test]
+fn plaintext_secret() {
+    check("plaintext-secret", &[("emp-deployment.yaml", 13)]);
+}
+
+#[test]
+fn readable_secret_data() {
+    check("readable-secret-data", &[("secret.yaml", 8)]);
+}
+
+#[test]
+fn scope_annotation_misplaced() {
+    check(
+        "scope-annotation-misplaced",
+        &[("sealedsecret.yaml", 13), ("sealedsecret.yaml", 20)],
+    );
+}
+
+#[test]
+fn plaintext_env_file() {
+    // Git status is the input here, so the files are built in memory.
+    let rule = "plaintext-env-file";
+    let files = [
+        SourceFile::new("overlays/dev/dev-secrets.env", "A=1\n").with_git(GitStatus::Tracked),
+        SourceFile::new("overlays/prod/prod-secrets.env", "A=1\n")
+            .with_git(GitStatus::Untracked { ignored: false }),
+        SourceFile::new("overlays/dev/dev-secrets.env.example", "A=\n")
+            .with_git(GitStatus::Tracked),
+        SourceFile::new("overlays/paper/paper-secrets.env", "A=1\n")
+            .with_git(GitStatus::Untracked { ignored: true }),
+    ];
+    let report = rules::run(&Context::new(Path::new("."), &files));
+    assert_eq!(
+        hits(&report, rule),
+        [
+            ("overlays/dev/dev-secrets.env", 1),
+            ("overlays/prod/prod-secrets.env", 1)
+        ]
+    );
+    let sev: Vec<Severity> = report.findings.iter().map(|f| f.severity).collect();
+    assert_eq!(sev, [Severity::Error, Severity::Warning]);
+    let clean = &files[2..];
+    assert!(hits(&rules::run(&Context::new(Path::new("."), clean)), rule).is_empty());
+}
+
+#[test]
+fn suppressed_findings_are_kept_and_do_not_fail() {
+    let (tmp, mut files) = load("plaintext-secret", "fail");
+    let f = &mut files[0];
+    f.text = f.text.replace(
+        "stringData:",
+        "stringData: # emp-seal:allow plaintext-secret -- test fixture",
+    );
+    let report = rules::run(&Context::new(tmp.path(), &files));
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.rule.id == "plaintext-secret")
+        .expect("still reported");
+    let s = finding.suppressed.as_ref().expect("suppressed");
+    assert_eq!(
+        (s.line, s.justification.as_deref()),
+        (13, Some("test fixture"))
+    );
+    assert_eq!(report.exit_code(Severity::Note), 0);
+}
+
+#[test]
+fn messages_never_carry_values() {
+    let (tmp, files) = load("plaintext-secret", "fail");
+    let (_t2, more) = load("readable-secret-data", "fail");
+    let all: Vec<SourceFile> = files.into_iter().chain(more).collect();
+    let report = rules::run(&Context::new(tmp.path(), &all));
+    assert!(!report.findings.is_empty());
+    for f in &report.findings {
+        for needle in ["not-a-real-password", "bm90LWEtcmVhbC1wYXNzd29yZA"] {
+            assert!(
+                !f.message.contains(needle) && !f.hint.contains(needle),
+                "{}",
+                f.message
+            );
+        }
+    }
+}
