@@ -1,4 +1,5 @@
 //! The one integration-test binary (style.md): every module below shares `common`.
+#![allow(unreachable_pub, clippy::print_stderr, clippy::print_stdout)]
 
 mod common;
 mod envfile;
