@@ -5,4 +5,6 @@
 //! terminal and the exit code.
 
 pub mod crypto;
+pub mod fsio;
+pub mod sealedsecret;
 pub mod secret;
