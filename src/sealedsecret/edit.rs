@@ -343,11 +343,23 @@ impl Editor<'_> {
                 }
             }
         }
-        for k in &plan.remove {
-            if let Some(c) = enc.and_then(|b| b.get(k)) {
-                edits.push(self.remove_lines(c.line, c.last));
-                remaining -= 1;
+        // Removed entries, merged into runs of adjacent lines (one splice per run).
+        let mut gone: Vec<(usize, usize)> = plan
+            .remove
+            .iter()
+            .filter_map(|k| enc.and_then(|b| b.get(k)).map(|c| (c.line, c.last)))
+            .collect();
+        remaining -= gone.len();
+        gone.sort_unstable();
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for (first, last) in gone {
+            match runs.last_mut() {
+                Some(r) if r.1 + 1 == first => r.1 = last,
+                _ => runs.push((first, last)),
             }
+        }
+        for (first, last) in runs {
+            edits.push(self.remove_lines(first, last));
         }
         match ss.encrypted_data_layout {
             EncryptedDataLayout::Block => {
@@ -403,7 +415,8 @@ fn pad(n: usize) -> String {
 
 /// Applies non-overlapping splices in order (stable for equal starts).
 fn splice(text: &str, mut edits: Vec<Edit>) -> Result<String, SealedSecretError> {
-    edits.sort_by_key(|e| e.range.start);
+    // Stable: insertions at one point keep their order and come before a removal there.
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
     let mut out =
         String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
     let mut pos = 0;

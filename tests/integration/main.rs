@@ -1,3 +1,5 @@
 //! The one integration-test binary (style.md): every module below shares `common`.
 
 mod common;
+mod fsio;
+mod sealedsecret;
