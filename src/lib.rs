@@ -7,6 +7,8 @@
 pub mod crypto;
 pub mod envfile;
 pub mod finding;
+pub mod fsio;
 pub mod report;
 pub mod rules;
+pub mod sealedsecret;
 pub mod secret;

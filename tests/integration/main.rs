@@ -3,7 +3,9 @@
 
 mod common;
 mod envfile;
+mod fsio;
 mod k8s_tree;
 mod placeholder;
 mod report;
 mod rules;
+mod sealedsecret;

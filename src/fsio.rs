@@ -1,0 +1,323 @@
+//! File reads with size limits, and the crate's only file writer.
+//!
+//! Owns: [`read_limited`], [`read_to_string_limited`] and [`atomic_write`] (temp file in the
+//! target's directory created with `O_EXCL` and the target's mode, write, fsync, rename over the
+//! target, fsync the directory). Must not interpret content: it neither knows nor checks what it
+//! writes. Callers must only ever hand it public bytes (ciphertext, manifests): the temp file is a
+//! normal file in the target's directory until it is renamed, so plaintext must never reach here.
+//!
+//! Symlinks: a target that is a symlink is resolved and the file it points to is replaced
+//! atomically; the link itself is kept. A dangling link is refused. See docs/rewrite.md.
+
+use std::fs::{self, File, OpenOptions, Permissions};
+use std::io::{self, ErrorKind, Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Errors reading or writing a file. Every message names the path.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FsError {
+    /// The file does not exist.
+    #[error("{}: no such file", path.display())]
+    NotFound {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A directory where a file was expected.
+    #[error("{}: is a directory, not a file", path.display())]
+    IsADirectory {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A FIFO, socket or device where a regular file was expected.
+    #[error("{}: not a regular file", path.display())]
+    NotARegularFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The operating system refused access.
+    #[error("{}: permission denied ({op})", path.display())]
+    PermissionDenied {
+        /// The path.
+        path: PathBuf,
+        /// What was attempted.
+        op: &'static str,
+    },
+    /// The directory cannot take a new file (read-only, immutable, or read-only filesystem).
+    #[error("{}: cannot create a file in this directory (read-only or not writable)", dir.display())]
+    ReadOnlyDirectory {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// The filesystem is full; the original file is untouched.
+    #[error("{}: no space left on the device; the file was not changed", path.display())]
+    NoSpace {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The file is larger than the caller's limit.
+    #[error("{}: larger than the {limit}-byte limit", path.display())]
+    TooLarge {
+        /// The path.
+        path: PathBuf,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The file is not UTF-8 text.
+    #[error("{}: not valid UTF-8 (at byte {offset})", path.display())]
+    InvalidUtf8 {
+        /// The path.
+        path: PathBuf,
+        /// Offset of the first invalid byte.
+        offset: usize,
+    },
+    /// The path is a symlink whose target does not exist.
+    #[error("{}: dangling symlink (its target does not exist)", path.display())]
+    DanglingSymlink {
+        /// The link.
+        path: PathBuf,
+    },
+    /// Any other I/O error.
+    #[error("{}: {op} failed: {source}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// What was attempted.
+        op: &'static str,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl FsError {
+    /// A one-line suggestion for the user, when there is one.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Self::ReadOnlyDirectory { .. } => {
+                Some("the file is replaced by rename, so its directory must be writable")
+            }
+            Self::DanglingSymlink { .. } => Some("fix or remove the symlink, then retry"),
+            Self::TooLarge { .. } => Some("is this the right file?"),
+            _ => None,
+        }
+    }
+
+    fn from_io(path: &Path, op: &'static str, e: io::Error) -> FsError {
+        let path = path.to_path_buf();
+        match e.kind() {
+            ErrorKind::NotFound => FsError::NotFound { path },
+            ErrorKind::IsADirectory => FsError::IsADirectory { path },
+            ErrorKind::PermissionDenied => FsError::PermissionDenied { path, op },
+            ErrorKind::StorageFull => FsError::NoSpace { path },
+            _ => FsError::Io {
+                path,
+                op,
+                source: e,
+            },
+        }
+    }
+}
+
+/// Reads a regular file of at most `max_bytes` bytes.
+pub fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
+    let file = File::open(path).map_err(|e| FsError::from_io(path, "open", e))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| FsError::from_io(path, "stat", e))?;
+    if meta.is_dir() {
+        return Err(FsError::IsADirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    if !meta.is_file() {
+        return Err(FsError::NotARegularFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let too_large = || FsError::TooLarge {
+        path: path.to_path_buf(),
+        limit: max_bytes,
+    };
+    if meta.len() > max_bytes {
+        return Err(too_large());
+    }
+    let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    // Read one byte past the limit: the file may have grown since the stat.
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| FsError::from_io(path, "read", e))?;
+    if u64::try_from(buf.len()).unwrap_or(u64::MAX) > max_bytes {
+        return Err(too_large());
+    }
+    Ok(buf)
+}
+
+/// Reads a UTF-8 text file of at most `max_bytes` bytes.
+pub fn read_to_string_limited(path: &Path, max_bytes: u64) -> Result<String, FsError> {
+    let bytes = read_limited(path, max_bytes)?;
+    String::from_utf8(bytes).map_err(|e| FsError::InvalidUtf8 {
+        path: path.to_path_buf(),
+        offset: e.utf8_error().valid_up_to(),
+    })
+}
+
+/// The file a write to `path` replaces: `path` itself, or the end of its symlink chain.
+/// `Ok(None)` mode means the file does not exist yet.
+fn resolve_target(path: &Path) -> Result<(PathBuf, Option<fs::Metadata>), FsError> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            let target = fs::canonicalize(path).map_err(|e| match e.kind() {
+                ErrorKind::NotFound => FsError::DanglingSymlink {
+                    path: path.to_path_buf(),
+                },
+                _ => FsError::from_io(path, "resolve symlink", e),
+            })?;
+            let meta = fs::metadata(&target).map_err(|e| FsError::from_io(&target, "stat", e))?;
+            check_regular(&target, &meta)?;
+            Ok((target, Some(meta)))
+        }
+        Ok(m) => {
+            check_regular(path, &m)?;
+            Ok((path.to_path_buf(), Some(m)))
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok((path.to_path_buf(), None)),
+        Err(e) => Err(FsError::from_io(path, "stat", e)),
+    }
+}
+
+fn check_regular(path: &Path, m: &fs::Metadata) -> Result<(), FsError> {
+    if m.is_dir() {
+        return Err(FsError::IsADirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    if !m.is_file() {
+        return Err(FsError::NotARegularFile {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Creates a fresh temp file next to `target` with `O_EXCL`.
+fn create_temp(dir: &Path, target: &Path, mode: u32) -> Result<(PathBuf, File), FsError> {
+    let base = target
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let mut last_err = None;
+    for _ in 0..16 {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let r = getrandom::u64().unwrap_or(n.rotate_left(17) ^ u64::from(std::process::id()));
+        let tmp = dir.join(format!(
+            ".{base}.emp-seal-{}-{n}-{r:016x}.tmp",
+            std::process::id()
+        ));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => last_err = Some(e),
+            Err(e) => {
+                return Err(match e.kind() {
+                    ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
+                        FsError::ReadOnlyDirectory {
+                            dir: dir.to_path_buf(),
+                        }
+                    }
+                    _ => FsError::from_io(dir, "create temp file", e),
+                });
+            }
+        }
+    }
+    Err(FsError::from_io(
+        dir,
+        "create temp file",
+        last_err.unwrap_or_else(|| io::Error::other("temp names exhausted")),
+    ))
+}
+
+/// Replaces `path` with `bytes` atomically: afterwards the file holds either its old content or
+/// `bytes`, never a mix, even if the process dies or the disk fills up.
+///
+/// - The temp file is created in the same directory with `O_EXCL` and the target's permission
+///   bits (explicitly set, so the umask does not narrow them); ownership is copied when the
+///   process may do so (root), best effort otherwise.
+/// - Data is fsynced before the rename and the directory is fsynced after it.
+/// - On any error before the rename the temp file is removed and the target is untouched.
+/// - A symlink target is resolved and the file it points to is replaced; the link stays.
+///   A dangling link, a directory or a special file is refused.
+/// - A missing target is created (permissions `0666` minus the umask).
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    let (target, meta) = resolve_target(path)?;
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mode = meta.as_ref().map_or(0o666, |m| m.mode() & 0o7777);
+    let (tmp, mut file) = create_temp(&dir, &target, mode)?;
+    let result = (|| {
+        if let Some(m) = &meta {
+            file.set_permissions(Permissions::from_mode(mode))
+                .map_err(|e| FsError::from_io(&tmp, "set permissions", e))?;
+            if m.uid() != fs::metadata(&tmp).map(|t| t.uid()).unwrap_or(m.uid())
+                || m.gid() != fs::metadata(&tmp).map(|t| t.gid()).unwrap_or(m.gid())
+            {
+                // Best effort: only a privileged process may give the file away.
+                let _ = std::os::unix::fs::fchown(&file, Some(m.uid()), Some(m.gid()));
+                // fchown may clear set-id bits; restore the mode.
+                let _ = file.set_permissions(Permissions::from_mode(mode));
+            }
+        }
+        file.write_all(bytes)
+            .map_err(|e| FsError::from_io(&target, "write", e))?;
+        file.sync_all()
+            .map_err(|e| FsError::from_io(&target, "fsync", e))?;
+        fs::rename(&tmp, &target).map_err(|e| FsError::from_io(&target, "rename", e))
+    })();
+    drop(file);
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    // The new content is in place; make the rename itself durable.
+    File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| FsError::from_io(&dir, "fsync directory (the new file is in place)", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_and_utf8() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        atomic_write(&p, b"hello").unwrap();
+        assert_eq!(read_limited(&p, 5).unwrap(), b"hello");
+        assert!(matches!(
+            read_limited(&p, 4),
+            Err(FsError::TooLarge { limit: 4, .. })
+        ));
+        atomic_write(&p, b"ok\xff").unwrap();
+        let e = read_to_string_limited(&p, 100).unwrap_err();
+        assert!(matches!(e, FsError::InvalidUtf8 { offset: 2, .. }), "{e}");
+        assert!(e.to_string().contains(&p.display().to_string()));
+        assert!(matches!(
+            read_limited(&d.path().join("nope"), 1),
+            Err(FsError::NotFound { .. })
+        ));
+        assert!(matches!(
+            read_limited(d.path(), 1),
+            Err(FsError::IsADirectory { .. })
+        ));
+    }
+}

@@ -1,0 +1,615 @@
+//! Applying an [`EditPlan`] to `SealedSecret` file text as byte splices.
+//!
+//! Owns the edit rules of docs/rewrite.md: replace a value where it stands (keeping its quote
+//! style), append new keys after the last entry at the same indentation, remove an entry's line
+//! only, turn `{}`/null/missing containers into block style, set top-level annotations. Must not
+//! re-serialize anything: every byte outside the edited spans is copied.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use yaml_serde::{Mapping, Value};
+
+use super::scan::{Block, Child, Lines, ScalarStyle, Val};
+use super::{DocLayout, EncryptedDataLayout, ParsedDoc, SealedSecretError, parse_docs};
+
+/// What to change in one `SealedSecret` document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EditPlan {
+    /// `spec.encryptedData` entries to set: (Secret key, base64 ciphertext). Existing keys are
+    /// replaced where they stand; new keys are appended after the last entry in this order.
+    pub set: Vec<(String, String)>,
+    /// `spec.encryptedData` keys to remove (absent keys are ignored).
+    pub remove: Vec<String>,
+    /// Top-level `metadata.annotations` to set (replaced in place or appended in this order).
+    pub annotations: Vec<(String, String)>,
+}
+
+impl EditPlan {
+    /// Whether the plan changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.remove.is_empty() && self.annotations.is_empty()
+    }
+}
+
+/// One splice: replace `range` of the old text with `text`.
+#[derive(Debug)]
+struct Edit {
+    range: Range<usize>,
+    text: String,
+}
+
+/// Applies `plan` to document `doc_index` (0-based among all documents of the file, see
+/// [`super::Document::index`]) and returns the new file text.
+///
+/// Only the named values, the removed entries' lines, the inserted lines and the annotations
+/// change; the result is re-parsed and compared with the intended structure before it is
+/// returned, so an `Ok` is a file that reads back exactly as planned.
+pub fn apply(text: &str, doc_index: usize, plan: &EditPlan) -> Result<String, SealedSecretError> {
+    validate(plan)?;
+    let lines = Lines::new(text)?;
+    let docs = parse_docs(&lines)?;
+    let doc = docs
+        .get(doc_index)
+        .filter(|d| d.layout.is_some())
+        .ok_or(SealedSecretError::NotASealedSecret { index: doc_index })?;
+    let layout = doc
+        .layout
+        .as_ref()
+        .expect("invariant: filtered on layout above");
+    let mut edits = Vec::new();
+    let ed = Editor {
+        lines: &lines,
+        layout,
+        doc,
+    };
+    ed.annotations(plan, &mut edits)?;
+    ed.encrypted(plan, &mut edits)?;
+    if edits.is_empty() {
+        return Ok(text.to_string());
+    }
+    let out = splice(text, edits)?;
+    verify(text, &docs, doc_index, plan, &out)?;
+    Ok(out)
+}
+
+fn validate(plan: &EditPlan) -> Result<(), SealedSecretError> {
+    let mut seen = HashSet::new();
+    for (k, v) in &plan.set {
+        // Kubernetes IsConfigMapKey: [-._a-zA-Z0-9]+, at most 253 characters.
+        let key_ok = !k.is_empty()
+            && k.len() <= 253
+            && k.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !key_ok {
+            return Err(SealedSecretError::InvalidKey { key: k.clone() });
+        }
+        let value_ok = !v.is_empty()
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+        if !value_ok {
+            return Err(SealedSecretError::InvalidValue { key: k.clone() });
+        }
+        if !seen.insert(k.as_str()) {
+            return Err(SealedSecretError::DuplicateKey { key: k.clone() });
+        }
+    }
+    for k in &plan.remove {
+        if !seen.insert(k.as_str()) {
+            return Err(SealedSecretError::DuplicateKey { key: k.clone() });
+        }
+    }
+    let mut seen = HashSet::new();
+    for (k, v) in &plan.annotations {
+        let one_line = |s: &str| !s.chars().any(char::is_control);
+        if k.is_empty() || k.trim() != k || !one_line(k) || !one_line(v) {
+            return Err(SealedSecretError::InvalidAnnotation { key: k.clone() });
+        }
+        if !seen.insert(k.as_str()) {
+            return Err(SealedSecretError::DuplicateKey { key: k.clone() });
+        }
+    }
+    Ok(())
+}
+
+struct Editor<'a> {
+    lines: &'a Lines<'a>,
+    layout: &'a DocLayout,
+    doc: &'a ParsedDoc,
+}
+
+impl Editor<'_> {
+    fn unsupported(&self, c: &Child, what: &str) -> SealedSecretError {
+        SealedSecretError::Unsupported {
+            line: c.line + 1,
+            column: self.lines.column(c.line, c.entry.key_start),
+            what: what.to_string(),
+        }
+    }
+
+    fn root_indent(&self) -> usize {
+        self.layout.root.indent.unwrap_or(0)
+    }
+
+    /// The file's indentation step: metadata's (or spec's) child indent minus the root indent.
+    fn step(&self) -> usize {
+        let from = |b: &Option<Block>| {
+            b.as_ref()
+                .and_then(|b| b.indent)
+                .map(|i| i.saturating_sub(self.root_indent()))
+        };
+        from(&self.layout.metadata)
+            .or_else(|| from(&self.layout.spec))
+            .filter(|s| *s > 0)
+            .unwrap_or(2)
+    }
+
+    /// Inserts whole lines after line `i`, with that line's break style.
+    fn insert_after(&self, i: usize, new_lines: &[String]) -> Edit {
+        let l = self.lines.lines[i];
+        let eol = self.lines.eol_after(i);
+        if l.next > l.end {
+            Edit {
+                range: l.next..l.next,
+                text: new_lines.iter().map(|s| format!("{s}{eol}")).collect(),
+            }
+        } else {
+            Edit {
+                range: l.end..l.end,
+                text: new_lines.iter().map(|s| format!("{eol}{s}")).collect(),
+            }
+        }
+    }
+
+    /// Removes lines `first..=last` including their break (or the break before, at EOF).
+    fn remove_lines(&self, first: usize, last: usize) -> Edit {
+        let ls = &self.lines.lines;
+        let range = if ls[last].next == ls[last].end && first > 0 {
+            ls[first - 1].end..ls[last].end
+        } else {
+            ls[first].start..ls[last].next
+        };
+        Edit {
+            range,
+            text: String::new(),
+        }
+    }
+
+    /// Deletes a one-line `{}` after `key:` (and trailing blanks when nothing follows).
+    fn drop_flow_braces(&self, c: &Child, span: &Range<usize>) -> Edit {
+        let end_of_line = self.lines.lines[c.line].end;
+        let rest = &self.lines.text[span.end..end_of_line];
+        let end = if rest.trim().is_empty() {
+            end_of_line
+        } else {
+            span.end
+        };
+        Edit {
+            range: c.entry.after_colon..end,
+            text: String::new(),
+        }
+    }
+
+    /// Opens an empty container entry (`key:`, `key: {}`) for children; returns the edits.
+    fn open_container(
+        &self,
+        c: &Child,
+        children: &[String],
+        edits: &mut Vec<Edit>,
+    ) -> Result<(), SealedSecretError> {
+        match &c.entry.val {
+            Val::Empty if c.last == c.line => {}
+            Val::FlowEmptyMap { span } => edits.push(self.drop_flow_braces(c, span)),
+            _ => return Err(self.unsupported(c, "a container that is neither empty nor a block")),
+        }
+        edits.push(self.insert_after(c.line, children));
+        Ok(())
+    }
+
+    fn annotations(&self, plan: &EditPlan, edits: &mut Vec<Edit>) -> Result<(), SealedSecretError> {
+        if plan.annotations.is_empty() {
+            return Ok(());
+        }
+        let no_meta = SealedSecretError::NoMetadata {
+            line: self.doc.public.line,
+            column: 1,
+        };
+        let Some(mb) = self.layout.metadata.as_ref() else {
+            return Err(no_meta);
+        };
+        let (Some(last), Some(mi)) = (mb.children.last(), mb.indent) else {
+            return Err(no_meta);
+        };
+        let step = self.step();
+        let mut new = Vec::new();
+        match &self.layout.annotations {
+            Some(ab) => {
+                let ai = ab.indent.unwrap_or(mi + step);
+                for (k, v) in &plan.annotations {
+                    match ab.get(k) {
+                        Some(c) => edits.extend(self.replace_value(c, v)?),
+                        None => new.push(format!(
+                            "{}{}: {}",
+                            pad(ai),
+                            render_key(k),
+                            plain_or_quoted(v)
+                        )),
+                    }
+                }
+                if !new.is_empty() {
+                    let anchor = ab.children.last().map_or(last.last, |c| c.last);
+                    edits.push(self.insert_after(anchor, &new));
+                }
+            }
+            None => {
+                let ai = mi + step;
+                for (k, v) in &plan.annotations {
+                    new.push(format!(
+                        "{}{}: {}",
+                        pad(ai),
+                        render_key(k),
+                        plain_or_quoted(v)
+                    ));
+                }
+                match mb.get("annotations") {
+                    Some(c) => self.open_container(c, &new, edits)?,
+                    None => {
+                        let mut all = vec![format!("{}annotations:", pad(mi))];
+                        all.extend(new);
+                        edits.push(self.insert_after(last.last, &all));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the value of a one-line entry, keeping its quote style.
+    fn replace_value(&self, c: &Child, v: &str) -> Result<Option<Edit>, SealedSecretError> {
+        if c.last != c.line {
+            return Err(self.unsupported(c, "a value spanning several lines"));
+        }
+        match &c.entry.val {
+            Val::Scalar { style, span, .. } => {
+                let text = render_value(v, *style);
+                if self.lines.text[span.clone()] == text {
+                    return Ok(None);
+                }
+                Ok(Some(Edit {
+                    range: span.clone(),
+                    text,
+                }))
+            }
+            Val::Empty => Ok(Some(Edit {
+                range: c.entry.after_colon..c.entry.after_colon,
+                text: format!(" {}", plain_or_quoted(v)),
+            })),
+            Val::BlockScalar => Err(self.unsupported(c, "a block scalar value")),
+            Val::FlowEmptyMap { .. } => {
+                Err(self.unsupported(c, "a mapping where a string belongs"))
+            }
+            Val::Other(what) => Err(self.unsupported(c, what)),
+        }
+    }
+
+    fn encrypted(&self, plan: &EditPlan, edits: &mut Vec<Edit>) -> Result<(), SealedSecretError> {
+        if plan.set.is_empty() && plan.remove.is_empty() {
+            return Ok(());
+        }
+        let ss = self
+            .doc
+            .public
+            .sealed_secret
+            .as_ref()
+            .expect("invariant: a document with a layout is a SealedSecret");
+        let root = &self.layout.root;
+        let spec_child = root.get("spec");
+        if ss.has_legacy_data && !plan.set.is_empty() {
+            let (line, column) = spec_child.map_or((self.doc.public.line, 1), |c| {
+                (c.line + 1, self.lines.column(c.line, c.entry.key_start))
+            });
+            return Err(SealedSecretError::LegacyData { line, column });
+        }
+        let step = self.step();
+        let enc = self.layout.encrypted.as_ref();
+        let mut new = Vec::new();
+        let mut remaining = ss.encrypted_data.len();
+        let ri = self.root_indent();
+        let spec_i = self
+            .layout
+            .spec
+            .as_ref()
+            .and_then(|b| b.indent)
+            .unwrap_or(ri + step);
+        let enc_child = self
+            .layout
+            .spec
+            .as_ref()
+            .and_then(|b| b.get("encryptedData"));
+        let ei = enc
+            .and_then(|b| b.indent)
+            .unwrap_or(enc_child.map_or(spec_i, |c| c.entry.indent) + step);
+        for (k, v) in &plan.set {
+            match enc.and_then(|b| b.get(k)) {
+                Some(c) => edits.extend(self.replace_value(c, v)?),
+                None => {
+                    new.push(format!(
+                        "{}{}: {}",
+                        pad(ei),
+                        render_key(k),
+                        plain_or_quoted(v)
+                    ));
+                    remaining += 1;
+                }
+            }
+        }
+        // Removed entries, merged into runs of adjacent lines (one splice per run).
+        let mut gone: Vec<(usize, usize)> = plan
+            .remove
+            .iter()
+            .filter_map(|k| enc.and_then(|b| b.get(k)).map(|c| (c.line, c.last)))
+            .collect();
+        remaining -= gone.len();
+        gone.sort_unstable();
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for (first, last) in gone {
+            match runs.last_mut() {
+                Some(r) if r.1 + 1 == first => r.1 = last,
+                _ => runs.push((first, last)),
+            }
+        }
+        for (first, last) in runs {
+            edits.push(self.remove_lines(first, last));
+        }
+        match ss.encrypted_data_layout {
+            EncryptedDataLayout::Block => {
+                let (Some(enc), Some(header)) = (enc, enc_child) else {
+                    return Err(SealedSecretError::Verification {
+                        what: "encryptedData block without a header".into(),
+                    });
+                };
+                if !new.is_empty() {
+                    let anchor = enc.children.last().map_or(header.line, |c| c.last);
+                    edits.push(self.insert_after(anchor, &new));
+                }
+                if remaining == 0 {
+                    // Keep the key present: the controller expects `encryptedData: {}`.
+                    edits.push(Edit {
+                        range: header.entry.after_colon..header.entry.after_colon,
+                        text: " {}".into(),
+                    });
+                }
+            }
+            EncryptedDataLayout::FlowEmpty | EncryptedDataLayout::Null => {
+                if let (false, Some(h)) = (new.is_empty(), enc_child) {
+                    self.open_container(h, &new, edits)?;
+                }
+            }
+            EncryptedDataLayout::Missing => {
+                if new.is_empty() {
+                    return Ok(());
+                }
+                let mut block = vec![format!("{}encryptedData:", pad(spec_i))];
+                block.extend(new);
+                match (spec_child, &self.layout.spec) {
+                    (Some(sc), Some(sb)) if !sb.children.is_empty() => {
+                        edits.push(self.insert_after(sc.line, &block));
+                    }
+                    (Some(sc), _) => self.open_container(sc, &block, edits)?,
+                    (None, _) => {
+                        let last = root.children.last().map_or(0, |c| c.last);
+                        let mut all = vec![format!("{}spec:", pad(ri))];
+                        all.extend(block);
+                        edits.push(self.insert_after(last, &all));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn pad(n: usize) -> String {
+    " ".repeat(n)
+}
+
+/// Applies non-overlapping splices in order (stable for equal starts).
+fn splice(text: &str, mut edits: Vec<Edit>) -> Result<String, SealedSecretError> {
+    // Stable: insertions at one point keep their order and come before a removal there.
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
+    let mut out =
+        String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
+    let mut pos = 0;
+    for e in edits {
+        if e.range.start < pos {
+            return Err(SealedSecretError::Verification {
+                what: "overlapping edits".into(),
+            });
+        }
+        out.push_str(&text[pos..e.range.start]);
+        out.push_str(&e.text);
+        pos = e.range.end;
+    }
+    out.push_str(&text[pos..]);
+    Ok(out)
+}
+
+/// Whether `s` reads back as the same string when written unquoted, under YAML 1.2 and the
+/// YAML 1.1 rules Kubernetes tooling still applies (booleans like `on`/`y`, numbers, nulls).
+pub(crate) fn plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if "-?:,[]{}#&*!|>'\"%@`= ".contains(first)
+        || s.ends_with([' ', ':'])
+        || s.contains(": ")
+        || s.contains(" #")
+        || s.chars().any(|c| c.is_control())
+    {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "y" | "yes" | "n" | "no" | "true" | "false" | "on" | "off" | "null" | "~"
+    ) {
+        return false;
+    }
+    let t = s.trim_start_matches(['+', '-']);
+    let t_lower = t.to_ascii_lowercase();
+    if t_lower == ".inf" || t_lower == ".nan" {
+        return false;
+    }
+    // Anything that starts like a number and has only number/date/time characters: quote.
+    let numberish = t.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.:+-".contains(c));
+    !numberish
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn plain_or_quoted(s: &str) -> String {
+    if plain_safe(s) {
+        s.to_string()
+    } else {
+        double_quoted(s)
+    }
+}
+
+fn render_key(k: &str) -> String {
+    plain_or_quoted(k)
+}
+
+/// Renders `s` in the style the old value had (plain stays plain when that is safe).
+fn render_value(s: &str, style: ScalarStyle) -> String {
+    match style {
+        ScalarStyle::SingleQuoted => format!("'{}'", s.replace('\'', "''")),
+        ScalarStyle::DoubleQuoted => double_quoted(s),
+        ScalarStyle::Plain | ScalarStyle::Empty => plain_or_quoted(s),
+    }
+}
+
+/// Re-parses the output and checks it against the intended structure.
+fn verify(
+    old: &str,
+    before: &[ParsedDoc],
+    doc_index: usize,
+    plan: &EditPlan,
+    out: &str,
+) -> Result<(), SealedSecretError> {
+    let fail = |what: String| SealedSecretError::Verification { what };
+    let lines = Lines::new(out).map_err(|e| fail(format!("re-read failed: {e}")))?;
+    let after = parse_docs(&lines).map_err(|e| fail(format!("re-parse failed: {e}")))?;
+    if after.len() != before.len() {
+        return Err(fail("the number of documents changed".into()));
+    }
+    for (i, (b, a)) in before.iter().zip(&after).enumerate() {
+        if i != doc_index && old[b.public.span.clone()] != out[a.public.span.clone()] {
+            return Err(fail(format!("document {i} changed")));
+        }
+    }
+    let mut expected = before[doc_index].value.clone();
+    let root = expected
+        .as_mapping_mut()
+        .ok_or_else(|| fail("document is not a mapping".into()))?;
+    if !plan.annotations.is_empty() {
+        let meta = sub_map(root, "metadata");
+        let ann = sub_map(meta, "annotations");
+        for (k, v) in &plan.annotations {
+            ann.insert(Value::String(k.clone()), Value::String(v.clone()));
+        }
+    }
+    let has_enc = root
+        .get("spec")
+        .and_then(|s| s.get("encryptedData"))
+        .is_some_and(Value::is_mapping);
+    if !plan.set.is_empty() || (has_enc && !plan.remove.is_empty()) {
+        let spec = sub_map(root, "spec");
+        let enc = sub_map(spec, "encryptedData");
+        for (k, v) in &plan.set {
+            enc.insert(Value::String(k.clone()), Value::String(v.clone()));
+        }
+        for k in &plan.remove {
+            enc.shift_remove(k.as_str());
+        }
+    }
+    if after[doc_index].value != expected {
+        return Err(fail("the edited document differs from the plan".into()));
+    }
+    Ok(())
+}
+
+/// The mapping under `key`, created (replacing a null) when absent.
+fn sub_map<'m>(m: &'m mut Mapping, key: &str) -> &'m mut Mapping {
+    let slot = m
+        .entry(Value::String(key.to_string()))
+        .or_insert(Value::Mapping(Mapping::new()));
+    if !slot.is_mapping() {
+        *slot = Value::Mapping(Mapping::new());
+    }
+    slot.as_mapping_mut()
+        .expect("invariant: replaced by a mapping above")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_safety() {
+        for s in ["AgBx+/9=", "strict emp-paper/emp-secrets", "abc", "a-b.c"] {
+            assert!(plain_safe(s), "{s}");
+        }
+        for s in [
+            "",
+            "true",
+            "On",
+            "y",
+            "null",
+            "~",
+            "1234",
+            "0x1F",
+            "1e5",
+            ".inf",
+            "-.Inf",
+            "3fa9",
+            "2001-12-14",
+            "-x",
+            "a: b",
+            "a #b",
+            "=",
+            "12:30",
+        ] {
+            assert!(!plain_safe(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn quoted_round_trip_through_yaml() {
+        for s in ["true", "1234", "a\"b\\c", "x'y", "=", "0o17"] {
+            for style in [
+                ScalarStyle::Plain,
+                ScalarStyle::SingleQuoted,
+                ScalarStyle::DoubleQuoted,
+            ] {
+                let doc = format!("k: {}\n", render_value(s, style));
+                let v: Value = yaml_serde::from_str(&doc).unwrap();
+                assert_eq!(v.get("k").and_then(Value::as_str), Some(s), "{doc}");
+            }
+        }
+    }
+}

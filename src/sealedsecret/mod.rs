@@ -1,0 +1,892 @@
+//! Reading `SealedSecret` files with positions, and editing them losslessly.
+//!
+//! Owns: finding the `SealedSecret` documents of a (multi-document) YAML file, their identity and
+//! scope as the controller reads them, the `spec.encryptedData` entries with their line, column
+//! and byte span, and [`apply`], which turns an [`EditPlan`] into new file text that differs from
+//! the old only in the bytes the plan names. Must not: encrypt, decrypt, or touch the filesystem
+//! (the caller reads with `fsio` and writes with `fsio::atomic_write`).
+//!
+//! How: a small line scanner (`scan`) finds byte positions; `yaml_serde` gives the typed truth;
+//! every block the scanner reports is cross-checked against it, and [`apply`] re-parses its own
+//! output and compares it with the intended structure before returning. Anything the scanner
+//! cannot place exactly is an [`SealedSecretError::Unsupported`] error, never a guess.
+//! See docs/rewrite.md.
+
+mod edit;
+mod scan;
+
+use std::ops::Range;
+
+use yaml_serde::{Mapping, Value};
+
+use crate::crypto::Scope;
+
+pub use edit::{EditPlan, apply};
+pub use scan::ScalarStyle;
+use scan::{Block, Lines, Marker, Val};
+
+/// The annotation that makes a `SealedSecret` namespace-wide (value exactly `"true"`).
+pub const NAMESPACE_WIDE_ANNOTATION: &str = "sealedsecrets.bitnami.com/namespace-wide";
+/// The annotation that makes a `SealedSecret` cluster-wide (value exactly `"true"`; wins).
+pub const CLUSTER_WIDE_ANNOTATION: &str = "sealedsecrets.bitnami.com/cluster-wide";
+/// Record: SHA-256 of the sealing certificate's DER, lowercase hex (docs/architecture.md).
+pub const CERT_SHA256_ANNOTATION: &str = "emp-seal.dev/cert-sha256";
+/// Record: `<scope> <namespace>/<name>` the values were sealed for (docs/architecture.md).
+pub const SEALED_FOR_ANNOTATION: &str = "emp-seal.dev/sealed-for";
+/// The only API version of the `SealedSecret` kind the controller serves.
+pub const API_VERSION: &str = "bitnami.com/v1alpha1";
+
+/// Errors reading or editing a `SealedSecret` file. Messages start with `line:column` relative to
+/// the file (the caller prefixes the path) and never contain a value.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealedSecretError {
+    /// The text is not valid YAML.
+    #[error("{line}:{column}: invalid YAML: {reason}")]
+    Yaml {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The parser's description, without any scalar content.
+        reason: String,
+    },
+    /// A layout that cannot be edited in place byte-exactly.
+    #[error("{line}:{column}: unsupported layout for in-place editing: {what}")]
+    Unsupported {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What was found.
+        what: String,
+    },
+    /// A field Kubernetes requires to be a string is not one.
+    #[error("{line}:{column}: `{field}` must be a string")]
+    NotAString {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// Dotted path of the field.
+        field: String,
+    },
+    /// A field that must be a mapping is something else.
+    #[error("{line}:{column}: `{field}` must be a mapping")]
+    NotAMapping {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// Dotted path of the field.
+        field: String,
+    },
+    /// `kind: SealedSecret` with an API version the controller does not serve.
+    #[error(
+        "{line}:{column}: SealedSecret has apiVersion `{api_version}`, expected `bitnami.com/v1alpha1`"
+    )]
+    ApiVersion {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The apiVersion found.
+        api_version: String,
+    },
+    /// Both the legacy `spec.data` and `spec.encryptedData`: the controller refuses the object.
+    #[error(
+        "{line}:{column}: spec has both the legacy `data` and `encryptedData`; the controller rejects this"
+    )]
+    DataAndEncryptedData {
+        /// 1-based line of `spec:`.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// An edit would add `encryptedData` next to a legacy `spec.data` blob.
+    #[error(
+        "{line}:{column}: this SealedSecret uses the legacy `spec.data` blob; it cannot gain `encryptedData` entries"
+    )]
+    LegacyData {
+        /// 1-based line of `spec:`.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// The `SealedSecret` has no usable top-level `metadata`.
+    #[error("{line}:{column}: the SealedSecret has no top-level `metadata` mapping")]
+    NoMetadata {
+        /// 1-based line where the document starts.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// The document index passed to [`apply`] is not a `SealedSecret`.
+    #[error("document {index} of the file is not a SealedSecret")]
+    NotASealedSecret {
+        /// 0-based document index.
+        index: usize,
+    },
+    /// A key in an edit plan is not a valid Secret key.
+    #[error(
+        "invalid secret key `{key}`: keys are 1-253 characters of letters, digits, `-`, `_` and `.`"
+    )]
+    InvalidKey {
+        /// The key.
+        key: String,
+    },
+    /// A value in an edit plan is not base64 text.
+    #[error("the sealed value for key `{key}` is not base64 text")]
+    InvalidValue {
+        /// The key whose value is bad (the value itself is never shown).
+        key: String,
+    },
+    /// An annotation in an edit plan cannot be written.
+    #[error("invalid annotation `{key}`: keys and values must be single-line text")]
+    InvalidAnnotation {
+        /// The annotation key.
+        key: String,
+    },
+    /// A key appears twice in an edit plan, or is both set and removed.
+    #[error("key `{key}` appears more than once in the edit plan")]
+    DuplicateKey {
+        /// The key.
+        key: String,
+    },
+    /// The rewritten text did not parse to the intended structure (a bug guard; nothing written).
+    #[error(
+        "internal check failed: the rewritten file would not read back as intended ({what}); nothing was changed"
+    )]
+    Verification {
+        /// What differed.
+        what: String,
+    },
+}
+
+impl SealedSecretError {
+    /// A one-line suggestion for the user, when there is one.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Self::Unsupported { .. } => Some(
+                "write the SealedSecret in YAML block style (kubeseal --format yaml) with one-line values, then retry",
+            ),
+            Self::DataAndEncryptedData { .. } | Self::LegacyData { .. } => {
+                Some("re-seal the secret into `encryptedData` and delete `spec.data`")
+            }
+            Self::NotAString { .. } => Some("quote the value, e.g. \"true\""),
+            Self::Verification { .. } => Some("please report this file layout as an emp-seal bug"),
+            _ => None,
+        }
+    }
+}
+
+/// A whole `SealedSecret` file: every YAML document, with the `SealedSecrets` read in detail.
+#[derive(Debug, Clone)]
+pub struct SealedSecretFile {
+    /// Every document, in file order.
+    pub documents: Vec<Document>,
+}
+
+/// One YAML document of the file.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// 0-based index among the file's documents (the `doc_index` of [`apply`]).
+    pub index: usize,
+    /// 1-based line of the document's first line.
+    pub line: usize,
+    /// Byte range of the document's lines (markers excluded).
+    pub span: Range<usize>,
+    /// `kind`, when the document is a mapping with a string `kind`.
+    pub kind: Option<String>,
+    /// The `SealedSecret` read from this document, when it is one.
+    pub sealed_secret: Option<SealedSecretDoc>,
+}
+
+/// What a `SealedSecret` document says, with positions.
+#[derive(Debug, Clone)]
+pub struct SealedSecretDoc {
+    /// Top-level `metadata.name` (what the controller uses for the label).
+    pub name: Option<String>,
+    /// Top-level `metadata.namespace`.
+    pub namespace: Option<String>,
+    /// Top-level `metadata.annotations`, in file order.
+    pub annotations: Vec<(String, String)>,
+    /// The sealing scope from the top-level scope annotations (cluster-wide wins).
+    pub scope: Scope,
+    /// `spec.template`, as far as emp-seal reads it.
+    pub template: Template,
+    /// Whether the deprecated `spec.data` blob is present.
+    pub has_legacy_data: bool,
+    /// How `spec.encryptedData` is written.
+    pub encrypted_data_layout: EncryptedDataLayout,
+    /// The `spec.encryptedData` entries, in file order.
+    pub encrypted_data: Vec<EncryptedEntry>,
+}
+
+impl SealedSecretDoc {
+    /// The entry for `key`, if present.
+    pub fn entry(&self, key: &str) -> Option<&EncryptedEntry> {
+        self.encrypted_data.iter().find(|e| e.key == key)
+    }
+
+    /// The value of a top-level annotation.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `spec.template` as read.
+#[derive(Debug, Clone, Default)]
+pub struct Template {
+    /// Whether `spec.template` exists.
+    pub present: bool,
+    /// `spec.template.metadata.name`.
+    pub name: Option<String>,
+    /// `spec.template.metadata.namespace`.
+    pub namespace: Option<String>,
+    /// `spec.template.metadata.annotations` with string values.
+    pub annotations: Vec<(String, String)>,
+    /// `spec.template.metadata.labels` with string values.
+    pub labels: Vec<(String, String)>,
+    /// `spec.template.type`.
+    pub secret_type: Option<String>,
+    /// Keys of `spec.template.data` (Go templates the controller renders); `None` when absent.
+    pub data_keys: Option<Vec<String>>,
+}
+
+/// How `spec.encryptedData` is written in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncryptedDataLayout {
+    /// No `encryptedData` key (or no `spec`).
+    Missing,
+    /// `encryptedData:` with nothing (null).
+    Null,
+    /// `encryptedData: {}`.
+    FlowEmpty,
+    /// A block mapping with entries.
+    Block,
+}
+
+/// One `spec.encryptedData` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncryptedEntry {
+    /// The Secret key.
+    pub key: String,
+    /// The base64 ciphertext as written (empty for a null placeholder).
+    pub value: String,
+    /// 1-based line of the entry.
+    pub line: usize,
+    /// 1-based column of the value (of its opening quote when quoted).
+    pub column: usize,
+    /// Byte span of the value in the file text, quotes included (empty for a null value).
+    pub span: Range<usize>,
+    /// How the value is written.
+    pub style: ScalarStyle,
+}
+
+/// Internal: a parsed document with the scanner's view kept for editing.
+#[derive(Debug)]
+pub(crate) struct ParsedDoc {
+    pub(crate) public: Document,
+    pub(crate) value: Value,
+    pub(crate) layout: Option<DocLayout>,
+}
+
+/// Internal: where things are in a `SealedSecret` document.
+#[derive(Debug)]
+pub(crate) struct DocLayout {
+    pub(crate) root: Block,
+    pub(crate) metadata: Option<Block>,
+    pub(crate) annotations: Option<Block>,
+    pub(crate) spec: Option<Block>,
+    pub(crate) encrypted: Option<Block>,
+}
+
+impl SealedSecretFile {
+    /// Parses a YAML file that may hold several documents, reading every `SealedSecret` in it.
+    pub fn parse(text: &str) -> Result<SealedSecretFile, SealedSecretError> {
+        let lines = Lines::new(text)?;
+        let docs = parse_docs(&lines)?;
+        Ok(SealedSecretFile {
+            documents: docs.into_iter().map(|d| d.public).collect(),
+        })
+    }
+
+    /// The `SealedSecret` documents with their document index.
+    pub fn sealed_secrets(&self) -> impl Iterator<Item = (usize, &SealedSecretDoc)> {
+        self.documents
+            .iter()
+            .filter_map(|d| d.sealed_secret.as_ref().map(|s| (d.index, s)))
+    }
+}
+
+/// Splits into documents and reads each.
+pub(crate) fn parse_docs(lines: &Lines<'_>) -> Result<Vec<ParsedDoc>, SealedSecretError> {
+    // Document line ranges: bodies between markers. `%` directives before `---` are headers.
+    let mut ranges: Vec<(Range<usize>, usize)> = Vec::new(); // (body lines, yaml text start line)
+    let mut body_start = 0;
+    let mut yaml_start = 0;
+    let mut explicit = false;
+    let mut i = 0;
+    let n = lines.len();
+    let has_content = |r: &Range<usize>| r.clone().any(|j| !lines.is_trivia(j));
+    while i < n {
+        match lines.marker(i) {
+            Some(Marker::Start) => {
+                // `%` directive lines right before `---` belong to the document it opens.
+                let mut j = i;
+                while j > body_start
+                    && (lines.content(j - 1).starts_with('%') || lines.is_trivia(j - 1))
+                {
+                    j -= 1;
+                }
+                let header = (j..i).any(|k| lines.content(k).starts_with('%'));
+                let cut = if header { j } else { i };
+                let r = body_start..cut;
+                if explicit || has_content(&r) {
+                    ranges.push((r, yaml_start));
+                }
+                let c = lines.content(i);
+                let after = c[3..].trim_start_matches([' ', '\t']);
+                if !after.is_empty() && !after.starts_with('#') {
+                    // `--- value`: readable, but not editable by line.
+                    return Err(SealedSecretError::Unsupported {
+                        line: i + 1,
+                        column: 5,
+                        what: "content on the `---` line".into(),
+                    });
+                }
+                yaml_start = cut;
+                explicit = true;
+                body_start = i + 1;
+            }
+            Some(Marker::End) => {
+                let r = body_start..i;
+                if explicit || has_content(&r) {
+                    ranges.push((r, yaml_start));
+                }
+                explicit = false;
+                body_start = i + 1;
+                yaml_start = i + 1;
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    let r = body_start..n;
+    if (explicit && r.start <= n) || has_content(&r) {
+        ranges.push((r, yaml_start));
+    }
+
+    let mut docs = Vec::with_capacity(ranges.len());
+    for (index, (body, ystart)) in ranges.into_iter().enumerate() {
+        docs.push(parse_doc(lines, index, body, ystart)?);
+    }
+    Ok(docs)
+}
+
+fn line_span(lines: &Lines<'_>, r: &Range<usize>) -> Range<usize> {
+    if r.start >= r.end {
+        let pos = lines
+            .lines
+            .get(r.start)
+            .map_or(lines.text.len(), |l| l.start);
+        return pos..pos;
+    }
+    lines.lines[r.start].start..lines.lines[r.end - 1].next
+}
+
+fn parse_doc(
+    lines: &Lines<'_>,
+    index: usize,
+    body: Range<usize>,
+    yaml_start: usize,
+) -> Result<ParsedDoc, SealedSecretError> {
+    let span = line_span(lines, &body);
+    let ytext_span = line_span(lines, &(yaml_start..body.end));
+    // Include a closing `...` is unnecessary: the body alone is a complete document.
+    let ytext = &lines.text[ytext_span.start..span.end];
+    let value: Value = yaml_serde::from_str(ytext).map_err(|e| {
+        let (l, c) = e
+            .location()
+            .map_or((1, 1), |loc| (loc.line(), loc.column()));
+        let full = e.to_string();
+        let reason = full
+            .split(" at line ")
+            .next()
+            .unwrap_or("syntax error")
+            .to_string();
+        SealedSecretError::Yaml {
+            line: yaml_start + l,
+            column: c,
+            reason,
+        }
+    })?;
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let first_line = body.start + 1;
+    let mut public = Document {
+        index,
+        line: first_line,
+        span,
+        kind: kind.clone(),
+        sealed_secret: None,
+    };
+    let mut layout = None;
+    if kind.as_deref() == Some("SealedSecret") {
+        let (doc, l) = read_sealed_secret(lines, &body, &value)?;
+        public.sealed_secret = Some(doc);
+        layout = Some(l);
+    }
+    Ok(ParsedDoc {
+        public,
+        value,
+        layout,
+    })
+}
+
+/// Location of a child's key.
+fn key_loc(lines: &Lines<'_>, c: &scan::Child) -> (usize, usize) {
+    (c.line + 1, lines.column(c.line, c.entry.key_start))
+}
+
+/// Scans the block under `child` (its lines after the key line).
+fn sub_block(lines: &Lines<'_>, c: &scan::Child) -> Result<Block, SealedSecretError> {
+    lines.block(c.line + 1, c.last + 1, Some(c.entry.indent))
+}
+
+fn key_string(k: &Value) -> Option<String> {
+    match k {
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// Cross-checks that the scanner's keys are exactly the mapping's keys, in order.
+fn check_keys(
+    lines: &Lines<'_>,
+    block: &Block,
+    map: &Mapping,
+    at: (usize, usize),
+    field: &str,
+) -> Result<(), SealedSecretError> {
+    let ours: Vec<&str> = block
+        .children
+        .iter()
+        .map(|c| c.entry.key.as_str())
+        .collect();
+    let theirs: Vec<Option<String>> = map.keys().map(key_string).collect();
+    let same = ours.len() == theirs.len()
+        && ours
+            .iter()
+            .zip(&theirs)
+            .all(|(a, b)| b.as_deref() == Some(*a));
+    if same {
+        return Ok(());
+    }
+    let _ = lines;
+    Err(SealedSecretError::Unsupported {
+        line: at.0,
+        column: at.1,
+        what: format!(
+            "the keys of `{field}` could not be located line by line (anchors, merge keys, flow style or multi-line keys?)"
+        ),
+    })
+}
+
+/// Reads a mapping of string values (annotations, labels).
+fn string_map(
+    v: Option<&Value>,
+    field: &str,
+    at: (usize, usize),
+) -> Result<Vec<(String, String)>, SealedSecretError> {
+    let Some(v) = v else { return Ok(Vec::new()) };
+    if v.is_null() {
+        return Ok(Vec::new());
+    }
+    let m = v
+        .as_mapping()
+        .ok_or_else(|| SealedSecretError::NotAMapping {
+            line: at.0,
+            column: at.1,
+            field: field.to_string(),
+        })?;
+    let mut out = Vec::with_capacity(m.len());
+    for (k, val) in m {
+        let key = key_string(k).ok_or_else(|| SealedSecretError::NotAString {
+            line: at.0,
+            column: at.1,
+            field: format!("{field} key"),
+        })?;
+        let s = val.as_str().ok_or_else(|| SealedSecretError::NotAString {
+            line: at.0,
+            column: at.1,
+            field: format!("{field}.{key}"),
+        })?;
+        out.push((key, s.to_string()));
+    }
+    Ok(out)
+}
+
+fn opt_string(
+    v: Option<&Value>,
+    field: &str,
+    at: (usize, usize),
+) -> Result<Option<String>, SealedSecretError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(SealedSecretError::NotAString {
+            line: at.0,
+            column: at.1,
+            field: field.to_string(),
+        }),
+    }
+}
+
+fn read_sealed_secret(
+    lines: &Lines<'_>,
+    body: &Range<usize>,
+    value: &Value,
+) -> Result<(SealedSecretDoc, DocLayout), SealedSecretError> {
+    let doc_at = (body.start + 1, 1);
+    let root_map = value.as_mapping().ok_or(SealedSecretError::NotAMapping {
+        line: doc_at.0,
+        column: 1,
+        field: "document".into(),
+    })?;
+    let root = lines.block(body.start, body.end, None)?;
+    let at_of = |b: &Block, key: &str| b.get(key).map_or(doc_at, |c| key_loc(lines, c));
+    check_keys(lines, &root, root_map, doc_at, "document")?;
+
+    let api_version = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if api_version != API_VERSION {
+        let at = at_of(&root, "apiVersion");
+        return Err(SealedSecretError::ApiVersion {
+            line: at.0,
+            column: at.1,
+            api_version: api_version.to_string(),
+        });
+    }
+
+    // metadata
+    let meta_v = value.get("metadata");
+    let meta_at = at_of(&root, "metadata");
+    let mut metadata = None;
+    let mut annotations_block = None;
+    let (name, namespace, annotations) = match meta_v {
+        Some(Value::Mapping(m)) => {
+            let child = root.get("metadata").ok_or(SealedSecretError::NoMetadata {
+                line: doc_at.0,
+                column: 1,
+            })?;
+            let mb = sub_block(lines, child)?;
+            check_keys(lines, &mb, m, meta_at, "metadata")?;
+            let name = opt_string(m.get("name"), "metadata.name", at_of(&mb, "name"))?;
+            let namespace = opt_string(
+                m.get("namespace"),
+                "metadata.namespace",
+                at_of(&mb, "namespace"),
+            )?;
+            let ann_at = at_of(&mb, "annotations");
+            let annotations = string_map(m.get("annotations"), "metadata.annotations", ann_at)?;
+            if let (Some(ac), Some(Value::Mapping(am))) =
+                (mb.get("annotations"), m.get("annotations"))
+                && !am.is_empty()
+            {
+                let ab = sub_block(lines, ac)?;
+                check_keys(lines, &ab, am, ann_at, "metadata.annotations")?;
+                annotations_block = Some(ab);
+            }
+            metadata = Some(mb);
+            (name, namespace, annotations)
+        }
+        None | Some(Value::Null) => (None, None, Vec::new()),
+        Some(_) => {
+            return Err(SealedSecretError::NotAMapping {
+                line: meta_at.0,
+                column: meta_at.1,
+                field: "metadata".into(),
+            });
+        }
+    };
+    // sealed-secrets pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go SecretScope:
+    // cluster-wide is checked first; the value must be exactly "true".
+    let is_true = |k: &str| annotations.iter().any(|(a, v)| a == k && v == "true");
+    let scope = if is_true(CLUSTER_WIDE_ANNOTATION) {
+        Scope::ClusterWide
+    } else if is_true(NAMESPACE_WIDE_ANNOTATION) {
+        Scope::NamespaceWide
+    } else {
+        Scope::Strict
+    };
+
+    // spec
+    let spec_at = at_of(&root, "spec");
+    let mut spec_block = None;
+    let mut encrypted_block = None;
+    let mut template = Template::default();
+    let mut has_legacy_data = false;
+    let mut layout_kind = EncryptedDataLayout::Missing;
+    let mut entries = Vec::new();
+    match value.get("spec") {
+        None | Some(Value::Null) => {}
+        Some(Value::Mapping(sm)) => {
+            let sc = root.get("spec").ok_or(SealedSecretError::NotAMapping {
+                line: spec_at.0,
+                column: spec_at.1,
+                field: "spec".into(),
+            })?;
+            let sb = sub_block(lines, sc)?;
+            check_keys(lines, &sb, sm, spec_at, "spec")?;
+            has_legacy_data = sm.get("data").is_some_and(|d| !d.is_null());
+            let enc_v = sm.get("encryptedData");
+            let enc_at = at_of(&sb, "encryptedData");
+            if has_legacy_data
+                && enc_v
+                    .and_then(Value::as_mapping)
+                    .is_some_and(|m| !m.is_empty())
+            {
+                // sealed-secrets sealedsecret_expansion.go Unseal refuses both at once.
+                return Err(SealedSecretError::DataAndEncryptedData {
+                    line: spec_at.0,
+                    column: spec_at.1,
+                });
+            }
+            match (enc_v, sb.get("encryptedData")) {
+                (None, _) => {}
+                (Some(Value::Null), Some(_)) => layout_kind = EncryptedDataLayout::Null,
+                (Some(Value::Mapping(em)), Some(ec)) => {
+                    if em.is_empty() {
+                        layout_kind = match ec.entry.val {
+                            Val::FlowEmptyMap { .. } => EncryptedDataLayout::FlowEmpty,
+                            _ => {
+                                return Err(SealedSecretError::Unsupported {
+                                    line: enc_at.0,
+                                    column: enc_at.1,
+                                    what: "an empty `encryptedData` written other than `{}`".into(),
+                                });
+                            }
+                        };
+                    } else {
+                        layout_kind = EncryptedDataLayout::Block;
+                        if ec.entry.val != Val::Empty {
+                            return Err(SealedSecretError::Unsupported {
+                                line: enc_at.0,
+                                column: enc_at.1,
+                                what: "`encryptedData` in flow style".into(),
+                            });
+                        }
+                        let eb = sub_block(lines, ec)?;
+                        check_keys(lines, &eb, em, enc_at, "spec.encryptedData")?;
+                        for c in &eb.children {
+                            entries.push(read_entry(lines, c, em)?);
+                        }
+                        encrypted_block = Some(eb);
+                    }
+                }
+                (Some(_), _) => {
+                    return Err(SealedSecretError::NotAMapping {
+                        line: enc_at.0,
+                        column: enc_at.1,
+                        field: "spec.encryptedData".into(),
+                    });
+                }
+            }
+            template = read_template(sm.get("template"), at_of(&sb, "template"))?;
+            spec_block = Some(sb);
+        }
+        Some(_) => {
+            return Err(SealedSecretError::NotAMapping {
+                line: spec_at.0,
+                column: spec_at.1,
+                field: "spec".into(),
+            });
+        }
+    }
+
+    Ok((
+        SealedSecretDoc {
+            name,
+            namespace,
+            annotations,
+            scope,
+            template,
+            has_legacy_data,
+            encrypted_data_layout: layout_kind,
+            encrypted_data: entries,
+        },
+        DocLayout {
+            root,
+            metadata,
+            annotations: annotations_block,
+            spec: spec_block,
+            encrypted: encrypted_block,
+        },
+    ))
+}
+
+/// One encryptedData entry, cross-checked with the typed value.
+fn read_entry(
+    lines: &Lines<'_>,
+    c: &scan::Child,
+    em: &Mapping,
+) -> Result<EncryptedEntry, SealedSecretError> {
+    let key = c.entry.key.clone();
+    let (line, key_col) = key_loc(lines, c);
+    let field = format!("spec.encryptedData.{key}");
+    let typed = em.get(key.as_str());
+    let unsupported = |what: &str| SealedSecretError::Unsupported {
+        line,
+        column: key_col,
+        what: format!("{what} for key `{key}`"),
+    };
+    if c.last != c.line {
+        return Err(unsupported("a value spanning several lines"));
+    }
+    match (&c.entry.val, typed) {
+        (Val::Scalar { style, span, raw }, Some(Value::String(s))) => {
+            if raw != s {
+                return Err(unsupported("a value that does not read back as written"));
+            }
+            Ok(EncryptedEntry {
+                key,
+                value: s.clone(),
+                line,
+                column: lines.column(c.line, span.start),
+                span: span.clone(),
+                style: *style,
+            })
+        }
+        (Val::Empty, Some(Value::Null)) => Ok(EncryptedEntry {
+            key,
+            value: String::new(),
+            line,
+            column: lines.column(c.line, c.entry.after_colon),
+            span: c.entry.after_colon..c.entry.after_colon,
+            style: ScalarStyle::Empty,
+        }),
+        (Val::Scalar { span, .. }, Some(_)) => Err(SealedSecretError::NotAString {
+            line,
+            column: lines.column(c.line, span.start),
+            field,
+        }),
+        (Val::BlockScalar, _) => Err(unsupported("a block scalar (`|`/`>`) value")),
+        (Val::Other(what), _) => Err(unsupported(what)),
+        _ => Err(SealedSecretError::NotAString {
+            line,
+            column: key_col,
+            field,
+        }),
+    }
+}
+
+fn read_template(v: Option<&Value>, at: (usize, usize)) -> Result<Template, SealedSecretError> {
+    let Some(v) = v else {
+        return Ok(Template::default());
+    };
+    let mut t = Template {
+        present: true,
+        ..Template::default()
+    };
+    let Some(m) = v.as_mapping() else {
+        if v.is_null() {
+            return Ok(t);
+        }
+        return Err(SealedSecretError::NotAMapping {
+            line: at.0,
+            column: at.1,
+            field: "spec.template".into(),
+        });
+    };
+    if let Some(meta) = m.get("metadata").and_then(Value::as_mapping) {
+        t.name = opt_string(meta.get("name"), "spec.template.metadata.name", at)?;
+        t.namespace = opt_string(
+            meta.get("namespace"),
+            "spec.template.metadata.namespace",
+            at,
+        )?;
+        t.annotations = string_map(
+            meta.get("annotations"),
+            "spec.template.metadata.annotations",
+            at,
+        )?;
+        t.labels = string_map(meta.get("labels"), "spec.template.metadata.labels", at)?;
+    }
+    t.secret_type = opt_string(m.get("type"), "spec.template.type", at)?;
+    t.data_keys = match m.get("data") {
+        None => None,
+        Some(Value::Mapping(d)) => Some(d.keys().filter_map(key_string).collect()),
+        Some(_) => Some(Vec::new()),
+    };
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SS: &str = "# head\napiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: s\n  namespace: ns\n  annotations:\n    sealedsecrets.bitnami.com/namespace-wide: \"true\"\nspec:\n  encryptedData:\n    A: AgBx # c\n    'B': \"AgBy\"\n  template:\n    metadata:\n      name: s\n    data:\n      x: |\n        # {{ .A }}\n";
+
+    #[test]
+    fn reads_identity_scope_and_entries() {
+        let f = SealedSecretFile::parse(SS).unwrap();
+        let (i, d) = f.sealed_secrets().next().unwrap();
+        assert_eq!(i, 0);
+        assert_eq!(d.name.as_deref(), Some("s"));
+        assert_eq!(d.namespace.as_deref(), Some("ns"));
+        assert_eq!(d.scope, Scope::NamespaceWide);
+        assert_eq!(d.encrypted_data.len(), 2);
+        let b = d.entry("B").unwrap();
+        assert_eq!(&SS[b.span.clone()], "\"AgBy\"");
+        assert_eq!((b.line, b.column), (12, 10));
+        assert_eq!(
+            d.template.data_keys.as_deref(),
+            Some(&["x".to_string()][..])
+        );
+    }
+
+    #[test]
+    fn cluster_wide_wins_and_must_be_exactly_true() {
+        let t = SS.replace(
+            "    sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+            "    sealedsecrets.bitnami.com/namespace-wide: \"true\"\n    sealedsecrets.bitnami.com/cluster-wide: \"true\"\n",
+        );
+        let f = SealedSecretFile::parse(&t).unwrap();
+        assert_eq!(
+            f.sealed_secrets().next().unwrap().1.scope,
+            Scope::ClusterWide
+        );
+        let t = SS.replace("\"true\"", "\"True\"");
+        let f = SealedSecretFile::parse(&t).unwrap();
+        assert_eq!(f.sealed_secrets().next().unwrap().1.scope, Scope::Strict);
+    }
+
+    #[test]
+    fn data_and_encrypted_data_is_an_error() {
+        let t = SS.replace("spec:\n", "spec:\n  data: AgAA\n");
+        let e = SealedSecretFile::parse(&t).unwrap_err();
+        assert!(
+            matches!(e, SealedSecretError::DataAndEncryptedData { line: 9, .. }),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn yaml_error_has_file_line() {
+        let t = "a: 1\n---\nkind: x\n  bad: [\n";
+        let e = SealedSecretFile::parse(t).unwrap_err();
+        match e {
+            SealedSecretError::Yaml { line, .. } => assert!(line >= 3, "{line}"),
+            e => panic!("{e}"),
+        }
+    }
+}

@@ -1,0 +1,595 @@
+//! A line-level scanner for the block-style YAML that `SealedSecret` files are written in.
+//!
+//! Owns byte positions: lines, document markers, block-mapping entries and the exact span of a
+//! single-line scalar value. It does not decide what YAML *means*; the typed view comes from
+//! `yaml_serde` and `super` cross-checks every block this scanner reports against it, so a layout
+//! the scanner misreads becomes an "unsupported layout" error instead of a wrong edit.
+
+use std::ops::Range;
+
+use super::SealedSecretError;
+
+/// One physical line: `start..end` is the content (no line break), `next` is where the next line
+/// starts (so `end..next` is `""`, `"\n"` or `"\r\n"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Line {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) next: usize,
+}
+
+/// How a scalar is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarStyle {
+    /// Unquoted.
+    Plain,
+    /// `'single'`.
+    SingleQuoted,
+    /// `"double"`.
+    DoubleQuoted,
+    /// Nothing after the colon (a null value standing as a placeholder).
+    Empty,
+}
+
+/// What follows `key:` on an entry line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Val {
+    /// Nothing but an optional comment: a nested block follows, or the value is null.
+    Empty,
+    /// A single-line scalar; `span` includes the quotes.
+    Scalar {
+        style: ScalarStyle,
+        span: Range<usize>,
+        raw: String,
+    },
+    /// `{}` on one line; `span` covers the braces.
+    FlowEmptyMap { span: Range<usize> },
+    /// A block scalar (`|`, `>`), possibly after a tag or anchor.
+    BlockScalar,
+    /// Anything else: flow collections, aliases, tags, multi-line quoted scalars.
+    Other(&'static str),
+}
+
+/// A `key: value` line of a block mapping.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) indent: usize,
+    pub(crate) key: String,
+    pub(crate) key_start: usize,
+    /// Byte offset just after the `:`.
+    pub(crate) after_colon: usize,
+    pub(crate) val: Val,
+}
+
+/// An entry of a block mapping with the line range its value occupies.
+#[derive(Debug, Clone)]
+pub(crate) struct Child {
+    /// Line index of the `key:` line.
+    pub(crate) line: usize,
+    /// Line index of the last non-blank, non-comment line of the entry (== `line` for scalars).
+    pub(crate) last: usize,
+    pub(crate) entry: Entry,
+}
+
+/// The entries of one block mapping.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Block {
+    pub(crate) indent: Option<usize>,
+    pub(crate) children: Vec<Child>,
+}
+
+impl Block {
+    pub(crate) fn get(&self, key: &str) -> Option<&Child> {
+        self.children.iter().find(|c| c.entry.key == key)
+    }
+}
+
+/// The text split into lines, with helpers that never allocate per line.
+#[derive(Debug)]
+pub(crate) struct Lines<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) lines: Vec<Line>,
+}
+
+/// A document marker line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Marker {
+    /// `---`
+    Start,
+    /// `...`
+    End,
+}
+
+impl<'a> Lines<'a> {
+    /// Splits on `\n` (a preceding `\r` belongs to the break). A lone `\r` is a YAML line break
+    /// this scanner does not support.
+    pub(crate) fn new(text: &'a str) -> Result<Self, SealedSecretError> {
+        let mut lines = Vec::new();
+        let bytes = text.as_bytes();
+        let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let mut i = start;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => {
+                    let end = if i > start && bytes[i - 1] == b'\r' {
+                        i - 1
+                    } else {
+                        i
+                    };
+                    lines.push(Line {
+                        start,
+                        end,
+                        next: i + 1,
+                    });
+                    start = i + 1;
+                }
+                b'\r' if bytes.get(i + 1) != Some(&b'\n') => {
+                    return Err(SealedSecretError::Unsupported {
+                        line: lines.len() + 1,
+                        column: i - start + 1,
+                        what: "a carriage return without a line feed (old Mac line endings)".into(),
+                    });
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        if start < bytes.len() {
+            lines.push(Line {
+                start,
+                end: bytes.len(),
+                next: bytes.len(),
+            });
+        }
+        Ok(Lines { text, lines })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub(crate) fn content(&self, i: usize) -> &'a str {
+        let l = self.lines[i];
+        &self.text[l.start..l.end]
+    }
+
+    /// Leading spaces of line `i`.
+    pub(crate) fn indent(&self, i: usize) -> usize {
+        self.content(i).bytes().take_while(|b| *b == b' ').count()
+    }
+
+    /// Blank or comment-only.
+    pub(crate) fn is_trivia(&self, i: usize) -> bool {
+        let t = self.content(i).trim_start_matches([' ', '\t']);
+        t.is_empty() || t.starts_with('#')
+    }
+
+    pub(crate) fn is_blank(&self, i: usize) -> bool {
+        self.content(i).trim_matches([' ', '\t']).is_empty()
+    }
+
+    /// `---` / `...` at column 1 followed by nothing, a space or a tab.
+    pub(crate) fn marker(&self, i: usize) -> Option<Marker> {
+        let c = self.content(i);
+        let kind = if c.starts_with("---") {
+            Marker::Start
+        } else if c.starts_with("...") {
+            Marker::End
+        } else {
+            return None;
+        };
+        match c.as_bytes().get(3) {
+            None | Some(b' ') | Some(b'\t') => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// 1-based column of byte offset `pos` on line `i` (counted in characters).
+    pub(crate) fn column(&self, i: usize, pos: usize) -> usize {
+        let l = self.lines[i];
+        self.text[l.start..pos.min(l.end).max(l.start)]
+            .chars()
+            .count()
+            + 1
+    }
+
+    /// The line break used after line `i`, or the file's first one, or `\n`.
+    pub(crate) fn eol_after(&self, i: usize) -> &'a str {
+        let l = self.lines[i];
+        if l.next > l.end {
+            return &self.text[l.end..l.next];
+        }
+        self.lines
+            .iter()
+            .find(|l| l.next > l.end)
+            .map_or("\n", |l| &self.text[l.end..l.next])
+    }
+
+    fn unsupported(&self, i: usize, pos: usize, what: &str) -> SealedSecretError {
+        SealedSecretError::Unsupported {
+            line: i + 1,
+            column: self.column(i, pos),
+            what: what.to_string(),
+        }
+    }
+
+    /// Parses line `i` as a block-mapping entry. `Ok(None)` when the line is not one (sequence
+    /// item, scalar continuation, comment).
+    pub(crate) fn entry(&self, i: usize) -> Result<Option<Entry>, SealedSecretError> {
+        let l = self.lines[i];
+        let indent = self.indent(i);
+        self.entry_at(i, l.start + indent, indent)
+    }
+
+    fn entry_at(
+        &self,
+        i: usize,
+        p: usize,
+        indent: usize,
+    ) -> Result<Option<Entry>, SealedSecretError> {
+        let l = self.lines[i];
+        let b = self.text.as_bytes();
+        let end = l.end;
+        if p >= end {
+            return Ok(None);
+        }
+        let next_is_sep = |q: usize| q >= end || b[q] == b' ' || b[q] == b'\t';
+        let (key, after_key) = match b[p] {
+            b'#' => return Ok(None),
+            b'-' | b'?' if next_is_sep(p + 1) => {
+                if b[p] == b'?' {
+                    return Err(self.unsupported(i, p, "a complex (`? `) mapping key"));
+                }
+                return Ok(None);
+            }
+            b'"' => match scan_double(self.text, p, end) {
+                Some(q) => (decode_double(&self.text[p + 1..q - 1]), q),
+                None => return Err(self.unsupported(i, p, "a multi-line or malformed quoted key")),
+            },
+            b'\'' => match scan_single(self.text, p, end) {
+                Some(q) => (Some(self.text[p + 1..q - 1].replace("''", "'")), q),
+                None => return Err(self.unsupported(i, p, "a multi-line or malformed quoted key")),
+            },
+            b'{' | b'[' => return Err(self.unsupported(i, p, "a flow-style (JSON) mapping")),
+            b'&' | b'*' | b'!' | b'|' | b'>' | b'%' | b'@' | b'`' => return Ok(None),
+            _ => {
+                let mut q = p;
+                loop {
+                    if q >= end {
+                        return Ok(None);
+                    }
+                    if b[q] == b'#' && q > p && (b[q - 1] == b' ' || b[q - 1] == b'\t') {
+                        return Ok(None);
+                    }
+                    if b[q] == b':' && next_is_sep(q + 1) {
+                        break;
+                    }
+                    q += 1;
+                }
+                let raw = self.text[p..q].trim_end_matches([' ', '\t']);
+                (Some(raw.to_string()), p + raw.len())
+            }
+        };
+        let Some(key) = key else {
+            return Err(self.unsupported(i, p, "an escape sequence in a quoted key"));
+        };
+        let mut q = after_key;
+        while q < end && (b[q] == b' ' || b[q] == b'\t') {
+            q += 1;
+        }
+        if q >= end || b[q] != b':' || !next_is_sep(q + 1) {
+            return Ok(None);
+        }
+        let after_colon = q + 1;
+        let val = self.value_at(i, after_colon);
+        Ok(Some(Entry {
+            indent,
+            key,
+            key_start: p,
+            after_colon,
+            val,
+        }))
+    }
+
+    /// Classifies the value that starts after byte `from` on line `i`.
+    fn value_at(&self, i: usize, from: usize) -> Val {
+        let end = self.lines[i].end;
+        let b = self.text.as_bytes();
+        let mut p = from;
+        while p < end && (b[p] == b' ' || b[p] == b'\t') {
+            p += 1;
+        }
+        if p >= end || b[p] == b'#' {
+            return Val::Empty;
+        }
+        match b[p] {
+            b'"' => match scan_double(self.text, p, end) {
+                Some(q) if rest_is_comment(self.text, q, end) => {
+                    match decode_double(&self.text[p + 1..q - 1]) {
+                        Some(raw) => Val::Scalar {
+                            style: ScalarStyle::DoubleQuoted,
+                            span: p..q,
+                            raw,
+                        },
+                        None => Val::Other("an unsupported escape sequence"),
+                    }
+                }
+                _ => Val::Other("a multi-line quoted scalar"),
+            },
+            b'\'' => match scan_single(self.text, p, end) {
+                Some(q) if rest_is_comment(self.text, q, end) => Val::Scalar {
+                    style: ScalarStyle::SingleQuoted,
+                    span: p..q,
+                    raw: self.text[p + 1..q - 1].replace("''", "'"),
+                },
+                _ => Val::Other("a multi-line quoted scalar"),
+            },
+            b'{' => {
+                let inner = self.text[p + 1..end].trim_start_matches([' ', '\t']);
+                if let Some(after) = inner.strip_prefix('}') {
+                    let q = end - after.len();
+                    if rest_is_comment(self.text, q, end) {
+                        return Val::FlowEmptyMap { span: p..q };
+                    }
+                }
+                Val::Other("a flow-style mapping")
+            }
+            b'[' => Val::Other("a flow-style sequence"),
+            b'|' | b'>' => Val::BlockScalar,
+            b'*' => Val::Other("an alias"),
+            b'&' | b'!' => {
+                // Skip tag/anchor tokens; a block scalar may follow.
+                let mut q = p;
+                while q < end && (b[q] == b'&' || b[q] == b'!') {
+                    while q < end && b[q] != b' ' && b[q] != b'\t' {
+                        q += 1;
+                    }
+                    while q < end && (b[q] == b' ' || b[q] == b'\t') {
+                        q += 1;
+                    }
+                }
+                if q < end && (b[q] == b'|' || b[q] == b'>') {
+                    Val::BlockScalar
+                } else {
+                    Val::Other("a tag or anchor")
+                }
+            }
+            _ => {
+                let mut q = p;
+                while q < end {
+                    if (b[q] == b' ' || b[q] == b'\t') && b.get(q + 1) == Some(&b'#') {
+                        break;
+                    }
+                    q += 1;
+                }
+                let raw = self.text[p..q].trim_end_matches([' ', '\t']);
+                Val::Scalar {
+                    style: ScalarStyle::Plain,
+                    span: p..p + raw.len(),
+                    raw: raw.to_string(),
+                }
+            }
+        }
+    }
+
+    /// Whether line `i` opens a block scalar (`key: |`, `- |`, `- key: >-`).
+    fn opens_block_scalar(&self, i: usize) -> bool {
+        let l = self.lines[i];
+        let b = self.text.as_bytes();
+        let mut p = l.start + self.indent(i);
+        // Strip compact sequence indicators.
+        while p < l.end && b[p] == b'-' && (p + 1 >= l.end || b[p + 1] == b' ') {
+            p += 1;
+            while p < l.end && b[p] == b' ' {
+                p += 1;
+            }
+        }
+        if p >= l.end {
+            return false;
+        }
+        let indent = p - l.start;
+        match self.entry_at(i, p, indent) {
+            Ok(Some(e)) => e.val == Val::BlockScalar,
+            _ => self.value_at(i, p) == Val::BlockScalar,
+        }
+    }
+
+    /// The entries of the block mapping whose lines are `from..to` and whose parent sits at
+    /// `parent_indent` (`None` for the document root). Stops at the first content line indented
+    /// no deeper than the parent.
+    pub(crate) fn block(
+        &self,
+        from: usize,
+        to: usize,
+        parent_indent: Option<usize>,
+    ) -> Result<Block, SealedSecretError> {
+        let mut block = Block::default();
+        let mut scalar_indent: Option<usize> = None;
+        let mut i = from;
+        while i < to {
+            if let Some(si) = scalar_indent {
+                if self.is_blank(i) || self.indent(i) > si {
+                    if let (false, Some(c)) = (self.is_blank(i), block.children.last_mut()) {
+                        c.last = i;
+                    }
+                    i += 1;
+                    continue;
+                }
+                scalar_indent = None;
+            }
+            if self.is_trivia(i) {
+                i += 1;
+                continue;
+            }
+            let ind = self.indent(i);
+            if parent_indent.is_some_and(|p| ind <= p) {
+                break;
+            }
+            let child_indent = *block.indent.get_or_insert(ind);
+            let l = self.lines[i];
+            if ind < child_indent {
+                return Err(self.unsupported(i, l.start, "inconsistent indentation"));
+            }
+            let seq_item = {
+                let b = self.text.as_bytes();
+                let p = l.start + ind;
+                b[p] == b'-' && (p + 1 >= l.end || b[p + 1] == b' ' || b[p + 1] == b'\t')
+            };
+            if ind == child_indent && !seq_item {
+                match self.entry(i)? {
+                    Some(entry) => block.children.push(Child {
+                        line: i,
+                        last: i,
+                        entry,
+                    }),
+                    None => {
+                        return Err(self.unsupported(
+                            i,
+                            l.start + ind,
+                            "a line that is not `key: value`",
+                        ));
+                    }
+                }
+            } else {
+                match block.children.last_mut() {
+                    Some(c) => c.last = i,
+                    None => {
+                        return Err(self.unsupported(i, l.start + ind, "a value without a key"));
+                    }
+                }
+            }
+            if self.opens_block_scalar(i) {
+                scalar_indent = Some(ind);
+            }
+            i += 1;
+        }
+        Ok(block)
+    }
+}
+
+/// End (exclusive, after the closing quote) of a double-quoted scalar starting at `p`, if it
+/// closes before `end`.
+fn scan_double(text: &str, p: usize, end: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut q = p + 1;
+    while q < end {
+        match b[q] {
+            b'\\' => q += 2,
+            b'"' => return Some(q + 1),
+            _ => q += 1,
+        }
+    }
+    None
+}
+
+/// End (exclusive) of a single-quoted scalar starting at `p`, if it closes before `end`.
+fn scan_single(text: &str, p: usize, end: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut q = p + 1;
+    while q < end {
+        if b[q] == b'\'' {
+            if b.get(q + 1) == Some(&b'\'') && q + 1 < end {
+                q += 2;
+                continue;
+            }
+            return Some(q + 1);
+        }
+        q += 1;
+    }
+    None
+}
+
+/// Only whitespace or a comment between `q` and `end`.
+fn rest_is_comment(text: &str, q: usize, end: usize) -> bool {
+    let rest = &text[q..end];
+    let t = rest.trim_start_matches([' ', '\t']);
+    t.is_empty() || (t.starts_with('#') && t.len() < rest.len())
+}
+
+/// Decodes the inside of a double-quoted scalar; `None` for escapes this scanner does not know.
+pub(crate) fn decode_double(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let e = chars.next()?;
+        let hex = |n: usize, chars: &mut std::str::Chars<'_>| -> Option<char> {
+            let h: String = chars.by_ref().take(n).collect();
+            if h.len() != n {
+                return None;
+            }
+            char::from_u32(u32::from_str_radix(&h, 16).ok()?)
+        };
+        out.push(match e {
+            '\\' => '\\',
+            '"' => '"',
+            '/' => '/',
+            ' ' => ' ',
+            '0' => '\0',
+            'a' => '\u{7}',
+            'b' => '\u{8}',
+            't' | '\t' => '\t',
+            'n' => '\n',
+            'v' => '\u{b}',
+            'f' => '\u{c}',
+            'r' => '\r',
+            'e' => '\u{1b}',
+            'N' => '\u{85}',
+            '_' => '\u{a0}',
+            'L' => '\u{2028}',
+            'P' => '\u{2029}',
+            'x' => hex(2, &mut chars)?,
+            'u' => hex(4, &mut chars)?,
+            'U' => hex(8, &mut chars)?,
+            _ => return None,
+        });
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_and_spans() {
+        let t = "a: 1\r\n\"b c\": 'x''y' # c\n  - q\nd:\nk: {}  # e\n";
+        let l = Lines::new(t).unwrap();
+        assert_eq!(l.len(), 5);
+        assert_eq!(l.eol_after(0), "\r\n");
+        let e = l.entry(1).unwrap().unwrap();
+        assert_eq!(e.key, "b c");
+        match e.val {
+            Val::Scalar { style, span, raw } => {
+                assert_eq!(style, ScalarStyle::SingleQuoted);
+                assert_eq!(&t[span], "'x''y'");
+                assert_eq!(raw, "x'y");
+            }
+            v => panic!("{v:?}"),
+        }
+        assert!(l.entry(2).unwrap().is_none());
+        assert_eq!(l.entry(3).unwrap().unwrap().val, Val::Empty);
+        assert!(matches!(
+            l.entry(4).unwrap().unwrap().val,
+            Val::FlowEmptyMap { .. }
+        ));
+    }
+
+    #[test]
+    fn block_scalar_comment_lines_stay_inside() {
+        let t = "a:\n  s: |\n    x\n    # not a comment\nb: 1\n";
+        let l = Lines::new(t).unwrap();
+        let root = l.block(0, l.len(), None).unwrap();
+        assert_eq!(root.children.len(), 2);
+        assert_eq!(root.children[0].last, 3);
+    }
+
+    #[test]
+    fn decode_escapes() {
+        assert_eq!(decode_double(r#"a\"b\\c\u0041\x41"#).unwrap(), "a\"b\\cAA");
+        assert!(decode_double(r"\q").is_none());
+    }
+}
