@@ -5,4 +5,5 @@
 //! terminal and the exit code.
 
 pub mod crypto;
+pub mod kustomize;
 pub mod secret;
