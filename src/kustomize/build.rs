@@ -6,7 +6,7 @@
 //! kustomize, fetch URLs, or read env-file values (keys only, via `keys_from_env`).
 //!
 //! Upstream order (kubernetes-sigs/kustomize `api/internal/target/kusttarget.go`):
-//! `accumulateTarget` = resources → configurations → generators (ConfigMap, Secret, then
+//! `accumulateTarget` = resources → configurations → generators (`ConfigMap`, Secret, then
 //! `generators:`) → components (run in the parent's accumulator, so their transforms see the
 //! parent's objects) → transformers (`kusttarget_configplugin.go`: patchesStrategicMerge,
 //! patches, namespace, prefix/suffix, labels, annotations, patchesJson6902). At the top only:
@@ -217,7 +217,37 @@ fn is_remote(entry: &str) -> bool {
         || entry.contains("?ref=")
 }
 
+/// Lexically resolves `.` and `..` (no filesystem access).
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 impl<'r> Builder<'r> {
+    /// kustomize's default load restriction (`LoadRestrictionsRootOnly`, api/internal/loader
+    /// fileloader.go): a file (not a directory) must be in or below the kustomization root.
+    fn outside_root(&mut self, dir: &Path, path: &Path, at: &Origin) -> bool {
+        if normalize(path).starts_with(normalize(dir)) {
+            return false;
+        }
+        let msg = format!(
+            "file {} is not in or below {}: kustomize refuses to load it",
+            self.rel(&normalize(path)).display(),
+            self.rel(&normalize(dir)).display()
+        );
+        self.problem(ProblemKind::BuildError, &at.file, at.line, msg);
+        true
+    }
+
     fn rel(&self, p: &Path) -> PathBuf {
         p.strip_prefix(self.root)
             .map_or_else(|_| p.to_path_buf(), Path::to_path_buf)
@@ -360,7 +390,9 @@ impl<'r> Builder<'r> {
                 }
                 let path = dir.join(entry);
                 if path.is_file() {
-                    self.load_resource_file(&path, acc, &o);
+                    if !self.outside_root(dir, &path, &o) {
+                        self.load_resource_file(&path, acc, &o);
+                    }
                 } else if path.is_dir() {
                     let mut sub = Vec::new();
                     self.accumulate(&path, &mut sub, false, &o);
@@ -379,6 +411,9 @@ impl<'r> Builder<'r> {
         // configurations: nameReference entries
         for (i, entry) in str_list(&k, "configurations").iter().enumerate() {
             let o = at("configurations", Some(i));
+            if self.outside_root(dir, &dir.join(entry), &o) {
+                continue;
+            }
             if let Some(docs) = self.docs(&dir.join(entry), &o) {
                 for d in docs.iter() {
                     if let Ok(v) = &d.value {
@@ -406,7 +441,17 @@ impl<'r> Builder<'r> {
                 };
                 let name = get_str(args, "name").unwrap_or_default().to_owned();
                 let ns = get_str(args, "namespace").map(str::to_owned);
-                self.generate(acc, dir, gk, name, ns, args, global.as_ref(), origin, false);
+                self.generate(
+                    acc,
+                    dir,
+                    gk,
+                    name,
+                    ns,
+                    args,
+                    global.as_ref(),
+                    &origin,
+                    false,
+                );
             }
         }
 
@@ -475,7 +520,7 @@ impl<'r> Builder<'r> {
                     file: path.clone(),
                     line: nline,
                 };
-                self.generate(acc, dir, gk, name, ns, v, None, origin, true);
+                self.generate(acc, dir, gk, name, ns, v, None, &origin, true);
             }
         }
 
@@ -523,9 +568,16 @@ impl<'r> Builder<'r> {
         self.patches_strategic_merge(&k, &kdoc, &kfile, dir, acc);
         self.patches(&k, &kdoc, &kfile, dir, acc);
         if let Some(ns) = get_str(&k, "namespace").filter(|n| !n.is_empty()) {
-            for o in acc.iter_mut().filter(|o| !is_cluster_scoped(&o.kind)) {
-                let name = o.name.clone();
-                o.set_identity(name, Some(ns.to_owned()));
+            for o in acc.iter_mut() {
+                if o.kind == "Namespace" {
+                    // builtinpluginconsts/namespace.go: `metadata/name` of kind Namespace is a
+                    // namespace field, so a Namespace object is renamed to the namespace.
+                    let keep = o.namespace.clone();
+                    o.set_identity(ns.to_owned(), keep);
+                } else if !is_cluster_scoped(&o.kind) {
+                    let name = o.name.clone();
+                    o.set_identity(name, Some(ns.to_owned()));
+                }
             }
         }
         let prefix = get_str(&k, "namePrefix").unwrap_or_default();
@@ -621,7 +673,7 @@ impl<'r> Builder<'r> {
         namespace: Option<String>,
         args: &Value,
         global: Option<&Value>,
-        origin: Origin,
+        origin: &Origin,
         from_generators_file: bool,
     ) {
         let behavior = match get_str(args, "behavior").unwrap_or("create") {
@@ -673,6 +725,10 @@ impl<'r> Builder<'r> {
             .collect();
         let mut keys: Option<Vec<String>> = Some(Vec::new());
         for e in &envs_all {
+            if self.outside_root(dir, e, origin) {
+                keys = None;
+                continue;
+            }
             match std::fs::read(e) {
                 Ok(bytes) => {
                     if let Some(k) = keys.as_mut() {
@@ -784,9 +840,10 @@ impl<'r> Builder<'r> {
             }
             (_, Some(i)) => {
                 let o = &mut acc[i];
-                // resource.CopyMergeMetaDataFieldsFrom merges annotations, so the old object's
-                // needs-hash annotation survives a merge or replace.
-                o.needs_hash = o.needs_hash || needs_hash;
+                // Checked against kustomize v5.5: the merged object keeps a hash suffix only
+                // when both the old object and the merging generator want one (resmap
+                // reswrangler.go appendReplaceOrMerge + resource.CopyMergeMetaDataFieldsFrom).
+                o.needs_hash = o.needs_hash && needs_hash;
                 if let Some(g) = o.generated.as_mut() {
                     if behavior == Behavior::Replace {
                         g.keys = keys;
@@ -812,6 +869,7 @@ impl<'r> Builder<'r> {
         dir: &Path,
         kfile: &Path,
         line: usize,
+        inline_line: usize,
     ) -> Option<(Rc<Vec<Rc<Doc>>>, PathBuf)> {
         let from = Origin {
             file: kfile.to_path_buf(),
@@ -821,10 +879,16 @@ impl<'r> Builder<'r> {
             let looks_inline =
                 text.contains('\n') || text.contains(": ") || text.trim_start().starts_with('-');
             if looks_inline {
+                // Inline text: a block scalar starts on the line after its key (or list dash);
+                // a one-line value is attributed to that line.
+                let first = if text.contains('\n') {
+                    inline_line + 1
+                } else {
+                    inline_line
+                };
                 let mut docs = yamlpos::split_docs(text);
                 for d in &mut docs {
-                    // inline text: attribute lines to the kustomization entry
-                    d.start_line = line;
+                    d.start_line += first - 1;
                 }
                 return Some((
                     Rc::new(docs.into_iter().map(Rc::new).collect()),
@@ -832,10 +896,16 @@ impl<'r> Builder<'r> {
                 ));
             }
             let path = dir.join(text);
+            if self.outside_root(dir, &path, &from) {
+                return None;
+            }
             return self.docs(&path, &from).map(|d| (d, path));
         }
         let p = get_str(entry, "path")?;
         let path = dir.join(p);
+        if self.outside_root(dir, &path, &from) {
+            return None;
+        }
         self.docs(&path, &from).map(|d| (d, path))
     }
 
@@ -852,7 +922,7 @@ impl<'r> Builder<'r> {
         };
         for (i, entry) in list.iter().enumerate() {
             let line = Self::kline(kdoc, "patchesStrategicMerge", Some(i));
-            let Some((docs, file)) = self.patch_docs(entry, dir, kfile, line) else {
+            let Some((docs, file)) = self.patch_docs(entry, dir, kfile, line, line) else {
                 continue;
             };
             for d in docs.iter() {
@@ -867,8 +937,13 @@ impl<'r> Builder<'r> {
         };
         for (i, entry) in list.iter().enumerate() {
             let line = Self::kline(kdoc, "patches", Some(i));
+            let inline_line = kdoc.line_of(&[
+                Seg::Key("patches".into()),
+                Seg::Index(i),
+                Seg::Key("patch".into()),
+            ]);
             let target = entry.get("target").map(Selector::from_value);
-            let Some((docs, file)) = self.patch_docs(entry, dir, kfile, line) else {
+            let Some((docs, file)) = self.patch_docs(entry, dir, kfile, line, inline_line) else {
                 continue;
             };
             let is_json = docs
@@ -909,6 +984,11 @@ impl<'r> Builder<'r> {
         };
         for (i, entry) in list.iter().enumerate() {
             let line = Self::kline(kdoc, "patchesJson6902", Some(i));
+            let inline_line = kdoc.line_of(&[
+                Seg::Key("patchesJson6902".into()),
+                Seg::Index(i),
+                Seg::Key("patch".into()),
+            ]);
             let Some(t) = entry.get("target").map(Selector::from_value) else {
                 self.problem(
                     ProblemKind::BuildError,
@@ -918,7 +998,7 @@ impl<'r> Builder<'r> {
                 );
                 continue;
             };
-            let Some((docs, file)) = self.patch_docs(entry, dir, kfile, line) else {
+            let Some((docs, file)) = self.patch_docs(entry, dir, kfile, line, inline_line) else {
                 continue;
             };
             if let Some(d) = docs.first() {
@@ -1017,7 +1097,12 @@ impl<'r> Builder<'r> {
         for (i, op) in ops.iter().enumerate() {
             let name = get_str(op, "op").unwrap_or_default().to_owned();
             let path = patch::parse_pointer(get_str(op, "path").unwrap_or_default());
-            let op_line = d.line_of(&[Seg::Index(i)]);
+            // The `value:` line when there is one (that is where a reference is written).
+            let op_line = if op.get("value").is_some() {
+                d.line_of(&[Seg::Index(i), Seg::Key("value".into())])
+            } else {
+                d.line_of(&[Seg::Index(i)])
+            };
             if !matches!(name.as_str(), "add" | "replace" | "remove" | "test") {
                 self.problem(
                     ProblemKind::NotModelled,

@@ -166,7 +166,7 @@ pub enum Behavior {
     Replace,
 }
 
-/// Secret or ConfigMap.
+/// Secret or `ConfigMap`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GeneratedKind {
     /// `secretGenerator` / `kind: SecretGenerator`.
@@ -215,10 +215,10 @@ pub struct GeneratorSpec {
     pub secret_type: Option<String>,
 }
 
-/// A Secret or ConfigMap produced by generators.
+/// A Secret or `ConfigMap` produced by generators.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Generated {
-    /// Secret or ConfigMap.
+    /// Secret or `ConfigMap`.
     pub kind: GeneratedKind,
     /// Name and namespace as written in the (first, creating) generator.
     pub original: Identity,
@@ -267,7 +267,7 @@ pub enum SecretSource {
     },
 }
 
-/// A name reference from one object to another (a Secret, ConfigMap, ServiceAccount, PVC or
+/// A name reference from one object to another (a Secret, `ConfigMap`, `ServiceAccount`, PVC or
 /// KEDA `TriggerAuthentication`), with the value kustomize leaves in the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
@@ -340,7 +340,7 @@ impl Overlay {
         &self.resources
     }
 
-    /// Generated Secrets and ConfigMaps.
+    /// Generated Secrets and `ConfigMap`s.
     pub fn generated(&self) -> &[Generated] {
         &self.generated
     }
@@ -355,7 +355,7 @@ impl Overlay {
         &self.problems
     }
 
-    /// Every Secret source of the overlay: SealedSecrets first, then generated Secrets.
+    /// Every Secret source of the overlay: `SealedSecret`s first, then generated Secrets.
     pub fn secret_sources(&self) -> Vec<SecretSource> {
         let mut out = Vec::new();
         for r in &self.resources {

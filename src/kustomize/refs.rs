@@ -34,7 +34,7 @@ pub enum RefField {
     PersistentVolumeClaim,
     /// Pod `serviceAccountName`.
     ServiceAccountName,
-    /// `imagePullSecrets[].name` (pods and ServiceAccounts).
+    /// `imagePullSecrets[].name` (pods and `ServiceAccount`s).
     ImagePullSecret,
     /// Ingress `spec.tls[].secretName`.
     IngressTls,
