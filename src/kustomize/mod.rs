@@ -150,8 +150,8 @@ pub struct Resource {
     pub doc_index: usize,
     /// Line of `metadata.name` in the file (the document line when there is none).
     pub name_line: usize,
-    /// Top-level `metadata.annotations` after rendering (patches and common annotations are not
-    /// modelled: these are the file's own).
+    /// Top-level `metadata.annotations` after rendering (the file's own, patches,
+    /// `commonAnnotations`).
     pub annotations: Vec<(String, String)>,
 }
 
@@ -456,4 +456,59 @@ pub fn keys_from_env(bytes: &[u8]) -> Vec<String> {
             Some(t.split_once('=').map_or(t, |(k, _)| k).to_owned())
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        let mut f = std::fs::File::create(p).expect("create fixture");
+        std::io::Write::write_all(&mut f, text.as_bytes()).expect("write fixture");
+    }
+
+    #[test]
+    fn env_keys_only() {
+        let keys = keys_from_env(b"\xef\xbb\xbfA=1\n  # c\n\nB = x=y\r\nexport C=2\nD\n");
+        assert_eq!(keys, ["A", "B ", "export C", "D"]);
+    }
+
+    #[test]
+    fn problems_are_collected_with_locations() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path();
+        write(
+            root,
+            "k8s/overlays/x/kustomization.yaml",
+            "resources:\n  - https://github.com/org/repo//base?ref=v1\n  - missing.yaml\n  - ../../outside.yaml\nsecretGenerator:\n  - name: s\n    behavior: merge\n    envs:\n      - absent.env\ntransformers:\n  - t.yaml\n",
+        );
+        write(
+            root,
+            "k8s/outside.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        );
+        let o = Overlay::load(root, "x").expect("loads");
+        let got: Vec<(ProblemKind, usize)> = o
+            .problems()
+            .iter()
+            .map(|p| (p.kind, p.origin.line))
+            .collect();
+        assert!(got.contains(&(ProblemKind::Unsupported, 2)), "{got:?}");
+        assert!(got.contains(&(ProblemKind::Invalid, 3)), "{got:?}");
+        assert!(got.contains(&(ProblemKind::BuildError, 4)), "{got:?}");
+        assert!(got.contains(&(ProblemKind::Invalid, 6)), "{got:?}");
+        assert!(got.contains(&(ProblemKind::BuildError, 6)), "{got:?}");
+        assert!(got.contains(&(ProblemKind::NotModelled, 10)), "{got:?}");
+        assert!(o.problems().iter().all(|p| p.origin.file.is_relative()));
+    }
+
+    #[test]
+    fn missing_overlay_is_an_error() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let err = Overlay::load(t.path(), "nope").expect_err("no kustomization");
+        assert!(matches!(err, KustomizeError::NoKustomization { .. }));
+        assert!(err.hint().is_some());
+    }
 }
