@@ -348,6 +348,11 @@ impl<'r> Builder<'r> {
             return;
         };
         let Some(kdoc) = docs.first().cloned() else {
+            let msg = format!(
+                "{} is empty: kustomize fails to build",
+                self.rel(&kfile).display()
+            );
+            self.problem(ProblemKind::BuildError, &kfile, 1, msg);
             return;
         };
         let Ok(k) = kdoc.value.as_ref() else { return };

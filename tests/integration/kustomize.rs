@@ -451,3 +451,39 @@ fn discovery_and_repo_root() {
     assert_eq!(names, ["dev", "prod"]);
     assert!(Overlay::load(&root, "missing").is_err());
 }
+
+#[test]
+fn seed_layout_overlays_agree_on_the_secret_name() {
+    let root = trees().join("seed-layout");
+    let overlays = kustomize::discover_overlays(&root);
+    assert_eq!(overlays.len(), 3);
+    for o in overlays {
+        let Some(m) = check("seed-layout", &o.name) else {
+            return;
+        };
+        let rendered = match m.secret_source() {
+            Some(SecretSource::Sealed { rendered, .. }) => rendered,
+            Some(SecretSource::Generator {
+                rendered,
+                hash_suffix,
+                from_generators_file,
+                ..
+            }) => {
+                assert!(!hash_suffix && from_generators_file);
+                rendered
+            }
+            None => panic!("{}: no secret source", o.name),
+        };
+        // Every workload reference to the Secret resolves to this overlay's source.
+        for r in m.references().iter().filter(|r| r.target_kind == "Secret") {
+            assert_eq!(r.rendered_name, rendered.name, "{} {:?}", o.name, r.field);
+            assert_ne!(
+                r.resolution,
+                Resolution::Unresolved,
+                "{} {:?}",
+                o.name,
+                r.field
+            );
+        }
+    }
+}
