@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod envfile;
 pub mod finding;
 pub mod fsio;
+pub mod kustomize;
 pub mod report;
 pub mod rules;
 pub mod sealedsecret;

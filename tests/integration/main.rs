@@ -5,6 +5,7 @@ mod common;
 mod envfile;
 mod fsio;
 mod k8s_tree;
+mod kustomize;
 mod placeholder;
 mod report;
 mod rules;

@@ -1,0 +1,514 @@
+//! A read-only model of a Kustomize tree: which overlays exist, which objects each one renders,
+//! the name and namespace every object has after rendering, the Secrets/ConfigMaps its generators
+//! produce, where each overlay's Secret comes from, and every name reference its workloads make.
+//!
+//! Owns discovery (`k8s/overlays/*`), following `resources`/`components`/`generators`/patches
+//! through nested kustomizations, and replaying kustomize's name transforms (namespace, prefix,
+//! suffix, generator hash, name-reference rewriting) without running kustomize. It must not write
+//! anything, fetch remote bases, run `kubectl`, or read secret values: env files are read for key
+//! names only, through [`keys_from_env`]. What is and is not modelled: docs/kustomize-model.md.
+//!
+//! Upstream order of operations: kubernetes-sigs/kustomize `api/internal/target/kusttarget.go`
+//! (`accumulateTarget`, `makeCustomizedResMap`) and `kusttarget_configplugin.go`
+//! (`configureBuiltinTransformers`).
+
+mod build;
+mod patch;
+mod refs;
+mod yamlpos;
+
+use std::path::{Path, PathBuf};
+
+pub use refs::{RefField, Resolution};
+pub use yamlpos::Seg;
+
+/// The file names kustomize recognises, in its order (kustomize `api/konfig/general.go`
+/// `RecognizedKustomizationFileNames`).
+pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// Errors that stop loading an overlay at all. Everything else is a [`Problem`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KustomizeError {
+    /// The overlay directory has no kustomization file.
+    #[error("{dir}: no kustomization.yaml, kustomization.yml or Kustomization")]
+    NoKustomization {
+        /// The directory that was searched.
+        dir: PathBuf,
+    },
+    /// The overlay's own kustomization file could not be read or parsed.
+    #[error("{path}: cannot read kustomization: {message}")]
+    Unreadable {
+        /// The kustomization file.
+        path: PathBuf,
+        /// What went wrong (never file content).
+        message: String,
+    },
+}
+
+impl KustomizeError {
+    /// A one-line suggestion for the user, when there is one.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            KustomizeError::NoKustomization { .. } => {
+                Some("overlays live in k8s/overlays/<name>/ with a kustomization.yaml")
+            }
+            KustomizeError::Unreadable { .. } => None,
+        }
+    }
+}
+
+/// An overlay directory found by [`discover_overlays`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverlayRef {
+    /// The directory name under `k8s/overlays/`.
+    pub name: String,
+    /// The overlay directory.
+    pub dir: PathBuf,
+}
+
+/// The top-level identity an object has after rendering.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Identity {
+    /// `metadata.name`, without a generator hash suffix (see [`Generated::hash_suffix`]).
+    pub name: String,
+    /// `metadata.namespace`, if set.
+    pub namespace: Option<String>,
+}
+
+/// Where something was written: a file (relative to the repository root when it is inside it)
+/// and a 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Origin {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)
+    }
+}
+
+/// What kind of trouble a [`Problem`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// A file or directory is missing or unreadable, or YAML does not parse.
+    Invalid,
+    /// Something kustomize would fetch or run (remote base, helm, external plugin transformer).
+    Unsupported,
+    /// A `generators:` entry kustomize would treat as an external plugin (not `apiVersion: builtin`).
+    ExternalPlugin,
+    /// A feature emp-seal does not model, so rendered names may differ from this model.
+    NotModelled,
+    /// Kustomize itself would fail (e.g. `merge` with nothing to merge into).
+    BuildError,
+}
+
+impl ProblemKind {
+    /// Stable kebab-case code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ProblemKind::Invalid => "invalid",
+            ProblemKind::Unsupported => "unsupported",
+            ProblemKind::ExternalPlugin => "external-plugin",
+            ProblemKind::NotModelled => "not-modelled",
+            ProblemKind::BuildError => "build-error",
+        }
+    }
+}
+
+/// A non-fatal problem found while loading, with its location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// What kind of problem.
+    pub kind: ProblemKind,
+    /// Where.
+    pub origin: Origin,
+    /// One lowercase line, never a secret value.
+    pub message: String,
+}
+
+/// One object from a `resources:` file, as it renders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// Name and namespace as written in the file.
+    pub original: Identity,
+    /// Name and namespace after every transform of every level.
+    pub rendered: Identity,
+    /// The file and line of the document (its first line).
+    pub origin: Origin,
+    /// 0-based index of the document among the file's non-empty documents.
+    pub doc_index: usize,
+    /// Line of `metadata.name` in the file (the document line when there is none).
+    pub name_line: usize,
+    /// Top-level `metadata.annotations` after rendering (the file's own, patches,
+    /// `commonAnnotations`).
+    pub annotations: Vec<(String, String)>,
+}
+
+/// `create`, `merge` or `replace` (kustomize `types.GenerationBehavior`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behavior {
+    /// The default; fails if the object already exists.
+    Create,
+    /// Adds keys to an existing generated object.
+    Merge,
+    /// Replaces an existing generated object's keys.
+    Replace,
+}
+
+/// Secret or `ConfigMap`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeneratedKind {
+    /// `secretGenerator` / `kind: SecretGenerator`.
+    Secret,
+    /// `configMapGenerator` / `kind: ConfigMapGenerator`.
+    ConfigMap,
+}
+
+impl GeneratedKind {
+    /// The kind of object produced.
+    pub fn kind(self) -> &'static str {
+        match self {
+            GeneratedKind::Secret => "Secret",
+            GeneratedKind::ConfigMap => "ConfigMap",
+        }
+    }
+}
+
+/// A `files:` entry of a generator: `[key=]path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSource {
+    /// The key it produces (the file's base name when no `key=` is given).
+    pub key: String,
+    /// The file, resolved against the kustomization directory.
+    pub path: PathBuf,
+}
+
+/// One generator entry that contributed to a generated object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratorSpec {
+    /// Where the entry is (its `name:` line).
+    pub origin: Origin,
+    /// True when it came from a `generators:` file (`apiVersion: builtin`).
+    pub from_generators_file: bool,
+    /// create / merge / replace.
+    pub behavior: Behavior,
+    /// `envs:` files, resolved against the kustomization directory.
+    pub envs: Vec<PathBuf>,
+    /// Keys of `literals:` (the part before the first `=`).
+    pub literal_keys: Vec<String>,
+    /// `files:` entries.
+    pub files: Vec<FileSource>,
+    /// `disableNameSuffixHash` after merging `generatorOptions` (None = not set).
+    pub disable_name_suffix_hash: Option<bool>,
+    /// `type:` (Secrets only).
+    pub secret_type: Option<String>,
+}
+
+/// A Secret or `ConfigMap` produced by generators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    /// Secret or `ConfigMap`.
+    pub kind: GeneratedKind,
+    /// Name and namespace as written in the (first, creating) generator.
+    pub original: Identity,
+    /// Rendered identity; the real name is `rendered.name` + `-<hash>` when `hash_suffix`.
+    pub rendered: Identity,
+    /// True when kustomize appends `-<10-char content hash>` to the name.
+    pub hash_suffix: bool,
+    /// Every generator entry that contributed, in build order (create first).
+    pub specs: Vec<GeneratorSpec>,
+    /// Keys produced, when every env file was readable (None otherwise). Never values.
+    pub keys: Option<Vec<String>>,
+}
+
+/// Where an overlay's Secret comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// A `bitnami.com/v1alpha1` `SealedSecret` document.
+    Sealed {
+        /// The file holding it.
+        file: PathBuf,
+        /// 0-based document index in the file.
+        doc_index: usize,
+        /// 1-based line of its `metadata.name`.
+        line: usize,
+        /// `metadata.name` as written.
+        name_in_file: String,
+        /// `metadata.namespace` as written.
+        namespace_in_file: Option<String>,
+        /// Name and namespace after rendering: what the controller's label uses.
+        rendered: Identity,
+    },
+    /// A generated Secret.
+    Generator {
+        /// The creating generator's location.
+        origin: Origin,
+        /// The generator's name as written.
+        name: String,
+        /// Rendered identity (without hash).
+        rendered: Identity,
+        /// True when a hash suffix is appended.
+        hash_suffix: bool,
+        /// `envs:` files of every contributing generator.
+        envs: Vec<PathBuf>,
+        /// True when it came from a `generators:` file.
+        from_generators_file: bool,
+    },
+}
+
+/// A name reference from one object to another (a Secret, `ConfigMap`, `ServiceAccount`, PVC or
+/// KEDA `TriggerAuthentication`), with the value kustomize leaves in the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// The referring object's kind.
+    pub referrer_kind: String,
+    /// The referring object's rendered identity.
+    pub referrer: Identity,
+    /// Which field.
+    pub field: RefField,
+    /// The kind the field points to.
+    pub target_kind: String,
+    /// The path of the field in the referring object (after patches).
+    pub path: Vec<Seg>,
+    /// The value as written (in the resource or in the patch that set it).
+    pub name: String,
+    /// `key` for `secretKeyRef`/`configMapKeyRef`/`secretTargetRef`, `items[].key` of volumes.
+    pub keys: Vec<String>,
+    /// `optional: true` was set.
+    pub optional: bool,
+    /// Where the value was written (resource or patch file).
+    pub origin: Origin,
+    /// True when kustomize rewrites this field (built-in field or a `configurations:` entry).
+    pub rewritable: bool,
+    /// The value after rendering (without hash; see `rendered_hash_suffix`).
+    pub rendered_name: String,
+    /// True when the rendered value is a generated name with a hash suffix appended.
+    pub rendered_hash_suffix: bool,
+    /// What the rendered value points at in this overlay.
+    pub resolution: Resolution,
+}
+
+/// One overlay, loaded: its rendered inventory, secret sources, references and problems.
+#[derive(Debug, Clone)]
+pub struct Overlay {
+    /// Overlay name (directory name).
+    pub name: String,
+    /// The overlay directory.
+    pub dir: PathBuf,
+    resources: Vec<Resource>,
+    generated: Vec<Generated>,
+    references: Vec<Reference>,
+    problems: Vec<Problem>,
+}
+
+impl Overlay {
+    /// Loads `k8s/overlays/<name>` under the repository `root`.
+    pub fn load(root: &Path, name: &str) -> Result<Overlay, KustomizeError> {
+        Self::load_dir(root, &root.join("k8s").join("overlays").join(name))
+    }
+
+    /// Loads any kustomization directory; paths in results are relative to `root` when inside it.
+    pub fn load_dir(root: &Path, dir: &Path) -> Result<Overlay, KustomizeError> {
+        let out = build::build(root, dir)?;
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Overlay {
+            name,
+            dir: dir.to_path_buf(),
+            resources: out.resources,
+            generated: out.generated,
+            references: out.references,
+            problems: out.problems,
+        })
+    }
+
+    /// Every object from `resources:` (not generated), with rendered identities.
+    pub fn resources(&self) -> &[Resource] {
+        &self.resources
+    }
+
+    /// Generated Secrets and `ConfigMap`s.
+    pub fn generated(&self) -> &[Generated] {
+        &self.generated
+    }
+
+    /// Name references found in resources and patches.
+    pub fn references(&self) -> &[Reference] {
+        &self.references
+    }
+
+    /// Non-fatal problems, in the order found.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// Every Secret source of the overlay: `SealedSecret`s first, then generated Secrets.
+    pub fn secret_sources(&self) -> Vec<SecretSource> {
+        let mut out = Vec::new();
+        for r in &self.resources {
+            if r.kind == "SealedSecret" && r.api_version == "bitnami.com/v1alpha1" {
+                out.push(SecretSource::Sealed {
+                    file: r.origin.file.clone(),
+                    doc_index: r.doc_index,
+                    line: r.name_line,
+                    name_in_file: r.original.name.clone(),
+                    namespace_in_file: r.original.namespace.clone(),
+                    rendered: r.rendered.clone(),
+                });
+            }
+        }
+        for g in &self.generated {
+            if g.kind != GeneratedKind::Secret {
+                continue;
+            }
+            let Some(first) = g.specs.first() else {
+                continue;
+            };
+            out.push(SecretSource::Generator {
+                origin: first.origin.clone(),
+                name: g.original.name.clone(),
+                rendered: g.rendered.clone(),
+                hash_suffix: g.hash_suffix,
+                envs: g
+                    .specs
+                    .iter()
+                    .flat_map(|s| s.envs.iter().cloned())
+                    .collect(),
+                from_generators_file: first.from_generators_file,
+            });
+        }
+        out
+    }
+
+    /// The overlay's first Secret source (see [`Overlay::secret_sources`]).
+    pub fn secret_source(&self) -> Option<SecretSource> {
+        self.secret_sources().into_iter().next()
+    }
+}
+
+/// Walks up from `start` to the first directory holding `k8s/overlays` or `.git`.
+pub fn find_repo_root(start: &Path) -> Option<PathBuf> {
+    let start = if start.is_file() {
+        start.parent()?
+    } else {
+        start
+    };
+    start
+        .ancestors()
+        .find(|d| d.join("k8s").join("overlays").is_dir() || d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// The kustomization file of `dir`, if any (first recognised name).
+pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
+    KUSTOMIZATION_FILE_NAMES
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+}
+
+/// `k8s/overlays/*` directories of `root` that hold a kustomization file, sorted by name.
+pub fn discover_overlays(root: &Path) -> Vec<OverlayRef> {
+    let Ok(entries) = std::fs::read_dir(root.join("k8s").join("overlays")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<OverlayRef> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && kustomization_file(p).is_some())
+        .filter_map(|dir| {
+            let name = dir.file_name()?.to_str()?.to_owned();
+            Some(OverlayRef { name, dir })
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// Key names of a kustomize `envs:` file, in order, read with a minimal rule: skip blank lines
+/// and lines starting with `#` (after leading whitespace), key = text before the first `=`
+/// (the whole line when there is none). Never returns values.
+///
+/// The lossless parser in `crate::envfile` is the reference for the dialect; this is the seam
+/// where the coordinator swaps it in.
+pub fn keys_from_env(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    text.lines()
+        .filter_map(|line| {
+            let t = line.trim_start();
+            if t.is_empty() || t.starts_with('#') {
+                return None;
+            }
+            Some(t.split_once('=').map_or(t, |(k, _)| k).to_owned())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        let mut f = std::fs::File::create(p).expect("create fixture");
+        std::io::Write::write_all(&mut f, text.as_bytes()).expect("write fixture");
+    }
+
+    #[test]
+    fn env_keys_only() {
+        let keys = keys_from_env(b"\xef\xbb\xbfA=1\n  # c\n\nB = x=y\r\nexport C=2\nD\n");
+        assert_eq!(keys, ["A", "B ", "export C", "D"]);
+    }
+
+    #[test]
+    fn problems_are_collected_with_locations() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path();
+        write(
+            root,
+            "k8s/overlays/x/kustomization.yaml",
+            "resources:\n  - https://github.com/org/repo//base?ref=v1\n  - missing.yaml\n  - ../../outside.yaml\nsecretGenerator:\n  - name: s\n    behavior: merge\n    envs:\n      - absent.env\ntransformers:\n  - t.yaml\n",
+        );
+        write(
+            root,
+            "k8s/outside.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        );
+        let o = Overlay::load(root, "x").expect("loads");
+        let got: Vec<(ProblemKind, usize)> = o
+            .problems()
+            .iter()
+            .map(|p| (p.kind, p.origin.line))
+            .collect();
+        assert!(got.contains(&(ProblemKind::Unsupported, 2)), "{got:?}");
+        assert!(got.contains(&(ProblemKind::Invalid, 3)), "{got:?}");
+        assert!(got.contains(&(ProblemKind::BuildError, 4)), "{got:?}");
+        assert!(got.contains(&(ProblemKind::Invalid, 6)), "{got:?}");
+        assert!(got.contains(&(ProblemKind::BuildError, 6)), "{got:?}");
+        assert!(got.contains(&(ProblemKind::NotModelled, 10)), "{got:?}");
+        assert!(o.problems().iter().all(|p| p.origin.file.is_relative()));
+    }
+
+    #[test]
+    fn missing_overlay_is_an_error() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let err = Overlay::load(t.path(), "nope").expect_err("no kustomization");
+        assert!(matches!(err, KustomizeError::NoKustomization { .. }));
+        assert!(err.hint().is_some());
+    }
+}

@@ -1,0 +1,435 @@
+//! Name references: finding them in an object, and deciding whether kustomize rewrites them.
+//!
+//! Owns the list of reference fields emp-seal looks at, the built-in nameReference table (which
+//! of those fields kustomize rewrites) and `configurations:` nameReference entries. Must not
+//! decide rendered names itself: `build` applies the rewrite with the transformed inventory.
+//!
+//! Upstream: kubernetes-sigs/kustomize `api/internal/konfig/builtinpluginconsts/namereference.go`
+//! (the built-in table) and `api/filters/nameref/nameref.go` (how a referral is selected).
+
+use super::yamlpos::Seg;
+use yaml_serde::Value;
+
+/// Which reference field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RefField {
+    /// `containers[].envFrom[].secretRef.name` (and `initContainers`).
+    EnvFromSecret,
+    /// `containers[].envFrom[].configMapRef.name`.
+    EnvFromConfigMap,
+    /// `containers[].env[].valueFrom.secretKeyRef`.
+    SecretKeyRef,
+    /// `containers[].env[].valueFrom.configMapKeyRef`.
+    ConfigMapKeyRef,
+    /// `volumes[].secret.secretName`.
+    VolumeSecret,
+    /// `volumes[].configMap.name`.
+    VolumeConfigMap,
+    /// `volumes[].projected.sources[].secret.name`.
+    ProjectedSecret,
+    /// `volumes[].projected.sources[].configMap.name`.
+    ProjectedConfigMap,
+    /// `volumes[].persistentVolumeClaim.claimName`.
+    PersistentVolumeClaim,
+    /// Pod `serviceAccountName`.
+    ServiceAccountName,
+    /// `imagePullSecrets[].name` (pods and `ServiceAccount`s).
+    ImagePullSecret,
+    /// Ingress `spec.tls[].secretName`.
+    IngressTls,
+    /// KEDA `ScaledJob`/`ScaledObject` `spec.triggers[].authenticationRef.name`.
+    KedaAuthenticationRef,
+    /// KEDA `TriggerAuthentication` `spec.secretTargetRef[]`.
+    KedaSecretTargetRef,
+}
+
+/// What a rendered reference points at in the overlay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// An object from `resources:` (index into `Overlay::resources()`); for a Secret target this
+    /// includes a `SealedSecret` with the same rendered name and namespace (the Secret its
+    /// controller creates).
+    Resource(usize),
+    /// A generated object (index into `Overlay::generated()`).
+    Generated(usize),
+    /// Nothing in the overlay has that name (it may exist in the cluster; `optional` says
+    /// whether a pod starts without it).
+    Unresolved,
+}
+
+/// A reference found in one value, before rendering.
+#[derive(Debug, Clone)]
+pub(crate) struct RawRef {
+    pub(crate) field: RefField,
+    pub(crate) target_kind: &'static str,
+    /// Index-form path to the name scalar.
+    pub(crate) path: Vec<Seg>,
+    /// Path with `[name=..]`-style keys for keyed lists, for matching across patches.
+    pub(crate) norm: String,
+    /// Slash path without indices, as kustomize fieldSpecs spell it.
+    pub(crate) fs_path: String,
+    pub(crate) name: String,
+    pub(crate) keys: Vec<String>,
+    pub(crate) optional: bool,
+}
+
+/// The pod spec path of a kind, if it has one emp-seal follows.
+pub(crate) fn pod_spec_path(kind: &str, api_version: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "Pod" => &["spec"],
+        "PodTemplate" => &["template", "spec"],
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "Job"
+        | "ReplicaSet"
+        | "ReplicationController" => &["spec", "template", "spec"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
+        "ScaledJob" if api_version.starts_with("keda.sh/") => {
+            &["spec", "jobTargetRef", "template", "spec"]
+        }
+        _ => return None,
+    })
+}
+
+struct Walker<'a> {
+    out: &'a mut Vec<RawRef>,
+    path: Vec<Seg>,
+    norm: Vec<String>,
+}
+
+impl Walker<'_> {
+    fn at<F: FnOnce(&mut Self)>(&mut self, seg: Seg, norm: String, f: F) {
+        self.path.push(seg);
+        self.norm.push(norm);
+        f(self);
+        self.path.pop();
+        self.norm.pop();
+    }
+
+    fn key<F: FnOnce(&mut Self, &Value)>(&mut self, v: &Value, k: &str, f: F) {
+        if let Some(child) = v.get(k) {
+            self.at(Seg::Key(k.to_owned()), k.to_owned(), |w| f(w, child));
+        }
+    }
+
+    /// Each item of a list; keyed lists use `[name=X]` in the normalised path.
+    fn items<F: FnMut(&mut Self, &Value)>(&mut self, v: &Value, keyed: bool, mut f: F) {
+        let Some(seq) = v.as_sequence() else { return };
+        for (i, item) in seq.iter().enumerate() {
+            let norm = match item.get("name").and_then(Value::as_str) {
+                Some(n) if keyed => format!("[name={n}]"),
+                _ => format!("[{i}]"),
+            };
+            self.at(Seg::Index(i), norm, |w| f(w, item));
+        }
+    }
+
+    fn push(&mut self, field: RefField, target: &'static str, name_key: &str, holder: &Value) {
+        let Some(name) = holder.get(name_key).and_then(Value::as_str) else {
+            return;
+        };
+        let mut path = self.path.clone();
+        path.push(Seg::Key(name_key.to_owned()));
+        let mut norm = self.norm.clone();
+        norm.push(name_key.to_owned());
+        let fs_path = norm
+            .iter()
+            .filter(|s| !s.starts_with('['))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("/");
+        let mut keys = Vec::new();
+        if let Some(k) = holder.get("key").and_then(Value::as_str) {
+            keys.push(k.to_owned());
+        }
+        if let Some(items) = holder.get("items").and_then(Value::as_sequence) {
+            keys.extend(
+                items
+                    .iter()
+                    .filter_map(|i| i.get("key")?.as_str().map(str::to_owned)),
+            );
+        }
+        self.out.push(RawRef {
+            field,
+            target_kind: target,
+            path,
+            norm: norm.join("."),
+            fs_path,
+            name: name.to_owned(),
+            keys,
+            optional: holder.get("optional").and_then(Value::as_bool) == Some(true),
+        });
+    }
+
+    fn pod_spec(&mut self, spec: &Value) {
+        for list in ["containers", "initContainers"] {
+            self.key(spec, list, |w, cs| {
+                w.items(cs, true, |w, c| {
+                    w.key(c, "envFrom", |w, ef| {
+                        w.items(ef, false, |w, e| {
+                            w.key(e, "secretRef", |w, r| {
+                                w.push(RefField::EnvFromSecret, "Secret", "name", r)
+                            });
+                            w.key(e, "configMapRef", |w, r| {
+                                w.push(RefField::EnvFromConfigMap, "ConfigMap", "name", r);
+                            });
+                        });
+                    });
+                    w.key(c, "env", |w, env| {
+                        w.items(env, true, |w, e| {
+                            w.key(e, "valueFrom", |w, vf| {
+                                w.key(vf, "secretKeyRef", |w, r| {
+                                    w.push(RefField::SecretKeyRef, "Secret", "name", r)
+                                });
+                                w.key(vf, "configMapKeyRef", |w, r| {
+                                    w.push(RefField::ConfigMapKeyRef, "ConfigMap", "name", r);
+                                });
+                            });
+                        });
+                    });
+                });
+            });
+        }
+        self.key(spec, "volumes", |w, vols| {
+            w.items(vols, true, |w, vol| {
+                w.key(vol, "secret", |w, s| {
+                    w.push(RefField::VolumeSecret, "Secret", "secretName", s)
+                });
+                w.key(vol, "configMap", |w, s| {
+                    w.push(RefField::VolumeConfigMap, "ConfigMap", "name", s)
+                });
+                w.key(vol, "persistentVolumeClaim", |w, s| {
+                    w.push(
+                        RefField::PersistentVolumeClaim,
+                        "PersistentVolumeClaim",
+                        "claimName",
+                        s,
+                    );
+                });
+                w.key(vol, "projected", |w, p| {
+                    w.key(p, "sources", |w, srcs| {
+                        w.items(srcs, false, |w, src| {
+                            w.key(src, "secret", |w, s| {
+                                w.push(RefField::ProjectedSecret, "Secret", "name", s)
+                            });
+                            w.key(src, "configMap", |w, s| {
+                                w.push(RefField::ProjectedConfigMap, "ConfigMap", "name", s);
+                            });
+                        });
+                    });
+                });
+            });
+        });
+        self.push(
+            RefField::ServiceAccountName,
+            "ServiceAccount",
+            "serviceAccountName",
+            spec,
+        );
+        self.key(spec, "imagePullSecrets", |w, ips| {
+            w.items(ips, true, |w, s| {
+                w.push(RefField::ImagePullSecret, "Secret", "name", s)
+            });
+        });
+    }
+}
+
+/// Every reference in one object value.
+pub(crate) fn extract(kind: &str, api_version: &str, value: &Value) -> Vec<RawRef> {
+    let mut out = Vec::new();
+    let mut w = Walker {
+        out: &mut out,
+        path: Vec::new(),
+        norm: Vec::new(),
+    };
+    if let Some(p) = pod_spec_path(kind, api_version) {
+        fn descend(w: &mut Walker<'_>, v: &Value, rest: &[&str]) {
+            match rest.split_first() {
+                None => w.pod_spec(v),
+                Some((k, tail)) => w.key(v, k, |w, c| descend(w, c, tail)),
+            }
+        }
+        descend(&mut w, value, p);
+    }
+    let keda = api_version.starts_with("keda.sh/");
+    match kind {
+        "Ingress" => w.key(value, "spec", |w, s| {
+            w.key(s, "tls", |w, tls| {
+                w.items(tls, false, |w, t| {
+                    w.push(RefField::IngressTls, "Secret", "secretName", t)
+                });
+            });
+        }),
+        "ServiceAccount" => w.key(value, "imagePullSecrets", |w, ips| {
+            w.items(ips, true, |w, s| {
+                w.push(RefField::ImagePullSecret, "Secret", "name", s)
+            });
+        }),
+        "ScaledJob" | "ScaledObject" if keda => w.key(value, "spec", |w, s| {
+            w.key(s, "triggers", |w, ts| {
+                w.items(ts, false, |w, t| {
+                    w.key(t, "authenticationRef", |w, a| {
+                        let target = match a.get("kind").and_then(Value::as_str) {
+                            Some("ClusterTriggerAuthentication") => "ClusterTriggerAuthentication",
+                            _ => "TriggerAuthentication",
+                        };
+                        w.push(RefField::KedaAuthenticationRef, target, "name", a);
+                    });
+                });
+            });
+        }),
+        "TriggerAuthentication" | "ClusterTriggerAuthentication" if keda => {
+            w.key(value, "spec", |w, s| {
+                w.key(s, "secretTargetRef", |w, refs| {
+                    w.items(refs, false, |w, r| {
+                        w.push(RefField::KedaSecretTargetRef, "Secret", "name", r)
+                    });
+                });
+            });
+        }
+        _ => {}
+    }
+    out
+}
+
+/// True when kustomize's built-in nameReference table rewrites `fs_path` of `referrer_kind`
+/// when an object of `target_kind` is renamed
+/// (kustomize `api/internal/konfig/builtinpluginconsts/namereference.go`).
+pub(crate) fn builtin_rewrites(target_kind: &str, referrer_kind: &str, fs_path: &str) -> bool {
+    let prefix = match referrer_kind {
+        "Pod" => "spec/",
+        "PodTemplate" => "template/spec/",
+        "Deployment"
+        | "ReplicaSet"
+        | "DaemonSet"
+        | "StatefulSet"
+        | "Job"
+        | "ReplicationController" => "spec/template/spec/",
+        "CronJob" => "spec/jobTemplate/spec/template/spec/",
+        _ => "",
+    };
+    let pod_rest = fs_path.strip_prefix(prefix).filter(|_| !prefix.is_empty());
+    // Secret and ConfigMap references are listed for these kinds only (not ReplicationController).
+    let cm_secret_kinds = matches!(
+        referrer_kind,
+        "Pod"
+            | "PodTemplate"
+            | "Deployment"
+            | "ReplicaSet"
+            | "DaemonSet"
+            | "StatefulSet"
+            | "Job"
+            | "CronJob"
+    );
+    // ServiceAccount and PVC references are listed for these (not ReplicaSet nor PodTemplate).
+    let sa_pvc_kinds = matches!(
+        referrer_kind,
+        "Pod"
+            | "StatefulSet"
+            | "Deployment"
+            | "ReplicationController"
+            | "CronJob"
+            | "Job"
+            | "DaemonSet"
+    );
+    match target_kind {
+        "Secret" => {
+            (cm_secret_kinds
+                && pod_rest.is_some_and(|r| {
+                    matches!(
+                        r,
+                        "volumes/secret/secretName"
+                            | "containers/env/valueFrom/secretKeyRef/name"
+                            | "initContainers/env/valueFrom/secretKeyRef/name"
+                            | "containers/envFrom/secretRef/name"
+                            | "initContainers/envFrom/secretRef/name"
+                            | "imagePullSecrets/name"
+                            | "volumes/projected/sources/secret/name"
+                    )
+                }))
+                || (referrer_kind == "Ingress" && fs_path == "spec/tls/secretName")
+                || (referrer_kind == "ServiceAccount" && fs_path == "imagePullSecrets/name")
+        }
+        "ConfigMap" => {
+            cm_secret_kinds
+                && pod_rest.is_some_and(|r| {
+                    matches!(
+                        r,
+                        "volumes/configMap/name"
+                            | "containers/env/valueFrom/configMapKeyRef/name"
+                            | "initContainers/env/valueFrom/configMapKeyRef/name"
+                            | "containers/envFrom/configMapRef/name"
+                            | "initContainers/envFrom/configMapRef/name"
+                            | "volumes/projected/sources/configMap/name"
+                    )
+                })
+        }
+        "ServiceAccount" => sa_pvc_kinds && pod_rest == Some("serviceAccountName"),
+        "PersistentVolumeClaim" => {
+            sa_pvc_kinds && pod_rest == Some("volumes/persistentVolumeClaim/claimName")
+        }
+        _ => false,
+    }
+}
+
+/// One `configurations:` nameReference fieldSpec.
+#[derive(Debug, Clone)]
+pub(crate) struct NameRefRule {
+    pub(crate) target_kind: String,
+    pub(crate) path: String,
+    pub(crate) referrer_kind: Option<String>,
+    pub(crate) referrer_group: Option<String>,
+}
+
+/// Reads the `nameReference:` entries of a `configurations:` file.
+pub(crate) fn parse_configuration(value: &Value) -> Vec<NameRefRule> {
+    let mut out = Vec::new();
+    let Some(entries) = value.get("nameReference").and_then(Value::as_sequence) else {
+        return out;
+    };
+    for e in entries {
+        let Some(target) = e.get("kind").and_then(Value::as_str) else {
+            continue;
+        };
+        let Some(fss) = e.get("fieldSpecs").and_then(Value::as_sequence) else {
+            continue;
+        };
+        for fs in fss {
+            let Some(path) = fs.get("path").and_then(Value::as_str) else {
+                continue;
+            };
+            out.push(NameRefRule {
+                target_kind: target.to_owned(),
+                path: path.trim_matches('/').to_owned(),
+                referrer_kind: fs.get("kind").and_then(Value::as_str).map(str::to_owned),
+                referrer_group: fs.get("group").and_then(Value::as_str).map(str::to_owned),
+            });
+        }
+    }
+    out
+}
+
+/// True when a `configurations:` rule covers this reference (a rule may point at the name
+/// scalar or at the map holding `name`, as kustomize's `setMapping` allows).
+pub(crate) fn configured(
+    rules: &[NameRefRule],
+    r: &RawRef,
+    referrer_kind: &str,
+    referrer_group: &str,
+) -> bool {
+    let parent = r.fs_path.rsplit_once('/').map_or("", |(p, _)| p);
+    rules.iter().any(|rule| {
+        rule.target_kind == r.target_kind
+            && rule
+                .referrer_kind
+                .as_deref()
+                .is_none_or(|k| k == referrer_kind)
+            && rule
+                .referrer_group
+                .as_deref()
+                .is_none_or(|g| g == referrer_group)
+            && (rule.path == r.fs_path || (r.fs_path.ends_with("/name") && rule.path == parent))
+    })
+}

@@ -1,0 +1,489 @@
+//! The kustomize model against the real `kubectl kustomize`: for every fixture overlay, every
+//! name and namespace emp-seal computes (resources, `SealedSecret`s, generated objects) and every
+//! reference's rendered value must equal what kubectl renders. No expected value is hard-coded.
+
+use crate::common;
+use emp_seal::kustomize::{
+    self, Generated, Overlay, ProblemKind, Reference, Resolution, Resource, SecretSource, Seg,
+};
+use std::path::{Path, PathBuf};
+use yaml_serde::Value;
+
+fn trees() -> PathBuf {
+    common::repo_root().join("tests/fixtures/trees")
+}
+
+/// One rendered object from kubectl.
+struct Rendered {
+    api_version: String,
+    kind: String,
+    name: String,
+    namespace: Option<String>,
+    value: Value,
+}
+
+fn render(dir: &Path) -> Vec<Rendered> {
+    let out = common::kustomize(dir);
+    yaml_serde::Deserializer::from_str(&out)
+        .map(|d| {
+            let value: Value = serde::Deserialize::deserialize(d).expect("kubectl output parses");
+            let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+            let meta = value.get("metadata");
+            Rendered {
+                api_version: s(value.get("apiVersion")).unwrap_or_default(),
+                kind: s(value.get("kind")).unwrap_or_default(),
+                name: s(meta.and_then(|m| m.get("name"))).unwrap_or_default(),
+                namespace: s(meta.and_then(|m| m.get("namespace"))),
+                value,
+            }
+        })
+        .collect()
+}
+
+/// `base-<10 chars of [a-z0-9]>`, the generator hash kustomize appends.
+fn is_hashed(actual: &str, base: &str) -> bool {
+    actual
+        .strip_prefix(base)
+        .and_then(|r| r.strip_prefix('-'))
+        .is_some_and(|h| {
+            h.len() == 10
+                && h.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+fn name_matches(actual: &str, base: &str, hashed: bool) -> bool {
+    if hashed {
+        is_hashed(actual, base)
+    } else {
+        actual == base
+    }
+}
+
+fn find_resource<'a>(out: &'a [Rendered], r: &Resource) -> &'a Rendered {
+    let hits: Vec<&Rendered> = out
+        .iter()
+        .filter(|o| {
+            o.kind == r.kind
+                && o.api_version == r.api_version
+                && o.name == r.rendered.name
+                && o.namespace == r.rendered.namespace
+        })
+        .collect();
+    assert_eq!(
+        hits.len(),
+        1,
+        "{} {:?} (from {}) computed as {:?}: kubectl rendered {:?}",
+        r.kind,
+        r.original,
+        r.origin,
+        r.rendered,
+        out.iter()
+            .filter(|o| o.kind == r.kind)
+            .map(|o| (&o.name, &o.namespace))
+            .collect::<Vec<_>>()
+    );
+    hits[0]
+}
+
+fn find_generated<'a>(out: &'a [Rendered], g: &Generated) -> &'a Rendered {
+    let hits: Vec<&Rendered> = out
+        .iter()
+        .filter(|o| {
+            o.kind == g.kind.kind()
+                && o.namespace == g.rendered.namespace
+                && name_matches(&o.name, &g.rendered.name, g.hash_suffix)
+        })
+        .collect();
+    assert_eq!(
+        hits.len(),
+        1,
+        "generated {:?} computed as {:?} hash={}: kubectl rendered {:?}",
+        g.original,
+        g.rendered,
+        g.hash_suffix,
+        out.iter()
+            .filter(|o| o.kind == g.kind.kind())
+            .map(|o| (&o.name, &o.namespace))
+            .collect::<Vec<_>>()
+    );
+    hits[0]
+}
+
+fn at_path<'a>(v: &'a Value, path: &[Seg]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |cur, seg| match seg {
+        Seg::Key(k) => cur.get(k.as_str()),
+        Seg::Index(i) => cur.get(*i),
+    })
+}
+
+fn line_text(root: &Path, file: &Path, line: usize) -> String {
+    let text = std::fs::read_to_string(root.join(file)).expect("origin file readable");
+    text.lines().nth(line - 1).unwrap_or_default().to_owned()
+}
+
+/// Loads `overlay` of `tree`, renders it with kubectl and checks every computed identity and
+/// reference against the render. Returns the model for further, fixture-specific checks.
+fn check(tree: &str, overlay: &str) -> Option<Overlay> {
+    if common::kubectl().is_none() {
+        common::missing("kubectl (for kubectl kustomize)");
+        return None;
+    }
+    let root = trees().join(tree);
+    let model = Overlay::load(&root, overlay).expect("overlay loads");
+    assert!(
+        model.problems().is_empty(),
+        "{tree}/{overlay}: unexpected problems {:?}",
+        model.problems()
+    );
+    let out = render(&model.dir);
+
+    // Every computed object is in the render, and nothing else is.
+    assert_eq!(
+        model.resources().len() + model.generated().len(),
+        out.len(),
+        "{tree}/{overlay}: object count differs from kubectl"
+    );
+    for r in model.resources() {
+        find_resource(&out, r);
+        let line = line_text(&root, &r.origin.file, r.name_line);
+        assert!(
+            line.contains("name:") && line.contains(&r.original.name),
+            "{}:{} should hold the name of {}: {line:?}",
+            r.origin.file.display(),
+            r.name_line,
+            r.original.name
+        );
+    }
+    for g in model.generated() {
+        find_generated(&out, g);
+    }
+
+    // SealedSecret identities are the rendered top-level metadata.
+    for s in model.secret_sources() {
+        if let SecretSource::Sealed {
+            rendered,
+            file,
+            line,
+            name_in_file,
+            ..
+        } = &s
+        {
+            let hit = out
+                .iter()
+                .find(|o| o.kind == "SealedSecret" && o.name == rendered.name);
+            let hit = hit.expect("sealed secret rendered");
+            assert_eq!(&hit.namespace, &rendered.namespace);
+            assert!(line_text(&root, file, *line).contains(name_in_file.as_str()));
+        }
+    }
+
+    // Every reference's rendered value is what kubectl left in that field.
+    for r in model.references() {
+        check_reference(&root, &out, &model, r);
+    }
+    Some(model)
+}
+
+fn check_reference(root: &Path, out: &[Rendered], model: &Overlay, r: &Reference) {
+    let referrer = out.iter().find(|o| {
+        o.kind == r.referrer_kind
+            && o.name == r.referrer.name
+            && o.namespace == r.referrer.namespace
+    });
+    assert!(
+        referrer.is_some(),
+        "referrer {} {:?} not rendered",
+        r.referrer_kind,
+        r.referrer
+    );
+    let referrer = referrer.expect("checked above");
+    let actual = at_path(&referrer.value, &r.path).and_then(Value::as_str);
+    assert!(
+        actual.is_some(),
+        "{} {:?}: no value at {:?}",
+        r.referrer_kind,
+        r.referrer,
+        r.path
+    );
+    let actual = actual.expect("checked above");
+    assert!(
+        name_matches(actual, &r.rendered_name, r.rendered_hash_suffix),
+        "{} {:?} field {:?}: computed {} (hash {}), kubectl rendered {actual}",
+        r.referrer_kind,
+        r.referrer,
+        r.field,
+        r.rendered_name,
+        r.rendered_hash_suffix
+    );
+    // The origin line is where the value was written.
+    let text = line_text(root, &r.origin.file, r.origin.line);
+    assert!(
+        text.contains(r.name.as_str()),
+        "{} should hold `{}`: {text:?}",
+        r.origin,
+        r.name
+    );
+    // A resolved reference names an object of the overlay with exactly that rendered name.
+    match r.resolution {
+        Resolution::Resource(i) => assert_eq!(model.resources()[i].rendered.name, r.rendered_name),
+        Resolution::Generated(i) => assert_eq!(model.generated()[i].rendered.name, r.rendered_name),
+        Resolution::Unresolved => {
+            let kind_matches = |o: &&Rendered| {
+                o.kind == r.target_kind || (r.target_kind == "Secret" && o.kind == "SealedSecret")
+            };
+            assert!(
+                !out.iter()
+                    .filter(kind_matches)
+                    .any(|o| o.name == actual && o.namespace == r.referrer.namespace),
+                "{actual} exists in the render but was not resolved"
+            );
+        }
+    }
+}
+
+fn find_ref<'a>(
+    m: &'a Overlay,
+    referrer_kind: &str,
+    field: kustomize::RefField,
+) -> Vec<&'a Reference> {
+    m.references()
+        .iter()
+        .filter(|r| r.referrer_kind == referrer_kind && r.field == field)
+        .collect()
+}
+
+#[test]
+fn plain_namespace() {
+    let Some(m) = check("plain-namespace", "dev") else {
+        return;
+    };
+    assert!(m.references().len() >= 6, "refs: {:?}", m.references());
+}
+
+#[test]
+fn prefix_and_suffix_rewrite_builtin_fields_only() {
+    let Some(m) = check("prefix-suffix", "staging") else {
+        return;
+    };
+    use kustomize::RefField as F;
+    // Built-in fields follow the rename; CRD fields (KEDA) and a ReplicaSet's
+    // serviceAccountName do not. These facts come from the kubectl comparison in `check`;
+    // here we only make sure the fixture exercises both sides.
+    assert!(
+        find_ref(&m, "StatefulSet", F::ServiceAccountName)
+            .iter()
+            .all(|r| r.rewritable)
+    );
+    assert!(
+        find_ref(&m, "ReplicaSet", F::ServiceAccountName)
+            .iter()
+            .all(|r| !r.rewritable)
+    );
+    assert!(
+        find_ref(&m, "ScaledJob", F::ServiceAccountName)
+            .iter()
+            .all(|r| !r.rewritable)
+    );
+    assert!(
+        find_ref(&m, "ScaledJob", F::KedaAuthenticationRef)
+            .iter()
+            .all(|r| !r.rewritable)
+    );
+    assert!(
+        find_ref(&m, "TriggerAuthentication", F::KedaSecretTargetRef)
+            .iter()
+            .all(|r| !r.rewritable)
+    );
+    assert!(!find_ref(&m, "Ingress", F::IngressTls).is_empty());
+    assert!(!find_ref(&m, "ServiceAccount", F::ImagePullSecret).is_empty());
+    assert!(!find_ref(&m, "CronJob", F::ProjectedSecret).is_empty());
+    // The SealedSecret moved and was renamed: its Secret is not what the workloads reference.
+    let Some(SecretSource::Sealed {
+        rendered,
+        name_in_file,
+        namespace_in_file,
+        ..
+    }) = m.secret_source()
+    else {
+        panic!("sealed source expected")
+    };
+    assert_ne!(rendered.name, name_in_file);
+    assert_ne!(rendered.namespace, namespace_in_file);
+    let sa = find_ref(&m, "CronJob", F::EnvFromSecret);
+    assert!(sa.iter().all(|r| r.resolution == Resolution::Unresolved));
+}
+
+#[test]
+fn nested_overlays_apply_each_level() {
+    let Some(mid) = check("nested", "mid") else {
+        return;
+    };
+    let Some(top) = check("nested", "top") else {
+        return;
+    };
+    let ident = |m: &Overlay| match m.secret_source() {
+        Some(SecretSource::Sealed { rendered, .. }) => rendered,
+        other => panic!("sealed expected, got {other:?}"),
+    };
+    assert_ne!(ident(&mid), ident(&top));
+    // `configurations:` in top teaches kustomize the KEDA fields.
+    use kustomize::RefField as F;
+    assert!(
+        find_ref(&top, "TriggerAuthentication", F::KedaSecretTargetRef)
+            .iter()
+            .all(|r| r.rewritable)
+    );
+    assert!(
+        find_ref(&mid, "TriggerAuthentication", F::KedaSecretTargetRef)
+            .iter()
+            .all(|r| !r.rewritable)
+    );
+    let overlays = kustomize::discover_overlays(&trees().join("nested"));
+    let names: Vec<&str> = overlays.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["mid", "top"]);
+}
+
+#[test]
+fn components_run_in_the_including_kustomization() {
+    let Some(m) = check("component", "prod") else {
+        return;
+    };
+    assert!(m.resources().iter().any(|r| r.kind == "Job"));
+    assert!(m.generated().iter().all(|g| g.hash_suffix));
+    // The envFrom secretRef was added by a component's patch: its origin is the patch file.
+    let from_patch = m
+        .references()
+        .iter()
+        .find(|r| r.field == kustomize::RefField::EnvFromSecret)
+        .expect("patched reference");
+    assert!(
+        from_patch.origin.file.ends_with("add-secret.yaml"),
+        "{}",
+        from_patch.origin
+    );
+}
+
+#[test]
+fn generators_with_and_without_hash() {
+    let Some(dev) = check("generators", "dev") else {
+        return;
+    };
+    let by_name = |m: &Overlay, n: &str| {
+        m.generated()
+            .iter()
+            .find(|g| g.original.name == n)
+            .cloned()
+            .expect(n)
+    };
+    let merged = by_name(&dev, "emp-secrets");
+    assert!(merged.hash_suffix);
+    assert_eq!(merged.specs.len(), 2);
+    let keys = merged.keys.clone().expect("env files readable");
+    assert!(keys.contains(&"REDIS_PASSWORD".to_owned()) && keys.contains(&"BASE_ONLY".to_owned()));
+    let file_gen = by_name(&dev, "dev-extra");
+    assert!(file_gen.specs[0].from_generators_file && !file_gen.hash_suffix);
+    assert!(!by_name(&dev, "plain-config").hash_suffix);
+    let Some(prod) = check("generators", "prod") else {
+        return;
+    };
+    assert!(!by_name(&prod, "emp-secrets").hash_suffix);
+}
+
+#[test]
+fn patches_change_names_and_references() {
+    let Some(m) = check("patches", "paper") else {
+        return;
+    };
+    // A JSON6902 patch put the SealedSecret's name back: its identity is the patched one.
+    let Some(SecretSource::Sealed { rendered, .. }) = m.secret_source() else {
+        panic!("sealed")
+    };
+    assert_eq!(rendered.name, "emp-secrets");
+    let ta = m
+        .references()
+        .iter()
+        .find(|r| r.field == kustomize::RefField::KedaAuthenticationRef)
+        .expect("auth ref");
+    assert!(
+        ta.origin.file.ends_with("kustomization.yaml"),
+        "{}",
+        ta.origin
+    );
+    assert!(matches!(ta.resolution, Resolution::Resource(_)));
+}
+
+#[test]
+fn generator_file_with_wrong_api_version_is_a_problem() {
+    let root = trees().join("bad-generator");
+    let m = Overlay::load(&root, "paper").expect("loads");
+    let p = m
+        .problems()
+        .iter()
+        .find(|p| p.kind == ProblemKind::ExternalPlugin)
+        .expect("problem");
+    assert!(p.origin.file.ends_with("secret-generator.yaml"));
+    assert_eq!(
+        line_text(&root, &p.origin.file, p.origin.line),
+        "apiVersion: v1"
+    );
+    if common::kubectl().is_none() {
+        common::missing("kubectl");
+        return;
+    }
+    let out = common::kustomize_raw(&m.dir);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("external plugins disabled"));
+}
+
+#[test]
+fn discovery_and_repo_root() {
+    let root = trees().join("generators");
+    let deep = root.join("k8s/overlays/dev");
+    assert_eq!(
+        kustomize::find_repo_root(&deep).as_deref(),
+        Some(root.as_path())
+    );
+    let names: Vec<String> = kustomize::discover_overlays(&root)
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    assert_eq!(names, ["dev", "prod"]);
+    assert!(Overlay::load(&root, "missing").is_err());
+}
+
+#[test]
+fn seed_layout_overlays_agree_on_the_secret_name() {
+    let root = trees().join("seed-layout");
+    let overlays = kustomize::discover_overlays(&root);
+    assert_eq!(overlays.len(), 3);
+    for o in overlays {
+        let Some(m) = check("seed-layout", &o.name) else {
+            return;
+        };
+        let rendered = match m.secret_source() {
+            Some(SecretSource::Sealed { rendered, .. }) => rendered,
+            Some(SecretSource::Generator {
+                rendered,
+                hash_suffix,
+                from_generators_file,
+                ..
+            }) => {
+                assert!(!hash_suffix && from_generators_file);
+                rendered
+            }
+            None => panic!("{}: no secret source", o.name),
+        };
+        // Every workload reference to the Secret resolves to this overlay's source.
+        for r in m.references().iter().filter(|r| r.target_kind == "Secret") {
+            assert_eq!(r.rendered_name, rendered.name, "{} {:?}", o.name, r.field);
+            assert_ne!(
+                r.resolution,
+                Resolution::Unresolved,
+                "{} {:?}",
+                o.name,
+                r.field
+            );
+        }
+    }
+}
