@@ -4,5 +4,7 @@
 //! The library does no printing and never exits; the `emp-seal` binary (module `cli`) owns the
 //! terminal and the exit code.
 
+pub mod cert;
 pub mod crypto;
+pub mod keys;
 pub mod secret;
