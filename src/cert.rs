@@ -82,7 +82,9 @@ impl CertError {
     /// A next step for the user, where one helps.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            CertError::NotPem | CertError::NoCertificate { .. } | CertError::BarePublicKey { .. } => {
+            CertError::NotPem
+            | CertError::NoCertificate { .. }
+            | CertError::BarePublicKey { .. } => {
                 Some("fetch the controller's certificate with `kubeseal --fetch-cert > cert.pem`")
             }
             CertError::Expired { .. } => Some(
@@ -192,11 +194,12 @@ impl Certificate {
             return Err(CertError::NotRsa { algorithm });
         }
         let raw = spki.subject_public_key.raw_bytes();
-        let pkcs1 = rsa::pkcs1::RsaPublicKey::<rsa::pkcs1::UintRef<'_>>::from_der(raw).map_err(
-            |e| CertError::Malformed {
-                reason: format!("rsa public key: {e}"),
-            },
-        )?;
+        let pkcs1 =
+            rsa::pkcs1::RsaPublicKey::<rsa::pkcs1::UintRef<'_>>::from_der(raw).map_err(|e| {
+                CertError::Malformed {
+                    reason: format!("rsa public key: {e}"),
+                }
+            })?;
         let key_bits = modulus_bits(pkcs1.modulus.as_bytes());
         if key_bits < MIN_KEY_BITS {
             return Err(CertError::TooSmall { bits: key_bits });
@@ -403,10 +406,12 @@ fn ssh_mpint(out: &mut Vec<u8>, be: &[u8]) {
 
 fn hex_lower(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]
@@ -438,7 +443,8 @@ mod tests {
 
     #[test]
     fn pem_scanner_skips_noise_and_unclosed_blocks() {
-        let text = b"junk\n-----BEGIN FOO-----\nProc-Type: 4,ENCRYPTED\n\nAAEC\n-----END FOO-----\n\
+        let text =
+            b"junk\n-----BEGIN FOO-----\nProc-Type: 4,ENCRYPTED\n\nAAEC\n-----END FOO-----\n\
                      -----BEGIN BAR-----\nAAEC\n";
         let blocks = pem_blocks(text);
         assert_eq!(blocks.len(), 1);

@@ -133,11 +133,17 @@ fn keys_from_pem(
         };
         let parsed = match block.label.as_str() {
             "RSA PRIVATE KEY" => {
-                let der = block.der.as_deref().ok_or_else(|| bad("invalid base64".into()))?;
+                let der = block
+                    .der
+                    .as_deref()
+                    .ok_or_else(|| bad("invalid base64".into()))?;
                 RsaPrivateKey::from_pkcs1_der(der).map_err(|e| bad(e.to_string()))?
             }
             "PRIVATE KEY" => {
-                let der = block.der.as_deref().ok_or_else(|| bad("invalid base64".into()))?;
+                let der = block
+                    .der
+                    .as_deref()
+                    .ok_or_else(|| bad("invalid base64".into()))?;
                 RsaPrivateKey::from_pkcs8_der(der).map_err(|e| bad(e.to_string()))?
             }
             "ENCRYPTED PRIVATE KEY" => {

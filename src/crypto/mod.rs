@@ -45,8 +45,8 @@ use aes_gcm::{AeadCore, AeadInOut, AesGcm, KeyInit};
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use rayon::prelude::*;
-use rsa::traits::PublicKeyParts as _;
 use rsa::Oaep;
+use rsa::traits::PublicKeyParts as _;
 /// The RSA key types every module uses (`rsa` 0.10 deprecates its `Rsa*` aliases; these are the
 /// same types under the names the architecture uses).
 pub use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};

@@ -71,9 +71,16 @@ pub fn private_key(bits: usize) -> RsaPrivateKey {
 /// A self-signed certificate valid from `now + not_before_days` to `now + not_after_days`
 /// (negative = past) for the committed key of `bits` (a fresh key for other sizes).
 /// Returns `(cert_pem, key_pem)`, or `None` after [`common::missing`] without the peer venv.
-pub fn make_cert(bits: usize, not_before_days: i64, not_after_days: i64) -> Option<(String, String)> {
+pub fn make_cert(
+    bits: usize,
+    not_before_days: i64,
+    not_after_days: i64,
+) -> Option<(String, String)> {
     let key = if BITS.contains(&bits) {
-        format!("file:{}", fixture_path(&format!("keys/rsa-{bits}-key.pem")).display())
+        format!(
+            "file:{}",
+            fixture_path(&format!("keys/rsa-{bits}-key.pem")).display()
+        )
     } else {
         format!("rsa:{bits}")
     };
