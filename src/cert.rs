@@ -4,8 +4,8 @@
 //! RSA only), refusing keys under 2048 bits, the expiry check, and the two fingerprints.
 //! Also owns the small PEM block scanner that `keys` reuses. It must not read files,
 //! kubeconfig or the network: callers pass bytes and name the file in their own messages.
-//! Upstream: sealed-secrets `pkg/kubeseal/kubeseal.go` ParseKey, client-go
-//! `util/cert` ParseCertsPEM, `pkg/crypto/crypto.go` PublicKeyFingerprint.
+//! Upstream: sealed-secrets `pkg/kubeseal/kubeseal.go` `ParseKey`, client-go
+//! `util/cert` `ParseCertsPEM`, `pkg/crypto/crypto.go` `PublicKeyFingerprint`.
 
 use std::time::Duration;
 
@@ -148,7 +148,7 @@ impl Certificate {
     /// The key must be RSA of at least [`MIN_KEY_BITS`] bits. Expiry is not checked here: see
     /// [`Certificate::check_time`].
     ///
-    /// sealed-secrets `pkg/kubeseal/kubeseal.go` ParseKey.
+    /// sealed-secrets `pkg/kubeseal/kubeseal.go` `ParseKey`.
     ///
     /// # Errors
     /// One [`CertError`] per failure; the caller adds the file name.
@@ -285,7 +285,7 @@ impl Certificate {
     /// (`string "ssh-rsa", mpint e, mpint n`), as `SHA256:<base64 without padding>`, the form
     /// `ssh-keygen -l` prints. It identifies the key, not the certificate.
     ///
-    /// sealed-secrets `pkg/crypto/crypto.go` PublicKeyFingerprint (`ssh.FingerprintSHA256`).
+    /// sealed-secrets `pkg/crypto/crypto.go` `PublicKeyFingerprint` (`ssh.FingerprintSHA256`).
     pub fn ssh_fingerprint(&self) -> String {
         use rsa::traits::PublicKeyParts as _;
         let mut wire = Vec::new();

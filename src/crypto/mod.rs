@@ -2,8 +2,8 @@
 //!
 //! Owns scope → OAEP label and the byte layout of one value. Pure bytes in, bytes out: no
 //! filesystem, no YAML, no printing.
-//! Upstream: sealed-secrets `pkg/crypto/crypto.go` (HybridEncrypt/HybridDecrypt) and
-//! `pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go` (EncryptionLabel).
+//! Upstream: sealed-secrets `pkg/crypto/crypto.go` (`HybridEncrypt`, `HybridDecrypt`) and
+//! `pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go` (`EncryptionLabel`).
 
 /// How widely a sealed value may be moved (sealed-secrets `SealingScope`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -66,7 +66,7 @@ pub const GCM_TAG_BYTES: usize = 16;
 pub const LENGTH_PREFIX_BYTES: usize = 2;
 
 /// The 12-byte all-zero GCM nonce. Safe only because every session key encrypts exactly one
-/// value (sealed-secrets `pkg/crypto/crypto.go` HybridEncrypt: "Key is single-use, so nonce can be
+/// value (sealed-secrets `pkg/crypto/crypto.go` `HybridEncrypt`: "Key is single-use, so nonce can be
 /// zero").
 const ZERO_NONCE: [u8; 12] = [0; 12];
 
@@ -135,7 +135,7 @@ impl CryptoError {
 /// key from the operating system for every call. The result is `2 + k + plaintext.len() + 16`
 /// bytes long, `k` being the modulus size in bytes.
 ///
-/// sealed-secrets `pkg/crypto/crypto.go` HybridEncrypt.
+/// sealed-secrets `pkg/crypto/crypto.go` `HybridEncrypt`.
 ///
 /// # Errors
 /// [`CryptoError::Rng`] if the OS RNG fails; the other variants only for keys or values far
@@ -217,7 +217,7 @@ pub fn decode_value(text: &str) -> Result<Vec<u8>, CryptoError> {
 
 /// Unseals one raw value by trying every key in turn, like the controller does.
 ///
-/// sealed-secrets `pkg/crypto/crypto.go` HybridDecrypt, and the controller's loop over all its
+/// sealed-secrets `pkg/crypto/crypto.go` `HybridDecrypt`, and the controller's loop over all its
 /// keys (`pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go` Unseal).
 ///
 /// # Errors

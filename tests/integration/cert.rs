@@ -11,7 +11,7 @@ use crate::fixtures::{self, BITS};
 fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .unwrap()
+        .expect("clock after 1970")
         .as_secs()
 }
 
@@ -161,11 +161,17 @@ fn python_ssh_fingerprint(cert_pem: &str) -> Option<String> {
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), cert_pem.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+        .expect("start python");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), cert_pem.as_bytes())
+        .expect("write to python");
+    let out = child.wait_with_output().expect("python output");
     assert!(out.status.success());
-    Some(String::from_utf8(out.stdout).unwrap().trim().to_string())
+    Some(
+        String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_string(),
+    )
 }
 
 fn one_line(e: &CertError) -> String {

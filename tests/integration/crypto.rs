@@ -415,7 +415,8 @@ fn keys_load_from_controller_secret_list_yaml_and_json() {
 #[test]
 fn key_loading_errors_are_clear_and_leak_nothing() {
     let no_key = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  other: eA==\n";
-    let cases: Vec<(&str, Vec<u8>, fn(&KeyError) -> bool)> = vec![
+    type Case = (&'static str, Vec<u8>, fn(&KeyError) -> bool);
+    let cases: Vec<Case> = vec![
         ("cert only", fixtures::cert_pem(2048).into_bytes(), |e| {
             matches!(e, KeyError::NoKeys { .. })
         }),

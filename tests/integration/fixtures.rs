@@ -14,55 +14,62 @@ use emp_seal::crypto::{RsaPrivateKey, RsaPublicKey};
 use crate::common;
 
 /// The RSA sizes with committed TEST ONLY pairs.
-pub const BITS: [usize; 3] = [2048, 3072, 4096];
+pub(crate) const BITS: [usize; 3] = [2048, 3072, 4096];
 
 /// Path of a file under `tests/fixtures/`.
-pub fn fixture_path(rel: &str) -> PathBuf {
+pub(crate) fn fixture_path(rel: &str) -> PathBuf {
     common::repo_root().join("tests/fixtures").join(rel)
 }
 
 fn read(rel: &str) -> String {
     let p = fixture_path(rel);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+    let text = std::fs::read_to_string(&p);
+    assert!(
+        text.is_ok(),
+        "read {}: {:?}",
+        p.display(),
+        text.as_ref().err()
+    );
+    text.expect("fixture file is readable")
 }
 
 /// PKCS#8 PEM of the TEST ONLY RSA key of `bits` (2048, 3072 or 4096).
-pub fn key_pem(bits: usize) -> String {
+pub(crate) fn key_pem(bits: usize) -> String {
     read(&format!("keys/rsa-{bits}-key.pem"))
 }
 
 /// PKCS#1 (`RSA PRIVATE KEY`) PEM of the 2048-bit TEST ONLY key.
-pub fn pkcs1_key_pem() -> String {
+pub(crate) fn pkcs1_key_pem() -> String {
     read("keys/rsa-2048-key.pkcs1.pem")
 }
 
 /// Self-signed certificate (valid until 2036) for [`key_pem`]`(bits)`.
-pub fn cert_pem(bits: usize) -> String {
+pub(crate) fn cert_pem(bits: usize) -> String {
     read(&format!("certs/rsa-{bits}-cert.pem"))
 }
 
 /// The demo sealing certificate (RSA-4096, subject contains `emp-seal DEMO`).
-pub fn demo_cert_pem() -> String {
+pub(crate) fn demo_cert_pem() -> String {
     read("demo/paper-sealing-cert.pem")
 }
 
 /// The demo sealing certificate's private key.
-pub fn demo_key_pem() -> String {
+pub(crate) fn demo_key_pem() -> String {
     read("demo/paper-sealing-key.pem")
 }
 
 /// Parsed [`cert_pem`].
-pub fn cert(bits: usize) -> Certificate {
+pub(crate) fn cert(bits: usize) -> Certificate {
     Certificate::from_pem(cert_pem(bits).as_bytes()).expect("fixture certificate parses")
 }
 
 /// Public key of the TEST ONLY pair of `bits`.
-pub fn public_key(bits: usize) -> RsaPublicKey {
+pub(crate) fn public_key(bits: usize) -> RsaPublicKey {
     cert(bits).public_key().clone()
 }
 
 /// Private key of the TEST ONLY pair of `bits`.
-pub fn private_key(bits: usize) -> RsaPrivateKey {
+pub(crate) fn private_key(bits: usize) -> RsaPrivateKey {
     emp_seal::keys::load_private_keys(key_pem(bits).as_bytes(), "fixture")
         .expect("fixture key loads")
         .remove(0)
@@ -71,7 +78,7 @@ pub fn private_key(bits: usize) -> RsaPrivateKey {
 /// A self-signed certificate valid from `now + not_before_days` to `now + not_after_days`
 /// (negative = past) for the committed key of `bits` (a fresh key for other sizes).
 /// Returns `(cert_pem, key_pem)`, or `None` after [`common::missing`] without the peer venv.
-pub fn make_cert(
+pub(crate) fn make_cert(
     bits: usize,
     not_before_days: i64,
     not_after_days: i64,
@@ -88,7 +95,7 @@ pub fn make_cert(
 }
 
 /// [`make_cert`] with a `make_cert.py --key` spec: `rsa:BITS`, `ec` or `file:PATH`.
-pub fn make_cert_with(
+pub(crate) fn make_cert_with(
     key_spec: &str,
     not_before_days: i64,
     not_after_days: i64,
@@ -121,7 +128,7 @@ pub fn make_cert_with(
 
 /// Runs `openssl` with `args`, feeding `stdin`; returns stdout, or `None` after
 /// [`common::missing`] when openssl is not installed.
-pub fn openssl(args: &[&str], stdin: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn openssl(args: &[&str], stdin: &[u8]) -> Option<Vec<u8>> {
     use std::io::Write;
     use std::process::Stdio;
     if common::which("openssl").is_none() {
