@@ -105,7 +105,7 @@ fn one_mebibyte_value_round_trips_both_ways() {
     let Some(mut peer) = Peer::start() else {
         return;
     };
-    let value: Vec<u8> = (0..1024 * 1024u32).map(|i| (i * 7 % 251) as u8).collect();
+    let value: Vec<u8> = (0..=250u8).cycle().take(1024 * 1024).collect();
     for bits in BITS {
         let label = Scope::Strict.label(NAMESPACE, NAME);
         let sealed = seal(&fixtures::public_key(bits), &label, &value).unwrap();
@@ -471,4 +471,44 @@ fn key_loading_errors_are_clear_and_leak_nothing() {
     let err = load_private_keys(&enc, "enc.pem").unwrap_err();
     assert!(matches!(err, KeyError::Encrypted { .. }), "{err:?}");
     assert!(err.hint().is_some());
+}
+
+#[test]
+fn unseal_accepts_aes128_and_aes192_session_keys_like_go() {
+    // Go's aes.NewCipher takes 16-, 24- or 32-byte keys, so the controller's HybridDecrypt opens
+    // values whose wrapped session key is AES-128 or AES-192; emp-seal's unseal must too.
+    use aes_gcm::aead::consts::U12;
+    use aes_gcm::{AeadInOut, AesGcm, KeyInit};
+    let label = Scope::Strict.label(NAMESPACE, NAME);
+    let pk = fixtures::public_key(2048);
+    let sk = fixtures::private_key(2048);
+    for n in [16usize, 24] {
+        let session: Vec<u8> = (0..=255u8).take(n).collect();
+        let rsa_ct = pk
+            .encrypt(
+                &mut getrandom::SysRng,
+                rsa::Oaep::<sha2::Sha256>::new_with_label(label.clone()),
+                &session,
+            )
+            .unwrap();
+        let mut body = SENTINEL.to_vec();
+        let nonce = [0u8; 12].into();
+        let tag = if n == 16 {
+            AesGcm::<aes_gcm::aes::Aes128, U12>::new_from_slice(&session)
+                .unwrap()
+                .encrypt_inout_detached(&nonce, &[], body.as_mut_slice().into())
+                .unwrap()
+        } else {
+            AesGcm::<aes_gcm::aes::Aes192, U12>::new_from_slice(&session)
+                .unwrap()
+                .encrypt_inout_detached(&nonce, &[], body.as_mut_slice().into())
+                .unwrap()
+        };
+        let mut value = u16::try_from(rsa_ct.len()).unwrap().to_be_bytes().to_vec();
+        value.extend_from_slice(&rsa_ct);
+        value.extend_from_slice(&body);
+        value.extend_from_slice(&tag);
+        let opened = unseal(std::slice::from_ref(&sk), &label, &value).unwrap();
+        assert_eq!(opened.expose_secret(), SENTINEL, "aes-{}", n * 8);
+    }
 }
