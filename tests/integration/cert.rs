@@ -209,6 +209,18 @@ fn bare_public_key_is_rejected_like_kubeseal() {
     let e = Certificate::from_pem(&spki).unwrap_err();
     assert!(matches!(e, CertError::BarePublicKey { .. }), "{e:?}");
     assert!(one_line(&e).contains("data does not contain any valid RSA or ECDSA certificates"));
+
+    // The PKCS#1 form (`RSA PUBLIC KEY`) is refused the same way.
+    let Some(pkcs1) = fixtures::openssl(&["rsa", "-pubin", "-RSAPublicKey_out"], &spki) else {
+        return;
+    };
+    let e = Certificate::from_pem(&pkcs1).unwrap_err();
+    assert_eq!(
+        e,
+        CertError::BarePublicKey {
+            label: "RSA PUBLIC KEY".into()
+        }
+    );
 }
 
 #[test]
