@@ -4,10 +4,12 @@
 //! The library does no printing and never exits; the `emp-seal` binary (module `cli`) owns the
 //! terminal and the exit code.
 
+pub mod cert;
 pub mod crypto;
 pub mod envfile;
 pub mod finding;
 pub mod fsio;
+pub mod keys;
 pub mod kustomize;
 pub mod report;
 pub mod rules;

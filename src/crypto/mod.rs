@@ -2,8 +2,8 @@
 //!
 //! Owns scope → OAEP label and the byte layout of one value. Pure bytes in, bytes out: no
 //! filesystem, no YAML, no printing.
-//! Upstream: sealed-secrets `pkg/crypto/crypto.go` (HybridEncrypt/HybridDecrypt) and
-//! `pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go` (EncryptionLabel).
+//! Upstream: sealed-secrets `pkg/crypto/crypto.go` (`HybridEncrypt`, `HybridDecrypt`) and
+//! `pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go` (`EncryptionLabel`).
 
 /// How widely a sealed value may be moved (sealed-secrets `SealingScope`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,4 +37,253 @@ impl Scope {
             Scope::ClusterWide => Vec::new(),
         }
     }
+}
+
+use aes_gcm::aead::consts::U12;
+use aes_gcm::aes::{Aes128, Aes192, Aes256};
+use aes_gcm::{AeadCore, AeadInOut, AesGcm, KeyInit};
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use rayon::prelude::*;
+use rsa::Oaep;
+use rsa::traits::PublicKeyParts as _;
+/// The RSA key types every module uses (`rsa` 0.10 deprecates its `Rsa*` aliases; these are the
+/// same types under the names the architecture uses).
+pub use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::secret::SecretValue;
+
+/// Bytes in the AES-256 session key kubeseal generates for every value
+/// (sealed-secrets `pkg/crypto/crypto.go` `sessionKeyBytes`).
+pub const SESSION_KEY_BYTES: usize = 32;
+
+/// Bytes in the AES-GCM authentication tag appended to the value's ciphertext.
+pub const GCM_TAG_BYTES: usize = 16;
+
+/// Bytes of the big-endian length prefix in front of the RSA ciphertext.
+pub const LENGTH_PREFIX_BYTES: usize = 2;
+
+/// The 12-byte all-zero GCM nonce. Safe only because every session key encrypts exactly one
+/// value (sealed-secrets `pkg/crypto/crypto.go` `HybridEncrypt`: "Key is single-use, so nonce can be
+/// zero").
+const ZERO_NONCE: [u8; 12] = [0; 12];
+
+/// Go's `base64.StdEncoding`: standard alphabet, `=` padding required, non-zero trailing bits
+/// accepted (Go is not in strict mode).
+const GO_STD_ENCODING: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// Errors from sealing or unsealing one value. Messages never contain plaintext or key material.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CryptoError {
+    /// The operating system's random number generator could not supply a session key.
+    #[error("the operating system random number generator failed: {0}")]
+    Rng(String),
+    /// RSA-OAEP refused to wrap the session key (a key this crate would not accept anyway).
+    #[error("rsa-oaep encryption of the session key failed: {0}")]
+    RsaEncrypt(String),
+    /// The RSA ciphertext does not fit the two-byte length prefix (modulus over 65535 bytes).
+    #[error("the rsa key is too large for the sealed-secrets length prefix ({bytes} bytes)")]
+    KeyTooLarge {
+        /// Length of the RSA ciphertext in bytes.
+        bytes: usize,
+    },
+    /// AES-GCM refused the plaintext (over its 64 GiB limit).
+    #[error("aes-gcm encryption failed: the value is too large")]
+    AesEncrypt,
+    /// No private key was supplied to [`unseal`].
+    #[error("no private keys to decrypt with")]
+    NoKeys,
+    /// No key could decrypt the value: too short, wrong label (scope, name or namespace), wrong
+    /// key, or a corrupted ciphertext. Deliberately one message, like the controller's.
+    #[error("no key could decrypt the value")]
+    NoKeyCouldDecrypt,
+    /// The sealed value is not standard padded base64 (Go's `base64.StdEncoding`).
+    #[error("the sealed value is not valid padded standard base64")]
+    Base64,
+}
+
+impl CryptoError {
+    /// A next step for the user, where one helps.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            CryptoError::NoKeyCouldDecrypt => Some(
+                "check the scope, name and namespace the value was sealed for, and that the key \
+                 set includes the key that sealed it",
+            ),
+            CryptoError::NoKeys => Some("pass at least one private key"),
+            CryptoError::Base64 => Some(
+                "sealed values are one padded standard-base64 string (alphabet +/, `=` padding)",
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// Seals one value for `key` under `label`, in kubeseal's exact byte layout.
+///
+/// `u16 BE len(rsa_ct) || RSA-OAEP(SHA-256, MGF1-SHA-256, label)(session key) ||
+/// AES-256-GCM(session key, zero nonce, no AAD)(plaintext) || tag`, with a fresh 32-byte session
+/// key from the operating system for every call. The result is `2 + k + plaintext.len() + 16`
+/// bytes long, `k` being the modulus size in bytes.
+///
+/// sealed-secrets `pkg/crypto/crypto.go` `HybridEncrypt`.
+///
+/// # Errors
+/// [`CryptoError::Rng`] if the OS RNG fails; the other variants only for keys or values far
+/// outside what sealed-secrets supports.
+pub fn seal(key: &RsaPublicKey, label: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let mut session_key = Zeroizing::new([0u8; SESSION_KEY_BYTES]);
+    getrandom::fill(session_key.as_mut_slice()).map_err(|e| CryptoError::Rng(e.to_string()))?;
+
+    let padding = Oaep::<Sha256>::new_with_label(label);
+    let rsa_ct = key
+        .encrypt(&mut getrandom::SysRng, padding, session_key.as_slice())
+        .map_err(|e| CryptoError::RsaEncrypt(e.to_string()))?;
+    let prefix = u16::try_from(rsa_ct.len()).map_err(|_| CryptoError::KeyTooLarge {
+        bytes: rsa_ct.len(),
+    })?;
+
+    // The plaintext is copied into the output buffer and encrypted in place; the buffer is wiped
+    // if anything fails before the copy has become ciphertext.
+    let total = LENGTH_PREFIX_BYTES + rsa_ct.len() + plaintext.len() + GCM_TAG_BYTES;
+    let mut out = Zeroizing::new(Vec::with_capacity(total));
+    out.extend_from_slice(&prefix.to_be_bytes());
+    out.extend_from_slice(&rsa_ct);
+    let body = out.len();
+    out.extend_from_slice(plaintext);
+
+    let cipher = AesGcm::<Aes256, U12>::new((&*session_key).into());
+    let tag = cipher
+        .encrypt_inout_detached(&ZERO_NONCE.into(), &[], (&mut out[body..]).into())
+        .map_err(|_| CryptoError::AesEncrypt)?;
+    out.extend_from_slice(&tag);
+    Ok(std::mem::take(&mut *out))
+}
+
+/// [`seal`], written as kubeseal writes it: one line of padded standard base64.
+///
+/// # Errors
+/// As [`seal`].
+pub fn seal_base64(
+    key: &RsaPublicKey,
+    label: &[u8],
+    plaintext: &[u8],
+) -> Result<String, CryptoError> {
+    seal(key, label, plaintext).map(|v| encode_value(&v))
+}
+
+/// Seals many values under one label in parallel (rayon), each with its own session key.
+/// The output is in input order.
+///
+/// # Errors
+/// The first error any value hit, as [`seal_base64`].
+pub fn seal_many(
+    key: &RsaPublicKey,
+    label: &[u8],
+    plaintexts: &[SecretValue],
+) -> Result<Vec<String>, CryptoError> {
+    plaintexts
+        .par_iter()
+        .map(|p| seal_base64(key, label, p.expose_secret()))
+        .collect()
+}
+
+/// Encodes raw value bytes as one line of padded standard base64.
+pub fn encode_value(value: &[u8]) -> String {
+    GO_STD_ENCODING.encode(value)
+}
+
+/// Decodes a sealed value's text the way the controller does (Go `base64.StdEncoding`):
+/// `\r` and `\n` anywhere are ignored, padding is required, URL-safe characters and spaces are
+/// rejected.
+///
+/// # Errors
+/// [`CryptoError::Base64`].
+pub fn decode_value(text: &str) -> Result<Vec<u8>, CryptoError> {
+    let compact: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    GO_STD_ENCODING
+        .decode(compact.as_bytes())
+        .map_err(|_| CryptoError::Base64)
+}
+
+/// Unseals one raw value by trying every key in turn, like the controller does.
+///
+/// sealed-secrets `pkg/crypto/crypto.go` `HybridDecrypt`, and the controller's loop over all its
+/// keys (`pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go` Unseal).
+///
+/// # Errors
+/// [`CryptoError::NoKeys`] for an empty key list; otherwise any failure is
+/// [`CryptoError::NoKeyCouldDecrypt`], with no detail on which step failed.
+pub fn unseal(
+    keys: &[RsaPrivateKey],
+    label: &[u8],
+    value: &[u8],
+) -> Result<SecretValue, CryptoError> {
+    if keys.is_empty() {
+        return Err(CryptoError::NoKeys);
+    }
+    keys.iter()
+        .find_map(|k| hybrid_decrypt(k, label, value))
+        .ok_or(CryptoError::NoKeyCouldDecrypt)
+}
+
+/// [`decode_value`] then [`unseal`].
+///
+/// # Errors
+/// As both.
+pub fn unseal_base64(
+    keys: &[RsaPrivateKey],
+    label: &[u8],
+    text: &str,
+) -> Result<SecretValue, CryptoError> {
+    let raw = decode_value(text)?;
+    unseal(keys, label, &raw)
+}
+
+/// Modulus size in bytes, which is also the length of every RSA ciphertext for this key.
+pub fn rsa_ciphertext_len(key: &RsaPublicKey) -> usize {
+    key.size()
+}
+
+/// One attempt with one key; `None` on any failure so that no detail escapes.
+fn hybrid_decrypt(key: &RsaPrivateKey, label: &[u8], value: &[u8]) -> Option<SecretValue> {
+    let (len_bytes, rest) = value.split_first_chunk::<LENGTH_PREFIX_BYTES>()?;
+    let rsa_len = usize::from(u16::from_be_bytes(*len_bytes));
+    if rest.len() < rsa_len {
+        return None;
+    }
+    let (rsa_ct, gcm_ct) = rest.split_at(rsa_len);
+    let session_key = Zeroizing::new(
+        key.decrypt(Oaep::<Sha256>::new_with_label(label), rsa_ct)
+            .ok()?,
+    );
+    // Go's aes.NewCipher accepts 16-, 24- and 32-byte keys, so the controller would open values
+    // whose session key is AES-128 or AES-192 too; kubeseal itself always writes 32 bytes.
+    match session_key.len() {
+        16 => gcm_open::<Aes128>(&session_key, gcm_ct),
+        24 => gcm_open::<Aes192>(&session_key, gcm_ct),
+        32 => gcm_open::<Aes256>(&session_key, gcm_ct),
+        _ => None,
+    }
+}
+
+fn gcm_open<C>(session_key: &[u8], gcm_ct: &[u8]) -> Option<SecretValue>
+where
+    AesGcm<C, U12>: KeyInit + AeadInOut + AeadCore<NonceSize = U12>,
+{
+    let cipher = AesGcm::<C, U12>::new_from_slice(session_key).ok()?;
+    let mut buf = Zeroizing::new(gcm_ct.to_vec());
+    cipher
+        .decrypt_in_place(&ZERO_NONCE.into(), &[], &mut *buf)
+        .ok()?;
+    Some(SecretValue::new(std::mem::take(&mut *buf)))
 }

@@ -1,8 +1,11 @@
 //! The one integration-test binary (style.md): every module below shares `common`.
 #![allow(unreachable_pub, clippy::print_stderr, clippy::print_stdout)]
 
+mod cert;
 mod common;
+mod crypto;
 mod envfile;
+mod fixtures;
 mod fsio;
 mod k8s_tree;
 mod kustomize;

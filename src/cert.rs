@@ -1,0 +1,454 @@
+//! The controller's sealing certificate: PEM in, RSA public key, validity and fingerprints out.
+//!
+//! Owns reading a certificate the way `kubeseal --cert` does (first `CERTIFICATE` PEM block,
+//! RSA only), refusing keys under 2048 bits, the expiry check, and the two fingerprints.
+//! Also owns the small PEM block scanner that `keys` reuses. It must not read files,
+//! kubeconfig or the network: callers pass bytes and name the file in their own messages.
+//! Upstream: sealed-secrets `pkg/kubeseal/kubeseal.go` `ParseKey`, client-go
+//! `util/cert` `ParseCertsPEM`, `pkg/crypto/crypto.go` `PublicKeyFingerprint`.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use rsa::pkcs1::der::{Decode as _, Encode as _};
+use rsa::pkcs8::DecodePublicKey as _;
+use sha2::{Digest as _, Sha256};
+
+use crate::crypto::RsaPublicKey;
+
+/// The smallest RSA modulus emp-seal accepts for sealing, in bits.
+pub const MIN_KEY_BITS: usize = 2048;
+
+/// How close to `NotAfter` a certificate must be for [`Certificate::check_time`] to warn.
+pub const EXPIRY_WARNING_DAYS: u64 = 30;
+
+/// The marker in the subject of the demo sealing certificate shipped in `tests/fixtures/demo/`.
+pub const DEMO_SUBJECT_MARKER: &str = "emp-seal DEMO";
+
+const SECONDS_PER_DAY: u64 = 86_400;
+const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+const OID_ED25519: &str = "1.3.101.112";
+
+/// Why a certificate cannot be used for sealing. Each message is one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertError {
+    /// The bytes contain no PEM block at all.
+    #[error("not a pem certificate: no -----BEGIN CERTIFICATE----- block found")]
+    NotPem,
+    /// PEM blocks were found, but none is a `CERTIFICATE`.
+    #[error("no CERTIFICATE block in the pem data (found: {found})")]
+    NoCertificate {
+        /// The block labels that were found, comma-separated.
+        found: String,
+    },
+    /// A bare public key was given where kubeseal wants a certificate.
+    #[error(
+        "data does not contain any valid RSA or ECDSA certificates: found a bare {label} block, \
+         kubeseal needs the controller's certificate"
+    )]
+    BarePublicKey {
+        /// The PEM label, e.g. `PUBLIC KEY`.
+        label: String,
+    },
+    /// The `CERTIFICATE` block is not valid base64 or not a valid X.509 DER certificate.
+    #[error("the CERTIFICATE block is not a valid x.509 certificate: {reason}")]
+    Malformed {
+        /// What the decoder reported (about structure only, never key material).
+        reason: String,
+    },
+    /// The certificate's key is not RSA.
+    #[error("expected RSA public key but found {algorithm}")]
+    NotRsa {
+        /// The key algorithm found, e.g. `an EC key`.
+        algorithm: String,
+    },
+    /// The RSA key is smaller than [`MIN_KEY_BITS`].
+    #[error("the certificate's RSA key has {bits} bits; at least {MIN_KEY_BITS} are required")]
+    TooSmall {
+        /// The key's modulus size.
+        bits: usize,
+    },
+    /// `NotAfter` is in the past (kubeseal refuses these too).
+    #[error("failed to encrypt using an expired certificate on {not_after}")]
+    Expired {
+        /// `NotAfter`, RFC 3339 in UTC.
+        not_after: String,
+    },
+}
+
+impl CertError {
+    /// A next step for the user, where one helps.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            CertError::NotPem
+            | CertError::NoCertificate { .. }
+            | CertError::BarePublicKey { .. } => {
+                Some("fetch the controller's certificate with `kubeseal --fetch-cert > cert.pem`")
+            }
+            CertError::Expired { .. } => Some(
+                "fetch the controller's current certificate with `kubeseal --fetch-cert`; \
+                 the controller renews its key every 30 days",
+            ),
+            CertError::TooSmall { .. } | CertError::NotRsa { .. } => {
+                Some("sealed-secrets controllers generate RSA-4096 certificates")
+            }
+            CertError::Malformed { .. } => None,
+        }
+    }
+}
+
+/// A certificate that is due to expire soon (within [`EXPIRY_WARNING_DAYS`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiryWarning {
+    /// `NotAfter` as Unix seconds.
+    pub not_after: u64,
+    /// Whole days left before `NotAfter` (0 on the last day).
+    pub days_left: u64,
+}
+
+impl std::fmt::Display for ExpiryWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the certificate expires on {} ({} days left)",
+            rfc3339(self.not_after),
+            self.days_left
+        )
+    }
+}
+
+/// A parsed sealing certificate.
+#[derive(Clone)]
+pub struct Certificate {
+    der: Vec<u8>,
+    public_key: RsaPublicKey,
+    key_bits: usize,
+    subject: String,
+    not_before: u64,
+    not_after: u64,
+}
+
+impl std::fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Certificate")
+            .field("subject", &self.subject)
+            .field("key_bits", &self.key_bits)
+            .field("not_before", &rfc3339(self.not_before))
+            .field("not_after", &rfc3339(self.not_after))
+            .field("sha256", &self.sha256_fingerprint())
+            .finish()
+    }
+}
+
+impl Certificate {
+    /// Parses PEM bytes as `kubeseal --cert` does: the first `CERTIFICATE` block is used, other
+    /// blocks (keys, further certificates, text) are skipped; a bare `PUBLIC KEY` is rejected.
+    /// The key must be RSA of at least [`MIN_KEY_BITS`] bits. Expiry is not checked here: see
+    /// [`Certificate::check_time`].
+    ///
+    /// sealed-secrets `pkg/kubeseal/kubeseal.go` `ParseKey`.
+    ///
+    /// # Errors
+    /// One [`CertError`] per failure; the caller adds the file name.
+    pub fn from_pem(bytes: &[u8]) -> Result<Certificate, CertError> {
+        let blocks = pem_blocks(bytes);
+        if blocks.is_empty() {
+            return Err(CertError::NotPem);
+        }
+        let Some(block) = blocks.iter().find(|b| b.label == "CERTIFICATE") else {
+            if let Some(b) = blocks.iter().find(|b| b.label.ends_with("PUBLIC KEY")) {
+                return Err(CertError::BarePublicKey {
+                    label: b.label.clone(),
+                });
+            }
+            let found: Vec<&str> = blocks.iter().map(|b| b.label.as_str()).collect();
+            return Err(CertError::NoCertificate {
+                found: found.join(", "),
+            });
+        };
+        let der = block.der.clone().ok_or_else(|| CertError::Malformed {
+            reason: "invalid base64 in the pem block".to_string(),
+        })?;
+        Certificate::from_der(der)
+    }
+
+    /// Parses one DER-encoded X.509 certificate (same checks as [`Certificate::from_pem`]).
+    ///
+    /// # Errors
+    /// As [`Certificate::from_pem`].
+    pub fn from_der(der: Vec<u8>) -> Result<Certificate, CertError> {
+        let cert = x509_cert::Certificate::from_der(&der).map_err(|e| CertError::Malformed {
+            reason: e.to_string(),
+        })?;
+        let tbs = cert.tbs_certificate();
+        let spki = tbs.subject_public_key_info();
+        let oid = spki.algorithm.oid.to_string();
+        if oid != OID_RSA_ENCRYPTION {
+            let algorithm = match oid.as_str() {
+                OID_EC_PUBLIC_KEY => "an EC (ECDSA) key".to_string(),
+                OID_ED25519 => "an Ed25519 key".to_string(),
+                other => format!("a key of algorithm {other}"),
+            };
+            return Err(CertError::NotRsa { algorithm });
+        }
+        let raw = spki.subject_public_key.raw_bytes();
+        let pkcs1 =
+            rsa::pkcs1::RsaPublicKey::<rsa::pkcs1::UintRef<'_>>::from_der(raw).map_err(|e| {
+                CertError::Malformed {
+                    reason: format!("rsa public key: {e}"),
+                }
+            })?;
+        let key_bits = modulus_bits(pkcs1.modulus.as_bytes());
+        if key_bits < MIN_KEY_BITS {
+            return Err(CertError::TooSmall { bits: key_bits });
+        }
+        let spki_der = spki.to_der().map_err(|e| CertError::Malformed {
+            reason: e.to_string(),
+        })?;
+        let public_key =
+            RsaPublicKey::from_public_key_der(&spki_der).map_err(|e| CertError::Malformed {
+                reason: format!("rsa public key: {e}"),
+            })?;
+        let validity = tbs.validity();
+        Ok(Certificate {
+            public_key,
+            key_bits,
+            subject: tbs.subject().to_string(),
+            not_before: validity.not_before.to_unix_duration().as_secs(),
+            not_after: validity.not_after.to_unix_duration().as_secs(),
+            der,
+        })
+    }
+
+    /// The RSA public key values are sealed with.
+    pub fn public_key(&self) -> &RsaPublicKey {
+        &self.public_key
+    }
+
+    /// Modulus size in bits (4096 for certificates a controller generates).
+    pub fn key_bits(&self) -> usize {
+        self.key_bits
+    }
+
+    /// The subject in RFC 4514 form (e.g. `CN=...,O=...`); empty for controller certificates.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// `NotBefore` as Unix seconds.
+    pub fn not_before(&self) -> u64 {
+        self.not_before
+    }
+
+    /// `NotAfter` as Unix seconds.
+    pub fn not_after(&self) -> u64 {
+        self.not_after
+    }
+
+    /// The certificate's DER encoding.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// Checks the certificate against `now` (Unix seconds) as kubeseal does: only `NotAfter`
+    /// counts. Unlike kubeseal, a certificate within [`EXPIRY_WARNING_DAYS`] of expiry gives a
+    /// warning.
+    ///
+    /// # Errors
+    /// [`CertError::Expired`] when `now` is past `NotAfter`.
+    pub fn check_time(&self, now: u64) -> Result<Option<ExpiryWarning>, CertError> {
+        if now > self.not_after {
+            return Err(CertError::Expired {
+                not_after: rfc3339(self.not_after),
+            });
+        }
+        let left = self.not_after - now;
+        if left <= EXPIRY_WARNING_DAYS * SECONDS_PER_DAY {
+            return Ok(Some(ExpiryWarning {
+                not_after: self.not_after,
+                days_left: left / SECONDS_PER_DAY,
+            }));
+        }
+        Ok(None)
+    }
+
+    /// SHA-256 of the certificate's DER encoding, lowercase hex (64 characters): the usual
+    /// certificate fingerprint (`openssl x509 -fingerprint -sha256`, without colons) and the
+    /// value of the `emp-seal.dev/cert-sha256` annotation.
+    pub fn sha256_fingerprint(&self) -> String {
+        hex_lower(&Sha256::digest(&self.der))
+    }
+
+    /// kubeseal's public-key fingerprint: SHA-256 of the SSH wire encoding of the RSA key
+    /// (`string "ssh-rsa", mpint e, mpint n`), as `SHA256:<base64 without padding>`, the form
+    /// `ssh-keygen -l` prints. It identifies the key, not the certificate.
+    ///
+    /// sealed-secrets `pkg/crypto/crypto.go` `PublicKeyFingerprint` (`ssh.FingerprintSHA256`).
+    pub fn ssh_fingerprint(&self) -> String {
+        use rsa::traits::PublicKeyParts as _;
+        let mut wire = Vec::new();
+        ssh_string(&mut wire, b"ssh-rsa");
+        ssh_mpint(&mut wire, &self.public_key.e_bytes());
+        ssh_mpint(&mut wire, &self.public_key.n_bytes());
+        let digest = Sha256::digest(&wire);
+        format!(
+            "SHA256:{}",
+            base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
+        )
+    }
+
+    /// Whether this is emp-seal's demo certificate (subject contains [`DEMO_SUBJECT_MARKER`]),
+    /// whose private key is public: nothing sealed with it is secret.
+    pub fn is_demo(&self) -> bool {
+        self.subject.contains(DEMO_SUBJECT_MARKER)
+    }
+}
+
+/// Formats Unix seconds as RFC 3339 in UTC (`2035-01-31T12:00:00Z`).
+pub fn rfc3339(unix_seconds: u64) -> String {
+    match x509_cert::der::DateTime::from_unix_duration(Duration::from_secs(unix_seconds)) {
+        Ok(dt) => dt.to_string(),
+        // Outside 1970..=9999: X.509 cannot express it, so show the raw number.
+        Err(_) => format!("@{unix_seconds}"),
+    }
+}
+
+/// One PEM block: its label and, if its body was valid base64, the decoded bytes.
+#[derive(Clone)]
+pub(crate) struct PemBlock {
+    /// The label between `BEGIN ` and the dashes, e.g. `CERTIFICATE`.
+    pub(crate) label: String,
+    /// The decoded body; `None` when the base64 is invalid.
+    pub(crate) der: Option<Vec<u8>>,
+}
+
+impl Drop for PemBlock {
+    fn drop(&mut self) {
+        // Blocks may hold private keys (used by `keys`).
+        if let Some(d) = self.der.as_mut() {
+            zeroize::Zeroize::zeroize(d);
+        }
+    }
+}
+
+/// Scans text for PEM blocks like Go's `encoding/pem` Decode loop: anything outside
+/// `-----BEGIN X-----` / `-----END X-----` pairs is skipped, RFC 1421 header lines
+/// (`Proc-Type: ...`) inside a block are skipped, and a block without its END line is ignored.
+pub(crate) fn pem_blocks(bytes: &[u8]) -> Vec<PemBlock> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut blocks = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let Some(label) = line
+            .trim()
+            .strip_prefix("-----BEGIN ")
+            .and_then(|l| l.strip_suffix("-----"))
+        else {
+            continue;
+        };
+        let end = format!("-----END {label}-----");
+        let mut body = zeroize::Zeroizing::new(String::new());
+        let mut closed = false;
+        for inner in lines.by_ref() {
+            let inner = inner.trim();
+            if inner == end {
+                closed = true;
+                break;
+            }
+            if inner.contains(':') {
+                continue;
+            }
+            body.push_str(inner);
+        }
+        if closed {
+            blocks.push(PemBlock {
+                label: label.to_string(),
+                der: base64::engine::general_purpose::STANDARD
+                    .decode(body.as_bytes())
+                    .ok(),
+            });
+        }
+    }
+    blocks
+}
+
+fn modulus_bits(be: &[u8]) -> usize {
+    let trimmed: &[u8] = match be.iter().position(|&b| b != 0) {
+        Some(i) => &be[i..],
+        None => &[],
+    };
+    match trimmed.first() {
+        Some(&first) => trimmed.len() * 8 - first.leading_zeros() as usize,
+        None => 0,
+    }
+}
+
+fn ssh_string(out: &mut Vec<u8>, data: &[u8]) {
+    let len = u32::try_from(data.len()).expect("invariant: ssh fields of an RSA key fit in u32");
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(data);
+}
+
+/// RFC 4251 mpint of a non-negative big-endian integer: no leading zero bytes, plus one zero
+/// byte when the top bit is set.
+fn ssh_mpint(out: &mut Vec<u8>, be: &[u8]) {
+    let start = be.iter().position(|&b| b != 0).unwrap_or(be.len());
+    let digits = &be[start..];
+    let mut buf = Vec::with_capacity(digits.len() + 1);
+    if digits.first().is_some_and(|b| b & 0x80 != 0) {
+        buf.push(0);
+    }
+    buf.extend_from_slice(digits);
+    ssh_string(out, &buf);
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mpint_encoding() {
+        let mut v = Vec::new();
+        ssh_mpint(&mut v, &[0x00, 0x80, 0x01]);
+        assert_eq!(v, [0, 0, 0, 3, 0, 0x80, 0x01]);
+        let mut v = Vec::new();
+        ssh_mpint(&mut v, &[0x01, 0x00, 0x01]);
+        assert_eq!(v, [0, 0, 0, 3, 1, 0, 1]);
+    }
+
+    #[test]
+    fn bits_of_modulus() {
+        assert_eq!(modulus_bits(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(modulus_bits(&[0x01, 0xff]), 9);
+        assert_eq!(modulus_bits(&[]), 0);
+    }
+
+    #[test]
+    fn rfc3339_formatting() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_609_459_200), "2021-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn pem_scanner_skips_noise_and_unclosed_blocks() {
+        let text =
+            b"junk\n-----BEGIN FOO-----\nProc-Type: 4,ENCRYPTED\n\nAAEC\n-----END FOO-----\n\
+                     -----BEGIN BAR-----\nAAEC\n";
+        let blocks = pem_blocks(text);
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].label, "FOO");
+        assert_eq!(blocks[0].der.as_deref(), Some(&[0u8, 1, 2][..]));
+    }
+}

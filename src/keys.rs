@@ -1,0 +1,253 @@
+//! Private keys for offline recovery (`kubeseal --recovery-unseal` equivalent).
+//!
+//! Owns reading RSA private keys from PEM (`RSA PRIVATE KEY` / PKCS#1, `PRIVATE KEY` / PKCS#8,
+//! several blocks in one file) and from the controller's key Secrets as `kubectl get secret
+//! -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml|json` prints them
+//! (one Secret, a `List`, or several YAML documents). It must not be used by sealing, read files
+//! itself or print: callers pass bytes and a source name for messages.
+//! Upstream: sealed-secrets `pkg/kubeseal/kubeseal.go` (recovery keys), `pkg/crypto/keys.go`.
+//!
+//! The `rsa` crate's private-key operations are subject to RUSTSEC-2023-0071 (see
+//! `docs/security.md`); they run only here and in [`crate::crypto::unseal`].
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use rsa::pkcs1::DecodeRsaPrivateKey as _;
+use rsa::pkcs8::DecodePrivateKey as _;
+use serde::Deserialize;
+use zeroize::{Zeroize as _, Zeroizing};
+
+use crate::cert::pem_blocks;
+use crate::crypto::RsaPrivateKey;
+
+/// Why private keys could not be loaded. Messages name the source and never contain key bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// Neither PEM nor a YAML/JSON document.
+    #[error("{source_name}: neither a pem private key nor a kubernetes secret in yaml or json")]
+    Unrecognised {
+        /// The file or stream the bytes came from.
+        source_name: String,
+    },
+    /// YAML/JSON that does not parse; only the position is reported.
+    #[error("{source_name}:{line}:{column}: not a valid kubernetes secret document")]
+    Document {
+        /// The file or stream the bytes came from.
+        source_name: String,
+        /// 1-based line of the parse error (0 if unknown).
+        line: usize,
+        /// 1-based column of the parse error (0 if unknown).
+        column: usize,
+    },
+    /// A Secret's `tls.key` is not valid base64.
+    #[error("{source_name}: secret {secret}: data.tls.key is not valid base64")]
+    Base64 {
+        /// The file or stream the bytes came from.
+        source_name: String,
+        /// The Secret's name.
+        secret: String,
+    },
+    /// A password-protected PKCS#8 key.
+    #[error("{source_name}: {location}: encrypted private keys are not supported")]
+    Encrypted {
+        /// The file or stream the bytes came from.
+        source_name: String,
+        /// Which block or Secret.
+        location: String,
+    },
+    /// A block or Secret that should hold an RSA private key does not.
+    #[error("{source_name}: {location}: not a valid rsa private key ({reason})")]
+    BadKey {
+        /// The file or stream the bytes came from.
+        source_name: String,
+        /// Which block or Secret.
+        location: String,
+        /// What the decoder reported (structure only).
+        reason: String,
+    },
+    /// Nothing that holds a private key was found.
+    #[error("{source_name}: no rsa private key found")]
+    NoKeys {
+        /// The file or stream the bytes came from.
+        source_name: String,
+    },
+}
+
+impl KeyError {
+    /// A next step for the user, where one helps.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            KeyError::Unrecognised { .. } | KeyError::NoKeys { .. } => Some(
+                "export the controller's keys with `kubectl get secret -n kube-system -l \
+                 sealedsecrets.bitnami.com/sealed-secrets-key -o yaml`",
+            ),
+            KeyError::Encrypted { .. } => {
+                Some("decrypt it first, e.g. `openssl pkey -in key.pem -out plain.pem`")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Loads every RSA private key in `bytes`: PEM blocks (`RSA PRIVATE KEY`, `PRIVATE KEY`; other
+/// blocks such as certificates are skipped) or Kubernetes Secrets holding `tls.key` (a single
+/// Secret, a `List` of them, or several YAML documents; JSON works as YAML).
+///
+/// # Errors
+/// The first [`KeyError`] met; [`KeyError::NoKeys`] if nothing held a key.
+pub fn load_private_keys(bytes: &[u8], source_name: &str) -> Result<Vec<RsaPrivateKey>, KeyError> {
+    let keys = if looks_like_pem(bytes) {
+        keys_from_pem(bytes, source_name, None)?
+    } else {
+        keys_from_documents(bytes, source_name)?
+    };
+    if keys.is_empty() {
+        return Err(KeyError::NoKeys {
+            source_name: source_name.to_string(),
+        });
+    }
+    Ok(keys)
+}
+
+fn looks_like_pem(bytes: &[u8]) -> bool {
+    bytes.windows(11).any(|w| w == b"-----BEGIN ")
+}
+
+fn keys_from_pem(
+    bytes: &[u8],
+    source_name: &str,
+    secret: Option<&str>,
+) -> Result<Vec<RsaPrivateKey>, KeyError> {
+    let mut keys = Vec::new();
+    for (index, block) in pem_blocks(bytes).iter().enumerate() {
+        let location = match secret {
+            Some(name) => format!("secret {name}: tls.key block {}", index + 1),
+            None => format!("pem block {} ({})", index + 1, block.label),
+        };
+        let bad = |reason: String| KeyError::BadKey {
+            source_name: source_name.to_string(),
+            location: location.clone(),
+            reason,
+        };
+        let parsed = match block.label.as_str() {
+            "RSA PRIVATE KEY" => {
+                let der = block
+                    .der
+                    .as_deref()
+                    .ok_or_else(|| bad("invalid base64".into()))?;
+                RsaPrivateKey::from_pkcs1_der(der).map_err(|e| bad(e.to_string()))?
+            }
+            "PRIVATE KEY" => {
+                let der = block
+                    .der
+                    .as_deref()
+                    .ok_or_else(|| bad("invalid base64".into()))?;
+                RsaPrivateKey::from_pkcs8_der(der).map_err(|e| bad(e.to_string()))?
+            }
+            "ENCRYPTED PRIVATE KEY" => {
+                return Err(KeyError::Encrypted {
+                    source_name: source_name.to_string(),
+                    location,
+                });
+            }
+            _ => continue,
+        };
+        keys.push(parsed);
+    }
+    Ok(keys)
+}
+
+/// A Secret, or a `List` of them, as far as recovery needs it.
+#[derive(Deserialize)]
+struct Document {
+    #[serde(default)]
+    items: Vec<Document>,
+    #[serde(default)]
+    metadata: Metadata,
+    #[serde(default)]
+    data: BTreeMap<String, String>,
+    #[serde(default, rename = "stringData")]
+    string_data: BTreeMap<String, String>,
+}
+
+impl Drop for Document {
+    fn drop(&mut self) {
+        for v in self.data.values_mut().chain(self.string_data.values_mut()) {
+            v.zeroize();
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Metadata {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+fn keys_from_documents(bytes: &[u8], source_name: &str) -> Result<Vec<RsaPrivateKey>, KeyError> {
+    let mut keys = Vec::new();
+    let mut any = false;
+    for de in yaml_serde::Deserializer::from_slice(bytes) {
+        let doc = match Option::<Document>::deserialize(de) {
+            Ok(Some(doc)) => doc,
+            Ok(None) => continue,
+            Err(e) => {
+                let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+                return Err(KeyError::Document {
+                    source_name: source_name.to_string(),
+                    line,
+                    column,
+                });
+            }
+        };
+        any = true;
+        collect_secret_keys(&doc, source_name, &mut keys)?;
+    }
+    if !any {
+        return Err(KeyError::Unrecognised {
+            source_name: source_name.to_string(),
+        });
+    }
+    Ok(keys)
+}
+
+fn collect_secret_keys(
+    doc: &Document,
+    source_name: &str,
+    keys: &mut Vec<RsaPrivateKey>,
+) -> Result<(), KeyError> {
+    for item in &doc.items {
+        collect_secret_keys(item, source_name, keys)?;
+    }
+    let name = doc.metadata.name.as_deref().unwrap_or("<unnamed>");
+    // sealed-secrets stores keys as kubernetes.io/tls Secrets: data["tls.key"] is base64 PEM.
+    // stringData wins over data, as the API server would merge it.
+    let pem: Zeroizing<Vec<u8>> = if let Some(raw) = doc.string_data.get("tls.key") {
+        Zeroizing::new(raw.as_bytes().to_vec())
+    } else if let Some(b64) = doc.data.get("tls.key") {
+        let compact: Zeroizing<String> =
+            Zeroizing::new(b64.chars().filter(|c| !c.is_whitespace()).collect());
+        Zeroizing::new(
+            base64::engine::general_purpose::STANDARD
+                .decode(compact.as_bytes())
+                .map_err(|_| KeyError::Base64 {
+                    source_name: source_name.to_string(),
+                    secret: name.to_string(),
+                })?,
+        )
+    } else {
+        return Ok(());
+    };
+    let found = keys_from_pem(&pem, source_name, Some(name))?;
+    if found.is_empty() {
+        return Err(KeyError::BadKey {
+            source_name: source_name.to_string(),
+            location: format!("secret {name}"),
+            reason: "tls.key holds no private key pem block".to_string(),
+        });
+    }
+    keys.extend(found);
+    Ok(())
+}
