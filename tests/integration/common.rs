@@ -70,7 +70,7 @@ pub fn kustomize_raw(dir: &Path) -> std::process::Output {
         .expect("run kubectl kustomize")
 }
 
-/// A running `tests/peer/peer.py` (the PyPI `aes-gcm-rsa-oaep` implementation).
+/// A running `tests/peer/peer.py` (the `PyPI` `aes-gcm-rsa-oaep` implementation).
 pub struct Peer {
     child: Child,
     stdin: ChildStdin,

@@ -1,4 +1,4 @@
-//! The kubeseal value format against an independent implementation (PyPI `aes-gcm-rsa-oaep`,
+//! The kubeseal value format against an independent implementation (`PyPI` `aes-gcm-rsa-oaep`,
 //! through `common::Peer`), plus emp-seal's own unseal and recovery-key loading.
 
 use emp_seal::crypto::{
