@@ -4,5 +4,9 @@
 //! The library does no printing and never exits; the `emp-seal` binary (module `cli`) owns the
 //! terminal and the exit code.
 
+pub mod cli;
 pub mod crypto;
+pub mod error;
 pub mod secret;
+
+pub use error::Error;

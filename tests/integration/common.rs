@@ -137,7 +137,12 @@ impl Peer {
     }
 
     /// Decrypts raw value bytes with the peer and a private-key PEM.
-    pub fn decrypt(&mut self, key_pem: &str, label: &[u8], value: &[u8]) -> Result<Vec<u8>, String> {
+    pub fn decrypt(
+        &mut self,
+        key_pem: &str,
+        label: &[u8],
+        value: &[u8],
+    ) -> Result<Vec<u8>, String> {
         self.call("decrypt", key_pem, label, value)
     }
 }
