@@ -10,3 +10,4 @@ pub mod error;
 pub mod secret;
 
 pub use error::Error;
+pub mod seal;

@@ -71,3 +71,13 @@ pub fn finish(result: Result<Outcome, CliError>) -> ExitCode {
 pub fn is_broken_pipe(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::BrokenPipe
 }
+
+impl From<crate::seal::SealError> for CliError {
+    fn from(e: crate::seal::SealError) -> Self {
+        let hint = e.hint();
+        CliError {
+            message: e.to_string(),
+            hint,
+        }
+    }
+}
