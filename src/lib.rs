@@ -5,8 +5,10 @@
 //! terminal and the exit code.
 
 pub mod cert;
+pub mod cli;
 pub mod crypto;
 pub mod envfile;
+pub mod error;
 pub mod finding;
 pub mod fsio;
 pub mod keys;
@@ -15,3 +17,6 @@ pub mod report;
 pub mod rules;
 pub mod sealedsecret;
 pub mod secret;
+
+pub use error::Error;
+pub mod seal;

@@ -1,2 +1,5 @@
-//! The `emp-seal` binary.
-fn main() {}
+//! The `emp-seal` binary: everything lives in the library's `cli` module.
+
+fn main() -> std::process::ExitCode {
+    emp_seal::cli::main()
+}

@@ -1,0 +1,364 @@
+//! Command-line arguments (clap only). Nothing here touches files or secrets: `plan.rs` turns
+//! these into validated plans.
+//!
+//! Secret values never arrive on argv: every secret comes from a file (`--from`, `--key`) or
+//! from a hidden prompt.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Seal kustomize env files into Bitnami SealedSecrets and check a Kustomize tree's secrets.
+///
+/// `emp-seal ENV --from FILE` is short for `emp-seal seal ENV --from FILE`.
+#[derive(Debug, Parser)]
+#[command(name = "emp-seal", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Repository root or any directory inside it [default: found from the current directory]
+    #[arg(
+        short = 'C',
+        long = "repo",
+        global = true,
+        value_name = "DIR",
+        env = "EMP_SEAL_REPO"
+    )]
+    pub repo: Option<PathBuf>,
+    /// When to colour output: auto (a TTY without NO_COLOR), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Only print errors (no summary on stderr).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// Colour choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Seal an env file into one or more overlays' sealedsecret.yaml, rewriting them in place.
+    Seal(SealArgs),
+    /// Check the whole tree: env examples, generators, SealedSecrets, references, placeholders,
+    /// certificates and plaintext secrets. Exit 0 clean, 1 findings, 2 errors.
+    Check(CheckArgs),
+    /// Inspect a sealing certificate, or fetch a controller's certificate.
+    Cert(CertArgs),
+    /// Decrypt an overlay's SealedSecret offline with the controller's private key(s).
+    Unseal(UnsealArgs),
+    /// Show which keys of an env file differ from an overlay's sealed values (never the values).
+    Diff(DiffArgs),
+    /// Create an overlay's untracked env file from its example.
+    Init(InitArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+}
+
+/// Arguments of `emp-seal seal`.
+#[derive(Debug, Args)]
+pub struct SealArgs {
+    /// Environments (overlay names under k8s/overlays) to seal for; each uses its own
+    /// certificate and identity. Every file is written, or none is.
+    #[arg(required = true, value_name = "ENV")]
+    pub envs: Vec<String>,
+    /// The env file to seal (kustomize `envs:` dialect). A bare name not found in the current
+    /// directory is looked up among the overlays.
+    #[arg(long, value_name = "FILE", env = "EMP_SEAL_FROM")]
+    pub from: PathBuf,
+    /// Sealing certificate (PEM) [default: k8s/overlays/<ENV>/sealing-cert.pem]. Only valid
+    /// with one ENV.
+    #[arg(long, value_name = "PATH", env = "SEALED_SECRETS_CERT")]
+    pub cert: Option<PathBuf>,
+    /// Scope to seal with [default: the scope the file declares, else strict].
+    #[arg(long, value_enum, env = "SEALED_SECRETS_SCOPE")]
+    pub scope: Option<ScopeArg>,
+    /// Allow --scope to change the file's declared scope (reseals every key).
+    #[arg(long)]
+    pub rescope: bool,
+    /// Rewrite the file's metadata to the identity the overlay renders (instead of refusing).
+    #[arg(long)]
+    pub fix_identity: bool,
+    /// Seal only these keys (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "KEYS")]
+    pub only: Vec<String>,
+    /// Remove sealed keys that FILE no longer has.
+    #[arg(long)]
+    pub prune: bool,
+    /// Allow --prune to leave the secret empty.
+    #[arg(long)]
+    pub force: bool,
+    /// Private key(s) of the controller: keys whose sealed value already equals FILE's keep
+    /// their ciphertext byte for byte (no churn).
+    #[arg(
+        long = "key",
+        value_name = "KEY",
+        env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
+        value_delimiter = ','
+    )]
+    pub keys: Vec<PathBuf>,
+    /// Move the overlay from its SecretGenerator to a SealedSecret (writes sealedsecret.yaml
+    /// and rewrites kustomization.yaml).
+    #[arg(long)]
+    pub migrate: bool,
+    /// Never prompt; fail listing missing keys instead.
+    #[arg(long, env = "EMP_SEAL_NO_INPUT")]
+    pub no_input: bool,
+    /// Show keys to add, change and keep; write nothing.
+    #[arg(long, conflicts_with = "stdout")]
+    pub dry_run: bool,
+    /// Write the new document to stdout instead of the file.
+    #[arg(long)]
+    pub stdout: bool,
+}
+
+/// Scope names on the command line (kubeseal's spelling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScopeArg {
+    /// `<namespace>/<name>` label.
+    Strict,
+    /// `<namespace>` label.
+    NamespaceWide,
+    /// Empty label.
+    ClusterWide,
+}
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// `path:line:col: severity[rule-id]: message`.
+    Text,
+    /// Versioned JSON (docs/output-formats.md).
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// GitHub Actions workflow commands.
+    Github,
+}
+
+/// Arguments of `emp-seal check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Only report findings located in these files (the whole tree is still read for context).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Release gate for ENV: anything that would ship a broken or unsafe secret is an error.
+    #[arg(long, value_name = "ENV", env = "EMP_SEAL_RELEASE")]
+    pub release: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text, env = "EMP_SEAL_FORMAT")]
+    pub format: CheckFormat,
+    /// Also list suppressed findings.
+    #[arg(long)]
+    pub show_suppressed: bool,
+    /// Exit 0 even with findings (for SARIF upload jobs); errors still exit 2.
+    #[arg(long, env = "EMP_SEAL_EXIT_ZERO")]
+    pub exit_zero: bool,
+    /// Only run these rules (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub rules: Vec<String>,
+}
+
+/// Arguments of `emp-seal cert`.
+#[derive(Debug, Args)]
+pub struct CertArgs {
+    /// An environment name or a certificate path [default: every overlay's certificate].
+    #[arg(value_name = "ENV|PATH")]
+    pub target: Option<String>,
+    /// Fetch a controller's certificate (http, https or file URL, e.g. .../v1/cert.pem) and save
+    /// it as the environment's sealing certificate after checking it.
+    #[arg(long, value_name = "URL")]
+    pub fetch: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Output formats of `unseal`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UnsealFormat {
+    /// The Secret the controller would create, as YAML.
+    Yaml,
+    /// The kustomize env dialect (round-trips into `--from`).
+    Env,
+}
+
+/// Arguments of `emp-seal unseal`.
+#[derive(Debug, Args)]
+pub struct UnsealArgs {
+    /// An environment name or a SealedSecret file.
+    #[arg(value_name = "ENV|FILE")]
+    pub target: String,
+    /// Private key file(s): PEM (PKCS#1 or PKCS#8) or the controller's key Secret (YAML/JSON).
+    #[arg(
+        long = "key",
+        required = true,
+        value_name = "KEY",
+        env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
+        value_delimiter = ','
+    )]
+    pub keys: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = UnsealFormat::Yaml)]
+    pub format: UnsealFormat,
+    /// Allow printing secret values to a terminal.
+    #[arg(long)]
+    pub reveal: bool,
+}
+
+/// Arguments of `emp-seal diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The environment to compare with.
+    #[arg(value_name = "ENV")]
+    pub env: String,
+    /// The env file to compare.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// Private key file(s) of the controller.
+    #[arg(
+        long = "key",
+        required = true,
+        value_name = "KEY",
+        env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
+        value_delimiter = ','
+    )]
+    pub keys: Vec<PathBuf>,
+}
+
+/// Arguments of `emp-seal init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The environment whose env file to create.
+    #[arg(value_name = "ENV")]
+    pub env: String,
+    /// Keep the example's values instead of prompting.
+    #[arg(long, env = "EMP_SEAL_NO_INPUT")]
+    pub no_input: bool,
+    /// Overwrite an existing env file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Shells for completions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// bash
+    Bash,
+    /// zsh
+    Zsh,
+    /// fish
+    Fish,
+    /// PowerShell
+    Powershell,
+}
+
+/// Arguments of `emp-seal completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// Subcommand names, for the `emp-seal ENV --from FILE` shorthand.
+const SUBCOMMANDS: &[&str] = &[
+    "seal",
+    "check",
+    "cert",
+    "unseal",
+    "diff",
+    "init",
+    "completions",
+    "man",
+    "help",
+];
+
+/// Rewrites `emp-seal ENV ...` to `emp-seal seal ENV ...`: the first argument that is not an
+/// option (or an option's value) and not a subcommand name is taken as an environment.
+pub fn normalize(args: Vec<OsString>) -> Vec<OsString> {
+    let mut out = Vec::with_capacity(args.len() + 1);
+    let mut iter = args.into_iter();
+    if let Some(bin) = iter.next() {
+        out.push(bin);
+    }
+    let rest: Vec<OsString> = iter.collect();
+    let mut i = 0;
+    while i < rest.len() {
+        let a = rest[i].to_string_lossy();
+        if a == "--" {
+            break;
+        }
+        if a.starts_with('-') {
+            // Global options taking a value in the separate-word form.
+            if matches!(a.as_ref(), "-C" | "--repo" | "--color") {
+                i += 2;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        if !SUBCOMMANDS.contains(&a.as_ref()) {
+            out.extend(rest[..i].iter().cloned());
+            out.push(OsString::from("seal"));
+            out.extend(rest[i..].iter().cloned());
+            return out;
+        }
+        break;
+    }
+    out.extend(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn norm(a: &[&str]) -> Vec<String> {
+        normalize(a.iter().map(OsString::from).collect())
+            .into_iter()
+            .map(|s| s.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn shorthand_becomes_seal() {
+        assert_eq!(
+            norm(&["emp-seal", "paper", "--from", "x.env"]),
+            ["emp-seal", "seal", "paper", "--from", "x.env"]
+        );
+        assert_eq!(
+            norm(&["emp-seal", "-C", "repo", "paper", "--from", "x"]),
+            ["emp-seal", "-C", "repo", "seal", "paper", "--from", "x"]
+        );
+        assert_eq!(norm(&["emp-seal", "check"]), ["emp-seal", "check"]);
+        assert_eq!(norm(&["emp-seal", "--version"]), ["emp-seal", "--version"]);
+    }
+}

@@ -1,0 +1,134 @@
+//! The command-line front end: argument parsing (`args`), one module per command, and the
+//! exit-code mapping (`exit`). The only module that prints, prompts or uses clap.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod args;
+mod cert_cmd;
+mod check_cmd;
+mod diff_cmd;
+pub mod exit;
+mod init_cmd;
+mod migrate_cmd;
+mod seal_cmd;
+mod unseal_cmd;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use args::{Cli, ColorChoice, Command, CompletionsArgs, Shell};
+use exit::{CliError, Outcome, is_broken_pipe};
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let argv = args::normalize(std::env::args_os().collect());
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    exit::finish(run(cli))
+}
+
+/// What every command needs from the global options.
+pub(crate) struct Ctx {
+    repo: Option<PathBuf>,
+    /// Only errors on stderr.
+    pub(crate) quiet: bool,
+    /// Colour stdout.
+    pub(crate) color: bool,
+}
+
+impl Ctx {
+    /// The repository root: `--repo`, else found from the current directory.
+    pub(crate) fn root(&self) -> Result<PathBuf, CliError> {
+        let start = match &self.repo {
+            Some(p) => p.clone(),
+            None => std::env::current_dir()
+                .map_err(|e| CliError::new(format!("cannot read the current directory: {e}")))?,
+        };
+        let start = std::fs::canonicalize(&start).map_err(|e| {
+            CliError::new(format!("{}: {e}", start.display()))
+                .with_hint("pass the repository root with -C DIR")
+        })?;
+        crate::kustomize::find_repo_root(&start).ok_or_else(|| {
+            CliError::new(format!(
+                "{} is not inside a repository with k8s/overlays",
+                start.display()
+            ))
+            .with_hint("run inside the repository or pass it with -C DIR")
+        })
+    }
+}
+
+fn run(cli: Cli) -> Result<Outcome, CliError> {
+    use std::io::IsTerminal;
+    let color = match cli.global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
+        }
+    };
+    let ctx = Ctx {
+        repo: cli.global.repo,
+        quiet: cli.global.quiet,
+        color,
+    };
+    match cli.command {
+        Command::Seal(a) => seal_cmd::run(&ctx, a),
+        Command::Check(a) => check_cmd::run(&ctx, a),
+        Command::Cert(a) => cert_cmd::run(&ctx, a),
+        Command::Unseal(a) => unseal_cmd::run(&ctx, a),
+        Command::Diff(a) => diff_cmd::run(&ctx, a),
+        Command::Init(a) => init_cmd::run(&ctx, a),
+        Command::Completions(a) => completions(&a),
+        Command::Man => man(),
+    }
+}
+
+/// Seconds since the Unix epoch (certificate expiry checks).
+pub(crate) fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Writes to stdout; a closed pipe is not an error.
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
+    let mut out = io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        Err(e) => Err(CliError::new(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+fn completions(a: &CompletionsArgs) -> Result<Outcome, CliError> {
+    use clap_complete::{Shell as S, generate};
+    let shell = match a.shell {
+        Shell::Bash => S::Bash,
+        Shell::Zsh => S::Zsh,
+        Shell::Fish => S::Fish,
+        Shell::Powershell => S::PowerShell,
+    };
+    let mut buf = Vec::new();
+    generate(shell, &mut Cli::command(), "emp-seal", &mut buf);
+    write_stdout(&buf)?;
+    Ok(Outcome::Clean)
+}
+
+fn man() -> Result<Outcome, CliError> {
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut buf)
+        .map_err(|e| CliError::new(format!("cannot render the man page: {e}")))?;
+    write_stdout(&buf)?;
+    Ok(Outcome::Clean)
+}

@@ -1,0 +1,174 @@
+//! `emp-seal seal ENV... --from FILE`: the main job. Validates arguments into a
+//! [`SealRequest`], plans every environment, then writes all files (or prints, or lists).
+
+use std::io::{IsTerminal, Write};
+
+use crate::crypto::Scope;
+use crate::seal::{self, EnvPlan, Prompter, SealError, SealRequest};
+use crate::secret::SecretValue;
+
+use super::args::{ScopeArg, SealArgs};
+use super::exit::{CliError, Outcome};
+use super::{Ctx, write_stdout};
+
+/// Hidden-input prompts on the terminal (dialoguer), one per missing key.
+struct TtyPrompter {
+    enabled: bool,
+}
+
+impl Prompter for TtyPrompter {
+    fn can_prompt(&self) -> bool {
+        self.enabled
+    }
+
+    fn ask(&mut self, env: &str, key: &str) -> Result<SecretValue, SealError> {
+        let answer = dialoguer::Password::new()
+            .with_prompt(format!("{env}: value for {key}"))
+            .allow_empty_password(true)
+            .interact()
+            .map_err(|e| SealError::Prompt {
+                key: key.to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(SecretValue::new(answer.into_bytes()))
+    }
+}
+
+pub(super) fn scope_of(s: ScopeArg) -> Scope {
+    match s {
+        ScopeArg::Strict => Scope::Strict,
+        ScopeArg::NamespaceWide => Scope::NamespaceWide,
+        ScopeArg::ClusterWide => Scope::ClusterWide,
+    }
+}
+
+pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
+    let root = ctx.root()?;
+    if a.migrate {
+        return super::migrate_cmd::run(ctx, &a);
+    }
+    let (from, looked_up) = seal::resolve_from(&root, &a.from)?;
+    if looked_up && !ctx.quiet {
+        eprintln!("using {}", seal::rel(&root, &from));
+    }
+    let req = SealRequest {
+        root: root.clone(),
+        envs: a.envs,
+        from,
+        cert: a.cert,
+        scope: a.scope.map(scope_of),
+        rescope: a.rescope,
+        fix_identity: a.fix_identity,
+        only: a.only,
+        prune: a.prune,
+        force: a.force,
+        key_files: a.keys,
+        now: super::now(),
+    };
+    let interactive = !a.no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let mut prompter = TtyPrompter {
+        enabled: interactive,
+    };
+    let plans = seal::plan(&req, &mut prompter)?;
+
+    for p in &plans {
+        for k in &p.unknown {
+            eprintln!(
+                "warning: {}: `{k}` is not a key the overlay knows (no example, sealed value or reference); sealing it anyway",
+                p.env
+            );
+        }
+        if let Some(w) = &p.cert.expiry_warning {
+            eprintln!("warning: {}: {}: {w}", p.env, seal::rel(&root, &p.cert.path));
+        }
+        if p.cert.demo && !ctx.quiet {
+            eprintln!(
+                "note: {}: sealing with the DEMO certificate {}; replace it with your controller's (docs/certificates.md)",
+                p.env,
+                seal::rel(&root, &p.cert.path)
+            );
+        }
+    }
+
+    if a.dry_run {
+        let mut out = String::new();
+        for p in &plans {
+            out.push_str(&dry_run_listing(&root, p));
+        }
+        write_stdout(out.as_bytes())?;
+        return Ok(Outcome::Clean);
+    }
+    if a.stdout {
+        let mut out = String::new();
+        for p in &plans {
+            out.push_str(&p.new_text);
+        }
+        write_stdout(out.as_bytes())?;
+    } else {
+        seal::commit(&plans)?;
+    }
+    if !ctx.quiet {
+        let mut err = std::io::stderr().lock();
+        for p in &plans {
+            let _ = err.write_all(summary(&root, p, a.stdout).as_bytes());
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+fn keys_line(label: &str, keys: &[String]) -> String {
+    if keys.is_empty() {
+        String::new()
+    } else {
+        format!("  {label:<8} {}\n", keys.join(", "))
+    }
+}
+
+fn dry_run_listing(root: &std::path::Path, p: &EnvPlan) -> String {
+    format!(
+        "{} ({}): would rewrite {}\n{}{}{}{}",
+        p.env,
+        identity(p),
+        seal::rel(root, &p.target),
+        keys_line("add", &p.added),
+        keys_line("change", &p.changed),
+        keys_line("keep", &p.kept),
+        keys_line("remove", &p.removed),
+    )
+}
+
+fn identity(p: &EnvPlan) -> String {
+    format!(
+        "{} {}/{}",
+        p.scope.as_str(),
+        p.identity.namespace.as_deref().unwrap_or(""),
+        p.identity.name
+    )
+}
+
+fn summary(root: &std::path::Path, p: &EnvPlan, to_stdout: bool) -> String {
+    let sealed = p.added.len() + p.changed.len();
+    format!(
+        "{env}: {verb} {target}\n  cert     {cert} (sha256 {fp}, {bits}-bit, expires {exp})\n  scope    {ident}\n  sealed   {sealed} key(s){added}{changed}{kept}{removed}\n",
+        env = p.env,
+        verb = if to_stdout { "printed" } else { "wrote" },
+        target = seal::rel(root, &p.target),
+        cert = seal::rel(root, &p.cert.path),
+        fp = p.cert.sha256,
+        bits = p.cert.key_bits,
+        exp = crate::cert::rfc3339(p.cert.not_after),
+        ident = identity(p),
+        added = list_suffix("added", &p.added),
+        changed = list_suffix("resealed", &p.changed),
+        kept = list_suffix("kept", &p.kept),
+        removed = list_suffix("removed", &p.removed),
+    )
+}
+
+fn list_suffix(label: &str, keys: &[String]) -> String {
+    if keys.is_empty() {
+        String::new()
+    } else {
+        format!("\n  {label:<8} {}", keys.join(", "))
+    }
+}

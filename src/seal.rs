@@ -1,0 +1,898 @@
+//! The main use case: seal an env file for one or more overlays and rewrite each overlay's
+//! SealedSecret in place.
+//!
+//! Owns the decisions of `emp-seal seal`: which file, which certificate, which scope, which
+//! identity, which keys (missing, unknown, `--only`, `--prune`, no-churn), and the all-or-nothing
+//! write of every target. Planning ([`plan`]) reads files and encrypts but writes nothing;
+//! [`commit`] writes through [`crate::fsio`]. Must not print or prompt by itself: prompting goes
+//! through the [`Prompter`] the caller supplies.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::cert::{Certificate, ExpiryWarning};
+use crate::crypto::{self, RsaPrivateKey, Scope};
+use crate::envfile;
+use crate::fsio;
+use crate::kustomize::{self, Identity, Overlay, SecretSource};
+use crate::sealedsecret::{
+    self, CERT_SHA256_ANNOTATION, CLUSTER_WIDE_ANNOTATION, EditPlan, NAMESPACE_WIDE_ANNOTATION,
+    SEALED_FOR_ANNOTATION, SealedSecretDoc, SealedSecretFile,
+};
+use crate::secret::SecretValue;
+
+/// Largest env file, SealedSecret file or certificate emp-seal reads (a Secret is at most 1 MiB;
+/// this leaves room for comments and base64 overhead).
+pub const MAX_INPUT_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Name of an overlay's default sealing certificate, inside the overlay directory.
+pub const DEFAULT_CERT_FILE: &str = "sealing-cert.pem";
+
+/// Errors of the seal use case. Messages name files, lines and keys, never values.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealError {
+    /// An overlay name that is not a directory under `k8s/overlays`.
+    #[error("unknown environment `{env}`: no kustomization in {dir}")]
+    UnknownEnv {
+        /// The name given.
+        env: String,
+        /// Where it was looked for.
+        dir: String,
+        /// The environments that exist.
+        known: Vec<String>,
+    },
+    /// The overlay renders no SealedSecret to rewrite.
+    #[error("{env}: the overlay renders no SealedSecret (its Secret comes from {source_desc})")]
+    NoSealedSecret {
+        /// The environment.
+        env: String,
+        /// What it has instead.
+        source_desc: String,
+    },
+    /// The overlay renders several SealedSecrets; emp-seal refuses to guess.
+    #[error("{env}: the overlay renders {count} SealedSecrets; emp-seal seals exactly one per overlay")]
+    SeveralSealedSecrets {
+        /// The environment.
+        env: String,
+        /// How many.
+        count: usize,
+    },
+    /// A bare `--from` name that matches no file.
+    #[error("env file `{name}` not found in the current directory nor in any overlay")]
+    FromNotFound {
+        /// The name given.
+        name: String,
+    },
+    /// A bare `--from` name found in several overlays.
+    #[error("env file `{name}` is ambiguous: found in {found}")]
+    FromAmbiguous {
+        /// The name given.
+        name: String,
+        /// The candidates.
+        found: String,
+    },
+    /// Strict or namespace-wide scope with no namespace after rendering.
+    #[error(
+        "{file}: the SealedSecret renders without a namespace; {scope} scope needs one (kubeseal would take it from your kubeconfig)"
+    )]
+    NoNamespace {
+        /// The SealedSecret file.
+        file: String,
+        /// The scope.
+        scope: &'static str,
+    },
+    /// `--scope` contradicts the file's declared scope.
+    #[error("{file}: the file is sealed {declared}, but --scope {requested} was given")]
+    ScopeConflict {
+        /// The SealedSecret file.
+        file: String,
+        /// The scope the file declares.
+        declared: &'static str,
+        /// The scope requested.
+        requested: &'static str,
+    },
+    /// `--rescope` would leave values sealed under the old scope.
+    #[error(
+        "{file}: --rescope must reseal every key, but the env file lacks {keys} (add them or use --prune)"
+    )]
+    RescopeIncomplete {
+        /// The SealedSecret file.
+        file: String,
+        /// The keys.
+        keys: String,
+    },
+    /// The file's metadata or template says another identity than the overlay renders.
+    #[error("{file}:{line}: {what} is `{found}`, but the overlay renders the SealedSecret as `{rendered}`")]
+    IdentityMismatch {
+        /// The SealedSecret file.
+        file: String,
+        /// Line of the disagreeing field.
+        line: usize,
+        /// Which field.
+        what: &'static str,
+        /// Its value.
+        found: String,
+        /// The rendered value.
+        rendered: String,
+    },
+    /// Keys the overlay needs that the env file lacks, with no way to ask.
+    #[error("{env}: the env file lacks keys the overlay needs: {keys}")]
+    MissingKeys {
+        /// The environment.
+        env: String,
+        /// The keys, comma-separated.
+        keys: String,
+    },
+    /// `--only` names a key the env file does not have.
+    #[error("--only names `{key}`, which {file} does not define")]
+    OnlyUnknown {
+        /// The key.
+        key: String,
+        /// The env file.
+        file: String,
+    },
+    /// `--prune` would remove every key.
+    #[error("{file}: --prune would remove every key ({keys}); add --force to allow an empty secret")]
+    PruneEmpties {
+        /// The SealedSecret file.
+        file: String,
+        /// The keys.
+        keys: String,
+    },
+    /// An empty env file with nothing to seal.
+    #[error("{file}: no keys to seal")]
+    NothingToSeal {
+        /// The env file.
+        file: String,
+    },
+    /// `--cert` with several environments.
+    #[error("--cert names one certificate, but {count} environments were given; each uses its own k8s/overlays/<env>/{DEFAULT_CERT_FILE}")]
+    CertWithSeveralEnvs {
+        /// How many environments.
+        count: usize,
+    },
+    /// The answer to a prompt could not be read.
+    #[error("cannot read a value for `{key}`: {reason}")]
+    Prompt {
+        /// The key.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+    /// A certificate problem, with the file it came from.
+    #[error("{file}: {source}")]
+    Cert {
+        /// The certificate file.
+        file: String,
+        /// The problem.
+        source: crate::cert::CertError,
+    },
+    /// A private key problem.
+    #[error("{file}: {source}")]
+    Key {
+        /// The key file.
+        file: String,
+        /// The problem.
+        source: crate::keys::KeyError,
+    },
+    /// An env file problem.
+    #[error(transparent)]
+    Env(#[from] envfile::EnvError),
+    /// A SealedSecret file problem.
+    #[error("{file}: {source}")]
+    SealedSecret {
+        /// The file.
+        file: String,
+        /// The problem.
+        source: sealedsecret::SealedSecretError,
+    },
+    /// A kustomize tree problem.
+    #[error(transparent)]
+    Kustomize(#[from] kustomize::KustomizeError),
+    /// Encryption failed.
+    #[error(transparent)]
+    Crypto(#[from] crypto::CryptoError),
+    /// Reading or writing a file failed.
+    #[error(transparent)]
+    Fs(#[from] fsio::FsError),
+}
+
+impl SealError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SealError::UnknownEnv { known, .. } => Some(format!(
+                "known environments: {}",
+                if known.is_empty() {
+                    "none (is this the repository root? use -C DIR)".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            )),
+            SealError::ScopeConflict { .. } => Some(
+                "drop --scope to keep the file's scope, or add --rescope to reseal every key with the new one"
+                    .to_owned(),
+            ),
+            SealError::IdentityMismatch { .. } => Some(
+                "values are sealed for the rendered identity; add --fix-identity to rewrite the file's metadata to it"
+                    .to_owned(),
+            ),
+            SealError::MissingKeys { .. } => Some(
+                "add them to the env file, run on a terminal to be prompted, or use --only to seal a subset".to_owned(),
+            ),
+            SealError::NoNamespace { .. } => Some(
+                "set `namespace:` in the overlay's kustomization or the SealedSecret's metadata".to_owned(),
+            ),
+            SealError::NoSealedSecret { .. } => Some(
+                "to move an overlay from a SecretGenerator to a SealedSecret, add --migrate".to_owned(),
+            ),
+            SealError::Cert { source, .. } => source.hint().map(str::to_owned),
+            SealError::Key { source, .. } => source.hint().map(str::to_owned),
+            SealError::Env(e) => e.hint().map(str::to_owned),
+            SealError::SealedSecret { source, .. } => source.hint().map(str::to_owned),
+            SealError::Kustomize(e) => e.hint().map(str::to_owned),
+            SealError::Fs(e) => e.hint().map(str::to_owned),
+            _ => None,
+        }
+    }
+}
+
+/// Asks for values of keys the env file lacks (hidden input on a terminal).
+pub trait Prompter {
+    /// Whether asking is possible (a terminal, and not `--no-input`).
+    fn can_prompt(&self) -> bool;
+    /// Asks for one value.
+    ///
+    /// # Errors
+    /// [`SealError::Prompt`] when the answer cannot be read.
+    fn ask(&mut self, env: &str, key: &str) -> Result<SecretValue, SealError>;
+}
+
+/// A [`Prompter`] that never asks (`--no-input`, no terminal, tests).
+#[derive(Debug, Default)]
+pub struct NoPrompt;
+
+impl Prompter for NoPrompt {
+    fn can_prompt(&self) -> bool {
+        false
+    }
+    fn ask(&mut self, _env: &str, key: &str) -> Result<SecretValue, SealError> {
+        Err(SealError::Prompt {
+            key: key.to_owned(),
+            reason: "prompting is disabled".to_owned(),
+        })
+    }
+}
+
+/// What the user asked for, validated by the CLI.
+#[derive(Debug)]
+pub struct SealRequest {
+    /// Repository root.
+    pub root: PathBuf,
+    /// Environments, in the order given.
+    pub envs: Vec<String>,
+    /// The env file (already resolved, see [`resolve_from`]).
+    pub from: PathBuf,
+    /// `--cert` (one environment only).
+    pub cert: Option<PathBuf>,
+    /// `--scope`.
+    pub scope: Option<Scope>,
+    /// `--rescope`.
+    pub rescope: bool,
+    /// `--fix-identity`.
+    pub fix_identity: bool,
+    /// `--only` (empty = every key).
+    pub only: Vec<String>,
+    /// `--prune`.
+    pub prune: bool,
+    /// `--force`.
+    pub force: bool,
+    /// `--key` files (no churn).
+    pub key_files: Vec<PathBuf>,
+    /// The current time, Unix seconds (for certificate expiry).
+    pub now: u64,
+}
+
+/// What the certificate used for one environment is.
+#[derive(Debug, Clone)]
+pub struct CertSummary {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// SHA-256 of the DER, lowercase hex.
+    pub sha256: String,
+    /// kubeseal's SSH-style public-key fingerprint.
+    pub ssh_fingerprint: String,
+    /// Key size in bits.
+    pub key_bits: usize,
+    /// `NotAfter`, Unix seconds.
+    pub not_after: u64,
+    /// Set when it expires within 30 days.
+    pub expiry_warning: Option<ExpiryWarning>,
+    /// Whether it is emp-seal's demo certificate.
+    pub demo: bool,
+}
+
+/// The planned rewrite of one environment's SealedSecret, ready to [`commit`].
+#[derive(Debug)]
+pub struct EnvPlan {
+    /// The environment.
+    pub env: String,
+    /// The SealedSecret file to rewrite.
+    pub target: PathBuf,
+    /// Its text before.
+    pub old_text: String,
+    /// Its text after (ciphertext only: no plaintext ever reaches it).
+    pub new_text: String,
+    /// The certificate used.
+    pub cert: CertSummary,
+    /// The scope sealed with.
+    pub scope: Scope,
+    /// The identity sealed for (rendered name and namespace).
+    pub identity: Identity,
+    /// Keys new to the file.
+    pub added: Vec<String>,
+    /// Keys resealed.
+    pub changed: Vec<String>,
+    /// Keys whose ciphertext is kept (no churn, or not in the env file).
+    pub kept: Vec<String>,
+    /// Keys removed (`--prune`).
+    pub removed: Vec<String>,
+    /// Keys of the env file that the overlay does not otherwise know (sealed anyway).
+    pub unknown: Vec<String>,
+    /// Keys whose values were read from the prompt.
+    pub prompted: Vec<String>,
+}
+
+/// Resolves `--from`: a path that exists is used as is; a bare file name that does not exist in
+/// the current directory is looked up in every overlay directory. Returns the path and whether
+/// it was found by lookup (the CLI then prints which file it used).
+///
+/// # Errors
+/// [`SealError::FromNotFound`], [`SealError::FromAmbiguous`].
+pub fn resolve_from(root: &Path, from: &Path) -> Result<(PathBuf, bool), SealError> {
+    if from.exists() {
+        return Ok((from.to_path_buf(), false));
+    }
+    let bare = from.components().count() == 1;
+    if !bare {
+        // Let the reader report the missing path with its own message.
+        return Ok((from.to_path_buf(), false));
+    }
+    let found: Vec<PathBuf> = kustomize::discover_overlays(root)
+        .into_iter()
+        .map(|o| o.dir.join(from))
+        .filter(|p| p.is_file())
+        .collect();
+    match found.len() {
+        0 => Err(SealError::FromNotFound {
+            name: from.display().to_string(),
+        }),
+        1 => Ok((found.into_iter().next().expect("invariant: one element"), true)),
+        _ => Err(SealError::FromAmbiguous {
+            name: from.display().to_string(),
+            found: found
+                .iter()
+                .map(|p| rel(root, p))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+/// A path relative to the repository root, with forward slashes, for messages.
+pub fn rel(root: &Path, p: &Path) -> String {
+    let r = p.strip_prefix(root).unwrap_or(p);
+    r.to_string_lossy().replace('\\', "/")
+}
+
+/// Loads a certificate file and checks it is usable now.
+///
+/// # Errors
+/// [`SealError::Fs`] or [`SealError::Cert`].
+pub fn load_cert(root: &Path, path: &Path, now: u64) -> Result<(Certificate, CertSummary), SealError> {
+    let bytes = fsio::read_limited(path, MAX_INPUT_BYTES)?;
+    let file = rel(root, path);
+    let cert = Certificate::from_pem(&bytes).map_err(|source| SealError::Cert {
+        file: file.clone(),
+        source,
+    })?;
+    let warning = cert
+        .check_time(now)
+        .map_err(|source| SealError::Cert { file, source })?;
+    let summary = CertSummary {
+        path: path.to_path_buf(),
+        sha256: cert.sha256_fingerprint(),
+        ssh_fingerprint: cert.ssh_fingerprint(),
+        key_bits: cert.key_bits(),
+        not_after: cert.not_after(),
+        expiry_warning: warning,
+        demo: cert.is_demo(),
+    };
+    Ok((cert, summary))
+}
+
+/// Loads private keys from files (PEM or the controller's key Secret).
+///
+/// # Errors
+/// [`SealError::Fs`] or [`SealError::Key`].
+pub fn load_keys(root: &Path, files: &[PathBuf]) -> Result<Vec<RsaPrivateKey>, SealError> {
+    let mut keys = Vec::new();
+    for f in files {
+        let bytes = zeroize::Zeroizing::new(fsio::read_limited(f, MAX_INPUT_BYTES)?);
+        let name = rel(root, f);
+        keys.extend(
+            crate::keys::load_private_keys(&bytes, &name)
+                .map_err(|source| SealError::Key { file: name, source })?,
+        );
+    }
+    Ok(keys)
+}
+
+/// Checks that every name is an overlay.
+///
+/// # Errors
+/// [`SealError::UnknownEnv`].
+pub fn overlay_dir(root: &Path, env: &str) -> Result<PathBuf, SealError> {
+    let dir = root.join("k8s").join("overlays").join(env);
+    let valid_name = !env.is_empty()
+        && env
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && env != "."
+        && env != "..";
+    if valid_name && kustomize::kustomization_file(&dir).is_some() {
+        return Ok(dir);
+    }
+    Err(SealError::UnknownEnv {
+        env: env.to_owned(),
+        dir: rel(root, &dir),
+        known: kustomize::discover_overlays(root)
+            .into_iter()
+            .map(|o| o.name)
+            .collect(),
+    })
+}
+
+/// The one SealedSecret an overlay renders.
+struct SealedTarget {
+    file: PathBuf,
+    name_in_file: String,
+    rendered: Identity,
+}
+
+fn sealed_target(env: &str, overlay: &Overlay) -> Result<SealedTarget, SealError> {
+    let sources = overlay.secret_sources();
+    let sealed: Vec<_> = sources
+        .iter()
+        .filter_map(|s| match s {
+            SecretSource::Sealed {
+                file,
+                name_in_file,
+                rendered,
+                ..
+            } => Some((file, name_in_file, rendered)),
+            SecretSource::Generator { .. } => None,
+        })
+        .collect();
+    match sealed.as_slice() {
+        [(file, name, rendered)] => Ok(SealedTarget {
+            file: (*file).clone(),
+            name_in_file: (*name).clone(),
+            rendered: (*rendered).clone(),
+        }),
+        [] => Err(SealError::NoSealedSecret {
+            env: env.to_owned(),
+            source_desc: match sources.first() {
+                Some(SecretSource::Generator { origin, .. }) => {
+                    format!("a SecretGenerator at {origin}")
+                }
+                _ => "nowhere: it has no Secret source".to_owned(),
+            },
+        }),
+        many => Err(SealError::SeveralSealedSecrets {
+            env: env.to_owned(),
+            count: many.len(),
+        }),
+    }
+}
+
+/// Keys an overlay needs: those of its `*.env.example` files, those its SealedSecret already
+/// holds, and those its workloads read from the Secret by key.
+fn needed_keys(overlay: &Overlay, doc: &SealedSecretDoc, rendered_name: &str) -> BTreeSet<String> {
+    let mut keys: BTreeSet<String> = doc.encrypted_data.iter().map(|e| e.key.clone()).collect();
+    if let Ok(entries) = std::fs::read_dir(&overlay.dir) {
+        for e in entries.filter_map(Result::ok) {
+            let p = e.path();
+            if p.to_string_lossy().ends_with(".env.example")
+                && let Ok(bytes) = fsio::read_limited(&p, MAX_INPUT_BYTES)
+                && let Ok(parsed) = envfile::parse(&bytes)
+            {
+                keys.extend(parsed.entries.iter().map(|e| e.key.clone()));
+            }
+        }
+    }
+    for r in overlay.references() {
+        if r.target_kind == "Secret" && r.rendered_name == rendered_name && !r.optional {
+            keys.extend(r.keys.iter().cloned());
+        }
+    }
+    keys
+}
+
+/// Plans the rewrite of every requested environment: reads, checks and encrypts, writes nothing.
+/// Any error aborts the whole plan.
+///
+/// # Errors
+/// Any [`SealError`].
+pub fn plan(req: &SealRequest, prompter: &mut dyn Prompter) -> Result<Vec<EnvPlan>, SealError> {
+    if req.cert.is_some() && req.envs.len() > 1 {
+        return Err(SealError::CertWithSeveralEnvs {
+            count: req.envs.len(),
+        });
+    }
+    let from_name = rel(&req.root, &req.from);
+    let env_bytes = zeroize::Zeroizing::new(fsio::read_limited(&req.from, MAX_INPUT_BYTES)?);
+    let parsed = envfile::parse_with_path(&env_bytes, &from_name)?;
+    parsed.validate_keys_with_path(&from_name)?;
+    drop(env_bytes);
+    for k in &req.only {
+        if !parsed.entries.iter().any(|e| &e.key == k) {
+            return Err(SealError::OnlyUnknown {
+                key: k.clone(),
+                file: from_name.clone(),
+            });
+        }
+    }
+    let from_keys: BTreeMap<&str, &SecretValue> = parsed
+        .entries
+        .iter()
+        .map(|e| (e.key.as_str(), &e.value))
+        .collect();
+    let private_keys = load_keys(&req.root, &req.key_files)?;
+
+    let mut plans = Vec::with_capacity(req.envs.len());
+    let mut seen = BTreeSet::new();
+    for env in &req.envs {
+        if !seen.insert(env.as_str()) {
+            continue;
+        }
+        plans.push(plan_env(req, env, &from_name, &from_keys, &private_keys, prompter)?);
+    }
+    Ok(plans)
+}
+
+fn plan_env(
+    req: &SealRequest,
+    env: &str,
+    from_name: &str,
+    from_keys: &BTreeMap<&str, &SecretValue>,
+    private_keys: &[RsaPrivateKey],
+    prompter: &mut dyn Prompter,
+) -> Result<EnvPlan, SealError> {
+    let root = &req.root;
+    let dir = overlay_dir(root, env)?;
+    let overlay = Overlay::load(root, env)?;
+    let target = sealed_target(env, &overlay)?;
+    let target_path = if target.file.is_absolute() {
+        target.file.clone()
+    } else {
+        root.join(&target.file)
+    };
+    let file_name = rel(root, &target_path);
+
+    let cert_path = req
+        .cert
+        .clone()
+        .unwrap_or_else(|| dir.join(DEFAULT_CERT_FILE));
+    let (cert, cert_summary) = load_cert(root, &cert_path, req.now)?;
+
+    let old_text = fsio::read_to_string_limited(&target_path, MAX_INPUT_BYTES)?;
+    let ss_err = |source| SealError::SealedSecret {
+        file: file_name.clone(),
+        source,
+    };
+    let file = SealedSecretFile::parse(&old_text).map_err(ss_err)?;
+    let (doc_index, doc) = file
+        .sealed_secrets()
+        .find(|(_, d)| d.name.as_deref() == Some(target.name_in_file.as_str()))
+        .ok_or_else(|| SealError::NoSealedSecret {
+            env: env.to_owned(),
+            source_desc: format!("{file_name}, which has no SealedSecret named {}", target.name_in_file),
+        })?;
+
+    // Scope: the file's declaration wins unless --rescope.
+    let declared = doc.scope;
+    let scope = match req.scope {
+        Some(s) if s != declared && !req.rescope => {
+            return Err(SealError::ScopeConflict {
+                file: file_name,
+                declared: declared.as_str(),
+                requested: s.as_str(),
+            });
+        }
+        Some(s) => s,
+        None => declared,
+    };
+    let rescoping = scope != declared;
+
+    // Identity: the label is computed from the rendered identity.
+    let identity = target.rendered.clone();
+    let namespace = match (&identity.namespace, scope) {
+        (Some(ns), _) => ns.clone(),
+        (None, Scope::ClusterWide) => String::new(),
+        (None, s) => {
+            return Err(SealError::NoNamespace {
+                file: file_name,
+                scope: s.as_str(),
+            });
+        }
+    };
+    let mut identity_fixes: Vec<(IdentityField, String)> = Vec::new();
+    check_identity(
+        &file_name,
+        doc,
+        &identity,
+        &old_text,
+        req.fix_identity,
+        &mut identity_fixes,
+    )?;
+    let label = scope.label(&namespace, &identity.name);
+
+    // Keys.
+    let needed = needed_keys(&overlay, doc, &identity.name);
+    let existing: BTreeSet<&str> = doc.encrypted_data.iter().map(|e| e.key.as_str()).collect();
+    let selected: Vec<&str> = if req.only.is_empty() {
+        from_keys.keys().copied().collect()
+    } else {
+        req.only.iter().map(String::as_str).collect()
+    };
+    let mut values: Vec<(String, SecretValue)> = selected
+        .iter()
+        .map(|k| ((*k).to_owned(), from_keys[k].duplicate()))
+        .collect();
+    let unknown: Vec<String> = selected
+        .iter()
+        .filter(|k| !needed.contains(**k))
+        .map(|k| (*k).to_owned())
+        .collect();
+    let mut prompted = Vec::new();
+    if req.only.is_empty() && !req.prune {
+        let missing: Vec<&String> = needed
+            .iter()
+            .filter(|k| !from_keys.contains_key(k.as_str()))
+            .collect();
+        if !missing.is_empty() {
+            if !prompter.can_prompt() {
+                return Err(SealError::MissingKeys {
+                    env: env.to_owned(),
+                    keys: missing
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+            for k in missing {
+                let v = prompter.ask(env, k)?;
+                values.push((k.clone(), v));
+                prompted.push(k.clone());
+            }
+        }
+    }
+    let sealing: BTreeSet<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
+    let removed: Vec<String> = if req.prune {
+        existing
+            .iter()
+            .filter(|k| !from_keys.contains_key(**k))
+            .map(|k| (*k).to_owned())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if req.prune && !req.force && sealing.is_empty() && removed.len() == existing.len() {
+        return Err(SealError::PruneEmpties {
+            file: file_name,
+            keys: removed.join(", "),
+        });
+    }
+    if rescoping {
+        let unsealable: Vec<&str> = existing
+            .iter()
+            .filter(|k| !sealing.contains(**k) && !removed.iter().any(|r| r == *k))
+            .copied()
+            .collect();
+        if !unsealable.is_empty() {
+            return Err(SealError::RescopeIncomplete {
+                file: file_name,
+                keys: unsealable.join(", "),
+            });
+        }
+    }
+    if values.is_empty() && removed.is_empty() {
+        return Err(SealError::NothingToSeal {
+            file: from_name.to_owned(),
+        });
+    }
+
+    // No churn: keep the ciphertext of values that already decrypt to the same plaintext under
+    // this label (only possible with the private key).
+    let mut kept = Vec::new();
+    if !private_keys.is_empty() && !rescoping {
+        values.retain(|(k, v)| {
+            let same = doc.entry(k).is_some_and(|e| {
+                crypto::unseal_base64(private_keys, &label, &e.value)
+                    .is_ok_and(|old| old.expose_secret() == v.expose_secret())
+            });
+            if same {
+                kept.push(k.clone());
+            }
+            !same
+        });
+    }
+    let (added, changed): (Vec<String>, Vec<String>) = values
+        .iter()
+        .map(|(k, _)| k.clone())
+        .partition(|k| !existing.contains(k.as_str()));
+    for k in &existing {
+        if !sealing.contains(*k) && !removed.iter().any(|r| r == *k) {
+            kept.push((*k).to_owned());
+        }
+    }
+    kept.sort();
+
+    // Encrypt (in parallel) and build the edit plan: existing keys keep their place; new keys
+    // are appended in sorted order so re-runs are stable.
+    values.sort_by(|a, b| {
+        let a_new = !existing.contains(a.0.as_str());
+        let b_new = !existing.contains(b.0.as_str());
+        a_new.cmp(&b_new).then_with(|| a.0.cmp(&b.0))
+    });
+    let plaintexts: Vec<SecretValue> = values.iter().map(|(_, v)| v.duplicate()).collect();
+    let ciphertexts = crypto::seal_many(cert.public_key(), &label, &plaintexts)?;
+    drop(plaintexts);
+    let mut plan = EditPlan {
+        set: values
+            .iter()
+            .map(|(k, _)| k.clone())
+            .zip(ciphertexts)
+            .collect(),
+        remove: removed.clone(),
+        annotations: vec![
+            (CERT_SHA256_ANNOTATION.to_owned(), cert_summary.sha256.clone()),
+            (
+                SEALED_FOR_ANNOTATION.to_owned(),
+                format!("{} {}/{}", scope.as_str(), namespace, identity.name),
+            ),
+        ],
+        ..EditPlan::default()
+    };
+    if rescoping {
+        scope_annotations(scope, &mut plan);
+    }
+    apply_identity_fixes(&identity_fixes, &mut plan);
+    let new_text = sealedsecret::apply(&old_text, doc_index, &plan).map_err(ss_err)?;
+
+    Ok(EnvPlan {
+        env: env.to_owned(),
+        target: target_path,
+        old_text,
+        new_text,
+        cert: cert_summary,
+        scope,
+        identity,
+        added,
+        changed,
+        kept,
+        removed,
+        unknown,
+        prompted,
+    })
+}
+
+/// Which identity field `--fix-identity` rewrites.
+#[derive(Debug, Clone, Copy)]
+enum IdentityField {
+    Namespace,
+    TemplateName,
+    TemplateNamespace,
+}
+
+fn check_identity(
+    file: &str,
+    doc: &SealedSecretDoc,
+    rendered: &Identity,
+    text: &str,
+    fix: bool,
+    fixes: &mut Vec<(IdentityField, String)>,
+) -> Result<(), SealError> {
+    let rendered_ns = rendered.namespace.clone().unwrap_or_default();
+    let mut checks: Vec<(IdentityField, &'static str, Option<&String>, String)> = vec![
+        (
+            IdentityField::Namespace,
+            "metadata.namespace",
+            doc.namespace.as_ref(),
+            rendered_ns.clone(),
+        ),
+        (
+            IdentityField::TemplateNamespace,
+            "spec.template.metadata.namespace",
+            doc.template.namespace.as_ref(),
+            rendered_ns,
+        ),
+    ];
+    checks.push((
+        IdentityField::TemplateName,
+        "spec.template.metadata.name",
+        doc.template.name.as_ref(),
+        rendered.name.clone(),
+    ));
+    for (field, what, found, want) in checks {
+        let Some(found) = found else { continue };
+        if *found == want {
+            continue;
+        }
+        if fix {
+            fixes.push((field, want));
+            continue;
+        }
+        return Err(SealError::IdentityMismatch {
+            file: file.to_owned(),
+            line: line_of(text, what, found),
+            what,
+            found: found.clone(),
+            rendered: want,
+        });
+    }
+    Ok(())
+}
+
+/// Best-effort line of a `key: value` pair for messages (the last segment of `what`).
+fn line_of(text: &str, what: &str, value: &str) -> usize {
+    let key = what.rsplit('.').next().unwrap_or(what);
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start();
+            t.strip_prefix(key)
+                .and_then(|r| r.strip_prefix(':'))
+                .is_some_and(|r| r.trim().trim_matches(['"', '\'']) == value)
+        })
+        .map_or(1, |i| i + 1)
+}
+
+fn scope_annotations(scope: Scope, plan: &mut EditPlan) {
+    let (nw, cw) = match scope {
+        Scope::Strict => ("false", "false"),
+        Scope::NamespaceWide => ("true", "false"),
+        Scope::ClusterWide => ("false", "true"),
+    };
+    plan.annotations
+        .push((NAMESPACE_WIDE_ANNOTATION.to_owned(), nw.to_owned()));
+    plan.annotations
+        .push((CLUSTER_WIDE_ANNOTATION.to_owned(), cw.to_owned()));
+}
+
+fn apply_identity_fixes(fixes: &[(IdentityField, String)], plan: &mut EditPlan) {
+    for (field, value) in fixes {
+        let _ = (field, value, &plan);
+    }
+}
+
+/// Writes every planned file, or none: each new text goes to a temp file and is renamed over
+/// its target; if a later target fails, the earlier ones are restored to their old text.
+///
+/// # Errors
+/// [`SealError::Fs`] for the first failure (after rolling back).
+pub fn commit(plans: &[EnvPlan]) -> Result<(), SealError> {
+    let mut done: Vec<&EnvPlan> = Vec::new();
+    for p in plans {
+        if let Err(e) = fsio::atomic_write(&p.target, p.new_text.as_bytes()) {
+            for d in done.iter().rev() {
+                let _ = fsio::atomic_write(&d.target, d.old_text.as_bytes());
+            }
+            return Err(e.into());
+        }
+        done.push(p);
+    }
+    Ok(())
+}
