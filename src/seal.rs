@@ -51,7 +51,9 @@ pub enum SealError {
         source_desc: String,
     },
     /// The overlay renders several SealedSecrets; emp-seal refuses to guess.
-    #[error("{env}: the overlay renders {count} SealedSecrets; emp-seal seals exactly one per overlay")]
+    #[error(
+        "{env}: the overlay renders {count} SealedSecrets; emp-seal seals exactly one per overlay"
+    )]
     SeveralSealedSecrets {
         /// The environment.
         env: String,
@@ -103,7 +105,9 @@ pub enum SealError {
         keys: String,
     },
     /// The file's metadata or template says another identity than the overlay renders.
-    #[error("{file}:{line}: {what} is `{found}`, but the overlay renders the SealedSecret as `{rendered}`")]
+    #[error(
+        "{file}:{line}: {what} is `{found}`, but the overlay renders the SealedSecret as `{rendered}`"
+    )]
     IdentityMismatch {
         /// The SealedSecret file.
         file: String,
@@ -133,7 +137,9 @@ pub enum SealError {
         file: String,
     },
     /// `--prune` would remove every key.
-    #[error("{file}: --prune would remove every key ({keys}); add --force to allow an empty secret")]
+    #[error(
+        "{file}: --prune would remove every key ({keys}); add --force to allow an empty secret"
+    )]
     PruneEmpties {
         /// The SealedSecret file.
         file: String,
@@ -147,7 +153,9 @@ pub enum SealError {
         file: String,
     },
     /// `--cert` with several environments.
-    #[error("--cert names one certificate, but {count} environments were given; each uses its own k8s/overlays/<env>/{DEFAULT_CERT_FILE}")]
+    #[error(
+        "--cert names one certificate, but {count} environments were given; each uses its own k8s/overlays/<env>/{DEFAULT_CERT_FILE}"
+    )]
     CertWithSeveralEnvs {
         /// How many environments.
         count: usize,
@@ -215,7 +223,7 @@ impl SealError {
                     .to_owned(),
             ),
             SealError::IdentityMismatch { .. } => Some(
-                "values are sealed for the rendered identity; add --fix-identity to rewrite the file's metadata to it"
+                "make the file's metadata and template agree with the overlay's namespace/namePrefix/nameSuffix, or remove the disagreeing field"
                     .to_owned(),
             ),
             SealError::MissingKeys { .. } => Some(
@@ -280,8 +288,6 @@ pub struct SealRequest {
     pub scope: Option<Scope>,
     /// `--rescope`.
     pub rescope: bool,
-    /// `--fix-identity`.
-    pub fix_identity: bool,
     /// `--only` (empty = every key).
     pub only: Vec<String>,
     /// `--prune`.
@@ -368,7 +374,10 @@ pub fn resolve_from(root: &Path, from: &Path) -> Result<(PathBuf, bool), SealErr
         0 => Err(SealError::FromNotFound {
             name: from.display().to_string(),
         }),
-        1 => Ok((found.into_iter().next().expect("invariant: one element"), true)),
+        1 => Ok((
+            found.into_iter().next().expect("invariant: one element"),
+            true,
+        )),
         _ => Err(SealError::FromAmbiguous {
             name: from.display().to_string(),
             found: found
@@ -390,7 +399,11 @@ pub fn rel(root: &Path, p: &Path) -> String {
 ///
 /// # Errors
 /// [`SealError::Fs`] or [`SealError::Cert`].
-pub fn load_cert(root: &Path, path: &Path, now: u64) -> Result<(Certificate, CertSummary), SealError> {
+pub fn load_cert(
+    root: &Path,
+    path: &Path,
+    now: u64,
+) -> Result<(Certificate, CertSummary), SealError> {
     let bytes = fsio::read_limited(path, MAX_INPUT_BYTES)?;
     let file = rel(root, path);
     let cert = Certificate::from_pem(&bytes).map_err(|source| SealError::Cert {
@@ -533,8 +546,8 @@ pub fn plan(req: &SealRequest, prompter: &mut dyn Prompter) -> Result<Vec<EnvPla
     }
     let from_name = rel(&req.root, &req.from);
     let env_bytes = zeroize::Zeroizing::new(fsio::read_limited(&req.from, MAX_INPUT_BYTES)?);
-    let parsed = envfile::parse_with_path(&env_bytes, &from_name)?;
-    parsed.validate_keys_with_path(&from_name)?;
+    let parsed = envfile::parse_with_path(Path::new(&from_name), &env_bytes)?;
+    parsed.validate_keys_with_path(Path::new(&from_name))?;
     drop(env_bytes);
     for k in &req.only {
         if !parsed.entries.iter().any(|e| &e.key == k) {
@@ -557,7 +570,14 @@ pub fn plan(req: &SealRequest, prompter: &mut dyn Prompter) -> Result<Vec<EnvPla
         if !seen.insert(env.as_str()) {
             continue;
         }
-        plans.push(plan_env(req, env, &from_name, &from_keys, &private_keys, prompter)?);
+        plans.push(plan_env(
+            req,
+            env,
+            &from_name,
+            &from_keys,
+            &private_keys,
+            prompter,
+        )?);
     }
     Ok(plans)
 }
@@ -598,7 +618,10 @@ fn plan_env(
         .find(|(_, d)| d.name.as_deref() == Some(target.name_in_file.as_str()))
         .ok_or_else(|| SealError::NoSealedSecret {
             env: env.to_owned(),
-            source_desc: format!("{file_name}, which has no SealedSecret named {}", target.name_in_file),
+            source_desc: format!(
+                "{file_name}, which has no SealedSecret named {}",
+                target.name_in_file
+            ),
         })?;
 
     // Scope: the file's declaration wins unless --rescope.
@@ -628,15 +651,7 @@ fn plan_env(
             });
         }
     };
-    let mut identity_fixes: Vec<(IdentityField, String)> = Vec::new();
-    check_identity(
-        &file_name,
-        doc,
-        &identity,
-        &old_text,
-        req.fix_identity,
-        &mut identity_fixes,
-    )?;
+    check_identity(&file_name, doc, &identity, &old_text)?;
     let label = scope.label(&namespace, &identity.name);
 
     // Keys.
@@ -680,7 +695,7 @@ fn plan_env(
             }
         }
     }
-    let sealing: BTreeSet<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
+    let sealing: BTreeSet<String> = values.iter().map(|(k, _)| k.clone()).collect();
     let removed: Vec<String> = if req.prune {
         existing
             .iter()
@@ -759,18 +774,19 @@ fn plan_env(
             .collect(),
         remove: removed.clone(),
         annotations: vec![
-            (CERT_SHA256_ANNOTATION.to_owned(), cert_summary.sha256.clone()),
+            (
+                CERT_SHA256_ANNOTATION.to_owned(),
+                cert_summary.sha256.clone(),
+            ),
             (
                 SEALED_FOR_ANNOTATION.to_owned(),
                 format!("{} {}/{}", scope.as_str(), namespace, identity.name),
             ),
         ],
-        ..EditPlan::default()
     };
     if rescoping {
         scope_annotations(scope, &mut plan);
     }
-    apply_identity_fixes(&identity_fixes, &mut plan);
     let new_text = sealedsecret::apply(&old_text, doc_index, &plan).map_err(ss_err)?;
 
     Ok(EnvPlan {
@@ -790,50 +806,36 @@ fn plan_env(
     })
 }
 
-/// Which identity field `--fix-identity` rewrites.
-#[derive(Debug, Clone, Copy)]
-enum IdentityField {
-    Namespace,
-    TemplateName,
-    TemplateNamespace,
-}
-
+/// Refuses when the file's own metadata or template names another identity than the one the
+/// overlay renders: the values would be sealed for the rendered identity, and the file would
+/// then say something untrue about where its Secret lands.
 fn check_identity(
     file: &str,
     doc: &SealedSecretDoc,
     rendered: &Identity,
     text: &str,
-    fix: bool,
-    fixes: &mut Vec<(IdentityField, String)>,
 ) -> Result<(), SealError> {
     let rendered_ns = rendered.namespace.clone().unwrap_or_default();
-    let mut checks: Vec<(IdentityField, &'static str, Option<&String>, String)> = vec![
+    let checks: [(&'static str, Option<&String>, String); 3] = [
         (
-            IdentityField::Namespace,
             "metadata.namespace",
             doc.namespace.as_ref(),
             rendered_ns.clone(),
         ),
         (
-            IdentityField::TemplateNamespace,
             "spec.template.metadata.namespace",
             doc.template.namespace.as_ref(),
             rendered_ns,
         ),
+        (
+            "spec.template.metadata.name",
+            doc.template.name.as_ref(),
+            rendered.name.clone(),
+        ),
     ];
-    checks.push((
-        IdentityField::TemplateName,
-        "spec.template.metadata.name",
-        doc.template.name.as_ref(),
-        rendered.name.clone(),
-    ));
-    for (field, what, found, want) in checks {
+    for (what, found, want) in checks {
         let Some(found) = found else { continue };
         if *found == want {
-            continue;
-        }
-        if fix {
-            fixes.push((field, want));
             continue;
         }
         return Err(SealError::IdentityMismatch {
@@ -870,12 +872,6 @@ fn scope_annotations(scope: Scope, plan: &mut EditPlan) {
         .push((NAMESPACE_WIDE_ANNOTATION.to_owned(), nw.to_owned()));
     plan.annotations
         .push((CLUSTER_WIDE_ANNOTATION.to_owned(), cw.to_owned()));
-}
-
-fn apply_identity_fixes(fixes: &[(IdentityField, String)], plan: &mut EditPlan) {
-    for (field, value) in fixes {
-        let _ = (field, value, &plan);
-    }
 }
 
 /// Writes every planned file, or none: each new text goes to a temp file and is renamed over

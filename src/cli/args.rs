@@ -4,6 +4,8 @@
 //! Secret values never arrive on argv: every secret comes from a file (`--from`, `--key`) or
 //! from a hidden prompt.
 
+#![allow(clippy::doc_markdown)] // doc comments here are the --help text users read
+
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -97,9 +99,6 @@ pub struct SealArgs {
     /// Allow --scope to change the file's declared scope (reseals every key).
     #[arg(long)]
     pub rescope: bool,
-    /// Rewrite the file's metadata to the identity the overlay renders (instead of refusing).
-    #[arg(long)]
-    pub fix_identity: bool,
     /// Seal only these keys (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "KEYS")]
     pub only: Vec<String>,

@@ -6,5 +6,7 @@ use super::args::SealArgs;
 use super::exit::{CliError, Outcome};
 
 pub(super) fn run(_ctx: &Ctx, _a: &SealArgs) -> Result<Outcome, CliError> {
-    Err(CliError::new("`--migrate` is not implemented in this build"))
+    Err(CliError::new(
+        "`--migrate` is not implemented in this build",
+    ))
 }

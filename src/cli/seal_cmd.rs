@@ -58,14 +58,14 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
         cert: a.cert,
         scope: a.scope.map(scope_of),
         rescope: a.rescope,
-        fix_identity: a.fix_identity,
         only: a.only,
         prune: a.prune,
         force: a.force,
         key_files: a.keys,
         now: super::now(),
     };
-    let interactive = !a.no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let interactive =
+        !a.no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let mut prompter = TtyPrompter {
         enabled: interactive,
     };
@@ -79,7 +79,11 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
             );
         }
         if let Some(w) = &p.cert.expiry_warning {
-            eprintln!("warning: {}: {}: {w}", p.env, seal::rel(&root, &p.cert.path));
+            eprintln!(
+                "warning: {}: {}: {w}",
+                p.env,
+                seal::rel(&root, &p.cert.path)
+            );
         }
         if p.cert.demo && !ctx.quiet {
             eprintln!(
