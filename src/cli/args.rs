@@ -4,7 +4,7 @@
 //! Secret values never arrive on argv: every secret comes from a file (`--from`, `--key`) or
 //! from a hidden prompt.
 
-#![allow(clippy::doc_markdown)] // doc comments here are the --help text users read
+#![allow(clippy::doc_markdown, rustdoc::invalid_html_tags, rustdoc::bare_urls)] // doc comments here are the --help text users read
 
 use std::ffi::OsString;
 use std::path::PathBuf;
