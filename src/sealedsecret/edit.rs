@@ -634,6 +634,51 @@ mod tests {
     }
 
     #[test]
+    fn remove_annotations_takes_only_their_lines() {
+        let t = "kind: SealedSecret\napiVersion: bitnami.com/v1alpha1\nmetadata:\n  name: s\n  annotations:\n    # keep me\n    sealedsecrets.bitnami.com/namespace-wide: \"true\"\n    team: a\n    sealedsecrets.bitnami.com/cluster-wide: \"false\"\nspec:\n  encryptedData: {}\n";
+        let plan = EditPlan {
+            remove_annotations: vec![
+                "sealedsecrets.bitnami.com/namespace-wide".into(),
+                "sealedsecrets.bitnami.com/cluster-wide".into(),
+                "absent".into(),
+            ],
+            ..EditPlan::default()
+        };
+        let out = apply(t, 0, &plan).unwrap();
+        assert_eq!(
+            out,
+            t.replace(
+                "    sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+                ""
+            )
+            .replace(
+                "    sealedsecrets.bitnami.com/cluster-wide: \"false\"\n",
+                ""
+            )
+        );
+        // Removing every annotation leaves an empty mapping, not a null.
+        let plan = EditPlan {
+            remove_annotations: vec!["team".into()],
+            ..EditPlan::default()
+        };
+        let out = apply(&out, 0, &plan).unwrap();
+        assert!(
+            out.contains("  annotations: {}\n    # keep me\nspec:"),
+            "{out}"
+        );
+        // Set and remove the same key: refused.
+        let plan = EditPlan {
+            annotations: vec![("team".into(), "b".into())],
+            remove_annotations: vec!["team".into()],
+            ..EditPlan::default()
+        };
+        assert!(matches!(
+            apply(t, 0, &plan),
+            Err(SealedSecretError::DuplicateKey { .. })
+        ));
+    }
+
+    #[test]
     fn quoted_round_trip_through_yaml() {
         for s in ["true", "1234", "a\"b\\c", "x'y", "=", "0o17"] {
             for style in [

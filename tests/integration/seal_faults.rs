@@ -145,8 +145,12 @@ fn issue_4_sigkill_during_rewrites_never_tears_the_file() {
     let out = emp_seal_cmd().args(args).arg(&env).output().unwrap();
     ok(&out);
     let full = u64::try_from(t0.elapsed().as_micros()).unwrap().max(1_000);
+    // Kill delays are drawn from [0, max); `max` grows by 10% after every kill that landed before
+    // the rename and shrinks by 10% after every run that finished first, so it settles around the
+    // run's length (kills near the write) whatever the machine's speed.
+    let mut max = full;
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let (mut olds, mut news) = (0, 0);
+    let (mut olds, mut news, mut finished) = (0, 0, 0);
     for _ in 0..40 {
         let old = std::fs::read_to_string(&target).unwrap();
         let mut child = emp_seal_cmd()
@@ -159,14 +163,23 @@ fn issue_4_sigkill_during_rewrites_never_tears_the_file() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        std::thread::sleep(std::time::Duration::from_micros(seed % (full + full / 5)));
-        let _ = child.kill(); // SIGKILL (may have exited already)
-        child.wait().unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(seed % max));
+        let exited = child.try_wait().unwrap();
+        if let Some(status) = exited {
+            assert!(status.success(), "an uninterrupted run succeeds");
+            finished += 1;
+            max -= max / 10;
+        } else {
+            let _ = child.kill(); // SIGKILL
+            child.wait().unwrap();
+        }
         let now = std::fs::read_to_string(&target).unwrap();
         emp_seal::sealedsecret::SealedSecretFile::parse(&now).unwrap();
         assert_eq!(mode(&target), 0o640);
         if now == old {
+            assert!(exited.is_none(), "a finished run rewrote the file");
             olds += 1;
+            max += max / 10;
             continue;
         }
         news += 1;
@@ -178,8 +191,12 @@ fn issue_4_sigkill_during_rewrites_never_tears_the_file() {
             assert!(v.starts_with("Ag") && v.len() >= 708, "{k} is a full value");
         }
     }
+    assert!(
+        olds > 0 && news > 0,
+        "kills landed before and after the rename"
+    );
     eprintln!(
-        "sigkill x40: {olds} old, {news} new, {} stray temp files",
+        "sigkill x40: {olds} old, {news} new ({finished} finished first), {} stray temp files",
         temp_files(&tree.overlay("paper"))
     );
     let mut want = env_values();
