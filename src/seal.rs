@@ -121,10 +121,12 @@ pub enum SealError {
         rendered: String,
     },
     /// Keys the overlay needs that the env file lacks, with no way to ask.
-    #[error("{env}: the env file lacks keys the overlay needs: {keys}")]
+    #[error("{env}: {file} lacks keys the overlay needs: {keys}")]
     MissingKeys {
         /// The environment.
         env: String,
+        /// The env file.
+        file: String,
         /// The keys, comma-separated.
         keys: String,
     },
@@ -176,8 +178,8 @@ pub enum SealError {
         /// The problem.
         source: crate::cert::CertError,
     },
-    /// A private key problem.
-    #[error("{file}: {source}")]
+    /// A private key problem (the key module's message already names the file).
+    #[error("{source}")]
     Key {
         /// The key file.
         file: String,
@@ -187,8 +189,8 @@ pub enum SealError {
     /// An env file problem.
     #[error(transparent)]
     Env(#[from] envfile::EnvError),
-    /// A SealedSecret file problem.
-    #[error("{file}: {source}")]
+    /// A SealedSecret file problem (`path:line:col: ...` when the problem has a position).
+    #[error("{file}{}{source}", position_sep(source))]
     SealedSecret {
         /// The file.
         file: String,
@@ -198,12 +200,30 @@ pub enum SealError {
     /// A kustomize tree problem.
     #[error(transparent)]
     Kustomize(#[from] kustomize::KustomizeError),
+    /// The overlay's SealedSecret could not be read while loading the overlay (e.g. its YAML
+    /// does not parse), so no SealedSecret was found.
+    #[error("{origin}: {message}")]
+    OverlayProblem {
+        /// Where (file relative to the repository root, line).
+        origin: kustomize::Origin,
+        /// What (one line, no value).
+        message: String,
+    },
     /// Encryption failed.
     #[error(transparent)]
     Crypto(#[from] crypto::CryptoError),
     /// Reading or writing a file failed.
     #[error(transparent)]
     Fs(#[from] fsio::FsError),
+}
+
+/// `:` when a [`sealedsecret::SealedSecretError`] message starts with `line:column`, else `: `.
+fn position_sep(e: &sealedsecret::SealedSecretError) -> &'static str {
+    if e.to_string().starts_with(|c: char| c.is_ascii_digit()) {
+        ":"
+    } else {
+        ": "
+    }
 }
 
 impl SealError {
@@ -474,7 +494,7 @@ struct SealedTarget {
     rendered: Identity,
 }
 
-fn sealed_target(env: &str, overlay: &Overlay) -> Result<SealedTarget, SealError> {
+fn sealed_target(root: &Path, env: &str, overlay: &Overlay) -> Result<SealedTarget, SealError> {
     let sources = overlay.secret_sources();
     let sealed: Vec<_> = sources
         .iter()
@@ -494,20 +514,60 @@ fn sealed_target(env: &str, overlay: &Overlay) -> Result<SealedTarget, SealError
             name_in_file: (*name).clone(),
             rendered: (*rendered).clone(),
         }),
-        [] => Err(SealError::NoSealedSecret {
-            env: env.to_owned(),
-            source_desc: match sources.first() {
-                Some(SecretSource::Generator { origin, .. }) => {
-                    format!("a SecretGenerator at {origin}")
-                }
-                _ => "nowhere: it has no Secret source".to_owned(),
-            },
-        }),
+        [] => {
+            explain_missing_sealed_secret(root, overlay)?;
+            Err(SealError::NoSealedSecret {
+                env: env.to_owned(),
+                source_desc: match sources.first() {
+                    Some(SecretSource::Generator { origin, .. }) => {
+                        format!("a SecretGenerator at {origin}")
+                    }
+                    _ => "nowhere: it has no Secret source".to_owned(),
+                },
+            })
+        }
         many => Err(SealError::SeveralSealedSecrets {
             env: env.to_owned(),
             count: many.len(),
         }),
     }
+}
+
+/// Before saying an overlay has no SealedSecret: a `kind: SealedSecret` document the model
+/// skipped (e.g. another apiVersion) or a resource file that did not load (e.g. YAML that does not
+/// parse) is the real cause; report it with its file and line.
+fn explain_missing_sealed_secret(root: &Path, overlay: &Overlay) -> Result<(), SealError> {
+    for r in overlay
+        .resources()
+        .iter()
+        .filter(|r| r.kind == "SealedSecret")
+    {
+        let path = if r.origin.file.is_absolute() {
+            r.origin.file.clone()
+        } else {
+            root.join(&r.origin.file)
+        };
+        let text = fsio::read_to_string_limited(&path, MAX_INPUT_BYTES)?;
+        SealedSecretFile::parse(&text).map_err(|source| SealError::SealedSecret {
+            file: rel(root, &path),
+            source,
+        })?;
+    }
+    if !overlay.secret_sources().is_empty() {
+        // It has a Secret source (a generator): that, not a load problem, is the answer.
+        return Ok(());
+    }
+    if let Some(p) = overlay
+        .problems()
+        .iter()
+        .find(|p| p.kind == kustomize::ProblemKind::Invalid)
+    {
+        return Err(SealError::OverlayProblem {
+            origin: p.origin.clone(),
+            message: p.message.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// Keys an overlay needs: those of its `*.env.example` files, those its SealedSecret already
@@ -593,7 +653,7 @@ fn plan_env(
     let root = &req.root;
     let dir = overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
-    let target = sealed_target(env, &overlay)?;
+    let target = sealed_target(root, env, &overlay)?;
     let target_path = if target.file.is_absolute() {
         target.file.clone()
     } else {
@@ -681,6 +741,7 @@ fn plan_env(
             if !prompter.can_prompt() {
                 return Err(SealError::MissingKeys {
                     env: env.to_owned(),
+                    file: from_name.to_owned(),
                     keys: missing
                         .iter()
                         .map(|s| s.as_str())
@@ -783,9 +844,10 @@ fn plan_env(
                 format!("{} {}/{}", scope.as_str(), namespace, identity.name),
             ),
         ],
+        remove_annotations: Vec::new(),
     };
     if rescoping {
-        scope_annotations(scope, &mut plan);
+        scope_annotations(scope, doc, &mut plan);
     }
     let new_text = sealedsecret::apply(&old_text, doc_index, &plan).map_err(ss_err)?;
 
@@ -862,16 +924,25 @@ fn line_of(text: &str, what: &str, value: &str) -> usize {
         .map_or(1, |i| i + 1)
 }
 
-fn scope_annotations(scope: Scope, plan: &mut EditPlan) {
-    let (nw, cw) = match scope {
-        Scope::Strict => ("false", "false"),
-        Scope::NamespaceWide => ("true", "false"),
-        Scope::ClusterWide => ("false", "true"),
+/// Declares `scope` on the top-level metadata the way the controller reads it
+/// (sealed-secrets `pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go` `SecretScope`):
+/// the one annotation of the scope set to exactly `"true"`, the other one removed; strict scope is
+/// the absence of both (kubeseal-format.md §2). Never writes `"false"`, which
+/// `scope-annotation-misplaced` reports.
+fn scope_annotations(scope: Scope, doc: &SealedSecretDoc, plan: &mut EditPlan) {
+    let (set, drop): (Option<&str>, &[&str]) = match scope {
+        Scope::Strict => (None, &[NAMESPACE_WIDE_ANNOTATION, CLUSTER_WIDE_ANNOTATION]),
+        Scope::NamespaceWide => (Some(NAMESPACE_WIDE_ANNOTATION), &[CLUSTER_WIDE_ANNOTATION]),
+        Scope::ClusterWide => (Some(CLUSTER_WIDE_ANNOTATION), &[NAMESPACE_WIDE_ANNOTATION]),
     };
-    plan.annotations
-        .push((NAMESPACE_WIDE_ANNOTATION.to_owned(), nw.to_owned()));
-    plan.annotations
-        .push((CLUSTER_WIDE_ANNOTATION.to_owned(), cw.to_owned()));
+    if let Some(k) = set {
+        plan.annotations.push((k.to_owned(), "true".to_owned()));
+    }
+    for k in drop {
+        if doc.annotation(k).is_some() {
+            plan.remove_annotations.push((*k).to_owned());
+        }
+    }
 }
 
 /// Writes every planned file, or none: each new text goes to a temp file and is renamed over

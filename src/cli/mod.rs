@@ -28,12 +28,48 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            if !e.use_stderr() {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            return exit::finish(Err(usage_error(&e.render().to_string())));
         }
     };
     exit::finish(run(cli))
+}
+
+/// Folds clap's multi-line usage error into the one-line `error:` + `help:` form every other
+/// error has: indented detail lines (e.g. the missing `--from <FILE>`) join the message, the
+/// possible values or the usage line become the hint.
+fn usage_error(rendered: &str) -> CliError {
+    let mut lines = rendered.lines();
+    let mut message = lines
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_owned();
+    let mut hint = None;
+    for l in lines {
+        let t = l.trim();
+        if let Some(v) = t
+            .strip_prefix("[possible values: ")
+            .and_then(|v| v.strip_suffix(']'))
+        {
+            hint = Some(format!("possible values: {v}"));
+        } else if let Some(u) = t.strip_prefix("Usage: ") {
+            hint.get_or_insert_with(|| format!("usage: {u}"));
+        } else if t.starts_with("tip: ") {
+            hint.get_or_insert_with(|| t.trim_start_matches("tip: ").to_owned());
+        } else if !t.is_empty() && l.starts_with("  ") && hint.is_none() {
+            message.push(' ');
+            message.push_str(t);
+        }
+    }
+    let e = CliError::new(message);
+    match hint {
+        Some(h) => e.with_hint(h),
+        None => e.with_hint("see --help"),
+    }
 }
 
 /// What every command needs from the global options.

@@ -23,12 +23,19 @@ pub struct EditPlan {
     pub remove: Vec<String>,
     /// Top-level `metadata.annotations` to set (replaced in place or appended in this order).
     pub annotations: Vec<(String, String)>,
+    /// Top-level `metadata.annotations` keys to remove (only that entry's lines go; absent keys
+    /// are ignored). Used when `--rescope` drops a scope annotation: kubeseal-format.md §2
+    /// declares strict scope by the *absence* of both scope annotations.
+    pub remove_annotations: Vec<String>,
 }
 
 impl EditPlan {
     /// Whether the plan changes nothing.
     pub fn is_empty(&self) -> bool {
-        self.set.is_empty() && self.remove.is_empty() && self.annotations.is_empty()
+        self.set.is_empty()
+            && self.remove.is_empty()
+            && self.annotations.is_empty()
+            && self.remove_annotations.is_empty()
     }
 }
 
@@ -105,6 +112,11 @@ fn validate(plan: &EditPlan) -> Result<(), SealedSecretError> {
         if k.is_empty() || k.trim() != k || !one_line(k) || !one_line(v) {
             return Err(SealedSecretError::InvalidAnnotation { key: k.clone() });
         }
+        if !seen.insert(k.as_str()) {
+            return Err(SealedSecretError::DuplicateKey { key: k.clone() });
+        }
+    }
+    for k in &plan.remove_annotations {
         if !seen.insert(k.as_str()) {
             return Err(SealedSecretError::DuplicateKey { key: k.clone() });
         }
@@ -207,7 +219,7 @@ impl Editor<'_> {
     }
 
     fn annotations(&self, plan: &EditPlan, edits: &mut Vec<Edit>) -> Result<(), SealedSecretError> {
-        if plan.annotations.is_empty() {
+        if plan.annotations.is_empty() && plan.remove_annotations.is_empty() {
             return Ok(());
         }
         let no_meta = SealedSecretError::NoMetadata {
@@ -236,11 +248,27 @@ impl Editor<'_> {
                         )),
                     }
                 }
+                let mut removed = 0;
+                for k in &plan.remove_annotations {
+                    if let Some(c) = ab.get(k) {
+                        edits.push(self.remove_lines(c.line, c.last));
+                        removed += 1;
+                    }
+                }
                 if !new.is_empty() {
                     let anchor = ab.children.last().map_or(last.last, |c| c.last);
                     edits.push(self.insert_after(anchor, &new));
+                } else if removed > 0 && removed == ab.children.len() {
+                    // Every annotation removed: keep a valid empty mapping, not a null.
+                    if let Some(h) = mb.get("annotations") {
+                        edits.push(Edit {
+                            range: h.entry.after_colon..h.entry.after_colon,
+                            text: " {}".into(),
+                        });
+                    }
                 }
             }
+            None if plan.annotations.is_empty() => {}
             None => {
                 let ai = mi + step;
                 for (k, v) in &plan.annotations {
@@ -526,11 +554,18 @@ fn verify(
     let root = expected
         .as_mapping_mut()
         .ok_or_else(|| fail("document is not a mapping".into()))?;
-    if !plan.annotations.is_empty() {
+    let has_ann = root
+        .get("metadata")
+        .and_then(|m| m.get("annotations"))
+        .is_some_and(Value::is_mapping);
+    if !plan.annotations.is_empty() || (has_ann && !plan.remove_annotations.is_empty()) {
         let meta = sub_map(root, "metadata");
         let ann = sub_map(meta, "annotations");
         for (k, v) in &plan.annotations {
             ann.insert(Value::String(k.clone()), Value::String(v.clone()));
+        }
+        for k in &plan.remove_annotations {
+            ann.shift_remove(k.as_str());
         }
     }
     let has_enc = root
@@ -596,6 +631,51 @@ mod tests {
         ] {
             assert!(!plain_safe(s), "{s}");
         }
+    }
+
+    #[test]
+    fn remove_annotations_takes_only_their_lines() {
+        let t = "kind: SealedSecret\napiVersion: bitnami.com/v1alpha1\nmetadata:\n  name: s\n  annotations:\n    # keep me\n    sealedsecrets.bitnami.com/namespace-wide: \"true\"\n    team: a\n    sealedsecrets.bitnami.com/cluster-wide: \"false\"\nspec:\n  encryptedData: {}\n";
+        let plan = EditPlan {
+            remove_annotations: vec![
+                "sealedsecrets.bitnami.com/namespace-wide".into(),
+                "sealedsecrets.bitnami.com/cluster-wide".into(),
+                "absent".into(),
+            ],
+            ..EditPlan::default()
+        };
+        let out = apply(t, 0, &plan).unwrap();
+        assert_eq!(
+            out,
+            t.replace(
+                "    sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+                ""
+            )
+            .replace(
+                "    sealedsecrets.bitnami.com/cluster-wide: \"false\"\n",
+                ""
+            )
+        );
+        // Removing every annotation leaves an empty mapping, not a null.
+        let plan = EditPlan {
+            remove_annotations: vec!["team".into()],
+            ..EditPlan::default()
+        };
+        let out = apply(&out, 0, &plan).unwrap();
+        assert!(
+            out.contains("  annotations: {}\n    # keep me\nspec:"),
+            "{out}"
+        );
+        // Set and remove the same key: refused.
+        let plan = EditPlan {
+            annotations: vec![("team".into(), "b".into())],
+            remove_annotations: vec!["team".into()],
+            ..EditPlan::default()
+        };
+        assert!(matches!(
+            apply(t, 0, &plan),
+            Err(SealedSecretError::DuplicateKey { .. })
+        ));
     }
 
     #[test]

@@ -12,4 +12,8 @@ mod kustomize;
 mod placeholder;
 mod report;
 mod rules;
+mod seal_badinput;
+mod seal_cli;
+mod seal_faults;
+mod seal_support;
 mod sealedsecret;

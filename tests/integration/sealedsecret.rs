@@ -111,6 +111,7 @@ fn check_set_remove(before: &str, set: &[(&str, String)], remove: &[&str]) -> St
             .collect(),
         remove: remove.iter().map(|k| k.to_string()).collect(),
         annotations: vec![],
+        ..EditPlan::default()
     };
     let (idx, old) = the_doc(before);
     let after = apply(before, idx, &plan).expect("apply");
