@@ -565,7 +565,23 @@ mod tests {
         ciphertext-key-size-mismatch
         dangling-reference
         demo-certificate
+        env-bare-cr
+        env-bom
+        env-crlf
+        env-empty-key
+        env-escape-sequence
+        env-export-prefix
+        env-inline-comment
+        env-invalid-key
+        env-key-not-env-name
+        env-leading-whitespace
+        env-missing-equals
+        env-multiline-attempt
+        env-quoted-value
+        env-space-around-equals
         env-syntax
+        env-trailing-whitespace
+        env-variable-expansion
         example-generator-mismatch
         example-sealed-mismatch
         identity-mismatch
