@@ -2,6 +2,7 @@
 #![allow(unreachable_pub, clippy::print_stderr, clippy::print_stdout)]
 
 mod cert;
+mod check;
 mod common;
 mod crypto;
 mod envfile;
