@@ -11,6 +11,7 @@ mod fsio;
 mod k8s_tree;
 mod kustomize;
 mod placeholder;
+mod precommit;
 mod report;
 mod rules;
 mod sealedsecret;
