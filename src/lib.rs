@@ -5,6 +5,7 @@
 //! terminal and the exit code.
 
 pub mod cert;
+pub mod check;
 pub mod cli;
 pub mod crypto;
 pub mod envfile;

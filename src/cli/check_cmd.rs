@@ -1,11 +1,60 @@
-//! `emp-seal check`.
+//! `emp-seal check [PATH...]`: runs [`crate::check`] and renders its report in the chosen
+//! format. Exit codes: 0 clean, 1 findings at or above error (0 with `--exit-zero`), 2 usage or
+//! configuration errors (from [`crate::check::CheckError`]).
 
-use super::Ctx;
-use super::args::CheckArgs;
+use crate::check::{self, CheckError, CheckOptions};
+use crate::finding::Severity;
+use crate::report::{self, Format, RenderOptions};
+
+use super::args::{CheckArgs, CheckFormat};
 use super::exit::{CliError, Outcome};
+use super::{Ctx, now, write_stdout};
 
-pub(super) fn run(_ctx: &Ctx, _a: CheckArgs) -> Result<Outcome, CliError> {
-    Err(CliError::new(
-        "`emp-seal check` is not implemented in this build",
-    ))
+impl From<CheckError> for CliError {
+    fn from(e: CheckError) -> Self {
+        let hint = e.hint();
+        CliError {
+            message: e.to_string(),
+            hint,
+        }
+    }
+}
+
+pub(super) fn run(ctx: &Ctx, a: CheckArgs) -> Result<Outcome, CliError> {
+    let root = ctx.root()?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| CliError::new(format!("cannot read the current directory: {e}")))?;
+    let opts = CheckOptions {
+        root,
+        paths: a.paths,
+        cwd,
+        release: a.release.filter(|r| !r.is_empty()),
+        rules: a.rules,
+        now: now(),
+    };
+    let outcome = check::run(&opts)?;
+    if !outcome.git && !ctx.quiet {
+        eprintln!(
+            "note: not a git repository: tracked status is unknown, every file is checked as committed"
+        );
+    }
+    let format = match a.format {
+        CheckFormat::Text => Format::Text,
+        CheckFormat::Json => Format::Json,
+        CheckFormat::Sarif => Format::Sarif,
+        CheckFormat::Github => Format::Github,
+    };
+    let options = RenderOptions {
+        color: ctx.color && format == Format::Text,
+        show_suppressed: a.show_suppressed,
+    };
+    let mut buf = Vec::new();
+    report::render(format, &outcome.report, &mut buf, &options)
+        .map_err(|e| CliError::new(format!("cannot render the report: {e}")))?;
+    write_stdout(&buf)?;
+    if a.exit_zero || outcome.report.exit_code(Severity::Error) == 0 {
+        Ok(Outcome::Clean)
+    } else {
+        Ok(Outcome::Findings)
+    }
 }

@@ -78,7 +78,6 @@ pub(crate) struct Ctx {
     /// Only errors on stderr.
     pub(crate) quiet: bool,
     /// Colour stdout.
-    #[allow(dead_code)] // read by `check` once its renderer is wired
     pub(crate) color: bool,
 }
 

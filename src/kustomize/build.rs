@@ -3,7 +3,7 @@
 //! fix name references.
 //!
 //! Owns the walk over kustomization files and the per-object name history. Must not write, run
-//! kustomize, fetch URLs, or read env-file values (keys only, via `keys_from_env`).
+//! kustomize, fetch URLs, or read env-file values (keys only, via `crate::envfile::parse`).
 //!
 //! Upstream order (kubernetes-sigs/kustomize `api/internal/target/kusttarget.go`):
 //! `accumulateTarget` = resources → configurations → generators (`ConfigMap`, Secret, then
@@ -17,8 +17,7 @@ use super::refs::{self, NameRefRule, RawRef};
 use super::yamlpos::{self, Doc, Seg};
 use super::{
     Behavior, FileSource, Generated, GeneratedKind, GeneratorSpec, Identity, KustomizeError,
-    Origin, Problem, ProblemKind, Reference, Resolution, Resource, keys_from_env,
-    kustomization_file,
+    Origin, Problem, ProblemKind, Reference, Resolution, Resource, kustomization_file,
 };
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -736,8 +735,25 @@ impl<'r> Builder<'r> {
             }
             match std::fs::read(e) {
                 Ok(bytes) => {
-                    if let Some(k) = keys.as_mut() {
-                        k.extend(keys_from_env(&bytes));
+                    let bytes = zeroize::Zeroizing::new(bytes);
+                    match crate::envfile::parse(&bytes) {
+                        Ok(parsed) => {
+                            if let Some(k) = keys.as_mut() {
+                                k.extend(parsed.entries.into_iter().map(|e| e.key));
+                            }
+                        }
+                        Err(err) => {
+                            self.problem(
+                                ProblemKind::BuildError,
+                                &origin.file,
+                                origin.line,
+                                format!(
+                                    "env file {}: {err}: kustomize fails to build",
+                                    self.rel(e).display()
+                                ),
+                            );
+                            keys = None;
+                        }
                     }
                 }
                 Err(_) => {

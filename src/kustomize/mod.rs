@@ -6,7 +6,7 @@
 //! through nested kustomizations, and replaying kustomize's name transforms (namespace, prefix,
 //! suffix, generator hash, name-reference rewriting) without running kustomize. It must not write
 //! anything, fetch remote bases, run `kubectl`, or read secret values: env files are read for key
-//! names only, through [`keys_from_env`]. What is and is not modelled: docs/kustomize-model.md.
+//! names only, through [`crate::envfile::parse`]. What is and is not modelled: docs/kustomize-model.md.
 //!
 //! Upstream order of operations: kubernetes-sigs/kustomize `api/internal/target/kusttarget.go`
 //! (`accumulateTarget`, `makeCustomizedResMap`) and `kusttarget_configplugin.go`
@@ -438,26 +438,6 @@ pub fn discover_overlays(root: &Path) -> Vec<OverlayRef> {
     out
 }
 
-/// Key names of a kustomize `envs:` file, in order, read with a minimal rule: skip blank lines
-/// and lines starting with `#` (after leading whitespace), key = text before the first `=`
-/// (the whole line when there is none). Never returns values.
-///
-/// The lossless parser in `crate::envfile` is the reference for the dialect; this is the seam
-/// where the coordinator swaps it in.
-pub fn keys_from_env(bytes: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(bytes);
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    text.lines()
-        .filter_map(|line| {
-            let t = line.trim_start();
-            if t.is_empty() || t.starts_with('#') {
-                return None;
-            }
-            Some(t.split_once('=').map_or(t, |(k, _)| k).to_owned())
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,12 +447,6 @@ mod tests {
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
         let mut f = std::fs::File::create(p).expect("create fixture");
         std::io::Write::write_all(&mut f, text.as_bytes()).expect("write fixture");
-    }
-
-    #[test]
-    fn env_keys_only() {
-        let keys = keys_from_env(b"\xef\xbb\xbfA=1\n  # c\n\nB = x=y\r\nexport C=2\nD\n");
-        assert_eq!(keys, ["A", "B ", "export C", "D"]);
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! Rule `certificate-expired`: the environment certificate's `NotAfter` is in the past. Needs the `cert` model.
+//! Rule `certificate-expired`: the overlay's sealing certificate (`k8s/overlays/<env>/sealing-cert.pem`) is past its NotAfter; kubeseal refuses to seal with it.
 //!
-//! Registered with its id, documentation and tests reserved; its check needs a model this module
-//! does not have yet (see the seams in [`super`]). It must not print or put secret values into
-//! findings.
+//! The shared certificate check is in [`super::certs`]; this file holds the rule's metadata and
+//! entry point. It never prints and never reads files.
 
-use crate::finding::{RuleMeta, Severity};
+use super::Context;
+use super::certs::{Which, check as check_cert};
+use crate::finding::{Finding, RuleMeta, Severity};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -13,3 +14,8 @@ pub static META: RuleMeta = RuleMeta {
     default_severity: Severity::Error,
     hint: "fetch the controller's current certificate (kubeseal --fetch-cert) and commit it",
 };
+
+/// Reports the rule over every checked overlay's certificate.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    check_cert(cx, Which::Expired)
+}

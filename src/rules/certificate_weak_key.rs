@@ -1,10 +1,11 @@
-//! Rule `certificate-weak-key`: the environment certificate's RSA key has fewer than 2048 bits. Needs the `cert` model.
+//! Rule `certificate-weak-key`: the overlay's sealing certificate has an RSA key under 2048 bits (`cert::MIN_KEY_BITS`).
 //!
-//! Registered with its id, documentation and tests reserved; its check needs a model this module
-//! does not have yet (see the seams in [`super`]). It must not print or put secret values into
-//! findings.
+//! The shared certificate check is in [`super::certs`]; this file holds the rule's metadata and
+//! entry point. It never prints and never reads files.
 
-use crate::finding::{RuleMeta, Severity};
+use super::Context;
+use super::certs::{Which, check as check_cert};
+use crate::finding::{Finding, RuleMeta, Severity};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -13,3 +14,8 @@ pub static META: RuleMeta = RuleMeta {
     default_severity: Severity::Error,
     hint: "use a controller key of at least 2048 bits (sealed-secrets generates 4096)",
 };
+
+/// Reports the rule over every checked overlay's certificate.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    check_cert(cx, Which::WeakKey)
+}

@@ -1,15 +1,23 @@
-//! Rule `demo-certificate`: the environment's certificate is the demo certificate; a warning normally, an error under `--release` (the check sets the severity). Needs the `cert` model.
+//! Rule `demo-certificate`: under `--release`, the environment's sealing certificate is
+//! emp-seal's demo certificate (subject contains `emp-seal DEMO`), whose private key is public.
 //!
-//! Registered with its id, documentation and tests reserved; its check needs a model this module
-//! does not have yet (see the seams in [`super`]). It must not print or put secret values into
-//! findings.
+//! Fires only under `--release` (as an error): the demo certificate is the shipped tree's
+//! default, so outside a release gate it is expected. The shared certificate check is in
+//! [`super::certs`]; this file never prints and never reads files.
 
-use crate::finding::{RuleMeta, Severity};
+use super::Context;
+use super::certs::{Which, check as check_cert};
+use crate::finding::{Finding, RuleMeta, Severity};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "demo-certificate",
     summary: "The environment uses the demo certificate shipped with the examples",
-    default_severity: Severity::Warning,
+    default_severity: Severity::Error,
     hint: "fetch the real controller certificate for this environment (kubeseal --fetch-cert)",
 };
+
+/// Reports the demo certificate of the release environment.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    check_cert(cx, Which::Demo)
+}

@@ -1,10 +1,23 @@
-//! Rule `example-sealed-mismatch`: each `SealedSecret` holds exactly the environment's key set; missing and extra keys are named. Needs the `envfile`, `kustomize` and `sealedsecret` models.
+//! Rule `example-sealed-mismatch`: a `SealedSecret` holds exactly the environment's key set.
 //!
-//! Registered with its id, documentation and tests reserved; its check needs a model this module
-//! does not have yet (see the seams in [`super`]). It must not print or put secret values into
-//! findings.
+//! The environment's key set for the `SealedSecret` an overlay renders (docs/check.md):
+//! 1. the keys of the overlay's own `*.env.example` files, if it has any; otherwise the keys the
+//!    other overlays define for a Secret of the same name (their `*.env.example` files and their
+//!    generators' keys);
+//! 2. plus every key the overlay's workloads read from it by key (non-optional `secretKeyRef`,
+//!    secret volume `items`, KEDA `secretTargetRef`), which is what `emp-seal seal` asks for.
+//!
+//! Step 1 applies only when the overlay has exactly one `SealedSecret`. Missing keys are reported
+//! at `encryptedData`, extra keys at their entry. Never quotes values.
 
-use crate::finding::{RuleMeta, Severity};
+use std::collections::BTreeSet;
+
+use super::Context;
+use super::locate::{at_line, at_yaml};
+use super::model::{OverlayModel, generated_keys, path_str, sealed_sources};
+use crate::finding::{Finding, RuleMeta, Severity};
+use crate::kustomize::{GeneratedKind, SecretSource};
+use crate::sealedsecret::SealedSecretFile;
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -13,3 +26,127 @@ pub static META: RuleMeta = RuleMeta {
     default_severity: Severity::Error,
     hint: "seal the missing keys (emp-seal <env> --from FILE) and remove the extra ones",
 };
+
+fn list(keys: &BTreeSet<String>) -> String {
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Keys of the overlay's own `*.env.example` files (`None` when it has none or one does not
+/// parse).
+fn own_example_keys(cx: &Context<'_>, ov: &OverlayModel) -> Option<BTreeSet<String>> {
+    if ov.examples.is_empty() {
+        return None;
+    }
+    let mut keys = BTreeSet::new();
+    for e in &ov.examples {
+        keys.extend(cx.tree.env_file(e)?.keys()?);
+    }
+    Some(keys)
+}
+
+/// The keys other overlays define for a Secret named `name` (as written).
+fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for other in cx.all_overlays().iter().filter(|o| o.name != ov.name) {
+        if let Some(k) = own_example_keys(cx, other) {
+            keys.extend(k);
+        }
+        for (i, g) in other.overlay.generated().iter().enumerate() {
+            if g.kind == GeneratedKind::Secret
+                && g.original.name == name
+                && let Some(k) = generated_keys(&cx.tree, other, i)
+            {
+                keys.extend(k);
+            }
+        }
+    }
+    keys
+}
+
+/// The environment's key set for the `SealedSecret` rendered as `rendered_name` in `ov`, and
+/// whether step 1 contributed (so extra keys can be judged).
+pub fn environment_keys(
+    cx: &Context<'_>,
+    ov: &OverlayModel,
+    name_in_file: &str,
+    rendered_name: &str,
+    only_sealed: bool,
+) -> (BTreeSet<String>, bool) {
+    let mut keys = BTreeSet::new();
+    let mut complete = false;
+    if only_sealed {
+        let from_examples =
+            own_example_keys(cx, ov).unwrap_or_else(|| sibling_keys(cx, ov, name_in_file));
+        complete = !from_examples.is_empty();
+        keys.extend(from_examples);
+    }
+    for r in ov.overlay.references() {
+        if r.target_kind == "Secret" && r.rendered_name == rendered_name && !r.optional {
+            keys.extend(r.keys.iter().cloned());
+        }
+    }
+    (keys, complete)
+}
+
+/// Reports missing and extra keys of every overlay's `SealedSecret`s.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for ov in cx.overlays() {
+        let sealed = sealed_sources(ov);
+        let only = sealed.len() == 1;
+        for src in &sealed {
+            let SecretSource::Sealed {
+                file,
+                doc_index,
+                name_in_file,
+                rendered,
+                ..
+            } = src
+            else {
+                continue;
+            };
+            let path = path_str(file);
+            let Some(sf) = cx.file(&path) else { continue };
+            let Ok(parsed) = SealedSecretFile::parse(&sf.text) else {
+                continue;
+            };
+            let Some((_, doc)) = parsed
+                .sealed_secrets()
+                .find(|(_, d)| d.name.as_deref() == Some(name_in_file.as_str()))
+            else {
+                continue;
+            };
+            let (want, complete) = environment_keys(cx, ov, name_in_file, &rendered.name, only);
+            let mut have: BTreeSet<String> =
+                doc.encrypted_data.iter().map(|e| e.key.clone()).collect();
+            let template_keys: BTreeSet<String> =
+                doc.template.data_keys.iter().flatten().cloned().collect();
+            have.extend(template_keys.iter().cloned());
+            let missing: BTreeSet<String> = want.difference(&have).cloned().collect();
+            if !missing.is_empty() {
+                let message = format!(
+                    "overlay {}: SealedSecret `{}` lacks {} of the environment's key set: {}",
+                    ov.name,
+                    rendered.name,
+                    if missing.len() == 1 { "a key" } else { "keys" },
+                    list(&missing)
+                );
+                let loc = at_yaml(cx, &path, *doc_index, &["spec", "encryptedData"]);
+                out.push(Finding::builder(&META, loc, message).build());
+            }
+            if complete {
+                for e in doc.encrypted_data.iter().filter(|e| !want.contains(&e.key)) {
+                    let message = format!(
+                        "overlay {}: SealedSecret `{}` holds key `{}`, which is not in the environment's key set",
+                        ov.name, rendered.name, e.key
+                    );
+                    out.push(Finding::builder(&META, at_line(cx, &path, e.line), message).build());
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,10 +1,24 @@
-//! Rule `missing-secret-key`: every key a rendered workload reads (envFrom secretRef, non-optional secretKeyRef, secret volume items, KEDA secretTargetRef) exists in the Secret the overlay produces. Needs the `kustomize` model.
+//! Rule `missing-secret-key`: a rendered workload reads, by key, a key that the Secret its
+//! overlay produces does not have (non-optional `secretKeyRef`, secret volume `items[].key`,
+//! KEDA `TriggerAuthentication` `secretTargetRef[].key`).
 //!
-//! Registered with its id, documentation and tests reserved; its check needs a model this module
-//! does not have yet (see the seams in [`super`]). It must not print or put secret values into
-//! findings.
+//! The Secret's keys come from the overlay model: a `SealedSecret`'s `encryptedData` and
+//! `spec.template.data` keys, a `v1` Secret's `data`/`stringData` keys, or a generator's keys
+//! (an env file not present locally counts with its `.example`'s keys). When those are unknown
+//! the reference is not judged. `envFrom` reads every key and names none, so it cannot miss one:
+//! the environment's key set is `example-sealed-mismatch`'s business.
 
-use crate::finding::{RuleMeta, Severity};
+use std::collections::BTreeSet;
+
+use yaml_serde::Value;
+
+use super::Context;
+use super::locate::at_line;
+use super::model::{OverlayModel, generated_keys, path_str};
+use super::yamldocs::get;
+use crate::finding::{Finding, RuleMeta, Severity};
+use crate::kustomize::Resolution;
+use crate::sealedsecret::SealedSecretFile;
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -13,3 +27,75 @@ pub static META: RuleMeta = RuleMeta {
     default_severity: Severity::Error,
     hint: "add the key to the env file and its .example and seal it, or mark the reference optional",
 };
+
+/// The keys of the Secret a reference resolves to in `ov`, when known.
+pub fn secret_keys(
+    cx: &Context<'_>,
+    ov: &OverlayModel,
+    res: Resolution,
+) -> Option<BTreeSet<String>> {
+    match res {
+        Resolution::Generated(i) => generated_keys(&cx.tree, ov, i),
+        Resolution::Resource(i) => {
+            let r = ov.overlay.resources().get(i)?;
+            let path = path_str(&r.origin.file);
+            let text = &cx.file(&path)?.text;
+            match r.kind.as_str() {
+                "SealedSecret" => {
+                    let parsed = SealedSecretFile::parse(text).ok()?;
+                    let (_, doc) = parsed
+                        .sealed_secrets()
+                        .find(|(_, d)| d.name.as_deref() == Some(r.original.name.as_str()))?;
+                    let mut keys: BTreeSet<String> =
+                        doc.encrypted_data.iter().map(|e| e.key.clone()).collect();
+                    keys.extend(doc.template.data_keys.iter().flatten().cloned());
+                    Some(keys)
+                }
+                "Secret" => {
+                    let doc = super::yamlpos::documents(text)
+                        .into_iter()
+                        .filter_map(|d| yaml_serde::from_str::<Value>(d.text).ok())
+                        .filter(Value::is_mapping)
+                        .find(|v| {
+                            v.get("kind").and_then(Value::as_str) == Some("Secret")
+                                && get(v, &["metadata", "name"]).and_then(Value::as_str)
+                                    == Some(r.original.name.as_str())
+                        })?;
+                    let mut keys = BTreeSet::new();
+                    for field in ["data", "stringData"] {
+                        if let Some(Value::Mapping(m)) = doc.get(field) {
+                            keys.extend(m.keys().filter_map(|k| k.as_str().map(str::to_string)));
+                        }
+                    }
+                    Some(keys)
+                }
+                _ => None,
+            }
+        }
+        Resolution::Unresolved => None,
+    }
+}
+
+/// Reports every key a workload reads that its Secret lacks.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for ov in cx.overlays() {
+        for r in ov.overlay.references() {
+            if r.target_kind != "Secret" || r.optional || r.keys.is_empty() {
+                continue;
+            }
+            let Some(have) = secret_keys(cx, ov, r.resolution) else {
+                continue;
+            };
+            for key in r.keys.iter().filter(|k| !have.contains(*k)) {
+                let message = format!(
+                    "overlay {}: {} `{}` reads key `{key}` of Secret `{}`, which does not have it",
+                    ov.name, r.referrer_kind, r.referrer.name, r.rendered_name
+                );
+                let loc = at_line(cx, &path_str(&r.origin.file), r.origin.line);
+                out.push(Finding::builder(&META, loc, message).build());
+            }
+        }
+    }
+    out
+}

@@ -24,6 +24,7 @@ use crate::finding::{Finding, RuleMeta, Severity, Suppression};
 pub mod certificate_expired;
 pub mod certificate_expiring;
 pub mod certificate_weak_key;
+mod certs;
 pub mod ciphertext;
 pub mod ciphertext_key_size_mismatch;
 pub mod dangling_reference;
@@ -33,7 +34,9 @@ pub mod example_generator_mismatch;
 pub mod example_sealed_mismatch;
 pub mod identity_mismatch;
 pub mod invalid_ciphertext;
+pub mod locate;
 pub mod missing_secret_key;
+pub mod model;
 pub mod placeholder_ciphertext;
 pub mod plaintext_env_file;
 pub mod plaintext_secret;
@@ -114,6 +117,8 @@ pub struct Context<'a> {
     pub release: bool,
     /// Environment keys, most specific directory wins (see [`Context::key_for`]).
     pub keys: Vec<EnvironmentKey>,
+    /// Overlays, certificates and env files; empty unless the caller loaded them.
+    pub tree: model::TreeModel,
 }
 
 impl<'a> Context<'a> {
@@ -124,7 +129,15 @@ impl<'a> Context<'a> {
             files,
             release: false,
             keys: Vec::new(),
+            tree: model::TreeModel::default(),
         }
+    }
+
+    /// Sets the tree model (overlays, certificates, env files).
+    #[must_use]
+    pub fn with_tree(mut self, tree: model::TreeModel) -> Context<'a> {
+        self.tree = tree;
+        self
     }
 
     /// Sets release mode.
@@ -160,6 +173,16 @@ impl<'a> Context<'a> {
             .map(|k| &k.key)
     }
 
+    /// The overlays the overlay rules report on (see [`model::TreeModel::checked_overlays`]).
+    pub fn overlays(&self) -> impl Iterator<Item = &model::OverlayModel> {
+        self.tree.checked_overlays()
+    }
+
+    /// Every loaded overlay, including those outside a release gate.
+    pub fn all_overlays(&self) -> &[model::OverlayModel] {
+        &self.tree.overlays
+    }
+
     /// The file with this repo-relative path.
     pub fn file(&self, path: &str) -> Option<&'a SourceFile> {
         self.files.iter().find(|f| f.path == path)
@@ -179,23 +202,23 @@ pub struct Rule {
 pub static RULES: &[Rule] = &[
     Rule {
         meta: &env::ENV_SYNTAX,
-        check: None,
+        check: Some(env::check),
     },
     Rule {
         meta: &example_generator_mismatch::META,
-        check: None,
+        check: Some(example_generator_mismatch::check),
     },
     Rule {
         meta: &example_sealed_mismatch::META,
-        check: None,
+        check: Some(example_sealed_mismatch::check),
     },
     Rule {
         meta: &missing_secret_key::META,
-        check: None,
+        check: Some(missing_secret_key::check),
     },
     Rule {
         meta: &dangling_reference::META,
-        check: None,
+        check: Some(dangling_reference::check),
     },
     Rule {
         meta: &placeholder_ciphertext::META,
@@ -211,7 +234,7 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         meta: &identity_mismatch::META,
-        check: None,
+        check: Some(identity_mismatch::check),
     },
     Rule {
         meta: &scope_annotation_misplaced::META,
@@ -219,23 +242,23 @@ pub static RULES: &[Rule] = &[
     },
     Rule {
         meta: &stale_certificate::META,
-        check: None,
+        check: Some(stale_certificate::check),
     },
     Rule {
         meta: &certificate_expired::META,
-        check: None,
+        check: Some(certificate_expired::check),
     },
     Rule {
         meta: &certificate_expiring::META,
-        check: None,
+        check: Some(certificate_expiring::check),
     },
     Rule {
         meta: &certificate_weak_key::META,
-        check: None,
+        check: Some(certificate_weak_key::check),
     },
     Rule {
         meta: &demo_certificate::META,
-        check: None,
+        check: Some(demo_certificate::check),
     },
     Rule {
         meta: &plaintext_secret::META,
@@ -348,14 +371,59 @@ fn sort(findings: &mut [Finding]) {
     });
 }
 
+/// Rules whose findings are errors under `--release` (a release gate fails on anything that
+/// would ship a broken or unsafe secret).
+pub const RELEASE_ERRORS: &[&str] = &[
+    "stale-certificate",
+    "certificate-expiring",
+    "demo-certificate",
+    "readable-secret-data",
+    "plaintext-env-file",
+];
+
 /// Runs every wired rule over `cx`, applies suppressions and returns the report.
 pub fn run(cx: &Context<'_>) -> Report {
+    run_only(cx, None)
+}
+
+/// Like [`run`], running only the rules whose id is in `only` (every rule when `None`; an env
+/// lint runs when `env-syntax` or its own id is listed).
+pub fn run_only(cx: &Context<'_>, only: Option<&BTreeSet<String>>) -> Report {
     let mut findings = Vec::new();
     for rule in RULES {
-        if let Some(check) = rule.check {
+        let wanted = only.is_none_or(|ids| {
+            ids.contains(rule.meta.id)
+                || (rule.meta.id == env::ENV_SYNTAX.id
+                    && env::LINTS.iter().any(|m| ids.contains(m.id)))
+        });
+        if let Some(check) = rule.check
+            && wanted
+        {
             findings.extend(check(cx));
         }
     }
+    if let Some(ids) = only {
+        findings.retain(|f| ids.contains(f.rule.id));
+    }
+    if cx.release {
+        for f in &mut findings {
+            if RELEASE_ERRORS.contains(&f.rule.id) {
+                f.severity = Severity::Error;
+            }
+        }
+    }
+    // Shared files (a base's SealedSecret or reference) are seen once per overlay: keep one
+    // finding per rule, place and message.
+    let mut seen = std::collections::HashSet::new();
+    findings.retain(|f| {
+        seen.insert((
+            f.rule.id,
+            f.primary.path.clone(),
+            f.primary.line,
+            f.primary.column,
+            f.message.clone(),
+        ))
+    });
     finish(cx, findings)
 }
 
@@ -497,7 +565,23 @@ mod tests {
         ciphertext-key-size-mismatch
         dangling-reference
         demo-certificate
+        env-bare-cr
+        env-bom
+        env-crlf
+        env-empty-key
+        env-escape-sequence
+        env-export-prefix
+        env-inline-comment
+        env-invalid-key
+        env-key-not-env-name
+        env-leading-whitespace
+        env-missing-equals
+        env-multiline-attempt
+        env-quoted-value
+        env-space-around-equals
         env-syntax
+        env-trailing-whitespace
+        env-variable-expansion
         example-generator-mismatch
         example-sealed-mismatch
         identity-mismatch

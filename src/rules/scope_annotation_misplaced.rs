@@ -43,7 +43,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             let top_path = ["metadata", "annotations", ann];
             let tmpl_path = ["spec", "template", "metadata", "annotations", ann];
             match (doc.get(&top_path), doc.get(&tmpl_path)) {
-                (Some(Value::String(s)), _) if s == "true" => {}
+                // "false" is an explicit choice kubeseal and `emp-seal --rescope` write.
+                (Some(Value::String(s)), _) if s == "true" || s == "false" => {}
                 (Some(v), _) => {
                     let what = match v {
                         Value::Bool(true) => {

@@ -1,10 +1,18 @@
-//! Rule `stale-certificate`: a recorded `emp-seal.dev/cert-sha256` that differs from the environment's current certificate. Needs the `cert` and `sealedsecret` models.
+//! Rule `stale-certificate`: a `SealedSecret`'s recorded `emp-seal.dev/cert-sha256` differs from
+//! the fingerprint of the overlay's current sealing certificate
+//! (`k8s/overlays/<env>/sealing-cert.pem`): the values were sealed with a rotated or a wrong
+//! certificate.
 //!
-//! Registered with its id, documentation and tests reserved; its check needs a model this module
-//! does not have yet (see the seams in [`super`]). It must not print or put secret values into
-//! findings.
+//! Skipped when the overlay has no usable certificate or the file has no record. A warning by
+//! default (the controller keeps old keys, so old values still decrypt); an error under
+//! `--release`.
 
-use crate::finding::{RuleMeta, Severity};
+use super::Context;
+use super::locate::at_yaml;
+use super::model::{path_str, sealed_sources};
+use crate::finding::{Finding, RuleMeta, Severity};
+use crate::kustomize::SecretSource;
+use crate::sealedsecret::{CERT_SHA256_ANNOTATION, SealedSecretFile};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -13,3 +21,63 @@ pub static META: RuleMeta = RuleMeta {
     default_severity: Severity::Warning,
     hint: "re-seal with the environment's current certificate, or commit the certificate the values were sealed with",
 };
+
+/// Reports recorded fingerprints that differ from the overlay's certificate.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for ov in cx.overlays() {
+        let Some(cert_model) = &ov.cert else { continue };
+        let Some(cert) = cert_model.certificate() else {
+            continue;
+        };
+        let current = cert.sha256_fingerprint();
+        for src in sealed_sources(ov) {
+            let SecretSource::Sealed {
+                file,
+                doc_index,
+                name_in_file,
+                ..
+            } = src
+            else {
+                continue;
+            };
+            let path = path_str(&file);
+            let Some(sf) = cx.file(&path) else { continue };
+            let Ok(parsed) = SealedSecretFile::parse(&sf.text) else {
+                continue;
+            };
+            let Some((_, doc)) = parsed
+                .sealed_secrets()
+                .find(|(_, d)| d.name.as_deref() == Some(name_in_file.as_str()))
+            else {
+                continue;
+            };
+            let Some(recorded) = doc.annotation(CERT_SHA256_ANNOTATION) else {
+                continue;
+            };
+            if recorded.trim().eq_ignore_ascii_case(&current) {
+                continue;
+            }
+            let short = |s: &str| s.chars().take(12).collect::<String>();
+            let message = format!(
+                "overlay {}: SealedSecret `{name_in_file}` was sealed with certificate sha256 {}..., but `{}` is {}...",
+                ov.name,
+                short(recorded.trim()),
+                cert_model.path,
+                short(&current)
+            );
+            let loc = at_yaml(
+                cx,
+                &path,
+                doc_index,
+                &["metadata", "annotations", CERT_SHA256_ANNOTATION],
+            );
+            out.push(
+                Finding::builder(&META, loc, message)
+                    .related(super::locate::at_line(cx, &cert_model.path, 1))
+                    .build(),
+            );
+        }
+    }
+    out
+}

@@ -2,6 +2,7 @@
 #![allow(unreachable_pub, clippy::print_stderr, clippy::print_stdout)]
 
 mod cert;
+mod check;
 mod common;
 mod crypto;
 mod envfile;
@@ -10,6 +11,7 @@ mod fsio;
 mod k8s_tree;
 mod kustomize;
 mod placeholder;
+mod precommit;
 mod report;
 mod rules;
 mod seal_badinput;

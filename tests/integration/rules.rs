@@ -164,3 +164,39 @@ fn messages_never_carry_values() {
         }
     }
 }
+
+#[test]
+fn ciphertexts_from_the_sealing_core_are_never_placeholders() {
+    use emp_seal::crypto::{Scope, encode_value, seal};
+    let path = "overlays/paper/sealedsecret.yaml";
+    let mut total = 0;
+    for bits in crate::fixtures::BITS {
+        let key = crate::fixtures::public_key(bits);
+        for scope in [Scope::Strict, Scope::NamespaceWide, Scope::ClusterWide] {
+            let label = scope.label("emp-paper", "emp-secrets");
+            let mut doc = String::from(
+                "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: emp-secrets\n  namespace: emp-paper\nspec:\n  encryptedData:\n",
+            );
+            // Plaintext lengths 0..23: empty values, short ones, block boundaries.
+            for n in 0..23usize {
+                let plaintext = vec![b'x'; n * 7];
+                let value = encode_value(&seal(&key, &label, &plaintext).unwrap());
+                doc.push_str(&format!("    K{n}: {value}\n"));
+                total += 1;
+            }
+            let files = [SourceFile::new(path, doc)];
+            let cx = Context::new(Path::new("."), &files).with_key("overlays/paper", key.clone());
+            let report = rules::run(&cx);
+            assert!(
+                report.findings.is_empty(),
+                "rsa-{bits} {scope:?}: {:?}",
+                report
+                    .findings
+                    .iter()
+                    .map(|f| &f.message)
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+    assert!(total >= 200, "{total}");
+}

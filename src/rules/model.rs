@@ -1,0 +1,201 @@
+//! The models the cross-file rules read: each overlay as kustomize renders it, its sealing
+//! certificate, and every env file of the tree already parsed (keys and lints, never values).
+//!
+//! Filled by the check use case (`crate::check`), read by the rules. Owns only data and small
+//! lookups; it must not read files, run rules or hold secret values (env files are kept as key
+//! names, lines and lints).
+
+use std::collections::BTreeSet;
+
+use crate::cert::Certificate;
+use crate::envfile::EnvLint;
+use crate::kustomize::{GeneratedKind, Overlay, Resolution, SecretSource};
+
+/// An overlay's sealing certificate (`k8s/overlays/<env>/sealing-cert.pem`).
+#[derive(Debug, Clone)]
+pub struct CertModel {
+    /// Repo-relative path of the certificate file.
+    pub path: String,
+    /// What reading it gave.
+    pub status: CertStatus,
+}
+
+/// The result of reading a sealing certificate.
+#[derive(Debug, Clone)]
+pub enum CertStatus {
+    /// A usable RSA certificate of at least 2048 bits (expiry not yet judged).
+    Ok(Box<Certificate>),
+    /// An RSA certificate whose key is under 2048 bits.
+    WeakKey {
+        /// The modulus size.
+        bits: usize,
+    },
+}
+
+impl CertModel {
+    /// The certificate, when it is usable.
+    pub fn certificate(&self) -> Option<&Certificate> {
+        match &self.status {
+            CertStatus::Ok(c) => Some(c),
+            CertStatus::WeakKey { .. } => None,
+        }
+    }
+}
+
+/// One overlay (`k8s/overlays/<name>`), loaded.
+#[derive(Debug, Clone)]
+pub struct OverlayModel {
+    /// The overlay name.
+    pub name: String,
+    /// Repo-relative overlay directory, e.g. `k8s/overlays/paper`.
+    pub dir: String,
+    /// The rendered model.
+    pub overlay: Overlay,
+    /// The overlay's sealing certificate, when the file exists.
+    pub cert: Option<CertModel>,
+    /// Repo-relative paths of the `*.env.example` files directly in the overlay directory.
+    pub examples: Vec<String>,
+}
+
+/// An env file of the tree (`*.env.example`, or a real env file present locally), parsed.
+#[derive(Debug, Clone)]
+pub struct EnvFileModel {
+    /// Repo-relative path.
+    pub path: String,
+    /// Keys and their 1-based lines, or the parse error's line and message (never a value).
+    pub parsed: Result<Vec<(String, usize)>, (usize, String)>,
+    /// The cross-dialect lints.
+    pub lints: Vec<EnvLint>,
+}
+
+impl EnvFileModel {
+    /// The keys, when the file parses.
+    pub fn keys(&self) -> Option<BTreeSet<String>> {
+        self.parsed
+            .as_ref()
+            .ok()
+            .map(|k| k.iter().map(|(k, _)| k.clone()).collect())
+    }
+
+    /// The line of `key`, when present.
+    pub fn line_of(&self, key: &str) -> Option<usize> {
+        self.parsed
+            .as_ref()
+            .ok()?
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, l)| *l)
+    }
+}
+
+/// The tree model shared by the cross-file rules.
+#[derive(Debug, Clone, Default)]
+pub struct TreeModel {
+    /// Every overlay that loaded, sorted by name.
+    pub overlays: Vec<OverlayModel>,
+    /// Every env file, sorted by path.
+    pub env_files: Vec<EnvFileModel>,
+    /// "Now" as Unix seconds, for certificate expiry.
+    pub now: u64,
+    /// `--release ENV`: the overlay rules look at this overlay only (the others still give
+    /// context, e.g. their key sets).
+    pub release_env: Option<String>,
+}
+
+impl TreeModel {
+    /// The overlays the overlay rules report on: all, or only the release environment's.
+    pub fn checked_overlays(&self) -> impl Iterator<Item = &OverlayModel> {
+        self.overlays
+            .iter()
+            .filter(|o| self.release_env.as_ref().is_none_or(|e| *e == o.name))
+    }
+
+    /// The env file with this repo-relative path.
+    pub fn env_file(&self, path: &str) -> Option<&EnvFileModel> {
+        self.env_files.iter().find(|e| e.path == path)
+    }
+}
+
+/// Forward-slash path of a kustomize path (relative to the root when the loader made it so),
+/// with `.` and `..` steps resolved lexically (`k8s/overlays/dev/../../base/x.yaml` is
+/// `k8s/base/x.yaml`).
+pub fn path_str(p: &std::path::Path) -> String {
+    use std::path::Component;
+    let mut parts: Vec<String> = Vec::new();
+    let mut prefix = String::new();
+    for c in p.components() {
+        match c {
+            Component::Prefix(x) => prefix = x.as_os_str().to_string_lossy().into_owned(),
+            Component::RootDir => prefix.push('/'),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if parts.last().is_some_and(|l| l != "..") {
+                    parts.pop();
+                } else {
+                    parts.push("..".to_owned());
+                }
+            }
+            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+        }
+    }
+    format!("{prefix}{}", parts.join("/")).replace('\\', "/")
+}
+
+/// The keys the Secret an overlay produces under `resolution` will hold, when known.
+///
+/// - a `SealedSecret`: its `encryptedData` keys and `spec.template.data` keys;
+/// - a `v1` Secret resource: its `data` and `stringData` keys (read by the caller);
+/// - a generated Secret: the generator's keys, with each env file that is not present locally
+///   replaced by its `.example`'s keys (`None` if one of those is missing too).
+pub fn generated_keys(
+    tree: &TreeModel,
+    ov: &OverlayModel,
+    index: usize,
+) -> Option<BTreeSet<String>> {
+    let g = ov.overlay.generated().get(index)?;
+    if g.kind != GeneratedKind::Secret {
+        return None;
+    }
+    if let Some(keys) = &g.keys {
+        return Some(keys.iter().cloned().collect());
+    }
+    let mut keys = BTreeSet::new();
+    for spec in &g.specs {
+        for env in &spec.envs {
+            let path = path_str(env);
+            let model = tree
+                .env_file(&path)
+                .or_else(|| tree.env_file(&format!("{path}.example")))?;
+            keys.extend(model.keys()?);
+        }
+        keys.extend(spec.literal_keys.iter().cloned());
+        keys.extend(spec.files.iter().map(|f| f.key.clone()));
+    }
+    Some(keys)
+}
+
+/// True when `resolution` in `ov` is a generated Secret or a Secret-producing resource.
+pub fn resolves_to_secret(ov: &OverlayModel, resolution: Resolution) -> bool {
+    match resolution {
+        Resolution::Resource(i) => ov
+            .overlay
+            .resources()
+            .get(i)
+            .is_some_and(|r| r.kind == "Secret" || r.kind == "SealedSecret"),
+        Resolution::Generated(i) => ov
+            .overlay
+            .generated()
+            .get(i)
+            .is_some_and(|g| g.kind == GeneratedKind::Secret),
+        Resolution::Unresolved => false,
+    }
+}
+
+/// The `SealedSecret` sources of an overlay.
+pub fn sealed_sources(ov: &OverlayModel) -> Vec<SecretSource> {
+    ov.overlay
+        .secret_sources()
+        .into_iter()
+        .filter(|s| matches!(s, SecretSource::Sealed { .. }))
+        .collect()
+}

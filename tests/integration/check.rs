@@ -1,0 +1,524 @@
+//! `emp-seal check` end to end: a fail tree and a clean twin for every cross-file rule
+//! (tests/fixtures/rules/<id>/{fail,pass}/, copied into a temp git repository), the certificate
+//! rules with certificates made at test time, the shipped tree (exactly the paper placeholders;
+//! `--release paper` fails until paper is sealed with a non-demo certificate), path filtering,
+//! exit codes and output formats through the real binary.
+// Test helpers outside #[test] fns: unwrap is the assertion; temp files are written directly.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::Command as Bin;
+use emp_seal::check::{CheckOptions, run};
+use emp_seal::rules::Report;
+
+use crate::{common, fixtures};
+
+fn copy(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        // Fixture trees carry `gitignore` (a real .gitignore would hide their env files from
+        // this repository's own git).
+        let to = dst.join(if name == "gitignore" {
+            ".gitignore".to_owned()
+        } else {
+            name
+        });
+        if p.is_dir() {
+            copy(&p, &to);
+        } else {
+            std::fs::copy(&p, &to).unwrap();
+        }
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) -> bool {
+    Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A fixture tree in a temp git repository with every file staged.
+fn tree(rel: &str) -> Option<tempfile::TempDir> {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return None;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    copy(
+        &common::repo_root().join("tests/fixtures").join(rel),
+        tmp.path(),
+    );
+    assert!(git(tmp.path(), &["init", "-q"]) && git(tmp.path(), &["add", "-A"]));
+    Some(tmp)
+}
+
+fn check(root: &Path, release: Option<&str>) -> Report {
+    let root = std::fs::canonicalize(root).unwrap();
+    run(&CheckOptions {
+        cwd: root.clone(),
+        root,
+        paths: Vec::new(),
+        release: release.map(str::to_owned),
+        rules: Vec::new(),
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    })
+    .unwrap()
+    .report
+}
+
+fn hits<'r>(report: &'r Report, rule: &str) -> Vec<(&'r str, u32)> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule.id == rule)
+        .map(|f| (f.primary.path.as_str(), f.primary.line))
+        .collect()
+}
+
+fn fail_and_pass(rule: &str, fail: &str, expected: &[(&str, u32)]) {
+    let Some(t) = tree(&format!("rules/{rule}/{fail}")) else {
+        return;
+    };
+    let report = check(t.path(), None);
+    assert_eq!(hits(&report, rule), expected, "{rule} {fail} tree");
+    for f in report.findings.iter().filter(|f| f.rule.id == rule) {
+        assert!(!f.message.is_empty() && !f.hint.is_empty());
+    }
+    let t = tree(&format!("rules/{rule}/pass")).unwrap();
+    let report = check(t.path(), None);
+    assert_eq!(hits(&report, rule), [], "{rule} pass twin");
+}
+
+#[test]
+fn example_generator_mismatch() {
+    let ex = "k8s/overlays/dev/dev-secrets.env.example";
+    fail_and_pass("example-generator-mismatch", "fail", &[(ex, 1), (ex, 2)]);
+}
+
+#[test]
+fn example_sealed_mismatch() {
+    let ss = "k8s/overlays/paper/sealedsecret.yaml";
+    fail_and_pass("example-sealed-mismatch", "fail", &[(ss, 7), (ss, 9)]);
+}
+
+#[test]
+fn missing_secret_key() {
+    fail_and_pass(
+        "missing-secret-key",
+        "fail",
+        &[("k8s/base/deploy.yaml", 24)],
+    );
+}
+
+#[test]
+fn dangling_reference() {
+    fail_and_pass("dangling-reference", "fail", &[("k8s/base/ta.yaml", 8)]);
+}
+
+#[test]
+fn identity_mismatch() {
+    let ss = "k8s/overlays/paper/sealedsecret.yaml";
+    fail_and_pass("identity-mismatch", "fail", &[(ss, 7)]);
+    fail_and_pass("identity-mismatch", "fail-template", &[(ss, 12)]);
+}
+
+#[test]
+fn stale_certificate() {
+    let ss = "k8s/overlays/paper/sealedsecret.yaml";
+    fail_and_pass("stale-certificate", "fail", &[(ss, 7)]);
+    // An error under --release.
+    let t = tree("rules/stale-certificate/fail").unwrap();
+    let report = check(t.path(), Some("paper"));
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule.id == "stale-certificate")
+        .unwrap();
+    assert_eq!(f.severity, emp_seal::finding::Severity::Error);
+}
+
+#[test]
+fn env_syntax_and_lints() {
+    let ex = "k8s/overlays/dev/dev-secrets.env.example";
+    fail_and_pass("env-syntax", "fail", &[(ex, 4)]);
+    fail_and_pass("env-export-prefix", "fail", &[(ex, 2)]);
+}
+
+/// The certificate tree with `cert_pem` as paper's sealing certificate.
+fn cert_tree(cert_pem: &str) -> Option<tempfile::TempDir> {
+    let t = tree("rules/certificates/tree")?;
+    std::fs::write(
+        t.path().join("k8s/overlays/paper/sealing-cert.pem"),
+        cert_pem,
+    )
+    .unwrap();
+    Some(t)
+}
+
+#[test]
+fn certificate_rules() {
+    let pem = "k8s/overlays/paper/sealing-cert.pem";
+    let all = [
+        "certificate-expired",
+        "certificate-expiring",
+        "certificate-weak-key",
+        "demo-certificate",
+    ];
+    let fired = |report: &Report| -> Vec<&'static str> {
+        all.iter()
+            .copied()
+            .filter(|r| !hits(report, r).is_empty())
+            .collect()
+    };
+    // Valid for a year: nothing.
+    let Some((good, _)) = fixtures::make_cert(2048, -1, 365) else {
+        return;
+    };
+    let t = cert_tree(&good).unwrap();
+    assert!(fired(&check(t.path(), Some("paper"))).is_empty());
+
+    let (expired, _) = fixtures::make_cert(2048, -60, -1).unwrap();
+    let t = cert_tree(&expired).unwrap();
+    let r = check(t.path(), None);
+    assert_eq!(fired(&r), ["certificate-expired"]);
+    assert_eq!(hits(&r, "certificate-expired"), [(pem, 1)]);
+
+    let (expiring, _) = fixtures::make_cert(2048, -60, 10).unwrap();
+    let t = cert_tree(&expiring).unwrap();
+    let r = check(t.path(), None);
+    assert_eq!(fired(&r), ["certificate-expiring"]);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule.id == "certificate-expiring")
+        .unwrap();
+    assert_eq!(
+        f.severity.as_str(),
+        "warning",
+        "a warning outside --release"
+    );
+    let r = check(t.path(), Some("paper"));
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule.id == "certificate-expiring")
+        .unwrap();
+    assert_eq!(f.severity.as_str(), "error", "an error under --release");
+
+    let (weak, _) = fixtures::make_cert(1024, -1, 365).unwrap();
+    let t = cert_tree(&weak).unwrap();
+    assert_eq!(fired(&check(t.path(), None)), ["certificate-weak-key"]);
+
+    let t = cert_tree(&fixtures::demo_cert_pem()).unwrap();
+    assert!(
+        fired(&check(t.path(), None)).is_empty(),
+        "demo only under --release"
+    );
+    let r = check(t.path(), Some("paper"));
+    assert_eq!(fired(&r), ["demo-certificate"]);
+    assert_eq!(hits(&r, "demo-certificate"), [(pem, 1)]);
+}
+
+fn bin() -> Bin {
+    let mut c = Bin::cargo_bin("emp-seal").unwrap();
+    c.env_remove("NO_COLOR")
+        .env_remove("EMP_SEAL_RELEASE")
+        .env_remove("EMP_SEAL_FORMAT")
+        .env_remove("EMP_SEAL_EXIT_ZERO")
+        .env_remove("EMP_SEAL_REPO")
+        .env_remove("SEALED_SECRETS_CERT");
+    c
+}
+
+fn json_findings(out: &[u8]) -> Vec<(String, String, u64)> {
+    let v: serde_json::Value = serde_json::from_slice(out).unwrap();
+    assert_eq!(v["version"], 1);
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["location"]["path"].as_str().unwrap().to_owned(),
+                f["location"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The shipped tree's paper placeholders, read from the file itself.
+fn paper_placeholder_lines(root: &Path) -> Vec<u64> {
+    let text = std::fs::read_to_string(root.join("k8s/overlays/paper/sealedsecret.yaml")).unwrap();
+    (1u64..)
+        .zip(text.lines())
+        .filter(|(_, l)| !l.trim_start().starts_with('#') && l.contains(": AgAAAA"))
+        .map(|(n, _)| n)
+        .collect()
+}
+
+#[test]
+fn shipped_tree_reports_exactly_the_paper_placeholders() {
+    let root = common::repo_root();
+    let out = bin()
+        .args(["-C"])
+        .arg(&root)
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found = json_findings(&out.stdout);
+    let expected: Vec<(String, String, u64)> = paper_placeholder_lines(&root)
+        .into_iter()
+        .map(|l| {
+            (
+                "placeholder-ciphertext".to_owned(),
+                "k8s/overlays/paper/sealedsecret.yaml".to_owned(),
+                l,
+            )
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(found, expected);
+}
+
+/// A temp copy of the repository's k8s/ tree (and .gitignore) as a git repository.
+fn shipped_copy() -> Option<tempfile::TempDir> {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return None;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    copy(&common::repo_root().join("k8s"), &tmp.path().join("k8s"));
+    std::fs::copy(
+        common::repo_root().join(".gitignore"),
+        tmp.path().join(".gitignore"),
+    )
+    .unwrap();
+    assert!(git(tmp.path(), &["init", "-q"]) && git(tmp.path(), &["add", "-A"]));
+    Some(tmp)
+}
+
+#[test]
+fn release_gate_fails_on_the_shipped_tree_and_passes_once_paper_is_sealed() {
+    let Some(t) = shipped_copy() else { return };
+    let out = bin()
+        .arg("-C")
+        .arg(t.path())
+        .args(["check", "--release", "paper", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let rules: Vec<String> = json_findings(&out.stdout)
+        .into_iter()
+        .map(|f| f.0)
+        .collect();
+    assert!(
+        rules.iter().any(|r| r == "placeholder-ciphertext"),
+        "{rules:?}"
+    );
+    assert!(rules.iter().any(|r| r == "demo-certificate"), "{rules:?}");
+
+    // Seal paper with a non-demo TEST certificate, committed as paper's certificate.
+    let cert: PathBuf = t.path().join("k8s/overlays/paper/sealing-cert.pem");
+    std::fs::write(&cert, fixtures::cert_pem(4096)).unwrap();
+    let env_dir = tempfile::tempdir().unwrap();
+    let env = env_dir.path().join("paper.env");
+    std::fs::write(
+        &env,
+        "POSTGRES_PASSWORD=test-only-1\nREDIS_PASSWORD=test-only-2\nAPI_KEY=test-only-3\n",
+    )
+    .unwrap();
+    bin()
+        .arg("-C")
+        .arg(t.path())
+        .args(["paper", "--no-input", "--from"])
+        .arg(&env)
+        .arg("--cert")
+        .arg(&cert)
+        .assert()
+        .success();
+    let out = bin()
+        .arg("-C")
+        .arg(t.path())
+        .args(["check", "--release", "paper"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The whole tree is clean too.
+    bin().arg("-C").arg(t.path()).arg("check").assert().code(0);
+}
+
+#[test]
+fn paths_filter_findings_but_keep_the_whole_tree_as_context() {
+    let root = common::repo_root();
+    let run = |args: &[&str]| {
+        bin()
+            .current_dir(&root)
+            .arg("check")
+            .args(args)
+            .args(["--format", "json"])
+            .output()
+            .unwrap()
+    };
+    let out = run(&["k8s/overlays/dev/kustomization.yaml"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(json_findings(&out.stdout).is_empty());
+    let abs = root.join("k8s/overlays/paper/sealedsecret.yaml");
+    let out = run(&[abs.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        json_findings(&out.stdout).len(),
+        paper_placeholder_lines(&root).len()
+    );
+    // A directory selects what is under it.
+    let out = run(&["k8s/overlays/paper"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn exit_codes() {
+    let root = common::repo_root();
+    let cmd = |args: &[&str]| {
+        bin()
+            .current_dir(&root)
+            .arg("check")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(cmd(&["--exit-zero"]).status.code(), Some(0));
+    for bad in [
+        &["no/such/file.yaml"][..],
+        &["--release", "nope"],
+        &["--rules", "no-such-rule"],
+        &["/"],
+    ] {
+        let out = cmd(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    // --rules narrows the run.
+    let out = cmd(&["--rules", "plaintext-secret"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn text_colour_only_when_asked() {
+    let root = common::repo_root();
+    let out = bin().current_dir(&root).arg("check").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\u{1b}'), "no colour on a pipe");
+    assert!(text.contains("k8s/overlays/paper/sealedsecret.yaml:"));
+    assert!(text.contains(": error[placeholder-ciphertext]: "));
+    let out = bin()
+        .current_dir(&root)
+        .args(["--color", "always", "check"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(out.stdout).unwrap().contains('\u{1b}'));
+}
+
+#[test]
+fn suppression_is_kept_and_shown_on_request() {
+    let Some(t) = shipped_copy() else { return };
+    let ss = t.path().join("k8s/overlays/paper/sealedsecret.yaml");
+    let text = std::fs::read_to_string(&ss).unwrap();
+    let text = text.replacen(
+        "REPLACE_ME\n",
+        "REPLACE_ME # emp-seal:allow placeholder-ciphertext -- test\n",
+        1,
+    );
+    std::fs::write(&ss, text).unwrap();
+    let out = bin()
+        .arg("-C")
+        .arg(t.path())
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["summary"]["suppressed"], 1);
+    let plain = bin().arg("-C").arg(t.path()).arg("check").output().unwrap();
+    let shown = bin()
+        .arg("-C")
+        .arg(t.path())
+        .args(["check", "--show-suppressed"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("(suppressed)"));
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("(suppressed)"));
+}
+
+#[test]
+fn sarif_of_the_shipped_tree_validates() {
+    let Some(checker) = common::tool("check-jsonschema") else {
+        common::missing("check-jsonschema in .venv-tools");
+        return;
+    };
+    let out = bin()
+        .current_dir(common::repo_root())
+        .args(["check", "--format", "sarif", "--exit-zero"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("check.sarif");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let ok = Command::new(checker)
+        .arg("--no-cache")
+        .arg("--schemafile")
+        .arg(common::repo_root().join("tests/data/sarif/sarif-2.1.0.json"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let gh = bin()
+        .current_dir(common::repo_root())
+        .args(["check", "--format", "github"])
+        .output()
+        .unwrap();
+    let gh = String::from_utf8(gh.stdout).unwrap();
+    assert!(gh.starts_with("::error file=k8s/overlays/paper/sealedsecret.yaml,line="));
+}
+
+#[test]
+fn not_a_git_repository_is_said_and_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy(&common::repo_root().join("k8s"), &tmp.path().join("k8s"));
+    let out = bin()
+        .arg("-C")
+        .arg(tmp.path())
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a git repository"));
+}

@@ -1,0 +1,182 @@
+//! The real pre-commit (PyPI, `.venv-tools/bin/pre-commit`) installs this repository's hooks
+//! (`.pre-commit-hooks.yaml`, `language: rust`, so `cargo install` of a copy of the working
+//! tree) into a temp user repository, blocks commits that stage a placeholder SealedSecret or a
+//! plaintext Secret, and lets a clean commit through.
+//!
+//! `cargo install` builds in release; `CARGO_TARGET_DIR` points at target/precommit-cache so
+//! later runs reuse the build. `PRE_COMMIT_HOME` is a temp dir.
+// Test helpers outside #[test] fns: unwrap is the assertion; temp files are written directly.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::common;
+
+fn git(dir: &Path, args: &[&str]) -> Output {
+    Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "{text}");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// A git repository holding the working copies of every file `git ls-files` lists here.
+fn hook_repo(dst: &Path) -> String {
+    let root = common::repo_root();
+    let list = ok(&git(
+        &root,
+        &[
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ],
+    ));
+    for rel in list.split('\0').filter(|s| !s.is_empty()) {
+        let src = root.join(rel);
+        if !src.is_file() {
+            continue; // deleted in the working tree
+        }
+        let to = dst.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&src, &to).unwrap();
+    }
+    ok(&git(dst, &["init", "-q"]));
+    ok(&git(dst, &["add", "-A"]));
+    ok(&git(dst, &["commit", "-q", "--no-verify", "-m", "hooks"]));
+    ok(&git(dst, &["rev-parse", "HEAD"])).trim().to_owned()
+}
+
+const KUSTOMIZATION: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: app\nresources:\n  - config.yaml\n";
+const CONFIG: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  LOG_LEVEL: info\n";
+
+#[test]
+fn hooks_block_placeholders_and_plaintext_and_pass_clean_commits() {
+    let Some(pre_commit) = common::tool("pre-commit") else {
+        common::missing("pre-commit in .venv-tools");
+        return;
+    };
+    if common::which("git").is_none() || common::which("cargo").is_none() {
+        common::missing("git and cargo");
+        return;
+    }
+    let hooks = tempfile::tempdir().unwrap();
+    let sha = hook_repo(hooks.path());
+    let home = tempfile::tempdir().unwrap();
+    let user = tempfile::tempdir().unwrap();
+    let u = user.path();
+    ok(&git(u, &["init", "-q"]));
+    write(
+        u,
+        ".pre-commit-config.yaml",
+        &format!(
+            "repos:\n  - repo: {}\n    rev: {sha}\n    hooks:\n      - id: emp-seal-check\n      - id: emp-seal-placeholders\n",
+            hooks.path().display()
+        ),
+    );
+    write(u, "k8s/overlays/app/kustomization.yaml", KUSTOMIZATION);
+    write(u, "k8s/overlays/app/config.yaml", CONFIG);
+    let target = common::repo_root().join("target/precommit-cache");
+    let run = |args: &[&str]| {
+        Command::new(&pre_commit)
+            .current_dir(u)
+            .args(args)
+            .env("PRE_COMMIT_HOME", home.path())
+            .env("CARGO_TARGET_DIR", &target)
+            .env_remove("NO_COLOR")
+            .output()
+            .unwrap()
+    };
+    ok(&run(&["install"]));
+    let commit = |msg: &str| {
+        Command::new("git")
+            .current_dir(u)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(["commit", "-q", "-m", msg])
+            .env("PRE_COMMIT_HOME", home.path())
+            .env("CARGO_TARGET_DIR", &target)
+            .output()
+            .unwrap()
+    };
+
+    // Clean: passes (and builds the hook environment).
+    ok(&git(u, &["add", "-A"]));
+    let out = commit("clean");
+    ok(&out);
+
+    // A placeholder SealedSecret is blocked.
+    write(
+        u,
+        "k8s/overlays/app/sealedsecret.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: s\n  namespace: app\nspec:\n  encryptedData:\n    TOKEN: AgAAAAAAAAAA...REPLACE_ME\n",
+    );
+    ok(&git(u, &["add", "-A"]));
+    let out = commit("placeholder");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success(),
+        "placeholder commit went through: {text}"
+    );
+    assert!(text.contains("placeholder-ciphertext"), "{text}");
+    ok(&git(
+        u,
+        &["rm", "-q", "--cached", "k8s/overlays/app/sealedsecret.yaml"],
+    ));
+    std::fs::remove_file(u.join("k8s/overlays/app/sealedsecret.yaml")).unwrap();
+
+    // A plaintext Secret anywhere is blocked.
+    write(
+        u,
+        "deploy/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  TOKEN: test-only-value\n",
+    );
+    ok(&git(u, &["add", "-A"]));
+    let out = commit("plaintext");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success(),
+        "plaintext commit went through: {text}"
+    );
+    assert!(text.contains("plaintext-secret"), "{text}");
+    assert!(!text.contains("test-only-value"), "value leaked: {text}");
+    ok(&git(u, &["rm", "-q", "--cached", "deploy/secret.yaml"]));
+    std::fs::remove_file(u.join("deploy/secret.yaml")).unwrap();
+
+    // Another clean change passes.
+    write(
+        u,
+        "k8s/overlays/app/config.yaml",
+        &CONFIG.replace("info", "debug"),
+    );
+    ok(&git(u, &["add", "-A"]));
+    ok(&commit("clean again"));
+}
