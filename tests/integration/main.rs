@@ -9,6 +9,7 @@ mod fixtures;
 mod fsio;
 mod k8s_tree;
 mod kustomize;
+mod lifecycle;
 mod placeholder;
 mod report;
 mod rules;
