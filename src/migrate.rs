@@ -413,7 +413,10 @@ pub fn plan(
         scope,
         cert: &cert_summary,
         cert_rel: &rel(root, &cert_path),
-        from_rel: &from_name,
+        from_name: &req
+            .from
+            .file_name()
+            .map_or_else(|| from_name.clone(), |n| n.to_string_lossy().into_owned()),
         entries: keys.iter().cloned().zip(ciphertexts).collect(),
         secret_type: gen_type.or_else(|| spec.secret_type.clone()),
         labels: &labels,
@@ -426,11 +429,10 @@ pub fn plan(
 
     let old_kustomization = fsio::read_to_string_limited(&kust_path, MAX_INPUT_BYTES)?;
     let comment = format!(
-        "Secret {}, sealed for {} {}/{} (migrated from {gen_name} by emp-seal).",
+        "Secret {}, sealed for {namespace}/{} ({} scope); was {gen_name}.",
+        identity.name,
         identity.name,
         scope.as_str(),
-        namespace,
-        identity.name
     );
     let new_kustomization =
         edit_kustomization(&old_kustomization, &gen_name, SEALED_FILE, &comment).map_err(
@@ -492,7 +494,7 @@ struct SealedDoc<'a> {
     scope: Scope,
     cert: &'a CertSummary,
     cert_rel: &'a str,
-    from_rel: &'a str,
+    from_name: &'a str,
     entries: Vec<(String, String)>,
     secret_type: Option<String>,
     labels: &'a [(String, String)],
@@ -519,13 +521,15 @@ fn scalar(s: &str) -> String {
 fn sealed_yaml(d: &SealedDoc<'_>) -> String {
     let mut o = String::new();
     o.push_str(&format!(
-        "# Secret {name} for the {env} overlay, as a Bitnami SealedSecret, migrated from\n\
-         # {gen} by emp-seal. Sealed for {ns}/{name} ({scope} scope) with {cert}\n\
-         # (sha256 {sha}). Re-seal changed values in place with:\n\
+        "# Secret {name} for the {env} overlay, as a Bitnami SealedSecret, migrated from {gen}\n\
+         # by emp-seal. Sealed for {ns}/{name} ({scope} scope) with {cert}\n\
+         # (sha256 {sha}).\n\
+         # Re-seal changed values in place with:\n\
          #\n\
          #   emp-seal {env} --from {from}\n\
          #\n\
-         # The overlay must not rename or move this object, or the controller can no longer decrypt it.\n",
+         # The overlay must not rename or move this object, or the controller can no longer\n\
+         # decrypt it.\n",
         name = d.identity.name,
         env = d.env,
         gen = d.gen_name,
@@ -533,7 +537,7 @@ fn sealed_yaml(d: &SealedDoc<'_>) -> String {
         scope = d.scope.as_str(),
         cert = d.cert_rel,
         sha = d.cert.sha256,
-        from = d.from_rel,
+        from = d.from_name,
     ));
     o.push_str(&format!(
         "apiVersion: {API_VERSION}\nkind: SealedSecret\nmetadata:\n"

@@ -11,6 +11,7 @@ mod k8s_tree;
 mod kustomize;
 mod lifecycle;
 mod placeholder;
+mod pty;
 mod report;
 mod rules;
 mod sealedsecret;
