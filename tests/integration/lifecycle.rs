@@ -479,9 +479,12 @@ fn rendered_secret(
     kind: &str,
     keys_field: &[&str],
 ) -> (String, String, BTreeSet<String>, serde_json::Value) {
-    for d in yaml.split("\n---\n") {
-        let v: serde_json::Value = yaml_serde::from_str(d).expect("rendered yaml");
-        if v["kind"] == kind {
+    yaml.split("\n---\n")
+        .find_map(|d| {
+            let v: serde_json::Value = yaml_serde::from_str(d).expect("rendered yaml");
+            if v["kind"] != kind {
+                return None;
+            }
             let mut data = &v;
             for f in keys_field {
                 data = &data[*f];
@@ -495,15 +498,14 @@ fn rendered_secret(
             } else {
                 v["spec"]["template"]["metadata"]["labels"].clone()
             };
-            return (
+            Some((
                 v["metadata"]["name"].as_str().unwrap_or("").to_owned(),
                 v["metadata"]["namespace"].as_str().unwrap_or("").to_owned(),
                 keys,
                 labels,
-            );
-        }
-    }
-    panic!("no {kind} in the render");
+            ))
+        })
+        .expect("the render holds the object")
 }
 
 #[test]
