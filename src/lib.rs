@@ -20,4 +20,8 @@ pub mod sealedsecret;
 pub mod secret;
 
 pub use error::Error;
+pub mod certinfo;
+pub mod init;
+pub mod migrate;
+pub mod recover;
 pub mod seal;

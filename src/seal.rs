@@ -487,6 +487,25 @@ pub fn overlay_dir(root: &Path, env: &str) -> Result<PathBuf, SealError> {
     })
 }
 
+/// The one SealedSecret an environment renders, for recovery and inspection: the file holding
+/// it (absolute), its `metadata.name` as written, and its rendered identity (what the
+/// controller's label uses).
+///
+/// # Errors
+/// [`SealError::UnknownEnv`], [`SealError::Kustomize`], [`SealError::NoSealedSecret`],
+/// [`SealError::SeveralSealedSecrets`].
+pub fn sealed_secret_of(root: &Path, env: &str) -> Result<(PathBuf, String, Identity), SealError> {
+    overlay_dir(root, env)?;
+    let overlay = Overlay::load(root, env)?;
+    let t = sealed_target(env, &overlay)?;
+    let file = if t.file.is_absolute() {
+        t.file
+    } else {
+        root.join(&t.file)
+    };
+    Ok((file, t.name_in_file, t.rendered))
+}
+
 /// The one SealedSecret an overlay renders.
 struct SealedTarget {
     file: PathBuf,

@@ -1,11 +1,186 @@
-//! `emp-seal cert`.
+//! `emp-seal cert [ENV|PATH] [--fetch URL] [--json]`: inspect sealing certificates, or fetch a
+//! controller's certificate and save it after checking it. Exit 1 when a certificate is expired
+//! or expires within 30 days.
 
-use super::Ctx;
+use std::fmt::Write as _;
+
+use crate::certinfo::{self, CertReport, SealedState};
+use crate::seal::rel;
+
 use super::args::CertArgs;
 use super::exit::{CliError, Outcome};
+use super::{Ctx, write_stdout};
 
-pub(super) fn run(_ctx: &Ctx, _a: CertArgs) -> Result<Outcome, CliError> {
-    Err(CliError::new(
-        "`emp-seal cert` is not implemented in this build",
-    ))
+impl From<certinfo::CertInfoError> for CliError {
+    fn from(e: certinfo::CertInfoError) -> Self {
+        let hint = e.hint();
+        CliError {
+            message: e.to_string(),
+            hint,
+        }
+    }
+}
+
+#[allow(clippy::needless_pass_by_value)] // the dispatch in cli/mod.rs passes arguments by value
+pub(super) fn run(ctx: &Ctx, a: CertArgs) -> Result<Outcome, CliError> {
+    let root = ctx.root()?;
+    let now = super::now();
+    if let Some(url) = &a.fetch {
+        let target = a
+            .target
+            .as_deref()
+            .ok_or(certinfo::CertInfoError::FetchNeedsTarget)?;
+        let saved = certinfo::save_fetched(&root, target, url, now)?;
+        if !ctx.quiet {
+            let what = match (
+                &saved.replaced,
+                saved.replaced.as_deref() == Some(&saved.info.sha256),
+            ) {
+                (_, true) => "unchanged (same certificate)".to_owned(),
+                (Some(old), false) => format!("replaced the certificate with sha256 {old}"),
+                (None, false) => "saved".to_owned(),
+            };
+            eprintln!(
+                "{}: {what}\n  subject  {}\n  sha256   {}\n  expires  {} ({} days left)",
+                rel(&root, &saved.path),
+                saved.info.subject,
+                saved.info.sha256,
+                crate::cert::rfc3339(saved.info.not_after),
+                saved.info.days_left
+            );
+            if saved.replaced.is_some() && saved.replaced.as_deref() != Some(&saved.info.sha256) {
+                eprintln!(
+                    "note: values sealed with the old certificate still decrypt while the controller keeps its old key; re-seal to use the new one"
+                );
+            }
+        }
+        return Ok(Outcome::Clean);
+    }
+    let reports = certinfo::inspect(&root, a.target.as_deref(), now)?;
+    let out = if a.json {
+        json(&root, &reports)
+    } else {
+        text(&root, &reports)
+    };
+    write_stdout(out.as_bytes())?;
+    if reports.iter().any(|r| r.info.needs_attention()) {
+        Ok(Outcome::Findings)
+    } else {
+        Ok(Outcome::Clean)
+    }
+}
+
+fn state_text(s: &SealedState) -> String {
+    match s {
+        SealedState::WithThis => "sealed with this certificate".to_owned(),
+        SealedState::WithOther { sha256 } => {
+            format!("sealed with another certificate (sha256 {sha256})")
+        }
+        SealedState::RecordButValuesDiffer { keys } => format!(
+            "recorded as sealed with this certificate, but {} cannot come from its key",
+            keys.join(", ")
+        ),
+        SealedState::NotThis { keys } => format!(
+            "not sealed with this certificate ({} cannot come from its key)",
+            keys.join(", ")
+        ),
+        SealedState::Unknown => {
+            "unknown (no emp-seal.dev/cert-sha256 record; the values fit this key's size)"
+                .to_owned()
+        }
+        SealedState::NotSealed => "not sealed yet (placeholders)".to_owned(),
+    }
+}
+
+fn state_code(s: &SealedState) -> &'static str {
+    match s {
+        SealedState::WithThis => "this",
+        SealedState::WithOther { .. } => "other",
+        SealedState::RecordButValuesDiffer { .. } => "record-mismatch",
+        SealedState::NotThis { .. } => "not-this",
+        SealedState::Unknown => "unknown",
+        SealedState::NotSealed => "not-sealed",
+    }
+}
+
+fn text(root: &std::path::Path, reports: &[CertReport]) -> String {
+    let mut o = String::new();
+    for (i, r) in reports.iter().enumerate() {
+        let c = &r.info;
+        if i > 0 {
+            o.push('\n');
+        }
+        let left = if c.days_left < 0 {
+            format!("EXPIRED {} days ago", -c.days_left)
+        } else {
+            format!("{} days left", c.days_left)
+        };
+        let _ = writeln!(o, "{}", rel(root, &c.path));
+        let _ = writeln!(o, "  subject      {}", c.subject);
+        let _ = writeln!(o, "  key          RSA {} bits", c.key_bits);
+        let _ = writeln!(o, "  not before   {}", crate::cert::rfc3339(c.not_before));
+        let _ = writeln!(
+            o,
+            "  not after    {} ({left})",
+            crate::cert::rfc3339(c.not_after)
+        );
+        let _ = writeln!(o, "  sha256       {}", c.sha256);
+        let _ = writeln!(o, "  key sha256   {}", c.ssh_fingerprint);
+        if c.demo {
+            let _ = writeln!(
+                o,
+                "  demo         yes: its private key is public, so nothing sealed with it is secret"
+            );
+        }
+        let used = if r.used_by.is_empty() {
+            "no overlay".to_owned()
+        } else {
+            r.used_by.join(", ")
+        };
+        let _ = writeln!(o, "  used by      {used}");
+        for s in &r.sealed {
+            let _ = writeln!(
+                o,
+                "  {:<12} {}: {}",
+                "sealed",
+                rel(root, &s.file),
+                state_text(&s.state)
+            );
+        }
+    }
+    o
+}
+
+fn json(root: &std::path::Path, reports: &[CertReport]) -> String {
+    let certs: Vec<serde_json::Value> = reports
+        .iter()
+        .map(|r| {
+            let c = &r.info;
+            serde_json::json!({
+                "path": rel(root, &c.path),
+                "subject": c.subject,
+                "key_bits": c.key_bits,
+                "not_before": crate::cert::rfc3339(c.not_before),
+                "not_after": crate::cert::rfc3339(c.not_after),
+                "days_left": c.days_left,
+                "sha256": c.sha256,
+                "ssh_fingerprint": c.ssh_fingerprint,
+                "demo": c.demo,
+                "used_by": r.used_by,
+                "sealed": r.sealed.iter().map(|s| serde_json::json!({
+                    "env": s.env,
+                    "file": rel(root, &s.file),
+                    "state": state_code(&s.state),
+                    "detail": state_text(&s.state),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&serde_json::json!({
+        "version": 1,
+        "certificates": certs,
+    }))
+    .unwrap_or_default();
+    s.push('\n');
+    s
 }

@@ -1,11 +1,55 @@
-//! `emp-seal diff`.
+//! `emp-seal diff ENV --from FILE --key KEY...`: which keys of FILE differ from ENV's sealed
+//! values, never the values. Exit 0 when they agree, 1 when any key differs.
 
-use super::Ctx;
+use crate::recover;
+use crate::seal::{self, rel};
+
 use super::args::DiffArgs;
 use super::exit::{CliError, Outcome};
+use super::{Ctx, write_stdout};
 
-pub(super) fn run(_ctx: &Ctx, _a: DiffArgs) -> Result<Outcome, CliError> {
-    Err(CliError::new(
-        "`emp-seal diff` is not implemented in this build",
-    ))
+#[allow(clippy::needless_pass_by_value)] // the dispatch in cli/mod.rs passes arguments by value
+pub(super) fn run(ctx: &Ctx, a: DiffArgs) -> Result<Outcome, CliError> {
+    let root = ctx.root()?;
+    let (from, _) = seal::resolve_from(&root, &a.from)?;
+    let d = recover::diff(&root, &a.env, &from, &a.keys)?;
+    let mut lines: Vec<(String, char, &str)> = Vec::new();
+    for (keys, mark, what) in [
+        (&d.same, '=', "same"),
+        (&d.changed, '~', "changed"),
+        (&d.added, '+', "only in the env file (not sealed yet)"),
+        (&d.removed, '-', "sealed, not in the env file"),
+        (&d.placeholders, '?', "placeholder in the SealedSecret"),
+    ] {
+        for k in keys {
+            lines.push((k.clone(), mark, what));
+        }
+    }
+    lines.sort();
+    let mut out = format!(
+        "{} {} vs {}\n",
+        a.env,
+        rel(&root, &d.file),
+        rel(&root, &from)
+    );
+    for (k, mark, what) in &lines {
+        out.push_str(&format!("{mark} {k}  {what}\n"));
+    }
+    write_stdout(out.as_bytes())?;
+    if !ctx.quiet {
+        eprintln!(
+            "{}: {} same, {} changed, {} to add, {} only sealed, {} placeholder(s)",
+            a.env,
+            d.same.len(),
+            d.changed.len(),
+            d.added.len(),
+            d.removed.len(),
+            d.placeholders.len()
+        );
+    }
+    Ok(if d.is_clean() {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
 }

@@ -1,11 +1,87 @@
-//! `emp-seal init`.
+//! `emp-seal init ENV`: create the overlay's untracked env file from its example, asking each
+//! value with hidden input on a terminal (`--no-input` keeps the example's values).
+
+use std::io::IsTerminal;
+
+use crate::init::{self, InitError};
+use crate::seal::{Prompter, SealError, rel};
+use crate::secret::SecretValue;
 
 use super::Ctx;
 use super::args::InitArgs;
 use super::exit::{CliError, Outcome};
 
-pub(super) fn run(_ctx: &Ctx, _a: InitArgs) -> Result<Outcome, CliError> {
-    Err(CliError::new(
-        "`emp-seal init` is not implemented in this build",
-    ))
+impl From<InitError> for CliError {
+    fn from(e: InitError) -> Self {
+        let hint = e.hint();
+        CliError {
+            message: e.to_string(),
+            hint,
+        }
+    }
+}
+
+/// Hidden input, one prompt per key; an empty answer keeps the example's value.
+struct InitPrompter {
+    enabled: bool,
+}
+
+impl Prompter for InitPrompter {
+    fn can_prompt(&self) -> bool {
+        self.enabled
+    }
+
+    fn ask(&mut self, env: &str, key: &str) -> Result<SecretValue, SealError> {
+        let answer = dialoguer::Password::new()
+            .with_prompt(format!("{env}: {key} (empty keeps the example's value)"))
+            .allow_empty_password(true)
+            .interact()
+            .map_err(|e| SealError::Prompt {
+                key: key.to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(SecretValue::new(answer.into_bytes()))
+    }
+}
+
+#[allow(clippy::needless_pass_by_value)] // the dispatch in cli/mod.rs passes arguments by value
+pub(super) fn run(ctx: &Ctx, a: InitArgs) -> Result<Outcome, CliError> {
+    let root = ctx.root()?;
+    let mut prompter = InitPrompter {
+        enabled: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+    };
+    let done = init::init(&root, &a.env, a.force, a.no_input, &mut prompter)?;
+    if !ctx.quiet {
+        eprintln!(
+            "{}: created from {} ({} typed, {} from the example)",
+            rel(&root, &done.file),
+            rel(&root, &done.example),
+            done.asked.len(),
+            done.kept.len()
+        );
+        if !done.kept.is_empty() {
+            eprintln!(
+                "note: {} kept the example's value; edit the file before using real services",
+                done.kept.join(", ")
+            );
+        }
+        if root.join(".git").exists() && !git_ignored(&root, &done.file) {
+            eprintln!(
+                "warning: {} is not ignored by git; add it to .gitignore so it is never committed",
+                rel(&root, &done.file)
+            );
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+/// `git check-ignore`; true when git is unavailable (nothing to warn about then).
+fn git_ignored(root: &std::path::Path, file: &std::path::Path) -> bool {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["check-ignore", "-q", "--"])
+        .arg(file)
+        .status()
+        .map_or(true, |s| s.code() != Some(1))
 }

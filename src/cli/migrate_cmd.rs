@@ -1,12 +1,147 @@
 //! `emp-seal seal ENV --from FILE --migrate`: move an overlay from a SecretGenerator to a
-//! SealedSecret.
+//! SealedSecret (writes sealedsecret.yaml and rewrites the overlay's kustomization).
 
-use super::Ctx;
+use std::io::IsTerminal;
+
+use crate::migrate::{self, MigrateError, MigrateRequest};
+use crate::seal::{self, Prompter, SealError, rel};
+use crate::secret::SecretValue;
+
 use super::args::SealArgs;
 use super::exit::{CliError, Outcome};
+use super::{Ctx, write_stdout};
 
-pub(super) fn run(_ctx: &Ctx, _a: &SealArgs) -> Result<Outcome, CliError> {
-    Err(CliError::new(
-        "`--migrate` is not implemented in this build",
-    ))
+impl From<MigrateError> for CliError {
+    fn from(e: MigrateError) -> Self {
+        let hint = e.hint();
+        CliError {
+            message: e.to_string(),
+            hint,
+        }
+    }
+}
+
+struct TtyPrompter {
+    enabled: bool,
+}
+
+impl Prompter for TtyPrompter {
+    fn can_prompt(&self) -> bool {
+        self.enabled
+    }
+
+    fn ask(&mut self, env: &str, key: &str) -> Result<SecretValue, SealError> {
+        let answer = dialoguer::Password::new()
+            .with_prompt(format!("{env}: value for {key}"))
+            .allow_empty_password(true)
+            .interact()
+            .map_err(|e| SealError::Prompt {
+                key: key.to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(SecretValue::new(answer.into_bytes()))
+    }
+}
+
+pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
+    let root = ctx.root()?;
+    let refuse = |what: &str| {
+        Err(
+            CliError::new(format!("--migrate cannot be combined with {what}"))
+                .with_hint("migrate first, then seal with the usual options"),
+        )
+    };
+    if a.envs.len() != 1 {
+        return Err(CliError::new(format!(
+            "--migrate moves one environment at a time, but {} were given",
+            a.envs.len()
+        )));
+    }
+    if !a.only.is_empty() {
+        return refuse("--only");
+    }
+    if a.prune {
+        return refuse("--prune");
+    }
+    if !a.keys.is_empty() {
+        return refuse("--key");
+    }
+    if a.stdout {
+        return refuse("--stdout");
+    }
+    let (from, looked_up) = seal::resolve_from(&root, &a.from)?;
+    if looked_up && !ctx.quiet {
+        eprintln!("using {}", rel(&root, &from));
+    }
+    let req = MigrateRequest {
+        root: root.clone(),
+        env: a.envs[0].clone(),
+        from,
+        cert: a.cert.clone(),
+        scope: a.scope.map(super::seal_cmd::scope_of),
+        now: super::now(),
+    };
+    let mut prompter = TtyPrompter {
+        enabled: !a.no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+    };
+    let plan = migrate::plan(&req, &mut prompter)?;
+    if let Some(w) = &plan.cert.expiry_warning {
+        eprintln!(
+            "warning: {}: {}: {w}",
+            plan.env,
+            rel(&root, &plan.cert.path)
+        );
+    }
+    if plan.cert.demo && !ctx.quiet {
+        eprintln!(
+            "note: {}: sealing with the DEMO certificate {}; replace it with your controller's (docs/certificates.md)",
+            plan.env,
+            rel(&root, &plan.cert.path)
+        );
+    }
+    let ident = format!(
+        "{} {}/{}",
+        plan.scope.as_str(),
+        plan.identity.namespace.as_deref().unwrap_or(""),
+        plan.identity.name
+    );
+    if a.dry_run {
+        let out = format!(
+            "{env} ({ident}): would create {ss} with {keys}\n  and edit {k}: drop {g} from generators, add {ssn} to resources\n",
+            env = plan.env,
+            ss = rel(&root, &plan.sealed_path),
+            keys = plan.keys.join(", "),
+            k = rel(&root, &plan.kustomization_path),
+            g = rel(&root, &plan.generator_file),
+            ssn = migrate::SEALED_FILE,
+        );
+        write_stdout(out.as_bytes())?;
+        return Ok(Outcome::Clean);
+    }
+    migrate::commit(&plan)?;
+    if !ctx.quiet {
+        eprintln!(
+            "{env}: wrote {ss} ({ident}, {n} key(s): {keys})\n  cert     {cert} (sha256 {fp})\n  edited   {k}: {g} no longer listed, {ssn} added to resources",
+            env = plan.env,
+            ss = rel(&root, &plan.sealed_path),
+            n = plan.keys.len(),
+            keys = plan.keys.join(", "),
+            cert = rel(&root, &plan.cert.path),
+            fp = plan.cert.sha256,
+            k = rel(&root, &plan.kustomization_path),
+            g = rel(&root, &plan.generator_file),
+            ssn = migrate::SEALED_FILE,
+        );
+        let envs: Vec<String> = plan.generator_envs.iter().map(|p| rel(&root, p)).collect();
+        eprintln!(
+            "note: {} is left on disk but unused; delete it (git rm) when the change is merged{}",
+            rel(&root, &plan.generator_file),
+            if envs.is_empty() {
+                String::new()
+            } else {
+                format!(", and keep {} only where you seal", envs.join(", "))
+            }
+        );
+    }
+    Ok(Outcome::Clean)
 }

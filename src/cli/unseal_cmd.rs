@@ -1,11 +1,57 @@
-//! `emp-seal unseal`.
+//! `emp-seal unseal ENV|FILE --key KEY...`: print the Secret the controller would create (YAML)
+//! or its values as an env file. Refuses to print values to a terminal without `--reveal`.
 
-use super::Ctx;
-use super::args::UnsealArgs;
+use std::io::IsTerminal;
+
+use crate::recover::{self, RecoverError};
+use crate::seal::rel;
+
+use super::args::{UnsealArgs, UnsealFormat};
 use super::exit::{CliError, Outcome};
+use super::{Ctx, write_stdout};
 
-pub(super) fn run(_ctx: &Ctx, _a: UnsealArgs) -> Result<Outcome, CliError> {
-    Err(CliError::new(
-        "`emp-seal unseal` is not implemented in this build",
-    ))
+impl From<RecoverError> for CliError {
+    fn from(e: RecoverError) -> Self {
+        let hint = e.hint();
+        CliError {
+            message: e.to_string(),
+            hint,
+        }
+    }
+}
+
+#[allow(clippy::needless_pass_by_value)] // the dispatch in cli/mod.rs passes arguments by value
+pub(super) fn run(ctx: &Ctx, a: UnsealArgs) -> Result<Outcome, CliError> {
+    let root = ctx.root()?;
+    if std::io::stdout().is_terminal() && !a.reveal {
+        return Err(
+            CliError::new("refusing to print secret values to a terminal").with_hint(
+                "redirect stdout to a file or a pipe, or add --reveal to show them here",
+            ),
+        );
+    }
+    let secret = recover::unseal(&root, &a.target, &a.keys)?;
+    let out = match a.format {
+        UnsealFormat::Yaml => secret.to_yaml(),
+        UnsealFormat::Env => secret.to_env()?,
+    };
+    if !secret.template_data_keys.is_empty() && !ctx.quiet {
+        eprintln!(
+            "warning: {}: spec.template.data ({}) holds templates the controller renders; they are not included",
+            rel(&root, &secret.file),
+            secret.template_data_keys.join(", ")
+        );
+    }
+    write_stdout(&out)?;
+    if !ctx.quiet {
+        eprintln!(
+            "{}: {} key(s) decrypted for {} {}/{}",
+            rel(&root, &secret.file),
+            secret.data.len(),
+            secret.scope.as_str(),
+            secret.identity.namespace.as_deref().unwrap_or(""),
+            secret.identity.name
+        );
+    }
+    Ok(Outcome::Clean)
 }

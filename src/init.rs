@@ -1,0 +1,268 @@
+//! `emp-seal init ENV`: create an overlay's untracked env file (e.g. `dev-secrets.env`) from
+//! its tracked example, keeping the example's comments, order and layout and replacing only the
+//! values.
+//!
+//! Owns: finding the env file a `SecretGenerator` reads and its `.example`, the refusal to
+//! overwrite without `force`, and writing the new file with mode 0600. Must not print or prompt by
+//! itself (the caller's [`Prompter`] asks), and never puts a value into an error.
+//!
+//! Why not [`crate::fsio::atomic_write`]: its temp file is a sibling named
+//! `.<name>.emp-seal-*.tmp`, which `*.env` ignore rules do not cover, and fsio is only for public
+//! bytes. This file *is* plaintext by design, so it is created directly with `O_EXCL` and mode
+//! 0600 (or truncated in place with `force`), written and fsynced; on a write error it is removed.
+
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use crate::envfile;
+use crate::fsio;
+use crate::kustomize::{Overlay, SecretSource};
+use crate::seal::{self, MAX_INPUT_BYTES, Prompter, SealError, rel};
+use crate::secret::SecretValue;
+
+/// Errors of `emp-seal init`. Messages name files and keys, never values.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InitError {
+    /// Resolving the environment or a prompt failed.
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// The overlay's Secret does not come from an env file.
+    #[error("{env}: the overlay's Secret does not come from an env file ({desc})")]
+    NoEnvFile {
+        /// The environment.
+        env: String,
+        /// Where it comes from instead.
+        desc: String,
+    },
+    /// None of the generator's env files has an `.example` next to it.
+    #[error("{env}: no example for {files} (expected <file>.example next to it)")]
+    NoExample {
+        /// The environment.
+        env: String,
+        /// The env files.
+        files: String,
+    },
+    /// The env file exists already.
+    #[error("{file} already exists; not overwriting it")]
+    Exists {
+        /// The file.
+        file: String,
+    },
+    /// Prompting is impossible and `--no-input` was not given.
+    #[error("{env}: not on a terminal, so values cannot be asked for")]
+    NotInteractive {
+        /// The environment.
+        env: String,
+    },
+    /// An answer cannot be written in the env dialect.
+    #[error("the value for `{key}` {reason}; the env file format cannot carry it")]
+    BadValue {
+        /// The key.
+        key: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Writing the file failed.
+    #[error("{file}: cannot write: {reason}")]
+    Write {
+        /// The file.
+        file: String,
+        /// The OS error.
+        reason: String,
+    },
+    /// The example does not parse.
+    #[error(transparent)]
+    Env(#[from] envfile::EnvError),
+    /// Reading a file failed.
+    #[error(transparent)]
+    Fs(#[from] fsio::FsError),
+}
+
+impl InitError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            InitError::Seal(e) => e.hint(),
+            InitError::Exists { .. } => Some("add --force to replace it".to_owned()),
+            InitError::NotInteractive { .. } => {
+                Some("run it on a terminal, or pass --no-input to keep the example's values".to_owned())
+            }
+            InitError::NoEnvFile { .. } => Some(
+                "init creates the env file a SecretGenerator reads; a SealedSecret is sealed with `emp-seal ENV --from FILE`"
+                    .to_owned(),
+            ),
+            InitError::Env(e) => e.hint().map(str::to_owned),
+            InitError::Fs(e) => e.hint().map(str::to_owned),
+            _ => None,
+        }
+    }
+}
+
+/// What [`init`] did.
+#[derive(Debug)]
+pub struct InitOutcome {
+    /// The env file written.
+    pub file: PathBuf,
+    /// The example it was made from.
+    pub example: PathBuf,
+    /// Keys whose value was typed.
+    pub asked: Vec<String>,
+    /// Keys that kept the example's value.
+    pub kept: Vec<String>,
+}
+
+/// Finds the env file of `env`'s `SecretGenerator` that has an `.example`: `(file, example)`.
+///
+/// # Errors
+/// [`InitError::NoEnvFile`], [`InitError::NoExample`], or the environment's errors.
+pub fn locate(root: &Path, env: &str) -> Result<(PathBuf, PathBuf), InitError> {
+    seal::overlay_dir(root, env)?;
+    let overlay = Overlay::load(root, env).map_err(SealError::from)?;
+    let mut envs = Vec::new();
+    let mut other = None;
+    for s in overlay.secret_sources() {
+        match s {
+            SecretSource::Generator { envs: e, .. } => envs.extend(e),
+            SecretSource::Sealed { file, .. } => {
+                other.get_or_insert_with(|| format!("a SealedSecret in {}", file.display()));
+            }
+        }
+    }
+    if envs.is_empty() {
+        return Err(InitError::NoEnvFile {
+            env: env.to_owned(),
+            desc: other.unwrap_or_else(|| "it has no Secret source".to_owned()),
+        });
+    }
+    let abs = |p: &PathBuf| {
+        if p.is_absolute() {
+            p.clone()
+        } else {
+            root.join(p)
+        }
+    };
+    for e in &envs {
+        let file = abs(e);
+        let mut example = file.clone().into_os_string();
+        example.push(".example");
+        let example = PathBuf::from(example);
+        if example.is_file() {
+            return Ok((file, example));
+        }
+    }
+    Err(InitError::NoExample {
+        env: env.to_owned(),
+        files: envs
+            .iter()
+            .map(|p| rel(root, &abs(p)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// Creates `env`'s env file from its example. With a prompter that can prompt, asks every key
+/// (an empty answer keeps the example's value); with `no_input`, keeps every example value.
+/// Refuses an existing file unless `force`.
+///
+/// # Errors
+/// Any [`InitError`]; nothing is written on error.
+pub fn init(
+    root: &Path,
+    env: &str,
+    force: bool,
+    no_input: bool,
+    prompter: &mut dyn Prompter,
+) -> Result<InitOutcome, InitError> {
+    let (file, example) = locate(root, env)?;
+    let file_name = rel(root, &file);
+    if !force && std::fs::symlink_metadata(&file).is_ok() {
+        return Err(InitError::Exists { file: file_name });
+    }
+    if !no_input && !prompter.can_prompt() {
+        return Err(InitError::NotInteractive {
+            env: env.to_owned(),
+        });
+    }
+    let text = Zeroizing::new(fsio::read_limited(&example, MAX_INPUT_BYTES)?);
+    let parsed = envfile::parse_with_path(Path::new(&rel(root, &example)), &text)?;
+    let mut asked = Vec::new();
+    let mut kept = Vec::new();
+    let mut answers: Vec<(std::ops::Range<usize>, SecretValue)> = Vec::new();
+    for e in &parsed.entries {
+        if no_input {
+            kept.push(e.key.clone());
+            continue;
+        }
+        let v = prompter.ask(env, &e.key)?;
+        if v.is_empty() {
+            kept.push(e.key.clone());
+            continue;
+        }
+        let bytes = v.expose_secret();
+        let bad = if bytes.contains(&b'\n') || bytes.contains(&b'\r') {
+            Some("contains a line break")
+        } else if std::str::from_utf8(bytes).is_err() {
+            Some("is not valid utf-8")
+        } else {
+            None
+        };
+        if let Some(reason) = bad {
+            return Err(InitError::BadValue {
+                key: e.key.clone(),
+                reason,
+            });
+        }
+        asked.push(e.key.clone());
+        answers.push((e.value_span.clone(), v));
+    }
+    // Splice the answers into the example's text, last first so earlier spans stay valid.
+    let mut out = Zeroizing::new(text.to_vec());
+    answers.sort_by_key(|(span, _)| std::cmp::Reverse(span.start));
+    for (span, v) in &answers {
+        let mut next = Zeroizing::new(Vec::with_capacity(out.len() + v.len()));
+        next.extend_from_slice(&out[..span.start]);
+        next.extend_from_slice(v.expose_secret());
+        next.extend_from_slice(&out[span.end..]);
+        out = next;
+    }
+    // Whatever was spliced must read back as the same keys (a guard against span bugs).
+    let back = envfile::parse(&out)?;
+    if back.keys().ne(parsed.keys()) {
+        return Err(InitError::Write {
+            file: file_name,
+            reason: "internal check failed: the new file would not keep the example's keys"
+                .to_owned(),
+        });
+    }
+    write_private(&file, &out, force).map_err(|e| InitError::Write {
+        file: file_name,
+        reason: e.to_string(),
+    })?;
+    Ok(InitOutcome {
+        file,
+        example,
+        asked,
+        kept,
+    })
+}
+
+/// Writes a plaintext file readable by its owner only (see the module docs).
+fn write_private(path: &Path, bytes: &[u8], overwrite: bool) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).mode(0o600);
+    if overwrite {
+        opts.create(true).truncate(true);
+    } else {
+        opts.create_new(true);
+    }
+    let mut f = opts.open(path)?;
+    let result = f.write_all(bytes).and_then(|()| f.sync_all());
+    if result.is_err() && !overwrite {
+        let _ = std::fs::remove_file(path);
+    }
+    result
+}

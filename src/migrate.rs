@@ -1,0 +1,950 @@
+//! `emp-seal seal ENV --from FILE --migrate`: move an overlay's Secret from a builtin
+//! `SecretGenerator` (a `generators:` file) to a committed `SealedSecret`.
+//!
+//! Owns: the checks that make the move safe (exactly one generated Secret, made by one generator
+//! file listed in the overlay's own kustomization, without a hash suffix), the new
+//! `sealedsecret.yaml` (the generator's rendered name and namespace, strict scope unless asked,
+//! its type, labels and annotations in the template), the comment-preserving edit of the
+//! overlay's kustomization (the generator entry leaves `generators:`, which goes when empty;
+//! `sealedsecret.yaml` joins `resources:`), and the all-or-nothing write of both files. Must not
+//! print or prompt by itself. The generator file and the env file stay on disk: the generator is
+//! no longer listed, and deleting files is the user's call (the CLI says so).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use yaml_serde::Value;
+
+use crate::crypto::{self, Scope};
+use crate::envfile;
+use crate::fsio;
+use crate::kustomize::{self, Behavior, GeneratedKind, Identity, Overlay, SecretSource};
+use crate::seal::{
+    self, CertSummary, DEFAULT_CERT_FILE, MAX_INPUT_BYTES, Prompter, SealError, rel,
+};
+use crate::sealedsecret::{
+    API_VERSION, CERT_SHA256_ANNOTATION, CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION,
+    SEALED_FOR_ANNOTATION, SealedSecretFile,
+};
+use crate::secret::SecretValue;
+
+/// The file the migration creates in the overlay directory.
+pub const SEALED_FILE: &str = "sealedsecret.yaml";
+
+/// Errors of the migration. Messages name files, lines and keys, never values.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrateError {
+    /// Environment, certificate, env file or encryption problems shared with `seal`.
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// The overlay already renders a `SealedSecret`.
+    #[error("{env}: the overlay already renders a SealedSecret ({file}); nothing to migrate")]
+    AlreadySealed {
+        /// The environment.
+        env: String,
+        /// Its file.
+        file: String,
+    },
+    /// No generated Secret to migrate.
+    #[error("{env}: the overlay has no SecretGenerator to migrate")]
+    NoGenerator {
+        /// The environment.
+        env: String,
+    },
+    /// Several generated Secrets.
+    #[error("{env}: the overlay generates {count} Secrets ({names}); --migrate moves exactly one")]
+    SeveralGenerators {
+        /// The environment.
+        env: String,
+        /// How many.
+        count: usize,
+        /// Their names.
+        names: String,
+    },
+    /// The generated Secret has a content-hash suffix.
+    #[error(
+        "{origin}: the generator appends a content hash to `{name}`; a SealedSecret would produce a Secret without it"
+    )]
+    HashSuffix {
+        /// The generator's location.
+        origin: String,
+        /// The Secret's name.
+        name: String,
+    },
+    /// A generator layout the migration does not rewrite.
+    #[error("{origin}: {what}")]
+    Unsupported {
+        /// The generator's location.
+        origin: String,
+        /// What is not supported.
+        what: String,
+    },
+    /// The environment has no sealing certificate.
+    #[error("{env}: no sealing certificate at {path}")]
+    NoCert {
+        /// The environment.
+        env: String,
+        /// Where it was looked for.
+        path: String,
+    },
+    /// `sealedsecret.yaml` exists already.
+    #[error("{file} already exists; not overwriting it")]
+    Exists {
+        /// The file.
+        file: String,
+    },
+    /// The kustomization cannot be edited in place with certainty.
+    #[error("{file}:{line}: cannot edit the kustomization in place: {what}")]
+    Kustomization {
+        /// The kustomization file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// What is in the way.
+        what: String,
+    },
+    /// Writing failed; nothing was changed.
+    #[error(transparent)]
+    Fs(#[from] fsio::FsError),
+}
+
+impl MigrateError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            MigrateError::Seal(e) => e.hint(),
+            MigrateError::AlreadySealed { env, .. } => {
+                Some(format!("seal it without --migrate: emp-seal {env} --from FILE"))
+            }
+            MigrateError::HashSuffix { .. } => Some(
+                "kustomize rewrites the hashed name only in built-in fields, so workloads would point at a Secret that no longer exists; set `options.disableNameSuffixHash: true` on the generator (k8s/README.md, \"No hash suffix\"), check the overlay still renders, then migrate"
+                    .to_owned(),
+            ),
+            MigrateError::NoCert { env, .. } => Some(format!(
+                "fetch the controller's certificate first: emp-seal cert {env} --fetch URL, or pass --cert (docs/certificates.md)"
+            )),
+            MigrateError::Exists { .. } => Some(
+                "the overlay seems half-migrated: list sealedsecret.yaml in resources: and seal without --migrate, or remove the file"
+                    .to_owned(),
+            ),
+            MigrateError::Unsupported { .. } | MigrateError::Kustomization { .. } => Some(
+                "migrate by hand: seal into a new sealedsecret.yaml with kubeseal, add it to resources:, and remove the generator (docs/lifecycle.md)"
+                    .to_owned(),
+            ),
+            MigrateError::Fs(e) => e.hint().map(str::to_owned),
+            _ => None,
+        }
+    }
+}
+
+/// What the user asked for.
+#[derive(Debug)]
+pub struct MigrateRequest {
+    /// Repository root.
+    pub root: PathBuf,
+    /// The environment.
+    pub env: String,
+    /// The env file with the values.
+    pub from: PathBuf,
+    /// `--cert` [default: the overlay's `sealing-cert.pem`].
+    pub cert: Option<PathBuf>,
+    /// `--scope` [default: strict].
+    pub scope: Option<Scope>,
+    /// The current time, Unix seconds.
+    pub now: u64,
+}
+
+/// The planned migration, ready to [`commit`].
+#[derive(Debug)]
+pub struct MigratePlan {
+    /// The environment.
+    pub env: String,
+    /// The new `SealedSecret` file.
+    pub sealed_path: PathBuf,
+    /// Its text (ciphertext only).
+    pub sealed_text: String,
+    /// The overlay's kustomization file.
+    pub kustomization_path: PathBuf,
+    /// Its text before.
+    pub old_kustomization: String,
+    /// Its text after.
+    pub new_kustomization: String,
+    /// The generator file that is no longer listed (left on disk).
+    pub generator_file: PathBuf,
+    /// The env files the generator read (left on disk).
+    pub generator_envs: Vec<PathBuf>,
+    /// The identity sealed for.
+    pub identity: Identity,
+    /// The scope sealed with.
+    pub scope: Scope,
+    /// The certificate used.
+    pub cert: CertSummary,
+    /// Keys sealed.
+    pub keys: Vec<String>,
+    /// Keys read from the prompt.
+    pub prompted: Vec<String>,
+}
+
+/// Type, labels and annotations of a generator file (`type`, `options.labels`,
+/// `options.annotations`; kustomize `api/types/generatorargs.go`, `generatoroptions.go`).
+type GeneratorMeta = (Option<String>, Vec<(String, String)>, Vec<(String, String)>);
+
+fn generator_metadata(text: &str) -> GeneratorMeta {
+    let Ok(v) = yaml_serde::from_str::<Value>(text) else {
+        return (None, Vec::new(), Vec::new());
+    };
+    let ty = v.get("type").and_then(Value::as_str).map(str::to_owned);
+    let map = |name: &str| -> Vec<(String, String)> {
+        v.get("options")
+            .and_then(|o| o.get(name))
+            .and_then(Value::as_mapping)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    (ty, map("labels"), map("annotations"))
+}
+
+/// Plans the migration: reads, checks and encrypts, writes nothing.
+///
+/// # Errors
+/// Any [`MigrateError`].
+pub fn plan(
+    req: &MigrateRequest,
+    prompter: &mut dyn Prompter,
+) -> Result<MigratePlan, MigrateError> {
+    let root = &req.root;
+    let env = req.env.as_str();
+    let dir = seal::overlay_dir(root, env)?;
+    let overlay = Overlay::load(root, env).map_err(SealError::from)?;
+    for s in overlay.secret_sources() {
+        if let SecretSource::Sealed { file, .. } = s {
+            return Err(MigrateError::AlreadySealed {
+                env: env.to_owned(),
+                file: file.display().to_string(),
+            });
+        }
+    }
+    let generated: Vec<_> = overlay
+        .generated()
+        .iter()
+        .filter(|g| g.kind == GeneratedKind::Secret)
+        .collect();
+    let g = match generated.as_slice() {
+        [] => {
+            return Err(MigrateError::NoGenerator {
+                env: env.to_owned(),
+            });
+        }
+        [g] => *g,
+        many => {
+            return Err(MigrateError::SeveralGenerators {
+                env: env.to_owned(),
+                count: many.len(),
+                names: many
+                    .iter()
+                    .map(|g| g.original.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    };
+    let spec = match g.specs.as_slice() {
+        [s] => s,
+        [first, ..] => {
+            return Err(MigrateError::Unsupported {
+                origin: first.origin.to_string(),
+                what: format!(
+                    "{} generators contribute to `{}` (merge/replace); --migrate moves a single generator",
+                    g.specs.len(),
+                    g.original.name
+                ),
+            });
+        }
+        [] => {
+            return Err(MigrateError::NoGenerator {
+                env: env.to_owned(),
+            });
+        }
+    };
+    let origin = spec.origin.to_string();
+    if g.hash_suffix {
+        return Err(MigrateError::HashSuffix {
+            origin,
+            name: g.original.name.clone(),
+        });
+    }
+    if spec.behavior != Behavior::Create {
+        return Err(MigrateError::Unsupported {
+            origin,
+            what: "the generator does not use `behavior: create`".to_owned(),
+        });
+    }
+    let kust_path = kustomize::kustomization_file(&dir).ok_or_else(|| SealError::UnknownEnv {
+        env: env.to_owned(),
+        dir: rel(root, &dir),
+        known: Vec::new(),
+    })?;
+    let gen_path = if spec.origin.file.is_absolute() {
+        spec.origin.file.clone()
+    } else {
+        root.join(&spec.origin.file)
+    };
+    if !spec.from_generators_file || gen_path == kust_path {
+        return Err(MigrateError::Unsupported {
+            origin,
+            what: "the generator is an inline `secretGenerator:` entry; --migrate rewrites `generators:` files".to_owned(),
+        });
+    }
+    if gen_path.parent() != Some(dir.as_path()) {
+        return Err(MigrateError::Unsupported {
+            origin,
+            what: format!(
+                "the generator file is not in the overlay directory {}; --migrate edits only the overlay's own kustomization",
+                rel(root, &dir)
+            ),
+        });
+    }
+    let gen_name = gen_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let gen_text = fsio::read_to_string_limited(&gen_path, MAX_INPUT_BYTES)?;
+    let (gen_type, labels, annotations) = generator_metadata(&gen_text);
+
+    let sealed_path = dir.join(SEALED_FILE);
+    if std::fs::symlink_metadata(&sealed_path).is_ok() {
+        return Err(MigrateError::Exists {
+            file: rel(root, &sealed_path),
+        });
+    }
+
+    let cert_path = req
+        .cert
+        .clone()
+        .unwrap_or_else(|| dir.join(DEFAULT_CERT_FILE));
+    if req.cert.is_none() && !cert_path.exists() {
+        return Err(MigrateError::NoCert {
+            env: env.to_owned(),
+            path: rel(root, &cert_path),
+        });
+    }
+    let (cert, cert_summary) = seal::load_cert(root, &cert_path, req.now)?;
+
+    let scope = req.scope.unwrap_or(Scope::Strict);
+    let identity = g.rendered.clone();
+    let namespace = match (&identity.namespace, scope) {
+        (Some(ns), _) => ns.clone(),
+        (None, Scope::ClusterWide) => String::new(),
+        (None, s) => {
+            return Err(SealError::NoNamespace {
+                file: rel(root, &sealed_path),
+                scope: s.as_str(),
+            }
+            .into());
+        }
+    };
+
+    // Values: every key of the env file, plus any key the generator makes or the workloads
+    // read that the env file lacks (asked for, or an error).
+    let from_name = rel(root, &req.from);
+    let env_bytes = zeroize::Zeroizing::new(fsio::read_limited(&req.from, MAX_INPUT_BYTES)?);
+    let parsed =
+        envfile::parse_with_path(Path::new(&from_name), &env_bytes).map_err(SealError::from)?;
+    parsed
+        .validate_keys_with_path(Path::new(&from_name))
+        .map_err(SealError::from)?;
+    drop(env_bytes);
+    let mut values: BTreeMap<String, SecretValue> = parsed
+        .entries
+        .iter()
+        .map(|e| (e.key.clone(), e.value.duplicate()))
+        .collect();
+    let mut needed: BTreeSet<String> = g.keys.clone().unwrap_or_default().into_iter().collect();
+    needed.extend(spec.literal_keys.iter().cloned());
+    needed.extend(spec.files.iter().map(|f| f.key.clone()));
+    for r in overlay.references() {
+        if r.target_kind == "Secret" && r.rendered_name == identity.name && !r.optional {
+            needed.extend(r.keys.iter().cloned());
+        }
+    }
+    let missing: Vec<String> = needed
+        .iter()
+        .filter(|k| !values.contains_key(*k))
+        .cloned()
+        .collect();
+    let mut prompted = Vec::new();
+    if !missing.is_empty() {
+        if !prompter.can_prompt() {
+            return Err(SealError::MissingKeys {
+                env: env.to_owned(),
+                keys: missing.join(", "),
+            }
+            .into());
+        }
+        for k in missing {
+            let v = prompter.ask(env, &k)?;
+            values.insert(k.clone(), v);
+            prompted.push(k);
+        }
+    }
+    if values.is_empty() {
+        return Err(SealError::NothingToSeal { file: from_name }.into());
+    }
+
+    let label = scope.label(&namespace, &identity.name);
+    let keys: Vec<String> = values.keys().cloned().collect();
+    let plaintexts: Vec<SecretValue> = values.values().map(SecretValue::duplicate).collect();
+    drop(values);
+    let ciphertexts =
+        crypto::seal_many(cert.public_key(), &label, &plaintexts).map_err(SealError::from)?;
+    drop(plaintexts);
+
+    let sealed_text = sealed_yaml(&SealedDoc {
+        env,
+        gen_name: &gen_name,
+        name_as_written: &g.original.name,
+        identity: &identity,
+        namespace: &namespace,
+        scope,
+        cert: &cert_summary,
+        cert_rel: &rel(root, &cert_path),
+        from_name: &req
+            .from
+            .file_name()
+            .map_or_else(|| from_name.clone(), |n| n.to_string_lossy().into_owned()),
+        entries: keys.iter().cloned().zip(ciphertexts).collect(),
+        secret_type: gen_type.or_else(|| spec.secret_type.clone()),
+        labels: &labels,
+        annotations: &annotations,
+    });
+    verify_sealed(&sealed_text, &identity, &keys).map_err(|what| MigrateError::Unsupported {
+        origin: rel(root, &sealed_path),
+        what: format!("internal check failed: {what}; nothing was changed"),
+    })?;
+
+    let old_kustomization = fsio::read_to_string_limited(&kust_path, MAX_INPUT_BYTES)?;
+    let comment = format!(
+        "Secret {}, sealed for {namespace}/{} ({} scope); was {gen_name}.",
+        identity.name,
+        identity.name,
+        scope.as_str(),
+    );
+    let new_kustomization =
+        edit_kustomization(&old_kustomization, &gen_name, SEALED_FILE, &comment).map_err(
+            |(line, what)| MigrateError::Kustomization {
+                file: rel(root, &kust_path),
+                line,
+                what,
+            },
+        )?;
+
+    Ok(MigratePlan {
+        env: env.to_owned(),
+        sealed_path,
+        sealed_text,
+        kustomization_path: kust_path,
+        old_kustomization,
+        new_kustomization,
+        generator_file: gen_path,
+        generator_envs: spec
+            .envs
+            .iter()
+            .map(|p| {
+                if p.is_absolute() {
+                    p.clone()
+                } else {
+                    root.join(p)
+                }
+            })
+            .collect(),
+        identity,
+        scope,
+        cert: cert_summary,
+        keys,
+        prompted,
+    })
+}
+
+/// Writes both files, or neither: the new `sealedsecret.yaml` first, then the kustomization; if
+/// the second write fails, the new file is removed again.
+///
+/// # Errors
+/// [`MigrateError::Fs`] (after rolling back).
+pub fn commit(plan: &MigratePlan) -> Result<(), MigrateError> {
+    fsio::atomic_write(&plan.sealed_path, plan.sealed_text.as_bytes())?;
+    if let Err(e) = fsio::atomic_write(&plan.kustomization_path, plan.new_kustomization.as_bytes())
+    {
+        let _ = std::fs::remove_file(&plan.sealed_path);
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+struct SealedDoc<'a> {
+    env: &'a str,
+    gen_name: &'a str,
+    name_as_written: &'a str,
+    identity: &'a Identity,
+    namespace: &'a str,
+    scope: Scope,
+    cert: &'a CertSummary,
+    cert_rel: &'a str,
+    from_name: &'a str,
+    entries: Vec<(String, String)>,
+    secret_type: Option<String>,
+    labels: &'a [(String, String)],
+    annotations: &'a [(String, String)],
+}
+
+/// A scalar written plain when that is unambiguous YAML, else double-quoted.
+fn scalar(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n"
+        );
+    if plain {
+        s.to_owned()
+    } else {
+        serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+    }
+}
+
+fn sealed_yaml(d: &SealedDoc<'_>) -> String {
+    let mut o = String::new();
+    o.push_str(&format!(
+        "# Secret {name} for the {env} overlay, as a Bitnami SealedSecret, migrated from {gen}\n\
+         # by emp-seal. Sealed for {ns}/{name} ({scope} scope) with {cert}\n\
+         # (sha256 {sha}).\n\
+         # Re-seal changed values in place with:\n\
+         #\n\
+         #   emp-seal {env} --from {from}\n\
+         #\n\
+         # The overlay must not rename or move this object, or the controller can no longer\n\
+         # decrypt it.\n",
+        name = d.identity.name,
+        env = d.env,
+        gen = d.gen_name,
+        ns = d.namespace,
+        scope = d.scope.as_str(),
+        cert = d.cert_rel,
+        sha = d.cert.sha256,
+        from = d.from_name,
+    ));
+    o.push_str(&format!(
+        "apiVersion: {API_VERSION}\nkind: SealedSecret\nmetadata:\n"
+    ));
+    o.push_str(&format!("  name: {}\n", scalar(d.name_as_written)));
+    if !d.namespace.is_empty() {
+        o.push_str(&format!("  namespace: {}\n", scalar(d.namespace)));
+    }
+    o.push_str("  annotations:\n");
+    o.push_str(&format!(
+        "    {CERT_SHA256_ANNOTATION}: {}\n",
+        scalar(&d.cert.sha256)
+    ));
+    o.push_str(&format!(
+        "    {SEALED_FOR_ANNOTATION}: {}\n",
+        scalar(&format!(
+            "{} {}/{}",
+            d.scope.as_str(),
+            d.namespace,
+            d.identity.name
+        ))
+    ));
+    match d.scope {
+        Scope::Strict => {}
+        Scope::NamespaceWide => o.push_str(&format!("    {NAMESPACE_WIDE_ANNOTATION}: \"true\"\n")),
+        Scope::ClusterWide => o.push_str(&format!("    {CLUSTER_WIDE_ANNOTATION}: \"true\"\n")),
+    }
+    o.push_str("spec:\n  encryptedData:\n");
+    for (k, v) in &d.entries {
+        o.push_str(&format!("    {}: {v}\n", scalar(k)));
+    }
+    o.push_str("  template:\n    metadata:\n");
+    o.push_str(&format!("      name: {}\n", scalar(&d.identity.name)));
+    if !d.namespace.is_empty() {
+        o.push_str(&format!("      namespace: {}\n", scalar(d.namespace)));
+    }
+    for (title, map) in [("labels", d.labels), ("annotations", d.annotations)] {
+        if map.is_empty() {
+            continue;
+        }
+        o.push_str(&format!("      {title}:\n"));
+        for (k, v) in map {
+            o.push_str(&format!("        {}: {}\n", scalar(k), scalar(v)));
+        }
+    }
+    o.push_str(&format!(
+        "    type: {}\n",
+        scalar(d.secret_type.as_deref().unwrap_or("Opaque"))
+    ));
+    o
+}
+
+fn verify_sealed(text: &str, identity: &Identity, keys: &[String]) -> Result<(), String> {
+    let f = SealedSecretFile::parse(text).map_err(|e| e.to_string())?;
+    let docs: Vec<_> = f.sealed_secrets().collect();
+    let [(_, d)] = docs.as_slice() else {
+        return Err("the new file does not hold exactly one SealedSecret".to_owned());
+    };
+    let got: Vec<&str> = d.encrypted_data.iter().map(|e| e.key.as_str()).collect();
+    if got != keys.iter().map(String::as_str).collect::<Vec<_>>() {
+        return Err("the new file's keys differ from the sealed keys".to_owned());
+    }
+    if d.template.name.as_deref() != Some(identity.name.as_str()) {
+        return Err("the new file's template name differs".to_owned());
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kustomization edit.
+
+/// One line of the text: its byte range including the line break.
+struct Line<'a> {
+    text: &'a str,
+    start: usize,
+}
+
+impl Line<'_> {
+    fn content(&self) -> &str {
+        self.text.trim_end_matches(['\n', '\r'])
+    }
+    fn indent(&self) -> usize {
+        self.content().len() - self.content().trim_start().len()
+    }
+    fn is_blank_or_comment(&self) -> bool {
+        let t = self.content().trim_start();
+        t.is_empty() || t.starts_with('#')
+    }
+    /// A top-level mapping key: `key:` at column 0.
+    fn top_key(&self) -> Option<&str> {
+        let c = self.content();
+        if self.indent() != 0 || self.is_blank_or_comment() || c.starts_with('-') {
+            return None;
+        }
+        let (k, _) = c.split_once(':')?;
+        Some(k.trim().trim_matches(['"', '\'']))
+    }
+    /// The text after `key:` (comment stripped).
+    fn after_colon(&self) -> &str {
+        let c = self.content();
+        let rest = c.split_once(':').map_or("", |(_, r)| r);
+        strip_comment(rest).trim()
+    }
+}
+
+fn strip_comment(s: &str) -> &str {
+    // A `#` starts a comment at the start or after whitespace (no quotes in these scalars).
+    let b = s.as_bytes();
+    for i in 0..b.len() {
+        if b[i] == b'#' && (i == 0 || b[i - 1] == b' ' || b[i - 1] == b'\t') {
+            return &s[..i];
+        }
+    }
+    s
+}
+
+fn split_lines(text: &str) -> Vec<Line<'_>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for piece in text.split_inclusive('\n') {
+        out.push(Line { text: piece, start });
+        start += piece.len();
+    }
+    out
+}
+
+/// The lines of a top-level key's block: `(key line, end line exclusive)`.
+fn block(lines: &[Line<'_>], key: &str) -> Option<(usize, usize)> {
+    let at = lines.iter().position(|l| l.top_key() == Some(key))?;
+    let mut end = at + 1;
+    let mut last_content = at + 1;
+    while end < lines.len() {
+        let l = &lines[end];
+        if l.top_key().is_some()
+            || (l.indent() == 0 && !l.is_blank_or_comment() && !l.content().starts_with('-'))
+        {
+            break;
+        }
+        end += 1;
+        if !l.is_blank_or_comment() {
+            last_content = end;
+        }
+    }
+    Some((at, last_content.min(end)))
+}
+
+fn item_value(l: &Line<'_>) -> Option<String> {
+    let t = l.content().trim_start();
+    let rest = t.strip_prefix('-')?;
+    if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
+        return None;
+    }
+    let v = strip_comment(rest).trim();
+    Some(v.trim_matches(['"', '\'']).to_owned())
+}
+
+fn same_path(a: &str, b: &str) -> bool {
+    a.trim_start_matches("./") == b.trim_start_matches("./")
+}
+
+fn flow_items(s: &str) -> Option<Vec<String>> {
+    let inner = s.strip_prefix('[')?.strip_suffix(']')?;
+    if inner.contains(['[', ']', '{', '}', '"', '\'']) {
+        return None;
+    }
+    Some(
+        inner
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+/// Rewrites a kustomization: removes `generator` from `generators:` (and the key when it becomes
+/// empty) and appends `resource` to `resources:` (creating it when absent), touching no other
+/// line: comments, order, blank lines and line endings stay. The result is checked by parsing
+/// both texts and comparing with the intended structure.
+///
+/// # Errors
+/// `(line, what)` when the layout cannot be edited with certainty.
+pub fn edit_kustomization(
+    text: &str,
+    generator: &str,
+    resource: &str,
+    comment: &str,
+) -> Result<String, (usize, String)> {
+    let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
+    let lines = split_lines(text);
+    // (byte range to replace, replacement)
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+
+    let (g_at, g_end) =
+        block(&lines, "generators").ok_or((1, "no top-level `generators:` list".to_owned()))?;
+    let g_line = &lines[g_at];
+    let g_inline = g_line.after_colon();
+    if !g_inline.is_empty() {
+        let items = flow_items(g_inline).ok_or((
+            g_at + 1,
+            "`generators:` is neither a block list nor a simple flow list".to_owned(),
+        ))?;
+        let rest: Vec<&String> = items.iter().filter(|i| !same_path(i, generator)).collect();
+        if rest.len() == items.len() {
+            return Err((
+                g_at + 1,
+                format!("`{generator}` is not listed in `generators:`"),
+            ));
+        }
+        let range = g_line.start..g_line.start + g_line.text.len();
+        let replacement = if rest.is_empty() {
+            String::new()
+        } else {
+            let kept: Vec<&str> = rest.iter().map(|s| s.as_str()).collect();
+            format!("generators: [{}]{nl}", kept.join(", "))
+        };
+        edits.push((range, replacement));
+    } else {
+        let items: Vec<usize> = (g_at + 1..g_end)
+            .filter(|&i| !lines[i].is_blank_or_comment())
+            .collect();
+        let mut target = None;
+        for &i in &items {
+            match item_value(&lines[i]) {
+                Some(v) if same_path(&v, generator) => target = Some(i),
+                Some(_) => {}
+                None => {
+                    return Err((
+                        i + 1,
+                        "`generators:` holds something other than one-line file entries".to_owned(),
+                    ));
+                }
+            }
+        }
+        let t = target.ok_or((
+            g_at + 1,
+            format!("`{generator}` is not listed in `generators:`"),
+        ))?;
+        let tl = &lines[t];
+        edits.push((tl.start..tl.start + tl.text.len(), String::new()));
+        if items.len() == 1 {
+            edits.push((
+                g_line.start..g_line.start + g_line.text.len(),
+                String::new(),
+            ));
+        }
+    }
+
+    match block(&lines, "resources") {
+        Some((r_at, r_end)) => {
+            let r_line = &lines[r_at];
+            let inline = r_line.after_colon();
+            if inline.is_empty() {
+                let items: Vec<usize> = (r_at + 1..r_end)
+                    .filter(|&i| !lines[i].is_blank_or_comment())
+                    .collect();
+                if items
+                    .iter()
+                    .any(|&i| item_value(&lines[i]).is_some_and(|v| same_path(&v, resource)))
+                {
+                    return Err((
+                        r_at + 1,
+                        format!("`{resource}` is already listed in `resources:`"),
+                    ));
+                }
+                let (indent, at) = match items.last() {
+                    Some(&last) => {
+                        let l = &lines[last];
+                        if item_value(l).is_none() {
+                            return Err((
+                                last + 1,
+                                "`resources:` holds something other than one-line entries"
+                                    .to_owned(),
+                            ));
+                        }
+                        (" ".repeat(l.indent()), l.start + l.text.len())
+                    }
+                    None => ("  ".to_owned(), r_line.start + r_line.text.len()),
+                };
+                let prefix = if text[..at].ends_with('\n') { "" } else { nl };
+                edits.push((
+                    at..at,
+                    format!("{prefix}{indent}# {comment}{nl}{indent}- {resource}{nl}"),
+                ));
+            } else {
+                let items = flow_items(inline).ok_or((
+                    r_at + 1,
+                    "`resources:` is neither a block list nor a simple flow list".to_owned(),
+                ))?;
+                if items.iter().any(|i| same_path(i, resource)) {
+                    return Err((
+                        r_at + 1,
+                        format!("`{resource}` is already listed in `resources:`"),
+                    ));
+                }
+                let mut all: Vec<&str> = items.iter().map(String::as_str).collect();
+                all.push(resource);
+                edits.push((
+                    r_line.start..r_line.start + r_line.text.len(),
+                    format!("# {comment}{nl}resources: [{}]{nl}", all.join(", ")),
+                ));
+            }
+        }
+        None => {
+            let at = text.len();
+            let prefix = if text.is_empty() || text.ends_with('\n') {
+                ""
+            } else {
+                nl
+            };
+            edits.push((
+                at..at,
+                format!("{prefix}# {comment}{nl}resources:{nl}  - {resource}{nl}"),
+            ));
+        }
+    }
+
+    edits.sort_by_key(|(r, _)| std::cmp::Reverse((r.start, r.end)));
+    let mut out = text.to_owned();
+    for (r, s) in edits {
+        out.replace_range(r, &s);
+    }
+    verify_kustomization(text, &out, generator, resource)
+        .map_err(|what| (1, format!("internal check failed: {what}")))?;
+    Ok(out)
+}
+
+fn verify_kustomization(
+    old: &str,
+    new: &str,
+    generator: &str,
+    resource: &str,
+) -> Result<(), String> {
+    let mut want: Value = yaml_serde::from_str(old).map_err(|e| format!("old text: {e}"))?;
+    let got: Value = yaml_serde::from_str(new).map_err(|e| format!("new text: {e}"))?;
+    let m = want
+        .as_mapping_mut()
+        .ok_or("the kustomization is not a mapping")?;
+    let gens = m
+        .get_mut("generators")
+        .and_then(Value::as_sequence_mut)
+        .ok_or("no generators list")?;
+    gens.retain(|v| !v.as_str().is_some_and(|s| same_path(s, generator)));
+    if gens.is_empty() {
+        m.remove("generators");
+    }
+    match m.get_mut("resources") {
+        Some(Value::Sequence(r)) => r.push(Value::String(resource.to_owned())),
+        Some(_) => return Err("resources is not a list".to_owned()),
+        None => {
+            m.insert(
+                Value::String("resources".to_owned()),
+                Value::Sequence(vec![Value::String(resource.to_owned())]),
+            );
+        }
+    }
+    if want == got {
+        Ok(())
+    } else {
+        Err("the edited kustomization does not read back as intended".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const K: &str = "# head\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\nresources:\n  - ../../base # base\n\n# the generator\ngenerators:\n  - secret-generator.yaml\n\nimages:\n  - name: x\n";
+
+    #[test]
+    fn block_lists() {
+        let out = edit_kustomization(K, "secret-generator.yaml", "sealedsecret.yaml", "c")
+            .expect("edits");
+        assert_eq!(
+            out,
+            "# head\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\nresources:\n  - ../../base # base\n  # c\n  - sealedsecret.yaml\n\n# the generator\n\nimages:\n  - name: x\n"
+        );
+    }
+
+    #[test]
+    fn keeps_other_generators_and_handles_flow_and_missing_resources() {
+        let t = "generators:\n- other.yaml\n- ./secret-generator.yaml\n";
+        let out = edit_kustomization(t, "secret-generator.yaml", "s.yaml", "c").expect("edits");
+        assert_eq!(
+            out,
+            "generators:\n- other.yaml\n# c\nresources:\n  - s.yaml\n"
+        );
+        let t = "resources: [a.yaml]\ngenerators: [secret-generator.yaml]\n";
+        let out = edit_kustomization(t, "secret-generator.yaml", "s.yaml", "c").expect("edits");
+        assert_eq!(out, "# c\nresources: [a.yaml, s.yaml]\n");
+        let crlf = "resources:\r\n  - a\r\ngenerators:\r\n  - g.yaml\r\n";
+        let out = edit_kustomization(crlf, "g.yaml", "s.yaml", "c").expect("edits");
+        assert_eq!(out, "resources:\r\n  - a\r\n  # c\r\n  - s.yaml\r\n");
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_place() {
+        for t in [
+            "resources:\n  - a\n",
+            "generators:\n  - other.yaml\n",
+            "generators:\n  - apiVersion: builtin\n    kind: SecretGenerator\n",
+            "resources:\n  - sealedsecret.yaml\ngenerators:\n  - g.yaml\n",
+        ] {
+            assert!(
+                edit_kustomization(t, "g.yaml", "sealedsecret.yaml", "c").is_err(),
+                "{t}"
+            );
+        }
+    }
+}

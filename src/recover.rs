@@ -1,0 +1,476 @@
+//! Offline recovery with the controller's private keys: decrypting a `SealedSecret` into the
+//! Secret the controller would create ([`unseal`]), and comparing an env file with what is
+//! sealed without revealing either ([`diff`]).
+//!
+//! Owns: choosing the document and the OAEP label (the rendered identity for an environment, the
+//! file's own top-level metadata for a file), trying every key as the controller does, and
+//! rendering the result as a Secret in YAML or as a kustomize env file. Must not print, write
+//! files or put a value into an error: plaintext lives only in [`SecretValue`] and in the
+//! zeroized buffers the renderers return, which the CLI sends to stdout.
+
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroizing;
+
+use crate::crypto::{self, RsaPrivateKey, Scope};
+use crate::envfile;
+use crate::fsio;
+use crate::kustomize::Identity;
+use crate::rules::ciphertext::{self, Kind};
+use crate::seal::{self, MAX_INPUT_BYTES, SealError, rel};
+use crate::sealedsecret::{self, SealedSecretDoc, SealedSecretFile};
+use crate::secret::SecretValue;
+
+/// Errors of recovery and diff. Messages name files, lines and keys, never values.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecoverError {
+    /// Resolving the environment, reading keys or the env file failed.
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// The file holds no `SealedSecret`.
+    #[error("{file}: no SealedSecret document in the file")]
+    NoSealedSecret {
+        /// The file.
+        file: String,
+    },
+    /// The file holds several `SealedSecret`s and no environment says which one.
+    #[error("{file}: {count} SealedSecret documents; unseal needs exactly one")]
+    SeveralSealedSecrets {
+        /// The file.
+        file: String,
+        /// How many.
+        count: usize,
+    },
+    /// Strict or namespace-wide scope without a namespace: the label is unknown.
+    #[error(
+        "{file}: the SealedSecret has no namespace; its {scope} label cannot be computed (kubeseal would take it from your kubeconfig)"
+    )]
+    NoNamespace {
+        /// The file.
+        file: String,
+        /// The scope.
+        scope: &'static str,
+    },
+    /// The deprecated `spec.data` blob.
+    #[error(
+        "{file}: the SealedSecret uses the legacy `spec.data` blob, which emp-seal does not decrypt"
+    )]
+    LegacyData {
+        /// The file.
+        file: String,
+    },
+    /// An `encryptedData` value that is a placeholder, not a ciphertext.
+    #[error("{file}:{line}: `{key}` is a placeholder, not a sealed value ({reason})")]
+    Placeholder {
+        /// The file.
+        file: String,
+        /// 1-based line of the entry.
+        line: usize,
+        /// The key.
+        key: String,
+        /// Why it is not a ciphertext.
+        reason: String,
+    },
+    /// No key decrypts a value (wrong key, wrong identity, or corrupt ciphertext).
+    #[error(
+        "{file}:{line}: `{key}`: no key could decrypt the value (sealed for {scope} {identity})"
+    )]
+    Decrypt {
+        /// The file.
+        file: String,
+        /// 1-based line of the entry.
+        line: usize,
+        /// The key.
+        key: String,
+        /// The scope used for the label.
+        scope: &'static str,
+        /// `namespace/name` used for the label.
+        identity: String,
+    },
+    /// A SealedSecret file problem.
+    #[error("{file}: {source}")]
+    SealedSecret {
+        /// The file.
+        file: String,
+        /// The problem.
+        source: sealedsecret::SealedSecretError,
+    },
+    /// Reading a file failed.
+    #[error(transparent)]
+    Fs(#[from] fsio::FsError),
+    /// An env file problem (also: a value the env dialect cannot carry).
+    #[error(transparent)]
+    Env(#[from] envfile::EnvError),
+}
+
+impl RecoverError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            RecoverError::Seal(e) => e.hint(),
+            RecoverError::Decrypt { .. } => Some(
+                "pass every controller key (`kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml`); if the keys are right, the value was sealed for another name/namespace/scope or is corrupt"
+                    .to_owned(),
+            ),
+            RecoverError::Placeholder { .. } => {
+                Some("seal real values first: emp-seal ENV --from FILE".to_owned())
+            }
+            RecoverError::SeveralSealedSecrets { .. } => Some(
+                "unseal the environment instead (emp-seal unseal ENV), which knows which one it renders"
+                    .to_owned(),
+            ),
+            RecoverError::NoNamespace { .. } => Some(
+                "unseal the environment instead (emp-seal unseal ENV), whose kustomization sets the namespace"
+                    .to_owned(),
+            ),
+            RecoverError::SealedSecret { source, .. } => source.hint().map(str::to_owned),
+            RecoverError::Fs(e) => e.hint().map(str::to_owned),
+            RecoverError::Env(e) => e.hint().map(str::to_owned),
+            _ => None,
+        }
+    }
+}
+
+/// The Secret the controller would create from a `SealedSecret` (without its owner reference).
+#[derive(Debug)]
+pub struct UnsealedSecret {
+    /// The `SealedSecret` file it came from.
+    pub file: PathBuf,
+    /// The identity the values were decrypted for (and the Secret's name and namespace).
+    pub identity: Identity,
+    /// The scope of the label.
+    pub scope: Scope,
+    /// `spec.template.metadata.labels`.
+    pub labels: Vec<(String, String)>,
+    /// `spec.template.metadata.annotations`.
+    pub annotations: Vec<(String, String)>,
+    /// `spec.template.type` (`Opaque` when unset, as the API server defaults it).
+    pub secret_type: String,
+    /// Decrypted values, in file order.
+    pub data: Vec<(String, SecretValue)>,
+    /// Keys of `spec.template.data` (Go templates the controller renders; not rendered here).
+    pub template_data_keys: Vec<String>,
+}
+
+/// Where the `SealedSecret` to decrypt is, and which identity its label uses.
+#[derive(Debug)]
+struct Located {
+    file: PathBuf,
+    name: String,
+    text: String,
+    identity: Option<Identity>,
+}
+
+/// `ENV` when it names an overlay, else a file path.
+fn locate(root: &Path, target: &str) -> Result<Located, RecoverError> {
+    let as_path = Path::new(target);
+    let is_env = !target.contains(['/', '\\'])
+        && !Path::new(target).is_file()
+        && seal::overlay_dir(root, target).is_ok();
+    if is_env {
+        let (file, name, identity) = seal::sealed_secret_of(root, target)?;
+        let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES)?;
+        return Ok(Located {
+            file,
+            name,
+            text,
+            identity: Some(identity),
+        });
+    }
+    if !as_path.exists() && !target.contains(['/', '\\']) && !target.ends_with(".yaml") {
+        // Neither a file nor an environment: report it as an environment.
+        seal::overlay_dir(root, target)?;
+    }
+    let text = fsio::read_to_string_limited(as_path, MAX_INPUT_BYTES)?;
+    Ok(Located {
+        file: as_path.to_path_buf(),
+        name: String::new(),
+        text,
+        identity: None,
+    })
+}
+
+fn pick<'a>(
+    root: &Path,
+    loc: &Located,
+    file: &'a SealedSecretFile,
+) -> Result<&'a SealedSecretDoc, RecoverError> {
+    let name = rel(root, &loc.file);
+    let docs: Vec<&SealedSecretDoc> = file.sealed_secrets().map(|(_, d)| d).collect();
+    if loc.identity.is_some() {
+        return docs
+            .into_iter()
+            .find(|d| d.name.as_deref() == Some(loc.name.as_str()))
+            .ok_or(RecoverError::NoSealedSecret { file: name });
+    }
+    match docs.as_slice() {
+        [] => Err(RecoverError::NoSealedSecret { file: name }),
+        [d] => Ok(d),
+        many => Err(RecoverError::SeveralSealedSecrets {
+            file: name,
+            count: many.len(),
+        }),
+    }
+}
+
+/// The label's identity: the rendered one for an environment, else the file's own metadata.
+fn label_for(
+    file_name: &str,
+    doc: &SealedSecretDoc,
+    rendered: Option<&Identity>,
+) -> Result<(Identity, Vec<u8>), RecoverError> {
+    let identity = rendered.cloned().unwrap_or_else(|| Identity {
+        name: doc.name.clone().unwrap_or_default(),
+        namespace: doc.namespace.clone(),
+    });
+    let ns = match (&identity.namespace, doc.scope) {
+        (Some(ns), _) => ns.clone(),
+        (None, Scope::ClusterWide) => String::new(),
+        (None, s) => {
+            return Err(RecoverError::NoNamespace {
+                file: file_name.to_owned(),
+                scope: s.as_str(),
+            });
+        }
+    };
+    let label = doc.scope.label(&ns, &identity.name);
+    Ok((identity, label))
+}
+
+/// Decrypts one entry, turning failures into a message naming the key (and a placeholder into
+/// its own message).
+fn open_entry(
+    keys: &[RsaPrivateKey],
+    label: &[u8],
+    file_name: &str,
+    doc: &SealedSecretDoc,
+    identity: &Identity,
+    entry: &sealedsecret::EncryptedEntry,
+) -> Result<SecretValue, RecoverError> {
+    crypto::unseal_base64(keys, label, &entry.value).map_err(|_| {
+        let verdict = ciphertext::classify(&entry.value, None);
+        if let Some(r) = verdict
+            .reasons()
+            .iter()
+            .find(|r| r.kind() == Kind::Placeholder)
+        {
+            return RecoverError::Placeholder {
+                file: file_name.to_owned(),
+                line: entry.line,
+                key: entry.key.clone(),
+                reason: r.to_string(),
+            };
+        }
+        RecoverError::Decrypt {
+            file: file_name.to_owned(),
+            line: entry.line,
+            key: entry.key.clone(),
+            scope: doc.scope.as_str(),
+            identity: format!(
+                "{}/{}",
+                identity.namespace.as_deref().unwrap_or(""),
+                identity.name
+            ),
+        }
+    })
+}
+
+/// Decrypts the `SealedSecret` of environment `target` (its rendered identity gives the label)
+/// or of the file `target` (its own metadata and scope give the label), trying every key.
+/// Every value must decrypt, or nothing is returned.
+///
+/// # Errors
+/// Any [`RecoverError`]; [`RecoverError::Decrypt`] names the first key no private key opens.
+pub fn unseal(
+    root: &Path,
+    target: &str,
+    key_files: &[PathBuf],
+) -> Result<UnsealedSecret, RecoverError> {
+    let keys = seal::load_keys(root, key_files)?;
+    let loc = locate(root, target)?;
+    let file_name = rel(root, &loc.file);
+    let parsed =
+        SealedSecretFile::parse(&loc.text).map_err(|source| RecoverError::SealedSecret {
+            file: file_name.clone(),
+            source,
+        })?;
+    let doc = pick(root, &loc, &parsed)?;
+    if doc.has_legacy_data {
+        return Err(RecoverError::LegacyData { file: file_name });
+    }
+    let (identity, label) = label_for(&file_name, doc, loc.identity.as_ref())?;
+    let mut data = Vec::with_capacity(doc.encrypted_data.len());
+    for e in &doc.encrypted_data {
+        let v = open_entry(&keys, &label, &file_name, doc, &identity, e)?;
+        data.push((e.key.clone(), v));
+    }
+    Ok(UnsealedSecret {
+        file: loc.file,
+        identity,
+        scope: doc.scope,
+        labels: doc.template.labels.clone(),
+        annotations: doc.template.annotations.clone(),
+        secret_type: doc
+            .template
+            .secret_type
+            .clone()
+            .unwrap_or_else(|| "Opaque".to_owned()),
+        data,
+        template_data_keys: doc.template.data_keys.clone().unwrap_or_default(),
+    })
+}
+
+/// A YAML scalar for names and labels: plain when unambiguous, else double-quoted (JSON string
+/// syntax is valid YAML).
+fn yaml_scalar(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n"
+        );
+    if plain {
+        s.to_owned()
+    } else {
+        serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+    }
+}
+
+impl UnsealedSecret {
+    /// The Secret as YAML (`apiVersion: v1`, `kind: Secret`, metadata from the template,
+    /// `type`, `data` in base64). The buffer holds secrets and is wiped when dropped.
+    pub fn to_yaml(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(256 + self.data.len() * 64));
+        let mut meta = String::new();
+        meta.push_str("apiVersion: v1\nkind: Secret\nmetadata:\n");
+        meta.push_str(&format!("  name: {}\n", yaml_scalar(&self.identity.name)));
+        if let Some(ns) = &self.identity.namespace {
+            meta.push_str(&format!("  namespace: {}\n", yaml_scalar(ns)));
+        }
+        for (title, map) in [("labels", &self.labels), ("annotations", &self.annotations)] {
+            if map.is_empty() {
+                continue;
+            }
+            meta.push_str(&format!("  {title}:\n"));
+            for (k, v) in map {
+                meta.push_str(&format!("    {}: {}\n", yaml_scalar(k), yaml_scalar(v)));
+            }
+        }
+        meta.push_str(&format!("type: {}\n", yaml_scalar(&self.secret_type)));
+        out.extend_from_slice(meta.as_bytes());
+        if self.data.is_empty() {
+            out.extend_from_slice(b"data: {}\n");
+            return out;
+        }
+        out.extend_from_slice(b"data:\n");
+        for (k, v) in &self.data {
+            let encoded = Zeroizing::new(crypto::encode_value(v.expose_secret()));
+            out.extend_from_slice(format!("  {}: \"", yaml_scalar(k)).as_bytes());
+            out.extend_from_slice(encoded.as_bytes());
+            out.extend_from_slice(b"\"\n");
+        }
+        out
+    }
+
+    /// The values as a kustomize env file (`KEY=value` lines) that `--from` reads back as the
+    /// same keys and values.
+    ///
+    /// # Errors
+    /// [`RecoverError::Env`] when a value cannot be written in that dialect (a line break, not
+    /// UTF-8); the message names the key only.
+    pub fn to_env(&self) -> Result<Zeroizing<Vec<u8>>, RecoverError> {
+        Ok(envfile::render(
+            self.data.iter().map(|(k, v)| (k.as_str(), v)),
+        )?)
+    }
+}
+
+/// How an env file compares with an environment's sealed values. Key names only.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct KeyDiff {
+    /// The `SealedSecret` file compared with.
+    pub file: PathBuf,
+    /// Keys whose sealed value equals the env file's.
+    pub same: Vec<String>,
+    /// Keys whose sealed value differs from the env file's.
+    pub changed: Vec<String>,
+    /// Keys of the env file not sealed yet.
+    pub added: Vec<String>,
+    /// Sealed keys the env file does not have.
+    pub removed: Vec<String>,
+    /// Sealed keys holding a placeholder instead of a ciphertext.
+    pub placeholders: Vec<String>,
+}
+
+impl KeyDiff {
+    /// True when the env file and the sealed values agree on every key.
+    pub fn is_clean(&self) -> bool {
+        self.changed.is_empty()
+            && self.added.is_empty()
+            && self.removed.is_empty()
+            && self.placeholders.is_empty()
+    }
+}
+
+/// Compares the env file `from` with the sealed values of environment `env`, decrypting with
+/// `key_files`. Every real ciphertext must decrypt; placeholders are reported as such.
+///
+/// # Errors
+/// Any [`RecoverError`].
+pub fn diff(
+    root: &Path,
+    env: &str,
+    from: &Path,
+    key_files: &[PathBuf],
+) -> Result<KeyDiff, RecoverError> {
+    let keys = seal::load_keys(root, key_files)?;
+    seal::overlay_dir(root, env)?;
+    let (file, name, rendered) = seal::sealed_secret_of(root, env)?;
+    let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES)?;
+    let file_name = rel(root, &file);
+    let parsed = SealedSecretFile::parse(&text).map_err(|source| RecoverError::SealedSecret {
+        file: file_name.clone(),
+        source,
+    })?;
+    let loc = Located {
+        file: file.clone(),
+        name,
+        text: String::new(),
+        identity: Some(rendered),
+    };
+    let doc = pick(root, &loc, &parsed)?;
+    let (identity, label) = label_for(&file_name, doc, loc.identity.as_ref())?;
+
+    let from_name = rel(root, from);
+    let env_bytes = Zeroizing::new(fsio::read_limited(from, MAX_INPUT_BYTES)?);
+    let env_file = envfile::parse_with_path(Path::new(&from_name), &env_bytes)?;
+    drop(env_bytes);
+
+    let mut out = KeyDiff {
+        file,
+        ..KeyDiff::default()
+    };
+    for e in &doc.encrypted_data {
+        let Some(mine) = env_file.get(&e.key) else {
+            out.removed.push(e.key.clone());
+            continue;
+        };
+        match open_entry(&keys, &label, &file_name, doc, &identity, e) {
+            Ok(v) if v.expose_secret() == mine.value.expose_secret() => {
+                out.same.push(e.key.clone());
+            }
+            Ok(_) => out.changed.push(e.key.clone()),
+            Err(RecoverError::Placeholder { .. }) => out.placeholders.push(e.key.clone()),
+            Err(err) => return Err(err),
+        }
+    }
+    for k in env_file.keys() {
+        if doc.entry(k).is_none() {
+            out.added.push(k.to_owned());
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,1003 @@
+//! Issue 6, the secret lifecycle: `cert` (inspect and `--fetch`), several environments in one
+//! run, no churn, `unseal` and `diff` (round trips against the PyPI peer), `--migrate` of prod,
+//! `init` of dev, completions and the man page. Every test runs the real binary on a temporary
+//! copy of the repository's `k8s/` tree.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use emp_seal::cert::Certificate;
+use emp_seal::sealedsecret::SealedSecretFile;
+use tempfile::TempDir;
+
+use crate::common::{self, Peer};
+use crate::fixtures;
+
+/// Values used in these tests: fake, but shaped like the tricky real ones (spaces, quotes, `#`,
+/// `=`, unicode). None may ever appear in an output or error.
+pub(crate) const VALUES: [(&str, &str); 3] = [
+    ("API_KEY", "sentinel-api key=with # hash"),
+    ("POSTGRES_PASSWORD", "\"sentinel-quoted\" ünï"),
+    ("REDIS_PASSWORD", "  sentinel-redis  "),
+];
+
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+/// A temporary repository holding a copy of `k8s/` and a `work/` directory for inputs.
+pub(crate) fn tree() -> TempDir {
+    let t = tempfile::tempdir().expect("tempdir");
+    copy_dir(&common::repo_root().join("k8s"), &t.path().join("k8s"));
+    std::fs::create_dir_all(t.path().join("work")).expect("mkdir work");
+    t
+}
+
+pub(crate) fn write(path: &Path, text: &str) {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).expect("mkdir");
+    }
+    let mut f = std::fs::File::create(path).expect("create");
+    f.write_all(text.as_bytes()).expect("write");
+}
+
+pub(crate) fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).expect("read")
+}
+
+pub(crate) fn env_text(values: &[(&str, &str)]) -> String {
+    values.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+}
+
+/// `emp-seal -C ROOT ...` with a scrubbed environment.
+pub(crate) fn emp(root: &Path) -> Command {
+    let mut c = Command::cargo_bin("emp-seal").expect("binary");
+    for v in [
+        "SEALED_SECRETS_CERT",
+        "SEALED_SECRETS_SCOPE",
+        "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
+        "EMP_SEAL_REPO",
+        "EMP_SEAL_FROM",
+        "EMP_SEAL_NO_INPUT",
+        "EMP_SEAL_FORMAT",
+        "NO_COLOR",
+        "RUST_LOG",
+    ] {
+        c.env_remove(v);
+    }
+    c.arg("-C").arg(root).current_dir(root);
+    c
+}
+
+pub(crate) struct Out {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+pub(crate) fn run(root: &Path, args: &[&str]) -> Out {
+    let o = emp(root).args(args).output().expect("run emp-seal");
+    let out = Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    };
+    for (_, v) in VALUES {
+        assert!(
+            !out.stderr.contains(v.trim()),
+            "a value leaked to stderr: {}",
+            out.stderr
+        );
+    }
+    out
+}
+
+fn ok(root: &Path, args: &[&str]) -> Out {
+    let o = run(root, args);
+    assert_eq!(o.code, 0, "{args:?} failed: {}", o.stderr);
+    o
+}
+
+fn fails(root: &Path, args: &[&str], code: i32, needle: &str) -> Out {
+    let o = run(root, args);
+    assert_eq!(o.code, code, "{args:?}: {}{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr.contains(needle),
+        "{args:?}: expected `{needle}` in: {}",
+        o.stderr
+    );
+    for (_, v) in VALUES {
+        assert!(
+            !o.stdout.contains(v.trim()),
+            "value on stdout: {}",
+            o.stdout
+        );
+    }
+    o
+}
+
+/// Writes the demo key (pairs with paper's shipped certificate) and returns its path.
+pub(crate) fn demo_key(root: &Path) -> PathBuf {
+    let p = root.join("work/demo-key.pem");
+    write(&p, &fixtures::demo_key_pem());
+    p
+}
+
+pub(crate) fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// `(key, ciphertext)` of the only SealedSecret in `path`.
+pub(crate) fn sealed(path: &Path) -> Vec<(String, String)> {
+    let text = read(path);
+    let f = SealedSecretFile::parse(&text).expect("parses");
+    let (_, d) = f.sealed_secrets().next().expect("a SealedSecret");
+    d.encrypted_data
+        .iter()
+        .map(|e| (e.key.clone(), e.value.clone()))
+        .collect()
+}
+
+fn paper_file(root: &Path) -> PathBuf {
+    root.join("k8s/overlays/paper/sealedsecret.yaml")
+}
+
+/// Parses `--format env` output with the library's own parser.
+fn parse_env(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
+    emp_seal::envfile::parse(bytes)
+        .expect("env output parses")
+        .entries
+        .iter()
+        .map(|e| (e.key.clone(), e.value.expose_secret().to_vec()))
+        .collect()
+}
+
+fn expected() -> BTreeMap<String, Vec<u8>> {
+    VALUES
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
+        .collect()
+}
+
+/// Seals paper from VALUES with the demo certificate; returns the env file path.
+fn seal_paper(root: &Path) -> PathBuf {
+    let from = root.join("work/in.env");
+    write(&from, &env_text(&VALUES));
+    ok(root, &["paper", "--from", s(&from), "--no-input"]);
+    from
+}
+
+#[test]
+fn issue_6_unseal_round_trips_with_the_peer() {
+    let Some(mut peer) = Peer::start() else {
+        return;
+    };
+    let t = tree();
+    let root = t.path();
+    seal_paper(root);
+    let key = demo_key(root);
+
+    // emp-seal -> peer
+    for (k, ct) in sealed(&paper_file(root)) {
+        let raw = common::unb64(&ct);
+        let plain = peer
+            .decrypt(&fixtures::demo_key_pem(), b"emp-paper/emp-secrets", &raw)
+            .expect("peer decrypts emp-seal's value");
+        assert_eq!(plain, expected()[&k], "{k}");
+    }
+
+    // emp-seal -> emp-seal unseal, env and yaml, by environment and by file
+    let env_out = ok(
+        root,
+        &["unseal", "paper", "--key", s(&key), "--format", "env"],
+    );
+    assert_eq!(parse_env(env_out.stdout.as_bytes()), expected());
+    let file = paper_file(root);
+    let by_file = ok(
+        root,
+        &["unseal", s(&file), "--key", s(&key), "--format", "env"],
+    );
+    assert_eq!(by_file.stdout, env_out.stdout);
+
+    let yaml = ok(root, &["unseal", "paper", "--key", s(&key)]).stdout;
+    let doc: serde_json::Value = yaml_serde::from_str(&yaml).expect("yaml output parses");
+    assert_eq!(doc["apiVersion"], "v1");
+    assert_eq!(doc["kind"], "Secret");
+    assert_eq!(doc["metadata"]["name"], "emp-secrets");
+    assert_eq!(doc["metadata"]["namespace"], "emp-paper");
+    assert_eq!(
+        doc["metadata"]["labels"]["app.kubernetes.io/part-of"],
+        "emp"
+    );
+    assert_eq!(doc["type"], "Opaque");
+    let data: BTreeMap<String, Vec<u8>> = doc["data"]
+        .as_object()
+        .expect("data")
+        .iter()
+        .map(|(k, v)| (k.clone(), common::unb64(v.as_str().expect("string"))))
+        .collect();
+    assert_eq!(data, expected());
+
+    // peer -> emp-seal unseal: a SealedSecret written with the peer's ciphertexts (another
+    // name and namespace, namespace-wide scope: the label comes from the file itself)
+    let cert = fixtures::demo_cert_pem();
+    let mut doc = String::from(
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: other\n  namespace: elsewhere\n  annotations:\n    sealedsecrets.bitnami.com/namespace-wide: \"true\"\nspec:\n  encryptedData:\n",
+    );
+    for (k, v) in VALUES {
+        let ct = peer.encrypt(&cert, b"elsewhere", v.as_bytes());
+        doc.push_str(&format!("    {k}: {}\n", common::b64(&ct)));
+    }
+    let peer_file = root.join("work/peer-sealed.yaml");
+    write(&peer_file, &doc);
+    let out = ok(
+        root,
+        &["unseal", s(&peer_file), "--key", s(&key), "--format", "env"],
+    );
+    assert_eq!(parse_env(out.stdout.as_bytes()), expected());
+    let yaml = ok(root, &["unseal", s(&peer_file), "--key", s(&key)]).stdout;
+    assert!(
+        yaml.contains("name: other\n  namespace: elsewhere\n"),
+        "{yaml}"
+    );
+}
+
+#[test]
+fn issue_6_recovered_env_round_trips_into_from_without_churn() {
+    let t = tree();
+    let root = t.path();
+    seal_paper(root);
+    let key = demo_key(root);
+    let recovered = ok(
+        root,
+        &["unseal", "paper", "--key", s(&key), "--format", "env"],
+    )
+    .stdout;
+    let rec_file = root.join("work/recovered.env");
+    write(&rec_file, &recovered);
+    let before = read(&paper_file(root));
+
+    // Same values + the private key: nothing changes, byte for byte.
+    let o = ok(root, &["paper", "--from", s(&rec_file), "--key", s(&key)]);
+    assert_eq!(read(&paper_file(root)), before, "{}", o.stderr);
+
+    // One changed value: only that line changes.
+    let mut changed = VALUES;
+    changed[0].1 = "sentinel-new api key";
+    let ch_file = root.join("work/changed.env");
+    write(&ch_file, &env_text(&changed));
+    ok(root, &["paper", "--from", s(&ch_file), "--key", s(&key)]);
+    let after = read(&paper_file(root));
+    let diff: Vec<(&str, &str)> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(diff.len(), 1, "{diff:?}");
+    assert!(diff[0].0.trim_start().starts_with("API_KEY:"));
+    let env_out = ok(
+        root,
+        &["unseal", "paper", "--key", s(&key), "--format", "env"],
+    );
+    assert_eq!(
+        parse_env(env_out.stdout.as_bytes())["API_KEY"],
+        b"sentinel-new api key"
+    );
+}
+
+#[test]
+fn issue_6_unseal_accepts_pkcs1_and_controller_secrets_and_tries_every_key() {
+    let t = tree();
+    let root = t.path();
+    let from = root.join("work/in.env");
+    write(&from, &env_text(&VALUES));
+    let cert = root.join("work/cert-2048.pem");
+    write(&cert, &fixtures::cert_pem(2048));
+    ok(root, &["paper", "--from", s(&from), "--cert", s(&cert)]);
+
+    let pkcs1 = root.join("work/pkcs1.pem");
+    write(&pkcs1, &fixtures::pkcs1_key_pem());
+    let wrong = root.join("work/wrong.pem");
+    write(&wrong, &fixtures::key_pem(3072));
+    let b64 = common::b64(fixtures::key_pem(2048).as_bytes());
+    let yaml_secret = root.join("work/keys.yaml");
+    write(
+        &yaml_secret,
+        &format!(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: sealed-secrets-keyold\n    namespace: kube-system\n  type: kubernetes.io/tls\n  data:\n    tls.key: {}\n- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: sealed-secrets-keynew\n    namespace: kube-system\n  type: kubernetes.io/tls\n  data:\n    tls.key: {b64}\n",
+            common::b64(fixtures::key_pem(3072).as_bytes())
+        ),
+    );
+    let json_secret = root.join("work/key.json");
+    write(
+        &json_secret,
+        &serde_json::json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "k"},
+            "type": "kubernetes.io/tls", "data": {"tls.key": b64}})
+        .to_string(),
+    );
+    let several = format!("{},{}", s(&wrong), s(&pkcs1));
+    for keys in [
+        s(&pkcs1),
+        s(&yaml_secret),
+        s(&json_secret),
+        several.as_str(),
+    ] {
+        let o = ok(root, &["unseal", "paper", "--key", keys, "--format", "env"]);
+        assert_eq!(parse_env(o.stdout.as_bytes()), expected(), "{keys}");
+    }
+    // Only the wrong key: a clear error naming the key, no value, nothing on stdout.
+    let o = fails(
+        root,
+        &["unseal", "paper", "--key", s(&wrong)],
+        2,
+        "no key could decrypt",
+    );
+    assert!(o.stdout.is_empty());
+    assert!(o.stderr.contains("API_KEY"), "{}", o.stderr);
+}
+
+#[test]
+fn issue_6_unseal_and_diff_bad_inputs_fail_clearly() {
+    let t = tree();
+    let root = t.path();
+    let key = demo_key(root);
+    // The shipped file holds placeholders.
+    let o = fails(
+        root,
+        &["unseal", "paper", "--key", s(&key)],
+        2,
+        "placeholder",
+    );
+    assert!(o.stdout.is_empty());
+    // Unknown environment.
+    fails(
+        root,
+        &["unseal", "staging", "--key", s(&key)],
+        2,
+        "unknown environment `staging`",
+    );
+    fails(
+        root,
+        &["diff", "staging", "--from", s(&key), "--key", s(&key)],
+        2,
+        "unknown environment",
+    );
+    // A key file that is not a key.
+    let not_key = root.join("work/not-a-key.pem");
+    write(&not_key, "hello\n");
+    fails(
+        root,
+        &["unseal", "paper", "--key", s(&not_key)],
+        2,
+        "not-a-key.pem",
+    );
+    // Corrupt ciphertext: one character flipped in the middle of a real value.
+    seal_paper(root);
+    let file = paper_file(root);
+    let text = read(&file);
+    let (_, ct) = sealed(&file).remove(0);
+    let mid = ct.len() / 2;
+    let flipped_char = if &ct[mid..=mid] == "A" { "B" } else { "A" };
+    let bad = format!("{}{}{}", &ct[..mid], flipped_char, &ct[mid + 1..]);
+    write(&file, &text.replace(&ct, &bad));
+    let o = fails(
+        root,
+        &["unseal", "paper", "--key", s(&key)],
+        2,
+        "no key could decrypt",
+    );
+    assert!(o.stdout.is_empty());
+    let from = root.join("work/in.env");
+    fails(
+        root,
+        &["diff", "paper", "--from", s(&from), "--key", s(&key)],
+        2,
+        "no key could decrypt",
+    );
+}
+
+#[test]
+fn issue_6_diff_shows_keys_never_values() {
+    let t = tree();
+    let root = t.path();
+    let key = demo_key(root);
+    let from = root.join("work/in.env");
+    write(&from, &env_text(&VALUES));
+    // Before sealing: every key is a placeholder.
+    let o = run(
+        root,
+        &["diff", "paper", "--from", s(&from), "--key", s(&key)],
+    );
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert_eq!(o.stdout.matches("placeholder").count(), 3, "{}", o.stdout);
+
+    seal_paper(root);
+    let o = ok(
+        root,
+        &["diff", "paper", "--from", s(&from), "--key", s(&key)],
+    );
+    assert_eq!(o.stdout.lines().filter(|l| l.starts_with("= ")).count(), 3);
+
+    let other = root.join("work/other.env");
+    write(
+        &other,
+        "API_KEY=sentinel-api key=with # hash\nPOSTGRES_PASSWORD=sentinel-different\nNEW_KEY=sentinel-new\n",
+    );
+    let o = run(
+        root,
+        &["diff", "paper", "--from", s(&other), "--key", s(&key)],
+    );
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let lines: BTreeSet<&str> = o.stdout.lines().skip(1).collect();
+    let marks: BTreeSet<String> = lines
+        .iter()
+        .map(|l| l.split("  ").next().unwrap_or("").to_owned())
+        .collect();
+    let want: BTreeSet<String> = [
+        "= API_KEY",
+        "~ POSTGRES_PASSWORD",
+        "+ NEW_KEY",
+        "- REDIS_PASSWORD",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    assert_eq!(marks, want, "{}", o.stdout);
+    for v in ["sentinel-different", "sentinel-new", "sentinel-api"] {
+        assert!(!o.stdout.contains(v) && !o.stderr.contains(v));
+    }
+}
+
+/// Migrates prod with the 2048-bit test certificate as its sealing certificate.
+fn migrate_prod(root: &Path) -> PathBuf {
+    let prod = root.join("k8s/overlays/prod");
+    write(&prod.join("sealing-cert.pem"), &fixtures::cert_pem(2048));
+    let from = prod.join("prod-secrets.env");
+    write(&from, &env_text(&VALUES));
+    ok(
+        root,
+        &["seal", "prod", "--from", "prod-secrets.env", "--migrate"],
+    );
+    from
+}
+
+/// `(name, namespace, keys, labels)` of the rendered object of `kind` named emp-secrets.
+fn rendered_secret(
+    yaml: &str,
+    kind: &str,
+    keys_field: &[&str],
+) -> (String, String, BTreeSet<String>, serde_json::Value) {
+    yaml.split("\n---\n")
+        .find_map(|d| {
+            let v: serde_json::Value = yaml_serde::from_str(d).expect("rendered yaml");
+            if v["kind"] != kind {
+                return None;
+            }
+            let mut data = &v;
+            for f in keys_field {
+                data = &data[*f];
+            }
+            let keys = data
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            let labels = if kind == "Secret" {
+                v["metadata"]["labels"].clone()
+            } else {
+                v["spec"]["template"]["metadata"]["labels"].clone()
+            };
+            Some((
+                v["metadata"]["name"].as_str().unwrap_or("").to_owned(),
+                v["metadata"]["namespace"].as_str().unwrap_or("").to_owned(),
+                keys,
+                labels,
+            ))
+        })
+        .expect("the render holds the object")
+}
+
+#[test]
+fn issue_6_migrate_prod_renders_the_same_secret() {
+    if common::kubectl().is_none() {
+        common::missing("kubectl");
+        return;
+    }
+    let t = tree();
+    let root = t.path();
+    let prod = root.join("k8s/overlays/prod");
+    let example = prod.join("prod-secrets.env.example");
+    std::fs::copy(&example, prod.join("prod-secrets.env")).expect("copy example");
+    let before = common::kustomize(&prod);
+    let (name, ns, keys, labels) = rendered_secret(&before, "Secret", &["data"]);
+    let old_kust = read(&prod.join("kustomization.yaml"));
+
+    migrate_prod(root);
+
+    let after = common::kustomize(&prod);
+    assert!(
+        !after.contains("\nkind: Secret\n"),
+        "no plain Secret after migrating"
+    );
+    let (n2, ns2, k2, l2) = rendered_secret(&after, "SealedSecret", &["spec", "encryptedData"]);
+    assert_eq!((n2, ns2, k2), (name, ns, keys));
+    assert_eq!(l2, labels, "template labels are the generator's");
+    // The no-KEDA variant of prod renders too.
+    common::kustomize(&root.join("k8s/no-keda/prod"));
+
+    // The kustomization: every comment kept, the generator gone, the SealedSecret listed.
+    let new_kust = read(&prod.join("kustomization.yaml"));
+    for l in old_kust.lines().filter(|l| l.trim_start().starts_with('#')) {
+        assert!(new_kust.contains(l), "comment lost: {l}\n{new_kust}");
+    }
+    assert!(!new_kust.contains("generators:"), "{new_kust}");
+    assert!(new_kust.contains("  - sealedsecret.yaml\n"), "{new_kust}");
+    assert!(
+        prod.join("secret-generator.yaml").is_file(),
+        "generator file left on disk"
+    );
+
+    // The values decrypt for the rendered identity.
+    let key = root.join("work/k.pem");
+    write(&key, &fixtures::key_pem(2048));
+    let o = ok(
+        root,
+        &["unseal", "prod", "--key", s(&key), "--format", "env"],
+    );
+    assert_eq!(parse_env(o.stdout.as_bytes()), expected());
+
+    // Migrating again is refused; sealing normally now works, with several environments at
+    // once, each with its own certificate.
+    fails(
+        root,
+        &["seal", "prod", "--from", "prod-secrets.env", "--migrate"],
+        2,
+        "already renders a SealedSecret",
+    );
+    let from = root.join("work/both.env");
+    let mut changed = VALUES;
+    changed[2].1 = "sentinel-both";
+    write(&from, &env_text(&changed));
+    let o = ok(
+        root,
+        &["seal", "paper", "prod", "--from", s(&from), "--no-input"],
+    );
+    assert!(o.stderr.contains("paper:") && o.stderr.contains("prod:"));
+    let demo = demo_key(root);
+    let p = ok(
+        root,
+        &["unseal", "paper", "--key", s(&demo), "--format", "env"],
+    );
+    let q = ok(
+        root,
+        &["unseal", "prod", "--key", s(&key), "--format", "env"],
+    );
+    assert_eq!(p.stdout, q.stdout);
+    assert_eq!(
+        parse_env(q.stdout.as_bytes())["REDIS_PASSWORD"],
+        b"sentinel-both"
+    );
+    // The demo key does not open prod's values: each environment used its own certificate.
+    fails(
+        root,
+        &["unseal", "prod", "--key", s(&demo)],
+        2,
+        "no key could decrypt",
+    );
+}
+
+#[test]
+fn issue_6_several_environments_are_all_or_nothing() {
+    let t = tree();
+    let root = t.path();
+    migrate_prod(root);
+    let paper_before = read(&paper_file(root));
+    let prod_file = root.join("k8s/overlays/prod/sealedsecret.yaml");
+    let prod_before = read(&prod_file);
+    // prod's certificate now expired: paper must not be written either.
+    let Some((expired, _)) = fixtures::make_cert(2048, -30, -1) else {
+        return;
+    };
+    write(&root.join("k8s/overlays/prod/sealing-cert.pem"), &expired);
+    let from = root.join("work/in.env");
+    write(&from, &env_text(&VALUES));
+    fails(
+        root,
+        &["seal", "paper", "prod", "--from", s(&from), "--no-input"],
+        2,
+        "expired",
+    );
+    assert_eq!(read(&paper_file(root)), paper_before);
+    assert_eq!(read(&prod_file), prod_before);
+    // dev has no SealedSecret: refused, nothing written.
+    fails(
+        root,
+        &["seal", "paper", "dev", "--from", s(&from), "--no-input"],
+        2,
+        "dev",
+    );
+    assert_eq!(read(&paper_file(root)), paper_before);
+}
+
+#[test]
+fn issue_6_migrate_refusals_change_nothing() {
+    let t = tree();
+    let root = t.path();
+    let prod = root.join("k8s/overlays/prod");
+    write(&prod.join("prod-secrets.env"), &env_text(&VALUES));
+    let snapshot = |root: &Path| -> BTreeMap<String, String> {
+        let mut m = BTreeMap::new();
+        for e in std::fs::read_dir(root.join("k8s/overlays/prod")).expect("dir") {
+            let p = e.expect("entry").path();
+            m.insert(p.display().to_string(), read(&p));
+        }
+        m
+    };
+    // No certificate.
+    let before = snapshot(root);
+    fails(
+        root,
+        &["seal", "prod", "--from", "prod-secrets.env", "--migrate"],
+        2,
+        "no sealing certificate",
+    );
+    assert_eq!(snapshot(root), before);
+    // With a hash suffix the Secret's name would change under the workloads.
+    write(&prod.join("sealing-cert.pem"), &fixtures::cert_pem(2048));
+    let generator = prod.join("secret-generator.yaml");
+    let gen_text = read(&generator);
+    write(
+        &generator,
+        &gen_text.replace(
+            "disableNameSuffixHash: true",
+            "disableNameSuffixHash: false",
+        ),
+    );
+    let before = snapshot(root);
+    let o = fails(
+        root,
+        &["seal", "prod", "--from", "prod-secrets.env", "--migrate"],
+        2,
+        "content hash",
+    );
+    assert!(o.stderr.contains("disableNameSuffixHash"), "{}", o.stderr);
+    assert_eq!(snapshot(root), before);
+    write(&generator, &gen_text);
+    // A missing key (the workloads read REDIS_PASSWORD) without a terminal.
+    write(
+        &prod.join("prod-secrets.env"),
+        "API_KEY=a\nPOSTGRES_PASSWORD=b\n",
+    );
+    let before = snapshot(root);
+    fails(
+        root,
+        &[
+            "seal",
+            "prod",
+            "--from",
+            "prod-secrets.env",
+            "--migrate",
+            "--no-input",
+        ],
+        2,
+        "REDIS_PASSWORD",
+    );
+    assert_eq!(snapshot(root), before);
+    // paper has nothing to migrate.
+    fails(
+        root,
+        &["seal", "paper", "--from", "prod-secrets.env", "--migrate"],
+        2,
+        "already renders a SealedSecret",
+    );
+}
+
+#[test]
+fn issue_6_init_dev_without_input_keeps_the_example() {
+    let t = tree();
+    let root = t.path();
+    let dev = root.join("k8s/overlays/dev");
+    let file = dev.join("dev-secrets.env");
+    // Not a terminal and no --no-input: refused.
+    fails(root, &["init", "dev"], 2, "not on a terminal");
+    assert!(!file.exists());
+    ok(root, &["init", "dev", "--no-input"]);
+    assert_eq!(read(&file), read(&dev.join("dev-secrets.env.example")));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // Exists: refused, untouched; --force replaces it.
+    write(&file, "API_KEY=mine\n");
+    fails(root, &["init", "dev", "--no-input"], 2, "already exists");
+    assert_eq!(read(&file), "API_KEY=mine\n");
+    ok(root, &["init", "dev", "--no-input", "--force"]);
+    assert_eq!(read(&file), read(&dev.join("dev-secrets.env.example")));
+    // paper's Secret is sealed, not generated.
+    fails(
+        root,
+        &["init", "paper", "--no-input"],
+        2,
+        "does not come from an env file",
+    );
+    fails(
+        root,
+        &["init", "staging", "--no-input"],
+        2,
+        "unknown environment",
+    );
+    if common::kubectl().is_none() {
+        common::missing("kubectl");
+        return;
+    }
+    let (name, ns, keys, _) = rendered_secret(&common::kustomize(&dev), "Secret", &["data"]);
+    assert_eq!((name.as_str(), ns.as_str()), ("emp-secrets", "emp-dev"));
+    assert_eq!(keys.len(), 3);
+}
+
+#[test]
+fn issue_6_cert_reports_identity_usage_and_sealing() {
+    let t = tree();
+    let root = t.path();
+    let pem = read(&root.join("k8s/overlays/paper/sealing-cert.pem"));
+    let c = Certificate::from_pem(pem.as_bytes()).expect("demo cert");
+    let o = ok(root, &["cert", "paper"]);
+    for needle in [
+        c.subject(),
+        "RSA 4096 bits",
+        &c.sha256_fingerprint(),
+        &c.ssh_fingerprint(),
+        &emp_seal::cert::rfc3339(c.not_after()),
+        "days left",
+        "used by      paper",
+        "not sealed yet",
+        "demo         yes",
+    ] {
+        assert!(o.stdout.contains(needle), "missing {needle}:\n{}", o.stdout);
+    }
+    seal_paper(root);
+    let o = ok(root, &["cert", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).expect("json");
+    assert_eq!(v["version"], 1);
+    let certs = v["certificates"].as_array().expect("array");
+    assert_eq!(certs.len(), 1, "only paper has a certificate");
+    assert_eq!(certs[0]["sha256"], c.sha256_fingerprint());
+    assert_eq!(certs[0]["used_by"][0], "paper");
+    assert_eq!(certs[0]["sealed"][0]["state"], "this");
+    // Another certificate by path: used by no overlay, paper not sealed with it.
+    let other = root.join("work/other.pem");
+    write(&other, &fixtures::cert_pem(2048));
+    let o = ok(root, &["cert", s(&other)]);
+    assert!(o.stdout.contains("used by      no overlay"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("sealed with another certificate"),
+        "{}",
+        o.stdout
+    );
+    // An expired certificate is shown, and the exit code says so.
+    if let Some((expired, _)) = fixtures::make_cert(2048, -30, -2) {
+        let p = root.join("work/expired.pem");
+        write(&p, &expired);
+        let o = run(root, &["cert", s(&p)]);
+        assert_eq!(o.code, 1, "{}", o.stderr);
+        assert!(o.stdout.contains("EXPIRED 2 days ago"), "{}", o.stdout);
+    }
+    fails(root, &["cert", "prod"], 2, "no sealing certificate");
+    fails(root, &["cert", "staging"], 2, "unknown environment");
+}
+
+/// A one-request-at-a-time HTTP server on 127.0.0.1 answering every request with `response`.
+fn serve(response: Vec<u8>) -> (u16, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let h = std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut buf = [0u8; 4096];
+            let mut req = Vec::new();
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            assert!(req.starts_with(b"GET /v1/cert.pem HTTP/1.1\r\n"));
+            let _ = stream.write_all(&response);
+        }
+    });
+    (port, h)
+}
+
+fn http(status: &str, body: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/x-pem-file\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(body);
+    r
+}
+
+#[test]
+fn issue_6_cert_fetch_checks_before_replacing() {
+    let t = tree();
+    let root = t.path();
+    let target = root.join("k8s/overlays/paper/sealing-cert.pem");
+    let original = read(&target);
+    let url = |port: u16| format!("http://127.0.0.1:{port}/v1/cert.pem");
+
+    // Not a certificate.
+    let (port, h) = serve(http("200 OK", b"<html>login</html>\n"));
+    fails(
+        root,
+        &["cert", "paper", "--fetch", &url(port)],
+        2,
+        "not a usable certificate",
+    );
+    h.join().expect("server");
+    assert_eq!(read(&target), original);
+    // 404.
+    let (port, h) = serve(http("404 Not Found", b"404 page not found\n"));
+    fails(root, &["cert", "paper", "--fetch", &url(port)], 2, "404");
+    h.join().expect("server");
+    assert_eq!(read(&target), original);
+    // Unreachable: a port nobody listens on any more.
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    fails(
+        root,
+        &["cert", "paper", "--fetch", &url(port)],
+        2,
+        "cannot connect",
+    );
+    assert_eq!(read(&target), original);
+    // https is refused clearly; so is a URL without scheme.
+    fails(
+        root,
+        &[
+            "cert",
+            "paper",
+            "--fetch",
+            "https://127.0.0.1:1/v1/cert.pem",
+        ],
+        2,
+        "https",
+    );
+    fails(
+        root,
+        &["cert", "paper", "--fetch", "127.0.0.1/x"],
+        2,
+        "not a URL",
+    );
+    fails(
+        root,
+        &["cert", "--fetch", &url(1)],
+        2,
+        "needs an environment",
+    );
+    // An expired certificate is refused.
+    if let Some((expired, _)) = fixtures::make_cert(2048, -30, -1) {
+        let (port, h) = serve(http("200 OK", expired.as_bytes()));
+        fails(
+            root,
+            &["cert", "paper", "--fetch", &url(port)],
+            2,
+            "expired",
+        );
+        h.join().expect("server");
+        assert_eq!(read(&target), original);
+    }
+    // A good certificate replaces the old one, byte for byte (chunked transfer).
+    let pem = fixtures::cert_pem(3072);
+    let mut chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let (a, b) = pem.as_bytes().split_at(100);
+    for part in [a, b] {
+        chunked.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        chunked.extend_from_slice(part);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let (port, h) = serve(chunked);
+    let o = ok(root, &["cert", "paper", "--fetch", &url(port)]);
+    h.join().expect("server");
+    assert_eq!(read(&target), pem);
+    assert!(o.stderr.contains("replaced"), "{}", o.stderr);
+    // file:// URLs, to a path target.
+    let src = root.join("work/src.pem");
+    write(&src, &fixtures::cert_pem(4096));
+    let dst = root.join("work/saved.pem");
+    ok(
+        root,
+        &["cert", s(&dst), "--fetch", &format!("file://{}", s(&src))],
+    );
+    assert_eq!(read(&dst), fixtures::cert_pem(4096));
+    fails(
+        root,
+        &["cert", s(&dst), "--fetch", "file:///nonexistent/cert.pem"],
+        2,
+        "no such file",
+    );
+}
+
+#[test]
+fn issue_6_completions_and_man_page() {
+    let t = tree();
+    let root = t.path();
+    for (shell, checker) in [
+        ("bash", Some(("bash", "-n"))),
+        ("zsh", Some(("zsh", "-n"))),
+        ("fish", Some(("fish", "--no-execute"))),
+        ("powershell", None),
+    ] {
+        let o = ok(root, &["completions", shell]);
+        assert!(o.stdout.contains("emp-seal"), "{shell}");
+        for sub in ["unseal", "diff", "init", "cert"] {
+            assert!(o.stdout.contains(sub), "{shell} lacks {sub}");
+        }
+        let Some((prog, flag)) = checker else {
+            continue;
+        };
+        if common::which(prog).is_none() {
+            if prog == "bash" {
+                common::missing("bash");
+            }
+            continue;
+        }
+        let script = root.join(format!("work/completion.{shell}"));
+        write(&script, &o.stdout);
+        let st = std::process::Command::new(prog)
+            .arg(flag)
+            .arg(&script)
+            .output()
+            .expect("run shell");
+        assert!(
+            st.status.success(),
+            "{prog} {flag}: {}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+    }
+    let o = ok(root, &["man"]);
+    assert!(
+        o.stdout.starts_with(".ie") || o.stdout.contains(".TH"),
+        "roff"
+    );
+    assert!(o.stdout.contains("emp\\-seal"), "{}", &o.stdout[..200]);
+    let page = root.join("work/emp-seal.1");
+    write(&page, &o.stdout);
+    let rendered = if common::which("groff").is_some() {
+        std::process::Command::new("groff")
+            .args(["-man", "-Tutf8", "-ww", "-z"])
+            .arg(&page)
+            .output()
+            .ok()
+    } else if common::which("man").is_some() {
+        std::process::Command::new("man")
+            .arg("-l")
+            .arg(&page)
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat")
+            .output()
+            .ok()
+    } else {
+        None
+    };
+    match rendered {
+        Some(r) => assert!(
+            r.status.success(),
+            "man page: {}",
+            String::from_utf8_lossy(&r.stderr)
+        ),
+        None => eprintln!("SKIP: neither groff nor man to render the man page"),
+    }
+}

@@ -1,0 +1,263 @@
+//! Issue 6: interactive prompts driven through a real pseudo-terminal (python's `pty` module
+//! forks the binary with the pty as its controlling terminal, stdin, stdout and stderr). The
+//! typed values travel to the driver over its stdin as JSON, never argv, and must not be echoed.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::common;
+use crate::fixtures;
+use crate::lifecycle::{demo_key, env_text, read, run, s, tree, write};
+
+/// Forks `argv` on a pty; for each step waits until `expect` appears in the output after the
+/// previous match, then types `send`. Reads to the end and reports the transcript and exit code.
+/// The timeout only stops a hung child; it is not a timing assertion.
+const DRIVER: &str = r#"
+import json, os, pty, select, signal, sys, termios, time
+hidden = []
+req = json.loads(sys.stdin.readline())
+pid, fd = pty.fork()
+if pid == 0:
+    os.chdir(req["cwd"])
+    os.execve(req["argv"][0], req["argv"], req["env"])
+out = b""
+pos = 0
+def pump(deadline):
+    global out
+    r, _, _ = select.select([fd], [], [], max(0.0, min(1.0, deadline - time.time())))
+    if not r:
+        return True
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        return False
+    if not chunk:
+        return False
+    out += chunk
+    return True
+alive = True
+for step in req["steps"]:
+    want = step["expect"].encode()
+    deadline = time.time() + 60
+    while alive and out.find(want, pos) < 0 and time.time() < deadline:
+        alive = pump(deadline)
+    i = out.find(want, pos)
+    if i < 0:
+        break
+    pos = i + len(want)
+    # Type only once the program has switched terminal echo off: input typed earlier would be
+    # echoed by the line discipline (and flushed when the program changes the mode).
+    while alive and termios.tcgetattr(fd)[3] & termios.ECHO and time.time() < deadline:
+        alive = pump(time.time() + 0.01)
+    hidden.append(not termios.tcgetattr(fd)[3] & termios.ECHO)
+    os.write(fd, step["send"].encode())
+deadline = time.time() + 60
+while alive and time.time() < deadline:
+    alive = pump(deadline)
+if alive:
+    os.kill(pid, signal.SIGKILL)
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"transcript": out.decode("utf-8", "replace"), "code": os.waitstatus_to_exitcode(status), "hidden": hidden}))
+"#;
+
+struct Step<'a> {
+    expect: &'a str,
+    send: String,
+}
+
+struct PtyRun {
+    transcript: String,
+    code: i32,
+    /// For each step: terminal echo was off when the answer was typed.
+    hidden: Vec<bool>,
+}
+
+fn python() -> Option<PathBuf> {
+    let venv = common::repo_root().join(".venv-peer/bin/python");
+    if venv.is_file() {
+        return Some(venv);
+    }
+    common::which("python3")
+}
+
+fn on_pty(root: &Path, args: &[&str], steps: &[Step<'_>]) -> Option<PtyRun> {
+    let Some(py) = python() else {
+        common::missing("python3 (pty driver)");
+        return None;
+    };
+    let bin = assert_cmd::cargo::cargo_bin("emp-seal");
+    let mut argv = vec![bin.display().to_string(), "-C".into(), s(root).into()];
+    argv.extend(args.iter().map(|a| (*a).to_owned()));
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    env.insert("PATH".into(), std::env::var("PATH").unwrap_or_default());
+    env.insert("TERM".into(), "xterm".into());
+    env.insert("HOME".into(), s(root).into());
+    let req = serde_json::json!({
+        "cwd": s(root),
+        "argv": argv,
+        "env": env,
+        "steps": steps.iter().map(|st| serde_json::json!({"expect": st.expect, "send": st.send})).collect::<Vec<_>>(),
+    });
+    let mut child = Command::new(py)
+        .arg("-c")
+        .arg(DRIVER)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start pty driver");
+    writeln!(child.stdin.take().expect("stdin"), "{req}").expect("send request");
+    let out = child.wait_with_output().expect("pty driver");
+    assert!(
+        out.status.success(),
+        "pty driver failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("driver JSON");
+    Some(PtyRun {
+        transcript: v["transcript"].as_str().unwrap_or("").to_owned(),
+        code: i32::try_from(v["code"].as_i64().unwrap_or(-1)).unwrap_or(-1),
+        hidden: v["hidden"]
+            .as_array()
+            .map(|a| a.iter().map(|b| b.as_bool() == Some(true)).collect())
+            .unwrap_or_default(),
+    })
+}
+
+#[test]
+fn issue_6_init_dev_asks_each_value_hidden() {
+    let t = tree();
+    let root = t.path();
+    let typed_pg = "typed-postgres-pw";
+    let typed_api = "typed api key # not a comment";
+    let steps = [
+        Step {
+            expect: "POSTGRES_PASSWORD",
+            send: format!("{typed_pg}\n"),
+        },
+        Step {
+            expect: "REDIS_PASSWORD",
+            send: "\n".into(),
+        },
+        Step {
+            expect: "API_KEY",
+            send: format!("{typed_api}\n"),
+        },
+    ];
+    let Some(r) = on_pty(root, &["init", "dev"], &steps) else {
+        return;
+    };
+    assert_eq!(r.code, 0, "{}", r.transcript);
+    assert_eq!(r.hidden, [true; 3], "echo was on at a prompt");
+    for v in [typed_pg, typed_api] {
+        assert!(!r.transcript.contains(v), "echoed: {}", r.transcript);
+    }
+    let dev = root.join("k8s/overlays/dev");
+    let example = read(&dev.join("dev-secrets.env.example"));
+    let want = example
+        .replace(
+            "POSTGRES_PASSWORD=change-me-postgres",
+            &format!("POSTGRES_PASSWORD={typed_pg}"),
+        )
+        .replace("API_KEY=change-me-api-key", &format!("API_KEY={typed_api}"));
+    assert_eq!(read(&dev.join("dev-secrets.env")), want);
+    if common::kubectl().is_some() {
+        let rendered = common::kustomize(&dev);
+        assert!(rendered.contains("kind: Secret"), "dev renders its Secret");
+    } else {
+        common::missing("kubectl");
+    }
+}
+
+#[test]
+fn issue_6_seal_prompts_for_missing_keys_hidden() {
+    let t = tree();
+    let root = t.path();
+    let partial = root.join("work/partial.env");
+    write(&partial, &env_text(&[("API_KEY", "file-api-key")]));
+    let steps = [
+        Step {
+            expect: "POSTGRES_PASSWORD",
+            send: "typed-pg-value\n".into(),
+        },
+        Step {
+            expect: "REDIS_PASSWORD",
+            send: "typed redis value\n".into(),
+        },
+    ];
+    let Some(r) = on_pty(root, &["paper", "--from", s(&partial)], &steps) else {
+        return;
+    };
+    assert_eq!(r.code, 0, "{}", r.transcript);
+    assert_eq!(r.hidden, [true; 2], "echo was on at a prompt");
+    for v in ["typed-pg-value", "typed redis value", "file-api-key"] {
+        assert!(!r.transcript.contains(v), "echoed: {}", r.transcript);
+    }
+    let key = demo_key(root);
+    let o = run(
+        root,
+        &["unseal", "paper", "--key", s(&key), "--format", "env"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let got: BTreeMap<String, Vec<u8>> = emp_seal::envfile::parse(o.stdout.as_bytes())
+        .expect("env")
+        .entries
+        .iter()
+        .map(|e| (e.key.clone(), e.value.expose_secret().to_vec()))
+        .collect();
+    assert_eq!(got["API_KEY"], b"file-api-key");
+    assert_eq!(got["POSTGRES_PASSWORD"], b"typed-pg-value");
+    assert_eq!(got["REDIS_PASSWORD"], b"typed redis value");
+}
+
+#[test]
+fn issue_6_unseal_refuses_a_terminal_without_reveal() {
+    let t = tree();
+    let root = t.path();
+    let from = root.join("work/in.env");
+    write(
+        &from,
+        &env_text(&[
+            ("API_KEY", "shown-only-with-reveal"),
+            ("POSTGRES_PASSWORD", "p"),
+            ("REDIS_PASSWORD", "r"),
+        ]),
+    );
+    let o = run(root, &["paper", "--from", s(&from)]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let key = root.join("work/k.pem");
+    write(&key, &fixtures::demo_key_pem());
+    let Some(r) = on_pty(
+        root,
+        &["unseal", "paper", "--key", s(&key), "--format", "env"],
+        &[],
+    ) else {
+        return;
+    };
+    assert_eq!(r.code, 2, "{}", r.transcript);
+    assert!(r.transcript.contains("--reveal"), "{}", r.transcript);
+    assert!(!r.transcript.contains("shown-only-with-reveal"));
+    let Some(r) = on_pty(
+        root,
+        &[
+            "unseal",
+            "paper",
+            "--key",
+            s(&key),
+            "--format",
+            "env",
+            "--reveal",
+        ],
+        &[],
+    ) else {
+        return;
+    };
+    assert_eq!(r.code, 0, "{}", r.transcript);
+    assert!(
+        r.transcript.contains("API_KEY=shown-only-with-reveal"),
+        "{}",
+        r.transcript
+    );
+}
