@@ -382,6 +382,7 @@ pub fn plan(
         if !prompter.can_prompt() {
             return Err(SealError::MissingKeys {
                 env: env.to_owned(),
+                file: from_name.clone(),
                 keys: missing.join(", "),
             }
             .into());

@@ -497,7 +497,7 @@ pub fn overlay_dir(root: &Path, env: &str) -> Result<PathBuf, SealError> {
 pub fn sealed_secret_of(root: &Path, env: &str) -> Result<(PathBuf, String, Identity), SealError> {
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
-    let t = sealed_target(env, &overlay)?;
+    let t = sealed_target(root, env, &overlay)?;
     let file = if t.file.is_absolute() {
         t.file
     } else {

@@ -3,7 +3,7 @@
 //!
 //! Fires only under `--release` (as an error): the demo certificate is the shipped tree's
 //! default, so outside a release gate it is expected. The shared certificate check is in
-//! [`super::certs`]; this file never prints and never reads files.
+//! `super::certs`; this file never prints and never reads files.
 
 use super::Context;
 use super::certs::{Which, check as check_cert};
