@@ -186,8 +186,8 @@ pub fn seal_base64(
 /// public-key operation (docs/performance.md).
 const SEQUENTIAL_MAX: usize = 2;
 
-/// Seals many values under one label in parallel (rayon; sequentially for up to two values), each with its own session key.
-/// The output is in input order.
+/// Seals many values under one label in parallel (rayon; on the calling thread for up to two
+/// values), each with its own session key. The output is in input order.
 ///
 /// # Errors
 /// The first error any value hit, as [`seal_base64`].
