@@ -181,8 +181,13 @@ pub fn seal_base64(
     seal(key, label, plaintext).map(|v| encode_value(&v))
 }
 
-/// Seals many values under one label in parallel (rayon), each with its own session key.
-/// The output is in input order.
+/// Up to this many values, [`seal_many`] seals on the calling thread: starting rayon's thread
+/// pool (spawning threads, reading the cgroup CPU quota) costs about as much as one RSA-4096
+/// public-key operation (docs/performance.md).
+const SEQUENTIAL_MAX: usize = 2;
+
+/// Seals many values under one label in parallel (rayon; on the calling thread for up to two
+/// values), each with its own session key. The output is in input order.
 ///
 /// # Errors
 /// The first error any value hit, as [`seal_base64`].
@@ -191,6 +196,12 @@ pub fn seal_many(
     label: &[u8],
     plaintexts: &[SecretValue],
 ) -> Result<Vec<String>, CryptoError> {
+    if plaintexts.len() <= SEQUENTIAL_MAX {
+        return plaintexts
+            .iter()
+            .map(|p| seal_base64(key, label, p.expose_secret()))
+            .collect();
+    }
     plaintexts
         .par_iter()
         .map(|p| seal_base64(key, label, p.expose_secret()))

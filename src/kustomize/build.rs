@@ -1185,8 +1185,12 @@ fn set_annotation(value: &mut Value, key: &str, val: &str) {
 }
 
 /// Where a final reference was written: the latest source that holds it.
-fn attribute(o: &Obj, r: &RawRef) -> Origin {
-    for s in o.sources.iter().rev() {
+///
+/// `cache` holds, per source of `o`, the references extracted from that source's document: an
+/// object with several references is attributed once per reference, and extraction is the
+/// expensive part.
+fn attribute(o: &Obj, r: &RawRef, cache: &mut [Option<Vec<RawRef>>]) -> Origin {
+    for (s, cached) in o.sources.iter().zip(cache.iter_mut()).rev() {
         match s {
             Source::Json {
                 file,
@@ -1202,14 +1206,17 @@ fn attribute(o: &Obj, r: &RawRef) -> Origin {
             }
             Source::Doc(d, file) => {
                 let Ok(v) = &d.value else { continue };
-                let kind = get_str(v, "kind")
-                    .filter(|k| !k.is_empty())
-                    .unwrap_or(&o.kind);
-                let api = get_str(v, "apiVersion")
-                    .filter(|k| !k.is_empty())
-                    .unwrap_or(&o.api_version);
-                if let Some(src) = refs::extract(kind, api, v)
-                    .into_iter()
+                let extracted = cached.get_or_insert_with(|| {
+                    let kind = get_str(v, "kind")
+                        .filter(|k| !k.is_empty())
+                        .unwrap_or(&o.kind);
+                    let api = get_str(v, "apiVersion")
+                        .filter(|k| !k.is_empty())
+                        .unwrap_or(&o.api_version);
+                    refs::extract(kind, api, v)
+                });
+                if let Some(src) = extracted
+                    .iter()
                     .find(|x| x.norm == r.norm && x.name == r.name)
                 {
                     return Origin {
@@ -1282,6 +1289,7 @@ pub(crate) fn build(root: &Path, dir: &Path) -> Result<BuildOutput, KustomizeErr
         }
     }
     for o in &acc {
+        let mut attr_cache: Vec<Option<Vec<RawRef>>> = o.sources.iter().map(|_| None).collect();
         for r in refs::extract(&o.kind, &o.api_version, &o.value) {
             let rewritable = refs::builtin_rewrites(r.target_kind, &o.kind, &r.fs_path)
                 || refs::configured(&b.rules, &r, &o.kind, o.group());
@@ -1329,7 +1337,7 @@ pub(crate) fn build(root: &Path, dir: &Path) -> Result<BuildOutput, KustomizeErr
                         Some(many[0])
                     }
                     _ => {
-                        let origin = attribute(o, &r);
+                        let origin = attribute(o, &r, &mut attr_cache);
                         b.problems.push(Problem {
                             kind: ProblemKind::BuildError,
                             origin,
@@ -1373,7 +1381,7 @@ pub(crate) fn build(root: &Path, dir: &Path) -> Result<BuildOutput, KustomizeErr
                 },
                 field: r.field,
                 target_kind: r.target_kind.to_owned(),
-                origin: attribute(o, &r),
+                origin: attribute(o, &r, &mut attr_cache),
                 path: r.path.clone(),
                 name: r.name.clone(),
                 keys: r.keys.clone(),

@@ -6,6 +6,8 @@
 //! line that holds them, which is still the right line for one-line flow values. Must not parse
 //! values itself: typing is `yaml_serde`'s job.
 
+use std::sync::OnceLock;
+
 use yaml_serde::Value;
 
 /// One step of a path into a YAML value.
@@ -28,12 +30,62 @@ pub(crate) struct Doc {
     pub(crate) index: usize,
     /// The parsed value, or the parser's message.
     pub(crate) value: Result<Value, String>,
+    /// The line layout of `text`, computed on the first [`Doc::line_of`] (a document is
+    /// located many times: once per reference and per patch).
+    layout: OnceLock<Layout>,
 }
 
 impl Doc {
     /// The 1-based file line of the node at `path` (or of its deepest block-style ancestor).
     pub(crate) fn line_of(&self, path: &[Seg]) -> usize {
-        self.start_line + locate(&self.text, path)
+        let layout = self.layout.get_or_init(|| Layout::new(&self.text));
+        self.start_line + locate_in(&self.text, layout, path)
+    }
+}
+
+/// Byte spans of a text's lines (as [`str::lines`] cuts them) and of its significant lines.
+#[derive(Debug)]
+struct Layout {
+    /// `start..end` of every line, without its line ending.
+    lines: Vec<(usize, usize)>,
+    /// Every significant line of the whole text, in order.
+    sig: Vec<SigLine>,
+}
+
+/// A significant line by offsets: content `text[start..end]` at column `col` of line `idx`.
+#[derive(Debug, Clone, Copy)]
+struct SigLine {
+    idx: usize,
+    col: usize,
+    start: usize,
+    end: usize,
+}
+
+impl Layout {
+    fn new(text: &str) -> Layout {
+        let mut lines = Vec::new();
+        let mut sig = Vec::new();
+        let mut pos = 0usize;
+        for seg in text.split_inclusive('\n') {
+            // `str::lines`: `\n` or `\r\n` ends a line; a lone `\r` does not.
+            let raw = seg
+                .strip_suffix('\n')
+                .map_or(seg, |s| s.strip_suffix('\r').unwrap_or(s));
+            let t = raw.trim_start_matches(' ');
+            let col = raw.len() - t.len();
+            let t = t.trim_end();
+            if !t.is_empty() && !t.starts_with('#') {
+                sig.push(SigLine {
+                    idx: lines.len(),
+                    col,
+                    start: pos + col,
+                    end: pos + col + t.len(),
+                });
+            }
+            lines.push((pos, pos + raw.len()));
+            pos += seg.len();
+        }
+        Layout { lines, sig }
     }
 }
 
@@ -58,6 +110,7 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
                 start_line: start,
                 index,
                 value,
+                layout: OnceLock::new(),
             });
         }
     };
@@ -82,27 +135,37 @@ struct Line<'a> {
     text: &'a str,
 }
 
+/// The significant lines of lines `lo..hi`; with `first_col`, line `lo` is read from that
+/// column on (the content after a sequence item's `- `).
 fn significant<'a>(
-    lines: &[&'a str],
+    text: &'a str,
+    layout: &Layout,
     lo: usize,
     hi: usize,
     first_col: Option<usize>,
 ) -> Vec<Line<'a>> {
-    let mut out = Vec::new();
-    for (idx, raw) in lines.iter().enumerate().take(hi).skip(lo) {
-        let (col, text) = match first_col {
-            Some(c) if idx == lo => (c, raw.get(c..).unwrap_or("")),
-            _ => {
-                let t = raw.trim_start_matches(' ');
-                (raw.len() - t.len(), t)
-            }
-        };
-        let t = text.trim_end();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
+    let a = layout.sig.partition_point(|l| l.idx < lo);
+    let b = layout.sig.partition_point(|l| l.idx < hi).max(a);
+    let mut rest = &layout.sig[a..b];
+    let mut out = Vec::with_capacity(rest.len() + 1);
+    if let (Some(c), Some(&(s, e))) = (first_col, layout.lines.get(lo).filter(|_| lo < hi)) {
+        let t = text[s..e].get(c..).unwrap_or("").trim_end();
+        if !t.is_empty() && !t.starts_with('#') {
+            out.push(Line {
+                idx: lo,
+                col: c,
+                text: t,
+            });
         }
-        out.push(Line { idx, col, text: t });
+        if rest.first().is_some_and(|l| l.idx == lo) {
+            rest = &rest[1..];
+        }
     }
+    out.extend(rest.iter().map(|l| Line {
+        idx: l.idx,
+        col: l.col,
+        text: &text[l.start..l.end],
+    }));
     out
 }
 
@@ -124,16 +187,19 @@ fn key_of(text: &str) -> Option<(&str, &str)> {
 }
 
 /// 0-based line offset of `path` inside `text`; the deepest ancestor found when the walk stops.
+#[cfg(test)]
 pub(crate) fn locate(text: &str, path: &[Seg]) -> usize {
-    let lines: Vec<&str> = text.lines().collect();
+    locate_in(text, &Layout::new(text), path)
+}
+
+/// [`locate`] over a precomputed [`Layout`] of `text`.
+fn locate_in(text: &str, layout: &Layout, path: &[Seg]) -> usize {
     let mut lo = 0usize;
-    let mut hi = lines.len();
+    let mut hi = layout.lines.len();
     let mut first_col: Option<usize> = None;
-    let mut found = significant(&lines, 0, hi, None)
-        .first()
-        .map_or(0, |l| l.idx);
+    let mut found = layout.sig.first().map_or(0, |l| l.idx);
     for seg in path {
-        let sig = significant(&lines, lo, hi, first_col);
+        let sig = significant(text, layout, lo, hi, first_col);
         let Some(block_col) = sig.first().map(|l| l.col) else {
             return found;
         };
