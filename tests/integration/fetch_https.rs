@@ -197,7 +197,7 @@ fn accept_one(listener: &TcpListener) -> Option<TcpStream> {
 }
 
 /// An HTTPS server on 127.0.0.1 answering one request with `response`; with `close_notify`
-/// false it drops the connection without TLS close_notify, as many servers do.
+/// false it drops the connection without TLS `close_notify`, as many servers do.
 fn serve_https(
     config: Arc<rustls::ServerConfig>,
     response: Vec<u8>,
@@ -233,7 +233,7 @@ fn serve_https(
 }
 
 /// A plain-TCP server on 127.0.0.1 that answers one connection with an HTTP 400 (what an http
-/// endpoint says to a TLS ClientHello).
+/// endpoint says to a TLS `ClientHello`).
 fn serve_plain_http() -> (u16, JoinHandle<Served>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
     let port = listener.local_addr().expect("addr").port();
