@@ -189,6 +189,10 @@ pub struct CertArgs {
     /// it as the environment's sealing certificate after checking it.
     #[arg(long, value_name = "URL")]
     pub fetch: Option<String>,
+    /// Also trust these CA certificates (PEM) for an https --fetch URL, besides the system's
+    /// roots; e.g. the cluster CA. kubeconfig is never read. The server is always verified.
+    #[arg(long, value_name = "PATH", env = "EMP_SEAL_FETCH_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,

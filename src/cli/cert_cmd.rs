@@ -1,5 +1,5 @@
-//! `emp-seal cert [ENV|PATH] [--fetch URL] [--json]`: inspect sealing certificates, or fetch a
-//! controller's certificate and save it after checking it. Exit 1 when a certificate is expired
+//! `emp-seal cert [ENV|PATH] [--fetch URL [--ca-cert PATH]] [--json]`: inspect sealing
+//! certificates, or fetch a controller's certificate and save it after checking it. Exit 1 when a certificate is expired
 //! or expires within 30 days.
 
 use std::fmt::Write as _;
@@ -30,7 +30,18 @@ pub(super) fn run(ctx: &Ctx, a: CertArgs) -> Result<Outcome, CliError> {
             .target
             .as_deref()
             .ok_or(certinfo::CertInfoError::FetchNeedsTarget)?;
-        let saved = certinfo::save_fetched(&root, target, url, now)?;
+        if a.ca_cert.is_some()
+            && !ctx.quiet
+            && !url
+                .get(..8)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+        {
+            eprintln!("note: --ca-cert applies to https URLs only; {url} is fetched without it");
+        }
+        let opts = certinfo::FetchOptions {
+            ca_cert: a.ca_cert.clone(),
+        };
+        let saved = certinfo::save_fetched(&root, target, url, &opts, now)?;
         if !ctx.quiet {
             let what = match (
                 &saved.replaced,

@@ -6,6 +6,7 @@ mod check;
 mod common;
 mod crypto;
 mod envfile;
+mod fetch_https;
 mod fixtures;
 mod fsio;
 mod k8s_tree;
