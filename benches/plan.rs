@@ -47,8 +47,7 @@ fn reseal_plan(text: &str) -> EditPlan {
             .enumerate()
             .map(|(i, e)| (e.key.clone(), fake_ciphertext(i + 1000)))
             .collect(),
-        remove: Vec::new(),
-        annotations: Vec::new(),
+        ..EditPlan::default()
     }
 }
 
