@@ -123,6 +123,15 @@ impl FsError {
 
 /// Reads a regular file of at most `max_bytes` bytes.
 pub fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
+    // Refuse special files before opening: opening a FIFO for reading blocks until a writer
+    // appears, so `--from some.fifo` would hang (found by tests/integration/badinput.rs).
+    // The check after opening stays, for a file swapped in between.
+    let pre = fs::metadata(path).map_err(|e| FsError::from_io(path, "stat", e))?;
+    if !pre.is_dir() && !pre.is_file() {
+        return Err(FsError::NotARegularFile {
+            path: path.to_path_buf(),
+        });
+    }
     let file = File::open(path).map_err(|e| FsError::from_io(path, "open", e))?;
     let meta = file
         .metadata()

@@ -14,7 +14,7 @@ use crate::cert::{Certificate, ExpiryWarning};
 use crate::crypto::{self, RsaPrivateKey, Scope};
 use crate::envfile;
 use crate::fsio;
-use crate::kustomize::{self, Identity, Overlay, SecretSource};
+use crate::kustomize::{self, Identity, Overlay, ProblemKind, SecretSource};
 use crate::sealedsecret::{
     self, CERT_SHA256_ANNOTATION, CLUSTER_WIDE_ANNOTATION, EditPlan, NAMESPACE_WIDE_ANNOTATION,
     SEALED_FOR_ANNOTATION, SealedSecretDoc, SealedSecretFile,
@@ -49,6 +49,15 @@ pub enum SealError {
         env: String,
         /// What it has instead.
         source_desc: String,
+    },
+    /// The overlay renders no SealedSecret because one of its files cannot be read (invalid or
+    /// missing YAML): the file's own problem, not "no SealedSecret", is what the user must fix.
+    #[error("{problem} (so {env} renders no SealedSecret)")]
+    OverlayUnreadable {
+        /// The environment.
+        env: String,
+        /// The first problem, `file:line: message`.
+        problem: String,
     },
     /// The overlay renders several SealedSecrets; emp-seal refuses to guess.
     #[error(
@@ -231,6 +240,9 @@ impl SealError {
             ),
             SealError::NoNamespace { .. } => Some(
                 "set `namespace:` in the overlay's kustomization or the SealedSecret's metadata".to_owned(),
+            ),
+            SealError::OverlayUnreadable { .. } => Some(
+                "fix that file and retry; `emp-seal check` lists every problem of the tree".to_owned(),
             ),
             SealError::NoSealedSecret { .. } => Some(
                 "to move an overlay from a SecretGenerator to a SealedSecret, add --migrate".to_owned(),
@@ -494,6 +506,27 @@ fn sealed_target(env: &str, overlay: &Overlay) -> Result<SealedTarget, SealError
             name_in_file: (*name).clone(),
             rendered: (*rendered).clone(),
         }),
+        // A sealedsecret.yaml that is missing or does not parse leaves no SealedSecret behind;
+        // name that file rather than "no SealedSecret" (found by tests/integration/badinput.rs).
+        [] if !sources
+            .iter()
+            .any(|s| matches!(s, SecretSource::Generator { .. })) =>
+        {
+            match overlay
+                .problems()
+                .iter()
+                .find(|p| matches!(p.kind, ProblemKind::Invalid | ProblemKind::BuildError))
+            {
+                Some(p) => Err(SealError::OverlayUnreadable {
+                    env: env.to_owned(),
+                    problem: format!("{}: {}", p.origin, p.message),
+                }),
+                None => Err(SealError::NoSealedSecret {
+                    env: env.to_owned(),
+                    source_desc: "nowhere: it has no Secret source".to_owned(),
+                }),
+            }
+        }
         [] => Err(SealError::NoSealedSecret {
             env: env.to_owned(),
             source_desc: match sources.first() {

@@ -1,6 +1,7 @@
 //! The one integration-test binary (style.md): every module below shares `common`.
 #![allow(unreachable_pub, clippy::print_stderr, clippy::print_stdout)]
 
+mod badinput;
 mod cert;
 mod common;
 mod crypto;
