@@ -10,6 +10,7 @@ mod fixtures;
 mod fsio;
 mod k8s_tree;
 mod kustomize;
+mod leak;
 mod placeholder;
 mod report;
 mod rules;
