@@ -19,7 +19,13 @@ fuzz_target!(|data: &[u8]| {
         let v = classify(&text, expected);
         if let Verdict::Bad(reasons) = &v {
             assert!(!reasons.is_empty(), "a bad verdict names a reason");
-            if text.trim().len() >= 12 {
+            // Reason texts are fixed lowercase phrases: a value made only of such characters
+            // (e.g. `the value is not b`, an early finding of this very oracle) may match one.
+            let phrase_like = text
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || " ,.;:'()`/-".contains(c));
+            if text.trim().len() >= 12 && !phrase_like {
                 for r in reasons {
                     assert!(!r.to_string().contains(text.trim()), "a reason quotes the value");
                 }

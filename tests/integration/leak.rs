@@ -98,7 +98,11 @@ fn audit(r: &Run) -> Result<&'static str, String> {
         hits.push(format!("{} file(s) left in TMPDIR", tmp_left.len()));
     }
     if hits.is_empty() {
-        Ok(if out.status.success() { "ok" } else { "ok (failed run)" })
+        Ok(if out.status.success() {
+            "ok"
+        } else {
+            "ok (failed run)"
+        })
     } else {
         Err(format!("{}: {:?}\n  {}", r.name, r.args, hits.join("\n  ")))
     }
@@ -111,16 +115,34 @@ fn runs() -> Vec<Run> {
         SENTINELS[0], SENTINELS[2]
     );
     let bad_key_line = format!("{}\nMY KEY={}\n", good_env(), SENTINELS[0]).into_bytes();
-    let bad_utf8 = [good_env().as_bytes(), b"X=", SENTINELS[1].as_bytes(), b"\xff\n"].concat();
+    let bad_utf8 = [
+        good_env().as_bytes(),
+        b"X=",
+        SENTINELS[1].as_bytes(),
+        b"\xff\n",
+    ]
+    .concat();
     let dup = format!("{}API_KEY={}\n", good_env(), SENTINELS[2]).into_bytes();
     let mut v = vec![
         run("seal", &["paper", "--from", "good.env"]),
         run("seal_quiet", &["-q", "seal", "paper", "--from", "good.env"]),
-        run("seal_dry_run", &["paper", "--from", "good.env", "--dry-run"]),
+        run(
+            "seal_dry_run",
+            &["paper", "--from", "good.env", "--dry-run"],
+        ),
         run("seal_stdout", &["paper", "--from", "good.env", "--stdout"]),
-        run("seal_only", &["paper", "--from", "good.env", "--only", "API_KEY"]),
-        run("seal_scope_strict", &["paper", "--from", "good.env", "--scope", "strict"]),
-        run("seal_env_lookup", &["paper", "--from", "good.env", "--no-input"]),
+        run(
+            "seal_only",
+            &["paper", "--from", "good.env", "--only", "API_KEY"],
+        ),
+        run(
+            "seal_scope_strict",
+            &["paper", "--from", "good.env", "--scope", "strict"],
+        ),
+        run(
+            "seal_env_lookup",
+            &["paper", "--from", "good.env", "--no-input"],
+        ),
         run("check_text", &["check"]),
         run("check_json", &["check", "--format", "json"]),
         run("check_sarif", &["check", "--format", "sarif"]),
@@ -139,7 +161,8 @@ fn runs() -> Vec<Run> {
         "seal_no_churn_key",
         &["paper", "--from", "good.env", "--key", "demo-key.pem"],
     );
-    key.files.push(("demo-key.pem", demo_key.clone().into_bytes()));
+    key.files
+        .push(("demo-key.pem", demo_key.clone().into_bytes()));
     v.push(key);
     for (name, content) in [
         ("seal_error_invalid_key", bad_key_line),
@@ -154,14 +177,25 @@ fn runs() -> Vec<Run> {
     // unseal / diff after sealing: the sandbox is fresh per run, so seal first with --stdout is
     // not possible; they run against the placeholders and then against a sealed copy below.
     for (name, fmt) in [("unseal_yaml", "yaml"), ("unseal_env", "env")] {
-        let mut r = run(name, &["unseal", "paper", "--key", "demo-key.pem", "--format", fmt]);
-        r.files.push(("demo-key.pem", demo_key.clone().into_bytes()));
+        let mut r = run(
+            name,
+            &["unseal", "paper", "--key", "demo-key.pem", "--format", fmt],
+        );
+        r.files
+            .push(("demo-key.pem", demo_key.clone().into_bytes()));
         r.stdout_is_output = true;
         v.push(r);
     }
     let mut d = run(
         "diff",
-        &["diff", "paper", "--from", "good.env", "--key", "demo-key.pem"],
+        &[
+            "diff",
+            "paper",
+            "--from",
+            "good.env",
+            "--key",
+            "demo-key.pem",
+        ],
     );
     d.files.push(("demo-key.pem", demo_key.into_bytes()));
     v.push(d);
@@ -177,7 +211,14 @@ fn runs() -> Vec<Run> {
     v.push(i);
     let mut m = run(
         "migrate",
-        &["prod", "--from", "good.env", "--migrate", "--cert", "k8s/overlays/paper/sealing-cert.pem"],
+        &[
+            "prod",
+            "--from",
+            "good.env",
+            "--migrate",
+            "--cert",
+            "k8s/overlays/paper/sealing-cert.pem",
+        ],
     );
     m.plaintext_files.push("good.env");
     v.push(m);
@@ -203,16 +244,24 @@ fn sentinels_never_leak_from_any_command() {
 #[test]
 fn sealed_output_is_ciphertext_only() {
     let s = Sandbox::new();
-    let out = s.cmd().args(["paper", "--from", "good.env"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = s
+        .cmd()
+        .args(["paper", "--from", "good.env"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(s.path("k8s/overlays/paper/sealedsecret.yaml")).unwrap();
     for f in forms() {
         assert!(!text.contains(&f), "sealed file holds {f}");
     }
     let file = emp_seal::sealedsecret::SealedSecretFile::parse(&text).unwrap();
     let (_, doc) = file.sealed_secrets().next().unwrap();
-    let key = emp_seal::keys::load_private_keys(fixtures::demo_key_pem().as_bytes(), "demo")
-        .unwrap();
+    let key =
+        emp_seal::keys::load_private_keys(fixtures::demo_key_pem().as_bytes(), "demo").unwrap();
     let label = emp_seal::crypto::Scope::Strict.label("emp-paper", "emp-secrets");
     for e in &doc.encrypted_data {
         let plain = emp_seal::crypto::unseal_base64(&key, &label, &e.value).unwrap();
@@ -252,7 +301,9 @@ fn no_argument_takes_a_secret_value() {
                 bad.push(format!("{path} --{id}: id looks like a secret"));
             }
             if !is_enum && !names.iter().all(|n| ALLOWED.contains(&n.as_str())) {
-                bad.push(format!("{path} {id}: value name {names:?} not a path/name/id"));
+                bad.push(format!(
+                    "{path} {id}: value name {names:?} not a path/name/id"
+                ));
             }
             if let Some(env) = a.get_env() {
                 // kubeseal's own prefix names the product, not the value.
@@ -269,7 +320,12 @@ fn no_argument_takes_a_secret_value() {
     }
     let mut seen = 0;
     let mut bad = Vec::new();
-    walk(&emp_seal::cli::args::Cli::command(), "emp-seal", &mut seen, &mut bad);
+    walk(
+        &emp_seal::cli::args::Cli::command(),
+        "emp-seal",
+        &mut seen,
+        &mut bad,
+    );
     assert!(seen >= 15, "walked {seen} value-taking arguments");
     assert!(bad.is_empty(), "{bad:?}");
 }
@@ -304,8 +360,14 @@ fn no_panic_message_can_carry_a_value() {
             }
             let at = format!("{}:{}", f.display(), i + 1);
             for banned in [
-                "panic!(", "unreachable!(", "todo!(", "unimplemented!(", ".unwrap()", "assert!(",
-                "assert_eq!(", "dbg!(",
+                "panic!(",
+                "unreachable!(",
+                "todo!(",
+                "unimplemented!(",
+                ".unwrap()",
+                "assert!(",
+                "assert_eq!(",
+                "dbg!(",
             ] {
                 if l.contains(banned) {
                     bad.push(format!("{at}: {banned}"));
@@ -315,7 +377,9 @@ fn no_panic_message_can_carry_a_value() {
                 expects += 1;
                 let rest = &l[pos + ".expect(".len()..];
                 if !(rest.starts_with("\"invariant: ") && !rest.contains('{')) {
-                    bad.push(format!("{at}: expect message is not a plain invariant literal"));
+                    bad.push(format!(
+                        "{at}: expect message is not a plain invariant literal"
+                    ));
                 }
             } else if l.starts_with(".expect(") || l.ends_with(".expect(") {
                 bad.push(format!("{at}: expect message on another line"));

@@ -12,6 +12,7 @@ mod k8s_tree;
 mod kustomize;
 mod leak;
 mod placeholder;
+mod prop;
 mod report;
 mod rules;
 mod sealedsecret;
