@@ -12,7 +12,12 @@ fuzz_target!(|data: &[u8]| {
         let msg = e.to_string();
         let text = String::from_utf8_lossy(data);
         let t = text.trim();
-        if t.len() >= 16 {
+        // An input made only of message-like characters may be a piece of the message itself
+        // (`uzz.pem: no rsa private key`, an early finding of this very oracle).
+        let phrase_like = t
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || " ,.;:'()`/_-".contains(c));
+        if t.len() >= 16 && !phrase_like {
             assert!(!msg.contains(t), "error quotes the key file");
         }
     }

@@ -4,6 +4,7 @@
 mod badinput;
 mod cert;
 mod common;
+mod crash;
 mod crypto;
 mod envfile;
 mod fixtures;
