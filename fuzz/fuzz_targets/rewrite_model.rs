@@ -401,6 +401,8 @@ pub fn check_rewrite(old: &str, doc: usize, plan: &EditPlan, new: &str) -> Resul
         .chain(plan.annotations.iter().map(|(k, _)| k.as_str()))
         .collect();
     let mut j = 0;
+    // Old lines the plan may rewrite; an output line equal to one of them is fine too.
+    let mut skipped: Vec<&str> = Vec::new();
     for (i, line) in old_lines.iter().enumerate() {
         let n = i + 1;
         // Container headers may be rewritten (`encryptedData:` becomes `encryptedData: {}` when
@@ -412,13 +414,13 @@ pub fn check_rewrite(old: &str, doc: usize, plan: &EditPlan, new: &str) -> Resul
         let touched = touched_entry_lines.contains(&n)
             || line.trim().is_empty()
             || (doc_lines.contains(&n)
-                && (line.contains("{}")
-                    || header
+                && (header
                     || plan
                         .annotations
                         .iter()
                         .any(|(k, _)| line.contains(k.as_str()))));
         if touched {
+            skipped.push(*line);
             continue;
         }
         loop {
@@ -432,7 +434,11 @@ pub fn check_rewrite(old: &str, doc: usize, plan: &EditPlan, new: &str) -> Resul
             let header = ["spec:", "encryptedData:", "annotations:", "metadata:"]
                 .iter()
                 .any(|h| nl.trim_start().starts_with(h));
-            if !header && !nl.trim().is_empty() && !planned_names.iter().any(|k| nl.contains(k)) {
+            let allowed = header
+                || nl.trim().is_empty()
+                || skipped.contains(nl)
+                || planned_names.iter().any(|k| nl.contains(k));
+            if !allowed {
                 return Err(format!(
                     "output line {j} {nl:?} is neither kept nor planned"
                 ));

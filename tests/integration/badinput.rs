@@ -10,6 +10,7 @@
 //! `--migrate`) live in [`pending_cases`]: they run, and exactly the stub's "is not implemented
 //! in this build" error counts as *pending* (printed, not failed); any other outcome is judged
 //! like every other case. The shared sandbox helpers are used by `leak.rs` and `crash.rs` too.
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failure is the report
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -964,7 +965,7 @@ fn clap_cases() -> Vec<Case> {
 fn pending_cases() -> Vec<Case> {
     let key = fixtures::key_pem(2048);
     let k = |n: &str, steps: Vec<Step>, a: &[&str], names: &str| case(n, steps, a, names);
-    let badenv = || w("bad.env", b"A=\xff\n".to_vec());
+    let badenv = || w("bad.env", b"A=\xff\n");
     vec![
         // check
         k(
@@ -1145,10 +1146,7 @@ fn pending_cases() -> Vec<Case> {
         ),
         k(
             "init_example_invalid_utf8",
-            vec![w(
-                "k8s/overlays/prod/prod-secrets.env.example",
-                b"A=\xff\n".to_vec(),
-            )],
+            vec![w("k8s/overlays/prod/prod-secrets.env.example", b"A=\xff\n")],
             &["init", "prod", "--no-input"],
             "prod-secrets.env.example",
         ),

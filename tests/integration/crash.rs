@@ -7,6 +7,7 @@
 //! ciphertext) parsing and decrypting to the env file's values. No input file ever changes.
 //! Stray `.*.emp-seal-*.tmp` files may remain after SIGKILL (nothing can clean up after it);
 //! they are counted, never the target.
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failure is the report
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;

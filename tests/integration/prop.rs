@@ -6,6 +6,7 @@
 //! - env parsing equals a reference model of kustomize's `envs:` semantics written from
 //!   docs/envfiles.md, for generated lines; a few generated files are also rendered by the real
 //!   `kubectl kustomize` (kept in sync with the kubectl-backed corpus in envfile.rs).
+#![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failure is the report
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
