@@ -1326,6 +1326,13 @@ fn corpus_is_large_and_names_are_unique() {
         .map(|c| c.name)
         .collect();
     let n = all.len();
+    let mut groups: BTreeMap<&str, usize> = BTreeMap::new();
+    for name in &all {
+        *groups
+            .entry(name.split('_').next().unwrap_or(""))
+            .or_default() += 1;
+    }
+    eprintln!("bad-input corpus: {n} cases by prefix: {groups:?}");
     all.sort();
     all.dedup();
     assert_eq!(all.len(), n, "case names are unique");
