@@ -27,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || " ,.;:'()`/-".contains(c));
             if text.trim().len() >= 12 && !phrase_like {
                 for r in reasons {
-                    assert!(!r.to_string().contains(text.trim()), "a reason quotes the value");
+                    assert!(
+                        !r.to_string().contains(text.trim()),
+                        "a reason quotes the value"
+                    );
                 }
             }
         }

@@ -22,7 +22,9 @@ fuzz_target!(|data: &[u8]| {
     }
     for (idx, ss) in file.sealed_secrets() {
         for e in &ss.encrypted_data {
-            let raw = text.get(e.span.clone()).expect("span inside the text, on char boundaries");
+            let raw = text
+                .get(e.span.clone())
+                .expect("span inside the text, on char boundaries");
             match e.style {
                 ScalarStyle::Plain => assert_eq!(raw, e.value),
                 ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
@@ -32,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
                 ScalarStyle::Empty => assert!(raw.is_empty() && e.value.is_empty()),
             }
         }
-        assert_eq!(apply(text, idx, &EditPlan::default()).ok().as_deref(), Some(text));
+        assert_eq!(
+            apply(text, idx, &EditPlan::default()).ok().as_deref(),
+            Some(text)
+        );
         let same = EditPlan {
             set: ss
                 .encrypted_data

@@ -44,9 +44,15 @@ fuzz_target!(|data: &[u8]| {
     let plan = gen_plan(&mut src, &layout.text, layout.doc);
     let out = match apply(&layout.text, layout.doc, &plan) {
         Ok(out) => out,
-        Err(e) => panic!("apply refused a supported layout: {e}\n--- old\n{}\n--- plan\n{plan:?}", layout.text),
+        Err(e) => panic!(
+            "apply refused a supported layout: {e}\n--- old\n{}\n--- plan\n{plan:?}",
+            layout.text
+        ),
     };
     if let Err(e) = check_rewrite(&layout.text, layout.doc, &plan, &out) {
-        panic!("{e}\n--- old\n{}\n--- plan\n{plan:?}\n--- new\n{out}", layout.text);
+        panic!(
+            "{e}\n--- old\n{}\n--- plan\n{plan:?}\n--- new\n{out}",
+            layout.text
+        );
     }
 });

@@ -70,6 +70,7 @@ fn kill_loop(
     rounds: usize,
     target: &str,
     inputs: &[&str],
+    created: &[&str],
     check: &dyn Fn(&str) -> Result<(), String>,
 ) -> Option<(usize, usize, usize)> {
     let bin = env!("CARGO_BIN_EXE_emp-seal");
@@ -106,9 +107,16 @@ fn kill_loop(
         return None;
     }
     assert!(first.status.success(), "{args:?}: {stderr}");
-    if let Some(o) = &original {
-        s.write(target, o);
-    }
+    let reset = || {
+        if let Some(o) = &original {
+            s.write(target, o);
+        }
+        // Files the command creates beside the target go too, so every round starts afresh.
+        for c in created {
+            let _ = std::fs::remove_file(s.path(c));
+        }
+    };
+    reset();
     let (mut old, mut new) = (0, 0);
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     for _ in 0..rounds {
@@ -135,9 +143,7 @@ fn kill_loop(
             }
             new += 1;
             // Start the next round from the old state again, so every kill can tear.
-            if let Some(o) = &original {
-                s.write(target, o);
-            }
+            reset();
         }
         for (p, b) in inputs.iter().zip(&inputs_before) {
             assert_eq!(&std::fs::read(s.path(p)).unwrap(), b, "input {p} changed");
@@ -166,6 +172,7 @@ fn sigkill_during_seal_leaves_old_or_complete_new() {
             "k8s/overlays/paper/sealing-cert.pem",
             "k8s/overlays/paper/kustomization.yaml",
         ],
+        &[],
         &|t| sealed_and_complete(t, &expected),
     )
     .expect("seal is implemented");
@@ -199,6 +206,7 @@ fn sigkill_during_prune_leaves_old_or_complete_new() {
         30,
         PAPER_SS,
         &["two.env"],
+        &[],
         &|t| sealed_and_complete(t, &expected),
     )
     .expect("seal --prune is implemented");
@@ -232,6 +240,7 @@ fn sigkill_during_migrate_init_and_cert_fetch() {
         20,
         target,
         &["k8s/overlays/prod/prod-secrets.env.example"],
+        &[],
         &|t| {
             if Some(t.as_bytes()) == reference.as_deref() {
                 Ok(())
@@ -254,6 +263,7 @@ fn sigkill_during_migrate_init_and_cert_fetch() {
         20,
         "k8s/overlays/paper/sealing-cert.pem",
         &["fetched.pem"],
+        &[],
         &|t| {
             emp_seal::cert::Certificate::from_pem(t.as_bytes())
                 .map_err(|e| e.to_string())
@@ -279,6 +289,7 @@ fn sigkill_during_migrate_init_and_cert_fetch() {
         20,
         "k8s/overlays/prod/kustomization.yaml",
         &["good.env"],
+        &["k8s/overlays/prod/sealedsecret.yaml"],
         &|t| {
             yaml_serde::from_str::<yaml_serde::Value>(t)
                 .map(|_| ())
