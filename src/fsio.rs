@@ -6,6 +6,10 @@
 //! writes. Callers must only ever hand it public bytes (ciphertext, manifests): the temp file is a
 //! normal file in the target's directory until it is renamed, so plaintext must never reach here.
 //!
+//! The one exception is [`write_private`], for plaintext the user asked to have on disk (the env
+//! file `emp-seal init` creates): it never gives the content a second name that could outlive a
+//! crash (see its docs).
+//!
 //! Symlinks: a target that is a symlink is resolved and the file it points to is replaced
 //! atomically; the link itself is kept. A dangling link is refused. See docs/rewrite.md.
 
@@ -79,6 +83,12 @@ pub enum FsError {
         /// The link.
         path: PathBuf,
     },
+    /// The file exists and the caller asked not to replace it.
+    #[error("{}: already exists", path.display())]
+    AlreadyExists {
+        /// The path.
+        path: PathBuf,
+    },
     /// Any other I/O error.
     #[error("{}: {op} failed: {source}", path.display())]
     Io {
@@ -112,6 +122,7 @@ impl FsError {
             ErrorKind::IsADirectory => FsError::IsADirectory { path },
             ErrorKind::PermissionDenied => FsError::PermissionDenied { path, op },
             ErrorKind::StorageFull => FsError::NoSpace { path },
+            ErrorKind::AlreadyExists => FsError::AlreadyExists { path },
             _ => FsError::Io {
                 path,
                 op,
@@ -123,6 +134,15 @@ impl FsError {
 
 /// Reads a regular file of at most `max_bytes` bytes.
 pub fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
+    // Refuse special files before opening: opening a FIFO for reading blocks until a writer
+    // appears, so `--from some.fifo` would hang (found by tests/integration/badinput.rs).
+    // The check after opening stays, for a file swapped in between.
+    let pre = fs::metadata(path).map_err(|e| FsError::from_io(path, "stat", e))?;
+    if !pre.is_dir() && !pre.is_file() {
+        return Err(FsError::NotARegularFile {
+            path: path.to_path_buf(),
+        });
+    }
     let file = File::open(path).map_err(|e| FsError::from_io(path, "open", e))?;
     let meta = file
         .metadata()
@@ -293,9 +313,153 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
         .map_err(|e| FsError::from_io(&dir, "fsync directory (the new file is in place)", e))
 }
 
+/// Writes a file the user asked to hold plaintext (e.g. `emp-seal init`'s env file), readable by
+/// its owner only (mode 0600), so that after a crash it is either absent (or, with `overwrite`,
+/// its old self) or complete: never torn, never empty.
+///
+/// - Without `overwrite`: the content is written to an anonymous `O_TMPFILE` in the target's
+///   directory, fsynced, then linked into place with `linkat`, which fails if the target exists
+///   ([`FsError::AlreadyExists`]). Killed at any point, no named copy of the plaintext is left.
+///   Filesystems without `O_TMPFILE` get a named sibling (see below) linked into place instead.
+/// - With `overwrite`: a named sibling `.<stem>.emp-seal-<unique>.<ext>` (same extension as the
+///   target, so the ignore rule that keeps the target out of git, e.g. `*.env`, also covers it)
+///   is written, fsynced and renamed over the target.
+/// - The directory is fsynced afterwards.
+///
+/// # Errors
+/// [`FsError`] naming the target; on error the target is unchanged and no temp file remains.
+pub fn write_private(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), FsError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !overwrite {
+        match anonymous_file(&dir) {
+            Ok(mut file) => {
+                file.write_all(bytes)
+                    .and_then(|()| file.sync_all())
+                    .map_err(|e| FsError::from_io(path, "write", e))?;
+                // linkat(2) on /proc/self/fd/N gives the anonymous file its name (O_TMPFILE docs).
+                let proc_path = format!("/proc/self/fd/{}", rustix::fd::AsRawFd::as_raw_fd(&file));
+                rustix::fs::linkat(
+                    rustix::fs::CWD,
+                    proc_path.as_str(),
+                    rustix::fs::CWD,
+                    path,
+                    rustix::fs::AtFlags::SYMLINK_FOLLOW,
+                )
+                .map_err(|e| FsError::from_io(path, "link", io::Error::from(e)))?;
+                return sync_dir(&dir);
+            }
+            Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+                return Err(FsError::ReadOnlyDirectory { dir });
+            }
+            Err(_) => {} // no O_TMPFILE here (e.g. some network filesystems): named sibling
+        }
+    }
+    let (tmp, mut file) = create_private_sibling(&dir, path)?;
+    let result = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| FsError::from_io(path, "write", e))
+        .and_then(|()| {
+            if overwrite {
+                fs::rename(&tmp, path).map_err(|e| FsError::from_io(path, "rename", e))
+            } else {
+                fs::hard_link(&tmp, path).map_err(|e| FsError::from_io(path, "link", e))
+            }
+        });
+    drop(file);
+    if result.is_err() || !overwrite {
+        let _ = fs::remove_file(&tmp);
+    }
+    result?;
+    sync_dir(&dir)
+}
+
+fn anonymous_file(dir: &Path) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )?;
+    Ok(File::from(fd))
+}
+
+fn create_private_sibling(dir: &Path, target: &Path) -> Result<(PathBuf, File), FsError> {
+    let stem = target
+        .file_stem()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let ext = target
+        .extension()
+        .map_or_else(|| "tmp".into(), |e| e.to_string_lossy().into_owned());
+    for _ in 0..16 {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let r = getrandom::u64().unwrap_or(n.rotate_left(17) ^ u64::from(std::process::id()));
+        let tmp = dir.join(format!(
+            ".{stem}.emp-seal-{}-{n}-{r:016x}.{ext}",
+            std::process::id()
+        ));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
+                ) =>
+            {
+                return Err(FsError::ReadOnlyDirectory {
+                    dir: dir.to_path_buf(),
+                });
+            }
+            Err(e) => return Err(FsError::from_io(dir, "create temp file", e)),
+        }
+    }
+    Err(FsError::from_io(
+        dir,
+        "create temp file",
+        io::Error::other("temp names exhausted"),
+    ))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), FsError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| FsError::from_io(dir, "fsync directory (the new file is in place)", e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_private_creates_0600_and_refuses_to_replace() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("x.env");
+        write_private(&p, b"A=1\n", false).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"A=1\n");
+        assert_eq!(fs::metadata(&p).unwrap().mode() & 0o777, 0o600);
+        assert!(matches!(
+            write_private(&p, b"A=2\n", false),
+            Err(FsError::AlreadyExists { .. })
+        ));
+        assert_eq!(fs::read(&p).unwrap(), b"A=1\n");
+        write_private(&p, b"A=3\n", true).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"A=3\n");
+        // No temp file is left behind either way.
+        let names: Vec<_> = fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("x.env")]);
+    }
 
     #[test]
     fn limits_and_utf8() {

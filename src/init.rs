@@ -6,13 +6,10 @@
 //! overwrite without `force`, and writing the new file with mode 0600. Must not print or prompt by
 //! itself (the caller's [`Prompter`] asks), and never puts a value into an error.
 //!
-//! Why not [`crate::fsio::atomic_write`]: its temp file is a sibling named
-//! `.<name>.emp-seal-*.tmp`, which `*.env` ignore rules do not cover, and fsio is only for public
-//! bytes. This file *is* plaintext by design, so it is created directly with `O_EXCL` and mode
-//! 0600 (or truncated in place with `force`), written and fsynced; on a write error it is removed.
+//! The file *is* plaintext by design: it is written with [`crate::fsio::write_private`] (mode
+//! 0600; an anonymous temp file linked into place, so a crash leaves no file or the whole file,
+//! never a torn one, and no stray copy).
 
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
@@ -150,7 +147,9 @@ pub fn locate(root: &Path, env: &str) -> Result<(PathBuf, PathBuf), InitError> {
         let mut example = file.clone().into_os_string();
         example.push(".example");
         let example = PathBuf::from(example);
-        if example.is_file() {
+        // Anything at that path (even a directory or a dangling link) is the example the user
+        // meant: reading it then reports its real problem, naming it.
+        if std::fs::symlink_metadata(&example).is_ok() {
             return Ok((file, example));
         }
     }
@@ -238,9 +237,14 @@ pub fn init(
                 .to_owned(),
         });
     }
-    write_private(&file, &out, force).map_err(|e| InitError::Write {
-        file: file_name,
-        reason: e.to_string(),
+    fsio::write_private(&file, &out, force).map_err(|e| match e {
+        fsio::FsError::AlreadyExists { .. } => InitError::Exists {
+            file: file_name.clone(),
+        },
+        e => InitError::Write {
+            file: file_name.clone(),
+            reason: e.to_string(),
+        },
     })?;
     Ok(InitOutcome {
         file,
@@ -248,21 +252,4 @@ pub fn init(
         asked,
         kept,
     })
-}
-
-/// Writes a plaintext file readable by its owner only (see the module docs).
-fn write_private(path: &Path, bytes: &[u8], overwrite: bool) -> std::io::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).mode(0o600);
-    if overwrite {
-        opts.create(true).truncate(true);
-    } else {
-        opts.create_new(true);
-    }
-    let mut f = opts.open(path)?;
-    let result = f.write_all(bytes).and_then(|()| f.sync_all());
-    if result.is_err() && !overwrite {
-        let _ = std::fs::remove_file(path);
-    }
-    result
 }

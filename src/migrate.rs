@@ -323,6 +323,24 @@ pub fn plan(
         });
     }
 
+    // The env file is read first: its problems are the user's input errors and come before the
+    // environment's (certificate) problems.
+    // Values: every key of the env file, plus any key the generator makes or the workloads
+    // read that the env file lacks (asked for, or an error).
+    let from_name = rel(root, &req.from);
+    let env_bytes = zeroize::Zeroizing::new(fsio::read_limited(&req.from, MAX_INPUT_BYTES)?);
+    let parsed =
+        envfile::parse_with_path(Path::new(&from_name), &env_bytes).map_err(SealError::from)?;
+    parsed
+        .validate_keys_with_path(Path::new(&from_name))
+        .map_err(SealError::from)?;
+    drop(env_bytes);
+    let mut values: BTreeMap<String, SecretValue> = parsed
+        .entries
+        .iter()
+        .map(|e| (e.key.clone(), e.value.duplicate()))
+        .collect();
+
     let cert_path = req
         .cert
         .clone()
@@ -349,21 +367,6 @@ pub fn plan(
         }
     };
 
-    // Values: every key of the env file, plus any key the generator makes or the workloads
-    // read that the env file lacks (asked for, or an error).
-    let from_name = rel(root, &req.from);
-    let env_bytes = zeroize::Zeroizing::new(fsio::read_limited(&req.from, MAX_INPUT_BYTES)?);
-    let parsed =
-        envfile::parse_with_path(Path::new(&from_name), &env_bytes).map_err(SealError::from)?;
-    parsed
-        .validate_keys_with_path(Path::new(&from_name))
-        .map_err(SealError::from)?;
-    drop(env_bytes);
-    let mut values: BTreeMap<String, SecretValue> = parsed
-        .entries
-        .iter()
-        .map(|e| (e.key.clone(), e.value.duplicate()))
-        .collect();
     let mut needed: BTreeSet<String> = g.keys.clone().unwrap_or_default().into_iter().collect();
     needed.extend(spec.literal_keys.iter().cloned());
     needed.extend(spec.files.iter().map(|f| f.key.clone()));

@@ -1,9 +1,11 @@
 //! The one integration-test binary (style.md): every module below shares `common`.
 #![allow(unreachable_pub, clippy::print_stderr, clippy::print_stdout)]
 
+mod badinput;
 mod cert;
 mod check;
 mod common;
+mod crash;
 mod crypto;
 mod envfile;
 mod fetch_https;
@@ -11,9 +13,11 @@ mod fixtures;
 mod fsio;
 mod k8s_tree;
 mod kustomize;
+mod leak;
 mod lifecycle;
 mod placeholder;
 mod precommit;
+mod prop;
 mod pty;
 mod report;
 mod rules;

@@ -1,0 +1,33 @@
+//! Fuzz target: certificate parsing (PEM and DER).
+//!
+//! Properties: `Certificate::from_pem` and `Certificate::from_der` never panic; an accepted
+//! certificate has an RSA key of at least 2048 bits, answers every accessor without panicking,
+//! and its DER parses again to the same fingerprint.
+#![no_main]
+
+use emp_seal::cert::{Certificate, MIN_KEY_BITS};
+use libfuzzer_sys::fuzz_target;
+
+fn exercise(c: &Certificate) {
+    assert!(c.key_bits() >= MIN_KEY_BITS, "accepted a small key");
+    let fp = c.sha256_fingerprint();
+    assert_eq!(fp.len(), 64);
+    let _ = c.ssh_fingerprint();
+    let _ = c.subject();
+    let _ = c.is_demo();
+    for now in [0, c.not_before(), c.not_after(), u64::MAX] {
+        let _ = c.check_time(now);
+    }
+    let _ = emp_seal::cert::rfc3339(c.not_after());
+    let again = Certificate::from_der(c.der().to_vec()).expect("own DER parses again");
+    assert_eq!(again.sha256_fingerprint(), fp);
+}
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(c) = Certificate::from_pem(data) {
+        exercise(&c);
+    }
+    if let Ok(c) = Certificate::from_der(data.to_vec()) {
+        exercise(&c);
+    }
+});
