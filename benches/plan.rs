@@ -49,6 +49,7 @@ fn reseal_plan(text: &str) -> EditPlan {
             .collect(),
         remove: Vec::new(),
         annotations: Vec::new(),
+        remove_annotations: Vec::new(),
     }
 }
 
