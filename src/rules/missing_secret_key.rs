@@ -52,7 +52,7 @@ pub fn secret_keys(
                     Some(keys)
                 }
                 "Secret" => {
-                    let doc = super::yamlpos::documents(text)
+                    let doc = crate::yamlpos::documents(text)
                         .into_iter()
                         .filter_map(|d| yaml_serde::from_str::<Value>(d.text).ok())
                         .filter(Value::is_mapping)

@@ -7,9 +7,9 @@
 
 use yaml_serde::Value;
 
-use super::yamlpos::{self, Seg};
 use super::{Context, SourceFile};
 use crate::finding::Location;
+use crate::yamlpos::{self, Seg};
 
 /// One parsed document of a YAML file.
 #[derive(Debug)]
@@ -36,7 +36,7 @@ impl YamlDoc<'_> {
     /// The location of `path` (falling back to its longest present prefix, then the document
     /// start).
     pub fn location(&self, path: &[&str]) -> Location {
-        let segs: Vec<Seg<'_>> = path.iter().map(|k| Seg::Key(k)).collect();
+        let segs: Vec<Seg> = path.iter().map(|k| Seg::from(*k)).collect();
         match self.doc.find(&segs) {
             Some(pos) => Location::new(self.file.path.clone(), pos.line, pos.column)
                 .with_bytes(pos.offset..pos.offset + path.last().map_or(0, |k| k.len())),
