@@ -28,6 +28,13 @@ impl YamlDoc<'_> {
         self.value.get("kind").and_then(Value::as_str)
     }
 
+    /// The document's `metadata.name`, or `""` when absent or not a string.
+    pub fn name(&self) -> &str {
+        self.get(&["metadata", "name"])
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
     /// The value at a path of mapping keys.
     pub fn get(&self, path: &[&str]) -> Option<&Value> {
         get(&self.value, path)
@@ -68,4 +75,11 @@ pub fn yaml_docs<'t>(cx: &Context<'t>) -> Vec<YamlDoc<'t>> {
         }
     }
     out
+}
+
+/// The documents of [`yaml_docs`] whose `kind` is `kind`.
+pub fn docs_of_kind<'t>(cx: &Context<'t>, kind: &'static str) -> impl Iterator<Item = YamlDoc<'t>> {
+    yaml_docs(cx)
+        .into_iter()
+        .filter(move |d| d.kind() == Some(kind))
 }
