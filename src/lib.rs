@@ -18,6 +18,7 @@ pub mod report;
 pub mod rules;
 pub mod sealedsecret;
 pub mod secret;
+pub mod yamlpos;
 
 pub use error::Error;
 pub mod certinfo;

@@ -12,13 +12,14 @@
 //! patches, namespace, prefix/suffix, labels, annotations, patchesJson6902). At the top only:
 //! hash suffixes (`addHashesToNames`), then `FixBackReferences` (name references).
 
+use super::docs::{self, Doc};
 use super::patch::{self, Candidate, JsonOp, Selector};
 use super::refs::{self, NameRefRule, RawRef};
-use super::yamlpos::{self, Doc, Seg};
 use super::{
     Behavior, FileSource, Generated, GeneratedKind, GeneratorSpec, Identity, KustomizeError,
     Origin, Problem, ProblemKind, Reference, Resolution, Resource, kustomization_file,
 };
+use crate::yamlpos::Seg;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -272,10 +273,8 @@ impl<'r> Builder<'r> {
         let loaded = match std::fs::read(path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => {
-                    let docs: Vec<Rc<Doc>> = yamlpos::split_docs(&text)
-                        .into_iter()
-                        .map(Rc::new)
-                        .collect();
+                    let docs: Vec<Rc<Doc>> =
+                        docs::split_docs(&text).into_iter().map(Rc::new).collect();
                     for d in &docs {
                         if let Err(e) = &d.value {
                             let origin = Origin {
@@ -907,7 +906,7 @@ impl<'r> Builder<'r> {
                 } else {
                     inline_line
                 };
-                let mut docs = yamlpos::split_docs(text);
+                let mut docs = docs::split_docs(text);
                 for d in &mut docs {
                     d.start_line += first - 1;
                 }
@@ -1244,7 +1243,7 @@ pub(crate) fn build(root: &Path, dir: &Path) -> Result<BuildOutput, KustomizeErr
         path: kfile.clone(),
         message: "not valid utf-8".into(),
     })?;
-    if let Some(Err(e)) = yamlpos::split_docs(&text).first().map(|d| &d.value) {
+    if let Some(Err(e)) = docs::split_docs(&text).first().map(|d| &d.value) {
         return Err(KustomizeError::Unreadable {
             path: kfile.clone(),
             message: e.clone(),

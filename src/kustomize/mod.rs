@@ -13,14 +13,14 @@
 //! (`configureBuiltinTransformers`).
 
 mod build;
+mod docs;
 mod patch;
 mod refs;
-mod yamlpos;
 
 use std::path::{Path, PathBuf};
 
+pub use crate::yamlpos::Seg;
 pub use refs::{RefField, Resolution};
-pub use yamlpos::Seg;
 
 /// The file names kustomize recognises, in its order (kustomize `api/konfig/general.go`
 /// `RecognizedKustomizationFileNames`).

@@ -9,7 +9,7 @@
 //! name and namespace), `api/types/selector.go` (anchored regular expressions),
 //! `kyaml/yaml/merge2` (strategic merge, new list items prepended).
 
-use super::yamlpos::Seg;
+use crate::yamlpos::Seg;
 use yaml_serde::{Mapping, Value};
 
 /// A `target:` selector.

@@ -7,7 +7,7 @@
 //! Upstream: kubernetes-sigs/kustomize `api/internal/konfig/builtinpluginconsts/namereference.go`
 //! (the built-in table) and `api/filters/nameref/nameref.go` (how a referral is selected).
 
-use super::yamlpos::Seg;
+use crate::yamlpos::Seg;
 use yaml_serde::Value;
 
 /// Which reference field.

@@ -14,10 +14,9 @@ use std::collections::BTreeSet;
 
 use super::Context;
 use super::locate::{at_line, at_yaml};
-use super::model::{OverlayModel, generated_keys, path_str, sealed_sources};
+use super::model::{OverlayModel, generated_keys, path_str, sealed_doc, sealed_sources};
 use crate::finding::{Finding, RuleMeta, Severity};
 use crate::kustomize::{GeneratedKind, SecretSource};
-use crate::sealedsecret::SealedSecretFile;
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -109,14 +108,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 continue;
             };
             let path = path_str(file);
-            let Some(sf) = cx.file(&path) else { continue };
-            let Ok(parsed) = SealedSecretFile::parse(&sf.text) else {
-                continue;
-            };
-            let Some((_, doc)) = parsed
-                .sealed_secrets()
-                .find(|(_, d)| d.name.as_deref() == Some(name_in_file.as_str()))
-            else {
+            let Some(doc) = sealed_doc(cx, &path, name_in_file.as_str()) else {
                 continue;
             };
             let (want, complete) = environment_keys(cx, ov, name_in_file, &rendered.name, only);

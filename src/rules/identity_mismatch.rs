@@ -9,11 +9,11 @@
 
 use super::Context;
 use super::locate::{at_line, at_yaml};
-use super::model::{path_str, sealed_sources};
+use super::model::{path_str, sealed_doc, sealed_sources};
 use crate::crypto::Scope;
 use crate::finding::{Finding, Location, RuleMeta, Severity};
 use crate::kustomize::SecretSource;
-use crate::sealedsecret::{SEALED_FOR_ANNOTATION, SealedSecretFile};
+use crate::sealedsecret::SEALED_FOR_ANNOTATION;
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -53,14 +53,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 continue;
             };
             let path = path_str(&file);
-            let Some(sf) = cx.file(&path) else { continue };
-            let Ok(parsed) = SealedSecretFile::parse(&sf.text) else {
-                continue;
-            };
-            let Some((_, doc)) = parsed
-                .sealed_secrets()
-                .find(|(_, d)| d.name.as_deref() == Some(name_in_file.as_str()))
-            else {
+            let Some(doc) = sealed_doc(cx, &path, name_in_file.as_str()) else {
                 continue;
             };
             let r_ns = rendered.namespace.clone().unwrap_or_default();

@@ -5,8 +5,8 @@
 //! values.
 
 use super::Context;
-use super::yamlpos::{self, Seg};
 use crate::finding::Location;
+use crate::yamlpos::{self, Seg};
 
 /// `path:line`, at the line's first non-blank character (column 1 when the text is unknown).
 pub fn at_line(cx: &Context<'_>, path: &str, line: usize) -> Location {
@@ -39,7 +39,7 @@ pub fn at_yaml(cx: &Context<'_>, path: &str, doc_index: usize, keys: &[&str]) ->
     let Some(doc) = docs.get(doc_index) else {
         return Location::file(path);
     };
-    let segs: Vec<Seg<'_>> = keys.iter().map(|k| Seg::Key(k)).collect();
+    let segs: Vec<Seg> = keys.iter().map(|k| Seg::from(*k)).collect();
     match doc.find(&segs) {
         Some(pos) => Location::new(path, pos.line, pos.column)
             .with_bytes(pos.offset..pos.offset + keys.last().map_or(0, |k| k.len())),

@@ -14,11 +14,10 @@ use yaml_serde::Value;
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{OverlayModel, generated_keys, path_str};
+use super::model::{OverlayModel, generated_keys, path_str, sealed_doc};
 use super::yamldocs::get;
 use crate::finding::{Finding, RuleMeta, Severity};
 use crate::kustomize::Resolution;
-use crate::sealedsecret::SealedSecretFile;
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -42,17 +41,14 @@ pub fn secret_keys(
             let text = &cx.file(&path)?.text;
             match r.kind.as_str() {
                 "SealedSecret" => {
-                    let parsed = SealedSecretFile::parse(text).ok()?;
-                    let (_, doc) = parsed
-                        .sealed_secrets()
-                        .find(|(_, d)| d.name.as_deref() == Some(r.original.name.as_str()))?;
+                    let doc = sealed_doc(cx, &path, &r.original.name)?;
                     let mut keys: BTreeSet<String> =
                         doc.encrypted_data.iter().map(|e| e.key.clone()).collect();
                     keys.extend(doc.template.data_keys.iter().flatten().cloned());
                     Some(keys)
                 }
                 "Secret" => {
-                    let doc = super::yamlpos::documents(text)
+                    let doc = crate::yamlpos::documents(text)
                         .into_iter()
                         .filter_map(|d| yaml_serde::from_str::<Value>(d.text).ok())
                         .filter(Value::is_mapping)

@@ -45,7 +45,6 @@ pub mod scope_annotation_misplaced;
 pub mod sealed_values;
 pub mod stale_certificate;
 pub mod yamldocs;
-pub mod yamlpos;
 
 /// Whether git tracks a file, as far as the caller found out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

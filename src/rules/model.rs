@@ -7,9 +7,11 @@
 
 use std::collections::BTreeSet;
 
+use super::Context;
 use crate::cert::Certificate;
 use crate::envfile::EnvLint;
 use crate::kustomize::{GeneratedKind, Overlay, Resolution, SecretSource};
+use crate::sealedsecret::{SealedSecretDoc, SealedSecretFile};
 
 /// An overlay's sealing certificate (`k8s/overlays/<env>/sealing-cert.pem`).
 #[derive(Debug, Clone)]
@@ -198,4 +200,16 @@ pub fn sealed_sources(ov: &OverlayModel) -> Vec<SecretSource> {
         .into_iter()
         .filter(|s| matches!(s, SecretSource::Sealed { .. }))
         .collect()
+}
+
+/// The first `SealedSecret` named `name_in_file` in the already-read file `path`, as the
+/// `sealedsecret` reader sees it. `None` when the file was not read, does not parse, or holds no
+/// such `SealedSecret`.
+pub fn sealed_doc(cx: &Context<'_>, path: &str, name_in_file: &str) -> Option<SealedSecretDoc> {
+    let parsed = SealedSecretFile::parse(&cx.file(path)?.text).ok()?;
+    parsed
+        .documents
+        .into_iter()
+        .filter_map(|d| d.sealed_secret)
+        .find(|d| d.name.as_deref() == Some(name_in_file))
 }

@@ -6,7 +6,7 @@
 
 use yaml_serde::Value;
 
-use super::yamldocs::yaml_docs;
+use super::yamldocs::docs_of_kind;
 use super::{Context, GitStatus};
 use crate::finding::{Finding, RuleMeta, Severity};
 
@@ -41,14 +41,11 @@ pub(crate) fn committed(status: GitStatus) -> bool {
 /// Reports every Secret document with plaintext data.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for doc in yaml_docs(cx) {
-        if doc.kind() != Some("Secret") || !committed(doc.file.git) {
+    for doc in docs_of_kind(cx, "Secret") {
+        if !committed(doc.file.git) {
             continue;
         }
-        let name = doc
-            .get(&["metadata", "name"])
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let name = doc.name();
         for field in ["data", "stringData"] {
             let keys = filled_keys(doc.get(&[field]));
             if keys.is_empty() {

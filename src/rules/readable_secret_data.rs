@@ -9,7 +9,7 @@ use yaml_serde::Value;
 
 use super::Context;
 use super::plaintext_secret::committed;
-use super::yamldocs::yaml_docs;
+use super::yamldocs::docs_of_kind;
 use crate::finding::{Finding, RuleMeta, Severity};
 
 /// The rule's metadata.
@@ -42,15 +42,11 @@ pub fn is_readable_base64(value: &str) -> bool {
 /// Reports every readable data value.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for doc in yaml_docs(cx) {
-        if doc.kind() != Some("Secret") || !committed(doc.file.git) {
+    for doc in docs_of_kind(cx, "Secret") {
+        if !committed(doc.file.git) {
             continue;
         }
-        let name = doc
-            .get(&["metadata", "name"])
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let name = doc.name();
         let Some(Value::Mapping(data)) = doc.get(&["data"]) else {
             continue;
         };

@@ -10,7 +10,7 @@
 use yaml_serde::Value;
 
 use super::Context;
-use super::yamldocs::yaml_docs;
+use super::yamldocs::docs_of_kind;
 use crate::finding::{Finding, RuleMeta, Severity};
 
 /// The rule's metadata.
@@ -30,15 +30,8 @@ pub const SCOPE_ANNOTATIONS: [&str; 2] = [
 /// Reports misplaced or malformed scope annotations.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for doc in yaml_docs(cx) {
-        if doc.kind() != Some("SealedSecret") {
-            continue;
-        }
-        let name = doc
-            .get(&["metadata", "name"])
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+    for doc in docs_of_kind(cx, "SealedSecret") {
+        let name = doc.name();
         for ann in SCOPE_ANNOTATIONS {
             let top_path = ["metadata", "annotations", ann];
             let tmpl_path = ["spec", "template", "metadata", "annotations", ann];

@@ -1,15 +1,17 @@
 //! The `spec.encryptedData` values of every `SealedSecret` in the tree, with their locations,
 //! shared by the ciphertext rules.
 //!
-//! A light reader over [`yamldocs`](super::yamldocs); the `sealedsecret` module's span-exact
-//! reader can replace it without changing the rules. Values are ciphertext (or placeholders), not
-//! secrets; still, rules only pass them to the classifier and never into messages.
+//! A lenient reader over [`yamldocs`](super::yamldocs), kept apart from the `sealedsecret`
+//! module's span-exact reader on purpose: that one refuses whole files it could not edit in place
+//! (JSON, flow style, anchors), whose values these rules must still check (docs/rules.md, "How
+//! rules read SealedSecrets"). Values are ciphertext (or placeholders), not secrets; still, rules
+//! only pass them to the classifier and never into messages.
 
 use yaml_serde::Value;
 
 use super::Context;
 use super::ciphertext::{Kind, classify};
-use super::yamldocs::yaml_docs;
+use super::yamldocs::docs_of_kind;
 use crate::finding::{Finding, Location, RuleMeta};
 
 /// One `encryptedData` entry.
@@ -28,15 +30,8 @@ pub struct SealedValue {
 /// Every `encryptedData` entry of every `kind: SealedSecret` document.
 pub fn sealed_values(cx: &Context<'_>) -> Vec<SealedValue> {
     let mut out = Vec::new();
-    for doc in yaml_docs(cx) {
-        if doc.kind() != Some("SealedSecret") {
-            continue;
-        }
-        let object = doc
-            .get(&["metadata", "name"])
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+    for doc in docs_of_kind(cx, "SealedSecret") {
+        let object = doc.name().to_string();
         let Some(Value::Mapping(data)) = doc.get(&["spec", "encryptedData"]) else {
             continue;
         };

@@ -9,10 +9,10 @@
 
 use super::Context;
 use super::locate::at_yaml;
-use super::model::{path_str, sealed_sources};
+use super::model::{path_str, sealed_doc, sealed_sources};
 use crate::finding::{Finding, RuleMeta, Severity};
 use crate::kustomize::SecretSource;
-use crate::sealedsecret::{CERT_SHA256_ANNOTATION, SealedSecretFile};
+use crate::sealedsecret::CERT_SHA256_ANNOTATION;
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -42,14 +42,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 continue;
             };
             let path = path_str(&file);
-            let Some(sf) = cx.file(&path) else { continue };
-            let Ok(parsed) = SealedSecretFile::parse(&sf.text) else {
-                continue;
-            };
-            let Some((_, doc)) = parsed
-                .sealed_secrets()
-                .find(|(_, d)| d.name.as_deref() == Some(name_in_file.as_str()))
-            else {
+            let Some(doc) = sealed_doc(cx, &path, name_in_file.as_str()) else {
                 continue;
             };
             let Some(recorded) = doc.annotation(CERT_SHA256_ANNOTATION) else {

@@ -7,9 +7,9 @@
 
 use yaml_serde::Value;
 
-use super::yamlpos::{self, Seg};
 use super::{Context, SourceFile};
 use crate::finding::Location;
+use crate::yamlpos::{self, Seg};
 
 /// One parsed document of a YAML file.
 #[derive(Debug)]
@@ -28,6 +28,13 @@ impl YamlDoc<'_> {
         self.value.get("kind").and_then(Value::as_str)
     }
 
+    /// The document's `metadata.name`, or `""` when absent or not a string.
+    pub fn name(&self) -> &str {
+        self.get(&["metadata", "name"])
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
     /// The value at a path of mapping keys.
     pub fn get(&self, path: &[&str]) -> Option<&Value> {
         get(&self.value, path)
@@ -36,7 +43,7 @@ impl YamlDoc<'_> {
     /// The location of `path` (falling back to its longest present prefix, then the document
     /// start).
     pub fn location(&self, path: &[&str]) -> Location {
-        let segs: Vec<Seg<'_>> = path.iter().map(|k| Seg::Key(k)).collect();
+        let segs: Vec<Seg> = path.iter().map(|k| Seg::from(*k)).collect();
         match self.doc.find(&segs) {
             Some(pos) => Location::new(self.file.path.clone(), pos.line, pos.column)
                 .with_bytes(pos.offset..pos.offset + path.last().map_or(0, |k| k.len())),
@@ -68,4 +75,11 @@ pub fn yaml_docs<'t>(cx: &Context<'t>) -> Vec<YamlDoc<'t>> {
         }
     }
     out
+}
+
+/// The documents of [`yaml_docs`] whose `kind` is `kind`.
+pub fn docs_of_kind<'t>(cx: &Context<'t>, kind: &'static str) -> impl Iterator<Item = YamlDoc<'t>> {
+    yaml_docs(cx)
+        .into_iter()
+        .filter(move |d| d.kind() == Some(kind))
 }

@@ -1,0 +1,74 @@
+//! The documents of a kustomize input file: split at `---` lines (as kyaml's `splitDocuments`
+//! does: a `...` line does not split), each parsed with `yaml_serde` and located with the shared
+//! [`crate::yamlpos`] line finder.
+//!
+//! Owns only the pairing of a document's text, its parsed value and its cached line layout. Must
+//! not parse values itself or locate lines any other way than through [`crate::yamlpos`].
+
+use std::sync::OnceLock;
+
+use yaml_serde::Value;
+
+use crate::yamlpos::{self, Layout, Seg};
+
+/// One document of a multi-document YAML file.
+#[derive(Debug)]
+pub(crate) struct Doc {
+    /// The document's text (without its `---` line).
+    pub(crate) text: String,
+    /// 1-based line of the first line of `text` in the file.
+    pub(crate) start_line: usize,
+    /// 0-based index among the file's non-empty documents.
+    pub(crate) index: usize,
+    /// The parsed value, or the parser's message.
+    pub(crate) value: Result<Value, String>,
+    /// The line layout of `text`, computed on the first [`Doc::line_of`] (a document is
+    /// located many times: once per reference and per patch).
+    layout: OnceLock<Layout>,
+}
+
+impl Doc {
+    /// The 1-based file line of the node at `path` (or of its deepest block-style ancestor).
+    pub(crate) fn line_of(&self, path: &[Seg]) -> usize {
+        let layout = self.layout.get_or_init(|| Layout::new(&self.text));
+        self.start_line + layout.line_of(&self.text, path)
+    }
+}
+
+/// Splits `text` at `---` lines and parses each non-empty document.
+pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
+    let mut docs = Vec::new();
+    for piece in yamlpos::pieces(text, false) {
+        let significant = piece.text.lines().any(|l| {
+            let t = l.trim_start();
+            !t.is_empty() && !t.starts_with('#') && t != "..."
+        });
+        if significant {
+            let index = docs.len();
+            // yaml_serde's message names a position inside the document only.
+            let value = yaml_serde::from_str::<Value>(piece.text).map_err(|e| e.to_string());
+            docs.push(Doc {
+                text: piece.text.to_owned(),
+                start_line: piece.first_line,
+                index,
+                value,
+                layout: OnceLock::new(),
+            });
+        }
+    }
+    docs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_documents_with_lines() {
+        let docs = split_docs("# c\n---\na: 1\n---\n\n---\nb: 2\n");
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].start_line, 3);
+        assert_eq!(docs[1].start_line, 7);
+        assert_eq!(docs[1].line_of(&[Seg::Key("b".to_owned())]), 7);
+    }
+}

@@ -1,0 +1,642 @@
+//! Where a key path sits in YAML text: document splitting and a line/column finder, shared by
+//! `kustomize` (line numbers of references, patches and generators) and `rules` (finding
+//! locations).
+//!
+//! `yaml_serde` gives structure but no positions; this module gives positions but no structure.
+//! Use both: split a file with [`documents`], parse each [`Document::text`] with `yaml_serde`, and
+//! ask [`Document::find`] where a path such as `["spec", "encryptedData", "KEY"]` sits.
+//!
+//! The scanner understands block mappings and block sequences (including the compact `- key: v`
+//! form and sequences indented at their parent key's level), plain, single- and double-quoted keys,
+//! comments, anchors and tags before a nested block, and skips the bodies of block scalars. It does
+//! not understand flow collections (`{a: 1}`, `[1, 2]`), aliases as path steps, or multi-line
+//! keys: there the walk stops at the line holding them (still the right line for a one-line flow
+//! value), [`Document::find`] gives `None` and [`Document::find_or_parent`] the deepest step found.
+//!
+//! Each document's line layout (its significant lines, block-scalar bodies left out) is computed
+//! once, on the first lookup, and every walk runs over it without allocating: `kustomize` locates
+//! one document many times (once per reference and per patch).
+//!
+//! Must not interpret values (typing is `yaml_serde`'s job) and never reads files.
+
+use std::sync::OnceLock;
+
+/// One step of a path into a YAML document.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Seg {
+    /// A mapping key.
+    Key(String),
+    /// A 0-based sequence index.
+    Index(usize),
+}
+
+impl From<&str> for Seg {
+    fn from(k: &str) -> Seg {
+        Seg::Key(k.to_owned())
+    }
+}
+
+impl From<usize> for Seg {
+    fn from(i: usize) -> Self {
+        Seg::Index(i)
+    }
+}
+
+/// A position in the file: 1-based line and column (characters), and the byte offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pos {
+    /// 1-based line in the whole file.
+    pub line: u32,
+    /// 1-based column in characters.
+    pub column: u32,
+    /// Byte offset of the key in the whole file.
+    pub offset: usize,
+}
+
+/// One YAML document of a (possibly multi-document) file.
+#[derive(Debug, Clone)]
+pub struct Document<'t> {
+    /// The document's text, without its `---` / `...` marker lines.
+    pub text: &'t str,
+    /// 1-based line in the file where `text` starts.
+    pub first_line: u32,
+    /// Byte offset in the file where `text` starts.
+    pub offset: usize,
+    /// The line layout of `text`, computed on the first lookup.
+    layout: OnceLock<Layout>,
+}
+
+/// A piece of a file between document markers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Piece<'t> {
+    /// The text between the markers (marker lines excluded).
+    pub(crate) text: &'t str,
+    /// 1-based line in the file where `text` starts.
+    pub(crate) first_line: usize,
+    /// Byte offset in the file where `text` starts.
+    pub(crate) offset: usize,
+    /// True when a `---` line opened this piece.
+    explicit: bool,
+}
+
+/// True for a document start marker line: `---`, optionally followed by blanks and a comment.
+fn is_doc_start(bare: &str) -> bool {
+    bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t")
+}
+
+/// Cuts `file` at every `---` line and, with `end_markers`, at every `...` line. Every piece is
+/// returned, even an empty one; the caller decides which pieces are documents.
+pub(crate) fn pieces(file: &str, end_markers: bool) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 1usize;
+    let mut explicit = false;
+    let mut offset = 0usize;
+    for (line_no, line) in (1usize..).zip(file.split_inclusive('\n')) {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let is_start = is_doc_start(bare);
+        if is_start || (end_markers && bare == "...") {
+            out.push(Piece {
+                text: &file[start..offset],
+                first_line: start_line,
+                offset: start,
+                explicit,
+            });
+            explicit = is_start;
+            // Content after `--- ` on the same line (e.g. `--- # comment`) is not a key; the
+            // document starts on the next line.
+            start = offset + line.len();
+            start_line = line_no + 1;
+        }
+        offset += line.len();
+    }
+    out.push(Piece {
+        text: &file[start..],
+        first_line: start_line,
+        offset: start,
+        explicit,
+    });
+    out
+}
+
+/// Splits a file into documents at `---` (optionally followed by a comment) and `...` lines, as
+/// a YAML stream does: text before the first `---` or after a `...` that holds only comments and
+/// blank lines is not a document; an explicit empty document (`---` then nothing) is one. A file
+/// with no document at all gives one empty document.
+pub fn documents(file: &str) -> Vec<Document<'_>> {
+    fn has_content(text: &str) -> bool {
+        text.lines().any(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#')
+        })
+    }
+    let all = pieces(file, true);
+    let mut docs: Vec<Document<'_>> = all
+        .iter()
+        .filter(|p| p.explicit || has_content(p.text))
+        .map(|p| Document::new(p.text, p.first_line, p.offset))
+        .collect();
+    if docs.is_empty()
+        && let Some(last) = all.last()
+    {
+        docs.push(Document::new(last.text, last.first_line, last.offset));
+    }
+    docs
+}
+
+/// Finds a path in one document of a file (convenience over [`documents`]): `doc` is the
+/// 0-based index of the document.
+pub fn find_in_file(file: &str, doc: usize, path: &[Seg]) -> Option<Pos> {
+    documents(file).get(doc)?.find(path)
+}
+
+impl<'t> Document<'t> {
+    fn new(text: &'t str, first_line: usize, offset: usize) -> Document<'t> {
+        Document {
+            text,
+            first_line: u32::try_from(first_line).unwrap_or(u32::MAX),
+            offset,
+            layout: OnceLock::new(),
+        }
+    }
+
+    fn layout(&self) -> &Layout {
+        self.layout.get_or_init(|| Layout::new(self.text))
+    }
+
+    /// Where the key (or the sequence item) at `path` starts, or `None` when the path is absent
+    /// or outside what this scanner understands. An empty path gives the document's first line.
+    pub fn find(&self, path: &[Seg]) -> Option<Pos> {
+        let walk = self.layout().walk(self.text, path);
+        let line = walk.line.filter(|_| walk.complete)?;
+        Some(self.pos_of_line(line.idx, line.at))
+    }
+
+    /// Like [`Document::find`], but falls back to the longest prefix of `path` that is found,
+    /// and finally to the document start: always gives a usable position.
+    pub fn find_or_parent(&self, path: &[Seg]) -> Pos {
+        match self.layout().walk(self.text, path).line {
+            Some(line) => self.pos_of_line(line.idx, line.at),
+            None => self.pos_of_line(0, 0),
+        }
+    }
+
+    /// Position of byte `at` (document-relative) on 0-based document line `idx`.
+    fn pos_of_line(&self, idx: usize, at: usize) -> Pos {
+        let line_start = self.text[..at.min(self.text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let column = self.text[line_start..at.min(self.text.len())]
+            .chars()
+            .count()
+            + 1;
+        Pos {
+            line: self.first_line + u32::try_from(idx).unwrap_or(u32::MAX - self.first_line),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+            offset: self.offset + at,
+        }
+    }
+}
+
+/// The significant lines of a text: comments, blank lines and block-scalar bodies left out.
+/// Holds offsets only; every method takes the text it was built from.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    lines: Vec<Line>,
+}
+
+/// A significant line: content `text[at..end]` (trailing blanks removed) of 0-based line `idx`.
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    /// 0-based line index within the text.
+    idx: usize,
+    /// Byte offset of the content.
+    at: usize,
+    /// Byte offset of the end of the content.
+    end: usize,
+    /// Indentation in characters (virtual, after `- ` markers are turned into spaces).
+    indent: usize,
+}
+
+impl Line {
+    fn text<'t>(&self, text: &'t str) -> &'t str {
+        &text[self.at..self.end]
+    }
+
+    fn is_item(&self, text: &str) -> bool {
+        let t = self.text(text);
+        t.starts_with("- ") || t == "-"
+    }
+}
+
+/// The result of a walk: the line of the deepest step found (the first line for an empty path;
+/// `None` when the text has no significant line) and whether every step was found.
+#[derive(Debug, Clone, Copy)]
+struct Walk {
+    line: Option<Line>,
+    complete: bool,
+}
+
+impl Layout {
+    /// The layout of `text`.
+    pub(crate) fn new(text: &str) -> Layout {
+        let mut lines = Vec::new();
+        let mut at = 0usize;
+        let mut block_scalar_indent: Option<usize> = None;
+        for (idx, raw) in text.split_inclusive('\n').enumerate() {
+            let bare = raw.trim_end_matches(['\n', '\r']);
+            let trimmed = bare.trim_start_matches(' ');
+            let indent = bare.len() - trimmed.len();
+            let content = trimmed.trim_end();
+            let line_at = at;
+            at += raw.len();
+            if let Some(parent) = block_scalar_indent {
+                if content.is_empty() || indent > parent {
+                    continue;
+                }
+                block_scalar_indent = None;
+            }
+            if content.is_empty() || content.starts_with('#') {
+                continue;
+            }
+            if opens_block_scalar(content) {
+                block_scalar_indent = Some(indent);
+            }
+            lines.push(Line {
+                idx,
+                at: line_at + indent,
+                end: line_at + indent + content.len(),
+                indent,
+            });
+        }
+        Layout { lines }
+    }
+
+    /// The 0-based line of `path` in `text` (which this layout was built from), or of the
+    /// deepest step of it that is found; the first significant line when not even the first
+    /// step is found, and 0 for a text without significant lines.
+    pub(crate) fn line_of(&self, text: &str, path: &[Seg]) -> usize {
+        self.walk(text, path).line.map_or(0, |l| l.idx)
+    }
+
+    /// Follows `path` through the block made of `head` (the content after a sequence item's
+    /// `- `, as a line of its own) followed by `self.lines[lo..hi]`.
+    fn walk(&self, text: &str, path: &[Seg]) -> Walk {
+        let mut head: Option<Line> = None;
+        let (mut lo, mut hi) = (0usize, self.lines.len());
+        let mut found = self.lines.first().copied();
+        for (step, seg) in path.iter().enumerate() {
+            let last = step + 1 == path.len();
+            // The block's lines with their index into `self.lines` (`None` for the head).
+            let block = head
+                .map(|h| (None, h))
+                .into_iter()
+                .chain((lo..hi).map(|i| (Some(i), self.lines[i])));
+            let Some(indent) = head.or_else(|| self.lines.get(lo).filter(|_| lo < hi).copied())
+            else {
+                return Walk {
+                    line: found,
+                    complete: false,
+                };
+            };
+            let indent = indent.indent;
+            // Real lines after the matched one (`None`: the head) up to `hi`.
+            let after = |at: Option<usize>| at.map_or(lo, |i| i + 1);
+            let mut hit = None;
+            match seg {
+                Seg::Key(want) => {
+                    for (at, line) in block {
+                        if line.indent < indent {
+                            break;
+                        }
+                        if line.indent != indent || line.is_item(text) {
+                            continue;
+                        }
+                        let Some((key, inline)) = split_key(line.text(text)) else {
+                            continue;
+                        };
+                        if key != *want {
+                            continue;
+                        }
+                        found = Some(line);
+                        if last {
+                            return Walk {
+                                line: found,
+                                complete: true,
+                            };
+                        }
+                        let inline = inline.trim();
+                        // `key: value` on the same line ends the walk; only an anchor or a tag
+                        // (or a comment) may be followed by a nested block.
+                        if !inline.is_empty()
+                            && !inline.starts_with('#')
+                            && !inline.starts_with('&')
+                            && !inline.starts_with('!')
+                        {
+                            break;
+                        }
+                        let start = after(at);
+                        let end = (start..hi)
+                            .find(|&i| {
+                                let next = self.lines[i];
+                                next.indent < indent
+                                    || (next.indent == indent && !next.is_item(text))
+                            })
+                            .unwrap_or(hi);
+                        hit = Some((None, start, end));
+                        break;
+                    }
+                }
+                Seg::Index(want) => {
+                    let mut item = 0usize;
+                    for (at, line) in block {
+                        if line.indent < indent {
+                            break;
+                        }
+                        if line.indent != indent || !line.is_item(text) {
+                            continue;
+                        }
+                        if item != *want {
+                            item += 1;
+                            continue;
+                        }
+                        found = Some(line);
+                        if last {
+                            return Walk {
+                                line: found,
+                                complete: true,
+                            };
+                        }
+                        // The item's content: the text after `- ` becomes a line of its own,
+                        // indented where that text starts, followed by the deeper lines.
+                        let t = line.text(text);
+                        let content = t[1..].trim_start_matches(' ');
+                        let gap = t.len() - content.len();
+                        let first =
+                            (!content.is_empty() && !content.starts_with('#')).then_some(Line {
+                                idx: line.idx,
+                                at: line.at + gap,
+                                end: line.end,
+                                indent: line.indent + gap,
+                            });
+                        let start = after(at);
+                        let end = (start..hi)
+                            .find(|&i| self.lines[i].indent <= indent)
+                            .unwrap_or(hi);
+                        hit = Some((first, start, end));
+                        break;
+                    }
+                }
+            }
+            let Some((h, l, e)) = hit else {
+                return Walk {
+                    line: found,
+                    complete: false,
+                };
+            };
+            (head, lo, hi) = (h, l, e);
+        }
+        Walk {
+            line: found,
+            complete: true,
+        }
+    }
+}
+
+/// True when a line ends with a block scalar header (`key: |`, `- >-`, `key: |2 # c`).
+fn opens_block_scalar(text: &str) -> bool {
+    let value = match split_key(text) {
+        Some((_, rest)) => rest,
+        None => text.strip_prefix("- ").unwrap_or(text),
+    };
+    let value = value.split(" #").next().unwrap_or(value).trim();
+    let mut chars = value.chars();
+    matches!(chars.next(), Some('|' | '>')) && chars.all(|c| matches!(c, '+' | '-' | '1'..='9'))
+}
+
+/// Splits `key: rest` (plain, 'single' or "double" quoted key). Returns the unquoted key and the
+/// text after the colon.
+fn split_key(text: &str) -> Option<(String, &str)> {
+    let (key, after) = if let Some(rest) = text.strip_prefix('"') {
+        let mut key = String::new();
+        let mut chars = rest.char_indices();
+        let mut end = None;
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => {
+                    if let Some((_, e)) = chars.next() {
+                        key.push(e);
+                    }
+                }
+                '"' => {
+                    end = Some(i + 1);
+                    break;
+                }
+                c => key.push(c),
+            }
+        }
+        (key, &rest[end?..])
+    } else if let Some(rest) = text.strip_prefix('\'') {
+        let mut key = String::new();
+        let mut i = 0;
+        let bytes = rest.as_bytes();
+        let end = loop {
+            let c = *bytes.get(i)?;
+            if c == b'\'' {
+                if bytes.get(i + 1) == Some(&b'\'') {
+                    key.push('\'');
+                    i += 2;
+                    continue;
+                }
+                break i + 1;
+            }
+            let ch = rest[i..].chars().next()?;
+            key.push(ch);
+            i += ch.len_utf8();
+        };
+        (key, &rest[end..])
+    } else {
+        if text.starts_with("- ") || text.starts_with(['[', '{', '?', '&', '*', '!', '|', '>']) {
+            return None;
+        }
+        // A plain key ends at the first `: ` or a trailing `:`.
+        let mut end = None;
+        for (i, _) in text.match_indices(':') {
+            let next = text[i + 1..].chars().next();
+            if next.is_none_or(|c| c == ' ' || c == '\t') {
+                end = Some(i);
+                break;
+            }
+        }
+        let end = end?;
+        let key = text[..end].trim_end();
+        if key.contains(" #") {
+            return None;
+        }
+        return Some((key.to_string(), &text[end + 1..]));
+    };
+    let after = after.trim_start_matches([' ', '\t']);
+    let rest = after.strip_prefix(':')?;
+    if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
+        return None;
+    }
+    Some((key, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "\
+# leading comment
+apiVersion: v1
+kind: Secret
+metadata:
+  name: s
+  annotations:
+    \"a.b/c\": x
+data:
+  A: eA==
+  'B''s': eQ==
+---
+kind: Deployment
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        env:
+          - name: X
+            valueFrom:
+              secretKeyRef: {name: s, key: A}
+        script: |
+          data:
+            A: fake
+      - name: side
+...
+---
+key: value
+";
+
+    fn at(doc: usize, path: &[Seg]) -> Option<(u32, u32)> {
+        find_in_file(FILE, doc, path).map(|p| (p.line, p.column))
+    }
+
+    fn k(s: &str) -> Seg {
+        Seg::Key(s.to_owned())
+    }
+
+    /// 0-based line of `path` in `text` (the deepest ancestor found when the walk stops).
+    fn locate(text: &str, path: &[Seg]) -> usize {
+        Layout::new(text).line_of(text, path)
+    }
+
+    #[test]
+    fn finds_keys_in_mappings() {
+        assert_eq!(at(0, &["data".into(), "A".into()]), Some((9, 3)));
+        assert_eq!(at(0, &["data".into(), "B's".into()]), Some((10, 3)));
+        assert_eq!(
+            at(
+                0,
+                &["metadata".into(), "annotations".into(), "a.b/c".into()]
+            ),
+            Some((7, 5))
+        );
+        assert_eq!(at(0, &["kind".into()]), Some((3, 1)));
+        assert_eq!(at(0, &["data".into(), "C".into()]), None);
+    }
+
+    #[test]
+    fn finds_sequence_items_and_skips_block_scalars() {
+        let base = [k("spec"), k("template"), k("spec"), k("containers")];
+        let mut path = base.to_vec();
+        path.extend([Seg::Index(1), k("name")]);
+        assert_eq!(at(1, &path), Some((25, 9)));
+        let mut path = base.to_vec();
+        path.extend([Seg::Index(0), k("env"), Seg::Index(0), k("valueFrom")]);
+        assert_eq!(at(1, &path), Some((20, 13)));
+        let mut path = base.to_vec();
+        path.extend([Seg::Index(0), k("data")]);
+        assert_eq!(
+            at(1, &path),
+            None,
+            "keys inside a block scalar are not keys"
+        );
+        assert_eq!(at(2, &[k("key")]), Some((28, 1)));
+    }
+
+    #[test]
+    fn documents_split_and_offsets() {
+        let docs = documents(FILE);
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[1].first_line, 12);
+        assert!(docs[2].text.starts_with("key: value"));
+        let pos = docs[0].find(&["data".into(), "A".into()]).unwrap();
+        assert_eq!(&FILE[pos.offset..pos.offset + 2], "A:");
+        assert_eq!(documents("").len(), 1);
+        assert_eq!(documents("---\na: 1\n").len(), 1);
+    }
+
+    #[test]
+    fn fallback_to_parent() {
+        let docs = documents(FILE);
+        let pos = docs[0].find_or_parent(&["data".into(), "missing".into()]);
+        assert_eq!((pos.line, pos.column), (8, 1));
+    }
+
+    #[test]
+    fn locates_nested_keys_and_items() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    envFrom:\n    - secretRef:\n        name: s1\n  - name: b\n    envFrom:\n      - configMapRef: {name: c}\n";
+        assert_eq!(locate(text, &[k("metadata"), k("name")]), 3);
+        let p = [
+            k("spec"),
+            k("containers"),
+            Seg::Index(0),
+            k("envFrom"),
+            Seg::Index(0),
+            k("secretRef"),
+            k("name"),
+        ];
+        assert_eq!(locate(text, &p), 9);
+        let p = [
+            k("spec"),
+            k("containers"),
+            Seg::Index(1),
+            k("envFrom"),
+            Seg::Index(0),
+            k("configMapRef"),
+            k("name"),
+        ];
+        assert_eq!(locate(text, &p), 12);
+        let p = [k("spec"), k("containers"), Seg::Index(1), k("name")];
+        assert_eq!(locate(text, &p), 10);
+    }
+
+    #[test]
+    fn walks_through_anchors_and_stops_at_block_scalars_and_flow() {
+        let text = "a: &x\n  b: 1\nc: |\n  d: 1\ne: {f: 1}\n";
+        assert_eq!(locate(text, &[k("a"), k("b")]), 1);
+        assert_eq!(
+            locate(text, &[k("c"), k("d")]),
+            2,
+            "a block scalar body has no keys"
+        );
+        assert_eq!(
+            locate(text, &[k("e"), k("f")]),
+            4,
+            "a flow value stops at its line"
+        );
+        let doc = &documents(text)[0];
+        assert_eq!(doc.find(&[k("e"), k("f")]), None);
+        assert_eq!(doc.find_or_parent(&[k("e"), k("f")]).line, 5);
+    }
+
+    #[test]
+    fn pieces_keep_every_cut() {
+        let p = pieces("# c\n---\na: 1\n...\n---\n\n---\nb: 2\n", false);
+        let texts: Vec<&str> = p.iter().map(|p| p.text).collect();
+        assert_eq!(texts, ["# c\n", "a: 1\n...\n", "\n", "b: 2\n"]);
+        assert_eq!(p[3].first_line, 8);
+        assert_eq!(pieces("a: 1\n...\nb: 2\n", true).len(), 2);
+    }
+}
