@@ -118,6 +118,8 @@ pub struct Context<'a> {
     pub keys: Vec<EnvironmentKey>,
     /// Overlays, certificates and env files; empty unless the caller loaded them.
     pub tree: model::TreeModel,
+    /// Every parsed YAML document, parsed once on first use and shared by every rule.
+    docs: std::sync::OnceLock<Vec<yamldocs::YamlDoc<'a>>>,
 }
 
 impl<'a> Context<'a> {
@@ -129,6 +131,7 @@ impl<'a> Context<'a> {
             release: false,
             keys: Vec::new(),
             tree: model::TreeModel::default(),
+            docs: std::sync::OnceLock::new(),
         }
     }
 
@@ -137,6 +140,11 @@ impl<'a> Context<'a> {
     pub fn with_tree(mut self, tree: model::TreeModel) -> Context<'a> {
         self.tree = tree;
         self
+    }
+
+    /// The shared parse of every YAML document (see [`yamldocs::yaml_docs`]).
+    pub(crate) fn yaml_docs_cache(&self) -> &std::sync::OnceLock<Vec<yamldocs::YamlDoc<'a>>> {
+        &self.docs
     }
 
     /// Sets release mode.

@@ -61,10 +61,14 @@ pub fn get<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
 }
 
 /// Every document of every YAML file in `cx` that parses. Documents that are empty or not
-/// mappings are skipped.
-pub fn yaml_docs<'t>(cx: &Context<'t>) -> Vec<YamlDoc<'t>> {
+/// mappings are skipped. Parsed once per check run and shared by every rule.
+pub fn yaml_docs<'c, 't>(cx: &'c Context<'t>) -> &'c [YamlDoc<'t>] {
+    cx.yaml_docs_cache().get_or_init(|| parse_all(cx.files))
+}
+
+fn parse_all(files: &[SourceFile]) -> Vec<YamlDoc<'_>> {
     let mut out = Vec::new();
-    for file in cx.files.iter().filter(|f| f.is_yaml()) {
+    for file in files.iter().filter(|f| f.is_yaml()) {
         for doc in yamlpos::documents(&file.text) {
             let Ok(value) = yaml_serde::from_str::<Value>(doc.text) else {
                 continue;
@@ -78,8 +82,9 @@ pub fn yaml_docs<'t>(cx: &Context<'t>) -> Vec<YamlDoc<'t>> {
 }
 
 /// The documents of [`yaml_docs`] whose `kind` is `kind`.
-pub fn docs_of_kind<'t>(cx: &Context<'t>, kind: &'static str) -> impl Iterator<Item = YamlDoc<'t>> {
-    yaml_docs(cx)
-        .into_iter()
-        .filter(move |d| d.kind() == Some(kind))
+pub fn docs_of_kind<'c, 't>(
+    cx: &'c Context<'t>,
+    kind: &'static str,
+) -> impl Iterator<Item = &'c YamlDoc<'t>> {
+    yaml_docs(cx).iter().filter(move |d| d.kind() == Some(kind))
 }
