@@ -1,15 +1,12 @@
 //! `emp-seal init ENV`: create the overlay's untracked env file from its example, asking each
 //! value with hidden input on a terminal (`--no-input` keeps the example's values).
 
-use std::io::IsTerminal;
-
 use crate::init::{self, InitError};
-use crate::seal::{Prompter, SealError, rel};
-use crate::secret::SecretValue;
+use crate::seal::rel;
 
-use super::Ctx;
 use super::args::InitArgs;
 use super::exit::{CliError, Outcome};
+use super::{Ctx, TtyPrompter};
 
 impl From<InitError> for CliError {
     fn from(e: InitError) -> Self {
@@ -21,35 +18,10 @@ impl From<InitError> for CliError {
     }
 }
 
-/// Hidden input, one prompt per key; an empty answer keeps the example's value.
-struct InitPrompter {
-    enabled: bool,
-}
-
-impl Prompter for InitPrompter {
-    fn can_prompt(&self) -> bool {
-        self.enabled
-    }
-
-    fn ask(&mut self, env: &str, key: &str) -> Result<SecretValue, SealError> {
-        let answer = dialoguer::Password::new()
-            .with_prompt(format!("{env}: {key} (empty keeps the example's value)"))
-            .allow_empty_password(true)
-            .interact()
-            .map_err(|e| SealError::Prompt {
-                key: key.to_owned(),
-                reason: e.to_string(),
-            })?;
-        Ok(SecretValue::new(answer.into_bytes()))
-    }
-}
-
 #[allow(clippy::needless_pass_by_value)] // the dispatch in cli/mod.rs passes arguments by value
 pub(super) fn run(ctx: &Ctx, a: InitArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
-    let mut prompter = InitPrompter {
-        enabled: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
-    };
+    let mut prompter = TtyPrompter::new(true, " (empty keeps the example's value)");
     let done = init::init(&root, &a.env, a.force, a.no_input, &mut prompter)?;
     if !ctx.quiet {
         eprintln!(

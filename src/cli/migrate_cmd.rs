@@ -1,15 +1,12 @@
 //! `emp-seal seal ENV --from FILE --migrate`: move an overlay from a SecretGenerator to a
 //! SealedSecret (writes sealedsecret.yaml and rewrites the overlay's kustomization).
 
-use std::io::IsTerminal;
-
 use crate::migrate::{self, MigrateError, MigrateRequest};
-use crate::seal::{self, Prompter, SealError, rel};
-use crate::secret::SecretValue;
+use crate::seal::{self, rel};
 
 use super::args::SealArgs;
 use super::exit::{CliError, Outcome};
-use super::{Ctx, write_stdout};
+use super::{Ctx, TtyPrompter, write_stdout};
 
 impl From<MigrateError> for CliError {
     fn from(e: MigrateError) -> Self {
@@ -18,28 +15,6 @@ impl From<MigrateError> for CliError {
             message: e.to_string(),
             hint,
         }
-    }
-}
-
-struct TtyPrompter {
-    enabled: bool,
-}
-
-impl Prompter for TtyPrompter {
-    fn can_prompt(&self) -> bool {
-        self.enabled
-    }
-
-    fn ask(&mut self, env: &str, key: &str) -> Result<SecretValue, SealError> {
-        let answer = dialoguer::Password::new()
-            .with_prompt(format!("{env}: value for {key}"))
-            .allow_empty_password(true)
-            .interact()
-            .map_err(|e| SealError::Prompt {
-                key: key.to_owned(),
-                reason: e.to_string(),
-            })?;
-        Ok(SecretValue::new(answer.into_bytes()))
     }
 }
 
@@ -81,9 +56,7 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
         scope: a.scope.map(super::seal_cmd::scope_of),
         now: super::now(),
     };
-    let mut prompter = TtyPrompter {
-        enabled: !a.no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
-    };
+    let mut prompter = TtyPrompter::new(!a.no_input, "");
     let plan = migrate::plan(&req, &mut prompter)?;
     if let Some(w) = &plan.cert.expiry_warning {
         eprintln!(

@@ -129,6 +129,46 @@ fn run(cli: Cli) -> Result<Outcome, CliError> {
     }
 }
 
+/// Hidden-input prompts on the terminal (dialoguer), one per key, used by `seal`, `--migrate`
+/// and `init`. Prompting happens only when allowed and both stdin and stderr are terminals.
+pub(crate) struct TtyPrompter {
+    enabled: bool,
+    note: &'static str,
+}
+
+impl TtyPrompter {
+    /// `allowed` is false for `--no-input`; `note` is appended to every prompt.
+    pub(crate) fn new(allowed: bool, note: &'static str) -> TtyPrompter {
+        use std::io::IsTerminal;
+        TtyPrompter {
+            enabled: allowed && io::stdin().is_terminal() && io::stderr().is_terminal(),
+            note,
+        }
+    }
+}
+
+impl crate::seal::Prompter for TtyPrompter {
+    fn can_prompt(&self) -> bool {
+        self.enabled
+    }
+
+    fn ask(
+        &mut self,
+        env: &str,
+        key: &str,
+    ) -> Result<crate::secret::SecretValue, crate::seal::SealError> {
+        let answer = dialoguer::Password::new()
+            .with_prompt(format!("{env}: value for {key}{}", self.note))
+            .allow_empty_password(true)
+            .interact()
+            .map_err(|e| crate::seal::SealError::Prompt {
+                key: key.to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(crate::secret::SecretValue::new(answer.into_bytes()))
+    }
+}
+
 /// Seconds since the Unix epoch (certificate expiry checks).
 pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()

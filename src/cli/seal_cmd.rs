@@ -1,38 +1,14 @@
 //! `emp-seal seal ENV... --from FILE`: the main job. Validates arguments into a
 //! [`SealRequest`], plans every environment, then writes all files (or prints, or lists).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use crate::crypto::Scope;
-use crate::seal::{self, EnvPlan, Prompter, SealError, SealRequest};
-use crate::secret::SecretValue;
+use crate::seal::{self, EnvPlan, SealRequest};
 
 use super::args::{ScopeArg, SealArgs};
 use super::exit::{CliError, Outcome};
-use super::{Ctx, write_stdout};
-
-/// Hidden-input prompts on the terminal (dialoguer), one per missing key.
-struct TtyPrompter {
-    enabled: bool,
-}
-
-impl Prompter for TtyPrompter {
-    fn can_prompt(&self) -> bool {
-        self.enabled
-    }
-
-    fn ask(&mut self, env: &str, key: &str) -> Result<SecretValue, SealError> {
-        let answer = dialoguer::Password::new()
-            .with_prompt(format!("{env}: value for {key}"))
-            .allow_empty_password(true)
-            .interact()
-            .map_err(|e| SealError::Prompt {
-                key: key.to_owned(),
-                reason: e.to_string(),
-            })?;
-        Ok(SecretValue::new(answer.into_bytes()))
-    }
-}
+use super::{Ctx, TtyPrompter, write_stdout};
 
 pub(super) fn scope_of(s: ScopeArg) -> Scope {
     match s {
@@ -64,11 +40,7 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
         key_files: a.keys,
         now: super::now(),
     };
-    let interactive =
-        !a.no_input && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let mut prompter = TtyPrompter {
-        enabled: interactive,
-    };
+    let mut prompter = TtyPrompter::new(!a.no_input, "");
     let plans = seal::plan(&req, &mut prompter)?;
 
     for p in &plans {
