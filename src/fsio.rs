@@ -264,6 +264,37 @@ fn create_temp(dir: &Path, target: &Path, mode: u32) -> Result<(PathBuf, File), 
     ))
 }
 
+/// Removes temp files that an earlier emp-seal process left next to `target` when it was killed
+/// between creating its temp file and renaming it (`.<name>.emp-seal-<pid>-...tmp`, see
+/// [`create_temp`]). Only files whose process no longer exists are removed, so a concurrent
+/// writer's temp file is never touched; errors are ignored (this is housekeeping).
+fn remove_orphaned_temps(dir: &Path, target: &Path) {
+    let Some(base) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let prefix = format!(".{base}.emp-seal-");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let name = e.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .filter(|r| r.ends_with(".tmp"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let alive = pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists();
+        if !alive && e.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Replaces `path` with `bytes` atomically: afterwards the file holds either its old content or
 /// `bytes`, never a mix, even if the process dies or the disk fills up.
 ///
@@ -282,6 +313,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
         _ => PathBuf::from("."),
     };
     let mode = meta.as_ref().map_or(0o666, |m| m.mode() & 0o7777);
+    remove_orphaned_temps(&dir, &target);
     let (tmp, mut file) = create_temp(&dir, &target, mode)?;
     let result = (|| {
         if let Some(m) = &meta {
@@ -438,6 +470,33 @@ fn sync_dir(dir: &Path) -> Result<(), FsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // the test plants files by hand
+    fn orphaned_temps_of_dead_processes_are_removed() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("s.yaml");
+        fs::write(&p, b"old").unwrap();
+        // pid 4194304 is above Linux's PID_MAX_LIMIT, so no such process can exist.
+        let orphan = d
+            .path()
+            .join(".s.yaml.emp-seal-4194304-0-00000000000000ff.tmp");
+        let live = d.path().join(format!(
+            ".s.yaml.emp-seal-{}-9-00000000000000ff.tmp",
+            std::process::id()
+        ));
+        let other = d
+            .path()
+            .join(".t.yaml.emp-seal-4194304-0-00000000000000ff.tmp");
+        for f in [&orphan, &live, &other] {
+            fs::write(f, b"ciphertext").unwrap();
+        }
+        atomic_write(&p, b"new").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new");
+        assert!(!orphan.exists(), "a dead process's temp file is removed");
+        assert!(live.exists(), "a live process's temp file is kept");
+        assert!(other.exists(), "another file's temp file is kept");
+    }
 
     #[test]
     fn write_private_creates_0600_and_refuses_to_replace() {
