@@ -510,15 +510,7 @@ impl<'r> Builder<'r> {
                     );
                     continue;
                 }
-                let meta = v.get("metadata");
-                let name = meta
-                    .and_then(|m| get_str(m, "name"))
-                    .unwrap_or_default()
-                    .to_owned();
-                let ns = meta
-                    .and_then(|m| get_str(m, "namespace"))
-                    .map(str::to_owned);
-                let nline = d.line_of(&[Seg::Key("metadata".into()), Seg::Key("name".into())]);
+                let (name, ns, nline) = metadata_identity(v, d);
                 let origin = Origin {
                     file: path.clone(),
                     line: nline,
@@ -629,15 +621,7 @@ impl<'r> Builder<'r> {
                 );
                 continue;
             }
-            let meta = v.get("metadata");
-            let name = meta
-                .and_then(|m| get_str(m, "name"))
-                .unwrap_or_default()
-                .to_owned();
-            let namespace = meta
-                .and_then(|m| get_str(m, "namespace"))
-                .map(str::to_owned);
-            let name_line = d.line_of(&[Seg::Key("metadata".into()), Seg::Key("name".into())]);
+            let (name, namespace, name_line) = metadata_identity(v, d);
             let original = Identity {
                 name: name.clone(),
                 namespace: namespace.clone(),
@@ -1227,6 +1211,21 @@ fn attribute(o: &Obj, r: &RawRef, cache: &mut [Option<Vec<RawRef>>]) -> Origin {
         }
     }
     o.origin.clone()
+}
+
+/// `metadata.name` (empty when absent), `metadata.namespace` and the 1-based line of
+/// `metadata.name` (the document's first line when absent) of one document.
+fn metadata_identity(v: &Value, d: &Doc) -> (String, Option<String>, usize) {
+    let meta = v.get("metadata");
+    let name = meta
+        .and_then(|m| get_str(m, "name"))
+        .unwrap_or_default()
+        .to_owned();
+    let namespace = meta
+        .and_then(|m| get_str(m, "namespace"))
+        .map(str::to_owned);
+    let line = d.line_of(&[Seg::Key("metadata".into()), Seg::Key("name".into())]);
+    (name, namespace, line)
 }
 
 pub(crate) fn build(root: &Path, dir: &Path) -> Result<BuildOutput, KustomizeError> {
