@@ -77,22 +77,12 @@ impl<'a> Iterator for Lines<'a> {
     }
 }
 
-/// Go's `unicode.IsSpace`: the Latin-1 spaces plus the Unicode `White_Space` property.
-/// kustomize trims these from the start of every line (`kv.go` `bytes.TrimLeftFunc`).
+/// Go's `unicode.IsSpace`, which kustomize trims from the start of every line (`kv.go`
+/// `bytes.TrimLeftFunc`). Go's table (the Latin-1 spaces plus the Unicode `White_Space`
+/// property) is exactly Rust's `char::is_whitespace`; the unit test below checks the two against
+/// Go's explicit list on every scalar value.
 pub(crate) fn is_go_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n'
-            | '\u{0B}'
-            | '\u{0C}'
-            | '\r'
-            | ' '
-            | '\u{85}'
-            | '\u{A0}'
-            | '\u{1680}'
-            | '\u{2000}'
-            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
-    )
+    c.is_whitespace()
 }
 
 /// What kustomize makes of one line once it is known to be valid UTF-8.
@@ -167,17 +157,34 @@ mod tests {
         assert_eq!(lines(b"x\n").count(), 1);
     }
 
+    /// Go's `unicode.IsSpace` as its source spells it (`unicode/graphic.go`: the Latin-1 cases,
+    /// then the `White_Space` table).
+    fn go_table(c: char) -> bool {
+        matches!(
+            c,
+            '\t' | '\n'
+                | '\u{0B}'
+                | '\u{0C}'
+                | '\r'
+                | ' '
+                | '\u{85}'
+                | '\u{A0}'
+                | '\u{1680}'
+                | '\u{2000}'
+                ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
+        )
+    }
+
     #[test]
-    fn go_space_matches_white_space_property() {
+    fn go_space_matches_go_on_every_scalar_value() {
         for c in ['\u{A0}', '\u{3000}', '\u{2028}', '\u{0B}', '\u{85}'] {
-            assert!(is_go_space(c) && c.is_whitespace());
+            assert!(is_go_space(c));
         }
         for c in ['\u{200B}', '\u{FEFF}', 'a', '#'] {
-            assert!(!is_go_space(c) && !c.is_whitespace());
+            assert!(!is_go_space(c));
         }
-        // Go's table and Rust's White_Space agree on every scalar value.
         for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
-            assert_eq!(is_go_space(c), c.is_whitespace(), "{c:?}");
+            assert_eq!(is_go_space(c), go_table(c), "{c:?}");
         }
     }
 }
