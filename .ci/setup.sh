@@ -31,11 +31,15 @@ fi
 
 command -v kubectl >/dev/null || { echo "setup: kubectl is required (kubectl kustomize renders overlays)" >&2; exit 1; }
 # Debian packages the tests call: openssl (test certificates), yq (k8s/README's legacy-manifest
-# command), git (pre-commit tests).
+# command), git (pre-commit tests), zsh and fish (completion scripts are syntax-checked), groff
+# (the man page is rendered).
 missing_debs=()
 command -v openssl >/dev/null || missing_debs+=(openssl)
 command -v yq >/dev/null || missing_debs+=(yq)
 command -v git >/dev/null || missing_debs+=(git)
+command -v zsh >/dev/null || missing_debs+=(zsh)
+command -v fish >/dev/null || missing_debs+=(fish)
+command -v groff >/dev/null || missing_debs+=(groff)
 if [ ${#missing_debs[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_debs[@]}"
 fi

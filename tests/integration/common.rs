@@ -26,6 +26,54 @@ pub fn missing(what: &str) {
     eprintln!("SKIP: {msg}");
 }
 
+/// Whether the tests run as root (needed to mount a tmpfs, and to make `chattr +i` meaningful).
+pub fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// A tmpfs of `size` (e.g. `"2m"`) mounted on a fresh temp directory, unmounted on drop: a
+/// small disk that a test can fill. Needs root; when it cannot be had, [`missing`] decides
+/// (a failure under CI, a note elsewhere) and `None` is returned.
+pub struct SmallTmpfs {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SmallTmpfs {
+    /// Mounts it, or returns None after [`missing`].
+    pub fn mount(size: &str) -> Option<SmallTmpfs> {
+        if !is_root() {
+            missing("root, to mount a small tmpfs for the full-disk test");
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("small");
+        std::fs::create_dir(&path).expect("mount point");
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&path)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            missing("mount -t tmpfs (the full-disk test needs it)");
+            return None;
+        }
+        Some(SmallTmpfs { path, _dir: dir })
+    }
+
+    /// The mount point.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for SmallTmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.path).status();
+    }
+}
+
 /// Path to a tool in the `.venv-tools` virtualenv (override the directory with `EMP_TOOLS_BIN`).
 pub fn tool(name: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("EMP_TOOLS_BIN")

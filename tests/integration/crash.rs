@@ -9,7 +9,6 @@
 //! they are counted, never the target.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failure is the report
 
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,13 +16,10 @@ use std::time::{Duration, Instant};
 use emp_seal::sealedsecret::SealedSecretFile;
 
 use crate::badinput::{SENTINELS, STUB, Sandbox};
+use crate::common;
 use crate::fixtures;
 
 const PAPER_SS: &str = "k8s/overlays/paper/sealedsecret.yaml";
-
-fn is_root() -> bool {
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-}
 
 fn stray_temp_files(dir: &Path, n: &mut usize) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
@@ -314,29 +310,10 @@ fn report(what: &str, r: Option<(usize, usize, usize)>) {
 #[test]
 fn full_disk_during_seal_is_a_clear_error() {
     use std::io::Write;
-    if !is_root() {
-        eprintln!("SKIP: full-disk test needs root to mount a small tmpfs");
+    let Some(disk) = common::SmallTmpfs::mount("2m") else {
         return;
-    }
-    let d = tempfile::tempdir().unwrap();
-    let mnt = d.path().join("small");
-    std::fs::create_dir(&mnt).unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
-        .arg(&mnt)
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("SKIP: cannot mount tmpfs here");
-        return;
-    }
-    struct Unmount<'a>(&'a Path);
-    impl Drop for Unmount<'_> {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(self.0).status();
-        }
-    }
-    let _guard = Unmount(&mnt);
+    };
+    let mnt = disk.path().to_path_buf();
     let s = Sandbox::new();
     let root = mnt.join("repo");
     let st = Command::new("cp")

@@ -8,6 +8,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use emp_seal::fsio::{FsError, atomic_write, read_to_string_limited};
+
+use crate::common;
 use emp_seal::sealedsecret::SealedSecretFile;
 
 fn leftovers(dir: &Path) -> Vec<String> {
@@ -16,10 +18,6 @@ fn leftovers(dir: &Path) -> Vec<String> {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".tmp"))
         .collect()
-}
-
-fn is_root() -> bool {
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
 #[test]
@@ -80,7 +78,7 @@ fn read_only_directory_is_a_clear_error_and_file_is_untouched() {
     std::fs::create_dir(&dir).unwrap();
     let p = dir.join("sealedsecret.yaml");
     atomic_write(&p, b"old\n").unwrap();
-    let root = is_root();
+    let root = common::is_root();
     if root {
         let ok = Command::new("chattr").arg("+i").arg(&dir).status();
         if !ok.is_ok_and(|s| s.success()) {
@@ -107,29 +105,10 @@ fn read_only_directory_is_a_clear_error_and_file_is_untouched() {
 /// that is a capability of the machine, not a missing component).
 #[test]
 fn full_disk_leaves_the_old_file() {
-    if !is_root() {
-        eprintln!("SKIP: full-disk test needs root to mount a small tmpfs");
+    let Some(disk) = common::SmallTmpfs::mount("64k") else {
         return;
-    }
-    let d = tempfile::tempdir().unwrap();
-    let mnt = d.path().join("small");
-    std::fs::create_dir(&mnt).unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
-        .arg(&mnt)
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("SKIP: cannot mount tmpfs here");
-        return;
-    }
-    struct Unmount<'a>(&'a Path);
-    impl Drop for Unmount<'_> {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg(self.0).status();
-        }
-    }
-    let _guard = Unmount(&mnt);
+    };
+    let mnt = disk.path().to_path_buf();
     let p = mnt.join("sealedsecret.yaml");
     atomic_write(&p, &vec![b'a'; 20_000]).unwrap();
     let e = atomic_write(&p, &vec![b'b'; 200_000]).unwrap_err();

@@ -950,9 +950,7 @@ fn issue_6_completions_and_man_page() {
             continue;
         };
         if common::which(prog).is_none() {
-            if prog == "bash" {
-                common::missing("bash");
-            }
+            common::missing(prog); // .ci/setup.sh installs bash, zsh and fish
             continue;
         }
         let script = root.join(format!("work/completion.{shell}"));
@@ -999,6 +997,6 @@ fn issue_6_completions_and_man_page() {
             "man page: {}",
             String::from_utf8_lossy(&r.stderr)
         ),
-        None => eprintln!("SKIP: neither groff nor man to render the man page"),
+        None => common::missing("groff or man, to render the man page"),
     }
 }

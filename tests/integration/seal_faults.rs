@@ -3,15 +3,12 @@
 //! rewrites (the file is always the old or the new one, never torn).
 #![allow(clippy::unwrap_used)]
 
-use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::common;
 use crate::seal_support::*;
-
-fn is_root() -> bool {
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-}
 
 fn temp_files(dir: &Path) -> usize {
     std::fs::read_dir(dir)
@@ -36,7 +33,7 @@ pub struct ReadOnlyDir {
 
 impl ReadOnlyDir {
     pub fn new(dir: &Path) -> Option<ReadOnlyDir> {
-        let root = is_root();
+        let root = common::is_root();
         if root {
             let ok = Command::new("chattr").arg("+i").arg(dir).status();
             if !ok.is_ok_and(|s| s.success()) {
