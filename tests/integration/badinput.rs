@@ -50,20 +50,6 @@ pub(crate) struct Sandbox {
     pub(crate) tmp: PathBuf,
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let t = e.file_type().unwrap();
-        let dest = to.join(e.file_name());
-        if t.is_dir() {
-            copy_tree(&e.path(), &dest);
-        } else if t.is_file() {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-}
-
 impl Sandbox {
     /// A fresh sandbox.
     pub(crate) fn new() -> Sandbox {
@@ -71,7 +57,7 @@ impl Sandbox {
         let root = dir.path().join("repo");
         let tmp = dir.path().join("tmp");
         std::fs::create_dir_all(&tmp).unwrap();
-        copy_tree(&common::repo_root().join("k8s"), &root.join("k8s"));
+        common::copy_dir(&common::repo_root().join("k8s"), &root.join("k8s"));
         let s = Sandbox {
             _dir: dir,
             root,

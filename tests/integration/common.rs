@@ -26,6 +26,22 @@ pub fn missing(what: &str) {
     eprintln!("SKIP: {msg}");
 }
 
+/// Copies a directory tree (directories and regular files; anything else, e.g. a symlink, is
+/// left out), creating `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("dir entry");
+        let t = e.file_type().expect("file type");
+        let dest = to.join(e.file_name());
+        if t.is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else if t.is_file() {
+            std::fs::copy(e.path(), &dest).expect("copy file");
+        }
+    }
+}
+
 /// Whether the tests run as root (needed to mount a tmpfs, and to make `chattr +i` meaningful).
 pub fn is_root() -> bool {
     use std::os::unix::fs::MetadataExt;

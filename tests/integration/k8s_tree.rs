@@ -68,19 +68,6 @@ fn write_file(path: &Path, bytes: &[u8]) {
     f.write_all(bytes).expect("write file");
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("dir entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy file");
-        }
-    }
-}
-
 /// The lines of the README's `sh` code blocks.
 fn readme_commands() -> Vec<String> {
     let text = std::fs::read_to_string(common::repo_root().join("k8s/README.md")).expect("README");
@@ -102,7 +89,7 @@ fn readme_commands() -> Vec<String> {
 /// by running the README's `cp k8s/...` lines, as a user on a fresh clone would.
 fn tree_copy() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
-    copy_dir(&common::repo_root().join("k8s"), &tmp.path().join("k8s"));
+    common::copy_dir(&common::repo_root().join("k8s"), &tmp.path().join("k8s"));
     // Real env files in the developer's checkout must not leak into the test.
     for env in ENVS {
         for f in std::fs::read_dir(tmp.path().join("k8s/overlays").join(env)).expect("overlay") {

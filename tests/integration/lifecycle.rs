@@ -24,23 +24,10 @@ pub(crate) const VALUES: [(&str, &str); 3] = [
     ("REDIS_PASSWORD", "  sentinel-redis  "),
 ];
 
-pub(crate) fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("dir entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy file");
-        }
-    }
-}
-
 /// A temporary repository holding a copy of `k8s/` and a `work/` directory for inputs.
 pub(crate) fn tree() -> TempDir {
     let t = tempfile::tempdir().expect("tempdir");
-    copy_dir(&common::repo_root().join("k8s"), &t.path().join("k8s"));
+    common::copy_dir(&common::repo_root().join("k8s"), &t.path().join("k8s"));
     std::fs::create_dir_all(t.path().join("work")).expect("mkdir work");
     t
 }

@@ -47,19 +47,6 @@ pub fn demo_key() -> String {
         .unwrap()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let t = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &t);
-        } else {
-            std::fs::copy(e.path(), &t).unwrap();
-        }
-    }
-}
-
 /// A temp copy of the repository's `k8s/` tree (no `.git`: the root is found by `k8s/overlays`).
 pub struct Tree {
     pub dir: tempfile::TempDir,
@@ -68,7 +55,7 @@ pub struct Tree {
 impl Tree {
     pub fn new() -> Tree {
         let dir = tempfile::tempdir().unwrap();
-        copy_dir(&common::repo_root().join("k8s"), &dir.path().join("k8s"));
+        common::copy_dir(&common::repo_root().join("k8s"), &dir.path().join("k8s"));
         Tree { dir }
     }
 
@@ -104,7 +91,7 @@ impl Tree {
 
     /// Copies overlay `from` to a new overlay `to` (same namespace, certificate and file).
     pub fn clone_overlay(&self, from: &str, to: &str) {
-        copy_dir(&self.overlay(from), &self.overlay(to));
+        common::copy_dir(&self.overlay(from), &self.overlay(to));
     }
 
     /// Runs `emp-seal -C ROOT ARGS...` with a scrubbed environment and no terminal.
