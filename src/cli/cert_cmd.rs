@@ -11,16 +11,6 @@ use super::args::CertArgs;
 use super::exit::{CliError, Outcome};
 use super::{Ctx, write_stdout};
 
-impl From<certinfo::CertInfoError> for CliError {
-    fn from(e: certinfo::CertInfoError) -> Self {
-        let hint = e.hint();
-        CliError {
-            message: e.to_string(),
-            hint,
-        }
-    }
-}
-
 #[allow(clippy::needless_pass_by_value)] // the dispatch in cli/mod.rs passes arguments by value
 pub(super) fn run(ctx: &Ctx, a: CertArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;

@@ -2,23 +2,13 @@
 //! format. Exit codes: 0 clean, 1 findings at or above error (0 with `--exit-zero`), 2 usage or
 //! configuration errors (from [`crate::check::CheckError`]).
 
-use crate::check::{self, CheckError, CheckOptions};
+use crate::check::{self, CheckOptions};
 use crate::finding::Severity;
 use crate::report::{self, Format, RenderOptions};
 
 use super::args::{CheckArgs, CheckFormat};
 use super::exit::{CliError, Outcome};
 use super::{Ctx, now, write_stdout};
-
-impl From<CheckError> for CliError {
-    fn from(e: CheckError) -> Self {
-        let hint = e.hint();
-        CliError {
-            message: e.to_string(),
-            hint,
-        }
-    }
-}
 
 pub(super) fn run(ctx: &Ctx, a: CheckArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;

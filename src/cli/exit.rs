@@ -41,6 +41,27 @@ impl CliError {
     }
 }
 
+/// Every use-case error reaches the CLI through [`crate::Error`], whose `hint()` is the one
+/// place hints are chosen.
+macro_rules! via_library_error {
+    ($($t:ty),* $(,)?) => {$(
+        impl From<$t> for CliError {
+            fn from(e: $t) -> Self {
+                crate::Error::from(e).into()
+            }
+        }
+    )*};
+}
+
+via_library_error!(
+    crate::seal::SealError,
+    crate::check::CheckError,
+    crate::init::InitError,
+    crate::migrate::MigrateError,
+    crate::recover::RecoverError,
+    crate::certinfo::CertInfoError,
+);
+
 impl From<crate::Error> for CliError {
     fn from(e: crate::Error) -> Self {
         let hint = e.hint();
@@ -70,14 +91,4 @@ pub fn finish(result: Result<Outcome, CliError>) -> ExitCode {
 /// True when an I/O error is a closed pipe (e.g. `emp-seal check | head`), which is not a failure.
 pub fn is_broken_pipe(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::BrokenPipe
-}
-
-impl From<crate::seal::SealError> for CliError {
-    fn from(e: crate::seal::SealError) -> Self {
-        let hint = e.hint();
-        CliError {
-            message: e.to_string(),
-            hint,
-        }
-    }
 }

@@ -1,22 +1,12 @@
 //! `emp-seal init ENV`: create the overlay's untracked env file from its example, asking each
 //! value with hidden input on a terminal (`--no-input` keeps the example's values).
 
-use crate::init::{self, InitError};
+use crate::init;
 use crate::seal::rel;
 
 use super::args::InitArgs;
 use super::exit::{CliError, Outcome};
 use super::{Ctx, TtyPrompter};
-
-impl From<InitError> for CliError {
-    fn from(e: InitError) -> Self {
-        let hint = e.hint();
-        CliError {
-            message: e.to_string(),
-            hint,
-        }
-    }
-}
 
 #[allow(clippy::needless_pass_by_value)] // the dispatch in cli/mod.rs passes arguments by value
 pub(super) fn run(ctx: &Ctx, a: InitArgs) -> Result<Outcome, CliError> {

@@ -1,22 +1,12 @@
 //! `emp-seal seal ENV --from FILE --migrate`: move an overlay from a SecretGenerator to a
 //! SealedSecret (writes sealedsecret.yaml and rewrites the overlay's kustomization).
 
-use crate::migrate::{self, MigrateError, MigrateRequest};
+use crate::migrate::{self, MigrateRequest};
 use crate::seal::{self, rel};
 
 use super::args::SealArgs;
 use super::exit::{CliError, Outcome};
 use super::{Ctx, TtyPrompter, write_stdout};
-
-impl From<MigrateError> for CliError {
-    fn from(e: MigrateError) -> Self {
-        let hint = e.hint();
-        CliError {
-            message: e.to_string(),
-            hint,
-        }
-    }
-}
 
 pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;

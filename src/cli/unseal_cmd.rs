@@ -3,22 +3,12 @@
 
 use std::io::IsTerminal;
 
-use crate::recover::{self, RecoverError};
+use crate::recover;
 use crate::seal::rel;
 
 use super::args::{UnsealArgs, UnsealFormat};
 use super::exit::{CliError, Outcome};
 use super::{Ctx, write_stdout};
-
-impl From<RecoverError> for CliError {
-    fn from(e: RecoverError) -> Self {
-        let hint = e.hint();
-        CliError {
-            message: e.to_string(),
-            hint,
-        }
-    }
-}
 
 #[allow(clippy::needless_pass_by_value)] // the dispatch in cli/mod.rs passes arguments by value
 pub(super) fn run(ctx: &Ctx, a: UnsealArgs) -> Result<Outcome, CliError> {
