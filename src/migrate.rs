@@ -505,23 +505,6 @@ struct SealedDoc<'a> {
     annotations: &'a [(String, String)],
 }
 
-/// A scalar written plain when that is unambiguous YAML, else double-quoted.
-fn scalar(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.starts_with(|c: char| c.is_ascii_alphabetic())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n"
-        );
-    if plain {
-        s.to_owned()
-    } else {
-        serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
-    }
-}
-
 fn sealed_yaml(d: &SealedDoc<'_>) -> String {
     let mut o = String::new();
     o.push_str(&format!(
@@ -546,18 +529,24 @@ fn sealed_yaml(d: &SealedDoc<'_>) -> String {
     o.push_str(&format!(
         "apiVersion: {API_VERSION}\nkind: SealedSecret\nmetadata:\n"
     ));
-    o.push_str(&format!("  name: {}\n", scalar(d.name_as_written)));
+    o.push_str(&format!(
+        "  name: {}\n",
+        crate::sealedsecret::plain_or_quoted(d.name_as_written)
+    ));
     if !d.namespace.is_empty() {
-        o.push_str(&format!("  namespace: {}\n", scalar(d.namespace)));
+        o.push_str(&format!(
+            "  namespace: {}\n",
+            crate::sealedsecret::plain_or_quoted(d.namespace)
+        ));
     }
     o.push_str("  annotations:\n");
     o.push_str(&format!(
         "    {CERT_SHA256_ANNOTATION}: {}\n",
-        scalar(&d.cert.sha256)
+        crate::sealedsecret::plain_or_quoted(&d.cert.sha256)
     ));
     o.push_str(&format!(
         "    {SEALED_FOR_ANNOTATION}: {}\n",
-        scalar(&format!(
+        crate::sealedsecret::plain_or_quoted(&format!(
             "{} {}/{}",
             d.scope.as_str(),
             d.namespace,
@@ -571,12 +560,21 @@ fn sealed_yaml(d: &SealedDoc<'_>) -> String {
     }
     o.push_str("spec:\n  encryptedData:\n");
     for (k, v) in &d.entries {
-        o.push_str(&format!("    {}: {v}\n", scalar(k)));
+        o.push_str(&format!(
+            "    {}: {v}\n",
+            crate::sealedsecret::plain_or_quoted(k)
+        ));
     }
     o.push_str("  template:\n    metadata:\n");
-    o.push_str(&format!("      name: {}\n", scalar(&d.identity.name)));
+    o.push_str(&format!(
+        "      name: {}\n",
+        crate::sealedsecret::plain_or_quoted(&d.identity.name)
+    ));
     if !d.namespace.is_empty() {
-        o.push_str(&format!("      namespace: {}\n", scalar(d.namespace)));
+        o.push_str(&format!(
+            "      namespace: {}\n",
+            crate::sealedsecret::plain_or_quoted(d.namespace)
+        ));
     }
     for (title, map) in [("labels", d.labels), ("annotations", d.annotations)] {
         if map.is_empty() {
@@ -584,12 +582,16 @@ fn sealed_yaml(d: &SealedDoc<'_>) -> String {
         }
         o.push_str(&format!("      {title}:\n"));
         for (k, v) in map {
-            o.push_str(&format!("        {}: {}\n", scalar(k), scalar(v)));
+            o.push_str(&format!(
+                "        {}: {}\n",
+                crate::sealedsecret::plain_or_quoted(k),
+                crate::sealedsecret::plain_or_quoted(v)
+            ));
         }
     }
     o.push_str(&format!(
         "    type: {}\n",
-        scalar(d.secret_type.as_deref().unwrap_or("Opaque"))
+        crate::sealedsecret::plain_or_quoted(d.secret_type.as_deref().unwrap_or("Opaque"))
     ));
     o
 }

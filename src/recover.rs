@@ -321,24 +321,6 @@ pub fn unseal(
     })
 }
 
-/// A YAML scalar for names and labels: plain when unambiguous, else double-quoted (JSON string
-/// syntax is valid YAML).
-fn yaml_scalar(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
-        && s.starts_with(|c: char| c.is_ascii_alphabetic())
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n"
-        );
-    if plain {
-        s.to_owned()
-    } else {
-        serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
-    }
-}
-
 impl UnsealedSecret {
     /// The Secret as YAML (`apiVersion: v1`, `kind: Secret`, metadata from the template,
     /// `type`, `data` in base64). The buffer holds secrets and is wiped when dropped.
@@ -346,9 +328,15 @@ impl UnsealedSecret {
         let mut out = Zeroizing::new(Vec::with_capacity(256 + self.data.len() * 64));
         let mut meta = String::new();
         meta.push_str("apiVersion: v1\nkind: Secret\nmetadata:\n");
-        meta.push_str(&format!("  name: {}\n", yaml_scalar(&self.identity.name)));
+        meta.push_str(&format!(
+            "  name: {}\n",
+            crate::sealedsecret::plain_or_quoted(&self.identity.name)
+        ));
         if let Some(ns) = &self.identity.namespace {
-            meta.push_str(&format!("  namespace: {}\n", yaml_scalar(ns)));
+            meta.push_str(&format!(
+                "  namespace: {}\n",
+                crate::sealedsecret::plain_or_quoted(ns)
+            ));
         }
         for (title, map) in [("labels", &self.labels), ("annotations", &self.annotations)] {
             if map.is_empty() {
@@ -356,10 +344,17 @@ impl UnsealedSecret {
             }
             meta.push_str(&format!("  {title}:\n"));
             for (k, v) in map {
-                meta.push_str(&format!("    {}: {}\n", yaml_scalar(k), yaml_scalar(v)));
+                meta.push_str(&format!(
+                    "    {}: {}\n",
+                    crate::sealedsecret::plain_or_quoted(k),
+                    crate::sealedsecret::plain_or_quoted(v)
+                ));
             }
         }
-        meta.push_str(&format!("type: {}\n", yaml_scalar(&self.secret_type)));
+        meta.push_str(&format!(
+            "type: {}\n",
+            crate::sealedsecret::plain_or_quoted(&self.secret_type)
+        ));
         out.extend_from_slice(meta.as_bytes());
         if self.data.is_empty() {
             out.extend_from_slice(b"data: {}\n");
@@ -368,7 +363,9 @@ impl UnsealedSecret {
         out.extend_from_slice(b"data:\n");
         for (k, v) in &self.data {
             let encoded = Zeroizing::new(crypto::encode_value(v.expose_secret()));
-            out.extend_from_slice(format!("  {}: \"", yaml_scalar(k)).as_bytes());
+            out.extend_from_slice(
+                format!("  {}: \"", crate::sealedsecret::plain_or_quoted(k)).as_bytes(),
+            );
             out.extend_from_slice(encoded.as_bytes());
             out.extend_from_slice(b"\"\n");
         }

@@ -510,7 +510,9 @@ fn double_quoted(s: &str) -> String {
     out
 }
 
-fn plain_or_quoted(s: &str) -> String {
+/// `s` as a YAML scalar: plain when [`plain_safe`], else double-quoted. Used by every module
+/// that writes YAML text by hand (the editor, `migrate`, `recover`).
+pub(crate) fn plain_or_quoted(s: &str) -> String {
     if plain_safe(s) {
         s.to_string()
     } else {

@@ -21,6 +21,7 @@ use yaml_serde::{Mapping, Value};
 
 use crate::crypto::Scope;
 
+pub(crate) use edit::plain_or_quoted;
 pub use edit::{EditPlan, apply};
 pub use scan::ScalarStyle;
 use scan::{Block, Lines, Marker, Val};
