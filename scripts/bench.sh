@@ -70,7 +70,8 @@ bench() {
     [ "$runs" -le 5 ] && warm=1
     local args=(--warmup "$warm" --runs "$runs" --export-json "$json" --style basic)
     [ "$shell" = 0 ] && args+=(-N)
-    [ -n "$prep" ] && args+=(--prepare "$prep")
+    # With -N hyperfine splits --prepare into words itself: run it through bash explicitly.
+    [ -n "$prep" ] && args+=(--prepare "bash -c $(printf '%q' "$prep")")
     echo "== $name" >&2
     nice -n "$NICE" hyperfine "${args[@]}" "$*" >&2
     echo "$json"
@@ -96,7 +97,9 @@ run_seal() {
 
     local one=("$BIN" -q -C "$tree" paper --from "$WORK/one.env" --only API_KEY --no-input)
     local hundred=("$BIN" -q -C "$tree" paper --from "$WORK/hundred.env" --no-input)
-    local p_shipped="cp '$WORK/shipped.yaml' '$ss'" p_sealed="cp '$WORK/sealed100.yaml' '$ss'"
+    # sync: the restore's own writes are flushed before the run, so the run's fsync waits only for
+    # what emp-seal itself wrote.
+    local p_shipped="cp '$WORK/shipped.yaml' '$ss' && sync" p_sealed="cp '$WORK/sealed100.yaml' '$ss' && sync"
     row "seal 1 key (--only, RSA-4096)" "$(bench seal1 "$RUNS" "$p_shipped" 0 "${one[@]}")" \
         "$(peak_rss "$p_shipped" "${one[@]}")" "kubeseal 10 ms, 31 MiB; target <= 3 ms"
     row "seal 1 key, --stdout (no write, no fsync)" \

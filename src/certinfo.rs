@@ -3,7 +3,7 @@
 //!
 //! Owns: resolving `ENV|PATH` to certificate files, the usage and "sealed with" report, and
 //! [`fetch`] (http and https via a minimal HTTP/1.1 client over `std::net`, TLS by `rustls` with
-//! the `ring` provider and verification always on; `file://` from disk), and [`save_fetched`],
+//! the AWS-LC provider and verification always on; `file://` from disk), and [`save_fetched`],
 //! which checks a download before it replaces the old file through [`crate::fsio`]. Must not
 //! print, read kubeconfig (the trust roots are the system's plus the `--ca-cert` file the user
 //! names), or decrypt anything: "sealed with" is decided from the `emp-seal.dev/cert-sha256`
@@ -566,7 +566,7 @@ fn connect(url: &str, host: &str, port: u16) -> Result<TcpStream, CertInfoError>
     Ok(stream)
 }
 
-/// The client configuration for `https://`: the system's roots plus `opts.ca_cert`, the `ring`
+/// The client configuration for `https://`: the system's roots plus `opts.ca_cert`, the AWS-LC
 /// provider, TLS 1.2 and 1.3, ALPN `http/1.1` (the only protocol spoken here).
 fn tls_config(url: &str, opts: &FetchOptions) -> Result<Arc<rustls::ClientConfig>, CertInfoError> {
     let mut roots = rustls::RootCertStore::empty();
@@ -593,7 +593,7 @@ fn tls_config(url: &str, opts: &FetchOptions) -> Result<Arc<rustls::ClientConfig
             return Err(bad("no PEM CERTIFICATE block in it".to_owned()));
         }
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| CertInfoError::Tls {

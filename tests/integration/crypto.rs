@@ -512,3 +512,53 @@ fn unseal_accepts_aes128_and_aes192_session_keys_like_go() {
         assert_eq!(opened.expose_secret(), SENTINEL, "aes-{}", n * 8);
     }
 }
+
+/// AWS-LC does the RSA-OAEP operation. Built with its CPU-jitter entropy source, the first random
+/// byte of every process costs about 25 ms (more than a whole run); `.cargo/config.toml` builds it
+/// without. A build that lost that setting (the file deleted, a build from outside the repository)
+/// compiles jitterentropy in, whose symbols then appear in the binary.
+#[test]
+fn aws_lc_is_built_without_cpu_jitter_entropy() {
+    let bin = std::fs::read(env!("CARGO_BIN_EXE_emp-seal")).unwrap();
+    // Proof that the binary still carries AWS-LC's symbol names (not stripped), so that the
+    // absence below means something.
+    let has = |needle: &[u8]| bin.windows(needle.len()).any(|w| w == needle);
+    assert!(
+        has(b"RSA_padding_add_PKCS1_OAEP"),
+        "AWS-LC symbols not found: stripped binary?"
+    );
+    assert!(
+        !has(b"jent_entropy_init"),
+        "the binary contains AWS-LC's CPU-jitter entropy code: build with \
+         AWS_LC_SYS_NO_JITTER_ENTROPY=1 (.cargo/config.toml)"
+    );
+}
+
+/// One prepared key seals many values; each opens with the peer, and the key knows its
+/// ciphertext length.
+#[test]
+fn sealing_key_is_reusable_and_reports_its_ciphertext_len() {
+    let Some(mut peer) = Peer::start() else {
+        return;
+    };
+    for bits in BITS {
+        let pk = fixtures::public_key(bits);
+        let key = crypto::SealingKey::new(&pk).unwrap();
+        assert_eq!(key.ciphertext_len(), bits / 8);
+        assert_eq!(key.ciphertext_len(), crypto::rsa_ciphertext_len(&pk));
+        let label = Scope::Strict.label(NAMESPACE, NAME);
+        let a = key.seal(&label, SENTINEL).unwrap();
+        let b = key.seal(&label, SENTINEL).unwrap();
+        assert_ne!(a, b, "a fresh session key and OAEP seed per value");
+        for v in [&a, &b] {
+            assert_eq!(
+                v.len(),
+                LENGTH_PREFIX_BYTES + bits / 8 + SENTINEL.len() + GCM_TAG_BYTES
+            );
+            assert_eq!(
+                peer.decrypt(&fixtures::key_pem(bits), &label, v).as_deref(),
+                Ok(SENTINEL)
+            );
+        }
+    }
+}

@@ -153,7 +153,7 @@ impl Pki {
                 .expect("leaf certificates");
         let key =
             PrivateKeyDer::from_pem_file(self.path(&format!("{name}.key"))).expect("leaf key");
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .expect("protocol versions")
