@@ -1,12 +1,12 @@
 //! Sealing throughput with a 4096-bit certificate (what a sealed-secrets controller generates):
-//! one value, and 100 values through `seal_many` (rayon). Results go to docs/performance.md.
+//! one value with a prepared key, and 100 values through `seal_many` (rayon). Results go to docs/performance.md.
 
 // criterion_group! generates an undocumented `pub fn benches`.
 #![allow(missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use emp_seal::cert::Certificate;
-use emp_seal::crypto::{Scope, seal_base64, seal_many};
+use emp_seal::crypto::{Scope, encode_value, seal_many};
 use emp_seal::secret::SecretValue;
 
 fn demo_cert() -> Certificate {
@@ -20,12 +20,12 @@ fn demo_cert() -> Certificate {
 
 fn bench_seal(c: &mut Criterion) {
     let cert = demo_cert();
-    let key = cert.public_key();
+    let key = cert.sealing_key();
     let label = Scope::Strict.label("emp-paper", "emp-secrets");
     let value = b"postgres://user:correct-horse-battery-staple@db:5432/app";
 
     c.bench_function("seal one value (rsa-4096)", |b| {
-        b.iter(|| seal_base64(key, &label, std::hint::black_box(value)).expect("seal"));
+        b.iter(|| encode_value(&key.seal(&label, std::hint::black_box(value)).expect("seal")));
     });
 
     let values: Vec<SecretValue> = (0..100)

@@ -7,6 +7,7 @@
 //! Upstream: sealed-secrets `pkg/kubeseal/kubeseal.go` `ParseKey`, client-go
 //! `util/cert` `ParseCertsPEM`, `pkg/crypto/crypto.go` `PublicKeyFingerprint`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -14,10 +15,14 @@ use rsa::pkcs1::der::{Decode as _, Encode as _};
 use rsa::pkcs8::DecodePublicKey as _;
 use sha2::{Digest as _, Sha256};
 
-use crate::crypto::RsaPublicKey;
+use crate::crypto::{RsaPublicKey, SealingKey};
 
 /// The smallest RSA modulus emp-seal accepts for sealing, in bits.
 pub const MIN_KEY_BITS: usize = 2048;
+
+/// The largest RSA modulus emp-seal seals with, in bits: AWS-LC's limit for RSA encryption
+/// (aws-lc-rs `rsa/key.rs` `validate_rsa_key`). Controllers generate 4096-bit keys.
+pub const MAX_KEY_BITS: usize = 8192;
 
 /// How close to `NotAfter` a certificate must be for [`Certificate::check_time`] to warn.
 pub const EXPIRY_WARNING_DAYS: u64 = 30;
@@ -70,6 +75,12 @@ pub enum CertError {
         /// The key's modulus size.
         bits: usize,
     },
+    /// The RSA key is larger than [`MAX_KEY_BITS`].
+    #[error("the certificate's RSA key has {bits} bits; at most {MAX_KEY_BITS} are supported")]
+    TooLarge {
+        /// The key's modulus size.
+        bits: usize,
+    },
     /// `NotAfter` is in the past (kubeseal refuses these too).
     #[error("failed to encrypt using an expired certificate on {not_after}")]
     Expired {
@@ -91,7 +102,7 @@ impl CertError {
                 "fetch the controller's current certificate with `kubeseal --fetch-cert`; \
                  the controller renews its key every 30 days",
             ),
-            CertError::TooSmall { .. } | CertError::NotRsa { .. } => {
+            CertError::TooSmall { .. } | CertError::TooLarge { .. } | CertError::NotRsa { .. } => {
                 Some("sealed-secrets controllers generate RSA-4096 certificates")
             }
             CertError::Malformed { .. } => None,
@@ -124,6 +135,7 @@ impl std::fmt::Display for ExpiryWarning {
 pub struct Certificate {
     der: Vec<u8>,
     public_key: RsaPublicKey,
+    sealing_key: Arc<SealingKey>,
     key_bits: usize,
     subject: String,
     not_before: u64,
@@ -204,6 +216,9 @@ impl Certificate {
         if key_bits < MIN_KEY_BITS {
             return Err(CertError::TooSmall { bits: key_bits });
         }
+        if key_bits > MAX_KEY_BITS {
+            return Err(CertError::TooLarge { bits: key_bits });
+        }
         let spki_der = spki.to_der().map_err(|e| CertError::Malformed {
             reason: e.to_string(),
         })?;
@@ -211,9 +226,14 @@ impl Certificate {
             RsaPublicKey::from_public_key_der(&spki_der).map_err(|e| CertError::Malformed {
                 reason: format!("rsa public key: {e}"),
             })?;
+        let sealing_key =
+            SealingKey::from_spki_der(&spki_der).map_err(|e| CertError::Malformed {
+                reason: e.to_string(),
+            })?;
         let validity = tbs.validity();
         Ok(Certificate {
             public_key,
+            sealing_key: Arc::new(sealing_key),
             key_bits,
             subject: tbs.subject().to_string(),
             not_before: validity.not_before.to_unix_duration().as_secs(),
@@ -225,6 +245,11 @@ impl Certificate {
     /// The RSA public key values are sealed with.
     pub fn public_key(&self) -> &RsaPublicKey {
         &self.public_key
+    }
+
+    /// The same key, prepared for sealing ([`crate::crypto::seal_many`]).
+    pub fn sealing_key(&self) -> &SealingKey {
+        &self.sealing_key
     }
 
     /// Modulus size in bits (4096 for certificates a controller generates).

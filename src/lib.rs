@@ -15,7 +15,7 @@
 //! // Strict scope: the label binds each value to the rendered namespace and name.
 //! let label = crypto::Scope::Strict.label("emp-paper", "emp-secrets");
 //! let values: Vec<_> = env.entries.iter().map(|e| e.value.duplicate()).collect();
-//! let sealed = crypto::seal_many(cert.public_key(), &label, &values)?;
+//! let sealed = crypto::seal_many(cert.sealing_key(), &label, &values)?;
 //! // kubeseal's layout: u16 length of the RSA block, the block, AES-GCM ciphertext and tag.
 //! assert!(sealed[0].starts_with("AQ")); // 0x0100 = 256 bytes for RSA-2048
 //!

@@ -405,7 +405,7 @@ pub fn plan(
     let plaintexts: Vec<SecretValue> = values.values().map(SecretValue::duplicate).collect();
     drop(values);
     let ciphertexts =
-        crypto::seal_many(cert.public_key(), &label, &plaintexts).map_err(SealError::from)?;
+        crypto::seal_many(cert.sealing_key(), &label, &plaintexts).map_err(SealError::from)?;
     drop(plaintexts);
 
     let sealed_text = sealed_yaml(&SealedDoc {

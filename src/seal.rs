@@ -691,7 +691,8 @@ fn plan_env(
         file: file_name.clone(),
         source,
     };
-    let file = SealedSecretFile::parse(&old_text).map_err(ss_err)?;
+    // Parsed once: read here, edited below (`ParsedFile::apply`).
+    let file = sealedsecret::ParsedFile::parse(&old_text).map_err(ss_err)?;
     let (doc_index, doc) = file
         .sealed_secrets()
         .find(|(_, d)| d.name.as_deref() == Some(target.name_in_file.as_str()))
@@ -844,7 +845,7 @@ fn plan_env(
         a_new.cmp(&b_new).then_with(|| a.0.cmp(&b.0))
     });
     let plaintexts: Vec<SecretValue> = values.iter().map(|(_, v)| v.duplicate()).collect();
-    let ciphertexts = crypto::seal_many(cert.public_key(), &label, &plaintexts)?;
+    let ciphertexts = crypto::seal_many(cert.sealing_key(), &label, &plaintexts)?;
     drop(plaintexts);
     let mut plan = EditPlan {
         set: values
@@ -868,7 +869,7 @@ fn plan_env(
     if rescoping {
         scope_annotations(scope, doc, &mut plan);
     }
-    let new_text = sealedsecret::apply(&old_text, doc_index, &plan).map_err(ss_err)?;
+    let new_text = file.apply(doc_index, &plan).map_err(ss_err)?;
 
     Ok(EnvPlan {
         env: env.to_owned(),

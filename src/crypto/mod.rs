@@ -272,16 +272,16 @@ pub fn seal_base64(
 const SEQUENTIAL_MAX: usize = 2;
 
 /// Seals many values under one label in parallel (rayon; on the calling thread for up to two
-/// values), each with its own session key. The output is in input order.
+/// values), each with its own session key, as one line of base64 each. The output is in input
+/// order.
 ///
 /// # Errors
-/// The first error any value hit, as [`seal_base64`].
+/// The first error any value hit, as [`SealingKey::seal`].
 pub fn seal_many(
-    key: &RsaPublicKey,
+    key: &SealingKey,
     label: &[u8],
     plaintexts: &[SecretValue],
 ) -> Result<Vec<String>, CryptoError> {
-    let key = SealingKey::new(key)?;
     let one = |p: &SecretValue| key.seal(label, p.expose_secret()).map(|v| encode_value(&v));
     if plaintexts.len() <= SEQUENTIAL_MAX {
         return plaintexts.iter().map(one).collect();

@@ -64,7 +64,12 @@ struct Obj {
     history: Vec<(String, Option<String>)>,
     prefixes: Vec<String>,
     suffixes: Vec<String>,
-    value: Value,
+    /// The object as transformed so far: shared with its source document until a transform
+    /// changes it. `metadata.name`/`namespace` in it are brought up to date with `name` and
+    /// `namespace` only where something reads them (`sync_metadata`).
+    value: Rc<Value>,
+    /// Whether `value`'s `metadata.name`/`namespace` may differ from `name`/`namespace`.
+    metadata_stale: bool,
     origin: Origin,
     doc_index: usize,
     name_line: usize,
@@ -92,8 +97,17 @@ impl Obj {
             self.history
                 .push((self.name.clone(), self.namespace.clone()));
         }
-        write_meta(&mut self.value, "name", Some(&self.name));
-        write_meta(&mut self.value, "namespace", self.namespace.as_deref());
+        self.metadata_stale = true;
+    }
+
+    /// Writes the current name and namespace into `value`'s metadata (kustomize's transformers
+    /// write them there; a JSON6902 op may read or move them).
+    fn sync_metadata(&mut self) {
+        if std::mem::take(&mut self.metadata_stale) {
+            let value = Rc::make_mut(&mut self.value);
+            write_meta(value, "name", Some(&self.name));
+            write_meta(value, "namespace", self.namespace.as_deref());
+        }
     }
 
     fn had_id(&self, name: &str, namespace: Option<&str>) -> bool {
@@ -594,7 +608,7 @@ impl<'r> Builder<'r> {
             for o in acc.iter_mut() {
                 for (key, val) in ann {
                     if let (Some(key), Some(val)) = (key.as_str(), val.as_str()) {
-                        set_annotation(&mut o.value, key, val);
+                        set_annotation(Rc::make_mut(&mut o.value), key, val);
                     }
                 }
             }
@@ -635,7 +649,8 @@ impl<'r> Builder<'r> {
                 namespace,
                 prefixes: Vec::new(),
                 suffixes: Vec::new(),
-                value: v.clone(),
+                value: Rc::clone(v),
+                metadata_stale: false,
                 origin: Origin {
                     file: file.clone(),
                     line: d.start_line,
@@ -813,7 +828,8 @@ impl<'r> Builder<'r> {
                     namespace,
                     prefixes: Vec::new(),
                     suffixes: Vec::new(),
-                    value,
+                    value: Rc::new(value),
+                    metadata_stale: false,
                     origin: Origin {
                         file: rel,
                         line: origin.line,
@@ -953,7 +969,7 @@ impl<'r> Builder<'r> {
             let is_json = docs
                 .first()
                 .and_then(|d| d.value.as_ref().ok())
-                .is_some_and(Value::is_sequence);
+                .is_some_and(|v| v.is_sequence());
             if is_json {
                 let Some(t) = target else {
                     self.problem(
@@ -1063,7 +1079,7 @@ impl<'r> Builder<'r> {
         for i in idx {
             let o = &mut acc[i];
             let schema = is_builtin_api(&o.api_version);
-            let mut patch_value = pv.clone();
+            let mut patch_value = Value::clone(pv);
             if target.is_some() {
                 // A targeted patch's own metadata does not rename the target.
                 if let Some(m) = patch_value
@@ -1080,7 +1096,7 @@ impl<'r> Builder<'r> {
                 m.remove("name");
                 m.remove("namespace");
             }
-            patch::strategic_merge(&mut o.value, &patch_value, schema);
+            patch::strategic_merge(Rc::make_mut(&mut o.value), &patch_value, schema);
             o.sources.push(Source::Doc(Rc::clone(d), rel.clone()));
         }
     }
@@ -1094,7 +1110,7 @@ impl<'r> Builder<'r> {
         kfile: &Path,
         line: usize,
     ) {
-        let Ok(Value::Sequence(ops)) = &d.value else {
+        let Some(Value::Sequence(ops)) = d.value.as_deref().ok() else {
             return;
         };
         let mut parsed = Vec::new();
@@ -1126,8 +1142,9 @@ impl<'r> Builder<'r> {
         let rel = self.rel(file);
         for i in idx {
             let o = &mut acc[i];
+            o.sync_metadata();
             for op in &parsed {
-                if let Some(written) = patch::apply_json_op(&mut o.value, op) {
+                if let Some(written) = patch::apply_json_op(Rc::make_mut(&mut o.value), op) {
                     o.sources.push(Source::Json {
                         file: rel.clone(),
                         line: op.line,

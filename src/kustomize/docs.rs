@@ -5,6 +5,7 @@
 //! Owns only the pairing of a document's text, its parsed value and its cached line layout. Must
 //! not parse values itself or locate lines any other way than through [`crate::yamlpos`].
 
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use yaml_serde::Value;
@@ -20,8 +21,9 @@ pub(crate) struct Doc {
     pub(crate) start_line: usize,
     /// 0-based index among the file's non-empty documents.
     pub(crate) index: usize,
-    /// The parsed value, or the parser's message.
-    pub(crate) value: Result<Value, String>,
+    /// The parsed value, or the parser's message. Shared (not copied) by every object built from
+    /// it until a transform changes that object (`Rc::make_mut`).
+    pub(crate) value: Result<Rc<Value>, String>,
     /// The line layout of `text`, computed on the first [`Doc::line_of`] (a document is
     /// located many times: once per reference and per patch).
     layout: OnceLock<Layout>,
@@ -46,7 +48,9 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
         if significant {
             let index = docs.len();
             // yaml_serde's message names a position inside the document only.
-            let value = yaml_serde::from_str::<Value>(piece.text).map_err(|e| e.to_string());
+            let value = yaml_serde::from_str::<Value>(piece.text)
+                .map(Rc::new)
+                .map_err(|e| e.to_string());
             docs.push(Doc {
                 text: piece.text.to_owned(),
                 start_line: piece.first_line,

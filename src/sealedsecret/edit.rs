@@ -52,32 +52,80 @@ struct Edit {
 /// Only the named values, the removed entries' lines, the inserted lines and the annotations
 /// change; the result is re-parsed and compared with the intended structure before it is
 /// returned, so an `Ok` is a file that reads back exactly as planned.
+///
+/// # Errors
+/// Any [`SealedSecretError`] of reading `text`, of the plan, or of the verification.
 pub fn apply(text: &str, doc_index: usize, plan: &EditPlan) -> Result<String, SealedSecretError> {
-    validate(plan)?;
-    let lines = Lines::new(text)?;
-    let docs = parse_docs(&lines)?;
-    let doc = docs
-        .get(doc_index)
-        .filter(|d| d.layout.is_some())
-        .ok_or(SealedSecretError::NotASealedSecret { index: doc_index })?;
-    let layout = doc
-        .layout
-        .as_ref()
-        .expect("invariant: filtered on layout above");
-    let mut edits = Vec::new();
-    let ed = Editor {
-        lines: &lines,
-        layout,
-        doc,
-    };
-    ed.annotations(plan, &mut edits)?;
-    ed.encrypted(plan, &mut edits)?;
-    if edits.is_empty() {
-        return Ok(text.to_string());
+    ParsedFile::parse(text)?.apply(doc_index, plan)
+}
+
+/// A file read once for both purposes of a reseal: reading its `SealedSecret` (what keys, what
+/// scope) and then editing it, without a second parse of the same text (the parse is the
+/// largest serial cost of resealing a file with many values; docs/performance.md).
+#[derive(Debug)]
+pub struct ParsedFile<'t> {
+    lines: Lines<'t>,
+    docs: Vec<ParsedDoc>,
+}
+
+impl<'t> ParsedFile<'t> {
+    /// Parses `text` as [`super::SealedSecretFile::parse`] does.
+    ///
+    /// # Errors
+    /// As [`super::SealedSecretFile::parse`].
+    pub fn parse(text: &'t str) -> Result<ParsedFile<'t>, SealedSecretError> {
+        let lines = Lines::new(text)?;
+        let docs = parse_docs(&lines)?;
+        Ok(ParsedFile { lines, docs })
     }
-    let out = splice(text, edits)?;
-    verify(text, &docs, doc_index, plan, &out)?;
-    Ok(out)
+
+    /// Every document, in file order.
+    pub fn documents(&self) -> impl Iterator<Item = &super::Document> {
+        self.docs.iter().map(|d| &d.public)
+    }
+
+    /// The `SealedSecret` documents with their document index.
+    pub fn sealed_secrets(&self) -> impl Iterator<Item = (usize, &super::SealedSecretDoc)> {
+        self.documents()
+            .filter_map(|d| d.sealed_secret.as_ref().map(|s| (d.index, s)))
+    }
+
+    /// The documents, owned.
+    pub(crate) fn into_documents(self) -> Vec<super::Document> {
+        self.docs.into_iter().map(|d| d.public).collect()
+    }
+
+    /// [`apply`] on the text this was parsed from.
+    ///
+    /// # Errors
+    /// As [`apply`].
+    pub fn apply(&self, doc_index: usize, plan: &EditPlan) -> Result<String, SealedSecretError> {
+        validate(plan)?;
+        let text = self.lines.text;
+        let doc = self
+            .docs
+            .get(doc_index)
+            .filter(|d| d.layout.is_some())
+            .ok_or(SealedSecretError::NotASealedSecret { index: doc_index })?;
+        let layout = doc
+            .layout
+            .as_ref()
+            .expect("invariant: filtered on layout above");
+        let mut edits = Vec::new();
+        let ed = Editor {
+            lines: &self.lines,
+            layout,
+            doc,
+        };
+        ed.annotations(plan, &mut edits)?;
+        ed.encrypted(plan, &mut edits)?;
+        if edits.is_empty() {
+            return Ok(text.to_string());
+        }
+        let out = splice(text, edits)?;
+        verify(text, &self.docs, doc_index, plan, &out)?;
+        Ok(out)
+    }
 }
 
 fn validate(plan: &EditPlan) -> Result<(), SealedSecretError> {

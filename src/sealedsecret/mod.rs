@@ -22,7 +22,7 @@ use yaml_serde::{Mapping, Value};
 use crate::crypto::Scope;
 
 pub(crate) use edit::plain_or_quoted;
-pub use edit::{EditPlan, apply};
+pub use edit::{EditPlan, ParsedFile, apply};
 pub use scan::ScalarStyle;
 use scan::{Block, Lines, Marker, Val};
 
@@ -309,10 +309,8 @@ pub(crate) struct DocLayout {
 impl SealedSecretFile {
     /// Parses a YAML file that may hold several documents, reading every `SealedSecret` in it.
     pub fn parse(text: &str) -> Result<SealedSecretFile, SealedSecretError> {
-        let lines = Lines::new(text)?;
-        let docs = parse_docs(&lines)?;
         Ok(SealedSecretFile {
-            documents: docs.into_iter().map(|d| d.public).collect(),
+            documents: ParsedFile::parse(text)?.into_documents(),
         })
     }
 

@@ -355,12 +355,18 @@ impl<'a> Lines<'a> {
                 }
             }
             _ => {
-                let mut q = p;
-                while q < end {
-                    if (b[q] == b' ' || b[q] == b'\t') && b.get(q + 1) == Some(&b'#') {
+                // The scalar ends at the first ` #`/`\t#` (a comment) or at the line's end.
+                // Searching for `#` (memchr) instead of testing every byte: sealed values are
+                // hundreds of characters long.
+                let mut q = end;
+                let mut from = p;
+                while let Some(off) = self.text[from..end].find('#') {
+                    let h = from + off;
+                    if h > p && (b[h - 1] == b' ' || b[h - 1] == b'\t') {
+                        q = h - 1;
                         break;
                     }
-                    q += 1;
+                    from = h + 1;
                 }
                 let raw = self.text[p..q].trim_end_matches([' ', '\t']);
                 Val::Scalar {

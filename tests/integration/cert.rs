@@ -246,6 +246,27 @@ fn small_rsa_key_is_refused() {
     assert!(one_line(&e).contains("1024 bits"));
 }
 
+/// AWS-LC seals with keys of at most 8192 bits; a larger one is refused when the certificate is
+/// read, with the size, not at the first value.
+#[test]
+fn rsa_key_over_8192_bits_is_refused() {
+    let Some((cert, _)) = fixtures::make_cert_with("rsa-public:9000", -1, 365) else {
+        return;
+    };
+    let e = Certificate::from_pem(cert.as_bytes()).unwrap_err();
+    assert_eq!(e, CertError::TooLarge { bits: 9000 });
+    assert!(one_line(&e).contains("9000 bits; at most 8192"));
+    // 8192 bits is still accepted and seals.
+    let Some((cert, _)) = fixtures::make_cert_with("rsa-public:8192", -1, 365) else {
+        return;
+    };
+    let c = Certificate::from_pem(cert.as_bytes()).unwrap();
+    assert_eq!(c.key_bits(), 8192);
+    assert_eq!(c.sealing_key().ciphertext_len(), 1024);
+    let v = c.sealing_key().seal(b"ns/name", b"x").unwrap();
+    assert_eq!(v.len(), 2 + 1024 + 1 + 16);
+}
+
 #[test]
 fn truncated_der_is_rejected() {
     let pem = fixtures::cert_pem(2048);

@@ -303,7 +303,7 @@ fn seal_many_keeps_order_and_uses_fresh_keys() {
     let inputs: Vec<SecretValue> = (0..24)
         .map(|i| SecretValue::new(format!("value-{i}").into_bytes()))
         .collect();
-    let out = seal_many(&pk, &label, &inputs).unwrap();
+    let out = seal_many(&crypto::SealingKey::new(&pk).unwrap(), &label, &inputs).unwrap();
     assert_eq!(out.len(), inputs.len());
     let distinct: std::collections::BTreeSet<&String> = out.iter().collect();
     assert_eq!(distinct.len(), out.len());
