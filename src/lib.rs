@@ -42,6 +42,7 @@ pub mod report;
 pub mod rules;
 pub mod sealedsecret;
 pub mod secret;
+pub mod yamlfast;
 pub mod yamlpos;
 
 pub use error::Error;

@@ -48,7 +48,7 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
         if significant {
             let index = docs.len();
             // yaml_serde's message names a position inside the document only.
-            let value = yaml_serde::from_str::<Value>(piece.text)
+            let value = crate::yamlfast::from_str(piece.text)
                 .map(Rc::new)
                 .map_err(|e| e.to_string());
             docs.push(Doc {

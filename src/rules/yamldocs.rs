@@ -70,7 +70,7 @@ fn parse_all(files: &[SourceFile]) -> Vec<YamlDoc<'_>> {
     let mut out = Vec::new();
     for file in files.iter().filter(|f| f.is_yaml()) {
         for doc in yamlpos::documents(&file.text) {
-            let Ok(value) = yaml_serde::from_str::<Value>(doc.text) else {
+            let Ok(value) = crate::yamlfast::from_str(doc.text) else {
                 continue;
             };
             if value.is_mapping() {

@@ -408,7 +408,7 @@ fn parse_doc(
     let ytext_span = line_span(lines, &(yaml_start..body.end));
     // Include a closing `...` is unnecessary: the body alone is a complete document.
     let ytext = &lines.text[ytext_span.start..span.end];
-    let value: Value = yaml_serde::from_str(ytext).map_err(|e| {
+    let value: Value = crate::yamlfast::from_str(ytext).map_err(|e| {
         let (l, c) = e
             .location()
             .map_or((1, 1), |loc| (loc.line(), loc.column()));

@@ -26,3 +26,4 @@ mod seal_cli;
 mod seal_faults;
 mod seal_support;
 mod sealedsecret;
+mod yamlfast;
