@@ -100,6 +100,10 @@ impl<'a> Line<'a> {
 /// (its `recursion limit exceeded` error), so the fast path defers well before that.
 const MAX_DEPTH: usize = 64;
 
+/// Longest implicit key read here, in bytes up to its `:` (YAML allows 1024 characters; a byte
+/// count at or below 1000 is always within that).
+const MAX_IMPLICIT_KEY_BYTES: usize = 1000;
+
 /// YAML's c-printable set, without tab, carriage return, and the three characters libyaml
 /// (YAML 1.1) also takes as line breaks: U+0085, U+2028, U+2029. All deferred to `yaml_serde`.
 fn is_printable(c: char) -> bool {
@@ -351,6 +355,11 @@ fn split_key(rest: &str) -> Option<(&str, &str)> {
     while k < b.len() {
         match b[k] {
             b':' if k + 1 == b.len() || b[k + 1] == b' ' => {
+                // An implicit key spans at most 1024 characters up to its `:` (YAML 1.2 §7.4;
+                // libyaml's "mapping values are not allowed in this context" beyond that).
+                if k > MAX_IMPLICIT_KEY_BYTES {
+                    return None;
+                }
                 let key = &rest[..k];
                 let key = key.trim_end_matches(' ');
                 if key.is_empty() {
@@ -567,6 +576,7 @@ mod tests {
             "a: x\u{1}y\n",
             "a: x\u{7f}\n",
             "a: \u{feff}x\n",
+            &format!("{}: 1\n", "k".repeat(1001)),
         ] {
             assert_eq!(parse(t), None, "{t:?}");
         }
