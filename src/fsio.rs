@@ -319,9 +319,10 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
         if let Some(m) = &meta {
             file.set_permissions(Permissions::from_mode(mode))
                 .map_err(|e| FsError::from_io(&tmp, "set permissions", e))?;
-            if m.uid() != fs::metadata(&tmp).map(|t| t.uid()).unwrap_or(m.uid())
-                || m.gid() != fs::metadata(&tmp).map(|t| t.gid()).unwrap_or(m.gid())
-            {
+            let (uid, gid) = file
+                .metadata()
+                .map_or((m.uid(), m.gid()), |t| (t.uid(), t.gid()));
+            if m.uid() != uid || m.gid() != gid {
                 // Best effort: only a privileged process may give the file away.
                 let _ = std::os::unix::fs::fchown(&file, Some(m.uid()), Some(m.gid()));
                 // fchown may clear set-id bits; restore the mode.
