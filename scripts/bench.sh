@@ -100,6 +100,9 @@ run_seal() {
     # sync: the restore's own writes are flushed before the run, so the run's fsync waits only for
     # what emp-seal itself wrote.
     local p_shipped="cp '$WORK/shipped.yaml' '$ss' && sync" p_sealed="cp '$WORK/sealed100.yaml' '$ss' && sync"
+    # The floor every row stands on: starting this binary and exiting (no work).
+    row "process floor: emp-seal --version" "$(bench floor "$RUNS" '' 0 "$BIN" --version)" \
+        "$(peak_rss true "$BIN" --version)" "no work; /bin/true is the machine's floor"
     row "seal 1 key (--only, RSA-4096)" "$(bench seal1 "$RUNS" "$p_shipped" 0 "${one[@]}")" \
         "$(peak_rss "$p_shipped" "${one[@]}")" "kubeseal 10 ms, 31 MiB; target <= 3 ms"
     row "seal 1 key, --stdout (no write, no fsync)" \

@@ -19,6 +19,7 @@
 //!
 //! Must not interpret values (typing is `yaml_serde`'s job) and never reads files.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// One step of a path into a YAML document.
@@ -315,7 +316,7 @@ impl Layout {
                         let Some((key, inline)) = split_key(line.text(text)) else {
                             continue;
                         };
-                        if key != *want {
+                        if key.as_ref() != want.as_str() {
                             continue;
                         }
                         found = Some(line);
@@ -405,6 +406,10 @@ impl Layout {
 
 /// True when a line ends with a block scalar header (`key: |`, `- >-`, `key: |2 # c`).
 fn opens_block_scalar(text: &str) -> bool {
+    // Most lines have neither indicator: skip the key split for them.
+    if !text.bytes().any(|b| b == b'|' || b == b'>') {
+        return false;
+    }
     let value = match split_key(text) {
         Some((_, rest)) => rest,
         None => text.strip_prefix("- ").unwrap_or(text),
@@ -414,9 +419,9 @@ fn opens_block_scalar(text: &str) -> bool {
     matches!(chars.next(), Some('|' | '>')) && chars.all(|c| matches!(c, '+' | '-' | '1'..='9'))
 }
 
-/// Splits `key: rest` (plain, 'single' or "double" quoted key). Returns the unquoted key and the
-/// text after the colon.
-fn split_key(text: &str) -> Option<(String, &str)> {
+/// Splits `key: rest` (plain, 'single' or "double" quoted key). Returns the unquoted key (borrowed
+/// when plain: most keys, and every line of a layout is split once) and the text after the colon.
+fn split_key(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let (key, after) = if let Some(rest) = text.strip_prefix('"') {
         let mut key = String::new();
         let mut chars = rest.char_indices();
@@ -435,7 +440,7 @@ fn split_key(text: &str) -> Option<(String, &str)> {
                 c => key.push(c),
             }
         }
-        (key, &rest[end?..])
+        (Cow::Owned(key), &rest[end?..])
     } else if let Some(rest) = text.strip_prefix('\'') {
         let mut key = String::new();
         let mut i = 0;
@@ -454,7 +459,7 @@ fn split_key(text: &str) -> Option<(String, &str)> {
             key.push(ch);
             i += ch.len_utf8();
         };
-        (key, &rest[end..])
+        (Cow::Owned(key), &rest[end..])
     } else {
         if text.starts_with("- ") || text.starts_with(['[', '{', '?', '&', '*', '!', '|', '>']) {
             return None;
@@ -470,10 +475,10 @@ fn split_key(text: &str) -> Option<(String, &str)> {
         }
         let end = end?;
         let key = text[..end].trim_end();
-        if key.contains(" #") {
+        if key.as_bytes().windows(2).any(|w| w == b" #") {
             return None;
         }
-        return Some((key.to_string(), &text[end + 1..]));
+        return Some((Cow::Borrowed(key), &text[end + 1..]));
     };
     let after = after.trim_start_matches([' ', '\t']);
     let rest = after.strip_prefix(':')?;
