@@ -428,18 +428,10 @@ fn after_spaces(s: &str) -> &str {
     s.trim_start_matches(' ')
 }
 
-/// After a closed flow or quoted token ending before byte `end` of `content`: only spaces, and
-/// a comment after at least one space, may follow.
-fn only_comment_after(content: &str, end: usize) -> Option<()> {
-    let tail = content.get(end..)?;
-    let t = tail.trim_start_matches(' ');
-    (t.is_empty() || (t.starts_with('#') && tail.len() > t.len())).then_some(())
-}
-
 /// `{}` or `[]` (spaces allowed inside), then only a comment.
 fn empty_flow(content: &str, close: char) -> Option<()> {
     let rest = after_spaces(&content[1..]).strip_prefix(close)?;
-    only_comment_after(content, content.len() - rest.len())
+    rest_is_comment(content, content.len() - rest.len(), content.len()).then_some(())
 }
 
 /// A plain scalar as `yaml_serde` resolves it, or `None` where its number rules are needed.
@@ -482,55 +474,105 @@ fn resolve_plain(s: &str) -> Option<Value> {
 
 /// A double-quoted scalar that closes on this line, followed only by spaces or a comment.
 fn double_quoted(content: &str) -> Option<String> {
-    let mut out = String::new();
-    let mut chars = content[1..].char_indices();
-    while let Some((k, c)) = chars.next() {
-        match c {
-            '"' => {
-                only_comment_after(content, k + 2)?;
-                return Some(out);
-            }
-            '\\' => {
-                let (_, e) = chars.next()?;
-                match e {
-                    '\\' => out.push('\\'),
-                    '"' => out.push('"'),
-                    '/' => out.push('/'),
-                    'n' => out.push('\n'),
-                    't' => out.push('\t'),
-                    'r' => out.push('\r'),
-                    '0' => out.push('\0'),
-                    ' ' => out.push(' '),
-                    _ => return None,
-                }
-            }
-            c => out.push(c),
-        }
+    let q = scan_double(content, 0, content.len())?;
+    if !rest_is_comment(content, q, content.len()) {
+        return None;
     }
-    None // continues on the next line
+    decode_double(&content[1..q - 1])
 }
 
 /// A single-quoted scalar that closes on this line, followed only by spaces or a comment.
 fn single_quoted(content: &str) -> Option<String> {
-    let b = content.as_bytes();
-    let mut out = String::new();
-    let mut k = 1;
-    let mut run = 1;
-    while k < b.len() {
-        if b[k] == b'\'' {
-            if b.get(k + 1) == Some(&b'\'') {
-                out.push_str(&content[run..=k]);
-                k += 2;
-                run = k;
-                continue;
-            }
-            out.push_str(&content[run..k]);
-            only_comment_after(content, k + 1)?;
-            return Some(out);
+    let q = scan_single(content, 0, content.len())?;
+    if !rest_is_comment(content, q, content.len()) {
+        return None;
+    }
+    Some(content[1..q - 1].replace("''", "'"))
+}
+
+// One-line quoted scalars, shared with the `SealedSecret` span scanner (`sealedsecret::scan`).
+
+/// End (exclusive, after the closing quote) of a double-quoted scalar starting at `p`, if it
+/// closes before `end`.
+pub(crate) fn scan_double(text: &str, p: usize, end: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut q = p + 1;
+    while q < end {
+        match b[q] {
+            b'\\' => q += 2,
+            b'"' => return Some(q + 1),
+            _ => q += 1,
         }
-        k += 1;
     }
     None
+}
+
+/// End (exclusive) of a single-quoted scalar starting at `p`, if it closes before `end`.
+pub(crate) fn scan_single(text: &str, p: usize, end: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut q = p + 1;
+    while q < end {
+        if b[q] == b'\'' {
+            if b.get(q + 1) == Some(&b'\'') && q + 1 < end {
+                q += 2;
+                continue;
+            }
+            return Some(q + 1);
+        }
+        q += 1;
+    }
+    None
+}
+
+/// Only whitespace or a comment between `q` and `end`.
+pub(crate) fn rest_is_comment(text: &str, q: usize, end: usize) -> bool {
+    let rest = &text[q..end];
+    let t = rest.trim_start_matches([' ', '\t']);
+    t.is_empty() || (t.starts_with('#') && t.len() < rest.len())
+}
+
+/// Decodes the inside of a double-quoted scalar (YAML 1.2 escapes); `None` for an unknown escape.
+pub(crate) fn decode_double(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let e = chars.next()?;
+        let hex = |n: usize, chars: &mut std::str::Chars<'_>| -> Option<char> {
+            let h: String = chars.by_ref().take(n).collect();
+            if h.len() != n {
+                return None;
+            }
+            char::from_u32(u32::from_str_radix(&h, 16).ok()?)
+        };
+        out.push(match e {
+            '\\' => '\\',
+            '"' => '"',
+            '/' => '/',
+            ' ' => ' ',
+            '0' => '\0',
+            'a' => '\u{7}',
+            'b' => '\u{8}',
+            't' | '\t' => '\t',
+            'n' => '\n',
+            'v' => '\u{b}',
+            'f' => '\u{c}',
+            'r' => '\r',
+            'e' => '\u{1b}',
+            'N' => '\u{85}',
+            '_' => '\u{a0}',
+            'L' => '\u{2028}',
+            'P' => '\u{2029}',
+            'x' => hex(2, &mut chars)?,
+            'u' => hex(4, &mut chars)?,
+            'U' => hex(8, &mut chars)?,
+            _ => return None,
+        });
+    }
+    Some(out)
 }
 
 #[cfg(test)]
