@@ -266,13 +266,13 @@ pub fn seal_base64(
     seal(key, label, plaintext).map(|v| encode_value(&v))
 }
 
-/// Up to this many values, [`seal_many`] seals on the calling thread: starting rayon's thread
-/// pool (spawning threads, reading the cgroup CPU quota) was measured at about one `rsa`-crate
-/// RSA-4096 operation, 190 µs (docs/performance.md). With AWS-LC an operation is 54 µs, so the
-/// break-even is now a few values higher; not re-measured yet, so the threshold stays.
-const SEQUENTIAL_MAX: usize = 2;
+/// Up to this many values, [`seal_many`] seals on the calling thread. Starting rayon's thread
+/// pool (spawning threads, reading the cgroup CPU quota) costs about as much as sealing 16 to 32
+/// RSA-4096 values through AWS-LC (54 µs each): whole `emp-seal` runs with 4, 8 and 16 values were
+/// 0.3–0.8 ms faster on one thread, with 32 values 0.3 ms slower (docs/performance.md).
+const SEQUENTIAL_MAX: usize = 16;
 
-/// Seals many values under one label in parallel (rayon; on the calling thread for up to two
+/// Seals many values under one label in parallel (rayon; on the calling thread for up to 16
 /// values), each with its own session key, as one line of base64 each. The output is in input
 /// order.
 ///
