@@ -22,6 +22,8 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
+use crate::yamlfast::{decode_double, scan_double, scan_single};
+
 /// One step of a path into a YAML document.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Seg {
@@ -419,47 +421,16 @@ fn opens_block_scalar(text: &str) -> bool {
     matches!(chars.next(), Some('|' | '>')) && chars.all(|c| matches!(c, '+' | '-' | '1'..='9'))
 }
 
-/// Splits `key: rest` (plain, 'single' or "double" quoted key). Returns the unquoted key (borrowed
+/// Splits `key: rest` (plain, 'single' or "double" quoted key, read with the quoted-scalar helpers
+/// of `crate::yamlfast`). Returns the unquoted key (borrowed
 /// when plain: most keys, and every line of a layout is split once) and the text after the colon.
 fn split_key(text: &str) -> Option<(Cow<'_, str>, &str)> {
-    let (key, after) = if let Some(rest) = text.strip_prefix('"') {
-        let mut key = String::new();
-        let mut chars = rest.char_indices();
-        let mut end = None;
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '\\' => {
-                    if let Some((_, e)) = chars.next() {
-                        key.push(e);
-                    }
-                }
-                '"' => {
-                    end = Some(i + 1);
-                    break;
-                }
-                c => key.push(c),
-            }
-        }
-        (Cow::Owned(key), &rest[end?..])
-    } else if let Some(rest) = text.strip_prefix('\'') {
-        let mut key = String::new();
-        let mut i = 0;
-        let bytes = rest.as_bytes();
-        let end = loop {
-            let c = *bytes.get(i)?;
-            if c == b'\'' {
-                if bytes.get(i + 1) == Some(&b'\'') {
-                    key.push('\'');
-                    i += 2;
-                    continue;
-                }
-                break i + 1;
-            }
-            let ch = rest[i..].chars().next()?;
-            key.push(ch);
-            i += ch.len_utf8();
-        };
-        (Cow::Owned(key), &rest[end..])
+    let (key, after) = if text.starts_with('"') {
+        let q = scan_double(text, 0, text.len())?;
+        (Cow::Owned(decode_double(&text[1..q - 1])?), &text[q..])
+    } else if text.starts_with('\'') {
+        let q = scan_single(text, 0, text.len())?;
+        (Cow::Owned(text[1..q - 1].replace("''", "'")), &text[q..])
     } else {
         if text.starts_with("- ") || text.starts_with(['[', '{', '?', '&', '*', '!', '|', '>']) {
             return None;
