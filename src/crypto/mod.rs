@@ -138,7 +138,7 @@ impl CryptoError {
 /// value sealed with it (including across threads).
 ///
 /// Why AWS-LC and not the `rsa` crate for this one operation: an RSA-4096 public-key operation
-/// costs about 85 µs through `aws-lc-rs` and 190 µs through `rsa` 0.10 on the project's machine
+/// costs about 54 µs through `aws-lc-rs` and 190 µs through `rsa` 0.10 on the project's machine
 /// (docs/performance.md), and sealing is nothing but public-key operations. The `rsa` crate
 /// still parses and represents keys, and does the offline private-key side (recovery).
 pub struct SealingKey {
