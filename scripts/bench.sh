@@ -37,8 +37,15 @@ install_pkg() { # command, Debian package
 install_pkg hyperfine hyperfine
 [ -x /usr/bin/time ] || install_pkg /usr/bin/time time
 
-cargo build --release --locked --bin emp-seal >&2
-BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/emp-seal
+# The binary's path comes from cargo (the target directory depends on .cargo/config.toml's
+# build.target and on CARGO_TARGET_DIR).
+BIN=$(cargo build --release --locked --bin emp-seal --message-format=json-render-diagnostics |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "emp-seal" and m.get("executable"):
+        print(m["executable"])')
+[ -x "$BIN" ] || { echo "bench.sh: cargo built no emp-seal binary" >&2; exit 2; }
 
 umask 077
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/emp-seal-bench.XXXXXX")

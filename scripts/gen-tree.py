@@ -11,7 +11,7 @@ certificates. Exactly `--files` YAML files are written in total.
 Secret values are random bytes from the operating system, written only to a temporary env file
 (mode 0600) that is deleted right after sealing; they are never printed.
 
-Usage: gen-tree.py OUT_DIR --bin target/release/emp-seal [--overlays 50] [--files 5000]
+Usage: gen-tree.py OUT_DIR --bin target/x86_64-unknown-linux-gnu/release/emp-seal [--overlays 50] [--files 5000]
 """
 
 import argparse
