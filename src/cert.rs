@@ -13,7 +13,6 @@ use std::time::Duration;
 use base64::Engine as _;
 use rsa::pkcs1::der::{Decode as _, Encode as _};
 use rsa::pkcs8::DecodePublicKey as _;
-use sha2::{Digest as _, Sha256};
 
 use crate::crypto::{RsaPublicKey, SealingKey};
 
@@ -303,7 +302,7 @@ impl Certificate {
     /// certificate fingerprint (`openssl x509 -fingerprint -sha256`, without colons) and the
     /// value of the `emp-seal.dev/cert-sha256` annotation.
     pub fn sha256_fingerprint(&self) -> String {
-        hex_lower(&Sha256::digest(&self.der))
+        hex_lower(sha256(&self.der).as_ref())
     }
 
     /// kubeseal's public-key fingerprint: SHA-256 of the SSH wire encoding of the RSA key
@@ -317,10 +316,10 @@ impl Certificate {
         ssh_string(&mut wire, b"ssh-rsa");
         ssh_mpint(&mut wire, &self.public_key.e_bytes());
         ssh_mpint(&mut wire, &self.public_key.n_bytes());
-        let digest = Sha256::digest(&wire);
+        let digest = sha256(&wire);
         format!(
             "SHA256:{}",
-            base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest)
+            base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest.as_ref())
         )
     }
 
@@ -427,6 +426,12 @@ fn ssh_mpint(out: &mut Vec<u8>, be: &[u8]) {
     }
     buf.extend_from_slice(digits);
     ssh_string(out, &buf);
+}
+
+/// SHA-256 through AWS-LC, which the sealing step initialises anyway: one CPU feature probe per
+/// process instead of a second one in the `sha2` crate (docs/performance.md).
+fn sha256(data: &[u8]) -> aws_lc_rs::digest::Digest {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data)
 }
 
 fn hex_lower(bytes: &[u8]) -> String {

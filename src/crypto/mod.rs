@@ -42,6 +42,7 @@ impl Scope {
 use aes_gcm::aead::consts::U12;
 use aes_gcm::aes::{Aes128, Aes192, Aes256};
 use aes_gcm::{AeadCore, AeadInOut, AesGcm, KeyInit};
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -235,11 +236,22 @@ impl SealingKey {
         let body = out.len();
         out.extend_from_slice(plaintext);
 
-        let cipher = AesGcm::<Aes256, U12>::new((&*session_key).into());
+        // AES-256-GCM through AWS-LC too, like the RSA step: its CPU feature probe runs once per
+        // process for both, where the RustCrypto `aes` and `polyval` crates would each probe
+        // again (a CPUID instruction costs about 6 µs under a hypervisor; docs/performance.md).
+        // AWS-LC wipes the expanded key when `cipher` is dropped (`EVP_AEAD_CTX_cleanup`).
+        let cipher = LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM, session_key.as_slice())
+                .map_err(|_| CryptoError::AesEncrypt)?,
+        );
         let tag = cipher
-            .encrypt_inout_detached(&ZERO_NONCE.into(), &[], (&mut out[body..]).into())
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(ZERO_NONCE),
+                Aad::empty(),
+                &mut out[body..],
+            )
             .map_err(|_| CryptoError::AesEncrypt)?;
-        out.extend_from_slice(&tag);
+        out.extend_from_slice(tag.as_ref());
         Ok(std::mem::take(&mut *out))
     }
 }
