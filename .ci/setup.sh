@@ -43,4 +43,18 @@ command -v groff >/dev/null || missing_debs+=(groff)
 if [ ${#missing_debs[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_debs[@]}"
 fi
+# The release build (scripts/release-target.sh, docs/performance.md "Release build") is a static
+# musl binary on Linux x86_64/aarch64: rustup's musl target, and musl-gcc (Debian's musl-tools)
+# for the C in aws-lc-sys and mimalloc. The test suite runs against that build.
+case "$(rustc -vV | sed -n 's/^host: //p')" in
+x86_64-unknown-linux-gnu | aarch64-unknown-linux-gnu)
+  musl_target="$(uname -m)-unknown-linux-musl"
+  if ! rustup target list --installed | grep -qx "$musl_target"; then
+    rustup target add "$musl_target"
+  fi
+  if ! command -v musl-gcc >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools
+  fi
+  ;;
+esac
 echo "setup: peer and tools ready" >&2
