@@ -39,10 +39,9 @@ impl Scope {
     }
 }
 
-use aes_gcm::aead::consts::U12;
-use aes_gcm::aes::{Aes128, Aes192, Aes256};
-use aes_gcm::{AeadCore, AeadInOut, AesGcm, KeyInit};
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use aws_lc_rs::aead::{
+    AES_128_GCM, AES_192_GCM, AES_256_GCM, Aad, Algorithm, LessSafeKey, Nonce, UnboundKey,
+};
 use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -239,7 +238,8 @@ impl SealingKey {
         // AES-256-GCM through AWS-LC too, like the RSA step: its CPU feature probe runs once per
         // process for both, where the RustCrypto `aes` and `polyval` crates would each probe
         // again (a CPUID instruction costs about 6 µs under a hypervisor; docs/performance.md).
-        // AWS-LC wipes the expanded key when `cipher` is dropped (`EVP_AEAD_CTX_cleanup`).
+        // Dropping `cipher` frees AWS-LC's context with `OPENSSL_free`, which wipes every
+        // allocation before releasing it (aws-lc `crypto/mem.c`): no expanded key is left behind.
         let cipher = LessSafeKey::new(
             UnboundKey::new(&AES_256_GCM, session_key.as_slice())
                 .map_err(|_| CryptoError::AesEncrypt)?,
@@ -373,22 +373,31 @@ fn hybrid_decrypt(key: &RsaPrivateKey, label: &[u8], value: &[u8]) -> Option<Sec
     );
     // Go's aes.NewCipher accepts 16-, 24- and 32-byte keys, so the controller would open values
     // whose session key is AES-128 or AES-192 too; kubeseal itself always writes 32 bytes.
-    match session_key.len() {
-        16 => gcm_open::<Aes128>(&session_key, gcm_ct),
-        24 => gcm_open::<Aes192>(&session_key, gcm_ct),
-        32 => gcm_open::<Aes256>(&session_key, gcm_ct),
-        _ => None,
-    }
+    let algorithm: &'static Algorithm = match session_key.len() {
+        16 => &AES_128_GCM,
+        24 => &AES_192_GCM,
+        32 => &AES_256_GCM,
+        _ => return None,
+    };
+    gcm_open(algorithm, &session_key, gcm_ct)
 }
 
-fn gcm_open<C>(session_key: &[u8], gcm_ct: &[u8]) -> Option<SecretValue>
-where
-    AesGcm<C, U12>: KeyInit + AeadInOut + AeadCore<NonceSize = U12>,
-{
-    let cipher = AesGcm::<C, U12>::new_from_slice(session_key).ok()?;
+/// Opens AES-GCM `ciphertext || tag` under the all-zero nonce (each session key seals one value).
+fn gcm_open(
+    algorithm: &'static Algorithm,
+    session_key: &[u8],
+    gcm_ct: &[u8],
+) -> Option<SecretValue> {
+    let cipher = LessSafeKey::new(UnboundKey::new(algorithm, session_key).ok()?);
     let mut buf = Zeroizing::new(gcm_ct.to_vec());
-    cipher
-        .decrypt_in_place(&ZERO_NONCE.into(), &[], &mut *buf)
-        .ok()?;
+    let plain_len = cipher
+        .open_in_place(
+            Nonce::assume_unique_for_key(ZERO_NONCE),
+            Aad::empty(),
+            &mut buf,
+        )
+        .ok()?
+        .len();
+    buf.truncate(plain_len);
     Some(SecretValue::new(std::mem::take(&mut *buf)))
 }
