@@ -10,6 +10,8 @@
 #        5,000 YAML files (scripts/gen-tree.py), against `kubectl kustomize` over every overlay
 #        and `detect-secrets scan --all-files` over the same tree.
 #
+# The binary is the release build (scripts/release-target.sh: static musl on Linux x86_64 and
+# aarch64); BENCH_TARGET=<triple> times another (e.g. x86_64-unknown-linux-gnu).
 # Env: BENCH_RUNS (default 30) for the fast commands; BENCH_SLOW_RUNS (default 3) for the
 # kustomize/detect-secrets sweeps over the large tree; BENCH_KEEP=1 keeps the temp directory;
 # TMPDIR decides where the trees live: its disk's fsync cost is part of the seal rows (tmpfs,

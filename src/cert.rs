@@ -7,7 +7,7 @@
 //! Upstream: sealed-secrets `pkg/kubeseal/kubeseal.go` `ParseKey`, client-go
 //! `util/cert` `ParseCertsPEM`, `pkg/crypto/crypto.go` `PublicKeyFingerprint`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -133,7 +133,15 @@ impl std::fmt::Display for ExpiryWarning {
 #[derive(Clone)]
 pub struct Certificate {
     der: Vec<u8>,
-    public_key: RsaPublicKey,
+    /// The DER `SubjectPublicKeyInfo`, from which [`Certificate::public_key`] is built.
+    spki_der: Vec<u8>,
+    /// Big-endian modulus and public exponent, as the certificate encodes them.
+    modulus: Vec<u8>,
+    exponent: Vec<u8>,
+    /// The `rsa` crate's form of the key, built on first use: sealing does not need it (AWS-LC
+    /// does the RSA step), and building it computes Montgomery parameters, about 0.4 M
+    /// instructions per certificate (docs/performance.md).
+    public_key: OnceLock<RsaPublicKey>,
     sealing_key: Arc<SealingKey>,
     key_bits: usize,
     subject: String,
@@ -218,20 +226,26 @@ impl Certificate {
         if key_bits > MAX_KEY_BITS {
             return Err(CertError::TooLarge { bits: key_bits });
         }
+        check_rsa_public(pkcs1.modulus.as_bytes(), pkcs1.public_exponent.as_bytes()).map_err(
+            |reason| CertError::Malformed {
+                reason: format!("rsa public key: {reason}"),
+            },
+        )?;
+        let modulus = pkcs1.modulus.as_bytes().to_vec();
+        let exponent = pkcs1.public_exponent.as_bytes().to_vec();
         let spki_der = spki.to_der().map_err(|e| CertError::Malformed {
             reason: e.to_string(),
         })?;
-        let public_key =
-            RsaPublicKey::from_public_key_der(&spki_der).map_err(|e| CertError::Malformed {
-                reason: format!("rsa public key: {e}"),
-            })?;
         let sealing_key =
             SealingKey::from_spki_der(&spki_der).map_err(|e| CertError::Malformed {
                 reason: e.to_string(),
             })?;
         let validity = tbs.validity();
         Ok(Certificate {
-            public_key,
+            spki_der,
+            modulus,
+            exponent,
+            public_key: OnceLock::new(),
             sealing_key: Arc::new(sealing_key),
             key_bits,
             subject: tbs.subject().to_string(),
@@ -243,7 +257,10 @@ impl Certificate {
 
     /// The RSA public key values are sealed with.
     pub fn public_key(&self) -> &RsaPublicKey {
-        &self.public_key
+        self.public_key.get_or_init(|| {
+            RsaPublicKey::from_public_key_der(&self.spki_der)
+                .expect("invariant: the key passed check_rsa_public when the certificate was read")
+        })
     }
 
     /// The same key, prepared for sealing ([`crate::crypto::seal_many`]).
@@ -311,11 +328,10 @@ impl Certificate {
     ///
     /// sealed-secrets `pkg/crypto/crypto.go` `PublicKeyFingerprint` (`ssh.FingerprintSHA256`).
     pub fn ssh_fingerprint(&self) -> String {
-        use rsa::traits::PublicKeyParts as _;
         let mut wire = Vec::new();
         ssh_string(&mut wire, b"ssh-rsa");
-        ssh_mpint(&mut wire, &self.public_key.e_bytes());
-        ssh_mpint(&mut wire, &self.public_key.n_bytes());
+        ssh_mpint(&mut wire, &self.exponent);
+        ssh_mpint(&mut wire, &self.modulus);
         let digest = sha256(&wire);
         format!(
             "SHA256:{}",
@@ -398,6 +414,40 @@ pub(crate) fn pem_blocks(bytes: &[u8]) -> Vec<PemBlock> {
     blocks
 }
 
+/// The checks the `rsa` crate makes when it builds a public key (rsa 0.10 `src/public_key.rs`,
+/// `PublicKey::new` and `check_public_with_max_size`), made on the DER integers so that a
+/// certificate that passes them can always be turned into [`RsaPublicKey`] later: the modulus is
+/// odd and at most [`MAX_KEY_BITS`] bits (the caller checked the minimum), the exponent is odd,
+/// between 2 and 2^33 - 1, and smaller than the modulus.
+fn check_rsa_public(modulus: &[u8], exponent: &[u8]) -> Result<(), &'static str> {
+    const MAX_PUB_EXPONENT: u64 = (1 << 33) - 1;
+    if modulus.last().is_none_or(|b| b & 1 == 0) {
+        return Err("the modulus is even");
+    }
+    if modulus_bits(modulus) > MAX_KEY_BITS {
+        return Err("the modulus is too large");
+    }
+    if exponent.last().is_none_or(|b| b & 1 == 0) {
+        return Err("the public exponent is even");
+    }
+    let digits = &exponent[exponent
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(exponent.len())..];
+    let in_range = digits.len() <= 8
+        && (2..=MAX_PUB_EXPONENT).contains(
+            &digits
+                .iter()
+                .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
+        );
+    if !in_range {
+        return Err("the public exponent is out of range");
+    }
+    // The exponent is then below 2^33, and the caller has checked that the modulus has at least
+    // MIN_KEY_BITS bits: the exponent is smaller than the modulus.
+    Ok(())
+}
+
 fn modulus_bits(be: &[u8]) -> usize {
     let trimmed: &[u8] = match be.iter().position(|&b| b != 0) {
         Some(i) => &be[i..],
@@ -447,6 +497,37 @@ fn hex_lower(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rsa_public_checks_match_the_rsa_crate() {
+        use rsa::BoxedUint;
+        // A 2048-bit odd modulus (its value does not matter to these checks).
+        let mut n = vec![0xC5u8; 256];
+        n[255] = 0x01;
+        let cases: [(&[u8], bool); 8] = [
+            (&[0x01, 0x00, 0x01], true),              // 65537
+            (&[0x03], true),                          // 3
+            (&[0x00, 0x01, 0x00, 0x01], true),        // leading zero byte
+            (&[0x01], false),                         // 1: below the minimum
+            (&[0x01, 0x00, 0x00], false),             // even
+            (&[0x01, 0xFF, 0xFF, 0xFF, 0xFF], true),  // 2^33 - 1
+            (&[0x02, 0x00, 0x00, 0x00, 0x01], false), // 2^33 + 1
+            (&[], false),
+        ];
+        for (e, ok) in cases {
+            assert_eq!(check_rsa_public(&n, e).is_ok(), ok, "e = {e:02x?}");
+            // The rsa crate agrees, so a key that passes can always be built later.
+            let built = RsaPublicKey::new(
+                BoxedUint::from_be_slice_vartime(&n),
+                BoxedUint::from_be_slice_vartime(e),
+            );
+            assert_eq!(built.is_ok(), ok, "rsa crate, e = {e:02x?}");
+        }
+        let mut even = n.clone();
+        even[255] = 0x02;
+        assert!(check_rsa_public(&even, &[0x01, 0x00, 0x01]).is_err());
+        assert!(check_rsa_public(&[], &[0x01, 0x00, 0x01]).is_err());
+    }
 
     #[test]
     fn mpint_encoding() {
