@@ -11,7 +11,8 @@ certificates. Exactly `--files` YAML files are written in total.
 Secret values are random bytes from the operating system, written only to a temporary env file
 (mode 0600) that is deleted right after sealing; they are never printed.
 
-Usage: gen-tree.py OUT_DIR --bin target/x86_64-unknown-linux-gnu/release/emp-seal [--overlays 50] [--files 5000]
+Usage: gen-tree.py OUT_DIR --bin BIN [--overlays 50] [--files 5000]
+(BIN: an emp-seal binary, e.g. target/x86_64-unknown-linux-musl/release/emp-seal)
 """
 
 import argparse
