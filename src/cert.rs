@@ -212,7 +212,24 @@ impl Certificate {
             };
             return Err(CertError::NotRsa { algorithm });
         }
-        let raw = spki.subject_public_key.raw_bytes();
+        // rsa 0.10 `src/encoding.rs` `verify_algorithm_id`: rsaEncryption's parameters are
+        // present and NULL; and the key's BIT STRING has no unused bits (`as_bytes`).
+        if !spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .is_some_and(|p| p.is_null())
+        {
+            return Err(CertError::Malformed {
+                reason: "rsa public key: the algorithm parameters are not NULL".to_string(),
+            });
+        }
+        let raw = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or_else(|| CertError::Malformed {
+                reason: "rsa public key: the key's bit string is not whole bytes".to_string(),
+            })?;
         let pkcs1 =
             rsa::pkcs1::RsaPublicKey::<rsa::pkcs1::UintRef<'_>>::from_der(raw).map_err(|e| {
                 CertError::Malformed {
@@ -497,6 +514,63 @@ fn hex_lower(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The 2048-bit fixture certificate's DER with the bytes `from` (found exactly once)
+    /// replaced by `to`, of the same length so that no DER length changes.
+    fn fixture_with(from: &[u8], to: &[u8]) -> Vec<u8> {
+        assert_eq!(from.len(), to.len());
+        let pem = include_str!("../tests/fixtures/certs/rsa-2048-cert.pem");
+        let mut der = pem_blocks(pem.as_bytes())[0].der.clone().unwrap();
+        let hits: Vec<usize> = (0..=der.len() - from.len())
+            .filter(|&i| der[i..].starts_with(from))
+            .collect();
+        assert_eq!(hits.len(), 1, "{from:02x?} occurs once");
+        der[hits[0]..hits[0] + to.len()].copy_from_slice(to);
+        der
+    }
+
+    /// rsaEncryption's `AlgorithmIdentifier` with NULL parameters, and the start of the key's
+    /// BIT STRING (length 0x010f, no unused bits).
+    const RSA_ALG_NULL: &[u8] = &[
+        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+        0x03, 0x82, 0x01, 0x0f, 0x00,
+    ];
+
+    #[test]
+    fn rsa_keys_the_rsa_crate_refuses_are_refused_when_read() {
+        // Unchanged: parses, and the lazily built key exists.
+        let ok = Certificate::from_der(fixture_with(RSA_ALG_NULL, RSA_ALG_NULL)).unwrap();
+        assert_eq!(ok.public_key(), &ok.public_key().clone());
+        // Parameters an empty OCTET STRING instead of NULL; then one unused bit in the key.
+        let mut octets = RSA_ALG_NULL.to_vec();
+        octets[13] = 0x04;
+        let mut unused = RSA_ALG_NULL.to_vec();
+        unused[19] = 0x01;
+        for (bad, why) in [
+            (octets, "the algorithm parameters are not NULL"),
+            (unused, "not whole bytes"),
+        ] {
+            let der = fixture_with(RSA_ALG_NULL, &bad);
+            match Certificate::from_der(der.clone()) {
+                Err(CertError::Malformed { reason }) => {
+                    assert!(reason.contains(why), "{bad:02x?}: {reason}");
+                }
+                other => panic!("{bad:02x?}: {other:?}"),
+            }
+            // The rsa crate refuses the same key, which is why emp-seal checks it up front.
+            if let Ok(cert) = x509_cert::Certificate::from_der(&der) {
+                let spki = cert
+                    .tbs_certificate()
+                    .subject_public_key_info()
+                    .to_der()
+                    .unwrap();
+                assert!(
+                    RsaPublicKey::from_public_key_der(&spki).is_err(),
+                    "{bad:02x?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn rsa_public_checks_match_the_rsa_crate() {

@@ -13,6 +13,8 @@ fn exercise(c: &Certificate) {
     let fp = c.sha256_fingerprint();
     assert_eq!(fp.len(), 64);
     let _ = c.ssh_fingerprint();
+    // Built on first use from what `from_der` checked: must never panic.
+    let _ = c.public_key();
     let _ = c.subject();
     let _ = c.is_demo();
     for now in [0, c.not_before(), c.not_after(), u64::MAX] {
