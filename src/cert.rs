@@ -538,9 +538,22 @@ mod tests {
 
     #[test]
     fn rsa_keys_the_rsa_crate_refuses_are_refused_when_read() {
-        // Unchanged: parses, and the lazily built key exists.
-        let ok = Certificate::from_der(fixture_with(RSA_ALG_NULL, RSA_ALG_NULL)).unwrap();
-        assert_eq!(ok.public_key(), &ok.public_key().clone());
+        // Unchanged: parses, and the lazily built key is the one the rsa crate reads from the
+        // certificate's key info, with the 2048-bit modulus the fingerprint was made of.
+        let der = fixture_with(RSA_ALG_NULL, RSA_ALG_NULL);
+        let ok = Certificate::from_der(der.clone()).unwrap();
+        let x509 = x509_cert::Certificate::from_der(&der).unwrap();
+        let spki = x509
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .unwrap();
+        assert_eq!(
+            ok.public_key(),
+            &RsaPublicKey::from_public_key_der(&spki).unwrap()
+        );
+        assert_eq!(ok.key_bits(), 2048);
+        assert_eq!(ok.modulus.last().map(|b| b & 1), Some(1));
         // Parameters an empty OCTET STRING instead of NULL; then one unused bit in the key.
         let mut octets = RSA_ALG_NULL.to_vec();
         octets[13] = 0x04;
