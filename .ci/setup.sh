@@ -46,9 +46,9 @@ fi
 # The release build (scripts/release-target.sh, docs/performance.md "Release build") is a static
 # musl binary on Linux x86_64/aarch64: rustup's musl target, and musl-gcc (Debian's musl-tools)
 # for the C in aws-lc-sys and mimalloc. The test suite runs against that build.
-case "$(rustc -vV | sed -n 's/^host: //p')" in
-x86_64-unknown-linux-gnu | aarch64-unknown-linux-gnu)
-  musl_target="$(uname -m)-unknown-linux-musl"
+musl_target=$(bash scripts/release-target.sh --wanted)
+case "$musl_target" in
+*-linux-musl)
   # rustup downloads the target's standard library from its distribution server
   # (static.rust-lang.org), not from the crate registry. Under CI a failure stops the run;
   # elsewhere scripts/release-target.sh then falls back to the host target, with a warning.

@@ -6,15 +6,17 @@
 #
 # Falls back to the host target, with a warning, when the musl target or musl-gcc is missing;
 # under CI=true that is an error instead, so CI never tests or times a different build silently.
+# `--wanted` prints the target without checking that it is installed (what .ci/setup.sh installs).
 set -euo pipefail
 host=$(rustc -vV | sed -n 's/^host: //p')
 case "$host" in
 x86_64-unknown-linux-gnu | aarch64-unknown-linux-gnu) want=${host%-gnu}-musl ;;
-*)
-    echo "$host"
-    exit 0
-    ;;
+*) want=$host ;;
 esac
+if [ "${1:-}" = --wanted ] || [ "$want" = "$host" ]; then
+    echo "$want"
+    exit 0
+fi
 if rustup target list --installed 2>/dev/null | grep -qx "$want" && command -v musl-gcc >/dev/null; then
     echo "$want"
     exit 0

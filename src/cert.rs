@@ -143,7 +143,6 @@ pub struct Certificate {
     /// instructions per certificate (docs/performance.md).
     public_key: OnceLock<RsaPublicKey>,
     sealing_key: Arc<SealingKey>,
-    key_bits: usize,
     subject: String,
     not_before: u64,
     not_after: u64,
@@ -153,7 +152,7 @@ impl std::fmt::Debug for Certificate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Certificate")
             .field("subject", &self.subject)
-            .field("key_bits", &self.key_bits)
+            .field("key_bits", &self.key_bits())
             .field("not_before", &rfc3339(self.not_before))
             .field("not_after", &rfc3339(self.not_after))
             .field("sha256", &self.sha256_fingerprint())
@@ -264,7 +263,6 @@ impl Certificate {
             exponent,
             public_key: OnceLock::new(),
             sealing_key: Arc::new(sealing_key),
-            key_bits,
             subject: tbs.subject().to_string(),
             not_before: validity.not_before.to_unix_duration().as_secs(),
             not_after: validity.not_after.to_unix_duration().as_secs(),
@@ -287,7 +285,7 @@ impl Certificate {
 
     /// Modulus size in bits (4096 for certificates a controller generates).
     pub fn key_bits(&self) -> usize {
-        self.key_bits
+        modulus_bits(&self.modulus)
     }
 
     /// The subject in RFC 4514 form (e.g. `CN=...,O=...`); empty for controller certificates.
@@ -434,15 +432,13 @@ pub(crate) fn pem_blocks(bytes: &[u8]) -> Vec<PemBlock> {
 /// The checks the `rsa` crate makes when it builds a public key (rsa 0.10 `src/public_key.rs`,
 /// `PublicKey::new` and `check_public_with_max_size`), made on the DER integers so that a
 /// certificate that passes them can always be turned into [`RsaPublicKey`] later: the modulus is
-/// odd and at most [`MAX_KEY_BITS`] bits (the caller checked the minimum), the exponent is odd,
-/// between 2 and 2^33 - 1, and smaller than the modulus.
+/// odd, the exponent is odd, between 2 and 2^33 - 1, and smaller than the modulus. The modulus
+/// size ([`MIN_KEY_BITS`]..=[`MAX_KEY_BITS`], inside the rsa crate's 1024..=8192) is the caller's
+/// check.
 fn check_rsa_public(modulus: &[u8], exponent: &[u8]) -> Result<(), &'static str> {
     const MAX_PUB_EXPONENT: u64 = (1 << 33) - 1;
     if modulus.last().is_none_or(|b| b & 1 == 0) {
         return Err("the modulus is even");
-    }
-    if modulus_bits(modulus) > MAX_KEY_BITS {
-        return Err("the modulus is too large");
     }
     if exponent.last().is_none_or(|b| b & 1 == 0) {
         return Err("the public exponent is even");
@@ -539,7 +535,7 @@ mod tests {
     #[test]
     fn rsa_keys_the_rsa_crate_refuses_are_refused_when_read() {
         // Unchanged: parses, and the lazily built key is the one the rsa crate reads from the
-        // certificate's key info, with the 2048-bit modulus the fingerprint was made of.
+        // certificate's key info.
         let der = fixture_with(RSA_ALG_NULL, RSA_ALG_NULL);
         let ok = Certificate::from_der(der.clone()).unwrap();
         let x509 = x509_cert::Certificate::from_der(&der).unwrap();
