@@ -1,12 +1,14 @@
 //! Sealing throughput with a 4096-bit certificate (what a sealed-secrets controller generates):
-//! one value with a prepared key, and 100 values through `seal_many` (rayon). Results go to docs/performance.md.
+//! one value with a prepared key, and 100 values through `seal_many` (rayon); and unsealing one
+//! value with the 4096-bit private key (recovery, no-churn reseal). Results go to
+//! docs/performance.md.
 
 // criterion_group! generates an undocumented `pub fn benches`.
 #![allow(missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use emp_seal::cert::Certificate;
-use emp_seal::crypto::{Scope, encode_value, seal_many};
+use emp_seal::crypto::{Scope, encode_value, seal_many, unseal};
 use emp_seal::secret::SecretValue;
 
 fn demo_cert() -> Certificate {
@@ -37,6 +39,16 @@ fn bench_seal(c: &mut Criterion) {
         b.iter(|| seal_many(key, &label, std::hint::black_box(&values)).expect("seal"));
     });
     group.finish();
+
+    let keys = emp_seal::keys::load_private_keys(
+        include_bytes!("../tests/fixtures/demo/paper-sealing-key.pem"),
+        "demo key",
+    )
+    .expect("demo key loads");
+    let sealed = key.seal(&label, value).expect("seal");
+    c.bench_function("unseal one value (rsa-4096)", |b| {
+        b.iter(|| unseal(&keys, &label, std::hint::black_box(&sealed)).expect("unseal"));
+    });
 }
 
 criterion_group!(benches, bench_seal);

@@ -278,6 +278,12 @@ impl Certificate {
         })
     }
 
+    /// The key as a DER `SubjectPublicKeyInfo`, as the certificate holds it. Equal to
+    /// [`crate::crypto::UnsealingKey::public_key_der`] for the certificate's private key.
+    pub fn public_key_der(&self) -> &[u8] {
+        &self.spki_der
+    }
+
     /// The same key, prepared for sealing ([`crate::crypto::seal_many`]).
     pub fn sealing_key(&self) -> &SealingKey {
         &self.sealing_key

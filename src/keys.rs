@@ -13,13 +13,11 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use rsa::pkcs1::DecodeRsaPrivateKey as _;
-use rsa::pkcs8::DecodePrivateKey as _;
 use serde::Deserialize;
 use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::cert::pem_blocks;
-use crate::crypto::RsaPrivateKey;
+use crate::crypto::{CryptoError, UnsealingKey};
 
 /// Why private keys could not be loaded. Messages name the source and never contain key bytes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,7 +95,7 @@ impl KeyError {
 ///
 /// # Errors
 /// The first [`KeyError`] met; [`KeyError::NoKeys`] if nothing held a key.
-pub fn load_private_keys(bytes: &[u8], source_name: &str) -> Result<Vec<RsaPrivateKey>, KeyError> {
+pub fn load_private_keys(bytes: &[u8], source_name: &str) -> Result<Vec<UnsealingKey>, KeyError> {
     let keys = if looks_like_pem(bytes) {
         keys_from_pem(bytes, source_name, None)?
     } else {
@@ -119,7 +117,7 @@ fn keys_from_pem(
     bytes: &[u8],
     source_name: &str,
     secret: Option<&str>,
-) -> Result<Vec<RsaPrivateKey>, KeyError> {
+) -> Result<Vec<UnsealingKey>, KeyError> {
     let mut keys = Vec::new();
     for (index, block) in pem_blocks(bytes).iter().enumerate() {
         let location = match secret {
@@ -137,14 +135,14 @@ fn keys_from_pem(
                     .der
                     .as_deref()
                     .ok_or_else(|| bad("invalid base64".into()))?;
-                RsaPrivateKey::from_pkcs1_der(der).map_err(|e| bad(e.to_string()))?
+                UnsealingKey::from_pkcs1_der(der).map_err(|e| bad(key_reason(e)))?
             }
             "PRIVATE KEY" => {
                 let der = block
                     .der
                     .as_deref()
                     .ok_or_else(|| bad("invalid base64".into()))?;
-                RsaPrivateKey::from_pkcs8_der(der).map_err(|e| bad(e.to_string()))?
+                UnsealingKey::from_pkcs8_der(der).map_err(|e| bad(key_reason(e)))?
             }
             "ENCRYPTED PRIVATE KEY" => {
                 return Err(KeyError::Encrypted {
@@ -157,6 +155,14 @@ fn keys_from_pem(
         keys.push(parsed);
     }
     Ok(keys)
+}
+
+/// The reason to show for a key AWS-LC refused.
+fn key_reason(e: CryptoError) -> String {
+    match e {
+        CryptoError::BadPrivateKey(reason) => reason.to_owned(),
+        other => other.to_string(),
+    }
 }
 
 /// A Secret, or a `List` of them, as far as recovery needs it.
@@ -186,7 +192,7 @@ struct Metadata {
     name: Option<String>,
 }
 
-fn keys_from_documents(bytes: &[u8], source_name: &str) -> Result<Vec<RsaPrivateKey>, KeyError> {
+fn keys_from_documents(bytes: &[u8], source_name: &str) -> Result<Vec<UnsealingKey>, KeyError> {
     let mut keys = Vec::new();
     let mut any = false;
     for de in yaml_serde::Deserializer::from_slice(bytes) {
@@ -216,7 +222,7 @@ fn keys_from_documents(bytes: &[u8], source_name: &str) -> Result<Vec<RsaPrivate
 fn collect_secret_keys(
     doc: &Document,
     source_name: &str,
-    keys: &mut Vec<RsaPrivateKey>,
+    keys: &mut Vec<UnsealingKey>,
 ) -> Result<(), KeyError> {
     for item in &doc.items {
         collect_secret_keys(item, source_name, keys)?;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::crypto::{self, RsaPrivateKey, Scope};
+use crate::crypto::{self, Scope, UnsealingKey};
 use crate::envfile;
 use crate::fsio;
 use crate::kustomize::Identity;
@@ -241,7 +241,7 @@ fn label_for(
 /// Decrypts one entry, turning failures into a message naming the key (and a placeholder into
 /// its own message).
 fn open_entry(
-    keys: &[RsaPrivateKey],
+    keys: &[UnsealingKey],
     label: &[u8],
     file_name: &str,
     doc: &SealedSecretDoc,

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::cert::{Certificate, ExpiryWarning};
-use crate::crypto::{self, RsaPrivateKey, Scope};
+use crate::crypto::{self, Scope, UnsealingKey};
 use crate::envfile;
 use crate::fsio;
 use crate::kustomize::{self, Identity, Overlay, SecretSource};
@@ -449,7 +449,7 @@ pub fn load_cert(
 ///
 /// # Errors
 /// [`SealError::Fs`] or [`SealError::Key`].
-pub fn load_keys(root: &Path, files: &[PathBuf]) -> Result<Vec<RsaPrivateKey>, SealError> {
+pub fn load_keys(root: &Path, files: &[PathBuf]) -> Result<Vec<UnsealingKey>, SealError> {
     let mut keys = Vec::new();
     for f in files {
         let bytes = zeroize::Zeroizing::new(fsio::read_limited(f, MAX_INPUT_BYTES)?);
@@ -666,7 +666,7 @@ fn plan_env(
     env: &str,
     from_name: &str,
     from_keys: &BTreeMap<&str, &SecretValue>,
-    private_keys: &[RsaPrivateKey],
+    private_keys: &[UnsealingKey],
     prompter: &mut dyn Prompter,
 ) -> Result<EnvPlan, SealError> {
     let root = &req.root;

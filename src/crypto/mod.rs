@@ -39,20 +39,21 @@ impl Scope {
     }
 }
 
-use aws_lc_rs::aead::{
-    AES_128_GCM, AES_192_GCM, AES_256_GCM, Aad, Algorithm, LessSafeKey, Nonce, UnboundKey,
-};
+mod unseal;
+
+pub use unseal::{UnsealingKey, unseal, unseal_base64};
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use rayon::prelude::*;
-use rsa::Oaep;
+/// The public-key type certificates are read into (`rsa` 0.10 deprecates its `Rsa*` aliases;
+/// this is the same type under the name the architecture uses). Private keys are
+/// [`UnsealingKey`]s, which AWS-LC holds.
+pub use rsa::PublicKey as RsaPublicKey;
 use rsa::pkcs8::EncodePublicKey as _;
 use rsa::traits::PublicKeyParts as _;
-/// The RSA key types every module uses (`rsa` 0.10 deprecates its `Rsa*` aliases; these are the
-/// same types under the names the architecture uses).
-pub use rsa::{PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::secret::SecretValue;
@@ -96,6 +97,9 @@ pub enum CryptoError {
     /// exponent it refuses).
     #[error("the rsa key cannot be used for sealing: {0}")]
     UnsupportedKey(String),
+    /// AWS-LC refused a private key (the reason names the structure only, never key material).
+    #[error("not a usable rsa private key: {0}")]
+    BadPrivateKey(&'static str),
     /// The RSA ciphertext does not fit the two-byte length prefix (modulus over 65535 bytes).
     #[error("the rsa key is too large for the sealed-secrets length prefix ({bytes} bytes)")]
     KeyTooLarge {
@@ -140,7 +144,8 @@ impl CryptoError {
 /// Why AWS-LC and not the `rsa` crate for this one operation: an RSA-4096 public-key operation
 /// costs about 54 µs through `aws-lc-rs` and 190 µs through `rsa` 0.10 on the project's machine
 /// (docs/performance.md), and sealing is nothing but public-key operations. The `rsa` crate
-/// still parses and represents keys, and does the offline private-key side (recovery).
+/// still parses and represents public keys; the private-key side is AWS-LC's as well
+/// ([`UnsealingKey`]).
 pub struct SealingKey {
     oaep: OaepPublicEncryptingKey,
     ciphertext_len: usize,
@@ -320,84 +325,7 @@ pub fn decode_value(text: &str) -> Result<Vec<u8>, CryptoError> {
         .map_err(|_| CryptoError::Base64)
 }
 
-/// Unseals one raw value by trying every key in turn, like the controller does.
-///
-/// sealed-secrets `pkg/crypto/crypto.go` `HybridDecrypt`, and the controller's loop over all its
-/// keys (`pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go` Unseal).
-///
-/// # Errors
-/// [`CryptoError::NoKeys`] for an empty key list; otherwise any failure is
-/// [`CryptoError::NoKeyCouldDecrypt`], with no detail on which step failed.
-pub fn unseal(
-    keys: &[RsaPrivateKey],
-    label: &[u8],
-    value: &[u8],
-) -> Result<SecretValue, CryptoError> {
-    if keys.is_empty() {
-        return Err(CryptoError::NoKeys);
-    }
-    keys.iter()
-        .find_map(|k| hybrid_decrypt(k, label, value))
-        .ok_or(CryptoError::NoKeyCouldDecrypt)
-}
-
-/// [`decode_value`] then [`unseal`].
-///
-/// # Errors
-/// As both.
-pub fn unseal_base64(
-    keys: &[RsaPrivateKey],
-    label: &[u8],
-    text: &str,
-) -> Result<SecretValue, CryptoError> {
-    let raw = decode_value(text)?;
-    unseal(keys, label, &raw)
-}
-
 /// Modulus size in bytes, which is also the length of every RSA ciphertext for this key.
 pub fn rsa_ciphertext_len(key: &RsaPublicKey) -> usize {
     key.size()
-}
-
-/// One attempt with one key; `None` on any failure so that no detail escapes.
-fn hybrid_decrypt(key: &RsaPrivateKey, label: &[u8], value: &[u8]) -> Option<SecretValue> {
-    let (len_bytes, rest) = value.split_first_chunk::<LENGTH_PREFIX_BYTES>()?;
-    let rsa_len = usize::from(u16::from_be_bytes(*len_bytes));
-    if rest.len() < rsa_len {
-        return None;
-    }
-    let (rsa_ct, gcm_ct) = rest.split_at(rsa_len);
-    let session_key = Zeroizing::new(
-        key.decrypt(Oaep::<Sha256>::new_with_label(label), rsa_ct)
-            .ok()?,
-    );
-    // Go's aes.NewCipher accepts 16-, 24- and 32-byte keys, so the controller would open values
-    // whose session key is AES-128 or AES-192 too; kubeseal itself always writes 32 bytes.
-    let algorithm: &'static Algorithm = match session_key.len() {
-        16 => &AES_128_GCM,
-        24 => &AES_192_GCM,
-        32 => &AES_256_GCM,
-        _ => return None,
-    };
-    gcm_open(algorithm, &session_key, gcm_ct)
-}
-
-/// Opens AES-GCM `ciphertext || tag` under the all-zero nonce (each session key seals one value).
-fn gcm_open(
-    algorithm: &'static Algorithm,
-    session_key: &[u8],
-    gcm_ct: &[u8],
-) -> Option<SecretValue> {
-    let cipher = LessSafeKey::new(UnboundKey::new(algorithm, session_key).ok()?);
-    let mut buf = Zeroizing::new(gcm_ct.to_vec());
-    let plain_len = cipher
-        .open_in_place(
-            Nonce::assume_unique_for_key(ZERO_NONCE),
-            Aad::empty(),
-            &mut buf,
-        )
-        .ok()?
-        .len();
-    buf.truncate(plain_len);
-    Some(SecretValue::new(std::mem::take(&mut *buf)))
 }

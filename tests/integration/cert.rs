@@ -28,8 +28,8 @@ fn committed_certificates_parse() {
         assert_eq!(c.check_time(now()), Ok(None));
         let sk = fixtures::private_key(bits);
         assert_eq!(
-            &sk.to_public_key(),
-            c.public_key(),
+            sk.public_key_der(),
+            c.public_key_der(),
             "rsa-{bits} pair matches"
         );
     }
@@ -47,7 +47,7 @@ fn demo_certificate_is_marked_and_matches_its_key() {
     assert!(c.not_after() >= c.not_before() + 3650 * DAY);
     let keys =
         emp_seal::keys::load_private_keys(fixtures::demo_key_pem().as_bytes(), "demo").unwrap();
-    assert_eq!(&keys[0].to_public_key(), c.public_key());
+    assert_eq!(keys[0].public_key_der(), c.public_key_der());
 }
 
 #[test]

@@ -343,8 +343,8 @@ fn secret_yaml(name: &str, key_pem: &str) -> String {
     )
 }
 
-fn same_key(a: &emp_seal::crypto::RsaPrivateKey, b: &emp_seal::crypto::RsaPrivateKey) -> bool {
-    a.to_public_key() == b.to_public_key()
+fn same_key(a: &emp_seal::crypto::UnsealingKey, b: &emp_seal::crypto::UnsealingKey) -> bool {
+    a.public_key_der() == b.public_key_der()
 }
 
 #[test]
@@ -471,6 +471,39 @@ fn key_loading_errors_are_clear_and_leak_nothing() {
     let err = load_private_keys(&enc, "enc.pem").unwrap_err();
     assert!(matches!(err, KeyError::Encrypted { .. }), "{err:?}");
     assert!(err.hint().is_some());
+}
+
+#[test]
+fn keys_outside_2048_to_8192_bits_are_refused_with_the_reason() {
+    // AWS-LC, which holds every private key, takes 2048..=8192 bits: the range certificates are
+    // accepted in. A 1024-bit key, in both encodings, is refused by name and size.
+    let Some(pkcs8) = fixtures::openssl(
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:1024",
+        ],
+        b"",
+    ) else {
+        return;
+    };
+    let Some(pkcs1) = fixtures::openssl(&["pkey", "-traditional"], &pkcs8) else {
+        return;
+    };
+    assert!(String::from_utf8_lossy(&pkcs1).contains("BEGIN RSA PRIVATE KEY"));
+    for (what, bytes) in [("pkcs8", &pkcs8), ("pkcs1", &pkcs1)] {
+        let err = load_private_keys(bytes, "small.pem").unwrap_err();
+        assert!(matches!(err, KeyError::BadKey { .. }), "{what}: {err:?}");
+        assert!(
+            err.to_string().starts_with("small.pem: pem block 1 (")
+                && err
+                    .to_string()
+                    .ends_with("): not a valid rsa private key (the modulus is under 2048 bits)"),
+            "{what}: {err}"
+        );
+    }
 }
 
 #[test]

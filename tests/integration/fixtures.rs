@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use emp_seal::cert::Certificate;
-use emp_seal::crypto::{RsaPrivateKey, RsaPublicKey};
+use emp_seal::crypto::{RsaPublicKey, UnsealingKey};
 
 use crate::common;
 
@@ -69,7 +69,7 @@ pub(crate) fn public_key(bits: usize) -> RsaPublicKey {
 }
 
 /// Private key of the TEST ONLY pair of `bits`.
-pub(crate) fn private_key(bits: usize) -> RsaPrivateKey {
+pub(crate) fn private_key(bits: usize) -> UnsealingKey {
     emp_seal::keys::load_private_keys(key_pem(bits).as_bytes(), "fixture")
         .expect("fixture key loads")
         .remove(0)

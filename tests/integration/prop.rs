@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use emp_seal::crypto::{RsaPrivateKey, RsaPublicKey};
+use emp_seal::crypto::{RsaPublicKey, UnsealingKey};
 use emp_seal::envfile;
 use emp_seal::sealedsecret::apply;
 use proptest::prelude::*;
@@ -23,8 +23,8 @@ mod rewrite_model;
 
 use rewrite_model::{Src, check_rewrite, gen_layout, gen_plan};
 
-fn keys() -> &'static [(RsaPublicKey, RsaPrivateKey); 3] {
-    static KEYS: OnceLock<[(RsaPublicKey, RsaPrivateKey); 3]> = OnceLock::new();
+fn keys() -> &'static [(RsaPublicKey, UnsealingKey); 3] {
+    static KEYS: OnceLock<[(RsaPublicKey, UnsealingKey); 3]> = OnceLock::new();
     KEYS.get_or_init(|| fixtures::BITS.map(|b| (fixtures::public_key(b), fixtures::private_key(b))))
 }
 
