@@ -7,14 +7,13 @@
 //! Upstream: sealed-secrets `pkg/kubeseal/kubeseal.go` `ParseKey`, client-go
 //! `util/cert` `ParseCertsPEM`, `pkg/crypto/crypto.go` `PublicKeyFingerprint`.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use rsa::pkcs1::der::{Decode as _, Encode as _};
-use rsa::pkcs8::DecodePublicKey as _;
+use x509_cert::der::{Decode as _, Encode as _};
 
-use crate::crypto::{RsaPublicKey, SealingKey};
+use crate::crypto::{CryptoError, OID_RSA_ENCRYPTION, RsaPublicKey, SealingKey};
 
 /// The smallest RSA modulus emp-seal accepts for sealing, in bits.
 pub const MIN_KEY_BITS: usize = 2048;
@@ -30,7 +29,6 @@ pub const EXPIRY_WARNING_DAYS: u64 = 30;
 pub const DEMO_SUBJECT_MARKER: &str = "emp-seal DEMO";
 
 const SECONDS_PER_DAY: u64 = 86_400;
-const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
 const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
 const OID_ED25519: &str = "1.3.101.112";
 
@@ -133,15 +131,8 @@ impl std::fmt::Display for ExpiryWarning {
 #[derive(Clone)]
 pub struct Certificate {
     der: Vec<u8>,
-    /// The DER `SubjectPublicKeyInfo`, from which [`Certificate::public_key`] is built.
-    spki_der: Vec<u8>,
-    /// Big-endian modulus and public exponent, as the certificate encodes them.
-    modulus: Vec<u8>,
-    exponent: Vec<u8>,
-    /// The `rsa` crate's form of the key, built on first use: sealing does not need it (AWS-LC
-    /// does the RSA step), and building it computes Montgomery parameters, about 0.4 M
-    /// instructions per certificate (docs/performance.md).
-    public_key: OnceLock<RsaPublicKey>,
+    /// The subject's public key, checked when read.
+    public_key: RsaPublicKey,
     sealing_key: Arc<SealingKey>,
     subject: String,
     not_before: u64,
@@ -211,57 +202,31 @@ impl Certificate {
             };
             return Err(CertError::NotRsa { algorithm });
         }
-        // rsa 0.10 `src/encoding.rs` `verify_algorithm_id`: rsaEncryption's parameters are
-        // present and NULL; and the key's BIT STRING has no unused bits (`as_bytes`).
-        if !spki
-            .algorithm
-            .parameters
-            .as_ref()
-            .is_some_and(|p| p.is_null())
-        {
-            return Err(CertError::Malformed {
-                reason: "rsa public key: the algorithm parameters are not NULL".to_string(),
-            });
-        }
-        let raw = spki
-            .subject_public_key
-            .as_bytes()
-            .ok_or_else(|| CertError::Malformed {
-                reason: "rsa public key: the key's bit string is not whole bytes".to_string(),
-            })?;
-        let pkcs1 =
-            rsa::pkcs1::RsaPublicKey::<rsa::pkcs1::UintRef<'_>>::from_der(raw).map_err(|e| {
-                CertError::Malformed {
-                    reason: format!("rsa public key: {e}"),
-                }
-            })?;
-        let key_bits = modulus_bits(pkcs1.modulus.as_bytes());
+        let spki_der = spki.to_der().map_err(|e| CertError::Malformed {
+            reason: e.to_string(),
+        })?;
+        let public_key = RsaPublicKey::from_spki_der(&spki_der).map_err(|e| match e {
+            CryptoError::BadPublicKey(reason) => CertError::Malformed {
+                reason: format!("rsa public key: {reason}"),
+            },
+            other => CertError::Malformed {
+                reason: other.to_string(),
+            },
+        })?;
+        let key_bits = public_key.bits();
         if key_bits < MIN_KEY_BITS {
             return Err(CertError::TooSmall { bits: key_bits });
         }
         if key_bits > MAX_KEY_BITS {
             return Err(CertError::TooLarge { bits: key_bits });
         }
-        check_rsa_public(pkcs1.modulus.as_bytes(), pkcs1.public_exponent.as_bytes()).map_err(
-            |reason| CertError::Malformed {
-                reason: format!("rsa public key: {reason}"),
-            },
-        )?;
-        let modulus = pkcs1.modulus.as_bytes().to_vec();
-        let exponent = pkcs1.public_exponent.as_bytes().to_vec();
-        let spki_der = spki.to_der().map_err(|e| CertError::Malformed {
-            reason: e.to_string(),
-        })?;
         let sealing_key =
             SealingKey::from_spki_der(&spki_der).map_err(|e| CertError::Malformed {
                 reason: e.to_string(),
             })?;
         let validity = tbs.validity();
         Ok(Certificate {
-            spki_der,
-            modulus,
-            exponent,
-            public_key: OnceLock::new(),
+            public_key,
             sealing_key: Arc::new(sealing_key),
             subject: tbs.subject().to_string(),
             not_before: validity.not_before.to_unix_duration().as_secs(),
@@ -272,16 +237,13 @@ impl Certificate {
 
     /// The RSA public key values are sealed with.
     pub fn public_key(&self) -> &RsaPublicKey {
-        self.public_key.get_or_init(|| {
-            RsaPublicKey::from_public_key_der(&self.spki_der)
-                .expect("invariant: the key passed check_rsa_public when the certificate was read")
-        })
+        &self.public_key
     }
 
     /// The key as a DER `SubjectPublicKeyInfo`, as the certificate holds it. Equal to
     /// [`crate::crypto::UnsealingKey::public_key_der`] for the certificate's private key.
     pub fn public_key_der(&self) -> &[u8] {
-        &self.spki_der
+        self.public_key.spki_der()
     }
 
     /// The same key, prepared for sealing ([`crate::crypto::seal_many`]).
@@ -291,7 +253,7 @@ impl Certificate {
 
     /// Modulus size in bits (4096 for certificates a controller generates).
     pub fn key_bits(&self) -> usize {
-        modulus_bits(&self.modulus)
+        self.public_key.bits()
     }
 
     /// The subject in RFC 4514 form (e.g. `CN=...,O=...`); empty for controller certificates.
@@ -351,8 +313,8 @@ impl Certificate {
     pub fn ssh_fingerprint(&self) -> String {
         let mut wire = Vec::new();
         ssh_string(&mut wire, b"ssh-rsa");
-        ssh_mpint(&mut wire, &self.exponent);
-        ssh_mpint(&mut wire, &self.modulus);
+        ssh_mpint(&mut wire, self.public_key.exponent());
+        ssh_mpint(&mut wire, self.public_key.modulus());
         let digest = sha256(&wire);
         format!(
             "SHA256:{}",
@@ -435,49 +397,6 @@ pub(crate) fn pem_blocks(bytes: &[u8]) -> Vec<PemBlock> {
     blocks
 }
 
-/// The checks the `rsa` crate makes when it builds a public key (rsa 0.10 `src/public_key.rs`,
-/// `PublicKey::new` and `check_public_with_max_size`), made on the DER integers so that a
-/// certificate that passes them can always be turned into [`RsaPublicKey`] later: the modulus is
-/// odd, the exponent is odd, between 2 and 2^33 - 1, and smaller than the modulus. The modulus
-/// size ([`MIN_KEY_BITS`]..=[`MAX_KEY_BITS`], inside the rsa crate's 1024..=8192) is the caller's
-/// check.
-fn check_rsa_public(modulus: &[u8], exponent: &[u8]) -> Result<(), &'static str> {
-    const MAX_PUB_EXPONENT: u64 = (1 << 33) - 1;
-    if modulus.last().is_none_or(|b| b & 1 == 0) {
-        return Err("the modulus is even");
-    }
-    if exponent.last().is_none_or(|b| b & 1 == 0) {
-        return Err("the public exponent is even");
-    }
-    let digits = &exponent[exponent
-        .iter()
-        .position(|&b| b != 0)
-        .unwrap_or(exponent.len())..];
-    let in_range = digits.len() <= 8
-        && (2..=MAX_PUB_EXPONENT).contains(
-            &digits
-                .iter()
-                .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
-        );
-    if !in_range {
-        return Err("the public exponent is out of range");
-    }
-    // The exponent is then below 2^33, and the caller has checked that the modulus has at least
-    // MIN_KEY_BITS bits: the exponent is smaller than the modulus.
-    Ok(())
-}
-
-fn modulus_bits(be: &[u8]) -> usize {
-    let trimmed: &[u8] = match be.iter().position(|&b| b != 0) {
-        Some(i) => &be[i..],
-        None => &[],
-    };
-    match trimmed.first() {
-        Some(&first) => trimmed.len() * 8 - first.leading_zeros() as usize,
-        None => 0,
-    }
-}
-
 fn ssh_string(out: &mut Vec<u8>, data: &[u8]) {
     let len = u32::try_from(data.len()).expect("invariant: ssh fields of an RSA key fit in u32");
     out.extend_from_slice(&len.to_be_bytes());
@@ -540,8 +459,10 @@ mod tests {
 
     #[test]
     fn rsa_keys_the_rsa_crate_refuses_are_refused_when_read() {
-        // Unchanged: parses, and the lazily built key is the one the rsa crate reads from the
-        // certificate's key info.
+        // Unchanged: parses, to the key the RustCrypto rsa crate (an independent reader) reads
+        // from the certificate's key info.
+        use rsa::pkcs8::DecodePublicKey as _;
+        use rsa::traits::PublicKeyParts as _;
         let der = fixture_with(RSA_ALG_NULL, RSA_ALG_NULL);
         let ok = Certificate::from_der(der.clone()).unwrap();
         let x509 = x509_cert::Certificate::from_der(&der).unwrap();
@@ -550,12 +471,11 @@ mod tests {
             .subject_public_key_info()
             .to_der()
             .unwrap();
-        assert_eq!(
-            ok.public_key(),
-            &RsaPublicKey::from_public_key_der(&spki).unwrap()
-        );
+        let theirs = rsa::PublicKey::from_public_key_der(&spki).unwrap();
+        assert_eq!(ok.public_key().modulus(), &theirs.n_bytes()[..]);
+        assert_eq!(ok.public_key().exponent(), &theirs.e_bytes()[..]);
+        assert_eq!(ok.public_key_der(), &spki[..]);
         assert_eq!(ok.key_bits(), 2048);
-        assert_eq!(ok.modulus.last().map(|b| b & 1), Some(1));
         // Parameters an empty OCTET STRING instead of NULL; then one unused bit in the key.
         let mut octets = RSA_ALG_NULL.to_vec();
         octets[13] = 0x04;
@@ -572,7 +492,7 @@ mod tests {
                 }
                 other => panic!("{bad:02x?}: {other:?}"),
             }
-            // The rsa crate refuses the same key, which is why emp-seal checks it up front.
+            // The rsa crate refuses the same key.
             if let Ok(cert) = x509_cert::Certificate::from_der(&der) {
                 let spki = cert
                     .tbs_certificate()
@@ -580,42 +500,11 @@ mod tests {
                     .to_der()
                     .unwrap();
                 assert!(
-                    RsaPublicKey::from_public_key_der(&spki).is_err(),
+                    rsa::PublicKey::from_public_key_der(&spki).is_err(),
                     "{bad:02x?}"
                 );
             }
         }
-    }
-
-    #[test]
-    fn rsa_public_checks_match_the_rsa_crate() {
-        use rsa::BoxedUint;
-        // A 2048-bit odd modulus (its value does not matter to these checks).
-        let mut n = vec![0xC5u8; 256];
-        n[255] = 0x01;
-        let cases: [(&[u8], bool); 8] = [
-            (&[0x01, 0x00, 0x01], true),              // 65537
-            (&[0x03], true),                          // 3
-            (&[0x00, 0x01, 0x00, 0x01], true),        // leading zero byte
-            (&[0x01], false),                         // 1: below the minimum
-            (&[0x01, 0x00, 0x00], false),             // even
-            (&[0x01, 0xFF, 0xFF, 0xFF, 0xFF], true),  // 2^33 - 1
-            (&[0x02, 0x00, 0x00, 0x00, 0x01], false), // 2^33 + 1
-            (&[], false),
-        ];
-        for (e, ok) in cases {
-            assert_eq!(check_rsa_public(&n, e).is_ok(), ok, "e = {e:02x?}");
-            // The rsa crate agrees, so a key that passes can always be built later.
-            let built = RsaPublicKey::new(
-                BoxedUint::from_be_slice_vartime(&n),
-                BoxedUint::from_be_slice_vartime(e),
-            );
-            assert_eq!(built.is_ok(), ok, "rsa crate, e = {e:02x?}");
-        }
-        let mut even = n.clone();
-        even[255] = 0x02;
-        assert!(check_rsa_public(&even, &[0x01, 0x00, 0x01]).is_err());
-        assert!(check_rsa_public(&[], &[0x01, 0x00, 0x01]).is_err());
     }
 
     #[test]
@@ -626,13 +515,6 @@ mod tests {
         let mut v = Vec::new();
         ssh_mpint(&mut v, &[0x01, 0x00, 0x01]);
         assert_eq!(v, [0, 0, 0, 3, 1, 0, 1]);
-    }
-
-    #[test]
-    fn bits_of_modulus() {
-        assert_eq!(modulus_bits(&[0x00, 0x80, 0x00]), 16);
-        assert_eq!(modulus_bits(&[0x01, 0xff]), 9);
-        assert_eq!(modulus_bits(&[]), 0);
     }
 
     #[test]

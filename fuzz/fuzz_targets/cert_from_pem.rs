@@ -13,8 +13,12 @@ fn exercise(c: &Certificate) {
     let fp = c.sha256_fingerprint();
     assert_eq!(fp.len(), 64);
     let _ = c.ssh_fingerprint();
-    // Built on first use from what `from_der` checked: must never panic.
-    let _ = c.public_key();
+    // The key read and checked by `from_der`: its size is the certificate's, and its encoding
+    // reads back to the same key.
+    assert_eq!(c.public_key().bits(), c.key_bits());
+    let again = emp_seal::crypto::RsaPublicKey::from_spki_der(c.public_key_der())
+        .expect("the accepted key reads again");
+    assert_eq!(&again, c.public_key());
     let _ = c.subject();
     let _ = c.is_demo();
     for now in [0, c.not_before(), c.not_after(), u64::MAX] {

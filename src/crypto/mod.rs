@@ -39,8 +39,11 @@ impl Scope {
     }
 }
 
+mod public;
 mod unseal;
 
+pub(crate) use public::OID_RSA_ENCRYPTION;
+pub use public::RsaPublicKey;
 pub use unseal::{UnsealingKey, unseal, unseal_base64};
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
@@ -48,12 +51,6 @@ use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncr
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use rayon::prelude::*;
-/// The public-key type certificates are read into (`rsa` 0.10 deprecates its `Rsa*` aliases;
-/// this is the same type under the name the architecture uses). Private keys are
-/// [`UnsealingKey`]s, which AWS-LC holds.
-pub use rsa::PublicKey as RsaPublicKey;
-use rsa::pkcs8::EncodePublicKey as _;
-use rsa::traits::PublicKeyParts as _;
 use zeroize::Zeroizing;
 
 use crate::secret::SecretValue;
@@ -97,6 +94,10 @@ pub enum CryptoError {
     /// exponent it refuses).
     #[error("the rsa key cannot be used for sealing: {0}")]
     UnsupportedKey(String),
+    /// A public key failed the checks of [`RsaPublicKey::from_spki_der`] (the reason names the
+    /// structure only).
+    #[error("not a usable rsa public key: {0}")]
+    BadPublicKey(String),
     /// AWS-LC refused a private key (the reason names the structure only, never key material).
     #[error("not a usable rsa private key: {0}")]
     BadPrivateKey(&'static str),
@@ -141,11 +142,11 @@ impl CryptoError {
 /// A public key prepared for sealing: parsed once into AWS-LC's RSA form, then shared by every
 /// value sealed with it (including across threads).
 ///
-/// Why AWS-LC and not the `rsa` crate for this one operation: an RSA-4096 public-key operation
-/// costs about 54 µs through `aws-lc-rs` and 190 µs through `rsa` 0.10 on the project's machine
-/// (docs/performance.md), and sealing is nothing but public-key operations. The `rsa` crate
-/// still parses and represents public keys; the private-key side is AWS-LC's as well
-/// ([`UnsealingKey`]).
+/// Why AWS-LC and not the `RustCrypto` `rsa` crate: an RSA-4096 public-key operation costs about
+/// 54 µs through `aws-lc-rs` and 190 µs through `rsa` 0.10 on the project's machine
+/// (docs/performance.md), and sealing is nothing but public-key operations. The private-key side
+/// is AWS-LC's as well ([`UnsealingKey`]); emp-seal reads public keys itself ([`RsaPublicKey`]),
+/// so the `rsa` crate is only a test dependency.
 pub struct SealingKey {
     oaep: OaepPublicEncryptingKey,
     ciphertext_len: usize,
@@ -166,10 +167,7 @@ impl SealingKey {
     /// [`CryptoError::UnsupportedKey`] for a modulus outside 2048..=8192 bits or an exponent
     /// AWS-LC refuses (certificates a controller generates are 4096 bits, exponent 65537).
     pub fn new(key: &RsaPublicKey) -> Result<Self, CryptoError> {
-        let spki = key
-            .to_public_key_der()
-            .map_err(|e| CryptoError::UnsupportedKey(e.to_string()))?;
-        Self::from_spki_der(spki.as_bytes())
+        Self::from_spki_der(key.spki_der())
     }
 
     /// Prepares the RSA key of a DER `SubjectPublicKeyInfo` for sealing.

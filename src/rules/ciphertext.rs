@@ -19,10 +19,9 @@
 
 use std::fmt;
 
+use crate::crypto::RsaPublicKey;
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use rsa::PublicKey as RsaPublicKey;
-use rsa::traits::PublicKeyParts;
 
 /// RSA modulus sizes in bytes that a sealed-secrets controller plausibly uses (2048, 3072 and
 /// 4096 bits). Controllers generate 4096-bit keys; `--key-size` allows others, which the
@@ -337,7 +336,7 @@ fn structure(bytes: &[u8], expected: Option<&RsaPublicKey>, reasons: &mut Vec<Re
         return;
     };
     let k = usize::from(u16::from_be_bytes([*hi, *lo]));
-    let expected_k = expected.map(PublicKeyParts::size);
+    let expected_k = expected.map(RsaPublicKey::size);
     let plausible = PLAUSIBLE_KEY_BYTES.contains(&k) || expected_k == Some(k);
     if !plausible {
         reasons.push(Reason::ImplausibleLengthPrefix(k));
@@ -372,10 +371,10 @@ fn structure(bytes: &[u8], expected: Option<&RsaPublicKey>, reasons: &mut Vec<Re
         && key.size() == k
         && block.len() == k
     {
-        let n = key.n_bytes();
+        let n = key.modulus();
         // Both big-endian and k bytes long after left-padding n: byte order is numeric order.
         let mut padded = vec![0u8; k.saturating_sub(n.len())];
-        padded.extend_from_slice(&n);
+        padded.extend_from_slice(n);
         if block >= padded.as_slice() {
             reasons.push(Reason::NotBelowModulus);
         }

@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use rsa::PublicKey as RsaPublicKey;
+use crate::crypto::RsaPublicKey;
 
 use crate::finding::{Finding, RuleMeta, Severity, Suppression};
 

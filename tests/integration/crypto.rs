@@ -513,7 +513,9 @@ fn unseal_accepts_aes128_and_aes192_session_keys_like_go() {
     use aes_gcm::aead::consts::U12;
     use aes_gcm::{AeadInOut, AesGcm, KeyInit};
     let label = Scope::Strict.label(NAMESPACE, NAME);
-    let pk = fixtures::public_key(2048);
+    // The RustCrypto rsa crate wraps the session key: independent of AWS-LC, like aes-gcm.
+    use rsa::pkcs8::DecodePublicKey as _;
+    let pk = rsa::PublicKey::from_public_key_der(fixtures::public_key(2048).spki_der()).unwrap();
     let sk = fixtures::private_key(2048);
     for n in [16usize, 24] {
         let session: Vec<u8> = (0..=255u8).take(n).collect();

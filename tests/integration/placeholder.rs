@@ -7,9 +7,10 @@
 use std::path::Path;
 use std::process::Command;
 
+use emp_seal::crypto::RsaPublicKey;
 use emp_seal::rules::ciphertext::{Reason, Verdict, classify};
 use emp_seal::rules::{self, Context, SourceFile};
-use rsa::pkcs8::DecodePublicKey;
+use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
 
 use crate::common::{self, Peer, b64};
 
@@ -17,7 +18,7 @@ use crate::common::{self, Peer, b64};
 struct TestKey {
     bits: u32,
     public_pem: String,
-    key: rsa::PublicKey,
+    key: RsaPublicKey,
 }
 
 fn openssl_key(dir: &Path, bits: u32) -> Option<TestKey> {
@@ -47,7 +48,11 @@ fn openssl_key(dir: &Path, bits: u32) -> Option<TestKey> {
         .success();
     assert!(ok, "openssl rsa -pubout");
     let public_pem = std::fs::read_to_string(&public).expect("read public key");
-    let key = rsa::PublicKey::from_public_key_pem(&public_pem).expect("parse public key");
+    // Read by the RustCrypto rsa crate, re-encoded, and read by emp-seal: both readers agree.
+    let theirs = rsa::PublicKey::from_public_key_pem(&public_pem).expect("parse public key");
+    let spki = theirs.to_public_key_der().expect("encode public key");
+    let key = RsaPublicKey::from_spki_der(spki.as_bytes()).expect("emp-seal reads the key");
+    assert_eq!(key.bits(), usize::try_from(bits).unwrap());
     Some(TestKey {
         bits,
         public_pem,
