@@ -7,8 +7,8 @@
 //! itself or print: callers pass bytes and a source name for messages.
 //! Upstream: sealed-secrets `pkg/kubeseal/kubeseal.go` (recovery keys), `pkg/crypto/keys.go`.
 //!
-//! The `rsa` crate's private-key operations are subject to RUSTSEC-2023-0071 (see
-//! `docs/security.md`); they run only here and in [`crate::crypto::unseal`].
+//! The keys are [`UnsealingKey`]s, held by AWS-LC (constant-time private-key operations;
+//! `docs/security.md` on RUSTSEC-2023-0071); they are used only by [`crate::crypto::unseal`].
 
 use std::collections::BTreeMap;
 

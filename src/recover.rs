@@ -238,42 +238,55 @@ fn label_for(
     Ok((identity, label))
 }
 
-/// Decrypts one entry, turning failures into a message naming the key (and a placeholder into
-/// its own message).
-fn open_entry(
+/// Decrypts `entries` (in parallel), each result turned into a message naming the key on failure
+/// (and a placeholder into its own message). Results are in entry order.
+fn open_entries(
     keys: &[UnsealingKey],
     label: &[u8],
     file_name: &str,
     doc: &SealedSecretDoc,
     identity: &Identity,
+    entries: &[&sealedsecret::EncryptedEntry],
+) -> Vec<Result<SecretValue, RecoverError>> {
+    let texts: Vec<&str> = entries.iter().map(|e| e.value.as_str()).collect();
+    crypto::unseal_many_base64(keys, label, &texts)
+        .into_iter()
+        .zip(entries)
+        .map(|(opened, entry)| opened.map_err(|_| entry_error(file_name, doc, identity, entry)))
+        .collect()
+}
+
+/// Why `entry` did not decrypt: a placeholder, or no key opens it for this scope and identity.
+fn entry_error(
+    file_name: &str,
+    doc: &SealedSecretDoc,
+    identity: &Identity,
     entry: &sealedsecret::EncryptedEntry,
-) -> Result<SecretValue, RecoverError> {
-    crypto::unseal_base64(keys, label, &entry.value).map_err(|_| {
-        let verdict = ciphertext::classify(&entry.value, None);
-        if let Some(r) = verdict
-            .reasons()
-            .iter()
-            .find(|r| r.kind() == Kind::Placeholder)
-        {
-            return RecoverError::Placeholder {
-                file: file_name.to_owned(),
-                line: entry.line,
-                key: entry.key.clone(),
-                reason: r.to_string(),
-            };
-        }
-        RecoverError::Decrypt {
+) -> RecoverError {
+    let verdict = ciphertext::classify(&entry.value, None);
+    if let Some(r) = verdict
+        .reasons()
+        .iter()
+        .find(|r| r.kind() == Kind::Placeholder)
+    {
+        return RecoverError::Placeholder {
             file: file_name.to_owned(),
             line: entry.line,
             key: entry.key.clone(),
-            scope: doc.scope.as_str(),
-            identity: format!(
-                "{}/{}",
-                identity.namespace.as_deref().unwrap_or(""),
-                identity.name
-            ),
-        }
-    })
+            reason: r.to_string(),
+        };
+    }
+    RecoverError::Decrypt {
+        file: file_name.to_owned(),
+        line: entry.line,
+        key: entry.key.clone(),
+        scope: doc.scope.as_str(),
+        identity: format!(
+            "{}/{}",
+            identity.namespace.as_deref().unwrap_or(""),
+            identity.name
+        ),
+    }
 }
 
 /// Decrypts the `SealedSecret` of environment `target` (its rendered identity gives the label)
@@ -300,10 +313,12 @@ pub fn unseal(
         return Err(RecoverError::LegacyData { file: file_name });
     }
     let (identity, label) = label_for(&file_name, doc, loc.identity.as_ref())?;
-    let mut data = Vec::with_capacity(doc.encrypted_data.len());
-    for e in &doc.encrypted_data {
-        let v = open_entry(&keys, &label, &file_name, doc, &identity, e)?;
-        data.push((e.key.clone(), v));
+    let entries: Vec<&sealedsecret::EncryptedEntry> = doc.encrypted_data.iter().collect();
+    let mut data = Vec::with_capacity(entries.len());
+    for (e, opened) in entries.iter().zip(open_entries(
+        &keys, &label, &file_name, doc, &identity, &entries,
+    )) {
+        data.push((e.key.clone(), opened?));
     }
     Ok(UnsealedSecret {
         file: loc.file,
@@ -450,12 +465,17 @@ pub fn diff(
         file,
         ..KeyDiff::default()
     };
-    for e in &doc.encrypted_data {
+    let (present, removed): (Vec<_>, Vec<_>) = doc
+        .encrypted_data
+        .iter()
+        .partition(|e| env_file.get(&e.key).is_some());
+    out.removed = removed.iter().map(|e| e.key.clone()).collect();
+    let opened = open_entries(&keys, &label, &file_name, doc, &identity, &present);
+    for (e, opened) in present.iter().zip(opened) {
         let Some(mine) = env_file.get(&e.key) else {
-            out.removed.push(e.key.clone());
             continue;
         };
-        match open_entry(&keys, &label, &file_name, doc, &identity, e) {
+        match opened {
             Ok(v) if v.expose_secret() == mine.value.expose_secret() => {
                 out.same.push(e.key.clone());
             }

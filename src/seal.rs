@@ -815,15 +815,27 @@ fn plan_env(
     // this label (only possible with the private key).
     let mut kept = Vec::new();
     if !private_keys.is_empty() && !rescoping {
-        values.retain(|(k, v)| {
-            let same = doc.entry(k).is_some_and(|e| {
-                crypto::unseal_base64(private_keys, &label, &e.value)
-                    .is_ok_and(|old| old.expose_secret() == v.expose_secret())
-            });
-            if same {
+        // The values that have a ciphertext now, decrypted in parallel (crypto::unseal_many_base64).
+        let old: Vec<(usize, &str)> = values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (k, _))| doc.entry(k).map(|e| (i, e.value.as_str())))
+            .collect();
+        let texts: Vec<&str> = old.iter().map(|(_, t)| *t).collect();
+        let mut same = vec![false; values.len()];
+        for ((i, _), opened) in
+            old.iter()
+                .zip(crypto::unseal_many_base64(private_keys, &label, &texts))
+        {
+            same[*i] = opened.is_ok_and(|o| o.expose_secret() == values[*i].1.expose_secret());
+        }
+        let mut same = same.into_iter();
+        values.retain(|(k, _)| {
+            let unchanged = same.next().unwrap_or(false);
+            if unchanged {
                 kept.push(k.clone());
             }
-            !same
+            !unchanged
         });
     }
     let (added, changed): (Vec<String>, Vec<String>) = values

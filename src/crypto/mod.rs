@@ -44,7 +44,7 @@ mod unseal;
 
 pub(crate) use public::OID_RSA_ENCRYPTION;
 pub use public::RsaPublicKey;
-pub use unseal::{UnsealingKey, unseal, unseal_base64};
+pub use unseal::{UnsealingKey, unseal, unseal_base64, unseal_many_base64};
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};

@@ -14,6 +14,7 @@ use aws_lc_rs::aead::{
 };
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, PrivateDecryptingKey};
+use rayon::prelude::*;
 use zeroize::Zeroizing;
 
 use super::{CryptoError, LENGTH_PREFIX_BYTES, ZERO_NONCE, decode_value};
@@ -197,6 +198,21 @@ pub fn unseal_base64(
 ) -> Result<SecretValue, CryptoError> {
     let raw = decode_value(text)?;
     unseal(keys, label, &raw)
+}
+
+/// [`unseal_base64`] for many values under one label, spread over the cores with rayon (one RSA
+/// private-key operation per value and key tried: about 1.5 ms at 4096 bits, so even two values
+/// repay starting the thread pool). The results are in input order.
+pub fn unseal_many_base64<S: AsRef<str> + Sync>(
+    keys: &[UnsealingKey],
+    label: &[u8],
+    texts: &[S],
+) -> Vec<Result<SecretValue, CryptoError>> {
+    let one = |t: &S| unseal_base64(keys, label, t.as_ref());
+    if texts.len() < 2 {
+        return texts.iter().map(one).collect();
+    }
+    texts.par_iter().map(one).collect()
 }
 
 /// One attempt with one key; `None` on any failure so that no detail escapes.

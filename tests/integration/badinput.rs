@@ -840,6 +840,12 @@ fn arg_cases() -> Vec<Case> {
             "k.yaml",
         ),
         case(
+            "key_components_disagree",
+            vec![w("k.pem", flip_last_der_bit(&key))],
+            &["paper", "--from", "good.env", "--key", "k.pem"],
+            "k.pem",
+        ),
+        case(
             "key_second_of_two_bad",
             vec![w("k1.pem", key.clone()), w("k2.pem", "junk")],
             &["paper", "--from", "good.env", "--key", "k1.pem,k2.pem"],
@@ -1375,4 +1381,28 @@ fn regression_fifo_env_file_does_not_block() {
         matches!(e, emp_seal::fsio::FsError::NotARegularFile { .. }),
         "{e}"
     );
+}
+
+/// A one-block PEM file with the last bit of its DER flipped. For a private key that is the
+/// lowest bit of the CRT coefficient: well-formed DER whose numbers no longer agree.
+fn flip_last_der_bit(pem: &str) -> String {
+    let label = pem
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("-----BEGIN "))
+        .and_then(|l| l.strip_suffix("-----"))
+        .expect("a PEM block");
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let mut der = common::unb64(&body);
+    *der.last_mut().expect("non-empty DER") ^= 1;
+    let b64 = common::b64(&der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
 }

@@ -3,7 +3,7 @@
 
 use emp_seal::crypto::{
     self, CryptoError, GCM_TAG_BYTES, LENGTH_PREFIX_BYTES, Scope, decode_value, seal, seal_base64,
-    seal_many, unseal, unseal_base64,
+    seal_many, unseal, unseal_base64, unseal_many_base64,
 };
 use emp_seal::keys::{KeyError, load_private_keys};
 use emp_seal::secret::SecretValue;
@@ -594,6 +594,43 @@ fn sealing_key_is_reusable_and_reports_its_ciphertext_len() {
                 peer.decrypt(&fixtures::key_pem(bits), &label, v).as_deref(),
                 Ok(SENTINEL)
             );
+        }
+    }
+}
+
+#[test]
+fn unseal_many_keeps_input_order_and_reports_each_failure_in_place() {
+    let label = Scope::Strict.label(NAMESPACE, NAME);
+    let cert = fixtures::cert(2048);
+    let keys = [fixtures::private_key(2048)];
+    let plain: Vec<SecretValue> = (0..9)
+        .map(|i| SecretValue::new(format!("value-{i}").into_bytes()))
+        .collect();
+    let mut texts = seal_many(cert.sealing_key(), &label, &plain).unwrap();
+    // The third is sealed for another name, the sixth is not base64.
+    texts[2] = seal_base64(
+        cert.public_key(),
+        &Scope::Strict.label(NAMESPACE, "other"),
+        b"x",
+    )
+    .unwrap();
+    texts[5] = "not base64!".to_owned();
+    for n in [0, 1, texts.len()] {
+        let opened = unseal_many_base64(&keys, &label, &texts[..n]);
+        assert_eq!(opened.len(), n);
+        for (i, o) in opened.iter().enumerate() {
+            match i {
+                2 => assert!(
+                    matches!(o, Err(CryptoError::NoKeyCouldDecrypt)),
+                    "{i}: {o:?}"
+                ),
+                5 => assert!(matches!(o, Err(CryptoError::Base64)), "{i}: {o:?}"),
+                _ => assert_eq!(
+                    o.as_ref().unwrap().expose_secret(),
+                    plain[i].expose_secret(),
+                    "{i}"
+                ),
+            }
         }
     }
 }
