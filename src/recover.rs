@@ -465,16 +465,20 @@ pub fn diff(
         file,
         ..KeyDiff::default()
     };
-    let (present, removed): (Vec<_>, Vec<_>) = doc
-        .encrypted_data
-        .iter()
-        .partition(|e| env_file.get(&e.key).is_some());
-    out.removed = removed.iter().map(|e| e.key.clone()).collect();
+    // Entries FILE also has, with FILE's value; the others were removed from FILE.
+    let mut present = Vec::new();
+    let mut mine = Vec::new();
+    for e in &doc.encrypted_data {
+        match env_file.get(&e.key) {
+            Some(entry) => {
+                present.push(e);
+                mine.push(entry);
+            }
+            None => out.removed.push(e.key.clone()),
+        }
+    }
     let opened = open_entries(&keys, &label, &file_name, doc, &identity, &present);
-    for (e, opened) in present.iter().zip(opened) {
-        let Some(mine) = env_file.get(&e.key) else {
-            continue;
-        };
+    for ((e, mine), opened) in present.iter().zip(mine).zip(opened) {
         match opened {
             Ok(v) if v.expose_secret() == mine.value.expose_secret() => {
                 out.same.push(e.key.clone());
