@@ -13,7 +13,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use x509_cert::der::{Decode as _, Encode as _};
 
-use crate::crypto::{CryptoError, OID_RSA_ENCRYPTION, RsaPublicKey, SealingKey};
+use crate::crypto::{OID_RSA_ENCRYPTION, RsaPublicKey, SealingKey};
 
 /// The smallest RSA modulus emp-seal accepts for sealing, in bits.
 pub const MIN_KEY_BITS: usize = 2048;
@@ -205,14 +205,10 @@ impl Certificate {
         let spki_der = spki.to_der().map_err(|e| CertError::Malformed {
             reason: e.to_string(),
         })?;
-        let public_key = RsaPublicKey::from_spki_der(&spki_der).map_err(|e| match e {
-            CryptoError::BadPublicKey(reason) => CertError::Malformed {
-                reason: format!("rsa public key: {reason}"),
-            },
-            other => CertError::Malformed {
-                reason: other.to_string(),
-            },
-        })?;
+        let public_key =
+            RsaPublicKey::from_spki_der(&spki_der).map_err(|e| CertError::Malformed {
+                reason: format!("rsa public key: {e}"),
+            })?;
         let key_bits = public_key.bits();
         if key_bits < MIN_KEY_BITS {
             return Err(CertError::TooSmall { bits: key_bits });

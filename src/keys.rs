@@ -17,7 +17,7 @@ use serde::Deserialize;
 use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::cert::pem_blocks;
-use crate::crypto::{CryptoError, UnsealingKey};
+use crate::crypto::UnsealingKey;
 
 /// Why private keys could not be loaded. Messages name the source and never contain key bytes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -135,14 +135,14 @@ fn keys_from_pem(
                     .der
                     .as_deref()
                     .ok_or_else(|| bad("invalid base64".into()))?;
-                UnsealingKey::from_pkcs1_der(der).map_err(|e| bad(key_reason(e)))?
+                UnsealingKey::from_pkcs1_der(der).map_err(|e| bad(e.to_string()))?
             }
             "PRIVATE KEY" => {
                 let der = block
                     .der
                     .as_deref()
                     .ok_or_else(|| bad("invalid base64".into()))?;
-                UnsealingKey::from_pkcs8_der(der).map_err(|e| bad(key_reason(e)))?
+                UnsealingKey::from_pkcs8_der(der).map_err(|e| bad(e.to_string()))?
             }
             "ENCRYPTED PRIVATE KEY" => {
                 return Err(KeyError::Encrypted {
@@ -155,14 +155,6 @@ fn keys_from_pem(
         keys.push(parsed);
     }
     Ok(keys)
-}
-
-/// The reason to show for a key AWS-LC refused.
-fn key_reason(e: CryptoError) -> String {
-    match e {
-        CryptoError::BadPrivateKey(reason) => reason.to_owned(),
-        other => other.to_string(),
-    }
 }
 
 /// A Secret, or a `List` of them, as far as recovery needs it.

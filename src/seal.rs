@@ -816,18 +816,17 @@ fn plan_env(
     let mut kept = Vec::new();
     if !private_keys.is_empty() && !rescoping {
         // The values that have a ciphertext now, decrypted in parallel (crypto::unseal_many_base64).
-        let old: Vec<(usize, &str)> = values
+        let (at, texts): (Vec<usize>, Vec<&str>) = values
             .iter()
             .enumerate()
             .filter_map(|(i, (k, _))| doc.entry(k).map(|e| (i, e.value.as_str())))
-            .collect();
-        let texts: Vec<&str> = old.iter().map(|(_, t)| *t).collect();
+            .unzip();
         let mut same = vec![false; values.len()];
-        for ((i, _), opened) in
-            old.iter()
+        for (i, opened) in
+            at.into_iter()
                 .zip(crypto::unseal_many_base64(private_keys, &label, &texts))
         {
-            same[*i] = opened.is_ok_and(|o| o.expose_secret() == values[*i].1.expose_secret());
+            same[i] = opened.is_ok_and(|o| o.expose_secret() == values[i].1.expose_secret());
         }
         let mut same = same.into_iter();
         values.retain(|(k, _)| {

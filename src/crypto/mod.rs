@@ -94,13 +94,6 @@ pub enum CryptoError {
     /// exponent it refuses).
     #[error("the rsa key cannot be used for sealing: {0}")]
     UnsupportedKey(String),
-    /// A public key failed the checks of [`RsaPublicKey::from_spki_der`] (the reason names the
-    /// structure only).
-    #[error("not a usable rsa public key: {0}")]
-    BadPublicKey(String),
-    /// AWS-LC refused a private key (the reason names the structure only, never key material).
-    #[error("not a usable rsa private key: {0}")]
-    BadPrivateKey(&'static str),
     /// The RSA ciphertext does not fit the two-byte length prefix (modulus over 65535 bytes).
     #[error("the rsa key is too large for the sealed-secrets length prefix ({bytes} bytes)")]
     KeyTooLarge {
@@ -120,6 +113,20 @@ pub enum CryptoError {
     /// The sealed value is not standard padded base64 (Go's `base64.StdEncoding`).
     #[error("the sealed value is not valid padded standard base64")]
     Base64,
+}
+
+/// Why a key was refused: by [`RsaPublicKey::from_spki_der`], or by AWS-LC for an
+/// [`UnsealingKey`]. The reason names the structure only, never key material; callers put it in
+/// their own message, which names the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct KeyRejected(std::borrow::Cow<'static, str>);
+
+impl KeyRejected {
+    /// The reason, e.g. `the public exponent is even`.
+    pub fn reason(&self) -> &str {
+        &self.0
+    }
 }
 
 impl CryptoError {
@@ -321,9 +328,4 @@ pub fn decode_value(text: &str) -> Result<Vec<u8>, CryptoError> {
     GO_STD_ENCODING
         .decode(compact.as_bytes())
         .map_err(|_| CryptoError::Base64)
-}
-
-/// Modulus size in bytes, which is also the length of every RSA ciphertext for this key.
-pub fn rsa_ciphertext_len(key: &RsaPublicKey) -> usize {
-    key.size()
 }

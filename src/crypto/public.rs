@@ -8,7 +8,7 @@ use x509_cert::der::asn1::UintRef;
 use x509_cert::der::{Decode as _, Reader as _, SliceReader};
 use x509_cert::spki::SubjectPublicKeyInfoRef;
 
-use super::CryptoError;
+use super::KeyRejected;
 
 /// The rsaEncryption object identifier (RFC 8017 appendix A.1).
 pub(crate) const OID_RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
@@ -44,9 +44,9 @@ impl RsaPublicKey {
     /// `PUBLIC KEY` PEM block).
     ///
     /// # Errors
-    /// [`CryptoError::BadPublicKey`] naming the first check that failed.
-    pub fn from_spki_der(der: &[u8]) -> Result<Self, CryptoError> {
-        let bad = |reason: String| CryptoError::BadPublicKey(reason);
+    /// [`KeyRejected`] naming the first check that failed.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyRejected> {
+        let bad = |reason: String| KeyRejected(reason.into());
         let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| bad(e.to_string()))?;
         if spki.algorithm.oid.to_string() != OID_RSA_ENCRYPTION {
             return Err(bad(format!(

@@ -17,7 +17,7 @@ use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, PrivateDe
 use rayon::prelude::*;
 use zeroize::Zeroizing;
 
-use super::{CryptoError, LENGTH_PREFIX_BYTES, ZERO_NONCE, decode_value};
+use super::{CryptoError, KeyRejected, LENGTH_PREFIX_BYTES, ZERO_NONCE, decode_value};
 use crate::secret::SecretValue;
 
 /// DER of the `AlgorithmIdentifier` for rsaEncryption (OID 1.2.840.113549.1.1.1, NULL
@@ -53,21 +53,21 @@ impl UnsealingKey {
     /// Reads a DER PKCS#8 v1 `PrivateKeyInfo` holding an RSA key (PEM label `PRIVATE KEY`).
     ///
     /// # Errors
-    /// [`CryptoError::BadPrivateKey`] naming why AWS-LC refused it: not valid DER, not RSA,
+    /// [`KeyRejected`] naming why AWS-LC refused it: not valid DER, not RSA,
     /// inconsistent components, or a modulus outside 2048..=8192 bits (the sizes certificates
     /// are accepted with, `cert::MIN_KEY_BITS`..=`cert::MAX_KEY_BITS`).
-    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, CryptoError> {
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyRejected> {
         let private = PrivateDecryptingKey::from_pkcs8(der)
-            .map_err(|e| CryptoError::BadPrivateKey(rejection(e.description_())))?;
+            .map_err(|e| KeyRejected(rejection(e.description_()).into()))?;
         let bits = private.key_size_bits();
         let public_der = private
             .public_key()
             .as_der()
-            .map_err(|_| CryptoError::BadPrivateKey("its public key cannot be encoded"))?
+            .map_err(|_| KeyRejected("its public key cannot be encoded".into()))?
             .as_ref()
             .to_vec();
         let oaep = OaepPrivateDecryptingKey::new(private)
-            .map_err(|_| CryptoError::BadPrivateKey("rsa-oaep refused the key"))?;
+            .map_err(|_| KeyRejected("rsa-oaep refused the key".into()))?;
         Ok(Self {
             oaep,
             public_der,
@@ -81,7 +81,7 @@ impl UnsealingKey {
     ///
     /// # Errors
     /// As [`UnsealingKey::from_pkcs8_der`].
-    pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, CryptoError> {
+    pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, KeyRejected> {
         Self::from_pkcs8_der(&wrap_pkcs1_in_pkcs8(der))
     }
 
@@ -308,9 +308,9 @@ mod tests {
         let pkcs1 = pem_der(include_str!(
             "../../tests/fixtures/keys/rsa-2048-key.pkcs1.pem"
         ));
-        let reason = |r: Result<UnsealingKey, CryptoError>| match r {
-            Err(CryptoError::BadPrivateKey(why)) => why,
-            other => panic!("expected a refusal, got {other:?}"),
+        let reason = |r: Result<UnsealingKey, KeyRejected>| match r {
+            Err(why) => why.reason().to_owned(),
+            Ok(key) => panic!("expected a refusal, got {key:?}"),
         };
         assert_eq!(
             reason(UnsealingKey::from_pkcs8_der(&pkcs1)),
