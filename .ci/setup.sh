@@ -43,22 +43,4 @@ command -v groff >/dev/null || missing_debs+=(groff)
 if [ ${#missing_debs[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_debs[@]}"
 fi
-# The release build (scripts/release-target.sh, docs/performance.md "Release build") is a static
-# musl binary on Linux x86_64/aarch64: rustup's musl target, and musl-gcc (Debian's musl-tools)
-# for the C in aws-lc-sys and mimalloc. The test suite runs against that build.
-musl_target=$(bash scripts/release-target.sh --wanted)
-case "$musl_target" in
-*-linux-musl)
-  # rustup downloads the target's standard library from its distribution server
-  # (static.rust-lang.org), not from the crate registry. Under CI a failure stops the run;
-  # elsewhere scripts/release-target.sh then falls back to the host target, with a warning.
-  if ! rustup target list --installed | grep -qx "$musl_target"; then
-    rustup target add "$musl_target" || [ "${CI:-}" != true ]
-  fi
-  if ! command -v musl-gcc >/dev/null; then
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools; } ||
-      [ "${CI:-}" != true ]
-  fi
-  ;;
-esac
 echo "setup: peer and tools ready" >&2

@@ -10,8 +10,7 @@
 #        5,000 YAML files (scripts/gen-tree.py), against `kubectl kustomize` over every overlay
 #        and `detect-secrets scan --all-files` over the same tree.
 #
-# The binary is the release build (scripts/release-target.sh: static musl on Linux x86_64 and
-# aarch64); BENCH_TARGET=<triple> times another (e.g. x86_64-unknown-linux-gnu).
+# The binary is the plain release build (`cargo build --release`).
 # Env: BENCH_RUNS (default 30) for the fast commands; BENCH_SLOW_RUNS (default 3) for the
 # kustomize/detect-secrets sweeps over the large tree; BENCH_KEEP=1 keeps the temp directory;
 # TMPDIR decides where the trees live: its disk's fsync cost is part of the seal rows (tmpfs,
@@ -39,11 +38,8 @@ install_pkg() { # command, Debian package
 install_pkg hyperfine hyperfine
 [ -x /usr/bin/time ] || install_pkg /usr/bin/time time
 
-# The release build (scripts/release-target.sh: static musl on Linux x86_64/aarch64), or the
-# target BENCH_TARGET names (e.g. x86_64-unknown-linux-gnu for the glibc build `cargo build`
-# makes by default). The binary's path comes from cargo (it depends on CARGO_TARGET_DIR).
-TARGET=${BENCH_TARGET:-$(bash scripts/release-target.sh)}
-BIN=$(cargo build --release --locked --target "$TARGET" --bin emp-seal --message-format=json-render-diagnostics |
+# The binary's path comes from cargo (it depends on CARGO_TARGET_DIR).
+BIN=$(cargo build --release --locked --bin emp-seal --message-format=json-render-diagnostics |
     python3 -c 'import json, sys
 for line in sys.stdin:
     m = json.loads(line)
@@ -209,4 +205,4 @@ for line in open(sys.argv[1]):
     print(f"| {name} | {ms(r['mean'])} ± {ms(r['stddev'])} | {ms(r['min'])} | {ms(r['median'])} | {cpu} | {mem} | {note} |")
 EOF
 echo
-echo "machine: $(nproc) cores, TMPDIR $(df --output=fstype "$WORK" | tail -n1), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), nice $NICE, $(date -u +%Y-%m-%dT%H:%MZ), emp-seal $(git rev-parse --short HEAD) ($TARGET)$(git diff --quiet HEAD -- src Cargo.toml || echo +dirty)"
+echo "machine: $(nproc) cores, TMPDIR $(df --output=fstype "$WORK" | tail -n1), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), nice $NICE, $(date -u +%Y-%m-%dT%H:%MZ), emp-seal $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml || echo +dirty)"
