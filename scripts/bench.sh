@@ -11,6 +11,8 @@
 #        and `detect-secrets scan --all-files` over the same tree.
 #
 # The binary is the plain release build (`cargo build --release`).
+# BENCH_BASELINE=<binary> also times another emp-seal binary's `check` in the same run (a
+# previous release, to compare against).
 # Env: BENCH_RUNS (default 30) for the fast commands; BENCH_SLOW_RUNS (default 3) for the
 # kustomize/detect-secrets sweeps over the large tree; BENCH_KEEP=1 keeps the temp directory;
 # TMPDIR decides where the trees live: its disk's fsync cost is part of the seal rows (tmpfs,
@@ -143,12 +145,6 @@ run_seal() {
     fi
 }
 
-check_is_stub() { # exit 2 + "not implemented": the command is not in this build
-    local err
-    err=$("$BIN" -C "$1" check --exit-zero 2>&1 >/dev/null) && return 1
-    grep -q "not implemented" <<<"$err"
-}
-
 run_check() {
     local small=$WORK/check-small big=$WORK/check-big
     mkdir -p "$small"
@@ -163,12 +159,13 @@ run_check() {
         local dir=${!t} runs=$RUNS label
         [ "$t" = small ] && label="shipped tree ($(find "$dir/k8s" -name '*.yaml' | wc -l) YAML, $(ls "$dir/k8s/overlays" | wc -l) overlays)"
         [ "$t" = big ] && label="generated tree (5,000 YAML, 50 overlays)" && runs=$SLOW_RUNS
-        if check_is_stub "$dir"; then
-            row "emp-seal check, $label" "-" "-" "PENDING: check is not implemented in this build"
-        else
-            local c=("$BIN" -C "$dir" check --exit-zero)
-            row "emp-seal check, $label" "$(bench "check-$t" "$RUNS" '' 0 "${c[@]}")" \
-                "$(peak_rss true "${c[@]}")" "target: shipped < 10 ms; large >= 10x faster than kubectl kustomize"
+        local c=("$BIN" -C "$dir" check --exit-zero)
+        row "emp-seal check, $label" "$(bench "check-$t" "$RUNS" '' 0 "${c[@]}")" \
+            "$(peak_rss true "${c[@]}")" "target: within 1.5x of the previous release; >= 10x faster than kubectl kustomize"
+        if [ -n "${BENCH_BASELINE:-}" ]; then
+            local b=("$BENCH_BASELINE" -C "$dir" check --exit-zero)
+            row "baseline check ($("$BENCH_BASELINE" --version)), $label" \
+                "$(bench "baseline-check-$t" "$RUNS" '' 0 "${b[@]}")" "$(peak_rss true "${b[@]}")" "BENCH_BASELINE"
         fi
         local k="for d in '$dir'/k8s/overlays/*/; do kubectl kustomize \"\$d\" >/dev/null; done"
         row "kubectl kustomize, every overlay, $label" "$(bench "kustomize-$t" "$runs" '' 1 "$k")" "-" "one process per overlay"
