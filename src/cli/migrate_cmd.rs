@@ -46,7 +46,7 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
         scope: a.scope.map(super::seal_cmd::scope_of),
         now: super::now(),
     };
-    let mut prompter = TtyPrompter::new(!a.no_input, "");
+    let mut prompter = TtyPrompter::new(!a.no_input, "").requiring_values();
     let plan = migrate::plan(&req, &mut prompter)?;
     if let Some(w) = &plan.cert.expiry_warning {
         eprintln!(
