@@ -849,14 +849,14 @@ fn plan_env(
     } else {
         Vec::new()
     };
-    let pruned_needed =
-        guard::check_prune(&overlay, &identity.name, &file_name, &removed, req.force)?;
     if req.prune && !req.force && sealing.is_empty() && removed.len() == existing.len() {
         return Err(SealError::PruneEmpties {
             file: file_name,
             keys: removed.join(", "),
         });
     }
+    let pruned_needed =
+        guard::check_prune(&overlay, &identity.name, &file_name, &removed, req.force)?;
     if rescoping {
         let unsealable: Vec<&str> = existing
             .iter()

@@ -208,9 +208,9 @@ pub enum EnvError {
         /// Its length in bytes.
         len: usize,
     },
-    /// A key the API server rejects in a Secret. The key is not shown: a line that is no valid
-    /// key may be a piece of a pasted value.
-    #[error("{at}: the key is not a valid secret key: it {problem}")]
+    /// A key the API server rejects in a Secret. The key is shown only when it cannot be a piece
+    /// of a pasted value (see `pasted::invalid_key_is_showable`).
+    #[error("{at}: {} is not a valid secret key: it {problem}", shown_invalid_key(.key))]
     InvalidKey {
         /// The entry's line.
         at: At,
@@ -299,6 +299,15 @@ impl EnvError {
                 "the kustomize env dialect has no quoting or escapes; use another output format",
             ),
         }
+    }
+}
+
+/// `` key `KEY` `` when it may be shown, else `the key`.
+fn shown_invalid_key(key: &str) -> String {
+    if pasted::invalid_key_is_showable(key) {
+        format!("key `{}`", key.escape_debug())
+    } else {
+        "the key".to_owned()
     }
 }
 
@@ -495,7 +504,7 @@ mod tests {
             .expect_err("API server would not");
         assert_eq!(
             e.to_string(),
-            "x.env:2: the key is not a valid secret key: it contains ' ', outside [-._a-zA-Z0-9]"
+            "x.env:2: key `export BAD` is not a valid secret key: it contains ' ', outside [-._a-zA-Z0-9]"
         );
         assert!(parse(b"A=1\n").expect("parses").validate_keys().is_ok());
     }

@@ -243,6 +243,23 @@ pub fn no_equals_looks_like_value(key: &str) -> bool {
         && has(u8::is_ascii_digit)
 }
 
+/// Whether an invalid key may be shown in an error message: short, and with nothing a pasted
+/// value is made of (base64's `+` and `/`, quotes, brackets, backslashes, a PEM `-----` marker,
+/// a long mix of upper case, lower case and digits). `export TOKEN` and `A:B` are shown.
+pub(crate) fn invalid_key_is_showable(key: &str) -> bool {
+    let has = |f: fn(&u8) -> bool| key.as_bytes().iter().any(f);
+    let token_like = key.len() >= 16
+        && has(u8::is_ascii_lowercase)
+        && has(u8::is_ascii_uppercase)
+        && has(u8::is_ascii_digit);
+    key.len() <= 64
+        && !token_like
+        && !key.contains("-----")
+        && !key
+            .chars()
+            .any(|c| matches!(c, '+' | '/' | '"' | '\'' | '{' | '}' | '[' | ']' | '\\'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +311,17 @@ mod tests {
         }
         for k in ["REDIS_PASSWORD", "apiKey", "A10", "hunter2"] {
             assert!(!no_equals_looks_like_value(k), "{k}");
+        }
+        for k in ["export TOKEN", "BAD KEY", "A$B", "A28:colon"] {
+            assert!(invalid_key_is_showable(k), "{k}");
+        }
+        for v in [
+            "abc+def",
+            "\"type\": \"x",
+            "-----END PRIVATE KEY-----",
+            "MIIEvQIBADANBgkq hkiG9w0B",
+        ] {
+            assert!(!invalid_key_is_showable(v), "{v}");
         }
     }
 }

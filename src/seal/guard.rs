@@ -151,6 +151,8 @@ pub fn describe_lost(lost: &[(String, Vec<String>)]) -> String {
 /// last write wins and every other environment's controller cannot decrypt it.
 pub(super) fn check_shared_targets(root: &Path, plans: &[EnvPlan]) -> Result<(), SealError> {
     let mut first: BTreeMap<PathBuf, &EnvPlan> = BTreeMap::new();
+    // Named by its real path (`k8s/base/...`), not the overlay-relative way it was reached.
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     for p in plans {
         let key = std::fs::canonicalize(&p.target).unwrap_or_else(|_| p.target.clone());
         let Some(q) = first.get(&key) else {
@@ -180,7 +182,7 @@ pub(super) fn check_shared_targets(root: &Path, plans: &[EnvPlan]) -> Result<(),
         };
         if let Some(what) = differs {
             return Err(SealError::SharedTarget {
-                file: rel(root, &p.target),
+                file: rel(&real_root, &key),
                 first: q.env.clone(),
                 second: p.env.clone(),
                 what,

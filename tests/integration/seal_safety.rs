@@ -213,7 +213,11 @@ fn issue_14_env_warnings_are_printed_and_fatal_under_strict() {
     assert_eq!(got["REDIS_PASSWORD"], b"");
     // A clean file warns about nothing.
     let clean = root.join("work/clean.env");
-    write(&clean, "API_KEY=a\nPOSTGRES_PASSWORD=p\nREDIS_PASSWORD=r\n");
+    // (EXTRA is sealed now, so the overlay needs it.)
+    write(
+        &clean,
+        "API_KEY=a\nPOSTGRES_PASSWORD=p\nREDIS_PASSWORD=r\nEXTRA=e\n",
+    );
     let o = run(root, &["paper", "--from", s(&clean), "--strict"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(!o.stderr.contains("warning:"), "{}", o.stderr);
