@@ -399,6 +399,9 @@ fn no_panic_message_can_carry_a_value() {
 fn issue_14_pasted_private_key_never_leaks_from_any_rule_or_format() {
     use crate::lifecycle::{demo_key, run, s, tree, write};
     use crate::seal_safety::{PEM_BODY, pasted_pem};
+    // A value alone on a line without `=` (line 10), and a JSON blob (lines 11-14).
+    const BARE: &str = "bareSENTINELtoken0123456789XyZ";
+    const JSON_SECRET: &str = "jsonSENTINEL-private-key-material";
     let t = tree();
     let root = t.path();
     let dev = "k8s/overlays/dev/dev-secrets.env";
@@ -406,7 +409,7 @@ fn issue_14_pasted_private_key_never_leaks_from_any_rule_or_format() {
     write(
         &root.join(dev),
         &format!(
-            "POSTGRES_PASSWORD=p\n{}REDIS_PASSWORD=r\nAPI_KEY=a\n",
+            "POSTGRES_PASSWORD=p\n{}REDIS_PASSWORD=r\nAPI_KEY=a\n{BARE}\nJSON_KEY={{\n  \"private_key\": \"{JSON_SECRET}\",\n  \"type\": \"service_account\"\n}}\n",
             pasted_pem("TLS_KEY")
         ),
     );
@@ -417,6 +420,9 @@ fn issue_14_pasted_private_key_never_leaks_from_any_rule_or_format() {
         &format!("{old_example}{}", pasted_pem("GCP_KEY")),
     );
     let leaked = |what: &str, out: &str| {
+        for piece in [BARE, JSON_SECRET, "service_account"] {
+            assert!(!out.contains(piece), "{what}: `{piece}` leaked:\n{out}");
+        }
         for line in PEM_BODY {
             // The whole line, its key part (before a `=`), and its middle third.
             let key = line.split('=').next().unwrap();
@@ -449,6 +455,18 @@ fn issue_14_pasted_private_key_never_leaks_from_any_rule_or_format() {
     let o = run(root, &["check", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&o.stdout).expect("json");
     let findings = v["findings"].as_array().expect("findings");
+    let on = |path: &str, line: u64| -> Vec<String> {
+        findings
+            .iter()
+            .filter(|f| f["location"]["path"] == path && f["location"]["line"] == line)
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(on(dev, 10), ["env-missing-equals"], "the bare value line");
+    assert_eq!(on(dev, 11), ["env-multiline-value"], "the JSON blob");
+    for line in 12..=14 {
+        assert!(on(dev, line).is_empty(), "line {line}: {:?}", on(dev, line));
+    }
     for (path, first) in [
         (dev, 2u64),
         (example, u64::try_from(example_first).unwrap()),

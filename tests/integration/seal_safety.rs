@@ -88,6 +88,21 @@ fn issue_14_seal_refuses_a_pasted_pem_naming_its_first_line() {
         assert!(!o.stderr.contains("SENTINEL") && !o.stdout.contains("SENTINEL"));
         assert_eq!(read(&root.join(PAPER)), before, "{args:?} changed the file");
     }
+    // A JSON blob: refused at its first line.
+    write(
+        &from,
+        "API_KEY=a\nGCP={\n  \"private_key\": \"jsonSENTINEL\"\n}\nPOSTGRES_PASSWORD=p\nREDIS_PASSWORD=r\n",
+    );
+    let o = run(root, &["paper", "--from", s(&from)]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("work/pasted.env:2: a JSON value continues over the lines up to 4"),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("SENTINEL"), "{}", o.stderr);
+    assert_eq!(read(&root.join(PAPER)), before);
     // A lone value-looking line without `=` is refused by its line number only.
     write(
         &from,
