@@ -28,6 +28,10 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
     if a.prune {
         return refuse("--prune");
     }
+    if a.strict {
+        // Not silently ignored: --migrate does not report env-file warnings yet.
+        return refuse("--strict");
+    }
     if !a.keys.is_empty() {
         return refuse("--key");
     }

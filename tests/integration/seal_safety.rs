@@ -226,6 +226,15 @@ fn issue_14_env_warnings_are_printed_and_fatal_under_strict() {
     assert_eq!(got["API_KEY"], b"\"quotedSENTINEL\"");
     assert_eq!(got["POSTGRES_PASSWORD"], b"pgSENTINEL # inline");
     assert_eq!(got["REDIS_PASSWORD"], b"");
+    // --migrate does not report the warnings, so it refuses --strict rather than ignore it.
+    let o = run(root, &["prod", "--from", s(&from), "--migrate", "--strict"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("--migrate cannot be combined with --strict"),
+        "{}",
+        o.stderr
+    );
     // A clean file warns about nothing.
     let clean = root.join("work/clean.env");
     // (EXTRA is sealed now, so the overlay needs it.)
