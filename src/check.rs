@@ -362,7 +362,8 @@ fn read_file(
     if is_env_file(rel) {
         let bytes = zeroize::Zeroizing::new(fsio::read_limited(&path, MAX_FILE_BYTES).ok()?);
         let parsed = match envfile::parse(&bytes) {
-            Ok(f) => Ok(f.entries.iter().map(|e| (e.key.clone(), e.line)).collect()),
+            // Lines that look like pieces of a value are no keys to report (lints name them).
+            Ok(f) => Ok(f.key_entries().map(|e| (e.key.clone(), e.line)).collect()),
             Err(e) => Err((e.line().unwrap_or(1), e.to_string())),
         };
         let lints = envfile::lint(&bytes);

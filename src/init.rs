@@ -188,6 +188,8 @@ pub fn init(
     }
     let text = Zeroizing::new(fsio::read_limited(&example, MAX_INPUT_BYTES)?);
     let parsed = envfile::parse_with_path(Path::new(&rel(root, &example)), &text)?;
+    // Never ask for, or list, a "key" that is a piece of a pasted value.
+    parsed.refuse_value_like_with_path(Path::new(&rel(root, &example)))?;
     let mut asked = Vec::new();
     let mut kept = Vec::new();
     let mut answers: Vec<(std::ops::Range<usize>, SecretValue)> = Vec::new();

@@ -459,6 +459,8 @@ pub fn diff(
     let from_name = rel(root, from);
     let env_bytes = Zeroizing::new(fsio::read_limited(from, MAX_INPUT_BYTES)?);
     let env_file = envfile::parse_with_path(Path::new(&from_name), &env_bytes)?;
+    // Never list a "key" that is a piece of a pasted value.
+    env_file.refuse_value_like_with_path(Path::new(&from_name))?;
     drop(env_bytes);
 
     let mut out = KeyDiff {

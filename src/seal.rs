@@ -21,6 +21,9 @@ use crate::sealedsecret::{
 };
 use crate::secret::SecretValue;
 
+mod guard;
+pub use guard::{EnvWarning, describe_lost};
+
 /// Largest env file, SealedSecret file or certificate emp-seal reads (a Secret is at most 1 MiB;
 /// this leaves room for comments and base64 overhead).
 pub const MAX_INPUT_BYTES: u64 = 8 * 1024 * 1024;
@@ -162,6 +165,42 @@ pub enum SealError {
         /// How many environments.
         count: usize,
     },
+    /// The prompt met the end of its input (Ctrl-D, a closed terminal): the run is abandoned.
+    #[error("end of input at the prompt for `{key}`: nothing was written")]
+    PromptEnded {
+        /// The key asked for.
+        key: String,
+    },
+    /// `--strict` and the env file has warnings.
+    #[error("{file}: --strict refuses env-file warnings: {list}")]
+    StrictWarnings {
+        /// The env file.
+        file: String,
+        /// The warnings (line, key, what), `; `-separated.
+        list: String,
+    },
+    /// `--prune` would remove keys the overlay's workloads read.
+    #[error("{file}: --prune would remove keys the workloads read: {keys}")]
+    PruneNeeded {
+        /// The SealedSecret file.
+        file: String,
+        /// The keys and their readers.
+        keys: String,
+    },
+    /// Two environments would write the same file differently.
+    #[error(
+        "{file}: environments `{first}` and `{second}` both seal this file, with different {what}; nothing was written"
+    )]
+    SharedTarget {
+        /// The shared SealedSecret file.
+        file: String,
+        /// The first environment.
+        first: String,
+        /// The second environment.
+        second: String,
+        /// What differs, with both values.
+        what: String,
+    },
     /// The answer to a prompt could not be read.
     #[error("cannot read a value for `{key}`: {reason}")]
     Prompt {
@@ -255,6 +294,18 @@ impl SealError {
             SealError::NoSealedSecret { .. } => Some(
                 "to move an overlay from a SecretGenerator to a SealedSecret, add --migrate".to_owned(),
             ),
+            SealError::PromptEnded { .. } => Some(
+                "run again and answer every prompt, or add the keys to the env file".to_owned(),
+            ),
+            SealError::StrictWarnings { .. } => Some(
+                "fix the lines (docs/envfiles.md), or drop --strict to seal the values as kustomize reads them".to_owned(),
+            ),
+            SealError::PruneNeeded { .. } => Some(
+                "keep the keys in the env file, remove the references first, or add --force to remove them anyway".to_owned(),
+            ),
+            SealError::SharedTarget { .. } => Some(
+                "seal the environments one at a time into files of their own (a SealedSecret per overlay), or give them the same certificate and identity".to_owned(),
+            ),
             SealError::Cert { source, .. } => source.hint().map(str::to_owned),
             SealError::Key { source, .. } => source.hint().map(str::to_owned),
             SealError::Env(e) => e.hint().map(str::to_owned),
@@ -314,6 +365,8 @@ pub struct SealRequest {
     pub prune: bool,
     /// `--force`.
     pub force: bool,
+    /// `--strict`: env-file warnings are fatal.
+    pub strict: bool,
     /// `--key` files (no churn).
     pub key_files: Vec<PathBuf>,
     /// The current time, Unix seconds (for certificate expiry).
@@ -368,6 +421,10 @@ pub struct EnvPlan {
     pub unknown: Vec<String>,
     /// Keys whose values were read from the prompt.
     pub prompted: Vec<String>,
+    /// Warnings about the env file (the same for every environment of one run).
+    pub env_warnings: Vec<EnvWarning>,
+    /// Keys removed under `--prune --force` that workloads read, with those workloads.
+    pub pruned_needed: Vec<(String, Vec<String>)>,
 }
 
 /// Resolves `--from`: a path that exists is used as is; a bare file name that does not exist in
@@ -600,7 +657,7 @@ fn needed_keys(overlay: &Overlay, doc: &SealedSecretDoc, rendered_name: &str) ->
                 && let Ok(bytes) = fsio::read_limited(&p, MAX_INPUT_BYTES)
                 && let Ok(parsed) = envfile::parse(&bytes)
             {
-                keys.extend(parsed.entries.iter().map(|e| e.key.clone()));
+                keys.extend(parsed.key_entries().map(|e| e.key.clone()));
             }
         }
     }
@@ -627,6 +684,8 @@ pub fn plan(req: &SealRequest, prompter: &mut dyn Prompter) -> Result<Vec<EnvPla
     let env_bytes = zeroize::Zeroizing::new(fsio::read_limited(&req.from, MAX_INPUT_BYTES)?);
     let parsed = envfile::parse_with_path(Path::new(&from_name), &env_bytes)?;
     parsed.validate_keys_with_path(Path::new(&from_name))?;
+    let env_warnings = guard::env_warnings(&env_bytes, &parsed);
+    guard::refuse_if_strict(req.strict, &from_name, &env_warnings)?;
     drop(env_bytes);
     for k in &req.only {
         if !parsed.entries.iter().any(|e| &e.key == k) {
@@ -657,6 +716,10 @@ pub fn plan(req: &SealRequest, prompter: &mut dyn Prompter) -> Result<Vec<EnvPla
             &private_keys,
             prompter,
         )?);
+    }
+    guard::check_shared_targets(&req.root, &plans)?;
+    for p in &mut plans {
+        p.env_warnings.clone_from(&env_warnings);
     }
     Ok(plans)
 }
@@ -792,6 +855,8 @@ fn plan_env(
             keys: removed.join(", "),
         });
     }
+    let pruned_needed =
+        guard::check_prune(&overlay, &identity.name, &file_name, &removed, req.force)?;
     if rescoping {
         let unsealable: Vec<&str> = existing
             .iter()
@@ -896,6 +961,8 @@ fn plan_env(
         removed,
         unknown,
         prompted,
+        env_warnings: Vec::new(),
+        pruned_needed,
     })
 }
 

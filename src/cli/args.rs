@@ -105,9 +105,14 @@ pub struct SealArgs {
     /// Remove sealed keys that FILE no longer has.
     #[arg(long)]
     pub prune: bool,
-    /// Allow --prune to leave the secret empty.
+    /// Allow --prune to leave the secret empty, or to remove keys the overlay's workloads read
+    /// (they are named).
     #[arg(long)]
     pub force: bool,
+    /// Refuse the env file when it has warnings (quotes kept literally, ` #` kept in the value,
+    /// trailing whitespace, empty values, ...) instead of printing them.
+    #[arg(long)]
+    pub strict: bool,
     /// Private key(s) of the controller: keys whose sealed value already equals FILE's keep
     /// their ciphertext byte for byte (no churn).
     #[arg(

@@ -28,6 +28,10 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
     if a.prune {
         return refuse("--prune");
     }
+    if a.strict {
+        // Not silently ignored: --migrate does not report env-file warnings yet.
+        return refuse("--strict");
+    }
     if !a.keys.is_empty() {
         return refuse("--key");
     }
@@ -46,7 +50,7 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
         scope: a.scope.map(super::seal_cmd::scope_of),
         now: super::now(),
     };
-    let mut prompter = TtyPrompter::new(!a.no_input, "");
+    let mut prompter = TtyPrompter::new(!a.no_input, "").requiring_values();
     let plan = migrate::plan(&req, &mut prompter)?;
     if let Some(w) = &plan.cert.expiry_warning {
         eprintln!(

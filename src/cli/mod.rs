@@ -9,6 +9,7 @@ mod diff_cmd;
 pub mod exit;
 mod init_cmd;
 mod migrate_cmd;
+mod prompt;
 mod seal_cmd;
 mod unseal_cmd;
 
@@ -129,11 +130,14 @@ fn run(cli: Cli) -> Result<Outcome, CliError> {
     }
 }
 
-/// Hidden-input prompts on the terminal (dialoguer), one per key, used by `seal`, `--migrate`
-/// and `init`. Prompting happens only when allowed and both stdin and stderr are terminals.
+/// Hidden-input prompts on the terminal (`prompt::read_hidden`), one per key, used by `seal`,
+/// `--migrate` and `init`. Prompting happens only when allowed and both stdin and stderr are
+/// terminals. The end of input (Ctrl-D) aborts the run; an empty answer is asked again unless
+/// the command gives it a meaning (`init` keeps the example's value).
 pub(crate) struct TtyPrompter {
     enabled: bool,
     note: &'static str,
+    empty_ok: bool,
 }
 
 impl TtyPrompter {
@@ -143,7 +147,14 @@ impl TtyPrompter {
         TtyPrompter {
             enabled: allowed && io::stdin().is_terminal() && io::stderr().is_terminal(),
             note,
+            empty_ok: true,
         }
+    }
+
+    /// Asks again on an empty answer: a value is required.
+    pub(crate) fn requiring_values(mut self) -> TtyPrompter {
+        self.empty_ok = false;
+        self
     }
 }
 
@@ -157,15 +168,27 @@ impl crate::seal::Prompter for TtyPrompter {
         env: &str,
         key: &str,
     ) -> Result<crate::secret::SecretValue, crate::seal::SealError> {
-        let answer = dialoguer::Password::new()
-            .with_prompt(format!("{env}: value for {key}{}", self.note))
-            .allow_empty_password(true)
-            .interact()
-            .map_err(|e| crate::seal::SealError::Prompt {
+        use crate::seal::SealError;
+        let question = format!("{env}: value for {key}{}: ", self.note);
+        loop {
+            let answer = prompt::read_hidden(&question).map_err(|e| SealError::Prompt {
                 key: key.to_owned(),
                 reason: e.to_string(),
             })?;
-        Ok(crate::secret::SecretValue::new(answer.into_bytes()))
+            match answer {
+                prompt::Answer::Eof => {
+                    return Err(SealError::PromptEnded {
+                        key: key.to_owned(),
+                    });
+                }
+                prompt::Answer::Line(v) if v.is_empty() && !self.empty_ok => {
+                    eprintln!(
+                        "{env}: `{key}` needs a value (Ctrl-D abandons the run, writing nothing)"
+                    );
+                }
+                prompt::Answer::Line(v) => return Ok(crate::secret::SecretValue::from_slice(&v)),
+            }
+        }
     }
 }
 

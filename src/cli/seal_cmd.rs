@@ -37,13 +37,22 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
         only: a.only,
         prune: a.prune,
         force: a.force,
+        strict: a.strict,
         key_files: a.keys,
         now: super::now(),
     };
-    let mut prompter = TtyPrompter::new(!a.no_input, "");
+    let mut prompter = TtyPrompter::new(!a.no_input, "").requiring_values();
     let plans = seal::plan(&req, &mut prompter)?;
 
+    print_env_warnings(&root, &req.from, &plans);
     for p in &plans {
+        if !p.pruned_needed.is_empty() {
+            eprintln!(
+                "warning: {}: --prune --force removes keys the workloads read: {}",
+                p.env,
+                seal::describe_lost(&p.pruned_needed)
+            );
+        }
         for k in &p.unknown {
             eprintln!(
                 "warning: {}: `{k}` is not a key the overlay knows (no example, sealed value or reference); sealing it anyway",
@@ -90,6 +99,21 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
         }
     }
     Ok(Outcome::Clean)
+}
+
+/// The env file's warnings, once per run (every plan carries the same list): line and key,
+/// never a value.
+fn print_env_warnings(root: &std::path::Path, from: &std::path::Path, plans: &[EnvPlan]) {
+    let Some(p) = plans.first() else { return };
+    let file = seal::rel(root, from);
+    for w in &p.env_warnings {
+        let key = w
+            .key
+            .as_ref()
+            .map(|k| format!("`{k}`: "))
+            .unwrap_or_default();
+        eprintln!("warning: {file}:{}: {key}{} [{}]", w.line, w.what, w.id);
+    }
 }
 
 fn keys_line(label: &str, keys: &[String]) -> String {

@@ -22,6 +22,7 @@ use std::fmt;
 use std::ops::Range;
 
 use super::key::{is_env_var_name, validate_key};
+use super::pasted::{PastedValue, pasted_values};
 use super::scan::{self, BOM, Shape, is_go_space};
 
 /// How bad a lint is.
@@ -97,6 +98,9 @@ lint_ids! {
     EscapeSequence = "env-escape-sequence", Warning, "a backslash escape kustomize does not decode";
     /// Whitespace at the end of a value.
     TrailingWhitespace = "env-trailing-whitespace", Warning, "trailing whitespace kept in the value";
+    /// A value pasted over several lines (a PEM key, a JSON blob); reported once, on its first
+    /// line, and no line of it is quoted.
+    MultilineValue = "env-multiline-value", Error, "a value pasted over several lines, which kustomize reads as one key per line";
 }
 
 impl fmt::Display for LintId {
@@ -148,7 +152,12 @@ impl Sink<'_> {
 /// Lints every line of an env file for readings that differ between kustomize and other
 /// consumers. Never fails: lines that are not UTF-8 or too long are skipped (the parser reports
 /// them). Findings come in line order.
+///
+/// A value pasted over several lines ([`pasted_values`]) gives one `env-multiline-value` finding
+/// on its first line and nothing else on any of its lines. No message quotes a key either, as a
+/// line that looks like a key may be a piece of a value: the line and column say which.
 pub fn lint(bytes: &[u8]) -> Vec<EnvLint> {
+    let pasted = pasted_values(bytes);
     let mut sink = Sink {
         out: Vec::new(),
         line: 0,
@@ -171,7 +180,11 @@ pub fn lint(bytes: &[u8]) -> Vec<EnvLint> {
             crlf_lines += 1;
             first_crlf.get_or_insert((line.number, line.start, line.content.len()));
         }
-        lint_line(&mut sink, text, line.number == 1);
+        match pasted.iter().find(|p| p.first_line == line.number) {
+            Some(p) => push_pasted(&mut sink, p),
+            None if pasted.iter().any(|p| p.continues_on(line.number)) => {}
+            None => lint_line(&mut sink, text, line.number == 1),
+        }
     }
     if let Some((number, start, len)) = first_crlf {
         let message = format!(
@@ -189,6 +202,23 @@ pub fn lint(bytes: &[u8]) -> Vec<EnvLint> {
         sink.out.sort_by_key(|l| (l.line, l.column));
     }
     sink.out
+}
+
+/// The one finding of a pasted value, spanning all of its lines.
+fn push_pasted(s: &mut Sink<'_>, p: &PastedValue) {
+    let lines = p.last_line - p.first_line + 1;
+    s.out.push(EnvLint {
+        id: LintId::MultilineValue,
+        severity: LintId::MultilineValue.severity(),
+        line: p.first_line,
+        column: 1,
+        span: p.start..p.end,
+        message: format!(
+            "{} pasted over {lines} lines (to line {}): kustomize reads each line as its own key, so the Secret gets pieces of the value as key names; godotenv/docker-compose read one value (content not shown)",
+            p.kind.describe(),
+            p.last_line
+        ),
+    });
 }
 
 fn lint_line(s: &mut Sink<'_>, text: &str, first: bool) {
@@ -250,10 +280,7 @@ fn lint_line(s: &mut Sink<'_>, text: &str, first: bool) {
             LintId::MissingEquals,
             key_at,
             key_end,
-            format!(
-                "no '=' after `{}`: kustomize v5 sets it to the empty string, kubectl --from-env-file (and kustomize before v5) copy it from the process environment, SOPS dotenv (ksops) fails",
-                key.escape_debug()
-            ),
+            "no '=' on this line (content not shown: it may be a pasted value): kustomize v5 reads it as a key with the empty value, kubectl --from-env-file (and kustomize before v5) copy it from the process environment, SOPS dotenv (ksops) fails".to_owned(),
         );
         return;
     };
@@ -296,8 +323,7 @@ fn lint_key(s: &mut Sink<'_>, key: &str, key_at: usize, no_equals: bool) {
                 key_at,
                 key_end,
                 format!(
-                    "key `{}` {why}{extra}: kustomize accepts it, but the API server rejects the Secret and kubectl --from-env-file refuses it",
-                    key.escape_debug()
+                    "the key {why}{extra}: kustomize accepts it, but the API server rejects the Secret and kubectl --from-env-file refuses it"
                 ),
             );
         }
@@ -306,10 +332,7 @@ fn lint_key(s: &mut Sink<'_>, key: &str, key_at: usize, no_equals: bool) {
                 LintId::KeyNotEnvName,
                 key_at,
                 key_end,
-                format!(
-                    "key `{}` starts with a digit: kustomize and the API server accept it, but kubectl --from-env-file refuses it and `envFrom` cannot expose it as a variable",
-                    key.escape_debug()
-                ),
+                "the key starts with a digit: kustomize and the API server accept it, but kubectl --from-env-file refuses it and `envFrom` cannot expose it as a variable".to_owned(),
             );
         }
         Ok(()) => {}
@@ -473,6 +496,11 @@ mod tests {
             (LintId::EscapeSequence, "A=\"tab\\t\"\n", "A='tab\\t'\n"),
             (LintId::TrailingWhitespace, "A=1 \n", "A=1\n"),
             (LintId::TrailingWhitespace, "A=1\t\r\n", "A=1\r\n"),
+            (
+                LintId::MultilineValue,
+                "K=-----BEGIN X-----\nQUJD\n-----END X-----\n",
+                "K=-----BEGIN X-----\\nQUJD\\n-----END X-----\n",
+            ),
         ];
         let mut covered = HashSet::new();
         for (id, bad, clean) in cases {
@@ -527,6 +555,52 @@ mod tests {
         for l in &all {
             assert!(!l.message.contains("sentinel"), "{l:?}");
             assert_eq!(l.severity, l.id.severity());
+        }
+    }
+
+    /// A pasted private key: one finding on its first line spanning the block, and no line of it
+    /// in any message, whatever the body lines look like to the other lints.
+    #[test]
+    fn pasted_key_is_one_finding_quoting_nothing() {
+        let body = [
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7sentinel",
+            "9sentinelDigitFirst==",
+            "sentinel+with/slash ",
+            "export sentinel",
+        ];
+        let src = format!(
+            "A=1\nTLS_KEY=-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\nB=2 \n",
+            body.join("\n")
+        );
+        let all = lint(src.as_bytes());
+        let pasted: Vec<&EnvLint> = all
+            .iter()
+            .filter(|l| l.id == LintId::MultilineValue)
+            .collect();
+        assert_eq!(pasted.len(), 1, "{all:?}");
+        assert_eq!((pasted[0].line, pasted[0].column), (2, 1));
+        assert!(
+            pasted[0].message.contains("to line 7"),
+            "{}",
+            pasted[0].message
+        );
+        assert!(src[pasted[0].span.clone()].ends_with("-----END PRIVATE KEY-----"));
+        // Nothing else on lines 2-7; line 8 is still linted.
+        assert!(
+            all.iter()
+                .all(|l| l.id == LintId::MultilineValue || l.line == 8),
+            "{all:?}"
+        );
+        assert!(
+            all.iter()
+                .any(|l| l.id == LintId::TrailingWhitespace && l.line == 8)
+        );
+        for l in &all {
+            assert!(!l.message.contains("sentinel"), "{l:?}");
+        }
+        // Outside a block, lines that are not keys are named by line only.
+        for l in lint(b"9sentinel=1\nsentinel+/\nsentinelKey\n") {
+            assert!(!l.message.contains("sentinel"), "{l:?}");
         }
     }
 

@@ -13,6 +13,7 @@
 
 mod key;
 mod lint;
+mod pasted;
 mod render;
 mod scan;
 
@@ -25,6 +26,7 @@ use crate::secret::SecretValue;
 
 pub use key::{KeyProblem, MAX_KEY_LEN, is_env_var_name, validate_key};
 pub use lint::{EnvLint, LintId, LintSeverity, lint};
+pub use pasted::{PastedKind, PastedValue, no_equals_looks_like_value, pasted_values};
 pub use render::render;
 
 /// One `KEY=value` entry, as kustomize would put it into the Secret.
@@ -41,6 +43,12 @@ pub struct EnvEntry {
     pub key_span: Range<usize>,
     /// Byte range of the value in the file (empty, at the end of the key, for a line without `=`).
     pub value_span: Range<usize>,
+    /// Whether the line has an `=` (kustomize v5 gives a line without one the empty value).
+    pub has_equals: bool,
+    /// The line is probably a piece of a value, not a key: it continues a value pasted over
+    /// several lines, its key is not a valid Secret key, or it has no `=` and looks like a value
+    /// (see [`no_equals_looks_like_value`]). Its `key` may be secret material: never show it.
+    pub value_like: bool,
 }
 
 /// A parsed env file: its entries in file order.
@@ -49,6 +57,8 @@ pub struct EnvEntry {
 pub struct EnvFile {
     /// The entries, in the order of their lines.
     pub entries: Vec<EnvEntry>,
+    /// Values pasted over several lines (see [`pasted_values`]), in file order.
+    pub pasted: Vec<PastedValue>,
 }
 
 impl EnvFile {
@@ -72,8 +82,35 @@ impl EnvFile {
         self.entries.is_empty()
     }
 
-    /// Refuses the first key the API server would reject in a Secret (see [`validate_key`]).
-    /// kustomize does not check key names, so the sealing path must call this.
+    /// The entries whose key may be shown and used as a key name (not [`EnvEntry::value_like`]).
+    pub fn key_entries(&self) -> impl Iterator<Item = &EnvEntry> {
+        self.entries.iter().filter(|e| !e.value_like)
+    }
+
+    /// Refuses a file with a value pasted over several lines or a line that looks like a value
+    /// rather than a key ([`EnvEntry::value_like`]), naming the first such line only. For the
+    /// commands that would otherwise show or ask for each key by name (`init`, `diff`).
+    pub fn refuse_value_like_with_path(&self, path: &Path) -> Result<(), EnvError> {
+        if let Some(p) = self.pasted.first() {
+            return Err(EnvError::PastedValue {
+                at: At::new(Some(path), p.first_line),
+                last_line: p.last_line,
+                kind: p.kind.describe(),
+            });
+        }
+        match self.entries.iter().find(|e| e.value_like) {
+            Some(e) => Err(EnvError::NotAKey {
+                at: At::new(Some(path), e.line),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses what must not be sealed: first a value pasted over several lines, then a line
+    /// without `=` (it may be a pasted value, and sealing it would publish it as a key name),
+    /// then a key the API server would reject in a Secret (see [`validate_key`]). kustomize
+    /// checks none of these, so the sealing path must call this. Errors name the line, never its
+    /// content.
     pub fn validate_keys(&self) -> Result<(), EnvError> {
         self.validate_keys_at(None)
     }
@@ -84,6 +121,18 @@ impl EnvFile {
     }
 
     fn validate_keys_at(&self, path: Option<&Path>) -> Result<(), EnvError> {
+        if let Some(p) = self.pasted.first() {
+            return Err(EnvError::PastedValue {
+                at: At::new(path, p.first_line),
+                last_line: p.last_line,
+                kind: p.kind.describe(),
+            });
+        }
+        if let Some(e) = self.entries.iter().find(|e| !e.has_equals) {
+            return Err(EnvError::MissingEquals {
+                at: At::new(path, e.line),
+            });
+        }
         for e in &self.entries {
             if let Err(problem) = validate_key(&e.key) {
                 return Err(EnvError::InvalidKey {
@@ -137,8 +186,9 @@ pub enum EnvError {
         /// The offending line.
         at: At,
     },
-    /// A key appears twice (kustomize: "illegally repeats the key").
-    #[error("{at} illegally repeats the key `{}` already set on line {first_line}", .key.escape_debug())]
+    /// A key appears twice (kustomize: "illegally repeats the key"). The key is shown only when
+    /// it is a valid Secret key.
+    #[error("{at} illegally repeats the key {} already set on line {first_line}", shown_key(.key))]
     DuplicateKey {
         /// The second occurrence.
         at: At,
@@ -158,8 +208,9 @@ pub enum EnvError {
         /// Its length in bytes.
         len: usize,
     },
-    /// A key the API server rejects in a Secret.
-    #[error("{at}: key `{}` is not a valid secret key: it {problem}", .key.escape_debug())]
+    /// A key the API server rejects in a Secret. The key is shown only when it cannot be a piece
+    /// of a pasted value (see `pasted::invalid_key_is_showable`).
+    #[error("{at}: {} is not a valid secret key: it {problem}", shown_invalid_key(.key))]
     InvalidKey {
         /// The entry's line.
         at: At,
@@ -167,6 +218,35 @@ pub enum EnvError {
         key: String,
         /// Why it is invalid.
         problem: String,
+    },
+    /// A value pasted over several lines (a PEM key, JSON): kustomize would make each line a key.
+    #[error(
+        "{at}: {kind} continues over the lines up to {last_line}; kustomize reads each line as its own key (content not shown)"
+    )]
+    PastedValue {
+        /// The line that opens it.
+        at: At,
+        /// Its last line.
+        last_line: usize,
+        /// What it looks like.
+        kind: &'static str,
+    },
+    /// A line that does not look like a key (not a valid Secret key, or a value-like line
+    /// without `=`).
+    #[error(
+        "{at} does not look like a key: it is not a valid secret key or looks like part of a value (content not shown)"
+    )]
+    NotAKey {
+        /// The line.
+        at: At,
+    },
+    /// A line without `=`, refused for sealing: it may be a pasted value.
+    #[error(
+        "{at} has no '='; it may be part of a pasted value, so it is not sealed as a key name (content not shown)"
+    )]
+    MissingEquals {
+        /// The line.
+        at: At,
     },
     /// An entry cannot be written as a line that kustomize reads back identically.
     #[error("cannot write key `{}` as an env file line: {reason}", .key.escape_debug())]
@@ -185,7 +265,10 @@ impl EnvError {
             Self::InvalidUtf8 { at }
             | Self::DuplicateKey { at, .. }
             | Self::LineTooLong { at, .. }
-            | Self::InvalidKey { at, .. } => Some(at.line),
+            | Self::InvalidKey { at, .. }
+            | Self::PastedValue { at, .. }
+            | Self::MissingEquals { at }
+            | Self::NotAKey { at } => Some(at.line),
             Self::Unrepresentable { .. } => None,
         }
     }
@@ -205,10 +288,35 @@ impl EnvError {
             Self::InvalidKey { .. } => Some(
                 "secret keys may only use letters, digits, '-', '_' and '.'; see docs/envfiles.md",
             ),
+            Self::PastedValue { .. } => Some(
+                "an env file holds one value per line: store a multi-line value with `files:` in the generator, or put it on one line",
+            ),
+            Self::MissingEquals { .. } => Some("write `KEY=` for an empty value"),
+            Self::NotAKey { .. } => Some(
+                "secret keys may only use letters, digits, '-', '_' and '.'; one `KEY=value` per line (docs/envfiles.md)",
+            ),
             Self::Unrepresentable { .. } => Some(
                 "the kustomize env dialect has no quoting or escapes; use another output format",
             ),
         }
+    }
+}
+
+/// `` key `KEY` `` when it may be shown, else `the key`.
+fn shown_invalid_key(key: &str) -> String {
+    if pasted::invalid_key_is_showable(key) {
+        format!("key `{}`", key.escape_debug())
+    } else {
+        "the key".to_owned()
+    }
+}
+
+/// `` `KEY` `` for a valid Secret key, else `(not shown)`.
+fn shown_key(key: &str) -> String {
+    if validate_key(key).is_ok() {
+        format!("`{key}`")
+    } else {
+        "(not shown: not a valid key)".to_owned()
     }
 }
 
@@ -227,7 +335,11 @@ pub fn parse(bytes: &[u8]) -> Result<EnvFile, EnvError> {
 /// - the key is everything before the first `=` (not trimmed), the value everything after;
 /// - a line without `=` gives an empty value; a line with an empty key (`=x`) is dropped, as
 ///   kustomize drops it;
-/// - a repeated key is an error.
+/// - a repeated key is an error, except on lines that continue a value pasted over several
+///   lines (kustomize would refuse those too; they are reported as a pasted value instead).
+///
+/// Each entry also says whether its line looks like a value rather than a key
+/// ([`EnvEntry::value_like`]), and [`EnvFile::pasted`] lists values pasted over several lines.
 ///
 /// One deliberate difference: a line over 65535 bytes makes kustomize silently stop reading
 /// (Go `bufio.Scanner` `ErrTooLong`, unchecked in `kv.go`); emp-seal returns
@@ -237,6 +349,8 @@ pub fn parse_with_path(path: &Path, bytes: &[u8]) -> Result<EnvFile, EnvError> {
 }
 
 fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
+    let pasted = pasted_values(bytes);
+    let continues = |line: usize| pasted.iter().any(|p| p.continues_on(line));
     let mut entries = Vec::new();
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for line in scan::lines(bytes) {
@@ -260,30 +374,39 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
         if key.is_empty() {
             continue;
         }
+        let in_pasted = continues(line.number);
         // generators/utils.go makeValidatedDataMap: a repeated key is an error.
-        if let Some(&first_line) = seen.get(key) {
+        if let Some(&first_line) = seen.get(key).filter(|_| !in_pasted) {
             return Err(EnvError::DuplicateKey {
                 at: At::new(path, line.number),
                 key: key.to_owned(),
                 first_line,
             });
         }
-        seen.insert(key, line.number);
+        if !in_pasted {
+            seen.insert(key, line.number);
+        }
+        let has_equals = value.is_some();
         let key_start = line.start + key_at;
         let key_span = key_start..key_start + key.len();
         let (value_span, value) = match value {
             Some((at, v)) => (line.start + at..line.start + at + v.len(), v.as_bytes()),
             None => (key_span.end..key_span.end, &b""[..]),
         };
+        let value_like = in_pasted
+            || validate_key(key).is_err()
+            || (!has_equals && no_equals_looks_like_value(key));
         entries.push(EnvEntry {
             key: key.to_owned(),
             value: SecretValue::from_slice(value),
             line: line.number,
             key_span,
             value_span,
+            has_equals,
+            value_like,
         });
     }
-    Ok(EnvFile { entries })
+    Ok(EnvFile { entries, pasted })
 }
 
 #[cfg(test)]
@@ -384,5 +507,33 @@ mod tests {
             "x.env:2: key `export BAD` is not a valid secret key: it contains ' ', outside [-._a-zA-Z0-9]"
         );
         assert!(parse(b"A=1\n").expect("parses").validate_keys().is_ok());
+    }
+
+    /// Sealing refuses a pasted value (first line named) before a line without `=`, and that
+    /// before an invalid key; no message shows the line.
+    #[test]
+    fn pasted_values_and_bare_lines_are_refused_for_sealing() {
+        let pem = b"A=1\nK=-----BEGIN PRIVATE KEY-----\nsentinel+/==\nsentinelABC\n-----END PRIVATE KEY-----\nsentinel\n";
+        let f = parse(pem).expect("kustomize reads it");
+        let e = f
+            .validate_keys_with_path(Path::new("x.env"))
+            .expect_err("pasted");
+        assert!(
+            matches!(e, EnvError::PastedValue { last_line: 5, .. }),
+            "{e}"
+        );
+        assert!(e.to_string().starts_with("x.env:2: a PEM block"), "{e}");
+        let bare = parse(b"A=1\nsentinel\nB C=1\n").expect("parses");
+        let e = bare.validate_keys().expect_err("no '='");
+        assert_eq!(e.line(), Some(2));
+        for e in [e, f.validate_keys().expect_err("pasted")] {
+            assert!(!e.to_string().contains("sentinel"), "{e}");
+        }
+        // Pasted and bare value-looking lines are no key entries; real keys are.
+        let keys: Vec<&str> = f.key_entries().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["A", "K", "sentinel"]);
+        let dup =
+            parse(b"J={\n}\nK={\n}\n").expect("a repeated line inside values is no repeated key");
+        assert_eq!(dup.pasted.len(), 2);
     }
 }

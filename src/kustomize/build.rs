@@ -737,7 +737,8 @@ impl<'r> Builder<'r> {
                     match crate::envfile::parse(&bytes) {
                         Ok(parsed) => {
                             if let Some(k) = keys.as_mut() {
-                                k.extend(parsed.entries.into_iter().map(|e| e.key));
+                                // Never a line that looks like a piece of a value as a key name.
+                                k.extend(parsed.key_entries().map(|e| e.key.clone()));
                             }
                         }
                         Err(err) => {

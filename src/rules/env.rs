@@ -146,6 +146,14 @@ pub static TRAILING_WHITESPACE: RuleMeta = RuleMeta {
     hint: "remove the trailing whitespace unless the value really ends with it",
 };
 
+/// `env-multiline-value`.
+pub static MULTILINE_VALUE: RuleMeta = RuleMeta {
+    id: "env-multiline-value",
+    summary: "a value pasted over several lines, which kustomize reads as one key per line",
+    default_severity: Severity::Error,
+    hint: "put the value on one line, or store it with `files:` in the generator; rotate it if the file was shared",
+};
+
 /// The `envfile` module's lint metas (ids `env-*`), registered as-is, in `LintId::ALL` order.
 pub static LINTS: &[&RuleMeta] = &[
     &BOM,
@@ -164,6 +172,7 @@ pub static LINTS: &[&RuleMeta] = &[
     &VARIABLE_EXPANSION,
     &ESCAPE_SEQUENCE,
     &TRAILING_WHITESPACE,
+    &MULTILINE_VALUE,
 ];
 
 /// The meta of a lint id.

@@ -584,6 +584,7 @@ mod tests {
         env-leading-whitespace
         env-missing-equals
         env-multiline-attempt
+        env-multiline-value
         env-quoted-value
         env-space-around-equals
         env-syntax

@@ -4,7 +4,7 @@
 //! secret value (clap introspection), and no panic/expect message in `src/` can format a value.
 //!
 //! `unseal` exists to print values: its stdout is the one output not scanned. Hidden-input
-//! prompts need a terminal and are not exercised here (they only ever read, via dialoguer).
+//! prompts need a terminal and are not exercised here (`pty.rs` drives them on a pseudo-terminal).
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failure is the report
 
 use std::path::Path;
@@ -389,4 +389,107 @@ fn no_panic_message_can_carry_a_value() {
     }
     eprintln!("panic audit: {expects} expect(\"invariant: ...\") sites, no other panics");
     assert!(bad.is_empty(), "{bad:#?}");
+}
+
+/// Issue 14 item 8: a private key pasted into env files inside the checked tree (the dev
+/// overlay's real `dev-secrets.env`, which the generator reads, and a `.env.example`) never
+/// appears in any output: every rule runs on it, in every output format, plus `seal` and `diff`
+/// from that file. Each file gives exactly one `env-multiline-value` finding, on the BEGIN line.
+#[test]
+fn issue_14_pasted_private_key_never_leaks_from_any_rule_or_format() {
+    use crate::lifecycle::{demo_key, run, s, tree, write};
+    use crate::seal_safety::{PEM_BODY, pasted_pem};
+    // A value alone on a line without `=` (line 10), and a JSON blob (lines 11-14).
+    const BARE: &str = "bareSENTINELtoken0123456789XyZ";
+    const JSON_SECRET: &str = "jsonSENTINEL-private-key-material";
+    let t = tree();
+    let root = t.path();
+    let dev = "k8s/overlays/dev/dev-secrets.env";
+    let example = "k8s/overlays/prod/prod-secrets.env.example";
+    write(
+        &root.join(dev),
+        &format!(
+            "POSTGRES_PASSWORD=p\n{}REDIS_PASSWORD=r\nAPI_KEY=a\n{BARE}\nJSON_KEY={{\n  \"private_key\": \"{JSON_SECRET}\",\n  \"type\": \"service_account\"\n}}\n",
+            pasted_pem("TLS_KEY")
+        ),
+    );
+    let old_example = std::fs::read_to_string(root.join(example)).unwrap();
+    let example_first = old_example.lines().count() + 1;
+    write(
+        &root.join(example),
+        &format!("{old_example}{}", pasted_pem("GCP_KEY")),
+    );
+    let leaked = |what: &str, out: &str| {
+        for piece in [BARE, JSON_SECRET, "service_account"] {
+            assert!(!out.contains(piece), "{what}: `{piece}` leaked:\n{out}");
+        }
+        for line in PEM_BODY {
+            // The whole line, its key part (before a `=`), and its middle third.
+            let key = line.split('=').next().unwrap();
+            let mid = &line[line.len() / 3..2 * line.len() / 3];
+            for piece in [line, key, mid] {
+                assert!(!out.contains(piece), "{what}: `{piece}` leaked:\n{out}");
+            }
+        }
+    };
+    let key = demo_key(root);
+    let mut runs: Vec<Vec<&str>> = vec![
+        vec!["check"],
+        vec!["check", "--show-suppressed"],
+        vec!["check", "--release", "paper"],
+        vec!["check", dev, example],
+        vec!["seal", "paper", "--from", dev],
+        vec!["seal", "paper", "--from", dev, "--dry-run"],
+        vec!["diff", "paper", "--from", dev, "--key", s(&key)],
+        vec!["init", "prod", "--no-input"],
+    ];
+    for f in ["text", "json", "sarif", "github"] {
+        runs.push(vec!["check", "--format", f]);
+    }
+    for args in &runs {
+        let o = run(root, args);
+        leaked(&format!("{args:?} stdout"), &o.stdout);
+        leaked(&format!("{args:?} stderr"), &o.stderr);
+    }
+    // The findings: one per pasted value, on its first line, nothing on the lines after it.
+    let o = run(root, &["check", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).expect("json");
+    let findings = v["findings"].as_array().expect("findings");
+    let on = |path: &str, line: u64| -> Vec<String> {
+        findings
+            .iter()
+            .filter(|f| f["location"]["path"] == path && f["location"]["line"] == line)
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(on(dev, 10), ["env-missing-equals"], "the bare value line");
+    assert_eq!(on(dev, 11), ["env-multiline-value"], "the JSON blob");
+    for line in 12..=14 {
+        assert!(on(dev, line).is_empty(), "line {line}: {:?}", on(dev, line));
+    }
+    for (path, first) in [
+        (dev, 2u64),
+        (example, u64::try_from(example_first).unwrap()),
+    ] {
+        let mine: Vec<&serde_json::Value> = findings
+            .iter()
+            .filter(|f| f["location"]["path"] == path)
+            .filter(|f| f["rule"].as_str().unwrap().starts_with("env-"))
+            .filter(|f| {
+                let l = f["location"]["line"].as_u64().unwrap();
+                l >= first && l <= first + 5
+            })
+            .collect();
+        assert_eq!(mine.len(), 1, "{path}: {mine:#?}");
+        assert_eq!(mine[0]["rule"], "env-multiline-value", "{path}");
+        assert_eq!(mine[0]["location"]["line"], first, "{path}");
+        assert_eq!(mine[0]["severity"], "error", "{path}");
+    }
+    let seal = run(root, &["seal", "paper", "--from", dev]);
+    assert_eq!(seal.code, 2, "{}", seal.stderr);
+    assert!(
+        seal.stderr.contains(&format!("{dev}:2: a PEM block")),
+        "{}",
+        seal.stderr
+    );
 }

@@ -24,6 +24,7 @@ mod rules;
 mod seal_badinput;
 mod seal_cli;
 mod seal_faults;
+mod seal_safety;
 mod seal_support;
 mod sealedsecret;
 mod yamlfast;

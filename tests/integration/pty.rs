@@ -261,3 +261,93 @@ fn issue_6_unseal_refuses_a_terminal_without_reveal() {
         r.transcript
     );
 }
+
+/// Issue 14 item 9: end of input (Ctrl-D) at the hidden prompt abandons the run with exit 2 and
+/// writes nothing; it is not an empty value.
+#[test]
+fn issue_14_eof_at_the_seal_prompt_aborts_and_writes_nothing() {
+    let t = tree();
+    let root = t.path();
+    let target = root.join("k8s/overlays/paper/sealedsecret.yaml");
+    let before = read(&target);
+    let partial = root.join("work/partial.env");
+    write(&partial, &env_text(&[("API_KEY", "file-api-key")]));
+    // Ctrl-D at the first prompt; then Ctrl-D after typing part of an answer at the second.
+    for steps in [
+        vec![Step {
+            expect: "POSTGRES_PASSWORD",
+            send: "\u{4}".into(),
+        }],
+        vec![
+            Step {
+                expect: "POSTGRES_PASSWORD",
+                send: "typed-pg\n".into(),
+            },
+            Step {
+                expect: "REDIS_PASSWORD",
+                send: "half-typed\u{4}\u{4}".into(),
+            },
+        ],
+    ] {
+        let Some(r) = on_pty(root, &["paper", "--from", s(&partial)], &steps) else {
+            return;
+        };
+        assert_eq!(r.code, 2, "{}", r.transcript);
+        assert!(
+            r.transcript.contains("end of input at the prompt for `")
+                && r.transcript.contains("nothing was written"),
+            "{}",
+            r.transcript
+        );
+        assert!(!r.transcript.contains("wrote"), "{}", r.transcript);
+        for v in ["typed-pg", "half-typed", "file-api-key"] {
+            assert!(!r.transcript.contains(v), "echoed: {}", r.transcript);
+        }
+        assert_eq!(read(&target), before, "the file changed");
+    }
+}
+
+/// Issue 14 item 9: an empty answer is asked again (a sealed empty value would quietly weaken
+/// the secret); the second answer is the one sealed.
+#[test]
+fn issue_14_empty_answer_at_the_seal_prompt_is_asked_again() {
+    let t = tree();
+    let root = t.path();
+    let partial = root.join("work/partial.env");
+    write(
+        &partial,
+        &env_text(&[
+            ("API_KEY", "file-api-key"),
+            ("REDIS_PASSWORD", "file-redis"),
+        ]),
+    );
+    let steps = [
+        Step {
+            expect: "paper: value for POSTGRES_PASSWORD",
+            send: "\n".into(),
+        },
+        Step {
+            expect: "`POSTGRES_PASSWORD` needs a value",
+            send: String::new(),
+        },
+        Step {
+            expect: "paper: value for POSTGRES_PASSWORD",
+            send: "second-answer\n".into(),
+        },
+    ];
+    let Some(r) = on_pty(root, &["paper", "--from", s(&partial)], &steps) else {
+        return;
+    };
+    assert_eq!(r.code, 0, "{}", r.transcript);
+    assert_eq!(r.hidden, [true; 3], "echo was on at a prompt");
+    assert!(!r.transcript.contains("second-answer"), "{}", r.transcript);
+    let key = demo_key(root);
+    let o = run(
+        root,
+        &["unseal", "paper", "--key", s(&key), "--format", "env"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let env = emp_seal::envfile::parse(o.stdout.as_bytes()).expect("env");
+    let pg = env.get("POSTGRES_PASSWORD").expect("sealed");
+    assert_eq!(pg.value.expose_secret(), b"second-answer");
+}

@@ -1,0 +1,64 @@
+//! Reading one hidden line from the terminal, telling an empty answer from the end of input.
+//!
+//! dialoguer and console read a password line and trim it, so Ctrl-D (or a terminal that went
+//! away) comes back as the empty string, indistinguishable from pressing Enter; sealing that as
+//! an empty value would quietly weaken the secret. This module switches echo off on standard input
+//! (a terminal), reads up to the newline itself and reports a line that ends without one as the
+//! end of input. It must not keep the answer anywhere but the returned buffer.
+
+use std::io::{self, BufRead, Write};
+
+use rustix::termios::{self, LocalModes, OptionalActions, Termios};
+use zeroize::Zeroizing;
+
+/// What the user answered.
+pub(super) enum Answer {
+    /// A line (without its line ending).
+    Line(Zeroizing<Vec<u8>>),
+    /// End of input before a newline: Ctrl-D, or the terminal closed.
+    Eof,
+}
+
+/// Restores the terminal mode when dropped, on every path out of [`read_hidden`].
+struct EchoOff {
+    saved: Termios,
+}
+
+impl EchoOff {
+    fn new() -> io::Result<EchoOff> {
+        let stdin = io::stdin();
+        let saved = termios::tcgetattr(&stdin)?;
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(LocalModes::ECHO);
+        termios::tcsetattr(&stdin, OptionalActions::Now, &quiet)?;
+        Ok(EchoOff { saved })
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        let _ = termios::tcsetattr(io::stdin(), OptionalActions::Now, &self.saved);
+    }
+}
+
+/// Prints `prompt` on stderr and reads one line from stdin (a terminal) with echo off.
+pub(super) fn read_hidden(prompt: &str) -> io::Result<Answer> {
+    let guard = EchoOff::new()?;
+    let mut err = io::stderr().lock();
+    err.write_all(prompt.as_bytes())?;
+    err.flush()?;
+    let mut line = Zeroizing::new(Vec::new());
+    let read = io::stdin().lock().read_until(b'\n', &mut line);
+    drop(guard);
+    // Echo was off, so the user's Enter did not move the cursor.
+    let _ = err.write_all(b"\n");
+    read?;
+    if line.last() != Some(&b'\n') {
+        return Ok(Answer::Eof);
+    }
+    line.pop();
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Ok(Answer::Line(line))
+}

@@ -1,0 +1,327 @@
+//! Values pasted over several lines, and lines that look like a value rather than a key.
+//!
+//! Owns the one judgement the rest of the crate relies on to keep secret material out of
+//! messages: which lines of an env file are probably not keys at all. kustomize has no multi-line
+//! values (`api/kv/kv.go` reads every line on its own), so a PEM private key or a JSON blob pasted
+//! into an env file becomes one "key" per line, each holding a piece of the secret. Such lines
+//! must never be quoted, sealed as key names, or handed to rules that print key names. It must not
+//! look at anything but the file's lines.
+//!
+//! The detection is a heuristic (kustomize reads these files without complaint), tuned to fail
+//! towards "not a key": a false alarm costs a finding, a miss could print a secret.
+
+use super::key::{is_env_var_name, validate_key};
+use super::scan::{self, Shape};
+
+/// What opened a multi-line value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PastedKind {
+    /// A `-----BEGIN ...` line (a PEM key or certificate).
+    Pem,
+    /// A value opening a quote it does not close on its line (godotenv reads on to the closing
+    /// quote).
+    Quoted,
+    /// A value opening `{` or `[` it does not close on its line (a JSON blob).
+    Json,
+}
+
+impl PastedKind {
+    /// A lowercase phrase for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Pem => "a PEM block",
+            Self::Quoted => "a quoted value",
+            Self::Json => "a JSON value",
+        }
+    }
+}
+
+/// One value pasted over lines `first_line..=last_line` (1-based, `last_line > first_line`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PastedValue {
+    /// What opened it.
+    pub kind: PastedKind,
+    /// The line that opens it (usually `KEY=<first line of the value>`).
+    pub first_line: usize,
+    /// The last line that belongs to it.
+    pub last_line: usize,
+    /// Byte offset of the start of the first line.
+    pub start: usize,
+    /// Byte offset of the end of the last line's content.
+    pub end: usize,
+}
+
+impl PastedValue {
+    /// Whether 1-based `line` continues this value (the opening line excluded).
+    pub fn continues_on(&self, line: usize) -> bool {
+        line > self.first_line && line <= self.last_line
+    }
+}
+
+/// One line's text (`None` when it is not UTF-8 or too long: such a line ends any value).
+struct Line<'a> {
+    number: usize,
+    start: usize,
+    end: usize,
+    text: Option<&'a str>,
+}
+
+/// Finds every value pasted over several lines, in file order; blocks never overlap.
+///
+/// A value opens on a line that starts a PEM block (`-----BEGIN `), or whose value opens a quote
+/// or a `{`/`[` it does not close. It runs to the line that closes it (`-----END `, the quote,
+/// the bracket), but stops early before a line that is clearly a key of its own (`NAME=...` with
+/// an environment-variable name that is not base64-looking) or a blank or comment line; a line
+/// opening nothing that is followed by no continuation is not a pasted value.
+pub fn pasted_values(bytes: &[u8]) -> Vec<PastedValue> {
+    let lines: Vec<Line<'_>> = scan::lines(bytes)
+        .map(|l| Line {
+            number: l.number,
+            start: l.start,
+            end: l.start + l.content.len(),
+            text: (l.raw_len <= scan::MAX_LINE_BYTES)
+                .then(|| std::str::from_utf8(l.content).ok())
+                .flatten(),
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(kind) = lines[i].text.and_then(|t| opener(t, lines[i].number == 1)) else {
+            i += 1;
+            continue;
+        };
+        let last = block_end(&lines, i, kind);
+        if last > i {
+            out.push(PastedValue {
+                kind: kind.kind(),
+                first_line: lines[i].number,
+                last_line: lines[last].number,
+                start: lines[i].start,
+                end: lines[last].end,
+            });
+        }
+        i = last + 1;
+    }
+    out
+}
+
+/// What closes an open value.
+#[derive(Debug, Clone, Copy)]
+enum Opener {
+    Pem,
+    Quote(char),
+    Json(i64),
+}
+
+impl Opener {
+    fn kind(self) -> PastedKind {
+        match self {
+            Self::Pem => PastedKind::Pem,
+            Self::Quote(_) => PastedKind::Quoted,
+            Self::Json(_) => PastedKind::Json,
+        }
+    }
+}
+
+fn opener(text: &str, first: bool) -> Option<Opener> {
+    let value = match scan::shape(text, first) {
+        Shape::Skip => return None,
+        Shape::Pair {
+            value: Some((_, v)),
+            ..
+        } => v.trim_start_matches(scan::is_go_space),
+        Shape::Pair {
+            key, value: None, ..
+        } => key,
+    };
+    if let Some(q) = value.chars().next().filter(|c| matches!(c, '"' | '\'')) {
+        let rest = &value[1..];
+        let closed = if q == '"' {
+            unescaped(rest, '"').is_some()
+        } else {
+            rest.contains(q)
+        };
+        return (!closed).then_some(Opener::Quote(q));
+    }
+    if text.contains("-----BEGIN ") && !text.contains("-----END ") {
+        return Some(Opener::Pem);
+    }
+    if value.starts_with(['{', '[']) {
+        let depth = bracket_depth(value);
+        return (depth > 0).then_some(Opener::Json(depth));
+    }
+    None
+}
+
+/// Index of the first `q` not preceded by a backslash.
+fn unescaped(s: &str, q: char) -> Option<usize> {
+    let mut prev = '\0';
+    for (i, c) in s.char_indices() {
+        if c == q && prev != '\\' {
+            return Some(i);
+        }
+        prev = c;
+    }
+    None
+}
+
+/// Net `{`/`[` depth of `s`, ignoring brackets inside JSON strings.
+fn bracket_depth(s: &str) -> i64 {
+    let (mut depth, mut in_str, mut prev) = (0i64, false, '\0');
+    for c in s.chars() {
+        match c {
+            '"' if prev != '\\' => in_str = !in_str,
+            '{' | '[' if !in_str => depth += 1,
+            '}' | ']' if !in_str => depth -= 1,
+            _ => {}
+        }
+        prev = c;
+    }
+    depth
+}
+
+/// The index of the last line of the value opened at `open`.
+fn block_end(lines: &[Line<'_>], open: usize, mut kind: Opener) -> usize {
+    let mut last = open;
+    for (j, line) in lines.iter().enumerate().skip(open + 1) {
+        let Some(text) = line.text else { break };
+        let closes = match &mut kind {
+            Opener::Pem => text.contains("-----END "),
+            Opener::Quote(q) => text.contains(*q),
+            Opener::Json(depth) => {
+                *depth += bracket_depth(text);
+                *depth <= 0
+            }
+        };
+        if closes {
+            return j;
+        }
+        if stands_alone(text, matches!(kind, Opener::Pem)) {
+            break;
+        }
+        last = j;
+    }
+    last
+}
+
+/// A line that cannot be part of a pasted value: blank, a comment, or `NAME=...` with an
+/// environment-variable name (inside a PEM block, not one that base64 could produce).
+fn stands_alone(text: &str, pem: bool) -> bool {
+    match scan::shape(text, false) {
+        Shape::Skip => true,
+        Shape::Pair {
+            key,
+            value: Some(_),
+            ..
+        } => is_env_var_name(key) && !(pem && is_base64_line(text.trim())),
+        Shape::Pair { value: None, .. } => false,
+    }
+}
+
+/// Only base64 characters, `=` only as trailing padding.
+fn is_base64_line(s: &str) -> bool {
+    let body = s.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+/// Whether a key read from a line without `=` looks like a piece of a value rather than a key
+/// name: not a valid key, or a long mix of upper case, lower case and digits (base64, a token).
+pub fn no_equals_looks_like_value(key: &str) -> bool {
+    if validate_key(key).is_err() || !is_env_var_name(key) {
+        return true;
+    }
+    let has = |f: fn(&u8) -> bool| key.as_bytes().iter().any(f);
+    key.len() >= 16
+        && has(u8::is_ascii_lowercase)
+        && has(u8::is_ascii_uppercase)
+        && has(u8::is_ascii_digit)
+}
+
+/// Whether an invalid key may be shown in an error message: short, and with nothing a pasted
+/// value is made of (base64's `+` and `/`, quotes, brackets, backslashes, a PEM `-----` marker,
+/// a long mix of upper case, lower case and digits). `export TOKEN` and `A:B` are shown.
+pub(crate) fn invalid_key_is_showable(key: &str) -> bool {
+    let has = |f: fn(&u8) -> bool| key.as_bytes().iter().any(f);
+    let token_like = key.len() >= 16
+        && has(u8::is_ascii_lowercase)
+        && has(u8::is_ascii_uppercase)
+        && has(u8::is_ascii_digit);
+    key.len() <= 64
+        && !token_like
+        && !key.contains("-----")
+        && !key
+            .chars()
+            .any(|c| matches!(c, '+' | '/' | '"' | '\'' | '{' | '}' | '[' | ']' | '\\'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranges(src: &str) -> Vec<(PastedKind, usize, usize)> {
+        pasted_values(src.as_bytes())
+            .iter()
+            .map(|p| (p.kind, p.first_line, p.last_line))
+            .collect()
+    }
+
+    const PEM: &str = "A=1\nTLS_KEY=-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nabc+/def==\n-----END PRIVATE KEY-----\nB=2\n";
+
+    #[test]
+    fn pem_block_runs_to_its_end_line() {
+        assert_eq!(ranges(PEM), vec![(PastedKind::Pem, 2, 5)]);
+        let quoted = PEM
+            .replace("=-----BEGIN", "=\"-----BEGIN")
+            .replace("KEY-----\nB", "KEY-----\"\nB");
+        assert_eq!(ranges(&quoted), vec![(PastedKind::Quoted, 2, 5)]);
+        // A bare BEGIN line opens it too, and base64 lines with padding stay inside.
+        let bare =
+            "-----BEGIN RSA PRIVATE KEY-----\nQUJD==\nABCDEFGH\n-----END RSA PRIVATE KEY-----\n";
+        assert_eq!(ranges(bare), vec![(PastedKind::Pem, 1, 4)]);
+    }
+
+    #[test]
+    fn unclosed_values_stop_before_a_real_key() {
+        let src = "TLS=-----BEGIN X-----\nMIIEvQ+/\nNEXT_KEY=1\n";
+        assert_eq!(ranges(src), vec![(PastedKind::Pem, 1, 2)]);
+        // A quote closed by nothing before the next key is no pasted value (kustomize's own
+        // reading; env-multiline-attempt reports it).
+        assert!(ranges("A3=\"unterminated\nA4=it's\n").is_empty());
+        assert!(ranges("A=-----BEGIN\nB=1\n").is_empty());
+    }
+
+    #[test]
+    fn json_blob_runs_to_the_closing_bracket() {
+        let src =
+            "CREDS={\n  \"type\": \"service_account\",\n  \"key\": \"{not a bracket\"\n}\nB=2\n";
+        assert_eq!(ranges(src), vec![(PastedKind::Json, 1, 4)]);
+        assert!(ranges("J={\"a\":1}\n").is_empty());
+    }
+
+    #[test]
+    fn values_without_equals() {
+        for v in ["MIIEvQIBADANBgkqhkiG9w0B", "abc+def", "\"x\": 1", "9lives"] {
+            assert!(no_equals_looks_like_value(v), "{v}");
+        }
+        for k in ["REDIS_PASSWORD", "apiKey", "A10", "hunter2"] {
+            assert!(!no_equals_looks_like_value(k), "{k}");
+        }
+        for k in ["export TOKEN", "BAD KEY", "A$B", "A28:colon"] {
+            assert!(invalid_key_is_showable(k), "{k}");
+        }
+        for v in [
+            "abc+def",
+            "\"type\": \"x",
+            "-----END PRIVATE KEY-----",
+            "MIIEvQIBADANBgkq hkiG9w0B",
+        ] {
+            assert!(!invalid_key_is_showable(v), "{v}");
+        }
+    }
+}

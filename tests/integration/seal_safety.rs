@@ -1,0 +1,340 @@
+//! Issue 14, items 8-10: `seal` never quietly weakens a secret. A pasted multi-line value is
+//! refused, `--prune` keeps keys the workloads read unless `--force` (which names them), env-file
+//! warnings are printed (fatal under `--strict`), and several environments never write one shared
+//! file with different certificates or identities. Every test runs the real binary on a
+//! temporary copy of `k8s/` (or a small tree written here) and checks the target is unchanged on
+//! every refusal.
+
+use std::path::Path;
+
+use crate::common;
+use crate::lifecycle::{demo_key, emp, read, run, s, tree, write};
+
+const PAPER: &str = "k8s/overlays/paper/sealedsecret.yaml";
+
+/// A private key as someone would paste it into an env file; each body line is a sentinel.
+pub(crate) const PEM_BODY: [&str; 4] = [
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7pastedSENTINEL1",
+    "pastedSENTINEL2abcdefGHIJKLmnopQRSTuvwxYZ0123456789abcdefGHIJKLmn==",
+    "pasted+SENTINEL3/with+slash/and+plus/abcdefGHIJKLmnopQRSTuvwxYZ01",
+    "9pastedSENTINEL4startsWithADigit",
+];
+
+/// `KEY=-----BEGIN PRIVATE KEY-----`, the body, `-----END PRIVATE KEY-----`; the BEGIN line is
+/// line `first`.
+pub(crate) fn pasted_pem(key: &str) -> String {
+    format!(
+        "{key}=-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        PEM_BODY.join("\n")
+    )
+}
+
+fn unsealed(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let key = demo_key(root);
+    let o = run(
+        root,
+        &["unseal", "paper", "--key", s(&key), "--format", "env"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    emp_seal::envfile::parse(o.stdout.as_bytes())
+        .expect("env")
+        .entries
+        .iter()
+        .map(|e| (e.key.clone(), e.value.expose_secret().to_vec()))
+        .collect()
+}
+
+#[test]
+fn issue_14_seal_refuses_a_pasted_pem_naming_its_first_line() {
+    let t = tree();
+    let root = t.path();
+    let before = read(&root.join(PAPER));
+    let from = root.join("work/pasted.env");
+    write(
+        &from,
+        &format!(
+            "API_KEY=a\nPOSTGRES_PASSWORD=p\n{}REDIS_PASSWORD=r\n",
+            pasted_pem("TLS_KEY")
+        ),
+    );
+    for extra in [
+        &[][..],
+        &["--dry-run"][..],
+        &["--stdout"][..],
+        &["--no-input"][..],
+    ] {
+        let mut args = vec!["paper", "--from", s(&from)];
+        args.extend_from_slice(extra);
+        let o = run(root, &args);
+        assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
+        let errors: Vec<&str> = o
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{}", o.stderr);
+        assert!(
+            errors[0].contains("work/pasted.env:3:") && errors[0].contains("PEM"),
+            "{}",
+            o.stderr
+        );
+        for line in PEM_BODY {
+            assert!(
+                !o.stderr.contains(line) && !o.stdout.contains(line),
+                "{line} in {o:?}",
+                o = o.stderr
+            );
+        }
+        assert!(!o.stderr.contains("SENTINEL") && !o.stdout.contains("SENTINEL"));
+        assert_eq!(read(&root.join(PAPER)), before, "{args:?} changed the file");
+    }
+    // A JSON blob: refused at its first line.
+    write(
+        &from,
+        "API_KEY=a\nGCP={\n  \"private_key\": \"jsonSENTINEL\"\n}\nPOSTGRES_PASSWORD=p\nREDIS_PASSWORD=r\n",
+    );
+    let o = run(root, &["paper", "--from", s(&from)]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("work/pasted.env:2: a JSON value continues over the lines up to 4"),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("SENTINEL"), "{}", o.stderr);
+    assert_eq!(read(&root.join(PAPER)), before);
+    // A lone value-looking line without `=` is refused by its line number only.
+    write(
+        &from,
+        "API_KEY=a\nPOSTGRES_PASSWORD=p\nREDIS_PASSWORD=r\nhunter2SENTINEL\n",
+    );
+    let o = run(root, &["paper", "--from", s(&from)]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("work/pasted.env:4 has no '='"),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("SENTINEL"), "{}", o.stderr);
+    assert_eq!(read(&root.join(PAPER)), before);
+}
+
+#[test]
+fn issue_14_prune_keeps_keys_the_workloads_read_unless_forced() {
+    let t = tree();
+    let root = t.path();
+    // First seal all three keys, so the file holds real ciphertext for each.
+    let full = root.join("work/full.env");
+    write(&full, "API_KEY=a\nPOSTGRES_PASSWORD=p\nREDIS_PASSWORD=r\n");
+    let o = run(root, &["paper", "--from", s(&full)]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let sealed = read(&root.join(PAPER));
+
+    // REDIS_PASSWORD is read by the TriggerAuthentication's secretTargetRef.
+    let partial = root.join("work/partial.env");
+    write(&partial, "API_KEY=a2\nPOSTGRES_PASSWORD=p2\n");
+    let o = run(root, &["paper", "--from", s(&partial), "--prune"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("--prune would remove keys the workloads read: REDIS_PASSWORD (read by TriggerAuthentication/"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("--force"), "{}", o.stderr);
+    assert_eq!(
+        read(&root.join(PAPER)),
+        sealed,
+        "refused prune changed the file"
+    );
+
+    // A key nobody reads is pruned without --force.
+    let extra = root.join("work/extra.env");
+    write(
+        &extra,
+        "API_KEY=a\nPOSTGRES_PASSWORD=p\nREDIS_PASSWORD=r\nUNREAD=u\n",
+    );
+    assert_eq!(run(root, &["paper", "--from", s(&extra)]).code, 0);
+    let o = run(root, &["paper", "--from", s(&full), "--prune"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(!unsealed(root).contains_key("UNREAD"));
+
+    let o = run(
+        root,
+        &["paper", "--from", s(&partial), "--prune", "--force"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let warning = o
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("warning: paper: --prune --force removes keys the workloads read"))
+        .unwrap_or_else(|| panic!("no warning: {}", o.stderr));
+    assert!(
+        warning.contains("REDIS_PASSWORD (read by TriggerAuthentication/emp-"),
+        "{warning}"
+    );
+    let got = unsealed(root);
+    assert!(!got.contains_key("REDIS_PASSWORD"), "{:?}", got.keys());
+    assert_eq!(got["API_KEY"], b"a2");
+}
+
+#[test]
+fn issue_14_env_warnings_are_printed_and_fatal_under_strict() {
+    let t = tree();
+    let root = t.path();
+    let before = read(&root.join(PAPER));
+    let from = root.join("work/lints.env");
+    write(
+        &from,
+        "API_KEY=\"quotedSENTINEL\"\nPOSTGRES_PASSWORD=pgSENTINEL # inline\nREDIS_PASSWORD=\nEXTRA=trailingSENTINEL  \n",
+    );
+    let o = run(root, &["paper", "--from", s(&from), "--strict"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let error = o
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .expect("error line");
+    for want in [
+        "work/lints.env: --strict",
+        "line 1 `API_KEY`",
+        "[env-quoted-value]",
+        "line 2 `POSTGRES_PASSWORD`",
+        "[env-inline-comment]",
+        "line 3 `REDIS_PASSWORD`",
+        "[empty-value]",
+        "line 4 `EXTRA`",
+        "[env-trailing-whitespace]",
+    ] {
+        assert!(error.contains(want), "`{want}` not in {error}");
+    }
+    assert!(!o.stderr.contains("SENTINEL"), "{}", o.stderr);
+    assert_eq!(read(&root.join(PAPER)), before, "--strict wrote the file");
+
+    let o = run(root, &["paper", "--from", s(&from)]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for want in [
+        "warning: work/lints.env:1: `API_KEY`: a quoted value whose quotes kustomize keeps [env-quoted-value]",
+        "warning: work/lints.env:2: `POSTGRES_PASSWORD`: a ` #` comment that kustomize keeps in the value [env-inline-comment]",
+        "warning: work/lints.env:3: `REDIS_PASSWORD`: an empty value, sealed as the empty string [empty-value]",
+        "warning: work/lints.env:4: `EXTRA`: trailing whitespace kept in the value [env-trailing-whitespace]",
+    ] {
+        assert!(o.stderr.contains(want), "`{want}` not in {}", o.stderr);
+    }
+    assert!(!o.stderr.contains("SENTINEL"), "{}", o.stderr);
+    // Sealed as kustomize reads them: the quotes and the comment are part of the values.
+    let got = unsealed(root);
+    assert_eq!(got["API_KEY"], b"\"quotedSENTINEL\"");
+    assert_eq!(got["POSTGRES_PASSWORD"], b"pgSENTINEL # inline");
+    assert_eq!(got["REDIS_PASSWORD"], b"");
+    // --migrate does not report the warnings, so it refuses --strict rather than ignore it.
+    let o = run(root, &["prod", "--from", s(&from), "--migrate", "--strict"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("--migrate cannot be combined with --strict"),
+        "{}",
+        o.stderr
+    );
+    // A clean file warns about nothing.
+    let clean = root.join("work/clean.env");
+    // (EXTRA is sealed now, so the overlay needs it.)
+    write(
+        &clean,
+        "API_KEY=a\nPOSTGRES_PASSWORD=p\nREDIS_PASSWORD=r\nEXTRA=e\n",
+    );
+    let o = run(root, &["paper", "--from", s(&clean), "--strict"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(!o.stderr.contains("warning:"), "{}", o.stderr);
+}
+
+/// A SealedSecret in a base that two overlays share: two overlays with `namespace` (optionally
+/// different) and a certificate each.
+fn shared_tree(ns_a: &str, ns_b: &str, cert_b: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().expect("tempdir");
+    let root = t.path();
+    write(
+        &root.join("k8s/base/kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - sealedsecret.yaml\n",
+    );
+    write(
+        &root.join("k8s/base/sealedsecret.yaml"),
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app-secrets\nspec:\n  encryptedData:\n    API_KEY: AgAAAAAAAAAA...REPLACE_ME\n  template:\n    type: Opaque\n",
+    );
+    let demo = read(&common::repo_root().join("k8s/overlays/paper/sealing-cert.pem"));
+    for (env, ns, cert) in [
+        ("a", ns_a, demo.clone()),
+        ("b", ns_b, read(&common::repo_root().join(cert_b))),
+    ] {
+        write(
+            &root.join(format!("k8s/overlays/{env}/kustomization.yaml")),
+            &format!(
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: {ns}\nresources:\n  - ../../base\n"
+            ),
+        );
+        write(
+            &root.join(format!("k8s/overlays/{env}/sealing-cert.pem")),
+            &cert,
+        );
+    }
+    write(&root.join("work/in.env"), "API_KEY=sharedSENTINEL\n");
+    t
+}
+
+#[test]
+fn issue_14_multi_env_seal_refuses_one_shared_file_with_different_certs_or_identities() {
+    const DEMO: &str = "k8s/overlays/paper/sealing-cert.pem";
+    const OTHER: &str = "tests/fixtures/certs/rsa-2048-cert.pem";
+    for (ns_b, cert_b, want) in [
+        ("team", OTHER, "different certificates"),
+        (
+            "other-team",
+            DEMO,
+            "different identities (strict team/app-secrets, strict other-team/app-secrets)",
+        ),
+    ] {
+        let t = shared_tree("team", ns_b, cert_b);
+        let root = t.path();
+        let before = read(&root.join("k8s/base/sealedsecret.yaml"));
+        let o = emp(root)
+            .args(["seal", "a", "b", "--from", "work/in.env"])
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        let error = stderr
+            .lines()
+            .find(|l| l.starts_with("error:"))
+            .expect("error line");
+        assert!(
+            error.contains(
+                "k8s/base/sealedsecret.yaml: environments `a` and `b` both seal this file"
+            ) && error.contains(want),
+            "{error}"
+        );
+        assert!(!stderr.contains("SENTINEL"));
+        assert_eq!(read(&root.join("k8s/base/sealedsecret.yaml")), before);
+        // One environment at a time is fine.
+        let o = emp(root)
+            .args(["seal", "a", "--from", "work/in.env"])
+            .output()
+            .expect("run");
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    // Same certificate, same rendered identity: both environments agree, and the run succeeds.
+    let t = shared_tree("team", "team", DEMO);
+    let o = emp(t.path())
+        .args(["seal", "a", "b", "--from", "work/in.env"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
