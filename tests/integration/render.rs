@@ -424,6 +424,37 @@ fn issue_14_the_shipped_tree_renders_as_modelled() {
         "{all:?}"
     );
     eprintln!("check --render=always on the shipped tree: {took:?}");
+
+    // All three overlays really were rendered (dev and prod from a copy with their examples):
+    // a change the model does not follow shows up in each of them.
+    let t = tempfile::tempdir().unwrap();
+    common::copy_dir(&root.join("k8s"), &t.path().join("k8s"));
+    for env in ["dev", "paper", "prod"] {
+        let k = t
+            .path()
+            .join(format!("k8s/overlays/{env}/kustomization.yaml"));
+        let mut text = std::fs::read_to_string(&k).unwrap();
+        text.push_str(
+            "replacements:\n  - source: {kind: ConfigMap, name: emp-config, fieldPath: metadata.name}\n    targets:\n      - select: {kind: Deployment}\n        fieldPaths: [spec.template.spec.serviceAccountName]\n",
+        );
+        std::fs::write(&k, text).unwrap();
+    }
+    let _ = std::fs::remove_file(t.path().join("k8s/overlays/dev/dev-secrets.env"));
+    let _ = std::fs::remove_file(t.path().join("k8s/overlays/prod/prod-secrets.env"));
+    let out = check(t.path(), &["--render=always", "--format", "json"]);
+    let all = findings(&out);
+    for env in ["dev", "paper", "prod"] {
+        let div: Vec<_> = of_rule(&all, "model-divergence")
+            .into_iter()
+            .filter(|f| f.3.starts_with(&format!("overlay {env}: ")))
+            .collect();
+        assert_eq!(div.len(), 1, "{env}: {all:?}");
+        assert!(
+            div[0].3.contains("names ServiceAccount `emp-app` in the model and `emp-config` in the kubectl kustomize render"),
+            "{}",
+            div[0].3
+        );
+    }
     // Each release gate renders its overlay under --render=auto (kubectl is on PATH).
     for env in ["dev", "paper", "prod"] {
         let out = check(&root, &["--release", env, "--format", "json"]);
