@@ -223,29 +223,28 @@ pub fn render_overlay(
 ) -> RenderedOverlay {
     let kustomization = kustomize::kustomization_file(&overlay.dir)
         .unwrap_or_else(|| overlay.dir.join("kustomization.yaml"));
-    let mut out = RenderedOverlay {
+    let envs = overlay_env_files(overlay);
+    let copy = envs
+        .iter()
+        .any(|e| !root.join(e).is_file() && root.join(format!("{e}.example")).is_file());
+    let (stand_ins, outcome) = if copy {
+        let stand_ins = envs
+            .iter()
+            .filter(|e| root.join(format!("{e}.example")).is_file())
+            .cloned()
+            .collect();
+        let outcome = render_copy(tool, root, overlay, &envs, all_env_files);
+        (stand_ins, outcome)
+    } else {
+        (Vec::new(), run_tool(tool, &overlay.dir, root, &envs))
+    };
+    RenderedOverlay {
         overlay: overlay.name.clone(),
         kustomization: rel(root, &kustomization),
         tool: tool.name(),
-        stand_ins: Vec::new(),
-        outcome: Err(String::new()),
-    };
-    let envs = overlay_env_files(overlay);
-    let absent: Vec<&String> = envs
-        .iter()
-        .filter(|e| !root.join(e).is_file() && root.join(format!("{e}.example")).is_file())
-        .collect();
-    if absent.is_empty() {
-        out.outcome = run_tool(tool, &overlay.dir, root, &envs);
-        return out;
+        stand_ins,
+        outcome,
     }
-    out.stand_ins = envs
-        .iter()
-        .filter(|e| root.join(format!("{e}.example")).is_file())
-        .cloned()
-        .collect();
-    out.outcome = render_copy(tool, root, overlay, &envs, all_env_files);
-    out
 }
 
 /// Repo-relative env files read by the overlay's generators.

@@ -8,6 +8,7 @@
 // Test helpers outside #[test] fns: unwrap is the assertion; temp files are written directly.
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -652,4 +653,77 @@ spec:
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["suppressed"], 1);
+}
+
+#[test]
+fn issue_14_every_pod_template_kind_is_read() {
+    let pod = |claim: &str| {
+        format!(
+            "spec:\n  containers:\n    - name: c\n      image: c:1\n  volumes:\n    - name: v\n      persistentVolumeClaim:\n        claimName: {claim}\n"
+        )
+    };
+    let indent = |text: String, by: usize| {
+        text.lines()
+            .map(|l| format!("{}{l}\n", " ".repeat(by)))
+            .collect::<String>()
+    };
+    let mut docs = Vec::new();
+    for kind in [
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "Job",
+    ] {
+        let group = if kind == "Job" { "batch/v1" } else { "apps/v1" };
+        docs.push(format!(
+            "apiVersion: {group}\nkind: {kind}\nmetadata:\n  name: w\nspec:\n  template:\n{}",
+            indent(pod(&format!("gone-{}", kind.to_lowercase())), 4)
+        ));
+    }
+    docs.push(format!(
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: w\nspec:\n  schedule: \"0 1 * * *\"\n  jobTemplate:\n    spec:\n      template:\n{}",
+        indent(pod("gone-cronjob"), 8)
+    ));
+    docs.push(format!(
+        "apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: w\nspec:\n  jobTargetRef:\n    template:\n{}",
+        indent(pod("gone-scaledjob"), 6)
+    ));
+    docs.push(format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: w\n{}",
+        pod("gone-pod")
+    ));
+    let Some(t) = repo(&[
+        ("k8s/overlays/dev/workloads.yaml", &docs.join("---\n")),
+        (
+            "k8s/overlays/dev/kustomization.yaml",
+            "namespace: emp-dev\nresources:\n  - workloads.yaml\n",
+        ),
+    ]) else {
+        return;
+    };
+    let out = check(t.path(), &["--format", "json", "--render=never"]);
+    let got: BTreeSet<String> = dangling(&out)
+        .into_iter()
+        .map(|(_, m)| m.split('`').nth(3).unwrap().to_owned())
+        .collect();
+    let want: BTreeSet<String> = [
+        "deployment",
+        "statefulset",
+        "daemonset",
+        "replicaset",
+        "job",
+        "cronjob",
+        "scaledjob",
+        "pod",
+    ]
+    .map(|k| format!("gone-{k}"))
+    .into();
+    assert_eq!(got, want);
+    if have_kubectl() {
+        let out = check(t.path(), &["--format", "json", "--render=always"]);
+        let all = findings(&out);
+        assert!(of_rule(&all, "model-divergence").is_empty(), "{all:?}");
+        assert!(of_rule(&all, "render-failed").is_empty(), "{all:?}");
+    }
 }
