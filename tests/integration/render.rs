@@ -397,6 +397,50 @@ fn issue_14_an_absent_env_file_renders_through_its_example_and_no_value_leaks() 
             "{format}"
         );
     }
+
+    // kustomize quotes what it takes for a key (a pasted value without `=`, repeated) and the
+    // whole line it cannot decode (not UTF-8): the first is redacted, the second withheld.
+    // Only the render rules run, so that what is judged is render-failed's message alone.
+    let pasted = format!("{SENTINEL}-pasted\nAPI_KEY=x\n{SENTINEL}-pasted\n").into_bytes();
+    let mut not_utf8 = format!("API_KEY={SENTINEL}-").into_bytes();
+    not_utf8.extend_from_slice(b"\xff\n");
+    let cases = [
+        (pasted, "illegally repeats the key `<redacted>`"),
+        (
+            not_utf8,
+            "is not UTF-8, so its message (which may quote the file) is withheld",
+        ),
+    ];
+    let env = t.path().join("k8s/overlays/prod/prod-secrets.env");
+    for (bytes, said) in cases {
+        std::fs::write(&env, &bytes).unwrap();
+        // kustomize itself quotes the sentinel for this file.
+        let direct = Command::new("kubectl")
+            .arg("kustomize")
+            .arg(t.path().join("k8s/overlays/prod"))
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&direct.stderr).contains(SENTINEL));
+        let out = check(
+            t.path(),
+            &[
+                "--render=always",
+                "--rules",
+                "render-failed,model-divergence",
+            ],
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+        assert!(
+            stdout.contains("render-failed") && stdout.contains(said),
+            "{stdout}"
+        );
+        assert!(
+            !stdout.contains(SENTINEL) && !stderr.contains(SENTINEL),
+            "{stdout}"
+        );
+    }
 }
 
 #[test]
