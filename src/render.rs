@@ -11,7 +11,8 @@
 //! string of a Secret document is zeroized once its key names are taken, and only names and
 //! keys leave this module. The tool's stderr is quoted in findings only after every value of the
 //! env files the render read has been redacted from it. Real env files are never copied into the
-//! temporary tree.
+//! temporary tree. (Zeroizing covers the buffers this module owns; the pipe reader's and the
+//! YAML parser's transient allocations are freed without it.)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -267,8 +268,26 @@ fn render_copy(
     envs: &BTreeSet<String>,
     all_env_files: &BTreeSet<String>,
 ) -> Result<Vec<RenderedObject>, String> {
-    let base = copy_base(root, overlay, envs);
-    let Some(base_rel) = base else {
+    let tmp = make_copy(root, overlay, envs, all_env_files)?;
+    let dir_rel = rel(root, &overlay.dir);
+    run_tool(
+        tool,
+        &tmp.path().join(dir_rel),
+        tmp.path(),
+        &BTreeSet::new(),
+    )
+    .map_err(|m| m.replace(&tmp.path().display().to_string(), "<copy>"))
+}
+
+/// The temporary copy: every file under [`copy_base`] except real env files and every env
+/// file a generator reads, then each of `envs` as its `.example`.
+fn make_copy(
+    root: &Path,
+    overlay: &Overlay,
+    envs: &BTreeSet<String>,
+    all_env_files: &BTreeSet<String>,
+) -> Result<tempfile::TempDir, String> {
+    let Some(base_rel) = copy_base(root, overlay, envs) else {
         return Err(
             "an env file is absent and the overlay reads files outside the repository, so no temporary copy with the .example standing in can be made".to_owned(),
         );
@@ -280,31 +299,23 @@ fn render_copy(
             ));
         }
     }
-    let tmp = fsio::temp_dir().map_err(|e| format!("cannot make a temporary copy: {e}"))?;
+    let failed = |e: fsio::FsError| format!("cannot make a temporary copy: {e}");
+    let tmp = fsio::temp_dir().map_err(failed)?;
     let mut files = BTreeSet::new();
     walk(root, &root.join(&base_rel), &mut files);
     for f in files
         .iter()
         .filter(|f| !is_real_env_file(f) && !all_env_files.contains(*f))
     {
-        fsio::copy_file(&root.join(f), &tmp.path().join(f))
-            .map_err(|e| format!("cannot make a temporary copy: {e}"))?;
+        fsio::copy_file(&root.join(f), &tmp.path().join(f)).map_err(failed)?;
     }
     for e in envs {
         let example = root.join(format!("{e}.example"));
         if example.is_file() {
-            fsio::copy_file(&example, &tmp.path().join(e))
-                .map_err(|err| format!("cannot make a temporary copy: {err}"))?;
+            fsio::copy_file(&example, &tmp.path().join(e)).map_err(failed)?;
         }
     }
-    let dir_rel = rel(root, &overlay.dir);
-    run_tool(
-        tool,
-        &tmp.path().join(dir_rel),
-        tmp.path(),
-        &BTreeSet::new(),
-    )
-    .map_err(|m| m.replace(&tmp.path().display().to_string(), "<copy>"))
+    Ok(tmp)
 }
 
 /// The repo-relative directory to copy: `k8s`, widened to the common ancestor of every file the
@@ -601,6 +612,76 @@ mod tests {
         let err = parse_render(b"a: b\n---\nkey: [unclosed SENTINEL-VALUE\n").expect_err("bad");
         assert!(!err.contains("SENTINEL"), "{err}");
         assert!(err.contains("line"), "{err}");
+    }
+
+    fn put(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        let mut f = std::fs::File::create(p).expect("create");
+        std::io::Write::write_all(&mut f, text.as_bytes()).expect("write");
+    }
+
+    #[test]
+    fn the_copy_holds_examples_and_never_a_real_env_file() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path();
+        for env in ["dev", "prod"] {
+            put(
+                root,
+                &format!("k8s/overlays/{env}/kustomization.yaml"),
+                &format!(
+                    "secretGenerator:\n  - name: s\n    envs:\n      - {env}.env\n    files:\n      - creds.txt\n"
+                ),
+            );
+            put(
+                root,
+                &format!("k8s/overlays/{env}/{env}.env.example"),
+                "A=example\n",
+            );
+        }
+        put(root, "k8s/overlays/prod/prod.env", "A=SENTINEL-real\n");
+        put(root, "k8s/overlays/dev/creds.txt", "not an env file\n");
+        put(root, "k8s/.env", "B=SENTINEL-dotenv\n");
+        let dev = Overlay::load(root, "dev").expect("loads");
+        let prod = Overlay::load(root, "prod").expect("loads");
+        let mut all = overlay_env_files(&dev);
+        all.extend(overlay_env_files(&prod));
+        let envs = overlay_env_files(&dev);
+        assert_eq!(envs, ["k8s/overlays/dev/dev.env".to_owned()].into());
+        let copy = make_copy(root, &dev, &envs, &all).expect("copy");
+        let mut files = BTreeSet::new();
+        walk(copy.path(), copy.path(), &mut files);
+        let want: BTreeSet<String> = [
+            "k8s/overlays/dev/creds.txt",
+            "k8s/overlays/dev/dev.env",
+            "k8s/overlays/dev/dev.env.example",
+            "k8s/overlays/dev/kustomization.yaml",
+            "k8s/overlays/prod/kustomization.yaml",
+            "k8s/overlays/prod/prod.env.example",
+        ]
+        .map(str::to_owned)
+        .into();
+        assert_eq!(files, want);
+        let stood_in =
+            std::fs::read_to_string(copy.path().join("k8s/overlays/dev/dev.env")).expect("read");
+        assert_eq!(stood_in, "A=example\n");
+        assert!(
+            !root.join("k8s/overlays/dev/dev.env").exists(),
+            "the tree is untouched"
+        );
+
+        // prod's own env file is present but another is absent: nothing real is copied.
+        put(
+            root,
+            "k8s/overlays/prod/kustomization.yaml",
+            "secretGenerator:\n  - name: s\n    envs:\n      - prod.env\n      - gone.env\n",
+        );
+        put(root, "k8s/overlays/prod/gone.env.example", "C=1\n");
+        std::fs::remove_file(root.join("k8s/overlays/prod/prod.env.example")).expect("rm");
+        let prod = Overlay::load(root, "prod").expect("loads");
+        let envs = overlay_env_files(&prod);
+        let err = make_copy(root, &prod, &envs, &envs).expect_err("refused");
+        assert!(err.contains("prod.env has no .example"), "{err}");
     }
 
     #[test]
