@@ -771,3 +771,61 @@ fn issue_14_every_pod_template_kind_is_read() {
         assert!(of_rule(&all, "render-failed").is_empty(), "{all:?}");
     }
 }
+
+/// Without kubectl, `kustomize build DIR` is used. Standalone kustomize is not installed here,
+/// so a `kustomize` shim that insists on the `build DIR` form runs the kustomize built into the
+/// real kubectl (same library, same messages).
+#[test]
+fn issue_14_kustomize_build_is_used_when_kubectl_is_absent() {
+    let Some(t) = repo(&[
+        ("k8s/overlays/dev/deploy.yaml", DEPLOY),
+        (
+            "k8s/overlays/dev/kustomization.yaml",
+            "resources:\n  - deploy.yaml\n  - not-there.yaml\n",
+        ),
+    ]) else {
+        return;
+    };
+    let Some(kubectl) = common::kubectl() else {
+        common::missing("kubectl (behind the kustomize shim)");
+        return;
+    };
+    let bin_dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(common::which("git").unwrap(), bin_dir.path().join("git")).unwrap();
+    let shim = bin_dir.path().join("kustomize");
+    std::fs::write(
+        &shim,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = build ] && [ $# -eq 2 ] || {{ echo \"shim: unexpected arguments: $*\" >&2; exit 99; }}\nexec {} kustomize \"$2\"\n",
+            kubectl.display()
+        ),
+    )
+    .unwrap();
+    let mut perms = std::fs::metadata(&shim).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&shim, perms).unwrap();
+    let out = bin()
+        .env("PATH", bin_dir.path())
+        .arg("-C")
+        .arg(t.path())
+        .args(["check", "--render=always", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all = findings(&out);
+    let failed = of_rule(&all, "render-failed");
+    assert_eq!(failed.len(), 1, "{all:?}");
+    assert!(
+        failed[0]
+            .3
+            .contains("`kustomize build k8s/overlays/dev` failed")
+            && failed[0].3.contains("not-there.yaml"),
+        "{}",
+        failed[0].3
+    );
+}
