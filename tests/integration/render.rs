@@ -829,3 +829,52 @@ fn issue_14_kustomize_build_is_used_when_kubectl_is_absent() {
         failed[0].3
     );
 }
+
+/// A service-account token Secret gets its keys from the token controller at run time.
+#[test]
+fn issue_14_service_account_token_keys_are_filled_at_run_time() {
+    let tree = |kind_type: &str| {
+        let secret = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: runner-token\n  annotations:\n    kubernetes.io/service-account.name: runner\ntype: {kind_type}\n"
+        );
+        let deploy = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: app:1
+          env:
+            - name: TOKEN
+              valueFrom:
+                secretKeyRef:
+                  name: runner-token
+                  key: token
+";
+        repo(&[
+            ("k8s/overlays/dev/secret.yaml", &secret),
+            ("k8s/overlays/dev/deploy.yaml", deploy),
+            (
+                "k8s/overlays/dev/kustomization.yaml",
+                "namespace: emp-dev\nresources:\n  - secret.yaml\n  - deploy.yaml\n",
+            ),
+        ])
+    };
+    let missing = |t: &tempfile::TempDir| {
+        let out = check(t.path(), &["--format", "json", "--render=never"]);
+        of_rule(&findings(&out), "missing-secret-key").len()
+    };
+    let Some(token) = tree("kubernetes.io/service-account-token") else {
+        return;
+    };
+    assert_eq!(missing(&token), 0);
+    let Some(opaque) = tree("Opaque") else { return };
+    assert_eq!(
+        missing(&opaque),
+        1,
+        "an Opaque Secret without the key still misses it"
+    );
+}
