@@ -57,6 +57,9 @@ pub enum CheckError {
     /// An overlay's kustomization cannot be read.
     #[error(transparent)]
     Overlay(#[from] kustomize::KustomizeError),
+    /// `--render=always` cannot render.
+    #[error(transparent)]
+    Render(#[from] crate::render::RenderError),
     /// An overlay's sealing certificate is not a usable certificate.
     #[error("{file}: {source}")]
     Certificate {
@@ -82,6 +85,7 @@ impl CheckError {
             }
             CheckError::Overlay(e) => e.hint().map(str::to_owned),
             CheckError::Certificate { source, .. } => source.hint().map(str::to_owned),
+            CheckError::Render(e) => e.hint().map(str::to_owned),
         }
     }
 }
@@ -101,6 +105,10 @@ pub struct CheckOptions {
     pub rules: Vec<String>,
     /// Now, as Unix seconds (certificate expiry).
     pub now: u64,
+    /// `--render`: compare the model with the real kustomize (docs/check.md).
+    pub render: crate::render::RenderMode,
+    /// `--allow-runtime-secret`: Secret names workloads create at run time (not dangling).
+    pub allow_runtime_secrets: Vec<String>,
 }
 
 /// The result of a check.
@@ -112,6 +120,8 @@ pub struct CheckOutcome {
     /// is then unknown, and rules that need it treat files as committed (plaintext) or skip
     /// them (env files).
     pub git: bool,
+    /// A line for stderr when `--render=auto` wanted to render and could not (no tool).
+    pub render_note: Option<String>,
 }
 
 /// Runs the check.
@@ -206,11 +216,15 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         }
     }
 
+    let (renders, render_note) =
+        crate::render::render_checked(root, &overlay_models, opts.release.as_deref(), opts.render)?;
     let tree = TreeModel {
         overlays: overlay_models,
         env_files,
         now: opts.now,
         release_env: opts.release.clone(),
+        renders,
+        runtime_secrets: opts.allow_runtime_secrets.clone(),
     };
     let mut cx = Context::new(root, &files)
         .release(opts.release.is_some())
@@ -240,6 +254,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     Ok(CheckOutcome {
         report,
         git: git.is_some(),
+        render_note,
     })
 }
 

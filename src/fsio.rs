@@ -468,6 +468,32 @@ fn sync_dir(dir: &Path) -> Result<(), FsError> {
         .map_err(|e| FsError::from_io(dir, "fsync directory (the new file is in place)", e))
 }
 
+/// A fresh private temporary directory (mode 0700), removed when the handle is dropped. For
+/// `check --render`'s copy of the tree, which never holds a real env file.
+///
+/// # Errors
+/// [`FsError`] when the system temporary directory cannot take it.
+pub fn temp_dir() -> Result<tempfile::TempDir, FsError> {
+    tempfile::Builder::new()
+        .prefix("emp-seal-render-")
+        .tempdir()
+        .map_err(|e| FsError::from_io(&std::env::temp_dir(), "create a temporary directory", e))
+}
+
+/// Copies the regular file `from` to `to` (creating `to`'s parent directories), for
+/// `check --render`'s temporary copy of the tree. Never used on a file in the tree as target.
+///
+/// # Errors
+/// [`FsError`] naming the file that could not be read or written.
+pub fn copy_file(from: &Path, to: &Path) -> Result<(), FsError> {
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent).map_err(|e| FsError::from_io(parent, "create directory", e))?;
+    }
+    fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| FsError::from_io(from, "copy", e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

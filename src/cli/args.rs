@@ -182,6 +182,30 @@ pub struct CheckArgs {
     /// Only run these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     pub rules: Vec<String>,
+    /// Also build each checked overlay with the real kustomize (`kubectl kustomize`, else
+    /// `kustomize build`) and compare the render with emp-seal's model.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = RenderWhen::Auto, env = "EMP_SEAL_RENDER")]
+    pub render: RenderWhen,
+    /// A Secret that workloads create at run time, so naming it is not a dangling reference
+    /// (repeatable; comma-separated in the environment variable).
+    #[arg(
+        long = "allow-runtime-secret",
+        value_name = "NAME",
+        value_delimiter = ',',
+        env = "EMP_SEAL_ALLOW_RUNTIME_SECRETS"
+    )]
+    pub allow_runtime_secrets: Vec<String>,
+}
+
+/// When `check` renders with the real kustomize.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderWhen {
+    /// Under `--release`, when kubectl or kustomize is on PATH.
+    Auto,
+    /// Always; without kubectl or kustomize on PATH, exit 2.
+    Always,
+    /// Never: the model only.
+    Never,
 }
 
 /// Arguments of `emp-seal cert`.

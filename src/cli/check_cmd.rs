@@ -4,9 +4,10 @@
 
 use crate::check::{self, CheckOptions};
 use crate::finding::Severity;
+use crate::render::RenderMode;
 use crate::report::{self, Format, RenderOptions};
 
-use super::args::{CheckArgs, CheckFormat};
+use super::args::{CheckArgs, CheckFormat, RenderWhen};
 use super::exit::{CliError, Outcome};
 use super::{Ctx, now, write_stdout};
 
@@ -21,12 +22,23 @@ pub(super) fn run(ctx: &Ctx, a: CheckArgs) -> Result<Outcome, CliError> {
         release: a.release.filter(|r| !r.is_empty()),
         rules: a.rules,
         now: now(),
+        render: match a.render {
+            RenderWhen::Auto => RenderMode::Auto,
+            RenderWhen::Always => RenderMode::Always,
+            RenderWhen::Never => RenderMode::Never,
+        },
+        allow_runtime_secrets: a.allow_runtime_secrets,
     };
     let outcome = check::run(&opts)?;
     if !outcome.git && !ctx.quiet {
         eprintln!(
             "note: not a git repository: tracked status is unknown, every file is checked as committed"
         );
+    }
+    if let Some(note) = &outcome.render_note
+        && !ctx.quiet
+    {
+        eprintln!("{note}");
     }
     let format = match a.format {
         CheckFormat::Text => Format::Text,

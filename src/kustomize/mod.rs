@@ -20,6 +20,8 @@ mod refs;
 use std::path::{Path, PathBuf};
 
 pub use crate::yamlpos::Seg;
+/// Every name reference in one object value (for `check --render`'s reading of a real render).
+pub(crate) use refs::extract as extract_refs;
 pub use refs::{RefField, Resolution};
 
 /// The file names kustomize recognises, in its order (kustomize `api/konfig/general.go`

@@ -1,26 +1,113 @@
-//! Rule `dangling-reference`: a rendered object names a Secret, `TriggerAuthentication` or
-//! `ServiceAccount` that the overlay does not render, with names computed as kustomize renders
-//! them (the overlay model replays prefixes, suffixes, namespaces, generator hashes and which
-//! fields kustomize rewrites).
+//! Rule `dangling-reference`: a rendered object names a Secret, `ConfigMap`, `ServiceAccount`,
+//! `PersistentVolumeClaim` or `TriggerAuthentication` that the overlay does not render, with
+//! names computed as kustomize renders them (the overlay model replays prefixes, suffixes,
+//! namespaces, generator hashes and which fields kustomize rewrites). Every pod template the
+//! model reads is covered (Pod, Deployment, `StatefulSet`, `DaemonSet`, `ReplicaSet`, Job, `CronJob`,
+//! KEDA ScaledJob...): `envFrom`/`env` Secret and `ConfigMap` references, secret, `configMap`,
+//! projected and `persistentVolumeClaim` volumes, `serviceAccountName` and `imagePullSecrets`;
+//! plus `ServiceAccount` `imagePullSecrets` and KEDA `authenticationRef` / `secretTargetRef`.
 //!
-//! Not judged: `optional: true` references; the `default` `ServiceAccount` (every namespace has
-//! one); Ingress TLS Secrets and `imagePullSecrets`, which are commonly provisioned outside the
-//! tree (cert-manager, registry credentials). When the reference is not rewritten by kustomize
-//! and an object of that kind was renamed from the written name, the message says so.
+//! Not judged: `optional: true` references; Ingress TLS Secrets (an ingress controller's
+//! prerequisite, commonly issued by cert-manager from an Ingress annotation); objects created at
+//! run time ([`RUNTIME_CREATED`], the Secrets of cert-manager `Certificate`s in the overlay, and
+//! the names given with `--allow-runtime-secret`). When the reference is not rewritten by
+//! kustomize and an object of that kind was renamed from the written name, the message says so.
+
+use std::collections::BTreeSet;
 
 use super::Context;
 use super::locate::at_line;
-use super::model::path_str;
+use super::model::{OverlayModel, path_str};
+use super::yamldocs;
 use crate::finding::{Finding, RuleMeta, Severity};
-use crate::kustomize::{RefField, Resolution};
+use crate::kustomize::{RefField, Reference, Resolution};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "dangling-reference",
-    summary: "A rendered object names a Secret, TriggerAuthentication or ServiceAccount that does not exist after rendering",
+    summary: "A rendered object names a Secret, ConfigMap, ServiceAccount, PersistentVolumeClaim or TriggerAuthentication that does not exist after rendering",
     default_severity: Severity::Error,
-    hint: "create the object in the overlay or fix the name; remember that namePrefix and nameSuffix do not rewrite names inside custom resources",
+    hint: "create the object in the overlay or fix the name (namePrefix and nameSuffix do not rewrite names inside custom resources); a Secret created at run time can be allowed with --allow-runtime-secret NAME",
 };
+
+/// An object that exists without being in the tree, because something creates it at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuntimeCreated {
+    /// The kind referred to.
+    pub kind: &'static str,
+    /// Its name (in any namespace).
+    pub name: &'static str,
+    /// Who creates it.
+    pub created_by: &'static str,
+}
+
+/// Objects known to be created at run time, so a reference to them is not dangling
+/// (documented in docs/rules.md#dangling-reference).
+pub static RUNTIME_CREATED: &[RuntimeCreated] = &[
+    RuntimeCreated {
+        kind: "ServiceAccount",
+        name: "default",
+        created_by: "Kubernetes, in every namespace",
+    },
+    RuntimeCreated {
+        kind: "ConfigMap",
+        name: "kube-root-ca.crt",
+        created_by: "the kube-controller-manager's root CA publisher, in every namespace",
+    },
+    RuntimeCreated {
+        kind: "Secret",
+        name: "argocd-redis",
+        created_by: "Argo CD's redis-secret-init job",
+    },
+];
+
+/// True when something other than the tree creates `kind` `name` in `namespace`.
+fn created_at_run_time(
+    cx: &Context<'_>,
+    ov: &OverlayModel,
+    kind: &str,
+    name: &str,
+    namespace: Option<&str>,
+) -> bool {
+    RUNTIME_CREATED
+        .iter()
+        .any(|r| r.kind == kind && r.name == name)
+        || (kind == "Secret"
+            && (cx.tree.runtime_secrets.iter().any(|n| n == name)
+                || certificate_secrets(cx, ov)
+                    .contains(&(name.to_owned(), namespace.map(str::to_owned)))))
+}
+
+/// The Secrets the overlay's cert-manager `Certificate`s make (`spec.secretName`, in the
+/// Certificate's rendered namespace).
+fn certificate_secrets(cx: &Context<'_>, ov: &OverlayModel) -> BTreeSet<(String, Option<String>)> {
+    let mut out = BTreeSet::new();
+    for r in ov
+        .overlay
+        .resources()
+        .iter()
+        .filter(|r| r.kind == "Certificate" && r.api_version.starts_with("cert-manager.io/"))
+    {
+        let path = path_str(&r.origin.file);
+        let secret = yamldocs::docs_of_kind(cx, "Certificate")
+            .find(|d| d.file.path == path && d.name() == r.original.name)
+            .and_then(|d| d.get(&["spec", "secretName"]))
+            .and_then(yaml_serde::Value::as_str);
+        if let Some(secret) = secret {
+            out.insert((secret.to_owned(), r.rendered.namespace.clone()));
+        }
+    }
+    out
+}
+
+/// Whether the rule judges a reference of this field and target kind.
+fn judged(r: &Reference) -> bool {
+    match r.target_kind.as_str() {
+        "Secret" => r.field != RefField::IngressTls,
+        "ConfigMap" | "ServiceAccount" | "PersistentVolumeClaim" | "TriggerAuthentication" => true,
+        _ => false,
+    }
+}
 
 /// Reports unresolved references.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -30,13 +117,15 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             if r.resolution != Resolution::Unresolved || r.optional {
                 continue;
             }
-            let judged = match r.target_kind.as_str() {
-                "Secret" => !matches!(r.field, RefField::IngressTls | RefField::ImagePullSecret),
-                "TriggerAuthentication" => true,
-                "ServiceAccount" => r.rendered_name != "default",
-                _ => false,
-            };
-            if !judged {
+            if !judged(r)
+                || created_at_run_time(
+                    cx,
+                    ov,
+                    &r.target_kind,
+                    &r.rendered_name,
+                    r.referrer.namespace.as_deref(),
+                )
+            {
                 continue;
             }
             // An object of the target kind that was renamed away from the written name.

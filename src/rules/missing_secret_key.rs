@@ -27,7 +27,11 @@ pub static META: RuleMeta = RuleMeta {
     hint: "add the key to the env file and its .example and seal it, or mark the reference optional",
 };
 
-/// The keys of the Secret a reference resolves to in `ov`, when known.
+/// The keys the token controller writes into a `kubernetes.io/service-account-token` Secret.
+pub const SERVICE_ACCOUNT_TOKEN_KEYS: [&str; 3] = ["token", "ca.crt", "namespace"];
+
+/// The keys of the Secret a reference resolves to in `ov`, when known (a service-account token
+/// Secret has [`SERVICE_ACCOUNT_TOKEN_KEYS`] too, filled at run time).
 pub fn secret_keys(
     cx: &Context<'_>,
     ov: &OverlayModel,
@@ -58,6 +62,13 @@ pub fn secret_keys(
                                     == Some(r.original.name.as_str())
                         })?;
                     let mut keys = BTreeSet::new();
+                    // The token controller fills a service-account token Secret's keys at run
+                    // time (kubernetes pkg/controller/serviceaccount/tokens_controller.go).
+                    if doc.get("type").and_then(Value::as_str)
+                        == Some("kubernetes.io/service-account-token")
+                    {
+                        keys.extend(SERVICE_ACCOUNT_TOKEN_KEYS.map(str::to_owned));
+                    }
                     for field in ["data", "stringData"] {
                         if let Some(Value::Mapping(m)) = doc.get(field) {
                             keys.extend(m.keys().filter_map(|k| k.as_str().map(str::to_string)));

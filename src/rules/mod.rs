@@ -37,10 +37,12 @@ pub mod invalid_ciphertext;
 pub mod locate;
 pub mod missing_secret_key;
 pub mod model;
+pub mod model_divergence;
 pub mod placeholder_ciphertext;
 pub mod plaintext_env_file;
 pub mod plaintext_secret;
 pub mod readable_secret_data;
+pub mod render_failed;
 pub mod scope_annotation_misplaced;
 pub mod sealed_values;
 pub mod stale_certificate;
@@ -278,6 +280,14 @@ pub static RULES: &[Rule] = &[
     Rule {
         meta: &readable_secret_data::META,
         check: Some(readable_secret_data::check),
+    },
+    Rule {
+        meta: &render_failed::META,
+        check: Some(render_failed::check),
+    },
+    Rule {
+        meta: &model_divergence::META,
+        check: Some(model_divergence::check),
     },
 ];
 
@@ -595,10 +605,12 @@ mod tests {
         identity-mismatch
         invalid-ciphertext
         missing-secret-key
+        model-divergence
         placeholder-ciphertext
         plaintext-env-file
         plaintext-secret
         readable-secret-data
+        render-failed
         scope-annotation-misplaced
         stale-certificate
         ");

@@ -102,6 +102,10 @@ pub struct TreeModel {
     /// `--release ENV`: the overlay rules look at this overlay only (the others still give
     /// context, e.g. their key sets).
     pub release_env: Option<String>,
+    /// `check --render`: the real renders of the checked overlays (empty when not rendered).
+    pub renders: Vec<crate::render::RenderedOverlay>,
+    /// Secret names the repository declares created at run time (`--allow-runtime-secret`).
+    pub runtime_secrets: Vec<String>,
 }
 
 impl TreeModel {

@@ -72,6 +72,9 @@ fn check(root: &Path, release: Option<&str>) -> Report {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs(),
+        // The model alone: `--render` has its own tests (render.rs).
+        render: emp_seal::render::RenderMode::Never,
+        allow_runtime_secrets: Vec::new(),
     })
     .unwrap()
     .report

@@ -19,6 +19,7 @@ mod placeholder;
 mod precommit;
 mod prop;
 mod pty;
+mod render;
 mod report;
 mod rules;
 mod seal_badinput;

@@ -1,0 +1,703 @@
+//! `check --render`: builds overlays with the real kustomize (`kubectl kustomize DIR`, or
+//! `kustomize build DIR`) and reduces each render to what the model is compared on (object
+//! kinds, names, namespaces, `SealedSecret` scope annotations, Secret and `SealedSecret` key
+//! names, and every name reference), so that the rules `render-failed` and `model-divergence`
+//! can judge the model against it.
+//!
+//! Owns finding the tool, running it as a child process (no shell), the temporary copy of the
+//! tree in which an absent env file's `.example` stands in for it, and parsing the render with
+//! `yaml_serde`. Must not print, keep or pass on secret values: a render of a generator reading a
+//! real env file holds plaintext Secrets, so the tool's stdout lives in a zeroizing buffer, every
+//! string of a Secret document is zeroized once its key names are taken, and only names and
+//! keys leave this module. The tool's stderr is quoted in findings only after every value of the
+//! env files the render read has been redacted from it. Real env files are never copied into the
+//! temporary tree. (Zeroizing covers the buffers this module owns; the pipe reader's and the
+//! YAML parser's transient allocations are freed without it.)
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use rayon::prelude::*;
+use serde::Deserialize;
+use yaml_serde::Value;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::envfile;
+use crate::fsio;
+use crate::kustomize::{self, Overlay, RefField, Seg};
+use crate::rules::model::{OverlayModel, path_str};
+use crate::rules::plaintext_env_file::is_real_env_file;
+
+/// Largest render read from the tool.
+const MAX_RENDER_BYTES: usize = 64 * 1024 * 1024;
+
+/// Longest stretch of the tool's stderr quoted in a finding.
+const MAX_MESSAGE_CHARS: usize = 1500;
+
+/// The annotation keys that set a `SealedSecret`'s scope (sealed-secrets
+/// `pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go`).
+pub const SCOPE_ANNOTATIONS: [&str; 2] = [
+    "sealedsecrets.bitnami.com/namespace-wide",
+    "sealedsecrets.bitnami.com/cluster-wide",
+];
+
+/// `--render`: whether `check` builds the overlays with the real kustomize.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RenderMode {
+    /// On under `--release` when `kubectl` or `kustomize` is on PATH; off otherwise.
+    #[default]
+    Auto,
+    /// Always; a missing tool is an error (exit 2).
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Errors that stop a rendering check before any rule runs.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// `--render=always` and no tool to render with.
+    #[error("--render=always: neither `kubectl` nor `kustomize` is on PATH")]
+    NoTool,
+}
+
+impl RenderError {
+    /// A next step for the user.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            RenderError::NoTool => Some(
+                "install kubectl (its `kubectl kustomize`) or kustomize, or pass --render=never to check against the model only",
+            ),
+        }
+    }
+}
+
+/// The program that renders.
+#[derive(Debug, Clone)]
+pub struct Tool {
+    program: PathBuf,
+    /// True for `kubectl kustomize DIR`, false for `kustomize build DIR`.
+    kubectl: bool,
+}
+
+impl Tool {
+    /// `kubectl` on PATH, else `kustomize` (kubectl first: the k8s/ README deploys with it).
+    pub fn find() -> Option<Tool> {
+        let path = std::env::var_os("PATH")?;
+        let on_path = |name: &str| {
+            std::env::split_paths(&path)
+                .filter(|d| !d.as_os_str().is_empty())
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        };
+        if let Some(program) = on_path("kubectl") {
+            return Some(Tool {
+                program,
+                kubectl: true,
+            });
+        }
+        on_path("kustomize").map(|program| Tool {
+            program,
+            kubectl: false,
+        })
+    }
+
+    /// How findings name the command: `kubectl kustomize` or `kustomize build`.
+    pub fn name(&self) -> &'static str {
+        if self.kubectl {
+            "kubectl kustomize"
+        } else {
+            "kustomize build"
+        }
+    }
+
+    fn command(&self, dir: &Path) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.arg(if self.kubectl { "kustomize" } else { "build" })
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+}
+
+/// A name reference as the real render has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedRef {
+    /// Which field.
+    pub field: RefField,
+    /// The kind the field points to.
+    pub target_kind: String,
+    /// Path of the name scalar in the object.
+    pub path: Vec<Seg>,
+    /// The name the field holds.
+    pub name: String,
+    /// `key` / `items[].key` read through the reference.
+    pub keys: Vec<String>,
+}
+
+/// One object of a render, reduced to what the model is compared on. Never a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedObject {
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`.
+    pub namespace: Option<String>,
+    /// The top-level scope annotations ([`SCOPE_ANNOTATIONS`]) and their values.
+    pub scope: BTreeMap<String, String>,
+    /// Key names: a Secret's `data` and `stringData`, a `SealedSecret`'s `spec.encryptedData`.
+    pub keys: Option<BTreeSet<String>>,
+    /// Every name reference in the object.
+    pub refs: Vec<RenderedRef>,
+}
+
+/// The render of one overlay.
+#[derive(Debug, Clone)]
+pub struct RenderedOverlay {
+    /// The overlay name.
+    pub overlay: String,
+    /// Repo-relative path of the overlay's kustomization file.
+    pub kustomization: String,
+    /// `kubectl kustomize` or `kustomize build`.
+    pub tool: &'static str,
+    /// Repo-relative env files whose `.example` stood in for them (they are absent here).
+    pub stand_ins: Vec<String>,
+    /// The objects, or why the overlay did not render (redacted; never the tool's stdout).
+    pub outcome: Result<Vec<RenderedObject>, String>,
+}
+
+/// Renders the overlays `check` reports on (all, or only `release`'s) when `mode` asks for it:
+/// `Always`, or `Auto` under `--release`. Returns the renders and, when `Auto` found no tool, a
+/// note saying the model went unverified.
+///
+/// # Errors
+/// [`RenderError::NoTool`] under `Always` without `kubectl` or `kustomize` on PATH.
+pub fn render_checked(
+    root: &Path,
+    overlays: &[OverlayModel],
+    release: Option<&str>,
+    mode: RenderMode,
+) -> Result<(Vec<RenderedOverlay>, Option<String>), RenderError> {
+    let wanted = match mode {
+        RenderMode::Never => false,
+        RenderMode::Always => true,
+        RenderMode::Auto => release.is_some(),
+    };
+    if !wanted {
+        return Ok((Vec::new(), None));
+    }
+    let Some(tool) = Tool::find() else {
+        if mode == RenderMode::Always {
+            return Err(RenderError::NoTool);
+        }
+        return Ok((
+            Vec::new(),
+            Some("note: --render=auto: neither kubectl nor kustomize is on PATH, so the overlay was checked against emp-seal's model only, not against a real render".to_owned()),
+        ));
+    };
+    let all_env_files: BTreeSet<String> = overlays
+        .iter()
+        .flat_map(|o| overlay_env_files(&o.overlay))
+        .collect();
+    let renders = overlays
+        .par_iter()
+        .filter(|o| release.is_none_or(|r| r == o.name))
+        .map(|o| render_overlay(&tool, root, &o.overlay, &all_env_files))
+        .collect();
+    Ok((renders, None))
+}
+
+/// Renders one overlay. `all_env_files` holds the env files of every overlay's generators
+/// (repo-relative), none of which is copied into a temporary tree.
+pub fn render_overlay(
+    tool: &Tool,
+    root: &Path,
+    overlay: &Overlay,
+    all_env_files: &BTreeSet<String>,
+) -> RenderedOverlay {
+    let kustomization = kustomize::kustomization_file(&overlay.dir)
+        .unwrap_or_else(|| overlay.dir.join("kustomization.yaml"));
+    let envs = overlay_env_files(overlay);
+    let copy = envs
+        .iter()
+        .any(|e| !root.join(e).is_file() && root.join(format!("{e}.example")).is_file());
+    let (stand_ins, outcome) = if copy {
+        let stand_ins = envs
+            .iter()
+            .filter(|e| root.join(format!("{e}.example")).is_file())
+            .cloned()
+            .collect();
+        let outcome = render_copy(tool, root, overlay, &envs, all_env_files);
+        (stand_ins, outcome)
+    } else {
+        (Vec::new(), run_tool(tool, &overlay.dir, root, &envs))
+    };
+    RenderedOverlay {
+        overlay: overlay.name.clone(),
+        kustomization: rel(root, &kustomization),
+        tool: tool.name(),
+        stand_ins,
+        outcome,
+    }
+}
+
+/// Repo-relative env files read by the overlay's generators.
+pub fn overlay_env_files(overlay: &Overlay) -> BTreeSet<String> {
+    overlay
+        .generated()
+        .iter()
+        .flat_map(|g| g.specs.iter())
+        .flat_map(|s| s.envs.iter())
+        .map(|p| path_str(p))
+        .collect()
+}
+
+/// Renders a temporary copy of the tree in which each of the overlay's env files is replaced
+/// by its `.example`.
+fn render_copy(
+    tool: &Tool,
+    root: &Path,
+    overlay: &Overlay,
+    envs: &BTreeSet<String>,
+    all_env_files: &BTreeSet<String>,
+) -> Result<Vec<RenderedObject>, String> {
+    let tmp = make_copy(root, overlay, envs, all_env_files)?;
+    let dir_rel = rel(root, &overlay.dir);
+    run_tool(
+        tool,
+        &tmp.path().join(dir_rel),
+        tmp.path(),
+        &BTreeSet::new(),
+    )
+    .map_err(|m| m.replace(&tmp.path().display().to_string(), "<copy>"))
+}
+
+/// The temporary copy: every file under [`copy_base`] except real env files and every env
+/// file a generator reads, then each of `envs` as its `.example`.
+fn make_copy(
+    root: &Path,
+    overlay: &Overlay,
+    envs: &BTreeSet<String>,
+    all_env_files: &BTreeSet<String>,
+) -> Result<tempfile::TempDir, String> {
+    let Some(base_rel) = copy_base(root, overlay, envs) else {
+        return Err(
+            "an env file is absent and the overlay reads files outside the repository, so no temporary copy with the .example standing in can be made".to_owned(),
+        );
+    };
+    for e in envs {
+        if root.join(e).is_file() && !root.join(format!("{e}.example")).is_file() {
+            return Err(format!(
+                "{e} has no .example to stand in for it in a temporary copy (another env file of the overlay is absent), and real env files are never copied"
+            ));
+        }
+    }
+    let failed = |e: fsio::FsError| format!("cannot make a temporary copy: {e}");
+    let tmp = fsio::temp_dir().map_err(failed)?;
+    let mut files = BTreeSet::new();
+    walk(root, &root.join(&base_rel), &mut files);
+    for f in files
+        .iter()
+        .filter(|f| !is_real_env_file(f) && !all_env_files.contains(*f))
+    {
+        fsio::copy_file(&root.join(f), &tmp.path().join(f)).map_err(failed)?;
+    }
+    for e in envs {
+        let example = root.join(format!("{e}.example"));
+        if example.is_file() {
+            fsio::copy_file(&example, &tmp.path().join(e)).map_err(failed)?;
+        }
+    }
+    Ok(tmp)
+}
+
+/// The repo-relative directory to copy: `k8s`, widened to the common ancestor of every file the
+/// model says the overlay reads. `None` when one of them is outside the repository.
+fn copy_base(root: &Path, overlay: &Overlay, envs: &BTreeSet<String>) -> Option<String> {
+    let mut paths: Vec<String> = vec!["k8s/x".to_owned(), format!("{}/x", rel(root, &overlay.dir))];
+    paths.extend(overlay.resources().iter().map(|r| path_str(&r.origin.file)));
+    paths.extend(
+        overlay
+            .references()
+            .iter()
+            .map(|r| path_str(&r.origin.file)),
+    );
+    paths.extend(
+        overlay
+            .generated()
+            .iter()
+            .flat_map(|g| g.specs.iter())
+            .map(|s| path_str(&s.origin.file)),
+    );
+    paths.extend(overlay.problems().iter().map(|p| path_str(&p.origin.file)));
+    paths.extend(envs.iter().cloned());
+    if paths
+        .iter()
+        .any(|p| p.starts_with('/') || p.starts_with("../") || p == "..")
+    {
+        return None;
+    }
+    let split: Vec<Vec<&str>> = paths
+        .iter()
+        .map(|p| {
+            let mut parts: Vec<&str> = p.split('/').collect();
+            parts.pop();
+            parts
+        })
+        .collect();
+    let mut common: Vec<&str> = split[0].clone();
+    for s in &split[1..] {
+        let n = common.iter().zip(s).take_while(|(a, b)| a == b).count();
+        common.truncate(n);
+    }
+    Some(common.join("/"))
+}
+
+/// Every regular file under `dir` (no `.git`, no symlinked directory, as `check` reads the
+/// tree), repo-relative.
+fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let p = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        if e.file_name() == ".git" {
+            continue;
+        }
+        if ft.is_dir() {
+            walk(root, &p, out);
+        } else if p.is_file() {
+            out.insert(rel(root, &p));
+        }
+    }
+}
+
+fn rel(root: &Path, p: &Path) -> String {
+    path_str(p.strip_prefix(root).unwrap_or(p))
+}
+
+/// Runs the tool on `dir` and reduces its output. `envs` (repo-relative to `root`) are the env
+/// files the render reads in place, whose values are redacted from the tool's stderr.
+fn run_tool(
+    tool: &Tool,
+    dir: &Path,
+    root: &Path,
+    envs: &BTreeSet<String>,
+) -> Result<Vec<RenderedObject>, String> {
+    let output = tool
+        .command(dir)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", tool.name()))?;
+    let stdout = Zeroizing::new(output.stdout);
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        return Err(redact(&stderr, root, envs));
+    }
+    if stdout.len() > MAX_RENDER_BYTES {
+        return Err(format!(
+            "the render is larger than {} MiB",
+            MAX_RENDER_BYTES / 1024 / 1024
+        ));
+    }
+    parse_render(&stdout)
+}
+
+/// The tool's stderr, trimmed, with every value of the env files it read replaced by
+/// `<redacted>`. The files are split leniently (the render may have failed because kustomize
+/// refused one): every value after the first `=`, every key that is not a valid Secret key, and
+/// every line without `=` counts as a value. A file that is not UTF-8 cannot be matched against
+/// kustomize's escaped quoting of it, so the message is then withheld.
+fn redact(stderr: &str, root: &Path, envs: &BTreeSet<String>) -> String {
+    let mut text = tool_message(stderr).replace(&format!("{}/", root.display()), "");
+    for e in envs {
+        let Ok(bytes) = fsio::read_limited(&root.join(e), crate::check::MAX_FILE_BYTES) else {
+            continue;
+        };
+        let bytes = Zeroizing::new(bytes);
+        let Ok(file) = std::str::from_utf8(&bytes) else {
+            return format!(
+                "the tool failed, and {e} is not UTF-8, so its message (which may quote the file) is withheld"
+            );
+        };
+        for line in file.lines() {
+            let line = line.trim_start().trim_end_matches('\r');
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let secrets: Vec<&str> = match line.split_once('=') {
+                Some((key, value)) if envfile::validate_key(key).is_ok() => vec![value],
+                Some((key, value)) => vec![key, value],
+                None => vec![line],
+            };
+            for secret in secrets.into_iter().map(str::trim) {
+                if secret.len() >= 3 && text.contains(secret) {
+                    text = text.replace(secret, "<redacted>");
+                }
+            }
+        }
+    }
+    if text.chars().count() > MAX_MESSAGE_CHARS {
+        let cut: String = text.chars().take(MAX_MESSAGE_CHARS).collect();
+        text = format!("{cut} [...]");
+    }
+    text.replace('\n', " | ")
+}
+
+/// The error text of the tool's stderr: kubectl logs it as `E... run.go:NN] "command failed"
+/// err="<message>"` (klog), standalone kustomize as `Error: <message>`.
+fn tool_message(stderr: &str) -> String {
+    let trimmed = stderr.trim();
+    if let Some((_, rest)) = trimmed.split_once(" err=\"")
+        && let Some(inner) = rest.strip_suffix('"')
+    {
+        return inner.replace("\\\"", "\"");
+    }
+    trimmed
+        .strip_prefix("Error: ")
+        .unwrap_or(trimmed)
+        .to_owned()
+}
+
+/// Parses the render (any number of YAML documents) and reduces every object.
+fn parse_render(stdout: &[u8]) -> Result<Vec<RenderedObject>, String> {
+    let mut out = Vec::new();
+    for de in yaml_serde::Deserializer::from_slice(stdout) {
+        let doc = Option::<Value>::deserialize(de).map_err(|e| {
+            // The error's position only: its text could quote the document.
+            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            format!("the render does not parse as YAML at line {line}, column {column}")
+        })?;
+        let Some(mut value) = doc else { continue };
+        if value.is_null() {
+            continue;
+        }
+        let reduced = reduce(&value);
+        if reduced.kind == "Secret" {
+            scrub(&mut value);
+        }
+        drop(value);
+        out.push(reduced);
+    }
+    Ok(out)
+}
+
+fn reduce(value: &Value) -> RenderedObject {
+    let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    let api_version = s(value.get("apiVersion")).unwrap_or_default();
+    let kind = s(value.get("kind")).unwrap_or_default();
+    let meta = value.get("metadata");
+    let scope = meta
+        .and_then(|m| m.get("annotations"))
+        .and_then(Value::as_mapping)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| {
+                    let k = k.as_str()?;
+                    SCOPE_ANNOTATIONS
+                        .contains(&k)
+                        .then(|| (k.to_owned(), scalar(v)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let key_names = |v: Option<&Value>| -> BTreeSet<String> {
+        v.and_then(Value::as_mapping)
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let keys = match kind.as_str() {
+        "Secret" => {
+            let mut k = key_names(value.get("data"));
+            k.extend(key_names(value.get("stringData")));
+            Some(k)
+        }
+        "SealedSecret" => Some(key_names(
+            value.get("spec").and_then(|s| s.get("encryptedData")),
+        )),
+        _ => None,
+    };
+    let refs = kustomize::extract_refs(&kind, &api_version, value)
+        .into_iter()
+        .map(|r| RenderedRef {
+            field: r.field,
+            target_kind: r.target_kind.to_owned(),
+            path: r.path,
+            name: r.name,
+            keys: r.keys,
+        })
+        .collect();
+    RenderedObject {
+        name: s(meta.and_then(|m| m.get("name"))).unwrap_or_default(),
+        namespace: s(meta.and_then(|m| m.get("namespace"))),
+        api_version,
+        kind,
+        scope,
+        keys,
+        refs,
+    }
+}
+
+/// A scalar annotation value as text (`"true"`, `true` and `1` stay distinguishable).
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => format!("{b} (a YAML boolean)"),
+        Value::Number(n) => format!("{n} (a YAML number)"),
+        Value::Null => "null".to_owned(),
+        _ => "(not a scalar)".to_owned(),
+    }
+}
+
+/// Zeroizes every string in a value (a Secret's document, before it is dropped).
+fn scrub(value: &mut Value) {
+    match value {
+        Value::String(s) => s.zeroize(),
+        Value::Sequence(seq) => seq.iter_mut().for_each(scrub),
+        Value::Mapping(m) => m.values_mut().for_each(scrub),
+        Value::Tagged(t) => scrub(&mut t.value),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_render_is_reduced_to_names_and_keys() {
+        let text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: n\ndata:\n  A: eA==\nstringData:\n  B: x\n---\napiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: ss\n  annotations:\n    sealedsecrets.bitnami.com/cluster-wide: \"true\"\n    other: y\nspec:\n  encryptedData:\n    K: AgB\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n      serviceAccountName: sa\n      containers:\n        - name: c\n          envFrom:\n            - secretRef:\n                name: s\n";
+        let objs = parse_render(text.as_bytes()).expect("parses");
+        assert_eq!(objs.len(), 3);
+        assert_eq!(objs[0].keys, Some(["A", "B"].map(str::to_owned).into()));
+        assert_eq!(objs[0].namespace.as_deref(), Some("n"));
+        assert_eq!(objs[1].keys, Some(["K".to_owned()].into()));
+        assert_eq!(
+            objs[1].scope.get("sealedsecrets.bitnami.com/cluster-wide"),
+            Some(&"true".to_owned())
+        );
+        assert_eq!(objs[1].scope.len(), 1);
+        let names: Vec<(&str, &str)> = objs[2]
+            .refs
+            .iter()
+            .map(|r| (r.target_kind.as_str(), r.name.as_str()))
+            .collect();
+        assert_eq!(names, [("Secret", "s"), ("ServiceAccount", "sa")]);
+    }
+
+    #[test]
+    fn kubectl_and_kustomize_messages_are_unwrapped() {
+        let klog = "E1203 18:03:37.126821   21391 run.go:72] \"command failed\" err=\"accumulating resources: 'x.yaml': \\\"q\\\" gone\"\n";
+        assert_eq!(
+            tool_message(klog),
+            "accumulating resources: 'x.yaml': \"q\" gone"
+        );
+        assert_eq!(tool_message("Error: no such file\n"), "no such file");
+        assert_eq!(tool_message("plain"), "plain");
+    }
+
+    #[test]
+    fn a_parse_error_quotes_no_text() {
+        let err = parse_render(b"a: b\n---\nkey: [unclosed SENTINEL-VALUE\n").expect_err("bad");
+        assert!(!err.contains("SENTINEL"), "{err}");
+        assert!(err.contains("line"), "{err}");
+    }
+
+    fn put(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        let mut f = std::fs::File::create(p).expect("create");
+        std::io::Write::write_all(&mut f, text.as_bytes()).expect("write");
+    }
+
+    #[test]
+    fn the_copy_holds_examples_and_never_a_real_env_file() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path();
+        for env in ["dev", "prod"] {
+            put(
+                root,
+                &format!("k8s/overlays/{env}/kustomization.yaml"),
+                &format!(
+                    "secretGenerator:\n  - name: s\n    envs:\n      - {env}.env\n    files:\n      - creds.txt\n"
+                ),
+            );
+            put(
+                root,
+                &format!("k8s/overlays/{env}/{env}.env.example"),
+                "A=example\n",
+            );
+        }
+        put(root, "k8s/overlays/prod/prod.env", "A=SENTINEL-real\n");
+        put(root, "k8s/overlays/dev/creds.txt", "not an env file\n");
+        put(root, "k8s/.env", "B=SENTINEL-dotenv\n");
+        let dev = Overlay::load(root, "dev").expect("loads");
+        let prod = Overlay::load(root, "prod").expect("loads");
+        let mut all = overlay_env_files(&dev);
+        all.extend(overlay_env_files(&prod));
+        let envs = overlay_env_files(&dev);
+        assert_eq!(envs, ["k8s/overlays/dev/dev.env".to_owned()].into());
+        let copy = make_copy(root, &dev, &envs, &all).expect("copy");
+        let mut files = BTreeSet::new();
+        walk(copy.path(), copy.path(), &mut files);
+        let want: BTreeSet<String> = [
+            "k8s/overlays/dev/creds.txt",
+            "k8s/overlays/dev/dev.env",
+            "k8s/overlays/dev/dev.env.example",
+            "k8s/overlays/dev/kustomization.yaml",
+            "k8s/overlays/prod/kustomization.yaml",
+            "k8s/overlays/prod/prod.env.example",
+        ]
+        .map(str::to_owned)
+        .into();
+        assert_eq!(files, want);
+        let stood_in =
+            std::fs::read_to_string(copy.path().join("k8s/overlays/dev/dev.env")).expect("read");
+        assert_eq!(stood_in, "A=example\n");
+        assert!(
+            !root.join("k8s/overlays/dev/dev.env").exists(),
+            "the tree is untouched"
+        );
+
+        // prod's own env file is present but another is absent: nothing real is copied.
+        put(
+            root,
+            "k8s/overlays/prod/kustomization.yaml",
+            "secretGenerator:\n  - name: s\n    envs:\n      - prod.env\n      - gone.env\n",
+        );
+        put(root, "k8s/overlays/prod/gone.env.example", "C=1\n");
+        std::fs::remove_file(root.join("k8s/overlays/prod/prod.env.example")).expect("rm");
+        let prod = Overlay::load(root, "prod").expect("loads");
+        let envs = overlay_env_files(&prod);
+        let err = make_copy(root, &prod, &envs, &envs).expect_err("refused");
+        assert!(err.contains("prod.env has no .example"), "{err}");
+    }
+
+    #[test]
+    fn copy_base_is_k8s_or_wider() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path();
+        let dir = root.join("k8s/overlays/x");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let mut f = std::fs::File::create(dir.join("kustomization.yaml")).expect("create");
+        std::io::Write::write_all(&mut f, b"resources: []\n").expect("write");
+        let o = Overlay::load(root, "x").expect("loads");
+        assert_eq!(
+            copy_base(root, &o, &BTreeSet::new()).as_deref(),
+            Some("k8s")
+        );
+        let wide: BTreeSet<String> = ["deploy/x.env".to_owned()].into();
+        assert_eq!(copy_base(root, &o, &wide).as_deref(), Some(""));
+    }
+}

@@ -1,0 +1,391 @@
+//! Rule `model-divergence`: under `check --render`, the real kustomize render of an overlay
+//! differs from emp-seal's model of it, so the other rules judged something that does not
+//! deploy. Compared: every object's kind, name and namespace (a generated name with a hash
+//! suffix matches `<name>-<10 characters>`); the key names of every Secret and `SealedSecret`;
+//! a `SealedSecret`'s top-level scope annotations; and every name reference the rules read
+//! (its field path, the name it holds and the keys it reads).
+//!
+//! Reads the reduced render from [`crate::render`] (names and keys only, never values). Each
+//! finding names both sides: what the model has and what the tool rendered.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Context;
+use super::locate::at_line;
+use super::model::{OverlayModel, generated_keys, path_str};
+use super::yamldocs::{self, YamlDoc};
+use crate::finding::{Finding, Location, RuleMeta, Severity};
+use crate::kustomize::{Reference, Seg};
+use crate::render::{RenderedObject, RenderedOverlay, SCOPE_ANNOTATIONS};
+
+/// The rule's metadata.
+pub static META: RuleMeta = RuleMeta {
+    id: "model-divergence",
+    summary: "The real kustomize render differs from emp-seal's model of the overlay (objects, Secret keys, scopes or references)",
+    default_severity: Severity::Error,
+    hint: "the other rules judged the model, not what deploys: avoid the kustomize feature the model does not follow (docs/kustomize-model.md), or report the difference",
+};
+
+/// One object as the model renders it.
+struct ModelObject {
+    kind: String,
+    name: String,
+    hash: bool,
+    namespace: Option<String>,
+    /// Where it is written (file, line).
+    origin: (String, usize),
+    keys: Option<BTreeSet<String>>,
+    scope: Option<BTreeMap<String, String>>,
+}
+
+/// Compares each checked overlay's model with its render.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for ov in cx.overlays() {
+        let Some(render) = cx.tree.renders.iter().find(|r| r.overlay == ov.name) else {
+            continue;
+        };
+        let Ok(objects) = &render.outcome else {
+            continue;
+        };
+        out.extend(compare(cx, ov, render, objects));
+    }
+    out
+}
+
+fn compare(
+    cx: &Context<'_>,
+    ov: &OverlayModel,
+    render: &RenderedOverlay,
+    objects: &[RenderedObject],
+) -> Vec<Finding> {
+    let model = model_objects(cx, ov);
+    let mut claimed = vec![false; objects.len()];
+    let mut pairs = Vec::new();
+    let mut model_only = Vec::new();
+    for m in &model {
+        let found = objects.iter().enumerate().position(|(i, o)| {
+            !claimed[i]
+                && o.kind == m.kind
+                && o.namespace == m.namespace
+                && name_matches(&m.name, m.hash, &o.name)
+        });
+        match found {
+            Some(i) => {
+                claimed[i] = true;
+                pairs.push((m, &objects[i]));
+            }
+            None => model_only.push(m),
+        }
+    }
+    let mut render_only: Vec<&RenderedObject> = objects
+        .iter()
+        .zip(&claimed)
+        .filter(|(_, c)| !**c)
+        .map(|(o, _)| o)
+        .collect();
+    let mut out = Vec::new();
+    let say = |text: String| format!("overlay {}: {text}", ov.name);
+    for m in model_only {
+        let loc = at_line(cx, &m.origin.0, m.origin.1);
+        let other = render_only.iter().position(|o| o.kind == m.kind);
+        let text = match other {
+            Some(i) => {
+                let o = render_only.remove(i);
+                format!(
+                    "the model renders {} {}, {} renders {} {} instead",
+                    m.kind,
+                    show(&model_name(m), m.namespace.as_deref()),
+                    render.tool,
+                    o.kind,
+                    show(&o.name, o.namespace.as_deref())
+                )
+            }
+            None => format!(
+                "the model renders {} {}, which {} does not render",
+                m.kind,
+                show(&model_name(m), m.namespace.as_deref()),
+                render.tool
+            ),
+        };
+        out.push(Finding::builder(&META, loc, say(text)).build());
+    }
+    for o in render_only {
+        let loc = at_line(cx, &render.kustomization, 1);
+        let text = format!(
+            "{} renders {} {}, which the model does not have",
+            render.tool,
+            o.kind,
+            show(&o.name, o.namespace.as_deref())
+        );
+        out.push(Finding::builder(&META, loc, say(text)).build());
+    }
+    for (m, o) in pairs {
+        for text in object_differences(m, o, render.tool) {
+            let loc = at_line(cx, &m.origin.0, m.origin.1);
+            out.push(Finding::builder(&META, loc, say(text)).build());
+        }
+        for (loc, text) in reference_differences(cx, ov, m, o, render.tool) {
+            out.push(Finding::builder(&META, loc, say(text)).build());
+        }
+    }
+    out
+}
+
+/// The model's objects: resources, then generated Secrets and `ConfigMap`s.
+fn model_objects(cx: &Context<'_>, ov: &OverlayModel) -> Vec<ModelObject> {
+    let mut out = Vec::new();
+    for r in ov.overlay.resources() {
+        let path = path_str(&r.origin.file);
+        let doc = || {
+            yamldocs::yaml_docs(cx).iter().find(|d| {
+                d.file.path == path
+                    && d.kind() == Some(r.kind.as_str())
+                    && d.name() == r.original.name
+            })
+        };
+        let keys = match r.kind.as_str() {
+            "Secret" => doc().map(|d| {
+                let mut k = key_names(d, &["data"]);
+                k.extend(key_names(d, &["stringData"]));
+                k
+            }),
+            "SealedSecret" => doc().map(|d| key_names(d, &["spec", "encryptedData"])),
+            _ => None,
+        };
+        let scope = (r.kind == "SealedSecret").then(|| {
+            r.annotations
+                .iter()
+                .filter(|(k, _)| SCOPE_ANNOTATIONS.contains(&k.as_str()))
+                .cloned()
+                .collect()
+        });
+        out.push(ModelObject {
+            kind: r.kind.clone(),
+            name: r.rendered.name.clone(),
+            hash: false,
+            namespace: r.rendered.namespace.clone(),
+            origin: (path, r.name_line),
+            keys,
+            scope,
+        });
+    }
+    for (i, g) in ov.overlay.generated().iter().enumerate() {
+        let origin = g.specs.first().map_or_else(
+            || (format!("{}/kustomization.yaml", ov.dir), 1),
+            |s| (path_str(&s.origin.file), s.origin.line),
+        );
+        out.push(ModelObject {
+            kind: g.kind.kind().to_owned(),
+            name: g.rendered.name.clone(),
+            hash: g.hash_suffix,
+            namespace: g.rendered.namespace.clone(),
+            origin,
+            keys: generated_keys(&cx.tree, ov, i),
+            scope: None,
+        });
+    }
+    out
+}
+
+fn key_names(d: &YamlDoc<'_>, path: &[&str]) -> BTreeSet<String> {
+    d.get(path)
+        .and_then(yaml_serde::Value::as_mapping)
+        .map(|m| {
+            m.keys()
+                .filter_map(|k| k.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Keys and scope of a matched object.
+fn object_differences(m: &ModelObject, o: &RenderedObject, tool: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let id = show(&o.name, o.namespace.as_deref());
+    if let (Some(mk), Some(rk)) = (&m.keys, &o.keys)
+        && mk != rk
+    {
+        out.push(format!(
+            "{} {id} has keys [{}] in the model and [{}] in the {tool} render",
+            m.kind,
+            join(mk),
+            join(rk)
+        ));
+    }
+    if let Some(ms) = &m.scope
+        && *ms != o.scope
+    {
+        let show_scope = |s: &BTreeMap<String, String>| {
+            if s.is_empty() {
+                "no scope annotation".to_owned()
+            } else {
+                s.iter()
+                    .map(|(k, v)| format!("{k}: {v:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        out.push(format!(
+            "{} {id} has {} in the model and {} in the {tool} render",
+            m.kind,
+            show_scope(ms),
+            show_scope(&o.scope)
+        ));
+    }
+    out
+}
+
+/// Every reference of a matched object, both ways.
+fn reference_differences(
+    cx: &Context<'_>,
+    ov: &OverlayModel,
+    m: &ModelObject,
+    o: &RenderedObject,
+    tool: &str,
+) -> Vec<(Location, String)> {
+    let mine: Vec<&Reference> = ov
+        .overlay
+        .references()
+        .iter()
+        .filter(|r| {
+            r.referrer_kind == m.kind
+                && r.referrer.name == m.name
+                && r.referrer.namespace == m.namespace
+        })
+        .collect();
+    let id = show(&o.name, o.namespace.as_deref());
+    let mut out = Vec::new();
+    let mut seen = vec![false; o.refs.len()];
+    for r in &mine {
+        let loc = at_line(cx, &path_str(&r.origin.file), r.origin.line);
+        let expected = if r.rendered_hash_suffix {
+            format!("{}-<hash>", r.rendered_name)
+        } else {
+            r.rendered_name.clone()
+        };
+        let Some(i) = o.refs.iter().position(|x| x.path == r.path) else {
+            out.push((
+                loc,
+                format!(
+                    "{} {id} `{}` names {} `{expected}` in the model; the {tool} render has no such field",
+                    m.kind,
+                    show_path(&r.path),
+                    r.target_kind
+                ),
+            ));
+            continue;
+        };
+        seen[i] = true;
+        let got = &o.refs[i];
+        if !name_matches(&r.rendered_name, r.rendered_hash_suffix, &got.name) {
+            out.push((
+                loc,
+                format!(
+                    "{} {id} `{}` names {} `{expected}` in the model and `{}` in the {tool} render",
+                    m.kind,
+                    show_path(&r.path),
+                    r.target_kind,
+                    got.name
+                ),
+            ));
+        } else if got.keys != r.keys {
+            out.push((
+                loc,
+                format!(
+                    "{} {id} `{}` reads keys [{}] of {} `{expected}` in the model and [{}] in the {tool} render",
+                    m.kind,
+                    show_path(&r.path),
+                    r.keys.join(", "),
+                    r.target_kind,
+                    got.keys.join(", ")
+                ),
+            ));
+        }
+    }
+    for (x, _) in o.refs.iter().zip(&seen).filter(|(_, s)| !**s) {
+        out.push((
+            at_line(cx, &m.origin.0, m.origin.1),
+            format!(
+                "{} {id} `{}` names {} `{}` in the {tool} render; the model has no such reference",
+                m.kind,
+                show_path(&x.path),
+                x.target_kind,
+                x.name
+            ),
+        ));
+    }
+    out
+}
+
+/// True when `rendered` is `name`, or `name-<10 alphanumerics>` for a hashed generated name.
+fn name_matches(name: &str, hash: bool, rendered: &str) -> bool {
+    if !hash {
+        return name == rendered;
+    }
+    rendered
+        .strip_prefix(name)
+        .and_then(|r| r.strip_prefix('-'))
+        .is_some_and(|h| h.len() == 10 && h.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+fn model_name(m: &ModelObject) -> String {
+    if m.hash {
+        format!("{}-<hash>", m.name)
+    } else {
+        m.name.clone()
+    }
+}
+
+fn show(name: &str, namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) => format!("`{ns}/{name}`"),
+        None => format!("`{name}` (no namespace)"),
+    }
+}
+
+fn join(keys: &BTreeSet<String>) -> String {
+    keys.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
+/// `spec.template.spec.containers[0].envFrom[0].secretRef.name`.
+fn show_path(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_names_match_ten_characters() {
+        assert!(name_matches("s", true, "s-7kgt2m4b9c"));
+        assert!(!name_matches("s", true, "s-7kgt2m4b9"));
+        assert!(!name_matches("s", true, "s"));
+        assert!(!name_matches("s", false, "s-7kgt2m4b9c"));
+        assert!(name_matches("s", false, "s"));
+    }
+
+    #[test]
+    fn paths_read_as_written() {
+        let p = [
+            Seg::from("spec"),
+            Seg::from("containers"),
+            Seg::from(0usize),
+            Seg::from("name"),
+        ];
+        assert_eq!(show_path(&p), "spec.containers[0].name");
+    }
+}

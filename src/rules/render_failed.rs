@@ -1,0 +1,46 @@
+//! Rule `render-failed`: under `check --render`, the real kustomize (`kubectl kustomize` or
+//! `kustomize build`) could not build an overlay. The finding carries the tool's message, with
+//! every value of the env files it read redacted (see [`crate::render`]); the tool's output is
+//! never quoted. Reported on the overlay's kustomization file.
+//!
+//! Distinct from `overlay-build-error`, which reports what emp-seal's model predicts kustomize
+//! would refuse, without running it.
+
+use super::Context;
+use super::locate::at_line;
+use crate::finding::{Finding, RuleMeta, Severity};
+
+/// The rule's metadata.
+pub static META: RuleMeta = RuleMeta {
+    id: "render-failed",
+    summary: "The real kustomize could not build the overlay (check --render)",
+    default_severity: Severity::Error,
+    hint: "run the same command (kubectl kustomize DIR) and fix what it reports; the overlay does not deploy as it is",
+};
+
+/// Reports every checked overlay whose render failed.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for ov in cx.overlays() {
+        let Some(render) = cx.tree.renders.iter().find(|r| r.overlay == ov.name) else {
+            continue;
+        };
+        let Err(message) = &render.outcome else {
+            continue;
+        };
+        let copy = if render.stand_ins.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (rendered from a temporary copy in which the .example stood in for {})",
+                render.stand_ins.join(", ")
+            )
+        };
+        let text = format!(
+            "overlay {}: `{} {}` failed{copy}: {message}",
+            ov.name, render.tool, ov.dir
+        );
+        out.push(Finding::builder(&META, at_line(cx, &render.kustomization, 1), text).build());
+    }
+    out
+}
