@@ -1,10 +1,10 @@
 //! Crash safety through the real binary: SIGKILL at random points of every command that writes
-//! (seal, seal --prune; and migrate, init, cert --fetch, which run the same harness and count as
-//! pending while they are stubs on this branch), and a full disk (a small tmpfs, as root).
+//! (seal, seal --prune, migrate, init, cert --fetch), and a full disk (a small tmpfs, as root).
 //!
-//! After every kill, each file the command writes is either byte-identical to before, or a
-//! complete new version: equal to an uninterrupted run's output, or (for files holding fresh
-//! ciphertext) parsing and decrypting to the env file's values. No input file ever changes.
+//! The tree is restored before every kill. After it, the command's target is classified: old
+//! (byte-identical to before, or still absent), new (equal to an uninterrupted run's output, or,
+//! for files holding fresh ciphertext, parsing and decrypting to the env file's values) or torn,
+//! which fails the test; every command must show both old and new. No input file ever changes.
 //! Stray `.*.emp-seal-*.tmp` files may remain after SIGKILL (nothing can clean up after it);
 //! they are counted, never the target.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failure is the report

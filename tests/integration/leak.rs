@@ -3,6 +3,10 @@
 //! plaintext), the `TMPDIR` the process had, or a panic message. Also: no command-line flag takes a
 //! secret value (clap introspection), and no panic/expect message in `src/` can format a value.
 //!
+//! The sentinels are in the `--from` files and inside the tree (see [`planted`]), so commands that
+//! only read the tree (`check`, `cert`, ...) can leak them too. `unseal` and `diff` are audited on
+//! their error path and, after a `seal` in the same sandbox, on their success path.
+//!
 //! `unseal` exists to print values: its stdout is the one output not scanned. Hidden-input
 //! prompts need a terminal and are not exercised here (they only ever read, via dialoguer).
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failure is the report
