@@ -33,14 +33,13 @@ fn stray_temp_files(dir: &Path, n: &mut usize) {
     }
 }
 
-/// A sealed paper file is complete: it parses, and every value decrypts (demo key) to the value
-/// the env file gives that key.
-fn sealed_and_complete(text: &str, expected: &[(&str, &str)]) -> Result<(), String> {
+/// A sealed file is complete: it parses, and every value decrypts (demo key, OAEP `label`) to the
+/// value the env file gives that key.
+fn sealed_and_complete(text: &str, label: &[u8], expected: &[(&str, &str)]) -> Result<(), String> {
     let file = SealedSecretFile::parse(text).map_err(|e| format!("does not parse: {e}"))?;
     let (_, doc) = file.sealed_secrets().next().ok_or("no SealedSecret")?;
     let keys = emp_seal::keys::load_private_keys(fixtures::demo_key_pem().as_bytes(), "demo")
         .map_err(|e| e.to_string())?;
-    let label = emp_seal::crypto::Scope::Strict.label("emp-paper", "emp-secrets");
     let got: Vec<&str> = doc.encrypted_data.iter().map(|e| e.key.as_str()).collect();
     let want: Vec<&str> = expected.iter().map(|(k, _)| *k).collect();
     if got.iter().collect::<std::collections::BTreeSet<_>>()
@@ -49,7 +48,7 @@ fn sealed_and_complete(text: &str, expected: &[(&str, &str)]) -> Result<(), Stri
         return Err(format!("keys {got:?}, want {want:?}"));
     }
     for e in &doc.encrypted_data {
-        let v = emp_seal::crypto::unseal_base64(&keys, &label, &e.value)
+        let v = emp_seal::crypto::unseal_base64(&keys, label, &e.value)
             .map_err(|err| format!("{}: {err}", e.key))?;
         let want = expected.iter().find(|(k, _)| *k == e.key).map(|(_, v)| *v);
         if Some(v.expose_secret()) != want.map(str::as_bytes) {
@@ -77,6 +76,12 @@ enum NewIs<'a> {
     /// Accepted by the check (files holding fresh ciphertext, which differs on every run).
     Check(&'a dyn Fn(&str) -> Result<(), String>),
 }
+
+/// A file written beside the target, judged after every kill by `check(content, target is new)`.
+type Companion<'a> = (
+    &'a str,
+    &'a dyn Fn(Option<&str>, bool) -> Result<(), String>,
+);
 
 /// Tallies of a kill loop.
 struct Kills {
@@ -150,6 +155,7 @@ fn kill_loop(
     target: &str,
     inputs: &[&str],
     new_is: &NewIs<'_>,
+    companion: Option<Companion<'_>>,
 ) -> Option<Kills> {
     let mut snap = BTreeMap::new();
     files_under(&s.root, &mut snap);
@@ -223,6 +229,7 @@ fn kill_loop(
         let out = run_once(s, args, Some(delay));
         let after = std::fs::read(s.path(target)).ok();
         let state = classify(&after);
+        let new_before = kills.new;
         match state {
             State::Old => kills.old += 1,
             State::New => kills.new += 1,
@@ -238,6 +245,13 @@ fn kill_loop(
                 snap.get(&s.path(p)),
                 "input {p} changed"
             );
+        }
+        if let Some((path, check)) = companion {
+            let text = std::fs::read(s.path(path)).ok();
+            let text = text.as_deref().map(String::from_utf8_lossy);
+            if let Err(e) = check(text.as_deref(), kills.new > new_before) {
+                panic!("{path} torn after a kill at {delay:?}: {e}");
+            }
         }
         stray_temp_files(&s.root, &mut kills.stray);
         restore(&s.root, &snap);
@@ -278,7 +292,8 @@ fn sigkill_during_seal_leaves_old_or_complete_new() {
             "k8s/overlays/paper/sealing-cert.pem",
             "k8s/overlays/paper/kustomization.yaml",
         ],
-        &NewIs::Check(&|t| sealed_and_complete(t, &expected)),
+        &NewIs::Check(&|t| sealed_and_complete(t, b"emp-paper/emp-secrets", &expected)),
+        None,
     )
     .expect("seal is implemented");
     assert_both("seal", &kills);
@@ -305,7 +320,8 @@ fn sigkill_during_prune_leaves_old_or_complete_new() {
         30,
         PAPER_SS,
         &["two.env"],
-        &NewIs::Check(&|t| sealed_and_complete(t, &expected)),
+        &NewIs::Check(&|t| sealed_and_complete(t, b"emp-paper/emp-secrets", &expected)),
+        None,
     )
     .expect("seal --prune is implemented");
     assert_both("prune", &kills);
@@ -326,6 +342,7 @@ fn sigkill_during_migrate_init_and_cert_fetch() {
         "k8s/overlays/prod/prod-secrets.env",
         &["k8s/overlays/prod/prod-secrets.env.example"],
         &NewIs::Uninterrupted,
+        None,
     );
     report("init", init.as_ref());
 
@@ -341,11 +358,23 @@ fn sigkill_during_migrate_init_and_cert_fetch() {
         "k8s/overlays/paper/sealing-cert.pem",
         &["fetched.pem"],
         &NewIs::Uninterrupted,
+        None,
     );
     report("cert --fetch", cert.as_ref());
 
-    // migrate: rewrites kustomization.yaml (after creating sealedsecret.yaml).
+    // migrate: rewrites kustomization.yaml after creating sealedsecret.yaml, which must be
+    // complete whenever it exists, and exist once the kustomization lists it.
     let s = Sandbox::new();
+    let expected = [
+        ("POSTGRES_PASSWORD", SENTINELS[0]),
+        ("REDIS_PASSWORD", SENTINELS[1]),
+        ("API_KEY", SENTINELS[2]),
+    ];
+    let sealed = |text: Option<&str>, kustomization_is_new: bool| match text {
+        None if kustomization_is_new => Err("missing, but the kustomization lists it".into()),
+        None => Ok(()),
+        Some(t) => sealed_and_complete(t, b"emp-prod/emp-secrets", &expected),
+    };
     s.write(
         "k8s/overlays/prod/sealing-cert.pem",
         fixtures::demo_cert_pem().as_bytes(),
@@ -357,6 +386,7 @@ fn sigkill_during_migrate_init_and_cert_fetch() {
         "k8s/overlays/prod/kustomization.yaml",
         &["good.env"],
         &NewIs::Uninterrupted,
+        Some(("k8s/overlays/prod/sealedsecret.yaml", &sealed)),
     );
     report("migrate", migrate.as_ref());
 }
