@@ -42,6 +42,23 @@ fn embedded_b64(secret: &[u8], at: usize) -> String {
     common::b64(&buf)[first_group * 4..end_group * 4].to_string()
 }
 
+/// The embedded forms find a sentinel base64-encoded inside any longer blob, whatever bytes and
+/// alignment surround it.
+#[test]
+fn embedded_base64_forms_match_every_alignment() {
+    let all = forms();
+    for s in SENTINELS {
+        for lead in 0..6 {
+            let blob = [&b"KEY=xyzzy"[..lead], s.as_bytes(), b"\nOTHER=1\n"].concat();
+            let encoded = common::b64(&blob);
+            assert!(
+                all.iter().any(|f| encoded.contains(f.as_str())),
+                "{s} after {lead} bytes: {encoded}"
+            );
+        }
+    }
+}
+
 /// Sentinel-bearing inputs inside the tree, so that every command reading the tree (not only
 /// `seal --from`) meets them: the dev overlay's real env file, whose first line holds a sentinel
 /// and whose other lines each trip an env lint with a sentinel in the value; and a plaintext
