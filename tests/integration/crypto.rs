@@ -15,12 +15,15 @@ const NAMESPACE: &str = "emp-paper";
 const NAME: &str = "emp-secrets";
 const SENTINEL: &[u8] = b"hunter2-sentinel-\xc3\xa9";
 
-fn labels() -> Vec<(Scope, Vec<u8>)> {
-    [Scope::Strict, Scope::NamespaceWide, Scope::ClusterWide]
-        .into_iter()
-        .map(|s| (s, s.label(NAMESPACE, NAME)))
-        .collect()
-}
+/// Each scope with the OAEP label sealed-secrets uses for `NAMESPACE`/`NAME`, written out
+/// literally (sealed-secrets `pkg/apis/sealedsecrets/v1alpha1` `EncryptionLabel`): the peer is
+/// given these bytes, emp-seal computes its own with `Scope::label`, so a wrong label fails the
+/// round trip instead of passing on both sides.
+const LABELS: [(Scope, &[u8]); 3] = [
+    (Scope::Strict, b"emp-paper/emp-secrets"),
+    (Scope::NamespaceWide, b"emp-paper"),
+    (Scope::ClusterWide, b""),
+];
 
 fn values() -> Vec<(&'static str, Vec<u8>)> {
     vec![
@@ -61,7 +64,8 @@ fn emp_seal_values_decrypt_with_peer_and_peer_values_unseal() {
         let key_pem = fixtures::key_pem(bits);
         let cert_pem = fixtures::cert_pem(bits);
         let k = bits / 8;
-        for (scope, label) in labels() {
+        for (scope, peer_label) in LABELS {
+            let label = scope.label(NAMESPACE, NAME);
             for (what, value) in values() {
                 let ctx = format!("rsa-{bits} {} {what}", scope.as_str());
                 // emp-seal -> peer
@@ -75,18 +79,18 @@ fn emp_seal_values_decrypt_with_peer_and_peer_values_unseal() {
                 let text = seal_base64(&pk, &label, &value).unwrap();
                 assert!(text.starts_with(expected_b64_prefix(bits)), "{ctx}");
                 assert_eq!(
-                    peer.decrypt(&key_pem, &label, &sealed).as_deref(),
+                    peer.decrypt(&key_pem, peer_label, &sealed).as_deref(),
                     Ok(&value[..]),
                     "{ctx}: peer decrypts emp-seal's value"
                 );
                 assert_eq!(
-                    peer.decrypt(&key_pem, &label, &common::unb64(&text))
+                    peer.decrypt(&key_pem, peer_label, &common::unb64(&text))
                         .as_deref(),
                     Ok(&value[..]),
                     "{ctx}: peer decrypts emp-seal's base64 value"
                 );
                 // peer -> emp-seal
-                let theirs = peer.encrypt(&cert_pem, &label, &value);
+                let theirs = peer.encrypt(&cert_pem, peer_label, &value);
                 assert_eq!(theirs.len(), sealed.len(), "{ctx}: same layout as the peer");
                 assert_eq!(theirs[..2], sealed[..2], "{ctx}");
                 let opened = unseal(std::slice::from_ref(&sk), &label, &theirs).unwrap();
@@ -111,10 +115,10 @@ fn one_mebibyte_value_round_trips_both_ways() {
         let sealed = seal(&fixtures::public_key(bits), &label, &value).unwrap();
         assert_eq!(sealed.len(), 2 + bits / 8 + value.len() + 16);
         let back = peer
-            .decrypt(&fixtures::key_pem(bits), &label, &sealed)
+            .decrypt(&fixtures::key_pem(bits), LABELS[0].1, &sealed)
             .unwrap();
         assert!(back == value, "rsa-{bits}: peer decrypts 1 MiB");
-        let theirs = peer.encrypt(&fixtures::cert_pem(bits), &label, &value);
+        let theirs = peer.encrypt(&fixtures::cert_pem(bits), LABELS[0].1, &value);
         let opened = unseal(&[fixtures::private_key(bits)], &label, &theirs).unwrap();
         assert!(
             opened.expose_secret() == &value[..],
@@ -133,20 +137,23 @@ fn wrong_label_fails_in_both_directions() {
     let sk = fixtures::private_key(bits);
     let key_pem = fixtures::key_pem(bits);
     let strict = Scope::Strict.label(NAMESPACE, NAME);
-    let wrong = [
-        Scope::NamespaceWide.label(NAMESPACE, NAME),
-        Scope::ClusterWide.label(NAMESPACE, NAME),
-        Scope::Strict.label("other-ns", NAME),
-        Scope::Strict.label(NAMESPACE, "prefix-emp-secrets"),
+    // Literal labels the controller would use for other scopes and identities.
+    let wrong: [&[u8]; 6] = [
+        b"emp-paper",
+        b"",
+        b"other-ns/emp-secrets",
+        b"emp-paper/prefix-emp-secrets",
+        b"emp-secrets/emp-paper",
+        b"emp-paper/emp-secrets/",
     ];
     let ours = seal(&pk, &strict, SENTINEL).unwrap();
-    let theirs = peer.encrypt(&fixtures::cert_pem(bits), &strict, SENTINEL);
+    let theirs = peer.encrypt(&fixtures::cert_pem(bits), LABELS[0].1, SENTINEL);
     for label in wrong {
         assert!(
-            peer.decrypt(&key_pem, &label, &ours).is_err(),
+            peer.decrypt(&key_pem, label, &ours).is_err(),
             "peer must refuse {label:?}"
         );
-        let err = unseal(std::slice::from_ref(&sk), &label, &theirs).unwrap_err();
+        let err = unseal(std::slice::from_ref(&sk), label, &theirs).unwrap_err();
         assert!(matches!(err, CryptoError::NoKeyCouldDecrypt), "{err:?}");
     }
 }
@@ -159,10 +166,10 @@ fn wrong_key_fails_in_both_directions() {
     let label = Scope::NamespaceWide.label(NAMESPACE, NAME);
     let ours = seal(&fixtures::public_key(4096), &label, SENTINEL).unwrap();
     assert!(
-        peer.decrypt(&fixtures::demo_key_pem(), &label, &ours)
+        peer.decrypt(&fixtures::demo_key_pem(), LABELS[1].1, &ours)
             .is_err()
     );
-    let theirs = peer.encrypt(&fixtures::cert_pem(4096), &label, SENTINEL);
+    let theirs = peer.encrypt(&fixtures::cert_pem(4096), LABELS[1].1, SENTINEL);
     let other = load_private_keys(fixtures::demo_key_pem().as_bytes(), "demo").unwrap();
     let err = unseal(&other, &label, &theirs).unwrap_err();
     assert!(matches!(err, CryptoError::NoKeyCouldDecrypt), "{err:?}");

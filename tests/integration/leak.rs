@@ -3,6 +3,10 @@
 //! plaintext), the `TMPDIR` the process had, or a panic message. Also: no command-line flag takes a
 //! secret value (clap introspection), and no panic/expect message in `src/` can format a value.
 //!
+//! The sentinels are in the `--from` files and inside the tree (see [`planted`]), so commands that
+//! only read the tree (`check`, `cert`, ...) can leak them too. `unseal` and `diff` are audited on
+//! their error path and, after a `seal` in the same sandbox, on their success path.
+//!
 //! `unseal` exists to print values: its stdout is the one output not scanned. Hidden-input
 //! prompts need a terminal and are not exercised here (`pty.rs` drives them on a pseudo-terminal).
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failure is the report
@@ -12,13 +16,98 @@ use std::path::Path;
 use crate::badinput::{SENTINELS, STUB, Sandbox, good_env};
 use crate::{common, fixtures};
 
-/// All the forms a sentinel could leak in: plain, and standard base64 (as a Secret's `data`).
+/// All the forms a sentinel could leak in: plain, standard base64 of the sentinel alone (as a
+/// Secret's `data`), and the base64 of the sentinel inside a longer blob (e.g. `KEY=value\n`
+/// encoded whole) at each of the three byte alignments.
 fn forms() -> Vec<String> {
     SENTINELS
         .iter()
-        .flat_map(|s| [(*s).to_string(), common::b64(s.as_bytes())])
+        .flat_map(|s| {
+            let mut v = vec![(*s).to_string(), common::b64(s.as_bytes())];
+            v.extend((0..3).map(|at| embedded_b64(s.as_bytes(), at)));
+            v
+        })
         .collect()
 }
+
+/// The base64 characters that encode `secret` wherever it sits at `at` (mod 3) bytes into a
+/// longer buffer: only the 3-byte groups made of the secret's bytes alone, which do not depend
+/// on the bytes around it.
+fn embedded_b64(secret: &[u8], at: usize) -> String {
+    let lead = at % 3;
+    let mut buf = vec![0u8; lead];
+    buf.extend_from_slice(secret);
+    let first_group = lead.div_ceil(3);
+    let end_group = buf.len() / 3;
+    common::b64(&buf)[first_group * 4..end_group * 4].to_string()
+}
+
+/// The embedded forms find a sentinel base64-encoded inside any longer blob, whatever bytes and
+/// alignment surround it.
+#[test]
+fn embedded_base64_forms_match_every_alignment() {
+    let all = forms();
+    for s in SENTINELS {
+        for lead in 0..6 {
+            let blob = [&b"KEY=xyzzy"[..lead], s.as_bytes(), b"\nOTHER=1\n"].concat();
+            let encoded = common::b64(&blob);
+            assert!(
+                all.iter().any(|f| encoded.contains(f.as_str())),
+                "{s} after {lead} bytes: {encoded}"
+            );
+        }
+    }
+}
+
+/// Sentinel-bearing inputs inside the tree, so that every command reading the tree (not only
+/// `seal --from`) meets them: the dev overlay's real env file, whose first line holds a sentinel
+/// and whose other lines each trip an env lint with a sentinel in the value; and a plaintext
+/// Secret (sentinels in `stringData` and as base64 `data`) that the dev overlay lists.
+fn planted() -> Vec<(&'static str, Vec<u8>)> {
+    let [pg, redis, api] = SENTINELS;
+    let env = format!(
+        "POSTGRES_PASSWORD={pg}\n\
+         REDIS_PASSWORD=\"{redis}\"\n\
+         API_KEY={api} # rotated\n\
+         TRAILING={pg}   \n\
+         export EXPORTED={redis}\n\
+         SPACED = {api}\n  INDENTED={pg}\n\
+         EXPANDED=$HOME/{redis}\n\
+         ESCAPED={api}\\n\n\
+         ={pg}\n\
+         DOTTED.KEY={redis}\n\
+         CR={api}\rtail\n\
+         UNTERMINATED=\"{pg}\n"
+    );
+    let secret = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: emp-legacy\ntype: Opaque\n\
+         stringData:\n  API_KEY: {api}\n\
+         data:\n  POSTGRES_PASSWORD: {}\n  REDIS_PASSWORD: {}\n",
+        common::b64(pg.as_bytes()),
+        common::b64(redis.as_bytes())
+    );
+    let kustomization =
+        std::fs::read_to_string(common::repo_root().join("k8s/overlays/dev/kustomization.yaml"))
+            .unwrap()
+            .replacen(
+                "  - ../../base\n",
+                "  - ../../base\n  - legacy-secret.yaml\n",
+                1,
+            );
+    assert!(kustomization.contains("legacy-secret.yaml"));
+    vec![
+        (PLANTED[0], env.into_bytes()),
+        (PLANTED[1], secret.into_bytes()),
+        (PLANTED[2], kustomization.into_bytes()),
+    ]
+}
+
+/// The planted inputs (see [`planted`]); never scanned as outputs.
+const PLANTED: [&str; 3] = [
+    "k8s/overlays/dev/dev-secrets.env",
+    "k8s/overlays/dev/legacy-secret.yaml",
+    "k8s/overlays/dev/kustomization.yaml",
+];
 
 fn scan_dir(dir: &Path, skip: &[&Path], hits: &mut Vec<String>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -55,6 +144,13 @@ struct Run {
     stdout_is_output: bool,
     /// Extra set-up: (relative path, content).
     files: Vec<(&'static str, Vec<u8>)>,
+    /// Commands run first in the same sandbox (e.g. `seal`, so that `unseal` and `diff` are
+    /// audited on their success path); each must succeed.
+    before: Vec<Vec<&'static str>>,
+    /// Whether the audited run must succeed (an audit of an error path would prove little).
+    must_succeed: bool,
+    /// Text stdout must hold: proof that the run reached the path being audited.
+    stdout_must: Vec<&'static str>,
 }
 
 fn run(name: &'static str, args: &[&str]) -> Run {
@@ -64,13 +160,26 @@ fn run(name: &'static str, args: &[&str]) -> Run {
         plaintext_files: vec!["good.env"],
         stdout_is_output: false,
         files: Vec::new(),
+        before: Vec::new(),
+        must_succeed: false,
+        stdout_must: Vec::new(),
     }
 }
 
 fn audit(r: &Run) -> Result<&'static str, String> {
     let s = Sandbox::new();
-    for (p, c) in &r.files {
+    for (p, c) in planted().iter().chain(&r.files) {
         s.write(p, c);
+    }
+    for b in &r.before {
+        let out = s.cmd().args(b).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if stderr.contains(STUB) {
+            return Ok("pending");
+        }
+        if !out.status.success() {
+            return Err(format!("{}: set-up {b:?} failed: {stderr}", r.name));
+        }
     }
     let out = s.cmd().args(&r.args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -79,6 +188,26 @@ fn audit(r: &Run) -> Result<&'static str, String> {
         return Ok("pending");
     }
     let mut hits = Vec::new();
+    if r.must_succeed && !out.status.success() {
+        hits.push(format!(
+            "exit {:?}, not success: {stderr}",
+            out.status.code()
+        ));
+    }
+    for want in &r.stdout_must {
+        if !stdout.contains(want) {
+            hits.push(format!("stdout lacks {want:?}: {stdout}"));
+        }
+    }
+    if r.stdout_is_output && r.must_succeed {
+        // The success path was reached: every sealed value was printed, in some form.
+        for sentinel in SENTINELS {
+            let printed = [sentinel.to_string(), common::b64(sentinel.as_bytes())];
+            if !printed.iter().any(|f| stdout.contains(f)) {
+                hits.push(format!("stdout lacks the unsealed {sentinel}"));
+            }
+        }
+    }
     if stderr.contains("panicked") {
         hits.push(format!("panicked: {stderr}"));
     }
@@ -90,7 +219,12 @@ fn audit(r: &Run) -> Result<&'static str, String> {
             hits.push(format!("stderr holds {f}"));
         }
     }
-    let skip: Vec<_> = r.plaintext_files.iter().map(|p| s.path(p)).collect();
+    let skip: Vec<_> = r
+        .plaintext_files
+        .iter()
+        .chain(&PLANTED)
+        .map(|p| s.path(p))
+        .collect();
     let skip_refs: Vec<&Path> = skip.iter().map(std::path::PathBuf::as_path).collect();
     scan_dir(&s.root, &skip_refs, &mut hits);
     scan_dir(&s.tmp, &[], &mut hits);
@@ -175,8 +309,7 @@ fn runs() -> Vec<Run> {
         r.plaintext_files.push("bad.env");
         v.push(r);
     }
-    // unseal / diff after sealing: the sandbox is fresh per run, so seal first with --stdout is
-    // not possible; they run against the placeholders and then against a sealed copy below.
+    // unseal and diff on the shipped placeholders: their error path.
     for (name, fmt) in [("unseal_yaml", "yaml"), ("unseal_env", "env")] {
         let mut r = run(
             name,
@@ -198,8 +331,10 @@ fn runs() -> Vec<Run> {
             "demo-key.pem",
         ],
     );
-    d.files.push(("demo-key.pem", demo_key.into_bytes()));
+    d.files
+        .push(("demo-key.pem", demo_key.clone().into_bytes()));
     v.push(d);
+    v.extend(sealed_first_runs(&demo_key));
     let mut i = run("init", &["init", "prod", "--no-input"]);
     i.files.push((
         "k8s/overlays/prod/prod-secrets.env.example",
@@ -223,6 +358,96 @@ fn runs() -> Vec<Run> {
     );
     m.plaintext_files.push("good.env");
     v.push(m);
+    v
+}
+
+/// `unseal` and `diff` on their success path: the same sandbox is sealed first (paper's
+/// certificate is the demo one, whose private key the tests hold). `unseal`'s stdout is the
+/// output the user asked for; its stderr and every file are still audited. `diff` must print no
+/// value at all, for an unchanged env file and for one where a value changed, a key was added
+/// and a key went.
+fn sealed_first_runs(demo_key: &str) -> Vec<Run> {
+    let seal: Vec<&'static str> = vec!["paper", "--from", "good.env"];
+    let changed = format!(
+        "POSTGRES_PASSWORD={}\nAPI_KEY={}\nNEW_KEY={}\n",
+        SENTINELS[1], SENTINELS[2], SENTINELS[0]
+    );
+    let mut v = Vec::new();
+    for (name, args) in [
+        (
+            "sealed_unseal_yaml",
+            &[
+                "unseal",
+                "paper",
+                "--key",
+                "demo-key.pem",
+                "--format",
+                "yaml",
+            ][..],
+        ),
+        (
+            "sealed_unseal_env",
+            &[
+                "unseal",
+                "paper",
+                "--key",
+                "demo-key.pem",
+                "--format",
+                "env",
+            ][..],
+        ),
+        (
+            "sealed_unseal_file",
+            &[
+                "unseal",
+                "k8s/overlays/paper/sealedsecret.yaml",
+                "--key",
+                "demo-key.pem",
+            ][..],
+        ),
+        (
+            "sealed_diff_same",
+            &[
+                "diff",
+                "paper",
+                "--from",
+                "good.env",
+                "--key",
+                "demo-key.pem",
+            ][..],
+        ),
+        (
+            "sealed_diff_changed",
+            &[
+                "diff",
+                "paper",
+                "--from",
+                "changed.env",
+                "--key",
+                "demo-key.pem",
+            ][..],
+        ),
+    ] {
+        let mut r = run(name, args);
+        r.files.push(("demo-key.pem", demo_key.as_bytes().to_vec()));
+        r.files.push(("changed.env", changed.clone().into_bytes()));
+        r.plaintext_files.push("changed.env");
+        r.before.push(seal.clone());
+        r.stdout_is_output = name.starts_with("sealed_unseal");
+        // diff exits 1 when the file and the sealed values differ.
+        r.must_succeed = name != "sealed_diff_changed";
+        r.stdout_must = match name {
+            "sealed_diff_same" => vec!["= POSTGRES_PASSWORD", "= REDIS_PASSWORD", "= API_KEY"],
+            "sealed_diff_changed" => vec![
+                "~ POSTGRES_PASSWORD",
+                "- REDIS_PASSWORD",
+                "= API_KEY",
+                "+ NEW_KEY",
+            ],
+            _ => Vec::new(),
+        };
+        v.push(r);
+    }
     v
 }
 

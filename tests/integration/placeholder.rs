@@ -286,3 +286,78 @@ fn ciphertext_rules_on_fixture_trees() {
     let cx = Context::new(Path::new("."), &files).with_key("overlays/paper", k2048.key.clone());
     assert!(rules::run(&cx).findings.is_empty());
 }
+
+/// A real value sealed for `bits`, with `zeros` zero bytes written into the RSA block at
+/// `offset` (from the block's start) and a non-zero byte on either side, so the run is exactly
+/// `zeros` long. Offsets past the block put the run into the AES-GCM part.
+fn with_zero_run(bits: usize, offset: usize, zeros: usize) -> String {
+    use emp_seal::crypto::{LENGTH_PREFIX_BYTES, encode_value, seal};
+    let key = crate::fixtures::public_key(bits);
+    let mut raw = seal(&key, b"emp-paper/emp-secrets", &[b'v'; 40]).unwrap();
+    let start = LENGTH_PREFIX_BYTES + offset;
+    raw[start..start + zeros].fill(0);
+    for at in [start.wrapping_sub(1), start + zeros] {
+        if at >= LENGTH_PREFIX_BYTES && at < raw.len() {
+            raw[at] = 0x5a;
+        }
+    }
+    encode_value(&raw)
+}
+
+/// Issue 14: the zero-run threshold at its edge. A run of 16 zero bytes anywhere in the RSA
+/// block is a placeholder (`ZERO_RUN`: a real block holds one with probability below 2^-119);
+/// 15 is not, and neither are zeros outside the block. Checked with and without the
+/// environment's key, for every key size, at the block's start, middle and end.
+#[test]
+fn issue_14_zero_run_threshold_is_sixteen_bytes_of_the_rsa_block() {
+    for bits in crate::fixtures::BITS {
+        let key = crate::fixtures::public_key(bits);
+        let k = bits / 8;
+        for expected in [None, Some(&key)] {
+            for offset in [0, k / 2, k - 16] {
+                let at = format!(
+                    "rsa-{bits}, offset {offset}, key given: {}",
+                    expected.is_some()
+                );
+                let fifteen = classify(&with_zero_run(bits, offset + 1, 15), expected);
+                assert_eq!(fifteen, Verdict::Ok, "15 zeros, {at}");
+                let sixteen = classify(&with_zero_run(bits, offset, 16), expected);
+                assert_eq!(
+                    sixteen,
+                    Verdict::Bad(vec![Reason::ZeroRun(16)]),
+                    "16 zeros, {at}"
+                );
+            }
+            // 15 zeros ending the block and one more starting the AES part: a run of 16 bytes,
+            // but only 15 of them in the RSA block.
+            let straddling = classify(&with_zero_run(bits, k - 15, 16), expected);
+            assert_eq!(
+                straddling,
+                Verdict::Ok,
+                "rsa-{bits}: straddling the block end"
+            );
+            let in_aes = classify(&with_zero_run(bits, k + 4, 32), expected);
+            assert_eq!(in_aes, Verdict::Ok, "rsa-{bits}: zeros in the AES-GCM part");
+        }
+    }
+}
+
+/// The same edge through the rules: a 16-zero value is a `placeholder-ciphertext` finding on its
+/// key's line, a 15-zero value beside it gives none.
+#[test]
+fn issue_14_zero_run_edge_through_the_rules() {
+    let path = "overlays/paper/sealedsecret.yaml";
+    let entries = [
+        ("FIFTEEN".to_string(), with_zero_run(4096, 201, 15)),
+        ("SIXTEEN".to_string(), with_zero_run(4096, 200, 16)),
+    ];
+    let files = [SourceFile::new(path, sealed_secret(&entries))];
+    let cx = Context::new(Path::new("."), &files)
+        .with_key("overlays/paper", crate::fixtures::public_key(4096));
+    let got: Vec<(&str, u32)> = rules::run(&cx)
+        .findings
+        .iter()
+        .map(|f| (f.rule.id, f.primary.line))
+        .collect();
+    assert_eq!(got, vec![("placeholder-ciphertext", 9)]);
+}
