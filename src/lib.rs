@@ -50,4 +50,5 @@ pub mod certinfo;
 pub mod init;
 pub mod migrate;
 pub mod recover;
+pub mod reseal;
 pub mod seal;
