@@ -446,3 +446,78 @@ fn issue_17_placeholder_values_are_one_finding_per_key() {
         );
     }
 }
+
+/// A YAML error in the second document of the overlay's SealedSecret file is reported at its
+/// line in the file (the parser counts from the document's start).
+#[test]
+fn issue_17_yaml_parse_error_names_the_file_line() {
+    let (tree, _o, env) = tree_and_env();
+    let text = std::fs::read_to_string(tree.ss("paper")).unwrap();
+    let head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\ndata:\n  a: b\n---\n";
+    let broken = format!(
+        "{head}{}",
+        text.replacen("  template:\n", "  template: [\n", 1)
+    );
+    write_file(&tree.ss("paper"), broken.as_bytes());
+    let bad_line = broken.lines().position(|l| l == "  template: [").unwrap() + 1;
+    let out = tree.run(&["seal", "paper", "--from", &env]);
+    let line = fails_cleanly(&out);
+    let at: usize = line
+        .split("sealedsecret.yaml:")
+        .nth(1)
+        .and_then(|r| r.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no line in {line}"));
+    // The parser stops a little after the opening `[`: within the next lines, never at the
+    // document's own numbering.
+    assert!(
+        (bad_line..=bad_line + 3).contains(&at),
+        "reported line {at}, the error is at {bad_line}: {line}"
+    );
+    assert!(!line.contains(" at line "), "{line}");
+}
+
+/// `identity-mismatch` (check) and seal's refusal both point at the disagreeing field's own line,
+/// not at another field with the same key and value (`metadata.name` vs the template's `name`).
+#[test]
+fn issue_17_identity_mismatch_points_at_the_field() {
+    let (tree, _o, env) = tree_and_env();
+    let k = tree.overlay("paper").join("kustomization.yaml");
+    let kt = std::fs::read_to_string(&k).unwrap().replace(
+        "namespace: emp-paper\n",
+        "namespace: emp-paper\nnamePrefix: pre-\n",
+    );
+    write_file(&k, kt.as_bytes());
+    let text = std::fs::read_to_string(tree.ss("paper")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let template = lines.iter().position(|l| *l == "  template:").unwrap();
+    let field = template
+        + lines[template..]
+            .iter()
+            .position(|l| *l == "      name: emp-secrets")
+            .unwrap()
+        + 1;
+    let top = lines
+        .iter()
+        .position(|l| *l == "  name: emp-secrets")
+        .unwrap()
+        + 1;
+    assert_ne!(field, top);
+
+    let out = tree.run(&["seal", "paper", "--from", &env]);
+    let line = fails_cleanly(&out);
+    assert!(
+        line.contains(&format!(
+            "sealedsecret.yaml:{field}: spec.template.metadata.name"
+        )),
+        "{line}"
+    );
+    let out = tree.run(&["check", "--rules", "identity-mismatch"]);
+    let s = stdout(&out);
+    assert!(
+        s.contains(&format!(
+            "sealedsecret.yaml:{field}:7: error[identity-mismatch]"
+        )),
+        "{s}"
+    );
+}

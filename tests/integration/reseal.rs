@@ -153,8 +153,18 @@ fn issue_17_reseal_end_to_end() {
     assert!(found.is_empty(), "plaintext on disk: {found:?}");
 
     // The stale finding is gone; a second reseal keeps every ciphertext (already current).
-    let out = tree.run(&["check", "--rules", "stale-certificate", "--release", "paper"]);
-    assert!(!stdout(&out).contains("stale-certificate"), "{}", stdout(&out));
+    let out = tree.run(&[
+        "check",
+        "--rules",
+        "stale-certificate",
+        "--release",
+        "paper",
+    ]);
+    assert!(
+        !stdout(&out).contains("stale-certificate"),
+        "{}",
+        stdout(&out)
+    );
     let out = tree.run(&[
         "reseal",
         "paper",
