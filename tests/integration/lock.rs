@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common;
 use crate::seal_support::*;
 
 const KEYS: usize = 8;
@@ -190,5 +191,91 @@ fn issue_17_sigkilled_holder_does_not_block() {
             t0.elapsed() < Duration::from_secs(2),
             "round {round}: waited for a dead holder"
         );
+    }
+}
+
+/// Every writer (`seal`, `reseal`, `seal --migrate`, `cert --fetch`, `init`) waits for the
+/// directory lock, then exits 2 with `file is busy` and changes nothing.
+#[test]
+fn issue_17_every_writer_respects_the_lock() {
+    let tree = Tree::new();
+    let outside = tempfile::tempdir().unwrap();
+    let from = env_file(outside.path());
+    let from = from.to_str().unwrap();
+    let key = common::repo_root().join("tests/fixtures/demo/paper-sealing-key.pem");
+    let cert = common::repo_root().join("tests/fixtures/certs/rsa-4096-cert.pem");
+    // prod can be migrated: it has a generator; give it a certificate and its env file.
+    std::fs::copy(&cert, tree.overlay("prod").join("sealing-cert.pem")).unwrap();
+    tree.write(
+        "k8s/overlays/prod/prod-secrets.env",
+        std::fs::read(tree.overlay("prod").join("prod-secrets.env.example")).unwrap(),
+    );
+    // paper holds one real ciphertext, so reseal has something to open (its placeholders are
+    // skipped).
+    ok(&tree.run(&["seal", "paper", "--from", from, "--only", "K_1"]));
+    let cert_url = format!("file://{}", cert.display());
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "paper",
+            vec!["seal", "paper", "--from", from, "--only", "K_2"],
+        ),
+        (
+            "paper",
+            vec![
+                "reseal",
+                "paper",
+                "--key",
+                key.to_str().unwrap(),
+                "--skip-unopened",
+            ],
+        ),
+        ("paper", vec!["cert", "paper", "--fetch", &cert_url]),
+        (
+            "prod",
+            vec![
+                "seal",
+                "prod",
+                "--from",
+                "prod-secrets.env",
+                "--migrate",
+                "--no-input",
+            ],
+        ),
+        ("dev", vec!["init", "dev", "--no-input"]),
+    ];
+    let snapshot = |t: &Tree| {
+        let mut v = Vec::new();
+        for env in ["dev", "paper", "prod"] {
+            let mut files: Vec<_> = std::fs::read_dir(t.overlay(env))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            files.sort();
+            for f in files {
+                v.push((f.clone(), std::fs::read(&f).unwrap()));
+            }
+        }
+        v
+    };
+    for (env, args) in &cases {
+        let before = snapshot(&tree);
+        let dir = std::fs::File::open(tree.overlay(env)).unwrap();
+        rustix::fs::flock(dir.as_fd(), rustix::fs::FlockOperation::LockExclusive).unwrap();
+        let mut c = emp_seal_cmd();
+        c.arg("-C")
+            .arg(tree.root())
+            .arg("-q")
+            .args(args)
+            .env("EMP_SEAL_LOCK_WAIT", "1");
+        let out = c.output().unwrap();
+        let line = fails_cleanly(&out);
+        assert!(line.contains("file is busy"), "{args:?}: {line}");
+        assert!(snapshot(&tree) == before, "{args:?} changed a file");
+        drop(dir);
+        // Unlocked, the same command succeeds.
+        let mut c = emp_seal_cmd();
+        c.arg("-C").arg(tree.root()).args(args);
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
     }
 }
