@@ -120,6 +120,13 @@ pub enum FsError {
         /// The pipe (`-` for standard input).
         path: PathBuf,
     },
+    /// The file changed between planning and locking in a way the plan cannot follow (another
+    /// run wrote it, or the tree now names another file).
+    #[error("{}: changed while this run was planning; nothing was written", path.display())]
+    ChangedMeanwhile {
+        /// The file.
+        path: PathBuf,
+    },
     /// `-` (standard input) is a terminal: the env file would be typed with echo on.
     #[error("standard input is a terminal; `-` reads an env file from a pipe")]
     StdinIsTerminal,
@@ -148,6 +155,7 @@ impl FsError {
             Self::Busy { .. } => Some(
                 "wait for the other run to finish and retry; raise the wait with EMP_SEAL_LOCK_WAIT=SECONDS",
             ),
+            Self::ChangedMeanwhile { .. } => Some("run the command again"),
             Self::StdinIsTerminal => {
                 Some("pipe it in (`sops -d secrets.env | emp-seal ENV --from -`) or name a file")
             }

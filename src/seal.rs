@@ -838,9 +838,8 @@ pub fn commit_locked<P, E: From<SealError>>(
         .find(|p| !targets.contains(&env_plan(p).target))
     {
         // The tree changed under us to name another file: it is not locked, so do not write it.
-        return Err(SealError::from(fsio::FsError::Busy {
+        return Err(SealError::from(fsio::FsError::ChangedMeanwhile {
             path: env_plan(p).target.clone(),
-            waited_secs: 0,
         })
         .into());
     }
