@@ -264,8 +264,7 @@ fn plan_env(
     if plan.old_text != text {
         // Another run wrote the file between the two reads: what was opened is not what the
         // plan edits. The locked re-plan (or the next run) starts over.
-        return Err(SealError::from(fsio::FsError::ChangedMeanwhile { path: file })
-        .into());
+        return Err(SealError::from(fsio::FsError::ChangedMeanwhile { path: file }).into());
     }
     if !unopened.is_empty() {
         // Some values stay sealed with the old certificate: the file must not claim the new one,
