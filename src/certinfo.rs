@@ -891,6 +891,8 @@ pub fn save_fetched(
             url: url.to_owned(),
             source,
         })?;
+    // Writers of one file serialise (fsio::lock_for_write); what is replaced is read under it.
+    let _lock = fsio::lock_for_write(&[&path])?;
     let replaced = fsio::read_limited(&path, MAX_INPUT_BYTES)
         .ok()
         .and_then(|b| Certificate::from_pem(&b).ok())

@@ -20,6 +20,9 @@ pub enum Error {
     /// `emp-seal unseal` and `emp-seal diff`.
     #[error(transparent)]
     Recover(#[from] crate::recover::RecoverError),
+    /// `emp-seal reseal`.
+    #[error(transparent)]
+    Reseal(#[from] crate::reseal::ResealError),
     /// `emp-seal cert` and `cert --fetch`.
     #[error(transparent)]
     CertInfo(#[from] crate::certinfo::CertInfoError),
@@ -35,6 +38,7 @@ impl Error {
             Error::Migrate(e) => e.hint(),
             Error::Recover(e) => e.hint(),
             Error::CertInfo(e) => e.hint(),
+            Error::Reseal(e) => e.hint(),
         }
     }
 }

@@ -12,6 +12,15 @@
 //!
 //! Symlinks: a target that is a symlink is resolved and the file it points to is replaced
 //! atomically; the link itself is kept. A dangling link is refused. See docs/rewrite.md.
+//!
+//! Writers of one file serialise through [`lock_for_write`]: an advisory `flock` on the
+//! directory that holds the file (the file itself is replaced by rename, so a lock on it would
+//! be on the old inode). The kernel drops the lock when its holder exits, however it exits, and
+//! nothing is created on disk, so a crashed run never leaves a blocker behind.
+//!
+//! Secret inputs (`--from`, `--key`) may also be pipes: [`read_input_limited`] reads a FIFO,
+//! `/dev/stdin` or `-` once, up to the same limit; regular files keep every check of
+//! [`read_limited`].
 
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, ErrorKind, Read, Write};
@@ -89,6 +98,38 @@ pub enum FsError {
         /// The path.
         path: PathBuf,
     },
+    /// Another process holds the write lock of the file's directory for longer than the wait.
+    #[error("{}: file is busy (another emp-seal run is writing it; waited {waited_secs} s); nothing was written", path.display())]
+    Busy {
+        /// The file.
+        path: PathBuf,
+        /// How long the run waited, in seconds.
+        waited_secs: u64,
+    },
+    /// A named pipe that no process opened for writing within the wait.
+    #[error("{}: nothing opened this pipe for writing within {waited_secs} s", path.display())]
+    NoPipeWriter {
+        /// The pipe.
+        path: PathBuf,
+        /// How long the run waited, in seconds.
+        waited_secs: u64,
+    },
+    /// A pipe (or standard input) that gave no data at all.
+    #[error("{}: the pipe gave no data (nothing was writing to it, or the command feeding it failed)", path.display())]
+    EmptyPipe {
+        /// The pipe (`-` for standard input).
+        path: PathBuf,
+    },
+    /// The file changed between planning and locking in a way the plan cannot follow (another
+    /// run wrote it, or the tree now names another file).
+    #[error("{}: changed while this run was planning; nothing was written", path.display())]
+    ChangedMeanwhile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// `-` (standard input) is a terminal: the env file would be typed with echo on.
+    #[error("standard input is a terminal; `-` reads an env file from a pipe")]
+    StdinIsTerminal,
     /// Any other I/O error.
     #[error("{}: {op} failed: {source}", path.display())]
     Io {
@@ -111,6 +152,13 @@ impl FsError {
             }
             Self::DanglingSymlink { .. } => Some("fix or remove the symlink, then retry"),
             Self::TooLarge { .. } => Some("is this the right file?"),
+            Self::Busy { .. } => Some(
+                "wait for the other run to finish and retry; raise the wait with EMP_SEAL_LOCK_WAIT=SECONDS",
+            ),
+            Self::ChangedMeanwhile { .. } => Some("run the command again"),
+            Self::StdinIsTerminal => {
+                Some("pipe it in (`sops -d secrets.env | emp-seal ENV --from -`) or name a file")
+            }
             _ => None,
         }
     }
@@ -175,6 +223,185 @@ pub fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
     Ok(buf)
 }
 
+/// The path that names standard input for [`read_input_limited`].
+pub const STDIN: &str = "-";
+
+/// Reads a secret input (an env file or a private key) of at most `max_bytes` bytes: a regular
+/// file exactly as [`read_limited`] does; `-` (standard input, unless it is a terminal),
+/// `/dev/stdin` or any other FIFO (e.g. `<(sops -d secrets.env)`) read once to its end, refused
+/// past the limit. Sockets and devices are still refused.
+///
+/// # Errors
+/// As [`read_limited`], plus [`FsError::StdinIsTerminal`].
+pub fn read_input_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
+    use std::io::IsTerminal;
+    use std::os::unix::fs::FileTypeExt;
+    if path.as_os_str() == STDIN {
+        let stdin = io::stdin();
+        if stdin.is_terminal() {
+            return Err(FsError::StdinIsTerminal);
+        }
+        return read_stream(stdin.lock(), path, max_bytes);
+    }
+    let meta = fs::metadata(path).map_err(|e| FsError::from_io(path, "stat", e))?;
+    if !meta.file_type().is_fifo() {
+        return read_limited(path, max_bytes);
+    }
+    read_stream(open_fifo(path)?, path, max_bytes)
+}
+
+/// How long [`read_input_limited`] waits for a FIFO's writer to appear, in seconds.
+pub const PIPE_WRITER_WAIT_SECS: u64 = 10;
+
+/// Opens a FIFO for reading, waiting up to [`PIPE_WRITER_WAIT_SECS`] for a writer: opening a FIFO
+/// blocks until one appears, forever if none does (a named pipe nothing feeds). The open runs on
+/// a helper thread; when the wait runs out the run fails with [`FsError::NoPipeWriter`] (and
+/// exits, taking the still-blocked thread with it). Process substitution (`<(cmd)`) and
+/// `cmd | emp-seal ... --from /dev/stdin` have their writer before emp-seal starts.
+fn open_fifo(path: &Path) -> Result<File, FsError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let owned = path.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(File::open(&owned));
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(PIPE_WRITER_WAIT_SECS)) {
+        Ok(opened) => opened.map_err(|e| FsError::from_io(path, "open", e)),
+        Err(_) => Err(FsError::NoPipeWriter {
+            path: path.to_path_buf(),
+            waited_secs: PIPE_WRITER_WAIT_SECS,
+        }),
+    }
+}
+
+/// Reads a stream once, to its end, refusing more than `max_bytes`.
+fn read_stream(stream: impl Read, path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
+    let mut buf = Vec::new();
+    stream
+        .take(max_bytes.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| FsError::from_io(path, "read", e))?;
+    if buf.is_empty() {
+        return Err(FsError::EmptyPipe {
+            path: path.to_path_buf(),
+        });
+    }
+    if u64::try_from(buf.len()).unwrap_or(u64::MAX) > max_bytes {
+        // The partial read may hold secrets.
+        zeroize::Zeroize::zeroize(&mut buf);
+        return Err(FsError::TooLarge {
+            path: path.to_path_buf(),
+            limit: max_bytes,
+        });
+    }
+    Ok(buf)
+}
+
+/// Whether `path` is a stream that can be read only once (`-`, a FIFO, `/dev/stdin` on a pipe).
+pub fn is_stream(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    path.as_os_str() == STDIN || fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
+}
+
+/// Default of [`lock_for_write`]'s wait, in seconds (`EMP_SEAL_LOCK_WAIT` overrides it).
+pub const DEFAULT_LOCK_WAIT_SECS: u64 = 10;
+
+/// Exclusive write locks on the directories of some files, released when dropped (and by the
+/// kernel when the process dies).
+#[derive(Debug)]
+pub struct WriteLock {
+    _dirs: Vec<File>,
+}
+
+/// Takes the write lock of every file in `targets`: an exclusive `flock` on the directory the
+/// file is (or, for a symlink, its target is) in. Directories are locked in sorted order, each
+/// once, so runs that write several files cannot deadlock. Waits up to `EMP_SEAL_LOCK_WAIT`
+/// seconds (default [`DEFAULT_LOCK_WAIT_SECS`]) for each.
+///
+/// Callers re-read their files after this returns and apply their change to what they read:
+/// that, not the lock alone, is what keeps a concurrent run's change.
+///
+/// # Errors
+/// [`FsError::Busy`] naming the file when the wait runs out; [`FsError::Io`] when the directory
+/// cannot be opened or locked.
+pub fn lock_for_write<P: AsRef<Path>>(targets: &[P]) -> Result<WriteLock, FsError> {
+    let wait = std::env::var("EMP_SEAL_LOCK_WAIT")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or(DEFAULT_LOCK_WAIT_SECS);
+    lock_within(targets, wait)
+}
+
+fn lock_within<P: AsRef<Path>>(targets: &[P], wait: u64) -> Result<WriteLock, FsError> {
+    let mut dirs: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for t in targets {
+        let t = t.as_ref();
+        let (resolved, _) = resolve_target(t)?;
+        let dir = match resolved.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let dir = fs::canonicalize(&dir).map_err(|e| FsError::from_io(&dir, "resolve", e))?;
+        dirs.push((dir, t.to_path_buf()));
+    }
+    dirs.sort();
+    dirs.dedup_by(|a, b| a.0 == b.0);
+    let mut held = Vec::with_capacity(dirs.len());
+    for (dir, file) in &dirs {
+        held.push(lock_dir(dir, file, wait)?);
+    }
+    hold_for_tests();
+    Ok(WriteLock { _dirs: held })
+}
+
+fn lock_dir(dir: &Path, file: &Path, wait_secs: u64) -> Result<File, FsError> {
+    use rustix::fs::{FlockOperation, Mode, OFlags, flock};
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| FsError::from_io(dir, "open directory to lock", io::Error::from(e)))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait_secs);
+    loop {
+        match flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(File::from(fd)),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::INTR => {}
+            Err(e) => return Err(FsError::from_io(dir, "lock directory", io::Error::from(e))),
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(FsError::Busy {
+                path: file.to_path_buf(),
+                waited_secs: wait_secs,
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Test builds only: `EMP_SEAL_TEST_HOLD_LOCK_MS` keeps a freshly taken lock that long, so the
+/// integration tests can SIGKILL a real holder (tests/integration/lock.rs). Release builds
+/// have no such hook.
+fn hold_for_tests() {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("EMP_SEAL_TEST_HOLD_LOCK_MS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+/// Whether `path` still holds exactly `expected` (a missing file holds `""`): a writer that
+/// planned from `expected` checks this after [`lock_for_write`] and re-plans when it is false.
+pub fn unchanged(path: &Path, expected: &str) -> bool {
+    let limit = u64::try_from(expected.len()).unwrap_or(u64::MAX);
+    match read_limited(path, limit) {
+        Ok(now) => now == expected.as_bytes(),
+        Err(FsError::NotFound { .. }) => expected.is_empty(),
+        Err(_) => false,
+    }
+}
+
 /// Reads a UTF-8 text file of at most `max_bytes` bytes.
 pub fn read_to_string_limited(path: &Path, max_bytes: u64) -> Result<String, FsError> {
     let bytes = read_limited(path, max_bytes)?;
@@ -206,6 +433,12 @@ fn resolve_target(path: &Path) -> Result<(PathBuf, Option<fs::Metadata>), FsErro
         Err(e) if e.kind() == ErrorKind::NotFound => Ok((path.to_path_buf(), None)),
         Err(e) => Err(FsError::from_io(path, "stat", e)),
     }
+}
+
+/// The file [`atomic_write`] replaces for `path`: `path` itself, or the file its symlink chain
+/// ends at (for messages that must name the file actually written).
+pub fn write_target(path: &Path) -> PathBuf {
+    resolve_target(path).map_or_else(|_| path.to_path_buf(), |(t, _)| t)
 }
 
 fn check_regular(path: &Path, m: &fs::Metadata) -> Result<(), FsError> {
@@ -545,6 +778,103 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("x.env")]);
+    }
+
+    #[test]
+    fn locks_are_per_directory_exclusive_and_released_on_drop() {
+        let d = tempfile::tempdir().unwrap();
+        let sub = d.path().join("sub");
+        fs::create_dir(&sub).unwrap();
+        let (a, b) = (d.path().join("a.yaml"), sub.join("b.yaml"));
+        atomic_write(&a, b"a").unwrap();
+        // Both directories, in one call (given in reverse order: sorted inside).
+        let held = lock_within(&[&b, &a], 0).unwrap();
+        // Another open file description (as another process would have) cannot take either.
+        for t in [&a, &b] {
+            match lock_within(&[t], 0) {
+                Err(FsError::Busy { path, .. }) => assert_eq!(&path, t),
+                other => panic!("expected busy, got {other:?}"),
+            }
+        }
+        // A file that does not exist yet locks its directory too.
+        assert!(matches!(
+            lock_within(&[sub.join("new.yaml")], 0),
+            Err(FsError::Busy { .. })
+        ));
+        drop(held);
+        let again = lock_within(&[&a, &b], 0).unwrap();
+        drop(again);
+        // Nothing was created on disk.
+        let mut names: Vec<_> = fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            vec![std::ffi::OsString::from("a.yaml"), "sub".into()]
+        );
+    }
+
+    #[test]
+    fn unchanged_compares_the_whole_content() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        assert!(unchanged(&p, ""));
+        atomic_write(&p, b"abc").unwrap();
+        assert!(unchanged(&p, "abc"));
+        assert!(!unchanged(&p, "ab"));
+        assert!(!unchanged(&p, "abcd"));
+        assert!(!unchanged(&p, ""));
+    }
+
+    #[test]
+    fn fifo_is_read_once_and_regular_rules_stay() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("p");
+        rustix::fs::mkfifoat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+        )
+        .unwrap();
+        let f2 = fifo.clone();
+        let writer = std::thread::spawn(move || {
+            let mut w = OpenOptions::new().write(true).open(&f2).unwrap();
+            w.write_all(b"A=1\n").unwrap();
+        });
+        assert_eq!(read_input_limited(&fifo, 100).unwrap(), b"A=1\n");
+        writer.join().unwrap();
+        // Past the limit: refused.
+        let f2 = fifo.clone();
+        let writer = std::thread::spawn(move || {
+            let mut w = OpenOptions::new().write(true).open(&f2).unwrap();
+            let _ = w.write_all(&[b'x'; 64]);
+        });
+        assert!(matches!(
+            read_input_limited(&fifo, 10),
+            Err(FsError::TooLarge { limit: 10, .. })
+        ));
+        writer.join().unwrap();
+        // A writer that writes nothing.
+        let f2 = fifo.clone();
+        let writer = std::thread::spawn(move || {
+            drop(OpenOptions::new().write(true).open(&f2).unwrap());
+        });
+        assert!(matches!(
+            read_input_limited(&fifo, 10),
+            Err(FsError::EmptyPipe { .. })
+        ));
+        writer.join().unwrap();
+        // Regular files and devices behave as with read_limited.
+        assert!(matches!(
+            read_input_limited(Path::new("/dev/null"), 10),
+            Err(FsError::NotARegularFile { .. })
+        ));
+        assert!(matches!(
+            read_input_limited(d.path(), 10),
+            Err(FsError::IsADirectory { .. })
+        ));
     }
 
     #[test]

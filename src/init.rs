@@ -239,6 +239,9 @@ pub fn init(
                 .to_owned(),
         });
     }
+    // Writers of one file serialise (fsio::lock_for_write); without --force, write_private
+    // itself refuses a file another run created meanwhile.
+    let _lock = fsio::lock_for_write(&[&file])?;
     fsio::write_private(&file, &out, force).map_err(|e| match e {
         fsio::FsError::AlreadyExists { .. } => InitError::Exists {
             file: file_name.clone(),

@@ -51,4 +51,5 @@ pub mod init;
 pub mod migrate;
 pub mod recover;
 pub mod render;
+pub mod reseal;
 pub mod seal;

@@ -327,8 +327,8 @@ pub fn plan(
     // environment's (certificate) problems.
     // Values: every key of the env file, plus any key the generator makes or the workloads
     // read that the env file lacks (asked for, or an error).
-    let from_name = rel(root, &req.from);
-    let env_bytes = zeroize::Zeroizing::new(fsio::read_limited(&req.from, MAX_INPUT_BYTES)?);
+    let from_name = seal::from_display(root, &req.from);
+    let env_bytes = zeroize::Zeroizing::new(fsio::read_input_limited(&req.from, MAX_INPUT_BYTES)?);
     let parsed =
         envfile::parse_with_path(Path::new(&from_name), &env_bytes).map_err(SealError::from)?;
     parsed
@@ -416,7 +416,7 @@ pub fn plan(
         namespace: &namespace,
         scope,
         cert: &cert_summary,
-        cert_rel: &rel(root, &cert_path),
+        cert_rel: &committed_name(root, &cert_path),
         from_name: &req
             .from
             .file_name()
@@ -487,6 +487,21 @@ pub fn commit(plan: &MigratePlan) -> Result<(), MigrateError> {
         return Err(e.into());
     }
     Ok(())
+}
+
+/// How the committed header names a file: relative to the repository root, or by its file name
+/// alone when it lies outside (a `--cert` from a download folder): a comment in a shared
+/// repository must not carry one person's absolute local path.
+fn committed_name(root: &Path, path: &Path) -> String {
+    let r = rel(root, path);
+    if Path::new(&r).is_absolute() || r.starts_with("..") {
+        path.file_name().map_or_else(
+            || "the --cert file".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    } else {
+        r
+    }
 }
 
 struct SealedDoc<'a> {

@@ -215,7 +215,7 @@ fn pick<'a>(
 }
 
 /// The label's identity: the rendered one for an environment, else the file's own metadata.
-fn label_for(
+pub(crate) fn label_for(
     file_name: &str,
     doc: &SealedSecretDoc,
     rendered: Option<&Identity>,
@@ -456,8 +456,8 @@ pub fn diff(
     let doc = pick(root, &loc, &parsed)?;
     let (identity, label) = label_for(&file_name, doc, loc.identity.as_ref())?;
 
-    let from_name = rel(root, from);
-    let env_bytes = Zeroizing::new(fsio::read_limited(from, MAX_INPUT_BYTES)?);
+    let from_name = seal::from_display(root, from);
+    let env_bytes = Zeroizing::new(fsio::read_input_limited(from, MAX_INPUT_BYTES)?);
     let env_file = envfile::parse_with_path(Path::new(&from_name), &env_bytes)?;
     // Never list a "key" that is a piece of a pasted value.
     env_file.refuse_value_like_with_path(Path::new(&from_name))?;

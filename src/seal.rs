@@ -16,8 +16,8 @@ use crate::envfile;
 use crate::fsio;
 use crate::kustomize::{self, Identity, Overlay, SecretSource};
 use crate::sealedsecret::{
-    self, CERT_SHA256_ANNOTATION, CLUSTER_WIDE_ANNOTATION, EditPlan, NAMESPACE_WIDE_ANNOTATION,
-    SEALED_FOR_ANNOTATION, SealedSecretDoc, SealedSecretFile,
+    self, API_VERSION, CERT_SHA256_ANNOTATION, CLUSTER_WIDE_ANNOTATION, EditPlan,
+    NAMESPACE_WIDE_ANNOTATION, SEALED_FOR_ANNOTATION, SealedSecretDoc, SealedSecretFile,
 };
 use crate::secret::SecretValue;
 
@@ -52,6 +52,20 @@ pub enum SealError {
         env: String,
         /// What it has instead.
         source_desc: String,
+        /// Whether that is a SecretGenerator (then `--migrate` is the way).
+        generator: bool,
+    },
+    /// The overlay's Secret is a plain `kind: Secret` (committed values), not a SealedSecret.
+    #[error(
+        "{origin}: the overlay's Secret `{name}` is a plain `kind: Secret`, not a SealedSecret; emp-seal {env} seals into a SealedSecret"
+    )]
+    PlainSecret {
+        /// The environment.
+        env: String,
+        /// Where the Secret is.
+        origin: kustomize::Origin,
+        /// Its name as written.
+        name: String,
     },
     /// The overlay renders several SealedSecrets; emp-seal refuses to guess.
     #[error(
@@ -291,7 +305,7 @@ impl SealError {
             SealError::NoNamespace { .. } => Some(
                 "set `namespace:` in the overlay's kustomization or the SealedSecret's metadata".to_owned(),
             ),
-            SealError::NoSealedSecret { .. } => Some(
+            SealError::NoSealedSecret { generator: true, .. } => Some(
                 "to move an overlay from a SecretGenerator to a SealedSecret, add --migrate".to_owned(),
             ),
             SealError::PromptEnded { .. } => Some(
@@ -306,6 +320,12 @@ impl SealError {
             SealError::SharedTarget { .. } => Some(
                 "seal the environments one at a time into files of their own (a SealedSecret per overlay), or give them the same certificate and identity".to_owned(),
             ),
+            SealError::NoSealedSecret { env, .. } => Some(format!(
+                "write a SealedSecret skeleton to k8s/overlays/{env}/sealedsecret.yaml (apiVersion: {API_VERSION}, kind: SealedSecret, metadata.name: the Secret's name, spec.encryptedData: {{}}), list it under `resources:` in the overlay's kustomization, then run emp-seal {env} --from FILE again (docs/sealing.md)"
+            )),
+            SealError::PlainSecret { env, name, .. } => Some(format!(
+                "move its values to an untracked env file, replace the document with a SealedSecret skeleton (apiVersion: {API_VERSION}, kind: SealedSecret, metadata.name: {name}, spec.encryptedData: {{}}), run emp-seal {env} --from FILE, and rotate the values: they were committed in plaintext"
+            )),
             SealError::Cert { source, .. } => source.hint().map(str::to_owned),
             SealError::Key { source, .. } => source.hint().map(str::to_owned),
             SealError::Env(e) => e.hint().map(str::to_owned),
@@ -411,7 +431,9 @@ pub struct EnvPlan {
     pub identity: Identity,
     /// Keys new to the file.
     pub added: Vec<String>,
-    /// Keys resealed.
+    /// Keys whose old value was a placeholder, now sealed for the first time.
+    pub filled: Vec<String>,
+    /// Keys resealed (they had a real ciphertext).
     pub changed: Vec<String>,
     /// Keys whose ciphertext is kept (no churn, or not in the env file).
     pub kept: Vec<String>,
@@ -434,7 +456,7 @@ pub struct EnvPlan {
 /// # Errors
 /// [`SealError::FromNotFound`], [`SealError::FromAmbiguous`].
 pub fn resolve_from(root: &Path, from: &Path) -> Result<(PathBuf, bool), SealError> {
-    if from.exists() {
+    if from.as_os_str() == fsio::STDIN || from.exists() {
         return Ok((from.to_path_buf(), false));
     }
     let bare = from.components().count() == 1;
@@ -463,6 +485,28 @@ pub fn resolve_from(root: &Path, from: &Path) -> Result<(PathBuf, bool), SealErr
                 .collect::<Vec<_>>()
                 .join(", "),
         }),
+    }
+}
+
+/// An environment as typed: `paper`, `paper/` (a shell completing the overlay directory) or a
+/// path to the overlay directory (`k8s/overlays/paper/`) all name `paper`. Anything else is
+/// returned as given, for [`overlay_dir`] to judge.
+pub fn env_name(root: &Path, arg: &str) -> String {
+    let trimmed = arg.trim_end_matches('/');
+    if trimmed.is_empty() || !trimmed.contains('/') {
+        return if trimmed.is_empty() { arg } else { trimmed }.to_owned();
+    }
+    let overlays = root.join("k8s").join("overlays");
+    let named = Path::new(trimmed)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    match (
+        named,
+        std::fs::canonicalize(trimmed),
+        std::fs::canonicalize(&overlays),
+    ) {
+        (Some(name), Ok(dir), Ok(overlays)) if dir == overlays.join(&name) => name,
+        _ => arg.to_owned(),
     }
 }
 
@@ -509,8 +553,8 @@ pub fn load_cert(
 pub fn load_keys(root: &Path, files: &[PathBuf]) -> Result<Vec<UnsealingKey>, SealError> {
     let mut keys = Vec::new();
     for f in files {
-        let bytes = zeroize::Zeroizing::new(fsio::read_limited(f, MAX_INPUT_BYTES)?);
-        let name = rel(root, f);
+        let bytes = zeroize::Zeroizing::new(fsio::read_input_limited(f, MAX_INPUT_BYTES)?);
+        let name = from_display(root, f);
         keys.extend(
             crate::keys::load_private_keys(&bytes, &name)
                 .map_err(|source| SealError::Key { file: name, source })?,
@@ -592,14 +636,30 @@ fn sealed_target(root: &Path, env: &str, overlay: &Overlay) -> Result<SealedTarg
         }),
         [] => {
             explain_missing_sealed_secret(root, overlay)?;
+            let generator = sources
+                .iter()
+                .find(|s| matches!(s, SecretSource::Generator { .. }));
+            if generator.is_none()
+                && let Some(r) = overlay.resources().iter().find(|r| r.kind == "Secret")
+            {
+                return Err(SealError::PlainSecret {
+                    env: env.to_owned(),
+                    origin: r.origin.clone(),
+                    name: r.original.name.clone(),
+                });
+            }
             Err(SealError::NoSealedSecret {
                 env: env.to_owned(),
-                source_desc: match sources.first() {
+                source_desc: match generator {
                     Some(SecretSource::Generator { origin, .. }) => {
                         format!("a SecretGenerator at {origin}")
                     }
-                    _ => "nowhere: it has no Secret source".to_owned(),
+                    _ => empty_sealed_file(root, overlay).map_or_else(
+                        || "nowhere: it has no Secret source".to_owned(),
+                        |f| format!("nowhere: {f} holds no document"),
+                    ),
                 },
+                generator: generator.is_some(),
             })
         }
         many => Err(SealError::SeveralSealedSecrets {
@@ -607,6 +667,18 @@ fn sealed_target(root: &Path, env: &str, overlay: &Overlay) -> Result<SealedTarg
             count: many.len(),
         }),
     }
+}
+
+/// The overlay's `sealedsecret.yaml` when it exists but holds no YAML document (empty, or only
+/// comments), relative to the root.
+fn empty_sealed_file(root: &Path, overlay: &Overlay) -> Option<String> {
+    let path = overlay.dir.join("sealedsecret.yaml");
+    let text = fsio::read_to_string_limited(&path, MAX_INPUT_BYTES).ok()?;
+    let empty = text.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
+    });
+    empty.then(|| rel(root, &path))
 }
 
 /// Before saying an overlay has no SealedSecret: a `kind: SealedSecret` document the model
@@ -669,19 +741,49 @@ fn needed_keys(overlay: &Overlay, doc: &SealedSecretDoc, rendered_name: &str) ->
     keys
 }
 
-/// Plans the rewrite of every requested environment: reads, checks and encrypts, writes nothing.
-/// Any error aborts the whole plan.
+/// What `--from` and `--key` gave, read once: a pipe cannot be read a second time, so a
+/// re-plan under the write lock ([`write`]) works from these.
+pub struct SealInputs {
+    /// The env file's name for messages (`<stdin>` for `-`).
+    pub from_name: String,
+    /// The parsed env file.
+    pub env: envfile::EnvFile,
+    /// `--key` files' private keys (no churn).
+    pub private_keys: Vec<UnsealingKey>,
+    /// The env file's lint warnings (key names and lines, never values).
+    pub env_warnings: Vec<guard::EnvWarning>,
+}
+
+impl std::fmt::Debug for SealInputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealInputs")
+            .field("from_name", &self.from_name)
+            .field("keys", &self.env.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The name `--from` is shown with in messages.
+pub fn from_display(root: &Path, from: &Path) -> String {
+    if from.as_os_str() == fsio::STDIN {
+        "<stdin>".to_owned()
+    } else {
+        rel(root, from)
+    }
+}
+
+/// Reads and checks `--from` (a file, `-` or a pipe, read once) and `--key`.
 ///
 /// # Errors
-/// Any [`SealError`].
-pub fn plan(req: &SealRequest, prompter: &mut dyn Prompter) -> Result<Vec<EnvPlan>, SealError> {
+/// Any [`SealError`] about those inputs.
+pub fn load_inputs(req: &SealRequest) -> Result<SealInputs, SealError> {
     if req.cert.is_some() && req.envs.len() > 1 {
         return Err(SealError::CertWithSeveralEnvs {
             count: req.envs.len(),
         });
     }
-    let from_name = rel(&req.root, &req.from);
-    let env_bytes = zeroize::Zeroizing::new(fsio::read_limited(&req.from, MAX_INPUT_BYTES)?);
+    let from_name = from_display(&req.root, &req.from);
+    let env_bytes = zeroize::Zeroizing::new(fsio::read_input_limited(&req.from, MAX_INPUT_BYTES)?);
     let parsed = envfile::parse_with_path(Path::new(&from_name), &env_bytes)?;
     parsed.validate_keys_with_path(Path::new(&from_name))?;
     let env_warnings = guard::env_warnings(&env_bytes, &parsed);
@@ -695,13 +797,45 @@ pub fn plan(req: &SealRequest, prompter: &mut dyn Prompter) -> Result<Vec<EnvPla
             });
         }
     }
-    let from_keys: BTreeMap<&str, &SecretValue> = parsed
+    let private_keys = load_keys(&req.root, &req.key_files)?;
+    Ok(SealInputs {
+        from_name,
+        env: parsed,
+        private_keys,
+        env_warnings,
+    })
+}
+
+/// Plans the rewrite of every requested environment: reads, checks and encrypts, writes nothing.
+/// Any error aborts the whole plan.
+///
+/// # Errors
+/// Any [`SealError`].
+pub fn plan(req: &SealRequest, prompter: &mut dyn Prompter) -> Result<Vec<EnvPlan>, SealError> {
+    let inputs = load_inputs(req)?;
+    plan_with(req, &inputs, prompter)
+}
+
+/// [`plan`] from inputs already read.
+///
+/// # Errors
+/// Any [`SealError`].
+pub fn plan_with(
+    req: &SealRequest,
+    inputs: &SealInputs,
+    prompter: &mut dyn Prompter,
+) -> Result<Vec<EnvPlan>, SealError> {
+    if req.cert.is_some() && req.envs.len() > 1 {
+        return Err(SealError::CertWithSeveralEnvs {
+            count: req.envs.len(),
+        });
+    }
+    let from_keys: BTreeMap<&str, &SecretValue> = inputs
+        .env
         .entries
         .iter()
         .map(|e| (e.key.as_str(), &e.value))
         .collect();
-    let private_keys = load_keys(&req.root, &req.key_files)?;
-
     let mut plans = Vec::with_capacity(req.envs.len());
     let mut seen = BTreeSet::new();
     for env in &req.envs {
@@ -711,20 +845,110 @@ pub fn plan(req: &SealRequest, prompter: &mut dyn Prompter) -> Result<Vec<EnvPla
         plans.push(plan_env(
             req,
             env,
-            &from_name,
+            &inputs.from_name,
             &from_keys,
-            &private_keys,
+            &inputs.private_keys,
             prompter,
         )?);
     }
     guard::check_shared_targets(&req.root, &plans)?;
     for p in &mut plans {
-        p.env_warnings.clone_from(&env_warnings);
+        p.env_warnings.clone_from(&inputs.env_warnings);
     }
     Ok(plans)
 }
 
-fn plan_env(
+/// Writes `plans` under the write lock of every target ([`fsio::lock_for_write`], sorted, so
+/// runs cannot deadlock). A target that changed since it was planned (another run wrote it
+/// meanwhile) is planned again, from its current content and the same inputs, so that run's
+/// keys are kept. Pass the [`RememberingPrompter`] the plans were made with, so that a re-plan
+/// does not ask again.
+///
+/// Returns the plans actually written.
+///
+/// # Errors
+/// Any [`SealError`]; [`fsio::FsError::Busy`] when a lock is not had in time. On error nothing
+/// is written.
+pub fn write(
+    req: &SealRequest,
+    inputs: &SealInputs,
+    plans: Vec<EnvPlan>,
+    prompter: &mut dyn Prompter,
+) -> Result<Vec<EnvPlan>, SealError> {
+    commit_locked(plans, itself, || plan_with(req, inputs, prompter))
+}
+
+fn itself(p: &EnvPlan) -> &EnvPlan {
+    p
+}
+
+/// Locks every plan's target, re-plans with `replan` when any target changed since `plans` were
+/// made, and writes every file or none ([`commit`]). `env_plan` reaches each plan's
+/// [`EnvPlan`]. Returns the plans written.
+///
+/// # Errors
+/// The re-plan's errors; [`SealError::Fs`] for a lock or a write.
+pub fn commit_locked<P, E: From<SealError>>(
+    plans: Vec<P>,
+    env_plan: impl Fn(&P) -> &EnvPlan,
+    replan: impl FnOnce() -> Result<Vec<P>, E>,
+) -> Result<Vec<P>, E> {
+    let targets: Vec<PathBuf> = plans.iter().map(|p| env_plan(p).target.clone()).collect();
+    let _lock = fsio::lock_for_write(&targets).map_err(SealError::from)?;
+    let fresh = plans
+        .iter()
+        .all(|p| fsio::unchanged(&env_plan(p).target, &env_plan(p).old_text));
+    let plans = if fresh { plans } else { replan()? };
+    if let Some(p) = plans
+        .iter()
+        .find(|p| !targets.contains(&env_plan(p).target))
+    {
+        // The tree changed under us to name another file: it is not locked, so do not write it.
+        return Err(SealError::from(fsio::FsError::ChangedMeanwhile {
+            path: env_plan(p).target.clone(),
+        })
+        .into());
+    }
+    let written: Vec<&EnvPlan> = plans.iter().map(&env_plan).collect();
+    commit_refs(&written)?;
+    Ok(plans)
+}
+
+/// A [`Prompter`] that asks each (environment, key) once and answers again with the same value:
+/// a re-plan under the write lock ([`write`]) must not ask the user twice.
+pub struct RememberingPrompter<'a> {
+    inner: &'a mut dyn Prompter,
+    answers: BTreeMap<(String, String), SecretValue>,
+}
+
+impl<'a> RememberingPrompter<'a> {
+    /// Wraps `inner`.
+    pub fn new(inner: &'a mut dyn Prompter) -> Self {
+        RememberingPrompter {
+            inner,
+            answers: BTreeMap::new(),
+        }
+    }
+}
+
+impl Prompter for RememberingPrompter<'_> {
+    fn can_prompt(&self) -> bool {
+        self.inner.can_prompt()
+    }
+    fn ask(&mut self, env: &str, key: &str) -> Result<SecretValue, SealError> {
+        let id = (env.to_owned(), key.to_owned());
+        if let Some(v) = self.answers.get(&id) {
+            return Ok(v.duplicate());
+        }
+        let v = self.inner.ask(env, key)?;
+        self.answers.insert(id, v.duplicate());
+        Ok(v)
+    }
+}
+
+/// Plans one environment's rewrite from values already read (`from_keys`): the body of [`plan`],
+/// also used by `reseal` with the values it opened.
+pub(crate) fn plan_env(
     req: &SealRequest,
     env: &str,
     from_name: &str,
@@ -765,6 +989,7 @@ fn plan_env(
                 "{file_name}, which has no SealedSecret named {}",
                 target.name_in_file
             ),
+            generator: false,
         })?;
 
     // Scope: the file's declaration wins unless --rescope.
@@ -794,7 +1019,7 @@ fn plan_env(
             });
         }
     };
-    check_identity(&file_name, doc, &identity, &old_text)?;
+    check_identity(&file_name, doc, doc_index, &identity, &old_text)?;
     let label = scope.label(&namespace, &identity.name);
 
     // Keys.
@@ -877,23 +1102,10 @@ fn plan_env(
     }
 
     // No churn: keep the ciphertext of values that already decrypt to the same plaintext under
-    // this label (only possible with the private key).
+    // this label with the current certificate's key (only possible with the private key).
     let mut kept = Vec::new();
     if !private_keys.is_empty() && !rescoping {
-        // The values that have a ciphertext now, decrypted in parallel (crypto::unseal_many_base64).
-        let (at, texts): (Vec<usize>, Vec<&str>) = values
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (k, _))| doc.entry(k).map(|e| (i, e.value.as_str())))
-            .unzip();
-        let mut same = vec![false; values.len()];
-        for (i, opened) in
-            at.into_iter()
-                .zip(crypto::unseal_many_base64(private_keys, &label, &texts))
-        {
-            same[i] = opened.is_ok_and(|o| o.expose_secret() == values[i].1.expose_secret());
-        }
-        let mut same = same.into_iter();
+        let mut same = unchanged_values(private_keys, &cert, &label, doc, &values).into_iter();
         values.retain(|(k, _)| {
             let unchanged = same.next().unwrap_or(false);
             if unchanged {
@@ -906,6 +1118,10 @@ fn plan_env(
         .iter()
         .map(|(k, _)| k.clone())
         .partition(|k| !existing.contains(k.as_str()));
+    // A key whose old value was a placeholder is sealed for the first time, not resealed.
+    let (filled, changed): (Vec<String>, Vec<String>) = changed
+        .into_iter()
+        .partition(|k| doc.entry(k).is_some_and(|e| is_placeholder(&e.value)));
     for k in &existing {
         if !sealing.contains(*k) && !removed.iter().any(|r| r == *k) {
             kept.push((*k).to_owned());
@@ -956,6 +1172,7 @@ fn plan_env(
         scope,
         identity,
         added,
+        filled,
         changed,
         kept,
         removed,
@@ -966,12 +1183,53 @@ fn plan_env(
     })
 }
 
+/// For each of `values`, whether the file already holds a ciphertext of exactly that value
+/// under `label` that the key of `cert` opens (no churn). Only keys whose public half is the
+/// certificate's are tried: a value an older certificate sealed is resealed even when its
+/// plaintext is unchanged, so the file's recorded certificate stays true (`emp-seal reseal`
+/// relies on this).
+fn unchanged_values(
+    private_keys: &[UnsealingKey],
+    cert: &Certificate,
+    label: &[u8],
+    doc: &SealedSecretDoc,
+    values: &[(String, SecretValue)],
+) -> Vec<bool> {
+    // The values that have a ciphertext now, decrypted in parallel (crypto::unseal_many_base64).
+    let (at, texts): (Vec<usize>, Vec<&str>) = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (k, _))| doc.entry(k).map(|e| (i, e.value.as_str())))
+        .unzip();
+    let mut same = vec![false; values.len()];
+    for key in private_keys
+        .iter()
+        .filter(|k| k.public_key_der() == cert.public_key_der())
+    {
+        let opened = crypto::unseal_many_base64(std::slice::from_ref(key), label, &texts);
+        for (&i, opened) in at.iter().zip(opened) {
+            same[i] |= opened.is_ok_and(|o| o.expose_secret() == values[i].1.expose_secret());
+        }
+    }
+    same
+}
+
+/// Whether a sealed value is a stand-in rather than a ciphertext (the classifier of
+/// `placeholder-ciphertext`).
+fn is_placeholder(value: &str) -> bool {
+    crate::rules::ciphertext::classify(value, None)
+        .reasons()
+        .iter()
+        .any(|r| r.kind() == crate::rules::ciphertext::Kind::Placeholder)
+}
+
 /// Refuses when the file's own metadata or template names another identity than the one the
 /// overlay renders: the values would be sealed for the rendered identity, and the file would
 /// then say something untrue about where its Secret lands.
 fn check_identity(
     file: &str,
     doc: &SealedSecretDoc,
+    doc_index: usize,
     rendered: &Identity,
     text: &str,
 ) -> Result<(), SealError> {
@@ -1000,13 +1258,22 @@ fn check_identity(
         }
         return Err(SealError::IdentityMismatch {
             file: file.to_owned(),
-            line: line_of(text, what, found),
+            line: field_line(text, doc_index, what, found),
             what,
             found: found.clone(),
             rendered: want,
         });
     }
     Ok(())
+}
+
+/// The line of the field `what` (a dotted path) in document `doc_index`, found by its path so
+/// that `spec.template.metadata.name` is not confused with `metadata.name`.
+fn field_line(text: &str, doc_index: usize, what: &str, value: &str) -> usize {
+    let path: Vec<crate::yamlpos::Seg> = what.split('.').map(crate::yamlpos::Seg::from).collect();
+    crate::yamlpos::find_in_file(text, doc_index, &path)
+        .and_then(|p| usize::try_from(p.line).ok())
+        .unwrap_or_else(|| line_of(text, what, value))
 }
 
 /// Best-effort line of a `key: value` pair for messages (the last segment of `what`).
@@ -1049,8 +1316,12 @@ fn scope_annotations(scope: Scope, doc: &SealedSecretDoc, plan: &mut EditPlan) {
 /// # Errors
 /// [`SealError::Fs`] for the first failure (after rolling back).
 pub fn commit(plans: &[EnvPlan]) -> Result<(), SealError> {
+    commit_refs(&plans.iter().collect::<Vec<_>>())
+}
+
+fn commit_refs(plans: &[&EnvPlan]) -> Result<(), SealError> {
     let mut done: Vec<&EnvPlan> = Vec::new();
-    for p in plans {
+    for p in plans.iter().copied() {
         if let Err(e) = fsio::atomic_write(&p.target, p.new_text.as_bytes()) {
             for d in done.iter().rev() {
                 let _ = fsio::atomic_write(&d.target, d.old_text.as_bytes());

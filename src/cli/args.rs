@@ -70,12 +70,16 @@ pub enum Command {
     Unseal(UnsealArgs),
     /// Show which keys of an env file differ from an overlay's sealed values (never the values).
     Diff(DiffArgs),
+    /// Re-encrypt every value of one or more overlays' SealedSecrets to their current
+    /// certificates, offline, with the controller's old private key(s). Prints key names and
+    /// certificate fingerprints, never a value.
+    Reseal(ResealArgs),
     /// Create an overlay's untracked env file from its example.
     Init(InitArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
-    /// Print the man page (roff).
-    Man,
+    /// Print the man page (roff) documenting every subcommand, or write one page per command.
+    Man(ManArgs),
 }
 
 /// Arguments of `emp-seal seal`.
@@ -86,7 +90,8 @@ pub struct SealArgs {
     #[arg(required = true, value_name = "ENV")]
     pub envs: Vec<String>,
     /// The env file to seal (kustomize `envs:` dialect). A bare name not found in the current
-    /// directory is looked up among the overlays.
+    /// directory is looked up among the overlays. `-` reads it from standard input; a pipe
+    /// (`/dev/stdin`, `<(sops -d secrets.env)`) is read once, so plaintext never touches disk.
     #[arg(long, value_name = "FILE", env = "EMP_SEAL_FROM")]
     pub from: PathBuf,
     /// Sealing certificate (PEM) [default: k8s/overlays/<ENV>/sealing-cert.pem]. Only valid
@@ -279,6 +284,42 @@ pub struct DiffArgs {
     pub keys: Vec<PathBuf>,
 }
 
+/// Arguments of `emp-seal reseal`.
+#[derive(Debug, Args)]
+pub struct ResealArgs {
+    /// Environments (overlay names under k8s/overlays) whose SealedSecret to re-encrypt, each to
+    /// its own k8s/overlays/<ENV>/sealing-cert.pem. Every file is written, or none is.
+    #[arg(required = true, value_name = "ENV")]
+    pub envs: Vec<String>,
+    /// Private key file(s) that sealed the current values (any of them may open each value):
+    /// PEM (PKCS#1 or PKCS#8) or the controller's key Secret (YAML/JSON, List); `-` or a pipe
+    /// such as <(vault read ...) is read once.
+    #[arg(
+        long = "key",
+        required = true,
+        value_name = "KEY",
+        env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
+        value_delimiter = ','
+    )]
+    pub keys: Vec<PathBuf>,
+    /// Leave values that no given key opens as they are (the file then keeps its old certificate
+    /// record) instead of refusing [default: refuse, write nothing, exit 2].
+    #[arg(long)]
+    pub skip_unopened: bool,
+    /// Show which keys would be re-encrypted; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Arguments of `emp-seal man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write one page per command into DIR (emp-seal.1, emp-seal-seal.1, ...) instead of
+    /// printing a single page that documents every command and option to stdout.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
 /// Arguments of `emp-seal init`.
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -321,6 +362,7 @@ const SUBCOMMANDS: &[&str] = &[
     "cert",
     "unseal",
     "diff",
+    "reseal",
     "init",
     "completions",
     "man",

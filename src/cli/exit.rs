@@ -60,6 +60,7 @@ via_library_error!(
     crate::migrate::MigrateError,
     crate::recover::RecoverError,
     crate::certinfo::CertInfoError,
+    crate::reseal::ResealError,
 );
 
 impl From<crate::Error> for CliError {

@@ -44,11 +44,22 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
     }
     let req = MigrateRequest {
         root: root.clone(),
-        env: a.envs[0].clone(),
+        env: seal::env_name(&root, &a.envs[0]),
         from,
         cert: a.cert.clone(),
         scope: a.scope.map(super::seal_cmd::scope_of),
         now: super::now(),
+    };
+    // Writers of one overlay serialise (fsio::lock_for_write on the overlay directory, which
+    // holds both files --migrate writes); the plan then reads them under the lock.
+    let _lock = if a.dry_run {
+        None
+    } else {
+        let dir = seal::overlay_dir(&root, &req.env)?;
+        Some(
+            crate::fsio::lock_for_write(&[dir.join(migrate::SEALED_FILE)])
+                .map_err(seal::SealError::from)?,
+        )
     };
     let mut prompter = TtyPrompter::new(!a.no_input, "").requiring_values();
     let plan = migrate::plan(&req, &mut prompter)?;

@@ -8,8 +8,10 @@ mod check_cmd;
 mod diff_cmd;
 pub mod exit;
 mod init_cmd;
+mod man_cmd;
 mod migrate_cmd;
 mod prompt;
+mod reseal_cmd;
 mod seal_cmd;
 mod unseal_cmd;
 
@@ -126,7 +128,8 @@ fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Diff(a) => diff_cmd::run(&ctx, a),
         Command::Init(a) => init_cmd::run(&ctx, a),
         Command::Completions(a) => completions(&a),
-        Command::Man => man(),
+        Command::Man(a) => man_cmd::run(&ctx, &a),
+        Command::Reseal(a) => reseal_cmd::run(&ctx, a),
     }
 }
 
@@ -219,15 +222,6 @@ fn completions(a: &CompletionsArgs) -> Result<Outcome, CliError> {
     };
     let mut buf = Vec::new();
     generate(shell, &mut Cli::command(), "emp-seal", &mut buf);
-    write_stdout(&buf)?;
-    Ok(Outcome::Clean)
-}
-
-fn man() -> Result<Outcome, CliError> {
-    let mut buf = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut buf)
-        .map_err(|e| CliError::new(format!("cannot render the man page: {e}")))?;
     write_stdout(&buf)?;
     Ok(Outcome::Clean)
 }

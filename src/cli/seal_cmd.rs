@@ -28,8 +28,8 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
         eprintln!("using {}", seal::rel(&root, &from));
     }
     let req = SealRequest {
+        envs: a.envs.iter().map(|e| seal::env_name(&root, e)).collect(),
         root: root.clone(),
-        envs: a.envs,
         from,
         cert: a.cert,
         scope: a.scope.map(scope_of),
@@ -41,8 +41,10 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
         key_files: a.keys,
         now: super::now(),
     };
-    let mut prompter = TtyPrompter::new(!a.no_input, "").requiring_values();
-    let plans = seal::plan(&req, &mut prompter)?;
+    let mut tty = TtyPrompter::new(!a.no_input, "").requiring_values();
+    let mut prompter = seal::RememberingPrompter::new(&mut tty);
+    let inputs = seal::load_inputs(&req)?;
+    let plans = seal::plan_with(&req, &inputs, &mut prompter)?;
 
     print_env_warnings(&root, &req.from, &plans);
     for p in &plans {
@@ -83,15 +85,16 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
         write_stdout(out.as_bytes())?;
         return Ok(Outcome::Clean);
     }
-    if a.stdout {
+    let plans = if a.stdout {
         let mut out = String::new();
         for p in &plans {
             out.push_str(&p.new_text);
         }
         write_stdout(out.as_bytes())?;
+        plans
     } else {
-        seal::commit(&plans)?;
-    }
+        seal::write(&req, &inputs, plans, &mut prompter)?
+    };
     if !ctx.quiet {
         let mut err = std::io::stderr().lock();
         for p in &plans {
@@ -105,7 +108,7 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
 /// never a value.
 fn print_env_warnings(root: &std::path::Path, from: &std::path::Path, plans: &[EnvPlan]) {
     let Some(p) = plans.first() else { return };
-    let file = seal::rel(root, from);
+    let file = seal::from_display(root, from);
     for w in &p.env_warnings {
         let key = w
             .key
@@ -126,11 +129,12 @@ fn keys_line(label: &str, keys: &[String]) -> String {
 
 fn dry_run_listing(root: &std::path::Path, p: &EnvPlan) -> String {
     format!(
-        "{} ({}): would rewrite {}\n{}{}{}{}",
+        "{} ({}): would rewrite {}\n{}{}{}{}{}",
         p.env,
         identity(p),
         seal::rel(root, &p.target),
         keys_line("add", &p.added),
+        keys_line("seal", &p.filled),
         keys_line("change", &p.changed),
         keys_line("keep", &p.kept),
         keys_line("remove", &p.removed),
@@ -147,22 +151,37 @@ fn identity(p: &EnvPlan) -> String {
 }
 
 fn summary(root: &std::path::Path, p: &EnvPlan, to_stdout: bool) -> String {
-    let sealed = p.added.len() + p.changed.len();
+    let sealed = p.added.len() + p.filled.len() + p.changed.len();
     format!(
-        "{env}: {verb} {target}\n  cert     {cert} (sha256 {fp}, {bits}-bit, expires {exp})\n  scope    {ident}\n  sealed   {sealed} key(s){added}{changed}{kept}{removed}\n",
+        "{env}: {verb} {target}\n  cert     {cert} (sha256 {fp}, {bits}-bit, expires {exp})\n  scope    {ident}\n  sealed   {sealed} key(s){added}{filled}{changed}{kept}{removed}\n",
         env = p.env,
         verb = if to_stdout { "printed" } else { "wrote" },
-        target = seal::rel(root, &p.target),
+        target = written(root, &p.target, to_stdout),
         cert = seal::rel(root, &p.cert.path),
         fp = p.cert.sha256,
         bits = p.cert.key_bits,
         exp = crate::cert::rfc3339(p.cert.not_after),
         ident = identity(p),
         added = list_suffix("added", &p.added),
+        filled = list_suffix("sealed", &p.filled),
         changed = list_suffix("resealed", &p.changed),
         kept = list_suffix("kept", &p.kept),
         removed = list_suffix("removed", &p.removed),
     )
+}
+
+/// The file written for `target`, naming the symlink it was reached through when there is one.
+pub(super) fn written(root: &std::path::Path, target: &std::path::Path, to_stdout: bool) -> String {
+    let real = crate::fsio::write_target(target);
+    if to_stdout || real == target {
+        seal::rel(root, target)
+    } else {
+        format!(
+            "{} (through the symlink {})",
+            seal::rel(root, &real),
+            seal::rel(root, target)
+        )
+    }
 }
 
 fn list_suffix(label: &str, keys: &[String]) -> String {

@@ -293,7 +293,7 @@ impl<'r> Builder<'r> {
                         if let Err(e) = &d.value {
                             let origin = Origin {
                                 file: self.rel(path),
-                                line: d.start_line,
+                                line: d.error_line,
                             };
                             self.problems.push(Problem {
                                 kind: ProblemKind::Invalid,
@@ -1260,10 +1260,12 @@ pub(crate) fn build(root: &Path, dir: &Path) -> Result<BuildOutput, KustomizeErr
         path: kfile.clone(),
         message: "not valid utf-8".into(),
     })?;
-    if let Some(Err(e)) = docs::split_docs(&text).first().map(|d| &d.value) {
+    if let Some(d) = docs::split_docs(&text).first()
+        && let Err(e) = &d.value
+    {
         return Err(KustomizeError::Unreadable {
             path: kfile.clone(),
-            message: e.clone(),
+            message: format!("line {}: {e}", d.error_line),
         });
     }
     let mut b = Builder {

@@ -21,9 +21,12 @@ pub(crate) struct Doc {
     pub(crate) start_line: usize,
     /// 0-based index among the file's non-empty documents.
     pub(crate) index: usize,
-    /// The parsed value, or the parser's message. Shared (not copied) by every object built from
-    /// it until a transform changes that object (`Rc::make_mut`).
+    /// The parsed value, or the parser's message (without positions: those are relative to the
+    /// document, see `error_line`). Shared (not copied) by every object built from it until a
+    /// transform changes that object (`Rc::make_mut`).
     pub(crate) value: Result<Rc<Value>, String>,
+    /// When `value` is an error: the 1-based line in the file where the parser stopped.
+    pub(crate) error_line: usize,
     /// The line layout of `text`, computed on the first [`Doc::line_of`] (a document is
     /// located many times: once per reference and per patch).
     layout: OnceLock<Layout>,
@@ -47,15 +50,21 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
         });
         if significant {
             let index = docs.len();
-            // yaml_serde's message names a position inside the document only.
-            let value = crate::yamlfast::from_str(piece.text)
-                .map(Rc::new)
-                .map_err(|e| e.to_string());
+            // yaml_serde's positions are inside the document: turn them into the file's line.
+            let (value, error_line) = match crate::yamlfast::from_str(piece.text) {
+                Ok(v) => (Ok(Rc::new(v)), piece.first_line),
+                Err(e) => (
+                    Err(without_positions(&e.to_string())),
+                    e.location()
+                        .map_or(piece.first_line, |l| piece.first_line + l.line().max(1) - 1),
+                ),
+            };
             docs.push(Doc {
                 text: piece.text.to_owned(),
                 start_line: piece.first_line,
                 index,
                 value,
+                error_line,
                 layout: OnceLock::new(),
             });
         }
@@ -63,9 +72,49 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
     docs
 }
 
+/// A parser message without its ` at line N column M` parts, which count lines from the start of
+/// the document, not of the file.
+fn without_positions(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find(" at line ") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + " at line ".len()..];
+        let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let n = digits(after);
+        let tail = &after[n..];
+        rest = match tail.strip_prefix(" column ") {
+            Some(c) => &c[digits(c)..],
+            None => tail,
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 17: a parse error in the second document names the file's line, not the document's.
+    #[test]
+    fn issue_17_parse_errors_name_the_file_line() {
+        let docs = split_docs("# head\na: 1\n---\nb: 2\nc: [\n  d\n");
+        assert_eq!(docs.len(), 2);
+        let e = docs[1].value.as_ref().unwrap_err();
+        assert!(!e.contains("at line"), "{e}");
+        assert!(
+            (5..=7).contains(&docs[1].error_line),
+            "{}",
+            docs[1].error_line
+        );
+        assert_eq!(
+            without_positions(
+                "did not find ',' at line 3 column 11, while parsing at line 1 column 4"
+            ),
+            "did not find ',', while parsing"
+        );
+    }
 
     #[test]
     fn splits_documents_with_lines() {

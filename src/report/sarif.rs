@@ -11,6 +11,9 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::{RenderOptions, Report, TOOL_NAME, TOOL_VERSION};
+
+/// The `repository` of Cargo.toml (empty when unset).
+const TOOL_REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
 use crate::finding::{Finding, Location, Severity};
 
 /// The `$schema` written into every log.
@@ -129,16 +132,22 @@ pub fn log(report: &Report) -> Value {
             result(f, idx)
         })
         .collect();
+    let mut driver = json!({
+        "name": TOOL_NAME,
+        "version": TOOL_VERSION,
+        "fullDescription": {"text": env!("CARGO_PKG_DESCRIPTION")},
+        "rules": rules,
+    });
+    // `informationUri` is this tool's home page: the package's repository when Cargo.toml names
+    // one, else left out (SARIF 2.1.0 §3.19.17 makes it optional) rather than pointing elsewhere.
+    if !TOOL_REPOSITORY.is_empty() {
+        driver["informationUri"] = json!(TOOL_REPOSITORY);
+    }
     json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {
-                "name": TOOL_NAME,
-                "version": TOOL_VERSION,
-                "informationUri": "https://github.com/bitnami-labs/sealed-secrets",
-                "rules": rules,
-            }},
+            "tool": {"driver": driver},
             "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the checked tree's root"}}},
             "results": results,
         }]

@@ -322,6 +322,13 @@ pub fn classify(value: &str, expected: Option<&RsaPublicKey>) -> Verdict {
     if let Some(bytes) = bytes {
         structure(&bytes, expected, &mut reasons);
     }
+    // A value that is no plausible ciphertext at all is a placeholder and nothing else: how it
+    // is encoded, or which key size its first bytes announce, says nothing about a value that
+    // was never sealed (one `placeholder-ciphertext` finding per key, not a pair with
+    // `invalid-ciphertext` or `ciphertext-key-size-mismatch`).
+    if reasons.iter().any(|r| r.kind() == Kind::Placeholder) {
+        reasons.retain(|r| r.kind() == Kind::Placeholder);
+    }
     if reasons.is_empty() {
         Verdict::Ok
     } else {
@@ -445,6 +452,42 @@ mod tests {
         ));
         assert_eq!(r("QQ=="), vec![Reason::NoLengthPrefix]);
         assert_eq!(r("not base64!"), vec![Reason::NotBase64]);
+    }
+
+    /// Issue 17: a placeholder is one `placeholder-ciphertext` finding, never paired with an
+    /// encoding or key-size reason, whatever alphabet the marker happens to use.
+    #[test]
+    fn issue_17_placeholders_are_only_placeholders() {
+        let real = b64(&fake(512, 0x33, 10));
+        let k4096 = None::<&RsaPublicKey>;
+        for v in [
+            "REGENERATE_WITH_kubeseal",
+            "<sealed>",
+            "CHANGEME",
+            "AgAAAA...",
+            "AgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "sealed-by-ci_later",
+            "AgBy3i4OJSWK+PiTySYZZA",
+            "Ag By3i4OJSWK+PiTySYZZA==",
+            &real[..40],
+        ] {
+            let verdict = classify(v, k4096);
+            let kinds: Vec<Kind> = verdict.reasons().iter().map(Reason::kind).collect();
+            assert!(!kinds.is_empty(), "{v:?} is not flagged");
+            assert!(
+                kinds.iter().all(|k| *k == Kind::Placeholder),
+                "{v:?}: {:?}",
+                verdict.reasons()
+            );
+        }
+        // A structurally real value keeps its encoding reasons (they are `invalid-ciphertext`).
+        let unpadded = b64(&fake(512, 0x33, 11));
+        let kinds: Vec<Kind> = classify(unpadded.trim_end_matches('='), None)
+            .reasons()
+            .iter()
+            .map(Reason::kind)
+            .collect();
+        assert_eq!(kinds, vec![Kind::Invalid]);
     }
 
     #[test]

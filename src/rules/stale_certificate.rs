@@ -19,7 +19,7 @@ pub static META: RuleMeta = RuleMeta {
     id: "stale-certificate",
     summary: "A SealedSecret records a certificate fingerprint other than the environment's current certificate",
     default_severity: Severity::Warning,
-    hint: "re-seal with the environment's current certificate, or commit the certificate the values were sealed with",
+    hint: "re-encrypt the values to the current certificate offline with `emp-seal reseal <env> --key OLD_KEY.pem`, or commit the certificate the values were sealed with",
 };
 
 /// Reports recorded fingerprints that differ from the overlay's certificate.
@@ -53,11 +53,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             }
             let short = |s: &str| s.chars().take(12).collect::<String>();
             let message = format!(
-                "overlay {}: SealedSecret `{name_in_file}` was sealed with certificate sha256 {}..., but `{}` is {}...",
+                "overlay {}: SealedSecret `{name_in_file}` was sealed with certificate sha256 {}..., but `{}` is {}...; re-encrypt offline with `emp-seal reseal {} --key OLD_KEY.pem` (the controller's key that sealed it)",
                 ov.name,
                 short(recorded.trim()),
                 cert_model.path,
-                short(&current)
+                short(&current),
+                ov.name
             );
             let loc = at_yaml(
                 cx,

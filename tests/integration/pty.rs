@@ -351,3 +351,24 @@ fn issue_14_empty_answer_at_the_seal_prompt_is_asked_again() {
     let pg = env.get("POSTGRES_PASSWORD").expect("sealed");
     assert_eq!(pg.value.expose_secret(), b"second-answer");
 }
+
+/// Issue 17: `--from -` reads a pipe; on a terminal it refuses (values would be typed with echo
+/// on) and points at piping or the hidden prompt, writing nothing.
+#[test]
+fn issue_17_from_dash_refuses_a_terminal() {
+    let t = tree();
+    let root = t.path();
+    let target = root.join("k8s/overlays/paper/sealedsecret.yaml");
+    let before = read(&target);
+    let Some(r) = on_pty(root, &["paper", "--from", "-"], &[]) else {
+        return;
+    };
+    assert_eq!(r.code, 2, "{}", r.transcript);
+    assert!(
+        r.transcript.contains("standard input is a terminal"),
+        "{}",
+        r.transcript
+    );
+    assert!(r.transcript.contains("--from -"), "{}", r.transcript);
+    assert_eq!(read(&target), before);
+}

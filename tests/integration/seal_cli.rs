@@ -380,13 +380,14 @@ fn issue_4_dry_run_lists_and_writes_nothing() {
         "{s}"
     );
     assert!(s.contains("add      POSTGRES_PASSWORD"), "{s}");
-    assert!(s.contains("change   API_KEY, REDIS_PASSWORD"), "{s}");
+    // Their old values are placeholders: sealed for the first time, not changed (issue 17).
+    assert!(s.contains("seal     API_KEY, REDIS_PASSWORD"), "{s}");
     assert_eq!(before, std::fs::read(tree.ss("paper")).unwrap());
     let out = tree.run(&["paper", "--from", env, "--dry-run", "--only", "API_KEY"]);
     ok(&out);
     let s = stdout(&out);
     assert!(
-        s.contains("change   API_KEY\n") && s.contains("keep     REDIS_PASSWORD"),
+        s.contains("seal     API_KEY\n") && s.contains("keep     REDIS_PASSWORD"),
         "{s}"
     );
     assert_eq!(before, std::fs::read(tree.ss("paper")).unwrap());

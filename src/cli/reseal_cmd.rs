@@ -1,0 +1,76 @@
+//! `emp-seal reseal ENV... --key KEY...`: re-encrypt every value to each environment's current
+//! certificate, offline. Prints key names and certificate fingerprints, never a value.
+
+use std::io::Write;
+
+use crate::reseal::{self, ResealPlan, ResealRequest};
+use crate::seal::rel;
+
+use super::args::ResealArgs;
+use super::exit::{CliError, Outcome};
+use super::{Ctx, write_stdout};
+
+pub(super) fn run(ctx: &Ctx, a: ResealArgs) -> Result<Outcome, CliError> {
+    let root = ctx.root()?;
+    let req = ResealRequest {
+        envs: a
+            .envs
+            .iter()
+            .map(|e| crate::seal::env_name(&root, e))
+            .collect(),
+        root: root.clone(),
+        key_files: a.keys,
+        skip_unopened: a.skip_unopened,
+        now: super::now(),
+    };
+    if a.dry_run {
+        let plans = reseal::plan(&req)?;
+        let out: String = plans.iter().map(|p| summary(&root, p, true)).collect();
+        write_stdout(out.as_bytes())?;
+        return Ok(Outcome::Clean);
+    }
+    let plans = reseal::reseal(&req)?;
+    if !ctx.quiet {
+        let mut err = std::io::stderr().lock();
+        for p in &plans {
+            let _ = err.write_all(summary(&root, p, false).as_bytes());
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+fn summary(root: &std::path::Path, p: &ResealPlan, dry_run: bool) -> String {
+    let e = &p.plan;
+    let mut out = format!(
+        "{env}: {verb} {target}\n  old cert sha256 {old}\n  new cert sha256 {new} ({cert}, {bits}-bit, expires {exp})\n  scope    {scope} {ns}/{name}\n",
+        env = e.env,
+        verb = if dry_run { "would rewrite" } else { "wrote" },
+        target = super::seal_cmd::written(root, &e.target, dry_run),
+        old = p.old_cert.as_deref().unwrap_or("(not recorded)"),
+        new = e.cert.sha256,
+        cert = rel(root, &e.cert.path),
+        bits = e.cert.key_bits,
+        exp = crate::cert::rfc3339(e.cert.not_after),
+        scope = e.scope.as_str(),
+        ns = e.identity.namespace.as_deref().unwrap_or(""),
+        name = e.identity.name,
+    );
+    let line = |label: &str, keys: &[String]| {
+        if keys.is_empty() {
+            String::new()
+        } else {
+            format!("  {label:<8} {}\n", keys.join(", "))
+        }
+    };
+    out.push_str(&format!("  resealed {} key(s)\n", p.resealed.len()));
+    out.push_str(&line("resealed", &p.resealed));
+    out.push_str(&line("current", &p.current));
+    let skipped: Vec<String> = p.skipped.iter().map(|u| u.key.clone()).collect();
+    out.push_str(&line("skipped", &skipped));
+    if !skipped.is_empty() {
+        out.push_str(
+            "  note     skipped keys stay sealed with the old certificate; the file keeps its old certificate record\n",
+        );
+    }
+    out
+}

@@ -1,0 +1,306 @@
+//! Offline rotation: `emp-seal reseal ENV... --key KEY...` re-encrypts every value of each
+//! environment's SealedSecret to the environment's current certificate, without a cluster.
+//!
+//! Owns: opening every value with the given private keys (any of them opens, as the controller
+//! tries all its keys; the label is the rendered identity's, as `unseal` computes it), refusing
+//! when some value opens with none of them (unless `--skip-unopened`), and handing the opened
+//! values to the seal use case ([`seal::plan_env`]) as if they came from an env file, restricted
+//! to exactly the keys the file holds. Sealing's no-churn rule keeps, byte for byte, the values the
+//! current certificate's own key already opens, so only values an older certificate sealed are
+//! re-encrypted. Writing goes through [`seal::commit_locked`]: every file or none, under the
+//! write locks, re-planned from the current file when another run wrote it meanwhile.
+//!
+//! Must not print or write by itself, and plaintext never leaves memory: opened values are
+//! [`SecretValue`]s (zeroized when dropped) and reach only the encryptor.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::crypto::{self, UnsealingKey};
+use crate::fsio;
+use crate::recover::{self, RecoverError};
+use crate::rules::ciphertext::{self, Kind};
+use crate::seal::{self, EnvPlan, MAX_INPUT_BYTES, NoPrompt, SealError, SealRequest, rel};
+use crate::sealedsecret::{self, CERT_SHA256_ANNOTATION, EditPlan, SealedSecretDoc};
+use crate::secret::SecretValue;
+
+/// Errors of `reseal`. Messages name files, lines and keys, never values.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ResealError {
+    /// Resolving the environment, reading the certificate or keys, sealing or writing failed.
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// Computing the label or reading the SealedSecret for recovery failed.
+    #[error(transparent)]
+    Recover(#[from] RecoverError),
+    /// Values that none of the given keys opens (nothing was written).
+    #[error("{file}: no given key opens {count} value(s): {keys}; nothing was written")]
+    Unopened {
+        /// The SealedSecret file.
+        file: String,
+        /// How many.
+        count: usize,
+        /// `KEY (line N)` for each, placeholders marked.
+        keys: String,
+        /// Whether `--skip-unopened` was given (then no value opened at all).
+        skipping: bool,
+    },
+    /// The SealedSecret holds no values.
+    #[error("{file}: the SealedSecret holds no values to reseal")]
+    Empty {
+        /// The SealedSecret file.
+        file: String,
+    },
+}
+
+impl ResealError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ResealError::Seal(e) => e.hint(),
+            ResealError::Recover(e) => e.hint(),
+            ResealError::Unopened { skipping: false, .. } => Some(
+                "pass the controller key(s) that sealed them (`kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml > keys.yaml`, then --key keys.yaml), or add --skip-unopened to reseal the others and leave these as they are"
+                    .to_owned(),
+            ),
+            ResealError::Unopened { skipping: true, .. } => Some(
+                "none of the given keys sealed this file; pass the controller key(s) that did"
+                    .to_owned(),
+            ),
+            ResealError::Empty { .. } => Some("seal values first: emp-seal ENV --from FILE".to_owned()),
+        }
+    }
+}
+
+/// What the user asked for, validated by the CLI.
+#[derive(Debug)]
+pub struct ResealRequest {
+    /// Repository root.
+    pub root: PathBuf,
+    /// Environments, in the order given.
+    pub envs: Vec<String>,
+    /// Private key files (PEM or the controller's key Secret; `-` or a pipe is read once).
+    pub key_files: Vec<PathBuf>,
+    /// Leave values that no key opens as they are instead of refusing.
+    pub skip_unopened: bool,
+    /// The current time, Unix seconds (certificate expiry).
+    pub now: u64,
+}
+
+/// A value that no given key opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unopened {
+    /// The Secret key.
+    pub key: String,
+    /// 1-based line of the entry.
+    pub line: usize,
+    /// Whether the value is a placeholder rather than a ciphertext.
+    pub placeholder: bool,
+}
+
+/// The planned reseal of one environment, ready to write.
+#[derive(Debug)]
+pub struct ResealPlan {
+    /// The rewrite (its `changed` keys are the resealed ones).
+    pub plan: EnvPlan,
+    /// The certificate fingerprint the file recorded before (`emp-seal.dev/cert-sha256`).
+    pub old_cert: Option<String>,
+    /// Keys re-encrypted to the current certificate.
+    pub resealed: Vec<String>,
+    /// Keys the current certificate's key already opens: kept byte for byte.
+    pub current: Vec<String>,
+    /// Keys left as they are because no key opens them (`--skip-unopened`).
+    pub skipped: Vec<Unopened>,
+}
+
+/// Plans the reseal of every environment: opens, checks and encrypts, writes nothing.
+///
+/// # Errors
+/// Any [`ResealError`]; the first environment that fails aborts the whole plan.
+pub fn plan(req: &ResealRequest) -> Result<Vec<ResealPlan>, ResealError> {
+    let keys = seal::load_keys(&req.root, &req.key_files)?;
+    plan_with(req, &keys)
+}
+
+/// [`plan`] with the private keys already read (a re-plan cannot read a pipe twice).
+///
+/// # Errors
+/// As [`plan`].
+pub fn plan_with(
+    req: &ResealRequest,
+    keys: &[UnsealingKey],
+) -> Result<Vec<ResealPlan>, ResealError> {
+    let mut plans: Vec<ResealPlan> = Vec::with_capacity(req.envs.len());
+    for env in &req.envs {
+        if plans.iter().any(|p| &p.plan.env == env) {
+            continue;
+        }
+        plans.push(plan_env(req, env, keys)?);
+    }
+    Ok(plans)
+}
+
+/// Plans, then writes every file or none under the write locks ([`seal::commit_locked`]); a file
+/// another run changed meanwhile is planned again from its current content. Returns the plans
+/// written.
+///
+/// # Errors
+/// Any [`ResealError`]; nothing is written on error.
+pub fn reseal(req: &ResealRequest) -> Result<Vec<ResealPlan>, ResealError> {
+    let keys = seal::load_keys(&req.root, &req.key_files)?;
+    let plans = plan_with(req, &keys)?;
+    seal::commit_locked(plans, env_plan, || plan_with(req, &keys))
+}
+
+fn env_plan(p: &ResealPlan) -> &EnvPlan {
+    &p.plan
+}
+
+/// The values of one file, opened: `(key, value)` in file order, and the ones no key opens.
+type Opened = (Vec<(String, SecretValue)>, Vec<Unopened>);
+
+fn open_all(keys: &[UnsealingKey], label: &[u8], doc: &SealedSecretDoc) -> Opened {
+    let texts: Vec<&str> = doc
+        .encrypted_data
+        .iter()
+        .map(|e| e.value.as_str())
+        .collect();
+    let mut opened = Vec::with_capacity(texts.len());
+    let mut unopened = Vec::new();
+    for (e, r) in doc
+        .encrypted_data
+        .iter()
+        .zip(crypto::unseal_many_base64(keys, label, &texts))
+    {
+        match r {
+            Ok(v) => opened.push((e.key.clone(), v)),
+            Err(_) => unopened.push(Unopened {
+                key: e.key.clone(),
+                line: e.line,
+                placeholder: ciphertext::classify(&e.value, None)
+                    .reasons()
+                    .iter()
+                    .any(|r| r.kind() == Kind::Placeholder),
+            }),
+        }
+    }
+    (opened, unopened)
+}
+
+fn describe(unopened: &[Unopened]) -> String {
+    unopened
+        .iter()
+        .map(|u| {
+            format!(
+                "`{}` (line {}{})",
+                u.key,
+                u.line,
+                if u.placeholder { ", a placeholder" } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn plan_env(
+    req: &ResealRequest,
+    env: &str,
+    keys: &[UnsealingKey],
+) -> Result<ResealPlan, ResealError> {
+    let root = &req.root;
+    let (file, name, identity) = seal::sealed_secret_of(root, env)?;
+    let file_name = rel(root, &file);
+    let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES).map_err(SealError::from)?;
+    let ss_err = |source| SealError::SealedSecret {
+        file: file_name.clone(),
+        source,
+    };
+    let parsed = sealedsecret::SealedSecretFile::parse(&text).map_err(ss_err)?;
+    let (doc_index, doc) = parsed
+        .sealed_secrets()
+        .find(|(_, d)| d.name.as_deref() == Some(name.as_str()))
+        .ok_or_else(|| RecoverError::NoSealedSecret {
+            file: file_name.clone(),
+        })?;
+    if doc.has_legacy_data {
+        return Err(RecoverError::LegacyData { file: file_name }.into());
+    }
+    if doc.encrypted_data.is_empty() {
+        return Err(ResealError::Empty { file: file_name });
+    }
+    let (_, label) = recover::label_for(&file_name, doc, Some(&identity))?;
+    let (opened, unopened) = open_all(keys, &label, doc);
+    if opened.is_empty() || (!unopened.is_empty() && !req.skip_unopened) {
+        return Err(ResealError::Unopened {
+            file: file_name,
+            count: unopened.len(),
+            keys: describe(&unopened),
+            skipping: req.skip_unopened,
+        });
+    }
+    let old_cert = doc.annotation(CERT_SHA256_ANNOTATION).map(str::to_owned);
+
+    // The opened values stand in for an env file holding exactly the file's keys; sealing's
+    // no-churn rule (with the current certificate's key only) keeps the ones already current.
+    let from_keys: BTreeMap<&str, &SecretValue> =
+        opened.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let seal_req = SealRequest {
+        root: root.clone(),
+        envs: vec![env.to_owned()],
+        from: file.clone(),
+        cert: None,
+        scope: None,
+        rescope: false,
+        only: opened.iter().map(|(k, _)| k.clone()).collect(),
+        prune: false,
+        force: false,
+        strict: false,
+        key_files: Vec::new(),
+        now: req.now,
+    };
+    let mut plan = seal::plan_env(&seal_req, env, &file_name, &from_keys, keys, &mut NoPrompt)?;
+    drop(from_keys);
+    drop(opened);
+    if plan.old_text != text {
+        // Another run wrote the file between the two reads: what was opened is not what the
+        // plan edits. The locked re-plan (or the next run) starts over.
+        return Err(SealError::from(fsio::FsError::ChangedMeanwhile { path: file }).into());
+    }
+    if !unopened.is_empty() {
+        // Some values stay sealed with the old certificate: the file must not claim the new one,
+        // so `check` keeps reporting it as stale.
+        let keep_record = match &old_cert {
+            Some(v) => EditPlan {
+                annotations: vec![(CERT_SHA256_ANNOTATION.to_owned(), v.clone())],
+                ..EditPlan::default()
+            },
+            None => EditPlan {
+                remove_annotations: vec![CERT_SHA256_ANNOTATION.to_owned()],
+                ..EditPlan::default()
+            },
+        };
+        plan.new_text =
+            sealedsecret::apply(&plan.new_text, doc_index, &keep_record).map_err(|source| {
+                SealError::SealedSecret {
+                    file: rel(root, &file),
+                    source,
+                }
+            })?;
+    }
+    let skipped_keys: Vec<&str> = unopened.iter().map(|u| u.key.as_str()).collect();
+    let current = plan
+        .kept
+        .iter()
+        .filter(|k| !skipped_keys.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    let resealed = plan.changed.iter().chain(&plan.filled).cloned().collect();
+    Ok(ResealPlan {
+        plan,
+        old_cert,
+        resealed,
+        current,
+        skipped: unopened,
+    })
+}

@@ -1,0 +1,364 @@
+//! Issue 17 item 1, `emp-seal reseal`, end to end through the real binary: seal with certificate
+//! A (the demo paper certificate), replace the overlay's certificate with B, reseal with A's key.
+//! Then B's key opens every value unchanged (the independent Python peer, on what the real
+//! `kubectl kustomize` renders), A's key opens none, no plaintext is anywhere in the tree or in
+//! TMPDIR, and SIGKILL at any point leaves the old or the new file.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Instant;
+
+use crate::common::{self, Peer};
+use crate::seal_support::*;
+
+/// Certificate B and its private key (a 4096-bit TEST ONLY pair, tests/fixtures/certs/README.md).
+fn cert_b() -> PathBuf {
+    common::repo_root().join("tests/fixtures/certs/rsa-4096-cert.pem")
+}
+fn key_b() -> PathBuf {
+    common::repo_root().join("tests/fixtures/keys/rsa-4096-key.pem")
+}
+/// A's private key: the demo paper key.
+fn key_a() -> PathBuf {
+    common::repo_root().join("tests/fixtures/demo/paper-sealing-key.pem")
+}
+
+/// A tree whose paper SealedSecret is sealed with A, whose certificate is then replaced by B.
+/// The env file lives outside the tree (in the returned temp dir), so a plaintext scan of the tree
+/// finds only what emp-seal wrote.
+struct Rotated {
+    tree: Tree,
+    outside: tempfile::TempDir,
+    sealed_with_a: String,
+}
+
+fn rotated() -> Rotated {
+    let tree = Tree::new();
+    let outside = tempfile::tempdir().unwrap();
+    let env = outside.path().join("secrets.env");
+    write_file(&env, env_text().as_bytes());
+    ok(&tree.run(&["seal", "paper", "--from", env.to_str().unwrap()]));
+    let sealed_with_a = std::fs::read_to_string(tree.ss("paper")).unwrap();
+    std::fs::copy(cert_b(), tree.overlay("paper").join("sealing-cert.pem")).unwrap();
+    Rotated {
+        tree,
+        outside,
+        sealed_with_a,
+    }
+}
+
+fn run_with_tmp(tree: &Tree, tmp: &Path, args: &[&str]) -> Output {
+    let mut c = emp_seal_cmd();
+    c.arg("-C").arg(tree.root()).args(args).env("TMPDIR", tmp);
+    c.output().unwrap()
+}
+
+/// Every file under `dir` that contains `needle`.
+fn files_containing(dir: &Path, needle: &[u8], out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        let t = e.file_type().unwrap();
+        if t.is_dir() {
+            files_containing(&p, needle, out);
+        } else if t.is_file() {
+            let bytes = std::fs::read(&p).unwrap();
+            if bytes.windows(needle.len()).any(|w| w == needle) {
+                out.push(p);
+            }
+        }
+    }
+}
+
+/// Decrypts every rendered value with `key` under the rendered identity's label (Python peer).
+fn open_rendered(tree: &Tree, key: &Path) -> Option<BTreeMap<String, Result<Vec<u8>, String>>> {
+    let r = render(tree, "paper")?;
+    let mut peer = Peer::start()?;
+    let pem = std::fs::read_to_string(key).unwrap();
+    Some(
+        r.encrypted
+            .iter()
+            .map(|(k, v)| (k.clone(), peer.decrypt(&pem, &r.label(), &common::unb64(v))))
+            .collect(),
+    )
+}
+
+#[test]
+fn issue_17_reseal_end_to_end() {
+    let r = rotated();
+    let tree = &r.tree;
+    let tmp = tempfile::tempdir().unwrap();
+
+    // `check` reports the stale certificate and names the exact command.
+    let out = tree.run(&["check", "--rules", "stale-certificate"]);
+    assert!(
+        stdout(&out).contains("warning[stale-certificate]")
+            && stdout(&out).contains("emp-seal reseal paper --key OLD_KEY.pem"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = run_with_tmp(
+        tree,
+        tmp.path(),
+        &["reseal", "paper", "--key", key_a().to_str().unwrap()],
+    );
+    ok(&out);
+    no_secret(&out);
+    let err = stderr(&out);
+    let fp_a =
+        openssl_sha256(&common::repo_root().join("tests/fixtures/demo/paper-sealing-cert.pem"));
+    let fp_b = openssl_sha256(&cert_b());
+    if let (Some(a), Some(b)) = (&fp_a, &fp_b) {
+        assert!(err.contains(&format!("old cert sha256 {a}")), "{err}");
+        assert!(err.contains(&format!("new cert sha256 {b}")), "{err}");
+    } else {
+        common::missing("openssl (fingerprints)");
+    }
+    assert!(
+        err.contains("resealed API_KEY, POSTGRES_PASSWORD, REDIS_PASSWORD"),
+        "{err}"
+    );
+
+    // Lossless: only the values and emp-seal's record changed.
+    let after = std::fs::read_to_string(tree.ss("paper")).unwrap();
+    assert_only_values_changed(&r.sealed_with_a, &after, &[], false);
+    if let Some(b) = &fp_b {
+        let record = after
+            .lines()
+            .find(|l| l.contains("emp-seal.dev/cert-sha256:"))
+            .unwrap();
+        assert!(record.contains(b.as_str()), "{record}");
+    }
+
+    // B's key opens every value unchanged, A's key opens none (peer, on kubectl's render).
+    let Some(with_b) = open_rendered(tree, &key_b()) else {
+        return;
+    };
+    let want = env_values();
+    assert_eq!(with_b.len(), want.len());
+    for (k, v) in &want {
+        assert_eq!(with_b[k].as_ref().unwrap(), v, "{k} under B");
+    }
+    let with_a = open_rendered(tree, &key_a()).unwrap();
+    for (k, v) in &with_a {
+        assert!(v.is_err(), "A's key still opens {k}");
+    }
+
+    // No plaintext anywhere in the tree or in TMPDIR.
+    let mut found = Vec::new();
+    files_containing(tree.root(), SENTINEL.as_bytes(), &mut found);
+    files_containing(tmp.path(), SENTINEL.as_bytes(), &mut found);
+    assert!(found.is_empty(), "plaintext on disk: {found:?}");
+
+    // The stale finding is gone; a second reseal keeps every ciphertext (already current).
+    let out = tree.run(&[
+        "check",
+        "--rules",
+        "stale-certificate",
+        "--release",
+        "paper",
+    ]);
+    assert!(
+        !stdout(&out).contains("stale-certificate"),
+        "{}",
+        stdout(&out)
+    );
+    let out = tree.run(&[
+        "reseal",
+        "paper",
+        "--key",
+        &format!("{},{}", key_a().display(), key_b().display()),
+    ]);
+    ok(&out);
+    assert!(
+        stderr(&out).contains("resealed 0 key(s)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(tree.ss("paper")).unwrap(), after);
+    drop(r.outside);
+}
+
+#[test]
+fn issue_17_reseal_refuses_values_no_key_opens() {
+    let r = rotated();
+    let tree = &r.tree;
+    // The wrong key: every value is named, exit 2, nothing written.
+    let wrong = common::repo_root().join("tests/fixtures/keys/rsa-2048-key.pem");
+    let out = tree.run(&["reseal", "paper", "--key", wrong.to_str().unwrap()]);
+    let line = fails_cleanly(&out);
+    for k in ["API_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD"] {
+        assert!(line.contains(&format!("`{k}`")), "{line}");
+    }
+    assert!(
+        line.contains("k8s/overlays/paper/sealedsecret.yaml"),
+        "{line}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(tree.ss("paper")).unwrap(),
+        r.sealed_with_a
+    );
+}
+
+/// One value sealed with a key that is not given: refused (naming it, writing nothing) unless
+/// `--skip-unopened`, which reseals the others, leaves it byte for byte and keeps A's record.
+#[test]
+fn issue_17_reseal_skip_unopened() {
+    let r = rotated();
+    let tree = &r.tree;
+    let Some(mut peer) = Peer::start() else {
+        return;
+    };
+    let other_cert =
+        std::fs::read_to_string(common::repo_root().join("tests/fixtures/certs/rsa-2048-cert.pem"))
+            .unwrap();
+    let foreign = common::b64(&peer.encrypt(&other_cert, b"emp-paper/emp-secrets", b"other"));
+    let old_api = values(&r.sealed_with_a)["API_KEY"].clone();
+    let mixed = r.sealed_with_a.replace(&old_api, &foreign);
+    write_file(&tree.ss("paper"), mixed.as_bytes());
+
+    let key = key_a();
+    let out = tree.run(&["reseal", "paper", "--key", key.to_str().unwrap()]);
+    let line = fails_cleanly(&out);
+    assert!(line.contains("`API_KEY`"), "{line}");
+    assert!(!line.contains("POSTGRES_PASSWORD"), "{line}");
+    assert_eq!(std::fs::read_to_string(tree.ss("paper")).unwrap(), mixed);
+
+    let out = tree.run(&[
+        "reseal",
+        "paper",
+        "--key",
+        key.to_str().unwrap(),
+        "--skip-unopened",
+    ]);
+    ok(&out);
+    no_secret(&out);
+    assert!(
+        stderr(&out).contains("skipped  API_KEY"),
+        "{}",
+        stderr(&out)
+    );
+    let after = std::fs::read_to_string(tree.ss("paper")).unwrap();
+    let v = values(&after);
+    assert_eq!(
+        v["API_KEY"], foreign,
+        "the unopened value is kept byte for byte"
+    );
+    let old_record = |t: &str| {
+        t.lines()
+            .find(|l| l.contains("emp-seal.dev/cert-sha256"))
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        old_record(&after),
+        old_record(&mixed),
+        "the old record stays"
+    );
+    let b = std::fs::read_to_string(key_b()).unwrap();
+    for k in ["POSTGRES_PASSWORD", "REDIS_PASSWORD"] {
+        let got = peer
+            .decrypt(&b, b"emp-paper/emp-secrets", &common::unb64(&v[k]))
+            .unwrap();
+        assert_eq!(&got, &env_values()[k], "{k}");
+    }
+}
+
+/// Several environments: a value one of them cannot open stops every file from being written.
+#[test]
+fn issue_17_reseal_several_envs_all_or_nothing() {
+    let r = rotated();
+    let tree = &r.tree;
+    tree.clone_overlay("paper", "paper2");
+    // paper2's REDIS_PASSWORD: a ciphertext for another identity, which no key opens under
+    // paper2's label.
+    let peer_ct = {
+        let Some(mut peer) = Peer::start() else {
+            return;
+        };
+        let a_cert = std::fs::read_to_string(
+            common::repo_root().join("tests/fixtures/demo/paper-sealing-cert.pem"),
+        )
+        .unwrap();
+        common::b64(&peer.encrypt(&a_cert, b"elsewhere/emp-secrets", b"x"))
+    };
+    let text = r
+        .sealed_with_a
+        .replace(&values(&r.sealed_with_a)["REDIS_PASSWORD"], &peer_ct);
+    write_file(&tree.ss("paper2"), text.as_bytes());
+    let key = key_a();
+    let out = tree.run(&["reseal", "paper", "paper2", "--key", key.to_str().unwrap()]);
+    let line = fails_cleanly(&out);
+    assert!(line.contains("paper2/sealedsecret.yaml"), "{line}");
+    assert!(line.contains("`REDIS_PASSWORD`"), "{line}");
+    assert_eq!(
+        std::fs::read_to_string(tree.ss("paper")).unwrap(),
+        r.sealed_with_a
+    );
+    assert_eq!(std::fs::read_to_string(tree.ss("paper2")).unwrap(), text);
+
+    // Fixed, both are written in one run.
+    write_file(&tree.ss("paper2"), r.sealed_with_a.as_bytes());
+    ok(&tree.run(&["reseal", "paper", "paper2/", "--key", key.to_str().unwrap()]));
+    for env in ["paper", "paper2"] {
+        let t = std::fs::read_to_string(tree.ss(env)).unwrap();
+        assert_ne!(t, r.sealed_with_a, "{env} was resealed");
+    }
+}
+
+/// SIGKILL at spread-out points of a reseal: the file is always either the old one, byte for
+/// byte, or a complete new one whose every value B's key opens to the original plaintext.
+#[test]
+fn issue_17_reseal_sigkill_leaves_old_or_new() {
+    let r = rotated();
+    let tree = &r.tree;
+    let Some(mut peer) = Peer::start() else {
+        return;
+    };
+    let b = std::fs::read_to_string(key_b()).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("emp-seal");
+    let key = key_a();
+    // How long an uninterrupted run takes, to spread the kill points over it.
+    let t0 = Instant::now();
+    let probe = Command::new(&bin)
+        .arg("-C")
+        .arg(tree.root())
+        .args(["reseal", "paper", "--key", key.to_str().unwrap()])
+        .output()
+        .unwrap();
+    ok(&probe);
+    let full = t0.elapsed();
+    let (mut old, mut new) = (0, 0);
+    let rounds = 24u32;
+    for i in 0..rounds {
+        write_file(&tree.ss("paper"), r.sealed_with_a.as_bytes());
+        let mut child = Command::new(&bin)
+            .arg("-C")
+            .arg(tree.root())
+            .args(["reseal", "paper", "--key", key.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(full * i / rounds);
+        let _ = child.kill();
+        let _ = child.wait();
+        let text = std::fs::read_to_string(tree.ss("paper")).unwrap();
+        if text == r.sealed_with_a {
+            old += 1;
+            continue;
+        }
+        new += 1;
+        let v = values(&text);
+        assert_eq!(v.len(), 3, "round {i}: a torn file: {text}");
+        for (k, want) in env_values() {
+            let got = peer
+                .decrypt(&b, b"emp-paper/emp-secrets", &common::unb64(&v[&k]))
+                .unwrap_or_else(|e| panic!("round {i}: {k}: {e}"));
+            assert_eq!(got, want, "round {i}: {k}");
+        }
+    }
+    eprintln!("reseal SIGKILL: {old} old, {new} new of {rounds} (uninterrupted run {full:?})");
+    assert_eq!(old + new, rounds);
+}
