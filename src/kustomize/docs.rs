@@ -24,6 +24,8 @@ pub(crate) struct Doc {
     /// The parsed value, or the parser's message. Shared (not copied) by every object built from
     /// it until a transform changes that object (`Rc::make_mut`).
     pub(crate) value: Result<Rc<Value>, String>,
+    /// 1-based file line the parser's error points at (`start_line` when it gives none).
+    pub(crate) error_line: usize,
     /// The line layout of `text`, computed on the first [`Doc::line_of`] (a document is
     /// located many times: once per reference and per patch).
     layout: OnceLock<Layout>,
@@ -48,19 +50,38 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
         if significant {
             let index = docs.len();
             // yaml_serde's message names a position inside the document only.
-            let value = crate::yamlfast::from_str(piece.text)
-                .map(Rc::new)
-                .map_err(|e| e.to_string());
+            let parsed = crate::yamlfast::from_str(piece.text);
+            let error_line = parsed
+                .as_ref()
+                .err()
+                .and_then(yaml_serde::Error::location)
+                .map_or(piece.first_line, |l| piece.first_line + l.line().max(1) - 1);
+            let value = parsed.map(Rc::new).map_err(|e| e.to_string());
             docs.push(Doc {
                 text: piece.text.to_owned(),
                 start_line: piece.first_line,
                 index,
                 value,
+                error_line,
                 layout: OnceLock::new(),
             });
         }
     }
     docs
+}
+
+/// True when some mapping in `v` has a mapping or a list as a key. kustomize converts every
+/// document to JSON, whose keys are strings, so it cannot read such a document; in manifests
+/// it is almost always an unrendered template (`name: {{ .Release.Name }}`).
+pub(crate) fn has_complex_key(v: &Value) -> bool {
+    match v {
+        Value::Mapping(m) => m
+            .iter()
+            .any(|(k, v)| k.is_mapping() || k.is_sequence() || has_complex_key(v)),
+        Value::Sequence(s) => s.iter().any(has_complex_key),
+        Value::Tagged(t) => has_complex_key(&t.value),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
