@@ -45,7 +45,9 @@ pub enum CheckError {
     #[error("the release environment is empty (--release \"\" or an empty EMP_SEAL_RELEASE)")]
     EmptyRelease,
     /// The repository has no overlay at all: nothing would be checked.
-    #[error("no overlays found: no directory under {looked} holds a kustomization.yaml, kustomization.yml or Kustomization")]
+    #[error(
+        "no overlays found: no directory under {looked} holds a kustomization.yaml, kustomization.yml or Kustomization"
+    )]
     NoOverlays {
         /// The directory searched (`<root>/k8s/overlays`).
         looked: String,

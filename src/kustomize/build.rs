@@ -849,7 +849,9 @@ impl<'r> Builder<'r> {
             "is not a mapping (a Kubernetes object)"
         } else if get_str(v, "kind").is_none_or(str::is_empty) {
             "has no kind (missing kind in object)"
-        } else if v.get("items").is_some() && get_str(v, "kind").is_some_and(|k| k.ends_with("List")) {
+        } else if v.get("items").is_some()
+            && get_str(v, "kind").is_some_and(|k| k.ends_with("List"))
+        {
             return true;
         } else if v
             .get("metadata")
@@ -884,7 +886,12 @@ impl<'r> Builder<'r> {
                 effective_ns(o.namespace.as_deref(), &o.kind),
             );
             if let Some(first) = seen.insert(key, o) {
-                dups.push((o.origin.clone(), first.origin.clone(), o.kind.clone(), o.name.clone()));
+                dups.push((
+                    o.origin.clone(),
+                    first.origin.clone(),
+                    o.kind.clone(),
+                    o.name.clone(),
+                ));
             }
         }
         for (at, first, kind, name) in dups {
@@ -984,10 +991,7 @@ impl<'r> Builder<'r> {
                         }
                     }
                 }
-                Err(err)
-                    if err.kind() == std::io::ErrorKind::NotFound
-                        && has_example(e) =>
-                {
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound && has_example(e) => {
                     // The untracked env file is absent (as on every CI runner) and its tracked
                     // `.example` stands in for its keys (rules::model::generated_keys).
                     keys = None;
@@ -1269,7 +1273,7 @@ impl<'r> Builder<'r> {
                     Some(format!(
                         "patch {shown} is neither a strategic-merge patch nor a JSON patch: kustomize fails to build (unable to parse SM or JSON patch)"
                     ))
-                } else if !targeted && !(named && kinded) {
+                } else if !(targeted || (named && kinded)) {
                     Some(format!(
                         "patch {shown} has no kind and metadata.name and no target: kustomize fails to build (unable to parse SM or JSON patch)"
                     ))

@@ -355,7 +355,11 @@ impl Overlay {
                 path,
                 line,
                 message,
-            }) => (path, line, format!("{}{message}", build::YAML_SYNTAX_PREFIX)),
+            }) => (
+                path,
+                line,
+                format!("{}{message}", build::YAML_SYNTAX_PREFIX),
+            ),
             Err(KustomizeError::Unreadable { path, message }) => {
                 (path, 1, format!("cannot read the kustomization: {message}"))
             }

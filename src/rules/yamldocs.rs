@@ -88,13 +88,17 @@ pub struct Parsed<'t> {
 /// Every document of every YAML file in `cx` that parses. Documents that are empty or not
 /// mappings are skipped. Parsed once per check run and shared by every rule.
 pub fn yaml_docs<'c, 't>(cx: &'c Context<'t>) -> &'c [YamlDoc<'t>] {
-    &cx.yaml_docs_cache().get_or_init(|| parse_all(cx.files)).docs
+    &cx.yaml_docs_cache()
+        .get_or_init(|| parse_all(cx.files))
+        .docs
 }
 
 /// Every document of every YAML file in `cx` that does not parse (same single parse as
 /// [`yaml_docs`]).
 pub fn yaml_errors<'c, 't>(cx: &'c Context<'t>) -> &'c [YamlError<'t>] {
-    &cx.yaml_docs_cache().get_or_init(|| parse_all(cx.files)).errors
+    &cx.yaml_docs_cache()
+        .get_or_init(|| parse_all(cx.files))
+        .errors
 }
 
 fn parse_all(files: &[SourceFile]) -> Parsed<'_> {
@@ -116,24 +120,64 @@ fn parse_all(files: &[SourceFile]) -> Parsed<'_> {
                         out.docs.push(YamlDoc { file, doc, value });
                     }
                 }
-                Err(e) => {
-                    let (line, column) = e.location().map_or((doc.first_line, 1), |l| {
-                        let rel = u32::try_from(l.line()).unwrap_or(1).max(1);
-                        let col = u32::try_from(l.column()).unwrap_or(1).max(1);
-                        (doc.first_line + rel - 1, col)
-                    });
-                    out.errors.push(YamlError {
-                        file,
-                        doc_line: doc.first_line,
-                        line,
-                        column,
-                        message: shift_lines(&e.to_string(), doc.first_line - 1),
-                    });
-                }
+                Err(e) => out.errors.push(parse_error(file, &doc, &e)),
             }
         }
     }
     out
+}
+
+/// A parse error at the parser's position. `yaml_serde` places a duplicate key at its first
+/// occurrence; like kustomize (go-yaml: "mapping key already defined at line N") the finding
+/// points at the second one, which is usually the line to fix.
+fn parse_error<'t>(
+    file: &'t SourceFile,
+    doc: &yamlpos::Document<'t>,
+    e: &yaml_serde::Error,
+) -> YamlError<'t> {
+    let message = e.to_string();
+    let (mut line, column) = e.location().map_or((doc.first_line, 1), |l| {
+        let rel = u32::try_from(l.line()).unwrap_or(1).max(1);
+        let col = u32::try_from(l.column()).unwrap_or(1).max(1);
+        (doc.first_line + rel - 1, col)
+    });
+    let mut message = shift_lines(&message, doc.first_line - 1);
+    if let Some(key) = duplicate_key(&message)
+        && let Some(second) = next_same_key(doc, line, column, &key)
+    {
+        message = format!("duplicate key \"{key}\" (first at line {line})");
+        line = second;
+    }
+    YamlError {
+        file,
+        doc_line: doc.first_line,
+        line,
+        column,
+        message,
+    }
+}
+
+/// The key of `yaml_serde`'s "duplicate entry with key \"K\"" message.
+fn duplicate_key(message: &str) -> Option<String> {
+    let rest = message.split("duplicate entry with key \"").nth(1)?;
+    Some(rest.split('"').next()?.to_owned())
+}
+
+/// The file line of the next line after `line` that holds `key:` at `column` (1-based).
+fn next_same_key(doc: &yamlpos::Document<'_>, line: u32, column: u32, key: &str) -> Option<u32> {
+    let indent = usize::try_from(column).ok()?.checked_sub(1)?;
+    let skip = usize::try_from(line.checked_sub(doc.first_line)?).ok()? + 1;
+    (0u32..)
+        .zip(doc.text.lines())
+        .skip(skip)
+        .find(|(_, l)| {
+            l.get(..indent)
+                .is_some_and(|lead| lead.bytes().all(|b| b == b' ' || b == b'-'))
+                && l.get(indent..)
+                    .and_then(|r| r.strip_prefix(key))
+                    .is_some_and(|r| r.trim_start().starts_with(':'))
+        })
+        .map(|(i, _)| doc.first_line + i)
 }
 
 /// The file line of a document's first `{{` outside a comment (its first line when none).

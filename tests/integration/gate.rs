@@ -79,7 +79,11 @@ fn tree(extra: &[(&str, &str)]) -> Option<tempfile::TempDir> {
     let root = t.path();
     write(root, "k8s/base/kustomization.yaml", BASE_KUSTOMIZATION);
     write(root, "k8s/base/deployment.yaml", DEPLOYMENT);
-    write(root, "k8s/overlays/dev/kustomization.yaml", DEV_KUSTOMIZATION);
+    write(
+        root,
+        "k8s/overlays/dev/kustomization.yaml",
+        DEV_KUSTOMIZATION,
+    );
     for (rel, text) in extra {
         write(root, rel, text);
     }
@@ -147,11 +151,9 @@ fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
 /// The 1-based line of the first line of `rel` containing `needle`.
 fn line_of(root: &Path, rel: &str, needle: &str) -> u64 {
     let text = std::fs::read_to_string(root.join(rel)).unwrap();
-    let idx = text
-        .lines()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("{needle:?} not in {rel}"));
-    u64::try_from(idx + 1).unwrap()
+    let idx = text.lines().position(|l| l.contains(needle));
+    assert!(idx.is_some(), "{needle:?} not in {rel}");
+    u64::try_from(idx.unwrap() + 1).unwrap()
 }
 
 /// Builds `dir` with the real kubectl kustomize: `Some(success)`, or `None` when kubectl is
@@ -181,7 +183,7 @@ fn kubectl_agrees_unbuildable(clean: &Path, broken: &Path, overlay: &str) {
 /// `overlay-build-error`, at `rel` on the line containing `needle`, kubectl fails on it, and
 /// none of the overlay's model rules report knock-on findings.
 fn build_error_case(extra: &[(&str, &str)], rel: &str, needle: &str) -> Option<Hit> {
-    let Some(clean) = tree(&[]) else { return };
+    let clean = tree(&[])?;
     let (code, hits) = check(clean.path(), &[]);
     assert_eq!((code, hits.len()), (0, 0), "clean tree: {hits:?}");
     let t = tree(extra)?;
@@ -190,7 +192,11 @@ fn build_error_case(extra: &[(&str, &str)], rel: &str, needle: &str) -> Option<H
     let errs = of(&hits, "overlay-build-error");
     assert_eq!(errs.len(), 1, "{hits:?}");
     let line = line_of(t.path(), rel, needle);
-    assert_eq!((errs[0].path.as_str(), errs[0].line), (rel, line), "{hits:?}");
+    assert_eq!(
+        (errs[0].path.as_str(), errs[0].line),
+        (rel, line),
+        "{hits:?}"
+    );
     assert_eq!(errs[0].severity, "error");
     assert!(
         of(&hits, "dangling-reference").is_empty(),
@@ -237,7 +243,8 @@ fn issue_14_patch_without_name_or_target_is_a_build_error() {
 
 #[test]
 fn issue_14_generator_with_non_builtin_api_version_is_a_build_error() {
-    let k = "namespace: app-dev\nresources:\n  - ../../base\ngenerators:\n  - secret-generator.yaml\n";
+    let k =
+        "namespace: app-dev\nresources:\n  - ../../base\ngenerators:\n  - secret-generator.yaml\n";
     let generator = "\
 apiVersion: v1
 kind: SecretGenerator
@@ -256,7 +263,10 @@ literals:
 
 #[test]
 fn issue_14_behavior_replace_without_a_base_secret_is_a_build_error() {
-    let k = DEV_KUSTOMIZATION.replace("  - name: app-secrets\n", "  - name: app-secrets\n    behavior: replace\n");
+    let k = DEV_KUSTOMIZATION.replace(
+        "  - name: app-secrets\n",
+        "  - name: app-secrets\n    behavior: replace\n",
+    );
     let Some(hit) = build_error_case(&[(DEV, &k)], DEV, "name: app-secrets") else {
         return;
     };
@@ -265,14 +275,14 @@ fn issue_14_behavior_replace_without_a_base_secret_is_a_build_error() {
 
 #[test]
 fn issue_14_pem_file_listed_as_a_resource_is_a_build_error() {
-    let k = DEV_KUSTOMIZATION.replace(
-        "  - ../../base\n",
-        "  - ../../base\n  - sealing-cert.pem\n",
-    );
+    let k = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - sealing-cert.pem\n");
     build_error_case(
         &[
             (DEV, &k),
-            ("k8s/overlays/dev/sealing-cert.pem", &fixtures::cert_pem(2048)),
+            (
+                "k8s/overlays/dev/sealing-cert.pem",
+                &fixtures::cert_pem(2048),
+            ),
         ],
         DEV,
         "- sealing-cert.pem",
@@ -310,7 +320,11 @@ fn issue_14_kustomization_that_does_not_parse_is_a_finding_not_an_abort() {
     assert_eq!(syn.len(), 1, "{hits:?}");
     assert_eq!(syn[0].path, DEV);
     assert_eq!(syn[0].line, line_of(t.path(), DEV, "oops"));
-    assert_eq!(kustomize_builds(&t.path().join("k8s/overlays/dev")).unwrap_or(false), false);
+    // kubectl refuses the kustomization too.
+    assert_ne!(
+        kustomize_builds(&t.path().join("k8s/overlays/dev")),
+        Some(true)
+    );
 }
 
 #[test]
@@ -330,7 +344,10 @@ fn issue_14_helm_charts_overlay_is_not_modelled_and_its_findings_unverified() {
     assert!(nm[0].message.contains("helmCharts"), "{}", nm[0].message);
     let dangling = of(&hits, "dangling-reference");
     assert_eq!(dangling.len(), 1, "{hits:?}");
-    let why = dangling[0].unverified.as_deref().expect("marked unverified");
+    let why = dangling[0]
+        .unverified
+        .as_deref()
+        .expect("marked unverified");
     assert!(why.contains("overlay dev"), "{why}");
     assert!(nm[0].unverified.is_none());
     assert_eq!(code, 1, "the dangling reference is still an error");
@@ -340,12 +357,7 @@ fn issue_14_helm_charts_overlay_is_not_modelled_and_its_findings_unverified() {
     assert_eq!(of(&hits, "overlay-not-modelled")[0].severity, "error");
 
     // Text and SARIF say it too.
-    let text = bin()
-        .arg("-C")
-        .arg(t.path())
-        .arg("check")
-        .output()
-        .unwrap();
+    let text = bin().arg("-C").arg(t.path()).arg("check").output().unwrap();
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(
         text.lines()
@@ -365,7 +377,12 @@ fn issue_14_helm_charts_overlay_is_not_modelled_and_its_findings_unverified() {
         .iter()
         .find(|r| r["ruleId"] == "dangling-reference")
         .unwrap();
-    assert!(r["properties"]["unverified"].as_str().unwrap().contains("overlay dev"));
+    assert!(
+        r["properties"]["unverified"]
+            .as_str()
+            .unwrap()
+            .contains("overlay dev")
+    );
     let rules: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap()
@@ -388,7 +405,10 @@ fn issue_14_remote_base_and_replacements_are_not_modelled() {
     let k = "namespace: app-dev\nresources:\n  - ../../base\n  - https://github.com/example/repo//base?ref=v1\nreplacements:\n  - path: r.yaml\nsecretGenerator:\n  - name: app-secrets\n    literals:\n      - MODE=dev\n";
     let Some(t) = tree(&[(DEV, k)]) else { return };
     let (_, hits) = check(t.path(), &[]);
-    let lines: Vec<u64> = of(&hits, "overlay-not-modelled").iter().map(|h| h.line).collect();
+    let lines: Vec<u64> = of(&hits, "overlay-not-modelled")
+        .iter()
+        .map(|h| h.line)
+        .collect();
     assert_eq!(
         lines,
         [
@@ -404,13 +424,19 @@ fn issue_14_templated_secret_is_a_yaml_syntax_finding() {
     let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-creds\ntype: Opaque\n";
     let k = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - secret.yaml\n");
     let rel = "k8s/overlays/dev/secret.yaml";
-    let Some(t) = tree(&[(DEV, &k), (rel, secret)]) else { return };
+    let Some(t) = tree(&[(DEV, &k), (rel, secret)]) else {
+        return;
+    };
     let (code, hits) = check(t.path(), &[]);
     assert_eq!(code, 1);
     let syn = of(&hits, "yaml-syntax");
     assert_eq!(syn.len(), 1, "{hits:?}");
     assert_eq!((syn[0].path.as_str(), syn[0].line), (rel, 4));
-    assert!(syn[0].message.contains("no other rule checked"), "{}", syn[0].message);
+    assert!(
+        syn[0].message.contains("no other rule checked"),
+        "{}",
+        syn[0].message
+    );
     assert!(syn[0].message.contains("overlay dev"), "{}", syn[0].message);
     // Nothing else about that overlay: the YAML error comes first.
     assert_eq!(hits.len(), 1, "{hits:?}");
@@ -422,10 +448,13 @@ fn issue_14_templated_secret_is_a_yaml_syntax_finding() {
 fn issue_14_template_that_parses_as_a_complex_key_is_a_yaml_syntax_finding() {
     // `name: {{ .Release.Name }}` is valid YAML (a flow mapping used as a key), but no
     // Kubernetes object: kustomize cannot read it.
-    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}\ntype: Opaque\n";
+    let secret =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}\ntype: Opaque\n";
     let k = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - secret.yaml\n");
     let rel = "k8s/overlays/dev/secret.yaml";
-    let Some(t) = tree(&[(DEV, &k), (rel, secret)]) else { return };
+    let Some(t) = tree(&[(DEV, &k), (rel, secret)]) else {
+        return;
+    };
     let (_, hits) = check(t.path(), &[]);
     let syn = of(&hits, "yaml-syntax");
     assert_eq!(syn.len(), 1, "{hits:?}");
@@ -459,7 +488,11 @@ fn issue_14_duplicate_key_in_sealedsecret_reports_the_yaml_error_not_knock_ons()
     let Some(t) = shipped_copy() else { return };
     let path = t.path().join(PAPER_SS);
     let text = std::fs::read_to_string(&path).unwrap();
-    let dup = text.replacen("  name: emp-secrets\n", "  name: emp-secrets\n  name: emp-secrets-2\n", 1);
+    let dup = text.replacen(
+        "  name: emp-secrets\n",
+        "  name: emp-secrets\n  name: emp-secrets-2\n",
+        1,
+    );
     assert_ne!(dup, text);
     std::fs::write(&path, &dup).unwrap();
     let (code, hits) = check(t.path(), &[]);
@@ -470,7 +503,11 @@ fn issue_14_duplicate_key_in_sealedsecret_reports_the_yaml_error_not_knock_ons()
         (syn[0].path.as_str(), syn[0].line),
         (PAPER_SS, line_of(t.path(), PAPER_SS, "name: emp-secrets-2"))
     );
-    assert!(syn[0].message.contains("overlay paper"), "{}", syn[0].message);
+    assert!(
+        syn[0].message.contains("overlay paper"),
+        "{}",
+        syn[0].message
+    );
     for knock_on in [
         "dangling-reference",
         "missing-secret-key",
@@ -526,7 +563,10 @@ fn issue_14_sealed_with_the_demo_certificate_through_cert_fails_the_release_gate
     assert_eq!(demo_hits.len(), 1, "{hits:?}");
     assert_eq!(
         (demo_hits[0].path.as_str(), demo_hits[0].line),
-        (PAPER_SS, line_of(t.path(), PAPER_SS, "emp-seal.dev/cert-sha256"))
+        (
+            PAPER_SS,
+            line_of(t.path(), PAPER_SS, "emp-seal.dev/cert-sha256")
+        )
     );
     assert_eq!(demo_hits[0].severity, "error");
     // The recorded fingerprint differs from paper's certificate too.
@@ -555,11 +595,21 @@ fn issue_14_sealed_with_the_demo_certificate_through_cert_fails_the_release_gate
         let h = of(&hits, rule);
         assert_eq!(h.len(), 1, "{rule}: {hits:?}");
         assert!(!h[0].suppressed, "{rule} suppressed under --release");
-        assert!(h[0].message.contains("does not apply under --release"), "{}", h[0].message);
+        assert!(
+            h[0].message.contains("does not apply under --release"),
+            "{}",
+            h[0].message
+        );
     }
-    let (code, hits) = check(t.path(), &[]);
-    assert_eq!(code, 0, "{hits:?}");
-    assert!(of(&hits, "stale-certificate")[0].suppressed);
+    let (_, hits) = check(t.path(), &[]);
+    assert!(of(&hits, "stale-certificate")[0].suppressed, "{hits:?}");
+    // (invalid-ciphertext may or may not fire: whether a value sealed for the demo key happens
+    // to be below the other certificate's modulus is random.)
+    assert!(
+        hits.iter()
+            .all(|h| h.suppressed || h.rule == "invalid-ciphertext"),
+        "{hits:?}"
+    );
 }
 
 #[test]
@@ -570,7 +620,11 @@ fn issue_14_release_without_a_certificate_to_verify_against_fails() {
     std::fs::write(&cert, fixtures::cert_pem(4096)).unwrap();
     seal_paper_with(t.path(), &cert);
     let (code, hits) = check(t.path(), &["--release", "paper"]);
-    assert_eq!((code, hits.len()), (0, 0), "sealed with paper's own certificate: {hits:?}");
+    assert_eq!(
+        (code, hits.len()),
+        (0, 0),
+        "sealed with paper's own certificate: {hits:?}"
+    );
 
     std::fs::remove_file(t.path().join("k8s/overlays/paper/sealing-cert.pem")).unwrap();
     let (code, hits) = check(t.path(), &["--release", "paper"]);
@@ -591,10 +645,16 @@ fn issue_14_empty_release_is_a_usage_error() {
         assert_eq!(out.status.code(), Some(2));
         assert!(out.stdout.is_empty());
         let err = String::from_utf8(out.stderr).unwrap();
-        assert!(err.starts_with("error: the release environment is empty"), "{err}");
+        assert!(
+            err.starts_with("error: the release environment is empty"),
+            "{err}"
+        );
         assert!(err.contains("help: "), "{err}");
     };
-    run(bin().arg("-C").arg(t.path()).args(["check", "--release", ""]));
+    run(bin()
+        .arg("-C")
+        .arg(t.path())
+        .args(["check", "--release", ""]));
     run(bin()
         .arg("-C")
         .arg(t.path())
@@ -621,7 +681,12 @@ fn issue_14_boolean_environment_variables_take_ci_idioms() {
     };
     for yes in ["1", "true", "TRUE", "yes", "Yes"] {
         let out = init(Some(yes));
-        assert_eq!(out.status.code(), Some(0), "{yes}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{yes}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(t.path().join("k8s/overlays/dev/dev-secrets.env").is_file());
     }
     for no in [None, Some("0"), Some("false"), Some("NO")] {
@@ -634,7 +699,10 @@ fn issue_14_boolean_environment_variables_take_ci_idioms() {
         let out = init(Some(bad));
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("EMP_SEAL_NO_INPUT") || err.contains("no-input"), "{bad:?}: {err}");
+        assert!(
+            err.contains("EMP_SEAL_NO_INPUT") || err.contains("no-input"),
+            "{bad:?}: {err}"
+        );
     }
     // EMP_SEAL_EXIT_ZERO: the shipped tree has findings (exit 1) unless it is true.
     let check_code = |value: &str| {
@@ -663,7 +731,9 @@ fn issue_14_zero_overlays_is_an_error_not_a_clean_pass() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
     let err = String::from_utf8(out.stderr).unwrap();
-    let looked: PathBuf = std::fs::canonicalize(t.path()).unwrap().join("k8s/overlays");
+    let looked: PathBuf = std::fs::canonicalize(t.path())
+        .unwrap()
+        .join("k8s/overlays");
     assert!(err.contains("no overlays found"), "{err}");
     assert!(err.contains(&looked.display().to_string()), "{err}");
     assert!(err.contains("-C DIR"), "{err}");
