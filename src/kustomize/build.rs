@@ -787,9 +787,9 @@ impl<'r> Builder<'r> {
         let file = self.rel(path);
         for d in docs.iter() {
             let Ok(v) = &d.value else { continue };
-            if !self.is_object(v, d, path) {
-                continue;
-            }
+            // Kept in the model even when kustomize would refuse it, so that `seal` still finds
+            // the SealedSecret file it must name in its error.
+            self.check_object(v, d, path);
             let api_version = get_str(v, "apiVersion").unwrap_or_default().to_owned();
             let kind = get_str(v, "kind").unwrap_or_default().to_owned();
             if kind.ends_with("List") && v.get("items").is_some() {
@@ -831,11 +831,11 @@ impl<'r> Builder<'r> {
         }
     }
 
-    /// Whether a resource document is a Kubernetes object kustomize accepts: a mapping with a
-    /// `kind` and a string `metadata.name` (kustomize api/resource/factory.go: "missing kind in
-    /// object", "missing metadata.name in object"). A document with a mapping or list as a key
-    /// (an unrendered `{{ }}` template) is a YAML problem, reported as such, not here.
-    fn is_object(&mut self, v: &Value, d: &Doc, path: &Path) -> bool {
+    /// Records why a resource document is not a Kubernetes object kustomize accepts: a mapping
+    /// with a `kind` and a string `metadata.name` (kustomize api/resource/factory.go: "missing
+    /// kind in object", "missing metadata.name in object"). A document with a mapping or list as
+    /// a key (an unrendered `{{ }}` template) is a YAML problem, reported as such.
+    fn check_object(&mut self, v: &Value, d: &Doc, path: &Path) {
         if docs::has_complex_key(v) {
             self.problem(
                 ProblemKind::Invalid,
@@ -843,7 +843,7 @@ impl<'r> Builder<'r> {
                 d.start_line,
                 format!("{YAML_SYNTAX_PREFIX}a mapping key is itself a mapping or list (an unrendered `{{{{ }}}}` template?)"),
             );
-            return false;
+            return;
         }
         let what = if !v.is_mapping() {
             "is not a mapping (a Kubernetes object)"
@@ -852,7 +852,7 @@ impl<'r> Builder<'r> {
         } else if v.get("items").is_some()
             && get_str(v, "kind").is_some_and(|k| k.ends_with("List"))
         {
-            return true;
+            return;
         } else if v
             .get("metadata")
             .and_then(|m| get_str(m, "name"))
@@ -860,7 +860,7 @@ impl<'r> Builder<'r> {
         {
             "has no metadata.name (missing metadata.name in object)"
         } else {
-            return true;
+            return;
         };
         let msg = format!(
             "document {} of {} {what}: kustomize fails to build",
@@ -868,7 +868,6 @@ impl<'r> Builder<'r> {
             self.rel(path).display()
         );
         self.problem(ProblemKind::BuildError, path, d.start_line, msg);
-        false
     }
 
     /// kustomize's resource map refuses a second object with the same id (group, version, kind,
