@@ -297,9 +297,12 @@ pub fn env_bool(value: &str) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" => Ok(true),
         "0" | "false" | "no" => Ok(false),
-        "" => Err("empty value: use 1/0, true/false or yes/no".to_owned()),
+        "" => Err(
+            "an empty value (from the flag's environment variable) is not a boolean: use 1/0, true/false or yes/no"
+                .to_owned(),
+        ),
         _ => Err(format!(
-            "`{value}` is not a boolean: use 1/0, true/false or yes/no"
+            "`{value}` (from the flag's environment variable) is not a boolean: use 1/0, true/false or yes/no"
         )),
     }
 }

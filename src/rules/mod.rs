@@ -436,6 +436,11 @@ pub const RELEASE_UNSUPPRESSIBLE: &[&str] = &[
     "stale-certificate",
 ];
 
+/// Rules that run even when `--rules` names others: they say what the chosen rules could not
+/// look at (a document that does not parse, an overlay kustomize cannot build), which a
+/// narrowed run must not pass in silence.
+pub const ALWAYS_RUN: &[&str] = &["yaml-syntax", "overlay-build-error"];
+
 /// Rules that report per overlay: [`run_only`] runs them once per checked overlay with that
 /// overlay in focus, so that each finding is known to belong to one overlay.
 pub const OVERLAY_RULES: &[&str] = &[
@@ -480,6 +485,7 @@ pub fn run_only(cx: &Context<'_>, only: Option<&BTreeSet<String>>) -> Report {
     for rule in RULES {
         let wanted = only.is_none_or(|ids| {
             ids.contains(rule.meta.id)
+                || ALWAYS_RUN.contains(&rule.meta.id)
                 || (rule.meta.id == env::ENV_SYNTAX.id
                     && env::LINTS.iter().any(|m| ids.contains(m.id)))
         });
@@ -494,7 +500,7 @@ pub fn run_only(cx: &Context<'_>, only: Option<&BTreeSet<String>>) -> Report {
         }
     }
     if let Some(ids) = only {
-        findings.retain(|f| ids.contains(f.rule.id));
+        findings.retain(|f| ids.contains(f.rule.id) || ALWAYS_RUN.contains(&f.rule.id));
     }
     if cx.release {
         for f in &mut findings {

@@ -518,6 +518,10 @@ fn issue_14_duplicate_key_in_sealedsecret_reports_the_yaml_error_not_knock_ons()
     }
     // Only the broken document is reported: the other overlays are clean.
     assert_eq!(hits.len(), 1, "{hits:?}");
+    // A narrowed run (as the placeholder pre-commit hook makes) still says it could not look.
+    let (code, hits) = check(t.path(), &["--rules", "placeholder-ciphertext"]);
+    assert_eq!(code, 1);
+    assert_eq!(of(&hits, "yaml-syntax").len(), 1, "{hits:?}");
     let Some(clean) = shipped_copy() else { return };
     kubectl_agrees_unbuildable(clean.path(), t.path(), "paper");
 }
