@@ -765,3 +765,44 @@ fn issue_14_unknown_rule_id_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn issue_14_missing_patch_component_and_generator_files_are_build_errors() {
+    let cases = [
+        (
+            "patches:\n  - path: patch-gone.yaml\n",
+            "path: patch-gone.yaml",
+        ),
+        (
+            "components:\n  - ../../components/gone\n",
+            "- ../../components/gone",
+        ),
+        (
+            "generators:\n  - generator-gone.yaml\n",
+            "- generator-gone.yaml",
+        ),
+        (
+            "configurations:\n  - config-gone.yaml\n",
+            "- config-gone.yaml",
+        ),
+    ];
+    for (extra, needle) in cases {
+        let k = format!("{DEV_KUSTOMIZATION}{extra}");
+        let Some(hit) = build_error_case(&[(DEV, &k)], DEV, needle) else {
+            return;
+        };
+        assert!(hit.message.contains("gone"), "{}", hit.message);
+    }
+}
+
+#[test]
+fn issue_14_kustomization_field_of_the_wrong_type_is_a_build_error() {
+    let k = DEV_KUSTOMIZATION.replace(
+        "namespace: app-dev\n",
+        "namespace: app-dev\nnamePrefix: [a, b]\n",
+    );
+    let Some(hit) = build_error_case(&[(DEV, &k)], DEV, "namePrefix:") else {
+        return;
+    };
+    assert!(hit.message.contains("must be a string"), "{}", hit.message);
+}
