@@ -3,7 +3,9 @@
 //! run the rules and narrow the report to the requested paths or release environment.
 //!
 //! Owns which files make up "the tree" (everything under `k8s/`, plus paths given explicitly),
-//! the one `git ls-files` call that gives tracked status, and the release-gate scoping. Must not
+//! the one `git ls-files` call that gives tracked status, and the release-gate scoping. Refuses
+//! to check nothing: no overlay at all, or an empty release environment, is an error (exit 2),
+//! while an overlay kustomize cannot build is loaded anyway and reported by the rules. Must not
 //! print, decide exit codes, write files, or keep env-file values: env files are parsed here
 //! into key names and lints, and their text is handed to the rules with every non-comment line
 //! blanked.

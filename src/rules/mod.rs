@@ -13,6 +13,11 @@
 //! - Env-file lints come from `envfile` with their own `env-*` ids; [`env::LINTS`] is the list of
 //!   their metas that the registry includes, surfaced as-is.
 //! - [`Context`] is `#[non_exhaustive]`: models are added as fields with setters.
+//! - Overlay rules ([`OVERLAY_RULES`]) run once per checked overlay with that overlay in focus
+//!   ([`Context::overlays`] yields it alone), so that each finding is known to come from one
+//!   overlay: the model rules among them ([`MODEL_RULES`]) are withheld for an overlay kustomize
+//!   cannot build and marked unverified for one the model does not fully replay. A new rule
+//!   that iterates `cx.overlays()` belongs in those lists.
 
 use std::collections::BTreeSet;
 use std::path::Path;

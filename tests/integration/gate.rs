@@ -365,6 +365,20 @@ fn issue_14_helm_charts_overlay_is_not_modelled_and_its_findings_unverified() {
         "{text}"
     );
     assert!(text.trim_end().ends_with("1 unverified"), "{text}");
+    let github = bin()
+        .arg("-C")
+        .arg(t.path())
+        .args(["check", "--format", "github"])
+        .output()
+        .unwrap();
+    let github = String::from_utf8(github.stdout).unwrap();
+    assert!(
+        github
+            .lines()
+            .any(|l| l.contains("title=dangling-reference")
+                && l.contains("[unverified: overlay dev")),
+        "{github}"
+    );
     let sarif = bin()
         .arg("-C")
         .arg(t.path())
