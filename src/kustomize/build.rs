@@ -671,6 +671,9 @@ impl<'r> Builder<'r> {
                         continue;
                     }
                 };
+                // kustomize's plugin loader refuses anything but `builtin` without
+                // --enable-alpha-plugins (errOnlyBuiltinPluginsAllowed: "external plugins
+                // disabled; unable to load external plugin ...").
                 if api != "builtin" {
                     self.problem(
                         ProblemKind::ExternalPlugin,
@@ -772,8 +775,9 @@ impl<'r> Builder<'r> {
 
     fn load_resource_file(&mut self, path: &Path, acc: &mut Vec<Obj>, from: &Origin) {
         if is_pem(path) {
-            // kustomize api/kio reads it as YAML and fails ("invalid document separator:
-            // -----END CERTIFICATE-----"): a certificate or key listed as a resource.
+            // kustomize reads it as YAML, and kyaml kio/byteio_reader.go `splitDocuments` fails
+            // on the `-----END ...-----` line ("invalid document separator"): a certificate or
+            // key listed as a resource.
             let msg = format!(
                 "resource {} is a PEM file, not YAML: kustomize fails to build (invalid document separator)",
                 self.rel(path).display()
