@@ -3,7 +3,9 @@
 //! run the rules and narrow the report to the requested paths or release environment.
 //!
 //! Owns which files make up "the tree" (everything under `k8s/`, plus paths given explicitly),
-//! the one `git ls-files` call that gives tracked status, and the release-gate scoping. Must not
+//! the one `git ls-files` call that gives tracked status, and the release-gate scoping. Refuses
+//! to check nothing: no overlay at all, or an empty release environment, is an error (exit 2),
+//! while an overlay kustomize cannot build is loaded anyway and reported by the rules. Must not
 //! print, decide exit codes, write files, or keep env-file values: env files are parsed here
 //! into key names and lints, and their text is handed to the rules with every non-comment line
 //! blanked.
@@ -39,6 +41,18 @@ pub enum CheckError {
         env: String,
         /// The overlays that exist, comma-separated.
         known: String,
+    },
+    /// `--release` (or `EMP_SEAL_RELEASE`) is set but empty: refused, so that an unset CI
+    /// variable cannot switch the release gate off.
+    #[error("the release environment is empty (--release \"\" or an empty EMP_SEAL_RELEASE)")]
+    EmptyRelease,
+    /// The repository has no overlay at all: nothing would be checked.
+    #[error(
+        "no overlays found: no directory under {looked} holds a kustomization.yaml, kustomization.yml or Kustomization"
+    )]
+    NoOverlays {
+        /// The directory searched (`<root>/k8s/overlays`).
+        looked: String,
     },
     /// `--rules` names an id no rule has.
     #[error("unknown rule id `{id}`")]
@@ -77,6 +91,12 @@ impl CheckError {
             CheckError::UnknownEnv { .. } => {
                 Some("pass the name of a directory under k8s/overlays".to_owned())
             }
+            CheckError::EmptyRelease => Some(
+                "name the environment to gate (--release paper), or unset EMP_SEAL_RELEASE".to_owned(),
+            ),
+            CheckError::NoOverlays { .. } => Some(
+                "run inside the repository or point at it with -C DIR; overlays are k8s/overlays/<env>/ directories".to_owned(),
+            ),
             CheckError::UnknownRule { .. } => {
                 Some("rule ids are listed in docs/rules.md".to_owned())
             }
@@ -141,7 +161,15 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         }
         Some(opts.rules.iter().cloned().collect())
     };
+    if opts.release.as_ref().is_some_and(|r| r.trim().is_empty()) {
+        return Err(CheckError::EmptyRelease);
+    }
     let overlays = kustomize::discover_overlays(root);
+    if overlays.is_empty() {
+        return Err(CheckError::NoOverlays {
+            looked: root.join("k8s").join("overlays").display().to_string(),
+        });
+    }
     if let Some(env) = &opts.release
         && !overlays.iter().any(|o| &o.name == env)
     {
@@ -406,7 +434,7 @@ fn read_file(
 
 /// Loads one overlay's model and certificate.
 fn load_overlay(root: &Path, name: &str, files: &[SourceFile]) -> Result<OverlayModel, CheckError> {
-    let overlay = Overlay::load(root, name)?;
+    let overlay = Overlay::load_or_unbuildable(root, name)?;
     let dir = format!("k8s/overlays/{name}");
     let cert_rel = format!("{dir}/{CERT_FILE}");
     let cert = match files.iter().find(|f| f.path == cert_rel) {

@@ -140,6 +140,10 @@ pub struct Finding {
     pub hint: String,
     /// Set by the central suppression pass when an allow comment covers it.
     pub suppressed: Option<Suppression>,
+    /// Set when the finding rests on a model of an overlay that emp-seal could not fully build
+    /// (e.g. it uses `helmCharts`): why the real render may differ. An unverified finding still
+    /// counts; a clean result for such an overlay is not a verified one.
+    pub unverified: Option<String>,
 }
 
 impl Finding {
@@ -159,6 +163,7 @@ impl Finding {
                 related: Vec::new(),
                 hint: rule.hint.to_string(),
                 suppressed: None,
+                unverified: None,
             },
         }
     }
@@ -171,6 +176,12 @@ impl Finding {
     /// True when an allow comment covers this finding.
     pub fn is_suppressed(&self) -> bool {
         self.suppressed.is_some()
+    }
+
+    /// True when the finding rests on an overlay model that is not verified (see
+    /// [`Finding::unverified`]).
+    pub fn is_unverified(&self) -> bool {
+        self.unverified.is_some()
     }
 }
 

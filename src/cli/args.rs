@@ -131,8 +131,9 @@ pub struct SealArgs {
     /// and rewrites kustomization.yaml).
     #[arg(long)]
     pub migrate: bool,
-    /// Never prompt; fail listing missing keys instead.
-    #[arg(long, env = "EMP_SEAL_NO_INPUT")]
+    /// Never prompt; fail listing missing keys instead. EMP_SEAL_NO_INPUT takes
+    /// 1/0/true/false/yes/no (any case).
+    #[arg(long, env = "EMP_SEAL_NO_INPUT", value_parser = env_bool)]
     pub no_input: bool,
     /// Show keys to add, change and keep; write nothing.
     #[arg(long, conflicts_with = "stdout")]
@@ -173,6 +174,8 @@ pub struct CheckArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Release gate for ENV: anything that would ship a broken or unsafe secret is an error.
+    /// An empty ENV (`--release ""`, or EMP_SEAL_RELEASE set but empty) is a usage error, never
+    /// "no release gate".
     #[arg(long, value_name = "ENV", env = "EMP_SEAL_RELEASE")]
     pub release: Option<String>,
     /// Output format.
@@ -182,7 +185,8 @@ pub struct CheckArgs {
     #[arg(long)]
     pub show_suppressed: bool,
     /// Exit 0 even with findings (for SARIF upload jobs); errors still exit 2.
-    #[arg(long, env = "EMP_SEAL_EXIT_ZERO")]
+    /// EMP_SEAL_EXIT_ZERO takes 1/0/true/false/yes/no (any case).
+    #[arg(long, env = "EMP_SEAL_EXIT_ZERO", value_parser = env_bool)]
     pub exit_zero: bool,
     /// Only run these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
@@ -326,8 +330,9 @@ pub struct InitArgs {
     /// The environment whose env file to create.
     #[arg(value_name = "ENV")]
     pub env: String,
-    /// Keep the example's values instead of prompting.
-    #[arg(long, env = "EMP_SEAL_NO_INPUT")]
+    /// Keep the example's values instead of prompting. EMP_SEAL_NO_INPUT takes
+    /// 1/0/true/false/yes/no (any case).
+    #[arg(long, env = "EMP_SEAL_NO_INPUT", value_parser = env_bool)]
     pub no_input: bool,
     /// Overwrite an existing env file.
     #[arg(long)]
@@ -353,6 +358,23 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: Shell,
+}
+
+/// The value of a boolean flag's environment variable (and `true` when the flag itself is
+/// given): the CI idioms `1`/`0`, `true`/`false`, `yes`/`no`, in any case. Anything else,
+/// including an empty value, is a usage error (exit 2) rather than a guess.
+pub fn env_bool(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        "" => Err(
+            "an empty value (from the flag's environment variable) is not a boolean: use 1/0, true/false or yes/no"
+                .to_owned(),
+        ),
+        _ => Err(format!(
+            "`{value}` (from the flag's environment variable) is not a boolean: use 1/0, true/false or yes/no"
+        )),
+    }
 }
 
 /// Subcommand names, for the `emp-seal ENV --from FILE` shorthand.
@@ -420,6 +442,19 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn env_bool_takes_ci_idioms_only() {
+        for t in ["1", "true", "TRUE", "Yes", "yes", " true "] {
+            assert_eq!(env_bool(t), Ok(true), "{t}");
+        }
+        for f in ["0", "false", "False", "NO", "no"] {
+            assert_eq!(env_bool(f), Ok(false), "{f}");
+        }
+        for bad in ["", " ", "2", "on", "y", "nope"] {
+            assert!(env_bool(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -19,7 +19,8 @@ pub(super) fn run(ctx: &Ctx, a: CheckArgs) -> Result<Outcome, CliError> {
         root,
         paths: a.paths,
         cwd,
-        release: a.release.filter(|r| !r.is_empty()),
+        // An empty value is refused by `check::run`, never read as "no release gate".
+        release: a.release,
         rules: a.rules,
         now: now(),
         render: match a.render {

@@ -207,6 +207,119 @@ struct Builder<'r> {
     stack: Vec<PathBuf>,
 }
 
+/// Kustomization fields emp-seal does not replay although they can change what renders:
+/// reported as `not-modelled` (helm ones as `unsupported`: kustomize would run helm).
+const NOT_MODELLED_FIELDS: [&str; 8] = [
+    "transformers",
+    "replacements",
+    "helmCharts",
+    "helmChartInflationGenerator",
+    "vars",
+    "validators",
+    "openapi",
+    "crds",
+];
+
+/// The shape kustomize's strict decoder expects for a kustomization field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// A string.
+    Str,
+    /// A mapping.
+    Map,
+    /// A list of anything.
+    List,
+    /// A list of strings (paths, URLs or inline YAML text).
+    StrList,
+}
+
+/// Every field of kustomize v5's `Kustomization` (kustomize `api/types/kustomization.go`,
+/// decoded strictly: an unknown field or a wrong type is "invalid Kustomization"), with its shape.
+const KUSTOMIZATION_FIELDS: [(&str, Shape); 34] = [
+    ("apiVersion", Shape::Str),
+    ("kind", Shape::Str),
+    ("metadata", Shape::Map),
+    ("openapi", Shape::Map),
+    ("namePrefix", Shape::Str),
+    ("nameSuffix", Shape::Str),
+    ("namespace", Shape::Str),
+    ("commonLabels", Shape::Map),
+    ("labels", Shape::List),
+    ("commonAnnotations", Shape::Map),
+    ("patchesStrategicMerge", Shape::StrList),
+    ("patchesJson6902", Shape::List),
+    ("patches", Shape::List),
+    ("images", Shape::List),
+    ("imageTags", Shape::List),
+    ("replacements", Shape::List),
+    ("replicas", Shape::List),
+    ("vars", Shape::List),
+    ("sortOptions", Shape::Map),
+    ("resources", Shape::StrList),
+    ("components", Shape::StrList),
+    ("crds", Shape::StrList),
+    ("bases", Shape::StrList),
+    ("configMapGenerator", Shape::List),
+    ("secretGenerator", Shape::List),
+    ("helmGlobals", Shape::Map),
+    ("helmCharts", Shape::List),
+    ("helmChartInflationGenerator", Shape::List),
+    ("generatorOptions", Shape::Map),
+    ("configurations", Shape::StrList),
+    ("generators", Shape::StrList),
+    ("transformers", Shape::StrList),
+    ("validators", Shape::StrList),
+    ("buildMetadata", Shape::StrList),
+];
+
+/// Why `v` does not have `shape` (None when it does; `null` always does: an omitted field).
+fn shape_error(v: &Value, shape: Shape) -> Option<&'static str> {
+    let ok = match (shape, v) {
+        (_, Value::Null) => true,
+        (Shape::Str, v) => v.is_string() || v.is_number() || v.is_bool(),
+        (Shape::Map, v) => v.is_mapping(),
+        (Shape::List, v) => v.is_sequence(),
+        (Shape::StrList, Value::Sequence(items)) => items.iter().all(Value::is_string),
+        (Shape::StrList, _) => false,
+    };
+    if ok {
+        return None;
+    }
+    Some(match shape {
+        Shape::Str => "a string",
+        Shape::Map => "a mapping",
+        Shape::List => "a list",
+        Shape::StrList => "a list of strings",
+    })
+}
+
+/// The start of a [`Problem`] message for YAML that does not parse (see
+/// [`Problem::is_yaml_syntax`]).
+pub(crate) const YAML_SYNTAX_PREFIX: &str = "yaml does not parse: ";
+
+/// True when `<env file>.example` exists beside an env file.
+fn has_example(env: &Path) -> bool {
+    let mut name = env.as_os_str().to_owned();
+    name.push(".example");
+    Path::new(&name).is_file()
+}
+
+/// True when a file that is not named as YAML starts with a PEM header.
+fn is_pem(path: &Path) -> bool {
+    let yamlish = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"));
+    if yamlish {
+        return false;
+    }
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    head[..n].trim_ascii_start().starts_with(b"-----BEGIN ")
+}
+
 fn str_list(v: &Value, key: &str) -> Vec<String> {
     v.get(key)
         .and_then(Value::as_sequence)
@@ -272,6 +385,14 @@ impl<'r> Builder<'r> {
             file: self.rel(file),
             line,
         };
+        // A shared base is built once per including level: report its problem once.
+        if self
+            .problems
+            .iter()
+            .any(|p| p.origin == origin && p.message == message)
+        {
+            return;
+        }
         self.problems.push(Problem {
             kind,
             origin,
@@ -298,7 +419,7 @@ impl<'r> Builder<'r> {
                             self.problems.push(Problem {
                                 kind: ProblemKind::Invalid,
                                 origin,
-                                message: format!("yaml does not parse: {e}"),
+                                message: format!("{YAML_SYNTAX_PREFIX}{e}"),
                             });
                         }
                     }
@@ -315,7 +436,10 @@ impl<'r> Builder<'r> {
                 }
             },
             Err(e) => {
-                let msg = format!("cannot read {}: {e}", self.rel(path).display());
+                let msg = format!(
+                    "cannot read {}: {e}: kustomize fails to build",
+                    self.rel(path).display()
+                );
                 self.problems.push(Problem {
                     kind: ProblemKind::Invalid,
                     origin: from.clone(),
@@ -335,6 +459,35 @@ impl<'r> Builder<'r> {
             p.push(Seg::Index(i));
         }
         doc.line_of(&p)
+    }
+
+    /// Unknown fields and fields of the wrong type: kustomize decodes a kustomization strictly
+    /// and refuses it ("invalid Kustomization: json: unknown field ...").
+    fn check_fields(&mut self, k: &Value, kdoc: &Doc, kfile: &Path) {
+        let Some(map) = k.as_mapping() else {
+            let msg = format!(
+                "{} is not a mapping: kustomize refuses it (invalid Kustomization)",
+                self.rel(kfile).display()
+            );
+            self.problem(ProblemKind::BuildError, kfile, kdoc.start_line, msg);
+            return;
+        };
+        for (key, v) in map {
+            let Some(key) = key.as_str() else { continue };
+            let line = Self::kline(kdoc, key, None);
+            let msg = match KUSTOMIZATION_FIELDS.iter().find(|(f, _)| *f == key) {
+                None => format!(
+                    "unknown kustomization field `{key}`: kustomize refuses the file (invalid Kustomization: json: unknown field \"{key}\")"
+                ),
+                Some((_, shape)) => match shape_error(v, *shape) {
+                    None => continue,
+                    Some(want) => format!(
+                        "kustomization field `{key}` must be {want}: kustomize refuses the file (invalid Kustomization)"
+                    ),
+                },
+            };
+            self.problem(ProblemKind::BuildError, kfile, line, msg);
+        }
     }
 
     fn accumulate(&mut self, dir: &Path, acc: &mut Vec<Obj>, is_component: bool, from: &Origin) {
@@ -375,6 +528,7 @@ impl<'r> Builder<'r> {
             line: Self::kline(&kdoc, key, idx),
         };
 
+        self.check_fields(&k, &kdoc, &kfile);
         let kind = get_str(&k, "kind").unwrap_or("Kustomization");
         if is_component != (kind == "Component") {
             let o = at("kind", None);
@@ -419,11 +573,13 @@ impl<'r> Builder<'r> {
                         ProblemKind::Invalid,
                         &o.file,
                         o.line,
-                        format!("resource `{entry}` does not exist"),
+                        format!("resource `{entry}` does not exist: kustomize fails to build (accumulating resources: no such file or directory)"),
                     );
                 }
             }
         }
+
+        self.check_unique_ids(acc);
 
         // configurations: nameReference entries
         for (i, entry) in str_list(&k, "configurations").iter().enumerate() {
@@ -515,12 +671,15 @@ impl<'r> Builder<'r> {
                         continue;
                     }
                 };
+                // kustomize's plugin loader refuses anything but `builtin` without
+                // --enable-alpha-plugins (errOnlyBuiltinPluginsAllowed: "external plugins
+                // disabled; unable to load external plugin ...").
                 if api != "builtin" {
                     self.problem(
                         ProblemKind::ExternalPlugin,
                         &path,
                         line,
-                        format!("{gkind} has apiVersion `{api}`: kustomize runs it as an external plugin (use apiVersion: builtin)"),
+                        format!("{gkind} has apiVersion `{api}`, not `builtin`: kustomize takes it for an external plugin and fails to build (external plugins disabled; unable to load external plugin '{gkind}')"),
                     );
                     continue;
                 }
@@ -548,18 +707,15 @@ impl<'r> Builder<'r> {
             self.accumulate(&dir.join(entry), acc, true, &o);
         }
 
-        for key in [
-            "transformers",
-            "replacements",
-            "helmCharts",
-            "vars",
-            "validators",
-        ] {
-            if k.get(key)
-                .is_some_and(|v| v.as_sequence().is_none_or(|s| !s.is_empty()))
-            {
+        for key in NOT_MODELLED_FIELDS {
+            if k.get(key).is_some_and(|v| match v {
+                Value::Null => false,
+                Value::Sequence(s) => !s.is_empty(),
+                Value::Mapping(m) => !m.is_empty(),
+                _ => true,
+            }) {
                 let o = at(key, None);
-                let kind = if key == "helmCharts" {
+                let kind = if key.starts_with("helm") {
                     ProblemKind::Unsupported
                 } else {
                     ProblemKind::NotModelled
@@ -618,12 +774,26 @@ impl<'r> Builder<'r> {
     }
 
     fn load_resource_file(&mut self, path: &Path, acc: &mut Vec<Obj>, from: &Origin) {
+        if is_pem(path) {
+            // kustomize reads it as YAML, and kyaml kio/byteio_reader.go `splitDocuments` fails
+            // on the `-----END ...-----` line ("invalid document separator"): a certificate or
+            // key listed as a resource.
+            let msg = format!(
+                "resource {} is a PEM file, not YAML: kustomize fails to build (invalid document separator)",
+                self.rel(path).display()
+            );
+            self.problem(ProblemKind::BuildError, &from.file, from.line, msg);
+            return;
+        }
         let Some(docs) = self.docs(path, from) else {
             return;
         };
         let file = self.rel(path);
         for d in docs.iter() {
             let Ok(v) = &d.value else { continue };
+            // Kept in the model even when kustomize would refuse it, so that `seal` still finds
+            // the SealedSecret file it must name in its error.
+            self.check_object(v, d, path);
             let api_version = get_str(v, "apiVersion").unwrap_or_default().to_owned();
             let kind = get_str(v, "kind").unwrap_or_default().to_owned();
             if kind.ends_with("List") && v.get("items").is_some() {
@@ -662,6 +832,76 @@ impl<'r> Builder<'r> {
                 needs_hash: false,
                 hashed: false,
             });
+        }
+    }
+
+    /// Records why a resource document is not a Kubernetes object kustomize accepts: a mapping
+    /// with a `kind` and a string `metadata.name` (kustomize api/resource/factory.go: "missing
+    /// kind in object", "missing metadata.name in object"). A document with a mapping or list as
+    /// a key (an unrendered `{{ }}` template) is a YAML problem, reported as such.
+    fn check_object(&mut self, v: &Value, d: &Doc, path: &Path) {
+        if docs::has_complex_key(v) {
+            self.problem(
+                ProblemKind::Invalid,
+                path,
+                d.start_line,
+                format!("{YAML_SYNTAX_PREFIX}a mapping key is itself a mapping or list (an unrendered `{{{{ }}}}` template?)"),
+            );
+            return;
+        }
+        let what = if !v.is_mapping() {
+            "is not a mapping (a Kubernetes object)"
+        } else if get_str(v, "kind").is_none_or(str::is_empty) {
+            "has no kind (missing kind in object)"
+        } else if v.get("items").is_some()
+            && get_str(v, "kind").is_some_and(|k| k.ends_with("List"))
+        {
+            return;
+        } else if v
+            .get("metadata")
+            .and_then(|m| get_str(m, "name"))
+            .is_none_or(str::is_empty)
+        {
+            "has no metadata.name (missing metadata.name in object)"
+        } else {
+            return;
+        };
+        let msg = format!(
+            "document {} of {} {what}: kustomize fails to build",
+            d.index + 1,
+            self.rel(path).display()
+        );
+        self.problem(ProblemKind::BuildError, path, d.start_line, msg);
+    }
+
+    /// kustomize's resource map refuses a second object with the same id (group, version, kind,
+    /// name, namespace): api/resmap/reswrangler.go `Append`, "may not add resource with an
+    /// already registered id". Checked once the level's resources are accumulated, before any
+    /// transform changes the ids.
+    fn check_unique_ids(&mut self, acc: &[Obj]) {
+        let mut seen: HashMap<(&str, &str, &str, &str), &Obj> = HashMap::with_capacity(acc.len());
+        let mut dups = Vec::new();
+        for o in acc.iter().filter(|o| o.generated.is_none()) {
+            let key = (
+                o.api_version.as_str(),
+                o.kind.as_str(),
+                o.name.as_str(),
+                effective_ns(o.namespace.as_deref(), &o.kind),
+            );
+            if let Some(first) = seen.insert(key, o) {
+                dups.push((
+                    o.origin.clone(),
+                    first.origin.clone(),
+                    o.kind.clone(),
+                    o.name.clone(),
+                ));
+            }
+        }
+        for (at, first, kind, name) in dups {
+            let msg = format!(
+                "{kind} `{name}` is defined twice (also at {first}): kustomize fails to build (may not add resource with an already registered id)"
+            );
+            self.problem(ProblemKind::BuildError, &at.file, at.line, msg);
         }
     }
 
@@ -754,6 +994,11 @@ impl<'r> Builder<'r> {
                             keys = None;
                         }
                     }
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound && has_example(e) => {
+                    // The untracked env file is absent (as on every CI runner) and its tracked
+                    // `.example` stands in for its keys (rules::model::generated_keys).
+                    keys = None;
                 }
                 Err(_) => {
                     self.problem(
@@ -854,7 +1099,7 @@ impl<'r> Builder<'r> {
                     &origin.file,
                     origin.line,
                     format!(
-                        "{} `{name}` does not exist: cannot merge or replace",
+                        "{} `{name}` does not exist: kustomize fails to build (does not exist; cannot merge or replace)",
                         gk.kind()
                     ),
                 );
@@ -910,6 +1155,7 @@ impl<'r> Builder<'r> {
                 let mut docs = docs::split_docs(text);
                 for d in &mut docs {
                     d.start_line += first - 1;
+                    d.error_line += first - 1;
                 }
                 return Some((
                     Rc::new(docs.into_iter().map(Rc::new).collect()),
@@ -946,6 +1192,9 @@ impl<'r> Builder<'r> {
             let Some((docs, file)) = self.patch_docs(entry, dir, kfile, line, line) else {
                 continue;
             };
+            if !self.patch_is_usable(&docs, &file, kfile, line, false) {
+                continue;
+            }
             for d in docs.iter() {
                 self.apply_smp(d, &file, None, acc);
             }
@@ -967,6 +1216,9 @@ impl<'r> Builder<'r> {
             let Some((docs, file)) = self.patch_docs(entry, dir, kfile, line, inline_line) else {
                 continue;
             };
+            if !self.patch_is_usable(&docs, &file, kfile, line, target.is_some()) {
+                continue;
+            }
             let is_json = docs
                 .first()
                 .and_then(|d| d.value.as_ref().ok())
@@ -989,6 +1241,57 @@ impl<'r> Builder<'r> {
                     self.apply_smp(d, &file, target.as_ref(), acc);
                 }
             }
+        }
+    }
+
+    /// Whether a patch's documents are something kustomize can apply; otherwise records why it
+    /// refuses them, at the kustomization line listing the patch (kustomize
+    /// api/internal/builtins/PatchTransformer.go and PatchStrategicMergeTransformer.go: "patch
+    /// appears to be empty", "unable to parse SM or JSON patch", "must specify a target for JSON
+    /// patch"). Documents that do not parse are reported where they are, as YAML problems.
+    fn patch_is_usable(
+        &mut self,
+        docs: &[Rc<Doc>],
+        file: &Path,
+        kfile: &Path,
+        line: usize,
+        targeted: bool,
+    ) -> bool {
+        let shown = self.rel(file).display().to_string();
+        let problem = if docs.is_empty() {
+            Some(format!(
+                "patch {shown} is empty: kustomize fails to build (patch appears to be empty)"
+            ))
+        } else {
+            docs.iter().find_map(|d| {
+                let v = d.value.as_ref().ok()?;
+                if v.is_sequence() {
+                    return None;
+                }
+                let named = v
+                    .get("metadata")
+                    .and_then(|m| get_str(m, "name"))
+                    .is_some_and(|n| !n.is_empty());
+                let kinded = get_str(v, "kind").is_some_and(|k| !k.is_empty());
+                if !v.is_mapping() {
+                    Some(format!(
+                        "patch {shown} is neither a strategic-merge patch nor a JSON patch: kustomize fails to build (unable to parse SM or JSON patch)"
+                    ))
+                } else if !(targeted || (named && kinded)) {
+                    Some(format!(
+                        "patch {shown} has no kind and metadata.name and no target: kustomize fails to build (unable to parse SM or JSON patch)"
+                    ))
+                } else {
+                    None
+                }
+            })
+        };
+        match problem {
+            Some(msg) => {
+                self.problem(ProblemKind::BuildError, kfile, line, msg);
+                false
+            }
+            None => true,
         }
     }
 
@@ -1263,9 +1566,10 @@ pub(crate) fn build(root: &Path, dir: &Path) -> Result<BuildOutput, KustomizeErr
     if let Some(d) = docs::split_docs(&text).first()
         && let Err(e) = &d.value
     {
-        return Err(KustomizeError::Unreadable {
+        return Err(KustomizeError::Syntax {
             path: kfile.clone(),
-            message: format!("line {}: {e}", d.error_line),
+            line: d.error_line,
+            message: e.clone(),
         });
     }
     let mut b = Builder {

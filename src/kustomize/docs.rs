@@ -92,6 +92,20 @@ fn without_positions(message: &str) -> String {
     out
 }
 
+/// True when some mapping in `v` has a mapping or a list as a key. kustomize converts every
+/// document to JSON, whose keys are strings, so it cannot read such a document; in manifests
+/// it is almost always an unrendered template (`name: {{ .Release.Name }}`).
+pub(crate) fn has_complex_key(v: &Value) -> bool {
+    match v {
+        Value::Mapping(m) => m
+            .iter()
+            .any(|(k, v)| k.is_mapping() || k.is_sequence() || has_complex_key(v)),
+        Value::Sequence(s) => s.iter().any(has_complex_key),
+        Value::Tagged(t) => has_complex_key(&t.value),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

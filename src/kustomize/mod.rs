@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 pub use crate::yamlpos::Seg;
 /// Every name reference in one object value (for `check --render`'s reading of a real render).
 pub(crate) use refs::extract as extract_refs;
+pub(crate) use docs::has_complex_key;
 pub use refs::{RefField, Resolution};
 
 /// The file names kustomize recognises, in its order (kustomize `api/konfig/general.go`
@@ -39,12 +40,22 @@ pub enum KustomizeError {
         /// The directory that was searched.
         dir: PathBuf,
     },
-    /// The overlay's own kustomization file could not be read or parsed.
+    /// The overlay's own kustomization file could not be read.
     #[error("{path}: cannot read kustomization: {message}")]
     Unreadable {
         /// The kustomization file.
         path: PathBuf,
         /// What went wrong (never file content).
+        message: String,
+    },
+    /// The overlay's own kustomization file is not YAML kustomize can parse.
+    #[error("{path}:{line}: kustomization does not parse: {message}")]
+    Syntax {
+        /// The kustomization file.
+        path: PathBuf,
+        /// 1-based line the parser points at.
+        line: usize,
+        /// The parser's message (never file content).
         message: String,
     },
 }
@@ -56,7 +67,7 @@ impl KustomizeError {
             KustomizeError::NoKustomization { .. } => {
                 Some("overlays live in k8s/overlays/<name>/ with a kustomization.yaml")
             }
-            KustomizeError::Unreadable { .. } => None,
+            KustomizeError::Unreadable { .. } | KustomizeError::Syntax { .. } => None,
         }
     }
 }
@@ -133,6 +144,23 @@ pub struct Problem {
     pub origin: Origin,
     /// One lowercase line, never a secret value.
     pub message: String,
+}
+
+impl Problem {
+    /// True when the problem is YAML that does not parse (or cannot be read as manifests, e.g.
+    /// a `{{ }}` template): the check reports those as `yaml-syntax` for files it scans.
+    pub fn is_yaml_syntax(&self) -> bool {
+        self.kind == ProblemKind::Invalid && self.message.starts_with(build::YAML_SYNTAX_PREFIX)
+    }
+
+    /// True when kustomize itself would refuse to build the overlay (a missing or unreadable
+    /// file, YAML that does not parse, an external plugin, or a build error).
+    pub fn fails_build(&self) -> bool {
+        matches!(
+            self.kind,
+            ProblemKind::Invalid | ProblemKind::ExternalPlugin | ProblemKind::BuildError
+        )
+    }
 }
 
 /// One object from a `resources:` file, as it renders.
@@ -320,6 +348,39 @@ impl Overlay {
         Self::load_dir(root, &root.join("k8s").join("overlays").join(name))
     }
 
+    /// Like [`Overlay::load`], but an overlay whose own kustomization cannot be read or parsed
+    /// loads as an empty overlay carrying that one problem (a YAML problem when it does not
+    /// parse), so that a check can report it and go on with the other overlays.
+    pub fn load_or_unbuildable(root: &Path, name: &str) -> Result<Overlay, KustomizeError> {
+        let (path, line, message) = match Self::load(root, name) {
+            Err(KustomizeError::Syntax {
+                path,
+                line,
+                message,
+            }) => (
+                path,
+                line,
+                format!("{}{message}", build::YAML_SYNTAX_PREFIX),
+            ),
+            Err(KustomizeError::Unreadable { path, message }) => {
+                (path, 1, format!("cannot read the kustomization: {message}"))
+            }
+            other => return other,
+        };
+        let file = path
+            .strip_prefix(root)
+            .map_or_else(|_| path.clone(), Path::to_path_buf);
+        let dir = root.join("k8s").join("overlays").join(name);
+        Ok(Overlay::unbuildable(
+            &dir,
+            Problem {
+                kind: ProblemKind::Invalid,
+                origin: Origin { file, line },
+                message,
+            },
+        ))
+    }
+
     /// Loads any kustomization directory; paths in results are relative to `root` when inside it.
     pub fn load_dir(root: &Path, dir: &Path) -> Result<Overlay, KustomizeError> {
         let out = build::build(root, dir)?;
@@ -335,6 +396,22 @@ impl Overlay {
             references: out.references,
             problems: out.problems,
         })
+    }
+
+    /// An overlay whose own kustomization kustomize cannot read (it does not parse): no objects,
+    /// one problem saying why. Lets `check` report the overlay as a finding instead of stopping.
+    pub fn unbuildable(dir: &Path, problem: Problem) -> Overlay {
+        Overlay {
+            name: dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            dir: dir.to_path_buf(),
+            resources: Vec::new(),
+            generated: Vec::new(),
+            references: Vec::new(),
+            problems: vec![problem],
+        }
     }
 
     /// Every object from `resources:` (not generated), with rendered identities.

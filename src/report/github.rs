@@ -41,11 +41,13 @@ pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) ->
         } else {
             command(f.severity)
         };
-        let marker = if f.is_suppressed() {
-            " (suppressed)"
-        } else {
-            ""
-        };
+        let mut marker = String::new();
+        if let Some(why) = &f.unverified {
+            marker.push_str(&format!(" [unverified: {why}]"));
+        }
+        if f.is_suppressed() {
+            marker.push_str(" (suppressed)");
+        }
         let message = format!("{}{marker}\nhelp: {}", f.message, f.hint);
         writeln!(
             out,

@@ -56,6 +56,11 @@ pub struct WireFinding<'a> {
     pub help_uri: String,
     /// `null`, or the allow comment that suppresses it.
     pub suppressed: Option<WireSuppression<'a>>,
+    /// Present only when the finding rests on an overlay model emp-seal could not fully build
+    /// (rule `overlay-not-modelled`): why the real render may differ. Added in 1 as an optional
+    /// field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<&'a str>,
 }
 
 /// A location.
@@ -123,6 +128,7 @@ fn finding(f: &Finding) -> WireFinding<'_> {
             line: s.line,
             justification: s.justification.as_deref(),
         }),
+        unverified: f.unverified.as_deref(),
     }
 }
 

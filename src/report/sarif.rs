@@ -76,12 +76,19 @@ fn location(l: &Location) -> Value {
 }
 
 fn result(f: &Finding, rule_index: Option<usize>) -> Value {
+    let text = match &f.unverified {
+        Some(why) => format!("{}\nunverified: {why}\nhelp: {}", f.message, f.hint),
+        None => format!("{}\nhelp: {}", f.message, f.hint),
+    };
     let mut r = json!({
         "ruleId": f.rule.id,
         "level": level(f.severity),
-        "message": {"text": format!("{}\nhelp: {}", f.message, f.hint)},
+        "message": {"text": text},
         "locations": [location(&f.primary)],
     });
+    if let Some(why) = &f.unverified {
+        r["properties"] = json!({"unverified": why});
+    }
     if let Some(i) = rule_index {
         r["ruleIndex"] = json!(i);
     }

@@ -22,11 +22,13 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 fn finding(f: &Finding, out: &mut impl Write, o: &RenderOptions) -> io::Result<()> {
-    let marker = if f.is_suppressed() {
-        " (suppressed)"
-    } else {
-        ""
-    };
+    let mut marker = String::new();
+    if let Some(why) = &f.unverified {
+        marker.push_str(&format!(" [unverified: {why}]"));
+    }
+    if f.is_suppressed() {
+        marker.push_str(" (suppressed)");
+    }
     if o.color {
         let c = severity_colour(f.severity);
         writeln!(
@@ -73,6 +75,14 @@ pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) ->
     };
     if s.suppressed > 0 {
         line.push_str(&format!("; {} suppressed", s.suppressed));
+    }
+    let unverified = report
+        .findings
+        .iter()
+        .filter(|f| f.is_unverified() && !f.is_suppressed())
+        .count();
+    if unverified > 0 {
+        line.push_str(&format!("; {unverified} unverified"));
     }
     writeln!(out, "{line}")
 }

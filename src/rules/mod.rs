@@ -13,6 +13,11 @@
 //! - Env-file lints come from `envfile` with their own `env-*` ids; [`env::LINTS`] is the list of
 //!   their metas that the registry includes, surfaced as-is.
 //! - [`Context`] is `#[non_exhaustive]`: models are added as fields with setters.
+//! - Overlay rules ([`OVERLAY_RULES`]) run once per checked overlay with that overlay in focus
+//!   ([`Context::overlays`] yields it alone), so that each finding is known to come from one
+//!   overlay: the model rules among them ([`MODEL_RULES`]) are withheld for an overlay kustomize
+//!   cannot build and marked unverified for one the model does not fully replay. A new rule
+//!   that iterates `cx.overlays()` belongs in those lists.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -35,9 +40,12 @@ pub mod example_sealed_mismatch;
 pub mod identity_mismatch;
 pub mod invalid_ciphertext;
 pub mod locate;
+pub mod missing_certificate;
 pub mod missing_secret_key;
 pub mod model;
 pub mod model_divergence;
+pub mod overlay_build_error;
+pub mod overlay_not_modelled;
 pub mod placeholder_ciphertext;
 pub mod plaintext_env_file;
 pub mod plaintext_secret;
@@ -45,7 +53,9 @@ pub mod readable_secret_data;
 pub mod render_failed;
 pub mod scope_annotation_misplaced;
 pub mod sealed_values;
+pub mod sealed_with_demo_certificate;
 pub mod stale_certificate;
+pub mod yaml_syntax;
 pub mod yamldocs;
 
 /// Whether git tracks a file, as far as the caller found out.
@@ -121,8 +131,14 @@ pub struct Context<'a> {
     /// Overlays, certificates and env files; empty unless the caller loaded them.
     pub tree: model::TreeModel,
     /// Every parsed YAML document, parsed once on first use and shared by every rule.
-    docs: std::sync::OnceLock<Vec<yamldocs::YamlDoc<'a>>>,
+    docs: std::sync::OnceLock<yamldocs::Parsed<'a>>,
+    /// While an overlay rule runs for one overlay: its index in `tree.overlays`
+    /// ([`NO_FOCUS`] otherwise). [`Context::overlays`] then yields that overlay only.
+    focus: std::sync::atomic::AtomicUsize,
 }
+
+/// [`Context`]'s `focus` when no single overlay is in focus.
+const NO_FOCUS: usize = usize::MAX;
 
 impl<'a> Context<'a> {
     /// A context over `files` rooted at `root`, not in release mode, with no models.
@@ -134,6 +150,7 @@ impl<'a> Context<'a> {
             keys: Vec::new(),
             tree: model::TreeModel::default(),
             docs: std::sync::OnceLock::new(),
+            focus: std::sync::atomic::AtomicUsize::new(NO_FOCUS),
         }
     }
 
@@ -145,7 +162,7 @@ impl<'a> Context<'a> {
     }
 
     /// The shared parse of every YAML document (see [`yamldocs::yaml_docs`]).
-    pub(crate) fn yaml_docs_cache(&self) -> &std::sync::OnceLock<Vec<yamldocs::YamlDoc<'a>>> {
+    pub(crate) fn yaml_docs_cache(&self) -> &std::sync::OnceLock<yamldocs::Parsed<'a>> {
         &self.docs
     }
 
@@ -182,9 +199,14 @@ impl<'a> Context<'a> {
             .map(|k| &k.key)
     }
 
-    /// The overlays the overlay rules report on (see [`model::TreeModel::checked_overlays`]).
+    /// The overlays the overlay rules report on (see [`model::TreeModel::checked_overlays`]);
+    /// only the one in focus while [`run_only`] runs an overlay rule overlay by overlay.
     pub fn overlays(&self) -> impl Iterator<Item = &model::OverlayModel> {
-        self.tree.checked_overlays()
+        let focus = self.focus.load(std::sync::atomic::Ordering::Relaxed);
+        let focused = self.tree.overlays.get(focus).map(|o| o.name.as_str());
+        self.tree
+            .checked_overlays()
+            .filter(move |o| focused.is_none_or(|f| f == o.name))
     }
 
     /// Every loaded overlay, including those outside a release gate.
@@ -288,6 +310,24 @@ pub static RULES: &[Rule] = &[
     Rule {
         meta: &model_divergence::META,
         check: Some(model_divergence::check),
+        meta: &overlay_build_error::META,
+        check: Some(overlay_build_error::check),
+    },
+    Rule {
+        meta: &overlay_not_modelled::META,
+        check: Some(overlay_not_modelled::check),
+    },
+    Rule {
+        meta: &yaml_syntax::META,
+        check: Some(yaml_syntax::check),
+    },
+    Rule {
+        meta: &sealed_with_demo_certificate::META,
+        check: Some(sealed_with_demo_certificate::check),
+    },
+    Rule {
+        meta: &missing_certificate::META,
+        check: Some(missing_certificate::check),
     },
 ];
 
@@ -396,6 +436,54 @@ pub const RELEASE_ERRORS: &[&str] = &[
     "demo-certificate",
     "readable-secret-data",
     "plaintext-env-file",
+    "overlay-not-modelled",
+];
+
+/// Rules an allow comment cannot suppress under `--release`: what a release must never ship
+/// (values readable with the public demo key, or sealed with a certificate the gate cannot tie
+/// to the environment). Without `--release` their allow comments work as usual.
+pub const RELEASE_UNSUPPRESSIBLE: &[&str] = &[
+    "demo-certificate",
+    "sealed-with-demo-certificate",
+    "missing-certificate",
+    "stale-certificate",
+];
+
+/// Rules that run even when `--rules` names others: they say what the chosen rules could not
+/// look at (a document that does not parse, an overlay kustomize cannot build), which a
+/// narrowed run must not pass in silence.
+pub const ALWAYS_RUN: &[&str] = &["yaml-syntax", "overlay-build-error"];
+
+/// Rules that report per overlay: [`run_only`] runs them once per checked overlay with that
+/// overlay in focus, so that each finding is known to belong to one overlay.
+pub const OVERLAY_RULES: &[&str] = &[
+    "certificate-expired",
+    "certificate-expiring",
+    "certificate-weak-key",
+    "demo-certificate",
+    "dangling-reference",
+    "example-sealed-mismatch",
+    "identity-mismatch",
+    "missing-secret-key",
+    "stale-certificate",
+    "overlay-build-error",
+    "overlay-not-modelled",
+    "sealed-with-demo-certificate",
+    "missing-certificate",
+];
+
+/// Overlay rules whose findings rest on the overlay's rendered model (its objects, names and
+/// references). When kustomize could not build the overlay they are knock-on effects of the
+/// build problem (a `SealedSecret` that does not parse leaves its references dangling): they
+/// are withheld and the build problem is reported instead. When the overlay uses something
+/// the model does not replay, they are kept and marked unverified.
+pub const MODEL_RULES: &[&str] = &[
+    "dangling-reference",
+    "example-sealed-mismatch",
+    "identity-mismatch",
+    "missing-secret-key",
+    "stale-certificate",
+    "sealed-with-demo-certificate",
 ];
 
 /// Runs every wired rule over `cx`, applies suppressions and returns the report.
@@ -410,17 +498,22 @@ pub fn run_only(cx: &Context<'_>, only: Option<&BTreeSet<String>>) -> Report {
     for rule in RULES {
         let wanted = only.is_none_or(|ids| {
             ids.contains(rule.meta.id)
+                || ALWAYS_RUN.contains(&rule.meta.id)
                 || (rule.meta.id == env::ENV_SYNTAX.id
                     && env::LINTS.iter().any(|m| ids.contains(m.id)))
         });
         if let Some(check) = rule.check
             && wanted
         {
-            findings.extend(check(cx));
+            if OVERLAY_RULES.contains(&rule.meta.id) {
+                findings.extend(run_per_overlay(cx, rule.meta, check));
+            } else {
+                findings.extend(check(cx));
+            }
         }
     }
     if let Some(ids) = only {
-        findings.retain(|f| ids.contains(f.rule.id));
+        findings.retain(|f| ids.contains(f.rule.id) || ALWAYS_RUN.contains(&f.rule.id));
     }
     if cx.release {
         for f in &mut findings {
@@ -444,10 +537,55 @@ pub fn run_only(cx: &Context<'_>, only: Option<&BTreeSet<String>>) -> Report {
     finish(cx, findings)
 }
 
+/// Runs an overlay rule once per checked overlay, that overlay in focus. A model rule's
+/// findings are withheld for an overlay kustomize cannot build, and marked unverified for an
+/// overlay the model does not fully replay (see [`MODEL_RULES`]).
+fn run_per_overlay(
+    cx: &Context<'_>,
+    meta: &'static RuleMeta,
+    check: fn(&Context<'_>) -> Vec<Finding>,
+) -> Vec<Finding> {
+    use std::sync::atomic::Ordering;
+    let mut out = Vec::new();
+    let model_rule = MODEL_RULES.contains(&meta.id);
+    for (i, ov) in cx.tree.overlays.iter().enumerate() {
+        if cx.tree.release_env.as_ref().is_some_and(|e| *e != ov.name) {
+            continue;
+        }
+        if model_rule && ov.fails_build() {
+            continue;
+        }
+        cx.focus.store(i, Ordering::Relaxed);
+        let mut found = check(cx);
+        cx.focus.store(NO_FOCUS, Ordering::Relaxed);
+        if model_rule && let Some(why) = ov.not_modelled() {
+            for f in &mut found {
+                f.unverified = Some(why.clone());
+            }
+        }
+        out.extend(found);
+    }
+    out
+}
+
 /// Applies suppressions to findings produced outside [`run`] (e.g. by the coordinator's wired
-/// rules, or env lints) together with `run`'s, and builds the report.
+/// rules, or env lints) together with `run`'s, and builds the report. Under `--release`, an
+/// allow comment does not suppress a [`RELEASE_UNSUPPRESSIBLE`] rule's finding; the message
+/// says so.
 pub fn finish(cx: &Context<'_>, mut findings: Vec<Finding>) -> Report {
     apply_suppressions(cx.files, &mut findings);
+    if cx.release {
+        for f in &mut findings {
+            if RELEASE_UNSUPPRESSIBLE.contains(&f.rule.id)
+                && let Some(s) = f.suppressed.take()
+            {
+                f.message.push_str(&format!(
+                    " (the allow comment on line {} does not apply under --release)",
+                    s.line
+                ));
+            }
+        }
+    }
     Report::new(findings, cx.files.len())
 }
 
@@ -604,15 +742,20 @@ mod tests {
         example-sealed-mismatch
         identity-mismatch
         invalid-ciphertext
+        missing-certificate
         missing-secret-key
         model-divergence
+        overlay-build-error
+        overlay-not-modelled
         placeholder-ciphertext
         plaintext-env-file
         plaintext-secret
         readable-secret-data
         render-failed
         scope-annotation-misplaced
+        sealed-with-demo-certificate
         stale-certificate
+        yaml-syntax
         ");
     }
 

@@ -59,6 +59,33 @@ pub struct OverlayModel {
     pub examples: Vec<String>,
 }
 
+impl OverlayModel {
+    /// True when kustomize could not build the overlay (a problem of
+    /// [`crate::kustomize::Problem::fails_build`]): the model is then incomplete.
+    pub fn fails_build(&self) -> bool {
+        self.overlay.problems().iter().any(|p| p.fails_build())
+    }
+
+    /// Why the overlay's model may differ from the real render, when it uses something the model
+    /// does not replay (`not-modelled` and `unsupported` problems); `None` when it is fully
+    /// modelled.
+    pub fn not_modelled(&self) -> Option<String> {
+        let mut gaps = self.overlay.problems().iter().filter(|p| !p.fails_build());
+        let first = gaps.next()?;
+        let more = gaps.count();
+        let mut why = format!(
+            "overlay {} is not fully modelled (see {}:{})",
+            self.name,
+            path_str(&first.origin.file),
+            first.origin.line
+        );
+        if more > 0 {
+            why.push_str(&format!(" and {more} more"));
+        }
+        Some(why)
+    }
+}
+
 /// An env file of the tree (`*.env.example`, or a real env file present locally), parsed.
 #[derive(Debug, Clone)]
 pub struct EnvFileModel {

@@ -1,9 +1,9 @@
 //! Shared YAML access for rules: every document of every YAML file, parsed with `yaml_serde`
 //! and paired with its [`yamlpos::Document`] so a rule can turn a key path into a [`Location`].
 //!
-//! Owns only the pairing; it never reports parse errors (a file that does not parse is skipped
-//! here: rendering and schema validation report it) and never holds secret values beyond the
-//! parsed document the rule is looking at.
+//! Owns only the pairing; documents that do not parse are skipped by every rule and kept, with
+//! the parser's position, for the `yaml-syntax` rule ([`yaml_errors`]). Never holds secret
+//! values beyond the parsed document the rule is looking at.
 
 use yaml_serde::Value;
 
@@ -60,24 +60,152 @@ pub fn get<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
     path.iter().try_fold(value, |v, k| v.get(*k))
 }
 
+/// A YAML document that does not parse.
+#[derive(Debug)]
+pub struct YamlError<'t> {
+    /// The file it is in.
+    pub file: &'t SourceFile,
+    /// 1-based file line of the document's first line.
+    pub doc_line: u32,
+    /// 1-based file line and column the parser points at (the document start when it gives
+    /// no position).
+    pub line: u32,
+    /// See `line`.
+    pub column: u32,
+    /// The parser's message (positions in it are relative to the document; never a value).
+    pub message: String,
+}
+
+/// Every parse of the tree's YAML: the documents that parse, and those that do not.
+#[derive(Debug, Default)]
+pub struct Parsed<'t> {
+    /// Documents that parse and are mappings.
+    pub docs: Vec<YamlDoc<'t>>,
+    /// Documents that do not parse.
+    pub errors: Vec<YamlError<'t>>,
+}
+
 /// Every document of every YAML file in `cx` that parses. Documents that are empty or not
 /// mappings are skipped. Parsed once per check run and shared by every rule.
 pub fn yaml_docs<'c, 't>(cx: &'c Context<'t>) -> &'c [YamlDoc<'t>] {
-    cx.yaml_docs_cache().get_or_init(|| parse_all(cx.files))
+    &cx.yaml_docs_cache()
+        .get_or_init(|| parse_all(cx.files))
+        .docs
 }
 
-fn parse_all(files: &[SourceFile]) -> Vec<YamlDoc<'_>> {
-    let mut out = Vec::new();
+/// Every document of every YAML file in `cx` that does not parse (same single parse as
+/// [`yaml_docs`]).
+pub fn yaml_errors<'c, 't>(cx: &'c Context<'t>) -> &'c [YamlError<'t>] {
+    &cx.yaml_docs_cache()
+        .get_or_init(|| parse_all(cx.files))
+        .errors
+}
+
+fn parse_all(files: &[SourceFile]) -> Parsed<'_> {
+    let mut out = Parsed::default();
     for file in files.iter().filter(|f| f.is_yaml()) {
         for doc in yamlpos::documents(&file.text) {
-            let Ok(value) = crate::yamlfast::from_str(doc.text) else {
-                continue;
-            };
-            if value.is_mapping() {
-                out.push(YamlDoc { file, doc, value });
+            match crate::yamlfast::from_str(doc.text) {
+                Ok(value) if crate::kustomize::has_complex_key(&value) => {
+                    out.errors.push(YamlError {
+                        file,
+                        doc_line: doc.first_line,
+                        line: template_line(&doc),
+                        column: 1,
+                        message: "a mapping key is itself a mapping or list (an unrendered `{{ }}` template?), which kustomize cannot read".to_owned(),
+                    });
+                }
+                Ok(value) => {
+                    if value.is_mapping() {
+                        out.docs.push(YamlDoc { file, doc, value });
+                    }
+                }
+                Err(e) => out.errors.push(parse_error(file, &doc, &e)),
             }
         }
     }
+    out
+}
+
+/// A parse error at the parser's position. `yaml_serde` places a duplicate key at its first
+/// occurrence; like kustomize (go-yaml: "mapping key already defined at line N") the finding
+/// points at the second one, which is usually the line to fix.
+fn parse_error<'t>(
+    file: &'t SourceFile,
+    doc: &yamlpos::Document<'t>,
+    e: &yaml_serde::Error,
+) -> YamlError<'t> {
+    let message = e.to_string();
+    let (mut line, column) = e.location().map_or((doc.first_line, 1), |l| {
+        let rel = u32::try_from(l.line()).unwrap_or(1).max(1);
+        let col = u32::try_from(l.column()).unwrap_or(1).max(1);
+        (doc.first_line + rel - 1, col)
+    });
+    let mut message = shift_lines(&message, doc.first_line - 1);
+    if let Some(key) = duplicate_key(&message)
+        && let Some(second) = next_same_key(doc, line, column, &key)
+    {
+        message = format!("duplicate key \"{key}\" (first at line {line})");
+        line = second;
+    }
+    YamlError {
+        file,
+        doc_line: doc.first_line,
+        line,
+        column,
+        message,
+    }
+}
+
+/// The key of `yaml_serde`'s "duplicate entry with key \"K\"" message.
+fn duplicate_key(message: &str) -> Option<String> {
+    let rest = message.split("duplicate entry with key \"").nth(1)?;
+    Some(rest.split('"').next()?.to_owned())
+}
+
+/// The file line of the next line after `line` that holds `key:` at `column` (1-based).
+fn next_same_key(doc: &yamlpos::Document<'_>, line: u32, column: u32, key: &str) -> Option<u32> {
+    let indent = usize::try_from(column).ok()?.checked_sub(1)?;
+    let skip = usize::try_from(line.checked_sub(doc.first_line)?).ok()? + 1;
+    (0u32..)
+        .zip(doc.text.lines())
+        .skip(skip)
+        .find(|(_, l)| {
+            l.get(..indent)
+                .is_some_and(|lead| lead.bytes().all(|b| b == b' ' || b == b'-'))
+                && l.get(indent..)
+                    .and_then(|r| r.strip_prefix(key))
+                    .is_some_and(|r| r.trim_start().starts_with(':'))
+        })
+        .map(|(i, _)| doc.first_line + i)
+}
+
+/// The file line of a document's first `{{` outside a comment (its first line when none).
+fn template_line(doc: &yamlpos::Document<'_>) -> u32 {
+    (0u32..)
+        .zip(doc.text.lines())
+        .find(|(_, l)| {
+            let code = l.split(" #").next().unwrap_or(l);
+            !l.trim_start().starts_with('#') && code.contains("{{")
+        })
+        .map_or(doc.first_line, |(i, _)| doc.first_line + i)
+}
+
+/// The parser's message with its document-relative `line N` positions made file lines.
+fn shift_lines(message: &str, by: u32) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find("line ") {
+        let (head, tail) = rest.split_at(i + "line ".len());
+        out.push_str(head);
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        match tail[..digits].parse::<u32>() {
+            Ok(n) => out.push_str(&(n + by).to_string()),
+            Err(_) => out.push_str(&tail[..digits]),
+        }
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
     out
 }
 

@@ -11,6 +11,7 @@ mod envfile;
 mod fetch_https;
 mod fixtures;
 mod fsio;
+mod gate;
 mod issue17;
 mod k8s_tree;
 mod kustomize;

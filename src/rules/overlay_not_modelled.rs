@@ -1,0 +1,37 @@
+//! Rule `overlay-not-modelled`: an overlay uses a kustomize feature emp-seal's model does not
+//! replay (`helmCharts`, `replacements`, remote bases, `openapi`, `crds`, transformer or
+//! validator plugins, ...; docs/kustomize-model.md), so its rendered names, and therefore the
+//! overlay's secret findings, may differ from what kustomize renders.
+//!
+//! A warning; an error under `--release` (the gate cannot vouch for what it did not model). The
+//! overlay's findings from the model rules are kept and marked unverified
+//! (`rules::run_per_overlay`).
+
+use super::Context;
+use super::locate::at_line;
+use super::model::path_str;
+use crate::finding::{Finding, RuleMeta, Severity};
+
+/// The rule's metadata.
+pub static META: RuleMeta = RuleMeta {
+    id: "overlay-not-modelled",
+    summary: "The overlay uses a kustomize feature emp-seal does not model, so its secret findings are unverified",
+    default_severity: Severity::Warning,
+    hint: "render the overlay with kubectl kustomize and check it yourself, or keep the overlay within the modelled subset (docs/kustomize-model.md)",
+};
+
+/// Reports every not-modelled or unsupported problem of every checked overlay.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for ov in cx.overlays() {
+        for p in ov.overlay.problems().iter().filter(|p| !p.fails_build()) {
+            let path = path_str(&p.origin.file);
+            let message = format!(
+                "overlay {}: {}; its secret findings are unverified",
+                ov.name, p.message
+            );
+            out.push(Finding::builder(&META, at_line(cx, &path, p.origin.line), message).build());
+        }
+    }
+    out
+}

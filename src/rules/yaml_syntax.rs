@@ -1,0 +1,65 @@
+//! Rule `yaml-syntax`: a YAML document of the checked tree does not parse (an unrendered
+//! `{{ }}` template, a duplicate key, bad indentation, a tab), so no other rule could look at
+//! it. Reported at the parser's line, saying that the document's other rules did not run and,
+//! when an overlay's build reads the file, that the overlay's key and reference checks did not
+//! run either (they would only report knock-on effects, such as references to a SealedSecret
+//! that did not parse).
+//!
+//! Reads the shared single parse (`yamldocs::yaml_errors`); never quotes document content
+//! beyond the parser's own message, which names positions and keys, not values.
+
+use super::Context;
+use super::model::path_str;
+use super::yamldocs::yaml_errors;
+use crate::finding::{Finding, Location, RuleMeta, Severity};
+
+/// The rule's metadata.
+pub static META: RuleMeta = RuleMeta {
+    id: "yaml-syntax",
+    summary: "A YAML document does not parse, so no other rule checked it",
+    default_severity: Severity::Error,
+    hint: "fix the YAML at the line named (render templates before committing them under k8s/)",
+};
+
+/// Reports every YAML document of the tree that does not parse.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for e in yaml_errors(cx) {
+        let path = &e.file.path;
+        let mut message = format!(
+            "YAML does not parse: {}; no other rule checked this document",
+            e.message
+        );
+        let blocked: Vec<&str> = cx
+            .all_overlays()
+            .iter()
+            .filter(|ov| {
+                ov.overlay
+                    .problems()
+                    .iter()
+                    .any(|p| p.is_yaml_syntax() && path_str(&p.origin.file) == *path)
+            })
+            .filter(|ov| {
+                cx.tree
+                    .release_env
+                    .as_ref()
+                    .is_none_or(|env| *env == ov.name)
+            })
+            .map(|ov| ov.name.as_str())
+            .collect();
+        if !blocked.is_empty() {
+            let (noun, verb) = if blocked.len() == 1 {
+                ("overlay", "cannot be built, and its")
+            } else {
+                ("overlays", "cannot be built, and their")
+            };
+            message.push_str(&format!(
+                "; {noun} {} {verb} key and reference checks did not run",
+                blocked.join(", ")
+            ));
+        }
+        let loc = Location::new(path.clone(), e.line, e.column);
+        out.push(Finding::builder(&META, loc, message).build());
+    }
+    out
+}

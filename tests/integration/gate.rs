@@ -1,0 +1,822 @@
+//! Issue 14 (the release gate fails closed), the `check` side: overlays kustomize cannot build
+//! (`overlay-build-error`), overlays the model does not replay (`overlay-not-modelled`, with the
+//! overlay's findings marked unverified), YAML that does not parse (`yaml-syntax`), the demo
+//! certificate and missing certificates under `--release`, and settings that fail closed.
+//!
+//! Every case runs the real binary on a tree written into a temp git repository. Every overlay
+//! called unbuildable here is also built with the real `kubectl kustomize`, which must fail
+//! (and its clean twin must build), so the tests cannot call something broken that kustomize
+//! accepts.
+// Test helpers outside #[test] fns: unwrap is the assertion; temp files are written directly.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::Command as Bin;
+use serde_json::Value;
+
+use crate::{common, fixtures};
+
+const BASE_KUSTOMIZATION: &str = "resources:\n  - deployment.yaml\n";
+
+const DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  selector:
+    matchLabels:
+      app: app
+  template:
+    metadata:
+      labels:
+        app: app
+    spec:
+      containers:
+        - name: app
+          image: busybox:1.36
+          envFrom:
+            - secretRef:
+                name: app-secrets
+";
+
+const DEV_KUSTOMIZATION: &str = "\
+namespace: app-dev
+resources:
+  - ../../base
+secretGenerator:
+  - name: app-secrets
+    literals:
+      - MODE=dev
+";
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn git(dir: &Path, args: &[&str]) -> bool {
+    Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A small clean tree (a base Deployment reading Secret `app-secrets`, overlay `dev`
+/// generating it) in a temp git repository, with `extra` files written on top and staged.
+fn tree(extra: &[(&str, &str)]) -> Option<tempfile::TempDir> {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return None;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    write(root, "k8s/base/kustomization.yaml", BASE_KUSTOMIZATION);
+    write(root, "k8s/base/deployment.yaml", DEPLOYMENT);
+    write(
+        root,
+        "k8s/overlays/dev/kustomization.yaml",
+        DEV_KUSTOMIZATION,
+    );
+    for (rel, text) in extra {
+        write(root, rel, text);
+    }
+    assert!(git(root, &["init", "-q"]) && git(root, &["add", "-A"]));
+    Some(t)
+}
+
+fn bin() -> Bin {
+    let mut c = Bin::cargo_bin("emp-seal").unwrap();
+    c.env_remove("NO_COLOR")
+        .env_remove("EMP_SEAL_RELEASE")
+        .env_remove("EMP_SEAL_FORMAT")
+        .env_remove("EMP_SEAL_EXIT_ZERO")
+        .env_remove("EMP_SEAL_NO_INPUT")
+        .env_remove("EMP_SEAL_REPO")
+        .env_remove("SEALED_SECRETS_CERT");
+    c
+}
+
+/// One finding of the JSON report.
+#[derive(Debug, Clone)]
+struct Hit {
+    rule: String,
+    severity: String,
+    path: String,
+    line: u64,
+    message: String,
+    unverified: Option<String>,
+    suppressed: bool,
+}
+
+/// Runs `emp-seal check --format json ARGS` on `root`: exit code and findings.
+fn check(root: &Path, args: &[&str]) -> (i32, Vec<Hit>) {
+    let out = bin()
+        .arg("-C")
+        .arg(root)
+        .args(["check", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap();
+    assert_ne!(code, 2, "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hits = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| Hit {
+            rule: f["rule"].as_str().unwrap().to_owned(),
+            severity: f["severity"].as_str().unwrap().to_owned(),
+            path: f["location"]["path"].as_str().unwrap().to_owned(),
+            line: f["location"]["line"].as_u64().unwrap(),
+            message: f["message"].as_str().unwrap().to_owned(),
+            unverified: f["unverified"].as_str().map(str::to_owned),
+            suppressed: !f["suppressed"].is_null(),
+        })
+        .collect();
+    (code, hits)
+}
+
+fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
+    hits.iter().filter(|h| h.rule == rule).collect()
+}
+
+/// The 1-based line of the first line of `rel` containing `needle`.
+fn line_of(root: &Path, rel: &str, needle: &str) -> u64 {
+    let text = std::fs::read_to_string(root.join(rel)).unwrap();
+    let idx = text.lines().position(|l| l.contains(needle));
+    assert!(idx.is_some(), "{needle:?} not in {rel}");
+    u64::try_from(idx.unwrap() + 1).unwrap()
+}
+
+/// Builds `dir` with the real kubectl kustomize: `Some(success)`, or `None` when kubectl is
+/// missing outside CI (under CI a missing kubectl fails the test).
+fn kustomize_builds(dir: &Path) -> Option<bool> {
+    if common::kubectl().is_none() {
+        common::missing("kubectl");
+        return None;
+    }
+    Some(common::kustomize_raw(dir).status.success())
+}
+
+/// Asserts that kubectl builds the clean tree's overlay and fails on the broken one.
+fn kubectl_agrees_unbuildable(clean: &Path, broken: &Path, overlay: &str) {
+    let rel = format!("k8s/overlays/{overlay}");
+    if let Some(ok) = kustomize_builds(&clean.join(&rel)) {
+        assert!(ok, "the clean twin of {overlay} must build");
+        assert_eq!(
+            kustomize_builds(&broken.join(&rel)),
+            Some(false),
+            "kubectl kustomize builds {overlay}, which emp-seal calls unbuildable"
+        );
+    }
+}
+
+/// The clean tree checks clean and builds; the tree with `extra` on top has exactly one
+/// `overlay-build-error`, at `rel` on the line containing `needle`, kubectl fails on it, and
+/// none of the overlay's model rules report knock-on findings.
+fn build_error_case(extra: &[(&str, &str)], rel: &str, needle: &str) -> Option<Hit> {
+    let clean = tree(&[])?;
+    let (code, hits) = check(clean.path(), &[]);
+    assert_eq!((code, hits.len()), (0, 0), "clean tree: {hits:?}");
+    let t = tree(extra)?;
+    let (code, hits) = check(t.path(), &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    let errs = of(&hits, "overlay-build-error");
+    assert_eq!(errs.len(), 1, "{hits:?}");
+    let line = line_of(t.path(), rel, needle);
+    assert_eq!(
+        (errs[0].path.as_str(), errs[0].line),
+        (rel, line),
+        "{hits:?}"
+    );
+    assert_eq!(errs[0].severity, "error");
+    assert!(
+        of(&hits, "dangling-reference").is_empty(),
+        "knock-on findings: {hits:?}"
+    );
+    kubectl_agrees_unbuildable(clean.path(), t.path(), "dev");
+    Some(errs[0].clone())
+}
+
+const DEV: &str = "k8s/overlays/dev/kustomization.yaml";
+
+#[test]
+fn issue_14_missing_resource_file_is_a_build_error() {
+    let k = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - missing.yaml\n");
+    let Some(hit) = build_error_case(&[(DEV, &k)], DEV, "- missing.yaml") else {
+        return;
+    };
+    assert!(hit.message.contains("missing.yaml"), "{}", hit.message);
+}
+
+#[test]
+fn issue_14_empty_patch_file_is_a_build_error() {
+    let k = format!("{DEV_KUSTOMIZATION}patches:\n  - path: patch-empty.yaml\n");
+    let Some(hit) = build_error_case(
+        &[(DEV, &k), ("k8s/overlays/dev/patch-empty.yaml", "")],
+        DEV,
+        "path: patch-empty.yaml",
+    ) else {
+        return;
+    };
+    assert!(hit.message.contains("empty"), "{}", hit.message);
+}
+
+#[test]
+fn issue_14_patch_without_name_or_target_is_a_build_error() {
+    let k = format!("{DEV_KUSTOMIZATION}patches:\n  - path: patch.yaml\n");
+    let patch = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 2\n";
+    build_error_case(
+        &[(DEV, &k), ("k8s/overlays/dev/patch.yaml", patch)],
+        DEV,
+        "path: patch.yaml",
+    );
+}
+
+#[test]
+fn issue_14_generator_with_non_builtin_api_version_is_a_build_error() {
+    let k =
+        "namespace: app-dev\nresources:\n  - ../../base\ngenerators:\n  - secret-generator.yaml\n";
+    let generator = "\
+apiVersion: v1
+kind: SecretGenerator
+metadata:
+  name: app-secrets
+literals:
+  - MODE=dev
+";
+    let gen_rel = "k8s/overlays/dev/secret-generator.yaml";
+    let Some(hit) = build_error_case(&[(DEV, k), (gen_rel, generator)], gen_rel, "apiVersion:")
+    else {
+        return;
+    };
+    assert!(hit.message.contains("external plugin"), "{}", hit.message);
+}
+
+#[test]
+fn issue_14_behavior_replace_without_a_base_secret_is_a_build_error() {
+    let k = DEV_KUSTOMIZATION.replace(
+        "  - name: app-secrets\n",
+        "  - name: app-secrets\n    behavior: replace\n",
+    );
+    let Some(hit) = build_error_case(&[(DEV, &k)], DEV, "name: app-secrets") else {
+        return;
+    };
+    assert!(hit.message.contains("does not exist"), "{}", hit.message);
+}
+
+#[test]
+fn issue_14_pem_file_listed_as_a_resource_is_a_build_error() {
+    let k = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - sealing-cert.pem\n");
+    build_error_case(
+        &[
+            (DEV, &k),
+            (
+                "k8s/overlays/dev/sealing-cert.pem",
+                &fixtures::cert_pem(2048),
+            ),
+        ],
+        DEV,
+        "- sealing-cert.pem",
+    );
+}
+
+#[test]
+fn issue_14_unknown_kustomization_field_is_a_build_error() {
+    let k = format!("{DEV_KUSTOMIZATION}secretGenerators: []\n");
+    let Some(hit) = build_error_case(&[(DEV, &k)], DEV, "secretGenerators:") else {
+        return;
+    };
+    assert!(hit.message.contains("secretGenerators"), "{}", hit.message);
+}
+
+#[test]
+fn issue_14_duplicate_resource_id_is_a_build_error() {
+    let k = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - again.yaml\n");
+    build_error_case(
+        &[(DEV, &k), ("k8s/overlays/dev/again.yaml", DEPLOYMENT)],
+        "k8s/overlays/dev/again.yaml",
+        "apiVersion:",
+    );
+}
+
+#[test]
+fn issue_14_kustomization_that_does_not_parse_is_a_finding_not_an_abort() {
+    // Bad indentation in the overlay's own kustomization: reported as yaml-syntax at the
+    // parser's line, and the check goes on (exit 1, not 2).
+    let k = DEV_KUSTOMIZATION.replace("namespace: app-dev\n", "namespace: app-dev\n  oops: 1\n");
+    let Some(t) = tree(&[(DEV, &k)]) else { return };
+    let (code, hits) = check(t.path(), &[]);
+    assert_eq!(code, 1);
+    let syn = of(&hits, "yaml-syntax");
+    assert_eq!(syn.len(), 1, "{hits:?}");
+    assert_eq!(syn[0].path, DEV);
+    assert_eq!(syn[0].line, line_of(t.path(), DEV, "oops"));
+    // kubectl refuses the kustomization too.
+    assert_ne!(
+        kustomize_builds(&t.path().join("k8s/overlays/dev")),
+        Some(true)
+    );
+}
+
+#[test]
+fn issue_14_helm_charts_overlay_is_not_modelled_and_its_findings_unverified() {
+    // The chart would create the Secret the Deployment reads: emp-seal cannot know, so the
+    // dangling reference it computes is marked unverified, and the overlay is a warning
+    // (an error under --release).
+    let k = "namespace: app-dev\nresources:\n  - ../../base\nhelmCharts:\n  - name: secrets\n    repo: https://charts.example.invalid\n    version: 1.0.0\n";
+    let Some(t) = tree(&[(DEV, k)]) else { return };
+    let (code, hits) = check(t.path(), &[]);
+    let nm = of(&hits, "overlay-not-modelled");
+    assert_eq!(nm.len(), 1, "{hits:?}");
+    assert_eq!(
+        (nm[0].path.as_str(), nm[0].line, nm[0].severity.as_str()),
+        (DEV, line_of(t.path(), DEV, "helmCharts:"), "warning")
+    );
+    assert!(nm[0].message.contains("helmCharts"), "{}", nm[0].message);
+    let dangling = of(&hits, "dangling-reference");
+    assert_eq!(dangling.len(), 1, "{hits:?}");
+    let why = dangling[0]
+        .unverified
+        .as_deref()
+        .expect("marked unverified");
+    assert!(why.contains("overlay dev"), "{why}");
+    assert!(nm[0].unverified.is_none());
+    assert_eq!(code, 1, "the dangling reference is still an error");
+
+    // Under --release the overlay itself is an error.
+    let (_, hits) = check(t.path(), &["--release", "dev"]);
+    assert_eq!(of(&hits, "overlay-not-modelled")[0].severity, "error");
+
+    // Text and SARIF say it too.
+    let text = bin().arg("-C").arg(t.path()).arg("check").output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("[dangling-reference]") && l.contains("[unverified: overlay dev")),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("1 unverified"), "{text}");
+    let github = bin()
+        .arg("-C")
+        .arg(t.path())
+        .args(["check", "--format", "github"])
+        .output()
+        .unwrap();
+    let github = String::from_utf8(github.stdout).unwrap();
+    assert!(
+        github
+            .lines()
+            .any(|l| l.contains("title=dangling-reference")
+                && l.contains("[unverified: overlay dev")),
+        "{github}"
+    );
+    let sarif = bin()
+        .arg("-C")
+        .arg(t.path())
+        .args(["check", "--format", "sarif"])
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let r = results
+        .iter()
+        .find(|r| r["ruleId"] == "dangling-reference")
+        .unwrap();
+    assert!(
+        r["properties"]["unverified"]
+            .as_str()
+            .unwrap()
+            .contains("overlay dev")
+    );
+    let rules: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "overlay-build-error",
+        "overlay-not-modelled",
+        "yaml-syntax",
+        "sealed-with-demo-certificate",
+        "missing-certificate",
+    ] {
+        assert!(rules.contains(&id), "{id} missing from SARIF rules");
+    }
+}
+
+#[test]
+fn issue_14_remote_base_and_replacements_are_not_modelled() {
+    let k = "namespace: app-dev\nresources:\n  - ../../base\n  - https://github.com/example/repo//base?ref=v1\nreplacements:\n  - path: r.yaml\nsecretGenerator:\n  - name: app-secrets\n    literals:\n      - MODE=dev\n";
+    let Some(t) = tree(&[(DEV, k)]) else { return };
+    let (_, hits) = check(t.path(), &[]);
+    let lines: Vec<u64> = of(&hits, "overlay-not-modelled")
+        .iter()
+        .map(|h| h.line)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            line_of(t.path(), DEV, "https://"),
+            line_of(t.path(), DEV, "replacements:")
+        ],
+        "{hits:?}"
+    );
+}
+
+#[test]
+fn issue_14_templated_secret_is_a_yaml_syntax_finding() {
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-creds\ntype: Opaque\n";
+    let k = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - secret.yaml\n");
+    let rel = "k8s/overlays/dev/secret.yaml";
+    let Some(t) = tree(&[(DEV, &k), (rel, secret)]) else {
+        return;
+    };
+    let (code, hits) = check(t.path(), &[]);
+    assert_eq!(code, 1);
+    let syn = of(&hits, "yaml-syntax");
+    assert_eq!(syn.len(), 1, "{hits:?}");
+    assert_eq!((syn[0].path.as_str(), syn[0].line), (rel, 4));
+    assert!(
+        syn[0].message.contains("no other rule checked"),
+        "{}",
+        syn[0].message
+    );
+    assert!(syn[0].message.contains("overlay dev"), "{}", syn[0].message);
+    // Nothing else about that overlay: the YAML error comes first.
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    let Some(clean) = tree(&[]) else { return };
+    kubectl_agrees_unbuildable(clean.path(), t.path(), "dev");
+}
+
+#[test]
+fn issue_14_template_that_parses_as_a_complex_key_is_a_yaml_syntax_finding() {
+    // `name: {{ .Release.Name }}` is valid YAML (a flow mapping used as a key), but no
+    // Kubernetes object: kustomize cannot read it.
+    let secret =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}\ntype: Opaque\n";
+    let k = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - secret.yaml\n");
+    let rel = "k8s/overlays/dev/secret.yaml";
+    let Some(t) = tree(&[(DEV, &k), (rel, secret)]) else {
+        return;
+    };
+    let (_, hits) = check(t.path(), &[]);
+    let syn = of(&hits, "yaml-syntax");
+    assert_eq!(syn.len(), 1, "{hits:?}");
+    assert_eq!((syn[0].path.as_str(), syn[0].line), (rel, 4));
+    assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+    let Some(clean) = tree(&[]) else { return };
+    kubectl_agrees_unbuildable(clean.path(), t.path(), "dev");
+}
+
+/// A temp copy of the repository's k8s/ tree (and .gitignore) as a git repository.
+fn shipped_copy() -> Option<tempfile::TempDir> {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return None;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::repo_root().join("k8s"), &tmp.path().join("k8s"));
+    std::fs::copy(
+        common::repo_root().join(".gitignore"),
+        tmp.path().join(".gitignore"),
+    )
+    .unwrap();
+    assert!(git(tmp.path(), &["init", "-q"]) && git(tmp.path(), &["add", "-A"]));
+    Some(tmp)
+}
+
+const PAPER_SS: &str = "k8s/overlays/paper/sealedsecret.yaml";
+
+#[test]
+fn issue_14_duplicate_key_in_sealedsecret_reports_the_yaml_error_not_knock_ons() {
+    let Some(t) = shipped_copy() else { return };
+    let path = t.path().join(PAPER_SS);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let dup = text.replacen(
+        "  name: emp-secrets\n",
+        "  name: emp-secrets\n  name: emp-secrets-2\n",
+        1,
+    );
+    assert_ne!(dup, text);
+    std::fs::write(&path, &dup).unwrap();
+    let (code, hits) = check(t.path(), &[]);
+    assert_eq!(code, 1);
+    let syn = of(&hits, "yaml-syntax");
+    assert_eq!(syn.len(), 1, "{hits:?}");
+    assert_eq!(
+        (syn[0].path.as_str(), syn[0].line),
+        (PAPER_SS, line_of(t.path(), PAPER_SS, "name: emp-secrets-2"))
+    );
+    assert!(
+        syn[0].message.contains("overlay paper"),
+        "{}",
+        syn[0].message
+    );
+    for knock_on in [
+        "dangling-reference",
+        "missing-secret-key",
+        "example-sealed-mismatch",
+        "placeholder-ciphertext",
+    ] {
+        assert!(of(&hits, knock_on).is_empty(), "{knock_on}: {hits:?}");
+    }
+    // Only the broken document is reported: the other overlays are clean.
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    // A narrowed run (as the placeholder pre-commit hook makes) still says it could not look.
+    let (code, hits) = check(t.path(), &["--rules", "placeholder-ciphertext"]);
+    assert_eq!(code, 1);
+    assert_eq!(of(&hits, "yaml-syntax").len(), 1, "{hits:?}");
+    let Some(clean) = shipped_copy() else { return };
+    kubectl_agrees_unbuildable(clean.path(), t.path(), "paper");
+}
+
+/// Seals paper in `t` (whose committed certificate is first replaced by a non-demo TEST
+/// certificate) with `cert` given through `--cert`.
+fn seal_paper_with(t: &Path, cert: &Path) {
+    std::fs::write(
+        t.join("k8s/overlays/paper/sealing-cert.pem"),
+        fixtures::cert_pem(4096),
+    )
+    .unwrap();
+    let env_dir = tempfile::tempdir().unwrap();
+    let env = env_dir.path().join("paper.env");
+    std::fs::write(
+        &env,
+        "POSTGRES_PASSWORD=test-only-1\nREDIS_PASSWORD=test-only-2\nAPI_KEY=test-only-3\n",
+    )
+    .unwrap();
+    bin()
+        .arg("-C")
+        .arg(t)
+        .args(["paper", "--no-input", "--from"])
+        .arg(&env)
+        .arg("--cert")
+        .arg(cert)
+        .assert()
+        .success();
+}
+
+#[test]
+fn issue_14_sealed_with_the_demo_certificate_through_cert_fails_the_release_gate() {
+    let Some(t) = shipped_copy() else { return };
+    // The demo certificate, copied out of the tree under another name: the path says nothing.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let demo = elsewhere.path().join("controller.pem");
+    std::fs::write(&demo, fixtures::demo_cert_pem()).unwrap();
+    seal_paper_with(t.path(), &demo);
+
+    let (code, hits) = check(t.path(), &["--release", "paper"]);
+    assert_eq!(code, 1);
+    let demo_hits = of(&hits, "sealed-with-demo-certificate");
+    assert_eq!(demo_hits.len(), 1, "{hits:?}");
+    assert_eq!(
+        (demo_hits[0].path.as_str(), demo_hits[0].line),
+        (
+            PAPER_SS,
+            line_of(t.path(), PAPER_SS, "emp-seal.dev/cert-sha256")
+        )
+    );
+    assert_eq!(demo_hits[0].severity, "error");
+    // The recorded fingerprint differs from paper's certificate too.
+    assert_eq!(of(&hits, "stale-certificate")[0].severity, "error");
+    // Not a release gate: the demo is expected there.
+    let (_, hits) = check(t.path(), &[]);
+    assert!(of(&hits, "sealed-with-demo-certificate").is_empty());
+
+    // An allow comment does not get it past --release, but works without it.
+    let path = t.path().join(PAPER_SS);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let allowed: String = text
+        .lines()
+        .map(|l| {
+            if l.contains("emp-seal.dev/cert-sha256") {
+                format!("{l} # emp-seal:allow sealed-with-demo-certificate,stale-certificate\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(&path, allowed).unwrap();
+    let (code, hits) = check(t.path(), &["--release", "paper"]);
+    assert_eq!(code, 1);
+    for rule in ["sealed-with-demo-certificate", "stale-certificate"] {
+        let h = of(&hits, rule);
+        assert_eq!(h.len(), 1, "{rule}: {hits:?}");
+        assert!(!h[0].suppressed, "{rule} suppressed under --release");
+        assert!(
+            h[0].message.contains("does not apply under --release"),
+            "{}",
+            h[0].message
+        );
+    }
+    let (_, hits) = check(t.path(), &[]);
+    assert!(of(&hits, "stale-certificate")[0].suppressed, "{hits:?}");
+    // (invalid-ciphertext may or may not fire: whether a value sealed for the demo key happens
+    // to be below the other certificate's modulus is random.)
+    assert!(
+        hits.iter()
+            .all(|h| h.suppressed || h.rule == "invalid-ciphertext"),
+        "{hits:?}"
+    );
+}
+
+#[test]
+fn issue_14_release_without_a_certificate_to_verify_against_fails() {
+    let Some(t) = shipped_copy() else { return };
+    let elsewhere = tempfile::tempdir().unwrap();
+    let cert = elsewhere.path().join("paper.pem");
+    std::fs::write(&cert, fixtures::cert_pem(4096)).unwrap();
+    seal_paper_with(t.path(), &cert);
+    let (code, hits) = check(t.path(), &["--release", "paper"]);
+    assert_eq!(
+        (code, hits.len()),
+        (0, 0),
+        "sealed with paper's own certificate: {hits:?}"
+    );
+
+    std::fs::remove_file(t.path().join("k8s/overlays/paper/sealing-cert.pem")).unwrap();
+    let (code, hits) = check(t.path(), &["--release", "paper"]);
+    assert_eq!(code, 1);
+    let m = of(&hits, "missing-certificate");
+    assert_eq!(m.len(), 1, "{hits:?}");
+    assert_eq!(
+        (m[0].path.as_str(), m[0].line),
+        (PAPER_SS, line_of(t.path(), PAPER_SS, "name: emp-secrets"))
+    );
+}
+
+#[test]
+fn issue_14_empty_release_is_a_usage_error() {
+    let Some(t) = tree(&[]) else { return };
+    let run = |cmd: &mut Bin| {
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.starts_with("error: the release environment is empty"),
+            "{err}"
+        );
+        assert!(err.contains("help: "), "{err}");
+    };
+    run(bin()
+        .arg("-C")
+        .arg(t.path())
+        .args(["check", "--release", ""]));
+    run(bin()
+        .arg("-C")
+        .arg(t.path())
+        .arg("check")
+        .env("EMP_SEAL_RELEASE", ""));
+    run(bin()
+        .arg("-C")
+        .arg(t.path())
+        .arg("check")
+        .env("EMP_SEAL_RELEASE", "  "));
+}
+
+#[test]
+fn issue_14_boolean_environment_variables_take_ci_idioms() {
+    let Some(t) = shipped_copy() else { return };
+    // EMP_SEAL_NO_INPUT=1: init keeps the example's values instead of asking (no terminal).
+    let init = |value: Option<&str>| {
+        let mut c = bin();
+        c.arg("-C").arg(t.path()).args(["init", "dev", "--force"]);
+        if let Some(v) = value {
+            c.env("EMP_SEAL_NO_INPUT", v);
+        }
+        c.output().unwrap()
+    };
+    for yes in ["1", "true", "TRUE", "yes", "Yes"] {
+        let out = init(Some(yes));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{yes}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(t.path().join("k8s/overlays/dev/dev-secrets.env").is_file());
+    }
+    for no in [None, Some("0"), Some("false"), Some("NO")] {
+        let out = init(no);
+        assert_eq!(out.status.code(), Some(2), "{no:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("not a boolean"), "{no:?}: {err}");
+    }
+    for bad in ["maybe", "", "2"] {
+        let out = init(Some(bad));
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("EMP_SEAL_NO_INPUT") || err.contains("no-input"),
+            "{bad:?}: {err}"
+        );
+    }
+    // EMP_SEAL_EXIT_ZERO: the shipped tree has findings (exit 1) unless it is true.
+    let check_code = |value: &str| {
+        bin()
+            .arg("-C")
+            .arg(common::repo_root())
+            .arg("check")
+            .env("EMP_SEAL_EXIT_ZERO", value)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(check_code("yes"), Some(0));
+    assert_eq!(check_code("1"), Some(0));
+    assert_eq!(check_code("0"), Some(1));
+    assert_eq!(check_code("False"), Some(1));
+    assert_eq!(check_code("sometimes"), Some(2));
+}
+
+#[test]
+fn issue_14_zero_overlays_is_an_error_not_a_clean_pass() {
+    let Some(t) = tree(&[]) else { return };
+    std::fs::remove_dir_all(t.path().join("k8s/overlays/dev")).unwrap();
+    let out = bin().arg("-C").arg(t.path()).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8(out.stderr).unwrap();
+    let looked: PathBuf = std::fs::canonicalize(t.path())
+        .unwrap()
+        .join("k8s/overlays");
+    assert!(err.contains("no overlays found"), "{err}");
+    assert!(err.contains(&looked.display().to_string()), "{err}");
+    assert!(err.contains("-C DIR"), "{err}");
+}
+
+#[test]
+fn issue_14_unknown_rule_id_is_a_usage_error() {
+    let Some(t) = tree(&[]) else { return };
+    for rules in ["no-such-rule", "overlay-build-error,nope", ""] {
+        let out = bin()
+            .arg("-C")
+            .arg(t.path())
+            .args(["check", "--rules", rules])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{rules:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: unknown rule id"));
+    }
+    // A known new id narrows the run.
+    let out = bin()
+        .arg("-C")
+        .arg(t.path())
+        .args(["check", "--rules", "overlay-build-error"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn issue_14_missing_patch_component_and_generator_files_are_build_errors() {
+    let cases = [
+        (
+            "patches:\n  - path: patch-gone.yaml\n",
+            "path: patch-gone.yaml",
+        ),
+        (
+            "components:\n  - ../../components/gone\n",
+            "- ../../components/gone",
+        ),
+        (
+            "generators:\n  - generator-gone.yaml\n",
+            "- generator-gone.yaml",
+        ),
+        (
+            "configurations:\n  - config-gone.yaml\n",
+            "- config-gone.yaml",
+        ),
+    ];
+    for (extra, needle) in cases {
+        let k = format!("{DEV_KUSTOMIZATION}{extra}");
+        let Some(hit) = build_error_case(&[(DEV, &k)], DEV, needle) else {
+            return;
+        };
+        assert!(hit.message.contains("gone"), "{}", hit.message);
+    }
+}
+
+#[test]
+fn issue_14_kustomization_field_of_the_wrong_type_is_a_build_error() {
+    let k = DEV_KUSTOMIZATION.replace(
+        "namespace: app-dev\n",
+        "namespace: app-dev\nnamePrefix: [a, b]\n",
+    );
+    let Some(hit) = build_error_case(&[(DEV, &k)], DEV, "namePrefix:") else {
+        return;
+    };
+    assert!(hit.message.contains("must be a string"), "{}", hit.message);
+}
