@@ -1,8 +1,8 @@
 //! The controller's sealing certificate: PEM in, RSA public key, validity and fingerprints out.
 //!
 //! Owns reading a certificate the way `kubeseal --cert` does (first `CERTIFICATE` PEM block,
-//! RSA only), refusing keys under 2048 bits, the expiry check, and the two fingerprints.
-//! Also owns the small PEM block scanner that `keys` reuses. It must not read files,
+//! RSA only), refusing keys outside 2048 to 8192 bits, the expiry check, and the two
+//! fingerprints. PEM is read by `rustls-pki-types` (also for `keys`). It must not read files,
 //! kubeconfig or the network: callers pass bytes and name the file in their own messages.
 //! Upstream: sealed-secrets `pkg/kubeseal/kubeseal.go` `ParseKey`, client-go
 //! `util/cert` `ParseCertsPEM`, `pkg/crypto/crypto.go` `PublicKeyFingerprint`.
@@ -11,16 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject as _;
+use sha2::{Digest as _, Sha256};
 use x509_cert::der::{Decode as _, Encode as _};
 
-use crate::crypto::{OID_RSA_ENCRYPTION, RsaPublicKey, SealingKey};
-
-/// The smallest RSA modulus emp-seal accepts for sealing, in bits.
-pub const MIN_KEY_BITS: usize = 2048;
-
-/// The largest RSA modulus emp-seal seals with, in bits: AWS-LC's limit for RSA encryption
-/// (aws-lc-rs `rsa/key.rs` `validate_rsa_key`). Controllers generate 4096-bit keys.
-pub const MAX_KEY_BITS: usize = 8192;
+use crate::crypto::{KeyRejected, OID_RSA_ENCRYPTION, RsaPublicKey, SealingKey};
+pub use crate::crypto::{MAX_KEY_BITS, MIN_KEY_BITS};
 
 /// How close to `NotAfter` a certificate must be for [`Certificate::check_time`] to warn.
 pub const EXPIRY_WARNING_DAYS: u64 = 30;
@@ -79,7 +76,7 @@ pub enum CertError {
         bits: usize,
     },
     /// `NotAfter` is in the past (kubeseal refuses these too).
-    #[error("failed to encrypt using an expired certificate on {not_after}")]
+    #[error("the certificate expired on {not_after}")]
     Expired {
         /// `NotAfter`, RFC 3339 in UTC.
         not_after: String,
@@ -87,6 +84,15 @@ pub enum CertError {
 }
 
 impl CertError {
+    /// Whether the certificate itself is well formed and only its key cannot seal (not RSA, or
+    /// a size outside 2048 to 8192 bits): then [`describe_pem`] can still say which it is.
+    pub fn is_unusable_key(&self) -> bool {
+        matches!(
+            self,
+            CertError::NotRsa { .. } | CertError::TooSmall { .. } | CertError::TooLarge { .. }
+        )
+    }
+
     /// A next step for the user, where one helps.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
@@ -162,25 +168,26 @@ impl Certificate {
     /// # Errors
     /// One [`CertError`] per failure; the caller adds the file name.
     pub fn from_pem(bytes: &[u8]) -> Result<Certificate, CertError> {
-        let blocks = pem_blocks(bytes);
-        if blocks.is_empty() {
+        let labels = pem_labels(bytes);
+        if labels.is_empty() {
             return Err(CertError::NotPem);
         }
-        let Some(block) = blocks.iter().find(|b| b.label == "CERTIFICATE") else {
-            if let Some(b) = blocks.iter().find(|b| b.label.ends_with("PUBLIC KEY")) {
-                return Err(CertError::BarePublicKey {
-                    label: b.label.clone(),
-                });
+        match CertificateDer::pem_slice_iter(bytes).next() {
+            Some(Ok(der)) => Certificate::from_der(der.to_vec()),
+            Some(Err(e)) => Err(CertError::Malformed {
+                reason: pem_problem(&e).to_owned(),
+            }),
+            None => {
+                if let Some(label) = labels.iter().find(|l| l.ends_with("PUBLIC KEY")) {
+                    return Err(CertError::BarePublicKey {
+                        label: label.clone(),
+                    });
+                }
+                Err(CertError::NoCertificate {
+                    found: labels.join(", "),
+                })
             }
-            let found: Vec<&str> = blocks.iter().map(|b| b.label.as_str()).collect();
-            return Err(CertError::NoCertificate {
-                found: found.join(", "),
-            });
-        };
-        let der = block.der.clone().ok_or_else(|| CertError::Malformed {
-            reason: "invalid base64 in the pem block".to_string(),
-        })?;
-        Certificate::from_der(der)
+        }
     }
 
     /// Parses one DER-encoded X.509 certificate (same checks as [`Certificate::from_pem`]).
@@ -205,21 +212,16 @@ impl Certificate {
         let spki_der = spki.to_der().map_err(|e| CertError::Malformed {
             reason: e.to_string(),
         })?;
-        let public_key =
-            RsaPublicKey::from_spki_der(&spki_der).map_err(|e| CertError::Malformed {
-                reason: format!("rsa public key: {e}"),
-            })?;
-        let key_bits = public_key.bits();
-        if key_bits < MIN_KEY_BITS {
-            return Err(CertError::TooSmall { bits: key_bits });
-        }
-        if key_bits > MAX_KEY_BITS {
-            return Err(CertError::TooLarge { bits: key_bits });
-        }
-        let sealing_key =
-            SealingKey::from_spki_der(&spki_der).map_err(|e| CertError::Malformed {
-                reason: e.to_string(),
-            })?;
+        let public_key = RsaPublicKey::from_spki_der(&spki_der).map_err(|e| match e {
+            KeyRejected::TooSmall { bits } => CertError::TooSmall { bits },
+            KeyRejected::TooLarge { bits } => CertError::TooLarge { bits },
+            other => CertError::Malformed {
+                reason: format!("rsa public key: {other}"),
+            },
+        })?;
+        let sealing_key = SealingKey::new(&public_key).map_err(|e| CertError::Malformed {
+            reason: e.to_string(),
+        })?;
         let validity = tbs.validity();
         Ok(Certificate {
             public_key,
@@ -325,6 +327,18 @@ impl Certificate {
     }
 }
 
+/// The subject (RFC 4514) and `NotAfter` (Unix seconds) of the first `CERTIFICATE` block,
+/// whatever its key: to say which certificate a refused one is.
+pub fn describe_pem(bytes: &[u8]) -> Option<(String, u64)> {
+    let der = CertificateDer::pem_slice_iter(bytes).next()?.ok()?;
+    let cert = x509_cert::Certificate::from_der(der.as_ref()).ok()?;
+    let tbs = cert.tbs_certificate();
+    Some((
+        tbs.subject().to_string(),
+        tbs.validity().not_after.to_unix_duration().as_secs(),
+    ))
+}
+
 /// Formats Unix seconds as RFC 3339 in UTC (`2035-01-31T12:00:00Z`).
 pub fn rfc3339(unix_seconds: u64) -> String {
     match x509_cert::der::DateTime::from_unix_duration(Duration::from_secs(unix_seconds)) {
@@ -334,63 +348,29 @@ pub fn rfc3339(unix_seconds: u64) -> String {
     }
 }
 
-/// One PEM block: its label and, if its body was valid base64, the decoded bytes.
-#[derive(Clone)]
-pub(crate) struct PemBlock {
-    /// The label between `BEGIN ` and the dashes, e.g. `CERTIFICATE`.
-    pub(crate) label: String,
-    /// The decoded body; `None` when the base64 is invalid.
-    pub(crate) der: Option<Vec<u8>>,
+/// The labels of a text's PEM blocks (`-----BEGIN LABEL-----` lines), in order. Used only to
+/// say what a file holds when it holds no certificate; `rustls-pki-types` reads the blocks.
+pub(crate) fn pem_labels(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("-----BEGIN ")?
+                .strip_suffix("-----")
+                .map(str::to_owned)
+        })
+        .collect()
 }
 
-impl Drop for PemBlock {
-    fn drop(&mut self) {
-        // Blocks may hold private keys (used by `keys`).
-        if let Some(d) = self.der.as_mut() {
-            zeroize::Zeroize::zeroize(d);
-        }
+/// What is wrong with a PEM text, without quoting it (it may be a private key).
+pub(crate) fn pem_problem(e: &rustls_pki_types::pem::Error) -> &'static str {
+    use rustls_pki_types::pem::Error as E;
+    match e {
+        E::MissingSectionEnd { .. } => "a pem block has no END line",
+        E::IllegalSectionStart { .. } => "a pem BEGIN line is malformed",
+        E::Base64Decode(_) => "invalid base64 in the pem block",
+        _ => "the pem data cannot be read",
     }
-}
-
-/// Scans text for PEM blocks like Go's `encoding/pem` Decode loop: anything outside
-/// `-----BEGIN X-----` / `-----END X-----` pairs is skipped, RFC 1421 header lines
-/// (`Proc-Type: ...`) inside a block are skipped, and a block without its END line is ignored.
-pub(crate) fn pem_blocks(bytes: &[u8]) -> Vec<PemBlock> {
-    let text = String::from_utf8_lossy(bytes);
-    let mut blocks = Vec::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        let Some(label) = line
-            .trim()
-            .strip_prefix("-----BEGIN ")
-            .and_then(|l| l.strip_suffix("-----"))
-        else {
-            continue;
-        };
-        let end = format!("-----END {label}-----");
-        let mut body = zeroize::Zeroizing::new(String::new());
-        let mut closed = false;
-        for inner in lines.by_ref() {
-            let inner = inner.trim();
-            if inner == end {
-                closed = true;
-                break;
-            }
-            if inner.contains(':') {
-                continue;
-            }
-            body.push_str(inner);
-        }
-        if closed {
-            blocks.push(PemBlock {
-                label: label.to_string(),
-                der: base64::engine::general_purpose::STANDARD
-                    .decode(body.as_bytes())
-                    .ok(),
-            });
-        }
-    }
-    blocks
 }
 
 fn ssh_string(out: &mut Vec<u8>, data: &[u8]) {
@@ -412,10 +392,8 @@ fn ssh_mpint(out: &mut Vec<u8>, be: &[u8]) {
     ssh_string(out, &buf);
 }
 
-/// SHA-256 through AWS-LC, which the sealing step initialises anyway: one CPU feature probe per
-/// process instead of a second one in the `sha2` crate (docs/performance.md).
-fn sha256(data: &[u8]) -> aws_lc_rs::digest::Digest {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data)
+fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
 }
 
 fn hex_lower(bytes: &[u8]) -> String {
@@ -437,7 +415,9 @@ mod tests {
     fn fixture_with(from: &[u8], to: &[u8]) -> Vec<u8> {
         assert_eq!(from.len(), to.len());
         let pem = include_str!("../tests/fixtures/certs/rsa-2048-cert.pem");
-        let mut der = pem_blocks(pem.as_bytes())[0].der.clone().unwrap();
+        let mut der = CertificateDer::from_pem_slice(pem.as_bytes())
+            .unwrap()
+            .to_vec();
         let hits: Vec<usize> = (0..=der.len() - from.len())
             .filter(|&i| der[i..].starts_with(from))
             .collect();
@@ -454,11 +434,8 @@ mod tests {
     ];
 
     #[test]
-    fn rsa_keys_the_rsa_crate_refuses_are_refused_when_read() {
-        // Unchanged: parses, to the key the RustCrypto rsa crate (an independent reader) reads
-        // from the certificate's key info.
-        use rsa::pkcs8::DecodePublicKey as _;
-        use rsa::traits::PublicKeyParts as _;
+    fn rsa_keys_with_a_malformed_key_info_are_refused_when_read() {
+        // Unchanged: parses, and the key is the certificate's key info as it stands.
         let der = fixture_with(RSA_ALG_NULL, RSA_ALG_NULL);
         let ok = Certificate::from_der(der.clone()).unwrap();
         let x509 = x509_cert::Certificate::from_der(&der).unwrap();
@@ -467,38 +444,24 @@ mod tests {
             .subject_public_key_info()
             .to_der()
             .unwrap();
-        let theirs = rsa::PublicKey::from_public_key_der(&spki).unwrap();
-        assert_eq!(ok.public_key().modulus(), &theirs.n_bytes()[..]);
-        assert_eq!(ok.public_key().exponent(), &theirs.e_bytes()[..]);
         assert_eq!(ok.public_key_der(), &spki[..]);
         assert_eq!(ok.key_bits(), 2048);
+        assert_eq!(ok.public_key().exponent(), &[0x01, 0x00, 0x01]);
         // Parameters an empty OCTET STRING instead of NULL; then one unused bit in the key.
         let mut octets = RSA_ALG_NULL.to_vec();
         octets[13] = 0x04;
         let mut unused = RSA_ALG_NULL.to_vec();
         unused[19] = 0x01;
-        for (bad, why) in [
-            (octets, "the algorithm parameters are not NULL"),
-            (unused, "not whole bytes"),
-        ] {
+        for bad in [octets, unused] {
             let der = fixture_with(RSA_ALG_NULL, &bad);
-            match Certificate::from_der(der.clone()) {
+            match Certificate::from_der(der) {
                 Err(CertError::Malformed { reason }) => {
-                    assert!(reason.contains(why), "{bad:02x?}: {reason}");
+                    assert!(
+                        reason.starts_with("rsa public key: "),
+                        "{bad:02x?}: {reason}"
+                    );
                 }
                 other => panic!("{bad:02x?}: {other:?}"),
-            }
-            // The rsa crate refuses the same key.
-            if let Ok(cert) = x509_cert::Certificate::from_der(&der) {
-                let spki = cert
-                    .tbs_certificate()
-                    .subject_public_key_info()
-                    .to_der()
-                    .unwrap();
-                assert!(
-                    rsa::PublicKey::from_public_key_der(&spki).is_err(),
-                    "{bad:02x?}"
-                );
             }
         }
     }
@@ -520,13 +483,16 @@ mod tests {
     }
 
     #[test]
-    fn pem_scanner_skips_noise_and_unclosed_blocks() {
-        let text =
-            b"junk\n-----BEGIN FOO-----\nProc-Type: 4,ENCRYPTED\n\nAAEC\n-----END FOO-----\n\
-                     -----BEGIN BAR-----\nAAEC\n";
-        let blocks = pem_blocks(text);
-        assert_eq!(blocks.len(), 1);
-        assert_eq!(blocks[0].label, "FOO");
-        assert_eq!(blocks[0].der.as_deref(), Some(&[0u8, 1, 2][..]));
+    fn pem_labels_and_problems() {
+        let text = b"junk\n-----BEGIN FOO-----\nAAEC\n-----END FOO-----\n -----BEGIN BAR-----\n";
+        assert_eq!(pem_labels(text), ["FOO", "BAR"]);
+        // An unclosed CERTIFICATE block is named, without quoting anything.
+        let e = Certificate::from_pem(b"-----BEGIN CERTIFICATE-----\nMIIB\n").unwrap_err();
+        assert_eq!(
+            e,
+            CertError::Malformed {
+                reason: "a pem block has no END line".to_owned()
+            }
+        );
     }
 }

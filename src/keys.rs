@@ -7,16 +7,18 @@
 //! itself or print: callers pass bytes and a source name for messages.
 //! Upstream: sealed-secrets `pkg/kubeseal/kubeseal.go` (recovery keys), `pkg/crypto/keys.go`.
 //!
-//! The keys are [`UnsealingKey`]s, held by AWS-LC (constant-time private-key operations;
-//! `docs/security.md` on RUSTSEC-2023-0071); they are used only by [`crate::crypto::unseal`].
+//! The keys are [`UnsealingKey`]s (the `rsa` crate's, wiped on drop; `docs/security.md` on
+//! RUSTSEC-2023-0071); they are used only by [`crate::crypto::unseal`]. PEM is read by
+//! `rustls-pki-types`.
 
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
+use rustls_pki_types::pem::{PemObject as _, SectionKind};
 use serde::Deserialize;
 use zeroize::{Zeroize as _, Zeroizing};
 
-use crate::cert::pem_blocks;
+use crate::cert::{pem_labels, pem_problem};
 use crate::crypto::UnsealingKey;
 
 /// Why private keys could not be loaded. Messages name the source and never contain key bytes.
@@ -118,41 +120,46 @@ fn keys_from_pem(
     source_name: &str,
     secret: Option<&str>,
 ) -> Result<Vec<UnsealingKey>, KeyError> {
-    let mut keys = Vec::new();
-    for (index, block) in pem_blocks(bytes).iter().enumerate() {
-        let location = match secret {
-            Some(name) => format!("secret {name}: tls.key block {}", index + 1),
-            None => format!("pem block {} ({})", index + 1, block.label),
-        };
-        let bad = |reason: String| KeyError::BadKey {
+    let place = |block: Option<(usize, &str)>| match (secret, block) {
+        (Some(name), Some((n, _))) => format!("secret {name}: tls.key block {n}"),
+        (Some(name), None) => format!("secret {name}: tls.key"),
+        (None, Some((n, label))) => format!("pem block {n} ({label})"),
+        (None, None) => "pem".to_owned(),
+    };
+    // rustls-pki-types skips labels it does not know, such as `ENCRYPTED PRIVATE KEY`, and reads
+    // the RFC 1421 header of an OpenSSL-encrypted PKCS#1 key as bad base64: look for both first.
+    if pem_labels(bytes)
+        .iter()
+        .any(|l| l == "ENCRYPTED PRIVATE KEY")
+        || bytes.windows(22).any(|w| w == b"Proc-Type: 4,ENCRYPTED")
+    {
+        return Err(KeyError::Encrypted {
             source_name: source_name.to_string(),
-            location: location.clone(),
-            reason,
-        };
-        let parsed = match block.label.as_str() {
-            "RSA PRIVATE KEY" => {
-                let der = block
-                    .der
-                    .as_deref()
-                    .ok_or_else(|| bad("invalid base64".into()))?;
-                UnsealingKey::from_pkcs1_der(der).map_err(|e| bad(e.to_string()))?
-            }
-            "PRIVATE KEY" => {
-                let der = block
-                    .der
-                    .as_deref()
-                    .ok_or_else(|| bad("invalid base64".into()))?;
-                UnsealingKey::from_pkcs8_der(der).map_err(|e| bad(e.to_string()))?
-            }
-            "ENCRYPTED PRIVATE KEY" => {
-                return Err(KeyError::Encrypted {
-                    source_name: source_name.to_string(),
-                    location,
-                });
-            }
+            location: place(None),
+        });
+    }
+    let mut keys = Vec::new();
+    for (index, item) in <(SectionKind, Vec<u8>)>::pem_slice_iter(bytes).enumerate() {
+        let (kind, der) = item.map_err(|e| KeyError::BadKey {
+            source_name: source_name.to_string(),
+            location: place(None),
+            reason: pem_problem(&e).to_owned(),
+        })?;
+        let der = Zeroizing::new(der);
+        let parsed = match kind {
+            SectionKind::RsaPrivateKey => UnsealingKey::from_pkcs1_der(&der),
+            SectionKind::PrivateKey => UnsealingKey::from_pkcs8_der(&der),
             _ => continue,
         };
-        keys.push(parsed);
+        let label = match kind {
+            SectionKind::RsaPrivateKey => "RSA PRIVATE KEY",
+            _ => "PRIVATE KEY",
+        };
+        keys.push(parsed.map_err(|e| KeyError::BadKey {
+            source_name: source_name.to_string(),
+            location: place(Some((index + 1, label))),
+            reason: e.to_string(),
+        })?);
     }
     Ok(keys)
 }

@@ -33,16 +33,14 @@ pub(super) fn run(ctx: &Ctx, a: CertArgs) -> Result<Outcome, CliError> {
         };
         let saved = certinfo::save_fetched(&root, target, url, &opts, now)?;
         if !ctx.quiet {
-            let what = match (
-                &saved.replaced,
-                saved.replaced.as_deref() == Some(&saved.info.sha256),
-            ) {
-                (_, true) => "unchanged (same certificate)".to_owned(),
-                (Some(old), false) => format!("replaced the certificate with sha256 {old}"),
-                (None, false) => "saved".to_owned(),
+            let (what, was) = match &saved.replaced {
+                Some(old) if *old == saved.info.sha256 => ("unchanged (same certificate)", None),
+                Some(old) => ("replaced", Some(old)),
+                None => ("saved", None),
             };
+            let was = was.map_or_else(String::new, |old| format!("\n  was      sha256 {old}"));
             eprintln!(
-                "{}: {what}\n  subject  {}\n  sha256   {}\n  expires  {} ({} days left)",
+                "{}: {what}\n  subject  {}\n  sha256   {}{was}\n  expires  {} ({} days left)",
                 rel(&root, &saved.path),
                 saved.info.subject,
                 saved.info.sha256,

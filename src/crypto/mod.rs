@@ -46,14 +46,26 @@ pub(crate) use public::OID_RSA_ENCRYPTION;
 pub use public::RsaPublicKey;
 pub use unseal::{UnsealingKey, unseal, unseal_base64, unseal_many_base64};
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
+use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::{AeadInOut as _, KeyInit as _};
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use rand::TryRng as _;
+use rand::rngs::SysRng;
 use rayon::prelude::*;
+use rsa::Oaep;
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::secret::SecretValue;
+
+/// The smallest RSA modulus emp-seal seals with or unseals with, in bits (controllers generate
+/// 4096-bit keys).
+pub const MIN_KEY_BITS: usize = 2048;
+
+/// The largest RSA modulus emp-seal seals with or unseals with, in bits: the `rsa` crate's
+/// default limit (rsa `src/public_key.rs` `PublicKey::MAX_SIZE`).
+pub const MAX_KEY_BITS: usize = 8192;
 
 /// Bytes in the AES-256 session key kubeseal generates for every value
 /// (sealed-secrets `pkg/crypto/crypto.go` `sessionKeyBytes`).
@@ -90,10 +102,6 @@ pub enum CryptoError {
     /// RSA-OAEP refused to wrap the session key (a key this crate would not accept anyway).
     #[error("rsa-oaep encryption of the session key failed: {0}")]
     RsaEncrypt(String),
-    /// AWS-LC does not accept the RSA key for sealing (modulus outside 2048..=8192 bits, or an
-    /// exponent it refuses).
-    #[error("the rsa key cannot be used for sealing: {0}")]
-    UnsupportedKey(String),
     /// The RSA ciphertext does not fit the two-byte length prefix (modulus over 65535 bytes).
     #[error("the rsa key is too large for the sealed-secrets length prefix ({bytes} bytes)")]
     KeyTooLarge {
@@ -115,18 +123,27 @@ pub enum CryptoError {
     Base64,
 }
 
-/// Why a key was refused: by [`RsaPublicKey::from_spki_der`], or by AWS-LC for an
-/// [`UnsealingKey`]. The reason names the structure only, never key material; callers put it in
-/// their own message, which names the file.
+/// Why a key was refused, by [`RsaPublicKey::from_spki_der`] or [`UnsealingKey`]. The reason
+/// names the structure only, never key material; callers put it in their own message, which
+/// names the file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct KeyRejected(std::borrow::Cow<'static, str>);
-
-impl KeyRejected {
-    /// The reason, e.g. `the public exponent is even`.
-    pub fn reason(&self) -> &str {
-        &self.0
-    }
+#[non_exhaustive]
+pub enum KeyRejected {
+    /// The modulus is under [`MIN_KEY_BITS`].
+    #[error("the modulus is under {MIN_KEY_BITS} bits")]
+    TooSmall {
+        /// The modulus size.
+        bits: usize,
+    },
+    /// The modulus is over [`MAX_KEY_BITS`].
+    #[error("the modulus is over {MAX_KEY_BITS} bits")]
+    TooLarge {
+        /// The modulus size.
+        bits: usize,
+    },
+    /// Anything else: not DER, not RSA, numbers that do not agree.
+    #[error("{0}")]
+    Invalid(std::borrow::Cow<'static, str>),
 }
 
 impl CryptoError {
@@ -146,23 +163,17 @@ impl CryptoError {
     }
 }
 
-/// A public key prepared for sealing: parsed once into AWS-LC's RSA form, then shared by every
-/// value sealed with it (including across threads).
-///
-/// Why AWS-LC and not the `RustCrypto` `rsa` crate: an RSA-4096 public-key operation costs about
-/// 54 µs through `aws-lc-rs` and 190 µs through `rsa` 0.10 on the project's machine
-/// (docs/performance.md), and sealing is nothing but public-key operations. The private-key side
-/// is AWS-LC's as well ([`UnsealingKey`]); emp-seal reads public keys itself ([`RsaPublicKey`]),
-/// so the `rsa` crate is only a test dependency.
+/// A public key prepared for sealing, shared by every value sealed with it (including across
+/// threads). The `rsa` crate prepares the modulus's Montgomery form once, when the key is read.
+#[derive(Clone)]
 pub struct SealingKey {
-    oaep: OaepPublicEncryptingKey,
-    ciphertext_len: usize,
+    key: RsaPublicKey,
 }
 
 impl std::fmt::Debug for SealingKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SealingKey")
-            .field("ciphertext_len", &self.ciphertext_len)
+            .field("ciphertext_len", &self.ciphertext_len())
             .finish_non_exhaustive()
     }
 }
@@ -171,31 +182,15 @@ impl SealingKey {
     /// Prepares `key` for sealing.
     ///
     /// # Errors
-    /// [`CryptoError::UnsupportedKey`] for a modulus outside 2048..=8192 bits or an exponent
-    /// AWS-LC refuses (certificates a controller generates are 4096 bits, exponent 65537).
+    /// None today: every [`RsaPublicKey`] can seal. The `Result` keeps callers ready for a key
+    /// type that cannot.
     pub fn new(key: &RsaPublicKey) -> Result<Self, CryptoError> {
-        Self::from_spki_der(key.spki_der())
-    }
-
-    /// Prepares the RSA key of a DER `SubjectPublicKeyInfo` for sealing.
-    ///
-    /// # Errors
-    /// [`CryptoError::UnsupportedKey`], as [`SealingKey::new`].
-    pub fn from_spki_der(der: &[u8]) -> Result<Self, CryptoError> {
-        let public = PublicEncryptingKey::from_der(der)
-            .map_err(|e| CryptoError::UnsupportedKey(e.to_string()))?;
-        let ciphertext_len = public.key_size_bytes();
-        let oaep = OaepPublicEncryptingKey::new(public)
-            .map_err(|_| CryptoError::UnsupportedKey("rsa-oaep refused the key".to_owned()))?;
-        Ok(Self {
-            oaep,
-            ciphertext_len,
-        })
+        Ok(Self { key: key.clone() })
     }
 
     /// Modulus size in bytes: the length of every RSA ciphertext this key writes.
     pub fn ciphertext_len(&self) -> usize {
-        self.ciphertext_len
+        self.key.size()
     }
 
     /// Seals one value under `label`, in kubeseal's exact byte layout.
@@ -212,56 +207,48 @@ impl SealingKey {
     /// outside what sealed-secrets supports.
     pub fn seal(&self, label: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let mut session_key = Zeroizing::new([0u8; SESSION_KEY_BYTES]);
-        getrandom::fill(session_key.as_mut_slice()).map_err(|e| CryptoError::Rng(e.to_string()))?;
+        SysRng
+            .try_fill_bytes(session_key.as_mut_slice())
+            .map_err(|e| CryptoError::Rng(e.to_string()))?;
 
-        let rsa_len = self.ciphertext_len;
+        let rsa_len = self.ciphertext_len();
         let prefix =
             u16::try_from(rsa_len).map_err(|_| CryptoError::KeyTooLarge { bytes: rsa_len })?;
+        // An empty label is no label (sealed-secrets passes `[]byte{}` for cluster-wide; OAEP
+        // hashes the empty string either way).
+        let rsa_ct = self
+            .key
+            .rsa()
+            .encrypt(
+                &mut SysRng,
+                Oaep::<Sha256>::new_with_label(label),
+                session_key.as_slice(),
+            )
+            .map_err(|e| CryptoError::RsaEncrypt(e.to_string()))?;
+        if rsa_ct.len() != rsa_len {
+            return Err(CryptoError::RsaEncrypt(format!(
+                "{}-byte ciphertext for a {rsa_len}-byte modulus",
+                rsa_ct.len()
+            )));
+        }
 
-        // One buffer: prefix, RSA ciphertext written in place, then the plaintext copied in and
-        // encrypted in place. It is wiped if anything fails before the copy has become
+        // One buffer: prefix, RSA ciphertext, then the plaintext copied in and encrypted in
+        // place. Sized up front so that it never reallocates (which would leave an unwiped copy
+        // of the plaintext behind), and wiped if anything fails before the copy has become
         // ciphertext.
         let total = LENGTH_PREFIX_BYTES + rsa_len + plaintext.len() + GCM_TAG_BYTES;
         let mut out = Zeroizing::new(Vec::with_capacity(total));
         out.extend_from_slice(&prefix.to_be_bytes());
-        out.resize(LENGTH_PREFIX_BYTES + rsa_len, 0);
-        // An empty label is no label (sealed-secrets passes `[]byte{}` for cluster-wide; OAEP
-        // hashes the empty string either way).
-        let written = self
-            .oaep
-            .encrypt(
-                &OAEP_SHA256_MGF1SHA256,
-                session_key.as_slice(),
-                &mut out[LENGTH_PREFIX_BYTES..],
-                Some(label),
-            )
-            .map_err(|_| CryptoError::RsaEncrypt("aws-lc refused the operation".to_owned()))?
-            .len();
-        if written != rsa_len {
-            return Err(CryptoError::RsaEncrypt(format!(
-                "{written}-byte ciphertext for a {rsa_len}-byte modulus"
-            )));
-        }
+        out.extend_from_slice(&rsa_ct);
         let body = out.len();
         out.extend_from_slice(plaintext);
-
-        // AES-256-GCM through AWS-LC too, like the RSA step: its CPU feature probe runs once per
-        // process for both, where the RustCrypto `aes` and `polyval` crates would each probe
-        // again (a CPUID instruction costs about 6 µs under a hypervisor; docs/performance.md).
-        // Dropping `cipher` frees AWS-LC's context with `OPENSSL_free`, which wipes every
-        // allocation before releasing it (aws-lc `crypto/mem.c`): no expanded key is left behind.
-        let cipher = LessSafeKey::new(
-            UnboundKey::new(&AES_256_GCM, session_key.as_slice())
-                .map_err(|_| CryptoError::AesEncrypt)?,
-        );
-        let tag = cipher
-            .seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(ZERO_NONCE),
-                Aad::empty(),
-                &mut out[body..],
-            )
+        // aes-gcm's `zeroize` feature wipes the expanded key schedule when `cipher` is dropped.
+        let cipher = Aes256Gcm::new_from_slice(session_key.as_slice())
             .map_err(|_| CryptoError::AesEncrypt)?;
-        out.extend_from_slice(tag.as_ref());
+        let tag = cipher
+            .encrypt_inout_detached(&ZERO_NONCE.into(), &[], out[body..].as_mut().into())
+            .map_err(|_| CryptoError::AesEncrypt)?;
+        out.extend_from_slice(&tag);
         Ok(std::mem::take(&mut *out))
     }
 }
@@ -288,15 +275,13 @@ pub fn seal_base64(
     seal(key, label, plaintext).map(|v| encode_value(&v))
 }
 
-/// Up to this many values, [`seal_many`] seals on the calling thread. Starting rayon's thread
-/// pool (spawning threads, reading the cgroup CPU quota) costs about as much as sealing 16 to 32
-/// RSA-4096 values through AWS-LC (54 µs each): whole `emp-seal` runs with 4, 8 and 16 values were
-/// 0.3–0.8 ms faster on one thread, with 32 values 0.3 ms slower (docs/performance.md).
-const SEQUENTIAL_MAX: usize = 16;
+/// Up to this many values, [`seal_many`] seals on the calling thread: starting rayon's thread
+/// pool (spawning threads, reading the cgroup CPU quota) costs more than sealing a few values.
+const SEQUENTIAL_MAX: usize = 4;
 
-/// Seals many values under one label in parallel (rayon; on the calling thread for up to 16
-/// values), each with its own session key, as one line of base64 each. The output is in input
-/// order.
+/// Seals many values under one label in parallel (rayon; on the calling thread for up to
+/// [`SEQUENTIAL_MAX`] values), each with its own session key, as one line of base64 each. The
+/// output is in input order.
 ///
 /// # Errors
 /// The first error any value hit, as [`SealingKey::seal`].

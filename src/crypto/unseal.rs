@@ -1,41 +1,41 @@
 //! The private-key side of the scheme: opening sealed values with the controller's keys
 //! (recovery, `unseal`, and a reseal that keeps values whose plaintext did not change).
 //!
-//! Every private-key operation goes through AWS-LC (`aws-lc-rs`), whose RSA decryption is
-//! blinded and constant-time. The `rsa` crate, which parses certificates' public keys, is never
-//! given a private key: its private-key operations have a known timing side channel with no fixed
-//! release (RUSTSEC-2023-0071, "Marvin"; deny.toml).
+//! RSA-OAEP decryption is the `rsa` crate's, blinded with the OS RNG. Its private-key operation
+//! is not constant-time (RUSTSEC-2023-0071, "Marvin"): that matters to a service that decrypts
+//! ciphertexts an attacker submits and times, not to this offline use on the key holder's own
+//! machine (docs/security.md, deny.toml).
 //!
 //! Upstream: sealed-secrets `pkg/crypto/crypto.go` `HybridDecrypt`, and the controller's loop over
 //! all its keys (`pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go` `Unseal`).
 
-use aws_lc_rs::aead::{
-    AES_128_GCM, AES_192_GCM, AES_256_GCM, Aad, Algorithm, LessSafeKey, Nonce, UnboundKey,
-};
-use aws_lc_rs::encoding::AsDer as _;
-use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, PrivateDecryptingKey};
+use aes_gcm::aead::consts::{U12, U16};
+use aes_gcm::aead::{AeadInOut, KeyInit as _};
+use aes_gcm::aes::{Aes128, Aes192, Aes256};
+use aes_gcm::{AesGcm, Tag};
+use rand::rngs::SysRng;
 use rayon::prelude::*;
+use rsa::Oaep;
+use rsa::pkcs1::RsaPrivateKeyRef;
+use rsa::pkcs8::{EncodePublicKey as _, PrivateKeyInfoRef};
+use rsa::traits::{PrivateKeyParts as _, PublicKeyParts as _};
+use sha2::Sha256;
+use x509_cert::der::Decode as _;
 use zeroize::Zeroizing;
 
-use super::{CryptoError, KeyRejected, LENGTH_PREFIX_BYTES, ZERO_NONCE, decode_value};
+use super::public::{OID_RSA_ENCRYPTION, be_bits};
+use super::{
+    CryptoError, GCM_TAG_BYTES, KeyRejected, LENGTH_PREFIX_BYTES, MAX_KEY_BITS, MIN_KEY_BITS,
+    ZERO_NONCE, decode_value,
+};
 use crate::secret::SecretValue;
 
-/// DER of the `AlgorithmIdentifier` for rsaEncryption (OID 1.2.840.113549.1.1.1, NULL
-/// parameters), as PKCS#8 names an RSA key (RFC 8017 appendix A.1, RFC 5208).
-const RSA_ENCRYPTION_ALGORITHM_ID: [u8; 15] = [
-    0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
-];
-
-/// DER of `version INTEGER 0`, the first field of a PKCS#8 v1 `PrivateKeyInfo`.
-const PKCS8_V1_VERSION: [u8; 3] = [0x02, 0x01, 0x00];
-
-/// An RSA private key prepared for unsealing: parsed and checked once by AWS-LC (which verifies
-/// the key's components are consistent), then used for every value.
+/// An RSA private key prepared for unsealing: parsed and checked once by the `rsa` crate (which
+/// verifies the key's components are consistent), then used for every value.
 ///
-/// Holds no copy of the key outside AWS-LC's own structures, which `OPENSSL_free` wipes when the
-/// key is dropped (aws-lc `crypto/mem.c`). `Debug` shows only the key size.
+/// The `rsa` crate wipes the key's numbers when it is dropped. `Debug` shows only the key size.
 pub struct UnsealingKey {
-    oaep: OaepPrivateDecryptingKey,
+    key: rsa::PrivateKey,
     /// The public half as a DER `SubjectPublicKeyInfo`: identifies the key without exposing it.
     public_der: Vec<u8>,
     bits: usize,
@@ -53,36 +53,55 @@ impl UnsealingKey {
     /// Reads a DER PKCS#8 v1 `PrivateKeyInfo` holding an RSA key (PEM label `PRIVATE KEY`).
     ///
     /// # Errors
-    /// [`KeyRejected`] naming why AWS-LC refused it: not valid DER, not RSA,
-    /// inconsistent components, or a modulus outside 2048..=8192 bits (the sizes certificates
-    /// are accepted with, `cert::MIN_KEY_BITS`..=`cert::MAX_KEY_BITS`).
+    /// [`KeyRejected`] naming why: not valid DER, not RSA, inconsistent components, or a modulus
+    /// outside [`MIN_KEY_BITS`]..=[`MAX_KEY_BITS`] (the sizes certificates are accepted with).
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyRejected> {
-        let private = PrivateDecryptingKey::from_pkcs8(der)
-            .map_err(|e| KeyRejected(rejection(e.description_()).into()))?;
-        let bits = private.key_size_bits();
-        let public_der = private
-            .public_key()
-            .as_der()
-            .map_err(|_| KeyRejected("its public key cannot be encoded".into()))?
-            .as_ref()
-            .to_vec();
-        let oaep = OaepPrivateDecryptingKey::new(private)
-            .map_err(|_| KeyRejected("rsa-oaep refused the key".into()))?;
-        Ok(Self {
-            oaep,
-            public_der,
-            bits,
-        })
+        let info = PrivateKeyInfoRef::from_der(der).map_err(|e| not_der(&e))?;
+        if info.algorithm.oid.to_string() != OID_RSA_ENCRYPTION {
+            return Err(KeyRejected::Invalid(
+                format!("not an RSA key (algorithm {})", info.algorithm.oid).into(),
+            ));
+        }
+        Self::from_pkcs1_der(info.private_key.as_bytes())
     }
 
     /// Reads a DER PKCS#1 `RSAPrivateKey` (PEM label `RSA PRIVATE KEY`: the controller's
-    /// `tls.key`). AWS-LC reads private keys as PKCS#8, so the bytes are wrapped in a
-    /// `PrivateKeyInfo` first, in a buffer that is wiped when dropped.
+    /// `tls.key`).
     ///
     /// # Errors
     /// As [`UnsealingKey::from_pkcs8_der`].
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, KeyRejected> {
-        Self::from_pkcs8_der(&wrap_pkcs1_in_pkcs8(der))
+        let parts = RsaPrivateKeyRef::from_der(der).map_err(|e| not_der(&e))?;
+        // Judged before the `rsa` crate sees the key, so that the refusal can name the size.
+        let bits = be_bits(parts.modulus.as_bytes());
+        if bits < MIN_KEY_BITS {
+            return Err(KeyRejected::TooSmall { bits });
+        }
+        if bits > MAX_KEY_BITS {
+            return Err(KeyRejected::TooLarge { bits });
+        }
+        let stored_crt = [
+            parts.exponent1.as_bytes(),
+            parts.exponent2.as_bytes(),
+            parts.coefficient.as_bytes(),
+        ];
+        let disagree = || KeyRejected::Invalid("its components do not agree".into());
+        let key = rsa::PrivateKey::try_from(parts).map_err(|_| disagree())?;
+        // The `rsa` crate checks n, e, d and the primes, and computes the CRT values itself from
+        // the primes. Stored ones that differ mean a damaged file: refuse it as OpenSSL would.
+        if !crt_values_agree(&key, stored_crt) {
+            return Err(disagree());
+        }
+        let public_der = key
+            .to_public_key()
+            .to_public_key_der()
+            .map_err(|_| KeyRejected::Invalid("its public key cannot be encoded".into()))?
+            .into_vec();
+        Ok(Self {
+            bits: be_bits(&key.n_bytes()),
+            key,
+            public_der,
+        })
     }
 
     /// The modulus size in bits.
@@ -95,78 +114,37 @@ impl UnsealingKey {
         &self.public_der
     }
 
-    /// RSA-OAEP(SHA-256, MGF1-SHA-256, `label`) decryption of one wrapped session key; `None` on
-    /// any failure, so that no detail (padding or label) escapes.
+    /// RSA-OAEP(SHA-256, MGF1-SHA-256, `label`) decryption of one wrapped session key, blinded;
+    /// `None` on any failure, so that no detail (padding or label) escapes.
     fn open_session_key(&self, label: &[u8], rsa_ct: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
-        let mut out = Zeroizing::new(vec![0u8; self.oaep.min_output_size()]);
-        let len = self
-            .oaep
-            .decrypt(&OAEP_SHA256_MGF1SHA256, rsa_ct, &mut out, Some(label))
-            .ok()?
-            .len();
-        out.truncate(len);
-        Some(out)
+        self.key
+            .decrypt_blinded(&mut SysRng, Oaep::<Sha256>::new_with_label(label), rsa_ct)
+            .ok()
+            .map(Zeroizing::new)
     }
 }
 
-/// A human reading of AWS-LC's `KeyRejected` reasons (aws-lc-rs `src/error.rs`).
-fn rejection(reason: &str) -> &'static str {
-    match reason {
-        // AWS-LC checks the components agree while parsing (RSA_check_key), and reports a key
-        // whose do not as an encoding error too.
-        "InvalidEncoding" => "bad DER, or components that do not agree",
-        "WrongAlgorithm" => "not an RSA key",
-        "InconsistentComponents" => "its components are inconsistent",
-        "TooSmall" => "the modulus is under 2048 bits",
-        "TooLarge" => "the modulus is over 8192 bits",
-        _ => "AWS-LC refused the key",
-    }
+/// Whether the key file's stored `exponent1`, `exponent2` and `coefficient` (RFC 8017 A.1.2) are
+/// the values the `rsa` crate computed from the primes.
+fn crt_values_agree(key: &rsa::PrivateKey, stored: [&[u8]; 3]) -> bool {
+    let computed = [
+        key.dp().map(|v| Zeroizing::new(v.to_be_bytes())),
+        key.dq().map(|v| Zeroizing::new(v.to_be_bytes())),
+        key.crt_coefficient()
+            .map(|v| Zeroizing::new(v.to_be_bytes())),
+    ];
+    let trim = |be: &[u8]| be.iter().position(|&b| b != 0).map_or(0, |i| be.len() - i);
+    computed.iter().zip(stored).all(|(ours, theirs)| {
+        ours.as_ref().is_some_and(|ours| {
+            let (a, b) = (trim(ours), trim(theirs));
+            a == b && ours[ours.len() - a..] == theirs[theirs.len() - b..]
+        })
+    })
 }
 
-/// PKCS#1 `RSAPrivateKey` DER → PKCS#8 v1 `PrivateKeyInfo` DER:
-/// `SEQUENCE { INTEGER 0, AlgorithmIdentifier rsaEncryption, OCTET STRING pkcs1 }` (RFC 5208).
-/// The content is not inspected here; AWS-LC parses it.
-fn wrap_pkcs1_in_pkcs8(pkcs1: &[u8]) -> Zeroizing<Vec<u8>> {
-    let octets_len = 1 + der_length_len(pkcs1.len()) + pkcs1.len();
-    let body_len = PKCS8_V1_VERSION.len() + RSA_ENCRYPTION_ALGORITHM_ID.len() + octets_len;
-    // Sized up front: growing would reallocate and leave an unwiped copy of the key behind.
-    let mut out = Zeroizing::new(Vec::with_capacity(1 + der_length_len(body_len) + body_len));
-    out.push(0x30);
-    push_der_length(&mut out, body_len);
-    out.extend_from_slice(&PKCS8_V1_VERSION);
-    out.extend_from_slice(&RSA_ENCRYPTION_ALGORITHM_ID);
-    out.push(0x04);
-    push_der_length(&mut out, pkcs1.len());
-    out.extend_from_slice(pkcs1);
-    out
-}
-
-/// The big-endian bytes of `len` without leading zeros (none for 0).
-fn significant_bytes(len: usize) -> impl Iterator<Item = u8> {
-    len.to_be_bytes().into_iter().skip_while(|&b| b == 0)
-}
-
-/// Bytes the DER definite-length encoding of `len` takes.
-fn der_length_len(len: usize) -> usize {
-    if len < 0x80 {
-        1
-    } else {
-        1 + significant_bytes(len).count()
-    }
-}
-
-/// Appends the DER definite-length encoding of `len` (X.690 8.1.3: short form under 128, else
-/// the count of big-endian length bytes with the top bit set, then those bytes).
-fn push_der_length(out: &mut Vec<u8>, len: usize) {
-    match u8::try_from(len) {
-        Ok(short) if short < 0x80 => out.push(short),
-        _ => {
-            // At most size_of::<usize>() (8) length bytes: the count fits the low 7 bits.
-            let count = significant_bytes(len).count();
-            out.push(0x80 | u8::try_from(count).unwrap_or(0x7f));
-            out.extend(significant_bytes(len));
-        }
-    }
+/// A DER decoding error, without the bytes it quotes (none today, but the input is a key).
+fn not_der(e: &x509_cert::der::Error) -> KeyRejected {
+    KeyRejected::Invalid(format!("not valid DER ({})", e.kind()).into())
 }
 
 /// Unseals one raw value by trying every key in turn, like the controller does.
@@ -226,32 +204,35 @@ fn hybrid_decrypt(key: &UnsealingKey, label: &[u8], value: &[u8]) -> Option<Secr
     let session_key = key.open_session_key(label, rsa_ct)?;
     // Go's aes.NewCipher accepts 16-, 24- and 32-byte keys, so the controller would open values
     // whose session key is AES-128 or AES-192 too; kubeseal itself always writes 32 bytes.
-    let algorithm: &'static Algorithm = match session_key.len() {
-        16 => &AES_128_GCM,
-        24 => &AES_192_GCM,
-        32 => &AES_256_GCM,
-        _ => return None,
-    };
-    gcm_open(algorithm, &session_key, gcm_ct)
+    match session_key.len() {
+        16 => gcm_open(
+            &AesGcm::<Aes128, U12>::new_from_slice(&session_key).ok()?,
+            gcm_ct,
+        ),
+        24 => gcm_open(
+            &AesGcm::<Aes192, U12>::new_from_slice(&session_key).ok()?,
+            gcm_ct,
+        ),
+        32 => gcm_open(
+            &AesGcm::<Aes256, U12>::new_from_slice(&session_key).ok()?,
+            gcm_ct,
+        ),
+        _ => None,
+    }
 }
 
 /// Opens AES-GCM `ciphertext || tag` under the all-zero nonce (each session key seals one value).
-fn gcm_open(
-    algorithm: &'static Algorithm,
-    session_key: &[u8],
-    gcm_ct: &[u8],
-) -> Option<SecretValue> {
-    let cipher = LessSafeKey::new(UnboundKey::new(algorithm, session_key).ok()?);
-    let mut buf = Zeroizing::new(gcm_ct.to_vec());
-    let plain_len = cipher
-        .open_in_place(
-            Nonce::assume_unique_for_key(ZERO_NONCE),
-            Aad::empty(),
-            &mut buf,
-        )
-        .ok()?
-        .len();
-    buf.truncate(plain_len);
+fn gcm_open<A>(cipher: &A, gcm_ct: &[u8]) -> Option<SecretValue>
+where
+    A: AeadInOut<NonceSize = U12, TagSize = U16>,
+{
+    let split = gcm_ct.len().checked_sub(GCM_TAG_BYTES)?;
+    let (body, tag) = gcm_ct.split_at(split);
+    let tag = Tag::try_from(tag).ok()?;
+    let mut buf = Zeroizing::new(body.to_vec());
+    cipher
+        .decrypt_inout_detached(&ZERO_NONCE.into(), &[], buf.as_mut_slice().into(), &tag)
+        .ok()?;
     Some(SecretValue::new(std::mem::take(&mut *buf)))
 }
 
@@ -259,48 +240,30 @@ fn gcm_open(
 mod tests {
     use super::*;
 
-    #[test]
-    fn der_lengths_use_the_short_form_under_128_and_minimal_long_forms_above() {
-        let enc = |len: usize| {
-            let mut v = Vec::new();
-            push_der_length(&mut v, len);
-            assert_eq!(
-                v.len(),
-                der_length_len(len),
-                "length of the encoding of {len}"
-            );
-            v
-        };
-        assert_eq!(enc(0), [0x00]);
-        assert_eq!(enc(127), [0x7f]);
-        assert_eq!(enc(128), [0x81, 0x80]);
-        assert_eq!(enc(255), [0x81, 0xff]);
-        assert_eq!(enc(256), [0x82, 0x01, 0x00]);
-        assert_eq!(enc(2349), [0x82, 0x09, 0x2d]);
-        assert_eq!(enc(65_536), [0x83, 0x01, 0x00, 0x00]);
-    }
-
     /// The DER inside a one-block PEM file.
     fn pem_der(pem: &str) -> Vec<u8> {
         let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
         base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).unwrap()
     }
 
+    fn reason(r: Result<UnsealingKey, KeyRejected>) -> String {
+        match r {
+            Err(why) => why.to_string(),
+            Ok(key) => panic!("expected a refusal, got {key:?}"),
+        }
+    }
+
     #[test]
-    fn wrapping_pkcs1_gives_the_pkcs8_document_openssl_wrote_for_the_same_key() {
+    fn pkcs1_and_pkcs8_forms_of_one_key_read_to_the_same_key() {
         // The two fixtures are one key, written by OpenSSL as PKCS#8 and as PKCS#1.
         let pkcs8 = pem_der(include_str!("../../tests/fixtures/keys/rsa-2048-key.pem"));
         let pkcs1 = pem_der(include_str!(
             "../../tests/fixtures/keys/rsa-2048-key.pkcs1.pem"
         ));
-        assert!(pkcs1.len() > 255, "exercises the two-byte long form");
-        let wrapped = wrap_pkcs1_in_pkcs8(&pkcs1);
-        assert_eq!(*wrapped, pkcs8);
-        assert_eq!(
-            wrapped.len(),
-            wrapped.capacity(),
-            "sized exactly: never reallocated"
-        );
+        let a = UnsealingKey::from_pkcs8_der(&pkcs8).unwrap();
+        let b = UnsealingKey::from_pkcs1_der(&pkcs1).unwrap();
+        assert_eq!(a.public_key_der(), b.public_key_der());
+        assert_eq!((a.key_bits(), b.key_bits()), (2048, 2048));
     }
 
     #[test]
@@ -308,25 +271,28 @@ mod tests {
         let pkcs1 = pem_der(include_str!(
             "../../tests/fixtures/keys/rsa-2048-key.pkcs1.pem"
         ));
-        let reason = |r: Result<UnsealingKey, KeyRejected>| match r {
-            Err(why) => why.reason().to_owned(),
-            Ok(key) => panic!("expected a refusal, got {key:?}"),
-        };
-        assert_eq!(
-            reason(UnsealingKey::from_pkcs8_der(&pkcs1)),
-            "bad DER, or components that do not agree"
+        // PKCS#1 bytes where PKCS#8 is expected, and a truncated key: not DER of that shape.
+        assert!(reason(UnsealingKey::from_pkcs8_der(&pkcs1)).starts_with("not valid DER"));
+        assert!(
+            reason(UnsealingKey::from_pkcs1_der(&pkcs1[..pkcs1.len() - 1]))
+                .starts_with("not valid DER")
         );
+        // Flip one bit in the middle of the key (inside the private exponent or a prime):
+        // well-formed DER whose components no longer agree.
+        let mut bad = pkcs1.clone();
+        let mid = bad.len() / 2;
+        bad[mid] ^= 1;
         assert_eq!(
-            reason(UnsealingKey::from_pkcs1_der(&pkcs1[..pkcs1.len() - 1])),
-            "bad DER, or components that do not agree"
+            reason(UnsealingKey::from_pkcs1_der(&bad)),
+            "its components do not agree"
         );
-        // Flip one bit in the last byte (inside the CRT coefficient): well-formed DER whose
-        // components no longer agree. AWS-LC checks them (RSA_check_key) and refuses the key.
+        // Flip one bit in the last byte, inside the stored CRT coefficient, which the `rsa`
+        // crate itself would recompute and ignore: still refused.
         let mut bad = pkcs1.clone();
         *bad.last_mut().unwrap() ^= 1;
         assert_eq!(
             reason(UnsealingKey::from_pkcs1_der(&bad)),
-            "bad DER, or components that do not agree"
+            "its components do not agree"
         );
     }
 

@@ -310,6 +310,8 @@ pub static RULES: &[Rule] = &[
     Rule {
         meta: &model_divergence::META,
         check: Some(model_divergence::check),
+    },
+    Rule {
         meta: &overlay_build_error::META,
         check: Some(overlay_build_error::check),
     },

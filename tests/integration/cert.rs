@@ -246,7 +246,7 @@ fn small_rsa_key_is_refused() {
     assert!(one_line(&e).contains("1024 bits"));
 }
 
-/// AWS-LC seals with keys of at most 8192 bits; a larger one is refused when the certificate is
+/// The `rsa` crate seals with keys of at most 8192 bits; a larger one is refused when the certificate is
 /// read, with the size, not at the first value.
 #[test]
 fn rsa_key_over_8192_bits_is_refused() {
@@ -302,10 +302,7 @@ fn expired_certificate_is_an_error_naming_the_date() {
             not_after: date.clone()
         }
     );
-    assert_eq!(
-        one_line(&e),
-        format!("failed to encrypt using an expired certificate on {date}")
-    );
+    assert_eq!(one_line(&e), format!("the certificate expired on {date}"));
     assert!(e.hint().is_some());
     // The controller's boundary: valid up to and including NotAfter.
     assert!(c.check_time(c.not_after()).is_ok());

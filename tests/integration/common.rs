@@ -200,6 +200,28 @@ impl Peer {
             .expect("peer encrypts")
     }
 
+    /// Encrypts with the peer around the given AES session key (16, 24 or 32 bytes), built by
+    /// the `cryptography` package rather than the PyPI peer, which always draws its own.
+    pub fn encrypt_with_session_key(
+        &mut self,
+        cert_pem: &str,
+        label: &[u8],
+        session: &[u8],
+        plaintext: &[u8],
+    ) -> Vec<u8> {
+        let req = serde_json::json!({
+            "op": "encrypt_session", "pem": cert_pem, "label": b64(label),
+            "data": b64(plaintext), "session": b64(session),
+        });
+        writeln!(self.stdin, "{req}").expect("write to peer");
+        self.stdin.flush().expect("flush peer");
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("read from peer");
+        let ans: serde_json::Value = serde_json::from_str(&line).expect("peer answers JSON");
+        assert_eq!(ans["ok"].as_bool(), Some(true), "peer: {ans}");
+        unb64(ans["data"].as_str().expect("data"))
+    }
+
     /// Decrypts raw value bytes with the peer and a private-key PEM.
     pub fn decrypt(
         &mut self,

@@ -482,8 +482,7 @@ fn key_loading_errors_are_clear_and_leak_nothing() {
 
 #[test]
 fn keys_outside_2048_to_8192_bits_are_refused_with_the_reason() {
-    // AWS-LC, which holds every private key, takes 2048..=8192 bits: the range certificates are
-    // accepted in. A 1024-bit key, in both encodings, is refused by name and size.
+    // Private keys are taken at 2048..=8192 bits: the range certificates are accepted in. A 1024-bit key, in both encodings, is refused by name and size.
     let Some(pkcs8) = fixtures::openssl(
         &[
             "genpkey",
@@ -516,64 +515,74 @@ fn keys_outside_2048_to_8192_bits_are_refused_with_the_reason() {
 #[test]
 fn unseal_accepts_aes128_and_aes192_session_keys_like_go() {
     // Go's aes.NewCipher takes 16-, 24- or 32-byte keys, so the controller's HybridDecrypt opens
-    // values whose wrapped session key is AES-128 or AES-192; emp-seal's unseal must too.
-    use aes_gcm::aead::consts::U12;
-    use aes_gcm::{AeadInOut, AesGcm, KeyInit};
+    // values whose wrapped session key is AES-128 or AES-192; emp-seal's unseal must too. The
+    // values are built outside emp-seal's crates, by Python's `cryptography` (OpenSSL).
+    let Some(mut peer) = Peer::start() else {
+        return;
+    };
     let label = Scope::Strict.label(NAMESPACE, NAME);
-    // The RustCrypto rsa crate wraps the session key: independent of AWS-LC, like aes-gcm.
-    use rsa::pkcs8::DecodePublicKey as _;
-    let pk = rsa::PublicKey::from_public_key_der(fixtures::public_key(2048).spki_der()).unwrap();
     let sk = fixtures::private_key(2048);
-    for n in [16usize, 24] {
+    for n in [16usize, 24, 32] {
         let session: Vec<u8> = (0..=255u8).take(n).collect();
-        let rsa_ct = pk
-            .encrypt(
-                &mut getrandom::SysRng,
-                rsa::Oaep::<sha2::Sha256>::new_with_label(label.clone()),
-                &session,
-            )
-            .unwrap();
-        let mut body = SENTINEL.to_vec();
-        let nonce = [0u8; 12].into();
-        let tag = if n == 16 {
-            AesGcm::<aes_gcm::aes::Aes128, U12>::new_from_slice(&session)
-                .unwrap()
-                .encrypt_inout_detached(&nonce, &[], body.as_mut_slice().into())
-                .unwrap()
-        } else {
-            AesGcm::<aes_gcm::aes::Aes192, U12>::new_from_slice(&session)
-                .unwrap()
-                .encrypt_inout_detached(&nonce, &[], body.as_mut_slice().into())
-                .unwrap()
-        };
-        let mut value = u16::try_from(rsa_ct.len()).unwrap().to_be_bytes().to_vec();
-        value.extend_from_slice(&rsa_ct);
-        value.extend_from_slice(&body);
-        value.extend_from_slice(&tag);
+        let value =
+            peer.encrypt_with_session_key(&fixtures::cert_pem(2048), &label, &session, SENTINEL);
         let opened = unseal(std::slice::from_ref(&sk), &label, &value).unwrap();
         assert_eq!(opened.expose_secret(), SENTINEL, "aes-{}", n * 8);
     }
 }
 
-/// AWS-LC does the RSA-OAEP operation. Built with its CPU-jitter entropy source, the first random
-/// byte of every process costs about 25 ms (more than a whole run); `.cargo/config.toml` builds it
-/// without. A build that lost that setting (the file deleted, a build from outside the repository)
-/// compiles jitterentropy in, whose symbols then appear in the binary.
+/// `openssl pkeyutl` opens the RSA part of emp-seal's values: OAEP with SHA-256 for the digest
+/// and MGF1, the scope's label, and a 32-byte session key inside; another label is refused.
 #[test]
-fn aws_lc_is_built_without_cpu_jitter_entropy() {
-    let bin = std::fs::read(env!("CARGO_BIN_EXE_emp-seal")).unwrap();
-    // Proof that the binary still carries AWS-LC's symbol names (not stripped), so that the
-    // absence below means something.
-    let has = |needle: &[u8]| bin.windows(needle.len()).any(|w| w == needle);
-    assert!(
-        has(b"RSA_padding_add_PKCS1_OAEP"),
-        "AWS-LC symbols not found: stripped binary?"
-    );
-    assert!(
-        !has(b"jent_entropy_init"),
-        "the binary contains AWS-LC's CPU-jitter entropy code: build with \
-         AWS_LC_SYS_NO_JITTER_ENTROPY=1 (.cargo/config.toml)"
-    );
+fn openssl_opens_the_rsa_part_with_the_scope_label() {
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("test-only-key.pem");
+    crate::lifecycle::write(&key, &fixtures::key_pem(2048));
+    let key_arg = key.to_str().unwrap();
+    let open = |label: &[u8], rsa_ct: &[u8]| {
+        let label_opt = format!("rsa_oaep_label:{}", hex(label));
+        let mut args = vec![
+            "pkeyutl",
+            "-decrypt",
+            "-inkey",
+            key_arg,
+            "-pkeyopt",
+            "rsa_padding_mode:oaep",
+            "-pkeyopt",
+            "rsa_oaep_md:sha256",
+            "-pkeyopt",
+            "rsa_mgf1_md:sha256",
+        ];
+        if !label.is_empty() {
+            args.extend(["-pkeyopt", label_opt.as_str()]);
+        }
+        fixtures::openssl_result(&args, rsa_ct)
+    };
+    for (scope, label) in LABELS {
+        let value = seal(&fixtures::public_key(2048), label, SENTINEL).unwrap();
+        let rsa_len = usize::from(u16::from_be_bytes([value[0], value[1]]));
+        assert_eq!(rsa_len, 256, "{scope:?}");
+        let rsa_ct = &value[LENGTH_PREFIX_BYTES..LENGTH_PREFIX_BYTES + rsa_len];
+        let Some(session) = open(label, rsa_ct) else {
+            return;
+        };
+        let session = session.unwrap_or_else(|e| panic!("{scope:?}: openssl refused: {e}"));
+        assert_eq!(session.len(), 32, "{scope:?}: an AES-256 session key");
+        assert_eq!(
+            value.len(),
+            LENGTH_PREFIX_BYTES + rsa_len + SENTINEL.len() + GCM_TAG_BYTES
+        );
+        let other = if label.is_empty() {
+            b"x".to_vec()
+        } else {
+            Vec::new()
+        };
+        assert!(
+            open(&other, rsa_ct).is_some_and(|r| r.is_err()),
+            "{scope:?}: openssl must refuse another label"
+        );
+    }
 }
 
 /// One prepared key seals many values; each opens with the peer, and the key knows its

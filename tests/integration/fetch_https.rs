@@ -153,7 +153,7 @@ impl Pki {
                 .expect("leaf certificates");
         let key =
             PrivateKeyDer::from_pem_file(self.path(&format!("{name}.key"))).expect("leaf key");
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .expect("protocol versions")
@@ -339,9 +339,12 @@ fn issue_6_fetch_https_with_private_ca() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stderr.contains("replaced"), "{}", o.stderr);
     match h.join().expect("server") {
+        // Header names are case-insensitive (the client sends them in lower case).
         Served::Request(head) => assert!(
             head.starts_with("GET /v1/cert.pem HTTP/1.1\r\n")
-                && head.contains(&format!("\r\nHost: 127.0.0.1:{port}\r\n")),
+                && head
+                    .to_ascii_lowercase()
+                    .contains(&format!("\r\nhost: 127.0.0.1:{port}\r\n")),
             "{head}"
         ),
         other => panic!("the server saw {other:?}"),
@@ -383,9 +386,11 @@ fn issue_6_fetch_https_verifies_the_server() {
         &url,
         &["TLS", "unknown issuer", "--ca-cert", "kubeconfig"],
     );
+    // The client refused the session: the server never got a request (the client closes
+    // without always flushing its alert first, so the server sees an alert or an early end).
     let served = h.join().expect("server");
     assert!(
-        matches!(&served, Served::Failed(e) if e.contains("alert")),
+        matches!(&served, Served::Failed(e) if e.contains("alert") || e.contains("end of file")),
         "the client must have refused the TLS session: {served:?}"
     );
     assert_eq!(read(&target), original);
@@ -404,9 +409,11 @@ fn issue_6_fetch_https_verifies_the_server() {
             "subjectAltName",
         ],
     );
+    // The client refused the session: the server never got a request (the client closes
+    // without always flushing its alert first, so the server sees an alert or an early end).
     let served = h.join().expect("server");
     assert!(
-        matches!(&served, Served::Failed(e) if e.contains("alert")),
+        matches!(&served, Served::Failed(e) if e.contains("alert") || e.contains("end of file")),
         "the client must have refused the TLS session: {served:?}"
     );
     assert_eq!(read(&target), original);
@@ -474,20 +481,28 @@ fn issue_6_fetch_https_checks_the_body() {
     assert!(matches!(h.join().expect("server"), Served::Request(_)));
     assert_eq!(read(&target), original);
 
-    // No length and no close_notify: the body may be truncated, so it is refused.
-    let (port, h) = serve_https(pki.server_config("server"), http(&demo_pem(), false), false);
-    let url = format!("https://127.0.0.1:{port}/v1/cert.pem");
-    fails(
-        root,
-        &["cert", "paper", "--fetch", &url, "--ca-cert", s(&ca)],
-        &url,
-        &["close_notify", "truncated"],
-    );
-    assert!(matches!(h.join().expect("server"), Served::Request(_)));
-    assert_eq!(read(&target), original);
+    // No length: whether or not the server ends with close_notify, the HTTP client cannot
+    // report a connection cut short apart from a complete body, so an unframed body is refused.
+    for close_notify in [false, true] {
+        let (port, h) = serve_https(
+            pki.server_config("server"),
+            http(&demo_pem(), false),
+            close_notify,
+        );
+        let url = format!("https://127.0.0.1:{port}/v1/cert.pem");
+        fails(
+            root,
+            &["cert", "paper", "--fetch", &url, "--ca-cert", s(&ca)],
+            &url,
+            &["not length-framed", "truncated"],
+        );
+        assert!(matches!(h.join().expect("server"), Served::Request(_)));
+        assert_eq!(read(&target), original);
+    }
 
-    // The same unframed body with close_notify is complete and saved.
-    let (port, h) = serve_https(pki.server_config("server"), http(&demo_pem(), false), true);
+    // A framed body from a server that drops the connection without close_notify is complete
+    // and saved.
+    let (port, h) = serve_https(pki.server_config("server"), http(&demo_pem(), true), false);
     let url = format!("https://127.0.0.1:{port}/v1/cert.pem");
     let o = run(
         root,

@@ -127,8 +127,15 @@ pub(crate) fn make_cert_with(
 }
 
 /// Runs `openssl` with `args`, feeding `stdin`; returns stdout, or `None` after
-/// [`common::missing`] when openssl is not installed.
+/// [`common::missing`] when openssl is not installed. Panics if openssl fails.
 pub(crate) fn openssl(args: &[&str], stdin: &[u8]) -> Option<Vec<u8>> {
+    let out = openssl_result(args, stdin)?;
+    assert!(out.is_ok(), "openssl {args:?} failed: {out:?}");
+    out.ok()
+}
+
+/// [`openssl`], returning a failure (its stderr) instead of panicking.
+pub(crate) fn openssl_result(args: &[&str], stdin: &[u8]) -> Option<Result<Vec<u8>, String>> {
     use std::io::Write;
     use std::process::Stdio;
     if common::which("openssl").is_none() {
@@ -149,10 +156,9 @@ pub(crate) fn openssl(args: &[&str], stdin: &[u8]) -> Option<Vec<u8>> {
         .write_all(stdin)
         .expect("write openssl stdin");
     let out = child.wait_with_output().expect("openssl output");
-    assert!(
-        out.status.success(),
-        "openssl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(out.stdout)
+    Some(if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    })
 }

@@ -3,6 +3,7 @@
 
 mod badinput;
 mod cert;
+mod cert_messages;
 mod check;
 mod common;
 mod crash;

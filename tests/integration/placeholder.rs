@@ -10,7 +10,8 @@ use std::process::Command;
 use emp_seal::crypto::RsaPublicKey;
 use emp_seal::rules::ciphertext::{Reason, Verdict, classify};
 use emp_seal::rules::{self, Context, SourceFile};
-use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
+use rustls_pki_types::SubjectPublicKeyInfoDer;
+use rustls_pki_types::pem::PemObject as _;
 
 use crate::common::{self, Peer, b64};
 
@@ -48,11 +49,20 @@ fn openssl_key(dir: &Path, bits: u32) -> Option<TestKey> {
         .success();
     assert!(ok, "openssl rsa -pubout");
     let public_pem = std::fs::read_to_string(&public).expect("read public key");
-    // Read by the RustCrypto rsa crate, re-encoded, and read by emp-seal: both readers agree.
-    let theirs = rsa::PublicKey::from_public_key_pem(&public_pem).expect("parse public key");
-    let spki = theirs.to_public_key_der().expect("encode public key");
-    let key = RsaPublicKey::from_spki_der(spki.as_bytes()).expect("emp-seal reads the key");
+    // emp-seal reads openssl's key to the modulus openssl prints.
+    let spki = SubjectPublicKeyInfoDer::from_pem_slice(public_pem.as_bytes()).expect("pem");
+    let key = RsaPublicKey::from_spki_der(spki.as_ref()).expect("emp-seal reads the key");
     assert_eq!(key.bits(), usize::try_from(bits).unwrap());
+    let out = Command::new(&openssl)
+        .args(["rsa", "-pubin", "-noout", "-modulus", "-in"])
+        .arg(&public)
+        .output()
+        .expect("run openssl rsa -modulus");
+    let hex: String = key.modulus().iter().map(|b| format!("{b:02X}")).collect();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("Modulus={hex}")
+    );
     Some(TestKey {
         bits,
         public_pem,

@@ -1,0 +1,199 @@
+//! Issue 17 item 4, the certificate messages a newcomer reads, through the real binary on files
+//! in a temp tree: what `cert --fetch` prints after a replace, URL mistakes, expired
+//! certificates, and certificates whose key cannot seal.
+
+use crate::fixtures;
+use crate::lifecycle::{read, run, s, tree, write};
+use crate::seal_support::openssl_sha256;
+
+/// The first `error:` line and the `help:` line of a failed run.
+fn error_and_help(stderr: &str) -> (String, String) {
+    let line = |p: &str| {
+        stderr
+            .lines()
+            .find(|l| l.starts_with(p))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (line("error: "), line("help: "))
+}
+
+#[test]
+fn issue_17_cert_fetch_prints_the_new_fingerprint() {
+    let t = tree();
+    let root = t.path();
+    let target = root.join("k8s/overlays/paper/sealing-cert.pem");
+    let Some(old) = openssl_sha256(&target) else {
+        return;
+    };
+    let src = root.join("work/new.pem");
+    write(&src, &fixtures::cert_pem(3072));
+    let Some(new) = openssl_sha256(&src) else {
+        return;
+    };
+    assert_ne!(old, new);
+    let o = run(
+        root,
+        &["cert", "paper", "--fetch", &format!("file://{}", s(&src))],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let lines: Vec<&str> = o.stderr.lines().collect();
+    assert_eq!(
+        lines[0], "k8s/overlays/paper/sealing-cert.pem: replaced",
+        "{}",
+        o.stderr
+    );
+    // The fingerprint shown as the certificate's is the new one; the old one is labelled.
+    assert!(
+        lines.contains(&format!("  sha256   {new}").as_str()),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        lines.contains(&format!("  was      sha256 {old}").as_str()),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(read(&target), fixtures::cert_pem(3072));
+    // Fetching the same certificate again changes nothing and says so, without a `was` line.
+    let o = run(
+        root,
+        &["cert", "paper", "--fetch", &format!("file://{}", s(&src))],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("unchanged (same certificate)"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains(&format!("  sha256   {new}")),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("was"), "{}", o.stderr);
+}
+
+#[test]
+fn issue_17_url_mistakes_are_named_as_url_mistakes() {
+    let t = tree();
+    let root = t.path();
+    let target = root.join("k8s/overlays/paper/sealing-cert.pem");
+    let original = read(&target);
+    for (url, needle) in [
+        ("file://work/new.pem", "a file URL needs an absolute path"),
+        (
+            "ftp://example.invalid/cert.pem",
+            "unsupported URL scheme `ftp`",
+        ),
+        (
+            "gopher://example.invalid/",
+            "unsupported URL scheme `gopher`",
+        ),
+        ("127.0.0.1:8080/v1/cert.pem", "not a URL"),
+    ] {
+        let o = run(root, &["cert", "paper", "--fetch", url]);
+        assert_eq!(o.code, 2, "{url}: {}", o.stderr);
+        let (error, help) = error_and_help(&o.stderr);
+        assert!(
+            error.starts_with(&format!("error: {url}: ")) && error.contains(needle),
+            "{url}: {}",
+            o.stderr
+        );
+        assert!(
+            help.contains("file:///absolute/path"),
+            "{url}: {}",
+            o.stderr
+        );
+        assert!(!o.stderr.contains("port-forward"), "{url}: {}", o.stderr);
+        assert_eq!(read(&target), original);
+    }
+    // An unreachable controller still gets the port-forward hint.
+    let o = run(
+        root,
+        &["cert", "paper", "--fetch", "http://127.0.0.1:1/v1/cert.pem"],
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("port-forward"), "{}", o.stderr);
+}
+
+#[test]
+fn issue_17_expired_certificates_are_described_as_expired() {
+    let t = tree();
+    let root = t.path();
+    let Some((expired, _)) = fixtures::make_cert(2048, -30, -2) else {
+        return;
+    };
+    let p = root.join("work/expired.pem");
+    write(&p, &expired);
+    // Shown: the report says EXPIRED, exit 1.
+    let o = run(root, &["cert", s(&p)]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stdout.contains("EXPIRED 2 days ago"), "{}", o.stdout);
+    // Fetched: refused as expired, nothing about encrypting.
+    let o = run(
+        root,
+        &["cert", "paper", "--fetch", &format!("file://{}", s(&p))],
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let (error, _) = error_and_help(&o.stderr);
+    assert!(
+        error.contains("the certificate expired on "),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("encrypt"), "{}", o.stderr);
+}
+
+#[test]
+fn issue_17_unusable_certificates_still_show_subject_and_expiry() {
+    let t = tree();
+    let root = t.path();
+    for (spec, why) in [
+        ("ec", "expected RSA public key but found an EC (ECDSA) key"),
+        (
+            "rsa:1024",
+            "the certificate's RSA key has 1024 bits; at least 2048 are required",
+        ),
+    ] {
+        let Some((pem, _)) = fixtures::make_cert_with(spec, -1, 365) else {
+            return;
+        };
+        let p = root.join(format!("work/{}.pem", spec.replace(':', "-")));
+        write(&p, &pem);
+        let Some(subject) = fixtures::openssl(
+            &["x509", "-noout", "-subject", "-nameopt", "RFC2253"],
+            pem.as_bytes(),
+        ) else {
+            return;
+        };
+        let subject = String::from_utf8_lossy(&subject)
+            .trim()
+            .trim_start_matches("subject=")
+            .to_owned();
+        let not_after = fixtures::openssl(&["x509", "-noout", "-enddate"], pem.as_bytes())
+            .expect("openssl ran above");
+        let o = run(root, &["cert", s(&p)]);
+        assert_eq!(o.code, 2, "{spec}: {}", o.stderr);
+        let (error, help) = error_and_help(&o.stderr);
+        assert!(
+            error.contains(&format!("the certificate `{subject}` (expires ")),
+            "{spec}: {error} (openssl: {subject})"
+        );
+        assert!(
+            error.ends_with(&format!("cannot be used for sealing: {why}")),
+            "{spec}: {error}"
+        );
+        assert!(help.contains("RSA-4096"), "{spec}: {}", o.stderr);
+        // The expiry shown is the certificate's NotAfter (openssl prints it as `notAfter=...`).
+        let year = String::from_utf8_lossy(&not_after)
+            .split_whitespace()
+            .find(|w| w.len() == 4 && w.chars().all(|c| c.is_ascii_digit()))
+            .expect("a year")
+            .to_owned();
+        assert!(
+            error.contains(&format!("(expires {year}-")),
+            "{spec}: {error}"
+        );
+    }
+}
