@@ -475,7 +475,21 @@ impl<'r> Builder<'r> {
         for (key, v) in map {
             let Some(key) = key.as_str() else { continue };
             let line = Self::kline(kdoc, key, None);
-            let msg = match KUSTOMIZATION_FIELDS.iter().find(|(f, _)| *f == key) {
+            let exact = KUSTOMIZATION_FIELDS.iter().find(|(f, _)| *f == key);
+            // Go's encoding/json matches field names case-insensitively: kustomize reads
+            // `nameprefix` as `namePrefix`; the model reads the exact spelling only.
+            if exact.is_none()
+                && let Some((field, _)) = KUSTOMIZATION_FIELDS
+                    .iter()
+                    .find(|(f, _)| f.eq_ignore_ascii_case(key))
+            {
+                let msg = format!(
+                    "kustomization field `{key}` is read by kustomize as `{field}`, a spelling the model does not read: rendered names may differ"
+                );
+                self.problem(ProblemKind::NotModelled, kfile, line, msg);
+                continue;
+            }
+            let msg = match exact {
                 None => format!(
                     "unknown kustomization field `{key}`: kustomize refuses the file (invalid Kustomization: json: unknown field \"{key}\")"
                 ),
