@@ -504,6 +504,80 @@ impl<'r> Builder<'r> {
         }
     }
 
+    /// Unknown fields of an inline generator entry (kustomize `api/types` `GeneratorArgs`,
+    /// `SecretArgs`, `GeneratorOptions`, decoded strictly with the kustomization) are build
+    /// errors; a known field in another case is read by kustomize (Go `encoding/json` matches
+    /// names case-insensitively) but not by the model.
+    fn check_generator_fields(
+        &mut self,
+        args: &Value,
+        gk: GeneratedKind,
+        kdoc: &Doc,
+        kfile: &Path,
+        at: &[Seg],
+    ) {
+        const ARGS: [&str; 9] = [
+            "name",
+            "namespace",
+            "behavior",
+            "literals",
+            "files",
+            "envs",
+            "env",
+            "options",
+            "type",
+        ];
+        const OPTIONS: [&str; 4] = [
+            "labels",
+            "annotations",
+            "disableNameSuffixHash",
+            "immutable",
+        ];
+        let known_args: &[&str] = match gk {
+            GeneratedKind::Secret => &ARGS,
+            GeneratedKind::ConfigMap => &ARGS[..8],
+        };
+        let mut fields: Vec<(Vec<Seg>, &str, &[&str])> = Vec::new();
+        if let Some(m) = args.as_mapping() {
+            fields.extend(
+                m.keys()
+                    .filter_map(Value::as_str)
+                    .map(|k| (at.to_vec(), k, known_args)),
+            );
+        }
+        if let Some(m) = args.get("options").and_then(Value::as_mapping) {
+            let mut opt_at = at.to_vec();
+            opt_at.push(Seg::Key("options".into()));
+            fields.extend(
+                m.keys()
+                    .filter_map(Value::as_str)
+                    .map(|k| (opt_at.clone(), k, &OPTIONS[..])),
+            );
+        }
+        for (parent, key, known) in fields {
+            if known.contains(&key) {
+                continue;
+            }
+            let mut path = parent;
+            path.push(Seg::Key(key.to_owned()));
+            let line = kdoc.line_of(&path);
+            match known.iter().find(|f| f.eq_ignore_ascii_case(key)) {
+                Some(field) => self.problem(
+                    ProblemKind::NotModelled,
+                    kfile,
+                    line,
+                    format!("generator field `{key}` is read by kustomize as `{field}`, a spelling the model does not read: the generated keys may differ"),
+                ),
+                None => self.problem(
+                    ProblemKind::BuildError,
+                    kfile,
+                    line,
+                    format!("unknown generator field `{key}`: kustomize refuses the file (invalid Kustomization: json: unknown field \"{key}\")"),
+                ),
+            }
+        }
+    }
+
     fn accumulate(&mut self, dir: &Path, acc: &mut Vec<Obj>, is_component: bool, from: &Origin) {
         let Some(kfile) = kustomization_file(dir) else {
             let msg = format!("{} has no kustomization file", self.rel(dir).display());
@@ -620,6 +694,13 @@ impl<'r> Builder<'r> {
                 continue;
             };
             for (i, args) in list.iter().enumerate() {
+                self.check_generator_fields(
+                    args,
+                    gk,
+                    &kdoc,
+                    &kfile,
+                    &[Seg::Key(key.into()), Seg::Index(i)],
+                );
                 let line =
                     kdoc.line_of(&[Seg::Key(key.into()), Seg::Index(i), Seg::Key("name".into())]);
                 let origin = Origin {
