@@ -475,7 +475,21 @@ impl<'r> Builder<'r> {
         for (key, v) in map {
             let Some(key) = key.as_str() else { continue };
             let line = Self::kline(kdoc, key, None);
-            let msg = match KUSTOMIZATION_FIELDS.iter().find(|(f, _)| *f == key) {
+            let exact = KUSTOMIZATION_FIELDS.iter().find(|(f, _)| *f == key);
+            // Go's encoding/json matches field names case-insensitively: kustomize reads
+            // `nameprefix` as `namePrefix`; the model reads the exact spelling only.
+            if exact.is_none()
+                && let Some((field, _)) = KUSTOMIZATION_FIELDS
+                    .iter()
+                    .find(|(f, _)| f.eq_ignore_ascii_case(key))
+            {
+                let msg = format!(
+                    "kustomization field `{key}` is read by kustomize as `{field}`, a spelling the model does not read: rendered names may differ"
+                );
+                self.problem(ProblemKind::NotModelled, kfile, line, msg);
+                continue;
+            }
+            let msg = match exact {
                 None => format!(
                     "unknown kustomization field `{key}`: kustomize refuses the file (invalid Kustomization: json: unknown field \"{key}\")"
                 ),
@@ -487,6 +501,80 @@ impl<'r> Builder<'r> {
                 },
             };
             self.problem(ProblemKind::BuildError, kfile, line, msg);
+        }
+    }
+
+    /// Unknown fields of an inline generator entry (kustomize `api/types` `GeneratorArgs`,
+    /// `SecretArgs`, `GeneratorOptions`, decoded strictly with the kustomization) are build
+    /// errors; a known field in another case is read by kustomize (Go `encoding/json` matches
+    /// names case-insensitively) but not by the model.
+    fn check_generator_fields(
+        &mut self,
+        args: &Value,
+        gk: GeneratedKind,
+        kdoc: &Doc,
+        kfile: &Path,
+        at: &[Seg],
+    ) {
+        const ARGS: [&str; 9] = [
+            "name",
+            "namespace",
+            "behavior",
+            "literals",
+            "files",
+            "envs",
+            "env",
+            "options",
+            "type",
+        ];
+        const OPTIONS: [&str; 4] = [
+            "labels",
+            "annotations",
+            "disableNameSuffixHash",
+            "immutable",
+        ];
+        let known_args: &[&str] = match gk {
+            GeneratedKind::Secret => &ARGS,
+            GeneratedKind::ConfigMap => &ARGS[..8],
+        };
+        let mut fields: Vec<(Vec<Seg>, &str, &[&str])> = Vec::new();
+        if let Some(m) = args.as_mapping() {
+            fields.extend(
+                m.keys()
+                    .filter_map(Value::as_str)
+                    .map(|k| (at.to_vec(), k, known_args)),
+            );
+        }
+        if let Some(m) = args.get("options").and_then(Value::as_mapping) {
+            let mut opt_at = at.to_vec();
+            opt_at.push(Seg::Key("options".into()));
+            fields.extend(
+                m.keys()
+                    .filter_map(Value::as_str)
+                    .map(|k| (opt_at.clone(), k, &OPTIONS[..])),
+            );
+        }
+        for (parent, key, known) in fields {
+            if known.contains(&key) {
+                continue;
+            }
+            let mut path = parent;
+            path.push(Seg::Key(key.to_owned()));
+            let line = kdoc.line_of(&path);
+            match known.iter().find(|f| f.eq_ignore_ascii_case(key)) {
+                Some(field) => self.problem(
+                    ProblemKind::NotModelled,
+                    kfile,
+                    line,
+                    format!("generator field `{key}` is read by kustomize as `{field}`, a spelling the model does not read: the generated keys may differ"),
+                ),
+                None => self.problem(
+                    ProblemKind::BuildError,
+                    kfile,
+                    line,
+                    format!("unknown generator field `{key}`: kustomize refuses the file (invalid Kustomization: json: unknown field \"{key}\")"),
+                ),
+            }
         }
     }
 
@@ -606,6 +694,13 @@ impl<'r> Builder<'r> {
                 continue;
             };
             for (i, args) in list.iter().enumerate() {
+                self.check_generator_fields(
+                    args,
+                    gk,
+                    &kdoc,
+                    &kfile,
+                    &[Seg::Key(key.into()), Seg::Index(i)],
+                );
                 let line =
                     kdoc.line_of(&[Seg::Key(key.into()), Seg::Index(i), Seg::Key("name".into())]);
                 let origin = Origin {

@@ -820,3 +820,51 @@ fn issue_14_kustomization_field_of_the_wrong_type_is_a_build_error() {
     };
     assert!(hit.message.contains("must be a string"), "{}", hit.message);
 }
+
+#[test]
+fn issue_14_field_spelled_in_another_case_is_not_modelled_not_refused() {
+    // kustomize (Go encoding/json) reads `nameprefix` as `namePrefix`: not a build error, but the
+    // model does not apply it.
+    let k = DEV_KUSTOMIZATION.replace(
+        "namespace: app-dev\n",
+        "namespace: app-dev\nnameprefix: x-\n",
+    );
+    let Some(t) = tree(&[(DEV, &k)]) else { return };
+    let (_, hits) = check(t.path(), &[]);
+    assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+    let nm = of(&hits, "overlay-not-modelled");
+    assert_eq!(nm.len(), 1, "{hits:?}");
+    assert_eq!(nm[0].line, line_of(t.path(), DEV, "nameprefix:"));
+    if let Some(ok) = kustomize_builds(&t.path().join("k8s/overlays/dev")) {
+        assert!(ok, "kubectl builds it");
+        let out = common::kustomize(&t.path().join("k8s/overlays/dev"));
+        assert!(
+            out.contains("name: x-app"),
+            "kustomize applied the prefix: {out}"
+        );
+    }
+}
+
+#[test]
+fn issue_14_unknown_generator_field_is_a_build_error() {
+    let k = DEV_KUSTOMIZATION.replace("    literals:\n", "    literal:\n");
+    let Some(hit) = build_error_case(&[(DEV, &k)], DEV, "literal:") else {
+        return;
+    };
+    assert!(hit.message.contains("`literal`"), "{}", hit.message);
+}
+
+#[test]
+fn issue_14_generator_field_in_another_case_is_not_modelled() {
+    let k = DEV_KUSTOMIZATION.replace("    literals:\n", "    Literals:\n");
+    let Some(t) = tree(&[(DEV, &k)]) else { return };
+    let (_, hits) = check(t.path(), &[]);
+    assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+    let nm = of(&hits, "overlay-not-modelled");
+    assert_eq!(nm.len(), 1, "{hits:?}");
+    assert_eq!(nm[0].line, line_of(t.path(), DEV, "Literals:"));
+    assert_eq!(
+        kustomize_builds(&t.path().join("k8s/overlays/dev")),
+        common::kubectl().map(|_| true)
+    );
+}
