@@ -187,8 +187,8 @@ pub enum EnvError {
         at: At,
     },
     /// A key appears twice (kustomize: "illegally repeats the key"). The key is shown only when
-    /// it is a valid Secret key.
-    #[error("{at} illegally repeats the key {} already set on line {first_line}", shown_key(.key))]
+    /// neither line looks like a piece of a value (see [`EnvEntry::value_like`]).
+    #[error("{at} illegally repeats the key {} already set on line {first_line}", shown_key(.key, *.shown))]
     DuplicateKey {
         /// The second occurrence.
         at: At,
@@ -196,6 +196,8 @@ pub enum EnvError {
         key: String,
         /// Line of the first occurrence.
         first_line: usize,
+        /// False when either line looks like a piece of a value: the "key" may be secret.
+        shown: bool,
     },
     /// A line is longer than kustomize's line scanner accepts; kustomize then silently drops
     /// this line and every line after it, so emp-seal refuses the file instead.
@@ -312,8 +314,8 @@ fn shown_invalid_key(key: &str) -> String {
 }
 
 /// `` `KEY` `` for a valid Secret key, else `(not shown)`.
-fn shown_key(key: &str) -> String {
-    if validate_key(key).is_ok() {
+fn shown_key(key: &str, shown: bool) -> String {
+    if shown && validate_key(key).is_ok() {
         format!("`{key}`")
     } else {
         "(not shown: not a valid key)".to_owned()
@@ -335,8 +337,8 @@ pub fn parse(bytes: &[u8]) -> Result<EnvFile, EnvError> {
 /// - the key is everything before the first `=` (not trimmed), the value everything after;
 /// - a line without `=` gives an empty value; a line with an empty key (`=x`) is dropped, as
 ///   kustomize drops it;
-/// - a repeated key is an error, except on lines that continue a value pasted over several
-///   lines (kustomize would refuse those too; they are reported as a pasted value instead).
+/// - a repeated key is an error, as in kustomize, also on lines of a value pasted over several
+///   lines; the error then does not quote the line (it may be a piece of a secret).
 ///
 /// Each entry also says whether its line looks like a value rather than a key
 /// ([`EnvEntry::value_like`]), and [`EnvFile::pasted`] lists values pasted over several lines.
@@ -352,7 +354,8 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
     let pasted = pasted_values(bytes);
     let continues = |line: usize| pasted.iter().any(|p| p.continues_on(line));
     let mut entries = Vec::new();
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    // Key -> (first line, whether that line looks like a piece of a value).
+    let mut seen: HashMap<&str, (usize, bool)> = HashMap::new();
     for line in scan::lines(bytes) {
         if line.raw_len > scan::MAX_LINE_BYTES {
             return Err(EnvError::LineTooLong {
@@ -375,27 +378,26 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
             continue;
         }
         let in_pasted = continues(line.number);
+        let has_equals = value.is_some();
+        let value_like = in_pasted
+            || validate_key(key).is_err()
+            || (!has_equals && no_equals_looks_like_value(key));
         // generators/utils.go makeValidatedDataMap: a repeated key is an error.
-        if let Some(&first_line) = seen.get(key).filter(|_| !in_pasted) {
+        if let Some(&(first_line, first_value_like)) = seen.get(key) {
             return Err(EnvError::DuplicateKey {
                 at: At::new(path, line.number),
                 key: key.to_owned(),
                 first_line,
+                shown: !value_like && !first_value_like,
             });
         }
-        if !in_pasted {
-            seen.insert(key, line.number);
-        }
-        let has_equals = value.is_some();
+        seen.insert(key, (line.number, value_like));
         let key_start = line.start + key_at;
         let key_span = key_start..key_start + key.len();
         let (value_span, value) = match value {
             Some((at, v)) => (line.start + at..line.start + at + v.len(), v.as_bytes()),
             None => (key_span.end..key_span.end, &b""[..]),
         };
-        let value_like = in_pasted
-            || validate_key(key).is_err()
-            || (!has_equals && no_equals_looks_like_value(key));
         entries.push(EnvEntry {
             key: key.to_owned(),
             value: SecretValue::from_slice(value),
@@ -532,8 +534,10 @@ mod tests {
         // Pasted and bare value-looking lines are no key entries; real keys are.
         let keys: Vec<&str> = f.key_entries().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["A", "K", "sentinel"]);
-        let dup =
-            parse(b"J={\n}\nK={\n}\n").expect("a repeated line inside values is no repeated key");
-        assert_eq!(dup.pasted.len(), 2);
+        // kustomize refuses a line repeated inside pasted values too; the error must not quote it.
+        let dup = parse(b"J={\n s3cret-piece\n}\nK={\n s3cret-piece\n}\n")
+            .expect_err("kustomize refuses a repeated line, pasted or not");
+        assert_eq!(dup.line(), Some(5));
+        assert!(!dup.to_string().contains("s3cret"), "{dup}");
     }
 }

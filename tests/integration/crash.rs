@@ -316,7 +316,8 @@ fn sigkill_during_prune_leaves_old_or_complete_new() {
     ];
     let kills = kill_loop(
         &s,
-        &["paper", "--from", "two.env", "--prune"],
+        // REDIS_PASSWORD is read by the KEDA TriggerAuthentication: pruning it needs --force.
+        &["paper", "--from", "two.env", "--prune", "--force"],
         30,
         PAPER_SS,
         &["two.env"],
