@@ -316,7 +316,9 @@ fn sigkill_during_prune_leaves_old_or_complete_new() {
     ];
     let kills = kill_loop(
         &s,
-        &["paper", "--from", "two.env", "--prune"],
+        // --force: the pruned REDIS_PASSWORD is read by a workload (TriggerAuthentication
+        // emp-redis-auth), which --prune alone refuses.
+        &["paper", "--from", "two.env", "--prune", "--force"],
         30,
         PAPER_SS,
         &["two.env"],
