@@ -316,7 +316,8 @@ fn sigkill_during_prune_leaves_old_or_complete_new() {
     ];
     let kills = kill_loop(
         &s,
-        // REDIS_PASSWORD is read by the KEDA TriggerAuthentication: pruning it needs --force.
+        // --force: the pruned REDIS_PASSWORD is read by a workload (TriggerAuthentication
+        // emp-redis-auth), which --prune alone refuses.
         &["paper", "--from", "two.env", "--prune", "--force"],
         30,
         PAPER_SS,
@@ -326,6 +327,54 @@ fn sigkill_during_prune_leaves_old_or_complete_new() {
     )
     .expect("seal --prune is implemented");
     assert_both("prune", &kills);
+}
+
+/// Issue 17: `reseal` with the key of the certificate the file was sealed with (the 2048-bit
+/// TEST ONLY pair) re-encrypts every value to paper's own (demo) certificate. After each kill the
+/// file is the old one, byte for byte, or a complete new one whose every value the demo key
+/// opens to the env file's value; both outcomes must be seen.
+#[test]
+fn sigkill_during_reseal_leaves_old_or_complete_new() {
+    let s = Sandbox::new();
+    s.write("b-cert.pem", fixtures::cert_pem(2048).as_bytes());
+    s.write("b-key.pem", fixtures::key_pem(2048).as_bytes());
+    let out = s
+        .cmd()
+        .args([
+            "seal",
+            "paper",
+            "--from",
+            "good.env",
+            "--cert",
+            "b-cert.pem",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = [
+        ("POSTGRES_PASSWORD", SENTINELS[0]),
+        ("REDIS_PASSWORD", SENTINELS[1]),
+        ("API_KEY", SENTINELS[2]),
+    ];
+    let kills = kill_loop(
+        &s,
+        &["reseal", "paper", "--key", "b-key.pem"],
+        30,
+        PAPER_SS,
+        &[
+            "b-key.pem",
+            "k8s/overlays/paper/sealing-cert.pem",
+            "k8s/overlays/paper/kustomization.yaml",
+        ],
+        &NewIs::Check(&|t| sealed_and_complete(t, b"emp-paper/emp-secrets", &expected)),
+        None,
+    )
+    .expect("reseal is implemented");
+    assert_both("reseal", &kills);
 }
 
 /// `init`, `cert --fetch` and `--migrate`: deterministic outputs, so a complete new file is

@@ -725,3 +725,78 @@ fn issue_14_pasted_private_key_never_leaks_from_any_rule_or_format() {
         seal.stderr
     );
 }
+
+/// Issue 17: `reseal` opens every sealed value in memory and seals it again; none of it may
+/// reach stdout, stderr, the tree (outside the ciphertext it writes) or `TMPDIR`. The paper
+/// overlay is first sealed from the sentinel env file with another certificate (the 2048-bit
+/// TEST ONLY pair, `b-cert.pem`), so that `reseal --key b-key.pem` really re-encrypts every value
+/// to paper's own (demo) certificate. Audited: that success path, its `--dry-run`, and the
+/// refusal after some values opened (`API_KEY` sealed with B, the others with the demo
+/// certificate, whose key is not given), with and without `--skip-unopened`.
+#[test]
+fn issue_17_reseal_never_leaks() {
+    let b_files = || {
+        vec![
+            ("b-cert.pem", fixtures::cert_pem(2048).into_bytes()),
+            ("b-key.pem", fixtures::key_pem(2048).into_bytes()),
+        ]
+    };
+    let sealed_with_b: Vec<&'static str> = vec![
+        "seal",
+        "paper",
+        "--from",
+        "good.env",
+        "--cert",
+        "b-cert.pem",
+    ];
+    let reseal_b = ["reseal", "paper", "--key", "b-key.pem"];
+    let mut runs = Vec::new();
+
+    let mut ok = run("reseal", &reseal_b);
+    ok.before.push(sealed_with_b.clone());
+    ok.must_succeed = true;
+    runs.push((ok, "ok"));
+
+    let mut dry = run("reseal_dry_run", &[&reseal_b[..], &["--dry-run"]].concat());
+    dry.before.push(sealed_with_b.clone());
+    dry.must_succeed = true;
+    runs.push((dry, "ok"));
+
+    let mixed = vec![
+        vec!["seal", "paper", "--from", "good.env"],
+        vec![
+            "seal",
+            "paper",
+            "--from",
+            "good.env",
+            "--only",
+            "API_KEY",
+            "--cert",
+            "b-cert.pem",
+        ],
+    ];
+    let mut refused = run("reseal_refused_unopened", &reseal_b);
+    refused.before.clone_from(&mixed);
+    runs.push((refused, "ok (failed run)"));
+
+    let mut skip = run(
+        "reseal_skip_unopened",
+        &[&reseal_b[..], &["--skip-unopened"]].concat(),
+    );
+    skip.before = mixed;
+    skip.must_succeed = true;
+    runs.push((skip, "ok"));
+
+    let mut failures = Vec::new();
+    let mut summary = Vec::new();
+    for (mut r, want) in runs {
+        r.files.extend(b_files());
+        match audit(&r) {
+            Ok(v) if v == want => summary.push(format!("{}={v}", r.name)),
+            Ok(v) => failures.push(format!("{}: {v}, expected {want}", r.name)),
+            Err(e) => failures.push(e),
+        }
+    }
+    eprintln!("reseal leak audit: {}", summary.join(", "));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -279,3 +279,66 @@ fn issue_17_every_writer_respects_the_lock() {
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
     }
 }
+
+/// Runs that write several files lock their directories in one fixed (sorted) order: concurrent
+/// `seal paper paper2` and `seal paper2 paper` runs never deadlock. With a 60-second lock wait, a
+/// deadlock would end in `file is busy`; every run must instead exit 0, and every key must be in
+/// both files after each round.
+#[test]
+fn issue_17_multi_env_runs_in_opposite_orders_do_not_deadlock() {
+    let tree = Tree::new();
+    tree.clone_overlay("paper", "paper2");
+    let outside = tempfile::tempdir().unwrap();
+    let from = env_file(outside.path());
+    let originals: Vec<String> = ["paper", "paper2"]
+        .iter()
+        .map(|e| std::fs::read_to_string(tree.ss(e)).unwrap())
+        .collect();
+    let keys = emp_seal::keys::load_private_keys(demo_key().as_bytes(), "demo").unwrap();
+    let label = emp_seal::crypto::Scope::Strict.label("emp-paper", "emp-secrets");
+    for round in 0..4 {
+        for (env, text) in ["paper", "paper2"].iter().zip(&originals) {
+            write_file(&tree.ss(env), text.as_bytes());
+        }
+        let children: Vec<(String, Child)> = (1..=KEYS)
+            .map(|i| {
+                let k = format!("K_{i}");
+                let envs = if i % 2 == 0 {
+                    ["paper", "paper2"]
+                } else {
+                    ["paper2", "paper"]
+                };
+                let mut c = emp_seal_cmd();
+                c.arg("-C")
+                    .arg(tree.root())
+                    .arg("seal")
+                    .args(envs)
+                    .arg("--from")
+                    .arg(&from)
+                    .args(["--only", &k])
+                    .env("EMP_SEAL_LOCK_WAIT", "60")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped());
+                (k, c.spawn().unwrap())
+            })
+            .collect();
+        for (k, c) in children {
+            let out = c.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: {k}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        for env in ["paper", "paper2"] {
+            let v = values(&std::fs::read_to_string(tree.ss(env)).unwrap());
+            for i in 1..=KEYS {
+                let ct = v
+                    .get(&format!("K_{i}"))
+                    .unwrap_or_else(|| panic!("round {round}: {env} lost K_{i}"));
+                let opened = emp_seal::crypto::unseal_base64(&keys, &label, ct).unwrap();
+                assert_eq!(opened.expose_secret(), format!("{SENTINEL}-{i}").as_bytes());
+            }
+        }
+    }
+}

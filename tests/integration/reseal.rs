@@ -2,13 +2,13 @@
 //! A (the demo paper certificate), replace the overlay's certificate with B, reseal with A's key.
 //! Then B's key opens every value unchanged (the independent Python peer, on what the real
 //! `kubectl kustomize` renders), A's key opens none, no plaintext is anywhere in the tree or in
-//! TMPDIR, and SIGKILL at any point leaves the old or the new file.
+//! TMPDIR. SIGKILL during a reseal (old or new file, both seen) is in `crash.rs`, with the kill
+//! harness every writer shares; the leak audit of reseal's paths is in `leak.rs`.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::Instant;
+use std::process::Output;
 
 use crate::common::{self, Peer};
 use crate::seal_support::*;
@@ -305,60 +305,4 @@ fn issue_17_reseal_several_envs_all_or_nothing() {
         let t = std::fs::read_to_string(tree.ss(env)).unwrap();
         assert_ne!(t, r.sealed_with_a, "{env} was resealed");
     }
-}
-
-/// SIGKILL at spread-out points of a reseal: the file is always either the old one, byte for
-/// byte, or a complete new one whose every value B's key opens to the original plaintext.
-#[test]
-fn issue_17_reseal_sigkill_leaves_old_or_new() {
-    let r = rotated();
-    let tree = &r.tree;
-    let Some(mut peer) = Peer::start() else {
-        return;
-    };
-    let b = std::fs::read_to_string(key_b()).unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("emp-seal");
-    let key = key_a();
-    // How long an uninterrupted run takes, to spread the kill points over it.
-    let t0 = Instant::now();
-    let probe = Command::new(&bin)
-        .arg("-C")
-        .arg(tree.root())
-        .args(["reseal", "paper", "--key", key.to_str().unwrap()])
-        .output()
-        .unwrap();
-    ok(&probe);
-    let full = t0.elapsed();
-    let (mut old, mut new) = (0, 0);
-    let rounds = 24u32;
-    for i in 0..rounds {
-        write_file(&tree.ss("paper"), r.sealed_with_a.as_bytes());
-        let mut child = Command::new(&bin)
-            .arg("-C")
-            .arg(tree.root())
-            .args(["reseal", "paper", "--key", key.to_str().unwrap()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(full * i / rounds);
-        let _ = child.kill();
-        let _ = child.wait();
-        let text = std::fs::read_to_string(tree.ss("paper")).unwrap();
-        if text == r.sealed_with_a {
-            old += 1;
-            continue;
-        }
-        new += 1;
-        let v = values(&text);
-        assert_eq!(v.len(), 3, "round {i}: a torn file: {text}");
-        for (k, want) in env_values() {
-            let got = peer
-                .decrypt(&b, b"emp-paper/emp-secrets", &common::unb64(&v[&k]))
-                .unwrap_or_else(|e| panic!("round {i}: {k}: {e}"));
-            assert_eq!(got, want, "round {i}: {k}");
-        }
-    }
-    eprintln!("reseal SIGKILL: {old} old, {new} new of {rounds} (uninterrupted run {full:?})");
-    assert_eq!(old + new, rounds);
 }

@@ -389,15 +389,25 @@ pub fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
 }
 
-/// `openssl x509 -noout -fingerprint -sha256`, lowercase hex without colons.
+/// `openssl x509 -noout -fingerprint -sha256`, lowercase hex without colons; `None` after
+/// [`common::missing`] when openssl is not installed.
 pub fn openssl_sha256(cert: &Path) -> Option<String> {
+    if common::which("openssl").is_none() {
+        // Fails under CI=true: a fingerprint check must not vanish silently.
+        common::missing("openssl (fingerprints)");
+        return None;
+    }
     let out = std::process::Command::new("openssl")
         .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
         .arg(cert)
         .output()
-        .ok()?;
-    let s = String::from_utf8(out.stdout).ok()?;
-    let fp = s.trim().split('=').nth(1)?;
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    let fp = s
+        .trim()
+        .split('=')
+        .nth(1)
+        .unwrap_or_else(|| panic!("openssl gave no fingerprint for {}", cert.display()));
     Some(fp.replace(':', "").to_ascii_lowercase())
 }
 
