@@ -288,10 +288,20 @@ fn runs() -> Vec<Run> {
         run("completions", &["completions", "bash"]),
         run("man", &["man"]),
     ];
-    let mut prune = run("seal_prune", &["paper", "--from", "two.env", "--prune"]);
-    prune.files.push(("two.env", two.into_bytes()));
-    prune.plaintext_files.push("two.env");
-    v.push(prune);
+    // Refused (a workload reads the pruned REDIS_PASSWORD), then forced: both paths audited.
+    for (name, args) in [
+        ("seal_prune", &["paper", "--from", "two.env", "--prune"][..]),
+        (
+            "seal_prune_force",
+            &["paper", "--from", "two.env", "--prune", "--force"][..],
+        ),
+    ] {
+        let mut prune = run(name, args);
+        prune.must_succeed = name == "seal_prune_force";
+        prune.files.push(("two.env", two.clone().into_bytes()));
+        prune.plaintext_files.push("two.env");
+        v.push(prune);
+    }
     let mut key = run(
         "seal_no_churn_key",
         &["paper", "--from", "good.env", "--key", "demo-key.pem"],
