@@ -276,7 +276,7 @@ pub fn seal_base64(
 const SEQUENTIAL_MAX: usize = 4;
 
 /// Seals many values under one label in parallel (rayon; on the calling thread for up to
-/// [`SEQUENTIAL_MAX`] values), each with its own session key, as one line of base64 each. The
+/// `SEQUENTIAL_MAX` (4) values), each with its own session key, as one line of base64 each. The
 /// output is in input order.
 ///
 /// # Errors
