@@ -21,7 +21,7 @@ use std::path::Path;
 
 use crate::crypto::RsaPublicKey;
 
-use crate::finding::{Finding, RuleMeta, Severity, Suppression};
+use crate::finding::{Finding, Report, RuleMeta, Severity, Suppression};
 
 pub mod certificate_expired;
 pub mod certificate_expiring;
@@ -352,81 +352,6 @@ pub fn find(id: &str) -> Option<&'static RuleMeta> {
     all().into_iter().find(|m| m.id == id)
 }
 
-/// The result of a check run.
-#[derive(Debug, Clone, Default)]
-pub struct Report {
-    /// Every finding, suppressed ones included, sorted by path, line, column and rule id.
-    pub findings: Vec<Finding>,
-    /// How many files were checked.
-    pub files_checked: usize,
-    /// The rules that ran or could have run (SARIF lists them as the tool's rules).
-    pub rules: Vec<&'static RuleMeta>,
-}
-
-/// Counts of a report's findings.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Summary {
-    /// Unsuppressed errors.
-    pub errors: usize,
-    /// Unsuppressed warnings.
-    pub warnings: usize,
-    /// Unsuppressed notes.
-    pub notes: usize,
-    /// Suppressed findings of any severity.
-    pub suppressed: usize,
-}
-
-impl Report {
-    /// A report of `findings` (sorted here) over `files_checked` files, listing every registered
-    /// rule.
-    pub fn new(mut findings: Vec<Finding>, files_checked: usize) -> Report {
-        sort(&mut findings);
-        Report {
-            findings,
-            files_checked,
-            rules: all(),
-        }
-    }
-
-    /// Counts by severity, suppressed findings apart.
-    pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
-        for f in &self.findings {
-            if f.is_suppressed() {
-                s.suppressed += 1;
-                continue;
-            }
-            match f.severity {
-                Severity::Error => s.errors += 1,
-                Severity::Warning => s.warnings += 1,
-                Severity::Note => s.notes += 1,
-            }
-        }
-        s
-    }
-
-    /// 1 when an unsuppressed finding is at or above `fail_on`, else 0. (Exit code 2, for usage
-    /// and configuration errors, is the CLI's.)
-    pub fn exit_code(&self, fail_on: Severity) -> u8 {
-        let failing = self
-            .findings
-            .iter()
-            .any(|f| !f.is_suppressed() && f.severity >= fail_on);
-        u8::from(failing)
-    }
-}
-
-fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (&a.primary.path, a.primary.line, a.primary.column, a.rule.id).cmp(&(
-            &b.primary.path,
-            b.primary.line,
-            b.primary.column,
-            b.rule.id,
-        ))
-    });
-}
-
 /// Rules whose findings are errors under `--release` (a release gate fails on anything that
 /// would ship a broken or unsafe secret).
 pub const RELEASE_ERRORS: &[&str] = &[
@@ -583,7 +508,7 @@ pub fn finish(cx: &Context<'_>, mut findings: Vec<Finding>) -> Report {
             }
         }
     }
-    Report::new(findings, cx.files.len())
+    Report::new(findings, cx.files.len(), all())
 }
 
 /// The directive that suppresses findings.
@@ -813,7 +738,7 @@ mod tests {
         assert_eq!(fs[0].suppressed.as_ref().map(|s| s.line), Some(1));
         assert_eq!(fs[1].suppressed.as_ref().map(|s| s.line), Some(2));
         assert!(fs[2].suppressed.is_none(), "other id does not suppress");
-        let report = Report::new(fs, 1);
+        let report = Report::new(fs, 1, all());
         assert_eq!(report.findings.len(), 3, "suppressed findings are kept");
         assert_eq!(report.exit_code(Severity::Error), 1);
         assert_eq!(report.summary().suppressed, 2);
