@@ -11,6 +11,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::crypto::Scope;
+
 /// Seal kustomize env files into Bitnami SealedSecrets and check a Kustomize tree's secrets.
 ///
 /// `emp-seal ENV --from FILE` is short for `emp-seal seal ENV --from FILE`.
@@ -152,6 +154,16 @@ pub enum ScopeArg {
     NamespaceWide,
     /// Empty label.
     ClusterWide,
+}
+
+impl From<ScopeArg> for Scope {
+    fn from(s: ScopeArg) -> Scope {
+        match s {
+            ScopeArg::Strict => Scope::Strict,
+            ScopeArg::NamespaceWide => Scope::NamespaceWide,
+            ScopeArg::ClusterWide => Scope::ClusterWide,
+        }
+    }
 }
 
 /// Output formats of `check`.
