@@ -18,11 +18,12 @@ use rayon::prelude::*;
 
 use crate::cert::{CertError, Certificate};
 use crate::envfile;
+use crate::finding::Report;
 use crate::fsio;
 use crate::kustomize::{self, Overlay, SecretSource};
 use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, TreeModel, path_str};
 use crate::rules::plaintext_env_file::is_real_env_file;
-use crate::rules::{self, Context, GitStatus, Report, SourceFile};
+use crate::rules::{self, Context, GitStatus, SourceFile};
 
 /// Largest file the check reads (larger files are skipped).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;

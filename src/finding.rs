@@ -1,9 +1,9 @@
 //! Findings as plain data: what a rule found, where, how bad, and how to fix it.
 //!
 //! Owns [`Severity`], [`RuleMeta`], [`Location`], [`Suppression`] and [`Finding`] (built through
-//! [`FindingBuilder`], which cannot exist without a primary location). Must not run rules, read
-//! files, print, or hold secret values: a finding's message names files, lines and keys, never a
-//! value.
+//! [`FindingBuilder`], which cannot exist without a primary location), and the [`Report`] of a
+//! check run that the renderers read. Must not run rules, read files, print, or hold secret
+//! values: a finding's message names files, lines and keys, never a value.
 
 use std::fmt;
 use std::ops::Range;
@@ -215,6 +215,85 @@ impl FindingBuilder {
     pub fn build(self) -> Finding {
         self.finding
     }
+}
+
+/// The result of a check run.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Every finding, suppressed ones included, sorted by path, line, column and rule id.
+    pub findings: Vec<Finding>,
+    /// How many files were checked.
+    pub files_checked: usize,
+    /// The rules that ran or could have run (SARIF lists them as the tool's rules).
+    pub rules: Vec<&'static RuleMeta>,
+}
+
+/// Counts of a report's findings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Unsuppressed errors.
+    pub errors: usize,
+    /// Unsuppressed warnings.
+    pub warnings: usize,
+    /// Unsuppressed notes.
+    pub notes: usize,
+    /// Suppressed findings of any severity.
+    pub suppressed: usize,
+}
+
+impl Report {
+    /// A report of `findings` (sorted here) over `files_checked` files, listing `rules` (the
+    /// registry's, `rules::all()`).
+    pub fn new(
+        mut findings: Vec<Finding>,
+        files_checked: usize,
+        rules: Vec<&'static RuleMeta>,
+    ) -> Report {
+        sort(&mut findings);
+        Report {
+            findings,
+            files_checked,
+            rules,
+        }
+    }
+
+    /// Counts by severity, suppressed findings apart.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for f in &self.findings {
+            if f.is_suppressed() {
+                s.suppressed += 1;
+                continue;
+            }
+            match f.severity {
+                Severity::Error => s.errors += 1,
+                Severity::Warning => s.warnings += 1,
+                Severity::Note => s.notes += 1,
+            }
+        }
+        s
+    }
+
+    /// 1 when an unsuppressed finding is at or above `fail_on`, else 0. (Exit code 2, for usage
+    /// and configuration errors, is the CLI's.)
+    pub fn exit_code(&self, fail_on: Severity) -> u8 {
+        let failing = self
+            .findings
+            .iter()
+            .any(|f| !f.is_suppressed() && f.severity >= fail_on);
+        u8::from(failing)
+    }
+}
+
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (&a.primary.path, a.primary.line, a.primary.column, a.rule.id).cmp(&(
+            &b.primary.path,
+            b.primary.line,
+            b.primary.column,
+            b.rule.id,
+        ))
+    });
 }
 
 #[cfg(test)]

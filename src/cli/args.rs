@@ -6,23 +6,136 @@
 
 #![allow(clippy::doc_markdown, rustdoc::invalid_html_tags, rustdoc::bare_urls)] // doc comments here are the --help text users read
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{StringValueParser, TypedValueParser};
+use clap::error::{ContextKind, ErrorKind};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+use crate::crypto::Scope;
 
 /// Seal kustomize env files into Bitnami SealedSecrets and check a Kustomize tree's secrets.
 ///
 /// `emp-seal ENV --from FILE` is short for `emp-seal seal ENV --from FILE`.
 #[derive(Debug, Parser)]
-#[command(name = "emp-seal", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "emp-seal",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    subcommand_negates_reqs = true,
+    arg_required_else_help = true,
+    override_usage = "emp-seal [OPTIONS] <COMMAND>"
+)]
 pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// `seal`'s arguments given without the word `seal`.
+    #[command(flatten)]
+    pub shorthand: Shorthand,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The command line as completions and the man page document it: [`Cli`] without the
+/// shorthand's hidden arguments (clap_complete and clap_mangen would list hidden arguments).
+#[derive(Debug, Parser)]
+#[command(name = "emp-seal", version, about, long_about = None, propagate_version = true)]
+pub struct Documented {
     /// Options shared by every command.
     #[command(flatten)]
     pub global: GlobalArgs,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The command to run: the subcommand, else `seal` for the shorthand; `None` when neither
+    /// was given (clap's validation makes that unreachable from a command line).
+    pub fn into_parts(self) -> (GlobalArgs, Option<Command>) {
+        let command = self.command.or(self.shorthand.0.map(Command::Seal));
+        (self.global, command)
+    }
+}
+
+/// `emp-seal ENV... --from FILE`: `seal`'s arguments at the top level, hidden from help (they
+/// are documented under `seal`). Clap parses them; only an ENV on the command line selects the
+/// shorthand, never an option's environment variable alone (`EMP_SEAL_NO_INPUT=1 emp-seal
+/// check` stays `check`). A first word that resembles a command name (`chek`) is refused with
+/// clap's own "a similar subcommand exists" tip; `emp-seal seal ENV` always means the
+/// environment.
+#[derive(Debug)]
+pub struct Shorthand(pub Option<SealArgs>);
+
+impl FromArgMatches for Shorthand {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        if m.value_source("envs") != Some(ValueSource::CommandLine) {
+            return Ok(Shorthand(None));
+        }
+        if let Some(name) = m.subcommand_name() {
+            return Err(clap::Error::raw(
+                ErrorKind::ArgumentConflict,
+                format!("the subcommand '{name}' cannot be used with '<ENV>...'\n"),
+            ));
+        }
+        SealArgs::from_arg_matches(m).map(|a| Shorthand(Some(a)))
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Shorthand::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl Args for Shorthand {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        shorthand_args(SealArgs::augment_args(cmd))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        shorthand_args(SealArgs::augment_args_for_update(cmd))
+    }
+}
+
+/// Hides `seal`'s arguments at the top level (the global options stay) and lets the ENV
+/// refuse a mistyped command name.
+fn shorthand_args(cmd: clap::Command) -> clap::Command {
+    cmd.mut_args(|a| if a.is_global_set() { a } else { a.hide(true) })
+        .mut_arg("envs", |a| a.value_parser(ShorthandEnv))
+}
+
+/// The top-level ENV's parser: a string, unless clap would call it a mistyped command.
+#[derive(Debug, Clone, Copy)]
+struct ShorthandEnv;
+
+impl TypedValueParser for ShorthandEnv {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        let env = StringValueParser::new().parse_ref(cmd, arg, value)?;
+        // Clap suggests a similar subcommand only where no positional argument can take the
+        // word, and here ENV can; so ask it on a command that has the same subcommands and
+        // nothing else. Its error is clap's own "unrecognized subcommand" with the
+        // "a similar subcommand exists" tip; a word like no command stays an ENV.
+        let probe = clap::Command::new("emp-seal")
+            .disable_help_subcommand(true)
+            .subcommands(cmd.get_subcommands().cloned());
+        match probe.try_get_matches_from(["emp-seal", env.as_str()]) {
+            Err(e) if e.get(ContextKind::SuggestedSubcommand).is_some() => Err(e),
+            _ => Ok(env),
+        }
+    }
 }
 
 /// Options shared by every command.
@@ -152,6 +265,16 @@ pub enum ScopeArg {
     NamespaceWide,
     /// Empty label.
     ClusterWide,
+}
+
+impl From<ScopeArg> for Scope {
+    fn from(s: ScopeArg) -> Scope {
+        match s {
+            ScopeArg::Strict => Scope::Strict,
+            ScopeArg::NamespaceWide => Scope::NamespaceWide,
+            ScopeArg::ClusterWide => Scope::ClusterWide,
+        }
+    }
 }
 
 /// Output formats of `check`.
@@ -377,71 +500,15 @@ pub fn env_bool(value: &str) -> Result<bool, String> {
     }
 }
 
-/// Subcommand names, for the `emp-seal ENV --from FILE` shorthand.
-const SUBCOMMANDS: &[&str] = &[
-    "seal",
-    "check",
-    "cert",
-    "unseal",
-    "diff",
-    "reseal",
-    "init",
-    "completions",
-    "man",
-    "help",
-];
-
-/// Rewrites `emp-seal ENV ...` to `emp-seal seal ENV ...`: the first argument that is not an
-/// option (or an option's value) and not a subcommand name is taken as an environment.
-pub fn normalize(args: Vec<OsString>) -> Vec<OsString> {
-    let mut out = Vec::with_capacity(args.len() + 1);
-    let mut iter = args.into_iter();
-    if let Some(bin) = iter.next() {
-        out.push(bin);
-    }
-    let rest: Vec<OsString> = iter.collect();
-    let mut i = 0;
-    while i < rest.len() {
-        let a = rest[i].to_string_lossy();
-        if a == "--" {
-            break;
-        }
-        if a.starts_with('-') {
-            // Global options taking a value in the separate-word form.
-            if matches!(a.as_ref(), "-C" | "--repo" | "--color") {
-                i += 2;
-            } else {
-                i += 1;
-            }
-            continue;
-        }
-        if !SUBCOMMANDS.contains(&a.as_ref()) {
-            out.extend(rest[..i].iter().cloned());
-            out.push(OsString::from("seal"));
-            out.extend(rest[i..].iter().cloned());
-            return out;
-        }
-        break;
-    }
-    out.extend(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
 
-    fn norm(a: &[&str]) -> Vec<String> {
-        normalize(a.iter().map(OsString::from).collect())
-            .into_iter()
-            .map(|s| s.to_string_lossy().into_owned())
-            .collect()
-    }
-
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+        Documented::command().debug_assert();
     }
 
     #[test]
@@ -457,17 +524,48 @@ mod tests {
         }
     }
 
+    fn parse(a: &[&str]) -> Result<(GlobalArgs, Option<Command>), clap::Error> {
+        Cli::try_parse_from(a).map(Cli::into_parts)
+    }
+
     #[test]
-    fn shorthand_becomes_seal() {
-        assert_eq!(
-            norm(&["emp-seal", "paper", "--from", "x.env"]),
-            ["emp-seal", "seal", "paper", "--from", "x.env"]
+    fn shorthand_is_seal() {
+        for argv in [
+            &["emp-seal", "paper", "--from", "x.env"][..],
+            &["emp-seal", "seal", "paper", "--from", "x.env"],
+            &["emp-seal", "-C", "repo", "paper", "--from", "x.env"],
+            &["emp-seal", "--from", "x.env", "paper"],
+        ] {
+            let (_, c) = parse(argv).unwrap();
+            let Some(Command::Seal(a)) = c else {
+                panic!("{argv:?}: {c:?}")
+            };
+            assert_eq!(a.envs, ["paper"], "{argv:?}");
+            assert_eq!(a.from, PathBuf::from("x.env"), "{argv:?}");
+        }
+        let (g, c) = parse(&["emp-seal", "-C", "repo", "check"]).unwrap();
+        assert!(matches!(c, Some(Command::Check(_))), "{c:?}");
+        assert_eq!(g.repo, Some(PathBuf::from("repo")));
+    }
+
+    #[test]
+    fn mistyped_command_gets_clap_suggestion() {
+        let e = parse(&["emp-seal", "chek"]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidSubcommand);
+        let text = e.render().to_string();
+        assert!(
+            text.contains("unrecognized subcommand 'chek'")
+                && text.contains("a similar subcommand exists: 'check'"),
+            "{text}"
         );
-        assert_eq!(
-            norm(&["emp-seal", "-C", "repo", "paper", "--from", "x"]),
-            ["emp-seal", "-C", "repo", "seal", "paper", "--from", "x"]
-        );
-        assert_eq!(norm(&["emp-seal", "check"]), ["emp-seal", "check"]);
-        assert_eq!(norm(&["emp-seal", "--version"]), ["emp-seal", "--version"]);
+        // `seal ENV` always means the environment, however it is spelt.
+        let (_, c) = parse(&["emp-seal", "seal", "chek", "--from", "x"]).unwrap();
+        assert!(matches!(c, Some(Command::Seal(a)) if a.envs == ["chek"]));
+    }
+
+    #[test]
+    fn shorthand_and_subcommand_conflict() {
+        let e = parse(&["emp-seal", "paper", "--from", "x", "check"]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ArgumentConflict, "{e}");
     }
 }

@@ -6,14 +6,14 @@ use std::path::Path;
 
 use clap::CommandFactory;
 
-use super::args::{Cli, ManArgs};
+use super::args::{Documented, ManArgs};
 use super::exit::{CliError, Outcome};
 use super::{Ctx, write_stdout};
 
 /// The full command tree, built (subcommands know their `emp-seal-<name>` display names), without
 /// clap's `help` subcommand, which has no options of its own to document.
 fn command() -> clap::Command {
-    let mut cmd = Cli::command().disable_help_subcommand(true);
+    let mut cmd = Documented::command().disable_help_subcommand(true);
     cmd.build();
     cmd
 }

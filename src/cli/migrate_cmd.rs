@@ -1,6 +1,7 @@
 //! `emp-seal seal ENV --from FILE --migrate`: move an overlay from a SecretGenerator to a
 //! SealedSecret (writes sealedsecret.yaml and rewrites the overlay's kustomization).
 
+use crate::crypto::Scope;
 use crate::migrate::{self, MigrateRequest};
 use crate::seal::{self, rel};
 
@@ -47,7 +48,7 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
         env: seal::env_name(&root, &a.envs[0]),
         from,
         cert: a.cert.clone(),
-        scope: a.scope.map(super::seal_cmd::scope_of),
+        scope: a.scope.map(Scope::from),
         now: super::now(),
     };
     // Writers of one overlay serialise (fsio::lock_for_write on the overlay directory, which

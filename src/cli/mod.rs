@@ -26,8 +26,7 @@ use exit::{CliError, Outcome, is_broken_pipe};
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    let argv = args::normalize(std::env::args_os().collect());
-    let cli = match Cli::try_parse_from(argv) {
+    let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
@@ -108,7 +107,11 @@ impl Ctx {
 
 fn run(cli: Cli) -> Result<Outcome, CliError> {
     use std::io::IsTerminal;
-    let color = match cli.global.color {
+    let (global, command) = cli.into_parts();
+    let Some(command) = command else {
+        return Err(CliError::new("no command given").with_hint("see --help"));
+    };
+    let color = match global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
@@ -116,11 +119,12 @@ fn run(cli: Cli) -> Result<Outcome, CliError> {
         }
     };
     let ctx = Ctx {
-        repo: cli.global.repo,
-        quiet: cli.global.quiet,
+        repo: global.repo,
+        quiet: global.quiet,
         color,
     };
-    match cli.command {
+    match command {
+        Command::Seal(a) if a.migrate => migrate_cmd::run(&ctx, &a),
         Command::Seal(a) => seal_cmd::run(&ctx, a),
         Command::Check(a) => check_cmd::run(&ctx, a),
         Command::Cert(a) => cert_cmd::run(&ctx, a),
@@ -221,7 +225,12 @@ fn completions(a: &CompletionsArgs) -> Result<Outcome, CliError> {
         Shell::Powershell => S::PowerShell,
     };
     let mut buf = Vec::new();
-    generate(shell, &mut Cli::command(), "emp-seal", &mut buf);
+    generate(
+        shell,
+        &mut args::Documented::command(),
+        "emp-seal",
+        &mut buf,
+    );
     write_stdout(&buf)?;
     Ok(Outcome::Clean)
 }

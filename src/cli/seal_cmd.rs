@@ -6,23 +6,12 @@ use std::io::Write;
 use crate::crypto::Scope;
 use crate::seal::{self, EnvPlan, SealRequest};
 
-use super::args::{ScopeArg, SealArgs};
+use super::args::SealArgs;
 use super::exit::{CliError, Outcome};
 use super::{Ctx, TtyPrompter, write_stdout};
 
-pub(super) fn scope_of(s: ScopeArg) -> Scope {
-    match s {
-        ScopeArg::Strict => Scope::Strict,
-        ScopeArg::NamespaceWide => Scope::NamespaceWide,
-        ScopeArg::ClusterWide => Scope::ClusterWide,
-    }
-}
-
 pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
-    if a.migrate {
-        return super::migrate_cmd::run(ctx, &a);
-    }
     let (from, looked_up) = seal::resolve_from(&root, &a.from)?;
     if looked_up && !ctx.quiet {
         eprintln!("using {}", seal::rel(&root, &from));
@@ -32,7 +21,7 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
         root: root.clone(),
         from,
         cert: a.cert,
-        scope: a.scope.map(scope_of),
+        scope: a.scope.map(Scope::from),
         rescope: a.rescope,
         only: a.only,
         prune: a.prune,

@@ -8,7 +8,7 @@
 
 use std::io::{self, Write};
 
-pub use crate::rules::{Report, Summary};
+pub use crate::finding::{Report, Summary};
 
 pub mod github;
 pub mod json;

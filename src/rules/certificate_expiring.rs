@@ -17,5 +17,5 @@ pub static META: RuleMeta = RuleMeta {
 
 /// Reports the rule over every checked overlay's certificate.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
-    check_cert(cx, Which::Expiring)
+    check_cert(cx, &META, Which::Expiring)
 }

@@ -6,11 +6,11 @@
 use super::Context;
 use super::locate::at_line;
 use super::model::CertStatus;
-use super::{certificate_expired, certificate_expiring, certificate_weak_key, demo_certificate};
 use crate::cert::{CertError, MIN_KEY_BITS, rfc3339};
 use crate::finding::{Finding, RuleMeta, Severity};
 
-/// Which certificate rule to report.
+/// Which certificate rule to report. The rule's file passes its own [`RuleMeta`] along, so this
+/// shared check imports no rule file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Which {
     Expired,
@@ -30,13 +30,13 @@ fn begin_line(cx: &Context<'_>, path: &str) -> usize {
         .map_or(1, |i| i + 1)
 }
 
-/// Reports one certificate rule over every checked overlay.
-pub(crate) fn check(cx: &Context<'_>, which: Which) -> Vec<Finding> {
+/// Reports one certificate rule (`which`, whose metadata is `meta`) over every checked overlay.
+pub(crate) fn check(cx: &Context<'_>, meta: &'static RuleMeta, which: Which) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
         let Some(cm) = &ov.cert else { continue };
         let loc = at_line(cx, &cm.path, begin_line(cx, &cm.path));
-        let mut push = |meta: &'static RuleMeta, message: String, severity: Option<Severity>| {
+        let mut push = |message: String, severity: Option<Severity>| {
             let mut b = Finding::builder(meta, loc.clone(), message);
             if let Some(s) = severity {
                 b = b.severity(s);
@@ -45,7 +45,6 @@ pub(crate) fn check(cx: &Context<'_>, which: Which) -> Vec<Finding> {
         };
         match (&cm.status, which) {
             (CertStatus::WeakKey { bits }, Which::WeakKey) => push(
-                &certificate_weak_key::META,
                 format!(
                     "overlay {}: sealing certificate `{}` has an RSA key of {bits} bits; at least {MIN_KEY_BITS} are required",
                     ov.name, cm.path
@@ -55,7 +54,6 @@ pub(crate) fn check(cx: &Context<'_>, which: Which) -> Vec<Finding> {
             (CertStatus::Ok(cert), Which::Expired | Which::Expiring) => {
                 match cert.check_time(cx.tree.now) {
                     Err(CertError::Expired { not_after }) if which == Which::Expired => push(
-                        &certificate_expired::META,
                         format!(
                             "overlay {}: sealing certificate `{}` expired on {not_after}",
                             ov.name, cm.path
@@ -63,7 +61,6 @@ pub(crate) fn check(cx: &Context<'_>, which: Which) -> Vec<Finding> {
                         None,
                     ),
                     Ok(Some(w)) if which == Which::Expiring => push(
-                        &certificate_expiring::META,
                         format!(
                             "overlay {}: sealing certificate `{}` expires on {} ({} days left)",
                             ov.name,
@@ -77,7 +74,6 @@ pub(crate) fn check(cx: &Context<'_>, which: Which) -> Vec<Finding> {
                 }
             }
             (CertStatus::Ok(cert), Which::Demo) if cx.release && cert.is_demo() => push(
-                &demo_certificate::META,
                 format!(
                     "overlay {}: `{}` is the demo certificate whose private key is public: anything sealed with it is readable by anyone",
                     ov.name, cm.path

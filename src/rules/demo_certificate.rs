@@ -19,5 +19,5 @@ pub static META: RuleMeta = RuleMeta {
 
 /// Reports the demo certificate of the release environment.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
-    check_cert(cx, Which::Demo)
+    check_cert(cx, &META, Which::Demo)
 }

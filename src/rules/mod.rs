@@ -1,15 +1,12 @@
 //! The rules of `emp-seal check`: the registry, the input every rule receives ([`Context`]), the
 //! central suppression pass and the resulting [`Report`].
 //!
-//! One rule per file, each with a `pub static META: RuleMeta` and, once it is wired, a
+//! One rule per file, each with a `pub static META: RuleMeta` and a
 //! `pub fn check(cx: &Context<'_>) -> Vec<Finding>`. Rules never print, exit, write files or put
 //! secret values into findings. Suppression (`# emp-seal:allow <id>`) is applied here, after all
 //! rules ran, never inside a rule; suppressed findings are kept.
 //!
 //! Seams for the coordinator:
-//! - Rules registered with `check: None` in [`RULES`] have their id, documentation and tests
-//!   reserved but need models this module does not have yet (the overlay model, the `SealedSecret`
-//!   reader, the certificate). Wire them by giving their file a `check` and setting it here.
 //! - Env-file lints come from `envfile` with their own `env-*` ids; [`env::LINTS`] is the list of
 //!   their metas that the registry includes, surfaced as-is.
 //! - [`Context`] is `#[non_exhaustive]`: models are added as fields with setters.
@@ -24,7 +21,7 @@ use std::path::Path;
 
 use crate::crypto::RsaPublicKey;
 
-use crate::finding::{Finding, RuleMeta, Severity, Suppression};
+use crate::finding::{Finding, Report, RuleMeta, Severity, Suppression};
 
 pub mod certificate_expired;
 pub mod certificate_expiring;
@@ -220,116 +217,116 @@ impl<'a> Context<'a> {
     }
 }
 
-/// A rule in the registry: its metadata and, once wired, its check.
+/// A rule in the registry: its metadata and its check.
 #[derive(Debug)]
 pub struct Rule {
     /// The rule's static metadata.
     pub meta: &'static RuleMeta,
-    /// Runs the rule; `None` while the models it needs are not wired (see module docs).
-    pub check: Option<fn(&Context<'_>) -> Vec<Finding>>,
+    /// Runs the rule.
+    pub check: fn(&Context<'_>) -> Vec<Finding>,
 }
 
 /// Every rule of `emp-seal check` except the env-file lints (see [`env::LINTS`]).
 pub static RULES: &[Rule] = &[
     Rule {
         meta: &env::ENV_SYNTAX,
-        check: Some(env::check),
+        check: env::check,
     },
     Rule {
         meta: &example_generator_mismatch::META,
-        check: Some(example_generator_mismatch::check),
+        check: example_generator_mismatch::check,
     },
     Rule {
         meta: &example_sealed_mismatch::META,
-        check: Some(example_sealed_mismatch::check),
+        check: example_sealed_mismatch::check,
     },
     Rule {
         meta: &missing_secret_key::META,
-        check: Some(missing_secret_key::check),
+        check: missing_secret_key::check,
     },
     Rule {
         meta: &dangling_reference::META,
-        check: Some(dangling_reference::check),
+        check: dangling_reference::check,
     },
     Rule {
         meta: &placeholder_ciphertext::META,
-        check: Some(placeholder_ciphertext::check),
+        check: placeholder_ciphertext::check,
     },
     Rule {
         meta: &invalid_ciphertext::META,
-        check: Some(invalid_ciphertext::check),
+        check: invalid_ciphertext::check,
     },
     Rule {
         meta: &ciphertext_key_size_mismatch::META,
-        check: Some(ciphertext_key_size_mismatch::check),
+        check: ciphertext_key_size_mismatch::check,
     },
     Rule {
         meta: &identity_mismatch::META,
-        check: Some(identity_mismatch::check),
+        check: identity_mismatch::check,
     },
     Rule {
         meta: &scope_annotation_misplaced::META,
-        check: Some(scope_annotation_misplaced::check),
+        check: scope_annotation_misplaced::check,
     },
     Rule {
         meta: &stale_certificate::META,
-        check: Some(stale_certificate::check),
+        check: stale_certificate::check,
     },
     Rule {
         meta: &certificate_expired::META,
-        check: Some(certificate_expired::check),
+        check: certificate_expired::check,
     },
     Rule {
         meta: &certificate_expiring::META,
-        check: Some(certificate_expiring::check),
+        check: certificate_expiring::check,
     },
     Rule {
         meta: &certificate_weak_key::META,
-        check: Some(certificate_weak_key::check),
+        check: certificate_weak_key::check,
     },
     Rule {
         meta: &demo_certificate::META,
-        check: Some(demo_certificate::check),
+        check: demo_certificate::check,
     },
     Rule {
         meta: &plaintext_secret::META,
-        check: Some(plaintext_secret::check),
+        check: plaintext_secret::check,
     },
     Rule {
         meta: &plaintext_env_file::META,
-        check: Some(plaintext_env_file::check),
+        check: plaintext_env_file::check,
     },
     Rule {
         meta: &readable_secret_data::META,
-        check: Some(readable_secret_data::check),
+        check: readable_secret_data::check,
     },
     Rule {
         meta: &render_failed::META,
-        check: Some(render_failed::check),
+        check: render_failed::check,
     },
     Rule {
         meta: &model_divergence::META,
-        check: Some(model_divergence::check),
+        check: model_divergence::check,
     },
     Rule {
         meta: &overlay_build_error::META,
-        check: Some(overlay_build_error::check),
+        check: overlay_build_error::check,
     },
     Rule {
         meta: &overlay_not_modelled::META,
-        check: Some(overlay_not_modelled::check),
+        check: overlay_not_modelled::check,
     },
     Rule {
         meta: &yaml_syntax::META,
-        check: Some(yaml_syntax::check),
+        check: yaml_syntax::check,
     },
     Rule {
         meta: &sealed_with_demo_certificate::META,
-        check: Some(sealed_with_demo_certificate::check),
+        check: sealed_with_demo_certificate::check,
     },
     Rule {
         meta: &missing_certificate::META,
-        check: Some(missing_certificate::check),
+        check: missing_certificate::check,
     },
 ];
 
@@ -353,81 +350,6 @@ pub fn all_ids() -> Vec<&'static str> {
 /// The metadata of a registered rule.
 pub fn find(id: &str) -> Option<&'static RuleMeta> {
     all().into_iter().find(|m| m.id == id)
-}
-
-/// The result of a check run.
-#[derive(Debug, Clone, Default)]
-pub struct Report {
-    /// Every finding, suppressed ones included, sorted by path, line, column and rule id.
-    pub findings: Vec<Finding>,
-    /// How many files were checked.
-    pub files_checked: usize,
-    /// The rules that ran or could have run (SARIF lists them as the tool's rules).
-    pub rules: Vec<&'static RuleMeta>,
-}
-
-/// Counts of a report's findings.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Summary {
-    /// Unsuppressed errors.
-    pub errors: usize,
-    /// Unsuppressed warnings.
-    pub warnings: usize,
-    /// Unsuppressed notes.
-    pub notes: usize,
-    /// Suppressed findings of any severity.
-    pub suppressed: usize,
-}
-
-impl Report {
-    /// A report of `findings` (sorted here) over `files_checked` files, listing every registered
-    /// rule.
-    pub fn new(mut findings: Vec<Finding>, files_checked: usize) -> Report {
-        sort(&mut findings);
-        Report {
-            findings,
-            files_checked,
-            rules: all(),
-        }
-    }
-
-    /// Counts by severity, suppressed findings apart.
-    pub fn summary(&self) -> Summary {
-        let mut s = Summary::default();
-        for f in &self.findings {
-            if f.is_suppressed() {
-                s.suppressed += 1;
-                continue;
-            }
-            match f.severity {
-                Severity::Error => s.errors += 1,
-                Severity::Warning => s.warnings += 1,
-                Severity::Note => s.notes += 1,
-            }
-        }
-        s
-    }
-
-    /// 1 when an unsuppressed finding is at or above `fail_on`, else 0. (Exit code 2, for usage
-    /// and configuration errors, is the CLI's.)
-    pub fn exit_code(&self, fail_on: Severity) -> u8 {
-        let failing = self
-            .findings
-            .iter()
-            .any(|f| !f.is_suppressed() && f.severity >= fail_on);
-        u8::from(failing)
-    }
-}
-
-fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (&a.primary.path, a.primary.line, a.primary.column, a.rule.id).cmp(&(
-            &b.primary.path,
-            b.primary.line,
-            b.primary.column,
-            b.rule.id,
-        ))
-    });
 }
 
 /// Rules whose findings are errors under `--release` (a release gate fails on anything that
@@ -488,7 +410,7 @@ pub const MODEL_RULES: &[&str] = &[
     "sealed-with-demo-certificate",
 ];
 
-/// Runs every wired rule over `cx`, applies suppressions and returns the report.
+/// Runs every rule over `cx`, applies suppressions and returns the report.
 pub fn run(cx: &Context<'_>) -> Report {
     run_only(cx, None)
 }
@@ -504,13 +426,11 @@ pub fn run_only(cx: &Context<'_>, only: Option<&BTreeSet<String>>) -> Report {
                 || (rule.meta.id == env::ENV_SYNTAX.id
                     && env::LINTS.iter().any(|m| ids.contains(m.id)))
         });
-        if let Some(check) = rule.check
-            && wanted
-        {
+        if wanted {
             if OVERLAY_RULES.contains(&rule.meta.id) {
-                findings.extend(run_per_overlay(cx, rule.meta, check));
+                findings.extend(run_per_overlay(cx, rule.meta, rule.check));
             } else {
-                findings.extend(check(cx));
+                findings.extend((rule.check)(cx));
             }
         }
     }
@@ -570,7 +490,7 @@ fn run_per_overlay(
     out
 }
 
-/// Applies suppressions to findings produced outside [`run`] (e.g. by the coordinator's wired
+/// Applies suppressions to findings produced outside [`run`] (e.g. by the coordinator's
 /// rules, or env lints) together with `run`'s, and builds the report. Under `--release`, an
 /// allow comment does not suppress a [`RELEASE_UNSUPPRESSIBLE`] rule's finding; the message
 /// says so.
@@ -588,7 +508,7 @@ pub fn finish(cx: &Context<'_>, mut findings: Vec<Finding>) -> Report {
             }
         }
     }
-    Report::new(findings, cx.files.len())
+    Report::new(findings, cx.files.len(), all())
 }
 
 /// The directive that suppresses findings.
@@ -818,7 +738,7 @@ mod tests {
         assert_eq!(fs[0].suppressed.as_ref().map(|s| s.line), Some(1));
         assert_eq!(fs[1].suppressed.as_ref().map(|s| s.line), Some(2));
         assert!(fs[2].suppressed.is_none(), "other id does not suppress");
-        let report = Report::new(fs, 1);
+        let report = Report::new(fs, 1, all());
         assert_eq!(report.findings.len(), 3, "suppressed findings are kept");
         assert_eq!(report.exit_code(Severity::Error), 1);
         assert_eq!(report.summary().suppressed, 2);

@@ -6,10 +6,9 @@
 //! flag or environment at fault on that first line; change no file under the tree (hashed before
 //! and after); and never print a sentinel secret value.
 //!
-//! Cases for commands still stubbed on this branch (`check`, `cert`, `unseal`, `diff`, `init`,
-//! `--migrate`) live in [`pending_cases`]: they run, and exactly the stub's "is not implemented
-//! in this build" error counts as *pending* (printed, not failed); any other outcome is judged
-//! like every other case. The shared sandbox helpers are used by `leak.rs` and `crash.rs` too.
+//! The cases of `check`, `cert`, `unseal`, `diff`, `init` and `--migrate` live in
+//! [`command_cases`], judged like every other case. The shared sandbox helpers are used by
+//! `leak.rs` and `crash.rs` too.
 #![allow(clippy::unwrap_used, clippy::panic)] // test helpers: a failure is the report
 
 use std::collections::BTreeMap;
@@ -37,9 +36,6 @@ pub(crate) fn good_env() -> String {
         SENTINELS[0], SENTINELS[1], SENTINELS[2]
     )
 }
-
-/// The marker of a command that is still a stub on this branch.
-pub(crate) const STUB: &str = "is not implemented in this build";
 
 /// A temp copy of the repository's `k8s/` tree with `good.env`, and a private `TMPDIR`.
 pub(crate) struct Sandbox {
@@ -953,8 +949,8 @@ fn clap_cases() -> Vec<Case> {
     ]
 }
 
-/// Cases for commands that are stubs on this branch; see the module docs.
-fn pending_cases() -> Vec<Case> {
+/// Cases of `check`, `cert`, `unseal`, `diff`, `init` and `--migrate`.
+fn command_cases() -> Vec<Case> {
     let key = fixtures::key_pem(2048);
     let k = |n: &str, steps: Vec<Step>, a: &[&str], names: &str| case(n, steps, a, names);
     let badenv = || w("bad.env", b"A=\xff\n");
@@ -1179,17 +1175,8 @@ fn pending_cases() -> Vec<Case> {
     ]
 }
 
-/// How a case ended.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    /// Every assertion held.
-    Pass,
-    /// The command is still the stub.
-    Pending,
-}
-
 /// Runs one case on a fresh sandbox and checks every promise; `Err` describes the failure.
-pub(crate) fn run_case(c: &Case) -> Result<Verdict, String> {
+pub(crate) fn run_case(c: &Case) -> Result<(), String> {
     let s = Sandbox::new();
     s.setup(&c.steps);
     let args: Vec<OsString> = c
@@ -1214,9 +1201,6 @@ pub(crate) fn run_case(c: &Case) -> Result<Verdict, String> {
     let after = s.snapshot();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if stderr.contains(STUB) {
-        return Ok(Verdict::Pending);
-    }
     let mut problems = Vec::new();
     if out.status.code() != Some(2) {
         problems.push(format!("exit {:?}, want 2", out.status.code()));
@@ -1255,7 +1239,7 @@ pub(crate) fn run_case(c: &Case) -> Result<Verdict, String> {
         }
     }
     if problems.is_empty() {
-        Ok(Verdict::Pass)
+        Ok(())
     } else {
         Err(format!(
             "{}: {}\n  args {:?}\n  stderr: {}",
@@ -1295,26 +1279,23 @@ pub(crate) fn ready_cases() -> Vec<Case> {
     v
 }
 
-fn run_all(cases: &[Case], allow_pending: bool) -> (usize, Vec<String>, Vec<String>) {
+fn run_all(cases: &[Case]) -> (usize, Vec<String>) {
     let mut pass = 0;
-    let mut pending = Vec::new();
     let mut failures = Vec::new();
     for c in cases {
         match run_case(c) {
-            Ok(Verdict::Pass) => pass += 1,
-            Ok(Verdict::Pending) if allow_pending => pending.push(c.name.clone()),
-            Ok(Verdict::Pending) => failures.push(format!("{}: command is a stub", c.name)),
+            Ok(()) => pass += 1,
             Err(e) => failures.push(e),
         }
     }
-    (pass, pending, failures)
+    (pass, failures)
 }
 
 #[test]
 fn corpus_is_large_and_names_are_unique() {
     let mut all: Vec<String> = ready_cases()
         .into_iter()
-        .chain(pending_cases())
+        .chain(command_cases())
         .map(|c| c.name)
         .collect();
     let n = all.len();
@@ -1334,7 +1315,7 @@ fn corpus_is_large_and_names_are_unique() {
 #[test]
 fn bad_input_ready_commands() {
     let cases = ready_cases();
-    let (pass, _, failures) = run_all(&cases, false);
+    let (pass, failures) = run_all(&cases);
     eprintln!(
         "bad-input corpus (seal, completions, clap): {pass}/{} passed",
         cases.len()
@@ -1348,13 +1329,12 @@ fn bad_input_ready_commands() {
 }
 
 #[test]
-fn bad_input_pending_commands() {
-    let cases = pending_cases();
-    let (pass, pending, failures) = run_all(&cases, true);
+fn bad_input_other_commands() {
+    let cases = command_cases();
+    let (pass, failures) = run_all(&cases);
     eprintln!(
-        "bad-input corpus (check, cert, unseal, diff, init, --migrate): {pass} passed, {} pending (stub): {}",
-        pending.len(),
-        pending.join(", ")
+        "bad-input corpus (check, cert, unseal, diff, init, --migrate): {pass}/{} passed",
+        cases.len()
     );
     assert!(
         failures.is_empty(),

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use assert_cmd::Command as Bin;
 use emp_seal::check::{CheckOptions, run};
-use emp_seal::rules::Report;
+use emp_seal::finding::Report;
 
 use crate::{common, fixtures};
 

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use emp_seal::sealedsecret::SealedSecretFile;
 
-use crate::badinput::{SENTINELS, STUB, Sandbox};
+use crate::badinput::{SENTINELS, Sandbox};
 use crate::common;
 use crate::fixtures;
 
@@ -146,8 +146,7 @@ fn run_once(s: &Sandbox, args: &[&str], kill_after: Option<Duration>) -> std::pr
 
 /// Kills `args` at `rounds` points spread over twice an uninterrupted run's length, restoring
 /// the whole tree before every round, and classifies `target` after each kill as old, new or
-/// torn (a torn file fails the test). Inputs must never change. Returns the tallies, or `None`
-/// when the command is a stub.
+/// torn (a torn file fails the test). Inputs must never change. Returns the tallies.
 fn kill_loop(
     s: &Sandbox,
     args: &[&str],
@@ -156,11 +155,11 @@ fn kill_loop(
     inputs: &[&str],
     new_is: &NewIs<'_>,
     companion: Option<Companion<'_>>,
-) -> Option<Kills> {
+) -> Kills {
     let mut snap = BTreeMap::new();
     files_under(&s.root, &mut snap);
     let original = snap.get(&s.path(target)).cloned();
-    // Two uninterrupted runs: whether the command exists yet, its output, and how long a run
+    // Two uninterrupted runs: the command's output, and how long a run
     // takes (the faster of the two: the first run pays for cold caches).
     let mut took = Duration::MAX;
     let mut reference = None;
@@ -169,9 +168,6 @@ fn kill_loop(
         let out = run_once(s, args, None);
         took = took.min(t0.elapsed());
         let stderr = String::from_utf8_lossy(&out.stderr);
-        if stderr.contains(STUB) {
-            return None;
-        }
         assert!(out.status.success(), "{args:?}: {stderr}");
         reference = std::fs::read(s.path(target)).ok();
         restore(&s.root, &snap);
@@ -257,7 +253,7 @@ fn kill_loop(
         restore(&s.root, &snap);
     }
     kills.rounds = i;
-    Some(kills)
+    kills
 }
 
 /// Both outcomes were seen: the kills landed before and after the write.
@@ -294,8 +290,7 @@ fn sigkill_during_seal_leaves_old_or_complete_new() {
         ],
         &NewIs::Check(&|t| sealed_and_complete(t, b"emp-paper/emp-secrets", &expected)),
         None,
-    )
-    .expect("seal is implemented");
+    );
     assert_both("seal", &kills);
 }
 
@@ -324,8 +319,7 @@ fn sigkill_during_prune_leaves_old_or_complete_new() {
         &["two.env"],
         &NewIs::Check(&|t| sealed_and_complete(t, b"emp-paper/emp-secrets", &expected)),
         None,
-    )
-    .expect("seal --prune is implemented");
+    );
     assert_both("prune", &kills);
 }
 
@@ -378,8 +372,7 @@ fn sigkill_during_reseal_leaves_old_or_complete_new() {
 }
 
 /// `init`, `cert --fetch` and `--migrate`: deterministic outputs, so a complete new file is
-/// byte-equal to an uninterrupted run's. (While a command is a stub on a branch, it is reported
-/// as pending instead.)
+/// byte-equal to an uninterrupted run's.
 #[test]
 fn sigkill_during_migrate_init_and_cert_fetch() {
     const ROUNDS: u32 = 20;
@@ -394,7 +387,7 @@ fn sigkill_during_migrate_init_and_cert_fetch() {
         &NewIs::Uninterrupted,
         None,
     );
-    report("init", init.as_ref());
+    assert_both("init", &init);
 
     // cert --fetch from a file URL: replaces the overlay's certificate.
     let s = Sandbox::new();
@@ -410,7 +403,7 @@ fn sigkill_during_migrate_init_and_cert_fetch() {
         &NewIs::Uninterrupted,
         None,
     );
-    report("cert --fetch", cert.as_ref());
+    assert_both("cert --fetch", &cert);
 
     // migrate: rewrites kustomization.yaml after creating sealedsecret.yaml, which must be
     // complete whenever it exists, and exist once the kustomization lists it.
@@ -438,14 +431,7 @@ fn sigkill_during_migrate_init_and_cert_fetch() {
         &NewIs::Uninterrupted,
         Some(("k8s/overlays/prod/sealedsecret.yaml", &sealed)),
     );
-    report("migrate", migrate.as_ref());
-}
-
-fn report(what: &str, r: Option<&Kills>) {
-    match r {
-        None => eprintln!("PENDING: {what} is a stub on this build; the kill harness is ready"),
-        Some(k) => assert_both(what, k),
-    }
+    assert_both("migrate", &migrate);
 }
 
 /// A full disk under `seal`: a small tmpfs holds the tree, then a filler takes every free byte.

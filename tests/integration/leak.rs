@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-use crate::badinput::{SENTINELS, STUB, Sandbox, good_env};
+use crate::badinput::{SENTINELS, Sandbox, good_env};
 use crate::{common, fixtures};
 
 /// All the forms a sentinel could leak in: plain, standard base64 of the sentinel alone (as a
@@ -174,9 +174,6 @@ fn audit(r: &Run) -> Result<&'static str, String> {
     for b in &r.before {
         let out = s.cmd().args(b).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        if stderr.contains(STUB) {
-            return Ok("pending");
-        }
         if !out.status.success() {
             return Err(format!("{}: set-up {b:?} failed: {stderr}", r.name));
         }
@@ -184,9 +181,6 @@ fn audit(r: &Run) -> Result<&'static str, String> {
     let out = s.cmd().args(&r.args).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if stderr.contains(STUB) {
-        return Ok("pending");
-    }
     let mut hits = Vec::new();
     if r.must_succeed && !out.status.success() {
         hits.push(format!(

@@ -6,9 +6,9 @@
 
 use std::process::Command;
 
-use emp_seal::finding::{Finding, Location, Severity};
+use emp_seal::finding::{Finding, Location, Report, Severity};
 use emp_seal::report::{self, Format, RenderOptions, TOOL_VERSION};
-use emp_seal::rules::{self, Report, SourceFile};
+use emp_seal::rules::{self, SourceFile};
 
 use crate::common;
 
@@ -56,7 +56,7 @@ fn synthetic() -> Report {
     ];
     let mut findings = findings;
     rules::apply_suppressions(&files, &mut findings);
-    Report::new(findings, 7)
+    Report::new(findings, 7, rules::all())
 }
 
 fn render(format: Format, options: RenderOptions) -> String {

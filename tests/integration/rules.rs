@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use emp_seal::finding::Severity;
-use emp_seal::rules::{self, Context, GitStatus, Report, SourceFile};
+use emp_seal::finding::{Report, Severity};
+use emp_seal::rules::{self, Context, GitStatus, SourceFile};
 
 use crate::common;
 

@@ -656,3 +656,61 @@ fn issue_4_only_prune_and_no_churn() {
     assert!(after.contains("encryptedData: {}"), "{after}");
     assert!(values(&after).is_empty());
 }
+
+/// Issue 15: the `emp-seal ENV --from FILE` shorthand is clap's own (no argv rewriting), so a
+/// mistyped command gets clap's suggestion in the one-line `error:` + `help:` form, exit 2;
+/// the options' environment variables alone never turn another command into `seal`, and the
+/// shorthand reads them like `seal` does.
+#[test]
+fn issue_15_mistyped_command_is_suggested_and_shorthand_is_clap() {
+    let tree = Tree::new();
+    let before = tree.read("k8s/overlays/paper/sealedsecret.yaml");
+    let out = tree.run(&["chek"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "error: unrecognized subcommand 'chek'",
+            "help: a similar subcommand exists: 'check'"
+        ],
+        "{err}"
+    );
+    // The same word after `seal` is an environment (and there is no such overlay).
+    let env = tree.write("secrets.env", env_text());
+    let env = env.to_str().unwrap();
+    let out = tree.run(&["seal", "chek", "--from", env]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        !stderr(&out).contains("similar subcommand"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(tree.read("k8s/overlays/paper/sealedsecret.yaml"), before);
+
+    // A seal option's environment variable does not make `check` a seal run.
+    let mut c = emp_seal_cmd();
+    c.arg("-C").arg(tree.root()).arg("check");
+    c.env("EMP_SEAL_NO_INPUT", "1")
+        .env("SEALED_SECRETS_CERT", "nowhere.pem");
+    let out = c.output().unwrap();
+    assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("--from"), "{}", stderr(&out));
+
+    // The shorthand reads EMP_SEAL_FROM as `seal` does, and writes the same file.
+    let mut c = emp_seal_cmd();
+    c.arg("-C").arg(tree.root()).args(["paper", "--dry-run"]);
+    c.env("EMP_SEAL_FROM", env);
+    let short = c.output().unwrap();
+    ok(&short);
+    let long = tree.run(&["seal", "paper", "--dry-run", "--from", env]);
+    ok(&long);
+    let listing = |o: &std::process::Output| format!("{}{}", stdout(o), stderr(o));
+    assert_eq!(listing(&short), listing(&long));
+    assert!(
+        listing(&short).contains("POSTGRES_PASSWORD"),
+        "{}",
+        listing(&short)
+    );
+}
