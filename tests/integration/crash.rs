@@ -366,8 +366,7 @@ fn sigkill_during_reseal_leaves_old_or_complete_new() {
         ],
         &NewIs::Check(&|t| sealed_and_complete(t, b"emp-paper/emp-secrets", &expected)),
         None,
-    )
-    .expect("reseal is implemented");
+    );
     assert_both("reseal", &kills);
 }
 
