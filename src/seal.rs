@@ -1217,10 +1217,10 @@ fn unchanged_values(
 /// Whether a sealed value is a stand-in rather than a ciphertext (the classifier of
 /// `placeholder-ciphertext`).
 fn is_placeholder(value: &str) -> bool {
-    crate::rules::ciphertext::classify(value, None)
+    crate::sealedsecret::ciphertext::classify(value, None)
         .reasons()
         .iter()
-        .any(|r| r.kind() == crate::rules::ciphertext::Kind::Placeholder)
+        .any(|r| r.kind() == crate::sealedsecret::ciphertext::Kind::Placeholder)
 }
 
 /// Refuses when the file's own metadata or template names another identity than the one the
