@@ -238,7 +238,8 @@ fn error_missing_certificate() {
         exit: 2
         --- stdout
         --- stderr
-        error: [TREE]/k8s/overlays/paper/sealing-cert.pem: no such file
+        error: paper: no sealing certificate at k8s/overlays/paper/sealing-cert.pem
+        help: fetch it: `emp-seal cert paper --fetch URL` or `kubeseal --fetch-cert > k8s/overlays/paper/sealing-cert.pem` (docs/certificates.md)
     ");
     insta::assert_snapshot!(run(tree.root(), &["cert", "paper"]), @r"
         exit: 2
@@ -247,6 +248,17 @@ fn error_missing_certificate() {
         error: paper: no sealing certificate at k8s/overlays/paper/sealing-cert.pem
         help: fetch it: `emp-seal cert paper --fetch URL` or `kubeseal --fetch-cert > k8s/overlays/paper/sealing-cert.pem` (docs/certificates.md)
     ");
+    // A --cert that does not exist is named as given.
+    let missing = tree.path("nope.pem");
+    insta::assert_snapshot!(
+        run(tree.root(), &["seal", "paper", "--from", env.to_str().unwrap(), "--cert", missing.to_str().unwrap()]),
+        @r"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: [TREE]/nope.pem: no such file
+    "
+    );
 }
 
 /// A fixture tree in a temp git repository with every file staged, so that tracked env files
