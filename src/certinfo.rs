@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use crate::cert::{CertError, Certificate};
 use crate::fsio;
 use crate::kustomize;
-use crate::rules::ciphertext::{self, Kind, Reason};
 use crate::seal::{self, DEFAULT_CERT_FILE, MAX_INPUT_BYTES, SealError, rel};
+use crate::sealedsecret::ciphertext::{self, Kind, Reason};
 use crate::sealedsecret::{CERT_SHA256_ANNOTATION, SealedSecretFile};
 
 mod fetch;

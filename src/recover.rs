@@ -16,8 +16,8 @@ use crate::crypto::{self, Scope, UnsealingKey};
 use crate::envfile;
 use crate::fsio;
 use crate::kustomize::Identity;
-use crate::rules::ciphertext::{self, Kind};
 use crate::seal::{self, MAX_INPUT_BYTES, SealError, rel};
+use crate::sealedsecret::ciphertext::{self, Kind};
 use crate::sealedsecret::{self, SealedSecretDoc, SealedSecretFile};
 use crate::secret::SecretValue;
 

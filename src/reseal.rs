@@ -19,8 +19,8 @@ use std::path::PathBuf;
 use crate::crypto::{self, UnsealingKey};
 use crate::fsio;
 use crate::recover::{self, RecoverError};
-use crate::rules::ciphertext::{self, Kind};
 use crate::seal::{self, EnvPlan, MAX_INPUT_BYTES, NoPrompt, SealError, SealRequest, rel};
+use crate::sealedsecret::ciphertext::{self, Kind};
 use crate::sealedsecret::{self, CERT_SHA256_ANNOTATION, EditPlan, SealedSecretDoc};
 use crate::secret::SecretValue;
 

@@ -45,6 +45,14 @@ pub enum SealError {
         /// The environments that exist.
         known: Vec<String>,
     },
+    /// The environment has no `sealing-cert.pem` and no `--cert` was given.
+    #[error("{env}: no sealing certificate at {path}")]
+    NoCert {
+        /// The environment named on the command line.
+        env: String,
+        /// Where it was looked for, relative to the root.
+        path: String,
+    },
     /// The overlay renders no SealedSecret to rewrite.
     #[error("{env}: the overlay renders no SealedSecret (its Secret comes from {source_desc})")]
     NoSealedSecret {
@@ -283,6 +291,9 @@ impl SealError {
     /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
+            SealError::NoCert { env, path } => Some(format!(
+                "fetch it: `emp-seal cert {env} --fetch URL` or `kubeseal --fetch-cert > {path}` (docs/certificates.md)"
+            )),
             SealError::UnknownEnv { known, .. } => Some(format!(
                 "known environments: {}",
                 if known.is_empty() {
@@ -971,6 +982,16 @@ pub(crate) fn plan_env(
         .cert
         .clone()
         .unwrap_or_else(|| dir.join(DEFAULT_CERT_FILE));
+    // Only a path with nothing at all there (a dangling link or a directory is a bad file,
+    // reported by `load_cert` under its own name).
+    let absent = std::fs::symlink_metadata(&cert_path)
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+    if req.cert.is_none() && absent {
+        return Err(SealError::NoCert {
+            env: env.to_owned(),
+            path: rel(root, &cert_path),
+        });
+    }
     let (cert, cert_summary) = load_cert(root, &cert_path, req.now)?;
 
     let old_text = fsio::read_to_string_limited(&target_path, MAX_INPUT_BYTES)?;
@@ -1217,10 +1238,10 @@ fn unchanged_values(
 /// Whether a sealed value is a stand-in rather than a ciphertext (the classifier of
 /// `placeholder-ciphertext`).
 fn is_placeholder(value: &str) -> bool {
-    crate::rules::ciphertext::classify(value, None)
+    crate::sealedsecret::ciphertext::classify(value, None)
         .reasons()
         .iter()
-        .any(|r| r.kind() == crate::rules::ciphertext::Kind::Placeholder)
+        .any(|r| r.kind() == crate::sealedsecret::ciphertext::Kind::Placeholder)
 }
 
 /// Refuses when the file's own metadata or template names another identity than the one the

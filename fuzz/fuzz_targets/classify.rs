@@ -6,7 +6,7 @@
 #![no_main]
 
 use emp_seal::cert::Certificate;
-use emp_seal::rules::ciphertext::{Verdict, classify};
+use emp_seal::sealedsecret::ciphertext::{Verdict, classify};
 use libfuzzer_sys::fuzz_target;
 
 static CERT_PEM: &[u8] = include_bytes!("../../tests/fixtures/certs/rsa-2048-cert.pem");

@@ -3,9 +3,9 @@
 //! environment key for the file ([`Context::key_for`]). Never quotes values.
 
 use super::Context;
-use super::ciphertext::Kind;
 use super::sealed_values::check_kind;
 use crate::finding::{Finding, RuleMeta, Severity};
+use crate::sealedsecret::ciphertext::Kind;
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {

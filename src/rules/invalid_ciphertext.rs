@@ -1,12 +1,12 @@
 //! Rule `invalid-ciphertext`: an `encryptedData` value whose bytes may be real but which the
 //! controller rejects (URL-safe or unpadded base64, spaces or tabs), or whose RSA block is not
 //! below the environment certificate's modulus. Decided by
-//! [`classify`](super::ciphertext::classify). Never quotes values.
+//! [`classify`](crate::sealedsecret::ciphertext::classify). Never quotes values.
 
 use super::Context;
-use super::ciphertext::Kind;
 use super::sealed_values::check_kind;
 use crate::finding::{Finding, RuleMeta, Severity};
+use crate::sealedsecret::ciphertext::Kind;
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {

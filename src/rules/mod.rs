@@ -27,7 +27,6 @@ pub mod certificate_expired;
 pub mod certificate_expiring;
 pub mod certificate_weak_key;
 mod certs;
-pub mod ciphertext;
 pub mod ciphertext_key_size_mismatch;
 pub mod dangling_reference;
 pub mod demo_certificate;

@@ -3,12 +3,12 @@
 //! Literal styles (`AgAAAA...`, `<encrypted>`, `REPLACE_ME`, `changeme`, ...) and values that
 //! cannot be a kubeseal value at all (not base64, no or implausible RSA length prefix, shorter than
 //! `2 + k + 16` bytes, long zero runs in the RSA block). The decision is
-//! [`classify`](super::ciphertext::classify)'s; this file only reports it. Never quotes values.
+//! [`classify`](crate::sealedsecret::ciphertext::classify)'s; this file only reports it. Never quotes values.
 
 use super::Context;
-use super::ciphertext::Kind;
 use super::sealed_values::check_kind;
 use crate::finding::{Finding, RuleMeta, Severity};
+use crate::sealedsecret::ciphertext::Kind;
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {

@@ -10,9 +10,9 @@
 use yaml_serde::Value;
 
 use super::Context;
-use super::ciphertext::{Kind, classify};
 use super::yamldocs::docs_of_kind;
 use crate::finding::{Finding, Location, RuleMeta};
+use crate::sealedsecret::ciphertext::{Kind, classify};
 
 /// One `encryptedData` entry.
 #[derive(Debug, Clone)]

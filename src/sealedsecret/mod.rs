@@ -12,6 +12,7 @@
 //! cannot place exactly is an [`SealedSecretError::Unsupported`] error, never a guess.
 //! See docs/rewrite.md.
 
+pub mod ciphertext;
 mod edit;
 mod scan;
 

@@ -33,4 +33,5 @@ mod seal_faults;
 mod seal_safety;
 mod seal_support;
 mod sealedsecret;
+mod snapshots_cli;
 mod yamlfast;

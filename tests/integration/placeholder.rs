@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::Command;
 
 use emp_seal::crypto::RsaPublicKey;
-use emp_seal::rules::ciphertext::{Reason, Verdict, classify};
 use emp_seal::rules::{self, Context, SourceFile};
+use emp_seal::sealedsecret::ciphertext::{Reason, Verdict, classify};
 use rustls_pki_types::SubjectPublicKeyInfoDer;
 use rustls_pki_types::pem::PemObject as _;
 

@@ -2,8 +2,9 @@
 //!
 //! A pure function of the value text and, optionally, the environment's public key: no I/O, no
 //! YAML, no decryption, no secrets (a `SealedSecret` value is ciphertext, but its *reasons* never
-//! quote it anyway). Used by the rules `placeholder-ciphertext`, `invalid-ciphertext` and
-//! `ciphertext-key-size-mismatch`; fuzzable via [`classify`].
+//! quote it anyway). Used by the use cases that must tell a placeholder from a sealed value (`seal`,
+//! `reseal`, `recover`, `certinfo`) and by the rules `placeholder-ciphertext`, `invalid-ciphertext`
+//! and `ciphertext-key-size-mismatch`; fuzzable via [`classify`].
 //!
 //! The layout checked is sealed-secrets `pkg/crypto/crypto.go` `HybridEncrypt`:
 //! `u16 BE k || RSA-OAEP block (k bytes) || AES-GCM ciphertext || 16-byte tag`, written as padded
