@@ -39,6 +39,7 @@ impl Scope {
     }
 }
 
+mod oaep;
 mod public;
 mod unseal;
 
@@ -53,8 +54,6 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use rand::TryRng as _;
 use rand::rngs::SysRng;
 use rayon::prelude::*;
-use rsa::Oaep;
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::secret::SecretValue;
@@ -216,15 +215,12 @@ impl SealingKey {
             u16::try_from(rsa_len).map_err(|_| CryptoError::KeyTooLarge { bytes: rsa_len })?;
         // An empty label is no label (sealed-secrets passes `[]byte{}` for cluster-wide; OAEP
         // hashes the empty string either way).
-        let rsa_ct = self
-            .key
-            .rsa()
-            .encrypt(
-                &mut SysRng,
-                Oaep::<Sha256>::new_with_label(label),
-                session_key.as_slice(),
-            )
-            .map_err(|e| CryptoError::RsaEncrypt(e.to_string()))?;
+        let rsa_ct = oaep::encrypt(
+            self.key.rsa(),
+            self.key.exponent(),
+            label,
+            session_key.as_slice(),
+        )?;
         if rsa_ct.len() != rsa_len {
             return Err(CryptoError::RsaEncrypt(format!(
                 "{}-byte ciphertext for a {rsa_len}-byte modulus",
