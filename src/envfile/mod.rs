@@ -187,13 +187,15 @@ pub enum EnvError {
         at: At,
     },
     /// A key appears twice (kustomize: "illegally repeats the key"). The key is shown only when
-    /// it is a valid Secret key.
-    #[error("{at} illegally repeats the key {} already set on line {first_line}", shown_key(.key))]
+    /// it is a valid Secret key on a line with `=`: a line without `=` may be a pasted value.
+    #[error("{at} illegally repeats the key {} already set on line {first_line}", shown_key(.key, *.has_equals))]
     DuplicateKey {
         /// The second occurrence.
         at: At,
         /// The repeated key.
         key: String,
+        /// Whether the repeating line has `=` (without one, the "key" may be a pasted value).
+        has_equals: bool,
         /// Line of the first occurrence.
         first_line: usize,
     },
@@ -312,8 +314,8 @@ fn shown_invalid_key(key: &str) -> String {
 }
 
 /// `` `KEY` `` for a valid Secret key, else `(not shown)`.
-fn shown_key(key: &str) -> String {
-    if validate_key(key).is_ok() {
+fn shown_key(key: &str, has_equals: bool) -> String {
+    if validate_key(key).is_ok() && (has_equals || !no_equals_looks_like_value(key)) {
         format!("`{key}`")
     } else {
         "(not shown: not a valid key)".to_owned()
@@ -380,6 +382,7 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
             return Err(EnvError::DuplicateKey {
                 at: At::new(path, line.number),
                 key: key.to_owned(),
+                has_equals: value.is_some(),
                 first_line,
             });
         }

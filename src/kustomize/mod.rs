@@ -20,9 +20,9 @@ mod refs;
 use std::path::{Path, PathBuf};
 
 pub use crate::yamlpos::Seg;
+pub(crate) use docs::has_complex_key;
 /// Every name reference in one object value (for `check --render`'s reading of a real render).
 pub(crate) use refs::extract as extract_refs;
-pub(crate) use docs::has_complex_key;
 pub use refs::{RefField, Resolution};
 
 /// The file names kustomize recognises, in its order (kustomize `api/konfig/general.go`
