@@ -187,15 +187,16 @@ pub enum EnvError {
         at: At,
     },
     /// A key appears twice (kustomize: "illegally repeats the key"). The key is shown only when
-    /// it is a valid Secret key on a line with `=`: a line without `=` may be a pasted value.
-    #[error("{at} illegally repeats the key {} already set on line {first_line}", shown_key(.key, *.has_equals))]
+    /// it is a valid Secret key that cannot be a piece of a value: neither line is inside a value
+    /// pasted over several lines, and a line without `=` does not look like a value.
+    #[error("{at} illegally repeats the key {} already set on line {first_line}", shown_key(.key, *.showable))]
     DuplicateKey {
         /// The second occurrence.
         at: At,
         /// The repeated key.
         key: String,
-        /// Whether the repeating line has `=` (without one, the "key" may be a pasted value).
-        has_equals: bool,
+        /// Whether the key may be shown (see above).
+        showable: bool,
         /// Line of the first occurrence.
         first_line: usize,
     },
@@ -314,11 +315,11 @@ fn shown_invalid_key(key: &str) -> String {
 }
 
 /// `` `KEY` `` for a valid Secret key, else `(not shown)`.
-fn shown_key(key: &str, has_equals: bool) -> String {
-    if validate_key(key).is_ok() && (has_equals || !no_equals_looks_like_value(key)) {
+fn shown_key(key: &str, showable: bool) -> String {
+    if showable && validate_key(key).is_ok() {
         format!("`{key}`")
     } else {
-        "(not shown: not a valid key)".to_owned()
+        "(not shown: it may be part of a value)".to_owned()
     }
 }
 
@@ -354,7 +355,8 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
     let pasted = pasted_values(bytes);
     let continues = |line: usize| pasted.iter().any(|p| p.continues_on(line));
     let mut entries = Vec::new();
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    // Each key's first line, and whether that line is inside a pasted value.
+    let mut seen: HashMap<&str, (usize, bool)> = HashMap::new();
     for line in scan::lines(bytes) {
         if line.raw_len > scan::MAX_LINE_BYTES {
             return Err(EnvError::LineTooLong {
@@ -377,18 +379,19 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
             continue;
         }
         let in_pasted = continues(line.number);
-        // generators/utils.go makeValidatedDataMap: a repeated key is an error.
-        if let Some(&first_line) = seen.get(key).filter(|_| !in_pasted) {
+        // generators/utils.go makeValidatedDataMap: a repeated key is an error, inside a pasted
+        // value too (kustomize reads each of its lines as a key).
+        if let Some(&(first_line, first_pasted)) = seen.get(key) {
             return Err(EnvError::DuplicateKey {
                 at: At::new(path, line.number),
                 key: key.to_owned(),
-                has_equals: value.is_some(),
+                showable: !in_pasted
+                    && !first_pasted
+                    && (value.is_some() || !no_equals_looks_like_value(key)),
                 first_line,
             });
         }
-        if !in_pasted {
-            seen.insert(key, line.number);
-        }
+        seen.insert(key, (line.number, in_pasted));
         let has_equals = value.is_some();
         let key_start = line.start + key_at;
         let key_span = key_start..key_start + key.len();
@@ -535,8 +538,22 @@ mod tests {
         // Pasted and bare value-looking lines are no key entries; real keys are.
         let keys: Vec<&str> = f.key_entries().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["A", "K", "sentinel"]);
-        let dup =
-            parse(b"J={\n}\nK={\n}\n").expect("a repeated line inside values is no repeated key");
-        assert_eq!(dup.pasted.len(), 2);
+        // kustomize reads each line of a pasted value as a key, so a line repeated across two
+        // pasted values is a repeated key to it too; the error never shows that line.
+        let e = parse(b"J={\n}\nK={\n}\n").expect_err("kustomize refuses a repeated key");
+        assert!(
+            matches!(
+                e,
+                EnvError::DuplicateKey {
+                    showable: false,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "line 4 illegally repeats the key (not shown: it may be part of a value) already set on line 2"
+        );
     }
 }
