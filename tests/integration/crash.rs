@@ -314,9 +314,10 @@ fn sigkill_during_prune_leaves_old_or_complete_new() {
         ("POSTGRES_PASSWORD", SENTINELS[0]),
         ("API_KEY", SENTINELS[2]),
     ];
+    // REDIS_PASSWORD is read by a workload, so --prune needs --force (issue 14 item 9).
     let kills = kill_loop(
         &s,
-        &["paper", "--from", "two.env", "--prune"],
+        &["paper", "--from", "two.env", "--prune", "--force"],
         30,
         PAPER_SS,
         &["two.env"],
