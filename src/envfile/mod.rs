@@ -187,17 +187,18 @@ pub enum EnvError {
         at: At,
     },
     /// A key appears twice (kustomize: "illegally repeats the key"). The key is shown only when
-    /// neither line looks like a piece of a value (see [`EnvEntry::value_like`]).
-    #[error("{at} illegally repeats the key {} already set on line {first_line}", shown_key(.key, *.shown))]
+    /// it is a valid Secret key that cannot be a piece of a value: neither line is inside a value
+    /// pasted over several lines, and a line without `=` does not look like a value.
+    #[error("{at} illegally repeats the key {} already set on line {first_line}", shown_key(.key, *.showable))]
     DuplicateKey {
         /// The second occurrence.
         at: At,
         /// The repeated key.
         key: String,
+        /// Whether the key may be shown (see above).
+        showable: bool,
         /// Line of the first occurrence.
         first_line: usize,
-        /// False when either line looks like a piece of a value: the "key" may be secret.
-        shown: bool,
     },
     /// A line is longer than kustomize's line scanner accepts; kustomize then silently drops
     /// this line and every line after it, so emp-seal refuses the file instead.
@@ -314,11 +315,11 @@ fn shown_invalid_key(key: &str) -> String {
 }
 
 /// `` `KEY` `` for a valid Secret key, else `(not shown)`.
-fn shown_key(key: &str, shown: bool) -> String {
-    if shown && validate_key(key).is_ok() {
+fn shown_key(key: &str, showable: bool) -> String {
+    if showable && validate_key(key).is_ok() {
         format!("`{key}`")
     } else {
-        "(not shown: not a valid key)".to_owned()
+        "(not shown: it may be part of a value)".to_owned()
     }
 }
 
@@ -337,8 +338,8 @@ pub fn parse(bytes: &[u8]) -> Result<EnvFile, EnvError> {
 /// - the key is everything before the first `=` (not trimmed), the value everything after;
 /// - a line without `=` gives an empty value; a line with an empty key (`=x`) is dropped, as
 ///   kustomize drops it;
-/// - a repeated key is an error, as in kustomize, also on lines of a value pasted over several
-///   lines; the error then does not quote the line (it may be a piece of a secret).
+/// - a repeated key is an error, except on lines that continue a value pasted over several
+///   lines (kustomize would refuse those too; they are reported as a pasted value instead).
 ///
 /// Each entry also says whether its line looks like a value rather than a key
 /// ([`EnvEntry::value_like`]), and [`EnvFile::pasted`] lists values pasted over several lines.
@@ -354,7 +355,7 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
     let pasted = pasted_values(bytes);
     let continues = |line: usize| pasted.iter().any(|p| p.continues_on(line));
     let mut entries = Vec::new();
-    // Key -> (first line, whether that line looks like a piece of a value).
+    // Each key's first line, and whether that line is inside a pasted value.
     let mut seen: HashMap<&str, (usize, bool)> = HashMap::new();
     for line in scan::lines(bytes) {
         if line.raw_len > scan::MAX_LINE_BYTES {
@@ -378,26 +379,29 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
             continue;
         }
         let in_pasted = continues(line.number);
-        let has_equals = value.is_some();
-        let value_like = in_pasted
-            || validate_key(key).is_err()
-            || (!has_equals && no_equals_looks_like_value(key));
-        // generators/utils.go makeValidatedDataMap: a repeated key is an error.
-        if let Some(&(first_line, first_value_like)) = seen.get(key) {
+        // generators/utils.go makeValidatedDataMap: a repeated key is an error, inside a pasted
+        // value too (kustomize reads each of its lines as a key).
+        if let Some(&(first_line, first_pasted)) = seen.get(key) {
             return Err(EnvError::DuplicateKey {
                 at: At::new(path, line.number),
                 key: key.to_owned(),
+                showable: !in_pasted
+                    && !first_pasted
+                    && (value.is_some() || !no_equals_looks_like_value(key)),
                 first_line,
-                shown: !value_like && !first_value_like,
             });
         }
-        seen.insert(key, (line.number, value_like));
+        seen.insert(key, (line.number, in_pasted));
+        let has_equals = value.is_some();
         let key_start = line.start + key_at;
         let key_span = key_start..key_start + key.len();
         let (value_span, value) = match value {
             Some((at, v)) => (line.start + at..line.start + at + v.len(), v.as_bytes()),
             None => (key_span.end..key_span.end, &b""[..]),
         };
+        let value_like = in_pasted
+            || validate_key(key).is_err()
+            || (!has_equals && no_equals_looks_like_value(key));
         entries.push(EnvEntry {
             key: key.to_owned(),
             value: SecretValue::from_slice(value),
@@ -534,10 +538,22 @@ mod tests {
         // Pasted and bare value-looking lines are no key entries; real keys are.
         let keys: Vec<&str> = f.key_entries().map(|e| e.key.as_str()).collect();
         assert_eq!(keys, ["A", "K", "sentinel"]);
-        // kustomize refuses a line repeated inside pasted values too; the error must not quote it.
-        let dup = parse(b"J={\n s3cret-piece\n}\nK={\n s3cret-piece\n}\n")
-            .expect_err("kustomize refuses a repeated line, pasted or not");
-        assert_eq!(dup.line(), Some(5));
-        assert!(!dup.to_string().contains("s3cret"), "{dup}");
+        // kustomize reads each line of a pasted value as a key, so a line repeated across two
+        // pasted values is a repeated key to it too; the error never shows that line.
+        let e = parse(b"J={\n}\nK={\n}\n").expect_err("kustomize refuses a repeated key");
+        assert!(
+            matches!(
+                e,
+                EnvError::DuplicateKey {
+                    showable: false,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "line 4 illegally repeats the key (not shown: it may be part of a value) already set on line 2"
+        );
     }
 }

@@ -14,6 +14,7 @@ use super::Context;
 use super::locate::at_line;
 use super::model::{OverlayModel, generated_keys, path_str};
 use super::yamldocs::{self, YamlDoc};
+use crate::envfile;
 use crate::finding::{Finding, Location, RuleMeta, Severity};
 use crate::kustomize::{Reference, Seg};
 use crate::render::{RenderedObject, RenderedOverlay, SCOPE_ANNOTATIONS};
@@ -210,7 +211,7 @@ fn object_differences(m: &ModelObject, o: &RenderedObject, tool: &str) -> Vec<St
             "{} {id} has keys [{}] in the model and [{}] in the {tool} render",
             m.kind,
             join(mk),
-            join(rk)
+            render_keys(rk, mk)
         ));
     }
     if let Some(ms) = &m.scope
@@ -342,6 +343,31 @@ fn show(name: &str, namespace: Option<&str>) -> String {
         Some(ns) => format!("`{ns}/{name}`"),
         None => format!("`{name}` (no namespace)"),
     }
+}
+
+/// The render's key names, but never one the model lacks that may be a piece of a value: kustomize
+/// v5 makes every line of an env file without `=` a key, so a value pasted over several lines
+/// (or a bare token) becomes key names in the render. The model's keys come from the env-file
+/// parser, which leaves such lines out, so only render-only keys need hiding.
+fn render_keys(rendered: &BTreeSet<String>, model: &BTreeSet<String>) -> String {
+    let (shown, hidden): (Vec<&String>, Vec<&String>) = rendered
+        .iter()
+        .partition(|k| model.contains(*k) || !envfile::no_equals_looks_like_value(k));
+    let mut text = shown
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !hidden.is_empty() {
+        if !text.is_empty() {
+            text.push_str(", ");
+        }
+        text.push_str(&format!(
+            "{} more not shown: not key names, possibly pieces of a value pasted into an env file",
+            hidden.len()
+        ));
+    }
+    text
 }
 
 fn join(keys: &BTreeSet<String>) -> String {

@@ -61,8 +61,10 @@ fn embedded_base64_forms_match_every_alignment() {
 
 /// Sentinel-bearing inputs inside the tree, so that every command reading the tree (not only
 /// `seal --from`) meets them: the dev overlay's real env file, whose first line holds a sentinel
-/// and whose other lines each trip an env lint with a sentinel in the value; and a plaintext
-/// Secret (sentinels in `stringData` and as base64 `data`) that the dev overlay lists.
+/// and whose other lines each trip an env lint with a sentinel in the value (one is a bare value
+/// without `=`, which kustomize v5 makes a key of the rendered Secret, so `check --render` meets
+/// it among the render's key names); and a plaintext Secret (sentinels in `stringData` and as
+/// base64 `data`) that the dev overlay lists.
 fn planted() -> Vec<(&'static str, Vec<u8>)> {
     let [pg, redis, api] = SENTINELS;
     let env = format!(
@@ -70,6 +72,7 @@ fn planted() -> Vec<(&'static str, Vec<u8>)> {
          REDIS_PASSWORD=\"{redis}\"\n\
          API_KEY={api} # rotated\n\
          TRAILING={pg}   \n\
+         {redis}\n\
          export EXPORTED={redis}\n\
          SPACED = {api}\n  INDENTED={pg}\n\
          EXPANDED=$HOME/{redis}\n\
@@ -339,6 +342,7 @@ fn runs() -> Vec<Run> {
         .push(("demo-key.pem", demo_key.clone().into_bytes()));
     v.push(d);
     v.extend(sealed_first_runs(&demo_key));
+    v.extend(render_runs());
     let mut i = run("init", &["init", "prod", "--no-input"]);
     i.files.push((
         "k8s/overlays/prod/prod-secrets.env.example",
@@ -362,6 +366,44 @@ fn runs() -> Vec<Run> {
     );
     m.plaintext_files.push("good.env");
     v.push(m);
+    v
+}
+
+/// `check --render=always` with the real `kubectl kustomize` (a missing kubectl fails under
+/// CI=true). On the planted tree the dev render holds the bare value line as a key name, so its
+/// Secret's keys diverge from the model's (which leave such lines out). With a clean dev env file
+/// the dev overlay renders plaintext Secrets (the env file's values and the planted Secret's); a
+/// `replacements:` entry the model does not follow makes each render diverge, proof that the
+/// renders were read and compared.
+fn render_runs() -> Vec<Run> {
+    if common::kubectl().is_none() {
+        common::missing("kubectl (for the leak audit of `check --render=always`)");
+        return Vec::new();
+    }
+    let mut v = Vec::new();
+    for (name, fmt) in [
+        ("check_render_keys", "text"),
+        ("check_render_keys_json", "json"),
+    ] {
+        let mut r = run(name, &["check", "--render=always", "--format", fmt]);
+        r.stdout_must = vec!["model-divergence", "more not shown"];
+        v.push(r);
+    }
+    let [pg, redis, api] = SENTINELS;
+    let clean = format!("POSTGRES_PASSWORD={pg}\nREDIS_PASSWORD={redis}\nAPI_KEY={api}\n");
+    let kustomization = String::from_utf8(planted()[2].1.clone()).unwrap()
+        + "replacements:\n  - source: {kind: ConfigMap, name: emp-config, fieldPath: metadata.name}\n    targets:\n      - select: {kind: Deployment}\n        fieldPaths: [spec.template.spec.serviceAccountName]\n";
+    for (name, fmt) in [
+        ("check_render_plaintext", "text"),
+        ("check_render_plaintext_sarif", "sarif"),
+    ] {
+        let mut r = run(name, &["check", "--render=always", "--format", fmt]);
+        r.files.push((PLANTED[0], clean.clone().into_bytes()));
+        r.files
+            .push((PLANTED[2], kustomization.clone().into_bytes()));
+        r.stdout_must = vec!["model-divergence", "overlay dev: "];
+        v.push(r);
+    }
     v
 }
 
@@ -682,6 +724,13 @@ fn issue_14_pasted_private_key_never_leaks_from_any_rule_or_format() {
     for f in ["text", "json", "sarif", "github"] {
         runs.push(vec!["check", "--format", f]);
     }
+    // The real kustomize reads the pasted file too, and makes key names of its lines.
+    if common::kubectl().is_some() {
+        runs.push(vec!["check", "--render=always"]);
+        runs.push(vec!["check", "--render=always", "--format", "json"]);
+    } else {
+        common::missing("kubectl (for `check --render=always` on a pasted key)");
+    }
     for args in &runs {
         let o = run(root, args);
         leaked(&format!("{args:?} stdout"), &o.stdout);
@@ -720,6 +769,15 @@ fn issue_14_pasted_private_key_never_leaks_from_any_rule_or_format() {
         assert_eq!(mine[0]["rule"], "env-multiline-value", "{path}");
         assert_eq!(mine[0]["location"]["line"], first, "{path}");
         assert_eq!(mine[0]["severity"], "error", "{path}");
+    }
+    if common::kubectl().is_some() {
+        // The render audited above reached kustomize, which made key names of the pasted lines.
+        let o = run(root, &["check", "--render=always", "--format", "json"]);
+        assert!(
+            o.stdout.contains("\"model-divergence\"") && o.stdout.contains("more not shown"),
+            "{}",
+            o.stdout
+        );
     }
     let seal = run(root, &["seal", "paper", "--from", dev]);
     assert_eq!(seal.code, 2, "{}", seal.stderr);
