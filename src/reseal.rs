@@ -4,7 +4,7 @@
 //! Owns: opening every value with the given private keys (any of them opens, as the controller
 //! tries all its keys; the label is the rendered identity's, as `unseal` computes it), refusing
 //! when some value opens with none of them (unless `--skip-unopened`), and handing the opened
-//! values to the seal use case ([`seal::plan_env`]) as if they came from an env file, restricted
+//! values to the seal use case (`seal::plan_env`) as if they came from an env file, restricted
 //! to exactly the keys the file holds. Sealing's no-churn rule keeps, byte for byte, the values the
 //! current certificate's own key already opens, so only values an older certificate sealed are
 //! re-encrypted. Writing goes through [`seal::commit_locked`]: every file or none, under the

@@ -753,7 +753,7 @@ fn needed_keys(overlay: &Overlay, doc: &SealedSecretDoc, rendered_name: &str) ->
 }
 
 /// What `--from` and `--key` gave, read once: a pipe cannot be read a second time, so a
-/// re-plan under the write lock ([`write`]) works from these.
+/// re-plan under the write lock ([`write()`]) works from these.
 pub struct SealInputs {
     /// The env file's name for messages (`<stdin>` for `-`).
     pub from_name: String,
@@ -926,7 +926,7 @@ pub fn commit_locked<P, E: From<SealError>>(
 }
 
 /// A [`Prompter`] that asks each (environment, key) once and answers again with the same value:
-/// a re-plan under the write lock ([`write`]) must not ask the user twice.
+/// a re-plan under the write lock ([`write()`]) must not ask the user twice.
 pub struct RememberingPrompter<'a> {
     inner: &'a mut dyn Prompter,
     answers: BTreeMap<(String, String), SecretValue>,
