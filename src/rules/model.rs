@@ -244,3 +244,46 @@ pub fn sealed_doc(cx: &Context<'_>, path: &str, name_in_file: &str) -> Option<Se
         .filter_map(|d| d.sealed_secret)
         .find(|d| d.name.as_deref() == Some(name_in_file))
 }
+
+/// A `SealedSecret` of an overlay that records the fingerprint of the certificate it was sealed
+/// with (`emp-seal.dev/cert-sha256`; values sealed by kubeseal record none).
+pub struct RecordedCert {
+    /// Repo-relative path of the file holding it.
+    pub path: String,
+    /// Index of its document in that file.
+    pub doc_index: usize,
+    /// Its `metadata.name` in the file (before kustomize renames it).
+    pub name_in_file: String,
+    /// The recorded fingerprint, trimmed and lowercase.
+    pub sha256: String,
+}
+
+/// Every `SealedSecret` of `ov` that records a certificate fingerprint.
+pub fn recorded_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<RecordedCert> {
+    sealed_sources(ov)
+        .into_iter()
+        .filter_map(|src| {
+            let SecretSource::Sealed {
+                file,
+                doc_index,
+                name_in_file,
+                ..
+            } = src
+            else {
+                return None;
+            };
+            let path = path_str(&file);
+            let doc = sealed_doc(cx, &path, name_in_file.as_str())?;
+            let sha256 = doc
+                .annotation(crate::sealedsecret::CERT_SHA256_ANNOTATION)?
+                .trim()
+                .to_ascii_lowercase();
+            Some(RecordedCert {
+                path,
+                doc_index,
+                name_in_file: name_in_file.as_str().to_owned(),
+                sha256,
+            })
+        })
+        .collect()
+}

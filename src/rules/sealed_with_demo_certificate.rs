@@ -11,9 +11,8 @@ use std::collections::BTreeSet;
 
 use super::Context;
 use super::locate::at_yaml;
-use super::model::{path_str, sealed_doc, sealed_sources};
+use super::model::{RecordedCert, recorded_certs};
 use crate::finding::{Finding, RuleMeta, Severity};
-use crate::kustomize::SecretSource;
 use crate::sealedsecret::CERT_SHA256_ANNOTATION;
 
 /// The rule's metadata.
@@ -51,24 +50,13 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     let demo = demo_fingerprints(cx);
     for ov in cx.overlays() {
-        for src in sealed_sources(ov) {
-            let SecretSource::Sealed {
-                file,
-                doc_index,
-                name_in_file,
-                ..
-            } = src
-            else {
-                continue;
-            };
-            let path = path_str(&file);
-            let Some(doc) = sealed_doc(cx, &path, name_in_file.as_str()) else {
-                continue;
-            };
-            let Some(recorded) = doc.annotation(CERT_SHA256_ANNOTATION) else {
-                continue;
-            };
-            let recorded = recorded.trim().to_ascii_lowercase();
+        for RecordedCert {
+            path,
+            doc_index,
+            name_in_file,
+            sha256: recorded,
+        } in recorded_certs(cx, ov)
+        {
             if !demo.contains(&recorded) {
                 continue;
             }

@@ -9,9 +9,8 @@
 
 use super::Context;
 use super::locate::at_yaml;
-use super::model::{path_str, sealed_doc, sealed_sources};
+use super::model::{RecordedCert, recorded_certs};
 use crate::finding::{Finding, RuleMeta, Severity};
-use crate::kustomize::SecretSource;
 use crate::sealedsecret::CERT_SHA256_ANNOTATION;
 
 /// The rule's metadata.
@@ -31,24 +30,14 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             continue;
         };
         let current = cert.sha256_fingerprint();
-        for src in sealed_sources(ov) {
-            let SecretSource::Sealed {
-                file,
-                doc_index,
-                name_in_file,
-                ..
-            } = src
-            else {
-                continue;
-            };
-            let path = path_str(&file);
-            let Some(doc) = sealed_doc(cx, &path, name_in_file.as_str()) else {
-                continue;
-            };
-            let Some(recorded) = doc.annotation(CERT_SHA256_ANNOTATION) else {
-                continue;
-            };
-            if recorded.trim().eq_ignore_ascii_case(&current) {
+        for RecordedCert {
+            path,
+            doc_index,
+            name_in_file,
+            sha256: recorded,
+        } in recorded_certs(cx, ov)
+        {
+            if recorded.eq_ignore_ascii_case(&current) {
                 continue;
             }
             let short = |s: &str| s.chars().take(12).collect::<String>();
