@@ -4,7 +4,6 @@
 //! Whole-process figures come from scripts/bench.sh; results go to docs/performance.md.
 
 // criterion_group! generates an undocumented `pub fn benches`.
-#![allow(missing_docs)]
 
 use std::path::Path;
 

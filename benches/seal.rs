@@ -4,7 +4,6 @@
 //! docs/performance.md.
 
 // criterion_group! generates an undocumented `pub fn benches`.
-#![allow(missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use emp_seal::cert::Certificate;
