@@ -193,6 +193,26 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) documenting every subcommand, or write one page per command.
     Man(ManArgs),
+    /// Print the repository's layout: its environments, their directories and certificates,
+    /// and how each was found (emp-seal.toml, or discovery from the kustomization graph).
+    Config(ConfigArgs),
+}
+
+/// Arguments of `emp-seal config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ConfigFormat::Text)]
+    pub format: ConfigFormat,
+}
+
+/// `config --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConfigFormat {
+    /// Aligned text.
+    Text,
+    /// One JSON object.
+    Json,
 }
 
 /// Arguments of `emp-seal seal`.
