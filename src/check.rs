@@ -174,6 +174,15 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
             looked: ws.looked(),
         });
     }
+    if let Some(id) = ws
+        .config
+        .release
+        .unsuppressible
+        .iter()
+        .find(|id| rules::find(id).is_none())
+    {
+        return Err(CheckError::UnknownRule { id: id.clone() });
+    }
     let release = release_env(&ws, opts.release.as_deref())?;
     let filters = resolve_paths(root, &opts.cwd, &opts.paths)?;
 

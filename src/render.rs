@@ -318,10 +318,10 @@ fn make_copy(
     Ok(tmp)
 }
 
-/// The repo-relative directory to copy: `k8s`, widened to the common ancestor of every file the
-/// model says the overlay reads. `None` when one of them is outside the repository.
+/// The repo-relative directory to copy: the overlay's directory, widened to the common ancestor
+/// of every file the model says the overlay reads. `None` when one of them is outside the repository.
 fn copy_base(root: &Path, overlay: &Overlay, envs: &BTreeSet<String>) -> Option<String> {
-    let mut paths: Vec<String> = vec!["k8s/x".to_owned(), format!("{}/x", rel(root, &overlay.dir))];
+    let mut paths: Vec<String> = vec![format!("{}/x", rel(root, &overlay.dir))];
     paths.extend(overlay.resources().iter().map(|r| path_str(&r.origin.file)));
     paths.extend(
         overlay
@@ -685,7 +685,7 @@ mod tests {
     }
 
     #[test]
-    fn copy_base_is_k8s_or_wider() {
+    fn copy_base_is_the_overlay_or_wider() {
         let t = tempfile::tempdir().expect("tempdir");
         let root = t.path();
         let dir = root.join("k8s/overlays/x");
@@ -695,7 +695,7 @@ mod tests {
         let o = Overlay::load(root, "x").expect("loads");
         assert_eq!(
             copy_base(root, &o, &BTreeSet::new()).as_deref(),
-            Some("k8s")
+            Some("k8s/overlays/x")
         );
         let wide: BTreeSet<String> = ["deploy/x.env".to_owned()].into();
         assert_eq!(copy_base(root, &o, &wide).as_deref(), Some(""));

@@ -180,7 +180,7 @@ pub enum SealError {
     },
     /// `--cert` with several environments.
     #[error(
-        "--cert names one certificate, but {count} environments were given; each uses its own k8s/overlays/<env>/{DEFAULT_CERT_FILE}"
+        "--cert names one certificate, but {count} environments were given; each uses its own certificate (`emp-seal config` lists them)"
     )]
     CertWithSeveralEnvs {
         /// How many environments.
@@ -331,7 +331,7 @@ impl SealError {
                 "seal the environments one at a time into files of their own (a SealedSecret per overlay), or give them the same certificate and identity".to_owned(),
             ),
             SealError::NoSealedSecret { env, .. } => Some(format!(
-                "write a SealedSecret skeleton to k8s/overlays/{env}/sealedsecret.yaml (apiVersion: {API_VERSION}, kind: SealedSecret, metadata.name: the Secret's name, spec.encryptedData: {{}}), list it under `resources:` in the overlay's kustomization, then run emp-seal {env} --from FILE again (docs/sealing.md)"
+                "write a SealedSecret skeleton to sealedsecret.yaml in {env}'s directory (apiVersion: {API_VERSION}, kind: SealedSecret, metadata.name: the Secret's name, spec.encryptedData: {{}}), list it under `resources:` in the overlay's kustomization, then run emp-seal {env} --from FILE again (docs/sealing.md)"
             )),
             SealError::PlainSecret { env, name, .. } => Some(format!(
                 "move its values to an untracked env file, replace the document with a SealedSecret skeleton (apiVersion: {API_VERSION}, kind: SealedSecret, metadata.name: {name}, spec.encryptedData: {{}}), run emp-seal {env} --from FILE, and rotate the values: they were committed in plaintext"
@@ -828,7 +828,7 @@ pub(crate) fn plan_env(
     prompter: &mut dyn Prompter,
 ) -> Result<EnvPlan, SealError> {
     let root = &req.root;
-    let dir = overlay_dir(root, env)?;
+    overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
     let target = sealed_target(root, env, &overlay)?;
     let target_path = if target.file.is_absolute() {
@@ -838,10 +838,10 @@ pub(crate) fn plan_env(
     };
     let file_name = rel(root, &target_path);
 
-    let cert_path = req
-        .cert
-        .clone()
-        .unwrap_or_else(|| dir.join(DEFAULT_CERT_FILE));
+    let cert_path = match &req.cert {
+        Some(c) => c.clone(),
+        None => crate::workspace::cert_path(root, env)?,
+    };
     // Only a path with nothing at all there (a dangling link or a directory is a bad file,
     // reported by `load_cert` under its own name).
     let absent = std::fs::symlink_metadata(&cert_path)
@@ -875,7 +875,11 @@ pub(crate) fn plan_env(
 
     // Scope: the file's declaration wins unless --rescope.
     let declared = doc.scope;
-    let scope = match req.scope {
+    // The config file's scope for the environment stands in for an absent --scope.
+    let requested = req
+        .scope
+        .or_else(|| crate::workspace::resolve(root, env).and_then(|e| e.scope));
+    let scope = match requested {
         Some(s) if s != declared && !req.rescope => {
             return Err(SealError::ScopeConflict {
                 file: file_name,
