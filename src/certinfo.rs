@@ -333,7 +333,7 @@ pub fn inspect(
             .filter(|o| {
                 let p = &o.cert;
                 p.is_file()
-                    && fsio::read_limited(&p, MAX_INPUT_BYTES)
+                    && fsio::read_limited(p, MAX_INPUT_BYTES)
                         .ok()
                         .and_then(|b| Certificate::from_pem(&b).ok())
                         .is_some_and(|c| c.sha256_fingerprint() == info.sha256)
