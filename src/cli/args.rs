@@ -218,7 +218,7 @@ pub enum ConfigFormat {
 /// Arguments of `emp-seal seal`.
 #[derive(Debug, Args)]
 pub struct SealArgs {
-    /// Environments (overlay names under k8s/overlays) to seal for; each uses its own
+    /// Environments (names as `emp-seal config` lists them, or overlay paths) to seal for; each uses its own
     /// certificate and identity. Every file is written, or none is.
     #[arg(required = true, value_name = "ENV")]
     pub envs: Vec<String>,
@@ -227,7 +227,7 @@ pub struct SealArgs {
     /// (`/dev/stdin`, `<(sops -d secrets.env)`) is read once, so plaintext never touches disk.
     #[arg(long, value_name = "FILE", env = "EMP_SEAL_FROM")]
     pub from: PathBuf,
-    /// Sealing certificate (PEM) [default: k8s/overlays/<ENV>/sealing-cert.pem]. Only valid
+    /// Sealing certificate (PEM) [default: the config's, else <overlay>/sealing-cert.pem]. Only valid
     /// with one ENV.
     #[arg(long, value_name = "PATH", env = "SEALED_SECRETS_CERT")]
     pub cert: Option<PathBuf>,
@@ -434,8 +434,8 @@ pub struct DiffArgs {
 /// Arguments of `emp-seal reseal`.
 #[derive(Debug, Args)]
 pub struct ResealArgs {
-    /// Environments (overlay names under k8s/overlays) whose SealedSecret to re-encrypt, each to
-    /// its own k8s/overlays/<ENV>/sealing-cert.pem. Every file is written, or none is.
+    /// Environments (names or overlay paths) whose SealedSecret to re-encrypt, each to its own
+    /// certificate (the config's, else <overlay>/sealing-cert.pem). Every file is written, or none is.
     #[arg(required = true, value_name = "ENV")]
     pub envs: Vec<String>,
     /// Private key file(s) that sealed the current values (any of them may open each value):

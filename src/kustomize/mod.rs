@@ -344,7 +344,7 @@ impl Overlay {
     /// Loads the environment `name` (a name or path, see [`crate::workspace::resolve`]) under
     /// the repository `root`, named as the workspace names it.
     pub fn load(root: &Path, name: &str) -> Result<Overlay, KustomizeError> {
-        let env = crate::workspace::resolve(root, name);
+        let env = crate::workspace::resolve_fresh(root, name);
         let dir = env
             .as_ref()
             .map_or_else(|| root.join(name), |e| e.dir.clone());
@@ -356,7 +356,7 @@ impl Overlay {
     /// The environment's directory; an unknown name is looked for as a path under `root`, so
     /// that loading it reports a missing kustomization there.
     fn env_dir(root: &Path, name: &str) -> PathBuf {
-        crate::workspace::resolve(root, name).map_or_else(|| root.join(name), |e| e.dir)
+        crate::workspace::resolve_fresh(root, name).map_or_else(|| root.join(name), |e| e.dir)
     }
 
     /// Like [`Overlay::load`], but an overlay whose own kustomization cannot be read or parsed

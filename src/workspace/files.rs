@@ -71,14 +71,10 @@ pub fn env_name(root: &Path, arg: &str) -> String {
 /// # Errors
 /// [`SealError::UnknownEnv`].
 pub fn overlay_dir(root: &Path, env: &str) -> Result<PathBuf, SealError> {
-    if let Some(e) = super::resolve(root, env) {
+    if let Some(e) = super::resolve_fresh(root, env) {
         return Ok(e.dir);
     }
-    // The tree may have changed since it was discovered in this process (an overlay created).
-    let ws = super::refresh(root);
-    if let Some(e) = super::resolve(root, env) {
-        return Ok(e.dir);
-    }
+    let ws = super::get(root);
     Err(SealError::UnknownEnv {
         env: env.to_owned(),
         dir: ws

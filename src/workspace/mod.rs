@@ -417,6 +417,15 @@ pub fn load_cached(root: &Path) -> Result<Arc<Workspace>, ConfigError> {
 
 static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<Workspace>>>> = OnceLock::new();
 
+/// Like [`resolve`], rediscovering once when the cached workspace does not know `arg` (the tree
+/// may have changed since it was discovered in this process).
+pub fn resolve_fresh(root: &Path, arg: &str) -> Option<Environment> {
+    resolve(root, arg).or_else(|| {
+        refresh(root);
+        resolve(root, arg)
+    })
+}
+
 /// The environment an argument names: an environment name, or a path (relative to `cwd`, else
 /// to the root) to a kustomization directory inside the root. A directory that is no
 /// discovered environment is taken as given ([`Found::Path`]), named by its relative path.
