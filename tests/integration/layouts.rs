@@ -1,4 +1,4 @@
-//! Issue 16: repositories laid out in the ways real GitOps repositories are (fixture repos under
+//! Issue 16: repositories laid out in the ways real `GitOps` repositories are (fixture repos under
 //! `tests/fixtures/layouts/<name>`), each end to end through the real binary in a temp copy:
 //! `config` names the environments, `seal` writes values the Python peer opens with the test
 //! key under the identity the real `kubectl kustomize` renders, and `check`, `check --release`
