@@ -641,6 +641,25 @@ mod tests {
         }
         put(root, "k8s/overlays/prod/prod.env", "A=SENTINEL-real\n");
         put(root, "k8s/overlays/dev/creds.txt", "not an env file\n");
+        // dev reads a file outside its directory: the copy widens to k8s/, where prod's real
+        // env file also is.
+        let dev_kust = std::fs::read_to_string(root.join("k8s/overlays/dev/kustomization.yaml"))
+            .expect("read");
+        put(
+            root,
+            "k8s/overlays/dev/kustomization.yaml",
+            &format!("resources:\n  - ../../shared\n{dev_kust}"),
+        );
+        put(
+            root,
+            "k8s/shared/kustomization.yaml",
+            "resources:\n  - cm.yaml\n",
+        );
+        put(
+            root,
+            "k8s/shared/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        );
         put(root, "k8s/.env", "B=SENTINEL-dotenv\n");
         let dev = Overlay::load(root, "dev").expect("loads");
         let prod = Overlay::load(root, "prod").expect("loads");
@@ -658,6 +677,8 @@ mod tests {
             "k8s/overlays/dev/kustomization.yaml",
             "k8s/overlays/prod/kustomization.yaml",
             "k8s/overlays/prod/prod.env.example",
+            "k8s/shared/cm.yaml",
+            "k8s/shared/kustomization.yaml",
         ]
         .map(str::to_owned)
         .into();

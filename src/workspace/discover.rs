@@ -279,8 +279,8 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
 }
 
 /// The overlay a root kustomization wraps: its only included directory that is not a component,
-/// when that directory is itself an overlay (it includes another directory) and nothing but
-/// such wrappers include it. `k8s/no-keda/dev` wraps `k8s/overlays/dev`; `apps/x/prod` does not
+/// when that directory is itself an overlay (it includes another directory, sits in an
+/// `overlays` directory, or an Argo CD / Flux object names it). `k8s/no-keda/dev` wraps `k8s/overlays/dev`; `apps/x/prod` does not
 /// wrap `apps/x/base` (a leaf base).
 fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
     let k = s.kust.get(c)?;
@@ -296,10 +296,14 @@ fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
         return None;
     }
     let (key, ik) = s.kust.get_key_value(inner.as_path())?;
-    let is_overlay = ik
-        .includes
-        .iter()
-        .any(|i| s.kust.get(i.as_path()).is_some_and(|d| !d.component));
+    // An environment by name or place is an overlay even when its kustomization cannot be
+    // read (the check reports that; its wrapper must not take its name meanwhile).
+    let is_overlay = is_conventional(ik)
+        || s.named.contains_key(key)
+        || ik
+            .includes
+            .iter()
+            .any(|i| s.kust.get(i.as_path()).is_some_and(|d| !d.component));
     Some(key.as_path()).filter(|_| is_overlay)
 }
 
@@ -381,6 +385,13 @@ mod tests {
             "resources: [../../overlays/dev]\ncomponents: [../../components/c]\n",
         );
         write(r, &format!("k8s/components/c/{K}"), "kind: Component\n");
+        // A wrapped overlay whose kustomization does not parse keeps its name.
+        write(r, &format!("k8s/overlays/qa/{K}"), "resources: [unclosed\n");
+        write(
+            r,
+            &format!("k8s/no-keda/qa/{K}"),
+            "resources: [../../overlays/qa]\n",
+        );
         let got = picked(r);
         assert_eq!(
             got,
@@ -390,6 +401,10 @@ mod tests {
                     vec!["k8s/no-keda/dev".to_owned()]
                 ),
                 ("k8s/overlays/prod".to_owned(), vec![]),
+                (
+                    "k8s/overlays/qa".to_owned(),
+                    vec!["k8s/no-keda/qa".to_owned()]
+                ),
             ]
         );
     }
