@@ -257,8 +257,11 @@ pub fn resolve_target(
 ) -> Result<(PathBuf, Option<String>), CertInfoError> {
     let p = Path::new(target);
     let bare = !target.contains(['/', '\\']);
-    if bare && let Ok(cert) = crate::workspace::cert_path(root, target) {
-        return Ok((cert, Some(target.to_owned())));
+    // An environment's name (`paper`, `shop/dev`) or directory names its certificate.
+    if !p.is_file()
+        && let Some(e) = crate::workspace::resolve_fresh(root, target)
+    {
+        return Ok((e.cert, Some(e.name)));
     }
     if p.exists() || !bare || target.ends_with(".pem") || target.ends_with(".crt") {
         return Ok((p.to_path_buf(), None));

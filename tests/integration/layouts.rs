@@ -120,6 +120,27 @@ fn end_to_end(name: &str, want: &[(&str, &str, &str)]) {
     }
     std::fs::remove_file(&env).unwrap();
     opens(&repo, &layout);
+    // Every environment got the same test certificate: `cert` says they share it.
+    let out = repo.run(&["cert", &layout[0].0]);
+    ok(&out);
+    let shared = format!("(shared: these {} environments", layout.len());
+    assert!(stdout(&out).contains(&shared), "{}", stdout(&out));
+    // Offline recovery finds the environment by its name, with a `/` in it or not.
+    let key = common::repo_root().join(KEY);
+    let last = &layout[layout.len() - 1].0;
+    let out = repo.run(&[
+        "unseal",
+        last,
+        "--key",
+        key.to_str().unwrap(),
+        "--format",
+        "env",
+    ]);
+    ok(&out);
+    assert!(
+        stdout(&out).contains(&format!("DB_PASSWORD={SENTINEL}-db")),
+        "{name}: unseal {last}"
+    );
     for args in [
         vec!["check".to_owned()],
         vec![
