@@ -171,6 +171,9 @@ pub struct RenderedOverlay {
     pub stand_ins: Vec<String>,
     /// The objects, or why the overlay did not render (redacted; never the tool's stdout).
     pub outcome: Result<Vec<RenderedObject>, String>,
+    /// For the render of a variant of the overlay (a kustomization wrapping it, such as
+    /// `k8s/no-keda/dev`): its repo-relative directory. Variants come after the overlay itself.
+    pub variant: Option<String>,
 }
 
 /// Renders the overlays `check` reports on (all, or only `release`'s) when `mode` asks for it:
@@ -206,12 +209,42 @@ pub fn render_checked(
         .iter()
         .flat_map(|o| overlay_env_files(&o.overlay))
         .collect();
-    let renders = overlays
-        .par_iter()
+    let checked: Vec<&OverlayModel> = overlays
+        .iter()
         .filter(|o| release.is_none_or(|r| r == o.name))
+        .collect();
+    let mut renders: Vec<RenderedOverlay> = checked
+        .par_iter()
         .map(|o| render_overlay(&tool, root, &o.overlay, &all_env_files))
         .collect();
+    renders.extend(render_variants(&tool, root, &checked, &all_env_files));
     Ok((renders, None))
+}
+
+/// Renders every variant of the checked environments (the workspace lists them): `check`
+/// covers what a user deploys from `k8s/no-keda/dev` as well as from `k8s/overlays/dev`.
+fn render_variants(
+    tool: &Tool,
+    root: &Path,
+    checked: &[&OverlayModel],
+    all_env_files: &BTreeSet<String>,
+) -> Vec<RenderedOverlay> {
+    let ws = crate::workspace::get(root);
+    let variants: Vec<(String, String)> = checked
+        .iter()
+        .filter_map(|o| ws.env(&o.name))
+        .flat_map(|e| e.variants.iter().map(|v| (e.name.clone(), v.clone())))
+        .collect();
+    variants
+        .par_iter()
+        .filter_map(|(env, v)| {
+            let model = Overlay::load_dir(root, &root.join(v)).ok()?;
+            let mut r = render_overlay(tool, root, &model, all_env_files);
+            r.overlay.clone_from(env);
+            r.variant = Some(v.clone());
+            Some(r)
+        })
+        .collect()
 }
 
 /// Renders one overlay. `all_env_files` holds the env files of every overlay's generators
@@ -245,6 +278,7 @@ pub fn render_overlay(
         tool: tool.name(),
         stand_ins,
         outcome,
+        variant: None,
     }
 }
 

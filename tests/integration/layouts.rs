@@ -480,3 +480,33 @@ fn issue_16_symlinked_overlay_directory_is_followed_once() {
     // The same real directory is one environment, whichever path reached it first.
     assert_eq!(names.len(), 3, "{names:?}");
 }
+
+#[test]
+fn issue_16_check_render_covers_the_variants_of_an_environment() {
+    if common::kubectl().is_none() {
+        common::missing("kubectl (for check --render=always)");
+        return;
+    }
+    let tree = crate::seal_support::Tree::new();
+    let run = |args: &[&str]| tree.run(args);
+    let clean = run(&["check", "--render=always", "--rules", "render-failed"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    // k8s/no-keda/prod wraps the prod overlay; a component it names is gone: only the real
+    // render of the variant can see that (the model checks the environment itself).
+    let k = "k8s/no-keda/prod/kustomization.yaml";
+    let text = tree.read(k);
+    tree.write(k, text.replace("components/no-keda", "components/gone"));
+    let out = run(&["check", "--render=always", "--rules", "render-failed"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let o = stdout(&out);
+    assert!(o.contains(&format!("{k}:1:1: error[render-failed]")), "{o}");
+    assert!(
+        o.contains("its variant `kubectl kustomize k8s/no-keda/prod` failed"),
+        "{o}"
+    );
+    // The release gate for prod covers prod's variant; dev's gate does not.
+    let prod = run(&["check", "--release", "prod", "--rules", "render-failed"]);
+    assert_eq!(prod.status.code(), Some(1), "{}", stdout(&prod));
+    let dev = run(&["check", "--release", "dev", "--rules", "render-failed"]);
+    assert_eq!(dev.status.code(), Some(0), "{}", stdout(&dev));
+}
