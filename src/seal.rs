@@ -34,7 +34,7 @@ pub use crate::workspace::{
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SealError {
-    /// An overlay name that is not a directory under `k8s/overlays`.
+    /// A name that is no environment and no kustomization directory.
     #[error("unknown environment `{env}`: no kustomization in {dir}")]
     UnknownEnv {
         /// The name given.

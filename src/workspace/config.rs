@@ -38,8 +38,8 @@ pub struct Config {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EnvConfig {
-    /// The sealing certificate: a repository-relative path, or an `https://` URL that
-    /// `emp-seal cert ENV --fetch` fetches when no URL is given.
+    /// The sealing certificate: a repository-relative path, or an `https://` URL (shown by
+    /// `emp-seal config` as where to fetch it from; the certificate file stays the default).
     pub certificate: Option<String>,
     /// Scope for this environment (overrides the top-level `scope`).
     pub scope: Option<ScopeName>,
