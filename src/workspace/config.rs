@@ -175,6 +175,21 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
             });
         }
     }
+    for (env, c) in &config.environment {
+        let Some(cert) = c.certificate.as_deref() else {
+            continue;
+        };
+        let url = cert.starts_with("https://") || cert.starts_with("http://");
+        if !url && (!valid_glob(cert) || cert.contains('*')) {
+            return Err(ConfigError::Invalid {
+                file: file.to_owned(),
+                line: line_of(text, cert),
+                message: format!(
+                    "environment.{env}.certificate: `{cert}` is neither a repository-relative path (no `..`, no leading `/`) nor an http(s) URL"
+                ),
+            });
+        }
+    }
     if config.environments.as_ref().is_some_and(Vec::is_empty) {
         return Err(ConfigError::Invalid {
             file: file.to_owned(),
@@ -247,6 +262,12 @@ mod tests {
         assert!(e.to_string().contains("../x"), "{e}");
         let e = parse("c.toml", "environments = []\n").expect_err("empty");
         assert!(e.to_string().contains("empty"), "{e}");
+        let e = parse("c.toml", "[environment.p]\ncertificate = \"../p.pem\"\n").expect_err("out");
+        assert!(
+            e.to_string()
+                .starts_with("c.toml:2: environment.p.certificate"),
+            "{e}"
+        );
         let e = parse("c.toml", "environments = [\n").expect_err("syntax");
         assert!(e.to_string().starts_with("c.toml:"), "{e}");
     }
