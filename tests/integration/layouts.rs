@@ -510,3 +510,46 @@ fn issue_16_check_render_covers_the_variants_of_an_environment() {
     let dev = run(&["check", "--release", "dev", "--rules", "render-failed"]);
     assert_eq!(dev.status.code(), Some(0), "{}", stdout(&dev));
 }
+
+#[test]
+fn issue_16_config_scope_stands_in_for_an_absent_scope_flag() {
+    let Some(repo) = Repo::new("config-file") else {
+        return;
+    };
+    let cert = std::fs::read_to_string(common::repo_root().join(CERT)).unwrap();
+    repo.write("deploy/shop/envs/qa/sealing-cert.pem", &cert);
+    let cfg = std::fs::read_to_string(repo.root().join("emp-seal.toml")).unwrap();
+    repo.write(
+        "emp-seal.toml",
+        &format!("{cfg}\n[environment.qa]\nscope = \"namespace-wide\"\n"),
+    );
+    let env = repo.write("s.env", &format!("DB_PASSWORD={SENTINEL}-db\n"));
+    let env = env.to_str().unwrap();
+    // The file declares strict: the configured scope conflicts as --scope would.
+    let out = repo.run(&["seal", "qa", "--from", env]);
+    let e = fails_cleanly(&out);
+    assert!(e.contains("namespace-wide"), "{e}");
+    let out = repo.run(&["seal", "qa", "--from", env, "--rescope"]);
+    ok(&out);
+    no_secret(&out);
+    let written =
+        std::fs::read_to_string(repo.root().join("deploy/shop/envs/qa/sealedsecret.yaml")).unwrap();
+    assert!(
+        written.contains("sealedsecrets.bitnami.com/namespace-wide: \"true\""),
+        "{written}"
+    );
+    // --scope on the command line still wins over the config.
+    let out = repo.run(&[
+        "seal",
+        "qa",
+        "--from",
+        env,
+        "--scope",
+        "strict",
+        "--rescope",
+    ]);
+    ok(&out);
+    let written =
+        std::fs::read_to_string(repo.root().join("deploy/shop/envs/qa/sealedsecret.yaml")).unwrap();
+    assert!(!written.contains("namespace-wide"), "{written}");
+}
