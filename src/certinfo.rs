@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use crate::cert::{CertError, Certificate};
 use crate::fsio;
-use crate::kustomize;
 use crate::seal::{self, DEFAULT_CERT_FILE, MAX_INPUT_BYTES, SealError, rel};
 use crate::sealedsecret::ciphertext::{self, Kind, Reason};
 use crate::sealedsecret::{CERT_SHA256_ANNOTATION, SealedSecretFile};
@@ -119,8 +118,8 @@ impl CertInfoError {
     pub fn hint(&self) -> Option<String> {
         match self {
             CertInfoError::Seal(e) => e.hint(),
-            CertInfoError::NoCert { env, .. } => Some(format!(
-                "fetch it: `emp-seal cert {env} --fetch URL` or `kubeseal --fetch-cert > k8s/overlays/{env}/{DEFAULT_CERT_FILE}` (docs/certificates.md)"
+            CertInfoError::NoCert { env, path } => Some(format!(
+                "fetch it: `emp-seal cert {env} --fetch URL` or `kubeseal --fetch-cert > {path}` (docs/certificates.md)"
             )),
             CertInfoError::NoCerts => {
                 Some("fetch one: emp-seal cert ENV --fetch URL (docs/certificates.md)".to_owned())
@@ -258,8 +257,11 @@ pub fn resolve_target(
 ) -> Result<(PathBuf, Option<String>), CertInfoError> {
     let p = Path::new(target);
     let bare = !target.contains(['/', '\\']);
-    if bare && let Ok(dir) = seal::overlay_dir(root, target) {
-        return Ok((dir.join(DEFAULT_CERT_FILE), Some(target.to_owned())));
+    // An environment's name (`paper`, `shop/dev`) or directory names its certificate.
+    if !p.is_file()
+        && let Some(e) = crate::workspace::resolve_fresh(root, target)
+    {
+        return Ok((e.cert, Some(e.name)));
     }
     if p.exists() || !bare || target.ends_with(".pem") || target.ends_with(".crt") {
         return Ok((p.to_path_buf(), None));
@@ -308,9 +310,10 @@ pub fn inspect(
             vec![path]
         }
         None => {
-            let found: Vec<PathBuf> = kustomize::discover_overlays(root)
-                .into_iter()
-                .map(|o| o.dir.join(DEFAULT_CERT_FILE))
+            let found: Vec<PathBuf> = crate::workspace::get(root)
+                .envs
+                .iter()
+                .map(|o| o.cert.clone())
                 .filter(|p| p.is_file())
                 .collect();
             if found.is_empty() {
@@ -319,7 +322,7 @@ pub fn inspect(
             found
         }
     };
-    let overlays = kustomize::discover_overlays(root);
+    let overlays = crate::workspace::get(root).envs.clone();
     let mut reports = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for path in paths {
@@ -331,9 +334,9 @@ pub fn inspect(
         let used_by = overlays
             .iter()
             .filter(|o| {
-                let p = o.dir.join(DEFAULT_CERT_FILE);
+                let p = &o.cert;
                 p.is_file()
-                    && fsio::read_limited(&p, MAX_INPUT_BYTES)
+                    && fsio::read_limited(p, MAX_INPUT_BYTES)
                         .ok()
                         .and_then(|b| Certificate::from_pem(&b).ok())
                         .is_some_and(|c| c.sha256_fingerprint() == info.sha256)

@@ -36,7 +36,7 @@ pub const CERT_FILE: &str = "sealing-cert.pem";
 #[non_exhaustive]
 pub enum CheckError {
     /// `--release ENV` names no overlay.
-    #[error("unknown environment `{env}`: no kustomization in k8s/overlays/{env} (known: {known})")]
+    #[error("unknown environment `{env}` (known: {known})")]
     UnknownEnv {
         /// The name given.
         env: String,
@@ -47,14 +47,15 @@ pub enum CheckError {
     /// variable cannot switch the release gate off.
     #[error("the release environment is empty (--release \"\" or an empty EMP_SEAL_RELEASE)")]
     EmptyRelease,
-    /// The repository has no overlay at all: nothing would be checked.
-    #[error(
-        "no overlays found: no directory under {looked} holds a kustomization.yaml, kustomization.yml or Kustomization"
-    )]
+    /// The repository has no environment at all: nothing would be checked.
+    #[error("no overlays found: {looked}")]
     NoOverlays {
-        /// The directory searched (`<root>/k8s/overlays`).
+        /// Where discovery looked and what it saw.
         looked: String,
     },
+    /// The config file cannot be used.
+    #[error(transparent)]
+    Config(#[from] crate::workspace::ConfigError),
     /// `--rules` names an id no rule has.
     #[error("unknown rule id `{id}`")]
     UnknownRule {
@@ -90,13 +91,13 @@ impl CheckError {
     pub fn hint(&self) -> Option<String> {
         match self {
             CheckError::UnknownEnv { .. } => {
-                Some("pass the name of a directory under k8s/overlays".to_owned())
+                Some("pass an environment name or the path of its directory (`emp-seal config` lists them)".to_owned())
             }
             CheckError::EmptyRelease => Some(
                 "name the environment to gate (--release paper), or unset EMP_SEAL_RELEASE".to_owned(),
             ),
             CheckError::NoOverlays { .. } => Some(
-                "run inside the repository or point at it with -C DIR; overlays are k8s/overlays/<env>/ directories".to_owned(),
+                "run inside the repository or point at it with -C DIR; an environment is a kustomization directory under overlays/, one nothing else includes, or one an Argo CD Application or Flux Kustomization names, whose render holds a secret; or list them in emp-seal.toml (environments = [\"deploy/*/overlays/*\"], docs/check.md)".to_owned(),
             ),
             CheckError::UnknownRule { .. } => {
                 Some("rule ids are listed in docs/rules.md".to_owned())
@@ -107,6 +108,7 @@ impl CheckError {
             CheckError::Overlay(e) => e.hint().map(str::to_owned),
             CheckError::Certificate { source, .. } => source.hint().map(str::to_owned),
             CheckError::Render(e) => e.hint().map(str::to_owned),
+            CheckError::Config(_) => Some("fix the config file (docs/check.md lists its keys)".to_owned()),
         }
     }
 }
@@ -165,29 +167,30 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     if opts.release.as_ref().is_some_and(|r| r.trim().is_empty()) {
         return Err(CheckError::EmptyRelease);
     }
-    let overlays = kustomize::discover_overlays(root);
+    let ws = crate::workspace::load_cached(root)?;
+    let overlays = &ws.envs;
     if overlays.is_empty() {
         return Err(CheckError::NoOverlays {
-            looked: root.join("k8s").join("overlays").display().to_string(),
+            looked: ws.looked(),
         });
     }
-    if let Some(env) = &opts.release
-        && !overlays.iter().any(|o| &o.name == env)
+    if let Some(id) = ws
+        .config
+        .release
+        .unsuppressible
+        .iter()
+        .find(|id| rules::find(id).is_none())
     {
-        return Err(CheckError::UnknownEnv {
-            env: env.clone(),
-            known: overlays
-                .iter()
-                .map(|o| o.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
+        return Err(CheckError::UnknownRule { id: id.clone() });
     }
+    let release = release_env(&ws, opts.release.as_deref())?;
     let filters = resolve_paths(root, &opts.cwd, &opts.paths)?;
 
-    // The tree: k8s/ plus the given paths.
+    // The tree: the directories holding kustomizations and certificates, plus the given paths.
     let mut rels: BTreeSet<String> = BTreeSet::new();
-    walk(root, &root.join("k8s"), &mut rels);
+    for d in &ws.tree_dirs {
+        walk(root, &root.join(d), &mut rels);
+    }
     for f in &filters {
         let p = root.join(f);
         if p.is_dir() {
@@ -196,8 +199,15 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
             rels.insert(f.clone());
         }
     }
-    rels.retain(|r| wanted(r));
-    let mut spec: Vec<String> = vec!["k8s".to_owned()];
+    rels.retain(|r| wanted(r) && !ws.is_ignored(r));
+    // A certificate the config names may live anywhere, under any name.
+    rels.extend(
+        overlays
+            .iter()
+            .filter(|e| e.cert.is_file())
+            .map(|e| crate::workspace::rel(root, &e.cert)),
+    );
+    let mut spec: Vec<String> = ws.tree_dirs.clone();
     spec.extend(filters.iter().cloned());
     let git = git_status(root, &spec);
 
@@ -214,7 +224,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
 
     let models: Vec<Result<OverlayModel, CheckError>> = overlays
         .par_iter()
-        .map(|o| load_overlay(root, &o.name, &files))
+        .map(|o| load_overlay(root, o, &files))
         .collect();
     let mut overlay_models = Vec::with_capacity(models.len());
     for m in models {
@@ -246,14 +256,20 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     }
 
     let (renders, render_note) =
-        crate::render::render_checked(root, &overlay_models, opts.release.as_deref(), opts.render)?;
+        crate::render::render_checked(root, &overlay_models, release.as_deref(), opts.render)?;
     let tree = TreeModel {
         overlays: overlay_models,
         env_files,
         now: opts.now,
-        release_env: opts.release.clone(),
+        release_env: release.clone(),
         renders,
-        runtime_secrets: opts.allow_runtime_secrets.clone(),
+        runtime_secrets: opts
+            .allow_runtime_secrets
+            .iter()
+            .chain(&ws.config.release.allow_runtime_secret)
+            .cloned()
+            .collect(),
+        release_unsuppressible: ws.config.release.unsuppressible.clone(),
     };
     let mut cx = Context::new(root, &files)
         .release(opts.release.is_some())
@@ -265,10 +281,12 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     }
     let mut report = rules::run_only(&cx, only.as_ref());
 
-    if let Some(env) = &opts.release {
-        let own = format!("k8s/overlays/{env}/");
+    if let Some(env) = release.as_deref().and_then(|e| ws.env(e)) {
+        // Findings inside another environment's directory are not this release's.
+        let inside = |p: &str, dir: &str| p.starts_with(&format!("{dir}/"));
         report.findings.retain(|f| {
-            !f.primary.path.starts_with("k8s/overlays/") || f.primary.path.starts_with(&own)
+            let p = &f.primary.path;
+            inside(p, &env.rel) || !overlays.iter().any(|o| inside(p, &o.rel))
         });
     }
     if !filters.is_empty() {
@@ -433,11 +451,31 @@ fn read_file(
     Some((SourceFile::new(rel, text).with_git(status), None))
 }
 
+/// `--release ENV` as the workspace names it (a path to the directory works too).
+fn release_env(
+    ws: &crate::workspace::Workspace,
+    release: Option<&str>,
+) -> Result<Option<String>, CheckError> {
+    let Some(env) = release else { return Ok(None) };
+    match crate::workspace::resolve(&ws.root, env) {
+        Some(e) if ws.env(&e.name).is_some() => Ok(Some(e.name)),
+        _ => Err(CheckError::UnknownEnv {
+            env: env.to_owned(),
+            known: ws.names().join(", "),
+        }),
+    }
+}
+
 /// Loads one overlay's model and certificate.
-fn load_overlay(root: &Path, name: &str, files: &[SourceFile]) -> Result<OverlayModel, CheckError> {
+fn load_overlay(
+    root: &Path,
+    env: &crate::workspace::Environment,
+    files: &[SourceFile],
+) -> Result<OverlayModel, CheckError> {
+    let name = env.name.as_str();
     let overlay = Overlay::load_or_unbuildable(root, name)?;
-    let dir = format!("k8s/overlays/{name}");
-    let cert_rel = format!("{dir}/{CERT_FILE}");
+    let dir = env.rel.clone();
+    let cert_rel = crate::workspace::rel(root, &env.cert);
     let cert = match files.iter().find(|f| f.path == cert_rel) {
         None => None,
         Some(f) => Some(CertModel {

@@ -53,3 +53,4 @@ pub mod recover;
 pub mod render;
 pub mod reseal;
 pub mod seal;
+pub mod workspace;

@@ -19,9 +19,7 @@ use crate::crypto::{self, Scope};
 use crate::envfile;
 use crate::fsio;
 use crate::kustomize::{self, Behavior, GeneratedKind, Identity, Overlay, SecretSource};
-use crate::seal::{
-    self, CertSummary, DEFAULT_CERT_FILE, MAX_INPUT_BYTES, Prompter, SealError, rel,
-};
+use crate::seal::{self, CertSummary, MAX_INPUT_BYTES, Prompter, SealError, rel};
 use crate::sealedsecret::{
     API_VERSION, CERT_SHA256_ANNOTATION, CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION,
     SEALED_FOR_ANNOTATION, SealedSecretFile,
@@ -341,10 +339,10 @@ pub fn plan(
         .map(|e| (e.key.clone(), e.value.duplicate()))
         .collect();
 
-    let cert_path = req
-        .cert
-        .clone()
-        .unwrap_or_else(|| dir.join(DEFAULT_CERT_FILE));
+    let cert_path = match &req.cert {
+        Some(c) => c.clone(),
+        None => crate::workspace::cert_path(root, env)?,
+    };
     if req.cert.is_none() && !cert_path.exists() {
         return Err(MigrateError::NoCert {
             env: env.to_owned(),
@@ -353,7 +351,10 @@ pub fn plan(
     }
     let (cert, cert_summary) = seal::load_cert(root, &cert_path, req.now)?;
 
-    let scope = req.scope.unwrap_or(Scope::Strict);
+    let scope = req
+        .scope
+        .or_else(|| crate::workspace::resolve(root, env).and_then(|e| e.scope))
+        .unwrap_or(Scope::Strict);
     let identity = g.rendered.clone();
     let namespace = match (&identity.namespace, scope) {
         (Some(ns), _) => ns.clone(),

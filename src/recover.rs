@@ -165,9 +165,9 @@ struct Located {
 /// `ENV` when it names an overlay, else a file path.
 fn locate(root: &Path, target: &str) -> Result<Located, RecoverError> {
     let as_path = Path::new(target);
-    let is_env = !target.contains(['/', '\\'])
-        && !Path::new(target).is_file()
-        && seal::overlay_dir(root, target).is_ok();
+    // An environment's name (`paper`, `shop/dev`) or its directory; a file is a file.
+    let is_env =
+        !Path::new(target).is_file() && crate::workspace::resolve_fresh(root, target).is_some();
     if is_env {
         let (file, name, identity) = seal::sealed_secret_of(root, target)?;
         let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES)?;

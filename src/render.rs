@@ -171,6 +171,9 @@ pub struct RenderedOverlay {
     pub stand_ins: Vec<String>,
     /// The objects, or why the overlay did not render (redacted; never the tool's stdout).
     pub outcome: Result<Vec<RenderedObject>, String>,
+    /// For the render of a variant of the overlay (a kustomization wrapping it, such as
+    /// `k8s/no-keda/dev`): its repo-relative directory. Variants come after the overlay itself.
+    pub variant: Option<String>,
 }
 
 /// Renders the overlays `check` reports on (all, or only `release`'s) when `mode` asks for it:
@@ -206,12 +209,42 @@ pub fn render_checked(
         .iter()
         .flat_map(|o| overlay_env_files(&o.overlay))
         .collect();
-    let renders = overlays
-        .par_iter()
+    let checked: Vec<&OverlayModel> = overlays
+        .iter()
         .filter(|o| release.is_none_or(|r| r == o.name))
+        .collect();
+    let mut renders: Vec<RenderedOverlay> = checked
+        .par_iter()
         .map(|o| render_overlay(&tool, root, &o.overlay, &all_env_files))
         .collect();
+    renders.extend(render_variants(&tool, root, &checked, &all_env_files));
     Ok((renders, None))
+}
+
+/// Renders every variant of the checked environments (the workspace lists them): `check`
+/// covers what a user deploys from `k8s/no-keda/dev` as well as from `k8s/overlays/dev`.
+fn render_variants(
+    tool: &Tool,
+    root: &Path,
+    checked: &[&OverlayModel],
+    all_env_files: &BTreeSet<String>,
+) -> Vec<RenderedOverlay> {
+    let ws = crate::workspace::get(root);
+    let variants: Vec<(String, String)> = checked
+        .iter()
+        .filter_map(|o| ws.env(&o.name))
+        .flat_map(|e| e.variants.iter().map(|v| (e.name.clone(), v.clone())))
+        .collect();
+    variants
+        .par_iter()
+        .filter_map(|(env, v)| {
+            let model = Overlay::load_dir(root, &root.join(v)).ok()?;
+            let mut r = render_overlay(tool, root, &model, all_env_files);
+            r.overlay.clone_from(env);
+            r.variant = Some(v.clone());
+            Some(r)
+        })
+        .collect()
 }
 
 /// Renders one overlay. `all_env_files` holds the env files of every overlay's generators
@@ -245,6 +278,7 @@ pub fn render_overlay(
         tool: tool.name(),
         stand_ins,
         outcome,
+        variant: None,
     }
 }
 
@@ -318,10 +352,10 @@ fn make_copy(
     Ok(tmp)
 }
 
-/// The repo-relative directory to copy: `k8s`, widened to the common ancestor of every file the
-/// model says the overlay reads. `None` when one of them is outside the repository.
+/// The repo-relative directory to copy: the overlay's directory, widened to the common ancestor
+/// of every file the model says the overlay reads. `None` when one of them is outside the repository.
 fn copy_base(root: &Path, overlay: &Overlay, envs: &BTreeSet<String>) -> Option<String> {
-    let mut paths: Vec<String> = vec!["k8s/x".to_owned(), format!("{}/x", rel(root, &overlay.dir))];
+    let mut paths: Vec<String> = vec![format!("{}/x", rel(root, &overlay.dir))];
     paths.extend(overlay.resources().iter().map(|r| path_str(&r.origin.file)));
     paths.extend(
         overlay
@@ -641,6 +675,25 @@ mod tests {
         }
         put(root, "k8s/overlays/prod/prod.env", "A=SENTINEL-real\n");
         put(root, "k8s/overlays/dev/creds.txt", "not an env file\n");
+        // dev reads a file outside its directory: the copy widens to k8s/, where prod's real
+        // env file also is.
+        let dev_kust = std::fs::read_to_string(root.join("k8s/overlays/dev/kustomization.yaml"))
+            .expect("read");
+        put(
+            root,
+            "k8s/overlays/dev/kustomization.yaml",
+            &format!("resources:\n  - ../../shared\n{dev_kust}"),
+        );
+        put(
+            root,
+            "k8s/shared/kustomization.yaml",
+            "resources:\n  - cm.yaml\n",
+        );
+        put(
+            root,
+            "k8s/shared/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        );
         put(root, "k8s/.env", "B=SENTINEL-dotenv\n");
         let dev = Overlay::load(root, "dev").expect("loads");
         let prod = Overlay::load(root, "prod").expect("loads");
@@ -658,6 +711,8 @@ mod tests {
             "k8s/overlays/dev/kustomization.yaml",
             "k8s/overlays/prod/kustomization.yaml",
             "k8s/overlays/prod/prod.env.example",
+            "k8s/shared/cm.yaml",
+            "k8s/shared/kustomization.yaml",
         ]
         .map(str::to_owned)
         .into();
@@ -685,7 +740,7 @@ mod tests {
     }
 
     #[test]
-    fn copy_base_is_k8s_or_wider() {
+    fn copy_base_is_the_overlay_or_wider() {
         let t = tempfile::tempdir().expect("tempdir");
         let root = t.path();
         let dir = root.join("k8s/overlays/x");
@@ -695,7 +750,7 @@ mod tests {
         let o = Overlay::load(root, "x").expect("loads");
         assert_eq!(
             copy_base(root, &o, &BTreeSet::new()).as_deref(),
-            Some("k8s")
+            Some("k8s/overlays/x")
         );
         let wide: BTreeSet<String> = ["deploy/x.env".to_owned()].into();
         assert_eq!(copy_base(root, &o, &wide).as_deref(), Some(""));

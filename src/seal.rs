@@ -24,18 +24,17 @@ use crate::secret::SecretValue;
 mod guard;
 pub use guard::{EnvWarning, describe_lost};
 
-/// Largest env file, SealedSecret file or certificate emp-seal reads (a Secret is at most 1 MiB;
-/// this leaves room for comments and base64 overhead).
-pub const MAX_INPUT_BYTES: u64 = 8 * 1024 * 1024;
-
-/// Name of an overlay's default sealing certificate, inside the overlay directory.
-pub const DEFAULT_CERT_FILE: &str = "sealing-cert.pem";
+// The layout helpers live in the workspace module; re-exported for the callers that name them here.
+pub use crate::workspace::{
+    DEFAULT_CERT_FILE, MAX_INPUT_BYTES, env_name, load_cert, load_keys, overlay_dir, rel,
+    resolve_from,
+};
 
 /// Errors of the seal use case. Messages name files, lines and keys, never values.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SealError {
-    /// An overlay name that is not a directory under `k8s/overlays`.
+    /// A name that is no environment and no kustomization directory.
     #[error("unknown environment `{env}`: no kustomization in {dir}")]
     UnknownEnv {
         /// The name given.
@@ -181,7 +180,7 @@ pub enum SealError {
     },
     /// `--cert` with several environments.
     #[error(
-        "--cert names one certificate, but {count} environments were given; each uses its own k8s/overlays/<env>/{DEFAULT_CERT_FILE}"
+        "--cert names one certificate, but {count} environments were given; each uses its own certificate (`emp-seal config` lists them)"
     )]
     CertWithSeveralEnvs {
         /// How many environments.
@@ -332,7 +331,7 @@ impl SealError {
                 "seal the environments one at a time into files of their own (a SealedSecret per overlay), or give them the same certificate and identity".to_owned(),
             ),
             SealError::NoSealedSecret { env, .. } => Some(format!(
-                "write a SealedSecret skeleton to k8s/overlays/{env}/sealedsecret.yaml (apiVersion: {API_VERSION}, kind: SealedSecret, metadata.name: the Secret's name, spec.encryptedData: {{}}), list it under `resources:` in the overlay's kustomization, then run emp-seal {env} --from FILE again (docs/sealing.md)"
+                "write a SealedSecret skeleton to sealedsecret.yaml in {env}'s directory (apiVersion: {API_VERSION}, kind: SealedSecret, metadata.name: the Secret's name, spec.encryptedData: {{}}), list it under `resources:` in the overlay's kustomization, then run emp-seal {env} --from FILE again (docs/sealing.md)"
             )),
             SealError::PlainSecret { env, name, .. } => Some(format!(
                 "move its values to an untracked env file, replace the document with a SealedSecret skeleton (apiVersion: {API_VERSION}, kind: SealedSecret, metadata.name: {name}, spec.encryptedData: {{}}), run emp-seal {env} --from FILE, and rotate the values: they were committed in plaintext"
@@ -458,145 +457,6 @@ pub struct EnvPlan {
     pub env_warnings: Vec<EnvWarning>,
     /// Keys removed under `--prune --force` that workloads read, with those workloads.
     pub pruned_needed: Vec<(String, Vec<String>)>,
-}
-
-/// Resolves `--from`: a path that exists is used as is; a bare file name that does not exist in
-/// the current directory is looked up in every overlay directory. Returns the path and whether
-/// it was found by lookup (the CLI then prints which file it used).
-///
-/// # Errors
-/// [`SealError::FromNotFound`], [`SealError::FromAmbiguous`].
-pub fn resolve_from(root: &Path, from: &Path) -> Result<(PathBuf, bool), SealError> {
-    if from.as_os_str() == fsio::STDIN || from.exists() {
-        return Ok((from.to_path_buf(), false));
-    }
-    let bare = from.components().count() == 1;
-    if !bare {
-        // Let the reader report the missing path with its own message.
-        return Ok((from.to_path_buf(), false));
-    }
-    let found: Vec<PathBuf> = kustomize::discover_overlays(root)
-        .into_iter()
-        .map(|o| o.dir.join(from))
-        .filter(|p| p.is_file())
-        .collect();
-    match found.len() {
-        0 => Err(SealError::FromNotFound {
-            name: from.display().to_string(),
-        }),
-        1 => Ok((
-            found.into_iter().next().expect("invariant: one element"),
-            true,
-        )),
-        _ => Err(SealError::FromAmbiguous {
-            name: from.display().to_string(),
-            found: found
-                .iter()
-                .map(|p| rel(root, p))
-                .collect::<Vec<_>>()
-                .join(", "),
-        }),
-    }
-}
-
-/// An environment as typed: `paper`, `paper/` (a shell completing the overlay directory) or a
-/// path to the overlay directory (`k8s/overlays/paper/`) all name `paper`. Anything else is
-/// returned as given, for [`overlay_dir`] to judge.
-pub fn env_name(root: &Path, arg: &str) -> String {
-    let trimmed = arg.trim_end_matches('/');
-    if trimmed.is_empty() || !trimmed.contains('/') {
-        return if trimmed.is_empty() { arg } else { trimmed }.to_owned();
-    }
-    let overlays = root.join("k8s").join("overlays");
-    let named = Path::new(trimmed)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned());
-    match (
-        named,
-        std::fs::canonicalize(trimmed),
-        std::fs::canonicalize(&overlays),
-    ) {
-        (Some(name), Ok(dir), Ok(overlays)) if dir == overlays.join(&name) => name,
-        _ => arg.to_owned(),
-    }
-}
-
-/// A path relative to the repository root, with forward slashes, for messages.
-pub fn rel(root: &Path, p: &Path) -> String {
-    let r = p.strip_prefix(root).unwrap_or(p);
-    r.to_string_lossy().replace('\\', "/")
-}
-
-/// Loads a certificate file and checks it is usable now.
-///
-/// # Errors
-/// [`SealError::Fs`] or [`SealError::Cert`].
-pub fn load_cert(
-    root: &Path,
-    path: &Path,
-    now: u64,
-) -> Result<(Certificate, CertSummary), SealError> {
-    let bytes = fsio::read_limited(path, MAX_INPUT_BYTES)?;
-    let file = rel(root, path);
-    let cert = Certificate::from_pem(&bytes).map_err(|source| SealError::Cert {
-        file: file.clone(),
-        source,
-    })?;
-    let warning = cert
-        .check_time(now)
-        .map_err(|source| SealError::Cert { file, source })?;
-    let summary = CertSummary {
-        path: path.to_path_buf(),
-        sha256: cert.sha256_fingerprint(),
-        ssh_fingerprint: cert.ssh_fingerprint(),
-        key_bits: cert.key_bits(),
-        not_after: cert.not_after(),
-        expiry_warning: warning,
-        demo: cert.is_demo(),
-    };
-    Ok((cert, summary))
-}
-
-/// Loads private keys from files (PEM or the controller's key Secret).
-///
-/// # Errors
-/// [`SealError::Fs`] or [`SealError::Key`].
-pub fn load_keys(root: &Path, files: &[PathBuf]) -> Result<Vec<UnsealingKey>, SealError> {
-    let mut keys = Vec::new();
-    for f in files {
-        let bytes = zeroize::Zeroizing::new(fsio::read_input_limited(f, MAX_INPUT_BYTES)?);
-        let name = from_display(root, f);
-        keys.extend(
-            crate::keys::load_private_keys(&bytes, &name)
-                .map_err(|source| SealError::Key { file: name, source })?,
-        );
-    }
-    Ok(keys)
-}
-
-/// Checks that every name is an overlay.
-///
-/// # Errors
-/// [`SealError::UnknownEnv`].
-pub fn overlay_dir(root: &Path, env: &str) -> Result<PathBuf, SealError> {
-    let dir = root.join("k8s").join("overlays").join(env);
-    let valid_name = !env.is_empty()
-        && env
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && env != "."
-        && env != "..";
-    if valid_name && kustomize::kustomization_file(&dir).is_some() {
-        return Ok(dir);
-    }
-    Err(SealError::UnknownEnv {
-        env: env.to_owned(),
-        dir: rel(root, &dir),
-        known: kustomize::discover_overlays(root)
-            .into_iter()
-            .map(|o| o.name)
-            .collect(),
-    })
 }
 
 /// The one SealedSecret an environment renders, for recovery and inspection: the file holding
@@ -968,7 +828,7 @@ pub(crate) fn plan_env(
     prompter: &mut dyn Prompter,
 ) -> Result<EnvPlan, SealError> {
     let root = &req.root;
-    let dir = overlay_dir(root, env)?;
+    overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
     let target = sealed_target(root, env, &overlay)?;
     let target_path = if target.file.is_absolute() {
@@ -978,10 +838,10 @@ pub(crate) fn plan_env(
     };
     let file_name = rel(root, &target_path);
 
-    let cert_path = req
-        .cert
-        .clone()
-        .unwrap_or_else(|| dir.join(DEFAULT_CERT_FILE));
+    let cert_path = match &req.cert {
+        Some(c) => c.clone(),
+        None => crate::workspace::cert_path(root, env)?,
+    };
     // Only a path with nothing at all there (a dangling link or a directory is a bad file,
     // reported by `load_cert` under its own name).
     let absent = std::fs::symlink_metadata(&cert_path)
@@ -1015,7 +875,11 @@ pub(crate) fn plan_env(
 
     // Scope: the file's declaration wins unless --rescope.
     let declared = doc.scope;
-    let scope = match req.scope {
+    // The config file's scope for the environment stands in for an absent --scope.
+    let requested = req
+        .scope
+        .or_else(|| crate::workspace::resolve(root, env).and_then(|e| e.scope));
+    let scope = match requested {
         Some(s) if s != declared && !req.rescope => {
             return Err(SealError::ScopeConflict {
                 file: file_name,

@@ -193,12 +193,32 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) documenting every subcommand, or write one page per command.
     Man(ManArgs),
+    /// Print the repository's layout: its environments, their directories and certificates,
+    /// and how each was found (emp-seal.toml, or discovery from the kustomization graph).
+    Config(ConfigArgs),
+}
+
+/// Arguments of `emp-seal config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ConfigFormat::Text)]
+    pub format: ConfigFormat,
+}
+
+/// `config --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConfigFormat {
+    /// Aligned text.
+    Text,
+    /// One JSON object.
+    Json,
 }
 
 /// Arguments of `emp-seal seal`.
 #[derive(Debug, Args)]
 pub struct SealArgs {
-    /// Environments (overlay names under k8s/overlays) to seal for; each uses its own
+    /// Environments (names as `emp-seal config` lists them, or overlay paths) to seal for; each uses its own
     /// certificate and identity. Every file is written, or none is.
     #[arg(required = true, value_name = "ENV")]
     pub envs: Vec<String>,
@@ -207,7 +227,7 @@ pub struct SealArgs {
     /// (`/dev/stdin`, `<(sops -d secrets.env)`) is read once, so plaintext never touches disk.
     #[arg(long, value_name = "FILE", env = "EMP_SEAL_FROM")]
     pub from: PathBuf,
-    /// Sealing certificate (PEM) [default: k8s/overlays/<ENV>/sealing-cert.pem]. Only valid
+    /// Sealing certificate (PEM) [default: the config's, else <overlay>/sealing-cert.pem]. Only valid
     /// with one ENV.
     #[arg(long, value_name = "PATH", env = "SEALED_SECRETS_CERT")]
     pub cert: Option<PathBuf>,
@@ -414,8 +434,8 @@ pub struct DiffArgs {
 /// Arguments of `emp-seal reseal`.
 #[derive(Debug, Args)]
 pub struct ResealArgs {
-    /// Environments (overlay names under k8s/overlays) whose SealedSecret to re-encrypt, each to
-    /// its own k8s/overlays/<ENV>/sealing-cert.pem. Every file is written, or none is.
+    /// Environments (names or overlay paths) whose SealedSecret to re-encrypt, each to its own
+    /// certificate (the config's, else <overlay>/sealing-cert.pem). Every file is written, or none is.
     #[arg(required = true, value_name = "ENV")]
     pub envs: Vec<String>,
     /// Private key file(s) that sealed the current values (any of them may open each value):

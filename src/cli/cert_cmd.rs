@@ -131,10 +131,13 @@ fn text(root: &std::path::Path, reports: &[CertReport]) -> String {
                 "  demo         yes: its private key is public, so nothing sealed with it is secret"
             );
         }
-        let used = if r.used_by.is_empty() {
-            "no overlay".to_owned()
-        } else {
-            r.used_by.join(", ")
+        let used = match r.used_by.len() {
+            0 => "no overlay".to_owned(),
+            1 => r.used_by.join(", "),
+            n => format!(
+                "{} (shared: these {n} environments seal with this one certificate)",
+                r.used_by.join(", ")
+            ),
         };
         let _ = writeln!(o, "  used by      {used}");
         for s in &r.sealed {

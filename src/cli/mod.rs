@@ -5,6 +5,7 @@
 pub mod args;
 mod cert_cmd;
 mod check_cmd;
+mod config_cmd;
 mod diff_cmd;
 pub mod exit;
 mod init_cmd;
@@ -95,13 +96,19 @@ impl Ctx {
             CliError::new(format!("{}: {e}", start.display()))
                 .with_hint("pass the repository root with -C DIR")
         })?;
-        crate::kustomize::find_repo_root(&start).ok_or_else(|| {
+        let root = crate::workspace::find_repo_root(&start).ok_or_else(|| {
             CliError::new(format!(
-                "{} is not inside a repository with k8s/overlays",
+                "{} is not inside a repository (no .git, emp-seal.toml or k8s/overlays above it)",
                 start.display()
             ))
             .with_hint("run inside the repository or pass it with -C DIR")
-        })
+        })?;
+        // A config file that cannot be used stops every command before it reads anything.
+        crate::workspace::load_cached(&root).map_err(|e| {
+            CliError::new(e.to_string())
+                .with_hint("fix the config file (its keys are listed in docs/check.md)")
+        })?;
+        Ok(root)
     }
 }
 
@@ -134,6 +141,7 @@ fn run(cli: Cli) -> Result<Outcome, CliError> {
         Command::Completions(a) => completions(&a),
         Command::Man(a) => man_cmd::run(&ctx, &a),
         Command::Reseal(a) => reseal_cmd::run(&ctx, a),
+        Command::Config(a) => config_cmd::run(&ctx, &a),
     }
 }
 

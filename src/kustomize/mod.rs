@@ -2,7 +2,7 @@
 //! the name and namespace every object has after rendering, the Secrets/ConfigMaps its generators
 //! produce, where each overlay's Secret comes from, and every name reference its workloads make.
 //!
-//! Owns discovery (`k8s/overlays/*`), following `resources`/`components`/`generators`/patches
+//! Owns following `resources`/`components`/`generators`/patches
 //! through nested kustomizations, and replaying kustomize's name transforms (namespace, prefix,
 //! suffix, generator hash, name-reference rewriting) without running kustomize. It must not write
 //! anything, fetch remote bases, run `kubectl`, or read secret values: env files are read for key
@@ -25,10 +25,8 @@ pub(crate) use docs::has_complex_key;
 pub(crate) use refs::extract as extract_refs;
 pub use refs::{RefField, Resolution};
 
-/// The file names kustomize recognises, in its order (kustomize `api/konfig/general.go`
-/// `RecognizedKustomizationFileNames`).
-pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
-    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+/// The kustomization file names and lookup are the workspace's (one place knows them).
+pub use crate::workspace::{KUSTOMIZATION_FILE_NAMES, kustomization_file};
 
 /// Errors that stop loading an overlay at all. Everything else is a [`Problem`].
 #[derive(Debug, thiserror::Error)]
@@ -64,18 +62,18 @@ impl KustomizeError {
     /// A one-line suggestion for the user, when there is one.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            KustomizeError::NoKustomization { .. } => {
-                Some("overlays live in k8s/overlays/<name>/ with a kustomization.yaml")
-            }
+            KustomizeError::NoKustomization { .. } => Some(
+                "an environment is a directory with a kustomization.yaml (`emp-seal config` lists them)",
+            ),
             KustomizeError::Unreadable { .. } | KustomizeError::Syntax { .. } => None,
         }
     }
 }
 
-/// An overlay directory found by [`discover_overlays`].
+/// An environment found by [`discover_overlays`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OverlayRef {
-    /// The directory name under `k8s/overlays/`.
+    /// The environment name (see [`crate::workspace::Environment::name`]).
     pub name: String,
     /// The overlay directory.
     pub dir: PathBuf,
@@ -343,9 +341,22 @@ pub struct Overlay {
 }
 
 impl Overlay {
-    /// Loads `k8s/overlays/<name>` under the repository `root`.
+    /// Loads the environment `name` (a name or path, see [`crate::workspace::resolve`]) under
+    /// the repository `root`, named as the workspace names it.
     pub fn load(root: &Path, name: &str) -> Result<Overlay, KustomizeError> {
-        Self::load_dir(root, &root.join("k8s").join("overlays").join(name))
+        let env = crate::workspace::resolve_fresh(root, name);
+        let dir = env
+            .as_ref()
+            .map_or_else(|| root.join(name), |e| e.dir.clone());
+        let mut o = Self::load_dir(root, &dir)?;
+        o.name = env.map_or_else(|| name.to_owned(), |e| e.name);
+        Ok(o)
+    }
+
+    /// The environment's directory; an unknown name is looked for as a path under `root`, so
+    /// that loading it reports a missing kustomization there.
+    fn env_dir(root: &Path, name: &str) -> PathBuf {
+        crate::workspace::resolve_fresh(root, name).map_or_else(|| root.join(name), |e| e.dir)
     }
 
     /// Like [`Overlay::load`], but an overlay whose own kustomization cannot be read or parsed
@@ -370,15 +381,17 @@ impl Overlay {
         let file = path
             .strip_prefix(root)
             .map_or_else(|_| path.clone(), Path::to_path_buf);
-        let dir = root.join("k8s").join("overlays").join(name);
-        Ok(Overlay::unbuildable(
+        let dir = Self::env_dir(root, name);
+        let mut o = Overlay::unbuildable(
             &dir,
             Problem {
                 kind: ProblemKind::Invalid,
                 origin: Origin { file, line },
                 message,
             },
-        ))
+        );
+        o.name = name.to_owned();
+        Ok(o)
     }
 
     /// Loads any kustomization directory; paths in results are relative to `root` when inside it.
@@ -478,43 +491,21 @@ impl Overlay {
     }
 }
 
-/// Walks up from `start` to the first directory holding `k8s/overlays` or `.git`.
+/// Walks up from `start` to the repository root (see [`crate::workspace::find_repo_root`]).
 pub fn find_repo_root(start: &Path) -> Option<PathBuf> {
-    let start = if start.is_file() {
-        start.parent()?
-    } else {
-        start
-    };
-    start
-        .ancestors()
-        .find(|d| d.join("k8s").join("overlays").is_dir() || d.join(".git").exists())
-        .map(Path::to_path_buf)
+    crate::workspace::find_repo_root(start)
 }
 
-/// The kustomization file of `dir`, if any (first recognised name).
-pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
-    KUSTOMIZATION_FILE_NAMES
-        .iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file())
-}
-
-/// `k8s/overlays/*` directories of `root` that hold a kustomization file, sorted by name.
+/// The repository's environments (see [`crate::workspace`]), sorted by directory.
 pub fn discover_overlays(root: &Path) -> Vec<OverlayRef> {
-    let Ok(entries) = std::fs::read_dir(root.join("k8s").join("overlays")) else {
-        return Vec::new();
-    };
-    let mut out: Vec<OverlayRef> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir() && kustomization_file(p).is_some())
-        .filter_map(|dir| {
-            let name = dir.file_name()?.to_str()?.to_owned();
-            Some(OverlayRef { name, dir })
+    crate::workspace::get(root)
+        .envs
+        .iter()
+        .map(|e| OverlayRef {
+            name: e.name.clone(),
+            dir: e.dir.clone(),
         })
-        .collect();
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    out
+        .collect()
 }
 
 #[cfg(test)]

@@ -497,7 +497,12 @@ pub fn finish(cx: &Context<'_>, mut findings: Vec<Finding>) -> Report {
     apply_suppressions(cx.files, &mut findings);
     if cx.release {
         for f in &mut findings {
-            if RELEASE_UNSUPPRESSIBLE.contains(&f.rule.id)
+            let configured = cx
+                .tree
+                .release_unsuppressible
+                .iter()
+                .any(|r| r == f.rule.id);
+            if (RELEASE_UNSUPPRESSIBLE.contains(&f.rule.id) || configured)
                 && let Some(s) = f.suppressed.take()
             {
                 f.message.push_str(&format!(

@@ -133,6 +133,8 @@ pub struct TreeModel {
     pub renders: Vec<crate::render::RenderedOverlay>,
     /// Secret names the repository declares created at run time (`--allow-runtime-secret`).
     pub runtime_secrets: Vec<String>,
+    /// Rule ids the config file adds to [`super::RELEASE_UNSUPPRESSIBLE`].
+    pub release_unsuppressible: Vec<String>,
 }
 
 impl TreeModel {

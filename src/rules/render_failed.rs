@@ -22,25 +22,41 @@ pub static META: RuleMeta = RuleMeta {
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
-        let Some(render) = cx.tree.renders.iter().find(|r| r.overlay == ov.name) else {
-            continue;
-        };
-        let Err(message) = &render.outcome else {
-            continue;
-        };
-        let copy = if render.stand_ins.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " (rendered from a temporary copy in which the .example stood in for {})",
-                render.stand_ins.join(", ")
-            )
-        };
-        let text = format!(
-            "overlay {}: `{} {}` failed{copy}: {message}",
-            ov.name, render.tool, ov.dir
-        );
-        out.push(Finding::builder(&META, at_line(cx, &render.kustomization, 1), text).build());
+        // The overlay's own render, then its variants' (a wrapping kustomization such as
+        // `k8s/no-keda/dev`, reported under its own directory).
+        for render in cx.tree.renders.iter().filter(|r| r.overlay == ov.name) {
+            let Err(message) = &render.outcome else {
+                continue;
+            };
+            out.push(failed(cx, ov, render, message));
+        }
     }
     out
+}
+
+fn failed(
+    cx: &Context<'_>,
+    ov: &super::model::OverlayModel,
+    render: &crate::render::RenderedOverlay,
+    message: &str,
+) -> Finding {
+    let copy = if render.stand_ins.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (rendered from a temporary copy in which the .example stood in for {})",
+            render.stand_ins.join(", ")
+        )
+    };
+    let text = match &render.variant {
+        None => format!(
+            "overlay {}: `{} {}` failed{copy}: {message}",
+            ov.name, render.tool, ov.dir
+        ),
+        Some(v) => format!(
+            "overlay {}: its variant `{} {v}` failed{copy}: {message}",
+            ov.name, render.tool
+        ),
+    };
+    Finding::builder(&META, at_line(cx, &render.kustomization, 1), text).build()
 }

@@ -16,6 +16,7 @@ mod gate;
 mod issue17;
 mod k8s_tree;
 mod kustomize;
+mod layouts;
 mod leak;
 mod lifecycle;
 mod lock;

@@ -1,0 +1,304 @@
+//! `emp-seal.toml` (or `.emp-seal.toml`) at the repository root: environment globs,
+//! per-environment certificates and scope, the release-gate policy and paths to ignore
+//! (docs/check.md, "The config file"). Parsed with the `toml` crate; an unknown key is an error
+//! naming the key, the file and the line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The config file names, in the order they are looked for.
+pub const CONFIG_FILE_NAMES: [&str; 2] = ["emp-seal.toml", ".emp-seal.toml"];
+
+/// Largest config file read.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The parsed config file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// Globs (repository-relative, `*` matches within one path segment) naming environment
+    /// directories. When given, they replace discovery.
+    pub environments: Option<Vec<String>>,
+    /// Default scope for `seal` when neither `--scope` nor the file decides.
+    pub scope: Option<ScopeName>,
+    /// Paths (repository-relative, `*` globs) discovery and `check` skip.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Per-environment settings, by environment name or directory.
+    #[serde(default)]
+    pub environment: BTreeMap<String, EnvConfig>,
+    /// The release gate's policy.
+    #[serde(default)]
+    pub release: ReleaseConfig,
+}
+
+/// Settings for one environment.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EnvConfig {
+    /// The sealing certificate: a repository-relative path, or an `https://` URL (shown by
+    /// `emp-seal config` as where to fetch it from; the certificate file stays the default).
+    pub certificate: Option<String>,
+    /// Scope for this environment (overrides the top-level `scope`).
+    pub scope: Option<ScopeName>,
+}
+
+/// `[release]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ReleaseConfig {
+    /// Rule ids an allow comment cannot suppress under `--release` (added to the built-in ones).
+    #[serde(default)]
+    pub unsuppressible: Vec<String>,
+    /// Secret names workloads create at run time (as `--allow-runtime-secret`, added to it).
+    #[serde(default)]
+    pub allow_runtime_secret: Vec<String>,
+}
+
+/// A scope as written in the config file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScopeName {
+    /// Name and namespace bound.
+    Strict,
+    /// Namespace bound.
+    NamespaceWide,
+    /// Unbound.
+    ClusterWide,
+}
+
+impl ScopeName {
+    /// The scope.
+    pub fn scope(self) -> crate::crypto::Scope {
+        match self {
+            ScopeName::Strict => crate::crypto::Scope::Strict,
+            ScopeName::NamespaceWide => crate::crypto::Scope::NamespaceWide,
+            ScopeName::ClusterWide => crate::crypto::Scope::ClusterWide,
+        }
+    }
+}
+
+/// A config file that cannot be used.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// Unreadable.
+    #[error("{file}: cannot read: {message}")]
+    Unreadable {
+        /// The file, repository-relative.
+        file: String,
+        /// Why.
+        message: String,
+    },
+    /// Not valid TOML, or a key or value the file may not hold.
+    #[error("{file}:{line}: {message}")]
+    Invalid {
+        /// The file, repository-relative.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The parser's message (names an unknown key).
+        message: String,
+    },
+    /// Both `emp-seal.toml` and `.emp-seal.toml` exist.
+    #[error("both emp-seal.toml and .emp-seal.toml exist at {root}: keep one")]
+    Both {
+        /// The repository root.
+        root: String,
+    },
+}
+
+/// The config file at `root`, if any.
+pub fn config_path(root: &Path) -> Option<PathBuf> {
+    CONFIG_FILE_NAMES
+        .iter()
+        .map(|n| root.join(n))
+        .find(|p| p.is_file())
+}
+
+/// Reads and parses the config at `root` (`Ok(None)` when there is none).
+///
+/// # Errors
+/// [`ConfigError`].
+pub fn load(root: &Path) -> Result<Option<(String, Config)>, ConfigError> {
+    let present: Vec<PathBuf> = CONFIG_FILE_NAMES
+        .iter()
+        .map(|n| root.join(n))
+        .filter(|p| p.is_file())
+        .collect();
+    if present.len() > 1 {
+        return Err(ConfigError::Both {
+            root: root.display().to_string(),
+        });
+    }
+    let Some(path) = present.into_iter().next() else {
+        return Ok(None);
+    };
+    let file = super::rel(root, &path);
+    let text = crate::fsio::read_to_string_limited(&path, MAX_CONFIG_BYTES).map_err(|e| {
+        ConfigError::Unreadable {
+            file: file.clone(),
+            message: e.to_string(),
+        }
+    })?;
+    parse(&file, &text).map(|c| Some((file, c)))
+}
+
+/// Parses config text; `file` names it in errors.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] with the line the parser points at.
+pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
+    let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+        file: file.to_owned(),
+        line: e.span().map_or(1, |s| {
+            text[..s.start.min(text.len())].matches('\n').count() + 1
+        }),
+        message: e.message().trim().replace('\n', " "),
+    })?;
+    for (what, globs) in [
+        (
+            "environments",
+            config.environments.as_deref().unwrap_or(&[]),
+        ),
+        ("ignore", &config.ignore[..]),
+    ] {
+        if let Some(bad) = globs.iter().find(|g| !valid_glob(g)) {
+            return Err(ConfigError::Invalid {
+                file: file.to_owned(),
+                line: line_of(text, bad),
+                message: format!(
+                    "{what}: `{bad}` is not a repository-relative path (no `..`, no leading `/`, not empty)"
+                ),
+            });
+        }
+    }
+    for (env, c) in &config.environment {
+        let Some(cert) = c.certificate.as_deref() else {
+            continue;
+        };
+        let url = cert.starts_with("https://") || cert.starts_with("http://");
+        if !url && (!valid_glob(cert) || cert.contains('*')) {
+            return Err(ConfigError::Invalid {
+                file: file.to_owned(),
+                line: line_of(text, cert),
+                message: format!(
+                    "environment.{env}.certificate: `{cert}` is neither a repository-relative path (no `..`, no leading `/`) nor an http(s) URL"
+                ),
+            });
+        }
+    }
+    if config.environments.as_ref().is_some_and(Vec::is_empty) {
+        return Err(ConfigError::Invalid {
+            file: file.to_owned(),
+            line: line_of(text, "environments"),
+            message: "environments is empty: name at least one glob, or remove the key to discover environments".to_owned(),
+        });
+    }
+    Ok(config)
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map_or(1, |i| i + 1)
+}
+
+fn valid_glob(g: &str) -> bool {
+    !g.is_empty() && !g.starts_with('/') && !g.split('/').any(|s| s == ".." || s.is_empty())
+}
+
+/// True when the repository-relative `path` matches `glob`: segments compare one to one, `*`
+/// matches any run of characters inside one segment, and a final `**` matches any rest.
+pub fn glob_match(glob: &str, path: &str) -> bool {
+    let g: Vec<&str> = glob.trim_end_matches('/').split('/').collect();
+    let p: Vec<&str> = path.split('/').collect();
+    if g.last() == Some(&"**") {
+        let head = &g[..g.len() - 1];
+        return p.len() >= head.len() && head.iter().zip(&p).all(|(a, b)| segment_match(a, b));
+    }
+    g.len() == p.len() && g.iter().zip(&p).all(|(a, b)| segment_match(a, b))
+}
+
+fn segment_match(pat: &str, s: &str) -> bool {
+    let parts: Vec<&str> = pat.split('*').collect();
+    if parts.len() == 1 {
+        return pat == s;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !s.starts_with(first) || s.len() < first.len() + last.len() || !s.ends_with(last) {
+        return false;
+    }
+    let mut rest = &s[first.len()..s.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(i) => rest = &rest[i + mid.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_names_key_file_and_line() {
+        let text = "environments = [\"deploy/*\"]\n\n[release]\nunsupressible = [\"x\"]\n";
+        let e = parse("emp-seal.toml", text).expect_err("unknown key");
+        let s = e.to_string();
+        assert!(s.starts_with("emp-seal.toml:4: "), "{s}");
+        assert!(s.contains("unsupressible"), "{s}");
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        let e = parse("c.toml", "scope = \"wide\"\n").expect_err("bad scope");
+        assert!(e.to_string().starts_with("c.toml:1: "), "{e}");
+        let e = parse("c.toml", "ignore = [\"../x\"]\n").expect_err("escapes");
+        assert!(e.to_string().contains("../x"), "{e}");
+        let e = parse("c.toml", "environments = []\n").expect_err("empty");
+        assert!(e.to_string().contains("empty"), "{e}");
+        let e = parse("c.toml", "[environment.p]\ncertificate = \"../p.pem\"\n").expect_err("out");
+        assert!(
+            e.to_string()
+                .starts_with("c.toml:2: environment.p.certificate"),
+            "{e}"
+        );
+        let e = parse("c.toml", "environments = [\n").expect_err("syntax");
+        assert!(e.to_string().starts_with("c.toml:"), "{e}");
+    }
+
+    #[test]
+    fn full_file_parses() {
+        let c = parse(
+            "c.toml",
+            "environments = [\"deploy/*/overlays/*\"]\nscope = \"namespace-wide\"\nignore = [\"legacy/**\"]\n[environment.prod]\ncertificate = \"certs/prod.pem\"\nscope = \"strict\"\n[release]\nunsuppressible = [\"plaintext-secret\"]\nallow-runtime-secret = [\"argocd-redis\"]\n",
+        )
+        .expect("parses");
+        assert_eq!(c.scope, Some(ScopeName::NamespaceWide));
+        assert_eq!(
+            c.environment["prod"].certificate.as_deref(),
+            Some("certs/prod.pem")
+        );
+        assert_eq!(c.release.allow_runtime_secret, ["argocd-redis"]);
+    }
+
+    #[test]
+    fn globs_match_segments() {
+        assert!(glob_match("deploy/*/overlays/*", "deploy/web/overlays/dev"));
+        assert!(!glob_match(
+            "deploy/*/overlays/*",
+            "deploy/web/overlays/dev/x"
+        ));
+        assert!(!glob_match("deploy/*/overlays/*", "deploy/overlays/dev"));
+        assert!(glob_match("env-*", "env-prod"));
+        assert!(!glob_match("env-*", "prod"));
+        assert!(glob_match("legacy/**", "legacy/a/b.yaml"));
+        assert!(glob_match("a*b*c", "aXbYc"));
+        assert!(!glob_match("a*b*c", "aXcYb"));
+    }
+}

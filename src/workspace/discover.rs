@@ -1,0 +1,447 @@
+//! Environment discovery without a config file, from the kustomization graph (the rule is
+//! documented in docs/check.md, "Where the environments are").
+//!
+//! Steps: walk the tree once (skipping `.git`, `target`, `node_modules`, hidden directories and
+//! configured ignores; following symlinked directories once each), note every kustomization
+//! directory and which local directories it includes, and every Argo CD `Application` /
+//! Flux `Kustomization` object's path; then pick the candidates ([`pick`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use yaml_serde::Value;
+
+use super::{Found, kustomization_file, rel};
+
+/// Directory names the walk never enters (besides hidden ones).
+pub(crate) const SKIPPED_DIRS: [&str; 3] = [".git", "target", "node_modules"];
+
+/// Largest YAML file read to look for Argo CD / Flux objects.
+const MAX_SCAN_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A kustomization directory seen by the walk.
+#[derive(Debug, Clone)]
+pub(crate) struct KustDir {
+    /// The directory as reached from the root (a symlinked path stays as named).
+    pub(crate) dir: PathBuf,
+    /// True when its kustomization file says `kind: Component`.
+    pub(crate) component: bool,
+    /// Canonical directories it includes through `resources`, `bases` or `components`.
+    pub(crate) includes: Vec<PathBuf>,
+}
+
+/// What the walk found.
+#[derive(Debug, Default)]
+pub(crate) struct Scan {
+    /// Kustomization directories by canonical path.
+    pub(crate) kust: BTreeMap<PathBuf, KustDir>,
+    /// Directories named by Argo CD / Flux objects (canonical), with how they were found.
+    pub(crate) named: BTreeMap<PathBuf, Found>,
+    /// Every non-kustomization YAML file (for the Argo CD / Flux scan), in walk order.
+    yaml_files: Vec<PathBuf>,
+}
+
+/// One environment candidate picked by [`pick`].
+#[derive(Debug, Clone)]
+pub(crate) struct Pick {
+    /// The directory (as reached from the root).
+    pub(crate) dir: PathBuf,
+    /// How it was found.
+    pub(crate) found: Found,
+    /// True when a secret-free directory is kept anyway (conventional `overlays/<env>`).
+    pub(crate) keep_without_secret: bool,
+    /// Wrapping kustomizations that render this environment plus something (`k8s/no-keda/dev`).
+    pub(crate) variants: Vec<PathBuf>,
+}
+
+/// Walks `root` and reads every kustomization file and every Argo CD / Flux object.
+pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
+    let mut s = Scan::default();
+    let mut seen = BTreeSet::new();
+    walk(root, root, ignore, &mut seen, &mut s);
+    let files = std::mem::take(&mut s.yaml_files);
+    for f in files {
+        named_paths(root, &f, &mut s.named);
+    }
+    s
+}
+
+fn walk(
+    root: &Path,
+    dir: &Path,
+    ignore: &dyn Fn(&str) -> bool,
+    seen: &mut BTreeSet<PathBuf>,
+    s: &mut Scan,
+) {
+    // Loop protection: every real directory is entered once, however many links lead to it.
+    let Ok(canon) = std::fs::canonicalize(dir) else {
+        return;
+    };
+    if !seen.insert(canon.clone()) {
+        return;
+    }
+    if let Some(kfile) = kustomization_file(dir) {
+        let (component, includes) = read_includes(dir, &kfile);
+        s.kust.insert(
+            canon,
+            KustDir {
+                dir: dir.to_path_buf(),
+                component,
+                includes,
+            },
+        );
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if ignore(&rel(root, &p)) {
+            continue;
+        }
+        if p.is_dir() {
+            if !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_str()) {
+                walk(root, &p, ignore, seen, s);
+            }
+        } else if (name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json"))
+            && !super::KUSTOMIZATION_FILE_NAMES.contains(&name.as_str())
+        {
+            s.yaml_files.push(p);
+        }
+    }
+}
+
+/// A kustomization's kind and the local directories it includes (remote bases are skipped).
+fn read_includes(dir: &Path, kfile: &Path) -> (bool, Vec<PathBuf>) {
+    let Ok(text) = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES) else {
+        return (false, Vec::new());
+    };
+    let Ok(v) = crate::yamlfast::from_str(&text) else {
+        return (false, Vec::new());
+    };
+    let component = v.get("kind").and_then(Value::as_str) == Some("Component");
+    let mut out = Vec::new();
+    for key in ["resources", "bases", "components"] {
+        let Some(items) = v.get(key).and_then(Value::as_sequence) else {
+            continue;
+        };
+        for entry in items.iter().filter_map(Value::as_str) {
+            if entry.contains("://")
+                || entry.starts_with("git@")
+                || entry.starts_with("github.com/")
+            {
+                continue;
+            }
+            let p = dir.join(entry);
+            if p.is_dir()
+                && let Ok(c) = std::fs::canonicalize(&p)
+            {
+                out.push(c);
+            }
+        }
+    }
+    (component, out)
+}
+
+/// Argo CD `Application` (`spec.source.path`, `spec.sources[].path`) and Flux `Kustomization`
+/// (`spec.path`) objects in `file`: the kustomization directories they name.
+fn named_paths(root: &Path, file: &Path, out: &mut BTreeMap<PathBuf, Found>) {
+    let Ok(text) = crate::fsio::read_to_string_limited(file, MAX_SCAN_BYTES) else {
+        return;
+    };
+    if !text.contains("argoproj.io") && !text.contains("kustomize.toolkit.fluxcd.io") {
+        return;
+    }
+    for piece in crate::yamlpos::pieces(&text, false) {
+        let Ok(v) = crate::yamlfast::from_str(piece.text) else {
+            continue;
+        };
+        let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+        let spec = v.get("spec");
+        let paths: Vec<&str> = if api.starts_with("argoproj.io/") && kind == "Application" {
+            let one = spec
+                .and_then(|s| s.get("source"))
+                .and_then(|s| s.get("path"));
+            let many = spec
+                .and_then(|s| s.get("sources"))
+                .and_then(Value::as_sequence)
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.get("path"));
+            one.into_iter()
+                .chain(many)
+                .filter_map(Value::as_str)
+                .collect()
+        } else if api.starts_with("kustomize.toolkit.fluxcd.io/") && kind == "Kustomization" {
+            spec.and_then(|s| s.get("path"))
+                .and_then(Value::as_str)
+                .into_iter()
+                .collect()
+        } else {
+            continue;
+        };
+        let by = rel(root, file);
+        for p in paths {
+            let dir = root.join(p.trim_start_matches("./").trim_start_matches('/'));
+            if kustomization_file(&dir).is_some()
+                && let Ok(c) = std::fs::canonicalize(&dir)
+            {
+                let found = if kind == "Application" {
+                    Found::ArgoApplication { file: by.clone() }
+                } else {
+                    Found::FluxKustomization { file: by.clone() }
+                };
+                out.entry(c).or_insert(found);
+            }
+        }
+    }
+}
+
+/// True for a directory kustomize users mean as a shared part, never deployed alone: a
+/// `kind: Component`, or a path with a `base`, `bases` or `components` directory in it.
+fn is_shared_part(root: &Path, k: &KustDir) -> bool {
+    k.component
+        || rel(root, &k.dir)
+            .split('/')
+            .any(|s| matches!(s, "base" | "bases" | "components"))
+}
+
+/// True when the directory's parent is named `overlays` (the conventional layout).
+fn is_conventional(k: &KustDir) -> bool {
+    k.dir
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|n| n == "overlays")
+}
+
+/// Applies the discovery rule to a scan (secret relevance is judged by the caller).
+pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
+    let mut included: BTreeMap<&Path, Vec<&Path>> = BTreeMap::new();
+    for (c, k) in &s.kust {
+        for inc in &k.includes {
+            if inc != c {
+                included.entry(inc.as_path()).or_default().push(c.as_path());
+            }
+        }
+    }
+    let wraps = |c: &Path| -> Option<&Path> { wrapped(s, c) };
+    let mut picks: BTreeMap<&Path, Pick> = BTreeMap::new();
+    for (c, k) in &s.kust {
+        let conventional = is_conventional(k);
+        let named = s.named.get(c);
+        let root_candidate = !included.contains_key(c.as_path()) && !is_shared_part(root, k);
+        if !(conventional || named.is_some() || root_candidate) {
+            continue;
+        }
+        // A root that only wraps another environment is a variant of it, not a rival.
+        if !conventional && named.is_none() && wraps(c).is_some() {
+            continue;
+        }
+        let found = named.cloned().unwrap_or(if conventional {
+            Found::OverlaysDir
+        } else {
+            Found::Graph
+        });
+        picks.insert(
+            c,
+            Pick {
+                dir: k.dir.clone(),
+                found,
+                keep_without_secret: conventional,
+                variants: Vec::new(),
+            },
+        );
+    }
+    // Wrapped overlays that nothing else picked become environments; wrappers their variants.
+    for (c, k) in &s.kust {
+        let Some(inner) = wraps(c) else { continue };
+        if picks.contains_key(c.as_path()) {
+            continue;
+        }
+        let Some(ik) = s.kust.get(inner) else {
+            continue;
+        };
+        let p = picks.entry(inner).or_insert_with(|| Pick {
+            dir: ik.dir.clone(),
+            found: Found::Wrapped,
+            keep_without_secret: false,
+            variants: Vec::new(),
+        });
+        p.variants.push(k.dir.clone());
+    }
+    picks.into_values().collect()
+}
+
+/// The overlay a root kustomization wraps: its only included directory that is not a component,
+/// when that directory is itself an overlay (it includes another directory, sits in an
+/// `overlays` directory, or an Argo CD / Flux object names it). `k8s/no-keda/dev` wraps `k8s/overlays/dev`; `apps/x/prod` does not
+/// wrap `apps/x/base` (a leaf base).
+fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
+    let k = s.kust.get(c)?;
+    if k.component || s.kust.values().any(|o| o.includes.iter().any(|i| i == c)) {
+        return None;
+    }
+    let mut dirs = k
+        .includes
+        .iter()
+        .filter(|i| s.kust.get(i.as_path()).is_some_and(|d| !d.component));
+    let inner = dirs.next()?;
+    if dirs.next().is_some() {
+        return None;
+    }
+    let (key, ik) = s.kust.get_key_value(inner.as_path())?;
+    // An environment by name or place is an overlay even when its kustomization cannot be
+    // read (the check reports that; its wrapper must not take its name meanwhile).
+    let is_overlay = is_conventional(ik)
+        || s.named.contains_key(key)
+        || ik
+            .includes
+            .iter()
+            .any(|i| s.kust.get(i.as_path()).is_some_and(|d| !d.component));
+    Some(key.as_path()).filter(|_| is_overlay)
+}
+
+/// The shortest path suffix (in whole components) of each directory that no other directory
+/// shares: `apps/a/dev`, `apps/b/dev` -> `a/dev`, `b/dev`; `k8s/overlays/dev` -> `dev`.
+pub(crate) fn unique_names(rels: &[String]) -> Vec<String> {
+    let parts: Vec<Vec<&str>> = rels.iter().map(|r| r.split('/').collect()).collect();
+    parts
+        .iter()
+        .map(|p| {
+            for n in 1..=p.len() {
+                let suffix = &p[p.len() - n..];
+                let clash = parts
+                    .iter()
+                    .filter(|o| o.len() >= n && &o[o.len() - n..] == suffix)
+                    .count();
+                if clash == 1 {
+                    return suffix.join("/");
+                }
+            }
+            p.join("/")
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        let mut f = std::fs::File::create(p).expect("create fixture");
+        std::io::Write::write_all(&mut f, text.as_bytes()).expect("write fixture");
+    }
+
+    fn picked(root: &Path) -> Vec<(String, Vec<String>)> {
+        let s = scan(root, &|_| false);
+        pick(root, &s)
+            .into_iter()
+            .map(|p| {
+                (
+                    rel(root, &p.dir),
+                    p.variants.iter().map(|v| rel(root, v)).collect(),
+                )
+            })
+            .collect()
+    }
+
+    const K: &str = "kustomization.yaml";
+
+    #[test]
+    fn suffixes_are_shortest_unique() {
+        let rels = [
+            "apps/a/dev",
+            "apps/b/dev",
+            "apps/a/prod",
+            "k8s/overlays/paper",
+        ]
+        .map(str::to_owned);
+        assert_eq!(unique_names(&rels), ["a/dev", "b/dev", "prod", "paper"]);
+    }
+
+    #[test]
+    fn wrapper_is_a_variant_and_a_shared_base_is_not_an_environment() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let r = t.path();
+        write(r, &format!("k8s/base/{K}"), "resources: [d.yaml]\n");
+        for env in ["dev", "prod"] {
+            write(
+                r,
+                &format!("k8s/overlays/{env}/{K}"),
+                "resources: [../../base]\n",
+            );
+        }
+        write(
+            r,
+            &format!("k8s/no-keda/dev/{K}"),
+            "resources: [../../overlays/dev]\ncomponents: [../../components/c]\n",
+        );
+        write(r, &format!("k8s/components/c/{K}"), "kind: Component\n");
+        // A wrapped overlay whose kustomization does not parse keeps its name.
+        write(r, &format!("k8s/overlays/qa/{K}"), "resources: [unclosed\n");
+        write(
+            r,
+            &format!("k8s/no-keda/qa/{K}"),
+            "resources: [../../overlays/qa]\n",
+        );
+        let got = picked(r);
+        assert_eq!(
+            got,
+            [
+                (
+                    "k8s/overlays/dev".to_owned(),
+                    vec!["k8s/no-keda/dev".to_owned()]
+                ),
+                ("k8s/overlays/prod".to_owned(), vec![]),
+                (
+                    "k8s/overlays/qa".to_owned(),
+                    vec!["k8s/no-keda/qa".to_owned()]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn single_overlay_over_a_leaf_base_is_the_environment() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let r = t.path();
+        write(r, &format!("apps/x/core/{K}"), "resources: [d.yaml]\n");
+        write(r, "apps/x/prod/kustomization.yml", "resources: [../core]\n");
+        let got = picked(r);
+        // `core` is included, `prod` wraps a leaf: prod is the environment.
+        assert_eq!(got, [("apps/x/prod".to_owned(), vec![])]);
+    }
+
+    #[test]
+    fn argo_and_flux_objects_name_environments_and_links_do_not_loop() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let r = t.path();
+        write(r, "envs/a/Kustomization", "resources: [s.yaml]\n");
+        write(r, &format!("envs/b/{K}"), "resources: [s.yaml]\n");
+        write(r, &format!("included/{K}"), "resources: [s.yaml]\n");
+        write(r, &format!("top/{K}"), "resources: [../included]\n");
+        write(
+            r,
+            "argo/app.yaml",
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    path: included\n",
+        );
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(r, r.join("envs/loop")).expect("symlink");
+        let s = scan(r, &|_| false);
+        let named: Vec<String> = s
+            .named
+            .keys()
+            .map(|p| rel(&std::fs::canonicalize(r).expect("c"), p))
+            .collect();
+        assert_eq!(named, ["included"]);
+        assert_eq!(s.kust.len(), 4, "each directory once despite the loop");
+    }
+}

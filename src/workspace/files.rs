@@ -1,0 +1,142 @@
+//! Environment arguments, `--from` lookup and the certificate and key files, resolved against
+//! the [`super::Workspace`]. The error type is the seal use case's, whose commands these serve.
+
+use std::path::{Path, PathBuf};
+
+use crate::cert::Certificate;
+use crate::crypto::UnsealingKey;
+use crate::fsio;
+use crate::seal::{CertSummary, SealError, from_display};
+
+use super::rel;
+
+/// Largest env file, SealedSecret file or certificate emp-seal reads (a Secret is at most 1 MiB;
+/// this leaves room for comments and base64 overhead).
+pub const MAX_INPUT_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Resolves `--from`: a path that exists is used as is; a bare file name that does not exist in
+/// the current directory is looked up in every environment's directory. Returns the path and
+/// whether it was found by lookup (the CLI then prints which file it used).
+///
+/// # Errors
+/// [`SealError::FromNotFound`], [`SealError::FromAmbiguous`].
+pub fn resolve_from(root: &Path, from: &Path) -> Result<(PathBuf, bool), SealError> {
+    if from.as_os_str() == fsio::STDIN || from.exists() {
+        return Ok((from.to_path_buf(), false));
+    }
+    let bare = from.components().count() == 1;
+    if !bare {
+        // Let the reader report the missing path with its own message.
+        return Ok((from.to_path_buf(), false));
+    }
+    let found: Vec<PathBuf> = super::get(root)
+        .envs
+        .iter()
+        .map(|o| o.dir.join(from))
+        .filter(|p| p.is_file())
+        .collect();
+    match found.len() {
+        0 => Err(SealError::FromNotFound {
+            name: from.display().to_string(),
+        }),
+        1 => Ok((
+            found.into_iter().next().expect("invariant: one element"),
+            true,
+        )),
+        _ => Err(SealError::FromAmbiguous {
+            name: from.display().to_string(),
+            found: found
+                .iter()
+                .map(|p| rel(root, p))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+/// An environment as typed: its name (`paper`, `a/dev`), with or without a trailing `/` (a
+/// shell completing the directory), or a path to its overlay directory (`k8s/overlays/paper/`)
+/// all give its name; a path to another kustomization directory inside the repository gives
+/// that path, repository-relative. Anything else is returned as given, for [`overlay_dir`] to
+/// judge.
+pub fn env_name(root: &Path, arg: &str) -> String {
+    match super::resolve(root, arg) {
+        Some(e) => e.name,
+        None => arg.to_owned(),
+    }
+}
+
+/// The overlay directory of an environment name (or path, see [`env_name`]).
+///
+/// # Errors
+/// [`SealError::UnknownEnv`].
+pub fn overlay_dir(root: &Path, env: &str) -> Result<PathBuf, SealError> {
+    if let Some(e) = super::resolve_fresh(root, env) {
+        return Ok(e.dir);
+    }
+    let ws = super::get(root);
+    Err(SealError::UnknownEnv {
+        env: env.to_owned(),
+        dir: ws
+            .common_parent()
+            .filter(|p| !p.is_empty())
+            .map_or_else(|| env.to_owned(), |p| format!("{p}/{env}")),
+        known: ws.names(),
+    })
+}
+
+/// The sealing certificate path of an environment: the config's `certificate` for it, else
+/// `<overlay>/sealing-cert.pem` (`--cert` overrides both, in the caller).
+pub fn cert_path(root: &Path, env: &str) -> Result<PathBuf, SealError> {
+    match super::resolve(root, env) {
+        Some(e) => Ok(e.cert),
+        None => overlay_dir(root, env).map(|d| d.join(super::DEFAULT_CERT_FILE)),
+    }
+}
+
+/// Loads a certificate file and checks it is usable now.
+///
+/// # Errors
+/// [`SealError::Fs`] or [`SealError::Cert`].
+pub fn load_cert(
+    root: &Path,
+    path: &Path,
+    now: u64,
+) -> Result<(Certificate, CertSummary), SealError> {
+    let bytes = fsio::read_limited(path, MAX_INPUT_BYTES)?;
+    let file = rel(root, path);
+    let cert = Certificate::from_pem(&bytes).map_err(|source| SealError::Cert {
+        file: file.clone(),
+        source,
+    })?;
+    let warning = cert
+        .check_time(now)
+        .map_err(|source| SealError::Cert { file, source })?;
+    let summary = CertSummary {
+        path: path.to_path_buf(),
+        sha256: cert.sha256_fingerprint(),
+        ssh_fingerprint: cert.ssh_fingerprint(),
+        key_bits: cert.key_bits(),
+        not_after: cert.not_after(),
+        expiry_warning: warning,
+        demo: cert.is_demo(),
+    };
+    Ok((cert, summary))
+}
+
+/// Loads private keys from files (PEM or the controller's key Secret).
+///
+/// # Errors
+/// [`SealError::Fs`] or [`SealError::Key`].
+pub fn load_keys(root: &Path, files: &[PathBuf]) -> Result<Vec<UnsealingKey>, SealError> {
+    let mut keys = Vec::new();
+    for f in files {
+        let bytes = zeroize::Zeroizing::new(fsio::read_input_limited(f, MAX_INPUT_BYTES)?);
+        let name = from_display(root, f);
+        keys.extend(
+            crate::keys::load_private_keys(&bytes, &name)
+                .map_err(|source| SealError::Key { file: name, source })?,
+        );
+    }
+    Ok(keys)
+}

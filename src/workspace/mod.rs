@@ -1,0 +1,543 @@
+//! The repository as emp-seal sees it: its root, its environments (name, overlay directory, how
+//! each was found, where its sealing certificate is) and the paths derived from them.
+//!
+//! Owns every decision about layout: which directory is the root, which kustomization file
+//! names count, which directories are environments (from `emp-seal.toml` globs, else discovered
+//! from the kustomization graph: docs/check.md, "Where the environments are"), what an
+//! environment argument (`paper`, `a/dev`, `apps/a/dev/`) names, and each environment's
+//! certificate path. Every other module asks here instead of joining directory names itself.
+//! Must not write anything or print.
+
+pub mod config;
+mod discover;
+mod files;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rayon::prelude::*;
+
+pub use config::{CONFIG_FILE_NAMES, Config, ConfigError};
+pub use files::{
+    MAX_INPUT_BYTES, cert_path, env_name, load_cert, load_keys, overlay_dir, resolve_from,
+};
+
+/// The file names kustomize recognises, in its order (kustomize `api/konfig/general.go`
+/// `RecognizedKustomizationFileNames`).
+pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/// Name of an environment's default sealing certificate, inside its overlay directory.
+pub const DEFAULT_CERT_FILE: &str = "sealing-cert.pem";
+
+/// The kustomization file of `dir`, if any (first recognised name). The one place that knows
+/// the names: the model builder and discovery both ask here.
+pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
+    KUSTOMIZATION_FILE_NAMES
+        .iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file())
+}
+
+/// Walks up from `start` to the first directory holding an emp-seal config file, `.git`, or a
+/// `k8s/overlays` directory (the layout emp-seal started with).
+pub fn find_repo_root(start: &Path) -> Option<PathBuf> {
+    let start = if start.is_file() {
+        start.parent()?
+    } else {
+        start
+    };
+    start
+        .ancestors()
+        .find(|d| {
+            config::config_path(d).is_some()
+                || d.join(".git").exists()
+                || d.join("k8s").join("overlays").is_dir()
+        })
+        .map(Path::to_path_buf)
+}
+
+/// A path relative to the repository root, with forward slashes, for messages.
+pub fn rel(root: &Path, p: &Path) -> String {
+    let r = p.strip_prefix(root).unwrap_or(p);
+    r.to_string_lossy().replace('\\', "/")
+}
+
+/// How an environment was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Found {
+    /// A kustomization directory inside a directory named `overlays`.
+    OverlaysDir,
+    /// A kustomization no other kustomization in the tree includes.
+    Graph,
+    /// An overlay that only variants (kustomizations wrapping it) include.
+    Wrapped,
+    /// Named by an Argo CD `Application` in this file.
+    ArgoApplication {
+        /// The file, repository-relative.
+        file: String,
+    },
+    /// Named by a Flux `Kustomization` in this file.
+    FluxKustomization {
+        /// The file, repository-relative.
+        file: String,
+    },
+    /// Matched by this glob of the config file.
+    Config {
+        /// The glob.
+        glob: String,
+    },
+    /// Named by path on the command line (not otherwise an environment).
+    Path,
+}
+
+impl std::fmt::Display for Found {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Found::OverlaysDir => write!(f, "overlay directory (under overlays/)"),
+            Found::Graph => write!(f, "top-level kustomization (nothing includes it)"),
+            Found::Wrapped => write!(f, "overlay wrapped only by variants"),
+            Found::ArgoApplication { file } => write!(f, "Argo CD Application in {file}"),
+            Found::FluxKustomization { file } => write!(f, "Flux Kustomization in {file}"),
+            Found::Config { glob } => write!(f, "config glob {glob}"),
+            Found::Path => write!(f, "path given on the command line"),
+        }
+    }
+}
+
+/// Where an environment's certificate path came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertSource {
+    /// `<overlay>/sealing-cert.pem`.
+    Default,
+    /// The config file's `[environment.NAME] certificate`.
+    Config,
+}
+
+/// One environment.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// Its name: the shortest path suffix no other environment shares (`dev`, `a/dev`).
+    pub name: String,
+    /// The overlay directory (under the root, as reached from it).
+    pub dir: PathBuf,
+    /// The overlay directory, repository-relative with forward slashes.
+    pub rel: String,
+    /// How it was found.
+    pub found: Found,
+    /// The sealing certificate's path.
+    pub cert: PathBuf,
+    /// Where that path came from.
+    pub cert_source: CertSource,
+    /// The config's certificate URL (for `cert --fetch` with no URL).
+    pub cert_url: Option<String>,
+    /// The config's scope for it.
+    pub scope: Option<crate::crypto::Scope>,
+    /// Kustomizations that wrap it and add to it (`k8s/no-keda/dev`), repository-relative.
+    pub variants: Vec<String>,
+}
+
+/// The repository's layout.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// The repository root.
+    pub root: PathBuf,
+    /// The config file, repository-relative, when there is one.
+    pub config_file: Option<String>,
+    /// The config (defaults when there is no file).
+    pub config: Config,
+    /// The environments, sorted by directory.
+    pub envs: Vec<Environment>,
+    /// Kustomization directories seen but not environments, with why (for "nothing found").
+    pub rejected: Vec<(String, &'static str)>,
+    /// The top-level directories (repository-relative) holding kustomizations or environment
+    /// certificates: the tree `check` reads. `""` is the root itself.
+    pub tree_dirs: Vec<String>,
+}
+
+impl Workspace {
+    /// Reads the config file (if any) and finds the environments.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for a config file that cannot be used.
+    pub fn load(root: &Path) -> Result<Workspace, ConfigError> {
+        let loaded = config::load(root)?;
+        let (config_file, config) = match loaded {
+            Some((f, c)) => (Some(f), c),
+            None => (None, Config::default()),
+        };
+        Ok(Self::with_config(root, config_file, config))
+    }
+
+    fn with_config(root: &Path, config_file: Option<String>, config: Config) -> Workspace {
+        let ignore = config.ignore.clone();
+        let ignored = move |r: &str| ignore.iter().any(|g| config::glob_match(g, r));
+        let scan = discover::scan(root, &ignored);
+        let (picks, rejected) = match &config.environments {
+            Some(globs) => (from_globs(root, globs, &scan), Vec::new()),
+            None => discovered(root, &scan),
+        };
+        let rels: Vec<String> = picks.iter().map(|p| rel(root, &p.dir)).collect();
+        let names = discover::unique_names(&rels);
+        let mut envs: Vec<Environment> = picks
+            .into_iter()
+            .zip(rels)
+            .zip(names)
+            .map(|((p, r), name)| {
+                let mut e = Environment {
+                    name,
+                    dir: p.dir,
+                    rel: r,
+                    found: p.found,
+                    cert: PathBuf::new(),
+                    cert_source: CertSource::Default,
+                    cert_url: None,
+                    scope: None,
+                    variants: p.variants.iter().map(|v| rel(root, v)).collect(),
+                };
+                apply_config(root, &config, &mut e);
+                e
+            })
+            .collect();
+        envs.sort_by(|a, b| a.rel.cmp(&b.rel));
+        let tree_dirs = scan
+            .kust
+            .values()
+            .map(|k| rel(root, &k.dir))
+            .chain(envs.iter().map(|e| rel(root, &e.cert)))
+            .map(|r| match r.split_once('/') {
+                Some((top, _)) => top.to_owned(),
+                None if root.join(&r).is_dir() => r,
+                None => String::new(),
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        Workspace {
+            root: root.to_path_buf(),
+            config_file,
+            config,
+            envs,
+            rejected,
+            tree_dirs,
+        }
+    }
+
+    /// The environment called `name`.
+    pub fn env(&self, name: &str) -> Option<&Environment> {
+        self.envs.iter().find(|e| e.name == name)
+    }
+
+    /// The environment whose overlay directory is `dir` (any path to it).
+    pub fn env_at(&self, dir: &Path) -> Option<&Environment> {
+        let c = std::fs::canonicalize(dir).ok()?;
+        self.envs
+            .iter()
+            .find(|e| std::fs::canonicalize(&e.dir).is_ok_and(|d| d == c))
+    }
+
+    /// Environment names, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.envs.iter().map(|e| e.name.clone()).collect()
+    }
+
+    /// True when `rel` (repository-relative) is under a configured ignore path.
+    pub fn is_ignored(&self, rel: &str) -> bool {
+        self.config
+            .ignore
+            .iter()
+            .any(|g| config::glob_match(g, rel))
+    }
+
+    /// The directory every environment sits in when they share one (`k8s/overlays`), for
+    /// messages about a name that is not there.
+    pub fn common_parent(&self) -> Option<String> {
+        let mut parents = self.envs.iter().map(|e| {
+            e.rel
+                .rsplit_once('/')
+                .map_or(String::new(), |(p, _)| p.to_owned())
+        });
+        let first = parents.next()?;
+        parents.all(|p| p == first).then_some(first)
+    }
+
+    /// Where discovery looked and what it would accept, for "no environment found".
+    pub fn looked(&self) -> String {
+        let root = self.root.display();
+        if let (Some(file), Some(globs)) = (&self.config_file, &self.config.environments) {
+            return format!(
+                "no directory under {root} matches the environments globs of {file} ({}) and holds a kustomization.yaml, kustomization.yml or Kustomization",
+                globs.join(", ")
+            );
+        }
+        let seen = if self.rejected.is_empty() {
+            "none found".to_owned()
+        } else {
+            self.rejected
+                .iter()
+                .take(8)
+                .map(|(d, why)| format!("{d}: {why}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        format!(
+            "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / Flux Kustomization objects naming directories (kustomization directories seen: {seen})"
+        )
+    }
+}
+
+/// Config globs: every kustomization directory matching one.
+fn from_globs(root: &Path, globs: &[String], scan: &discover::Scan) -> Vec<discover::Pick> {
+    let mut out: Vec<discover::Pick> = Vec::new();
+    for k in scan.kust.values() {
+        let r = rel(root, &k.dir);
+        if let Some(g) = globs.iter().find(|g| config::glob_match(g, &r)) {
+            out.push(discover::Pick {
+                dir: k.dir.clone(),
+                found: Found::Config { glob: g.clone() },
+                keep_without_secret: true,
+                variants: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+/// Discovery without globs: the rule's picks, less those with no secret in their model.
+fn discovered(
+    root: &Path,
+    scan: &discover::Scan,
+) -> (Vec<discover::Pick>, Vec<(String, &'static str)>) {
+    let picks = discover::pick(root, scan);
+    let relevant: Vec<bool> = picks
+        .par_iter()
+        .map(|p| p.keep_without_secret || has_secret(root, &p.dir))
+        .collect();
+    let mut kept = Vec::new();
+    let mut rejected: Vec<(String, &'static str)> = Vec::new();
+    for (p, ok) in picks.into_iter().zip(relevant) {
+        if ok {
+            kept.push(p);
+        } else {
+            rejected.push((rel(root, &p.dir), "no secret in its render"));
+        }
+    }
+    let kept_dirs: Vec<PathBuf> = kept.iter().map(|p| p.dir.clone()).collect();
+    for k in scan.kust.values() {
+        if !kept_dirs.contains(&k.dir) && !rejected.iter().any(|(d, _)| *d == rel(root, &k.dir)) {
+            rejected.push((
+                rel(root, &k.dir),
+                "included by another kustomization, or a base",
+            ));
+        }
+    }
+    rejected.sort();
+    (kept, rejected)
+}
+
+/// True when the directory's model holds a SealedSecret, a Secret (generated or not) or a
+/// reference to a Secret, or when it cannot be built (the check then reports why).
+fn has_secret(root: &Path, dir: &Path) -> bool {
+    let Ok(o) = crate::kustomize::Overlay::load_dir(root, dir) else {
+        return true;
+    };
+    !o.secret_sources().is_empty()
+        || o.resources().iter().any(|r| r.kind == "Secret")
+        || o.references().iter().any(|r| r.target_kind == "Secret")
+        || o.problems().iter().any(|p| p.fails_build())
+}
+
+/// The config's per-environment settings (by name or directory) and the certificate path.
+fn apply_config(root: &Path, config: &Config, e: &mut Environment) {
+    let own = config
+        .environment
+        .get(&e.name)
+        .or_else(|| config.environment.get(&e.rel));
+    e.scope = own
+        .and_then(|c| c.scope)
+        .or(config.scope)
+        .map(config::ScopeName::scope);
+    e.cert = e.dir.join(DEFAULT_CERT_FILE);
+    if let Some(c) = own.and_then(|c| c.certificate.as_deref()) {
+        if c.starts_with("https://") || c.starts_with("http://") {
+            e.cert_url = Some(c.to_owned());
+        } else {
+            e.cert = root.join(c);
+            e.cert_source = CertSource::Config;
+        }
+    }
+}
+
+/// The workspace of `root`, discovered once per process (a missing name rediscovers: see
+/// [`refresh`]). A config file that cannot be used counts as absent here: the CLI reports it
+/// before any command runs ([`Workspace::load`]).
+pub fn get(root: &Path) -> Arc<Workspace> {
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(w) = cache.lock().ok().and_then(|c| c.get(root).cloned()) {
+        return w;
+    }
+    refresh(root)
+}
+
+/// Rediscovers the workspace of `root` (after a command created an overlay, or when a name is
+/// not found in the cached one).
+pub fn refresh(root: &Path) -> Arc<Workspace> {
+    let w = Arc::new(
+        Workspace::load(root)
+            .unwrap_or_else(|_| Workspace::with_config(root, None, Config::default())),
+    );
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Ok(mut c) = cache.lock() {
+        c.insert(root.to_path_buf(), Arc::clone(&w));
+    }
+    w
+}
+
+/// Like [`get`], but a config file that cannot be used is an error (for commands that report
+/// it: `check`, `config`, and the CLI before any command).
+///
+/// # Errors
+/// [`ConfigError`].
+pub fn load_cached(root: &Path) -> Result<Arc<Workspace>, ConfigError> {
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(w) = cache.lock().ok().and_then(|c| c.get(root).cloned())
+        && w.config_file.is_some() == config::config_path(root).is_some()
+    {
+        return Ok(w);
+    }
+    let w = Arc::new(Workspace::load(root)?);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(root.to_path_buf(), Arc::clone(&w));
+    }
+    Ok(w)
+}
+
+static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<Workspace>>>> = OnceLock::new();
+
+/// Like [`resolve`], rediscovering once when the cached workspace does not know `arg` (the tree
+/// may have changed since it was discovered in this process).
+pub fn resolve_fresh(root: &Path, arg: &str) -> Option<Environment> {
+    resolve(root, arg).or_else(|| {
+        refresh(root);
+        resolve(root, arg)
+    })
+}
+
+/// The environment an argument names: an environment name, or a path (relative to `cwd`, else
+/// to the root) to a kustomization directory inside the root. A directory that is no
+/// discovered environment is taken as given ([`Found::Path`]), named by its relative path.
+pub fn resolve(root: &Path, arg: &str) -> Option<Environment> {
+    let ws = get(root);
+    if let Some(e) = ws.env(arg) {
+        return Some(e.clone());
+    }
+    let trimmed = arg.trim_end_matches('/');
+    if let Some(e) = ws.env(trimmed) {
+        return Some(e.clone());
+    }
+    let cands = [PathBuf::from(trimmed), root.join(trimmed)];
+    let dir = cands
+        .iter()
+        .filter(|p| !trimmed.is_empty() && kustomization_file(p).is_some())
+        .find_map(|p| std::fs::canonicalize(p).ok())?;
+    let canon_root = std::fs::canonicalize(root).ok()?;
+    if let Some(e) = ws.env_at(&dir) {
+        return Some(e.clone());
+    }
+    let inside = dir.strip_prefix(&canon_root).ok()?;
+    let r = rel(Path::new(""), inside);
+    let mut e = Environment {
+        name: r.clone(),
+        dir: root.join(inside),
+        rel: r,
+        found: Found::Path,
+        cert: PathBuf::new(),
+        cert_source: CertSource::Default,
+        cert_url: None,
+        scope: None,
+        variants: Vec::new(),
+    };
+    apply_config(root, &ws.config, &mut e);
+    Some(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        let mut f = std::fs::File::create(p).expect("create fixture");
+        std::io::Write::write_all(&mut f, text.as_bytes()).expect("write fixture");
+    }
+
+    const SEALED: &str = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: s\nspec:\n  encryptedData: {}\n";
+
+    #[test]
+    fn repeated_names_get_path_suffixes_and_secret_free_roots_are_dropped() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let r = t.path();
+        for app in ["a", "b"] {
+            write(
+                r,
+                &format!("apps/{app}/base/kustomization.yaml"),
+                "resources: [s.yaml]\n",
+            );
+            write(r, &format!("apps/{app}/base/s.yaml"), SEALED);
+            write(
+                r,
+                &format!("apps/{app}/dev/kustomization.yaml"),
+                "resources: [../base]\n",
+            );
+        }
+        write(r, "docs-site/kustomization.yaml", "resources: [cm.yaml]\n");
+        write(
+            r,
+            "docs-site/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        );
+        let ws = Workspace::load(r).expect("loads");
+        assert_eq!(ws.names(), ["a/dev", "b/dev"]);
+        assert!(
+            ws.rejected.iter().any(|(d, _)| d == "docs-site"),
+            "{:?}",
+            ws.rejected
+        );
+    }
+
+    #[test]
+    fn config_globs_replace_discovery_and_set_certificates() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let r = t.path();
+        write(
+            r,
+            "deploy/web/overlays/prod/kustomization.yaml",
+            "resources: []\n",
+        );
+        write(
+            r,
+            "deploy/web/other/kustomization.yaml",
+            "resources: [s.yaml]\n",
+        );
+        write(
+            r,
+            "emp-seal.toml",
+            "environments = [\"deploy/*/overlays/*\"]\n[environment.prod]\ncertificate = \"certs/prod.pem\"\n",
+        );
+        let ws = Workspace::load(r).expect("loads");
+        assert_eq!(ws.names(), ["prod"]);
+        let e = &ws.envs[0];
+        assert_eq!(e.cert, r.join("certs/prod.pem"));
+        assert_eq!(e.cert_source, CertSource::Config);
+        assert_eq!(
+            e.found,
+            Found::Config {
+                glob: "deploy/*/overlays/*".to_owned()
+            }
+        );
+    }
+}

@@ -1,0 +1,555 @@
+//! Issue 16: repositories laid out in the ways real `GitOps` repositories are (fixture repos under
+//! `tests/fixtures/layouts/<name>`), each end to end through the real binary in a temp copy:
+//! `config` names the environments, `seal` writes values the Python peer opens with the test
+//! key under the identity the real `kubectl kustomize` renders, and `check`, `check --release`
+//! and `check --render=always` pass.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value as Json;
+use yaml_serde::Value;
+
+use crate::common::{self, Peer};
+use crate::seal_support::{SENTINEL, emp_seal_cmd, fails_cleanly, no_secret, ok, stderr, stdout};
+
+const CERT: &str = "tests/fixtures/certs/rsa-2048-cert.pem";
+const KEY: &str = "tests/fixtures/keys/rsa-2048-key.pem";
+
+/// A temp copy of one layout fixture, made a git repository (how the root is found).
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new(name: &str) -> Option<Repo> {
+        if common::which("git").is_none() {
+            common::missing("git");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        common::copy_dir(
+            &common::repo_root()
+                .join("tests/fixtures/layouts")
+                .join(name),
+            dir.path(),
+        );
+        let st = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir.path())
+            .args(["init", "-q"])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        Some(Repo { dir })
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        emp_seal_cmd()
+            .arg("-C")
+            .arg(self.root())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// `config --format json`: (name, directory, how found, certificate) per environment.
+    fn layout(&self) -> Vec<(String, String, String, String)> {
+        let out = self.run(&["config", "--format", "json"]);
+        ok(&out);
+        let v: Json = serde_json::from_str(&stdout(&out)).unwrap();
+        v["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let s = |k: &str| e[k].as_str().unwrap().to_owned();
+                (s("name"), s("directory"), s("found"), s("certificate"))
+            })
+            .collect()
+    }
+
+    fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.root().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        crate::seal_support::write_file(&p, text.as_bytes());
+        p
+    }
+}
+
+/// The fixture's environments as `config` lists them must be `want` (name, directory, found
+/// starting with); then every certificate is put in place, every environment sealed (by name,
+/// or by path for the first), the values opened, and the three checks pass.
+fn end_to_end(name: &str, want: &[(&str, &str, &str)]) {
+    let Some(repo) = Repo::new(name) else { return };
+    let layout = repo.layout();
+    let got: Vec<(&str, &str)> = layout
+        .iter()
+        .map(|(n, d, _, _)| (n.as_str(), d.as_str()))
+        .collect();
+    let expected: Vec<(&str, &str)> = want.iter().map(|(n, d, _)| (*n, *d)).collect();
+    assert_eq!(got, expected, "{name}: environments");
+    for ((_, _, found, _), (_, _, how)) in layout.iter().zip(want) {
+        assert!(
+            found.starts_with(how),
+            "{name}: found `{found}`, want `{how}`"
+        );
+    }
+    let cert = std::fs::read_to_string(common::repo_root().join(CERT)).unwrap();
+    for (_, _, _, c) in &layout {
+        repo.write(c, &cert);
+    }
+    let env = repo.write("secrets.env", &format!("DB_PASSWORD={SENTINEL}-db\n"));
+    for (i, (n, dir, _, _)) in layout.iter().enumerate() {
+        // A path always works as the environment argument.
+        let arg = if i == 0 { format!("{dir}/") } else { n.clone() };
+        let out = repo.run(&["seal", &arg, "--from", env.to_str().unwrap()]);
+        ok(&out);
+        no_secret(&out);
+        assert!(
+            stderr(&out).starts_with(&format!("{n}: ")),
+            "{}",
+            stderr(&out)
+        );
+    }
+    std::fs::remove_file(&env).unwrap();
+    opens(&repo, &layout);
+    // Every environment got the same test certificate: `cert` says they share it.
+    let out = repo.run(&["cert", &layout[0].0]);
+    ok(&out);
+    let shared = format!("(shared: these {} environments", layout.len());
+    assert!(stdout(&out).contains(&shared), "{}", stdout(&out));
+    // Offline recovery finds the environment by its name, with a `/` in it or not.
+    let key = common::repo_root().join(KEY);
+    let last = &layout[layout.len() - 1].0;
+    let out = repo.run(&[
+        "unseal",
+        last,
+        "--key",
+        key.to_str().unwrap(),
+        "--format",
+        "env",
+    ]);
+    ok(&out);
+    assert!(
+        stdout(&out).contains(&format!("DB_PASSWORD={SENTINEL}-db")),
+        "{name}: unseal {last}"
+    );
+    for args in [
+        vec!["check".to_owned()],
+        vec![
+            "check".to_owned(),
+            "--release".to_owned(),
+            layout[0].0.clone(),
+        ],
+        vec!["check".to_owned(), "--render=always".to_owned()],
+    ] {
+        if args.iter().any(|a| a == "--render=always") && common::kubectl().is_none() {
+            common::missing("kubectl (for check --render=always)");
+            continue;
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = repo.run(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {args:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(stdout(&out).contains("no findings"), "{}", stdout(&out));
+    }
+}
+
+/// Renders every environment with the real kubectl and opens each SealedSecret value with the
+/// Python peer under the rendered identity (strict scope: `namespace/name`).
+fn opens(repo: &Repo, layout: &[(String, String, String, String)]) {
+    if common::kubectl().is_none() {
+        common::missing("kubectl (for kubectl kustomize)");
+        return;
+    }
+    let Some(mut peer) = Peer::start() else {
+        return;
+    };
+    let key = std::fs::read_to_string(common::repo_root().join(KEY)).unwrap();
+    for (n, dir, _, _) in layout {
+        let out = common::kustomize(&repo.root().join(dir));
+        let mut opened = BTreeMap::new();
+        for d in yaml_serde::Deserializer::from_str(&out) {
+            let v: Value = serde::Deserialize::deserialize(d).unwrap();
+            if v["kind"].as_str() != Some("SealedSecret") {
+                continue;
+            }
+            let label = format!(
+                "{}/{}",
+                v["metadata"]["namespace"].as_str().unwrap(),
+                v["metadata"]["name"].as_str().unwrap()
+            );
+            for (k, ct) in v["spec"]["encryptedData"].as_mapping().unwrap() {
+                let plain = peer
+                    .decrypt(&key, label.as_bytes(), &common::unb64(ct.as_str().unwrap()))
+                    .unwrap_or_else(|e| panic!("{n}: {label}: {e}"));
+                opened.insert(k.as_str().unwrap().to_owned(), plain);
+            }
+        }
+        assert_eq!(
+            opened,
+            BTreeMap::from([(
+                "DB_PASSWORD".to_owned(),
+                format!("{SENTINEL}-db").into_bytes()
+            )]),
+            "{n}"
+        );
+    }
+}
+
+#[test]
+fn issue_16_overlays_at_the_repository_root() {
+    end_to_end(
+        "root-overlays",
+        &[
+            ("dev", "overlays/dev", "overlay directory"),
+            ("prod", "overlays/prod", "overlay directory"),
+        ],
+    );
+}
+
+#[test]
+fn issue_16_deploy_kustomize_overlays_with_every_file_name() {
+    end_to_end(
+        "deploy-kustomize",
+        &[
+            (
+                "prod",
+                "deploy/kustomize/overlays/prod",
+                "overlay directory",
+            ),
+            (
+                "staging",
+                "deploy/kustomize/overlays/staging",
+                "overlay directory",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn issue_16_apps_sharing_env_names_get_path_suffixes() {
+    end_to_end(
+        "apps",
+        &[
+            ("blog/dev", "apps/blog/dev", "top-level kustomization"),
+            ("blog/prod", "apps/blog/prod", "top-level kustomization"),
+            ("shop/dev", "apps/shop/dev", "top-level kustomization"),
+            ("shop/prod", "apps/shop/prod", "top-level kustomization"),
+        ],
+    );
+}
+
+#[test]
+fn issue_16_flux_clusters_name_overlays_sharing_a_base_sealed_secret() {
+    // apps/base/podinfo holds the SealedSecret both overlays render: it is no environment, and
+    // neither are clusters/<env> or infrastructure/<env> (no secret in their render).
+    end_to_end(
+        "flux",
+        &[
+            (
+                "production",
+                "apps/production",
+                "Flux Kustomization in clusters/production/apps.yaml",
+            ),
+            (
+                "staging",
+                "apps/staging",
+                "Flux Kustomization in clusters/staging/apps.yaml",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn issue_16_argo_cd_applications_name_the_paths() {
+    end_to_end(
+        "argocd",
+        &[
+            (
+                "live",
+                "services/billing/live",
+                "Argo CD Application in argocd/applications.yaml",
+            ),
+            (
+                "qa",
+                "services/billing/qa",
+                "Argo CD Application in argocd/applications.yaml",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn issue_16_config_file_globs_certificate_and_release_policy() {
+    end_to_end(
+        "config-file",
+        &[
+            (
+                "live",
+                "deploy/shop/envs/live",
+                "config glob deploy/*/envs/*",
+            ),
+            ("qa", "deploy/shop/envs/qa", "config glob deploy/*/envs/*"),
+        ],
+    );
+    let Some(repo) = Repo::new("config-file") else {
+        return;
+    };
+    // The certificate the config names, not <overlay>/sealing-cert.pem.
+    let layout = repo.layout();
+    assert_eq!(layout[0].3, "certs/live.pem");
+    // Without the config's allow-runtime-secret, shop-session-key dangles: the policy is what
+    // keeps it quiet.
+    let cfg = std::fs::read_to_string(repo.root().join("emp-seal.toml")).unwrap();
+    repo.write(
+        "emp-seal.toml",
+        &cfg.replace("allow-runtime-secret = [\"shop-session-key\"]", ""),
+    );
+    let out = repo.run(&["check", "--rules", "dangling-reference"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("shop-session-key"),
+        "{}",
+        stdout(&out)
+    );
+    // An unknown key: exit 2 naming the key, the file and its line; nothing runs.
+    repo.write(
+        "emp-seal.toml",
+        &format!("{cfg}\n[environment.qa]\ncertficate = \"x.pem\"\n"),
+    );
+    for args in [
+        &["check"][..],
+        &["config"],
+        &["seal", "qa", "--from", "x.env"],
+    ] {
+        let out = repo.run(args);
+        let e = fails_cleanly(&out);
+        let line = cfg.lines().count() + 3;
+        assert!(e.contains(&format!("emp-seal.toml:{line}:")), "{e}");
+        assert!(e.contains("certficate"), "{e}");
+    }
+}
+
+#[test]
+fn issue_16_config_release_policy_makes_an_allow_comment_ineffective() {
+    let Some(repo) = Repo::new("config-file") else {
+        return;
+    };
+    // A placeholder ciphertext with an allow comment: suppressed in a plain check, not under
+    // --release, since the config lists the rule as unsuppressible.
+    let p = "deploy/shop/envs/qa/sealedsecret.yaml";
+    let text = std::fs::read_to_string(repo.root().join(p)).unwrap();
+    repo.write(
+        p,
+        &text.replace(
+            "    DB_PASSWORD: AgAAAA...REPLACE_ME",
+            "    # emp-seal:allow placeholder-ciphertext\n    DB_PASSWORD: AgAAAA...REPLACE_ME",
+        ),
+    );
+    let plain = repo.run(&[
+        "check",
+        "--rules",
+        "placeholder-ciphertext",
+        "--format",
+        "json",
+    ]);
+    let release = repo.run(&[
+        "check",
+        "--rules",
+        "placeholder-ciphertext",
+        "--format",
+        "json",
+        "--release",
+        "qa",
+    ]);
+    let unsuppressed = |o: &Output| {
+        let v: Json = serde_json::from_str(&stdout(o)).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["location"]["path"].as_str() == Some(p) && f["suppressed"].is_null())
+            .count()
+    };
+    assert_eq!(unsuppressed(&plain), 0, "{}", stdout(&plain));
+    assert_eq!(unsuppressed(&release), 1, "{}", stdout(&release));
+}
+
+#[test]
+fn issue_16_no_environment_is_exit_2_naming_where_it_looked() {
+    let Some(repo) = Repo::new("root-overlays") else {
+        return;
+    };
+    std::fs::remove_dir_all(repo.root().join("overlays")).unwrap();
+    repo.write("site/kustomization.yaml", "resources: [cm.yaml]\n");
+    repo.write(
+        "site/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+    );
+    for args in [&["check"][..], &["config"]] {
+        let out = repo.run(args);
+        let e = fails_cleanly(&out);
+        assert!(out.stdout.is_empty());
+        assert!(e.contains("no overlays found"), "{e}");
+        assert!(e.contains("site: no secret in its render"), "{e}");
+        assert!(e.contains("Argo CD Application"), "{e}");
+    }
+}
+
+#[test]
+fn issue_16_shipped_tree_variants_and_names_are_unchanged() {
+    let out = emp_seal_cmd()
+        .arg("-C")
+        .arg(common::repo_root())
+        .args(["config", "--format", "json"])
+        .output()
+        .unwrap();
+    ok(&out);
+    let v: Json = serde_json::from_str(&stdout(&out)).unwrap();
+    let envs = v["environments"].as_array().unwrap();
+    let got: Vec<(&str, &str, Vec<&str>)> = envs
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap(),
+                e["directory"].as_str().unwrap(),
+                e["variants"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_str().unwrap())
+                    .collect(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String, Vec<String>)> = ["dev", "paper", "prod"]
+        .iter()
+        .map(|e| {
+            (
+                (*e).to_owned(),
+                format!("k8s/overlays/{e}"),
+                vec![format!("k8s/no-keda/{e}")],
+            )
+        })
+        .collect();
+    let want: Vec<(&str, &str, Vec<&str>)> = want
+        .iter()
+        .map(|(a, b, c)| {
+            (
+                a.as_str(),
+                b.as_str(),
+                c.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn issue_16_symlinked_overlay_directory_is_followed_once() {
+    let Some(repo) = Repo::new("root-overlays") else {
+        return;
+    };
+    // envs/stage is a link to overlays/prod's twin elsewhere; a link back to the root loops.
+    common::copy_dir(
+        &repo.root().join("overlays/prod"),
+        &repo.root().join("real/stage"),
+    );
+    std::os::unix::fs::symlink(
+        repo.root().join("real/stage"),
+        repo.root().join("overlays/stage"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(repo.root(), repo.root().join("overlays/loop")).unwrap();
+    let names: Vec<String> = repo.layout().into_iter().map(|(n, ..)| n).collect();
+    assert!(names.contains(&"dev".to_owned()), "{names:?}");
+    assert!(names.contains(&"prod".to_owned()), "{names:?}");
+    // The same real directory is one environment, whichever path reached it first.
+    assert_eq!(names.len(), 3, "{names:?}");
+}
+
+#[test]
+fn issue_16_check_render_covers_the_variants_of_an_environment() {
+    if common::kubectl().is_none() {
+        common::missing("kubectl (for check --render=always)");
+        return;
+    }
+    let tree = crate::seal_support::Tree::new();
+    let run = |args: &[&str]| tree.run(args);
+    let clean = run(&["check", "--render=always", "--rules", "render-failed"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stdout(&clean));
+    // k8s/no-keda/prod wraps the prod overlay; a component it names is gone: only the real
+    // render of the variant can see that (the model checks the environment itself).
+    let k = "k8s/no-keda/prod/kustomization.yaml";
+    let text = tree.read(k);
+    tree.write(k, text.replace("components/no-keda", "components/gone"));
+    let out = run(&["check", "--render=always", "--rules", "render-failed"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let o = stdout(&out);
+    assert!(o.contains(&format!("{k}:1:1: error[render-failed]")), "{o}");
+    assert!(
+        o.contains("its variant `kubectl kustomize k8s/no-keda/prod` failed"),
+        "{o}"
+    );
+    // The release gate for prod covers prod's variant; dev's gate does not.
+    let prod = run(&["check", "--release", "prod", "--rules", "render-failed"]);
+    assert_eq!(prod.status.code(), Some(1), "{}", stdout(&prod));
+    let dev = run(&["check", "--release", "dev", "--rules", "render-failed"]);
+    assert_eq!(dev.status.code(), Some(0), "{}", stdout(&dev));
+}
+
+#[test]
+fn issue_16_config_scope_stands_in_for_an_absent_scope_flag() {
+    let Some(repo) = Repo::new("config-file") else {
+        return;
+    };
+    let cert = std::fs::read_to_string(common::repo_root().join(CERT)).unwrap();
+    repo.write("deploy/shop/envs/qa/sealing-cert.pem", &cert);
+    let cfg = std::fs::read_to_string(repo.root().join("emp-seal.toml")).unwrap();
+    repo.write(
+        "emp-seal.toml",
+        &format!("{cfg}\n[environment.qa]\nscope = \"namespace-wide\"\n"),
+    );
+    let env = repo.write("s.env", &format!("DB_PASSWORD={SENTINEL}-db\n"));
+    let env = env.to_str().unwrap();
+    // The file declares strict: the configured scope conflicts as --scope would.
+    let out = repo.run(&["seal", "qa", "--from", env]);
+    let e = fails_cleanly(&out);
+    assert!(e.contains("namespace-wide"), "{e}");
+    let out = repo.run(&["seal", "qa", "--from", env, "--rescope"]);
+    ok(&out);
+    no_secret(&out);
+    let written =
+        std::fs::read_to_string(repo.root().join("deploy/shop/envs/qa/sealedsecret.yaml")).unwrap();
+    assert!(
+        written.contains("sealedsecrets.bitnami.com/namespace-wide: \"true\""),
+        "{written}"
+    );
+    // --scope on the command line still wins over the config.
+    let out = repo.run(&[
+        "seal",
+        "qa",
+        "--from",
+        env,
+        "--scope",
+        "strict",
+        "--rescope",
+    ]);
+    ok(&out);
+    let written =
+        std::fs::read_to_string(repo.root().join("deploy/shop/envs/qa/sealedsecret.yaml")).unwrap();
+    assert!(!written.contains("namespace-wide"), "{written}");
+}
