@@ -438,14 +438,17 @@ pub fn plan(
         identity.name,
         scope.as_str(),
     );
-    let new_kustomization =
-        edit_kustomization(&old_kustomization, &gen_name, SEALED_FILE, &comment).map_err(
-            |(line, what)| MigrateError::Kustomization {
-                file: rel(root, &kust_path),
-                line,
-                what,
-            },
-        )?;
+    let new_kustomization = edit_kustomization(
+        &old_kustomization,
+        GeneratorEntry::File(&gen_name),
+        SEALED_FILE,
+        &comment,
+    )
+    .map_err(|(line, what)| MigrateError::Kustomization {
+        file: rel(root, &kust_path),
+        line,
+        what,
+    })?;
 
     Ok(MigratePlan {
         env: env.to_owned(),
@@ -734,26 +737,62 @@ fn flow_items(s: &str) -> Option<Vec<String>> {
     )
 }
 
-/// Rewrites a kustomization: removes `generator` from `generators:` (and the key when it becomes
-/// empty) and appends `resource` to `resources:` (creating it when absent), touching no other
-/// line: comments, order, blank lines and line endings stay. The result is checked by parsing
-/// both texts and comparing with the intended structure.
+/// The generator entry a migration takes out of the kustomization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeneratorEntry<'a> {
+    /// A generator file listed under `generators:` (its path as listed).
+    File(&'a str),
+    /// The inline `secretGenerator:` item with this `name:`.
+    Inline(&'a str),
+}
+
+/// A byte range of the text and what replaces it.
+type Edit = (std::ops::Range<usize>, String);
+
+/// Rewrites a kustomization: removes the generator `entry` (and its list's key when the list
+/// becomes empty) and appends `resource` to `resources:` (creating it when absent), touching no
+/// other line: comments, order, blank lines and line endings stay. The result is checked by
+/// parsing both texts and comparing with the intended structure.
 ///
 /// # Errors
 /// `(line, what)` when the layout cannot be edited with certainty.
 pub fn edit_kustomization(
     text: &str,
-    generator: &str,
+    entry: GeneratorEntry<'_>,
     resource: &str,
     comment: &str,
 ) -> Result<String, (usize, String)> {
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let lines = split_lines(text);
-    // (byte range to replace, replacement)
-    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let mut edits = match entry {
+        GeneratorEntry::File(generator) => remove_generator_file(&lines, generator, nl)?,
+        GeneratorEntry::Inline(name) => remove_inline_generator(&lines, name)?,
+    };
+    edits.push(add_resource(text, &lines, resource, comment, nl)?);
+    edits.sort_by_key(|(r, _)| std::cmp::Reverse((r.start, r.end)));
+    let mut out = text.to_owned();
+    for (r, s) in edits {
+        out.replace_range(r, &s);
+    }
+    verify_kustomization(text, &out, entry, resource)
+        .map_err(|what| (1, format!("internal check failed: {what}")))?;
+    Ok(out)
+}
 
+/// The whole line `i`, line break included, as an edit that deletes it.
+fn delete_line(lines: &[Line<'_>], i: usize) -> Edit {
+    let l = &lines[i];
+    (l.start..l.start + l.text.len(), String::new())
+}
+
+/// Removes `generator` from `generators:` (a block list or a simple flow list).
+fn remove_generator_file(
+    lines: &[Line<'_>],
+    generator: &str,
+    nl: &str,
+) -> Result<Vec<Edit>, (usize, String)> {
     let (g_at, g_end) =
-        block(&lines, "generators").ok_or((1, "no top-level `generators:` list".to_owned()))?;
+        block(lines, "generators").ok_or((1, "no top-level `generators:` list".to_owned()))?;
     let g_line = &lines[g_at];
     let g_inline = g_line.after_colon();
     if !g_inline.is_empty() {
@@ -761,135 +800,210 @@ pub fn edit_kustomization(
             g_at + 1,
             "`generators:` is neither a block list nor a simple flow list".to_owned(),
         ))?;
-        let rest: Vec<&String> = items.iter().filter(|i| !same_path(i, generator)).collect();
+        let rest: Vec<&str> = items
+            .iter()
+            .filter(|i| !same_path(i, generator))
+            .map(String::as_str)
+            .collect();
         if rest.len() == items.len() {
             return Err((
                 g_at + 1,
                 format!("`{generator}` is not listed in `generators:`"),
             ));
         }
-        let range = g_line.start..g_line.start + g_line.text.len();
+        let (range, _) = delete_line(lines, g_at);
         let replacement = if rest.is_empty() {
             String::new()
         } else {
-            let kept: Vec<&str> = rest.iter().map(|s| s.as_str()).collect();
-            format!("generators: [{}]{nl}", kept.join(", "))
+            format!("generators: [{}]{nl}", rest.join(", "))
         };
-        edits.push((range, replacement));
-    } else {
-        let items: Vec<usize> = (g_at + 1..g_end)
-            .filter(|&i| !lines[i].is_blank_or_comment())
-            .collect();
-        let mut target = None;
-        for &i in &items {
-            match item_value(&lines[i]) {
-                Some(v) if same_path(&v, generator) => target = Some(i),
-                Some(_) => {}
-                None => {
-                    return Err((
-                        i + 1,
-                        "`generators:` holds something other than one-line file entries".to_owned(),
-                    ));
-                }
-            }
-        }
-        let t = target.ok_or((
-            g_at + 1,
-            format!("`{generator}` is not listed in `generators:`"),
-        ))?;
-        let tl = &lines[t];
-        edits.push((tl.start..tl.start + tl.text.len(), String::new()));
-        if items.len() == 1 {
-            edits.push((
-                g_line.start..g_line.start + g_line.text.len(),
-                String::new(),
-            ));
-        }
+        return Ok(vec![(range, replacement)]);
     }
-
-    match block(&lines, "resources") {
-        Some((r_at, r_end)) => {
-            let r_line = &lines[r_at];
-            let inline = r_line.after_colon();
-            if inline.is_empty() {
-                let items: Vec<usize> = (r_at + 1..r_end)
-                    .filter(|&i| !lines[i].is_blank_or_comment())
-                    .collect();
-                if items
-                    .iter()
-                    .any(|&i| item_value(&lines[i]).is_some_and(|v| same_path(&v, resource)))
-                {
-                    return Err((
-                        r_at + 1,
-                        format!("`{resource}` is already listed in `resources:`"),
-                    ));
-                }
-                let (indent, at) = match items.last() {
-                    Some(&last) => {
-                        let l = &lines[last];
-                        if item_value(l).is_none() {
-                            return Err((
-                                last + 1,
-                                "`resources:` holds something other than one-line entries"
-                                    .to_owned(),
-                            ));
-                        }
-                        (" ".repeat(l.indent()), l.start + l.text.len())
-                    }
-                    None => ("  ".to_owned(), r_line.start + r_line.text.len()),
-                };
-                let prefix = if text[..at].ends_with('\n') { "" } else { nl };
-                edits.push((
-                    at..at,
-                    format!("{prefix}{indent}# {comment}{nl}{indent}- {resource}{nl}"),
-                ));
-            } else {
-                let items = flow_items(inline).ok_or((
-                    r_at + 1,
-                    "`resources:` is neither a block list nor a simple flow list".to_owned(),
-                ))?;
-                if items.iter().any(|i| same_path(i, resource)) {
-                    return Err((
-                        r_at + 1,
-                        format!("`{resource}` is already listed in `resources:`"),
-                    ));
-                }
-                let mut all: Vec<&str> = items.iter().map(String::as_str).collect();
-                all.push(resource);
-                edits.push((
-                    r_line.start..r_line.start + r_line.text.len(),
-                    format!("# {comment}{nl}resources: [{}]{nl}", all.join(", ")),
+    let items: Vec<usize> = (g_at + 1..g_end)
+        .filter(|&i| !lines[i].is_blank_or_comment())
+        .collect();
+    let mut target = None;
+    for &i in &items {
+        match item_value(&lines[i]) {
+            Some(v) if same_path(&v, generator) => target = Some(i),
+            Some(_) => {}
+            None => {
+                return Err((
+                    i + 1,
+                    "`generators:` holds something other than one-line file entries".to_owned(),
                 ));
             }
         }
-        None => {
-            let at = text.len();
-            let prefix = if text.is_empty() || text.ends_with('\n') {
-                ""
-            } else {
-                nl
-            };
-            edits.push((
-                at..at,
-                format!("{prefix}# {comment}{nl}resources:{nl}  - {resource}{nl}"),
-            ));
-        }
     }
-
-    edits.sort_by_key(|(r, _)| std::cmp::Reverse((r.start, r.end)));
-    let mut out = text.to_owned();
-    for (r, s) in edits {
-        out.replace_range(r, &s);
+    let t = target.ok_or((
+        g_at + 1,
+        format!("`{generator}` is not listed in `generators:`"),
+    ))?;
+    let mut edits = vec![delete_line(lines, t)];
+    if items.len() == 1 {
+        edits.push(delete_line(lines, g_at));
     }
-    verify_kustomization(text, &out, generator, resource)
-        .map_err(|what| (1, format!("internal check failed: {what}")))?;
-    Ok(out)
+    Ok(edits)
 }
 
+/// Removes the block-list item of `secretGenerator:` whose `name:` is `name`: every line from
+/// its `- ` to its last content line (comments between items stay), and the `secretGenerator:`
+/// line when it was the only item. Each item is read as YAML on its own to learn its name, so a
+/// `name:` nested deeper (e.g. in `options`) is not mistaken for it.
+fn remove_inline_generator(lines: &[Line<'_>], name: &str) -> Result<Vec<Edit>, (usize, String)> {
+    let (at, end) = block(lines, "secretGenerator")
+        .ok_or((1, "no top-level `secretGenerator:` list".to_owned()))?;
+    if !lines[at].after_colon().is_empty() {
+        return Err((at + 1, "`secretGenerator:` is not a block list".to_owned()));
+    }
+    let content: Vec<usize> = (at + 1..end)
+        .filter(|&i| !lines[i].is_blank_or_comment())
+        .collect();
+    let indent = content.first().map_or(0, |&i| lines[i].indent());
+    let mut starts = Vec::new();
+    for &i in &content {
+        let l = &lines[i];
+        let item = l.content().trim_start().starts_with('-');
+        if l.indent() < indent || (l.indent() == indent && !item) {
+            return Err((
+                i + 1,
+                "`secretGenerator:` is not a list of entries".to_owned(),
+            ));
+        }
+        if l.indent() == indent {
+            starts.push(i);
+        }
+    }
+    let mut found = Vec::new();
+    for (k, &first) in starts.iter().enumerate() {
+        let next = starts.get(k + 1).copied().unwrap_or(end);
+        let last = content
+            .iter()
+            .copied()
+            .filter(|&i| i < next)
+            .max()
+            .unwrap_or(first);
+        if inline_item_name(&lines[first..=last], indent).as_deref() == Some(name) {
+            found.push((first, last));
+        }
+    }
+    let [(first, last)] = found.as_slice() else {
+        return Err((
+            at + 1,
+            format!(
+                "`secretGenerator:` has {} entries named `{name}`; expected exactly one",
+                found.len()
+            ),
+        ));
+    };
+    let mut edits = vec![(
+        lines[*first].start..lines[*last].start + lines[*last].text.len(),
+        String::new(),
+    )];
+    if starts.len() == 1 {
+        edits.push(delete_line(lines, at));
+    }
+    Ok(edits)
+}
+
+/// The `name:` of one `secretGenerator:` item, read from its lines (dedented by the list's
+/// indentation) as a one-element YAML list.
+fn inline_item_name(item: &[Line<'_>], indent: usize) -> Option<String> {
+    let text: String = item
+        .iter()
+        .map(|l| {
+            let t = l.text;
+            let spaces = t.len() - t.trim_start_matches(' ').len();
+            &t[spaces.min(indent)..]
+        })
+        .collect();
+    let v: Value = yaml_serde::from_str(&text).ok()?;
+    let [entry] = v.as_sequence()?.as_slice() else {
+        return None;
+    };
+    entry.get("name")?.as_str().map(str::to_owned)
+}
+
+/// Appends `resource` to `resources:` (a block list or a simple flow list), after a one-line
+/// `comment`; creates the list at the end of the file when absent.
+fn add_resource(
+    text: &str,
+    lines: &[Line<'_>],
+    resource: &str,
+    comment: &str,
+    nl: &str,
+) -> Result<Edit, (usize, String)> {
+    let Some((r_at, r_end)) = block(lines, "resources") else {
+        let at = text.len();
+        let prefix = if text.is_empty() || text.ends_with('\n') {
+            ""
+        } else {
+            nl
+        };
+        return Ok((
+            at..at,
+            format!("{prefix}# {comment}{nl}resources:{nl}  - {resource}{nl}"),
+        ));
+    };
+    let r_line = &lines[r_at];
+    let inline = r_line.after_colon();
+    let already = || {
+        Err((
+            r_at + 1,
+            format!("`{resource}` is already listed in `resources:`"),
+        ))
+    };
+    if !inline.is_empty() {
+        let items = flow_items(inline).ok_or((
+            r_at + 1,
+            "`resources:` is neither a block list nor a simple flow list".to_owned(),
+        ))?;
+        if items.iter().any(|i| same_path(i, resource)) {
+            return already();
+        }
+        let mut all: Vec<&str> = items.iter().map(String::as_str).collect();
+        all.push(resource);
+        let (range, _) = delete_line(lines, r_at);
+        return Ok((
+            range,
+            format!("# {comment}{nl}resources: [{}]{nl}", all.join(", ")),
+        ));
+    }
+    let items: Vec<usize> = (r_at + 1..r_end)
+        .filter(|&i| !lines[i].is_blank_or_comment())
+        .collect();
+    if items
+        .iter()
+        .any(|&i| item_value(&lines[i]).is_some_and(|v| same_path(&v, resource)))
+    {
+        return already();
+    }
+    let (indent, at) = match items.last() {
+        Some(&last) => {
+            let l = &lines[last];
+            if item_value(l).is_none() {
+                return Err((
+                    last + 1,
+                    "`resources:` holds something other than one-line entries".to_owned(),
+                ));
+            }
+            (" ".repeat(l.indent()), l.start + l.text.len())
+        }
+        None => ("  ".to_owned(), r_line.start + r_line.text.len()),
+    };
+    let prefix = if text[..at].ends_with('\n') { "" } else { nl };
+    Ok((
+        at..at,
+        format!("{prefix}{indent}# {comment}{nl}{indent}- {resource}{nl}"),
+    ))
+}
+
+/// Parses both texts and checks that the new one is the old one with exactly the intended
+/// change: the generator entry gone (its list too when emptied), `resource` appended.
 fn verify_kustomization(
     old: &str,
     new: &str,
-    generator: &str,
+    entry: GeneratorEntry<'_>,
     resource: &str,
 ) -> Result<(), String> {
     let mut want: Value = yaml_serde::from_str(old).map_err(|e| format!("old text: {e}"))?;
@@ -897,13 +1011,25 @@ fn verify_kustomization(
     let m = want
         .as_mapping_mut()
         .ok_or("the kustomization is not a mapping")?;
-    let gens = m
-        .get_mut("generators")
+    let key = match entry {
+        GeneratorEntry::File(_) => "generators",
+        GeneratorEntry::Inline(_) => "secretGenerator",
+    };
+    let is_entry = |v: &Value| match entry {
+        GeneratorEntry::File(g) => v.as_str().is_some_and(|s| same_path(s, g)),
+        GeneratorEntry::Inline(n) => v.get("name").and_then(Value::as_str) == Some(n),
+    };
+    let list = m
+        .get_mut(key)
         .and_then(Value::as_sequence_mut)
-        .ok_or("no generators list")?;
-    gens.retain(|v| !v.as_str().is_some_and(|s| same_path(s, generator)));
-    if gens.is_empty() {
-        m.remove("generators");
+        .ok_or(format!("no {key} list"))?;
+    let before = list.len();
+    list.retain(|v| !is_entry(v));
+    if before - list.len() != 1 {
+        return Err(format!("{key} does not hold exactly one such entry"));
+    }
+    if list.is_empty() {
+        m.remove(key);
     }
     match m.get_mut("resources") {
         Some(Value::Sequence(r)) => r.push(Value::String(resource.to_owned())),
@@ -930,8 +1056,13 @@ mod tests {
 
     #[test]
     fn block_lists() {
-        let out = edit_kustomization(K, "secret-generator.yaml", "sealedsecret.yaml", "c")
-            .expect("edits");
+        let out = edit_kustomization(
+            K,
+            GeneratorEntry::File("secret-generator.yaml"),
+            "sealedsecret.yaml",
+            "c",
+        )
+        .expect("edits");
         assert_eq!(
             out,
             "# head\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\nresources:\n  - ../../base # base\n  # c\n  - sealedsecret.yaml\n\n# the generator\n\nimages:\n  - name: x\n"
@@ -941,16 +1072,29 @@ mod tests {
     #[test]
     fn keeps_other_generators_and_handles_flow_and_missing_resources() {
         let t = "generators:\n- other.yaml\n- ./secret-generator.yaml\n";
-        let out = edit_kustomization(t, "secret-generator.yaml", "s.yaml", "c").expect("edits");
+        let out = edit_kustomization(
+            t,
+            GeneratorEntry::File("secret-generator.yaml"),
+            "s.yaml",
+            "c",
+        )
+        .expect("edits");
         assert_eq!(
             out,
             "generators:\n- other.yaml\n# c\nresources:\n  - s.yaml\n"
         );
         let t = "resources: [a.yaml]\ngenerators: [secret-generator.yaml]\n";
-        let out = edit_kustomization(t, "secret-generator.yaml", "s.yaml", "c").expect("edits");
+        let out = edit_kustomization(
+            t,
+            GeneratorEntry::File("secret-generator.yaml"),
+            "s.yaml",
+            "c",
+        )
+        .expect("edits");
         assert_eq!(out, "# c\nresources: [a.yaml, s.yaml]\n");
         let crlf = "resources:\r\n  - a\r\ngenerators:\r\n  - g.yaml\r\n";
-        let out = edit_kustomization(crlf, "g.yaml", "s.yaml", "c").expect("edits");
+        let out =
+            edit_kustomization(crlf, GeneratorEntry::File("g.yaml"), "s.yaml", "c").expect("edits");
         assert_eq!(out, "resources:\r\n  - a\r\n  # c\r\n  - s.yaml\r\n");
     }
 
@@ -963,7 +1107,41 @@ mod tests {
             "resources:\n  - sealedsecret.yaml\ngenerators:\n  - g.yaml\n",
         ] {
             assert!(
-                edit_kustomization(t, "g.yaml", "sealedsecret.yaml", "c").is_err(),
+                edit_kustomization(t, GeneratorEntry::File("g.yaml"), "sealedsecret.yaml", "c")
+                    .is_err(),
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
+    fn removes_one_inline_secret_generator_entry() {
+        let t = "resources:\n  - ../../base\n\nsecretGenerator:\n  # the app's secret\n  - name: app\n    envs:\n      - app.env # untracked\n    options:\n      labels:\n        name: other\n\n  - name: other\n    literals:\n      - A=b\nimages: []\n";
+        let out =
+            edit_kustomization(t, GeneratorEntry::Inline("app"), "s.yaml", "c").expect("edits");
+        assert_eq!(
+            out,
+            "resources:\n  - ../../base\n  # c\n  - s.yaml\n\nsecretGenerator:\n  # the app's secret\n\n  - name: other\n    literals:\n      - A=b\nimages: []\n"
+        );
+        // The only entry: the key goes too; column-0 items and CRLF line ends.
+        let t = "secretGenerator:\r\n- name: app\r\n  literals:\r\n  - A=b\r\n# after\r\nresources: [a.yaml]\r\n";
+        let out =
+            edit_kustomization(t, GeneratorEntry::Inline("app"), "s.yaml", "c").expect("edits");
+        assert_eq!(out, "# after\r\n# c\r\nresources: [a.yaml, s.yaml]\r\n");
+    }
+
+    #[test]
+    fn refuses_inline_entries_it_cannot_place() {
+        for t in [
+            "resources: []\n",
+            "secretGenerator: [{name: app, literals: [A=b]}]\n",
+            "secretGenerator:\n  - name: other\n",
+            "secretGenerator:\n  - name: app\n  - name: app\n    behavior: merge\n",
+            "secretGenerator:\n  - name: x\n    options:\n      name: app\n",
+            "secretGenerator:\n  - name: app\n  name: x\n",
+        ] {
+            assert!(
+                edit_kustomization(t, GeneratorEntry::Inline("app"), "s.yaml", "c").is_err(),
                 "{t}"
             );
         }
