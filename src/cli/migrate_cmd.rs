@@ -2,7 +2,7 @@
 //! SealedSecret (writes sealedsecret.yaml and rewrites the overlay's kustomization).
 
 use crate::crypto::Scope;
-use crate::migrate::{self, MigrateRequest};
+use crate::migrate::{self, GeneratorSite, MigratePlan, MigrateRequest};
 use crate::seal::{self, rel};
 
 use super::args::SealArgs;
@@ -49,6 +49,7 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
         from,
         cert: a.cert.clone(),
         scope: a.scope.map(Scope::from),
+        keep_name: a.keep_name,
         now: super::now(),
     };
     // Writers of one overlay serialise (fsio::lock_for_write on the overlay directory, which
@@ -84,14 +85,24 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
         plan.identity.namespace.as_deref().unwrap_or(""),
         plan.identity.name
     );
+    warn_about_names_and_literals(ctx, &plan);
+    let (drop, dropped) = match &plan.generator {
+        GeneratorSite::File(p) => (
+            format!("drop {} from generators", rel(&root, p)),
+            format!("{} no longer listed", rel(&root, p)),
+        ),
+        GeneratorSite::Inline(name) => (
+            format!("drop secretGenerator `{name}`"),
+            format!("secretGenerator `{name}` removed"),
+        ),
+    };
     if a.dry_run {
         let out = format!(
-            "{env} ({ident}): would create {ss} with {keys}\n  and edit {k}: drop {g} from generators, add {ssn} to resources\n",
+            "{env} ({ident}): would create {ss} with {keys}\n  and edit {k}: {drop}, add {ssn} to resources\n",
             env = plan.env,
             ss = rel(&root, &plan.sealed_path),
             keys = plan.keys.join(", "),
             k = rel(&root, &plan.kustomization_path),
-            g = rel(&root, &plan.generator_file),
             ssn = migrate::SEALED_FILE,
         );
         write_stdout(out.as_bytes())?;
@@ -100,7 +111,7 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
     migrate::commit(&plan)?;
     if !ctx.quiet {
         eprintln!(
-            "{env}: wrote {ss} ({ident}, {n} key(s): {keys})\n  cert     {cert} (sha256 {fp})\n  edited   {k}: {g} no longer listed, {ssn} added to resources",
+            "{env}: wrote {ss} ({ident}, {n} key(s): {keys})\n  cert     {cert} (sha256 {fp})\n  edited   {k}: {dropped}, {ssn} added to resources",
             env = plan.env,
             ss = rel(&root, &plan.sealed_path),
             n = plan.keys.len(),
@@ -108,19 +119,50 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
             cert = rel(&root, &plan.cert.path),
             fp = plan.cert.sha256,
             k = rel(&root, &plan.kustomization_path),
-            g = rel(&root, &plan.generator_file),
             ssn = migrate::SEALED_FILE,
         );
-        let envs: Vec<String> = plan.generator_envs.iter().map(|p| rel(&root, p)).collect();
+        note_files_left(&root, &plan);
+    }
+    Ok(Outcome::Clean)
+}
+
+/// Under `--keep-name`, the references nothing rewrites any more; and values that came from
+/// `literals:`, which were committed in plaintext.
+fn warn_about_names_and_literals(ctx: &Ctx, plan: &MigratePlan) {
+    if !plan.unrewritten.is_empty() {
         eprintln!(
+            "warning: {env}: kustomize no longer rewrites these references to `{name}`: {refs}; point them at `{name}` (e.g. with a patch in the overlay): emp-seal check reports them as dangling until then",
+            env = plan.env,
+            name = plan.identity.name,
+            refs = plan.unrewritten.join(", "),
+        );
+    }
+    if !plan.from_literals.is_empty() && !ctx.quiet {
+        eprintln!(
+            "note: {}: {} sealed from the generator's literals:, which are committed in plaintext (and stay in git history): rotate them",
+            plan.env,
+            plan.from_literals.join(", "),
+        );
+    }
+}
+
+/// What the migration left on disk: a generator file no longer listed, the env files it read.
+fn note_files_left(root: &std::path::Path, plan: &MigratePlan) {
+    let envs: Vec<String> = plan.generator_envs.iter().map(|p| rel(root, p)).collect();
+    match &plan.generator {
+        GeneratorSite::File(p) => eprintln!(
             "note: {} is left on disk but unused; delete it (git rm) when the change is merged{}",
-            rel(&root, &plan.generator_file),
+            rel(root, p),
             if envs.is_empty() {
                 String::new()
             } else {
                 format!(", and keep {} only where you seal", envs.join(", "))
             }
-        );
+        ),
+        GeneratorSite::Inline(_) if !envs.is_empty() => eprintln!(
+            "note: the overlay no longer reads {}; keep it only where you seal",
+            envs.join(", ")
+        ),
+        GeneratorSite::Inline(_) => {}
     }
-    Ok(Outcome::Clean)
 }
