@@ -212,8 +212,8 @@ pub struct MigratePlan {
     pub prompted: Vec<String>,
     /// Keys the env file lacked whose values came from the generator's `literals:`.
     pub from_literals: Vec<String>,
-    /// Under `--keep-name`: the references kustomize rewrote to the hashed name, which from now
-    /// on render with the name as written (`Kind/name (file:line)`).
+    /// References kustomize rewrote to the generated name (a `namePrefix`, a hash suffix), which
+    /// from now on render as written and so miss the Secret (`Kind/name (file:line)`).
     pub unrewritten: Vec<String>,
 }
 
@@ -289,7 +289,7 @@ pub fn plan(
         new_kustomization,
         generator: generator.site,
         generator_envs: spec.envs.iter().map(|p| absolute(root, p)).collect(),
-        unrewritten: unrewritten_references(&overlay, g, req.keep_name),
+        unrewritten: unrewritten_references(&overlay, g, &to.identity.name),
         identity: to.identity,
         scope,
         cert: to.summary,
@@ -648,22 +648,20 @@ fn name_hash(secret_type: &str, values: &BTreeMap<String, SecretValue>) -> Strin
         .collect()
 }
 
-/// Under `--keep-name`, the references kustomize rewrote to the generated, hashed name: once the
-/// generator is gone, nothing rewrites them.
-fn unrewritten_references(overlay: &Overlay, g: &Generated, keep_name: bool) -> Vec<String> {
-    if !(keep_name && g.hash_suffix) {
-        return Vec::new();
-    }
+/// The references to the generated Secret that kustomize rewrote (a `namePrefix`, a hash
+/// suffix) and that now name something else than the Secret the SealedSecret makes (`final_name`):
+/// kustomize rewrites references to a Secret it generates or renames, never to one a
+/// SealedSecret makes.
+fn unrewritten_references(overlay: &Overlay, g: &Generated, final_name: &str) -> Vec<String> {
     let mut out: Vec<String> = overlay
         .references()
         .iter()
         .filter(|r| {
-            r.target_kind == "Secret"
-                && r.rendered_hash_suffix
-                && r.rendered_name == g.rendered.name
+            r.target_kind == "Secret" && r.rendered_name == g.rendered.name && r.name != final_name
         })
         .map(|r| format!("{}/{} ({})", r.referrer_kind, r.referrer.name, r.origin))
         .collect();
+    out.sort();
     out.dedup();
     out
 }
