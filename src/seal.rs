@@ -988,17 +988,7 @@ pub(crate) fn plan_env(
     };
     // Parsed once: read here, edited below (`ParsedFile::apply`).
     let file = sealedsecret::ParsedFile::parse(&old_text).map_err(ss_err)?;
-    let (doc_index, doc) = file
-        .sealed_secrets()
-        .find(|(_, d)| d.name.as_deref() == Some(target.name_in_file.as_str()))
-        .ok_or_else(|| SealError::NoSealedSecret {
-            env: env.to_owned(),
-            source_desc: format!(
-                "{file_name}, which has no SealedSecret named {}",
-                target.name_in_file
-            ),
-            generator: false,
-        })?;
+    let (doc_index, doc) = target_doc(&file, &target.name_in_file, env, &file_name)?;
 
     let scope = choose_scope(req, doc.scope, &file_name)?;
     // Identity: the label is computed from the rendered identity.
@@ -1051,6 +1041,22 @@ pub(crate) fn plan_env(
         env_warnings: Vec::new(),
         pruned_needed,
     })
+}
+
+/// The SealedSecret named `name` in the parsed target file.
+fn target_doc<'f>(
+    file: &'f sealedsecret::ParsedFile,
+    name: &str,
+    env: &str,
+    file_name: &str,
+) -> Result<(usize, &'f SealedSecretDoc), SealError> {
+    file.sealed_secrets()
+        .find(|(_, d)| d.name.as_deref() == Some(name))
+        .ok_or_else(|| SealError::NoSealedSecret {
+            env: env.to_owned(),
+            source_desc: format!("{file_name}, which has no SealedSecret named {name}"),
+            generator: false,
+        })
 }
 
 /// Keys and values to seal, in order.

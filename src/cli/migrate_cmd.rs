@@ -11,34 +11,7 @@ use super::{Ctx, TtyPrompter, write_stdout};
 
 pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
-    let refuse = |what: &str| {
-        Err(
-            CliError::new(format!("--migrate cannot be combined with {what}"))
-                .with_hint("migrate first, then seal with the usual options"),
-        )
-    };
-    if a.envs.len() != 1 {
-        return Err(CliError::new(format!(
-            "--migrate moves one environment at a time, but {} were given",
-            a.envs.len()
-        )));
-    }
-    if !a.only.is_empty() {
-        return refuse("--only");
-    }
-    if a.prune {
-        return refuse("--prune");
-    }
-    if a.strict {
-        // Not silently ignored: --migrate does not report env-file warnings yet.
-        return refuse("--strict");
-    }
-    if !a.keys.is_empty() {
-        return refuse("--key");
-    }
-    if a.stdout {
-        return refuse("--stdout");
-    }
+    check_options(a)?;
     let (from, looked_up) = seal::resolve_from(&root, &a.from)?;
     if looked_up && !ctx.quiet {
         eprintln!("using {}", rel(&root, &from));
@@ -65,20 +38,7 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
     };
     let mut prompter = TtyPrompter::new(!a.no_input, "").requiring_values();
     let plan = migrate::plan(&req, &mut prompter)?;
-    if let Some(w) = &plan.cert.expiry_warning {
-        eprintln!(
-            "warning: {}: {}: {w}",
-            plan.env,
-            rel(&root, &plan.cert.path)
-        );
-    }
-    if plan.cert.demo && !ctx.quiet {
-        eprintln!(
-            "note: {}: sealing with the DEMO certificate {}; replace it with your controller's (docs/certificates.md)",
-            plan.env,
-            rel(&root, &plan.cert.path)
-        );
-    }
+    cert_notes(ctx, &root, &plan);
     let ident = format!(
         "{} {}/{}",
         plan.scope.as_str(),
@@ -124,6 +84,53 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
         note_files_left(&root, &plan);
     }
     Ok(Outcome::Clean)
+}
+
+/// The certificate's expiry warning, and a note when it is the demo certificate.
+fn cert_notes(ctx: &Ctx, root: &std::path::Path, plan: &MigratePlan) {
+    if let Some(w) = &plan.cert.expiry_warning {
+        eprintln!("warning: {}: {}: {w}", plan.env, rel(root, &plan.cert.path));
+    }
+    if plan.cert.demo && !ctx.quiet {
+        eprintln!(
+            "note: {}: sealing with the DEMO certificate {}; replace it with your controller's (docs/certificates.md)",
+            plan.env,
+            rel(root, &plan.cert.path)
+        );
+    }
+}
+
+/// The seal options --migrate does not take: refused rather than ignored.
+fn check_options(a: &SealArgs) -> Result<(), CliError> {
+    let refuse = |what: &str| {
+        Err(
+            CliError::new(format!("--migrate cannot be combined with {what}"))
+                .with_hint("migrate first, then seal with the usual options"),
+        )
+    };
+    if a.envs.len() != 1 {
+        return Err(CliError::new(format!(
+            "--migrate moves one environment at a time, but {} were given",
+            a.envs.len()
+        )));
+    }
+    if !a.only.is_empty() {
+        return refuse("--only");
+    }
+    if a.prune {
+        return refuse("--prune");
+    }
+    if a.strict {
+        // Not silently ignored: --migrate does not report env-file warnings yet.
+        return refuse("--strict");
+    }
+    if !a.keys.is_empty() {
+        return refuse("--key");
+    }
+    if a.stdout {
+        return refuse("--stdout");
+    }
+    Ok(())
 }
 
 /// Under `--keep-name`, the references nothing rewrites any more; and values that came from
