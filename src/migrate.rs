@@ -257,24 +257,21 @@ pub fn plan(
     // The env file is read first: its problems are the user's input errors and come before the
     // environment's (certificate) problems.
     let (from_name, values) = read_env_file(req)?;
-    let (cert, summary) = values::certificate(root, &dir, env, req.cert.as_deref(), req.now)
-        .map_err(|e| match e {
-            SealError::NoCert { env, path } => MigrateError::NoCert { env, path },
-            e => e.into(),
-        })?;
+    let cert =
+        values::certificate(root, &dir, env, req.cert.as_deref(), req.now).map_err(
+            |e| match e {
+                SealError::NoCert { env, path } => MigrateError::NoCert { env, path },
+                e => e.into(),
+            },
+        )?;
     let scope = req.scope.unwrap_or(Scope::Strict);
-    let namespace = values::namespace_for(&g.rendered, scope, &rel(root, &sealed_path))?;
+    let mut to = Recipient::new(cert, scope, g.rendered.clone(), &rel(root, &sealed_path))?;
     let needed = needed_keys(&overlay, g, spec);
     let (values, prompted, from_literals) =
         complete_values(env, &from_name, values, &generator, &needed, prompter)?;
+    // Under --keep-name the name takes the hash of these values; the namespace stays.
     let (identity, name_as_written) = target_name(g, spec, &generator, &values, req.keep_name)?;
-    let to = Recipient {
-        cert,
-        summary,
-        scope,
-        identity,
-        namespace,
-    };
+    to.identity = identity;
     let keys: Vec<String> = values.keys().cloned().collect();
     let sealed_text =
         new_sealed_file(req, &sealed_path, &to, &generator, &name_as_written, values)?;

@@ -979,7 +979,7 @@ pub(crate) fn plan_env(
         root.join(&target.file)
     };
     let file_name = rel(root, &target_path);
-    let (cert, summary) = values::certificate(root, &dir, env, req.cert.as_deref(), req.now)?;
+    let cert = values::certificate(root, &dir, env, req.cert.as_deref(), req.now)?;
 
     let old_text = fsio::read_to_string_limited(&target_path, MAX_INPUT_BYTES)?;
     let ss_err = |source| SealError::SealedSecret {
@@ -992,16 +992,8 @@ pub(crate) fn plan_env(
 
     let scope = choose_scope(req, doc.scope, &file_name)?;
     // Identity: the label is computed from the rendered identity.
-    let identity = target.rendered;
-    let namespace = values::namespace_for(&identity, scope, &file_name)?;
-    check_identity(&file_name, doc, doc_index, &identity, &old_text)?;
-    let to = Recipient {
-        cert,
-        summary,
-        scope,
-        identity,
-        namespace,
-    };
+    let to = Recipient::new(cert, scope, target.rendered, &file_name)?;
+    check_identity(&file_name, doc, doc_index, &to.identity, &old_text)?;
     let rescoping = scope != doc.scope;
     let needed = needed_keys(&overlay, doc, &to.identity.name);
     let (mut values, unknown, prompted) =

@@ -56,25 +56,6 @@ pub(crate) fn certificate(
     load_cert(root, &path, now)
 }
 
-/// The namespace the label of `scope` needs: the rendered one, or none for cluster-wide.
-///
-/// # Errors
-/// [`SealError::NoNamespace`] (naming `file`) when a strict or namespace-wide scope has none.
-pub(crate) fn namespace_for(
-    identity: &Identity,
-    scope: Scope,
-    file: &str,
-) -> Result<String, SealError> {
-    match (&identity.namespace, scope) {
-        (Some(ns), _) => Ok(ns.clone()),
-        (None, Scope::ClusterWide) => Ok(String::new()),
-        (None, s) => Err(SealError::NoNamespace {
-            file: file.to_owned(),
-            scope: s.as_str(),
-        }),
-    }
-}
-
 /// Asks for the value of each `missing` key, in order.
 ///
 /// # Errors
@@ -103,6 +84,36 @@ pub(crate) fn ask_missing(
 }
 
 impl Recipient {
+    /// The recipient for `identity` under `scope`, with the certificate [`certificate`] loaded.
+    ///
+    /// # Errors
+    /// [`SealError::NoNamespace`] (naming `file`) when a strict or namespace-wide scope finds no
+    /// namespace to put in the label.
+    pub(crate) fn new(
+        (cert, summary): (Certificate, CertSummary),
+        scope: Scope,
+        identity: Identity,
+        file: &str,
+    ) -> Result<Self, SealError> {
+        let namespace = match (&identity.namespace, scope) {
+            (Some(ns), _) => ns.clone(),
+            (None, Scope::ClusterWide) => String::new(),
+            (None, s) => {
+                return Err(SealError::NoNamespace {
+                    file: file.to_owned(),
+                    scope: s.as_str(),
+                });
+            }
+        };
+        Ok(Recipient {
+            cert,
+            summary,
+            scope,
+            identity,
+            namespace,
+        })
+    }
+
     /// The label every value is sealed under.
     pub(crate) fn label(&self) -> Vec<u8> {
         self.scope.label(&self.namespace, &self.identity.name)
