@@ -20,6 +20,7 @@ mod layouts;
 mod leak;
 mod lifecycle;
 mod lock;
+mod migrate_inline;
 mod placeholder;
 mod precommit;
 mod prop;
