@@ -212,9 +212,11 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         env_files.extend(env);
     }
 
+    // Overlays are built in parallel; a base they share is parsed once, through `parsed`.
+    let parsed = kustomize::ParseCache::default();
     let models: Vec<Result<OverlayModel, CheckError>> = overlays
         .par_iter()
-        .map(|o| load_overlay(root, &o.name, &files))
+        .map(|o| load_overlay(root, &o.name, &files, &parsed))
         .collect();
     let mut overlay_models = Vec::with_capacity(models.len());
     for m in models {
@@ -434,8 +436,13 @@ fn read_file(
 }
 
 /// Loads one overlay's model and certificate.
-fn load_overlay(root: &Path, name: &str, files: &[SourceFile]) -> Result<OverlayModel, CheckError> {
-    let overlay = Overlay::load_or_unbuildable(root, name)?;
+fn load_overlay(
+    root: &Path,
+    name: &str,
+    files: &[SourceFile],
+    parsed: &kustomize::ParseCache,
+) -> Result<OverlayModel, CheckError> {
+    let overlay = Overlay::load_or_unbuildable(root, name, parsed)?;
     let dir = format!("k8s/overlays/{name}");
     let cert_rel = format!("{dir}/{CERT_FILE}");
     let cert = match files.iter().find(|f| f.path == cert_rel) {

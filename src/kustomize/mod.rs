@@ -20,6 +20,7 @@ mod refs;
 use std::path::{Path, PathBuf};
 
 pub use crate::yamlpos::Seg;
+pub use build::ParseCache;
 pub(crate) use docs::has_complex_key;
 /// Every name reference in one object value (for `check --render`'s reading of a real render).
 pub(crate) use refs::extract as extract_refs;
@@ -351,8 +352,14 @@ impl Overlay {
     /// Like [`Overlay::load`], but an overlay whose own kustomization cannot be read or parsed
     /// loads as an empty overlay carrying that one problem (a YAML problem when it does not
     /// parse), so that a check can report it and go on with the other overlays.
-    pub fn load_or_unbuildable(root: &Path, name: &str) -> Result<Overlay, KustomizeError> {
-        let (path, line, message) = match Self::load(root, name) {
+    /// Files outside the overlay are read through `cache`, shared with the run's other overlays.
+    pub fn load_or_unbuildable(
+        root: &Path,
+        name: &str,
+        cache: &ParseCache,
+    ) -> Result<Overlay, KustomizeError> {
+        let dir = root.join("k8s").join("overlays").join(name);
+        let (path, line, message) = match Self::load_dir_with(root, &dir, cache) {
             Err(KustomizeError::Syntax {
                 path,
                 line,
@@ -370,7 +377,6 @@ impl Overlay {
         let file = path
             .strip_prefix(root)
             .map_or_else(|_| path.clone(), Path::to_path_buf);
-        let dir = root.join("k8s").join("overlays").join(name);
         Ok(Overlay::unbuildable(
             &dir,
             Problem {
@@ -383,7 +389,17 @@ impl Overlay {
 
     /// Loads any kustomization directory; paths in results are relative to `root` when inside it.
     pub fn load_dir(root: &Path, dir: &Path) -> Result<Overlay, KustomizeError> {
-        let out = build::build(root, dir)?;
+        Self::load_dir_with(root, dir, &ParseCache::default())
+    }
+
+    /// Like [`Overlay::load_dir`], reading files outside `dir` through `cache` (a base shared by
+    /// several overlays is parsed once per cache).
+    pub fn load_dir_with(
+        root: &Path,
+        dir: &Path,
+        cache: &ParseCache,
+    ) -> Result<Overlay, KustomizeError> {
+        let out = build::build(root, dir, cache)?;
         let name = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
