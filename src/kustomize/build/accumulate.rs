@@ -71,15 +71,17 @@ impl Builder<'_> {
         // api/internal/loader/fileloader.go refuses it too: "cycle detected").
         let canonical = std::fs::canonicalize(&kfile).unwrap_or_else(|_| kfile.clone());
         if self.stack.contains(&canonical) {
-            let through = if normalize(&kfile) == canonical {
-                ""
+            let shown = self.rel(&normalize(&kfile)).display().to_string();
+            let msg = if normalize(&kfile) == canonical {
+                format!(
+                    "cycle through {shown}: it includes itself, and kustomize fails to build (cycle detected)"
+                )
             } else {
-                " through a symlinked directory"
+                format!(
+                    "cycle through {shown}: a symlinked directory leads back to {}, which is being built, and kustomize fails to build (cycle detected)",
+                    self.rel(&canonical).display()
+                )
             };
-            let msg = format!(
-                "cycle through {}{through}: it includes itself, and kustomize fails to build (cycle detected)",
-                self.rel(&kfile).display()
-            );
             self.problem_at(ProblemKind::BuildError, from, msg);
             return None;
         }
