@@ -10,7 +10,7 @@
 //! into key names and lints, and their text is handed to the rules with every non-comment line
 //! blanked.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -256,6 +256,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         release_env: opts.release.clone(),
         renders,
         runtime_secrets: opts.allow_runtime_secrets.clone(),
+        parsed_elsewhere: parsed_elsewhere(root, &parsed),
     };
     let mut cx = Context::new(root, &files)
         .release(opts.release.is_some())
@@ -287,6 +288,21 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         git: git.is_some(),
         render_note,
     })
+}
+
+/// Repo-relative paths of the resource files the overlay builds parsed whole and found none of
+/// the kinds the rules' own YAML pass keeps in (so that it does not parse them again).
+fn parsed_elsewhere(root: &Path, parsed: &kustomize::ParseCache) -> HashSet<String> {
+    parsed
+        .manifests()
+        .into_iter()
+        .filter(|(_, kinds)| {
+            !kinds
+                .iter()
+                .any(|k| rules::yamldocs::KEPT_KINDS.contains(&k.as_str()))
+        })
+        .filter_map(|(p, _)| Some(path_str(p.strip_prefix(root).ok()?)))
+        .collect()
 }
 
 /// Files the rules read: YAML, env files (examples and real ones) and sealing certificates.

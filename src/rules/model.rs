@@ -133,6 +133,9 @@ pub struct TreeModel {
     pub renders: Vec<crate::render::RenderedOverlay>,
     /// Secret names the repository declares created at run time (`--allow-runtime-secret`).
     pub runtime_secrets: Vec<String>,
+    /// YAML files the overlay builds parsed whole and found no document of
+    /// [`super::yamldocs::KEPT_KINDS`] in: the rules' YAML pass need not parse them again.
+    pub parsed_elsewhere: std::collections::HashSet<String>,
 }
 
 impl TreeModel {

@@ -88,17 +88,13 @@ pub struct Parsed<'t> {
 /// Every document of every YAML file in `cx` that parses and has one of the [`KEPT_KINDS`].
 /// Parsed once per check run and shared by every rule.
 pub fn yaml_docs<'c, 't>(cx: &'c Context<'t>) -> &'c [YamlDoc<'t>] {
-    &cx.yaml_docs_cache()
-        .get_or_init(|| parse_all(cx.files))
-        .docs
+    &cx.yaml_docs_cache().get_or_init(|| parse_all(cx)).docs
 }
 
 /// Every document of every YAML file in `cx` that does not parse (same single parse as
 /// [`yaml_docs`]).
 pub fn yaml_errors<'c, 't>(cx: &'c Context<'t>) -> &'c [YamlError<'t>] {
-    &cx.yaml_docs_cache()
-        .get_or_init(|| parse_all(cx.files))
-        .errors
+    &cx.yaml_docs_cache().get_or_init(|| parse_all(cx)).errors
 }
 
 /// The kinds whose documents [`yaml_docs`] keeps: those the rules read (plaintext-secret,
@@ -108,11 +104,13 @@ pub fn yaml_errors<'c, 't>(cx: &'c Context<'t>) -> &'c [YamlError<'t>] {
 /// adds it here.
 pub const KEPT_KINDS: [&str; 3] = ["Secret", "SealedSecret", "Certificate"];
 
-fn parse_all(files: &[SourceFile]) -> Parsed<'_> {
+fn parse_all<'t>(cx: &Context<'t>) -> Parsed<'t> {
     use rayon::prelude::*;
-    let parsed: Vec<Parsed<'_>> = files
+    let skip = &cx.tree.parsed_elsewhere;
+    let parsed: Vec<Parsed<'t>> = cx
+        .files
         .par_iter()
-        .filter(|f| f.is_yaml())
+        .filter(|f| f.is_yaml() && !skip.contains(&f.path))
         .map(parse_file)
         .collect();
     let mut out = Parsed::default();

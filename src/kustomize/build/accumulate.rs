@@ -199,6 +199,7 @@ impl Builder<'_> {
         let Some(docs) = self.docs(path, from) else {
             return;
         };
+        self.record_manifest(path, &docs);
         let file = self.rel(path);
         for d in docs.iter() {
             let Ok(v) = &d.value else { continue };
@@ -223,6 +224,24 @@ impl Builder<'_> {
             o.sources.push(Source::Doc(Arc::clone(d), file.clone()));
             acc.push(o);
         }
+    }
+
+    /// Records a resource file whose every document parsed for [`super::ParseCache::manifests`].
+    fn record_manifest(&self, path: &Path, docs: &[Arc<Doc>]) {
+        let mut kinds = Vec::with_capacity(docs.len());
+        for d in docs {
+            let Ok(v) = &d.value else { return };
+            if docs::has_complex_key(v) || d.text.lines().any(|l| l.trim_end() == "...") {
+                return;
+            }
+            kinds.push(get_str(v, "kind").unwrap_or_default().to_owned());
+        }
+        let mut m = self
+            .shared
+            .manifests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.push((normalize(path), kinds));
     }
 
     /// Records why a resource document is not a Kubernetes object kustomize accepts: a mapping

@@ -50,7 +50,7 @@ pub(crate) const YAML_SYNTAX_PREFIX: &str = "yaml does not parse: ";
 type FileDocs = Arc<Vec<Arc<Doc>>>;
 
 /// Why a file gave no documents.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 enum Unread {
     NotUtf8,
     Io(String),
@@ -60,15 +60,11 @@ enum Unread {
 /// overlays is read and parsed once. Keyed by canonical path; holds only files outside the
 /// overlay directory that first read them (an overlay's own files are rarely shared, and are
 /// released with its build). Create one per run: it never notices a file changing.
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct ParseCache {
     files: Mutex<HashMap<PathBuf, Result<FileDocs, Unread>>>,
-}
-
-impl std::fmt::Debug for ParseCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ParseCache")
-    }
+    /// Resource files every document of which parsed (see [`ParseCache::manifests`]).
+    manifests: Mutex<Vec<(PathBuf, Vec<String>)>>,
 }
 
 impl ParseCache {
@@ -91,6 +87,18 @@ impl ParseCache {
         self.files
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Resource files the builds read whose every document parsed (no syntax error, no
+    /// mapping or list as a key, no `...` line), each with its documents' kinds: a caller
+    /// that would parse them again only to look for syntax errors or those kinds need not.
+    /// Paths are lexically normalised, as joined from the overlay directories.
+    pub fn manifests(&self) -> Vec<(PathBuf, Vec<String>)> {
+        let mut m = self
+            .manifests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::mem::take(&mut *m)
     }
 }
 
