@@ -335,3 +335,52 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
     }
     (resources, generated)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        let mut f = std::fs::File::create(path).expect("create fixture");
+        std::io::Write::write_all(&mut f, text.as_bytes()).expect("write fixture");
+    }
+
+    /// Issue 16: a base included by several overlays is read and parsed once per cache, while
+    /// each overlay's own files are read by its own build.
+    #[test]
+    fn issue_16_a_shared_base_is_parsed_once_per_cache() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path();
+        let config_map = |rel: &str, name: &str| {
+            let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+            put(&root.join(rel), &text);
+        };
+        for dir in ["k8s/overlays/dev", "k8s/overlays/prod"] {
+            let kust = "resources:\n  - ../../base\n  - own.yaml\n";
+            put(&root.join(dir).join("kustomization.yaml"), kust);
+            config_map(&format!("{dir}/own.yaml"), "own-a");
+        }
+        put(
+            &root.join("k8s/base/kustomization.yaml"),
+            "resources:\n  - cm.yaml\n",
+        );
+        config_map("k8s/base/cm.yaml", "base-a");
+        let names = |dir: &str, cache: &ParseCache| -> Vec<String> {
+            let out = build(root, &root.join(dir), cache).expect("builds");
+            out.resources.into_iter().map(|r| r.rendered.name).collect()
+        };
+
+        let cache = ParseCache::default();
+        assert_eq!(names("k8s/overlays/dev", &cache), ["base-a", "own-a"]);
+        // Changed between the two builds: the second sees the first parse of the shared base,
+        // and its own file as it is now.
+        config_map("k8s/base/cm.yaml", "base-b");
+        config_map("k8s/overlays/prod/own.yaml", "own-b");
+        assert_eq!(names("k8s/overlays/prod", &cache), ["base-a", "own-b"]);
+        assert_eq!(
+            names("k8s/overlays/prod", &ParseCache::default()),
+            ["base-b", "own-b"]
+        );
+    }
+}
