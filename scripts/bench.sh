@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Whole-process benchmarks behind docs/performance.md. Usage: bash scripts/bench.sh [seal|check|all]
+# Whole-process benchmarks behind docs/performance.md. Usage: bash scripts/bench.sh [seal|check|monorepo|all]
 #
 # seal:  `emp-seal paper --from FILE` on a temporary copy of k8s/ with the shipped RSA-4096 demo
 #        certificate: 1 key, 100 keys into the shipped file (first seal), 100 keys into a file
@@ -9,6 +9,9 @@
 # check: `emp-seal check` on a copy of the shipped tree and on a generated tree of 50 overlays and
 #        5,000 YAML files (scripts/gen-tree.py), against `kubectl kustomize` over every overlay
 #        and `detect-secrets scan --all-files` over the same tree.
+# monorepo: `emp-seal check` on a generated tree of 200 overlays and 20,000 YAML files (override
+#        with BENCH_MONO_OVERLAYS, BENCH_MONO_FILES), against `kubectl kustomize` over a sample of
+#        20 of its overlays; prints check's and kubectl's time per overlay and their ratio.
 #
 # The binary is the plain release build (`cargo build --release`).
 # BENCH_BASELINE=<binary> also times another emp-seal binary's `check` in the same run (a
@@ -26,8 +29,8 @@ WHAT=${1:-all}
 RUNS=${BENCH_RUNS:-30}
 SLOW_RUNS=${BENCH_SLOW_RUNS:-3}
 NICE=${BENCH_NICE:-0}
-case "$WHAT" in seal | check | all) ;; *)
-    echo "usage: bash scripts/bench.sh [seal|check|all]" >&2
+case "$WHAT" in seal | check | monorepo | all) ;; *)
+    echo "usage: bash scripts/bench.sh [seal|check|monorepo|all]" >&2
     exit 2
     ;;
 esac
@@ -178,10 +181,36 @@ run_check() {
     done
 }
 
+run_monorepo() {
+    local big=$WORK/monorepo n=${BENCH_MONO_OVERLAYS:-200} files=${BENCH_MONO_FILES:-20000}
+    echo "generating the $n-overlay, $files-file tree" >&2
+    python3 "$ROOT/scripts/gen-tree.py" "$big" --bin "$BIN" --overlays "$n" --files "$files"
+    local label="generated tree ($files YAML, $n overlays)"
+    local c=("$BIN" -C "$big" check --exit-zero)
+    local cj kj sample
+    cj=$(bench check-mono "$SLOW_RUNS" '' 0 "${c[@]}")
+    row "emp-seal check, $label" "$cj" "$(peak_rss true "${c[@]}")" "goal: peak RSS < 100 MiB"
+    # kubectl over 20 overlays spread over the tree (every (n/20)-th), one process each.
+    sample=$(find "$big/k8s/overlays" -mindepth 1 -maxdepth 1 -type d | sort |
+        awk -v s=$((n / 20)) '(NR - 1) % s == 0' | head -n 20 | tr '\n' ' ')
+    kj=$(bench kustomize-mono "$SLOW_RUNS" '' 1 "for d in $sample; do kubectl kustomize \$d >/dev/null; done")
+    row "kubectl kustomize, 20 of the $n overlays" "$kj" "-" "one process per overlay"
+    python3 - "$cj" "$kj" "$n" >>"$NOTES" <<'EOF'
+import json, sys
+check = json.load(open(sys.argv[1]))["results"][0]["mean"] / int(sys.argv[3])
+kube = json.load(open(sys.argv[2]))["results"][0]["mean"] / 20
+print(f"per overlay: check {check * 1000:.2f} ms, kubectl kustomize {kube * 1000:.1f} ms: "
+      f"check takes 1/{kube / check:.0f} of kubectl's time (goal: at most 1/50)")
+EOF
+}
+
+NOTES=$WORK/notes
+: >"$NOTES"
 case "$WHAT" in
 seal) run_seal ;;
 check) run_check ;;
-all) run_seal && run_check ;;
+monorepo) run_monorepo ;;
+all) run_seal && run_check && run_monorepo ;;
 esac
 
 python3 - "$RESULTS" <<'EOF'
@@ -201,5 +230,6 @@ for line in open(sys.argv[1]):
     cpu = ms(r["user"] + r["system"])
     print(f"| {name} | {ms(r['mean'])} ± {ms(r['stddev'])} | {ms(r['min'])} | {ms(r['median'])} | {cpu} | {mem} | {note} |")
 EOF
+cat "$NOTES"
 echo
 echo "machine: $(nproc) cores, TMPDIR $(df --output=fstype "$WORK" | tail -n1), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg), nice $NICE, $(date -u +%Y-%m-%dT%H:%MZ), emp-seal $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml || echo +dirty)"

@@ -28,7 +28,9 @@ REPO = Path(__file__).resolve().parent.parent
 BASE_KEYS = ["POSTGRES_PASSWORD", "REDIS_PASSWORD", "API_KEY"]
 EXTRA_KEYS = ["SMTP_PASSWORD", "S3_SECRET_ACCESS_KEY", "SENTRY_DSN", "JWT_SIGNING_KEY", "WEBHOOK_SECRET"]
 KEYS = BASE_KEYS + EXTRA_KEYS
-KINDS = ["deployment", "service", "configmap", "cronjob", "networkpolicy"]
+# ConfigMap first: an overlay's last, partial group of files then never holds a Deployment
+# without the ConfigMap it reads (the tree has no findings at any --files count).
+KINDS = ["configmap", "deployment", "service", "cronjob", "networkpolicy"]
 
 
 def deployment(name: str, i: int) -> str:

@@ -10,7 +10,7 @@
 //! into key names and lints, and their text is handed to the rules with every non-comment line
 //! blanked.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -222,9 +222,11 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         env_files.extend(env);
     }
 
+    // Overlays are built in parallel; a base they share is parsed once, through `parsed`.
+    let parsed = kustomize::ParseCache::default();
     let models: Vec<Result<OverlayModel, CheckError>> = overlays
         .par_iter()
-        .map(|o| load_overlay(root, o, &files))
+        .map(|o| load_overlay(root, o, &files, &parsed))
         .collect();
     let mut overlay_models = Vec::with_capacity(models.len());
     for m in models {
@@ -270,6 +272,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
             .cloned()
             .collect(),
         release_unsuppressible: ws.config.release.unsuppressible.clone(),
+        parsed_elsewhere: parsed_elsewhere(root, &parsed),
     };
     let mut cx = Context::new(root, &files)
         .release(opts.release.is_some())
@@ -303,6 +306,21 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         git: git.is_some(),
         render_note,
     })
+}
+
+/// Repo-relative paths of the resource files the overlay builds parsed whole and found none of
+/// the kinds the rules' own YAML pass keeps in (so that it does not parse them again).
+fn parsed_elsewhere(root: &Path, parsed: &kustomize::ParseCache) -> HashSet<String> {
+    parsed
+        .manifests()
+        .into_iter()
+        .filter(|(_, kinds)| {
+            !kinds
+                .iter()
+                .any(|k| rules::yamldocs::KEPT_KINDS.contains(&k.as_str()))
+        })
+        .filter_map(|(p, _)| Some(path_str(p.strip_prefix(root).ok()?)))
+        .collect()
 }
 
 /// Files the rules read: YAML, env files (examples and real ones) and sealing certificates.
@@ -471,9 +489,10 @@ fn load_overlay(
     root: &Path,
     env: &crate::workspace::Environment,
     files: &[SourceFile],
+    parsed: &kustomize::ParseCache,
 ) -> Result<OverlayModel, CheckError> {
     let name = env.name.as_str();
-    let overlay = Overlay::load_or_unbuildable(root, name)?;
+    let overlay = Overlay::load_or_unbuildable(root, name, parsed)?;
     let dir = env.rel.clone();
     let cert_rel = crate::workspace::rel(root, &env.cert);
     let cert = match files.iter().find(|f| f.path == cert_rel) {

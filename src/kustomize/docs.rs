@@ -5,7 +5,7 @@
 //! Owns only the pairing of a document's text, its parsed value and its cached line layout. Must
 //! not parse values itself or locate lines any other way than through [`crate::yamlpos`].
 
-use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 use yaml_serde::Value;
@@ -23,8 +23,8 @@ pub(crate) struct Doc {
     pub(crate) index: usize,
     /// The parsed value, or the parser's message (without positions: those are relative to the
     /// document, see `error_line`). Shared (not copied) by every object built from it until a
-    /// transform changes that object (`Rc::make_mut`).
-    pub(crate) value: Result<Rc<Value>, String>,
+    /// transform changes that object (`Arc::make_mut`).
+    pub(crate) value: Result<Arc<Value>, String>,
     /// When `value` is an error: the 1-based line in the file where the parser stopped.
     pub(crate) error_line: usize,
     /// The line layout of `text`, computed on the first [`Doc::line_of`] (a document is
@@ -52,7 +52,7 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
             let index = docs.len();
             // yaml_serde's positions are inside the document: turn them into the file's line.
             let (value, error_line) = match crate::yamlfast::from_str(piece.text) {
-                Ok(v) => (Ok(Rc::new(v)), piece.first_line),
+                Ok(v) => (Ok(Arc::new(v)), piece.first_line),
                 Err(e) => (
                     Err(without_positions(&e.to_string())),
                     e.location()

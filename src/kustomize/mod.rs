@@ -20,6 +20,7 @@ mod refs;
 use std::path::{Path, PathBuf};
 
 pub use crate::yamlpos::Seg;
+pub use build::ParseCache;
 pub(crate) use docs::has_complex_key;
 /// Every name reference in one object value (for `check --render`'s reading of a real render).
 pub(crate) use refs::extract as extract_refs;
@@ -344,11 +345,16 @@ impl Overlay {
     /// Loads the environment `name` (a name or path, see [`crate::workspace::resolve`]) under
     /// the repository `root`, named as the workspace names it.
     pub fn load(root: &Path, name: &str) -> Result<Overlay, KustomizeError> {
+        Self::load_with(root, name, &ParseCache::default())
+    }
+
+    /// Like [`Overlay::load`], reading files outside the overlay through `cache`.
+    fn load_with(root: &Path, name: &str, cache: &ParseCache) -> Result<Overlay, KustomizeError> {
         let env = crate::workspace::resolve_fresh(root, name);
         let dir = env
             .as_ref()
             .map_or_else(|| root.join(name), |e| e.dir.clone());
-        let mut o = Self::load_dir(root, &dir)?;
+        let mut o = Self::load_dir_with(root, &dir, cache)?;
         o.name = env.map_or_else(|| name.to_owned(), |e| e.name);
         Ok(o)
     }
@@ -362,8 +368,13 @@ impl Overlay {
     /// Like [`Overlay::load`], but an overlay whose own kustomization cannot be read or parsed
     /// loads as an empty overlay carrying that one problem (a YAML problem when it does not
     /// parse), so that a check can report it and go on with the other overlays.
-    pub fn load_or_unbuildable(root: &Path, name: &str) -> Result<Overlay, KustomizeError> {
-        let (path, line, message) = match Self::load(root, name) {
+    /// Files outside the overlay are read through `cache`, shared with the run's other overlays.
+    pub fn load_or_unbuildable(
+        root: &Path,
+        name: &str,
+        cache: &ParseCache,
+    ) -> Result<Overlay, KustomizeError> {
+        let (path, line, message) = match Self::load_with(root, name, cache) {
             Err(KustomizeError::Syntax {
                 path,
                 line,
@@ -396,7 +407,17 @@ impl Overlay {
 
     /// Loads any kustomization directory; paths in results are relative to `root` when inside it.
     pub fn load_dir(root: &Path, dir: &Path) -> Result<Overlay, KustomizeError> {
-        let out = build::build(root, dir)?;
+        Self::load_dir_with(root, dir, &ParseCache::default())
+    }
+
+    /// Like [`Overlay::load_dir`], reading files outside `dir` through `cache` (a base shared by
+    /// several overlays is parsed once per cache).
+    pub fn load_dir_with(
+        root: &Path,
+        dir: &Path,
+        cache: &ParseCache,
+    ) -> Result<Overlay, KustomizeError> {
+        let out = build::build(root, dir, cache)?;
         let name = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

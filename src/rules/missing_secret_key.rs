@@ -87,11 +87,18 @@ pub fn secret_keys(
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
+        // Many workloads read one Secret: look its keys up once per overlay.
+        let mut known: Vec<(Resolution, Option<BTreeSet<String>>)> = Vec::new();
         for r in ov.overlay.references() {
             if r.target_kind != "Secret" || r.optional || r.keys.is_empty() {
                 continue;
             }
-            let Some(have) = secret_keys(cx, ov, r.resolution) else {
+            let i = known.iter().position(|(res, _)| *res == r.resolution);
+            let i = i.unwrap_or_else(|| {
+                known.push((r.resolution, secret_keys(cx, ov, r.resolution)));
+                known.len() - 1
+            });
+            let Some(have) = &known[i].1 else {
                 continue;
             };
             for key in r.keys.iter().filter(|k| !have.contains(*k)) {

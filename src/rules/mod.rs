@@ -212,7 +212,11 @@ impl<'a> Context<'a> {
 
     /// The file with this repo-relative path.
     pub fn file(&self, path: &str) -> Option<&'a SourceFile> {
-        self.files.iter().find(|f| f.path == path)
+        // `check` reads the tree sorted by path; other callers may not.
+        match self.files.binary_search_by(|f| f.path.as_str().cmp(path)) {
+            Ok(i) => Some(&self.files[i]),
+            Err(_) => self.files.iter().find(|f| f.path == path),
+        }
     }
 }
 

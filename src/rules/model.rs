@@ -135,6 +135,9 @@ pub struct TreeModel {
     pub runtime_secrets: Vec<String>,
     /// Rule ids the config file adds to [`super::RELEASE_UNSUPPRESSIBLE`].
     pub release_unsuppressible: Vec<String>,
+    /// YAML files the overlay builds parsed whole and found no document of
+    /// [`super::yamldocs::KEPT_KINDS`] in: the rules' YAML pass need not parse them again.
+    pub parsed_elsewhere: std::collections::HashSet<String>,
 }
 
 impl TreeModel {

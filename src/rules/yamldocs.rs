@@ -85,43 +85,65 @@ pub struct Parsed<'t> {
     pub errors: Vec<YamlError<'t>>,
 }
 
-/// Every document of every YAML file in `cx` that parses. Documents that are empty or not
-/// mappings are skipped. Parsed once per check run and shared by every rule.
+/// Every document of every YAML file in `cx` that parses and has one of the [`KEPT_KINDS`].
+/// Parsed once per check run and shared by every rule.
 pub fn yaml_docs<'c, 't>(cx: &'c Context<'t>) -> &'c [YamlDoc<'t>] {
-    &cx.yaml_docs_cache()
-        .get_or_init(|| parse_all(cx.files))
-        .docs
+    &cx.yaml_docs_cache().get_or_init(|| parse_all(cx)).docs
 }
 
 /// Every document of every YAML file in `cx` that does not parse (same single parse as
 /// [`yaml_docs`]).
 pub fn yaml_errors<'c, 't>(cx: &'c Context<'t>) -> &'c [YamlError<'t>] {
-    &cx.yaml_docs_cache()
-        .get_or_init(|| parse_all(cx.files))
-        .errors
+    &cx.yaml_docs_cache().get_or_init(|| parse_all(cx)).errors
 }
 
-fn parse_all(files: &[SourceFile]) -> Parsed<'_> {
+/// The kinds whose documents [`yaml_docs`] keeps: those the rules read (plaintext-secret,
+/// readable-secret-data, sealed values, scope annotations, model-divergence, dangling
+/// cert-manager references). Every other document is parsed for `yaml-syntax` and dropped, so
+/// that a tree of many thousand manifests is not held in memory. A rule reading another kind
+/// adds it here.
+pub const KEPT_KINDS: [&str; 3] = ["Secret", "SealedSecret", "Certificate"];
+
+fn parse_all<'t>(cx: &Context<'t>) -> Parsed<'t> {
+    use rayon::prelude::*;
+    let skip = &cx.tree.parsed_elsewhere;
+    let parsed: Vec<Parsed<'t>> = cx
+        .files
+        .par_iter()
+        .filter(|f| f.is_yaml() && !skip.contains(&f.path))
+        .map(parse_file)
+        .collect();
     let mut out = Parsed::default();
-    for file in files.iter().filter(|f| f.is_yaml()) {
-        for doc in yamlpos::documents(&file.text) {
-            match crate::yamlfast::from_str(doc.text) {
-                Ok(value) if crate::kustomize::has_complex_key(&value) => {
-                    out.errors.push(YamlError {
-                        file,
-                        doc_line: doc.first_line,
-                        line: template_line(&doc),
-                        column: 1,
-                        message: "a mapping key is itself a mapping or list (an unrendered `{{ }}` template?), which kustomize cannot read".to_owned(),
-                    });
-                }
-                Ok(value) => {
-                    if value.is_mapping() {
-                        out.docs.push(YamlDoc { file, doc, value });
-                    }
-                }
-                Err(e) => out.errors.push(parse_error(file, &doc, &e)),
+    for p in parsed {
+        out.docs.extend(p.docs);
+        out.errors.extend(p.errors);
+    }
+    out
+}
+
+fn parse_file(file: &SourceFile) -> Parsed<'_> {
+    let mut out = Parsed::default();
+    for doc in yamlpos::documents(&file.text) {
+        match crate::yamlfast::from_str(doc.text) {
+            Ok(value) if crate::kustomize::has_complex_key(&value) => {
+                out.errors.push(YamlError {
+                    file,
+                    doc_line: doc.first_line,
+                    line: template_line(&doc),
+                    column: 1,
+                    message: "a mapping key is itself a mapping or list (an unrendered `{{ }}` template?), which kustomize cannot read".to_owned(),
+                });
             }
+            Ok(value) => {
+                let kept = value
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .is_some_and(|k| KEPT_KINDS.contains(&k));
+                if kept && value.is_mapping() {
+                    out.docs.push(YamlDoc { file, doc, value });
+                }
+            }
+            Err(e) => out.errors.push(parse_error(file, &doc, &e)),
         }
     }
     out

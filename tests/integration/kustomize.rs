@@ -487,3 +487,71 @@ fn seed_layout_overlays_agree_on_the_secret_name() {
         }
     }
 }
+
+/// Issue 16: a symlinked directory that leads back into the kustomization graph is a cycle, as
+/// kubectl reports it, not an endless walk: `check` finishes with an `overlay-build-error` at
+/// the `resources:` entry naming the link.
+#[cfg(unix)]
+#[test]
+fn issue_16_a_symlink_cycle_is_a_build_error() {
+    use crate::lifecycle::{run, write};
+    let t = tempfile::tempdir().expect("tempdir");
+    let root = t.path();
+    write(
+        &root.join("k8s/base/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+    );
+    write(
+        &root.join("k8s/base/kustomization.yaml"),
+        "resources:\n  - cm.yaml\n  - loop\n",
+    );
+    std::os::unix::fs::symlink(".", root.join("k8s/base/loop")).expect("symlink");
+    write(
+        &root.join("k8s/overlays/x/kustomization.yaml"),
+        "resources:\n  - ../../base\n",
+    );
+    if common::kubectl().is_some() {
+        let real = common::kustomize_raw(&root.join("k8s/overlays/x"));
+        assert!(!real.status.success(), "kubectl builds a cycle");
+        assert!(
+            String::from_utf8_lossy(&real.stderr).contains("cycle detected"),
+            "{}",
+            String::from_utf8_lossy(&real.stderr)
+        );
+    } else {
+        common::missing("kubectl");
+    }
+    let model = Overlay::load(root, "x").expect("loads");
+    let cycles: Vec<_> = model
+        .problems()
+        .iter()
+        .filter(|p| p.message.contains("cycle"))
+        .collect();
+    assert_eq!(cycles.len(), 1, "{:?}", model.problems());
+    assert_eq!(cycles[0].kind, ProblemKind::BuildError);
+    // The model names a file the way the walk reached it (`check` shows it normalised).
+    assert!(
+        cycles[0].origin.file.ends_with("base/kustomization.yaml"),
+        "{}",
+        cycles[0].origin
+    );
+
+    assert_eq!(cycles[0].origin.line, 3);
+    assert!(
+        cycles[0].message.contains("symlinked directory"),
+        "{}",
+        cycles[0].message
+    );
+    // The objects outside the cycle are still modelled.
+    assert!(model.resources().iter().any(|r| r.rendered.name == "c"));
+
+    let out = run(root, &["check", "--format", "text"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(
+            "k8s/base/kustomization.yaml:3:3: error[overlay-build-error]: overlay x: cycle through k8s/base/loop/kustomization.yaml"
+        ),
+        "{}",
+        out.stdout
+    );
+}

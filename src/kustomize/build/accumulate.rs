@@ -1,0 +1,336 @@
+//! The walk over kustomization files: one level's resources, configurations, generators and
+//! components, then its transforms (kustomize `api/internal/target/kusttarget.go`
+//! `accumulateTarget` and `runTransformers`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use yaml_serde::Value;
+
+use super::super::docs::{self, Doc};
+use super::super::refs;
+use super::super::{Origin, ProblemKind, kustomization_file};
+use super::fields::kline;
+use super::obj::{Obj, Source, effective_ns, get_str, metadata_identity, str_list};
+use super::{Builder, YAML_SYNTAX_PREFIX, normalize};
+
+/// One kustomization being accumulated.
+pub(super) struct Level {
+    pub(super) dir: PathBuf,
+    pub(super) kfile: PathBuf,
+    pub(super) kdoc: Arc<Doc>,
+    /// The kustomization's parsed value (`kdoc`'s).
+    pub(super) k: Arc<Value>,
+}
+
+impl Level {
+    /// Where `key` (or its `idx`-th entry) is written.
+    pub(super) fn at(&self, key: &str, idx: Option<usize>) -> Origin {
+        Origin {
+            file: self.kfile.clone(),
+            line: kline(&self.kdoc, key, idx),
+        }
+    }
+}
+
+impl Builder<'_> {
+    /// Accumulates the kustomization in `dir` into `acc` and applies its transforms.
+    pub(super) fn accumulate(
+        &mut self,
+        dir: &Path,
+        acc: &mut Vec<Obj>,
+        is_component: bool,
+        from: &Origin,
+    ) {
+        let Some((level, canonical)) = self.open(dir, is_component, from) else {
+            return;
+        };
+        self.stack.push(canonical);
+        self.resources(&level, acc);
+        self.check_unique_ids(acc);
+        self.configurations(&level);
+        self.inline_generators(&level, acc);
+        self.generator_files(&level, acc);
+        self.components(&level, acc);
+        self.check_not_modelled(&level.k, &level.kdoc, &level.kfile);
+        self.transform(&level, acc);
+        self.stack.pop();
+    }
+
+    /// Reads the kustomization of `dir`; None (with a problem recorded) when there is none, it
+    /// is on the current path (a cycle), or it does not parse.
+    fn open(&mut self, dir: &Path, is_component: bool, from: &Origin) -> Option<(Level, PathBuf)> {
+        let Some(kfile) = kustomization_file(dir) else {
+            let msg = format!("{} has no kustomization file", self.rel(dir).display());
+            self.problem_at(ProblemKind::Invalid, from, msg);
+            return None;
+        };
+        // Compared by canonical path, so that a symlinked directory leading back to a
+        // kustomization being built is a cycle, not an endless walk (kustomize
+        // api/internal/loader/fileloader.go refuses it too: "cycle detected").
+        let canonical = std::fs::canonicalize(&kfile).unwrap_or_else(|_| kfile.clone());
+        if self.stack.contains(&canonical) {
+            let shown = self.rel(&normalize(&kfile)).display().to_string();
+            let msg = if normalize(&kfile) == canonical {
+                format!(
+                    "cycle through {shown}: it includes itself, and kustomize fails to build (cycle detected)"
+                )
+            } else {
+                format!(
+                    "cycle through {shown}: a symlinked directory leads back to {}, which is being built, and kustomize fails to build (cycle detected)",
+                    self.rel(&canonical).display()
+                )
+            };
+            self.problem_at(ProblemKind::BuildError, from, msg);
+            return None;
+        }
+        let docs = self.docs(&kfile, from)?;
+        let Some(kdoc) = docs.first().cloned() else {
+            let msg = format!(
+                "{} is empty: kustomize fails to build",
+                self.rel(&kfile).display()
+            );
+            self.problem(ProblemKind::BuildError, &kfile, 1, msg);
+            return None;
+        };
+        let k = kdoc.value.as_ref().ok()?.clone();
+        self.check_fields(&k, &kdoc, &kfile);
+        let level = Level {
+            dir: dir.to_path_buf(),
+            kfile,
+            kdoc,
+            k,
+        };
+        self.check_kind(&level, is_component);
+        Some((level, canonical))
+    }
+
+    /// A `Component` must be listed under `components:` and nothing else may be.
+    fn check_kind(&mut self, level: &Level, is_component: bool) {
+        let kind = get_str(&level.k, "kind").unwrap_or("Kustomization");
+        if is_component == (kind == "Component") {
+            return;
+        }
+        let shown = self.rel(&level.kfile).display().to_string();
+        let msg = if is_component {
+            format!("{shown} is listed under components but is not kind: Component")
+        } else {
+            format!("{shown} is kind: Component but is listed as a resource")
+        };
+        let o = level.at("kind", None);
+        self.problem(ProblemKind::BuildError, &o.file, o.line, msg);
+    }
+
+    /// `resources:` (and the deprecated `bases:`): files and nested kustomizations.
+    fn resources(&mut self, level: &Level, acc: &mut Vec<Obj>) {
+        for key in ["resources", "bases"] {
+            for (i, entry) in str_list(&level.k, key).iter().enumerate() {
+                let o = level.at(key, Some(i));
+                if is_remote(entry) {
+                    let msg = format!("remote resource `{entry}` is not fetched");
+                    self.problem(ProblemKind::Unsupported, &o.file, o.line, msg);
+                    continue;
+                }
+                let path = level.dir.join(entry);
+                if path.is_file() {
+                    if !self.outside_root(&level.dir, &path, &o) {
+                        self.load_resource_file(&path, acc, &o);
+                    }
+                } else if path.is_dir() {
+                    let mut sub = Vec::new();
+                    self.accumulate(&path, &mut sub, false, &o);
+                    acc.extend(sub);
+                } else {
+                    self.problem(
+                        ProblemKind::Invalid,
+                        &o.file,
+                        o.line,
+                        format!("resource `{entry}` does not exist: kustomize fails to build (accumulating resources: no such file or directory)"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// `configurations:`: their nameReference entries extend the built-in table.
+    fn configurations(&mut self, level: &Level) {
+        for (i, entry) in str_list(&level.k, "configurations").iter().enumerate() {
+            let o = level.at("configurations", Some(i));
+            let path = level.dir.join(entry);
+            if self.outside_root(&level.dir, &path, &o) {
+                continue;
+            }
+            if let Some(docs) = self.docs(&path, &o) {
+                for d in docs.iter() {
+                    if let Ok(v) = &d.value {
+                        self.rules.extend(refs::parse_configuration(v));
+                    }
+                }
+            }
+        }
+    }
+
+    /// `components:`, accumulated into the parent's objects.
+    fn components(&mut self, level: &Level, acc: &mut Vec<Obj>) {
+        for (i, entry) in str_list(&level.k, "components").iter().enumerate() {
+            let o = level.at("components", Some(i));
+            if is_remote(entry) {
+                let msg = format!("remote component `{entry}` is not fetched");
+                self.problem(ProblemKind::Unsupported, &o.file, o.line, msg);
+                continue;
+            }
+            self.accumulate(&level.dir.join(entry), acc, true, &o);
+        }
+    }
+
+    fn load_resource_file(&mut self, path: &Path, acc: &mut Vec<Obj>, from: &Origin) {
+        if is_pem(path) {
+            // kustomize reads it as YAML, and kyaml kio/byteio_reader.go `splitDocuments` fails
+            // on the `-----END ...-----` line ("invalid document separator"): a certificate or
+            // key listed as a resource.
+            let msg = format!(
+                "resource {} is a PEM file, not YAML: kustomize fails to build (invalid document separator)",
+                self.rel(path).display()
+            );
+            self.problem(ProblemKind::BuildError, &from.file, from.line, msg);
+            return;
+        }
+        let Some(docs) = self.docs(path, from) else {
+            return;
+        };
+        self.record_manifest(path, &docs);
+        let file = self.rel(path);
+        for d in docs.iter() {
+            let Ok(v) = &d.value else { continue };
+            // Kept in the model even when kustomize would refuse it, so that `seal` still finds
+            // the SealedSecret file it must name in its error.
+            self.check_object(v, d, path);
+            let kind = get_str(v, "kind").unwrap_or_default().to_owned();
+            if kind.ends_with("List") && v.get("items").is_some() {
+                let msg = format!("`{kind}` documents are not expanded");
+                self.problem(ProblemKind::NotModelled, path, d.start_line, msg);
+                continue;
+            }
+            let api_version = get_str(v, "apiVersion").unwrap_or_default().to_owned();
+            let (name, namespace, name_line) = metadata_identity(v, d);
+            let origin = Origin {
+                file: file.clone(),
+                line: d.start_line,
+            };
+            let mut o = Obj::new(api_version, kind, (name, namespace), Arc::clone(v), origin);
+            o.doc_index = d.index;
+            o.name_line = name_line;
+            o.sources.push(Source::Doc(Arc::clone(d), file.clone()));
+            acc.push(o);
+        }
+    }
+
+    /// Records a resource file whose every document parsed for [`super::ParseCache::manifests`].
+    fn record_manifest(&self, path: &Path, docs: &[Arc<Doc>]) {
+        let mut kinds = Vec::with_capacity(docs.len());
+        for d in docs {
+            let Ok(v) = &d.value else { return };
+            if docs::has_complex_key(v) || d.text.lines().any(|l| l.trim_end() == "...") {
+                return;
+            }
+            kinds.push(get_str(v, "kind").unwrap_or_default().to_owned());
+        }
+        let mut m = self
+            .shared
+            .manifests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.push((normalize(path), kinds));
+    }
+
+    /// Records why a resource document is not a Kubernetes object kustomize accepts: a mapping
+    /// with a `kind` and a string `metadata.name` (kustomize api/resource/factory.go: "missing
+    /// kind in object", "missing metadata.name in object"). A document with a mapping or list as
+    /// a key (an unrendered `{{ }}` template) is a YAML problem, reported as such.
+    fn check_object(&mut self, v: &Value, d: &Doc, path: &Path) {
+        if docs::has_complex_key(v) {
+            self.problem(
+                ProblemKind::Invalid,
+                path,
+                d.start_line,
+                format!("{YAML_SYNTAX_PREFIX}a mapping key is itself a mapping or list (an unrendered `{{{{ }}}}` template?)"),
+            );
+            return;
+        }
+        let kind = get_str(v, "kind");
+        let what = if !v.is_mapping() {
+            "is not a mapping (a Kubernetes object)"
+        } else if kind.is_none_or(str::is_empty) {
+            "has no kind (missing kind in object)"
+        } else if v.get("items").is_some() && kind.is_some_and(|k| k.ends_with("List")) {
+            return;
+        } else if v
+            .get("metadata")
+            .and_then(|m| get_str(m, "name"))
+            .is_none_or(str::is_empty)
+        {
+            "has no metadata.name (missing metadata.name in object)"
+        } else {
+            return;
+        };
+        let msg = format!(
+            "document {} of {} {what}: kustomize fails to build",
+            d.index + 1,
+            self.rel(path).display()
+        );
+        self.problem(ProblemKind::BuildError, path, d.start_line, msg);
+    }
+
+    /// kustomize's resource map refuses a second object with the same id (group, version, kind,
+    /// name, namespace): api/resmap/reswrangler.go `Append`, "may not add resource with an
+    /// already registered id". Checked once the level's resources are accumulated, before any
+    /// transform changes the ids.
+    fn check_unique_ids(&mut self, acc: &[Obj]) {
+        let mut seen: HashMap<(&str, &str, &str, &str), &Obj> = HashMap::with_capacity(acc.len());
+        let mut dups = Vec::new();
+        for o in acc.iter().filter(|o| o.generated.is_none()) {
+            let key = (
+                o.api_version.as_str(),
+                o.kind.as_str(),
+                o.name.as_str(),
+                effective_ns(o.namespace.as_deref(), &o.kind),
+            );
+            if let Some(first) = seen.insert(key, o) {
+                let msg = format!(
+                    "{} `{}` is defined twice (also at {}): kustomize fails to build (may not add resource with an already registered id)",
+                    o.kind, o.name, first.origin
+                );
+                dups.push((o.origin.clone(), msg));
+            }
+        }
+        for (at, msg) in dups {
+            self.problem(ProblemKind::BuildError, &at.file, at.line, msg);
+        }
+    }
+}
+
+/// True when a file that is not named as YAML starts with a PEM header.
+fn is_pem(path: &Path) -> bool {
+    let yamlish = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"));
+    if yamlish {
+        return false;
+    }
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    head[..n].trim_ascii_start().starts_with(b"-----BEGIN ")
+}
+
+fn is_remote(entry: &str) -> bool {
+    entry.contains("://")
+        || entry.starts_with("github.com/")
+        || entry.starts_with("gitlab.com/")
+        || entry.starts_with("bitbucket.org/")
+        || entry.starts_with("git@")
+        || entry.contains("?ref=")
+}

@@ -1,0 +1,245 @@
+//! The fields of a kustomization and of its inline generators, checked the way kustomize's
+//! strict decoder reads them, and the fields emp-seal does not replay.
+
+use yaml_serde::Value;
+
+use super::super::docs::Doc;
+use super::super::{GeneratedKind, ProblemKind};
+use super::Builder;
+use crate::yamlpos::Seg;
+use std::path::Path;
+
+/// Kustomization fields emp-seal does not replay although they can change what renders:
+/// reported as `not-modelled` (helm ones as `unsupported`: kustomize would run helm).
+const NOT_MODELLED_FIELDS: [&str; 8] = [
+    "transformers",
+    "replacements",
+    "helmCharts",
+    "helmChartInflationGenerator",
+    "vars",
+    "validators",
+    "openapi",
+    "crds",
+];
+
+/// The shape kustomize's strict decoder expects for a kustomization field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Str,
+    Map,
+    List,
+    /// A list of strings (paths, URLs or inline YAML text).
+    StrList,
+}
+
+/// Every field of kustomize v5's `Kustomization` (kustomize `api/types/kustomization.go`,
+/// decoded strictly: an unknown field or a wrong type is "invalid Kustomization"), with its shape.
+const KUSTOMIZATION_FIELDS: [(&str, Shape); 34] = [
+    ("apiVersion", Shape::Str),
+    ("kind", Shape::Str),
+    ("metadata", Shape::Map),
+    ("openapi", Shape::Map),
+    ("namePrefix", Shape::Str),
+    ("nameSuffix", Shape::Str),
+    ("namespace", Shape::Str),
+    ("commonLabels", Shape::Map),
+    ("labels", Shape::List),
+    ("commonAnnotations", Shape::Map),
+    ("patchesStrategicMerge", Shape::StrList),
+    ("patchesJson6902", Shape::List),
+    ("patches", Shape::List),
+    ("images", Shape::List),
+    ("imageTags", Shape::List),
+    ("replacements", Shape::List),
+    ("replicas", Shape::List),
+    ("vars", Shape::List),
+    ("sortOptions", Shape::Map),
+    ("resources", Shape::StrList),
+    ("components", Shape::StrList),
+    ("crds", Shape::StrList),
+    ("bases", Shape::StrList),
+    ("configMapGenerator", Shape::List),
+    ("secretGenerator", Shape::List),
+    ("helmGlobals", Shape::Map),
+    ("helmCharts", Shape::List),
+    ("helmChartInflationGenerator", Shape::List),
+    ("generatorOptions", Shape::Map),
+    ("configurations", Shape::StrList),
+    ("generators", Shape::StrList),
+    ("transformers", Shape::StrList),
+    ("validators", Shape::StrList),
+    ("buildMetadata", Shape::StrList),
+];
+
+/// Fields of an inline generator entry (kustomize `api/types/generatorargs.go`,
+/// `secretargs.go`; `type` is a Secret's only) and of its `options`
+/// (`api/types/generatoroptions.go`).
+const GENERATOR_ARGS: [&str; 9] = [
+    "name",
+    "namespace",
+    "behavior",
+    "literals",
+    "files",
+    "envs",
+    "env",
+    "options",
+    "type",
+];
+const GENERATOR_OPTIONS: [&str; 4] = [
+    "labels",
+    "annotations",
+    "disableNameSuffixHash",
+    "immutable",
+];
+
+/// Why `v` does not have `shape` (None when it does; `null` always does: an omitted field).
+fn shape_error(v: &Value, shape: Shape) -> Option<&'static str> {
+    let ok = match (shape, v) {
+        (_, Value::Null) => true,
+        (Shape::Str, v) => v.is_string() || v.is_number() || v.is_bool(),
+        (Shape::Map, v) => v.is_mapping(),
+        (Shape::List, v) => v.is_sequence(),
+        (Shape::StrList, Value::Sequence(items)) => items.iter().all(Value::is_string),
+        (Shape::StrList, _) => false,
+    };
+    if ok {
+        return None;
+    }
+    Some(match shape {
+        Shape::Str => "a string",
+        Shape::Map => "a mapping",
+        Shape::List => "a list",
+        Shape::StrList => "a list of strings",
+    })
+}
+
+impl Builder<'_> {
+    /// Unknown fields and fields of the wrong type: kustomize decodes a kustomization strictly
+    /// and refuses it ("invalid Kustomization: json: unknown field ...").
+    pub(super) fn check_fields(&mut self, k: &Value, kdoc: &Doc, kfile: &Path) {
+        let Some(map) = k.as_mapping() else {
+            let msg = format!(
+                "{} is not a mapping: kustomize refuses it (invalid Kustomization)",
+                self.rel(kfile).display()
+            );
+            self.problem(ProblemKind::BuildError, kfile, kdoc.start_line, msg);
+            return;
+        };
+        for (key, v) in map {
+            let Some(key) = key.as_str() else { continue };
+            let line = kline(kdoc, key, None);
+            let exact = KUSTOMIZATION_FIELDS.iter().find(|(f, _)| *f == key);
+            // Go's encoding/json matches field names case-insensitively: kustomize reads
+            // `nameprefix` as `namePrefix`; the model reads the exact spelling only.
+            if exact.is_none()
+                && let Some((field, _)) = KUSTOMIZATION_FIELDS
+                    .iter()
+                    .find(|(f, _)| f.eq_ignore_ascii_case(key))
+            {
+                let msg = format!(
+                    "kustomization field `{key}` is read by kustomize as `{field}`, a spelling the model does not read: rendered names may differ"
+                );
+                self.problem(ProblemKind::NotModelled, kfile, line, msg);
+                continue;
+            }
+            let msg = match exact {
+                None => format!(
+                    "unknown kustomization field `{key}`: kustomize refuses the file (invalid Kustomization: json: unknown field \"{key}\")"
+                ),
+                Some((_, shape)) => match shape_error(v, *shape) {
+                    None => continue,
+                    Some(want) => format!(
+                        "kustomization field `{key}` must be {want}: kustomize refuses the file (invalid Kustomization)"
+                    ),
+                },
+            };
+            self.problem(ProblemKind::BuildError, kfile, line, msg);
+        }
+    }
+
+    /// Unknown fields of an inline generator entry (decoded strictly with the kustomization)
+    /// are build errors; a known field in another case is read by kustomize (Go `encoding/json`
+    /// matches names case-insensitively) but not by the model.
+    pub(super) fn check_generator_fields(
+        &mut self,
+        args: &Value,
+        gk: GeneratedKind,
+        kdoc: &Doc,
+        kfile: &Path,
+        at: &[Seg],
+    ) {
+        let known_args: &[&str] = match gk {
+            GeneratedKind::Secret => &GENERATOR_ARGS,
+            GeneratedKind::ConfigMap => &GENERATOR_ARGS[..8],
+        };
+        let mut fields: Vec<(Vec<Seg>, &str, &[&str])> = Vec::new();
+        if let Some(m) = args.as_mapping() {
+            fields.extend(
+                m.keys()
+                    .filter_map(Value::as_str)
+                    .map(|k| (at.to_vec(), k, known_args)),
+            );
+        }
+        if let Some(m) = args.get("options").and_then(Value::as_mapping) {
+            let mut opt_at = at.to_vec();
+            opt_at.push(Seg::Key("options".into()));
+            fields.extend(
+                m.keys()
+                    .filter_map(Value::as_str)
+                    .map(|k| (opt_at.clone(), k, &GENERATOR_OPTIONS[..])),
+            );
+        }
+        for (parent, key, known) in fields {
+            if known.contains(&key) {
+                continue;
+            }
+            let mut path = parent;
+            path.push(Seg::Key(key.to_owned()));
+            let line = kdoc.line_of(&path);
+            match known.iter().find(|f| f.eq_ignore_ascii_case(key)) {
+                Some(field) => self.problem(
+                    ProblemKind::NotModelled,
+                    kfile,
+                    line,
+                    format!("generator field `{key}` is read by kustomize as `{field}`, a spelling the model does not read: the generated keys may differ"),
+                ),
+                None => self.problem(
+                    ProblemKind::BuildError,
+                    kfile,
+                    line,
+                    format!("unknown generator field `{key}`: kustomize refuses the file (invalid Kustomization: json: unknown field \"{key}\")"),
+                ),
+            }
+        }
+    }
+
+    /// Non-empty fields the model does not replay.
+    pub(super) fn check_not_modelled(&mut self, k: &Value, kdoc: &Doc, kfile: &Path) {
+        for key in NOT_MODELLED_FIELDS {
+            let set = k.get(key).is_some_and(|v| match v {
+                Value::Null => false,
+                Value::Sequence(s) => !s.is_empty(),
+                Value::Mapping(m) => !m.is_empty(),
+                _ => true,
+            });
+            if set {
+                let kind = if key.starts_with("helm") {
+                    ProblemKind::Unsupported
+                } else {
+                    ProblemKind::NotModelled
+                };
+                let msg = format!("`{key}` is not modelled: rendered names may differ");
+                self.problem(kind, kfile, kline(kdoc, key, None), msg);
+            }
+        }
+    }
+}
+
+/// Line of `key` in a kustomization document, and of its n-th list entry.
+pub(super) fn kline(doc: &Doc, key: &str, idx: Option<usize>) -> usize {
+    let mut p = vec![Seg::Key(key.to_owned())];
+    if let Some(i) = idx {
+        p.push(Seg::Index(i));
+    }
+    doc.line_of(&p)
+}

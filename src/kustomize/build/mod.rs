@@ -1,0 +1,386 @@
+//! Replays a kustomize build over names only: accumulate resources, generators and components,
+//! apply each level's transforms in kustomize's order, append generator hashes at the top, then
+//! fix name references.
+//!
+//! Owns the walk over kustomization files and the per-object name history. Must not write, run
+//! kustomize, fetch URLs, or read env-file values (keys only, via `crate::envfile::parse`).
+//!
+//! Upstream order (kubernetes-sigs/kustomize `api/internal/target/kusttarget.go`):
+//! `accumulateTarget` = resources → configurations → generators (`ConfigMap`, Secret, then
+//! `generators:`) → components (run in the parent's accumulator, so their transforms see the
+//! parent's objects) → transformers (`kusttarget_configplugin.go`: patchesStrategicMerge,
+//! patches, namespace, prefix/suffix, labels, annotations, patchesJson6902). At the top only:
+//! hash suffixes (`addHashesToNames`), then `FixBackReferences` (name references).
+//!
+//! The steps live in `accumulate` (the walk), `generate` (generators), `transform` (patches and
+//! name transforms) and `nameref` (the top-level reference fix-up); `obj` is the object being
+//! built, `fields` the strict field checks.
+
+mod accumulate;
+mod fields;
+mod generate;
+mod nameref;
+mod obj;
+mod transform;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::docs::{self, Doc};
+use super::refs::NameRefRule;
+use super::{
+    Generated, Identity, KustomizeError, Origin, Problem, ProblemKind, Reference, Resource,
+    kustomization_file,
+};
+use obj::Obj;
+
+pub(crate) struct BuildOutput {
+    pub(crate) resources: Vec<Resource>,
+    pub(crate) generated: Vec<Generated>,
+    pub(crate) references: Vec<Reference>,
+    pub(crate) problems: Vec<Problem>,
+}
+
+/// The start of a [`Problem`] message for YAML that does not parse (see
+/// [`Problem::is_yaml_syntax`]).
+pub(crate) const YAML_SYNTAX_PREFIX: &str = "yaml does not parse: ";
+
+/// The parsed documents of one file.
+type FileDocs = Arc<Vec<Arc<Doc>>>;
+
+/// Why a file gave no documents.
+#[derive(Clone, Debug)]
+enum Unread {
+    NotUtf8,
+    Io(String),
+}
+
+/// Files parsed during one run, shared by every overlay built with it: a base included by many
+/// overlays is read and parsed once. Keyed by canonical path; holds only files outside the
+/// overlay directory that first read them (an overlay's own files are rarely shared, and are
+/// released with its build). Create one per run: it never notices a file changing.
+#[derive(Default, Debug)]
+pub struct ParseCache {
+    files: Mutex<HashMap<PathBuf, Result<FileDocs, Unread>>>,
+    /// Resource files every document of which parsed (see [`ParseCache::manifests`]).
+    manifests: Mutex<Vec<(PathBuf, Vec<String>)>>,
+}
+
+impl ParseCache {
+    /// The documents of `path`, from the cache when `shared`, else read and parsed now.
+    fn load(&self, path: &Path, shared: bool) -> Result<FileDocs, Unread> {
+        let key = shared.then(|| std::fs::canonicalize(path).ok()).flatten();
+        let Some(key) = key else {
+            return read_docs(path);
+        };
+        if let Some(hit) = self.lock().get(&key) {
+            return hit.clone();
+        }
+        // Parsed outside the lock: two builds may both parse a file the first time, not more.
+        let loaded = read_docs(path);
+        self.lock().entry(key).or_insert(loaded).clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Result<FileDocs, Unread>>> {
+        // A poisoned lock means a build panicked; the map itself is still consistent.
+        self.files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Resource files the builds read whose every document parsed (no syntax error, no
+    /// mapping or list as a key, no `...` line), each with its documents' kinds: a caller
+    /// that would parse them again only to look for syntax errors or those kinds need not.
+    /// Paths are lexically normalised, as joined from the overlay directories.
+    pub fn manifests(&self) -> Vec<(PathBuf, Vec<String>)> {
+        let mut m = self
+            .manifests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::mem::take(&mut *m)
+    }
+}
+
+fn read_docs(path: &Path) -> Result<FileDocs, Unread> {
+    let bytes = std::fs::read(path).map_err(|e| Unread::Io(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|_| Unread::NotUtf8)?;
+    Ok(Arc::new(
+        docs::split_docs(&text).into_iter().map(Arc::new).collect(),
+    ))
+}
+
+/// One overlay's build: the objects' walk state and what it found.
+struct Builder<'r> {
+    root: &'r Path,
+    /// The overlay directory being built (files outside it go through the shared cache).
+    top: PathBuf,
+    shared: &'r ParseCache,
+    /// Files this build has read (each reported once).
+    files: HashMap<PathBuf, Option<FileDocs>>,
+    problems: Vec<Problem>,
+    rules: Vec<NameRefRule>,
+    /// Canonical kustomization files being accumulated, outermost first (cycle detection).
+    stack: Vec<PathBuf>,
+}
+
+impl<'r> Builder<'r> {
+    fn rel(&self, p: &Path) -> PathBuf {
+        p.strip_prefix(self.root)
+            .map_or_else(|_| p.to_path_buf(), Path::to_path_buf)
+    }
+
+    /// Records a problem; a shared base is built once per including level, so a problem
+    /// already recorded at the same place is not repeated.
+    fn problem(&mut self, kind: ProblemKind, file: &Path, line: usize, message: String) {
+        let origin = Origin {
+            file: self.rel(file),
+            line,
+        };
+        if self
+            .problems
+            .iter()
+            .any(|p| p.origin == origin && p.message == message)
+        {
+            return;
+        }
+        self.problems.push(Problem {
+            kind,
+            origin,
+            message,
+        });
+    }
+
+    /// Records a problem at `at` even when the same one was recorded before.
+    fn problem_at(&mut self, kind: ProblemKind, at: &Origin, message: String) {
+        self.problems.push(Problem {
+            kind,
+            origin: at.clone(),
+            message,
+        });
+    }
+
+    /// The documents of a YAML file, read once per build; problems are recorded at `from`.
+    fn docs(&mut self, path: &Path, from: &Origin) -> Option<FileDocs> {
+        if let Some(cached) = self.files.get(path) {
+            return cached.clone();
+        }
+        let shared = !normalize(path).starts_with(&self.top);
+        let loaded = match self.shared.load(path, shared) {
+            Ok(docs) => {
+                for d in docs.iter() {
+                    if let Err(e) = &d.value {
+                        let at = Origin {
+                            file: self.rel(path),
+                            line: d.error_line,
+                        };
+                        self.problem_at(
+                            ProblemKind::Invalid,
+                            &at,
+                            format!("{YAML_SYNTAX_PREFIX}{e}"),
+                        );
+                    }
+                }
+                Some(docs)
+            }
+            Err(Unread::NotUtf8) => {
+                let msg = format!("{} is not valid utf-8", self.rel(path).display());
+                self.problem_at(ProblemKind::Invalid, from, msg);
+                None
+            }
+            Err(Unread::Io(e)) => {
+                let msg = format!(
+                    "cannot read {}: {e}: kustomize fails to build",
+                    self.rel(path).display()
+                );
+                self.problem_at(ProblemKind::Invalid, from, msg);
+                None
+            }
+        };
+        self.files.insert(path.to_path_buf(), loaded.clone());
+        loaded
+    }
+
+    /// kustomize's default load restriction (`LoadRestrictionsRootOnly`, api/internal/loader
+    /// fileloader.go): a file (not a directory) must be in or below the kustomization root.
+    fn outside_root(&mut self, dir: &Path, path: &Path, at: &Origin) -> bool {
+        if normalize(path).starts_with(normalize(dir)) {
+            return false;
+        }
+        let msg = format!(
+            "file {} is not in or below {}: kustomize refuses to load it",
+            self.rel(&normalize(path)).display(),
+            self.rel(&normalize(dir)).display()
+        );
+        self.problem(ProblemKind::BuildError, &at.file, at.line, msg);
+        true
+    }
+}
+
+/// Lexically resolves `.` and `..` (no filesystem access).
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Builds the kustomization in `dir`, reading shared files through `shared`.
+pub(crate) fn build(
+    root: &Path,
+    dir: &Path,
+    shared: &ParseCache,
+) -> Result<BuildOutput, KustomizeError> {
+    let kfile = top_kustomization(dir)?;
+    let mut b = Builder {
+        root,
+        top: normalize(dir),
+        shared,
+        files: HashMap::new(),
+        problems: Vec::new(),
+        rules: Vec::new(),
+        stack: Vec::new(),
+    };
+    let mut acc = Vec::new();
+    let top = Origin {
+        file: b.rel(&kfile),
+        line: 1,
+    };
+    b.accumulate(dir, &mut acc, false, &top);
+    let rels: Vec<PathBuf> = b.problems.iter().map(|p| b.rel(&p.origin.file)).collect();
+    for (p, f) in b.problems.iter_mut().zip(rels) {
+        p.origin.file = f;
+    }
+
+    // kustomize addHashesToNames: once, at the top, after every transform.
+    for o in acc.iter_mut().filter(|o| o.needs_hash) {
+        o.hashed = true;
+    }
+    let references = nameref::fix_back_references(&acc, &b.rules, &mut b.problems);
+    let (resources, generated) = finish(acc);
+    Ok(BuildOutput {
+        resources,
+        generated,
+        references,
+        problems: b.problems,
+    })
+}
+
+/// The overlay's own kustomization file, refused when it is missing, unreadable or does not
+/// parse (every other file's trouble is a [`Problem`]).
+fn top_kustomization(dir: &Path) -> Result<PathBuf, KustomizeError> {
+    let Some(kfile) = kustomization_file(dir) else {
+        return Err(KustomizeError::NoKustomization {
+            dir: dir.to_path_buf(),
+        });
+    };
+    let text = std::fs::read(&kfile).map_err(|e| KustomizeError::Unreadable {
+        path: kfile.clone(),
+        message: e.to_string(),
+    })?;
+    let text = String::from_utf8(text).map_err(|_| KustomizeError::Unreadable {
+        path: kfile.clone(),
+        message: "not valid utf-8".into(),
+    })?;
+    if let Some(d) = docs::split_docs(&text).first()
+        && let Err(e) = &d.value
+    {
+        return Err(KustomizeError::Syntax {
+            path: kfile.clone(),
+            line: d.error_line,
+            message: e.clone(),
+        });
+    }
+    Ok(kfile)
+}
+
+/// The built objects as the model's resources and generated objects.
+fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
+    let mut resources = Vec::new();
+    let mut generated = Vec::new();
+    for o in acc {
+        let rendered = Identity {
+            name: o.name.clone(),
+            namespace: o.namespace.clone(),
+        };
+        if let Some(g) = o.generated {
+            generated.push(Generated {
+                kind: g.kind,
+                original: g.original,
+                rendered,
+                hash_suffix: o.hashed,
+                specs: g.specs,
+                keys: g.keys,
+            });
+        } else {
+            let annotations = o.annotations();
+            resources.push(Resource {
+                api_version: o.api_version,
+                kind: o.kind,
+                original: o.original,
+                rendered,
+                origin: o.origin,
+                doc_index: o.doc_index,
+                name_line: o.name_line,
+                annotations,
+            });
+        }
+    }
+    (resources, generated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        let mut f = std::fs::File::create(path).expect("create fixture");
+        std::io::Write::write_all(&mut f, text.as_bytes()).expect("write fixture");
+    }
+
+    /// Issue 16: a base included by several overlays is read and parsed once per cache, while
+    /// each overlay's own files are read by its own build.
+    #[test]
+    fn issue_16_a_shared_base_is_parsed_once_per_cache() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path();
+        let config_map = |rel: &str, name: &str| {
+            let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+            put(&root.join(rel), &text);
+        };
+        for dir in ["k8s/overlays/dev", "k8s/overlays/prod"] {
+            let kust = "resources:\n  - ../../base\n  - own.yaml\n";
+            put(&root.join(dir).join("kustomization.yaml"), kust);
+            config_map(&format!("{dir}/own.yaml"), "own-a");
+        }
+        put(
+            &root.join("k8s/base/kustomization.yaml"),
+            "resources:\n  - cm.yaml\n",
+        );
+        config_map("k8s/base/cm.yaml", "base-a");
+        let names = |dir: &str, cache: &ParseCache| -> Vec<String> {
+            let out = build(root, &root.join(dir), cache).expect("builds");
+            out.resources.into_iter().map(|r| r.rendered.name).collect()
+        };
+
+        let cache = ParseCache::default();
+        assert_eq!(names("k8s/overlays/dev", &cache), ["base-a", "own-a"]);
+        // Changed between the two builds: the second sees the first parse of the shared base,
+        // and its own file as it is now.
+        config_map("k8s/base/cm.yaml", "base-b");
+        config_map("k8s/overlays/prod/own.yaml", "own-b");
+        assert_eq!(names("k8s/overlays/prod", &cache), ["base-a", "own-b"]);
+        assert_eq!(
+            names("k8s/overlays/prod", &ParseCache::default()),
+            ["base-b", "own-b"]
+        );
+    }
+}

@@ -1,0 +1,177 @@
+//! The top-level name-reference fix-up (kustomize `api/filters/nameref/nameref.go`,
+//! `selectReferral`): the value each reference field renders with, what it points at, and where
+//! it was written.
+
+use super::super::refs::{self, NameRefRule, RawRef};
+use super::super::{Identity, Origin, Problem, ProblemKind, Reference, Resolution};
+use super::obj::{Obj, Source, effective_ns, get_str, is_cluster_scoped};
+
+/// Every reference of every object, with its rendered value and resolution.
+pub(super) fn fix_back_references(
+    acc: &[Obj],
+    rules: &[NameRefRule],
+    problems: &mut Vec<Problem>,
+) -> Vec<Reference> {
+    // Index of each object among the resources or among the generated objects.
+    let mut counts = (0usize, 0usize);
+    let index: Vec<Resolution> = acc
+        .iter()
+        .map(|o| {
+            if o.generated.is_some() {
+                counts.1 += 1;
+                Resolution::Generated(counts.1 - 1)
+            } else {
+                counts.0 += 1;
+                Resolution::Resource(counts.0 - 1)
+            }
+        })
+        .collect();
+    let mut references = Vec::new();
+    for o in acc {
+        let mut attr_cache: Vec<Option<Vec<RawRef>>> = o.sources.iter().map(|_| None).collect();
+        for r in refs::extract(&o.kind, &o.api_version, &o.value) {
+            let rewritable = refs::builtin_rewrites(r.target_kind, &o.kind, &r.fs_path)
+                || refs::configured(rules, &r, &o.kind, o.group());
+            let (mut rendered_name, mut rendered_hash) = (r.name.clone(), false);
+            if rewritable {
+                match referral(o, &r, acc) {
+                    Ok(Some(c)) => (rendered_name, rendered_hash) = (c.name.clone(), c.hashed),
+                    Ok(None) => {}
+                    Err(()) => problems.push(Problem {
+                        kind: ProblemKind::BuildError,
+                        origin: attribute(o, &r, &mut attr_cache),
+                        message: format!(
+                            "{} reference `{}` matches several objects: kustomize fails to build",
+                            r.target_kind, r.name
+                        ),
+                    }),
+                }
+            }
+            let resolution = resolve(o, &r, acc, &rendered_name, rendered_hash)
+                .map_or(Resolution::Unresolved, |i| index[i]);
+            references.push(Reference {
+                referrer_kind: o.kind.clone(),
+                referrer: Identity {
+                    name: o.name.clone(),
+                    namespace: o.namespace.clone(),
+                },
+                field: r.field,
+                target_kind: r.target_kind.to_owned(),
+                origin: attribute(o, &r, &mut attr_cache),
+                path: r.path.clone(),
+                name: r.name.clone(),
+                keys: r.keys.clone(),
+                optional: r.optional,
+                rewritable,
+                rendered_name,
+                rendered_hash_suffix: rendered_hash,
+                resolution,
+            });
+        }
+    }
+    references
+}
+
+/// The object a rewritable reference of `o` is rewritten to: one that has had the referenced
+/// name, in the referrer's namespace (unless either side is cluster-scoped); among several, the
+/// ones with the referrer's prefixes and suffixes. `Err` when that still leaves several that
+/// render differently.
+fn referral<'a>(o: &Obj, r: &RawRef, acc: &'a [Obj]) -> Result<Option<&'a Obj>, ()> {
+    let ref_ns = effective_ns(o.namespace.as_deref(), &o.kind);
+    let mut cands: Vec<&Obj> = acc
+        .iter()
+        .filter(|c| {
+            // Only the core group for the core kinds; any group for the others.
+            c.kind == r.target_kind
+                && (c.group().is_empty()
+                    || !matches!(
+                        r.target_kind,
+                        "Secret" | "ConfigMap" | "ServiceAccount" | "PersistentVolumeClaim"
+                    ))
+        })
+        .filter(|c| c.history.iter().any(|(n, _)| *n == r.name))
+        .filter(|c| {
+            is_cluster_scoped(&o.kind)
+                || is_cluster_scoped(&c.kind)
+                || c.kind == "ServiceAccount"
+                || effective_ns(c.namespace.as_deref(), &c.kind) == ref_ns
+        })
+        .collect();
+    if cands.len() > 1 {
+        cands.retain(|c| c.prefixes == o.prefixes && c.suffixes == o.suffixes);
+    }
+    match cands.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        many if many
+            .iter()
+            .all(|c| c.name == many[0].name && c.hashed == many[0].hashed) =>
+        {
+            Ok(Some(many[0]))
+        }
+        _ => Err(()),
+    }
+}
+
+/// The index in `acc` of the object the rendered value names (a `SealedSecret` stands for the
+/// Secret it becomes).
+fn resolve(o: &Obj, r: &RawRef, acc: &[Obj], name: &str, hashed: bool) -> Option<usize> {
+    let ref_ns = effective_ns(o.namespace.as_deref(), &o.kind);
+    acc.iter().position(|c| {
+        let kind_ok = c.kind == r.target_kind
+            || (r.target_kind == "Secret"
+                && c.kind == "SealedSecret"
+                && c.api_version == "bitnami.com/v1alpha1");
+        kind_ok
+            && c.name == name
+            && c.hashed == hashed
+            && (is_cluster_scoped(&c.kind)
+                || effective_ns(c.namespace.as_deref(), &c.kind) == ref_ns)
+    })
+}
+
+/// Where a final reference was written: the latest source that holds it.
+///
+/// `cache` holds, per source of `o`, the references extracted from that source's document: an
+/// object with several references is attributed once per reference, and extraction is the
+/// expensive part.
+fn attribute(o: &Obj, r: &RawRef, cache: &mut [Option<Vec<RawRef>>]) -> Origin {
+    for (s, cached) in o.sources.iter().zip(cache.iter_mut()).rev() {
+        match s {
+            Source::Json {
+                file,
+                line,
+                written,
+            } => {
+                if r.path.starts_with(written) {
+                    return Origin {
+                        file: file.clone(),
+                        line: *line,
+                    };
+                }
+            }
+            Source::Doc(d, file) => {
+                let Ok(v) = &d.value else { continue };
+                let extracted = cached.get_or_insert_with(|| {
+                    let kind = get_str(v, "kind")
+                        .filter(|k| !k.is_empty())
+                        .unwrap_or(&o.kind);
+                    let api = get_str(v, "apiVersion")
+                        .filter(|k| !k.is_empty())
+                        .unwrap_or(&o.api_version);
+                    refs::extract(kind, api, v)
+                });
+                if let Some(src) = extracted
+                    .iter()
+                    .find(|x| x.norm == r.norm && x.name == r.name)
+                {
+                    return Origin {
+                        file: file.clone(),
+                        line: d.line_of(&src.path),
+                    };
+                }
+            }
+        }
+    }
+    o.origin.clone()
+}

@@ -1,0 +1,366 @@
+//! One level's transforms, in kustomize's order (`api/internal/target/kusttarget_configplugin.go`
+//! `configureBuiltinTransformers`): patchesStrategicMerge, patches, namespace, prefix/suffix,
+//! annotations, patchesJson6902.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use yaml_serde::Value;
+
+use super::super::docs::{self, Doc};
+use super::super::patch::{self, JsonOp, Selector};
+use super::super::{Origin, ProblemKind};
+use super::accumulate::Level;
+use super::fields::kline;
+use super::obj::{
+    Obj, Source, get_str, group_of, is_builtin_api, is_cluster_scoped, set_annotation,
+};
+use super::{Builder, FileDocs};
+use crate::yamlpos::Seg;
+
+/// A `patches:`-style list entry: its line, and the line its inline `patch:` text starts on.
+struct PatchEntry<'a> {
+    entry: &'a Value,
+    line: usize,
+    inline_line: usize,
+}
+
+impl Builder<'_> {
+    pub(super) fn transform(&mut self, level: &Level, acc: &mut [Obj]) {
+        for e in patch_entries(level, "patchesStrategicMerge") {
+            self.patch_strategic_merge(level, &e, acc);
+        }
+        for e in patch_entries(level, "patches") {
+            self.patch(level, &e, acc);
+        }
+        if let Some(ns) = get_str(&level.k, "namespace").filter(|n| !n.is_empty()) {
+            set_namespace(acc, ns);
+        }
+        add_prefix_suffix(
+            acc,
+            get_str(&level.k, "namePrefix").unwrap_or_default(),
+            get_str(&level.k, "nameSuffix").unwrap_or_default(),
+        );
+        if let Some(ann) = level.k.get("commonAnnotations").and_then(Value::as_mapping) {
+            for o in acc.iter_mut() {
+                for (key, val) in ann {
+                    if let (Some(key), Some(val)) = (key.as_str(), val.as_str()) {
+                        set_annotation(Arc::make_mut(&mut o.value), key, val);
+                    }
+                }
+            }
+        }
+        for e in patch_entries(level, "patchesJson6902") {
+            self.patch_json6902(level, &e, acc);
+        }
+    }
+
+    fn patch_strategic_merge(&mut self, level: &Level, e: &PatchEntry<'_>, acc: &mut [Obj]) {
+        let Some((docs, file)) = self.patch_docs(level, e) else {
+            return;
+        };
+        if self.patch_is_usable(&docs, &file, &level.kfile, e.line, false) {
+            for d in docs.iter() {
+                self.apply_smp(d, &file, None, acc);
+            }
+        }
+    }
+
+    /// A `patches:` entry: strategic-merge or JSON6902, by its content (kustomize
+    /// api/internal/builtins/PatchTransformer.go).
+    fn patch(&mut self, level: &Level, e: &PatchEntry<'_>, acc: &mut [Obj]) {
+        let target = e.entry.get("target").map(Selector::from_value);
+        let Some((docs, file)) = self.patch_docs(level, e) else {
+            return;
+        };
+        if !self.patch_is_usable(&docs, &file, &level.kfile, e.line, target.is_some()) {
+            return;
+        }
+        let json = docs
+            .first()
+            .filter(|d| d.value.as_ref().is_ok_and(|v| v.is_sequence()));
+        match (json, target) {
+            (Some(d), Some(t)) => self.apply_json(d, &file, &t, acc, &level.kfile, e.line),
+            (Some(_), None) => {
+                let msg = "a JSON6902 patch needs a target".to_owned();
+                self.problem(ProblemKind::BuildError, &level.kfile, e.line, msg);
+            }
+            (None, target) => {
+                for d in docs.iter() {
+                    self.apply_smp(d, &file, target.as_ref(), acc);
+                }
+            }
+        }
+    }
+
+    fn patch_json6902(&mut self, level: &Level, e: &PatchEntry<'_>, acc: &mut [Obj]) {
+        let Some(t) = e.entry.get("target").map(Selector::from_value) else {
+            let msg = "a patchesJson6902 entry needs a target".to_owned();
+            self.problem(ProblemKind::BuildError, &level.kfile, e.line, msg);
+            return;
+        };
+        let Some((docs, file)) = self.patch_docs(level, e) else {
+            return;
+        };
+        if let Some(d) = docs.first() {
+            self.apply_json(d, &file, &t, acc, &level.kfile, e.line);
+        }
+    }
+
+    /// Inline patch text or a file's documents, with the file they are attributed to.
+    fn patch_docs(&mut self, level: &Level, e: &PatchEntry<'_>) -> Option<(FileDocs, PathBuf)> {
+        let from = Origin {
+            file: level.kfile.clone(),
+            line: e.line,
+        };
+        let text = e.entry.as_str().or_else(|| get_str(e.entry, "patch"));
+        if let Some(text) = text
+            && (text.contains('\n') || text.contains(": ") || text.trim_start().starts_with('-'))
+        {
+            // Inline text: a block scalar starts on the line after its key (or list dash);
+            // a one-line value is attributed to that line.
+            let first = e.inline_line + usize::from(text.contains('\n'));
+            let mut docs = docs::split_docs(text);
+            for d in &mut docs {
+                d.start_line += first - 1;
+                d.error_line += first - 1;
+            }
+            let docs = Arc::new(docs.into_iter().map(Arc::new).collect());
+            return Some((docs, level.kfile.clone()));
+        }
+        let path = level.dir.join(text.or_else(|| get_str(e.entry, "path"))?);
+        if self.outside_root(&level.dir, &path, &from) {
+            return None;
+        }
+        self.docs(&path, &from).map(|d| (d, path))
+    }
+
+    /// Whether a patch's documents are something kustomize can apply; otherwise records why it
+    /// refuses them, at the kustomization line listing the patch (kustomize
+    /// api/internal/builtins/PatchTransformer.go and PatchStrategicMergeTransformer.go: "patch
+    /// appears to be empty", "unable to parse SM or JSON patch", "must specify a target for JSON
+    /// patch"). Documents that do not parse are reported where they are, as YAML problems.
+    fn patch_is_usable(
+        &mut self,
+        docs: &[Arc<Doc>],
+        file: &Path,
+        kfile: &Path,
+        line: usize,
+        targeted: bool,
+    ) -> bool {
+        let shown = self.rel(file).display().to_string();
+        let problem = if docs.is_empty() {
+            Some("is empty: kustomize fails to build (patch appears to be empty)")
+        } else {
+            docs.iter().find_map(|d| {
+                let v = d.value.as_ref().ok()?;
+                let named = v
+                    .get("metadata")
+                    .and_then(|m| get_str(m, "name"))
+                    .is_some_and(|n| !n.is_empty());
+                let kinded = get_str(v, "kind").is_some_and(|k| !k.is_empty());
+                if v.is_sequence() {
+                    None
+                } else if !v.is_mapping() {
+                    Some("is neither a strategic-merge patch nor a JSON patch: kustomize fails to build (unable to parse SM or JSON patch)")
+                } else if !(targeted || (named && kinded)) {
+                    Some("has no kind and metadata.name and no target: kustomize fails to build (unable to parse SM or JSON patch)")
+                } else {
+                    None
+                }
+            })
+        };
+        let Some(what) = problem else {
+            return true;
+        };
+        self.problem(
+            ProblemKind::BuildError,
+            kfile,
+            line,
+            format!("patch {shown} {what}"),
+        );
+        false
+    }
+
+    fn selected(&mut self, sel: &Selector, acc: &[Obj], file: &Path, line: usize) -> Vec<usize> {
+        if let Some(what) = sel.unsupported() {
+            let msg = format!("{what} is not modelled");
+            self.problem(ProblemKind::NotModelled, file, line, msg);
+            return Vec::new();
+        }
+        (0..acc.len())
+            .filter(|&i| patch::selects(sel, &acc[i].candidate()))
+            .collect()
+    }
+
+    /// The objects a strategic-merge patch without a target applies to: its kind, group, and a
+    /// name (and namespace, when it gives one) the object has had.
+    fn smp_targets(&mut self, pv: &Value, d: &Doc, file: &Path, acc: &[Obj]) -> Vec<usize> {
+        let kind = get_str(pv, "kind").unwrap_or_default();
+        let meta = pv.get("metadata");
+        let name = meta.and_then(|m| get_str(m, "name")).unwrap_or_default();
+        let ns = meta.and_then(|m| get_str(m, "namespace"));
+        let group = group_of(get_str(pv, "apiVersion").unwrap_or_default());
+        let hits: Vec<usize> = (0..acc.len())
+            .filter(|&i| {
+                let o = &acc[i];
+                o.kind == kind && o.group() == group && o.had_name(name, ns)
+            })
+            .collect();
+        if hits.is_empty() {
+            let msg = format!("patch target {kind} `{name}` not found: kustomize fails to build");
+            self.problem(ProblemKind::BuildError, file, d.start_line, msg);
+        }
+        hits
+    }
+
+    fn apply_smp(&mut self, d: &Arc<Doc>, file: &Path, target: Option<&Selector>, acc: &mut [Obj]) {
+        let Ok(pv) = &d.value else { return };
+        let idx = match target {
+            Some(sel) => self.selected(sel, acc, file, d.start_line),
+            None => self.smp_targets(pv, d, file, acc),
+        };
+        // The patch's own metadata never renames the object it patches.
+        let mut patch_value = Value::clone(pv);
+        if let Some(m) = patch_value
+            .get_mut("metadata")
+            .and_then(Value::as_mapping_mut)
+        {
+            m.remove("name");
+            m.remove("namespace");
+        }
+        let rel = self.rel(file);
+        for i in idx {
+            let o = &mut acc[i];
+            let schema = is_builtin_api(&o.api_version);
+            patch::strategic_merge(Arc::make_mut(&mut o.value), &patch_value, schema);
+            o.sources.push(Source::Doc(Arc::clone(d), rel.clone()));
+        }
+    }
+
+    fn apply_json(
+        &mut self,
+        d: &Arc<Doc>,
+        file: &Path,
+        sel: &Selector,
+        acc: &mut [Obj],
+        kfile: &Path,
+        line: usize,
+    ) {
+        let Some(Value::Sequence(ops)) = d.value.as_deref().ok() else {
+            return;
+        };
+        let parsed: Vec<JsonOp> = ops
+            .iter()
+            .enumerate()
+            .map(|(i, op)| self.json_op(d, file, i, op))
+            .collect();
+        let idx = self.selected(sel, acc, kfile, line);
+        let rel = self.rel(file);
+        for i in idx {
+            let o = &mut acc[i];
+            o.sync_metadata();
+            for op in &parsed {
+                if let Some(written) = patch::apply_json_op(Arc::make_mut(&mut o.value), op) {
+                    o.sources.push(Source::Json {
+                        file: rel.clone(),
+                        line: op.line,
+                        written,
+                    });
+                }
+            }
+            // A patch may rename the object or move it.
+            let meta = o.value.get("metadata");
+            let name = meta
+                .and_then(|m| get_str(m, "name"))
+                .unwrap_or_default()
+                .to_owned();
+            let ns = meta
+                .and_then(|m| get_str(m, "namespace"))
+                .map(str::to_owned);
+            o.set_identity(name, ns);
+        }
+    }
+
+    /// The `i`-th op of a JSON6902 patch; an op the model does not replay is recorded.
+    fn json_op(&mut self, d: &Doc, file: &Path, i: usize, op: &Value) -> JsonOp {
+        let name = get_str(op, "op").unwrap_or_default().to_owned();
+        let path = patch::parse_pointer(get_str(op, "path").unwrap_or_default());
+        // The `value:` line when there is one (that is where a reference is written).
+        let op_line = if op.get("value").is_some() {
+            d.line_of(&[Seg::Index(i), Seg::Key("value".into())])
+        } else {
+            d.line_of(&[Seg::Index(i)])
+        };
+        if !matches!(name.as_str(), "add" | "replace" | "remove" | "test") {
+            let msg = format!("json patch op `{name}` is not modelled");
+            self.problem(ProblemKind::NotModelled, file, op_line, msg);
+        }
+        JsonOp {
+            op: name,
+            path,
+            value: op.get("value").cloned(),
+            line: op_line,
+        }
+    }
+}
+
+/// The entries of a patch list with their lines.
+fn patch_entries<'a>(level: &'a Level, key: &str) -> Vec<PatchEntry<'a>> {
+    let Some(list) = level.k.get(key).and_then(Value::as_sequence) else {
+        return Vec::new();
+    };
+    list.iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let line = kline(&level.kdoc, key, Some(i));
+            // patchesStrategicMerge entries are the patch text (or path) themselves.
+            let inline_line = if key == "patchesStrategicMerge" {
+                line
+            } else {
+                level.kdoc.line_of(&[
+                    Seg::Key(key.into()),
+                    Seg::Index(i),
+                    Seg::Key("patch".into()),
+                ])
+            };
+            PatchEntry {
+                entry,
+                line,
+                inline_line,
+            }
+        })
+        .collect()
+}
+
+/// kustomize api/filters/namespace: every namespaced object moves to `ns`.
+fn set_namespace(acc: &mut [Obj], ns: &str) {
+    for o in acc.iter_mut() {
+        if o.kind == "Namespace" {
+            // builtinpluginconsts/namespace.go: `metadata/name` of kind Namespace is a
+            // namespace field, so a Namespace object is renamed to the namespace.
+            let keep = o.namespace.clone();
+            o.set_identity(ns.to_owned(), keep);
+        } else if !is_cluster_scoped(&o.kind) {
+            let name = o.name.clone();
+            o.set_identity(name, Some(ns.to_owned()));
+        }
+    }
+}
+
+/// kustomize api/internal/builtins/PrefixSuffixTransformer.go.
+fn add_prefix_suffix(acc: &mut [Obj], prefix: &str, suffix: &str) {
+    for o in acc.iter_mut() {
+        // PrefixSuffixTransformer.go prefixSuffixFieldSpecsToSkip
+        let skip = matches!(o.kind.as_str(), "CustomResourceDefinition" | "Namespace")
+            || (o.kind == "APIService" && o.group() == "apiregistration.k8s.io");
+        if skip {
+            continue;
+        }
+        o.prefixes.push(prefix.to_owned());
+        o.suffixes.push(suffix.to_owned());
+        let name = format!("{prefix}{}{suffix}", o.name);
+        let ns = o.namespace.clone();
+        o.set_identity(name, ns);
+    }
+}
