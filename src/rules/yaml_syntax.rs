@@ -11,7 +11,7 @@
 use super::Context;
 use super::model::path_str;
 use super::yamldocs::yaml_errors;
-use crate::finding::{Finding, Location, RuleMeta, Severity};
+use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -19,6 +19,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A YAML document does not parse, so no other rule checked it",
     default_severity: Severity::Error,
     hint: "fix the YAML at the line named (render templates before committing them under k8s/)",
+    scope: RuleScope::Tree,
 };
 
 /// Reports every YAML document of the tree that does not parse.
