@@ -17,7 +17,7 @@ pub static META: RuleMeta = RuleMeta {
     id: "missing-certificate",
     summary: "Under --release, the environment has SealedSecrets but no usable certificate to verify them against",
     default_severity: Severity::Error,
-    hint: "commit the controller's certificate as k8s/overlays/<env>/sealing-cert.pem (emp-seal cert <env> --fetch URL, or kubeseal --fetch-cert)",
+    hint: "commit the controller's certificate as <overlay>/sealing-cert.pem (emp-seal cert <env> --fetch URL, or kubeseal --fetch-cert)",
     scope: RuleScope::Overlay,
 };
 

@@ -18,7 +18,7 @@ pub static META: RuleMeta = RuleMeta {
     id: "overlay-build-error",
     summary: "kustomize cannot build the overlay",
     default_severity: Severity::Error,
-    hint: "fix the file and line named; `kubectl kustomize k8s/overlays/<env>` shows kustomize's own error",
+    hint: "fix the file and line named; `kubectl kustomize <overlay>` shows kustomize's own error",
     scope: RuleScope::Overlay,
 };
 

@@ -18,7 +18,7 @@ pub static META: RuleMeta = RuleMeta {
     id: "yaml-syntax",
     summary: "A YAML document does not parse, so no other rule checked it",
     default_severity: Severity::Error,
-    hint: "fix the YAML at the line named (render templates before committing them under k8s/)",
+    hint: "fix the YAML at the line named (render templates before kustomize reads them)",
     scope: RuleScope::Tree,
 };
 
