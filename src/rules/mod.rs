@@ -94,10 +94,15 @@ impl SourceFile {
         }
     }
 
-    /// Marks the file as outside the checked tree (see [`SourceFile::repository_only`]).
+    /// Marks the file as outside the checked tree (see [`SourceFile::repository_only`]). Only
+    /// Secrets and `SealedSecrets` matter there, so the text of a file that names neither is
+    /// dropped (the file still counts as checked).
     #[must_use]
     pub fn repository_only(mut self) -> SourceFile {
         self.repository_only = true;
+        if !self.text.contains("Secret") {
+            self.text = String::new();
+        }
         self
     }
 
