@@ -188,25 +188,12 @@ pub fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
     // appears, so `--from some.fifo` would hang (found by tests/integration/badinput.rs).
     // The check after opening stays, for a file swapped in between.
     let pre = fs::metadata(path).map_err(|e| FsError::from_io(path, "stat", e))?;
-    if !pre.is_dir() && !pre.is_file() {
-        return Err(FsError::NotARegularFile {
-            path: path.to_path_buf(),
-        });
-    }
+    check_regular(path, &pre)?;
     let file = File::open(path).map_err(|e| FsError::from_io(path, "open", e))?;
     let meta = file
         .metadata()
         .map_err(|e| FsError::from_io(path, "stat", e))?;
-    if meta.is_dir() {
-        return Err(FsError::IsADirectory {
-            path: path.to_path_buf(),
-        });
-    }
-    if !meta.is_file() {
-        return Err(FsError::NotARegularFile {
-            path: path.to_path_buf(),
-        });
-    }
+    check_regular(path, &meta)?;
     let too_large = || FsError::TooLarge {
         path: path.to_path_buf(),
         limit: max_bytes,
@@ -338,10 +325,7 @@ fn lock_within<P: AsRef<Path>>(targets: &[P], wait: u64) -> Result<WriteLock, Fs
     for t in targets {
         let t = t.as_ref();
         let (resolved, _) = resolve_target(t)?;
-        let dir = match resolved.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = dir_of(&resolved);
         let dir = fs::canonicalize(&dir).map_err(|e| FsError::from_io(&dir, "resolve", e))?;
         dirs.push((dir, t.to_path_buf()));
     }
@@ -521,10 +505,7 @@ fn remove_orphaned_temps(dir: &Path, target: &Path) {
 /// - A missing target is created (permissions `0666` minus the umask).
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
     let (target, meta) = resolve_target(path)?;
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = dir_of(&target);
     let mode = meta.as_ref().map_or(0o666, |m| m.mode() & 0o7777);
     remove_orphaned_temps(&dir, &target);
     let name = target
@@ -573,10 +554,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
 /// # Errors
 /// [`FsError`] naming the target; on error the target is unchanged and no temp file remains.
 pub fn write_private(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), FsError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = dir_of(path);
     if !overwrite {
         match anonymous_file(&dir) {
             Ok(mut file) => {
@@ -629,6 +607,14 @@ fn anonymous_file(dir: &Path) -> io::Result<File> {
         Mode::from_raw_mode(0o600),
     )?;
     Ok(File::from(fd))
+}
+
+/// The directory that holds `path` (`.` for a bare file name).
+fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 fn sync_dir(dir: &Path) -> Result<(), FsError> {
