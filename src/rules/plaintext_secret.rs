@@ -44,7 +44,7 @@ pub(crate) fn filled_keys(map: Option<&Value>) -> Vec<String> {
 /// credential (argo-cd docs/operator-manual/declarative-setup.md, "Repositories"). `username`,
 /// `password`, `sshPrivateKey`, `tlsClientCertKey`, `githubAppPrivateKey`, `bearerToken`,
 /// `gcpServiceAccountKey` and any key not listed here make the Secret a credential.
-const ARGOCD_REPOSITORY_KEYS: &[&str] = &[
+pub const ARGOCD_REPOSITORY_KEYS: &[&str] = &[
     "url",
     "type",
     "name",
@@ -67,7 +67,7 @@ const ARGOCD_REPOSITORY_KEYS: &[&str] = &[
 ///   password (`https://user:token@host/...` does);
 /// - a `kubernetes.io/service-account-token` Secret with no data: the cluster writes the token
 ///   into the live object, never into the file.
-pub(crate) fn non_credential(doc: &YamlDoc<'_>) -> bool {
+pub fn non_credential(doc: &YamlDoc<'_>) -> bool {
     let data = doc.get(&["data"]);
     let string_data = doc.get(&["stringData"]);
     if doc.get(&["type"]).and_then(Value::as_str) == Some("kubernetes.io/service-account-token") {

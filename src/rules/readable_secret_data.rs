@@ -1,10 +1,9 @@
-//! Rule `readable-secret-data`: a Secret `data` value in a tracked YAML file whose base64 decodes
-//! to readable UTF-8 text, i.e. a password one `base64 -d` away.
+//! Rule `readable-secret-data`: a Secret `data` value in a tracked YAML or JSON file whose
+//! base64 decodes to readable UTF-8 text, i.e. a password one `base64 -d` away.
 //!
 //! Looks at every YAML/JSON file of the repository git does not ignore, and skips the Secrets
-//! that hold no credential by design
-//! ([`non_credential`](super::plaintext_secret::non_credential)). Located at the data key. The decoded text is looked at only to decide "readable" and is never
-//! put into the finding.
+//! that hold no credential by design ([`non_credential`]). Located at the data key. The decoded
+//! text is looked at only to decide "readable" and is never put into the finding.
 
 use base64::Engine as _;
 use yaml_serde::Value;
