@@ -2,8 +2,9 @@
 //! their git status, every overlay's model and certificate, every env file's keys and lints),
 //! run the rules and narrow the report to the requested paths or release environment.
 //!
-//! Owns which files make up "the tree" (everything under `k8s/`, plus paths given explicitly),
-//! the one `git ls-files` call that gives tracked status, and the release-gate scoping. Refuses
+//! Owns which files make up "the tree" (everything under `k8s/`, plus paths given explicitly)
+//! and the repository's other YAML/JSON files that the repository-wide rules read, the one
+//! `git ls-files` call that gives tracked status and ignores, and the release-gate scoping. Refuses
 //! to check nothing: no overlay at all, or an empty release environment, is an error (exit 2),
 //! while an overlay kustomize cannot build is loaded anyway and reported by the rules. Must not
 //! print, decide exit codes, write files, or keep env-file values: env files are parsed here
@@ -186,34 +187,22 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let release = release_env(&ws, opts.release.as_deref())?;
     let filters = resolve_paths(root, &opts.cwd, &opts.paths)?;
 
-    // The tree: the directories holding kustomizations and certificates, plus the given paths.
-    let mut rels: BTreeSet<String> = BTreeSet::new();
-    for d in &ws.tree_dirs {
-        walk(root, &root.join(d), &mut rels);
-    }
-    for f in &filters {
-        let p = root.join(f);
-        if p.is_dir() {
-            walk(root, &p, &mut rels);
-        } else {
-            rels.insert(f.clone());
-        }
-    }
-    rels.retain(|r| wanted(r) && !ws.is_ignored(r));
-    // A certificate the config names may live anywhere, under any name.
-    rels.extend(
-        overlays
-            .iter()
-            .filter(|e| e.cert.is_file())
-            .map(|e| crate::workspace::rel(root, &e.cert)),
-    );
-    let mut spec: Vec<String> = ws.tree_dirs.clone();
-    spec.extend(filters.iter().cloned());
-    let git = git_status(root, &spec);
-
+    let (rels, outside, git) = tree_files(root, &ws, &filters);
     let loaded: Vec<(SourceFile, Option<EnvFileModel>)> = rels
         .par_iter()
-        .filter_map(|rel| read_file(root, rel, git.as_ref()))
+        .map(|rel| (rel, false))
+        .chain(outside.par_iter().map(|rel| (rel, true)))
+        .filter_map(|(rel, repository_only)| {
+            let (f, env) = read_file(root, rel, git.as_ref())?;
+            Some((
+                if repository_only {
+                    f.repository_only()
+                } else {
+                    f
+                },
+                env,
+            ))
+        })
         .collect();
     let mut files = Vec::with_capacity(loaded.len());
     let mut env_files = Vec::new();
@@ -334,8 +323,61 @@ fn is_env_file(rel: &str) -> bool {
     rel.ends_with(".env.example") || is_real_env_file(rel)
 }
 
-/// Every file under `dir` (no symlinked directories, no `.git`), repo-relative.
-fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+/// The files of one check, repo-relative, and their git status (see [`git_status`]):
+///
+/// - the tree: every wanted file under the workspace's tree directories (those holding
+///   kustomizations or certificates) and the given paths, git-ignored ones included (overlays
+///   read ignored env files), minus the config file's `ignore` paths;
+/// - outside it, for the repository-wide rules: every YAML/JSON file of the repository that is
+///   not ignored: what `git ls-files` lists, or without git, a walk that skips `.git`, `target`,
+///   `node_modules` and hidden directories.
+fn tree_files(
+    root: &Path,
+    ws: &crate::workspace::Workspace,
+    filters: &[String],
+) -> (BTreeSet<String>, BTreeSet<String>, Option<GitMap>) {
+    let no_git = |n: &str| n == ".git";
+    let mut rels: BTreeSet<String> = BTreeSet::new();
+    for d in &ws.tree_dirs {
+        walk(root, &root.join(d), &no_git, &mut rels);
+    }
+    for f in filters {
+        let p = root.join(f);
+        if p.is_dir() {
+            walk(root, &p, &no_git, &mut rels);
+        } else {
+            rels.insert(f.clone());
+        }
+    }
+    rels.retain(|r| wanted(r) && !ws.is_ignored(r));
+    // A certificate the config names may live anywhere, under any name.
+    rels.extend(
+        ws.envs
+            .iter()
+            .filter(|e| e.cert.is_file())
+            .map(|e| crate::workspace::rel(root, &e.cert)),
+    );
+    let git = git_status(root);
+    let mut outside = BTreeSet::new();
+    match &git {
+        Some(map) => outside.extend(map.keys().cloned()),
+        None => {
+            let skip = |n: &str| n.starts_with('.') || n == "target" || n == "node_modules";
+            walk(root, root, &skip, &mut outside);
+        }
+    }
+    outside.retain(|r| is_manifest(r) && !rels.contains(r) && !ws.is_ignored(r));
+    (rels, outside, git)
+}
+
+/// A file the repository-wide rules read: YAML or JSON.
+fn is_manifest(rel: &str) -> bool {
+    [".yaml", ".yml", ".json"].iter().any(|e| rel.ends_with(e))
+}
+
+/// Every file under `dir` (no symlinked directories, none whose name `skip` matches),
+/// repo-relative.
+fn walk(root: &Path, dir: &Path, skip: &dyn Fn(&str) -> bool, out: &mut BTreeSet<String>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -343,8 +385,8 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
         let Ok(ft) = e.file_type() else { continue };
         let p = e.path();
         if ft.is_dir() {
-            if e.file_name() != ".git" {
-                walk(root, &p, out);
+            if !skip(&e.file_name().to_string_lossy()) {
+                walk(root, &p, skip, out);
             }
         } else if (ft.is_file() || (ft.is_symlink() && p.is_file()))
             && let Ok(rel) = p.strip_prefix(root)
@@ -384,10 +426,12 @@ fn resolve_paths(root: &Path, cwd: &Path, paths: &[PathBuf]) -> Result<Vec<Strin
     Ok(out)
 }
 
-/// Tracked status of every file under `pathspecs`, from one `git ls-files` call: `Some(map)`
-/// of listed files (true = tracked, false = untracked and not ignored); files not listed are
-/// ignored. `None` outside a git repository or without git.
-fn git_status(root: &Path, pathspecs: &[String]) -> Option<BTreeMap<String, bool>> {
+/// Repo-relative path to tracked (true) or untracked and not ignored (false).
+type GitMap = BTreeMap<String, bool>;
+
+/// Tracked status of every file under the root, from one `git ls-files` call: `Some(map)` of
+/// listed files; files not listed are ignored. `None` outside a git repository or without git.
+fn git_status(root: &Path) -> Option<GitMap> {
     let mut cmd = Command::new("git");
     cmd.arg("-C")
         .arg(root)
@@ -399,12 +443,8 @@ fn git_status(root: &Path, pathspecs: &[String]) -> Option<BTreeMap<String, bool
             "--others",
             "--exclude-standard",
             "--",
+            ".",
         ])
-        .args(
-            pathspecs
-                .iter()
-                .map(|p| if p.is_empty() { "." } else { p.as_str() }),
-        )
         .stdin(Stdio::null())
         .stderr(Stdio::null());
     let out = cmd.output().ok()?;
@@ -428,7 +468,7 @@ fn git_status(root: &Path, pathspecs: &[String]) -> Option<BTreeMap<String, bool
 fn read_file(
     root: &Path,
     rel: &str,
-    git: Option<&BTreeMap<String, bool>>,
+    git: Option<&GitMap>,
 ) -> Option<(SourceFile, Option<EnvFileModel>)> {
     let status = match git {
         None => GitStatus::Unknown,

@@ -60,6 +60,27 @@ pub struct RuleMeta {
     pub default_severity: Severity,
     /// How to fix a finding of this rule, one line.
     pub hint: &'static str,
+    /// What the rule looks at, which decides how the registry runs it. No default: every rule
+    /// says, so that a new one cannot be left out of the per-overlay pass.
+    pub scope: RuleScope,
+}
+
+/// What a rule looks at (`rules::run_only` runs each scope its own way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RuleScope {
+    /// Every YAML/JSON file of the repository that git does not ignore, not only the checked
+    /// tree: a leaked Secret is a leak wherever it sits.
+    Repository,
+    /// The checked tree, once per run.
+    Tree,
+    /// Once per checked overlay, with that overlay in focus, so that each finding is known to
+    /// come from one overlay.
+    Overlay,
+    /// Like [`RuleScope::Overlay`], and the findings rest on the overlay's rendered model (its
+    /// objects, names and references): withheld when kustomize cannot build the overlay (they
+    /// would be knock-on effects of the build problem), marked unverified when the model does
+    /// not fully replay it.
+    Model,
 }
 
 impl RuleMeta {
@@ -305,6 +326,7 @@ mod tests {
         summary: "a test rule",
         default_severity: Severity::Warning,
         hint: "fix it",
+        scope: RuleScope::Tree,
     };
 
     #[test]

@@ -7,8 +7,9 @@
 //! normal file in the target's directory until it is renamed, so plaintext must never reach here.
 //!
 //! The one exception is [`write_private`], for plaintext the user asked to have on disk (the env
-//! file `emp-seal init` creates): it never gives the content a second name that could outlive a
-//! crash (see its docs).
+//! file `emp-seal init` creates): a new file never gets a second name that could outlive a
+//! crash, and a replaced one's temp file is `0600` and shares the target's extension (see its
+//! docs).
 //!
 //! Symlinks: a target that is a symlink is resolved and the file it points to is replaced
 //! atomically; the link itself is kept. A dangling link is refused. See docs/rewrite.md.
@@ -22,11 +23,12 @@
 //! `/dev/stdin` or `-` once, up to the same limit; regular files keep every check of
 //! [`read_limited`].
 
-use std::fs::{self, File, OpenOptions, Permissions};
+use std::fs::{self, File, Permissions};
 use std::io::{self, ErrorKind, Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+
+use tempfile::NamedTempFile;
 
 /// Errors reading or writing a file. Every message names the path.
 #[derive(Debug, thiserror::Error)]
@@ -186,25 +188,12 @@ pub fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
     // appears, so `--from some.fifo` would hang (found by tests/integration/badinput.rs).
     // The check after opening stays, for a file swapped in between.
     let pre = fs::metadata(path).map_err(|e| FsError::from_io(path, "stat", e))?;
-    if !pre.is_dir() && !pre.is_file() {
-        return Err(FsError::NotARegularFile {
-            path: path.to_path_buf(),
-        });
-    }
+    check_regular(path, &pre)?;
     let file = File::open(path).map_err(|e| FsError::from_io(path, "open", e))?;
     let meta = file
         .metadata()
         .map_err(|e| FsError::from_io(path, "stat", e))?;
-    if meta.is_dir() {
-        return Err(FsError::IsADirectory {
-            path: path.to_path_buf(),
-        });
-    }
-    if !meta.is_file() {
-        return Err(FsError::NotARegularFile {
-            path: path.to_path_buf(),
-        });
-    }
+    check_regular(path, &meta)?;
     let too_large = || FsError::TooLarge {
         path: path.to_path_buf(),
         limit: max_bytes,
@@ -336,10 +325,7 @@ fn lock_within<P: AsRef<Path>>(targets: &[P], wait: u64) -> Result<WriteLock, Fs
     for t in targets {
         let t = t.as_ref();
         let (resolved, _) = resolve_target(t)?;
-        let dir = match resolved.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = dir_of(&resolved);
         let dir = fs::canonicalize(&dir).map_err(|e| FsError::from_io(&dir, "resolve", e))?;
         dirs.push((dir, t.to_path_buf()));
     }
@@ -455,51 +441,29 @@ fn check_regular(path: &Path, m: &fs::Metadata) -> Result<(), FsError> {
     Ok(())
 }
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Creates a fresh temp file next to `target` with `O_EXCL`.
-fn create_temp(dir: &Path, target: &Path, mode: u32) -> Result<(PathBuf, File), FsError> {
-    let base = target
-        .file_name()
-        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
-    let mut last_err = None;
-    for _ in 0..16 {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let r = getrandom::u64().unwrap_or(n.rotate_left(17) ^ u64::from(std::process::id()));
-        let tmp = dir.join(format!(
-            ".{base}.emp-seal-{}-{n}-{r:016x}.tmp",
-            std::process::id()
-        ));
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)
-        {
-            Ok(f) => return Ok((tmp, f)),
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => last_err = Some(e),
-            Err(e) => {
-                return Err(match e.kind() {
-                    ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
-                        FsError::ReadOnlyDirectory {
-                            dir: dir.to_path_buf(),
-                        }
-                    }
-                    _ => FsError::from_io(dir, "create temp file", e),
-                });
+/// A temp file in `dir` named `.<stem>.emp-seal-<pid>-<random><suffix>`, created with
+/// `O_EXCL` and `mode` (minus the umask) before any byte is written, and removed when dropped
+/// without being persisted (an error, a panic). The pid lets [`remove_orphaned_temps`] tell a
+/// killed run's leftover from a live writer's file.
+fn temp_beside(dir: &Path, stem: &str, suffix: &str, mode: u32) -> Result<NamedTempFile, FsError> {
+    tempfile::Builder::new()
+        .prefix(&format!(".{stem}.emp-seal-{}-", std::process::id()))
+        .suffix(suffix)
+        .permissions(Permissions::from_mode(mode))
+        .tempfile_in(dir)
+        .map_err(|e| match e.kind() {
+            ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
+                FsError::ReadOnlyDirectory {
+                    dir: dir.to_path_buf(),
+                }
             }
-        }
-    }
-    Err(FsError::from_io(
-        dir,
-        "create temp file",
-        last_err.unwrap_or_else(|| io::Error::other("temp names exhausted")),
-    ))
+            _ => FsError::from_io(dir, "create temp file", e),
+        })
 }
 
 /// Removes temp files that an earlier emp-seal process left next to `target` when it was killed
 /// between creating its temp file and renaming it (`.<name>.emp-seal-<pid>-...tmp`, see
-/// [`create_temp`]). Only files whose process no longer exists are removed, so a concurrent
+/// [`temp_beside`]): SIGKILL leaves no chance to clean up. Only files whose process no longer exists are removed, so a concurrent
 /// writer's temp file is never touched; errors are ignored (this is housekeeping).
 fn remove_orphaned_temps(dir: &Path, target: &Path) {
     let Some(base) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
@@ -541,42 +505,37 @@ fn remove_orphaned_temps(dir: &Path, target: &Path) {
 /// - A missing target is created (permissions `0666` minus the umask).
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
     let (target, meta) = resolve_target(path)?;
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = dir_of(&target);
     let mode = meta.as_ref().map_or(0o666, |m| m.mode() & 0o7777);
     remove_orphaned_temps(&dir, &target);
-    let (tmp, mut file) = create_temp(&dir, &target, mode)?;
-    let result = (|| {
-        if let Some(m) = &meta {
-            file.set_permissions(Permissions::from_mode(mode))
-                .map_err(|e| FsError::from_io(&tmp, "set permissions", e))?;
-            let (uid, gid) = file
-                .metadata()
-                .map_or((m.uid(), m.gid()), |t| (t.uid(), t.gid()));
-            if m.uid() != uid || m.gid() != gid {
-                // Best effort: only a privileged process may give the file away.
-                let _ = std::os::unix::fs::fchown(&file, Some(m.uid()), Some(m.gid()));
-                // fchown may clear set-id bits; restore the mode.
-                let _ = file.set_permissions(Permissions::from_mode(mode));
-            }
+    let name = target
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let mut tmp = temp_beside(&dir, &name, ".tmp", mode)?;
+    let file = tmp.as_file();
+    if let Some(m) = &meta {
+        file.set_permissions(Permissions::from_mode(mode))
+            .map_err(|e| FsError::from_io(tmp.path(), "set permissions", e))?;
+        let (uid, gid) = file
+            .metadata()
+            .map_or((m.uid(), m.gid()), |t| (t.uid(), t.gid()));
+        if m.uid() != uid || m.gid() != gid {
+            // Best effort: only a privileged process may give the file away.
+            let _ = std::os::unix::fs::fchown(file, Some(m.uid()), Some(m.gid()));
+            // fchown may clear set-id bits; restore the mode.
+            let _ = file.set_permissions(Permissions::from_mode(mode));
         }
-        file.write_all(bytes)
-            .map_err(|e| FsError::from_io(&target, "write", e))?;
-        file.sync_all()
-            .map_err(|e| FsError::from_io(&target, "fsync", e))?;
-        fs::rename(&tmp, &target).map_err(|e| FsError::from_io(&target, "rename", e))
-    })();
-    drop(file);
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
     }
+    tmp.write_all(bytes)
+        .map_err(|e| FsError::from_io(&target, "write", e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| FsError::from_io(&target, "fsync", e))?;
+    // On failure the returned file is dropped, which removes it.
+    tmp.persist(&target)
+        .map_err(|e| FsError::from_io(&target, "rename", e.error))?;
     // The new content is in place; make the rename itself durable.
-    File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| FsError::from_io(&dir, "fsync directory (the new file is in place)", e))
+    sync_dir(&dir)
 }
 
 /// Writes a file the user asked to hold plaintext (e.g. `emp-seal init`'s env file), readable by
@@ -595,10 +554,7 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
 /// # Errors
 /// [`FsError`] naming the target; on error the target is unchanged and no temp file remains.
 pub fn write_private(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), FsError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = dir_of(path);
     if !overwrite {
         match anonymous_file(&dir) {
             Ok(mut file) => {
@@ -623,23 +579,23 @@ pub fn write_private(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), F
             Err(_) => {} // no O_TMPFILE here (e.g. some network filesystems): named sibling
         }
     }
-    let (tmp, mut file) = create_private_sibling(&dir, path)?;
-    let result = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| FsError::from_io(path, "write", e))
-        .and_then(|()| {
-            if overwrite {
-                fs::rename(&tmp, path).map_err(|e| FsError::from_io(path, "rename", e))
-            } else {
-                fs::hard_link(&tmp, path).map_err(|e| FsError::from_io(path, "link", e))
-            }
-        });
-    drop(file);
-    if result.is_err() || !overwrite {
-        let _ = fs::remove_file(&tmp);
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let ext = path
+        .extension()
+        .map_or_else(|| "tmp".into(), |e| e.to_string_lossy().into_owned());
+    let mut tmp = temp_beside(&dir, &stem, &format!(".{ext}"), 0o600)?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| FsError::from_io(path, "write", e))?;
+    // On failure the returned file is dropped, which removes it.
+    if overwrite {
+        tmp.persist(path)
+    } else {
+        tmp.persist_noclobber(path)
     }
-    result?;
+    .map_err(|e| FsError::from_io(path, "link", e.error))?;
     sync_dir(&dir)
 }
 
@@ -653,46 +609,12 @@ fn anonymous_file(dir: &Path) -> io::Result<File> {
     Ok(File::from(fd))
 }
 
-fn create_private_sibling(dir: &Path, target: &Path) -> Result<(PathBuf, File), FsError> {
-    let stem = target
-        .file_stem()
-        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
-    let ext = target
-        .extension()
-        .map_or_else(|| "tmp".into(), |e| e.to_string_lossy().into_owned());
-    for _ in 0..16 {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let r = getrandom::u64().unwrap_or(n.rotate_left(17) ^ u64::from(std::process::id()));
-        let tmp = dir.join(format!(
-            ".{stem}.emp-seal-{}-{n}-{r:016x}.{ext}",
-            std::process::id()
-        ));
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)
-        {
-            Ok(f) => return Ok((tmp, f)),
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
-                ) =>
-            {
-                return Err(FsError::ReadOnlyDirectory {
-                    dir: dir.to_path_buf(),
-                });
-            }
-            Err(e) => return Err(FsError::from_io(dir, "create temp file", e)),
-        }
+/// The directory that holds `path` (`.` for a bare file name).
+fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
     }
-    Err(FsError::from_io(
-        dir,
-        "create temp file",
-        io::Error::other("temp names exhausted"),
-    ))
 }
 
 fn sync_dir(dir: &Path) -> Result<(), FsError> {
@@ -730,6 +652,7 @@ pub fn copy_file(from: &Path, to: &Path) -> Result<(), FsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::OpenOptions;
 
     #[test]
     #[allow(clippy::disallowed_methods)] // the test plants files by hand

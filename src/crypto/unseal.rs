@@ -179,8 +179,8 @@ pub fn unseal_base64(
 }
 
 /// [`unseal_base64`] for many values under one label, spread over the cores with rayon (one RSA
-/// private-key operation per value and key tried: about 1.5 ms at 4096 bits, so even two values
-/// repay starting the thread pool). The results are in input order.
+/// private-key operation per value and key tried, which costs more than starting the thread
+/// pool, so even two values repay it). The results are in input order.
 pub fn unseal_many_base64<S: AsRef<str> + Sync>(
     keys: &[UnsealingKey],
     label: &[u8],

@@ -5,7 +5,7 @@
 
 use super::Context;
 use super::certs::{Which, check as check_cert};
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -13,6 +13,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "The environment's sealing certificate expires within 30 days",
     default_severity: Severity::Warning,
     hint: "fetch the controller's current certificate (kubeseal --fetch-cert) before it expires",
+    scope: RuleScope::Overlay,
 };
 
 /// Reports the rule over every checked overlay's certificate.

@@ -5,7 +5,7 @@
 
 use super::Context;
 use super::certs::{Which, check as check_cert};
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -13,6 +13,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "The environment's sealing certificate has an RSA key under 2048 bits",
     default_severity: Severity::Error,
     hint: "use a controller key of at least 2048 bits (sealed-secrets generates 4096)",
+    scope: RuleScope::Overlay,
 };
 
 /// Reports the rule over every checked overlay's certificate.

@@ -4,7 +4,7 @@
 
 use super::Context;
 use super::sealed_values::check_kind;
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::ciphertext::Kind;
 
 /// The rule's metadata.
@@ -13,6 +13,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A SealedSecret value was sealed for a different RSA key size than the environment's certificate",
     default_severity: Severity::Error,
     hint: "re-seal with this environment's certificate; check that the overlay is configured with the right cert.pem",
+    scope: RuleScope::Tree,
 };
 
 /// Reports every value sealed for another key size.

@@ -19,7 +19,7 @@ use super::Context;
 use super::locate::at_line;
 use super::model::{OverlayModel, path_str};
 use super::yamldocs;
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{RefField, Reference, Resolution};
 
 /// The rule's metadata.
@@ -28,6 +28,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A rendered object names a Secret, ConfigMap, ServiceAccount, PersistentVolumeClaim or TriggerAuthentication that does not exist after rendering",
     default_severity: Severity::Error,
     hint: "create the object in the overlay or fix the name (namePrefix and nameSuffix do not rewrite names inside custom resources); a Secret created at run time can be allowed with --allow-runtime-secret NAME",
+    scope: RuleScope::Model,
 };
 
 /// An object that exists without being in the tree, because something creates it at run time.

@@ -7,7 +7,7 @@
 
 use super::Context;
 use super::certs::{Which, check as check_cert};
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -15,6 +15,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "The environment uses the demo certificate shipped with the examples",
     default_severity: Severity::Error,
     hint: "fetch the real controller certificate for this environment (kubeseal --fetch-cert)",
+    scope: RuleScope::Overlay,
 };
 
 /// Reports the demo certificate of the release environment.

@@ -8,7 +8,7 @@
 
 use super::Context;
 use crate::envfile::{LintId, LintSeverity};
-use crate::finding::{Finding, Location, RuleMeta, Severity};
+use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 
 /// An env file (`*.env.example`, or a real env file present locally) that kustomize would reject.
 pub static ENV_SYNTAX: RuleMeta = RuleMeta {
@@ -16,6 +16,7 @@ pub static ENV_SYNTAX: RuleMeta = RuleMeta {
     summary: "An env file does not parse the way kustomize v5 reads it",
     default_severity: Severity::Error,
     hint: "fix the line kustomize rejects (invalid UTF-8, a repeated key, an invalid key name)",
+    scope: RuleScope::Tree,
 };
 
 /// `env-bom`.
@@ -24,6 +25,7 @@ pub static BOM: RuleMeta = RuleMeta {
     summary: "the file starts with a UTF-8 byte order mark",
     default_severity: Severity::Warning,
     hint: "save the file as UTF-8 without a byte order mark",
+    scope: RuleScope::Tree,
 };
 
 /// `env-crlf`.
@@ -32,6 +34,7 @@ pub static CRLF: RuleMeta = RuleMeta {
     summary: "the file uses CRLF line endings",
     default_severity: Severity::Warning,
     hint: "convert the file to LF line endings (dos2unix)",
+    scope: RuleScope::Tree,
 };
 
 /// `env-bare-cr`.
@@ -40,6 +43,7 @@ pub static BARE_CR: RuleMeta = RuleMeta {
     summary: "a carriage return inside a line",
     default_severity: Severity::Warning,
     hint: "remove the carriage return, or store the value with `files:` if it really holds one",
+    scope: RuleScope::Tree,
 };
 
 /// `env-leading-whitespace`.
@@ -48,6 +52,7 @@ pub static LEADING_WHITESPACE: RuleMeta = RuleMeta {
     summary: "an indented or whitespace-only line",
     default_severity: Severity::Warning,
     hint: "start every line in column 1 and leave blank lines empty",
+    scope: RuleScope::Tree,
 };
 
 /// `env-empty-key`.
@@ -56,6 +61,7 @@ pub static EMPTY_KEY: RuleMeta = RuleMeta {
     summary: "a line with an empty key, which kustomize silently drops",
     default_severity: Severity::Error,
     hint: "put the key before the `=`, or delete the line",
+    scope: RuleScope::Tree,
 };
 
 /// `env-missing-equals`.
@@ -64,6 +70,7 @@ pub static MISSING_EQUALS: RuleMeta = RuleMeta {
     summary: "a line without '='",
     default_severity: Severity::Warning,
     hint: "write `KEY=` for an empty value",
+    scope: RuleScope::Tree,
 };
 
 /// `env-export-prefix`.
@@ -72,6 +79,7 @@ pub static EXPORT_PREFIX: RuleMeta = RuleMeta {
     summary: "a shell `export` prefix that becomes part of the key",
     default_severity: Severity::Error,
     hint: "remove `export `: kustomize makes it part of the key",
+    scope: RuleScope::Tree,
 };
 
 /// `env-space-around-equals`.
@@ -80,6 +88,7 @@ pub static SPACE_AROUND_EQUALS: RuleMeta = RuleMeta {
     summary: "whitespace around '='",
     default_severity: Severity::Warning,
     hint: "write `KEY=value` with nothing around the `=`",
+    scope: RuleScope::Tree,
 };
 
 /// `env-invalid-key`.
@@ -88,6 +97,7 @@ pub static INVALID_KEY: RuleMeta = RuleMeta {
     summary: "a key outside [-._a-zA-Z0-9]+ that the API server rejects",
     default_severity: Severity::Error,
     hint: "rename the key to letters, digits, '-', '_' and '.'",
+    scope: RuleScope::Tree,
 };
 
 /// `env-key-not-env-name`.
@@ -96,6 +106,7 @@ pub static KEY_NOT_ENV_NAME: RuleMeta = RuleMeta {
     summary: "a key kubectl --from-env-file refuses",
     default_severity: Severity::Warning,
     hint: "start the key with a letter or '_' so it can be an environment variable",
+    scope: RuleScope::Tree,
 };
 
 /// `env-quoted-value`.
@@ -104,6 +115,7 @@ pub static QUOTED_VALUE: RuleMeta = RuleMeta {
     summary: "a quoted value whose quotes kustomize keeps",
     default_severity: Severity::Warning,
     hint: "remove the quotes: kustomize deploys them as part of the value",
+    scope: RuleScope::Tree,
 };
 
 /// `env-multiline-attempt`.
@@ -112,6 +124,7 @@ pub static MULTILINE_ATTEMPT: RuleMeta = RuleMeta {
     summary: "an unterminated quote: a multi-line value kustomize does not support",
     default_severity: Severity::Error,
     hint: "store multi-line values with `files:` in the generator",
+    scope: RuleScope::Tree,
 };
 
 /// `env-inline-comment`.
@@ -120,6 +133,7 @@ pub static INLINE_COMMENT: RuleMeta = RuleMeta {
     summary: "a ` #` comment that kustomize keeps in the value",
     default_severity: Severity::Warning,
     hint: "move the comment to its own line above",
+    scope: RuleScope::Tree,
 };
 
 /// `env-variable-expansion`.
@@ -128,6 +142,7 @@ pub static VARIABLE_EXPANSION: RuleMeta = RuleMeta {
     summary: "a `$` reference kustomize does not expand",
     default_severity: Severity::Warning,
     hint: "write the final value; kustomize does not expand variables",
+    scope: RuleScope::Tree,
 };
 
 /// `env-escape-sequence`.
@@ -136,6 +151,7 @@ pub static ESCAPE_SEQUENCE: RuleMeta = RuleMeta {
     summary: "a backslash escape kustomize does not decode",
     default_severity: Severity::Warning,
     hint: "write the character itself, or store the value with `files:`",
+    scope: RuleScope::Tree,
 };
 
 /// `env-trailing-whitespace`.
@@ -144,6 +160,7 @@ pub static TRAILING_WHITESPACE: RuleMeta = RuleMeta {
     summary: "trailing whitespace kept in the value",
     default_severity: Severity::Warning,
     hint: "remove the trailing whitespace unless the value really ends with it",
+    scope: RuleScope::Tree,
 };
 
 /// `env-multiline-value`.
@@ -152,6 +169,7 @@ pub static MULTILINE_VALUE: RuleMeta = RuleMeta {
     summary: "a value pasted over several lines, which kustomize reads as one key per line",
     default_severity: Severity::Error,
     hint: "put the value on one line, or store it with `files:` in the generator; rotate it if the file was shared",
+    scope: RuleScope::Tree,
 };
 
 /// The `envfile` module's lint metas (ids `env-*`), registered as-is, in `LintId::ALL` order.

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::locate::at_line;
 use super::model::path_str;
 use super::{Context, GitStatus};
-use crate::finding::{Finding, Location, RuleMeta, Severity};
+use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::GeneratedKind;
 
 /// The rule's metadata.
@@ -19,6 +19,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A secret generator's env file and its tracked .example do not have exactly the same keys",
     default_severity: Severity::Error,
     hint: "add the missing keys to the .example with empty values, or remove the extra ones",
+    scope: RuleScope::Tree,
 };
 
 fn list(keys: &BTreeSet<String>) -> String {

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use super::Context;
 use super::locate::{at_line, at_yaml};
 use super::model::{OverlayModel, generated_keys, path_str, sealed_doc, sealed_sources};
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{GeneratedKind, SecretSource};
 
 /// The rule's metadata.
@@ -24,6 +24,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A SealedSecret does not hold exactly the environment's key set",
     default_severity: Severity::Error,
     hint: "seal the missing keys (emp-seal <env> --from FILE) and remove the extra ones",
+    scope: RuleScope::Model,
 };
 
 fn list(keys: &BTreeSet<String>) -> String {

@@ -11,7 +11,7 @@ use super::Context;
 use super::locate::{at_line, at_yaml};
 use super::model::{path_str, sealed_doc, sealed_sources};
 use crate::crypto::Scope;
-use crate::finding::{Finding, Location, RuleMeta, Severity};
+use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::SecretSource;
 use crate::sealedsecret::SEALED_FOR_ANNOTATION;
 
@@ -21,6 +21,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A SealedSecret's rendered name or namespace differs from the identity it was sealed for",
     default_severity: Severity::Error,
     hint: "re-seal for the rendered name and namespace (emp-seal <env> --from FILE), or undo the overlay's rename",
+    scope: RuleScope::Model,
 };
 
 /// Parses a `sealed-for` record: `<scope> <namespace>/<name>`.

@@ -5,7 +5,7 @@
 
 use super::Context;
 use super::sealed_values::check_kind;
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::ciphertext::Kind;
 
 /// The rule's metadata.
@@ -14,6 +14,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A SealedSecret value is encoded so the controller rejects it, or was not sealed with the environment's certificate",
     default_severity: Severity::Error,
     hint: "re-seal the value with the environment's current certificate; never re-encode or hand-edit ciphertext",
+    scope: RuleScope::Tree,
 };
 
 /// Reports every value with an encoding or modulus problem.

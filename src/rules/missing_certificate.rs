@@ -9,7 +9,7 @@
 use super::Context;
 use super::locate::at_line;
 use super::model::{path_str, sealed_sources};
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::SecretSource;
 
 /// The rule's metadata.
@@ -17,7 +17,8 @@ pub static META: RuleMeta = RuleMeta {
     id: "missing-certificate",
     summary: "Under --release, the environment has SealedSecrets but no usable certificate to verify them against",
     default_severity: Severity::Error,
-    hint: "commit the controller's certificate as k8s/overlays/<env>/sealing-cert.pem (emp-seal cert <env> --fetch URL, or kubeseal --fetch-cert)",
+    hint: "commit the controller's certificate as <overlay>/sealing-cert.pem (emp-seal cert <env> --fetch URL, or kubeseal --fetch-cert)",
+    scope: RuleScope::Overlay,
 };
 
 /// Reports each SealedSecret of the release environment when it has no usable certificate.

@@ -16,7 +16,7 @@ use super::Context;
 use super::locate::at_line;
 use super::model::{OverlayModel, generated_keys, path_str, sealed_doc};
 use super::yamldocs::get;
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::Resolution;
 
 /// The rule's metadata.
@@ -25,6 +25,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A rendered workload reads a Secret key that the overlay's Secret does not have",
     default_severity: Severity::Error,
     hint: "add the key to the env file and its .example and seal it, or mark the reference optional",
+    scope: RuleScope::Model,
 };
 
 /// The keys the token controller writes into a `kubernetes.io/service-account-token` Secret.

@@ -10,18 +10,18 @@
 //! - Env-file lints come from `envfile` with their own `env-*` ids; [`env::LINTS`] is the list of
 //!   their metas that the registry includes, surfaced as-is.
 //! - [`Context`] is `#[non_exhaustive]`: models are added as fields with setters.
-//! - Overlay rules ([`OVERLAY_RULES`]) run once per checked overlay with that overlay in focus
+//! - Every rule's [`RuleMeta::scope`] says how it runs: once over the tree, once over every
+//!   YAML/JSON file of the repository, or once per checked overlay with that overlay in focus
 //!   ([`Context::overlays`] yields it alone), so that each finding is known to come from one
-//!   overlay: the model rules among them ([`MODEL_RULES`]) are withheld for an overlay kustomize
-//!   cannot build and marked unverified for one the model does not fully replay. A new rule
-//!   that iterates `cx.overlays()` belongs in those lists.
+//!   overlay. Model rules ([`RuleScope::Model`]) are withheld for an overlay kustomize cannot
+//!   build and marked unverified for one the model does not fully replay.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::crypto::RsaPublicKey;
 
-use crate::finding::{Finding, Report, RuleMeta, Severity, Suppression};
+use crate::finding::{Finding, Report, RuleMeta, RuleScope, Severity, Suppression};
 
 pub mod certificate_expired;
 pub mod certificate_expiring;
@@ -77,6 +77,9 @@ pub struct SourceFile {
     pub text: String,
     /// Whether git tracks it.
     pub git: GitStatus,
+    /// A YAML/JSON file outside the checked tree, read only for the repository-wide rules
+    /// ([`RuleScope::Repository`]): the other rules do not see it.
+    pub repository_only: bool,
 }
 
 impl SourceFile {
@@ -87,7 +90,20 @@ impl SourceFile {
             path: path.replace('\\', "/"),
             text: text.into(),
             git: GitStatus::Unknown,
+            repository_only: false,
         }
+    }
+
+    /// Marks the file as outside the checked tree (see [`SourceFile::repository_only`]). Only
+    /// Secrets and `SealedSecrets` matter there, so the text of a file that names neither is
+    /// dropped (the file still counts as checked).
+    #[must_use]
+    pub fn repository_only(mut self) -> SourceFile {
+        self.repository_only = true;
+        if !self.text.contains("Secret") {
+            self.text = String::new();
+        }
+        self
     }
 
     /// Sets the git status.
@@ -381,38 +397,6 @@ pub const RELEASE_UNSUPPRESSIBLE: &[&str] = &[
 /// narrowed run must not pass in silence.
 pub const ALWAYS_RUN: &[&str] = &["yaml-syntax", "overlay-build-error"];
 
-/// Rules that report per overlay: [`run_only`] runs them once per checked overlay with that
-/// overlay in focus, so that each finding is known to belong to one overlay.
-pub const OVERLAY_RULES: &[&str] = &[
-    "certificate-expired",
-    "certificate-expiring",
-    "certificate-weak-key",
-    "demo-certificate",
-    "dangling-reference",
-    "example-sealed-mismatch",
-    "identity-mismatch",
-    "missing-secret-key",
-    "stale-certificate",
-    "overlay-build-error",
-    "overlay-not-modelled",
-    "sealed-with-demo-certificate",
-    "missing-certificate",
-];
-
-/// Overlay rules whose findings rest on the overlay's rendered model (its objects, names and
-/// references). When kustomize could not build the overlay they are knock-on effects of the
-/// build problem (a `SealedSecret` that does not parse leaves its references dangling): they
-/// are withheld and the build problem is reported instead. When the overlay uses something
-/// the model does not replay, they are kept and marked unverified.
-pub const MODEL_RULES: &[&str] = &[
-    "dangling-reference",
-    "example-sealed-mismatch",
-    "identity-mismatch",
-    "missing-secret-key",
-    "stale-certificate",
-    "sealed-with-demo-certificate",
-];
-
 /// Runs every rule over `cx`, applies suppressions and returns the report.
 pub fn run(cx: &Context<'_>) -> Report {
     run_only(cx, None)
@@ -430,10 +414,11 @@ pub fn run_only(cx: &Context<'_>, only: Option<&BTreeSet<String>>) -> Report {
                     && env::LINTS.iter().any(|m| ids.contains(m.id)))
         });
         if wanted {
-            if OVERLAY_RULES.contains(&rule.meta.id) {
-                findings.extend(run_per_overlay(cx, rule.meta, rule.check));
-            } else {
-                findings.extend((rule.check)(cx));
+            match rule.meta.scope {
+                RuleScope::Overlay | RuleScope::Model => {
+                    findings.extend(run_per_overlay(cx, rule.meta, rule.check));
+                }
+                RuleScope::Tree | RuleScope::Repository => findings.extend((rule.check)(cx)),
             }
         }
     }
@@ -464,7 +449,7 @@ pub fn run_only(cx: &Context<'_>, only: Option<&BTreeSet<String>>) -> Report {
 
 /// Runs an overlay rule once per checked overlay, that overlay in focus. A model rule's
 /// findings are withheld for an overlay kustomize cannot build, and marked unverified for an
-/// overlay the model does not fully replay (see [`MODEL_RULES`]).
+/// overlay the model does not fully replay (see [`RuleScope::Model`]).
 fn run_per_overlay(
     cx: &Context<'_>,
     meta: &'static RuleMeta,
@@ -472,7 +457,7 @@ fn run_per_overlay(
 ) -> Vec<Finding> {
     use std::sync::atomic::Ordering;
     let mut out = Vec::new();
-    let model_rule = MODEL_RULES.contains(&meta.id);
+    let model_rule = meta.scope == RuleScope::Model;
     for (i, ov) in cx.tree.overlays.iter().enumerate() {
         if cx.tree.release_env.as_ref().is_some_and(|e| *e != ov.name) {
             continue;

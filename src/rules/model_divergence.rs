@@ -15,7 +15,7 @@ use super::locate::at_line;
 use super::model::{OverlayModel, generated_keys, path_str};
 use super::yamldocs::{self, YamlDoc};
 use crate::envfile;
-use crate::finding::{Finding, Location, RuleMeta, Severity};
+use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{Reference, Seg};
 use crate::render::{RenderedObject, RenderedOverlay, SCOPE_ANNOTATIONS};
 
@@ -25,6 +25,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "The real kustomize render differs from emp-seal's model of the overlay (objects, Secret keys, scopes or references)",
     default_severity: Severity::Error,
     hint: "the other rules judged the model, not what deploys: avoid the kustomize feature the model does not follow (docs/kustomize-model.md), or report the difference",
+    scope: RuleScope::Tree,
 };
 
 /// One object as the model renders it.

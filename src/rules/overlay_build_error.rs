@@ -5,20 +5,21 @@
 //!
 //! YAML that does not parse in a file the check scans is `yaml-syntax`'s, not this rule's (one
 //! finding per cause); in a file outside the scanned tree it is reported here. While an overlay
-//! does not build, the rules that read its rendered model (`rules::MODEL_RULES`) are not run on
+//! does not build, the rules that read its rendered model (`RuleScope::Model`) are not run on
 //! it: their findings would be knock-on effects of this one.
 
 use super::Context;
 use super::locate::at_line;
 use super::model::path_str;
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "overlay-build-error",
     summary: "kustomize cannot build the overlay",
     default_severity: Severity::Error,
-    hint: "fix the file and line named; `kubectl kustomize k8s/overlays/<env>` shows kustomize's own error",
+    hint: "fix the file and line named; `kubectl kustomize <overlay>` shows kustomize's own error",
+    scope: RuleScope::Overlay,
 };
 
 /// Reports every build-failing problem of every checked overlay.
@@ -27,7 +28,9 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     for ov in cx.overlays() {
         for p in ov.overlay.problems().iter().filter(|p| p.fails_build()) {
             let path = path_str(&p.origin.file);
-            let scanned_yaml = cx.file(&path).is_some_and(|f| f.is_yaml());
+            let scanned_yaml = cx
+                .file(&path)
+                .is_some_and(|f| f.is_yaml() && !f.repository_only);
             if p.is_yaml_syntax() && scanned_yaml {
                 continue;
             }

@@ -10,7 +10,7 @@
 use super::Context;
 use super::locate::at_line;
 use super::model::path_str;
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -18,6 +18,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "The overlay uses a kustomize feature emp-seal does not model, so its secret findings are unverified",
     default_severity: Severity::Warning,
     hint: "render the overlay with kubectl kustomize and check it yourself, or keep the overlay within the modelled subset (docs/kustomize-model.md)",
+    scope: RuleScope::Overlay,
 };
 
 /// Reports every not-modelled or unsupported problem of every checked overlay.

@@ -7,7 +7,7 @@
 
 use super::Context;
 use super::sealed_values::check_kind;
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::ciphertext::Kind;
 
 /// The rule's metadata.
@@ -16,6 +16,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A SealedSecret value is a placeholder, not a ciphertext",
     default_severity: Severity::Error,
     hint: "seal the real value (emp-seal <env> --from FILE); the controller fails the whole SealedSecret with `no key could decrypt secret`",
+    scope: RuleScope::Repository,
 };
 
 /// Reports every placeholder value.

@@ -6,7 +6,7 @@
 //! git status are looked at, never its content.
 
 use super::{Context, GitStatus};
-use crate::finding::{Finding, Location, RuleMeta, Severity};
+use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -14,6 +14,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A real env file is tracked by git, or not ignored",
     default_severity: Severity::Error,
     hint: "git rm --cached the file, add it to .gitignore (keep a .example beside it), and rotate every value it exposed",
+    scope: RuleScope::Tree,
 };
 
 /// True when `path` names a real env file rather than an example.

@@ -1,21 +1,28 @@
 //! Rule `plaintext-secret`: a `kind: Secret` with non-empty `data` or `stringData` in a tracked
-//! YAML file (any document of a multi-document file, the legacy flat manifest included).
+//! YAML or JSON file (any document of a multi-document file, the legacy flat manifest included).
 //!
-//! Located at the `data` / `stringData` key. Files git does not track are skipped; files whose
-//! git status is unknown are checked. The message names the Secret and its keys, never a value.
+//! Looks at every YAML/JSON file of the repository git does not ignore, not only the checked
+//! tree. Located at the `data` / `stringData` key. Files git does not track are skipped; files
+//! whose git status is unknown are checked. The message names the Secret and its keys, never a
+//! value.
+//!
+//! Secrets that hold no credential by design are not findings ([`non_credential`]): an Argo CD
+//! repository Secret that names only a repository, and a service-account token Secret the
+//! cluster fills in.
 
 use yaml_serde::Value;
 
-use super::yamldocs::docs_of_kind;
+use super::yamldocs::{YamlDoc, repository_docs_of_kind};
 use super::{Context, GitStatus};
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "plaintext-secret",
-    summary: "A tracked YAML file holds a Secret with data or stringData in plaintext",
+    summary: "A tracked YAML or JSON file holds a Secret with data or stringData in plaintext",
     default_severity: Severity::Error,
     hint: "move the values into an env file and seal them (emp-seal <env> --from FILE), delete the Secret from git, and rotate the exposed values",
+    scope: RuleScope::Repository,
 };
 
 /// Keys of a `data`/`stringData` mapping whose value is not empty.
@@ -33,6 +40,83 @@ pub(crate) fn filled_keys(map: Option<&Value>) -> Vec<String> {
         .collect()
 }
 
+/// Argo CD repository Secret keys that name a repository and how to reach it, holding no
+/// credential (argo-cd docs/operator-manual/declarative-setup.md, "Repositories"). `username`,
+/// `password`, `sshPrivateKey`, `tlsClientCertKey`, `githubAppPrivateKey`, `bearerToken`,
+/// `gcpServiceAccountKey` and any key not listed here make the Secret a credential.
+pub const ARGOCD_REPOSITORY_KEYS: &[&str] = &[
+    "url",
+    "type",
+    "name",
+    "project",
+    "proxy",
+    "noProxy",
+    "enableLfs",
+    "enableOCI",
+    "insecure",
+    "forceHttpBasicAuth",
+    "githubAppID",
+    "githubAppInstallationID",
+    "githubAppEnterpriseBaseUrl",
+];
+
+/// True for a Secret that holds no credential by design, whatever its `data`/`stringData`:
+///
+/// - an Argo CD repository Secret (label `argocd.argoproj.io/secret-type: repository` or
+///   `repo-creds`) whose keys are all in [`ARGOCD_REPOSITORY_KEYS`] and whose `url` carries no
+///   password (`https://user:token@host/...` does);
+/// - a `kubernetes.io/service-account-token` Secret with no data: the cluster writes the token
+///   into the live object, never into the file.
+pub fn non_credential(doc: &YamlDoc<'_>) -> bool {
+    let data = doc.get(&["data"]);
+    let string_data = doc.get(&["stringData"]);
+    if doc.get(&["type"]).and_then(Value::as_str) == Some("kubernetes.io/service-account-token") {
+        return filled_keys(data).is_empty() && filled_keys(string_data).is_empty();
+    }
+    let secret_type = doc.get(&["metadata", "labels", "argocd.argoproj.io/secret-type"]);
+    if !matches!(
+        secret_type.and_then(Value::as_str),
+        Some("repository" | "repo-creds")
+    ) {
+        return false;
+    }
+    let entries = [(data, true), (string_data, false)];
+    entries.iter().all(|(map, encoded)| match map {
+        None | Some(Value::Null) => true,
+        Some(Value::Mapping(m)) => m.iter().all(|(k, v)| {
+            let Some(key) = k.as_str() else { return false };
+            ARGOCD_REPOSITORY_KEYS.contains(&key)
+                && (key != "url" || url_has_no_password(v, *encoded))
+        }),
+        Some(_) => false,
+    })
+}
+
+/// True when a repository URL (base64 in `data` when `encoded`) decodes and has no password in
+/// its user info. Anything that cannot be read counts as a password.
+fn url_has_no_password(value: &Value, encoded: bool) -> bool {
+    use base64::Engine as _;
+    let Some(text) = value.as_str() else {
+        return false;
+    };
+    let url = if encoded {
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(text.trim()) else {
+            return false;
+        };
+        match String::from_utf8(bytes) {
+            Ok(s) => zeroize::Zeroizing::new(s),
+            Err(_) => return false,
+        }
+    } else {
+        zeroize::Zeroizing::new(text.to_owned())
+    };
+    let after_scheme = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+    let authority = after_scheme.split('/').next().unwrap_or_default();
+    authority
+        .rsplit_once('@')
+        .is_none_or(|(user_info, _)| !user_info.contains(':'))
+}
+
 /// True when a file may hold committed content (tracked, or git status unknown).
 pub(crate) fn committed(status: GitStatus) -> bool {
     !matches!(status, GitStatus::Untracked { .. })
@@ -41,8 +125,8 @@ pub(crate) fn committed(status: GitStatus) -> bool {
 /// Reports every Secret document with plaintext data.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for doc in docs_of_kind(cx, "Secret") {
-        if !committed(doc.file.git) {
+    for doc in repository_docs_of_kind(cx, "Secret") {
+        if !committed(doc.file.git) || non_credential(doc) {
             continue;
         }
         let name = doc.name();

@@ -1,16 +1,17 @@
-//! Rule `readable-secret-data`: a Secret `data` value in a tracked YAML file whose base64 decodes
-//! to readable UTF-8 text, i.e. a password one `base64 -d` away.
+//! Rule `readable-secret-data`: a Secret `data` value in a tracked YAML or JSON file whose
+//! base64 decodes to readable UTF-8 text, i.e. a password one `base64 -d` away.
 //!
-//! Located at the data key. The decoded text is looked at only to decide "readable" and is never
-//! put into the finding.
+//! Looks at every YAML/JSON file of the repository git does not ignore, and skips the Secrets
+//! that hold no credential by design ([`non_credential`]). Located at the data key. The decoded
+//! text is looked at only to decide "readable" and is never put into the finding.
 
 use base64::Engine as _;
 use yaml_serde::Value;
 
 use super::Context;
-use super::plaintext_secret::committed;
-use super::yamldocs::docs_of_kind;
-use crate::finding::{Finding, RuleMeta, Severity};
+use super::plaintext_secret::{committed, non_credential};
+use super::yamldocs::repository_docs_of_kind;
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -18,6 +19,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A Secret data value is base64 of readable text",
     default_severity: Severity::Warning,
     hint: "base64 is an encoding, not encryption: seal the value instead and rotate it",
+    scope: RuleScope::Repository,
 };
 
 /// True when `value` is standard base64 of non-empty UTF-8 text without control characters other
@@ -42,8 +44,8 @@ pub fn is_readable_base64(value: &str) -> bool {
 /// Reports every readable data value.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for doc in docs_of_kind(cx, "Secret") {
-        if !committed(doc.file.git) {
+    for doc in repository_docs_of_kind(cx, "Secret") {
+        if !committed(doc.file.git) || non_credential(doc) {
             continue;
         }
         let name = doc.name();

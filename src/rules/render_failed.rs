@@ -8,7 +8,7 @@
 
 use super::Context;
 use super::locate::at_line;
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -16,6 +16,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "The real kustomize could not build the overlay (check --render)",
     default_severity: Severity::Error,
     hint: "run the same command (kubectl kustomize DIR) and fix what it reports; the overlay does not deploy as it is",
+    scope: RuleScope::Tree,
 };
 
 /// Reports every checked overlay whose render failed.

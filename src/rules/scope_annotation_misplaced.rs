@@ -11,7 +11,7 @@ use yaml_serde::Value;
 
 use super::Context;
 use super::yamldocs::docs_of_kind;
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -19,6 +19,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A SealedSecret scope annotation is not at top-level metadata, or its value is not exactly \"true\"",
     default_severity: Severity::Error,
     hint: "set `sealedsecrets.bitnami.com/<scope>: \"true\"` (quoted) under the SealedSecret's top-level metadata.annotations, then re-seal for that scope",
+    scope: RuleScope::Tree,
 };
 
 /// The scope annotations sealed-secrets knows.

@@ -10,8 +10,8 @@
 use yaml_serde::Value;
 
 use super::Context;
-use super::yamldocs::docs_of_kind;
-use crate::finding::{Finding, Location, RuleMeta};
+use super::yamldocs::repository_docs_of_kind;
+use crate::finding::{Finding, Location, RuleMeta, RuleScope};
 use crate::sealedsecret::ciphertext::{Kind, classify};
 
 /// One `encryptedData` entry.
@@ -27,10 +27,13 @@ pub struct SealedValue {
     pub value: String,
 }
 
-/// Every `encryptedData` entry of every `kind: SealedSecret` document.
-pub fn sealed_values(cx: &Context<'_>) -> Vec<SealedValue> {
+/// Every `encryptedData` entry of every `kind: SealedSecret` document of the checked tree, or of
+/// every file read when `repository` is true.
+pub fn sealed_values(cx: &Context<'_>, repository: bool) -> Vec<SealedValue> {
     let mut out = Vec::new();
-    for doc in docs_of_kind(cx, "SealedSecret") {
+    for doc in repository_docs_of_kind(cx, "SealedSecret")
+        .filter(|d| repository || !d.file.repository_only)
+    {
         let object = doc.name().to_string();
         let Some(Value::Mapping(data)) = doc.get(&["spec", "encryptedData"]) else {
             continue;
@@ -48,10 +51,11 @@ pub fn sealed_values(cx: &Context<'_>) -> Vec<SealedValue> {
     out
 }
 
-/// Classifies every sealed value and reports the reasons of one kind under `meta`.
+/// Classifies every sealed value in `meta`'s scope and reports the reasons of one kind under
+/// `meta`.
 pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) -> Vec<Finding> {
     let mut out = Vec::new();
-    for sv in sealed_values(cx) {
+    for sv in sealed_values(cx, meta.scope == RuleScope::Repository) {
         let verdict = classify(&sv.value, cx.key_for(&sv.location.path));
         let reasons: Vec<String> = verdict
             .reasons()

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use super::Context;
 use super::locate::at_yaml;
 use super::model::{RecordedCert, recorded_certs};
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::CERT_SHA256_ANNOTATION;
 
 /// The rule's metadata.
@@ -21,6 +21,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "Under --release, a SealedSecret records that it was sealed with the demo certificate",
     default_severity: Severity::Error,
     hint: "re-seal with the environment's controller certificate (kubeseal --fetch-cert, then emp-seal <env> --from FILE)",
+    scope: RuleScope::Model,
 };
 
 /// SHA-256 (DER) of the demo certificate shipped in `tests/fixtures/demo/` and as the shipped

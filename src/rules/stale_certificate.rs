@@ -10,7 +10,7 @@
 use super::Context;
 use super::locate::at_yaml;
 use super::model::{RecordedCert, recorded_certs};
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::CERT_SHA256_ANNOTATION;
 
 /// The rule's metadata.
@@ -19,6 +19,7 @@ pub static META: RuleMeta = RuleMeta {
     summary: "A SealedSecret records a certificate fingerprint other than the environment's current certificate",
     default_severity: Severity::Warning,
     hint: "re-encrypt the values to the current certificate offline with `emp-seal reseal <env> --key OLD_KEY.pem`, or commit the certificate the values were sealed with",
+    scope: RuleScope::Model,
 };
 
 /// Reports recorded fingerprints that differ from the overlay's certificate.

@@ -11,14 +11,15 @@
 use super::Context;
 use super::model::path_str;
 use super::yamldocs::yaml_errors;
-use crate::finding::{Finding, Location, RuleMeta, Severity};
+use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "yaml-syntax",
     summary: "A YAML document does not parse, so no other rule checked it",
     default_severity: Severity::Error,
-    hint: "fix the YAML at the line named (render templates before committing them under k8s/)",
+    hint: "fix the YAML at the line named (render templates before kustomize reads them)",
+    scope: RuleScope::Tree,
 };
 
 /// Reports every YAML document of the tree that does not parse.

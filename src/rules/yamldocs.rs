@@ -110,7 +110,15 @@ fn parse_all<'t>(cx: &Context<'t>) -> Parsed<'t> {
     let parsed: Vec<Parsed<'t>> = cx
         .files
         .par_iter()
-        .filter(|f| f.is_yaml() && !skip.contains(&f.path))
+        .filter(|f| !skip.contains(&f.path))
+        // Outside the tree only Secrets and SealedSecrets matter (the repository-wide rules).
+        .filter(|f| {
+            if f.repository_only {
+                f.text.contains("Secret")
+            } else {
+                f.is_yaml()
+            }
+        })
         .map(parse_file)
         .collect();
     let mut out = Parsed::default();
@@ -125,7 +133,7 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
     let mut out = Parsed::default();
     for doc in yamlpos::documents(&file.text) {
         match crate::yamlfast::from_str(doc.text) {
-            Ok(value) if crate::kustomize::has_complex_key(&value) => {
+            Ok(value) if !file.repository_only && crate::kustomize::has_complex_key(&value) => {
                 out.errors.push(YamlError {
                     file,
                     doc_line: doc.first_line,
@@ -143,6 +151,8 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
                     out.docs.push(YamlDoc { file, doc, value });
                 }
             }
+            // Outside the tree a file that does not parse may be a template, not a manifest.
+            Err(_) if file.repository_only => {}
             Err(e) => out.errors.push(parse_error(file, &doc, &e)),
         }
     }
@@ -231,8 +241,17 @@ fn shift_lines(message: &str, by: u32) -> String {
     out
 }
 
-/// The documents of [`yaml_docs`] whose `kind` is `kind`.
+/// The documents of [`yaml_docs`] whose `kind` is `kind`, in the checked tree.
 pub fn docs_of_kind<'c, 't>(
+    cx: &'c Context<'t>,
+    kind: &'static str,
+) -> impl Iterator<Item = &'c YamlDoc<'t>> {
+    repository_docs_of_kind(cx, kind).filter(|d| !d.file.repository_only)
+}
+
+/// The documents whose `kind` is `kind` in every file read, the repository-wide ones included
+/// (for [`RuleScope::Repository`](crate::finding::RuleScope::Repository) rules).
+pub fn repository_docs_of_kind<'c, 't>(
     cx: &'c Context<'t>,
     kind: &'static str,
 ) -> impl Iterator<Item = &'c YamlDoc<'t>> {

@@ -13,6 +13,7 @@ mod fetch_https;
 mod fixtures;
 mod fsio;
 mod gate;
+mod issue16_scan;
 mod issue17;
 mod k8s_tree;
 mod kustomize;
