@@ -105,7 +105,7 @@ fn parse_all(files: &[SourceFile]) -> Parsed<'_> {
     let mut out = Parsed::default();
     for file in files.iter().filter(|f| f.is_yaml()) {
         for doc in yamlpos::documents(&file.text) {
-            match crate::yamlfast::from_str(doc.text) {
+            match yaml_serde::from_str::<yaml_serde::Value>(doc.text) {
                 Ok(value) if crate::kustomize::has_complex_key(&value) => {
                     out.errors.push(YamlError {
                         file,

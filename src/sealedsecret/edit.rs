@@ -10,8 +10,8 @@ use std::ops::Range;
 
 use yaml_serde::{Mapping, Value};
 
-use super::scan::{Block, Child, Lines, ScalarStyle, Val};
 use super::{DocLayout, EncryptedDataLayout, ParsedDoc, SealedSecretError, parse_docs};
+use crate::yamlpos::block::{Block, Child, Lines, ScalarStyle, Val};
 
 /// What to change in one `SealedSecret` document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

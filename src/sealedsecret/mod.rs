@@ -14,7 +14,6 @@
 
 pub mod ciphertext;
 mod edit;
-mod scan;
 
 use std::ops::Range;
 
@@ -22,10 +21,10 @@ use yaml_serde::{Mapping, Value};
 
 use crate::crypto::Scope;
 
+pub use crate::yamlpos::ScalarStyle;
+use crate::yamlpos::block::{self as scan, Block, Lines, Marker, Val};
 pub(crate) use edit::plain_or_quoted;
 pub use edit::{EditPlan, ParsedFile, apply};
-pub use scan::ScalarStyle;
-use scan::{Block, Lines, Marker, Val};
 
 /// The annotation that makes a `SealedSecret` namespace-wide (value exactly `"true"`).
 pub const NAMESPACE_WIDE_ANNOTATION: &str = "sealedsecrets.bitnami.com/namespace-wide";
@@ -163,6 +162,16 @@ pub enum SealedSecretError {
         /// What differed.
         what: String,
     },
+}
+
+impl From<crate::yamlpos::Unsupported> for SealedSecretError {
+    fn from(e: crate::yamlpos::Unsupported) -> Self {
+        SealedSecretError::Unsupported {
+            line: e.line,
+            column: e.column,
+            what: e.what,
+        }
+    }
 }
 
 impl SealedSecretError {
@@ -409,7 +418,7 @@ fn parse_doc(
     let ytext_span = line_span(lines, &(yaml_start..body.end));
     // Include a closing `...` is unnecessary: the body alone is a complete document.
     let ytext = &lines.text[ytext_span.start..span.end];
-    let value: Value = crate::yamlfast::from_str(ytext).map_err(|e| {
+    let value: Value = yaml_serde::from_str::<yaml_serde::Value>(ytext).map_err(|e| {
         let (l, c) = e
             .location()
             .map_or((1, 1), |loc| (loc.line(), loc.column()));
@@ -457,7 +466,7 @@ fn key_loc(lines: &Lines<'_>, c: &scan::Child) -> (usize, usize) {
 
 /// Scans the block under `child` (its lines after the key line).
 fn sub_block(lines: &Lines<'_>, c: &scan::Child) -> Result<Block, SealedSecretError> {
-    lines.block(c.line + 1, c.last + 1, Some(c.entry.indent))
+    Ok(lines.block(c.line + 1, c.last + 1, Some(c.entry.indent))?)
 }
 
 fn key_string(k: &Value) -> Option<String> {

@@ -34,4 +34,3 @@ mod seal_safety;
 mod seal_support;
 mod sealedsecret;
 mod snapshots_cli;
-mod yamlfast;

@@ -1,15 +1,15 @@
-//! A line-level scanner for the block-style YAML that `SealedSecret` files are written in.
+//! The line-level scanner for block-style YAML: lines, document markers, block-mapping entries
+//! and the exact span of a single-line scalar value.
 //!
-//! Owns byte positions: lines, document markers, block-mapping entries and the exact span of a
-//! single-line scalar value. It does not decide what YAML *means*; the typed view comes from
-//! `yaml_serde` and `super` cross-checks every block this scanner reports against it, so a layout
-//! the scanner misreads becomes an "unsupported layout" error instead of a wrong edit.
+//! It does not decide what YAML *means*; the typed view comes from `yaml_serde`, and callers
+//! (`sealedsecret`) cross-check every block this scanner reports against it, so a layout the
+//! scanner misreads becomes an "unsupported layout" error instead of a wrong edit.
 
 use std::ops::Range;
 
-use crate::yamlfast::{decode_double, rest_is_comment, scan_double, scan_single};
+use super::scalar::{decode_double, rest_is_comment, scan_double, scan_single};
 
-use super::SealedSecretError;
+use super::Unsupported;
 
 /// One physical line: `start..end` is the content (no line break), `next` is where the next line
 /// starts (so `end..next` is `""`, `"\n"` or `"\r\n"`).
@@ -105,7 +105,7 @@ pub(crate) enum Marker {
 impl<'a> Lines<'a> {
     /// Splits on `\n` (a preceding `\r` belongs to the break). A lone `\r` is a YAML line break
     /// this scanner does not support.
-    pub(crate) fn new(text: &'a str) -> Result<Self, SealedSecretError> {
+    pub(crate) fn new(text: &'a str) -> Result<Self, Unsupported> {
         let mut lines = Vec::new();
         let bytes = text.as_bytes();
         let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
@@ -126,7 +126,7 @@ impl<'a> Lines<'a> {
                     start = i + 1;
                 }
                 b'\r' if bytes.get(i + 1) != Some(&b'\n') => {
-                    return Err(SealedSecretError::Unsupported {
+                    return Err(Unsupported {
                         line: lines.len() + 1,
                         column: i - start + 1,
                         what: "a carriage return without a line feed (old Mac line endings)".into(),
@@ -207,8 +207,8 @@ impl<'a> Lines<'a> {
             .map_or("\n", |l| &self.text[l.end..l.next])
     }
 
-    fn unsupported(&self, i: usize, pos: usize, what: &str) -> SealedSecretError {
-        SealedSecretError::Unsupported {
+    fn unsupported(&self, i: usize, pos: usize, what: &str) -> Unsupported {
+        Unsupported {
             line: i + 1,
             column: self.column(i, pos),
             what: what.to_string(),
@@ -217,18 +217,13 @@ impl<'a> Lines<'a> {
 
     /// Parses line `i` as a block-mapping entry. `Ok(None)` when the line is not one (sequence
     /// item, scalar continuation, comment).
-    pub(crate) fn entry(&self, i: usize) -> Result<Option<Entry>, SealedSecretError> {
+    pub(crate) fn entry(&self, i: usize) -> Result<Option<Entry>, Unsupported> {
         let l = self.lines[i];
         let indent = self.indent(i);
         self.entry_at(i, l.start + indent, indent)
     }
 
-    fn entry_at(
-        &self,
-        i: usize,
-        p: usize,
-        indent: usize,
-    ) -> Result<Option<Entry>, SealedSecretError> {
+    fn entry_at(&self, i: usize, p: usize, indent: usize) -> Result<Option<Entry>, Unsupported> {
         let l = self.lines[i];
         let b = self.text.as_bytes();
         let end = l.end;
@@ -410,7 +405,7 @@ impl<'a> Lines<'a> {
         from: usize,
         to: usize,
         parent_indent: Option<usize>,
-    ) -> Result<Block, SealedSecretError> {
+    ) -> Result<Block, Unsupported> {
         let mut block = Block::default();
         let mut scalar_indent: Option<usize> = None;
         let mut i = from;

@@ -22,7 +22,26 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use crate::yamlfast::{decode_double, scan_double, scan_single};
+pub(crate) mod block;
+pub(crate) mod flow;
+pub(crate) mod scalar;
+
+pub use block::ScalarStyle;
+
+use scalar::{decode_double, scan_double, scan_single};
+
+/// A layout the scanners cannot place byte-exactly: `line:column` (1-based, in the scanned text)
+/// and what was found there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {what}")]
+pub struct Unsupported {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (characters).
+    pub column: usize,
+    /// What was found.
+    pub what: String,
+}
 
 /// One step of a path into a YAML document.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -422,7 +441,7 @@ fn opens_block_scalar(text: &str) -> bool {
 }
 
 /// Splits `key: rest` (plain, 'single' or "double" quoted key, read with the quoted-scalar helpers
-/// of `crate::yamlfast`). Returns the unquoted key (borrowed
+/// of [`scalar`]). Returns the unquoted key (borrowed
 /// when plain: most keys, and every line of a layout is split once) and the text after the colon.
 fn split_key(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let (key, after) = if text.starts_with('"') {
