@@ -10,7 +10,9 @@ use std::ops::Range;
 
 use yaml_serde::{Mapping, Value};
 
-use super::{DocLayout, EncryptedDataLayout, ParsedDoc, SealedSecretError, parse_docs};
+use super::{
+    BlockLayout, DocLayout, EncryptedDataLayout, ParsedDoc, SealedSecretError, parse_docs,
+};
 use crate::yamlpos::block::{Block, Child, Lines, ScalarStyle, Val};
 
 /// What to change in one `SealedSecret` document.
@@ -41,9 +43,15 @@ impl EditPlan {
 
 /// One splice: replace `range` of the old text with `text`.
 #[derive(Debug)]
-struct Edit {
+pub(super) struct Edit {
     range: Range<usize>,
     text: String,
+}
+
+impl Edit {
+    pub(super) fn new(range: Range<usize>, text: String) -> Edit {
+        Edit { range, text }
+    }
 }
 
 /// Applies `plan` to document `doc_index` (0-based among all documents of the file, see
@@ -112,13 +120,25 @@ impl<'t> ParsedFile<'t> {
             .as_ref()
             .expect("invariant: filtered on layout above");
         let mut edits = Vec::new();
-        let ed = Editor {
-            lines: &self.lines,
-            layout,
-            doc,
-        };
-        ed.annotations(plan, &mut edits)?;
-        ed.encrypted(plan, &mut edits)?;
+        match layout {
+            DocLayout::Flow(fl) => {
+                let ss = doc
+                    .public
+                    .sealed_secret
+                    .as_ref()
+                    .expect("invariant: a document with a layout is a SealedSecret");
+                edits = super::flow::plan_edits(text, fl, ss, doc.public.line, plan)?;
+            }
+            DocLayout::Block(layout) => {
+                let ed = Editor {
+                    lines: &self.lines,
+                    layout,
+                    doc,
+                };
+                ed.annotations(plan, &mut edits)?;
+                ed.encrypted(plan, &mut edits)?;
+            }
+        }
         if edits.is_empty() {
             return Ok(text.to_string());
         }
@@ -174,7 +194,7 @@ fn validate(plan: &EditPlan) -> Result<(), SealedSecretError> {
 
 struct Editor<'a> {
     lines: &'a Lines<'a>,
-    layout: &'a DocLayout,
+    layout: &'a BlockLayout,
     doc: &'a ParsedDoc,
 }
 
@@ -268,6 +288,17 @@ impl Editor<'_> {
 
     fn annotations(&self, plan: &EditPlan, edits: &mut Vec<Edit>) -> Result<(), SealedSecretError> {
         if plan.annotations.is_empty() && plan.remove_annotations.is_empty() {
+            return Ok(());
+        }
+        if let Some(fm) = &self.layout.annotations_flow {
+            let text = self.lines.text;
+            let set = &plan.annotations;
+            edits.extend(super::flow::member_edits(
+                text,
+                fm,
+                set,
+                &plan.remove_annotations,
+            )?);
             return Ok(());
         }
         let no_meta = SealedSecretError::NoMetadata {
@@ -386,6 +417,16 @@ impl Editor<'_> {
             });
             return Err(SealedSecretError::LegacyData { line, column });
         }
+        if let Some(fm) = &self.layout.encrypted_flow {
+            let text = self.lines.text;
+            edits.extend(super::flow::member_edits(
+                text,
+                fm,
+                &plan.set,
+                &plan.remove,
+            )?);
+            return Ok(());
+        }
         let step = self.step();
         let enc = self.layout.encrypted.as_ref();
         let mut new = Vec::new();
@@ -456,7 +497,9 @@ impl Editor<'_> {
                     });
                 }
             }
-            EncryptedDataLayout::FlowEmpty | EncryptedDataLayout::Null => {
+            EncryptedDataLayout::FlowEmpty
+            | EncryptedDataLayout::Null
+            | EncryptedDataLayout::Flow => {
                 if let (false, Some(h)) = (new.is_empty(), enc_child) {
                     self.open_container(h, &new, edits)?;
                 }
@@ -543,7 +586,7 @@ pub(crate) fn plain_safe(s: &str) -> bool {
     !numberish
 }
 
-fn double_quoted(s: &str) -> String {
+pub(super) fn double_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

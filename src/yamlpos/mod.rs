@@ -173,7 +173,7 @@ pub fn find_in_file(file: &str, doc: usize, path: &[Seg]) -> Option<Pos> {
 }
 
 impl<'t> Document<'t> {
-    fn new(text: &'t str, first_line: usize, offset: usize) -> Document<'t> {
+    pub(crate) fn new(text: &'t str, first_line: usize, offset: usize) -> Document<'t> {
         Document {
             text,
             first_line: u32::try_from(first_line).unwrap_or(u32::MAX),
@@ -189,6 +189,9 @@ impl<'t> Document<'t> {
     /// Where the key (or the sequence item) at `path` starts, or `None` when the path is absent
     /// or outside what this scanner understands. An empty path gives the document's first line.
     pub fn find(&self, path: &[Seg]) -> Option<Pos> {
+        if let Some((at, complete)) = self.flow_walk(path) {
+            return complete.then(|| self.pos_of(at));
+        }
         let walk = self.layout().walk(self.text, path);
         let line = walk.line.filter(|_| walk.complete)?;
         Some(self.pos_of_line(line.idx, line.at))
@@ -197,10 +200,30 @@ impl<'t> Document<'t> {
     /// Like [`Document::find`], but falls back to the longest prefix of `path` that is found,
     /// and finally to the document start: always gives a usable position.
     pub fn find_or_parent(&self, path: &[Seg]) -> Pos {
+        if let Some((at, _)) = self.flow_walk(path) {
+            return self.pos_of(at);
+        }
         match self.layout().walk(self.text, path).line {
             Some(line) => self.pos_of_line(line.idx, line.at),
             None => self.pos_of_line(0, 0),
         }
+    }
+
+    /// For a document written as one flow collection (JSON, kubeseal's default output): the
+    /// walk of `path` through it. `None` for a block-style document or unscannable flow text.
+    fn flow_walk(&self, path: &[Seg]) -> Option<(usize, bool)> {
+        let first = self.layout().lines.first()?;
+        if !self.text[first.at..].starts_with(['{', '[']) {
+            return None;
+        }
+        let (node, _) = flow::parse(self.text, first.at).ok()?;
+        Some(node.walk(path))
+    }
+
+    /// Position of document-relative byte `at`.
+    fn pos_of(&self, at: usize) -> Pos {
+        let (line, _) = flow::line_col(self.text, at);
+        self.pos_of_line(line - 1, at)
     }
 
     /// Position of byte `at` (document-relative) on 0-based document line `idx`.
