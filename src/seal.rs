@@ -652,7 +652,7 @@ pub struct Pick<'a> {
 
 impl Pick<'_> {
     /// The env file's name up to its first dot (`emp-secrets.paper.env` -> `emp-secrets`).
-    fn from_stem(&self) -> Option<&str> {
+    fn env_file_stem(&self) -> Option<&str> {
         let name = self.from?.file_name()?.to_str()?;
         name.split('.').next().filter(|s| !s.is_empty())
     }
@@ -690,7 +690,7 @@ impl Pick<'_> {
         if let [one] = sealed {
             return Ok(*one);
         }
-        self.from_stem()
+        self.env_file_stem()
             .and_then(named)
             .ok_or_else(|| SealError::SeveralSealedSecrets {
                 env: env.to_owned(),

@@ -31,6 +31,7 @@ mod seal_badinput;
 mod seal_cli;
 mod seal_faults;
 mod seal_safety;
+mod seal_shapes;
 mod seal_support;
 mod sealedsecret;
 mod snapshots_cli;
