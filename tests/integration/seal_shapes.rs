@@ -3,7 +3,7 @@
 //! indentation, YAML flow style, a `.yml` file, and two SealedSecrets in one overlay picked with
 //! and without `--name`. Values are decrypted by the Python peer under the identity the real
 //! `kubectl kustomize` renders; `check` reads every shape.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 
