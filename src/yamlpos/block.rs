@@ -224,60 +224,11 @@ impl<'a> Lines<'a> {
     }
 
     fn entry_at(&self, i: usize, p: usize, indent: usize) -> Result<Option<Entry>, Unsupported> {
-        let l = self.lines[i];
-        let b = self.text.as_bytes();
-        let end = l.end;
-        if p >= end {
-            return Ok(None);
-        }
-        let next_is_sep = |q: usize| q >= end || b[q] == b' ' || b[q] == b'\t';
-        let (key, after_key) = match b[p] {
-            b'#' => return Ok(None),
-            b'-' | b'?' if next_is_sep(p + 1) => {
-                if b[p] == b'?' {
-                    return Err(self.unsupported(i, p, "a complex (`? `) mapping key"));
-                }
-                return Ok(None);
-            }
-            b'"' => match scan_double(self.text, p, end) {
-                Some(q) => (decode_double(&self.text[p + 1..q - 1]), q),
-                None => return Err(self.unsupported(i, p, "a multi-line or malformed quoted key")),
-            },
-            b'\'' => match scan_single(self.text, p, end) {
-                Some(q) => (Some(self.text[p + 1..q - 1].replace("''", "'")), q),
-                None => return Err(self.unsupported(i, p, "a multi-line or malformed quoted key")),
-            },
-            b'{' | b'[' => return Err(self.unsupported(i, p, "a flow-style (JSON) mapping")),
-            b'&' | b'*' | b'!' | b'|' | b'>' | b'%' | b'@' | b'`' => return Ok(None),
-            _ => {
-                let mut q = p;
-                loop {
-                    if q >= end {
-                        return Ok(None);
-                    }
-                    if b[q] == b'#' && q > p && (b[q - 1] == b' ' || b[q - 1] == b'\t') {
-                        return Ok(None);
-                    }
-                    if b[q] == b':' && next_is_sep(q + 1) {
-                        break;
-                    }
-                    q += 1;
-                }
-                let raw = self.text[p..q].trim_end_matches([' ', '\t']);
-                (Some(raw.to_string()), p + raw.len())
-            }
+        let (key, after_colon) = match key_at(self.text, p, self.lines[i].end) {
+            KeyAt::Key(key, after_colon) => (key.into_owned(), after_colon),
+            KeyAt::NotAKey => return Ok(None),
+            KeyAt::Unsupported(what) => return Err(self.unsupported(i, p, what)),
         };
-        let Some(key) = key else {
-            return Err(self.unsupported(i, p, "an escape sequence in a quoted key"));
-        };
-        let mut q = after_key;
-        while q < end && (b[q] == b' ' || b[q] == b'\t') {
-            q += 1;
-        }
-        if q >= end || b[q] != b':' || !next_is_sep(q + 1) {
-            return Ok(None);
-        }
-        let after_colon = q + 1;
         let val = self.value_at(i, after_colon);
         Ok(Some(Entry {
             indent,
@@ -468,6 +419,67 @@ impl<'a> Lines<'a> {
         }
         Ok(block)
     }
+}
+
+/// What starts at byte `p` of a line that ends at `end`.
+#[derive(Debug)]
+pub(crate) enum KeyAt<'t> {
+    /// `key:`: the unquoted key (borrowed when plain) and the offset just after the colon.
+    Key(std::borrow::Cow<'t, str>, usize),
+    /// Not a mapping entry (sequence item, comment, scalar continuation, anchor...).
+    NotAKey,
+    /// A key this scanner cannot place exactly.
+    Unsupported(&'static str),
+}
+
+/// Reads a block-mapping key (plain, 'single' or "double" quoted) at `p`: the one key reader of
+/// this layer, used by the entry scanner and by the key-path finder.
+pub(crate) fn key_at(text: &str, p: usize, end: usize) -> KeyAt<'_> {
+    use std::borrow::Cow;
+    let b = text.as_bytes();
+    if p >= end {
+        return KeyAt::NotAKey;
+    }
+    let next_is_sep = |q: usize| q >= end || b[q] == b' ' || b[q] == b'\t';
+    let (key, after_key) = match b[p] {
+        b'?' if next_is_sep(p + 1) => return KeyAt::Unsupported("a complex (`? `) mapping key"),
+        b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'%' | b'@' | b'`' => return KeyAt::NotAKey,
+        b'-' if next_is_sep(p + 1) => return KeyAt::NotAKey,
+        b'"' => match scan_double(text, p, end) {
+            Some(q) => (decode_double(&text[p + 1..q - 1]).map(Cow::Owned), q),
+            None => return KeyAt::Unsupported("a multi-line or malformed quoted key"),
+        },
+        b'\'' => match scan_single(text, p, end) {
+            Some(q) => (Some(Cow::Owned(text[p + 1..q - 1].replace("''", "'"))), q),
+            None => return KeyAt::Unsupported("a multi-line or malformed quoted key"),
+        },
+        b'{' | b'[' => return KeyAt::Unsupported("a flow-style (JSON) mapping"),
+        _ => {
+            let mut q = p;
+            loop {
+                if q >= end || (b[q] == b'#' && q > p && matches!(b[q - 1], b' ' | b'\t')) {
+                    return KeyAt::NotAKey;
+                }
+                if b[q] == b':' && next_is_sep(q + 1) {
+                    break;
+                }
+                q += 1;
+            }
+            let raw = text[p..q].trim_end_matches([' ', '\t']);
+            (Some(Cow::Borrowed(raw)), p + raw.len())
+        }
+    };
+    let Some(key) = key else {
+        return KeyAt::Unsupported("an escape sequence in a quoted key");
+    };
+    let mut q = after_key;
+    while q < end && matches!(b[q], b' ' | b'\t') {
+        q += 1;
+    }
+    if q >= end || b[q] != b':' || !next_is_sep(q + 1) {
+        return KeyAt::NotAKey;
+    }
+    KeyAt::Key(key, q + 1)
 }
 
 #[cfg(test)]

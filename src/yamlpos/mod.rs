@@ -28,8 +28,6 @@ pub(crate) mod scalar;
 
 pub use block::ScalarStyle;
 
-use scalar::{decode_double, scan_double, scan_single};
-
 /// A layout the scanners cannot place byte-exactly: `line:column` (1-based, in the scanned text)
 /// and what was found there.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -463,42 +461,14 @@ fn opens_block_scalar(text: &str) -> bool {
     matches!(chars.next(), Some('|' | '>')) && chars.all(|c| matches!(c, '+' | '-' | '1'..='9'))
 }
 
-/// Splits `key: rest` (plain, 'single' or "double" quoted key, read with the quoted-scalar helpers
-/// of [`scalar`]). Returns the unquoted key (borrowed
-/// when plain: most keys, and every line of a layout is split once) and the text after the colon.
+/// Splits `key: rest` with the layer's one key reader ([`block::key_at`]): the unquoted key
+/// (borrowed when plain: most keys, and every line of a layout is split once) and the text after
+/// the colon.
 fn split_key(text: &str) -> Option<(Cow<'_, str>, &str)> {
-    let (key, after) = if text.starts_with('"') {
-        let q = scan_double(text, 0, text.len())?;
-        (Cow::Owned(decode_double(&text[1..q - 1])?), &text[q..])
-    } else if text.starts_with('\'') {
-        let q = scan_single(text, 0, text.len())?;
-        (Cow::Owned(text[1..q - 1].replace("''", "'")), &text[q..])
-    } else {
-        if text.starts_with("- ") || text.starts_with(['[', '{', '?', '&', '*', '!', '|', '>']) {
-            return None;
-        }
-        // A plain key ends at the first `: ` or a trailing `:`.
-        let mut end = None;
-        for (i, _) in text.match_indices(':') {
-            let next = text[i + 1..].chars().next();
-            if next.is_none_or(|c| c == ' ' || c == '\t') {
-                end = Some(i);
-                break;
-            }
-        }
-        let end = end?;
-        let key = text[..end].trim_end();
-        if key.as_bytes().windows(2).any(|w| w == b" #") {
-            return None;
-        }
-        return Some((Cow::Borrowed(key), &text[end + 1..]));
-    };
-    let after = after.trim_start_matches([' ', '\t']);
-    let rest = after.strip_prefix(':')?;
-    if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
-        return None;
+    match block::key_at(text, 0, text.len()) {
+        block::KeyAt::Key(key, after_colon) => Some((key, &text[after_colon..])),
+        _ => None,
     }
-    Some((key, rest))
 }
 
 #[cfg(test)]
