@@ -1,32 +1,35 @@
 //! `emp-seal seal ENV --from FILE --migrate`: move an overlay's Secret from a builtin
-//! `SecretGenerator` (a `generators:` file) to a committed `SealedSecret`.
+//! `SecretGenerator` (an inline `secretGenerator:` entry or a `generators:` file) to a committed
+//! `SealedSecret`.
 //!
 //! Owns: the checks that make the move safe (exactly one generated Secret, made by one generator
-//! file listed in the overlay's own kustomization, without a hash suffix), the new
-//! `sealedsecret.yaml` (the generator's rendered name and namespace, strict scope unless asked,
-//! its type, labels and annotations in the template), the comment-preserving edit of the
-//! overlay's kustomization (the generator entry leaves `generators:`, which goes when empty;
-//! `sealedsecret.yaml` joins `resources:`), and the all-or-nothing write of both files. Must not
-//! print or prompt by itself. The generator file and the env file stay on disk: the generator is
-//! no longer listed, and deleting files is the user's call (the CLI says so).
+//! entry of the overlay's own kustomization or a generator file it lists, without a hash suffix
+//! unless `--keep-name`), the new `sealedsecret.yaml` (the generator's rendered name and
+//! namespace, strict scope unless asked, its type, labels and annotations in the template), the
+//! comment-preserving edit of the overlay's kustomization (the inline entry leaves
+//! `secretGenerator:`, or the file leaves `generators:`; a list that becomes empty goes;
+//! `sealedsecret.yaml` joins `resources:`), and the all-or-nothing write of both files. Sealing
+//! itself is the step `seal` uses too ([`Recipient`]). Must not print or prompt by itself. A
+//! generator file and the env files stay on disk: deleting files is the user's call (the CLI
+//! says so).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use yaml_serde::Value;
 
-use crate::crypto::{self, Scope};
+use crate::crypto::Scope;
 use crate::envfile;
 use crate::fsio;
-use crate::kustomize::{self, Behavior, GeneratedKind, Identity, Overlay, SecretSource};
-use crate::seal::{
-    self, CertSummary, DEFAULT_CERT_FILE, MAX_INPUT_BYTES, Prompter, SealError, rel,
+use crate::kustomize::{
+    self, Behavior, Generated, GeneratedKind, GeneratorSpec, Identity, Overlay, SecretSource,
 };
-use crate::sealedsecret::{
-    API_VERSION, CERT_SHA256_ANNOTATION, CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION,
-    SEALED_FOR_ANNOTATION, SealedSecretFile,
+use crate::seal::{
+    self, CertSummary, MAX_INPUT_BYTES, Prompter, Recipient, SealError, rel, values,
 };
 use crate::secret::SecretValue;
+
+mod sealed_file;
 
 /// The file the migration creates in the overlay directory.
 pub const SEALED_FILE: &str = "sealedsecret.yaml";
@@ -117,10 +120,9 @@ impl MigrateError {
             MigrateError::AlreadySealed { env, .. } => {
                 Some(format!("seal it without --migrate: emp-seal {env} --from FILE"))
             }
-            MigrateError::HashSuffix { .. } => Some(
-                "kustomize rewrites the hashed name only in built-in fields, so workloads would point at a Secret that no longer exists; set `options.disableNameSuffixHash: true` on the generator (k8s/README.md, \"No hash suffix\"), check the overlay still renders, then migrate"
-                    .to_owned(),
-            ),
+            MigrateError::HashSuffix { name, .. } => Some(format!(
+                "the workloads name `{name}`, and kustomize rewrites those references to the hashed name it generates; a SealedSecret's Secret gets no hash, so choose: set `options.disableNameSuffixHash: true` on the generator (the Secret is then named `{name}`), check the overlay still renders, then migrate; or add --keep-name to seal under the hashed name and point the workloads at it yourself (docs/lifecycle.md)"
+            )),
             MigrateError::NoCert { env, .. } => Some(format!(
                 "fetch the controller's certificate first: emp-seal cert {env} --fetch URL, or pass --cert (docs/certificates.md)"
             )),
@@ -151,8 +153,32 @@ pub struct MigrateRequest {
     pub cert: Option<PathBuf>,
     /// `--scope` [default: strict].
     pub scope: Option<Scope>,
+    /// `--keep-name`: seal a hash-suffixed generator's Secret under its hashed name.
+    pub keep_name: bool,
     /// The current time, Unix seconds.
     pub now: u64,
+}
+
+/// Where the migrated generator was declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GeneratorSite {
+    /// A generator file listed under `generators:`; it stays on disk, no longer listed.
+    File(PathBuf),
+    /// The inline `secretGenerator:` entry of this name, removed from the kustomization.
+    Inline(String),
+}
+
+impl GeneratorSite {
+    /// How the new file's header and the kustomization's comment name it.
+    fn describe(&self) -> String {
+        match self {
+            GeneratorSite::File(p) => p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            GeneratorSite::Inline(name) => format!("secretGenerator `{name}`"),
+        }
+    }
 }
 
 /// The planned migration, ready to [`commit`].
@@ -170,11 +196,11 @@ pub struct MigratePlan {
     pub old_kustomization: String,
     /// Its text after.
     pub new_kustomization: String,
-    /// The generator file that is no longer listed (left on disk).
-    pub generator_file: PathBuf,
+    /// The generator that is no longer used.
+    pub generator: GeneratorSite,
     /// The env files the generator read (left on disk).
     pub generator_envs: Vec<PathBuf>,
-    /// The identity sealed for.
+    /// The identity sealed for (under `--keep-name`, with the hash suffix).
     pub identity: Identity,
     /// The scope sealed with.
     pub scope: Scope,
@@ -184,29 +210,22 @@ pub struct MigratePlan {
     pub keys: Vec<String>,
     /// Keys read from the prompt.
     pub prompted: Vec<String>,
+    /// Keys the env file lacked whose values came from the generator's `literals:`.
+    pub from_literals: Vec<String>,
+    /// References kustomize rewrote to the generated name (a `namePrefix`, a hash suffix), which
+    /// from now on render as written and so miss the Secret (`Kind/name (file:line)`).
+    pub unrewritten: Vec<String>,
 }
 
-/// Type, labels and annotations of a generator file (`type`, `options.labels`,
-/// `options.annotations`; kustomize `api/types/generatorargs.go`, `generatoroptions.go`).
-type GeneratorMeta = (Option<String>, Vec<(String, String)>, Vec<(String, String)>);
-
-fn generator_metadata(text: &str) -> GeneratorMeta {
-    let Ok(v) = yaml_serde::from_str::<Value>(text) else {
-        return (None, Vec::new(), Vec::new());
-    };
-    let ty = v.get("type").and_then(Value::as_str).map(str::to_owned);
-    let map = |name: &str| -> Vec<(String, String)> {
-        v.get("options")
-            .and_then(|o| o.get(name))
-            .and_then(Value::as_mapping)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    (ty, map("labels"), map("annotations"))
+/// What the migration keeps of the generator: where it is, the Secret's `type`, the generator's
+/// labels and annotations (kustomize `api/types/generatorargs.go`, `generatoroptions.go`) and
+/// its `literals:` values.
+struct GeneratorInfo {
+    site: GeneratorSite,
+    secret_type: Option<String>,
+    labels: Vec<(String, String)>,
+    annotations: Vec<(String, String)>,
+    literals: Vec<(String, SecretValue)>,
 }
 
 /// Plans the migration: reads, checks and encrypts, writes nothing.
@@ -221,6 +240,81 @@ pub fn plan(
     let env = req.env.as_str();
     let dir = seal::overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env).map_err(SealError::from)?;
+    let (g, spec) = the_generator(&overlay, env, req.keep_name)?;
+    let kust_path = kustomize::kustomization_file(&dir).ok_or_else(|| SealError::UnknownEnv {
+        env: env.to_owned(),
+        dir: rel(root, &dir),
+        known: Vec::new(),
+    })?;
+    let generator = read_generator(root, &dir, &kust_path, spec, &g.original.name)?;
+    let sealed_path = dir.join(SEALED_FILE);
+    if std::fs::symlink_metadata(&sealed_path).is_ok() {
+        return Err(MigrateError::Exists {
+            file: rel(root, &sealed_path),
+        });
+    }
+
+    // The env file is read first: its problems are the user's input errors and come before the
+    // environment's (certificate) problems.
+    let (from_name, values) = read_env_file(req)?;
+    let (cert, summary) = values::certificate(root, &dir, env, req.cert.as_deref(), req.now)
+        .map_err(|e| match e {
+            SealError::NoCert { env, path } => MigrateError::NoCert { env, path },
+            e => e.into(),
+        })?;
+    let scope = req.scope.unwrap_or(Scope::Strict);
+    let namespace = values::namespace_for(&g.rendered, scope, &rel(root, &sealed_path))?;
+    let needed = needed_keys(&overlay, g, spec);
+    let (values, prompted, from_literals) =
+        complete_values(env, &from_name, values, &generator, &needed, prompter)?;
+    let (identity, name_as_written) = target_name(g, spec, &generator, &values, req.keep_name)?;
+    let to = Recipient {
+        cert,
+        summary,
+        scope,
+        identity,
+        namespace,
+    };
+    let keys: Vec<String> = values.keys().cloned().collect();
+    let sealed_text =
+        new_sealed_file(req, &sealed_path, &to, &generator, &name_as_written, values)?;
+    let (old_kustomization, new_kustomization) =
+        edit_overlay_kustomization(root, &kust_path, &generator.site, &to)?;
+    Ok(MigratePlan {
+        env: env.to_owned(),
+        sealed_path,
+        sealed_text,
+        kustomization_path: kust_path,
+        old_kustomization,
+        new_kustomization,
+        generator: generator.site,
+        generator_envs: spec.envs.iter().map(|p| absolute(root, p)).collect(),
+        unrewritten: unrewritten_references(&overlay, g, &to.identity.name),
+        identity: to.identity,
+        scope,
+        cert: to.summary,
+        keys,
+        prompted,
+        from_literals,
+    })
+}
+
+fn absolute(root: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        root.join(p)
+    }
+}
+
+/// The one generated Secret the overlay has, and the one generator entry that makes it; refuses
+/// an overlay already sealed, several generated Secrets or generators, a hash suffix (unless
+/// `--keep-name`), and a generator that does not create.
+fn the_generator<'o>(
+    overlay: &'o Overlay,
+    env: &str,
+    keep_name: bool,
+) -> Result<(&'o Generated, &'o GeneratorSpec), MigrateError> {
     for s in overlay.secret_sources() {
         if let SecretSource::Sealed { file, .. } = s {
             return Err(MigrateError::AlreadySealed {
@@ -234,12 +328,11 @@ pub fn plan(
         .iter()
         .filter(|g| g.kind == GeneratedKind::Secret)
         .collect();
+    let no_generator = || MigrateError::NoGenerator {
+        env: env.to_owned(),
+    };
     let g = match generated.as_slice() {
-        [] => {
-            return Err(MigrateError::NoGenerator {
-                env: env.to_owned(),
-            });
-        }
+        [] => return Err(no_generator()),
         [g] => *g,
         many => {
             return Err(MigrateError::SeveralGenerators {
@@ -265,114 +358,193 @@ pub fn plan(
                 ),
             });
         }
-        [] => {
-            return Err(MigrateError::NoGenerator {
-                env: env.to_owned(),
-            });
-        }
+        [] => return Err(no_generator()),
     };
-    let origin = spec.origin.to_string();
-    if g.hash_suffix {
+    if g.hash_suffix && !keep_name {
         return Err(MigrateError::HashSuffix {
-            origin,
+            origin: spec.origin.to_string(),
             name: g.original.name.clone(),
         });
     }
     if spec.behavior != Behavior::Create {
         return Err(MigrateError::Unsupported {
-            origin,
+            origin: spec.origin.to_string(),
             what: "the generator does not use `behavior: create`".to_owned(),
         });
     }
-    let kust_path = kustomize::kustomization_file(&dir).ok_or_else(|| SealError::UnknownEnv {
-        env: env.to_owned(),
-        dir: rel(root, &dir),
-        known: Vec::new(),
-    })?;
-    let gen_path = if spec.origin.file.is_absolute() {
-        spec.origin.file.clone()
-    } else {
-        root.join(&spec.origin.file)
-    };
-    if !spec.from_generators_file || gen_path == kust_path {
-        return Err(MigrateError::Unsupported {
-            origin,
-            what: "the generator is an inline `secretGenerator:` entry; --migrate rewrites `generators:` files".to_owned(),
-        });
+    Ok((g, spec))
+}
+
+/// Reads the generator where it is declared: a generator file in the overlay directory, or an
+/// inline `secretGenerator:` entry of the overlay's own kustomization (`kust_path`).
+fn read_generator(
+    root: &Path,
+    dir: &Path,
+    kust_path: &Path,
+    spec: &GeneratorSpec,
+    name: &str,
+) -> Result<GeneratorInfo, MigrateError> {
+    let origin = spec.origin.to_string();
+    let gen_path = absolute(root, &spec.origin.file);
+    if spec.from_generators_file && gen_path != kust_path {
+        if gen_path.parent() != Some(dir) {
+            return Err(MigrateError::Unsupported {
+                origin,
+                what: format!(
+                    "the generator file is not in the overlay directory {}; --migrate edits only the overlay's own kustomization",
+                    rel(root, dir)
+                ),
+            });
+        }
+        let text = fsio::read_to_string_limited(&gen_path, MAX_INPUT_BYTES)?;
+        let doc = yaml_serde::from_str::<Value>(&text).unwrap_or(Value::Null);
+        return Ok(generator_info(GeneratorSite::File(gen_path), &doc, None));
     }
-    if gen_path.parent() != Some(dir.as_path()) {
+    if gen_path != kust_path {
         return Err(MigrateError::Unsupported {
             origin,
             what: format!(
-                "the generator file is not in the overlay directory {}; --migrate edits only the overlay's own kustomization",
-                rel(root, &dir)
+                "the secretGenerator entry is in {}, not in the overlay's own kustomization; --migrate edits only that one",
+                rel(root, &gen_path)
             ),
         });
     }
-    let gen_name = gen_path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+    let text = fsio::read_to_string_limited(kust_path, MAX_INPUT_BYTES)?;
+    let doc = yaml_serde::from_str::<Value>(&text).unwrap_or(Value::Null);
+    let entries: Vec<&Value> = doc
+        .get("secretGenerator")
+        .and_then(Value::as_sequence)
+        .map(|s| {
+            s.iter()
+                .filter(|e| e.get("name").and_then(Value::as_str) == Some(name))
+                .collect()
+        })
         .unwrap_or_default();
-    let gen_text = fsio::read_to_string_limited(&gen_path, MAX_INPUT_BYTES)?;
-    let (gen_type, labels, annotations) = generator_metadata(&gen_text);
-
-    let sealed_path = dir.join(SEALED_FILE);
-    if std::fs::symlink_metadata(&sealed_path).is_ok() {
-        return Err(MigrateError::Exists {
-            file: rel(root, &sealed_path),
+    let [entry] = entries.as_slice() else {
+        return Err(MigrateError::Unsupported {
+            origin,
+            what: format!(
+                "`secretGenerator:` has {} entries named `{name}`; --migrate moves exactly one",
+                entries.len()
+            ),
         });
-    }
+    };
+    Ok(generator_info(
+        GeneratorSite::Inline(name.to_owned()),
+        entry,
+        doc.get("generatorOptions"),
+    ))
+}
 
-    // The env file is read first: its problems are the user's input errors and come before the
-    // environment's (certificate) problems.
-    // Values: every key of the env file, plus any key the generator makes or the workloads
-    // read that the env file lacks (asked for, or an error).
-    let from_name = seal::from_display(root, &req.from);
+/// The Secret's `type`, the generator's `options.labels` and `options.annotations` over the
+/// kustomization's `generatorOptions` ones (kustomize `api/types/generatoroptions.go`
+/// `MergeGlobalOptionsIntoLocal`: the entry's own value wins), and its `literals:`.
+fn generator_info(site: GeneratorSite, entry: &Value, global: Option<&Value>) -> GeneratorInfo {
+    let map = |name: &str| -> Vec<(String, String)> {
+        let pairs = |o: Option<&Value>| -> Vec<(String, String)> {
+            o.and_then(|o| o.get(name))
+                .and_then(Value::as_mapping)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut all: BTreeMap<String, String> = pairs(global).into_iter().collect();
+        let local = pairs(entry.get("options"));
+        if all.is_empty() {
+            return local;
+        }
+        all.extend(local);
+        all.into_iter().collect()
+    };
+    let literals = entry
+        .get("literals")
+        .and_then(Value::as_sequence)
+        .map(|l| {
+            l.iter()
+                .filter_map(Value::as_str)
+                .filter_map(literal)
+                .collect()
+        })
+        .unwrap_or_default();
+    GeneratorInfo {
+        site,
+        secret_type: entry.get("type").and_then(Value::as_str).map(str::to_owned),
+        labels: map("labels"),
+        annotations: map("annotations"),
+        literals,
+    }
+}
+
+/// One `literals:` item as kustomize reads it (`api/kv/kv.go` `parseLiteralSource`): split at
+/// the first `=`, and one pair of matching surrounding quotes removed from the value.
+fn literal(item: &str) -> Option<(String, SecretValue)> {
+    let (k, v) = item.split_once('=')?;
+    if k.is_empty() {
+        return None;
+    }
+    let b = v.as_bytes();
+    let v = match b {
+        [q, .., e] if q == e && (*q == b'"' || *q == b'\'') => &v[1..v.len() - 1],
+        _ => v,
+    };
+    Some((k.to_owned(), SecretValue::from_slice(v.as_bytes())))
+}
+
+/// Reads and checks `--from`: every key of the env file, by name.
+fn read_env_file(
+    req: &MigrateRequest,
+) -> Result<(String, BTreeMap<String, SecretValue>), MigrateError> {
+    let from_name = seal::from_display(&req.root, &req.from);
     let env_bytes = zeroize::Zeroizing::new(fsio::read_input_limited(&req.from, MAX_INPUT_BYTES)?);
     let parsed =
         envfile::parse_with_path(Path::new(&from_name), &env_bytes).map_err(SealError::from)?;
     parsed
         .validate_keys_with_path(Path::new(&from_name))
         .map_err(SealError::from)?;
-    drop(env_bytes);
-    let mut values: BTreeMap<String, SecretValue> = parsed
+    let values = parsed
         .entries
         .iter()
         .map(|e| (e.key.clone(), e.value.duplicate()))
         .collect();
+    Ok((from_name, values))
+}
 
-    let cert_path = req
-        .cert
-        .clone()
-        .unwrap_or_else(|| dir.join(DEFAULT_CERT_FILE));
-    if req.cert.is_none() && !cert_path.exists() {
-        return Err(MigrateError::NoCert {
-            env: env.to_owned(),
-            path: rel(root, &cert_path),
-        });
-    }
-    let (cert, cert_summary) = seal::load_cert(root, &cert_path, req.now)?;
-
-    let scope = req.scope.unwrap_or(Scope::Strict);
-    let identity = g.rendered.clone();
-    let namespace = match (&identity.namespace, scope) {
-        (Some(ns), _) => ns.clone(),
-        (None, Scope::ClusterWide) => String::new(),
-        (None, s) => {
-            return Err(SealError::NoNamespace {
-                file: rel(root, &sealed_path),
-                scope: s.as_str(),
-            }
-            .into());
-        }
-    };
-
+/// Keys the Secret must hold: those the generator makes (when known) and those the workloads
+/// read from it.
+fn needed_keys(overlay: &Overlay, g: &Generated, spec: &GeneratorSpec) -> BTreeSet<String> {
     let mut needed: BTreeSet<String> = g.keys.clone().unwrap_or_default().into_iter().collect();
     needed.extend(spec.literal_keys.iter().cloned());
     needed.extend(spec.files.iter().map(|f| f.key.clone()));
     for r in overlay.references() {
-        if r.target_kind == "Secret" && r.rendered_name == identity.name && !r.optional {
+        if r.target_kind == "Secret" && r.rendered_name == g.rendered.name && !r.optional {
             needed.extend(r.keys.iter().cloned());
+        }
+    }
+    needed
+}
+
+/// Values by key.
+type ValueMap = BTreeMap<String, SecretValue>;
+
+/// The values to seal: every key of the env file, then the generator's `literals:` the env file
+/// lacks, then any `needed` key still missing (asked for, or an error). Also returns the keys
+/// asked for and those taken from the literals.
+fn complete_values(
+    env: &str,
+    from_name: &str,
+    mut values: BTreeMap<String, SecretValue>,
+    generator: &GeneratorInfo,
+    needed: &BTreeSet<String>,
+    prompter: &mut dyn Prompter,
+) -> Result<(ValueMap, Vec<String>, Vec<String>), MigrateError> {
+    let mut from_literals = Vec::new();
+    for (k, v) in &generator.literals {
+        if !values.contains_key(k) {
+            values.insert(k.clone(), v.duplicate());
+            from_literals.push(k.clone());
         }
     }
     let missing: Vec<String> = needed
@@ -381,97 +553,188 @@ pub fn plan(
         .cloned()
         .collect();
     let mut prompted = Vec::new();
-    if !missing.is_empty() {
-        if !prompter.can_prompt() {
-            return Err(SealError::MissingKeys {
-                env: env.to_owned(),
-                file: from_name.clone(),
-                keys: missing.join(", "),
-            }
-            .into());
-        }
-        for k in missing {
-            let v = prompter.ask(env, &k)?;
-            values.insert(k.clone(), v);
-            prompted.push(k);
-        }
+    for (k, v) in values::ask_missing(env, from_name, &missing, prompter)? {
+        prompted.push(k.clone());
+        values.insert(k, v);
     }
     if values.is_empty() {
-        return Err(SealError::NothingToSeal { file: from_name }.into());
+        return Err(SealError::NothingToSeal {
+            file: from_name.to_owned(),
+        }
+        .into());
     }
+    Ok((values, prompted, from_literals))
+}
 
-    let label = scope.label(&namespace, &identity.name);
+/// The identity to seal for and the `metadata.name` to write: the generator's, or under
+/// `--keep-name` for a hash-suffixed generator, both with the hash kustomize would append for
+/// these values (the overlay's `namePrefix` still applies; a `nameSuffix` would land after the
+/// hash, so it is refused).
+fn target_name(
+    g: &Generated,
+    spec: &GeneratorSpec,
+    generator: &GeneratorInfo,
+    values: &BTreeMap<String, SecretValue>,
+    keep_name: bool,
+) -> Result<(Identity, String), MigrateError> {
+    if !(keep_name && g.hash_suffix) {
+        return Ok((g.rendered.clone(), g.original.name.clone()));
+    }
+    if !g.rendered.name.ends_with(&g.original.name) {
+        return Err(MigrateError::Unsupported {
+            origin: spec.origin.to_string(),
+            what: format!(
+                "--keep-name: a nameSuffix renders `{}` as `{}-<hash>`, which a SealedSecret cannot be named to produce",
+                g.original.name, g.rendered.name
+            ),
+        });
+    }
+    let secret_type = generator.secret_type.as_deref().unwrap_or("Opaque");
+    let hash = name_hash(secret_type, values);
+    Ok((
+        Identity {
+            name: format!("{}-{hash}", g.rendered.name),
+            namespace: g.rendered.namespace.clone(),
+        },
+        format!("{}-{hash}", g.original.name),
+    ))
+}
+
+/// The suffix kustomize appends to a generated Secret's name (kustomize `api/hasher/hasher.go`
+/// `encodeSecret` and `encode`): the SHA-256 of the JSON `{"data":{KEY:base64,...},
+/// "kind":"Secret","name":"","type":TYPE}` (keys sorted), its first ten hex digits with 0, 1, 3,
+/// a and e mapped to g, h, k, m and t. The name is empty because hasher.go looks up
+/// `metadata/name` as a single field name, which no Secret has. The JSON holds the values, so
+/// it lives in a zeroizing buffer sized up front (no reallocation leaves a copy behind).
+fn name_hash(secret_type: &str, values: &BTreeMap<String, SecretValue>) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    // Secret keys and types hold no character Go's encoder escapes differently from serde_json.
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let size: usize = values
+        .iter()
+        .map(|(k, v)| quoted(k).len() + v.len().div_ceil(3) * 4 + 4)
+        .sum::<usize>()
+        + quoted(secret_type).len()
+        + 64;
+    let mut json = zeroize::Zeroizing::new(String::with_capacity(size));
+    json.push_str("{\"data\":{");
+    for (i, (k, v)) in values.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&quoted(k));
+        json.push_str(":\"");
+        b64.encode_string(v.expose_secret(), &mut json);
+        json.push('"');
+    }
+    json.push_str("},\"kind\":\"Secret\",\"name\":\"\",\"type\":");
+    json.push_str(&quoted(secret_type));
+    json.push('}');
+    let digest = sha2::Sha256::digest(json.as_bytes());
+    digest
+        .iter()
+        .flat_map(|b| [b >> 4, b & 0xf])
+        .take(10)
+        .map(|n| match n {
+            0 => 'g',
+            1 => 'h',
+            3 => 'k',
+            0xa => 'm',
+            0xe => 't',
+            n => char::from_digit(u32::from(n), 16).unwrap_or('?'),
+        })
+        .collect()
+}
+
+/// The references to the generated Secret that kustomize rewrote (a `namePrefix`, a hash
+/// suffix) and that now name something else than the Secret the SealedSecret makes (`final_name`):
+/// kustomize rewrites references to a Secret it generates or renames, never to one a
+/// SealedSecret makes.
+fn unrewritten_references(overlay: &Overlay, g: &Generated, final_name: &str) -> Vec<String> {
+    let mut out: Vec<String> = overlay
+        .references()
+        .iter()
+        .filter(|r| {
+            r.target_kind == "Secret" && r.rendered_name == g.rendered.name && r.name != final_name
+        })
+        .map(|r| format!("{}/{} ({})", r.referrer_kind, r.referrer.name, r.origin))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Seals the values and writes the new `SealedSecret` text, checked by parsing it back.
+fn new_sealed_file(
+    req: &MigrateRequest,
+    sealed_path: &Path,
+    to: &Recipient,
+    generator: &GeneratorInfo,
+    name_as_written: &str,
+    values: BTreeMap<String, SecretValue>,
+) -> Result<String, MigrateError> {
+    let root = &req.root;
     let keys: Vec<String> = values.keys().cloned().collect();
-    let plaintexts: Vec<SecretValue> = values.values().map(SecretValue::duplicate).collect();
+    let values: Vec<(String, SecretValue)> = values.into_iter().collect();
+    let ciphertexts = to.seal(&values)?;
     drop(values);
-    let ciphertexts =
-        crypto::seal_many(cert.sealing_key(), &label, &plaintexts).map_err(SealError::from)?;
-    drop(plaintexts);
-
-    let sealed_text = sealed_yaml(&SealedDoc {
-        env,
-        gen_name: &gen_name,
-        name_as_written: &g.original.name,
-        identity: &identity,
-        namespace: &namespace,
-        scope,
-        cert: &cert_summary,
-        cert_rel: &committed_name(root, &cert_path),
+    let from_name = seal::from_display(root, &req.from);
+    let text = sealed_file::sealed_yaml(&sealed_file::SealedDoc {
+        env: &req.env,
+        gen_name: &generator.site.describe(),
+        name_as_written,
+        to,
+        cert_rel: &sealed_file::committed_name(root, &to.summary.path),
         from_name: &req
             .from
             .file_name()
-            .map_or_else(|| from_name.clone(), |n| n.to_string_lossy().into_owned()),
+            .map_or(from_name, |n| n.to_string_lossy().into_owned()),
         entries: keys.iter().cloned().zip(ciphertexts).collect(),
-        secret_type: gen_type.or_else(|| spec.secret_type.clone()),
-        labels: &labels,
-        annotations: &annotations,
+        secret_type: generator.secret_type.as_deref(),
+        labels: &generator.labels,
+        annotations: &generator.annotations,
     });
-    verify_sealed(&sealed_text, &identity, &keys).map_err(|what| MigrateError::Unsupported {
-        origin: rel(root, &sealed_path),
-        what: format!("internal check failed: {what}; nothing was changed"),
+    sealed_file::verify_sealed(&text, &to.identity, &keys).map_err(|what| {
+        MigrateError::Unsupported {
+            origin: rel(root, sealed_path),
+            what: format!("internal check failed: {what}; nothing was changed"),
+        }
     })?;
+    Ok(text)
+}
 
-    let old_kustomization = fsio::read_to_string_limited(&kust_path, MAX_INPUT_BYTES)?;
+/// The overlay's kustomization before and after: the generator's entry out, the new file in
+/// `resources:` after a one-line comment.
+fn edit_overlay_kustomization(
+    root: &Path,
+    kust_path: &Path,
+    site: &GeneratorSite,
+    to: &Recipient,
+) -> Result<(String, String), MigrateError> {
+    let old = fsio::read_to_string_limited(kust_path, MAX_INPUT_BYTES)?;
     let comment = format!(
-        "Secret {}, sealed for {namespace}/{} ({} scope); was {gen_name}.",
-        identity.name,
-        identity.name,
-        scope.as_str(),
+        "Secret {}, sealed for {}/{} ({} scope); was {}.",
+        to.identity.name,
+        to.namespace,
+        to.identity.name,
+        to.scope.as_str(),
+        site.describe(),
     );
-    let new_kustomization =
-        edit_kustomization(&old_kustomization, &gen_name, SEALED_FILE, &comment).map_err(
-            |(line, what)| MigrateError::Kustomization {
-                file: rel(root, &kust_path),
-                line,
-                what,
-            },
-        )?;
-
-    Ok(MigratePlan {
-        env: env.to_owned(),
-        sealed_path,
-        sealed_text,
-        kustomization_path: kust_path,
-        old_kustomization,
-        new_kustomization,
-        generator_file: gen_path,
-        generator_envs: spec
-            .envs
-            .iter()
-            .map(|p| {
-                if p.is_absolute() {
-                    p.clone()
-                } else {
-                    root.join(p)
-                }
-            })
-            .collect(),
-        identity,
-        scope,
-        cert: cert_summary,
-        keys,
-        prompted,
-    })
+    let described = site.describe();
+    let entry = match site {
+        GeneratorSite::File(_) => GeneratorEntry::File(&described),
+        GeneratorSite::Inline(name) => GeneratorEntry::Inline(name),
+    };
+    let new = edit_kustomization(&old, entry, SEALED_FILE, &comment).map_err(|(line, what)| {
+        MigrateError::Kustomization {
+            file: rel(root, kust_path),
+            line,
+            what,
+        }
+    })?;
+    Ok((old, new))
 }
 
 /// Writes both files, or neither: the new `sealedsecret.yaml` first, then the kustomization; if
@@ -485,144 +748,6 @@ pub fn commit(plan: &MigratePlan) -> Result<(), MigrateError> {
     {
         let _ = std::fs::remove_file(&plan.sealed_path);
         return Err(e.into());
-    }
-    Ok(())
-}
-
-/// How the committed header names a file: relative to the repository root, or by its file name
-/// alone when it lies outside (a `--cert` from a download folder): a comment in a shared
-/// repository must not carry one person's absolute local path.
-fn committed_name(root: &Path, path: &Path) -> String {
-    let r = rel(root, path);
-    if Path::new(&r).is_absolute() || r.starts_with("..") {
-        path.file_name().map_or_else(
-            || "the --cert file".to_owned(),
-            |n| n.to_string_lossy().into_owned(),
-        )
-    } else {
-        r
-    }
-}
-
-struct SealedDoc<'a> {
-    env: &'a str,
-    gen_name: &'a str,
-    name_as_written: &'a str,
-    identity: &'a Identity,
-    namespace: &'a str,
-    scope: Scope,
-    cert: &'a CertSummary,
-    cert_rel: &'a str,
-    from_name: &'a str,
-    entries: Vec<(String, String)>,
-    secret_type: Option<String>,
-    labels: &'a [(String, String)],
-    annotations: &'a [(String, String)],
-}
-
-fn sealed_yaml(d: &SealedDoc<'_>) -> String {
-    let mut o = String::new();
-    o.push_str(&format!(
-        "# Secret {name} for the {env} overlay, as a Bitnami SealedSecret, migrated from {gen}\n\
-         # by emp-seal. Sealed for {ns}/{name} ({scope} scope) with {cert}\n\
-         # (sha256 {sha}).\n\
-         # Re-seal changed values in place with:\n\
-         #\n\
-         #   emp-seal {env} --from {from}\n\
-         #\n\
-         # The overlay must not rename or move this object, or the controller can no longer\n\
-         # decrypt it.\n",
-        name = d.identity.name,
-        env = d.env,
-        gen = d.gen_name,
-        ns = d.namespace,
-        scope = d.scope.as_str(),
-        cert = d.cert_rel,
-        sha = d.cert.sha256,
-        from = d.from_name,
-    ));
-    o.push_str(&format!(
-        "apiVersion: {API_VERSION}\nkind: SealedSecret\nmetadata:\n"
-    ));
-    o.push_str(&format!(
-        "  name: {}\n",
-        crate::sealedsecret::plain_or_quoted(d.name_as_written)
-    ));
-    if !d.namespace.is_empty() {
-        o.push_str(&format!(
-            "  namespace: {}\n",
-            crate::sealedsecret::plain_or_quoted(d.namespace)
-        ));
-    }
-    o.push_str("  annotations:\n");
-    o.push_str(&format!(
-        "    {CERT_SHA256_ANNOTATION}: {}\n",
-        crate::sealedsecret::plain_or_quoted(&d.cert.sha256)
-    ));
-    o.push_str(&format!(
-        "    {SEALED_FOR_ANNOTATION}: {}\n",
-        crate::sealedsecret::plain_or_quoted(&format!(
-            "{} {}/{}",
-            d.scope.as_str(),
-            d.namespace,
-            d.identity.name
-        ))
-    ));
-    match d.scope {
-        Scope::Strict => {}
-        Scope::NamespaceWide => o.push_str(&format!("    {NAMESPACE_WIDE_ANNOTATION}: \"true\"\n")),
-        Scope::ClusterWide => o.push_str(&format!("    {CLUSTER_WIDE_ANNOTATION}: \"true\"\n")),
-    }
-    o.push_str("spec:\n  encryptedData:\n");
-    for (k, v) in &d.entries {
-        o.push_str(&format!(
-            "    {}: {v}\n",
-            crate::sealedsecret::plain_or_quoted(k)
-        ));
-    }
-    o.push_str("  template:\n    metadata:\n");
-    o.push_str(&format!(
-        "      name: {}\n",
-        crate::sealedsecret::plain_or_quoted(&d.identity.name)
-    ));
-    if !d.namespace.is_empty() {
-        o.push_str(&format!(
-            "      namespace: {}\n",
-            crate::sealedsecret::plain_or_quoted(d.namespace)
-        ));
-    }
-    for (title, map) in [("labels", d.labels), ("annotations", d.annotations)] {
-        if map.is_empty() {
-            continue;
-        }
-        o.push_str(&format!("      {title}:\n"));
-        for (k, v) in map {
-            o.push_str(&format!(
-                "        {}: {}\n",
-                crate::sealedsecret::plain_or_quoted(k),
-                crate::sealedsecret::plain_or_quoted(v)
-            ));
-        }
-    }
-    o.push_str(&format!(
-        "    type: {}\n",
-        crate::sealedsecret::plain_or_quoted(d.secret_type.as_deref().unwrap_or("Opaque"))
-    ));
-    o
-}
-
-fn verify_sealed(text: &str, identity: &Identity, keys: &[String]) -> Result<(), String> {
-    let f = SealedSecretFile::parse(text).map_err(|e| e.to_string())?;
-    let docs: Vec<_> = f.sealed_secrets().collect();
-    let [(_, d)] = docs.as_slice() else {
-        return Err("the new file does not hold exactly one SealedSecret".to_owned());
-    };
-    let got: Vec<&str> = d.encrypted_data.iter().map(|e| e.key.as_str()).collect();
-    if got != keys.iter().map(String::as_str).collect::<Vec<_>>() {
-        return Err("the new file's keys differ from the sealed keys".to_owned());
-    }
-    if d.template.name.as_deref() != Some(identity.name.as_str()) {
-        return Err("the new file's template name differs".to_owned());
     }
     Ok(())
 }
@@ -734,26 +859,62 @@ fn flow_items(s: &str) -> Option<Vec<String>> {
     )
 }
 
-/// Rewrites a kustomization: removes `generator` from `generators:` (and the key when it becomes
-/// empty) and appends `resource` to `resources:` (creating it when absent), touching no other
-/// line: comments, order, blank lines and line endings stay. The result is checked by parsing
-/// both texts and comparing with the intended structure.
+/// The generator entry a migration takes out of the kustomization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeneratorEntry<'a> {
+    /// A generator file listed under `generators:` (its path as listed).
+    File(&'a str),
+    /// The inline `secretGenerator:` item with this `name:`.
+    Inline(&'a str),
+}
+
+/// A byte range of the text and what replaces it.
+type Edit = (std::ops::Range<usize>, String);
+
+/// Rewrites a kustomization: removes the generator `entry` (and its list's key when the list
+/// becomes empty) and appends `resource` to `resources:` (creating it when absent), touching no
+/// other line: comments, order, blank lines and line endings stay. The result is checked by
+/// parsing both texts and comparing with the intended structure.
 ///
 /// # Errors
 /// `(line, what)` when the layout cannot be edited with certainty.
 pub fn edit_kustomization(
     text: &str,
-    generator: &str,
+    entry: GeneratorEntry<'_>,
     resource: &str,
     comment: &str,
 ) -> Result<String, (usize, String)> {
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let lines = split_lines(text);
-    // (byte range to replace, replacement)
-    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let mut edits = match entry {
+        GeneratorEntry::File(generator) => remove_generator_file(&lines, generator, nl)?,
+        GeneratorEntry::Inline(name) => remove_inline_generator(&lines, name)?,
+    };
+    edits.push(add_resource(text, &lines, resource, comment, nl)?);
+    edits.sort_by_key(|(r, _)| std::cmp::Reverse((r.start, r.end)));
+    let mut out = text.to_owned();
+    for (r, s) in edits {
+        out.replace_range(r, &s);
+    }
+    verify_kustomization(text, &out, entry, resource)
+        .map_err(|what| (1, format!("internal check failed: {what}")))?;
+    Ok(out)
+}
 
+/// The whole line `i`, line break included, as an edit that deletes it.
+fn delete_line(lines: &[Line<'_>], i: usize) -> Edit {
+    let l = &lines[i];
+    (l.start..l.start + l.text.len(), String::new())
+}
+
+/// Removes `generator` from `generators:` (a block list or a simple flow list).
+fn remove_generator_file(
+    lines: &[Line<'_>],
+    generator: &str,
+    nl: &str,
+) -> Result<Vec<Edit>, (usize, String)> {
     let (g_at, g_end) =
-        block(&lines, "generators").ok_or((1, "no top-level `generators:` list".to_owned()))?;
+        block(lines, "generators").ok_or((1, "no top-level `generators:` list".to_owned()))?;
     let g_line = &lines[g_at];
     let g_inline = g_line.after_colon();
     if !g_inline.is_empty() {
@@ -761,135 +922,210 @@ pub fn edit_kustomization(
             g_at + 1,
             "`generators:` is neither a block list nor a simple flow list".to_owned(),
         ))?;
-        let rest: Vec<&String> = items.iter().filter(|i| !same_path(i, generator)).collect();
+        let rest: Vec<&str> = items
+            .iter()
+            .filter(|i| !same_path(i, generator))
+            .map(String::as_str)
+            .collect();
         if rest.len() == items.len() {
             return Err((
                 g_at + 1,
                 format!("`{generator}` is not listed in `generators:`"),
             ));
         }
-        let range = g_line.start..g_line.start + g_line.text.len();
+        let (range, _) = delete_line(lines, g_at);
         let replacement = if rest.is_empty() {
             String::new()
         } else {
-            let kept: Vec<&str> = rest.iter().map(|s| s.as_str()).collect();
-            format!("generators: [{}]{nl}", kept.join(", "))
+            format!("generators: [{}]{nl}", rest.join(", "))
         };
-        edits.push((range, replacement));
-    } else {
-        let items: Vec<usize> = (g_at + 1..g_end)
-            .filter(|&i| !lines[i].is_blank_or_comment())
-            .collect();
-        let mut target = None;
-        for &i in &items {
-            match item_value(&lines[i]) {
-                Some(v) if same_path(&v, generator) => target = Some(i),
-                Some(_) => {}
-                None => {
-                    return Err((
-                        i + 1,
-                        "`generators:` holds something other than one-line file entries".to_owned(),
-                    ));
-                }
-            }
-        }
-        let t = target.ok_or((
-            g_at + 1,
-            format!("`{generator}` is not listed in `generators:`"),
-        ))?;
-        let tl = &lines[t];
-        edits.push((tl.start..tl.start + tl.text.len(), String::new()));
-        if items.len() == 1 {
-            edits.push((
-                g_line.start..g_line.start + g_line.text.len(),
-                String::new(),
-            ));
-        }
+        return Ok(vec![(range, replacement)]);
     }
-
-    match block(&lines, "resources") {
-        Some((r_at, r_end)) => {
-            let r_line = &lines[r_at];
-            let inline = r_line.after_colon();
-            if inline.is_empty() {
-                let items: Vec<usize> = (r_at + 1..r_end)
-                    .filter(|&i| !lines[i].is_blank_or_comment())
-                    .collect();
-                if items
-                    .iter()
-                    .any(|&i| item_value(&lines[i]).is_some_and(|v| same_path(&v, resource)))
-                {
-                    return Err((
-                        r_at + 1,
-                        format!("`{resource}` is already listed in `resources:`"),
-                    ));
-                }
-                let (indent, at) = match items.last() {
-                    Some(&last) => {
-                        let l = &lines[last];
-                        if item_value(l).is_none() {
-                            return Err((
-                                last + 1,
-                                "`resources:` holds something other than one-line entries"
-                                    .to_owned(),
-                            ));
-                        }
-                        (" ".repeat(l.indent()), l.start + l.text.len())
-                    }
-                    None => ("  ".to_owned(), r_line.start + r_line.text.len()),
-                };
-                let prefix = if text[..at].ends_with('\n') { "" } else { nl };
-                edits.push((
-                    at..at,
-                    format!("{prefix}{indent}# {comment}{nl}{indent}- {resource}{nl}"),
-                ));
-            } else {
-                let items = flow_items(inline).ok_or((
-                    r_at + 1,
-                    "`resources:` is neither a block list nor a simple flow list".to_owned(),
-                ))?;
-                if items.iter().any(|i| same_path(i, resource)) {
-                    return Err((
-                        r_at + 1,
-                        format!("`{resource}` is already listed in `resources:`"),
-                    ));
-                }
-                let mut all: Vec<&str> = items.iter().map(String::as_str).collect();
-                all.push(resource);
-                edits.push((
-                    r_line.start..r_line.start + r_line.text.len(),
-                    format!("# {comment}{nl}resources: [{}]{nl}", all.join(", ")),
+    let items: Vec<usize> = (g_at + 1..g_end)
+        .filter(|&i| !lines[i].is_blank_or_comment())
+        .collect();
+    let mut target = None;
+    for &i in &items {
+        match item_value(&lines[i]) {
+            Some(v) if same_path(&v, generator) => target = Some(i),
+            Some(_) => {}
+            None => {
+                return Err((
+                    i + 1,
+                    "`generators:` holds something other than one-line file entries".to_owned(),
                 ));
             }
         }
-        None => {
-            let at = text.len();
-            let prefix = if text.is_empty() || text.ends_with('\n') {
-                ""
-            } else {
-                nl
-            };
-            edits.push((
-                at..at,
-                format!("{prefix}# {comment}{nl}resources:{nl}  - {resource}{nl}"),
-            ));
-        }
     }
-
-    edits.sort_by_key(|(r, _)| std::cmp::Reverse((r.start, r.end)));
-    let mut out = text.to_owned();
-    for (r, s) in edits {
-        out.replace_range(r, &s);
+    let t = target.ok_or((
+        g_at + 1,
+        format!("`{generator}` is not listed in `generators:`"),
+    ))?;
+    let mut edits = vec![delete_line(lines, t)];
+    if items.len() == 1 {
+        edits.push(delete_line(lines, g_at));
     }
-    verify_kustomization(text, &out, generator, resource)
-        .map_err(|what| (1, format!("internal check failed: {what}")))?;
-    Ok(out)
+    Ok(edits)
 }
 
+/// Removes the block-list item of `secretGenerator:` whose `name:` is `name`: every line from
+/// its `- ` to its last content line (comments between items stay), and the `secretGenerator:`
+/// line when it was the only item. Each item is read as YAML on its own to learn its name, so a
+/// `name:` nested deeper (e.g. in `options`) is not mistaken for it.
+fn remove_inline_generator(lines: &[Line<'_>], name: &str) -> Result<Vec<Edit>, (usize, String)> {
+    let (at, end) = block(lines, "secretGenerator")
+        .ok_or((1, "no top-level `secretGenerator:` list".to_owned()))?;
+    if !lines[at].after_colon().is_empty() {
+        return Err((at + 1, "`secretGenerator:` is not a block list".to_owned()));
+    }
+    let content: Vec<usize> = (at + 1..end)
+        .filter(|&i| !lines[i].is_blank_or_comment())
+        .collect();
+    let indent = content.first().map_or(0, |&i| lines[i].indent());
+    let mut starts = Vec::new();
+    for &i in &content {
+        let l = &lines[i];
+        let item = l.content().trim_start().starts_with('-');
+        if l.indent() < indent || (l.indent() == indent && !item) {
+            return Err((
+                i + 1,
+                "`secretGenerator:` is not a list of entries".to_owned(),
+            ));
+        }
+        if l.indent() == indent {
+            starts.push(i);
+        }
+    }
+    let mut found = Vec::new();
+    for (k, &first) in starts.iter().enumerate() {
+        let next = starts.get(k + 1).copied().unwrap_or(end);
+        let last = content
+            .iter()
+            .copied()
+            .filter(|&i| i < next)
+            .max()
+            .unwrap_or(first);
+        if inline_item_name(&lines[first..=last], indent).as_deref() == Some(name) {
+            found.push((first, last));
+        }
+    }
+    let [(first, last)] = found.as_slice() else {
+        return Err((
+            at + 1,
+            format!(
+                "`secretGenerator:` has {} entries named `{name}`; expected exactly one",
+                found.len()
+            ),
+        ));
+    };
+    let mut edits = vec![(
+        lines[*first].start..lines[*last].start + lines[*last].text.len(),
+        String::new(),
+    )];
+    if starts.len() == 1 {
+        edits.push(delete_line(lines, at));
+    }
+    Ok(edits)
+}
+
+/// The `name:` of one `secretGenerator:` item, read from its lines (dedented by the list's
+/// indentation) as a one-element YAML list.
+fn inline_item_name(item: &[Line<'_>], indent: usize) -> Option<String> {
+    let text: String = item
+        .iter()
+        .map(|l| {
+            let t = l.text;
+            let spaces = t.len() - t.trim_start_matches(' ').len();
+            &t[spaces.min(indent)..]
+        })
+        .collect();
+    let v: Value = yaml_serde::from_str(&text).ok()?;
+    let [entry] = v.as_sequence()?.as_slice() else {
+        return None;
+    };
+    entry.get("name")?.as_str().map(str::to_owned)
+}
+
+/// Appends `resource` to `resources:` (a block list or a simple flow list), after a one-line
+/// `comment`; creates the list at the end of the file when absent.
+fn add_resource(
+    text: &str,
+    lines: &[Line<'_>],
+    resource: &str,
+    comment: &str,
+    nl: &str,
+) -> Result<Edit, (usize, String)> {
+    let Some((r_at, r_end)) = block(lines, "resources") else {
+        let at = text.len();
+        let prefix = if text.is_empty() || text.ends_with('\n') {
+            ""
+        } else {
+            nl
+        };
+        return Ok((
+            at..at,
+            format!("{prefix}# {comment}{nl}resources:{nl}  - {resource}{nl}"),
+        ));
+    };
+    let r_line = &lines[r_at];
+    let inline = r_line.after_colon();
+    let already = || {
+        Err((
+            r_at + 1,
+            format!("`{resource}` is already listed in `resources:`"),
+        ))
+    };
+    if !inline.is_empty() {
+        let items = flow_items(inline).ok_or((
+            r_at + 1,
+            "`resources:` is neither a block list nor a simple flow list".to_owned(),
+        ))?;
+        if items.iter().any(|i| same_path(i, resource)) {
+            return already();
+        }
+        let mut all: Vec<&str> = items.iter().map(String::as_str).collect();
+        all.push(resource);
+        let (range, _) = delete_line(lines, r_at);
+        return Ok((
+            range,
+            format!("# {comment}{nl}resources: [{}]{nl}", all.join(", ")),
+        ));
+    }
+    let items: Vec<usize> = (r_at + 1..r_end)
+        .filter(|&i| !lines[i].is_blank_or_comment())
+        .collect();
+    if items
+        .iter()
+        .any(|&i| item_value(&lines[i]).is_some_and(|v| same_path(&v, resource)))
+    {
+        return already();
+    }
+    let (indent, at) = match items.last() {
+        Some(&last) => {
+            let l = &lines[last];
+            if item_value(l).is_none() {
+                return Err((
+                    last + 1,
+                    "`resources:` holds something other than one-line entries".to_owned(),
+                ));
+            }
+            (" ".repeat(l.indent()), l.start + l.text.len())
+        }
+        None => ("  ".to_owned(), r_line.start + r_line.text.len()),
+    };
+    let prefix = if text[..at].ends_with('\n') { "" } else { nl };
+    Ok((
+        at..at,
+        format!("{prefix}{indent}# {comment}{nl}{indent}- {resource}{nl}"),
+    ))
+}
+
+/// Parses both texts and checks that the new one is the old one with exactly the intended
+/// change: the generator entry gone (its list too when emptied), `resource` appended.
 fn verify_kustomization(
     old: &str,
     new: &str,
-    generator: &str,
+    entry: GeneratorEntry<'_>,
     resource: &str,
 ) -> Result<(), String> {
     let mut want: Value = yaml_serde::from_str(old).map_err(|e| format!("old text: {e}"))?;
@@ -897,13 +1133,25 @@ fn verify_kustomization(
     let m = want
         .as_mapping_mut()
         .ok_or("the kustomization is not a mapping")?;
-    let gens = m
-        .get_mut("generators")
+    let key = match entry {
+        GeneratorEntry::File(_) => "generators",
+        GeneratorEntry::Inline(_) => "secretGenerator",
+    };
+    let is_entry = |v: &Value| match entry {
+        GeneratorEntry::File(g) => v.as_str().is_some_and(|s| same_path(s, g)),
+        GeneratorEntry::Inline(n) => v.get("name").and_then(Value::as_str) == Some(n),
+    };
+    let list = m
+        .get_mut(key)
         .and_then(Value::as_sequence_mut)
-        .ok_or("no generators list")?;
-    gens.retain(|v| !v.as_str().is_some_and(|s| same_path(s, generator)));
-    if gens.is_empty() {
-        m.remove("generators");
+        .ok_or(format!("no {key} list"))?;
+    let before = list.len();
+    list.retain(|v| !is_entry(v));
+    if before - list.len() != 1 {
+        return Err(format!("{key} does not hold exactly one such entry"));
+    }
+    if list.is_empty() {
+        m.remove(key);
     }
     match m.get_mut("resources") {
         Some(Value::Sequence(r)) => r.push(Value::String(resource.to_owned())),
@@ -930,8 +1178,13 @@ mod tests {
 
     #[test]
     fn block_lists() {
-        let out = edit_kustomization(K, "secret-generator.yaml", "sealedsecret.yaml", "c")
-            .expect("edits");
+        let out = edit_kustomization(
+            K,
+            GeneratorEntry::File("secret-generator.yaml"),
+            "sealedsecret.yaml",
+            "c",
+        )
+        .expect("edits");
         assert_eq!(
             out,
             "# head\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\nresources:\n  - ../../base # base\n  # c\n  - sealedsecret.yaml\n\n# the generator\n\nimages:\n  - name: x\n"
@@ -941,16 +1194,29 @@ mod tests {
     #[test]
     fn keeps_other_generators_and_handles_flow_and_missing_resources() {
         let t = "generators:\n- other.yaml\n- ./secret-generator.yaml\n";
-        let out = edit_kustomization(t, "secret-generator.yaml", "s.yaml", "c").expect("edits");
+        let out = edit_kustomization(
+            t,
+            GeneratorEntry::File("secret-generator.yaml"),
+            "s.yaml",
+            "c",
+        )
+        .expect("edits");
         assert_eq!(
             out,
             "generators:\n- other.yaml\n# c\nresources:\n  - s.yaml\n"
         );
         let t = "resources: [a.yaml]\ngenerators: [secret-generator.yaml]\n";
-        let out = edit_kustomization(t, "secret-generator.yaml", "s.yaml", "c").expect("edits");
+        let out = edit_kustomization(
+            t,
+            GeneratorEntry::File("secret-generator.yaml"),
+            "s.yaml",
+            "c",
+        )
+        .expect("edits");
         assert_eq!(out, "# c\nresources: [a.yaml, s.yaml]\n");
         let crlf = "resources:\r\n  - a\r\ngenerators:\r\n  - g.yaml\r\n";
-        let out = edit_kustomization(crlf, "g.yaml", "s.yaml", "c").expect("edits");
+        let out =
+            edit_kustomization(crlf, GeneratorEntry::File("g.yaml"), "s.yaml", "c").expect("edits");
         assert_eq!(out, "resources:\r\n  - a\r\n  # c\r\n  - s.yaml\r\n");
     }
 
@@ -963,7 +1229,41 @@ mod tests {
             "resources:\n  - sealedsecret.yaml\ngenerators:\n  - g.yaml\n",
         ] {
             assert!(
-                edit_kustomization(t, "g.yaml", "sealedsecret.yaml", "c").is_err(),
+                edit_kustomization(t, GeneratorEntry::File("g.yaml"), "sealedsecret.yaml", "c")
+                    .is_err(),
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
+    fn removes_one_inline_secret_generator_entry() {
+        let t = "resources:\n  - ../../base\n\nsecretGenerator:\n  # the app's secret\n  - name: app\n    envs:\n      - app.env # untracked\n    options:\n      labels:\n        name: other\n\n  - name: other\n    literals:\n      - A=b\nimages: []\n";
+        let out =
+            edit_kustomization(t, GeneratorEntry::Inline("app"), "s.yaml", "c").expect("edits");
+        assert_eq!(
+            out,
+            "resources:\n  - ../../base\n  # c\n  - s.yaml\n\nsecretGenerator:\n  # the app's secret\n\n  - name: other\n    literals:\n      - A=b\nimages: []\n"
+        );
+        // The only entry: the key goes too; column-0 items and CRLF line ends.
+        let t = "secretGenerator:\r\n- name: app\r\n  literals:\r\n  - A=b\r\n# after\r\nresources: [a.yaml]\r\n";
+        let out =
+            edit_kustomization(t, GeneratorEntry::Inline("app"), "s.yaml", "c").expect("edits");
+        assert_eq!(out, "# after\r\n# c\r\nresources: [a.yaml, s.yaml]\r\n");
+    }
+
+    #[test]
+    fn refuses_inline_entries_it_cannot_place() {
+        for t in [
+            "resources: []\n",
+            "secretGenerator: [{name: app, literals: [A=b]}]\n",
+            "secretGenerator:\n  - name: other\n",
+            "secretGenerator:\n  - name: app\n  - name: app\n    behavior: merge\n",
+            "secretGenerator:\n  - name: x\n    options:\n      name: app\n",
+            "secretGenerator:\n  - name: app\n  name: x\n",
+        ] {
+            assert!(
+                edit_kustomization(t, GeneratorEntry::Inline("app"), "s.yaml", "c").is_err(),
                 "{t}"
             );
         }

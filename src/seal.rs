@@ -22,7 +22,9 @@ use crate::sealedsecret::{
 use crate::secret::SecretValue;
 
 mod guard;
+pub(crate) mod values;
 pub use guard::{EnvWarning, describe_lost};
+pub(crate) use values::Recipient;
 
 /// Largest env file, SealedSecret file or certificate emp-seal reads (a Secret is at most 1 MiB;
 /// this leaves room for comments and base64 overhead).
@@ -1060,22 +1062,7 @@ pub(crate) fn plan_env(
         root.join(&target.file)
     };
     let file_name = rel(root, &target_path);
-
-    let cert_path = req
-        .cert
-        .clone()
-        .unwrap_or_else(|| dir.join(DEFAULT_CERT_FILE));
-    // Only a path with nothing at all there (a dangling link or a directory is a bad file,
-    // reported by `load_cert` under its own name).
-    let absent = std::fs::symlink_metadata(&cert_path)
-        .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
-    if req.cert.is_none() && absent {
-        return Err(SealError::NoCert {
-            env: env.to_owned(),
-            path: rel(root, &cert_path),
-        });
-    }
-    let (cert, cert_summary) = load_cert(root, &cert_path, req.now)?;
+    let (cert, summary) = values::certificate(root, &dir, env, req.cert.as_deref(), req.now)?;
 
     let old_text = fsio::read_to_string_limited(&target_path, MAX_INPUT_BYTES)?;
     let ss_err = |source| SealError::SealedSecret {
@@ -1084,51 +1071,108 @@ pub(crate) fn plan_env(
     };
     // Parsed once: read here, edited below (`ParsedFile::apply`).
     let file = sealedsecret::ParsedFile::parse(&old_text).map_err(ss_err)?;
-    let (doc_index, doc) = file
-        .sealed_secrets()
-        .find(|(_, d)| d.name.as_deref() == Some(target.name_in_file.as_str()))
+    let (doc_index, doc) = target_doc(&file, &target.name_in_file, env, &file_name)?;
+
+    let scope = choose_scope(req, doc.scope, &file_name)?;
+    // Identity: the label is computed from the rendered identity.
+    let identity = target.rendered;
+    let namespace = values::namespace_for(&identity, scope, &file_name)?;
+    check_identity(&file_name, doc, doc_index, &identity, &old_text)?;
+    let to = Recipient {
+        cert,
+        summary,
+        scope,
+        identity,
+        namespace,
+    };
+    let rescoping = scope != doc.scope;
+    let needed = needed_keys(&overlay, doc, &to.identity.name);
+    let (mut values, unknown, prompted) =
+        select_values(req, env, from_name, from_keys, &needed, prompter)?;
+    let (removed, pruned_needed) = check_removals(
+        req,
+        &overlay,
+        &to,
+        doc,
+        (from_name, from_keys),
+        &file_name,
+        &values,
+    )?;
+    let keys = classify_keys(doc, private_keys, &to, &mut values, &removed, rescoping);
+    let new_text = file
+        .apply(
+            doc_index,
+            &edit_plan(&to, doc, values, &removed, rescoping)?,
+        )
+        .map_err(ss_err)?;
+
+    Ok(EnvPlan {
+        env: env.to_owned(),
+        target: target_path,
+        old_text,
+        new_text,
+        cert: to.summary,
+        scope,
+        identity: to.identity,
+        added: keys.added,
+        filled: keys.filled,
+        changed: keys.changed,
+        kept: keys.kept,
+        removed,
+        unknown,
+        prompted,
+        env_warnings: Vec::new(),
+        pruned_needed,
+    })
+}
+
+/// The SealedSecret named `name` in the parsed target file.
+fn target_doc<'f>(
+    file: &'f sealedsecret::ParsedFile,
+    name: &str,
+    env: &str,
+    file_name: &str,
+) -> Result<(usize, &'f SealedSecretDoc), SealError> {
+    file.sealed_secrets()
+        .find(|(_, d)| d.name.as_deref() == Some(name))
         .ok_or_else(|| SealError::NoSealedSecret {
             env: env.to_owned(),
-            source_desc: format!(
-                "{file_name}, which has no SealedSecret named {}",
-                target.name_in_file
-            ),
+            source_desc: format!("{file_name}, which has no SealedSecret named {name}"),
             generator: false,
-        })?;
+        })
+}
 
-    // Scope: the file's declaration wins unless --rescope.
-    let declared = doc.scope;
-    let scope = match req.scope {
-        Some(s) if s != declared && !req.rescope => {
-            return Err(SealError::ScopeConflict {
-                file: file_name,
-                declared: declared.as_str(),
-                requested: s.as_str(),
-            });
-        }
-        Some(s) => s,
-        None => declared,
-    };
-    let rescoping = scope != declared;
+/// Keys and values to seal, in order.
+type KeyValues = Vec<(String, SecretValue)>;
 
-    // Identity: the label is computed from the rendered identity.
-    let identity = target.rendered.clone();
-    let namespace = match (&identity.namespace, scope) {
-        (Some(ns), _) => ns.clone(),
-        (None, Scope::ClusterWide) => String::new(),
-        (None, s) => {
-            return Err(SealError::NoNamespace {
-                file: file_name,
-                scope: s.as_str(),
-            });
-        }
-    };
-    check_identity(&file_name, doc, doc_index, &identity, &old_text)?;
-    let label = scope.label(&namespace, &identity.name);
+/// Keys removed under `--prune --force` that workloads read, with those workloads.
+type PrunedNeeded = Vec<(String, Vec<String>)>;
 
-    // Keys.
-    let needed = needed_keys(&overlay, doc, &identity.name);
-    let existing: BTreeSet<&str> = doc.encrypted_data.iter().map(|e| e.key.as_str()).collect();
+/// The scope to seal with: the file's declaration, unless `--scope` differs and `--rescope`
+/// allows the change.
+fn choose_scope(req: &SealRequest, declared: Scope, file_name: &str) -> Result<Scope, SealError> {
+    match req.scope {
+        Some(s) if s != declared && !req.rescope => Err(SealError::ScopeConflict {
+            file: file_name.to_owned(),
+            declared: declared.as_str(),
+            requested: s.as_str(),
+        }),
+        Some(s) => Ok(s),
+        None => Ok(declared),
+    }
+}
+
+/// The values to seal: the keys of the env file (or `--only`), plus, when sealing every key
+/// without `--prune`, the `needed` keys the env file lacks (asked for). Also returns the selected
+/// keys the overlay does not otherwise know, and the keys asked for.
+fn select_values(
+    req: &SealRequest,
+    env: &str,
+    from_name: &str,
+    from_keys: &BTreeMap<&str, &SecretValue>,
+    needed: &BTreeSet<String>,
+    prompter: &mut dyn Prompter,
+) -> Result<(KeyValues, Vec<String>, Vec<String>), SealError> {
     let selected: Vec<&str> = if req.only.is_empty() {
         from_keys.keys().copied().collect()
     } else {
@@ -1145,30 +1189,34 @@ pub(crate) fn plan_env(
         .collect();
     let mut prompted = Vec::new();
     if req.only.is_empty() && !req.prune {
-        let missing: Vec<&String> = needed
+        let missing: Vec<String> = needed
             .iter()
             .filter(|k| !from_keys.contains_key(k.as_str()))
+            .cloned()
             .collect();
-        if !missing.is_empty() {
-            if !prompter.can_prompt() {
-                return Err(SealError::MissingKeys {
-                    env: env.to_owned(),
-                    file: from_name.to_owned(),
-                    keys: missing
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
-            }
-            for k in missing {
-                let v = prompter.ask(env, k)?;
-                values.push((k.clone(), v));
-                prompted.push(k.clone());
-            }
+        for (k, v) in values::ask_missing(env, from_name, &missing, prompter)? {
+            prompted.push(k.clone());
+            values.push((k, v));
         }
     }
-    let sealing: BTreeSet<String> = values.iter().map(|(k, _)| k.clone()).collect();
+    Ok((values, unknown, prompted))
+}
+
+/// The keys `--prune` removes (those of the SealedSecret the env file lacks), after the checks that
+/// keep a run from emptying the secret, dropping keys the workloads read, leaving keys sealed
+/// under the old scope, or doing nothing at all. Also returns the workloads that read pruned
+/// keys under `--force`.
+fn check_removals(
+    req: &SealRequest,
+    overlay: &Overlay,
+    to: &Recipient,
+    doc: &SealedSecretDoc,
+    (from_name, from_keys): (&str, &BTreeMap<&str, &SecretValue>),
+    file_name: &str,
+    values: &[(String, SecretValue)],
+) -> Result<(Vec<String>, PrunedNeeded), SealError> {
+    let existing: BTreeSet<&str> = doc.encrypted_data.iter().map(|e| e.key.as_str()).collect();
+    let sealing: BTreeSet<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
     let removed: Vec<String> = if req.prune {
         existing
             .iter()
@@ -1180,13 +1228,13 @@ pub(crate) fn plan_env(
     };
     if req.prune && !req.force && sealing.is_empty() && removed.len() == existing.len() {
         return Err(SealError::PruneEmpties {
-            file: file_name,
+            file: file_name.to_owned(),
             keys: removed.join(", "),
         });
     }
     let pruned_needed =
-        guard::check_prune(&overlay, &identity.name, &file_name, &removed, req.force)?;
-    if rescoping {
+        guard::check_prune(overlay, &to.identity.name, file_name, &removed, req.force)?;
+    if to.scope != doc.scope {
         let unsealable: Vec<&str> = existing
             .iter()
             .filter(|k| !sealing.contains(**k) && !removed.iter().any(|r| r == *k))
@@ -1194,7 +1242,7 @@ pub(crate) fn plan_env(
             .collect();
         if !unsealable.is_empty() {
             return Err(SealError::RescopeIncomplete {
-                file: file_name,
+                file: file_name.to_owned(),
                 keys: unsealable.join(", "),
             });
         }
@@ -1204,12 +1252,35 @@ pub(crate) fn plan_env(
             file: from_name.to_owned(),
         });
     }
+    Ok((removed, pruned_needed))
+}
 
-    // No churn: keep the ciphertext of values that already decrypt to the same plaintext under
-    // this label with the current certificate's key (only possible with the private key).
+/// How each key of a run is reported.
+struct KeyClasses {
+    added: Vec<String>,
+    filled: Vec<String>,
+    changed: Vec<String>,
+    kept: Vec<String>,
+}
+
+/// Sorts the keys into added, filled (a placeholder sealed for the first time), changed and
+/// kept, and drops from `values` those whose ciphertext is kept: with a private key, a value
+/// that already decrypts to the same plaintext under this label with the current certificate's
+/// key (no churn).
+fn classify_keys(
+    doc: &SealedSecretDoc,
+    private_keys: &[UnsealingKey],
+    to: &Recipient,
+    values: &mut Vec<(String, SecretValue)>,
+    removed: &[String],
+    rescoping: bool,
+) -> KeyClasses {
+    let existing: BTreeSet<&str> = doc.encrypted_data.iter().map(|e| e.key.as_str()).collect();
+    let sealing: BTreeSet<String> = values.iter().map(|(k, _)| k.clone()).collect();
     let mut kept = Vec::new();
     if !private_keys.is_empty() && !rescoping {
-        let mut same = unchanged_values(private_keys, &cert, &label, doc, &values).into_iter();
+        let mut same =
+            unchanged_values(private_keys, &to.cert, &to.label(), doc, values).into_iter();
         values.retain(|(k, _)| {
             let unchanged = same.next().unwrap_or(false);
             if unchanged {
@@ -1232,59 +1303,47 @@ pub(crate) fn plan_env(
         }
     }
     kept.sort();
+    KeyClasses {
+        added,
+        filled,
+        changed,
+        kept,
+    }
+}
 
-    // Encrypt (in parallel) and build the edit plan: existing keys keep their place; new keys
-    // are appended in sorted order so re-runs are stable.
+/// Encrypts `values` and builds the edit of the document: existing keys keep their place; new
+/// keys are appended in sorted order so re-runs are stable.
+fn edit_plan(
+    to: &Recipient,
+    doc: &SealedSecretDoc,
+    mut values: Vec<(String, SecretValue)>,
+    removed: &[String],
+    rescoping: bool,
+) -> Result<EditPlan, SealError> {
+    let existing: BTreeSet<&str> = doc.encrypted_data.iter().map(|e| e.key.as_str()).collect();
     values.sort_by(|a, b| {
         let a_new = !existing.contains(a.0.as_str());
         let b_new = !existing.contains(b.0.as_str());
         a_new.cmp(&b_new).then_with(|| a.0.cmp(&b.0))
     });
-    let plaintexts: Vec<SecretValue> = values.iter().map(|(_, v)| v.duplicate()).collect();
-    let ciphertexts = crypto::seal_many(cert.sealing_key(), &label, &plaintexts)?;
-    drop(plaintexts);
+    let ciphertexts = to.seal(&values)?;
     let mut plan = EditPlan {
         set: values
-            .iter()
-            .map(|(k, _)| k.clone())
+            .into_iter()
+            .map(|(k, _)| k)
             .zip(ciphertexts)
             .collect(),
-        remove: removed.clone(),
+        remove: removed.to_vec(),
         annotations: vec![
-            (
-                CERT_SHA256_ANNOTATION.to_owned(),
-                cert_summary.sha256.clone(),
-            ),
-            (
-                SEALED_FOR_ANNOTATION.to_owned(),
-                format!("{} {}/{}", scope.as_str(), namespace, identity.name),
-            ),
+            (CERT_SHA256_ANNOTATION.to_owned(), to.summary.sha256.clone()),
+            (SEALED_FOR_ANNOTATION.to_owned(), to.sealed_for()),
         ],
         remove_annotations: Vec::new(),
     };
     if rescoping {
-        scope_annotations(scope, doc, &mut plan);
+        scope_annotations(to.scope, doc, &mut plan);
     }
-    let new_text = file.apply(doc_index, &plan).map_err(ss_err)?;
-
-    Ok(EnvPlan {
-        env: env.to_owned(),
-        target: target_path,
-        old_text,
-        new_text,
-        cert: cert_summary,
-        scope,
-        identity,
-        added,
-        filled,
-        changed,
-        kept,
-        removed,
-        unknown,
-        prompted,
-        env_warnings: Vec::new(),
-        pruned_needed,
-    })
+    Ok(plan)
 }
 
 /// For each of `values`, whether the file already holds a ciphertext of exactly that value

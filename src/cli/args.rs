@@ -248,6 +248,11 @@ pub struct SealArgs {
     /// and rewrites kustomization.yaml).
     #[arg(long)]
     pub migrate: bool,
+    /// With --migrate, for a generator that appends a content hash: name the SealedSecret with
+    /// the hashed name kustomize renders, so the Secret keeps its name (its references are
+    /// then yours to update).
+    #[arg(long, requires = "migrate")]
+    pub keep_name: bool,
     /// Never prompt; fail listing missing keys instead. EMP_SEAL_NO_INPUT takes
     /// 1/0/true/false/yes/no (any case).
     #[arg(long, env = "EMP_SEAL_NO_INPUT", value_parser = env_bool)]

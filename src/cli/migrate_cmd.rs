@@ -2,7 +2,7 @@
 //! SealedSecret (writes sealedsecret.yaml and rewrites the overlay's kustomization).
 
 use crate::crypto::Scope;
-use crate::migrate::{self, MigrateRequest};
+use crate::migrate::{self, GeneratorSite, MigratePlan, MigrateRequest};
 use crate::seal::{self, rel};
 
 use super::args::SealArgs;
@@ -11,6 +11,97 @@ use super::{Ctx, TtyPrompter, write_stdout};
 
 pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
+    check_options(a)?;
+    let (from, looked_up) = seal::resolve_from(&root, &a.from)?;
+    if looked_up && !ctx.quiet {
+        eprintln!("using {}", rel(&root, &from));
+    }
+    let req = MigrateRequest {
+        root: root.clone(),
+        env: seal::env_name(&root, &a.envs[0]),
+        from,
+        cert: a.cert.clone(),
+        scope: a.scope.map(Scope::from),
+        keep_name: a.keep_name,
+        now: super::now(),
+    };
+    // Writers of one overlay serialise (fsio::lock_for_write on the overlay directory, which
+    // holds both files --migrate writes); the plan then reads them under the lock.
+    let _lock = if a.dry_run {
+        None
+    } else {
+        let dir = seal::overlay_dir(&root, &req.env)?;
+        Some(
+            crate::fsio::lock_for_write(&[dir.join(migrate::SEALED_FILE)])
+                .map_err(seal::SealError::from)?,
+        )
+    };
+    let mut prompter = TtyPrompter::new(!a.no_input, "").requiring_values();
+    let plan = migrate::plan(&req, &mut prompter)?;
+    cert_notes(ctx, &root, &plan);
+    let ident = format!(
+        "{} {}/{}",
+        plan.scope.as_str(),
+        plan.identity.namespace.as_deref().unwrap_or(""),
+        plan.identity.name
+    );
+    warn_about_names_and_literals(ctx, &plan);
+    let (drop, dropped) = match &plan.generator {
+        GeneratorSite::File(p) => (
+            format!("drop {} from generators", rel(&root, p)),
+            format!("{} no longer listed", rel(&root, p)),
+        ),
+        GeneratorSite::Inline(name) => (
+            format!("drop secretGenerator `{name}`"),
+            format!("secretGenerator `{name}` removed"),
+        ),
+    };
+    if a.dry_run {
+        let out = format!(
+            "{env} ({ident}): would create {ss} with {keys}\n  and edit {k}: {drop}, add {ssn} to resources\n",
+            env = plan.env,
+            ss = rel(&root, &plan.sealed_path),
+            keys = plan.keys.join(", "),
+            k = rel(&root, &plan.kustomization_path),
+            ssn = migrate::SEALED_FILE,
+        );
+        write_stdout(out.as_bytes())?;
+        return Ok(Outcome::Clean);
+    }
+    migrate::commit(&plan)?;
+    if !ctx.quiet {
+        eprintln!(
+            "{env}: wrote {ss} ({ident}, {n} key(s): {keys})\n  cert     {cert} (sha256 {fp})\n  edited   {k}: {dropped}, {ssn} added to resources",
+            env = plan.env,
+            ss = rel(&root, &plan.sealed_path),
+            n = plan.keys.len(),
+            keys = plan.keys.join(", "),
+            cert = rel(&root, &plan.cert.path),
+            fp = plan.cert.sha256,
+            k = rel(&root, &plan.kustomization_path),
+            ssn = migrate::SEALED_FILE,
+        );
+        note_files_left(&root, &plan);
+    }
+    Ok(Outcome::Clean)
+}
+
+/// The certificate's expiry warning, and a note when it is the demo certificate.
+fn cert_notes(ctx: &Ctx, root: &std::path::Path, plan: &MigratePlan) {
+    if let Some(w) = &plan.cert.expiry_warning {
+        eprintln!("warning: {}: {}: {w}", plan.env, rel(root, &plan.cert.path));
+    }
+    if plan.cert.demo && !ctx.quiet {
+        eprintln!(
+            "note: {}: sealing with the DEMO certificate {}; replace it with your controller's (docs/certificates.md)",
+            plan.env,
+            rel(root, &plan.cert.path)
+        );
+    }
+}
+
+/// The seal options --migrate does not take: refused rather than ignored.
+fn check_options(a: &SealArgs) -> Result<(), CliError> {
     let refuse = |what: &str| {
         Err(
             CliError::new(format!("--migrate cannot be combined with {what}"))
@@ -39,88 +130,46 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
     if a.stdout {
         return refuse("--stdout");
     }
-    let (from, looked_up) = seal::resolve_from(&root, &a.from)?;
-    if looked_up && !ctx.quiet {
-        eprintln!("using {}", rel(&root, &from));
-    }
-    let req = MigrateRequest {
-        root: root.clone(),
-        env: seal::env_name(&root, &a.envs[0]),
-        from,
-        cert: a.cert.clone(),
-        scope: a.scope.map(Scope::from),
-        now: super::now(),
-    };
-    // Writers of one overlay serialise (fsio::lock_for_write on the overlay directory, which
-    // holds both files --migrate writes); the plan then reads them under the lock.
-    let _lock = if a.dry_run {
-        None
-    } else {
-        let dir = seal::overlay_dir(&root, &req.env)?;
-        Some(
-            crate::fsio::lock_for_write(&[dir.join(migrate::SEALED_FILE)])
-                .map_err(seal::SealError::from)?,
-        )
-    };
-    let mut prompter = TtyPrompter::new(!a.no_input, "").requiring_values();
-    let plan = migrate::plan(&req, &mut prompter)?;
-    if let Some(w) = &plan.cert.expiry_warning {
+    Ok(())
+}
+
+/// Under `--keep-name`, the references nothing rewrites any more; and values that came from
+/// `literals:`, which were committed in plaintext.
+fn warn_about_names_and_literals(ctx: &Ctx, plan: &MigratePlan) {
+    if !plan.unrewritten.is_empty() {
         eprintln!(
-            "warning: {}: {}: {w}",
-            plan.env,
-            rel(&root, &plan.cert.path)
-        );
-    }
-    if plan.cert.demo && !ctx.quiet {
-        eprintln!(
-            "note: {}: sealing with the DEMO certificate {}; replace it with your controller's (docs/certificates.md)",
-            plan.env,
-            rel(&root, &plan.cert.path)
-        );
-    }
-    let ident = format!(
-        "{} {}/{}",
-        plan.scope.as_str(),
-        plan.identity.namespace.as_deref().unwrap_or(""),
-        plan.identity.name
-    );
-    if a.dry_run {
-        let out = format!(
-            "{env} ({ident}): would create {ss} with {keys}\n  and edit {k}: drop {g} from generators, add {ssn} to resources\n",
+            "warning: {env}: kustomize no longer rewrites these references to `{name}`: {refs}; point them at `{name}` (e.g. with a patch in the overlay): emp-seal check reports them as dangling until then",
             env = plan.env,
-            ss = rel(&root, &plan.sealed_path),
-            keys = plan.keys.join(", "),
-            k = rel(&root, &plan.kustomization_path),
-            g = rel(&root, &plan.generator_file),
-            ssn = migrate::SEALED_FILE,
+            name = plan.identity.name,
+            refs = plan.unrewritten.join(", "),
         );
-        write_stdout(out.as_bytes())?;
-        return Ok(Outcome::Clean);
     }
-    migrate::commit(&plan)?;
-    if !ctx.quiet {
+    if !plan.from_literals.is_empty() && !ctx.quiet {
         eprintln!(
-            "{env}: wrote {ss} ({ident}, {n} key(s): {keys})\n  cert     {cert} (sha256 {fp})\n  edited   {k}: {g} no longer listed, {ssn} added to resources",
-            env = plan.env,
-            ss = rel(&root, &plan.sealed_path),
-            n = plan.keys.len(),
-            keys = plan.keys.join(", "),
-            cert = rel(&root, &plan.cert.path),
-            fp = plan.cert.sha256,
-            k = rel(&root, &plan.kustomization_path),
-            g = rel(&root, &plan.generator_file),
-            ssn = migrate::SEALED_FILE,
+            "note: {}: {} sealed from the generator's literals:, which are committed in plaintext (and stay in git history): rotate them",
+            plan.env,
+            plan.from_literals.join(", "),
         );
-        let envs: Vec<String> = plan.generator_envs.iter().map(|p| rel(&root, p)).collect();
-        eprintln!(
+    }
+}
+
+/// What the migration left on disk: a generator file no longer listed, the env files it read.
+fn note_files_left(root: &std::path::Path, plan: &MigratePlan) {
+    let envs: Vec<String> = plan.generator_envs.iter().map(|p| rel(root, p)).collect();
+    match &plan.generator {
+        GeneratorSite::File(p) => eprintln!(
             "note: {} is left on disk but unused; delete it (git rm) when the change is merged{}",
-            rel(&root, &plan.generator_file),
+            rel(root, p),
             if envs.is_empty() {
                 String::new()
             } else {
                 format!(", and keep {} only where you seal", envs.join(", "))
             }
-        );
+        ),
+        GeneratorSite::Inline(_) if !envs.is_empty() => eprintln!(
+            "note: the overlay no longer reads {}; keep it only where you seal",
+            envs.join(", ")
+        ),
+        GeneratorSite::Inline(_) => {}
     }
-    Ok(Outcome::Clean)
 }

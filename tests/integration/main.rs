@@ -19,6 +19,7 @@ mod kustomize;
 mod leak;
 mod lifecycle;
 mod lock;
+mod migrate_inline;
 mod placeholder;
 mod precommit;
 mod prop;

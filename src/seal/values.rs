@@ -1,0 +1,133 @@
+//! The step that `seal` and `seal --migrate` share: seal these values for this identity. It
+//! finds the environment's certificate, works out the namespace the scope's label needs, asks for
+//! the keys the env file lacks, and encrypts each value under the label (sealed-secrets
+//! `pkg/crypto/crypto.go` `HybridEncrypt`, label from `pkg/apis/sealedsecrets/v1alpha1`
+//! `EncryptionLabel`).
+//!
+//! Owns those decisions and their messages. Like the rest of the use case it must not print,
+//! write, or prompt by itself (the caller's [`Prompter`] asks); messages name files and keys,
+//! never a value.
+
+use std::path::Path;
+
+use super::{CertSummary, DEFAULT_CERT_FILE, Prompter, SealError, load_cert, rel};
+use crate::cert::Certificate;
+use crate::crypto::{self, Scope};
+use crate::kustomize::Identity;
+use crate::secret::SecretValue;
+
+/// Who values are sealed for: the certificate, the scope and the rendered identity.
+pub(crate) struct Recipient {
+    /// The certificate whose public key seals.
+    pub(crate) cert: Certificate,
+    /// What the CLI reports about it.
+    pub(crate) summary: CertSummary,
+    /// The scope, which decides the label.
+    pub(crate) scope: Scope,
+    /// The rendered name and namespace (what the controller's label uses).
+    pub(crate) identity: Identity,
+    /// The namespace in the label (empty only for cluster-wide scope without one).
+    pub(crate) namespace: String,
+}
+
+/// Loads the environment's sealing certificate: `cert` (`--cert`) when given, else the overlay's
+/// `sealing-cert.pem`.
+///
+/// # Errors
+/// [`SealError::NoCert`] when no `--cert` was given and nothing at all is at the default path (a
+/// dangling link or a directory there is a bad file, reported by [`load_cert`] under its own
+/// name); any error of [`load_cert`].
+pub(crate) fn certificate(
+    root: &Path,
+    dir: &Path,
+    env: &str,
+    cert: Option<&Path>,
+    now: u64,
+) -> Result<(Certificate, CertSummary), SealError> {
+    let path = cert.map_or_else(|| dir.join(DEFAULT_CERT_FILE), Path::to_path_buf);
+    let absent =
+        std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+    if cert.is_none() && absent {
+        return Err(SealError::NoCert {
+            env: env.to_owned(),
+            path: rel(root, &path),
+        });
+    }
+    load_cert(root, &path, now)
+}
+
+/// The namespace the label of `scope` needs: the rendered one, or none for cluster-wide.
+///
+/// # Errors
+/// [`SealError::NoNamespace`] (naming `file`) when a strict or namespace-wide scope has none.
+pub(crate) fn namespace_for(
+    identity: &Identity,
+    scope: Scope,
+    file: &str,
+) -> Result<String, SealError> {
+    match (&identity.namespace, scope) {
+        (Some(ns), _) => Ok(ns.clone()),
+        (None, Scope::ClusterWide) => Ok(String::new()),
+        (None, s) => Err(SealError::NoNamespace {
+            file: file.to_owned(),
+            scope: s.as_str(),
+        }),
+    }
+}
+
+/// Asks for the value of each `missing` key, in order.
+///
+/// # Errors
+/// [`SealError::MissingKeys`] (naming the env file `from_name` and every missing key) when the
+/// prompter cannot ask; the prompter's own errors.
+pub(crate) fn ask_missing(
+    env: &str,
+    from_name: &str,
+    missing: &[String],
+    prompter: &mut dyn Prompter,
+) -> Result<Vec<(String, SecretValue)>, SealError> {
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    if !prompter.can_prompt() {
+        return Err(SealError::MissingKeys {
+            env: env.to_owned(),
+            file: from_name.to_owned(),
+            keys: missing.join(", "),
+        });
+    }
+    missing
+        .iter()
+        .map(|k| Ok((k.clone(), prompter.ask(env, k)?)))
+        .collect()
+}
+
+impl Recipient {
+    /// The label every value is sealed under.
+    pub(crate) fn label(&self) -> Vec<u8> {
+        self.scope.label(&self.namespace, &self.identity.name)
+    }
+
+    /// The `emp-seal.dev/sealed-for` record: `<scope> <namespace>/<name>`.
+    pub(crate) fn sealed_for(&self) -> String {
+        format!(
+            "{} {}/{}",
+            self.scope.as_str(),
+            self.namespace,
+            self.identity.name
+        )
+    }
+
+    /// Seals each value (in parallel), in order: the base64 ciphertexts for `encryptedData`.
+    ///
+    /// # Errors
+    /// [`SealError::Crypto`].
+    pub(crate) fn seal(&self, values: &[(String, SecretValue)]) -> Result<Vec<String>, SealError> {
+        let plaintexts: Vec<SecretValue> = values.iter().map(|(_, v)| v.duplicate()).collect();
+        Ok(crypto::seal_many(
+            self.cert.sealing_key(),
+            &self.label(),
+            &plaintexts,
+        )?)
+    }
+}

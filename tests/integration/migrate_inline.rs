@@ -1,0 +1,346 @@
+//! Issue 16 item 5 through the real binary: `seal ENV --from FILE --migrate` from an inline
+//! `secretGenerator:` entry (envs and literals) as well as from a generator file, with and
+//! without a hash suffix and `--keep-name`. Each case renders the overlay with the real
+//! `kubectl kustomize` before and after: the SealedSecret has the generated Secret's name,
+//! namespace and labels, and the Python peer opens every value under the rendered identity's
+//! label to exactly the data kustomize generated.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::common::{self, Peer};
+use crate::fixtures;
+use crate::lifecycle::{Out, emp, read, write};
+
+/// Values of the env file and the literal: fake, shaped like real ones. None may be printed.
+const ENV: &str = "DB_PASSWORD=sentinel-db pw # not a comment\nAPI_URL=https://x?a=b\n";
+const SECRETS: [&str; 3] = ["sentinel-db", "https://x?a=b", "sentinel-literal"];
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  selector:\n    matchLabels: {app: app}\n  template:\n    metadata:\n      labels: {app: app}\n    spec:\n      containers:\n        - name: app\n          image: nginx\n          env:\n            - name: DB\n              valueFrom:\n                secretKeyRef: {name: app-secrets, key: DB_PASSWORD}\n          envFrom:\n            - secretRef: {name: app-secrets}\n";
+
+/// A repository with a base Deployment reading `app-secrets` and a `stage` overlay whose
+/// kustomization is `kustomization` (its env file `app.env`, its certificate the 2048-bit one).
+fn repo(kustomization: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let k8s = t.path().join("k8s");
+    write(
+        &k8s.join("base/kustomization.yaml"),
+        "resources:\n  - deployment.yaml\n",
+    );
+    write(&k8s.join("base/deployment.yaml"), DEPLOYMENT);
+    let stage = k8s.join("overlays/stage");
+    write(&stage.join("kustomization.yaml"), kustomization);
+    write(&stage.join("app.env"), ENV);
+    write(&stage.join("sealing-cert.pem"), &fixtures::cert_pem(2048));
+    t
+}
+
+/// An inline generator reading `app.env` and a quoted literal, with `options` and
+/// `generatorOptions` labels; `hash` decides whether kustomize appends a content hash.
+fn inline_kustomization(hash: bool, extra: &str) -> String {
+    format!(
+        "# stage overlay\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: app-stage\n{extra}resources:\n  - ../../base\ngeneratorOptions:\n  labels:\n    team: core\nsecretGenerator:\n  # the app's secrets\n  - name: app-secrets\n    envs:\n      - app.env # untracked\n    literals:\n      - TOKEN=\"sentinel-literal\"\n    options:\n      disableNameSuffixHash: {}\n      labels:\n        app: app\nconfigMapGenerator:\n  - name: settings\n    literals: [MODE=stage]\n",
+        !hash
+    )
+}
+
+fn run(root: &Path, args: &[&str]) -> Out {
+    let o = emp(root).args(args).output().unwrap();
+    let out = Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    };
+    for v in SECRETS {
+        assert!(
+            !out.stdout.contains(v) && !out.stderr.contains(v),
+            "a value was printed: {}{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+    out
+}
+
+/// The rendered document of `kind`, as JSON.
+fn rendered(yaml: &str, kind: &str) -> serde_json::Value {
+    yaml.split("\n---\n")
+        .map(|d| yaml_serde::from_str::<serde_json::Value>(d).unwrap())
+        .find(|v| v["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in the render:\n{yaml}"))
+}
+
+/// The generated Secret's data, decoded.
+fn secret_data(secret: &serde_json::Value) -> BTreeMap<String, Vec<u8>> {
+    secret["data"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), common::unb64(v.as_str().unwrap())))
+        .collect()
+}
+
+/// Renders the overlay `dir` before, runs the migration with `args`, renders after, and checks that the
+/// SealedSecret stands for the Secret kustomize generated before: same name (hashed or not),
+/// namespace and labels, and the peer opens each value under `<namespace>/<name>` to the data
+/// kustomize generated. Returns the migration's output.
+fn migrates_to_the_same_secret(root: &Path, dir: &Path, args: &[&str]) -> Out {
+    let before = rendered(&common::kustomize(dir), "Secret");
+    let out = run(root, args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let after = common::kustomize(dir);
+    assert!(!after.contains("\nkind: Secret\n"), "{after}");
+    let sealed = rendered(&after, "SealedSecret");
+    let (name, ns) = (
+        &before["metadata"]["name"],
+        &before["metadata"]["namespace"],
+    );
+    assert_eq!(&sealed["metadata"]["name"], name);
+    assert_eq!(&sealed["metadata"]["namespace"], ns);
+    let template = &sealed["spec"]["template"]["metadata"];
+    assert_eq!(&template["labels"], &before["metadata"]["labels"]);
+    assert_eq!(&template["name"], name);
+    let Some(mut peer) = Peer::start() else {
+        return out;
+    };
+    let label = format!("{}/{}", ns.as_str().unwrap(), name.as_str().unwrap());
+    let opened: BTreeMap<String, Vec<u8>> = sealed["spec"]["encryptedData"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let raw = common::unb64(v.as_str().unwrap());
+            let plain = peer
+                .decrypt(&fixtures::key_pem(2048), label.as_bytes(), &raw)
+                .unwrap_or_else(|e| panic!("the peer cannot open {k}: {e}"));
+            (k.clone(), plain)
+        })
+        .collect();
+    assert_eq!(opened, secret_data(&before));
+    out
+}
+
+fn have_kubectl() -> bool {
+    if common::kubectl().is_none() {
+        common::missing("kubectl");
+        return false;
+    }
+    true
+}
+
+#[test]
+fn issue_16_migrate_inline_generator_with_envs_and_literals() {
+    if !have_kubectl() {
+        return;
+    }
+    let t = repo(&inline_kustomization(false, ""));
+    let root = t.path();
+    let kust = root.join("k8s/overlays/stage/kustomization.yaml");
+    let old = read(&kust);
+    let dry = run(
+        root,
+        &[
+            "seal",
+            "stage",
+            "--from",
+            "app.env",
+            "--migrate",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stdout.contains("drop secretGenerator `app-secrets`"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(read(&kust), old, "--dry-run wrote");
+    let out = migrates_to_the_same_secret(
+        root,
+        &root.join("k8s/overlays/stage"),
+        &[
+            "seal",
+            "stage",
+            "--from",
+            "app.env",
+            "--migrate",
+            "--no-input",
+        ],
+    );
+    assert!(
+        out.stderr
+            .contains("TOKEN sealed from the generator's literals")
+    );
+    assert!(out.stderr.contains("secretGenerator `app-secrets` removed"));
+    // The kustomization: the entry and the emptied key gone, the new file listed, every other
+    // line (comments included) as it was.
+    let entry = old
+        .split_once("  - name: app-secrets\n")
+        .and_then(|(_, rest)| rest.split_once("configMapGenerator:"))
+        .map(|(body, _)| format!("  - name: app-secrets\n{body}"))
+        .unwrap();
+    let want = old
+        .replace(&entry, "")
+        .replace("secretGenerator:\n", "")
+        .replace(
+            "  - ../../base\n",
+            "  - ../../base\n  # Secret app-secrets, sealed for app-stage/app-secrets (strict scope); was secretGenerator `app-secrets`.\n  - sealedsecret.yaml\n",
+        );
+    assert_eq!(read(&kust), want);
+    // The ConfigMap generator and its generatorOptions label still render.
+    let cm = rendered(
+        &common::kustomize(&root.join("k8s/overlays/stage")),
+        "ConfigMap",
+    );
+    assert_eq!(cm["metadata"]["labels"]["team"], "core");
+}
+
+#[test]
+fn issue_16_hash_suffix_needs_keep_name() {
+    if !have_kubectl() {
+        return;
+    }
+    // Inline, under a namePrefix: the rendered name is `p-app-secrets-<hash>`.
+    let t = repo(&inline_kustomization(true, "namePrefix: p-\n"));
+    let root = t.path();
+    let dir = root.join("k8s/overlays/stage");
+    let snapshot = || {
+        let mut m = BTreeMap::new();
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            m.insert(p.clone(), read(&p));
+        }
+        m
+    };
+    let before = snapshot();
+    let o = run(root, &["seal", "stage", "--from", "app.env", "--migrate"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    for needle in ["content hash", "disableNameSuffixHash", "--keep-name"] {
+        assert!(o.stderr.contains(needle), "{needle}: {}", o.stderr);
+    }
+    assert_eq!(snapshot(), before, "a refusal changed files");
+
+    let out = migrates_to_the_same_secret(
+        root,
+        &dir,
+        &[
+            "seal",
+            "stage",
+            "--from",
+            "app.env",
+            "--migrate",
+            "--no-input",
+            "--keep-name",
+        ],
+    );
+    // Kustomize no longer rewrites the Deployment's two references: said, and check sees it.
+    assert!(
+        out.stderr.contains("no longer rewrites these references")
+            && out.stderr.contains("Deployment/p-app"),
+        "{}",
+        out.stderr
+    );
+    let check = run(root, &["check"]);
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    assert!(
+        format!("{}{}", check.stdout, check.stderr).contains("dangling-reference"),
+        "{}{}",
+        check.stdout,
+        check.stderr
+    );
+}
+
+#[test]
+fn issue_16_keep_name_with_a_generator_file() {
+    if !have_kubectl() {
+        return;
+    }
+    // The shipped prod overlay, its generator file switched to a hashed name.
+    let t = crate::lifecycle::tree();
+    let root = t.path();
+    let prod = root.join("k8s/overlays/prod");
+    let generator = prod.join("secret-generator.yaml");
+    let text = read(&generator).replace(
+        "disableNameSuffixHash: true",
+        "disableNameSuffixHash: false",
+    );
+    write(&generator, &text);
+    write(&prod.join("sealing-cert.pem"), &fixtures::cert_pem(2048));
+    write(
+        &prod.join("prod-secrets.env"),
+        "API_KEY=sentinel-db-api\nPOSTGRES_PASSWORD=sentinel-db-pg\nREDIS_PASSWORD=sentinel-db-redis\n",
+    );
+    let out = migrates_to_the_same_secret(
+        root,
+        &prod,
+        &[
+            "seal",
+            "prod",
+            "--from",
+            "prod-secrets.env",
+            "--migrate",
+            "--no-input",
+            "--keep-name",
+        ],
+    );
+    assert!(
+        out.stderr
+            .contains("secret-generator.yaml no longer listed"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn issue_16_inline_refusals_change_nothing() {
+    // A generator in the base, not the overlay's own kustomization.
+    let t = repo("namespace: app-stage\nresources:\n  - ../../base\n");
+    let root = t.path();
+    write(
+        &root.join("k8s/base/kustomization.yaml"),
+        "resources:\n  - deployment.yaml\nsecretGenerator:\n  - name: app-secrets\n    literals: [A=b]\n    options: {disableNameSuffixHash: true}\n",
+    );
+    let o = run(
+        root,
+        &[
+            "seal",
+            "stage",
+            "--from",
+            "k8s/overlays/stage/app.env",
+            "--migrate",
+        ],
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("not in the overlay's own kustomization"),
+        "{}",
+        o.stderr
+    );
+    assert!(!root.join("k8s/overlays/stage/sealedsecret.yaml").exists());
+
+    // --keep-name under a nameSuffix: the hash would land before the suffix.
+    let t = repo(&inline_kustomization(true, "nameSuffix: -s\n"));
+    let root = t.path();
+    let kust = root.join("k8s/overlays/stage/kustomization.yaml");
+    let old = read(&kust);
+    let o = run(
+        root,
+        &[
+            "seal",
+            "stage",
+            "--from",
+            "app.env",
+            "--migrate",
+            "--keep-name",
+        ],
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("nameSuffix"), "{}", o.stderr);
+    assert_eq!(read(&kust), old);
+
+    // --keep-name without --migrate is a usage error.
+    let o = run(root, &["seal", "stage", "--from", "app.env", "--keep-name"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert_eq!(read(&kust), old);
+}
