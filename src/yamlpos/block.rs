@@ -240,7 +240,7 @@ impl<'a> Lines<'a> {
     }
 
     /// Classifies the value that starts after byte `from` on line `i`.
-    fn value_at(&self, i: usize, from: usize) -> Val {
+    pub(crate) fn value_at(&self, i: usize, from: usize) -> Val {
         let end = self.lines[i].end;
         let b = self.text.as_bytes();
         let mut p = from;
