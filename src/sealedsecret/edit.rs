@@ -135,8 +135,19 @@ impl<'t> ParsedFile<'t> {
                     layout,
                     doc,
                 };
-                ed.annotations(plan, &mut edits)?;
-                ed.encrypted(plan, &mut edits)?;
+                // A flow mapping inside the block document is edited as flow.
+                let (set, remove) = (&plan.annotations, &plan.remove_annotations);
+                match &layout.annotations_flow {
+                    Some(fm) => edits.extend(super::flow::member_edits(text, fm, set, remove)?),
+                    None => ed.annotations(plan, &mut edits)?,
+                }
+                match &layout.encrypted_flow {
+                    Some(fm) => {
+                        let (set, remove) = (&plan.set, &plan.remove);
+                        edits.extend(super::flow::member_edits(text, fm, set, remove)?);
+                    }
+                    None => ed.encrypted(plan, &mut edits)?,
+                }
             }
         }
         if edits.is_empty() {
@@ -290,17 +301,6 @@ impl Editor<'_> {
         if plan.annotations.is_empty() && plan.remove_annotations.is_empty() {
             return Ok(());
         }
-        if let Some(fm) = &self.layout.annotations_flow {
-            let text = self.lines.text;
-            let set = &plan.annotations;
-            edits.extend(super::flow::member_edits(
-                text,
-                fm,
-                set,
-                &plan.remove_annotations,
-            )?);
-            return Ok(());
-        }
         let no_meta = SealedSecretError::NoMetadata {
             line: self.doc.public.line,
             column: 1,
@@ -416,16 +416,6 @@ impl Editor<'_> {
                 (c.line + 1, self.lines.column(c.line, c.entry.key_start))
             });
             return Err(SealedSecretError::LegacyData { line, column });
-        }
-        if let Some(fm) = &self.layout.encrypted_flow {
-            let text = self.lines.text;
-            edits.extend(super::flow::member_edits(
-                text,
-                fm,
-                &plan.set,
-                &plan.remove,
-            )?);
-            return Ok(());
         }
         let step = self.step();
         let enc = self.layout.encrypted.as_ref();

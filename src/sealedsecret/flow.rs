@@ -292,38 +292,9 @@ fn map_edits(
     };
     let mut new = Vec::new();
     for (k, v) in set {
-        match (m.get(k), v) {
-            (Some(e), New::Str(s)) => {
-                let Node::Scalar(old) = &e.value else {
-                    return Err(unsupported(
-                        text,
-                        e.key_span.start,
-                        "a mapping where a string belongs",
-                    ));
-                };
-                let r = match old.style {
-                    ScalarStyle::DoubleQuoted => double_quoted(s),
-                    ScalarStyle::SingleQuoted => format!("'{}'", s.replace('\'', "''")),
-                    _ => render(v),
-                };
-                // `{K}` (no colon) needs one; `K:` a blank.
-                let pad = match (old.span.is_empty(), old.span.start == e.key_span.end) {
-                    (false, _) => "",
-                    (true, true) => ": ",
-                    (true, false) => " ",
-                };
-                if text[old.span.clone()] != r {
-                    edits.push(Edit::new(old.span.clone(), format!("{pad}{r}")));
-                }
-            }
-            (Some(e), New::Raw(_)) => {
-                return Err(unsupported(
-                    text,
-                    e.key_span.start,
-                    "a key that is already present",
-                ));
-            }
-            (None, _) => {
+        match m.get(k) {
+            Some(e) => edits.extend(replace_edit(text, e, v, &render)?),
+            None => {
                 let key = if key_quoted {
                     double_quoted(k)
                 } else {
@@ -355,6 +326,34 @@ fn map_edits(
         edits.push(Edit::new(e.end()..e.end(), added));
     }
     Ok(edits)
+}
+
+/// The edit that writes `v` over entry `e`'s value in its own quote style (`None`: unchanged).
+fn replace_edit(
+    text: &str,
+    e: &flow::Entry,
+    v: &New,
+    render: &dyn Fn(&New) -> String,
+) -> Result<Option<Edit>, SealedSecretError> {
+    let (Node::Scalar(old), New::Str(s)) = (&e.value, v) else {
+        return Err(unsupported(
+            text,
+            e.key_span.start,
+            "a mapping where a string belongs",
+        ));
+    };
+    let r = match old.style {
+        ScalarStyle::DoubleQuoted => double_quoted(s),
+        ScalarStyle::SingleQuoted => format!("'{}'", s.replace('\'', "''")),
+        _ => render(v),
+    };
+    // `{K}` (no colon) needs one; `K:` a blank.
+    let pad = match (old.span.is_empty(), old.span.start == e.key_span.end) {
+        (false, _) => "",
+        (true, true) => ": ",
+        (true, false) => " ",
+    };
+    Ok((text[old.span.clone()] != r).then(|| Edit::new(old.span.clone(), format!("{pad}{r}"))))
 }
 
 /// One splice per run of removed members: a run followed by a kept member goes up to that

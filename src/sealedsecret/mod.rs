@@ -568,6 +568,52 @@ fn opt_string(
     }
 }
 
+/// Top-level `metadata`: name, namespace and annotations.
+#[allow(clippy::type_complexity)]
+fn read_metadata(
+    value: &Value,
+    at: &dyn Fn(&[&str]) -> (usize, usize),
+) -> Result<(Option<String>, Option<String>, Vec<(String, String)>), SealedSecretError> {
+    match value.get("metadata") {
+        Some(Value::Mapping(m)) => Ok((
+            opt_string(m.get("name"), "metadata.name", at(&["metadata", "name"]))?,
+            opt_string(
+                m.get("namespace"),
+                "metadata.namespace",
+                at(&["metadata", "namespace"]),
+            )?,
+            string_map(
+                m.get("annotations"),
+                "metadata.annotations",
+                at(&["metadata", "annotations"]),
+            )?,
+        )),
+        None | Some(Value::Null) => Ok((None, None, Vec::new())),
+        Some(_) => {
+            let (line, column) = at(&["metadata"]);
+            Err(SealedSecretError::NotAMapping {
+                line,
+                column,
+                field: "metadata".into(),
+            })
+        }
+    }
+}
+
+/// The sealing scope the top-level annotations declare.
+fn scope_of(annotations: &[(String, String)]) -> Scope {
+    // sealed-secrets pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go SecretScope:
+    // cluster-wide is checked first; the value must be exactly "true".
+    let is_true = |k: &str| annotations.iter().any(|(a, v)| a == k && v == "true");
+    if is_true(CLUSTER_WIDE_ANNOTATION) {
+        Scope::ClusterWide
+    } else if is_true(NAMESPACE_WIDE_ANNOTATION) {
+        Scope::NamespaceWide
+    } else {
+        Scope::Strict
+    }
+}
+
 /// What `yaml_serde`'s value of a `SealedSecret` document says: identity, scope, template and
 /// which `encryptedData` state it is in. `at` gives the file position of a key path for messages.
 fn read_typed(
@@ -597,33 +643,8 @@ fn read_typed(
             api_version: api_version.to_string(),
         });
     }
-    let (name, namespace, annotations) = match value.get("metadata") {
-        Some(Value::Mapping(m)) => (
-            opt_string(m.get("name"), "metadata.name", at(&["metadata", "name"]))?,
-            opt_string(
-                m.get("namespace"),
-                "metadata.namespace",
-                at(&["metadata", "namespace"]),
-            )?,
-            string_map(
-                m.get("annotations"),
-                "metadata.annotations",
-                at(&["metadata", "annotations"]),
-            )?,
-        ),
-        None | Some(Value::Null) => (None, None, Vec::new()),
-        Some(_) => return Err(not_a_mapping(&["metadata"], "metadata")),
-    };
-    // sealed-secrets pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go SecretScope:
-    // cluster-wide is checked first; the value must be exactly "true".
-    let is_true = |k: &str| annotations.iter().any(|(a, v)| a == k && v == "true");
-    let scope = if is_true(CLUSTER_WIDE_ANNOTATION) {
-        Scope::ClusterWide
-    } else if is_true(NAMESPACE_WIDE_ANNOTATION) {
-        Scope::NamespaceWide
-    } else {
-        Scope::Strict
-    };
+    let (name, namespace, annotations) = read_metadata(value, at)?;
+    let scope = scope_of(&annotations);
     let mut doc = SealedSecretDoc {
         name,
         namespace,
