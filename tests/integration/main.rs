@@ -23,6 +23,7 @@ mod migrate_inline;
 mod placeholder;
 mod precommit;
 mod prop;
+mod prop_json;
 mod pty;
 mod render;
 mod report;
