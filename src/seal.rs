@@ -1421,7 +1421,7 @@ fn check_identity(
         }
         return Err(SealError::IdentityMismatch {
             file: file.to_owned(),
-            line: field_line(text, doc_index, what, found),
+            line: field_line(text, doc_index, what),
             what,
             found: found.clone(),
             rendered: want,
@@ -1431,25 +1431,14 @@ fn check_identity(
 }
 
 /// The line of the field `what` (a dotted path) in document `doc_index`, found by its path so
-/// that `spec.template.metadata.name` is not confused with `metadata.name`.
-fn field_line(text: &str, doc_index: usize, what: &str, value: &str) -> usize {
+/// that `spec.template.metadata.name` is not confused with `metadata.name` (or the line of its
+/// deepest parent that is there), in a block-style or flow/JSON document alike.
+fn field_line(text: &str, doc_index: usize, what: &str) -> usize {
     let path: Vec<crate::yamlpos::Seg> = what.split('.').map(crate::yamlpos::Seg::from).collect();
-    crate::yamlpos::find_in_file(text, doc_index, &path)
-        .and_then(|p| usize::try_from(p.line).ok())
-        .unwrap_or_else(|| line_of(text, what, value))
-}
-
-/// Best-effort line of a `key: value` pair for messages (the last segment of `what`).
-fn line_of(text: &str, what: &str, value: &str) -> usize {
-    let key = what.rsplit('.').next().unwrap_or(what);
-    text.lines()
-        .position(|l| {
-            let t = l.trim_start();
-            t.strip_prefix(key)
-                .and_then(|r| r.strip_prefix(':'))
-                .is_some_and(|r| r.trim().trim_matches(['"', '\'']) == value)
-        })
-        .map_or(1, |i| i + 1)
+    crate::yamlpos::documents(text)
+        .get(doc_index)
+        .and_then(|d| usize::try_from(d.find_or_parent(&path).line).ok())
+        .unwrap_or(1)
 }
 
 /// Declares `scope` on the top-level metadata the way the controller reads it
