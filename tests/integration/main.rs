@@ -36,4 +36,5 @@ mod seal_safety;
 mod seal_shapes;
 mod seal_support;
 mod sealedsecret;
+mod sealedsecret_flow;
 mod snapshots_cli;
