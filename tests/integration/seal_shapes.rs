@@ -279,3 +279,43 @@ fn issue_16_check_reads_json_and_flow_sealedsecrets() {
         }
     }
 }
+
+#[test]
+fn issue_16_json_sealedsecret_in_a_base_shared_by_two_overlays() {
+    let tree = Tree::new();
+    let base = "{\n  \"apiVersion\": \"bitnami.com/v1alpha1\",\n  \"kind\": \"SealedSecret\",\n  \"metadata\": {\n    \"name\": \"app-secrets\"\n  },\n  \"spec\": {\n    \"encryptedData\": {\n      \"API_KEY\": \"AgAAAAAAAAAA...REPLACE_ME\"\n    }\n  }\n}\n";
+    tree.write("k8s/shared/sealedsecret.json", base);
+    tree.write(
+        "k8s/shared/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - sealedsecret.json\n",
+    );
+    let cert = std::fs::read_to_string(tree.overlay("paper").join("sealing-cert.pem")).unwrap();
+    for env in ["a", "b"] {
+        tree.write(
+            &format!("k8s/overlays/{env}/kustomization.yaml"),
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: team\nresources:\n  - ../../shared\n",
+        );
+        tree.write(&format!("k8s/overlays/{env}/sealing-cert.pem"), &cert);
+    }
+    let env = tree.write("app-secrets.env", format!("API_KEY={SENTINEL}-shared\n"));
+    let out = tree.run(&["seal", "a", "b", "--from", env.to_str().unwrap()]);
+    ok(&out);
+    no_secret(&out);
+    let new = tree.read("k8s/shared/sealedsecret.json");
+    serde_json::from_str::<serde_json::Value>(&new).expect("the shared file stays JSON");
+    assert_eq!(masked(&new, true), masked(base, false));
+    let (Some(_), Some(mut peer)) = (common::kubectl(), Peer::start()) else {
+        common::missing("kubectl and the Python peer");
+        assert!(!common::in_ci());
+        return;
+    };
+    for env in ["a", "b"] {
+        let rendered = common::kustomize(&tree.overlay(env));
+        let v: Value = yaml_serde::from_str(&rendered).unwrap();
+        let ct = v["spec"]["encryptedData"]["API_KEY"].as_str().unwrap();
+        let got = peer
+            .decrypt(&demo_key(), b"team/app-secrets", &common::unb64(ct))
+            .unwrap();
+        assert_eq!(got, format!("{SENTINEL}-shared").into_bytes(), "{env}");
+    }
+}
