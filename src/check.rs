@@ -312,10 +312,15 @@ fn parsed_elsewhere(root: &Path, parsed: &kustomize::ParseCache) -> HashSet<Stri
         .collect()
 }
 
-/// Files the rules read: YAML, env files (examples and real ones) and sealing certificates.
+/// Files the rules read: YAML (JSON too: kubeseal's default output, and valid YAML), env files
+/// (examples and real ones) and sealing certificates.
 fn wanted(rel: &str) -> bool {
     let name = rel.rsplit('/').next().unwrap_or(rel);
-    rel.ends_with(".yaml") || rel.ends_with(".yml") || name == CERT_FILE || is_env_file(rel)
+    rel.ends_with(".yaml")
+        || rel.ends_with(".yml")
+        || rel.ends_with(".json")
+        || name == CERT_FILE
+        || is_env_file(rel)
 }
 
 /// `*.env.example` or a real env file.

@@ -42,7 +42,6 @@ pub mod report;
 pub mod rules;
 pub mod sealedsecret;
 pub mod secret;
-pub mod yamlfast;
 pub mod yamlpos;
 
 pub use error::Error;

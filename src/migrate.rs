@@ -28,6 +28,9 @@ use crate::seal::{
     self, CertSummary, MAX_INPUT_BYTES, Prompter, Recipient, SealError, rel, values,
 };
 use crate::secret::SecretValue;
+use crate::yamlpos::block::{KeyAt, Lines, Val, key_at};
+use crate::yamlpos::flow;
+use crate::yamlpos::scalar::rest_is_comment;
 
 mod sealed_file;
 
@@ -752,110 +755,97 @@ pub fn commit(plan: &MigratePlan) -> Result<(), MigrateError> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The kustomization edit.
+// The kustomization edit, over the YAML position layer (`yamlpos::block` lines, keys and
+// scalars; `yamlpos::flow` for one-line flow lists).
 
-/// One line of the text: its byte range including the line break.
-struct Line<'a> {
-    text: &'a str,
-    start: usize,
+/// A line-level error: 1-based line and what was found.
+type LineError = (usize, String);
+
+/// The lines of `text`, as the position layer splits them.
+fn split_lines(text: &str) -> Result<Lines<'_>, LineError> {
+    Lines::new(text).map_err(|e| (e.line, e.what))
 }
 
-impl Line<'_> {
-    fn content(&self) -> &str {
-        self.text.trim_end_matches(['\n', '\r'])
+/// A top-level mapping key on line `i` (`key:` at column 0).
+fn top_key<'t>(lines: &Lines<'t>, i: usize) -> Option<std::borrow::Cow<'t, str>> {
+    let c = lines.content(i);
+    if lines.indent(i) != 0 || lines.is_trivia(i) {
+        return None;
     }
-    fn indent(&self) -> usize {
-        self.content().len() - self.content().trim_start().len()
-    }
-    fn is_blank_or_comment(&self) -> bool {
-        let t = self.content().trim_start();
-        t.is_empty() || t.starts_with('#')
-    }
-    /// A top-level mapping key: `key:` at column 0.
-    fn top_key(&self) -> Option<&str> {
-        let c = self.content();
-        if self.indent() != 0 || self.is_blank_or_comment() || c.starts_with('-') {
-            return None;
-        }
-        let (k, _) = c.split_once(':')?;
-        Some(k.trim().trim_matches(['"', '\'']))
-    }
-    /// The text after `key:` (comment stripped).
-    fn after_colon(&self) -> &str {
-        let c = self.content();
-        let rest = c.split_once(':').map_or("", |(_, r)| r);
-        strip_comment(rest).trim()
+    match key_at(c, 0, c.len()) {
+        KeyAt::Key(k, _) => Some(k),
+        _ => None,
     }
 }
 
-fn strip_comment(s: &str) -> &str {
-    // A `#` starts a comment at the start or after whitespace (no quotes in these scalars).
-    let b = s.as_bytes();
-    for i in 0..b.len() {
-        if b[i] == b'#' && (i == 0 || b[i - 1] == b' ' || b[i - 1] == b'\t') {
-            return &s[..i];
-        }
-    }
-    s
-}
-
-fn split_lines(text: &str) -> Vec<Line<'_>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for piece in text.split_inclusive('\n') {
-        out.push(Line { text: piece, start });
-        start += piece.len();
-    }
-    out
+/// Where the value after line `i`'s top-level `key:` starts, when there is one (not only blanks
+/// or a comment).
+fn inline_value(lines: &Lines<'_>, i: usize) -> Option<usize> {
+    let c = lines.content(i);
+    let KeyAt::Key(_, after) = key_at(c, 0, c.len()) else {
+        return None;
+    };
+    let (start, end) = (lines.lines[i].start, lines.lines[i].end);
+    let blanks = c[after..].len() - c[after..].trim_start_matches([' ', '\t']).len();
+    (!rest_is_comment(lines.text, start + after, end)).then_some(start + after + blanks)
 }
 
 /// The lines of a top-level key's block: `(key line, end line exclusive)`.
-fn block(lines: &[Line<'_>], key: &str) -> Option<(usize, usize)> {
-    let at = lines.iter().position(|l| l.top_key() == Some(key))?;
+fn block(lines: &Lines<'_>, key: &str) -> Option<(usize, usize)> {
+    let at = (0..lines.len()).find(|&i| top_key(lines, i).as_deref() == Some(key))?;
     let mut end = at + 1;
     let mut last_content = at + 1;
     while end < lines.len() {
-        let l = &lines[end];
-        if l.top_key().is_some()
-            || (l.indent() == 0 && !l.is_blank_or_comment() && !l.content().starts_with('-'))
+        let (c, trivia) = (lines.content(end), lines.is_trivia(end));
+        if top_key(lines, end).is_some()
+            || (lines.indent(end) == 0 && !trivia && !c.starts_with('-'))
         {
             break;
         }
         end += 1;
-        if !l.is_blank_or_comment() {
+        if !trivia {
             last_content = end;
         }
     }
     Some((at, last_content.min(end)))
 }
 
-fn item_value(l: &Line<'_>) -> Option<String> {
-    let t = l.content().trim_start();
+/// The one-line scalar of a block-list item `- value` on line `i`, read by the layer (quotes
+/// decoded, comment dropped).
+fn item_value(lines: &Lines<'_>, i: usize) -> Option<String> {
+    let c = lines.content(i);
+    let t = c.trim_start();
     let rest = t.strip_prefix('-')?;
     if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
         return None;
     }
-    let v = strip_comment(rest).trim();
-    Some(v.trim_matches(['"', '\'']).to_owned())
+    match lines.value_at(i, lines.lines[i].start + (c.len() - t.len()) + 1) {
+        Val::Scalar { raw, .. } => Some(raw),
+        Val::Empty => Some(String::new()),
+        _ => None,
+    }
 }
 
 fn same_path(a: &str, b: &str) -> bool {
     a.trim_start_matches("./") == b.trim_start_matches("./")
 }
 
-fn flow_items(s: &str) -> Option<Vec<String>> {
-    let inner = s.strip_prefix('[')?.strip_suffix(']')?;
-    if inner.contains(['[', ']', '{', '}', '"', '\'']) {
+/// The scalars of a flow list `[a, "b"]` that starts at `from` and ends on line `i`.
+fn flow_items(lines: &Lines<'_>, i: usize, from: usize) -> Option<Vec<String>> {
+    let end = lines.lines[i].end;
+    let (flow::Node::Seq { items, .. }, after) = flow::parse(lines.text, from).ok()? else {
+        return None;
+    };
+    if after > end || !rest_is_comment(lines.text, after, end) {
         return None;
     }
-    Some(
-        inner
-            .split(',')
-            .map(str::trim)
-            .filter(|x| !x.is_empty())
-            .map(str::to_owned)
-            .collect(),
-    )
+    items
+        .into_iter()
+        .map(|n| match n {
+            flow::Node::Scalar(s) => Some(s.raw),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The generator entry a migration takes out of the kustomization.
@@ -884,7 +874,7 @@ pub fn edit_kustomization(
     comment: &str,
 ) -> Result<String, (usize, String)> {
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let lines = split_lines(text);
+    let lines = split_lines(text)?;
     let mut edits = match entry {
         GeneratorEntry::File(generator) => remove_generator_file(&lines, generator, nl)?,
         GeneratorEntry::Inline(name) => remove_inline_generator(&lines, name)?,
@@ -901,23 +891,21 @@ pub fn edit_kustomization(
 }
 
 /// The whole line `i`, line break included, as an edit that deletes it.
-fn delete_line(lines: &[Line<'_>], i: usize) -> Edit {
-    let l = &lines[i];
-    (l.start..l.start + l.text.len(), String::new())
+fn delete_line(lines: &Lines<'_>, i: usize) -> Edit {
+    let l = lines.lines[i];
+    (l.start..l.next, String::new())
 }
 
 /// Removes `generator` from `generators:` (a block list or a simple flow list).
 fn remove_generator_file(
-    lines: &[Line<'_>],
+    lines: &Lines<'_>,
     generator: &str,
     nl: &str,
 ) -> Result<Vec<Edit>, (usize, String)> {
     let (g_at, g_end) =
         block(lines, "generators").ok_or((1, "no top-level `generators:` list".to_owned()))?;
-    let g_line = &lines[g_at];
-    let g_inline = g_line.after_colon();
-    if !g_inline.is_empty() {
-        let items = flow_items(g_inline).ok_or((
+    if let Some(from) = inline_value(lines, g_at) {
+        let items = flow_items(lines, g_at, from).ok_or((
             g_at + 1,
             "`generators:` is neither a block list nor a simple flow list".to_owned(),
         ))?;
@@ -940,12 +928,10 @@ fn remove_generator_file(
         };
         return Ok(vec![(range, replacement)]);
     }
-    let items: Vec<usize> = (g_at + 1..g_end)
-        .filter(|&i| !lines[i].is_blank_or_comment())
-        .collect();
+    let items: Vec<usize> = (g_at + 1..g_end).filter(|&i| !lines.is_trivia(i)).collect();
     let mut target = None;
     for &i in &items {
-        match item_value(&lines[i]) {
+        match item_value(lines, i) {
             Some(v) if same_path(&v, generator) => target = Some(i),
             Some(_) => {}
             None => {
@@ -971,27 +957,24 @@ fn remove_generator_file(
 /// its `- ` to its last content line (comments between items stay), and the `secretGenerator:`
 /// line when it was the only item. Each item is read as YAML on its own to learn its name, so a
 /// `name:` nested deeper (e.g. in `options`) is not mistaken for it.
-fn remove_inline_generator(lines: &[Line<'_>], name: &str) -> Result<Vec<Edit>, (usize, String)> {
+fn remove_inline_generator(lines: &Lines<'_>, name: &str) -> Result<Vec<Edit>, (usize, String)> {
     let (at, end) = block(lines, "secretGenerator")
         .ok_or((1, "no top-level `secretGenerator:` list".to_owned()))?;
-    if !lines[at].after_colon().is_empty() {
+    if inline_value(lines, at).is_some() {
         return Err((at + 1, "`secretGenerator:` is not a block list".to_owned()));
     }
-    let content: Vec<usize> = (at + 1..end)
-        .filter(|&i| !lines[i].is_blank_or_comment())
-        .collect();
-    let indent = content.first().map_or(0, |&i| lines[i].indent());
+    let content: Vec<usize> = (at + 1..end).filter(|&i| !lines.is_trivia(i)).collect();
+    let indent = content.first().map_or(0, |&i| lines.indent(i));
     let mut starts = Vec::new();
     for &i in &content {
-        let l = &lines[i];
-        let item = l.content().trim_start().starts_with('-');
-        if l.indent() < indent || (l.indent() == indent && !item) {
+        let item = lines.content(i).trim_start().starts_with('-');
+        if lines.indent(i) < indent || (lines.indent(i) == indent && !item) {
             return Err((
                 i + 1,
                 "`secretGenerator:` is not a list of entries".to_owned(),
             ));
         }
-        if l.indent() == indent {
+        if lines.indent(i) == indent {
             starts.push(i);
         }
     }
@@ -1004,7 +987,7 @@ fn remove_inline_generator(lines: &[Line<'_>], name: &str) -> Result<Vec<Edit>, 
             .filter(|&i| i < next)
             .max()
             .unwrap_or(first);
-        if inline_item_name(&lines[first..=last], indent).as_deref() == Some(name) {
+        if inline_item_name(lines, first..=last, indent).as_deref() == Some(name) {
             found.push((first, last));
         }
     }
@@ -1018,7 +1001,7 @@ fn remove_inline_generator(lines: &[Line<'_>], name: &str) -> Result<Vec<Edit>, 
         ));
     };
     let mut edits = vec![(
-        lines[*first].start..lines[*last].start + lines[*last].text.len(),
+        lines.lines[*first].start..lines.lines[*last].next,
         String::new(),
     )];
     if starts.len() == 1 {
@@ -1029,11 +1012,15 @@ fn remove_inline_generator(lines: &[Line<'_>], name: &str) -> Result<Vec<Edit>, 
 
 /// The `name:` of one `secretGenerator:` item, read from its lines (dedented by the list's
 /// indentation) as a one-element YAML list.
-fn inline_item_name(item: &[Line<'_>], indent: usize) -> Option<String> {
+fn inline_item_name(
+    lines: &Lines<'_>,
+    item: std::ops::RangeInclusive<usize>,
+    indent: usize,
+) -> Option<String> {
     let text: String = item
-        .iter()
-        .map(|l| {
-            let t = l.text;
+        .map(|i| {
+            let l = lines.lines[i];
+            let t = &lines.text[l.start..l.next];
             let spaces = t.len() - t.trim_start_matches(' ').len();
             &t[spaces.min(indent)..]
         })
@@ -1049,7 +1036,7 @@ fn inline_item_name(item: &[Line<'_>], indent: usize) -> Option<String> {
 /// `comment`; creates the list at the end of the file when absent.
 fn add_resource(
     text: &str,
-    lines: &[Line<'_>],
+    lines: &Lines<'_>,
     resource: &str,
     comment: &str,
     nl: &str,
@@ -1066,16 +1053,15 @@ fn add_resource(
             format!("{prefix}# {comment}{nl}resources:{nl}  - {resource}{nl}"),
         ));
     };
-    let r_line = &lines[r_at];
-    let inline = r_line.after_colon();
+    let r_next = lines.lines[r_at].next;
     let already = || {
         Err((
             r_at + 1,
             format!("`{resource}` is already listed in `resources:`"),
         ))
     };
-    if !inline.is_empty() {
-        let items = flow_items(inline).ok_or((
+    if let Some(from) = inline_value(lines, r_at) {
+        let items = flow_items(lines, r_at, from).ok_or((
             r_at + 1,
             "`resources:` is neither a block list nor a simple flow list".to_owned(),
         ))?;
@@ -1090,27 +1076,24 @@ fn add_resource(
             format!("# {comment}{nl}resources: [{}]{nl}", all.join(", ")),
         ));
     }
-    let items: Vec<usize> = (r_at + 1..r_end)
-        .filter(|&i| !lines[i].is_blank_or_comment())
-        .collect();
+    let items: Vec<usize> = (r_at + 1..r_end).filter(|&i| !lines.is_trivia(i)).collect();
     if items
         .iter()
-        .any(|&i| item_value(&lines[i]).is_some_and(|v| same_path(&v, resource)))
+        .any(|&i| item_value(lines, i).is_some_and(|v| same_path(&v, resource)))
     {
         return already();
     }
     let (indent, at) = match items.last() {
         Some(&last) => {
-            let l = &lines[last];
-            if item_value(l).is_none() {
+            if item_value(lines, last).is_none() {
                 return Err((
                     last + 1,
                     "`resources:` holds something other than one-line entries".to_owned(),
                 ));
             }
-            (" ".repeat(l.indent()), l.start + l.text.len())
+            (" ".repeat(lines.indent(last)), lines.lines[last].next)
         }
-        None => ("  ".to_owned(), r_line.start + r_line.text.len()),
+        None => ("  ".to_owned(), r_next),
     };
     let prefix = if text[..at].ends_with('\n') { "" } else { nl };
     Ok((

@@ -258,6 +258,7 @@ fn plan_env(
         strict: false,
         key_files: Vec::new(),
         now: req.now,
+        name: Some(name.clone()),
     };
     let mut plan = seal::plan_env(&seal_req, env, &file_name, &from_keys, keys, &mut NoPrompt)?;
     drop(from_keys);

@@ -76,15 +76,28 @@ pub enum SealError {
         /// Its name as written.
         name: String,
     },
-    /// The overlay renders several SealedSecrets; emp-seal refuses to guess.
+    /// The overlay renders several SealedSecrets and neither `--name` nor the env file's name
+    /// picks one; emp-seal refuses to guess.
     #[error(
-        "{env}: the overlay renders {count} SealedSecrets; emp-seal seals exactly one per overlay"
+        "{env}: the overlay renders {count} SealedSecrets ({names}); pick one with --name NAME"
     )]
     SeveralSealedSecrets {
         /// The environment.
         env: String,
         /// How many.
         count: usize,
+        /// Each one's rendered name and file.
+        names: String,
+    },
+    /// `--name` names no SealedSecret of the overlay.
+    #[error("{env}: the overlay renders no SealedSecret named `{name}` (it renders {names})")]
+    NoSuchSealedSecret {
+        /// The environment.
+        env: String,
+        /// The name asked for.
+        name: String,
+        /// Each one's rendered name and file.
+        names: String,
     },
     /// A bare `--from` name that matches no file.
     #[error("env file `{name}` not found in the current directory nor in any overlay")]
@@ -403,6 +416,8 @@ pub struct SealRequest {
     pub key_files: Vec<PathBuf>,
     /// The current time, Unix seconds (for certificate expiry).
     pub now: u64,
+    /// `--name`: which SealedSecret, when an overlay renders several.
+    pub name: Option<String>,
 }
 
 /// What the certificate used for one environment is.
@@ -471,7 +486,7 @@ pub struct EnvPlan {
 pub fn sealed_secret_of(root: &Path, env: &str) -> Result<(PathBuf, String, Identity), SealError> {
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
-    let t = sealed_target(root, env, &overlay)?;
+    let t = sealed_target(root, env, &overlay, Pick::default())?;
     let file = if t.file.is_absolute() {
         t.file
     } else {
@@ -487,7 +502,72 @@ struct SealedTarget {
     rendered: Identity,
 }
 
-fn sealed_target(root: &Path, env: &str, overlay: &Overlay) -> Result<SealedTarget, SealError> {
+/// Which SealedSecret to seal when an overlay renders several: the one `--name` names (rendered
+/// name or name in the file), else the one named like the env file (`redis.env` -> `redis`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pick<'a> {
+    /// `--name`.
+    pub name: Option<&'a str>,
+    /// The env file.
+    pub from: Option<&'a Path>,
+}
+
+impl Pick<'_> {
+    /// The env file's name up to its first dot (`emp-secrets.paper.env` -> `emp-secrets`).
+    fn env_file_stem(&self) -> Option<&str> {
+        let name = self.from?.file_name()?.to_str()?;
+        name.split('.').next().filter(|s| !s.is_empty())
+    }
+
+    /// The one of `sealed` this pick names, or the error listing them.
+    fn choose<'s>(
+        &self,
+        env: &str,
+        sealed: &[(&'s PathBuf, &'s String, &'s Identity)],
+    ) -> Result<(&'s PathBuf, &'s String, &'s Identity), SealError> {
+        let names = || {
+            sealed
+                .iter()
+                .map(|(f, _, r)| format!("`{}` in {}", r.name, f.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let named = |n: &str| {
+            let hits: Vec<_> = sealed
+                .iter()
+                .filter(|(_, in_file, r)| r.name == n || in_file.as_str() == n)
+                .collect();
+            match hits.as_slice() {
+                [one] => Some(**one),
+                _ => None,
+            }
+        };
+        if let Some(n) = self.name {
+            return named(n).ok_or_else(|| SealError::NoSuchSealedSecret {
+                env: env.to_owned(),
+                name: n.to_owned(),
+                names: names(),
+            });
+        }
+        if let [one] = sealed {
+            return Ok(*one);
+        }
+        self.env_file_stem()
+            .and_then(named)
+            .ok_or_else(|| SealError::SeveralSealedSecrets {
+                env: env.to_owned(),
+                count: sealed.len(),
+                names: names(),
+            })
+    }
+}
+
+fn sealed_target(
+    root: &Path,
+    env: &str,
+    overlay: &Overlay,
+    pick: Pick<'_>,
+) -> Result<SealedTarget, SealError> {
     let sources = overlay.secret_sources();
     let sealed: Vec<_> = sources
         .iter()
@@ -502,11 +582,6 @@ fn sealed_target(root: &Path, env: &str, overlay: &Overlay) -> Result<SealedTarg
         })
         .collect();
     match sealed.as_slice() {
-        [(file, name, rendered)] => Ok(SealedTarget {
-            file: (*file).clone(),
-            name_in_file: (*name).clone(),
-            rendered: (*rendered).clone(),
-        }),
         [] => {
             explain_missing_sealed_secret(root, overlay)?;
             let generator = sources
@@ -535,10 +610,14 @@ fn sealed_target(root: &Path, env: &str, overlay: &Overlay) -> Result<SealedTarg
                 generator: generator.is_some(),
             })
         }
-        many => Err(SealError::SeveralSealedSecrets {
-            env: env.to_owned(),
-            count: many.len(),
-        }),
+        all => {
+            let (file, name, rendered) = pick.choose(env, all)?;
+            Ok(SealedTarget {
+                file: file.clone(),
+                name_in_file: name.clone(),
+                rendered: rendered.clone(),
+            })
+        }
     }
 }
 
@@ -832,7 +911,11 @@ pub(crate) fn plan_env(
     let root = &req.root;
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
-    let target = sealed_target(root, env, &overlay)?;
+    let pick = Pick {
+        name: req.name.as_deref(),
+        from: Some(&req.from),
+    };
+    let target = sealed_target(root, env, &overlay, pick)?;
     let target_path = if target.file.is_absolute() {
         target.file.clone()
     } else {
@@ -1200,7 +1283,7 @@ fn check_identity(
         }
         return Err(SealError::IdentityMismatch {
             file: file.to_owned(),
-            line: field_line(text, doc_index, what, found),
+            line: field_line(text, doc_index, what),
             what,
             found: found.clone(),
             rendered: want,
@@ -1210,25 +1293,14 @@ fn check_identity(
 }
 
 /// The line of the field `what` (a dotted path) in document `doc_index`, found by its path so
-/// that `spec.template.metadata.name` is not confused with `metadata.name`.
-fn field_line(text: &str, doc_index: usize, what: &str, value: &str) -> usize {
+/// that `spec.template.metadata.name` is not confused with `metadata.name` (or the line of its
+/// deepest parent that is there), in a block-style or flow/JSON document alike.
+fn field_line(text: &str, doc_index: usize, what: &str) -> usize {
     let path: Vec<crate::yamlpos::Seg> = what.split('.').map(crate::yamlpos::Seg::from).collect();
-    crate::yamlpos::find_in_file(text, doc_index, &path)
-        .and_then(|p| usize::try_from(p.line).ok())
-        .unwrap_or_else(|| line_of(text, what, value))
-}
-
-/// Best-effort line of a `key: value` pair for messages (the last segment of `what`).
-fn line_of(text: &str, what: &str, value: &str) -> usize {
-    let key = what.rsplit('.').next().unwrap_or(what);
-    text.lines()
-        .position(|l| {
-            let t = l.trim_start();
-            t.strip_prefix(key)
-                .and_then(|r| r.strip_prefix(':'))
-                .is_some_and(|r| r.trim().trim_matches(['"', '\'']) == value)
-        })
-        .map_or(1, |i| i + 1)
+    crate::yamlpos::documents(text)
+        .get(doc_index)
+        .and_then(|d| usize::try_from(d.find_or_parent(&path).line).ok())
+        .unwrap_or(1)
 }
 
 /// Declares `scope` on the top-level metadata the way the controller reads it

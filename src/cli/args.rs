@@ -243,6 +243,10 @@ pub struct SealArgs {
     /// Remove sealed keys that FILE no longer has.
     #[arg(long)]
     pub prune: bool,
+    /// Which SealedSecret to seal when the overlay renders several (rendered name or name in
+    /// the file); without it, the one named like FILE (`redis.env` -> `redis`).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
     /// Allow --prune to leave the secret empty, or to remove keys the overlay's workloads read
     /// (they are named).
     #[arg(long)]

@@ -29,6 +29,7 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
         strict: a.strict,
         key_files: a.keys,
         now: super::now(),
+        name: a.name,
     };
     let mut tty = TtyPrompter::new(!a.no_input, "").requiring_values();
     let mut prompter = seal::RememberingPrompter::new(&mut tty);

@@ -51,7 +51,7 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
         if significant {
             let index = docs.len();
             // yaml_serde's positions are inside the document: turn them into the file's line.
-            let (value, error_line) = match crate::yamlfast::from_str(piece.text) {
+            let (value, error_line) = match yaml_serde::from_str::<yaml_serde::Value>(piece.text) {
                 Ok(v) => (Ok(Arc::new(v)), piece.first_line),
                 Err(e) => (
                     Err(without_positions(&e.to_string())),

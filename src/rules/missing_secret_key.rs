@@ -55,7 +55,7 @@ pub fn secret_keys(
                 "Secret" => {
                     let doc = crate::yamlpos::documents(text)
                         .into_iter()
-                        .filter_map(|d| crate::yamlfast::from_str(d.text).ok())
+                        .filter_map(|d| yaml_serde::from_str::<yaml_serde::Value>(d.text).ok())
                         .filter(Value::is_mapping)
                         .find(|v| {
                             v.get("kind").and_then(Value::as_str) == Some("Secret")

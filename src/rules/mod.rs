@@ -113,9 +113,9 @@ impl SourceFile {
         self
     }
 
-    /// True for `.yaml` / `.yml` files.
+    /// True for `.yaml` / `.yml` files, and `.json` (valid YAML; kubeseal's default output).
     pub fn is_yaml(&self) -> bool {
-        self.path.ends_with(".yaml") || self.path.ends_with(".yml")
+        self.path.ends_with(".yaml") || self.path.ends_with(".yml") || self.path.ends_with(".json")
     }
 }
 

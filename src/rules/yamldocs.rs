@@ -132,7 +132,7 @@ fn parse_all<'t>(cx: &Context<'t>) -> Parsed<'t> {
 fn parse_file(file: &SourceFile) -> Parsed<'_> {
     let mut out = Parsed::default();
     for doc in yamlpos::documents(&file.text) {
-        match crate::yamlfast::from_str(doc.text) {
+        match yaml_serde::from_str::<Value>(doc.text) {
             Ok(value) if !file.repository_only && crate::kustomize::has_complex_key(&value) => {
                 out.errors.push(YamlError {
                     file,

@@ -10,8 +10,10 @@ use std::ops::Range;
 
 use yaml_serde::{Mapping, Value};
 
-use super::scan::{Block, Child, Lines, ScalarStyle, Val};
-use super::{DocLayout, EncryptedDataLayout, ParsedDoc, SealedSecretError, parse_docs};
+use super::{
+    BlockLayout, DocLayout, EncryptedDataLayout, ParsedDoc, SealedSecretError, parse_docs,
+};
+use crate::yamlpos::block::{Block, Child, Lines, ScalarStyle, Val};
 
 /// What to change in one `SealedSecret` document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,9 +43,15 @@ impl EditPlan {
 
 /// One splice: replace `range` of the old text with `text`.
 #[derive(Debug)]
-struct Edit {
+pub(super) struct Edit {
     range: Range<usize>,
     text: String,
+}
+
+impl Edit {
+    pub(super) fn new(range: Range<usize>, text: String) -> Edit {
+        Edit { range, text }
+    }
 }
 
 /// Applies `plan` to document `doc_index` (0-based among all documents of the file, see
@@ -112,13 +120,36 @@ impl<'t> ParsedFile<'t> {
             .as_ref()
             .expect("invariant: filtered on layout above");
         let mut edits = Vec::new();
-        let ed = Editor {
-            lines: &self.lines,
-            layout,
-            doc,
-        };
-        ed.annotations(plan, &mut edits)?;
-        ed.encrypted(plan, &mut edits)?;
+        match layout {
+            DocLayout::Flow(fl) => {
+                let ss = doc
+                    .public
+                    .sealed_secret
+                    .as_ref()
+                    .expect("invariant: a document with a layout is a SealedSecret");
+                edits = super::flow::plan_edits(text, fl, ss, doc.public.line, plan)?;
+            }
+            DocLayout::Block(layout) => {
+                let ed = Editor {
+                    lines: &self.lines,
+                    layout,
+                    doc,
+                };
+                // A flow mapping inside the block document is edited as flow.
+                let (set, remove) = (&plan.annotations, &plan.remove_annotations);
+                match &layout.annotations_flow {
+                    Some(fm) => edits.extend(super::flow::member_edits(text, fm, set, remove)?),
+                    None => ed.annotations(plan, &mut edits)?,
+                }
+                match &layout.encrypted_flow {
+                    Some(fm) => {
+                        let (set, remove) = (&plan.set, &plan.remove);
+                        edits.extend(super::flow::member_edits(text, fm, set, remove)?);
+                    }
+                    None => ed.encrypted(plan, &mut edits)?,
+                }
+            }
+        }
         if edits.is_empty() {
             return Ok(text.to_string());
         }
@@ -174,7 +205,7 @@ fn validate(plan: &EditPlan) -> Result<(), SealedSecretError> {
 
 struct Editor<'a> {
     lines: &'a Lines<'a>,
-    layout: &'a DocLayout,
+    layout: &'a BlockLayout,
     doc: &'a ParsedDoc,
 }
 
@@ -456,7 +487,9 @@ impl Editor<'_> {
                     });
                 }
             }
-            EncryptedDataLayout::FlowEmpty | EncryptedDataLayout::Null => {
+            EncryptedDataLayout::FlowEmpty
+            | EncryptedDataLayout::Null
+            | EncryptedDataLayout::Flow => {
                 if let (false, Some(h)) = (new.is_empty(), enc_child) {
                     self.open_container(h, &new, edits)?;
                 }
@@ -543,7 +576,7 @@ pub(crate) fn plain_safe(s: &str) -> bool {
     !numberish
 }
 
-fn double_quoted(s: &str) -> String {
+pub(super) fn double_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

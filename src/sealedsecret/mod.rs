@@ -14,7 +14,7 @@
 
 pub mod ciphertext;
 mod edit;
-mod scan;
+mod flow;
 
 use std::ops::Range;
 
@@ -22,10 +22,11 @@ use yaml_serde::{Mapping, Value};
 
 use crate::crypto::Scope;
 
+pub use crate::yamlpos::ScalarStyle;
+use crate::yamlpos::Seg;
+use crate::yamlpos::block::{self as scan, Block, Lines, Marker, Val};
 pub(crate) use edit::plain_or_quoted;
 pub use edit::{EditPlan, ParsedFile, apply};
-pub use scan::ScalarStyle;
-use scan::{Block, Lines, Marker, Val};
 
 /// The annotation that makes a `SealedSecret` namespace-wide (value exactly `"true"`).
 pub const NAMESPACE_WIDE_ANNOTATION: &str = "sealedsecrets.bitnami.com/namespace-wide";
@@ -165,6 +166,16 @@ pub enum SealedSecretError {
     },
 }
 
+impl From<crate::yamlpos::Unsupported> for SealedSecretError {
+    fn from(e: crate::yamlpos::Unsupported) -> Self {
+        SealedSecretError::Unsupported {
+            line: e.line,
+            column: e.column,
+            what: e.what,
+        }
+    }
+}
+
 impl SealedSecretError {
     /// A one-line suggestion for the user, when there is one.
     pub fn hint(&self) -> Option<&'static str> {
@@ -270,6 +281,8 @@ pub enum EncryptedDataLayout {
     FlowEmpty,
     /// A block mapping with entries.
     Block,
+    /// A flow mapping with entries (`{"A": "Ag..."}`: JSON, or `{A: Ag...}`).
+    Flow,
 }
 
 /// One `spec.encryptedData` entry.
@@ -299,12 +312,24 @@ pub(crate) struct ParsedDoc {
 
 /// Internal: where things are in a `SealedSecret` document.
 #[derive(Debug)]
-pub(crate) struct DocLayout {
+pub(crate) enum DocLayout {
+    /// A block-style document.
+    Block(Box<BlockLayout>),
+    /// A document written as one flow mapping (JSON).
+    Flow(flow::FlowLayout),
+}
+
+/// Internal: the blocks of a block-style `SealedSecret` document. `annotations_flow` and
+/// `encrypted_flow` hold those mappings when they are written in flow style inside it.
+#[derive(Debug)]
+pub(crate) struct BlockLayout {
     pub(crate) root: Block,
     pub(crate) metadata: Option<Block>,
     pub(crate) annotations: Option<Block>,
+    pub(crate) annotations_flow: Option<crate::yamlpos::flow::Map>,
     pub(crate) spec: Option<Block>,
     pub(crate) encrypted: Option<Block>,
+    pub(crate) encrypted_flow: Option<crate::yamlpos::flow::Map>,
 }
 
 impl SealedSecretFile {
@@ -409,7 +434,7 @@ fn parse_doc(
     let ytext_span = line_span(lines, &(yaml_start..body.end));
     // Include a closing `...` is unnecessary: the body alone is a complete document.
     let ytext = &lines.text[ytext_span.start..span.end];
-    let value: Value = crate::yamlfast::from_str(ytext).map_err(|e| {
+    let value: Value = yaml_serde::from_str::<yaml_serde::Value>(ytext).map_err(|e| {
         let (l, c) = e
             .location()
             .map_or((1, 1), |loc| (loc.line(), loc.column()));
@@ -457,7 +482,7 @@ fn key_loc(lines: &Lines<'_>, c: &scan::Child) -> (usize, usize) {
 
 /// Scans the block under `child` (its lines after the key line).
 fn sub_block(lines: &Lines<'_>, c: &scan::Child) -> Result<Block, SealedSecretError> {
-    lines.block(c.line + 1, c.last + 1, Some(c.entry.indent))
+    Ok(lines.block(c.line + 1, c.last + 1, Some(c.entry.indent))?)
 }
 
 fn key_string(k: &Value) -> Option<String> {
@@ -468,33 +493,27 @@ fn key_string(k: &Value) -> Option<String> {
 }
 
 /// Cross-checks that the scanner's keys are exactly the mapping's keys, in order.
-fn check_keys(
-    lines: &Lines<'_>,
-    block: &Block,
-    map: &Mapping,
+pub(crate) fn check_keys(
+    ours: &[&str],
+    map: Option<&Mapping>,
     at: (usize, usize),
     field: &str,
 ) -> Result<(), SealedSecretError> {
-    let ours: Vec<&str> = block
-        .children
-        .iter()
-        .map(|c| c.entry.key.as_str())
-        .collect();
-    let theirs: Vec<Option<String>> = map.keys().map(key_string).collect();
-    let same = ours.len() == theirs.len()
-        && ours
-            .iter()
-            .zip(&theirs)
-            .all(|(a, b)| b.as_deref() == Some(*a));
+    let same = map.is_some_and(|map| {
+        ours.len() == map.len()
+            && ours
+                .iter()
+                .zip(map.keys())
+                .all(|(a, b)| b.as_str() == Some(*a))
+    });
     if same {
         return Ok(());
     }
-    let _ = lines;
     Err(SealedSecretError::Unsupported {
         line: at.0,
         column: at.1,
         what: format!(
-            "the keys of `{field}` could not be located line by line (anchors, merge keys, flow style or multi-line keys?)"
+            "the keys of `{field}` could not be located exactly (anchors, merge keys or multi-line keys?)"
         ),
     })
 }
@@ -549,189 +568,289 @@ fn opt_string(
     }
 }
 
-fn read_sealed_secret(
-    lines: &Lines<'_>,
-    body: &Range<usize>,
+/// Top-level `metadata`: name, namespace and annotations.
+#[allow(clippy::type_complexity)]
+fn read_metadata(
     value: &Value,
-) -> Result<(SealedSecretDoc, DocLayout), SealedSecretError> {
-    let doc_at = (body.start + 1, 1);
-    let root_map = value.as_mapping().ok_or(SealedSecretError::NotAMapping {
-        line: doc_at.0,
-        column: 1,
-        field: "document".into(),
-    })?;
-    let root = lines.block(body.start, body.end, None)?;
-    let at_of = |b: &Block, key: &str| b.get(key).map_or(doc_at, |c| key_loc(lines, c));
-    check_keys(lines, &root, root_map, doc_at, "document")?;
-
-    let api_version = value
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    if api_version != API_VERSION {
-        let at = at_of(&root, "apiVersion");
-        return Err(SealedSecretError::ApiVersion {
-            line: at.0,
-            column: at.1,
-            api_version: api_version.to_string(),
-        });
-    }
-
-    // metadata
-    let meta_v = value.get("metadata");
-    let meta_at = at_of(&root, "metadata");
-    let mut metadata = None;
-    let mut annotations_block = None;
-    let (name, namespace, annotations) = match meta_v {
-        Some(Value::Mapping(m)) => {
-            let child = root.get("metadata").ok_or(SealedSecretError::NoMetadata {
-                line: doc_at.0,
-                column: 1,
-            })?;
-            let mb = sub_block(lines, child)?;
-            check_keys(lines, &mb, m, meta_at, "metadata")?;
-            let name = opt_string(m.get("name"), "metadata.name", at_of(&mb, "name"))?;
-            let namespace = opt_string(
+    at: &dyn Fn(&[&str]) -> (usize, usize),
+) -> Result<(Option<String>, Option<String>, Vec<(String, String)>), SealedSecretError> {
+    match value.get("metadata") {
+        Some(Value::Mapping(m)) => Ok((
+            opt_string(m.get("name"), "metadata.name", at(&["metadata", "name"]))?,
+            opt_string(
                 m.get("namespace"),
                 "metadata.namespace",
-                at_of(&mb, "namespace"),
-            )?;
-            let ann_at = at_of(&mb, "annotations");
-            let annotations = string_map(m.get("annotations"), "metadata.annotations", ann_at)?;
-            if let (Some(ac), Some(Value::Mapping(am))) =
-                (mb.get("annotations"), m.get("annotations"))
-                && !am.is_empty()
-            {
-                let ab = sub_block(lines, ac)?;
-                check_keys(lines, &ab, am, ann_at, "metadata.annotations")?;
-                annotations_block = Some(ab);
-            }
-            metadata = Some(mb);
-            (name, namespace, annotations)
-        }
-        None | Some(Value::Null) => (None, None, Vec::new()),
+                at(&["metadata", "namespace"]),
+            )?,
+            string_map(
+                m.get("annotations"),
+                "metadata.annotations",
+                at(&["metadata", "annotations"]),
+            )?,
+        )),
+        None | Some(Value::Null) => Ok((None, None, Vec::new())),
         Some(_) => {
-            return Err(SealedSecretError::NotAMapping {
-                line: meta_at.0,
-                column: meta_at.1,
+            let (line, column) = at(&["metadata"]);
+            Err(SealedSecretError::NotAMapping {
+                line,
+                column,
                 field: "metadata".into(),
-            });
+            })
         }
-    };
+    }
+}
+
+/// The sealing scope the top-level annotations declare.
+fn scope_of(annotations: &[(String, String)]) -> Scope {
     // sealed-secrets pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go SecretScope:
     // cluster-wide is checked first; the value must be exactly "true".
     let is_true = |k: &str| annotations.iter().any(|(a, v)| a == k && v == "true");
-    let scope = if is_true(CLUSTER_WIDE_ANNOTATION) {
+    if is_true(CLUSTER_WIDE_ANNOTATION) {
         Scope::ClusterWide
     } else if is_true(NAMESPACE_WIDE_ANNOTATION) {
         Scope::NamespaceWide
     } else {
         Scope::Strict
-    };
+    }
+}
 
-    // spec
-    let spec_at = at_of(&root, "spec");
-    let mut spec_block = None;
-    let mut encrypted_block = None;
-    let mut template = Template::default();
-    let mut has_legacy_data = false;
-    let mut layout_kind = EncryptedDataLayout::Missing;
-    let mut entries = Vec::new();
-    match value.get("spec") {
-        None | Some(Value::Null) => {}
-        Some(Value::Mapping(sm)) => {
-            let sc = root.get("spec").ok_or(SealedSecretError::NotAMapping {
+/// What `yaml_serde`'s value of a `SealedSecret` document says: identity, scope, template and
+/// which `encryptedData` state it is in. `at` gives the file position of a key path for messages.
+fn read_typed(
+    value: &Value,
+    at: &dyn Fn(&[&str]) -> (usize, usize),
+) -> Result<SealedSecretDoc, SealedSecretError> {
+    let not_a_mapping = |path: &[&str], field: &str| {
+        let (line, column) = at(path);
+        SealedSecretError::NotAMapping {
+            line,
+            column,
+            field: field.to_string(),
+        }
+    };
+    if !value.is_mapping() {
+        return Err(not_a_mapping(&[], "document"));
+    }
+    let api_version = value
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if api_version != API_VERSION {
+        let (line, column) = at(&["apiVersion"]);
+        return Err(SealedSecretError::ApiVersion {
+            line,
+            column,
+            api_version: api_version.to_string(),
+        });
+    }
+    let (name, namespace, annotations) = read_metadata(value, at)?;
+    let scope = scope_of(&annotations);
+    let mut doc = SealedSecretDoc {
+        name,
+        namespace,
+        annotations,
+        scope,
+        template: Template::default(),
+        has_legacy_data: false,
+        encrypted_data_layout: EncryptedDataLayout::Missing,
+        encrypted_data: Vec::new(),
+    };
+    let sm = match value.get("spec") {
+        None | Some(Value::Null) => return Ok(doc),
+        Some(Value::Mapping(sm)) => sm,
+        Some(_) => return Err(not_a_mapping(&["spec"], "spec")),
+    };
+    doc.has_legacy_data = sm.get("data").is_some_and(|d| !d.is_null());
+    match sm.get("encryptedData") {
+        None => {}
+        Some(Value::Null) => doc.encrypted_data_layout = EncryptedDataLayout::Null,
+        // sealed-secrets sealedsecret_expansion.go Unseal refuses both at once.
+        Some(Value::Mapping(em)) if doc.has_legacy_data && !em.is_empty() => {
+            let (line, column) = at(&["spec"]);
+            return Err(SealedSecretError::DataAndEncryptedData { line, column });
+        }
+        Some(Value::Mapping(_)) => {}
+        Some(_) => {
+            return Err(not_a_mapping(
+                &["spec", "encryptedData"],
+                "spec.encryptedData",
+            ));
+        }
+    }
+    doc.template = read_template(sm.get("template"), at(&["spec", "template"]))?;
+    Ok(doc)
+}
+
+/// Reads a block-style `SealedSecret` document: the typed view, then the scanner's blocks
+/// cross-checked against it and the `encryptedData` entries with their spans.
+fn read_sealed_secret(
+    lines: &Lines<'_>,
+    body: &Range<usize>,
+    value: &Value,
+) -> Result<(SealedSecretDoc, DocLayout), SealedSecretError> {
+    let span = line_span(lines, body);
+    let ydoc = crate::yamlpos::Document::new(&lines.text[span.clone()], body.start + 1, span.start);
+    let at = |path: &[&str]| {
+        let segs: Vec<Seg> = path.iter().map(|k| Seg::from(*k)).collect();
+        let p = ydoc.find_or_parent(&segs);
+        (p.line as usize, p.column as usize)
+    };
+    let mut doc = read_typed(value, &at)?;
+    let first = (body.start..body.end).find(|&i| !lines.is_trivia(i));
+    if let Some(i) = first
+        && lines.content(i).trim_start().starts_with('{')
+    {
+        let start = lines.lines[i].start + lines.indent(i);
+        let layout = flow::read_layout(lines.text, start..span.end, value, &mut doc)?;
+        return Ok((doc, DocLayout::Flow(layout)));
+    }
+    let layout = read_blocks(lines, body, value, &mut doc)?;
+    Ok((doc, DocLayout::Block(Box::new(layout))))
+}
+
+/// The scanner's blocks of a block-style document, cross-checked against `value`.
+fn read_blocks(
+    lines: &Lines<'_>,
+    body: &Range<usize>,
+    value: &Value,
+    doc: &mut SealedSecretDoc,
+) -> Result<BlockLayout, SealedSecretError> {
+    let doc_at = (body.start + 1, 1);
+    let root = lines.block(body.start, body.end, None)?;
+    let at_of = |b: &Block, key: &str| b.get(key).map_or(doc_at, |c| key_loc(lines, c));
+    check_keys(&block_keys(&root), value.as_mapping(), doc_at, "document")?;
+    let mut layout = BlockLayout {
+        root,
+        metadata: None,
+        annotations: None,
+        annotations_flow: None,
+        spec: None,
+        encrypted: None,
+        encrypted_flow: None,
+    };
+    if let Some(Value::Mapping(m)) = value.get("metadata") {
+        let meta_at = at_of(&layout.root, "metadata");
+        let child = layout
+            .root
+            .get("metadata")
+            .ok_or(SealedSecretError::NoMetadata {
+                line: doc_at.0,
+                column: 1,
+            })?;
+        let mb = sub_block(lines, child)?;
+        check_keys(&block_keys(&mb), Some(m), meta_at, "metadata")?;
+        if let (Some(ac), Some(Value::Mapping(am))) = (mb.get("annotations"), m.get("annotations"))
+            && !am.is_empty()
+        {
+            let ann_at = at_of(&mb, "annotations");
+            match flow_value(lines, ac)? {
+                Some(fm) => {
+                    check_keys(&flow_keys(&fm), Some(am), ann_at, "metadata.annotations")?;
+                    layout.annotations_flow = Some(fm);
+                }
+                None => {
+                    let ab = sub_block(lines, ac)?;
+                    check_keys(&block_keys(&ab), Some(am), ann_at, "metadata.annotations")?;
+                    layout.annotations = Some(ab);
+                }
+            }
+        }
+        layout.metadata = Some(mb);
+    }
+    if let Some(Value::Mapping(sm)) = value.get("spec") {
+        let spec_at = at_of(&layout.root, "spec");
+        let sc = layout
+            .root
+            .get("spec")
+            .ok_or(SealedSecretError::NotAMapping {
                 line: spec_at.0,
                 column: spec_at.1,
                 field: "spec".into(),
             })?;
-            let sb = sub_block(lines, sc)?;
-            check_keys(lines, &sb, sm, spec_at, "spec")?;
-            has_legacy_data = sm.get("data").is_some_and(|d| !d.is_null());
-            let enc_v = sm.get("encryptedData");
-            let enc_at = at_of(&sb, "encryptedData");
-            if has_legacy_data
-                && enc_v
-                    .and_then(Value::as_mapping)
-                    .is_some_and(|m| !m.is_empty())
-            {
-                // sealed-secrets sealedsecret_expansion.go Unseal refuses both at once.
-                return Err(SealedSecretError::DataAndEncryptedData {
-                    line: spec_at.0,
-                    column: spec_at.1,
+        let sb = sub_block(lines, sc)?;
+        check_keys(&block_keys(&sb), Some(sm), spec_at, "spec")?;
+        if let (Some(Value::Mapping(em)), Some(ec)) =
+            (sm.get("encryptedData"), sb.get("encryptedData"))
+        {
+            read_block_entries(lines, ec, em, at_of(&sb, "encryptedData"), doc, &mut layout)?;
+        }
+        layout.spec = Some(sb);
+    }
+    Ok(layout)
+}
+
+/// `spec.encryptedData` of a block-style document: `{}`, a block, or a one-line-per-entry
+/// flow mapping.
+fn read_block_entries(
+    lines: &Lines<'_>,
+    ec: &scan::Child,
+    em: &Mapping,
+    enc_at: (usize, usize),
+    doc: &mut SealedSecretDoc,
+    layout: &mut BlockLayout,
+) -> Result<(), SealedSecretError> {
+    if em.is_empty() {
+        doc.encrypted_data_layout = match ec.entry.val {
+            Val::FlowEmptyMap { .. } => EncryptedDataLayout::FlowEmpty,
+            _ => {
+                return Err(SealedSecretError::Unsupported {
+                    line: enc_at.0,
+                    column: enc_at.1,
+                    what: "an empty `encryptedData` written other than `{}`".into(),
                 });
             }
-            match (enc_v, sb.get("encryptedData")) {
-                (None, _) => {}
-                (Some(Value::Null), Some(_)) => layout_kind = EncryptedDataLayout::Null,
-                (Some(Value::Mapping(em)), Some(ec)) => {
-                    if em.is_empty() {
-                        layout_kind = match ec.entry.val {
-                            Val::FlowEmptyMap { .. } => EncryptedDataLayout::FlowEmpty,
-                            _ => {
-                                return Err(SealedSecretError::Unsupported {
-                                    line: enc_at.0,
-                                    column: enc_at.1,
-                                    what: "an empty `encryptedData` written other than `{}`".into(),
-                                });
-                            }
-                        };
-                    } else {
-                        layout_kind = EncryptedDataLayout::Block;
-                        if ec.entry.val != Val::Empty {
-                            return Err(SealedSecretError::Unsupported {
-                                line: enc_at.0,
-                                column: enc_at.1,
-                                what: "`encryptedData` in flow style".into(),
-                            });
-                        }
-                        let eb = sub_block(lines, ec)?;
-                        check_keys(lines, &eb, em, enc_at, "spec.encryptedData")?;
-                        for c in &eb.children {
-                            entries.push(read_entry(lines, c, em)?);
-                        }
-                        encrypted_block = Some(eb);
-                    }
-                }
-                (Some(_), _) => {
-                    return Err(SealedSecretError::NotAMapping {
-                        line: enc_at.0,
-                        column: enc_at.1,
-                        field: "spec.encryptedData".into(),
-                    });
-                }
-            }
-            template = read_template(sm.get("template"), at_of(&sb, "template"))?;
-            spec_block = Some(sb);
-        }
-        Some(_) => {
-            return Err(SealedSecretError::NotAMapping {
-                line: spec_at.0,
-                column: spec_at.1,
-                field: "spec".into(),
-            });
-        }
+        };
+        return Ok(());
     }
+    if let Some(fm) = flow_value(lines, ec)? {
+        check_keys(&flow_keys(&fm), Some(em), enc_at, "spec.encryptedData")?;
+        doc.encrypted_data = flow::entries(lines.text, &fm, em)?;
+        doc.encrypted_data_layout = EncryptedDataLayout::Flow;
+        layout.encrypted_flow = Some(fm);
+        return Ok(());
+    }
+    doc.encrypted_data_layout = EncryptedDataLayout::Block;
+    if ec.entry.val != Val::Empty {
+        return Err(SealedSecretError::Unsupported {
+            line: enc_at.0,
+            column: enc_at.1,
+            what: "`encryptedData` written neither as a block nor as a flow mapping".into(),
+        });
+    }
+    let eb = sub_block(lines, ec)?;
+    check_keys(&block_keys(&eb), Some(em), enc_at, "spec.encryptedData")?;
+    for c in &eb.children {
+        doc.encrypted_data.push(read_entry(lines, c, em)?);
+    }
+    layout.encrypted = Some(eb);
+    Ok(())
+}
 
-    Ok((
-        SealedSecretDoc {
-            name,
-            namespace,
-            annotations,
-            scope,
-            template,
-            has_legacy_data,
-            encrypted_data_layout: layout_kind,
-            encrypted_data: entries,
-        },
-        DocLayout {
-            root,
-            metadata,
-            annotations: annotations_block,
-            spec: spec_block,
-            encrypted: encrypted_block,
-        },
-    ))
+/// The flow mapping written as the value of a block entry (`key: {a: b}`), when it is one.
+fn flow_value(
+    lines: &Lines<'_>,
+    c: &scan::Child,
+) -> Result<Option<crate::yamlpos::flow::Map>, SealedSecretError> {
+    let b = lines.text.as_bytes();
+    let mut p = c.entry.after_colon;
+    while p < b.len() && matches!(b[p], b' ' | b'\t') {
+        p += 1;
+    }
+    if b.get(p) != Some(&b'{') {
+        return Ok(None);
+    }
+    match crate::yamlpos::flow::parse(lines.text, p)? {
+        (crate::yamlpos::flow::Node::Map(m), _) => Ok(Some(m)),
+        _ => Ok(None),
+    }
+}
+
+fn block_keys(b: &Block) -> Vec<&str> {
+    b.children.iter().map(|c| c.entry.key.as_str()).collect()
+}
+
+fn flow_keys(m: &crate::yamlpos::flow::Map) -> Vec<&str> {
+    m.entries.iter().map(|e| e.key.as_str()).collect()
 }
 
 /// One encryptedData entry, cross-checked with the typed value.

@@ -121,7 +121,7 @@ fn read_includes(dir: &Path, kfile: &Path) -> (bool, Vec<PathBuf>) {
     let Ok(text) = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES) else {
         return (false, Vec::new());
     };
-    let Ok(v) = crate::yamlfast::from_str(&text) else {
+    let Ok(v) = yaml_serde::from_str::<Value>(&text) else {
         return (false, Vec::new());
     };
     let component = v.get("kind").and_then(Value::as_str) == Some("Component");
@@ -158,7 +158,7 @@ fn named_paths(root: &Path, file: &Path, out: &mut BTreeMap<PathBuf, Found>) {
         return;
     }
     for piece in crate::yamlpos::pieces(&text, false) {
-        let Ok(v) = crate::yamlfast::from_str(piece.text) else {
+        let Ok(v) = yaml_serde::from_str::<Value>(piece.text) else {
             continue;
         };
         let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");

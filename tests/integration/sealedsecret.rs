@@ -471,7 +471,16 @@ fn legacy_data_and_unsupported_layouts_are_refused_without_values() {
         "{e}"
     );
 
+    // JSON (kubeseal's default output) is read like YAML (issue 16); an anchor in it is not.
     let t = fixture("json.yaml");
+    let f = SealedSecretFile::parse(&t).unwrap();
+    let (_, d) = f.sealed_secrets().next().unwrap();
+    assert_eq!(d.encrypted_data_layout, EncryptedDataLayout::Flow);
+    assert_eq!(
+        &t[d.entry("K").unwrap().span.clone()],
+        "\"AgBSENTINELAAAA\""
+    );
+    let t = t.replace("\"K\":", "\"K\": &a ");
     let e = SealedSecretFile::parse(&t).unwrap_err();
     assert!(
         matches!(e, SealedSecretError::Unsupported { line: 1, .. }),

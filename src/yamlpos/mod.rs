@@ -22,7 +22,24 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use crate::yamlfast::{decode_double, scan_double, scan_single};
+pub(crate) mod block;
+pub(crate) mod flow;
+pub(crate) mod scalar;
+
+pub use block::ScalarStyle;
+
+/// A layout the scanners cannot place byte-exactly: `line:column` (1-based, in the scanned text)
+/// and what was found there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{column}: {what}")]
+pub struct Unsupported {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (characters).
+    pub column: usize,
+    /// What was found.
+    pub what: String,
+}
 
 /// One step of a path into a YAML document.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -154,7 +171,7 @@ pub fn find_in_file(file: &str, doc: usize, path: &[Seg]) -> Option<Pos> {
 }
 
 impl<'t> Document<'t> {
-    fn new(text: &'t str, first_line: usize, offset: usize) -> Document<'t> {
+    pub(crate) fn new(text: &'t str, first_line: usize, offset: usize) -> Document<'t> {
         Document {
             text,
             first_line: u32::try_from(first_line).unwrap_or(u32::MAX),
@@ -170,6 +187,9 @@ impl<'t> Document<'t> {
     /// Where the key (or the sequence item) at `path` starts, or `None` when the path is absent
     /// or outside what this scanner understands. An empty path gives the document's first line.
     pub fn find(&self, path: &[Seg]) -> Option<Pos> {
+        if let Some((at, complete)) = self.flow_walk(path) {
+            return complete.then(|| self.pos_of(at));
+        }
         let walk = self.layout().walk(self.text, path);
         let line = walk.line.filter(|_| walk.complete)?;
         Some(self.pos_of_line(line.idx, line.at))
@@ -178,10 +198,30 @@ impl<'t> Document<'t> {
     /// Like [`Document::find`], but falls back to the longest prefix of `path` that is found,
     /// and finally to the document start: always gives a usable position.
     pub fn find_or_parent(&self, path: &[Seg]) -> Pos {
+        if let Some((at, _)) = self.flow_walk(path) {
+            return self.pos_of(at);
+        }
         match self.layout().walk(self.text, path).line {
             Some(line) => self.pos_of_line(line.idx, line.at),
             None => self.pos_of_line(0, 0),
         }
+    }
+
+    /// For a document written as one flow collection (JSON, kubeseal's default output): the
+    /// walk of `path` through it. `None` for a block-style document or unscannable flow text.
+    fn flow_walk(&self, path: &[Seg]) -> Option<(usize, bool)> {
+        let first = self.layout().lines.first()?;
+        if !self.text[first.at..].starts_with(['{', '[']) {
+            return None;
+        }
+        let (node, _) = flow::parse(self.text, first.at).ok()?;
+        Some(node.walk(path))
+    }
+
+    /// Position of document-relative byte `at`.
+    fn pos_of(&self, at: usize) -> Pos {
+        let (line, _) = flow::line_col(self.text, at);
+        self.pos_of_line(line - 1, at)
     }
 
     /// Position of byte `at` (document-relative) on 0-based document line `idx`.
@@ -421,42 +461,14 @@ fn opens_block_scalar(text: &str) -> bool {
     matches!(chars.next(), Some('|' | '>')) && chars.all(|c| matches!(c, '+' | '-' | '1'..='9'))
 }
 
-/// Splits `key: rest` (plain, 'single' or "double" quoted key, read with the quoted-scalar helpers
-/// of `crate::yamlfast`). Returns the unquoted key (borrowed
-/// when plain: most keys, and every line of a layout is split once) and the text after the colon.
+/// Splits `key: rest` with the layer's one key reader ([`block::key_at`]): the unquoted key
+/// (borrowed when plain: most keys, and every line of a layout is split once) and the text after
+/// the colon.
 fn split_key(text: &str) -> Option<(Cow<'_, str>, &str)> {
-    let (key, after) = if text.starts_with('"') {
-        let q = scan_double(text, 0, text.len())?;
-        (Cow::Owned(decode_double(&text[1..q - 1])?), &text[q..])
-    } else if text.starts_with('\'') {
-        let q = scan_single(text, 0, text.len())?;
-        (Cow::Owned(text[1..q - 1].replace("''", "'")), &text[q..])
-    } else {
-        if text.starts_with("- ") || text.starts_with(['[', '{', '?', '&', '*', '!', '|', '>']) {
-            return None;
-        }
-        // A plain key ends at the first `: ` or a trailing `:`.
-        let mut end = None;
-        for (i, _) in text.match_indices(':') {
-            let next = text[i + 1..].chars().next();
-            if next.is_none_or(|c| c == ' ' || c == '\t') {
-                end = Some(i);
-                break;
-            }
-        }
-        let end = end?;
-        let key = text[..end].trim_end();
-        if key.as_bytes().windows(2).any(|w| w == b" #") {
-            return None;
-        }
-        return Some((Cow::Borrowed(key), &text[end + 1..]));
-    };
-    let after = after.trim_start_matches([' ', '\t']);
-    let rest = after.strip_prefix(':')?;
-    if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
-        return None;
+    match block::key_at(text, 0, text.len()) {
+        block::KeyAt::Key(key, after_colon) => Some((key, &text[after_colon..])),
+        _ => None,
     }
-    Some((key, rest))
 }
 
 #[cfg(test)]

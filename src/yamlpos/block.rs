@@ -1,15 +1,15 @@
-//! A line-level scanner for the block-style YAML that `SealedSecret` files are written in.
+//! The line-level scanner for block-style YAML: lines, document markers, block-mapping entries
+//! and the exact span of a single-line scalar value.
 //!
-//! Owns byte positions: lines, document markers, block-mapping entries and the exact span of a
-//! single-line scalar value. It does not decide what YAML *means*; the typed view comes from
-//! `yaml_serde` and `super` cross-checks every block this scanner reports against it, so a layout
-//! the scanner misreads becomes an "unsupported layout" error instead of a wrong edit.
+//! It does not decide what YAML *means*; the typed view comes from `yaml_serde`, and callers
+//! (`sealedsecret`) cross-check every block this scanner reports against it, so a layout the
+//! scanner misreads becomes an "unsupported layout" error instead of a wrong edit.
 
 use std::ops::Range;
 
-use crate::yamlfast::{decode_double, rest_is_comment, scan_double, scan_single};
+use super::scalar::{decode_double, rest_is_comment, scan_double, scan_single};
 
-use super::SealedSecretError;
+use super::Unsupported;
 
 /// One physical line: `start..end` is the content (no line break), `next` is where the next line
 /// starts (so `end..next` is `""`, `"\n"` or `"\r\n"`).
@@ -105,7 +105,7 @@ pub(crate) enum Marker {
 impl<'a> Lines<'a> {
     /// Splits on `\n` (a preceding `\r` belongs to the break). A lone `\r` is a YAML line break
     /// this scanner does not support.
-    pub(crate) fn new(text: &'a str) -> Result<Self, SealedSecretError> {
+    pub(crate) fn new(text: &'a str) -> Result<Self, Unsupported> {
         let mut lines = Vec::new();
         let bytes = text.as_bytes();
         let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
@@ -126,7 +126,7 @@ impl<'a> Lines<'a> {
                     start = i + 1;
                 }
                 b'\r' if bytes.get(i + 1) != Some(&b'\n') => {
-                    return Err(SealedSecretError::Unsupported {
+                    return Err(Unsupported {
                         line: lines.len() + 1,
                         column: i - start + 1,
                         what: "a carriage return without a line feed (old Mac line endings)".into(),
@@ -207,8 +207,8 @@ impl<'a> Lines<'a> {
             .map_or("\n", |l| &self.text[l.end..l.next])
     }
 
-    fn unsupported(&self, i: usize, pos: usize, what: &str) -> SealedSecretError {
-        SealedSecretError::Unsupported {
+    fn unsupported(&self, i: usize, pos: usize, what: &str) -> Unsupported {
+        Unsupported {
             line: i + 1,
             column: self.column(i, pos),
             what: what.to_string(),
@@ -217,72 +217,18 @@ impl<'a> Lines<'a> {
 
     /// Parses line `i` as a block-mapping entry. `Ok(None)` when the line is not one (sequence
     /// item, scalar continuation, comment).
-    pub(crate) fn entry(&self, i: usize) -> Result<Option<Entry>, SealedSecretError> {
+    pub(crate) fn entry(&self, i: usize) -> Result<Option<Entry>, Unsupported> {
         let l = self.lines[i];
         let indent = self.indent(i);
         self.entry_at(i, l.start + indent, indent)
     }
 
-    fn entry_at(
-        &self,
-        i: usize,
-        p: usize,
-        indent: usize,
-    ) -> Result<Option<Entry>, SealedSecretError> {
-        let l = self.lines[i];
-        let b = self.text.as_bytes();
-        let end = l.end;
-        if p >= end {
-            return Ok(None);
-        }
-        let next_is_sep = |q: usize| q >= end || b[q] == b' ' || b[q] == b'\t';
-        let (key, after_key) = match b[p] {
-            b'#' => return Ok(None),
-            b'-' | b'?' if next_is_sep(p + 1) => {
-                if b[p] == b'?' {
-                    return Err(self.unsupported(i, p, "a complex (`? `) mapping key"));
-                }
-                return Ok(None);
-            }
-            b'"' => match scan_double(self.text, p, end) {
-                Some(q) => (decode_double(&self.text[p + 1..q - 1]), q),
-                None => return Err(self.unsupported(i, p, "a multi-line or malformed quoted key")),
-            },
-            b'\'' => match scan_single(self.text, p, end) {
-                Some(q) => (Some(self.text[p + 1..q - 1].replace("''", "'")), q),
-                None => return Err(self.unsupported(i, p, "a multi-line or malformed quoted key")),
-            },
-            b'{' | b'[' => return Err(self.unsupported(i, p, "a flow-style (JSON) mapping")),
-            b'&' | b'*' | b'!' | b'|' | b'>' | b'%' | b'@' | b'`' => return Ok(None),
-            _ => {
-                let mut q = p;
-                loop {
-                    if q >= end {
-                        return Ok(None);
-                    }
-                    if b[q] == b'#' && q > p && (b[q - 1] == b' ' || b[q - 1] == b'\t') {
-                        return Ok(None);
-                    }
-                    if b[q] == b':' && next_is_sep(q + 1) {
-                        break;
-                    }
-                    q += 1;
-                }
-                let raw = self.text[p..q].trim_end_matches([' ', '\t']);
-                (Some(raw.to_string()), p + raw.len())
-            }
+    fn entry_at(&self, i: usize, p: usize, indent: usize) -> Result<Option<Entry>, Unsupported> {
+        let (key, after_colon) = match key_at(self.text, p, self.lines[i].end) {
+            KeyAt::Key(key, after_colon) => (key.into_owned(), after_colon),
+            KeyAt::NotAKey => return Ok(None),
+            KeyAt::Unsupported(what) => return Err(self.unsupported(i, p, what)),
         };
-        let Some(key) = key else {
-            return Err(self.unsupported(i, p, "an escape sequence in a quoted key"));
-        };
-        let mut q = after_key;
-        while q < end && (b[q] == b' ' || b[q] == b'\t') {
-            q += 1;
-        }
-        if q >= end || b[q] != b':' || !next_is_sep(q + 1) {
-            return Ok(None);
-        }
-        let after_colon = q + 1;
         let val = self.value_at(i, after_colon);
         Ok(Some(Entry {
             indent,
@@ -294,7 +240,7 @@ impl<'a> Lines<'a> {
     }
 
     /// Classifies the value that starts after byte `from` on line `i`.
-    fn value_at(&self, i: usize, from: usize) -> Val {
+    pub(crate) fn value_at(&self, i: usize, from: usize) -> Val {
         let end = self.lines[i].end;
         let b = self.text.as_bytes();
         let mut p = from;
@@ -410,7 +356,7 @@ impl<'a> Lines<'a> {
         from: usize,
         to: usize,
         parent_indent: Option<usize>,
-    ) -> Result<Block, SealedSecretError> {
+    ) -> Result<Block, Unsupported> {
         let mut block = Block::default();
         let mut scalar_indent: Option<usize> = None;
         let mut i = from;
@@ -473,6 +419,67 @@ impl<'a> Lines<'a> {
         }
         Ok(block)
     }
+}
+
+/// What starts at byte `p` of a line that ends at `end`.
+#[derive(Debug)]
+pub(crate) enum KeyAt<'t> {
+    /// `key:`: the unquoted key (borrowed when plain) and the offset just after the colon.
+    Key(std::borrow::Cow<'t, str>, usize),
+    /// Not a mapping entry (sequence item, comment, scalar continuation, anchor...).
+    NotAKey,
+    /// A key this scanner cannot place exactly.
+    Unsupported(&'static str),
+}
+
+/// Reads a block-mapping key (plain, 'single' or "double" quoted) at `p`: the one key reader of
+/// this layer, used by the entry scanner and by the key-path finder.
+pub(crate) fn key_at(text: &str, p: usize, end: usize) -> KeyAt<'_> {
+    use std::borrow::Cow;
+    let b = text.as_bytes();
+    if p >= end {
+        return KeyAt::NotAKey;
+    }
+    let next_is_sep = |q: usize| q >= end || b[q] == b' ' || b[q] == b'\t';
+    let (key, after_key) = match b[p] {
+        b'?' if next_is_sep(p + 1) => return KeyAt::Unsupported("a complex (`? `) mapping key"),
+        b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'%' | b'@' | b'`' => return KeyAt::NotAKey,
+        b'-' if next_is_sep(p + 1) => return KeyAt::NotAKey,
+        b'"' => match scan_double(text, p, end) {
+            Some(q) => (decode_double(&text[p + 1..q - 1]).map(Cow::Owned), q),
+            None => return KeyAt::Unsupported("a multi-line or malformed quoted key"),
+        },
+        b'\'' => match scan_single(text, p, end) {
+            Some(q) => (Some(Cow::Owned(text[p + 1..q - 1].replace("''", "'"))), q),
+            None => return KeyAt::Unsupported("a multi-line or malformed quoted key"),
+        },
+        b'{' | b'[' => return KeyAt::Unsupported("a flow-style (JSON) mapping"),
+        _ => {
+            let mut q = p;
+            loop {
+                if q >= end || (b[q] == b'#' && q > p && matches!(b[q - 1], b' ' | b'\t')) {
+                    return KeyAt::NotAKey;
+                }
+                if b[q] == b':' && next_is_sep(q + 1) {
+                    break;
+                }
+                q += 1;
+            }
+            let raw = text[p..q].trim_end_matches([' ', '\t']);
+            (Some(Cow::Borrowed(raw)), p + raw.len())
+        }
+    };
+    let Some(key) = key else {
+        return KeyAt::Unsupported("an escape sequence in a quoted key");
+    };
+    let mut q = after_key;
+    while q < end && matches!(b[q], b' ' | b'\t') {
+        q += 1;
+    }
+    if q >= end || b[q] != b':' || !next_is_sep(q + 1) {
+        return KeyAt::NotAKey;
+    }
+    KeyAt::Key(key, q + 1)
 }
 
 #[cfg(test)]

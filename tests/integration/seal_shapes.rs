@@ -1,0 +1,321 @@
+//! Issue 16 item 4: every SealedSecret shape kubeseal and people write, sealed in place through
+//! the real binary in a temp copy of `k8s/`: JSON (kubeseal's default output) with its own
+//! indentation, YAML flow style, a `.yml` file, and two SealedSecrets in one overlay picked with
+//! and without `--name`. Values are decrypted by the Python peer under the identity the real
+//! `kubectl kustomize` renders; `check` reads every shape.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+
+use yaml_serde::Value;
+
+use crate::common::{self, Peer};
+use crate::seal_support::*;
+use emp_seal::sealedsecret::SealedSecretFile;
+
+/// The shipped paper SealedSecret as `yaml_serde` reads it.
+fn paper_value() -> Value {
+    let text =
+        std::fs::read_to_string(common::repo_root().join("k8s/overlays/paper/sealedsecret.yaml"))
+            .unwrap();
+    yaml_serde::from_str(&text).unwrap()
+}
+
+/// `v` as JSON indented by `indent` spaces (kubeseal writes JSON by default).
+fn as_json(v: &Value, indent: usize) -> String {
+    use serde::Serialize;
+    let pad = " ".repeat(indent);
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(pad.as_bytes());
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    v.serialize(&mut ser).unwrap();
+    out.push(b'\n');
+    String::from_utf8(out).unwrap()
+}
+
+/// `v` in YAML flow style: one line per top-level member, strings single-quoted.
+fn as_flow(v: &Value) -> String {
+    fn node(v: &Value) -> String {
+        match v {
+            Value::Mapping(m) => {
+                let items: Vec<String> = m
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", k.as_str().unwrap(), node(v)))
+                    .collect();
+                format!("{{{}}}", items.join(", "))
+            }
+            Value::String(s) => format!("'{}'", s.replace('\'', "''")),
+            other => yaml_serde::to_string(other).unwrap().trim().to_owned(),
+        }
+    }
+    let m = v.as_mapping().unwrap();
+    let items: Vec<String> = m
+        .iter()
+        .map(|(k, v)| format!("  {}: {}", k.as_str().unwrap(), node(v)))
+        .collect();
+    format!("# flow style\n{{\n{}\n}}\n", items.join(",\n"))
+}
+
+/// Replaces the paper overlay's `sealedsecret.yaml` by `name` holding `text`.
+fn use_file(tree: &Tree, name: &str, text: &str) -> std::path::PathBuf {
+    std::fs::remove_file(tree.ss("paper")).unwrap();
+    let kz = tree.overlay("paper").join("kustomization.yaml");
+    let k = std::fs::read_to_string(&kz).unwrap();
+    assert!(k.contains("  - sealedsecret.yaml\n"));
+    write_file(
+        &kz,
+        k.replace("  - sealedsecret.yaml\n", &format!("  - {name}\n"))
+            .as_bytes(),
+    );
+    tree.write(&format!("k8s/overlays/paper/{name}"), text)
+}
+
+/// `text` with every `encryptedData` value span (from the crate's span reader) replaced by
+/// `<KEY>`, and the first `"annotations": {...}` member (with its comma) cut when `cut_ann`.
+fn masked(text: &str, cut_ann: bool) -> String {
+    let f = SealedSecretFile::parse(text).unwrap();
+    let mut spans: Vec<(std::ops::Range<usize>, String)> = f
+        .sealed_secrets()
+        .flat_map(|(_, d)| d.encrypted_data.iter())
+        .map(|e| (e.span.clone(), format!("<{}>", e.key)))
+        .collect();
+    if cut_ann {
+        let at = text.find("\"annotations\": {").expect("annotations member");
+        let comma = text[..at].rfind(',').unwrap();
+        let close = at + text[at..].find('}').unwrap() + 1;
+        spans.push((comma..close, String::new()));
+    }
+    spans.sort_by_key(|s| s.0.start);
+    let mut out = String::new();
+    let mut pos = 0;
+    for (r, m) in spans {
+        out.push_str(&text[pos..r.start]);
+        out.push_str(&m);
+        pos = r.end;
+    }
+    out + &text[pos..]
+}
+
+/// Seals paper from the standard env file and returns the file's new text.
+fn seal_paper(tree: &Tree, file: &std::path::Path, extra: &[&str]) -> String {
+    let env = tree.write("secrets.env", env_text());
+    let mut args = vec!["paper", "--from", env.to_str().unwrap()];
+    args.extend(extra);
+    let out = tree.run(&args);
+    ok(&out);
+    no_secret(&out);
+    std::fs::read_to_string(file).unwrap()
+}
+
+#[test]
+fn issue_16_json_sealedsecret_is_sealed_in_place_and_stays_json() {
+    for indent in [2, 4] {
+        let tree = Tree::new();
+        let old = as_json(&paper_value(), indent);
+        let file = use_file(&tree, "sealedsecret.json", &old);
+        let new = seal_paper(&tree, &file, &[]);
+        // Still JSON, with the record annotations as JSON members at the file's indentation.
+        let j: serde_json::Value = serde_json::from_str(&new).expect("the file stays JSON");
+        let ann = j["metadata"]["annotations"].as_object().unwrap();
+        assert!(ann.contains_key("emp-seal.dev/cert-sha256"), "{new}");
+        let pad = " ".repeat(indent * 3);
+        assert!(
+            new.contains(&format!("\n{pad}\"emp-seal.dev/cert-sha256\": \"")),
+            "{indent}: annotations indented like the file\n{new}"
+        );
+        // Byte-identical outside the sealed values and the inserted record annotations.
+        assert_eq!(masked(&new, true), masked(&old, false), "indent {indent}");
+        for k in env_values().keys() {
+            assert_ne!(values(&old).get(k), values(&new).get(k), "{k} sealed");
+        }
+        assert!(assert_decrypts(&tree, "paper", &env_values()) || !common::in_ci());
+        // A reseal changes only values.
+        let again = seal_paper(&tree, &file, &[]);
+        assert_eq!(masked(&again, false), masked(&new, false));
+        assert!(assert_decrypts(&tree, "paper", &env_values()) || !common::in_ci());
+    }
+}
+
+#[test]
+fn issue_16_flow_style_and_yml_files_are_sealed_in_place() {
+    let tree = Tree::new();
+    let old = as_flow(&paper_value());
+    let file = use_file(&tree, "sealedsecret.yaml", &old);
+    let new = seal_paper(&tree, &file, &[]);
+    let v: Value = yaml_serde::from_str(&new).unwrap();
+    assert!(v["metadata"]["annotations"].is_mapping(), "{new}");
+    // Only values change in the flow mapping; the annotations member is new text.
+    let cut = new
+        .find(", annotations: {")
+        .expect("annotations appended in flow style");
+    let end = cut + new[cut..].find('}').unwrap() + 1;
+    let without = format!("{}{}", &new[..cut], &new[end..]);
+    assert_eq!(masked(&without, false), masked(&old, false));
+    assert!(assert_decrypts(&tree, "paper", &env_values()) || !common::in_ci());
+
+    let tree = Tree::new();
+    let yml = std::fs::read_to_string(tree.ss("paper")).unwrap();
+    let file = use_file(&tree, "sealedsecret.yml", &yml);
+    let new = seal_paper(&tree, &file, &[]);
+    assert_only_values_changed(&yml, &new, &[], false);
+    assert!(assert_decrypts(&tree, "paper", &env_values()) || !common::in_ci());
+}
+
+/// Renders paper with kubectl and decrypts every value of the SealedSecret named `name` with the
+/// peer (strict scope). False when a component is missing (reported).
+fn decrypts_named(tree: &Tree, name: &str, expected: &BTreeMap<String, Vec<u8>>) -> bool {
+    let (Some(_), Some(mut peer)) = (common::kubectl(), Peer::start()) else {
+        common::missing("kubectl and the Python peer");
+        return false;
+    };
+    let out = common::kustomize(&tree.overlay("paper"));
+    let docs: Vec<Value> = yaml_serde::Deserializer::from_str(&out)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    let v = docs
+        .iter()
+        .find(|v| v["kind"] == "SealedSecret" && v["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("{name} rendered"));
+    let label = format!("emp-paper/{name}").into_bytes();
+    for (k, want) in expected {
+        let ct = v["spec"]["encryptedData"][k.as_str()].as_str().unwrap();
+        let got = peer
+            .decrypt(&demo_key(), &label, &common::unb64(ct))
+            .unwrap();
+        assert_eq!(&got, want, "{name}: {k}");
+    }
+    true
+}
+
+#[test]
+fn issue_16_two_sealedsecrets_in_one_overlay_are_picked_by_name() {
+    let tree = Tree::new();
+    let first = std::fs::read_to_string(tree.ss("paper")).unwrap();
+    let second = first
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("emp-secrets", "emp-other")
+        + "\n";
+    let old = format!("{first}---\n{second}");
+    write_file(&tree.ss("paper"), old.as_bytes());
+    let env = tree.write("secrets.env", env_text());
+
+    // Neither --name nor the env file's name picks one: refused, both listed, nothing written.
+    let out = tree.run(&["paper", "--from", env.to_str().unwrap()]);
+    let err = fails_cleanly(&out);
+    assert!(
+        err.contains("`emp-secrets`") && err.contains("`emp-other`"),
+        "{err}"
+    );
+    assert!(err.contains("--name"), "{err}");
+    assert_eq!(std::fs::read_to_string(tree.ss("paper")).unwrap(), old);
+    let out = tree.run(&["paper", "--from", env.to_str().unwrap(), "--name", "nope"]);
+    assert!(fails_cleanly(&out).contains("no SealedSecret named `nope`"));
+
+    // --name picks one; the other document stays byte-identical.
+    let out = tree.run(&[
+        "paper",
+        "--from",
+        env.to_str().unwrap(),
+        "--name",
+        "emp-other",
+    ]);
+    ok(&out);
+    let new = std::fs::read_to_string(tree.ss("paper")).unwrap();
+    assert!(
+        new.starts_with(&first),
+        "the first SealedSecret is untouched"
+    );
+    assert!(decrypts_named(&tree, "emp-other", &env_values()) || !common::in_ci());
+
+    // Without --name, an env file named like one of them picks it.
+    let named = tree.write("emp-secrets.env", env_text());
+    let out = tree.run(&["paper", "--from", named.to_str().unwrap()]);
+    ok(&out);
+    let last = std::fs::read_to_string(tree.ss("paper")).unwrap();
+    assert!(
+        last.ends_with(&new[first.len()..]),
+        "the second SealedSecret is untouched"
+    );
+    assert!(decrypts_named(&tree, "emp-secrets", &env_values()) || !common::in_ci());
+}
+
+#[test]
+fn issue_16_check_reads_json_and_flow_sealedsecrets() {
+    // The shipped paper file holds placeholders: every shape must report the same findings.
+    let count = |tree: &Tree| {
+        let out = tree.run(&["check", "--color", "never"]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+        text.lines()
+            .filter(|l| l.contains("error[placeholder-ciphertext]"))
+            .map(|l| l.split(": ").next().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let tree = Tree::new();
+    let yaml = count(&tree);
+    assert_eq!(yaml.len(), 3, "{yaml:?}");
+    for (name, text) in [
+        ("sealedsecret.json", as_json(&paper_value(), 2)),
+        ("sealedsecret.yaml", as_flow(&paper_value())),
+    ] {
+        let tree = Tree::new();
+        use_file(&tree, name, &text);
+        let found = count(&tree);
+        assert_eq!(found.len(), 3, "{name}: {found:?}");
+        for at in &found {
+            assert!(
+                at.starts_with(&format!("k8s/overlays/paper/{name}:")),
+                "{at}"
+            );
+            let line: usize = at.split(':').nth(1).unwrap().parse().unwrap();
+            let l = text.lines().nth(line - 1).unwrap();
+            assert!(
+                l.contains("REPLACE_ME"),
+                "{name}: finding at line {line}: {l}"
+            );
+        }
+    }
+}
+
+#[test]
+fn issue_16_json_sealedsecret_in_a_base_shared_by_two_overlays() {
+    let tree = Tree::new();
+    let base = "{\n  \"apiVersion\": \"bitnami.com/v1alpha1\",\n  \"kind\": \"SealedSecret\",\n  \"metadata\": {\n    \"name\": \"app-secrets\"\n  },\n  \"spec\": {\n    \"encryptedData\": {\n      \"API_KEY\": \"AgAAAAAAAAAA...REPLACE_ME\"\n    }\n  }\n}\n";
+    tree.write("k8s/shared/sealedsecret.json", base);
+    tree.write(
+        "k8s/shared/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - sealedsecret.json\n",
+    );
+    let cert = std::fs::read_to_string(tree.overlay("paper").join("sealing-cert.pem")).unwrap();
+    for env in ["a", "b"] {
+        tree.write(
+            &format!("k8s/overlays/{env}/kustomization.yaml"),
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: team\nresources:\n  - ../../shared\n",
+        );
+        tree.write(&format!("k8s/overlays/{env}/sealing-cert.pem"), &cert);
+    }
+    let env = tree.write("app-secrets.env", format!("API_KEY={SENTINEL}-shared\n"));
+    let out = tree.run(&["seal", "a", "b", "--from", env.to_str().unwrap()]);
+    ok(&out);
+    no_secret(&out);
+    let new = tree.read("k8s/shared/sealedsecret.json");
+    serde_json::from_str::<serde_json::Value>(&new).expect("the shared file stays JSON");
+    assert_eq!(masked(&new, true), masked(base, false));
+    let (Some(_), Some(mut peer)) = (common::kubectl(), Peer::start()) else {
+        common::missing("kubectl and the Python peer");
+        assert!(!common::in_ci());
+        return;
+    };
+    for env in ["a", "b"] {
+        let rendered = common::kustomize(&tree.overlay(env));
+        let v: Value = yaml_serde::from_str(&rendered).unwrap();
+        let ct = v["spec"]["encryptedData"]["API_KEY"].as_str().unwrap();
+        let got = peer
+            .decrypt(&demo_key(), b"team/app-secrets", &common::unb64(ct))
+            .unwrap();
+        assert_eq!(got, format!("{SENTINEL}-shared").into_bytes(), "{env}");
+    }
+}
