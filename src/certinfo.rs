@@ -184,7 +184,7 @@ impl CertInfo {
             key_bits: c.key_bits(),
             not_before: c.not_before(),
             not_after: c.not_after(),
-            days_left: (after - now).div_euclid(SECONDS_PER_DAY),
+            days_left: days_left(after, now),
             sha256: c.sha256_fingerprint(),
             ssh_fingerprint: c.ssh_fingerprint(),
             demo: c.is_demo(),
@@ -194,6 +194,16 @@ impl CertInfo {
     /// Expired, or within [`crate::cert::EXPIRY_WARNING_DAYS`] of expiring.
     pub fn needs_attention(&self) -> bool {
         self.days_left < i64::try_from(crate::cert::EXPIRY_WARNING_DAYS).unwrap_or(30)
+    }
+}
+
+/// Whole days until `after`; once past it, minus the whole days since (at least 1), so that a
+/// certificate that expired two days and one second ago reads "2 days ago", not 3.
+fn days_left(after: i64, now: i64) -> i64 {
+    if after >= now {
+        (after - now) / SECONDS_PER_DAY
+    } else {
+        -((now - after) / SECONDS_PER_DAY).max(1)
     }
 }
 
@@ -399,4 +409,21 @@ fn sealed_use(root: &Path, env: &str, cert: &Certificate, sha: &str) -> Option<S
         file,
         state,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SECONDS_PER_DAY, days_left};
+
+    #[test]
+    fn days_left_counts_whole_days_either_side_of_not_after() {
+        let d = SECONDS_PER_DAY;
+        assert_eq!(days_left(1000 + 3 * d, 1000), 3);
+        assert_eq!(days_left(1000 + 3 * d - 1, 1000), 2);
+        assert_eq!(days_left(1000, 1000), 0);
+        // Expired: an hour ago is "1 day ago", two days and a second ago is 2, not 3.
+        assert_eq!(days_left(1000, 1000 + 3600), -1);
+        assert_eq!(days_left(1000, 1000 + 2 * d + 1), -2);
+        assert_eq!(days_left(1000, 1000 + 2 * d), -2);
+    }
 }
