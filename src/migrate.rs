@@ -9,7 +9,7 @@
 //! comment-preserving edit of the overlay's kustomization (the inline entry leaves
 //! `secretGenerator:`, or the file leaves `generators:`; a list that becomes empty goes;
 //! `sealedsecret.yaml` joins `resources:`), and the all-or-nothing write of both files. Sealing
-//! itself is the step `seal` uses too ([`Recipient`]). Must not print or prompt by itself. A
+//! itself is the step `seal` uses too (`seal::values`). Must not print or prompt by itself. A
 //! generator file and the env files stay on disk: deleting files is the user's call (the CLI
 //! says so).
 
