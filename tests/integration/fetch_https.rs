@@ -62,6 +62,14 @@ impl Pki {
         Some(pki)
     }
 
+    /// The CA and its leaf `server` for IP:127.0.0.1 and DNS:localhost, or `None` without
+    /// openssl.
+    fn with_server() -> Option<Pki> {
+        let pki = Pki::new()?;
+        pki.leaf("server", "IP:127.0.0.1, DNS:localhost")?;
+        Some(pki)
+    }
+
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -319,10 +327,9 @@ fn tree_with_other_cert() -> (TempDir, PathBuf, String) {
 
 #[test]
 fn issue_6_fetch_https_with_private_ca() {
-    let Some(pki) = Pki::new() else { return };
-    if pki.leaf("server", "IP:127.0.0.1, DNS:localhost").is_none() {
+    let Some(pki) = Pki::with_server() else {
         return;
-    }
+    };
     let (t, target, _) = tree_with_other_cert();
     let root = t.path();
     let ca = pki.path("ca.pem");
@@ -457,10 +464,9 @@ fn issue_6_fetch_https_verifies_the_server() {
 
 #[test]
 fn issue_6_fetch_https_checks_the_body() {
-    let Some(pki) = Pki::new() else { return };
-    if pki.leaf("server", "IP:127.0.0.1, DNS:localhost").is_none() {
+    let Some(pki) = Pki::with_server() else {
         return;
-    }
+    };
     let (t, target, original) = tree_with_other_cert();
     let root = t.path();
     let ca = pki.path("ca.pem");
@@ -538,10 +544,9 @@ fn issue_6_fetch_https_checks_the_body() {
 /// for that environment; with neither, exit 2 naming both ways and nothing written.
 #[test]
 fn issue_16_fetch_uses_the_config_url() {
-    let Some(pki) = Pki::new() else { return };
-    if pki.leaf("server", "IP:127.0.0.1, DNS:localhost").is_none() {
+    let Some(pki) = Pki::with_server() else {
         return;
-    }
+    };
     let (t, target, other) = tree_with_other_cert();
     let root = t.path();
     let ca = pki.path("ca.pem");

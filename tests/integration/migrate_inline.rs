@@ -411,17 +411,7 @@ fn issue_16_inline_refusals_change_nothing() {
     let root = t.path();
     let kust = root.join("k8s/overlays/stage/kustomization.yaml");
     let old = read(&kust);
-    let o = run(
-        root,
-        &[
-            "seal",
-            "stage",
-            "--from",
-            "app.env",
-            "--migrate",
-            "--keep-name",
-        ],
-    );
+    let o = run(root, &KEEP_NAME);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("nameSuffix"), "{}", o.stderr);
     assert_eq!(read(&kust), old);
