@@ -17,7 +17,7 @@ use crate::sealedsecret::{CERT_SHA256_ANNOTATION, SealedSecretFile};
 mod fetch;
 
 pub use fetch::{
-    FETCH_TIMEOUT, FetchOptions, MAX_CERT_BYTES, Saved, TlsProblem, fetch, save_fetched,
+    FETCH_TIMEOUT, FetchOptions, MAX_CERT_BYTES, Saved, TlsProblem, fetch, fetch_url, save_fetched,
 };
 
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -43,6 +43,16 @@ pub enum CertInfoError {
     /// `--fetch` without a target.
     #[error("--fetch needs an environment or a path to save the certificate to")]
     FetchNeedsTarget,
+    /// `--fetch` without a URL, and the config file names no certificate URL for the target.
+    #[error("{target}: --fetch has no URL, and {config} names no certificate URL for it")]
+    FetchNeedsUrl {
+        /// The target as given (an environment or a path).
+        target: String,
+        /// The environment's name, when the target is one.
+        env: Option<String>,
+        /// The config file, repository-relative (`emp-seal.toml` when there is none).
+        config: String,
+    },
     /// The file is not a usable certificate.
     #[error("{file}: {source}")]
     Cert {
@@ -127,6 +137,14 @@ impl CertInfoError {
             CertInfoError::FetchNeedsTarget => {
                 Some("e.g. emp-seal cert paper --fetch http://127.0.0.1:8080/v1/cert.pem".to_owned())
             }
+            CertInfoError::FetchNeedsUrl { target, env, config } => Some(match env {
+                Some(env) => format!(
+                    "give the URL: `emp-seal cert {target} --fetch https://HOST/v1/cert.pem`, or name it once in {config}: `[environment.{env}]` then `certificate = \"https://HOST/v1/cert.pem\"` (docs/certificates.md)"
+                ),
+                None => format!(
+                    "give the URL: `emp-seal cert {target} --fetch https://HOST/v1/cert.pem`; a URL from {config} needs an environment name, not a path (docs/certificates.md)"
+                ),
+            }),
             CertInfoError::BadUrl { .. } => Some(
                 "--fetch takes http://HOST:PORT/v1/cert.pem, https://HOST/PATH or file:///absolute/path.pem"
                     .to_owned(),

@@ -78,6 +78,23 @@ pub enum MigrateError {
         /// The Secret's name.
         name: String,
     },
+    /// `--keep-name` would leave references that kustomize rewrote to the generated name
+    /// pointing at no Secret: refused before anything is sealed or written.
+    #[error(
+        "{origin}: --keep-name would leave {count} reference(s) to `{name}` pointing at no Secret, because kustomize rewrites references to a generated Secret but not to one a SealedSecret makes; nothing was written: {refs}",
+        count = refs.len(),
+        refs = refs.join(", ")
+    )]
+    KeepNameDangles {
+        /// The generator's location.
+        origin: String,
+        /// The generator's name.
+        name: String,
+        /// The name the SealedSecret would make, when known (the hash of the values).
+        sealed_as: Option<String>,
+        /// The references, `Kind/name (file:line)`.
+        refs: Vec<String>,
+    },
     /// A generator layout the migration does not rewrite.
     #[error("{origin}: {what}")]
     Unsupported {
@@ -125,6 +142,15 @@ impl MigrateError {
             }
             MigrateError::HashSuffix { name, .. } => Some(format!(
                 "the workloads name `{name}`, and kustomize rewrites those references to the hashed name it generates; a SealedSecret's Secret gets no hash, so choose: set `options.disableNameSuffixHash: true` on the generator (the Secret is then named `{name}`), check the overlay still renders, then migrate; or add --keep-name to seal under the hashed name and point the workloads at it yourself (docs/lifecycle.md)"
+            )),
+            MigrateError::KeepNameDangles {
+                name, sealed_as, ..
+            } => Some(format!(
+                "either set `options.disableNameSuffixHash: true` on the generator (the Secret is then named `{name}`), check the overlay still renders, then migrate without --keep-name; or first point those references at the hashed name{}, then migrate with --keep-name (docs/lifecycle.md)",
+                sealed_as.as_ref().map_or_else(
+                    || " the overlay renders (`kubectl kustomize` shows it)".to_owned(),
+                    |n| format!(" these values make, `{n}`")
+                )
             )),
             MigrateError::NoCert { env, .. } => Some(format!(
                 "fetch the controller's certificate first: emp-seal cert {env} --fetch URL, or pass --cert (docs/certificates.md)"
@@ -250,6 +276,10 @@ pub fn plan(
         known: Vec::new(),
     })?;
     let generator = read_generator(root, &dir, &kust_path, spec, &g.original.name)?;
+    if req.keep_name && g.hash_suffix {
+        hash_lands_last(g, spec)?;
+        refuse_dangling(spec, g, None, rewritten_references(&overlay, g))?;
+    }
     let sealed_path = dir.join(SEALED_FILE);
     if std::fs::symlink_metadata(&sealed_path).is_ok() {
         return Err(MigrateError::Exists {
@@ -276,6 +306,14 @@ pub fn plan(
         complete_values(env, &from_name, values, &generator, &needed, prompter)?;
     // Under --keep-name the name takes the hash of these values; the namespace stays.
     let (identity, name_as_written) = target_name(g, spec, &generator, &values, req.keep_name)?;
+    if req.keep_name && g.hash_suffix {
+        refuse_dangling(
+            spec,
+            g,
+            Some(&identity.name),
+            other_hash_references(&overlay, g, &identity.name),
+        )?;
+    }
     to.identity = identity;
     let keys: Vec<String> = values.keys().cloned().collect();
     let sealed_text =
@@ -582,15 +620,7 @@ fn target_name(
     if !(keep_name && g.hash_suffix) {
         return Ok((g.rendered.clone(), g.original.name.clone()));
     }
-    if !g.rendered.name.ends_with(&g.original.name) {
-        return Err(MigrateError::Unsupported {
-            origin: spec.origin.to_string(),
-            what: format!(
-                "--keep-name: a nameSuffix renders `{}` as `{}-<hash>`, which a SealedSecret cannot be named to produce",
-                g.original.name, g.rendered.name
-            ),
-        });
-    }
+    hash_lands_last(g, spec)?;
     let secret_type = generator.secret_type.as_deref().unwrap_or("Opaque");
     let hash = name_hash(secret_type, values);
     Ok((
@@ -600,6 +630,21 @@ fn target_name(
         },
         format!("{}-{hash}", g.original.name),
     ))
+}
+
+/// Under `--keep-name`: refused when a `nameSuffix` puts the hash before the suffix
+/// (`<name><suffix>-<hash>`), a name no SealedSecret's `metadata.name` renders to.
+fn hash_lands_last(g: &Generated, spec: &GeneratorSpec) -> Result<(), MigrateError> {
+    if g.rendered.name.ends_with(&g.original.name) {
+        return Ok(());
+    }
+    Err(MigrateError::Unsupported {
+        origin: spec.origin.to_string(),
+        what: format!(
+            "--keep-name: a nameSuffix renders `{}` as `{}-<hash>`, which a SealedSecret cannot be named to produce",
+            g.original.name, g.rendered.name
+        ),
+    })
 }
 
 /// The suffix kustomize appends to a generated Secret's name (kustomize `api/hasher/hasher.go`
@@ -655,17 +700,88 @@ fn name_hash(secret_type: &str, values: &BTreeMap<String, SecretValue>) -> Strin
 /// kustomize rewrites references to a Secret it generates or renames, never to one a
 /// SealedSecret makes.
 fn unrewritten_references(overlay: &Overlay, g: &Generated, final_name: &str) -> Vec<String> {
+    describe_references(overlay, |r| {
+        r.rendered_name == g.rendered.name && r.name != final_name
+    })
+}
+
+/// Under `--keep-name`, every reference kustomize resolves to the hash-suffixed generator: the
+/// SealedSecret's name is fixed, so none of them is rewritten to it any more.
+fn rewritten_references(overlay: &Overlay, g: &Generated) -> Vec<String> {
+    describe_references(overlay, |r| r.rendered_name == g.rendered.name)
+}
+
+/// References that already name a hashed form of the generator's name (`app-secrets-<hash>`),
+/// but not `final_name`, the one the env file's values hash to.
+fn other_hash_references(overlay: &Overlay, g: &Generated, final_name: &str) -> Vec<String> {
+    let stem = format!("{}-", g.rendered.name);
+    describe_references(overlay, |r| {
+        r.rendered_name.len() == stem.len() + 10
+            && r.rendered_name.starts_with(&stem)
+            && r.rendered_name != final_name
+    })
+}
+
+/// The overlay's references to a Secret that `pick` selects, as `Kind/name (file:line)`,
+/// sorted and deduplicated.
+fn describe_references(
+    overlay: &Overlay,
+    pick: impl Fn(&kustomize::Reference) -> bool,
+) -> Vec<String> {
     let mut out: Vec<String> = overlay
         .references()
         .iter()
-        .filter(|r| {
-            r.target_kind == "Secret" && r.rendered_name == g.rendered.name && r.name != final_name
+        .filter(|r| r.target_kind == "Secret" && pick(r))
+        .map(|r| {
+            format!(
+                "{}/{} ({}:{})",
+                r.referrer_kind,
+                r.referrer.name,
+                lexical(&r.origin.file).display(),
+                r.origin.line
+            )
         })
-        .map(|r| format!("{}/{} ({})", r.referrer_kind, r.referrer.name, r.origin))
         .collect();
     out.sort();
     out.dedup();
     out
+}
+
+/// `p` with `a/../` folded away, for messages (`k8s/base/x.yaml`, not
+/// `k8s/overlays/stage/../../base/x.yaml`); a leading `..` stays.
+fn lexical(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// [`MigrateError::KeepNameDangles`] when `refs` is not empty.
+fn refuse_dangling(
+    spec: &GeneratorSpec,
+    g: &Generated,
+    sealed_as: Option<&str>,
+    refs: Vec<String>,
+) -> Result<(), MigrateError> {
+    if refs.is_empty() {
+        return Ok(());
+    }
+    Err(MigrateError::KeepNameDangles {
+        origin: spec.origin.to_string(),
+        name: g.original.name.clone(),
+        sealed_as: sealed_as.map(str::to_owned),
+        refs,
+    })
 }
 
 /// Seals the values and writes the new `SealedSecret` text, checked by parsing it back.
@@ -1202,20 +1318,27 @@ mod tests {
         assert_eq!(out, "resources:\r\n  - a\r\n  # c\r\n  - s.yaml\r\n");
     }
 
-    #[test]
-    fn refuses_what_it_cannot_place() {
-        for t in [
-            "resources:\n  - a\n",
-            "generators:\n  - other.yaml\n",
-            "generators:\n  - apiVersion: builtin\n    kind: SecretGenerator\n",
-            "resources:\n  - sealedsecret.yaml\ngenerators:\n  - g.yaml\n",
-        ] {
+    /// Every text in `texts` is refused when asked to drop `entry` and add `sealedsecret.yaml`.
+    fn refuses(entry: GeneratorEntry<'_>, texts: &[&str]) {
+        for t in texts {
             assert!(
-                edit_kustomization(t, GeneratorEntry::File("g.yaml"), "sealedsecret.yaml", "c")
-                    .is_err(),
+                edit_kustomization(t, entry, "sealedsecret.yaml", "c").is_err(),
                 "{t}"
             );
         }
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_place() {
+        refuses(
+            GeneratorEntry::File("g.yaml"),
+            &[
+                "resources:\n  - a\n",
+                "generators:\n  - other.yaml\n",
+                "generators:\n  - apiVersion: builtin\n    kind: SecretGenerator\n",
+                "resources:\n  - sealedsecret.yaml\ngenerators:\n  - g.yaml\n",
+            ],
+        );
     }
 
     #[test]
@@ -1236,18 +1359,16 @@ mod tests {
 
     #[test]
     fn refuses_inline_entries_it_cannot_place() {
-        for t in [
-            "resources: []\n",
-            "secretGenerator: [{name: app, literals: [A=b]}]\n",
-            "secretGenerator:\n  - name: other\n",
-            "secretGenerator:\n  - name: app\n  - name: app\n    behavior: merge\n",
-            "secretGenerator:\n  - name: x\n    options:\n      name: app\n",
-            "secretGenerator:\n  - name: app\n  name: x\n",
-        ] {
-            assert!(
-                edit_kustomization(t, GeneratorEntry::Inline("app"), "s.yaml", "c").is_err(),
-                "{t}"
-            );
-        }
+        refuses(
+            GeneratorEntry::Inline("app"),
+            &[
+                "resources: []\n",
+                "secretGenerator: [{name: app, literals: [A=b]}]\n",
+                "secretGenerator:\n  - name: other\n",
+                "secretGenerator:\n  - name: app\n  - name: app\n    behavior: merge\n",
+                "secretGenerator:\n  - name: x\n    options:\n      name: app\n",
+                "secretGenerator:\n  - name: app\n  name: x\n",
+            ],
+        );
     }
 }

@@ -84,6 +84,35 @@ pub struct Saved {
     pub replaced: Option<String>,
 }
 
+/// The URL `cert TARGET --fetch [URL]` fetches: `given`, else the `certificate` URL the config
+/// file names for the environment `target` (`[environment.NAME] certificate = "https://..."`).
+///
+/// # Errors
+/// [`CertInfoError::FetchNeedsUrl`] when there is neither.
+pub fn fetch_url(root: &Path, target: &str, given: Option<&str>) -> Result<String, CertInfoError> {
+    if let Some(url) = given {
+        return Ok(url.to_owned());
+    }
+    // Same precedence as `resolve_target`: an existing file is a path, not an environment.
+    let env = if Path::new(target).is_file() {
+        None
+    } else {
+        crate::workspace::resolve_fresh(root, target)
+    };
+    if let Some(url) = env.as_ref().and_then(|e| e.cert_url.clone()) {
+        return Ok(url);
+    }
+    let config = crate::workspace::get(root)
+        .config_file
+        .clone()
+        .unwrap_or_else(|| crate::workspace::config::CONFIG_FILE_NAMES[0].to_owned());
+    Err(CertInfoError::FetchNeedsUrl {
+        target: target.to_owned(),
+        env: env.map(|e| e.name),
+        config,
+    })
+}
+
 /// Fetches `url`, checks that it is a usable sealing certificate now (PEM, RSA of 2048 to 8192
 /// bits, not expired), and only then replaces `target`'s certificate atomically. On any error
 /// nothing is written.

@@ -376,9 +376,10 @@ pub struct CertArgs {
     #[arg(value_name = "ENV|PATH")]
     pub target: Option<String>,
     /// Fetch a controller's certificate (http, https or file URL, e.g. .../v1/cert.pem) and save
-    /// it as the environment's sealing certificate after checking it.
-    #[arg(long, value_name = "URL")]
-    pub fetch: Option<String>,
+    /// it as the environment's sealing certificate after checking it. Without URL, the
+    /// environment's `certificate` URL in emp-seal.toml.
+    #[arg(long, value_name = "URL", num_args = 0..=1)]
+    pub fetch: Option<Option<String>>,
     /// Also trust these CA certificates (PEM) for an https --fetch URL, besides the system's
     /// roots; e.g. the cluster CA. kubeconfig is never read. The server is always verified.
     #[arg(long, value_name = "PATH", env = "EMP_SEAL_FETCH_CA_CERT")]

@@ -1,5 +1,6 @@
-//! `emp-seal cert [ENV|PATH] [--fetch URL [--ca-cert PATH]] [--json]`: inspect sealing
-//! certificates, or fetch a controller's certificate and save it after checking it. Exit 1 when a certificate is expired
+//! `emp-seal cert [ENV|PATH] [--fetch [URL] [--ca-cert PATH]] [--json]`: inspect sealing
+//! certificates, or fetch a controller's certificate (from URL, else from the URL the config file
+//! names for the environment) and save it after checking it. Exit 1 when a certificate is expired
 //! or expires within 30 days.
 
 use std::fmt::Write as _;
@@ -15,11 +16,15 @@ use super::{Ctx, write_stdout};
 pub(super) fn run(ctx: &Ctx, a: CertArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     let now = super::now();
-    if let Some(url) = &a.fetch {
+    if let Some(given) = &a.fetch {
         let target = a
             .target
             .as_deref()
             .ok_or(certinfo::CertInfoError::FetchNeedsTarget)?;
+        let url = &certinfo::fetch_url(&root, target, given.as_deref())?;
+        if given.is_none() && !ctx.quiet {
+            eprintln!("fetching {url} (the certificate URL the config file names for {target})");
+        }
         if a.ca_cert.is_some()
             && !ctx.quiet
             && !url

@@ -133,8 +133,9 @@ fn check_options(a: &SealArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Under `--keep-name`, the references nothing rewrites any more; and values that came from
-/// `literals:`, which were committed in plaintext.
+/// The references nothing rewrites any more (a `namePrefix` renamed them to the generated
+/// Secret; `--keep-name` refuses in `migrate::plan` instead of warning); and values that came
+/// from `literals:`, which were committed in plaintext.
 fn warn_about_names_and_literals(ctx: &Ctx, plan: &MigratePlan) {
     if !plan.unrewritten.is_empty() {
         eprintln!(

@@ -62,6 +62,14 @@ impl Pki {
         Some(pki)
     }
 
+    /// The CA and its leaf `server` for IP:127.0.0.1 and DNS:localhost, or `None` without
+    /// openssl.
+    fn with_server() -> Option<Pki> {
+        let pki = Pki::new()?;
+        pki.leaf("server", "IP:127.0.0.1, DNS:localhost")?;
+        Some(pki)
+    }
+
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -319,10 +327,9 @@ fn tree_with_other_cert() -> (TempDir, PathBuf, String) {
 
 #[test]
 fn issue_6_fetch_https_with_private_ca() {
-    let Some(pki) = Pki::new() else { return };
-    if pki.leaf("server", "IP:127.0.0.1, DNS:localhost").is_none() {
+    let Some(pki) = Pki::with_server() else {
         return;
-    }
+    };
     let (t, target, _) = tree_with_other_cert();
     let root = t.path();
     let ca = pki.path("ca.pem");
@@ -457,10 +464,9 @@ fn issue_6_fetch_https_verifies_the_server() {
 
 #[test]
 fn issue_6_fetch_https_checks_the_body() {
-    let Some(pki) = Pki::new() else { return };
-    if pki.leaf("server", "IP:127.0.0.1, DNS:localhost").is_none() {
+    let Some(pki) = Pki::with_server() else {
         return;
-    }
+    };
     let (t, target, original) = tree_with_other_cert();
     let root = t.path();
     let ca = pki.path("ca.pem");
@@ -532,4 +538,99 @@ fn issue_6_fetch_https_checks_the_body() {
         "{}",
         o.stderr
     );
+}
+
+/// Issue 16: `cert ENV --fetch` with no URL fetches the `certificate` URL the config file names
+/// for that environment; with neither, exit 2 naming both ways and nothing written.
+#[test]
+fn issue_16_fetch_uses_the_config_url() {
+    let Some(pki) = Pki::with_server() else {
+        return;
+    };
+    let (t, target, other) = tree_with_other_cert();
+    let root = t.path();
+    let ca = pki.path("ca.pem");
+    let demo = demo_pem();
+
+    // Neither a URL nor a config file: exit 2, both ways named, the certificate untouched.
+    let o = run(root, &["cert", "paper", "--fetch"], Some(&ca));
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let first = o.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("error: paper: --fetch has no URL")
+            && first.contains("emp-seal.toml names no certificate URL"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("--fetch https://HOST/v1/cert.pem")
+            && o.stderr.contains("[environment.paper]")
+            && o.stderr
+                .contains("certificate = \"https://HOST/v1/cert.pem\""),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(read(&target), other);
+
+    // A config naming another environment's URL only: still no URL for paper.
+    let (port, h) = serve_https(pki.server_config("server"), http(&demo, true), true);
+    let url = format!("https://127.0.0.1:{port}/v1/cert.pem");
+    write(
+        &root.join("emp-seal.toml"),
+        &format!("[environment.prod]\ncertificate = \"{url}\"\n"),
+    );
+    let o = run(root, &["cert", "paper", "--fetch"], Some(&ca));
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("[environment.paper]"), "{}", o.stderr);
+    assert_eq!(read(&target), other);
+
+    // The config names paper's URL: fetched from the server, verified, saved.
+    write(
+        &root.join("emp-seal.toml"),
+        &format!("[environment.paper]\ncertificate = \"{url}\"\n"),
+    );
+    let o = run(root, &["cert", "paper", "--fetch"], Some(&ca));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&format!("fetching {url}")) && o.stderr.contains("replaced"),
+        "{}",
+        o.stderr
+    );
+    match h.join().expect("server") {
+        Served::Request(head) => {
+            assert!(head.starts_with("GET /v1/cert.pem HTTP/1.1\r\n"), "{head}")
+        }
+        other => panic!("the server saw {other:?}"),
+    }
+    assert_eq!(std::fs::read(&target).expect("saved"), demo);
+
+    // A URL on the command line wins over the config's (the config's server is gone now).
+    let (port2, h2) = serve_https(pki.server_config("server"), http(&demo, true), true);
+    write(&target, &other);
+    let url2 = format!("https://localhost:{port2}/v1/cert.pem");
+    let o = run(root, &["cert", "paper", "--fetch", &url2], Some(&ca));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(!o.stderr.contains("fetching "), "{}", o.stderr);
+    assert!(matches!(h2.join().expect("server"), Served::Request(_)));
+    assert_eq!(std::fs::read(&target).expect("saved"), demo);
+
+    // The config's URL is verified like any other: without the CA, exit 2 and nothing written.
+    write(&target, &other);
+    let (port3, h3) = serve_https(pki.server_config("server"), http(&demo, true), true);
+    let url3 = format!("https://127.0.0.1:{port3}/v1/cert.pem");
+    write(
+        &root.join("emp-seal.toml"),
+        &format!("[environment.paper]\ncertificate = \"{url3}\"\n"),
+    );
+    let o = run(root, &["cert", "paper", "--fetch"], None);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&format!(
+            "error: {url3}: TLS: the server's certificate is not signed"
+        )) && o.stderr.contains("--ca-cert"),
+        "{}",
+        o.stderr
+    );
+    let _ = h3.join();
+    assert_eq!(read(&target), other);
 }

@@ -1,6 +1,6 @@
 //! Issue 16 item 5 through the real binary: `seal ENV --from FILE --migrate` from an inline
 //! `secretGenerator:` entry (envs and literals) as well as from a generator file, with and
-//! without a hash suffix and `--keep-name`. Each case renders the overlay with the real
+//! without a hash suffix and `--keep-name` (which refuses while a reference would dangle). Each case renders the overlay with the real
 //! `kubectl kustomize` before and after: the SealedSecret has the generated Secret's name,
 //! namespace and labels, and the Python peer opens every value under the rendered identity's
 //! label to exactly the data kustomize generated.
@@ -44,6 +44,17 @@ fn inline_kustomization(hash: bool, extra: &str) -> String {
         !hash
     )
 }
+
+/// `--migrate --keep-name` of the `stage` overlay.
+const KEEP_NAME: [&str; 7] = [
+    "seal",
+    "stage",
+    "--from",
+    "app.env",
+    "--migrate",
+    "--no-input",
+    "--keep-name",
+];
 
 fn run(root: &Path, args: &[&str]) -> Out {
     let o = emp(root).args(args).output().unwrap();
@@ -221,34 +232,97 @@ fn issue_16_hash_suffix_needs_keep_name() {
     }
     assert_eq!(snapshot(), before, "a refusal changed files");
 
-    let out = migrates_to_the_same_secret(
-        root,
-        &dir,
-        &[
-            "seal",
-            "stage",
-            "--from",
-            "app.env",
-            "--migrate",
-            "--no-input",
-            "--keep-name",
-        ],
-    );
-    // Kustomize no longer rewrites the Deployment's two references: said, and check sees it.
+    // --keep-name: the Deployment's two references are rewritten by kustomize to the hashed
+    // name today and would point at no Secret after the move: refused, listed, nothing written.
+    let o = run(root, &KEEP_NAME);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let first = o
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_default();
     assert!(
-        out.stderr.contains("no longer rewrites these references")
-            && out.stderr.contains("Deployment/p-app"),
+        first.starts_with("error: k8s/overlays/stage/kustomization.yaml")
+            && first.contains("--keep-name would leave 2 reference(s) to `app-secrets`")
+            && first.contains("nothing was written")
+            && first.contains(
+                "Deployment/p-app (k8s/base/deployment.yaml:18), Deployment/p-app (k8s/base/deployment.yaml:20)"
+            ),
         "{}",
-        out.stderr
+        o.stderr
+    );
+    for needle in [
+        "disableNameSuffixHash: true",
+        "migrate without --keep-name",
+        "point those references at the hashed name",
+    ] {
+        assert!(o.stderr.contains(needle), "{needle}: {}", o.stderr);
+    }
+    assert_eq!(snapshot(), before, "a refusal changed files");
+}
+
+/// `--keep-name` writes when nothing would dangle: the workloads already name the hashed name
+/// kustomize renders (computed here with the real kubectl), or nothing references the Secret.
+#[test]
+fn issue_16_keep_name_when_nothing_dangles() {
+    if !have_kubectl() {
+        return;
+    }
+    let keep = KEEP_NAME;
+    // References already naming the hashed name, under a namePrefix.
+    let t = repo(&inline_kustomization(true, "namePrefix: p-\n"));
+    let root = t.path();
+    let dir = root.join("k8s/overlays/stage");
+    let secret = rendered(&common::kustomize(&dir), "Secret");
+    let hashed = secret["metadata"]["name"].as_str().unwrap().to_owned();
+    assert!(hashed.starts_with("p-app-secrets-"), "{hashed}");
+    write(
+        &root.join("k8s/base/deployment.yaml"),
+        &DEPLOYMENT.replace("name: app-secrets", &format!("name: {hashed}")),
+    );
+    // Other values hash to another name than the one the references name: refused.
+    write(
+        &dir.join("other.env"),
+        "DB_PASSWORD=sentinel-other\nAPI_URL=https://x?a=b\n",
+    );
+    let mut other = keep;
+    other[3] = "other.env";
+    let o = run(root, &other);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("--keep-name would leave 2 reference(s)")
+            && o.stderr
+                .contains("the hashed name these values make, `p-app-secrets-")
+            && !o.stderr.contains(&format!("`{hashed}`")),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("sentinel-other"), "{}", o.stderr);
+    assert!(!dir.join("sealedsecret.yaml").exists());
+    let out = migrates_to_the_same_secret(root, &dir, &keep);
+    assert!(out.stderr.contains("sealedsecret.yaml"), "{}", out.stderr);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    let deployment = rendered(&common::kustomize(&dir), "Deployment");
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"][0]["secretRef"]["name"],
+        hashed.as_str()
     );
     let check = run(root, &["check"]);
-    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
-    assert!(
-        format!("{}{}", check.stdout, check.stderr).contains("dangling-reference"),
-        "{}{}",
-        check.stdout,
-        check.stderr
-    );
+    let said = format!("{}{}", check.stdout, check.stderr);
+    assert!(!said.contains("dangling-reference"), "{said}");
+
+    // No reference at all.
+    let t = repo(&inline_kustomization(true, ""));
+    let root = t.path();
+    let dir = root.join("k8s/overlays/stage");
+    let bare = DEPLOYMENT
+        .split("          env:\n")
+        .next()
+        .unwrap()
+        .to_owned();
+    write(&root.join("k8s/base/deployment.yaml"), &bare);
+    migrates_to_the_same_secret(root, &dir, &keep);
+    assert!(dir.join("sealedsecret.yaml").is_file());
 }
 
 #[test]
@@ -256,7 +330,8 @@ fn issue_16_keep_name_with_a_generator_file() {
     if !have_kubectl() {
         return;
     }
-    // The shipped prod overlay, its generator file switched to a hashed name.
+    // The shipped prod overlay, its generator file switched to a hashed name: the workloads
+    // name `emp-secrets`, so --keep-name refuses and writes nothing.
     let t = crate::lifecycle::tree();
     let root = t.path();
     let prod = root.join("k8s/overlays/prod");
@@ -271,9 +346,9 @@ fn issue_16_keep_name_with_a_generator_file() {
         &prod.join("prod-secrets.env"),
         "API_KEY=sentinel-db-api\nPOSTGRES_PASSWORD=sentinel-db-pg\nREDIS_PASSWORD=sentinel-db-redis\n",
     );
-    let out = migrates_to_the_same_secret(
+    let kust = read(&prod.join("kustomization.yaml"));
+    let o = run(
         root,
-        &prod,
         &[
             "seal",
             "prod",
@@ -284,12 +359,24 @@ fn issue_16_keep_name_with_a_generator_file() {
             "--keep-name",
         ],
     );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let first = o
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_default();
     assert!(
-        out.stderr
-            .contains("secret-generator.yaml no longer listed"),
+        first.contains("secret-generator.yaml") && first.contains("--keep-name would leave"),
         "{}",
-        out.stderr
+        o.stderr
     );
+    assert!(
+        first.contains(".yaml:"),
+        "each reference names file:line: {first}"
+    );
+    assert!(!prod.join("sealedsecret.yaml").exists());
+    assert_eq!(read(&prod.join("kustomization.yaml")), kust);
+    assert_eq!(read(&generator), text);
 }
 
 #[test]
@@ -324,17 +411,7 @@ fn issue_16_inline_refusals_change_nothing() {
     let root = t.path();
     let kust = root.join("k8s/overlays/stage/kustomization.yaml");
     let old = read(&kust);
-    let o = run(
-        root,
-        &[
-            "seal",
-            "stage",
-            "--from",
-            "app.env",
-            "--migrate",
-            "--keep-name",
-        ],
-    );
+    let o = run(root, &KEEP_NAME);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("nameSuffix"), "{}", o.stderr);
     assert_eq!(read(&kust), old);
