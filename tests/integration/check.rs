@@ -234,14 +234,7 @@ fn certificate_rules() {
 }
 
 fn bin() -> Bin {
-    let mut c = Bin::cargo_bin("emp-seal").unwrap();
-    c.env_remove("NO_COLOR")
-        .env_remove("EMP_SEAL_RELEASE")
-        .env_remove("EMP_SEAL_FORMAT")
-        .env_remove("EMP_SEAL_EXIT_ZERO")
-        .env_remove("EMP_SEAL_REPO")
-        .env_remove("SEALED_SECRETS_CERT");
-    c
+    common::emp_seal()
 }
 
 fn json_findings(out: &[u8]) -> Vec<(String, String, u64)> {
@@ -277,17 +270,12 @@ fn shipped_tree_reports_exactly_the_paper_placeholders() {
     // the repository-wide rules read.
     let Some(t) = shipped_copy() else { return };
     let root = t.path().to_path_buf();
-    let out = bin()
-        .args(["-C"])
-        .arg(&root)
-        .args(["check", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::output_with_code(
+        bin()
+            .args(["-C"])
+            .arg(&root)
+            .args(["check", "--format", "json"]),
+        1,
     );
     let found = json_findings(&out.stdout);
     let expected: Vec<(String, String, u64)> = paper_placeholder_lines(&root)

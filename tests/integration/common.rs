@@ -239,3 +239,39 @@ impl Drop for Peer {
         let _ = self.child.wait();
     }
 }
+
+/// The `emp-seal` binary with every environment variable it (or a tool it runs) reads removed,
+/// so that the developer's own settings never reach a test.
+pub fn emp_seal() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("emp-seal").expect("binary");
+    for var in [
+        "NO_COLOR",
+        "RUST_LOG",
+        "EMP_SEAL_RELEASE",
+        "EMP_SEAL_FORMAT",
+        "EMP_SEAL_EXIT_ZERO",
+        "EMP_SEAL_REPO",
+        "EMP_SEAL_FROM",
+        "EMP_SEAL_NO_INPUT",
+        "EMP_SEAL_RENDER",
+        "EMP_SEAL_ALLOW_RUNTIME_SECRETS",
+        "SEALED_SECRETS_CERT",
+        "SEALED_SECRETS_SCOPE",
+        "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+/// Runs `cmd` and asserts that it exits with `code`, showing its stderr when it does not.
+pub fn output_with_code(cmd: &mut assert_cmd::Command, code: i32) -> std::process::Output {
+    let out = cmd.output().expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}

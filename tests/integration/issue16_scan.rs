@@ -8,8 +8,6 @@
 use std::path::Path;
 use std::process::Command;
 
-use assert_cmd::Command as Bin;
-
 use crate::common;
 
 /// base64 of `s`.
@@ -186,21 +184,12 @@ fn ignored(root: &Path, dirs: &[&str]) {
 /// `emp-seal check --format json` on `root`: every finding outside `k8s/` as (rule, path),
 /// sorted.
 fn outside_k8s(root: &Path) -> Vec<(String, String)> {
-    let out = Bin::cargo_bin("emp-seal")
-        .unwrap()
-        .env_remove("EMP_SEAL_RELEASE")
-        .env_remove("EMP_SEAL_FORMAT")
-        .env_remove("EMP_SEAL_EXIT_ZERO")
-        .arg("-C")
-        .arg(root)
-        .args(["check", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::output_with_code(
+        common::emp_seal()
+            .arg("-C")
+            .arg(root)
+            .args(["check", "--format", "json"]),
+        1,
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut found: Vec<(String, String)> = v["findings"]

@@ -45,6 +45,13 @@ fn inline_kustomization(hash: bool, extra: &str) -> String {
     )
 }
 
+/// `seal ENV --from FROM --migrate` and the `extra` arguments.
+fn migrate_args<'a>(env: &'a str, from: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["seal", env, "--from", from, "--migrate"];
+    args.extend_from_slice(extra);
+    args
+}
+
 fn run(root: &Path, args: &[&str]) -> Out {
     let o = emp(root).args(args).output().unwrap();
     let out = Out {
@@ -138,17 +145,7 @@ fn issue_16_migrate_inline_generator_with_envs_and_literals() {
     let root = t.path();
     let kust = root.join("k8s/overlays/stage/kustomization.yaml");
     let old = read(&kust);
-    let dry = run(
-        root,
-        &[
-            "seal",
-            "stage",
-            "--from",
-            "app.env",
-            "--migrate",
-            "--dry-run",
-        ],
-    );
+    let dry = run(root, &migrate_args("stage", "app.env", &["--dry-run"]));
     assert_eq!(dry.code, 0, "{}", dry.stderr);
     assert!(
         dry.stdout.contains("drop secretGenerator `app-secrets`"),
@@ -159,14 +156,7 @@ fn issue_16_migrate_inline_generator_with_envs_and_literals() {
     let out = migrates_to_the_same_secret(
         root,
         &root.join("k8s/overlays/stage"),
-        &[
-            "seal",
-            "stage",
-            "--from",
-            "app.env",
-            "--migrate",
-            "--no-input",
-        ],
+        &migrate_args("stage", "app.env", &["--no-input"]),
     );
     assert!(
         out.stderr
@@ -214,7 +204,7 @@ fn issue_16_hash_suffix_needs_keep_name() {
         m
     };
     let before = snapshot();
-    let o = run(root, &["seal", "stage", "--from", "app.env", "--migrate"]);
+    let o = run(root, &migrate_args("stage", "app.env", &[]));
     assert_eq!(o.code, 2, "{}", o.stderr);
     for needle in ["content hash", "disableNameSuffixHash", "--keep-name"] {
         assert!(o.stderr.contains(needle), "{needle}: {}", o.stderr);
@@ -224,15 +214,7 @@ fn issue_16_hash_suffix_needs_keep_name() {
     let out = migrates_to_the_same_secret(
         root,
         &dir,
-        &[
-            "seal",
-            "stage",
-            "--from",
-            "app.env",
-            "--migrate",
-            "--no-input",
-            "--keep-name",
-        ],
+        &migrate_args("stage", "app.env", &["--no-input", "--keep-name"]),
     );
     // Kustomize no longer rewrites the Deployment's two references: said, and check sees it.
     assert!(
@@ -274,15 +256,7 @@ fn issue_16_keep_name_with_a_generator_file() {
     let out = migrates_to_the_same_secret(
         root,
         &prod,
-        &[
-            "seal",
-            "prod",
-            "--from",
-            "prod-secrets.env",
-            "--migrate",
-            "--no-input",
-            "--keep-name",
-        ],
+        &migrate_args("prod", "prod-secrets.env", &["--no-input", "--keep-name"]),
     );
     assert!(
         out.stderr
@@ -303,13 +277,7 @@ fn issue_16_inline_refusals_change_nothing() {
     );
     let o = run(
         root,
-        &[
-            "seal",
-            "stage",
-            "--from",
-            "k8s/overlays/stage/app.env",
-            "--migrate",
-        ],
+        &migrate_args("stage", "k8s/overlays/stage/app.env", &[]),
     );
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
@@ -324,17 +292,7 @@ fn issue_16_inline_refusals_change_nothing() {
     let root = t.path();
     let kust = root.join("k8s/overlays/stage/kustomization.yaml");
     let old = read(&kust);
-    let o = run(
-        root,
-        &[
-            "seal",
-            "stage",
-            "--from",
-            "app.env",
-            "--migrate",
-            "--keep-name",
-        ],
-    );
+    let o = run(root, &migrate_args("stage", "app.env", &["--keep-name"]));
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("nameSuffix"), "{}", o.stderr);
     assert_eq!(read(&kust), old);

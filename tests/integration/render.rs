@@ -61,20 +61,7 @@ fn have_kubectl() -> bool {
 }
 
 fn bin() -> Bin {
-    let mut c = Bin::cargo_bin("emp-seal").unwrap();
-    for var in [
-        "NO_COLOR",
-        "EMP_SEAL_RELEASE",
-        "EMP_SEAL_FORMAT",
-        "EMP_SEAL_EXIT_ZERO",
-        "EMP_SEAL_REPO",
-        "EMP_SEAL_RENDER",
-        "EMP_SEAL_ALLOW_RUNTIME_SECRETS",
-        "SEALED_SECRETS_CERT",
-    ] {
-        c.env_remove(var);
-    }
-    c
+    common::emp_seal()
 }
 
 fn check(root: &Path, args: &[&str]) -> Output {
@@ -808,18 +795,13 @@ fn issue_14_kustomize_build_is_used_when_kubectl_is_absent() {
     let mut perms = std::fs::metadata(&shim).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
     std::fs::set_permissions(&shim, perms).unwrap();
-    let out = bin()
-        .env("PATH", bin_dir.path())
-        .arg("-C")
-        .arg(t.path())
-        .args(["check", "--render=always", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::output_with_code(
+        bin()
+            .env("PATH", bin_dir.path())
+            .arg("-C")
+            .arg(t.path())
+            .args(["check", "--render=always", "--format", "json"]),
+        1,
     );
     let all = findings(&out);
     let failed = of_rule(&all, "render-failed");
