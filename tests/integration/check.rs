@@ -13,6 +13,7 @@ use assert_cmd::Command as Bin;
 use emp_seal::check::{CheckOptions, run};
 use emp_seal::finding::Report;
 
+use crate::common::json_findings;
 use crate::{common, fixtures};
 
 fn copy(src: &Path, dst: &Path) {
@@ -235,23 +236,6 @@ fn certificate_rules() {
 
 fn bin() -> Bin {
     common::emp_seal()
-}
-
-fn json_findings(out: &[u8]) -> Vec<(String, String, u64)> {
-    let v: serde_json::Value = serde_json::from_slice(out).unwrap();
-    assert_eq!(v["version"], 1);
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["location"]["path"].as_str().unwrap().to_owned(),
-                f["location"]["line"].as_u64().unwrap(),
-            )
-        })
-        .collect()
 }
 
 /// The shipped tree's paper placeholders, read from the file itself.

@@ -275,3 +275,21 @@ pub fn output_with_code(cmd: &mut assert_cmd::Command, code: i32) -> std::proces
     );
     out
 }
+
+/// The findings of a `check --format json` report (version 1) as (rule, path, line).
+pub fn json_findings(out: &[u8]) -> Vec<(String, String, u64)> {
+    let v: serde_json::Value = serde_json::from_slice(out).expect("JSON report");
+    assert_eq!(v["version"], 1);
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().expect("rule").to_owned(),
+                f["location"]["path"].as_str().expect("path").to_owned(),
+                f["location"]["line"].as_u64().expect("line"),
+            )
+        })
+        .collect()
+}

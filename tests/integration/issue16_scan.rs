@@ -191,17 +191,9 @@ fn outside_k8s(root: &Path) -> Vec<(String, String)> {
             .args(["check", "--format", "json"]),
         1,
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut found: Vec<(String, String)> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["location"]["path"].as_str().unwrap().to_owned(),
-            )
-        })
+    let mut found: Vec<(String, String)> = common::json_findings(&out.stdout)
+        .into_iter()
+        .map(|(rule, path, _)| (rule, path))
         .filter(|(_, p)| !p.starts_with("k8s/"))
         .collect();
     found.sort();
