@@ -293,3 +293,15 @@ pub fn json_findings(out: &[u8]) -> Vec<(String, String, u64)> {
         })
         .collect()
 }
+
+/// Runs `git -C dir ARGS` with a fixed committer identity; panics when it fails.
+pub fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(ok, "git {args:?}");
+}

@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::common;
 
@@ -214,20 +213,8 @@ fn issue_16_file_rules_scan_the_whole_git_repository_and_honour_gitignore() {
     let expected = repository(root);
     ignored(root, &["build", "vendor/cache"]);
     put(root, ".gitignore", "build/\nvendor/cache/\n");
-    let git = |args: &[&str]| {
-        let ok = Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-            .args(args)
-            .output()
-            .unwrap()
-            .status
-            .success();
-        assert!(ok, "git {args:?}");
-    };
-    git(&["init", "-q"]);
-    git(&["add", "-A"]);
+    common::git(root, &["init", "-q"]);
+    common::git(root, &["add", "-A"]);
     assert_eq!(outside_k8s(root), expected);
 }
 

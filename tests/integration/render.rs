@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 
 use assert_cmd::Command as Bin;
 
-use crate::common;
+use crate::common::{self, git};
 
 /// A sentinel that must never appear in any output.
 const SENTINEL: &str = "S3NTINEL-render-4f1c9a";
@@ -23,17 +23,6 @@ fn write(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, text).unwrap();
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(ok, "git {args:?}");
 }
 
 /// A temp git repository holding `files` (all staged; real env files are git-ignored).
