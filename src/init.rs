@@ -190,9 +190,48 @@ pub fn init(
     let parsed = envfile::parse_with_path(Path::new(&rel(root, &example)), &text)?;
     // Never ask for, or list, a "key" that is a piece of a pasted value.
     parsed.refuse_value_like_with_path(Path::new(&rel(root, &example)))?;
+    let Answers {
+        asked,
+        kept,
+        answers,
+    } = ask_values(env, &parsed, no_input, prompter)?;
+    let out = splice(&text, answers);
+    // Whatever was spliced must read back as the same keys (a guard against span bugs).
+    let back = envfile::parse(&out)?;
+    if back.keys().ne(parsed.keys()) {
+        return Err(InitError::Write {
+            file: file_name,
+            reason: "internal check failed: the new file would not keep the example's keys"
+                .to_owned(),
+        });
+    }
+    write_env_file(&file, &file_name, &out, force)?;
+    Ok(InitOutcome {
+        file,
+        example,
+        asked,
+        kept,
+    })
+}
+
+/// The typed values of [`ask_values`] with the value spans they replace.
+struct Answers {
+    asked: Vec<String>,
+    kept: Vec<String>,
+    answers: Vec<(std::ops::Range<usize>, SecretValue)>,
+}
+
+/// Asks every key of the example (none with `no_input`); an empty answer keeps the example's
+/// value. Refuses an answer the env dialect cannot carry.
+fn ask_values(
+    env: &str,
+    parsed: &envfile::EnvFile,
+    no_input: bool,
+    prompter: &mut dyn Prompter,
+) -> Result<Answers, InitError> {
     let mut asked = Vec::new();
     let mut kept = Vec::new();
-    let mut answers: Vec<(std::ops::Range<usize>, SecretValue)> = Vec::new();
+    let mut answers = Vec::new();
     for e in &parsed.entries {
         if no_input {
             kept.push(e.key.clone());
@@ -203,15 +242,7 @@ pub fn init(
             kept.push(e.key.clone());
             continue;
         }
-        let bytes = v.expose_secret();
-        let bad = if bytes.contains(&b'\n') || bytes.contains(&b'\r') {
-            Some("contains a line break")
-        } else if std::str::from_utf8(bytes).is_err() {
-            Some("is not valid utf-8")
-        } else {
-            None
-        };
-        if let Some(reason) = bad {
+        if let Some(reason) = unwritable(v.expose_secret()) {
             return Err(InitError::BadValue {
                 key: e.key.clone(),
                 reason,
@@ -220,7 +251,30 @@ pub fn init(
         asked.push(e.key.clone());
         answers.push((e.value_span.clone(), v));
     }
-    // Splice the answers into the example's text, last first so earlier spans stay valid.
+    Ok(Answers {
+        asked,
+        kept,
+        answers,
+    })
+}
+
+/// Why a typed value cannot be written as one env-file value, if it cannot.
+fn unwritable(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.contains(&b'\n') || bytes.contains(&b'\r') {
+        Some("contains a line break")
+    } else if std::str::from_utf8(bytes).is_err() {
+        Some("is not valid utf-8")
+    } else {
+        None
+    }
+}
+
+/// The example's text with each answer in place of the value span it replaces.
+fn splice(
+    text: &[u8],
+    mut answers: Vec<(std::ops::Range<usize>, SecretValue)>,
+) -> Zeroizing<Vec<u8>> {
+    // Last first, so earlier spans stay valid.
     let mut out = Zeroizing::new(text.to_vec());
     answers.sort_by_key(|(span, _)| std::cmp::Reverse(span.start));
     for (span, v) in &answers {
@@ -230,31 +284,21 @@ pub fn init(
         next.extend_from_slice(&out[span.end..]);
         out = next;
     }
-    // Whatever was spliced must read back as the same keys (a guard against span bugs).
-    let back = envfile::parse(&out)?;
-    if back.keys().ne(parsed.keys()) {
-        return Err(InitError::Write {
-            file: file_name,
-            reason: "internal check failed: the new file would not keep the example's keys"
-                .to_owned(),
-        });
-    }
+    out
+}
+
+/// Writes the new env file with mode 0600, refusing an existing one unless `force`.
+fn write_env_file(file: &Path, file_name: &str, out: &[u8], force: bool) -> Result<(), InitError> {
     // Writers of one file serialise (fsio::lock_for_write); without --force, write_private
     // itself refuses a file another run created meanwhile.
-    let _lock = fsio::lock_for_write(&[&file])?;
-    fsio::write_private(&file, &out, force).map_err(|e| match e {
+    let _lock = fsio::lock_for_write(&[file])?;
+    fsio::write_private(file, out, force).map_err(|e| match e {
         fsio::FsError::AlreadyExists { .. } => InitError::Exists {
-            file: file_name.clone(),
+            file: file_name.to_owned(),
         },
         e => InitError::Write {
-            file: file_name.clone(),
+            file: file_name.to_owned(),
             reason: e.to_string(),
         },
-    })?;
-    Ok(InitOutcome {
-        file,
-        example,
-        asked,
-        kept,
     })
 }

@@ -224,15 +224,11 @@ pub(crate) fn label_for(
         name: doc.name.clone().unwrap_or_default(),
         namespace: doc.namespace.clone(),
     });
-    let ns = match (&identity.namespace, doc.scope) {
-        (Some(ns), _) => ns.clone(),
-        (None, Scope::ClusterWide) => String::new(),
-        (None, s) => {
-            return Err(RecoverError::NoNamespace {
-                file: file_name.to_owned(),
-                scope: s.as_str(),
-            });
-        }
+    let Some(ns) = doc.scope.label_namespace(identity.namespace.as_deref()) else {
+        return Err(RecoverError::NoNamespace {
+            file: file_name.to_owned(),
+            scope: doc.scope.as_str(),
+        });
     };
     let label = doc.scope.label(&ns, &identity.name);
     Ok((identity, label))

@@ -655,10 +655,10 @@ mod tests {
         std::io::Write::write_all(&mut f, text.as_bytes()).expect("write");
     }
 
-    #[test]
-    fn the_copy_holds_examples_and_never_a_real_env_file() {
-        let t = tempfile::tempdir().expect("tempdir");
-        let root = t.path();
+    /// Two overlays, `dev` and `prod`, each with a generator reading `<env>.env` and
+    /// `creds.txt`; only prod's real env file exists, and dev's `resources:` reach `k8s/shared`
+    /// (so dev's copy widens to `k8s/`, where prod's real env file and a `k8s/.env` also are).
+    fn two_overlays(root: &Path) {
         for env in ["dev", "prod"] {
             put(
                 root,
@@ -695,6 +695,13 @@ mod tests {
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
         );
         put(root, "k8s/.env", "B=SENTINEL-dotenv\n");
+    }
+
+    #[test]
+    fn the_copy_holds_examples_and_never_a_real_env_file() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path();
+        two_overlays(root);
         let dev = Overlay::load(root, "dev").expect("loads");
         let prod = Overlay::load(root, "prod").expect("loads");
         let mut all = overlay_env_files(&dev);
@@ -724,7 +731,13 @@ mod tests {
             !root.join("k8s/overlays/dev/dev.env").exists(),
             "the tree is untouched"
         );
+    }
 
+    #[test]
+    fn no_copy_when_a_present_env_file_lacks_its_example() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path();
+        two_overlays(root);
         // prod's own env file is present but another is absent: nothing real is copied.
         put(
             root,

@@ -223,43 +223,14 @@ fn plan_env(
         .ok_or_else(|| RecoverError::NoSealedSecret {
             file: file_name.clone(),
         })?;
-    if doc.has_legacy_data {
-        return Err(RecoverError::LegacyData { file: file_name }.into());
-    }
-    if doc.encrypted_data.is_empty() {
-        return Err(ResealError::Empty { file: file_name });
-    }
-    let (_, label) = recover::label_for(&file_name, doc, Some(&identity))?;
-    let (opened, unopened) = open_all(keys, &label, doc);
-    if opened.is_empty() || (!unopened.is_empty() && !req.skip_unopened) {
-        return Err(ResealError::Unopened {
-            file: file_name,
-            count: unopened.len(),
-            keys: describe(&unopened),
-            skipping: req.skip_unopened,
-        });
-    }
+    let (opened, unopened) = open_checked(req, &file_name, doc, &identity, keys)?;
     let old_cert = doc.annotation(CERT_SHA256_ANNOTATION).map(str::to_owned);
 
     // The opened values stand in for an env file holding exactly the file's keys; sealing's
     // no-churn rule (with the current certificate's key only) keeps the ones already current.
     let from_keys: BTreeMap<&str, &SecretValue> =
         opened.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let seal_req = SealRequest {
-        root: root.clone(),
-        envs: vec![env.to_owned()],
-        from: file.clone(),
-        cert: None,
-        scope: None,
-        rescope: false,
-        only: opened.iter().map(|(k, _)| k.clone()).collect(),
-        prune: false,
-        force: false,
-        strict: false,
-        key_files: Vec::new(),
-        now: req.now,
-        name: Some(name.clone()),
-    };
+    let seal_req = seal_request(req, env, &file, &name, &opened);
     let mut plan = seal::plan_env(&seal_req, env, &file_name, &from_keys, keys, &mut NoPrompt)?;
     drop(from_keys);
     drop(opened);
@@ -271,18 +242,8 @@ fn plan_env(
     if !unopened.is_empty() {
         // Some values stay sealed with the old certificate: the file must not claim the new one,
         // so `check` keeps reporting it as stale.
-        let keep_record = match &old_cert {
-            Some(v) => EditPlan {
-                annotations: vec![(CERT_SHA256_ANNOTATION.to_owned(), v.clone())],
-                ..EditPlan::default()
-            },
-            None => EditPlan {
-                remove_annotations: vec![CERT_SHA256_ANNOTATION.to_owned()],
-                ..EditPlan::default()
-            },
-        };
         plan.new_text =
-            sealedsecret::apply(&plan.new_text, doc_index, &keep_record).map_err(|source| {
+            with_cert_record(&plan.new_text, doc_index, old_cert.as_deref()).map_err(|source| {
                 SealError::SealedSecret {
                     file: rel(root, &file),
                     source,
@@ -304,4 +265,82 @@ fn plan_env(
         current,
         skipped: unopened,
     })
+}
+
+/// Opens every value of `doc` with the identity's label, refusing a file with legacy `data`, no
+/// values, or values no key opens (all of them, or any without `--skip-unopened`).
+fn open_checked(
+    req: &ResealRequest,
+    file_name: &str,
+    doc: &SealedSecretDoc,
+    identity: &crate::kustomize::Identity,
+    keys: &[UnsealingKey],
+) -> Result<Opened, ResealError> {
+    if doc.has_legacy_data {
+        return Err(RecoverError::LegacyData {
+            file: file_name.to_owned(),
+        }
+        .into());
+    }
+    if doc.encrypted_data.is_empty() {
+        return Err(ResealError::Empty {
+            file: file_name.to_owned(),
+        });
+    }
+    let (_, label) = recover::label_for(file_name, doc, Some(identity))?;
+    let (opened, unopened) = open_all(keys, &label, doc);
+    if opened.is_empty() || (!unopened.is_empty() && !req.skip_unopened) {
+        return Err(ResealError::Unopened {
+            file: file_name.to_owned(),
+            count: unopened.len(),
+            keys: describe(&unopened),
+            skipping: req.skip_unopened,
+        });
+    }
+    Ok((opened, unopened))
+}
+
+/// The seal request that re-encrypts exactly the `opened` keys of `file`, as they are.
+fn seal_request(
+    req: &ResealRequest,
+    env: &str,
+    file: &std::path::Path,
+    name: &str,
+    opened: &[(String, SecretValue)],
+) -> SealRequest {
+    SealRequest {
+        root: req.root.clone(),
+        envs: vec![env.to_owned()],
+        from: file.to_path_buf(),
+        cert: None,
+        scope: None,
+        rescope: false,
+        only: opened.iter().map(|(k, _)| k.clone()).collect(),
+        prune: false,
+        force: false,
+        strict: false,
+        key_files: Vec::new(),
+        now: req.now,
+        name: Some(name.to_owned()),
+    }
+}
+
+/// `text` with document `doc_index`'s certificate record set back to `old_cert` (removed when
+/// the file had none).
+fn with_cert_record(
+    text: &str,
+    doc_index: usize,
+    old_cert: Option<&str>,
+) -> Result<String, sealedsecret::SealedSecretError> {
+    let keep_record = match old_cert {
+        Some(v) => EditPlan {
+            annotations: vec![(CERT_SHA256_ANNOTATION.to_owned(), v.to_owned())],
+            ..EditPlan::default()
+        },
+        None => EditPlan {
+            remove_annotations: vec![CERT_SHA256_ANNOTATION.to_owned()],
+            ..EditPlan::default()
+        },
+    };
+    sealedsecret::apply(text, doc_index, &keep_record)
 }

@@ -16,9 +16,44 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
     if looked_up && !ctx.quiet {
         eprintln!("using {}", seal::rel(&root, &from));
     }
-    let req = SealRequest {
-        envs: a.envs.iter().map(|e| seal::env_name(&root, e)).collect(),
-        root: root.clone(),
+    let (dry_run, to_stdout, no_input) = (a.dry_run, a.stdout, a.no_input);
+    let req = request(&root, from, a);
+    let mut tty = TtyPrompter::new(!no_input, "").requiring_values();
+    let mut prompter = seal::RememberingPrompter::new(&mut tty);
+    let inputs = seal::load_inputs(&req)?;
+    let plans = seal::plan_with(&req, &inputs, &mut prompter)?;
+
+    print_env_warnings(&root, &req.from, &plans);
+    for p in &plans {
+        print_plan_warnings(ctx, &root, p);
+    }
+
+    if dry_run {
+        let out: String = plans.iter().map(|p| dry_run_listing(&root, p)).collect();
+        write_stdout(out.as_bytes())?;
+        return Ok(Outcome::Clean);
+    }
+    let plans = if to_stdout {
+        let out: String = plans.iter().map(|p| p.new_text.as_str()).collect();
+        write_stdout(out.as_bytes())?;
+        plans
+    } else {
+        seal::write(&req, &inputs, plans, &mut prompter)?
+    };
+    if !ctx.quiet {
+        let mut err = std::io::stderr().lock();
+        for p in &plans {
+            let _ = err.write_all(summary(&root, p, to_stdout).as_bytes());
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+/// The validated arguments as a [`SealRequest`] for the env file `from`.
+fn request(root: &std::path::Path, from: std::path::PathBuf, a: SealArgs) -> SealRequest {
+    SealRequest {
+        envs: a.envs.iter().map(|e| seal::env_name(root, e)).collect(),
+        root: root.to_path_buf(),
         from,
         cert: a.cert,
         scope: a.scope.map(Scope::from),
@@ -30,68 +65,35 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
         key_files: a.keys,
         now: super::now(),
         name: a.name,
-    };
-    let mut tty = TtyPrompter::new(!a.no_input, "").requiring_values();
-    let mut prompter = seal::RememberingPrompter::new(&mut tty);
-    let inputs = seal::load_inputs(&req)?;
-    let plans = seal::plan_with(&req, &inputs, &mut prompter)?;
+    }
+}
 
-    print_env_warnings(&root, &req.from, &plans);
-    for p in &plans {
-        if !p.pruned_needed.is_empty() {
-            eprintln!(
-                "warning: {}: --prune --force removes keys the workloads read: {}",
-                p.env,
-                seal::describe_lost(&p.pruned_needed)
-            );
-        }
-        for k in &p.unknown {
-            eprintln!(
-                "warning: {}: `{k}` is not a key the overlay knows (no example, sealed value or reference); sealing it anyway",
-                p.env
-            );
-        }
-        if let Some(w) = &p.cert.expiry_warning {
-            eprintln!(
-                "warning: {}: {}: {w}",
-                p.env,
-                seal::rel(&root, &p.cert.path)
-            );
-        }
-        if p.cert.demo && !ctx.quiet {
-            eprintln!(
-                "note: {}: sealing with the DEMO certificate {}; replace it with your controller's (docs/certificates.md)",
-                p.env,
-                seal::rel(&root, &p.cert.path)
-            );
-        }
+/// One environment's warnings and notes about its plan: pruned keys the workloads read, keys
+/// the overlay does not know, an expiring certificate, the demo certificate.
+fn print_plan_warnings(ctx: &Ctx, root: &std::path::Path, p: &EnvPlan) {
+    if !p.pruned_needed.is_empty() {
+        eprintln!(
+            "warning: {}: --prune --force removes keys the workloads read: {}",
+            p.env,
+            seal::describe_lost(&p.pruned_needed)
+        );
     }
-
-    if a.dry_run {
-        let mut out = String::new();
-        for p in &plans {
-            out.push_str(&dry_run_listing(&root, p));
-        }
-        write_stdout(out.as_bytes())?;
-        return Ok(Outcome::Clean);
+    for k in &p.unknown {
+        eprintln!(
+            "warning: {}: `{k}` is not a key the overlay knows (no example, sealed value or reference); sealing it anyway",
+            p.env
+        );
     }
-    let plans = if a.stdout {
-        let mut out = String::new();
-        for p in &plans {
-            out.push_str(&p.new_text);
-        }
-        write_stdout(out.as_bytes())?;
-        plans
-    } else {
-        seal::write(&req, &inputs, plans, &mut prompter)?
-    };
-    if !ctx.quiet {
-        let mut err = std::io::stderr().lock();
-        for p in &plans {
-            let _ = err.write_all(summary(&root, p, a.stdout).as_bytes());
-        }
+    if let Some(w) = &p.cert.expiry_warning {
+        eprintln!("warning: {}: {}: {w}", p.env, seal::rel(root, &p.cert.path));
     }
-    Ok(Outcome::Clean)
+    if p.cert.demo && !ctx.quiet {
+        eprintln!(
+            "note: {}: sealing with the DEMO certificate {}; replace it with your controller's (docs/certificates.md)",
+            p.env,
+            seal::rel(root, &p.cert.path)
+        );
+    }
 }
 
 /// The env file's warnings, once per run (every plan carries the same list): line and key,

@@ -37,6 +37,16 @@ impl Scope {
             Scope::ClusterWide => Vec::new(),
         }
     }
+
+    /// The namespace a label for a Secret in `namespace` uses: empty for cluster-wide (which
+    /// binds none), None when this scope binds a namespace and there is none.
+    pub fn label_namespace(self, namespace: Option<&str>) -> Option<String> {
+        match (namespace, self) {
+            (Some(ns), _) => Some(ns.to_owned()),
+            (None, Scope::ClusterWide) => Some(String::new()),
+            (None, _) => None,
+        }
+    }
 }
 
 mod oaep;
@@ -309,4 +319,23 @@ pub fn decode_value(text: &str) -> Result<Vec<u8>, CryptoError> {
     GO_STD_ENCODING
         .decode(compact.as_bytes())
         .map_err(|_| CryptoError::Base64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scope;
+
+    #[test]
+    fn only_cluster_wide_labels_without_a_namespace() {
+        assert_eq!(
+            Scope::Strict.label_namespace(Some("ns")).as_deref(),
+            Some("ns")
+        );
+        assert_eq!(
+            Scope::ClusterWide.label_namespace(None).as_deref(),
+            Some("")
+        );
+        assert_eq!(Scope::Strict.label_namespace(None), None);
+        assert_eq!(Scope::NamespaceWide.label_namespace(None), None);
+    }
 }

@@ -8,10 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::locate::at_line;
+use super::model::EnvFileModel;
 use super::model::path_str;
 use super::{Context, GitStatus};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
-use crate::kustomize::GeneratedKind;
+use crate::kustomize::{Generated, GeneratedKind};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -56,10 +57,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 for env in &spec.envs {
                     let env_path = path_str(env);
                     let example_path = format!("{env_path}.example");
-                    let example = cx.tree.env_file(&example_path);
-                    let real = cx.tree.env_file(&env_path);
-                    let example_file = cx.file(&example_path);
-                    let Some(example) = example else {
+                    let Some(example) = cx.tree.env_file(&example_path) else {
                         let message = format!(
                             "overlay {}: secret generator `{}` reads `{env_path}`, which has no `{example_path}`",
                             ov.name, g.original.name
@@ -71,90 +69,122 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                         );
                         continue;
                     };
-                    if let Some(f) = example_file
-                        && matches!(f.git, GitStatus::Untracked { .. })
-                    {
-                        let message = format!(
-                            "`{example_path}` is not tracked by git, so the keys of `{env_path}` are not recorded"
-                        );
-                        out.push(
-                            Finding::builder(&META, Location::file(example_path.clone()), message)
-                                .related(origin.clone())
-                                .hint("git add the .example")
-                                .build(),
-                        );
-                    }
-                    let example_keys = example.keys().unwrap_or_default();
+                    out.extend(untracked_example(cx, &env_path, &example_path, &origin));
+                    let real = cx.tree.env_file(&env_path);
                     let key_source = real
                         .and_then(|r| r.keys())
-                        .unwrap_or_else(|| example_keys.clone());
+                        .or_else(|| example.keys())
+                        .unwrap_or_default();
                     for k in &key_source {
                         sources.entry(k.clone()).or_default().push(env_path.clone());
                     }
-                    let (Some(real), Some(real_keys)) = (real, real.and_then(|r| r.keys())) else {
-                        continue;
-                    };
-                    if example.keys().is_none() {
-                        continue; // env-syntax reports it
-                    }
-                    let missing: BTreeSet<String> =
-                        real_keys.difference(&example_keys).cloned().collect();
-                    let extra: BTreeSet<String> =
-                        example_keys.difference(&real_keys).cloned().collect();
-                    if !missing.is_empty() {
-                        let message = format!(
-                            "`{example_path}` lacks {} that `{env_path}` has: {}",
-                            if missing.len() == 1 { "a key" } else { "keys" },
-                            list(&missing)
-                        );
-                        out.push(
-                            Finding::builder(&META, Location::file(example_path.clone()), message)
-                                .related(at_line(
-                                    cx,
-                                    &real.path,
-                                    real.line_of(missing.iter().next().map_or("", String::as_str))
-                                        .unwrap_or(1),
-                                ))
-                                .build(),
-                        );
-                    }
-                    for k in &extra {
-                        let line = example.line_of(k).unwrap_or(1);
-                        let message = format!(
-                            "`{example_path}` has key `{k}`, which `{env_path}` does not have"
-                        );
-                        out.push(
-                            Finding::builder(&META, at_line(cx, &example_path, line), message)
-                                .related(origin.clone())
-                                .build(),
-                        );
+                    if let Some(real) = real {
+                        let pair = (env_path.as_str(), example_path.as_str());
+                        out.extend(key_mismatches(cx, pair, real, example, &origin));
                     }
                 }
             }
-            for (key, from) in &sources {
-                if from.len() < 2 {
-                    continue;
-                }
-                let Some(first) = g.specs.first() else {
-                    continue;
-                };
-                let message = format!(
-                    "overlay {}: secret generator `{}` gives key `{key}` more than once ({}); kustomize refuses a repeated key",
-                    ov.name,
-                    g.original.name,
-                    from.join(", ")
-                );
-                out.push(
-                    Finding::builder(
-                        &META,
-                        at_line(cx, &path_str(&first.origin.file), first.origin.line),
-                        message,
-                    )
-                    .hint("give every key exactly once across envs, literals and files")
-                    .build(),
-                );
-            }
+            out.extend(repeated_keys(cx, &ov.name, g, &sources));
         }
     }
     out
+}
+
+/// A finding when the example exists but git does not track it.
+fn untracked_example(
+    cx: &Context<'_>,
+    env_path: &str,
+    example_path: &str,
+    origin: &Location,
+) -> Option<Finding> {
+    let f = cx.file(example_path)?;
+    if !matches!(f.git, GitStatus::Untracked { .. }) {
+        return None;
+    }
+    let message = format!(
+        "`{example_path}` is not tracked by git, so the keys of `{env_path}` are not recorded"
+    );
+    Some(
+        Finding::builder(&META, Location::file(example_path.to_owned()), message)
+            .related(origin.clone())
+            .hint("git add the .example")
+            .build(),
+    )
+}
+
+/// Keys the env file has and its example lacks (one finding), and keys only the example has
+/// (one each). `(env_path, example_path)` name the pair.
+fn key_mismatches(
+    cx: &Context<'_>,
+    (env_path, example_path): (&str, &str),
+    real: &EnvFileModel,
+    example: &EnvFileModel,
+    origin: &Location,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(real_keys) = real.keys() else {
+        return out;
+    };
+    let Some(example_keys) = example.keys() else {
+        return out; // env-syntax reports it
+    };
+    let missing: BTreeSet<String> = real_keys.difference(&example_keys).cloned().collect();
+    let extra: BTreeSet<String> = example_keys.difference(&real_keys).cloned().collect();
+    if !missing.is_empty() {
+        let message = format!(
+            "`{example_path}` lacks {} that `{env_path}` has: {}",
+            if missing.len() == 1 { "a key" } else { "keys" },
+            list(&missing)
+        );
+        out.push(
+            Finding::builder(&META, Location::file(example_path.to_owned()), message)
+                .related(at_line(
+                    cx,
+                    &real.path,
+                    real.line_of(missing.iter().next().map_or("", String::as_str))
+                        .unwrap_or(1),
+                ))
+                .build(),
+        );
+    }
+    for k in &extra {
+        let line = example.line_of(k).unwrap_or(1);
+        let message = format!("`{example_path}` has key `{k}`, which `{env_path}` does not have");
+        out.push(
+            Finding::builder(&META, at_line(cx, example_path, line), message)
+                .related(origin.clone())
+                .build(),
+        );
+    }
+    out
+}
+
+/// One finding per key that generator `g` gives more than once across its sources.
+fn repeated_keys(
+    cx: &Context<'_>,
+    overlay: &str,
+    g: &Generated,
+    sources: &BTreeMap<String, Vec<String>>,
+) -> Vec<Finding> {
+    let Some(first) = g.specs.first() else {
+        return Vec::new();
+    };
+    sources
+        .iter()
+        .filter(|(_, from)| from.len() >= 2)
+        .map(|(key, from)| {
+            let message = format!(
+                "overlay {overlay}: secret generator `{}` gives key `{key}` more than once ({}); kustomize refuses a repeated key",
+                g.original.name,
+                from.join(", ")
+            );
+            Finding::builder(
+                &META,
+                at_line(cx, &path_str(&first.origin.file), first.origin.line),
+                message,
+            )
+            .hint("give every key exactly once across envs, literals and files")
+            .build()
+        })
+        .collect()
 }

@@ -11,9 +11,9 @@ use super::Context;
 use super::locate::{at_line, at_yaml};
 use super::model::{path_str, sealed_doc, sealed_sources};
 use crate::crypto::Scope;
-use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
-use crate::kustomize::SecretSource;
-use crate::sealedsecret::SEALED_FOR_ANNOTATION;
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
+use crate::kustomize::{Identity, SecretSource};
+use crate::sealedsecret::{SEALED_FOR_ANNOTATION, SealedSecretDoc};
 
 /// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
@@ -57,108 +57,134 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             let Some(doc) = sealed_doc(cx, &path, name_in_file.as_str()) else {
                 continue;
             };
-            let r_ns = rendered.namespace.clone().unwrap_or_default();
-            let shown = format!("{}/{}", r_ns, rendered.name);
-            let annotation_loc = || {
-                at_yaml(
-                    cx,
-                    &path,
-                    doc_index,
-                    &["metadata", "annotations", SEALED_FOR_ANNOTATION],
-                )
+            let subject = Subject {
+                cx,
+                overlay: &ov.name,
+                path: &path,
+                doc_index,
+                line,
+                rendered: &rendered,
             };
-            let mut push = |loc: Location, message: String| {
-                out.push(Finding::builder(&META, loc, message).build());
-            };
-            if let Some(record) = doc.annotation(SEALED_FOR_ANNOTATION) {
-                let Some((scope, ns, name)) = parse_record(record) else {
-                    push(
-                        annotation_loc(),
-                        format!(
-                            "overlay {}: SealedSecret `{}`: annotation `{SEALED_FOR_ANNOTATION}` is not `<scope> <namespace>/<name>`",
-                            ov.name, rendered.name
-                        ),
-                    );
-                    continue;
-                };
-                if scope != doc.scope {
-                    push(
-                        annotation_loc(),
-                        format!(
-                            "overlay {}: SealedSecret `{}` was sealed with {} scope but declares {} scope",
-                            ov.name,
-                            rendered.name,
-                            scope.as_str(),
-                            doc.scope.as_str()
-                        ),
-                    );
-                    continue;
-                }
+            match doc.annotation(SEALED_FOR_ANNOTATION) {
+                Some(record) => out.extend(subject.record_mismatch(&doc, record)),
+                None => out.extend(subject.claim_mismatches(&doc)),
+            }
+        }
+    }
+    out
+}
+
+/// One rendered `SealedSecret`: its overlay, file, document and rendered identity.
+struct Subject<'a, 'c> {
+    cx: &'a Context<'c>,
+    overlay: &'a str,
+    path: &'a str,
+    doc_index: usize,
+    line: usize,
+    rendered: &'a Identity,
+}
+
+impl Subject<'_, '_> {
+    fn rendered_namespace(&self) -> String {
+        self.rendered.namespace.clone().unwrap_or_default()
+    }
+
+    fn shown(&self) -> String {
+        format!("{}/{}", self.rendered_namespace(), self.rendered.name)
+    }
+
+    /// The finding for an emp-seal record that is malformed, names another scope than the
+    /// file declares, or names another identity than the rendered one (as far as the scope
+    /// binds it).
+    fn record_mismatch(&self, doc: &SealedSecretDoc, record: &str) -> Option<Finding> {
+        let (overlay, rendered) = (self.overlay, self.rendered);
+        let message = match parse_record(record) {
+            None => format!(
+                "overlay {overlay}: SealedSecret `{}`: annotation `{SEALED_FOR_ANNOTATION}` is not `<scope> <namespace>/<name>`",
+                rendered.name
+            ),
+            Some((scope, _, _)) if scope != doc.scope => format!(
+                "overlay {overlay}: SealedSecret `{}` was sealed with {} scope but declares {} scope",
+                rendered.name,
+                scope.as_str(),
+                doc.scope.as_str()
+            ),
+            Some((scope, ns, name)) => {
+                let r_ns = self.rendered_namespace();
                 let differs = match scope {
                     Scope::Strict => ns != r_ns || name != rendered.name,
                     Scope::NamespaceWide => ns != r_ns,
                     Scope::ClusterWide => false,
                 };
-                if differs {
-                    push(
-                        annotation_loc(),
-                        format!(
-                            "overlay {}: SealedSecret was sealed for {ns}/{name} ({} scope) but renders as {shown}",
-                            ov.name,
-                            scope.as_str()
-                        ),
-                    );
+                if !differs {
+                    return None;
                 }
+                format!(
+                    "overlay {overlay}: SealedSecret was sealed for {ns}/{name} ({} scope) but renders as {}",
+                    scope.as_str(),
+                    self.shown()
+                )
+            }
+        };
+        let loc = at_yaml(
+            self.cx,
+            self.path,
+            self.doc_index,
+            &["metadata", "annotations", SEALED_FOR_ANNOTATION],
+        );
+        Some(Finding::builder(&META, loc, message).build())
+    }
+
+    /// Without a record: each of the file's own identity claims that the scope binds and that
+    /// differs from the rendered identity.
+    fn claim_mismatches(&self, doc: &SealedSecretDoc) -> Vec<Finding> {
+        let scope = doc.scope;
+        let r_ns = self.rendered_namespace();
+        let claims = [
+            (
+                "metadata.namespace",
+                doc.namespace.as_ref(),
+                &r_ns,
+                &["metadata", "namespace"][..],
+                scope != Scope::ClusterWide,
+            ),
+            (
+                "spec.template.metadata.namespace",
+                doc.template.namespace.as_ref(),
+                &r_ns,
+                &["spec", "template", "metadata", "namespace"][..],
+                scope != Scope::ClusterWide,
+            ),
+            (
+                "spec.template.metadata.name",
+                doc.template.name.as_ref(),
+                &self.rendered.name,
+                &["spec", "template", "metadata", "name"][..],
+                scope == Scope::Strict,
+            ),
+        ];
+        let mut out = Vec::new();
+        for (what, found, want, keys, matters) in claims {
+            let Some(found) = found else { continue };
+            if !matters || found == want {
                 continue;
             }
-            // No record: the file's own claims.
-            let scope = doc.scope;
-            let claims = [
-                (
-                    "metadata.namespace",
-                    doc.namespace.as_ref(),
-                    &r_ns,
-                    &["metadata", "namespace"][..],
-                    scope != Scope::ClusterWide,
-                ),
-                (
-                    "spec.template.metadata.namespace",
-                    doc.template.namespace.as_ref(),
-                    &r_ns,
-                    &["spec", "template", "metadata", "namespace"][..],
-                    scope != Scope::ClusterWide,
-                ),
-                (
-                    "spec.template.metadata.name",
-                    doc.template.name.as_ref(),
-                    &rendered.name,
-                    &["spec", "template", "metadata", "name"][..],
-                    scope == Scope::Strict,
-                ),
-            ];
-            for (what, found, want, keys, matters) in claims {
-                let Some(found) = found else { continue };
-                if !matters || found == want {
-                    continue;
-                }
-                let loc = at_yaml(cx, &path, doc_index, keys);
-                let loc = if loc.line == 1 && line > 1 {
-                    at_line(cx, &path, line)
-                } else {
-                    loc
-                };
-                push(
-                    loc,
-                    format!(
-                        "overlay {}: SealedSecret says {what} `{found}` ({} scope) but renders as {shown}",
-                        ov.name,
-                        scope.as_str()
-                    ),
-                );
-            }
+            let loc = at_yaml(self.cx, self.path, self.doc_index, keys);
+            let loc = if loc.line == 1 && self.line > 1 {
+                at_line(self.cx, self.path, self.line)
+            } else {
+                loc
+            };
+            let message = format!(
+                "overlay {}: SealedSecret says {what} `{found}` ({} scope) but renders as {}",
+                self.overlay,
+                scope.as_str(),
+                self.shown()
+            );
+            out.push(Finding::builder(&META, loc, message).build());
         }
+        out
     }
-    out
 }
 
 #[cfg(test)]

@@ -97,15 +97,11 @@ impl Recipient {
         identity: Identity,
         file: &str,
     ) -> Result<Self, SealError> {
-        let namespace = match (&identity.namespace, scope) {
-            (Some(ns), _) => ns.clone(),
-            (None, Scope::ClusterWide) => String::new(),
-            (None, s) => {
-                return Err(SealError::NoNamespace {
-                    file: file.to_owned(),
-                    scope: s.as_str(),
-                });
-            }
+        let Some(namespace) = scope.label_namespace(identity.namespace.as_deref()) else {
+            return Err(SealError::NoNamespace {
+                file: file.to_owned(),
+                scope: scope.as_str(),
+            });
         };
         Ok(Recipient {
             cert,

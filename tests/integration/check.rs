@@ -13,6 +13,7 @@ use assert_cmd::Command as Bin;
 use emp_seal::check::{CheckOptions, run};
 use emp_seal::finding::Report;
 
+use crate::common::json_findings;
 use crate::{common, fixtures};
 
 fn copy(src: &Path, dst: &Path) {
@@ -234,31 +235,7 @@ fn certificate_rules() {
 }
 
 fn bin() -> Bin {
-    let mut c = Bin::cargo_bin("emp-seal").unwrap();
-    c.env_remove("NO_COLOR")
-        .env_remove("EMP_SEAL_RELEASE")
-        .env_remove("EMP_SEAL_FORMAT")
-        .env_remove("EMP_SEAL_EXIT_ZERO")
-        .env_remove("EMP_SEAL_REPO")
-        .env_remove("SEALED_SECRETS_CERT");
-    c
-}
-
-fn json_findings(out: &[u8]) -> Vec<(String, String, u64)> {
-    let v: serde_json::Value = serde_json::from_slice(out).unwrap();
-    assert_eq!(v["version"], 1);
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["location"]["path"].as_str().unwrap().to_owned(),
-                f["location"]["line"].as_u64().unwrap(),
-            )
-        })
-        .collect()
+    common::emp_seal()
 }
 
 /// The shipped tree's paper placeholders, read from the file itself.
@@ -277,17 +254,12 @@ fn shipped_tree_reports_exactly_the_paper_placeholders() {
     // the repository-wide rules read.
     let Some(t) = shipped_copy() else { return };
     let root = t.path().to_path_buf();
-    let out = bin()
-        .args(["-C"])
-        .arg(&root)
-        .args(["check", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::output_with_code(
+        bin()
+            .args(["-C"])
+            .arg(&root)
+            .args(["check", "--format", "json"]),
+        1,
     );
     let found = json_findings(&out.stdout);
     let expected: Vec<(String, String, u64)> = paper_placeholder_lines(&root)

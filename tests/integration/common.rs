@@ -239,3 +239,69 @@ impl Drop for Peer {
         let _ = self.child.wait();
     }
 }
+
+/// The `emp-seal` binary with every environment variable it (or a tool it runs) reads removed,
+/// so that the developer's own settings never reach a test.
+pub fn emp_seal() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("emp-seal").expect("binary");
+    for var in [
+        "NO_COLOR",
+        "RUST_LOG",
+        "EMP_SEAL_RELEASE",
+        "EMP_SEAL_FORMAT",
+        "EMP_SEAL_EXIT_ZERO",
+        "EMP_SEAL_REPO",
+        "EMP_SEAL_FROM",
+        "EMP_SEAL_NO_INPUT",
+        "EMP_SEAL_RENDER",
+        "EMP_SEAL_ALLOW_RUNTIME_SECRETS",
+        "SEALED_SECRETS_CERT",
+        "SEALED_SECRETS_SCOPE",
+        "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+/// Runs `cmd` and asserts that it exits with `code`, showing its stderr when it does not.
+pub fn output_with_code(cmd: &mut assert_cmd::Command, code: i32) -> std::process::Output {
+    let out = cmd.output().expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The findings of a `check --format json` report (version 1) as (rule, path, line).
+pub fn json_findings(out: &[u8]) -> Vec<(String, String, u64)> {
+    let v: serde_json::Value = serde_json::from_slice(out).expect("JSON report");
+    assert_eq!(v["version"], 1);
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().expect("rule").to_owned(),
+                f["location"]["path"].as_str().expect("path").to_owned(),
+                f["location"]["line"].as_u64().expect("line"),
+            )
+        })
+        .collect()
+}
+
+/// Runs `git -C dir ARGS` with a fixed committer identity; panics when it fails.
+pub fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(ok, "git {args:?}");
+}

@@ -6,9 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::disallowed_methods)]
 
 use std::path::Path;
-use std::process::Command;
-
-use assert_cmd::Command as Bin;
 
 use crate::common;
 
@@ -186,33 +183,16 @@ fn ignored(root: &Path, dirs: &[&str]) {
 /// `emp-seal check --format json` on `root`: every finding outside `k8s/` as (rule, path),
 /// sorted.
 fn outside_k8s(root: &Path) -> Vec<(String, String)> {
-    let out = Bin::cargo_bin("emp-seal")
-        .unwrap()
-        .env_remove("EMP_SEAL_RELEASE")
-        .env_remove("EMP_SEAL_FORMAT")
-        .env_remove("EMP_SEAL_EXIT_ZERO")
-        .arg("-C")
-        .arg(root)
-        .args(["check", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::output_with_code(
+        common::emp_seal()
+            .arg("-C")
+            .arg(root)
+            .args(["check", "--format", "json"]),
+        1,
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut found: Vec<(String, String)> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["location"]["path"].as_str().unwrap().to_owned(),
-            )
-        })
+    let mut found: Vec<(String, String)> = common::json_findings(&out.stdout)
+        .into_iter()
+        .map(|(rule, path, _)| (rule, path))
         .filter(|(_, p)| !p.starts_with("k8s/"))
         .collect();
     found.sort();
@@ -233,20 +213,8 @@ fn issue_16_file_rules_scan_the_whole_git_repository_and_honour_gitignore() {
     let expected = repository(root);
     ignored(root, &["build", "vendor/cache"]);
     put(root, ".gitignore", "build/\nvendor/cache/\n");
-    let git = |args: &[&str]| {
-        let ok = Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-            .args(args)
-            .output()
-            .unwrap()
-            .status
-            .success();
-        assert!(ok, "git {args:?}");
-    };
-    git(&["init", "-q"]);
-    git(&["add", "-A"]);
+    common::git(root, &["init", "-q"]);
+    common::git(root, &["add", "-A"]);
     assert_eq!(outside_k8s(root), expected);
 }
 

@@ -50,20 +50,7 @@ pub(crate) fn env_text(values: &[(&str, &str)]) -> String {
 
 /// `emp-seal -C ROOT ...` with a scrubbed environment.
 pub(crate) fn emp(root: &Path) -> Command {
-    let mut c = Command::cargo_bin("emp-seal").expect("binary");
-    for v in [
-        "SEALED_SECRETS_CERT",
-        "SEALED_SECRETS_SCOPE",
-        "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
-        "EMP_SEAL_REPO",
-        "EMP_SEAL_FROM",
-        "EMP_SEAL_NO_INPUT",
-        "EMP_SEAL_FORMAT",
-        "NO_COLOR",
-        "RUST_LOG",
-    ] {
-        c.env_remove(v);
-    }
+    let mut c = crate::common::emp_seal();
     c.arg("-C").arg(root).current_dir(root);
     c
 }

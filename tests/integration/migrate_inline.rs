@@ -55,6 +55,12 @@ const KEEP_NAME: [&str; 7] = [
     "--no-input",
     "--keep-name",
 ];
+/// `seal ENV --from FROM --migrate` and the `extra` arguments.
+fn migrate_args<'a>(env: &'a str, from: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["seal", env, "--from", from, "--migrate"];
+    args.extend_from_slice(extra);
+    args
+}
 
 fn run(root: &Path, args: &[&str]) -> Out {
     let o = emp(root).args(args).output().unwrap();
@@ -149,17 +155,7 @@ fn issue_16_migrate_inline_generator_with_envs_and_literals() {
     let root = t.path();
     let kust = root.join("k8s/overlays/stage/kustomization.yaml");
     let old = read(&kust);
-    let dry = run(
-        root,
-        &[
-            "seal",
-            "stage",
-            "--from",
-            "app.env",
-            "--migrate",
-            "--dry-run",
-        ],
-    );
+    let dry = run(root, &migrate_args("stage", "app.env", &["--dry-run"]));
     assert_eq!(dry.code, 0, "{}", dry.stderr);
     assert!(
         dry.stdout.contains("drop secretGenerator `app-secrets`"),
@@ -170,14 +166,7 @@ fn issue_16_migrate_inline_generator_with_envs_and_literals() {
     let out = migrates_to_the_same_secret(
         root,
         &root.join("k8s/overlays/stage"),
-        &[
-            "seal",
-            "stage",
-            "--from",
-            "app.env",
-            "--migrate",
-            "--no-input",
-        ],
+        &migrate_args("stage", "app.env", &["--no-input"]),
     );
     assert!(
         out.stderr
@@ -225,7 +214,7 @@ fn issue_16_hash_suffix_needs_keep_name() {
         m
     };
     let before = snapshot();
-    let o = run(root, &["seal", "stage", "--from", "app.env", "--migrate"]);
+    let o = run(root, &migrate_args("stage", "app.env", &[]));
     assert_eq!(o.code, 2, "{}", o.stderr);
     for needle in ["content hash", "disableNameSuffixHash", "--keep-name"] {
         assert!(o.stderr.contains(needle), "{needle}: {}", o.stderr);
@@ -390,13 +379,7 @@ fn issue_16_inline_refusals_change_nothing() {
     );
     let o = run(
         root,
-        &[
-            "seal",
-            "stage",
-            "--from",
-            "k8s/overlays/stage/app.env",
-            "--migrate",
-        ],
+        &migrate_args("stage", "k8s/overlays/stage/app.env", &[]),
     );
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(

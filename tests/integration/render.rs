@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 
 use assert_cmd::Command as Bin;
 
-use crate::common;
+use crate::common::{self, git};
 
 /// A sentinel that must never appear in any output.
 const SENTINEL: &str = "S3NTINEL-render-4f1c9a";
@@ -23,17 +23,6 @@ fn write(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, text).unwrap();
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
-        .args(args)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(ok, "git {args:?}");
 }
 
 /// A temp git repository holding `files` (all staged; real env files are git-ignored).
@@ -61,20 +50,7 @@ fn have_kubectl() -> bool {
 }
 
 fn bin() -> Bin {
-    let mut c = Bin::cargo_bin("emp-seal").unwrap();
-    for var in [
-        "NO_COLOR",
-        "EMP_SEAL_RELEASE",
-        "EMP_SEAL_FORMAT",
-        "EMP_SEAL_EXIT_ZERO",
-        "EMP_SEAL_REPO",
-        "EMP_SEAL_RENDER",
-        "EMP_SEAL_ALLOW_RUNTIME_SECRETS",
-        "SEALED_SECRETS_CERT",
-    ] {
-        c.env_remove(var);
-    }
-    c
+    common::emp_seal()
 }
 
 fn check(root: &Path, args: &[&str]) -> Output {
@@ -808,18 +784,13 @@ fn issue_14_kustomize_build_is_used_when_kubectl_is_absent() {
     let mut perms = std::fs::metadata(&shim).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
     std::fs::set_permissions(&shim, perms).unwrap();
-    let out = bin()
-        .env("PATH", bin_dir.path())
-        .arg("-C")
-        .arg(t.path())
-        .args(["check", "--render=always", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::output_with_code(
+        bin()
+            .env("PATH", bin_dir.path())
+            .arg("-C")
+            .arg(t.path())
+            .args(["check", "--render=always", "--format", "json"]),
+        1,
     );
     let all = findings(&out);
     let failed = of_rule(&all, "render-failed");
