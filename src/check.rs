@@ -11,7 +11,7 @@
 //! into key names and lints, and their text is handed to the rules with every non-comment line
 //! blanked.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -155,96 +155,26 @@ pub struct CheckOutcome {
 /// or an unusable certificate.
 pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let root = &opts.root;
-    let only: Option<BTreeSet<String>> = if opts.rules.is_empty() {
-        None
-    } else {
-        for id in &opts.rules {
-            if rules::find(id).is_none() {
-                return Err(CheckError::UnknownRule { id: id.clone() });
-            }
-        }
-        Some(opts.rules.iter().cloned().collect())
-    };
+    let only = selected_rules(&opts.rules)?;
     if opts.release.as_ref().is_some_and(|r| r.trim().is_empty()) {
         return Err(CheckError::EmptyRelease);
     }
     let ws = crate::workspace::load_cached(root)?;
-    let overlays = &ws.envs;
-    if overlays.is_empty() {
-        return Err(CheckError::NoOverlays {
-            looked: ws.looked(),
-        });
-    }
-    if let Some(id) = ws
-        .config
-        .release
-        .unsuppressible
-        .iter()
-        .find(|id| rules::find(id).is_none())
-    {
-        return Err(CheckError::UnknownRule { id: id.clone() });
-    }
+    usable_workspace(&ws)?;
     let release = release_env(&ws, opts.release.as_deref())?;
     let filters = resolve_paths(root, &opts.cwd, &opts.paths)?;
 
     let (rels, outside, git) = tree_files(root, &ws, &filters);
-    let loaded: Vec<(SourceFile, Option<EnvFileModel>)> = rels
-        .par_iter()
-        .map(|rel| (rel, false))
-        .chain(outside.par_iter().map(|rel| (rel, true)))
-        .filter_map(|(rel, repository_only)| {
-            let (f, env) = read_file(root, rel, git.as_ref())?;
-            Some((
-                if repository_only {
-                    f.repository_only()
-                } else {
-                    f
-                },
-                env,
-            ))
-        })
-        .collect();
-    let mut files = Vec::with_capacity(loaded.len());
-    let mut env_files = Vec::new();
-    for (f, env) in loaded {
-        files.push(f);
-        env_files.extend(env);
-    }
-
-    // Overlays are built in parallel; a base they share is parsed once, through `parsed`.
-    let parsed = kustomize::ParseCache::default();
-    let models: Vec<Result<OverlayModel, CheckError>> = overlays
-        .par_iter()
-        .map(|o| load_overlay(root, o, &files, &parsed))
-        .collect();
-    let mut overlay_models = Vec::with_capacity(models.len());
-    for m in models {
-        overlay_models.push(m?);
-    }
-
-    // The key each SealedSecret file is judged against: its overlay's certificate, unless two
-    // overlays that include the file disagree.
-    let mut keys: BTreeMap<String, Option<Certificate>> = BTreeMap::new();
-    for ov in &overlay_models {
-        let cert = ov.cert.as_ref().and_then(CertModel::certificate);
-        for src in ov.overlay.secret_sources() {
-            if let SecretSource::Sealed { file, .. } = src {
-                let path = path_str(&file);
-                match (keys.get(&path), cert) {
-                    (None, Some(c)) => {
-                        keys.insert(path, Some(c.clone()));
-                    }
-                    (None, None) => {
-                        keys.insert(path, None);
-                    }
-                    (Some(Some(old)), Some(c)) if old.der() == c.der() => {}
-                    (Some(_), _) => {
-                        keys.insert(path, None);
-                    }
-                }
-            }
-        }
-    }
+    let (files, env_files) = read_files(root, &rels, &outside, git.as_ref());
+    // The builds take the texts just read instead of reading the files again.
+    let parsed = kustomize::ParseCache::with_texts(
+        files
+            .iter()
+            .filter(|f| is_manifest(&f.path))
+            .map(|f| (root.join(&f.path), f.text.as_str())),
+    );
+    let overlay_models = load_overlays(root, &ws.envs, &files, &parsed)?;
+    let keys = sealing_keys(&overlay_models);
 
     let (renders, render_note) =
         crate::render::render_checked(root, &overlay_models, release.as_deref(), opts.render)?;
@@ -272,13 +202,143 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         }
     }
     let mut report = rules::run_only(&cx, only.as_ref());
+    narrow(&mut report, &ws, release.as_deref(), &filters, &files);
+    Ok(CheckOutcome {
+        report,
+        git: git.is_some(),
+        render_note,
+    })
+}
 
-    if let Some(env) = release.as_deref().and_then(|e| ws.env(e)) {
-        // Findings inside another environment's directory are not this release's.
+/// The `--rules` ids as a set (`None`: every rule), refusing an unknown id.
+fn selected_rules(ids: &[String]) -> Result<Option<BTreeSet<String>>, CheckError> {
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    if let Some(id) = ids.iter().find(|id| rules::find(id).is_none()) {
+        return Err(CheckError::UnknownRule { id: id.clone() });
+    }
+    Ok(Some(ids.iter().cloned().collect()))
+}
+
+/// Refuses a workspace with no environment (nothing would be checked) or whose config names
+/// an unknown rule as unsuppressible.
+fn usable_workspace(ws: &crate::workspace::Workspace) -> Result<(), CheckError> {
+    if ws.envs.is_empty() {
+        return Err(CheckError::NoOverlays {
+            looked: ws.looked(),
+        });
+    }
+    match ws
+        .config
+        .release
+        .unsuppressible
+        .iter()
+        .find(|id| rules::find(id).is_none())
+    {
+        Some(id) => Err(CheckError::UnknownRule { id: id.clone() }),
+        None => Ok(()),
+    }
+}
+
+/// Reads the tree's files and the repository's other manifests (in parallel), keeping the
+/// order given: the files for the rules, and the env files' models.
+fn read_files(
+    root: &Path,
+    rels: &BTreeSet<String>,
+    outside: &BTreeSet<String>,
+    git: Option<&GitMap>,
+) -> (Vec<SourceFile>, Vec<EnvFileModel>) {
+    let loaded: Vec<(SourceFile, Option<EnvFileModel>)> = rels
+        .par_iter()
+        .map(|rel| (rel, false))
+        .chain(outside.par_iter().map(|rel| (rel, true)))
+        .filter_map(|(rel, repository_only)| {
+            let (f, env) = read_file(root, rel, git)?;
+            Some((
+                if repository_only {
+                    f.repository_only()
+                } else {
+                    f
+                },
+                env,
+            ))
+        })
+        .collect();
+    let mut files = Vec::with_capacity(loaded.len());
+    let mut env_files = Vec::new();
+    for (f, env) in loaded {
+        files.push(f);
+        env_files.extend(env);
+    }
+    (files, env_files)
+}
+
+/// Builds every environment's model, in parallel; a base they share is parsed once, through
+/// `parsed`.
+fn load_overlays(
+    root: &Path,
+    envs: &[crate::workspace::Environment],
+    files: &[SourceFile],
+    parsed: &kustomize::ParseCache<'_>,
+) -> Result<Vec<OverlayModel>, CheckError> {
+    let by_path: HashMap<&str, &SourceFile> = files.iter().map(|f| (f.path.as_str(), f)).collect();
+    // Each directory's `*.env.example` files (a file directly inside it).
+    let mut examples: HashMap<&str, Vec<String>> = HashMap::new();
+    for f in files.iter().filter(|f| f.path.ends_with(".env.example")) {
+        if let Some((dir, _)) = f.path.rsplit_once('/') {
+            examples.entry(dir).or_default().push(f.path.clone());
+        }
+    }
+    envs.par_iter()
+        .map(|o| {
+            let examples = examples.get(o.rel.as_str()).cloned().unwrap_or_default();
+            load_overlay(root, o, &by_path, examples, parsed)
+        })
+        .collect()
+}
+
+/// The key each SealedSecret file is judged against: its overlay's certificate, unless two
+/// overlays that include the file disagree (then `None`).
+fn sealing_keys(overlays: &[OverlayModel]) -> BTreeMap<String, Option<Certificate>> {
+    let mut keys: BTreeMap<String, Option<Certificate>> = BTreeMap::new();
+    for ov in overlays {
+        let cert = ov.cert.as_ref().and_then(CertModel::certificate);
+        for src in ov.overlay.secret_sources() {
+            if let SecretSource::Sealed { file, .. } = src {
+                let path = path_str(&file);
+                match (keys.get(&path), cert) {
+                    (None, Some(c)) => {
+                        keys.insert(path, Some(c.clone()));
+                    }
+                    (None, None) => {
+                        keys.insert(path, None);
+                    }
+                    (Some(Some(old)), Some(c)) if old.der() == c.der() => {}
+                    (Some(_), _) => {
+                        keys.insert(path, None);
+                    }
+                }
+            }
+        }
+    }
+    keys
+}
+
+/// Narrows the findings to the release environment (findings inside another environment's
+/// directory are not this release's) and to the requested paths.
+fn narrow(
+    report: &mut Report,
+    ws: &crate::workspace::Workspace,
+    release: Option<&str>,
+    filters: &[String],
+    files: &[SourceFile],
+) {
+    if let Some(env) = release.and_then(|e| ws.env(e)) {
         let inside = |p: &str, dir: &str| p.starts_with(&format!("{dir}/"));
         report.findings.retain(|f| {
             let p = &f.primary.path;
-            inside(p, &env.rel) || !overlays.iter().any(|o| inside(p, &o.rel))
+            inside(p, &env.rel) || !ws.envs.iter().any(|o| inside(p, &o.rel))
         });
     }
     if !filters.is_empty() {
@@ -290,16 +350,11 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         report.findings.retain(|f| inside(&f.primary.path));
         report.files_checked = files.iter().filter(|f| inside(&f.path)).count();
     }
-    Ok(CheckOutcome {
-        report,
-        git: git.is_some(),
-        render_note,
-    })
 }
 
 /// Repo-relative paths of the resource files the overlay builds parsed whole and found none of
 /// the kinds the rules' own YAML pass keeps in (so that it does not parse them again).
-fn parsed_elsewhere(root: &Path, parsed: &kustomize::ParseCache) -> HashSet<String> {
+fn parsed_elsewhere(root: &Path, parsed: &kustomize::ParseCache<'_>) -> HashSet<String> {
     parsed
         .manifests()
         .into_iter()
@@ -529,18 +584,19 @@ fn release_env(
     }
 }
 
-/// Loads one overlay's model and certificate.
+/// Loads one overlay's model and certificate; `files` by path, `examples` its env examples.
 fn load_overlay(
     root: &Path,
     env: &crate::workspace::Environment,
-    files: &[SourceFile],
-    parsed: &kustomize::ParseCache,
+    files: &HashMap<&str, &SourceFile>,
+    examples: Vec<String>,
+    parsed: &kustomize::ParseCache<'_>,
 ) -> Result<OverlayModel, CheckError> {
     let name = env.name.as_str();
     let overlay = Overlay::load_or_unbuildable(root, name, parsed)?;
     let dir = env.rel.clone();
     let cert_rel = crate::workspace::rel(root, &env.cert);
-    let cert = match files.iter().find(|f| f.path == cert_rel) {
+    let cert = match files.get(cert_rel.as_str()) {
         None => None,
         Some(f) => Some(CertModel {
             path: cert_rel.clone(),
@@ -556,16 +612,6 @@ fn load_overlay(
             },
         }),
     };
-    let examples = files
-        .iter()
-        .filter(|f| {
-            f.path.ends_with(".env.example")
-                && f.path
-                    .strip_prefix(&format!("{dir}/"))
-                    .is_some_and(|r| !r.contains('/'))
-        })
-        .map(|f| f.path.clone())
-        .collect();
     Ok(OverlayModel {
         name: name.to_owned(),
         dir,

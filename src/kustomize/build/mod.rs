@@ -60,26 +60,73 @@ enum Unread {
 /// overlays is read and parsed once. Keyed by canonical path; holds only files outside the
 /// overlay directory that first read them (an overlay's own files are rarely shared, and are
 /// released with its build). Create one per run: it never notices a file changing.
+///
+/// A caller that has already read the files (check) hands their texts over with
+/// [`ParseCache::with_texts`], so that the builds do not read them from disk again.
 #[derive(Default, Debug)]
-pub struct ParseCache {
+pub struct ParseCache<'t> {
     files: Mutex<HashMap<PathBuf, Result<FileDocs, Unread>>>,
+    /// Lexically normalised path to canonical path, for the shared files looked up so far (a
+    /// base is looked up once per including overlay; resolving symlinks costs a syscall per
+    /// path component).
+    canonical: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+    /// Texts read before the builds, by lexically normalised absolute path.
+    texts: HashMap<PathBuf, &'t str>,
     /// Resource files every document of which parsed (see [`ParseCache::manifests`]).
     manifests: Mutex<Vec<(PathBuf, Vec<String>)>>,
 }
 
-impl ParseCache {
+impl<'t> ParseCache<'t> {
+    /// A cache whose builds take these files' texts (absolute paths) instead of reading them.
+    pub fn with_texts(texts: impl IntoIterator<Item = (PathBuf, &'t str)>) -> Self {
+        ParseCache {
+            texts: texts.into_iter().map(|(p, t)| (normalize(&p), t)).collect(),
+            ..ParseCache::default()
+        }
+    }
+
     /// The documents of `path`, from the cache when `shared`, else read and parsed now.
     fn load(&self, path: &Path, shared: bool) -> Result<FileDocs, Unread> {
-        let key = shared.then(|| std::fs::canonicalize(path).ok()).flatten();
+        let key = if shared { self.canonical(path) } else { None };
         let Some(key) = key else {
-            return read_docs(path);
+            return self.read_docs(path);
         };
         if let Some(hit) = self.lock().get(&key) {
             return hit.clone();
         }
         // Parsed outside the lock: two builds may both parse a file the first time, not more.
-        let loaded = read_docs(path);
+        let loaded = self.read_docs(path);
         self.lock().entry(key).or_insert(loaded).clone()
+    }
+
+    /// `path` with symlinks resolved, remembered per lexical path.
+    fn canonical(&self, path: &Path) -> Option<PathBuf> {
+        let lexical = normalize(path);
+        let mut memo = self
+            .canonical
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        memo.entry(lexical)
+            .or_insert_with(|| std::fs::canonicalize(path).ok())
+            .clone()
+    }
+
+    /// The text of `path`: the one handed over, else read from disk.
+    fn read_text(&self, path: &Path) -> Result<std::borrow::Cow<'t, str>, Unread> {
+        if let Some(t) = self.texts.get(&normalize(path)) {
+            return Ok(std::borrow::Cow::Borrowed(*t));
+        }
+        let bytes = std::fs::read(path).map_err(|e| Unread::Io(e.to_string()))?;
+        String::from_utf8(bytes)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|_| Unread::NotUtf8)
+    }
+
+    fn read_docs(&self, path: &Path) -> Result<FileDocs, Unread> {
+        let text = self.read_text(path)?;
+        Ok(Arc::new(
+            docs::split_docs(&text).into_iter().map(Arc::new).collect(),
+        ))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Result<FileDocs, Unread>>> {
@@ -102,20 +149,12 @@ impl ParseCache {
     }
 }
 
-fn read_docs(path: &Path) -> Result<FileDocs, Unread> {
-    let bytes = std::fs::read(path).map_err(|e| Unread::Io(e.to_string()))?;
-    let text = String::from_utf8(bytes).map_err(|_| Unread::NotUtf8)?;
-    Ok(Arc::new(
-        docs::split_docs(&text).into_iter().map(Arc::new).collect(),
-    ))
-}
-
 /// One overlay's build: the objects' walk state and what it found.
 struct Builder<'r> {
     root: &'r Path,
     /// The overlay directory being built (files outside it go through the shared cache).
     top: PathBuf,
-    shared: &'r ParseCache,
+    shared: &'r ParseCache<'r>,
     /// Files this build has read (each reported once).
     files: HashMap<PathBuf, Option<FileDocs>>,
     problems: Vec<Problem>,
@@ -236,9 +275,9 @@ fn normalize(p: &Path) -> PathBuf {
 pub(crate) fn build(
     root: &Path,
     dir: &Path,
-    shared: &ParseCache,
+    shared: &ParseCache<'_>,
 ) -> Result<BuildOutput, KustomizeError> {
-    let kfile = top_kustomization(dir)?;
+    let kfile = top_kustomization(dir, shared)?;
     let mut b = Builder {
         root,
         top: normalize(dir),
@@ -275,20 +314,21 @@ pub(crate) fn build(
 
 /// The overlay's own kustomization file, refused when it is missing, unreadable or does not
 /// parse (every other file's trouble is a [`Problem`]).
-fn top_kustomization(dir: &Path) -> Result<PathBuf, KustomizeError> {
+fn top_kustomization(dir: &Path, shared: &ParseCache<'_>) -> Result<PathBuf, KustomizeError> {
     let Some(kfile) = kustomization_file(dir) else {
         return Err(KustomizeError::NoKustomization {
             dir: dir.to_path_buf(),
         });
     };
-    let text = std::fs::read(&kfile).map_err(|e| KustomizeError::Unreadable {
-        path: kfile.clone(),
-        message: e.to_string(),
-    })?;
-    let text = String::from_utf8(text).map_err(|_| KustomizeError::Unreadable {
-        path: kfile.clone(),
-        message: "not valid utf-8".into(),
-    })?;
+    let text = shared
+        .read_text(&kfile)
+        .map_err(|e| KustomizeError::Unreadable {
+            path: kfile.clone(),
+            message: match e {
+                Unread::Io(m) => m,
+                Unread::NotUtf8 => "not valid utf-8".into(),
+            },
+        })?;
     if let Some(d) = docs::split_docs(&text).first()
         && let Err(e) = &d.value
     {
