@@ -832,10 +832,7 @@ fn flow_value(
     c: &scan::Child,
 ) -> Result<Option<crate::yamlpos::flow::Map>, SealedSecretError> {
     let b = lines.text.as_bytes();
-    let mut p = c.entry.after_colon;
-    while p < b.len() && matches!(b[p], b' ' | b'\t') {
-        p += 1;
-    }
+    let p = scan::skip_blanks(b, c.entry.after_colon, b.len());
     if b.get(p) != Some(&b'{') {
         return Ok(None);
     }

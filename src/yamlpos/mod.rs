@@ -322,127 +322,141 @@ impl Layout {
         self.walk(text, path).line.map_or(0, |l| l.idx)
     }
 
-    /// Follows `path` through the block made of `head` (the content after a sequence item's
-    /// `- `, as a line of its own) followed by `self.lines[lo..hi]`.
+    /// Follows `path` from the whole text down, one step per segment, each step looking only
+    /// inside the block the previous step found.
     fn walk(&self, text: &str, path: &[Seg]) -> Walk {
-        let mut head: Option<Line> = None;
-        let (mut lo, mut hi) = (0usize, self.lines.len());
+        let mut block = Block {
+            head: None,
+            lo: 0,
+            hi: self.lines.len(),
+        };
         let mut found = self.lines.first().copied();
         for (step, seg) in path.iter().enumerate() {
-            let last = step + 1 == path.len();
-            // The block's lines with their index into `self.lines` (`None` for the head).
-            let block = head
-                .map(|h| (None, h))
-                .into_iter()
-                .chain((lo..hi).map(|i| (Some(i), self.lines[i])));
-            let Some(indent) = head.or_else(|| self.lines.get(lo).filter(|_| lo < hi).copied())
-            else {
+            let hit = match seg {
+                Seg::Key(want) => self.find_key(text, &block, want),
+                Seg::Index(want) => self.find_item(text, &block, *want),
+            };
+            let Some((line, inner)) = hit else {
                 return Walk {
                     line: found,
                     complete: false,
                 };
             };
-            let indent = indent.indent;
-            // Real lines after the matched one (`None`: the head) up to `hi`.
-            let after = |at: Option<usize>| at.map_or(lo, |i| i + 1);
-            let mut hit = None;
-            match seg {
-                Seg::Key(want) => {
-                    for (at, line) in block {
-                        if line.indent < indent {
-                            break;
-                        }
-                        if line.indent != indent || line.is_item(text) {
-                            continue;
-                        }
-                        let Some((key, inline)) = split_key(line.text(text)) else {
-                            continue;
-                        };
-                        if key.as_ref() != want.as_str() {
-                            continue;
-                        }
-                        found = Some(line);
-                        if last {
-                            return Walk {
-                                line: found,
-                                complete: true,
-                            };
-                        }
-                        let inline = inline.trim();
-                        // `key: value` on the same line ends the walk; only an anchor or a tag
-                        // (or a comment) may be followed by a nested block.
-                        if !inline.is_empty()
-                            && !inline.starts_with('#')
-                            && !inline.starts_with('&')
-                            && !inline.starts_with('!')
-                        {
-                            break;
-                        }
-                        let start = after(at);
-                        let end = (start..hi)
-                            .find(|&i| {
-                                let next = self.lines[i];
-                                next.indent < indent
-                                    || (next.indent == indent && !next.is_item(text))
-                            })
-                            .unwrap_or(hi);
-                        hit = Some((None, start, end));
-                        break;
-                    }
-                }
-                Seg::Index(want) => {
-                    let mut item = 0usize;
-                    for (at, line) in block {
-                        if line.indent < indent {
-                            break;
-                        }
-                        if line.indent != indent || !line.is_item(text) {
-                            continue;
-                        }
-                        if item != *want {
-                            item += 1;
-                            continue;
-                        }
-                        found = Some(line);
-                        if last {
-                            return Walk {
-                                line: found,
-                                complete: true,
-                            };
-                        }
-                        // The item's content: the text after `- ` becomes a line of its own,
-                        // indented where that text starts, followed by the deeper lines.
-                        let t = line.text(text);
-                        let content = t[1..].trim_start_matches(' ');
-                        let gap = t.len() - content.len();
-                        let first =
-                            (!content.is_empty() && !content.starts_with('#')).then_some(Line {
-                                idx: line.idx,
-                                at: line.at + gap,
-                                end: line.end,
-                                indent: line.indent + gap,
-                            });
-                        let start = after(at);
-                        let end = (start..hi)
-                            .find(|&i| self.lines[i].indent <= indent)
-                            .unwrap_or(hi);
-                        hit = Some((first, start, end));
-                        break;
-                    }
-                }
+            found = Some(line);
+            if step + 1 == path.len() {
+                break;
             }
-            let Some((h, l, e)) = hit else {
+            let Some(inner) = inner else {
                 return Walk {
                     line: found,
                     complete: false,
                 };
             };
-            (head, lo, hi) = (h, l, e);
+            block = inner;
         }
         Walk {
             line: found,
             complete: true,
         }
+    }
+
+    /// The block's lines with their index into `self.lines` (`None` for the head), and the
+    /// block's indentation (`None` for an empty block).
+    fn block_lines<'s>(
+        &'s self,
+        block: &Block,
+    ) -> (
+        Option<usize>,
+        impl Iterator<Item = (Option<usize>, Line)> + 's,
+    ) {
+        let indent = block
+            .head
+            .or_else(|| {
+                self.lines
+                    .get(block.lo)
+                    .filter(|_| block.lo < block.hi)
+                    .copied()
+            })
+            .map(|l| l.indent);
+        let lines = block
+            .head
+            .map(|h| (None, h))
+            .into_iter()
+            .chain((block.lo..block.hi).map(|i| (Some(i), self.lines[i])));
+        (indent, lines)
+    }
+
+    /// The entry `want` of the mapping `block`: its line, and the block of its value when a
+    /// nested block may follow (`None` when `key: value` on the same line ends the walk).
+    fn find_key(&self, text: &str, block: &Block, want: &str) -> Option<(Line, Option<Block>)> {
+        let (indent, lines) = self.block_lines(block);
+        let indent = indent?;
+        let (at, line, inline) = lines
+            .take_while(|(_, line)| line.indent >= indent)
+            .filter(|(_, line)| line.indent == indent && !line.is_item(text))
+            .find_map(|(at, line)| {
+                let (key, inline) = split_key(line.text(text))?;
+                (key.as_ref() == want).then_some((at, line, inline))
+            })?;
+        let inline = inline.trim();
+        // Only an anchor or a tag (or a comment) may be followed by a nested block.
+        if !inline.is_empty()
+            && !inline.starts_with('#')
+            && !inline.starts_with('&')
+            && !inline.starts_with('!')
+        {
+            return Some((line, None));
+        }
+        let lo = block.after(at);
+        let hi = (lo..block.hi)
+            .find(|&i| {
+                let next = self.lines[i];
+                next.indent < indent || (next.indent == indent && !next.is_item(text))
+            })
+            .unwrap_or(block.hi);
+        Some((line, Some(Block { head: None, lo, hi })))
+    }
+
+    /// Item `want` (0-based) of the sequence `block`: its line and the block of its content.
+    fn find_item(&self, text: &str, block: &Block, want: usize) -> Option<(Line, Option<Block>)> {
+        let (indent, lines) = self.block_lines(block);
+        let indent = indent?;
+        let (at, line) = lines
+            .take_while(|(_, line)| line.indent >= indent)
+            .filter(|(_, line)| line.indent == indent && line.is_item(text))
+            .nth(want)?;
+        // The item's content: the text after `- ` becomes a line of its own, indented where
+        // that text starts, followed by the deeper lines.
+        let t = line.text(text);
+        let content = t[1..].trim_start_matches(' ');
+        let gap = t.len() - content.len();
+        let head = (!content.is_empty() && !content.starts_with('#')).then_some(Line {
+            idx: line.idx,
+            at: line.at + gap,
+            end: line.end,
+            indent: line.indent + gap,
+        });
+        let lo = block.after(at);
+        let hi = (lo..block.hi)
+            .find(|&i| self.lines[i].indent <= indent)
+            .unwrap_or(block.hi);
+        Some((line, Some(Block { head, lo, hi })))
+    }
+}
+
+/// A block to walk into: `head` (the content after a sequence item's `- `, as a line of its
+/// own) followed by the layout's lines `lo..hi`.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    head: Option<Line>,
+    lo: usize,
+    hi: usize,
+}
+
+impl Block {
+    /// The first layout line after the one at `at` (`None`: the head).
+    fn after(&self, at: Option<usize>) -> usize {
+        at.map_or(self.lo, |i| i + 1)
     }
 }
 
