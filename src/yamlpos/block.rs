@@ -93,15 +93,6 @@ pub(crate) struct Lines<'a> {
     pub(crate) lines: Vec<Line>,
 }
 
-/// A document marker line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Marker {
-    /// `---`
-    Start,
-    /// `...`
-    End,
-}
-
 impl<'a> Lines<'a> {
     /// Splits on `\n` (a preceding `\r` belongs to the break). A lone `\r` is a YAML line break
     /// this scanner does not support.
@@ -168,22 +159,6 @@ impl<'a> Lines<'a> {
 
     pub(crate) fn is_blank(&self, i: usize) -> bool {
         self.content(i).trim_matches([' ', '\t']).is_empty()
-    }
-
-    /// `---` / `...` at column 1 followed by nothing, a space or a tab.
-    pub(crate) fn marker(&self, i: usize) -> Option<Marker> {
-        let c = self.content(i);
-        let kind = if c.starts_with("---") {
-            Marker::Start
-        } else if c.starts_with("...") {
-            Marker::End
-        } else {
-            return None;
-        };
-        match c.as_bytes().get(3) {
-            None | Some(b' ') | Some(b'\t') => Some(kind),
-            _ => None,
-        }
     }
 
     /// 1-based column of byte offset `pos` on line `i` (counted in characters).

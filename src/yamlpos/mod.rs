@@ -96,37 +96,65 @@ pub(crate) struct Piece<'t> {
     /// Byte offset in the file where `text` starts.
     pub(crate) offset: usize,
     /// True when a `---` line opened this piece.
-    explicit: bool,
+    pub(crate) explicit: bool,
+    /// 1-based line where the `%` directive lines before the opening `---` start (they belong
+    /// to this piece's document); `first_line` when there are none.
+    pub(crate) head_line: usize,
 }
 
-/// True for a document start marker line: `---`, optionally followed by blanks and a comment.
-fn is_doc_start(bare: &str) -> bool {
-    bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t")
+/// True for a document marker line (`---` with `start`, else `...`), optionally followed by
+/// blanks and a comment (or, after `---`, by content).
+fn is_marker(bare: &str, start: bool) -> bool {
+    let Some(rest) = bare.strip_prefix(if start { "---" } else { "..." }) else {
+        return false;
+    };
+    rest.is_empty() || rest.starts_with([' ', '\t'])
+}
+
+/// Blank or a comment.
+fn is_trivia(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty() || t.starts_with('#')
 }
 
 /// Cuts `file` at every `---` line and, with `end_markers`, at every `...` line. Every piece is
-/// returned, even an empty one; the caller decides which pieces are documents.
+/// returned, even an empty one; the caller decides which pieces are documents. `%` directive
+/// lines right before a `---` (with the blank and comment lines around them) go to the piece
+/// that `---` opens.
 pub(crate) fn pieces(file: &str, end_markers: bool) -> Vec<Piece<'_>> {
     let mut out = Vec::new();
-    let mut start = 0usize;
-    let mut start_line = 1usize;
+    let (mut start, mut start_line, mut head_line) = (0usize, 1usize, 1usize);
     let mut explicit = false;
     let mut offset = 0usize;
+    // The trailing run of directive, blank and comment lines: (line, offset, has a directive).
+    let mut run: Option<(usize, usize, bool)> = None;
     for (line_no, line) in (1usize..).zip(file.split_inclusive('\n')) {
         let bare = line.trim_end_matches(['\n', '\r']);
-        let is_start = is_doc_start(bare);
-        if is_start || (end_markers && bare == "...") {
+        let is_start = is_marker(bare, true);
+        if is_start || (end_markers && is_marker(bare, false)) {
+            let (cut_line, cut) = match run {
+                Some((l, o, true)) if is_start => (l, o),
+                _ => (line_no, offset),
+            };
             out.push(Piece {
-                text: &file[start..offset],
+                text: &file[start..cut],
                 first_line: start_line,
                 offset: start,
                 explicit,
+                head_line,
             });
             explicit = is_start;
             // Content after `--- ` on the same line (e.g. `--- # comment`) is not a key; the
             // document starts on the next line.
             start = offset + line.len();
             start_line = line_no + 1;
+            head_line = if is_start { cut_line } else { start_line };
+            run = None;
+        } else if bare.starts_with('%') || is_trivia(bare) {
+            let (l, o, directive) = run.unwrap_or((line_no, offset, false));
+            run = Some((l, o, directive || bare.starts_with('%')));
+        } else {
+            run = None;
         }
         offset += line.len();
     }
@@ -135,31 +163,34 @@ pub(crate) fn pieces(file: &str, end_markers: bool) -> Vec<Piece<'_>> {
         first_line: start_line,
         offset: start,
         explicit,
+        head_line,
     });
     out
 }
 
-/// Splits a file into documents at `---` (optionally followed by a comment) and `...` lines, as
-/// a YAML stream does: text before the first `---` or after a `...` that holds only comments and
-/// blank lines is not a document; an explicit empty document (`---` then nothing) is one. A file
-/// with no document at all gives one empty document.
-pub fn documents(file: &str) -> Vec<Document<'_>> {
-    fn has_content(text: &str) -> bool {
-        text.lines().any(|l| {
-            let t = l.trim();
-            !t.is_empty() && !t.starts_with('#')
-        })
-    }
-    let all = pieces(file, true);
-    let mut docs: Vec<Document<'_>> = all
-        .iter()
+/// The pieces of [`pieces`] (cut at `---` and `...`) that are documents, as a YAML stream has
+/// them: text before the first `---` or after a `...` that holds only comments and blank lines
+/// is not a document; an explicit empty document (`---` then nothing) is one.
+pub(crate) fn document_pieces(file: &str) -> Vec<Piece<'_>> {
+    let has_content = |text: &str| text.lines().any(|l| !is_trivia(l));
+    pieces(file, true)
+        .into_iter()
         .filter(|p| p.explicit || has_content(p.text))
+        .collect()
+}
+
+/// Splits a file into documents as [`document_pieces`] does. A file with no document at all
+/// gives one empty document.
+pub fn documents(file: &str) -> Vec<Document<'_>> {
+    let mut docs: Vec<Document<'_>> = document_pieces(file)
+        .iter()
         .map(|p| Document::new(p.text, p.first_line, p.offset))
         .collect();
-    if docs.is_empty()
-        && let Some(last) = all.last()
-    {
-        docs.push(Document::new(last.text, last.first_line, last.offset));
+    if docs.is_empty() {
+        let all = pieces(file, true);
+        if let Some(last) = all.last() {
+            docs.push(Document::new(last.text, last.first_line, last.offset));
+        }
     }
     docs
 }
@@ -551,16 +582,12 @@ key: value
     #[test]
     fn finds_sequence_items_and_skips_block_scalars() {
         let base = [k("spec"), k("template"), k("spec"), k("containers")];
-        let mut path = base.to_vec();
-        path.extend([Seg::Index(1), k("name")]);
-        assert_eq!(at(1, &path), Some((25, 9)));
-        let mut path = base.to_vec();
-        path.extend([Seg::Index(0), k("env"), Seg::Index(0), k("valueFrom")]);
-        assert_eq!(at(1, &path), Some((20, 13)));
-        let mut path = base.to_vec();
-        path.extend([Seg::Index(0), k("data")]);
+        let under = |rest: &[Seg]| [&base[..], rest].concat();
+        assert_eq!(at(1, &under(&[Seg::Index(1), k("name")])), Some((25, 9)));
+        let env = [Seg::Index(0), k("env"), Seg::Index(0), k("valueFrom")];
+        assert_eq!(at(1, &under(&env)), Some((20, 13)));
         assert_eq!(
-            at(1, &path),
+            at(1, &under(&[Seg::Index(0), k("data")])),
             None,
             "keys inside a block scalar are not keys"
         );
@@ -640,5 +667,19 @@ key: value
         assert_eq!(texts, ["# c\n", "a: 1\n...\n", "\n", "b: 2\n"]);
         assert_eq!(p[3].first_line, 8);
         assert_eq!(pieces("a: 1\n...\nb: 2\n", true).len(), 2);
+    }
+
+    #[test]
+    fn directives_belong_to_the_next_document_and_end_markers_take_comments() {
+        let d = document_pieces("a: 1\n\n%YAML 1.2\n---\nb: 2\n");
+        let texts: Vec<&str> = d.iter().map(|p| p.text).collect();
+        assert_eq!(texts, ["a: 1\n", "b: 2\n"]);
+        assert_eq!((d[0].head_line, d[1].head_line, d[1].first_line), (1, 2, 5));
+        assert_eq!(documents("%YAML 1.2\n---\nb: 2\n").len(), 1);
+        let texts: Vec<&str> = documents("a: 1\n... # end\n# tail\n")
+            .iter()
+            .map(|d| d.text)
+            .collect();
+        assert_eq!(texts, ["a: 1\n"]);
     }
 }
