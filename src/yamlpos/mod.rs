@@ -617,26 +617,19 @@ key: value
     fn locates_nested_keys_and_items() {
         let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    envFrom:\n    - secretRef:\n        name: s1\n  - name: b\n    envFrom:\n      - configMapRef: {name: c}\n";
         assert_eq!(locate(text, &[k("metadata"), k("name")]), 3);
-        let p = [
-            k("spec"),
-            k("containers"),
-            Seg::Index(0),
-            k("envFrom"),
-            Seg::Index(0),
-            k("secretRef"),
-            k("name"),
-        ];
-        assert_eq!(locate(text, &p), 9);
-        let p = [
-            k("spec"),
-            k("containers"),
-            Seg::Index(1),
-            k("envFrom"),
-            Seg::Index(0),
-            k("configMapRef"),
-            k("name"),
-        ];
-        assert_eq!(locate(text, &p), 12);
+        let env_from = |item: usize, kind: &str| {
+            [
+                k("spec"),
+                k("containers"),
+                Seg::Index(item),
+                k("envFrom"),
+                Seg::Index(0),
+                k(kind),
+                k("name"),
+            ]
+        };
+        assert_eq!(locate(text, &env_from(0, "secretRef")), 9);
+        assert_eq!(locate(text, &env_from(1, "configMapRef")), 12);
         let p = [k("spec"), k("containers"), Seg::Index(1), k("name")];
         assert_eq!(locate(text, &p), 10);
     }
