@@ -432,17 +432,11 @@ impl Editor<'_> {
             return Err(SealedSecretError::LegacyData { line, column });
         }
         let enc = self.layout.encrypted.as_ref();
-        let spec_i = self
-            .layout
-            .spec
-            .as_ref()
+        let spec = self.layout.spec.as_ref();
+        let spec_i = spec
             .and_then(|b| b.indent)
             .unwrap_or(self.root_indent() + self.step());
-        let enc_child = self
-            .layout
-            .spec
-            .as_ref()
-            .and_then(|b| b.get("encryptedData"));
+        let enc_child = spec.and_then(|b| b.get("encryptedData"));
         let ei = enc
             .and_then(|b| b.indent)
             .unwrap_or(enc_child.map_or(spec_i, |c| c.entry.indent) + self.step());

@@ -311,6 +311,16 @@ struct Walk {
     complete: bool,
 }
 
+impl Walk {
+    /// A walk that found `line` but not the whole path.
+    fn stopped_at(line: Option<Line>) -> Walk {
+        Walk {
+            line,
+            complete: false,
+        }
+    }
+}
+
 impl Layout {
     /// The layout of `text`.
     pub(crate) fn new(text: &str) -> Layout {
@@ -368,20 +378,14 @@ impl Layout {
                 Seg::Index(want) => self.find_item(text, &block, *want),
             };
             let Some((line, inner)) = hit else {
-                return Walk {
-                    line: found,
-                    complete: false,
-                };
+                return Walk::stopped_at(found);
             };
             found = Some(line);
             if step + 1 == path.len() {
                 break;
             }
             let Some(inner) = inner else {
-                return Walk {
-                    line: found,
-                    complete: false,
-                };
+                return Walk::stopped_at(found);
             };
             block = inner;
         }
@@ -438,7 +442,7 @@ impl Layout {
         {
             return Some((line, None));
         }
-        let lo = block.after(at);
+        let lo = at.map_or(block.lo, |i| i + 1); // after the matched line
         let hi = (lo..block.hi)
             .find(|&i| {
                 let next = self.lines[i];
@@ -467,7 +471,7 @@ impl Layout {
             end: line.end,
             indent: line.indent + gap,
         });
-        let lo = block.after(at);
+        let lo = at.map_or(block.lo, |i| i + 1); // after the matched line
         let hi = (lo..block.hi)
             .find(|&i| self.lines[i].indent <= indent)
             .unwrap_or(block.hi);
@@ -482,13 +486,6 @@ struct Block {
     head: Option<Line>,
     lo: usize,
     hi: usize,
-}
-
-impl Block {
-    /// The first layout line after the one at `at` (`None`: the head).
-    fn after(&self, at: Option<usize>) -> usize {
-        at.map_or(self.lo, |i| i + 1)
-    }
 }
 
 /// True when a line ends with a block scalar header (`key: |`, `- >-`, `key: |2 # c`).
