@@ -533,12 +533,7 @@ pub fn discover_overlays(root: &Path) -> Vec<OverlayRef> {
 mod tests {
     use super::*;
 
-    fn write(dir: &Path, rel: &str, text: &str) {
-        let p = dir.join(rel);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        let mut f = std::fs::File::create(p).expect("create fixture");
-        std::io::Write::write_all(&mut f, text.as_bytes()).expect("write fixture");
-    }
+    use crate::workspace::write_fixture as write;
 
     #[test]
     fn problems_are_collected_with_locations() {

@@ -68,8 +68,8 @@ pub fn apply(text: &str, doc_index: usize, plan: &EditPlan) -> Result<String, Se
 }
 
 /// A file read once for both purposes of a reseal: reading its `SealedSecret` (what keys, what
-/// scope) and then editing it, without a second parse of the same text (the parse is the
-/// largest serial cost of resealing a file with many values; docs/performance.md).
+/// scope) and then editing it. The edit works on the parse the caller planned from, so the
+/// positions it splices at belong to the very documents the caller read.
 #[derive(Debug)]
 pub struct ParsedFile<'t> {
     lines: Lines<'t>,
@@ -297,6 +297,7 @@ impl Editor<'_> {
         Ok(())
     }
 
+    /// Sets and removes top-level `metadata.annotations`.
     fn annotations(&self, plan: &EditPlan, edits: &mut Vec<Edit>) -> Result<(), SealedSecretError> {
         if plan.annotations.is_empty() && plan.remove_annotations.is_empty() {
             return Ok(());
@@ -311,64 +312,77 @@ impl Editor<'_> {
         let (Some(last), Some(mi)) = (mb.children.last(), mb.indent) else {
             return Err(no_meta);
         };
-        let step = self.step();
-        let mut new = Vec::new();
-        match &self.layout.annotations {
-            Some(ab) => {
-                let ai = ab.indent.unwrap_or(mi + step);
-                for (k, v) in &plan.annotations {
-                    match ab.get(k) {
-                        Some(c) => edits.extend(self.replace_value(c, v)?),
-                        None => new.push(format!(
-                            "{}{}: {}",
-                            pad(ai),
-                            render_key(k),
-                            plain_or_quoted(v)
-                        )),
-                    }
-                }
-                let mut removed = 0;
-                for k in &plan.remove_annotations {
-                    if let Some(c) = ab.get(k) {
-                        edits.push(self.remove_lines(c.line, c.last));
-                        removed += 1;
-                    }
-                }
-                if !new.is_empty() {
-                    let anchor = ab.children.last().map_or(last.last, |c| c.last);
-                    edits.push(self.insert_after(anchor, &new));
-                } else if removed > 0 && removed == ab.children.len() {
-                    // Every annotation removed: keep a valid empty mapping, not a null.
-                    if let Some(h) = mb.get("annotations") {
-                        edits.push(Edit {
-                            range: h.entry.after_colon..h.entry.after_colon,
-                            text: " {}".into(),
-                        });
-                    }
-                }
+        let ab = self.layout.annotations.as_ref();
+        let ai = ab.and_then(|b| b.indent).unwrap_or(mi + self.step());
+        let new = self.set_entries(ab, ai, &plan.annotations, edits)?;
+        let Some(ab) = ab else {
+            return self.add_annotations(mb, last, mi, new, edits);
+        };
+        let mut removed = 0;
+        for k in &plan.remove_annotations {
+            if let Some(c) = ab.get(k) {
+                edits.push(self.remove_lines(c.line, c.last));
+                removed += 1;
             }
-            None if plan.annotations.is_empty() => {}
-            None => {
-                let ai = mi + step;
-                for (k, v) in &plan.annotations {
-                    new.push(format!(
-                        "{}{}: {}",
-                        pad(ai),
-                        render_key(k),
-                        plain_or_quoted(v)
-                    ));
-                }
-                match mb.get("annotations") {
-                    Some(c) => self.open_container(c, &new, edits)?,
-                    None => {
-                        let mut all = vec![format!("{}annotations:", pad(mi))];
-                        all.extend(new);
-                        edits.push(self.insert_after(last.last, &all));
-                    }
-                }
+        }
+        if !new.is_empty() {
+            let anchor = ab.children.last().map_or(last.last, |c| c.last);
+            edits.push(self.insert_after(anchor, &new));
+        } else if removed > 0 && removed == ab.children.len() {
+            // Every annotation removed: keep a valid empty mapping, not a null.
+            if let Some(h) = mb.get("annotations") {
+                edits.push(empty_map_after(h));
             }
         }
         Ok(())
+    }
+
+    /// New annotation lines `new` where metadata has no annotations block: under an empty
+    /// `annotations:` entry, or under a new one after metadata's last entry `last`.
+    fn add_annotations(
+        &self,
+        mb: &Block,
+        last: &Child,
+        mi: usize,
+        new: Vec<String>,
+        edits: &mut Vec<Edit>,
+    ) -> Result<(), SealedSecretError> {
+        if new.is_empty() {
+            return Ok(());
+        }
+        match mb.get("annotations") {
+            Some(c) => self.open_container(c, &new, edits)?,
+            None => {
+                let mut all = vec![format!("{}annotations:", pad(mi))];
+                all.extend(new);
+                edits.push(self.insert_after(last.last, &all));
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the values of the keys of `set` that `block` holds; returns the lines (at
+    /// `indent`) of the others, in plan order, for the caller to insert.
+    fn set_entries(
+        &self,
+        block: Option<&Block>,
+        indent: usize,
+        set: &[(String, String)],
+        edits: &mut Vec<Edit>,
+    ) -> Result<Vec<String>, SealedSecretError> {
+        let mut new = Vec::new();
+        for (k, v) in set {
+            match block.and_then(|b| b.get(k)) {
+                Some(c) => edits.extend(self.replace_value(c, v)?),
+                None => new.push(format!(
+                    "{}{}: {}",
+                    pad(indent),
+                    render_key(k),
+                    plain_or_quoted(v)
+                )),
+            }
+        }
+        Ok(new)
     }
 
     /// Replaces the value of a one-line entry, keeping its quote style.
@@ -399,6 +413,7 @@ impl Editor<'_> {
         }
     }
 
+    /// Sets and removes `spec.encryptedData` entries.
     fn encrypted(&self, plan: &EditPlan, edits: &mut Vec<Edit>) -> Result<(), SealedSecretError> {
         if plan.set.is_empty() && plan.remove.is_empty() {
             return Ok(());
@@ -409,65 +424,24 @@ impl Editor<'_> {
             .sealed_secret
             .as_ref()
             .expect("invariant: a document with a layout is a SealedSecret");
-        let root = &self.layout.root;
-        let spec_child = root.get("spec");
+        let spec_child = self.layout.root.get("spec");
         if ss.has_legacy_data && !plan.set.is_empty() {
             let (line, column) = spec_child.map_or((self.doc.public.line, 1), |c| {
                 (c.line + 1, self.lines.column(c.line, c.entry.key_start))
             });
             return Err(SealedSecretError::LegacyData { line, column });
         }
-        let step = self.step();
         let enc = self.layout.encrypted.as_ref();
-        let mut new = Vec::new();
-        let mut remaining = ss.encrypted_data.len();
-        let ri = self.root_indent();
-        let spec_i = self
-            .layout
-            .spec
-            .as_ref()
+        let spec = self.layout.spec.as_ref();
+        let spec_i = spec
             .and_then(|b| b.indent)
-            .unwrap_or(ri + step);
-        let enc_child = self
-            .layout
-            .spec
-            .as_ref()
-            .and_then(|b| b.get("encryptedData"));
+            .unwrap_or(self.root_indent() + self.step());
+        let enc_child = spec.and_then(|b| b.get("encryptedData"));
         let ei = enc
             .and_then(|b| b.indent)
-            .unwrap_or(enc_child.map_or(spec_i, |c| c.entry.indent) + step);
-        for (k, v) in &plan.set {
-            match enc.and_then(|b| b.get(k)) {
-                Some(c) => edits.extend(self.replace_value(c, v)?),
-                None => {
-                    new.push(format!(
-                        "{}{}: {}",
-                        pad(ei),
-                        render_key(k),
-                        plain_or_quoted(v)
-                    ));
-                    remaining += 1;
-                }
-            }
-        }
-        // Removed entries, merged into runs of adjacent lines (one splice per run).
-        let mut gone: Vec<(usize, usize)> = plan
-            .remove
-            .iter()
-            .filter_map(|k| enc.and_then(|b| b.get(k)).map(|c| (c.line, c.last)))
-            .collect();
-        remaining -= gone.len();
-        gone.sort_unstable();
-        let mut runs: Vec<(usize, usize)> = Vec::new();
-        for (first, last) in gone {
-            match runs.last_mut() {
-                Some(r) if r.1 + 1 == first => r.1 = last,
-                _ => runs.push((first, last)),
-            }
-        }
-        for (first, last) in runs {
-            edits.push(self.remove_lines(first, last));
-        }
+            .unwrap_or(enc_child.map_or(spec_i, |c| c.entry.indent) + self.step());
+        let new = self.set_entries(enc, ei, &plan.set, edits)?;
+        let removed = self.remove_entries(enc, &plan.remove, edits);
         match ss.encrypted_data_layout {
             EncryptedDataLayout::Block => {
                 let (Some(enc), Some(header)) = (enc, enc_child) else {
@@ -479,12 +453,9 @@ impl Editor<'_> {
                     let anchor = enc.children.last().map_or(header.line, |c| c.last);
                     edits.push(self.insert_after(anchor, &new));
                 }
-                if remaining == 0 {
+                if ss.encrypted_data.len() + new.len() == removed {
                     // Keep the key present: the controller expects `encryptedData: {}`.
-                    edits.push(Edit {
-                        range: header.entry.after_colon..header.entry.after_colon,
-                        text: " {}".into(),
-                    });
+                    edits.push(empty_map_after(header));
                 }
             }
             EncryptedDataLayout::FlowEmpty
@@ -494,27 +465,74 @@ impl Editor<'_> {
                     self.open_container(h, &new, edits)?;
                 }
             }
+            EncryptedDataLayout::Missing if new.is_empty() => {}
             EncryptedDataLayout::Missing => {
-                if new.is_empty() {
-                    return Ok(());
-                }
-                let mut block = vec![format!("{}encryptedData:", pad(spec_i))];
-                block.extend(new);
-                match (spec_child, &self.layout.spec) {
-                    (Some(sc), Some(sb)) if !sb.children.is_empty() => {
-                        edits.push(self.insert_after(sc.line, &block));
-                    }
-                    (Some(sc), _) => self.open_container(sc, &block, edits)?,
-                    (None, _) => {
-                        let last = root.children.last().map_or(0, |c| c.last);
-                        let mut all = vec![format!("{}spec:", pad(ri))];
-                        all.extend(block);
-                        edits.push(self.insert_after(last, &all));
-                    }
-                }
+                self.add_encrypted_data(spec_child, spec_i, new, edits)?
             }
         }
         Ok(())
+    }
+
+    /// Removes the entries of `block` named in `keys`, one splice per run of adjacent lines;
+    /// returns how many entries went.
+    fn remove_entries(
+        &self,
+        block: Option<&Block>,
+        keys: &[String],
+        edits: &mut Vec<Edit>,
+    ) -> usize {
+        let mut gone: Vec<(usize, usize)> = keys
+            .iter()
+            .filter_map(|k| block.and_then(|b| b.get(k)).map(|c| (c.line, c.last)))
+            .collect();
+        let removed = gone.len();
+        gone.sort_unstable();
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for (first, last) in gone {
+            match runs.last_mut() {
+                Some(r) if r.1 + 1 == first => r.1 = last,
+                _ => runs.push((first, last)),
+            }
+        }
+        for (first, last) in runs {
+            edits.push(self.remove_lines(first, last));
+        }
+        removed
+    }
+
+    /// A new `encryptedData:` block holding `new`, at `spec_i` under `spec` (created after the
+    /// root's last entry when there is none).
+    fn add_encrypted_data(
+        &self,
+        spec_child: Option<&Child>,
+        spec_i: usize,
+        new: Vec<String>,
+        edits: &mut Vec<Edit>,
+    ) -> Result<(), SealedSecretError> {
+        let mut block = vec![format!("{}encryptedData:", pad(spec_i))];
+        block.extend(new);
+        match (spec_child, &self.layout.spec) {
+            (Some(sc), Some(sb)) if !sb.children.is_empty() => {
+                edits.push(self.insert_after(sc.line, &block));
+            }
+            (Some(sc), _) => self.open_container(sc, &block, edits)?,
+            (None, _) => {
+                let root = &self.layout.root;
+                let last = root.children.last().map_or(0, |c| c.last);
+                let mut all = vec![format!("{}spec:", pad(self.root_indent()))];
+                all.extend(block);
+                edits.push(self.insert_after(last, &all));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// ` {}` right after `key:` of `header`: an empty mapping where the entries were.
+fn empty_map_after(header: &Child) -> Edit {
+    Edit {
+        range: header.entry.after_colon..header.entry.after_colon,
+        text: " {}".into(),
     }
 }
 

@@ -24,7 +24,7 @@ use crate::crypto::Scope;
 
 pub use crate::yamlpos::ScalarStyle;
 use crate::yamlpos::Seg;
-use crate::yamlpos::block::{self as scan, Block, Lines, Marker, Val};
+use crate::yamlpos::block::{self as scan, Block, Lines, Val};
 pub(crate) use edit::plain_or_quoted;
 pub use edit::{EditPlan, ParsedFile, apply};
 
@@ -348,69 +348,38 @@ impl SealedSecretFile {
     }
 }
 
-/// Splits into documents and reads each.
+/// Splits into documents ([`crate::yamlpos::document_pieces`]) and reads each.
 pub(crate) fn parse_docs(lines: &Lines<'_>) -> Result<Vec<ParsedDoc>, SealedSecretError> {
-    // Document line ranges: bodies between markers. `%` directives before `---` are headers.
-    let mut ranges: Vec<(Range<usize>, usize)> = Vec::new(); // (body lines, yaml text start line)
-    let mut body_start = 0;
-    let mut yaml_start = 0;
-    let mut explicit = false;
-    let mut i = 0;
-    let n = lines.len();
-    let has_content = |r: &Range<usize>| r.clone().any(|j| !lines.is_trivia(j));
-    while i < n {
-        match lines.marker(i) {
-            Some(Marker::Start) => {
-                // `%` directive lines right before `---` belong to the document it opens.
-                let mut j = i;
-                while j > body_start
-                    && (lines.content(j - 1).starts_with('%') || lines.is_trivia(j - 1))
-                {
-                    j -= 1;
-                }
-                let header = (j..i).any(|k| lines.content(k).starts_with('%'));
-                let cut = if header { j } else { i };
-                let r = body_start..cut;
-                if explicit || has_content(&r) {
-                    ranges.push((r, yaml_start));
-                }
-                let c = lines.content(i);
-                let after = c[3..].trim_start_matches([' ', '\t']);
-                if !after.is_empty() && !after.starts_with('#') {
-                    // `--- value`: readable, but not editable by line.
-                    return Err(SealedSecretError::Unsupported {
-                        line: i + 1,
-                        column: 5,
-                        what: "content on the `---` line".into(),
-                    });
-                }
-                yaml_start = cut;
-                explicit = true;
-                body_start = i + 1;
-            }
-            Some(Marker::End) => {
-                let r = body_start..i;
-                if explicit || has_content(&r) {
-                    ranges.push((r, yaml_start));
-                }
-                explicit = false;
-                body_start = i + 1;
-                yaml_start = i + 1;
-            }
-            None => {}
-        }
-        i += 1;
+    // `Lines` starts after a byte-order mark; so do the pieces (the mark adds no line).
+    let bom = if lines.text.starts_with('\u{feff}') {
+        3
+    } else {
+        0
+    };
+    let pieces = crate::yamlpos::document_pieces(&lines.text[bom..]);
+    for p in pieces.iter().filter(|p| p.explicit) {
+        check_start_marker(lines, p.first_line - 2)?;
     }
-    let r = body_start..n;
-    if (explicit && r.start <= n) || has_content(&r) {
-        ranges.push((r, yaml_start));
-    }
-
-    let mut docs = Vec::with_capacity(ranges.len());
-    for (index, (body, ystart)) in ranges.into_iter().enumerate() {
-        docs.push(parse_doc(lines, index, body, ystart)?);
+    let mut docs = Vec::with_capacity(pieces.len());
+    for (index, piece) in pieces.into_iter().enumerate() {
+        let start = piece.first_line - 1;
+        let body = start..start + piece.text.split_inclusive('\n').count();
+        docs.push(parse_doc(lines, index, body, piece.head_line - 1)?);
     }
     Ok(docs)
+}
+
+/// Refuses `--- value`: readable, but not editable by line.
+fn check_start_marker(lines: &Lines<'_>, i: usize) -> Result<(), SealedSecretError> {
+    let after = lines.content(i)[3..].trim_start_matches([' ', '\t']);
+    if after.is_empty() || after.starts_with('#') {
+        return Ok(());
+    }
+    Err(SealedSecretError::Unsupported {
+        line: i + 1,
+        column: 5,
+        what: "content on the `---` line".into(),
+    })
 }
 
 fn line_span(lines: &Lines<'_>, r: &Range<usize>) -> Range<usize> {
@@ -832,10 +801,7 @@ fn flow_value(
     c: &scan::Child,
 ) -> Result<Option<crate::yamlpos::flow::Map>, SealedSecretError> {
     let b = lines.text.as_bytes();
-    let mut p = c.entry.after_colon;
-    while p < b.len() && matches!(b[p], b' ' | b'\t') {
-        p += 1;
-    }
+    let p = scan::skip_blanks(b, c.entry.after_colon, b.len());
     if b.get(p) != Some(&b'{') {
         return Ok(None);
     }
@@ -871,28 +837,25 @@ fn read_entry(
     if c.last != c.line {
         return Err(unsupported("a value spanning several lines"));
     }
+    let entry = |value: &str, span: Range<usize>, style| EncryptedEntry {
+        key: key.clone(),
+        value: value.to_string(),
+        line,
+        column: lines.column(c.line, span.start),
+        span,
+        style,
+    };
     match (&c.entry.val, typed) {
         (Val::Scalar { style, span, raw }, Some(Value::String(s))) => {
             if raw != s {
                 return Err(unsupported("a value that does not read back as written"));
             }
-            Ok(EncryptedEntry {
-                key,
-                value: s.clone(),
-                line,
-                column: lines.column(c.line, span.start),
-                span: span.clone(),
-                style: *style,
-            })
+            Ok(entry(s, span.clone(), *style))
         }
-        (Val::Empty, Some(Value::Null)) => Ok(EncryptedEntry {
-            key,
-            value: String::new(),
-            line,
-            column: lines.column(c.line, c.entry.after_colon),
-            span: c.entry.after_colon..c.entry.after_colon,
-            style: ScalarStyle::Empty,
-        }),
+        (Val::Empty, Some(Value::Null)) => {
+            let at = c.entry.after_colon;
+            Ok(entry("", at..at, ScalarStyle::Empty))
+        }
         (Val::Scalar { span, .. }, Some(_)) => Err(SealedSecretError::NotAString {
             line,
             column: lines.column(c.line, span.start),

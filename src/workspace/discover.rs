@@ -333,12 +333,7 @@ pub(crate) fn unique_names(rels: &[String]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn write(root: &Path, rel: &str, text: &str) {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        let mut f = std::fs::File::create(p).expect("create fixture");
-        std::io::Write::write_all(&mut f, text.as_bytes()).expect("write fixture");
-    }
+    use crate::workspace::write_fixture as write;
 
     fn picked(root: &Path) -> Vec<(String, Vec<String>)> {
         let s = scan(root, &|_| false);

@@ -464,16 +464,20 @@ pub fn resolve(root: &Path, arg: &str) -> Option<Environment> {
     Some(e)
 }
 
+/// Writes a test fixture `rel` under `root`, creating its directories.
+#[cfg(test)]
+pub(crate) fn write_fixture(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    let mut f = std::fs::File::create(p).expect("create fixture");
+    std::io::Write::write_all(&mut f, text.as_bytes()).expect("write fixture");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn write(root: &Path, rel: &str, text: &str) {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        let mut f = std::fs::File::create(p).expect("create fixture");
-        std::io::Write::write_all(&mut f, text.as_bytes()).expect("write fixture");
-    }
+    use crate::workspace::write_fixture as write;
 
     const SEALED: &str = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: s\nspec:\n  encryptedData: {}\n";
 

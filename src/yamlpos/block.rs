@@ -93,15 +93,6 @@ pub(crate) struct Lines<'a> {
     pub(crate) lines: Vec<Line>,
 }
 
-/// A document marker line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Marker {
-    /// `---`
-    Start,
-    /// `...`
-    End,
-}
-
 impl<'a> Lines<'a> {
     /// Splits on `\n` (a preceding `\r` belongs to the break). A lone `\r` is a YAML line break
     /// this scanner does not support.
@@ -170,22 +161,6 @@ impl<'a> Lines<'a> {
         self.content(i).trim_matches([' ', '\t']).is_empty()
     }
 
-    /// `---` / `...` at column 1 followed by nothing, a space or a tab.
-    pub(crate) fn marker(&self, i: usize) -> Option<Marker> {
-        let c = self.content(i);
-        let kind = if c.starts_with("---") {
-            Marker::Start
-        } else if c.starts_with("...") {
-            Marker::End
-        } else {
-            return None;
-        };
-        match c.as_bytes().get(3) {
-            None | Some(b' ') | Some(b'\t') => Some(kind),
-            _ => None,
-        }
-    }
-
     /// 1-based column of byte offset `pos` on line `i` (counted in characters).
     pub(crate) fn column(&self, i: usize, pos: usize) -> usize {
         let l = self.lines[i];
@@ -243,45 +218,14 @@ impl<'a> Lines<'a> {
     pub(crate) fn value_at(&self, i: usize, from: usize) -> Val {
         let end = self.lines[i].end;
         let b = self.text.as_bytes();
-        let mut p = from;
-        while p < end && (b[p] == b' ' || b[p] == b'\t') {
-            p += 1;
-        }
+        let p = skip_blanks(b, from, end);
         if p >= end || b[p] == b'#' {
             return Val::Empty;
         }
         match b[p] {
-            b'"' => match scan_double(self.text, p, end) {
-                Some(q) if rest_is_comment(self.text, q, end) => {
-                    match decode_double(&self.text[p + 1..q - 1]) {
-                        Some(raw) => Val::Scalar {
-                            style: ScalarStyle::DoubleQuoted,
-                            span: p..q,
-                            raw,
-                        },
-                        None => Val::Other("an unsupported escape sequence"),
-                    }
-                }
-                _ => Val::Other("a multi-line quoted scalar"),
-            },
-            b'\'' => match scan_single(self.text, p, end) {
-                Some(q) if rest_is_comment(self.text, q, end) => Val::Scalar {
-                    style: ScalarStyle::SingleQuoted,
-                    span: p..q,
-                    raw: self.text[p + 1..q - 1].replace("''", "'"),
-                },
-                _ => Val::Other("a multi-line quoted scalar"),
-            },
-            b'{' => {
-                let inner = self.text[p + 1..end].trim_start_matches([' ', '\t']);
-                if let Some(after) = inner.strip_prefix('}') {
-                    let q = end - after.len();
-                    if rest_is_comment(self.text, q, end) {
-                        return Val::FlowEmptyMap { span: p..q };
-                    }
-                }
-                Val::Other("a flow-style mapping")
-            }
+            b'"' => self.double_quoted(p, end),
+            b'\'' => self.single_quoted(p, end),
+            b'{' => self.flow_empty_map(p, end),
             b'[' => Val::Other("a flow-style sequence"),
             b'|' | b'>' => Val::BlockScalar,
             b'*' => Val::Other("an alias"),
@@ -292,9 +236,7 @@ impl<'a> Lines<'a> {
                     while q < end && b[q] != b' ' && b[q] != b'\t' {
                         q += 1;
                     }
-                    while q < end && (b[q] == b' ' || b[q] == b'\t') {
-                        q += 1;
-                    }
+                    q = skip_blanks(b, q, end);
                 }
                 if q < end && (b[q] == b'|' || b[q] == b'>') {
                     Val::BlockScalar
@@ -302,27 +244,71 @@ impl<'a> Lines<'a> {
                     Val::Other("a tag or anchor")
                 }
             }
-            _ => {
-                // The scalar ends at the first ` #`/`\t#` (a comment) or at the line's end.
-                // Searching for `#` (memchr) instead of testing every byte: sealed values are
-                // hundreds of characters long.
-                let mut q = end;
-                let mut from = p;
-                while let Some(off) = self.text[from..end].find('#') {
-                    let h = from + off;
-                    if h > p && (b[h - 1] == b' ' || b[h - 1] == b'\t') {
-                        q = h - 1;
-                        break;
-                    }
-                    from = h + 1;
-                }
-                let raw = self.text[p..q].trim_end_matches([' ', '\t']);
-                Val::Scalar {
-                    style: ScalarStyle::Plain,
-                    span: p..p + raw.len(),
-                    raw: raw.to_string(),
+            _ => self.plain(p, end),
+        }
+    }
+
+    /// A `"double"`-quoted value at `p`, ending the line (but for a comment).
+    fn double_quoted(&self, p: usize, end: usize) -> Val {
+        match scan_double(self.text, p, end) {
+            Some(q) if rest_is_comment(self.text, q, end) => {
+                match decode_double(&self.text[p + 1..q - 1]) {
+                    Some(raw) => Val::Scalar {
+                        style: ScalarStyle::DoubleQuoted,
+                        span: p..q,
+                        raw,
+                    },
+                    None => Val::Other("an unsupported escape sequence"),
                 }
             }
+            _ => Val::Other("a multi-line quoted scalar"),
+        }
+    }
+
+    /// A `'single'`-quoted value at `p`, ending the line (but for a comment).
+    fn single_quoted(&self, p: usize, end: usize) -> Val {
+        match scan_single(self.text, p, end) {
+            Some(q) if rest_is_comment(self.text, q, end) => Val::Scalar {
+                style: ScalarStyle::SingleQuoted,
+                span: p..q,
+                raw: self.text[p + 1..q - 1].replace("''", "'"),
+            },
+            _ => Val::Other("a multi-line quoted scalar"),
+        }
+    }
+
+    /// `{}` at `p`, ending the line (but for a comment); any other flow mapping is unsupported.
+    fn flow_empty_map(&self, p: usize, end: usize) -> Val {
+        let inner = self.text[p + 1..end].trim_start_matches([' ', '\t']);
+        if let Some(after) = inner.strip_prefix('}') {
+            let q = end - after.len();
+            if rest_is_comment(self.text, q, end) {
+                return Val::FlowEmptyMap { span: p..q };
+            }
+        }
+        Val::Other("a flow-style mapping")
+    }
+
+    /// A plain value at `p`: it ends at the first ` #`/`\t#` (a comment) or at the line's end.
+    fn plain(&self, p: usize, end: usize) -> Val {
+        let b = self.text.as_bytes();
+        // Searching for `#` (memchr) instead of testing every byte: sealed values are hundreds
+        // of characters long.
+        let mut q = end;
+        let mut from = p;
+        while let Some(off) = self.text[from..end].find('#') {
+            let h = from + off;
+            if h > p && (b[h - 1] == b' ' || b[h - 1] == b'\t') {
+                q = h - 1;
+                break;
+            }
+            from = h + 1;
+        }
+        let raw = self.text[p..q].trim_end_matches([' ', '\t']);
+        Val::Scalar {
+            style: ScalarStyle::Plain,
+            span: p..p + raw.len(),
+            raw: raw.to_string(),
         }
     }
 
@@ -421,6 +407,14 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// The first byte at or after `p` (before `end`) that is not a space or a tab.
+pub(crate) fn skip_blanks(b: &[u8], mut p: usize, end: usize) -> usize {
+    while p < end && (b[p] == b' ' || b[p] == b'\t') {
+        p += 1;
+    }
+    p
+}
+
 /// What starts at byte `p` of a line that ends at `end`.
 #[derive(Debug)]
 pub(crate) enum KeyAt<'t> {
@@ -472,10 +466,7 @@ pub(crate) fn key_at(text: &str, p: usize, end: usize) -> KeyAt<'_> {
     let Some(key) = key else {
         return KeyAt::Unsupported("an escape sequence in a quoted key");
     };
-    let mut q = after_key;
-    while q < end && matches!(b[q], b' ' | b'\t') {
-        q += 1;
-    }
+    let q = skip_blanks(b, after_key, end);
     if q >= end || b[q] != b':' || !next_is_sep(q + 1) {
         return KeyAt::NotAKey;
     }

@@ -186,24 +186,41 @@ impl Parser<'_> {
 
     /// `{` ... `}` at `self.pos`.
     fn map(&mut self, depth: usize) -> Result<Map, Unsupported> {
+        let missing = "a flow mapping without `,` or `}`";
+        let (span, entries) = self.items(b'}', missing, |p| p.entry(depth))?;
+        Ok(Map { span, entries })
+    }
+
+    /// `[` ... `]` at `self.pos`.
+    fn seq(&mut self, depth: usize) -> Result<Node, Unsupported> {
+        let missing = "a flow sequence without `,` or `]`";
+        let (span, items) = self.items(b']', missing, |p| p.node(depth + 1))?;
+        Ok(Node::Seq { span, items })
+    }
+
+    /// The `,`-separated items, each read by `item`, of the collection that opens at
+    /// `self.pos` and closes with `close`; and its span, brackets included.
+    fn items<T>(
+        &mut self,
+        close: u8,
+        missing: &str,
+        mut item: impl FnMut(&mut Self) -> Result<T, Unsupported>,
+    ) -> Result<(Range<usize>, Vec<T>), Unsupported> {
         let start = self.pos;
         self.pos += 1;
-        let mut entries = Vec::new();
+        let mut items = Vec::new();
         loop {
             self.skip_space();
-            if self.peek() == Some(b'}') {
+            if self.peek() == Some(close) {
                 self.pos += 1;
-                return Ok(Map {
-                    span: start..self.pos,
-                    entries,
-                });
+                return Ok((start..self.pos, items));
             }
-            entries.push(self.entry(depth)?);
+            items.push(item(self)?);
             self.skip_space();
             match self.peek() {
                 Some(b',') => self.pos += 1,
-                Some(b'}') => {}
-                _ => return Err(self.fail(self.pos, "a flow mapping without `,` or `}`")),
+                Some(c) if c == close => {}
+                _ => return Err(self.fail(self.pos, missing)),
             }
         }
     }
@@ -246,30 +263,6 @@ impl Parser<'_> {
             key_style: key.style,
             value,
         })
-    }
-
-    /// `[` ... `]` at `self.pos`.
-    fn seq(&mut self, depth: usize) -> Result<Node, Unsupported> {
-        let start = self.pos;
-        self.pos += 1;
-        let mut items = Vec::new();
-        loop {
-            self.skip_space();
-            if self.peek() == Some(b']') {
-                self.pos += 1;
-                return Ok(Node::Seq {
-                    span: start..self.pos,
-                    items,
-                });
-            }
-            items.push(self.node(depth + 1)?);
-            self.skip_space();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {}
-                _ => return Err(self.fail(self.pos, "a flow sequence without `,` or `]`")),
-            }
-        }
     }
 
     /// A quoted or plain scalar on one line.

@@ -96,37 +96,65 @@ pub(crate) struct Piece<'t> {
     /// Byte offset in the file where `text` starts.
     pub(crate) offset: usize,
     /// True when a `---` line opened this piece.
-    explicit: bool,
+    pub(crate) explicit: bool,
+    /// 1-based line where the `%` directive lines before the opening `---` start (they belong
+    /// to this piece's document); `first_line` when there are none.
+    pub(crate) head_line: usize,
 }
 
-/// True for a document start marker line: `---`, optionally followed by blanks and a comment.
-fn is_doc_start(bare: &str) -> bool {
-    bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t")
+/// True for a document marker line (`---` with `start`, else `...`), optionally followed by
+/// blanks and a comment (or, after `---`, by content).
+fn is_marker(bare: &str, start: bool) -> bool {
+    let Some(rest) = bare.strip_prefix(if start { "---" } else { "..." }) else {
+        return false;
+    };
+    rest.is_empty() || rest.starts_with([' ', '\t'])
+}
+
+/// Blank or a comment.
+fn is_trivia(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty() || t.starts_with('#')
 }
 
 /// Cuts `file` at every `---` line and, with `end_markers`, at every `...` line. Every piece is
-/// returned, even an empty one; the caller decides which pieces are documents.
+/// returned, even an empty one; the caller decides which pieces are documents. `%` directive
+/// lines right before a `---` (with the blank and comment lines around them) go to the piece
+/// that `---` opens.
 pub(crate) fn pieces(file: &str, end_markers: bool) -> Vec<Piece<'_>> {
     let mut out = Vec::new();
-    let mut start = 0usize;
-    let mut start_line = 1usize;
+    let (mut start, mut start_line, mut head_line) = (0usize, 1usize, 1usize);
     let mut explicit = false;
     let mut offset = 0usize;
+    // The trailing run of directive, blank and comment lines: (line, offset, has a directive).
+    let mut run: Option<(usize, usize, bool)> = None;
     for (line_no, line) in (1usize..).zip(file.split_inclusive('\n')) {
         let bare = line.trim_end_matches(['\n', '\r']);
-        let is_start = is_doc_start(bare);
-        if is_start || (end_markers && bare == "...") {
+        let is_start = is_marker(bare, true);
+        if is_start || (end_markers && is_marker(bare, false)) {
+            let (cut_line, cut) = match run {
+                Some((l, o, true)) if is_start => (l, o),
+                _ => (line_no, offset),
+            };
             out.push(Piece {
-                text: &file[start..offset],
+                text: &file[start..cut],
                 first_line: start_line,
                 offset: start,
                 explicit,
+                head_line,
             });
             explicit = is_start;
             // Content after `--- ` on the same line (e.g. `--- # comment`) is not a key; the
             // document starts on the next line.
             start = offset + line.len();
             start_line = line_no + 1;
+            head_line = if is_start { cut_line } else { start_line };
+            run = None;
+        } else if bare.starts_with('%') || is_trivia(bare) {
+            let (l, o, directive) = run.unwrap_or((line_no, offset, false));
+            run = Some((l, o, directive || bare.starts_with('%')));
+        } else {
+            run = None;
         }
         offset += line.len();
     }
@@ -135,31 +163,34 @@ pub(crate) fn pieces(file: &str, end_markers: bool) -> Vec<Piece<'_>> {
         first_line: start_line,
         offset: start,
         explicit,
+        head_line,
     });
     out
 }
 
-/// Splits a file into documents at `---` (optionally followed by a comment) and `...` lines, as
-/// a YAML stream does: text before the first `---` or after a `...` that holds only comments and
-/// blank lines is not a document; an explicit empty document (`---` then nothing) is one. A file
-/// with no document at all gives one empty document.
-pub fn documents(file: &str) -> Vec<Document<'_>> {
-    fn has_content(text: &str) -> bool {
-        text.lines().any(|l| {
-            let t = l.trim();
-            !t.is_empty() && !t.starts_with('#')
-        })
-    }
-    let all = pieces(file, true);
-    let mut docs: Vec<Document<'_>> = all
-        .iter()
+/// The pieces of [`pieces`] (cut at `---` and `...`) that are documents, as a YAML stream has
+/// them: text before the first `---` or after a `...` that holds only comments and blank lines
+/// is not a document; an explicit empty document (`---` then nothing) is one.
+pub(crate) fn document_pieces(file: &str) -> Vec<Piece<'_>> {
+    let has_content = |text: &str| text.lines().any(|l| !is_trivia(l));
+    pieces(file, true)
+        .into_iter()
         .filter(|p| p.explicit || has_content(p.text))
+        .collect()
+}
+
+/// Splits a file into documents as [`document_pieces`] does. A file with no document at all
+/// gives one empty document.
+pub fn documents(file: &str) -> Vec<Document<'_>> {
+    let mut docs: Vec<Document<'_>> = document_pieces(file)
+        .iter()
         .map(|p| Document::new(p.text, p.first_line, p.offset))
         .collect();
-    if docs.is_empty()
-        && let Some(last) = all.last()
-    {
-        docs.push(Document::new(last.text, last.first_line, last.offset));
+    if docs.is_empty() {
+        let all = pieces(file, true);
+        if let Some(last) = all.last() {
+            docs.push(Document::new(last.text, last.first_line, last.offset));
+        }
     }
     docs
 }
@@ -280,6 +311,16 @@ struct Walk {
     complete: bool,
 }
 
+impl Walk {
+    /// A walk that found `line` but not the whole path.
+    fn stopped_at(line: Option<Line>) -> Walk {
+        Walk {
+            line,
+            complete: false,
+        }
+    }
+}
+
 impl Layout {
     /// The layout of `text`.
     pub(crate) fn new(text: &str) -> Layout {
@@ -322,128 +363,129 @@ impl Layout {
         self.walk(text, path).line.map_or(0, |l| l.idx)
     }
 
-    /// Follows `path` through the block made of `head` (the content after a sequence item's
-    /// `- `, as a line of its own) followed by `self.lines[lo..hi]`.
+    /// Follows `path` from the whole text down, one step per segment, each step looking only
+    /// inside the block the previous step found.
     fn walk(&self, text: &str, path: &[Seg]) -> Walk {
-        let mut head: Option<Line> = None;
-        let (mut lo, mut hi) = (0usize, self.lines.len());
+        let mut block = Block {
+            head: None,
+            lo: 0,
+            hi: self.lines.len(),
+        };
         let mut found = self.lines.first().copied();
         for (step, seg) in path.iter().enumerate() {
-            let last = step + 1 == path.len();
-            // The block's lines with their index into `self.lines` (`None` for the head).
-            let block = head
-                .map(|h| (None, h))
-                .into_iter()
-                .chain((lo..hi).map(|i| (Some(i), self.lines[i])));
-            let Some(indent) = head.or_else(|| self.lines.get(lo).filter(|_| lo < hi).copied())
-            else {
-                return Walk {
-                    line: found,
-                    complete: false,
-                };
+            let hit = match seg {
+                Seg::Key(want) => self.find_key(text, &block, want),
+                Seg::Index(want) => self.find_item(text, &block, *want),
             };
-            let indent = indent.indent;
-            // Real lines after the matched one (`None`: the head) up to `hi`.
-            let after = |at: Option<usize>| at.map_or(lo, |i| i + 1);
-            let mut hit = None;
-            match seg {
-                Seg::Key(want) => {
-                    for (at, line) in block {
-                        if line.indent < indent {
-                            break;
-                        }
-                        if line.indent != indent || line.is_item(text) {
-                            continue;
-                        }
-                        let Some((key, inline)) = split_key(line.text(text)) else {
-                            continue;
-                        };
-                        if key.as_ref() != want.as_str() {
-                            continue;
-                        }
-                        found = Some(line);
-                        if last {
-                            return Walk {
-                                line: found,
-                                complete: true,
-                            };
-                        }
-                        let inline = inline.trim();
-                        // `key: value` on the same line ends the walk; only an anchor or a tag
-                        // (or a comment) may be followed by a nested block.
-                        if !inline.is_empty()
-                            && !inline.starts_with('#')
-                            && !inline.starts_with('&')
-                            && !inline.starts_with('!')
-                        {
-                            break;
-                        }
-                        let start = after(at);
-                        let end = (start..hi)
-                            .find(|&i| {
-                                let next = self.lines[i];
-                                next.indent < indent
-                                    || (next.indent == indent && !next.is_item(text))
-                            })
-                            .unwrap_or(hi);
-                        hit = Some((None, start, end));
-                        break;
-                    }
-                }
-                Seg::Index(want) => {
-                    let mut item = 0usize;
-                    for (at, line) in block {
-                        if line.indent < indent {
-                            break;
-                        }
-                        if line.indent != indent || !line.is_item(text) {
-                            continue;
-                        }
-                        if item != *want {
-                            item += 1;
-                            continue;
-                        }
-                        found = Some(line);
-                        if last {
-                            return Walk {
-                                line: found,
-                                complete: true,
-                            };
-                        }
-                        // The item's content: the text after `- ` becomes a line of its own,
-                        // indented where that text starts, followed by the deeper lines.
-                        let t = line.text(text);
-                        let content = t[1..].trim_start_matches(' ');
-                        let gap = t.len() - content.len();
-                        let first =
-                            (!content.is_empty() && !content.starts_with('#')).then_some(Line {
-                                idx: line.idx,
-                                at: line.at + gap,
-                                end: line.end,
-                                indent: line.indent + gap,
-                            });
-                        let start = after(at);
-                        let end = (start..hi)
-                            .find(|&i| self.lines[i].indent <= indent)
-                            .unwrap_or(hi);
-                        hit = Some((first, start, end));
-                        break;
-                    }
-                }
+            let Some((line, inner)) = hit else {
+                return Walk::stopped_at(found);
+            };
+            found = Some(line);
+            if step + 1 == path.len() {
+                break;
             }
-            let Some((h, l, e)) = hit else {
-                return Walk {
-                    line: found,
-                    complete: false,
-                };
+            let Some(inner) = inner else {
+                return Walk::stopped_at(found);
             };
-            (head, lo, hi) = (h, l, e);
+            block = inner;
         }
         Walk {
             line: found,
             complete: true,
         }
     }
+
+    /// The block's lines with their index into `self.lines` (`None` for the head), and the
+    /// block's indentation (`None` for an empty block).
+    fn block_lines<'s>(
+        &'s self,
+        block: &Block,
+    ) -> (
+        Option<usize>,
+        impl Iterator<Item = (Option<usize>, Line)> + 's,
+    ) {
+        let indent = block
+            .head
+            .or_else(|| {
+                self.lines
+                    .get(block.lo)
+                    .filter(|_| block.lo < block.hi)
+                    .copied()
+            })
+            .map(|l| l.indent);
+        let lines = block
+            .head
+            .map(|h| (None, h))
+            .into_iter()
+            .chain((block.lo..block.hi).map(|i| (Some(i), self.lines[i])));
+        (indent, lines)
+    }
+
+    /// The entry `want` of the mapping `block`: its line, and the block of its value when a
+    /// nested block may follow (`None` when `key: value` on the same line ends the walk).
+    fn find_key(&self, text: &str, block: &Block, want: &str) -> Option<(Line, Option<Block>)> {
+        let (indent, lines) = self.block_lines(block);
+        let indent = indent?;
+        let (at, line, inline) = lines
+            .take_while(|(_, line)| line.indent >= indent)
+            .filter(|(_, line)| line.indent == indent && !line.is_item(text))
+            .find_map(|(at, line)| {
+                let (key, inline) = split_key(line.text(text))?;
+                (key.as_ref() == want).then_some((at, line, inline))
+            })?;
+        let inline = inline.trim();
+        // Only an anchor or a tag (or a comment) may be followed by a nested block.
+        if !inline.is_empty()
+            && !inline.starts_with('#')
+            && !inline.starts_with('&')
+            && !inline.starts_with('!')
+        {
+            return Some((line, None));
+        }
+        let lo = at.map_or(block.lo, |i| i + 1); // after the matched line
+        let hi = (lo..block.hi)
+            .find(|&i| {
+                let next = self.lines[i];
+                next.indent < indent || (next.indent == indent && !next.is_item(text))
+            })
+            .unwrap_or(block.hi);
+        Some((line, Some(Block { head: None, lo, hi })))
+    }
+
+    /// Item `want` (0-based) of the sequence `block`: its line and the block of its content.
+    fn find_item(&self, text: &str, block: &Block, want: usize) -> Option<(Line, Option<Block>)> {
+        let (indent, lines) = self.block_lines(block);
+        let indent = indent?;
+        let (at, line) = lines
+            .take_while(|(_, line)| line.indent >= indent)
+            .filter(|(_, line)| line.indent == indent && line.is_item(text))
+            .nth(want)?;
+        // The item's content: the text after `- ` becomes a line of its own, indented where
+        // that text starts, followed by the deeper lines.
+        let t = line.text(text);
+        let content = t[1..].trim_start_matches(' ');
+        let gap = t.len() - content.len();
+        let head = (!content.is_empty() && !content.starts_with('#')).then_some(Line {
+            idx: line.idx,
+            at: line.at + gap,
+            end: line.end,
+            indent: line.indent + gap,
+        });
+        let lo = at.map_or(block.lo, |i| i + 1); // after the matched line
+        let hi = (lo..block.hi)
+            .find(|&i| self.lines[i].indent <= indent)
+            .unwrap_or(block.hi);
+        Some((line, Some(Block { head, lo, hi })))
+    }
+}
+
+/// A block to walk into: `head` (the content after a sequence item's `- `, as a line of its
+/// own) followed by the layout's lines `lo..hi`.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    head: Option<Line>,
+    lo: usize,
+    hi: usize,
 }
 
 /// True when a line ends with a block scalar header (`key: |`, `- >-`, `key: |2 # c`).
@@ -537,16 +579,12 @@ key: value
     #[test]
     fn finds_sequence_items_and_skips_block_scalars() {
         let base = [k("spec"), k("template"), k("spec"), k("containers")];
-        let mut path = base.to_vec();
-        path.extend([Seg::Index(1), k("name")]);
-        assert_eq!(at(1, &path), Some((25, 9)));
-        let mut path = base.to_vec();
-        path.extend([Seg::Index(0), k("env"), Seg::Index(0), k("valueFrom")]);
-        assert_eq!(at(1, &path), Some((20, 13)));
-        let mut path = base.to_vec();
-        path.extend([Seg::Index(0), k("data")]);
+        let under = |rest: &[Seg]| [&base[..], rest].concat();
+        assert_eq!(at(1, &under(&[Seg::Index(1), k("name")])), Some((25, 9)));
+        let env = [Seg::Index(0), k("env"), Seg::Index(0), k("valueFrom")];
+        assert_eq!(at(1, &under(&env)), Some((20, 13)));
         assert_eq!(
-            at(1, &path),
+            at(1, &under(&[Seg::Index(0), k("data")])),
             None,
             "keys inside a block scalar are not keys"
         );
@@ -576,26 +614,19 @@ key: value
     fn locates_nested_keys_and_items() {
         let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: a\n    envFrom:\n    - secretRef:\n        name: s1\n  - name: b\n    envFrom:\n      - configMapRef: {name: c}\n";
         assert_eq!(locate(text, &[k("metadata"), k("name")]), 3);
-        let p = [
-            k("spec"),
-            k("containers"),
-            Seg::Index(0),
-            k("envFrom"),
-            Seg::Index(0),
-            k("secretRef"),
-            k("name"),
-        ];
-        assert_eq!(locate(text, &p), 9);
-        let p = [
-            k("spec"),
-            k("containers"),
-            Seg::Index(1),
-            k("envFrom"),
-            Seg::Index(0),
-            k("configMapRef"),
-            k("name"),
-        ];
-        assert_eq!(locate(text, &p), 12);
+        let env_from = |item: usize, kind: &str| {
+            [
+                k("spec"),
+                k("containers"),
+                Seg::Index(item),
+                k("envFrom"),
+                Seg::Index(0),
+                k(kind),
+                k("name"),
+            ]
+        };
+        assert_eq!(locate(text, &env_from(0, "secretRef")), 9);
+        assert_eq!(locate(text, &env_from(1, "configMapRef")), 12);
         let p = [k("spec"), k("containers"), Seg::Index(1), k("name")];
         assert_eq!(locate(text, &p), 10);
     }
@@ -626,5 +657,19 @@ key: value
         assert_eq!(texts, ["# c\n", "a: 1\n...\n", "\n", "b: 2\n"]);
         assert_eq!(p[3].first_line, 8);
         assert_eq!(pieces("a: 1\n...\nb: 2\n", true).len(), 2);
+    }
+
+    #[test]
+    fn directives_belong_to_the_next_document_and_end_markers_take_comments() {
+        let d = document_pieces("a: 1\n\n%YAML 1.2\n---\nb: 2\n");
+        let texts: Vec<&str> = d.iter().map(|p| p.text).collect();
+        assert_eq!(texts, ["a: 1\n", "b: 2\n"]);
+        assert_eq!((d[0].head_line, d[1].head_line, d[1].first_line), (1, 2, 5));
+        assert_eq!(documents("%YAML 1.2\n---\nb: 2\n").len(), 1);
+        let texts: Vec<&str> = documents("a: 1\n... # end\n# tail\n")
+            .iter()
+            .map(|d| d.text)
+            .collect();
+        assert_eq!(texts, ["a: 1\n"]);
     }
 }
