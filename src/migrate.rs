@@ -481,16 +481,7 @@ fn read_generator(
 /// `MergeGlobalOptionsIntoLocal`: the entry's own value wins), and its `literals:`.
 fn generator_info(site: GeneratorSite, entry: &Value, global: Option<&Value>) -> GeneratorInfo {
     let map = |name: &str| -> Vec<(String, String)> {
-        let pairs = |o: Option<&Value>| -> Vec<(String, String)> {
-            o.and_then(|o| o.get(name))
-                .and_then(Value::as_mapping)
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
+        let pairs = |o: Option<&Value>| kustomize::string_pairs(o.and_then(|o| o.get(name)));
         let mut all: BTreeMap<String, String> = pairs(global).into_iter().collect();
         let local = pairs(entry.get("options"));
         if all.is_empty() {

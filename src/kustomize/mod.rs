@@ -513,6 +513,17 @@ impl Overlay {
 }
 
 /// Walks up from `start` to the repository root (see [`crate::workspace::find_repo_root`]).
+/// The string-to-string entries of a mapping (labels, annotations); other entries are skipped.
+pub(crate) fn string_pairs(map: Option<&yaml_serde::Value>) -> Vec<(String, String)> {
+    map.and_then(yaml_serde::Value::as_mapping)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn find_repo_root(start: &Path) -> Option<PathBuf> {
     crate::workspace::find_repo_root(start)
 }

@@ -155,16 +155,11 @@ impl Obj {
 
     /// Top-level `metadata.annotations` with string values.
     pub(super) fn annotations(&self) -> Vec<(String, String)> {
-        self.value
-            .get("metadata")
-            .and_then(|m| m.get("annotations"))
-            .and_then(Value::as_mapping)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
-                    .collect()
-            })
-            .unwrap_or_default()
+        crate::kustomize::string_pairs(
+            self.value
+                .get("metadata")
+                .and_then(|m| m.get("annotations")),
+        )
     }
 }
 
