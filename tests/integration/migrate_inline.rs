@@ -1,6 +1,7 @@
 //! Issue 16 item 5 through the real binary: `seal ENV --from FILE --migrate` from an inline
 //! `secretGenerator:` entry (envs and literals) as well as from a generator file, with and
-//! without a hash suffix and `--keep-name` (which refuses while a reference would dangle). Each case renders the overlay with the real
+//! without a hash suffix and `--keep-name`, refused while a reference would dangle (so is a `namePrefix`
+//! without a hash suffix). Each case renders the overlay with the real
 //! `kubectl kustomize` before and after: the SealedSecret has the generated Secret's name,
 //! namespace and labels, and the Python peer opens every value under the rendered identity's
 //! label to exactly the data kustomize generated.
