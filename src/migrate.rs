@@ -78,19 +78,26 @@ pub enum MigrateError {
         /// The Secret's name.
         name: String,
     },
-    /// `--keep-name` would leave references that kustomize rewrote to the generated name
-    /// pointing at no Secret: refused before anything is sealed or written.
+    /// The migration would leave references that kustomize rewrote to the generated name (a
+    /// `namePrefix`/`nameSuffix`, or under `--keep-name` a hash suffix) pointing at no Secret:
+    /// refused before anything is sealed or written.
     #[error(
-        "{origin}: --keep-name would leave {count} reference(s) to `{name}` pointing at no Secret, because kustomize rewrites references to a generated Secret but not to one a SealedSecret makes; nothing was written: {refs}",
+        "{origin}: {by} would leave {count} reference(s) to `{name}` pointing at no Secret, because kustomize rewrites references to a generated Secret but not to one a SealedSecret makes; nothing was written: {refs}",
+        by = if *keep_name { "--keep-name" } else { "--migrate" },
         count = refs.len(),
         refs = refs.join(", ")
     )]
-    KeepNameDangles {
+    Dangles {
         /// The generator's location.
         origin: String,
         /// The generator's name.
         name: String,
-        /// The name the SealedSecret would make, when known (the hash of the values).
+        /// The name kustomize renders for it (with the overlay's `namePrefix`/`nameSuffix`).
+        rendered: String,
+        /// True under `--keep-name` for a hash-suffixed generator.
+        keep_name: bool,
+        /// Under `--keep-name`, the name the SealedSecret would make, when known (the hash of
+        /// the values).
         sealed_as: Option<String>,
         /// The references, `Kind/name (file:line)`.
         refs: Vec<String>,
@@ -143,14 +150,20 @@ impl MigrateError {
             MigrateError::HashSuffix { name, .. } => Some(format!(
                 "the workloads name `{name}`, and kustomize rewrites those references to the hashed name it generates; a SealedSecret's Secret gets no hash, so choose: set `options.disableNameSuffixHash: true` on the generator (the Secret is then named `{name}`), check the overlay still renders, then migrate; or add --keep-name to seal under the hashed name and point the workloads at it yourself (docs/lifecycle.md)"
             )),
-            MigrateError::KeepNameDangles {
-                name, sealed_as, ..
+            MigrateError::Dangles {
+                name,
+                keep_name: true,
+                sealed_as,
+                ..
             } => Some(format!(
                 "either set `options.disableNameSuffixHash: true` on the generator (the Secret is then named `{name}`), check the overlay still renders, then migrate without --keep-name; or first point those references at the hashed name{}, then migrate with --keep-name (docs/lifecycle.md)",
                 sealed_as.as_ref().map_or_else(
                     || " the overlay renders (`kubectl kustomize` shows it)".to_owned(),
                     |n| format!(" these values make, `{n}`")
                 )
+            )),
+            MigrateError::Dangles { name, rendered, .. } => Some(format!(
+                "kustomize names the SealedSecret's Secret `{rendered}` but leaves these references at `{name}`; either first point them at `{rendered}` (e.g. with a patch in the overlay), or drop the namePrefix/nameSuffix that renames the Secret; check the overlay still renders, then migrate (docs/lifecycle.md)"
             )),
             MigrateError::NoCert { env, .. } => Some(format!(
                 "fetch the controller's certificate first: emp-seal cert {env} --fetch URL, or pass --cert (docs/certificates.md)"
@@ -241,9 +254,6 @@ pub struct MigratePlan {
     pub prompted: Vec<String>,
     /// Keys the env file lacked whose values came from the generator's `literals:`.
     pub from_literals: Vec<String>,
-    /// References kustomize rewrote to the generated name (a `namePrefix`, a hash suffix), which
-    /// from now on render as written and so miss the Secret (`Kind/name (file:line)`).
-    pub unrewritten: Vec<String>,
 }
 
 /// What the migration keeps of the generator: where it is, the Secret's `type`, the generator's
@@ -276,9 +286,13 @@ pub fn plan(
         known: Vec::new(),
     })?;
     let generator = read_generator(root, &dir, &kust_path, spec, &g.original.name)?;
+    // Refused before the env file is read or anything sealed: no reference may be left naming
+    // something no Secret is called any more.
     if req.keep_name && g.hash_suffix {
         hash_lands_last(g, spec)?;
-        refuse_dangling(spec, g, None, rewritten_references(&overlay, g))?;
+        refuse_dangling(spec, g, (true, None), rewritten_references(&overlay, g))?;
+    } else {
+        refuse_dangling(spec, g, (false, None), unrewritten_references(&overlay, g))?;
     }
     let sealed_path = dir.join(SEALED_FILE);
     if std::fs::symlink_metadata(&sealed_path).is_ok() {
@@ -310,7 +324,7 @@ pub fn plan(
         refuse_dangling(
             spec,
             g,
-            Some(&identity.name),
+            (true, Some(&identity.name)),
             other_hash_references(&overlay, g, &identity.name),
         )?;
     }
@@ -329,7 +343,6 @@ pub fn plan(
         new_kustomization,
         generator: generator.site,
         generator_envs: spec.envs.iter().map(|p| absolute(root, p)).collect(),
-        unrewritten: unrewritten_references(&overlay, g, &to.identity.name),
         identity: to.identity,
         scope,
         cert: to.summary,
@@ -686,13 +699,13 @@ fn name_hash(secret_type: &str, values: &BTreeMap<String, SecretValue>) -> Strin
         .collect()
 }
 
-/// The references to the generated Secret that kustomize rewrote (a `namePrefix`, a hash
-/// suffix) and that now name something else than the Secret the SealedSecret makes (`final_name`):
-/// kustomize rewrites references to a Secret it generates or renames, never to one a
-/// SealedSecret makes.
-fn unrewritten_references(overlay: &Overlay, g: &Generated, final_name: &str) -> Vec<String> {
+/// The references to the generated Secret that kustomize rewrote (a `namePrefix` or
+/// `nameSuffix`) and that would then name something else than the Secret the SealedSecret makes:
+/// kustomize applies the prefix to the SealedSecret (so its Secret keeps the rendered name) but
+/// rewrites references only to a Secret it generates or renames, never to one a SealedSecret makes.
+fn unrewritten_references(overlay: &Overlay, g: &Generated) -> Vec<String> {
     describe_references(overlay, |r| {
-        r.rendered_name == g.rendered.name && r.name != final_name
+        r.rendered_name == g.rendered.name && r.name != g.rendered.name
     })
 }
 
@@ -757,19 +770,22 @@ fn lexical(p: &Path) -> PathBuf {
     out
 }
 
-/// [`MigrateError::KeepNameDangles`] when `refs` is not empty.
+/// [`MigrateError::Dangles`] when `refs` is not empty; `keep_name` is whether `--keep-name`
+/// keeps a hashed name and, when known, the name the values hash to.
 fn refuse_dangling(
     spec: &GeneratorSpec,
     g: &Generated,
-    sealed_as: Option<&str>,
+    (keep_name, sealed_as): (bool, Option<&str>),
     refs: Vec<String>,
 ) -> Result<(), MigrateError> {
     if refs.is_empty() {
         return Ok(());
     }
-    Err(MigrateError::KeepNameDangles {
+    Err(MigrateError::Dangles {
         origin: spec.origin.to_string(),
         name: g.original.name.clone(),
+        rendered: g.rendered.name.clone(),
+        keep_name,
         sealed_as: sealed_as.map(str::to_owned),
         refs,
     })

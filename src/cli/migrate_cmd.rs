@@ -45,7 +45,7 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
         plan.identity.namespace.as_deref().unwrap_or(""),
         plan.identity.name
     );
-    warn_about_names_and_literals(ctx, &plan);
+    note_literals(ctx, &plan);
     let (drop, dropped) = match &plan.generator {
         GeneratorSite::File(p) => (
             format!("drop {} from generators", rel(&root, p)),
@@ -133,18 +133,9 @@ fn check_options(a: &SealArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The references nothing rewrites any more (a `namePrefix` renamed them to the generated
-/// Secret; `--keep-name` refuses in `migrate::plan` instead of warning); and values that came
-/// from `literals:`, which were committed in plaintext.
-fn warn_about_names_and_literals(ctx: &Ctx, plan: &MigratePlan) {
-    if !plan.unrewritten.is_empty() {
-        eprintln!(
-            "warning: {env}: kustomize no longer rewrites these references to `{name}`: {refs}; point them at `{name}` (e.g. with a patch in the overlay): emp-seal check reports them as dangling until then",
-            env = plan.env,
-            name = plan.identity.name,
-            refs = plan.unrewritten.join(", "),
-        );
-    }
+/// The values that came from `literals:`, which were committed in plaintext. (References a
+/// migration would leave dangling are refused in `migrate::plan`, before anything is sealed.)
+fn note_literals(ctx: &Ctx, plan: &MigratePlan) {
     if !plan.from_literals.is_empty() && !ctx.quiet {
         eprintln!(
             "note: {}: {} sealed from the generator's literals:, which are committed in plaintext (and stay in git history): rotate them",

@@ -1,6 +1,7 @@
 //! Issue 16 item 5 through the real binary: `seal ENV --from FILE --migrate` from an inline
 //! `secretGenerator:` entry (envs and literals) as well as from a generator file, with and
-//! without a hash suffix and `--keep-name` (which refuses while a reference would dangle). Each case renders the overlay with the real
+//! without a hash suffix and `--keep-name`, refused while a reference would dangle (so is a `namePrefix`
+//! without a hash suffix). Each case renders the overlay with the real
 //! `kubectl kustomize` before and after: the SealedSecret has the generated Secret's name,
 //! namespace and labels, and the Python peer opens every value under the rendered identity's
 //! label to exactly the data kustomize generated.
@@ -138,6 +139,18 @@ fn migrates_to_the_same_secret(root: &Path, dir: &Path, args: &[&str]) -> Out {
     out
 }
 
+/// Every file of `dir`, byte for byte: a refusal must leave them all as they were.
+fn dir_bytes(dir: &Path) -> BTreeMap<std::path::PathBuf, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
 fn have_kubectl() -> bool {
     if common::kubectl().is_none() {
         common::missing("kubectl");
@@ -205,14 +218,7 @@ fn issue_16_hash_suffix_needs_keep_name() {
     let t = repo(&inline_kustomization(true, "namePrefix: p-\n"));
     let root = t.path();
     let dir = root.join("k8s/overlays/stage");
-    let snapshot = || {
-        let mut m = BTreeMap::new();
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            m.insert(p.clone(), read(&p));
-        }
-        m
-    };
+    let snapshot = || dir_bytes(&dir);
     let before = snapshot();
     let o = run(root, &migrate_args("stage", "app.env", &[]));
     assert_eq!(o.code, 2, "{}", o.stderr);
@@ -248,6 +254,80 @@ fn issue_16_hash_suffix_needs_keep_name() {
         assert!(o.stderr.contains(needle), "{needle}: {}", o.stderr);
     }
     assert_eq!(snapshot(), before, "a refusal changed files");
+}
+
+/// Without a hash suffix, under a `namePrefix`: kustomize rewrote the Deployment's references to
+/// `p-app-secrets` and would apply the prefix to the SealedSecret but no longer to them, so the
+/// migration refuses (exit 2, the references listed, no file changed, also under `--dry-run`).
+/// Once the overlay points them at the prefixed name, it migrates and `check` finds nothing
+/// dangling.
+#[test]
+fn issue_16_name_prefix_refuses_while_a_reference_would_dangle() {
+    if !have_kubectl() {
+        return;
+    }
+    let t = repo(&inline_kustomization(
+        false,
+        "namePrefix: p-
+",
+    ));
+    let root = t.path();
+    let dir = root.join("k8s/overlays/stage");
+    let before = dir_bytes(&dir);
+    let base = std::fs::read(root.join("k8s/base/deployment.yaml")).unwrap();
+    for extra in [&["--no-input"][..], &["--dry-run"][..]] {
+        let o = run(root, &migrate_args("stage", "app.env", extra));
+        assert_eq!(o.code, 2, "{extra:?}: {}", o.stderr);
+        assert!(o.stdout.is_empty(), "{}", o.stdout);
+        let first = o
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or_default();
+        assert!(
+            first.starts_with("error: k8s/overlays/stage/kustomization.yaml")
+                && first.contains("--migrate would leave 2 reference(s) to `app-secrets`")
+                && first.contains("nothing was written")
+                && first.contains(
+                    "Deployment/p-app (k8s/base/deployment.yaml:18), Deployment/p-app (k8s/base/deployment.yaml:20)"
+                ),
+            "{}",
+            o.stderr
+        );
+        for needle in [
+            "point them at `p-app-secrets`",
+            "drop the namePrefix/nameSuffix",
+        ] {
+            assert!(o.stderr.contains(needle), "{needle}: {}", o.stderr);
+        }
+        assert!(!o.stderr.contains("warning"), "{}", o.stderr);
+        assert_eq!(dir_bytes(&dir), before, "a refusal changed files");
+        assert_eq!(
+            std::fs::read(root.join("k8s/base/deployment.yaml")).unwrap(),
+            base
+        );
+    }
+
+    // The way out the hint gives: a patch in the overlay names the prefixed Secret.
+    let patched = inline_kustomization(
+        false,
+        "namePrefix: p-\npatches:\n  - target: {kind: Deployment, name: app}\n    patch: |-\n      - op: replace\n        path: /spec/template/spec/containers/0/env/0/valueFrom/secretKeyRef/name\n        value: p-app-secrets\n      - op: replace\n        path: /spec/template/spec/containers/0/envFrom/0/secretRef/name\n        value: p-app-secrets\n",
+    );
+    write(&dir.join("kustomization.yaml"), &patched);
+    let out = migrates_to_the_same_secret(
+        root,
+        &dir,
+        &migrate_args("stage", "app.env", &["--no-input"]),
+    );
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+    let deployment = rendered(&common::kustomize(&dir), "Deployment");
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"][0]["secretRef"]["name"],
+        "p-app-secrets"
+    );
+    let check = run(root, &["check"]);
+    let said = format!("{}{}", check.stdout, check.stderr);
+    assert!(!said.contains("dangling-reference"), "{said}");
 }
 
 /// `--keep-name` writes when nothing would dangle: the workloads already name the hashed name
