@@ -179,7 +179,7 @@ pub(crate) fn document_pieces(file: &str) -> Vec<Piece<'_>> {
         .collect()
 }
 
-/// Splits a file into documents as [`document_pieces`] does. A file with no document at all
+/// Splits a file into documents as `document_pieces` does. A file with no document at all
 /// gives one empty document.
 pub fn documents(file: &str) -> Vec<Document<'_>> {
     let mut docs: Vec<Document<'_>> = document_pieces(file)
