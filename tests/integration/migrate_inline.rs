@@ -63,6 +63,30 @@ fn migrate_args<'a>(env: &'a str, from: &'a str, extra: &[&'a str]) -> Vec<&'a s
     args
 }
 
+/// A refusal (exit 2) by `by` (`--keep-name` or `--migrate`) naming the Deployment's two
+/// references to `app-secrets` by file and line, with each of `hints` in the output.
+fn assert_refused_dangling(o: &Out, by: &str, hints: &[&str]) {
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let first = o
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_default();
+    assert!(
+        first.starts_with("error: k8s/overlays/stage/kustomization.yaml")
+            && first.contains(&format!("{by} would leave 2 reference(s) to `app-secrets`"))
+            && first.contains("nothing was written")
+            && first.contains(
+                "Deployment/p-app (k8s/base/deployment.yaml:18), Deployment/p-app (k8s/base/deployment.yaml:20)"
+            ),
+        "{}",
+        o.stderr
+    );
+    for needle in hints {
+        assert!(o.stderr.contains(needle), "{needle}: {}", o.stderr);
+    }
+}
+
 fn run(root: &Path, args: &[&str]) -> Out {
     let o = emp(root).args(args).output().unwrap();
     let out = Out {
@@ -230,29 +254,15 @@ fn issue_16_hash_suffix_needs_keep_name() {
     // --keep-name: the Deployment's two references are rewritten by kustomize to the hashed
     // name today and would point at no Secret after the move: refused, listed, nothing written.
     let o = run(root, &KEEP_NAME);
-    assert_eq!(o.code, 2, "{}", o.stderr);
-    let first = o
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("error: "))
-        .unwrap_or_default();
-    assert!(
-        first.starts_with("error: k8s/overlays/stage/kustomization.yaml")
-            && first.contains("--keep-name would leave 2 reference(s) to `app-secrets`")
-            && first.contains("nothing was written")
-            && first.contains(
-                "Deployment/p-app (k8s/base/deployment.yaml:18), Deployment/p-app (k8s/base/deployment.yaml:20)"
-            ),
-        "{}",
-        o.stderr
+    assert_refused_dangling(
+        &o,
+        "--keep-name",
+        &[
+            "disableNameSuffixHash: true",
+            "migrate without --keep-name",
+            "point those references at the hashed name",
+        ],
     );
-    for needle in [
-        "disableNameSuffixHash: true",
-        "migrate without --keep-name",
-        "point those references at the hashed name",
-    ] {
-        assert!(o.stderr.contains(needle), "{needle}: {}", o.stderr);
-    }
     assert_eq!(snapshot(), before, "a refusal changed files");
 }
 
@@ -277,29 +287,15 @@ fn issue_16_name_prefix_refuses_while_a_reference_would_dangle() {
     let base = std::fs::read(root.join("k8s/base/deployment.yaml")).unwrap();
     for extra in [&["--no-input"][..], &["--dry-run"][..]] {
         let o = run(root, &migrate_args("stage", "app.env", extra));
-        assert_eq!(o.code, 2, "{extra:?}: {}", o.stderr);
-        assert!(o.stdout.is_empty(), "{}", o.stdout);
-        let first = o
-            .stderr
-            .lines()
-            .find(|l| l.starts_with("error: "))
-            .unwrap_or_default();
-        assert!(
-            first.starts_with("error: k8s/overlays/stage/kustomization.yaml")
-                && first.contains("--migrate would leave 2 reference(s) to `app-secrets`")
-                && first.contains("nothing was written")
-                && first.contains(
-                    "Deployment/p-app (k8s/base/deployment.yaml:18), Deployment/p-app (k8s/base/deployment.yaml:20)"
-                ),
-            "{}",
-            o.stderr
+        assert!(o.stdout.is_empty(), "{extra:?}: {}", o.stdout);
+        assert_refused_dangling(
+            &o,
+            "--migrate",
+            &[
+                "point them at `p-app-secrets`",
+                "drop the namePrefix/nameSuffix",
+            ],
         );
-        for needle in [
-            "point them at `p-app-secrets`",
-            "drop the namePrefix/nameSuffix",
-        ] {
-            assert!(o.stderr.contains(needle), "{needle}: {}", o.stderr);
-        }
         assert!(!o.stderr.contains("warning"), "{}", o.stderr);
         assert_eq!(dir_bytes(&dir), before, "a refusal changed files");
         assert_eq!(
