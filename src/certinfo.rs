@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 
 use crate::cert::{CertError, Certificate};
 use crate::fsio;
-use crate::seal::{self, DEFAULT_CERT_FILE, MAX_INPUT_BYTES, SealError, rel};
+use crate::seal::{self, SealError};
 use crate::sealedsecret::ciphertext::{self, Kind, Reason};
 use crate::sealedsecret::{CERT_SHA256_ANNOTATION, SealedSecretFile};
+use crate::workspace::{DEFAULT_CERT_FILE, MAX_INPUT_BYTES, rel};
 
 mod fetch;
 
@@ -294,7 +295,7 @@ pub fn resolve_target(
     if p.exists() || !bare || target.ends_with(".pem") || target.ends_with(".crt") {
         return Ok((p.to_path_buf(), None));
     }
-    Err(seal::overlay_dir(root, target)
+    Err(crate::workspace::overlay_dir(root, target)
         .err()
         .map_or(CertInfoError::NoCerts, CertInfoError::Seal))
 }

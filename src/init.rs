@@ -17,8 +17,9 @@ use zeroize::Zeroizing;
 use crate::envfile;
 use crate::fsio;
 use crate::kustomize::{Overlay, SecretSource};
-use crate::seal::{self, MAX_INPUT_BYTES, Prompter, SealError, rel};
+use crate::seal::{Prompter, SealError};
 use crate::secret::SecretValue;
+use crate::workspace::{MAX_INPUT_BYTES, rel};
 
 /// Errors of `emp-seal init`. Messages name files and keys, never values.
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +118,7 @@ pub struct InitOutcome {
 /// # Errors
 /// [`InitError::NoEnvFile`], [`InitError::NoExample`], or the environment's errors.
 pub fn locate(root: &Path, env: &str) -> Result<(PathBuf, PathBuf), InitError> {
-    seal::overlay_dir(root, env)?;
+    crate::workspace::overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env).map_err(SealError::from)?;
     let mut envs = Vec::new();
     let mut other = None;

@@ -24,10 +24,9 @@ use crate::fsio;
 use crate::kustomize::{
     self, Behavior, Generated, GeneratedKind, GeneratorSpec, Identity, Overlay, SecretSource,
 };
-use crate::seal::{
-    self, CertSummary, MAX_INPUT_BYTES, Prompter, Recipient, SealError, rel, values,
-};
+use crate::seal::{self, CertSummary, Prompter, Recipient, SealError, values};
 use crate::secret::SecretValue;
+use crate::workspace::{MAX_INPUT_BYTES, rel};
 use crate::yamlpos::block::{KeyAt, Lines, Val, key_at};
 use crate::yamlpos::flow;
 use crate::yamlpos::scalar::rest_is_comment;
@@ -277,14 +276,15 @@ pub fn plan(
 ) -> Result<MigratePlan, MigrateError> {
     let root = &req.root;
     let env = req.env.as_str();
-    let dir = seal::overlay_dir(root, env)?;
+    let dir = crate::workspace::overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env).map_err(SealError::from)?;
     let (g, spec) = the_generator(&overlay, env, req.keep_name)?;
-    let kust_path = kustomize::kustomization_file(&dir).ok_or_else(|| SealError::UnknownEnv {
-        env: env.to_owned(),
-        dir: rel(root, &dir),
-        known: Vec::new(),
-    })?;
+    let kust_path =
+        crate::workspace::kustomization_file(&dir).ok_or_else(|| SealError::UnknownEnv {
+            env: env.to_owned(),
+            dir: rel(root, &dir),
+            known: Vec::new(),
+        })?;
     let generator = read_generator(root, &dir, &kust_path, spec, &g.original.name)?;
     // Refused before the env file is read or anything sealed: no reference may be left naming
     // something no Secret is called any more.

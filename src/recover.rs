@@ -16,10 +16,11 @@ use crate::crypto::{self, Scope, UnsealingKey};
 use crate::envfile;
 use crate::fsio;
 use crate::kustomize::Identity;
-use crate::seal::{self, MAX_INPUT_BYTES, SealError, rel};
+use crate::seal::{self, SealError};
 use crate::sealedsecret::ciphertext::{self, Kind};
 use crate::sealedsecret::{self, SealedSecretDoc, SealedSecretFile};
 use crate::secret::SecretValue;
+use crate::workspace::{MAX_INPUT_BYTES, rel};
 
 /// Errors of recovery and diff. Messages name files, lines and keys, never values.
 #[derive(Debug, thiserror::Error)]
@@ -180,7 +181,7 @@ fn locate(root: &Path, target: &str) -> Result<Located, RecoverError> {
     }
     if !as_path.exists() && !target.contains(['/', '\\']) && !target.ends_with(".yaml") {
         // Neither a file nor an environment: report it as an environment.
-        seal::overlay_dir(root, target)?;
+        crate::workspace::overlay_dir(root, target)?;
     }
     let text = fsio::read_to_string_limited(as_path, MAX_INPUT_BYTES)?;
     Ok(Located {
@@ -296,7 +297,7 @@ pub fn unseal(
     target: &str,
     key_files: &[PathBuf],
 ) -> Result<UnsealedSecret, RecoverError> {
-    let keys = seal::load_keys(root, key_files)?;
+    let keys = crate::workspace::load_keys(root, key_files)?;
     let loc = locate(root, target)?;
     let file_name = rel(root, &loc.file);
     let parsed =
@@ -434,8 +435,8 @@ pub fn diff(
     from: &Path,
     key_files: &[PathBuf],
 ) -> Result<KeyDiff, RecoverError> {
-    let keys = seal::load_keys(root, key_files)?;
-    seal::overlay_dir(root, env)?;
+    let keys = crate::workspace::load_keys(root, key_files)?;
+    crate::workspace::overlay_dir(root, env)?;
     let (file, name, rendered) = seal::sealed_secret_of(root, env)?;
     let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES)?;
     let file_name = rel(root, &file);

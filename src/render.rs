@@ -255,7 +255,7 @@ pub fn render_overlay(
     overlay: &Overlay,
     all_env_files: &BTreeSet<String>,
 ) -> RenderedOverlay {
-    let kustomization = kustomize::kustomization_file(&overlay.dir)
+    let kustomization = crate::workspace::kustomization_file(&overlay.dir)
         .unwrap_or_else(|| overlay.dir.join("kustomization.yaml"));
     let envs = overlay_env_files(overlay);
     let copy = envs

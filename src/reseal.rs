@@ -19,10 +19,11 @@ use std::path::PathBuf;
 use crate::crypto::{self, UnsealingKey};
 use crate::fsio;
 use crate::recover::{self, RecoverError};
-use crate::seal::{self, EnvPlan, MAX_INPUT_BYTES, NoPrompt, SealError, SealRequest, rel};
+use crate::seal::{self, EnvPlan, NoPrompt, SealError, SealRequest};
 use crate::sealedsecret::ciphertext::{self, Kind};
 use crate::sealedsecret::{self, CERT_SHA256_ANNOTATION, EditPlan, SealedSecretDoc};
 use crate::secret::SecretValue;
+use crate::workspace::{MAX_INPUT_BYTES, rel};
 
 /// Errors of `reseal`. Messages name files, lines and keys, never values.
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +120,7 @@ pub struct ResealPlan {
 /// # Errors
 /// Any [`ResealError`]; the first environment that fails aborts the whole plan.
 pub fn plan(req: &ResealRequest) -> Result<Vec<ResealPlan>, ResealError> {
-    let keys = seal::load_keys(&req.root, &req.key_files)?;
+    let keys = crate::workspace::load_keys(&req.root, &req.key_files)?;
     plan_with(req, &keys)
 }
 
@@ -148,7 +149,7 @@ pub fn plan_with(
 /// # Errors
 /// Any [`ResealError`]; nothing is written on error.
 pub fn reseal(req: &ResealRequest) -> Result<Vec<ResealPlan>, ResealError> {
-    let keys = seal::load_keys(&req.root, &req.key_files)?;
+    let keys = crate::workspace::load_keys(&req.root, &req.key_files)?;
     let plans = plan_with(req, &keys)?;
     seal::commit_locked(plans, env_plan, || plan_with(req, &keys))
 }

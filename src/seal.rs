@@ -21,16 +21,12 @@ use crate::sealedsecret::{
 };
 use crate::secret::SecretValue;
 
+use crate::workspace::{MAX_INPUT_BYTES, load_keys, overlay_dir, rel};
+
 mod guard;
 pub(crate) mod values;
 pub use guard::{EnvWarning, describe_lost};
 pub(crate) use values::Recipient;
-
-// The layout helpers live in the workspace module; re-exported for the callers that name them here.
-pub use crate::workspace::{
-    DEFAULT_CERT_FILE, MAX_INPUT_BYTES, env_name, load_cert, load_keys, overlay_dir, rel,
-    resolve_from,
-};
 
 /// Errors of the seal use case. Messages name files, lines and keys, never values.
 #[derive(Debug, thiserror::Error)]
@@ -396,7 +392,7 @@ pub struct SealRequest {
     pub root: PathBuf,
     /// Environments, in the order given.
     pub envs: Vec<String>,
-    /// The env file (already resolved, see [`resolve_from`]).
+    /// The env file (already resolved, see [`crate::workspace::resolve_from`]).
     pub from: PathBuf,
     /// `--cert` (one environment only).
     pub cert: Option<PathBuf>,

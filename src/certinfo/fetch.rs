@@ -20,7 +20,7 @@ use ureq::tls::{RootCerts, TlsConfig};
 use super::{CertInfo, CertInfoError, resolve_target};
 use crate::cert::Certificate;
 use crate::fsio;
-use crate::seal::MAX_INPUT_BYTES;
+use crate::workspace::MAX_INPUT_BYTES;
 
 /// Largest certificate download accepted (a controller's PEM is about 2 KiB).
 pub const MAX_CERT_BYTES: u64 = 1024 * 1024;

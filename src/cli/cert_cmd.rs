@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::certinfo::{self, CertReport, SealedState};
-use crate::seal::rel;
+use crate::workspace::rel;
 
 use super::args::CertArgs;
 use super::exit::{CliError, Outcome};

@@ -2,7 +2,7 @@
 //! values, never the values. Exit 0 when they agree, 1 when any key differs.
 
 use crate::recover;
-use crate::seal::{self, rel};
+use crate::workspace::rel;
 
 use super::args::DiffArgs;
 use super::exit::{CliError, Outcome};
@@ -11,7 +11,7 @@ use super::{Ctx, write_stdout};
 #[allow(clippy::needless_pass_by_value)] // the dispatch in cli/mod.rs passes arguments by value
 pub(super) fn run(ctx: &Ctx, a: DiffArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
-    let (from, _) = seal::resolve_from(&root, &a.from)?;
+    let (from, _) = crate::workspace::resolve_from(&root, &a.from)?;
     let d = recover::diff(&root, &a.env, &from, &a.keys)?;
     let mut lines: Vec<(String, char, &str)> = Vec::new();
     for (keys, mark, what) in [

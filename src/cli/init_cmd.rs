@@ -2,7 +2,7 @@
 //! value with hidden input on a terminal (`--no-input` keeps the example's values).
 
 use crate::init;
-use crate::seal::rel;
+use crate::workspace::rel;
 
 use super::args::InitArgs;
 use super::exit::{CliError, Outcome};

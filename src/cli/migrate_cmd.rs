@@ -3,7 +3,8 @@
 
 use crate::crypto::Scope;
 use crate::migrate::{self, GeneratorSite, MigratePlan, MigrateRequest};
-use crate::seal::{self, rel};
+use crate::seal::{self};
+use crate::workspace::rel;
 
 use super::args::SealArgs;
 use super::exit::{CliError, Outcome};
@@ -12,13 +13,13 @@ use super::{Ctx, TtyPrompter, write_stdout};
 pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     check_options(a)?;
-    let (from, looked_up) = seal::resolve_from(&root, &a.from)?;
+    let (from, looked_up) = crate::workspace::resolve_from(&root, &a.from)?;
     if looked_up && !ctx.quiet {
         eprintln!("using {}", rel(&root, &from));
     }
     let req = MigrateRequest {
         root: root.clone(),
-        env: seal::env_name(&root, &a.envs[0]),
+        env: crate::workspace::env_name(&root, &a.envs[0]),
         from,
         cert: a.cert.clone(),
         scope: a.scope.map(Scope::from),
@@ -30,7 +31,7 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
     let _lock = if a.dry_run {
         None
     } else {
-        let dir = seal::overlay_dir(&root, &req.env)?;
+        let dir = crate::workspace::overlay_dir(&root, &req.env)?;
         Some(
             crate::fsio::lock_for_write(&[dir.join(migrate::SEALED_FILE)])
                 .map_err(seal::SealError::from)?,

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::reseal::{self, ResealPlan, ResealRequest};
-use crate::seal::rel;
+use crate::workspace::rel;
 
 use super::args::ResealArgs;
 use super::exit::{CliError, Outcome};
@@ -16,7 +16,7 @@ pub(super) fn run(ctx: &Ctx, a: ResealArgs) -> Result<Outcome, CliError> {
         envs: a
             .envs
             .iter()
-            .map(|e| crate::seal::env_name(&root, e))
+            .map(|e| crate::workspace::env_name(&root, e))
             .collect(),
         root: root.clone(),
         key_files: a.keys,

@@ -12,9 +12,9 @@ use super::{Ctx, TtyPrompter, write_stdout};
 
 pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
-    let (from, looked_up) = seal::resolve_from(&root, &a.from)?;
+    let (from, looked_up) = crate::workspace::resolve_from(&root, &a.from)?;
     if looked_up && !ctx.quiet {
-        eprintln!("using {}", seal::rel(&root, &from));
+        eprintln!("using {}", crate::workspace::rel(&root, &from));
     }
     let (dry_run, to_stdout, no_input) = (a.dry_run, a.stdout, a.no_input);
     let req = request(&root, from, a);
@@ -52,7 +52,11 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
 /// The validated arguments as a [`SealRequest`] for the env file `from`.
 fn request(root: &std::path::Path, from: std::path::PathBuf, a: SealArgs) -> SealRequest {
     SealRequest {
-        envs: a.envs.iter().map(|e| seal::env_name(root, e)).collect(),
+        envs: a
+            .envs
+            .iter()
+            .map(|e| crate::workspace::env_name(root, e))
+            .collect(),
         root: root.to_path_buf(),
         from,
         cert: a.cert,
@@ -85,13 +89,17 @@ fn print_plan_warnings(ctx: &Ctx, root: &std::path::Path, p: &EnvPlan) {
         );
     }
     if let Some(w) = &p.cert.expiry_warning {
-        eprintln!("warning: {}: {}: {w}", p.env, seal::rel(root, &p.cert.path));
+        eprintln!(
+            "warning: {}: {}: {w}",
+            p.env,
+            crate::workspace::rel(root, &p.cert.path)
+        );
     }
     if p.cert.demo && !ctx.quiet {
         eprintln!(
             "note: {}: sealing with the DEMO certificate {}; replace it with your controller's (docs/certificates.md)",
             p.env,
-            seal::rel(root, &p.cert.path)
+            crate::workspace::rel(root, &p.cert.path)
         );
     }
 }
@@ -124,7 +132,7 @@ fn dry_run_listing(root: &std::path::Path, p: &EnvPlan) -> String {
         "{} ({}): would rewrite {}\n{}{}{}{}{}",
         p.env,
         identity(p),
-        seal::rel(root, &p.target),
+        crate::workspace::rel(root, &p.target),
         keys_line("add", &p.added),
         keys_line("seal", &p.filled),
         keys_line("change", &p.changed),
@@ -149,7 +157,7 @@ fn summary(root: &std::path::Path, p: &EnvPlan, to_stdout: bool) -> String {
         env = p.env,
         verb = if to_stdout { "printed" } else { "wrote" },
         target = written(root, &p.target, to_stdout),
-        cert = seal::rel(root, &p.cert.path),
+        cert = crate::workspace::rel(root, &p.cert.path),
         fp = p.cert.sha256,
         bits = p.cert.key_bits,
         exp = crate::cert::rfc3339(p.cert.not_after),
@@ -166,12 +174,12 @@ fn summary(root: &std::path::Path, p: &EnvPlan, to_stdout: bool) -> String {
 pub(super) fn written(root: &std::path::Path, target: &std::path::Path, to_stdout: bool) -> String {
     let real = crate::fsio::write_target(target);
     if to_stdout || real == target {
-        seal::rel(root, target)
+        crate::workspace::rel(root, target)
     } else {
         format!(
             "{} (through the symlink {})",
-            seal::rel(root, &real),
-            seal::rel(root, target)
+            crate::workspace::rel(root, &real),
+            crate::workspace::rel(root, target)
         )
     }
 }

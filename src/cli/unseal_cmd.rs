@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use crate::recover;
-use crate::seal::rel;
+use crate::workspace::rel;
 
 use super::args::{UnsealArgs, UnsealFormat};
 use super::exit::{CliError, Outcome};

@@ -26,9 +26,6 @@ pub(crate) use docs::has_complex_key;
 pub(crate) use refs::extract as extract_refs;
 pub use refs::{RefField, Resolution};
 
-/// The kustomization file names and lookup are the workspace's (one place knows them).
-pub use crate::workspace::{KUSTOMIZATION_FILE_NAMES, kustomization_file};
-
 /// Errors that stop loading an overlay at all. Everything else is a [`Problem`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -69,15 +66,6 @@ impl KustomizeError {
             KustomizeError::Unreadable { .. } | KustomizeError::Syntax { .. } => None,
         }
     }
-}
-
-/// An environment found by [`discover_overlays`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OverlayRef {
-    /// The environment name (see [`crate::workspace::Environment::name`]).
-    pub name: String,
-    /// The overlay directory.
-    pub dir: PathBuf,
 }
 
 /// The top-level identity an object has after rendering.
@@ -512,7 +500,6 @@ impl Overlay {
     }
 }
 
-/// Walks up from `start` to the repository root (see [`crate::workspace::find_repo_root`]).
 /// The string-to-string entries of a mapping (labels, annotations); other entries are skipped.
 pub(crate) fn string_pairs(map: Option<&yaml_serde::Value>) -> Vec<(String, String)> {
     map.and_then(yaml_serde::Value::as_mapping)
@@ -522,22 +509,6 @@ pub(crate) fn string_pairs(map: Option<&yaml_serde::Value>) -> Vec<(String, Stri
                 .collect()
         })
         .unwrap_or_default()
-}
-
-pub fn find_repo_root(start: &Path) -> Option<PathBuf> {
-    crate::workspace::find_repo_root(start)
-}
-
-/// The repository's environments (see [`crate::workspace`]), sorted by directory.
-pub fn discover_overlays(root: &Path) -> Vec<OverlayRef> {
-    crate::workspace::get(root)
-        .envs
-        .iter()
-        .map(|e| OverlayRef {
-            name: e.name.clone(),
-            dir: e.dir.clone(),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -8,11 +8,12 @@ use std::path::Path;
 
 use crate::crypto::Scope;
 use crate::kustomize::Identity;
-use crate::seal::{Recipient, rel};
+use crate::seal::Recipient;
 use crate::sealedsecret::{
     API_VERSION, CERT_SHA256_ANNOTATION, CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION,
     SEALED_FOR_ANNOTATION, SealedSecretFile, plain_or_quoted as q,
 };
+use crate::workspace::rel;
 
 /// Everything the new file says.
 pub(super) struct SealedDoc<'a> {

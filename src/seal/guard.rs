@@ -8,9 +8,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{EnvPlan, SealError, rel};
+use super::{EnvPlan, SealError};
 use crate::envfile::{self, EnvFile, LintSeverity};
 use crate::kustomize::Overlay;
+use crate::workspace::rel;
 
 /// One thing about the env file that `seal` warns about (and `--strict` refuses): a line other
 /// tools read differently, or an empty value. Names the line and key, never the value.

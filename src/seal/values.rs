@@ -10,11 +10,12 @@
 
 use std::path::Path;
 
-use super::{CertSummary, Prompter, SealError, load_cert, rel};
+use super::{CertSummary, Prompter, SealError};
 use crate::cert::Certificate;
 use crate::crypto::{self, Scope};
 use crate::kustomize::Identity;
 use crate::secret::SecretValue;
+use crate::workspace::{load_cert, rel};
 
 /// Who values are sealed for: the certificate, the scope and the rendered identity.
 pub(crate) struct Recipient {

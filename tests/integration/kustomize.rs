@@ -339,8 +339,8 @@ fn nested_overlays_apply_each_level() {
             .iter()
             .all(|r| !r.rewritable)
     );
-    let overlays = kustomize::discover_overlays(&trees().join("nested"));
-    let names: Vec<&str> = overlays.iter().map(|o| o.name.as_str()).collect();
+    let ws = emp_seal::workspace::get(&trees().join("nested"));
+    let names: Vec<&str> = ws.envs.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["mid", "top"]);
 }
 
@@ -441,12 +441,13 @@ fn discovery_and_repo_root() {
     let root = trees().join("generators");
     let deep = root.join("k8s/overlays/dev");
     assert_eq!(
-        kustomize::find_repo_root(&deep).as_deref(),
+        emp_seal::workspace::find_repo_root(&deep).as_deref(),
         Some(root.as_path())
     );
-    let names: Vec<String> = kustomize::discover_overlays(&root)
-        .into_iter()
-        .map(|o| o.name)
+    let names: Vec<String> = emp_seal::workspace::get(&root)
+        .envs
+        .iter()
+        .map(|o| o.name.clone())
         .collect();
     assert_eq!(names, ["dev", "prod"]);
     assert!(Overlay::load(&root, "missing").is_err());
@@ -455,9 +456,9 @@ fn discovery_and_repo_root() {
 #[test]
 fn seed_layout_overlays_agree_on_the_secret_name() {
     let root = trees().join("seed-layout");
-    let overlays = kustomize::discover_overlays(&root);
-    assert_eq!(overlays.len(), 3);
-    for o in overlays {
+    let ws = emp_seal::workspace::get(&root);
+    assert_eq!(ws.envs.len(), 3);
+    for o in &ws.envs {
         let Some(m) = check("seed-layout", &o.name) else {
             return;
         };

@@ -10,10 +10,11 @@ use yaml_serde::Value;
 
 use super::super::docs::{self, Doc};
 use super::super::refs;
-use super::super::{Origin, ProblemKind, kustomization_file};
+use super::super::{Origin, ProblemKind};
 use super::fields::kline;
 use super::obj::{Obj, Source, effective_ns, get_str, metadata_identity, str_list};
 use super::{Builder, YAML_SYNTAX_PREFIX, normalize};
+use crate::workspace::kustomization_file;
 
 /// One kustomization being accumulated.
 pub(super) struct Level {

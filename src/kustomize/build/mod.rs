@@ -31,8 +31,8 @@ use super::docs::{self, Doc};
 use super::refs::NameRefRule;
 use super::{
     Generated, Identity, KustomizeError, Origin, Problem, ProblemKind, Reference, Resource,
-    kustomization_file,
 };
+use crate::workspace::kustomization_file;
 use obj::Obj;
 
 pub(crate) struct BuildOutput {
