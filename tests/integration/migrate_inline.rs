@@ -46,16 +46,10 @@ fn inline_kustomization(hash: bool, extra: &str) -> String {
     )
 }
 
-/// `--migrate --keep-name` of the `stage` overlay.
-const KEEP_NAME: [&str; 7] = [
-    "seal",
-    "stage",
-    "--from",
-    "app.env",
-    "--migrate",
-    "--no-input",
-    "--keep-name",
-];
+/// `--migrate --keep-name` of the `stage` overlay from `from`.
+fn keep_name(from: &str) -> Vec<&str> {
+    migrate_args("stage", from, &["--no-input", "--keep-name"])
+}
 /// `seal ENV --from FROM --migrate` and the `extra` arguments.
 fn migrate_args<'a>(env: &'a str, from: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec!["seal", env, "--from", from, "--migrate"];
@@ -253,7 +247,7 @@ fn issue_16_hash_suffix_needs_keep_name() {
 
     // --keep-name: the Deployment's two references are rewritten by kustomize to the hashed
     // name today and would point at no Secret after the move: refused, listed, nothing written.
-    let o = run(root, &KEEP_NAME);
+    let o = run(root, &keep_name("app.env"));
     assert_refused_dangling(
         &o,
         "--keep-name",
@@ -333,7 +327,7 @@ fn issue_16_keep_name_when_nothing_dangles() {
     if !have_kubectl() {
         return;
     }
-    let keep = KEEP_NAME;
+    let keep = keep_name("app.env");
     // References already naming the hashed name, under a namePrefix.
     let t = repo(&inline_kustomization(true, "namePrefix: p-\n"));
     let root = t.path();
@@ -350,8 +344,7 @@ fn issue_16_keep_name_when_nothing_dangles() {
         &dir.join("other.env"),
         "DB_PASSWORD=sentinel-other\nAPI_URL=https://x?a=b\n",
     );
-    let mut other = keep;
-    other[3] = "other.env";
+    let other = keep_name("other.env");
     let o = run(root, &other);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
@@ -414,15 +407,7 @@ fn issue_16_keep_name_with_a_generator_file() {
     let kust = read(&prod.join("kustomization.yaml"));
     let o = run(
         root,
-        &[
-            "seal",
-            "prod",
-            "--from",
-            "prod-secrets.env",
-            "--migrate",
-            "--no-input",
-            "--keep-name",
-        ],
+        &migrate_args("prod", "prod-secrets.env", &["--no-input", "--keep-name"]),
     );
     assert_eq!(o.code, 2, "{}", o.stderr);
     let first = o
@@ -470,7 +455,7 @@ fn issue_16_inline_refusals_change_nothing() {
     let root = t.path();
     let kust = root.join("k8s/overlays/stage/kustomization.yaml");
     let old = read(&kust);
-    let o = run(root, &KEEP_NAME);
+    let o = run(root, &keep_name("app.env"));
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("nameSuffix"), "{}", o.stderr);
     assert_eq!(read(&kust), old);
