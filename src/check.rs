@@ -290,10 +290,20 @@ fn load_overlays(
             examples.entry(dir).or_default().push(f.path.clone());
         }
     }
+    // Environments often share a certificate: each distinct one is parsed once.
+    let pems: HashSet<&str> = envs
+        .iter()
+        .filter_map(|e| by_path.get(crate::workspace::rel(root, &e.cert).as_str()))
+        .map(|f| f.text.as_str())
+        .collect();
+    let certs: HashMap<&str, Result<Certificate, CertError>> = pems
+        .into_par_iter()
+        .map(|pem| (pem, Certificate::from_pem(pem.as_bytes())))
+        .collect();
     envs.par_iter()
         .map(|o| {
             let examples = examples.get(o.rel.as_str()).cloned().unwrap_or_default();
-            load_overlay(root, o, &by_path, examples, parsed)
+            load_overlay(root, o, &by_path, &certs, examples, parsed)
         })
         .collect()
 }
@@ -363,7 +373,9 @@ fn parsed_elsewhere(root: &Path, parsed: &kustomize::ParseCache<'_>) -> HashSet<
                 .iter()
                 .any(|k| rules::yamldocs::KEPT_KINDS.contains(&k.as_str()))
         })
-        .filter_map(|(p, _)| Some(path_str(p.strip_prefix(root).ok()?)))
+        // Lexically normalised already: no `.` or `..` for `path_str` to resolve.
+        .filter(|(p, _)| p.starts_with(root))
+        .map(|(p, _)| crate::workspace::rel(root, &p))
         .collect()
 }
 
@@ -448,10 +460,9 @@ fn walk(root: &Path, dir: &Path, skip: &dyn Fn(&str) -> bool, out: &mut BTreeSet
             if !skip(&e.file_name().to_string_lossy()) {
                 walk(root, &p, skip, out);
             }
-        } else if (ft.is_file() || (ft.is_symlink() && p.is_file()))
-            && let Ok(rel) = p.strip_prefix(root)
-        {
-            out.insert(path_str(rel));
+        } else if (ft.is_file() || (ft.is_symlink() && p.is_file())) && p.starts_with(root) {
+            // Joined from read_dir entries: no `.` or `..` for `path_str` to resolve.
+            out.insert(crate::workspace::rel(root, &p));
         }
     }
 }
@@ -584,11 +595,13 @@ fn release_env(
     }
 }
 
-/// Loads one overlay's model and certificate; `files` by path, `examples` its env examples.
+/// Loads one overlay's model and certificate; `files` by path, `certs` parsed by text,
+/// `examples` its env examples.
 fn load_overlay(
     root: &Path,
     env: &crate::workspace::Environment,
     files: &HashMap<&str, &SourceFile>,
+    certs: &HashMap<&str, Result<Certificate, CertError>>,
     examples: Vec<String>,
     parsed: &kustomize::ParseCache<'_>,
 ) -> Result<OverlayModel, CheckError> {
@@ -600,7 +613,11 @@ fn load_overlay(
         None => None,
         Some(f) => Some(CertModel {
             path: cert_rel.clone(),
-            status: match Certificate::from_pem(f.text.as_bytes()) {
+            status: match certs
+                .get(f.text.as_str())
+                .cloned()
+                .unwrap_or_else(|| Certificate::from_pem(f.text.as_bytes()))
+            {
                 Ok(c) => CertStatus::Ok(Box::new(c)),
                 Err(CertError::TooSmall { bits }) => CertStatus::WeakKey { bits },
                 Err(source) => {

@@ -16,7 +16,7 @@
 //!   overlay. Model rules ([`RuleScope::Model`]) are withheld for an overlay kustomize cannot
 //!   build and marked unverified for one the model does not fully replay.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::crypto::RsaPublicKey;
@@ -144,6 +144,8 @@ pub struct Context<'a> {
     pub tree: model::TreeModel,
     /// Every parsed YAML document, parsed once on first use and shared by every rule.
     docs: std::sync::OnceLock<yamldocs::Parsed<'a>>,
+    /// The overlays' `SealedSecret` files, parsed once on first use (see [`Context::sealed_files`]).
+    sealed: std::sync::OnceLock<HashMap<String, Option<crate::sealedsecret::SealedSecretFile>>>,
     /// While an overlay rule runs for one overlay: its index in `tree.overlays`
     /// ([`NO_FOCUS`] otherwise). [`Context::overlays`] then yields that overlay only.
     focus: std::sync::atomic::AtomicUsize,
@@ -162,6 +164,7 @@ impl<'a> Context<'a> {
             keys: Vec::new(),
             tree: model::TreeModel::default(),
             docs: std::sync::OnceLock::new(),
+            sealed: std::sync::OnceLock::new(),
             focus: std::sync::atomic::AtomicUsize::new(NO_FOCUS),
         }
     }
@@ -176,6 +179,14 @@ impl<'a> Context<'a> {
     /// The shared parse of every YAML document (see [`yamldocs::yaml_docs`]).
     pub(crate) fn yaml_docs_cache(&self) -> &std::sync::OnceLock<yamldocs::Parsed<'a>> {
         &self.docs
+    }
+
+    /// The `SealedSecret` files of every overlay's Secret sources by repo-relative path, as
+    /// the `sealedsecret` reader parses them (`None`: not read or not parsed), parsed once.
+    pub(crate) fn sealed_files(
+        &self,
+    ) -> &HashMap<String, Option<crate::sealedsecret::SealedSecretFile>> {
+        self.sealed.get_or_init(|| model::parse_sealed_files(self))
     }
 
     /// Sets release mode.

@@ -5,7 +5,7 @@
 //! lookups; it must not read files, run rules or hold secret values (env files are kept as key
 //! names, lines and lints).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::Context;
 use crate::cert::Certificate;
@@ -242,12 +242,43 @@ pub fn sealed_sources(ov: &OverlayModel) -> Vec<SecretSource> {
 /// `sealedsecret` reader sees it. `None` when the file was not read, does not parse, or holds no
 /// such `SealedSecret`.
 pub fn sealed_doc(cx: &Context<'_>, path: &str, name_in_file: &str) -> Option<SealedSecretDoc> {
-    let parsed = SealedSecretFile::parse(&cx.file(path)?.text).ok()?;
-    parsed
-        .documents
-        .into_iter()
-        .filter_map(|d| d.sealed_secret)
-        .find(|d| d.name.as_deref() == Some(name_in_file))
+    let find = |f: &SealedSecretFile| {
+        f.documents
+            .iter()
+            .filter_map(|d| d.sealed_secret.as_ref())
+            .find(|d| d.name.as_deref() == Some(name_in_file))
+            .cloned()
+    };
+    match cx.sealed_files().get(path) {
+        Some(parsed) => parsed.as_ref().and_then(find),
+        None => find(&SealedSecretFile::parse(&cx.file(path)?.text).ok()?),
+    }
+}
+
+/// Every overlay's `SealedSecret` files (repo-relative), parsed with the `sealedsecret` reader
+/// (`None`: not read, or does not parse). Several rules read each of them once per overlay:
+/// [`Context::sealed_files`] keeps this one parse, made in parallel.
+pub(super) fn parse_sealed_files(cx: &Context<'_>) -> HashMap<String, Option<SealedSecretFile>> {
+    use rayon::prelude::*;
+    let paths: BTreeSet<String> = cx
+        .tree
+        .overlays
+        .iter()
+        .flat_map(sealed_sources)
+        .filter_map(|s| match s {
+            SecretSource::Sealed { file, .. } => Some(path_str(&file)),
+            SecretSource::Generator { .. } => None,
+        })
+        .collect();
+    paths
+        .into_par_iter()
+        .map(|p| {
+            let parsed = cx
+                .file(&p)
+                .and_then(|f| SealedSecretFile::parse(&f.text).ok());
+            (p, parsed)
+        })
+        .collect()
 }
 
 /// A `SealedSecret` of an overlay that records the fingerprint of the certificate it was sealed

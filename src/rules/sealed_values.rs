@@ -54,9 +54,15 @@ pub fn sealed_values(cx: &Context<'_>, repository: bool) -> Vec<SealedValue> {
 /// Classifies every sealed value in `meta`'s scope and reports the reasons of one kind under
 /// `meta`.
 pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) -> Vec<Finding> {
+    use rayon::prelude::*;
+    let values = sealed_values(cx, meta.scope == RuleScope::Repository);
+    // Classified in parallel: a monorepo holds thousands of sealed values.
+    let verdicts: Vec<_> = values
+        .par_iter()
+        .map(|sv| classify(&sv.value, cx.key_for(&sv.location.path)))
+        .collect();
     let mut out = Vec::new();
-    for sv in sealed_values(cx, meta.scope == RuleScope::Repository) {
-        let verdict = classify(&sv.value, cx.key_for(&sv.location.path));
+    for (sv, verdict) in values.into_iter().zip(verdicts) {
         let reasons: Vec<String> = verdict
             .reasons()
             .iter()

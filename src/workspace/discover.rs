@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use yaml_serde::Value;
 
 use super::{Found, kustomization_file, rel};
@@ -59,9 +60,15 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     let mut s = Scan::default();
     let mut seen = BTreeSet::new();
     walk(root, root, ignore, &mut seen, &mut s);
-    let files = std::mem::take(&mut s.yaml_files);
-    for f in files {
-        named_paths(root, &f, &mut s.named);
+    // Read in parallel (a monorepo has thousands of manifests), merged in walk order: the
+    // first object naming a directory says how it was found.
+    let named: Vec<Vec<(PathBuf, Found)>> = s
+        .yaml_files
+        .par_iter()
+        .map(|f| named_paths(root, f))
+        .collect();
+    for (dir, found) in named.into_iter().flatten() {
+        s.named.entry(dir).or_insert(found);
     }
     s
 }
@@ -94,9 +101,20 @@ fn walk(
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
+    // The entry's own type spares a stat per file; a symlink is followed.
+    let mut entries: Vec<(PathBuf, bool)> = entries
+        .filter_map(Result::ok)
+        .map(|e| {
+            let p = e.path();
+            let is_dir = e
+                .file_type()
+                .is_ok_and(|t| t.is_dir() || (t.is_symlink() && p.is_dir()));
+            (p, is_dir)
+        })
+        .collect();
+    // By name (one directory): cheaper than comparing whole paths component by component.
+    entries.sort_unstable_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
+    for (p, is_dir) in entries {
         let name = p
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -104,7 +122,7 @@ fn walk(
         if ignore(&rel(root, &p)) {
             continue;
         }
-        if p.is_dir() {
+        if is_dir {
             if !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_str()) {
                 walk(root, &p, ignore, seen, s);
             }
@@ -150,12 +168,13 @@ fn read_includes(dir: &Path, kfile: &Path) -> (bool, Vec<PathBuf>) {
 
 /// Argo CD `Application` (`spec.source.path`, `spec.sources[].path`) and Flux `Kustomization`
 /// (`spec.path`) objects in `file`: the kustomization directories they name.
-fn named_paths(root: &Path, file: &Path, out: &mut BTreeMap<PathBuf, Found>) {
+fn named_paths(root: &Path, file: &Path) -> Vec<(PathBuf, Found)> {
+    let mut out = Vec::new();
     let Ok(text) = crate::fsio::read_to_string_limited(file, MAX_SCAN_BYTES) else {
-        return;
+        return out;
     };
     if !text.contains("argoproj.io") && !text.contains("kustomize.toolkit.fluxcd.io") {
-        return;
+        return out;
     }
     for piece in crate::yamlpos::pieces(&text, false) {
         let Ok(v) = yaml_serde::from_str::<Value>(piece.text) else {
@@ -197,10 +216,11 @@ fn named_paths(root: &Path, file: &Path, out: &mut BTreeMap<PathBuf, Found>) {
                 } else {
                     Found::FluxKustomization { file: by.clone() }
                 };
-                out.entry(c).or_insert(found);
+                out.push((c, found));
             }
         }
     }
+    out
 }
 
 /// True for a directory kustomize users mean as a shared part, never deployed alone: a

@@ -205,7 +205,18 @@ impl<'r> Builder<'r> {
             return cached.clone();
         }
         let shared = !normalize(path).starts_with(&self.top);
-        let loaded = match self.shared.load(path, shared) {
+        let loaded = self.shared.load(path, shared);
+        self.remember(path, from, loaded)
+    }
+
+    /// Records a file's documents for this build (its syntax problems, or why it is unread).
+    fn remember(
+        &mut self,
+        path: &Path,
+        from: &Origin,
+        loaded: Result<FileDocs, Unread>,
+    ) -> Option<FileDocs> {
+        let loaded = match loaded {
             Ok(docs) => {
                 for d in docs.iter() {
                     if let Err(e) = &d.value {
@@ -258,7 +269,7 @@ impl<'r> Builder<'r> {
 
 /// Lexically resolves `.` and `..` (no filesystem access).
 fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
+    let mut out = PathBuf::with_capacity(p.as_os_str().len());
     for c in p.components() {
         match c {
             std::path::Component::ParentDir => {
@@ -277,7 +288,7 @@ pub(crate) fn build(
     dir: &Path,
     shared: &ParseCache<'_>,
 ) -> Result<BuildOutput, KustomizeError> {
-    let kfile = top_kustomization(dir, shared)?;
+    let (kfile, kdocs) = top_kustomization(dir, shared)?;
     let mut b = Builder {
         root,
         top: normalize(dir),
@@ -292,6 +303,8 @@ pub(crate) fn build(
         file: b.rel(&kfile),
         line: 1,
     };
+    // The walk takes the top kustomization as parsed here, not parsing it again.
+    b.remember(&kfile, &top, Ok(kdocs));
     b.accumulate(dir, &mut acc, false, &top);
     let rels: Vec<PathBuf> = b.problems.iter().map(|p| b.rel(&p.origin.file)).collect();
     for (p, f) in b.problems.iter_mut().zip(rels) {
@@ -312,16 +325,19 @@ pub(crate) fn build(
     })
 }
 
-/// The overlay's own kustomization file, refused when it is missing, unreadable or does not
-/// parse (every other file's trouble is a [`Problem`]).
-fn top_kustomization(dir: &Path, shared: &ParseCache<'_>) -> Result<PathBuf, KustomizeError> {
+/// The overlay's own kustomization file and its documents, refused when it is missing,
+/// unreadable or does not parse (every other file's trouble is a [`Problem`]).
+fn top_kustomization(
+    dir: &Path,
+    shared: &ParseCache<'_>,
+) -> Result<(PathBuf, FileDocs), KustomizeError> {
     let Some(kfile) = kustomization_file(dir) else {
         return Err(KustomizeError::NoKustomization {
             dir: dir.to_path_buf(),
         });
     };
-    let text = shared
-        .read_text(&kfile)
+    let docs = shared
+        .read_docs(&kfile)
         .map_err(|e| KustomizeError::Unreadable {
             path: kfile.clone(),
             message: match e {
@@ -329,7 +345,7 @@ fn top_kustomization(dir: &Path, shared: &ParseCache<'_>) -> Result<PathBuf, Kus
                 Unread::NotUtf8 => "not valid utf-8".into(),
             },
         })?;
-    if let Some(d) = docs::split_docs(&text).first()
+    if let Some(d) = docs.first()
         && let Err(e) = &d.value
     {
         return Err(KustomizeError::Syntax {
@@ -338,7 +354,7 @@ fn top_kustomization(dir: &Path, shared: &ParseCache<'_>) -> Result<PathBuf, Kus
             message: e.clone(),
         });
     }
-    Ok(kfile)
+    Ok((kfile, docs))
 }
 
 /// The built objects as the model's resources and generated objects.
