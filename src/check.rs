@@ -367,7 +367,7 @@ fn narrow(
 fn parsed_elsewhere(root: &Path, parsed: &kustomize::ParseCache<'_>) -> HashSet<String> {
     parsed
         .manifests()
-        .into_iter()
+        .into_par_iter()
         .filter(|(_, kinds)| {
             !kinds
                 .iter()
@@ -411,12 +411,12 @@ fn tree_files(
     let no_git = |n: &str| n == ".git";
     let mut rels: BTreeSet<String> = BTreeSet::new();
     for d in &ws.tree_dirs {
-        walk(root, &root.join(d), &no_git, &mut rels);
+        walk(root, d, &no_git, &mut rels);
     }
     for f in filters {
         let p = root.join(f);
         if p.is_dir() {
-            walk(root, &p, &no_git, &mut rels);
+            walk(root, f, &no_git, &mut rels);
         } else {
             rels.insert(f.clone());
         }
@@ -435,7 +435,7 @@ fn tree_files(
         Some(map) => outside.extend(map.keys().cloned()),
         None => {
             let skip = |n: &str| n.starts_with('.') || n == "target" || n == "node_modules";
-            walk(root, root, &skip, &mut outside);
+            walk(root, "", &skip, &mut outside);
         }
     }
     outside.retain(|r| is_manifest(r) && !rels.contains(r) && !ws.is_ignored(r));
@@ -447,22 +447,27 @@ fn is_manifest(rel: &str) -> bool {
     [".yaml", ".yml", ".json"].iter().any(|e| rel.ends_with(e))
 }
 
-/// Every file under `dir` (no symlinked directories, none whose name `skip` matches),
-/// repo-relative.
-fn walk(root: &Path, dir: &Path, skip: &dyn Fn(&str) -> bool, out: &mut BTreeSet<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+/// Every file under `root`/`rel` (no symlinked directories, none whose name `skip` matches),
+/// repo-relative (`rel` is too, `""` for the root).
+fn walk(root: &Path, rel: &str, skip: &dyn Fn(&str) -> bool, out: &mut BTreeSet<String>) {
+    let Ok(entries) = std::fs::read_dir(root.join(rel)) else {
         return;
     };
     for e in entries.filter_map(Result::ok) {
         let Ok(ft) = e.file_type() else { continue };
-        let p = e.path();
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let r = if rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        };
         if ft.is_dir() {
-            if !skip(&e.file_name().to_string_lossy()) {
-                walk(root, &p, skip, out);
+            if !skip(&name) {
+                walk(root, &r, skip, out);
             }
-        } else if (ft.is_file() || (ft.is_symlink() && p.is_file())) && p.starts_with(root) {
-            // Joined from read_dir entries: no `.` or `..` for `path_str` to resolve.
-            out.insert(crate::workspace::rel(root, &p));
+        } else if ft.is_file() || (ft.is_symlink() && e.path().is_file()) {
+            out.insert(r);
         }
     }
 }

@@ -59,9 +59,22 @@ pub(crate) struct Pick {
 pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     let mut s = Scan::default();
     let mut seen = BTreeSet::new();
-    walk(root, root, ignore, &mut seen, &mut s);
-    // Read in parallel (a monorepo has thousands of manifests), merged in walk order: the
-    // first object naming a directory says how it was found.
+    let mut kfiles = Vec::new();
+    walk(root, "", ignore, &mut seen, &mut kfiles, &mut s.yaml_files);
+    // Files are read in parallel (a monorepo has thousands of manifests); Argo CD / Flux
+    // objects are merged in walk order: the first naming a directory says how it was found.
+    s.kust = kfiles
+        .into_par_iter()
+        .map(|(canon, dir, kfile)| {
+            let (component, includes) = read_includes(&dir, &kfile);
+            let k = KustDir {
+                dir,
+                component,
+                includes,
+            };
+            (canon, k)
+        })
+        .collect();
     let named: Vec<Vec<(PathBuf, Found)>> = s
         .yaml_files
         .par_iter()
@@ -73,63 +86,58 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     s
 }
 
+/// Notes every kustomization directory (canonical path, path as reached, kustomization file)
+/// and every other YAML file under `root`/`rel` (repo-relative, `""` for the root).
 fn walk(
     root: &Path,
-    dir: &Path,
+    rel: &str,
     ignore: &dyn Fn(&str) -> bool,
     seen: &mut BTreeSet<PathBuf>,
-    s: &mut Scan,
+    kfiles: &mut Vec<(PathBuf, PathBuf, PathBuf)>,
+    yaml_files: &mut Vec<PathBuf>,
 ) {
+    let dir = root.join(rel);
     // Loop protection: every real directory is entered once, however many links lead to it.
-    let Ok(canon) = std::fs::canonicalize(dir) else {
+    let Ok(canon) = std::fs::canonicalize(&dir) else {
         return;
     };
     if !seen.insert(canon.clone()) {
         return;
     }
-    if let Some(kfile) = kustomization_file(dir) {
-        let (component, includes) = read_includes(dir, &kfile);
-        s.kust.insert(
-            canon,
-            KustDir {
-                dir: dir.to_path_buf(),
-                component,
-                includes,
-            },
-        );
+    if let Some(kfile) = kustomization_file(&dir) {
+        kfiles.push((canon, dir.clone(), kfile));
     }
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let Ok(entries) = std::fs::read_dir(&dir) else {
         return;
     };
     // The entry's own type spares a stat per file; a symlink is followed.
-    let mut entries: Vec<(PathBuf, bool)> = entries
+    let mut entries: Vec<(String, bool)> = entries
         .filter_map(Result::ok)
         .map(|e| {
-            let p = e.path();
             let is_dir = e
                 .file_type()
-                .is_ok_and(|t| t.is_dir() || (t.is_symlink() && p.is_dir()));
-            (p, is_dir)
+                .is_ok_and(|t| t.is_dir() || (t.is_symlink() && e.path().is_dir()));
+            (e.file_name().to_string_lossy().into_owned(), is_dir)
         })
         .collect();
-    // By name (one directory): cheaper than comparing whole paths component by component.
-    entries.sort_unstable_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
-    for (p, is_dir) in entries {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if ignore(&rel(root, &p)) {
+    entries.sort_unstable();
+    for (name, is_dir) in entries {
+        let r = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
+        if ignore(&r) {
             continue;
         }
         if is_dir {
             if !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_str()) {
-                walk(root, &p, ignore, seen, s);
+                walk(root, &r, ignore, seen, kfiles, yaml_files);
             }
         } else if (name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json"))
             && !super::KUSTOMIZATION_FILE_NAMES.contains(&name.as_str())
         {
-            s.yaml_files.push(p);
+            yaml_files.push(dir.join(&name));
         }
     }
 }

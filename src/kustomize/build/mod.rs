@@ -79,8 +79,13 @@ pub struct ParseCache<'t> {
 impl<'t> ParseCache<'t> {
     /// A cache whose builds take these files' texts (absolute paths) instead of reading them.
     pub fn with_texts(texts: impl IntoIterator<Item = (PathBuf, &'t str)>) -> Self {
+        use rayon::prelude::*;
+        let texts: Vec<(PathBuf, &'t str)> = texts.into_iter().collect();
         ParseCache {
-            texts: texts.into_iter().map(|(p, t)| (normalize(&p), t)).collect(),
+            texts: texts
+                .into_par_iter()
+                .map(|(p, t)| (normalize(&p), t))
+                .collect(),
             ..ParseCache::default()
         }
     }
