@@ -29,17 +29,18 @@ pub(super) fn fix_back_references(
     let mut references = Vec::new();
     for o in acc {
         let mut attr_cache: Vec<Option<Vec<RawRef>>> = o.sources.iter().map(|_| None).collect();
-        for r in refs::extract(&o.kind, &o.api_version, &o.value) {
+        let own = refs::extract(&o.kind, &o.api_version, &o.value);
+        for r in &own {
             let rewritable = refs::builtin_rewrites(r.target_kind, &o.kind, &r.fs_path)
                 || refs::configured(rules, &r, &o.kind, o.group());
             let (mut rendered_name, mut rendered_hash) = (r.name.clone(), false);
             if rewritable {
-                match referral(o, &r, acc) {
+                match referral(o, r, acc) {
                     Ok(Some(c)) => (rendered_name, rendered_hash) = (c.name.clone(), c.hashed),
                     Ok(None) => {}
                     Err(()) => problems.push(Problem {
                         kind: ProblemKind::BuildError,
-                        origin: attribute(o, &r, &mut attr_cache),
+                        origin: attribute(o, r, &own, &mut attr_cache),
                         message: format!(
                             "{} reference `{}` matches several objects: kustomize fails to build",
                             r.target_kind, r.name
@@ -47,7 +48,7 @@ pub(super) fn fix_back_references(
                     }),
                 }
             }
-            let resolution = resolve(o, &r, acc, &rendered_name, rendered_hash)
+            let resolution = resolve(o, r, acc, &rendered_name, rendered_hash)
                 .map_or(Resolution::Unresolved, |i| index[i]);
             references.push(Reference {
                 referrer_kind: o.kind.clone(),
@@ -57,7 +58,7 @@ pub(super) fn fix_back_references(
                 },
                 field: r.field,
                 target_kind: r.target_kind.to_owned(),
-                origin: attribute(o, &r, &mut attr_cache),
+                origin: attribute(o, r, &own, &mut attr_cache),
                 path: r.path.clone(),
                 name: r.name.clone(),
                 keys: r.keys.clone(),
@@ -134,8 +135,9 @@ fn resolve(o: &Obj, r: &RawRef, acc: &[Obj], name: &str, hashed: bool) -> Option
 ///
 /// `cache` holds, per source of `o`, the references extracted from that source's document: an
 /// object with several references is attributed once per reference, and extraction is the
-/// expensive part.
-fn attribute(o: &Obj, r: &RawRef, cache: &mut [Option<Vec<RawRef>>]) -> Origin {
+/// expensive part. `own` are the references of `o`'s value, which a source still holding that
+/// very value (not patched since) has too.
+fn attribute(o: &Obj, r: &RawRef, own: &[RawRef], cache: &mut [Option<Vec<RawRef>>]) -> Origin {
     for (s, cached) in o.sources.iter().zip(cache.iter_mut()).rev() {
         match s {
             Source::Json {
@@ -152,15 +154,19 @@ fn attribute(o: &Obj, r: &RawRef, cache: &mut [Option<Vec<RawRef>>]) -> Origin {
             }
             Source::Doc(d, file) => {
                 let Ok(v) = &d.value else { continue };
-                let extracted = cached.get_or_insert_with(|| {
-                    let kind = get_str(v, "kind")
-                        .filter(|k| !k.is_empty())
-                        .unwrap_or(&o.kind);
-                    let api = get_str(v, "apiVersion")
-                        .filter(|k| !k.is_empty())
-                        .unwrap_or(&o.api_version);
-                    refs::extract(kind, api, v)
-                });
+                let extracted: &[RawRef] = if std::sync::Arc::ptr_eq(v, &o.value) {
+                    own
+                } else {
+                    cached.get_or_insert_with(|| {
+                        let kind = get_str(v, "kind")
+                            .filter(|k| !k.is_empty())
+                            .unwrap_or(&o.kind);
+                        let api = get_str(v, "apiVersion")
+                            .filter(|k| !k.is_empty())
+                            .unwrap_or(&o.api_version);
+                        refs::extract(kind, api, v)
+                    })
+                };
                 if let Some(src) = extracted
                     .iter()
                     .find(|x| x.norm == r.norm && x.name == r.name)
