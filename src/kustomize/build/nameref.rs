@@ -32,7 +32,7 @@ pub(super) fn fix_back_references(
         let own = refs::extract(&o.kind, &o.api_version, &o.value);
         for r in &own {
             let rewritable = refs::builtin_rewrites(r.target_kind, &o.kind, &r.fs_path)
-                || refs::configured(rules, &r, &o.kind, o.group());
+                || refs::configured(rules, r, &o.kind, o.group());
             let (mut rendered_name, mut rendered_hash) = (r.name.clone(), false);
             if rewritable {
                 match referral(o, r, acc) {
