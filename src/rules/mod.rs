@@ -354,7 +354,7 @@ pub fn all() -> Vec<&'static RuleMeta> {
     let mut v: Vec<&'static RuleMeta> = RULES
         .iter()
         .map(|r| r.meta)
-        .chain(env::LINTS.iter().copied())
+        .chain(env::LINTS.iter())
         .collect();
     v.sort_by_key(|m| m.id);
     v.dedup_by_key(|m| m.id);
@@ -614,7 +614,7 @@ mod tests {
         let metas: Vec<&RuleMeta> = RULES
             .iter()
             .map(|r| r.meta)
-            .chain(env::LINTS.iter().copied())
+            .chain(env::LINTS.iter())
             .collect();
         let unique: BTreeSet<&str> = metas.iter().map(|m| m.id).collect();
         assert_eq!(unique.len(), metas.len(), "duplicate rule id");
