@@ -11,9 +11,9 @@ use std::ops::Range;
 /// How serious a finding is. Ordered: `Note < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Severity {
-    /// Worth knowing; never fails a run unless `--fail-on note`.
+    /// Worth knowing; never fails a run.
     Note,
-    /// Likely wrong; fails a run under `--fail-on warning`.
+    /// Likely wrong; fails a run only where `--release` raises it to an error.
     Warning,
     /// Wrong: the deployment breaks or a secret leaks. Fails a run by default.
     Error,
@@ -26,16 +26,6 @@ impl Severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Note => "note",
-        }
-    }
-
-    /// Parses the lowercase spelling (the inverse of [`Severity::as_str`]).
-    pub fn parse(s: &str) -> Option<Severity> {
-        match s {
-            "error" => Some(Severity::Error),
-            "warning" => Some(Severity::Warning),
-            "note" => Some(Severity::Note),
-            _ => None,
         }
     }
 }
@@ -189,11 +179,6 @@ impl Finding {
         }
     }
 
-    /// The rule id.
-    pub fn rule_id(&self) -> &'static str {
-        self.rule.id
-    }
-
     /// True when an allow comment covers this finding.
     pub fn is_suppressed(&self) -> bool {
         self.suppressed.is_some()
@@ -345,10 +330,7 @@ mod tests {
     }
 
     #[test]
-    fn severity_order_and_spelling() {
+    fn severity_order() {
         assert!(Severity::Note < Severity::Warning && Severity::Warning < Severity::Error);
-        for s in [Severity::Note, Severity::Warning, Severity::Error] {
-            assert_eq!(Severity::parse(s.as_str()), Some(s));
-        }
     }
 }
