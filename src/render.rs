@@ -542,26 +542,7 @@ fn reduce(value: &Value) -> RenderedObject {
                 .collect()
         })
         .unwrap_or_default();
-    let key_names = |v: Option<&Value>| -> BTreeSet<String> {
-        v.and_then(Value::as_mapping)
-            .map(|m| {
-                m.keys()
-                    .filter_map(|k| k.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let keys = match kind.as_str() {
-        "Secret" => {
-            let mut k = key_names(value.get("data"));
-            k.extend(key_names(value.get("stringData")));
-            Some(k)
-        }
-        "SealedSecret" => Some(key_names(
-            value.get("spec").and_then(|s| s.get("encryptedData")),
-        )),
-        _ => None,
-    };
+    let keys = secret_key_names(&kind, value);
     let refs = kustomize::extract_refs(&kind, &api_version, value)
         .into_iter()
         .map(|r| RenderedRef {
@@ -580,6 +561,26 @@ fn reduce(value: &Value) -> RenderedObject {
         scope,
         keys,
         refs,
+    }
+}
+
+/// The key names of a Secret (`data` and `stringData`) or a `SealedSecret`
+/// (`spec.encryptedData`); `None` for an object of another kind.
+pub(crate) fn secret_key_names(kind: &str, object: &Value) -> Option<BTreeSet<String>> {
+    let names = |path: &[&str]| -> BTreeSet<String> {
+        crate::rules::yamldocs::get(object, path)
+            .and_then(Value::as_mapping)
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    match kind {
+        "Secret" => Some(&names(&["data"]) | &names(&["stringData"])),
+        "SealedSecret" => Some(names(&["spec", "encryptedData"])),
+        _ => None,
     }
 }
 

@@ -17,12 +17,11 @@ use std::collections::BTreeSet;
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{OverlayModel, path_str};
+use super::model::{OverlayModel, path_str, shown_name};
 use super::yamldocs;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{RefField, Reference, Resolution};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "dangling-reference",
     summary: "A rendered object names a Secret, ConfigMap, ServiceAccount, PersistentVolumeClaim or TriggerAuthentication that does not exist after rendering",
@@ -145,12 +144,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                         .iter()
                         .filter(|g| g.kind.kind() == r.target_kind)
                         .map(|g| {
-                            let name = if g.hash_suffix {
-                                format!("{}-<hash>", g.rendered.name)
-                            } else {
-                                g.rendered.name.clone()
-                            };
-                            (&g.original.name, name)
+                            (
+                                &g.original.name,
+                                shown_name(&g.rendered.name, g.hash_suffix),
+                            )
                         }),
                 )
                 .find(|(orig, rendered)| **orig == r.name && *rendered != r.rendered_name)

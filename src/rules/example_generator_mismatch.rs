@@ -8,13 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::locate::at_line;
-use super::model::EnvFileModel;
-use super::model::path_str;
+use super::model::{EnvFileModel, key_list, path_str};
 use super::{Context, GitStatus};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{Generated, GeneratedKind};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "example-generator-mismatch",
     summary: "A secret generator's env file and its tracked .example do not have exactly the same keys",
@@ -22,13 +20,6 @@ pub static META: RuleMeta = RuleMeta {
     hint: "add the missing keys to the .example with empty values, or remove the extra ones",
     scope: RuleScope::Tree,
 };
-
-fn list(keys: &BTreeSet<String>) -> String {
-    keys.iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// Reports missing, untracked or mismatching examples, and keys given twice.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -134,7 +125,7 @@ fn key_mismatches(
         let message = format!(
             "`{example_path}` lacks {} that `{env_path}` has: {}",
             if missing.len() == 1 { "a key" } else { "keys" },
-            list(&missing)
+            key_list(&missing)
         );
         out.push(
             Finding::builder(&META, Location::file(example_path.to_owned()), message)

@@ -9,13 +9,12 @@
 
 use super::Context;
 use super::locate::{at_line, at_yaml};
-use super::model::{path_str, sealed_doc, sealed_sources};
+use super::model::{sealed_doc, sealed_sources};
 use crate::crypto::Scope;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::kustomize::{Identity, SecretSource};
+use crate::kustomize::Identity;
 use crate::sealedsecret::{SEALED_FOR_ANNOTATION, SealedSecretDoc};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "identity-mismatch",
     summary: "A SealedSecret's rendered name or namespace differs from the identity it was sealed for",
@@ -27,12 +26,9 @@ pub static META: RuleMeta = RuleMeta {
 /// Parses a `sealed-for` record: `<scope> <namespace>/<name>`.
 pub fn parse_record(value: &str) -> Option<(Scope, String, String)> {
     let (scope, id) = value.trim().split_once(' ')?;
-    let scope = match scope {
-        "strict" => Scope::Strict,
-        "namespace-wide" => Scope::NamespaceWide,
-        "cluster-wide" => Scope::ClusterWide,
-        _ => return None,
-    };
+    let scope = [Scope::Strict, Scope::NamespaceWide, Scope::ClusterWide]
+        .into_iter()
+        .find(|s| s.as_str() == scope)?;
     let (ns, name) = id.trim().split_once('/')?;
     Some((scope, ns.to_string(), name.to_string()))
 }
@@ -42,28 +38,16 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
         for src in sealed_sources(ov) {
-            let SecretSource::Sealed {
-                file,
-                doc_index,
-                line,
-                name_in_file,
-                rendered,
-                ..
-            } = src
-            else {
-                continue;
-            };
-            let path = path_str(&file);
-            let Some(doc) = sealed_doc(cx, &path, name_in_file.as_str()) else {
+            let Some(doc) = sealed_doc(cx, &src.path, &src.name_in_file) else {
                 continue;
             };
             let subject = Subject {
                 cx,
                 overlay: &ov.name,
-                path: &path,
-                doc_index,
-                line,
-                rendered: &rendered,
+                path: &src.path,
+                doc_index: src.doc_index,
+                line: src.line,
+                rendered: &src.rendered,
             };
             match doc.annotation(SEALED_FOR_ANNOTATION) {
                 Some(record) => out.extend(subject.record_mismatch(&doc, record)),

@@ -19,7 +19,6 @@ use super::yamldocs::get;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::Resolution;
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "missing-secret-key",
     summary: "A rendered workload reads a Secret key that the overlay's Secret does not have",

@@ -13,7 +13,6 @@ use super::locate::at_line;
 use super::model::path_str;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "overlay-build-error",
     summary: "kustomize cannot build the overlay",

@@ -12,7 +12,6 @@ use super::locate::at_line;
 use super::model::path_str;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "overlay-not-modelled",
     summary: "The overlay uses a kustomize feature emp-seal does not model, so its secret findings are unverified",

@@ -8,7 +8,6 @@
 use super::{Context, GitStatus};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "plaintext-env-file",
     summary: "A real env file is tracked by git, or not ignored",

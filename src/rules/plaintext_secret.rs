@@ -16,7 +16,6 @@ use super::yamldocs::{YamlDoc, repository_docs_of_kind};
 use super::{Context, GitStatus};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "plaintext-secret",
     summary: "A tracked YAML or JSON file holds a Secret with data or stringData in plaintext",

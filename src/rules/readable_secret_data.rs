@@ -13,7 +13,6 @@ use super::plaintext_secret::{committed, non_credential};
 use super::yamldocs::repository_docs_of_kind;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "readable-secret-data",
     summary: "A Secret data value is base64 of readable text",

@@ -15,7 +15,6 @@ use super::model::{RecordedCert, recorded_certs};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::CERT_SHA256_ANNOTATION;
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "sealed-with-demo-certificate",
     summary: "Under --release, a SealedSecret records that it was sealed with the demo certificate",

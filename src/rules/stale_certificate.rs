@@ -13,7 +13,6 @@ use super::model::{RecordedCert, recorded_certs};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::CERT_SHA256_ANNOTATION;
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "stale-certificate",
     summary: "A SealedSecret records a certificate fingerprint other than the environment's current certificate",

@@ -13,7 +13,6 @@ use super::model::path_str;
 use super::yamldocs::yaml_errors;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "yaml-syntax",
     summary: "A YAML document does not parse, so no other rule checked it",
