@@ -127,7 +127,6 @@ impl Tool {
 /// A name reference as the real render has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedRef {
-    /// Which field.
     pub field: RefField,
     /// The kind the field points to.
     pub target_kind: String,
@@ -142,9 +141,7 @@ pub struct RenderedRef {
 /// One object of a render, reduced to what the model is compared on. Never a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedObject {
-    /// `apiVersion`.
     pub api_version: String,
-    /// `kind`.
     pub kind: String,
     /// `metadata.name`.
     pub name: String,
@@ -757,10 +754,7 @@ mod tests {
     fn copy_base_is_the_overlay_or_wider() {
         let t = tempfile::tempdir().expect("tempdir");
         let root = t.path();
-        let dir = root.join("k8s/overlays/x");
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let mut f = std::fs::File::create(dir.join("kustomization.yaml")).expect("create");
-        std::io::Write::write_all(&mut f, b"resources: []\n").expect("write");
+        put(root, "k8s/overlays/x/kustomization.yaml", "resources: []\n");
         let o = Overlay::load(root, "x").expect("loads");
         assert_eq!(
             copy_base(root, &o, &BTreeSet::new()).as_deref(),

@@ -71,7 +71,7 @@ pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) ->
     let unverified = report
         .findings
         .iter()
-        .filter(|f| f.is_unverified() && !f.is_suppressed())
+        .filter(|f| f.unverified.is_some() && !f.is_suppressed())
         .count();
     if unverified > 0 {
         line.push_str(&format!("; {unverified} unverified"));

@@ -118,7 +118,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         if let Err((line, message)) = &env.parsed {
             let line = u32::try_from(*line).unwrap_or(u32::MAX);
             let location = Location::new(env.path.clone(), line, 1);
-            out.push(Finding::builder(&ENV_SYNTAX, location, message.clone()).build());
+            out.push(Finding::new(&ENV_SYNTAX, location, message.clone()));
         }
         for lint in &env.lints {
             let Some(meta) = lint_meta(lint.id) else {
@@ -131,9 +131,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             )
             .with_bytes(lint.span.clone());
             out.push(
-                Finding::builder(meta, location, lint.message.clone())
-                    .severity(severity(lint.severity))
-                    .build(),
+                Finding::new(meta, location, lint.message.clone())
+                    .severity(severity(lint.severity)),
             );
         }
     }

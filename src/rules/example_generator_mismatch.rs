@@ -54,9 +54,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                             ov.name, g.original.name
                         );
                         out.push(
-                            Finding::builder(&META, origin.clone(), message)
-                                .hint("commit a .example beside the env file listing its keys with empty values")
-                                .build(),
+                            Finding::new(&META, origin.clone(), message)
+                                .hint("commit a .example beside the env file listing its keys with empty values"),
                         );
                         continue;
                     };
@@ -96,10 +95,9 @@ fn untracked_example(
         "`{example_path}` is not tracked by git, so the keys of `{env_path}` are not recorded"
     );
     Some(
-        Finding::builder(&META, Location::file(example_path.to_owned()), message)
+        Finding::new(&META, Location::file(example_path.to_owned()), message)
             .related(origin.clone())
-            .hint("git add the .example")
-            .build(),
+            .hint("git add the .example"),
     )
 }
 
@@ -128,23 +126,19 @@ fn key_mismatches(
             key_list(&missing)
         );
         out.push(
-            Finding::builder(&META, Location::file(example_path.to_owned()), message)
-                .related(at_line(
-                    cx,
-                    &real.path,
-                    real.line_of(missing.iter().next().map_or("", String::as_str))
-                        .unwrap_or(1),
-                ))
-                .build(),
+            Finding::new(&META, Location::file(example_path.to_owned()), message).related(at_line(
+                cx,
+                &real.path,
+                real.line_of(missing.iter().next().map_or("", String::as_str))
+                    .unwrap_or(1),
+            )),
         );
     }
     for k in &extra {
         let line = example.line_of(k).unwrap_or(1);
         let message = format!("`{example_path}` has key `{k}`, which `{env_path}` does not have");
         out.push(
-            Finding::builder(&META, at_line(cx, example_path, line), message)
-                .related(origin.clone())
-                .build(),
+            Finding::new(&META, at_line(cx, example_path, line), message).related(origin.clone()),
         );
     }
     out
@@ -169,13 +163,12 @@ fn repeated_keys(
                 g.original.name,
                 from.join(", ")
             );
-            Finding::builder(
+            Finding::new(
                 &META,
                 at_line(cx, &path_str(&first.origin.file), first.origin.line),
                 message,
             )
             .hint("give every key exactly once across envs, literals and files")
-            .build()
         })
         .collect()
 }

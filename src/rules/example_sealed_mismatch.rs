@@ -111,7 +111,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     key_list(&missing)
                 );
                 let loc = at_yaml(cx, path, src.doc_index, &["spec", "encryptedData"]);
-                out.push(Finding::builder(&META, loc, message).build());
+                out.push(Finding::new(&META, loc, message));
             }
             if complete {
                 for e in doc.encrypted_data.iter().filter(|e| !want.contains(&e.key)) {
@@ -119,7 +119,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                         "overlay {}: SealedSecret `{}` holds key `{}`, which is not in the environment's key set",
                         ov.name, rendered.name, e.key
                     );
-                    out.push(Finding::builder(&META, at_line(cx, path, e.line), message).build());
+                    out.push(Finding::new(&META, at_line(cx, path, e.line), message));
                 }
             }
         }

@@ -116,7 +116,7 @@ impl Subject<'_, '_> {
             self.doc_index,
             &["metadata", "annotations", SEALED_FOR_ANNOTATION],
         );
-        Some(Finding::builder(&META, loc, message).build())
+        Some(Finding::new(&META, loc, message))
     }
 
     /// Without a record: each of the file's own identity claims that the scope binds and that
@@ -165,7 +165,7 @@ impl Subject<'_, '_> {
                 scope.as_str(),
                 self.shown()
             );
-            out.push(Finding::builder(&META, loc, message).build());
+            out.push(Finding::new(&META, loc, message));
         }
         out
     }

@@ -36,7 +36,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 "overlay {}: {why} to verify SealedSecret `{}` against: which key sealed it cannot be checked",
                 ov.name, src.name_in_file
             );
-            out.push(Finding::builder(&META, at_line(cx, &src.path, src.line), message).build());
+            out.push(Finding::new(
+                &META,
+                at_line(cx, &src.path, src.line),
+                message,
+            ));
         }
     }
     out

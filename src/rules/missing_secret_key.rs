@@ -107,7 +107,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     ov.name, r.referrer_kind, r.referrer.name, r.rendered_name
                 );
                 let loc = at_line(cx, &path_str(&r.origin.file), r.origin.line);
-                out.push(Finding::builder(&META, loc, message).build());
+                out.push(Finding::new(&META, loc, message));
             }
         }
     }

@@ -8,17 +8,18 @@
 use std::collections::BTreeSet;
 
 use super::Context;
+use super::locate::at_yaml;
 use crate::cert::Certificate;
 use crate::envfile::EnvLint;
+use crate::finding::Location;
 use crate::kustomize::{GeneratedKind, Identity, Overlay, SecretSource};
-use crate::sealedsecret::{SealedSecretDoc, SealedSecretFile};
+use crate::sealedsecret::{CERT_SHA256_ANNOTATION, SealedSecretDoc, SealedSecretFile};
 
 /// An overlay's sealing certificate (`k8s/overlays/<env>/sealing-cert.pem`).
 #[derive(Debug, Clone)]
 pub struct CertModel {
     /// Repo-relative path of the certificate file.
     pub path: String,
-    /// What reading it gave.
     pub status: CertStatus,
 }
 
@@ -47,7 +48,6 @@ impl CertModel {
 /// One overlay (`k8s/overlays/<name>`), loaded.
 #[derive(Debug, Clone)]
 pub struct OverlayModel {
-    /// The overlay name.
     pub name: String,
     /// Repo-relative overlay directory, e.g. `k8s/overlays/paper`.
     pub dir: String,
@@ -293,6 +293,19 @@ pub struct RecordedCert {
     pub sha256: String,
 }
 
+impl RecordedCert {
+    /// Where the record is: the annotation in its document.
+    pub fn location(&self, cx: &Context<'_>) -> Location {
+        let keys = ["metadata", "annotations", CERT_SHA256_ANNOTATION];
+        at_yaml(cx, &self.path, self.doc_index, &keys)
+    }
+}
+
+/// The first 12 characters of a fingerprint, as messages show it.
+pub(crate) fn short_sha256(sha256: &str) -> String {
+    sha256.chars().take(12).collect()
+}
+
 /// Every `SealedSecret` of `ov` that records a certificate fingerprint.
 pub fn recorded_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<RecordedCert> {
     sealed_sources(ov)
@@ -300,7 +313,7 @@ pub fn recorded_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<RecordedCert> 
         .filter_map(|src| {
             let doc = sealed_doc(cx, &src.path, &src.name_in_file)?;
             let sha256 = doc
-                .annotation(crate::sealedsecret::CERT_SHA256_ANNOTATION)?
+                .annotation(CERT_SHA256_ANNOTATION)?
                 .trim()
                 .to_ascii_lowercase();
             Some(RecordedCert {

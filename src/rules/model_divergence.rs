@@ -109,7 +109,7 @@ fn compare(
                 render.tool
             ),
         };
-        out.push(Finding::builder(&META, loc, say(text)).build());
+        out.push(Finding::new(&META, loc, say(text)));
     }
     for o in render_only {
         let loc = at_line(cx, &render.kustomization, 1);
@@ -119,15 +119,15 @@ fn compare(
             o.kind,
             show(&o.name, o.namespace.as_deref())
         );
-        out.push(Finding::builder(&META, loc, say(text)).build());
+        out.push(Finding::new(&META, loc, say(text)));
     }
     for (m, o) in pairs {
         for text in object_differences(m, o, render.tool) {
             let loc = at_line(cx, &m.origin.0, m.origin.1);
-            out.push(Finding::builder(&META, loc, say(text)).build());
+            out.push(Finding::new(&META, loc, say(text)));
         }
         for (loc, text) in reference_differences(cx, ov, m, o, render.tool) {
-            out.push(Finding::builder(&META, loc, say(text)).build());
+            out.push(Finding::new(&META, loc, say(text)));
         }
     }
     out

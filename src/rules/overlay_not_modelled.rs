@@ -30,7 +30,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 "overlay {}: {}; its secret findings are unverified",
                 ov.name, p.message
             );
-            out.push(Finding::builder(&META, at_line(cx, &path, p.origin.line), message).build());
+            out.push(Finding::new(
+                &META,
+                at_line(cx, &path, p.origin.line),
+                message,
+            ));
         }
     }
     out

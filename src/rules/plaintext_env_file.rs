@@ -30,12 +30,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for file in cx.files.iter().filter(|f| is_real_env_file(&f.path)) {
         let finding = match file.git {
-            GitStatus::Tracked => Finding::builder(
+            GitStatus::Tracked => Finding::new(
                 &META,
                 Location::file(file.path.clone()),
                 format!("real env file `{}` is tracked by git", file.path),
             ),
-            GitStatus::Untracked { ignored: false } => Finding::builder(
+            GitStatus::Untracked { ignored: false } => Finding::new(
                 &META,
                 Location::file(file.path.clone()),
                 format!("real env file `{}` is not ignored by git", file.path),
@@ -44,7 +44,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             .hint("add the file to .gitignore so it cannot be committed by accident"),
             GitStatus::Untracked { ignored: true } | GitStatus::Unknown => continue,
         };
-        out.push(finding.build());
+        out.push(finding);
     }
     out
 }

@@ -142,7 +142,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 if keys.len() == 1 { "" } else { "s" },
                 shown.join(", ")
             );
-            out.push(Finding::builder(&META, doc.location(&[field]), message).build());
+            out.push(Finding::new(&META, doc.location(&[field]), message));
         }
     }
     out

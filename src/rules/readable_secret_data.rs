@@ -57,7 +57,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             };
             if is_readable_base64(value) {
                 let message = format!("`{key}` in Secret `{name}` is base64 of readable text");
-                out.push(Finding::builder(&META, doc.location(&["data", key]), message).build());
+                out.push(Finding::new(&META, doc.location(&["data", key]), message));
             }
         }
     }

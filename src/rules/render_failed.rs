@@ -58,5 +58,5 @@ fn failed(
             ov.name, render.tool
         ),
     };
-    Finding::builder(&META, at_line(cx, &render.kustomization, 1), text).build()
+    Finding::new(&META, at_line(cx, &render.kustomization, 1), text)
 }

@@ -44,13 +44,13 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                         _ => "not the string \"true\"",
                     };
                     let message = format!("SealedSecret `{name}`: annotation `{ann}` is {what}");
-                    out.push(Finding::builder(&META, doc.location(&top_path), message).build());
+                    out.push(Finding::new(&META, doc.location(&top_path), message));
                 }
                 (None, Some(_)) => {
                     let message = format!(
                         "SealedSecret `{name}`: annotation `{ann}` is only in spec.template.metadata; the controller reads the scope from top-level metadata"
                     );
-                    out.push(Finding::builder(&META, doc.location(&tmpl_path), message).build());
+                    out.push(Finding::new(&META, doc.location(&tmpl_path), message));
                 }
                 (None, None) => {}
             }

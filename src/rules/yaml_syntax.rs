@@ -59,7 +59,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             ));
         }
         let loc = Location::new(path.clone(), e.line, e.column);
-        out.push(Finding::builder(&META, loc, message).build());
+        out.push(Finding::new(&META, loc, message));
     }
     out
 }
