@@ -231,7 +231,14 @@ impl Report {
         files_checked: usize,
         rules: Vec<&'static RuleMeta>,
     ) -> Report {
-        sort(&mut findings);
+        findings.sort_by(|a, b| {
+            (&a.primary.path, a.primary.line, a.primary.column, a.rule.id).cmp(&(
+                &b.primary.path,
+                b.primary.line,
+                b.primary.column,
+                b.rule.id,
+            ))
+        });
         Report {
             findings,
             files_checked,
@@ -265,17 +272,6 @@ impl Report {
             .any(|f| !f.is_suppressed() && f.severity >= fail_on);
         u8::from(failing)
     }
-}
-
-fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (&a.primary.path, a.primary.line, a.primary.column, a.rule.id).cmp(&(
-            &b.primary.path,
-            b.primary.line,
-            b.primary.column,
-            b.rule.id,
-        ))
-    });
 }
 
 #[cfg(test)]

@@ -33,17 +33,9 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             let mut sources: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for spec in &g.specs {
                 let origin = at_line(cx, &path_str(&spec.origin.file), spec.origin.line);
-                for k in &spec.literal_keys {
-                    sources
-                        .entry(k.clone())
-                        .or_default()
-                        .push("literals".into());
-                }
-                for f in &spec.files {
-                    sources
-                        .entry(f.key.clone())
-                        .or_default()
-                        .push("files".into());
+                let literals = spec.literal_keys.iter().map(|k| (k, "literals"));
+                for (k, from) in literals.chain(spec.files.iter().map(|f| (&f.key, "files"))) {
+                    sources.entry(k.clone()).or_default().push(from.into());
                 }
                 for env in &spec.envs {
                     let env_path = path_str(env);

@@ -9,10 +9,9 @@
 
 use super::Context;
 use super::locate::{at_line, at_yaml};
-use super::model::{sealed_doc, sealed_sources};
+use super::model::{SealedSource, sealed_doc, sealed_sources};
 use crate::crypto::Scope;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::kustomize::Identity;
 use crate::sealedsecret::{SEALED_FOR_ANNOTATION, SealedSecretDoc};
 
 pub static META: RuleMeta = RuleMeta {
@@ -44,10 +43,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             let subject = Subject {
                 cx,
                 overlay: &ov.name,
-                path: &src.path,
-                doc_index: src.doc_index,
-                line: src.line,
-                rendered: &src.rendered,
+                src: &src,
             };
             match doc.annotation(SEALED_FOR_ANNOTATION) {
                 Some(record) => out.extend(subject.record_mismatch(&doc, record)),
@@ -58,30 +54,27 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     out
 }
 
-/// One rendered `SealedSecret`: its overlay, file, document and rendered identity.
+/// One rendered `SealedSecret` of an overlay.
 struct Subject<'a, 'c> {
     cx: &'a Context<'c>,
     overlay: &'a str,
-    path: &'a str,
-    doc_index: usize,
-    line: usize,
-    rendered: &'a Identity,
+    src: &'a SealedSource,
 }
 
 impl Subject<'_, '_> {
     fn rendered_namespace(&self) -> String {
-        self.rendered.namespace.clone().unwrap_or_default()
+        self.src.rendered.namespace.clone().unwrap_or_default()
     }
 
     fn shown(&self) -> String {
-        format!("{}/{}", self.rendered_namespace(), self.rendered.name)
+        format!("{}/{}", self.rendered_namespace(), self.src.rendered.name)
     }
 
     /// The finding for an emp-seal record that is malformed, names another scope than the
     /// file declares, or names another identity than the rendered one (as far as the scope
     /// binds it).
     fn record_mismatch(&self, doc: &SealedSecretDoc, record: &str) -> Option<Finding> {
-        let (overlay, rendered) = (self.overlay, self.rendered);
+        let (overlay, rendered) = (self.overlay, &self.src.rendered);
         let message = match parse_record(record) {
             None => format!(
                 "overlay {overlay}: SealedSecret `{}`: annotation `{SEALED_FOR_ANNOTATION}` is not `<scope> <namespace>/<name>`",
@@ -110,12 +103,8 @@ impl Subject<'_, '_> {
                 )
             }
         };
-        let loc = at_yaml(
-            self.cx,
-            self.path,
-            self.doc_index,
-            &["metadata", "annotations", SEALED_FOR_ANNOTATION],
-        );
+        let keys = ["metadata", "annotations", SEALED_FOR_ANNOTATION];
+        let loc = at_yaml(self.cx, &self.src.path, self.src.doc_index, &keys);
         Some(Finding::new(&META, loc, message))
     }
 
@@ -142,7 +131,7 @@ impl Subject<'_, '_> {
             (
                 "spec.template.metadata.name",
                 doc.template.name.as_ref(),
-                &self.rendered.name,
+                &self.src.rendered.name,
                 &["spec", "template", "metadata", "name"][..],
                 scope == Scope::Strict,
             ),
@@ -153,9 +142,10 @@ impl Subject<'_, '_> {
             if !matters || found == want {
                 continue;
             }
-            let loc = at_yaml(self.cx, self.path, self.doc_index, keys);
-            let loc = if loc.line == 1 && self.line > 1 {
-                at_line(self.cx, self.path, self.line)
+            let (path, line) = (&self.src.path, self.src.line);
+            let loc = at_yaml(self.cx, path, self.src.doc_index, keys);
+            let loc = if loc.line == 1 && line > 1 {
+                at_line(self.cx, path, line)
             } else {
                 loc
             };

@@ -29,22 +29,17 @@ pub fn is_real_env_file(path: &str) -> bool {
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for file in cx.files.iter().filter(|f| is_real_env_file(&f.path)) {
-        let finding = match file.git {
-            GitStatus::Tracked => Finding::new(
-                &META,
-                Location::file(file.path.clone()),
-                format!("real env file `{}` is tracked by git", file.path),
-            ),
-            GitStatus::Untracked { ignored: false } => Finding::new(
-                &META,
-                Location::file(file.path.clone()),
-                format!("real env file `{}` is not ignored by git", file.path),
-            )
-            .severity(Severity::Warning)
-            .hint("add the file to .gitignore so it cannot be committed by accident"),
-            GitStatus::Untracked { ignored: true } | GitStatus::Unknown => continue,
+        let new = |what: &str| {
+            let message = format!("real env file `{}` is {what} by git", file.path);
+            Finding::new(&META, Location::file(file.path.clone()), message)
         };
-        out.push(finding);
+        out.push(match file.git {
+            GitStatus::Tracked => new("tracked"),
+            GitStatus::Untracked { ignored: false } => new("not ignored")
+                .severity(Severity::Warning)
+                .hint("add the file to .gitignore so it cannot be committed by accident"),
+            GitStatus::Untracked { ignored: true } | GitStatus::Unknown => continue,
+        });
     }
     out
 }
