@@ -25,7 +25,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::envfile;
 use crate::fsio;
-use crate::kustomize::{self, Overlay, RefField, Seg};
+use crate::kustomize::{self, Overlay, Seg};
 use crate::rules::model::{OverlayModel, path_str};
 use crate::rules::plaintext_env_file::is_real_env_file;
 
@@ -127,7 +127,6 @@ impl Tool {
 /// A name reference as the real render has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedRef {
-    pub field: RefField,
     /// The kind the field points to.
     pub target_kind: String,
     /// Path of the name scalar in the object.
@@ -141,7 +140,6 @@ pub struct RenderedRef {
 /// One object of a render, reduced to what the model is compared on. Never a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedObject {
-    pub api_version: String,
     pub kind: String,
     /// `metadata.name`.
     pub name: String,
@@ -543,7 +541,6 @@ fn reduce(value: &Value) -> RenderedObject {
     let refs = kustomize::extract_refs(&kind, &api_version, value)
         .into_iter()
         .map(|r| RenderedRef {
-            field: r.field,
             target_kind: r.target_kind.to_owned(),
             path: r.path,
             name: r.name,
@@ -553,7 +550,6 @@ fn reduce(value: &Value) -> RenderedObject {
     RenderedObject {
         name: s(meta.and_then(|m| m.get("name"))).unwrap_or_default(),
         namespace: s(meta.and_then(|m| m.get("namespace"))),
-        api_version,
         kind,
         scope,
         keys,
