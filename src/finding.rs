@@ -1,9 +1,9 @@
 //! Findings as plain data: what a rule found, where, how bad, and how to fix it.
 //!
-//! Owns [`Severity`], [`RuleMeta`], [`Location`], [`Suppression`] and [`Finding`] (built through
-//! [`FindingBuilder`], which cannot exist without a primary location), and the [`Report`] of a
-//! check run that the renderers read. Must not run rules, read files, print, or hold secret
-//! values: a finding's message names files, lines and keys, never a value.
+//! Owns [`Severity`], [`RuleMeta`], [`Location`], [`Suppression`] and [`Finding`] (which cannot
+//! exist without a primary location), and the [`Report`] of a check run that the renderers
+//! read. Must not run rules, read files, print, or hold secret values: a finding's message names
+//! files, lines and keys, never a value.
 
 use std::fmt;
 use std::ops::Range;
@@ -11,9 +11,9 @@ use std::ops::Range;
 /// How serious a finding is. Ordered: `Note < Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Severity {
-    /// Worth knowing; never fails a run unless `--fail-on note`.
+    /// Worth knowing; never fails a run.
     Note,
-    /// Likely wrong; fails a run under `--fail-on warning`.
+    /// Likely wrong; fails a run only where `--release` raises it to an error.
     Warning,
     /// Wrong: the deployment breaks or a secret leaks. Fails a run by default.
     Error,
@@ -26,16 +26,6 @@ impl Severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Note => "note",
-        }
-    }
-
-    /// Parses the lowercase spelling (the inverse of [`Severity::as_str`]).
-    pub fn parse(s: &str) -> Option<Severity> {
-        match s {
-            "error" => Some(Severity::Error),
-            "warning" => Some(Severity::Warning),
-            "note" => Some(Severity::Note),
-            _ => None,
         }
     }
 }
@@ -147,7 +137,6 @@ pub struct Suppression {
 /// One problem found by one rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    /// The rule that produced it.
     pub rule: &'static RuleMeta,
     /// Its severity (the rule's default unless the rule chose otherwise).
     pub severity: Severity,
@@ -168,73 +157,45 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// Starts a finding of `rule` at `primary`. The location is required: there is no way to
-    /// build a finding without one.
-    pub fn builder(
-        rule: &'static RuleMeta,
-        primary: Location,
-        message: impl Into<String>,
-    ) -> FindingBuilder {
-        FindingBuilder {
-            finding: Finding {
-                rule,
-                severity: rule.default_severity,
-                message: message.into(),
-                primary,
-                related: Vec::new(),
-                hint: rule.hint.to_string(),
-                suppressed: None,
-                unverified: None,
-            },
+    /// A finding of `rule` at `primary`, with the rule's severity and hint. The location is
+    /// required: there is no way to make a finding without one.
+    pub fn new(rule: &'static RuleMeta, primary: Location, message: impl Into<String>) -> Finding {
+        Finding {
+            rule,
+            severity: rule.default_severity,
+            message: message.into(),
+            primary,
+            related: Vec::new(),
+            hint: rule.hint.to_string(),
+            suppressed: None,
+            unverified: None,
         }
     }
 
-    /// The rule id.
-    pub fn rule_id(&self) -> &'static str {
-        self.rule.id
+    /// Overrides the rule's default severity.
+    #[must_use]
+    pub fn severity(mut self, severity: Severity) -> Finding {
+        self.severity = severity;
+        self
+    }
+
+    /// Adds a related location.
+    #[must_use]
+    pub fn related(mut self, location: Location) -> Finding {
+        self.related.push(location);
+        self
+    }
+
+    /// Replaces the rule's generic hint with a specific one.
+    #[must_use]
+    pub fn hint(mut self, hint: impl Into<String>) -> Finding {
+        self.hint = hint.into();
+        self
     }
 
     /// True when an allow comment covers this finding.
     pub fn is_suppressed(&self) -> bool {
         self.suppressed.is_some()
-    }
-
-    /// True when the finding rests on an overlay model that is not verified (see
-    /// [`Finding::unverified`]).
-    pub fn is_unverified(&self) -> bool {
-        self.unverified.is_some()
-    }
-}
-
-/// Builds a [`Finding`]; created by [`Finding::builder`].
-#[derive(Debug)]
-#[must_use]
-pub struct FindingBuilder {
-    finding: Finding,
-}
-
-impl FindingBuilder {
-    /// Overrides the rule's default severity.
-    pub fn severity(mut self, severity: Severity) -> FindingBuilder {
-        self.finding.severity = severity;
-        self
-    }
-
-    /// Adds a related location.
-    pub fn related(mut self, location: Location) -> FindingBuilder {
-        self.finding.related.push(location);
-        self
-    }
-
-    /// Replaces the rule's generic hint with a specific one.
-    pub fn hint(mut self, hint: impl Into<String>) -> FindingBuilder {
-        self.finding.hint = hint.into();
-        self
-    }
-
-    /// Finishes the finding.
-    pub fn build(self) -> Finding {
-        self.finding
     }
 }
 
@@ -270,7 +231,14 @@ impl Report {
         files_checked: usize,
         rules: Vec<&'static RuleMeta>,
     ) -> Report {
-        sort(&mut findings);
+        findings.sort_by(|a, b| {
+            (&a.primary.path, a.primary.line, a.primary.column, a.rule.id).cmp(&(
+                &b.primary.path,
+                b.primary.line,
+                b.primary.column,
+                b.rule.id,
+            ))
+        });
         Report {
             findings,
             files_checked,
@@ -306,17 +274,6 @@ impl Report {
     }
 }
 
-fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (&a.primary.path, a.primary.line, a.primary.column, a.rule.id).cmp(&(
-            &b.primary.path,
-            b.primary.line,
-            b.primary.column,
-            b.rule.id,
-        ))
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,24 +288,20 @@ mod tests {
 
     #[test]
     fn builder_defaults_come_from_the_rule() {
-        let f = Finding::builder(&META, Location::new("a\\b.yaml", 0, 3), "msg").build();
+        let f = Finding::new(&META, Location::new("a\\b.yaml", 0, 3), "msg");
         assert_eq!(f.severity, Severity::Warning);
         assert_eq!(f.hint, "fix it");
         assert_eq!(f.primary.to_string(), "a/b.yaml:1:3");
-        let f = Finding::builder(&META, Location::file("x"), "m")
+        let f = Finding::new(&META, Location::file("x"), "m")
             .severity(Severity::Error)
             .hint("other")
-            .related(Location::new("y", 2, 1))
-            .build();
+            .related(Location::new("y", 2, 1));
         assert_eq!((f.severity, f.hint.as_str()), (Severity::Error, "other"));
         assert_eq!(f.related.len(), 1);
     }
 
     #[test]
-    fn severity_order_and_spelling() {
+    fn severity_order() {
         assert!(Severity::Note < Severity::Warning && Severity::Warning < Severity::Error);
-        for s in [Severity::Note, Severity::Warning, Severity::Error] {
-            assert_eq!(Severity::parse(s.as_str()), Some(s));
-        }
     }
 }

@@ -25,7 +25,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::envfile;
 use crate::fsio;
-use crate::kustomize::{self, Overlay, RefField, Seg};
+use crate::kustomize::{self, Overlay, Seg};
 use crate::rules::model::{OverlayModel, path_str};
 use crate::rules::plaintext_env_file::is_real_env_file;
 
@@ -127,8 +127,6 @@ impl Tool {
 /// A name reference as the real render has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedRef {
-    /// Which field.
-    pub field: RefField,
     /// The kind the field points to.
     pub target_kind: String,
     /// Path of the name scalar in the object.
@@ -142,9 +140,6 @@ pub struct RenderedRef {
 /// One object of a render, reduced to what the model is compared on. Never a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedObject {
-    /// `apiVersion`.
-    pub api_version: String,
-    /// `kind`.
     pub kind: String,
     /// `metadata.name`.
     pub name: String,
@@ -542,30 +537,10 @@ fn reduce(value: &Value) -> RenderedObject {
                 .collect()
         })
         .unwrap_or_default();
-    let key_names = |v: Option<&Value>| -> BTreeSet<String> {
-        v.and_then(Value::as_mapping)
-            .map(|m| {
-                m.keys()
-                    .filter_map(|k| k.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let keys = match kind.as_str() {
-        "Secret" => {
-            let mut k = key_names(value.get("data"));
-            k.extend(key_names(value.get("stringData")));
-            Some(k)
-        }
-        "SealedSecret" => Some(key_names(
-            value.get("spec").and_then(|s| s.get("encryptedData")),
-        )),
-        _ => None,
-    };
+    let keys = secret_key_names(&kind, value);
     let refs = kustomize::extract_refs(&kind, &api_version, value)
         .into_iter()
         .map(|r| RenderedRef {
-            field: r.field,
             target_kind: r.target_kind.to_owned(),
             path: r.path,
             name: r.name,
@@ -575,11 +550,30 @@ fn reduce(value: &Value) -> RenderedObject {
     RenderedObject {
         name: s(meta.and_then(|m| m.get("name"))).unwrap_or_default(),
         namespace: s(meta.and_then(|m| m.get("namespace"))),
-        api_version,
         kind,
         scope,
         keys,
         refs,
+    }
+}
+
+/// The key names of a Secret (`data` and `stringData`) or a `SealedSecret`
+/// (`spec.encryptedData`); `None` for an object of another kind.
+pub(crate) fn secret_key_names(kind: &str, object: &Value) -> Option<BTreeSet<String>> {
+    let names = |path: &[&str]| -> BTreeSet<String> {
+        crate::rules::yamldocs::get(object, path)
+            .and_then(Value::as_mapping)
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    match kind {
+        "Secret" => Some(&names(&["data"]) | &names(&["stringData"])),
+        "SealedSecret" => Some(names(&["spec", "encryptedData"])),
+        _ => None,
     }
 }
 
@@ -756,10 +750,7 @@ mod tests {
     fn copy_base_is_the_overlay_or_wider() {
         let t = tempfile::tempdir().expect("tempdir");
         let root = t.path();
-        let dir = root.join("k8s/overlays/x");
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let mut f = std::fs::File::create(dir.join("kustomization.yaml")).expect("create");
-        std::io::Write::write_all(&mut f, b"resources: []\n").expect("write");
+        put(root, "k8s/overlays/x/kustomization.yaml", "resources: []\n");
         let o = Overlay::load(root, "x").expect("loads");
         assert_eq!(
             copy_base(root, &o, &BTreeSet::new()).as_deref(),

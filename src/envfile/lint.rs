@@ -48,17 +48,17 @@ macro_rules! lint_ids {
             pub const ALL: &'static [LintId] = &[$(LintId::$variant),*];
 
             /// The kebab-case id, e.g. `env-quoted-value`. Never changes.
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self { $(LintId::$variant => $id,)* }
             }
 
             /// The severity every finding of this lint has.
-            pub fn severity(self) -> LintSeverity {
+            pub const fn severity(self) -> LintSeverity {
                 match self { $(LintId::$variant => LintSeverity::$sev,)* }
             }
 
             /// One-line summary for rule listings.
-            pub fn summary(self) -> &'static str {
+            pub const fn summary(self) -> &'static str {
                 match self { $(LintId::$variant => $summary,)* }
             }
         }

@@ -41,14 +41,7 @@ pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) ->
         } else {
             command(f.severity)
         };
-        let mut marker = String::new();
-        if let Some(why) = &f.unverified {
-            marker.push_str(&format!(" [unverified: {why}]"));
-        }
-        if f.is_suppressed() {
-            marker.push_str(" (suppressed)");
-        }
-        let message = format!("{}{marker}\nhelp: {}", f.message, f.hint);
+        let message = format!("{}{}\nhelp: {}", f.message, super::marker(f), f.hint);
         writeln!(
             out,
             "::{cmd} file={},line={},col={},title={}::{}",

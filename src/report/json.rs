@@ -20,11 +20,9 @@ pub const VERSION: u32 = 1;
 pub struct WireReport<'a> {
     /// Always [`VERSION`].
     pub version: u32,
-    /// The producing tool.
     pub tool: WireTool,
     /// Every finding, sorted by path, line, column and rule.
     pub findings: Vec<WireFinding<'a>>,
-    /// Counts.
     pub summary: WireSummary,
 }
 
@@ -46,7 +44,6 @@ pub struct WireFinding<'a> {
     pub severity: &'a str,
     /// One-line message; never a secret value.
     pub message: &'a str,
-    /// Primary location.
     pub location: WireLocation<'a>,
     /// Related locations (possibly empty).
     pub related: Vec<WireLocation<'a>>,
@@ -92,7 +89,6 @@ pub struct WireSuppression<'a> {
 /// Counts; suppressed findings are counted only in `suppressed`.
 #[derive(Debug, Serialize)]
 pub struct WireSummary {
-    /// Files checked.
     pub files_checked: usize,
     /// Unsuppressed errors.
     pub errors: usize,

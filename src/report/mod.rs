@@ -8,7 +8,8 @@
 
 use std::io::{self, Write};
 
-pub use crate::finding::{Report, Summary};
+use crate::finding::Finding;
+pub use crate::finding::Report;
 
 pub mod github;
 pub mod json;
@@ -28,25 +29,6 @@ pub enum Format {
     Github,
 }
 
-impl Format {
-    /// The spelling used on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Text => "text",
-            Format::Json => "json",
-            Format::Sarif => "sarif",
-            Format::Github => "github",
-        }
-    }
-
-    /// Parses the command-line spelling.
-    pub fn parse(s: &str) -> Option<Format> {
-        [Format::Text, Format::Json, Format::Sarif, Format::Github]
-            .into_iter()
-            .find(|f| f.as_str() == s)
-    }
-}
-
 /// How to render.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RenderOptions {
@@ -61,6 +43,19 @@ pub const TOOL_NAME: &str = "emp-seal";
 
 /// The tool version reported in JSON and SARIF.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What the text and github formats append to a finding's message: ` [unverified: why]` and
+/// ` (suppressed)`, each when it applies.
+fn marker(f: &Finding) -> String {
+    let mut marker = String::new();
+    if let Some(why) = &f.unverified {
+        marker.push_str(&format!(" [unverified: {why}]"));
+    }
+    if f.is_suppressed() {
+        marker.push_str(" (suppressed)");
+    }
+    marker
+}
 
 /// Renders `report` in `format` to `out`.
 pub fn render(

@@ -14,44 +14,17 @@ use super::{RenderOptions, Report, TOOL_NAME, TOOL_VERSION};
 
 /// The `repository` of Cargo.toml (empty when unset).
 const TOOL_REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
-use crate::finding::{Finding, Location, Severity};
+use crate::finding::{Finding, Location};
 
 /// The `$schema` written into every log.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-
-fn level(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Note => "note",
-    }
-}
 
 /// Percent-encodes a repo-relative path for a URI reference (RFC 3986 unreserved characters,
 /// `/` and the sub-delimiters SARIF consumers accept are kept).
 pub fn uri_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
-        let keep = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'/'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b'@'
-            );
+        let keep = b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&b);
         if keep {
             out.push(char::from(b));
         } else {
@@ -82,7 +55,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     };
     let mut r = json!({
         "ruleId": f.rule.id,
-        "level": level(f.severity),
+        "level": f.severity.as_str(),
         "message": {"text": text},
         "locations": [location(&f.primary)],
     });
@@ -127,7 +100,7 @@ pub fn log(report: &Report) -> Value {
                 "shortDescription": {"text": m.summary},
                 "help": {"text": m.hint},
                 "helpUri": m.help_uri(),
-                "defaultConfiguration": {"level": level(m.default_severity)},
+                "defaultConfiguration": {"level": m.default_severity.as_str()},
             })
         })
         .collect();

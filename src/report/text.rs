@@ -22,29 +22,21 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 fn finding(f: &Finding, out: &mut impl Write, o: &RenderOptions) -> io::Result<()> {
-    let mut marker = String::new();
-    if let Some(why) = &f.unverified {
-        marker.push_str(&format!(" [unverified: {why}]"));
-    }
-    if f.is_suppressed() {
-        marker.push_str(" (suppressed)");
-    }
-    if o.color {
-        let c = severity_colour(f.severity);
-        writeln!(
-            out,
-            "{BOLD}{}{RESET}: {c}{}[{}]{RESET}: {}{marker}",
-            f.primary, f.severity, f.rule.id, f.message
-        )?;
-        writeln!(out, "  {BOLD}help{RESET}: {}", f.hint)?;
+    let (bold, c, reset) = if o.color {
+        (BOLD, severity_colour(f.severity), RESET)
     } else {
-        writeln!(
-            out,
-            "{}: {}[{}]: {}{marker}",
-            f.primary, f.severity, f.rule.id, f.message
-        )?;
-        writeln!(out, "  help: {}", f.hint)?;
-    }
+        ("", "", "")
+    };
+    writeln!(
+        out,
+        "{bold}{}{reset}: {c}{}[{}]{reset}: {}{}",
+        f.primary,
+        f.severity,
+        f.rule.id,
+        f.message,
+        super::marker(f)
+    )?;
+    writeln!(out, "  {bold}help{reset}: {}", f.hint)?;
     for r in &f.related {
         writeln!(out, "  note: see {r}")?;
     }
@@ -79,7 +71,7 @@ pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) ->
     let unverified = report
         .findings
         .iter()
-        .filter(|f| f.is_unverified() && !f.is_suppressed())
+        .filter(|f| f.unverified.is_some() && !f.is_suppressed())
         .count();
     if unverified > 0 {
         line.push_str(&format!("; {unverified} unverified"));

@@ -7,7 +7,6 @@ use super::Context;
 use super::certs::{Which, check as check_cert};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "certificate-expired",
     summary: "The environment's sealing certificate has expired",
@@ -16,7 +15,6 @@ pub static META: RuleMeta = RuleMeta {
     scope: RuleScope::Overlay,
 };
 
-/// Reports the rule over every checked overlay's certificate.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     check_cert(cx, &META, Which::Expired)
 }

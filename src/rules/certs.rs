@@ -7,7 +7,7 @@ use super::Context;
 use super::locate::at_line;
 use super::model::CertStatus;
 use crate::cert::{CertError, MIN_KEY_BITS, rfc3339};
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, RuleMeta};
 
 /// Which certificate rule to report. The rule's file passes its own [`RuleMeta`] along, so this
 /// shared check imports no rule file.
@@ -36,50 +36,34 @@ pub(crate) fn check(cx: &Context<'_>, meta: &'static RuleMeta, which: Which) -> 
     for ov in cx.overlays() {
         let Some(cm) = &ov.cert else { continue };
         let loc = at_line(cx, &cm.path, begin_line(cx, &cm.path));
-        let mut push = |message: String, severity: Option<Severity>| {
-            let mut b = Finding::builder(meta, loc.clone(), message);
-            if let Some(s) = severity {
-                b = b.severity(s);
-            }
-            out.push(b.build());
-        };
+        let mut push = |message: String| out.push(Finding::new(meta, loc.clone(), message));
         match (&cm.status, which) {
-            (CertStatus::WeakKey { bits }, Which::WeakKey) => push(
-                format!(
-                    "overlay {}: sealing certificate `{}` has an RSA key of {bits} bits; at least {MIN_KEY_BITS} are required",
-                    ov.name, cm.path
-                ),
-                None,
-            ),
+            (CertStatus::WeakKey { bits }, Which::WeakKey) => push(format!(
+                "overlay {}: sealing certificate `{}` has an RSA key of {bits} bits; at least {MIN_KEY_BITS} are required",
+                ov.name, cm.path
+            )),
             (CertStatus::Ok(cert), Which::Expired | Which::Expiring) => {
                 match cert.check_time(cx.tree.now) {
-                    Err(CertError::Expired { not_after }) if which == Which::Expired => push(
-                        format!(
+                    Err(CertError::Expired { not_after }) if which == Which::Expired => {
+                        push(format!(
                             "overlay {}: sealing certificate `{}` expired on {not_after}",
                             ov.name, cm.path
-                        ),
-                        None,
-                    ),
-                    Ok(Some(w)) if which == Which::Expiring => push(
-                        format!(
-                            "overlay {}: sealing certificate `{}` expires on {} ({} days left)",
-                            ov.name,
-                            cm.path,
-                            rfc3339(w.not_after),
-                            w.days_left
-                        ),
-                        None,
-                    ),
+                        ))
+                    }
+                    Ok(Some(w)) if which == Which::Expiring => push(format!(
+                        "overlay {}: sealing certificate `{}` expires on {} ({} days left)",
+                        ov.name,
+                        cm.path,
+                        rfc3339(w.not_after),
+                        w.days_left
+                    )),
                     _ => {}
                 }
             }
-            (CertStatus::Ok(cert), Which::Demo) if cx.release && cert.is_demo() => push(
-                format!(
-                    "overlay {}: `{}` is the demo certificate whose private key is public: anything sealed with it is readable by anyone",
-                    ov.name, cm.path
-                ),
-                Some(Severity::Error),
-            ),
+            (CertStatus::Ok(cert), Which::Demo) if cx.release && cert.is_demo() => push(format!(
+                "overlay {}: `{}` is the demo certificate whose private key is public: anything sealed with it is readable by anyone",
+                ov.name, cm.path
+            )),
             _ => {}
         }
     }

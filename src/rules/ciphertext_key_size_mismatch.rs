@@ -7,7 +7,6 @@ use super::sealed_values::check_kind;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::ciphertext::Kind;
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "ciphertext-key-size-mismatch",
     summary: "A SealedSecret value was sealed for a different RSA key size than the environment's certificate",

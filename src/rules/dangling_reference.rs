@@ -17,12 +17,11 @@ use std::collections::BTreeSet;
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{OverlayModel, path_str};
+use super::model::{OverlayModel, path_str, shown_name};
 use super::yamldocs;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{RefField, Reference, Resolution};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "dangling-reference",
     summary: "A rendered object names a Secret, ConfigMap, ServiceAccount, PersistentVolumeClaim or TriggerAuthentication that does not exist after rendering",
@@ -31,35 +30,15 @@ pub static META: RuleMeta = RuleMeta {
     scope: RuleScope::Model,
 };
 
-/// An object that exists without being in the tree, because something creates it at run time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RuntimeCreated {
-    /// The kind referred to.
-    pub kind: &'static str,
-    /// Its name (in any namespace).
-    pub name: &'static str,
-    /// Who creates it.
-    pub created_by: &'static str,
-}
-
-/// Objects known to be created at run time, so a reference to them is not dangling
-/// (documented in docs/rules.md#dangling-reference).
-pub static RUNTIME_CREATED: &[RuntimeCreated] = &[
-    RuntimeCreated {
-        kind: "ServiceAccount",
-        name: "default",
-        created_by: "Kubernetes, in every namespace",
-    },
-    RuntimeCreated {
-        kind: "ConfigMap",
-        name: "kube-root-ca.crt",
-        created_by: "the kube-controller-manager's root CA publisher, in every namespace",
-    },
-    RuntimeCreated {
-        kind: "Secret",
-        name: "argocd-redis",
-        created_by: "Argo CD's redis-secret-init job",
-    },
+/// Objects known to be created at run time (kind, name in any namespace), so a reference to
+/// them is not dangling (documented in docs/rules.md#dangling-reference).
+pub static RUNTIME_CREATED: &[(&str, &str)] = &[
+    // Kubernetes, in every namespace.
+    ("ServiceAccount", "default"),
+    // The kube-controller-manager's root CA publisher, in every namespace.
+    ("ConfigMap", "kube-root-ca.crt"),
+    // Argo CD's redis-secret-init job.
+    ("Secret", "argocd-redis"),
 ];
 
 /// True when something other than the tree creates `kind` `name` in `namespace`.
@@ -70,9 +49,7 @@ fn created_at_run_time(
     name: &str,
     namespace: Option<&str>,
 ) -> bool {
-    RUNTIME_CREATED
-        .iter()
-        .any(|r| r.kind == kind && r.name == name)
+    RUNTIME_CREATED.contains(&(kind, name))
         || (kind == "Secret"
             && (cx.tree.runtime_secrets.iter().any(|n| n == name)
                 || certificate_secrets(cx, ov)
@@ -145,12 +122,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                         .iter()
                         .filter(|g| g.kind.kind() == r.target_kind)
                         .map(|g| {
-                            let name = if g.hash_suffix {
-                                format!("{}-<hash>", g.rendered.name)
-                            } else {
-                                g.rendered.name.clone()
-                            };
-                            (&g.original.name, name)
+                            (
+                                &g.original.name,
+                                shown_name(&g.rendered.name, g.hash_suffix),
+                            )
                         }),
                 )
                 .find(|(orig, rendered)| **orig == r.name && *rendered != r.rendered_name)
@@ -170,7 +145,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 }
             }
             let loc = at_line(cx, &path_str(&r.origin.file), r.origin.line);
-            out.push(Finding::builder(&META, loc, message).build());
+            out.push(Finding::new(&META, loc, message));
         }
     }
     out

@@ -9,7 +9,6 @@ use super::Context;
 use super::certs::{Which, check as check_cert};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "demo-certificate",
     summary: "The environment uses the demo certificate shipped with the examples",

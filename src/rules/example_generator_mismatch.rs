@@ -8,13 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::locate::at_line;
-use super::model::EnvFileModel;
-use super::model::path_str;
+use super::model::{EnvFileModel, key_list, path_str};
 use super::{Context, GitStatus};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{Generated, GeneratedKind};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "example-generator-mismatch",
     summary: "A secret generator's env file and its tracked .example do not have exactly the same keys",
@@ -22,13 +20,6 @@ pub static META: RuleMeta = RuleMeta {
     hint: "add the missing keys to the .example with empty values, or remove the extra ones",
     scope: RuleScope::Tree,
 };
-
-fn list(keys: &BTreeSet<String>) -> String {
-    keys.iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// Reports missing, untracked or mismatching examples, and keys given twice.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -42,17 +33,9 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             let mut sources: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for spec in &g.specs {
                 let origin = at_line(cx, &path_str(&spec.origin.file), spec.origin.line);
-                for k in &spec.literal_keys {
-                    sources
-                        .entry(k.clone())
-                        .or_default()
-                        .push("literals".into());
-                }
-                for f in &spec.files {
-                    sources
-                        .entry(f.key.clone())
-                        .or_default()
-                        .push("files".into());
+                let literals = spec.literal_keys.iter().map(|k| (k, "literals"));
+                for (k, from) in literals.chain(spec.files.iter().map(|f| (&f.key, "files"))) {
+                    sources.entry(k.clone()).or_default().push(from.into());
                 }
                 for env in &spec.envs {
                     let env_path = path_str(env);
@@ -63,9 +46,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                             ov.name, g.original.name
                         );
                         out.push(
-                            Finding::builder(&META, origin.clone(), message)
-                                .hint("commit a .example beside the env file listing its keys with empty values")
-                                .build(),
+                            Finding::new(&META, origin.clone(), message)
+                                .hint("commit a .example beside the env file listing its keys with empty values"),
                         );
                         continue;
                     };
@@ -105,10 +87,9 @@ fn untracked_example(
         "`{example_path}` is not tracked by git, so the keys of `{env_path}` are not recorded"
     );
     Some(
-        Finding::builder(&META, Location::file(example_path.to_owned()), message)
+        Finding::new(&META, Location::file(example_path.to_owned()), message)
             .related(origin.clone())
-            .hint("git add the .example")
-            .build(),
+            .hint("git add the .example"),
     )
 }
 
@@ -134,26 +115,22 @@ fn key_mismatches(
         let message = format!(
             "`{example_path}` lacks {} that `{env_path}` has: {}",
             if missing.len() == 1 { "a key" } else { "keys" },
-            list(&missing)
+            key_list(&missing)
         );
         out.push(
-            Finding::builder(&META, Location::file(example_path.to_owned()), message)
-                .related(at_line(
-                    cx,
-                    &real.path,
-                    real.line_of(missing.iter().next().map_or("", String::as_str))
-                        .unwrap_or(1),
-                ))
-                .build(),
+            Finding::new(&META, Location::file(example_path.to_owned()), message).related(at_line(
+                cx,
+                &real.path,
+                real.line_of(missing.iter().next().map_or("", String::as_str))
+                    .unwrap_or(1),
+            )),
         );
     }
     for k in &extra {
         let line = example.line_of(k).unwrap_or(1);
         let message = format!("`{example_path}` has key `{k}`, which `{env_path}` does not have");
         out.push(
-            Finding::builder(&META, at_line(cx, example_path, line), message)
-                .related(origin.clone())
-                .build(),
+            Finding::new(&META, at_line(cx, example_path, line), message).related(origin.clone()),
         );
     }
     out
@@ -178,13 +155,12 @@ fn repeated_keys(
                 g.original.name,
                 from.join(", ")
             );
-            Finding::builder(
+            Finding::new(
                 &META,
                 at_line(cx, &path_str(&first.origin.file), first.origin.line),
                 message,
             )
             .hint("give every key exactly once across envs, literals and files")
-            .build()
         })
         .collect()
 }

@@ -14,11 +14,10 @@ use std::collections::BTreeSet;
 
 use super::Context;
 use super::locate::{at_line, at_yaml};
-use super::model::{OverlayModel, generated_keys, path_str, sealed_doc, sealed_sources};
+use super::model::{OverlayModel, generated_keys, key_list, sealed_doc, sealed_sources};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::kustomize::{GeneratedKind, SecretSource};
+use crate::kustomize::GeneratedKind;
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "example-sealed-mismatch",
     summary: "A SealedSecret does not hold exactly the environment's key set",
@@ -26,13 +25,6 @@ pub static META: RuleMeta = RuleMeta {
     hint: "seal the missing keys (emp-seal <env> --from FILE) and remove the extra ones",
     scope: RuleScope::Model,
 };
-
-fn list(keys: &BTreeSet<String>) -> String {
-    keys.iter()
-        .map(|k| format!("`{k}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// Keys of the overlay's own `*.env.example` files (`None` when it has none or one does not
 /// parse).
@@ -98,21 +90,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         let sealed = sealed_sources(ov);
         let only = sealed.len() == 1;
         for src in &sealed {
-            let SecretSource::Sealed {
-                file,
-                doc_index,
-                name_in_file,
-                rendered,
-                ..
-            } = src
-            else {
+            let (path, rendered) = (&src.path, &src.rendered);
+            let Some(doc) = sealed_doc(cx, path, &src.name_in_file) else {
                 continue;
             };
-            let path = path_str(file);
-            let Some(doc) = sealed_doc(cx, &path, name_in_file.as_str()) else {
-                continue;
-            };
-            let (want, complete) = environment_keys(cx, ov, name_in_file, &rendered.name, only);
+            let (want, complete) =
+                environment_keys(cx, ov, &src.name_in_file, &rendered.name, only);
             let mut have: BTreeSet<String> =
                 doc.encrypted_data.iter().map(|e| e.key.clone()).collect();
             let template_keys: BTreeSet<String> =
@@ -125,10 +108,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     ov.name,
                     rendered.name,
                     if missing.len() == 1 { "a key" } else { "keys" },
-                    list(&missing)
+                    key_list(&missing)
                 );
-                let loc = at_yaml(cx, &path, *doc_index, &["spec", "encryptedData"]);
-                out.push(Finding::builder(&META, loc, message).build());
+                let loc = at_yaml(cx, path, src.doc_index, &["spec", "encryptedData"]);
+                out.push(Finding::new(&META, loc, message));
             }
             if complete {
                 for e in doc.encrypted_data.iter().filter(|e| !want.contains(&e.key)) {
@@ -136,7 +119,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                         "overlay {}: SealedSecret `{}` holds key `{}`, which is not in the environment's key set",
                         ov.name, rendered.name, e.key
                     );
-                    out.push(Finding::builder(&META, at_line(cx, &path, e.line), message).build());
+                    out.push(Finding::new(&META, at_line(cx, path, e.line), message));
                 }
             }
         }

@@ -9,13 +9,11 @@
 
 use super::Context;
 use super::locate::{at_line, at_yaml};
-use super::model::{path_str, sealed_doc, sealed_sources};
+use super::model::{SealedSource, sealed_doc, sealed_sources};
 use crate::crypto::Scope;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::kustomize::{Identity, SecretSource};
 use crate::sealedsecret::{SEALED_FOR_ANNOTATION, SealedSecretDoc};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "identity-mismatch",
     summary: "A SealedSecret's rendered name or namespace differs from the identity it was sealed for",
@@ -27,12 +25,9 @@ pub static META: RuleMeta = RuleMeta {
 /// Parses a `sealed-for` record: `<scope> <namespace>/<name>`.
 pub fn parse_record(value: &str) -> Option<(Scope, String, String)> {
     let (scope, id) = value.trim().split_once(' ')?;
-    let scope = match scope {
-        "strict" => Scope::Strict,
-        "namespace-wide" => Scope::NamespaceWide,
-        "cluster-wide" => Scope::ClusterWide,
-        _ => return None,
-    };
+    let scope = [Scope::Strict, Scope::NamespaceWide, Scope::ClusterWide]
+        .into_iter()
+        .find(|s| s.as_str() == scope)?;
     let (ns, name) = id.trim().split_once('/')?;
     Some((scope, ns.to_string(), name.to_string()))
 }
@@ -42,28 +37,13 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
         for src in sealed_sources(ov) {
-            let SecretSource::Sealed {
-                file,
-                doc_index,
-                line,
-                name_in_file,
-                rendered,
-                ..
-            } = src
-            else {
-                continue;
-            };
-            let path = path_str(&file);
-            let Some(doc) = sealed_doc(cx, &path, name_in_file.as_str()) else {
+            let Some(doc) = sealed_doc(cx, &src.path, &src.name_in_file) else {
                 continue;
             };
             let subject = Subject {
                 cx,
                 overlay: &ov.name,
-                path: &path,
-                doc_index,
-                line,
-                rendered: &rendered,
+                src: &src,
             };
             match doc.annotation(SEALED_FOR_ANNOTATION) {
                 Some(record) => out.extend(subject.record_mismatch(&doc, record)),
@@ -74,30 +54,27 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     out
 }
 
-/// One rendered `SealedSecret`: its overlay, file, document and rendered identity.
+/// One rendered `SealedSecret` of an overlay.
 struct Subject<'a, 'c> {
     cx: &'a Context<'c>,
     overlay: &'a str,
-    path: &'a str,
-    doc_index: usize,
-    line: usize,
-    rendered: &'a Identity,
+    src: &'a SealedSource,
 }
 
 impl Subject<'_, '_> {
     fn rendered_namespace(&self) -> String {
-        self.rendered.namespace.clone().unwrap_or_default()
+        self.src.rendered.namespace.clone().unwrap_or_default()
     }
 
     fn shown(&self) -> String {
-        format!("{}/{}", self.rendered_namespace(), self.rendered.name)
+        format!("{}/{}", self.rendered_namespace(), self.src.rendered.name)
     }
 
     /// The finding for an emp-seal record that is malformed, names another scope than the
     /// file declares, or names another identity than the rendered one (as far as the scope
     /// binds it).
     fn record_mismatch(&self, doc: &SealedSecretDoc, record: &str) -> Option<Finding> {
-        let (overlay, rendered) = (self.overlay, self.rendered);
+        let (overlay, rendered) = (self.overlay, &self.src.rendered);
         let message = match parse_record(record) {
             None => format!(
                 "overlay {overlay}: SealedSecret `{}`: annotation `{SEALED_FOR_ANNOTATION}` is not `<scope> <namespace>/<name>`",
@@ -126,13 +103,9 @@ impl Subject<'_, '_> {
                 )
             }
         };
-        let loc = at_yaml(
-            self.cx,
-            self.path,
-            self.doc_index,
-            &["metadata", "annotations", SEALED_FOR_ANNOTATION],
-        );
-        Some(Finding::builder(&META, loc, message).build())
+        let keys = ["metadata", "annotations", SEALED_FOR_ANNOTATION];
+        let loc = at_yaml(self.cx, &self.src.path, self.src.doc_index, &keys);
+        Some(Finding::new(&META, loc, message))
     }
 
     /// Without a record: each of the file's own identity claims that the scope binds and that
@@ -158,7 +131,7 @@ impl Subject<'_, '_> {
             (
                 "spec.template.metadata.name",
                 doc.template.name.as_ref(),
-                &self.rendered.name,
+                &self.src.rendered.name,
                 &["spec", "template", "metadata", "name"][..],
                 scope == Scope::Strict,
             ),
@@ -169,9 +142,10 @@ impl Subject<'_, '_> {
             if !matters || found == want {
                 continue;
             }
-            let loc = at_yaml(self.cx, self.path, self.doc_index, keys);
-            let loc = if loc.line == 1 && self.line > 1 {
-                at_line(self.cx, self.path, self.line)
+            let (path, line) = (&self.src.path, self.src.line);
+            let loc = at_yaml(self.cx, path, self.src.doc_index, keys);
+            let loc = if loc.line == 1 && line > 1 {
+                at_line(self.cx, path, line)
             } else {
                 loc
             };
@@ -181,7 +155,7 @@ impl Subject<'_, '_> {
                 scope.as_str(),
                 self.shown()
             );
-            out.push(Finding::builder(&META, loc, message).build());
+            out.push(Finding::new(&META, loc, message));
         }
         out
     }

@@ -8,7 +8,6 @@ use super::sealed_values::check_kind;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::ciphertext::Kind;
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "invalid-ciphertext",
     summary: "A SealedSecret value is encoded so the controller rejects it, or was not sealed with the environment's certificate",

@@ -8,11 +8,9 @@
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{path_str, sealed_sources};
+use super::model::sealed_sources;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::kustomize::SecretSource;
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "missing-certificate",
     summary: "Under --release, the environment has SealedSecrets but no usable certificate to verify them against",
@@ -34,20 +32,15 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             None => format!("there is no sealing certificate in `{}`", ov.dir),
         };
         for src in sealed_sources(ov) {
-            let SecretSource::Sealed {
-                file,
-                line,
-                name_in_file,
-                ..
-            } = src
-            else {
-                continue;
-            };
             let message = format!(
-                "overlay {}: {why} to verify SealedSecret `{name_in_file}` against: which key sealed it cannot be checked",
-                ov.name
+                "overlay {}: {why} to verify SealedSecret `{}` against: which key sealed it cannot be checked",
+                ov.name, src.name_in_file
             );
-            out.push(Finding::builder(&META, at_line(cx, &path_str(&file), line), message).build());
+            out.push(Finding::new(
+                &META,
+                at_line(cx, &src.path, src.line),
+                message,
+            ));
         }
     }
     out

@@ -19,7 +19,6 @@ use super::yamldocs::get;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::Resolution;
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "missing-secret-key",
     summary: "A rendered workload reads a Secret key that the overlay's Secret does not have",
@@ -108,7 +107,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     ov.name, r.referrer_kind, r.referrer.name, r.rendered_name
                 );
                 let loc = at_line(cx, &path_str(&r.origin.file), r.origin.line);
-                out.push(Finding::builder(&META, loc, message).build());
+                out.push(Finding::new(&META, loc, message));
             }
         }
     }

@@ -248,133 +248,59 @@ impl<'a> Context<'a> {
 }
 
 /// A rule in the registry: its metadata and its check.
-#[derive(Debug)]
-pub struct Rule {
-    /// The rule's static metadata.
-    pub meta: &'static RuleMeta,
-    /// Runs the rule.
-    pub check: fn(&Context<'_>) -> Vec<Finding>,
-}
+pub type Rule = (&'static RuleMeta, fn(&Context<'_>) -> Vec<Finding>);
 
 /// Every rule of `emp-seal check` except the env-file lints (see [`env::LINTS`]).
 pub static RULES: &[Rule] = &[
-    Rule {
-        meta: &env::ENV_SYNTAX,
-        check: env::check,
-    },
-    Rule {
-        meta: &example_generator_mismatch::META,
-        check: example_generator_mismatch::check,
-    },
-    Rule {
-        meta: &example_sealed_mismatch::META,
-        check: example_sealed_mismatch::check,
-    },
-    Rule {
-        meta: &missing_secret_key::META,
-        check: missing_secret_key::check,
-    },
-    Rule {
-        meta: &dangling_reference::META,
-        check: dangling_reference::check,
-    },
-    Rule {
-        meta: &placeholder_ciphertext::META,
-        check: placeholder_ciphertext::check,
-    },
-    Rule {
-        meta: &invalid_ciphertext::META,
-        check: invalid_ciphertext::check,
-    },
-    Rule {
-        meta: &ciphertext_key_size_mismatch::META,
-        check: ciphertext_key_size_mismatch::check,
-    },
-    Rule {
-        meta: &identity_mismatch::META,
-        check: identity_mismatch::check,
-    },
-    Rule {
-        meta: &scope_annotation_misplaced::META,
-        check: scope_annotation_misplaced::check,
-    },
-    Rule {
-        meta: &stale_certificate::META,
-        check: stale_certificate::check,
-    },
-    Rule {
-        meta: &certificate_expired::META,
-        check: certificate_expired::check,
-    },
-    Rule {
-        meta: &certificate_expiring::META,
-        check: certificate_expiring::check,
-    },
-    Rule {
-        meta: &certificate_weak_key::META,
-        check: certificate_weak_key::check,
-    },
-    Rule {
-        meta: &demo_certificate::META,
-        check: demo_certificate::check,
-    },
-    Rule {
-        meta: &plaintext_secret::META,
-        check: plaintext_secret::check,
-    },
-    Rule {
-        meta: &plaintext_env_file::META,
-        check: plaintext_env_file::check,
-    },
-    Rule {
-        meta: &readable_secret_data::META,
-        check: readable_secret_data::check,
-    },
-    Rule {
-        meta: &render_failed::META,
-        check: render_failed::check,
-    },
-    Rule {
-        meta: &model_divergence::META,
-        check: model_divergence::check,
-    },
-    Rule {
-        meta: &overlay_build_error::META,
-        check: overlay_build_error::check,
-    },
-    Rule {
-        meta: &overlay_not_modelled::META,
-        check: overlay_not_modelled::check,
-    },
-    Rule {
-        meta: &yaml_syntax::META,
-        check: yaml_syntax::check,
-    },
-    Rule {
-        meta: &sealed_with_demo_certificate::META,
-        check: sealed_with_demo_certificate::check,
-    },
-    Rule {
-        meta: &missing_certificate::META,
-        check: missing_certificate::check,
-    },
+    (&env::ENV_SYNTAX, env::check),
+    (
+        &example_generator_mismatch::META,
+        example_generator_mismatch::check,
+    ),
+    (
+        &example_sealed_mismatch::META,
+        example_sealed_mismatch::check,
+    ),
+    (&missing_secret_key::META, missing_secret_key::check),
+    (&dangling_reference::META, dangling_reference::check),
+    (&placeholder_ciphertext::META, placeholder_ciphertext::check),
+    (&invalid_ciphertext::META, invalid_ciphertext::check),
+    (
+        &ciphertext_key_size_mismatch::META,
+        ciphertext_key_size_mismatch::check,
+    ),
+    (&identity_mismatch::META, identity_mismatch::check),
+    (
+        &scope_annotation_misplaced::META,
+        scope_annotation_misplaced::check,
+    ),
+    (&stale_certificate::META, stale_certificate::check),
+    (&certificate_expired::META, certificate_expired::check),
+    (&certificate_expiring::META, certificate_expiring::check),
+    (&certificate_weak_key::META, certificate_weak_key::check),
+    (&demo_certificate::META, demo_certificate::check),
+    (&plaintext_secret::META, plaintext_secret::check),
+    (&plaintext_env_file::META, plaintext_env_file::check),
+    (&readable_secret_data::META, readable_secret_data::check),
+    (&render_failed::META, render_failed::check),
+    (&model_divergence::META, model_divergence::check),
+    (&overlay_build_error::META, overlay_build_error::check),
+    (&overlay_not_modelled::META, overlay_not_modelled::check),
+    (&yaml_syntax::META, yaml_syntax::check),
+    (
+        &sealed_with_demo_certificate::META,
+        sealed_with_demo_certificate::check,
+    ),
+    (&missing_certificate::META, missing_certificate::check),
 ];
 
 /// Every registered rule's metadata: [`RULES`] followed by the env-file lints, sorted by id.
 pub fn all() -> Vec<&'static RuleMeta> {
-    let mut v: Vec<&'static RuleMeta> = RULES
-        .iter()
-        .map(|r| r.meta)
-        .chain(env::LINTS.iter().copied())
-        .collect();
+    let mut v: Vec<&'static RuleMeta> =
+        RULES.iter().map(|r| r.0).chain(env::LINTS.iter()).collect();
     v.sort_by_key(|m| m.id);
     v.dedup_by_key(|m| m.id);
     v
-}
-
-/// Every registered rule id, sorted.
-pub fn all_ids() -> Vec<&'static str> {
-    all().into_iter().map(|m| m.id).collect()
 }
 
 /// The metadata of a registered rule.
@@ -417,19 +343,18 @@ pub fn run(cx: &Context<'_>) -> Report {
 /// lint runs when `env-syntax` or its own id is listed).
 pub fn run_only(cx: &Context<'_>, only: Option<&BTreeSet<String>>) -> Report {
     let mut findings = Vec::new();
-    for rule in RULES {
+    for &(meta, check) in RULES {
         let wanted = only.is_none_or(|ids| {
-            ids.contains(rule.meta.id)
-                || ALWAYS_RUN.contains(&rule.meta.id)
-                || (rule.meta.id == env::ENV_SYNTAX.id
-                    && env::LINTS.iter().any(|m| ids.contains(m.id)))
+            ids.contains(meta.id)
+                || ALWAYS_RUN.contains(&meta.id)
+                || (meta.id == env::ENV_SYNTAX.id && env::LINTS.iter().any(|m| ids.contains(m.id)))
         });
         if wanted {
-            match rule.meta.scope {
+            match meta.scope {
                 RuleScope::Overlay | RuleScope::Model => {
-                    findings.extend(run_per_overlay(cx, rule.meta, rule.check));
+                    findings.extend(run_per_overlay(cx, meta, check));
                 }
-                RuleScope::Tree | RuleScope::Repository => findings.extend((rule.check)(cx)),
+                RuleScope::Tree | RuleScope::Repository => findings.extend(check(cx)),
             }
         }
     }
@@ -622,11 +547,7 @@ mod tests {
 
     #[test]
     fn ids_are_unique_kebab_case_and_stable() {
-        let metas: Vec<&RuleMeta> = RULES
-            .iter()
-            .map(|r| r.meta)
-            .chain(env::LINTS.iter().copied())
-            .collect();
+        let metas: Vec<&RuleMeta> = RULES.iter().map(|r| r.0).chain(env::LINTS.iter()).collect();
         let unique: BTreeSet<&str> = metas.iter().map(|m| m.id).collect();
         assert_eq!(unique.len(), metas.len(), "duplicate rule id");
         for m in &metas {
@@ -639,7 +560,8 @@ mod tests {
             );
             assert!(!m.summary.is_empty() && !m.hint.is_empty(), "{}", m.id);
         }
-        insta::assert_snapshot!(all_ids().join("\n"), @r"
+        let ids: Vec<&str> = all().into_iter().map(|m| m.id).collect();
+        insta::assert_snapshot!(ids.join("\n"), @r"
         certificate-expired
         certificate-expiring
         certificate-weak-key
@@ -730,12 +652,11 @@ mod tests {
             "a: 1 # emp-seal:allow plaintext-secret\n# emp-seal:allow plaintext-secret\nb: 2\nc: 3 # emp-seal:allow other\n",
         )];
         let mk = |line| {
-            Finding::builder(
+            Finding::new(
                 &plaintext_secret::META,
                 Location::new("a.yaml", line, 1),
                 "m",
             )
-            .build()
         };
         let mut fs = vec![mk(1), mk(3), mk(4)];
         apply_suppressions(&files, &mut fs);

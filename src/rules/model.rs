@@ -8,17 +8,18 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::Context;
+use super::locate::at_yaml;
 use crate::cert::Certificate;
 use crate::envfile::EnvLint;
-use crate::kustomize::{GeneratedKind, Overlay, Resolution, SecretSource};
-use crate::sealedsecret::{SealedSecretDoc, SealedSecretFile};
+use crate::finding::Location;
+use crate::kustomize::{GeneratedKind, Identity, Overlay, SecretSource};
+use crate::sealedsecret::{CERT_SHA256_ANNOTATION, SealedSecretDoc, SealedSecretFile};
 
 /// An overlay's sealing certificate (`k8s/overlays/<env>/sealing-cert.pem`).
 #[derive(Debug, Clone)]
 pub struct CertModel {
     /// Repo-relative path of the certificate file.
     pub path: String,
-    /// What reading it gave.
     pub status: CertStatus,
 }
 
@@ -47,7 +48,6 @@ impl CertModel {
 /// One overlay (`k8s/overlays/<name>`), loaded.
 #[derive(Debug, Clone)]
 pub struct OverlayModel {
-    /// The overlay name.
     pub name: String,
     /// Repo-relative overlay directory, e.g. `k8s/overlays/paper`.
     pub dir: String,
@@ -154,6 +154,23 @@ impl TreeModel {
     }
 }
 
+/// A rendered name as messages show it: `name-<hash>` when kustomize appends a hash suffix.
+pub(crate) fn shown_name(name: &str, hash_suffix: bool) -> String {
+    if hash_suffix {
+        format!("{name}-<hash>")
+    } else {
+        name.to_owned()
+    }
+}
+
+/// Keys for a message: each in backticks, comma-separated.
+pub(crate) fn key_list(keys: &BTreeSet<String>) -> String {
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Forward-slash path of a kustomize path (relative to the root when the loader made it so),
 /// with `.` and `..` steps resolved lexically (`k8s/overlays/dev/../../base/x.yaml` is
 /// `k8s/base/x.yaml`).
@@ -212,29 +229,42 @@ pub fn generated_keys(
     Some(keys)
 }
 
-/// True when `resolution` in `ov` is a generated Secret or a Secret-producing resource.
-pub fn resolves_to_secret(ov: &OverlayModel, resolution: Resolution) -> bool {
-    match resolution {
-        Resolution::Resource(i) => ov
-            .overlay
-            .resources()
-            .get(i)
-            .is_some_and(|r| r.kind == "Secret" || r.kind == "SealedSecret"),
-        Resolution::Generated(i) => ov
-            .overlay
-            .generated()
-            .get(i)
-            .is_some_and(|g| g.kind == GeneratedKind::Secret),
-        Resolution::Unresolved => false,
-    }
+/// A `SealedSecret` an overlay renders (a [`SecretSource::Sealed`]), its file given as a
+/// repo-relative path.
+pub struct SealedSource {
+    pub path: String,
+    /// 0-based document index in the file.
+    pub doc_index: usize,
+    /// 1-based line of its `metadata.name`.
+    pub line: usize,
+    /// `metadata.name` as written.
+    pub name_in_file: String,
+    /// Name and namespace after rendering.
+    pub rendered: Identity,
 }
 
-/// The `SealedSecret` sources of an overlay.
-pub fn sealed_sources(ov: &OverlayModel) -> Vec<SecretSource> {
+/// The `SealedSecret`s of an overlay.
+pub fn sealed_sources(ov: &OverlayModel) -> Vec<SealedSource> {
     ov.overlay
         .secret_sources()
         .into_iter()
-        .filter(|s| matches!(s, SecretSource::Sealed { .. }))
+        .filter_map(|s| match s {
+            SecretSource::Sealed {
+                file,
+                doc_index,
+                line,
+                name_in_file,
+                rendered,
+                ..
+            } => Some(SealedSource {
+                path: path_str(&file),
+                doc_index,
+                line,
+                name_in_file,
+                rendered,
+            }),
+            SecretSource::Generator { .. } => None,
+        })
         .collect()
 }
 
@@ -294,30 +324,33 @@ pub struct RecordedCert {
     pub sha256: String,
 }
 
+impl RecordedCert {
+    /// Where the record is: the annotation in its document.
+    pub fn location(&self, cx: &Context<'_>) -> Location {
+        let keys = ["metadata", "annotations", CERT_SHA256_ANNOTATION];
+        at_yaml(cx, &self.path, self.doc_index, &keys)
+    }
+}
+
+/// The first 12 characters of a fingerprint, as messages show it.
+pub(crate) fn short_sha256(sha256: &str) -> String {
+    sha256.chars().take(12).collect()
+}
+
 /// Every `SealedSecret` of `ov` that records a certificate fingerprint.
 pub fn recorded_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<RecordedCert> {
     sealed_sources(ov)
         .into_iter()
         .filter_map(|src| {
-            let SecretSource::Sealed {
-                file,
-                doc_index,
-                name_in_file,
-                ..
-            } = src
-            else {
-                return None;
-            };
-            let path = path_str(&file);
-            let doc = sealed_doc(cx, &path, name_in_file.as_str())?;
+            let doc = sealed_doc(cx, &src.path, &src.name_in_file)?;
             let sha256 = doc
-                .annotation(crate::sealedsecret::CERT_SHA256_ANNOTATION)?
+                .annotation(CERT_SHA256_ANNOTATION)?
                 .trim()
                 .to_ascii_lowercase();
             Some(RecordedCert {
-                path,
-                doc_index,
-                name_in_file: name_in_file.as_str().to_owned(),
+                path: src.path,
+                doc_index: src.doc_index,
+                name_in_file: src.name_in_file,
                 sha256,
             })
         })

@@ -12,14 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{OverlayModel, generated_keys, path_str};
-use super::yamldocs::{self, YamlDoc};
+use super::model::{OverlayModel, generated_keys, path_str, shown_name};
+use super::yamldocs;
 use crate::envfile;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{Reference, Seg};
-use crate::render::{RenderedObject, RenderedOverlay, SCOPE_ANNOTATIONS};
+use crate::render::{RenderedObject, RenderedOverlay, SCOPE_ANNOTATIONS, secret_key_names};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "model-divergence",
     summary: "The real kustomize render differs from emp-seal's model of the overlay (objects, Secret keys, scopes or references)",
@@ -97,7 +96,7 @@ fn compare(
                 format!(
                     "the model renders {} {}, {} renders {} {} instead",
                     m.kind,
-                    show(&model_name(m), m.namespace.as_deref()),
+                    show(&shown_name(&m.name, m.hash), m.namespace.as_deref()),
                     render.tool,
                     o.kind,
                     show(&o.name, o.namespace.as_deref())
@@ -106,11 +105,11 @@ fn compare(
             None => format!(
                 "the model renders {} {}, which {} does not render",
                 m.kind,
-                show(&model_name(m), m.namespace.as_deref()),
+                show(&shown_name(&m.name, m.hash), m.namespace.as_deref()),
                 render.tool
             ),
         };
-        out.push(Finding::builder(&META, loc, say(text)).build());
+        out.push(Finding::new(&META, loc, say(text)));
     }
     for o in render_only {
         let loc = at_line(cx, &render.kustomization, 1);
@@ -120,15 +119,15 @@ fn compare(
             o.kind,
             show(&o.name, o.namespace.as_deref())
         );
-        out.push(Finding::builder(&META, loc, say(text)).build());
+        out.push(Finding::new(&META, loc, say(text)));
     }
     for (m, o) in pairs {
         for text in object_differences(m, o, render.tool) {
             let loc = at_line(cx, &m.origin.0, m.origin.1);
-            out.push(Finding::builder(&META, loc, say(text)).build());
+            out.push(Finding::new(&META, loc, say(text)));
         }
         for (loc, text) in reference_differences(cx, ov, m, o, render.tool) {
-            out.push(Finding::builder(&META, loc, say(text)).build());
+            out.push(Finding::new(&META, loc, say(text)));
         }
     }
     out
@@ -146,15 +145,10 @@ fn model_objects(cx: &Context<'_>, ov: &OverlayModel) -> Vec<ModelObject> {
                     && d.name() == r.original.name
             })
         };
-        let keys = match r.kind.as_str() {
-            "Secret" => doc().map(|d| {
-                let mut k = key_names(d, &["data"]);
-                k.extend(key_names(d, &["stringData"]));
-                k
-            }),
-            "SealedSecret" => doc().map(|d| key_names(d, &["spec", "encryptedData"])),
-            _ => None,
-        };
+        let keys = matches!(r.kind.as_str(), "Secret" | "SealedSecret")
+            .then(doc)
+            .flatten()
+            .and_then(|d| secret_key_names(&r.kind, &d.value));
         let scope = (r.kind == "SealedSecret").then(|| {
             r.annotations
                 .iter()
@@ -188,17 +182,6 @@ fn model_objects(cx: &Context<'_>, ov: &OverlayModel) -> Vec<ModelObject> {
         });
     }
     out
-}
-
-fn key_names(d: &YamlDoc<'_>, path: &[&str]) -> BTreeSet<String> {
-    d.get(path)
-        .and_then(yaml_serde::Value::as_mapping)
-        .map(|m| {
-            m.keys()
-                .filter_map(|k| k.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Keys and scope of a matched object.
@@ -261,11 +244,7 @@ fn reference_differences(
     let mut seen = vec![false; o.refs.len()];
     for r in &mine {
         let loc = at_line(cx, &path_str(&r.origin.file), r.origin.line);
-        let expected = if r.rendered_hash_suffix {
-            format!("{}-<hash>", r.rendered_name)
-        } else {
-            r.rendered_name.clone()
-        };
+        let expected = shown_name(&r.rendered_name, r.rendered_hash_suffix);
         let Some(i) = o.refs.iter().position(|x| x.path == r.path) else {
             out.push((
                 loc,
@@ -329,14 +308,6 @@ fn name_matches(name: &str, hash: bool, rendered: &str) -> bool {
         .strip_prefix(name)
         .and_then(|r| r.strip_prefix('-'))
         .is_some_and(|h| h.len() == 10 && h.chars().all(|c| c.is_ascii_alphanumeric()))
-}
-
-fn model_name(m: &ModelObject) -> String {
-    if m.hash {
-        format!("{}-<hash>", m.name)
-    } else {
-        m.name.clone()
-    }
 }
 
 fn show(name: &str, namespace: Option<&str>) -> String {

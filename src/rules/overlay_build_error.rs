@@ -13,7 +13,6 @@ use super::locate::at_line;
 use super::model::path_str;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "overlay-build-error",
     summary: "kustomize cannot build the overlay",
@@ -38,7 +37,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 "overlay {}: {}; its key and reference checks did not run",
                 ov.name, p.message
             );
-            out.push(Finding::builder(&META, at_line(cx, &path, p.origin.line), message).build());
+            out.push(Finding::new(
+                &META,
+                at_line(cx, &path, p.origin.line),
+                message,
+            ));
         }
     }
     out

@@ -12,7 +12,6 @@ use super::locate::at_line;
 use super::model::path_str;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "overlay-not-modelled",
     summary: "The overlay uses a kustomize feature emp-seal does not model, so its secret findings are unverified",
@@ -31,7 +30,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 "overlay {}: {}; its secret findings are unverified",
                 ov.name, p.message
             );
-            out.push(Finding::builder(&META, at_line(cx, &path, p.origin.line), message).build());
+            out.push(Finding::new(
+                &META,
+                at_line(cx, &path, p.origin.line),
+                message,
+            ));
         }
     }
     out

@@ -10,7 +10,6 @@ use super::sealed_values::check_kind;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::ciphertext::Kind;
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "placeholder-ciphertext",
     summary: "A SealedSecret value is a placeholder, not a ciphertext",

@@ -8,7 +8,6 @@
 use super::{Context, GitStatus};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "plaintext-env-file",
     summary: "A real env file is tracked by git, or not ignored",
@@ -30,22 +29,17 @@ pub fn is_real_env_file(path: &str) -> bool {
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for file in cx.files.iter().filter(|f| is_real_env_file(&f.path)) {
-        let finding = match file.git {
-            GitStatus::Tracked => Finding::builder(
-                &META,
-                Location::file(file.path.clone()),
-                format!("real env file `{}` is tracked by git", file.path),
-            ),
-            GitStatus::Untracked { ignored: false } => Finding::builder(
-                &META,
-                Location::file(file.path.clone()),
-                format!("real env file `{}` is not ignored by git", file.path),
-            )
-            .severity(Severity::Warning)
-            .hint("add the file to .gitignore so it cannot be committed by accident"),
-            GitStatus::Untracked { ignored: true } | GitStatus::Unknown => continue,
+        let new = |what: &str| {
+            let message = format!("real env file `{}` is {what} by git", file.path);
+            Finding::new(&META, Location::file(file.path.clone()), message)
         };
-        out.push(finding.build());
+        out.push(match file.git {
+            GitStatus::Tracked => new("tracked"),
+            GitStatus::Untracked { ignored: false } => new("not ignored")
+                .severity(Severity::Warning)
+                .hint("add the file to .gitignore so it cannot be committed by accident"),
+            GitStatus::Untracked { ignored: true } | GitStatus::Unknown => continue,
+        });
     }
     out
 }

@@ -16,7 +16,6 @@ use super::yamldocs::{YamlDoc, repository_docs_of_kind};
 use super::{Context, GitStatus};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "plaintext-secret",
     summary: "A tracked YAML or JSON file holds a Secret with data or stringData in plaintext",
@@ -143,7 +142,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 if keys.len() == 1 { "" } else { "s" },
                 shown.join(", ")
             );
-            out.push(Finding::builder(&META, doc.location(&[field]), message).build());
+            out.push(Finding::new(&META, doc.location(&[field]), message));
         }
     }
     out

@@ -13,7 +13,6 @@ use super::plaintext_secret::{committed, non_credential};
 use super::yamldocs::repository_docs_of_kind;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "readable-secret-data",
     summary: "A Secret data value is base64 of readable text",
@@ -58,7 +57,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             };
             if is_readable_base64(value) {
                 let message = format!("`{key}` in Secret `{name}` is base64 of readable text");
-                out.push(Finding::builder(&META, doc.location(&["data", key]), message).build());
+                out.push(Finding::new(&META, doc.location(&["data", key]), message));
             }
         }
     }

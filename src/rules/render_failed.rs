@@ -10,7 +10,6 @@ use super::Context;
 use super::locate::at_line;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "render-failed",
     summary: "The real kustomize could not build the overlay (check --render)",
@@ -59,5 +58,5 @@ fn failed(
             ov.name, render.tool
         ),
     };
-    Finding::builder(&META, at_line(cx, &render.kustomization, 1), text).build()
+    Finding::new(&META, at_line(cx, &render.kustomization, 1), text)
 }

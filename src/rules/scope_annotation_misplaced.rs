@@ -12,8 +12,8 @@ use yaml_serde::Value;
 use super::Context;
 use super::yamldocs::docs_of_kind;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
+use crate::render::SCOPE_ANNOTATIONS;
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "scope-annotation-misplaced",
     summary: "A SealedSecret scope annotation is not at top-level metadata, or its value is not exactly \"true\"",
@@ -21,12 +21,6 @@ pub static META: RuleMeta = RuleMeta {
     hint: "set `sealedsecrets.bitnami.com/<scope>: \"true\"` (quoted) under the SealedSecret's top-level metadata.annotations, then re-seal for that scope",
     scope: RuleScope::Tree,
 };
-
-/// The scope annotations sealed-secrets knows.
-pub const SCOPE_ANNOTATIONS: [&str; 2] = [
-    "sealedsecrets.bitnami.com/namespace-wide",
-    "sealedsecrets.bitnami.com/cluster-wide",
-];
 
 /// Reports misplaced or malformed scope annotations.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -50,13 +44,13 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                         _ => "not the string \"true\"",
                     };
                     let message = format!("SealedSecret `{name}`: annotation `{ann}` is {what}");
-                    out.push(Finding::builder(&META, doc.location(&top_path), message).build());
+                    out.push(Finding::new(&META, doc.location(&top_path), message));
                 }
                 (None, Some(_)) => {
                     let message = format!(
                         "SealedSecret `{name}`: annotation `{ann}` is only in spec.template.metadata; the controller reads the scope from top-level metadata"
                     );
-                    out.push(Finding::builder(&META, doc.location(&tmpl_path), message).build());
+                    out.push(Finding::new(&META, doc.location(&tmpl_path), message));
                 }
                 (None, None) => {}
             }

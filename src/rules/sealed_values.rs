@@ -17,11 +17,9 @@ use crate::sealedsecret::ciphertext::{Kind, classify};
 /// One `encryptedData` entry.
 #[derive(Debug, Clone)]
 pub struct SealedValue {
-    /// Where the key is.
     pub location: Location,
     /// The `SealedSecret`'s `metadata.name` (empty when absent).
     pub object: String,
-    /// The data key.
     pub key: String,
     /// The value text (a non-string YAML value is given as empty).
     pub value: String,
@@ -78,7 +76,7 @@ pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) 
             sv.object,
             reasons.join("; ")
         );
-        out.push(Finding::builder(meta, sv.location, message).build());
+        out.push(Finding::new(meta, sv.location, message));
     }
     out
 }

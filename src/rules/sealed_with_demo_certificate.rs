@@ -10,12 +10,9 @@
 use std::collections::BTreeSet;
 
 use super::Context;
-use super::locate::at_yaml;
-use super::model::{RecordedCert, recorded_certs};
+use super::model::{recorded_certs, short_sha256};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::sealedsecret::CERT_SHA256_ANNOTATION;
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "sealed-with-demo-certificate",
     summary: "Under --release, a SealedSecret records that it was sealed with the demo certificate",
@@ -51,28 +48,17 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     }
     let demo = demo_fingerprints(cx);
     for ov in cx.overlays() {
-        for RecordedCert {
-            path,
-            doc_index,
-            name_in_file,
-            sha256: recorded,
-        } in recorded_certs(cx, ov)
-        {
-            if !demo.contains(&recorded) {
+        for rec in recorded_certs(cx, ov) {
+            if !demo.contains(&rec.sha256) {
                 continue;
             }
-            let short: String = recorded.chars().take(12).collect();
             let message = format!(
-                "overlay {}: SealedSecret `{name_in_file}` was sealed with the demo certificate (sha256 {short}...), whose private key is public: anyone can read its values",
-                ov.name
+                "overlay {}: SealedSecret `{}` was sealed with the demo certificate (sha256 {}...), whose private key is public: anyone can read its values",
+                ov.name,
+                rec.name_in_file,
+                short_sha256(&rec.sha256)
             );
-            let loc = at_yaml(
-                cx,
-                &path,
-                doc_index,
-                &["metadata", "annotations", CERT_SHA256_ANNOTATION],
-            );
-            out.push(Finding::builder(&META, loc, message).build());
+            out.push(Finding::new(&META, rec.location(cx), message));
         }
     }
     out

@@ -8,12 +8,9 @@
 //! `--release`.
 
 use super::Context;
-use super::locate::at_yaml;
-use super::model::{RecordedCert, recorded_certs};
+use super::model::{recorded_certs, short_sha256};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::sealedsecret::CERT_SHA256_ANNOTATION;
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "stale-certificate",
     summary: "A SealedSecret records a certificate fingerprint other than the environment's current certificate",
@@ -31,35 +28,25 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             continue;
         };
         let current = cert.sha256_fingerprint();
-        for RecordedCert {
-            path,
-            doc_index,
-            name_in_file,
-            sha256: recorded,
-        } in recorded_certs(cx, ov)
-        {
-            if recorded.eq_ignore_ascii_case(&current) {
+        for rec in recorded_certs(cx, ov) {
+            if rec.sha256.eq_ignore_ascii_case(&current) {
                 continue;
             }
-            let short = |s: &str| s.chars().take(12).collect::<String>();
             let message = format!(
-                "overlay {}: SealedSecret `{name_in_file}` was sealed with certificate sha256 {}..., but `{}` is {}...; re-encrypt offline with `emp-seal reseal {} --key OLD_KEY.pem` (the controller's key that sealed it)",
+                "overlay {}: SealedSecret `{}` was sealed with certificate sha256 {}..., but `{}` is {}...; re-encrypt offline with `emp-seal reseal {} --key OLD_KEY.pem` (the controller's key that sealed it)",
                 ov.name,
-                short(recorded.trim()),
+                rec.name_in_file,
+                short_sha256(&rec.sha256),
                 cert_model.path,
-                short(&current),
+                short_sha256(&current),
                 ov.name
             );
-            let loc = at_yaml(
-                cx,
-                &path,
-                doc_index,
-                &["metadata", "annotations", CERT_SHA256_ANNOTATION],
-            );
             out.push(
-                Finding::builder(&META, loc, message)
-                    .related(super::locate::at_line(cx, &cert_model.path, 1))
-                    .build(),
+                Finding::new(&META, rec.location(cx), message).related(super::locate::at_line(
+                    cx,
+                    &cert_model.path,
+                    1,
+                )),
             );
         }
     }

@@ -13,7 +13,6 @@ use super::model::path_str;
 use super::yamldocs::yaml_errors;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 
-/// The rule's metadata.
 pub static META: RuleMeta = RuleMeta {
     id: "yaml-syntax",
     summary: "A YAML document does not parse, so no other rule checked it",
@@ -60,7 +59,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             ));
         }
         let loc = Location::new(path.clone(), e.line, e.column);
-        out.push(Finding::builder(&META, loc, message).build());
+        out.push(Finding::new(&META, loc, message));
     }
     out
 }

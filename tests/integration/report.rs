@@ -27,32 +27,28 @@ fn synthetic() -> Report {
         ),
     ];
     let findings = vec![
-        Finding::builder(
+        Finding::new(
             meta("placeholder-ciphertext"),
             Location::new("k8s/overlays/paper/sealedsecret.yaml", 3, 5).with_bytes(30..31),
             "`A` in SealedSecret `emp-secrets`: the value is a literal placeholder (an ellipsis)",
-        )
-        .build(),
-        Finding::builder(
+        ),
+        Finding::new(
             meta("invalid-ciphertext"),
             Location::new("k8s/overlays/paper/sealedsecret.yaml", 4, 5),
             "`B` in SealedSecret `emp-secrets`: the value is unpadded base64",
-        )
-        .build(),
-        Finding::builder(
+        ),
+        Finding::new(
             meta("readable-secret-data"),
             Location::new("k8s/emp deployment, v1.yaml", 3, 3),
             "`K` in Secret `emp-secrets` is base64 of readable text: 100% readable",
         )
-        .related(Location::new("k8s/emp deployment, v1.yaml", 1, 1))
-        .build(),
-        Finding::builder(
+        .related(Location::new("k8s/emp deployment, v1.yaml", 1, 1)),
+        Finding::new(
             meta("demo-certificate"),
             Location::file("k8s/overlays/paper/cert.pem"),
             "the paper environment uses the demo certificate",
         )
-        .severity(Severity::Note)
-        .build(),
+        .severity(Severity::Note),
     ];
     let mut findings = findings;
     rules::apply_suppressions(&files, &mut findings);
