@@ -29,46 +29,26 @@ pub enum RecoverError {
     /// Resolving the environment, reading keys or the env file failed.
     #[error(transparent)]
     Seal(#[from] SealError),
-    /// The file holds no `SealedSecret`.
     #[error("{file}: no SealedSecret document in the file")]
-    NoSealedSecret {
-        /// The file.
-        file: String,
-    },
+    NoSealedSecret { file: String },
     /// The file holds several `SealedSecret`s and no environment says which one.
     #[error("{file}: {count} SealedSecret documents; unseal needs exactly one")]
-    SeveralSealedSecrets {
-        /// The file.
-        file: String,
-        /// How many.
-        count: usize,
-    },
+    SeveralSealedSecrets { file: String, count: usize },
     /// Strict or namespace-wide scope without a namespace: the label is unknown.
     #[error(
         "{file}: the SealedSecret has no namespace; its {scope} label cannot be computed (kubeseal would take it from your kubeconfig)"
     )]
-    NoNamespace {
-        /// The file.
-        file: String,
-        /// The scope.
-        scope: &'static str,
-    },
+    NoNamespace { file: String, scope: &'static str },
     /// The deprecated `spec.data` blob.
     #[error(
         "{file}: the SealedSecret uses the legacy `spec.data` blob, which emp-seal does not decrypt"
     )]
-    LegacyData {
-        /// The file.
-        file: String,
-    },
-    /// An `encryptedData` value that is a placeholder, not a ciphertext.
+    LegacyData { file: String },
     #[error("{file}:{line}: `{key}` is a placeholder, not a sealed value ({reason})")]
     Placeholder {
-        /// The file.
         file: String,
         /// 1-based line of the entry.
         line: usize,
-        /// The key.
         key: String,
         /// Why it is not a ciphertext.
         reason: String,
@@ -78,26 +58,20 @@ pub enum RecoverError {
         "{file}:{line}: `{key}`: no key could decrypt the value (sealed for {scope} {identity})"
     )]
     Decrypt {
-        /// The file.
         file: String,
         /// 1-based line of the entry.
         line: usize,
-        /// The key.
         key: String,
         /// The scope used for the label.
         scope: &'static str,
         /// `namespace/name` used for the label.
         identity: String,
     },
-    /// A SealedSecret file problem.
     #[error("{file}: {source}")]
     SealedSecret {
-        /// The file.
         file: String,
-        /// The problem.
         source: sealedsecret::SealedSecretError,
     },
-    /// Reading a file failed.
     #[error(transparent)]
     Fs(#[from] fsio::FsError),
     /// An env file problem (also: a value the env dialect cannot carry).
@@ -140,7 +114,6 @@ pub struct UnsealedSecret {
     pub file: PathBuf,
     /// The identity the values were decrypted for (and the Secret's name and namespace).
     pub identity: Identity,
-    /// The scope of the label.
     pub scope: Scope,
     /// `spec.template.metadata.labels`.
     pub labels: Vec<(String, String)>,

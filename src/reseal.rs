@@ -38,21 +38,15 @@ pub enum ResealError {
     /// Values that none of the given keys opens (nothing was written).
     #[error("{file}: no given key opens {count} value(s): {keys}; nothing was written")]
     Unopened {
-        /// The SealedSecret file.
         file: String,
-        /// How many.
         count: usize,
         /// `KEY (line N)` for each, placeholders marked.
         keys: String,
         /// Whether `--skip-unopened` was given (then no value opened at all).
         skipping: bool,
     },
-    /// The SealedSecret holds no values.
     #[error("{file}: the SealedSecret holds no values to reseal")]
-    Empty {
-        /// The SealedSecret file.
-        file: String,
-    },
+    Empty { file: String },
 }
 
 impl ResealError {
@@ -77,7 +71,6 @@ impl ResealError {
 /// What the user asked for, validated by the CLI.
 #[derive(Debug)]
 pub struct ResealRequest {
-    /// Repository root.
     pub root: PathBuf,
     /// Environments, in the order given.
     pub envs: Vec<String>,
@@ -92,7 +85,6 @@ pub struct ResealRequest {
 /// A value that no given key opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unopened {
-    /// The Secret key.
     pub key: String,
     /// 1-based line of the entry.
     pub line: usize,

@@ -74,11 +74,7 @@ pub struct FetchOptions {
 /// The result of [`save_fetched`].
 #[derive(Debug, Clone)]
 pub struct Saved {
-    /// Where it was saved.
     pub path: PathBuf,
-    /// The environment, when the target was one.
-    pub env: Option<String>,
-    /// The new certificate.
     pub info: CertInfo,
     /// SHA-256 of the certificate it replaced, if there was a readable one.
     pub replaced: Option<String>,
@@ -126,7 +122,7 @@ pub fn save_fetched(
     opts: &FetchOptions,
     now: u64,
 ) -> Result<Saved, CertInfoError> {
-    let (path, env) = resolve_target(root, target)?;
+    let (path, _) = resolve_target(root, target)?;
     let body = fetch(url, opts)?;
     let not_a_cert = |source| CertInfoError::NotACertificate {
         url: url.to_owned(),
@@ -144,7 +140,6 @@ pub fn save_fetched(
     Ok(Saved {
         info: CertInfo::new(&path, &cert, now),
         path,
-        env,
         replaced,
     })
 }

@@ -120,7 +120,6 @@ pub enum CryptoError {
     /// AES-GCM refused the plaintext (over its 64 GiB limit).
     #[error("aes-gcm encryption failed: the value is too large")]
     AesEncrypt,
-    /// No private key was supplied to [`unseal`].
     #[error("no private keys to decrypt with")]
     NoKeys,
     /// No key could decrypt the value: too short, wrong label (scope, name or namespace), wrong
@@ -138,18 +137,10 @@ pub enum CryptoError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyRejected {
-    /// The modulus is under [`MIN_KEY_BITS`].
     #[error("the modulus is under {MIN_KEY_BITS} bits")]
-    TooSmall {
-        /// The modulus size.
-        bits: usize,
-    },
-    /// The modulus is over [`MAX_KEY_BITS`].
+    TooSmall { bits: usize },
     #[error("the modulus is over {MAX_KEY_BITS} bits")]
-    TooLarge {
-        /// The modulus size.
-        bits: usize,
-    },
+    TooLarge { bits: usize },
     /// Anything else: not DER, not RSA, numbers that do not agree.
     #[error("{0}")]
     Invalid(std::borrow::Cow<'static, str>),

@@ -182,10 +182,7 @@ impl fmt::Display for At {
 pub enum EnvError {
     /// A line is not valid UTF-8 (kustomize: "line ... has invalid utf8 bytes").
     #[error("{at} has invalid utf8 bytes")]
-    InvalidUtf8 {
-        /// The offending line.
-        at: At,
-    },
+    InvalidUtf8 { at: At },
     /// A key appears twice (kustomize: "illegally repeats the key"). The key is shown only when
     /// it is a valid Secret key that cannot be a piece of a value: neither line is inside a value
     /// pasted over several lines, and a line without `=` does not look like a value.
@@ -193,7 +190,6 @@ pub enum EnvError {
     DuplicateKey {
         /// The second occurrence.
         at: At,
-        /// The repeated key.
         key: String,
         /// Whether the key may be shown (see above).
         showable: bool,
@@ -206,7 +202,6 @@ pub enum EnvError {
         "{at} is {len} bytes long; kustomize silently ignores a line over 65535 bytes and every line after it"
     )]
     LineTooLong {
-        /// The long line.
         at: At,
         /// Its length in bytes.
         len: usize,
@@ -215,11 +210,8 @@ pub enum EnvError {
     /// of a pasted value (see `pasted::invalid_key_is_showable`).
     #[error("{at}: {} is not a valid secret key: it {problem}", shown_invalid_key(.key))]
     InvalidKey {
-        /// The entry's line.
         at: At,
-        /// The key.
         key: String,
-        /// Why it is invalid.
         problem: String,
     },
     /// A value pasted over several lines (a PEM key, JSON): kustomize would make each line a key.
@@ -229,9 +221,7 @@ pub enum EnvError {
     PastedValue {
         /// The line that opens it.
         at: At,
-        /// Its last line.
         last_line: usize,
-        /// What it looks like.
         kind: &'static str,
     },
     /// A line that does not look like a key (not a valid Secret key, or a value-like line
@@ -239,22 +229,15 @@ pub enum EnvError {
     #[error(
         "{at} does not look like a key: it is not a valid secret key or looks like part of a value (content not shown)"
     )]
-    NotAKey {
-        /// The line.
-        at: At,
-    },
+    NotAKey { at: At },
     /// A line without `=`, refused for sealing: it may be a pasted value.
     #[error(
         "{at} has no '='; it may be part of a pasted value, so it is not sealed as a key name (content not shown)"
     )]
-    MissingEquals {
-        /// The line.
-        at: At,
-    },
+    MissingEquals { at: At },
     /// An entry cannot be written as a line that kustomize reads back identically.
     #[error("cannot write key `{}` as an env file line: {reason}", .key.escape_debug())]
     Unrepresentable {
-        /// The key.
         key: String,
         /// Why (never the value).
         reason: &'static str,

@@ -41,7 +41,6 @@ impl PastedKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PastedValue {
-    /// What opened it.
     pub kind: PastedKind,
     /// The line that opens it (usually `KEY=<first line of the value>`).
     pub first_line: usize,
