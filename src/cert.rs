@@ -208,13 +208,10 @@ impl Certificate {
                 reason: format!("rsa public key: {other}"),
             },
         })?;
-        let sealing_key = SealingKey::new(&public_key).map_err(|e| CertError::Malformed {
-            reason: e.to_string(),
-        })?;
         let validity = tbs.validity();
         Ok(Certificate {
+            sealing_key: Arc::new(SealingKey::new(&public_key)),
             public_key,
-            sealing_key: Arc::new(sealing_key),
             subject: tbs.subject().to_string(),
             not_before: validity.not_before.to_unix_duration().as_secs(),
             not_after: validity.not_after.to_unix_duration().as_secs(),

@@ -127,14 +127,10 @@ fn keys_from_pem(
             reason: pem_problem(&e).to_owned(),
         })?;
         let der = Zeroizing::new(der);
-        let parsed = match kind {
-            SectionKind::RsaPrivateKey => UnsealingKey::from_pkcs1_der(&der),
-            SectionKind::PrivateKey => UnsealingKey::from_pkcs8_der(&der),
+        let (parsed, label) = match kind {
+            SectionKind::RsaPrivateKey => (UnsealingKey::from_pkcs1_der(&der), "RSA PRIVATE KEY"),
+            SectionKind::PrivateKey => (UnsealingKey::from_pkcs8_der(&der), "PRIVATE KEY"),
             _ => continue,
-        };
-        let label = match kind {
-            SectionKind::RsaPrivateKey => "RSA PRIVATE KEY",
-            _ => "PRIVATE KEY",
         };
         keys.push(parsed.map_err(|e| KeyError::BadKey {
             source_name: source_name.to_string(),

@@ -210,7 +210,7 @@ pub(crate) fn label_for(
 
 /// Decrypts `entries` (in parallel), each result turned into a message naming the key on failure
 /// (and a placeholder into its own message). Results are in entry order.
-fn open_entries(
+pub(crate) fn open_entries(
     keys: &[UnsealingKey],
     label: &[u8],
     file_name: &str,

@@ -180,12 +180,8 @@ impl std::fmt::Debug for SealingKey {
 
 impl SealingKey {
     /// Prepares `key` for sealing.
-    ///
-    /// # Errors
-    /// None today: every [`RsaPublicKey`] can seal. The `Result` keeps callers ready for a key
-    /// type that cannot.
-    pub fn new(key: &RsaPublicKey) -> Result<Self, CryptoError> {
-        Ok(Self { key: key.clone() })
+    pub fn new(key: &RsaPublicKey) -> Self {
+        Self { key: key.clone() }
     }
 
     /// Modulus size in bytes: the length of every RSA ciphertext this key writes.
@@ -255,9 +251,9 @@ impl SealingKey {
 /// [`seal_many`].
 ///
 /// # Errors
-/// As [`SealingKey::new`] and [`SealingKey::seal`].
+/// As [`SealingKey::seal`].
 pub fn seal(key: &RsaPublicKey, label: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    SealingKey::new(key)?.seal(label, plaintext)
+    SealingKey::new(key).seal(label, plaintext)
 }
 
 /// [`seal`], written as kubeseal writes it: one line of padded standard base64.

@@ -91,13 +91,7 @@ impl EnvFile {
     /// rather than a key ([`EnvEntry::value_like`]), naming the first such line only. For the
     /// commands that would otherwise show or ask for each key by name (`init`, `diff`).
     pub fn refuse_value_like_with_path(&self, path: &Path) -> Result<(), EnvError> {
-        if let Some(p) = self.pasted.first() {
-            return Err(EnvError::PastedValue {
-                at: At::new(Some(path), p.first_line),
-                last_line: p.last_line,
-                kind: p.kind.describe(),
-            });
-        }
+        self.refuse_pasted(Some(path))?;
         match self.entries.iter().find(|e| e.value_like) {
             Some(e) => Err(EnvError::NotAKey {
                 at: At::new(Some(path), e.line),
@@ -109,25 +103,11 @@ impl EnvFile {
     /// Refuses what must not be sealed: first a value pasted over several lines, then a line
     /// without `=` (it may be a pasted value, and sealing it would publish it as a key name),
     /// then a key the API server would reject in a Secret (see [`validate_key`]). kustomize
-    /// checks none of these, so the sealing path must call this. Errors name the line, never its
-    /// content.
-    pub fn validate_keys(&self) -> Result<(), EnvError> {
-        self.validate_keys_at(None)
-    }
-
-    /// Like [`EnvFile::validate_keys`], naming `path` in the error.
+    /// checks none of these, so the sealing path must call this. Errors name `path` and the line,
+    /// never its content.
     pub fn validate_keys_with_path(&self, path: &Path) -> Result<(), EnvError> {
-        self.validate_keys_at(Some(path))
-    }
-
-    fn validate_keys_at(&self, path: Option<&Path>) -> Result<(), EnvError> {
-        if let Some(p) = self.pasted.first() {
-            return Err(EnvError::PastedValue {
-                at: At::new(path, p.first_line),
-                last_line: p.last_line,
-                kind: p.kind.describe(),
-            });
-        }
+        let path = Some(path);
+        self.refuse_pasted(path)?;
         if let Some(e) = self.entries.iter().find(|e| !e.has_equals) {
             return Err(EnvError::MissingEquals {
                 at: At::new(path, e.line),
@@ -143,6 +123,18 @@ impl EnvFile {
             }
         }
         Ok(())
+    }
+
+    /// Refuses the first value pasted over several lines.
+    fn refuse_pasted(&self, path: Option<&Path>) -> Result<(), EnvError> {
+        match self.pasted.first() {
+            Some(p) => Err(EnvError::PastedValue {
+                at: At::new(path, p.first_line),
+                last_line: p.last_line,
+                kind: p.kind.describe(),
+            }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -495,7 +487,8 @@ mod tests {
             e.to_string(),
             "x.env:2: key `export BAD` is not a valid secret key: it contains ' ', outside [-._a-zA-Z0-9]"
         );
-        assert!(parse(b"A=1\n").expect("parses").validate_keys().is_ok());
+        let ok = parse(b"A=1\n").expect("parses");
+        assert!(ok.validate_keys_with_path(Path::new("x.env")).is_ok());
     }
 
     /// Sealing refuses a pasted value (first line named) before a line without `=`, and that
@@ -513,9 +506,12 @@ mod tests {
         );
         assert!(e.to_string().starts_with("x.env:2: a PEM block"), "{e}");
         let bare = parse(b"A=1\nsentinel\nB C=1\n").expect("parses");
-        let e = bare.validate_keys().expect_err("no '='");
+        let e = bare
+            .validate_keys_with_path(Path::new("x.env"))
+            .expect_err("no '='");
         assert_eq!(e.line(), Some(2));
-        for e in [e, f.validate_keys().expect_err("pasted")] {
+        let pasted = f.validate_keys_with_path(Path::new("x.env"));
+        for e in [e, pasted.expect_err("pasted")] {
             assert!(!e.to_string().contains("sentinel"), "{e}");
         }
         // Pasted and bare value-looking lines are no key entries; real keys are.
