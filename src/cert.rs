@@ -82,7 +82,6 @@ impl CertError {
         )
     }
 
-    /// A next step for the user, where one helps.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             CertError::NotPem
@@ -255,7 +254,6 @@ impl Certificate {
         self.not_after
     }
 
-    /// The certificate's DER encoding.
     pub fn der(&self) -> &[u8] {
         &self.der
     }

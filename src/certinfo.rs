@@ -90,7 +90,6 @@ pub enum CertInfoError {
 }
 
 impl CertInfoError {
-    /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
             CertInfoError::Seal(e) => e.hint(),
@@ -323,12 +322,8 @@ pub fn inspect(
         let used_by = overlays
             .iter()
             .filter(|o| {
-                let p = &o.cert;
-                p.is_file()
-                    && fsio::read_limited(p, MAX_INPUT_BYTES)
-                        .ok()
-                        .and_then(|b| Certificate::from_pem(&b).ok())
-                        .is_some_and(|c| c.sha256_fingerprint() == info.sha256)
+                o.cert.is_file()
+                    && load(root, &o.cert).is_ok_and(|c| c.sha256_fingerprint() == info.sha256)
             })
             .map(|o| o.name.clone())
             .collect();

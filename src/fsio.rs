@@ -101,7 +101,6 @@ pub enum FsError {
 }
 
 impl FsError {
-    /// A one-line suggestion for the user, when there is one.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             Self::ReadOnlyDirectory { .. } => {

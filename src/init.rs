@@ -59,7 +59,6 @@ pub enum InitError {
 }
 
 impl InitError {
-    /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
             InitError::Seal(e) => e.hint(),

@@ -57,7 +57,6 @@ pub enum KeyError {
 }
 
 impl KeyError {
-    /// A next step for the user, where one helps.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             KeyError::Unrecognised { .. } | KeyError::NoKeys { .. } => Some(

@@ -80,7 +80,6 @@ pub enum RecoverError {
 }
 
 impl RecoverError {
-    /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
             RecoverError::Seal(e) => e.hint(),

@@ -50,7 +50,6 @@ pub enum ResealError {
 }
 
 impl ResealError {
-    /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
             ResealError::Seal(e) => e.hint(),

@@ -44,7 +44,6 @@ pub enum TlsProblem {
 }
 
 impl TlsProblem {
-    /// What the user can do about it.
     pub fn hint(self) -> &'static str {
         match self {
             TlsProblem::Untrusted => {
@@ -132,9 +131,8 @@ pub fn save_fetched(
     cert.check_time(now).map_err(not_a_cert)?;
     // Writers of one file serialise (fsio::lock_for_write); what is replaced is read under it.
     let _lock = fsio::lock_for_write(&[&path])?;
-    let replaced = fsio::read_limited(&path, MAX_INPUT_BYTES)
+    let replaced = super::load(root, &path)
         .ok()
-        .and_then(|b| Certificate::from_pem(&b).ok())
         .map(|c| c.sha256_fingerprint());
     fsio::atomic_write(&path, &body)?;
     Ok(Saved {

@@ -147,7 +147,6 @@ pub enum KeyRejected {
 }
 
 impl CryptoError {
-    /// A next step for the user, where one helps.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             CryptoError::NoKeyCouldDecrypt => Some(
@@ -179,7 +178,6 @@ impl std::fmt::Debug for SealingKey {
 }
 
 impl SealingKey {
-    /// Prepares `key` for sealing.
     pub fn new(key: &RsaPublicKey) -> Self {
         Self { key: key.clone() }
     }

@@ -74,7 +74,6 @@ impl RsaPublicKey {
         &self.exponent
     }
 
-    /// Modulus size in bits.
     pub fn bits(&self) -> usize {
         be_bits(&self.modulus)
     }

@@ -97,7 +97,6 @@ impl UnsealingKey {
         })
     }
 
-    /// The modulus size in bits.
     pub fn key_bits(&self) -> usize {
         self.bits
     }

@@ -62,7 +62,6 @@ pub struct EnvFile {
 }
 
 impl EnvFile {
-    /// The entry for `key`, if any.
     pub fn get(&self, key: &str) -> Option<&EnvEntry> {
         self.entries.iter().find(|e| e.key == key)
     }
@@ -72,12 +71,10 @@ impl EnvFile {
         self.entries.iter().map(|e| e.key.as_str())
     }
 
-    /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
-    /// Whether the file has no entries.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

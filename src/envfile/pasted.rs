@@ -27,7 +27,6 @@ pub enum PastedKind {
 }
 
 impl PastedKind {
-    /// A lowercase phrase for messages.
     pub fn describe(self) -> &'static str {
         match self {
             Self::Pem => "a PEM block",
