@@ -18,7 +18,7 @@ use crate::fsio;
 use crate::kustomize::Identity;
 use crate::seal::{self, SealError};
 use crate::sealedsecret::ciphertext::{self, Kind};
-use crate::sealedsecret::{self, SealedSecretDoc, SealedSecretFile};
+use crate::sealedsecret::{self, SealedSecretDoc, SealedSecretFile, plain_or_quoted};
 use crate::secret::SecretValue;
 use crate::workspace::{MAX_INPUT_BYTES, rel};
 
@@ -314,13 +314,10 @@ impl UnsealedSecret {
         meta.push_str("apiVersion: v1\nkind: Secret\nmetadata:\n");
         meta.push_str(&format!(
             "  name: {}\n",
-            crate::sealedsecret::plain_or_quoted(&self.identity.name)
+            plain_or_quoted(&self.identity.name)
         ));
         if let Some(ns) = &self.identity.namespace {
-            meta.push_str(&format!(
-                "  namespace: {}\n",
-                crate::sealedsecret::plain_or_quoted(ns)
-            ));
+            meta.push_str(&format!("  namespace: {}\n", plain_or_quoted(ns)));
         }
         for (title, map) in [("labels", &self.labels), ("annotations", &self.annotations)] {
             if map.is_empty() {
@@ -330,15 +327,12 @@ impl UnsealedSecret {
             for (k, v) in map {
                 meta.push_str(&format!(
                     "    {}: {}\n",
-                    crate::sealedsecret::plain_or_quoted(k),
-                    crate::sealedsecret::plain_or_quoted(v)
+                    plain_or_quoted(k),
+                    plain_or_quoted(v)
                 ));
             }
         }
-        meta.push_str(&format!(
-            "type: {}\n",
-            crate::sealedsecret::plain_or_quoted(&self.secret_type)
-        ));
+        meta.push_str(&format!("type: {}\n", plain_or_quoted(&self.secret_type)));
         out.extend_from_slice(meta.as_bytes());
         if self.data.is_empty() {
             out.extend_from_slice(b"data: {}\n");
@@ -347,9 +341,7 @@ impl UnsealedSecret {
         out.extend_from_slice(b"data:\n");
         for (k, v) in &self.data {
             let encoded = Zeroizing::new(crypto::encode_value(v.expose_secret()));
-            out.extend_from_slice(
-                format!("  {}: \"", crate::sealedsecret::plain_or_quoted(k)).as_bytes(),
-            );
+            out.extend_from_slice(format!("  {}: \"", plain_or_quoted(k)).as_bytes());
             out.extend_from_slice(encoded.as_bytes());
             out.extend_from_slice(b"\"\n");
         }

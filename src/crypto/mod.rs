@@ -111,12 +111,6 @@ pub enum CryptoError {
     /// RSA-OAEP refused to wrap the session key (a key this crate would not accept anyway).
     #[error("rsa-oaep encryption of the session key failed: {0}")]
     RsaEncrypt(String),
-    /// The RSA ciphertext does not fit the two-byte length prefix (modulus over 65535 bytes).
-    #[error("the rsa key is too large for the sealed-secrets length prefix ({bytes} bytes)")]
-    KeyTooLarge {
-        /// Length of the RSA ciphertext in bytes.
-        bytes: usize,
-    },
     /// AES-GCM refused the plaintext (over its 64 GiB limit).
     #[error("aes-gcm encryption failed: the value is too large")]
     AesEncrypt,
@@ -206,8 +200,12 @@ impl SealingKey {
             .map_err(|e| CryptoError::Rng(e.to_string()))?;
 
         let rsa_len = self.ciphertext_len();
-        let prefix =
-            u16::try_from(rsa_len).map_err(|_| CryptoError::KeyTooLarge { bytes: rsa_len })?;
+        // Unreachable for keys of at most MAX_KEY_BITS (1,024 bytes), which every key is.
+        let prefix = u16::try_from(rsa_len).map_err(|_| {
+            CryptoError::RsaEncrypt(format!(
+                "a {rsa_len}-byte modulus overflows the length prefix"
+            ))
+        })?;
         // An empty label is no label (sealed-secrets passes `[]byte{}` for cluster-wide; OAEP
         // hashes the empty string either way).
         let rsa_ct = oaep::encrypt(

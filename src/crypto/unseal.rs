@@ -10,7 +10,7 @@
 //! all its keys (`pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go` `Unseal`).
 
 use aes_gcm::aead::consts::{U12, U16};
-use aes_gcm::aead::{AeadInOut, KeyInit as _};
+use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::aes::{Aes128, Aes192, Aes256};
 use aes_gcm::{AesGcm, Tag};
 use rand::rngs::SysRng;
@@ -197,27 +197,19 @@ fn hybrid_decrypt(key: &UnsealingKey, label: &[u8], value: &[u8]) -> Option<Secr
     // Go's aes.NewCipher accepts 16-, 24- and 32-byte keys, so the controller would open values
     // whose session key is AES-128 or AES-192 too; kubeseal itself always writes 32 bytes.
     match session_key.len() {
-        16 => gcm_open(
-            &AesGcm::<Aes128, U12>::new_from_slice(&session_key).ok()?,
-            gcm_ct,
-        ),
-        24 => gcm_open(
-            &AesGcm::<Aes192, U12>::new_from_slice(&session_key).ok()?,
-            gcm_ct,
-        ),
-        32 => gcm_open(
-            &AesGcm::<Aes256, U12>::new_from_slice(&session_key).ok()?,
-            gcm_ct,
-        ),
+        16 => gcm_open::<AesGcm<Aes128, U12>>(&session_key, gcm_ct),
+        24 => gcm_open::<AesGcm<Aes192, U12>>(&session_key, gcm_ct),
+        32 => gcm_open::<AesGcm<Aes256, U12>>(&session_key, gcm_ct),
         _ => None,
     }
 }
 
 /// Opens AES-GCM `ciphertext || tag` under the all-zero nonce (each session key seals one value).
-fn gcm_open<A>(cipher: &A, gcm_ct: &[u8]) -> Option<SecretValue>
+fn gcm_open<A>(session_key: &[u8], gcm_ct: &[u8]) -> Option<SecretValue>
 where
-    A: AeadInOut<NonceSize = U12, TagSize = U16>,
+    A: KeyInit + AeadInOut<NonceSize = U12, TagSize = U16>,
 {
+    let cipher = A::new_from_slice(session_key).ok()?;
     let split = gcm_ct.len().checked_sub(GCM_TAG_BYTES)?;
     let (body, tag) = gcm_ct.split_at(split);
     let tag = Tag::try_from(tag).ok()?;
