@@ -49,11 +49,7 @@ pub enum FsError {
     #[error("{}: no space left on the device; the file was not changed", path.display())]
     NoSpace { path: PathBuf },
     #[error("{}: larger than the {limit}-byte limit", path.display())]
-    TooLarge {
-        path: PathBuf,
-        /// The limit in bytes.
-        limit: u64,
-    },
+    TooLarge { path: PathBuf, limit: u64 },
     #[error("{}: not valid UTF-8 (at byte {offset})", path.display())]
     InvalidUtf8 {
         path: PathBuf,
@@ -66,17 +62,9 @@ pub enum FsError {
     #[error("{}: already exists", path.display())]
     AlreadyExists { path: PathBuf },
     #[error("{}: file is busy (another emp-seal run is writing it; waited {waited_secs} s); nothing was written", path.display())]
-    Busy {
-        path: PathBuf,
-        /// How long the run waited, in seconds.
-        waited_secs: u64,
-    },
+    Busy { path: PathBuf, waited_secs: u64 },
     #[error("{}: nothing opened this pipe for writing within {waited_secs} s", path.display())]
-    NoPipeWriter {
-        path: PathBuf,
-        /// How long the run waited, in seconds.
-        waited_secs: u64,
-    },
+    NoPipeWriter { path: PathBuf, waited_secs: u64 },
     #[error("{}: the pipe gave no data (nothing was writing to it, or the command feeding it failed)", path.display())]
     EmptyPipe {
         /// The pipe (`-` for standard input).
