@@ -33,10 +33,8 @@ const OID_ED25519: &str = "1.3.101.112";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CertError {
-    /// The bytes contain no PEM block at all.
     #[error("not a pem certificate: no -----BEGIN CERTIFICATE----- block found")]
     NotPem,
-    /// PEM blocks were found, but none is a `CERTIFICATE`.
     #[error("no CERTIFICATE block in the pem data (found: {found})")]
     NoCertificate {
         /// The block labels that were found, comma-separated.
@@ -57,24 +55,15 @@ pub enum CertError {
         /// What the decoder reported (about structure only, never key material).
         reason: String,
     },
-    /// The certificate's key is not RSA.
     #[error("expected RSA public key but found {algorithm}")]
     NotRsa {
         /// The key algorithm found, e.g. `an EC key`.
         algorithm: String,
     },
-    /// The RSA key is smaller than [`MIN_KEY_BITS`].
     #[error("the certificate's RSA key has {bits} bits; at least {MIN_KEY_BITS} are required")]
-    TooSmall {
-        /// The key's modulus size.
-        bits: usize,
-    },
-    /// The RSA key is larger than [`MAX_KEY_BITS`].
+    TooSmall { bits: usize },
     #[error("the certificate's RSA key has {bits} bits; at most {MAX_KEY_BITS} are supported")]
-    TooLarge {
-        /// The key's modulus size.
-        bits: usize,
-    },
+    TooLarge { bits: usize },
     /// `NotAfter` is in the past (kubeseal refuses these too).
     #[error("the certificate expired on {not_after}")]
     Expired {
@@ -93,7 +82,6 @@ impl CertError {
         )
     }
 
-    /// A next step for the user, where one helps.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             CertError::NotPem
@@ -219,13 +207,10 @@ impl Certificate {
                 reason: format!("rsa public key: {other}"),
             },
         })?;
-        let sealing_key = SealingKey::new(&public_key).map_err(|e| CertError::Malformed {
-            reason: e.to_string(),
-        })?;
         let validity = tbs.validity();
         Ok(Certificate {
+            sealing_key: Arc::new(SealingKey::new(&public_key)),
             public_key,
-            sealing_key: Arc::new(sealing_key),
             subject: tbs.subject().to_string(),
             not_before: validity.not_before.to_unix_duration().as_secs(),
             not_after: validity.not_after.to_unix_duration().as_secs(),
@@ -269,7 +254,6 @@ impl Certificate {
         self.not_after
     }
 
-    /// The certificate's DER encoding.
     pub fn der(&self) -> &[u8] {
         &self.der
     }

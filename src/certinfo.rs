@@ -30,18 +30,14 @@ pub enum CertInfoError {
     /// Resolving the environment or reading a file failed.
     #[error(transparent)]
     Seal(#[from] SealError),
-    /// The environment has no sealing certificate yet.
     #[error("{env}: no sealing certificate at {path}")]
     NoCert {
-        /// The environment.
         env: String,
         /// Where it was looked for.
         path: String,
     },
-    /// No overlay has a sealing certificate.
     #[error("no overlay has a {DEFAULT_CERT_FILE}")]
     NoCerts,
-    /// `--fetch` without a target.
     #[error("--fetch needs an environment or a path to save the certificate to")]
     FetchNeedsTarget,
     /// `--fetch` without a URL, and the config file names no certificate URL for the target.
@@ -49,83 +45,51 @@ pub enum CertInfoError {
     FetchNeedsUrl {
         /// The target as given (an environment or a path).
         target: String,
-        /// The environment's name, when the target is one.
         env: Option<String>,
         /// The config file, repository-relative (`emp-seal.toml` when there is none).
         config: String,
     },
-    /// The file is not a usable certificate.
     #[error("{file}: {source}")]
-    Cert {
-        /// The file.
-        file: String,
-        /// The problem.
-        source: CertError,
-    },
+    Cert { file: String, source: CertError },
     /// The certificate file parses, but its key cannot seal. Its subject and expiry are shown
     /// so that the user can tell which certificate it is.
     #[error(
         "{file}: the certificate `{subject}` (expires {not_after}) cannot be used for sealing: {source}"
     )]
     Unusable {
-        /// The file.
         file: String,
         /// Subject, RFC 4514 style.
         subject: String,
         /// `NotAfter`, RFC 3339.
         not_after: String,
-        /// Why it cannot be used.
         source: CertError,
     },
     /// The URL cannot be fetched as written (scheme, form, host).
     #[error("{url}: {reason}")]
-    BadUrl {
-        /// The URL.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// The URL could not be fetched.
+    BadUrl { url: String, reason: String },
     #[error("{url}: {reason}")]
     Fetch {
         /// The URL (without credentials).
         url: String,
-        /// What went wrong.
         reason: String,
     },
     /// The TLS connection of an `https://` URL failed; nothing was saved.
     #[error("{url}: TLS: {reason}")]
     Tls {
-        /// The URL.
         url: String,
-        /// What went wrong.
         reason: String,
         /// The kind of failure (selects the hint).
         problem: TlsProblem,
     },
-    /// The `--ca-cert` file holds no usable CA certificate.
     #[error("{file}: not a usable CA certificate file: {reason}")]
-    CaCert {
-        /// The file.
-        file: String,
-        /// The problem.
-        reason: String,
-    },
-    /// The downloaded body is not a usable certificate; nothing was saved.
+    CaCert { file: String, reason: String },
     #[error("{url}: the download is not a usable certificate, nothing was saved: {source}")]
-    NotACertificate {
-        /// The URL.
-        url: String,
-        /// The problem.
-        source: CertError,
-    },
-    /// Reading or writing a file failed.
+    NotACertificate { url: String, source: CertError },
     #[error(transparent)]
     Fs(#[from] fsio::FsError),
 }
 
 impl CertInfoError {
-    /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
             CertInfoError::Seal(e) => e.hint(),
@@ -173,7 +137,6 @@ impl CertInfoError {
 /// What a certificate is.
 #[derive(Debug, Clone)]
 pub struct CertInfo {
-    /// The file it was read from.
     pub path: PathBuf,
     /// Subject, RFC 4514 style.
     pub subject: String,
@@ -256,18 +219,14 @@ pub enum SealedState {
 /// One overlay's `SealedSecret` compared with the certificate.
 #[derive(Debug, Clone)]
 pub struct SealedUse {
-    /// The environment.
     pub env: String,
-    /// The `SealedSecret` file.
     pub file: PathBuf,
-    /// The verdict.
     pub state: SealedState,
 }
 
 /// The full report on one certificate.
 #[derive(Debug, Clone)]
 pub struct CertReport {
-    /// The certificate.
     pub info: CertInfo,
     /// Environments whose `sealing-cert.pem` is this certificate.
     pub used_by: Vec<String>,
@@ -363,12 +322,8 @@ pub fn inspect(
         let used_by = overlays
             .iter()
             .filter(|o| {
-                let p = &o.cert;
-                p.is_file()
-                    && fsio::read_limited(p, MAX_INPUT_BYTES)
-                        .ok()
-                        .and_then(|b| Certificate::from_pem(&b).ok())
-                        .is_some_and(|c| c.sha256_fingerprint() == info.sha256)
+                o.cert.is_file()
+                    && load(root, &o.cert).is_ok_and(|c| c.sha256_fingerprint() == info.sha256)
             })
             .map(|o| o.name.clone())
             .collect();

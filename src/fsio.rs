@@ -34,89 +34,37 @@ use tempfile::NamedTempFile;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FsError {
-    /// The file does not exist.
     #[error("{}: no such file", path.display())]
-    NotFound {
-        /// The path.
-        path: PathBuf,
-    },
-    /// A directory where a file was expected.
+    NotFound { path: PathBuf },
     #[error("{}: is a directory, not a file", path.display())]
-    IsADirectory {
-        /// The path.
-        path: PathBuf,
-    },
+    IsADirectory { path: PathBuf },
     /// A FIFO, socket or device where a regular file was expected.
     #[error("{}: not a regular file", path.display())]
-    NotARegularFile {
-        /// The path.
-        path: PathBuf,
-    },
-    /// The operating system refused access.
+    NotARegularFile { path: PathBuf },
     #[error("{}: permission denied ({op})", path.display())]
-    PermissionDenied {
-        /// The path.
-        path: PathBuf,
-        /// What was attempted.
-        op: &'static str,
-    },
+    PermissionDenied { path: PathBuf, op: &'static str },
     /// The directory cannot take a new file (read-only, immutable, or read-only filesystem).
     #[error("{}: cannot create a file in this directory (read-only or not writable)", dir.display())]
-    ReadOnlyDirectory {
-        /// The directory.
-        dir: PathBuf,
-    },
-    /// The filesystem is full; the original file is untouched.
+    ReadOnlyDirectory { dir: PathBuf },
     #[error("{}: no space left on the device; the file was not changed", path.display())]
-    NoSpace {
-        /// The path.
-        path: PathBuf,
-    },
-    /// The file is larger than the caller's limit.
+    NoSpace { path: PathBuf },
     #[error("{}: larger than the {limit}-byte limit", path.display())]
-    TooLarge {
-        /// The path.
-        path: PathBuf,
-        /// The limit in bytes.
-        limit: u64,
-    },
-    /// The file is not UTF-8 text.
+    TooLarge { path: PathBuf, limit: u64 },
     #[error("{}: not valid UTF-8 (at byte {offset})", path.display())]
     InvalidUtf8 {
-        /// The path.
         path: PathBuf,
         /// Offset of the first invalid byte.
         offset: usize,
     },
-    /// The path is a symlink whose target does not exist.
     #[error("{}: dangling symlink (its target does not exist)", path.display())]
-    DanglingSymlink {
-        /// The link.
-        path: PathBuf,
-    },
+    DanglingSymlink { path: PathBuf },
     /// The file exists and the caller asked not to replace it.
     #[error("{}: already exists", path.display())]
-    AlreadyExists {
-        /// The path.
-        path: PathBuf,
-    },
-    /// Another process holds the write lock of the file's directory for longer than the wait.
+    AlreadyExists { path: PathBuf },
     #[error("{}: file is busy (another emp-seal run is writing it; waited {waited_secs} s); nothing was written", path.display())]
-    Busy {
-        /// The file.
-        path: PathBuf,
-        /// How long the run waited, in seconds.
-        waited_secs: u64,
-    },
-    /// A named pipe that no process opened for writing within the wait.
+    Busy { path: PathBuf, waited_secs: u64 },
     #[error("{}: nothing opened this pipe for writing within {waited_secs} s", path.display())]
-    NoPipeWriter {
-        /// The pipe.
-        path: PathBuf,
-        /// How long the run waited, in seconds.
-        waited_secs: u64,
-    },
-    /// A pipe (or standard input) that gave no data at all.
+    NoPipeWriter { path: PathBuf, waited_secs: u64 },
     #[error("{}: the pipe gave no data (nothing was writing to it, or the command feeding it failed)", path.display())]
     EmptyPipe {
         /// The pipe (`-` for standard input).
@@ -125,19 +73,14 @@ pub enum FsError {
     /// The file changed between planning and locking in a way the plan cannot follow (another
     /// run wrote it, or the tree now names another file).
     #[error("{}: changed while this run was planning; nothing was written", path.display())]
-    ChangedMeanwhile {
-        /// The file.
-        path: PathBuf,
-    },
+    ChangedMeanwhile { path: PathBuf },
     /// `-` (standard input) is a terminal: the env file would be typed with echo on.
     #[error("standard input is a terminal; `-` reads an env file from a pipe")]
     StdinIsTerminal,
     /// Any other I/O error.
     #[error("{}: {op} failed: {source}", path.display())]
     Io {
-        /// The path.
         path: PathBuf,
-        /// What was attempted.
         op: &'static str,
         /// The underlying error.
         #[source]
@@ -146,7 +89,6 @@ pub enum FsError {
 }
 
 impl FsError {
-    /// A one-line suggestion for the user, when there is one.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             Self::ReadOnlyDirectory { .. } => {
@@ -283,12 +225,6 @@ fn read_stream(stream: impl Read, path: &Path, max_bytes: u64) -> Result<Vec<u8>
         });
     }
     Ok(buf)
-}
-
-/// Whether `path` is a stream that can be read only once (`-`, a FIFO, `/dev/stdin` on a pipe).
-pub fn is_stream(path: &Path) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    path.as_os_str() == STDIN || fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
 }
 
 /// Default of [`lock_for_write`]'s wait, in seconds (`EMP_SEAL_LOCK_WAIT` overrides it).

@@ -28,46 +28,25 @@ pub enum InitError {
     /// Resolving the environment or a prompt failed.
     #[error(transparent)]
     Seal(#[from] SealError),
-    /// The overlay's Secret does not come from an env file.
     #[error("{env}: the overlay's Secret does not come from an env file ({desc})")]
     NoEnvFile {
-        /// The environment.
         env: String,
         /// Where it comes from instead.
         desc: String,
     },
     /// None of the generator's env files has an `.example` next to it.
     #[error("{env}: no example for {files} (expected <file>.example next to it)")]
-    NoExample {
-        /// The environment.
-        env: String,
-        /// The env files.
-        files: String,
-    },
-    /// The env file exists already.
+    NoExample { env: String, files: String },
     #[error("{file} already exists; not overwriting it")]
-    Exists {
-        /// The file.
-        file: String,
-    },
+    Exists { file: String },
     /// Prompting is impossible and `--no-input` was not given.
     #[error("{env}: not on a terminal, so values cannot be asked for")]
-    NotInteractive {
-        /// The environment.
-        env: String,
-    },
+    NotInteractive { env: String },
     /// An answer cannot be written in the env dialect.
     #[error("the value for `{key}` {reason}; the env file format cannot carry it")]
-    BadValue {
-        /// The key.
-        key: String,
-        /// Why.
-        reason: &'static str,
-    },
-    /// Writing the file failed.
+    BadValue { key: String, reason: &'static str },
     #[error("{file}: cannot write: {reason}")]
     Write {
-        /// The file.
         file: String,
         /// The OS error.
         reason: String,
@@ -75,13 +54,11 @@ pub enum InitError {
     /// The example does not parse.
     #[error(transparent)]
     Env(#[from] envfile::EnvError),
-    /// Reading a file failed.
     #[error(transparent)]
     Fs(#[from] fsio::FsError),
 }
 
 impl InitError {
-    /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
             InitError::Seal(e) => e.hint(),
@@ -103,9 +80,7 @@ impl InitError {
 /// What [`init`] did.
 #[derive(Debug)]
 pub struct InitOutcome {
-    /// The env file written.
     pub file: PathBuf,
-    /// The example it was made from.
     pub example: PathBuf,
     /// Keys whose value was typed.
     pub asked: Vec<String>,

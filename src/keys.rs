@@ -25,58 +25,38 @@ use crate::crypto::UnsealingKey;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
-    /// Neither PEM nor a YAML/JSON document.
     #[error("{source_name}: neither a pem private key nor a kubernetes secret in yaml or json")]
-    Unrecognised {
-        /// The file or stream the bytes came from.
-        source_name: String,
-    },
+    Unrecognised { source_name: String },
     /// YAML/JSON that does not parse; only the position is reported.
     #[error("{source_name}:{line}:{column}: not a valid kubernetes secret document")]
     Document {
-        /// The file or stream the bytes came from.
         source_name: String,
         /// 1-based line of the parse error (0 if unknown).
         line: usize,
         /// 1-based column of the parse error (0 if unknown).
         column: usize,
     },
-    /// A Secret's `tls.key` is not valid base64.
     #[error("{source_name}: secret {secret}: data.tls.key is not valid base64")]
-    Base64 {
-        /// The file or stream the bytes came from.
-        source_name: String,
-        /// The Secret's name.
-        secret: String,
-    },
+    Base64 { source_name: String, secret: String },
     /// A password-protected PKCS#8 key.
     #[error("{source_name}: {location}: encrypted private keys are not supported")]
     Encrypted {
-        /// The file or stream the bytes came from.
         source_name: String,
-        /// Which block or Secret.
         location: String,
     },
     /// A block or Secret that should hold an RSA private key does not.
     #[error("{source_name}: {location}: not a valid rsa private key ({reason})")]
     BadKey {
-        /// The file or stream the bytes came from.
         source_name: String,
-        /// Which block or Secret.
         location: String,
         /// What the decoder reported (structure only).
         reason: String,
     },
-    /// Nothing that holds a private key was found.
     #[error("{source_name}: no rsa private key found")]
-    NoKeys {
-        /// The file or stream the bytes came from.
-        source_name: String,
-    },
+    NoKeys { source_name: String },
 }
 
 impl KeyError {
-    /// A next step for the user, where one helps.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             KeyError::Unrecognised { .. } | KeyError::NoKeys { .. } => Some(
@@ -146,14 +126,10 @@ fn keys_from_pem(
             reason: pem_problem(&e).to_owned(),
         })?;
         let der = Zeroizing::new(der);
-        let parsed = match kind {
-            SectionKind::RsaPrivateKey => UnsealingKey::from_pkcs1_der(&der),
-            SectionKind::PrivateKey => UnsealingKey::from_pkcs8_der(&der),
+        let (parsed, label) = match kind {
+            SectionKind::RsaPrivateKey => (UnsealingKey::from_pkcs1_der(&der), "RSA PRIVATE KEY"),
+            SectionKind::PrivateKey => (UnsealingKey::from_pkcs8_der(&der), "PRIVATE KEY"),
             _ => continue,
-        };
-        let label = match kind {
-            SectionKind::RsaPrivateKey => "RSA PRIVATE KEY",
-            _ => "PRIVATE KEY",
         };
         keys.push(parsed.map_err(|e| KeyError::BadKey {
             source_name: source_name.to_string(),

@@ -18,7 +18,7 @@ use crate::fsio;
 use crate::kustomize::Identity;
 use crate::seal::{self, SealError};
 use crate::sealedsecret::ciphertext::{self, Kind};
-use crate::sealedsecret::{self, SealedSecretDoc, SealedSecretFile};
+use crate::sealedsecret::{self, SealedSecretDoc, SealedSecretFile, plain_or_quoted};
 use crate::secret::SecretValue;
 use crate::workspace::{MAX_INPUT_BYTES, rel};
 
@@ -29,46 +29,26 @@ pub enum RecoverError {
     /// Resolving the environment, reading keys or the env file failed.
     #[error(transparent)]
     Seal(#[from] SealError),
-    /// The file holds no `SealedSecret`.
     #[error("{file}: no SealedSecret document in the file")]
-    NoSealedSecret {
-        /// The file.
-        file: String,
-    },
+    NoSealedSecret { file: String },
     /// The file holds several `SealedSecret`s and no environment says which one.
     #[error("{file}: {count} SealedSecret documents; unseal needs exactly one")]
-    SeveralSealedSecrets {
-        /// The file.
-        file: String,
-        /// How many.
-        count: usize,
-    },
+    SeveralSealedSecrets { file: String, count: usize },
     /// Strict or namespace-wide scope without a namespace: the label is unknown.
     #[error(
         "{file}: the SealedSecret has no namespace; its {scope} label cannot be computed (kubeseal would take it from your kubeconfig)"
     )]
-    NoNamespace {
-        /// The file.
-        file: String,
-        /// The scope.
-        scope: &'static str,
-    },
+    NoNamespace { file: String, scope: &'static str },
     /// The deprecated `spec.data` blob.
     #[error(
         "{file}: the SealedSecret uses the legacy `spec.data` blob, which emp-seal does not decrypt"
     )]
-    LegacyData {
-        /// The file.
-        file: String,
-    },
-    /// An `encryptedData` value that is a placeholder, not a ciphertext.
+    LegacyData { file: String },
     #[error("{file}:{line}: `{key}` is a placeholder, not a sealed value ({reason})")]
     Placeholder {
-        /// The file.
         file: String,
         /// 1-based line of the entry.
         line: usize,
-        /// The key.
         key: String,
         /// Why it is not a ciphertext.
         reason: String,
@@ -78,26 +58,20 @@ pub enum RecoverError {
         "{file}:{line}: `{key}`: no key could decrypt the value (sealed for {scope} {identity})"
     )]
     Decrypt {
-        /// The file.
         file: String,
         /// 1-based line of the entry.
         line: usize,
-        /// The key.
         key: String,
         /// The scope used for the label.
         scope: &'static str,
         /// `namespace/name` used for the label.
         identity: String,
     },
-    /// A SealedSecret file problem.
     #[error("{file}: {source}")]
     SealedSecret {
-        /// The file.
         file: String,
-        /// The problem.
         source: sealedsecret::SealedSecretError,
     },
-    /// Reading a file failed.
     #[error(transparent)]
     Fs(#[from] fsio::FsError),
     /// An env file problem (also: a value the env dialect cannot carry).
@@ -106,7 +80,6 @@ pub enum RecoverError {
 }
 
 impl RecoverError {
-    /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
             RecoverError::Seal(e) => e.hint(),
@@ -140,7 +113,6 @@ pub struct UnsealedSecret {
     pub file: PathBuf,
     /// The identity the values were decrypted for (and the Secret's name and namespace).
     pub identity: Identity,
-    /// The scope of the label.
     pub scope: Scope,
     /// `spec.template.metadata.labels`.
     pub labels: Vec<(String, String)>,
@@ -237,7 +209,7 @@ pub(crate) fn label_for(
 
 /// Decrypts `entries` (in parallel), each result turned into a message naming the key on failure
 /// (and a placeholder into its own message). Results are in entry order.
-fn open_entries(
+pub(crate) fn open_entries(
     keys: &[UnsealingKey],
     label: &[u8],
     file_name: &str,
@@ -342,13 +314,10 @@ impl UnsealedSecret {
         meta.push_str("apiVersion: v1\nkind: Secret\nmetadata:\n");
         meta.push_str(&format!(
             "  name: {}\n",
-            crate::sealedsecret::plain_or_quoted(&self.identity.name)
+            plain_or_quoted(&self.identity.name)
         ));
         if let Some(ns) = &self.identity.namespace {
-            meta.push_str(&format!(
-                "  namespace: {}\n",
-                crate::sealedsecret::plain_or_quoted(ns)
-            ));
+            meta.push_str(&format!("  namespace: {}\n", plain_or_quoted(ns)));
         }
         for (title, map) in [("labels", &self.labels), ("annotations", &self.annotations)] {
             if map.is_empty() {
@@ -358,15 +327,12 @@ impl UnsealedSecret {
             for (k, v) in map {
                 meta.push_str(&format!(
                     "    {}: {}\n",
-                    crate::sealedsecret::plain_or_quoted(k),
-                    crate::sealedsecret::plain_or_quoted(v)
+                    plain_or_quoted(k),
+                    plain_or_quoted(v)
                 ));
             }
         }
-        meta.push_str(&format!(
-            "type: {}\n",
-            crate::sealedsecret::plain_or_quoted(&self.secret_type)
-        ));
+        meta.push_str(&format!("type: {}\n", plain_or_quoted(&self.secret_type)));
         out.extend_from_slice(meta.as_bytes());
         if self.data.is_empty() {
             out.extend_from_slice(b"data: {}\n");
@@ -375,9 +341,7 @@ impl UnsealedSecret {
         out.extend_from_slice(b"data:\n");
         for (k, v) in &self.data {
             let encoded = Zeroizing::new(crypto::encode_value(v.expose_secret()));
-            out.extend_from_slice(
-                format!("  {}: \"", crate::sealedsecret::plain_or_quoted(k)).as_bytes(),
-            );
+            out.extend_from_slice(format!("  {}: \"", plain_or_quoted(k)).as_bytes());
             out.extend_from_slice(encoded.as_bytes());
             out.extend_from_slice(b"\"\n");
         }

@@ -16,11 +16,11 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::crypto::{self, UnsealingKey};
+use crate::crypto::UnsealingKey;
 use crate::fsio;
+use crate::kustomize::Identity;
 use crate::recover::{self, RecoverError};
 use crate::seal::{self, EnvPlan, NoPrompt, SealError, SealRequest};
-use crate::sealedsecret::ciphertext::{self, Kind};
 use crate::sealedsecret::{self, CERT_SHA256_ANNOTATION, EditPlan, SealedSecretDoc};
 use crate::secret::SecretValue;
 use crate::workspace::{MAX_INPUT_BYTES, rel};
@@ -38,25 +38,18 @@ pub enum ResealError {
     /// Values that none of the given keys opens (nothing was written).
     #[error("{file}: no given key opens {count} value(s): {keys}; nothing was written")]
     Unopened {
-        /// The SealedSecret file.
         file: String,
-        /// How many.
         count: usize,
         /// `KEY (line N)` for each, placeholders marked.
         keys: String,
         /// Whether `--skip-unopened` was given (then no value opened at all).
         skipping: bool,
     },
-    /// The SealedSecret holds no values.
     #[error("{file}: the SealedSecret holds no values to reseal")]
-    Empty {
-        /// The SealedSecret file.
-        file: String,
-    },
+    Empty { file: String },
 }
 
 impl ResealError {
-    /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
             ResealError::Seal(e) => e.hint(),
@@ -77,7 +70,6 @@ impl ResealError {
 /// What the user asked for, validated by the CLI.
 #[derive(Debug)]
 pub struct ResealRequest {
-    /// Repository root.
     pub root: PathBuf,
     /// Environments, in the order given.
     pub envs: Vec<String>,
@@ -92,7 +84,6 @@ pub struct ResealRequest {
 /// A value that no given key opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unopened {
-    /// The Secret key.
     pub key: String,
     /// 1-based line of the entry.
     pub line: usize,
@@ -161,28 +152,25 @@ fn env_plan(p: &ResealPlan) -> &EnvPlan {
 /// The values of one file, opened: `(key, value)` in file order, and the ones no key opens.
 type Opened = (Vec<(String, SecretValue)>, Vec<Unopened>);
 
-fn open_all(keys: &[UnsealingKey], label: &[u8], doc: &SealedSecretDoc) -> Opened {
-    let texts: Vec<&str> = doc
-        .encrypted_data
-        .iter()
-        .map(|e| e.value.as_str())
-        .collect();
-    let mut opened = Vec::with_capacity(texts.len());
+/// Opens every value of `doc` ([`recover::open_entries`], which also tells placeholders apart).
+fn open_all(
+    keys: &[UnsealingKey],
+    label: &[u8],
+    file_name: &str,
+    doc: &SealedSecretDoc,
+    identity: &Identity,
+) -> Opened {
+    let entries: Vec<_> = doc.encrypted_data.iter().collect();
+    let results = recover::open_entries(keys, label, file_name, doc, identity, &entries);
+    let mut opened = Vec::with_capacity(entries.len());
     let mut unopened = Vec::new();
-    for (e, r) in doc
-        .encrypted_data
-        .iter()
-        .zip(crypto::unseal_many_base64(keys, label, &texts))
-    {
+    for (e, r) in entries.iter().zip(results) {
         match r {
             Ok(v) => opened.push((e.key.clone(), v)),
-            Err(_) => unopened.push(Unopened {
+            Err(err) => unopened.push(Unopened {
                 key: e.key.clone(),
                 line: e.line,
-                placeholder: ciphertext::classify(&e.value, None)
-                    .reasons()
-                    .iter()
-                    .any(|r| r.kind() == Kind::Placeholder),
+                placeholder: matches!(err, RecoverError::Placeholder { .. }),
             }),
         }
     }
@@ -274,7 +262,7 @@ fn open_checked(
     req: &ResealRequest,
     file_name: &str,
     doc: &SealedSecretDoc,
-    identity: &crate::kustomize::Identity,
+    identity: &Identity,
     keys: &[UnsealingKey],
 ) -> Result<Opened, ResealError> {
     if doc.has_legacy_data {
@@ -289,7 +277,7 @@ fn open_checked(
         });
     }
     let (_, label) = recover::label_for(file_name, doc, Some(identity))?;
-    let (opened, unopened) = open_all(keys, &label, doc);
+    let (opened, unopened) = open_all(keys, &label, file_name, doc, identity);
     if opened.is_empty() || (!unopened.is_empty() && !req.skip_unopened) {
         return Err(ResealError::Unopened {
             file: file_name.to_owned(),

@@ -44,7 +44,6 @@ pub enum TlsProblem {
 }
 
 impl TlsProblem {
-    /// What the user can do about it.
     pub fn hint(self) -> &'static str {
         match self {
             TlsProblem::Untrusted => {
@@ -74,11 +73,7 @@ pub struct FetchOptions {
 /// The result of [`save_fetched`].
 #[derive(Debug, Clone)]
 pub struct Saved {
-    /// Where it was saved.
     pub path: PathBuf,
-    /// The environment, when the target was one.
-    pub env: Option<String>,
-    /// The new certificate.
     pub info: CertInfo,
     /// SHA-256 of the certificate it replaced, if there was a readable one.
     pub replaced: Option<String>,
@@ -126,7 +121,7 @@ pub fn save_fetched(
     opts: &FetchOptions,
     now: u64,
 ) -> Result<Saved, CertInfoError> {
-    let (path, env) = resolve_target(root, target)?;
+    let (path, _) = resolve_target(root, target)?;
     let body = fetch(url, opts)?;
     let not_a_cert = |source| CertInfoError::NotACertificate {
         url: url.to_owned(),
@@ -136,15 +131,13 @@ pub fn save_fetched(
     cert.check_time(now).map_err(not_a_cert)?;
     // Writers of one file serialise (fsio::lock_for_write); what is replaced is read under it.
     let _lock = fsio::lock_for_write(&[&path])?;
-    let replaced = fsio::read_limited(&path, MAX_INPUT_BYTES)
+    let replaced = super::load(root, &path)
         .ok()
-        .and_then(|b| Certificate::from_pem(&b).ok())
         .map(|c| c.sha256_fingerprint());
     fsio::atomic_write(&path, &body)?;
     Ok(Saved {
         info: CertInfo::new(&path, &cert, now),
         path,
-        env,
         replaced,
     })
 }

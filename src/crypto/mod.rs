@@ -111,16 +111,9 @@ pub enum CryptoError {
     /// RSA-OAEP refused to wrap the session key (a key this crate would not accept anyway).
     #[error("rsa-oaep encryption of the session key failed: {0}")]
     RsaEncrypt(String),
-    /// The RSA ciphertext does not fit the two-byte length prefix (modulus over 65535 bytes).
-    #[error("the rsa key is too large for the sealed-secrets length prefix ({bytes} bytes)")]
-    KeyTooLarge {
-        /// Length of the RSA ciphertext in bytes.
-        bytes: usize,
-    },
     /// AES-GCM refused the plaintext (over its 64 GiB limit).
     #[error("aes-gcm encryption failed: the value is too large")]
     AesEncrypt,
-    /// No private key was supplied to [`unseal`].
     #[error("no private keys to decrypt with")]
     NoKeys,
     /// No key could decrypt the value: too short, wrong label (scope, name or namespace), wrong
@@ -138,25 +131,16 @@ pub enum CryptoError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyRejected {
-    /// The modulus is under [`MIN_KEY_BITS`].
     #[error("the modulus is under {MIN_KEY_BITS} bits")]
-    TooSmall {
-        /// The modulus size.
-        bits: usize,
-    },
-    /// The modulus is over [`MAX_KEY_BITS`].
+    TooSmall { bits: usize },
     #[error("the modulus is over {MAX_KEY_BITS} bits")]
-    TooLarge {
-        /// The modulus size.
-        bits: usize,
-    },
+    TooLarge { bits: usize },
     /// Anything else: not DER, not RSA, numbers that do not agree.
     #[error("{0}")]
     Invalid(std::borrow::Cow<'static, str>),
 }
 
 impl CryptoError {
-    /// A next step for the user, where one helps.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             CryptoError::NoKeyCouldDecrypt => Some(
@@ -188,13 +172,8 @@ impl std::fmt::Debug for SealingKey {
 }
 
 impl SealingKey {
-    /// Prepares `key` for sealing.
-    ///
-    /// # Errors
-    /// None today: every [`RsaPublicKey`] can seal. The `Result` keeps callers ready for a key
-    /// type that cannot.
-    pub fn new(key: &RsaPublicKey) -> Result<Self, CryptoError> {
-        Ok(Self { key: key.clone() })
+    pub fn new(key: &RsaPublicKey) -> Self {
+        Self { key: key.clone() }
     }
 
     /// Modulus size in bytes: the length of every RSA ciphertext this key writes.
@@ -221,8 +200,12 @@ impl SealingKey {
             .map_err(|e| CryptoError::Rng(e.to_string()))?;
 
         let rsa_len = self.ciphertext_len();
-        let prefix =
-            u16::try_from(rsa_len).map_err(|_| CryptoError::KeyTooLarge { bytes: rsa_len })?;
+        // Unreachable for keys of at most MAX_KEY_BITS (1,024 bytes), which every key is.
+        let prefix = u16::try_from(rsa_len).map_err(|_| {
+            CryptoError::RsaEncrypt(format!(
+                "a {rsa_len}-byte modulus overflows the length prefix"
+            ))
+        })?;
         // An empty label is no label (sealed-secrets passes `[]byte{}` for cluster-wide; OAEP
         // hashes the empty string either way).
         let rsa_ct = oaep::encrypt(
@@ -264,9 +247,9 @@ impl SealingKey {
 /// [`seal_many`].
 ///
 /// # Errors
-/// As [`SealingKey::new`] and [`SealingKey::seal`].
+/// As [`SealingKey::seal`].
 pub fn seal(key: &RsaPublicKey, label: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    SealingKey::new(key)?.seal(label, plaintext)
+    SealingKey::new(key).seal(label, plaintext)
 }
 
 /// [`seal`], written as kubeseal writes it: one line of padded standard base64.

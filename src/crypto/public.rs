@@ -48,13 +48,7 @@ impl RsaPublicKey {
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyRejected> {
         // The size is judged first, from the encoding, so that the refusal can name it: the `rsa`
         // crate reports every refusal, a 16384-bit key included, as one "malformed key" error.
-        let bits = spki_modulus_bits(der)?;
-        if bits < MIN_KEY_BITS {
-            return Err(KeyRejected::TooSmall { bits });
-        }
-        if bits > MAX_KEY_BITS {
-            return Err(KeyRejected::TooLarge { bits });
-        }
+        check_bits(spki_modulus_bits(der)?)?;
         let key = rsa::PublicKey::from_public_key_der(der)
             .map_err(|e| KeyRejected::Invalid(format!("the rsa crate refused it: {e}").into()))?;
         Ok(Self {
@@ -80,7 +74,6 @@ impl RsaPublicKey {
         &self.exponent
     }
 
-    /// Modulus size in bits.
     pub fn bits(&self) -> usize {
         be_bits(&self.modulus)
     }
@@ -112,6 +105,17 @@ fn spki_modulus_bits(der: &[u8]) -> Result<usize, KeyRejected> {
         .ok_or_else(|| invalid("the key's bit string is not whole bytes".to_owned()))?;
     let key = RsaPublicKeyRef::from_der(raw).map_err(|e| invalid(e.to_string()))?;
     Ok(be_bits(key.modulus.as_bytes()))
+}
+
+/// Refuses a modulus of `bits` outside [`MIN_KEY_BITS`]..=[`MAX_KEY_BITS`].
+pub(crate) fn check_bits(bits: usize) -> Result<(), KeyRejected> {
+    if bits < MIN_KEY_BITS {
+        return Err(KeyRejected::TooSmall { bits });
+    }
+    if bits > MAX_KEY_BITS {
+        return Err(KeyRejected::TooLarge { bits });
+    }
+    Ok(())
 }
 
 /// The bit length of a big-endian number.

@@ -113,7 +113,6 @@ impl fmt::Display for LintId {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EnvLint {
-    /// Which lint.
     pub id: LintId,
     /// Its severity (always `id.severity()`).
     pub severity: LintSeverity,

@@ -62,7 +62,6 @@ pub struct EnvFile {
 }
 
 impl EnvFile {
-    /// The entry for `key`, if any.
     pub fn get(&self, key: &str) -> Option<&EnvEntry> {
         self.entries.iter().find(|e| e.key == key)
     }
@@ -72,12 +71,10 @@ impl EnvFile {
         self.entries.iter().map(|e| e.key.as_str())
     }
 
-    /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
-    /// Whether the file has no entries.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -91,13 +88,7 @@ impl EnvFile {
     /// rather than a key ([`EnvEntry::value_like`]), naming the first such line only. For the
     /// commands that would otherwise show or ask for each key by name (`init`, `diff`).
     pub fn refuse_value_like_with_path(&self, path: &Path) -> Result<(), EnvError> {
-        if let Some(p) = self.pasted.first() {
-            return Err(EnvError::PastedValue {
-                at: At::new(Some(path), p.first_line),
-                last_line: p.last_line,
-                kind: p.kind.describe(),
-            });
-        }
+        self.refuse_pasted(Some(path))?;
         match self.entries.iter().find(|e| e.value_like) {
             Some(e) => Err(EnvError::NotAKey {
                 at: At::new(Some(path), e.line),
@@ -109,25 +100,11 @@ impl EnvFile {
     /// Refuses what must not be sealed: first a value pasted over several lines, then a line
     /// without `=` (it may be a pasted value, and sealing it would publish it as a key name),
     /// then a key the API server would reject in a Secret (see [`validate_key`]). kustomize
-    /// checks none of these, so the sealing path must call this. Errors name the line, never its
-    /// content.
-    pub fn validate_keys(&self) -> Result<(), EnvError> {
-        self.validate_keys_at(None)
-    }
-
-    /// Like [`EnvFile::validate_keys`], naming `path` in the error.
+    /// checks none of these, so the sealing path must call this. Errors name `path` and the line,
+    /// never its content.
     pub fn validate_keys_with_path(&self, path: &Path) -> Result<(), EnvError> {
-        self.validate_keys_at(Some(path))
-    }
-
-    fn validate_keys_at(&self, path: Option<&Path>) -> Result<(), EnvError> {
-        if let Some(p) = self.pasted.first() {
-            return Err(EnvError::PastedValue {
-                at: At::new(path, p.first_line),
-                last_line: p.last_line,
-                kind: p.kind.describe(),
-            });
-        }
+        let path = Some(path);
+        self.refuse_pasted(path)?;
         if let Some(e) = self.entries.iter().find(|e| !e.has_equals) {
             return Err(EnvError::MissingEquals {
                 at: At::new(path, e.line),
@@ -143,6 +120,18 @@ impl EnvFile {
             }
         }
         Ok(())
+    }
+
+    /// Refuses the first value pasted over several lines.
+    fn refuse_pasted(&self, path: Option<&Path>) -> Result<(), EnvError> {
+        match self.pasted.first() {
+            Some(p) => Err(EnvError::PastedValue {
+                at: At::new(path, p.first_line),
+                last_line: p.last_line,
+                kind: p.kind.describe(),
+            }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -182,10 +171,7 @@ impl fmt::Display for At {
 pub enum EnvError {
     /// A line is not valid UTF-8 (kustomize: "line ... has invalid utf8 bytes").
     #[error("{at} has invalid utf8 bytes")]
-    InvalidUtf8 {
-        /// The offending line.
-        at: At,
-    },
+    InvalidUtf8 { at: At },
     /// A key appears twice (kustomize: "illegally repeats the key"). The key is shown only when
     /// it is a valid Secret key that cannot be a piece of a value: neither line is inside a value
     /// pasted over several lines, and a line without `=` does not look like a value.
@@ -193,7 +179,6 @@ pub enum EnvError {
     DuplicateKey {
         /// The second occurrence.
         at: At,
-        /// The repeated key.
         key: String,
         /// Whether the key may be shown (see above).
         showable: bool,
@@ -206,7 +191,6 @@ pub enum EnvError {
         "{at} is {len} bytes long; kustomize silently ignores a line over 65535 bytes and every line after it"
     )]
     LineTooLong {
-        /// The long line.
         at: At,
         /// Its length in bytes.
         len: usize,
@@ -215,11 +199,8 @@ pub enum EnvError {
     /// of a pasted value (see `pasted::invalid_key_is_showable`).
     #[error("{at}: {} is not a valid secret key: it {problem}", shown_invalid_key(.key))]
     InvalidKey {
-        /// The entry's line.
         at: At,
-        /// The key.
         key: String,
-        /// Why it is invalid.
         problem: String,
     },
     /// A value pasted over several lines (a PEM key, JSON): kustomize would make each line a key.
@@ -229,9 +210,7 @@ pub enum EnvError {
     PastedValue {
         /// The line that opens it.
         at: At,
-        /// Its last line.
         last_line: usize,
-        /// What it looks like.
         kind: &'static str,
     },
     /// A line that does not look like a key (not a valid Secret key, or a value-like line
@@ -239,22 +218,15 @@ pub enum EnvError {
     #[error(
         "{at} does not look like a key: it is not a valid secret key or looks like part of a value (content not shown)"
     )]
-    NotAKey {
-        /// The line.
-        at: At,
-    },
+    NotAKey { at: At },
     /// A line without `=`, refused for sealing: it may be a pasted value.
     #[error(
         "{at} has no '='; it may be part of a pasted value, so it is not sealed as a key name (content not shown)"
     )]
-    MissingEquals {
-        /// The line.
-        at: At,
-    },
+    MissingEquals { at: At },
     /// An entry cannot be written as a line that kustomize reads back identically.
     #[error("cannot write key `{}` as an env file line: {reason}", .key.escape_debug())]
     Unrepresentable {
-        /// The key.
         key: String,
         /// Why (never the value).
         reason: &'static str,
@@ -512,7 +484,8 @@ mod tests {
             e.to_string(),
             "x.env:2: key `export BAD` is not a valid secret key: it contains ' ', outside [-._a-zA-Z0-9]"
         );
-        assert!(parse(b"A=1\n").expect("parses").validate_keys().is_ok());
+        let ok = parse(b"A=1\n").expect("parses");
+        assert!(ok.validate_keys_with_path(Path::new("x.env")).is_ok());
     }
 
     /// Sealing refuses a pasted value (first line named) before a line without `=`, and that
@@ -530,9 +503,12 @@ mod tests {
         );
         assert!(e.to_string().starts_with("x.env:2: a PEM block"), "{e}");
         let bare = parse(b"A=1\nsentinel\nB C=1\n").expect("parses");
-        let e = bare.validate_keys().expect_err("no '='");
+        let e = bare
+            .validate_keys_with_path(Path::new("x.env"))
+            .expect_err("no '='");
         assert_eq!(e.line(), Some(2));
-        for e in [e, f.validate_keys().expect_err("pasted")] {
+        let pasted = f.validate_keys_with_path(Path::new("x.env"));
+        for e in [e, pasted.expect_err("pasted")] {
             assert!(!e.to_string().contains("sentinel"), "{e}");
         }
         // Pasted and bare value-looking lines are no key entries; real keys are.

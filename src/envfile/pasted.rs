@@ -27,7 +27,6 @@ pub enum PastedKind {
 }
 
 impl PastedKind {
-    /// A lowercase phrase for messages.
     pub fn describe(self) -> &'static str {
         match self {
             Self::Pem => "a PEM block",
@@ -41,7 +40,6 @@ impl PastedKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PastedValue {
-    /// What opened it.
     pub kind: PastedKind,
     /// The line that opens it (usually `KEY=<first line of the value>`).
     pub first_line: usize,

@@ -40,7 +40,6 @@ pub(crate) fn lines(bytes: &[u8]) -> Lines<'_> {
     }
 }
 
-/// Iterator returned by [`lines`].
 pub(crate) struct Lines<'a> {
     bytes: &'a [u8],
     pos: usize,

@@ -310,7 +310,7 @@ fn seal_many_keeps_order_and_uses_fresh_keys() {
     let inputs: Vec<SecretValue> = (0..24)
         .map(|i| SecretValue::new(format!("value-{i}").into_bytes()))
         .collect();
-    let out = seal_many(&crypto::SealingKey::new(&pk).unwrap(), &label, &inputs).unwrap();
+    let out = seal_many(&crypto::SealingKey::new(&pk), &label, &inputs).unwrap();
     assert_eq!(out.len(), inputs.len());
     let distinct: std::collections::BTreeSet<&String> = out.iter().collect();
     assert_eq!(distinct.len(), out.len());
@@ -594,7 +594,7 @@ fn sealing_key_is_reusable_and_reports_its_ciphertext_len() {
     };
     for bits in BITS {
         let pk = fixtures::public_key(bits);
-        let key = crypto::SealingKey::new(&pk).unwrap();
+        let key = crypto::SealingKey::new(&pk);
         assert_eq!(key.ciphertext_len(), bits / 8);
         assert_eq!(key.ciphertext_len(), pk.size());
         let label = Scope::Strict.label(NAMESPACE, NAME);
