@@ -31,16 +31,6 @@ pub struct EditPlan {
     pub remove_annotations: Vec<String>,
 }
 
-impl EditPlan {
-    /// Whether the plan changes nothing.
-    pub fn is_empty(&self) -> bool {
-        self.set.is_empty()
-            && self.remove.is_empty()
-            && self.annotations.is_empty()
-            && self.remove_annotations.is_empty()
-    }
-}
-
 /// One splice: replace `range` of the old text with `text`.
 #[derive(Debug)]
 pub(super) struct Edit {
@@ -211,9 +201,10 @@ struct Editor<'a> {
 
 impl Editor<'_> {
     fn unsupported(&self, c: &Child, what: &str) -> SealedSecretError {
+        let (line, column) = super::key_loc(self.lines, c);
         SealedSecretError::Unsupported {
-            line: c.line + 1,
-            column: self.lines.column(c.line, c.entry.key_start),
+            line,
+            column,
             what: what.to_string(),
         }
     }
@@ -240,15 +231,15 @@ impl Editor<'_> {
         let l = self.lines.lines[i];
         let eol = self.lines.eol_after(i);
         if l.next > l.end {
-            Edit {
-                range: l.next..l.next,
-                text: new_lines.iter().map(|s| format!("{s}{eol}")).collect(),
-            }
+            Edit::new(
+                l.next..l.next,
+                new_lines.iter().map(|s| format!("{s}{eol}")).collect(),
+            )
         } else {
-            Edit {
-                range: l.end..l.end,
-                text: new_lines.iter().map(|s| format!("{eol}{s}")).collect(),
-            }
+            Edit::new(
+                l.end..l.end,
+                new_lines.iter().map(|s| format!("{eol}{s}")).collect(),
+            )
         }
     }
 
@@ -260,10 +251,7 @@ impl Editor<'_> {
         } else {
             ls[first].start..ls[last].next
         };
-        Edit {
-            range,
-            text: String::new(),
-        }
+        Edit::new(range, String::new())
     }
 
     /// Deletes a one-line `{}` after `key:` (and trailing blanks when nothing follows).
@@ -275,10 +263,7 @@ impl Editor<'_> {
         } else {
             span.end
         };
-        Edit {
-            range: c.entry.after_colon..end,
-            text: String::new(),
-        }
+        Edit::new(c.entry.after_colon..end, String::new())
     }
 
     /// Opens an empty container entry (`key:`, `key: {}`) for children; returns the edits.
@@ -377,7 +362,7 @@ impl Editor<'_> {
                 None => new.push(format!(
                     "{}{}: {}",
                     pad(indent),
-                    render_key(k),
+                    plain_or_quoted(k),
                     plain_or_quoted(v)
                 )),
             }
@@ -396,15 +381,12 @@ impl Editor<'_> {
                 if self.lines.text[span.clone()] == text {
                     return Ok(None);
                 }
-                Ok(Some(Edit {
-                    range: span.clone(),
-                    text,
-                }))
+                Ok(Some(Edit::new(span.clone(), text)))
             }
-            Val::Empty => Ok(Some(Edit {
-                range: c.entry.after_colon..c.entry.after_colon,
-                text: format!(" {}", plain_or_quoted(v)),
-            })),
+            Val::Empty => Ok(Some(Edit::new(
+                c.entry.after_colon..c.entry.after_colon,
+                format!(" {}", plain_or_quoted(v)),
+            ))),
             Val::BlockScalar => Err(self.unsupported(c, "a block scalar value")),
             Val::FlowEmptyMap { .. } => {
                 Err(self.unsupported(c, "a mapping where a string belongs"))
@@ -426,9 +408,8 @@ impl Editor<'_> {
             .expect("invariant: a document with a layout is a SealedSecret");
         let spec_child = self.layout.root.get("spec");
         if ss.has_legacy_data && !plan.set.is_empty() {
-            let (line, column) = spec_child.map_or((self.doc.public.line, 1), |c| {
-                (c.line + 1, self.lines.column(c.line, c.entry.key_start))
-            });
+            let (line, column) =
+                spec_child.map_or((self.doc.public.line, 1), |c| super::key_loc(self.lines, c));
             return Err(SealedSecretError::LegacyData { line, column });
         }
         let enc = self.layout.encrypted.as_ref();
@@ -530,10 +511,10 @@ impl Editor<'_> {
 
 /// ` {}` right after `key:` of `header`: an empty mapping where the entries were.
 fn empty_map_after(header: &Child) -> Edit {
-    Edit {
-        range: header.entry.after_colon..header.entry.after_colon,
-        text: " {}".into(),
-    }
+    Edit::new(
+        header.entry.after_colon..header.entry.after_colon,
+        " {}".into(),
+    )
 }
 
 fn pad(n: usize) -> String {
@@ -619,12 +600,8 @@ pub(crate) fn plain_or_quoted(s: &str) -> String {
     }
 }
 
-fn render_key(k: &str) -> String {
-    plain_or_quoted(k)
-}
-
 /// Renders `s` in the style the old value had (plain stays plain when that is safe).
-fn render_value(s: &str, style: ScalarStyle) -> String {
+pub(super) fn render_value(s: &str, style: ScalarStyle) -> String {
     match style {
         ScalarStyle::SingleQuoted => format!("'{}'", s.replace('\'', "''")),
         ScalarStyle::DoubleQuoted => double_quoted(s),

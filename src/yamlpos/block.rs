@@ -84,6 +84,10 @@ impl Block {
     pub(crate) fn get(&self, key: &str) -> Option<&Child> {
         self.children.iter().find(|c| c.entry.key == key)
     }
+
+    pub(crate) fn keys(&self) -> Vec<&str> {
+        self.children.iter().map(|c| c.entry.key.as_str()).collect()
+    }
 }
 
 /// The text split into lines, with helpers that never allocate per line.

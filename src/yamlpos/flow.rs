@@ -49,6 +49,15 @@ impl Map {
             _ => None,
         }
     }
+
+    /// The mapping at `path` below this one, when every step is one.
+    pub(crate) fn path(&self, path: &[&str]) -> Option<&Map> {
+        path.iter().try_fold(self, |m, k| m.map(k))
+    }
+
+    pub(crate) fn keys(&self) -> Vec<&str> {
+        self.entries.iter().map(|e| e.key.as_str()).collect()
+    }
 }
 
 /// One `key: value` of a flow mapping.

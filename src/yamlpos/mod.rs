@@ -33,11 +33,8 @@ pub use block::ScalarStyle;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{line}:{column}: {what}")]
 pub struct Unsupported {
-    /// 1-based line.
     pub line: usize,
-    /// 1-based column (characters).
     pub column: usize,
-    /// What was found.
     pub what: String,
 }
 
@@ -62,14 +59,11 @@ impl From<usize> for Seg {
     }
 }
 
-/// A position in the file: 1-based line and column (characters), and the byte offset.
+/// A position in the whole file: 1-based line and column (characters), and the byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pos {
-    /// 1-based line in the whole file.
     pub line: u32,
-    /// 1-based column in characters.
     pub column: u32,
-    /// Byte offset of the key in the whole file.
     pub offset: usize,
 }
 
@@ -195,12 +189,6 @@ pub fn documents(file: &str) -> Vec<Document<'_>> {
     docs
 }
 
-/// Finds a path in one document of a file (convenience over [`documents`]): `doc` is the
-/// 0-based index of the document.
-pub fn find_in_file(file: &str, doc: usize, path: &[Seg]) -> Option<Pos> {
-    documents(file).get(doc)?.find(path)
-}
-
 impl<'t> Document<'t> {
     pub(crate) fn new(text: &'t str, first_line: usize, offset: usize) -> Document<'t> {
         Document {
@@ -223,7 +211,7 @@ impl<'t> Document<'t> {
         }
         let walk = self.layout().walk(self.text, path);
         let line = walk.line.filter(|_| walk.complete)?;
-        Some(self.pos_of_line(line.idx, line.at))
+        Some(self.pos_of(line.at))
     }
 
     /// Like [`Document::find`], but falls back to the longest prefix of `path` that is found,
@@ -232,10 +220,7 @@ impl<'t> Document<'t> {
         if let Some((at, _)) = self.flow_walk(path) {
             return self.pos_of(at);
         }
-        match self.layout().walk(self.text, path).line {
-            Some(line) => self.pos_of_line(line.idx, line.at),
-            None => self.pos_of_line(0, 0),
-        }
+        self.pos_of(self.layout().walk(self.text, path).line.map_or(0, |l| l.at))
     }
 
     /// For a document written as one flow collection (JSON, kubeseal's default output): the
@@ -251,21 +236,9 @@ impl<'t> Document<'t> {
 
     /// Position of document-relative byte `at`.
     fn pos_of(&self, at: usize) -> Pos {
-        let (line, _) = flow::line_col(self.text, at);
-        self.pos_of_line(line - 1, at)
-    }
-
-    /// Position of byte `at` (document-relative) on 0-based document line `idx`.
-    fn pos_of_line(&self, idx: usize, at: usize) -> Pos {
-        let line_start = self.text[..at.min(self.text.len())]
-            .rfind('\n')
-            .map_or(0, |i| i + 1);
-        let column = self.text[line_start..at.min(self.text.len())]
-            .chars()
-            .count()
-            + 1;
+        let (line, column) = flow::line_col(self.text, at);
         Pos {
-            line: self.first_line + u32::try_from(idx).unwrap_or(u32::MAX - self.first_line),
+            line: self.first_line + u32::try_from(line - 1).unwrap_or(u32::MAX - self.first_line),
             column: u32::try_from(column).unwrap_or(u32::MAX),
             offset: self.offset + at,
         }
@@ -549,7 +522,7 @@ key: value
 ";
 
     fn at(doc: usize, path: &[Seg]) -> Option<(u32, u32)> {
-        find_in_file(FILE, doc, path).map(|p| (p.line, p.column))
+        documents(FILE)[doc].find(path).map(|p| (p.line, p.column))
     }
 
     fn k(s: &str) -> Seg {
