@@ -11,7 +11,8 @@ use std::ops::Range;
 use yaml_serde::{Mapping, Value};
 
 use super::{
-    BlockLayout, DocLayout, EncryptedDataLayout, ParsedDoc, SealedSecretError, parse_docs,
+    BlockLayout, DocLayout, EncryptedDataLayout, ParsedDoc, SealedSecretDoc, SealedSecretError,
+    parse_docs,
 };
 use crate::yamlpos::block::{Block, Child, Lines, ScalarStyle, Val};
 
@@ -83,7 +84,7 @@ impl<'t> ParsedFile<'t> {
     }
 
     /// The `SealedSecret` documents with their document index.
-    pub fn sealed_secrets(&self) -> impl Iterator<Item = (usize, &super::SealedSecretDoc)> {
+    pub fn sealed_secrets(&self) -> impl Iterator<Item = (usize, &SealedSecretDoc)> {
         self.documents()
             .filter_map(|d| d.sealed_secret.as_ref().map(|s| (d.index, s)))
     }
@@ -100,30 +101,25 @@ impl<'t> ParsedFile<'t> {
     pub fn apply(&self, doc_index: usize, plan: &EditPlan) -> Result<String, SealedSecretError> {
         validate(plan)?;
         let text = self.lines.text;
-        let doc = self
-            .docs
-            .get(doc_index)
-            .filter(|d| d.layout.is_some())
-            .ok_or(SealedSecretError::NotASealedSecret { index: doc_index })?;
-        let layout = doc
-            .layout
-            .as_ref()
-            .expect("invariant: filtered on layout above");
+        let doc = self.docs.get(doc_index);
+        let Some((layout, ss, line)) = doc.and_then(|d| {
+            Some((
+                d.layout.as_ref()?,
+                d.public.sealed_secret.as_ref()?,
+                d.public.line,
+            ))
+        }) else {
+            return Err(SealedSecretError::NotASealedSecret { index: doc_index });
+        };
         let mut edits = Vec::new();
         match layout {
-            DocLayout::Flow(fl) => {
-                let ss = doc
-                    .public
-                    .sealed_secret
-                    .as_ref()
-                    .expect("invariant: a document with a layout is a SealedSecret");
-                edits = super::flow::plan_edits(text, fl, ss, doc.public.line, plan)?;
-            }
+            DocLayout::Flow(fl) => edits = super::flow::plan_edits(text, fl, ss, line, plan)?,
             DocLayout::Block(layout) => {
                 let ed = Editor {
                     lines: &self.lines,
                     layout,
-                    doc,
+                    ss,
+                    line,
                 };
                 // A flow mapping inside the block document is edited as flow.
                 let (set, remove) = (&plan.annotations, &plan.remove_annotations);
@@ -150,7 +146,6 @@ impl<'t> ParsedFile<'t> {
 }
 
 fn validate(plan: &EditPlan) -> Result<(), SealedSecretError> {
-    let mut seen = HashSet::new();
     for (k, v) in &plan.set {
         // Kubernetes IsConfigMapKey: [-._a-zA-Z0-9]+, at most 253 characters.
         let key_ok = !k.is_empty()
@@ -166,27 +161,21 @@ fn validate(plan: &EditPlan) -> Result<(), SealedSecretError> {
         if !value_ok {
             return Err(SealedSecretError::InvalidValue { key: k.clone() });
         }
-        if !seen.insert(k.as_str()) {
-            return Err(SealedSecretError::DuplicateKey { key: k.clone() });
-        }
     }
-    for k in &plan.remove {
-        if !seen.insert(k.as_str()) {
-            return Err(SealedSecretError::DuplicateKey { key: k.clone() });
-        }
-    }
-    let mut seen = HashSet::new();
     for (k, v) in &plan.annotations {
         let one_line = |s: &str| !s.chars().any(char::is_control);
         if k.is_empty() || k.trim() != k || !one_line(k) || !one_line(v) {
             return Err(SealedSecretError::InvalidAnnotation { key: k.clone() });
         }
-        if !seen.insert(k.as_str()) {
-            return Err(SealedSecretError::DuplicateKey { key: k.clone() });
-        }
     }
-    for k in &plan.remove_annotations {
-        if !seen.insert(k.as_str()) {
+    let set = plan.set.iter().map(|(k, _)| k).chain(&plan.remove);
+    let annotations = plan.annotations.iter().map(|(k, _)| k);
+    for keys in [
+        set.collect::<Vec<_>>(),
+        annotations.chain(&plan.remove_annotations).collect(),
+    ] {
+        let mut seen = HashSet::new();
+        if let Some(k) = keys.into_iter().find(|k| !seen.insert(*k)) {
             return Err(SealedSecretError::DuplicateKey { key: k.clone() });
         }
     }
@@ -196,7 +185,9 @@ fn validate(plan: &EditPlan) -> Result<(), SealedSecretError> {
 struct Editor<'a> {
     lines: &'a Lines<'a>,
     layout: &'a BlockLayout,
-    doc: &'a ParsedDoc,
+    ss: &'a SealedSecretDoc,
+    /// 1-based line where the document starts.
+    line: usize,
 }
 
 impl Editor<'_> {
@@ -288,7 +279,7 @@ impl Editor<'_> {
             return Ok(());
         }
         let no_meta = SealedSecretError::NoMetadata {
-            line: self.doc.public.line,
+            line: self.line,
             column: 1,
         };
         let Some(mb) = self.layout.metadata.as_ref() else {
@@ -300,26 +291,32 @@ impl Editor<'_> {
         let ab = self.layout.annotations.as_ref();
         let ai = ab.and_then(|b| b.indent).unwrap_or(mi + self.step());
         let new = self.set_entries(ab, ai, &plan.annotations, edits)?;
-        let Some(ab) = ab else {
-            return self.add_annotations(mb, last, mi, new, edits);
-        };
-        let mut removed = 0;
-        for k in &plan.remove_annotations {
-            if let Some(c) = ab.get(k) {
-                edits.push(self.remove_lines(c.line, c.last));
-                removed += 1;
-            }
-        }
-        if !new.is_empty() {
-            let anchor = ab.children.last().map_or(last.last, |c| c.last);
-            edits.push(self.insert_after(anchor, &new));
-        } else if removed > 0 && removed == ab.children.len() {
-            // Every annotation removed: keep a valid empty mapping, not a null.
-            if let Some(h) = mb.get("annotations") {
-                edits.push(empty_map_after(h));
-            }
+        let removed = self.remove_entries(ab, &plan.remove_annotations, edits);
+        match (ab, mb.get("annotations")) {
+            (Some(ab), Some(header)) => self.grow_or_empty(header, ab, &new, removed, edits),
+            _ => self.add_annotations(mb, last, mi, new, edits)?,
         }
         Ok(())
+    }
+
+    /// Finishes the edit of the existing block `block` under `header`, after its entries were
+    /// set and `removed` of them removed: the `new` lines go after its last entry; when every
+    /// entry went, `{}` keeps a valid empty mapping, not a null (the controller expects
+    /// `encryptedData: {}`).
+    fn grow_or_empty(
+        &self,
+        header: &Child,
+        block: &Block,
+        new: &[String],
+        removed: usize,
+        edits: &mut Vec<Edit>,
+    ) {
+        if !new.is_empty() {
+            let anchor = block.children.last().map_or(header.line, |c| c.last);
+            edits.push(self.insert_after(anchor, new));
+        } else if removed > 0 && removed == block.children.len() {
+            edits.push(empty_map_after(header));
+        }
     }
 
     /// New annotation lines `new` where metadata has no annotations block: under an empty
@@ -400,16 +397,11 @@ impl Editor<'_> {
         if plan.set.is_empty() && plan.remove.is_empty() {
             return Ok(());
         }
-        let ss = self
-            .doc
-            .public
-            .sealed_secret
-            .as_ref()
-            .expect("invariant: a document with a layout is a SealedSecret");
+        let ss = self.ss;
         let spec_child = self.layout.root.get("spec");
         if ss.has_legacy_data && !plan.set.is_empty() {
             let (line, column) =
-                spec_child.map_or((self.doc.public.line, 1), |c| super::key_loc(self.lines, c));
+                spec_child.map_or((self.line, 1), |c| super::key_loc(self.lines, c));
             return Err(SealedSecretError::LegacyData { line, column });
         }
         let enc = self.layout.encrypted.as_ref();
@@ -430,14 +422,7 @@ impl Editor<'_> {
                         what: "encryptedData block without a header".into(),
                     });
                 };
-                if !new.is_empty() {
-                    let anchor = enc.children.last().map_or(header.line, |c| c.last);
-                    edits.push(self.insert_after(anchor, &new));
-                }
-                if ss.encrypted_data.len() + new.len() == removed {
-                    // Keep the key present: the controller expects `encryptedData: {}`.
-                    edits.push(empty_map_after(header));
-                }
+                self.grow_or_empty(header, enc, &new, removed, edits);
             }
             EncryptedDataLayout::FlowEmpty
             | EncryptedDataLayout::Null
@@ -454,8 +439,9 @@ impl Editor<'_> {
         Ok(())
     }
 
-    /// Removes the entries of `block` named in `keys`, one splice per run of adjacent lines;
-    /// returns how many entries went.
+    /// Removes the entries of `block` named in `keys`, one splice per run of adjacent lines
+    /// (two splices would overlap at a last line without a line break); returns how many
+    /// entries went.
     fn remove_entries(
         &self,
         block: Option<&Block>,

@@ -216,8 +216,6 @@ impl SealedSecretDoc {
 /// `spec.template` as read.
 #[derive(Debug, Clone, Default)]
 pub struct Template {
-    /// Whether `spec.template` exists.
-    pub present: bool,
     /// `spec.template.metadata.name`.
     pub name: Option<String>,
     /// `spec.template.metadata.namespace`.
@@ -829,10 +827,7 @@ fn read_template(v: Option<&Value>, at: (usize, usize)) -> Result<Template, Seal
     let Some(v) = v else {
         return Ok(Template::default());
     };
-    let mut t = Template {
-        present: true,
-        ..Template::default()
-    };
+    let mut t = Template::default();
     let Some(m) = v.as_mapping() else {
         if v.is_null() {
             return Ok(t);

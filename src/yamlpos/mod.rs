@@ -316,7 +316,7 @@ impl Layout {
             if content.is_empty() || content.starts_with('#') {
                 continue;
             }
-            if opens_block_scalar(content) {
+            if block::opens_block_scalar(content) {
                 block_scalar_indent = Some(indent);
             }
             lines.push(Line {
@@ -459,21 +459,6 @@ struct Block {
     head: Option<Line>,
     lo: usize,
     hi: usize,
-}
-
-/// True when a line ends with a block scalar header (`key: |`, `- >-`, `key: |2 # c`).
-fn opens_block_scalar(text: &str) -> bool {
-    // Most lines have neither indicator: skip the key split for them.
-    if !text.bytes().any(|b| b == b'|' || b == b'>') {
-        return false;
-    }
-    let value = match split_key(text) {
-        Some((_, rest)) => rest,
-        None => text.strip_prefix("- ").unwrap_or(text),
-    };
-    let value = value.split(" #").next().unwrap_or(value).trim();
-    let mut chars = value.chars();
-    matches!(chars.next(), Some('|' | '>')) && chars.all(|c| matches!(c, '+' | '-' | '1'..='9'))
 }
 
 /// Splits `key: rest` with the layer's one key reader ([`block::key_at`]): the unquoted key
@@ -620,6 +605,8 @@ key: value
         );
         let doc = &documents(text)[0];
         assert_eq!(doc.find(&[k("e"), k("f")]), None);
+        let tagged = &documents("c: !!binary |\n  d: 1\n")[0];
+        assert_eq!(tagged.find(&[k("c"), k("d")]), None, "nor has a tagged one");
         assert_eq!(doc.find_or_parent(&[k("e"), k("f")]).line, 5);
     }
 
