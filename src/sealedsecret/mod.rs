@@ -258,7 +258,6 @@ pub struct EncryptedEntry {
     pub column: usize,
     /// Byte span of the value in the file text, quotes included (empty for a null value).
     pub span: Range<usize>,
-    /// How the value is written.
     pub style: ScalarStyle,
 }
 

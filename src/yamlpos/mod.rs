@@ -41,7 +41,6 @@ pub struct Unsupported {
 /// One step of a path into a YAML document.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Seg {
-    /// A mapping key.
     Key(String),
     /// A 0-based sequence index.
     Index(usize),
