@@ -11,7 +11,8 @@ use std::ops::Range;
 use yaml_serde::{Mapping, Value};
 
 use super::{
-    BlockLayout, DocLayout, EncryptedDataLayout, ParsedDoc, SealedSecretError, parse_docs,
+    BlockLayout, DocLayout, EncryptedDataLayout, ParsedDoc, SealedSecretDoc, SealedSecretError,
+    parse_docs,
 };
 use crate::yamlpos::block::{Block, Child, Lines, ScalarStyle, Val};
 
@@ -29,16 +30,6 @@ pub struct EditPlan {
     /// are ignored). Used when `--rescope` drops a scope annotation: kubeseal-format.md §2
     /// declares strict scope by the *absence* of both scope annotations.
     pub remove_annotations: Vec<String>,
-}
-
-impl EditPlan {
-    /// Whether the plan changes nothing.
-    pub fn is_empty(&self) -> bool {
-        self.set.is_empty()
-            && self.remove.is_empty()
-            && self.annotations.is_empty()
-            && self.remove_annotations.is_empty()
-    }
 }
 
 /// One splice: replace `range` of the old text with `text`.
@@ -93,7 +84,7 @@ impl<'t> ParsedFile<'t> {
     }
 
     /// The `SealedSecret` documents with their document index.
-    pub fn sealed_secrets(&self) -> impl Iterator<Item = (usize, &super::SealedSecretDoc)> {
+    pub fn sealed_secrets(&self) -> impl Iterator<Item = (usize, &SealedSecretDoc)> {
         self.documents()
             .filter_map(|d| d.sealed_secret.as_ref().map(|s| (d.index, s)))
     }
@@ -110,30 +101,25 @@ impl<'t> ParsedFile<'t> {
     pub fn apply(&self, doc_index: usize, plan: &EditPlan) -> Result<String, SealedSecretError> {
         validate(plan)?;
         let text = self.lines.text;
-        let doc = self
-            .docs
-            .get(doc_index)
-            .filter(|d| d.layout.is_some())
-            .ok_or(SealedSecretError::NotASealedSecret { index: doc_index })?;
-        let layout = doc
-            .layout
-            .as_ref()
-            .expect("invariant: filtered on layout above");
+        let doc = self.docs.get(doc_index);
+        let Some((layout, ss, line)) = doc.and_then(|d| {
+            Some((
+                d.layout.as_ref()?,
+                d.public.sealed_secret.as_ref()?,
+                d.public.line,
+            ))
+        }) else {
+            return Err(SealedSecretError::NotASealedSecret { index: doc_index });
+        };
         let mut edits = Vec::new();
         match layout {
-            DocLayout::Flow(fl) => {
-                let ss = doc
-                    .public
-                    .sealed_secret
-                    .as_ref()
-                    .expect("invariant: a document with a layout is a SealedSecret");
-                edits = super::flow::plan_edits(text, fl, ss, doc.public.line, plan)?;
-            }
+            DocLayout::Flow(fl) => edits = super::flow::plan_edits(text, fl, ss, line, plan)?,
             DocLayout::Block(layout) => {
                 let ed = Editor {
                     lines: &self.lines,
                     layout,
-                    doc,
+                    ss,
+                    line,
                 };
                 // A flow mapping inside the block document is edited as flow.
                 let (set, remove) = (&plan.annotations, &plan.remove_annotations);
@@ -160,7 +146,6 @@ impl<'t> ParsedFile<'t> {
 }
 
 fn validate(plan: &EditPlan) -> Result<(), SealedSecretError> {
-    let mut seen = HashSet::new();
     for (k, v) in &plan.set {
         // Kubernetes IsConfigMapKey: [-._a-zA-Z0-9]+, at most 253 characters.
         let key_ok = !k.is_empty()
@@ -176,27 +161,21 @@ fn validate(plan: &EditPlan) -> Result<(), SealedSecretError> {
         if !value_ok {
             return Err(SealedSecretError::InvalidValue { key: k.clone() });
         }
-        if !seen.insert(k.as_str()) {
-            return Err(SealedSecretError::DuplicateKey { key: k.clone() });
-        }
     }
-    for k in &plan.remove {
-        if !seen.insert(k.as_str()) {
-            return Err(SealedSecretError::DuplicateKey { key: k.clone() });
-        }
-    }
-    let mut seen = HashSet::new();
     for (k, v) in &plan.annotations {
         let one_line = |s: &str| !s.chars().any(char::is_control);
         if k.is_empty() || k.trim() != k || !one_line(k) || !one_line(v) {
             return Err(SealedSecretError::InvalidAnnotation { key: k.clone() });
         }
-        if !seen.insert(k.as_str()) {
-            return Err(SealedSecretError::DuplicateKey { key: k.clone() });
-        }
     }
-    for k in &plan.remove_annotations {
-        if !seen.insert(k.as_str()) {
+    let set = plan.set.iter().map(|(k, _)| k).chain(&plan.remove);
+    let annotations = plan.annotations.iter().map(|(k, _)| k);
+    for keys in [
+        set.collect::<Vec<_>>(),
+        annotations.chain(&plan.remove_annotations).collect(),
+    ] {
+        let mut seen = HashSet::new();
+        if let Some(k) = keys.into_iter().find(|k| !seen.insert(*k)) {
             return Err(SealedSecretError::DuplicateKey { key: k.clone() });
         }
     }
@@ -206,14 +185,17 @@ fn validate(plan: &EditPlan) -> Result<(), SealedSecretError> {
 struct Editor<'a> {
     lines: &'a Lines<'a>,
     layout: &'a BlockLayout,
-    doc: &'a ParsedDoc,
+    ss: &'a SealedSecretDoc,
+    /// 1-based line where the document starts.
+    line: usize,
 }
 
 impl Editor<'_> {
     fn unsupported(&self, c: &Child, what: &str) -> SealedSecretError {
+        let (line, column) = super::key_loc(self.lines, c);
         SealedSecretError::Unsupported {
-            line: c.line + 1,
-            column: self.lines.column(c.line, c.entry.key_start),
+            line,
+            column,
             what: what.to_string(),
         }
     }
@@ -240,15 +222,15 @@ impl Editor<'_> {
         let l = self.lines.lines[i];
         let eol = self.lines.eol_after(i);
         if l.next > l.end {
-            Edit {
-                range: l.next..l.next,
-                text: new_lines.iter().map(|s| format!("{s}{eol}")).collect(),
-            }
+            Edit::new(
+                l.next..l.next,
+                new_lines.iter().map(|s| format!("{s}{eol}")).collect(),
+            )
         } else {
-            Edit {
-                range: l.end..l.end,
-                text: new_lines.iter().map(|s| format!("{eol}{s}")).collect(),
-            }
+            Edit::new(
+                l.end..l.end,
+                new_lines.iter().map(|s| format!("{eol}{s}")).collect(),
+            )
         }
     }
 
@@ -260,10 +242,7 @@ impl Editor<'_> {
         } else {
             ls[first].start..ls[last].next
         };
-        Edit {
-            range,
-            text: String::new(),
-        }
+        Edit::new(range, String::new())
     }
 
     /// Deletes a one-line `{}` after `key:` (and trailing blanks when nothing follows).
@@ -275,10 +254,7 @@ impl Editor<'_> {
         } else {
             span.end
         };
-        Edit {
-            range: c.entry.after_colon..end,
-            text: String::new(),
-        }
+        Edit::new(c.entry.after_colon..end, String::new())
     }
 
     /// Opens an empty container entry (`key:`, `key: {}`) for children; returns the edits.
@@ -303,7 +279,7 @@ impl Editor<'_> {
             return Ok(());
         }
         let no_meta = SealedSecretError::NoMetadata {
-            line: self.doc.public.line,
+            line: self.line,
             column: 1,
         };
         let Some(mb) = self.layout.metadata.as_ref() else {
@@ -315,26 +291,32 @@ impl Editor<'_> {
         let ab = self.layout.annotations.as_ref();
         let ai = ab.and_then(|b| b.indent).unwrap_or(mi + self.step());
         let new = self.set_entries(ab, ai, &plan.annotations, edits)?;
-        let Some(ab) = ab else {
-            return self.add_annotations(mb, last, mi, new, edits);
-        };
-        let mut removed = 0;
-        for k in &plan.remove_annotations {
-            if let Some(c) = ab.get(k) {
-                edits.push(self.remove_lines(c.line, c.last));
-                removed += 1;
-            }
-        }
-        if !new.is_empty() {
-            let anchor = ab.children.last().map_or(last.last, |c| c.last);
-            edits.push(self.insert_after(anchor, &new));
-        } else if removed > 0 && removed == ab.children.len() {
-            // Every annotation removed: keep a valid empty mapping, not a null.
-            if let Some(h) = mb.get("annotations") {
-                edits.push(empty_map_after(h));
-            }
+        let removed = self.remove_entries(ab, &plan.remove_annotations, edits);
+        match (ab, mb.get("annotations")) {
+            (Some(ab), Some(header)) => self.grow_or_empty(header, ab, &new, removed, edits),
+            _ => self.add_annotations(mb, last, mi, new, edits)?,
         }
         Ok(())
+    }
+
+    /// Finishes the edit of the existing block `block` under `header`, after its entries were
+    /// set and `removed` of them removed: the `new` lines go after its last entry; when every
+    /// entry went, `{}` keeps a valid empty mapping, not a null (the controller expects
+    /// `encryptedData: {}`).
+    fn grow_or_empty(
+        &self,
+        header: &Child,
+        block: &Block,
+        new: &[String],
+        removed: usize,
+        edits: &mut Vec<Edit>,
+    ) {
+        if !new.is_empty() {
+            let anchor = block.children.last().map_or(header.line, |c| c.last);
+            edits.push(self.insert_after(anchor, new));
+        } else if removed > 0 && removed == block.children.len() {
+            edits.push(empty_map_after(header));
+        }
     }
 
     /// New annotation lines `new` where metadata has no annotations block: under an empty
@@ -377,7 +359,7 @@ impl Editor<'_> {
                 None => new.push(format!(
                     "{}{}: {}",
                     pad(indent),
-                    render_key(k),
+                    plain_or_quoted(k),
                     plain_or_quoted(v)
                 )),
             }
@@ -396,15 +378,12 @@ impl Editor<'_> {
                 if self.lines.text[span.clone()] == text {
                     return Ok(None);
                 }
-                Ok(Some(Edit {
-                    range: span.clone(),
-                    text,
-                }))
+                Ok(Some(Edit::new(span.clone(), text)))
             }
-            Val::Empty => Ok(Some(Edit {
-                range: c.entry.after_colon..c.entry.after_colon,
-                text: format!(" {}", plain_or_quoted(v)),
-            })),
+            Val::Empty => Ok(Some(Edit::new(
+                c.entry.after_colon..c.entry.after_colon,
+                format!(" {}", plain_or_quoted(v)),
+            ))),
             Val::BlockScalar => Err(self.unsupported(c, "a block scalar value")),
             Val::FlowEmptyMap { .. } => {
                 Err(self.unsupported(c, "a mapping where a string belongs"))
@@ -418,17 +397,11 @@ impl Editor<'_> {
         if plan.set.is_empty() && plan.remove.is_empty() {
             return Ok(());
         }
-        let ss = self
-            .doc
-            .public
-            .sealed_secret
-            .as_ref()
-            .expect("invariant: a document with a layout is a SealedSecret");
+        let ss = self.ss;
         let spec_child = self.layout.root.get("spec");
         if ss.has_legacy_data && !plan.set.is_empty() {
-            let (line, column) = spec_child.map_or((self.doc.public.line, 1), |c| {
-                (c.line + 1, self.lines.column(c.line, c.entry.key_start))
-            });
+            let (line, column) =
+                spec_child.map_or((self.line, 1), |c| super::key_loc(self.lines, c));
             return Err(SealedSecretError::LegacyData { line, column });
         }
         let enc = self.layout.encrypted.as_ref();
@@ -449,14 +422,7 @@ impl Editor<'_> {
                         what: "encryptedData block without a header".into(),
                     });
                 };
-                if !new.is_empty() {
-                    let anchor = enc.children.last().map_or(header.line, |c| c.last);
-                    edits.push(self.insert_after(anchor, &new));
-                }
-                if ss.encrypted_data.len() + new.len() == removed {
-                    // Keep the key present: the controller expects `encryptedData: {}`.
-                    edits.push(empty_map_after(header));
-                }
+                self.grow_or_empty(header, enc, &new, removed, edits);
             }
             EncryptedDataLayout::FlowEmpty
             | EncryptedDataLayout::Null
@@ -473,8 +439,9 @@ impl Editor<'_> {
         Ok(())
     }
 
-    /// Removes the entries of `block` named in `keys`, one splice per run of adjacent lines;
-    /// returns how many entries went.
+    /// Removes the entries of `block` named in `keys`, one splice per run of adjacent lines
+    /// (two splices would overlap at a last line without a line break); returns how many
+    /// entries went.
     fn remove_entries(
         &self,
         block: Option<&Block>,
@@ -530,10 +497,10 @@ impl Editor<'_> {
 
 /// ` {}` right after `key:` of `header`: an empty mapping where the entries were.
 fn empty_map_after(header: &Child) -> Edit {
-    Edit {
-        range: header.entry.after_colon..header.entry.after_colon,
-        text: " {}".into(),
-    }
+    Edit::new(
+        header.entry.after_colon..header.entry.after_colon,
+        " {}".into(),
+    )
 }
 
 fn pad(n: usize) -> String {
@@ -619,12 +586,8 @@ pub(crate) fn plain_or_quoted(s: &str) -> String {
     }
 }
 
-fn render_key(k: &str) -> String {
-    plain_or_quoted(k)
-}
-
 /// Renders `s` in the style the old value had (plain stays plain when that is safe).
-fn render_value(s: &str, style: ScalarStyle) -> String {
+pub(super) fn render_value(s: &str, style: ScalarStyle) -> String {
     match style {
         ScalarStyle::SingleQuoted => format!("'{}'", s.replace('\'', "''")),
         ScalarStyle::DoubleQuoted => double_quoted(s),

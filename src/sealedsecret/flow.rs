@@ -12,33 +12,22 @@ use std::ops::Range;
 
 use yaml_serde::{Mapping, Value};
 
-use super::edit::{Edit, double_quoted, plain_or_quoted};
+use super::edit::{Edit, double_quoted, plain_or_quoted, render_value};
 use super::{
     EditPlan, EncryptedDataLayout, EncryptedEntry, ScalarStyle, SealedSecretDoc, SealedSecretError,
     check_keys,
 };
 use crate::yamlpos::flow::{self, Map, Node, line_col};
 
-/// Where things are in a document written as one flow mapping.
-#[derive(Debug)]
-pub(crate) struct FlowLayout {
-    pub(crate) root: Map,
-}
-
-impl FlowLayout {
-    fn map(&self, path: &[&str]) -> Option<&Map> {
-        path.iter().try_fold(&self.root, |m, k| m.map(k))
-    }
-}
-
 /// Reads the flow mapping that fills `range` of `text`, cross-checked against `value`, and the
-/// `encryptedData` entries into `doc`.
+/// `encryptedData` entries into `doc`. `at` gives the file position of a key path.
 pub(super) fn read_layout(
     text: &str,
     range: Range<usize>,
     value: &Value,
+    at: &dyn Fn(&[&str]) -> (usize, usize),
     doc: &mut SealedSecretDoc,
-) -> Result<FlowLayout, SealedSecretError> {
+) -> Result<Map, SealedSecretError> {
     let (node, end) = flow::parse(text, range.start)?;
     let trailing = text[end.min(range.end)..range.end].lines().any(|l| {
         let t = l.trim();
@@ -54,9 +43,7 @@ pub(super) fn read_layout(
     if trailing {
         return Err(unsupported(text, end, "content after the flow mapping"));
     }
-    let layout = FlowLayout { root };
-    let at = |path: &[&str]| key_at(text, &layout, path);
-    check_keys(&keys(&layout.root), value.as_mapping(), at(&[]), "document")?;
+    check_keys(&root.keys(), value.as_mapping(), at(&[]), "document")?;
     let typed = |path: &[&str]| {
         path.iter()
             .try_fold(value, |v, k| v.get(k))
@@ -69,13 +56,13 @@ pub(super) fn read_layout(
         (&["spec", "encryptedData"], "spec.encryptedData"),
     ] {
         if let Some(m) = typed(path) {
-            let ours = layout.map(path).map(keys).unwrap_or_default();
+            let ours = root.path(path).map(Map::keys).unwrap_or_default();
             check_keys(&ours, Some(m), at(path), field)?;
         }
     }
     if let (Some(em), Some(fm)) = (
         typed(&["spec", "encryptedData"]),
-        layout.map(&["spec", "encryptedData"]),
+        root.path(&["spec", "encryptedData"]),
     ) {
         if em.is_empty() {
             doc.encrypted_data_layout = EncryptedDataLayout::FlowEmpty;
@@ -84,17 +71,7 @@ pub(super) fn read_layout(
             doc.encrypted_data = entries(text, fm, em)?;
         }
     }
-    Ok(layout)
-}
-
-fn keys(m: &Map) -> Vec<&str> {
-    m.entries.iter().map(|e| e.key.as_str()).collect()
-}
-
-/// File position of the key at `path` (or of the deepest parent found).
-fn key_at(text: &str, layout: &FlowLayout, path: &[&str]) -> (usize, usize) {
-    let segs: Vec<crate::yamlpos::Seg> = path.iter().map(|k| (*k).into()).collect();
-    line_col(text, Node::Map(layout.root.clone()).walk(&segs).0)
+    Ok(root)
 }
 
 fn unsupported(text: &str, at: usize, what: &str) -> SealedSecretError {
@@ -180,19 +157,12 @@ impl Style {
         }
     }
 
-    fn key(&self, k: &str) -> String {
+    /// A new key or value: JSON strings in a JSON file.
+    fn scalar(&self, s: &str) -> String {
         if self.json {
-            double_quoted(k)
+            double_quoted(s)
         } else {
-            flow_scalar(k)
-        }
-    }
-
-    fn value(&self, v: &str) -> String {
-        if self.json {
-            double_quoted(v)
-        } else {
-            flow_scalar(v)
+            flow_scalar(s)
         }
     }
 
@@ -343,8 +313,7 @@ fn replace_edit(
         ));
     };
     let r = match old.style {
-        ScalarStyle::DoubleQuoted => double_quoted(s),
-        ScalarStyle::SingleQuoted => format!("'{}'", s.replace('\'', "''")),
+        ScalarStyle::DoubleQuoted | ScalarStyle::SingleQuoted => render_value(s, old.style),
         _ => render(v),
     };
     // `{K}` (no colon) needs one; `K:` a blank.
@@ -387,31 +356,30 @@ pub(super) fn member_edits(
     set: &[(String, String)],
     remove: &[String],
 ) -> Result<Vec<Edit>, SealedSecretError> {
-    let st = Style::of(text, m);
-    let set: Vec<(String, New)> = set
-        .iter()
+    map_edits(text, m, &strings(set), remove, &Style::of(text, m))
+}
+
+fn strings(set: &[(String, String)]) -> Vec<(String, New)> {
+    set.iter()
         .map(|(k, v)| (k.clone(), New::Str(v.clone())))
-        .collect();
-    map_edits(text, m, &set, remove, &st)
+        .collect()
 }
 
 /// The edits of `plan` on a document written as one flow mapping.
 pub(super) fn plan_edits(
     text: &str,
-    layout: &FlowLayout,
+    root: &Map,
     ss: &SealedSecretDoc,
     doc_line: usize,
     plan: &EditPlan,
 ) -> Result<Vec<Edit>, SealedSecretError> {
-    let st = Style::of(text, &layout.root);
+    let st = Style::of(text, root);
     let mut edits = Vec::new();
     if !plan.annotations.is_empty() || !plan.remove_annotations.is_empty() {
-        let meta = layout
-            .map(&["metadata"])
-            .ok_or(SealedSecretError::NoMetadata {
-                line: doc_line,
-                column: 1,
-            })?;
+        let meta = root.map("metadata").ok_or(SealedSecretError::NoMetadata {
+            line: doc_line,
+            column: 1,
+        })?;
         edits.extend(container_edits(
             text,
             &st,
@@ -423,11 +391,14 @@ pub(super) fn plan_edits(
     }
     if !plan.set.is_empty() || !plan.remove.is_empty() {
         if ss.has_legacy_data && !plan.set.is_empty() {
-            let (line, column) = key_at(text, layout, &["spec"]);
+            let at = root
+                .get("spec")
+                .map_or(root.span.start, |e| e.key_span.start);
+            let (line, column) = line_col(text, at);
             return Err(SealedSecretError::LegacyData { line, column });
         }
-        let mut chain = vec![&layout.root];
-        chain.extend(layout.map(&["spec"]));
+        let mut chain = vec![root];
+        chain.extend(root.map("spec"));
         let path = &["spec", "encryptedData"][chain.len() - 1..];
         edits.extend(container_edits(
             text,
@@ -455,13 +426,8 @@ fn container_edits(
     let parent = chain
         .last()
         .expect("invariant: the chain starts at an existing map");
-    let strings = || {
-        set.iter()
-            .map(|(k, v)| (k.clone(), New::Str(v.clone())))
-            .collect::<Vec<_>>()
-    };
     let Some((first, rest)) = path.split_first() else {
-        return map_edits(text, parent, &strings(), remove, st);
+        return map_edits(text, parent, &strings(set), remove, st);
     };
     let entry = parent.get(first);
     if let Some(Node::Map(m)) = entry.map(|e| &e.value) {
@@ -480,11 +446,13 @@ fn container_edits(
                 indent_of(text, e.key_span.start)
             }),
     };
-    let mut inner: Vec<(String, String)> =
-        set.iter().map(|(k, v)| (st.key(k), st.value(v))).collect();
+    let mut inner: Vec<(String, String)> = set
+        .iter()
+        .map(|(k, v)| (st.scalar(k), st.scalar(v)))
+        .collect();
     for (i, k) in rest.iter().enumerate().rev() {
         let value = st.map(&inner, indent + (i + 1) * st.step);
-        inner = vec![(st.key(k), value)];
+        inner = vec![(st.scalar(k), value)];
     }
     let value = st.map(&inner, indent);
     match entry.map(|e| &e.value) {

@@ -39,17 +39,15 @@ pub const SEALED_FOR_ANNOTATION: &str = "emp-seal.dev/sealed-for";
 /// The only API version of the `SealedSecret` kind the controller serves.
 pub const API_VERSION: &str = "bitnami.com/v1alpha1";
 
-/// Errors reading or editing a `SealedSecret` file. Messages start with `line:column` relative to
-/// the file (the caller prefixes the path) and never contain a value.
+/// Errors reading or editing a `SealedSecret` file. Messages start with `line:column` (1-based,
+/// relative to the file; the caller prefixes the path) and never contain a value.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SealedSecretError {
     /// The text is not valid YAML.
     #[error("{line}:{column}: invalid YAML: {reason}")]
     Yaml {
-        /// 1-based line.
         line: usize,
-        /// 1-based column.
         column: usize,
         /// The parser's description, without any scalar content.
         reason: String,
@@ -57,19 +55,14 @@ pub enum SealedSecretError {
     /// A layout that cannot be edited in place byte-exactly.
     #[error("{line}:{column}: unsupported layout for in-place editing: {what}")]
     Unsupported {
-        /// 1-based line.
         line: usize,
-        /// 1-based column.
         column: usize,
-        /// What was found.
         what: String,
     },
     /// A field Kubernetes requires to be a string is not one.
     #[error("{line}:{column}: `{field}` must be a string")]
     NotAString {
-        /// 1-based line.
         line: usize,
-        /// 1-based column.
         column: usize,
         /// Dotted path of the field.
         field: String,
@@ -77,9 +70,7 @@ pub enum SealedSecretError {
     /// A field that must be a mapping is something else.
     #[error("{line}:{column}: `{field}` must be a mapping")]
     NotAMapping {
-        /// 1-based line.
         line: usize,
-        /// 1-based column.
         column: usize,
         /// Dotted path of the field.
         field: String,
@@ -89,41 +80,24 @@ pub enum SealedSecretError {
         "{line}:{column}: SealedSecret has apiVersion `{api_version}`, expected `bitnami.com/v1alpha1`"
     )]
     ApiVersion {
-        /// 1-based line.
         line: usize,
-        /// 1-based column.
         column: usize,
-        /// The apiVersion found.
         api_version: String,
     },
     /// Both the legacy `spec.data` and `spec.encryptedData`: the controller refuses the object.
+    /// Placed at `spec:`, as is [`Self::LegacyData`].
     #[error(
         "{line}:{column}: spec has both the legacy `data` and `encryptedData`; the controller rejects this"
     )]
-    DataAndEncryptedData {
-        /// 1-based line of `spec:`.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-    },
+    DataAndEncryptedData { line: usize, column: usize },
     /// An edit would add `encryptedData` next to a legacy `spec.data` blob.
     #[error(
         "{line}:{column}: this SealedSecret uses the legacy `spec.data` blob; it cannot gain `encryptedData` entries"
     )]
-    LegacyData {
-        /// 1-based line of `spec:`.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-    },
-    /// The `SealedSecret` has no usable top-level `metadata`.
+    LegacyData { line: usize, column: usize },
+    /// The `SealedSecret` has no usable top-level `metadata` (placed at the document start).
     #[error("{line}:{column}: the SealedSecret has no top-level `metadata` mapping")]
-    NoMetadata {
-        /// 1-based line where the document starts.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-    },
+    NoMetadata { line: usize, column: usize },
     /// The document index passed to [`apply`] is not a `SealedSecret`.
     #[error("document {index} of the file is not a SealedSecret")]
     NotASealedSecret {
@@ -134,10 +108,7 @@ pub enum SealedSecretError {
     #[error(
         "invalid secret key `{key}`: keys are 1-253 characters of letters, digits, `-`, `_` and `.`"
     )]
-    InvalidKey {
-        /// The key.
-        key: String,
-    },
+    InvalidKey { key: String },
     /// A value in an edit plan is not base64 text.
     #[error("the sealed value for key `{key}` is not base64 text")]
     InvalidValue {
@@ -146,24 +117,15 @@ pub enum SealedSecretError {
     },
     /// An annotation in an edit plan cannot be written.
     #[error("invalid annotation `{key}`: keys and values must be single-line text")]
-    InvalidAnnotation {
-        /// The annotation key.
-        key: String,
-    },
+    InvalidAnnotation { key: String },
     /// A key appears twice in an edit plan, or is both set and removed.
     #[error("key `{key}` appears more than once in the edit plan")]
-    DuplicateKey {
-        /// The key.
-        key: String,
-    },
+    DuplicateKey { key: String },
     /// The rewritten text did not parse to the intended structure (a bug guard; nothing written).
     #[error(
         "internal check failed: the rewritten file would not read back as intended ({what}); nothing was changed"
     )]
-    Verification {
-        /// What differed.
-        what: String,
-    },
+    Verification { what: String },
 }
 
 impl From<crate::yamlpos::Unsupported> for SealedSecretError {
@@ -254,8 +216,6 @@ impl SealedSecretDoc {
 /// `spec.template` as read.
 #[derive(Debug, Clone, Default)]
 pub struct Template {
-    /// Whether `spec.template` exists.
-    pub present: bool,
     /// `spec.template.metadata.name`.
     pub name: Option<String>,
     /// `spec.template.metadata.namespace`.
@@ -298,7 +258,6 @@ pub struct EncryptedEntry {
     pub column: usize,
     /// Byte span of the value in the file text, quotes included (empty for a null value).
     pub span: Range<usize>,
-    /// How the value is written.
     pub style: ScalarStyle,
 }
 
@@ -316,7 +275,7 @@ pub(crate) enum DocLayout {
     /// A block-style document.
     Block(Box<BlockLayout>),
     /// A document written as one flow mapping (JSON).
-    Flow(flow::FlowLayout),
+    Flow(crate::yamlpos::flow::Map),
 }
 
 /// Internal: the blocks of a block-style `SealedSecret` document. `annotations_flow` and
@@ -670,7 +629,7 @@ fn read_sealed_secret(
         && lines.content(i).trim_start().starts_with('{')
     {
         let start = lines.lines[i].start + lines.indent(i);
-        let layout = flow::read_layout(lines.text, start..span.end, value, &mut doc)?;
+        let layout = flow::read_layout(lines.text, start..span.end, value, &at, &mut doc)?;
         return Ok((doc, DocLayout::Flow(layout)));
     }
     let layout = read_blocks(lines, body, value, &mut doc)?;
@@ -687,7 +646,7 @@ fn read_blocks(
     let doc_at = (body.start + 1, 1);
     let root = lines.block(body.start, body.end, None)?;
     let at_of = |b: &Block, key: &str| b.get(key).map_or(doc_at, |c| key_loc(lines, c));
-    check_keys(&block_keys(&root), value.as_mapping(), doc_at, "document")?;
+    check_keys(&root.keys(), value.as_mapping(), doc_at, "document")?;
     let mut layout = BlockLayout {
         root,
         metadata: None,
@@ -707,19 +666,19 @@ fn read_blocks(
                 column: 1,
             })?;
         let mb = sub_block(lines, child)?;
-        check_keys(&block_keys(&mb), Some(m), meta_at, "metadata")?;
+        check_keys(&mb.keys(), Some(m), meta_at, "metadata")?;
         if let (Some(ac), Some(Value::Mapping(am))) = (mb.get("annotations"), m.get("annotations"))
             && !am.is_empty()
         {
             let ann_at = at_of(&mb, "annotations");
             match flow_value(lines, ac)? {
                 Some(fm) => {
-                    check_keys(&flow_keys(&fm), Some(am), ann_at, "metadata.annotations")?;
+                    check_keys(&fm.keys(), Some(am), ann_at, "metadata.annotations")?;
                     layout.annotations_flow = Some(fm);
                 }
                 None => {
                     let ab = sub_block(lines, ac)?;
-                    check_keys(&block_keys(&ab), Some(am), ann_at, "metadata.annotations")?;
+                    check_keys(&ab.keys(), Some(am), ann_at, "metadata.annotations")?;
                     layout.annotations = Some(ab);
                 }
             }
@@ -737,7 +696,7 @@ fn read_blocks(
                 field: "spec".into(),
             })?;
         let sb = sub_block(lines, sc)?;
-        check_keys(&block_keys(&sb), Some(sm), spec_at, "spec")?;
+        check_keys(&sb.keys(), Some(sm), spec_at, "spec")?;
         if let (Some(Value::Mapping(em)), Some(ec)) =
             (sm.get("encryptedData"), sb.get("encryptedData"))
         {
@@ -772,7 +731,7 @@ fn read_block_entries(
         return Ok(());
     }
     if let Some(fm) = flow_value(lines, ec)? {
-        check_keys(&flow_keys(&fm), Some(em), enc_at, "spec.encryptedData")?;
+        check_keys(&fm.keys(), Some(em), enc_at, "spec.encryptedData")?;
         doc.encrypted_data = flow::entries(lines.text, &fm, em)?;
         doc.encrypted_data_layout = EncryptedDataLayout::Flow;
         layout.encrypted_flow = Some(fm);
@@ -787,7 +746,7 @@ fn read_block_entries(
         });
     }
     let eb = sub_block(lines, ec)?;
-    check_keys(&block_keys(&eb), Some(em), enc_at, "spec.encryptedData")?;
+    check_keys(&eb.keys(), Some(em), enc_at, "spec.encryptedData")?;
     for c in &eb.children {
         doc.encrypted_data.push(read_entry(lines, c, em)?);
     }
@@ -809,14 +768,6 @@ fn flow_value(
         (crate::yamlpos::flow::Node::Map(m), _) => Ok(Some(m)),
         _ => Ok(None),
     }
-}
-
-fn block_keys(b: &Block) -> Vec<&str> {
-    b.children.iter().map(|c| c.entry.key.as_str()).collect()
-}
-
-fn flow_keys(m: &crate::yamlpos::flow::Map) -> Vec<&str> {
-    m.entries.iter().map(|e| e.key.as_str()).collect()
 }
 
 /// One encryptedData entry, cross-checked with the typed value.
@@ -875,10 +826,7 @@ fn read_template(v: Option<&Value>, at: (usize, usize)) -> Result<Template, Seal
     let Some(v) = v else {
         return Ok(Template::default());
     };
-    let mut t = Template {
-        present: true,
-        ..Template::default()
-    };
+    let mut t = Template::default();
     let Some(m) = v.as_mapping() else {
         if v.is_null() {
             return Ok(t);

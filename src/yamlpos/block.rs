@@ -84,6 +84,10 @@ impl Block {
     pub(crate) fn get(&self, key: &str) -> Option<&Child> {
         self.children.iter().find(|c| c.entry.key == key)
     }
+
+    pub(crate) fn keys(&self) -> Vec<&str> {
+        self.children.iter().map(|c| c.entry.key.as_str()).collect()
+    }
 }
 
 /// The text split into lines, with helpers that never allocate per line.
@@ -229,21 +233,8 @@ impl<'a> Lines<'a> {
             b'[' => Val::Other("a flow-style sequence"),
             b'|' | b'>' => Val::BlockScalar,
             b'*' => Val::Other("an alias"),
-            b'&' | b'!' => {
-                // Skip tag/anchor tokens; a block scalar may follow.
-                let mut q = p;
-                while q < end && (b[q] == b'&' || b[q] == b'!') {
-                    while q < end && b[q] != b' ' && b[q] != b'\t' {
-                        q += 1;
-                    }
-                    q = skip_blanks(b, q, end);
-                }
-                if q < end && (b[q] == b'|' || b[q] == b'>') {
-                    Val::BlockScalar
-                } else {
-                    Val::Other("a tag or anchor")
-                }
-            }
+            b'&' | b'!' if block_scalar_at(b, p, end) => Val::BlockScalar,
+            b'&' | b'!' => Val::Other("a tag or anchor"),
             _ => self.plain(p, end),
         }
     }
@@ -312,28 +303,6 @@ impl<'a> Lines<'a> {
         }
     }
 
-    /// Whether line `i` opens a block scalar (`key: |`, `- |`, `- key: >-`).
-    fn opens_block_scalar(&self, i: usize) -> bool {
-        let l = self.lines[i];
-        let b = self.text.as_bytes();
-        let mut p = l.start + self.indent(i);
-        // Strip compact sequence indicators.
-        while p < l.end && b[p] == b'-' && (p + 1 >= l.end || b[p + 1] == b' ') {
-            p += 1;
-            while p < l.end && b[p] == b' ' {
-                p += 1;
-            }
-        }
-        if p >= l.end {
-            return false;
-        }
-        let indent = p - l.start;
-        match self.entry_at(i, p, indent) {
-            Ok(Some(e)) => e.val == Val::BlockScalar,
-            _ => self.value_at(i, p) == Val::BlockScalar,
-        }
-    }
-
     /// The entries of the block mapping whose lines are `from..to` and whose parent sits at
     /// `parent_indent` (`None` for the document root). Stops at the first content line indented
     /// no deeper than the parent.
@@ -398,13 +367,50 @@ impl<'a> Lines<'a> {
                     }
                 }
             }
-            if self.opens_block_scalar(i) {
+            if opens_block_scalar(&self.content(i)[ind..]) {
                 scalar_indent = Some(ind);
             }
             i += 1;
         }
         Ok(block)
     }
+}
+
+/// Whether a line's content (indentation left out) ends with a block scalar header: `key: |`,
+/// `- >-`, `- key: |2 # c`, `key: &a !!binary |`. The one test of both scanners (the entry
+/// scanner here and the key-path finder's [`super::Layout`]).
+pub(crate) fn opens_block_scalar(content: &str) -> bool {
+    let b = content.as_bytes();
+    // Most lines have neither indicator: skip the key split for them.
+    if !b.iter().any(|&c| c == b'|' || c == b'>') {
+        return false;
+    }
+    let mut p = 0;
+    // Compact sequence indicators (`- - |`).
+    while p < b.len() && b[p] == b'-' && (p + 1 >= b.len() || b[p + 1] == b' ') {
+        p += 1;
+        while p < b.len() && b[p] == b' ' {
+            p += 1;
+        }
+    }
+    let from = match key_at(content, p, b.len()) {
+        KeyAt::Key(_, after_colon) => after_colon,
+        _ => p,
+    };
+    block_scalar_at(b, from, b.len())
+}
+
+/// Whether a block scalar indicator (`|`, `>`) starts at or after `p`, after blanks and any
+/// tag or anchor tokens.
+fn block_scalar_at(b: &[u8], p: usize, end: usize) -> bool {
+    let mut q = skip_blanks(b, p, end);
+    while q < end && (b[q] == b'&' || b[q] == b'!') {
+        while q < end && b[q] != b' ' && b[q] != b'\t' {
+            q += 1;
+        }
+        q = skip_blanks(b, q, end);
+    }
+    q < end && (b[q] == b'|' || b[q] == b'>')
 }
 
 /// The first byte at or after `p` (before `end`) that is not a space or a tab.

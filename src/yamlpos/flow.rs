@@ -16,7 +16,6 @@ use super::scalar::{decode_double, scan_double, scan_single};
 /// Deepest nesting read (a `SealedSecret` nests four levels; kubeseal output five).
 const MAX_DEPTH: usize = 64;
 
-/// A flow node.
 #[derive(Debug, Clone)]
 pub(crate) enum Node {
     /// `{ key: value, ... }`.
@@ -49,6 +48,15 @@ impl Map {
             _ => None,
         }
     }
+
+    /// The mapping at `path` below this one, when every step is one.
+    pub(crate) fn path(&self, path: &[&str]) -> Option<&Map> {
+        path.iter().try_fold(self, |m, k| m.map(k))
+    }
+
+    pub(crate) fn keys(&self) -> Vec<&str> {
+        self.entries.iter().map(|e| e.key.as_str()).collect()
+    }
 }
 
 /// One `key: value` of a flow mapping.
@@ -57,7 +65,6 @@ pub(crate) struct Entry {
     pub(crate) key: String,
     /// The key as written, quotes included.
     pub(crate) key_span: Range<usize>,
-    /// How the key is written.
     pub(crate) key_style: ScalarStyle,
     pub(crate) value: Node,
 }
@@ -74,7 +81,6 @@ impl Entry {
 }
 
 impl Node {
-    /// Where the node starts.
     pub(crate) fn start(&self) -> usize {
         match self {
             Node::Map(m) => m.span.start,

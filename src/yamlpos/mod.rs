@@ -33,18 +33,14 @@ pub use block::ScalarStyle;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{line}:{column}: {what}")]
 pub struct Unsupported {
-    /// 1-based line.
     pub line: usize,
-    /// 1-based column (characters).
     pub column: usize,
-    /// What was found.
     pub what: String,
 }
 
 /// One step of a path into a YAML document.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Seg {
-    /// A mapping key.
     Key(String),
     /// A 0-based sequence index.
     Index(usize),
@@ -62,14 +58,11 @@ impl From<usize> for Seg {
     }
 }
 
-/// A position in the file: 1-based line and column (characters), and the byte offset.
+/// A position in the whole file: 1-based line and column (characters), and the byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pos {
-    /// 1-based line in the whole file.
     pub line: u32,
-    /// 1-based column in characters.
     pub column: u32,
-    /// Byte offset of the key in the whole file.
     pub offset: usize,
 }
 
@@ -195,12 +188,6 @@ pub fn documents(file: &str) -> Vec<Document<'_>> {
     docs
 }
 
-/// Finds a path in one document of a file (convenience over [`documents`]): `doc` is the
-/// 0-based index of the document.
-pub fn find_in_file(file: &str, doc: usize, path: &[Seg]) -> Option<Pos> {
-    documents(file).get(doc)?.find(path)
-}
-
 impl<'t> Document<'t> {
     pub(crate) fn new(text: &'t str, first_line: usize, offset: usize) -> Document<'t> {
         Document {
@@ -223,7 +210,7 @@ impl<'t> Document<'t> {
         }
         let walk = self.layout().walk(self.text, path);
         let line = walk.line.filter(|_| walk.complete)?;
-        Some(self.pos_of_line(line.idx, line.at))
+        Some(self.pos_of(line.at))
     }
 
     /// Like [`Document::find`], but falls back to the longest prefix of `path` that is found,
@@ -232,10 +219,7 @@ impl<'t> Document<'t> {
         if let Some((at, _)) = self.flow_walk(path) {
             return self.pos_of(at);
         }
-        match self.layout().walk(self.text, path).line {
-            Some(line) => self.pos_of_line(line.idx, line.at),
-            None => self.pos_of_line(0, 0),
-        }
+        self.pos_of(self.layout().walk(self.text, path).line.map_or(0, |l| l.at))
     }
 
     /// For a document written as one flow collection (JSON, kubeseal's default output): the
@@ -251,21 +235,9 @@ impl<'t> Document<'t> {
 
     /// Position of document-relative byte `at`.
     fn pos_of(&self, at: usize) -> Pos {
-        let (line, _) = flow::line_col(self.text, at);
-        self.pos_of_line(line - 1, at)
-    }
-
-    /// Position of byte `at` (document-relative) on 0-based document line `idx`.
-    fn pos_of_line(&self, idx: usize, at: usize) -> Pos {
-        let line_start = self.text[..at.min(self.text.len())]
-            .rfind('\n')
-            .map_or(0, |i| i + 1);
-        let column = self.text[line_start..at.min(self.text.len())]
-            .chars()
-            .count()
-            + 1;
+        let (line, column) = flow::line_col(self.text, at);
         Pos {
-            line: self.first_line + u32::try_from(idx).unwrap_or(u32::MAX - self.first_line),
+            line: self.first_line + u32::try_from(line - 1).unwrap_or(u32::MAX - self.first_line),
             column: u32::try_from(column).unwrap_or(u32::MAX),
             offset: self.offset + at,
         }
@@ -343,7 +315,7 @@ impl Layout {
             if content.is_empty() || content.starts_with('#') {
                 continue;
             }
-            if opens_block_scalar(content) {
+            if block::opens_block_scalar(content) {
                 block_scalar_indent = Some(indent);
             }
             lines.push(Line {
@@ -488,21 +460,6 @@ struct Block {
     hi: usize,
 }
 
-/// True when a line ends with a block scalar header (`key: |`, `- >-`, `key: |2 # c`).
-fn opens_block_scalar(text: &str) -> bool {
-    // Most lines have neither indicator: skip the key split for them.
-    if !text.bytes().any(|b| b == b'|' || b == b'>') {
-        return false;
-    }
-    let value = match split_key(text) {
-        Some((_, rest)) => rest,
-        None => text.strip_prefix("- ").unwrap_or(text),
-    };
-    let value = value.split(" #").next().unwrap_or(value).trim();
-    let mut chars = value.chars();
-    matches!(chars.next(), Some('|' | '>')) && chars.all(|c| matches!(c, '+' | '-' | '1'..='9'))
-}
-
 /// Splits `key: rest` with the layer's one key reader ([`block::key_at`]): the unquoted key
 /// (borrowed when plain: most keys, and every line of a layout is split once) and the text after
 /// the colon.
@@ -549,7 +506,7 @@ key: value
 ";
 
     fn at(doc: usize, path: &[Seg]) -> Option<(u32, u32)> {
-        find_in_file(FILE, doc, path).map(|p| (p.line, p.column))
+        documents(FILE)[doc].find(path).map(|p| (p.line, p.column))
     }
 
     fn k(s: &str) -> Seg {
@@ -647,6 +604,8 @@ key: value
         );
         let doc = &documents(text)[0];
         assert_eq!(doc.find(&[k("e"), k("f")]), None);
+        let tagged = &documents("c: !!binary |\n  d: 1\n")[0];
+        assert_eq!(tagged.find(&[k("c"), k("d")]), None, "nor has a tagged one");
         assert_eq!(doc.find_or_parent(&[k("e"), k("f")]).line, 5);
     }
 

@@ -305,6 +305,19 @@ fn issue_4_remove_takes_only_the_entry_lines() {
     check_set_remove(&t, &[("DATABASE_URL", ct("DATABASE_URL", 3))], &["DB_URL"]);
 }
 
+/// Adjacent annotations removed at the end of a file without a final line break go in one
+/// splice (two would overlap on the line break before the last one).
+#[test]
+fn removing_the_last_annotations_of_a_file_without_a_final_line_break() {
+    let t = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nspec:\n  encryptedData: {}\nmetadata:\n  name: s\n  annotations:\n    a: x\n    b: y\n    c: z";
+    let plan = EditPlan {
+        remove_annotations: vec!["c".into(), "b".into()],
+        ..EditPlan::default()
+    };
+    let want = t.strip_suffix("\n    b: y\n    c: z").unwrap();
+    assert_eq!(apply(t, 0, &plan).unwrap(), want);
+}
+
 #[test]
 fn issue_4_placeholders_are_replaced_where_they_stand() {
     let t = fixture("placeholder.yaml");
