@@ -233,8 +233,6 @@ pub struct MigratePlan {
     pub sealed_text: String,
     /// The overlay's kustomization file.
     pub kustomization_path: PathBuf,
-    /// Its text before.
-    pub old_kustomization: String,
     /// Its text after.
     pub new_kustomization: String,
     /// The generator that is no longer used.
@@ -249,8 +247,6 @@ pub struct MigratePlan {
     pub cert: CertSummary,
     /// Keys sealed.
     pub keys: Vec<String>,
-    /// Keys read from the prompt.
-    pub prompted: Vec<String>,
     /// Keys the env file lacked whose values came from the generator's `literals:`.
     pub from_literals: Vec<String>,
 }
@@ -316,7 +312,7 @@ pub fn plan(
         .unwrap_or(Scope::Strict);
     let mut to = Recipient::new(cert, scope, g.rendered.clone(), &rel(root, &sealed_path))?;
     let needed = needed_keys(&overlay, g, spec);
-    let (values, prompted, from_literals) =
+    let (values, from_literals) =
         complete_values(env, &from_name, values, &generator, &needed, prompter)?;
     // Under --keep-name the name takes the hash of these values; the namespace stays.
     let (identity, name_as_written) = target_name(g, spec, &generator, &values, req.keep_name)?;
@@ -332,14 +328,12 @@ pub fn plan(
     let keys: Vec<String> = values.keys().cloned().collect();
     let sealed_text =
         new_sealed_file(req, &sealed_path, &to, &generator, &name_as_written, values)?;
-    let (old_kustomization, new_kustomization) =
-        edit_overlay_kustomization(root, &kust_path, &generator.site, &to)?;
+    let new_kustomization = edit_overlay_kustomization(root, &kust_path, &generator.site, &to)?;
     Ok(MigratePlan {
         env: env.to_owned(),
         sealed_path,
         sealed_text,
         kustomization_path: kust_path,
-        old_kustomization,
         new_kustomization,
         generator: generator.site,
         generator_envs: spec.envs.iter().map(|p| absolute(root, p)).collect(),
@@ -347,7 +341,6 @@ pub fn plan(
         scope,
         cert: to.summary,
         keys,
-        prompted,
         from_literals,
     })
 }
@@ -570,12 +563,9 @@ fn needed_keys(overlay: &Overlay, g: &Generated, spec: &GeneratorSpec) -> BTreeS
     needed
 }
 
-/// Values by key.
-type ValueMap = BTreeMap<String, SecretValue>;
-
 /// The values to seal: every key of the env file, then the generator's `literals:` the env file
 /// lacks, then any `needed` key still missing (asked for, or an error). Also returns the keys
-/// asked for and those taken from the literals.
+/// taken from the literals.
 fn complete_values(
     env: &str,
     from_name: &str,
@@ -583,7 +573,7 @@ fn complete_values(
     generator: &GeneratorInfo,
     needed: &BTreeSet<String>,
     prompter: &mut dyn Prompter,
-) -> Result<(ValueMap, Vec<String>, Vec<String>), MigrateError> {
+) -> Result<(BTreeMap<String, SecretValue>, Vec<String>), MigrateError> {
     let mut from_literals = Vec::new();
     for (k, v) in &generator.literals {
         if !values.contains_key(k) {
@@ -596,18 +586,14 @@ fn complete_values(
         .filter(|k| !values.contains_key(*k))
         .cloned()
         .collect();
-    let mut prompted = Vec::new();
-    for (k, v) in values::ask_missing(env, from_name, &missing, prompter)? {
-        prompted.push(k.clone());
-        values.insert(k, v);
-    }
+    values.extend(values::ask_missing(env, from_name, &missing, prompter)?);
     if values.is_empty() {
         return Err(SealError::NothingToSeal {
             file: from_name.to_owned(),
         }
         .into());
     }
-    Ok((values, prompted, from_literals))
+    Ok((values, from_literals))
 }
 
 /// The identity to seal for and the `metadata.name` to write: the generator's, or under
@@ -830,14 +816,14 @@ fn new_sealed_file(
     Ok(text)
 }
 
-/// The overlay's kustomization before and after: the generator's entry out, the new file in
+/// The overlay's kustomization after the edit: the generator's entry out, the new file in
 /// `resources:` after a one-line comment.
 fn edit_overlay_kustomization(
     root: &Path,
     kust_path: &Path,
     site: &GeneratorSite,
     to: &Recipient,
-) -> Result<(String, String), MigrateError> {
+) -> Result<String, MigrateError> {
     let old = fsio::read_to_string_limited(kust_path, MAX_INPUT_BYTES)?;
     let comment = format!(
         "Secret {}, sealed for {}/{} ({} scope); was {}.",
@@ -852,14 +838,13 @@ fn edit_overlay_kustomization(
         GeneratorSite::File(_) => GeneratorEntry::File(&described),
         GeneratorSite::Inline(name) => GeneratorEntry::Inline(name),
     };
-    let new = edit_kustomization(&old, entry, SEALED_FILE, &comment).map_err(|(line, what)| {
+    edit_kustomization(&old, entry, SEALED_FILE, &comment).map_err(|(line, what)| {
         MigrateError::Kustomization {
             file: rel(root, kust_path),
             line,
             what,
         }
-    })?;
-    Ok((old, new))
+    })
 }
 
 /// Writes both files, or neither: the new `sealedsecret.yaml` first, then the kustomization; if

@@ -3,8 +3,8 @@
 //!
 //! Owns the decisions of `emp-seal seal`: which file, which certificate, which scope, which
 //! identity, which keys (missing, unknown, `--only`, `--prune`, no-churn), and the all-or-nothing
-//! write of every target. Planning ([`plan`]) reads files and encrypts but writes nothing;
-//! [`commit`] writes through [`crate::fsio`]. Must not print or prompt by itself: prompting goes
+//! write of every target. Planning ([`plan_with`]) reads files and encrypts but writes nothing;
+//! [`write()`] writes through [`crate::fsio`]. Must not print or prompt by itself: prompting goes
 //! through the [`Prompter`] the caller supplies.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -435,7 +435,7 @@ pub struct CertSummary {
     pub demo: bool,
 }
 
-/// The planned rewrite of one environment's SealedSecret, ready to [`commit`].
+/// The planned rewrite of one environment's SealedSecret, ready to [`write()`].
 #[derive(Debug)]
 pub struct EnvPlan {
     /// The environment.
@@ -754,17 +754,8 @@ pub fn load_inputs(req: &SealRequest) -> Result<SealInputs, SealError> {
     })
 }
 
-/// Plans the rewrite of every requested environment: reads, checks and encrypts, writes nothing.
-/// Any error aborts the whole plan.
-///
-/// # Errors
-/// Any [`SealError`].
-pub fn plan(req: &SealRequest, prompter: &mut dyn Prompter) -> Result<Vec<EnvPlan>, SealError> {
-    let inputs = load_inputs(req)?;
-    plan_with(req, &inputs, prompter)
-}
-
-/// [`plan`] from inputs already read.
+/// Plans the rewrite of every requested environment from inputs already read ([`load_inputs`]):
+/// reads, checks and encrypts, writes nothing. Any error aborts the whole plan.
 ///
 /// # Errors
 /// Any [`SealError`].
@@ -831,7 +822,7 @@ fn itself(p: &EnvPlan) -> &EnvPlan {
 }
 
 /// Locks every plan's target, re-plans with `replan` when any target changed since `plans` were
-/// made, and writes every file or none ([`commit`]). `env_plan` reaches each plan's
+/// made, and writes every file or none. `env_plan` reaches each plan's
 /// [`EnvPlan`]. Returns the plans written.
 ///
 /// # Errors
@@ -857,8 +848,18 @@ pub fn commit_locked<P, E: From<SealError>>(
         })
         .into());
     }
-    let written: Vec<&EnvPlan> = plans.iter().map(&env_plan).collect();
-    commit_refs(&written)?;
+    // Every file or none: each new text goes to a temp file and is renamed over its target; if a
+    // later target fails, the earlier ones are restored to their old text.
+    let mut done: Vec<&EnvPlan> = Vec::new();
+    for p in plans.iter().map(&env_plan) {
+        if let Err(e) = fsio::atomic_write(&p.target, p.new_text.as_bytes()) {
+            for d in done.iter().rev() {
+                let _ = fsio::atomic_write(&d.target, d.old_text.as_bytes());
+            }
+            return Err(SealError::from(e).into());
+        }
+        done.push(p);
+    }
     Ok(plans)
 }
 
@@ -894,7 +895,7 @@ impl Prompter for RememberingPrompter<'_> {
     }
 }
 
-/// Plans one environment's rewrite from values already read (`from_keys`): the body of [`plan`],
+/// Plans one environment's rewrite from values already read (`from_keys`): the body of [`plan_with`],
 /// also used by `reseal` with the values it opened.
 pub(crate) fn plan_env(
     req: &SealRequest,
@@ -1318,27 +1319,4 @@ fn scope_annotations(scope: Scope, doc: &SealedSecretDoc, plan: &mut EditPlan) {
             plan.remove_annotations.push((*k).to_owned());
         }
     }
-}
-
-/// Writes every planned file, or none: each new text goes to a temp file and is renamed over
-/// its target; if a later target fails, the earlier ones are restored to their old text.
-///
-/// # Errors
-/// [`SealError::Fs`] for the first failure (after rolling back).
-pub fn commit(plans: &[EnvPlan]) -> Result<(), SealError> {
-    commit_refs(&plans.iter().collect::<Vec<_>>())
-}
-
-fn commit_refs(plans: &[&EnvPlan]) -> Result<(), SealError> {
-    let mut done: Vec<&EnvPlan> = Vec::new();
-    for p in plans.iter().copied() {
-        if let Err(e) = fsio::atomic_write(&p.target, p.new_text.as_bytes()) {
-            for d in done.iter().rev() {
-                let _ = fsio::atomic_write(&d.target, d.old_text.as_bytes());
-            }
-            return Err(e.into());
-        }
-        done.push(p);
-    }
-    Ok(())
 }
