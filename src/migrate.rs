@@ -43,40 +43,20 @@ pub enum MigrateError {
     /// Environment, certificate, env file or encryption problems shared with `seal`.
     #[error(transparent)]
     Seal(#[from] SealError),
-    /// The overlay already renders a `SealedSecret`.
     #[error("{env}: the overlay already renders a SealedSecret ({file}); nothing to migrate")]
-    AlreadySealed {
-        /// The environment.
-        env: String,
-        /// Its file.
-        file: String,
-    },
-    /// No generated Secret to migrate.
+    AlreadySealed { env: String, file: String },
     #[error("{env}: the overlay has no SecretGenerator to migrate")]
-    NoGenerator {
-        /// The environment.
-        env: String,
-    },
-    /// Several generated Secrets.
+    NoGenerator { env: String },
     #[error("{env}: the overlay generates {count} Secrets ({names}); --migrate moves exactly one")]
     SeveralGenerators {
-        /// The environment.
         env: String,
-        /// How many.
         count: usize,
-        /// Their names.
         names: String,
     },
-    /// The generated Secret has a content-hash suffix.
     #[error(
         "{origin}: the generator appends a content hash to `{name}`; a SealedSecret would produce a Secret without it"
     )]
-    HashSuffix {
-        /// The generator's location.
-        origin: String,
-        /// The Secret's name.
-        name: String,
-    },
+    HashSuffix { origin: String, name: String },
     /// The migration would leave references that kustomize rewrote to the generated name (a
     /// `namePrefix`/`nameSuffix`, or under `--keep-name` a hash suffix) pointing at no Secret:
     /// refused before anything is sealed or written.
@@ -87,9 +67,7 @@ pub enum MigrateError {
         refs = refs.join(", ")
     )]
     Dangles {
-        /// The generator's location.
         origin: String,
-        /// The generator's name.
         name: String,
         /// The name kustomize renders for it (with the overlay's `namePrefix`/`nameSuffix`).
         rendered: String,
@@ -98,39 +76,21 @@ pub enum MigrateError {
         /// Under `--keep-name`, the name the SealedSecret would make, when known (the hash of
         /// the values).
         sealed_as: Option<String>,
-        /// The references, `Kind/name (file:line)`.
         refs: Vec<String>,
     },
     /// A generator layout the migration does not rewrite.
     #[error("{origin}: {what}")]
-    Unsupported {
-        /// The generator's location.
-        origin: String,
-        /// What is not supported.
-        what: String,
-    },
-    /// The environment has no sealing certificate.
+    Unsupported { origin: String, what: String },
     #[error("{env}: no sealing certificate at {path}")]
-    NoCert {
-        /// The environment.
-        env: String,
-        /// Where it was looked for.
-        path: String,
-    },
-    /// `sealedsecret.yaml` exists already.
+    NoCert { env: String, path: String },
     #[error("{file} already exists; not overwriting it")]
-    Exists {
-        /// The file.
-        file: String,
-    },
+    Exists { file: String },
     /// The kustomization cannot be edited in place with certainty.
     #[error("{file}:{line}: cannot edit the kustomization in place: {what}")]
     Kustomization {
-        /// The kustomization file.
         file: String,
         /// 1-based line.
         line: usize,
-        /// What is in the way.
         what: String,
     },
     /// Writing failed; nothing was changed.
@@ -184,11 +144,8 @@ impl MigrateError {
 /// What the user asked for.
 #[derive(Debug)]
 pub struct MigrateRequest {
-    /// Repository root.
     pub root: PathBuf,
-    /// The environment.
     pub env: String,
-    /// The env file with the values.
     pub from: PathBuf,
     /// `--cert` [default: the overlay's `sealing-cert.pem`].
     pub cert: Option<PathBuf>,
@@ -225,7 +182,6 @@ impl GeneratorSite {
 /// The planned migration, ready to [`commit`].
 #[derive(Debug)]
 pub struct MigratePlan {
-    /// The environment.
     pub env: String,
     /// The new `SealedSecret` file.
     pub sealed_path: PathBuf,
@@ -233,7 +189,6 @@ pub struct MigratePlan {
     pub sealed_text: String,
     /// The overlay's kustomization file.
     pub kustomization_path: PathBuf,
-    /// Its text after.
     pub new_kustomization: String,
     /// The generator that is no longer used.
     pub generator: GeneratorSite,
@@ -241,11 +196,8 @@ pub struct MigratePlan {
     pub generator_envs: Vec<PathBuf>,
     /// The identity sealed for (under `--keep-name`, with the hash suffix).
     pub identity: Identity,
-    /// The scope sealed with.
     pub scope: Scope,
-    /// The certificate used.
     pub cert: CertSummary,
-    /// Keys sealed.
     pub keys: Vec<String>,
     /// Keys the env file lacked whose values came from the generator's `literals:`.
     pub from_literals: Vec<String>,

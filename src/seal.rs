@@ -35,17 +35,13 @@ pub enum SealError {
     /// A name that is no environment and no kustomization directory.
     #[error("unknown environment `{env}`: no kustomization in {dir}")]
     UnknownEnv {
-        /// The name given.
         env: String,
-        /// Where it was looked for.
         dir: String,
-        /// The environments that exist.
         known: Vec<String>,
     },
     /// The environment has no `sealing-cert.pem` and no `--cert` was given.
     #[error("{env}: no sealing certificate at {path}")]
     NoCert {
-        /// The environment named on the command line.
         env: String,
         /// Where it was looked for, relative to the root.
         path: String,
@@ -53,9 +49,7 @@ pub enum SealError {
     /// The overlay renders no SealedSecret to rewrite.
     #[error("{env}: the overlay renders no SealedSecret (its Secret comes from {source_desc})")]
     NoSealedSecret {
-        /// The environment.
         env: String,
-        /// What it has instead.
         source_desc: String,
         /// Whether that is a SecretGenerator (then `--migrate` is the way).
         generator: bool,
@@ -65,11 +59,8 @@ pub enum SealError {
         "{origin}: the overlay's Secret `{name}` is a plain `kind: Secret`, not a SealedSecret; emp-seal {env} seals into a SealedSecret"
     )]
     PlainSecret {
-        /// The environment.
         env: String,
-        /// Where the Secret is.
         origin: kustomize::Origin,
-        /// Its name as written.
         name: String,
     },
     /// The overlay renders several SealedSecrets and neither `--name` nor the env file's name
@@ -78,197 +69,109 @@ pub enum SealError {
         "{env}: the overlay renders {count} SealedSecrets ({names}); pick one with --name NAME"
     )]
     SeveralSealedSecrets {
-        /// The environment.
         env: String,
-        /// How many.
         count: usize,
-        /// Each one's rendered name and file.
         names: String,
     },
-    /// `--name` names no SealedSecret of the overlay.
     #[error("{env}: the overlay renders no SealedSecret named `{name}` (it renders {names})")]
     NoSuchSealedSecret {
-        /// The environment.
         env: String,
-        /// The name asked for.
         name: String,
-        /// Each one's rendered name and file.
         names: String,
     },
-    /// A bare `--from` name that matches no file.
     #[error("env file `{name}` not found in the current directory nor in any overlay")]
-    FromNotFound {
-        /// The name given.
-        name: String,
-    },
-    /// A bare `--from` name found in several overlays.
+    FromNotFound { name: String },
     #[error("env file `{name}` is ambiguous: found in {found}")]
-    FromAmbiguous {
-        /// The name given.
-        name: String,
-        /// The candidates.
-        found: String,
-    },
+    FromAmbiguous { name: String, found: String },
     /// Strict or namespace-wide scope with no namespace after rendering.
     #[error(
         "{file}: the SealedSecret renders without a namespace; {scope} scope needs one (kubeseal would take it from your kubeconfig)"
     )]
-    NoNamespace {
-        /// The SealedSecret file.
-        file: String,
-        /// The scope.
-        scope: &'static str,
-    },
-    /// `--scope` contradicts the file's declared scope.
+    NoNamespace { file: String, scope: &'static str },
     #[error("{file}: the file is sealed {declared}, but --scope {requested} was given")]
     ScopeConflict {
-        /// The SealedSecret file.
         file: String,
-        /// The scope the file declares.
         declared: &'static str,
-        /// The scope requested.
         requested: &'static str,
     },
     /// `--rescope` would leave values sealed under the old scope.
     #[error(
         "{file}: --rescope must reseal every key, but the env file lacks {keys} (add them or use --prune)"
     )]
-    RescopeIncomplete {
-        /// The SealedSecret file.
-        file: String,
-        /// The keys.
-        keys: String,
-    },
+    RescopeIncomplete { file: String, keys: String },
     /// The file's metadata or template says another identity than the overlay renders.
     #[error(
         "{file}:{line}: {what} is `{found}`, but the overlay renders the SealedSecret as `{rendered}`"
     )]
     IdentityMismatch {
-        /// The SealedSecret file.
         file: String,
-        /// Line of the disagreeing field.
         line: usize,
-        /// Which field.
         what: &'static str,
-        /// Its value.
         found: String,
-        /// The rendered value.
         rendered: String,
     },
-    /// Keys the overlay needs that the env file lacks, with no way to ask.
     #[error("{env}: {file} lacks keys the overlay needs: {keys}")]
     MissingKeys {
-        /// The environment.
         env: String,
-        /// The env file.
         file: String,
-        /// The keys, comma-separated.
         keys: String,
     },
-    /// `--only` names a key the env file does not have.
     #[error("--only names `{key}`, which {file} does not define")]
-    OnlyUnknown {
-        /// The key.
-        key: String,
-        /// The env file.
-        file: String,
-    },
-    /// `--prune` would remove every key.
+    OnlyUnknown { key: String, file: String },
     #[error(
         "{file}: --prune would remove every key ({keys}); add --force to allow an empty secret"
     )]
-    PruneEmpties {
-        /// The SealedSecret file.
-        file: String,
-        /// The keys.
-        keys: String,
-    },
+    PruneEmpties { file: String, keys: String },
     /// An empty env file with nothing to seal.
     #[error("{file}: no keys to seal")]
-    NothingToSeal {
-        /// The env file.
-        file: String,
-    },
-    /// `--cert` with several environments.
+    NothingToSeal { file: String },
     #[error(
         "--cert names one certificate, but {count} environments were given; each uses its own certificate (`emp-seal config` lists them)"
     )]
-    CertWithSeveralEnvs {
-        /// How many environments.
-        count: usize,
-    },
+    CertWithSeveralEnvs { count: usize },
     /// The prompt met the end of its input (Ctrl-D, a closed terminal): the run is abandoned.
     #[error("end of input at the prompt for `{key}`: nothing was written")]
-    PromptEnded {
-        /// The key asked for.
-        key: String,
-    },
-    /// `--strict` and the env file has warnings.
+    PromptEnded { key: String },
     #[error("{file}: --strict refuses env-file warnings: {list}")]
     StrictWarnings {
-        /// The env file.
         file: String,
         /// The warnings (line, key, what), `; `-separated.
         list: String,
     },
-    /// `--prune` would remove keys the overlay's workloads read.
     #[error("{file}: --prune would remove keys the workloads read: {keys}")]
-    PruneNeeded {
-        /// The SealedSecret file.
-        file: String,
-        /// The keys and their readers.
-        keys: String,
-    },
-    /// Two environments would write the same file differently.
+    PruneNeeded { file: String, keys: String },
     #[error(
         "{file}: environments `{first}` and `{second}` both seal this file, with different {what}; nothing was written"
     )]
     SharedTarget {
-        /// The shared SealedSecret file.
         file: String,
-        /// The first environment.
         first: String,
-        /// The second environment.
         second: String,
         /// What differs, with both values.
         what: String,
     },
-    /// The answer to a prompt could not be read.
     #[error("cannot read a value for `{key}`: {reason}")]
-    Prompt {
-        /// The key.
-        key: String,
-        /// Why.
-        reason: String,
-    },
+    Prompt { key: String, reason: String },
     /// A certificate problem, with the file it came from.
     #[error("{file}: {source}")]
     Cert {
-        /// The certificate file.
         file: String,
-        /// The problem.
         source: crate::cert::CertError,
     },
     /// A private key problem (the key module's message already names the file).
     #[error("{source}")]
     Key {
-        /// The key file.
         file: String,
-        /// The problem.
         source: crate::keys::KeyError,
     },
-    /// An env file problem.
     #[error(transparent)]
     Env(#[from] envfile::EnvError),
     /// A SealedSecret file problem (`path:line:col: ...` when the problem has a position).
     #[error("{file}{}{source}", position_sep(source))]
     SealedSecret {
-        /// The file.
         file: String,
-        /// The problem.
         source: sealedsecret::SealedSecretError,
     },
-    /// A kustomize tree problem.
     #[error(transparent)]
     Kustomize(#[from] kustomize::KustomizeError),
     /// The overlay's SealedSecret could not be read while loading the overlay (e.g. its YAML
@@ -280,10 +183,8 @@ pub enum SealError {
         /// What (one line, no value).
         message: String,
     },
-    /// Encryption failed.
     #[error(transparent)]
     Crypto(#[from] crypto::CryptoError),
-    /// Reading or writing a file failed.
     #[error(transparent)]
     Fs(#[from] fsio::FsError),
 }
@@ -388,7 +289,6 @@ impl Prompter for NoPrompt {
 /// What the user asked for, validated by the CLI.
 #[derive(Debug)]
 pub struct SealRequest {
-    /// Repository root.
     pub root: PathBuf,
     /// Environments, in the order given.
     pub envs: Vec<String>,
@@ -396,15 +296,11 @@ pub struct SealRequest {
     pub from: PathBuf,
     /// `--cert` (one environment only).
     pub cert: Option<PathBuf>,
-    /// `--scope`.
     pub scope: Option<Scope>,
-    /// `--rescope`.
     pub rescope: bool,
     /// `--only` (empty = every key).
     pub only: Vec<String>,
-    /// `--prune`.
     pub prune: bool,
-    /// `--force`.
     pub force: bool,
     /// `--strict`: env-file warnings are fatal.
     pub strict: bool,
@@ -438,17 +334,13 @@ pub struct CertSummary {
 /// The planned rewrite of one environment's SealedSecret, ready to [`write()`].
 #[derive(Debug)]
 pub struct EnvPlan {
-    /// The environment.
     pub env: String,
     /// The SealedSecret file to rewrite.
     pub target: PathBuf,
-    /// Its text before.
     pub old_text: String,
     /// Its text after (ciphertext only: no plaintext ever reaches it).
     pub new_text: String,
-    /// The certificate used.
     pub cert: CertSummary,
-    /// The scope sealed with.
     pub scope: Scope,
     /// The identity sealed for (rendered name and namespace).
     pub identity: Identity,
@@ -502,9 +394,7 @@ struct SealedTarget {
 /// name or name in the file), else the one named like the env file (`redis.env` -> `redis`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Pick<'a> {
-    /// `--name`.
     pub name: Option<&'a str>,
-    /// The env file.
     pub from: Option<&'a Path>,
 }
 
@@ -694,7 +584,6 @@ fn needed_keys(overlay: &Overlay, doc: &SealedSecretDoc, rendered_name: &str) ->
 pub struct SealInputs {
     /// The env file's name for messages (`<stdin>` for `-`).
     pub from_name: String,
-    /// The parsed env file.
     pub env: envfile::EnvFile,
     /// `--key` files' private keys (no churn).
     pub private_keys: Vec<UnsealingKey>,
@@ -871,7 +760,6 @@ pub struct RememberingPrompter<'a> {
 }
 
 impl<'a> RememberingPrompter<'a> {
-    /// Wraps `inner`.
     pub fn new(inner: &'a mut dyn Prompter) -> Self {
         RememberingPrompter {
             inner,
