@@ -19,12 +19,11 @@ use std::path::{Path, PathBuf};
 use yaml_serde::Value;
 
 use crate::crypto::Scope;
-use crate::envfile;
 use crate::fsio;
 use crate::kustomize::{
     self, Behavior, Generated, GeneratedKind, GeneratorSpec, Identity, Overlay, SecretSource,
 };
-use crate::seal::{self, CertSummary, Prompter, Recipient, SealError, values};
+use crate::seal::{self, CertSummary, Prompter, Recipient, SealError, SealRequest, values};
 use crate::secret::SecretValue;
 use crate::workspace::{MAX_INPUT_BYTES, rel};
 use crate::yamlpos::block::{KeyAt, Lines, Val, key_at};
@@ -141,22 +140,6 @@ impl MigrateError {
     }
 }
 
-/// What the user asked for.
-#[derive(Debug)]
-pub struct MigrateRequest {
-    pub root: PathBuf,
-    pub env: String,
-    pub from: PathBuf,
-    /// `--cert` [default: the overlay's `sealing-cert.pem`].
-    pub cert: Option<PathBuf>,
-    /// `--scope` [default: strict].
-    pub scope: Option<Scope>,
-    /// `--keep-name`: seal a hash-suffixed generator's Secret under its hashed name.
-    pub keep_name: bool,
-    /// The current time, Unix seconds.
-    pub now: u64,
-}
-
 /// Where the migrated generator was declared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GeneratorSite {
@@ -214,19 +197,23 @@ struct GeneratorInfo {
     literals: Vec<(String, SecretValue)>,
 }
 
-/// Plans the migration: reads, checks and encrypts, writes nothing.
+/// Plans the migration of `env`, the request's one environment: reads, checks and encrypts,
+/// writes nothing. The request's `--only`, `--prune`, `--key` and friends are refused by the
+/// CLI before this; its scope defaults to strict. `keep_name` is `--keep-name`: seal a
+/// hash-suffixed generator's Secret under its hashed name.
 ///
 /// # Errors
 /// Any [`MigrateError`].
 pub fn plan(
-    req: &MigrateRequest,
+    req: &SealRequest,
+    env: &str,
+    keep_name: bool,
     prompter: &mut dyn Prompter,
 ) -> Result<MigratePlan, MigrateError> {
     let root = &req.root;
-    let env = req.env.as_str();
     let dir = crate::workspace::overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env).map_err(SealError::from)?;
-    let (g, spec) = the_generator(&overlay, env, req.keep_name)?;
+    let (g, spec) = the_generator(&overlay, env, keep_name)?;
     let kust_path =
         crate::workspace::kustomization_file(&dir).ok_or_else(|| SealError::UnknownEnv {
             env: env.to_owned(),
@@ -236,7 +223,7 @@ pub fn plan(
     let generator = read_generator(root, &dir, &kust_path, spec, &g.original.name)?;
     // Refused before the env file is read or anything sealed: no reference may be left naming
     // something no Secret is called any more.
-    if req.keep_name && g.hash_suffix {
+    if keep_name && g.hash_suffix {
         hash_lands_last(g, spec)?;
         refuse_dangling(spec, g, (true, None), rewritten_references(&overlay, g))?;
     } else {
@@ -251,24 +238,25 @@ pub fn plan(
 
     // The env file is read first: its problems are the user's input errors and come before the
     // environment's (certificate) problems.
-    let (from_name, values) = read_env_file(req)?;
+    let (from_name, _, parsed) = seal::read_env_file(&req.root, &req.from)?;
+    let values = parsed
+        .entries
+        .into_iter()
+        .map(|e| (e.key, e.value))
+        .collect();
     let cert =
         values::certificate(root, env, req.cert.as_deref(), req.now).map_err(|e| match e {
             SealError::NoCert { env, path } => MigrateError::NoCert { env, path },
             e => e.into(),
         })?;
-    // The config file's scope for the environment stands in for an absent --scope.
-    let scope = req
-        .scope
-        .or_else(|| crate::workspace::resolve(root, env).and_then(|e| e.scope))
-        .unwrap_or(Scope::Strict);
+    let scope = values::requested_scope(root, env, req.scope).unwrap_or(Scope::Strict);
     let mut to = Recipient::new(cert, scope, g.rendered.clone(), &rel(root, &sealed_path))?;
     let needed = needed_keys(&overlay, g, spec);
     let (values, from_literals) =
         complete_values(env, &from_name, values, &generator, &needed, prompter)?;
     // Under --keep-name the name takes the hash of these values; the namespace stays.
-    let (identity, name_as_written) = target_name(g, spec, &generator, &values, req.keep_name)?;
-    if req.keep_name && g.hash_suffix {
+    let (identity, name_as_written) = target_name(g, &generator, &values, keep_name);
+    if keep_name && g.hash_suffix {
         refuse_dangling(
             spec,
             g,
@@ -278,8 +266,15 @@ pub fn plan(
     }
     to.identity = identity;
     let keys: Vec<String> = values.keys().cloned().collect();
-    let sealed_text =
-        new_sealed_file(req, &sealed_path, &to, &generator, &name_as_written, values)?;
+    let sealed_text = new_sealed_file(
+        req,
+        env,
+        &sealed_path,
+        &to,
+        &generator,
+        &name_as_written,
+        values,
+    )?;
     let new_kustomization = edit_overlay_kustomization(root, &kust_path, &generator.site, &to)?;
     Ok(MigratePlan {
         env: env.to_owned(),
@@ -288,21 +283,13 @@ pub fn plan(
         kustomization_path: kust_path,
         new_kustomization,
         generator: generator.site,
-        generator_envs: spec.envs.iter().map(|p| absolute(root, p)).collect(),
+        generator_envs: spec.envs.iter().map(|p| root.join(p)).collect(),
         identity: to.identity,
         scope,
         cert: to.summary,
         keys,
         from_literals,
     })
-}
-
-fn absolute(root: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        root.join(p)
-    }
 }
 
 /// The one generated Secret the overlay has, and the one generator entry that makes it; refuses
@@ -383,7 +370,8 @@ fn read_generator(
     name: &str,
 ) -> Result<GeneratorInfo, MigrateError> {
     let origin = spec.origin.to_string();
-    let gen_path = absolute(root, &spec.origin.file);
+    // `join` keeps an absolute path as it is.
+    let gen_path = root.join(&spec.origin.file);
     if spec.from_generators_file && gen_path != kust_path {
         if gen_path.parent() != Some(dir) {
             return Err(MigrateError::Unsupported {
@@ -482,36 +470,13 @@ fn literal(item: &str) -> Option<(String, SecretValue)> {
     Some((k.to_owned(), SecretValue::from_slice(v.as_bytes())))
 }
 
-/// Reads and checks `--from`: every key of the env file, by name.
-fn read_env_file(
-    req: &MigrateRequest,
-) -> Result<(String, BTreeMap<String, SecretValue>), MigrateError> {
-    let from_name = seal::from_display(&req.root, &req.from);
-    let env_bytes = zeroize::Zeroizing::new(fsio::read_input_limited(&req.from, MAX_INPUT_BYTES)?);
-    let parsed =
-        envfile::parse_with_path(Path::new(&from_name), &env_bytes).map_err(SealError::from)?;
-    parsed
-        .validate_keys_with_path(Path::new(&from_name))
-        .map_err(SealError::from)?;
-    let values = parsed
-        .entries
-        .iter()
-        .map(|e| (e.key.clone(), e.value.duplicate()))
-        .collect();
-    Ok((from_name, values))
-}
-
 /// Keys the Secret must hold: those the generator makes (when known) and those the workloads
 /// read from it.
 fn needed_keys(overlay: &Overlay, g: &Generated, spec: &GeneratorSpec) -> BTreeSet<String> {
     let mut needed: BTreeSet<String> = g.keys.clone().unwrap_or_default().into_iter().collect();
     needed.extend(spec.literal_keys.iter().cloned());
     needed.extend(spec.files.iter().map(|f| f.key.clone()));
-    for r in overlay.references() {
-        if r.target_kind == "Secret" && r.rendered_name == g.rendered.name && !r.optional {
-            needed.extend(r.keys.iter().cloned());
-        }
-    }
+    needed.extend(seal::keys_read_by_workloads(overlay, &g.rendered.name).into_keys());
     needed
 }
 
@@ -550,28 +515,26 @@ fn complete_values(
 
 /// The identity to seal for and the `metadata.name` to write: the generator's, or under
 /// `--keep-name` for a hash-suffixed generator, both with the hash kustomize would append for
-/// these values (the overlay's `namePrefix` still applies; a `nameSuffix` would land after the
-/// hash, so it is refused).
+/// these values (the overlay's `namePrefix` still applies; a `nameSuffix`, which would land
+/// after the hash, was refused by [`hash_lands_last`] before).
 fn target_name(
     g: &Generated,
-    spec: &GeneratorSpec,
     generator: &GeneratorInfo,
     values: &BTreeMap<String, SecretValue>,
     keep_name: bool,
-) -> Result<(Identity, String), MigrateError> {
+) -> (Identity, String) {
     if !(keep_name && g.hash_suffix) {
-        return Ok((g.rendered.clone(), g.original.name.clone()));
+        return (g.rendered.clone(), g.original.name.clone());
     }
-    hash_lands_last(g, spec)?;
     let secret_type = generator.secret_type.as_deref().unwrap_or("Opaque");
     let hash = name_hash(secret_type, values);
-    Ok((
+    (
         Identity {
             name: format!("{}-{hash}", g.rendered.name),
             namespace: g.rendered.namespace.clone(),
         },
         format!("{}-{hash}", g.original.name),
-    ))
+    )
 }
 
 /// Under `--keep-name`: refused when a `nameSuffix` puts the hash before the suffix
@@ -731,7 +694,8 @@ fn refuse_dangling(
 
 /// Seals the values and writes the new `SealedSecret` text, checked by parsing it back.
 fn new_sealed_file(
-    req: &MigrateRequest,
+    req: &SealRequest,
+    env: &str,
     sealed_path: &Path,
     to: &Recipient,
     generator: &GeneratorInfo,
@@ -745,7 +709,7 @@ fn new_sealed_file(
     drop(values);
     let from_name = seal::from_display(root, &req.from);
     let text = sealed_file::sealed_yaml(&sealed_file::SealedDoc {
-        env: &req.env,
+        env,
         gen_name: &generator.site.describe(),
         name_as_written,
         to,
@@ -785,12 +749,7 @@ fn edit_overlay_kustomization(
         to.scope.as_str(),
         site.describe(),
     );
-    let described = site.describe();
-    let entry = match site {
-        GeneratorSite::File(_) => GeneratorEntry::File(&described),
-        GeneratorSite::Inline(name) => GeneratorEntry::Inline(name),
-    };
-    edit_kustomization(&old, entry, SEALED_FILE, &comment).map_err(|(line, what)| {
+    edit_kustomization(&old, site, SEALED_FILE, &comment).map_err(|(line, what)| {
         MigrateError::Kustomization {
             file: rel(root, kust_path),
             line,
@@ -908,19 +867,11 @@ fn flow_items(lines: &Lines<'_>, i: usize, from: usize) -> Option<Vec<String>> {
         .collect()
 }
 
-/// The generator entry a migration takes out of the kustomization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GeneratorEntry<'a> {
-    /// A generator file listed under `generators:` (its path as listed).
-    File(&'a str),
-    /// The inline `secretGenerator:` item with this `name:`.
-    Inline(&'a str),
-}
-
 /// A byte range of the text and what replaces it.
 type Edit = (std::ops::Range<usize>, String);
 
-/// Rewrites a kustomization: removes the generator `entry` (and its list's key when the list
+/// Rewrites a kustomization: removes the generator `entry` (a file in the kustomization's
+/// directory, listed by its file name, or an inline entry) (and its list's key when the list
 /// becomes empty) and appends `resource` to `resources:` (creating it when absent), touching no
 /// other line: comments, order, blank lines and line endings stay. The result is checked by
 /// parsing both texts and comparing with the intended structure.
@@ -929,15 +880,15 @@ type Edit = (std::ops::Range<usize>, String);
 /// `(line, what)` when the layout cannot be edited with certainty.
 pub fn edit_kustomization(
     text: &str,
-    entry: GeneratorEntry<'_>,
+    entry: &GeneratorSite,
     resource: &str,
     comment: &str,
 ) -> Result<String, (usize, String)> {
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let lines = split_lines(text)?;
     let mut edits = match entry {
-        GeneratorEntry::File(generator) => remove_generator_file(&lines, generator, nl)?,
-        GeneratorEntry::Inline(name) => remove_inline_generator(&lines, name)?,
+        GeneratorSite::File(_) => remove_generator_file(&lines, &entry.describe(), nl)?,
+        GeneratorSite::Inline(name) => remove_inline_generator(&lines, name)?,
     };
     edits.push(add_resource(text, &lines, resource, comment, nl)?);
     edits.sort_by_key(|(r, _)| std::cmp::Reverse((r.start, r.end)));
@@ -1167,7 +1118,7 @@ fn add_resource(
 fn verify_kustomization(
     old: &str,
     new: &str,
-    entry: GeneratorEntry<'_>,
+    entry: &GeneratorSite,
     resource: &str,
 ) -> Result<(), String> {
     let mut want: Value = yaml_serde::from_str(old).map_err(|e| format!("old text: {e}"))?;
@@ -1175,13 +1126,14 @@ fn verify_kustomization(
     let m = want
         .as_mapping_mut()
         .ok_or("the kustomization is not a mapping")?;
+    let file = entry.describe();
     let key = match entry {
-        GeneratorEntry::File(_) => "generators",
-        GeneratorEntry::Inline(_) => "secretGenerator",
+        GeneratorSite::File(_) => "generators",
+        GeneratorSite::Inline(_) => "secretGenerator",
     };
     let is_entry = |v: &Value| match entry {
-        GeneratorEntry::File(g) => v.as_str().is_some_and(|s| same_path(s, g)),
-        GeneratorEntry::Inline(n) => v.get("name").and_then(Value::as_str) == Some(n),
+        GeneratorSite::File(_) => v.as_str().is_some_and(|s| same_path(s, &file)),
+        GeneratorSite::Inline(n) => v.get("name").and_then(Value::as_str) == Some(n.as_str()),
     };
     let list = m
         .get_mut(key)
@@ -1222,7 +1174,7 @@ mod tests {
     fn block_lists() {
         let out = edit_kustomization(
             K,
-            GeneratorEntry::File("secret-generator.yaml"),
+            &GeneratorSite::File("secret-generator.yaml".into()),
             "sealedsecret.yaml",
             "c",
         )
@@ -1238,7 +1190,7 @@ mod tests {
         let t = "generators:\n- other.yaml\n- ./secret-generator.yaml\n";
         let out = edit_kustomization(
             t,
-            GeneratorEntry::File("secret-generator.yaml"),
+            &GeneratorSite::File("secret-generator.yaml".into()),
             "s.yaml",
             "c",
         )
@@ -1250,20 +1202,20 @@ mod tests {
         let t = "resources: [a.yaml]\ngenerators: [secret-generator.yaml]\n";
         let out = edit_kustomization(
             t,
-            GeneratorEntry::File("secret-generator.yaml"),
+            &GeneratorSite::File("secret-generator.yaml".into()),
             "s.yaml",
             "c",
         )
         .expect("edits");
         assert_eq!(out, "# c\nresources: [a.yaml, s.yaml]\n");
         let crlf = "resources:\r\n  - a\r\ngenerators:\r\n  - g.yaml\r\n";
-        let out =
-            edit_kustomization(crlf, GeneratorEntry::File("g.yaml"), "s.yaml", "c").expect("edits");
+        let out = edit_kustomization(crlf, &GeneratorSite::File("g.yaml".into()), "s.yaml", "c")
+            .expect("edits");
         assert_eq!(out, "resources:\r\n  - a\r\n  # c\r\n  - s.yaml\r\n");
     }
 
     /// Every text in `texts` is refused when asked to drop `entry` and add `sealedsecret.yaml`.
-    fn refuses(entry: GeneratorEntry<'_>, texts: &[&str]) {
+    fn refuses(entry: &GeneratorSite, texts: &[&str]) {
         for t in texts {
             assert!(
                 edit_kustomization(t, entry, "sealedsecret.yaml", "c").is_err(),
@@ -1275,7 +1227,7 @@ mod tests {
     #[test]
     fn refuses_what_it_cannot_place() {
         refuses(
-            GeneratorEntry::File("g.yaml"),
+            &GeneratorSite::File("g.yaml".into()),
             &[
                 "resources:\n  - a\n",
                 "generators:\n  - other.yaml\n",
@@ -1288,23 +1240,23 @@ mod tests {
     #[test]
     fn removes_one_inline_secret_generator_entry() {
         let t = "resources:\n  - ../../base\n\nsecretGenerator:\n  # the app's secret\n  - name: app\n    envs:\n      - app.env # untracked\n    options:\n      labels:\n        name: other\n\n  - name: other\n    literals:\n      - A=b\nimages: []\n";
-        let out =
-            edit_kustomization(t, GeneratorEntry::Inline("app"), "s.yaml", "c").expect("edits");
+        let out = edit_kustomization(t, &GeneratorSite::Inline("app".into()), "s.yaml", "c")
+            .expect("edits");
         assert_eq!(
             out,
             "resources:\n  - ../../base\n  # c\n  - s.yaml\n\nsecretGenerator:\n  # the app's secret\n\n  - name: other\n    literals:\n      - A=b\nimages: []\n"
         );
         // The only entry: the key goes too; column-0 items and CRLF line ends.
         let t = "secretGenerator:\r\n- name: app\r\n  literals:\r\n  - A=b\r\n# after\r\nresources: [a.yaml]\r\n";
-        let out =
-            edit_kustomization(t, GeneratorEntry::Inline("app"), "s.yaml", "c").expect("edits");
+        let out = edit_kustomization(t, &GeneratorSite::Inline("app".into()), "s.yaml", "c")
+            .expect("edits");
         assert_eq!(out, "# after\r\n# c\r\nresources: [a.yaml, s.yaml]\r\n");
     }
 
     #[test]
     fn refuses_inline_entries_it_cannot_place() {
         refuses(
-            GeneratorEntry::Inline("app"),
+            &GeneratorSite::Inline("app".into()),
             &[
                 "resources: []\n",
                 "secretGenerator: [{name: app, literals: [A=b]}]\n",

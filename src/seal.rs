@@ -25,6 +25,7 @@ use crate::workspace::{MAX_INPUT_BYTES, load_keys, overlay_dir, rel};
 
 mod guard;
 pub(crate) mod values;
+pub(crate) use guard::keys_read_by_workloads;
 pub use guard::{EnvWarning, describe_lost};
 pub(crate) use values::Recipient;
 
@@ -375,12 +376,8 @@ pub fn sealed_secret_of(root: &Path, env: &str) -> Result<(PathBuf, String, Iden
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
     let t = sealed_target(root, env, &overlay, Pick::default())?;
-    let file = if t.file.is_absolute() {
-        t.file
-    } else {
-        root.join(&t.file)
-    };
-    Ok((file, t.name_in_file, t.rendered))
+    // `join` keeps an absolute path as it is.
+    Ok((root.join(&t.file), t.name_in_file, t.rendered))
 }
 
 /// The one SealedSecret an overlay renders.
@@ -528,11 +525,7 @@ fn explain_missing_sealed_secret(root: &Path, overlay: &Overlay) -> Result<(), S
         .iter()
         .filter(|r| r.kind == "SealedSecret")
     {
-        let path = if r.origin.file.is_absolute() {
-            r.origin.file.clone()
-        } else {
-            root.join(&r.origin.file)
-        };
+        let path = root.join(&r.origin.file);
         let text = fsio::read_to_string_limited(&path, MAX_INPUT_BYTES)?;
         SealedSecretFile::parse(&text).map_err(|source| SealError::SealedSecret {
             file: rel(root, &path),
@@ -571,11 +564,7 @@ fn needed_keys(overlay: &Overlay, doc: &SealedSecretDoc, rendered_name: &str) ->
             }
         }
     }
-    for r in overlay.references() {
-        if r.target_kind == "Secret" && r.rendered_name == rendered_name && !r.optional {
-            keys.extend(r.keys.iter().cloned());
-        }
-    }
+    keys.extend(guard::keys_read_by_workloads(overlay, rendered_name).into_keys());
     keys
 }
 
@@ -591,15 +580,6 @@ pub struct SealInputs {
     pub env_warnings: Vec<guard::EnvWarning>,
 }
 
-impl std::fmt::Debug for SealInputs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SealInputs")
-            .field("from_name", &self.from_name)
-            .field("keys", &self.env.keys().collect::<Vec<_>>())
-            .finish_non_exhaustive()
-    }
-}
-
 /// The name `--from` is shown with in messages.
 pub fn from_display(root: &Path, from: &Path) -> String {
     if from.as_os_str() == fsio::STDIN {
@@ -609,7 +589,20 @@ pub fn from_display(root: &Path, from: &Path) -> String {
     }
 }
 
-/// Reads and checks `--from` (a file, `-` or a pipe, read once) and `--key`.
+/// Reads `--from` (a file, `-` or a pipe, read once) and parses it: its name for messages, its
+/// bytes (zeroized on drop) and the parsed file with valid keys.
+pub(crate) fn read_env_file(
+    root: &Path,
+    from: &Path,
+) -> Result<(String, zeroize::Zeroizing<Vec<u8>>, envfile::EnvFile), SealError> {
+    let from_name = from_display(root, from);
+    let bytes = zeroize::Zeroizing::new(fsio::read_input_limited(from, MAX_INPUT_BYTES)?);
+    let parsed = envfile::parse_with_path(Path::new(&from_name), &bytes)?;
+    parsed.validate_keys_with_path(Path::new(&from_name))?;
+    Ok((from_name, bytes, parsed))
+}
+
+/// Reads and checks `--from` and `--key`.
 ///
 /// # Errors
 /// Any [`SealError`] about those inputs.
@@ -619,10 +612,7 @@ pub fn load_inputs(req: &SealRequest) -> Result<SealInputs, SealError> {
             count: req.envs.len(),
         });
     }
-    let from_name = from_display(&req.root, &req.from);
-    let env_bytes = zeroize::Zeroizing::new(fsio::read_input_limited(&req.from, MAX_INPUT_BYTES)?);
-    let parsed = envfile::parse_with_path(Path::new(&from_name), &env_bytes)?;
-    parsed.validate_keys_with_path(Path::new(&from_name))?;
+    let (from_name, env_bytes, parsed) = read_env_file(&req.root, &req.from)?;
     let env_warnings = guard::env_warnings(&env_bytes, &parsed);
     guard::refuse_if_strict(req.strict, &from_name, &env_warnings)?;
     drop(env_bytes);
@@ -653,11 +643,6 @@ pub fn plan_with(
     inputs: &SealInputs,
     prompter: &mut dyn Prompter,
 ) -> Result<Vec<EnvPlan>, SealError> {
-    if req.cert.is_some() && req.envs.len() > 1 {
-        return Err(SealError::CertWithSeveralEnvs {
-            count: req.envs.len(),
-        });
-    }
     let from_keys: BTreeMap<&str, &SecretValue> = inputs
         .env
         .entries
@@ -801,11 +786,7 @@ pub(crate) fn plan_env(
         from: Some(&req.from),
     };
     let target = sealed_target(root, env, &overlay, pick)?;
-    let target_path = if target.file.is_absolute() {
-        target.file.clone()
-    } else {
-        root.join(&target.file)
-    };
+    let target_path = root.join(&target.file);
     let file_name = rel(root, &target_path);
     let cert = values::certificate(root, env, req.cert.as_deref(), req.now)?;
 
@@ -885,9 +866,8 @@ type KeyValues = Vec<(String, SecretValue)>;
 /// Keys removed under `--prune --force` that workloads read, with those workloads.
 type PrunedNeeded = Vec<(String, Vec<String>)>;
 
-/// The scope to seal with: the file's declaration, unless `--scope` differs and `--rescope`
-/// allows the change.
-/// The config file's scope for the environment stands in for an absent `--scope`.
+/// The scope to seal with: the file's declaration, unless `--scope` (or the config file's scope
+/// for the environment) differs and `--rescope` allows the change.
 fn choose_scope(
     req: &SealRequest,
     root: &Path,
@@ -895,10 +875,7 @@ fn choose_scope(
     declared: Scope,
     file_name: &str,
 ) -> Result<Scope, SealError> {
-    let requested = req
-        .scope
-        .or_else(|| crate::workspace::resolve(root, env).and_then(|e| e.scope));
-    match requested {
+    match values::requested_scope(root, env, req.scope) {
         Some(s) if s != declared && !req.rescope => Err(SealError::ScopeConflict {
             file: file_name.to_owned(),
             declared: declared.as_str(),
@@ -1194,17 +1171,32 @@ fn field_line(text: &str, doc_index: usize, what: &str) -> usize {
 /// the absence of both (kubeseal-format.md §2). Never writes `"false"`, which
 /// `scope-annotation-misplaced` reports.
 fn scope_annotations(scope: Scope, doc: &SealedSecretDoc, plan: &mut EditPlan) {
-    let (set, drop): (Option<&str>, &[&str]) = match scope {
-        Scope::Strict => (None, &[NAMESPACE_WIDE_ANNOTATION, CLUSTER_WIDE_ANNOTATION]),
-        Scope::NamespaceWide => (Some(NAMESPACE_WIDE_ANNOTATION), &[CLUSTER_WIDE_ANNOTATION]),
-        Scope::ClusterWide => (Some(CLUSTER_WIDE_ANNOTATION), &[NAMESPACE_WIDE_ANNOTATION]),
-    };
+    let set = scope_annotation(scope);
     if let Some(k) = set {
         plan.annotations.push((k.to_owned(), "true".to_owned()));
     }
-    for k in drop {
-        if doc.annotation(k).is_some() {
-            plan.remove_annotations.push((*k).to_owned());
+    for k in [NAMESPACE_WIDE_ANNOTATION, CLUSTER_WIDE_ANNOTATION] {
+        if Some(k) != set && doc.annotation(k).is_some() {
+            plan.remove_annotations.push(k.to_owned());
         }
     }
+}
+
+/// The annotation that declares `scope` (set to `"true"`); none for strict scope.
+pub(crate) fn scope_annotation(scope: Scope) -> Option<&'static str> {
+    match scope {
+        Scope::Strict => None,
+        Scope::NamespaceWide => Some(NAMESPACE_WIDE_ANNOTATION),
+        Scope::ClusterWide => Some(CLUSTER_WIDE_ANNOTATION),
+    }
+}
+
+/// `<scope> <namespace>/<name>`, as summaries and messages show what a Secret is sealed for.
+pub fn describe_identity(scope: Scope, identity: &Identity) -> String {
+    format!(
+        "{} {}/{}",
+        scope.as_str(),
+        identity.namespace.as_deref().unwrap_or(""),
+        identity.name
+    )
 }

@@ -131,7 +131,7 @@ fn run(cli: Cli) -> Result<Outcome, CliError> {
         color,
     };
     match command {
-        Command::Seal(a) if a.migrate => migrate_cmd::run(&ctx, &a),
+        Command::Seal(a) if a.migrate => migrate_cmd::run(&ctx, a),
         Command::Seal(a) => seal_cmd::run(&ctx, a),
         Command::Check(a) => check_cmd::run(&ctx, a),
         Command::Cert(a) => cert_cmd::run(&ctx, a),

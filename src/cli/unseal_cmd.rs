@@ -35,12 +35,10 @@ pub(super) fn run(ctx: &Ctx, a: UnsealArgs) -> Result<Outcome, CliError> {
     write_stdout(&out)?;
     if !ctx.quiet {
         eprintln!(
-            "{}: {} key(s) decrypted for {} {}/{}",
+            "{}: {} key(s) decrypted for {}",
             rel(&root, &secret.file),
             secret.data.len(),
-            secret.scope.as_str(),
-            secret.identity.namespace.as_deref().unwrap_or(""),
-            secret.identity.name
+            crate::seal::describe_identity(secret.scope, &secret.identity)
         );
     }
     Ok(Outcome::Clean)
