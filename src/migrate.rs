@@ -238,8 +238,11 @@ pub fn plan(
 
     // The env file is read first: its problems are the user's input errors and come before the
     // environment's (certificate) problems.
-    let (from_name, _, parsed) = seal::read_env_file(&req.root, &req.from)?;
-    let values = parsed
+    // The CLI refuses --strict, --only and --key with --migrate: this reads the env file.
+    let inputs = seal::load_inputs(req)?;
+    let from_name = inputs.from_name;
+    let values = inputs
+        .env
         .entries
         .into_iter()
         .map(|e| (e.key, e.value))

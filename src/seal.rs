@@ -589,20 +589,7 @@ pub fn from_display(root: &Path, from: &Path) -> String {
     }
 }
 
-/// Reads `--from` (a file, `-` or a pipe, read once) and parses it: its name for messages, its
-/// bytes (zeroized on drop) and the parsed file with valid keys.
-pub(crate) fn read_env_file(
-    root: &Path,
-    from: &Path,
-) -> Result<(String, zeroize::Zeroizing<Vec<u8>>, envfile::EnvFile), SealError> {
-    let from_name = from_display(root, from);
-    let bytes = zeroize::Zeroizing::new(fsio::read_input_limited(from, MAX_INPUT_BYTES)?);
-    let parsed = envfile::parse_with_path(Path::new(&from_name), &bytes)?;
-    parsed.validate_keys_with_path(Path::new(&from_name))?;
-    Ok((from_name, bytes, parsed))
-}
-
-/// Reads and checks `--from` and `--key`.
+/// Reads and checks `--from` (a file, `-` or a pipe, read once) and `--key`.
 ///
 /// # Errors
 /// Any [`SealError`] about those inputs.
@@ -612,7 +599,10 @@ pub fn load_inputs(req: &SealRequest) -> Result<SealInputs, SealError> {
             count: req.envs.len(),
         });
     }
-    let (from_name, env_bytes, parsed) = read_env_file(&req.root, &req.from)?;
+    let from_name = from_display(&req.root, &req.from);
+    let env_bytes = zeroize::Zeroizing::new(fsio::read_input_limited(&req.from, MAX_INPUT_BYTES)?);
+    let parsed = envfile::parse_with_path(Path::new(&from_name), &env_bytes)?;
+    parsed.validate_keys_with_path(Path::new(&from_name))?;
     let env_warnings = guard::env_warnings(&env_bytes, &parsed);
     guard::refuse_if_strict(req.strict, &from_name, &env_warnings)?;
     drop(env_bytes);

@@ -74,35 +74,27 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
 
 /// The seal options --migrate does not take: refused rather than ignored.
 fn check_options(a: &SealArgs) -> Result<(), CliError> {
-    let refuse = |what: &str| {
-        Err(
-            CliError::new(format!("--migrate cannot be combined with {what}"))
-                .with_hint("migrate first, then seal with the usual options"),
-        )
-    };
     if a.envs.len() != 1 {
         return Err(CliError::new(format!(
             "--migrate moves one environment at a time, but {} were given",
             a.envs.len()
         )));
     }
-    if !a.only.is_empty() {
-        return refuse("--only");
+    // --strict is not silently ignored: --migrate does not report env-file warnings yet.
+    let refused = [
+        (!a.only.is_empty(), "--only"),
+        (a.prune, "--prune"),
+        (a.strict, "--strict"),
+        (!a.keys.is_empty(), "--key"),
+        (a.stdout, "--stdout"),
+    ];
+    match refused.iter().find(|(given, _)| *given) {
+        Some((_, what)) => Err(
+            CliError::new(format!("--migrate cannot be combined with {what}"))
+                .with_hint("migrate first, then seal with the usual options"),
+        ),
+        None => Ok(()),
     }
-    if a.prune {
-        return refuse("--prune");
-    }
-    if a.strict {
-        // Not silently ignored: --migrate does not report env-file warnings yet.
-        return refuse("--strict");
-    }
-    if !a.keys.is_empty() {
-        return refuse("--key");
-    }
-    if a.stdout {
-        return refuse("--stdout");
-    }
-    Ok(())
 }
 
 /// The values that came from `literals:`, which were committed in plaintext. (References a
