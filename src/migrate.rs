@@ -19,12 +19,11 @@ use std::path::{Path, PathBuf};
 use yaml_serde::Value;
 
 use crate::crypto::Scope;
-use crate::envfile;
 use crate::fsio;
 use crate::kustomize::{
     self, Behavior, Generated, GeneratedKind, GeneratorSpec, Identity, Overlay, SecretSource,
 };
-use crate::seal::{self, CertSummary, Prompter, Recipient, SealError, values};
+use crate::seal::{self, CertSummary, Prompter, Recipient, SealError, SealRequest, values};
 use crate::secret::SecretValue;
 use crate::workspace::{MAX_INPUT_BYTES, rel};
 use crate::yamlpos::block::{KeyAt, Lines, Val, key_at};
@@ -43,40 +42,20 @@ pub enum MigrateError {
     /// Environment, certificate, env file or encryption problems shared with `seal`.
     #[error(transparent)]
     Seal(#[from] SealError),
-    /// The overlay already renders a `SealedSecret`.
     #[error("{env}: the overlay already renders a SealedSecret ({file}); nothing to migrate")]
-    AlreadySealed {
-        /// The environment.
-        env: String,
-        /// Its file.
-        file: String,
-    },
-    /// No generated Secret to migrate.
+    AlreadySealed { env: String, file: String },
     #[error("{env}: the overlay has no SecretGenerator to migrate")]
-    NoGenerator {
-        /// The environment.
-        env: String,
-    },
-    /// Several generated Secrets.
+    NoGenerator { env: String },
     #[error("{env}: the overlay generates {count} Secrets ({names}); --migrate moves exactly one")]
     SeveralGenerators {
-        /// The environment.
         env: String,
-        /// How many.
         count: usize,
-        /// Their names.
         names: String,
     },
-    /// The generated Secret has a content-hash suffix.
     #[error(
         "{origin}: the generator appends a content hash to `{name}`; a SealedSecret would produce a Secret without it"
     )]
-    HashSuffix {
-        /// The generator's location.
-        origin: String,
-        /// The Secret's name.
-        name: String,
-    },
+    HashSuffix { origin: String, name: String },
     /// The migration would leave references that kustomize rewrote to the generated name (a
     /// `namePrefix`/`nameSuffix`, or under `--keep-name` a hash suffix) pointing at no Secret:
     /// refused before anything is sealed or written.
@@ -87,9 +66,7 @@ pub enum MigrateError {
         refs = refs.join(", ")
     )]
     Dangles {
-        /// The generator's location.
         origin: String,
-        /// The generator's name.
         name: String,
         /// The name kustomize renders for it (with the overlay's `namePrefix`/`nameSuffix`).
         rendered: String,
@@ -98,39 +75,21 @@ pub enum MigrateError {
         /// Under `--keep-name`, the name the SealedSecret would make, when known (the hash of
         /// the values).
         sealed_as: Option<String>,
-        /// The references, `Kind/name (file:line)`.
         refs: Vec<String>,
     },
     /// A generator layout the migration does not rewrite.
     #[error("{origin}: {what}")]
-    Unsupported {
-        /// The generator's location.
-        origin: String,
-        /// What is not supported.
-        what: String,
-    },
-    /// The environment has no sealing certificate.
+    Unsupported { origin: String, what: String },
     #[error("{env}: no sealing certificate at {path}")]
-    NoCert {
-        /// The environment.
-        env: String,
-        /// Where it was looked for.
-        path: String,
-    },
-    /// `sealedsecret.yaml` exists already.
+    NoCert { env: String, path: String },
     #[error("{file} already exists; not overwriting it")]
-    Exists {
-        /// The file.
-        file: String,
-    },
+    Exists { file: String },
     /// The kustomization cannot be edited in place with certainty.
     #[error("{file}:{line}: cannot edit the kustomization in place: {what}")]
     Kustomization {
-        /// The kustomization file.
         file: String,
         /// 1-based line.
         line: usize,
-        /// What is in the way.
         what: String,
     },
     /// Writing failed; nothing was changed.
@@ -181,25 +140,6 @@ impl MigrateError {
     }
 }
 
-/// What the user asked for.
-#[derive(Debug)]
-pub struct MigrateRequest {
-    /// Repository root.
-    pub root: PathBuf,
-    /// The environment.
-    pub env: String,
-    /// The env file with the values.
-    pub from: PathBuf,
-    /// `--cert` [default: the overlay's `sealing-cert.pem`].
-    pub cert: Option<PathBuf>,
-    /// `--scope` [default: strict].
-    pub scope: Option<Scope>,
-    /// `--keep-name`: seal a hash-suffixed generator's Secret under its hashed name.
-    pub keep_name: bool,
-    /// The current time, Unix seconds.
-    pub now: u64,
-}
-
 /// Where the migrated generator was declared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GeneratorSite {
@@ -225,7 +165,6 @@ impl GeneratorSite {
 /// The planned migration, ready to [`commit`].
 #[derive(Debug)]
 pub struct MigratePlan {
-    /// The environment.
     pub env: String,
     /// The new `SealedSecret` file.
     pub sealed_path: PathBuf,
@@ -233,9 +172,6 @@ pub struct MigratePlan {
     pub sealed_text: String,
     /// The overlay's kustomization file.
     pub kustomization_path: PathBuf,
-    /// Its text before.
-    pub old_kustomization: String,
-    /// Its text after.
     pub new_kustomization: String,
     /// The generator that is no longer used.
     pub generator: GeneratorSite,
@@ -243,14 +179,9 @@ pub struct MigratePlan {
     pub generator_envs: Vec<PathBuf>,
     /// The identity sealed for (under `--keep-name`, with the hash suffix).
     pub identity: Identity,
-    /// The scope sealed with.
     pub scope: Scope,
-    /// The certificate used.
     pub cert: CertSummary,
-    /// Keys sealed.
     pub keys: Vec<String>,
-    /// Keys read from the prompt.
-    pub prompted: Vec<String>,
     /// Keys the env file lacked whose values came from the generator's `literals:`.
     pub from_literals: Vec<String>,
 }
@@ -266,19 +197,23 @@ struct GeneratorInfo {
     literals: Vec<(String, SecretValue)>,
 }
 
-/// Plans the migration: reads, checks and encrypts, writes nothing.
+/// Plans the migration of `env`, the request's one environment: reads, checks and encrypts,
+/// writes nothing. The request's `--only`, `--prune`, `--key` and friends are refused by the
+/// CLI before this; its scope defaults to strict. `keep_name` is `--keep-name`: seal a
+/// hash-suffixed generator's Secret under its hashed name.
 ///
 /// # Errors
 /// Any [`MigrateError`].
 pub fn plan(
-    req: &MigrateRequest,
+    req: &SealRequest,
+    env: &str,
+    keep_name: bool,
     prompter: &mut dyn Prompter,
 ) -> Result<MigratePlan, MigrateError> {
     let root = &req.root;
-    let env = req.env.as_str();
     let dir = crate::workspace::overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env).map_err(SealError::from)?;
-    let (g, spec) = the_generator(&overlay, env, req.keep_name)?;
+    let (g, spec) = the_generator(&overlay, env, keep_name)?;
     let kust_path =
         crate::workspace::kustomization_file(&dir).ok_or_else(|| SealError::UnknownEnv {
             env: env.to_owned(),
@@ -288,7 +223,7 @@ pub fn plan(
     let generator = read_generator(root, &dir, &kust_path, spec, &g.original.name)?;
     // Refused before the env file is read or anything sealed: no reference may be left naming
     // something no Secret is called any more.
-    if req.keep_name && g.hash_suffix {
+    if keep_name && g.hash_suffix {
         hash_lands_last(g, spec)?;
         refuse_dangling(spec, g, (true, None), rewritten_references(&overlay, g))?;
     } else {
@@ -303,24 +238,28 @@ pub fn plan(
 
     // The env file is read first: its problems are the user's input errors and come before the
     // environment's (certificate) problems.
-    let (from_name, values) = read_env_file(req)?;
+    // The CLI refuses --strict, --only and --key with --migrate: this reads the env file.
+    let inputs = seal::load_inputs(req)?;
+    let from_name = inputs.from_name;
+    let values = inputs
+        .env
+        .entries
+        .into_iter()
+        .map(|e| (e.key, e.value))
+        .collect();
     let cert =
         values::certificate(root, env, req.cert.as_deref(), req.now).map_err(|e| match e {
             SealError::NoCert { env, path } => MigrateError::NoCert { env, path },
             e => e.into(),
         })?;
-    // The config file's scope for the environment stands in for an absent --scope.
-    let scope = req
-        .scope
-        .or_else(|| crate::workspace::resolve(root, env).and_then(|e| e.scope))
-        .unwrap_or(Scope::Strict);
+    let scope = values::requested_scope(root, env, req.scope).unwrap_or(Scope::Strict);
     let mut to = Recipient::new(cert, scope, g.rendered.clone(), &rel(root, &sealed_path))?;
     let needed = needed_keys(&overlay, g, spec);
-    let (values, prompted, from_literals) =
+    let (values, from_literals) =
         complete_values(env, &from_name, values, &generator, &needed, prompter)?;
     // Under --keep-name the name takes the hash of these values; the namespace stays.
-    let (identity, name_as_written) = target_name(g, spec, &generator, &values, req.keep_name)?;
-    if req.keep_name && g.hash_suffix {
+    let (identity, name_as_written) = target_name(g, &generator, &values, keep_name);
+    if keep_name && g.hash_suffix {
         refuse_dangling(
             spec,
             g,
@@ -330,34 +269,30 @@ pub fn plan(
     }
     to.identity = identity;
     let keys: Vec<String> = values.keys().cloned().collect();
-    let sealed_text =
-        new_sealed_file(req, &sealed_path, &to, &generator, &name_as_written, values)?;
-    let (old_kustomization, new_kustomization) =
-        edit_overlay_kustomization(root, &kust_path, &generator.site, &to)?;
+    let sealed_text = new_sealed_file(
+        req,
+        env,
+        &sealed_path,
+        &to,
+        &generator,
+        &name_as_written,
+        values,
+    )?;
+    let new_kustomization = edit_overlay_kustomization(root, &kust_path, &generator.site, &to)?;
     Ok(MigratePlan {
         env: env.to_owned(),
         sealed_path,
         sealed_text,
         kustomization_path: kust_path,
-        old_kustomization,
         new_kustomization,
         generator: generator.site,
-        generator_envs: spec.envs.iter().map(|p| absolute(root, p)).collect(),
+        generator_envs: spec.envs.iter().map(|p| root.join(p)).collect(),
         identity: to.identity,
         scope,
         cert: to.summary,
         keys,
-        prompted,
         from_literals,
     })
-}
-
-fn absolute(root: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        root.join(p)
-    }
 }
 
 /// The one generated Secret the overlay has, and the one generator entry that makes it; refuses
@@ -438,7 +373,8 @@ fn read_generator(
     name: &str,
 ) -> Result<GeneratorInfo, MigrateError> {
     let origin = spec.origin.to_string();
-    let gen_path = absolute(root, &spec.origin.file);
+    // `join` keeps an absolute path as it is.
+    let gen_path = root.join(&spec.origin.file);
     if spec.from_generators_file && gen_path != kust_path {
         if gen_path.parent() != Some(dir) {
             return Err(MigrateError::Unsupported {
@@ -537,45 +473,19 @@ fn literal(item: &str) -> Option<(String, SecretValue)> {
     Some((k.to_owned(), SecretValue::from_slice(v.as_bytes())))
 }
 
-/// Reads and checks `--from`: every key of the env file, by name.
-fn read_env_file(
-    req: &MigrateRequest,
-) -> Result<(String, BTreeMap<String, SecretValue>), MigrateError> {
-    let from_name = seal::from_display(&req.root, &req.from);
-    let env_bytes = zeroize::Zeroizing::new(fsio::read_input_limited(&req.from, MAX_INPUT_BYTES)?);
-    let parsed =
-        envfile::parse_with_path(Path::new(&from_name), &env_bytes).map_err(SealError::from)?;
-    parsed
-        .validate_keys_with_path(Path::new(&from_name))
-        .map_err(SealError::from)?;
-    let values = parsed
-        .entries
-        .iter()
-        .map(|e| (e.key.clone(), e.value.duplicate()))
-        .collect();
-    Ok((from_name, values))
-}
-
 /// Keys the Secret must hold: those the generator makes (when known) and those the workloads
 /// read from it.
 fn needed_keys(overlay: &Overlay, g: &Generated, spec: &GeneratorSpec) -> BTreeSet<String> {
     let mut needed: BTreeSet<String> = g.keys.clone().unwrap_or_default().into_iter().collect();
     needed.extend(spec.literal_keys.iter().cloned());
     needed.extend(spec.files.iter().map(|f| f.key.clone()));
-    for r in overlay.references() {
-        if r.target_kind == "Secret" && r.rendered_name == g.rendered.name && !r.optional {
-            needed.extend(r.keys.iter().cloned());
-        }
-    }
+    needed.extend(seal::keys_read_by_workloads(overlay, &g.rendered.name).into_keys());
     needed
 }
 
-/// Values by key.
-type ValueMap = BTreeMap<String, SecretValue>;
-
 /// The values to seal: every key of the env file, then the generator's `literals:` the env file
 /// lacks, then any `needed` key still missing (asked for, or an error). Also returns the keys
-/// asked for and those taken from the literals.
+/// taken from the literals.
 fn complete_values(
     env: &str,
     from_name: &str,
@@ -583,7 +493,7 @@ fn complete_values(
     generator: &GeneratorInfo,
     needed: &BTreeSet<String>,
     prompter: &mut dyn Prompter,
-) -> Result<(ValueMap, Vec<String>, Vec<String>), MigrateError> {
+) -> Result<(BTreeMap<String, SecretValue>, Vec<String>), MigrateError> {
     let mut from_literals = Vec::new();
     for (k, v) in &generator.literals {
         if !values.contains_key(k) {
@@ -596,44 +506,38 @@ fn complete_values(
         .filter(|k| !values.contains_key(*k))
         .cloned()
         .collect();
-    let mut prompted = Vec::new();
-    for (k, v) in values::ask_missing(env, from_name, &missing, prompter)? {
-        prompted.push(k.clone());
-        values.insert(k, v);
-    }
+    values.extend(values::ask_missing(env, from_name, &missing, prompter)?);
     if values.is_empty() {
         return Err(SealError::NothingToSeal {
             file: from_name.to_owned(),
         }
         .into());
     }
-    Ok((values, prompted, from_literals))
+    Ok((values, from_literals))
 }
 
 /// The identity to seal for and the `metadata.name` to write: the generator's, or under
 /// `--keep-name` for a hash-suffixed generator, both with the hash kustomize would append for
-/// these values (the overlay's `namePrefix` still applies; a `nameSuffix` would land after the
-/// hash, so it is refused).
+/// these values (the overlay's `namePrefix` still applies; a `nameSuffix`, which would land
+/// after the hash, was refused by [`hash_lands_last`] before).
 fn target_name(
     g: &Generated,
-    spec: &GeneratorSpec,
     generator: &GeneratorInfo,
     values: &BTreeMap<String, SecretValue>,
     keep_name: bool,
-) -> Result<(Identity, String), MigrateError> {
+) -> (Identity, String) {
     if !(keep_name && g.hash_suffix) {
-        return Ok((g.rendered.clone(), g.original.name.clone()));
+        return (g.rendered.clone(), g.original.name.clone());
     }
-    hash_lands_last(g, spec)?;
     let secret_type = generator.secret_type.as_deref().unwrap_or("Opaque");
     let hash = name_hash(secret_type, values);
-    Ok((
+    (
         Identity {
             name: format!("{}-{hash}", g.rendered.name),
             namespace: g.rendered.namespace.clone(),
         },
         format!("{}-{hash}", g.original.name),
-    ))
+    )
 }
 
 /// Under `--keep-name`: refused when a `nameSuffix` puts the hash before the suffix
@@ -793,7 +697,8 @@ fn refuse_dangling(
 
 /// Seals the values and writes the new `SealedSecret` text, checked by parsing it back.
 fn new_sealed_file(
-    req: &MigrateRequest,
+    req: &SealRequest,
+    env: &str,
     sealed_path: &Path,
     to: &Recipient,
     generator: &GeneratorInfo,
@@ -807,7 +712,7 @@ fn new_sealed_file(
     drop(values);
     let from_name = seal::from_display(root, &req.from);
     let text = sealed_file::sealed_yaml(&sealed_file::SealedDoc {
-        env: &req.env,
+        env,
         gen_name: &generator.site.describe(),
         name_as_written,
         to,
@@ -830,14 +735,14 @@ fn new_sealed_file(
     Ok(text)
 }
 
-/// The overlay's kustomization before and after: the generator's entry out, the new file in
+/// The overlay's kustomization after the edit: the generator's entry out, the new file in
 /// `resources:` after a one-line comment.
 fn edit_overlay_kustomization(
     root: &Path,
     kust_path: &Path,
     site: &GeneratorSite,
     to: &Recipient,
-) -> Result<(String, String), MigrateError> {
+) -> Result<String, MigrateError> {
     let old = fsio::read_to_string_limited(kust_path, MAX_INPUT_BYTES)?;
     let comment = format!(
         "Secret {}, sealed for {}/{} ({} scope); was {}.",
@@ -847,19 +752,13 @@ fn edit_overlay_kustomization(
         to.scope.as_str(),
         site.describe(),
     );
-    let described = site.describe();
-    let entry = match site {
-        GeneratorSite::File(_) => GeneratorEntry::File(&described),
-        GeneratorSite::Inline(name) => GeneratorEntry::Inline(name),
-    };
-    let new = edit_kustomization(&old, entry, SEALED_FILE, &comment).map_err(|(line, what)| {
+    edit_kustomization(&old, site, SEALED_FILE, &comment).map_err(|(line, what)| {
         MigrateError::Kustomization {
             file: rel(root, kust_path),
             line,
             what,
         }
-    })?;
-    Ok((old, new))
+    })
 }
 
 /// Writes both files, or neither: the new `sealedsecret.yaml` first, then the kustomization; if
@@ -971,19 +870,11 @@ fn flow_items(lines: &Lines<'_>, i: usize, from: usize) -> Option<Vec<String>> {
         .collect()
 }
 
-/// The generator entry a migration takes out of the kustomization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GeneratorEntry<'a> {
-    /// A generator file listed under `generators:` (its path as listed).
-    File(&'a str),
-    /// The inline `secretGenerator:` item with this `name:`.
-    Inline(&'a str),
-}
-
 /// A byte range of the text and what replaces it.
 type Edit = (std::ops::Range<usize>, String);
 
-/// Rewrites a kustomization: removes the generator `entry` (and its list's key when the list
+/// Rewrites a kustomization: removes the generator `entry` (a file in the kustomization's
+/// directory, listed by its file name, or an inline entry) (and its list's key when the list
 /// becomes empty) and appends `resource` to `resources:` (creating it when absent), touching no
 /// other line: comments, order, blank lines and line endings stay. The result is checked by
 /// parsing both texts and comparing with the intended structure.
@@ -992,15 +883,15 @@ type Edit = (std::ops::Range<usize>, String);
 /// `(line, what)` when the layout cannot be edited with certainty.
 pub fn edit_kustomization(
     text: &str,
-    entry: GeneratorEntry<'_>,
+    entry: &GeneratorSite,
     resource: &str,
     comment: &str,
 ) -> Result<String, (usize, String)> {
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let lines = split_lines(text)?;
     let mut edits = match entry {
-        GeneratorEntry::File(generator) => remove_generator_file(&lines, generator, nl)?,
-        GeneratorEntry::Inline(name) => remove_inline_generator(&lines, name)?,
+        GeneratorSite::File(_) => remove_generator_file(&lines, &entry.describe(), nl)?,
+        GeneratorSite::Inline(name) => remove_inline_generator(&lines, name)?,
     };
     edits.push(add_resource(text, &lines, resource, comment, nl)?);
     edits.sort_by_key(|(r, _)| std::cmp::Reverse((r.start, r.end)));
@@ -1230,7 +1121,7 @@ fn add_resource(
 fn verify_kustomization(
     old: &str,
     new: &str,
-    entry: GeneratorEntry<'_>,
+    entry: &GeneratorSite,
     resource: &str,
 ) -> Result<(), String> {
     let mut want: Value = yaml_serde::from_str(old).map_err(|e| format!("old text: {e}"))?;
@@ -1238,13 +1129,14 @@ fn verify_kustomization(
     let m = want
         .as_mapping_mut()
         .ok_or("the kustomization is not a mapping")?;
+    let file = entry.describe();
     let key = match entry {
-        GeneratorEntry::File(_) => "generators",
-        GeneratorEntry::Inline(_) => "secretGenerator",
+        GeneratorSite::File(_) => "generators",
+        GeneratorSite::Inline(_) => "secretGenerator",
     };
     let is_entry = |v: &Value| match entry {
-        GeneratorEntry::File(g) => v.as_str().is_some_and(|s| same_path(s, g)),
-        GeneratorEntry::Inline(n) => v.get("name").and_then(Value::as_str) == Some(n),
+        GeneratorSite::File(_) => v.as_str().is_some_and(|s| same_path(s, &file)),
+        GeneratorSite::Inline(n) => v.get("name").and_then(Value::as_str) == Some(n.as_str()),
     };
     let list = m
         .get_mut(key)
@@ -1285,7 +1177,7 @@ mod tests {
     fn block_lists() {
         let out = edit_kustomization(
             K,
-            GeneratorEntry::File("secret-generator.yaml"),
+            &GeneratorSite::File("secret-generator.yaml".into()),
             "sealedsecret.yaml",
             "c",
         )
@@ -1301,7 +1193,7 @@ mod tests {
         let t = "generators:\n- other.yaml\n- ./secret-generator.yaml\n";
         let out = edit_kustomization(
             t,
-            GeneratorEntry::File("secret-generator.yaml"),
+            &GeneratorSite::File("secret-generator.yaml".into()),
             "s.yaml",
             "c",
         )
@@ -1313,20 +1205,20 @@ mod tests {
         let t = "resources: [a.yaml]\ngenerators: [secret-generator.yaml]\n";
         let out = edit_kustomization(
             t,
-            GeneratorEntry::File("secret-generator.yaml"),
+            &GeneratorSite::File("secret-generator.yaml".into()),
             "s.yaml",
             "c",
         )
         .expect("edits");
         assert_eq!(out, "# c\nresources: [a.yaml, s.yaml]\n");
         let crlf = "resources:\r\n  - a\r\ngenerators:\r\n  - g.yaml\r\n";
-        let out =
-            edit_kustomization(crlf, GeneratorEntry::File("g.yaml"), "s.yaml", "c").expect("edits");
+        let out = edit_kustomization(crlf, &GeneratorSite::File("g.yaml".into()), "s.yaml", "c")
+            .expect("edits");
         assert_eq!(out, "resources:\r\n  - a\r\n  # c\r\n  - s.yaml\r\n");
     }
 
     /// Every text in `texts` is refused when asked to drop `entry` and add `sealedsecret.yaml`.
-    fn refuses(entry: GeneratorEntry<'_>, texts: &[&str]) {
+    fn refuses(entry: &GeneratorSite, texts: &[&str]) {
         for t in texts {
             assert!(
                 edit_kustomization(t, entry, "sealedsecret.yaml", "c").is_err(),
@@ -1338,7 +1230,7 @@ mod tests {
     #[test]
     fn refuses_what_it_cannot_place() {
         refuses(
-            GeneratorEntry::File("g.yaml"),
+            &GeneratorSite::File("g.yaml".into()),
             &[
                 "resources:\n  - a\n",
                 "generators:\n  - other.yaml\n",
@@ -1351,23 +1243,23 @@ mod tests {
     #[test]
     fn removes_one_inline_secret_generator_entry() {
         let t = "resources:\n  - ../../base\n\nsecretGenerator:\n  # the app's secret\n  - name: app\n    envs:\n      - app.env # untracked\n    options:\n      labels:\n        name: other\n\n  - name: other\n    literals:\n      - A=b\nimages: []\n";
-        let out =
-            edit_kustomization(t, GeneratorEntry::Inline("app"), "s.yaml", "c").expect("edits");
+        let out = edit_kustomization(t, &GeneratorSite::Inline("app".into()), "s.yaml", "c")
+            .expect("edits");
         assert_eq!(
             out,
             "resources:\n  - ../../base\n  # c\n  - s.yaml\n\nsecretGenerator:\n  # the app's secret\n\n  - name: other\n    literals:\n      - A=b\nimages: []\n"
         );
         // The only entry: the key goes too; column-0 items and CRLF line ends.
         let t = "secretGenerator:\r\n- name: app\r\n  literals:\r\n  - A=b\r\n# after\r\nresources: [a.yaml]\r\n";
-        let out =
-            edit_kustomization(t, GeneratorEntry::Inline("app"), "s.yaml", "c").expect("edits");
+        let out = edit_kustomization(t, &GeneratorSite::Inline("app".into()), "s.yaml", "c")
+            .expect("edits");
         assert_eq!(out, "# after\r\n# c\r\nresources: [a.yaml, s.yaml]\r\n");
     }
 
     #[test]
     fn refuses_inline_entries_it_cannot_place() {
         refuses(
-            GeneratorEntry::Inline("app"),
+            &GeneratorSite::Inline("app".into()),
             &[
                 "resources: []\n",
                 "secretGenerator: [{name: app, literals: [A=b]}]\n",

@@ -3,8 +3,8 @@
 //!
 //! Owns the decisions of `emp-seal seal`: which file, which certificate, which scope, which
 //! identity, which keys (missing, unknown, `--only`, `--prune`, no-churn), and the all-or-nothing
-//! write of every target. Planning ([`plan`]) reads files and encrypts but writes nothing;
-//! [`commit`] writes through [`crate::fsio`]. Must not print or prompt by itself: prompting goes
+//! write of every target. Planning ([`plan_with`]) reads files and encrypts but writes nothing;
+//! [`write()`] writes through [`crate::fsio`]. Must not print or prompt by itself: prompting goes
 //! through the [`Prompter`] the caller supplies.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,6 +25,7 @@ use crate::workspace::{MAX_INPUT_BYTES, load_keys, overlay_dir, rel};
 
 mod guard;
 pub(crate) mod values;
+pub(crate) use guard::keys_read_by_workloads;
 pub use guard::{EnvWarning, describe_lost};
 pub(crate) use values::Recipient;
 
@@ -35,17 +36,13 @@ pub enum SealError {
     /// A name that is no environment and no kustomization directory.
     #[error("unknown environment `{env}`: no kustomization in {dir}")]
     UnknownEnv {
-        /// The name given.
         env: String,
-        /// Where it was looked for.
         dir: String,
-        /// The environments that exist.
         known: Vec<String>,
     },
     /// The environment has no `sealing-cert.pem` and no `--cert` was given.
     #[error("{env}: no sealing certificate at {path}")]
     NoCert {
-        /// The environment named on the command line.
         env: String,
         /// Where it was looked for, relative to the root.
         path: String,
@@ -53,9 +50,7 @@ pub enum SealError {
     /// The overlay renders no SealedSecret to rewrite.
     #[error("{env}: the overlay renders no SealedSecret (its Secret comes from {source_desc})")]
     NoSealedSecret {
-        /// The environment.
         env: String,
-        /// What it has instead.
         source_desc: String,
         /// Whether that is a SecretGenerator (then `--migrate` is the way).
         generator: bool,
@@ -65,11 +60,8 @@ pub enum SealError {
         "{origin}: the overlay's Secret `{name}` is a plain `kind: Secret`, not a SealedSecret; emp-seal {env} seals into a SealedSecret"
     )]
     PlainSecret {
-        /// The environment.
         env: String,
-        /// Where the Secret is.
         origin: kustomize::Origin,
-        /// Its name as written.
         name: String,
     },
     /// The overlay renders several SealedSecrets and neither `--name` nor the env file's name
@@ -78,197 +70,109 @@ pub enum SealError {
         "{env}: the overlay renders {count} SealedSecrets ({names}); pick one with --name NAME"
     )]
     SeveralSealedSecrets {
-        /// The environment.
         env: String,
-        /// How many.
         count: usize,
-        /// Each one's rendered name and file.
         names: String,
     },
-    /// `--name` names no SealedSecret of the overlay.
     #[error("{env}: the overlay renders no SealedSecret named `{name}` (it renders {names})")]
     NoSuchSealedSecret {
-        /// The environment.
         env: String,
-        /// The name asked for.
         name: String,
-        /// Each one's rendered name and file.
         names: String,
     },
-    /// A bare `--from` name that matches no file.
     #[error("env file `{name}` not found in the current directory nor in any overlay")]
-    FromNotFound {
-        /// The name given.
-        name: String,
-    },
-    /// A bare `--from` name found in several overlays.
+    FromNotFound { name: String },
     #[error("env file `{name}` is ambiguous: found in {found}")]
-    FromAmbiguous {
-        /// The name given.
-        name: String,
-        /// The candidates.
-        found: String,
-    },
+    FromAmbiguous { name: String, found: String },
     /// Strict or namespace-wide scope with no namespace after rendering.
     #[error(
         "{file}: the SealedSecret renders without a namespace; {scope} scope needs one (kubeseal would take it from your kubeconfig)"
     )]
-    NoNamespace {
-        /// The SealedSecret file.
-        file: String,
-        /// The scope.
-        scope: &'static str,
-    },
-    /// `--scope` contradicts the file's declared scope.
+    NoNamespace { file: String, scope: &'static str },
     #[error("{file}: the file is sealed {declared}, but --scope {requested} was given")]
     ScopeConflict {
-        /// The SealedSecret file.
         file: String,
-        /// The scope the file declares.
         declared: &'static str,
-        /// The scope requested.
         requested: &'static str,
     },
     /// `--rescope` would leave values sealed under the old scope.
     #[error(
         "{file}: --rescope must reseal every key, but the env file lacks {keys} (add them or use --prune)"
     )]
-    RescopeIncomplete {
-        /// The SealedSecret file.
-        file: String,
-        /// The keys.
-        keys: String,
-    },
+    RescopeIncomplete { file: String, keys: String },
     /// The file's metadata or template says another identity than the overlay renders.
     #[error(
         "{file}:{line}: {what} is `{found}`, but the overlay renders the SealedSecret as `{rendered}`"
     )]
     IdentityMismatch {
-        /// The SealedSecret file.
         file: String,
-        /// Line of the disagreeing field.
         line: usize,
-        /// Which field.
         what: &'static str,
-        /// Its value.
         found: String,
-        /// The rendered value.
         rendered: String,
     },
-    /// Keys the overlay needs that the env file lacks, with no way to ask.
     #[error("{env}: {file} lacks keys the overlay needs: {keys}")]
     MissingKeys {
-        /// The environment.
         env: String,
-        /// The env file.
         file: String,
-        /// The keys, comma-separated.
         keys: String,
     },
-    /// `--only` names a key the env file does not have.
     #[error("--only names `{key}`, which {file} does not define")]
-    OnlyUnknown {
-        /// The key.
-        key: String,
-        /// The env file.
-        file: String,
-    },
-    /// `--prune` would remove every key.
+    OnlyUnknown { key: String, file: String },
     #[error(
         "{file}: --prune would remove every key ({keys}); add --force to allow an empty secret"
     )]
-    PruneEmpties {
-        /// The SealedSecret file.
-        file: String,
-        /// The keys.
-        keys: String,
-    },
+    PruneEmpties { file: String, keys: String },
     /// An empty env file with nothing to seal.
     #[error("{file}: no keys to seal")]
-    NothingToSeal {
-        /// The env file.
-        file: String,
-    },
-    /// `--cert` with several environments.
+    NothingToSeal { file: String },
     #[error(
         "--cert names one certificate, but {count} environments were given; each uses its own certificate (`emp-seal config` lists them)"
     )]
-    CertWithSeveralEnvs {
-        /// How many environments.
-        count: usize,
-    },
+    CertWithSeveralEnvs { count: usize },
     /// The prompt met the end of its input (Ctrl-D, a closed terminal): the run is abandoned.
     #[error("end of input at the prompt for `{key}`: nothing was written")]
-    PromptEnded {
-        /// The key asked for.
-        key: String,
-    },
-    /// `--strict` and the env file has warnings.
+    PromptEnded { key: String },
     #[error("{file}: --strict refuses env-file warnings: {list}")]
     StrictWarnings {
-        /// The env file.
         file: String,
         /// The warnings (line, key, what), `; `-separated.
         list: String,
     },
-    /// `--prune` would remove keys the overlay's workloads read.
     #[error("{file}: --prune would remove keys the workloads read: {keys}")]
-    PruneNeeded {
-        /// The SealedSecret file.
-        file: String,
-        /// The keys and their readers.
-        keys: String,
-    },
-    /// Two environments would write the same file differently.
+    PruneNeeded { file: String, keys: String },
     #[error(
         "{file}: environments `{first}` and `{second}` both seal this file, with different {what}; nothing was written"
     )]
     SharedTarget {
-        /// The shared SealedSecret file.
         file: String,
-        /// The first environment.
         first: String,
-        /// The second environment.
         second: String,
         /// What differs, with both values.
         what: String,
     },
-    /// The answer to a prompt could not be read.
     #[error("cannot read a value for `{key}`: {reason}")]
-    Prompt {
-        /// The key.
-        key: String,
-        /// Why.
-        reason: String,
-    },
+    Prompt { key: String, reason: String },
     /// A certificate problem, with the file it came from.
     #[error("{file}: {source}")]
     Cert {
-        /// The certificate file.
         file: String,
-        /// The problem.
         source: crate::cert::CertError,
     },
     /// A private key problem (the key module's message already names the file).
     #[error("{source}")]
     Key {
-        /// The key file.
         file: String,
-        /// The problem.
         source: crate::keys::KeyError,
     },
-    /// An env file problem.
     #[error(transparent)]
     Env(#[from] envfile::EnvError),
     /// A SealedSecret file problem (`path:line:col: ...` when the problem has a position).
     #[error("{file}{}{source}", position_sep(source))]
     SealedSecret {
-        /// The file.
         file: String,
-        /// The problem.
         source: sealedsecret::SealedSecretError,
     },
-    /// A kustomize tree problem.
     #[error(transparent)]
     Kustomize(#[from] kustomize::KustomizeError),
     /// The overlay's SealedSecret could not be read while loading the overlay (e.g. its YAML
@@ -280,10 +184,8 @@ pub enum SealError {
         /// What (one line, no value).
         message: String,
     },
-    /// Encryption failed.
     #[error(transparent)]
     Crypto(#[from] crypto::CryptoError),
-    /// Reading or writing a file failed.
     #[error(transparent)]
     Fs(#[from] fsio::FsError),
 }
@@ -388,7 +290,6 @@ impl Prompter for NoPrompt {
 /// What the user asked for, validated by the CLI.
 #[derive(Debug)]
 pub struct SealRequest {
-    /// Repository root.
     pub root: PathBuf,
     /// Environments, in the order given.
     pub envs: Vec<String>,
@@ -396,15 +297,11 @@ pub struct SealRequest {
     pub from: PathBuf,
     /// `--cert` (one environment only).
     pub cert: Option<PathBuf>,
-    /// `--scope`.
     pub scope: Option<Scope>,
-    /// `--rescope`.
     pub rescope: bool,
     /// `--only` (empty = every key).
     pub only: Vec<String>,
-    /// `--prune`.
     pub prune: bool,
-    /// `--force`.
     pub force: bool,
     /// `--strict`: env-file warnings are fatal.
     pub strict: bool,
@@ -435,20 +332,16 @@ pub struct CertSummary {
     pub demo: bool,
 }
 
-/// The planned rewrite of one environment's SealedSecret, ready to [`commit`].
+/// The planned rewrite of one environment's SealedSecret, ready to [`write()`].
 #[derive(Debug)]
 pub struct EnvPlan {
-    /// The environment.
     pub env: String,
     /// The SealedSecret file to rewrite.
     pub target: PathBuf,
-    /// Its text before.
     pub old_text: String,
     /// Its text after (ciphertext only: no plaintext ever reaches it).
     pub new_text: String,
-    /// The certificate used.
     pub cert: CertSummary,
-    /// The scope sealed with.
     pub scope: Scope,
     /// The identity sealed for (rendered name and namespace).
     pub identity: Identity,
@@ -483,12 +376,8 @@ pub fn sealed_secret_of(root: &Path, env: &str) -> Result<(PathBuf, String, Iden
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
     let t = sealed_target(root, env, &overlay, Pick::default())?;
-    let file = if t.file.is_absolute() {
-        t.file
-    } else {
-        root.join(&t.file)
-    };
-    Ok((file, t.name_in_file, t.rendered))
+    // `join` keeps an absolute path as it is.
+    Ok((root.join(&t.file), t.name_in_file, t.rendered))
 }
 
 /// The one SealedSecret an overlay renders.
@@ -502,9 +391,7 @@ struct SealedTarget {
 /// name or name in the file), else the one named like the env file (`redis.env` -> `redis`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Pick<'a> {
-    /// `--name`.
     pub name: Option<&'a str>,
-    /// The env file.
     pub from: Option<&'a Path>,
 }
 
@@ -638,11 +525,7 @@ fn explain_missing_sealed_secret(root: &Path, overlay: &Overlay) -> Result<(), S
         .iter()
         .filter(|r| r.kind == "SealedSecret")
     {
-        let path = if r.origin.file.is_absolute() {
-            r.origin.file.clone()
-        } else {
-            root.join(&r.origin.file)
-        };
+        let path = root.join(&r.origin.file);
         let text = fsio::read_to_string_limited(&path, MAX_INPUT_BYTES)?;
         SealedSecretFile::parse(&text).map_err(|source| SealError::SealedSecret {
             file: rel(root, &path),
@@ -681,11 +564,7 @@ fn needed_keys(overlay: &Overlay, doc: &SealedSecretDoc, rendered_name: &str) ->
             }
         }
     }
-    for r in overlay.references() {
-        if r.target_kind == "Secret" && r.rendered_name == rendered_name && !r.optional {
-            keys.extend(r.keys.iter().cloned());
-        }
-    }
+    keys.extend(guard::keys_read_by_workloads(overlay, rendered_name).into_keys());
     keys
 }
 
@@ -694,21 +573,11 @@ fn needed_keys(overlay: &Overlay, doc: &SealedSecretDoc, rendered_name: &str) ->
 pub struct SealInputs {
     /// The env file's name for messages (`<stdin>` for `-`).
     pub from_name: String,
-    /// The parsed env file.
     pub env: envfile::EnvFile,
     /// `--key` files' private keys (no churn).
     pub private_keys: Vec<UnsealingKey>,
     /// The env file's lint warnings (key names and lines, never values).
     pub env_warnings: Vec<guard::EnvWarning>,
-}
-
-impl std::fmt::Debug for SealInputs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SealInputs")
-            .field("from_name", &self.from_name)
-            .field("keys", &self.env.keys().collect::<Vec<_>>())
-            .finish_non_exhaustive()
-    }
 }
 
 /// The name `--from` is shown with in messages.
@@ -754,17 +623,8 @@ pub fn load_inputs(req: &SealRequest) -> Result<SealInputs, SealError> {
     })
 }
 
-/// Plans the rewrite of every requested environment: reads, checks and encrypts, writes nothing.
-/// Any error aborts the whole plan.
-///
-/// # Errors
-/// Any [`SealError`].
-pub fn plan(req: &SealRequest, prompter: &mut dyn Prompter) -> Result<Vec<EnvPlan>, SealError> {
-    let inputs = load_inputs(req)?;
-    plan_with(req, &inputs, prompter)
-}
-
-/// [`plan`] from inputs already read.
+/// Plans the rewrite of every requested environment from inputs already read ([`load_inputs`]):
+/// reads, checks and encrypts, writes nothing. Any error aborts the whole plan.
 ///
 /// # Errors
 /// Any [`SealError`].
@@ -773,11 +633,6 @@ pub fn plan_with(
     inputs: &SealInputs,
     prompter: &mut dyn Prompter,
 ) -> Result<Vec<EnvPlan>, SealError> {
-    if req.cert.is_some() && req.envs.len() > 1 {
-        return Err(SealError::CertWithSeveralEnvs {
-            count: req.envs.len(),
-        });
-    }
     let from_keys: BTreeMap<&str, &SecretValue> = inputs
         .env
         .entries
@@ -831,7 +686,7 @@ fn itself(p: &EnvPlan) -> &EnvPlan {
 }
 
 /// Locks every plan's target, re-plans with `replan` when any target changed since `plans` were
-/// made, and writes every file or none ([`commit`]). `env_plan` reaches each plan's
+/// made, and writes every file or none. `env_plan` reaches each plan's
 /// [`EnvPlan`]. Returns the plans written.
 ///
 /// # Errors
@@ -857,8 +712,18 @@ pub fn commit_locked<P, E: From<SealError>>(
         })
         .into());
     }
-    let written: Vec<&EnvPlan> = plans.iter().map(&env_plan).collect();
-    commit_refs(&written)?;
+    // Every file or none: each new text goes to a temp file and is renamed over its target; if a
+    // later target fails, the earlier ones are restored to their old text.
+    let mut done: Vec<&EnvPlan> = Vec::new();
+    for p in plans.iter().map(&env_plan) {
+        if let Err(e) = fsio::atomic_write(&p.target, p.new_text.as_bytes()) {
+            for d in done.iter().rev() {
+                let _ = fsio::atomic_write(&d.target, d.old_text.as_bytes());
+            }
+            return Err(SealError::from(e).into());
+        }
+        done.push(p);
+    }
     Ok(plans)
 }
 
@@ -870,7 +735,6 @@ pub struct RememberingPrompter<'a> {
 }
 
 impl<'a> RememberingPrompter<'a> {
-    /// Wraps `inner`.
     pub fn new(inner: &'a mut dyn Prompter) -> Self {
         RememberingPrompter {
             inner,
@@ -894,7 +758,7 @@ impl Prompter for RememberingPrompter<'_> {
     }
 }
 
-/// Plans one environment's rewrite from values already read (`from_keys`): the body of [`plan`],
+/// Plans one environment's rewrite from values already read (`from_keys`): the body of [`plan_with`],
 /// also used by `reseal` with the values it opened.
 pub(crate) fn plan_env(
     req: &SealRequest,
@@ -912,11 +776,7 @@ pub(crate) fn plan_env(
         from: Some(&req.from),
     };
     let target = sealed_target(root, env, &overlay, pick)?;
-    let target_path = if target.file.is_absolute() {
-        target.file.clone()
-    } else {
-        root.join(&target.file)
-    };
+    let target_path = root.join(&target.file);
     let file_name = rel(root, &target_path);
     let cert = values::certificate(root, env, req.cert.as_deref(), req.now)?;
 
@@ -996,9 +856,8 @@ type KeyValues = Vec<(String, SecretValue)>;
 /// Keys removed under `--prune --force` that workloads read, with those workloads.
 type PrunedNeeded = Vec<(String, Vec<String>)>;
 
-/// The scope to seal with: the file's declaration, unless `--scope` differs and `--rescope`
-/// allows the change.
-/// The config file's scope for the environment stands in for an absent `--scope`.
+/// The scope to seal with: the file's declaration, unless `--scope` (or the config file's scope
+/// for the environment) differs and `--rescope` allows the change.
 fn choose_scope(
     req: &SealRequest,
     root: &Path,
@@ -1006,10 +865,7 @@ fn choose_scope(
     declared: Scope,
     file_name: &str,
 ) -> Result<Scope, SealError> {
-    let requested = req
-        .scope
-        .or_else(|| crate::workspace::resolve(root, env).and_then(|e| e.scope));
-    match requested {
+    match values::requested_scope(root, env, req.scope) {
         Some(s) if s != declared && !req.rescope => Err(SealError::ScopeConflict {
             file: file_name.to_owned(),
             declared: declared.as_str(),
@@ -1305,40 +1161,32 @@ fn field_line(text: &str, doc_index: usize, what: &str) -> usize {
 /// the absence of both (kubeseal-format.md §2). Never writes `"false"`, which
 /// `scope-annotation-misplaced` reports.
 fn scope_annotations(scope: Scope, doc: &SealedSecretDoc, plan: &mut EditPlan) {
-    let (set, drop): (Option<&str>, &[&str]) = match scope {
-        Scope::Strict => (None, &[NAMESPACE_WIDE_ANNOTATION, CLUSTER_WIDE_ANNOTATION]),
-        Scope::NamespaceWide => (Some(NAMESPACE_WIDE_ANNOTATION), &[CLUSTER_WIDE_ANNOTATION]),
-        Scope::ClusterWide => (Some(CLUSTER_WIDE_ANNOTATION), &[NAMESPACE_WIDE_ANNOTATION]),
-    };
+    let set = scope_annotation(scope);
     if let Some(k) = set {
         plan.annotations.push((k.to_owned(), "true".to_owned()));
     }
-    for k in drop {
-        if doc.annotation(k).is_some() {
-            plan.remove_annotations.push((*k).to_owned());
+    for k in [NAMESPACE_WIDE_ANNOTATION, CLUSTER_WIDE_ANNOTATION] {
+        if Some(k) != set && doc.annotation(k).is_some() {
+            plan.remove_annotations.push(k.to_owned());
         }
     }
 }
 
-/// Writes every planned file, or none: each new text goes to a temp file and is renamed over
-/// its target; if a later target fails, the earlier ones are restored to their old text.
-///
-/// # Errors
-/// [`SealError::Fs`] for the first failure (after rolling back).
-pub fn commit(plans: &[EnvPlan]) -> Result<(), SealError> {
-    commit_refs(&plans.iter().collect::<Vec<_>>())
+/// The annotation that declares `scope` (set to `"true"`); none for strict scope.
+pub(crate) fn scope_annotation(scope: Scope) -> Option<&'static str> {
+    match scope {
+        Scope::Strict => None,
+        Scope::NamespaceWide => Some(NAMESPACE_WIDE_ANNOTATION),
+        Scope::ClusterWide => Some(CLUSTER_WIDE_ANNOTATION),
+    }
 }
 
-fn commit_refs(plans: &[&EnvPlan]) -> Result<(), SealError> {
-    let mut done: Vec<&EnvPlan> = Vec::new();
-    for p in plans.iter().copied() {
-        if let Err(e) = fsio::atomic_write(&p.target, p.new_text.as_bytes()) {
-            for d in done.iter().rev() {
-                let _ = fsio::atomic_write(&d.target, d.old_text.as_bytes());
-            }
-            return Err(e.into());
-        }
-        done.push(p);
-    }
-    Ok(())
+/// `<scope> <namespace>/<name>`, as summaries and messages show what a Secret is sealed for.
+pub fn describe_identity(scope: Scope, identity: &Identity) -> String {
+    format!(
+        "{} {}/{}",
+        scope.as_str(),
+        identity.namespace.as_deref().unwrap_or(""),
+        identity.name
+    )
 }

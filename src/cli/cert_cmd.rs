@@ -12,8 +12,7 @@ use super::args::CertArgs;
 use super::exit::{CliError, Outcome};
 use super::{Ctx, write_stdout};
 
-#[allow(clippy::needless_pass_by_value)] // the dispatch in cli/mod.rs passes arguments by value
-pub(super) fn run(ctx: &Ctx, a: CertArgs) -> Result<Outcome, CliError> {
+pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     let now = super::now();
     if let Some(given) = &a.fetch {

@@ -8,8 +8,7 @@ use super::args::DiffArgs;
 use super::exit::{CliError, Outcome};
 use super::{Ctx, write_stdout};
 
-#[allow(clippy::needless_pass_by_value)] // the dispatch in cli/mod.rs passes arguments by value
-pub(super) fn run(ctx: &Ctx, a: DiffArgs) -> Result<Outcome, CliError> {
+pub(super) fn run(ctx: &Ctx, a: &DiffArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     let (from, _) = crate::workspace::resolve_from(&root, &a.from)?;
     let d = recover::diff(&root, &a.env, &from, &a.keys)?;

@@ -21,7 +21,6 @@ pub enum Outcome {
 pub struct CliError {
     /// One line, lowercase, naming what and where.
     pub message: String,
-    /// What to do about it.
     pub hint: Option<String>,
 }
 

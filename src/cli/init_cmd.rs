@@ -8,8 +8,7 @@ use super::args::InitArgs;
 use super::exit::{CliError, Outcome};
 use super::{Ctx, TtyPrompter};
 
-#[allow(clippy::needless_pass_by_value)] // the dispatch in cli/mod.rs passes arguments by value
-pub(super) fn run(ctx: &Ctx, a: InitArgs) -> Result<Outcome, CliError> {
+pub(super) fn run(ctx: &Ctx, a: &InitArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     let mut prompter = TtyPrompter::new(true, " (empty keeps the example's value)");
     let done = init::init(&root, &a.env, a.force, a.no_input, &mut prompter)?;

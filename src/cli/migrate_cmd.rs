@@ -1,51 +1,36 @@
 //! `emp-seal seal ENV --from FILE --migrate`: move an overlay from a SecretGenerator to a
 //! SealedSecret (writes sealedsecret.yaml and rewrites the overlay's kustomization).
 
-use crate::crypto::Scope;
-use crate::migrate::{self, GeneratorSite, MigratePlan, MigrateRequest};
-use crate::seal::{self};
+use crate::migrate::{self, GeneratorSite, MigratePlan};
+use crate::seal;
 use crate::workspace::rel;
 
 use super::args::SealArgs;
 use super::exit::{CliError, Outcome};
 use super::{Ctx, TtyPrompter, write_stdout};
 
-pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
+pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
-    check_options(a)?;
-    let (from, looked_up) = crate::workspace::resolve_from(&root, &a.from)?;
-    if looked_up && !ctx.quiet {
-        eprintln!("using {}", rel(&root, &from));
-    }
-    let req = MigrateRequest {
-        root: root.clone(),
-        env: crate::workspace::env_name(&root, &a.envs[0]),
-        from,
-        cert: a.cert.clone(),
-        scope: a.scope.map(Scope::from),
-        keep_name: a.keep_name,
-        now: super::now(),
-    };
+    check_options(&a)?;
+    let from = super::seal_cmd::resolve_from(ctx, &root, &a.from)?;
+    let (dry_run, keep_name, no_input) = (a.dry_run, a.keep_name, a.no_input);
+    let req = super::seal_cmd::request(&root, from, a);
+    let env = &req.envs[0];
     // Writers of one overlay serialise (fsio::lock_for_write on the overlay directory, which
     // holds both files --migrate writes); the plan then reads them under the lock.
-    let _lock = if a.dry_run {
+    let _lock = if dry_run {
         None
     } else {
-        let dir = crate::workspace::overlay_dir(&root, &req.env)?;
+        let dir = crate::workspace::overlay_dir(&root, env)?;
         Some(
             crate::fsio::lock_for_write(&[dir.join(migrate::SEALED_FILE)])
                 .map_err(seal::SealError::from)?,
         )
     };
-    let mut prompter = TtyPrompter::new(!a.no_input, "").requiring_values();
-    let plan = migrate::plan(&req, &mut prompter)?;
-    cert_notes(ctx, &root, &plan);
-    let ident = format!(
-        "{} {}/{}",
-        plan.scope.as_str(),
-        plan.identity.namespace.as_deref().unwrap_or(""),
-        plan.identity.name
-    );
+    let mut prompter = TtyPrompter::new(!no_input, "").requiring_values();
+    let plan = migrate::plan(&req, env, keep_name, &mut prompter)?;
+    super::seal_cmd::cert_notes(ctx, &root, &plan.env, &plan.cert);
+    let ident = seal::describe_identity(plan.scope, &plan.identity);
     note_literals(ctx, &plan);
     let (drop, dropped) = match &plan.generator {
         GeneratorSite::File(p) => (
@@ -57,7 +42,7 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
             format!("secretGenerator `{name}` removed"),
         ),
     };
-    if a.dry_run {
+    if dry_run {
         let out = format!(
             "{env} ({ident}): would create {ss} with {keys}\n  and edit {k}: {drop}, add {ssn} to resources\n",
             env = plan.env,
@@ -87,51 +72,29 @@ pub(super) fn run(ctx: &Ctx, a: &SealArgs) -> Result<Outcome, CliError> {
     Ok(Outcome::Clean)
 }
 
-/// The certificate's expiry warning, and a note when it is the demo certificate.
-fn cert_notes(ctx: &Ctx, root: &std::path::Path, plan: &MigratePlan) {
-    if let Some(w) = &plan.cert.expiry_warning {
-        eprintln!("warning: {}: {}: {w}", plan.env, rel(root, &plan.cert.path));
-    }
-    if plan.cert.demo && !ctx.quiet {
-        eprintln!(
-            "note: {}: sealing with the DEMO certificate {}; replace it with your controller's (docs/certificates.md)",
-            plan.env,
-            rel(root, &plan.cert.path)
-        );
-    }
-}
-
 /// The seal options --migrate does not take: refused rather than ignored.
 fn check_options(a: &SealArgs) -> Result<(), CliError> {
-    let refuse = |what: &str| {
-        Err(
-            CliError::new(format!("--migrate cannot be combined with {what}"))
-                .with_hint("migrate first, then seal with the usual options"),
-        )
-    };
     if a.envs.len() != 1 {
         return Err(CliError::new(format!(
             "--migrate moves one environment at a time, but {} were given",
             a.envs.len()
         )));
     }
-    if !a.only.is_empty() {
-        return refuse("--only");
+    // --strict is not silently ignored: --migrate does not report env-file warnings yet.
+    let refused = [
+        (!a.only.is_empty(), "--only"),
+        (a.prune, "--prune"),
+        (a.strict, "--strict"),
+        (!a.keys.is_empty(), "--key"),
+        (a.stdout, "--stdout"),
+    ];
+    match refused.iter().find(|(given, _)| *given) {
+        Some((_, what)) => Err(
+            CliError::new(format!("--migrate cannot be combined with {what}"))
+                .with_hint("migrate first, then seal with the usual options"),
+        ),
+        None => Ok(()),
     }
-    if a.prune {
-        return refuse("--prune");
-    }
-    if a.strict {
-        // Not silently ignored: --migrate does not report env-file warnings yet.
-        return refuse("--strict");
-    }
-    if !a.keys.is_empty() {
-        return refuse("--key");
-    }
-    if a.stdout {
-        return refuse("--stdout");
-    }
-    Ok(())
 }
 
 /// The values that came from `literals:`, which were committed in plaintext. (References a

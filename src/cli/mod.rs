@@ -131,13 +131,13 @@ fn run(cli: Cli) -> Result<Outcome, CliError> {
         color,
     };
     match command {
-        Command::Seal(a) if a.migrate => migrate_cmd::run(&ctx, &a),
+        Command::Seal(a) if a.migrate => migrate_cmd::run(&ctx, a),
         Command::Seal(a) => seal_cmd::run(&ctx, a),
         Command::Check(a) => check_cmd::run(&ctx, a),
-        Command::Cert(a) => cert_cmd::run(&ctx, a),
-        Command::Unseal(a) => unseal_cmd::run(&ctx, a),
-        Command::Diff(a) => diff_cmd::run(&ctx, a),
-        Command::Init(a) => init_cmd::run(&ctx, a),
+        Command::Cert(a) => cert_cmd::run(&ctx, &a),
+        Command::Unseal(a) => unseal_cmd::run(&ctx, &a),
+        Command::Diff(a) => diff_cmd::run(&ctx, &a),
+        Command::Init(a) => init_cmd::run(&ctx, &a),
         Command::Completions(a) => completions(&a),
         Command::Man(a) => man_cmd::run(&ctx, &a),
         Command::Reseal(a) => reseal_cmd::run(&ctx, a),

@@ -42,7 +42,7 @@ pub(super) fn run(ctx: &Ctx, a: ResealArgs) -> Result<Outcome, CliError> {
 fn summary(root: &std::path::Path, p: &ResealPlan, dry_run: bool) -> String {
     let e = &p.plan;
     let mut out = format!(
-        "{env}: {verb} {target}\n  old cert sha256 {old}\n  new cert sha256 {new} ({cert}, {bits}-bit, expires {exp})\n  scope    {scope} {ns}/{name}\n",
+        "{env}: {verb} {target}\n  old cert sha256 {old}\n  new cert sha256 {new} ({cert}, {bits}-bit, expires {exp})\n  scope    {ident}\n",
         env = e.env,
         verb = if dry_run { "would rewrite" } else { "wrote" },
         target = super::seal_cmd::written(root, &e.target, dry_run),
@@ -51,17 +51,9 @@ fn summary(root: &std::path::Path, p: &ResealPlan, dry_run: bool) -> String {
         cert = rel(root, &e.cert.path),
         bits = e.cert.key_bits,
         exp = crate::cert::rfc3339(e.cert.not_after),
-        scope = e.scope.as_str(),
-        ns = e.identity.namespace.as_deref().unwrap_or(""),
-        name = e.identity.name,
+        ident = crate::seal::describe_identity(e.scope, &e.identity),
     );
-    let line = |label: &str, keys: &[String]| {
-        if keys.is_empty() {
-            String::new()
-        } else {
-            format!("  {label:<8} {}\n", keys.join(", "))
-        }
-    };
+    let line = super::seal_cmd::keys_line;
     out.push_str(&format!("  resealed {} key(s)\n", p.resealed.len()));
     out.push_str(&line("resealed", &p.resealed));
     out.push_str(&line("current", &p.current));

@@ -12,10 +12,7 @@ use super::{Ctx, TtyPrompter, write_stdout};
 
 pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
-    let (from, looked_up) = crate::workspace::resolve_from(&root, &a.from)?;
-    if looked_up && !ctx.quiet {
-        eprintln!("using {}", crate::workspace::rel(&root, &from));
-    }
+    let from = resolve_from(ctx, &root, &a.from)?;
     let (dry_run, to_stdout, no_input) = (a.dry_run, a.stdout, a.no_input);
     let req = request(&root, from, a);
     let mut tty = TtyPrompter::new(!no_input, "").requiring_values();
@@ -49,8 +46,25 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
     Ok(Outcome::Clean)
 }
 
+/// `--from` as given, or the overlay file a bare name was found as (said on stderr).
+pub(super) fn resolve_from(
+    ctx: &Ctx,
+    root: &std::path::Path,
+    from: &std::path::Path,
+) -> Result<std::path::PathBuf, CliError> {
+    let (from, looked_up) = crate::workspace::resolve_from(root, from)?;
+    if looked_up && !ctx.quiet {
+        eprintln!("using {}", crate::workspace::rel(root, &from));
+    }
+    Ok(from)
+}
+
 /// The validated arguments as a [`SealRequest`] for the env file `from`.
-fn request(root: &std::path::Path, from: std::path::PathBuf, a: SealArgs) -> SealRequest {
+pub(super) fn request(
+    root: &std::path::Path,
+    from: std::path::PathBuf,
+    a: SealArgs,
+) -> SealRequest {
     SealRequest {
         envs: a
             .envs
@@ -73,7 +87,7 @@ fn request(root: &std::path::Path, from: std::path::PathBuf, a: SealArgs) -> Sea
 }
 
 /// One environment's warnings and notes about its plan: pruned keys the workloads read, keys
-/// the overlay does not know, an expiring certificate, the demo certificate.
+/// the overlay does not know, and [`cert_notes`].
 fn print_plan_warnings(ctx: &Ctx, root: &std::path::Path, p: &EnvPlan) {
     if !p.pruned_needed.is_empty() {
         eprintln!(
@@ -88,18 +102,18 @@ fn print_plan_warnings(ctx: &Ctx, root: &std::path::Path, p: &EnvPlan) {
             p.env
         );
     }
-    if let Some(w) = &p.cert.expiry_warning {
-        eprintln!(
-            "warning: {}: {}: {w}",
-            p.env,
-            crate::workspace::rel(root, &p.cert.path)
-        );
+    cert_notes(ctx, root, &p.env, &p.cert);
+}
+
+/// The certificate's expiry warning, and a note when it is the demo certificate.
+pub(super) fn cert_notes(ctx: &Ctx, root: &std::path::Path, env: &str, cert: &seal::CertSummary) {
+    let path = crate::workspace::rel(root, &cert.path);
+    if let Some(w) = &cert.expiry_warning {
+        eprintln!("warning: {env}: {path}: {w}");
     }
-    if p.cert.demo && !ctx.quiet {
+    if cert.demo && !ctx.quiet {
         eprintln!(
-            "note: {}: sealing with the DEMO certificate {}; replace it with your controller's (docs/certificates.md)",
-            p.env,
-            crate::workspace::rel(root, &p.cert.path)
+            "note: {env}: sealing with the DEMO certificate {path}; replace it with your controller's (docs/certificates.md)"
         );
     }
 }
@@ -119,7 +133,8 @@ fn print_env_warnings(root: &std::path::Path, from: &std::path::Path, plans: &[E
     }
 }
 
-fn keys_line(label: &str, keys: &[String]) -> String {
+/// `  label    KEY, KEY2` and a newline; nothing for no keys.
+pub(super) fn keys_line(label: &str, keys: &[String]) -> String {
     if keys.is_empty() {
         String::new()
     } else {
@@ -131,7 +146,7 @@ fn dry_run_listing(root: &std::path::Path, p: &EnvPlan) -> String {
     format!(
         "{} ({}): would rewrite {}\n{}{}{}{}{}",
         p.env,
-        identity(p),
+        seal::describe_identity(p.scope, &p.identity),
         crate::workspace::rel(root, &p.target),
         keys_line("add", &p.added),
         keys_line("seal", &p.filled),
@@ -141,19 +156,10 @@ fn dry_run_listing(root: &std::path::Path, p: &EnvPlan) -> String {
     )
 }
 
-fn identity(p: &EnvPlan) -> String {
-    format!(
-        "{} {}/{}",
-        p.scope.as_str(),
-        p.identity.namespace.as_deref().unwrap_or(""),
-        p.identity.name
-    )
-}
-
 fn summary(root: &std::path::Path, p: &EnvPlan, to_stdout: bool) -> String {
     let sealed = p.added.len() + p.filled.len() + p.changed.len();
     format!(
-        "{env}: {verb} {target}\n  cert     {cert} (sha256 {fp}, {bits}-bit, expires {exp})\n  scope    {ident}\n  sealed   {sealed} key(s){added}{filled}{changed}{kept}{removed}\n",
+        "{env}: {verb} {target}\n  cert     {cert} (sha256 {fp}, {bits}-bit, expires {exp})\n  scope    {ident}\n  sealed   {sealed} key(s)\n{added}{filled}{changed}{kept}{removed}",
         env = p.env,
         verb = if to_stdout { "printed" } else { "wrote" },
         target = written(root, &p.target, to_stdout),
@@ -161,12 +167,12 @@ fn summary(root: &std::path::Path, p: &EnvPlan, to_stdout: bool) -> String {
         fp = p.cert.sha256,
         bits = p.cert.key_bits,
         exp = crate::cert::rfc3339(p.cert.not_after),
-        ident = identity(p),
-        added = list_suffix("added", &p.added),
-        filled = list_suffix("sealed", &p.filled),
-        changed = list_suffix("resealed", &p.changed),
-        kept = list_suffix("kept", &p.kept),
-        removed = list_suffix("removed", &p.removed),
+        ident = seal::describe_identity(p.scope, &p.identity),
+        added = keys_line("added", &p.added),
+        filled = keys_line("sealed", &p.filled),
+        changed = keys_line("resealed", &p.changed),
+        kept = keys_line("kept", &p.kept),
+        removed = keys_line("removed", &p.removed),
     )
 }
 
@@ -181,13 +187,5 @@ pub(super) fn written(root: &std::path::Path, target: &std::path::Path, to_stdou
             crate::workspace::rel(root, &real),
             crate::workspace::rel(root, target)
         )
-    }
-}
-
-fn list_suffix(label: &str, keys: &[String]) -> String {
-    if keys.is_empty() {
-        String::new()
-    } else {
-        format!("\n  {label:<8} {}", keys.join(", "))
     }
 }

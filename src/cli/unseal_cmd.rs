@@ -10,8 +10,7 @@ use super::args::{UnsealArgs, UnsealFormat};
 use super::exit::{CliError, Outcome};
 use super::{Ctx, write_stdout};
 
-#[allow(clippy::needless_pass_by_value)] // the dispatch in cli/mod.rs passes arguments by value
-pub(super) fn run(ctx: &Ctx, a: UnsealArgs) -> Result<Outcome, CliError> {
+pub(super) fn run(ctx: &Ctx, a: &UnsealArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     if std::io::stdout().is_terminal() && !a.reveal {
         return Err(
@@ -35,12 +34,10 @@ pub(super) fn run(ctx: &Ctx, a: UnsealArgs) -> Result<Outcome, CliError> {
     write_stdout(&out)?;
     if !ctx.quiet {
         eprintln!(
-            "{}: {} key(s) decrypted for {} {}/{}",
+            "{}: {} key(s) decrypted for {}",
             rel(&root, &secret.file),
             secret.data.len(),
-            secret.scope.as_str(),
-            secret.identity.namespace.as_deref().unwrap_or(""),
-            secret.identity.name
+            crate::seal::describe_identity(secret.scope, &secret.identity)
         );
     }
     Ok(Outcome::Clean)

@@ -6,12 +6,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::crypto::Scope;
 use crate::kustomize::Identity;
 use crate::seal::Recipient;
 use crate::sealedsecret::{
-    API_VERSION, CERT_SHA256_ANNOTATION, CLUSTER_WIDE_ANNOTATION, NAMESPACE_WIDE_ANNOTATION,
-    SEALED_FOR_ANNOTATION, SealedSecretFile, plain_or_quoted as q,
+    API_VERSION, CERT_SHA256_ANNOTATION, SEALED_FOR_ANNOTATION, SealedSecretFile,
+    plain_or_quoted as q,
 };
 use crate::workspace::rel;
 
@@ -96,14 +95,8 @@ fn metadata(o: &mut String, d: &SealedDoc<'_>) {
         q(&d.to.summary.sha256),
         q(&d.to.sealed_for())
     );
-    match d.to.scope {
-        Scope::Strict => {}
-        Scope::NamespaceWide => {
-            let _ = writeln!(o, "    {NAMESPACE_WIDE_ANNOTATION}: \"true\"");
-        }
-        Scope::ClusterWide => {
-            let _ = writeln!(o, "    {CLUSTER_WIDE_ANNOTATION}: \"true\"");
-        }
+    if let Some(k) = crate::seal::scope_annotation(d.to.scope) {
+        let _ = writeln!(o, "    {k}: \"true\"");
     }
 }
 

@@ -96,7 +96,7 @@ pub(super) fn refuse_if_strict(
 /// The keys of the Secret named `secret` that the overlay's workloads read one by one
 /// (`secretKeyRef`, KEDA `secretTargetRef`, volume `items`; not `optional`), each with the
 /// workloads that read it (`Kind/name`).
-pub(super) fn keys_read_by_workloads(
+pub(crate) fn keys_read_by_workloads(
     overlay: &Overlay,
     secret: &str,
 ) -> BTreeMap<String, Vec<String>> {
@@ -170,13 +170,9 @@ pub(super) fn check_shared_targets(root: &Path, plans: &[EnvPlan]) -> Result<(),
             ))
         } else if q.scope != p.scope || q.identity != p.identity {
             Some(format!(
-                "identities ({} {}/{}, {} {}/{})",
-                q.scope.as_str(),
-                q.identity.namespace.as_deref().unwrap_or(""),
-                q.identity.name,
-                p.scope.as_str(),
-                p.identity.namespace.as_deref().unwrap_or(""),
-                p.identity.name
+                "identities ({}, {})",
+                super::describe_identity(q.scope, &q.identity),
+                super::describe_identity(p.scope, &p.identity)
             ))
         } else {
             None

@@ -59,6 +59,11 @@ pub(crate) fn certificate(
     load_cert(root, &path, now)
 }
 
+/// `--scope` when given, else the config file's scope for the environment.
+pub(crate) fn requested_scope(root: &Path, env: &str, given: Option<Scope>) -> Option<Scope> {
+    given.or_else(|| crate::workspace::resolve(root, env).and_then(|e| e.scope))
+}
+
 /// Asks for the value of each `missing` key, in order.
 ///
 /// # Errors
