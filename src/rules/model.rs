@@ -295,10 +295,7 @@ pub(super) fn parse_sealed_files(cx: &Context<'_>) -> HashMap<String, Option<Sea
         .overlays
         .iter()
         .flat_map(sealed_sources)
-        .filter_map(|s| match s {
-            SecretSource::Sealed { file, .. } => Some(path_str(&file)),
-            SecretSource::Generator { .. } => None,
-        })
+        .map(|s| s.path)
         .collect();
     paths
         .into_par_iter()
