@@ -228,7 +228,8 @@ for line in open(sys.argv[1]):
     ms = lambda s: f"{s:.2f} s" if big else f"{s * 1000:.1f} ms"
     mem = f"{int(rss) / 1024:.1f} MiB" if rss != "-" else "–"
     cpu = ms(r["user"] + r["system"])
-    print(f"| {name} | {ms(r['mean'])} ± {ms(r['stddev'])} | {ms(r['min'])} | {ms(r['median'])} | {cpu} | {mem} | {note} |")
+    sd = ms(r["stddev"]) if r["stddev"] is not None else "– (1 run)"  # hyperfine: null for one run
+    print(f"| {name} | {ms(r['mean'])} ± {sd} | {ms(r['min'])} | {ms(r['median'])} | {cpu} | {mem} | {note} |")
 EOF
 cat "$NOTES"
 echo
