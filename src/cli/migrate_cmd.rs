@@ -87,6 +87,9 @@ fn check_options(a: &SealArgs) -> Result<(), CliError> {
         (a.strict, "--strict"),
         (!a.keys.is_empty(), "--key"),
         (a.stdout, "--stdout"),
+        (a.rescope, "--rescope"),
+        (a.force, "--force"),
+        (a.name.is_some(), "--name"),
     ];
     match refused.iter().find(|(given, _)| *given) {
         Some((_, what)) => Err(

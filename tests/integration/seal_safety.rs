@@ -235,6 +235,19 @@ fn issue_14_env_warnings_are_printed_and_fatal_under_strict() {
         "{}",
         o.stderr
     );
+    // The other seal options --migrate has no use for are refused too, and nothing is written.
+    let kustomization = root.join("k8s/overlays/prod/kustomization.yaml");
+    let before_migrate = read(&kustomization);
+    for extra in [&["--rescope"][..], &["--force"], &["--name", "emp-secrets"]] {
+        let mut args = vec!["prod", "--from", s(&from), "--migrate"];
+        args.extend_from_slice(extra);
+        let o = run(root, &args);
+        assert_eq!(o.code, 2, "{extra:?}: {}", o.stderr);
+        let want = format!("--migrate cannot be combined with {}", extra[0]);
+        assert!(o.stderr.contains(&want), "`{want}` not in {}", o.stderr);
+        assert_eq!(read(&kustomization), before_migrate, "{extra:?} wrote");
+        assert!(!root.join("k8s/overlays/prod/sealedsecret.yaml").exists());
+    }
     // A clean file warns about nothing.
     let clean = root.join("work/clean.env");
     // (EXTRA is sealed now, so the overlay needs it.)
