@@ -165,7 +165,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let filters = resolve_paths(root, &opts.cwd, &opts.paths)?;
 
     let (rels, outside, git) = tree_files(root, &ws, &filters);
-    let (files, env_files) = read_files(root, &rels, &outside, git.as_ref());
+    let (files, env_files) = read_files(root, &rels, &outside, git.as_ref(), ws.take_texts());
     // The builds take the texts just read instead of reading the files again.
     let parsed = kustomize::ParseCache::with_texts(
         files
@@ -242,19 +242,26 @@ fn usable_workspace(ws: &crate::workspace::Workspace) -> Result<(), CheckError> 
 }
 
 /// Reads the tree's files and the repository's other manifests (in parallel), keeping the
-/// order given: the files for the rules, and the env files' models.
+/// order given: the files for the rules, and the env files' models. A file whose text
+/// discovery read (`texts`) is not read again.
 fn read_files(
     root: &Path,
     rels: &BTreeSet<String>,
     outside: &BTreeSet<String>,
     git: Option<&GitMap>,
+    mut texts: HashMap<String, String>,
 ) -> (Vec<SourceFile>, Vec<EnvFileModel>) {
-    let loaded: Vec<(SourceFile, Option<EnvFileModel>)> = rels
-        .par_iter()
+    let todo: Vec<(&String, bool, Option<String>)> = rels
+        .iter()
         .map(|rel| (rel, false))
-        .chain(outside.par_iter().map(|rel| (rel, true)))
-        .filter_map(|(rel, repository_only)| {
-            let (f, env) = read_file(root, rel, git)?;
+        .chain(outside.iter().map(|rel| (rel, true)))
+        .map(|(rel, repository_only)| (rel, repository_only, texts.remove(rel)))
+        .collect();
+    drop(texts);
+    let loaded: Vec<(SourceFile, Option<EnvFileModel>)> = todo
+        .into_par_iter()
+        .filter_map(|(rel, repository_only, text)| {
+            let (f, env) = read_file(root, rel, git, text)?;
             Some((
                 if repository_only {
                     f.repository_only()
@@ -545,6 +552,7 @@ fn read_file(
     root: &Path,
     rel: &str,
     git: Option<&GitMap>,
+    text: Option<String>,
 ) -> Option<(SourceFile, Option<EnvFileModel>)> {
     let status = match git {
         None => GitStatus::Unknown,
@@ -581,7 +589,10 @@ fn read_file(
         };
         return Some((SourceFile::new(rel, text).with_git(status), Some(model)));
     }
-    let text = fsio::read_to_string_limited(&path, MAX_FILE_BYTES).ok()?;
+    let text = match text {
+        Some(t) => t,
+        None => fsio::read_to_string_limited(&path, MAX_FILE_BYTES).ok()?,
+    };
     Some((SourceFile::new(rel, text).with_git(status), None))
 }
 

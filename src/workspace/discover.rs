@@ -38,8 +38,11 @@ pub(crate) struct Scan {
     pub(crate) kust: BTreeMap<PathBuf, KustDir>,
     /// Directories named by Argo CD / Flux objects (canonical), with how they were found.
     pub(crate) named: BTreeMap<PathBuf, Found>,
-    /// Every non-kustomization YAML file (for the Argo CD / Flux scan), in walk order.
-    yaml_files: Vec<PathBuf>,
+    /// Every non-kustomization YAML file (for the Argo CD / Flux scan), repository-relative, in
+    /// walk order.
+    yaml_files: Vec<String>,
+    /// Their texts by repository-relative path, so that `check` need not read them again.
+    pub(crate) texts: std::collections::HashMap<String, String>,
 }
 
 /// One environment candidate picked by [`pick`].
@@ -75,13 +78,16 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
             (canon, k)
         })
         .collect();
-    let named: Vec<Vec<(PathBuf, Found)>> = s
+    let named: Vec<_> = s
         .yaml_files
         .par_iter()
         .map(|f| named_paths(root, f))
         .collect();
-    for (dir, found) in named.into_iter().flatten() {
-        s.named.entry(dir).or_insert(found);
+    for ((found, text), f) in named.into_iter().zip(&s.yaml_files) {
+        for (dir, found) in found {
+            s.named.entry(dir).or_insert(found);
+        }
+        s.texts.extend(text.map(|t| (f.clone(), t)));
     }
     s
 }
@@ -94,7 +100,7 @@ fn walk(
     ignore: &dyn Fn(&str) -> bool,
     seen: &mut BTreeSet<PathBuf>,
     kfiles: &mut Vec<(PathBuf, PathBuf, PathBuf)>,
-    yaml_files: &mut Vec<PathBuf>,
+    yaml_files: &mut Vec<String>,
 ) {
     let dir = root.join(rel);
     // Loop protection: every real directory is entered once, however many links lead to it.
@@ -137,7 +143,7 @@ fn walk(
         } else if (name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json"))
             && !super::KUSTOMIZATION_FILE_NAMES.contains(&name.as_str())
         {
-            yaml_files.push(dir.join(&name));
+            yaml_files.push(r);
         }
     }
 }
@@ -175,14 +181,15 @@ fn read_includes(dir: &Path, kfile: &Path) -> (bool, Vec<PathBuf>) {
 }
 
 /// Argo CD `Application` (`spec.source.path`, `spec.sources[].path`) and Flux `Kustomization`
-/// (`spec.path`) objects in `file`: the kustomization directories they name.
-fn named_paths(root: &Path, file: &Path) -> Vec<(PathBuf, Found)> {
+/// (`spec.path`) objects in `file` (repository-relative): the kustomization directories they
+/// name, and the text read.
+fn named_paths(root: &Path, file: &str) -> (Vec<(PathBuf, Found)>, Option<String>) {
     let mut out = Vec::new();
-    let Ok(text) = crate::fsio::read_to_string_limited(file, MAX_SCAN_BYTES) else {
-        return out;
+    let Ok(text) = crate::fsio::read_to_string_limited(&root.join(file), MAX_SCAN_BYTES) else {
+        return (out, None);
     };
     if !text.contains("argoproj.io") && !text.contains("kustomize.toolkit.fluxcd.io") {
-        return out;
+        return (out, Some(text));
     }
     for piece in crate::yamlpos::pieces(&text, false) {
         let Ok(v) = yaml_serde::from_str::<Value>(piece.text) else {
@@ -213,7 +220,7 @@ fn named_paths(root: &Path, file: &Path) -> Vec<(PathBuf, Found)> {
         } else {
             continue;
         };
-        let by = rel(root, file);
+        let by = file.to_owned();
         for p in paths {
             let dir = root.join(p.trim_start_matches("./").trim_start_matches('/'));
             if kustomization_file(&dir).is_some()
@@ -228,7 +235,7 @@ fn named_paths(root: &Path, file: &Path) -> Vec<(PathBuf, Found)> {
             }
         }
     }
-    out
+    (out, Some(text))
 }
 
 /// True for a directory kustomize users mean as a shared part, never deployed alone: a

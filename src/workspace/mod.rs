@@ -156,6 +156,8 @@ pub struct Workspace {
     /// The top-level directories (repository-relative) holding kustomizations or environment
     /// certificates: the tree `check` reads. `""` is the root itself.
     pub tree_dirs: Vec<String>,
+    /// The YAML texts discovery read, by repository-relative path, until `check` takes them.
+    texts: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl Workspace {
@@ -223,7 +225,16 @@ impl Workspace {
             envs,
             rejected,
             tree_dirs,
+            texts: Arc::new(Mutex::new(scan.texts)),
         }
+    }
+
+    /// The YAML texts discovery read (once: later calls get none, the files may have changed).
+    pub(crate) fn take_texts(&self) -> HashMap<String, String> {
+        self.texts
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default()
     }
 
     /// The environment called `name`.
