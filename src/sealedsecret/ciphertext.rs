@@ -249,16 +249,27 @@ fn literal(value: &str) -> Option<&'static str> {
     if !folded.is_empty() && folded.chars().all(|c| c == '*') {
         return Some("***");
     }
+    None
+}
+
+/// A placeholder word inside a value that contains a character real standard base64 never has
+/// (`REPLACE_WITH_SEALED_VALUE`, `<your-encrypted-value>`).
+///
+/// Only asked of values that do not decode to a ciphertext-shaped byte string: a real ciphertext
+/// pasted in url-safe base64 has `-` and `_`, and its random letters spell `todo` now and then.
+fn inner_word(value: &str) -> Option<&'static str> {
+    let v = value.trim();
     let foreign = v
         .chars()
         .any(|c| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '\n' | '\r')));
-    if foreign {
-        let lower = v.to_lowercase();
-        if let Some((_, name)) = INNER_WORDS.iter().find(|(w, _)| lower.contains(w)) {
-            return Some(name);
-        }
+    if !foreign {
+        return None;
     }
-    None
+    let lower = v.to_lowercase();
+    INNER_WORDS
+        .iter()
+        .find(|(w, _)| lower.contains(w))
+        .map(|(_, name)| *name)
 }
 
 /// Classifies one `encryptedData` value.
@@ -320,8 +331,21 @@ pub fn classify(value: &str, expected: Option<&RsaPublicKey>) -> Verdict {
     if has_space && bytes.is_some() {
         reasons.push(Reason::Whitespace);
     }
+    let ciphertext_shaped = bytes.as_deref().is_some_and(|b| {
+        let mut shape = Vec::new();
+        structure(b, None, &mut shape);
+        shape.is_empty()
+    });
     if let Some(bytes) = bytes {
         structure(&bytes, expected, &mut reasons);
+    }
+    if !ciphertext_shaped
+        && !reasons.iter().any(|r| matches!(r, Reason::Literal(_)))
+        && let Some(name) = inner_word(value)
+    {
+        // A placeholder word says more than "not base64", as for whole-value literals above.
+        reasons.retain(|r| *r != Reason::NotBase64);
+        reasons.push(Reason::Literal(name));
     }
     // A value that is no plausible ciphertext at all is a placeholder and nothing else: how it
     // is encoded, or which key size its first bytes announce, says nothing about a value that
@@ -412,6 +436,22 @@ mod tests {
             let folded = format!("{}\n{}\r\n", &v[..40], &v[40..]);
             assert_eq!(classify(&folded, None), Verdict::Ok);
         }
+    }
+
+    #[test]
+    fn url_safe_ciphertext_spelling_a_placeholder_word_is_not_a_placeholder() {
+        let v = b64(&fake(256, 0x5a, 3)).replace('+', "-").replace('/', "_");
+        // Two 4-character groups in the RSA block: one spells `todo`, one carries the url-safe
+        // alphabet. Each group decodes to 3 bytes, so the layout stays a plausible ciphertext.
+        let url = format!("{}todo{}a-b_{}", &v[..40], &v[44..80], &v[84..]);
+        let reasons = classify(&url, None).reasons().to_vec();
+        assert!(reasons.contains(&Reason::UrlSafeBase64), "{reasons:?}");
+        assert!(!reasons.iter().any(|r| matches!(r, Reason::Literal(_))));
+        // The same word in a value that is no ciphertext is still a placeholder.
+        assert_eq!(
+            classify("sealed-value-todo", None).reasons(),
+            [Reason::Literal("TODO")]
+        );
     }
 
     #[test]
