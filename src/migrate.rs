@@ -221,14 +221,19 @@ pub fn plan(
             known: Vec::new(),
         })?;
     let generator = read_generator(root, &dir, &kust_path, spec, &g.original.name)?;
+    // Under --keep-name, a hash-suffixed generator's Secret is sealed under its hashed name.
+    let hashed = keep_name && g.hash_suffix;
     // Refused before the env file is read or anything sealed: no reference may be left naming
     // something no Secret is called any more.
-    if keep_name && g.hash_suffix {
+    if hashed {
         hash_lands_last(g, spec)?;
-        refuse_dangling(spec, g, (true, None), rewritten_references(&overlay, g))?;
-    } else {
-        refuse_dangling(spec, g, (false, None), unrewritten_references(&overlay, g))?;
     }
+    refuse_dangling(
+        spec,
+        g,
+        (hashed, None),
+        dangling_references(&overlay, g, hashed),
+    )?;
     let sealed_path = dir.join(SEALED_FILE);
     if std::fs::symlink_metadata(&sealed_path).is_ok() {
         return Err(MigrateError::Exists {
@@ -240,13 +245,6 @@ pub fn plan(
     // environment's (certificate) problems.
     // The CLI refuses --strict, --only and --key with --migrate: this reads the env file.
     let inputs = seal::load_inputs(req)?;
-    let from_name = inputs.from_name;
-    let values = inputs
-        .env
-        .entries
-        .into_iter()
-        .map(|e| (e.key, e.value))
-        .collect();
     let cert =
         values::certificate(root, env, req.cert.as_deref(), req.now).map_err(|e| match e {
             SealError::NoCert { env, path } => MigrateError::NoCert { env, path },
@@ -255,11 +253,10 @@ pub fn plan(
     let scope = values::requested_scope(root, env, req.scope).unwrap_or(Scope::Strict);
     let mut to = Recipient::new(cert, scope, g.rendered.clone(), &rel(root, &sealed_path))?;
     let needed = needed_keys(&overlay, g, spec);
-    let (values, from_literals) =
-        complete_values(env, &from_name, values, &generator, &needed, prompter)?;
+    let (values, from_literals) = complete_values(env, inputs, &generator, &needed, prompter)?;
     // Under --keep-name the name takes the hash of these values; the namespace stays.
-    let (identity, name_as_written) = target_name(g, &generator, &values, keep_name);
-    if keep_name && g.hash_suffix {
+    let (identity, name_as_written) = target_name(g, &generator, &values, hashed);
+    if hashed {
         refuse_dangling(
             spec,
             g,
@@ -269,7 +266,7 @@ pub fn plan(
     }
     to.identity = identity;
     let keys: Vec<String> = values.keys().cloned().collect();
-    let sealed_text = new_sealed_file(
+    let sealed_text = sealed_file::new_sealed_file(
         req,
         env,
         &sealed_path,
@@ -488,12 +485,18 @@ fn needed_keys(overlay: &Overlay, g: &Generated, spec: &GeneratorSpec) -> BTreeS
 /// taken from the literals.
 fn complete_values(
     env: &str,
-    from_name: &str,
-    mut values: BTreeMap<String, SecretValue>,
+    inputs: seal::SealInputs,
     generator: &GeneratorInfo,
     needed: &BTreeSet<String>,
     prompter: &mut dyn Prompter,
 ) -> Result<(BTreeMap<String, SecretValue>, Vec<String>), MigrateError> {
+    let from_name = &inputs.from_name;
+    let mut values: BTreeMap<String, SecretValue> = inputs
+        .env
+        .entries
+        .into_iter()
+        .map(|e| (e.key, e.value))
+        .collect();
     let mut from_literals = Vec::new();
     for (k, v) in &generator.literals {
         if !values.contains_key(k) {
@@ -501,32 +504,29 @@ fn complete_values(
             from_literals.push(k.clone());
         }
     }
-    let missing: Vec<String> = needed
-        .iter()
-        .filter(|k| !values.contains_key(*k))
-        .cloned()
-        .collect();
-    values.extend(values::ask_missing(env, from_name, &missing, prompter)?);
+    let has = |k: &str| values.contains_key(k);
+    let asked = values::ask_missing(env, from_name, needed, has, prompter)?;
+    values.extend(asked);
     if values.is_empty() {
         return Err(SealError::NothingToSeal {
-            file: from_name.to_owned(),
+            file: inputs.from_name,
         }
         .into());
     }
     Ok((values, from_literals))
 }
 
-/// The identity to seal for and the `metadata.name` to write: the generator's, or under
-/// `--keep-name` for a hash-suffixed generator, both with the hash kustomize would append for
+/// The identity to seal for and the `metadata.name` to write: the generator's, or when `hashed`
+/// (`--keep-name` for a hash-suffixed generator), both with the hash kustomize would append for
 /// these values (the overlay's `namePrefix` still applies; a `nameSuffix`, which would land
 /// after the hash, was refused by [`hash_lands_last`] before).
 fn target_name(
     g: &Generated,
     generator: &GeneratorInfo,
     values: &BTreeMap<String, SecretValue>,
-    keep_name: bool,
+    hashed: bool,
 ) -> (Identity, String) {
-    if !(keep_name && g.hash_suffix) {
+    if !hashed {
         return (g.rendered.clone(), g.original.name.clone());
     }
     let secret_type = generator.secret_type.as_deref().unwrap_or("Opaque");
@@ -603,20 +603,17 @@ fn name_hash(secret_type: &str, values: &BTreeMap<String, SecretValue>) -> Strin
         .collect()
 }
 
-/// The references to the generated Secret that kustomize rewrote (a `namePrefix` or
-/// `nameSuffix`) and that would then name something else than the Secret the SealedSecret makes:
-/// kustomize applies the prefix to the SealedSecret (so its Secret keeps the rendered name) but
-/// rewrites references only to a Secret it generates or renames, never to one a SealedSecret makes.
-fn unrewritten_references(overlay: &Overlay, g: &Generated) -> Vec<String> {
-    describe_references(overlay, |r| {
-        r.rendered_name == g.rendered.name && r.name != g.rendered.name
-    })
-}
-
-/// Under `--keep-name`, every reference kustomize resolves to the hash-suffixed generator: the
+/// The references to the generated Secret that would name no Secret after the migration.
+/// Without `hashed`: those kustomize rewrote (a `namePrefix` or `nameSuffix`), which would then
+/// name something else than the Secret the SealedSecret makes: kustomize applies the prefix to
+/// the SealedSecret (so its Secret keeps the rendered name) but rewrites references only to a
+/// Secret it generates or renames, never to one a SealedSecret makes. When `hashed` (`--keep-name`
+/// of a hash-suffixed generator): every reference kustomize resolves to the generator: the
 /// SealedSecret's name is fixed, so none of them is rewritten to it any more.
-fn rewritten_references(overlay: &Overlay, g: &Generated) -> Vec<String> {
-    describe_references(overlay, |r| r.rendered_name == g.rendered.name)
+fn dangling_references(overlay: &Overlay, g: &Generated, hashed: bool) -> Vec<String> {
+    describe_references(overlay, |r| {
+        r.rendered_name == g.rendered.name && (hashed || r.name != g.rendered.name)
+    })
 }
 
 /// References that already name a hashed form of the generator's name (`app-secrets-<hash>`),
@@ -695,46 +692,6 @@ fn refuse_dangling(
     })
 }
 
-/// Seals the values and writes the new `SealedSecret` text, checked by parsing it back.
-fn new_sealed_file(
-    req: &SealRequest,
-    env: &str,
-    sealed_path: &Path,
-    to: &Recipient,
-    generator: &GeneratorInfo,
-    name_as_written: &str,
-    values: BTreeMap<String, SecretValue>,
-) -> Result<String, MigrateError> {
-    let root = &req.root;
-    let keys: Vec<String> = values.keys().cloned().collect();
-    let values: Vec<(String, SecretValue)> = values.into_iter().collect();
-    let ciphertexts = to.seal(&values)?;
-    drop(values);
-    let from_name = seal::from_display(root, &req.from);
-    let text = sealed_file::sealed_yaml(&sealed_file::SealedDoc {
-        env,
-        gen_name: &generator.site.describe(),
-        name_as_written,
-        to,
-        cert_rel: &sealed_file::committed_name(root, &to.summary.path),
-        from_name: &req
-            .from
-            .file_name()
-            .map_or(from_name, |n| n.to_string_lossy().into_owned()),
-        entries: keys.iter().cloned().zip(ciphertexts).collect(),
-        secret_type: generator.secret_type.as_deref(),
-        labels: &generator.labels,
-        annotations: &generator.annotations,
-    });
-    sealed_file::verify_sealed(&text, &to.identity, &keys).map_err(|what| {
-        MigrateError::Unsupported {
-            origin: rel(root, sealed_path),
-            what: format!("internal check failed: {what}; nothing was changed"),
-        }
-    })?;
-    Ok(text)
-}
-
 /// The overlay's kustomization after the edit: the generator's entry out, the new file in
 /// `resources:` after a one-line comment.
 fn edit_overlay_kustomization(
@@ -782,11 +739,6 @@ pub fn commit(plan: &MigratePlan) -> Result<(), MigrateError> {
 
 /// A line-level error: 1-based line and what was found.
 type LineError = (usize, String);
-
-/// The lines of `text`, as the position layer splits them.
-fn split_lines(text: &str) -> Result<Lines<'_>, LineError> {
-    Lines::new(text).map_err(|e| (e.line, e.what))
-}
 
 /// A top-level mapping key on line `i` (`key:` at column 0).
 fn top_key<'t>(lines: &Lines<'t>, i: usize) -> Option<std::borrow::Cow<'t, str>> {
@@ -852,22 +804,34 @@ fn same_path(a: &str, b: &str) -> bool {
     a.trim_start_matches("./") == b.trim_start_matches("./")
 }
 
-/// The scalars of a flow list `[a, "b"]` that starts at `from` and ends on line `i`.
-fn flow_items(lines: &Lines<'_>, i: usize, from: usize) -> Option<Vec<String>> {
-    let end = lines.lines[i].end;
-    let (flow::Node::Seq { items, .. }, after) = flow::parse(lines.text, from).ok()? else {
-        return None;
+/// The scalars of the flow list `[a, "b"]` on line `i` after its top-level `key:`; `None` when the
+/// key has no value on its line (a block list).
+///
+/// # Errors
+/// When the value is no one-line flow list of scalars.
+fn flow_list(lines: &Lines<'_>, i: usize, key: &str) -> Result<Option<Vec<String>>, LineError> {
+    let Some(from) = inline_value(lines, i) else {
+        return Ok(None);
     };
-    if after > end || !rest_is_comment(lines.text, after, end) {
-        return None;
-    }
-    items
-        .into_iter()
-        .map(|n| match n {
-            flow::Node::Scalar(s) => Some(s.raw),
-            _ => None,
-        })
-        .collect()
+    let end = lines.lines[i].end;
+    let items = match flow::parse(lines.text, from) {
+        Ok((flow::Node::Seq { items, .. }, after))
+            if after <= end && rest_is_comment(lines.text, after, end) =>
+        {
+            items
+                .into_iter()
+                .map(|n| match n {
+                    flow::Node::Scalar(s) => Some(s.raw),
+                    _ => None,
+                })
+                .collect()
+        }
+        _ => None,
+    };
+    items.map(Some).ok_or((
+        i + 1,
+        format!("`{key}:` is neither a block list nor a simple flow list"),
+    ))
 }
 
 /// A byte range of the text and what replaces it.
@@ -886,9 +850,9 @@ pub fn edit_kustomization(
     entry: &GeneratorSite,
     resource: &str,
     comment: &str,
-) -> Result<String, (usize, String)> {
+) -> Result<String, LineError> {
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
-    let lines = split_lines(text)?;
+    let lines = Lines::new(text).map_err(|e| (e.line, e.what))?;
     let mut edits = match entry {
         GeneratorSite::File(_) => remove_generator_file(&lines, &entry.describe(), nl)?,
         GeneratorSite::Inline(name) => remove_inline_generator(&lines, name)?,
@@ -915,24 +879,23 @@ fn remove_generator_file(
     lines: &Lines<'_>,
     generator: &str,
     nl: &str,
-) -> Result<Vec<Edit>, (usize, String)> {
+) -> Result<Vec<Edit>, LineError> {
     let (g_at, g_end) =
         block(lines, "generators").ok_or((1, "no top-level `generators:` list".to_owned()))?;
-    if let Some(from) = inline_value(lines, g_at) {
-        let items = flow_items(lines, g_at, from).ok_or((
+    let not_listed = || {
+        (
             g_at + 1,
-            "`generators:` is neither a block list nor a simple flow list".to_owned(),
-        ))?;
+            format!("`{generator}` is not listed in `generators:`"),
+        )
+    };
+    if let Some(items) = flow_list(lines, g_at, "generators")? {
         let rest: Vec<&str> = items
             .iter()
             .filter(|i| !same_path(i, generator))
             .map(String::as_str)
             .collect();
         if rest.len() == items.len() {
-            return Err((
-                g_at + 1,
-                format!("`{generator}` is not listed in `generators:`"),
-            ));
+            return Err(not_listed());
         }
         let (range, _) = delete_line(lines, g_at);
         let replacement = if rest.is_empty() {
@@ -956,10 +919,7 @@ fn remove_generator_file(
             }
         }
     }
-    let t = target.ok_or((
-        g_at + 1,
-        format!("`{generator}` is not listed in `generators:`"),
-    ))?;
+    let t = target.ok_or_else(not_listed)?;
     let mut edits = vec![delete_line(lines, t)];
     if items.len() == 1 {
         edits.push(delete_line(lines, g_at));
@@ -971,7 +931,7 @@ fn remove_generator_file(
 /// its `- ` to its last content line (comments between items stay), and the `secretGenerator:`
 /// line when it was the only item. Each item is read as YAML on its own to learn its name, so a
 /// `name:` nested deeper (e.g. in `options`) is not mistaken for it.
-fn remove_inline_generator(lines: &Lines<'_>, name: &str) -> Result<Vec<Edit>, (usize, String)> {
+fn remove_inline_generator(lines: &Lines<'_>, name: &str) -> Result<Vec<Edit>, LineError> {
     let (at, end) = block(lines, "secretGenerator")
         .ok_or((1, "no top-level `secretGenerator:` list".to_owned()))?;
     if inline_value(lines, at).is_some() {
@@ -1054,7 +1014,7 @@ fn add_resource(
     resource: &str,
     comment: &str,
     nl: &str,
-) -> Result<Edit, (usize, String)> {
+) -> Result<Edit, LineError> {
     let Some((r_at, r_end)) = block(lines, "resources") else {
         let at = text.len();
         let prefix = if text.is_empty() || text.ends_with('\n') {
@@ -1074,11 +1034,7 @@ fn add_resource(
             format!("`{resource}` is already listed in `resources:`"),
         ))
     };
-    if let Some(from) = inline_value(lines, r_at) {
-        let items = flow_items(lines, r_at, from).ok_or((
-            r_at + 1,
-            "`resources:` is neither a block list nor a simple flow list".to_owned(),
-        ))?;
+    if let Some(items) = flow_list(lines, r_at, "resources")? {
         if items.iter().any(|i| same_path(i, resource)) {
             return already();
         }
@@ -1173,17 +1129,18 @@ mod tests {
 
     const K: &str = "# head\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\nresources:\n  - ../../base # base\n\n# the generator\ngenerators:\n  - secret-generator.yaml\n\nimages:\n  - name: x\n";
 
+    /// `t` with the generator file `g` (or the inline entry `app`) removed and `r` added.
+    fn edited(t: &str, g: Option<&str>, r: &str) -> String {
+        let entry = g.map_or(GeneratorSite::Inline("app".into()), |g| {
+            GeneratorSite::File(g.into())
+        });
+        edit_kustomization(t, &entry, r, "c").expect("edits")
+    }
+
     #[test]
     fn block_lists() {
-        let out = edit_kustomization(
-            K,
-            &GeneratorSite::File("secret-generator.yaml".into()),
-            "sealedsecret.yaml",
-            "c",
-        )
-        .expect("edits");
         assert_eq!(
-            out,
+            edited(K, Some("secret-generator.yaml"), "sealedsecret.yaml"),
             "# head\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\nresources:\n  - ../../base # base\n  # c\n  - sealedsecret.yaml\n\n# the generator\n\nimages:\n  - name: x\n"
         );
     }
@@ -1191,30 +1148,20 @@ mod tests {
     #[test]
     fn keeps_other_generators_and_handles_flow_and_missing_resources() {
         let t = "generators:\n- other.yaml\n- ./secret-generator.yaml\n";
-        let out = edit_kustomization(
-            t,
-            &GeneratorSite::File("secret-generator.yaml".into()),
-            "s.yaml",
-            "c",
-        )
-        .expect("edits");
         assert_eq!(
-            out,
+            edited(t, Some("secret-generator.yaml"), "s.yaml"),
             "generators:\n- other.yaml\n# c\nresources:\n  - s.yaml\n"
         );
         let t = "resources: [a.yaml]\ngenerators: [secret-generator.yaml]\n";
-        let out = edit_kustomization(
-            t,
-            &GeneratorSite::File("secret-generator.yaml".into()),
-            "s.yaml",
-            "c",
-        )
-        .expect("edits");
-        assert_eq!(out, "# c\nresources: [a.yaml, s.yaml]\n");
+        assert_eq!(
+            edited(t, Some("secret-generator.yaml"), "s.yaml"),
+            "# c\nresources: [a.yaml, s.yaml]\n"
+        );
         let crlf = "resources:\r\n  - a\r\ngenerators:\r\n  - g.yaml\r\n";
-        let out = edit_kustomization(crlf, &GeneratorSite::File("g.yaml".into()), "s.yaml", "c")
-            .expect("edits");
-        assert_eq!(out, "resources:\r\n  - a\r\n  # c\r\n  - s.yaml\r\n");
+        assert_eq!(
+            edited(crlf, Some("g.yaml"), "s.yaml"),
+            "resources:\r\n  - a\r\n  # c\r\n  - s.yaml\r\n"
+        );
     }
 
     /// Every text in `texts` is refused when asked to drop `entry` and add `sealedsecret.yaml`.
@@ -1243,17 +1190,16 @@ mod tests {
     #[test]
     fn removes_one_inline_secret_generator_entry() {
         let t = "resources:\n  - ../../base\n\nsecretGenerator:\n  # the app's secret\n  - name: app\n    envs:\n      - app.env # untracked\n    options:\n      labels:\n        name: other\n\n  - name: other\n    literals:\n      - A=b\nimages: []\n";
-        let out = edit_kustomization(t, &GeneratorSite::Inline("app".into()), "s.yaml", "c")
-            .expect("edits");
         assert_eq!(
-            out,
+            edited(t, None, "s.yaml"),
             "resources:\n  - ../../base\n  # c\n  - s.yaml\n\nsecretGenerator:\n  # the app's secret\n\n  - name: other\n    literals:\n      - A=b\nimages: []\n"
         );
         // The only entry: the key goes too; column-0 items and CRLF line ends.
         let t = "secretGenerator:\r\n- name: app\r\n  literals:\r\n  - A=b\r\n# after\r\nresources: [a.yaml]\r\n";
-        let out = edit_kustomization(t, &GeneratorSite::Inline("app".into()), "s.yaml", "c")
-            .expect("edits");
-        assert_eq!(out, "# after\r\n# c\r\nresources: [a.yaml, s.yaml]\r\n");
+        assert_eq!(
+            edited(t, None, "s.yaml"),
+            "# after\r\n# c\r\nresources: [a.yaml, s.yaml]\r\n"
+        );
     }
 
     #[test]

@@ -375,16 +375,9 @@ pub struct EnvPlan {
 pub fn sealed_secret_of(root: &Path, env: &str) -> Result<(PathBuf, String, Identity), SealError> {
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
-    let t = sealed_target(root, env, &overlay, Pick::default())?;
+    let (file, name_in_file, rendered) = sealed_target(root, env, &overlay, Pick::default())?;
     // `join` keeps an absolute path as it is.
-    Ok((root.join(&t.file), t.name_in_file, t.rendered))
-}
-
-/// The one SealedSecret an overlay renders.
-struct SealedTarget {
-    file: PathBuf,
-    name_in_file: String,
-    rendered: Identity,
+    Ok((root.join(file), name_in_file, rendered))
 }
 
 /// Which SealedSecret to seal when an overlay renders several: the one `--name` names (rendered
@@ -445,12 +438,14 @@ impl Pick<'_> {
     }
 }
 
+/// The one SealedSecret an overlay renders: its file, `metadata.name` as written, and rendered
+/// identity.
 fn sealed_target(
     root: &Path,
     env: &str,
     overlay: &Overlay,
     pick: Pick<'_>,
-) -> Result<SealedTarget, SealError> {
+) -> Result<(PathBuf, String, Identity), SealError> {
     let sources = overlay.secret_sources();
     let sealed: Vec<_> = sources
         .iter()
@@ -495,11 +490,7 @@ fn sealed_target(
         }
         all => {
             let (file, name, rendered) = pick.choose(env, all)?;
-            Ok(SealedTarget {
-                file: file.clone(),
-                name_in_file: name.clone(),
-                rendered: rendered.clone(),
-            })
+            Ok((file.clone(), name.clone(), rendered.clone()))
         }
     }
 }
@@ -606,13 +597,15 @@ pub fn load_inputs(req: &SealRequest) -> Result<SealInputs, SealError> {
     let env_warnings = guard::env_warnings(&env_bytes, &parsed);
     guard::refuse_if_strict(req.strict, &from_name, &env_warnings)?;
     drop(env_bytes);
-    for k in &req.only {
-        if !parsed.entries.iter().any(|e| &e.key == k) {
-            return Err(SealError::OnlyUnknown {
-                key: k.clone(),
-                file: from_name.clone(),
-            });
-        }
+    if let Some(k) = req
+        .only
+        .iter()
+        .find(|k| !parsed.entries.iter().any(|e| &e.key == *k))
+    {
+        return Err(SealError::OnlyUnknown {
+            key: k.clone(),
+            file: from_name,
+        });
     }
     let private_keys = load_keys(&req.root, &req.key_files)?;
     Ok(SealInputs {
@@ -678,11 +671,7 @@ pub fn write(
     plans: Vec<EnvPlan>,
     prompter: &mut dyn Prompter,
 ) -> Result<Vec<EnvPlan>, SealError> {
-    commit_locked(plans, itself, || plan_with(req, inputs, prompter))
-}
-
-fn itself(p: &EnvPlan) -> &EnvPlan {
-    p
+    commit_locked(plans, |p| p, || plan_with(req, inputs, prompter))
 }
 
 /// Locks every plan's target, re-plans with `replan` when any target changed since `plans` were
@@ -775,8 +764,8 @@ pub(crate) fn plan_env(
         name: req.name.as_deref(),
         from: Some(&req.from),
     };
-    let target = sealed_target(root, env, &overlay, pick)?;
-    let target_path = root.join(&target.file);
+    let (target, name_in_file, rendered) = sealed_target(root, env, &overlay, pick)?;
+    let target_path = root.join(target);
     let file_name = rel(root, &target_path);
     let cert = values::certificate(root, env, req.cert.as_deref(), req.now)?;
 
@@ -787,11 +776,11 @@ pub(crate) fn plan_env(
     };
     // Parsed once: read here, edited below (`ParsedFile::apply`).
     let file = sealedsecret::ParsedFile::parse(&old_text).map_err(ss_err)?;
-    let (doc_index, doc) = target_doc(&file, &target.name_in_file, env, &file_name)?;
+    let (doc_index, doc) = target_doc(&file, &name_in_file, env, &file_name)?;
 
     let scope = choose_scope(req, root, env, doc.scope, &file_name)?;
     // Identity: the label is computed from the rendered identity.
-    let to = Recipient::new(cert, scope, target.rendered, &file_name)?;
+    let to = Recipient::new(cert, scope, rendered, &file_name)?;
     check_identity(&file_name, doc, doc_index, &to.identity, &old_text)?;
     let rescoping = scope != doc.scope;
     let needed = needed_keys(&overlay, doc, &to.identity.name);
@@ -806,7 +795,8 @@ pub(crate) fn plan_env(
         &file_name,
         &values,
     )?;
-    let keys = classify_keys(doc, private_keys, &to, &mut values, &removed, rescoping);
+    let [added, filled, changed, kept] =
+        classify_keys(doc, private_keys, &to, &mut values, &removed, rescoping);
     let new_text = file
         .apply(
             doc_index,
@@ -822,10 +812,10 @@ pub(crate) fn plan_env(
         cert: to.summary,
         scope,
         identity: to.identity,
-        added: keys.added,
-        filled: keys.filled,
-        changed: keys.changed,
-        kept: keys.kept,
+        added,
+        filled,
+        changed,
+        kept,
         removed,
         unknown,
         prompted,
@@ -903,12 +893,8 @@ fn select_values(
         .collect();
     let mut prompted = Vec::new();
     if req.only.is_empty() && !req.prune {
-        let missing: Vec<String> = needed
-            .iter()
-            .filter(|k| !from_keys.contains_key(k.as_str()))
-            .cloned()
-            .collect();
-        for (k, v) in values::ask_missing(env, from_name, &missing, prompter)? {
+        let has = |k: &str| from_keys.contains_key(k);
+        for (k, v) in values::ask_missing(env, from_name, needed, has, prompter)? {
             prompted.push(k.clone());
             values.push((k, v));
         }
@@ -969,18 +955,10 @@ fn check_removals(
     Ok((removed, pruned_needed))
 }
 
-/// How each key of a run is reported.
-struct KeyClasses {
-    added: Vec<String>,
-    filled: Vec<String>,
-    changed: Vec<String>,
-    kept: Vec<String>,
-}
-
-/// Sorts the keys into added, filled (a placeholder sealed for the first time), changed and
-/// kept, and drops from `values` those whose ciphertext is kept: with a private key, a value
-/// that already decrypts to the same plaintext under this label with the current certificate's
-/// key (no churn).
+/// Sorts the keys into `[added, filled, changed, kept]` as a run reports them (filled: a
+/// placeholder sealed for the first time), and drops from `values` those whose ciphertext is
+/// kept: with a private key, a value that already decrypts to the same plaintext under this label
+/// with the current certificate's key (no churn).
 fn classify_keys(
     doc: &SealedSecretDoc,
     private_keys: &[UnsealingKey],
@@ -988,7 +966,7 @@ fn classify_keys(
     values: &mut Vec<(String, SecretValue)>,
     removed: &[String],
     rescoping: bool,
-) -> KeyClasses {
+) -> [Vec<String>; 4] {
     let existing: BTreeSet<&str> = doc.encrypted_data.iter().map(|e| e.key.as_str()).collect();
     let sealing: BTreeSet<String> = values.iter().map(|(k, _)| k.clone()).collect();
     let mut kept = Vec::new();
@@ -1017,12 +995,7 @@ fn classify_keys(
         }
     }
     kept.sort();
-    KeyClasses {
-        added,
-        filled,
-        changed,
-        kept,
-    }
+    [added, filled, changed, kept]
 }
 
 /// Encrypts `values` and builds the edit of the document: existing keys keep their place; new
@@ -1110,38 +1083,33 @@ fn check_identity(
     rendered: &Identity,
     text: &str,
 ) -> Result<(), SealError> {
-    let rendered_ns = rendered.namespace.clone().unwrap_or_default();
-    let checks: [(&'static str, Option<&String>, String); 3] = [
-        (
-            "metadata.namespace",
-            doc.namespace.as_ref(),
-            rendered_ns.clone(),
-        ),
+    let ns = rendered.namespace.clone().unwrap_or_default();
+    let checks = [
+        ("metadata.namespace", &doc.namespace, &ns),
         (
             "spec.template.metadata.namespace",
-            doc.template.namespace.as_ref(),
-            rendered_ns,
+            &doc.template.namespace,
+            &ns,
         ),
         (
             "spec.template.metadata.name",
-            doc.template.name.as_ref(),
-            rendered.name.clone(),
+            &doc.template.name,
+            &rendered.name,
         ),
     ];
-    for (what, found, want) in checks {
-        let Some(found) = found else { continue };
-        if *found == want {
-            continue;
-        }
-        return Err(SealError::IdentityMismatch {
+    match checks
+        .into_iter()
+        .find(|(_, found, want)| found.as_ref().is_some_and(|f| f != *want))
+    {
+        Some((what, Some(found), want)) => Err(SealError::IdentityMismatch {
             file: file.to_owned(),
             line: field_line(text, doc_index, what),
             what,
             found: found.clone(),
-            rendered: want,
-        });
+            rendered: want.clone(),
+        }),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// The line of the field `what` (a dotted path) in document `doc_index`, found by its path so

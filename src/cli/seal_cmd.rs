@@ -2,9 +2,11 @@
 //! [`SealRequest`], plans every environment, then writes all files (or prints, or lists).
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use crate::crypto::Scope;
 use crate::seal::{self, EnvPlan, SealRequest};
+use crate::workspace::rel;
 
 use super::args::SealArgs;
 use super::exit::{CliError, Outcome};
@@ -47,24 +49,16 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
 }
 
 /// `--from` as given, or the overlay file a bare name was found as (said on stderr).
-pub(super) fn resolve_from(
-    ctx: &Ctx,
-    root: &std::path::Path,
-    from: &std::path::Path,
-) -> Result<std::path::PathBuf, CliError> {
+pub(super) fn resolve_from(ctx: &Ctx, root: &Path, from: &Path) -> Result<PathBuf, CliError> {
     let (from, looked_up) = crate::workspace::resolve_from(root, from)?;
     if looked_up && !ctx.quiet {
-        eprintln!("using {}", crate::workspace::rel(root, &from));
+        eprintln!("using {}", rel(root, &from));
     }
     Ok(from)
 }
 
 /// The validated arguments as a [`SealRequest`] for the env file `from`.
-pub(super) fn request(
-    root: &std::path::Path,
-    from: std::path::PathBuf,
-    a: SealArgs,
-) -> SealRequest {
+pub(super) fn request(root: &Path, from: PathBuf, a: SealArgs) -> SealRequest {
     SealRequest {
         envs: a
             .envs
@@ -88,7 +82,7 @@ pub(super) fn request(
 
 /// One environment's warnings and notes about its plan: pruned keys the workloads read, keys
 /// the overlay does not know, and [`cert_notes`].
-fn print_plan_warnings(ctx: &Ctx, root: &std::path::Path, p: &EnvPlan) {
+fn print_plan_warnings(ctx: &Ctx, root: &Path, p: &EnvPlan) {
     if !p.pruned_needed.is_empty() {
         eprintln!(
             "warning: {}: --prune --force removes keys the workloads read: {}",
@@ -106,8 +100,8 @@ fn print_plan_warnings(ctx: &Ctx, root: &std::path::Path, p: &EnvPlan) {
 }
 
 /// The certificate's expiry warning, and a note when it is the demo certificate.
-pub(super) fn cert_notes(ctx: &Ctx, root: &std::path::Path, env: &str, cert: &seal::CertSummary) {
-    let path = crate::workspace::rel(root, &cert.path);
+pub(super) fn cert_notes(ctx: &Ctx, root: &Path, env: &str, cert: &seal::CertSummary) {
+    let path = rel(root, &cert.path);
     if let Some(w) = &cert.expiry_warning {
         eprintln!("warning: {env}: {path}: {w}");
     }
@@ -120,7 +114,7 @@ pub(super) fn cert_notes(ctx: &Ctx, root: &std::path::Path, env: &str, cert: &se
 
 /// The env file's warnings, once per run (every plan carries the same list): line and key,
 /// never a value.
-fn print_env_warnings(root: &std::path::Path, from: &std::path::Path, plans: &[EnvPlan]) {
+fn print_env_warnings(root: &Path, from: &Path, plans: &[EnvPlan]) {
     let Some(p) = plans.first() else { return };
     let file = seal::from_display(root, from);
     for w in &p.env_warnings {
@@ -142,50 +136,51 @@ pub(super) fn keys_line(label: &str, keys: &[String]) -> String {
     }
 }
 
-fn dry_run_listing(root: &std::path::Path, p: &EnvPlan) -> String {
+fn dry_run_listing(root: &Path, p: &EnvPlan) -> String {
     format!(
-        "{} ({}): would rewrite {}\n{}{}{}{}{}",
+        "{} ({}): would rewrite {}\n{}",
         p.env,
         seal::describe_identity(p.scope, &p.identity),
-        crate::workspace::rel(root, &p.target),
-        keys_line("add", &p.added),
-        keys_line("seal", &p.filled),
-        keys_line("change", &p.changed),
-        keys_line("keep", &p.kept),
-        keys_line("remove", &p.removed),
+        rel(root, &p.target),
+        key_lines(p, ["add", "seal", "change", "keep", "remove"]),
     )
 }
 
-fn summary(root: &std::path::Path, p: &EnvPlan, to_stdout: bool) -> String {
+/// [`keys_line`] for the added, filled, changed, kept and removed keys, under `labels`.
+fn key_lines(p: &EnvPlan, labels: [&str; 5]) -> String {
+    [&p.added, &p.filled, &p.changed, &p.kept, &p.removed]
+        .into_iter()
+        .zip(labels)
+        .map(|(keys, label)| keys_line(label, keys))
+        .collect()
+}
+
+fn summary(root: &Path, p: &EnvPlan, to_stdout: bool) -> String {
     let sealed = p.added.len() + p.filled.len() + p.changed.len();
     format!(
-        "{env}: {verb} {target}\n  cert     {cert} (sha256 {fp}, {bits}-bit, expires {exp})\n  scope    {ident}\n  sealed   {sealed} key(s)\n{added}{filled}{changed}{kept}{removed}",
+        "{env}: {verb} {target}\n  cert     {cert} (sha256 {fp}, {bits}-bit, expires {exp})\n  scope    {ident}\n  sealed   {sealed} key(s)\n{keys}",
         env = p.env,
         verb = if to_stdout { "printed" } else { "wrote" },
         target = written(root, &p.target, to_stdout),
-        cert = crate::workspace::rel(root, &p.cert.path),
+        cert = rel(root, &p.cert.path),
         fp = p.cert.sha256,
         bits = p.cert.key_bits,
         exp = crate::cert::rfc3339(p.cert.not_after),
         ident = seal::describe_identity(p.scope, &p.identity),
-        added = keys_line("added", &p.added),
-        filled = keys_line("sealed", &p.filled),
-        changed = keys_line("resealed", &p.changed),
-        kept = keys_line("kept", &p.kept),
-        removed = keys_line("removed", &p.removed),
+        keys = key_lines(p, ["added", "sealed", "resealed", "kept", "removed"]),
     )
 }
 
 /// The file written for `target`, naming the symlink it was reached through when there is one.
-pub(super) fn written(root: &std::path::Path, target: &std::path::Path, to_stdout: bool) -> String {
+pub(super) fn written(root: &Path, target: &Path, to_stdout: bool) -> String {
     let real = crate::fsio::write_target(target);
     if to_stdout || real == target {
-        crate::workspace::rel(root, target)
+        rel(root, target)
     } else {
         format!(
             "{} (through the symlink {})",
-            crate::workspace::rel(root, &real),
-            crate::workspace::rel(root, target)
+            rel(root, &real),
+            rel(root, target)
         )
     }
 }

@@ -3,39 +3,55 @@
 //! identity in its template, the `emp-seal.dev/*` records and the scope's annotation, the sealed
 //! values, and the generator's type, labels and annotations. Checked by parsing it back.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::{GeneratorInfo, MigrateError};
 use crate::kustomize::Identity;
-use crate::seal::Recipient;
+use crate::seal::{self, Recipient, SealRequest};
 use crate::sealedsecret::{
     API_VERSION, CERT_SHA256_ANNOTATION, SEALED_FOR_ANNOTATION, SealedSecretFile,
     plain_or_quoted as q,
 };
+use crate::secret::SecretValue;
 use crate::workspace::rel;
 
-/// Everything the new file says.
-pub(super) struct SealedDoc<'a> {
-    pub(super) env: &'a str,
-    /// How the header names the generator it replaces.
-    pub(super) gen_name: &'a str,
-    pub(super) name_as_written: &'a str,
-    pub(super) to: &'a Recipient,
-    /// The certificate as the header names it ([`committed_name`]).
-    pub(super) cert_rel: &'a str,
-    /// The env file as the header's re-seal command names it.
-    pub(super) from_name: &'a str,
-    /// Key and ciphertext, in order.
-    pub(super) entries: Vec<(String, String)>,
-    pub(super) secret_type: Option<&'a str>,
-    pub(super) labels: &'a [(String, String)],
-    pub(super) annotations: &'a [(String, String)],
+/// Seals the values and writes the new `SealedSecret` text, checked by parsing it back.
+pub(super) fn new_sealed_file(
+    req: &SealRequest,
+    env: &str,
+    sealed_path: &Path,
+    to: &Recipient,
+    generator: &GeneratorInfo,
+    name_as_written: &str,
+    values: BTreeMap<String, SecretValue>,
+) -> Result<String, MigrateError> {
+    let root = &req.root;
+    let keys: Vec<String> = values.keys().cloned().collect();
+    let values: Vec<(String, SecretValue)> = values.into_iter().collect();
+    let ciphertexts = to.seal(&values)?;
+    drop(values);
+    // The env file as the header's re-seal command names it.
+    let from = req.from.file_name().map_or_else(
+        || seal::from_display(root, &req.from),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let cert = committed_name(root, &to.summary.path);
+    let mut text = header(env, &generator.site.describe(), to, &cert, &from);
+    metadata(&mut text, to, name_as_written);
+    spec(&mut text, to, generator, keys.iter().zip(&ciphertexts));
+    verify_sealed(&text, &to.identity, &keys).map_err(|what| MigrateError::Unsupported {
+        origin: rel(root, sealed_path),
+        what: format!("internal check failed: {what}; nothing was changed"),
+    })?;
+    Ok(text)
 }
 
 /// How the committed header names a file: relative to the repository root, or by its file name
 /// alone when it lies outside (a `--cert` from a download folder): a comment in a shared
 /// repository must not carry one person's absolute local path.
-pub(super) fn committed_name(root: &Path, path: &Path) -> String {
+fn committed_name(root: &Path, path: &Path) -> String {
     let r = rel(root, path);
     if Path::new(&r).is_absolute() || r.starts_with("..") {
         path.file_name().map_or_else(
@@ -47,15 +63,9 @@ pub(super) fn committed_name(root: &Path, path: &Path) -> String {
     }
 }
 
-/// The file's text.
-pub(super) fn sealed_yaml(d: &SealedDoc<'_>) -> String {
-    let mut o = header(d);
-    metadata(&mut o, d);
-    spec(&mut o, d);
-    o
-}
-
-fn header(d: &SealedDoc<'_>) -> String {
+/// Where the file came from (the generator `gen_name`), what it is sealed for with the
+/// certificate `cert` ([`committed_name`]), and how to re-seal it from the env file `from`.
+fn header(env: &str, gen_name: &str, to: &Recipient, cert: &str, from: &str) -> String {
     format!(
         "# Secret {name} for the {env} overlay, as a Bitnami SealedSecret, migrated from {gen}\n\
          # by emp-seal. Sealed for {ns}/{name} ({scope} scope) with {cert}\n\
@@ -66,25 +76,22 @@ fn header(d: &SealedDoc<'_>) -> String {
          #\n\
          # The overlay must not rename or move this object, or the controller can no longer\n\
          # decrypt it.\n",
-        name = d.to.identity.name,
-        env = d.env,
-        gen = d.gen_name,
-        ns = d.to.namespace,
-        scope = d.to.scope.as_str(),
-        cert = d.cert_rel,
-        sha = d.to.summary.sha256,
-        from = d.from_name,
+        name = to.identity.name,
+        gen = gen_name,
+        ns = to.namespace,
+        scope = to.scope.as_str(),
+        sha = to.summary.sha256,
     )
 }
 
 /// `apiVersion`, `kind` and the top-level `metadata`, with the records and the scope's
 /// annotation (strict scope is the absence of both scope annotations).
-fn metadata(o: &mut String, d: &SealedDoc<'_>) {
-    let ns = d.to.namespace.as_str();
+fn metadata(o: &mut String, to: &Recipient, name_as_written: &str) {
+    let ns = to.namespace.as_str();
     let _ = write!(
         o,
         "apiVersion: {API_VERSION}\nkind: SealedSecret\nmetadata:\n  name: {}\n",
-        q(d.name_as_written)
+        q(name_as_written)
     );
     if !ns.is_empty() {
         let _ = writeln!(o, "  namespace: {}", q(ns));
@@ -92,30 +99,36 @@ fn metadata(o: &mut String, d: &SealedDoc<'_>) {
     let _ = write!(
         o,
         "  annotations:\n    {CERT_SHA256_ANNOTATION}: {}\n    {SEALED_FOR_ANNOTATION}: {}\n",
-        q(&d.to.summary.sha256),
-        q(&d.to.sealed_for())
+        q(&to.summary.sha256),
+        q(&to.sealed_for())
     );
-    if let Some(k) = crate::seal::scope_annotation(d.to.scope) {
+    if let Some(k) = seal::scope_annotation(to.scope) {
         let _ = writeln!(o, "    {k}: \"true\"");
     }
 }
 
-/// `spec`: the sealed values and the template of the Secret the controller makes.
-fn spec(o: &mut String, d: &SealedDoc<'_>) {
-    let ns = d.to.namespace.as_str();
+/// `spec`: the sealed values (key and ciphertext, in order) and the template of the Secret the
+/// controller makes.
+fn spec<'k>(
+    o: &mut String,
+    to: &Recipient,
+    g: &GeneratorInfo,
+    entries: impl Iterator<Item = (&'k String, &'k String)>,
+) {
+    let ns = to.namespace.as_str();
     o.push_str("spec:\n  encryptedData:\n");
-    for (k, v) in &d.entries {
+    for (k, v) in entries {
         let _ = writeln!(o, "    {}: {v}", q(k));
     }
     let _ = writeln!(
         o,
         "  template:\n    metadata:\n      name: {}",
-        q(&d.to.identity.name)
+        q(&to.identity.name)
     );
     if !ns.is_empty() {
         let _ = writeln!(o, "      namespace: {}", q(ns));
     }
-    for (title, map) in [("labels", d.labels), ("annotations", d.annotations)] {
+    for (title, map) in [("labels", &g.labels), ("annotations", &g.annotations)] {
         if map.is_empty() {
             continue;
         }
@@ -124,16 +137,16 @@ fn spec(o: &mut String, d: &SealedDoc<'_>) {
             let _ = writeln!(o, "        {}: {}", q(k), q(v));
         }
     }
-    let _ = writeln!(o, "    type: {}", q(d.secret_type.unwrap_or("Opaque")));
+    let _ = writeln!(
+        o,
+        "    type: {}",
+        q(g.secret_type.as_deref().unwrap_or("Opaque"))
+    );
 }
 
 /// Parses the new text back: exactly one SealedSecret, the sealed keys in order, the template
 /// named for `identity`.
-pub(super) fn verify_sealed(
-    text: &str,
-    identity: &Identity,
-    keys: &[String],
-) -> Result<(), String> {
+fn verify_sealed(text: &str, identity: &Identity, keys: &[String]) -> Result<(), String> {
     let f = SealedSecretFile::parse(text).map_err(|e| e.to_string())?;
     let docs: Vec<_> = f.sealed_secrets().collect();
     let [(_, d)] = docs.as_slice() else {

@@ -8,6 +8,7 @@
 //! write, or prompt by itself (the caller's [`Prompter`] asks); messages name files and keys,
 //! never a value.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::{CertSummary, Prompter, SealError};
@@ -64,7 +65,7 @@ pub(crate) fn requested_scope(root: &Path, env: &str, given: Option<Scope>) -> O
     given.or_else(|| crate::workspace::resolve(root, env).and_then(|e| e.scope))
 }
 
-/// Asks for the value of each `missing` key, in order.
+/// Asks for the value of each `needed` key that `has` says the values lack, in order.
 ///
 /// # Errors
 /// [`SealError::MissingKeys`] (naming the env file `from_name` and every missing key) when the
@@ -72,9 +73,15 @@ pub(crate) fn requested_scope(root: &Path, env: &str, given: Option<Scope>) -> O
 pub(crate) fn ask_missing(
     env: &str,
     from_name: &str,
-    missing: &[String],
+    needed: &BTreeSet<String>,
+    has: impl Fn(&str) -> bool,
     prompter: &mut dyn Prompter,
 ) -> Result<Vec<(String, SecretValue)>, SealError> {
+    let missing: Vec<&str> = needed
+        .iter()
+        .map(String::as_str)
+        .filter(|k| !has(k))
+        .collect();
     if missing.is_empty() {
         return Ok(Vec::new());
     }
@@ -87,7 +94,7 @@ pub(crate) fn ask_missing(
     }
     missing
         .iter()
-        .map(|k| Ok((k.clone(), prompter.ask(env, k)?)))
+        .map(|k| Ok(((*k).to_owned(), prompter.ask(env, k)?)))
         .collect()
 }
 
@@ -123,14 +130,10 @@ impl Recipient {
         self.scope.label(&self.namespace, &self.identity.name)
     }
 
-    /// The `emp-seal.dev/sealed-for` record: `<scope> <namespace>/<name>`.
+    /// The `emp-seal.dev/sealed-for` record: `<scope> <namespace>/<name>` (the label's namespace
+    /// is the identity's, or empty).
     pub(crate) fn sealed_for(&self) -> String {
-        format!(
-            "{} {}/{}",
-            self.scope.as_str(),
-            self.namespace,
-            self.identity.name
-        )
+        super::describe_identity(self.scope, &self.identity)
     }
 
     /// Seals each value (in parallel), in order: the base64 ciphertexts for `encryptedData`.
