@@ -375,67 +375,55 @@ pub struct EnvPlan {
 pub fn sealed_secret_of(root: &Path, env: &str) -> Result<(PathBuf, String, Identity), SealError> {
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
-    let (file, name_in_file, rendered) = sealed_target(root, env, &overlay, Pick::default())?;
+    let (file, name_in_file, rendered) = sealed_target(root, env, &overlay, None, None)?;
     // `join` keeps an absolute path as it is.
     Ok((root.join(file), name_in_file, rendered))
 }
 
-/// Which SealedSecret to seal when an overlay renders several: the one `--name` names (rendered
-/// name or name in the file), else the one named like the env file (`redis.env` -> `redis`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Pick<'a> {
-    pub name: Option<&'a str>,
-    pub from: Option<&'a Path>,
-}
-
-impl Pick<'_> {
-    /// The env file's name up to its first dot (`emp-secrets.paper.env` -> `emp-secrets`).
-    fn env_file_stem(&self) -> Option<&str> {
-        let name = self.from?.file_name()?.to_str()?;
-        name.split('.').next().filter(|s| !s.is_empty())
-    }
-
-    /// The one of `sealed` this pick names, or the error listing them.
-    fn choose<'s>(
-        &self,
-        env: &str,
-        sealed: &[(&'s PathBuf, &'s String, &'s Identity)],
-    ) -> Result<(&'s PathBuf, &'s String, &'s Identity), SealError> {
-        let names = || {
-            sealed
-                .iter()
-                .map(|(f, _, r)| format!("`{}` in {}", r.name, f.display()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let named = |n: &str| {
-            let hits: Vec<_> = sealed
-                .iter()
-                .filter(|(_, in_file, r)| r.name == n || in_file.as_str() == n)
-                .collect();
-            match hits.as_slice() {
-                [one] => Some(**one),
-                _ => None,
-            }
-        };
-        if let Some(n) = self.name {
-            return named(n).ok_or_else(|| SealError::NoSuchSealedSecret {
-                env: env.to_owned(),
-                name: n.to_owned(),
-                names: names(),
-            });
+/// Which of `sealed` to seal when an overlay renders several: the one `name` (`--name`) names
+/// (rendered name or name in the file), else the one named like the env file `from` up to its
+/// first dot (`emp-secrets.paper.env` -> `emp-secrets`); or the error listing them.
+fn choose<'s>(
+    env: &str,
+    name: Option<&str>,
+    from: Option<&Path>,
+    sealed: &[(&'s PathBuf, &'s String, &'s Identity)],
+) -> Result<(&'s PathBuf, &'s String, &'s Identity), SealError> {
+    let names = || {
+        sealed
+            .iter()
+            .map(|(f, _, r)| format!("`{}` in {}", r.name, f.display()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let named = |n: &str| {
+        let hits: Vec<_> = sealed
+            .iter()
+            .filter(|(_, in_file, r)| r.name == n || in_file.as_str() == n)
+            .collect();
+        match hits.as_slice() {
+            [one] => Some(**one),
+            _ => None,
         }
-        if let [one] = sealed {
-            return Ok(*one);
-        }
-        self.env_file_stem()
-            .and_then(named)
-            .ok_or_else(|| SealError::SeveralSealedSecrets {
-                env: env.to_owned(),
-                count: sealed.len(),
-                names: names(),
-            })
+    };
+    if let Some(n) = name {
+        return named(n).ok_or_else(|| SealError::NoSuchSealedSecret {
+            env: env.to_owned(),
+            name: n.to_owned(),
+            names: names(),
+        });
     }
+    if let [one] = sealed {
+        return Ok(*one);
+    }
+    from.and_then(|f| f.file_name()?.to_str()?.split('.').next())
+        .filter(|s| !s.is_empty())
+        .and_then(named)
+        .ok_or_else(|| SealError::SeveralSealedSecrets {
+            env: env.to_owned(),
+            count: sealed.len(),
+            names: names(),
+        })
 }
 
 /// The one SealedSecret an overlay renders: its file, `metadata.name` as written, and rendered
@@ -444,7 +432,8 @@ fn sealed_target(
     root: &Path,
     env: &str,
     overlay: &Overlay,
-    pick: Pick<'_>,
+    name: Option<&str>,
+    from: Option<&Path>,
 ) -> Result<(PathBuf, String, Identity), SealError> {
     let sources = overlay.secret_sources();
     let sealed: Vec<_> = sources
@@ -489,8 +478,8 @@ fn sealed_target(
             })
         }
         all => {
-            let (file, name, rendered) = pick.choose(env, all)?;
-            Ok((file.clone(), name.clone(), rendered.clone()))
+            let (file, in_file, rendered) = choose(env, name, from, all)?;
+            Ok((file.clone(), in_file.clone(), rendered.clone()))
         }
     }
 }
@@ -760,11 +749,8 @@ pub(crate) fn plan_env(
     let root = &req.root;
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
-    let pick = Pick {
-        name: req.name.as_deref(),
-        from: Some(&req.from),
-    };
-    let (target, name_in_file, rendered) = sealed_target(root, env, &overlay, pick)?;
+    let (target, name_in_file, rendered) =
+        sealed_target(root, env, &overlay, req.name.as_deref(), Some(&req.from))?;
     let target_path = root.join(target);
     let file_name = rel(root, &target_path);
     let cert = values::certificate(root, env, req.cert.as_deref(), req.now)?;

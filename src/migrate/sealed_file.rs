@@ -39,8 +39,8 @@ pub(super) fn new_sealed_file(
     );
     let cert = committed_name(root, &to.summary.path);
     let mut text = header(env, &generator.site.describe(), to, &cert, &from);
-    metadata(&mut text, to, name_as_written);
-    spec(&mut text, to, generator, keys.iter().zip(&ciphertexts));
+    let entries = keys.iter().zip(&ciphertexts);
+    document(&mut text, to, generator, name_as_written, entries);
     verify_sealed(&text, &to.identity, &keys).map_err(|what| MigrateError::Unsupported {
         origin: rel(root, sealed_path),
         what: format!("internal check failed: {what}; nothing was changed"),
@@ -84,9 +84,16 @@ fn header(env: &str, gen_name: &str, to: &Recipient, cert: &str, from: &str) -> 
     )
 }
 
-/// `apiVersion`, `kind` and the top-level `metadata`, with the records and the scope's
-/// annotation (strict scope is the absence of both scope annotations).
-fn metadata(o: &mut String, to: &Recipient, name_as_written: &str) {
+/// The document: `apiVersion`, `kind`, the top-level `metadata` with the records and the scope's
+/// annotation (strict scope is the absence of both scope annotations), and `spec`: the sealed
+/// values (key and ciphertext, in order) and the template of the Secret the controller makes.
+fn document<'k>(
+    o: &mut String,
+    to: &Recipient,
+    g: &GeneratorInfo,
+    name_as_written: &str,
+    entries: impl Iterator<Item = (&'k String, &'k String)>,
+) {
     let ns = to.namespace.as_str();
     let _ = write!(
         o,
@@ -105,17 +112,6 @@ fn metadata(o: &mut String, to: &Recipient, name_as_written: &str) {
     if let Some(k) = seal::scope_annotation(to.scope) {
         let _ = writeln!(o, "    {k}: \"true\"");
     }
-}
-
-/// `spec`: the sealed values (key and ciphertext, in order) and the template of the Secret the
-/// controller makes.
-fn spec<'k>(
-    o: &mut String,
-    to: &Recipient,
-    g: &GeneratorInfo,
-    entries: impl Iterator<Item = (&'k String, &'k String)>,
-) {
-    let ns = to.namespace.as_str();
     o.push_str("spec:\n  encryptedData:\n");
     for (k, v) in entries {
         let _ = writeln!(o, "    {}: {v}", q(k));
