@@ -228,12 +228,8 @@ pub fn plan(
     if hashed {
         hash_lands_last(g, spec)?;
     }
-    refuse_dangling(
-        spec,
-        g,
-        (hashed, None),
-        dangling_references(&overlay, g, hashed),
-    )?;
+    let refs = dangling_references(&overlay, g, hashed);
+    refuse_dangling(spec, g, (hashed, None), refs)?;
     let sealed_path = dir.join(SEALED_FILE);
     if std::fs::symlink_metadata(&sealed_path).is_ok() {
         return Err(MigrateError::Exists {

@@ -586,15 +586,13 @@ pub fn load_inputs(req: &SealRequest) -> Result<SealInputs, SealError> {
     let env_warnings = guard::env_warnings(&env_bytes, &parsed);
     guard::refuse_if_strict(req.strict, &from_name, &env_warnings)?;
     drop(env_bytes);
-    if let Some(k) = req
-        .only
-        .iter()
-        .find(|k| !parsed.entries.iter().any(|e| &e.key == *k))
-    {
-        return Err(SealError::OnlyUnknown {
-            key: k.clone(),
-            file: from_name,
-        });
+    for k in &req.only {
+        if !parsed.entries.iter().any(|e| &e.key == k) {
+            return Err(SealError::OnlyUnknown {
+                key: k.clone(),
+                file: from_name.clone(),
+            });
+        }
     }
     let private_keys = load_keys(&req.root, &req.key_files)?;
     Ok(SealInputs {
