@@ -176,7 +176,6 @@ pub enum Behavior {
     Replace,
 }
 
-/// Secret or `ConfigMap`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GeneratedKind {
     /// `secretGenerator` / `kind: SecretGenerator`.

@@ -10,7 +10,6 @@
 use crate::yamlpos::Seg;
 use yaml_serde::Value;
 
-/// Which reference field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RefField {

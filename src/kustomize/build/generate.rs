@@ -177,7 +177,6 @@ impl Builder<'_> {
         self.problem(ProblemKind::BuildError, &e.origin.file, e.origin.line, msg);
     }
 
-    /// A new generated object.
     fn created(
         &self,
         e: Entry<'_>,
@@ -287,22 +286,19 @@ impl Builder<'_> {
             }
             let shown = self.rel(env).display().to_string();
             let failure = match std::fs::read(env) {
-                Ok(bytes) => {
-                    let bytes = zeroize::Zeroizing::new(bytes);
-                    match crate::envfile::parse(&bytes) {
-                        Ok(parsed) => {
-                            // Never a line that looks like a piece of a value as a key name.
-                            if let Some(k) = keys.as_mut() {
-                                k.extend(parsed.key_entries().map(|e| e.key.clone()));
-                            }
-                            continue;
+                Ok(bytes) => match crate::envfile::parse(&zeroize::Zeroizing::new(bytes)) {
+                    Ok(parsed) => {
+                        // Never a line that looks like a piece of a value as a key name.
+                        if let Some(k) = keys.as_mut() {
+                            k.extend(parsed.key_entries().map(|e| e.key.clone()));
                         }
-                        Err(err) => Some((
-                            ProblemKind::BuildError,
-                            format!("env file {shown}: {err}: kustomize fails to build"),
-                        )),
+                        continue;
                     }
-                }
+                    Err(err) => Some((
+                        ProblemKind::BuildError,
+                        format!("env file {shown}: {err}: kustomize fails to build"),
+                    )),
+                },
                 // The untracked env file is absent (as on every CI runner) and its tracked
                 // `.example` stands in for its keys (rules::model::generated_keys).
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound && has_example(env) => None,

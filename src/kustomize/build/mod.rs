@@ -229,16 +229,12 @@ impl<'r> Builder<'r> {
                 }
                 Some(docs)
             }
-            Err(Unread::NotUtf8) => {
-                let msg = format!("{} is not valid utf-8", self.rel(path).display());
-                self.problem_at(ProblemKind::Invalid, from, msg);
-                None
-            }
-            Err(Unread::Io(e)) => {
-                let msg = format!(
-                    "cannot read {}: {e}: kustomize fails to build",
-                    self.rel(path).display()
-                );
+            Err(e) => {
+                let shown = self.rel(path).display().to_string();
+                let msg = match e {
+                    Unread::NotUtf8 => format!("{shown} is not valid utf-8"),
+                    Unread::Io(e) => format!("cannot read {shown}: {e}: kustomize fails to build"),
+                };
                 self.problem_at(ProblemKind::Invalid, from, msg);
                 None
             }

@@ -42,13 +42,10 @@ impl Builder<'_> {
             get_str(&level.k, "namePrefix").unwrap_or_default(),
             get_str(&level.k, "nameSuffix").unwrap_or_default(),
         );
-        if let Some(ann) = level.k.get("commonAnnotations").and_then(Value::as_mapping) {
-            for o in acc.iter_mut() {
-                for (key, val) in ann {
-                    if let (Some(key), Some(val)) = (key.as_str(), val.as_str()) {
-                        set_annotation(Arc::make_mut(&mut o.value), key, val);
-                    }
-                }
+        let annotations = crate::kustomize::string_pairs(level.k.get("commonAnnotations"));
+        for o in acc.iter_mut() {
+            for (key, val) in &annotations {
+                set_annotation(Arc::make_mut(&mut o.value), key, val);
             }
         }
         for e in patch_entries(level, "patchesJson6902") {
