@@ -170,12 +170,9 @@ fn tokenize(p: &str) -> Vec<Tok> {
             '\\' => Atom::Ch(chars.next().unwrap_or('\\')),
             '^' | '$' => continue,
             '*' | '+' | '?' => {
+                // `*` is 0 or more, `+` 1 or more, `?` 0 or 1.
                 if let Some(last) = out.last_mut() {
-                    match c {
-                        '*' => (last.min, last.many) = (0, true),
-                        '+' => (last.min, last.many) = (1, true),
-                        _ => (last.min, last.many) = (0, false),
-                    }
+                    (last.min, last.many) = (usize::from(c == '+'), c != '?');
                 }
                 continue;
             }

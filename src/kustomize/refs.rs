@@ -139,17 +139,12 @@ impl Walker<'_> {
             .cloned()
             .collect::<Vec<_>>()
             .join("/");
-        let mut keys = Vec::new();
-        if let Some(k) = holder.get("key").and_then(Value::as_str) {
-            keys.push(k.to_owned());
-        }
-        if let Some(items) = holder.get("items").and_then(Value::as_sequence) {
-            keys.extend(
-                items
-                    .iter()
-                    .filter_map(|i| i.get("key")?.as_str().map(str::to_owned)),
-            );
-        }
+        // Its own `key`, then its `items[].key`.
+        let items = holder.get("items").and_then(Value::as_sequence);
+        let keys = std::iter::once(holder)
+            .chain(items.into_iter().flatten())
+            .filter_map(|i| i.get("key")?.as_str().map(str::to_owned))
+            .collect();
         self.out.push(RawRef {
             field,
             target_kind: target,
