@@ -42,14 +42,16 @@ impl Doc {
 
 /// Splits `text` at `---` lines and parses each non-empty document.
 pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
-    let mut docs = Vec::new();
-    for piece in yamlpos::pieces(text, false) {
-        let significant = piece.text.lines().any(|l| {
+    let significant = |piece: &yamlpos::Piece<'_>| {
+        piece.text.lines().any(|l| {
             let t = l.trim_start();
             !t.is_empty() && !t.starts_with('#') && t != "..."
-        });
-        if significant {
-            let index = docs.len();
+        })
+    };
+    let pieces = yamlpos::pieces(text, false).into_iter().filter(significant);
+    pieces
+        .enumerate()
+        .map(|(index, piece)| {
             // yaml_serde's positions are inside the document: turn them into the file's line.
             let (value, error_line) = match yaml_serde::from_str::<yaml_serde::Value>(piece.text) {
                 Ok(v) => (Ok(Arc::new(v)), piece.first_line),
@@ -59,17 +61,16 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
                         .map_or(piece.first_line, |l| piece.first_line + l.line().max(1) - 1),
                 ),
             };
-            docs.push(Doc {
+            Doc {
                 text: piece.text.to_owned(),
                 start_line: piece.first_line,
                 index,
                 value,
                 error_line,
                 layout: OnceLock::new(),
-            });
-        }
-    }
-    docs
+            }
+        })
+        .collect()
 }
 
 /// A parser message without its ` at line N column M` parts, which count lines from the start of

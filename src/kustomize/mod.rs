@@ -39,7 +39,6 @@ pub enum KustomizeError {
     /// The overlay's own kustomization file could not be read.
     #[error("{path}: cannot read kustomization: {message}")]
     Unreadable {
-        /// The kustomization file.
         path: PathBuf,
         /// What went wrong (never file content).
         message: String,
@@ -47,7 +46,6 @@ pub enum KustomizeError {
     /// The overlay's own kustomization file is not YAML kustomize can parse.
     #[error("{path}:{line}: kustomization does not parse: {message}")]
     Syntax {
-        /// The kustomization file.
         path: PathBuf,
         /// 1-based line the parser points at.
         line: usize,
@@ -81,7 +79,6 @@ pub struct Identity {
 /// and a 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Origin {
-    /// The file.
     pub file: PathBuf,
     /// 1-based line.
     pub line: usize,
@@ -125,9 +122,7 @@ impl ProblemKind {
 /// A non-fatal problem found while loading, with its location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// What kind of problem.
     pub kind: ProblemKind,
-    /// Where.
     pub origin: Origin,
     /// One lowercase line, never a secret value.
     pub message: String,
@@ -153,9 +148,7 @@ impl Problem {
 /// One object from a `resources:` file, as it renders.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
-    /// `apiVersion`.
     pub api_version: String,
-    /// `kind`.
     pub kind: String,
     /// Name and namespace as written in the file.
     pub original: Identity,
@@ -183,7 +176,6 @@ pub enum Behavior {
     Replace,
 }
 
-/// Secret or `ConfigMap`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GeneratedKind {
     /// `secretGenerator` / `kind: SecretGenerator`.
@@ -218,13 +210,11 @@ pub struct GeneratorSpec {
     pub origin: Origin,
     /// True when it came from a `generators:` file (`apiVersion: builtin`).
     pub from_generators_file: bool,
-    /// create / merge / replace.
     pub behavior: Behavior,
     /// `envs:` files, resolved against the kustomization directory.
     pub envs: Vec<PathBuf>,
     /// Keys of `literals:` (the part before the first `=`).
     pub literal_keys: Vec<String>,
-    /// `files:` entries.
     pub files: Vec<FileSource>,
     /// `disableNameSuffixHash` after merging `generatorOptions` (None = not set).
     pub disable_name_suffix_hash: Option<bool>,
@@ -235,7 +225,6 @@ pub struct GeneratorSpec {
 /// A Secret or `ConfigMap` produced by generators.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Generated {
-    /// Secret or `ConfigMap`.
     pub kind: GeneratedKind,
     /// Name and namespace as written in the (first, creating) generator.
     pub original: Identity,
@@ -254,7 +243,6 @@ pub struct Generated {
 pub enum SecretSource {
     /// A `bitnami.com/v1alpha1` `SealedSecret` document.
     Sealed {
-        /// The file holding it.
         file: PathBuf,
         /// 0-based document index in the file.
         doc_index: usize,
@@ -288,11 +276,9 @@ pub enum SecretSource {
 /// KEDA `TriggerAuthentication`), with the value kustomize leaves in the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
-    /// The referring object's kind.
     pub referrer_kind: String,
     /// The referring object's rendered identity.
     pub referrer: Identity,
-    /// Which field.
     pub field: RefField,
     /// The kind the field points to.
     pub target_kind: String,
@@ -321,12 +307,8 @@ pub struct Reference {
 pub struct Overlay {
     /// Overlay name (directory name).
     pub name: String,
-    /// The overlay directory.
     pub dir: PathBuf,
-    resources: Vec<Resource>,
-    generated: Vec<Generated>,
-    references: Vec<Reference>,
-    problems: Vec<Problem>,
+    built: build::BuildOutput,
 }
 
 impl Overlay {
@@ -405,61 +387,55 @@ impl Overlay {
         dir: &Path,
         cache: &ParseCache,
     ) -> Result<Overlay, KustomizeError> {
-        let out = build::build(root, dir, cache)?;
-        let name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        Ok(Overlay {
-            name,
-            dir: dir.to_path_buf(),
-            resources: out.resources,
-            generated: out.generated,
-            references: out.references,
-            problems: out.problems,
-        })
+        Ok(Self::with_build(dir, build::build(root, dir, cache)?))
     }
 
     /// An overlay whose own kustomization kustomize cannot read (it does not parse): no objects,
     /// one problem saying why. Lets `check` report the overlay as a finding instead of stopping.
     pub fn unbuildable(dir: &Path, problem: Problem) -> Overlay {
+        let built = build::BuildOutput {
+            problems: vec![problem],
+            ..build::BuildOutput::default()
+        };
+        Self::with_build(dir, built)
+    }
+
+    /// The overlay in `dir` (named after it) with what its build found.
+    fn with_build(dir: &Path, built: build::BuildOutput) -> Overlay {
         Overlay {
             name: dir
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             dir: dir.to_path_buf(),
-            resources: Vec::new(),
-            generated: Vec::new(),
-            references: Vec::new(),
-            problems: vec![problem],
+            built,
         }
     }
 
     /// Every object from `resources:` (not generated), with rendered identities.
     pub fn resources(&self) -> &[Resource] {
-        &self.resources
+        &self.built.resources
     }
 
     /// Generated Secrets and `ConfigMap`s.
     pub fn generated(&self) -> &[Generated] {
-        &self.generated
+        &self.built.generated
     }
 
     /// Name references found in resources and patches.
     pub fn references(&self) -> &[Reference] {
-        &self.references
+        &self.built.references
     }
 
     /// Non-fatal problems, in the order found.
     pub fn problems(&self) -> &[Problem] {
-        &self.problems
+        &self.built.problems
     }
 
     /// Every Secret source of the overlay: `SealedSecret`s first, then generated Secrets.
     pub fn secret_sources(&self) -> Vec<SecretSource> {
         let mut out = Vec::new();
-        for r in &self.resources {
+        for r in &self.built.resources {
             if r.kind == "SealedSecret" && r.api_version == "bitnami.com/v1alpha1" {
                 out.push(SecretSource::Sealed {
                     file: r.origin.file.clone(),
@@ -471,11 +447,8 @@ impl Overlay {
                 });
             }
         }
-        for g in &self.generated {
-            if g.kind != GeneratedKind::Secret {
-                continue;
-            }
-            let Some(first) = g.specs.first() else {
+        for g in &self.built.generated {
+            let Some(first) = g.specs.first().filter(|_| g.kind == GeneratedKind::Secret) else {
                 continue;
             };
             out.push(SecretSource::Generator {
@@ -483,11 +456,7 @@ impl Overlay {
                 name: g.original.name.clone(),
                 rendered: g.rendered.clone(),
                 hash_suffix: g.hash_suffix,
-                envs: g
-                    .specs
-                    .iter()
-                    .flat_map(|s| s.envs.iter().cloned())
-                    .collect(),
+                envs: g.specs.iter().flat_map(|s| s.envs.clone()).collect(),
                 from_generators_file: first.from_generators_file,
             });
         }

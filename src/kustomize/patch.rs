@@ -10,7 +10,7 @@
 //! `kyaml/yaml/merge2` (strategic merge, new list items prepended).
 
 use crate::yamlpos::Seg;
-use yaml_serde::{Mapping, Value};
+use yaml_serde::Value;
 
 /// A `target:` selector.
 #[derive(Debug, Clone, Default)]
@@ -170,12 +170,9 @@ fn tokenize(p: &str) -> Vec<Tok> {
             '\\' => Atom::Ch(chars.next().unwrap_or('\\')),
             '^' | '$' => continue,
             '*' | '+' | '?' => {
+                // `*` is 0 or more, `+` 1 or more, `?` 0 or 1.
                 if let Some(last) = out.last_mut() {
-                    match c {
-                        '*' => (last.min, last.many) = (0, true),
-                        '+' => (last.min, last.many) = (1, true),
-                        _ => (last.min, last.many) = (0, false),
-                    }
+                    (last.min, last.many) = (usize::from(c == '+'), c != '?');
                 }
                 continue;
             }
@@ -247,18 +244,15 @@ pub(crate) fn strategic_merge(target: &mut Value, patch: &Value, schema: bool) {
             t.remove(key);
             continue;
         }
-        match t.get_mut(key) {
-            Some(tv) if tv.is_mapping() && pv.is_mapping() => {
+        match (t.get_mut(key), merge_key(key).filter(|_| schema)) {
+            (Some(tv), _) if tv.is_mapping() && pv.is_mapping() => {
                 if pv.get("$patch").and_then(Value::as_str) == Some("delete") {
                     t.remove(key);
                 } else {
                     strategic_merge(tv, pv, schema);
                 }
             }
-            Some(tv)
-                if tv.is_sequence() && pv.is_sequence() && schema && merge_key(key).is_some() =>
-            {
-                let mk = merge_key(key).unwrap_or("name");
+            (Some(tv), Some(mk)) if tv.is_sequence() && pv.is_sequence() => {
                 merge_keyed_list(tv, pv, mk, schema);
             }
             _ => {
@@ -270,16 +264,12 @@ pub(crate) fn strategic_merge(target: &mut Value, patch: &Value, schema: bool) {
 
 fn strip_directives(v: &Value) -> Value {
     match v {
-        Value::Mapping(m) => {
-            let mut out = Mapping::new();
-            for (k, v) in m {
-                if k.as_str().is_some_and(|s| s.starts_with('$')) {
-                    continue;
-                }
-                out.insert(k.clone(), strip_directives(v));
-            }
-            Value::Mapping(out)
-        }
+        Value::Mapping(m) => Value::Mapping(
+            m.iter()
+                .filter(|(k, _)| !k.as_str().is_some_and(|s| s.starts_with('$')))
+                .map(|(k, v)| (k.clone(), strip_directives(v)))
+                .collect(),
+        ),
         Value::Sequence(s) => Value::Sequence(s.iter().map(strip_directives).collect()),
         other => other.clone(),
     }
@@ -306,9 +296,7 @@ fn merge_keyed_list(target: &mut Value, patch: &Value, mk: &str, schema: bool) {
         }
     }
     // kustomize applies strategic merge with ListIncreaseDirection prepend.
-    for item in new_items.into_iter().rev() {
-        t.insert(0, item);
-    }
+    t.splice(0..0, new_items);
 }
 
 /// A parsed JSON6902 operation.

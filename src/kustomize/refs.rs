@@ -10,7 +10,6 @@
 use crate::yamlpos::Seg;
 use yaml_serde::Value;
 
-/// Which reference field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RefField {
@@ -140,17 +139,12 @@ impl Walker<'_> {
             .cloned()
             .collect::<Vec<_>>()
             .join("/");
-        let mut keys = Vec::new();
-        if let Some(k) = holder.get("key").and_then(Value::as_str) {
-            keys.push(k.to_owned());
-        }
-        if let Some(items) = holder.get("items").and_then(Value::as_sequence) {
-            keys.extend(
-                items
-                    .iter()
-                    .filter_map(|i| i.get("key")?.as_str().map(str::to_owned)),
-            );
-        }
+        // Its own `key`, then its `items[].key`.
+        let items = holder.get("items").and_then(Value::as_sequence);
+        let keys = std::iter::once(holder)
+            .chain(items.into_iter().flatten())
+            .filter_map(|i| i.get("key")?.as_str().map(str::to_owned))
+            .collect();
         self.out.push(RawRef {
             field,
             target_kind: target,
@@ -228,7 +222,12 @@ impl Walker<'_> {
             "serviceAccountName",
             spec,
         );
-        self.key(spec, "imagePullSecrets", |w, ips| {
+        self.image_pull_secrets(spec);
+    }
+
+    /// `imagePullSecrets[].name` of a pod spec or a `ServiceAccount`.
+    fn image_pull_secrets(&mut self, holder: &Value) {
+        self.key(holder, "imagePullSecrets", |w, ips| {
             w.items(ips, true, |w, s| {
                 w.push(RefField::ImagePullSecret, "Secret", "name", s)
             });
@@ -262,11 +261,7 @@ pub(crate) fn extract(kind: &str, api_version: &str, value: &Value) -> Vec<RawRe
                 });
             });
         }),
-        "ServiceAccount" => w.key(value, "imagePullSecrets", |w, ips| {
-            w.items(ips, true, |w, s| {
-                w.push(RefField::ImagePullSecret, "Secret", "name", s)
-            });
-        }),
+        "ServiceAccount" => w.image_pull_secrets(value),
         "ScaledJob" | "ScaledObject" if keda => w.key(value, "spec", |w, s| {
             w.key(s, "triggers", |w, ts| {
                 w.items(ts, false, |w, t| {
@@ -298,19 +293,17 @@ pub(crate) fn extract(kind: &str, api_version: &str, value: &Value) -> Vec<RawRe
 /// when an object of `target_kind` is renamed
 /// (kustomize `api/internal/konfig/builtinpluginconsts/namereference.go`).
 pub(crate) fn builtin_rewrites(target_kind: &str, referrer_kind: &str, fs_path: &str) -> bool {
-    let prefix = match referrer_kind {
-        "Pod" => "spec/",
-        "PodTemplate" => "template/spec/",
-        "Deployment"
-        | "ReplicaSet"
-        | "DaemonSet"
-        | "StatefulSet"
-        | "Job"
-        | "ReplicationController" => "spec/template/spec/",
-        "CronJob" => "spec/jobTemplate/spec/template/spec/",
-        _ => "",
-    };
-    let pod_rest = fs_path.strip_prefix(prefix).filter(|_| !prefix.is_empty());
+    // The pod spec paths of the table are those `extract` follows, but for KEDA's `ScaledJob`.
+    let pod_rest = pod_spec_path(referrer_kind, "").and_then(|segs| {
+        segs.iter().try_fold(fs_path, |rest, seg| {
+            rest.strip_prefix(seg)?.strip_prefix('/')
+        })
+    });
+    // Fields of `containers[]` are listed for `initContainers[]` too.
+    let container_rest = pod_rest.and_then(|r| {
+        r.strip_prefix("containers/")
+            .or_else(|| r.strip_prefix("initContainers/"))
+    });
     // Secret and ConfigMap references are listed for these kinds only (not ReplicationController).
     let cm_secret_kinds = matches!(
         referrer_kind,
@@ -337,34 +330,29 @@ pub(crate) fn builtin_rewrites(target_kind: &str, referrer_kind: &str, fs_path: 
     match target_kind {
         "Secret" => {
             (cm_secret_kinds
-                && pod_rest.is_some_and(|r| {
-                    matches!(
-                        r,
+                && (matches!(
+                    pod_rest,
+                    Some(
                         "volumes/secret/secretName"
-                            | "containers/env/valueFrom/secretKeyRef/name"
-                            | "initContainers/env/valueFrom/secretKeyRef/name"
-                            | "containers/envFrom/secretRef/name"
-                            | "initContainers/envFrom/secretRef/name"
                             | "imagePullSecrets/name"
                             | "volumes/projected/sources/secret/name"
                     )
-                }))
+                ) || matches!(
+                    container_rest,
+                    Some("env/valueFrom/secretKeyRef/name" | "envFrom/secretRef/name")
+                )))
                 || (referrer_kind == "Ingress" && fs_path == "spec/tls/secretName")
                 || (referrer_kind == "ServiceAccount" && fs_path == "imagePullSecrets/name")
         }
         "ConfigMap" => {
             cm_secret_kinds
-                && pod_rest.is_some_and(|r| {
-                    matches!(
-                        r,
-                        "volumes/configMap/name"
-                            | "containers/env/valueFrom/configMapKeyRef/name"
-                            | "initContainers/env/valueFrom/configMapKeyRef/name"
-                            | "containers/envFrom/configMapRef/name"
-                            | "initContainers/envFrom/configMapRef/name"
-                            | "volumes/projected/sources/configMap/name"
-                    )
-                })
+                && (matches!(
+                    pod_rest,
+                    Some("volumes/configMap/name" | "volumes/projected/sources/configMap/name")
+                ) || matches!(
+                    container_rest,
+                    Some("env/valueFrom/configMapKeyRef/name" | "envFrom/configMapRef/name")
+                ))
         }
         "ServiceAccount" => sa_pvc_kinds && pod_rest == Some("serviceAccountName"),
         "PersistentVolumeClaim" => {
@@ -385,30 +373,28 @@ pub(crate) struct NameRefRule {
 
 /// Reads the `nameReference:` entries of a `configurations:` file.
 pub(crate) fn parse_configuration(value: &Value) -> Vec<NameRefRule> {
-    let mut out = Vec::new();
-    let Some(entries) = value.get("nameReference").and_then(Value::as_sequence) else {
-        return out;
-    };
-    for e in entries {
-        let Some(target) = e.get("kind").and_then(Value::as_str) else {
-            continue;
-        };
-        let Some(fss) = e.get("fieldSpecs").and_then(Value::as_sequence) else {
-            continue;
-        };
-        for fs in fss {
-            let Some(path) = fs.get("path").and_then(Value::as_str) else {
-                continue;
-            };
-            out.push(NameRefRule {
-                target_kind: target.to_owned(),
-                path: path.trim_matches('/').to_owned(),
-                referrer_kind: fs.get("kind").and_then(Value::as_str).map(str::to_owned),
-                referrer_group: fs.get("group").and_then(Value::as_str).map(str::to_owned),
-            });
-        }
-    }
-    out
+    let entries = value.get("nameReference").and_then(Value::as_sequence);
+    entries
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            Some((
+                e.get("kind")?.as_str()?,
+                e.get("fieldSpecs")?.as_sequence()?,
+            ))
+        })
+        .flat_map(|(target, fss)| {
+            fss.iter().filter_map(move |fs| {
+                let s = |k: &str| fs.get(k).and_then(Value::as_str).map(str::to_owned);
+                Some(NameRefRule {
+                    target_kind: target.to_owned(),
+                    path: fs.get("path")?.as_str()?.trim_matches('/').to_owned(),
+                    referrer_kind: s("kind"),
+                    referrer_group: s("group"),
+                })
+            })
+        })
+        .collect()
 }
 
 /// True when a `configurations:` rule covers this reference (a rule may point at the name

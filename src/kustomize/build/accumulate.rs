@@ -12,8 +12,8 @@ use super::super::docs::{self, Doc};
 use super::super::refs;
 use super::super::{Origin, ProblemKind};
 use super::fields::kline;
-use super::obj::{Obj, Source, effective_ns, get_str, metadata_identity, str_list};
-use super::{Builder, YAML_SYNTAX_PREFIX, normalize};
+use super::obj::{Obj, Source, effective_ns, get_str, meta_str, metadata_identity, str_list};
+use super::{Builder, YAML_SYNTAX_PREFIX, lock, normalize};
 use crate::workspace::kustomization_file;
 
 /// One kustomization being accumulated.
@@ -237,12 +237,7 @@ impl Builder<'_> {
             }
             kinds.push(get_str(v, "kind").unwrap_or_default().to_owned());
         }
-        let mut m = self
-            .shared
-            .manifests
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        m.push((normalize(path), kinds));
+        lock(&self.shared.manifests).push((normalize(path), kinds));
     }
 
     /// Records why a resource document is not a Kubernetes object kustomize accepts: a mapping
@@ -266,11 +261,7 @@ impl Builder<'_> {
             "has no kind (missing kind in object)"
         } else if v.get("items").is_some() && kind.is_some_and(|k| k.ends_with("List")) {
             return;
-        } else if v
-            .get("metadata")
-            .and_then(|m| get_str(m, "name"))
-            .is_none_or(str::is_empty)
-        {
+        } else if meta_str(v, "name").is_none_or(str::is_empty) {
             "has no metadata.name (missing metadata.name in object)"
         } else {
             return;
@@ -289,7 +280,6 @@ impl Builder<'_> {
     /// transform changes the ids.
     fn check_unique_ids(&mut self, acc: &[Obj]) {
         let mut seen: HashMap<(&str, &str, &str, &str), &Obj> = HashMap::with_capacity(acc.len());
-        let mut dups = Vec::new();
         for o in acc.iter().filter(|o| o.generated.is_none()) {
             let key = (
                 o.api_version.as_str(),
@@ -302,11 +292,8 @@ impl Builder<'_> {
                     "{} `{}` is defined twice (also at {}): kustomize fails to build (may not add resource with an already registered id)",
                     o.kind, o.name, first.origin
                 );
-                dups.push((o.origin.clone(), msg));
+                self.problem(ProblemKind::BuildError, &o.origin.file, o.origin.line, msg);
             }
-        }
-        for (at, msg) in dups {
-            self.problem(ProblemKind::BuildError, &at.file, at.line, msg);
         }
     }
 }

@@ -172,43 +172,33 @@ impl Builder<'_> {
             GeneratedKind::Secret => &GENERATOR_ARGS,
             GeneratedKind::ConfigMap => &GENERATOR_ARGS[..8],
         };
-        let mut fields: Vec<(Vec<Seg>, &str, &[&str])> = Vec::new();
-        if let Some(m) = args.as_mapping() {
-            fields.extend(
-                m.keys()
-                    .filter_map(Value::as_str)
-                    .map(|k| (at.to_vec(), k, known_args)),
-            );
-        }
-        if let Some(m) = args.get("options").and_then(Value::as_mapping) {
-            let mut opt_at = at.to_vec();
-            opt_at.push(Seg::Key("options".into()));
-            fields.extend(
-                m.keys()
-                    .filter_map(Value::as_str)
-                    .map(|k| (opt_at.clone(), k, &GENERATOR_OPTIONS[..])),
-            );
-        }
-        for (parent, key, known) in fields {
-            if known.contains(&key) {
-                continue;
-            }
-            let mut path = parent;
-            path.push(Seg::Key(key.to_owned()));
-            let line = kdoc.line_of(&path);
-            match known.iter().find(|f| f.eq_ignore_ascii_case(key)) {
-                Some(field) => self.problem(
-                    ProblemKind::NotModelled,
-                    kfile,
-                    line,
-                    format!("generator field `{key}` is read by kustomize as `{field}`, a spelling the model does not read: the generated keys may differ"),
-                ),
-                None => self.problem(
-                    ProblemKind::BuildError,
-                    kfile,
-                    line,
-                    format!("unknown generator field `{key}`: kustomize refuses the file (invalid Kustomization: json: unknown field \"{key}\")"),
-                ),
+        let opt_at = [at, &[Seg::Key("options".into())]].concat();
+        let options = args.get("options").and_then(Value::as_mapping);
+        let fields = [
+            (args.as_mapping(), at, known_args),
+            (options, &opt_at[..], &GENERATOR_OPTIONS[..]),
+        ];
+        for (map, parent, known) in fields {
+            for key in map.iter().flat_map(|m| m.keys()).filter_map(Value::as_str) {
+                if known.contains(&key) {
+                    continue;
+                }
+                let line = kdoc.line_of(&[parent, &[Seg::Key(key.to_owned())]].concat());
+                let (kind, msg) = match known.iter().find(|f| f.eq_ignore_ascii_case(key)) {
+                    Some(field) => (
+                        ProblemKind::NotModelled,
+                        format!(
+                            "generator field `{key}` is read by kustomize as `{field}`, a spelling the model does not read: the generated keys may differ"
+                        ),
+                    ),
+                    None => (
+                        ProblemKind::BuildError,
+                        format!(
+                            "unknown generator field `{key}`: kustomize refuses the file (invalid Kustomization: json: unknown field \"{key}\")"
+                        ),
+                    ),
+                };
+                self.problem(kind, kfile, line, msg);
             }
         }
     }

@@ -177,7 +177,6 @@ impl Builder<'_> {
         self.problem(ProblemKind::BuildError, &e.origin.file, e.origin.line, msg);
     }
 
-    /// A new generated object.
     fn created(
         &self,
         e: Entry<'_>,
@@ -239,7 +238,7 @@ impl Builder<'_> {
             .collect();
         let files: Vec<FileSource> = str_list(e.args, "files")
             .iter()
-            .map(|f| file_source(dir, f))
+            .map(|f| self.file_source(dir, f))
             .collect();
         let mut keys = self.env_keys(dir, &envs, &e.origin);
         if let Some(k) = keys.as_mut() {
@@ -255,17 +254,26 @@ impl Builder<'_> {
             behavior,
             envs: envs.iter().map(|p| self.rel(p)).collect(),
             literal_keys,
-            files: files
-                .into_iter()
-                .map(|f| FileSource {
-                    key: f.key,
-                    path: self.rel(&f.path),
-                })
-                .collect(),
+            files,
             disable_name_suffix_hash: disable,
             secret_type: get_str(e.args, "type").map(str::to_owned),
         };
         (spec, keys)
+    }
+
+    /// A `files:` entry, `[key=]path`; the key defaults to the file's name.
+    fn file_source(&self, dir: &Path, entry: &str) -> FileSource {
+        let (key, path) = match entry.split_once('=') {
+            Some((k, p)) => (k.to_owned(), p),
+            None => {
+                let name = Path::new(entry).file_name().unwrap_or_default();
+                (name.to_string_lossy().into_owned(), entry)
+            }
+        };
+        FileSource {
+            key,
+            path: self.rel(&dir.join(path)),
+        }
     }
 
     /// The key names of `envs`, or None when one of them cannot be read for its keys.
@@ -278,22 +286,19 @@ impl Builder<'_> {
             }
             let shown = self.rel(env).display().to_string();
             let failure = match std::fs::read(env) {
-                Ok(bytes) => {
-                    let bytes = zeroize::Zeroizing::new(bytes);
-                    match crate::envfile::parse(&bytes) {
-                        Ok(parsed) => {
-                            // Never a line that looks like a piece of a value as a key name.
-                            if let Some(k) = keys.as_mut() {
-                                k.extend(parsed.key_entries().map(|e| e.key.clone()));
-                            }
-                            continue;
+                Ok(bytes) => match crate::envfile::parse(&zeroize::Zeroizing::new(bytes)) {
+                    Ok(parsed) => {
+                        // Never a line that looks like a piece of a value as a key name.
+                        if let Some(k) = keys.as_mut() {
+                            k.extend(parsed.key_entries().map(|e| e.key.clone()));
                         }
-                        Err(err) => Some((
-                            ProblemKind::BuildError,
-                            format!("env file {shown}: {err}: kustomize fails to build"),
-                        )),
+                        continue;
                     }
-                }
+                    Err(err) => Some((
+                        ProblemKind::BuildError,
+                        format!("env file {shown}: {err}: kustomize fails to build"),
+                    )),
+                },
                 // The untracked env file is absent (as on every CI runner) and its tracked
                 // `.example` stands in for its keys (rules::model::generated_keys).
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound && has_example(env) => None,
@@ -338,23 +343,6 @@ fn merge_into(
         g.keys = None;
     }
     g.specs.push(spec);
-}
-
-/// A `files:` entry, `[key=]path`; the key defaults to the file's name.
-fn file_source(dir: &Path, entry: &str) -> FileSource {
-    match entry.split_once('=') {
-        Some((k, p)) => FileSource {
-            key: k.to_owned(),
-            path: dir.join(p),
-        },
-        None => FileSource {
-            key: Path::new(entry)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            path: dir.join(entry),
-        },
-    }
 }
 
 /// True when `<env file>.example` exists beside an env file.

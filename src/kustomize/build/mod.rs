@@ -35,6 +35,7 @@ use super::{
 use crate::workspace::kustomization_file;
 use obj::Obj;
 
+#[derive(Debug, Clone, Default)]
 pub(crate) struct BuildOutput {
     pub(crate) resources: Vec<Resource>,
     pub(crate) generated: Vec<Generated>,
@@ -96,22 +97,18 @@ impl<'t> ParseCache<'t> {
         let Some(key) = key else {
             return self.read_docs(path);
         };
-        if let Some(hit) = self.lock().get(&key) {
+        if let Some(hit) = lock(&self.files).get(&key) {
             return hit.clone();
         }
         // Parsed outside the lock: two builds may both parse a file the first time, not more.
         let loaded = self.read_docs(path);
-        self.lock().entry(key).or_insert(loaded).clone()
+        lock(&self.files).entry(key).or_insert(loaded).clone()
     }
 
     /// `path` with symlinks resolved, remembered per lexical path.
     fn canonical(&self, path: &Path) -> Option<PathBuf> {
-        let lexical = normalize(path);
-        let mut memo = self
-            .canonical
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        memo.entry(lexical)
+        lock(&self.canonical)
+            .entry(normalize(path))
             .or_insert_with(|| std::fs::canonicalize(path).ok())
             .clone()
     }
@@ -134,24 +131,18 @@ impl<'t> ParseCache<'t> {
         ))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Result<FileDocs, Unread>>> {
-        // A poisoned lock means a build panicked; the map itself is still consistent.
-        self.files
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     /// Resource files the builds read whose every document parsed (no syntax error, no
     /// mapping or list as a key, no `...` line), each with its documents' kinds: a caller
     /// that would parse them again only to look for syntax errors or those kinds need not.
     /// Paths are lexically normalised, as joined from the overlay directories.
     pub fn manifests(&self) -> Vec<(PathBuf, Vec<String>)> {
-        let mut m = self
-            .manifests
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        std::mem::take(&mut *m)
+        std::mem::take(&mut *lock(&self.manifests))
     }
+}
+
+/// A poisoned lock means a build panicked; what it guards is still consistent.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One overlay's build: the objects' walk state and what it found.
@@ -238,16 +229,12 @@ impl<'r> Builder<'r> {
                 }
                 Some(docs)
             }
-            Err(Unread::NotUtf8) => {
-                let msg = format!("{} is not valid utf-8", self.rel(path).display());
-                self.problem_at(ProblemKind::Invalid, from, msg);
-                None
-            }
-            Err(Unread::Io(e)) => {
-                let msg = format!(
-                    "cannot read {}: {e}: kustomize fails to build",
-                    self.rel(path).display()
-                );
+            Err(e) => {
+                let shown = self.rel(path).display().to_string();
+                let msg = match e {
+                    Unread::NotUtf8 => format!("{shown} is not valid utf-8"),
+                    Unread::Io(e) => format!("cannot read {shown}: {e}: kustomize fails to build"),
+                };
                 self.problem_at(ProblemKind::Invalid, from, msg);
                 None
             }
@@ -400,12 +387,7 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn put(path: &Path, text: &str) {
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        let mut f = std::fs::File::create(path).expect("create fixture");
-        std::io::Write::write_all(&mut f, text.as_bytes()).expect("write fixture");
-    }
+    use crate::workspace::write_fixture as put;
 
     /// Issue 16: a base included by several overlays is read and parsed once per cache, while
     /// each overlay's own files are read by its own build.
@@ -415,15 +397,16 @@ mod tests {
         let root = t.path();
         let config_map = |rel: &str, name: &str| {
             let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
-            put(&root.join(rel), &text);
+            put(root, rel, &text);
         };
         for dir in ["k8s/overlays/dev", "k8s/overlays/prod"] {
             let kust = "resources:\n  - ../../base\n  - own.yaml\n";
-            put(&root.join(dir).join("kustomization.yaml"), kust);
+            put(root, &format!("{dir}/kustomization.yaml"), kust);
             config_map(&format!("{dir}/own.yaml"), "own-a");
         }
         put(
-            &root.join("k8s/base/kustomization.yaml"),
+            root,
+            "k8s/base/kustomization.yaml",
             "resources:\n  - cm.yaml\n",
         );
         config_map("k8s/base/cm.yaml", "base-a");

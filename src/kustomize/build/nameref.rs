@@ -90,7 +90,7 @@ fn referral<'a>(o: &Obj, r: &RawRef, acc: &'a [Obj]) -> Result<Option<&'a Obj>, 
                         "Secret" | "ConfigMap" | "ServiceAccount" | "PersistentVolumeClaim"
                     ))
         })
-        .filter(|c| c.history.iter().any(|(n, _)| *n == r.name))
+        .filter(|c| c.had_name(&r.name, None))
         .filter(|c| {
             is_cluster_scoped(&o.kind)
                 || is_cluster_scoped(&c.kind)

@@ -95,12 +95,6 @@ impl Obj {
         group_of(&self.api_version)
     }
 
-    fn version(&self) -> &str {
-        self.api_version
-            .rsplit_once('/')
-            .map_or(self.api_version.as_str(), |(_, v)| v)
-    }
-
     pub(super) fn set_identity(&mut self, name: String, namespace: Option<String>) {
         if name != self.name || namespace != self.namespace {
             self.name = name;
@@ -142,7 +136,10 @@ impl Obj {
     pub(super) fn candidate(&self) -> Candidate<'_> {
         Candidate {
             group: self.group(),
-            version: self.version(),
+            version: self
+                .api_version
+                .rsplit_once('/')
+                .map_or(&*self.api_version, |(_, v)| v),
             kind: &self.kind,
             names: [&self.original.name, &self.name],
             namespaces: [
@@ -270,17 +267,21 @@ pub(super) fn str_list(v: &Value, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `metadata.name` (empty when absent), `metadata.namespace` and the 1-based line of
-/// `metadata.name` (the document's first line when absent) of one document.
+/// `metadata.<key>`, when it is a string.
+pub(super) fn meta_str<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
+    v.get("metadata").and_then(|m| get_str(m, key))
+}
+
+/// `metadata.name` (empty when absent) and `metadata.namespace`.
+pub(super) fn name_and_namespace(v: &Value) -> (String, Option<String>) {
+    let name = meta_str(v, "name").unwrap_or_default().to_owned();
+    (name, meta_str(v, "namespace").map(str::to_owned))
+}
+
+/// [`name_and_namespace`] of one document, and the 1-based line of `metadata.name` (the
+/// document's first line when absent).
 pub(super) fn metadata_identity(v: &Value, d: &Doc) -> (String, Option<String>, usize) {
-    let meta = v.get("metadata");
-    let name = meta
-        .and_then(|m| get_str(m, "name"))
-        .unwrap_or_default()
-        .to_owned();
-    let namespace = meta
-        .and_then(|m| get_str(m, "namespace"))
-        .map(str::to_owned);
+    let (name, namespace) = name_and_namespace(v);
     let line = d.line_of(&[Seg::Key("metadata".into()), Seg::Key("name".into())]);
     (name, namespace, line)
 }

@@ -13,7 +13,8 @@ use super::super::{Origin, ProblemKind};
 use super::accumulate::Level;
 use super::fields::kline;
 use super::obj::{
-    Obj, Source, get_str, group_of, is_builtin_api, is_cluster_scoped, set_annotation,
+    Obj, Source, get_str, group_of, is_builtin_api, is_cluster_scoped, meta_str,
+    name_and_namespace, set_annotation,
 };
 use super::{Builder, FileDocs};
 use crate::yamlpos::Seg;
@@ -41,13 +42,10 @@ impl Builder<'_> {
             get_str(&level.k, "namePrefix").unwrap_or_default(),
             get_str(&level.k, "nameSuffix").unwrap_or_default(),
         );
-        if let Some(ann) = level.k.get("commonAnnotations").and_then(Value::as_mapping) {
-            for o in acc.iter_mut() {
-                for (key, val) in ann {
-                    if let (Some(key), Some(val)) = (key.as_str(), val.as_str()) {
-                        set_annotation(Arc::make_mut(&mut o.value), key, val);
-                    }
-                }
+        let annotations = crate::kustomize::string_pairs(level.k.get("commonAnnotations"));
+        for o in acc.iter_mut() {
+            for (key, val) in &annotations {
+                set_annotation(Arc::make_mut(&mut o.value), key, val);
             }
         }
         for e in patch_entries(level, "patchesJson6902") {
@@ -154,10 +152,7 @@ impl Builder<'_> {
         } else {
             docs.iter().find_map(|d| {
                 let v = d.value.as_ref().ok()?;
-                let named = v
-                    .get("metadata")
-                    .and_then(|m| get_str(m, "name"))
-                    .is_some_and(|n| !n.is_empty());
+                let named = meta_str(v, "name").is_some_and(|n| !n.is_empty());
                 let kinded = get_str(v, "kind").is_some_and(|k| !k.is_empty());
                 if v.is_sequence() {
                     None
@@ -197,9 +192,8 @@ impl Builder<'_> {
     /// name (and namespace, when it gives one) the object has had.
     fn smp_targets(&mut self, pv: &Value, d: &Doc, file: &Path, acc: &[Obj]) -> Vec<usize> {
         let kind = get_str(pv, "kind").unwrap_or_default();
-        let meta = pv.get("metadata");
-        let name = meta.and_then(|m| get_str(m, "name")).unwrap_or_default();
-        let ns = meta.and_then(|m| get_str(m, "namespace"));
+        let name = meta_str(pv, "name").unwrap_or_default();
+        let ns = meta_str(pv, "namespace");
         let group = group_of(get_str(pv, "apiVersion").unwrap_or_default());
         let hits: Vec<usize> = (0..acc.len())
             .filter(|&i| {
@@ -270,14 +264,7 @@ impl Builder<'_> {
                 }
             }
             // A patch may rename the object or move it.
-            let meta = o.value.get("metadata");
-            let name = meta
-                .and_then(|m| get_str(m, "name"))
-                .unwrap_or_default()
-                .to_owned();
-            let ns = meta
-                .and_then(|m| get_str(m, "namespace"))
-                .map(str::to_owned);
+            let (name, ns) = name_and_namespace(&o.value);
             o.set_identity(name, ns);
         }
     }
@@ -307,10 +294,9 @@ impl Builder<'_> {
 
 /// The entries of a patch list with their lines.
 fn patch_entries<'a>(level: &'a Level, key: &str) -> Vec<PatchEntry<'a>> {
-    let Some(list) = level.k.get(key).and_then(Value::as_sequence) else {
-        return Vec::new();
-    };
-    list.iter()
+    let list = level.k.get(key).and_then(Value::as_sequence);
+    list.into_iter()
+        .flatten()
         .enumerate()
         .map(|(i, entry)| {
             let line = kline(&level.kdoc, key, Some(i));
