@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 use args::{Cli, ColorChoice, Command, CompletionsArgs, Shell};
-use exit::{CliError, Outcome, is_broken_pipe};
+use exit::{CliError, Outcome};
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
@@ -214,12 +214,12 @@ pub(crate) fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Writes to stdout; a closed pipe is not an error.
+/// Writes to stdout; a closed pipe (e.g. `emp-seal check | head`) is not an error.
 pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
     let mut out = io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
-        Err(e) if is_broken_pipe(&e) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(CliError::new(format!("cannot write to stdout: {e}"))),
     }
 }

@@ -89,12 +89,14 @@ impl EnvFile {
     /// commands that would otherwise show or ask for each key by name (`init`, `diff`).
     pub fn refuse_value_like_with_path(&self, path: &Path) -> Result<(), EnvError> {
         self.refuse_pasted(Some(path))?;
-        match self.entries.iter().find(|e| e.value_like) {
-            Some(e) => Err(EnvError::NotAKey {
-                at: At::new(Some(path), e.line),
-            }),
-            None => Ok(()),
-        }
+        self.entries
+            .iter()
+            .find(|e| e.value_like)
+            .map_or(Ok(()), |e| {
+                Err(EnvError::NotAKey {
+                    at: At::new(Some(path), e.line),
+                })
+            })
     }
 
     /// Refuses what must not be sealed: first a value pasted over several lines, then a line
@@ -124,14 +126,13 @@ impl EnvFile {
 
     /// Refuses the first value pasted over several lines.
     fn refuse_pasted(&self, path: Option<&Path>) -> Result<(), EnvError> {
-        match self.pasted.first() {
-            Some(p) => Err(EnvError::PastedValue {
+        self.pasted.first().map_or(Ok(()), |p| {
+            Err(EnvError::PastedValue {
                 at: At::new(path, p.first_line),
                 last_line: p.last_line,
                 kind: p.kind.describe(),
-            }),
-            None => Ok(()),
-        }
+            })
+        })
     }
 }
 
