@@ -137,8 +137,7 @@ impl Sink<'_> {
 
     /// Records a lint at byte `at..end` of the current line's text.
     fn push(&mut self, id: LintId, at: usize, end: usize, message: String) {
-        let lint = self.at(id, at, end, message);
-        self.out.push(lint);
+        self.out.push(self.at(id, at, end, message));
     }
 }
 

@@ -55,7 +55,6 @@ pub struct EnvEntry {
 #[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct EnvFile {
-    /// The entries, in the order of their lines.
     pub entries: Vec<EnvEntry>,
     /// Values pasted over several lines (see [`pasted_values`]), in file order.
     pub pasted: Vec<PastedValue>,
@@ -124,7 +123,6 @@ impl EnvFile {
         Ok(())
     }
 
-    /// Refuses the first value pasted over several lines.
     fn refuse_pasted(&self, path: Option<&Path>) -> Result<(), EnvError> {
         self.pasted.first().map_or(Ok(()), |p| {
             Err(EnvError::PastedValue {
@@ -191,11 +189,7 @@ pub enum EnvError {
     #[error(
         "{at} is {len} bytes long; kustomize silently ignores a line over 65535 bytes and every line after it"
     )]
-    LineTooLong {
-        at: At,
-        /// Its length in bytes.
-        len: usize,
-    },
+    LineTooLong { at: At, len: usize },
     /// A key the API server rejects in a Secret. The key is shown only when it cannot be a piece
     /// of a pasted value (see `pasted::invalid_key_is_showable`).
     #[error("{at}: {} is not a valid secret key: it {problem}", shown_invalid_key(.key))]

@@ -58,9 +58,9 @@ impl PastedValue {
     }
 }
 
-/// One line's text (`None` when it is not UTF-8 or too long: such a line ends any value).
+/// One line's text (`None` when it is not UTF-8 or too long: such a line ends any value). Line
+/// `i` of the list is line number `i + 1`.
 struct Line<'a> {
-    number: usize,
     start: usize,
     end: usize,
     text: Option<&'a str>,
@@ -76,7 +76,6 @@ struct Line<'a> {
 pub fn pasted_values(bytes: &[u8]) -> Vec<PastedValue> {
     let lines: Vec<Line<'_>> = scan::lines(bytes)
         .map(|l| Line {
-            number: l.number,
             start: l.start,
             end: l.start + l.content.len(),
             text: l.text(),
@@ -85,7 +84,7 @@ pub fn pasted_values(bytes: &[u8]) -> Vec<PastedValue> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
-        let Some(kind) = lines[i].text.and_then(|t| opener(t, lines[i].number == 1)) else {
+        let Some(kind) = lines[i].text.and_then(|t| opener(t, i == 0)) else {
             i += 1;
             continue;
         };
@@ -93,8 +92,8 @@ pub fn pasted_values(bytes: &[u8]) -> Vec<PastedValue> {
         if last > i {
             out.push(PastedValue {
                 kind: kind.kind(),
-                first_line: lines[i].number,
-                last_line: lines[last].number,
+                first_line: i + 1,
+                last_line: last + 1,
                 start: lines[i].start,
                 end: lines[last].end,
             });

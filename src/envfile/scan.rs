@@ -26,7 +26,6 @@ pub(crate) struct RawLine<'a> {
     pub(crate) content: &'a [u8],
     /// Bytes before the `\n` (or up to EOF), the dropped `\r` included: what the scanner buffers.
     pub(crate) raw_len: usize,
-    /// Whether a `\r` was dropped from the end of the line.
     pub(crate) dropped_cr: bool,
 }
 
