@@ -115,6 +115,7 @@ pub struct EnvLint {
     pub message: String,
 }
 
+#[derive(Default)]
 struct Sink<'a> {
     out: Vec<EnvLint>,
     line: usize,
@@ -150,12 +151,7 @@ impl Sink<'_> {
 /// line that looks like a key may be a piece of a value: the line and column say which.
 pub fn lint(bytes: &[u8]) -> Vec<EnvLint> {
     let pasted = pasted_values(bytes);
-    let mut sink = Sink {
-        out: Vec::new(),
-        line: 0,
-        line_start: 0,
-        text: "",
-    };
+    let mut sink = Sink::default();
     let mut crlf_lines = 0usize;
     let mut first_crlf: Option<EnvLint> = None;
     for line in scan::lines(bytes) {
