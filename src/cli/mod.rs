@@ -16,7 +16,7 @@ mod reseal_cmd;
 mod seal_cmd;
 mod unseal_cmd;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -68,11 +68,7 @@ fn usage_error(rendered: &str) -> CliError {
             message.push_str(t);
         }
     }
-    let e = CliError::new(message);
-    match hint {
-        Some(h) => e.with_hint(h),
-        None => e.with_hint("see --help"),
-    }
+    CliError::new(message).with_hint(hint.unwrap_or_else(|| "see --help".to_owned()))
 }
 
 /// What every command needs from the global options.
@@ -113,7 +109,6 @@ impl Ctx {
 }
 
 fn run(cli: Cli) -> Result<Outcome, CliError> {
-    use std::io::IsTerminal;
     let (global, command) = cli.into_parts();
     let Some(command) = command else {
         return Err(CliError::new("no command given").with_hint("see --help"));
@@ -158,7 +153,6 @@ pub(crate) struct TtyPrompter {
 impl TtyPrompter {
     /// `allowed` is false for `--no-input`; `note` is appended to every prompt.
     pub(crate) fn new(allowed: bool, note: &'static str) -> TtyPrompter {
-        use std::io::IsTerminal;
         TtyPrompter {
             enabled: allowed && io::stdin().is_terminal() && io::stderr().is_terminal(),
             note,

@@ -358,23 +358,23 @@ fn lint_value(s: &mut Sink<'_>, full: &str, full_at: usize) {
             "text after ` #`: kustomize and kubectl keep it in the value, godotenv/docker-compose drop it as a comment".to_owned(),
         );
     }
+    // Where `inner` starts: after the opening quote.
+    let inner_at = value_at + usize::from(quote.is_some());
     if quote != Some(b'\'')
         && let Some(at) = find_expansion(inner)
     {
-        let at = at + usize::from(quote.is_some());
         s.push(
             LintId::VariableExpansion,
-            value_at + at,
-            value_at + at + 1,
+            inner_at + at,
+            inner_at + at + 1,
             "`$` reference: kustomize keeps it literally, godotenv/docker-compose substitute a variable".to_owned(),
         );
     }
     if let Some(at) = find_escape(inner, quote == Some(b'"')) {
-        let at = at + usize::from(quote.is_some());
         s.push(
             LintId::EscapeSequence,
-            value_at + at,
-            value_at + at + 2,
+            inner_at + at,
+            inner_at + at + 2,
             "backslash escape: kustomize keeps the backslash, SOPS dotenv (ksops) decodes `\\n` everywhere and godotenv/docker-compose decode escapes in double quotes".to_owned(),
         );
     }
