@@ -31,13 +31,10 @@ use crate::crypto::Scope;
     override_usage = "emp-seal [OPTIONS] <COMMAND>"
 )]
 pub struct Cli {
-    /// Options shared by every command.
     #[command(flatten)]
     pub global: GlobalArgs,
-    /// `seal`'s arguments given without the word `seal`.
     #[command(flatten)]
     pub shorthand: Shorthand,
-    /// The command to run.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -47,10 +44,8 @@ pub struct Cli {
 #[derive(Debug, Parser)]
 #[command(name = "emp-seal", version, about, long_about = None, propagate_version = true)]
 pub struct Documented {
-    /// Options shared by every command.
     #[command(flatten)]
     pub global: GlobalArgs,
-    /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }
@@ -158,7 +153,6 @@ pub struct GlobalArgs {
     pub quiet: bool,
 }
 
-/// Colour choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     /// Colour on a terminal unless NO_COLOR is set.
@@ -169,7 +163,6 @@ pub enum ColorChoice {
     Never,
 }
 
-/// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Seal an env file into one or more overlays' sealedsecret.yaml, rewriting them in place.
@@ -198,7 +191,6 @@ pub enum Command {
     Config(ConfigArgs),
 }
 
-/// Arguments of `emp-seal config`.
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
     /// Output format.
@@ -206,7 +198,6 @@ pub struct ConfigArgs {
     pub format: ConfigFormat,
 }
 
-/// `config --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ConfigFormat {
     /// Aligned text.
@@ -215,7 +206,6 @@ pub enum ConfigFormat {
     Json,
 }
 
-/// Arguments of `emp-seal seal`.
 #[derive(Debug, Args)]
 pub struct SealArgs {
     /// Environments (names as `emp-seal config` lists them, or overlay paths) to seal for; each uses its own
@@ -306,7 +296,6 @@ impl From<ScopeArg> for Scope {
     }
 }
 
-/// Output formats of `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CheckFormat {
     /// `path:line:col: severity[rule-id]: message`.
@@ -319,7 +308,6 @@ pub enum CheckFormat {
     Github,
 }
 
-/// Arguments of `emp-seal check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Only report findings located in these files (the whole tree is still read for context).
@@ -369,7 +357,6 @@ pub enum RenderWhen {
     Never,
 }
 
-/// Arguments of `emp-seal cert`.
 #[derive(Debug, Args)]
 pub struct CertArgs {
     /// An environment name or a certificate path [default: every overlay's certificate].
@@ -389,7 +376,6 @@ pub struct CertArgs {
     pub json: bool,
 }
 
-/// Output formats of `unseal`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum UnsealFormat {
     /// The Secret the controller would create, as YAML.
@@ -398,7 +384,6 @@ pub enum UnsealFormat {
     Env,
 }
 
-/// Arguments of `emp-seal unseal`.
 #[derive(Debug, Args)]
 pub struct UnsealArgs {
     /// An environment name or a SealedSecret file.
@@ -421,7 +406,6 @@ pub struct UnsealArgs {
     pub reveal: bool,
 }
 
-/// Arguments of `emp-seal diff`.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The environment to compare with.
@@ -441,7 +425,6 @@ pub struct DiffArgs {
     pub keys: Vec<PathBuf>,
 }
 
-/// Arguments of `emp-seal reseal`.
 #[derive(Debug, Args)]
 pub struct ResealArgs {
     /// Environments (names or overlay paths) whose SealedSecret to re-encrypt, each to its own
@@ -468,7 +451,6 @@ pub struct ResealArgs {
     pub dry_run: bool,
 }
 
-/// Arguments of `emp-seal man`.
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// Write one page per command into DIR (emp-seal.1, emp-seal-seal.1, ...) instead of
@@ -477,7 +459,6 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
-/// Arguments of `emp-seal init`.
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// The environment whose env file to create.
@@ -492,7 +473,6 @@ pub struct InitArgs {
     pub force: bool,
 }
 
-/// Shells for completions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Shell {
     /// bash
@@ -505,7 +485,6 @@ pub enum Shell {
     Powershell,
 }
 
-/// Arguments of `emp-seal completions`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell.

@@ -38,11 +38,12 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
         let saved = certinfo::save_fetched(&root, target, url, &opts, now)?;
         if !ctx.quiet {
             let (what, was) = match &saved.replaced {
-                Some(old) if *old == saved.info.sha256 => ("unchanged (same certificate)", None),
-                Some(old) => ("replaced", Some(old)),
-                None => ("saved", None),
+                Some(old) if *old == saved.info.sha256 => {
+                    ("unchanged (same certificate)", String::new())
+                }
+                Some(old) => ("replaced", format!("\n  was      sha256 {old}")),
+                None => ("saved", String::new()),
             };
-            let was = was.map_or_else(String::new, |old| format!("\n  was      sha256 {old}"));
             eprintln!(
                 "{}: {what}\n  subject  {}\n  sha256   {}{was}\n  expires  {} ({} days left)",
                 rel(&root, &saved.path),
@@ -51,7 +52,7 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
                 crate::cert::rfc3339(saved.info.not_after),
                 saved.info.days_left
             );
-            if saved.replaced.is_some() && saved.replaced.as_deref() != Some(&saved.info.sha256) {
+            if !was.is_empty() {
                 eprintln!(
                     "note: values sealed with the old certificate still decrypt while the controller keeps its old key; re-seal to use the new one"
                 );

@@ -12,18 +12,16 @@ pub(super) fn run(ctx: &Ctx, a: &DiffArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     let (from, _) = crate::workspace::resolve_from(&root, &a.from)?;
     let d = recover::diff(&root, &a.env, &from, &a.keys)?;
-    let mut lines: Vec<(String, char, &str)> = Vec::new();
-    for (keys, mark, what) in [
+    let mut lines: Vec<(&String, char, &str)> = [
         (&d.same, '=', "same"),
         (&d.changed, '~', "changed"),
         (&d.added, '+', "only in the env file (not sealed yet)"),
         (&d.removed, '-', "sealed, not in the env file"),
         (&d.placeholders, '?', "placeholder in the SealedSecret"),
-    ] {
-        for k in keys {
-            lines.push((k.clone(), mark, what));
-        }
-    }
+    ]
+    .into_iter()
+    .flat_map(|(keys, mark, what)| keys.iter().map(move |k| (k, mark, what)))
+    .collect();
     lines.sort();
     let mut out = format!(
         "{} {} vs {}\n",

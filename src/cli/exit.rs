@@ -25,7 +25,6 @@ pub struct CliError {
 }
 
 impl CliError {
-    /// An error without a hint.
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
@@ -33,7 +32,6 @@ impl CliError {
         }
     }
 
-    /// Adds a hint.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
@@ -86,9 +84,4 @@ pub fn finish(result: Result<Outcome, CliError>) -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// True when an I/O error is a closed pipe (e.g. `emp-seal check | head`), which is not a failure.
-pub fn is_broken_pipe(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::BrokenPipe
 }

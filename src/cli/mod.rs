@@ -16,14 +16,14 @@ mod reseal_cmd;
 mod seal_cmd;
 mod unseal_cmd;
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
 use args::{Cli, ColorChoice, Command, CompletionsArgs, Shell};
-use exit::{CliError, Outcome, is_broken_pipe};
+use exit::{CliError, Outcome};
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
@@ -68,11 +68,7 @@ fn usage_error(rendered: &str) -> CliError {
             message.push_str(t);
         }
     }
-    let e = CliError::new(message);
-    match hint {
-        Some(h) => e.with_hint(h),
-        None => e.with_hint("see --help"),
-    }
+    CliError::new(message).with_hint(hint.unwrap_or_else(|| "see --help".to_owned()))
 }
 
 /// What every command needs from the global options.
@@ -113,7 +109,6 @@ impl Ctx {
 }
 
 fn run(cli: Cli) -> Result<Outcome, CliError> {
-    use std::io::IsTerminal;
     let (global, command) = cli.into_parts();
     let Some(command) = command else {
         return Err(CliError::new("no command given").with_hint("see --help"));
@@ -158,7 +153,6 @@ pub(crate) struct TtyPrompter {
 impl TtyPrompter {
     /// `allowed` is false for `--no-input`; `note` is appended to every prompt.
     pub(crate) fn new(allowed: bool, note: &'static str) -> TtyPrompter {
-        use std::io::IsTerminal;
         TtyPrompter {
             enabled: allowed && io::stdin().is_terminal() && io::stderr().is_terminal(),
             note,
@@ -214,12 +208,12 @@ pub(crate) fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Writes to stdout; a closed pipe is not an error.
+/// Writes to stdout; a closed pipe (e.g. `emp-seal check | head`) is not an error.
 pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
     let mut out = io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
-        Err(e) if is_broken_pipe(&e) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(CliError::new(format!("cannot write to stdout: {e}"))),
     }
 }

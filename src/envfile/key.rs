@@ -15,7 +15,6 @@ pub const MAX_KEY_LEN: usize = 253;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyProblem {
-    /// The key is empty.
     Empty,
     /// The key is longer than 253 bytes.
     TooLong,

@@ -22,7 +22,7 @@ use std::fmt;
 use std::ops::Range;
 
 use super::key::{is_env_var_name, validate_key};
-use super::pasted::{PastedValue, pasted_values};
+use super::pasted::{PastedValue, closing_quote, pasted_values};
 use super::scan::{self, BOM, Shape, is_go_space};
 
 /// How bad a lint is.
@@ -66,29 +66,19 @@ macro_rules! lint_ids {
 }
 
 lint_ids! {
-    /// A UTF-8 byte order mark starts the file.
     Bom = "env-bom", Warning, "the file starts with a UTF-8 byte order mark";
-    /// Lines end in `\r\n`.
     Crlf = "env-crlf", Warning, "the file uses CRLF line endings";
-    /// A `\r` inside a line.
     BareCr = "env-bare-cr", Warning, "a carriage return inside a line";
-    /// Whitespace before the key or comment, or a line of only whitespace.
     LeadingWhitespace = "env-leading-whitespace", Warning, "an indented or whitespace-only line";
-    /// `=value` with nothing before the `=`.
     EmptyKey = "env-empty-key", Error, "a line with an empty key, which kustomize silently drops";
-    /// A line with no `=`.
     MissingEquals = "env-missing-equals", Warning, "a line without '='";
     /// `export KEY=value`.
     ExportPrefix = "env-export-prefix", Error, "a shell `export` prefix that becomes part of the key";
-    /// Whitespace right before or after the `=`.
     SpaceAroundEquals = "env-space-around-equals", Warning, "whitespace around '='";
-    /// A key the API server rejects.
     InvalidKey = "env-invalid-key", Error, "a key outside [-._a-zA-Z0-9]+ that the API server rejects";
     /// A valid key that is not an environment-variable name (starts with a digit).
     KeyNotEnvName = "env-key-not-env-name", Warning, "a key kubectl --from-env-file refuses";
-    /// A value wrapped in quotes.
     QuotedValue = "env-quoted-value", Warning, "a quoted value whose quotes kustomize keeps";
-    /// An opening quote without a closing one on the same line.
     MultilineAttempt = "env-multiline-attempt", Error, "an unterminated quote: a multi-line value kustomize does not support";
     /// ` # text` after a value.
     InlineComment = "env-inline-comment", Warning, "a ` #` comment that kustomize keeps in the value";
@@ -96,7 +86,6 @@ lint_ids! {
     VariableExpansion = "env-variable-expansion", Warning, "a `$` reference kustomize does not expand";
     /// A backslash escape such as `\n` in a value.
     EscapeSequence = "env-escape-sequence", Warning, "a backslash escape kustomize does not decode";
-    /// Whitespace at the end of a value.
     TrailingWhitespace = "env-trailing-whitespace", Warning, "trailing whitespace kept in the value";
     /// A value pasted over several lines (a PEM key, a JSON blob); reported once, on its first
     /// line, and no line of it is quoted.
@@ -126,6 +115,7 @@ pub struct EnvLint {
     pub message: String,
 }
 
+#[derive(Default)]
 struct Sink<'a> {
     out: Vec<EnvLint>,
     line: usize,
@@ -134,17 +124,21 @@ struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    /// Records a lint at byte `at..end` of the current line's text.
-    fn push(&mut self, id: LintId, at: usize, end: usize, message: String) {
-        let column = self.text.get(..at).map_or(at, |s| s.chars().count()) + 1;
-        self.out.push(EnvLint {
+    /// A lint at byte `at..end` of the current line's text.
+    fn at(&self, id: LintId, at: usize, end: usize, message: String) -> EnvLint {
+        EnvLint {
             id,
             severity: id.severity(),
             line: self.line,
-            column,
+            column: self.text.get(..at).map_or(at, |s| s.chars().count()) + 1,
             span: self.line_start + at..self.line_start + end,
             message,
-        });
+        }
+    }
+
+    /// Records a lint at byte `at..end` of the current line's text.
+    fn push(&mut self, id: LintId, at: usize, end: usize, message: String) {
+        self.out.push(self.at(id, at, end, message));
     }
 }
 
@@ -157,27 +151,20 @@ impl Sink<'_> {
 /// line that looks like a key may be a piece of a value: the line and column say which.
 pub fn lint(bytes: &[u8]) -> Vec<EnvLint> {
     let pasted = pasted_values(bytes);
-    let mut sink = Sink {
-        out: Vec::new(),
-        line: 0,
-        line_start: 0,
-        text: "",
-    };
+    let mut sink = Sink::default();
     let mut crlf_lines = 0usize;
-    let mut first_crlf: Option<(usize, usize, usize)> = None;
+    let mut first_crlf: Option<EnvLint> = None;
     for line in scan::lines(bytes) {
-        let Ok(text) = std::str::from_utf8(line.content) else {
+        let Some(text) = line.text() else {
             continue;
         };
-        if line.raw_len > scan::MAX_LINE_BYTES {
-            continue;
-        }
         sink.line = line.number;
         sink.line_start = line.start;
         sink.text = text;
         if line.dropped_cr {
             crlf_lines += 1;
-            first_crlf.get_or_insert((line.number, line.start, line.content.len()));
+            let end = text.len();
+            first_crlf.get_or_insert_with(|| sink.at(LintId::Crlf, end, end + 1, String::new()));
         }
         match pasted.iter().find(|p| p.first_line == line.number) {
             Some(p) => push_pasted(&mut sink, p),
@@ -185,19 +172,11 @@ pub fn lint(bytes: &[u8]) -> Vec<EnvLint> {
             None => lint_line(&mut sink, text, line.number == 1),
         }
     }
-    if let Some((number, start, len)) = first_crlf {
-        let message = format!(
+    if let Some(mut crlf) = first_crlf {
+        crlf.message = format!(
             "{crlf_lines} line(s) end in CRLF: kustomize and kubectl drop the `\\r`, but SOPS dotenv (ksops) and shells that `source` the file keep it at the end of every value"
         );
-        let at = start + len;
-        sink.out.push(EnvLint {
-            id: LintId::Crlf,
-            severity: LintId::Crlf.severity(),
-            line: number,
-            column: std::str::from_utf8(&bytes[start..at]).map_or(len, |s| s.chars().count()) + 1,
-            span: at..at + 1,
-            message,
-        });
+        sink.out.push(crlf);
         sink.out.sort_by_key(|l| (l.line, l.column));
     }
     sink.out
@@ -221,15 +200,13 @@ fn push_pasted(s: &mut Sink<'_>, p: &PastedValue) {
 }
 
 fn lint_line(s: &mut Sink<'_>, text: &str, first: bool) {
-    if first && text.as_bytes().starts_with(BOM) {
+    let body_at = if first && text.as_bytes().starts_with(BOM) {
         s.push(
             LintId::Bom,
             0,
             BOM.len(),
             "the file starts with a byte order mark: kustomize strips it, but godotenv/docker-compose reject the first key and SOPS dotenv keeps it in the key".to_owned(),
         );
-    }
-    let body_at = if first && text.as_bytes().starts_with(BOM) {
         BOM.len()
     } else {
         0
@@ -338,13 +315,6 @@ fn lint_key(s: &mut Sink<'_>, key: &str, key_at: usize, no_equals: bool) {
     }
 }
 
-/// Byte index of the quote closing an opening `quote` at index 0, honouring `\` escapes inside
-/// double quotes as godotenv does.
-fn closing_quote(value: &str, quote: u8) -> Option<usize> {
-    let b = value.as_bytes();
-    (1..b.len()).find(|&i| b[i] == quote && !(quote == b'"' && b[i - 1] == b'\\'))
-}
-
 fn lint_value(s: &mut Sink<'_>, full: &str, full_at: usize) {
     // godotenv skips whitespace after '=' before looking for a quote.
     let value = full.trim_start_matches(is_go_space);
@@ -388,23 +358,23 @@ fn lint_value(s: &mut Sink<'_>, full: &str, full_at: usize) {
             "text after ` #`: kustomize and kubectl keep it in the value, godotenv/docker-compose drop it as a comment".to_owned(),
         );
     }
+    // Where `inner` starts: after the opening quote.
+    let inner_at = value_at + usize::from(quote.is_some());
     if quote != Some(b'\'')
         && let Some(at) = find_expansion(inner)
     {
-        let at = at + usize::from(quote.is_some());
         s.push(
             LintId::VariableExpansion,
-            value_at + at,
-            value_at + at + 1,
+            inner_at + at,
+            inner_at + at + 1,
             "`$` reference: kustomize keeps it literally, godotenv/docker-compose substitute a variable".to_owned(),
         );
     }
     if let Some(at) = find_escape(inner, quote == Some(b'"')) {
-        let at = at + usize::from(quote.is_some());
         s.push(
             LintId::EscapeSequence,
-            value_at + at,
-            value_at + at + 2,
+            inner_at + at,
+            inner_at + at + 2,
             "backslash escape: kustomize keeps the backslash, SOPS dotenv (ksops) decodes `\\n` everywhere and godotenv/docker-compose decode escapes in double quotes".to_owned(),
         );
     }
@@ -422,13 +392,14 @@ fn lint_value(s: &mut Sink<'_>, full: &str, full_at: usize) {
 /// godotenv `extractVarValue`: a `#` preceded by whitespace (not at the start) opens a comment.
 fn find_inline_comment(value: &str) -> Option<usize> {
     let mut prev_space = false;
-    for (i, c) in value.char_indices() {
-        if c == '#' && prev_space && i > 0 {
-            return Some(i);
-        }
-        prev_space = is_go_space(c);
-    }
-    None
+    value
+        .char_indices()
+        .find(|&(_, c)| {
+            let opens = c == '#' && prev_space;
+            prev_space = is_go_space(c);
+            opens
+        })
+        .map(|(i, _)| i)
 }
 
 /// `$NAME`, `${...}` or `$(...)`, not escaped with a backslash.

@@ -55,7 +55,6 @@ pub struct EnvEntry {
 #[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct EnvFile {
-    /// The entries, in the order of their lines.
     pub entries: Vec<EnvEntry>,
     /// Values pasted over several lines (see [`pasted_values`]), in file order.
     pub pasted: Vec<PastedValue>,
@@ -89,12 +88,14 @@ impl EnvFile {
     /// commands that would otherwise show or ask for each key by name (`init`, `diff`).
     pub fn refuse_value_like_with_path(&self, path: &Path) -> Result<(), EnvError> {
         self.refuse_pasted(Some(path))?;
-        match self.entries.iter().find(|e| e.value_like) {
-            Some(e) => Err(EnvError::NotAKey {
-                at: At::new(Some(path), e.line),
-            }),
-            None => Ok(()),
-        }
+        self.entries
+            .iter()
+            .find(|e| e.value_like)
+            .map_or(Ok(()), |e| {
+                Err(EnvError::NotAKey {
+                    at: At::new(Some(path), e.line),
+                })
+            })
     }
 
     /// Refuses what must not be sealed: first a value pasted over several lines, then a line
@@ -122,16 +123,14 @@ impl EnvFile {
         Ok(())
     }
 
-    /// Refuses the first value pasted over several lines.
     fn refuse_pasted(&self, path: Option<&Path>) -> Result<(), EnvError> {
-        match self.pasted.first() {
-            Some(p) => Err(EnvError::PastedValue {
+        self.pasted.first().map_or(Ok(()), |p| {
+            Err(EnvError::PastedValue {
                 at: At::new(path, p.first_line),
                 last_line: p.last_line,
                 kind: p.kind.describe(),
-            }),
-            None => Ok(()),
-        }
+            })
+        })
     }
 }
 
@@ -190,11 +189,7 @@ pub enum EnvError {
     #[error(
         "{at} is {len} bytes long; kustomize silently ignores a line over 65535 bytes and every line after it"
     )]
-    LineTooLong {
-        at: At,
-        /// Its length in bytes.
-        len: usize,
-    },
+    LineTooLong { at: At, len: usize },
     /// A key the API server rejects in a Secret. The key is shown only when it cannot be a piece
     /// of a pasted value (see `pasted::invalid_key_is_showable`).
     #[error("{at}: {} is not a valid secret key: it {problem}", shown_invalid_key(.key))]

@@ -58,9 +58,9 @@ impl PastedValue {
     }
 }
 
-/// One line's text (`None` when it is not UTF-8 or too long: such a line ends any value).
+/// One line's text (`None` when it is not UTF-8 or too long: such a line ends any value). Line
+/// `i` of the list is line number `i + 1`.
 struct Line<'a> {
-    number: usize,
     start: usize,
     end: usize,
     text: Option<&'a str>,
@@ -76,18 +76,15 @@ struct Line<'a> {
 pub fn pasted_values(bytes: &[u8]) -> Vec<PastedValue> {
     let lines: Vec<Line<'_>> = scan::lines(bytes)
         .map(|l| Line {
-            number: l.number,
             start: l.start,
             end: l.start + l.content.len(),
-            text: (l.raw_len <= scan::MAX_LINE_BYTES)
-                .then(|| std::str::from_utf8(l.content).ok())
-                .flatten(),
+            text: l.text(),
         })
         .collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
-        let Some(kind) = lines[i].text.and_then(|t| opener(t, lines[i].number == 1)) else {
+        let Some(kind) = lines[i].text.and_then(|t| opener(t, i == 0)) else {
             i += 1;
             continue;
         };
@@ -95,8 +92,8 @@ pub fn pasted_values(bytes: &[u8]) -> Vec<PastedValue> {
         if last > i {
             out.push(PastedValue {
                 kind: kind.kind(),
-                first_line: lines[i].number,
-                last_line: lines[last].number,
+                first_line: i + 1,
+                last_line: last + 1,
                 start: lines[i].start,
                 end: lines[last].end,
             });
@@ -135,14 +132,10 @@ fn opener(text: &str, first: bool) -> Option<Opener> {
             key, value: None, ..
         } => key,
     };
-    if let Some(q) = value.chars().next().filter(|c| matches!(c, '"' | '\'')) {
-        let rest = &value[1..];
-        let closed = if q == '"' {
-            unescaped(rest, '"').is_some()
-        } else {
-            rest.contains(q)
-        };
-        return (!closed).then_some(Opener::Quote(q));
+    if let Some(q) = value.bytes().next().filter(|q| matches!(q, b'"' | b'\'')) {
+        return closing_quote(value, q)
+            .is_none()
+            .then_some(Opener::Quote(char::from(q)));
     }
     if text.contains("-----BEGIN ") && !text.contains("-----END ") {
         return Some(Opener::Pem);
@@ -154,16 +147,11 @@ fn opener(text: &str, first: bool) -> Option<Opener> {
     None
 }
 
-/// Index of the first `q` not preceded by a backslash.
-fn unescaped(s: &str, q: char) -> Option<usize> {
-    let mut prev = '\0';
-    for (i, c) in s.char_indices() {
-        if c == q && prev != '\\' {
-            return Some(i);
-        }
-        prev = c;
-    }
-    None
+/// Byte index of the quote closing an opening `quote` at index 0, honouring `\` escapes inside
+/// double quotes as godotenv does.
+pub(super) fn closing_quote(value: &str, quote: u8) -> Option<usize> {
+    let b = value.as_bytes();
+    (1..b.len()).find(|&i| b[i] == quote && !(quote == b'"' && b[i - 1] == b'\\'))
 }
 
 /// Net `{`/`[` depth of `s`, ignoring brackets inside JSON strings.
@@ -231,9 +219,11 @@ fn is_base64_line(s: &str) -> bool {
 /// Whether a key read from a line without `=` looks like a piece of a value rather than a key
 /// name: not a valid key, or a long mix of upper case, lower case and digits (base64, a token).
 pub fn no_equals_looks_like_value(key: &str) -> bool {
-    if validate_key(key).is_err() || !is_env_var_name(key) {
-        return true;
-    }
+    validate_key(key).is_err() || !is_env_var_name(key) || token_like(key)
+}
+
+/// A long mix of upper case, lower case and digits (base64, a token).
+fn token_like(key: &str) -> bool {
     let has = |f: fn(&u8) -> bool| key.as_bytes().iter().any(f);
     key.len() >= 16
         && has(u8::is_ascii_lowercase)
@@ -245,13 +235,8 @@ pub fn no_equals_looks_like_value(key: &str) -> bool {
 /// value is made of (base64's `+` and `/`, quotes, brackets, backslashes, a PEM `-----` marker,
 /// a long mix of upper case, lower case and digits). `export TOKEN` and `A:B` are shown.
 pub(crate) fn invalid_key_is_showable(key: &str) -> bool {
-    let has = |f: fn(&u8) -> bool| key.as_bytes().iter().any(f);
-    let token_like = key.len() >= 16
-        && has(u8::is_ascii_lowercase)
-        && has(u8::is_ascii_uppercase)
-        && has(u8::is_ascii_digit);
     key.len() <= 64
-        && !token_like
+        && !token_like(key)
         && !key.contains("-----")
         && !key
             .chars()

@@ -26,53 +26,39 @@ pub(crate) struct RawLine<'a> {
     pub(crate) content: &'a [u8],
     /// Bytes before the `\n` (or up to EOF), the dropped `\r` included: what the scanner buffers.
     pub(crate) raw_len: usize,
-    /// Whether a `\r` was dropped from the end of the line.
     pub(crate) dropped_cr: bool,
 }
 
 /// Iterates over the lines of `bytes` the way Go's `bufio.ScanLines` does: split at `\n`, drop
 /// one trailing `\r` (also on a last line without `\n`), no empty token after a final `\n`.
-pub(crate) fn lines(bytes: &[u8]) -> Lines<'_> {
-    Lines {
-        bytes,
-        pos: 0,
-        number: 0,
-    }
-}
-
-pub(crate) struct Lines<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    number: usize,
-}
-
-impl<'a> Iterator for Lines<'a> {
-    type Item = RawLine<'a>;
-
-    fn next(&mut self) -> Option<RawLine<'a>> {
-        if self.pos >= self.bytes.len() {
-            return None;
-        }
-        let rest = &self.bytes[self.pos..];
-        let (raw, advance) = match rest.iter().position(|&b| b == b'\n') {
-            Some(i) => (&rest[..i], i + 1),
-            None => (rest, rest.len()),
-        };
-        let start = self.pos;
-        self.pos += advance;
-        self.number += 1;
-        // Go bufio.ScanLines dropCR: one '\r' right before the '\n' (or at EOF) is removed.
-        let (content, dropped_cr) = match raw.split_last() {
-            Some((b'\r', head)) => (head, true),
-            _ => (raw, false),
-        };
-        Some(RawLine {
-            number: self.number,
-            start,
-            content,
-            raw_len: raw.len(),
-            dropped_cr,
+pub(crate) fn lines(bytes: &[u8]) -> impl Iterator<Item = RawLine<'_>> {
+    let mut start = 0;
+    bytes
+        .split_inclusive(|&b| b == b'\n')
+        .enumerate()
+        .map(move |(i, chunk)| {
+            let raw = chunk.strip_suffix(b"\n").unwrap_or(chunk);
+            // Go bufio.ScanLines dropCR: one '\r' right before the '\n' (or at EOF) is removed.
+            let content = raw.strip_suffix(b"\r");
+            let line = RawLine {
+                number: i + 1,
+                start,
+                content: content.unwrap_or(raw),
+                raw_len: raw.len(),
+                dropped_cr: content.is_some(),
+            };
+            start += chunk.len();
+            line
         })
+}
+
+impl<'a> RawLine<'a> {
+    /// The line as text, unless it is not UTF-8 or longer than [`MAX_LINE_BYTES`] (the parser
+    /// reports those; the linter and the pasted-value scan skip them).
+    pub(crate) fn text(&self) -> Option<&'a str> {
+        (self.raw_len <= MAX_LINE_BYTES)
+            .then(|| std::str::from_utf8(self.content).ok())
+            .flatten()
     }
 }
 
@@ -112,10 +98,7 @@ pub(crate) fn shape(text: &str, first_line: bool) -> Shape<'_> {
     let after_bom = &text[at..];
     let trimmed = after_bom.trim_start_matches(is_go_space);
     at += after_bom.len() - trimmed.len();
-    if trimmed.is_empty() {
-        return Shape::Skip;
-    }
-    if trimmed.starts_with('#') {
+    if trimmed.is_empty() || trimmed.starts_with('#') {
         return Shape::Skip;
     }
     match trimmed.split_once('=') {
