@@ -29,9 +29,6 @@ use crate::rules::{self, Context, GitStatus, SourceFile};
 /// Largest file the check reads (larger files are skipped).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// The file name of an overlay's sealing certificate.
-pub const CERT_FILE: &str = "sealing-cert.pem";
-
 /// Errors that stop a check before any rule runs (the CLI exits 2 on them).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -39,7 +36,6 @@ pub enum CheckError {
     /// `--release ENV` names no overlay.
     #[error("unknown environment `{env}` (known: {known})")]
     UnknownEnv {
-        /// The name given.
         env: String,
         /// The overlays that exist, comma-separated.
         known: String,
@@ -59,18 +55,10 @@ pub enum CheckError {
     Config(#[from] crate::workspace::ConfigError),
     /// `--rules` names an id no rule has.
     #[error("unknown rule id `{id}`")]
-    UnknownRule {
-        /// The id given.
-        id: String,
-    },
+    UnknownRule { id: String },
     /// A path argument does not exist or is outside the repository.
     #[error("{path}: {reason}")]
-    BadPath {
-        /// The path as given.
-        path: String,
-        /// What is wrong with it.
-        reason: String,
-    },
+    BadPath { path: String, reason: String },
     /// An overlay's kustomization cannot be read.
     #[error(transparent)]
     Overlay(#[from] kustomize::KustomizeError),
@@ -82,13 +70,11 @@ pub enum CheckError {
     Certificate {
         /// The certificate file, repo-relative.
         file: String,
-        /// Why it is unusable.
         source: CertError,
     },
 }
 
 impl CheckError {
-    /// A next step for the user.
     pub fn hint(&self) -> Option<String> {
         match self {
             CheckError::UnknownEnv { .. } => {
@@ -117,7 +103,6 @@ impl CheckError {
 /// What to check.
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
-    /// The repository root.
     pub root: PathBuf,
     /// Only report findings in these files or directories (absolute, or relative to `cwd`).
     pub paths: Vec<PathBuf>,
@@ -135,7 +120,6 @@ pub struct CheckOptions {
     pub allow_runtime_secrets: Vec<String>,
 }
 
-/// The result of a check.
 #[derive(Debug)]
 pub struct CheckOutcome {
     /// The findings, narrowed to the requested paths and release environment.
@@ -323,19 +307,17 @@ fn sealing_keys(overlays: &[OverlayModel]) -> BTreeMap<String, Option<Certificat
         let cert = ov.cert.as_ref().and_then(CertModel::certificate);
         for src in ov.overlay.secret_sources() {
             if let SecretSource::Sealed { file, .. } = src {
-                let path = path_str(&file);
-                match (keys.get(&path), cert) {
-                    (None, Some(c)) => {
-                        keys.insert(path, Some(c.clone()));
-                    }
-                    (None, None) => {
-                        keys.insert(path, None);
-                    }
-                    (Some(Some(old)), Some(c)) if old.der() == c.der() => {}
-                    (Some(_), _) => {
-                        keys.insert(path, None);
-                    }
-                }
+                keys.entry(path_str(&file))
+                    .and_modify(|old| {
+                        if old
+                            .as_ref()
+                            .zip(cert)
+                            .is_none_or(|(o, c)| o.der() != c.der())
+                        {
+                            *old = None;
+                        }
+                    })
+                    .or_insert_with(|| cert.cloned());
             }
         }
     }
@@ -390,11 +372,7 @@ fn parsed_elsewhere(root: &Path, parsed: &kustomize::ParseCache<'_>) -> HashSet<
 /// (examples and real ones) and sealing certificates.
 fn wanted(rel: &str) -> bool {
     let name = rel.rsplit('/').next().unwrap_or(rel);
-    rel.ends_with(".yaml")
-        || rel.ends_with(".yml")
-        || rel.ends_with(".json")
-        || name == CERT_FILE
-        || is_env_file(rel)
+    is_manifest(rel) || name == crate::workspace::DEFAULT_CERT_FILE || is_env_file(rel)
 }
 
 /// `*.env.example` or a real env file.
@@ -450,13 +428,18 @@ fn tree_files(
 }
 
 /// A file the repository-wide rules read: YAML or JSON.
-fn is_manifest(rel: &str) -> bool {
+pub(crate) fn is_manifest(rel: &str) -> bool {
     [".yaml", ".yml", ".json"].iter().any(|e| rel.ends_with(e))
 }
 
 /// Every file under `root`/`rel` (no symlinked directories, none whose name `skip` matches),
 /// repo-relative (`rel` is too, `""` for the root).
-fn walk(root: &Path, rel: &str, skip: &dyn Fn(&str) -> bool, out: &mut BTreeSet<String>) {
+pub(crate) fn walk(
+    root: &Path,
+    rel: &str,
+    skip: &dyn Fn(&str) -> bool,
+    out: &mut BTreeSet<String>,
+) {
     let Ok(entries) = std::fs::read_dir(root.join(rel)) else {
         return;
     };

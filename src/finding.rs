@@ -111,7 +111,6 @@ impl Location {
         Location::new(path, 1, 1)
     }
 
-    /// Adds the byte range.
     #[must_use]
     pub fn with_bytes(mut self, bytes: Range<usize>) -> Location {
         self.bytes = Some(bytes);
@@ -142,7 +141,6 @@ pub struct Finding {
     pub severity: Severity,
     /// One line naming what is wrong; never a secret value.
     pub message: String,
-    /// Where it is.
     pub primary: Location,
     /// Other places involved (e.g. the generator a mismatching example belongs to).
     pub related: Vec<Location>,
@@ -179,7 +177,6 @@ impl Finding {
         self
     }
 
-    /// Adds a related location.
     #[must_use]
     pub fn related(mut self, location: Location) -> Finding {
         self.related.push(location);
@@ -204,7 +201,6 @@ impl Finding {
 pub struct Report {
     /// Every finding, suppressed ones included, sorted by path, line, column and rule id.
     pub findings: Vec<Finding>,
-    /// How many files were checked.
     pub files_checked: usize,
     /// The rules that ran or could have run (SARIF lists them as the tool's rules).
     pub rules: Vec<&'static RuleMeta>,

@@ -50,7 +50,6 @@ pub enum RenderMode {
     Auto,
     /// Always; a missing tool is an error (exit 2).
     Always,
-    /// Never.
     Never,
 }
 
@@ -64,7 +63,6 @@ pub enum RenderError {
 }
 
 impl RenderError {
-    /// A next step for the user.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             RenderError::NoTool => Some(
@@ -74,7 +72,6 @@ impl RenderError {
     }
 }
 
-/// The program that renders.
 #[derive(Debug, Clone)]
 pub struct Tool {
     program: PathBuf,
@@ -127,11 +124,9 @@ impl Tool {
 /// A name reference as the real render has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedRef {
-    /// The kind the field points to.
     pub target_kind: String,
     /// Path of the name scalar in the object.
     pub path: Vec<Seg>,
-    /// The name the field holds.
     pub name: String,
     /// `key` / `items[].key` read through the reference.
     pub keys: Vec<String>,
@@ -153,10 +148,8 @@ pub struct RenderedObject {
     pub refs: Vec<RenderedRef>,
 }
 
-/// The render of one overlay.
 #[derive(Debug, Clone)]
 pub struct RenderedOverlay {
-    /// The overlay name.
     pub overlay: String,
     /// Repo-relative path of the overlay's kustomization file.
     pub kustomization: String,
@@ -331,11 +324,11 @@ fn make_copy(
     let failed = |e: fsio::FsError| format!("cannot make a temporary copy: {e}");
     let tmp = fsio::temp_dir().map_err(failed)?;
     let mut files = BTreeSet::new();
-    walk(root, &root.join(&base_rel), &mut files);
-    for f in files
-        .iter()
-        .filter(|f| !is_real_env_file(f) && !all_env_files.contains(*f))
-    {
+    crate::check::walk(root, &base_rel, &|n| n == ".git", &mut files);
+    // A `.git` file (a worktree's link) is not copied either.
+    for f in files.iter().filter(|f| {
+        f.rsplit('/').next() != Some(".git") && !is_real_env_file(f) && !all_env_files.contains(*f)
+    }) {
         fsio::copy_file(&root.join(f), &tmp.path().join(f)).map_err(failed)?;
     }
     for e in envs {
@@ -387,26 +380,6 @@ fn copy_base(root: &Path, overlay: &Overlay, envs: &BTreeSet<String>) -> Option<
         common.truncate(n);
     }
     Some(common.join("/"))
-}
-
-/// Every regular file under `dir` (no `.git`, no symlinked directory, as `check` reads the
-/// tree), repo-relative.
-fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.filter_map(Result::ok) {
-        let p = e.path();
-        let Ok(ft) = e.file_type() else { continue };
-        if e.file_name() == ".git" {
-            continue;
-        }
-        if ft.is_dir() {
-            walk(root, &p, out);
-        } else if p.is_file() {
-            out.insert(rel(root, &p));
-        }
-    }
 }
 
 fn rel(root: &Path, p: &Path) -> String {
@@ -704,7 +677,7 @@ mod tests {
         assert_eq!(envs, ["k8s/overlays/dev/dev.env".to_owned()].into());
         let copy = make_copy(root, &dev, &envs, &all).expect("copy");
         let mut files = BTreeSet::new();
-        walk(copy.path(), copy.path(), &mut files);
+        crate::check::walk(copy.path(), "", &|n| n == ".git", &mut files);
         let want: BTreeSet<String> = [
             "k8s/overlays/dev/creds.txt",
             "k8s/overlays/dev/dev.env",

@@ -282,11 +282,7 @@ fn get(url: &str, tls: TlsConfig) -> Result<Vec<u8>, CertInfoError> {
             .get("transfer-encoding")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    if !framed
-        && url
-            .get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-    {
+    if !framed && is_https(url) {
         return Err(fetch_err(
             url,
             "the https response is not length-framed (no Content-Length, not chunked): a truncated body could not be told from a complete one",
@@ -298,6 +294,11 @@ fn get(url: &str, tls: TlsConfig) -> Result<Vec<u8>, CertInfoError> {
         .limit(MAX_CERT_BYTES)
         .read_to_vec()
         .map_err(|e| request_error(url, &host, e, true))
+}
+
+fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
 }
 
 /// Whether an authority's port, if it has one, is a number from 0 to 65535 (`http::Uri` reads
@@ -314,16 +315,13 @@ fn port_is_valid(authority: &str) -> bool {
 
 /// A ureq error as one line naming what went wrong. `in_body`: the response head had arrived.
 fn request_error(url: &str, host: &str, e: ureq::Error, in_body: bool) -> CertInfoError {
-    let tls = url
-        .get(..8)
-        .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
     match e {
         ureq::Error::Rustls(inner) => tls_error(url, host, &inner),
         ureq::Error::Io(io) => {
             if let Some(inner) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
                 return tls_error(url, host, inner);
             }
-            io_error(url, &io, tls, in_body)
+            io_error(url, &io, is_https(url), in_body)
         }
         ureq::Error::Timeout(_) => fetch_err(
             url,

@@ -15,7 +15,6 @@ use crate::finding::{Finding, Location};
 /// The schema version of this format.
 pub const VERSION: u32 = 1;
 
-/// The whole document.
 #[derive(Debug, Serialize)]
 pub struct WireReport<'a> {
     /// Always [`VERSION`].
@@ -26,7 +25,6 @@ pub struct WireReport<'a> {
     pub summary: WireSummary,
 }
 
-/// The producing tool.
 #[derive(Debug, Serialize)]
 pub struct WireTool {
     /// `emp-seal`.
@@ -35,7 +33,6 @@ pub struct WireTool {
     pub version: &'static str,
 }
 
-/// One finding.
 #[derive(Debug, Serialize)]
 pub struct WireFinding<'a> {
     /// Rule id (kebab-case, stable).
@@ -60,7 +57,6 @@ pub struct WireFinding<'a> {
     pub unverified: Option<&'a str>,
 }
 
-/// A location.
 #[derive(Debug, Serialize)]
 pub struct WireLocation<'a> {
     /// Repo-relative path, forward slashes.
@@ -75,7 +71,6 @@ pub struct WireLocation<'a> {
     pub byte_end: Option<usize>,
 }
 
-/// A suppression.
 #[derive(Debug, Serialize)]
 pub struct WireSuppression<'a> {
     /// Always `inline` (an `# emp-seal:allow` comment).
@@ -128,7 +123,6 @@ fn finding(f: &Finding) -> WireFinding<'_> {
     }
 }
 
-/// Builds the wire document.
 pub fn wire(report: &Report) -> WireReport<'_> {
     let s = report.summary();
     WireReport {

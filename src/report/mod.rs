@@ -29,7 +29,6 @@ pub enum Format {
     Github,
 }
 
-/// How to render.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RenderOptions {
     /// Use ANSI colour (text only). The CLI sets this only on a TTY without `NO_COLOR`.

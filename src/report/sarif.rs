@@ -88,7 +88,6 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     r
 }
 
-/// Builds the SARIF log as a JSON value.
 pub fn log(report: &Report) -> Value {
     let rules: Vec<Value> = report
         .rules

@@ -70,7 +70,6 @@ pub enum ScopeName {
 }
 
 impl ScopeName {
-    /// The scope.
     pub fn scope(self) -> crate::crypto::Scope {
         match self {
             ScopeName::Strict => crate::crypto::Scope::Strict,
@@ -84,12 +83,10 @@ impl ScopeName {
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// Unreadable.
     #[error("{file}: cannot read: {message}")]
     Unreadable {
         /// The file, repository-relative.
         file: String,
-        /// Why.
         message: String,
     },
     /// Not valid TOML, or a key or value the file may not hold.
@@ -104,10 +101,7 @@ pub enum ConfigError {
     },
     /// Both `emp-seal.toml` and `.emp-seal.toml` exist.
     #[error("both emp-seal.toml and .emp-seal.toml exist at {root}: keep one")]
-    Both {
-        /// The repository root.
-        root: String,
-    },
+    Both { root: String },
 }
 
 /// The config file at `root`, if any.

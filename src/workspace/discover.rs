@@ -50,7 +50,6 @@ pub(crate) struct Scan {
 pub(crate) struct Pick {
     /// The directory (as reached from the root).
     pub(crate) dir: PathBuf,
-    /// How it was found.
     pub(crate) found: Found,
     /// True when a secret-free directory is kept anyway (conventional `overlays/<env>`).
     pub(crate) keep_without_secret: bool,
@@ -140,7 +139,7 @@ fn walk(
             if !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_str()) {
                 walk(root, &r, ignore, seen, kfiles, yaml_files);
             }
-        } else if (name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json"))
+        } else if crate::check::is_manifest(&name)
             && !super::KUSTOMIZATION_FILE_NAMES.contains(&name.as_str())
         {
             yaml_files.push(r);

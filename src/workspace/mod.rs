@@ -117,7 +117,6 @@ pub enum CertSource {
     Config,
 }
 
-/// One environment.
 #[derive(Debug, Clone)]
 pub struct Environment {
     /// Its name: the shortest path suffix no other environment shares (`dev`, `a/dev`).
@@ -126,11 +125,8 @@ pub struct Environment {
     pub dir: PathBuf,
     /// The overlay directory, repository-relative with forward slashes.
     pub rel: String,
-    /// How it was found.
     pub found: Found,
-    /// The sealing certificate's path.
     pub cert: PathBuf,
-    /// Where that path came from.
     pub cert_source: CertSource,
     /// The config's certificate URL (for `cert --fetch` with no URL).
     pub cert_url: Option<String>,
@@ -140,10 +136,8 @@ pub struct Environment {
     pub variants: Vec<String>,
 }
 
-/// The repository's layout.
 #[derive(Debug, Clone)]
 pub struct Workspace {
-    /// The repository root.
     pub root: PathBuf,
     /// The config file, repository-relative, when there is one.
     pub config_file: Option<String>,
@@ -237,7 +231,6 @@ impl Workspace {
             .unwrap_or_default()
     }
 
-    /// The environment called `name`.
     pub fn env(&self, name: &str) -> Option<&Environment> {
         self.envs.iter().find(|e| e.name == name)
     }
@@ -386,25 +379,17 @@ fn apply_config(root: &Path, config: &Config, e: &mut Environment) {
 /// [`refresh`]). A config file that cannot be used counts as absent here: the CLI reports it
 /// before any command runs ([`Workspace::load`]).
 pub fn get(root: &Path) -> Arc<Workspace> {
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(w) = cache.lock().ok().and_then(|c| c.get(root).cloned()) {
-        return w;
-    }
-    refresh(root)
+    cached(root).unwrap_or_else(|| refresh(root))
 }
 
 /// Rediscovers the workspace of `root` (after a command created an overlay, or when a name is
 /// not found in the cached one).
 pub fn refresh(root: &Path) -> Arc<Workspace> {
-    let w = Arc::new(
+    store(
+        root,
         Workspace::load(root)
             .unwrap_or_else(|_| Workspace::with_config(root, None, Config::default())),
-    );
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Ok(mut c) = cache.lock() {
-        c.insert(root.to_path_buf(), Arc::clone(&w));
-    }
-    w
+    )
 }
 
 /// Like [`get`], but a config file that cannot be used is an error (for commands that report
@@ -413,20 +398,30 @@ pub fn refresh(root: &Path) -> Arc<Workspace> {
 /// # Errors
 /// [`ConfigError`].
 pub fn load_cached(root: &Path) -> Result<Arc<Workspace>, ConfigError> {
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(w) = cache.lock().ok().and_then(|c| c.get(root).cloned())
-        && w.config_file.is_some() == config::config_path(root).is_some()
-    {
-        return Ok(w);
+    match cached(root) {
+        Some(w) if w.config_file.is_some() == config::config_path(root).is_some() => Ok(w),
+        _ => Ok(store(root, Workspace::load(root)?)),
     }
-    let w = Arc::new(Workspace::load(root)?);
-    if let Ok(mut c) = cache.lock() {
-        c.insert(root.to_path_buf(), Arc::clone(&w));
-    }
-    Ok(w)
 }
 
 static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<Workspace>>>> = OnceLock::new();
+
+fn cached(root: &Path) -> Option<Arc<Workspace>> {
+    CACHE
+        .get_or_init(Mutex::default)
+        .lock()
+        .ok()?
+        .get(root)
+        .cloned()
+}
+
+fn store(root: &Path, w: Workspace) -> Arc<Workspace> {
+    let w = Arc::new(w);
+    if let Ok(mut c) = CACHE.get_or_init(Mutex::default).lock() {
+        c.insert(root.to_path_buf(), Arc::clone(&w));
+    }
+    w
+}
 
 /// Like [`resolve`], rediscovering once when the cached workspace does not know `arg` (the tree
 /// may have changed since it was discovered in this process).
