@@ -196,13 +196,16 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
 
 /// The `--rules` ids as a set (`None`: every rule), refusing an unknown id.
 fn selected_rules(ids: &[String]) -> Result<Option<BTreeSet<String>>, CheckError> {
-    if ids.is_empty() {
-        return Ok(None);
+    known_rules(ids)?;
+    Ok((!ids.is_empty()).then(|| ids.iter().cloned().collect()))
+}
+
+/// Refuses an id no rule has.
+fn known_rules(ids: &[String]) -> Result<(), CheckError> {
+    match ids.iter().find(|id| rules::find(id).is_none()) {
+        Some(id) => Err(CheckError::UnknownRule { id: id.clone() }),
+        None => Ok(()),
     }
-    if let Some(id) = ids.iter().find(|id| rules::find(id).is_none()) {
-        return Err(CheckError::UnknownRule { id: id.clone() });
-    }
-    Ok(Some(ids.iter().cloned().collect()))
 }
 
 /// Refuses a workspace with no environment (nothing would be checked) or whose config names
@@ -213,16 +216,7 @@ fn usable_workspace(ws: &crate::workspace::Workspace) -> Result<(), CheckError> 
             looked: ws.looked(),
         });
     }
-    match ws
-        .config
-        .release
-        .unsuppressible
-        .iter()
-        .find(|id| rules::find(id).is_none())
-    {
-        Some(id) => Err(CheckError::UnknownRule { id: id.clone() }),
-        None => Ok(()),
-    }
+    known_rules(&ws.config.release.unsuppressible)
 }
 
 /// Reads the tree's files and the repository's other manifests (in parallel), keeping the
@@ -242,7 +236,7 @@ fn read_files(
         .map(|(rel, repository_only)| (rel, repository_only, texts.remove(rel)))
         .collect();
     drop(texts);
-    let loaded: Vec<(SourceFile, Option<EnvFileModel>)> = todo
+    let (files, env_files): (Vec<SourceFile>, Vec<Option<EnvFileModel>>) = todo
         .into_par_iter()
         .filter_map(|(rel, repository_only, text)| {
             let (f, env) = read_file(root, rel, git, text)?;
@@ -255,14 +249,8 @@ fn read_files(
                 env,
             ))
         })
-        .collect();
-    let mut files = Vec::with_capacity(loaded.len());
-    let mut env_files = Vec::new();
-    for (f, env) in loaded {
-        files.push(f);
-        env_files.extend(env);
-    }
-    (files, env_files)
+        .unzip();
+    (files, env_files.into_iter().flatten().collect())
 }
 
 /// Builds every environment's model, in parallel; a base they share is parsed once, through
@@ -498,8 +486,8 @@ type GitMap = BTreeMap<String, bool>;
 /// Tracked status of every file under the root, from one `git ls-files` call: `Some(map)` of
 /// listed files; files not listed are ignored. `None` outside a git repository or without git.
 fn git_status(root: &Path) -> Option<GitMap> {
-    let mut cmd = Command::new("git");
-    cmd.arg("-C")
+    let out = Command::new("git")
+        .arg("-C")
         .arg(root)
         .args([
             "ls-files",
@@ -512,8 +500,9 @@ fn git_status(root: &Path) -> Option<GitMap> {
             ".",
         ])
         .stdin(Stdio::null())
-        .stderr(Stdio::null());
-    let out = cmd.output().ok()?;
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -606,7 +595,6 @@ fn load_overlay(
 ) -> Result<OverlayModel, CheckError> {
     let name = env.name.as_str();
     let overlay = Overlay::load_or_unbuildable(root, name, parsed)?;
-    let dir = env.rel.clone();
     let cert_rel = crate::workspace::rel(root, &env.cert);
     let cert = match files.get(cert_rel.as_str()) {
         None => None,
@@ -630,7 +618,7 @@ fn load_overlay(
     };
     Ok(OverlayModel {
         name: name.to_owned(),
-        dir,
+        dir: env.rel.clone(),
         overlay,
         cert,
         examples,

@@ -190,6 +190,12 @@ impl Finding {
         self
     }
 
+    /// Where a report lists it: by path, line, column and rule id.
+    fn order(&self) -> (&str, u32, u32, &str) {
+        let p = &self.primary;
+        (&p.path, p.line, p.column, self.rule.id)
+    }
+
     /// True when an allow comment covers this finding.
     pub fn is_suppressed(&self) -> bool {
         self.suppressed.is_some()
@@ -227,14 +233,7 @@ impl Report {
         files_checked: usize,
         rules: Vec<&'static RuleMeta>,
     ) -> Report {
-        findings.sort_by(|a, b| {
-            (&a.primary.path, a.primary.line, a.primary.column, a.rule.id).cmp(&(
-                &b.primary.path,
-                b.primary.line,
-                b.primary.column,
-                b.rule.id,
-            ))
-        });
+        findings.sort_by(|a, b| a.order().cmp(&b.order()));
         Report {
             findings,
             files_checked,

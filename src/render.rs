@@ -89,16 +89,10 @@ impl Tool {
                 .map(|d| d.join(name))
                 .find(|p| p.is_file())
         };
-        if let Some(program) = on_path("kubectl") {
-            return Some(Tool {
-                program,
-                kubectl: true,
-            });
-        }
-        on_path("kustomize").map(|program| Tool {
-            program,
-            kubectl: false,
-        })
+        let (program, kubectl) = on_path("kubectl")
+            .map(|p| (p, true))
+            .or_else(|| on_path("kustomize").map(|p| (p, false)))?;
+        Some(Tool { program, kubectl })
     }
 
     /// How findings name the command: `kubectl kustomize` or `kustomize build`.
@@ -343,22 +337,18 @@ fn make_copy(
 /// The repo-relative directory to copy: the overlay's directory, widened to the common ancestor
 /// of every file the model says the overlay reads. `None` when one of them is outside the repository.
 fn copy_base(root: &Path, overlay: &Overlay, envs: &BTreeSet<String>) -> Option<String> {
-    let mut paths: Vec<String> = vec![format!("{}/x", rel(root, &overlay.dir))];
-    paths.extend(overlay.resources().iter().map(|r| path_str(&r.origin.file)));
-    paths.extend(
-        overlay
-            .references()
-            .iter()
-            .map(|r| path_str(&r.origin.file)),
-    );
-    paths.extend(
-        overlay
-            .generated()
-            .iter()
-            .flat_map(|g| g.specs.iter())
-            .map(|s| path_str(&s.origin.file)),
-    );
-    paths.extend(overlay.problems().iter().map(|p| path_str(&p.origin.file)));
+    let origins = (overlay.resources().iter().map(|r| &r.origin))
+        .chain(overlay.references().iter().map(|r| &r.origin))
+        .chain(
+            overlay
+                .generated()
+                .iter()
+                .flat_map(|g| &g.specs)
+                .map(|s| &s.origin),
+        )
+        .chain(overlay.problems().iter().map(|p| &p.origin));
+    let mut paths = vec![format!("{}/x", rel(root, &overlay.dir))];
+    paths.extend(origins.map(|o| path_str(&o.file)));
     paths.extend(envs.iter().cloned());
     if paths
         .iter()
@@ -366,17 +356,15 @@ fn copy_base(root: &Path, overlay: &Overlay, envs: &BTreeSet<String>) -> Option<
     {
         return None;
     }
-    let split: Vec<Vec<&str>> = paths
-        .iter()
-        .map(|p| {
-            let mut parts: Vec<&str> = p.split('/').collect();
-            parts.pop();
-            parts
-        })
-        .collect();
-    let mut common: Vec<&str> = split[0].clone();
-    for s in &split[1..] {
-        let n = common.iter().zip(s).take_while(|(a, b)| a == b).count();
+    // Each path's directory, as components; the first is the overlay's own.
+    let mut dirs = paths.iter().map(|p| {
+        let mut parts: Vec<&str> = p.split('/').collect();
+        parts.pop();
+        parts
+    });
+    let mut common = dirs.next()?;
+    for d in dirs {
+        let n = common.iter().zip(&d).take_while(|(a, b)| a == b).count();
         common.truncate(n);
     }
     Some(common.join("/"))

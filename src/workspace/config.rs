@@ -117,19 +117,14 @@ pub fn config_path(root: &Path) -> Option<PathBuf> {
 /// # Errors
 /// [`ConfigError`].
 pub fn load(root: &Path) -> Result<Option<(String, Config)>, ConfigError> {
-    let present: Vec<PathBuf> = CONFIG_FILE_NAMES
-        .iter()
-        .map(|n| root.join(n))
-        .filter(|p| p.is_file())
-        .collect();
-    if present.len() > 1 {
+    let Some(path) = config_path(root) else {
+        return Ok(None);
+    };
+    if CONFIG_FILE_NAMES.iter().all(|n| root.join(n).is_file()) {
         return Err(ConfigError::Both {
             root: root.display().to_string(),
         });
     }
-    let Some(path) = present.into_iter().next() else {
-        return Ok(None);
-    };
     let file = super::rel(root, &path);
     let text = crate::fsio::read_to_string_limited(&path, MAX_CONFIG_BYTES).map_err(|e| {
         ConfigError::Unreadable {

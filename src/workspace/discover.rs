@@ -149,10 +149,10 @@ fn walk(
 
 /// A kustomization's kind and the local directories it includes (remote bases are skipped).
 fn read_includes(dir: &Path, kfile: &Path) -> (bool, Vec<PathBuf>) {
-    let Ok(text) = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES) else {
-        return (false, Vec::new());
-    };
-    let Ok(v) = yaml_serde::from_str::<Value>(&text) else {
+    let Some(v) = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES)
+        .ok()
+        .and_then(|text| yaml_serde::from_str::<Value>(&text).ok())
+    else {
         return (false, Vec::new());
     };
     let component = v.get("kind").and_then(Value::as_str) == Some("Component");

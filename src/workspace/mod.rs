@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use rayon::iter::Either;
 use rayon::prelude::*;
 
 pub use config::{CONFIG_FILE_NAMES, Config, ConfigError};
@@ -160,11 +161,8 @@ impl Workspace {
     /// # Errors
     /// [`ConfigError`] for a config file that cannot be used.
     pub fn load(root: &Path) -> Result<Workspace, ConfigError> {
-        let loaded = config::load(root)?;
-        let (config_file, config) = match loaded {
-            Some((f, c)) => (Some(f), c),
-            None => (None, Config::default()),
-        };
+        let (config_file, config) =
+            config::load(root)?.map_or((None, Config::default()), |(f, c)| (Some(f), c));
         Ok(Self::with_config(root, config_file, config))
     }
 
@@ -316,22 +314,18 @@ fn discovered(
     scan: &discover::Scan,
 ) -> (Vec<discover::Pick>, Vec<(String, &'static str)>) {
     let picks = discover::pick(root, scan);
-    let relevant: Vec<bool> = picks
-        .par_iter()
-        .map(|p| p.keep_without_secret || has_secret(root, &p.dir))
-        .collect();
-    let mut kept = Vec::new();
-    let mut rejected: Vec<(String, &'static str)> = Vec::new();
-    for (p, ok) in picks.into_iter().zip(relevant) {
-        if ok {
-            kept.push(p);
-        } else {
-            rejected.push((rel(root, &p.dir), "no secret in its render"));
-        }
-    }
-    let kept_dirs: Vec<PathBuf> = kept.iter().map(|p| p.dir.clone()).collect();
+    let (kept, mut rejected): (Vec<_>, Vec<(String, &'static str)>) =
+        picks.into_par_iter().partition_map(|p| {
+            if p.keep_without_secret || has_secret(root, &p.dir) {
+                Either::Left(p)
+            } else {
+                Either::Right((rel(root, &p.dir), "no secret in its render"))
+            }
+        });
     for k in scan.kust.values() {
-        if !kept_dirs.contains(&k.dir) && !rejected.iter().any(|(d, _)| *d == rel(root, &k.dir)) {
+        if !kept.iter().any(|p| p.dir == k.dir)
+            && !rejected.iter().any(|(d, _)| *d == rel(root, &k.dir))
+        {
             rejected.push((
                 rel(root, &k.dir),
                 "included by another kustomization, or a base",
