@@ -561,10 +561,7 @@ fn read_file(
         };
         return Some((SourceFile::new(rel, text).with_git(status), Some(model)));
     }
-    let text = match text {
-        Some(t) => t,
-        None => fsio::read_to_string_limited(&path, MAX_FILE_BYTES).ok()?,
-    };
+    let text = text.or_else(|| fsio::read_to_string_limited(&path, MAX_FILE_BYTES).ok())?;
     Some((SourceFile::new(rel, text).with_git(status), None))
 }
 

@@ -222,24 +222,20 @@ fn ca_roots(path: &Path) -> Result<RootCerts, CertInfoError> {
 
 /// One GET of `url` through ureq, and the body of a 2xx answer.
 fn get(url: &str, tls: TlsConfig) -> Result<Vec<u8>, CertInfoError> {
-    let host = url
-        .parse::<ureq::http::Uri>()
-        .ok()
-        .filter(|u| u.authority().is_some_and(|a| port_is_valid(a.as_str())))
+    let bad_url = |reason: &str| CertInfoError::BadUrl {
+        url: url.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let uri = url.parse::<ureq::http::Uri>().ok();
+    let authority = uri.as_ref().and_then(|u| u.authority()).map(|a| a.as_str());
+    let host = uri
+        .as_ref()
+        .filter(|_| authority.is_some_and(port_is_valid))
         .and_then(|u| u.host().filter(|h| !h.is_empty()).map(str::to_owned))
-        .ok_or_else(|| CertInfoError::BadUrl {
-            url: url.to_owned(),
-            reason: "invalid host or port".to_owned(),
-        })?;
-    if url.split_once("://").is_some_and(|(_, rest)| {
-        rest.split(['/', '?', '#'])
-            .next()
-            .is_some_and(|authority| authority.contains('@'))
-    }) {
-        return Err(CertInfoError::BadUrl {
-            url: url.to_owned(),
-            reason: "credentials in URLs are not supported".to_owned(),
-        });
+        .ok_or_else(|| bad_url("invalid host or port"))?;
+    // The authority ends at the first `/`, `?` or `#`: an `@` in it means credentials.
+    if authority.is_some_and(|a| a.contains('@')) {
+        return Err(bad_url("credentials in URLs are not supported"));
     }
     let agent = ureq::Agent::config_builder()
         .timeout_global(Some(FETCH_TIMEOUT))

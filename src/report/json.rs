@@ -5,11 +5,9 @@
 //! not change this output. Any change to these types that is not a pure addition of an optional
 //! field requires `version: 2`. Suppressed findings are always included, with `suppressed` set.
 
-use std::io::{self, Write};
-
 use serde::Serialize;
 
-use super::{RenderOptions, Report, TOOL_NAME, TOOL_VERSION};
+use super::{Report, TOOL_NAME, TOOL_VERSION};
 use crate::finding::{Finding, Location};
 
 /// The schema version of this format.
@@ -140,10 +138,4 @@ pub fn wire(report: &Report) -> WireReport<'_> {
             suppressed: s.suppressed,
         },
     }
-}
-
-/// Renders pretty-printed JSON followed by a newline.
-pub fn render(report: &Report, out: &mut impl Write, _options: &RenderOptions) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &wire(report))?;
-    writeln!(out)
 }

@@ -167,8 +167,7 @@ impl Workspace {
     }
 
     fn with_config(root: &Path, config_file: Option<String>, config: Config) -> Workspace {
-        let ignore = config.ignore.clone();
-        let ignored = move |r: &str| ignore.iter().any(|g| config::glob_match(g, r));
+        let ignored = |r: &str| config.ignore.iter().any(|g| config::glob_match(g, r));
         let scan = discover::scan(root, &ignored);
         let (picks, rejected) = match &config.environments {
             Some(globs) => (from_globs(root, globs, &scan), Vec::new()),
@@ -293,19 +292,17 @@ impl Workspace {
 
 /// Config globs: every kustomization directory matching one.
 fn from_globs(root: &Path, globs: &[String], scan: &discover::Scan) -> Vec<discover::Pick> {
-    let mut out: Vec<discover::Pick> = Vec::new();
-    for k in scan.kust.values() {
+    let pick = |k: &discover::KustDir| {
         let r = rel(root, &k.dir);
-        if let Some(g) = globs.iter().find(|g| config::glob_match(g, &r)) {
-            out.push(discover::Pick {
-                dir: k.dir.clone(),
-                found: Found::Config { glob: g.clone() },
-                keep_without_secret: true,
-                variants: Vec::new(),
-            });
-        }
-    }
-    out
+        let g = globs.iter().find(|g| config::glob_match(g, &r))?;
+        Some(discover::Pick {
+            dir: k.dir.clone(),
+            found: Found::Config { glob: g.clone() },
+            keep_without_secret: true,
+            variants: Vec::new(),
+        })
+    };
+    scan.kust.values().filter_map(pick).collect()
 }
 
 /// Discovery without globs: the rule's picks, less those with no secret in their model.
