@@ -183,9 +183,10 @@ impl Certificate {
     /// # Errors
     /// As [`Certificate::from_pem`].
     pub fn from_der(der: Vec<u8>) -> Result<Certificate, CertError> {
-        let cert = x509_cert::Certificate::from_der(&der).map_err(|e| CertError::Malformed {
+        let malformed = |e: x509_cert::der::Error| CertError::Malformed {
             reason: e.to_string(),
-        })?;
+        };
+        let cert = x509_cert::Certificate::from_der(&der).map_err(malformed)?;
         let tbs = cert.tbs_certificate();
         let spki = tbs.subject_public_key_info();
         let oid = spki.algorithm.oid.to_string();
@@ -197,9 +198,7 @@ impl Certificate {
             };
             return Err(CertError::NotRsa { algorithm });
         }
-        let spki_der = spki.to_der().map_err(|e| CertError::Malformed {
-            reason: e.to_string(),
-        })?;
+        let spki_der = spki.to_der().map_err(malformed)?;
         let public_key = RsaPublicKey::from_spki_der(&spki_der).map_err(|e| match e {
             KeyRejected::TooSmall { bits } => CertError::TooSmall { bits },
             KeyRejected::TooLarge { bits } => CertError::TooLarge { bits },
@@ -381,13 +380,7 @@ fn sha256(data: &[u8]) -> [u8; 32] {
 }
 
 fn hex_lower(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -29,9 +29,6 @@ use crate::rules::{self, Context, GitStatus, SourceFile};
 /// Largest file the check reads (larger files are skipped).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// The file name of an overlay's sealing certificate.
-pub const CERT_FILE: &str = "sealing-cert.pem";
-
 /// Errors that stop a check before any rule runs (the CLI exits 2 on them).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -39,7 +36,6 @@ pub enum CheckError {
     /// `--release ENV` names no overlay.
     #[error("unknown environment `{env}` (known: {known})")]
     UnknownEnv {
-        /// The name given.
         env: String,
         /// The overlays that exist, comma-separated.
         known: String,
@@ -59,18 +55,10 @@ pub enum CheckError {
     Config(#[from] crate::workspace::ConfigError),
     /// `--rules` names an id no rule has.
     #[error("unknown rule id `{id}`")]
-    UnknownRule {
-        /// The id given.
-        id: String,
-    },
+    UnknownRule { id: String },
     /// A path argument does not exist or is outside the repository.
     #[error("{path}: {reason}")]
-    BadPath {
-        /// The path as given.
-        path: String,
-        /// What is wrong with it.
-        reason: String,
-    },
+    BadPath { path: String, reason: String },
     /// An overlay's kustomization cannot be read.
     #[error(transparent)]
     Overlay(#[from] kustomize::KustomizeError),
@@ -82,13 +70,11 @@ pub enum CheckError {
     Certificate {
         /// The certificate file, repo-relative.
         file: String,
-        /// Why it is unusable.
         source: CertError,
     },
 }
 
 impl CheckError {
-    /// A next step for the user.
     pub fn hint(&self) -> Option<String> {
         match self {
             CheckError::UnknownEnv { .. } => {
@@ -117,7 +103,6 @@ impl CheckError {
 /// What to check.
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
-    /// The repository root.
     pub root: PathBuf,
     /// Only report findings in these files or directories (absolute, or relative to `cwd`).
     pub paths: Vec<PathBuf>,
@@ -135,7 +120,6 @@ pub struct CheckOptions {
     pub allow_runtime_secrets: Vec<String>,
 }
 
-/// The result of a check.
 #[derive(Debug)]
 pub struct CheckOutcome {
     /// The findings, narrowed to the requested paths and release environment.
@@ -212,13 +196,16 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
 
 /// The `--rules` ids as a set (`None`: every rule), refusing an unknown id.
 fn selected_rules(ids: &[String]) -> Result<Option<BTreeSet<String>>, CheckError> {
-    if ids.is_empty() {
-        return Ok(None);
+    known_rules(ids)?;
+    Ok((!ids.is_empty()).then(|| ids.iter().cloned().collect()))
+}
+
+/// Refuses an id no rule has.
+fn known_rules(ids: &[String]) -> Result<(), CheckError> {
+    match ids.iter().find(|id| rules::find(id).is_none()) {
+        Some(id) => Err(CheckError::UnknownRule { id: id.clone() }),
+        None => Ok(()),
     }
-    if let Some(id) = ids.iter().find(|id| rules::find(id).is_none()) {
-        return Err(CheckError::UnknownRule { id: id.clone() });
-    }
-    Ok(Some(ids.iter().cloned().collect()))
 }
 
 /// Refuses a workspace with no environment (nothing would be checked) or whose config names
@@ -229,16 +216,7 @@ fn usable_workspace(ws: &crate::workspace::Workspace) -> Result<(), CheckError> 
             looked: ws.looked(),
         });
     }
-    match ws
-        .config
-        .release
-        .unsuppressible
-        .iter()
-        .find(|id| rules::find(id).is_none())
-    {
-        Some(id) => Err(CheckError::UnknownRule { id: id.clone() }),
-        None => Ok(()),
-    }
+    known_rules(&ws.config.release.unsuppressible)
 }
 
 /// Reads the tree's files and the repository's other manifests (in parallel), keeping the
@@ -258,7 +236,7 @@ fn read_files(
         .map(|(rel, repository_only)| (rel, repository_only, texts.remove(rel)))
         .collect();
     drop(texts);
-    let loaded: Vec<(SourceFile, Option<EnvFileModel>)> = todo
+    let (files, env_files): (Vec<SourceFile>, Vec<Option<EnvFileModel>>) = todo
         .into_par_iter()
         .filter_map(|(rel, repository_only, text)| {
             let (f, env) = read_file(root, rel, git, text)?;
@@ -271,14 +249,8 @@ fn read_files(
                 env,
             ))
         })
-        .collect();
-    let mut files = Vec::with_capacity(loaded.len());
-    let mut env_files = Vec::new();
-    for (f, env) in loaded {
-        files.push(f);
-        env_files.extend(env);
-    }
-    (files, env_files)
+        .unzip();
+    (files, env_files.into_iter().flatten().collect())
 }
 
 /// Builds every environment's model, in parallel; a base they share is parsed once, through
@@ -323,19 +295,17 @@ fn sealing_keys(overlays: &[OverlayModel]) -> BTreeMap<String, Option<Certificat
         let cert = ov.cert.as_ref().and_then(CertModel::certificate);
         for src in ov.overlay.secret_sources() {
             if let SecretSource::Sealed { file, .. } = src {
-                let path = path_str(&file);
-                match (keys.get(&path), cert) {
-                    (None, Some(c)) => {
-                        keys.insert(path, Some(c.clone()));
-                    }
-                    (None, None) => {
-                        keys.insert(path, None);
-                    }
-                    (Some(Some(old)), Some(c)) if old.der() == c.der() => {}
-                    (Some(_), _) => {
-                        keys.insert(path, None);
-                    }
-                }
+                keys.entry(path_str(&file))
+                    .and_modify(|old| {
+                        if old
+                            .as_ref()
+                            .zip(cert)
+                            .is_none_or(|(o, c)| o.der() != c.der())
+                        {
+                            *old = None;
+                        }
+                    })
+                    .or_insert_with(|| cert.cloned());
             }
         }
     }
@@ -390,11 +360,7 @@ fn parsed_elsewhere(root: &Path, parsed: &kustomize::ParseCache<'_>) -> HashSet<
 /// (examples and real ones) and sealing certificates.
 fn wanted(rel: &str) -> bool {
     let name = rel.rsplit('/').next().unwrap_or(rel);
-    rel.ends_with(".yaml")
-        || rel.ends_with(".yml")
-        || rel.ends_with(".json")
-        || name == CERT_FILE
-        || is_env_file(rel)
+    is_manifest(rel) || name == crate::workspace::DEFAULT_CERT_FILE || is_env_file(rel)
 }
 
 /// `*.env.example` or a real env file.
@@ -450,13 +416,18 @@ fn tree_files(
 }
 
 /// A file the repository-wide rules read: YAML or JSON.
-fn is_manifest(rel: &str) -> bool {
+pub(crate) fn is_manifest(rel: &str) -> bool {
     [".yaml", ".yml", ".json"].iter().any(|e| rel.ends_with(e))
 }
 
 /// Every file under `root`/`rel` (no symlinked directories, none whose name `skip` matches),
 /// repo-relative (`rel` is too, `""` for the root).
-fn walk(root: &Path, rel: &str, skip: &dyn Fn(&str) -> bool, out: &mut BTreeSet<String>) {
+pub(crate) fn walk(
+    root: &Path,
+    rel: &str,
+    skip: &dyn Fn(&str) -> bool,
+    out: &mut BTreeSet<String>,
+) {
     let Ok(entries) = std::fs::read_dir(root.join(rel)) else {
         return;
     };
@@ -515,8 +486,8 @@ type GitMap = BTreeMap<String, bool>;
 /// Tracked status of every file under the root, from one `git ls-files` call: `Some(map)` of
 /// listed files; files not listed are ignored. `None` outside a git repository or without git.
 fn git_status(root: &Path) -> Option<GitMap> {
-    let mut cmd = Command::new("git");
-    cmd.arg("-C")
+    let out = Command::new("git")
+        .arg("-C")
         .arg(root)
         .args([
             "ls-files",
@@ -529,8 +500,9 @@ fn git_status(root: &Path) -> Option<GitMap> {
             ".",
         ])
         .stdin(Stdio::null())
-        .stderr(Stdio::null());
-    let out = cmd.output().ok()?;
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -589,10 +561,7 @@ fn read_file(
         };
         return Some((SourceFile::new(rel, text).with_git(status), Some(model)));
     }
-    let text = match text {
-        Some(t) => t,
-        None => fsio::read_to_string_limited(&path, MAX_FILE_BYTES).ok()?,
-    };
+    let text = text.or_else(|| fsio::read_to_string_limited(&path, MAX_FILE_BYTES).ok())?;
     Some((SourceFile::new(rel, text).with_git(status), None))
 }
 
@@ -623,7 +592,6 @@ fn load_overlay(
 ) -> Result<OverlayModel, CheckError> {
     let name = env.name.as_str();
     let overlay = Overlay::load_or_unbuildable(root, name, parsed)?;
-    let dir = env.rel.clone();
     let cert_rel = crate::workspace::rel(root, &env.cert);
     let cert = match files.get(cert_rel.as_str()) {
         None => None,
@@ -647,7 +615,7 @@ fn load_overlay(
     };
     Ok(OverlayModel {
         name: name.to_owned(),
-        dir,
+        dir: env.rel.clone(),
         overlay,
         cert,
         examples,

@@ -111,7 +111,6 @@ impl Location {
         Location::new(path, 1, 1)
     }
 
-    /// Adds the byte range.
     #[must_use]
     pub fn with_bytes(mut self, bytes: Range<usize>) -> Location {
         self.bytes = Some(bytes);
@@ -142,7 +141,6 @@ pub struct Finding {
     pub severity: Severity,
     /// One line naming what is wrong; never a secret value.
     pub message: String,
-    /// Where it is.
     pub primary: Location,
     /// Other places involved (e.g. the generator a mismatching example belongs to).
     pub related: Vec<Location>,
@@ -179,7 +177,6 @@ impl Finding {
         self
     }
 
-    /// Adds a related location.
     #[must_use]
     pub fn related(mut self, location: Location) -> Finding {
         self.related.push(location);
@@ -193,6 +190,12 @@ impl Finding {
         self
     }
 
+    /// Where a report lists it: by path, line, column and rule id.
+    fn order(&self) -> (&str, u32, u32, &str) {
+        let p = &self.primary;
+        (&p.path, p.line, p.column, self.rule.id)
+    }
+
     /// True when an allow comment covers this finding.
     pub fn is_suppressed(&self) -> bool {
         self.suppressed.is_some()
@@ -204,7 +207,6 @@ impl Finding {
 pub struct Report {
     /// Every finding, suppressed ones included, sorted by path, line, column and rule id.
     pub findings: Vec<Finding>,
-    /// How many files were checked.
     pub files_checked: usize,
     /// The rules that ran or could have run (SARIF lists them as the tool's rules).
     pub rules: Vec<&'static RuleMeta>,
@@ -231,14 +233,7 @@ impl Report {
         files_checked: usize,
         rules: Vec<&'static RuleMeta>,
     ) -> Report {
-        findings.sort_by(|a, b| {
-            (&a.primary.path, a.primary.line, a.primary.column, a.rule.id).cmp(&(
-                &b.primary.path,
-                b.primary.line,
-                b.primary.column,
-                b.rule.id,
-            ))
-        });
+        findings.sort_by(|a, b| a.order().cmp(&b.order()));
         Report {
             findings,
             files_checked,

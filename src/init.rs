@@ -111,15 +111,9 @@ pub fn locate(root: &Path, env: &str) -> Result<(PathBuf, PathBuf), InitError> {
             desc: other.unwrap_or_else(|| "it has no Secret source".to_owned()),
         });
     }
-    let abs = |p: &PathBuf| {
-        if p.is_absolute() {
-            p.clone()
-        } else {
-            root.join(p)
-        }
-    };
+    // `join` keeps an absolute path as it is.
     for e in &envs {
-        let file = abs(e);
+        let file = root.join(e);
         let mut example = file.clone().into_os_string();
         example.push(".example");
         let example = PathBuf::from(example);
@@ -133,7 +127,7 @@ pub fn locate(root: &Path, env: &str) -> Result<(PathBuf, PathBuf), InitError> {
         env: env.to_owned(),
         files: envs
             .iter()
-            .map(|p| rel(root, &abs(p)))
+            .map(|p| rel(root, &root.join(p)))
             .collect::<Vec<_>>()
             .join(", "),
     })

@@ -139,8 +139,7 @@ struct Located {
 fn locate(root: &Path, target: &str) -> Result<Located, RecoverError> {
     let as_path = Path::new(target);
     // An environment's name (`paper`, `shop/dev`) or its directory; a file is a file.
-    let is_env =
-        !Path::new(target).is_file() && crate::workspace::resolve_fresh(root, target).is_some();
+    let is_env = !as_path.is_file() && crate::workspace::resolve_fresh(root, target).is_some();
     if is_env {
         let (file, name, identity) = seal::sealed_secret_of(root, target)?;
         let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES)?;
@@ -161,6 +160,13 @@ fn locate(root: &Path, target: &str) -> Result<Located, RecoverError> {
         name: String::new(),
         text,
         identity: None,
+    })
+}
+
+fn parse(file_name: &str, text: &str) -> Result<SealedSecretFile, RecoverError> {
+    SealedSecretFile::parse(text).map_err(|source| RecoverError::SealedSecret {
+        file: file_name.to_owned(),
+        source,
     })
 }
 
@@ -272,23 +278,18 @@ pub fn unseal(
     let keys = crate::workspace::load_keys(root, key_files)?;
     let loc = locate(root, target)?;
     let file_name = rel(root, &loc.file);
-    let parsed =
-        SealedSecretFile::parse(&loc.text).map_err(|source| RecoverError::SealedSecret {
-            file: file_name.clone(),
-            source,
-        })?;
+    let parsed = parse(&file_name, &loc.text)?;
     let doc = pick(root, &loc, &parsed)?;
     if doc.has_legacy_data {
         return Err(RecoverError::LegacyData { file: file_name });
     }
     let (identity, label) = label_for(&file_name, doc, loc.identity.as_ref())?;
     let entries: Vec<&sealedsecret::EncryptedEntry> = doc.encrypted_data.iter().collect();
-    let mut data = Vec::with_capacity(entries.len());
-    for (e, opened) in entries.iter().zip(open_entries(
-        &keys, &label, &file_name, doc, &identity, &entries,
-    )) {
-        data.push((e.key.clone(), opened?));
-    }
+    let data = open_entries(&keys, &label, &file_name, doc, &identity, &entries)
+        .into_iter()
+        .zip(&entries)
+        .map(|(opened, e)| Ok((e.key.clone(), opened?)))
+        .collect::<Result<_, RecoverError>>()?;
     Ok(UnsealedSecret {
         file: loc.file,
         identity,
@@ -404,10 +405,7 @@ pub fn diff(
     let (file, name, rendered) = seal::sealed_secret_of(root, env)?;
     let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES)?;
     let file_name = rel(root, &file);
-    let parsed = SealedSecretFile::parse(&text).map_err(|source| RecoverError::SealedSecret {
-        file: file_name.clone(),
-        source,
-    })?;
+    let parsed = parse(&file_name, &text)?;
     let loc = Located {
         file: file.clone(),
         name,

@@ -50,7 +50,6 @@ pub enum RenderMode {
     Auto,
     /// Always; a missing tool is an error (exit 2).
     Always,
-    /// Never.
     Never,
 }
 
@@ -64,7 +63,6 @@ pub enum RenderError {
 }
 
 impl RenderError {
-    /// A next step for the user.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             RenderError::NoTool => Some(
@@ -74,7 +72,6 @@ impl RenderError {
     }
 }
 
-/// The program that renders.
 #[derive(Debug, Clone)]
 pub struct Tool {
     program: PathBuf,
@@ -92,16 +89,10 @@ impl Tool {
                 .map(|d| d.join(name))
                 .find(|p| p.is_file())
         };
-        if let Some(program) = on_path("kubectl") {
-            return Some(Tool {
-                program,
-                kubectl: true,
-            });
-        }
-        on_path("kustomize").map(|program| Tool {
-            program,
-            kubectl: false,
-        })
+        let (program, kubectl) = on_path("kubectl")
+            .map(|p| (p, true))
+            .or_else(|| on_path("kustomize").map(|p| (p, false)))?;
+        Some(Tool { program, kubectl })
     }
 
     /// How findings name the command: `kubectl kustomize` or `kustomize build`.
@@ -127,11 +118,9 @@ impl Tool {
 /// A name reference as the real render has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedRef {
-    /// The kind the field points to.
     pub target_kind: String,
     /// Path of the name scalar in the object.
     pub path: Vec<Seg>,
-    /// The name the field holds.
     pub name: String,
     /// `key` / `items[].key` read through the reference.
     pub keys: Vec<String>,
@@ -153,10 +142,8 @@ pub struct RenderedObject {
     pub refs: Vec<RenderedRef>,
 }
 
-/// The render of one overlay.
 #[derive(Debug, Clone)]
 pub struct RenderedOverlay {
-    /// The overlay name.
     pub overlay: String,
     /// Repo-relative path of the overlay's kustomization file.
     pub kustomization: String,
@@ -331,11 +318,11 @@ fn make_copy(
     let failed = |e: fsio::FsError| format!("cannot make a temporary copy: {e}");
     let tmp = fsio::temp_dir().map_err(failed)?;
     let mut files = BTreeSet::new();
-    walk(root, &root.join(&base_rel), &mut files);
-    for f in files
-        .iter()
-        .filter(|f| !is_real_env_file(f) && !all_env_files.contains(*f))
-    {
+    crate::check::walk(root, &base_rel, &|n| n == ".git", &mut files);
+    // A `.git` file (a worktree's link) is not copied either.
+    for f in files.iter().filter(|f| {
+        f.rsplit('/').next() != Some(".git") && !is_real_env_file(f) && !all_env_files.contains(*f)
+    }) {
         fsio::copy_file(&root.join(f), &tmp.path().join(f)).map_err(failed)?;
     }
     for e in envs {
@@ -350,22 +337,18 @@ fn make_copy(
 /// The repo-relative directory to copy: the overlay's directory, widened to the common ancestor
 /// of every file the model says the overlay reads. `None` when one of them is outside the repository.
 fn copy_base(root: &Path, overlay: &Overlay, envs: &BTreeSet<String>) -> Option<String> {
-    let mut paths: Vec<String> = vec![format!("{}/x", rel(root, &overlay.dir))];
-    paths.extend(overlay.resources().iter().map(|r| path_str(&r.origin.file)));
-    paths.extend(
-        overlay
-            .references()
-            .iter()
-            .map(|r| path_str(&r.origin.file)),
-    );
-    paths.extend(
-        overlay
-            .generated()
-            .iter()
-            .flat_map(|g| g.specs.iter())
-            .map(|s| path_str(&s.origin.file)),
-    );
-    paths.extend(overlay.problems().iter().map(|p| path_str(&p.origin.file)));
+    let origins = (overlay.resources().iter().map(|r| &r.origin))
+        .chain(overlay.references().iter().map(|r| &r.origin))
+        .chain(
+            overlay
+                .generated()
+                .iter()
+                .flat_map(|g| &g.specs)
+                .map(|s| &s.origin),
+        )
+        .chain(overlay.problems().iter().map(|p| &p.origin));
+    let mut paths = vec![format!("{}/x", rel(root, &overlay.dir))];
+    paths.extend(origins.map(|o| path_str(&o.file)));
     paths.extend(envs.iter().cloned());
     if paths
         .iter()
@@ -373,40 +356,18 @@ fn copy_base(root: &Path, overlay: &Overlay, envs: &BTreeSet<String>) -> Option<
     {
         return None;
     }
-    let split: Vec<Vec<&str>> = paths
-        .iter()
-        .map(|p| {
-            let mut parts: Vec<&str> = p.split('/').collect();
-            parts.pop();
-            parts
-        })
-        .collect();
-    let mut common: Vec<&str> = split[0].clone();
-    for s in &split[1..] {
-        let n = common.iter().zip(s).take_while(|(a, b)| a == b).count();
+    // Each path's directory, as components; the first is the overlay's own.
+    let mut dirs = paths.iter().map(|p| {
+        let mut parts: Vec<&str> = p.split('/').collect();
+        parts.pop();
+        parts
+    });
+    let mut common = dirs.next()?;
+    for d in dirs {
+        let n = common.iter().zip(&d).take_while(|(a, b)| a == b).count();
         common.truncate(n);
     }
     Some(common.join("/"))
-}
-
-/// Every regular file under `dir` (no `.git`, no symlinked directory, as `check` reads the
-/// tree), repo-relative.
-fn walk(root: &Path, dir: &Path, out: &mut BTreeSet<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.filter_map(Result::ok) {
-        let p = e.path();
-        let Ok(ft) = e.file_type() else { continue };
-        if e.file_name() == ".git" {
-            continue;
-        }
-        if ft.is_dir() {
-            walk(root, &p, out);
-        } else if p.is_file() {
-            out.insert(rel(root, &p));
-        }
-    }
 }
 
 fn rel(root: &Path, p: &Path) -> String {
@@ -704,7 +665,7 @@ mod tests {
         assert_eq!(envs, ["k8s/overlays/dev/dev.env".to_owned()].into());
         let copy = make_copy(root, &dev, &envs, &all).expect("copy");
         let mut files = BTreeSet::new();
-        walk(copy.path(), copy.path(), &mut files);
+        crate::check::walk(copy.path(), "", &|n| n == ".git", &mut files);
         let want: BTreeSet<String> = [
             "k8s/overlays/dev/creds.txt",
             "k8s/overlays/dev/dev.env",

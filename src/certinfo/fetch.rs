@@ -222,24 +222,20 @@ fn ca_roots(path: &Path) -> Result<RootCerts, CertInfoError> {
 
 /// One GET of `url` through ureq, and the body of a 2xx answer.
 fn get(url: &str, tls: TlsConfig) -> Result<Vec<u8>, CertInfoError> {
-    let host = url
-        .parse::<ureq::http::Uri>()
-        .ok()
-        .filter(|u| u.authority().is_some_and(|a| port_is_valid(a.as_str())))
+    let bad_url = |reason: &str| CertInfoError::BadUrl {
+        url: url.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let uri = url.parse::<ureq::http::Uri>().ok();
+    let authority = uri.as_ref().and_then(|u| u.authority()).map(|a| a.as_str());
+    let host = uri
+        .as_ref()
+        .filter(|_| authority.is_some_and(port_is_valid))
         .and_then(|u| u.host().filter(|h| !h.is_empty()).map(str::to_owned))
-        .ok_or_else(|| CertInfoError::BadUrl {
-            url: url.to_owned(),
-            reason: "invalid host or port".to_owned(),
-        })?;
-    if url.split_once("://").is_some_and(|(_, rest)| {
-        rest.split(['/', '?', '#'])
-            .next()
-            .is_some_and(|authority| authority.contains('@'))
-    }) {
-        return Err(CertInfoError::BadUrl {
-            url: url.to_owned(),
-            reason: "credentials in URLs are not supported".to_owned(),
-        });
+        .ok_or_else(|| bad_url("invalid host or port"))?;
+    // The authority ends at the first `/`, `?` or `#`: an `@` in it means credentials.
+    if authority.is_some_and(|a| a.contains('@')) {
+        return Err(bad_url("credentials in URLs are not supported"));
     }
     let agent = ureq::Agent::config_builder()
         .timeout_global(Some(FETCH_TIMEOUT))
@@ -282,11 +278,7 @@ fn get(url: &str, tls: TlsConfig) -> Result<Vec<u8>, CertInfoError> {
             .get("transfer-encoding")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    if !framed
-        && url
-            .get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-    {
+    if !framed && is_https(url) {
         return Err(fetch_err(
             url,
             "the https response is not length-framed (no Content-Length, not chunked): a truncated body could not be told from a complete one",
@@ -298,6 +290,11 @@ fn get(url: &str, tls: TlsConfig) -> Result<Vec<u8>, CertInfoError> {
         .limit(MAX_CERT_BYTES)
         .read_to_vec()
         .map_err(|e| request_error(url, &host, e, true))
+}
+
+fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
 }
 
 /// Whether an authority's port, if it has one, is a number from 0 to 65535 (`http::Uri` reads
@@ -314,16 +311,13 @@ fn port_is_valid(authority: &str) -> bool {
 
 /// A ureq error as one line naming what went wrong. `in_body`: the response head had arrived.
 fn request_error(url: &str, host: &str, e: ureq::Error, in_body: bool) -> CertInfoError {
-    let tls = url
-        .get(..8)
-        .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
     match e {
         ureq::Error::Rustls(inner) => tls_error(url, host, &inner),
         ureq::Error::Io(io) => {
             if let Some(inner) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
                 return tls_error(url, host, inner);
             }
-            io_error(url, &io, tls, in_body)
+            io_error(url, &io, is_https(url), in_body)
         }
         ureq::Error::Timeout(_) => fetch_err(
             url,

@@ -21,25 +21,18 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn command(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Note => "notice",
-    }
-}
-
 /// Renders workflow commands. Suppressed findings appear only with `show_suppressed`, as
 /// notices.
 pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) -> io::Result<()> {
     for f in &report.findings {
-        let cmd = if f.is_suppressed() {
-            if !options.show_suppressed {
-                continue;
-            }
-            "notice"
-        } else {
-            command(f.severity)
+        if f.is_suppressed() && !options.show_suppressed {
+            continue;
+        }
+        let cmd = match f.severity {
+            _ if f.is_suppressed() => "notice",
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "notice",
         };
         let message = format!("{}{}\nhelp: {}", f.message, super::marker(f), f.hint);
         writeln!(

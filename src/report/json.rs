@@ -5,17 +5,14 @@
 //! not change this output. Any change to these types that is not a pure addition of an optional
 //! field requires `version: 2`. Suppressed findings are always included, with `suppressed` set.
 
-use std::io::{self, Write};
-
 use serde::Serialize;
 
-use super::{RenderOptions, Report, TOOL_NAME, TOOL_VERSION};
+use super::{Report, TOOL_NAME, TOOL_VERSION};
 use crate::finding::{Finding, Location};
 
 /// The schema version of this format.
 pub const VERSION: u32 = 1;
 
-/// The whole document.
 #[derive(Debug, Serialize)]
 pub struct WireReport<'a> {
     /// Always [`VERSION`].
@@ -26,7 +23,6 @@ pub struct WireReport<'a> {
     pub summary: WireSummary,
 }
 
-/// The producing tool.
 #[derive(Debug, Serialize)]
 pub struct WireTool {
     /// `emp-seal`.
@@ -35,7 +31,6 @@ pub struct WireTool {
     pub version: &'static str,
 }
 
-/// One finding.
 #[derive(Debug, Serialize)]
 pub struct WireFinding<'a> {
     /// Rule id (kebab-case, stable).
@@ -60,7 +55,6 @@ pub struct WireFinding<'a> {
     pub unverified: Option<&'a str>,
 }
 
-/// A location.
 #[derive(Debug, Serialize)]
 pub struct WireLocation<'a> {
     /// Repo-relative path, forward slashes.
@@ -75,7 +69,6 @@ pub struct WireLocation<'a> {
     pub byte_end: Option<usize>,
 }
 
-/// A suppression.
 #[derive(Debug, Serialize)]
 pub struct WireSuppression<'a> {
     /// Always `inline` (an `# emp-seal:allow` comment).
@@ -128,7 +121,6 @@ fn finding(f: &Finding) -> WireFinding<'_> {
     }
 }
 
-/// Builds the wire document.
 pub fn wire(report: &Report) -> WireReport<'_> {
     let s = report.summary();
     WireReport {
@@ -146,10 +138,4 @@ pub fn wire(report: &Report) -> WireReport<'_> {
             suppressed: s.suppressed,
         },
     }
-}
-
-/// Renders pretty-printed JSON followed by a newline.
-pub fn render(report: &Report, out: &mut impl Write, _options: &RenderOptions) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &wire(report))?;
-    writeln!(out)
 }

@@ -29,7 +29,6 @@ pub enum Format {
     Github,
 }
 
-/// How to render.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RenderOptions {
     /// Use ANSI colour (text only). The CLI sets this only on a TTY without `NO_COLOR`.
@@ -57,6 +56,12 @@ fn marker(f: &Finding) -> String {
     marker
 }
 
+/// Pretty-printed JSON followed by a newline.
+fn pretty(out: &mut impl Write, value: &impl serde::Serialize) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)
+}
+
 /// Renders `report` in `format` to `out`.
 pub fn render(
     format: Format,
@@ -66,8 +71,8 @@ pub fn render(
 ) -> io::Result<()> {
     match format {
         Format::Text => text::render(report, out, options),
-        Format::Json => json::render(report, out, options),
-        Format::Sarif => sarif::render(report, out, options),
+        Format::Json => pretty(out, &json::wire(report)),
+        Format::Sarif => pretty(out, &sarif::log(report)),
         Format::Github => github::render(report, out, options),
     }
 }

@@ -6,11 +6,9 @@
 //! repo-relative paths, percent-encoded, relative to `%SRCROOT%`. Validated against the official
 //! schema in tests/integration/report.rs.
 
-use std::io::{self, Write};
-
 use serde_json::{Value, json};
 
-use super::{RenderOptions, Report, TOOL_NAME, TOOL_VERSION};
+use super::{Report, TOOL_NAME, TOOL_VERSION};
 
 /// The `repository` of Cargo.toml (empty when unset).
 const TOOL_REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
@@ -88,7 +86,6 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     r
 }
 
-/// Builds the SARIF log as a JSON value.
 pub fn log(report: &Report) -> Value {
     let rules: Vec<Value> = report
         .rules
@@ -132,10 +129,4 @@ pub fn log(report: &Report) -> Value {
             "results": results,
         }]
     })
-}
-
-/// Renders pretty-printed SARIF followed by a newline.
-pub fn render(report: &Report, out: &mut impl Write, _options: &RenderOptions) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &log(report))?;
-    writeln!(out)
 }

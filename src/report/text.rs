@@ -43,7 +43,6 @@ fn finding(f: &Finding, out: &mut impl Write, o: &RenderOptions) -> io::Result<(
     Ok(())
 }
 
-/// Renders the text format.
 pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) -> io::Result<()> {
     for f in &report.findings {
         if f.is_suppressed() && !options.show_suppressed {

@@ -70,7 +70,6 @@ pub enum ScopeName {
 }
 
 impl ScopeName {
-    /// The scope.
     pub fn scope(self) -> crate::crypto::Scope {
         match self {
             ScopeName::Strict => crate::crypto::Scope::Strict,
@@ -84,12 +83,10 @@ impl ScopeName {
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// Unreadable.
     #[error("{file}: cannot read: {message}")]
     Unreadable {
         /// The file, repository-relative.
         file: String,
-        /// Why.
         message: String,
     },
     /// Not valid TOML, or a key or value the file may not hold.
@@ -104,10 +101,7 @@ pub enum ConfigError {
     },
     /// Both `emp-seal.toml` and `.emp-seal.toml` exist.
     #[error("both emp-seal.toml and .emp-seal.toml exist at {root}: keep one")]
-    Both {
-        /// The repository root.
-        root: String,
-    },
+    Both { root: String },
 }
 
 /// The config file at `root`, if any.
@@ -123,19 +117,14 @@ pub fn config_path(root: &Path) -> Option<PathBuf> {
 /// # Errors
 /// [`ConfigError`].
 pub fn load(root: &Path) -> Result<Option<(String, Config)>, ConfigError> {
-    let present: Vec<PathBuf> = CONFIG_FILE_NAMES
-        .iter()
-        .map(|n| root.join(n))
-        .filter(|p| p.is_file())
-        .collect();
-    if present.len() > 1 {
+    let Some(path) = config_path(root) else {
+        return Ok(None);
+    };
+    if CONFIG_FILE_NAMES.iter().all(|n| root.join(n).is_file()) {
         return Err(ConfigError::Both {
             root: root.display().to_string(),
         });
     }
-    let Some(path) = present.into_iter().next() else {
-        return Ok(None);
-    };
     let file = super::rel(root, &path);
     let text = crate::fsio::read_to_string_limited(&path, MAX_CONFIG_BYTES).map_err(|e| {
         ConfigError::Unreadable {

@@ -50,7 +50,6 @@ pub(crate) struct Scan {
 pub(crate) struct Pick {
     /// The directory (as reached from the root).
     pub(crate) dir: PathBuf,
-    /// How it was found.
     pub(crate) found: Found,
     /// True when a secret-free directory is kept anyway (conventional `overlays/<env>`).
     pub(crate) keep_without_secret: bool,
@@ -140,7 +139,7 @@ fn walk(
             if !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_str()) {
                 walk(root, &r, ignore, seen, kfiles, yaml_files);
             }
-        } else if (name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json"))
+        } else if crate::check::is_manifest(&name)
             && !super::KUSTOMIZATION_FILE_NAMES.contains(&name.as_str())
         {
             yaml_files.push(r);
@@ -150,10 +149,10 @@ fn walk(
 
 /// A kustomization's kind and the local directories it includes (remote bases are skipped).
 fn read_includes(dir: &Path, kfile: &Path) -> (bool, Vec<PathBuf>) {
-    let Ok(text) = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES) else {
-        return (false, Vec::new());
-    };
-    let Ok(v) = yaml_serde::from_str::<Value>(&text) else {
+    let Some(v) = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES)
+        .ok()
+        .and_then(|text| yaml_serde::from_str::<Value>(&text).ok())
+    else {
         return (false, Vec::new());
     };
     let component = v.get("kind").and_then(Value::as_str) == Some("Component");

@@ -35,14 +35,11 @@ pub fn resolve_from(root: &Path, from: &Path) -> Result<(PathBuf, bool), SealErr
         .map(|o| o.dir.join(from))
         .filter(|p| p.is_file())
         .collect();
-    match found.len() {
-        0 => Err(SealError::FromNotFound {
+    match found.as_slice() {
+        [] => Err(SealError::FromNotFound {
             name: from.display().to_string(),
         }),
-        1 => Ok((
-            found.into_iter().next().expect("invariant: one element"),
-            true,
-        )),
+        [one] => Ok((one.clone(), true)),
         _ => Err(SealError::FromAmbiguous {
             name: from.display().to_string(),
             found: found
@@ -60,10 +57,7 @@ pub fn resolve_from(root: &Path, from: &Path) -> Result<(PathBuf, bool), SealErr
 /// that path, repository-relative. Anything else is returned as given, for [`overlay_dir`] to
 /// judge.
 pub fn env_name(root: &Path, arg: &str) -> String {
-    match super::resolve(root, arg) {
-        Some(e) => e.name,
-        None => arg.to_owned(),
-    }
+    super::resolve(root, arg).map_or_else(|| arg.to_owned(), |e| e.name)
 }
 
 /// The overlay directory of an environment name (or path, see [`env_name`]).

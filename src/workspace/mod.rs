@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use rayon::iter::Either;
 use rayon::prelude::*;
 
 pub use config::{CONFIG_FILE_NAMES, Config, ConfigError};
@@ -117,7 +118,6 @@ pub enum CertSource {
     Config,
 }
 
-/// One environment.
 #[derive(Debug, Clone)]
 pub struct Environment {
     /// Its name: the shortest path suffix no other environment shares (`dev`, `a/dev`).
@@ -126,11 +126,8 @@ pub struct Environment {
     pub dir: PathBuf,
     /// The overlay directory, repository-relative with forward slashes.
     pub rel: String,
-    /// How it was found.
     pub found: Found,
-    /// The sealing certificate's path.
     pub cert: PathBuf,
-    /// Where that path came from.
     pub cert_source: CertSource,
     /// The config's certificate URL (for `cert --fetch` with no URL).
     pub cert_url: Option<String>,
@@ -140,10 +137,8 @@ pub struct Environment {
     pub variants: Vec<String>,
 }
 
-/// The repository's layout.
 #[derive(Debug, Clone)]
 pub struct Workspace {
-    /// The repository root.
     pub root: PathBuf,
     /// The config file, repository-relative, when there is one.
     pub config_file: Option<String>,
@@ -166,17 +161,13 @@ impl Workspace {
     /// # Errors
     /// [`ConfigError`] for a config file that cannot be used.
     pub fn load(root: &Path) -> Result<Workspace, ConfigError> {
-        let loaded = config::load(root)?;
-        let (config_file, config) = match loaded {
-            Some((f, c)) => (Some(f), c),
-            None => (None, Config::default()),
-        };
+        let (config_file, config) =
+            config::load(root)?.map_or((None, Config::default()), |(f, c)| (Some(f), c));
         Ok(Self::with_config(root, config_file, config))
     }
 
     fn with_config(root: &Path, config_file: Option<String>, config: Config) -> Workspace {
-        let ignore = config.ignore.clone();
-        let ignored = move |r: &str| ignore.iter().any(|g| config::glob_match(g, r));
+        let ignored = |r: &str| config.ignore.iter().any(|g| config::glob_match(g, r));
         let scan = discover::scan(root, &ignored);
         let (picks, rejected) = match &config.environments {
             Some(globs) => (from_globs(root, globs, &scan), Vec::new()),
@@ -237,7 +228,6 @@ impl Workspace {
             .unwrap_or_default()
     }
 
-    /// The environment called `name`.
     pub fn env(&self, name: &str) -> Option<&Environment> {
         self.envs.iter().find(|e| e.name == name)
     }
@@ -302,19 +292,17 @@ impl Workspace {
 
 /// Config globs: every kustomization directory matching one.
 fn from_globs(root: &Path, globs: &[String], scan: &discover::Scan) -> Vec<discover::Pick> {
-    let mut out: Vec<discover::Pick> = Vec::new();
-    for k in scan.kust.values() {
+    let pick = |k: &discover::KustDir| {
         let r = rel(root, &k.dir);
-        if let Some(g) = globs.iter().find(|g| config::glob_match(g, &r)) {
-            out.push(discover::Pick {
-                dir: k.dir.clone(),
-                found: Found::Config { glob: g.clone() },
-                keep_without_secret: true,
-                variants: Vec::new(),
-            });
-        }
-    }
-    out
+        let g = globs.iter().find(|g| config::glob_match(g, &r))?;
+        Some(discover::Pick {
+            dir: k.dir.clone(),
+            found: Found::Config { glob: g.clone() },
+            keep_without_secret: true,
+            variants: Vec::new(),
+        })
+    };
+    scan.kust.values().filter_map(pick).collect()
 }
 
 /// Discovery without globs: the rule's picks, less those with no secret in their model.
@@ -323,22 +311,18 @@ fn discovered(
     scan: &discover::Scan,
 ) -> (Vec<discover::Pick>, Vec<(String, &'static str)>) {
     let picks = discover::pick(root, scan);
-    let relevant: Vec<bool> = picks
-        .par_iter()
-        .map(|p| p.keep_without_secret || has_secret(root, &p.dir))
-        .collect();
-    let mut kept = Vec::new();
-    let mut rejected: Vec<(String, &'static str)> = Vec::new();
-    for (p, ok) in picks.into_iter().zip(relevant) {
-        if ok {
-            kept.push(p);
-        } else {
-            rejected.push((rel(root, &p.dir), "no secret in its render"));
-        }
-    }
-    let kept_dirs: Vec<PathBuf> = kept.iter().map(|p| p.dir.clone()).collect();
+    let (kept, mut rejected): (Vec<_>, Vec<(String, &'static str)>) =
+        picks.into_par_iter().partition_map(|p| {
+            if p.keep_without_secret || has_secret(root, &p.dir) {
+                Either::Left(p)
+            } else {
+                Either::Right((rel(root, &p.dir), "no secret in its render"))
+            }
+        });
     for k in scan.kust.values() {
-        if !kept_dirs.contains(&k.dir) && !rejected.iter().any(|(d, _)| *d == rel(root, &k.dir)) {
+        if !kept.iter().any(|p| p.dir == k.dir)
+            && !rejected.iter().any(|(d, _)| *d == rel(root, &k.dir))
+        {
             rejected.push((
                 rel(root, &k.dir),
                 "included by another kustomization, or a base",
@@ -386,25 +370,17 @@ fn apply_config(root: &Path, config: &Config, e: &mut Environment) {
 /// [`refresh`]). A config file that cannot be used counts as absent here: the CLI reports it
 /// before any command runs ([`Workspace::load`]).
 pub fn get(root: &Path) -> Arc<Workspace> {
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(w) = cache.lock().ok().and_then(|c| c.get(root).cloned()) {
-        return w;
-    }
-    refresh(root)
+    cached(root).unwrap_or_else(|| refresh(root))
 }
 
 /// Rediscovers the workspace of `root` (after a command created an overlay, or when a name is
 /// not found in the cached one).
 pub fn refresh(root: &Path) -> Arc<Workspace> {
-    let w = Arc::new(
+    store(
+        root,
         Workspace::load(root)
             .unwrap_or_else(|_| Workspace::with_config(root, None, Config::default())),
-    );
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Ok(mut c) = cache.lock() {
-        c.insert(root.to_path_buf(), Arc::clone(&w));
-    }
-    w
+    )
 }
 
 /// Like [`get`], but a config file that cannot be used is an error (for commands that report
@@ -413,20 +389,30 @@ pub fn refresh(root: &Path) -> Arc<Workspace> {
 /// # Errors
 /// [`ConfigError`].
 pub fn load_cached(root: &Path) -> Result<Arc<Workspace>, ConfigError> {
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(w) = cache.lock().ok().and_then(|c| c.get(root).cloned())
-        && w.config_file.is_some() == config::config_path(root).is_some()
-    {
-        return Ok(w);
+    match cached(root) {
+        Some(w) if w.config_file.is_some() == config::config_path(root).is_some() => Ok(w),
+        _ => Ok(store(root, Workspace::load(root)?)),
     }
-    let w = Arc::new(Workspace::load(root)?);
-    if let Ok(mut c) = cache.lock() {
-        c.insert(root.to_path_buf(), Arc::clone(&w));
-    }
-    Ok(w)
 }
 
 static CACHE: OnceLock<Mutex<HashMap<PathBuf, Arc<Workspace>>>> = OnceLock::new();
+
+fn cached(root: &Path) -> Option<Arc<Workspace>> {
+    CACHE
+        .get_or_init(Mutex::default)
+        .lock()
+        .ok()?
+        .get(root)
+        .cloned()
+}
+
+fn store(root: &Path, w: Workspace) -> Arc<Workspace> {
+    let w = Arc::new(w);
+    if let Ok(mut c) = CACHE.get_or_init(Mutex::default).lock() {
+        c.insert(root.to_path_buf(), Arc::clone(&w));
+    }
+    w
+}
 
 /// Like [`resolve`], rediscovering once when the cached workspace does not know `arg` (the tree
 /// may have changed since it was discovered in this process).
