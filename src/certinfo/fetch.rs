@@ -157,7 +157,7 @@ pub fn save_fetched(
 /// [`CertInfoError::Fs`] when `opts.ca_cert` is unusable.
 pub fn fetch(url: &str, opts: &FetchOptions) -> Result<Vec<u8>, CertInfoError> {
     let bad_url = |reason: String| CertInfoError::BadUrl {
-        url: url.to_owned(),
+        url: without_userinfo(url),
         reason,
     };
     let (scheme, rest) = url.split_once("://").ok_or_else(|| {
@@ -223,7 +223,7 @@ fn ca_roots(path: &Path) -> Result<RootCerts, CertInfoError> {
 /// One GET of `url` through ureq, and the body of a 2xx answer.
 fn get(url: &str, tls: TlsConfig) -> Result<Vec<u8>, CertInfoError> {
     let bad_url = |reason: &str| CertInfoError::BadUrl {
-        url: url.to_owned(),
+        url: without_userinfo(url),
         reason: reason.to_owned(),
     };
     let uri = url.parse::<ureq::http::Uri>().ok();
@@ -290,6 +290,19 @@ fn get(url: &str, tls: TlsConfig) -> Result<Vec<u8>, CertInfoError> {
         .limit(MAX_CERT_BYTES)
         .read_to_vec()
         .map_err(|e| request_error(url, &host, e, true))
+}
+
+/// `url` with the user information of its authority shown as `***`, so that a password typed
+/// into a URL is never echoed in an error.
+fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => url.to_owned(),
+    }
 }
 
 fn is_https(url: &str) -> bool {
@@ -473,11 +486,17 @@ mod tests {
         ] {
             match fetch(url, &opts) {
                 Err(CertInfoError::BadUrl { url: u, reason }) => {
-                    assert_eq!(u, url);
+                    assert_eq!(u, without_userinfo(url));
                     assert!(reason.contains(needle), "{url}: {reason}");
                 }
                 other => panic!("{url}: {other:?}"),
             }
+        }
+        // A password in the URL is refused without being echoed.
+        for url in ["http://u:s3cret@host/", "https://u:s3cret@:99999/x@y"] {
+            let e = fetch(url, &opts).unwrap_err().to_string();
+            assert!(!e.contains("s3cret"), "{e}");
+            assert!(e.contains("://***@"), "{e}");
         }
     }
 
