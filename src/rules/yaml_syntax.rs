@@ -5,12 +5,15 @@
 //! run either (they would only report knock-on effects, such as references to a SealedSecret
 //! that did not parse).
 //!
+//! Outside the tree, a YAML/JSON file that mentions `Secret` and does not parse (a Helm
+//! template, say) is a note: the repository-wide rules could not look at it.
+//!
 //! Reads the shared single parse (`yamldocs::yaml_errors`); never quotes document content
 //! beyond the parser's own message, which names positions and keys, not values.
 
 use super::Context;
 use super::model::path_str;
-use super::yamldocs::yaml_errors;
+use super::yamldocs::{YamlError, yaml_errors};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 
 pub static META: RuleMeta = RuleMeta {
@@ -24,8 +27,16 @@ pub static META: RuleMeta = RuleMeta {
 /// Reports every YAML document of the tree that does not parse.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
+    let mut noted = std::collections::HashSet::new();
     for e in yaml_errors(cx) {
         let path = &e.file.path;
+        if e.file.repository_only {
+            // One note per file: the repository-wide rules could not look at it.
+            if noted.insert(path) {
+                out.push(not_checked(e));
+            }
+            continue;
+        }
         let mut message = format!(
             "YAML does not parse: {}; no other rule checked this document",
             e.message
@@ -62,4 +73,21 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         out.push(Finding::new(&META, loc, message));
     }
     out
+}
+
+/// A file outside the tree that mentions `Secret` and does not parse (often a Helm template):
+/// a note, not an error, saying that the repository-wide rules did not check it, so that
+/// "nothing found" is never read as "verified clean" for it.
+fn not_checked(e: &YamlError<'_>) -> Finding {
+    let loc = Location::new(e.file.path.clone(), e.line, e.column);
+    Finding::new(
+        &META,
+        loc,
+        format!(
+            "not read as a manifest: {}; plaintext-secret, readable-secret-data and placeholder-ciphertext did not check this file",
+            e.message
+        ),
+    )
+    .severity(Severity::Note)
+    .hint("if it is a template, check its rendered output; once it is known to hold no secret, list it under `ignore` in emp-seal.toml")
 }

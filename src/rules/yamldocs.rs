@@ -133,7 +133,7 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
     let mut out = Parsed::default();
     for doc in yamlpos::documents(&file.text) {
         match yaml_serde::from_str::<Value>(doc.text) {
-            Ok(value) if !file.repository_only && crate::kustomize::has_complex_key(&value) => {
+            Ok(value) if crate::kustomize::has_complex_key(&value) => {
                 out.errors.push(YamlError {
                     file,
                     doc_line: doc.first_line,
@@ -151,8 +151,8 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
                     out.docs.push(YamlDoc { file, doc, value });
                 }
             }
-            // Outside the tree a file that does not parse may be a template, not a manifest.
-            Err(_) if file.repository_only => {}
+            // Outside the tree a file that does not parse may be a template, not a manifest:
+            // kept too, so that `yaml-syntax` can say (as a note) that nothing checked it.
             Err(e) => out.errors.push(parse_error(file, &doc, &e)),
         }
     }

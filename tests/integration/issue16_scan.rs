@@ -143,7 +143,8 @@ fn repository(root: &Path) -> Vec<(String, String)> {
             &[("token", &b64("eyJhbGciOi"))],
         ),
     );
-    // Outside the tree, a template that is not YAML is no finding of any rule.
+    // Outside the tree, a template that is not YAML is checked by no rule, and says so (a
+    // yaml-syntax note, asserted in `template_outside_the_tree_is_a_note`).
     put(
         root,
         "charts/app/templates/secret.yaml",
@@ -161,6 +162,7 @@ fn repository(root: &Path) -> Vec<(String, String)> {
         ("plaintext-secret", "argocd/url-password.yaml"),
         ("plaintext-secret", "sa/token-filled.yaml"),
         ("readable-secret-data", "sa/token-filled.yaml"),
+        ("yaml-syntax", "charts/app/templates/secret.yaml"),
     ]
     .iter()
     .map(|(r, p)| ((*r).to_owned(), (*p).to_owned()))
@@ -225,4 +227,50 @@ fn issue_16_file_rules_walk_the_repository_without_git() {
     let expected = repository(root);
     ignored(root, &[".cache", "target/debug", "node_modules/pkg"]);
     assert_eq!(outside_k8s(root), expected);
+}
+
+/// A file outside the tree that mentions `Secret` and does not parse (a Helm template) was
+/// looked at by no rule: `check` says so in a note (exit 0, so a chart does not fail the gate;
+/// the shipped tree's own placeholder findings are left out with `--rules`) instead of counting
+/// it clean, and the note goes once the config lists it under `ignore`.
+#[test]
+fn template_outside_the_tree_is_a_note_until_ignored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    common::copy_dir(&common::repo_root().join("k8s"), &root.join("k8s"));
+    put(
+        root,
+        "charts/app/templates/secret.yaml",
+        "kind: Secret\nstringData:\n  {{ .Values.key }}: {{ .Values.value }}\n",
+    );
+    let check = |args: &[&str], code| {
+        common::output_with_code(
+            common::emp_seal()
+                .arg("-C")
+                .arg(root)
+                .args(["check", "--rules", "yaml-syntax"])
+                .args(args),
+            code,
+        )
+    };
+    let json = check(&["--format", "json"], 0);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let notes: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["location"]["path"] == "charts/app/templates/secret.yaml")
+        .collect();
+    assert_eq!(notes.len(), 1, "{v}");
+    assert_eq!(notes[0]["rule"], "yaml-syntax");
+    assert_eq!(notes[0]["severity"], "note");
+    let text = String::from_utf8_lossy(&check(&[], 0).stdout).into_owned();
+    assert!(
+        text.contains("charts/app/templates/secret.yaml:3:")
+            && text.contains("did not check this file"),
+        "{text}"
+    );
+    put(root, "emp-seal.toml", "ignore = [\"charts/**\"]\n");
+    let text = String::from_utf8_lossy(&check(&[], 0).stdout).into_owned();
+    assert!(!text.contains("charts/"), "{text}");
 }
