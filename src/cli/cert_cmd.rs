@@ -16,11 +16,14 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     let now = super::now();
     if let Some(given) = &a.fetch {
-        let target = a
-            .target
-            .as_deref()
-            .ok_or(certinfo::CertInfoError::FetchNeedsTarget)?;
-        let url = &certinfo::fetch_url(&root, target, given.as_deref())?;
+        // `cert --fetch prod`: clap hands `prod` to --fetch. A word with no scheme is no URL, so
+        // with no other target it is the environment, and the URL comes from the config.
+        let (target, given) = match (a.target.as_deref(), given.as_deref()) {
+            (None, Some(word)) if !word.contains("://") => (Some(word), None),
+            (target, given) => (target, given),
+        };
+        let target = target.ok_or(certinfo::CertInfoError::FetchNeedsTarget)?;
+        let url = &certinfo::fetch_url(&root, target, given)?;
         if given.is_none() && !ctx.quiet {
             eprintln!("fetching {url} (the certificate URL the config file names for {target})");
         }

@@ -614,6 +614,25 @@ fn issue_16_fetch_uses_the_config_url() {
     assert!(matches!(h2.join().expect("server"), Served::Request(_)));
     assert_eq!(std::fs::read(&target).expect("saved"), demo);
 
+    // `cert --fetch paper` (the flag first): `paper` is no URL, so it is the environment and
+    // the config's URL is fetched, as with `cert paper --fetch`.
+    write(&target, &other);
+    let (port4, h4) = serve_https(pki.server_config("server"), http(&demo, true), true);
+    let url4 = format!("https://127.0.0.1:{port4}/v1/cert.pem");
+    write(
+        &root.join("emp-seal.toml"),
+        &format!("[environment.paper]\ncertificate = \"{url4}\"\n"),
+    );
+    let o = run(root, &["cert", "--fetch", "paper"], Some(&ca));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&format!("fetching {url4}")),
+        "{}",
+        o.stderr
+    );
+    assert!(matches!(h4.join().expect("server"), Served::Request(_)));
+    assert_eq!(std::fs::read(&target).expect("saved"), demo);
+
     // The config's URL is verified like any other: without the CA, exit 2 and nothing written.
     write(&target, &other);
     let (port3, h3) = serve_https(pki.server_config("server"), http(&demo, true), true);
