@@ -12,6 +12,7 @@ use super::Context;
 use super::locate::at_line;
 use super::model::path_str;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
+use crate::kustomize::Problem;
 
 pub static META: RuleMeta = RuleMeta {
     id: "overlay-build-error",
@@ -23,25 +24,33 @@ pub static META: RuleMeta = RuleMeta {
 
 /// Reports every build-failing problem of every checked overlay.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let consequence = "its key and reference checks did not run";
+    problem_findings(cx, &META, consequence, |p, path| {
+        let scanned_yaml = cx
+            .file(path)
+            .is_some_and(|f| f.is_yaml() && !f.repository_only);
+        p.fails_build() && !(p.is_yaml_syntax() && scanned_yaml)
+    })
+}
+
+/// One finding of `meta` per problem of every checked overlay that `wanted` keeps (given the
+/// problem and its repo-relative file), at that file and line: kustomize's message, then
+/// `consequence`. Shared with `overlay-not-modelled`.
+pub(crate) fn problem_findings(
+    cx: &Context<'_>,
+    meta: &'static RuleMeta,
+    consequence: &str,
+    wanted: impl Fn(&Problem, &str) -> bool,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
-        for p in ov.overlay.problems().iter().filter(|p| p.fails_build()) {
+        for p in ov.overlay.problems() {
             let path = path_str(&p.origin.file);
-            let scanned_yaml = cx
-                .file(&path)
-                .is_some_and(|f| f.is_yaml() && !f.repository_only);
-            if p.is_yaml_syntax() && scanned_yaml {
-                continue;
+            if wanted(p, &path) {
+                let message = format!("overlay {}: {}; {consequence}", ov.name, p.message);
+                let loc = at_line(cx, &path, p.origin.line);
+                out.push(Finding::new(meta, loc, message));
             }
-            let message = format!(
-                "overlay {}: {}; its key and reference checks did not run",
-                ov.name, p.message
-            );
-            out.push(Finding::new(
-                &META,
-                at_line(cx, &path, p.origin.line),
-                message,
-            ));
         }
     }
     out

@@ -8,8 +8,7 @@
 //! (`rules::run_per_overlay`).
 
 use super::Context;
-use super::locate::at_line;
-use super::model::path_str;
+use super::overlay_build_error::problem_findings;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
 pub static META: RuleMeta = RuleMeta {
@@ -22,20 +21,6 @@ pub static META: RuleMeta = RuleMeta {
 
 /// Reports every not-modelled or unsupported problem of every checked overlay.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for ov in cx.overlays() {
-        for p in ov.overlay.problems().iter().filter(|p| !p.fails_build()) {
-            let path = path_str(&p.origin.file);
-            let message = format!(
-                "overlay {}: {}; its secret findings are unverified",
-                ov.name, p.message
-            );
-            out.push(Finding::new(
-                &META,
-                at_line(cx, &path, p.origin.line),
-                message,
-            ));
-        }
-    }
-    out
+    let consequence = "its secret findings are unverified";
+    problem_findings(cx, &META, consequence, |p, _| !p.fails_build())
 }
