@@ -116,18 +116,19 @@ fn url_has_no_password(value: &Value, encoded: bool) -> bool {
         .is_none_or(|(user_info, _)| !user_info.contains(':'))
 }
 
-/// True when a file may hold committed content (tracked, or git status unknown).
-pub(crate) fn committed(status: GitStatus) -> bool {
-    !matches!(status, GitStatus::Untracked { .. })
+/// The Secret documents of the repository that may be committed (tracked, or git status
+/// unknown) and may hold a credential (not [`non_credential`]).
+pub(crate) fn committed_credentials<'c, 't>(
+    cx: &'c Context<'t>,
+) -> impl Iterator<Item = &'c YamlDoc<'t>> {
+    repository_docs_of_kind(cx, "Secret")
+        .filter(|d| !matches!(d.file.git, GitStatus::Untracked { .. }) && !non_credential(d))
 }
 
 /// Reports every Secret document with plaintext data.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for doc in repository_docs_of_kind(cx, "Secret") {
-        if !committed(doc.file.git) || non_credential(doc) {
-            continue;
-        }
+    for doc in committed_credentials(cx) {
         let name = doc.name();
         for field in ["data", "stringData"] {
             let keys = filled_keys(doc.get(&[field]));

@@ -2,15 +2,15 @@
 //! base64 decodes to readable UTF-8 text, i.e. a password one `base64 -d` away.
 //!
 //! Looks at every YAML/JSON file of the repository git does not ignore, and skips the Secrets
-//! that hold no credential by design ([`non_credential`]). Located at the data key. The decoded
-//! text is looked at only to decide "readable" and is never put into the finding.
+//! that hold no credential by design
+//! ([`non_credential`](super::plaintext_secret::non_credential)). Located at the data key. The
+//! decoded text is looked at only to decide "readable" and is never put into the finding.
 
 use base64::Engine as _;
 use yaml_serde::Value;
 
 use super::Context;
-use super::plaintext_secret::{committed, non_credential};
-use super::yamldocs::repository_docs_of_kind;
+use super::plaintext_secret::committed_credentials;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
 pub static META: RuleMeta = RuleMeta {
@@ -43,10 +43,7 @@ pub fn is_readable_base64(value: &str) -> bool {
 /// Reports every readable data value.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for doc in repository_docs_of_kind(cx, "Secret") {
-        if !committed(doc.file.git) || non_credential(doc) {
-            continue;
-        }
+    for doc in committed_credentials(cx) {
         let name = doc.name();
         let Some(Value::Mapping(data)) = doc.get(&["data"]) else {
             continue;
