@@ -10,57 +10,35 @@
 use yaml_serde::Value;
 
 use super::Context;
-use super::yamldocs::repository_docs_of_kind;
-use crate::finding::{Finding, Location, RuleMeta, RuleScope};
+use super::yamldocs::{YamlDoc, repository_docs_of_kind};
+use crate::finding::{Finding, RuleMeta, RuleScope};
 use crate::sealedsecret::ciphertext::{Kind, classify};
 
-/// One `encryptedData` entry.
-#[derive(Debug, Clone)]
-pub struct SealedValue {
-    pub location: Location,
-    /// The `SealedSecret`'s `metadata.name` (empty when absent).
-    pub object: String,
-    pub key: String,
-    /// The value text (a non-string YAML value is given as empty).
-    pub value: String,
-}
-
-/// Every `encryptedData` entry of every `kind: SealedSecret` document of the checked tree, or of
-/// every file read when `repository` is true.
-pub fn sealed_values(cx: &Context<'_>, repository: bool) -> Vec<SealedValue> {
-    let mut out = Vec::new();
-    for doc in repository_docs_of_kind(cx, "SealedSecret")
-        .filter(|d| repository || !d.file.repository_only)
-    {
-        let object = doc.name().to_string();
-        let Some(Value::Mapping(data)) = doc.get(&["spec", "encryptedData"]) else {
-            continue;
-        };
-        for (k, v) in data {
-            let Some(key) = k.as_str() else { continue };
-            out.push(SealedValue {
-                location: doc.location(&["spec", "encryptedData", key]),
-                object: object.clone(),
-                key: key.to_string(),
-                value: v.as_str().unwrap_or_default().to_string(),
-            });
-        }
-    }
-    out
-}
-
-/// Classifies every sealed value in `meta`'s scope and reports the reasons of one kind under
-/// `meta`.
+/// Classifies every `encryptedData` value of every `kind: SealedSecret` document in `meta`'s
+/// scope (the checked tree, or every file read for a repository-wide rule) and reports the
+/// reasons of one kind under `meta`.
 pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) -> Vec<Finding> {
     use rayon::prelude::*;
-    let values = sealed_values(cx, meta.scope == RuleScope::Repository);
+    let repository = meta.scope == RuleScope::Repository;
+    // (document, key, value); a non-string YAML value is given as empty.
+    let values: Vec<(&YamlDoc<'_>, &str, &str)> = repository_docs_of_kind(cx, "SealedSecret")
+        .filter(|d| repository || !d.file.repository_only)
+        .filter_map(|doc| match doc.get(&["spec", "encryptedData"]) {
+            Some(Value::Mapping(data)) => Some((doc, data)),
+            _ => None,
+        })
+        .flat_map(|(doc, data)| {
+            data.iter()
+                .filter_map(move |(k, v)| Some((doc, k.as_str()?, v.as_str().unwrap_or_default())))
+        })
+        .collect();
     // Classified in parallel: a monorepo holds thousands of sealed values.
     let verdicts: Vec<_> = values
         .par_iter()
-        .map(|sv| classify(&sv.value, cx.key_for(&sv.location.path)))
+        .map(|(doc, _, value)| classify(value, cx.key_for(&doc.file.path)))
         .collect();
     let mut out = Vec::new();
-    for (sv, verdict) in values.into_iter().zip(verdicts) {
+    for ((doc, key, _), verdict) in values.into_iter().zip(verdicts) {
         let reasons: Vec<String> = verdict
             .reasons()
             .iter()
@@ -71,12 +49,12 @@ pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) 
             continue;
         }
         let message = format!(
-            "`{}` in SealedSecret `{}`: {}",
-            sv.key,
-            sv.object,
+            "`{key}` in SealedSecret `{}`: {}",
+            doc.name(),
             reasons.join("; ")
         );
-        out.push(Finding::new(meta, sv.location, message));
+        let location = doc.location(&["spec", "encryptedData", key]);
+        out.push(Finding::new(meta, location, message));
     }
     out
 }
