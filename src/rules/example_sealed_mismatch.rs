@@ -14,7 +14,9 @@ use std::collections::BTreeSet;
 
 use super::Context;
 use super::locate::{at_line, at_yaml};
-use super::model::{OverlayModel, generated_keys, key_list, sealed_doc, sealed_sources};
+use super::model::{
+    OverlayModel, generated_keys, key_list, sealed_doc, sealed_keys, sealed_sources,
+};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::GeneratedKind;
 
@@ -96,11 +98,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             };
             let (want, complete) =
                 environment_keys(cx, ov, &src.name_in_file, &rendered.name, only);
-            let mut have: BTreeSet<String> =
-                doc.encrypted_data.iter().map(|e| e.key.clone()).collect();
-            let template_keys: BTreeSet<String> =
-                doc.template.data_keys.iter().flatten().cloned().collect();
-            have.extend(template_keys.iter().cloned());
+            let have = sealed_keys(&doc);
             let missing: BTreeSet<String> = want.difference(&have).cloned().collect();
             if !missing.is_empty() {
                 let message = format!(

@@ -14,8 +14,8 @@ use yaml_serde::Value;
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{OverlayModel, generated_keys, path_str, sealed_doc};
-use super::yamldocs::get;
+use super::model::{OverlayModel, generated_keys, path_str, sealed_doc, sealed_keys};
+use super::yamldocs::repository_docs_of_kind;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::Resolution;
 
@@ -42,35 +42,21 @@ pub fn secret_keys(
         Resolution::Resource(i) => {
             let r = ov.overlay.resources().get(i)?;
             let path = path_str(&r.origin.file);
-            let text = &cx.file(&path)?.text;
             match r.kind.as_str() {
-                "SealedSecret" => {
-                    let doc = sealed_doc(cx, &path, &r.original.name)?;
-                    let mut keys: BTreeSet<String> =
-                        doc.encrypted_data.iter().map(|e| e.key.clone()).collect();
-                    keys.extend(doc.template.data_keys.iter().flatten().cloned());
-                    Some(keys)
-                }
+                "SealedSecret" => Some(sealed_keys(&sealed_doc(cx, &path, &r.original.name)?)),
                 "Secret" => {
-                    let doc = crate::yamlpos::documents(text)
-                        .into_iter()
-                        .filter_map(|d| yaml_serde::from_str::<yaml_serde::Value>(d.text).ok())
-                        .filter(Value::is_mapping)
-                        .find(|v| {
-                            v.get("kind").and_then(Value::as_str) == Some("Secret")
-                                && get(v, &["metadata", "name"]).and_then(Value::as_str)
-                                    == Some(r.original.name.as_str())
-                        })?;
+                    let doc = repository_docs_of_kind(cx, "Secret")
+                        .find(|d| d.file.path == path && d.name() == r.original.name)?;
                     let mut keys = BTreeSet::new();
                     // The token controller fills a service-account token Secret's keys at run
                     // time (kubernetes pkg/controller/serviceaccount/tokens_controller.go).
-                    if doc.get("type").and_then(Value::as_str)
+                    if doc.get(&["type"]).and_then(Value::as_str)
                         == Some("kubernetes.io/service-account-token")
                     {
                         keys.extend(SERVICE_ACCOUNT_TOKEN_KEYS.map(str::to_owned));
                     }
                     for field in ["data", "stringData"] {
-                        if let Some(Value::Mapping(m)) = doc.get(field) {
+                        if let Some(Value::Mapping(m)) = doc.get(&[field]) {
                             keys.extend(m.keys().filter_map(|k| k.as_str().map(str::to_string)));
                         }
                     }

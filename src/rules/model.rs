@@ -51,7 +51,6 @@ pub struct OverlayModel {
     pub name: String,
     /// Repo-relative overlay directory, e.g. `k8s/overlays/paper`.
     pub dir: String,
-    /// The rendered model.
     pub overlay: Overlay,
     /// The overlay's sealing certificate, when the file exists.
     pub cert: Option<CertModel>,
@@ -93,7 +92,6 @@ pub struct EnvFileModel {
     pub path: String,
     /// Keys and their 1-based lines, or the parse error's line and message (never a value).
     pub parsed: Result<Vec<(String, usize)>, (usize, String)>,
-    /// The cross-dialect lints.
     pub lints: Vec<EnvLint>,
 }
 
@@ -285,6 +283,15 @@ pub fn sealed_doc(cx: &Context<'_>, path: &str, name_in_file: &str) -> Option<Se
     }
 }
 
+/// The keys a `SealedSecret` gives its Secret: its `encryptedData` and `spec.template.data` keys.
+pub(crate) fn sealed_keys(doc: &SealedSecretDoc) -> BTreeSet<String> {
+    doc.encrypted_data
+        .iter()
+        .map(|e| e.key.clone())
+        .chain(doc.template.data_keys.iter().flatten().cloned())
+        .collect()
+}
+
 /// Every overlay's `SealedSecret` files (repo-relative), parsed with the `sealedsecret` reader
 /// (`None`: not read, or does not parse). Several rules read each of them once per overlay:
 /// [`Context::sealed_files`] keeps this one parse, made in parallel.
@@ -311,12 +318,7 @@ pub(super) fn parse_sealed_files(cx: &Context<'_>) -> HashMap<String, Option<Sea
 /// A `SealedSecret` of an overlay that records the fingerprint of the certificate it was sealed
 /// with (`emp-seal.dev/cert-sha256`; values sealed by kubeseal record none).
 pub struct RecordedCert {
-    /// Repo-relative path of the file holding it.
-    pub path: String,
-    /// Index of its document in that file.
-    pub doc_index: usize,
-    /// Its `metadata.name` in the file (before kustomize renames it).
-    pub name_in_file: String,
+    pub src: SealedSource,
     /// The recorded fingerprint, trimmed and lowercase.
     pub sha256: String,
 }
@@ -325,7 +327,7 @@ impl RecordedCert {
     /// Where the record is: the annotation in its document.
     pub fn location(&self, cx: &Context<'_>) -> Location {
         let keys = ["metadata", "annotations", CERT_SHA256_ANNOTATION];
-        at_yaml(cx, &self.path, self.doc_index, &keys)
+        at_yaml(cx, &self.src.path, self.src.doc_index, &keys)
     }
 }
 
@@ -344,12 +346,7 @@ pub fn recorded_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<RecordedCert> 
                 .annotation(CERT_SHA256_ANNOTATION)?
                 .trim()
                 .to_ascii_lowercase();
-            Some(RecordedCert {
-                path: src.path,
-                doc_index: src.doc_index,
-                name_in_file: src.name_in_file,
-                sha256,
-            })
+            Some(RecordedCert { src, sha256 })
         })
         .collect()
 }

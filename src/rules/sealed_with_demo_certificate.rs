@@ -55,7 +55,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             let message = format!(
                 "overlay {}: SealedSecret `{}` was sealed with the demo certificate (sha256 {}...), whose private key is public: anyone can read its values",
                 ov.name,
-                rec.name_in_file,
+                rec.src.name_in_file,
                 short_sha256(&rec.sha256)
             );
             out.push(Finding::new(&META, rec.location(cx), message));

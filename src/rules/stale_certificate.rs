@@ -35,7 +35,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             let message = format!(
                 "overlay {}: SealedSecret `{}` was sealed with certificate sha256 {}..., but `{}` is {}...; re-encrypt offline with `emp-seal reseal {} --key OLD_KEY.pem` (the controller's key that sealed it)",
                 ov.name,
-                rec.name_in_file,
+                rec.src.name_in_file,
                 short_sha256(&rec.sha256),
                 cert_model.path,
                 short_sha256(&current),
