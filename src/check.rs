@@ -50,7 +50,6 @@ pub enum CheckError {
         /// Where discovery looked and what it saw.
         looked: String,
     },
-    /// The config file cannot be used.
     #[error(transparent)]
     Config(#[from] crate::workspace::ConfigError),
     /// `--rules` names an id no rule has.
@@ -76,27 +75,24 @@ pub enum CheckError {
 
 impl CheckError {
     pub fn hint(&self) -> Option<String> {
-        match self {
+        let hint = match self {
             CheckError::UnknownEnv { .. } => {
-                Some("pass an environment name or the path of its directory (`emp-seal config` lists them)".to_owned())
+                "pass an environment name or the path of its directory (`emp-seal config` lists them)"
             }
-            CheckError::EmptyRelease => Some(
-                "name the environment to gate (--release paper), or unset EMP_SEAL_RELEASE".to_owned(),
-            ),
-            CheckError::NoOverlays { .. } => Some(
-                "run inside the repository or point at it with -C DIR; an environment is a kustomization directory under overlays/, one nothing else includes, or one an Argo CD Application or Flux Kustomization names, whose render holds a secret; or list them in emp-seal.toml (environments = [\"deploy/*/overlays/*\"], docs/check.md)".to_owned(),
-            ),
-            CheckError::UnknownRule { .. } => {
-                Some("rule ids are listed in docs/rules.md".to_owned())
+            CheckError::EmptyRelease => {
+                "name the environment to gate (--release paper), or unset EMP_SEAL_RELEASE"
             }
-            CheckError::BadPath { .. } => {
-                Some("pass files or directories inside the repository".to_owned())
+            CheckError::NoOverlays { .. } => {
+                "run inside the repository or point at it with -C DIR; an environment is a kustomization directory under overlays/, one nothing else includes, or one an Argo CD Application or Flux Kustomization names, whose render holds a secret; or list them in emp-seal.toml (environments = [\"deploy/*/overlays/*\"], docs/check.md)"
             }
-            CheckError::Overlay(e) => e.hint().map(str::to_owned),
-            CheckError::Certificate { source, .. } => source.hint().map(str::to_owned),
-            CheckError::Render(e) => e.hint().map(str::to_owned),
-            CheckError::Config(_) => Some("fix the config file (docs/check.md lists its keys)".to_owned()),
-        }
+            CheckError::UnknownRule { .. } => "rule ids are listed in docs/rules.md",
+            CheckError::BadPath { .. } => "pass files or directories inside the repository",
+            CheckError::Overlay(e) => e.hint()?,
+            CheckError::Certificate { source, .. } => source.hint()?,
+            CheckError::Render(e) => e.hint()?,
+            CheckError::Config(_) => "fix the config file (docs/check.md lists its keys)",
+        };
+        Some(hint.to_owned())
     }
 }
 
@@ -454,11 +450,8 @@ pub(crate) fn walk(
 fn resolve_paths(root: &Path, cwd: &Path, paths: &[PathBuf]) -> Result<Vec<String>, CheckError> {
     let mut out = Vec::new();
     for p in paths {
-        let abs = if p.is_absolute() {
-            p.clone()
-        } else {
-            cwd.join(p)
-        };
+        // An absolute `p` replaces `cwd` (`Path::join`).
+        let abs = cwd.join(p);
         let shown = p.display().to_string();
         let canon = std::fs::canonicalize(&abs).map_err(|e| CheckError::BadPath {
             path: shown.clone(),
