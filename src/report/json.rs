@@ -42,7 +42,6 @@ pub struct WireFinding<'a> {
     pub location: WireLocation<'a>,
     /// Related locations (possibly empty).
     pub related: Vec<WireLocation<'a>>,
-    /// How to fix it.
     pub hint: &'a str,
     /// Documentation anchor, `docs/rules.md#<rule>`.
     pub help_uri: String,

@@ -37,7 +37,6 @@ pub struct RenderOptions {
     pub show_suppressed: bool,
 }
 
-/// The name the tool reports itself as.
 pub const TOOL_NAME: &str = "emp-seal";
 
 /// The tool version reported in JSON and SARIF.

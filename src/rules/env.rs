@@ -106,11 +106,6 @@ const fn severity(s: LintSeverity) -> Severity {
     }
 }
 
-/// The meta of a lint id.
-pub fn lint_meta(id: LintId) -> Option<&'static RuleMeta> {
-    LINTS.iter().find(|m| m.id == id.as_str())
-}
-
 /// Reports parse errors (`env-syntax`) and lints of every env file in the tree model.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -121,7 +116,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             out.push(Finding::new(&ENV_SYNTAX, location, message.clone()));
         }
         for lint in &env.lints {
-            let Some(meta) = lint_meta(lint.id) else {
+            let Some(meta) = LINTS.iter().find(|m| m.id == lint.id.as_str()) else {
                 continue;
             };
             let location = Location::new(

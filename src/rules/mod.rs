@@ -60,10 +60,7 @@ pub enum GitStatus {
     /// `git ls-files` lists it.
     Tracked,
     /// Not tracked; `ignored` says whether `.gitignore` covers it.
-    Untracked {
-        /// True when git ignores the file.
-        ignored: bool,
-    },
+    Untracked { ignored: bool },
     /// No git repository, or not asked. Rules that need git status skip such files.
     Unknown,
 }
@@ -75,7 +72,6 @@ pub struct SourceFile {
     pub path: String,
     /// The file's text (files that are not UTF-8 are not given to rules).
     pub text: String,
-    /// Whether git tracks it.
     pub git: GitStatus,
     /// A YAML/JSON file outside the checked tree, read only for the repository-wide rules
     /// ([`RuleScope::Repository`]): the other rules do not see it.
@@ -106,7 +102,6 @@ impl SourceFile {
         self
     }
 
-    /// Sets the git status.
     #[must_use]
     pub fn with_git(mut self, git: GitStatus) -> SourceFile {
         self.git = git;
@@ -134,7 +129,6 @@ pub struct EnvironmentKey {
 pub struct Context<'a> {
     /// The tree root the paths are relative to.
     pub root: &'a Path,
-    /// Every file to check.
     pub files: &'a [SourceFile],
     /// `--release`: stricter checks for release gates (e.g. demo certificates are errors).
     pub release: bool,
@@ -169,7 +163,6 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// Sets the tree model (overlays, certificates, env files).
     #[must_use]
     pub fn with_tree(mut self, tree: model::TreeModel) -> Context<'a> {
         self.tree = tree;
@@ -189,7 +182,6 @@ impl<'a> Context<'a> {
         self.sealed.get_or_init(|| model::parse_sealed_files(self))
     }
 
-    /// Sets release mode.
     #[must_use]
     pub fn release(mut self, release: bool) -> Context<'a> {
         self.release = release;
@@ -440,13 +432,11 @@ pub fn finish(cx: &Context<'_>, mut findings: Vec<Finding>) -> Report {
     Report::new(findings, cx.files.len(), all())
 }
 
-/// The directive that suppresses findings.
 pub const ALLOW_DIRECTIVE: &str = "emp-seal:allow";
 
 /// A parsed `# emp-seal:allow id[,id...] [justification]` comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowComment {
-    /// The rule ids it names.
     pub ids: BTreeSet<String>,
     /// Text after the ids, if any.
     pub justification: Option<String>,
@@ -480,13 +470,10 @@ fn parse_ids(rest: &str) -> Option<AllowComment> {
             break;
         }
         ids.insert(s[..end].to_string());
-        let after = s[end..].trim_start_matches([' ', '\t']);
-        match after.strip_prefix(',') {
+        s = &s[end..];
+        match s.trim_start_matches([' ', '\t']).strip_prefix(',') {
             Some(next) => s = next.trim_start_matches([' ', '\t']),
-            None => {
-                s = &s[end..];
-                break;
-            }
+            None => break,
         }
     }
     if ids.is_empty() {
