@@ -136,12 +136,9 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 ov.name, r.referrer_kind, r.referrer.name, r.target_kind, r.rendered_name
             );
             if let Some(rendered) = renamed {
-                if r.rewritable {
-                    message.push_str(&format!("; it renders as `{rendered}`"));
-                } else {
-                    message.push_str(&format!(
-                        "; it renders as `{rendered}`, and kustomize does not rewrite this field"
-                    ));
+                message.push_str(&format!("; it renders as `{rendered}`"));
+                if !r.rewritable {
+                    message.push_str(", and kustomize does not rewrite this field");
                 }
             }
             let loc = at_line(cx, &path_str(&r.origin.file), r.origin.line);

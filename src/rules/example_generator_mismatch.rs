@@ -102,13 +102,10 @@ fn key_mismatches(
     example: &EnvFileModel,
     origin: &Location,
 ) -> Vec<Finding> {
+    let (Some(real_keys), Some(example_keys)) = (real.keys(), example.keys()) else {
+        return Vec::new(); // env-syntax reports it
+    };
     let mut out = Vec::new();
-    let Some(real_keys) = real.keys() else {
-        return out;
-    };
-    let Some(example_keys) = example.keys() else {
-        return out; // env-syntax reports it
-    };
     let missing: BTreeSet<String> = real_keys.difference(&example_keys).cloned().collect();
     let extra: BTreeSet<String> = example_keys.difference(&real_keys).cloned().collect();
     if !missing.is_empty() {
@@ -146,6 +143,7 @@ fn repeated_keys(
     let Some(first) = g.specs.first() else {
         return Vec::new();
     };
+    let loc = at_line(cx, &path_str(&first.origin.file), first.origin.line);
     sources
         .iter()
         .filter(|(_, from)| from.len() >= 2)
@@ -155,12 +153,8 @@ fn repeated_keys(
                 g.original.name,
                 from.join(", ")
             );
-            Finding::new(
-                &META,
-                at_line(cx, &path_str(&first.origin.file), first.origin.line),
-                message,
-            )
-            .hint("give every key exactly once across envs, literals and files")
+            Finding::new(&META, loc.clone(), message)
+                .hint("give every key exactly once across envs, literals and files")
         })
         .collect()
 }

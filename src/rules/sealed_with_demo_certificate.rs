@@ -29,15 +29,13 @@ pub const DEMO_CERT_SHA256: &str =
 /// The demo fingerprints: the shipped one and those of any certificate in the tree carrying the
 /// demo marker (`Certificate::is_demo`), lowercase.
 fn demo_fingerprints(cx: &Context<'_>) -> BTreeSet<String> {
-    let mut out = BTreeSet::from([DEMO_CERT_SHA256.to_owned()]);
-    for ov in cx.all_overlays() {
-        if let Some(c) = ov.cert.as_ref().and_then(|c| c.certificate())
-            && c.is_demo()
-        {
-            out.insert(c.sha256_fingerprint());
-        }
-    }
-    out
+    cx.all_overlays()
+        .iter()
+        .filter_map(|ov| ov.cert.as_ref()?.certificate())
+        .filter(|c| c.is_demo())
+        .map(|c| c.sha256_fingerprint())
+        .chain([DEMO_CERT_SHA256.to_owned()])
+        .collect()
 }
 
 /// Reports the release environment's SealedSecrets sealed with a demo certificate.
