@@ -205,7 +205,7 @@ fn indent_of(text: &str, at: usize) -> usize {
 
 /// The text between an entry's key and its value (`: ` or `:`).
 fn colon_of(text: &str, e: &flow::Entry) -> String {
-    let between = &text[e.key_span.end..e.value.start().max(e.key_span.end)];
+    let between = &text[e.key_span.end..e.value.span().start.max(e.key_span.end)];
     if between.trim() == ":" && !between.contains('\n') {
         between.to_owned()
     } else {
