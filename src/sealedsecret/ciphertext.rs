@@ -154,7 +154,6 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// True for [`Verdict::Ok`].
     pub fn is_ok(&self) -> bool {
         matches!(self, Verdict::Ok)
     }
@@ -390,12 +389,7 @@ fn structure(bytes: &[u8], expected: Option<&RsaPublicKey>, reasons: &mut Vec<Re
         });
     }
     let block = &rest[..k.min(rest.len())];
-    let mut run = 0usize;
-    let mut longest = 0usize;
-    for b in block {
-        run = if *b == 0 { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
+    let longest = block.split(|b| *b != 0).map(<[u8]>::len).max().unwrap_or(0);
     if longest >= ZERO_RUN {
         reasons.push(Reason::ZeroRun(longest));
     }
