@@ -78,15 +78,11 @@ impl<'t> ParsedFile<'t> {
         Ok(ParsedFile { lines, docs })
     }
 
-    /// Every document, in file order.
-    pub fn documents(&self) -> impl Iterator<Item = &super::Document> {
-        self.docs.iter().map(|d| &d.public)
-    }
-
     /// The `SealedSecret` documents with their document index.
     pub fn sealed_secrets(&self) -> impl Iterator<Item = (usize, &SealedSecretDoc)> {
-        self.documents()
-            .filter_map(|d| d.sealed_secret.as_ref().map(|s| (d.index, s)))
+        self.docs
+            .iter()
+            .filter_map(|d| Some((d.public.index, d.public.sealed_secret.as_ref()?)))
     }
 
     pub(crate) fn into_documents(self) -> Vec<super::Document> {
