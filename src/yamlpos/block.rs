@@ -289,20 +289,17 @@ impl<'a> Lines<'a> {
     ) -> Result<Block, Unsupported> {
         let mut block = Block::default();
         let mut scalar_indent: Option<usize> = None;
-        let mut i = from;
-        while i < to {
+        for i in from..to {
             if let Some(si) = scalar_indent {
                 if self.is_blank(i) || self.indent(i) > si {
                     if let (false, Some(c)) = (self.is_blank(i), block.children.last_mut()) {
                         c.last = i;
                     }
-                    i += 1;
                     continue;
                 }
                 scalar_indent = None;
             }
             if self.is_trivia(i) {
-                i += 1;
                 continue;
             }
             let ind = self.indent(i);
@@ -344,7 +341,6 @@ impl<'a> Lines<'a> {
             if opens_block_scalar(rest) {
                 scalar_indent = Some(ind);
             }
-            i += 1;
         }
         Ok(block)
     }
