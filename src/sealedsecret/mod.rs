@@ -422,12 +422,10 @@ pub(crate) fn check_keys(
     at: (usize, usize),
     field: &str,
 ) -> Result<(), SealedSecretError> {
-    let same = map.is_some_and(|map| {
-        ours.len() == map.len()
-            && ours
-                .iter()
-                .zip(map.keys())
-                .all(|(a, b)| b.as_str() == Some(*a))
+    let same = map.is_some_and(|m| {
+        m.keys()
+            .map(Value::as_str)
+            .eq(ours.iter().map(|k| Some(*k)))
     });
     if same {
         return Ok(());
