@@ -29,10 +29,9 @@ pub(super) fn read_layout(
     doc: &mut SealedSecretDoc,
 ) -> Result<Map, SealedSecretError> {
     let (node, end) = flow::parse(text, range.start)?;
-    let trailing = text[end.min(range.end)..range.end].lines().any(|l| {
-        let t = l.trim();
-        !t.is_empty() && !t.starts_with('#')
-    });
+    let trailing = text[end.min(range.end)..range.end]
+        .lines()
+        .any(|l| !crate::yamlpos::is_trivia(l));
     let Node::Map(root) = node else {
         return Err(unsupported(
             text,

@@ -188,13 +188,12 @@ impl<'a> Lines<'a> {
             KeyAt::NotAKey => return Ok(None),
             KeyAt::Unsupported(what) => return Err(self.unsupported(i, p, what)),
         };
-        let val = self.value_at(i, after_colon);
         Ok(Some(Entry {
             indent,
             key,
             key_start: p,
             after_colon,
-            val,
+            val: self.value_at(i, after_colon),
         }))
     }
 

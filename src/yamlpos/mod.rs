@@ -105,7 +105,7 @@ fn is_marker(bare: &str, start: bool) -> bool {
 }
 
 /// Blank or a comment.
-fn is_trivia(line: &str) -> bool {
+pub(crate) fn is_trivia(line: &str) -> bool {
     let t = line.trim();
     t.is_empty() || t.starts_with('#')
 }
