@@ -277,22 +277,14 @@ fn inner_word(value: &str) -> Option<&'static str> {
 /// must equal its modulus size, and the RSA block must be below its modulus. Without it, any of
 /// [`PLAUSIBLE_KEY_BYTES`] is accepted.
 pub fn classify(value: &str, expected: Option<&RsaPublicKey>) -> Verdict {
-    let mut reasons = Vec::new();
-    let stripped: String = value
-        .chars()
-        .filter(|c| !matches!(c, '\n' | '\r'))
-        .collect();
-    if stripped.is_empty() {
+    if value.chars().all(|c| matches!(c, '\n' | '\r')) {
         return Verdict::Bad(vec![Reason::Empty]);
     }
-    if let Some(name) = literal(value) {
-        reasons.push(Reason::Literal(name));
-    }
-
-    let has_space = stripped.contains([' ', '\t']);
-    let compact: String = stripped
+    let mut reasons: Vec<Reason> = literal(value).map(Reason::Literal).into_iter().collect();
+    let has_space = value.contains([' ', '\t']);
+    let compact: String = value
         .chars()
-        .filter(|c| !matches!(c, ' ' | '\t'))
+        .filter(|c| !matches!(c, '\n' | '\r' | ' ' | '\t'))
         .collect();
     let bytes = match GO_STD.decode(&compact) {
         Ok(b) => Some(b),
