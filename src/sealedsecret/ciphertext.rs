@@ -154,7 +154,6 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// True for [`Verdict::Ok`].
     pub fn is_ok(&self) -> bool {
         matches!(self, Verdict::Ok)
     }
@@ -278,22 +277,14 @@ fn inner_word(value: &str) -> Option<&'static str> {
 /// must equal its modulus size, and the RSA block must be below its modulus. Without it, any of
 /// [`PLAUSIBLE_KEY_BYTES`] is accepted.
 pub fn classify(value: &str, expected: Option<&RsaPublicKey>) -> Verdict {
-    let mut reasons = Vec::new();
-    let stripped: String = value
-        .chars()
-        .filter(|c| !matches!(c, '\n' | '\r'))
-        .collect();
-    if stripped.is_empty() {
+    if value.chars().all(|c| matches!(c, '\n' | '\r')) {
         return Verdict::Bad(vec![Reason::Empty]);
     }
-    if let Some(name) = literal(value) {
-        reasons.push(Reason::Literal(name));
-    }
-
-    let has_space = stripped.contains([' ', '\t']);
-    let compact: String = stripped
+    let mut reasons: Vec<Reason> = literal(value).map(Reason::Literal).into_iter().collect();
+    let has_space = value.contains([' ', '\t']);
+    let compact: String = value
         .chars()
-        .filter(|c| !matches!(c, ' ' | '\t'))
+        .filter(|c| !matches!(c, '\n' | '\r' | ' ' | '\t'))
         .collect();
     let bytes = match GO_STD.decode(&compact) {
         Ok(b) => Some(b),
@@ -390,12 +381,7 @@ fn structure(bytes: &[u8], expected: Option<&RsaPublicKey>, reasons: &mut Vec<Re
         });
     }
     let block = &rest[..k.min(rest.len())];
-    let mut run = 0usize;
-    let mut longest = 0usize;
-    for b in block {
-        run = if *b == 0 { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
+    let longest = block.split(|b| *b != 0).map(<[u8]>::len).max().unwrap_or(0);
     if longest >= ZERO_RUN {
         reasons.push(Reason::ZeroRun(longest));
     }

@@ -78,18 +78,13 @@ impl<'t> ParsedFile<'t> {
         Ok(ParsedFile { lines, docs })
     }
 
-    /// Every document, in file order.
-    pub fn documents(&self) -> impl Iterator<Item = &super::Document> {
-        self.docs.iter().map(|d| &d.public)
-    }
-
     /// The `SealedSecret` documents with their document index.
     pub fn sealed_secrets(&self) -> impl Iterator<Item = (usize, &SealedSecretDoc)> {
-        self.documents()
-            .filter_map(|d| d.sealed_secret.as_ref().map(|s| (d.index, s)))
+        self.docs
+            .iter()
+            .filter_map(|d| Some((d.public.index, d.public.sealed_secret.as_ref()?)))
     }
 
-    /// The documents, owned.
     pub(crate) fn into_documents(self) -> Vec<super::Document> {
         self.docs.into_iter().map(|d| d.public).collect()
     }
@@ -222,15 +217,11 @@ impl Editor<'_> {
         let l = self.lines.lines[i];
         let eol = self.lines.eol_after(i);
         if l.next > l.end {
-            Edit::new(
-                l.next..l.next,
-                new_lines.iter().map(|s| format!("{s}{eol}")).collect(),
-            )
+            let text = new_lines.iter().map(|s| format!("{s}{eol}")).collect();
+            Edit::new(l.next..l.next, text)
         } else {
-            Edit::new(
-                l.end..l.end,
-                new_lines.iter().map(|s| format!("{eol}{s}")).collect(),
-            )
+            let text = new_lines.iter().map(|s| format!("{eol}{s}")).collect();
+            Edit::new(l.end..l.end, text)
         }
     }
 
@@ -245,18 +236,6 @@ impl Editor<'_> {
         Edit::new(range, String::new())
     }
 
-    /// Deletes a one-line `{}` after `key:` (and trailing blanks when nothing follows).
-    fn drop_flow_braces(&self, c: &Child, span: &Range<usize>) -> Edit {
-        let end_of_line = self.lines.lines[c.line].end;
-        let rest = &self.lines.text[span.end..end_of_line];
-        let end = if rest.trim().is_empty() {
-            end_of_line
-        } else {
-            span.end
-        };
-        Edit::new(c.entry.after_colon..end, String::new())
-    }
-
     /// Opens an empty container entry (`key:`, `key: {}`) for children; returns the edits.
     fn open_container(
         &self,
@@ -266,7 +245,17 @@ impl Editor<'_> {
     ) -> Result<(), SealedSecretError> {
         match &c.entry.val {
             Val::Empty if c.last == c.line => {}
-            Val::FlowEmptyMap { span } => edits.push(self.drop_flow_braces(c, span)),
+            Val::FlowEmptyMap { span } => {
+                // Deletes the one-line `{}` (and trailing blanks when nothing follows).
+                let end_of_line = self.lines.lines[c.line].end;
+                let rest = &self.lines.text[span.end..end_of_line];
+                let end = if rest.trim().is_empty() {
+                    end_of_line
+                } else {
+                    span.end
+                };
+                edits.push(Edit::new(c.entry.after_colon..end, String::new()));
+            }
             _ => return Err(self.unsupported(c, "a container that is neither empty nor a block")),
         }
         edits.push(self.insert_after(c.line, children));
@@ -294,7 +283,15 @@ impl Editor<'_> {
         let removed = self.remove_entries(ab, &plan.remove_annotations, edits);
         match (ab, mb.get("annotations")) {
             (Some(ab), Some(header)) => self.grow_or_empty(header, ab, &new, removed, edits),
-            _ => self.add_annotations(mb, last, mi, new, edits)?,
+            _ if new.is_empty() => {}
+            // No annotations block: fill an empty `annotations:` entry, or add one after
+            // metadata's last entry.
+            (None, Some(c)) => self.open_container(c, &new, edits)?,
+            (_, None) => {
+                let mut all = vec![format!("{}annotations:", pad(mi))];
+                all.extend(new);
+                edits.push(self.insert_after(last.last, &all));
+            }
         }
         Ok(())
     }
@@ -315,32 +312,9 @@ impl Editor<'_> {
             let anchor = block.children.last().map_or(header.line, |c| c.last);
             edits.push(self.insert_after(anchor, new));
         } else if removed > 0 && removed == block.children.len() {
-            edits.push(empty_map_after(header));
+            let at = header.entry.after_colon;
+            edits.push(Edit::new(at..at, " {}".into()));
         }
-    }
-
-    /// New annotation lines `new` where metadata has no annotations block: under an empty
-    /// `annotations:` entry, or under a new one after metadata's last entry `last`.
-    fn add_annotations(
-        &self,
-        mb: &Block,
-        last: &Child,
-        mi: usize,
-        new: Vec<String>,
-        edits: &mut Vec<Edit>,
-    ) -> Result<(), SealedSecretError> {
-        if new.is_empty() {
-            return Ok(());
-        }
-        match mb.get("annotations") {
-            Some(c) => self.open_container(c, &new, edits)?,
-            None => {
-                let mut all = vec![format!("{}annotations:", pad(mi))];
-                all.extend(new);
-                edits.push(self.insert_after(last.last, &all));
-            }
-        }
-        Ok(())
     }
 
     /// Replaces the values of the keys of `set` that `block` holds; returns the lines (at
@@ -397,9 +371,8 @@ impl Editor<'_> {
         if plan.set.is_empty() && plan.remove.is_empty() {
             return Ok(());
         }
-        let ss = self.ss;
         let spec_child = self.layout.root.get("spec");
-        if ss.has_legacy_data && !plan.set.is_empty() {
+        if self.ss.has_legacy_data && !plan.set.is_empty() {
             let (line, column) =
                 spec_child.map_or((self.line, 1), |c| super::key_loc(self.lines, c));
             return Err(SealedSecretError::LegacyData { line, column });
@@ -415,7 +388,7 @@ impl Editor<'_> {
             .unwrap_or(enc_child.map_or(spec_i, |c| c.entry.indent) + self.step());
         let new = self.set_entries(enc, ei, &plan.set, edits)?;
         let removed = self.remove_entries(enc, &plan.remove, edits);
-        match ss.encrypted_data_layout {
+        match self.ss.encrypted_data_layout {
             EncryptedDataLayout::Block => {
                 let (Some(enc), Some(header)) = (enc, enc_child) else {
                     return Err(SealedSecretError::Verification {
@@ -432,8 +405,23 @@ impl Editor<'_> {
                 }
             }
             EncryptedDataLayout::Missing if new.is_empty() => {}
+            // A new `encryptedData:` block under `spec` (created after the root's last entry
+            // when there is none).
             EncryptedDataLayout::Missing => {
-                self.add_encrypted_data(spec_child, spec_i, new, edits)?
+                let mut block = vec![format!("{}encryptedData:", pad(spec_i))];
+                block.extend(new);
+                match (spec_child, spec) {
+                    (Some(sc), Some(sb)) if !sb.children.is_empty() => {
+                        edits.push(self.insert_after(sc.line, &block));
+                    }
+                    (Some(sc), _) => self.open_container(sc, &block, edits)?,
+                    (None, _) => {
+                        let last = self.layout.root.children.last().map_or(0, |c| c.last);
+                        let mut all = vec![format!("{}spec:", pad(self.root_indent()))];
+                        all.extend(block);
+                        edits.push(self.insert_after(last, &all));
+                    }
+                }
             }
         }
         Ok(())
@@ -461,46 +449,12 @@ impl Editor<'_> {
                 _ => runs.push((first, last)),
             }
         }
-        for (first, last) in runs {
-            edits.push(self.remove_lines(first, last));
-        }
+        edits.extend(
+            runs.into_iter()
+                .map(|(first, last)| self.remove_lines(first, last)),
+        );
         removed
     }
-
-    /// A new `encryptedData:` block holding `new`, at `spec_i` under `spec` (created after the
-    /// root's last entry when there is none).
-    fn add_encrypted_data(
-        &self,
-        spec_child: Option<&Child>,
-        spec_i: usize,
-        new: Vec<String>,
-        edits: &mut Vec<Edit>,
-    ) -> Result<(), SealedSecretError> {
-        let mut block = vec![format!("{}encryptedData:", pad(spec_i))];
-        block.extend(new);
-        match (spec_child, &self.layout.spec) {
-            (Some(sc), Some(sb)) if !sb.children.is_empty() => {
-                edits.push(self.insert_after(sc.line, &block));
-            }
-            (Some(sc), _) => self.open_container(sc, &block, edits)?,
-            (None, _) => {
-                let root = &self.layout.root;
-                let last = root.children.last().map_or(0, |c| c.last);
-                let mut all = vec![format!("{}spec:", pad(self.root_indent()))];
-                all.extend(block);
-                edits.push(self.insert_after(last, &all));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// ` {}` right after `key:` of `header`: an empty mapping where the entries were.
-fn empty_map_after(header: &Child) -> Edit {
-    Edit::new(
-        header.entry.after_colon..header.entry.after_colon,
-        " {}".into(),
-    )
 }
 
 fn pad(n: usize) -> String {
@@ -550,8 +504,7 @@ pub(crate) fn plain_safe(s: &str) -> bool {
         return false;
     }
     let t = s.trim_start_matches(['+', '-']);
-    let t_lower = t.to_ascii_lowercase();
-    if t_lower == ".inf" || t_lower == ".nan" {
+    if t.eq_ignore_ascii_case(".inf") || t.eq_ignore_ascii_case(".nan") {
         return false;
     }
     // Anything that starts like a number and has only number/date/time characters: quote.
@@ -618,38 +571,32 @@ fn verify(
     let root = expected
         .as_mapping_mut()
         .ok_or_else(|| fail("document is not a mapping".into()))?;
-    let has_ann = root
-        .get("metadata")
-        .and_then(|m| m.get("annotations"))
-        .is_some_and(Value::is_mapping);
-    if !plan.annotations.is_empty() || (has_ann && !plan.remove_annotations.is_empty()) {
-        let meta = sub_map(root, "metadata");
-        let ann = sub_map(meta, "annotations");
-        for (k, v) in &plan.annotations {
-            ann.insert(Value::String(k.clone()), Value::String(v.clone()));
-        }
-        for k in &plan.remove_annotations {
-            ann.shift_remove(k.as_str());
-        }
-    }
-    let has_enc = root
-        .get("spec")
-        .and_then(|s| s.get("encryptedData"))
-        .is_some_and(Value::is_mapping);
-    if !plan.set.is_empty() || (has_enc && !plan.remove.is_empty()) {
-        let spec = sub_map(root, "spec");
-        let enc = sub_map(spec, "encryptedData");
-        for (k, v) in &plan.set {
-            enc.insert(Value::String(k.clone()), Value::String(v.clone()));
-        }
-        for k in &plan.remove {
-            enc.shift_remove(k.as_str());
-        }
-    }
+    let (set, remove) = (&plan.annotations, &plan.remove_annotations);
+    expect_edit(root, ["metadata", "annotations"], set, remove);
+    expect_edit(root, ["spec", "encryptedData"], &plan.set, &plan.remove);
     if after[doc_index].value != expected {
         return Err(fail("the edited document differs from the plan".into()));
     }
     Ok(())
+}
+
+/// Sets and removes the entries of the mapping at `path` of `root`, as the edit should have. The
+/// mapping is created (replacing a null) only when something is set in it.
+fn expect_edit(root: &mut Mapping, path: [&str; 2], set: &[(String, String)], remove: &[String]) {
+    let exists = root
+        .get(path[0])
+        .and_then(|m| m.get(path[1]))
+        .is_some_and(Value::is_mapping);
+    if set.is_empty() && (!exists || remove.is_empty()) {
+        return;
+    }
+    let m = sub_map(sub_map(root, path[0]), path[1]);
+    for (k, v) in set {
+        m.insert(Value::String(k.clone()), Value::String(v.clone()));
+    }
+    for k in remove {
+        m.shift_remove(k.as_str());
+    }
 }
 
 /// The mapping under `key`, created (replacing a null) when absent.

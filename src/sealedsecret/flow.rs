@@ -29,10 +29,9 @@ pub(super) fn read_layout(
     doc: &mut SealedSecretDoc,
 ) -> Result<Map, SealedSecretError> {
     let (node, end) = flow::parse(text, range.start)?;
-    let trailing = text[end.min(range.end)..range.end].lines().any(|l| {
-        let t = l.trim();
-        !t.is_empty() && !t.starts_with('#')
-    });
+    let trailing = text[end.min(range.end)..range.end]
+        .lines()
+        .any(|l| !crate::yamlpos::is_trivia(l));
     let Node::Map(root) = node else {
         return Err(unsupported(
             text,
@@ -157,15 +156,6 @@ impl Style {
         }
     }
 
-    /// A new key or value: JSON strings in a JSON file.
-    fn scalar(&self, s: &str) -> String {
-        if self.json {
-            double_quoted(s)
-        } else {
-            flow_scalar(s)
-        }
-    }
-
     /// A new mapping holding `members` (rendered key, rendered value), whose own line is
     /// indented by `indent`.
     fn map(&self, members: &[(String, String)], indent: usize) -> String {
@@ -188,9 +178,10 @@ impl Style {
     }
 }
 
-/// A scalar safe in flow context: plain when that reads back the same, else double-quoted.
-fn flow_scalar(s: &str) -> String {
-    if s.contains([',', '[', ']', '{', '}']) {
+/// A scalar safe in flow context: double-quoted when `quote` (JSON strings in a JSON file), else
+/// plain when that reads back the same.
+fn flow_scalar(s: &str, quote: bool) -> String {
+    if quote || s.contains([',', '[', ']', '{', '}']) {
         double_quoted(s)
     } else {
         plain_or_quoted(s)
@@ -205,7 +196,7 @@ fn indent_of(text: &str, at: usize) -> usize {
 
 /// The text between an entry's key and its value (`: ` or `:`).
 fn colon_of(text: &str, e: &flow::Entry) -> String {
-    let between = &text[e.key_span.end..e.value.start().max(e.key_span.end)];
+    let between = &text[e.key_span.end..e.value.span().start.max(e.key_span.end)];
     if between.trim() == ":" && !between.contains('\n') {
         between.to_owned()
     } else {
@@ -256,22 +247,14 @@ fn map_edits(
         .any(|e| matches!(&e.value, Node::Scalar(s) if s.style == ScalarStyle::DoubleQuoted))
         || st.json;
     let render = |v: &New| match v {
-        New::Str(s) if value_quoted => double_quoted(s),
-        New::Str(s) => flow_scalar(s),
+        New::Str(s) => flow_scalar(s, value_quoted),
         New::Raw(r) => r.clone(),
     };
     let mut new = Vec::new();
     for (k, v) in set {
         match m.get(k) {
             Some(e) => edits.extend(replace_edit(text, e, v, &render)?),
-            None => {
-                let key = if key_quoted {
-                    double_quoted(k)
-                } else {
-                    flow_scalar(k)
-                };
-                new.push((key, render(v)));
-            }
+            None => new.push((flow_scalar(k, key_quoted), render(v))),
         }
     }
     let kept: Vec<bool> = m.entries.iter().map(|e| !remove.contains(&e.key)).collect();
@@ -448,11 +431,11 @@ fn container_edits(
     };
     let mut inner: Vec<(String, String)> = set
         .iter()
-        .map(|(k, v)| (st.scalar(k), st.scalar(v)))
+        .map(|(k, v)| (flow_scalar(k, st.json), flow_scalar(v, st.json)))
         .collect();
     for (i, k) in rest.iter().enumerate().rev() {
         let value = st.map(&inner, indent + (i + 1) * st.step);
-        inner = vec![(st.scalar(k), value)];
+        inner = vec![(flow_scalar(k, st.json), value)];
     }
     let value = st.map(&inner, indent);
     match entry.map(|e| &e.value) {

@@ -280,7 +280,7 @@ pub(crate) enum DocLayout {
 
 /// Internal: the blocks of a block-style `SealedSecret` document. `annotations_flow` and
 /// `encrypted_flow` hold those mappings when they are written in flow style inside it.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct BlockLayout {
     pub(crate) root: Block,
     pub(crate) metadata: Option<Block>,
@@ -310,12 +310,8 @@ impl SealedSecretFile {
 /// Splits into documents ([`crate::yamlpos::document_pieces`]) and reads each.
 pub(crate) fn parse_docs(lines: &Lines<'_>) -> Result<Vec<ParsedDoc>, SealedSecretError> {
     // `Lines` starts after a byte-order mark; so do the pieces (the mark adds no line).
-    let bom = if lines.text.starts_with('\u{feff}') {
-        3
-    } else {
-        0
-    };
-    let pieces = crate::yamlpos::document_pieces(&lines.text[bom..]);
+    let text = lines.text.strip_prefix('\u{feff}').unwrap_or(lines.text);
+    let pieces = crate::yamlpos::document_pieces(text);
     for p in pieces.iter().filter(|p| p.explicit) {
         check_start_marker(lines, p.first_line - 2)?;
     }
@@ -382,20 +378,19 @@ fn parse_doc(
         .get("kind")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let first_line = body.start + 1;
-    let mut public = Document {
-        index,
-        line: first_line,
-        span,
-        kind: kind.clone(),
-        sealed_secret: None,
+    let (sealed_secret, layout) = if kind.as_deref() == Some("SealedSecret") {
+        let (doc, layout) = read_sealed_secret(lines, &body, &value)?;
+        (Some(doc), Some(layout))
+    } else {
+        (None, None)
     };
-    let mut layout = None;
-    if kind.as_deref() == Some("SealedSecret") {
-        let (doc, l) = read_sealed_secret(lines, &body, &value)?;
-        public.sealed_secret = Some(doc);
-        layout = Some(l);
-    }
+    let public = Document {
+        index,
+        line: body.start + 1,
+        span,
+        kind,
+        sealed_secret,
+    };
     Ok(ParsedDoc {
         public,
         value,
@@ -403,21 +398,21 @@ fn parse_doc(
     })
 }
 
-/// Location of a child's key.
 fn key_loc(lines: &Lines<'_>, c: &scan::Child) -> (usize, usize) {
     (c.line + 1, lines.column(c.line, c.entry.key_start))
 }
 
-/// Scans the block under `child` (its lines after the key line).
-fn sub_block(lines: &Lines<'_>, c: &scan::Child) -> Result<Block, SealedSecretError> {
-    Ok(lines.block(c.line + 1, c.last + 1, Some(c.entry.indent))?)
-}
-
-fn key_string(k: &Value) -> Option<String> {
-    match k {
-        Value::String(s) => Some(s.clone()),
-        _ => None,
-    }
+/// Scans the block under `c` (its lines after the key line), cross-checked against its typed
+/// mapping `m` (the value of `field`).
+fn sub_block(
+    lines: &Lines<'_>,
+    c: &scan::Child,
+    m: &Mapping,
+    field: &str,
+) -> Result<Block, SealedSecretError> {
+    let b = lines.block(c.line + 1, c.last + 1, Some(c.entry.indent))?;
+    check_keys(&b.keys(), Some(m), key_loc(lines, c), field)?;
+    Ok(b)
 }
 
 /// Cross-checks that the scanner's keys are exactly the mapping's keys, in order.
@@ -427,12 +422,10 @@ pub(crate) fn check_keys(
     at: (usize, usize),
     field: &str,
 ) -> Result<(), SealedSecretError> {
-    let same = map.is_some_and(|map| {
-        ours.len() == map.len()
-            && ours
-                .iter()
-                .zip(map.keys())
-                .all(|(a, b)| b.as_str() == Some(*a))
+    let same = map.is_some_and(|m| {
+        m.keys()
+            .map(Value::as_str)
+            .eq(ours.iter().map(|k| Some(*k)))
     });
     if same {
         return Ok(());
@@ -452,20 +445,12 @@ fn string_map(
     field: &str,
     at: (usize, usize),
 ) -> Result<Vec<(String, String)>, SealedSecretError> {
-    let Some(v) = v else { return Ok(Vec::new()) };
-    if v.is_null() {
+    let Some(m) = opt_mapping(v, field, at)? else {
         return Ok(Vec::new());
-    }
-    let m = v
-        .as_mapping()
-        .ok_or_else(|| SealedSecretError::NotAMapping {
-            line: at.0,
-            column: at.1,
-            field: field.to_string(),
-        })?;
+    };
     let mut out = Vec::with_capacity(m.len());
     for (k, val) in m {
-        let key = key_string(k).ok_or_else(|| SealedSecretError::NotAString {
+        let key = k.as_str().ok_or_else(|| SealedSecretError::NotAString {
             line: at.0,
             column: at.1,
             field: format!("{field} key"),
@@ -475,9 +460,26 @@ fn string_map(
             column: at.1,
             field: format!("{field}.{key}"),
         })?;
-        out.push((key, s.to_string()));
+        out.push((key.to_string(), s.to_string()));
     }
     Ok(out)
+}
+
+/// The mapping `v`; `None` when it is absent or null.
+fn opt_mapping<'v>(
+    v: Option<&'v Value>,
+    field: &str,
+    at: (usize, usize),
+) -> Result<Option<&'v Mapping>, SealedSecretError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Mapping(m)) => Ok(Some(m)),
+        Some(_) => Err(SealedSecretError::NotAMapping {
+            line: at.0,
+            column: at.1,
+            field: field.to_string(),
+        }),
+    }
 }
 
 fn opt_string(
@@ -493,38 +495,6 @@ fn opt_string(
             column: at.1,
             field: field.to_string(),
         }),
-    }
-}
-
-/// Top-level `metadata`: name, namespace and annotations.
-#[allow(clippy::type_complexity)]
-fn read_metadata(
-    value: &Value,
-    at: &dyn Fn(&[&str]) -> (usize, usize),
-) -> Result<(Option<String>, Option<String>, Vec<(String, String)>), SealedSecretError> {
-    match value.get("metadata") {
-        Some(Value::Mapping(m)) => Ok((
-            opt_string(m.get("name"), "metadata.name", at(&["metadata", "name"]))?,
-            opt_string(
-                m.get("namespace"),
-                "metadata.namespace",
-                at(&["metadata", "namespace"]),
-            )?,
-            string_map(
-                m.get("annotations"),
-                "metadata.annotations",
-                at(&["metadata", "annotations"]),
-            )?,
-        )),
-        None | Some(Value::Null) => Ok((None, None, Vec::new())),
-        Some(_) => {
-            let (line, column) = at(&["metadata"]);
-            Err(SealedSecretError::NotAMapping {
-                line,
-                column,
-                field: "metadata".into(),
-            })
-        }
     }
 }
 
@@ -571,22 +541,31 @@ fn read_typed(
             api_version: api_version.to_string(),
         });
     }
-    let (name, namespace, annotations) = read_metadata(value, at)?;
-    let scope = scope_of(&annotations);
+    let meta = opt_mapping(value.get("metadata"), "metadata", at(&["metadata"]))?;
+    let get = |key: &str| meta.and_then(|m| m.get(key));
+    let name = opt_string(get("name"), "metadata.name", at(&["metadata", "name"]))?;
+    let namespace = opt_string(
+        get("namespace"),
+        "metadata.namespace",
+        at(&["metadata", "namespace"]),
+    )?;
+    let annotations = string_map(
+        get("annotations"),
+        "metadata.annotations",
+        at(&["metadata", "annotations"]),
+    )?;
     let mut doc = SealedSecretDoc {
         name,
         namespace,
+        scope: scope_of(&annotations),
         annotations,
-        scope,
         template: Template::default(),
         has_legacy_data: false,
         encrypted_data_layout: EncryptedDataLayout::Missing,
         encrypted_data: Vec::new(),
     };
-    let sm = match value.get("spec") {
-        None | Some(Value::Null) => return Ok(doc),
-        Some(Value::Mapping(sm)) => sm,
-        Some(_) => return Err(not_a_mapping(&["spec"], "spec")),
+    let Some(sm) = opt_mapping(value.get("spec"), "spec", at(&["spec"]))? else {
+        return Ok(doc);
     };
     doc.has_legacy_data = sm.get("data").is_some_and(|d| !d.is_null());
     match sm.get("encryptedData") {
@@ -645,19 +624,12 @@ fn read_blocks(
 ) -> Result<BlockLayout, SealedSecretError> {
     let doc_at = (body.start + 1, 1);
     let root = lines.block(body.start, body.end, None)?;
-    let at_of = |b: &Block, key: &str| b.get(key).map_or(doc_at, |c| key_loc(lines, c));
     check_keys(&root.keys(), value.as_mapping(), doc_at, "document")?;
     let mut layout = BlockLayout {
         root,
-        metadata: None,
-        annotations: None,
-        annotations_flow: None,
-        spec: None,
-        encrypted: None,
-        encrypted_flow: None,
+        ..BlockLayout::default()
     };
     if let Some(Value::Mapping(m)) = value.get("metadata") {
-        let meta_at = at_of(&layout.root, "metadata");
         let child = layout
             .root
             .get("metadata")
@@ -665,42 +637,35 @@ fn read_blocks(
                 line: doc_at.0,
                 column: 1,
             })?;
-        let mb = sub_block(lines, child)?;
-        check_keys(&mb.keys(), Some(m), meta_at, "metadata")?;
+        let mb = sub_block(lines, child, m, "metadata")?;
         if let (Some(ac), Some(Value::Mapping(am))) = (mb.get("annotations"), m.get("annotations"))
             && !am.is_empty()
         {
-            let ann_at = at_of(&mb, "annotations");
+            let field = "metadata.annotations";
             match flow_value(lines, ac)? {
                 Some(fm) => {
-                    check_keys(&fm.keys(), Some(am), ann_at, "metadata.annotations")?;
+                    check_keys(&fm.keys(), Some(am), key_loc(lines, ac), field)?;
                     layout.annotations_flow = Some(fm);
                 }
-                None => {
-                    let ab = sub_block(lines, ac)?;
-                    check_keys(&ab.keys(), Some(am), ann_at, "metadata.annotations")?;
-                    layout.annotations = Some(ab);
-                }
+                None => layout.annotations = Some(sub_block(lines, ac, am, field)?),
             }
         }
         layout.metadata = Some(mb);
     }
     if let Some(Value::Mapping(sm)) = value.get("spec") {
-        let spec_at = at_of(&layout.root, "spec");
         let sc = layout
             .root
             .get("spec")
             .ok_or(SealedSecretError::NotAMapping {
-                line: spec_at.0,
-                column: spec_at.1,
+                line: doc_at.0,
+                column: doc_at.1,
                 field: "spec".into(),
             })?;
-        let sb = sub_block(lines, sc)?;
-        check_keys(&sb.keys(), Some(sm), spec_at, "spec")?;
+        let sb = sub_block(lines, sc, sm, "spec")?;
         if let (Some(Value::Mapping(em)), Some(ec)) =
             (sm.get("encryptedData"), sb.get("encryptedData"))
         {
-            read_block_entries(lines, ec, em, at_of(&sb, "encryptedData"), doc, &mut layout)?;
+            read_block_entries(lines, ec, em, doc, &mut layout)?;
         }
         layout.spec = Some(sb);
     }
@@ -713,10 +678,10 @@ fn read_block_entries(
     lines: &Lines<'_>,
     ec: &scan::Child,
     em: &Mapping,
-    enc_at: (usize, usize),
     doc: &mut SealedSecretDoc,
     layout: &mut BlockLayout,
 ) -> Result<(), SealedSecretError> {
+    let enc_at = key_loc(lines, ec);
     if em.is_empty() {
         doc.encrypted_data_layout = match ec.entry.val {
             Val::FlowEmptyMap { .. } => EncryptedDataLayout::FlowEmpty,
@@ -745,8 +710,7 @@ fn read_block_entries(
             what: "`encryptedData` written neither as a block nor as a flow mapping".into(),
         });
     }
-    let eb = sub_block(lines, ec)?;
-    check_keys(&eb.keys(), Some(em), enc_at, "spec.encryptedData")?;
+    let eb = sub_block(lines, ec, em, "spec.encryptedData")?;
     for c in &eb.children {
         doc.encrypted_data.push(read_entry(lines, c, em)?);
     }
@@ -823,19 +787,9 @@ fn read_entry(
 }
 
 fn read_template(v: Option<&Value>, at: (usize, usize)) -> Result<Template, SealedSecretError> {
-    let Some(v) = v else {
-        return Ok(Template::default());
-    };
     let mut t = Template::default();
-    let Some(m) = v.as_mapping() else {
-        if v.is_null() {
-            return Ok(t);
-        }
-        return Err(SealedSecretError::NotAMapping {
-            line: at.0,
-            column: at.1,
-            field: "spec.template".into(),
-        });
+    let Some(m) = opt_mapping(v, "spec.template", at)? else {
+        return Ok(t);
     };
     if let Some(meta) = m.get("metadata").and_then(Value::as_mapping) {
         t.name = opt_string(meta.get("name"), "spec.template.metadata.name", at)?;
@@ -854,7 +808,12 @@ fn read_template(v: Option<&Value>, at: (usize, usize)) -> Result<Template, Seal
     t.secret_type = opt_string(m.get("type"), "spec.template.type", at)?;
     t.data_keys = match m.get("data") {
         None => None,
-        Some(Value::Mapping(d)) => Some(d.keys().filter_map(key_string).collect()),
+        Some(Value::Mapping(d)) => Some(
+            d.keys()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        ),
         Some(_) => Some(Vec::new()),
     };
     Ok(t)

@@ -102,41 +102,25 @@ impl<'a> Lines<'a> {
     /// this scanner does not support.
     pub(crate) fn new(text: &'a str) -> Result<Self, Unsupported> {
         let mut lines = Vec::new();
-        let bytes = text.as_bytes();
         let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
-        let mut i = start;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => {
-                    let end = if i > start && bytes[i - 1] == b'\r' {
-                        i - 1
-                    } else {
-                        i
-                    };
-                    lines.push(Line {
-                        start,
-                        end,
-                        next: i + 1,
-                    });
-                    start = i + 1;
-                }
-                b'\r' if bytes.get(i + 1) != Some(&b'\n') => {
-                    return Err(Unsupported {
-                        line: lines.len() + 1,
-                        column: i - start + 1,
-                        what: "a carriage return without a line feed (old Mac line endings)".into(),
-                    });
-                }
-                _ => {}
+        for raw in text[start..].split_inclusive('\n') {
+            let content = raw
+                .strip_suffix('\n')
+                .map_or(raw, |l| l.strip_suffix('\r').unwrap_or(l));
+            if let Some(cr) = content.find('\r') {
+                return Err(Unsupported {
+                    line: lines.len() + 1,
+                    column: cr + 1,
+                    what: "a carriage return without a line feed (old Mac line endings)".into(),
+                });
             }
-            i += 1;
-        }
-        if start < bytes.len() {
+            let next = start + raw.len();
             lines.push(Line {
                 start,
-                end: bytes.len(),
-                next: bytes.len(),
+                end: start + content.len(),
+                next,
             });
+            start = next;
         }
         Ok(Lines { text, lines })
     }
@@ -197,24 +181,19 @@ impl<'a> Lines<'a> {
     /// Parses line `i` as a block-mapping entry. `Ok(None)` when the line is not one (sequence
     /// item, scalar continuation, comment).
     pub(crate) fn entry(&self, i: usize) -> Result<Option<Entry>, Unsupported> {
-        let l = self.lines[i];
         let indent = self.indent(i);
-        self.entry_at(i, l.start + indent, indent)
-    }
-
-    fn entry_at(&self, i: usize, p: usize, indent: usize) -> Result<Option<Entry>, Unsupported> {
+        let p = self.lines[i].start + indent;
         let (key, after_colon) = match key_at(self.text, p, self.lines[i].end) {
             KeyAt::Key(key, after_colon) => (key.into_owned(), after_colon),
             KeyAt::NotAKey => return Ok(None),
             KeyAt::Unsupported(what) => return Err(self.unsupported(i, p, what)),
         };
-        let val = self.value_at(i, after_colon);
         Ok(Some(Entry {
             indent,
             key,
             key_start: p,
             after_colon,
-            val,
+            val: self.value_at(i, after_colon),
         }))
     }
 
@@ -285,16 +264,11 @@ impl<'a> Lines<'a> {
         let b = self.text.as_bytes();
         // Searching for `#` (memchr) instead of testing every byte: sealed values are hundreds
         // of characters long.
-        let mut q = end;
-        let mut from = p;
-        while let Some(off) = self.text[from..end].find('#') {
-            let h = from + off;
-            if h > p && (b[h - 1] == b' ' || b[h - 1] == b'\t') {
-                q = h - 1;
-                break;
-            }
-            from = h + 1;
-        }
+        let q = self.text[p..end]
+            .match_indices('#')
+            .map(|(off, _)| p + off)
+            .find(|&h| h > p && (b[h - 1] == b' ' || b[h - 1] == b'\t'))
+            .map_or(end, |h| h - 1);
         let raw = self.text[p..q].trim_end_matches([' ', '\t']);
         Val::Scalar {
             style: ScalarStyle::Plain,
@@ -314,20 +288,17 @@ impl<'a> Lines<'a> {
     ) -> Result<Block, Unsupported> {
         let mut block = Block::default();
         let mut scalar_indent: Option<usize> = None;
-        let mut i = from;
-        while i < to {
+        for i in from..to {
             if let Some(si) = scalar_indent {
                 if self.is_blank(i) || self.indent(i) > si {
                     if let (false, Some(c)) = (self.is_blank(i), block.children.last_mut()) {
                         c.last = i;
                     }
-                    i += 1;
                     continue;
                 }
                 scalar_indent = None;
             }
             if self.is_trivia(i) {
-                i += 1;
                 continue;
             }
             let ind = self.indent(i);
@@ -339,11 +310,10 @@ impl<'a> Lines<'a> {
             if ind < child_indent {
                 return Err(self.unsupported(i, l.start, "inconsistent indentation"));
             }
-            let seq_item = {
-                let b = self.text.as_bytes();
-                let p = l.start + ind;
-                b[p] == b'-' && (p + 1 >= l.end || b[p + 1] == b' ' || b[p + 1] == b'\t')
-            };
+            let rest = &self.content(i)[ind..];
+            let seq_item = rest
+                .strip_prefix('-')
+                .is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t']));
             if ind == child_indent && !seq_item {
                 match self.entry(i)? {
                     Some(entry) => block.children.push(Child {
@@ -367,10 +337,9 @@ impl<'a> Lines<'a> {
                     }
                 }
             }
-            if opens_block_scalar(&self.content(i)[ind..]) {
+            if opens_block_scalar(rest) {
                 scalar_indent = Some(ind);
             }
-            i += 1;
         }
         Ok(block)
     }

@@ -72,20 +72,17 @@ pub(crate) struct Entry {
 impl Entry {
     /// Where the entry's value ends.
     pub(crate) fn end(&self) -> usize {
-        match &self.value {
-            Node::Map(m) => m.span.end,
-            Node::Seq { span, .. } => span.end,
-            Node::Scalar(s) => s.span.end,
-        }
+        self.value.span().end
     }
 }
 
 impl Node {
-    pub(crate) fn start(&self) -> usize {
+    /// The node's bytes, brackets or quotes included.
+    pub(crate) fn span(&self) -> &Range<usize> {
         match self {
-            Node::Map(m) => m.span.start,
-            Node::Seq { span, .. } => span.start,
-            Node::Scalar(s) => s.span.start,
+            Node::Map(m) => &m.span,
+            Node::Seq { span, .. } => span,
+            Node::Scalar(s) => &s.span,
         }
     }
 
@@ -93,14 +90,14 @@ impl Node {
     /// an item's start) and whether every step was found.
     pub(crate) fn walk(&self, path: &[super::Seg]) -> (usize, bool) {
         let mut node = self;
-        let mut at = self.start();
+        let mut at = self.span().start;
         for seg in path {
             let next = match (seg, node) {
                 (super::Seg::Key(k), Node::Map(m)) => {
                     m.get(k).map(|e| (e.key_span.start, &e.value))
                 }
                 (super::Seg::Index(i), Node::Seq { items, .. }) => {
-                    items.get(*i).map(|n| (n.start(), n))
+                    items.get(*i).map(|n| (n.span().start, n))
                 }
                 _ => None,
             };

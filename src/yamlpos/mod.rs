@@ -105,7 +105,7 @@ fn is_marker(bare: &str, start: bool) -> bool {
 }
 
 /// Blank or a comment.
-fn is_trivia(line: &str) -> bool {
+pub(crate) fn is_trivia(line: &str) -> bool {
     let t = line.trim();
     t.is_empty() || t.starts_with('#')
 }
@@ -175,17 +175,13 @@ pub(crate) fn document_pieces(file: &str) -> Vec<Piece<'_>> {
 /// Splits a file into documents as `document_pieces` does. A file with no document at all
 /// gives one empty document.
 pub fn documents(file: &str) -> Vec<Document<'_>> {
-    let mut docs: Vec<Document<'_>> = document_pieces(file)
-        .iter()
-        .map(|p| Document::new(p.text, p.first_line, p.offset))
-        .collect();
+    let mut docs = document_pieces(file);
     if docs.is_empty() {
-        let all = pieces(file, true);
-        if let Some(last) = all.last() {
-            docs.push(Document::new(last.text, last.first_line, last.offset));
-        }
+        docs.extend(pieces(file, true).pop());
     }
-    docs
+    docs.iter()
+        .map(|p| Document::new(p.text, p.first_line, p.offset))
+        .collect()
 }
 
 impl<'t> Document<'t> {
@@ -208,9 +204,8 @@ impl<'t> Document<'t> {
         if let Some((at, complete)) = self.flow_walk(path) {
             return complete.then(|| self.pos_of(at));
         }
-        let walk = self.layout().walk(self.text, path);
-        let line = walk.line.filter(|_| walk.complete)?;
-        Some(self.pos_of(line.at))
+        let (line, complete) = self.layout().walk(self.text, path);
+        Some(self.pos_of(line.filter(|_| complete)?.at))
     }
 
     /// Like [`Document::find`], but falls back to the longest prefix of `path` that is found,
@@ -219,7 +214,7 @@ impl<'t> Document<'t> {
         if let Some((at, _)) = self.flow_walk(path) {
             return self.pos_of(at);
         }
-        self.pos_of(self.layout().walk(self.text, path).line.map_or(0, |l| l.at))
+        self.pos_of(self.layout().walk(self.text, path).0.map_or(0, |l| l.at))
     }
 
     /// For a document written as one flow collection (JSON, kubeseal's default output): the
@@ -275,26 +270,7 @@ impl Line {
     }
 }
 
-/// The result of a walk: the line of the deepest step found (the first line for an empty path;
-/// `None` when the text has no significant line) and whether every step was found.
-#[derive(Debug, Clone, Copy)]
-struct Walk {
-    line: Option<Line>,
-    complete: bool,
-}
-
-impl Walk {
-    /// A walk that found `line` but not the whole path.
-    fn stopped_at(line: Option<Line>) -> Walk {
-        Walk {
-            line,
-            complete: false,
-        }
-    }
-}
-
 impl Layout {
-    /// The layout of `text`.
     pub(crate) fn new(text: &str) -> Layout {
         let mut lines = Vec::new();
         let mut at = 0usize;
@@ -332,12 +308,14 @@ impl Layout {
     /// deepest step of it that is found; the first significant line when not even the first
     /// step is found, and 0 for a text without significant lines.
     pub(crate) fn line_of(&self, text: &str, path: &[Seg]) -> usize {
-        self.walk(text, path).line.map_or(0, |l| l.idx)
+        self.walk(text, path).0.map_or(0, |l| l.idx)
     }
 
     /// Follows `path` from the whole text down, one step per segment, each step looking only
-    /// inside the block the previous step found.
-    fn walk(&self, text: &str, path: &[Seg]) -> Walk {
+    /// inside the block the previous step found. Gives the line of the deepest step found (the
+    /// first line for an empty path; `None` when the text has no significant line) and whether
+    /// every step was found.
+    fn walk(&self, text: &str, path: &[Seg]) -> (Option<Line>, bool) {
         let mut block = Block {
             head: None,
             lo: 0,
@@ -350,21 +328,18 @@ impl Layout {
                 Seg::Index(want) => self.find_item(text, &block, *want),
             };
             let Some((line, inner)) = hit else {
-                return Walk::stopped_at(found);
+                return (found, false);
             };
             found = Some(line);
             if step + 1 == path.len() {
                 break;
             }
             let Some(inner) = inner else {
-                return Walk::stopped_at(found);
+                return (found, false);
             };
             block = inner;
         }
-        Walk {
-            line: found,
-            complete: true,
-        }
+        (found, true)
     }
 
     /// The block's lines with their index into `self.lines` (`None` for the head), and the
