@@ -48,6 +48,7 @@ pub mod plaintext_secret;
 pub mod readable_secret_data;
 pub mod render_failed;
 pub mod scope_annotation_misplaced;
+pub mod sealed_secret_unread;
 pub mod sealed_values;
 pub mod sealed_with_demo_certificate;
 pub mod stale_certificate;
@@ -284,6 +285,7 @@ pub static RULES: &[Rule] = &[
         sealed_with_demo_certificate::check,
     ),
     (&missing_certificate::META, missing_certificate::check),
+    (&sealed_secret_unread::META, sealed_secret_unread::check),
 ];
 
 /// Every registered rule's metadata: [`RULES`] followed by the env-file lints, sorted by id.
@@ -588,6 +590,7 @@ mod tests {
         readable-secret-data
         render-failed
         scope-annotation-misplaced
+        sealed-secret-unread
         sealed-with-demo-certificate
         stale-certificate
         yaml-syntax

@@ -200,3 +200,63 @@ fn ciphertexts_from_the_sealing_core_are_never_placeholders() {
     }
     assert!(total >= 200, "{total}");
 }
+
+/// A SealedSecret the identity and key rules could not read is reported, not passed in silence:
+/// the legacy `spec.data` next to `encryptedData` (the controller rejects it), and a
+/// `kind: SealedSecret` with an `apiVersion` the controller does not serve.
+#[test]
+fn sealed_secret_unread_reports_what_the_readers_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    common::copy_dir(&common::repo_root().join("k8s"), &root.join("k8s"));
+    let file = root.join("k8s/overlays/paper/sealedsecret.yaml");
+    let shipped = std::fs::read_to_string(&file).unwrap();
+    let unread = |text: String| {
+        std::fs::write(&file, text).unwrap();
+        let out = common::output_with_code(
+            common::emp_seal().arg("-C").arg(root).args([
+                "check",
+                "--format",
+                "json",
+                "--rules",
+                "sealed-secret-unread",
+            ]),
+            1,
+        );
+        common::json_findings(&out.stdout)
+    };
+    let both = shipped.replacen("  encryptedData:\n", "  data: AgBx\n  encryptedData:\n", 1);
+    let found = unread(both);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].1, "k8s/overlays/paper/sealedsecret.yaml");
+
+    let v1beta1 = shipped.replacen(
+        "apiVersion: bitnami.com/v1alpha1",
+        "apiVersion: bitnami.com/v1beta1",
+        1,
+    );
+    let line = 1 + v1beta1
+        .lines()
+        .position(|l| l == "apiVersion: bitnami.com/v1beta1")
+        .unwrap() as u64;
+    let found = unread(v1beta1);
+    assert_eq!(
+        found,
+        [(
+            "sealed-secret-unread".to_owned(),
+            "k8s/overlays/paper/sealedsecret.yaml".to_owned(),
+            line
+        )]
+    );
+
+    // The shipped file is read: no finding (exit 0).
+    std::fs::write(&file, &shipped).unwrap();
+    let out = common::output_with_code(
+        common::emp_seal()
+            .arg("-C")
+            .arg(root)
+            .args(["check", "--rules", "sealed-secret-unread"]),
+        0,
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("no findings"));
+}

@@ -1,0 +1,80 @@
+//! Rule `sealed-secret-unread`: a `SealedSecret` file of a checked overlay that the
+//! `sealedsecret` reader refuses (an `apiVersion` the controller does not serve, both the legacy
+//! `spec.data` and `encryptedData`, a field of the wrong type, a layout it cannot place values
+//! in), so that `identity-mismatch`, `stale-certificate`, `example-sealed-mismatch` and
+//! `missing-secret-key`, which read SealedSecrets through it, did not check the file; and a
+//! `kind: SealedSecret` document of the tree with an `apiVersion` other than
+//! `bitnami.com/v1alpha1`, which no overlay counts as a SealedSecret. Without this rule those
+//! files would pass in silence.
+//!
+//! A file that is not YAML at all is `yaml-syntax`'s, not reported here. The reader's message
+//! names positions and fields, never a value.
+
+use std::collections::BTreeSet;
+
+use super::Context;
+use super::locate::at_line;
+use super::model::sealed_sources;
+use super::yamldocs::docs_of_kind;
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
+use crate::sealedsecret::{API_VERSION, SealedSecretError, SealedSecretFile};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "sealed-secret-unread",
+    summary: "A SealedSecret file the identity and key rules could not read, so they did not check it",
+    default_severity: Severity::Error,
+    hint: "fix what the message names (the controller expects apiVersion bitnami.com/v1alpha1 and encryptedData as a mapping of strings)",
+    scope: RuleScope::Tree,
+};
+
+/// Reports, once per file, each checked overlay's SealedSecret file the reader refuses, and every
+/// `kind: SealedSecret` document of the tree with another `apiVersion` (no overlay counts it as a
+/// SealedSecret, so only the references to its Secret would show that something is wrong).
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut seen = BTreeSet::new();
+    let mut out = wrong_api_version(cx);
+    for ov in cx.overlays() {
+        for src in sealed_sources(ov) {
+            if !matches!(cx.sealed_files().get(&src.path), Some(None))
+                || !seen.insert(src.path.clone())
+            {
+                continue;
+            }
+            let Some(file) = cx.file(&src.path) else {
+                continue;
+            };
+            // Parsed again only on this failure path, for the reader's message.
+            let reason = match SealedSecretFile::parse(&file.text) {
+                Err(SealedSecretError::Yaml { .. }) | Ok(_) => continue,
+                Err(e) => e.to_string(),
+            };
+            let message = format!(
+                "SealedSecret `{}` cannot be read: {reason}; identity-mismatch, stale-certificate, example-sealed-mismatch and missing-secret-key did not check this file",
+                src.name_in_file
+            );
+            out.push(Finding::new(
+                &META,
+                at_line(cx, &src.path, src.line),
+                message,
+            ));
+        }
+    }
+    out
+}
+
+/// `kind: SealedSecret` documents of the tree whose `apiVersion` the controller does not serve.
+fn wrong_api_version(cx: &Context<'_>) -> Vec<Finding> {
+    docs_of_kind(cx, "SealedSecret")
+        .filter_map(|doc| {
+            let api = doc.get(&["apiVersion"]).and_then(yaml_serde::Value::as_str);
+            (api != Some(API_VERSION)).then(|| {
+                let message = format!(
+                    "SealedSecret `{}` has apiVersion `{}`, but the controller serves only `{API_VERSION}`: `kubectl apply` rejects it and no rule read it as a SealedSecret",
+                    doc.name(),
+                    api.unwrap_or("(none)")
+                );
+                Finding::new(&META, doc.location(&["apiVersion"]), message)
+            })
+        })
+        .collect()
+}
