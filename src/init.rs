@@ -160,11 +160,7 @@ pub fn init(
     let parsed = envfile::parse_with_path(Path::new(&rel(root, &example)), &text)?;
     // Never ask for, or list, a "key" that is a piece of a pasted value.
     parsed.refuse_value_like_with_path(Path::new(&rel(root, &example)))?;
-    let Answers {
-        asked,
-        kept,
-        answers,
-    } = ask_values(env, &parsed, no_input, prompter)?;
+    let (asked, kept, answers) = ask_values(env, &parsed, no_input, prompter)?;
     let out = splice(&text, answers);
     // Whatever was spliced must read back as the same keys (a guard against span bugs).
     let back = envfile::parse(&out)?;
@@ -184,21 +180,18 @@ pub fn init(
     })
 }
 
-/// The typed values of [`ask_values`] with the value spans they replace.
-struct Answers {
-    asked: Vec<String>,
-    kept: Vec<String>,
-    answers: Vec<(std::ops::Range<usize>, SecretValue)>,
-}
+/// Typed values with the value spans of the example they replace.
+type Answers = Vec<(std::ops::Range<usize>, SecretValue)>;
 
 /// Asks every key of the example (none with `no_input`); an empty answer keeps the example's
-/// value. Refuses an answer the env dialect cannot carry.
+/// value. Returns the keys typed, the keys kept, and the answers. Refuses an answer the env
+/// dialect cannot carry.
 fn ask_values(
     env: &str,
     parsed: &envfile::EnvFile,
     no_input: bool,
     prompter: &mut dyn Prompter,
-) -> Result<Answers, InitError> {
+) -> Result<(Vec<String>, Vec<String>, Answers), InitError> {
     let mut asked = Vec::new();
     let mut kept = Vec::new();
     let mut answers = Vec::new();
@@ -221,11 +214,7 @@ fn ask_values(
         asked.push(e.key.clone());
         answers.push((e.value_span.clone(), v));
     }
-    Ok(Answers {
-        asked,
-        kept,
-        answers,
-    })
+    Ok((asked, kept, answers))
 }
 
 /// Why a typed value cannot be written as one env-file value, if it cannot.
@@ -240,10 +229,7 @@ fn unwritable(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// The example's text with each answer in place of the value span it replaces.
-fn splice(
-    text: &[u8],
-    mut answers: Vec<(std::ops::Range<usize>, SecretValue)>,
-) -> Zeroizing<Vec<u8>> {
+fn splice(text: &[u8], mut answers: Answers) -> Zeroizing<Vec<u8>> {
     // Last first, so earlier spans stay valid.
     let mut out = Zeroizing::new(text.to_vec());
     answers.sort_by_key(|(span, _)| std::cmp::Reverse(span.start));

@@ -23,6 +23,7 @@ use crate::fsio;
 use crate::kustomize::{
     self, Behavior, Generated, GeneratedKind, GeneratorSpec, Identity, Overlay, SecretSource,
 };
+use crate::rules::model::path_str;
 use crate::seal::{self, CertSummary, Prompter, Recipient, SealError, SealRequest, values};
 use crate::secret::SecretValue;
 use crate::workspace::{MAX_INPUT_BYTES, rel};
@@ -261,8 +262,7 @@ pub fn plan(
         )?;
     }
     to.identity = identity;
-    let keys: Vec<String> = values.keys().cloned().collect();
-    let sealed_text = sealed_file::new_sealed_file(
+    let (sealed_text, keys) = sealed_file::new_sealed_file(
         req,
         env,
         &sealed_path,
@@ -368,21 +368,17 @@ fn read_generator(
     let origin = spec.origin.to_string();
     // `join` keeps an absolute path as it is.
     let gen_path = root.join(&spec.origin.file);
-    if spec.from_generators_file && gen_path != kust_path {
-        if gen_path.parent() != Some(dir) {
-            return Err(MigrateError::Unsupported {
-                origin,
-                what: format!(
-                    "the generator file is not in the overlay directory {}; --migrate edits only the overlay's own kustomization",
-                    rel(root, dir)
-                ),
-            });
-        }
-        let text = fsio::read_to_string_limited(&gen_path, MAX_INPUT_BYTES)?;
-        let doc = yaml_serde::from_str::<Value>(&text).unwrap_or(Value::Null);
-        return Ok(generator_info(GeneratorSite::File(gen_path), &doc, None));
+    let from_file = spec.from_generators_file && gen_path != kust_path;
+    if from_file && gen_path.parent() != Some(dir) {
+        return Err(MigrateError::Unsupported {
+            origin,
+            what: format!(
+                "the generator file is not in the overlay directory {}; --migrate edits only the overlay's own kustomization",
+                rel(root, dir)
+            ),
+        });
     }
-    if gen_path != kust_path {
+    if !from_file && gen_path != kust_path {
         return Err(MigrateError::Unsupported {
             origin,
             what: format!(
@@ -391,8 +387,11 @@ fn read_generator(
             ),
         });
     }
-    let text = fsio::read_to_string_limited(kust_path, MAX_INPUT_BYTES)?;
+    let text = fsio::read_to_string_limited(&gen_path, MAX_INPUT_BYTES)?;
     let doc = yaml_serde::from_str::<Value>(&text).unwrap_or(Value::Null);
+    if from_file {
+        return Ok(generator_info(GeneratorSite::File(gen_path), &doc, None));
+    }
     let entries: Vec<&Value> = doc
         .get("secretGenerator")
         .and_then(Value::as_sequence)
@@ -486,7 +485,6 @@ fn complete_values(
     needed: &BTreeSet<String>,
     prompter: &mut dyn Prompter,
 ) -> Result<(BTreeMap<String, SecretValue>, Vec<String>), MigrateError> {
-    let from_name = &inputs.from_name;
     let mut values: BTreeMap<String, SecretValue> = inputs
         .env
         .entries
@@ -501,7 +499,7 @@ fn complete_values(
         }
     }
     let has = |k: &str| values.contains_key(k);
-    let asked = values::ask_missing(env, from_name, needed, has, prompter)?;
+    let asked = values::ask_missing(env, &inputs.from_name, needed, has, prompter)?;
     values.extend(asked);
     if values.is_empty() {
         return Err(SealError::NothingToSeal {
@@ -623,7 +621,8 @@ fn other_hash_references(overlay: &Overlay, g: &Generated, final_name: &str) -> 
     })
 }
 
-/// The overlay's references to a Secret that `pick` selects, as `Kind/name (file:line)`,
+/// The overlay's references to a Secret that `pick` selects, as `Kind/name (file:line)` with the
+/// file's `..` steps resolved (`k8s/base/x.yaml`, not `k8s/overlays/stage/../../base/x.yaml`),
 /// sorted and deduplicated.
 fn describe_references(
     overlay: &Overlay,
@@ -638,32 +637,13 @@ fn describe_references(
                 "{}/{} ({}:{})",
                 r.referrer_kind,
                 r.referrer.name,
-                lexical(&r.origin.file).display(),
+                path_str(&r.origin.file),
                 r.origin.line
             )
         })
         .collect();
     out.sort();
     out.dedup();
-    out
-}
-
-/// `p` with `a/../` folded away, for messages (`k8s/base/x.yaml`, not
-/// `k8s/overlays/stage/../../base/x.yaml`); a leading `..` stays.
-fn lexical(p: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::ParentDir
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
-            {
-                out.pop();
-            }
-            Component::CurDir => {}
-            c => out.push(c),
-        }
-    }
     out
 }
 
@@ -763,21 +743,16 @@ fn inline_value(lines: &Lines<'_>, i: usize) -> Option<usize> {
 /// The lines of a top-level key's block: `(key line, end line exclusive)`.
 fn block(lines: &Lines<'_>, key: &str) -> Option<(usize, usize)> {
     let at = (0..lines.len()).find(|&i| top_key(lines, i).as_deref() == Some(key))?;
-    let mut end = at + 1;
-    let mut last_content = at + 1;
-    while end < lines.len() {
-        let (c, trivia) = (lines.content(end), lines.is_trivia(end));
-        if top_key(lines, end).is_some()
-            || (lines.indent(end) == 0 && !trivia && !c.starts_with('-'))
-        {
-            break;
-        }
-        end += 1;
-        if !trivia {
-            last_content = end;
-        }
-    }
-    Some((at, last_content.min(end)))
+    let ends_block = |i: usize| {
+        top_key(lines, i).is_some()
+            || (lines.indent(i) == 0 && !lines.is_trivia(i) && !lines.content(i).starts_with('-'))
+    };
+    let end = (at + 1..lines.len())
+        .find(|&i| ends_block(i))
+        .unwrap_or(lines.len());
+    // Trailing blank and comment lines belong to what follows.
+    let last = (at + 1..end).rfind(|&i| !lines.is_trivia(i));
+    Some((at, last.map_or(at + 1, |i| i + 1)))
 }
 
 /// The one-line scalar of a block-list item `- value` on line `i`, read by the layer (quotes

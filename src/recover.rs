@@ -8,6 +8,7 @@
 //! files or put a value into an error: plaintext lives only in [`SecretValue`] and in the
 //! zeroized buffers the renderers return, which the CLI sends to stdout.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
@@ -17,7 +18,6 @@ use crate::envfile;
 use crate::fsio;
 use crate::kustomize::Identity;
 use crate::seal::{self, SealError};
-use crate::sealedsecret::ciphertext::{self, Kind};
 use crate::sealedsecret::{self, SealedSecretDoc, SealedSecretFile, plain_or_quoted};
 use crate::secret::SecretValue;
 use crate::workspace::{MAX_INPUT_BYTES, rel};
@@ -54,18 +54,14 @@ pub enum RecoverError {
         reason: String,
     },
     /// No key decrypts a value (wrong key, wrong identity, or corrupt ciphertext).
-    #[error(
-        "{file}:{line}: `{key}`: no key could decrypt the value (sealed for {scope} {identity})"
-    )]
+    #[error("{file}:{line}: `{key}`: no key could decrypt the value (sealed for {sealed_for})")]
     Decrypt {
         file: String,
         /// 1-based line of the entry.
         line: usize,
         key: String,
-        /// The scope used for the label.
-        scope: &'static str,
-        /// `namespace/name` used for the label.
-        identity: String,
+        /// `<scope> <namespace>/<name>` used for the label.
+        sealed_for: String,
     },
     #[error("{file}: {source}")]
     SealedSecret {
@@ -141,14 +137,7 @@ fn locate(root: &Path, target: &str) -> Result<Located, RecoverError> {
     // An environment's name (`paper`, `shop/dev`) or its directory; a file is a file.
     let is_env = !as_path.is_file() && crate::workspace::resolve_fresh(root, target).is_some();
     if is_env {
-        let (file, name, identity) = seal::sealed_secret_of(root, target)?;
-        let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES)?;
-        return Ok(Located {
-            file,
-            name,
-            text,
-            identity: Some(identity),
-        });
+        return locate_env(root, target);
     }
     if !as_path.exists() && !target.contains(['/', '\\']) && !target.ends_with(".yaml") {
         // Neither a file nor an environment: report it as an environment.
@@ -163,6 +152,18 @@ fn locate(root: &Path, target: &str) -> Result<Located, RecoverError> {
     })
 }
 
+/// The SealedSecret environment `env` renders, whose rendered identity gives the label.
+fn locate_env(root: &Path, env: &str) -> Result<Located, RecoverError> {
+    let (file, name, identity) = seal::sealed_secret_of(root, env)?;
+    let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES)?;
+    Ok(Located {
+        file,
+        name,
+        text,
+        identity: Some(identity),
+    })
+}
+
 fn parse(file_name: &str, text: &str) -> Result<SealedSecretFile, RecoverError> {
     SealedSecretFile::parse(text).map_err(|source| RecoverError::SealedSecret {
         file: file_name.to_owned(),
@@ -171,11 +172,11 @@ fn parse(file_name: &str, text: &str) -> Result<SealedSecretFile, RecoverError> 
 }
 
 fn pick<'a>(
-    root: &Path,
+    name: &str,
     loc: &Located,
     file: &'a SealedSecretFile,
 ) -> Result<&'a SealedSecretDoc, RecoverError> {
-    let name = rel(root, &loc.file);
+    let name = name.to_owned();
     let docs: Vec<&SealedSecretDoc> = file.sealed_secrets().map(|(_, d)| d).collect();
     if loc.identity.is_some() {
         return docs
@@ -238,29 +239,19 @@ fn entry_error(
     identity: &Identity,
     entry: &sealedsecret::EncryptedEntry,
 ) -> RecoverError {
-    let verdict = ciphertext::classify(&entry.value, None);
-    if let Some(r) = verdict
-        .reasons()
-        .iter()
-        .find(|r| r.kind() == Kind::Placeholder)
-    {
+    if let Some(reason) = seal::placeholder(&entry.value) {
         return RecoverError::Placeholder {
             file: file_name.to_owned(),
             line: entry.line,
             key: entry.key.clone(),
-            reason: r.to_string(),
+            reason,
         };
     }
     RecoverError::Decrypt {
         file: file_name.to_owned(),
         line: entry.line,
         key: entry.key.clone(),
-        scope: doc.scope.as_str(),
-        identity: format!(
-            "{}/{}",
-            identity.namespace.as_deref().unwrap_or(""),
-            identity.name
-        ),
+        sealed_for: seal::describe_identity(doc.scope, identity),
     }
 }
 
@@ -279,7 +270,7 @@ pub fn unseal(
     let loc = locate(root, target)?;
     let file_name = rel(root, &loc.file);
     let parsed = parse(&file_name, &loc.text)?;
-    let doc = pick(root, &loc, &parsed)?;
+    let doc = pick(&file_name, &loc, &parsed)?;
     if doc.has_legacy_data {
         return Err(RecoverError::LegacyData { file: file_name });
     }
@@ -310,30 +301,25 @@ impl UnsealedSecret {
     /// The Secret as YAML (`apiVersion: v1`, `kind: Secret`, metadata from the template,
     /// `type`, `data` in base64). The buffer holds secrets and is wiped when dropped.
     pub fn to_yaml(&self) -> Zeroizing<Vec<u8>> {
+        let q = plain_or_quoted;
         let mut out = Zeroizing::new(Vec::with_capacity(256 + self.data.len() * 64));
-        let mut meta = String::new();
-        meta.push_str("apiVersion: v1\nkind: Secret\nmetadata:\n");
-        meta.push_str(&format!(
-            "  name: {}\n",
-            plain_or_quoted(&self.identity.name)
-        ));
+        let mut meta = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {}\n",
+            q(&self.identity.name)
+        );
         if let Some(ns) = &self.identity.namespace {
-            meta.push_str(&format!("  namespace: {}\n", plain_or_quoted(ns)));
+            let _ = writeln!(meta, "  namespace: {}", q(ns));
         }
         for (title, map) in [("labels", &self.labels), ("annotations", &self.annotations)] {
             if map.is_empty() {
                 continue;
             }
-            meta.push_str(&format!("  {title}:\n"));
+            let _ = writeln!(meta, "  {title}:");
             for (k, v) in map {
-                meta.push_str(&format!(
-                    "    {}: {}\n",
-                    plain_or_quoted(k),
-                    plain_or_quoted(v)
-                ));
+                let _ = writeln!(meta, "    {}: {}", q(k), q(v));
             }
         }
-        meta.push_str(&format!("type: {}\n", plain_or_quoted(&self.secret_type)));
+        let _ = writeln!(meta, "type: {}", q(&self.secret_type));
         out.extend_from_slice(meta.as_bytes());
         if self.data.is_empty() {
             out.extend_from_slice(b"data: {}\n");
@@ -342,7 +328,7 @@ impl UnsealedSecret {
         out.extend_from_slice(b"data:\n");
         for (k, v) in &self.data {
             let encoded = Zeroizing::new(crypto::encode_value(v.expose_secret()));
-            out.extend_from_slice(format!("  {}: \"", plain_or_quoted(k)).as_bytes());
+            out.extend_from_slice(format!("  {}: \"", q(k)).as_bytes());
             out.extend_from_slice(encoded.as_bytes());
             out.extend_from_slice(b"\"\n");
         }
@@ -401,18 +387,10 @@ pub fn diff(
     key_files: &[PathBuf],
 ) -> Result<KeyDiff, RecoverError> {
     let keys = crate::workspace::load_keys(root, key_files)?;
-    crate::workspace::overlay_dir(root, env)?;
-    let (file, name, rendered) = seal::sealed_secret_of(root, env)?;
-    let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES)?;
-    let file_name = rel(root, &file);
-    let parsed = parse(&file_name, &text)?;
-    let loc = Located {
-        file: file.clone(),
-        name,
-        text: String::new(),
-        identity: Some(rendered),
-    };
-    let doc = pick(root, &loc, &parsed)?;
+    let loc = locate_env(root, env)?;
+    let file_name = rel(root, &loc.file);
+    let parsed = parse(&file_name, &loc.text)?;
+    let doc = pick(&file_name, &loc, &parsed)?;
     let (identity, label) = label_for(&file_name, doc, loc.identity.as_ref())?;
 
     let from_name = seal::from_display(root, from);
@@ -422,37 +400,30 @@ pub fn diff(
     env_file.refuse_value_like_with_path(Path::new(&from_name))?;
     drop(env_bytes);
 
+    // Entries FILE also has; the others were removed from FILE.
+    let (present, removed): (Vec<_>, Vec<_>) = doc
+        .encrypted_data
+        .iter()
+        .partition(|e| env_file.get(&e.key).is_some());
     let mut out = KeyDiff {
-        file,
+        file: loc.file,
+        removed: removed.into_iter().map(|e| e.key.clone()).collect(),
         ..KeyDiff::default()
     };
-    // Entries FILE also has, with FILE's value; the others were removed from FILE.
-    let mut present = Vec::new();
-    let mut mine = Vec::new();
-    for e in &doc.encrypted_data {
-        match env_file.get(&e.key) {
-            Some(entry) => {
-                present.push(e);
-                mine.push(entry);
-            }
-            None => out.removed.push(e.key.clone()),
-        }
-    }
     let opened = open_entries(&keys, &label, &file_name, doc, &identity, &present);
-    for ((e, mine), opened) in present.iter().zip(mine).zip(opened) {
+    for (e, opened) in present.iter().zip(opened) {
+        let mine = env_file.get(&e.key).map(|m| m.value.expose_secret());
         match opened {
-            Ok(v) if v.expose_secret() == mine.value.expose_secret() => {
-                out.same.push(e.key.clone());
-            }
+            Ok(v) if Some(v.expose_secret()) == mine => out.same.push(e.key.clone()),
             Ok(_) => out.changed.push(e.key.clone()),
             Err(RecoverError::Placeholder { .. }) => out.placeholders.push(e.key.clone()),
             Err(err) => return Err(err),
         }
     }
-    for k in env_file.keys() {
-        if doc.entry(k).is_none() {
-            out.added.push(k.to_owned());
-        }
-    }
+    out.added = env_file
+        .keys()
+        .filter(|k| doc.entry(k).is_none())
+        .map(str::to_owned)
+        .collect();
     Ok(out)
 }

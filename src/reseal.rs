@@ -142,39 +142,7 @@ pub fn plan_with(
 pub fn reseal(req: &ResealRequest) -> Result<Vec<ResealPlan>, ResealError> {
     let keys = crate::workspace::load_keys(&req.root, &req.key_files)?;
     let plans = plan_with(req, &keys)?;
-    seal::commit_locked(plans, env_plan, || plan_with(req, &keys))
-}
-
-fn env_plan(p: &ResealPlan) -> &EnvPlan {
-    &p.plan
-}
-
-/// The values of one file, opened: `(key, value)` in file order, and the ones no key opens.
-type Opened = (Vec<(String, SecretValue)>, Vec<Unopened>);
-
-/// Opens every value of `doc` ([`recover::open_entries`], which also tells placeholders apart).
-fn open_all(
-    keys: &[UnsealingKey],
-    label: &[u8],
-    file_name: &str,
-    doc: &SealedSecretDoc,
-    identity: &Identity,
-) -> Opened {
-    let entries: Vec<_> = doc.encrypted_data.iter().collect();
-    let results = recover::open_entries(keys, label, file_name, doc, identity, &entries);
-    let mut opened = Vec::with_capacity(entries.len());
-    let mut unopened = Vec::new();
-    for (e, r) in entries.iter().zip(results) {
-        match r {
-            Ok(v) => opened.push((e.key.clone(), v)),
-            Err(err) => unopened.push(Unopened {
-                key: e.key.clone(),
-                line: e.line,
-                placeholder: matches!(err, RecoverError::Placeholder { .. }),
-            }),
-        }
-    }
-    (opened, unopened)
+    seal::commit_locked(plans, |p| &p.plan, || plan_with(req, &keys))
 }
 
 fn describe(unopened: &[Unopened]) -> String {
@@ -232,12 +200,7 @@ fn plan_env(
         // Some values stay sealed with the old certificate: the file must not claim the new one,
         // so `check` keeps reporting it as stale.
         plan.new_text =
-            with_cert_record(&plan.new_text, doc_index, old_cert.as_deref()).map_err(|source| {
-                SealError::SealedSecret {
-                    file: rel(root, &file),
-                    source,
-                }
-            })?;
+            with_cert_record(&plan.new_text, doc_index, old_cert.as_deref()).map_err(ss_err)?;
     }
     let skipped_keys: Vec<&str> = unopened.iter().map(|u| u.key.as_str()).collect();
     let current = plan
@@ -256,8 +219,12 @@ fn plan_env(
     })
 }
 
-/// Opens every value of `doc` with the identity's label, refusing a file with legacy `data`, no
-/// values, or values no key opens (all of them, or any without `--skip-unopened`).
+/// The values of one file, opened: `(key, value)` in file order, and the ones no key opens.
+type Opened = (Vec<(String, SecretValue)>, Vec<Unopened>);
+
+/// Opens every value of `doc` with the identity's label ([`recover::open_entries`], which also
+/// tells placeholders apart), refusing a file with legacy `data`, no values, or values no key
+/// opens (all of them, or any without `--skip-unopened`).
 fn open_checked(
     req: &ResealRequest,
     file_name: &str,
@@ -277,7 +244,20 @@ fn open_checked(
         });
     }
     let (_, label) = recover::label_for(file_name, doc, Some(identity))?;
-    let (opened, unopened) = open_all(keys, &label, file_name, doc, identity);
+    let entries: Vec<_> = doc.encrypted_data.iter().collect();
+    let results = recover::open_entries(keys, &label, file_name, doc, identity, &entries);
+    let mut opened = Vec::with_capacity(entries.len());
+    let mut unopened = Vec::new();
+    for (e, r) in entries.iter().zip(results) {
+        match r {
+            Ok(v) => opened.push((e.key.clone(), v)),
+            Err(err) => unopened.push(Unopened {
+                key: e.key.clone(),
+                line: e.line,
+                placeholder: matches!(err, RecoverError::Placeholder { .. }),
+            }),
+        }
+    }
     if opened.is_empty() || (!unopened.is_empty() && !req.skip_unopened) {
         return Err(ResealError::Unopened {
             file: file_name.to_owned(),

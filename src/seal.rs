@@ -357,8 +357,6 @@ pub struct EnvPlan {
     pub removed: Vec<String>,
     /// Keys of the env file that the overlay does not otherwise know (sealed anyway).
     pub unknown: Vec<String>,
-    /// Keys whose values were read from the prompt.
-    pub prompted: Vec<String>,
     /// Warnings about the env file (the same for every environment of one run).
     pub env_warnings: Vec<EnvWarning>,
     /// Keys removed under `--prune --force` that workloads read, with those workloads.
@@ -619,10 +617,9 @@ pub fn plan_with(
         .iter()
         .map(|e| (e.key.as_str(), &e.value))
         .collect();
-    let mut plans = Vec::with_capacity(req.envs.len());
-    let mut seen = BTreeSet::new();
+    let mut plans: Vec<EnvPlan> = Vec::with_capacity(req.envs.len());
     for env in &req.envs {
-        if !seen.insert(env.as_str()) {
+        if plans.iter().any(|p| &p.env == env) {
             continue;
         }
         plans.push(plan_env(
@@ -768,9 +765,8 @@ pub(crate) fn plan_env(
     check_identity(&file_name, doc, doc_index, &to.identity, &old_text)?;
     let rescoping = scope != doc.scope;
     let needed = needed_keys(&overlay, doc, &to.identity.name);
-    let (mut values, unknown, prompted) =
-        select_values(req, env, from_name, from_keys, &needed, prompter)?;
-    let (removed, pruned_needed) = check_removals(
+    let (mut values, unknown) = select_values(req, env, from_name, from_keys, &needed, prompter)?;
+    let (removed, untouched, pruned_needed) = check_removals(
         req,
         &overlay,
         &to,
@@ -780,7 +776,7 @@ pub(crate) fn plan_env(
         &values,
     )?;
     let [added, filled, changed, kept] =
-        classify_keys(doc, private_keys, &to, &mut values, &removed, rescoping);
+        classify_keys(doc, private_keys, &to, &mut values, untouched, rescoping);
     let new_text = file
         .apply(
             doc_index,
@@ -802,7 +798,6 @@ pub(crate) fn plan_env(
         kept,
         removed,
         unknown,
-        prompted,
         env_warnings: Vec::new(),
         pruned_needed,
     })
@@ -852,7 +847,7 @@ fn choose_scope(
 
 /// The values to seal: the keys of the env file (or `--only`), plus, when sealing every key
 /// without `--prune`, the `needed` keys the env file lacks (asked for). Also returns the selected
-/// keys the overlay does not otherwise know, and the keys asked for.
+/// keys the overlay does not otherwise know.
 fn select_values(
     req: &SealRequest,
     env: &str,
@@ -860,7 +855,7 @@ fn select_values(
     from_keys: &BTreeMap<&str, &SecretValue>,
     needed: &BTreeSet<String>,
     prompter: &mut dyn Prompter,
-) -> Result<(KeyValues, Vec<String>, Vec<String>), SealError> {
+) -> Result<(KeyValues, Vec<String>), SealError> {
     let selected: Vec<&str> = if req.only.is_empty() {
         from_keys.keys().copied().collect()
     } else {
@@ -875,21 +870,17 @@ fn select_values(
         .filter(|k| !needed.contains(**k))
         .map(|k| (*k).to_owned())
         .collect();
-    let mut prompted = Vec::new();
     if req.only.is_empty() && !req.prune {
         let has = |k: &str| from_keys.contains_key(k);
-        for (k, v) in values::ask_missing(env, from_name, needed, has, prompter)? {
-            prompted.push(k.clone());
-            values.push((k, v));
-        }
+        values.extend(values::ask_missing(env, from_name, needed, has, prompter)?);
     }
-    Ok((values, unknown, prompted))
+    Ok((values, unknown))
 }
 
 /// The keys `--prune` removes (those of the SealedSecret the env file lacks), after the checks that
 /// keep a run from emptying the secret, dropping keys the workloads read, leaving keys sealed
-/// under the old scope, or doing nothing at all. Also returns the workloads that read pruned
-/// keys under `--force`.
+/// under the old scope, or doing nothing at all. Also returns the keys of the SealedSecret this
+/// run neither seals nor removes, and the workloads that read pruned keys under `--force`.
 fn check_removals(
     req: &SealRequest,
     overlay: &Overlay,
@@ -898,7 +889,7 @@ fn check_removals(
     (from_name, from_keys): (&str, &BTreeMap<&str, &SecretValue>),
     file_name: &str,
     values: &[(String, SecretValue)],
-) -> Result<(Vec<String>, PrunedNeeded), SealError> {
+) -> Result<(Vec<String>, Vec<String>, PrunedNeeded), SealError> {
     let existing: BTreeSet<&str> = doc.encrypted_data.iter().map(|e| e.key.as_str()).collect();
     let sealing: BTreeSet<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
     let removed: Vec<String> = if req.prune {
@@ -918,42 +909,39 @@ fn check_removals(
     }
     let pruned_needed =
         guard::check_prune(overlay, &to.identity.name, file_name, &removed, req.force)?;
-    if to.scope != doc.scope {
-        let unsealable: Vec<&str> = existing
-            .iter()
-            .filter(|k| !sealing.contains(**k) && !removed.iter().any(|r| r == *k))
-            .copied()
-            .collect();
-        if !unsealable.is_empty() {
-            return Err(SealError::RescopeIncomplete {
-                file: file_name.to_owned(),
-                keys: unsealable.join(", "),
-            });
-        }
+    let untouched: Vec<String> = existing
+        .iter()
+        .filter(|k| !sealing.contains(**k) && !removed.iter().any(|r| r == *k))
+        .map(|k| (*k).to_owned())
+        .collect();
+    if to.scope != doc.scope && !untouched.is_empty() {
+        return Err(SealError::RescopeIncomplete {
+            file: file_name.to_owned(),
+            keys: untouched.join(", "),
+        });
     }
     if values.is_empty() && removed.is_empty() {
         return Err(SealError::NothingToSeal {
             file: from_name.to_owned(),
         });
     }
-    Ok((removed, pruned_needed))
+    Ok((removed, untouched, pruned_needed))
 }
 
 /// Sorts the keys into `[added, filled, changed, kept]` as a run reports them (filled: a
 /// placeholder sealed for the first time), and drops from `values` those whose ciphertext is
 /// kept: with a private key, a value that already decrypts to the same plaintext under this label
-/// with the current certificate's key (no churn).
+/// with the current certificate's key (no churn). The `untouched` keys are kept too.
 fn classify_keys(
     doc: &SealedSecretDoc,
     private_keys: &[UnsealingKey],
     to: &Recipient,
     values: &mut Vec<(String, SecretValue)>,
-    removed: &[String],
+    untouched: Vec<String>,
     rescoping: bool,
 ) -> [Vec<String>; 4] {
     let existing: BTreeSet<&str> = doc.encrypted_data.iter().map(|e| e.key.as_str()).collect();
-    let sealing: BTreeSet<String> = values.iter().map(|(k, _)| k.clone()).collect();
-    let mut kept = Vec::new();
+    let mut kept = untouched;
     if !private_keys.is_empty() && !rescoping {
         let mut same =
             unchanged_values(private_keys, &to.cert, &to.label(), doc, values).into_iter();
@@ -972,12 +960,7 @@ fn classify_keys(
     // A key whose old value was a placeholder is sealed for the first time, not resealed.
     let (filled, changed): (Vec<String>, Vec<String>) = changed
         .into_iter()
-        .partition(|k| doc.entry(k).is_some_and(|e| is_placeholder(&e.value)));
-    for k in &existing {
-        if !sealing.contains(*k) && !removed.iter().any(|r| r == *k) {
-            kept.push((*k).to_owned());
-        }
-    }
+        .partition(|k| doc.entry(k).and_then(|e| placeholder(&e.value)).is_some());
     kept.sort();
     [added, filled, changed, kept]
 }
@@ -992,11 +975,7 @@ fn edit_plan(
     rescoping: bool,
 ) -> Result<EditPlan, SealError> {
     let existing: BTreeSet<&str> = doc.encrypted_data.iter().map(|e| e.key.as_str()).collect();
-    values.sort_by(|a, b| {
-        let a_new = !existing.contains(a.0.as_str());
-        let b_new = !existing.contains(b.0.as_str());
-        a_new.cmp(&b_new).then_with(|| a.0.cmp(&b.0))
-    });
+    values.sort_by_cached_key(|(k, _)| (!existing.contains(k.as_str()), k.clone()));
     let ciphertexts = to.seal(&values)?;
     let mut plan = EditPlan {
         set: values
@@ -1048,13 +1027,14 @@ fn unchanged_values(
     same
 }
 
-/// Whether a sealed value is a stand-in rather than a ciphertext (the classifier of
+/// Why a sealed value is a stand-in rather than a ciphertext, when it is one (the classifier of
 /// `placeholder-ciphertext`).
-fn is_placeholder(value: &str) -> bool {
+pub(crate) fn placeholder(value: &str) -> Option<String> {
     crate::sealedsecret::ciphertext::classify(value, None)
         .reasons()
         .iter()
-        .any(|r| r.kind() == crate::sealedsecret::ciphertext::Kind::Placeholder)
+        .find(|r| r.kind() == crate::sealedsecret::ciphertext::Kind::Placeholder)
+        .map(ToString::to_string)
 }
 
 /// Refuses when the file's own metadata or template names another identity than the one the

@@ -17,7 +17,7 @@ use crate::sealedsecret::{
 use crate::secret::SecretValue;
 use crate::workspace::rel;
 
-/// Seals the values and writes the new `SealedSecret` text, checked by parsing it back.
+/// Seals the values: the new `SealedSecret` text, checked by parsing it back, and its keys.
 pub(super) fn new_sealed_file(
     req: &SealRequest,
     env: &str,
@@ -26,7 +26,7 @@ pub(super) fn new_sealed_file(
     generator: &GeneratorInfo,
     name_as_written: &str,
     values: BTreeMap<String, SecretValue>,
-) -> Result<String, MigrateError> {
+) -> Result<(String, Vec<String>), MigrateError> {
     let root = &req.root;
     let keys: Vec<String> = values.keys().cloned().collect();
     let values: Vec<(String, SecretValue)> = values.into_iter().collect();
@@ -45,7 +45,7 @@ pub(super) fn new_sealed_file(
         origin: rel(root, sealed_path),
         what: format!("internal check failed: {what}; nothing was changed"),
     })?;
-    Ok(text)
+    Ok((text, keys))
 }
 
 /// How the committed header names a file: relative to the repository root, or by its file name
