@@ -333,17 +333,11 @@ pub(crate) fn unique_names(rels: &[String]) -> Vec<String> {
     parts
         .iter()
         .map(|p| {
-            for n in 1..=p.len() {
-                let suffix = &p[p.len() - n..];
-                let clash = parts
-                    .iter()
-                    .filter(|o| o.len() >= n && &o[o.len() - n..] == suffix)
-                    .count();
-                if clash == 1 {
-                    return suffix.join("/");
-                }
-            }
-            p.join("/")
+            (1..=p.len())
+                .map(|n| &p[p.len() - n..])
+                .find(|suffix| parts.iter().filter(|o| o.ends_with(suffix)).count() == 1)
+                .unwrap_or(p)
+                .join("/")
         })
         .collect()
 }
