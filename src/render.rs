@@ -240,6 +240,7 @@ pub fn render_overlay(
     let kustomization = crate::workspace::kustomization_file(&overlay.dir)
         .unwrap_or_else(|| overlay.dir.join("kustomization.yaml"));
     let envs = overlay_env_files(overlay);
+    // An env file is absent but its `.example` is not: render a copy in which it stands in.
     let copy = envs
         .iter()
         .any(|e| !root.join(e).is_file() && root.join(format!("{e}.example")).is_file());
@@ -249,7 +250,11 @@ pub fn render_overlay(
             .filter(|e| root.join(format!("{e}.example")).is_file())
             .cloned()
             .collect();
-        let outcome = render_copy(tool, root, overlay, &envs, all_env_files);
+        let outcome = make_copy(root, overlay, &envs, all_env_files).and_then(|tmp| {
+            let dir = tmp.path().join(rel(root, &overlay.dir));
+            run_tool(tool, &dir, tmp.path(), &BTreeSet::new())
+                .map_err(|m| m.replace(&tmp.path().display().to_string(), "<copy>"))
+        });
         (stand_ins, outcome)
     } else {
         (Vec::new(), run_tool(tool, &overlay.dir, root, &envs))
@@ -273,26 +278,6 @@ pub fn overlay_env_files(overlay: &Overlay) -> BTreeSet<String> {
         .flat_map(|s| s.envs.iter())
         .map(|p| path_str(p))
         .collect()
-}
-
-/// Renders a temporary copy of the tree in which each of the overlay's env files is replaced
-/// by its `.example`.
-fn render_copy(
-    tool: &Tool,
-    root: &Path,
-    overlay: &Overlay,
-    envs: &BTreeSet<String>,
-    all_env_files: &BTreeSet<String>,
-) -> Result<Vec<RenderedObject>, String> {
-    let tmp = make_copy(root, overlay, envs, all_env_files)?;
-    let dir_rel = rel(root, &overlay.dir);
-    run_tool(
-        tool,
-        &tmp.path().join(dir_rel),
-        tmp.path(),
-        &BTreeSet::new(),
-    )
-    .map_err(|m| m.replace(&tmp.path().display().to_string(), "<copy>"))
 }
 
 /// The temporary copy: every file under [`copy_base`] except real env files and every env
@@ -484,20 +469,11 @@ fn reduce(value: &Value) -> RenderedObject {
     let api_version = s(value.get("apiVersion")).unwrap_or_default();
     let kind = s(value.get("kind")).unwrap_or_default();
     let meta = value.get("metadata");
-    let scope = meta
-        .and_then(|m| m.get("annotations"))
-        .and_then(Value::as_mapping)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| {
-                    let k = k.as_str()?;
-                    SCOPE_ANNOTATIONS
-                        .contains(&k)
-                        .then(|| (k.to_owned(), scalar(v)))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let annotations = meta.and_then(|m| m.get("annotations"));
+    let scope = SCOPE_ANNOTATIONS
+        .iter()
+        .filter_map(|k| Some(((*k).to_owned(), scalar(annotations?.get(k)?))))
+        .collect();
     let keys = secret_key_names(&kind, value);
     let refs = kustomize::extract_refs(&kind, &api_version, value)
         .into_iter()
@@ -524,12 +500,10 @@ pub(crate) fn secret_key_names(kind: &str, object: &Value) -> Option<BTreeSet<St
     let names = |path: &[&str]| -> BTreeSet<String> {
         crate::rules::yamldocs::get(object, path)
             .and_then(Value::as_mapping)
-            .map(|m| {
-                m.keys()
-                    .filter_map(|k| k.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|m| m.keys())
+            .filter_map(|k| k.as_str().map(str::to_owned))
+            .collect()
     };
     match kind {
         "Secret" => Some(&names(&["data"]) | &names(&["stringData"])),
@@ -563,6 +537,7 @@ fn scrub(value: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workspace::write_fixture as put;
 
     #[test]
     fn a_render_is_reduced_to_names_and_keys() {
@@ -601,13 +576,6 @@ mod tests {
         let err = parse_render(b"a: b\n---\nkey: [unclosed SENTINEL-VALUE\n").expect_err("bad");
         assert!(!err.contains("SENTINEL"), "{err}");
         assert!(err.contains("line"), "{err}");
-    }
-
-    fn put(root: &Path, rel: &str, text: &str) {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        let mut f = std::fs::File::create(p).expect("create");
-        std::io::Write::write_all(&mut f, text.as_bytes()).expect("write");
     }
 
     /// Two overlays, `dev` and `prod`, each with a generator reading `<env>.env` and

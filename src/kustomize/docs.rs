@@ -76,20 +76,13 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
 /// A parser message without its ` at line N column M` parts, which count lines from the start of
 /// the document, not of the file.
 fn without_positions(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(i) = rest.find(" at line ") {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + " at line ".len()..];
-        let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        let n = digits(after);
-        let tail = &after[n..];
-        rest = match tail.strip_prefix(" column ") {
-            Some(c) => &c[digits(c)..],
-            None => tail,
-        };
+    let skip_digits = |s| str::trim_start_matches(s, |c: char| c.is_ascii_digit());
+    let mut parts = message.split(" at line ");
+    let mut out = parts.next().unwrap_or_default().to_owned();
+    for part in parts {
+        let rest = skip_digits(part);
+        out.push_str(rest.strip_prefix(" column ").map_or(rest, skip_digits));
     }
-    out.push_str(rest);
     out
 }
 

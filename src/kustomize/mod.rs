@@ -320,19 +320,17 @@ impl Overlay {
 
     /// Like [`Overlay::load`], reading files outside the overlay through `cache`.
     fn load_with(root: &Path, name: &str, cache: &ParseCache) -> Result<Overlay, KustomizeError> {
-        let env = crate::workspace::resolve_fresh(root, name);
-        let dir = env
-            .as_ref()
-            .map_or_else(|| root.join(name), |e| e.dir.clone());
-        let mut o = Self::load_dir_with(root, &dir, cache)?;
-        o.name = env.map_or_else(|| name.to_owned(), |e| e.name);
+        let (dir, env) = Self::env_dir(root, name);
+        let mut o = Self::with_build(&dir, build::build(root, &dir, cache)?);
+        o.name = env;
         Ok(o)
     }
 
-    /// The environment's directory; an unknown name is looked for as a path under `root`, so
-    /// that loading it reports a missing kustomization there.
-    fn env_dir(root: &Path, name: &str) -> PathBuf {
-        crate::workspace::resolve_fresh(root, name).map_or_else(|| root.join(name), |e| e.dir)
+    /// The environment's directory and name; an unknown name is looked for as a path under
+    /// `root`, so that loading it reports a missing kustomization there.
+    fn env_dir(root: &Path, name: &str) -> (PathBuf, String) {
+        crate::workspace::resolve_fresh(root, name)
+            .map_or_else(|| (root.join(name), name.to_owned()), |e| (e.dir, e.name))
     }
 
     /// Like [`Overlay::load`], but an overlay whose own kustomization cannot be read or parsed
@@ -362,42 +360,26 @@ impl Overlay {
         let file = path
             .strip_prefix(root)
             .map_or_else(|_| path.clone(), Path::to_path_buf);
-        let dir = Self::env_dir(root, name);
-        let mut o = Overlay::unbuildable(
-            &dir,
-            Problem {
-                kind: ProblemKind::Invalid,
-                origin: Origin { file, line },
-                message,
-            },
-        );
+        let problem = Problem {
+            kind: ProblemKind::Invalid,
+            origin: Origin { file, line },
+            message,
+        };
+        let built = build::BuildOutput {
+            problems: vec![problem],
+            ..build::BuildOutput::default()
+        };
+        let mut o = Self::with_build(&Self::env_dir(root, name).0, built);
         o.name = name.to_owned();
         Ok(o)
     }
 
     /// Loads any kustomization directory; paths in results are relative to `root` when inside it.
     pub fn load_dir(root: &Path, dir: &Path) -> Result<Overlay, KustomizeError> {
-        Self::load_dir_with(root, dir, &ParseCache::default())
-    }
-
-    /// Like [`Overlay::load_dir`], reading files outside `dir` through `cache` (a base shared by
-    /// several overlays is parsed once per cache).
-    pub fn load_dir_with(
-        root: &Path,
-        dir: &Path,
-        cache: &ParseCache,
-    ) -> Result<Overlay, KustomizeError> {
-        Ok(Self::with_build(dir, build::build(root, dir, cache)?))
-    }
-
-    /// An overlay whose own kustomization kustomize cannot read (it does not parse): no objects,
-    /// one problem saying why. Lets `check` report the overlay as a finding instead of stopping.
-    pub fn unbuildable(dir: &Path, problem: Problem) -> Overlay {
-        let built = build::BuildOutput {
-            problems: vec![problem],
-            ..build::BuildOutput::default()
-        };
-        Self::with_build(dir, built)
+        Ok(Self::with_build(
+            dir,
+            build::build(root, dir, &ParseCache::default())?,
+        ))
     }
 
     /// The overlay in `dir` (named after it) with what its build found.
@@ -434,33 +416,31 @@ impl Overlay {
 
     /// Every Secret source of the overlay: `SealedSecret`s first, then generated Secrets.
     pub fn secret_sources(&self) -> Vec<SecretSource> {
-        let mut out = Vec::new();
-        for r in &self.built.resources {
-            if r.kind == "SealedSecret" && r.api_version == "bitnami.com/v1alpha1" {
-                out.push(SecretSource::Sealed {
-                    file: r.origin.file.clone(),
-                    doc_index: r.doc_index,
-                    line: r.name_line,
-                    name_in_file: r.original.name.clone(),
-                    namespace_in_file: r.original.namespace.clone(),
-                    rendered: r.rendered.clone(),
-                });
-            }
-        }
-        for g in &self.built.generated {
-            let Some(first) = g.specs.first().filter(|_| g.kind == GeneratedKind::Secret) else {
-                continue;
-            };
-            out.push(SecretSource::Generator {
+        let sealed = (self.built.resources.iter())
+            .filter(|r| r.kind == "SealedSecret" && r.api_version == "bitnami.com/v1alpha1")
+            .map(|r| SecretSource::Sealed {
+                file: r.origin.file.clone(),
+                doc_index: r.doc_index,
+                line: r.name_line,
+                name_in_file: r.original.name.clone(),
+                namespace_in_file: r.original.namespace.clone(),
+                rendered: r.rendered.clone(),
+            });
+        let generated = self.built.generated.iter().filter_map(|g| {
+            let first = g
+                .specs
+                .first()
+                .filter(|_| g.kind == GeneratedKind::Secret)?;
+            Some(SecretSource::Generator {
                 origin: first.origin.clone(),
                 name: g.original.name.clone(),
                 rendered: g.rendered.clone(),
                 hash_suffix: g.hash_suffix,
                 envs: g.specs.iter().flat_map(|s| s.envs.clone()).collect(),
                 from_generators_file: first.from_generators_file,
-            });
-        }
-        out
+            })
+        });
+        sealed.chain(generated).collect()
     }
 
     /// The overlay's first Secret source (see [`Overlay::secret_sources`]).
@@ -472,12 +452,10 @@ impl Overlay {
 /// The string-to-string entries of a mapping (labels, annotations); other entries are skipped.
 pub(crate) fn string_pairs(map: Option<&yaml_serde::Value>) -> Vec<(String, String)> {
     map.and_then(yaml_serde::Value::as_mapping)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
+        .collect()
 }
 
 #[cfg(test)]

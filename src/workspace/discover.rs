@@ -38,9 +38,6 @@ pub(crate) struct Scan {
     pub(crate) kust: BTreeMap<PathBuf, KustDir>,
     /// Directories named by Argo CD / Flux objects (canonical), with how they were found.
     pub(crate) named: BTreeMap<PathBuf, Found>,
-    /// Every non-kustomization YAML file (for the Argo CD / Flux scan), repository-relative, in
-    /// walk order.
-    yaml_files: Vec<String>,
     /// Their texts by repository-relative path, so that `check` need not read them again.
     pub(crate) texts: std::collections::HashMap<String, String>,
 }
@@ -62,31 +59,24 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     let mut s = Scan::default();
     let mut seen = BTreeSet::new();
     let mut kfiles = Vec::new();
-    walk(root, "", ignore, &mut seen, &mut kfiles, &mut s.yaml_files);
+    // Every non-kustomization YAML file (for the Argo CD / Flux scan), in walk order.
+    let mut yaml_files = Vec::new();
+    walk(root, "", ignore, &mut seen, &mut kfiles, &mut yaml_files);
     // Files are read in parallel (a monorepo has thousands of manifests); Argo CD / Flux
     // objects are merged in walk order: the first naming a directory says how it was found.
     s.kust = kfiles
         .into_par_iter()
-        .map(|(canon, dir, kfile)| {
-            let (component, includes) = read_includes(&dir, &kfile);
-            let k = KustDir {
-                dir,
-                component,
-                includes,
-            };
-            (canon, k)
-        })
+        .map(|(canon, dir, kfile)| (canon, read_kust(dir, &kfile)))
         .collect();
-    let named: Vec<_> = s
-        .yaml_files
+    let named: Vec<_> = yaml_files
         .par_iter()
         .map(|f| named_paths(root, f))
         .collect();
-    for ((found, text), f) in named.into_iter().zip(&s.yaml_files) {
+    for ((found, text), f) in named.into_iter().zip(yaml_files) {
         for (dir, found) in found {
             s.named.entry(dir).or_insert(found);
         }
-        s.texts.extend(text.map(|t| (f.clone(), t)));
+        s.texts.extend(text.map(|t| (f, t)));
     }
     s
 }
@@ -147,36 +137,31 @@ fn walk(
     }
 }
 
-/// A kustomization's kind and the local directories it includes (remote bases are skipped).
-fn read_includes(dir: &Path, kfile: &Path) -> (bool, Vec<PathBuf>) {
-    let Some(v) = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES)
+/// A kustomization directory with its kind and the local directories it includes (remote bases
+/// are skipped; a kustomization that cannot be read includes nothing).
+fn read_kust(dir: PathBuf, kfile: &Path) -> KustDir {
+    let v: Value = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES)
         .ok()
-        .and_then(|text| yaml_serde::from_str::<Value>(&text).ok())
-    else {
-        return (false, Vec::new());
-    };
+        .and_then(|text| yaml_serde::from_str(&text).ok())
+        .unwrap_or_default();
     let component = v.get("kind").and_then(Value::as_str) == Some("Component");
-    let mut out = Vec::new();
-    for key in ["resources", "bases", "components"] {
-        let Some(items) = v.get(key).and_then(Value::as_sequence) else {
-            continue;
-        };
-        for entry in items.iter().filter_map(Value::as_str) {
-            if entry.contains("://")
-                || entry.starts_with("git@")
-                || entry.starts_with("github.com/")
-            {
-                continue;
-            }
-            let p = dir.join(entry);
-            if p.is_dir()
-                && let Ok(c) = std::fs::canonicalize(&p)
-            {
-                out.push(c);
-            }
-        }
+    let remote =
+        |e: &&str| e.contains("://") || e.starts_with("git@") || e.starts_with("github.com/");
+    let includes = ["resources", "bases", "components"]
+        .into_iter()
+        .filter_map(|key| v.get(key)?.as_sequence())
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|e| !remote(e))
+        .map(|e| dir.join(e))
+        .filter(|p| p.is_dir())
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    KustDir {
+        dir,
+        component,
+        includes,
     }
-    (component, out)
 }
 
 /// Argo CD `Application` (`spec.source.path`, `spec.sources[].path`) and Flux `Kustomization`
@@ -219,18 +204,18 @@ fn named_paths(root: &Path, file: &str) -> (Vec<(PathBuf, Found)>, Option<String
         } else {
             continue;
         };
-        let by = file.to_owned();
+        let file = file.to_owned();
+        let found = if kind == "Application" {
+            Found::ArgoApplication { file }
+        } else {
+            Found::FluxKustomization { file }
+        };
         for p in paths {
             let dir = root.join(p.trim_start_matches("./").trim_start_matches('/'));
             if kustomization_file(&dir).is_some()
                 && let Ok(c) = std::fs::canonicalize(&dir)
             {
-                let found = if kind == "Application" {
-                    Found::ArgoApplication { file: by.clone() }
-                } else {
-                    Found::FluxKustomization { file: by.clone() }
-                };
-                out.push((c, found));
+                out.push((c, found.clone()));
             }
         }
     }
@@ -348,17 +333,11 @@ pub(crate) fn unique_names(rels: &[String]) -> Vec<String> {
     parts
         .iter()
         .map(|p| {
-            for n in 1..=p.len() {
-                let suffix = &p[p.len() - n..];
-                let clash = parts
-                    .iter()
-                    .filter(|o| o.len() >= n && &o[o.len() - n..] == suffix)
-                    .count();
-                if clash == 1 {
-                    return suffix.join("/");
-                }
-            }
-            p.join("/")
+            (1..=p.len())
+                .map(|n| &p[p.len() - n..])
+                .find(|suffix| parts.iter().filter(|o| o.ends_with(suffix)).count() == 1)
+                .unwrap_or(p)
+                .join("/")
         })
         .collect()
 }

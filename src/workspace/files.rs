@@ -21,12 +21,8 @@ pub const MAX_INPUT_BYTES: u64 = 8 * 1024 * 1024;
 /// # Errors
 /// [`SealError::FromNotFound`], [`SealError::FromAmbiguous`].
 pub fn resolve_from(root: &Path, from: &Path) -> Result<(PathBuf, bool), SealError> {
-    if from.as_os_str() == fsio::STDIN || from.exists() {
-        return Ok((from.to_path_buf(), false));
-    }
-    let bare = from.components().count() == 1;
-    if !bare {
-        // Let the reader report the missing path with its own message.
+    // A missing path that is not a bare name: the reader reports it with its own message.
+    if from.as_os_str() == fsio::STDIN || from.exists() || from.components().count() != 1 {
         return Ok((from.to_path_buf(), false));
     }
     let found: Vec<PathBuf> = super::get(root)

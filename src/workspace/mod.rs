@@ -177,21 +177,10 @@ impl Workspace {
         let names = discover::unique_names(&rels);
         let mut envs: Vec<Environment> = picks
             .into_iter()
-            .zip(rels)
             .zip(names)
-            .map(|((p, r), name)| {
-                let mut e = Environment {
-                    name,
-                    dir: p.dir,
-                    rel: r,
-                    found: p.found,
-                    cert: PathBuf::new(),
-                    cert_source: CertSource::Default,
-                    cert_url: None,
-                    scope: None,
-                    variants: p.variants.iter().map(|v| rel(root, v)).collect(),
-                };
-                apply_config(root, &config, &mut e);
+            .map(|(p, name)| {
+                let mut e = Environment::new(root, &config, name, p.dir, p.found);
+                e.variants = p.variants.iter().map(|v| rel(root, v)).collect();
                 e
             })
             .collect();
@@ -230,14 +219,6 @@ impl Workspace {
 
     pub fn env(&self, name: &str) -> Option<&Environment> {
         self.envs.iter().find(|e| e.name == name)
-    }
-
-    /// The environment whose overlay directory is `dir` (any path to it).
-    pub fn env_at(&self, dir: &Path) -> Option<&Environment> {
-        let c = std::fs::canonicalize(dir).ok()?;
-        self.envs
-            .iter()
-            .find(|e| std::fs::canonicalize(&e.dir).is_ok_and(|d| d == c))
     }
 
     /// Environment names, in order.
@@ -345,23 +326,35 @@ fn has_secret(root: &Path, dir: &Path) -> bool {
         || o.problems().iter().any(|p| p.fails_build())
 }
 
-/// The config's per-environment settings (by name or directory) and the certificate path.
-fn apply_config(root: &Path, config: &Config, e: &mut Environment) {
-    let own = config
-        .environment
-        .get(&e.name)
-        .or_else(|| config.environment.get(&e.rel));
-    e.scope = own
-        .and_then(|c| c.scope)
-        .or(config.scope)
-        .map(config::ScopeName::scope);
-    e.cert = e.dir.join(DEFAULT_CERT_FILE);
-    if let Some(c) = own.and_then(|c| c.certificate.as_deref()) {
-        if c.starts_with("https://") || c.starts_with("http://") {
-            e.cert_url = Some(c.to_owned());
-        } else {
-            e.cert = root.join(c);
-            e.cert_source = CertSource::Config;
+impl Environment {
+    /// An environment with the config's settings for it (by name or directory): scope and
+    /// certificate path.
+    fn new(root: &Path, config: &Config, name: String, dir: PathBuf, found: Found) -> Environment {
+        let rel = rel(root, &dir);
+        let own = config
+            .environment
+            .get(&name)
+            .or_else(|| config.environment.get(&rel));
+        let scope = own
+            .and_then(|c| c.scope)
+            .or(config.scope)
+            .map(config::ScopeName::scope);
+        let cert = own.and_then(|c| c.certificate.as_deref());
+        let cert_url = cert.filter(|c| c.starts_with("https://") || c.starts_with("http://"));
+        let (cert, cert_source) = match cert.filter(|_| cert_url.is_none()) {
+            Some(c) => (root.join(c), CertSource::Config),
+            None => (dir.join(DEFAULT_CERT_FILE), CertSource::Default),
+        };
+        Environment {
+            name,
+            dir,
+            rel,
+            found,
+            cert,
+            cert_source,
+            cert_url: cert_url.map(str::to_owned),
+            scope,
+            variants: Vec::new(),
         }
     }
 }
@@ -441,24 +434,19 @@ pub fn resolve(root: &Path, arg: &str) -> Option<Environment> {
         .filter(|p| !trimmed.is_empty() && kustomization_file(p).is_some())
         .find_map(|p| std::fs::canonicalize(p).ok())?;
     let canon_root = std::fs::canonicalize(root).ok()?;
-    if let Some(e) = ws.env_at(&dir) {
+    let same_dir = |e: &&Environment| std::fs::canonicalize(&e.dir).is_ok_and(|d| d == dir);
+    if let Some(e) = ws.envs.iter().find(same_dir) {
         return Some(e.clone());
     }
     let inside = dir.strip_prefix(&canon_root).ok()?;
-    let r = rel(Path::new(""), inside);
-    let mut e = Environment {
-        name: r.clone(),
-        dir: root.join(inside),
-        rel: r,
-        found: Found::Path,
-        cert: PathBuf::new(),
-        cert_source: CertSource::Default,
-        cert_url: None,
-        scope: None,
-        variants: Vec::new(),
-    };
-    apply_config(root, &ws.config, &mut e);
-    Some(e)
+    let name = rel(Path::new(""), inside);
+    Some(Environment::new(
+        root,
+        &ws.config,
+        name,
+        root.join(inside),
+        Found::Path,
+    ))
 }
 
 /// Writes a test fixture `rel` under `root`, creating its directories.

@@ -127,39 +127,27 @@ impl Builder<'_> {
         };
         for (key, v) in map {
             let Some(key) = key.as_str() else { continue };
-            let line = kline(kdoc, key, None);
-            let exact = KUSTOMIZATION_FIELDS.iter().find(|(f, _)| *f == key);
-            // Go's encoding/json matches field names case-insensitively: kustomize reads
-            // `nameprefix` as `namePrefix`; the model reads the exact spelling only.
-            if exact.is_none()
-                && let Some((field, _)) = KUSTOMIZATION_FIELDS
-                    .iter()
-                    .find(|(f, _)| f.eq_ignore_ascii_case(key))
-            {
-                let msg = format!(
-                    "kustomization field `{key}` is read by kustomize as `{field}`, a spelling the model does not read: rendered names may differ"
-                );
-                self.problem(ProblemKind::NotModelled, kfile, line, msg);
-                continue;
-            }
-            let msg = match exact {
-                None => format!(
-                    "unknown kustomization field `{key}`: kustomize refuses the file (invalid Kustomization: json: unknown field \"{key}\")"
-                ),
+            let (kind, msg) = match KUSTOMIZATION_FIELDS.iter().find(|(f, _)| *f == key) {
                 Some((_, shape)) => match shape_error(v, *shape) {
                     None => continue,
-                    Some(want) => format!(
-                        "kustomization field `{key}` must be {want}: kustomize refuses the file (invalid Kustomization)"
+                    Some(want) => (
+                        ProblemKind::BuildError,
+                        format!(
+                            "kustomization field `{key}` must be {want}: kustomize refuses the file (invalid Kustomization)"
+                        ),
                     ),
                 },
+                None => {
+                    let known = KUSTOMIZATION_FIELDS.map(|(f, _)| f);
+                    unknown_field("kustomization", key, &known, "rendered names may differ")
+                }
             };
-            self.problem(ProblemKind::BuildError, kfile, line, msg);
+            self.problem(kind, kfile, kline(kdoc, key, None), msg);
         }
     }
 
-    /// Unknown fields of an inline generator entry (decoded strictly with the kustomization)
-    /// are build errors; a known field in another case is read by kustomize (Go `encoding/json`
-    /// matches names case-insensitively) but not by the model.
+    /// Unknown fields of an inline generator entry (decoded strictly with the kustomization),
+    /// as [`unknown_field`] judges them.
     pub(super) fn check_generator_fields(
         &mut self,
         args: &Value,
@@ -184,20 +172,8 @@ impl Builder<'_> {
                     continue;
                 }
                 let line = kdoc.line_of(&[parent, &[Seg::Key(key.to_owned())]].concat());
-                let (kind, msg) = match known.iter().find(|f| f.eq_ignore_ascii_case(key)) {
-                    Some(field) => (
-                        ProblemKind::NotModelled,
-                        format!(
-                            "generator field `{key}` is read by kustomize as `{field}`, a spelling the model does not read: the generated keys may differ"
-                        ),
-                    ),
-                    None => (
-                        ProblemKind::BuildError,
-                        format!(
-                            "unknown generator field `{key}`: kustomize refuses the file (invalid Kustomization: json: unknown field \"{key}\")"
-                        ),
-                    ),
-                };
+                let (kind, msg) =
+                    unknown_field("generator", key, known, "the generated keys may differ");
                 self.problem(kind, kfile, line, msg);
             }
         }
@@ -222,6 +198,26 @@ impl Builder<'_> {
                 self.problem(kind, kfile, kline(kdoc, key, None), msg);
             }
         }
+    }
+}
+
+/// The problem with a field name that is none of `known` (kustomize decodes a kustomization
+/// strictly). Go's `encoding/json` matches field names case-insensitively: kustomize reads
+/// `nameprefix` as `namePrefix`, the model the exact spelling only. Any other name is refused.
+fn unknown_field(what: &str, key: &str, known: &[&str], differ: &str) -> (ProblemKind, String) {
+    match known.iter().find(|f| f.eq_ignore_ascii_case(key)) {
+        Some(field) => (
+            ProblemKind::NotModelled,
+            format!(
+                "{what} field `{key}` is read by kustomize as `{field}`, a spelling the model does not read: {differ}"
+            ),
+        ),
+        None => (
+            ProblemKind::BuildError,
+            format!(
+                "unknown {what} field `{key}`: kustomize refuses the file (invalid Kustomization: json: unknown field \"{key}\")"
+            ),
+        ),
     }
 }
 

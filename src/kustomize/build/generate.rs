@@ -170,7 +170,7 @@ impl Builder<'_> {
                 "{kind} `{name}` does not exist: kustomize fails to build (does not exist; cannot merge or replace)"
             ),
             (_, Some(i)) => {
-                merge_into(&mut acc[i], behavior, spec, keys, needs_hash);
+                merge_into(&mut acc[i], spec, keys, needs_hash);
                 return;
             }
         };
@@ -317,13 +317,7 @@ impl Builder<'_> {
 }
 
 /// Merges a `merge`/`replace` generator into the object it names.
-fn merge_into(
-    o: &mut Obj,
-    behavior: Behavior,
-    spec: GeneratorSpec,
-    keys: Option<Vec<String>>,
-    needs_hash: bool,
-) {
+fn merge_into(o: &mut Obj, spec: GeneratorSpec, keys: Option<Vec<String>>, needs_hash: bool) {
     // Checked against kustomize v5.5: the merged object keeps a hash suffix only when both the
     // old object and the merging generator want one (api/resmap/reswrangler.go
     // appendReplaceOrMerge + api/resource/resource.go CopyMergeMetaDataFieldsFrom).
@@ -331,7 +325,7 @@ fn merge_into(
     let Some(g) = o.generated.as_mut() else {
         return;
     };
-    if behavior == Behavior::Replace {
+    if spec.behavior == Behavior::Replace {
         g.keys = keys;
     } else if let (Some(a), Some(b)) = (g.keys.as_mut(), keys) {
         for k in b {

@@ -259,12 +259,10 @@ pub(super) fn get_str<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
 pub(super) fn str_list(v: &Value, key: &str) -> Vec<String> {
     v.get(key)
         .and_then(Value::as_sequence)
-        .map(|s| {
-            s.iter()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str().map(str::to_owned))
+        .collect()
 }
 
 /// `metadata.<key>`, when it is a string.
