@@ -551,6 +551,16 @@ fn issue_16_fetch_uses_the_config_url() {
     let root = t.path();
     let ca = pki.path("ca.pem");
     let demo = demo_pem();
+    // A fresh HTTPS server serving the demo certificate, its URL named for `env` in the config.
+    let configured = |env: &str| {
+        let (port, h) = serve_https(pki.server_config("server"), http(&demo, true), true);
+        let url = format!("https://127.0.0.1:{port}/v1/cert.pem");
+        write(
+            &root.join("emp-seal.toml"),
+            &format!("[environment.{env}]\ncertificate = \"{url}\"\n"),
+        );
+        (url, h)
+    };
 
     // Neither a URL nor a config file: exit 2, both ways named, the certificate untouched.
     let o = run(root, &["cert", "paper", "--fetch"], Some(&ca));
@@ -573,12 +583,7 @@ fn issue_16_fetch_uses_the_config_url() {
     assert_eq!(read(&target), other);
 
     // A config naming another environment's URL only: still no URL for paper.
-    let (port, h) = serve_https(pki.server_config("server"), http(&demo, true), true);
-    let url = format!("https://127.0.0.1:{port}/v1/cert.pem");
-    write(
-        &root.join("emp-seal.toml"),
-        &format!("[environment.prod]\ncertificate = \"{url}\"\n"),
-    );
+    let (url, h) = configured("prod");
     let o = run(root, &["cert", "paper", "--fetch"], Some(&ca));
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("[environment.paper]"), "{}", o.stderr);
@@ -617,12 +622,7 @@ fn issue_16_fetch_uses_the_config_url() {
     // `cert --fetch paper` (the flag first): `paper` is no URL, so it is the environment and
     // the config's URL is fetched, as with `cert paper --fetch`.
     write(&target, &other);
-    let (port4, h4) = serve_https(pki.server_config("server"), http(&demo, true), true);
-    let url4 = format!("https://127.0.0.1:{port4}/v1/cert.pem");
-    write(
-        &root.join("emp-seal.toml"),
-        &format!("[environment.paper]\ncertificate = \"{url4}\"\n"),
-    );
+    let (url4, h4) = configured("paper");
     let o = run(root, &["cert", "--fetch", "paper"], Some(&ca));
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(
@@ -635,12 +635,7 @@ fn issue_16_fetch_uses_the_config_url() {
 
     // The config's URL is verified like any other: without the CA, exit 2 and nothing written.
     write(&target, &other);
-    let (port3, h3) = serve_https(pki.server_config("server"), http(&demo, true), true);
-    let url3 = format!("https://127.0.0.1:{port3}/v1/cert.pem");
-    write(
-        &root.join("emp-seal.toml"),
-        &format!("[environment.paper]\ncertificate = \"{url3}\"\n"),
-    );
+    let (url3, h3) = configured("paper");
     let o = run(root, &["cert", "paper", "--fetch"], None);
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(
