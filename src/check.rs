@@ -22,9 +22,10 @@ use crate::envfile;
 use crate::finding::Report;
 use crate::fsio;
 use crate::kustomize::{self, Overlay, SecretSource};
-use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, TreeModel, path_str};
+use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, TreeModel};
 use crate::rules::plaintext_env_file::is_real_env_file;
 use crate::rules::{self, Context, GitStatus, SourceFile};
+use crate::workspace::path_str;
 
 /// Largest file the check reads (larger files are skipped).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;

@@ -23,9 +23,9 @@ use crate::fsio;
 use crate::kustomize::{
     self, Behavior, Generated, GeneratedKind, GeneratorSpec, Identity, Overlay, SecretSource,
 };
-use crate::rules::model::path_str;
 use crate::seal::{self, CertSummary, Prompter, Recipient, SealError, SealRequest, values};
 use crate::secret::SecretValue;
+use crate::workspace::path_str;
 use crate::workspace::{MAX_INPUT_BYTES, rel};
 use crate::yamlpos::block::{KeyAt, Lines, Val, key_at};
 use crate::yamlpos::flow;

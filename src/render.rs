@@ -26,8 +26,9 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::envfile;
 use crate::fsio;
 use crate::kustomize::{self, Overlay, Seg};
-use crate::rules::model::{OverlayModel, path_str};
+use crate::rules::model::OverlayModel;
 use crate::rules::plaintext_env_file::is_real_env_file;
+use crate::workspace::path_str;
 
 /// Largest render read from the tool.
 const MAX_RENDER_BYTES: usize = 64 * 1024 * 1024;

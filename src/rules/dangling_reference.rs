@@ -17,10 +17,11 @@ use std::collections::BTreeSet;
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{OverlayModel, path_str, shown_name};
+use super::model::{OverlayModel, shown_name};
 use super::yamldocs;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{RefField, Reference, Resolution};
+use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
     id: "dangling-reference",

@@ -8,10 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::locate::at_line;
-use super::model::{EnvFileModel, key_list, path_str};
+use super::model::{EnvFileModel, key_list};
 use super::{Context, GitStatus};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{Generated, GeneratedKind};
+use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
     id: "example-generator-mismatch",

@@ -14,10 +14,11 @@ use yaml_serde::Value;
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{OverlayModel, generated_keys, path_str, sealed_doc, sealed_keys};
+use super::model::{OverlayModel, generated_keys, sealed_doc, sealed_keys};
 use super::yamldocs::repository_docs_of_kind;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::Resolution;
+use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
     id: "missing-secret-key",

@@ -14,6 +14,7 @@ use crate::envfile::EnvLint;
 use crate::finding::Location;
 use crate::kustomize::{GeneratedKind, Identity, Overlay, SecretSource};
 use crate::sealedsecret::{CERT_SHA256_ANNOTATION, SealedSecretDoc, SealedSecretFile};
+use crate::workspace::path_str;
 
 /// An overlay's sealing certificate (`k8s/overlays/<env>/sealing-cert.pem`).
 #[derive(Debug, Clone)]
@@ -167,31 +168,6 @@ pub(crate) fn key_list(keys: &BTreeSet<String>) -> String {
         .map(|k| format!("`{k}`"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Forward-slash path of a kustomize path (relative to the root when the loader made it so),
-/// with `.` and `..` steps resolved lexically (`k8s/overlays/dev/../../base/x.yaml` is
-/// `k8s/base/x.yaml`).
-pub fn path_str(p: &std::path::Path) -> String {
-    use std::path::Component;
-    let mut parts: Vec<String> = Vec::new();
-    let mut prefix = String::new();
-    for c in p.components() {
-        match c {
-            Component::Prefix(x) => prefix = x.as_os_str().to_string_lossy().into_owned(),
-            Component::RootDir => prefix.push('/'),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if parts.last().is_some_and(|l| l != "..") {
-                    parts.pop();
-                } else {
-                    parts.push("..".to_owned());
-                }
-            }
-            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
-        }
-    }
-    format!("{prefix}{}", parts.join("/")).replace('\\', "/")
 }
 
 /// The keys the Secret an overlay produces under `resolution` will hold, when known.

@@ -12,12 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{OverlayModel, generated_keys, path_str, shown_name};
+use super::model::{OverlayModel, generated_keys, shown_name};
 use super::yamldocs;
 use crate::envfile;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{Reference, Seg};
 use crate::render::{RenderedObject, RenderedOverlay, SCOPE_ANNOTATIONS, secret_key_names};
+use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
     id: "model-divergence",

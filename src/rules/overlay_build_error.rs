@@ -10,9 +10,9 @@
 
 use super::Context;
 use super::locate::at_line;
-use super::model::path_str;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::Problem;
+use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
     id: "overlay-build-error",

@@ -12,9 +12,9 @@
 //! beyond the parser's own message, which names positions and keys, not values.
 
 use super::Context;
-use super::model::path_str;
 use super::yamldocs::{YamlError, yaml_errors};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
+use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
     id: "yaml-syntax",

@@ -65,6 +65,31 @@ pub fn rel(root: &Path, p: &Path) -> String {
     r.to_string_lossy().replace('\\', "/")
 }
 
+/// Forward-slash path of a kustomize path (relative to the root when the loader made it so),
+/// with `.` and `..` steps resolved lexically (`k8s/overlays/dev/../../base/x.yaml` is
+/// `k8s/base/x.yaml`).
+pub fn path_str(p: &std::path::Path) -> String {
+    use std::path::Component;
+    let mut parts: Vec<String> = Vec::new();
+    let mut prefix = String::new();
+    for c in p.components() {
+        match c {
+            Component::Prefix(x) => prefix = x.as_os_str().to_string_lossy().into_owned(),
+            Component::RootDir => prefix.push('/'),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if parts.last().is_some_and(|l| l != "..") {
+                    parts.pop();
+                } else {
+                    parts.push("..".to_owned());
+                }
+            }
+            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+        }
+    }
+    format!("{prefix}{}", parts.join("/")).replace('\\', "/")
+}
+
 /// How an environment was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
