@@ -140,7 +140,7 @@ pub struct Context<'a> {
     /// Every parsed YAML document, parsed once on first use and shared by every rule.
     docs: std::sync::OnceLock<yamldocs::Parsed<'a>>,
     /// The overlays' `SealedSecret` files, parsed once on first use (see [`Context::sealed_files`]).
-    sealed: std::sync::OnceLock<HashMap<String, Option<crate::sealedsecret::SealedSecretFile>>>,
+    sealed: std::sync::OnceLock<HashMap<String, model::SealedParse>>,
     /// While an overlay rule runs for one overlay: its index in `tree.overlays`
     /// ([`NO_FOCUS`] otherwise). [`Context::overlays`] then yields that overlay only.
     focus: std::sync::atomic::AtomicUsize,
@@ -176,10 +176,9 @@ impl<'a> Context<'a> {
     }
 
     /// The `SealedSecret` files of every overlay's Secret sources by repo-relative path, as
-    /// the `sealedsecret` reader parses them (`None`: not read or not parsed), parsed once.
-    pub(crate) fn sealed_files(
-        &self,
-    ) -> &HashMap<String, Option<crate::sealedsecret::SealedSecretFile>> {
+    /// the `sealedsecret` reader parses them (its error when it refuses one; a file not read is
+    /// absent), parsed once.
+    pub(crate) fn sealed_files(&self) -> &HashMap<String, model::SealedParse> {
         self.sealed.get_or_init(|| model::parse_sealed_files(self))
     }
 

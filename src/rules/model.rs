@@ -13,7 +13,9 @@ use crate::cert::Certificate;
 use crate::envfile::EnvLint;
 use crate::finding::Location;
 use crate::kustomize::{GeneratedKind, Identity, Overlay, SecretSource};
-use crate::sealedsecret::{CERT_SHA256_ANNOTATION, SealedSecretDoc, SealedSecretFile};
+use crate::sealedsecret::{
+    CERT_SHA256_ANNOTATION, SealedSecretDoc, SealedSecretError, SealedSecretFile,
+};
 use crate::workspace::path_str;
 
 /// An overlay's sealing certificate (`k8s/overlays/<env>/sealing-cert.pem`).
@@ -254,7 +256,7 @@ pub fn sealed_doc(cx: &Context<'_>, path: &str, name_in_file: &str) -> Option<Se
             .cloned()
     };
     match cx.sealed_files().get(path) {
-        Some(parsed) => parsed.as_ref().and_then(find),
+        Some(parsed) => parsed.as_ref().ok().and_then(find),
         None => find(&SealedSecretFile::parse(&cx.file(path)?.text).ok()?),
     }
 }
@@ -268,10 +270,14 @@ pub(crate) fn sealed_keys(doc: &SealedSecretDoc) -> BTreeSet<String> {
         .collect()
 }
 
-/// Every overlay's `SealedSecret` files (repo-relative), parsed with the `sealedsecret` reader
-/// (`None`: not read, or does not parse). Several rules read each of them once per overlay:
+/// One `SealedSecret` file as the `sealedsecret` reader saw it: parsed, or why it refused it
+/// (reported by `sealed-secret-unread`).
+pub type SealedParse = Result<SealedSecretFile, SealedSecretError>;
+
+/// Every overlay's `SealedSecret` files (repo-relative) that were read, parsed with the
+/// `sealedsecret` reader. Several rules read each of them once per overlay:
 /// [`Context::sealed_files`] keeps this one parse, made in parallel.
-pub(super) fn parse_sealed_files(cx: &Context<'_>) -> HashMap<String, Option<SealedSecretFile>> {
+pub(super) fn parse_sealed_files(cx: &Context<'_>) -> HashMap<String, SealedParse> {
     use rayon::prelude::*;
     let paths: BTreeSet<String> = cx
         .tree
@@ -282,11 +288,9 @@ pub(super) fn parse_sealed_files(cx: &Context<'_>) -> HashMap<String, Option<Sea
         .collect();
     paths
         .into_par_iter()
-        .map(|p| {
-            let parsed = cx
-                .file(&p)
-                .and_then(|f| SealedSecretFile::parse(&f.text).ok());
-            (p, parsed)
+        .filter_map(|p| {
+            let parsed = SealedSecretFile::parse(&cx.file(&p)?.text);
+            Some((p, parsed))
         })
         .collect()
 }

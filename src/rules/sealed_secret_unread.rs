@@ -17,7 +17,7 @@ use super::locate::at_line;
 use super::model::sealed_sources;
 use super::yamldocs::docs_of_kind;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::sealedsecret::{API_VERSION, SealedSecretError, SealedSecretFile};
+use crate::sealedsecret::{API_VERSION, SealedSecretError};
 
 pub static META: RuleMeta = RuleMeta {
     id: "sealed-secret-unread",
@@ -27,7 +27,8 @@ pub static META: RuleMeta = RuleMeta {
     scope: RuleScope::Tree,
 };
 
-/// Reports, once per file, each checked overlay's SealedSecret file the reader refuses, and every
+/// Reports, once per file, each checked overlay's SealedSecret file the reader refused (kept by
+/// [`Context::sealed_files`], not parsed again here), and every
 /// `kind: SealedSecret` document of the tree with another `apiVersion` (no overlay counts it as a
 /// SealedSecret, so only the references to its Secret would show that something is wrong).
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -35,21 +36,19 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = wrong_api_version(cx);
     for ov in cx.overlays() {
         for src in sealed_sources(ov) {
-            if !matches!(cx.sealed_files().get(&src.path), Some(None))
-                || !seen.insert(src.path.clone())
+            let Some(Err(e)) = cx.sealed_files().get(&src.path) else {
+                continue;
+            };
+            // Not YAML: `yaml-syntax`'s. A wrong apiVersion: reported at its line below.
+            if matches!(
+                e,
+                SealedSecretError::Yaml { .. } | SealedSecretError::ApiVersion { .. }
+            ) || !seen.insert(src.path.clone())
             {
                 continue;
             }
-            let Some(file) = cx.file(&src.path) else {
-                continue;
-            };
-            // Parsed again only on this failure path, for the reader's message.
-            let reason = match SealedSecretFile::parse(&file.text) {
-                Err(SealedSecretError::Yaml { .. }) | Ok(_) => continue,
-                Err(e) => e.to_string(),
-            };
             let message = format!(
-                "SealedSecret `{}` cannot be read: {reason}; identity-mismatch, stale-certificate, example-sealed-mismatch and missing-secret-key did not check this file",
+                "SealedSecret `{}` cannot be read: {e}; identity-mismatch, stale-certificate, example-sealed-mismatch and missing-secret-key did not check this file",
                 src.name_in_file
             );
             out.push(Finding::new(
