@@ -2,8 +2,8 @@
 //! their git status, every overlay's model and certificate, every env file's keys and lints),
 //! run the rules and narrow the report to the requested paths or release environment.
 //!
-//! Owns which files make up "the tree" (everything under `k8s/`, plus paths given explicitly)
-//! and the repository's other YAML/JSON files that the repository-wide rules read, the one
+//! Owns which files make up "the tree" (the wanted files under the workspace's tree directories,
+//! plus paths given explicitly) and the repository's other YAML/JSON files that the repository-wide rules read, the one
 //! `git ls-files` call that gives tracked status and ignores, and the release-gate scoping. Refuses
 //! to check nothing: no overlay at all, or an empty release environment, is an error (exit 2),
 //! while an overlay kustomize cannot build is loaded anyway and reported by the rules. Must not
@@ -23,9 +23,8 @@ use crate::finding::Report;
 use crate::fsio;
 use crate::kustomize::{self, Overlay, SecretSource};
 use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, TreeModel};
-use crate::rules::plaintext_env_file::is_real_env_file;
 use crate::rules::{self, Context, GitStatus, SourceFile};
-use crate::workspace::path_str;
+use crate::workspace::{is_manifest, list_files, path_str};
 
 /// Largest file the check reads (larger files are skipped).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -362,7 +361,7 @@ fn wanted(rel: &str) -> bool {
 
 /// `*.env.example` or a real env file.
 fn is_env_file(rel: &str) -> bool {
-    rel.ends_with(".env.example") || is_real_env_file(rel)
+    rel.ends_with(".env.example") || envfile::is_real_env_file(rel)
 }
 
 /// The files of one check, repo-relative, and their git status (see [`git_status`]):
@@ -381,12 +380,12 @@ fn tree_files(
     let no_git = |n: &str| n == ".git";
     let mut rels: BTreeSet<String> = BTreeSet::new();
     for d in &ws.tree_dirs {
-        walk(root, d, &no_git, &mut rels);
+        list_files(root, d, &no_git, &mut rels);
     }
     for f in filters {
         let p = root.join(f);
         if p.is_dir() {
-            walk(root, f, &no_git, &mut rels);
+            list_files(root, f, &no_git, &mut rels);
         } else {
             rels.insert(f.clone());
         }
@@ -405,46 +404,11 @@ fn tree_files(
         Some(map) => outside.extend(map.keys().cloned()),
         None => {
             let skip = |n: &str| n.starts_with('.') || n == "target" || n == "node_modules";
-            walk(root, "", &skip, &mut outside);
+            list_files(root, "", &skip, &mut outside);
         }
     }
     outside.retain(|r| is_manifest(r) && !rels.contains(r) && !ws.is_ignored(r));
     (rels, outside, git)
-}
-
-/// A file the repository-wide rules read: YAML or JSON.
-pub(crate) fn is_manifest(rel: &str) -> bool {
-    [".yaml", ".yml", ".json"].iter().any(|e| rel.ends_with(e))
-}
-
-/// Every file under `root`/`rel` (no symlinked directories, none whose name `skip` matches),
-/// repo-relative (`rel` is too, `""` for the root).
-pub(crate) fn walk(
-    root: &Path,
-    rel: &str,
-    skip: &dyn Fn(&str) -> bool,
-    out: &mut BTreeSet<String>,
-) {
-    let Ok(entries) = std::fs::read_dir(root.join(rel)) else {
-        return;
-    };
-    for e in entries.filter_map(Result::ok) {
-        let Ok(ft) = e.file_type() else { continue };
-        let name = e.file_name();
-        let name = name.to_string_lossy();
-        let r = if rel.is_empty() {
-            name.to_string()
-        } else {
-            format!("{rel}/{name}")
-        };
-        if ft.is_dir() {
-            if !skip(&name) {
-                walk(root, &r, skip, out);
-            }
-        } else if ft.is_file() || (ft.is_symlink() && e.path().is_file()) {
-            out.insert(r);
-        }
-    }
 }
 
 /// Turns path arguments into repo-relative paths (`""` for the root itself).

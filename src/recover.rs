@@ -20,7 +20,7 @@ use crate::kustomize::Identity;
 use crate::seal::{self, SealError};
 use crate::sealedsecret::{self, SealedSecretDoc, SealedSecretFile, plain_or_quoted};
 use crate::secret::SecretValue;
-use crate::workspace::{MAX_INPUT_BYTES, rel};
+use crate::workspace::{MAX_INPUT_BYTES, from_display, rel};
 
 /// Errors of recovery and diff. Messages name files, lines and keys, never values.
 #[derive(Debug, thiserror::Error)]
@@ -393,7 +393,7 @@ pub fn diff(
     let doc = pick(&file_name, &loc, &parsed)?;
     let (identity, label) = label_for(&file_name, doc, loc.identity.as_ref())?;
 
-    let from_name = seal::from_display(root, from);
+    let from_name = from_display(root, from);
     let env_bytes = Zeroizing::new(fsio::read_input_limited(from, MAX_INPUT_BYTES)?);
     let env_file = envfile::parse_with_path(Path::new(&from_name), &env_bytes)?;
     // Never list a "key" that is a piece of a pasted value.

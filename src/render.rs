@@ -27,7 +27,6 @@ use crate::envfile;
 use crate::fsio;
 use crate::kustomize::{self, Overlay, Seg};
 use crate::rules::model::OverlayModel;
-use crate::rules::plaintext_env_file::is_real_env_file;
 use crate::workspace::path_str;
 
 /// Largest render read from the tool.
@@ -304,10 +303,12 @@ fn make_copy(
     let failed = |e: fsio::FsError| format!("cannot make a temporary copy: {e}");
     let tmp = fsio::temp_dir().map_err(failed)?;
     let mut files = BTreeSet::new();
-    crate::check::walk(root, &base_rel, &|n| n == ".git", &mut files);
+    crate::workspace::list_files(root, &base_rel, &|n| n == ".git", &mut files);
     // A `.git` file (a worktree's link) is not copied either.
     for f in files.iter().filter(|f| {
-        f.rsplit('/').next() != Some(".git") && !is_real_env_file(f) && !all_env_files.contains(*f)
+        f.rsplit('/').next() != Some(".git")
+            && !envfile::is_real_env_file(f)
+            && !all_env_files.contains(*f)
     }) {
         fsio::copy_file(&root.join(f), &tmp.path().join(f)).map_err(failed)?;
     }
@@ -634,7 +635,7 @@ mod tests {
         assert_eq!(envs, ["k8s/overlays/dev/dev.env".to_owned()].into());
         let copy = make_copy(root, &dev, &envs, &all).expect("copy");
         let mut files = BTreeSet::new();
-        crate::check::walk(copy.path(), "", &|n| n == ".git", &mut files);
+        crate::workspace::list_files(copy.path(), "", &|n| n == ".git", &mut files);
         let want: BTreeSet<String> = [
             "k8s/overlays/dev/creds.txt",
             "k8s/overlays/dev/dev.env",

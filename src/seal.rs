@@ -21,7 +21,7 @@ use crate::sealedsecret::{
 };
 use crate::secret::SecretValue;
 
-use crate::workspace::{MAX_INPUT_BYTES, load_keys, overlay_dir, rel};
+use crate::workspace::{MAX_INPUT_BYTES, from_display, load_keys, overlay_dir, rel};
 
 mod guard;
 pub(crate) mod values;
@@ -556,15 +556,6 @@ pub struct SealInputs {
     pub private_keys: Vec<UnsealingKey>,
     /// The env file's lint warnings (key names and lines, never values).
     pub env_warnings: Vec<guard::EnvWarning>,
-}
-
-/// The name `--from` is shown with in messages.
-pub fn from_display(root: &Path, from: &Path) -> String {
-    if from.as_os_str() == fsio::STDIN {
-        "<stdin>".to_owned()
-    } else {
-        rel(root, from)
-    }
 }
 
 /// Reads and checks `--from` (a file, `-` or a pipe, read once) and `--key`.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::crypto::Scope;
 use crate::seal::{self, EnvPlan, SealRequest};
-use crate::workspace::rel;
+use crate::workspace::{from_display, rel};
 
 use super::args::SealArgs;
 use super::exit::{CliError, Outcome};
@@ -116,7 +116,7 @@ pub(super) fn cert_notes(ctx: &Ctx, root: &Path, env: &str, cert: &seal::CertSum
 /// never a value.
 fn print_env_warnings(root: &Path, from: &Path, plans: &[EnvPlan]) {
     let Some(p) = plans.first() else { return };
-    let file = seal::from_display(root, from);
+    let file = from_display(root, from);
     for w in &p.env_warnings {
         let key = w
             .key

@@ -290,6 +290,15 @@ fn shown_key(key: &str, showable: bool) -> String {
     }
 }
 
+/// True when `path` names a real env file rather than an example.
+pub fn is_real_env_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let example = [".example", ".sample", ".template", ".dist"]
+        .iter()
+        .any(|s| name.ends_with(s));
+    !example && (name == ".env" || name.ends_with(".env") || name.starts_with(".env."))
+}
+
 /// Parses an env file exactly as kustomize v5 `envs:` does. See [`parse_with_path`].
 pub fn parse(bytes: &[u8]) -> Result<EnvFile, EnvError> {
     parse_at(bytes, None)

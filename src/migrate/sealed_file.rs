@@ -15,7 +15,7 @@ use crate::sealedsecret::{
     plain_or_quoted as q,
 };
 use crate::secret::SecretValue;
-use crate::workspace::rel;
+use crate::workspace::{from_display, rel};
 
 /// Seals the values: the new `SealedSecret` text, checked by parsing it back, and its keys.
 pub(super) fn new_sealed_file(
@@ -34,7 +34,7 @@ pub(super) fn new_sealed_file(
     drop(values);
     // The env file as the header's re-seal command names it.
     let from = req.from.file_name().map_or_else(
-        || seal::from_display(root, &req.from),
+        || from_display(root, &req.from),
         |n| n.to_string_lossy().into_owned(),
     );
     let cert = committed_name(root, &to.summary.path);

@@ -6,6 +6,7 @@
 //! git status are looked at, never its content.
 
 use super::{Context, GitStatus};
+use crate::envfile;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 
 pub static META: RuleMeta = RuleMeta {
@@ -16,19 +17,14 @@ pub static META: RuleMeta = RuleMeta {
     scope: RuleScope::Tree,
 };
 
-/// True when `path` names a real env file rather than an example.
-pub fn is_real_env_file(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    let example = [".example", ".sample", ".template", ".dist"]
-        .iter()
-        .any(|s| name.ends_with(s));
-    !example && (name == ".env" || name.ends_with(".env") || name.starts_with(".env."))
-}
-
 /// Reports tracked or unignored real env files.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for file in cx.files.iter().filter(|f| is_real_env_file(&f.path)) {
+    for file in cx
+        .files
+        .iter()
+        .filter(|f| envfile::is_real_env_file(&f.path))
+    {
         let new = |what: &str| {
             let message = format!("real env file `{}` is {what} by git", file.path);
             Finding::new(&META, Location::file(file.path.clone()), message)

@@ -129,9 +129,7 @@ fn walk(
             if !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_str()) {
                 walk(root, &r, ignore, seen, kfiles, yaml_files);
             }
-        } else if crate::check::is_manifest(&name)
-            && !super::KUSTOMIZATION_FILE_NAMES.contains(&name.as_str())
-        {
+        } else if is_manifest(&name) && !super::KUSTOMIZATION_FILE_NAMES.contains(&name.as_str()) {
             yaml_files.push(r);
         }
     }
@@ -340,6 +338,41 @@ pub(crate) fn unique_names(rels: &[String]) -> Vec<String> {
                 .join("/")
         })
         .collect()
+}
+
+/// A file the repository-wide rules read: YAML or JSON.
+pub(crate) fn is_manifest(rel: &str) -> bool {
+    [".yaml", ".yml", ".json"].iter().any(|e| rel.ends_with(e))
+}
+
+/// Every file under `root`/`rel` (no symlinked directories, none whose name `skip` matches),
+/// repo-relative (`rel` is too, `""` for the root).
+pub(crate) fn list_files(
+    root: &Path,
+    rel: &str,
+    skip: &dyn Fn(&str) -> bool,
+    out: &mut BTreeSet<String>,
+) {
+    let Ok(entries) = std::fs::read_dir(root.join(rel)) else {
+        return;
+    };
+    for e in entries.filter_map(Result::ok) {
+        let Ok(ft) = e.file_type() else { continue };
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let r = if rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        };
+        if ft.is_dir() {
+            if !skip(&name) {
+                list_files(root, &r, skip, out);
+            }
+        } else if ft.is_file() || (ft.is_symlink() && e.path().is_file()) {
+            out.insert(r);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use crate::cert::Certificate;
 use crate::crypto::UnsealingKey;
 use crate::fsio;
-use crate::seal::{CertSummary, SealError, from_display};
+use crate::seal::{CertSummary, SealError};
 
-use super::rel;
+use super::{from_display, rel};
 
 /// Largest env file, SealedSecret file or certificate emp-seal reads (a Secret is at most 1 MiB;
 /// this leaves room for comments and base64 overhead).

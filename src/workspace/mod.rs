@@ -20,6 +20,7 @@ use rayon::iter::Either;
 use rayon::prelude::*;
 
 pub use config::{CONFIG_FILE_NAMES, Config, ConfigError};
+pub(crate) use discover::{is_manifest, list_files};
 pub use files::{
     MAX_INPUT_BYTES, cert_path, env_name, load_cert, load_keys, overlay_dir, resolve_from,
 };
@@ -63,6 +64,15 @@ pub fn find_repo_root(start: &Path) -> Option<PathBuf> {
 pub fn rel(root: &Path, p: &Path) -> String {
     let r = p.strip_prefix(root).unwrap_or(p);
     r.to_string_lossy().replace('\\', "/")
+}
+
+/// The name `--from` is shown with in messages.
+pub fn from_display(root: &Path, from: &Path) -> String {
+    if from.as_os_str() == crate::fsio::STDIN {
+        "<stdin>".to_owned()
+    } else {
+        rel(root, from)
+    }
 }
 
 /// Forward-slash path of a kustomize path (relative to the root when the loader made it so),
