@@ -40,32 +40,12 @@ impl CliError {
 
 /// Every use-case error reaches the CLI through [`crate::Error`], whose `hint()` is the one
 /// place hints are chosen.
-macro_rules! via_library_error {
-    ($($t:ty),* $(,)?) => {$(
-        impl From<$t> for CliError {
-            fn from(e: $t) -> Self {
-                crate::Error::from(e).into()
-            }
-        }
-    )*};
-}
-
-via_library_error!(
-    crate::seal::SealError,
-    crate::check::CheckError,
-    crate::init::InitError,
-    crate::migrate::MigrateError,
-    crate::recover::RecoverError,
-    crate::certinfo::CertInfoError,
-    crate::reseal::ResealError,
-);
-
-impl From<crate::Error> for CliError {
-    fn from(e: crate::Error) -> Self {
-        let hint = e.hint();
+impl<E: Into<crate::Error>> From<E> for CliError {
+    fn from(e: E) -> Self {
+        let e = e.into();
         CliError {
+            hint: e.hint(),
             message: e.to_string(),
-            hint,
         }
     }
 }

@@ -17,7 +17,7 @@ mod seal_cmd;
 mod unseal_cmd;
 
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
@@ -199,6 +199,13 @@ impl crate::seal::Prompter for TtyPrompter {
             }
         }
     }
+}
+
+/// The environment names `envs` (names or overlay paths) stand for.
+pub(crate) fn env_names(root: &Path, envs: &[String]) -> Vec<String> {
+    envs.iter()
+        .map(|e| crate::workspace::env_name(root, e))
+        .collect()
 }
 
 /// Seconds since the Unix epoch (certificate expiry checks).

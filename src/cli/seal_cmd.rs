@@ -60,11 +60,7 @@ pub(super) fn resolve_from(ctx: &Ctx, root: &Path, from: &Path) -> Result<PathBu
 /// The validated arguments as a [`SealRequest`] for the env file `from`.
 pub(super) fn request(root: &Path, from: PathBuf, a: SealArgs) -> SealRequest {
     SealRequest {
-        envs: a
-            .envs
-            .iter()
-            .map(|e| crate::workspace::env_name(root, e))
-            .collect(),
+        envs: super::env_names(root, &a.envs),
         root: root.to_path_buf(),
         from,
         cert: a.cert,
