@@ -24,7 +24,7 @@ pub(super) fn run(ctx: &Ctx, a: &ConfigArgs) -> Result<Outcome, CliError> {
             serde_json::to_string_pretty(&as_json(&ws)).unwrap_or_default() + "\n"
         }
     };
-    print!("{text}");
+    super::write_stdout(text.as_bytes())?;
     Ok(Outcome::Clean)
 }
 

@@ -243,7 +243,12 @@ impl Drop for Peer {
 /// The `emp-seal` binary with every environment variable it (or a tool it runs) reads removed,
 /// so that the developer's own settings never reach a test.
 pub fn emp_seal() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("emp-seal").expect("binary");
+    assert_cmd::Command::from_std(emp_seal_std())
+}
+
+/// [`emp_seal`] as a plain `std::process::Command`, for a test that must set up stdout itself.
+pub fn emp_seal_std() -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("emp-seal"));
     for var in [
         "NO_COLOR",
         "RUST_LOG",

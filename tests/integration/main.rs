@@ -5,6 +5,7 @@ mod badinput;
 mod cert;
 mod cert_messages;
 mod check;
+mod closed_stdout;
 mod common;
 mod crash;
 mod crypto;
