@@ -136,20 +136,36 @@ pub fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
         .metadata()
         .map_err(|e| FsError::from_io(path, "stat", e))?;
     check_regular(path, &meta)?;
-    let too_large = || FsError::TooLarge {
-        path: path.to_path_buf(),
-        limit: max_bytes,
-    };
     if meta.len() > max_bytes {
-        return Err(too_large());
+        return Err(FsError::TooLarge {
+            path: path.to_path_buf(),
+            limit: max_bytes,
+        });
     }
-    let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    // Read one byte past the limit: the file may have grown since the stat.
-    file.take(max_bytes.saturating_add(1))
+    // Sized up front so no reallocation leaves a copy behind; the file may have grown since.
+    let capacity = usize::try_from(meta.len()).unwrap_or(0);
+    read_capped(file, capacity, path, max_bytes)
+}
+
+/// Reads `stream` to its end, refusing more than `max_bytes` (it reads one byte past the limit
+/// to tell). A refused partial read is wiped: it may hold secrets.
+fn read_capped(
+    stream: impl Read,
+    capacity: usize,
+    path: &Path,
+    max_bytes: u64,
+) -> Result<Vec<u8>, FsError> {
+    let mut buf = Vec::with_capacity(capacity);
+    stream
+        .take(max_bytes.saturating_add(1))
         .read_to_end(&mut buf)
         .map_err(|e| FsError::from_io(path, "read", e))?;
     if u64::try_from(buf.len()).unwrap_or(u64::MAX) > max_bytes {
-        return Err(too_large());
+        zeroize::Zeroize::zeroize(&mut buf);
+        return Err(FsError::TooLarge {
+            path: path.to_path_buf(),
+            limit: max_bytes,
+        });
     }
     Ok(buf)
 }
@@ -167,18 +183,25 @@ pub const STDIN: &str = "-";
 pub fn read_input_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
     use std::io::IsTerminal;
     use std::os::unix::fs::FileTypeExt;
-    if path.as_os_str() == STDIN {
+    let buf = if path.as_os_str() == STDIN {
         let stdin = io::stdin();
         if stdin.is_terminal() {
             return Err(FsError::StdinIsTerminal);
         }
-        return read_stream(stdin.lock(), path, max_bytes);
+        read_capped(stdin.lock(), 0, path, max_bytes)?
+    } else {
+        let meta = fs::metadata(path).map_err(|e| FsError::from_io(path, "stat", e))?;
+        if !meta.file_type().is_fifo() {
+            return read_limited(path, max_bytes);
+        }
+        read_capped(open_fifo(path)?, 0, path, max_bytes)?
+    };
+    if buf.is_empty() {
+        return Err(FsError::EmptyPipe {
+            path: path.to_path_buf(),
+        });
     }
-    let meta = fs::metadata(path).map_err(|e| FsError::from_io(path, "stat", e))?;
-    if !meta.file_type().is_fifo() {
-        return read_limited(path, max_bytes);
-    }
-    read_stream(open_fifo(path)?, path, max_bytes)
+    Ok(buf)
 }
 
 /// How long [`read_input_limited`] waits for a FIFO's writer to appear, in seconds.
@@ -202,29 +225,6 @@ fn open_fifo(path: &Path) -> Result<File, FsError> {
             waited_secs: PIPE_WRITER_WAIT_SECS,
         }),
     }
-}
-
-/// Reads a stream once, to its end, refusing more than `max_bytes`.
-fn read_stream(stream: impl Read, path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
-    let mut buf = Vec::new();
-    stream
-        .take(max_bytes.saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(|e| FsError::from_io(path, "read", e))?;
-    if buf.is_empty() {
-        return Err(FsError::EmptyPipe {
-            path: path.to_path_buf(),
-        });
-    }
-    if u64::try_from(buf.len()).unwrap_or(u64::MAX) > max_bytes {
-        // The partial read may hold secrets.
-        zeroize::Zeroize::zeroize(&mut buf);
-        return Err(FsError::TooLarge {
-            path: path.to_path_buf(),
-            limit: max_bytes,
-        });
-    }
-    Ok(buf)
 }
 
 /// Default of [`lock_for_write`]'s wait, in seconds (`EMP_SEAL_LOCK_WAIT` overrides it).

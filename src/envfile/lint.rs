@@ -182,21 +182,19 @@ pub fn lint(bytes: &[u8]) -> Vec<EnvLint> {
     sink.out
 }
 
-/// The one finding of a pasted value, spanning all of its lines.
+/// The one finding of a pasted value, on its first line, spanning all of its lines.
 fn push_pasted(s: &mut Sink<'_>, p: &PastedValue) {
     let lines = p.last_line - p.first_line + 1;
-    s.out.push(EnvLint {
-        id: LintId::MultilineValue,
-        severity: LintId::MultilineValue.severity(),
-        line: p.first_line,
-        column: 1,
-        span: p.start..p.end,
-        message: format!(
+    s.push(
+        LintId::MultilineValue,
+        0,
+        p.end - p.start,
+        format!(
             "{} pasted over {lines} lines (to line {}): kustomize reads each line as its own key, so the Secret gets pieces of the value as key names; godotenv/docker-compose read one value (content not shown)",
             p.kind.describe(),
             p.last_line
         ),
-    });
+    );
 }
 
 fn lint_line(s: &mut Sink<'_>, text: &str, first: bool) {
