@@ -336,11 +336,9 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
             });
         }
         // kv.go keyValuesFromLine: utf8.Valid before anything else, comments included.
-        let Ok(text) = std::str::from_utf8(line.content) else {
-            return Err(EnvError::InvalidUtf8 {
-                at: At::new(path, line.number),
-            });
-        };
+        let text = std::str::from_utf8(line.content).map_err(|_| EnvError::InvalidUtf8 {
+            at: At::new(path, line.number),
+        })?;
         let scan::Shape::Pair { key_at, key, value } = scan::shape(text, line.number == 1) else {
             continue;
         };
