@@ -317,10 +317,9 @@ fn lint_value(s: &mut Sink<'_>, full: &str, full_at: usize) {
     // godotenv skips whitespace after '=' before looking for a quote.
     let value = full.trim_start_matches(is_go_space);
     let value_at = full_at + (full.len() - value.len());
-    let bytes = value.as_bytes();
-    let quote = bytes.first().copied().filter(|q| matches!(q, b'"' | b'\''));
-    // The part godotenv treats as the value proper, and what follows a closing quote.
-    let (inner, after): (&str, Option<(usize, &str)>) = match quote {
+    let quote = value.bytes().next().filter(|q| matches!(q, b'"' | b'\''));
+    // The part godotenv treats as the value proper, and where a comment it drops starts.
+    let (inner, comment_at) = match quote {
         Some(q) => match closing_quote(value, q) {
             Some(close) => {
                 s.push(
@@ -329,7 +328,11 @@ fn lint_value(s: &mut Sink<'_>, full: &str, full_at: usize) {
                     value_at + close + 1,
                     "quoted value: kustomize and kubectl keep the quotes in the value, godotenv/docker-compose/SOPS dotenv strip them (and dotenv-linter's fix would change what kustomize deploys)".to_owned(),
                 );
-                (&value[1..close], Some((close + 1, &value[close + 1..])))
+                let after = close + 1;
+                (
+                    &value[1..close],
+                    value[after..].find('#').map(|i| after + i),
+                )
             }
             None => {
                 s.push(
@@ -341,12 +344,7 @@ fn lint_value(s: &mut Sink<'_>, full: &str, full_at: usize) {
                 (&value[1..], None)
             }
         },
-        None => (value, None),
-    };
-    let comment_at = match (quote, after) {
-        (None, _) => find_inline_comment(value),
-        (Some(_), Some((off, rest))) => rest.find('#').map(|i| off + i),
-        (Some(_), None) => None,
+        None => (value, find_inline_comment(value)),
     };
     if let Some(at) = comment_at {
         s.push(
