@@ -1,27 +1,19 @@
 //! File reads with size limits, and the crate's only file writer.
 //!
-//! Owns: [`read_limited`], [`read_to_string_limited`] and [`atomic_write`] (temp file in the
-//! target's directory created with `O_EXCL` and the target's mode, write, fsync, rename over the
-//! target, fsync the directory). Must not interpret content: it neither knows nor checks what it
-//! writes. Callers must only ever hand it public bytes (ciphertext, manifests): the temp file is a
-//! normal file in the target's directory until it is renamed, so plaintext must never reach here.
-//!
-//! The one exception is [`write_private`], for plaintext the user asked to have on disk (the env
-//! file `emp-seal init` creates): a new file never gets a second name that could outlive a
-//! crash, and a replaced one's temp file is `0600` and shares the target's extension (see its
-//! docs).
+//! Owns: reads with limits ([`read_limited`]; secret inputs may also be `-` or a pipe, read once
+//! by [`read_input_limited`]), every file write and the writers' lock. Must not interpret content:
+//! it neither knows nor checks what it writes. Callers must only ever hand [`atomic_write`] public
+//! bytes (ciphertext, manifests): its temp file is a normal file in the target's directory until
+//! it is renamed. Plaintext the user asked to have on disk (the env file `emp-seal init` creates)
+//! goes through [`write_private`] instead.
 //!
 //! Symlinks: a target that is a symlink is resolved and the file it points to is replaced
 //! atomically; the link itself is kept. A dangling link is refused. See docs/rewrite.md.
 //!
-//! Writers of one file serialise through [`lock_for_write`]: an advisory `flock` on the
-//! directory that holds the file (the file itself is replaced by rename, so a lock on it would
-//! be on the old inode). The kernel drops the lock when its holder exits, however it exits, and
-//! nothing is created on disk, so a crashed run never leaves a blocker behind.
-//!
-//! Secret inputs (`--from`, `--key`) may also be pipes: [`read_input_limited`] reads a FIFO,
-//! `/dev/stdin` or `-` once, up to the same limit; regular files keep every check of
-//! [`read_limited`].
+//! [`lock_for_write`] locks the directory that holds a file, not the file: the file is replaced by
+//! rename, so a lock on it would be on the old inode. The kernel drops the `flock` when its holder
+//! exits, however it exits, and nothing is created on disk, so a crashed run never leaves a
+//! blocker behind.
 
 use std::fs::{self, File, Permissions};
 use std::io::{self, ErrorKind, Read, Write};
@@ -136,20 +128,36 @@ pub fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
         .metadata()
         .map_err(|e| FsError::from_io(path, "stat", e))?;
     check_regular(path, &meta)?;
-    let too_large = || FsError::TooLarge {
-        path: path.to_path_buf(),
-        limit: max_bytes,
-    };
     if meta.len() > max_bytes {
-        return Err(too_large());
+        return Err(FsError::TooLarge {
+            path: path.to_path_buf(),
+            limit: max_bytes,
+        });
     }
-    let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    // Read one byte past the limit: the file may have grown since the stat.
-    file.take(max_bytes.saturating_add(1))
+    // Sized up front so no reallocation leaves a copy behind; the file may have grown since.
+    let capacity = usize::try_from(meta.len()).unwrap_or(0);
+    read_capped(file, capacity, path, max_bytes)
+}
+
+/// Reads `stream` to its end, refusing more than `max_bytes` (it reads one byte past the limit
+/// to tell). A refused partial read is wiped: it may hold secrets.
+fn read_capped(
+    stream: impl Read,
+    capacity: usize,
+    path: &Path,
+    max_bytes: u64,
+) -> Result<Vec<u8>, FsError> {
+    let mut buf = Vec::with_capacity(capacity);
+    stream
+        .take(max_bytes.saturating_add(1))
         .read_to_end(&mut buf)
         .map_err(|e| FsError::from_io(path, "read", e))?;
     if u64::try_from(buf.len()).unwrap_or(u64::MAX) > max_bytes {
-        return Err(too_large());
+        zeroize::Zeroize::zeroize(&mut buf);
+        return Err(FsError::TooLarge {
+            path: path.to_path_buf(),
+            limit: max_bytes,
+        });
     }
     Ok(buf)
 }
@@ -167,18 +175,25 @@ pub const STDIN: &str = "-";
 pub fn read_input_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
     use std::io::IsTerminal;
     use std::os::unix::fs::FileTypeExt;
-    if path.as_os_str() == STDIN {
+    let buf = if path.as_os_str() == STDIN {
         let stdin = io::stdin();
         if stdin.is_terminal() {
             return Err(FsError::StdinIsTerminal);
         }
-        return read_stream(stdin.lock(), path, max_bytes);
+        read_capped(stdin.lock(), 0, path, max_bytes)?
+    } else {
+        let meta = fs::metadata(path).map_err(|e| FsError::from_io(path, "stat", e))?;
+        if !meta.file_type().is_fifo() {
+            return read_limited(path, max_bytes);
+        }
+        read_capped(open_fifo(path)?, 0, path, max_bytes)?
+    };
+    if buf.is_empty() {
+        return Err(FsError::EmptyPipe {
+            path: path.to_path_buf(),
+        });
     }
-    let meta = fs::metadata(path).map_err(|e| FsError::from_io(path, "stat", e))?;
-    if !meta.file_type().is_fifo() {
-        return read_limited(path, max_bytes);
-    }
-    read_stream(open_fifo(path)?, path, max_bytes)
+    Ok(buf)
 }
 
 /// How long [`read_input_limited`] waits for a FIFO's writer to appear, in seconds.
@@ -202,29 +217,6 @@ fn open_fifo(path: &Path) -> Result<File, FsError> {
             waited_secs: PIPE_WRITER_WAIT_SECS,
         }),
     }
-}
-
-/// Reads a stream once, to its end, refusing more than `max_bytes`.
-fn read_stream(stream: impl Read, path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
-    let mut buf = Vec::new();
-    stream
-        .take(max_bytes.saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(|e| FsError::from_io(path, "read", e))?;
-    if buf.is_empty() {
-        return Err(FsError::EmptyPipe {
-            path: path.to_path_buf(),
-        });
-    }
-    if u64::try_from(buf.len()).unwrap_or(u64::MAX) > max_bytes {
-        // The partial read may hold secrets.
-        zeroize::Zeroize::zeroize(&mut buf);
-        return Err(FsError::TooLarge {
-            path: path.to_path_buf(),
-            limit: max_bytes,
-        });
-    }
-    Ok(buf)
 }
 
 /// Default of [`lock_for_write`]'s wait, in seconds (`EMP_SEAL_LOCK_WAIT` overrides it).
@@ -697,29 +689,26 @@ mod tests {
             rustix::fs::Mode::from_raw_mode(0o600),
         )
         .unwrap();
-        let f2 = fifo.clone();
-        let writer = std::thread::spawn(move || {
-            let mut w = OpenOptions::new().write(true).open(&f2).unwrap();
-            w.write_all(b"A=1\n").unwrap();
-        });
+        // A writer that may be cut off: the reader stops past the limit.
+        let feed = |bytes: &'static [u8]| {
+            let f = fifo.clone();
+            std::thread::spawn(move || {
+                let mut w = OpenOptions::new().write(true).open(&f).unwrap();
+                let _ = w.write_all(bytes);
+            })
+        };
+        let writer = feed(b"A=1\n");
         assert_eq!(read_input_limited(&fifo, 100).unwrap(), b"A=1\n");
         writer.join().unwrap();
         // Past the limit: refused.
-        let f2 = fifo.clone();
-        let writer = std::thread::spawn(move || {
-            let mut w = OpenOptions::new().write(true).open(&f2).unwrap();
-            let _ = w.write_all(&[b'x'; 64]);
-        });
+        let writer = feed(&[b'x'; 64]);
         assert!(matches!(
             read_input_limited(&fifo, 10),
             Err(FsError::TooLarge { limit: 10, .. })
         ));
         writer.join().unwrap();
         // A writer that writes nothing.
-        let f2 = fifo.clone();
-        let writer = std::thread::spawn(move || {
-            drop(OpenOptions::new().write(true).open(&f2).unwrap());
-        });
+        let writer = feed(b"");
         assert!(matches!(
             read_input_limited(&fifo, 10),
             Err(FsError::EmptyPipe { .. })

@@ -163,7 +163,6 @@ impl Drop for Document {
 
 #[derive(Deserialize, Default)]
 struct Metadata {
-    #[serde(default)]
     name: Option<String>,
 }
 
@@ -171,18 +170,15 @@ fn keys_from_documents(bytes: &[u8], source_name: &str) -> Result<Vec<UnsealingK
     let mut keys = Vec::new();
     let mut any = false;
     for de in yaml_serde::Deserializer::from_slice(bytes) {
-        let doc = match Option::<Document>::deserialize(de) {
-            Ok(Some(doc)) => doc,
-            Ok(None) => continue,
-            Err(e) => {
-                let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-                return Err(KeyError::Document {
-                    source_name: source_name.to_string(),
-                    line,
-                    column,
-                });
+        let doc = Option::<Document>::deserialize(de).map_err(|e| {
+            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            KeyError::Document {
+                source_name: source_name.to_string(),
+                line,
+                column,
             }
-        };
+        })?;
+        let Some(doc) = doc else { continue };
         any = true;
         collect_secret_keys(&doc, source_name, &mut keys)?;
     }

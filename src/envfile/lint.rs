@@ -182,21 +182,19 @@ pub fn lint(bytes: &[u8]) -> Vec<EnvLint> {
     sink.out
 }
 
-/// The one finding of a pasted value, spanning all of its lines.
+/// The one finding of a pasted value, on its first line, spanning all of its lines.
 fn push_pasted(s: &mut Sink<'_>, p: &PastedValue) {
     let lines = p.last_line - p.first_line + 1;
-    s.out.push(EnvLint {
-        id: LintId::MultilineValue,
-        severity: LintId::MultilineValue.severity(),
-        line: p.first_line,
-        column: 1,
-        span: p.start..p.end,
-        message: format!(
+    s.push(
+        LintId::MultilineValue,
+        0,
+        p.end - p.start,
+        format!(
             "{} pasted over {lines} lines (to line {}): kustomize reads each line as its own key, so the Secret gets pieces of the value as key names; godotenv/docker-compose read one value (content not shown)",
             p.kind.describe(),
             p.last_line
         ),
-    });
+    );
 }
 
 fn lint_line(s: &mut Sink<'_>, text: &str, first: bool) {
@@ -319,10 +317,9 @@ fn lint_value(s: &mut Sink<'_>, full: &str, full_at: usize) {
     // godotenv skips whitespace after '=' before looking for a quote.
     let value = full.trim_start_matches(is_go_space);
     let value_at = full_at + (full.len() - value.len());
-    let bytes = value.as_bytes();
-    let quote = bytes.first().copied().filter(|q| matches!(q, b'"' | b'\''));
-    // The part godotenv treats as the value proper, and what follows a closing quote.
-    let (inner, after): (&str, Option<(usize, &str)>) = match quote {
+    let quote = value.bytes().next().filter(|q| matches!(q, b'"' | b'\''));
+    // The part godotenv treats as the value proper, and where a comment it drops starts.
+    let (inner, comment_at) = match quote {
         Some(q) => match closing_quote(value, q) {
             Some(close) => {
                 s.push(
@@ -331,7 +328,11 @@ fn lint_value(s: &mut Sink<'_>, full: &str, full_at: usize) {
                     value_at + close + 1,
                     "quoted value: kustomize and kubectl keep the quotes in the value, godotenv/docker-compose/SOPS dotenv strip them (and dotenv-linter's fix would change what kustomize deploys)".to_owned(),
                 );
-                (&value[1..close], Some((close + 1, &value[close + 1..])))
+                let after = close + 1;
+                (
+                    &value[1..close],
+                    value[after..].find('#').map(|i| after + i),
+                )
             }
             None => {
                 s.push(
@@ -343,12 +344,7 @@ fn lint_value(s: &mut Sink<'_>, full: &str, full_at: usize) {
                 (&value[1..], None)
             }
         },
-        None => (value, None),
-    };
-    let comment_at = match (quote, after) {
-        (None, _) => find_inline_comment(value),
-        (Some(_), Some((off, rest))) => rest.find('#').map(|i| off + i),
-        (Some(_), None) => None,
+        None => (value, find_inline_comment(value)),
     };
     if let Some(at) = comment_at {
         s.push(

@@ -87,15 +87,13 @@ impl EnvFile {
     /// rather than a key ([`EnvEntry::value_like`]), naming the first such line only. For the
     /// commands that would otherwise show or ask for each key by name (`init`, `diff`).
     pub fn refuse_value_like_with_path(&self, path: &Path) -> Result<(), EnvError> {
-        self.refuse_pasted(Some(path))?;
-        self.entries
-            .iter()
-            .find(|e| e.value_like)
-            .map_or(Ok(()), |e| {
-                Err(EnvError::NotAKey {
-                    at: At::new(Some(path), e.line),
-                })
-            })
+        self.refuse_pasted(path)?;
+        match self.entries.iter().find(|e| e.value_like) {
+            Some(e) => Err(EnvError::NotAKey {
+                at: At::new(Some(path), e.line),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Refuses what must not be sealed: first a value pasted over several lines, then a line
@@ -104,33 +102,30 @@ impl EnvFile {
     /// checks none of these, so the sealing path must call this. Errors name `path` and the line,
     /// never its content.
     pub fn validate_keys_with_path(&self, path: &Path) -> Result<(), EnvError> {
-        let path = Some(path);
         self.refuse_pasted(path)?;
+        let at = |e: &EnvEntry| At::new(Some(path), e.line);
         if let Some(e) = self.entries.iter().find(|e| !e.has_equals) {
-            return Err(EnvError::MissingEquals {
-                at: At::new(path, e.line),
-            });
+            return Err(EnvError::MissingEquals { at: at(e) });
         }
         for e in &self.entries {
-            if let Err(problem) = validate_key(&e.key) {
-                return Err(EnvError::InvalidKey {
-                    at: At::new(path, e.line),
-                    key: e.key.clone(),
-                    problem: problem.describe(),
-                });
-            }
+            validate_key(&e.key).map_err(|problem| EnvError::InvalidKey {
+                at: at(e),
+                key: e.key.clone(),
+                problem: problem.describe(),
+            })?;
         }
         Ok(())
     }
 
-    fn refuse_pasted(&self, path: Option<&Path>) -> Result<(), EnvError> {
-        self.pasted.first().map_or(Ok(()), |p| {
-            Err(EnvError::PastedValue {
-                at: At::new(path, p.first_line),
+    fn refuse_pasted(&self, path: &Path) -> Result<(), EnvError> {
+        match self.pasted.first() {
+            Some(p) => Err(EnvError::PastedValue {
+                at: At::new(Some(path), p.first_line),
                 last_line: p.last_line,
                 kind: p.kind.describe(),
-            })
-        })
+            }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -341,11 +336,9 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
             });
         }
         // kv.go keyValuesFromLine: utf8.Valid before anything else, comments included.
-        let Ok(text) = std::str::from_utf8(line.content) else {
-            return Err(EnvError::InvalidUtf8 {
-                at: At::new(path, line.number),
-            });
-        };
+        let text = std::str::from_utf8(line.content).map_err(|_| EnvError::InvalidUtf8 {
+            at: At::new(path, line.number),
+        })?;
         let scan::Shape::Pair { key_at, key, value } = scan::shape(text, line.number == 1) else {
             continue;
         };

@@ -11,7 +11,7 @@
 //! towards "not a key": a false alarm costs a finding, a miss could print a secret.
 
 use super::key::{is_env_var_name, validate_key};
-use super::scan::{self, Shape};
+use super::scan::{self, RawLine, Shape};
 
 /// What opened a multi-line value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,14 +58,6 @@ impl PastedValue {
     }
 }
 
-/// One line's text (`None` when it is not UTF-8 or too long: such a line ends any value). Line
-/// `i` of the list is line number `i + 1`.
-struct Line<'a> {
-    start: usize,
-    end: usize,
-    text: Option<&'a str>,
-}
-
 /// Finds every value pasted over several lines, in file order; blocks never overlap.
 ///
 /// A value opens on a line that starts a PEM block (`-----BEGIN `), or whose value opens a quote
@@ -74,17 +66,12 @@ struct Line<'a> {
 /// an environment-variable name that is not base64-looking) or a blank or comment line; a line
 /// opening nothing that is followed by no continuation is not a pasted value.
 pub fn pasted_values(bytes: &[u8]) -> Vec<PastedValue> {
-    let lines: Vec<Line<'_>> = scan::lines(bytes)
-        .map(|l| Line {
-            start: l.start,
-            end: l.start + l.content.len(),
-            text: l.text(),
-        })
-        .collect();
+    // A line that is not UTF-8 or too long (`text()` is `None`) ends any value.
+    let lines: Vec<RawLine<'_>> = scan::lines(bytes).collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < lines.len() {
-        let Some(kind) = lines[i].text.and_then(|t| opener(t, i == 0)) else {
+        let Some(kind) = lines[i].text().and_then(|t| opener(t, i == 0)) else {
             i += 1;
             continue;
         };
@@ -95,7 +82,7 @@ pub fn pasted_values(bytes: &[u8]) -> Vec<PastedValue> {
                 first_line: i + 1,
                 last_line: last + 1,
                 start: lines[i].start,
-                end: lines[last].end,
+                end: lines[last].start + lines[last].content.len(),
             });
         }
         i = last + 1;
@@ -170,10 +157,10 @@ fn bracket_depth(s: &str) -> i64 {
 }
 
 /// The index of the last line of the value opened at `open`.
-fn block_end(lines: &[Line<'_>], open: usize, mut kind: Opener) -> usize {
+fn block_end(lines: &[RawLine<'_>], open: usize, mut kind: Opener) -> usize {
     let mut last = open;
     for (j, line) in lines.iter().enumerate().skip(open + 1) {
-        let Some(text) = line.text else { break };
+        let Some(text) = line.text() else { break };
         let closes = match &mut kind {
             Opener::Pem => text.contains("-----END "),
             Opener::Quote(q) => text.contains(*q),

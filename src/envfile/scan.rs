@@ -91,13 +91,12 @@ pub(crate) enum Shape<'a> {
 /// `kv.go` `keyValuesFromLine`: strip the BOM on line 1, trim leading `unicode.IsSpace`, skip
 /// empty and `#` lines, split at the first `=`.
 pub(crate) fn shape(text: &str, first_line: bool) -> Shape<'_> {
-    let mut at = 0;
-    if first_line && text.as_bytes().starts_with(BOM) {
-        at = BOM.len();
-    }
-    let after_bom = &text[at..];
+    let after_bom = match text.strip_prefix('\u{FEFF}') {
+        Some(rest) if first_line => rest,
+        _ => text,
+    };
     let trimmed = after_bom.trim_start_matches(is_go_space);
-    at += after_bom.len() - trimmed.len();
+    let at = text.len() - trimmed.len();
     if trimmed.is_empty() || trimmed.starts_with('#') {
         return Shape::Skip;
     }
