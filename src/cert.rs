@@ -11,12 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
 use sha2::{Digest as _, Sha256};
 use x509_cert::der::{Decode as _, Encode as _};
 
-use crate::crypto::{KeyRejected, OID_RSA_ENCRYPTION, RsaPublicKey, SealingKey};
+use crate::crypto::{KeyRejected, OID_RSA_ENCRYPTION, RsaPublicKey, SealingKey, trim_zeros};
 pub use crate::crypto::{MAX_KEY_BITS, MIN_KEY_BITS};
 
 /// How close to `NotAfter` a certificate must be for [`Certificate::check_time`] to warn.
@@ -283,7 +284,7 @@ impl Certificate {
     /// certificate fingerprint (`openssl x509 -fingerprint -sha256`, without colons) and the
     /// value of the `emp-seal.dev/cert-sha256` annotation.
     pub fn sha256_fingerprint(&self) -> String {
-        hex_lower(sha256(&self.der).as_ref())
+        hex_lower(&Sha256::digest(&self.der))
     }
 
     /// kubeseal's public-key fingerprint: SHA-256 of the SSH wire encoding of the RSA key
@@ -296,11 +297,8 @@ impl Certificate {
         ssh_string(&mut wire, b"ssh-rsa");
         ssh_mpint(&mut wire, self.public_key.exponent());
         ssh_mpint(&mut wire, self.public_key.modulus());
-        let digest = sha256(&wire);
-        format!(
-            "SHA256:{}",
-            base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest.as_ref())
-        )
+        let digest = Sha256::digest(&wire);
+        format!("SHA256:{}", STANDARD_NO_PAD.encode(digest))
     }
 
     /// Whether this is emp-seal's demo certificate (subject contains [`DEMO_SUBJECT_MARKER`]),
@@ -365,18 +363,13 @@ fn ssh_string(out: &mut Vec<u8>, data: &[u8]) {
 /// RFC 4251 mpint of a non-negative big-endian integer: no leading zero bytes, plus one zero
 /// byte when the top bit is set.
 fn ssh_mpint(out: &mut Vec<u8>, be: &[u8]) {
-    let start = be.iter().position(|&b| b != 0).unwrap_or(be.len());
-    let digits = &be[start..];
+    let digits = trim_zeros(be);
     let mut buf = Vec::with_capacity(digits.len() + 1);
     if digits.first().is_some_and(|b| b & 0x80 != 0) {
         buf.push(0);
     }
     buf.extend_from_slice(digits);
     ssh_string(out, &buf);
-}
-
-fn sha256(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
 }
 
 fn hex_lower(bytes: &[u8]) -> String {

@@ -23,7 +23,7 @@ use sha2::Sha256;
 use x509_cert::der::Decode as _;
 use zeroize::Zeroizing;
 
-use super::public::{OID_RSA_ENCRYPTION, be_bits, check_bits};
+use super::public::{OID_RSA_ENCRYPTION, be_bits, check_bits, trim_zeros};
 use super::{
     CryptoError, GCM_TAG_BYTES, KeyRejected, LENGTH_PREFIX_BYTES, ZERO_NONCE, decode_value,
 };
@@ -125,12 +125,9 @@ fn crt_values_agree(key: &rsa::PrivateKey, stored: [&[u8]; 3]) -> bool {
         key.crt_coefficient()
             .map(|v| Zeroizing::new(v.to_be_bytes())),
     ];
-    let trim = |be: &[u8]| be.iter().position(|&b| b != 0).map_or(0, |i| be.len() - i);
     computed.iter().zip(stored).all(|(ours, theirs)| {
-        ours.as_ref().is_some_and(|ours| {
-            let (a, b) = (trim(ours), trim(theirs));
-            a == b && ours[ours.len() - a..] == theirs[theirs.len() - b..]
-        })
+        ours.as_ref()
+            .is_some_and(|ours| trim_zeros(ours) == trim_zeros(theirs))
     })
 }
 
