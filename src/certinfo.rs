@@ -297,20 +297,17 @@ pub fn inspect(
             }
             vec![path]
         }
-        None => {
-            let found: Vec<PathBuf> = crate::workspace::get(root)
-                .envs
-                .iter()
-                .map(|o| o.cert.clone())
-                .filter(|p| p.is_file())
-                .collect();
-            if found.is_empty() {
-                return Err(CertInfoError::NoCerts);
-            }
-            found
-        }
+        None => crate::workspace::get(root)
+            .envs
+            .iter()
+            .map(|o| o.cert.clone())
+            .filter(|p| p.is_file())
+            .collect(),
     };
-    let overlays = crate::workspace::get(root).envs.clone();
+    if paths.is_empty() {
+        return Err(CertInfoError::NoCerts);
+    }
+    let overlays = &crate::workspace::get(root).envs;
     let mut reports = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for path in paths {
@@ -319,12 +316,10 @@ pub fn inspect(
         if !seen.insert(info.sha256.clone()) {
             continue;
         }
+        // `load` refuses what is not a regular file, so a missing certificate is no match.
         let used_by = overlays
             .iter()
-            .filter(|o| {
-                o.cert.is_file()
-                    && load(root, &o.cert).is_ok_and(|c| c.sha256_fingerprint() == info.sha256)
-            })
+            .filter(|o| load(root, &o.cert).is_ok_and(|c| c.sha256_fingerprint() == info.sha256))
             .map(|o| o.name.clone())
             .collect();
         let sealed = overlays
