@@ -26,7 +26,7 @@ pub const EXPIRY_WARNING_DAYS: u64 = 30;
 /// The marker in the subject of the demo sealing certificate shipped in `tests/fixtures/demo/`.
 pub const DEMO_SUBJECT_MARKER: &str = "emp-seal DEMO";
 
-const SECONDS_PER_DAY: u64 = 86_400;
+pub(crate) const SECONDS_PER_DAY: u64 = 86_400;
 const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
 const OID_ED25519: &str = "1.3.101.112";
 
@@ -166,16 +166,14 @@ impl Certificate {
             Some(Err(e)) => Err(CertError::Malformed {
                 reason: pem_problem(&e).to_owned(),
             }),
-            None => {
-                if let Some(label) = labels.iter().find(|l| l.ends_with("PUBLIC KEY")) {
-                    return Err(CertError::BarePublicKey {
-                        label: label.clone(),
-                    });
-                }
-                Err(CertError::NoCertificate {
+            None => Err(match labels.iter().find(|l| l.ends_with("PUBLIC KEY")) {
+                Some(label) => CertError::BarePublicKey {
+                    label: label.clone(),
+                },
+                None => CertError::NoCertificate {
                     found: labels.join(", "),
-                })
-            }
+                },
+            }),
         }
     }
 
@@ -297,8 +295,7 @@ impl Certificate {
         ssh_string(&mut wire, b"ssh-rsa");
         ssh_mpint(&mut wire, self.public_key.exponent());
         ssh_mpint(&mut wire, self.public_key.modulus());
-        let digest = Sha256::digest(&wire);
-        format!("SHA256:{}", STANDARD_NO_PAD.encode(digest))
+        format!("SHA256:{}", STANDARD_NO_PAD.encode(Sha256::digest(&wire)))
     }
 
     /// Whether this is emp-seal's demo certificate (subject contains [`DEMO_SUBJECT_MARKER`]),
