@@ -37,13 +37,12 @@ pub struct UnsealingKey {
     key: rsa::PrivateKey,
     /// The public half as a DER `SubjectPublicKeyInfo`: identifies the key without exposing it.
     public_der: Vec<u8>,
-    bits: usize,
 }
 
 impl std::fmt::Debug for UnsealingKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UnsealingKey")
-            .field("bits", &self.bits)
+            .field("bits", &self.key_bits())
             .finish_non_exhaustive()
     }
 }
@@ -90,15 +89,11 @@ impl UnsealingKey {
             .to_public_key_der()
             .map_err(|_| KeyRejected::Invalid("its public key cannot be encoded".into()))?
             .into_vec();
-        Ok(Self {
-            bits: be_bits(&key.n_bytes()),
-            key,
-            public_der,
-        })
+        Ok(Self { key, public_der })
     }
 
     pub fn key_bits(&self) -> usize {
-        self.bits
+        be_bits(&self.key.n_bytes())
     }
 
     /// The public half as a DER `SubjectPublicKeyInfo` (compare it with a certificate's).
