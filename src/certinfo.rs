@@ -353,22 +353,15 @@ fn sealed_use(root: &Path, env: &str, cert: &Certificate, sha: &str) -> Option<S
             misfit.push(e.key.clone());
         }
     }
-    let state = if placeholders == doc.encrypted_data.len() {
-        SealedState::NotSealed
-    } else {
-        match doc.annotation(CERT_SHA256_ANNOTATION) {
-            Some(rec) if rec.eq_ignore_ascii_case(sha) && misfit.is_empty() => {
-                SealedState::WithThis
-            }
-            Some(rec) if rec.eq_ignore_ascii_case(sha) => {
-                SealedState::RecordButValuesDiffer { keys: misfit }
-            }
-            Some(rec) => SealedState::WithOther {
-                sha256: rec.to_owned(),
-            },
-            None if misfit.is_empty() => SealedState::Unknown,
-            None => SealedState::NotThis { keys: misfit },
-        }
+    let state = match doc.annotation(CERT_SHA256_ANNOTATION) {
+        _ if placeholders == doc.encrypted_data.len() => SealedState::NotSealed,
+        Some(rec) if !rec.eq_ignore_ascii_case(sha) => SealedState::WithOther {
+            sha256: rec.to_owned(),
+        },
+        Some(_) if misfit.is_empty() => SealedState::WithThis,
+        Some(_) => SealedState::RecordButValuesDiffer { keys: misfit },
+        None if misfit.is_empty() => SealedState::Unknown,
+        None => SealedState::NotThis { keys: misfit },
     };
     Some(SealedUse {
         env: env.to_owned(),
