@@ -11,12 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject as _;
 use sha2::{Digest as _, Sha256};
 use x509_cert::der::{Decode as _, Encode as _};
 
-use crate::crypto::{KeyRejected, OID_RSA_ENCRYPTION, RsaPublicKey, SealingKey};
+use crate::crypto::{KeyRejected, OID_RSA_ENCRYPTION, RsaPublicKey, SealingKey, trim_zeros};
 pub use crate::crypto::{MAX_KEY_BITS, MIN_KEY_BITS};
 
 /// How close to `NotAfter` a certificate must be for [`Certificate::check_time`] to warn.
@@ -25,7 +26,7 @@ pub const EXPIRY_WARNING_DAYS: u64 = 30;
 /// The marker in the subject of the demo sealing certificate shipped in `tests/fixtures/demo/`.
 pub const DEMO_SUBJECT_MARKER: &str = "emp-seal DEMO";
 
-const SECONDS_PER_DAY: u64 = 86_400;
+pub(crate) const SECONDS_PER_DAY: u64 = 86_400;
 const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
 const OID_ED25519: &str = "1.3.101.112";
 
@@ -165,16 +166,14 @@ impl Certificate {
             Some(Err(e)) => Err(CertError::Malformed {
                 reason: pem_problem(&e).to_owned(),
             }),
-            None => {
-                if let Some(label) = labels.iter().find(|l| l.ends_with("PUBLIC KEY")) {
-                    return Err(CertError::BarePublicKey {
-                        label: label.clone(),
-                    });
-                }
-                Err(CertError::NoCertificate {
+            None => Err(match labels.iter().find(|l| l.ends_with("PUBLIC KEY")) {
+                Some(label) => CertError::BarePublicKey {
+                    label: label.clone(),
+                },
+                None => CertError::NoCertificate {
                     found: labels.join(", "),
-                })
-            }
+                },
+            }),
         }
     }
 
@@ -283,7 +282,7 @@ impl Certificate {
     /// certificate fingerprint (`openssl x509 -fingerprint -sha256`, without colons) and the
     /// value of the `emp-seal.dev/cert-sha256` annotation.
     pub fn sha256_fingerprint(&self) -> String {
-        hex_lower(sha256(&self.der).as_ref())
+        hex_lower(&Sha256::digest(&self.der))
     }
 
     /// kubeseal's public-key fingerprint: SHA-256 of the SSH wire encoding of the RSA key
@@ -296,11 +295,7 @@ impl Certificate {
         ssh_string(&mut wire, b"ssh-rsa");
         ssh_mpint(&mut wire, self.public_key.exponent());
         ssh_mpint(&mut wire, self.public_key.modulus());
-        let digest = sha256(&wire);
-        format!(
-            "SHA256:{}",
-            base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest.as_ref())
-        )
+        format!("SHA256:{}", STANDARD_NO_PAD.encode(Sha256::digest(&wire)))
     }
 
     /// Whether this is emp-seal's demo certificate (subject contains [`DEMO_SUBJECT_MARKER`]),
@@ -365,18 +360,13 @@ fn ssh_string(out: &mut Vec<u8>, data: &[u8]) {
 /// RFC 4251 mpint of a non-negative big-endian integer: no leading zero bytes, plus one zero
 /// byte when the top bit is set.
 fn ssh_mpint(out: &mut Vec<u8>, be: &[u8]) {
-    let start = be.iter().position(|&b| b != 0).unwrap_or(be.len());
-    let digits = &be[start..];
+    let digits = trim_zeros(be);
     let mut buf = Vec::with_capacity(digits.len() + 1);
     if digits.first().is_some_and(|b| b & 0x80 != 0) {
         buf.push(0);
     }
     buf.extend_from_slice(digits);
     ssh_string(out, &buf);
-}
-
-fn sha256(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
 }
 
 fn hex_lower(bytes: &[u8]) -> String {

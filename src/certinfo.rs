@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cert::{CertError, Certificate};
+use crate::cert::{CertError, Certificate, SECONDS_PER_DAY};
 use crate::fsio;
 use crate::seal::{self, SealError};
 use crate::sealedsecret::ciphertext::{self, Kind, Reason};
@@ -20,8 +20,6 @@ mod fetch;
 pub use fetch::{
     FETCH_TIMEOUT, FetchOptions, MAX_CERT_BYTES, Saved, TlsProblem, fetch, fetch_url, save_fetched,
 };
-
-const SECONDS_PER_DAY: i64 = 86_400;
 
 /// Errors of `emp-seal cert`.
 #[derive(Debug, thiserror::Error)]
@@ -158,15 +156,13 @@ pub struct CertInfo {
 
 impl CertInfo {
     fn new(path: &Path, c: &Certificate, now: u64) -> CertInfo {
-        let after = i64::try_from(c.not_after()).unwrap_or(i64::MAX);
-        let now = i64::try_from(now).unwrap_or(i64::MAX);
         CertInfo {
             path: path.to_path_buf(),
             subject: c.subject().to_owned(),
             key_bits: c.key_bits(),
             not_before: c.not_before(),
             not_after: c.not_after(),
-            days_left: days_left(after, now),
+            days_left: days_left(c.not_after(), now),
             sha256: c.sha256_fingerprint(),
             ssh_fingerprint: c.ssh_fingerprint(),
             demo: c.is_demo(),
@@ -181,11 +177,12 @@ impl CertInfo {
 
 /// Whole days until `after`; once past it, minus the whole days since (at least 1), so that a
 /// certificate that expired two days and one second ago reads "2 days ago", not 3.
-fn days_left(after: i64, now: i64) -> i64 {
+fn days_left(after: u64, now: u64) -> i64 {
+    let days = |secs: u64| i64::try_from(secs / SECONDS_PER_DAY).unwrap_or(i64::MAX);
     if after >= now {
-        (after - now) / SECONDS_PER_DAY
+        days(after - now)
     } else {
-        -((now - after) / SECONDS_PER_DAY).max(1)
+        -days(now - after).max(1)
     }
 }
 
@@ -297,20 +294,17 @@ pub fn inspect(
             }
             vec![path]
         }
-        None => {
-            let found: Vec<PathBuf> = crate::workspace::get(root)
-                .envs
-                .iter()
-                .map(|o| o.cert.clone())
-                .filter(|p| p.is_file())
-                .collect();
-            if found.is_empty() {
-                return Err(CertInfoError::NoCerts);
-            }
-            found
-        }
+        None => crate::workspace::get(root)
+            .envs
+            .iter()
+            .map(|o| o.cert.clone())
+            .filter(|p| p.is_file())
+            .collect(),
     };
-    let overlays = crate::workspace::get(root).envs.clone();
+    if paths.is_empty() {
+        return Err(CertInfoError::NoCerts);
+    }
+    let overlays = &crate::workspace::get(root).envs;
     let mut reports = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for path in paths {
@@ -319,12 +313,10 @@ pub fn inspect(
         if !seen.insert(info.sha256.clone()) {
             continue;
         }
+        // `load` refuses what is not a regular file, so a missing certificate is no match.
         let used_by = overlays
             .iter()
-            .filter(|o| {
-                o.cert.is_file()
-                    && load(root, &o.cert).is_ok_and(|c| c.sha256_fingerprint() == info.sha256)
-            })
+            .filter(|o| load(root, &o.cert).is_ok_and(|c| c.sha256_fingerprint() == info.sha256))
             .map(|o| o.name.clone())
             .collect();
         let sealed = overlays
@@ -361,22 +353,15 @@ fn sealed_use(root: &Path, env: &str, cert: &Certificate, sha: &str) -> Option<S
             misfit.push(e.key.clone());
         }
     }
-    let state = if placeholders == doc.encrypted_data.len() {
-        SealedState::NotSealed
-    } else {
-        match doc.annotation(CERT_SHA256_ANNOTATION) {
-            Some(rec) if rec.eq_ignore_ascii_case(sha) && misfit.is_empty() => {
-                SealedState::WithThis
-            }
-            Some(rec) if rec.eq_ignore_ascii_case(sha) => {
-                SealedState::RecordButValuesDiffer { keys: misfit }
-            }
-            Some(rec) => SealedState::WithOther {
-                sha256: rec.to_owned(),
-            },
-            None if misfit.is_empty() => SealedState::Unknown,
-            None => SealedState::NotThis { keys: misfit },
-        }
+    let state = match doc.annotation(CERT_SHA256_ANNOTATION) {
+        _ if placeholders == doc.encrypted_data.len() => SealedState::NotSealed,
+        Some(rec) if !rec.eq_ignore_ascii_case(sha) => SealedState::WithOther {
+            sha256: rec.to_owned(),
+        },
+        Some(_) if misfit.is_empty() => SealedState::WithThis,
+        Some(_) => SealedState::RecordButValuesDiffer { keys: misfit },
+        None if misfit.is_empty() => SealedState::Unknown,
+        None => SealedState::NotThis { keys: misfit },
     };
     Some(SealedUse {
         env: env.to_owned(),

@@ -156,19 +156,16 @@ pub fn save_fetched(
 /// [`CertInfoError::Tls`] when the TLS connection fails, [`CertInfoError::CaCert`] or
 /// [`CertInfoError::Fs`] when `opts.ca_cert` is unusable.
 pub fn fetch(url: &str, opts: &FetchOptions) -> Result<Vec<u8>, CertInfoError> {
-    let bad_url = |reason: String| CertInfoError::BadUrl {
-        url: without_userinfo(url),
-        reason,
-    };
+    let bad = |reason: String| bad_url(url, reason);
     let (scheme, rest) = url.split_once("://").ok_or_else(|| {
-        bad_url("not a URL (expected http://, https:// or file:///absolute/path)".to_owned())
+        bad("not a URL (expected http://, https:// or file:///absolute/path)".to_owned())
     })?;
     match scheme.to_ascii_lowercase().as_str() {
         "file" => {
             // file:///abs/path or file://localhost/abs/path
             let path = rest.strip_prefix("localhost").unwrap_or(rest);
             if !path.starts_with('/') {
-                return Err(bad_url(format!(
+                return Err(bad(format!(
                     "a file URL needs an absolute path: file:///abs/path, not file://{rest}"
                 )));
             }
@@ -184,9 +181,17 @@ pub fn fetch(url: &str, opts: &FetchOptions) -> Result<Vec<u8>, CertInfoError> {
             }
             get(url, tls.build())
         }
-        other => Err(bad_url(format!(
+        other => Err(bad(format!(
             "unsupported URL scheme `{other}` (expected http://, https:// or file:///absolute/path)"
         ))),
+    }
+}
+
+/// [`CertInfoError::BadUrl`], naming the URL without its credentials.
+fn bad_url(url: &str, reason: impl Into<String>) -> CertInfoError {
+    CertInfoError::BadUrl {
+        url: without_userinfo(url),
+        reason: reason.into(),
     }
 }
 
@@ -222,21 +227,7 @@ fn ca_roots(path: &Path) -> Result<RootCerts, CertInfoError> {
 
 /// One GET of `url` through ureq, and the body of a 2xx answer.
 fn get(url: &str, tls: TlsConfig) -> Result<Vec<u8>, CertInfoError> {
-    let bad_url = |reason: &str| CertInfoError::BadUrl {
-        url: without_userinfo(url),
-        reason: reason.to_owned(),
-    };
-    let uri = url.parse::<ureq::http::Uri>().ok();
-    let authority = uri.as_ref().and_then(|u| u.authority()).map(|a| a.as_str());
-    let host = uri
-        .as_ref()
-        .filter(|_| authority.is_some_and(port_is_valid))
-        .and_then(|u| u.host().filter(|h| !h.is_empty()).map(str::to_owned))
-        .ok_or_else(|| bad_url("invalid host or port"))?;
-    // The authority ends at the first `/`, `?` or `#`: an `@` in it means credentials.
-    if authority.is_some_and(|a| a.contains('@')) {
-        return Err(bad_url("credentials in URLs are not supported"));
-    }
+    let host = host_of(url)?;
     let agent = ureq::Agent::config_builder()
         .timeout_global(Some(FETCH_TIMEOUT))
         .max_redirects(0)
@@ -253,31 +244,24 @@ fn get(url: &str, tls: TlsConfig) -> Result<Vec<u8>, CertInfoError> {
         .call()
         .map_err(|e| request_error(url, &host, e, false))?;
     let status = response.status();
+    let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
     if !status.is_success() {
-        let mut msg = format!(
-            "the server answered {} {}",
+        let redirect = header("location")
+            .filter(|_| status.is_redirection())
+            .map(|to| format!(" (redirect to {to}; fetch that URL instead)"));
+        let msg = format!(
+            "the server answered {} {}{}",
             status.as_u16(),
-            status.canonical_reason().unwrap_or("")
+            status.canonical_reason().unwrap_or(""),
+            redirect.unwrap_or_default()
         );
-        if status.is_redirection()
-            && let Some(to) = response
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-        {
-            msg.push_str(&format!(" (redirect to {to}; fetch that URL instead)"));
-        }
         return Err(fetch_err(url, msg.trim_end()));
     }
     // ureq reads a TLS peer's close without close_notify as the end of the body, so a body
     // framed only by the connection's end could have been cut short unnoticed: over https it
     // must carry its length.
-    let headers = response.headers();
-    let framed = headers.contains_key("content-length")
-        || headers
-            .get("transfer-encoding")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let framed = response.headers().contains_key("content-length")
+        || header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     if !framed && is_https(url) {
         return Err(fetch_err(
             url,
@@ -290,6 +274,22 @@ fn get(url: &str, tls: TlsConfig) -> Result<Vec<u8>, CertInfoError> {
         .limit(MAX_CERT_BYTES)
         .read_to_vec()
         .map_err(|e| request_error(url, &host, e, true))
+}
+
+/// The host of an `http://` or `https://` URL with a valid port and no credentials.
+fn host_of(url: &str) -> Result<String, CertInfoError> {
+    let uri = url.parse::<ureq::http::Uri>().ok();
+    let authority = uri.as_ref().and_then(|u| u.authority()).map(|a| a.as_str());
+    let host = uri
+        .as_ref()
+        .filter(|_| authority.is_some_and(port_is_valid))
+        .and_then(|u| u.host().filter(|h| !h.is_empty()).map(str::to_owned))
+        .ok_or_else(|| bad_url(url, "invalid host or port"))?;
+    // The authority ends at the first `/`, `?` or `#`: an `@` in it means credentials.
+    if authority.is_some_and(|a| a.contains('@')) {
+        return Err(bad_url(url, "credentials in URLs are not supported"));
+    }
+    Ok(host)
 }
 
 /// `url` with the user information of its authority shown as `***`, so that a password typed
@@ -342,14 +342,8 @@ fn request_error(url: &str, host: &str, e: ureq::Error, in_body: bool) -> CertIn
             url,
             format!("the response is larger than {MAX_CERT_BYTES} bytes"),
         ),
-        ureq::Error::BadUri(reason) => CertInfoError::BadUrl {
-            url: url.to_owned(),
-            reason,
-        },
-        ureq::Error::Http(e) => CertInfoError::BadUrl {
-            url: url.to_owned(),
-            reason: e.to_string(),
-        },
+        ureq::Error::BadUri(reason) => bad_url(url, reason),
+        ureq::Error::Http(e) => bad_url(url, e.to_string()),
         ureq::Error::Protocol(e) => fetch_err(url, format!("not a valid HTTP/1.x response: {e}")),
         other => fetch_err(url, other),
     }
@@ -376,65 +370,47 @@ fn io_error(url: &str, e: &std::io::Error, tls: bool, in_body: bool) -> CertInfo
 }
 
 fn tls_error(url: &str, host: &str, e: &rustls::Error) -> CertInfoError {
+    use TlsProblem as P;
     use rustls::CertificateError as C;
+    let at = |t: &rustls_pki_types::UnixTime| crate::cert::rfc3339(t.as_secs());
     let (problem, reason) = match e {
-        rustls::Error::InvalidCertificate(c) => match c {
-            C::UnknownIssuer => (
-                TlsProblem::Untrusted,
-                "the server's certificate is not signed by a trusted CA (unknown issuer)"
-                    .to_owned(),
-            ),
-            C::NotValidForName => (
-                TlsProblem::WrongHost,
-                format!("the server's certificate is not valid for {host}"),
-            ),
-            C::NotValidForNameContext { presented, .. } => (
-                TlsProblem::WrongHost,
-                format!(
-                    "the server's certificate is not valid for {host} (it names {})",
-                    if presented.is_empty() {
+        rustls::Error::InvalidCertificate(c) => {
+            let (problem, what) = match c {
+                C::UnknownIssuer => (
+                    P::Untrusted,
+                    "is not signed by a trusted CA (unknown issuer)".to_owned(),
+                ),
+                C::NotValidForName => (P::WrongHost, format!("is not valid for {host}")),
+                C::NotValidForNameContext { presented, .. } => {
+                    let names: Vec<String> = presented.iter().map(|n| san_label(n)).collect();
+                    let names = if names.is_empty() {
                         "no host".to_owned()
                     } else {
-                        presented
-                            .iter()
-                            .map(|n| san_label(n))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    }
+                        names.join(", ")
+                    };
+                    (
+                        P::WrongHost,
+                        format!("is not valid for {host} (it names {names})"),
+                    )
+                }
+                C::Expired => (P::Expired, "has expired".to_owned()),
+                C::ExpiredContext { not_after, .. } => {
+                    (P::Expired, format!("expired at {}", at(not_after)))
+                }
+                C::NotValidYet => (P::Expired, "is not valid yet".to_owned()),
+                C::NotValidYetContext { not_before, .. } => (
+                    P::Expired,
+                    format!("is not valid before {}", at(not_before)),
                 ),
-            ),
-            C::Expired => (
-                TlsProblem::Expired,
-                "the server's certificate has expired".to_owned(),
-            ),
-            C::ExpiredContext { not_after, .. } => (
-                TlsProblem::Expired,
-                format!(
-                    "the server's certificate expired at {}",
-                    crate::cert::rfc3339(not_after.as_secs())
-                ),
-            ),
-            C::NotValidYet => (
-                TlsProblem::Expired,
-                "the server's certificate is not valid yet".to_owned(),
-            ),
-            C::NotValidYetContext { not_before, .. } => (
-                TlsProblem::Expired,
-                format!(
-                    "the server's certificate is not valid before {}",
-                    crate::cert::rfc3339(not_before.as_secs())
-                ),
-            ),
-            other => (
-                TlsProblem::Untrusted,
-                format!("the server's certificate was rejected: {other}"),
-            ),
-        },
+                other => (P::Untrusted, format!("was rejected: {other}")),
+            };
+            (problem, format!("the server's certificate {what}"))
+        }
         rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => (
-            TlsProblem::Handshake,
+            P::Handshake,
             format!("handshake failed: {e} (is it an https endpoint?)"),
         ),
-        other => (TlsProblem::Handshake, format!("handshake failed: {other}")),
+        other => (P::Handshake, format!("handshake failed: {other}")),
     };
     CertInfoError::Tls {
         url: url.to_owned(),
@@ -446,18 +422,11 @@ fn tls_error(url: &str, host: &str, e: &rustls::Error) -> CertInfoError {
 /// A subjectAltName as openssl prints it (`DNS:x`, `IP:x`), from rustls-webpki's rendering
 /// (`DnsName("x")`, `IpAddress(x)`; rustls-webpki `src/subject_name/mod.rs` `GeneralName` Debug).
 fn san_label(name: &str) -> String {
-    if let Some(dns) = name
-        .strip_prefix("DnsName(\"")
-        .and_then(|r| r.strip_suffix("\")"))
-    {
-        format!("DNS:{dns}")
-    } else if let Some(ip) = name
-        .strip_prefix("IpAddress(")
-        .and_then(|r| r.strip_suffix(')'))
-    {
-        format!("IP:{ip}")
-    } else {
-        name.to_owned()
+    let inner = |pre: &str, post: &str| name.strip_prefix(pre)?.strip_suffix(post);
+    match (inner("DnsName(\"", "\")"), inner("IpAddress(", ")")) {
+        (Some(dns), _) => format!("DNS:{dns}"),
+        (_, Some(ip)) => format!("IP:{ip}"),
+        _ => name.to_owned(),
     }
 }
 

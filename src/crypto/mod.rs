@@ -53,8 +53,8 @@ mod oaep;
 mod public;
 mod unseal;
 
-pub(crate) use public::OID_RSA_ENCRYPTION;
 pub use public::RsaPublicKey;
+pub(crate) use public::{OID_RSA_ENCRYPTION, trim_zeros};
 pub use unseal::{UnsealingKey, unseal, unseal_base64, unseal_many_base64};
 
 use aes_gcm::Aes256Gcm;
@@ -207,19 +207,8 @@ impl SealingKey {
             ))
         })?;
         // An empty label is no label (sealed-secrets passes `[]byte{}` for cluster-wide; OAEP
-        // hashes the empty string either way).
-        let rsa_ct = oaep::encrypt(
-            self.key.rsa(),
-            self.key.exponent(),
-            label,
-            session_key.as_slice(),
-        )?;
-        if rsa_ct.len() != rsa_len {
-            return Err(CryptoError::RsaEncrypt(format!(
-                "{}-byte ciphertext for a {rsa_len}-byte modulus",
-                rsa_ct.len()
-            )));
-        }
+        // hashes the empty string either way). The result is always `rsa_len` bytes long.
+        let rsa_ct = oaep::encrypt(&self.key, label, session_key.as_slice())?;
 
         // One buffer: prefix, RSA ciphertext, then the plaintext copied in and encrypted in
         // place. Sized up front so that it never reallocates (which would leave an unwiped copy

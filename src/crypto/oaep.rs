@@ -17,7 +17,7 @@ use rsa::traits::PublicKeyParts as _;
 use sha2::{Digest as _, Sha256};
 use zeroize::{Zeroize as _, Zeroizing};
 
-use super::CryptoError;
+use super::{CryptoError, RsaPublicKey};
 
 /// SHA-256's output length, `hLen`.
 const H_LEN: usize = 32;
@@ -25,24 +25,20 @@ const H_LEN: usize = 32;
 /// `RSAES-OAEP-ENCRYPT(key, msg, label)` with SHA-256 and MGF1-SHA-256: `k` bytes, `k` being the
 /// modulus size in bytes.
 pub(super) fn encrypt(
-    key: &rsa::PublicKey,
-    exponent: &[u8],
+    key: &RsaPublicKey,
     label: &[u8],
     msg: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let k = key.size();
+    let (k, rsa) = (key.size(), key.rsa());
     let em = encode(k, label, msg)?;
-    let mut m = BoxedUint::from_be_slice(&em, key.n_bits_precision())
+    let mut m = BoxedUint::from_be_slice(&em, rsa.n_bits_precision())
         .map_err(|_| CryptoError::RsaEncrypt("the padded message does not fit".to_owned()))?;
-    let mut base = BoxedMontyForm::new(m.clone(), key.n_params());
+    let mut base = BoxedMontyForm::new(m.clone(), rsa.n_params());
     m.zeroize();
     // Left to right over the public exponent's bits, after its top bit (RFC 8017 5.1.1 RSAEP).
     let mut acc = base.clone();
-    let top = exponent
-        .iter()
-        .position(|&b| b != 0)
-        .unwrap_or(exponent.len());
-    let bits = exponent[top..]
+    let bits = key
+        .exponent()
         .iter()
         .flat_map(|byte| (0..8).rev().map(move |i| (byte >> i) & 1 == 1))
         .skip_while(|&bit| !bit)

@@ -118,9 +118,14 @@ pub(crate) fn check_bits(bits: usize) -> Result<(), KeyRejected> {
     Ok(())
 }
 
+/// A big-endian number without its leading zero bytes.
+pub(crate) fn trim_zeros(be: &[u8]) -> &[u8] {
+    &be[be.iter().position(|&b| b != 0).unwrap_or(be.len())..]
+}
+
 /// The bit length of a big-endian number.
 pub(crate) fn be_bits(be: &[u8]) -> usize {
-    let digits = &be[be.iter().position(|&b| b != 0).unwrap_or(be.len())..];
+    let digits = trim_zeros(be);
     digits
         .first()
         .map_or(0, |&top| digits.len() * 8 - top.leading_zeros() as usize)

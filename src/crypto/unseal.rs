@@ -23,7 +23,7 @@ use sha2::Sha256;
 use x509_cert::der::Decode as _;
 use zeroize::Zeroizing;
 
-use super::public::{OID_RSA_ENCRYPTION, be_bits, check_bits};
+use super::public::{OID_RSA_ENCRYPTION, be_bits, check_bits, trim_zeros};
 use super::{
     CryptoError, GCM_TAG_BYTES, KeyRejected, LENGTH_PREFIX_BYTES, ZERO_NONCE, decode_value,
 };
@@ -37,13 +37,12 @@ pub struct UnsealingKey {
     key: rsa::PrivateKey,
     /// The public half as a DER `SubjectPublicKeyInfo`: identifies the key without exposing it.
     public_der: Vec<u8>,
-    bits: usize,
 }
 
 impl std::fmt::Debug for UnsealingKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UnsealingKey")
-            .field("bits", &self.bits)
+            .field("bits", &self.key_bits())
             .finish_non_exhaustive()
     }
 }
@@ -90,15 +89,11 @@ impl UnsealingKey {
             .to_public_key_der()
             .map_err(|_| KeyRejected::Invalid("its public key cannot be encoded".into()))?
             .into_vec();
-        Ok(Self {
-            bits: be_bits(&key.n_bytes()),
-            key,
-            public_der,
-        })
+        Ok(Self { key, public_der })
     }
 
     pub fn key_bits(&self) -> usize {
-        self.bits
+        be_bits(&self.key.n_bytes())
     }
 
     /// The public half as a DER `SubjectPublicKeyInfo` (compare it with a certificate's).
@@ -125,12 +120,9 @@ fn crt_values_agree(key: &rsa::PrivateKey, stored: [&[u8]; 3]) -> bool {
         key.crt_coefficient()
             .map(|v| Zeroizing::new(v.to_be_bytes())),
     ];
-    let trim = |be: &[u8]| be.iter().position(|&b| b != 0).map_or(0, |i| be.len() - i);
     computed.iter().zip(stored).all(|(ours, theirs)| {
-        ours.as_ref().is_some_and(|ours| {
-            let (a, b) = (trim(ours), trim(theirs));
-            a == b && ours[ours.len() - a..] == theirs[theirs.len() - b..]
-        })
+        ours.as_ref()
+            .is_some_and(|ours| trim_zeros(ours) == trim_zeros(theirs))
     })
 }
 
