@@ -28,7 +28,7 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// Reports, once per file, each checked overlay's SealedSecret file the reader refused (kept by
-/// [`Context::sealed_files`], not parsed again here), and every
+/// `Context::sealed_files`, not parsed again here), and every
 /// `kind: SealedSecret` document of the tree with another `apiVersion` (no overlay counts it as a
 /// SealedSecret, so only the references to its Secret would show that something is wrong).
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
