@@ -196,15 +196,11 @@ fn ask_values(
     let mut kept = Vec::new();
     let mut answers = Vec::new();
     for e in &parsed.entries {
-        if no_input {
+        let answer = (!no_input).then(|| prompter.ask(env, &e.key)).transpose()?;
+        let Some(v) = answer.filter(|v| !v.is_empty()) else {
             kept.push(e.key.clone());
             continue;
-        }
-        let v = prompter.ask(env, &e.key)?;
-        if v.is_empty() {
-            kept.push(e.key.clone());
-            continue;
-        }
+        };
         if let Some(reason) = unwritable(v.expose_secret()) {
             return Err(InitError::BadValue {
                 key: e.key.clone(),

@@ -81,8 +81,6 @@ pub enum MigrateError {
     /// A generator layout the migration does not rewrite.
     #[error("{origin}: {what}")]
     Unsupported { origin: String, what: String },
-    #[error("{env}: no sealing certificate at {path}")]
-    NoCert { env: String, path: String },
     #[error("{file} already exists; not overwriting it")]
     Exists { file: String },
     /// The kustomization cannot be edited in place with certainty.
@@ -102,6 +100,10 @@ impl MigrateError {
     /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
+            // Sealing's own error, with the hint for a migration.
+            MigrateError::Seal(SealError::NoCert { env, .. }) => Some(format!(
+                "fetch the controller's certificate first: emp-seal cert {env} --fetch URL, or pass --cert (docs/certificates.md)"
+            )),
             MigrateError::Seal(e) => e.hint(),
             MigrateError::AlreadySealed { env, .. } => {
                 Some(format!("seal it without --migrate: emp-seal {env} --from FILE"))
@@ -123,9 +125,6 @@ impl MigrateError {
             )),
             MigrateError::Dangles { name, rendered, .. } => Some(format!(
                 "kustomize names the SealedSecret's Secret `{rendered}` but leaves these references at `{name}`; either first point them at `{rendered}` (e.g. with a patch in the overlay), or drop the namePrefix/nameSuffix that renames the Secret; check the overlay still renders, then migrate (docs/lifecycle.md)"
-            )),
-            MigrateError::NoCert { env, .. } => Some(format!(
-                "fetch the controller's certificate first: emp-seal cert {env} --fetch URL, or pass --cert (docs/certificates.md)"
             )),
             MigrateError::Exists { .. } => Some(
                 "the overlay seems half-migrated: list sealedsecret.yaml in resources: and seal without --migrate, or remove the file"
@@ -242,11 +241,7 @@ pub fn plan(
     // environment's (certificate) problems.
     // The CLI refuses --strict, --only and --key with --migrate: this reads the env file.
     let inputs = seal::load_inputs(req)?;
-    let cert =
-        values::certificate(root, env, req.cert.as_deref(), req.now).map_err(|e| match e {
-            SealError::NoCert { env, path } => MigrateError::NoCert { env, path },
-            e => e.into(),
-        })?;
+    let cert = values::certificate(root, env, req.cert.as_deref(), req.now)?;
     let scope = values::requested_scope(root, env, req.scope).unwrap_or(Scope::Strict);
     let mut to = Recipient::new(cert, scope, g.rendered.clone(), &rel(root, &sealed_path))?;
     let needed = needed_keys(&overlay, g, spec);

@@ -122,12 +122,14 @@ pub struct UnsealedSecret {
     pub template_data_keys: Vec<String>,
 }
 
-/// Where the `SealedSecret` to decrypt is, and which identity its label uses.
+/// The `SealedSecret` file to decrypt, parsed, and which identity its label uses.
 #[derive(Debug)]
 struct Located {
     file: PathBuf,
+    /// `file` for messages, relative to the root.
+    file_name: String,
     name: String,
-    text: String,
+    parsed: SealedSecretFile,
     identity: Option<Identity>,
 }
 
@@ -143,54 +145,56 @@ fn locate(root: &Path, target: &str) -> Result<Located, RecoverError> {
         // Neither a file nor an environment: report it as an environment.
         crate::workspace::overlay_dir(root, target)?;
     }
-    let text = fsio::read_to_string_limited(as_path, MAX_INPUT_BYTES)?;
-    Ok(Located {
-        file: as_path.to_path_buf(),
-        name: String::new(),
-        text,
-        identity: None,
-    })
+    read(root, as_path.to_path_buf(), String::new(), None)
 }
 
 /// The SealedSecret environment `env` renders, whose rendered identity gives the label.
 fn locate_env(root: &Path, env: &str) -> Result<Located, RecoverError> {
     let (file, name, identity) = seal::sealed_secret_of(root, env)?;
+    read(root, file, name, Some(identity))
+}
+
+/// Reads and parses `file`, which holds the SealedSecret `name` (empty: its only one).
+fn read(
+    root: &Path,
+    file: PathBuf,
+    name: String,
+    identity: Option<Identity>,
+) -> Result<Located, RecoverError> {
+    let file_name = rel(root, &file);
     let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES)?;
+    let parsed = SealedSecretFile::parse(&text).map_err(|source| RecoverError::SealedSecret {
+        file: file_name.clone(),
+        source,
+    })?;
     Ok(Located {
         file,
+        file_name,
         name,
-        text,
-        identity: Some(identity),
+        parsed,
+        identity,
     })
 }
 
-fn parse(file_name: &str, text: &str) -> Result<SealedSecretFile, RecoverError> {
-    SealedSecretFile::parse(text).map_err(|source| RecoverError::SealedSecret {
-        file: file_name.to_owned(),
-        source,
-    })
-}
-
-fn pick<'a>(
-    name: &str,
-    loc: &Located,
-    file: &'a SealedSecretFile,
-) -> Result<&'a SealedSecretDoc, RecoverError> {
-    let name = name.to_owned();
-    let docs: Vec<&SealedSecretDoc> = file.sealed_secrets().map(|(_, d)| d).collect();
-    if loc.identity.is_some() {
-        return docs
-            .into_iter()
-            .find(|d| d.name.as_deref() == Some(loc.name.as_str()))
-            .ok_or(RecoverError::NoSealedSecret { file: name });
-    }
-    match docs.as_slice() {
-        [] => Err(RecoverError::NoSealedSecret { file: name }),
-        [d] => Ok(d),
-        many => Err(RecoverError::SeveralSealedSecrets {
-            file: name,
-            count: many.len(),
-        }),
+impl Located {
+    /// The document to decrypt: the environment's by name, else the file's only one.
+    fn doc(&self) -> Result<&SealedSecretDoc, RecoverError> {
+        let file = self.file_name.clone();
+        let docs: Vec<&SealedSecretDoc> = self.parsed.sealed_secrets().map(|(_, d)| d).collect();
+        if self.identity.is_some() {
+            return docs
+                .into_iter()
+                .find(|d| d.name.as_deref() == Some(self.name.as_str()))
+                .ok_or(RecoverError::NoSealedSecret { file });
+        }
+        match docs.as_slice() {
+            [] => Err(RecoverError::NoSealedSecret { file }),
+            [d] => Ok(d),
+            many => Err(RecoverError::SeveralSealedSecrets {
+                file,
+                count: many.len(),
+            }),
+        }
     }
 }
 
@@ -268,21 +272,21 @@ pub fn unseal(
 ) -> Result<UnsealedSecret, RecoverError> {
     let keys = crate::workspace::load_keys(root, key_files)?;
     let loc = locate(root, target)?;
-    let file_name = rel(root, &loc.file);
-    let parsed = parse(&file_name, &loc.text)?;
-    let doc = pick(&file_name, &loc, &parsed)?;
+    let (file_name, doc) = (&loc.file_name, loc.doc()?);
     if doc.has_legacy_data {
-        return Err(RecoverError::LegacyData { file: file_name });
+        return Err(RecoverError::LegacyData {
+            file: file_name.clone(),
+        });
     }
-    let (identity, label) = label_for(&file_name, doc, loc.identity.as_ref())?;
+    let (identity, label) = label_for(file_name, doc, loc.identity.as_ref())?;
     let entries: Vec<&sealedsecret::EncryptedEntry> = doc.encrypted_data.iter().collect();
-    let data = open_entries(&keys, &label, &file_name, doc, &identity, &entries)
+    let data = open_entries(&keys, &label, file_name, doc, &identity, &entries)
         .into_iter()
         .zip(&entries)
         .map(|(opened, e)| Ok((e.key.clone(), opened?)))
         .collect::<Result<_, RecoverError>>()?;
     Ok(UnsealedSecret {
-        file: loc.file,
+        file: loc.file.clone(),
         identity,
         scope: doc.scope,
         labels: doc.template.labels.clone(),
@@ -310,15 +314,7 @@ impl UnsealedSecret {
         if let Some(ns) = &self.identity.namespace {
             let _ = writeln!(meta, "  namespace: {}", q(ns));
         }
-        for (title, map) in [("labels", &self.labels), ("annotations", &self.annotations)] {
-            if map.is_empty() {
-                continue;
-            }
-            let _ = writeln!(meta, "  {title}:");
-            for (k, v) in map {
-                let _ = writeln!(meta, "    {}: {}", q(k), q(v));
-            }
-        }
+        seal::write_metadata_maps(&mut meta, "  ", &self.labels, &self.annotations);
         let _ = writeln!(meta, "type: {}", q(&self.secret_type));
         out.extend_from_slice(meta.as_bytes());
         if self.data.is_empty() {
@@ -388,10 +384,8 @@ pub fn diff(
 ) -> Result<KeyDiff, RecoverError> {
     let keys = crate::workspace::load_keys(root, key_files)?;
     let loc = locate_env(root, env)?;
-    let file_name = rel(root, &loc.file);
-    let parsed = parse(&file_name, &loc.text)?;
-    let doc = pick(&file_name, &loc, &parsed)?;
-    let (identity, label) = label_for(&file_name, doc, loc.identity.as_ref())?;
+    let (file_name, doc) = (&loc.file_name, loc.doc()?);
+    let (identity, label) = label_for(file_name, doc, loc.identity.as_ref())?;
 
     let from_name = from_display(root, from);
     let env_bytes = Zeroizing::new(fsio::read_input_limited(from, MAX_INPUT_BYTES)?);
@@ -406,11 +400,11 @@ pub fn diff(
         .iter()
         .partition(|e| env_file.get(&e.key).is_some());
     let mut out = KeyDiff {
-        file: loc.file,
+        file: loc.file.clone(),
         removed: removed.into_iter().map(|e| e.key.clone()).collect(),
         ..KeyDiff::default()
     };
-    let opened = open_entries(&keys, &label, &file_name, doc, &identity, &present);
+    let opened = open_entries(&keys, &label, file_name, doc, &identity, &present);
     for (e, opened) in present.iter().zip(opened) {
         let mine = env_file.get(&e.key).map(|m| m.value.expose_secret());
         match opened {

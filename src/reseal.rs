@@ -123,14 +123,9 @@ pub fn plan_with(
     req: &ResealRequest,
     keys: &[UnsealingKey],
 ) -> Result<Vec<ResealPlan>, ResealError> {
-    let mut plans: Vec<ResealPlan> = Vec::with_capacity(req.envs.len());
-    for env in &req.envs {
-        if plans.iter().any(|p| &p.plan.env == env) {
-            continue;
-        }
-        plans.push(plan_env(req, env, keys)?);
-    }
-    Ok(plans)
+    seal::distinct(&req.envs)
+        .map(|env| plan_env(req, env, keys))
+        .collect()
 }
 
 /// Plans, then writes every file or none under the write locks ([`seal::commit_locked`]); a file
@@ -202,11 +197,10 @@ fn plan_env(
         plan.new_text =
             with_cert_record(&plan.new_text, doc_index, old_cert.as_deref()).map_err(ss_err)?;
     }
-    let skipped_keys: Vec<&str> = unopened.iter().map(|u| u.key.as_str()).collect();
     let current = plan
         .kept
         .iter()
-        .filter(|k| !skipped_keys.contains(&k.as_str()))
+        .filter(|k| !unopened.iter().any(|u| &u.key == *k))
         .cloned()
         .collect();
     let resealed = plan.changed.iter().chain(&plan.filled).cloned().collect();
@@ -281,16 +275,10 @@ fn seal_request(
         root: req.root.clone(),
         envs: vec![env.to_owned()],
         from: file.to_path_buf(),
-        cert: None,
-        scope: None,
-        rescope: false,
         only: opened.iter().map(|(k, _)| k.clone()).collect(),
-        prune: false,
-        force: false,
-        strict: false,
-        key_files: Vec::new(),
         now: req.now,
         name: Some(name.to_owned()),
+        ..SealRequest::default()
     }
 }
 

@@ -8,6 +8,7 @@
 //! through the [`Prompter`] the caller supplies.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::cert::{Certificate, ExpiryWarning};
@@ -288,7 +289,7 @@ impl Prompter for NoPrompt {
 }
 
 /// What the user asked for, validated by the CLI.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct SealRequest {
     pub root: PathBuf,
     /// Environments, in the order given.
@@ -608,25 +609,23 @@ pub fn plan_with(
         .iter()
         .map(|e| (e.key.as_str(), &e.value))
         .collect();
-    let mut plans: Vec<EnvPlan> = Vec::with_capacity(req.envs.len());
-    for env in &req.envs {
-        if plans.iter().any(|p| &p.env == env) {
-            continue;
-        }
-        plans.push(plan_env(
-            req,
-            env,
-            &inputs.from_name,
-            &from_keys,
-            &inputs.private_keys,
-            prompter,
-        )?);
-    }
+    let mut plans = distinct(&req.envs)
+        .map(|env| {
+            let keys = &inputs.private_keys;
+            plan_env(req, env, &inputs.from_name, &from_keys, keys, prompter)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     guard::check_shared_targets(&req.root, &plans)?;
     for p in &mut plans {
         p.env_warnings.clone_from(&inputs.env_warnings);
     }
     Ok(plans)
+}
+
+/// `envs` in the order given, each once (an environment named twice is planned once).
+pub(crate) fn distinct(envs: &[String]) -> impl Iterator<Item = &String> {
+    let first = |&(i, env): &(usize, &String)| !envs[..i].contains(env);
+    envs.iter().enumerate().filter(first).map(|(_, env)| env)
 }
 
 /// Writes `plans` under the write lock of every target ([`fsio::lock_for_write`], sorted, so
@@ -931,7 +930,6 @@ fn classify_keys(
     untouched: Vec<String>,
     rescoping: bool,
 ) -> [Vec<String>; 4] {
-    let existing: BTreeSet<&str> = doc.encrypted_data.iter().map(|e| e.key.as_str()).collect();
     let mut kept = untouched;
     if !private_keys.is_empty() && !rescoping {
         let mut same =
@@ -947,7 +945,7 @@ fn classify_keys(
     let (added, changed): (Vec<String>, Vec<String>) = values
         .iter()
         .map(|(k, _)| k.clone())
-        .partition(|k| !existing.contains(k.as_str()));
+        .partition(|k| doc.entry(k).is_none());
     // A key whose old value was a placeholder is sealed for the first time, not resealed.
     let (filled, changed): (Vec<String>, Vec<String>) = changed
         .into_iter()
@@ -965,15 +963,10 @@ fn edit_plan(
     removed: &[String],
     rescoping: bool,
 ) -> Result<EditPlan, SealError> {
-    let existing: BTreeSet<&str> = doc.encrypted_data.iter().map(|e| e.key.as_str()).collect();
-    values.sort_by_cached_key(|(k, _)| (!existing.contains(k.as_str()), k.clone()));
-    let ciphertexts = to.seal(&values)?;
+    values.sort_by_cached_key(|(k, _)| (doc.entry(k).is_none(), k.clone()));
+    let (keys, plaintexts): (Vec<String>, Vec<SecretValue>) = values.into_iter().unzip();
     let mut plan = EditPlan {
-        set: values
-            .into_iter()
-            .map(|(k, _)| k)
-            .zip(ciphertexts)
-            .collect(),
+        set: keys.into_iter().zip(to.seal(&plaintexts)?).collect(),
         remove: removed.to_vec(),
         annotations: vec![
             (CERT_SHA256_ANNOTATION.to_owned(), to.summary.sha256.clone()),
@@ -1101,6 +1094,24 @@ pub(crate) fn scope_annotation(scope: Scope) -> Option<&'static str> {
         Scope::Strict => None,
         Scope::NamespaceWide => Some(NAMESPACE_WIDE_ANNOTATION),
         Scope::ClusterWide => Some(CLUSTER_WIDE_ANNOTATION),
+    }
+}
+
+/// Appends the non-empty `labels:` and `annotations:` maps of a Secret's metadata at `indent`.
+pub(crate) fn write_metadata_maps(
+    out: &mut String,
+    indent: &str,
+    labels: &[(String, String)],
+    annotations: &[(String, String)],
+) {
+    let q = sealedsecret::plain_or_quoted;
+    for (title, map) in [("labels", labels), ("annotations", annotations)] {
+        if !map.is_empty() {
+            let _ = writeln!(out, "{indent}{title}:");
+        }
+        for (k, v) in map {
+            let _ = writeln!(out, "{indent}  {}: {}", q(k), q(v));
+        }
     }
 }
 

@@ -28,10 +28,9 @@ pub(super) fn new_sealed_file(
     values: BTreeMap<String, SecretValue>,
 ) -> Result<(String, Vec<String>), MigrateError> {
     let root = &req.root;
-    let keys: Vec<String> = values.keys().cloned().collect();
-    let values: Vec<(String, SecretValue)> = values.into_iter().collect();
-    let ciphertexts = to.seal(&values)?;
-    drop(values);
+    let (keys, plaintexts): (Vec<String>, Vec<SecretValue>) = values.into_iter().unzip();
+    let ciphertexts = to.seal(&plaintexts)?;
+    drop(plaintexts);
     // The env file as the header's re-seal command names it.
     let from = req.from.file_name().map_or_else(
         || from_display(root, &req.from),
@@ -124,15 +123,7 @@ fn document<'k>(
     if !ns.is_empty() {
         let _ = writeln!(o, "      namespace: {}", q(ns));
     }
-    for (title, map) in [("labels", &g.labels), ("annotations", &g.annotations)] {
-        if map.is_empty() {
-            continue;
-        }
-        let _ = writeln!(o, "      {title}:");
-        for (k, v) in map {
-            let _ = writeln!(o, "        {}: {}", q(k), q(v));
-        }
-    }
+    seal::write_metadata_maps(o, "      ", &g.labels, &g.annotations);
     let _ = writeln!(
         o,
         "    type: {}",

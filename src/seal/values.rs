@@ -140,12 +140,8 @@ impl Recipient {
     ///
     /// # Errors
     /// [`SealError::Crypto`].
-    pub(crate) fn seal(&self, values: &[(String, SecretValue)]) -> Result<Vec<String>, SealError> {
-        let plaintexts: Vec<SecretValue> = values.iter().map(|(_, v)| v.duplicate()).collect();
-        Ok(crypto::seal_many(
-            self.cert.sealing_key(),
-            &self.label(),
-            &plaintexts,
-        )?)
+    pub(crate) fn seal(&self, plaintexts: &[SecretValue]) -> Result<Vec<String>, SealError> {
+        let key = self.cert.sealing_key();
+        Ok(crypto::seal_many(key, &self.label(), plaintexts)?)
     }
 }
