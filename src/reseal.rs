@@ -289,15 +289,10 @@ fn with_cert_record(
     doc_index: usize,
     old_cert: Option<&str>,
 ) -> Result<String, sealedsecret::SealedSecretError> {
-    let keep_record = match old_cert {
-        Some(v) => EditPlan {
-            annotations: vec![(CERT_SHA256_ANNOTATION.to_owned(), v.to_owned())],
-            ..EditPlan::default()
-        },
-        None => EditPlan {
-            remove_annotations: vec![CERT_SHA256_ANNOTATION.to_owned()],
-            ..EditPlan::default()
-        },
-    };
-    sealedsecret::apply(text, doc_index, &keep_record)
+    let (mut keep, key) = (EditPlan::default(), CERT_SHA256_ANNOTATION.to_owned());
+    match old_cert {
+        Some(v) => keep.annotations.push((key, v.to_owned())),
+        None => keep.remove_annotations.push(key),
+    }
+    sealedsecret::apply(text, doc_index, &keep)
 }

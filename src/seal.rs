@@ -373,10 +373,7 @@ pub struct EnvPlan {
 /// [`SealError::SeveralSealedSecrets`].
 pub fn sealed_secret_of(root: &Path, env: &str) -> Result<(PathBuf, String, Identity), SealError> {
     overlay_dir(root, env)?;
-    let overlay = Overlay::load(root, env)?;
-    let (file, name_in_file, rendered) = sealed_target(root, env, &overlay, None, None)?;
-    // `join` keeps an absolute path as it is.
-    Ok((root.join(file), name_in_file, rendered))
+    sealed_target(root, env, &Overlay::load(root, env)?, None, None)
 }
 
 /// Which of `sealed` to seal when an overlay renders several: the one `name` (`--name`) names
@@ -425,8 +422,8 @@ fn choose<'s>(
         })
 }
 
-/// The one SealedSecret an overlay renders: its file, `metadata.name` as written, and rendered
-/// identity.
+/// The one SealedSecret an overlay renders: its file (absolute), `metadata.name` as written, and
+/// rendered identity.
 fn sealed_target(
     root: &Path,
     env: &str,
@@ -478,7 +475,8 @@ fn sealed_target(
         }
         all => {
             let (file, in_file, rendered) = choose(env, name, from, all)?;
-            Ok((file.clone(), in_file.clone(), rendered.clone()))
+            // `join` keeps an absolute path as it is.
+            Ok((root.join(file), in_file.clone(), rendered.clone()))
         }
     }
 }
@@ -734,9 +732,8 @@ pub(crate) fn plan_env(
     let root = &req.root;
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
-    let (target, name_in_file, rendered) =
+    let (target_path, name_in_file, rendered) =
         sealed_target(root, env, &overlay, req.name.as_deref(), Some(&req.from))?;
-    let target_path = root.join(target);
     let file_name = rel(root, &target_path);
     let cert = values::certificate(root, env, req.cert.as_deref(), req.now)?;
 
