@@ -144,6 +144,15 @@ fn unsupported(at: (usize, usize), what: impl Into<String>) -> SealedSecretError
     }
 }
 
+/// [`SealedSecretError::NotAMapping`] at `(line, column)`.
+fn not_a_mapping(at: (usize, usize), field: &str) -> SealedSecretError {
+    SealedSecretError::NotAMapping {
+        line: at.0,
+        column: at.1,
+        field: field.to_owned(),
+    }
+}
+
 /// [`SealedSecretError::NotAString`] at `(line, column)`.
 fn not_a_string(at: (usize, usize), field: impl Into<String>) -> SealedSecretError {
     SealedSecretError::NotAString {
@@ -479,11 +488,7 @@ fn opt_mapping<'v>(
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Mapping(m)) => Ok(Some(m)),
-        Some(_) => Err(SealedSecretError::NotAMapping {
-            line: at.0,
-            column: at.1,
-            field: field.to_string(),
-        }),
+        Some(_) => Err(not_a_mapping(at, field)),
     }
 }
 
@@ -519,14 +524,7 @@ fn read_typed(
     value: &Value,
     at: &dyn Fn(&[&str]) -> (usize, usize),
 ) -> Result<SealedSecretDoc, SealedSecretError> {
-    let not_a_mapping = |path: &[&str], field: &str| {
-        let (line, column) = at(path);
-        SealedSecretError::NotAMapping {
-            line,
-            column,
-            field: field.to_string(),
-        }
-    };
+    let not_a_mapping = |path: &[&str], field: &str| not_a_mapping(at(path), field);
     if !value.is_mapping() {
         return Err(not_a_mapping(&[], "document"));
     }
@@ -654,11 +652,7 @@ fn read_blocks(
         let sc = layout
             .root
             .get("spec")
-            .ok_or(SealedSecretError::NotAMapping {
-                line: doc_at.0,
-                column: doc_at.1,
-                field: "spec".into(),
-            })?;
+            .ok_or_else(|| not_a_mapping(doc_at, "spec"))?;
         let sb = sub_block(lines, sc, sm, "spec")?;
         if let (Some(Value::Mapping(em)), Some(ec)) =
             (sm.get("encryptedData"), sb.get("encryptedData"))
