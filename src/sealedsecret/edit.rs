@@ -187,12 +187,7 @@ struct Editor<'a> {
 
 impl Editor<'_> {
     fn unsupported(&self, c: &Child, what: &str) -> SealedSecretError {
-        let (line, column) = super::key_loc(self.lines, c);
-        SealedSecretError::Unsupported {
-            line,
-            column,
-            what: what.to_string(),
-        }
+        super::unsupported(super::key_loc(self.lines, c), what)
     }
 
     fn root_indent(&self) -> usize {
@@ -267,15 +262,13 @@ impl Editor<'_> {
         if plan.annotations.is_empty() && plan.remove_annotations.is_empty() {
             return Ok(());
         }
-        let no_meta = SealedSecretError::NoMetadata {
-            line: self.line,
-            column: 1,
-        };
-        let Some(mb) = self.layout.metadata.as_ref() else {
-            return Err(no_meta);
-        };
-        let (Some(last), Some(mi)) = (mb.children.last(), mb.indent) else {
-            return Err(no_meta);
+        let meta = self.layout.metadata.as_ref();
+        let Some((mb, last, mi)) = meta.and_then(|b| Some((b, b.children.last()?, b.indent?)))
+        else {
+            return Err(SealedSecretError::NoMetadata {
+                line: self.line,
+                column: 1,
+            });
         };
         let ab = self.layout.annotations.as_ref();
         let ai = ab.and_then(|b| b.indent).unwrap_or(mi + self.step());

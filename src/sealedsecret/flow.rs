@@ -74,12 +74,7 @@ pub(super) fn read_layout(
 }
 
 fn unsupported(text: &str, at: usize, what: &str) -> SealedSecretError {
-    let (line, column) = line_col(text, at);
-    SealedSecretError::Unsupported {
-        line,
-        column,
-        what: what.to_owned(),
-    }
+    super::unsupported(line_col(text, at), what)
 }
 
 /// The entries of a flow `encryptedData` mapping, each value checked against `em`.
@@ -91,11 +86,8 @@ pub(super) fn entries(
     let mut out = Vec::with_capacity(fm.entries.len());
     for e in &fm.entries {
         let (line, key_col) = line_col(text, e.key_span.start);
-        let not_a_string = |column| SealedSecretError::NotAString {
-            line,
-            column,
-            field: format!("spec.encryptedData.{}", e.key),
-        };
+        let not_a_string =
+            |column| super::not_a_string((line, column), format!("spec.encryptedData.{}", e.key));
         let Node::Scalar(s) = &e.value else {
             return Err(not_a_string(key_col));
         };
@@ -253,7 +245,7 @@ fn map_edits(
     let mut new = Vec::new();
     for (k, v) in set {
         match m.get(k) {
-            Some(e) => edits.extend(replace_edit(text, e, v, &render)?),
+            Some(e) => edits.extend(replace_edit(text, e, v, value_quoted)?),
             None => new.push((flow_scalar(k, key_quoted), render(v))),
         }
     }
@@ -281,12 +273,13 @@ fn map_edits(
     Ok(edits)
 }
 
-/// The edit that writes `v` over entry `e`'s value in its own quote style (`None`: unchanged).
+/// The edit that writes `v` over entry `e`'s value in its own quote style, a plain one as
+/// [`flow_scalar`] with `quote` (`None`: unchanged).
 fn replace_edit(
     text: &str,
     e: &flow::Entry,
     v: &New,
-    render: &dyn Fn(&New) -> String,
+    quote: bool,
 ) -> Result<Option<Edit>, SealedSecretError> {
     let (Node::Scalar(old), New::Str(s)) = (&e.value, v) else {
         return Err(unsupported(
@@ -297,7 +290,7 @@ fn replace_edit(
     };
     let r = match old.style {
         ScalarStyle::DoubleQuoted | ScalarStyle::SingleQuoted => render_value(s, old.style),
-        _ => render(v),
+        _ => flow_scalar(s, quote),
     };
     // `{K}` (no colon) needs one; `K:` a blank.
     let pad = match (old.span.is_empty(), old.span.start == e.key_span.end) {

@@ -25,6 +25,7 @@ use crate::crypto::Scope;
 pub use crate::yamlpos::ScalarStyle;
 use crate::yamlpos::Seg;
 use crate::yamlpos::block::{self as scan, Block, Lines, Val};
+use crate::yamlpos::flow::{Map as FlowMap, Node as FlowNode};
 pub(crate) use edit::plain_or_quoted;
 pub use edit::{EditPlan, ParsedFile, apply};
 
@@ -130,11 +131,34 @@ pub enum SealedSecretError {
 
 impl From<crate::yamlpos::Unsupported> for SealedSecretError {
     fn from(e: crate::yamlpos::Unsupported) -> Self {
-        SealedSecretError::Unsupported {
-            line: e.line,
-            column: e.column,
-            what: e.what,
-        }
+        unsupported((e.line, e.column), e.what)
+    }
+}
+
+/// [`SealedSecretError::Unsupported`] at `(line, column)`.
+fn unsupported(at: (usize, usize), what: impl Into<String>) -> SealedSecretError {
+    SealedSecretError::Unsupported {
+        line: at.0,
+        column: at.1,
+        what: what.into(),
+    }
+}
+
+/// [`SealedSecretError::NotAMapping`] at `(line, column)`.
+fn not_a_mapping(at: (usize, usize), field: &str) -> SealedSecretError {
+    SealedSecretError::NotAMapping {
+        line: at.0,
+        column: at.1,
+        field: field.to_owned(),
+    }
+}
+
+/// [`SealedSecretError::NotAString`] at `(line, column)`.
+fn not_a_string(at: (usize, usize), field: impl Into<String>) -> SealedSecretError {
+    SealedSecretError::NotAString {
+        line: at.0,
+        column: at.1,
+        field: field.into(),
     }
 }
 
@@ -275,7 +299,7 @@ pub(crate) enum DocLayout {
     /// A block-style document.
     Block(Box<BlockLayout>),
     /// A document written as one flow mapping (JSON).
-    Flow(crate::yamlpos::flow::Map),
+    Flow(FlowMap),
 }
 
 /// Internal: the blocks of a block-style `SealedSecret` document. `annotations_flow` and
@@ -285,10 +309,10 @@ pub(crate) struct BlockLayout {
     pub(crate) root: Block,
     pub(crate) metadata: Option<Block>,
     pub(crate) annotations: Option<Block>,
-    pub(crate) annotations_flow: Option<crate::yamlpos::flow::Map>,
+    pub(crate) annotations_flow: Option<FlowMap>,
     pub(crate) spec: Option<Block>,
     pub(crate) encrypted: Option<Block>,
-    pub(crate) encrypted_flow: Option<crate::yamlpos::flow::Map>,
+    pub(crate) encrypted_flow: Option<FlowMap>,
 }
 
 impl SealedSecretFile {
@@ -330,11 +354,7 @@ fn check_start_marker(lines: &Lines<'_>, i: usize) -> Result<(), SealedSecretErr
     if after.is_empty() || after.starts_with('#') {
         return Ok(());
     }
-    Err(SealedSecretError::Unsupported {
-        line: i + 1,
-        column: 5,
-        what: "content on the `---` line".into(),
-    })
+    Err(unsupported((i + 1, 5), "content on the `---` line"))
 }
 
 fn line_span(lines: &Lines<'_>, r: &Range<usize>) -> Range<usize> {
@@ -355,9 +375,8 @@ fn parse_doc(
     yaml_start: usize,
 ) -> Result<ParsedDoc, SealedSecretError> {
     let span = line_span(lines, &body);
-    let ytext_span = line_span(lines, &(yaml_start..body.end));
-    // Include a closing `...` is unnecessary: the body alone is a complete document.
-    let ytext = &lines.text[ytext_span.start..span.end];
+    // yaml_serde reads the document from its `%` directives and `---` to the end of its body.
+    let ytext = &lines.text[line_span(lines, &(yaml_start..body.end)).start..span.end];
     let value: Value = yaml_serde::from_str::<yaml_serde::Value>(ytext).map_err(|e| {
         let (l, c) = e
             .location()
@@ -430,13 +449,12 @@ pub(crate) fn check_keys(
     if same {
         return Ok(());
     }
-    Err(SealedSecretError::Unsupported {
-        line: at.0,
-        column: at.1,
-        what: format!(
+    Err(unsupported(
+        at,
+        format!(
             "the keys of `{field}` could not be located exactly (anchors, merge keys or multi-line keys?)"
         ),
-    })
+    ))
 }
 
 /// Reads a mapping of string values (annotations, labels).
@@ -450,16 +468,12 @@ fn string_map(
     };
     let mut out = Vec::with_capacity(m.len());
     for (k, val) in m {
-        let key = k.as_str().ok_or_else(|| SealedSecretError::NotAString {
-            line: at.0,
-            column: at.1,
-            field: format!("{field} key"),
-        })?;
-        let s = val.as_str().ok_or_else(|| SealedSecretError::NotAString {
-            line: at.0,
-            column: at.1,
-            field: format!("{field}.{key}"),
-        })?;
+        let key = k
+            .as_str()
+            .ok_or_else(|| not_a_string(at, format!("{field} key")))?;
+        let s = val
+            .as_str()
+            .ok_or_else(|| not_a_string(at, format!("{field}.{key}")))?;
         out.push((key.to_string(), s.to_string()));
     }
     Ok(out)
@@ -474,11 +488,7 @@ fn opt_mapping<'v>(
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Mapping(m)) => Ok(Some(m)),
-        Some(_) => Err(SealedSecretError::NotAMapping {
-            line: at.0,
-            column: at.1,
-            field: field.to_string(),
-        }),
+        Some(_) => Err(not_a_mapping(at, field)),
     }
 }
 
@@ -490,11 +500,7 @@ fn opt_string(
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(SealedSecretError::NotAString {
-            line: at.0,
-            column: at.1,
-            field: field.to_string(),
-        }),
+        Some(_) => Err(not_a_string(at, field)),
     }
 }
 
@@ -518,14 +524,7 @@ fn read_typed(
     value: &Value,
     at: &dyn Fn(&[&str]) -> (usize, usize),
 ) -> Result<SealedSecretDoc, SealedSecretError> {
-    let not_a_mapping = |path: &[&str], field: &str| {
-        let (line, column) = at(path);
-        SealedSecretError::NotAMapping {
-            line,
-            column,
-            field: field.to_string(),
-        }
-    };
+    let not_a_mapping = |path: &[&str], field: &str| not_a_mapping(at(path), field);
     if !value.is_mapping() {
         return Err(not_a_mapping(&[], "document"));
     }
@@ -642,11 +641,8 @@ fn read_blocks(
             && !am.is_empty()
         {
             let field = "metadata.annotations";
-            match flow_value(lines, ac)? {
-                Some(fm) => {
-                    check_keys(&fm.keys(), Some(am), key_loc(lines, ac), field)?;
-                    layout.annotations_flow = Some(fm);
-                }
+            match flow_value(lines, ac, am, field)? {
+                Some(fm) => layout.annotations_flow = Some(fm),
                 None => layout.annotations = Some(sub_block(lines, ac, am, field)?),
             }
         }
@@ -656,11 +652,7 @@ fn read_blocks(
         let sc = layout
             .root
             .get("spec")
-            .ok_or(SealedSecretError::NotAMapping {
-                line: doc_at.0,
-                column: doc_at.1,
-                field: "spec".into(),
-            })?;
+            .ok_or_else(|| not_a_mapping(doc_at, "spec"))?;
         let sb = sub_block(lines, sc, sm, "spec")?;
         if let (Some(Value::Mapping(em)), Some(ec)) =
             (sm.get("encryptedData"), sb.get("encryptedData"))
@@ -686,17 +678,13 @@ fn read_block_entries(
         doc.encrypted_data_layout = match ec.entry.val {
             Val::FlowEmptyMap { .. } => EncryptedDataLayout::FlowEmpty,
             _ => {
-                return Err(SealedSecretError::Unsupported {
-                    line: enc_at.0,
-                    column: enc_at.1,
-                    what: "an empty `encryptedData` written other than `{}`".into(),
-                });
+                let what = "an empty `encryptedData` written other than `{}`";
+                return Err(unsupported(enc_at, what));
             }
         };
         return Ok(());
     }
-    if let Some(fm) = flow_value(lines, ec)? {
-        check_keys(&fm.keys(), Some(em), enc_at, "spec.encryptedData")?;
+    if let Some(fm) = flow_value(lines, ec, em, "spec.encryptedData")? {
         doc.encrypted_data = flow::entries(lines.text, &fm, em)?;
         doc.encrypted_data_layout = EncryptedDataLayout::Flow;
         layout.encrypted_flow = Some(fm);
@@ -704,11 +692,8 @@ fn read_block_entries(
     }
     doc.encrypted_data_layout = EncryptedDataLayout::Block;
     if ec.entry.val != Val::Empty {
-        return Err(SealedSecretError::Unsupported {
-            line: enc_at.0,
-            column: enc_at.1,
-            what: "`encryptedData` written neither as a block nor as a flow mapping".into(),
-        });
+        let what = "`encryptedData` written neither as a block nor as a flow mapping";
+        return Err(unsupported(enc_at, what));
     }
     let eb = sub_block(lines, ec, em, "spec.encryptedData")?;
     for c in &eb.children {
@@ -718,20 +703,24 @@ fn read_block_entries(
     Ok(())
 }
 
-/// The flow mapping written as the value of a block entry (`key: {a: b}`), when it is one.
+/// The flow mapping written as the value of a block entry (`key: {a: b}`), when it is one,
+/// cross-checked against its typed mapping `m` (the value of `field`).
 fn flow_value(
     lines: &Lines<'_>,
     c: &scan::Child,
-) -> Result<Option<crate::yamlpos::flow::Map>, SealedSecretError> {
+    m: &Mapping,
+    field: &str,
+) -> Result<Option<FlowMap>, SealedSecretError> {
     let b = lines.text.as_bytes();
     let p = scan::skip_blanks(b, c.entry.after_colon, b.len());
     if b.get(p) != Some(&b'{') {
         return Ok(None);
     }
-    match crate::yamlpos::flow::parse(lines.text, p)? {
-        (crate::yamlpos::flow::Node::Map(m), _) => Ok(Some(m)),
-        _ => Ok(None),
-    }
+    let (FlowNode::Map(fm), _) = crate::yamlpos::flow::parse(lines.text, p)? else {
+        return Ok(None);
+    };
+    check_keys(&fm.keys(), Some(m), key_loc(lines, c), field)?;
+    Ok(Some(fm))
 }
 
 /// One encryptedData entry, cross-checked with the typed value.
@@ -744,13 +733,9 @@ fn read_entry(
     let (line, key_col) = key_loc(lines, c);
     let field = format!("spec.encryptedData.{key}");
     let typed = em.get(key.as_str());
-    let unsupported = |what: &str| SealedSecretError::Unsupported {
-        line,
-        column: key_col,
-        what: format!("{what} for key `{key}`"),
-    };
+    let refuse = |what: &str| unsupported((line, key_col), format!("{what} for key `{key}`"));
     if c.last != c.line {
-        return Err(unsupported("a value spanning several lines"));
+        return Err(refuse("a value spanning several lines"));
     }
     let entry = |value: &str, span: Range<usize>, style| EncryptedEntry {
         key: key.clone(),
@@ -763,7 +748,7 @@ fn read_entry(
     match (&c.entry.val, typed) {
         (Val::Scalar { style, span, raw }, Some(Value::String(s))) => {
             if raw != s {
-                return Err(unsupported("a value that does not read back as written"));
+                return Err(refuse("a value that does not read back as written"));
             }
             Ok(entry(s, span.clone(), *style))
         }
@@ -771,18 +756,13 @@ fn read_entry(
             let at = c.entry.after_colon;
             Ok(entry("", at..at, ScalarStyle::Empty))
         }
-        (Val::Scalar { span, .. }, Some(_)) => Err(SealedSecretError::NotAString {
-            line,
-            column: lines.column(c.line, span.start),
+        (Val::Scalar { span, .. }, Some(_)) => Err(not_a_string(
+            (line, lines.column(c.line, span.start)),
             field,
-        }),
-        (Val::BlockScalar, _) => Err(unsupported("a block scalar (`|`/`>`) value")),
-        (Val::Other(what), _) => Err(unsupported(what)),
-        _ => Err(SealedSecretError::NotAString {
-            line,
-            column: key_col,
-            field,
-        }),
+        )),
+        (Val::BlockScalar, _) => Err(refuse("a block scalar (`|`/`>`) value")),
+        (Val::Other(what), _) => Err(refuse(what)),
+        _ => Err(not_a_string((line, key_col), field)),
     }
 }
 

@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use super::scalar::{decode_double, rest_is_comment, scan_double, scan_single};
+use super::scalar::{quoted, rest_is_comment};
 
 use super::Unsupported;
 
@@ -206,8 +206,7 @@ impl<'a> Lines<'a> {
             return Val::Empty;
         }
         match b[p] {
-            b'"' => self.double_quoted(p, end),
-            b'\'' => self.single_quoted(p, end),
+            b'"' | b'\'' => self.quoted(p, end),
             b'{' => self.flow_empty_map(p, end),
             b'[' => Val::Other("a flow-style sequence"),
             b'|' | b'>' => Val::BlockScalar,
@@ -218,30 +217,16 @@ impl<'a> Lines<'a> {
         }
     }
 
-    /// A `"double"`-quoted value at `p`, ending the line (but for a comment).
-    fn double_quoted(&self, p: usize, end: usize) -> Val {
-        match scan_double(self.text, p, end) {
-            Some(q) if rest_is_comment(self.text, q, end) => {
-                match decode_double(&self.text[p + 1..q - 1]) {
-                    Some(raw) => Val::Scalar {
-                        style: ScalarStyle::DoubleQuoted,
-                        span: p..q,
-                        raw,
-                    },
-                    None => Val::Other("an unsupported escape sequence"),
-                }
-            }
-            _ => Val::Other("a multi-line quoted scalar"),
-        }
-    }
-
-    /// A `'single'`-quoted value at `p`, ending the line (but for a comment).
-    fn single_quoted(&self, p: usize, end: usize) -> Val {
-        match scan_single(self.text, p, end) {
-            Some(q) if rest_is_comment(self.text, q, end) => Val::Scalar {
-                style: ScalarStyle::SingleQuoted,
-                span: p..q,
-                raw: self.text[p + 1..q - 1].replace("''", "'"),
+    /// A quoted value at `p`, ending the line (but for a comment).
+    fn quoted(&self, p: usize, end: usize) -> Val {
+        match quoted(self.text, p, end) {
+            Some((style, q, raw)) if rest_is_comment(self.text, q, end) => match raw {
+                Some(raw) => Val::Scalar {
+                    style,
+                    span: p..q,
+                    raw,
+                },
+                None => Val::Other("an unsupported escape sequence"),
             },
             _ => Val::Other("a multi-line quoted scalar"),
         }
@@ -414,12 +399,8 @@ pub(crate) fn key_at(text: &str, p: usize, end: usize) -> KeyAt<'_> {
         b'?' if next_is_sep(p + 1) => return KeyAt::Unsupported("a complex (`? `) mapping key"),
         b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'%' | b'@' | b'`' => return KeyAt::NotAKey,
         b'-' if next_is_sep(p + 1) => return KeyAt::NotAKey,
-        b'"' => match scan_double(text, p, end) {
-            Some(q) => (decode_double(&text[p + 1..q - 1]).map(Cow::Owned), q),
-            None => return KeyAt::Unsupported("a multi-line or malformed quoted key"),
-        },
-        b'\'' => match scan_single(text, p, end) {
-            Some(q) => (Some(Cow::Owned(text[p + 1..q - 1].replace("''", "'"))), q),
+        b'"' | b'\'' => match quoted(text, p, end) {
+            Some((_, q, key)) => (key.map(Cow::Owned), q),
             None => return KeyAt::Unsupported("a multi-line or malformed quoted key"),
         },
         b'{' | b'[' => return KeyAt::Unsupported("a flow-style (JSON) mapping"),
@@ -487,6 +468,7 @@ mod tests {
 
     #[test]
     fn decode_escapes() {
+        use super::super::scalar::decode_double;
         assert_eq!(decode_double(r#"a\"b\\c\u0041\x41"#).unwrap(), "a\"b\\cAA");
         assert!(decode_double(r"\q").is_none());
     }

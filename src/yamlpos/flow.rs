@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use super::Unsupported;
 use super::block::ScalarStyle;
-use super::scalar::{decode_double, scan_double, scan_single};
+use super::scalar::quoted;
 
 /// Deepest nesting read (a `SealedSecret` nests four levels; kubeseal output five).
 const MAX_DEPTH: usize = 64;
@@ -274,23 +274,12 @@ impl Parser<'_> {
         let end = self.text.len();
         let one_line = |q: usize| !self.text[p..q].contains('\n');
         let (style, q, raw) = match self.peek() {
-            Some(b'"') => {
-                let q = scan_double(self.text, p, end)
-                    .filter(|&q| one_line(q))
+            Some(b'"' | b'\'') => {
+                let (style, q, raw) = quoted(self.text, p, end)
+                    .filter(|&(_, q, _)| one_line(q))
                     .ok_or_else(|| self.fail(p, "a multi-line or unclosed quoted scalar"))?;
-                let raw = decode_double(&self.text[p + 1..q - 1])
-                    .ok_or_else(|| self.fail(p, "an unsupported escape sequence"))?;
-                (ScalarStyle::DoubleQuoted, q, raw)
-            }
-            Some(b'\'') => {
-                let q = scan_single(self.text, p, end)
-                    .filter(|&q| one_line(q))
-                    .ok_or_else(|| self.fail(p, "a multi-line or unclosed quoted scalar"))?;
-                (
-                    ScalarStyle::SingleQuoted,
-                    q,
-                    self.text[p + 1..q - 1].replace("''", "'"),
-                )
+                let raw = raw.ok_or_else(|| self.fail(p, "an unsupported escape sequence"))?;
+                (style, q, raw)
             }
             Some(b'&' | b'*' | b'!' | b'?' | b'|' | b'>' | b'%' | b'@' | b'`') => {
                 return Err(self.fail(p, "an anchor, alias, tag or complex key in flow style"));

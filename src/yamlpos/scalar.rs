@@ -4,9 +4,29 @@
 //! Upstream rules followed: the YAML 1.2 double-quoted escapes (spec section 5.7) and the
 //! single-quoted `''` escape.
 
+use super::block::ScalarStyle;
+
+/// The quoted scalar (`"` or `'`) at `p`, if it closes before `end`: its style, its end (after the
+/// closing quote) and its decoded text (`None` for an unknown escape).
+pub(crate) fn quoted(
+    text: &str,
+    p: usize,
+    end: usize,
+) -> Option<(ScalarStyle, usize, Option<String>)> {
+    let inner = |q: usize| &text[p + 1..q - 1];
+    if text.as_bytes()[p] == b'"' {
+        let q = scan_double(text, p, end)?;
+        Some((ScalarStyle::DoubleQuoted, q, decode_double(inner(q))))
+    } else {
+        let q = scan_single(text, p, end)?;
+        let raw = inner(q).replace("''", "'");
+        Some((ScalarStyle::SingleQuoted, q, Some(raw)))
+    }
+}
+
 /// End (exclusive, after the closing quote) of a double-quoted scalar starting at `p`, if it
 /// closes before `end`.
-pub(crate) fn scan_double(text: &str, p: usize, end: usize) -> Option<usize> {
+fn scan_double(text: &str, p: usize, end: usize) -> Option<usize> {
     let b = text.as_bytes();
     let mut q = p + 1;
     while q < end {
@@ -20,7 +40,7 @@ pub(crate) fn scan_double(text: &str, p: usize, end: usize) -> Option<usize> {
 }
 
 /// End (exclusive) of a single-quoted scalar starting at `p`, if it closes before `end`.
-pub(crate) fn scan_single(text: &str, p: usize, end: usize) -> Option<usize> {
+fn scan_single(text: &str, p: usize, end: usize) -> Option<usize> {
     let b = text.as_bytes();
     let mut q = p + 1;
     while q < end {
