@@ -26,7 +26,7 @@ use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, Tre
 use crate::rules::{self, Context, GitStatus, SourceFile};
 use crate::workspace::{is_manifest, list_files, path_str};
 
-/// Largest file the check reads (larger files are skipped).
+/// Largest file the check reads (a larger one is reported as not read, never skipped in silence).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Errors that stop a check before any rule runs (the CLI exits 2 on them).
@@ -156,8 +156,12 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let overlay_models = load_overlays(root, &ws.envs, &files, &parsed)?;
     let keys = sealing_keys(&overlay_models);
 
+    let to_render: Vec<(&str, &Overlay)> = overlay_models
+        .iter()
+        .map(|o| (o.name.as_str(), &o.overlay))
+        .collect();
     let (renders, render_note) =
-        crate::render::render_checked(root, &overlay_models, release.as_deref(), opts.render)?;
+        crate::render::render_checked(root, &to_render, release.as_deref(), opts.render)?;
     let tree = TreeModel {
         overlays: overlay_models,
         env_files,
@@ -234,16 +238,16 @@ fn read_files(
     drop(texts);
     let (files, env_files): (Vec<SourceFile>, Vec<Option<EnvFileModel>>) = todo
         .into_par_iter()
-        .filter_map(|(rel, repository_only, text)| {
-            let (f, env) = read_file(root, rel, git, text)?;
-            Some((
+        .map(|(rel, repository_only, text)| {
+            let (f, env) = read_file(root, rel, git, text);
+            (
                 if repository_only {
                     f.repository_only()
                 } else {
                     f
                 },
                 env,
-            ))
+            )
         })
         .unzip();
     (files, env_files.into_iter().flatten().collect())
@@ -477,13 +481,15 @@ fn git_status(root: &Path) -> Option<GitMap> {
 }
 
 /// Reads one file. Env files are parsed here (keys and lints) and handed on with every
-/// non-comment line blanked, so no value reaches the rules.
+/// non-comment line blanked, so no value reaches the rules. A file that cannot be read is kept,
+/// empty, with the reason (`SourceFile::unread`; an env file's as its parse error), so that the
+/// report says it went unchecked instead of counting it as clean.
 fn read_file(
     root: &Path,
     rel: &str,
     git: Option<&GitMap>,
     text: Option<String>,
-) -> Option<(SourceFile, Option<EnvFileModel>)> {
+) -> (SourceFile, Option<EnvFileModel>) {
     let status = match git {
         None => GitStatus::Unknown,
         Some(map) => match map.get(rel) {
@@ -493,8 +499,29 @@ fn read_file(
         },
     };
     let path = root.join(rel);
+    // The reason without the absolute path the error starts with.
+    let reason = |e: fsio::FsError| {
+        let full = e.to_string();
+        let prefix = format!("{}: ", path.display());
+        full.strip_prefix(&prefix).unwrap_or(&full).to_owned()
+    };
+    let file = SourceFile::new(rel, String::new()).with_git(status);
     if is_env_file(rel) {
-        let bytes = zeroize::Zeroizing::new(fsio::read_limited(&path, MAX_FILE_BYTES).ok()?);
+        let bytes = match fsio::read_limited(&path, MAX_FILE_BYTES) {
+            Ok(b) => zeroize::Zeroizing::new(b),
+            Err(e) => {
+                let why = reason(e);
+                let model = EnvFileModel {
+                    path: rel.to_owned(),
+                    parsed: Err((
+                        1,
+                        format!("cannot be read: {why}; no rule checked its keys"),
+                    )),
+                    lints: Vec::new(),
+                };
+                return (file.unread(why), Some(model));
+            }
+        };
         let parsed = match envfile::parse(&bytes) {
             // Lines that look like pieces of a value are no keys to report (lints name them).
             Ok(f) => Ok(f.key_entries().map(|e| (e.key.clone(), e.line)).collect()),
@@ -517,10 +544,12 @@ fn read_file(
             parsed,
             lints,
         };
-        return Some((SourceFile::new(rel, text).with_git(status), Some(model)));
+        return (file.with_text(text), Some(model));
     }
-    let text = text.or_else(|| fsio::read_to_string_limited(&path, MAX_FILE_BYTES).ok())?;
-    Some((SourceFile::new(rel, text).with_git(status), None))
+    match text.map_or_else(|| fsio::read_to_string_limited(&path, MAX_FILE_BYTES), Ok) {
+        Ok(text) => (file.with_text(text), None),
+        Err(e) => (file.unread(reason(e)), None),
+    }
 }
 
 /// `--release ENV` as the workspace names it (a path to the directory works too).

@@ -26,7 +26,6 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::envfile;
 use crate::fsio;
 use crate::kustomize::{self, Overlay, Seg};
-use crate::rules::model::OverlayModel;
 use crate::workspace::path_str;
 
 /// Largest render read from the tool.
@@ -158,7 +157,8 @@ pub struct RenderedOverlay {
     pub variant: Option<String>,
 }
 
-/// Renders the overlays `check` reports on (all, or only `release`'s) when `mode` asks for it:
+/// Renders the overlays `check` reports on (all of `overlays`, environment name and model, or
+/// only `release`'s) when `mode` asks for it:
 /// `Always`, or `Auto` under `--release`. Returns the renders and, when `Auto` found no tool, a
 /// note saying the model went unverified.
 ///
@@ -166,7 +166,7 @@ pub struct RenderedOverlay {
 /// [`RenderError::NoTool`] under `Always` without `kubectl` or `kustomize` on PATH.
 pub fn render_checked(
     root: &Path,
-    overlays: &[OverlayModel],
+    overlays: &[(&str, &Overlay)],
     release: Option<&str>,
     mode: RenderMode,
 ) -> Result<(Vec<RenderedOverlay>, Option<String>), RenderError> {
@@ -189,15 +189,16 @@ pub fn render_checked(
     };
     let all_env_files: BTreeSet<String> = overlays
         .iter()
-        .flat_map(|o| overlay_env_files(&o.overlay))
+        .flat_map(|(_, o)| overlay_env_files(o))
         .collect();
-    let checked: Vec<&OverlayModel> = overlays
+    let checked: Vec<(&str, &Overlay)> = overlays
         .iter()
-        .filter(|o| release.is_none_or(|r| r == o.name))
+        .filter(|(name, _)| release.is_none_or(|r| r == *name))
+        .copied()
         .collect();
     let mut renders: Vec<RenderedOverlay> = checked
         .par_iter()
-        .map(|o| render_overlay(&tool, root, &o.overlay, &all_env_files))
+        .map(|(_, o)| render_overlay(&tool, root, o, &all_env_files))
         .collect();
     renders.extend(render_variants(&tool, root, &checked, &all_env_files));
     Ok((renders, None))
@@ -208,13 +209,13 @@ pub fn render_checked(
 fn render_variants(
     tool: &Tool,
     root: &Path,
-    checked: &[&OverlayModel],
+    checked: &[(&str, &Overlay)],
     all_env_files: &BTreeSet<String>,
 ) -> Vec<RenderedOverlay> {
     let ws = crate::workspace::get(root);
     let variants: Vec<(String, String)> = checked
         .iter()
-        .filter_map(|o| ws.env(&o.name))
+        .filter_map(|(name, _)| ws.env(name))
         .flat_map(|e| e.variants.iter().map(|v| (e.name.clone(), v.clone())))
         .collect();
     variants
@@ -500,7 +501,8 @@ fn reduce(value: &Value) -> RenderedObject {
 /// (`spec.encryptedData`); `None` for an object of another kind.
 pub(crate) fn secret_key_names(kind: &str, object: &Value) -> Option<BTreeSet<String>> {
     let names = |path: &[&str]| -> BTreeSet<String> {
-        crate::rules::yamldocs::get(object, path)
+        path.iter()
+            .try_fold(object, |v, k| v.get(*k))
             .and_then(Value::as_mapping)
             .into_iter()
             .flat_map(|m| m.keys())

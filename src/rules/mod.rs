@@ -77,6 +77,9 @@ pub struct SourceFile {
     /// A YAML/JSON file outside the checked tree, read only for the repository-wide rules
     /// ([`RuleScope::Repository`]): the other rules do not see it.
     pub repository_only: bool,
+    /// Why the file could not be read (too large, not UTF-8, unreadable), when it could not:
+    /// its text is then empty and `yaml-syntax` or `env-syntax` says that no rule checked it.
+    pub unread: Option<String>,
 }
 
 impl SourceFile {
@@ -88,6 +91,7 @@ impl SourceFile {
             text: text.into(),
             git: GitStatus::Unknown,
             repository_only: false,
+            unread: None,
         }
     }
 
@@ -100,6 +104,19 @@ impl SourceFile {
         if !self.text.contains("Secret") {
             self.text = String::new();
         }
+        self
+    }
+
+    #[must_use]
+    pub fn with_text(mut self, text: String) -> SourceFile {
+        self.text = text;
+        self
+    }
+
+    /// Marks the file as not read, for `reason` (see [`SourceFile::unread`]).
+    #[must_use]
+    pub fn unread(mut self, reason: String) -> SourceFile {
+        self.unread = Some(reason);
         self
     }
 

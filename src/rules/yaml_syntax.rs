@@ -8,6 +8,9 @@
 //! Outside the tree, a YAML/JSON file that mentions `Secret` and does not parse (a Helm
 //! template, say) is a note: the repository-wide rules could not look at it.
 //!
+//! A YAML/JSON file that could not be read at all (larger than 16 MiB, not UTF-8, unreadable)
+//! is reported the same way, once, with the reason: an error in the tree, a note outside it.
+//!
 //! Reads the shared single parse (`yamldocs::yaml_errors`); never quotes document content
 //! beyond the parser's own message, which names positions and keys, not values.
 
@@ -24,9 +27,10 @@ pub static META: RuleMeta = RuleMeta {
     scope: RuleScope::Tree,
 };
 
-/// Reports every YAML document of the tree that does not parse.
+/// Reports every YAML document of the tree that does not parse, and every YAML/JSON file that
+/// could not be read.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
+    let mut out = unread(cx);
     let mut noted = std::collections::HashSet::new();
     for e in yaml_errors(cx) {
         let path = &e.file.path;
@@ -90,4 +94,29 @@ fn not_checked(e: &YamlError<'_>) -> Finding {
     )
     .severity(Severity::Note)
     .hint("if it is a template, check its rendered output; once it is known to hold no secret, list it under `ignore` in emp-seal.toml")
+}
+
+/// YAML/JSON files that could not be read: an error in the tree, a note outside it (env files
+/// that could not be read are `env-syntax` errors).
+fn unread(cx: &Context<'_>) -> Vec<Finding> {
+    cx.files
+        .iter()
+        .filter(|f| f.is_yaml())
+        .filter_map(|f| Some((f, f.unread.as_deref()?)))
+        .map(|(f, why)| {
+            let loc = Location::file(f.path.clone());
+            if f.repository_only {
+                let message = format!(
+                    "cannot be read: {why}; plaintext-secret, readable-secret-data and placeholder-ciphertext did not check this file"
+                );
+                Finding::new(&META, loc, message)
+                    .severity(Severity::Note)
+                    .hint("make it UTF-8 and smaller than 16 MiB, or list it under `ignore` in emp-seal.toml once it is known to hold no secret")
+            } else {
+                let message = format!("cannot be read: {why}; no rule checked this file");
+                Finding::new(&META, loc, message)
+                    .hint("make it UTF-8 and smaller than 16 MiB (kustomize reads UTF-8 only), or move it out of the tree")
+            }
+        })
+        .collect()
 }

@@ -868,3 +868,79 @@ fn issue_14_generator_field_in_another_case_is_not_modelled() {
         common::kubectl().map(|_| true)
     );
 }
+
+/// A file `check` cannot read (not UTF-8, over the 16 MiB limit) is reported with the reason,
+/// never counted as clean: a plaintext Secret in a Latin-1 YAML file went unreported before.
+/// The same Secret in UTF-8 is a `plaintext-secret` error, so the file is one the rules read.
+#[test]
+fn unreadable_files_are_reported_not_skipped() {
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: leaked\n# caf\u{e9}\nstringData:\n  PASSWORD: hunter2hunter2\n";
+    let Some(t) = tree(&[("k8s/overlays/dev/leaked.yaml", secret)]) else {
+        return;
+    };
+    let root = t.path();
+    let (code, hits) = check(root, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(of(&hits, "plaintext-secret").len(), 1, "{hits:?}");
+
+    // The same file in Latin-1 (é as one byte), a second one outside the tree, and an env
+    // example over the limit.
+    let latin1: Vec<u8> = secret
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect();
+    std::fs::write(root.join("k8s/overlays/dev/leaked.yaml"), &latin1).unwrap();
+    std::fs::write(root.join("chart.yaml"), &latin1).unwrap();
+    let big = root.join("k8s/overlays/dev/big.env.example");
+    std::fs::write(&big, "A=1\n").unwrap();
+    std::fs::File::options()
+        .append(true)
+        .open(&big)
+        .unwrap()
+        .set_len(17 * 1024 * 1024)
+        .unwrap();
+    assert!(git(root, &["add", "-A"]));
+    let (code, hits) = check(root, &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    assert!(of(&hits, "plaintext-secret").is_empty(), "{hits:?}");
+    let unread = of(&hits, "yaml-syntax");
+    let in_tree = unread
+        .iter()
+        .find(|h| h.path == "k8s/overlays/dev/leaked.yaml")
+        .unwrap_or_else(|| panic!("{hits:?}"));
+    assert_eq!(in_tree.severity, "error");
+    assert!(
+        in_tree
+            .message
+            .starts_with("cannot be read: not valid UTF-8"),
+        "{}",
+        in_tree.message
+    );
+    assert!(in_tree.message.contains("no rule checked this file"));
+    let outside = unread
+        .iter()
+        .find(|h| h.path == "chart.yaml")
+        .unwrap_or_else(|| panic!("{hits:?}"));
+    assert_eq!(outside.severity, "note");
+    assert!(
+        outside.message.contains("plaintext-secret"),
+        "{}",
+        outside.message
+    );
+    let env = of(&hits, "env-syntax");
+    assert_eq!(env.len(), 1, "{hits:?}");
+    assert_eq!(env[0].path, "k8s/overlays/dev/big.env.example");
+    assert!(
+        env[0].message.starts_with("cannot be read: larger than"),
+        "{}",
+        env[0].message
+    );
+    for h in &hits {
+        assert!(!h.message.contains("hunter2"), "{}", h.message);
+        assert!(
+            !h.message.contains(&root.display().to_string()),
+            "{}",
+            h.message
+        );
+    }
+}
