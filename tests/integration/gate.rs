@@ -904,10 +904,13 @@ fn unreadable_files_are_reported_not_skipped() {
     assert_eq!(code, 1, "{hits:?}");
     assert!(of(&hits, "plaintext-secret").is_empty(), "{hits:?}");
     let unread = of(&hits, "yaml-syntax");
-    let in_tree = unread
-        .iter()
-        .find(|h| h.path == "k8s/overlays/dev/leaked.yaml")
-        .unwrap_or_else(|| panic!("{hits:?}"));
+    let at = |path: &str| {
+        *unread
+            .iter()
+            .find(|h| h.path == path)
+            .unwrap_or_else(|| panic!("{path}: {hits:?}"))
+    };
+    let in_tree = at("k8s/overlays/dev/leaked.yaml");
     assert_eq!(in_tree.severity, "error");
     assert!(
         in_tree
@@ -917,10 +920,7 @@ fn unreadable_files_are_reported_not_skipped() {
         in_tree.message
     );
     assert!(in_tree.message.contains("no rule checked this file"));
-    let outside = unread
-        .iter()
-        .find(|h| h.path == "chart.yaml")
-        .unwrap_or_else(|| panic!("{hits:?}"));
+    let outside = at("chart.yaml");
     assert_eq!(outside.severity, "note");
     assert!(
         outside.message.contains("plaintext-secret"),
