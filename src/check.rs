@@ -2,14 +2,15 @@
 //! their git status, every overlay's model and certificate, every env file's keys and lints),
 //! run the rules and narrow the report to the requested paths or release environment.
 //!
-//! Owns which files make up "the tree" (the wanted files under the workspace's tree directories,
-//! plus paths given explicitly) and the repository's other YAML/JSON files that the repository-wide rules read, the one
-//! `git ls-files` call that gives tracked status and ignores, and the release-gate scoping. Refuses
-//! to check nothing: no overlay at all, or an empty release environment, is an error (exit 2),
-//! while an overlay kustomize cannot build is loaded anyway and reported by the rules. Must not
-//! print, decide exit codes, write files, or keep env-file values: env files are parsed here
-//! into key names and lints, and their text is handed to the rules with every non-comment line
-//! blanked.
+//! Owns which files make up "the tree" (the wanted files under the workspace's tree
+//! directories, plus paths given explicitly) and the repository's other YAML/JSON files that
+//! the repository-wide rules read, the one `git ls-files` call that gives tracked status and
+//! ignores, and the release-gate scoping. Refuses to check nothing: no overlay at all, or an
+//! empty release environment, is an error (exit 2), while an overlay kustomize cannot build is
+//! loaded anyway and reported by the rules, and a file that cannot be read is reported, not
+//! skipped. Must not print, decide exit codes, write files, or keep env-file values: env files
+//! are parsed here into key names and lints, and their text is handed to the rules with every
+//! non-comment line blanked.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};

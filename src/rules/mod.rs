@@ -246,13 +246,16 @@ impl<'a> Context<'a> {
         &self.tree.overlays
     }
 
-    /// The file with this repo-relative path.
+    /// The file with this repo-relative path, if it was read (see [`SourceFile::unread`]).
     pub fn file(&self, path: &str) -> Option<&'a SourceFile> {
         // `check` reads the tree sorted by path; other callers may not.
-        match self.files.binary_search_by(|f| f.path.as_str().cmp(path)) {
+        let file = match self.files.binary_search_by(|f| f.path.as_str().cmp(path)) {
             Ok(i) => Some(&self.files[i]),
             Err(_) => self.files.iter().find(|f| f.path == path),
-        }
+        };
+        // A file that could not be read has no text to look at: `yaml-syntax` or `env-syntax`
+        // reports it, and a rule looking it up must not take its empty text for an empty file.
+        file.filter(|f| f.unread.is_none())
     }
 }
 
