@@ -147,19 +147,19 @@ fn read_capped(
     path: &Path,
     max_bytes: u64,
 ) -> Result<Vec<u8>, FsError> {
-    let mut buf = Vec::with_capacity(capacity);
+    // Wiped on every refusal: a read error part-way, as well as an input over the limit.
+    let mut buf = zeroize::Zeroizing::new(Vec::with_capacity(capacity));
     stream
         .take(max_bytes.saturating_add(1))
         .read_to_end(&mut buf)
         .map_err(|e| FsError::from_io(path, "read", e))?;
     if u64::try_from(buf.len()).unwrap_or(u64::MAX) > max_bytes {
-        zeroize::Zeroize::zeroize(&mut buf);
         return Err(FsError::TooLarge {
             path: path.to_path_buf(),
             limit: max_bytes,
         });
     }
-    Ok(buf)
+    Ok(std::mem::take(&mut *buf))
 }
 
 /// The path that names standard input for [`read_input_limited`].
