@@ -184,16 +184,21 @@ pub struct MigratePlan {
     pub keys: Vec<String>,
     /// Keys the env file lacked whose values came from the generator's `literals:`.
     pub from_literals: Vec<String>,
+    /// The generator made an immutable Secret; the SealedSecret's template keeps
+    /// `immutable: true`.
+    pub immutable: bool,
 }
 
 /// What the migration keeps of the generator: where it is, the Secret's `type`, the generator's
-/// labels and annotations (kustomize `api/types/generatorargs.go`, `generatoroptions.go`) and
-/// its `literals:` values.
+/// labels, annotations and `immutable` (kustomize `api/types/generatorargs.go`,
+/// `generatoroptions.go`) and its `literals:` values.
 struct GeneratorInfo {
     site: GeneratorSite,
     secret_type: Option<String>,
     labels: Vec<(String, String)>,
     annotations: Vec<(String, String)>,
+    /// `options.immutable: true` (the entry's or `generatorOptions`'): the Secret is immutable.
+    immutable: bool,
     literals: Vec<(String, SecretValue)>,
 }
 
@@ -280,6 +285,7 @@ pub fn plan(
         cert: to.summary,
         keys,
         from_literals,
+        immutable: generator.immutable,
     })
 }
 
@@ -414,7 +420,8 @@ fn read_generator(
 
 /// The Secret's `type`, the generator's `options.labels` and `options.annotations` over the
 /// kustomization's `generatorOptions` ones (kustomize `api/types/generatoroptions.go`
-/// `MergeGlobalOptionsIntoLocal`: the entry's own value wins), and its `literals:`.
+/// `MergeGlobalOptionsIntoLocal`: the entry's own value wins, but a global `immutable: true`
+/// cannot be turned off locally), and its `literals:`.
 fn generator_info(site: GeneratorSite, entry: &Value, global: Option<&Value>) -> GeneratorInfo {
     let map = |name: &str| -> Vec<(String, String)> {
         let pairs = |o: Option<&Value>| kustomize::string_pairs(o.and_then(|o| o.get(name)));
@@ -441,6 +448,9 @@ fn generator_info(site: GeneratorSite, entry: &Value, global: Option<&Value>) ->
         secret_type: entry.get("type").and_then(Value::as_str).map(str::to_owned),
         labels: map("labels"),
         annotations: map("annotations"),
+        immutable: [entry.get("options"), global]
+            .iter()
+            .any(|o| o.and_then(|o| o.get("immutable")).and_then(Value::as_bool) == Some(true)),
         literals,
     }
 }

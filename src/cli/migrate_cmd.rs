@@ -32,6 +32,12 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
     super::seal_cmd::cert_notes(ctx, &root, &plan.env, &plan.cert);
     let ident = seal::describe_identity(plan.scope, &plan.identity);
     note_literals(ctx, &plan);
+    if plan.immutable && !ctx.quiet {
+        eprintln!(
+            "note: {}: the generator made an immutable Secret, and the SealedSecret keeps `immutable: true` in its template (sealed-secrets v0.25 and later honour it): Kubernetes refuses to change an immutable Secret's data, so a later re-seal takes effect only after the Secret is deleted in the cluster",
+            plan.env
+        );
+    }
     let (drop, dropped) = match &plan.generator {
         GeneratorSite::File(p) => (
             format!("drop {} from generators", rel(&root, p)),

@@ -1,7 +1,8 @@
 //! The `sealedsecret.yaml` a migration creates: a commented header saying where it came from and
 //! how to re-seal it, then one `SealedSecret` with the generator's name as written, the rendered
 //! identity in its template, the `emp-seal.dev/*` records and the scope's annotation, the sealed
-//! values, and the generator's type, labels and annotations. Checked by parsing it back.
+//! values, and the generator's type, labels, annotations and `immutable`. Checked by parsing it
+//! back.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -129,6 +130,12 @@ fn document<'k>(
         "    type: {}",
         q(g.secret_type.as_deref().unwrap_or("Opaque"))
     );
+    // The template's `immutable` (sealed-secrets `pkg/apis/sealedsecrets/v1alpha1/types.go`
+    // `SecretTemplateSpec.Immutable`, honoured by the controller since v0.25; kubeseal writes it
+    // for an immutable Secret; older controllers accept the field and ignore it).
+    if g.immutable {
+        o.push_str("    immutable: true\n");
+    }
 }
 
 /// Parses the new text back: exactly one SealedSecret, the sealed keys in order, the template

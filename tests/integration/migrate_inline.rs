@@ -137,6 +137,11 @@ fn migrates_to_the_same_secret(root: &Path, dir: &Path, args: &[&str]) -> Out {
     let template = &sealed["spec"]["template"]["metadata"];
     assert_eq!(&template["labels"], &before["metadata"]["labels"]);
     assert_eq!(&template["name"], name);
+    // An immutable generated Secret stays immutable (absent stays absent).
+    assert_eq!(
+        &sealed["spec"]["template"]["immutable"],
+        &before["immutable"]
+    );
     let Some(mut peer) = Peer::start() else {
         return out;
     };
@@ -225,6 +230,46 @@ fn issue_16_migrate_inline_generator_with_envs_and_literals() {
         "ConfigMap",
     );
     assert_eq!(cm["metadata"]["labels"]["team"], "core");
+}
+
+/// `generatorOptions.immutable: true` makes every generated Secret immutable (a local `false`
+/// cannot undo it): the SealedSecret's template keeps `immutable: true`, and the user is told
+/// what that means for a later re-seal.
+#[test]
+fn migrate_keeps_an_immutable_secret_immutable() {
+    if !have_kubectl() {
+        return;
+    }
+    let k = inline_kustomization(false, "")
+        .replace(
+            "generatorOptions:\n",
+            "generatorOptions:\n  immutable: true\n",
+        )
+        .replace("    options:\n", "    options:\n      immutable: false\n");
+    let t = repo(&k);
+    let root = t.path();
+    let dir = root.join("k8s/overlays/stage");
+    assert_eq!(
+        rendered(&common::kustomize(&dir), "Secret")["immutable"],
+        true,
+        "the fixture must generate an immutable Secret"
+    );
+    let out = migrates_to_the_same_secret(
+        root,
+        &dir,
+        &migrate_args("stage", "app.env", &["--no-input"]),
+    );
+    assert!(
+        out.stderr
+            .contains("the SealedSecret keeps `immutable: true` in its template"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        read(&dir.join("sealedsecret.yaml")).contains("\n    type: Opaque\n    immutable: true\n"),
+        "{}",
+        read(&dir.join("sealedsecret.yaml"))
+    );
 }
 
 #[test]
