@@ -34,7 +34,7 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
     note_literals(ctx, &plan);
     if plan.immutable && !ctx.quiet {
         eprintln!(
-            "note: {}: the generator made an immutable Secret, and the SealedSecret keeps `immutable: true` in its template (sealed-secrets v0.25 and later honour it): Kubernetes refuses to change an immutable Secret's data, so a later re-seal takes effect only after the Secret is deleted in the cluster",
+            "note: {}: the generator made an immutable Secret, and the SealedSecret keeps `immutable: true` in its template (sealed-secrets controllers after v0.24.5 honour it): Kubernetes refuses to change an immutable Secret's data, so a later re-seal takes effect only after the Secret is deleted in the cluster",
             plan.env
         );
     }

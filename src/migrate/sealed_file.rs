@@ -131,8 +131,9 @@ fn document<'k>(
         q(g.secret_type.as_deref().unwrap_or("Opaque"))
     );
     // The template's `immutable` (sealed-secrets `pkg/apis/sealedsecrets/v1alpha1/types.go`
-    // `SecretTemplateSpec.Immutable`, honoured by the controller since v0.25; kubeseal writes it
-    // for an immutable Secret; older controllers accept the field and ignore it).
+    // `SecretTemplateSpec.Immutable`, added by its pull request 1395 and honoured by controllers
+    // released after v0.24.5; older ones accept the field and ignore it). kubeseal writes it for
+    // an immutable Secret.
     if g.immutable {
         o.push_str("    immutable: true\n");
     }
