@@ -3,9 +3,10 @@
 //! run the rules and narrow the report to the requested paths or release environment.
 //!
 //! Owns which files make up "the tree" (the wanted files under the workspace's tree
-//! directories, plus paths given explicitly) and the repository's other YAML/JSON files that
-//! the repository-wide rules read, the one `git ls-files` call that gives tracked status and
-//! ignores, and the release-gate scoping. Refuses to check nothing: no overlay at all, or an
+//! directories and environment directories, paths given explicitly, and every file an
+//! environment's build reads, whatever `ignore` says) and the repository's other YAML/JSON
+//! files that the repository-wide rules read, the one `git ls-files` call that gives tracked
+//! status and ignores, and the release-gate scoping. Refuses to check nothing: no overlay at all, or an
 //! empty release environment, is an error (exit 2), while an overlay kustomize cannot build is
 //! loaded anyway and reported by the rules, and a file that cannot be read is reported, not
 //! skipped. Must not print, decide exit codes, write files, or keep env-file values: env files
@@ -20,7 +21,7 @@ use rayon::prelude::*;
 
 use crate::cert::{CertError, Certificate};
 use crate::envfile;
-use crate::finding::Report;
+use crate::finding::{Report, RuleScope};
 use crate::fsio;
 use crate::kustomize::{self, Overlay, SecretSource};
 use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, TreeModel};
@@ -146,7 +147,8 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let filters = resolve_paths(root, &opts.cwd, &opts.paths)?;
 
     let (rels, outside, git) = tree_files(root, &ws, &filters);
-    let (files, env_files) = read_files(root, &rels, &outside, git.as_ref(), ws.take_texts());
+    let (mut files, mut env_files) =
+        read_files(root, &rels, &outside, git.as_ref(), ws.take_texts());
     // The builds take the texts just read instead of reading the files again.
     let parsed = kustomize::ParseCache::with_texts(
         files
@@ -155,6 +157,26 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
             .map(|f| (root.join(&f.path), f.text.as_str())),
     );
     let overlay_models = load_overlays(root, &ws.envs, &files, &parsed)?;
+    let parsed_elsewhere = parsed_elsewhere(root, &parsed);
+    drop(parsed);
+    let deployed: Vec<BTreeSet<String>> = overlay_models
+        .iter()
+        .map(|o| deployed_files(root, &o.overlay))
+        .collect();
+    read_deployed(
+        root,
+        deployed.iter().flatten(),
+        git.as_ref(),
+        &mut files,
+        &mut env_files,
+    );
+    // The release environment's files: its gate keeps their findings wherever they sit.
+    let release_files = overlay_models
+        .iter()
+        .zip(&deployed)
+        .find(|(o, _)| release.as_deref() == Some(o.name.as_str()))
+        .map(|(_, d)| d.clone())
+        .unwrap_or_default();
     let keys = sealing_keys(&overlay_models);
 
     let to_render: Vec<(&str, &Overlay)> = overlay_models
@@ -176,7 +198,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
             .cloned()
             .collect(),
         release_unsuppressible: ws.config.release.unsuppressible.clone(),
-        parsed_elsewhere: parsed_elsewhere(root, &parsed),
+        parsed_elsewhere,
     };
     let mut cx = Context::new(root, &files)
         .release(opts.release.is_some())
@@ -187,7 +209,13 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         }
     }
     let mut report = rules::run_only(&cx, only.as_ref());
-    narrow(&mut report, &ws, release.as_deref(), &filters, &files);
+    narrow(
+        &mut report,
+        &ws,
+        release.as_deref().map(|r| (r, &release_files)),
+        &filters,
+        &files,
+    );
     Ok(CheckOutcome {
         report,
         git: git.is_some(),
@@ -313,20 +341,25 @@ fn sealing_keys(overlays: &[OverlayModel]) -> BTreeMap<String, Option<Certificat
     keys
 }
 
-/// Narrows the findings to the release environment (findings inside another environment's
-/// directory are not this release's) and to the requested paths.
+/// Narrows the findings to the release environment and to the requested paths. A finding
+/// inside another environment's directory is not this release's, unless the release
+/// environment deploys that file (`release_files`: an overlay built on another one) or an
+/// overlay rule made it (those ran for the release environment only).
 fn narrow(
     report: &mut Report,
     ws: &crate::workspace::Workspace,
-    release: Option<&str>,
+    release: Option<(&str, &BTreeSet<String>)>,
     filters: &[String],
     files: &[SourceFile],
 ) {
-    if let Some(env) = release.and_then(|e| ws.env(e)) {
+    if let Some((env, release_files)) = release.and_then(|(e, f)| Some((ws.env(e)?, f))) {
         let inside = |p: &str, dir: &str| p.starts_with(&format!("{dir}/"));
         report.findings.retain(|f| {
             let p = &f.primary.path;
-            inside(p, &env.rel) || !ws.envs.iter().any(|o| inside(p, &o.rel))
+            matches!(f.rule.scope, RuleScope::Overlay | RuleScope::Model)
+                || inside(p, &env.rel)
+                || release_files.contains(p)
+                || !ws.envs.iter().any(|o| inside(p, &o.rel))
         });
     }
     if !filters.is_empty() {
@@ -338,6 +371,46 @@ fn narrow(
         report.findings.retain(|f| inside(&f.primary.path));
         report.files_checked = files.iter().filter(|f| inside(&f.path)).count();
     }
+}
+
+/// The repo-relative paths of the files an overlay's build reads (see [`Overlay::files`]),
+/// those inside the repository.
+fn deployed_files(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
+    overlay
+        .files()
+        .into_iter()
+        .map(|p| path_str(p.strip_prefix(root).unwrap_or(p)))
+        .filter(|p| !p.starts_with('/') && !p.starts_with("../") && p != "..")
+        .collect()
+}
+
+/// Reads the files the environments' builds read (`deployed`) that the tree lacks or holds
+/// only for the repository-wide rules: one the config's `ignore` lists, one reached through a
+/// symlinked directory (the tree's walk does not follow those), one outside the tree's
+/// directories. What an environment deploys is checked, under the name its build reads it by.
+fn read_deployed<'d>(
+    root: &Path,
+    deployed: impl Iterator<Item = &'d String>,
+    git: Option<&GitMap>,
+    files: &mut Vec<SourceFile>,
+    env_files: &mut Vec<EnvFileModel>,
+) {
+    let in_tree: HashSet<&str> = files
+        .iter()
+        .filter(|f| !f.repository_only)
+        .map(|f| f.path.as_str())
+        .collect();
+    let missing: BTreeSet<String> = deployed
+        .filter(|r| wanted(r) && !in_tree.contains(r.as_str()) && root.join(r).is_file())
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    files.retain(|f| !missing.contains(&f.path));
+    let (more, more_env) = read_files(root, &missing, &BTreeSet::new(), git, HashMap::new());
+    files.extend(more);
+    env_files.extend(more_env);
 }
 
 /// Repo-relative paths of the resource files the overlay builds parsed whole and found none of
@@ -386,6 +459,11 @@ fn tree_files(
     let mut rels: BTreeSet<String> = BTreeSet::new();
     for d in &ws.tree_dirs {
         list_files(root, d, &no_git, &mut rels);
+    }
+    // An environment's directory by the name discovery gave it, which may pass through a
+    // symlinked directory (the walk above does not follow those): its env examples.
+    for e in &ws.envs {
+        list_files(root, &e.rel, &no_git, &mut rels);
     }
     for f in filters {
         let p = root.join(f);

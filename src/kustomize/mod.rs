@@ -447,6 +447,27 @@ impl Overlay {
     pub fn secret_source(&self) -> Option<SecretSource> {
         self.secret_sources().into_iter().next()
     }
+
+    /// The files the build read that its results name, as they name them (relative to the
+    /// root when inside it; a file reached through a symlinked directory by that path): every
+    /// resource file, each generator's file, `envs:` and `files:`, the files references were
+    /// written in (resources and patches), and the files of its problems. What the overlay
+    /// deploys is in these files.
+    pub fn files(&self) -> std::collections::BTreeSet<&Path> {
+        let b = &self.built;
+        let generators = b.generated.iter().flat_map(|g| &g.specs).flat_map(|s| {
+            std::iter::once(s.origin.file.as_path())
+                .chain(s.envs.iter().map(PathBuf::as_path))
+                .chain(s.files.iter().map(|f| f.path.as_path()))
+        });
+        b.resources
+            .iter()
+            .map(|r| r.origin.file.as_path())
+            .chain(b.references.iter().map(|r| r.origin.file.as_path()))
+            .chain(b.problems.iter().map(|p| p.origin.file.as_path()))
+            .chain(generators)
+            .collect()
+    }
 }
 
 /// The string-to-string entries of a mapping (labels, annotations); other entries are skipped.

@@ -944,3 +944,100 @@ fn unreadable_files_are_reported_not_skipped() {
         );
     }
 }
+
+/// Overlay `prod` of [`tree`]'s base: a `SealedSecret` holding a placeholder for `MODE`, and
+/// an example listing `MODE` and `TOKEN` (so `TOKEN` is missing from the `SealedSecret`).
+const PROD_FILES: [(&str, &str); 3] = [
+    (
+        "k8s/overlays/prod/kustomization.yaml",
+        "namespace: app-prod\nresources:\n  - ../../base\n  - sealedsecret.yaml\n",
+    ),
+    (
+        "k8s/overlays/prod/sealedsecret.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app-secrets\n  namespace: app-prod\nspec:\n  encryptedData:\n    MODE: AgAAAAAAAAAA...REPLACE_ME\n",
+    ),
+    ("k8s/overlays/prod/prod.env.example", "MODE=\nTOKEN=\n"),
+];
+
+/// A file an environment deploys is checked, under the name its build reads it by: the
+/// config's `ignore` cannot hide it (`check` passed with "no findings" while `prod` shipped a
+/// placeholder), and neither can a symlinked overlay directory (the tree's walk did not enter
+/// it, so the rules that look a `SealedSecret` up by the overlay's path found nothing).
+#[test]
+fn files_an_environment_deploys_are_checked_whatever_ignore_says_and_through_symlinks() {
+    let Some(t) = tree(&PROD_FILES) else {
+        return;
+    };
+    let root = t.path();
+    let sealed = "k8s/overlays/prod/sealedsecret.yaml";
+    let expect = |hits: &[Hit], path: &str| {
+        for rule in ["placeholder-ciphertext", "example-sealed-mismatch"] {
+            assert!(
+                of(hits, rule).iter().any(|h| h.path == path),
+                "{rule} at {path}: {hits:?}"
+            );
+        }
+    };
+    let (code, hits) = check(root, &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    expect(&hits, sealed);
+
+    write(
+        root,
+        "emp-seal.toml",
+        "ignore = [\"k8s/overlays/prod/sealedsecret.yaml\"]\n",
+    );
+    let (code, hits) = check(root, &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    expect(&hits, sealed);
+    std::fs::remove_file(root.join("emp-seal.toml")).unwrap();
+
+    // The overlay's real directory sorts after the link, so discovery names it by the link.
+    std::fs::create_dir_all(root.join("k8s/real")).unwrap();
+    std::fs::rename(root.join("k8s/overlays/prod"), root.join("k8s/real/prod")).unwrap();
+    std::os::unix::fs::symlink("../real/prod", root.join("k8s/overlays/prod")).unwrap();
+    assert!(git(root, &["add", "-A"]));
+    let (code, hits) = check(root, &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    expect(&hits, sealed);
+}
+
+/// `--release ENV` drops findings in other environments' directories, but not in the files
+/// ENV itself deploys: `prod-eu` builds on overlay `prod`, and its gate passed with "no
+/// findings" while the `SealedSecret` it ships (in `prod`'s directory) held a placeholder.
+#[test]
+fn release_gate_keeps_findings_in_files_the_environment_deploys() {
+    let mut files = PROD_FILES.to_vec();
+    files.push((
+        "k8s/overlays/prod-eu/kustomization.yaml",
+        "resources:\n  - ../prod\n",
+    ));
+    // In `dev`'s directory, deployed by no environment: not prod-eu's finding.
+    let stray = PROD_FILES[1].1.replace("app-prod", "app-dev");
+    files.push(("k8s/overlays/dev/stray.yaml", &stray));
+    let Some(t) = tree(&files) else {
+        return;
+    };
+    let root = t.path();
+    let (code, hits) = check(root, &["--release", "prod-eu", "--render", "never"]);
+    assert_eq!(code, 1, "{hits:?}");
+    let placeholders = of(&hits, "placeholder-ciphertext");
+    assert!(
+        placeholders
+            .iter()
+            .any(|h| h.path == "k8s/overlays/prod/sealedsecret.yaml"),
+        "{hits:?}"
+    );
+    // Another environment's own files stay out of this gate.
+    assert!(
+        hits.iter()
+            .all(|h| !h.path.starts_with("k8s/overlays/dev/")),
+        "{hits:?}"
+    );
+    let (_, hits) = check(root, &[]);
+    assert!(
+        hits.iter()
+            .any(|h| h.path == "k8s/overlays/dev/stray.yaml" && h.rule == "placeholder-ciphertext"),
+        "{hits:?}"
+    );
+}
