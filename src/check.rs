@@ -26,10 +26,7 @@ use crate::fsio;
 use crate::kustomize::{self, Overlay, SecretSource};
 use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, TreeModel};
 use crate::rules::{self, Context, GitStatus, SourceFile};
-use crate::workspace::{is_manifest, list_files, path_str};
-
-/// Largest file the check reads (a larger one is reported as not read, never skipped in silence).
-pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+use crate::workspace::{MAX_FILE_BYTES, is_manifest, list_files, path_str};
 
 /// Errors that stop a check before any rule runs (the CLI exits 2 on them).
 #[derive(Debug, thiserror::Error)]
@@ -490,7 +487,14 @@ fn tree_files(
             list_files(root, "", &skip, &mut outside);
         }
     }
-    outside.retain(|r| is_manifest(r) && !rels.contains(r) && !ws.is_ignored(r));
+    // A file git lists that the work tree no longer has (deleted, the deletion not yet staged)
+    // is not there to check.
+    outside.retain(|r| {
+        is_manifest(r)
+            && !rels.contains(r)
+            && !ws.is_ignored(r)
+            && root.join(r).symlink_metadata().is_ok()
+    });
     (rels, outside, git)
 }
 

@@ -396,7 +396,7 @@ fn run_tool(
 fn redact(stderr: &str, root: &Path, envs: &BTreeSet<String>) -> String {
     let mut text = tool_message(stderr).replace(&format!("{}/", root.display()), "");
     for e in envs {
-        let Ok(bytes) = fsio::read_limited(&root.join(e), crate::check::MAX_FILE_BYTES) else {
+        let Ok(bytes) = fsio::read_limited(&root.join(e), crate::workspace::MAX_FILE_BYTES) else {
             continue;
         };
         let bytes = Zeroizing::new(bytes);

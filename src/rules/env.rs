@@ -113,7 +113,19 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         if let Err((line, message)) = &env.parsed {
             let line = u32::try_from(*line).unwrap_or(u32::MAX);
             let location = Location::new(env.path.clone(), line, 1);
-            out.push(Finding::new(&ENV_SYNTAX, location, message.clone()));
+            let mut finding = Finding::new(&ENV_SYNTAX, location, message.clone());
+            // Not a line kustomize rejects: the file itself could not be read.
+            if cx
+                .files
+                .iter()
+                .any(|f| f.path == env.path && f.unread.is_some())
+            {
+                let mib = crate::workspace::MAX_FILE_BYTES >> 20;
+                finding = finding.hint(format!(
+                    "make the file readable and smaller than {mib} MiB, or remove it"
+                ));
+            }
+            out.push(finding);
         }
         for lint in &env.lints {
             let Some(meta) = LINTS.iter().find(|m| m.id == lint.id.as_str()) else {

@@ -105,17 +105,18 @@ fn unread(cx: &Context<'_>) -> Vec<Finding> {
         .filter_map(|f| Some((f, f.unread.as_deref()?)))
         .map(|(f, why)| {
             let loc = Location::file(f.path.clone());
+            let mib = crate::workspace::MAX_FILE_BYTES >> 20;
             if f.repository_only {
                 let message = format!(
                     "cannot be read: {why}; plaintext-secret, readable-secret-data and placeholder-ciphertext did not check this file"
                 );
                 Finding::new(&META, loc, message)
                     .severity(Severity::Note)
-                    .hint("make it UTF-8 and smaller than 16 MiB, or list it under `ignore` in emp-seal.toml once it is known to hold no secret")
+                    .hint(format!("make it UTF-8 and smaller than {mib} MiB, or list it under `ignore` in emp-seal.toml once it is known to hold no secret"))
             } else {
                 let message = format!("cannot be read: {why}; no rule checked this file");
                 Finding::new(&META, loc, message)
-                    .hint("make it UTF-8 and smaller than 16 MiB (kustomize reads UTF-8 only), or move it out of the tree")
+                    .hint(format!("make it UTF-8 and smaller than {mib} MiB (kustomize reads UTF-8 only), or move it out of the tree"))
             }
         })
         .collect()

@@ -14,6 +14,10 @@ use super::{from_display, rel};
 /// this leaves room for comments and base64 overhead).
 pub const MAX_INPUT_BYTES: u64 = 8 * 1024 * 1024;
 
+/// Largest file `check` and `check --render` read from the tree and the repository (a larger one
+/// is reported as not read, never skipped in silence).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Resolves `--from`: a path that exists is used as is; a bare file name that does not exist in
 /// the current directory is looked up in every environment's directory. Returns the path and
 /// whether it was found by lookup (the CLI then prints which file it used).

@@ -22,7 +22,8 @@ use rayon::prelude::*;
 pub use config::{CONFIG_FILE_NAMES, Config, ConfigError};
 pub(crate) use discover::{is_manifest, list_files};
 pub use files::{
-    MAX_INPUT_BYTES, cert_path, env_name, load_cert, load_keys, overlay_dir, resolve_from,
+    MAX_FILE_BYTES, MAX_INPUT_BYTES, cert_path, env_name, load_cert, load_keys, overlay_dir,
+    resolve_from,
 };
 
 /// The file names kustomize recognises, in its order (kustomize `api/konfig/general.go`

@@ -111,6 +111,7 @@ struct Hit {
     path: String,
     line: u64,
     message: String,
+    hint: String,
     unverified: Option<String>,
     suppressed: bool,
 }
@@ -137,6 +138,7 @@ fn check(root: &Path, args: &[&str]) -> (i32, Vec<Hit>) {
             path: f["location"]["path"].as_str().unwrap().to_owned(),
             line: f["location"]["line"].as_u64().unwrap(),
             message: f["message"].as_str().unwrap().to_owned(),
+            hint: f["hint"].as_str().unwrap_or_default().to_owned(),
             unverified: f["unverified"].as_str().map(str::to_owned),
             suppressed: !f["suppressed"].is_null(),
         })
@@ -935,6 +937,12 @@ fn unreadable_files_are_reported_not_skipped() {
         "{}",
         env[0].message
     );
+    // The hint is about the file, not about a line kustomize rejects.
+    assert!(
+        env[0].hint.contains("smaller than 16 MiB"),
+        "{}",
+        env[0].hint
+    );
     for h in &hits {
         assert!(!h.message.contains("hunter2"), "{}", h.message);
         assert!(
@@ -943,6 +951,13 @@ fn unreadable_files_are_reported_not_skipped() {
             h.message
         );
     }
+
+    // A file git still lists but the work tree no longer has (deleted, not yet staged) is not
+    // there to check: no "cannot be read" for it.
+    std::fs::remove_file(root.join("chart.yaml")).unwrap();
+    let (_, hits) = check(root, &[]);
+    assert!(hits.iter().all(|h| h.path != "chart.yaml"), "{hits:?}");
+    assert!(!of(&hits, "yaml-syntax").is_empty(), "{hits:?}");
 }
 
 /// Overlay `prod` of [`tree`]'s base: a `SealedSecret` holding a placeholder for `MODE`, and
