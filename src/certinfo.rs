@@ -83,6 +83,16 @@ pub enum CertInfoError {
     CaCert { file: String, reason: String },
     #[error("{url}: the download is not a usable certificate, nothing was saved: {source}")]
     NotACertificate { url: String, source: CertError },
+    /// The download holds a private key next to the certificate. The certificate file is
+    /// committed, so it is refused rather than written; the key's content is never shown.
+    #[error(
+        "{url}: the download holds a private key (a `{label}` block); nothing was saved, the certificate file is committed"
+    )]
+    PrivateKeyInDownload {
+        url: String,
+        /// The PEM label, e.g. `PRIVATE KEY`.
+        label: String,
+    },
     #[error(transparent)]
     Fs(#[from] fsio::FsError),
 }
@@ -123,6 +133,10 @@ impl CertInfoError {
             ),
             CertInfoError::NotACertificate { .. } => Some(
                 "the URL should serve the controller's /v1/cert.pem (a PEM CERTIFICATE)".to_owned(),
+            ),
+            CertInfoError::PrivateKeyInDownload { .. } => Some(
+                "fetch only the controller's certificate (/v1/cert.pem, or `kubeseal --fetch-cert`), never its key Secret; treat a key served or stored where others read it as exposed"
+                    .to_owned(),
             ),
             CertInfoError::Cert { source, .. } | CertInfoError::Unusable { source, .. } => {
                 source.hint().map(str::to_owned)

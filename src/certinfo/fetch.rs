@@ -109,8 +109,8 @@ pub fn fetch_url(root: &Path, target: &str, given: Option<&str>) -> Result<Strin
 }
 
 /// Fetches `url`, checks that it is a usable sealing certificate now (PEM, RSA of 2048 to 8192
-/// bits, not expired), and only then replaces `target`'s certificate atomically. On any error
-/// nothing is written.
+/// bits, not expired) and holds no private key, and only then replaces `target`'s certificate
+/// atomically. On any error nothing is written.
 ///
 /// # Errors
 /// Any [`CertInfoError`]; [`CertInfoError::NotACertificate`] for a body that is not one.
@@ -122,11 +122,22 @@ pub fn save_fetched(
     now: u64,
 ) -> Result<Saved, CertInfoError> {
     let (path, _) = resolve_target(root, target)?;
-    let body = fetch(url, opts)?;
+    // Wiped when dropped: a refused download may hold a private key.
+    let body = zeroize::Zeroizing::new(fetch(url, opts)?);
     let not_a_cert = |source| CertInfoError::NotACertificate {
         url: url.to_owned(),
         source,
     };
+    // The file is committed: a private key beside the certificate must not go into it.
+    if let Some(label) = crate::cert::pem_labels(&body)
+        .into_iter()
+        .find(|l| l.ends_with("PRIVATE KEY"))
+    {
+        return Err(CertInfoError::PrivateKeyInDownload {
+            url: without_userinfo(url),
+            label,
+        });
+    }
     let cert = Certificate::from_pem(&body).map_err(not_a_cert)?;
     cert.check_time(now).map_err(not_a_cert)?;
     // Writers of one file serialise (fsio::lock_for_write); what is replaced is read under it.

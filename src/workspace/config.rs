@@ -32,6 +32,9 @@ pub struct Config {
     /// The release gate's policy.
     #[serde(default)]
     pub release: ReleaseConfig,
+    /// The line of each `environment` table's key, for errors about it (filled by [`parse`]).
+    #[serde(skip)]
+    pub environment_lines: BTreeMap<String, usize>,
 }
 
 /// Settings for one environment.
@@ -140,7 +143,7 @@ pub fn load(root: &Path) -> Result<Option<(String, Config)>, ConfigError> {
 /// # Errors
 /// [`ConfigError::Invalid`] with the line the parser points at.
 pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
-    let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+    let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
         file: file.to_owned(),
         line: e.span().map_or(1, |s| {
             text[..s.start.min(text.len())].matches('\n').count() + 1
@@ -179,6 +182,17 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
             });
         }
     }
+    config.environment_lines = config
+        .environment
+        .keys()
+        .map(|env| {
+            let line = text
+                .lines()
+                .position(|l| l.contains("environment") && l.contains(env.as_str()))
+                .map_or_else(|| line_of(text, env), |i| i + 1);
+            (env.clone(), line)
+        })
+        .collect();
     if config.environments.as_ref().is_some_and(Vec::is_empty) {
         return Err(ConfigError::Invalid {
             file: file.to_owned(),

@@ -199,7 +199,40 @@ impl Workspace {
     pub fn load(root: &Path) -> Result<Workspace, ConfigError> {
         let (config_file, config) =
             config::load(root)?.map_or((None, Config::default()), |(f, c)| (Some(f), c));
-        Ok(Self::with_config(root, config_file, config))
+        let ws = Self::with_config(root, config_file, config);
+        ws.check_environment_tables()?;
+        Ok(ws)
+    }
+
+    /// Every `[environment.KEY]` table must name an environment (by name or directory) or a
+    /// kustomization directory (a path commands take as given): otherwise its settings would
+    /// silently apply to nothing (a typo, or a name that gained a path suffix when another app
+    /// brought an environment of the same name), and `seal` would use the default certificate.
+    fn check_environment_tables(&self) -> Result<(), ConfigError> {
+        let Some(file) = &self.config_file else {
+            return Ok(());
+        };
+        let known = |key: &str| {
+            self.envs.iter().any(|e| e.name == key || e.rel == key)
+                || (!key.split('/').any(|s| s.is_empty() || s == "..")
+                    && kustomization_file(&self.root.join(key)).is_some())
+        };
+        match self.config.environment.keys().find(|k| !known(k)) {
+            None => Ok(()),
+            Some(key) => Err(ConfigError::Invalid {
+                file: file.clone(),
+                line: self.config.environment_lines.get(key).copied().unwrap_or(1),
+                message: format!(
+                    "[environment.{}] names no environment and no kustomization directory (the environments: {})",
+                    key.escape_debug(),
+                    if self.envs.is_empty() {
+                        "none found".to_owned()
+                    } else {
+                        self.names().join(", ")
+                    }
+                ),
+            }),
+        }
     }
 
     fn with_config(root: &Path, config_file: Option<String>, config: Config) -> Workspace {

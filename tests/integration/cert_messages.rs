@@ -202,3 +202,61 @@ fn issue_17_unusable_certificates_still_show_subject_and_expiry() {
         );
     }
 }
+
+/// A download holding a private key next to the certificate (a controller's `tls.key` bundled
+/// with its `tls.crt`, a server misconfigured to serve its key) is refused: the certificate file
+/// is committed, and `--fetch` wrote the download byte for byte. Nothing is written, and no
+/// piece of the key is printed.
+#[test]
+fn cert_fetch_refuses_a_download_holding_a_private_key() {
+    let t = tree();
+    let root = t.path();
+    let target = root.join("k8s/overlays/paper/sealing-cert.pem");
+    let before = read(&target);
+    let key = fixtures::key_pem(2048);
+    let cert = fixtures::cert_pem(2048);
+    // A base64 line of the key body, to look for in the output.
+    let key_line = key
+        .lines()
+        .find(|l| !l.starts_with("-----") && l.len() > 40)
+        .expect("a key body line")
+        .to_owned();
+    for (name, body) in [
+        ("key-then-cert.pem", format!("{key}{cert}")),
+        ("cert-then-key.pem", format!("{cert}{key}")),
+        (
+            "cert-then-rsa-key.pem",
+            format!("{cert}{}", fixtures::pkcs1_key_pem()),
+        ),
+    ] {
+        let src = root.join("work").join(name);
+        write(&src, &body);
+        let o = run(
+            root,
+            &["cert", "paper", "--fetch", &format!("file://{}", s(&src))],
+        );
+        assert_eq!(o.code, 2, "{name}: {}", o.stderr);
+        let (error, _) = error_and_help(&o.stderr);
+        assert_eq!(
+            o.stderr.lines().next(),
+            Some(error.as_str()),
+            "{name}: {}",
+            o.stderr
+        );
+        assert!(
+            error.contains(name)
+                && error.contains("private key")
+                && error.contains("nothing was saved"),
+            "{name}: {error}"
+        );
+        assert!(
+            !o.stderr.contains(&key_line) && !o.stdout.contains(&key_line),
+            "{name}: key material printed"
+        );
+        assert_eq!(
+            read(&target),
+            before,
+            "{name}: the certificate file changed"
+        );
+    }
+}

@@ -553,3 +553,49 @@ fn issue_16_config_scope_stands_in_for_an_absent_scope_flag() {
         std::fs::read_to_string(repo.root().join("deploy/shop/envs/qa/sealedsecret.yaml")).unwrap();
     assert!(!written.contains("namespace-wide"), "{written}");
 }
+
+/// An `[environment.NAME]` table that names no environment (a typo, or a name that changed when
+/// a second app brought a second `dev`) is an error naming the file and its line: otherwise its
+/// `certificate` and `scope` silently stop applying and `seal` falls back to
+/// `<overlay>/sealing-cert.pem`. A table keyed by an environment's directory, or by the
+/// directory of another kustomization (a path `seal` takes as given), still works.
+#[test]
+fn config_environment_table_naming_no_environment_is_an_error() {
+    let Some(repo) = Repo::new("config-file") else {
+        return;
+    };
+    let cfg = std::fs::read_to_string(repo.root().join("emp-seal.toml")).unwrap();
+    let before = repo.layout();
+    // The typo'd table: `lvie` for `live`.
+    repo.write(
+        "emp-seal.toml",
+        &cfg.replace("[environment.live]", "[environment.lvie]"),
+    );
+    let line = cfg.lines().position(|l| l == "[environment.live]").unwrap() + 1;
+    for args in [
+        &["check"][..],
+        &["config"],
+        &["cert", "live"],
+        &["seal", "live", "--from", "x.env"],
+    ] {
+        let out = repo.run(args);
+        let e = fails_cleanly(&out);
+        assert!(
+            e.contains(&format!("emp-seal.toml:{line}:")),
+            "{args:?}: {e}"
+        );
+        assert!(
+            e.contains("lvie") && e.contains("no environment"),
+            "{args:?}: {e}"
+        );
+    }
+    // By directory, the same table applies.
+    repo.write(
+        "emp-seal.toml",
+        &cfg.replace(
+            "[environment.live]",
+            "[environment.\"deploy/shop/envs/live\"]",
+        ),
+    );
+    assert_eq!(repo.layout(), before);
+}
