@@ -235,14 +235,25 @@ fn known_rules(ids: &[String]) -> Result<(), CheckError> {
 }
 
 /// Refuses a workspace with no environment (nothing would be checked) or whose config names
-/// an unknown rule as unsuppressible.
-fn usable_workspace(ws: &crate::workspace::Workspace) -> Result<(), CheckError> {
+/// an unknown rule as unsuppressible (an error naming the config file and line).
+pub(crate) fn usable_workspace(ws: &crate::workspace::Workspace) -> Result<(), CheckError> {
     if ws.envs.is_empty() {
         return Err(CheckError::NoOverlays {
             looked: ws.looked(),
         });
     }
-    known_rules(&ws.config.release.unsuppressible)
+    let unsuppressible = &ws.config.release.unsuppressible;
+    let Some(id) = unsuppressible.iter().find(|id| rules::find(id).is_none()) else {
+        return Ok(());
+    };
+    let file = ws.config_file.clone().unwrap_or_default();
+    let text = std::fs::read_to_string(ws.root.join(&file)).unwrap_or_default();
+    Err(crate::workspace::ConfigError::Invalid {
+        line: crate::workspace::config::line_of(&text, &format!("\"{id}\"")),
+        file,
+        message: format!("[release] unsuppressible: `{id}` is no rule id"),
+    }
+    .into())
 }
 
 /// Reads the tree's files and the repository's other manifests (in parallel), keeping the

@@ -12,12 +12,7 @@ use super::exit::{CliError, Outcome};
 pub(super) fn run(ctx: &Ctx, a: &ConfigArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     let ws = workspace::load_cached(&root).map_err(|e| CliError::new(e.to_string()))?;
-    if ws.envs.is_empty() {
-        return Err(crate::check::CheckError::NoOverlays {
-            looked: ws.looked(),
-        }
-        .into());
-    }
+    crate::check::usable_workspace(&ws)?;
     let text = match a.format {
         ConfigFormat::Text => text(&ws),
         ConfigFormat::Json => {

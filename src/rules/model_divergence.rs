@@ -168,10 +168,11 @@ fn model_objects(cx: &Context<'_>, ov: &OverlayModel) -> Vec<ModelObject> {
         });
     }
     for (i, g) in ov.overlay.generated().iter().enumerate() {
-        let origin = g.specs.first().map_or_else(
-            || (format!("{}/kustomization.yaml", ov.dir), 1),
-            |s| (path_str(&s.origin.file), s.origin.line),
-        );
+        // Every generated object has the spec that made it (kustomize's model builds it from one).
+        let Some(spec) = g.specs.first() else {
+            continue;
+        };
+        let origin = (path_str(&spec.origin.file), spec.origin.line);
         out.push(ModelObject {
             kind: g.kind.kind().to_owned(),
             name: g.rendered.name.clone(),

@@ -109,10 +109,12 @@ pub enum ConfigError {
 
 /// The config file at `root`, if any.
 pub fn config_path(root: &Path) -> Option<PathBuf> {
+    // Anything at the name counts: a directory or a dangling link there is an error on reading,
+    // never "no config" (which would drop its settings in silence).
     CONFIG_FILE_NAMES
         .iter()
         .map(|n| root.join(n))
-        .find(|p| p.is_file())
+        .find(|p| p.symlink_metadata().is_ok())
 }
 
 /// Reads and parses the config at `root` (`Ok(None)` when there is none).
@@ -123,7 +125,10 @@ pub fn load(root: &Path) -> Result<Option<(String, Config)>, ConfigError> {
     let Some(path) = config_path(root) else {
         return Ok(None);
     };
-    if CONFIG_FILE_NAMES.iter().all(|n| root.join(n).is_file()) {
+    if CONFIG_FILE_NAMES
+        .iter()
+        .all(|n| root.join(n).symlink_metadata().is_ok())
+    {
         return Err(ConfigError::Both {
             root: root.display().to_string(),
         });
@@ -203,7 +208,8 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-fn line_of(text: &str, needle: &str) -> usize {
+/// The 1-based line of the first line of `text` holding `needle` (1 when none does).
+pub fn line_of(text: &str, needle: &str) -> usize {
     text.lines()
         .position(|l| l.contains(needle))
         .map_or(1, |i| i + 1)
