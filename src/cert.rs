@@ -329,14 +329,46 @@ pub fn rfc3339(unix_seconds: u64) -> String {
 /// The labels of a text's PEM blocks (`-----BEGIN LABEL-----` lines), in order. Used only to
 /// say what a file holds when it holds no certificate; `rustls-pki-types` reads the blocks.
 pub(crate) fn pem_labels(bytes: &[u8]) -> Vec<String> {
+    pem_begins(bytes)
+        .into_iter()
+        .map(|(_, label)| label)
+        .collect()
+}
+
+/// Each `-----BEGIN LABEL-----` line of a text: its 1-based line number and the label.
+fn pem_begins(bytes: &[u8]) -> Vec<(usize, String)> {
     String::from_utf8_lossy(bytes)
         .lines()
-        .filter_map(|l| {
-            l.trim()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let label = l
+                .trim()
                 .strip_prefix("-----BEGIN ")?
-                .strip_suffix("-----")
-                .map(str::to_owned)
+                .strip_suffix("-----")?;
+            Some((i + 1, label.to_owned()))
         })
+        .collect()
+}
+
+/// A PEM private key block in a text meant to hold a certificate. Only its label and line are
+/// kept, never its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivateKeyBlock {
+    /// The block's label, e.g. `RSA PRIVATE KEY`.
+    pub label: String,
+    /// 1-based line of its `-----BEGIN ...-----` marker.
+    pub line: usize,
+}
+
+/// Every private key block of a PEM text, in order: a block whose label ends in `PRIVATE KEY`
+/// (`PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`, ...).
+/// [`Certificate::from_pem`] skips such blocks, as kubeseal does; a certificate file is
+/// committed, so callers refuse, report or warn about them.
+pub fn private_key_blocks(bytes: &[u8]) -> Vec<PrivateKeyBlock> {
+    pem_begins(bytes)
+        .into_iter()
+        .filter(|(_, label)| label.ends_with("PRIVATE KEY"))
+        .map(|(line, label)| PrivateKeyBlock { label, line })
         .collect()
 }
 
@@ -453,6 +485,24 @@ mod tests {
     fn pem_labels_and_problems() {
         let text = b"junk\n-----BEGIN FOO-----\nAAEC\n-----END FOO-----\n -----BEGIN BAR-----\n";
         assert_eq!(pem_labels(text), ["FOO", "BAR"]);
+        assert!(private_key_blocks(text).is_empty());
+        let keys = b"-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\r\n\
+            -----BEGIN RSA PRIVATE KEY-----\r\nAA==\n-----END RSA PRIVATE KEY-----\n\
+            -----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n\
+            -----BEGIN ENCRYPTED PRIVATE KEY-----\n-----BEGIN PRIVATE KEY BLOCK-----\n";
+        assert_eq!(
+            private_key_blocks(keys),
+            [
+                PrivateKeyBlock {
+                    label: "RSA PRIVATE KEY".to_owned(),
+                    line: 4
+                },
+                PrivateKeyBlock {
+                    label: "ENCRYPTED PRIVATE KEY".to_owned(),
+                    line: 9
+                },
+            ]
+        );
         // An unclosed CERTIFICATE block is named, without quoting anything.
         let e = Certificate::from_pem(b"-----BEGIN CERTIFICATE-----\nMIIB\n").unwrap_err();
         assert_eq!(

@@ -243,6 +243,9 @@ pub struct CertReport {
     pub used_by: Vec<String>,
     /// Every overlay with a `SealedSecret`, and whether it was sealed with this certificate.
     pub sealed: Vec<SealedUse>,
+    /// The inspected files holding this certificate that also hold a private key, with the
+    /// label of the first such block (never its content).
+    pub private_keys: Vec<(PathBuf, String)>,
 }
 
 /// The certificate file an `ENV|PATH` argument names: an overlay's `sealing-cert.pem` when it is
@@ -270,9 +273,15 @@ pub fn resolve_target(
         .map_or(CertInfoError::NoCerts, CertInfoError::Seal))
 }
 
-fn load(root: &Path, path: &Path) -> Result<Certificate, CertInfoError> {
+/// The certificate in `path`, and the label of the first private key block the file also
+/// holds (see [`crate::cert::private_key_blocks`]).
+fn load(root: &Path, path: &Path) -> Result<(Certificate, Option<String>), CertInfoError> {
     let bytes = fsio::read_limited(path, MAX_INPUT_BYTES)?;
-    Certificate::from_pem(&bytes).map_err(|source| {
+    let private_key = crate::cert::private_key_blocks(&bytes)
+        .into_iter()
+        .next()
+        .map(|k| k.label);
+    let cert = Certificate::from_pem(&bytes).map_err(|source| {
         let file = rel(root, path);
         match crate::cert::describe_pem(&bytes) {
             Some((subject, not_after)) if source.is_unusable_key() => CertInfoError::Unusable {
@@ -283,7 +292,8 @@ fn load(root: &Path, path: &Path) -> Result<Certificate, CertInfoError> {
             },
             _ => CertInfoError::Cert { file, source },
         }
-    })
+    })?;
+    Ok((cert, private_key))
 }
 
 /// Reports on the certificate(s) named by `target` (`None`: every overlay's `sealing-cert.pem`).
@@ -319,18 +329,26 @@ pub fn inspect(
         return Err(CertInfoError::NoCerts);
     }
     let overlays = &crate::workspace::get(root).envs;
-    let mut reports = Vec::new();
+    let mut reports: Vec<CertReport> = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for path in paths {
-        let cert = load(root, &path)?;
+        let (cert, private_key) = load(root, &path)?;
         let info = CertInfo::new(&path, &cert, now);
+        let private_keys: Vec<(PathBuf, String)> =
+            private_key.map(|l| (path.clone(), l)).into_iter().collect();
         if !seen.insert(info.sha256.clone()) {
+            // Shown once, but a key in this file is still said.
+            if let Some(r) = reports.iter_mut().find(|r| r.info.sha256 == info.sha256) {
+                r.private_keys.extend(private_keys);
+            }
             continue;
         }
         // `load` refuses what is not a regular file, so a missing certificate is no match.
         let used_by = overlays
             .iter()
-            .filter(|o| load(root, &o.cert).is_ok_and(|c| c.sha256_fingerprint() == info.sha256))
+            .filter(|o| {
+                load(root, &o.cert).is_ok_and(|(c, _)| c.sha256_fingerprint() == info.sha256)
+            })
             .map(|o| o.name.clone())
             .collect();
         let sealed = overlays
@@ -341,6 +359,7 @@ pub fn inspect(
             info,
             used_by,
             sealed,
+            private_keys,
         });
     }
     Ok(reports)

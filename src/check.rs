@@ -692,6 +692,7 @@ fn load_overlay(
                     });
                 }
             },
+            private_keys: crate::cert::private_key_blocks(f.text.as_bytes()),
         }),
     };
     Ok(OverlayModel {

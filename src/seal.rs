@@ -331,6 +331,8 @@ pub struct CertSummary {
     pub expiry_warning: Option<ExpiryWarning>,
     /// Whether it is emp-seal's demo certificate.
     pub demo: bool,
+    /// The label of the first private key block the file also holds (sealing skips it), if any.
+    pub private_key: Option<String>,
 }
 
 /// The planned rewrite of one environment's SealedSecret, ready to [`write()`].

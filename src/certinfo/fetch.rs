@@ -129,13 +129,10 @@ pub fn save_fetched(
         source,
     };
     // The file is committed: a private key beside the certificate must not go into it.
-    if let Some(label) = crate::cert::pem_labels(&body)
-        .into_iter()
-        .find(|l| l.ends_with("PRIVATE KEY"))
-    {
+    if let Some(key) = crate::cert::private_key_blocks(&body).into_iter().next() {
         return Err(CertInfoError::PrivateKeyInDownload {
             url: without_userinfo(url),
-            label,
+            label: key.label,
         });
     }
     let cert = Certificate::from_pem(&body).map_err(not_a_cert)?;
@@ -144,7 +141,7 @@ pub fn save_fetched(
     let _lock = fsio::lock_for_write(&[&path])?;
     let replaced = super::load(root, &path)
         .ok()
-        .map(|c| c.sha256_fingerprint());
+        .map(|(c, _)| c.sha256_fingerprint());
     fsio::atomic_write(&path, &body)?;
     Ok(Saved {
         info: CertInfo::new(&path, &cert, now),

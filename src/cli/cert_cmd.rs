@@ -64,6 +64,12 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
         return Ok(Outcome::Clean);
     }
     let reports = certinfo::inspect(&root, a.target.as_deref(), now)?;
+    for (path, label) in reports.iter().flat_map(|r| &r.private_keys) {
+        eprintln!(
+            "warning: {}",
+            super::seal_cmd::private_key_warning(&rel(&root, path), label)
+        );
+    }
     let out = if a.json {
         json(&root, &reports)
     } else {

@@ -95,17 +95,30 @@ fn print_plan_warnings(ctx: &Ctx, root: &Path, p: &EnvPlan) {
     cert_notes(ctx, root, &p.env, &p.cert);
 }
 
-/// The certificate's expiry warning, and a note when it is the demo certificate.
+/// The certificate's expiry warning, a warning when its file also holds a private key, and a
+/// note when it is the demo certificate.
 pub(super) fn cert_notes(ctx: &Ctx, root: &Path, env: &str, cert: &seal::CertSummary) {
     let path = rel(root, &cert.path);
     if let Some(w) = &cert.expiry_warning {
         eprintln!("warning: {env}: {path}: {w}");
+    }
+    if let Some(label) = &cert.private_key {
+        eprintln!("warning: {env}: {}", private_key_warning(&path, label));
     }
     if cert.demo && !ctx.quiet {
         eprintln!(
             "note: {env}: sealing with the DEMO certificate {path}; replace it with your controller's (docs/certificates.md)"
         );
     }
+}
+
+/// What a `warning:` line says about a certificate file that also holds a private key (its
+/// block's `label`, never its content): sealing uses only the certificate, but the file is
+/// committed.
+pub(super) fn private_key_warning(path: &str, label: &str) -> String {
+    format!(
+        "{path}: the certificate file also holds a private key (a `{label}` block); remove it from the file and rotate the controller's key: anyone who can read the file can decrypt what is sealed with it (docs/certificates.md)"
+    )
 }
 
 /// The env file's warnings, once per run (every plan carries the same list): line and key,

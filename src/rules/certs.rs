@@ -1,5 +1,6 @@
 //! The certificate rules' shared check: each overlay's sealing certificate
-//! (`k8s/overlays/<env>/sealing-cert.pem`) judged for expiry, key size and the demo marker.
+//! (`k8s/overlays/<env>/sealing-cert.pem`) judged for expiry, key size and the demo marker, and
+//! its file for private keys.
 //!
 //! Reads only the tree model's [`CertModel`](super::model::CertModel)s; never reads files.
 
@@ -17,6 +18,7 @@ pub(crate) enum Which {
     Expiring,
     WeakKey,
     Demo,
+    PrivateKey,
 }
 
 /// The line of the first `-----BEGIN CERTIFICATE-----` (1 when absent).
@@ -35,6 +37,21 @@ pub(crate) fn check(cx: &Context<'_>, meta: &'static RuleMeta, which: Which) -> 
     let mut out = Vec::new();
     for ov in cx.overlays() {
         let Some(cm) = &ov.cert else { continue };
+        if which == Which::PrivateKey {
+            // About the file, not the overlay: one finding per block however many environments
+            // share the file (`rules::run` keeps one of identical findings).
+            for key in &cm.private_keys {
+                out.push(Finding::new(
+                    meta,
+                    at_line(cx, &cm.path, key.line),
+                    format!(
+                        "sealing certificate file `{}` also holds a private key (a `{}` block): anyone who can read the file can decrypt every SealedSecret sealed with this certificate",
+                        cm.path, key.label
+                    ),
+                ));
+            }
+            continue;
+        }
         let loc = at_line(cx, &cm.path, begin_line(cx, &cm.path));
         let mut push = |message: String| out.push(Finding::new(meta, loc.clone(), message));
         match (&cm.status, which) {

@@ -25,6 +25,7 @@ use crate::finding::{Finding, Report, RuleMeta, RuleScope, Severity, Suppression
 
 pub mod certificate_expired;
 pub mod certificate_expiring;
+pub mod certificate_private_key;
 pub mod certificate_weak_key;
 mod certs;
 pub mod ciphertext_key_size_mismatch;
@@ -290,6 +291,10 @@ pub static RULES: &[Rule] = &[
     (&certificate_expired::META, certificate_expired::check),
     (&certificate_expiring::META, certificate_expiring::check),
     (&certificate_weak_key::META, certificate_weak_key::check),
+    (
+        &certificate_private_key::META,
+        certificate_private_key::check,
+    ),
     (&demo_certificate::META, demo_certificate::check),
     (&plaintext_secret::META, plaintext_secret::check),
     (&plaintext_env_file::META, plaintext_env_file::check),
@@ -333,13 +338,15 @@ pub const RELEASE_ERRORS: &[&str] = &[
 ];
 
 /// Rules an allow comment cannot suppress under `--release`: what a release must never ship
-/// (values readable with the public demo key, or sealed with a certificate the gate cannot tie
-/// to the environment). Without `--release` their allow comments work as usual.
+/// (values readable with the public demo key or with a private key committed beside the
+/// certificate, or sealed with a certificate the gate cannot tie to the environment). Without
+/// `--release` their allow comments work as usual.
 pub const RELEASE_UNSUPPRESSIBLE: &[&str] = &[
     "demo-certificate",
     "sealed-with-demo-certificate",
     "missing-certificate",
     "stale-certificate",
+    "certificate-private-key",
 ];
 
 /// Rules that run even when `--rules` names others: they say what the chosen rules could not
@@ -572,6 +579,7 @@ mod tests {
         insta::assert_snapshot!(ids.join("\n"), @r"
         certificate-expired
         certificate-expiring
+        certificate-private-key
         certificate-weak-key
         ciphertext-key-size-mismatch
         dangling-reference

@@ -24,6 +24,9 @@ pub struct CertModel {
     /// Repo-relative path of the certificate file.
     pub path: String,
     pub status: CertStatus,
+    /// The file's private key blocks (label and line only), which reading the certificate
+    /// skips (see [`crate::cert::private_key_blocks`]).
+    pub private_keys: Vec<crate::cert::PrivateKeyBlock>,
 }
 
 /// The result of reading a sealing certificate.

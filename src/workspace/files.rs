@@ -114,6 +114,10 @@ pub fn load_cert(
         not_after: cert.not_after(),
         expiry_warning: warning,
         demo: cert.is_demo(),
+        private_key: crate::cert::private_key_blocks(&bytes)
+            .into_iter()
+            .next()
+            .map(|k| k.label),
     };
     Ok((cert, summary))
 }

@@ -4,6 +4,7 @@
 mod badinput;
 mod cert;
 mod cert_messages;
+mod cert_private_key;
 mod check;
 mod closed_stdout;
 mod common;
