@@ -306,3 +306,31 @@ fn issue_17_reseal_several_envs_all_or_nothing() {
         assert_ne!(t, r.sealed_with_a, "{env} was resealed");
     }
 }
+
+/// `reseal` warns about the certificate it seals to as `seal` does: here a certificate file
+/// that also holds the controller's private key (sealing needs only the certificate).
+#[test]
+fn reseal_warns_about_the_certificate_it_seals_to() {
+    let r = rotated();
+    let tree = &r.tree;
+    let bundle = format!(
+        "{}{}",
+        std::fs::read_to_string(cert_b()).unwrap(),
+        std::fs::read_to_string(key_b()).unwrap()
+    );
+    std::fs::write(tree.overlay("paper").join("sealing-cert.pem"), bundle).unwrap();
+    let key = key_a();
+    for extra in [&["--dry-run"][..], &[]] {
+        let mut args = vec!["reseal", "paper", "--key", key.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = tree.run(&args);
+        ok(&out);
+        let err = stderr(&out);
+        assert!(
+            err.lines().any(|l| l.starts_with("warning: paper: ")
+                && l.contains("sealing-cert.pem")
+                && l.contains("also holds a private key")),
+            "{extra:?}: {err}"
+        );
+    }
+}
