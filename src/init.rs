@@ -158,8 +158,9 @@ pub fn init(
     }
     let text = Zeroizing::new(fsio::read_limited(&example, MAX_INPUT_BYTES)?);
     let parsed = envfile::parse_with_path(Path::new(&rel(root, &example)), &text)?;
-    // Never ask for, or list, a "key" that is a piece of a pasted value.
-    parsed.refuse_value_like_with_path(Path::new(&rel(root, &example)))?;
+    // Never ask for, or list, a "key" that may be a piece of a value (a pasted value, a line
+    // without `=`): seal would refuse such a file anyway.
+    parsed.refuse_non_keys_with_path(Path::new(&rel(root, &example)))?;
     let (asked, kept, answers) = ask_values(env, &parsed, no_input, prompter)?;
     let out = splice(&text, answers);
     // Whatever was spliced must read back as the same keys (a guard against span bugs).

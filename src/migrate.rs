@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use yaml_serde::Value;
 
 use crate::crypto::Scope;
+use crate::envfile;
 use crate::fsio;
 use crate::kustomize::{
     self, Behavior, Generated, GeneratedKind, GeneratorSpec, Identity, Overlay, SecretSource,
@@ -78,6 +79,17 @@ pub enum MigrateError {
         sealed_as: Option<String>,
         refs: Vec<String>,
     },
+    /// A `literals:` item without `=`: kustomize refuses it ("invalid literal source"), and it
+    /// may be a piece of a value, so it is named by its position only.
+    #[error(
+        "{origin}: item {item} of `literals:` has no '='; kustomize refuses it, and it may be part of a value (content not shown)"
+    )]
+    LiteralWithoutEquals {
+        /// The generator entry.
+        origin: String,
+        /// 1-based position in the list.
+        item: usize,
+    },
     /// A generator layout the migration does not rewrite.
     #[error("{origin}: {what}")]
     Unsupported { origin: String, what: String },
@@ -130,6 +142,9 @@ impl MigrateError {
                 "the overlay seems half-migrated: list sealedsecret.yaml in resources: and seal without --migrate, or remove the file"
                     .to_owned(),
             ),
+            MigrateError::LiteralWithoutEquals { .. } => {
+                Some("write each literal as `KEY=value`".to_owned())
+            }
             MigrateError::Unsupported { .. } | MigrateError::Kustomization { .. } => Some(
                 "migrate by hand: seal into a new sealedsecret.yaml with kubeseal, add it to resources:, and remove the generator (docs/lifecycle.md)"
                     .to_owned(),
@@ -246,6 +261,7 @@ pub fn plan(
     // environment's (certificate) problems.
     // The CLI refuses --strict, --only and --key with --migrate: this reads the env file.
     let inputs = seal::load_inputs(req)?;
+    refuse_generator_non_keys(root, spec)?;
     let cert = values::certificate(root, env, req.cert.as_deref(), req.now)?;
     let scope = values::requested_scope(root, env, req.scope).unwrap_or(Scope::Strict);
     let mut to = Recipient::new(cert, scope, g.rendered.clone(), &rel(root, &sealed_path))?;
@@ -391,6 +407,7 @@ fn read_generator(
     let text = fsio::read_to_string_limited(&gen_path, MAX_INPUT_BYTES)?;
     let doc = yaml_serde::from_str::<Value>(&text).unwrap_or(Value::Null);
     if from_file {
+        refuse_literals_without_equals(&origin, &doc)?;
         return Ok(generator_info(GeneratorSite::File(gen_path), &doc, None));
     }
     let entries: Vec<&Value> = doc
@@ -411,6 +428,7 @@ fn read_generator(
             ),
         });
     };
+    refuse_literals_without_equals(&origin, entry)?;
     Ok(generator_info(
         GeneratorSite::Inline(name.to_owned()),
         entry,
@@ -453,6 +471,43 @@ fn generator_info(site: GeneratorSite, entry: &Value, global: Option<&Value>) ->
             .any(|o| o.and_then(|o| o.get("immutable")).and_then(Value::as_bool) == Some(true)),
         literals,
     }
+}
+
+/// A `literals:` item without `=` would otherwise become a key the Secret needs, named after
+/// what may be a piece of a value.
+fn refuse_literals_without_equals(origin: &str, entry: &Value) -> Result<(), MigrateError> {
+    let items = entry.get("literals").and_then(Value::as_sequence);
+    match items
+        .into_iter()
+        .flatten()
+        .position(|l| l.as_str().is_some_and(|l| !l.contains('=')))
+    {
+        Some(i) => Err(MigrateError::LiteralWithoutEquals {
+            origin: origin.to_owned(),
+            item: i + 1,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The generator's env files hold only `KEY=value` lines, as `seal` requires of `--from`: a
+/// line without `=` or a value pasted over several lines would become a key the Secret needs,
+/// named after what may be a piece of a value. Refused naming the file and line only. An env
+/// file that cannot be read gave the model no keys, so it adds none here either.
+fn refuse_generator_non_keys(root: &Path, spec: &GeneratorSpec) -> Result<(), MigrateError> {
+    for p in &spec.envs {
+        // `join` keeps an absolute path as it is.
+        let path = root.join(p);
+        let Ok(bytes) = fsio::read_limited(&path, MAX_INPUT_BYTES) else {
+            continue;
+        };
+        let bytes = zeroize::Zeroizing::new(bytes);
+        let name = rel(root, &path);
+        envfile::parse_with_path(Path::new(&name), &bytes)
+            .and_then(|f| f.refuse_non_keys_with_path(Path::new(&name)))
+            .map_err(SealError::from)?;
+    }
+    Ok(())
 }
 
 /// One `literals:` item as kustomize reads it (`api/kv/kv.go` `parseLiteralSource`): split at

@@ -390,8 +390,8 @@ pub fn diff(
     let from_name = from_display(root, from);
     let env_bytes = Zeroizing::new(fsio::read_input_limited(from, MAX_INPUT_BYTES)?);
     let env_file = envfile::parse_with_path(Path::new(&from_name), &env_bytes)?;
-    // Never list a "key" that is a piece of a pasted value.
-    env_file.refuse_value_like_with_path(Path::new(&from_name))?;
+    // Never list a "key" that may be a piece of a value (a pasted value, a line without `=`).
+    env_file.refuse_non_keys_with_path(Path::new(&from_name))?;
     drop(env_bytes);
 
     // Entries FILE also has; the others were removed from FILE.

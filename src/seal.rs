@@ -539,7 +539,14 @@ fn needed_keys(overlay: &Overlay, doc: &SealedSecretDoc, rendered_name: &str) ->
                 && let Ok(bytes) = fsio::read_limited(&p, MAX_INPUT_BYTES)
                 && let Ok(parsed) = envfile::parse(&bytes)
             {
-                keys.extend(parsed.key_entries().map(|e| e.key.clone()));
+                // A line without `=` may be a piece of a value, however key-like it looks:
+                // never a key to ask for or to list as missing.
+                keys.extend(
+                    parsed
+                        .key_entries()
+                        .filter(|e| e.has_equals)
+                        .map(|e| e.key.clone()),
+                );
             }
         }
     }

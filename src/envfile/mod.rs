@@ -83,15 +83,20 @@ impl EnvFile {
         self.entries.iter().filter(|e| !e.value_like)
     }
 
-    /// Refuses a file with a value pasted over several lines or a line that looks like a value
-    /// rather than a key ([`EnvEntry::value_like`]), naming the first such line only. For the
-    /// commands that would otherwise show or ask for each key by name (`init`, `diff`).
-    pub fn refuse_value_like_with_path(&self, path: &Path) -> Result<(), EnvError> {
+    /// Refuses a file with a line that may not be shown as a key name: first a value pasted over
+    /// several lines, then the first line without `=` (however much it looks like a key: a short
+    /// password pasted alone on a line does too) or that looks like a value rather than a key
+    /// ([`EnvEntry::value_like`]). Names the line only. For the commands that would otherwise
+    /// show or ask for each key by name (`init`, `diff`).
+    pub fn refuse_non_keys_with_path(&self, path: &Path) -> Result<(), EnvError> {
         self.refuse_pasted(path)?;
-        match self.entries.iter().find(|e| e.value_like) {
-            Some(e) => Err(EnvError::NotAKey {
-                at: At::new(Some(path), e.line),
+        let at = |e: &EnvEntry| At::new(Some(path), e.line);
+        match self.entries.iter().find(|e| !e.has_equals || e.value_like) {
+            Some(e) if !e.has_equals => Err(EnvError::MissingEquals {
+                at: at(e),
+                refused: "used",
             }),
+            Some(e) => Err(EnvError::NotAKey { at: at(e) }),
             None => Ok(()),
         }
     }
@@ -105,7 +110,10 @@ impl EnvFile {
         self.refuse_pasted(path)?;
         let at = |e: &EnvEntry| At::new(Some(path), e.line);
         if let Some(e) = self.entries.iter().find(|e| !e.has_equals) {
-            return Err(EnvError::MissingEquals { at: at(e) });
+            return Err(EnvError::MissingEquals {
+                at: at(e),
+                refused: "sealed",
+            });
         }
         for e in &self.entries {
             validate_key(&e.key).map_err(|problem| EnvError::InvalidKey {
@@ -203,17 +211,22 @@ pub enum EnvError {
         last_line: usize,
         kind: &'static str,
     },
-    /// A line that does not look like a key (not a valid Secret key, or a value-like line
-    /// without `=`).
+    /// A line with `=` whose key is not a valid Secret key, refused by the commands that name
+    /// keys (a line without `=` is [`EnvError::MissingEquals`]).
     #[error(
         "{at} does not look like a key: it is not a valid secret key or looks like part of a value (content not shown)"
     )]
     NotAKey { at: At },
-    /// A line without `=`, refused for sealing: it may be a pasted value.
+    /// A line without `=`, refused for sealing and by the commands that name keys: it may be a
+    /// pasted value.
     #[error(
-        "{at} has no '='; it may be part of a pasted value, so it is not sealed as a key name (content not shown)"
+        "{at} has no '='; it may be part of a pasted value, so it is not {refused} as a key name (content not shown)"
     )]
-    MissingEquals { at: At },
+    MissingEquals {
+        at: At,
+        /// What is not done with it: `sealed`, `used`.
+        refused: &'static str,
+    },
     /// An entry cannot be written as a line that kustomize reads back identically.
     #[error("cannot write key `{}` as an env file line: {reason}", .key.escape_debug())]
     Unrepresentable {
@@ -232,7 +245,7 @@ impl EnvError {
             | Self::LineTooLong { at, .. }
             | Self::InvalidKey { at, .. }
             | Self::PastedValue { at, .. }
-            | Self::MissingEquals { at }
+            | Self::MissingEquals { at, .. }
             | Self::NotAKey { at } => Some(at.line),
             Self::Unrepresentable { .. } => None,
         }
@@ -528,5 +541,26 @@ mod tests {
             e.to_string(),
             "line 4 illegally repeats the key (not shown: it may be part of a value) already set on line 2"
         );
+    }
+
+    /// The commands that name keys refuse every line without `=`, including one shaped like a
+    /// key (a short password pasted alone on a line), and name it by its line only.
+    #[test]
+    fn non_keys_are_refused_by_line_only() {
+        let path = Path::new("x.env");
+        let f = parse(b"A=1\nsentinel\nB C=sentinel\n").expect("parses");
+        assert!(!f.entries[1].value_like, "shaped like a key");
+        let e = f.refuse_non_keys_with_path(path).expect_err("no '='");
+        assert_eq!(
+            e.to_string(),
+            "x.env:2 has no '='; it may be part of a pasted value, so it is not used as a key name (content not shown)"
+        );
+        let f = parse(b"A=1\nB C=sentinel\nsentinel\n").expect("parses");
+        let e = f.refuse_non_keys_with_path(path).expect_err("invalid key");
+        assert!(matches!(e, EnvError::NotAKey { .. }), "{e:?}");
+        assert_eq!(e.line(), Some(2));
+        assert!(!e.to_string().contains("sentinel"), "{e}");
+        let ok = parse(b"A=1\nB=\n").expect("parses");
+        assert!(ok.refuse_non_keys_with_path(path).is_ok());
     }
 }

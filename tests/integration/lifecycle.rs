@@ -974,3 +974,76 @@ fn issue_6_completions_and_man_page() {
         None => common::missing("groff or man, to render the man page"),
     }
 }
+
+/// A line without `=` is very often a piece of a value (a pasted password, a line of a PEM or
+/// JSON value), so no command may print it as a key name. Shaped like a key (short, an
+/// environment-variable name), it passes every "looks like a value" heuristic.
+const BARE: &str = "S3CRETxyz";
+
+/// Neither stream holds `BARE`.
+fn assert_not_echoed(o: &Out) {
+    assert!(
+        !o.stdout.contains(BARE) && !o.stderr.contains(BARE),
+        "a line without '=' was printed: {}{}",
+        o.stdout,
+        o.stderr
+    );
+}
+
+#[test]
+fn diff_refuses_a_line_without_equals_without_echoing_it() {
+    let t = tree();
+    let root = t.path();
+    let key = demo_key(root);
+    seal_paper(root);
+    let from = root.join("work/bare.env");
+    let text = format!("{}{BARE}\n", env_text(&VALUES));
+    write(&from, &text);
+    let o = fails(
+        root,
+        &["diff", "paper", "--from", s(&from), "--key", s(&key)],
+        2,
+        "bare.env:4 has no '='",
+    );
+    assert_not_echoed(&o);
+    assert!(o.stdout.is_empty(), "{}", o.stdout);
+    assert_eq!(
+        o.stderr.lines().filter(|l| l.starts_with("error:")).count(),
+        1,
+        "{}",
+        o.stderr
+    );
+    assert_eq!(read(&from), text, "diff changed its input");
+}
+
+#[test]
+fn init_refuses_an_example_line_without_equals_without_echoing_it() {
+    let t = tree();
+    let root = t.path();
+    let dev = root.join("k8s/overlays/dev");
+    let example = dev.join("dev-secrets.env.example");
+    let text = format!("# a comment\nAPI_KEY=\n{BARE}\nREDIS_PASSWORD=\n");
+    write(&example, &text);
+    let o = fails(
+        root,
+        &["init", "dev", "--no-input"],
+        2,
+        "k8s/overlays/dev/dev-secrets.env.example:3 has no '='",
+    );
+    assert_not_echoed(&o);
+    assert!(!dev.join("dev-secrets.env").exists(), "a file was written");
+    assert_eq!(read(&example), text);
+}
+
+#[test]
+fn seal_never_lists_an_example_line_without_equals_as_a_needed_key() {
+    let t = tree();
+    let root = t.path();
+    let example = root.join("k8s/overlays/paper/paper-secrets.env.example");
+    write(&example, &format!("API_KEY=\n{BARE}\n"));
+    let from = root.join("work/in.env");
+    write(&from, &env_text(&VALUES));
+    let o = run(root, &["paper", "--from", s(&from), "--no-input"]);
+    assert_not_echoed(&o);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+}

@@ -510,3 +510,66 @@ fn issue_16_inline_refusals_change_nothing() {
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert_eq!(read(&kust), old);
 }
+
+/// A line without `=` in the generator's env file, and a `literals:` item without `=`, may be
+/// pieces of a value: the migration refuses them by file and line and never prints them as the
+/// key names the env file "lacks". Nothing is written.
+#[test]
+fn migrate_never_echoes_a_generator_line_without_equals() {
+    const BARE: &str = "S3CRETxyz";
+    let refused = |root: &Path, needle: &str| {
+        let stage = root.join("k8s/overlays/stage");
+        let before = dir_bytes(&stage);
+        // The values to seal come from another file, which is fine.
+        let from = root.join("work/new.env");
+        write(&from, ENV);
+        let o = run(
+            root,
+            &migrate_args("stage", from.to_str().unwrap(), &["--no-input"]),
+        );
+        assert_eq!(o.code, 2, "{}", o.stderr);
+        assert!(
+            !o.stdout.contains(BARE) && !o.stderr.contains(BARE),
+            "a line without '=' was printed: {}{}",
+            o.stdout,
+            o.stderr
+        );
+        assert!(o.stderr.contains(needle), "{needle}: {}", o.stderr);
+        assert_eq!(dir_bytes(&stage), before, "the refusal changed a file");
+    };
+
+    // The generator's env file.
+    let t = repo(&inline_kustomization(false, ""));
+    let root = t.path();
+    write(
+        &root.join("k8s/overlays/stage/app.env"),
+        &format!("{ENV}{BARE}\n"),
+    );
+    refused(root, "k8s/overlays/stage/app.env:3 has no '='");
+
+    // A `literals:` item (kustomize itself refuses it: "invalid literal source").
+    let kust = inline_kustomization(false, "").replace(
+        "      - TOKEN=\"sentinel-literal\"\n",
+        &format!("      - TOKEN=\"sentinel-literal\"\n      - {BARE}\n"),
+    );
+    assert!(kust.contains(BARE));
+    let t = repo(&kust);
+    refused(
+        t.path(),
+        "k8s/overlays/stage/kustomization.yaml:12: item 2 of `literals:` has no '='",
+    );
+    // `check` reports it as kustomize's build error, by position, and never as a key name.
+    let o = run(t.path(), &["check"]);
+    assert_ne!(o.code, 0, "{}", o.stdout);
+    assert!(
+        !o.stdout.contains(BARE) && !o.stderr.contains(BARE),
+        "{}{}",
+        o.stdout,
+        o.stderr
+    );
+    assert!(
+        o.stdout.contains("item 2 of `literals:` has no '='"),
+        "{}",
+        o.stdout
+    );
+}

@@ -232,10 +232,21 @@ impl Builder<'_> {
             .map(|f| dir.join(f))
             .collect();
         envs.extend(get_str(e.args, "env").map(|f| dir.join(f)));
-        let literal_keys: Vec<String> = str_list(e.args, "literals")
-            .iter()
-            .map(|l| l.split_once('=').map_or(l.as_str(), |(k, _)| k).to_owned())
-            .collect();
+        let mut literal_keys: Vec<String> = Vec::new();
+        for (i, l) in str_list(e.args, "literals").iter().enumerate() {
+            match l.split_once('=') {
+                Some((k, _)) => literal_keys.push(k.to_owned()),
+                // kustomize api/kv/kv.go parseLiteralSource: "invalid literal source". Its
+                // message quotes the item, which may be a piece of a value: never a key name.
+                None => {
+                    let msg = format!(
+                        "item {} of `literals:` has no '=' (content not shown): kustomize fails to build",
+                        i + 1
+                    );
+                    self.problem(ProblemKind::BuildError, &e.origin.file, e.origin.line, msg);
+                }
+            }
+        }
         let files: Vec<FileSource> = str_list(e.args, "files")
             .iter()
             .map(|f| self.file_source(dir, f))
