@@ -318,7 +318,10 @@ fn reseal_warns_about_the_certificate_it_seals_to() {
         std::fs::read_to_string(cert_b()).unwrap(),
         std::fs::read_to_string(key_b()).unwrap()
     );
-    write_file(&tree.overlay("paper").join("sealing-cert.pem"), bundle.as_bytes());
+    write_file(
+        &tree.overlay("paper").join("sealing-cert.pem"),
+        bundle.as_bytes(),
+    );
     let key = key_a();
     for extra in [&["--dry-run"][..], &[]] {
         let mut args = vec!["reseal", "paper", "--key", key.to_str().unwrap()];
