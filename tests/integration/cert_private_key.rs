@@ -19,19 +19,8 @@ const RULE: &str = "certificate-private-key";
 /// A temp copy of the repository's k8s/ tree (and .gitignore) as a git repository, with
 /// paper's certificate file replaced by `cert_file` and staged.
 fn shipped_with(cert_file: &str) -> Option<tempfile::TempDir> {
-    if common::which("git").is_none() {
-        common::missing("git");
-        return None;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    common::copy_dir(&common::repo_root().join("k8s"), &tmp.path().join("k8s"));
-    std::fs::copy(
-        common::repo_root().join(".gitignore"),
-        tmp.path().join(".gitignore"),
-    )
-    .unwrap();
+    let tmp = common::shipped_git_copy()?;
     std::fs::write(tmp.path().join(PAPER_CERT), cert_file).unwrap();
-    common::git(tmp.path(), &["init", "-q"]);
     common::git(tmp.path(), &["add", "-A"]);
     Some(tmp)
 }
@@ -298,13 +287,7 @@ fn seal_works_with_a_certificate_file_holding_a_private_key_and_warns() {
     let cert = fixtures::cert_pem(4096);
     let file = format!("{cert}{}", fixtures::key_pem(4096));
     let Some(t) = shipped_with(&file) else { return };
-    let env_dir = tempfile::tempdir().unwrap();
-    let env = env_dir.path().join("paper.env");
-    std::fs::write(
-        &env,
-        "POSTGRES_PASSWORD=test-only-1\nREDIS_PASSWORD=test-only-2\nAPI_KEY=test-only-3\n",
-    )
-    .unwrap();
+    let (_env_dir, env) = common::paper_env_file();
     let env = env.to_str().unwrap();
     let o = run(t.path(), &["paper", "--no-input", "--from", env]);
     assert_eq!(o.code, 0, "{}", o.stderr);

@@ -316,13 +316,7 @@ fn release_gate_fails_on_the_shipped_tree_and_passes_once_paper_is_sealed() {
     // Seal paper with a non-demo TEST certificate, committed as paper's certificate.
     let cert: PathBuf = t.path().join("k8s/overlays/paper/sealing-cert.pem");
     std::fs::write(&cert, fixtures::cert_pem(4096)).unwrap();
-    let env_dir = tempfile::tempdir().unwrap();
-    let env = env_dir.path().join("paper.env");
-    std::fs::write(
-        &env,
-        "POSTGRES_PASSWORD=test-only-1\nREDIS_PASSWORD=test-only-2\nAPI_KEY=test-only-3\n",
-    )
-    .unwrap();
+    let (_env_dir, env) = common::paper_env_file();
     bin()
         .arg("-C")
         .arg(t.path())

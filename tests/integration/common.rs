@@ -310,3 +310,35 @@ pub fn git(dir: &Path, args: &[&str]) {
         .is_ok_and(|o| o.status.success());
     assert!(ok, "git {args:?}");
 }
+
+/// A temp copy of the repository's k8s/ tree (and .gitignore) as a git repository with every
+/// file staged (`None` when git is missing outside CI).
+pub fn shipped_git_copy() -> Option<tempfile::TempDir> {
+    if which("git").is_none() {
+        missing("git");
+        return None;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    copy_dir(&repo_root().join("k8s"), &tmp.path().join("k8s"));
+    std::fs::copy(
+        repo_root().join(".gitignore"),
+        tmp.path().join(".gitignore"),
+    )
+    .expect("copy .gitignore");
+    git(tmp.path(), &["init", "-q"]);
+    git(tmp.path(), &["add", "-A"]);
+    Some(tmp)
+}
+
+/// An env file `paper.env` in a new temp directory with fake values for paper's three keys.
+#[allow(clippy::disallowed_methods)] // a test fixture, not a product write
+pub fn paper_env_file() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let env = dir.path().join("paper.env");
+    std::fs::write(
+        &env,
+        "POSTGRES_PASSWORD=test-only-1\nREDIS_PASSWORD=test-only-2\nAPI_KEY=test-only-3\n",
+    )
+    .expect("write paper.env");
+    (dir, env)
+}

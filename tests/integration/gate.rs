@@ -480,28 +480,13 @@ fn issue_14_template_that_parses_as_a_complex_key_is_a_yaml_syntax_finding() {
     kubectl_agrees_unbuildable(clean.path(), t.path(), "dev");
 }
 
-/// A temp copy of the repository's k8s/ tree (and .gitignore) as a git repository.
-fn shipped_copy() -> Option<tempfile::TempDir> {
-    if common::which("git").is_none() {
-        common::missing("git");
-        return None;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    common::copy_dir(&common::repo_root().join("k8s"), &tmp.path().join("k8s"));
-    std::fs::copy(
-        common::repo_root().join(".gitignore"),
-        tmp.path().join(".gitignore"),
-    )
-    .unwrap();
-    assert!(git(tmp.path(), &["init", "-q"]) && git(tmp.path(), &["add", "-A"]));
-    Some(tmp)
-}
-
 const PAPER_SS: &str = "k8s/overlays/paper/sealedsecret.yaml";
 
 #[test]
 fn issue_14_duplicate_key_in_sealedsecret_reports_the_yaml_error_not_knock_ons() {
-    let Some(t) = shipped_copy() else { return };
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
     let path = t.path().join(PAPER_SS);
     let text = std::fs::read_to_string(&path).unwrap();
     let dup = text.replacen(
@@ -538,7 +523,9 @@ fn issue_14_duplicate_key_in_sealedsecret_reports_the_yaml_error_not_knock_ons()
     let (code, hits) = check(t.path(), &["--rules", "placeholder-ciphertext"]);
     assert_eq!(code, 1);
     assert_eq!(of(&hits, "yaml-syntax").len(), 1, "{hits:?}");
-    let Some(clean) = shipped_copy() else { return };
+    let Some(clean) = common::shipped_git_copy() else {
+        return;
+    };
     kubectl_agrees_unbuildable(clean.path(), t.path(), "paper");
 }
 
@@ -550,13 +537,7 @@ fn seal_paper_with(t: &Path, cert: &Path) {
         fixtures::cert_pem(4096),
     )
     .unwrap();
-    let env_dir = tempfile::tempdir().unwrap();
-    let env = env_dir.path().join("paper.env");
-    std::fs::write(
-        &env,
-        "POSTGRES_PASSWORD=test-only-1\nREDIS_PASSWORD=test-only-2\nAPI_KEY=test-only-3\n",
-    )
-    .unwrap();
+    let (_env_dir, env) = common::paper_env_file();
     bin()
         .arg("-C")
         .arg(t)
@@ -570,7 +551,9 @@ fn seal_paper_with(t: &Path, cert: &Path) {
 
 #[test]
 fn issue_14_sealed_with_the_demo_certificate_through_cert_fails_the_release_gate() {
-    let Some(t) = shipped_copy() else { return };
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
     // The demo certificate, copied out of the tree under another name: the path says nothing.
     let elsewhere = tempfile::tempdir().unwrap();
     let demo = elsewhere.path().join("controller.pem");
@@ -634,7 +617,9 @@ fn issue_14_sealed_with_the_demo_certificate_through_cert_fails_the_release_gate
 
 #[test]
 fn issue_14_release_without_a_certificate_to_verify_against_fails() {
-    let Some(t) = shipped_copy() else { return };
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
     let elsewhere = tempfile::tempdir().unwrap();
     let cert = elsewhere.path().join("paper.pem");
     std::fs::write(&cert, fixtures::cert_pem(4096)).unwrap();
@@ -689,7 +674,9 @@ fn issue_14_empty_release_is_a_usage_error() {
 
 #[test]
 fn issue_14_boolean_environment_variables_take_ci_idioms() {
-    let Some(t) = shipped_copy() else { return };
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
     // EMP_SEAL_NO_INPUT=1: init keeps the example's values instead of asking (no terminal).
     let init = |value: Option<&str>| {
         let mut c = bin();
