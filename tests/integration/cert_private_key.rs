@@ -11,7 +11,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::{common, fixtures};
+use crate::common::{self, Hit};
+use crate::fixtures;
 
 const PAPER_CERT: &str = "k8s/overlays/paper/sealing-cert.pem";
 const RULE: &str = "certificate-private-key";
@@ -78,36 +79,12 @@ fn run(root: &Path, args: &[&str]) -> Run {
     r
 }
 
-/// One finding of the JSON report.
-#[derive(Debug)]
-struct Hit {
-    rule: String,
-    severity: String,
-    path: String,
-    line: u64,
-    message: String,
-    suppressed: bool,
-}
-
 fn check_json(root: &Path, args: &[&str]) -> (i32, Vec<Hit>) {
     let mut all = vec!["check", "--format", "json"];
     all.extend_from_slice(args);
     let r = run(root, &all);
     assert_ne!(r.code, 2, "{}", r.stderr);
-    let v: Value = serde_json::from_str(&r.stdout).unwrap();
-    let hits = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| Hit {
-            rule: f["rule"].as_str().unwrap().to_owned(),
-            severity: f["severity"].as_str().unwrap().to_owned(),
-            path: f["location"]["path"].as_str().unwrap().to_owned(),
-            line: f["location"]["line"].as_u64().unwrap(),
-            message: f["message"].as_str().unwrap().to_owned(),
-            suppressed: !f["suppressed"].is_null(),
-        })
-        .collect();
+    let hits = common::report_hits(r.stdout.as_bytes());
     (r.code, hits)
 }
 

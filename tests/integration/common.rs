@@ -342,3 +342,37 @@ pub fn paper_env_file() -> (tempfile::TempDir, PathBuf) {
     .expect("write paper.env");
     (dir, env)
 }
+
+/// One finding of `check --format json`.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub rule: String,
+    pub severity: String,
+    pub path: String,
+    pub line: u64,
+    pub message: String,
+    pub hint: String,
+    pub unverified: Option<String>,
+    pub suppressed: bool,
+}
+
+/// The findings of a `check --format json` report.
+pub fn report_hits(json: &[u8]) -> Vec<Hit> {
+    let v: serde_json::Value = serde_json::from_slice(json).expect("a JSON report");
+    let s = |f: &serde_json::Value| f.as_str().unwrap_or_default().to_owned();
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| Hit {
+            rule: s(&f["rule"]),
+            severity: s(&f["severity"]),
+            path: s(&f["location"]["path"]),
+            line: f["location"]["line"].as_u64().expect("a line"),
+            message: s(&f["message"]),
+            hint: s(&f["hint"]),
+            unverified: f["unverified"].as_str().map(str::to_owned),
+            suppressed: !f["suppressed"].is_null(),
+        })
+        .collect()
+}

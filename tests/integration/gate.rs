@@ -16,7 +16,8 @@ use std::process::Command;
 use assert_cmd::Command as Bin;
 use serde_json::Value;
 
-use crate::{common, fixtures};
+use crate::common::{self, Hit};
+use crate::fixtures;
 
 const BASE_KUSTOMIZATION: &str = "resources:\n  - deployment.yaml\n";
 
@@ -103,19 +104,6 @@ fn bin() -> Bin {
     c
 }
 
-/// One finding of the JSON report.
-#[derive(Debug, Clone)]
-struct Hit {
-    rule: String,
-    severity: String,
-    path: String,
-    line: u64,
-    message: String,
-    hint: String,
-    unverified: Option<String>,
-    suppressed: bool,
-}
-
 /// Runs `emp-seal check --format json ARGS` on `root`: exit code and findings.
 fn check(root: &Path, args: &[&str]) -> (i32, Vec<Hit>) {
     let out = bin()
@@ -127,22 +115,7 @@ fn check(root: &Path, args: &[&str]) -> (i32, Vec<Hit>) {
         .unwrap();
     let code = out.status.code().unwrap();
     assert_ne!(code, 2, "{}", String::from_utf8_lossy(&out.stderr));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let hits = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| Hit {
-            rule: f["rule"].as_str().unwrap().to_owned(),
-            severity: f["severity"].as_str().unwrap().to_owned(),
-            path: f["location"]["path"].as_str().unwrap().to_owned(),
-            line: f["location"]["line"].as_u64().unwrap(),
-            message: f["message"].as_str().unwrap().to_owned(),
-            hint: f["hint"].as_str().unwrap_or_default().to_owned(),
-            unverified: f["unverified"].as_str().map(str::to_owned),
-            suppressed: !f["suppressed"].is_null(),
-        })
-        .collect();
+    let hits = common::report_hits(&out.stdout);
     (code, hits)
 }
 
