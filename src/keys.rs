@@ -171,7 +171,8 @@ fn keys_from_documents(bytes: &[u8], source_name: &str) -> Result<Vec<UnsealingK
     let mut any = false;
     for de in yaml_serde::Deserializer::from_slice(bytes) {
         let doc = Option::<Document>::deserialize(de).map_err(|e| {
-            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            let text = std::str::from_utf8(bytes).unwrap_or_default();
+            let (line, column) = crate::yamlpos::error_position(text, &e).unwrap_or((0, 0));
             KeyError::Document {
                 source_name: source_name.to_string(),
                 line,

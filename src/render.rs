@@ -450,7 +450,8 @@ fn parse_render(stdout: &[u8]) -> Result<Vec<RenderedObject>, String> {
     for de in yaml_serde::Deserializer::from_slice(stdout) {
         let doc = Option::<Value>::deserialize(de).map_err(|e| {
             // The error's position only: its text could quote the document.
-            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            let text = std::str::from_utf8(stdout).unwrap_or_default();
+            let (line, column) = crate::yamlpos::error_position(text, &e).unwrap_or((0, 0));
             format!("the render does not parse as YAML at line {line}, column {column}")
         })?;
         let Some(mut value) = doc else { continue };

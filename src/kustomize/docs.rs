@@ -56,9 +56,11 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
             let (value, error_line) = match yaml_serde::from_str::<yaml_serde::Value>(piece.text) {
                 Ok(v) => (Ok(Arc::new(v)), piece.first_line),
                 Err(e) => (
-                    Err(without_positions(&e.to_string())),
-                    e.location()
-                        .map_or(piece.first_line, |l| piece.first_line + l.line().max(1) - 1),
+                    Err(without_positions(crate::yamlpos::without_offset(
+                        &e.to_string(),
+                    ))),
+                    crate::yamlpos::error_position(piece.text, &e)
+                        .map_or(piece.first_line, |(l, _)| piece.first_line + l.max(1) - 1),
                 ),
             };
             Doc {

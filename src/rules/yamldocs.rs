@@ -167,12 +167,13 @@ fn parse_error<'t>(
     doc: &yamlpos::Document<'t>,
     e: &yaml_serde::Error,
 ) -> YamlError<'t> {
-    let message = e.to_string();
-    let (mut line, column) = e.location().map_or((doc.first_line, 1), |l| {
-        let rel = u32::try_from(l.line()).unwrap_or(1).max(1);
-        let col = u32::try_from(l.column()).unwrap_or(1).max(1);
-        (doc.first_line + rel - 1, col)
-    });
+    let message = yamlpos::without_offset(&e.to_string()).to_owned();
+    let (mut line, column) =
+        yamlpos::error_position(doc.text, e).map_or((doc.first_line, 1), |(l, c)| {
+            let rel = u32::try_from(l).unwrap_or(1).max(1);
+            let col = u32::try_from(c).unwrap_or(1).max(1);
+            (doc.first_line + rel - 1, col)
+        });
     let mut message = shift_lines(&message, doc.first_line - 1);
     if let Some(key) = duplicate_key(&message)
         && let Some(second) = next_same_key(doc, line, column, &key)

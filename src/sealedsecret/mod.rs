@@ -378,14 +378,12 @@ fn parse_doc(
     // yaml_serde reads the document from its `%` directives and `---` to the end of its body.
     let ytext = &lines.text[line_span(lines, &(yaml_start..body.end)).start..span.end];
     let value: Value = yaml_serde::from_str::<yaml_serde::Value>(ytext).map_err(|e| {
-        let (l, c) = e
-            .location()
-            .map_or((1, 1), |loc| (loc.line(), loc.column()));
+        let (l, c) = crate::yamlpos::error_position(ytext, &e).unwrap_or((1, 1));
         let full = e.to_string();
         let reason = full
             .split(" at line ")
             .next()
-            .unwrap_or("syntax error")
+            .map_or("syntax error", crate::yamlpos::without_offset)
             .to_string();
         SealedSecretError::Yaml {
             line: yaml_start + l,

@@ -104,6 +104,36 @@ fn is_marker(bare: &str, start: bool) -> bool {
     rest.is_empty() || rest.starts_with([' ', '\t'])
 }
 
+/// Where a `yaml_serde` error points in `text`, the text it parsed: 1-based line and column.
+/// libyaml's reader errors (a control character, invalid UTF-16) give their place only in the
+/// message, "at position N", a byte offset into the input (their `location()` says line 1,
+/// column 1), which is turned into the line and column of that byte here; other errors carry
+/// a location.
+pub(crate) fn error_position(text: &str, e: &yaml_serde::Error) -> Option<(usize, usize)> {
+    let message = e.to_string();
+    let offset = message
+        .rsplit_once(" at position ")
+        .and_then(|(_, n)| n.parse::<usize>().ok());
+    let Some(offset) = offset.map(|n| n.min(text.len())) else {
+        return e.location().map(|l| (l.line(), l.column()));
+    };
+    let before = &text.as_bytes()[..offset];
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    Some((line, offset - line_start + 1))
+}
+
+/// `message` without its " at position N" (a byte offset, shown as a line instead).
+pub(crate) fn without_offset(message: &str) -> &str {
+    message
+        .rsplit_once(" at position ")
+        .filter(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(message, |(m, _)| m)
+}
+
 /// Blank or a comment.
 pub(crate) fn is_trivia(line: &str) -> bool {
     let t = line.trim();
@@ -605,5 +635,25 @@ key: value
             .map(|d| d.text)
             .collect();
         assert_eq!(texts, ["a: 1\n"]);
+    }
+}
+
+#[cfg(test)]
+mod error_position_tests {
+    /// A reader error (a control character) is placed at its byte, not at line 1, and its
+    /// message loses the offset; a parser error keeps its own location.
+    #[test]
+    fn reader_errors_get_the_line_of_their_byte() {
+        let t = "a: 1\nb: 2 \u{1}\n";
+        let e = yaml_serde::from_str::<yaml_serde::Value>(t).expect_err("control character");
+        assert_eq!(super::error_position(t, &e), Some((2, 6)));
+        assert_eq!(
+            super::without_offset(&e.to_string()),
+            "control characters are not allowed"
+        );
+        let t = "a: 1\nb: [\n";
+        let e = yaml_serde::from_str::<yaml_serde::Value>(t).expect_err("unclosed");
+        let at = super::error_position(t, &e).expect("a location");
+        assert_eq!(Some(at), e.location().map(|l| (l.line(), l.column())));
     }
 }

@@ -212,6 +212,12 @@ fn cases() -> Vec<Case> {
             paper_yaml().replace("    REDIS_PASSWORD", "\tREDIS_PASSWORD"),
             &["sealedsecret.yaml:"],
         ),
+        // A control character: libyaml's reader gives only a byte offset, named as its line.
+        yaml_case(
+            "yaml control character",
+            paper_yaml().replace("    REDIS_PASSWORD: ", "    REDIS_PASSWORD: \u{1}"),
+            &["sealedsecret.yaml:20:", "control characters are not allowed"],
+        ),
         // Flow style and JSON are sealed in place since issue 16 (seal_shapes.rs); what the
         // flow scanner cannot place exactly (an anchor, an alias) is still refused.
         yaml_case(
