@@ -59,7 +59,7 @@ pub enum FsError {
     NoPipeWriter { path: PathBuf, waited_secs: u64 },
     #[error("{}: the pipe gave no data (nothing was writing to it, or the command feeding it failed)", path.display())]
     EmptyPipe {
-        /// The pipe (`-` for standard input).
+        /// The pipe (`<stdin>` for standard input).
         path: PathBuf,
     },
     /// The file changed between planning and locking in a way the plan cannot follow (another
@@ -175,7 +175,10 @@ pub const STDIN: &str = "-";
 pub fn read_input_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
     use std::io::IsTerminal;
     use std::os::unix::fs::FileTypeExt;
-    let buf = if path.as_os_str() == STDIN {
+    // Standard input is named as every other message names it.
+    let is_stdin = path.as_os_str() == STDIN;
+    let path = if is_stdin { Path::new("<stdin>") } else { path };
+    let buf = if is_stdin {
         let stdin = io::stdin();
         if stdin.is_terminal() {
             return Err(FsError::StdinIsTerminal);

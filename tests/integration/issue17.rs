@@ -133,12 +133,15 @@ fn issue_17_pipe_limits_and_empty_input() {
     }
     let out = run_stdin(&tree, &["seal", "paper", "--from", "-"], &huge);
     let line = fails_cleanly(&out);
-    assert!(line.contains("larger than"), "{line}");
+    assert!(line.starts_with("error: <stdin>: larger than"), "{line}");
     no_secret(&out);
     // Nothing at all on the pipe: says so.
     let out = run_stdin(&tree, &["seal", "paper", "--from", "-"], b"");
     let line = fails_cleanly(&out);
-    assert!(line.contains("the pipe gave no data"), "{line}");
+    assert!(
+        line.starts_with("error: <stdin>: the pipe gave no data"),
+        "{line}"
+    );
     // A bad line is named by its line number, like a file's.
     let out = run_stdin(
         &tree,
