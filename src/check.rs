@@ -611,15 +611,21 @@ fn read_file(
                         1,
                         format!("cannot be read: {why}; no rule checked its keys"),
                     )),
+                    bare: Vec::new(),
                     lints: Vec::new(),
                 };
                 return (file.unread(why), Some(model));
             }
         };
-        let parsed = match envfile::parse(&bytes) {
-            // Lines that look like pieces of a value are no keys to report (lints name them).
-            Ok(f) => Ok(f.key_entries().map(|e| (e.key.clone(), e.line)).collect()),
-            Err(e) => Err((e.line().unwrap_or(1), e.to_string())),
+        let (parsed, bare) = match envfile::parse(&bytes) {
+            // Lines that look like pieces of a value are no keys to report (lints name them);
+            // lines without `=` are keys, but named by line only (`rules::model::shown_key`).
+            Ok(f) => {
+                let entry = |e: &envfile::EnvEntry| (e.key.clone(), e.line);
+                let bare = f.bare_entries().map(entry).collect();
+                (Ok(f.key_entries().map(entry).collect()), bare)
+            }
+            Err(e) => (Err((e.line().unwrap_or(1), e.to_string())), Vec::new()),
         };
         let lints = envfile::lint(&bytes);
         let text: String = String::from_utf8_lossy(&bytes)
@@ -636,6 +642,7 @@ fn read_file(
         let model = EnvFileModel {
             path: rel.to_owned(),
             parsed,
+            bare,
             lints,
         };
         return (file.with_text(text), Some(model));

@@ -78,9 +78,17 @@ impl EnvFile {
         self.entries.is_empty()
     }
 
-    /// The entries whose key may be shown and used as a key name (not [`EnvEntry::value_like`]).
+    /// The entries whose key may be used as a key name (not [`EnvEntry::value_like`]). A line
+    /// without `=` among them is still never shown (see [`EnvFile::bare_entries`]).
     pub fn key_entries(&self) -> impl Iterator<Item = &EnvEntry> {
         self.entries.iter().filter(|e| !e.value_like)
+    }
+
+    /// The entries of lines without `=` (kustomize v5 makes each a key with the empty value).
+    /// Such a line is often a piece of a pasted value, so however much it looks like a key, its
+    /// key must never be shown: a message names it by file and line.
+    pub fn bare_entries(&self) -> impl Iterator<Item = &EnvEntry> {
+        self.entries.iter().filter(|e| !e.has_equals)
     }
 
     /// Refuses a file with a line that may not be shown as a key name: first a value pasted over
@@ -176,7 +184,7 @@ pub enum EnvError {
     InvalidUtf8 { at: At },
     /// A key appears twice (kustomize: "illegally repeats the key"). The key is shown only when
     /// it is a valid Secret key that cannot be a piece of a value: neither line is inside a value
-    /// pasted over several lines, and a line without `=` does not look like a value.
+    /// pasted over several lines, and both lines have an `=`.
     #[error("{at} illegally repeats the key {} already set on line {first_line}", shown_key(.key, *.showable))]
     DuplicateKey {
         /// The second occurrence.
@@ -339,7 +347,8 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
     let pasted = pasted_values(bytes);
     let continues = |line: usize| pasted.iter().any(|p| p.continues_on(line));
     let mut entries = Vec::new();
-    // Each key's first line, and whether that line is inside a pasted value.
+    // Each key's first line, and whether that line may show the key: not inside a pasted value,
+    // and with an `=` (a line without one may be a piece of a value however it looks).
     let mut seen: HashMap<&str, (usize, bool)> = HashMap::new();
     for line in scan::lines(bytes) {
         if line.raw_len > scan::MAX_LINE_BYTES {
@@ -363,17 +372,16 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
         let in_pasted = continues(line.number);
         // generators/utils.go makeValidatedDataMap: a repeated key is an error, inside a pasted
         // value too (kustomize reads each of its lines as a key).
-        if let Some(&(first_line, first_pasted)) = seen.get(key) {
+        let showable = !in_pasted && value.is_some();
+        if let Some(&(first_line, first_showable)) = seen.get(key) {
             return Err(EnvError::DuplicateKey {
                 at: At::new(path, line.number),
                 key: key.to_owned(),
-                showable: !in_pasted
-                    && !first_pasted
-                    && (value.is_some() || !no_equals_looks_like_value(key)),
+                showable: showable && first_showable,
                 first_line,
             });
         }
-        seen.insert(key, (line.number, in_pasted));
+        seen.insert(key, (line.number, showable));
         let has_equals = value.is_some();
         let key_start = line.start + key_at;
         let key_span = key_start..key_start + key.len();
@@ -464,6 +472,11 @@ mod tests {
             "dev.env:3 illegally repeats the key `A` already set on line 1"
         );
         assert!(!msg.contains("sentinel"));
+        // A line without `=` may be a password on its own line: never shown, however it looks.
+        let e = parse(b"Sentinel1\nA=1\nSentinel1\n").expect_err("duplicate");
+        assert!(!e.to_string().contains("Sentinel1"), "{e}");
+        let e = parse(b"Sentinel1=x\nSentinel1\n").expect_err("duplicate");
+        assert!(!e.to_string().contains("Sentinel1"), "{e}");
     }
 
     #[test]

@@ -220,6 +220,27 @@ pub struct GeneratorSpec {
     pub disable_name_suffix_hash: Option<bool>,
     /// `type:` (Secrets only).
     pub secret_type: Option<String>,
+    /// The keys its `envs:` files give on lines without `=` (among [`Generated::keys`]).
+    pub bare_env_keys: Vec<BareEnvKey>,
+}
+
+/// A key an `envs:` file gives on a line without `=` (kustomize v5: a key with the empty value).
+/// Such a line is often a piece of a pasted value: a message names it by `env` and `line`, never
+/// by `key`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BareEnvKey {
+    pub key: String,
+    /// The env file, repo-relative.
+    pub env: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+}
+
+impl std::fmt::Debug for BareEnvKey {
+    /// Never the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BareEnvKey({}:{})", self.env.display(), self.line)
+    }
 }
 
 /// A Secret or `ConfigMap` produced by generators.

@@ -3,12 +3,13 @@
 //! twice (env files, `literals:` and `files:` together: kustomize refuses a repeated key).
 //!
 //! Reads the overlay models and the parsed env files; an env file that is not present locally
-//! (the usual case in CI) is compared through its example only. Messages name keys, never values.
+//! (the usual case in CI) is compared through its example only. Messages name keys, never values,
+//! and a key from a line without `=` by its line only (`model::shown_key`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::locate::at_line;
-use super::model::{EnvFileModel, key_list};
+use super::model::{EnvFileModel, key_list, key_phrase};
 use super::{Context, GitStatus};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{Generated, GeneratedKind};
@@ -113,7 +114,7 @@ fn key_mismatches(
         let message = format!(
             "`{example_path}` lacks {} that `{env_path}` has: {}",
             if missing.len() == 1 { "a key" } else { "keys" },
-            key_list(&missing)
+            key_list(&cx.tree, &missing)
         );
         out.push(
             Finding::new(&META, Location::file(example_path.to_owned()), message).related(at_line(
@@ -126,7 +127,10 @@ fn key_mismatches(
     }
     for k in &extra {
         let line = example.line_of(k).unwrap_or(1);
-        let message = format!("`{example_path}` has key `{k}`, which `{env_path}` does not have");
+        let message = format!(
+            "`{example_path}` has {}, which `{env_path}` does not have",
+            key_phrase(&cx.tree, k)
+        );
         out.push(
             Finding::new(&META, at_line(cx, example_path, line), message).related(origin.clone()),
         );
@@ -150,8 +154,9 @@ fn repeated_keys(
         .filter(|(_, from)| from.len() >= 2)
         .map(|(key, from)| {
             let message = format!(
-                "overlay {overlay}: secret generator `{}` gives key `{key}` more than once ({}); kustomize refuses a repeated key",
+                "overlay {overlay}: secret generator `{}` gives {} more than once ({}); kustomize refuses a repeated key",
                 g.original.name,
+                key_phrase(&cx.tree, key),
                 from.join(", ")
             );
             Finding::new(&META, loc.clone(), message)

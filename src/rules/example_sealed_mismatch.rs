@@ -8,14 +8,15 @@
 //!    secret volume `items`, KEDA `secretTargetRef`), which is what `emp-seal seal` asks for.
 //!
 //! Step 1 applies only when the overlay has exactly one `SealedSecret`. Missing keys are reported
-//! at `encryptedData`, extra keys at their entry. Never quotes values.
+//! at `encryptedData`, extra keys at their entry. Never quotes values, nor a key from an env-file
+//! line without `=` (named by its line, `model::shown_key`).
 
 use std::collections::BTreeSet;
 
 use super::Context;
 use super::locate::{at_line, at_yaml};
 use super::model::{
-    OverlayModel, generated_keys, key_list, sealed_doc, sealed_keys, sealed_sources,
+    OverlayModel, generated_keys, key_list, key_phrase, sealed_doc, sealed_keys, sealed_sources,
 };
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::GeneratedKind;
@@ -106,7 +107,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     ov.name,
                     rendered.name,
                     if missing.len() == 1 { "a key" } else { "keys" },
-                    key_list(&missing)
+                    key_list(&cx.tree, &missing)
                 );
                 let loc = at_yaml(cx, path, src.doc_index, &["spec", "encryptedData"]);
                 out.push(Finding::new(&META, loc, message));
@@ -114,8 +115,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             if complete {
                 for e in doc.encrypted_data.iter().filter(|e| !want.contains(&e.key)) {
                     let message = format!(
-                        "overlay {}: SealedSecret `{}` holds key `{}`, which is not in the environment's key set",
-                        ov.name, rendered.name, e.key
+                        "overlay {}: SealedSecret `{}` holds {}, which is not in the environment's key set",
+                        ov.name,
+                        rendered.name,
+                        key_phrase(&cx.tree, &e.key)
                     );
                     out.push(Finding::new(&META, at_line(cx, path, e.line), message));
                 }

@@ -3,7 +3,8 @@
 //!
 //! Filled by the check use case (`crate::check`), read by the rules. Owns only data and small
 //! lookups; it must not read files, run rules or hold secret values (env files are kept as key
-//! names, lines and lints).
+//! names, lines and lints). A key from an env-file line without `=` may be a piece of a pasted
+//! value: messages show keys through [`shown_key`], which names such a key by its line.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -98,6 +99,10 @@ pub struct EnvFileModel {
     pub path: String,
     /// Keys and their 1-based lines, or the parse error's line and message (never a value).
     pub parsed: Result<Vec<(String, usize)>, (usize, String)>,
+    /// The keys of lines without `=` and their lines ([`crate::envfile::EnvFile::bare_entries`]),
+    /// when the file parses: each may be a piece of a pasted value. Used only to recognise such a
+    /// key; messages name it by line ([`shown_key`]), never by content.
+    pub bare: Vec<(String, usize)>,
     pub lints: Vec<EnvLint>,
 }
 
@@ -167,10 +172,50 @@ pub(crate) fn shown_name(name: &str, hash_suffix: bool) -> String {
     }
 }
 
-/// Keys for a message: each in backticks, comma-separated.
-pub(crate) fn key_list(keys: &BTreeSet<String>) -> String {
-    keys.iter()
-        .map(|k| format!("`{k}`"))
+/// Where `key` is given on a line without `=` (repo-relative path and 1-based line), when it is:
+/// the first such line of the tree's env files (by path), else of the env files the overlays'
+/// generators read (the kustomize model records those, whatever their names).
+pub(crate) fn bare_key_line(tree: &TreeModel, key: &str) -> Option<(String, usize)> {
+    let in_env_files = tree.env_files.iter().find_map(|e| {
+        e.bare
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, line)| (e.path.clone(), *line))
+    });
+    in_env_files.or_else(|| {
+        tree.overlays
+            .iter()
+            .flat_map(|o| o.overlay.generated())
+            .flat_map(|g| &g.specs)
+            .flat_map(|s| &s.bare_env_keys)
+            .find(|b| b.key == key)
+            .map(|b| (path_str(&b.env), b.line))
+    })
+}
+
+/// A key for a message: `` `KEY` ``, or, for a key some env file gives on a line without `=`
+/// (which may be a piece of a pasted value), where that line is, never its content.
+pub(crate) fn shown_key(tree: &TreeModel, key: &str) -> String {
+    match bare_key_line(tree, key) {
+        Some((path, line)) => {
+            format!("the key on line {line} of `{path}` (a line without '=', not shown)")
+        }
+        None => format!("`{key}`"),
+    }
+}
+
+/// `` key `KEY` ``, or where a key from a line without `=` is (see [`shown_key`]).
+pub(crate) fn key_phrase(tree: &TreeModel, key: &str) -> String {
+    match bare_key_line(tree, key) {
+        Some(_) => shown_key(tree, key),
+        None => format!("key `{key}`"),
+    }
+}
+
+/// Keys for a message, comma-separated, each as [`shown_key`] shows it.
+pub(crate) fn key_list<'k>(tree: &TreeModel, keys: impl IntoIterator<Item = &'k String>) -> String {
+    keys.into_iter()
+        .map(|k| shown_key(tree, k))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -332,4 +377,33 @@ pub fn recorded_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<RecordedCert> 
             Some(RecordedCert { src, sha256 })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree_with_bare_line() -> TreeModel {
+        let mut tree = TreeModel::default();
+        tree.env_files.push(EnvFileModel {
+            path: "k8s/overlays/dev/dev.env".into(),
+            parsed: Ok(vec![("A".into(), 1), ("sentinel".into(), 2)]),
+            bare: vec![("sentinel".into(), 2)],
+            lints: Vec::new(),
+        });
+        tree
+    }
+
+    #[test]
+    fn a_key_from_a_line_without_equals_is_named_by_its_line() {
+        let tree = tree_with_bare_line();
+        let keys: BTreeSet<String> = ["A".into(), "sentinel".into()].into();
+        let text = key_list(&tree, &keys);
+        assert_eq!(
+            text,
+            "`A`, the key on line 2 of `k8s/overlays/dev/dev.env` (a line without '=', not shown)"
+        );
+        assert_eq!(key_phrase(&tree, "A"), "key `A`");
+        assert!(!key_phrase(&tree, "sentinel").contains("sentinel"));
+    }
 }

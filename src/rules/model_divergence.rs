@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{OverlayModel, generated_keys, shown_name};
+use super::model::{OverlayModel, TreeModel, bare_key_line, generated_keys, shown_key, shown_name};
 use super::yamldocs;
 use crate::envfile;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
@@ -123,7 +123,7 @@ fn compare(
         out.push(Finding::new(&META, loc, say(text)));
     }
     for (m, o) in pairs {
-        for text in object_differences(m, o, render.tool) {
+        for text in object_differences(&cx.tree, m, o, render.tool) {
             let loc = at_line(cx, &m.origin.0, m.origin.1);
             out.push(Finding::new(&META, loc, say(text)));
         }
@@ -187,7 +187,12 @@ fn model_objects(cx: &Context<'_>, ov: &OverlayModel) -> Vec<ModelObject> {
 }
 
 /// Keys and scope of a matched object.
-fn object_differences(m: &ModelObject, o: &RenderedObject, tool: &str) -> Vec<String> {
+fn object_differences(
+    tree: &TreeModel,
+    m: &ModelObject,
+    o: &RenderedObject,
+    tool: &str,
+) -> Vec<String> {
     let mut out = Vec::new();
     let id = show(&o.name, o.namespace.as_deref());
     if let (Some(mk), Some(rk)) = (&m.keys, &o.keys)
@@ -196,8 +201,8 @@ fn object_differences(m: &ModelObject, o: &RenderedObject, tool: &str) -> Vec<St
         out.push(format!(
             "{} {id} has keys [{}] in the model and [{}] in the {tool} render",
             m.kind,
-            join(mk),
-            render_keys(rk, mk)
+            join(tree, mk),
+            render_keys(tree, rk, mk)
         ));
     }
     if let Some(ms) = &m.scope
@@ -279,9 +284,9 @@ fn reference_differences(
                     "{} {id} `{}` reads keys [{}] of {} `{expected}` in the model and [{}] in the {tool} render",
                     m.kind,
                     show_path(&r.path),
-                    r.keys.join(", "),
+                    join(&cx.tree, &r.keys),
                     r.target_kind,
-                    got.keys.join(", ")
+                    join(&cx.tree, &got.keys)
                 ),
             ));
         }
@@ -319,19 +324,18 @@ fn show(name: &str, namespace: Option<&str>) -> String {
     }
 }
 
-/// The render's key names, but never one the model lacks that may be a piece of a value: kustomize
-/// v5 makes every line of an env file without `=` a key, so a value pasted over several lines
-/// (or a bare token) becomes key names in the render. The model's keys come from the env-file
-/// parser, which leaves such lines out, so only render-only keys need hiding.
-fn render_keys(rendered: &BTreeSet<String>, model: &BTreeSet<String>) -> String {
-    let (shown, hidden): (Vec<&String>, Vec<&String>) = rendered
-        .iter()
-        .partition(|k| model.contains(*k) || !envfile::no_equals_looks_like_value(k));
-    let mut text = shown
-        .iter()
-        .map(|k| k.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
+/// The render's key names, but never one that may be a piece of a value: kustomize v5 makes every
+/// line of an env file without `=` a key, so a value pasted over several lines (or a bare token)
+/// becomes key names in the render. A key some env file gives on a line without `=` is named by
+/// that line ([`join`]); of the others, a render-only key that looks like a value is counted,
+/// not shown.
+fn render_keys(tree: &TreeModel, rendered: &BTreeSet<String>, model: &BTreeSet<String>) -> String {
+    let (shown, hidden): (Vec<&String>, Vec<&String>) = rendered.iter().partition(|k| {
+        model.contains(*k)
+            || bare_key_line(tree, k).is_some()
+            || !envfile::no_equals_looks_like_value(k)
+    });
+    let mut text = join(tree, shown);
     if !hidden.is_empty() {
         if !text.is_empty() {
             text.push_str(", ");
@@ -344,8 +348,16 @@ fn render_keys(rendered: &BTreeSet<String>, model: &BTreeSet<String>) -> String 
     text
 }
 
-fn join(keys: &BTreeSet<String>) -> String {
-    keys.iter().cloned().collect::<Vec<_>>().join(", ")
+/// Keys for a message, comma-separated; a key some env file gives on a line without `=` as
+/// [`shown_key`] names it (by its line, never its content).
+fn join<'k>(tree: &TreeModel, keys: impl IntoIterator<Item = &'k String>) -> String {
+    keys.into_iter()
+        .map(|k| match bare_key_line(tree, k) {
+            Some(_) => shown_key(tree, k),
+            None => k.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `spec.template.spec.containers[0].envFrom[0].secretRef.name`.
@@ -368,6 +380,32 @@ fn show_path(path: &[Seg]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn render_keys_never_show_a_line_without_equals() {
+        let mut tree = TreeModel::default();
+        tree.env_files.push(crate::rules::model::EnvFileModel {
+            path: "k8s/overlays/dev/dev.env".into(),
+            parsed: Ok(vec![("A".into(), 1), ("sentinel".into(), 2)]),
+            bare: vec![("sentinel".into(), 2)],
+            lints: Vec::new(),
+        });
+        let set = |keys: &[&str]| {
+            keys.iter()
+                .map(|k| (*k).to_owned())
+                .collect::<BTreeSet<_>>()
+        };
+        // In the model and the render, and in the render only.
+        for model in [set(&["A", "sentinel"]), set(&["A"])] {
+            let text = render_keys(&tree, &set(&["A", "B", "sentinel"]), &model);
+            assert!(!text.contains("sentinel"), "{text}");
+            assert!(
+                text.contains("line 2 of `k8s/overlays/dev/dev.env`"),
+                "{text}"
+            );
+            assert!(!join(&tree, &model).contains("sentinel"));
+        }
+    }
 
     #[test]
     fn hashed_names_match_ten_characters() {

@@ -1016,3 +1016,96 @@ fn release_gate_keeps_findings_in_files_the_environment_deploys() {
         "{hits:?}"
     );
 }
+
+/// A line without `=` in an env file is a key with the empty value (kustomize v5), but it is
+/// often a piece of a pasted value: no finding, in any format, prints its content. The findings
+/// that compare key sets still fire and name such a key by its line.
+#[test]
+fn bare_env_lines_are_keys_named_by_line_never_by_content() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    let dev = "k8s/overlays/dev";
+    let example = std::fs::read_to_string(root.join(format!("{dev}/dev-secrets.env.example")));
+    // The untracked real env file: a pasted password on its own line, and one that the
+    // generator's `literals:` also gives (a repeated key).
+    let real = format!("{}S3CRETreal\nS3CRETdup\n", example.unwrap());
+    write(root, &format!("{dev}/dev-secrets.env"), &real);
+    let generator = format!("{dev}/secret-generator.yaml");
+    let text = std::fs::read_to_string(root.join(&generator)).unwrap();
+    let text = text.replace("envs:\n", "literals:\n  - S3CRETdup=x\nenvs:\n");
+    write(root, &generator, &text);
+    // A tracked example with a bare line: paper's SealedSecret then lacks that key.
+    let prod_example = "k8s/overlays/prod/prod-secrets.env.example";
+    let text = std::fs::read_to_string(root.join(prod_example)).unwrap();
+    write(root, prod_example, &format!("{text}S3CRETabc\n"));
+    assert!(git(root, &["add", "-A"]));
+
+    for format in ["text", "json", "sarif", "github"] {
+        let out = bin()
+            .arg("-C")
+            .arg(root)
+            .args(["check", "--format", format])
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(2), "{format}");
+        for (name, stream) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            let s = String::from_utf8_lossy(stream);
+            assert!(
+                !s.contains("S3CRET"),
+                "{format} {name} leaks a bare line:\n{s}"
+            );
+        }
+    }
+
+    let (_, hits) = check(root, &[]);
+    let real_rel = format!("{dev}/dev-secrets.env");
+    let shown = |path: &str, line: u64| {
+        format!("the key on line {line} of `{path}` (a line without '=', not shown)")
+    };
+    let real_line = line_of(root, &real_rel, "S3CRETreal");
+    let dup_line = line_of(root, &real_rel, "S3CRETdup");
+    let abc_line = line_of(root, prod_example, "S3CRETabc");
+    let example_generator = of(&hits, "example-generator-mismatch");
+    assert!(
+        example_generator
+            .iter()
+            .any(|h| h.message.contains("lacks keys")
+                && h.message.contains(&shown(&real_rel, real_line))
+                && h.message.contains(&shown(&real_rel, dup_line))),
+        "{example_generator:#?}"
+    );
+    assert!(
+        example_generator
+            .iter()
+            .any(|h| h.message.contains("more than once")
+                && h.message.contains(&shown(&real_rel, dup_line))),
+        "{example_generator:#?}"
+    );
+    let example_sealed = of(&hits, "example-sealed-mismatch");
+    assert!(
+        example_sealed
+            .iter()
+            .any(|h| h.message.contains("overlay paper")
+                && h.message.contains(&shown(prod_example, abc_line))
+                && h.message.contains(&shown(&real_rel, real_line))),
+        "{example_sealed:#?}"
+    );
+    // The lint still reports each line, without its content.
+    let missing_equals = of(&hits, "env-missing-equals");
+    for (path, line) in [(&real_rel, real_line), (&real_rel.clone(), dup_line)] {
+        assert!(
+            missing_equals
+                .iter()
+                .any(|h| h.path == *path && h.line == line),
+            "{missing_equals:#?}"
+        );
+    }
+    assert!(
+        missing_equals
+            .iter()
+            .any(|h| h.path == prod_example && h.line == abc_line),
+        "{missing_equals:#?}"
+    );
+}

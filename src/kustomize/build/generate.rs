@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use yaml_serde::Value;
 
-use super::super::{Behavior, FileSource, GeneratedKind, GeneratorSpec, Origin, ProblemKind};
+use super::super::{
+    BareEnvKey, Behavior, FileSource, GeneratedKind, GeneratorSpec, Origin, ProblemKind,
+};
 use super::Builder;
 use super::accumulate::Level;
 use super::obj::{GenState, Obj, get_str, metadata_identity, str_list, write_meta};
@@ -251,7 +253,8 @@ impl Builder<'_> {
             .iter()
             .map(|f| self.file_source(dir, f))
             .collect();
-        let mut keys = self.env_keys(dir, &envs, &e.origin);
+        let mut bare_env_keys = Vec::new();
+        let mut keys = self.env_keys(dir, &envs, &e.origin, &mut bare_env_keys);
         if let Some(k) = keys.as_mut() {
             k.extend(literal_keys.iter().cloned());
             k.extend(files.iter().map(|f| f.key.clone()));
@@ -268,6 +271,7 @@ impl Builder<'_> {
             files,
             disable_name_suffix_hash: disable,
             secret_type: get_str(e.args, "type").map(str::to_owned),
+            bare_env_keys,
         };
         (spec, keys)
     }
@@ -287,8 +291,15 @@ impl Builder<'_> {
         }
     }
 
-    /// The key names of `envs`, or None when one of them cannot be read for its keys.
-    fn env_keys(&mut self, dir: &Path, envs: &[PathBuf], origin: &Origin) -> Option<Vec<String>> {
+    /// The key names of `envs`, or None when one of them cannot be read for its keys. The keys
+    /// of lines without `=` are also pushed to `bare` (never to be shown).
+    fn env_keys(
+        &mut self,
+        dir: &Path,
+        envs: &[PathBuf],
+        origin: &Origin,
+        bare: &mut Vec<BareEnvKey>,
+    ) -> Option<Vec<String>> {
         let mut keys = Some(Vec::new());
         for env in envs {
             if self.outside_root(dir, env, origin) {
@@ -303,6 +314,12 @@ impl Builder<'_> {
                         if let Some(k) = keys.as_mut() {
                             k.extend(parsed.key_entries().map(|e| e.key.clone()));
                         }
+                        let rel = self.rel(env);
+                        bare.extend(parsed.bare_entries().map(|e| BareEnvKey {
+                            key: e.key.clone(),
+                            env: rel.clone(),
+                            line: e.line,
+                        }));
                         continue;
                     }
                     Err(err) => Some((
