@@ -4,7 +4,7 @@
 //! Filled by the check use case (`crate::check`), read by the rules. Owns only data and small
 //! lookups; it must not read files, run rules or hold secret values (env files are kept as key
 //! names, lines and lints). A key from an env-file line without `=` may be a piece of a pasted
-//! value: messages show keys through [`shown_key`], which names such a key by its line.
+//! value: messages show keys through `shown_key`, which names such a key by its line.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -101,7 +101,7 @@ pub struct EnvFileModel {
     pub parsed: Result<Vec<(String, usize)>, (usize, String)>,
     /// The keys of lines without `=` and their lines ([`crate::envfile::EnvFile::bare_entries`]),
     /// when the file parses: each may be a piece of a pasted value. Used only to recognise such a
-    /// key; messages name it by line ([`shown_key`]), never by content.
+    /// key; messages name it by line (`shown_key`), never by content.
     pub bare: Vec<(String, usize)>,
     pub lints: Vec<EnvLint>,
 }
