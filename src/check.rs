@@ -382,12 +382,25 @@ fn narrow(
 }
 
 /// The repo-relative paths of the files an overlay's build reads (see [`Overlay::files`]),
-/// those inside the repository.
+/// those inside the repository, and the `.example` of each env file its generators read (the
+/// record of that file's keys, which the environment is checked against).
 fn deployed_files(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
+    let examples = overlay
+        .generated()
+        .iter()
+        .flat_map(|g| &g.specs)
+        .flat_map(|s| &s.envs)
+        .map(|e| {
+            let mut p = e.clone().into_os_string();
+            p.push(".example");
+            PathBuf::from(p)
+        });
     overlay
         .files()
         .into_iter()
-        .map(|p| path_str(p.strip_prefix(root).unwrap_or(p)))
+        .map(Path::to_path_buf)
+        .chain(examples)
+        .map(|p| path_str(p.strip_prefix(root).unwrap_or(&p)))
         .filter(|p| !p.starts_with('/') && !p.starts_with("../") && p != "..")
         .collect()
 }

@@ -1109,3 +1109,36 @@ fn bare_env_lines_are_keys_named_by_line_never_by_content() {
         "{missing_equals:#?}"
     );
 }
+
+/// The `.example` of an env file an environment's generator reads is the record of its keys:
+/// the config's `ignore` cannot hide it either. Ignored, it was reported as missing ("has no
+/// `...env.example`"); now it is read and compared like any other.
+#[test]
+fn ignore_does_not_hide_the_example_of_a_generator_env_file() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    let example = "k8s/overlays/dev/dev-secrets.env.example";
+    write(
+        root,
+        "emp-seal.toml",
+        &format!("ignore = [\"{example}\"]\n"),
+    );
+    let (_, hits) = check(root, &[]);
+    let mismatch = of(&hits, "example-generator-mismatch");
+    assert!(mismatch.is_empty(), "{hits:?}");
+    // A key more in the example than in the generator's file: found through the ignore. The
+    // real env file is written from the example, then the example gains a key.
+    let text = std::fs::read_to_string(root.join(example)).unwrap();
+    write(root, "k8s/overlays/dev/dev-secrets.env", &text);
+    write(root, example, &format!("{text}EXTRA_KEY=\n"));
+    let (_, hits) = check(root, &[]);
+    let mismatch = of(&hits, "example-generator-mismatch");
+    assert!(
+        mismatch
+            .iter()
+            .any(|h| h.path == example && h.message.contains("EXTRA_KEY")),
+        "{hits:?}"
+    );
+}
