@@ -182,6 +182,8 @@ fn json(root: &std::path::Path, reports: &[CertReport]) -> String {
                 "sha256": c.sha256,
                 "ssh_fingerprint": c.ssh_fingerprint,
                 "demo": c.demo,
+                // The label of a private-key block the file also holds (never its content).
+                "private_key": r.private_keys.iter().find(|(p, _)| *p == c.path).map(|(_, l)| l),
                 "used_by": r.used_by,
                 "sealed": r.sealed.iter().map(|s| serde_json::json!({
                     "env": s.env,

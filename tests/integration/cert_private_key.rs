@@ -338,11 +338,15 @@ fn cert_shows_a_certificate_file_holding_a_private_key_and_warns() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     let v: Value = serde_json::from_str(&o.stdout).unwrap();
     assert_eq!(v["certificates"][0]["sha256"], sha.as_str());
+    assert_eq!(v["certificates"][0]["private_key"], "EC PRIVATE KEY");
     assert_private_key_warning("cert --json", &o.stderr, PAPER_CERT, "EC PRIVATE KEY");
 
-    // Without the key: no warning.
+    // Without the key: no warning, and `private_key` is null.
     std::fs::write(t.path().join(PAPER_CERT), &cert).unwrap();
     let o = run(t.path(), &["cert", "paper"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(warnings(&o.stderr).is_empty(), "{}", o.stderr);
+    let o = run(t.path(), &["cert", "paper", "--json"]);
+    let v: Value = serde_json::from_str(&o.stdout).unwrap();
+    assert!(v["certificates"][0]["private_key"].is_null(), "{v}");
 }
