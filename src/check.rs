@@ -246,11 +246,9 @@ pub(crate) fn usable_workspace(ws: &crate::workspace::Workspace) -> Result<(), C
     let Some(id) = unsuppressible.iter().find(|id| rules::find(id).is_none()) else {
         return Ok(());
     };
-    let file = ws.config_file.clone().unwrap_or_default();
-    let text = std::fs::read_to_string(ws.root.join(&file)).unwrap_or_default();
     Err(crate::workspace::ConfigError::Invalid {
-        line: crate::workspace::config::line_of(&text, &format!("\"{id}\"")),
-        file,
+        file: ws.config_file.clone().unwrap_or_default(),
+        line: ws.config.line_of(&format!("\"{id}\"")),
         message: format!("[release] unsuppressible: `{id}` is no rule id"),
     }
     .into())

@@ -32,9 +32,26 @@ pub struct Config {
     /// The release gate's policy.
     #[serde(default)]
     pub release: ReleaseConfig,
-    /// The line of each `environment` table's key, for errors about it (filled by [`parse`]).
+    /// The file's text, for the line of a setting in errors found after parsing (see
+    /// [`Config::line_of`]; filled by [`parse`]). Holds no secret: the file holds paths,
+    /// globs, scopes and rule ids.
     #[serde(skip)]
-    pub environment_lines: BTreeMap<String, usize>,
+    text: String,
+}
+
+impl Config {
+    /// The 1-based line of the first line of the file holding `needle` (1 when none does).
+    pub fn line_of(&self, needle: &str) -> usize {
+        line_of(&self.text, needle)
+    }
+
+    /// The line of the `[environment.KEY]` table (or dotted `environment.KEY` key).
+    pub fn environment_line(&self, key: &str) -> usize {
+        self.text
+            .lines()
+            .position(|l| l.contains("environment") && l.contains(key))
+            .map_or_else(|| self.line_of(key), |i| i + 1)
+    }
 }
 
 /// Settings for one environment.
@@ -187,17 +204,7 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
             });
         }
     }
-    config.environment_lines = config
-        .environment
-        .keys()
-        .map(|env| {
-            let line = text
-                .lines()
-                .position(|l| l.contains("environment") && l.contains(env.as_str()))
-                .map_or_else(|| line_of(text, env), |i| i + 1);
-            (env.clone(), line)
-        })
-        .collect();
+    text.clone_into(&mut config.text);
     if config.environments.as_ref().is_some_and(Vec::is_empty) {
         return Err(ConfigError::Invalid {
             file: file.to_owned(),
@@ -208,8 +215,7 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-/// The 1-based line of the first line of `text` holding `needle` (1 when none does).
-pub fn line_of(text: &str, needle: &str) -> usize {
+fn line_of(text: &str, needle: &str) -> usize {
     text.lines()
         .position(|l| l.contains(needle))
         .map_or(1, |i| i + 1)

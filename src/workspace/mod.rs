@@ -221,7 +221,7 @@ impl Workspace {
             None => Ok(()),
             Some(key) => Err(ConfigError::Invalid {
                 file: file.clone(),
-                line: self.config.environment_lines.get(key).copied().unwrap_or(1),
+                line: self.config.environment_line(key),
                 message: format!(
                     "[environment.{}] names no environment and no kustomization directory (the environments: {})",
                     key.escape_debug(),
