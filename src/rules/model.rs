@@ -175,7 +175,7 @@ pub(crate) fn shown_name(name: &str, hash_suffix: bool) -> String {
 /// Where `key` is given on a line without `=` (repo-relative path and 1-based line), when it is:
 /// the first such line of the tree's env files (by path), else of the env files the overlays'
 /// generators read (the kustomize model records those, whatever their names).
-pub(crate) fn bare_key_line(tree: &TreeModel, key: &str) -> Option<(String, usize)> {
+fn bare_key_line(tree: &TreeModel, key: &str) -> Option<(String, usize)> {
     let in_env_files = tree.env_files.iter().find_map(|e| {
         e.bare
             .iter()
@@ -193,23 +193,23 @@ pub(crate) fn bare_key_line(tree: &TreeModel, key: &str) -> Option<(String, usiz
     })
 }
 
-/// A key for a message: `` `KEY` ``, or, for a key some env file gives on a line without `=`
-/// (which may be a piece of a pasted value), where that line is, never its content.
-pub(crate) fn shown_key(tree: &TreeModel, key: &str) -> String {
-    match bare_key_line(tree, key) {
-        Some((path, line)) => {
-            format!("the key on line {line} of `{path}` (a line without '=', not shown)")
-        }
-        None => format!("`{key}`"),
-    }
+/// Where a key some env file gives on a line without `=` is, as a message names it (never its
+/// content), or `None` for any other key.
+pub(crate) fn bare_key_text(tree: &TreeModel, key: &str) -> Option<String> {
+    bare_key_line(tree, key).map(|(path, line)| {
+        format!("the key on line {line} of `{path}` (a line without '=', not shown)")
+    })
 }
 
-/// `` key `KEY` ``, or where a key from a line without `=` is (see [`shown_key`]).
+/// A key for a message: `` `KEY` ``, or, for a key from a line without `=` (which may be a
+/// piece of a pasted value), where that line is ([`bare_key_text`]).
+pub(crate) fn shown_key(tree: &TreeModel, key: &str) -> String {
+    bare_key_text(tree, key).unwrap_or_else(|| format!("`{key}`"))
+}
+
+/// `` key `KEY` ``, or where a key from a line without `=` is ([`bare_key_text`]).
 pub(crate) fn key_phrase(tree: &TreeModel, key: &str) -> String {
-    match bare_key_line(tree, key) {
-        Some(_) => shown_key(tree, key),
-        None => format!("key `{key}`"),
-    }
+    bare_key_text(tree, key).unwrap_or_else(|| format!("key `{key}`"))
 }
 
 /// Keys for a message, comma-separated, each as [`shown_key`] shows it.

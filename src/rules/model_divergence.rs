@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{OverlayModel, TreeModel, bare_key_line, generated_keys, shown_key, shown_name};
+use super::model::{OverlayModel, TreeModel, bare_key_text, generated_keys, shown_name};
 use super::yamldocs;
 use crate::envfile;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
@@ -332,7 +332,7 @@ fn show(name: &str, namespace: Option<&str>) -> String {
 fn render_keys(tree: &TreeModel, rendered: &BTreeSet<String>, model: &BTreeSet<String>) -> String {
     let (shown, hidden): (Vec<&String>, Vec<&String>) = rendered.iter().partition(|k| {
         model.contains(*k)
-            || bare_key_line(tree, k).is_some()
+            || bare_key_text(tree, k).is_some()
             || !envfile::no_equals_looks_like_value(k)
     });
     let mut text = join(tree, shown);
@@ -349,13 +349,10 @@ fn render_keys(tree: &TreeModel, rendered: &BTreeSet<String>, model: &BTreeSet<S
 }
 
 /// Keys for a message, comma-separated; a key some env file gives on a line without `=` as
-/// [`shown_key`] names it (by its line, never its content).
+/// `bare_key_text` names it (by its line, never its content).
 fn join<'k>(tree: &TreeModel, keys: impl IntoIterator<Item = &'k String>) -> String {
     keys.into_iter()
-        .map(|k| match bare_key_line(tree, k) {
-            Some(_) => shown_key(tree, k),
-            None => k.clone(),
-        })
+        .map(|k| bare_key_text(tree, k).unwrap_or_else(|| k.clone()))
         .collect::<Vec<_>>()
         .join(", ")
 }
