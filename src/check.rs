@@ -414,19 +414,26 @@ fn read_deployed<'d>(
     files: &mut Vec<SourceFile>,
     env_files: &mut Vec<EnvFileModel>,
 ) {
-    let in_tree: HashSet<&str> = files
-        .iter()
-        .filter(|f| !f.repository_only)
-        .map(|f| f.path.as_str())
-        .collect();
-    let missing: BTreeSet<String> = deployed
-        .filter(|r| wanted(r) && !in_tree.contains(r.as_str()) && root.join(r).is_file())
-        .cloned()
-        .collect();
+    let mut missing: BTreeSet<String> = {
+        let in_tree: HashSet<&str> = files
+            .iter()
+            .filter(|f| !f.repository_only)
+            .map(|f| f.path.as_str())
+            .collect();
+        deployed
+            .filter(|r| wanted(r) && !in_tree.contains(r.as_str()) && root.join(r).is_file())
+            .cloned()
+            .collect()
+    };
+    // One already read for the repository-wide rules joins the tree as it is.
+    for f in files.iter_mut().filter(|f| f.repository_only) {
+        if missing.remove(&f.path) {
+            f.repository_only = false;
+        }
+    }
     if missing.is_empty() {
         return;
     }
-    files.retain(|f| !missing.contains(&f.path));
     let (more, more_env) = read_files(root, &missing, &BTreeSet::new(), git, HashMap::new());
     files.extend(more);
     env_files.extend(more_env);
