@@ -493,15 +493,18 @@ fn refuse_literals_without_equals(origin: &str, entry: &Value) -> Result<(), Mig
 /// The generator's env files hold only `KEY=value` lines, as `seal` requires of `--from`: a
 /// line without `=` or a value pasted over several lines would become a key the Secret needs,
 /// named after what may be a piece of a value. Refused naming the file and line only. An env
-/// file that cannot be read gave the model no keys, so it adds none here either.
+/// file that is there but cannot be read (too large, not a file, unreadable) is refused too:
+/// the keys it gives the Secret would be unknown and lost. One that is not there on this
+/// machine (an untracked env file) gives no keys; the values come from `--from`.
 fn refuse_generator_non_keys(root: &Path, spec: &GeneratorSpec) -> Result<(), MigrateError> {
     for p in &spec.envs {
         // `join` keeps an absolute path as it is.
         let path = root.join(p);
-        let Ok(bytes) = fsio::read_limited(&path, MAX_INPUT_BYTES) else {
-            continue;
+        let bytes = match fsio::read_limited(&path, MAX_INPUT_BYTES) {
+            Ok(b) => zeroize::Zeroizing::new(b),
+            Err(fsio::FsError::NotFound { .. }) => continue,
+            Err(e) => return Err(SealError::from(e).into()),
         };
-        let bytes = zeroize::Zeroizing::new(bytes);
         let name = rel(root, &path);
         envfile::parse_with_path(Path::new(&name), &bytes)
             .and_then(|f| f.refuse_non_keys_with_path(Path::new(&name)))

@@ -573,3 +573,35 @@ fn migrate_never_echoes_a_generator_line_without_equals() {
         o.stdout
     );
 }
+
+/// A generator env file that is there but cannot be read (here over the 8 MiB input limit)
+/// gives the Secret keys nobody can know: the migration refuses, naming the file, and writes
+/// nothing, instead of sealing only `--from`'s keys and losing the others.
+#[test]
+fn migrate_refuses_a_generator_env_file_it_cannot_read() {
+    let t = repo(&inline_kustomization(false, ""));
+    let root = t.path();
+    let stage = root.join("k8s/overlays/stage");
+    let mut big = ENV.to_owned();
+    big.push_str(&format!("{}=1\n", "K".repeat(9 << 20)));
+    write(&stage.join("app.env"), &big);
+    let before = dir_bytes(&stage);
+    let from = root.join("work/new.env");
+    write(&from, ENV);
+    let o = run(
+        root,
+        &migrate_args("stage", from.to_str().unwrap(), &["--no-input"]),
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let first = o
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_default();
+    assert!(
+        first.contains("app.env") && first.contains("larger than"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(dir_bytes(&stage), before, "the refusal changed a file");
+}
