@@ -57,15 +57,19 @@ fn migrate_args<'a>(env: &'a str, from: &'a str, extra: &[&'a str]) -> Vec<&'a s
     args
 }
 
+/// A refusal: exit 2, and its first `error:` line.
+fn refused(o: &Out) -> &str {
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    o.stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_default()
+}
+
 /// A refusal (exit 2) by `by` (`--keep-name` or `--migrate`) naming the Deployment's two
 /// references to `app-secrets` by file and line, with each of `hints` in the output.
 fn assert_refused_dangling(o: &Out, by: &str, hints: &[&str]) {
-    assert_eq!(o.code, 2, "{}", o.stderr);
-    let first = o
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("error: "))
-        .unwrap_or_default();
+    let first = refused(o);
     assert!(
         first.starts_with("error: k8s/overlays/stage/kustomization.yaml")
             && first.contains(&format!("{by} would leave 2 reference(s) to `app-secrets`"))
@@ -172,6 +176,22 @@ fn dir_bytes(dir: &Path) -> BTreeMap<std::path::PathBuf, Vec<u8>> {
             (p, bytes)
         })
         .collect()
+}
+
+/// `--migrate` of `stage` with the values from a file outside the overlay (`work/new.env`),
+/// refused: exit 2, and every file of the overlay as it was.
+fn refused_from_another_file(root: &Path) -> Out {
+    let stage = root.join("k8s/overlays/stage");
+    let before = dir_bytes(&stage);
+    let from = root.join("work/new.env");
+    write(&from, ENV);
+    let o = run(
+        root,
+        &migrate_args("stage", from.to_str().unwrap(), &["--no-input"]),
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert_eq!(dir_bytes(&stage), before, "the refusal changed a file");
+    o
 }
 
 fn have_kubectl() -> bool {
@@ -454,12 +474,7 @@ fn issue_16_keep_name_with_a_generator_file() {
         root,
         &migrate_args("prod", "prod-secrets.env", &["--no-input", "--keep-name"]),
     );
-    assert_eq!(o.code, 2, "{}", o.stderr);
-    let first = o
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("error: "))
-        .unwrap_or_default();
+    let first = refused(&o);
     assert!(
         first.contains("secret-generator.yaml") && first.contains("--keep-name would leave"),
         "{}",
@@ -518,16 +533,7 @@ fn issue_16_inline_refusals_change_nothing() {
 fn migrate_never_echoes_a_generator_line_without_equals() {
     const BARE: &str = "S3CRETxyz";
     let refused = |root: &Path, needle: &str| {
-        let stage = root.join("k8s/overlays/stage");
-        let before = dir_bytes(&stage);
-        // The values to seal come from another file, which is fine.
-        let from = root.join("work/new.env");
-        write(&from, ENV);
-        let o = run(
-            root,
-            &migrate_args("stage", from.to_str().unwrap(), &["--no-input"]),
-        );
-        assert_eq!(o.code, 2, "{}", o.stderr);
+        let o = refused_from_another_file(root);
         assert!(
             !o.stdout.contains(BARE) && !o.stderr.contains(BARE),
             "a line without '=' was printed: {}{}",
@@ -535,7 +541,6 @@ fn migrate_never_echoes_a_generator_line_without_equals() {
             o.stderr
         );
         assert!(o.stderr.contains(needle), "{needle}: {}", o.stderr);
-        assert_eq!(dir_bytes(&stage), before, "the refusal changed a file");
     };
 
     // The generator's env file.
@@ -585,23 +590,11 @@ fn migrate_refuses_a_generator_env_file_it_cannot_read() {
     let mut big = ENV.to_owned();
     big.push_str(&format!("{}=1\n", "K".repeat(9 << 20)));
     write(&stage.join("app.env"), &big);
-    let before = dir_bytes(&stage);
-    let from = root.join("work/new.env");
-    write(&from, ENV);
-    let o = run(
-        root,
-        &migrate_args("stage", from.to_str().unwrap(), &["--no-input"]),
-    );
-    assert_eq!(o.code, 2, "{}", o.stderr);
-    let first = o
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("error: "))
-        .unwrap_or_default();
+    let o = refused_from_another_file(root);
+    let first = refused(&o);
     assert!(
         first.contains("app.env") && first.contains("larger than"),
         "{}",
         o.stderr
     );
-    assert_eq!(dir_bytes(&stage), before, "the refusal changed a file");
 }
