@@ -206,6 +206,15 @@ impl<'a> Context<'a> {
         self
     }
 
+    /// Whether a finding of rule `id` stands whatever allow comments or `--rules` say: under
+    /// `--release`, the built-in [`RELEASE_UNSUPPRESSIBLE`] rules and the config's
+    /// `[release] unsuppressible` ones.
+    fn unsuppressible(&self, id: &str) -> bool {
+        self.release
+            && (RELEASE_UNSUPPRESSIBLE.contains(&id)
+                || self.tree.release_unsuppressible.iter().any(|r| r == id))
+    }
+
     /// Adds the key that seals values for `SealedSecrets` under `dir`.
     #[must_use]
     pub fn with_key(mut self, dir: impl Into<String>, key: RsaPublicKey) -> Context<'a> {
@@ -360,16 +369,18 @@ pub fn run(cx: &Context<'_>) -> Report {
 }
 
 /// Like [`run`], running only the rules whose id is in `only` (every rule when `None`; an env
-/// lint runs when `env-syntax` or its own id is listed).
+/// lint runs when `env-syntax` or its own id is listed). [`ALWAYS_RUN`] rules run whatever
+/// `only` says, and so, under `--release`, do the rules a release cannot suppress: naming other
+/// rules must not switch the release gate's own checks off.
 pub fn run_only(cx: &Context<'_>, only: Option<&BTreeSet<String>>) -> Report {
+    let selected = |id: &str| {
+        only.is_none_or(|ids| ids.contains(id) || ALWAYS_RUN.contains(&id) || cx.unsuppressible(id))
+    };
     let mut findings = Vec::new();
     for &(meta, check) in RULES {
-        let wanted = only.is_none_or(|ids| {
-            ids.contains(meta.id)
-                || ALWAYS_RUN.contains(&meta.id)
-                || (meta.id == env::ENV_SYNTAX.id && env::LINTS.iter().any(|m| ids.contains(m.id)))
-        });
-        if wanted {
+        let env_lint_wanted = meta.id == env::ENV_SYNTAX.id
+            && only.is_some_and(|ids| env::LINTS.iter().any(|m| ids.contains(m.id)));
+        if selected(meta.id) || env_lint_wanted {
             match meta.scope {
                 RuleScope::Overlay | RuleScope::Model => {
                     findings.extend(run_per_overlay(cx, meta, check));
@@ -378,9 +389,7 @@ pub fn run_only(cx: &Context<'_>, only: Option<&BTreeSet<String>>) -> Report {
             }
         }
     }
-    if let Some(ids) = only {
-        findings.retain(|f| ids.contains(f.rule.id) || ALWAYS_RUN.contains(&f.rule.id));
-    }
+    findings.retain(|f| selected(f.rule.id));
     if cx.release {
         for f in &mut findings {
             if RELEASE_ERRORS.contains(&f.rule.id) {
@@ -442,12 +451,7 @@ pub fn finish(cx: &Context<'_>, mut findings: Vec<Finding>) -> Report {
     apply_suppressions(cx.files, &mut findings);
     if cx.release {
         for f in &mut findings {
-            let configured = cx
-                .tree
-                .release_unsuppressible
-                .iter()
-                .any(|r| r == f.rule.id);
-            if (RELEASE_UNSUPPRESSIBLE.contains(&f.rule.id) || configured)
+            if cx.unsuppressible(f.rule.id)
                 && let Some(s) = f.suppressed.take()
             {
                 f.message.push_str(&format!(

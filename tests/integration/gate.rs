@@ -547,6 +547,15 @@ fn issue_14_sealed_with_the_demo_certificate_through_cert_fails_the_release_gate
     assert_eq!(demo_hits[0].severity, "error");
     // The recorded fingerprint differs from paper's certificate too.
     assert_eq!(of(&hits, "stale-certificate")[0].severity, "error");
+    // Naming other rules does not switch the release gate's own checks off.
+    let (code, hits) = check(
+        t.path(),
+        &["--release", "paper", "--rules", "placeholder-ciphertext"],
+    );
+    assert_eq!(code, 1);
+    for rule in ["sealed-with-demo-certificate", "stale-certificate"] {
+        assert_eq!(of(&hits, rule).len(), 1, "{rule}: {hits:?}");
+    }
     // Not a release gate: the demo is expected there.
     let (_, hits) = check(t.path(), &[]);
     assert!(of(&hits, "sealed-with-demo-certificate").is_empty());
