@@ -23,10 +23,11 @@ use crate::cert::{CertError, Certificate};
 use crate::envfile;
 use crate::finding::{Report, RuleScope};
 use crate::fsio;
+use crate::keys;
 use crate::kustomize::{self, Overlay, SecretSource};
 use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, TreeModel};
 use crate::rules::{self, Context, GitStatus, SourceFile};
-use crate::workspace::{MAX_FILE_BYTES, is_manifest, list_files, path_str};
+use crate::workspace::{MAX_FILE_BYTES, is_key_file, is_manifest, list_files, path_str};
 
 /// Errors that stop a check before any rule runs (the CLI exits 2 on them).
 #[derive(Debug, thiserror::Error)]
@@ -274,7 +275,7 @@ fn read_files(
     let (files, env_files): (Vec<SourceFile>, Vec<Option<EnvFileModel>>) = todo
         .into_par_iter()
         .map(|(rel, repository_only, text)| {
-            let (f, env) = read_file(root, rel, git, text);
+            let (f, env) = read_file(root, rel, git, text, repository_only);
             (
                 if repository_only {
                     f.repository_only()
@@ -473,8 +474,9 @@ fn is_env_file(rel: &str) -> bool {
 /// - the tree: every wanted file under the workspace's tree directories (those holding
 ///   kustomizations or certificates) and the given paths, git-ignored ones included (overlays
 ///   read ignored env files), minus the config file's `ignore` paths;
-/// - outside it, for the repository-wide rules: every YAML/JSON file of the repository that is
-///   not ignored: what `git ls-files` lists, or without git, a walk that skips `.git`, `target`,
+/// - outside it, for the repository-wide rules: every YAML/JSON file of the repository, and
+///   every file that may hold a private key ([`is_key_file`]), that is not ignored: what
+///   `git ls-files` lists, or without git, a walk that skips `.git`, `target`,
 ///   `node_modules` and hidden directories.
 fn tree_files(
     root: &Path,
@@ -519,7 +521,7 @@ fn tree_files(
     // A file git lists that the work tree no longer has (deleted, the deletion not yet staged)
     // is not there to check.
     outside.retain(|r| {
-        is_manifest(r)
+        (is_manifest(r) || is_key_file(r))
             && !rels.contains(r)
             && !ws.is_ignored(r)
             && root.join(r).symlink_metadata().is_ok()
@@ -593,14 +595,16 @@ fn git_status(root: &Path) -> Option<GitMap> {
 }
 
 /// Reads one file. Env files are parsed here (keys and lints) and handed on with every
-/// non-comment line blanked, so no value reaches the rules. A file that cannot be read is kept,
-/// empty, with the reason (`SourceFile::unread`; an env file's as its parse error), so that the
-/// report says it went unchecked instead of counting it as clean.
+/// non-comment line blanked, so no value reaches the rules; a file outside the tree that may
+/// hold private keys is handed on as [`keys::outline`] shows it. A file that cannot be read is
+/// kept, empty, with the reason (`SourceFile::unread`; an env file's as its parse error), so
+/// that the report says it went unchecked instead of counting it as clean.
 fn read_file(
     root: &Path,
     rel: &str,
     git: Option<&GitMap>,
     text: Option<String>,
+    repository_only: bool,
 ) -> (SourceFile, Option<EnvFileModel>) {
     let status = match git {
         None => GitStatus::Unknown,
@@ -665,7 +669,12 @@ fn read_file(
         };
         return (file.with_text(text), Some(model));
     }
-    match text.map_or_else(|| fsio::read_to_string_limited(&path, MAX_FILE_BYTES), Ok) {
+    let read = text.map_or_else(|| fsio::read_to_string_limited(&path, MAX_FILE_BYTES), Ok);
+    match read {
+        Ok(text) if repository_only && is_key_file(rel) => {
+            let text = zeroize::Zeroizing::new(text);
+            (file.with_text(keys::outline(&text)), None)
+        }
         Ok(text) => (file.with_text(text), None),
         Err(e) => (file.unread(reason(e)), None),
     }

@@ -91,6 +91,33 @@ pub fn load_private_keys(bytes: &[u8], source_name: &str) -> Result<Vec<Unsealin
     Ok(keys)
 }
 
+/// What a file that may hold private keys shows of them, line for line, without them: comment
+/// lines (`# ...`, where allow comments go), PEM `-----BEGIN`/`-----END` lines, and the
+/// `tls.key` field name of a Kubernetes Secret (YAML or JSON, as a backup of the controller's
+/// keys holds them); every other line is blank. `check` keeps this instead of the text.
+pub fn outline(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let t = l.trim_start();
+            let indent = &l[..l.len() - t.len()];
+            if t.starts_with('#') {
+                l.to_owned()
+            } else if t.starts_with("-----BEGIN ") || t.starts_with("-----END ") {
+                // Only the marker: a key pasted on one line follows it.
+                let end = t[5..].find("-----").map_or(0, |i| i + 10);
+                format!("{indent}{}", &t[..end])
+            } else if let Some(rest) = t.strip_prefix("\"tls.key\"").or(t.strip_prefix("tls.key"))
+                && rest.trim_start().starts_with(':')
+            {
+                format!("{indent}tls.key:")
+            } else {
+                String::new()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn looks_like_pem(bytes: &[u8]) -> bool {
     bytes.windows(11).any(|w| w == b"-----BEGIN ")
 }
@@ -228,4 +255,29 @@ fn collect_secret_keys(
     }
     keys.extend(found);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn outline_keeps_where_keys_are_and_nothing_of_them() {
+        let text = "# backup\n-----BEGIN RSA PRIVATE KEY-----\nMIIEsecret\n-----END RSA PRIVATE KEY-----\n  -----BEGIN PRIVATE KEY-----MIIEone-line-----END PRIVATE KEY-----\ndata:\n  tls.key: LS0tsecret\n  \"tls.key\" : \"LS0tsecret\"\n  tls.keys: x\n-----BEGIN unterminated MIIEsecret\n";
+        let out = super::outline(text);
+        assert_eq!(
+            out.split('\n').collect::<Vec<_>>(),
+            [
+                "# backup",
+                "-----BEGIN RSA PRIVATE KEY-----",
+                "",
+                "-----END RSA PRIVATE KEY-----",
+                "  -----BEGIN PRIVATE KEY-----",
+                "",
+                "  tls.key:",
+                "  tls.key:",
+                "",
+                "",
+            ]
+        );
+        assert!(!out.contains("secret") && !out.contains("MIIE"), "{out}");
+    }
 }

@@ -29,6 +29,7 @@ pub mod certificate_private_key;
 pub mod certificate_weak_key;
 mod certs;
 pub mod ciphertext_key_size_mismatch;
+pub mod committed_private_key;
 pub mod dangling_reference;
 pub mod demo_certificate;
 pub mod env;
@@ -102,7 +103,7 @@ impl SourceFile {
     #[must_use]
     pub fn repository_only(mut self) -> SourceFile {
         self.repository_only = true;
-        if !self.text.contains("Secret") {
+        if self.is_yaml() && !self.text.contains("Secret") {
             self.text = String::new();
         }
         self
@@ -306,6 +307,7 @@ pub static RULES: &[Rule] = &[
     ),
     (&demo_certificate::META, demo_certificate::check),
     (&plaintext_secret::META, plaintext_secret::check),
+    (&committed_private_key::META, committed_private_key::check),
     (&plaintext_env_file::META, plaintext_env_file::check),
     (&readable_secret_data::META, readable_secret_data::check),
     (&render_failed::META, render_failed::check),
@@ -586,6 +588,7 @@ mod tests {
         certificate-private-key
         certificate-weak-key
         ciphertext-key-size-mismatch
+        committed-private-key
         dangling-reference
         demo-certificate
         env-bare-cr

@@ -345,6 +345,17 @@ pub(crate) fn is_manifest(rel: &str) -> bool {
     [".yaml", ".yml", ".json"].iter().any(|e| rel.ends_with(e))
 }
 
+/// A file that may hold a private key, by its name: `.pem`, `.key`, `.crt` or `.cer`, or one of
+/// OpenSSH's default key names (`id_rsa`, `id_ecdsa`, `id_ed25519`, `id_dsa`). The pre-commit
+/// hooks' `files` patterns (`.pre-commit-hooks.yaml`) name the same files.
+pub(crate) fn is_key_file(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    [".pem", ".key", ".crt", ".cer"]
+        .iter()
+        .any(|e| name.ends_with(e))
+        || ["id_rsa", "id_ecdsa", "id_ed25519", "id_dsa"].contains(&name)
+}
+
 /// Every file under `root`/`rel` (no symlinked directories, none whose name `skip` matches),
 /// repo-relative (`rel` is too, `""` for the root).
 pub(crate) fn list_files(

@@ -350,3 +350,84 @@ fn cert_shows_a_certificate_file_holding_a_private_key_and_warns() {
     let v: Value = serde_json::from_str(&o.stdout).unwrap();
     assert!(v["certificates"][0]["private_key"].is_null(), "{v}");
 }
+
+/// `committed-private-key`: key files anywhere in the repository (a PEM key, a backup of the
+/// controller's keys as `kubectl get secret ... -o yaml` saves it, an OpenSSH key, a key pasted
+/// on one line), by git status; certificates alone and ignored files are no findings, and a
+/// key file that cannot be read is a note saying so. Nothing of a key reaches the output.
+#[test]
+fn check_reports_private_keys_committed_anywhere_in_the_repository() {
+    const RULE: &str = "committed-private-key";
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    let write = |rel: &str, bytes: &[u8]| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, bytes).unwrap();
+    };
+    write(
+        "ops/main.key",
+        format!("# the controller's key\n{}", fixtures::key_pem(2048)).as_bytes(),
+    );
+    let backup = format!(
+        "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Secret\n    type: kubernetes.io/tls\n    data:\n      tls.crt: {}\n      tls.key: {}\n",
+        common::b64(fixtures::cert_pem(4096).as_bytes()),
+        common::b64(fixtures::key_pem(4096).as_bytes()),
+    );
+    write("backup/sealed-secrets.key", backup.as_bytes());
+    write(".ssh/id_rsa", fixtures::pkcs1_key_pem().as_bytes());
+    write(
+        "one-line.pem",
+        fixtures::pkcs1_key_pem().replace('\n', "").as_bytes(),
+    );
+    write("certs/ca.crt", fixtures::cert_pem(2048).as_bytes());
+    write("binary.key", &[0x30, 0x82, 0xff, 0xfe, 0x00]);
+    write("secret.key", fixtures::key_pem(2048).as_bytes());
+    write(".gitignore", b"secret.key\nlocal.pem\n");
+    common::git(root, &["add", "-A"]);
+    // Not staged: one not ignored, one ignored.
+    write("untracked.pem", fixtures::key_pem(2048).as_bytes());
+    write("local.pem", fixtures::key_pem(2048).as_bytes());
+
+    let (code, hits) = check_json(root, &[]);
+    assert_eq!(code, 1);
+    let mut got: Vec<(String, u64, String)> = hits
+        .iter()
+        .filter(|h| h.rule == RULE)
+        .map(|h| (h.path.clone(), h.line, h.severity.clone()))
+        .collect();
+    got.sort();
+    let want = |p: &str, line: u64, sev: &str| (p.to_owned(), line, sev.to_owned());
+    let tls_key_line = line_of(
+        &backup,
+        backup.lines().find(|l| l.contains("tls.key")).unwrap(),
+    );
+    assert_eq!(
+        got,
+        vec![
+            want(".ssh/id_rsa", 1, "error"),
+            want("backup/sealed-secrets.key", tls_key_line, "error"),
+            want("binary.key", 1, "note"),
+            want("one-line.pem", 1, "error"),
+            want("ops/main.key", 2, "error"),
+            want("untracked.pem", 1, "warning"),
+        ],
+        "{hits:?}"
+    );
+    let binary = hits.iter().find(|h| h.path == "binary.key").unwrap();
+    assert!(
+        binary.message.contains("did not check"),
+        "{}",
+        binary.message
+    );
+    // The release gate and the pre-commit hook (which passes the staged file) report it too.
+    let (code, hits) = check_json(root, &["--release", "paper", "ops/main.key"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        of(&hits, RULE),
+        vec![("ops/main.key".to_owned(), 2)],
+        "{hits:?}"
+    );
+}

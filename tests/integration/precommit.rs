@@ -137,17 +137,7 @@ fn hooks_block_placeholders_and_plaintext_and_pass_clean_commits() {
         "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: s\n  namespace: app\nspec:\n  encryptedData:\n    TOKEN: AgAAAAAAAAAA...REPLACE_ME\n",
     );
     ok(&git(u, &["add", "-A"]));
-    let out = commit("placeholder");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !out.status.success(),
-        "placeholder commit went through: {text}"
-    );
-    assert!(text.contains("placeholder-ciphertext"), "{text}");
+    blocked(&commit("placeholder"), "placeholder-ciphertext");
     ok(&git(
         u,
         &["rm", "-q", "--cached", "k8s/overlays/app/sealedsecret.yaml"],
@@ -161,20 +151,31 @@ fn hooks_block_placeholders_and_plaintext_and_pass_clean_commits() {
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  TOKEN: test-only-value\n",
     );
     ok(&git(u, &["add", "-A"]));
-    let out = commit("plaintext");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !out.status.success(),
-        "plaintext commit went through: {text}"
-    );
-    assert!(text.contains("plaintext-secret"), "{text}");
+    let text = blocked(&commit("plaintext"), "plaintext-secret");
     assert!(!text.contains("test-only-value"), "value leaked: {text}");
     ok(&git(u, &["rm", "-q", "--cached", "deploy/secret.yaml"]));
     std::fs::remove_file(u.join("deploy/secret.yaml")).unwrap();
+
+    // A placeholder in a JSON SealedSecret (kubeseal's default output) is blocked too.
+    write(
+        u,
+        "k8s/overlays/app/sealedsecret.json",
+        r#"{"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "metadata": {"name": "s", "namespace": "app"}, "spec": {"encryptedData": {"TOKEN": "AgAAAAAAAAAA...REPLACE_ME"}}}"#,
+    );
+    ok(&git(u, &["add", "-A"]));
+    blocked(&commit("json placeholder"), "placeholder-ciphertext");
+    ok(&git(
+        u,
+        &["rm", "-q", "--cached", "k8s/overlays/app/sealedsecret.json"],
+    ));
+    std::fs::remove_file(u.join("k8s/overlays/app/sealedsecret.json")).unwrap();
+
+    // So is a private key, whatever directory it sits in.
+    write(u, "backup/main.key", &crate::fixtures::key_pem(2048));
+    ok(&git(u, &["add", "-A"]));
+    blocked(&commit("private key"), "committed-private-key");
+    ok(&git(u, &["rm", "-q", "--cached", "backup/main.key"]));
+    std::fs::remove_file(u.join("backup/main.key")).unwrap();
 
     // Another clean change passes.
     write(
@@ -184,4 +185,19 @@ fn hooks_block_placeholders_and_plaintext_and_pass_clean_commits() {
     );
     ok(&git(u, &["add", "-A"]));
     ok(&commit("clean again"));
+}
+
+/// Asserts that a `git commit` was refused by a hook reporting `rule`; returns its output.
+fn blocked(out: &Output, rule: &str) -> String {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success(),
+        "{rule}: the commit went through: {text}"
+    );
+    assert!(text.contains(rule), "{text}");
+    text
 }

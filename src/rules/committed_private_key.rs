@@ -1,0 +1,85 @@
+//! Rule `committed-private-key`: a file outside the checked tree that may hold a private key
+//! (`workspace::is_key_file`: `.pem`, `.key`, `.crt`, `.cer`, OpenSSH's `id_rsa` and kin) holds
+//! one, and git tracks it (or does not ignore it). The sealed-secrets controller's private key
+//! decrypts every `SealedSecret` sealed to its certificate; `emp-seal recover` and `unseal`
+//! read it from such a file, which belongs on the key holder's machine, not in the repository.
+//!
+//! Looks at PEM blocks whose label ends in `PRIVATE KEY` and at the `tls.key` field of a
+//! Kubernetes Secret (a backup of the controller's keys, `kubectl get secret -n kube-system -l
+//! sealedsecrets.bitnami.com/sealed-secrets-key -o yaml > main.key`). `check` hands this rule
+//! only `keys::outline` of such a file, never the key. An environment's sealing certificate is
+//! `certificate-private-key`'s; a file that could not be read is a note naming this rule.
+
+use super::{Context, GitStatus};
+use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
+use crate::rules::locate::at_line;
+
+pub static META: RuleMeta = RuleMeta {
+    id: "committed-private-key",
+    summary: "A private key is committed to the repository",
+    default_severity: Severity::Error,
+    hint: "remove the file from git (and from its history) and keep it out of the repository; treat the key as exposed: rotate it, and re-seal or change what it protected",
+    scope: RuleScope::Repository,
+};
+
+/// Reports each private key in a tracked (or not ignored) key file outside the checked tree.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for file in cx
+        .files
+        .iter()
+        .filter(|f| f.repository_only && crate::workspace::is_key_file(&f.path))
+    {
+        let severity = match file.git {
+            GitStatus::Tracked | GitStatus::Unknown => Severity::Error,
+            GitStatus::Untracked { ignored: false } => Severity::Warning,
+            GitStatus::Untracked { ignored: true } => continue,
+        };
+        if let Some(why) = &file.unread {
+            out.push(
+                Finding::new(
+                    &META,
+                    Location::file(file.path.clone()),
+                    format!("cannot be read: {why}; committed-private-key did not check this file"),
+                )
+                .severity(Severity::Note)
+                .hint("list it under `ignore` in emp-seal.toml once it is known to hold no private key"),
+            );
+            continue;
+        }
+        let committed = if severity == Severity::Error {
+            "committed"
+        } else {
+            "not ignored by git (one `git add` away from being committed)"
+        };
+        for (line, what) in private_keys(&file.text) {
+            let message = format!("`{}` holds {what}, and is {committed}", file.path);
+            let finding = Finding::new(&META, at_line(cx, &file.path, line), message);
+            out.push(if severity == Severity::Error {
+                finding
+            } else {
+                finding
+                    .severity(severity)
+                    .hint("move the file out of the repository, or add it to .gitignore so that it cannot be committed by accident")
+            });
+        }
+    }
+    out
+}
+
+/// Each private key of a key file's outline: its 1-based line and what it is.
+fn private_keys(outline: &str) -> Vec<(usize, String)> {
+    let mut keys: Vec<(usize, String)> = crate::cert::private_key_blocks(outline.as_bytes())
+        .into_iter()
+        .map(|b| (b.line, format!("a private key (a `{}` block)", b.label)))
+        .collect();
+    keys.extend(
+        outline
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim() == "tls.key:")
+            .map(|(i, _)| (i + 1, "a Secret's `tls.key` (a private key)".to_owned())),
+    );
+    keys.sort();
+    keys
+}
