@@ -1,4 +1,4 @@
-//! Rule `committed-private-key`: a file outside the checked tree that may hold a private key
+//! Rule `committed-private-key`: a file that may hold a private key
 //! (`workspace::is_key_file`: `.pem`, `.key`, `.crt`, `.cer`, OpenSSH's `id_rsa` and kin) holds
 //! one, and git tracks it (or does not ignore it). The sealed-secrets controller's private key
 //! decrypts every `SealedSecret` sealed to its certificate; `emp-seal recover` and `unseal`
@@ -7,8 +7,10 @@
 //! Looks at PEM blocks whose label ends in `PRIVATE KEY` and at the `tls.key` field of a
 //! Kubernetes Secret (a backup of the controller's keys, `kubectl get secret -n kube-system -l
 //! sealedsecrets.bitnami.com/sealed-secrets-key -o yaml > main.key`). `check` hands this rule
-//! only `keys::outline` of such a file, never the key. An environment's sealing certificate is
+//! only `keys::outline` of such a file outside the tree, never the key. An environment's sealing certificate is
 //! `certificate-private-key`'s; a file that could not be read is a note naming this rule.
+
+use std::collections::HashSet;
 
 use super::{Context, GitStatus};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
@@ -22,13 +24,19 @@ pub static META: RuleMeta = RuleMeta {
     scope: RuleScope::Repository,
 };
 
-/// Reports each private key in a tracked (or not ignored) key file outside the checked tree.
+/// Reports each private key in a tracked (or not ignored) key file that is no environment's
+/// sealing certificate.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let env_certs: HashSet<&str> = cx
+        .all_overlays()
+        .iter()
+        .filter_map(|o| Some(o.cert.as_ref()?.path.as_str()))
+        .collect();
     let mut out = Vec::new();
     for file in cx
         .files
         .iter()
-        .filter(|f| f.repository_only && crate::workspace::is_key_file(&f.path))
+        .filter(|f| crate::workspace::is_key_file(&f.path) && !env_certs.contains(f.path.as_str()))
     {
         let severity = match file.git {
             GitStatus::Tracked | GitStatus::Unknown => Severity::Error,

@@ -383,6 +383,9 @@ fn check_reports_private_keys_committed_anywhere_in_the_repository() {
         fixtures::pkcs1_key_pem().replace('\n', "").as_bytes(),
     );
     write("certs/ca.crt", fixtures::cert_pem(2048).as_bytes());
+    // A certificate file in the tree that is no environment's.
+    let retired = format!("{}{}", fixtures::cert_pem(2048), fixtures::key_pem(2048));
+    write("k8s/retired/sealing-cert.pem", retired.as_bytes());
     write("binary.key", &[0x30, 0x82, 0xff, 0xfe, 0x00]);
     write("secret.key", fixtures::key_pem(2048).as_bytes());
     write(".gitignore", b"secret.key\nlocal.pem\n");
@@ -410,6 +413,11 @@ fn check_reports_private_keys_committed_anywhere_in_the_repository() {
             want(".ssh/id_rsa", 1, "error"),
             want("backup/sealed-secrets.key", tls_key_line, "error"),
             want("binary.key", 1, "note"),
+            want(
+                "k8s/retired/sealing-cert.pem",
+                line_of(&retired, "-----BEGIN PRIVATE KEY-----"),
+                "error"
+            ),
             want("one-line.pem", 1, "error"),
             want("ops/main.key", 2, "error"),
             want("untracked.pem", 1, "warning"),
