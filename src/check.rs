@@ -168,13 +168,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         &mut files,
         &mut env_files,
     );
-    // The release environment's files: its gate keeps their findings wherever they sit.
-    let release_files = overlay_models
-        .iter()
-        .zip(&deployed)
-        .find(|(o, _)| release.as_deref() == Some(o.name.as_str()))
-        .map(|(_, d)| d.clone())
-        .unwrap_or_default();
+    let release_files = release_files(&overlay_models, &deployed, release.as_deref());
     let keys = sealing_keys(&overlay_models);
 
     let to_render: Vec<(&str, &Overlay)> = overlay_models
@@ -201,10 +195,8 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let mut cx = Context::new(root, &files)
         .release(opts.release.is_some())
         .with_tree(tree);
-    for (path, cert) in keys {
-        if let Some(c) = cert {
-            cx = cx.with_key(path, c.public_key().clone());
-        }
+    for (path, c) in keys.into_iter().filter_map(|(p, c)| Some((p, c?))) {
+        cx = cx.with_key(path, c.public_key().clone());
     }
     let mut report = rules::run_only(&cx, only.as_ref());
     narrow(
@@ -219,6 +211,21 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         git: git.is_some(),
         render_note,
     })
+}
+
+/// The release environment's files (`deployed` is each of `models`' files): its gate keeps
+/// their findings wherever they sit.
+fn release_files(
+    models: &[OverlayModel],
+    deployed: &[BTreeSet<String>],
+    release: Option<&str>,
+) -> BTreeSet<String> {
+    models
+        .iter()
+        .zip(deployed)
+        .find(|(o, _)| release == Some(o.name.as_str()))
+        .map(|(_, d)| d.clone())
+        .unwrap_or_default()
 }
 
 /// The `--rules` ids as a set (`None`: every rule), refusing an unknown id.
