@@ -185,6 +185,26 @@ pub enum SealError {
         /// What (one line, no value).
         message: String,
     },
+    /// The overlay renders the SealedSecret with another scope than the file declares (its
+    /// `commonAnnotations`, a patch or a component sets the scope annotations).
+    #[error(
+        "{file}: the overlay renders this SealedSecret with {rendered} scope, but the file declares {declared} scope"
+    )]
+    RenderedScope {
+        file: String,
+        declared: &'static str,
+        rendered: &'static str,
+    },
+    /// The overlay does not build, or uses what the kustomize model does not replay: the
+    /// rendered identity is unknown.
+    #[error(
+        "{origin}: {message}; the name, namespace and scope the SealedSecret renders with are not known, so nothing is sealed"
+    )]
+    OverlayUnverified {
+        origin: kustomize::Origin,
+        /// The model's problem (one line, no value).
+        message: String,
+    },
     #[error(transparent)]
     Crypto(#[from] crypto::CryptoError),
     #[error(transparent)]
@@ -221,6 +241,14 @@ impl SealError {
             ),
             SealError::IdentityMismatch { .. } => Some(
                 "make the file's metadata and template agree with the overlay's namespace/namePrefix/nameSuffix, or remove the disagreeing field"
+                    .to_owned(),
+            ),
+            SealError::RenderedScope { .. } => Some(
+                "the controller reads the scope annotations of the rendered object: declare that scope in the file's metadata.annotations, or stop the overlay from changing them (docs/sealing.md)"
+                    .to_owned(),
+            ),
+            SealError::OverlayUnverified { .. } => Some(
+                "keep the overlay buildable by `kubectl kustomize` and within what emp-seal models (docs/kustomize-model.md); `emp-seal check --render` compares the two"
                     .to_owned(),
             ),
             SealError::MissingKeys { .. } => Some(
@@ -366,14 +394,25 @@ pub struct EnvPlan {
     pub pruned_needed: Vec<(String, Vec<String>)>,
 }
 
-/// The one SealedSecret an environment renders, for recovery and inspection: the file holding
-/// it (absolute), its `metadata.name` as written, and its rendered identity (what the
-/// controller's label uses).
+/// The SealedSecret an environment renders.
+#[derive(Debug, Clone)]
+pub struct SealedTarget {
+    /// The file holding it (absolute).
+    pub file: PathBuf,
+    /// Its `metadata.name` as written.
+    pub name: String,
+    /// Its rendered name and namespace (what the controller's label uses).
+    pub identity: Identity,
+    /// The scope its rendered top-level annotations declare (what the controller's label uses).
+    pub scope: Scope,
+}
+
+/// The one SealedSecret an environment renders, for recovery and inspection.
 ///
 /// # Errors
 /// [`SealError::UnknownEnv`], [`SealError::Kustomize`], [`SealError::NoSealedSecret`],
 /// [`SealError::SeveralSealedSecrets`].
-pub fn sealed_secret_of(root: &Path, env: &str) -> Result<(PathBuf, String, Identity), SealError> {
+pub fn sealed_secret_of(root: &Path, env: &str) -> Result<SealedTarget, SealError> {
     overlay_dir(root, env)?;
     sealed_target(root, env, &Overlay::load(root, env)?, None, None)
 }
@@ -385,19 +424,19 @@ fn choose<'s>(
     env: &str,
     name: Option<&str>,
     from: Option<&Path>,
-    sealed: &[(&'s PathBuf, &'s String, &'s Identity)],
-) -> Result<(&'s PathBuf, &'s String, &'s Identity), SealError> {
+    sealed: &[Candidate<'s>],
+) -> Result<Candidate<'s>, SealError> {
     let names = || {
         sealed
             .iter()
-            .map(|(f, _, r)| format!("`{}` in {}", r.name, f.display()))
+            .map(|(f, _, r, _)| format!("`{}` in {}", r.name, f.display()))
             .collect::<Vec<_>>()
             .join(", ")
     };
     let named = |n: &str| {
         let hits: Vec<_> = sealed
             .iter()
-            .filter(|(_, in_file, r)| r.name == n || in_file.as_str() == n)
+            .filter(|(_, in_file, r, _)| r.name == n || in_file.as_str() == n)
             .collect();
         match hits.as_slice() {
             [one] => Some(**one),
@@ -424,15 +463,18 @@ fn choose<'s>(
         })
 }
 
-/// The one SealedSecret an overlay renders: its file (absolute), `metadata.name` as written, and
-/// rendered identity.
+/// A rendered SealedSecret [`choose`] picks from: file, name as written, rendered identity and
+/// scope.
+type Candidate<'s> = (&'s PathBuf, &'s String, &'s Identity, &'s Scope);
+
+/// The one SealedSecret an overlay renders (or the one `name`/`from` picks).
 fn sealed_target(
     root: &Path,
     env: &str,
     overlay: &Overlay,
     name: Option<&str>,
     from: Option<&Path>,
-) -> Result<(PathBuf, String, Identity), SealError> {
+) -> Result<SealedTarget, SealError> {
     let sources = overlay.secret_sources();
     let sealed: Vec<_> = sources
         .iter()
@@ -441,8 +483,9 @@ fn sealed_target(
                 file,
                 name_in_file,
                 rendered,
+                scope,
                 ..
-            } => Some((file, name_in_file, rendered)),
+            } => Some((file, name_in_file, rendered, scope)),
             SecretSource::Generator { .. } => None,
         })
         .collect();
@@ -476,9 +519,14 @@ fn sealed_target(
             })
         }
         all => {
-            let (file, in_file, rendered) = choose(env, name, from, all)?;
-            // `join` keeps an absolute path as it is.
-            Ok((root.join(file), in_file.clone(), rendered.clone()))
+            let (file, in_file, rendered, scope) = choose(env, name, from, all)?;
+            Ok(SealedTarget {
+                // `join` keeps an absolute path as it is.
+                file: root.join(file),
+                name: in_file.clone(),
+                identity: rendered.clone(),
+                scope: *scope,
+            })
         }
     }
 }
@@ -741,23 +789,30 @@ pub(crate) fn plan_env(
     let root = &req.root;
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
-    let (target_path, name_in_file, rendered) =
-        sealed_target(root, env, &overlay, req.name.as_deref(), Some(&req.from))?;
-    let file_name = rel(root, &target_path);
+    let target = sealed_target(root, env, &overlay, req.name.as_deref(), Some(&req.from))?;
+    refuse_unverified(&overlay)?;
+    let file_name = rel(root, &target.file);
     let cert = values::certificate(root, env, req.cert.as_deref(), req.now)?;
 
-    let old_text = fsio::read_to_string_limited(&target_path, MAX_INPUT_BYTES)?;
+    let old_text = fsio::read_to_string_limited(&target.file, MAX_INPUT_BYTES)?;
     let ss_err = |source| SealError::SealedSecret {
         file: file_name.clone(),
         source,
     };
     // Parsed once: read here, edited below (`ParsedFile::apply`).
     let file = sealedsecret::ParsedFile::parse(&old_text).map_err(ss_err)?;
-    let (doc_index, doc) = target_doc(&file, &name_in_file, env, &file_name)?;
+    let (doc_index, doc) = target_doc(&file, &target.name, env, &file_name)?;
+    if target.scope != doc.scope {
+        return Err(SealError::RenderedScope {
+            file: file_name,
+            declared: doc.scope.as_str(),
+            rendered: target.scope.as_str(),
+        });
+    }
 
     let scope = choose_scope(req, root, env, doc.scope, &file_name)?;
     // Identity: the label is computed from the rendered identity.
-    let to = Recipient::new(cert, scope, rendered, &file_name)?;
+    let to = Recipient::new(cert, scope, target.identity, &file_name)?;
     check_identity(&file_name, doc, doc_index, &to.identity, &old_text)?;
     let rescoping = scope != doc.scope;
     let needed = needed_keys(&overlay, doc, &to.identity.name);
@@ -782,7 +837,7 @@ pub(crate) fn plan_env(
 
     Ok(EnvPlan {
         env: env.to_owned(),
-        target: target_path,
+        target: target.file,
         old_text,
         new_text,
         cert: to.summary,
@@ -797,6 +852,20 @@ pub(crate) fn plan_env(
         env_warnings: Vec::new(),
         pruned_needed,
     })
+}
+
+/// Refuses an overlay whose render the kustomize model cannot vouch for: one kustomize would not
+/// build, or one using what the model does not replay (`replacements`, `transformers`, remote
+/// bases, ...: docs/kustomize-model.md). The SealedSecret's rendered name, namespace and scope,
+/// hence the label, would be a guess.
+fn refuse_unverified(overlay: &Overlay) -> Result<(), SealError> {
+    match overlay.problems().first() {
+        Some(p) => Err(SealError::OverlayUnverified {
+            origin: p.origin.clone(),
+            message: p.message.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// The SealedSecret named `name` in the parsed target file.

@@ -1,0 +1,152 @@
+//! `seal` against what the overlay really renders: the scope the rendered object declares, and
+//! overlays whose rendered identity emp-seal's kustomize model cannot vouch for. Every value
+//! written is decrypted with the Python peer from the real `kubectl kustomize` render (under the
+//! rendered name, namespace and scope), or the run is refused with the file unchanged.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use crate::common::{self, Peer};
+use crate::seal_support::{
+    SENTINEL, Tree, assert_decrypts, demo_key, env_text, env_values, fails_cleanly, no_secret, ok,
+    stdout, write_file,
+};
+
+/// Appends `text` to the paper overlay's kustomization.
+fn append_to_paper_kustomization(tree: &Tree, text: &str) {
+    let path = tree.overlay("paper").join("kustomization.yaml");
+    let k = std::fs::read_to_string(&path).unwrap();
+    write_file(&path, format!("{k}{text}").as_bytes());
+}
+
+/// Seals paper from [`env_text`] and expects a refusal whose line contains every one of `want`,
+/// with the SealedSecret byte-identical.
+fn refused(tree: &Tree, want: &[&str]) {
+    let env = tree.write("secrets.env", env_text());
+    let before = std::fs::read(tree.ss("paper")).unwrap();
+    let out = tree.run(&["paper", "--from", env.to_str().unwrap()]);
+    no_secret(&out);
+    let e = fails_cleanly(&out);
+    for w in want {
+        assert!(e.contains(w), "`{w}` not in: {e}");
+    }
+    assert_eq!(before, std::fs::read(tree.ss("paper")).unwrap());
+}
+
+/// The scope annotation the controller reads is the rendered object's: an overlay that adds or
+/// changes it (`commonAnnotations`, a patch, a component) changes the label. Sealing for the
+/// file's own declaration wrote values the controller could not open; now the run is refused
+/// when the two differ, and seals (for the rendered scope) when they agree.
+#[test]
+fn seal_refuses_a_scope_the_overlay_changes() {
+    // commonAnnotations in the overlay: the render is namespace-wide, the file strict.
+    let tree = Tree::new();
+    append_to_paper_kustomization(
+        &tree,
+        "commonAnnotations:\n  sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+    );
+    refused(
+        &tree,
+        &[
+            "k8s/overlays/paper/sealedsecret.yaml",
+            "namespace-wide",
+            "strict",
+        ],
+    );
+
+    // A component's JSON patch adds cluster-wide.
+    let tree = Tree::new();
+    tree.write(
+        "k8s/components/cluster-wide/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - target: {kind: SealedSecret}\n    patch: |-\n      - op: add\n        path: /metadata/annotations\n        value: {sealedsecrets.bitnami.com/cluster-wide: \"true\"}\n",
+    );
+    append_to_paper_kustomization(&tree, "components:\n  - ../../components/cluster-wide\n");
+    refused(&tree, &["cluster-wide", "strict"]);
+
+    // The file declares namespace-wide and the overlay says the same: sealed, and the values
+    // open under the rendered (namespace-wide) label.
+    let tree = Tree::new();
+    append_to_paper_kustomization(
+        &tree,
+        "commonAnnotations:\n  sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+    );
+    let text = tree.read("k8s/overlays/paper/sealedsecret.yaml").replacen(
+        "  namespace: emp-paper\n",
+        "  namespace: emp-paper\n  annotations:\n    sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+        1,
+    );
+    write_file(&tree.ss("paper"), text.as_bytes());
+    let env = tree.write("secrets.env", env_text());
+    let out = tree.run(&["paper", "--from", env.to_str().unwrap()]);
+    ok(&out);
+    no_secret(&out);
+    assert_decrypts(&tree, "paper", &env_values());
+}
+
+/// An overlay the model does not replay (`replacements`) or that kustomize cannot build (a
+/// missing patch file): the rendered name and namespace, hence the label, are unknown. Sealing
+/// went ahead with the model's guess; a `replacements` moving the SealedSecret to another
+/// namespace gave values the controller could not open. Now refused, naming the cause.
+#[test]
+fn seal_refuses_an_overlay_whose_render_it_cannot_vouch_for() {
+    let tree = Tree::new();
+    tree.write(
+        "k8s/overlays/paper/target-namespace.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: target-namespace\ndata:\n  namespace: emp-elsewhere\n",
+    );
+    // No `namespace:`: the replacement moves the SealedSecret (file and template) instead.
+    let k = tree
+        .read("k8s/overlays/paper/kustomization.yaml")
+        .replacen("namespace: emp-paper\n", "", 1)
+        .replacen(
+            "  - sealedsecret.yaml\n",
+            "  - sealedsecret.yaml\n  - target-namespace.yaml\nreplacements:\n  - source: {kind: ConfigMap, name: target-namespace, fieldPath: data.namespace}\n    targets:\n      - select: {kind: SealedSecret}\n        fieldPaths: [metadata.namespace, spec.template.metadata.namespace]\n",
+            1,
+        );
+    write_file(
+        &tree.overlay("paper").join("kustomization.yaml"),
+        k.as_bytes(),
+    );
+    refused(
+        &tree,
+        &["k8s/overlays/paper/kustomization.yaml", "replacements"],
+    );
+
+    // kustomize cannot build the overlay: a patch file that is not there.
+    let tree = Tree::new();
+    append_to_paper_kustomization(&tree, "  - path: patch-missing.yaml\n");
+    refused(&tree, &["patch-missing.yaml"]);
+}
+
+/// `unseal ENV` opens the values under the label of the rendered object, scope included: a file
+/// declaring strict scope that the overlay's `commonAnnotations` makes namespace-wide holds
+/// values the controller opens under the namespace-wide label (here sealed by the Python peer,
+/// as kubeseal would seal the rendered object). It was opened under the file's strict label, and
+/// recovery failed although the controller decrypts the file.
+#[test]
+fn unseal_opens_values_under_the_rendered_scope() {
+    let tree = Tree::new();
+    append_to_paper_kustomization(
+        &tree,
+        "commonAnnotations:\n  sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+    );
+    let Some(mut peer) = Peer::start() else {
+        return;
+    };
+    let cert = tree.read("k8s/overlays/paper/sealing-cert.pem");
+    let value = format!("{SENTINEL}-redis");
+    let sealed = common::b64(&peer.encrypt(&cert, b"emp-paper", value.as_bytes()));
+    let text = format!(
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: emp-secrets\n  namespace: emp-paper\nspec:\n  encryptedData:\n    REDIS_PASSWORD: {sealed}\n"
+    );
+    write_file(&tree.ss("paper"), text.as_bytes());
+    let key = tree.write("controller-key.pem", demo_key());
+    let out = tree.run(&[
+        "unseal",
+        "paper",
+        "--key",
+        key.to_str().unwrap(),
+        "--format",
+        "env",
+    ]);
+    ok(&out);
+    assert_eq!(stdout(&out), format!("REDIS_PASSWORD={value}\n"));
+}
