@@ -152,6 +152,18 @@ pub enum SealError {
         /// What differs, with both values.
         what: String,
     },
+    /// An environment the run does not seal renders the SealedSecret it writes, with another
+    /// certificate, scope or identity.
+    #[error(
+        "{file}: environment `{other}` also renders this SealedSecret, with different {what}: values sealed for `{env}` would not decrypt there; nothing was written"
+    )]
+    SharedWithUnsealed {
+        file: String,
+        env: String,
+        other: String,
+        /// What differs, with both values.
+        what: String,
+    },
     #[error("cannot read a value for `{key}`: {reason}")]
     Prompt { key: String, reason: String },
     /// A certificate problem, with the file it came from.
@@ -269,7 +281,7 @@ impl SealError {
             SealError::PruneNeeded { .. } => Some(
                 "keep the keys in the env file, remove the references first, or add --force to remove them anyway".to_owned(),
             ),
-            SealError::SharedTarget { .. } => Some(
+            SealError::SharedTarget { .. } | SealError::SharedWithUnsealed { .. } => Some(
                 "seal the environments one at a time into files of their own (a SealedSecret per overlay), or give them the same certificate and identity".to_owned(),
             ),
             SealError::NoSealedSecret { env, .. } => Some(format!(
@@ -369,6 +381,8 @@ pub struct EnvPlan {
     pub env: String,
     /// The SealedSecret file to rewrite.
     pub target: PathBuf,
+    /// The SealedSecret's `metadata.name` as written in that file.
+    pub name: String,
     pub old_text: String,
     /// Its text after (ciphertext only: no plaintext ever reaches it).
     pub new_text: String,
@@ -670,7 +684,7 @@ pub fn plan_with(
             plan_env(req, env, &inputs.from_name, &from_keys, keys, prompter)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    guard::check_shared_targets(&req.root, &plans)?;
+    guard::check_shared_targets(&req.root, &plans, req.now)?;
     for p in &mut plans {
         p.env_warnings.clone_from(&inputs.env_warnings);
     }
@@ -838,6 +852,7 @@ pub(crate) fn plan_env(
     Ok(EnvPlan {
         env: env.to_owned(),
         target: target.file,
+        name: target.name,
         old_text,
         new_text,
         cert: to.summary,

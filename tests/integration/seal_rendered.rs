@@ -150,3 +150,61 @@ fn unseal_opens_values_under_the_rendered_scope() {
     ok(&out);
     assert_eq!(stdout(&out), format!("REDIS_PASSWORD={value}\n"));
 }
+
+/// A SealedSecret in a base that two environments render, sealed for one of them: its values
+/// were written for that environment's identity, and the other environment's controller (which
+/// reads the same file, rendered into another namespace) could not decrypt them. Now refused
+/// naming the other environment and both identities; with the same identity and certificate the
+/// file is sealed and decrypts in both renders.
+#[test]
+fn seal_refuses_a_shared_sealedsecret_another_environment_renders_differently() {
+    let tree = Tree::new();
+    tree.write(
+        "k8s/shared/sealedsecret.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: emp-secrets\nspec:\n  encryptedData: {}\n",
+    );
+    tree.write(
+        "k8s/shared/kustomization.yaml",
+        "resources:\n  - sealedsecret.yaml\n",
+    );
+    std::fs::remove_file(tree.ss("paper")).unwrap();
+    let k = tree.read("k8s/overlays/paper/kustomization.yaml").replacen(
+        "  - sealedsecret.yaml\n",
+        "  - ../../shared\n",
+        1,
+    );
+    write_file(
+        &tree.overlay("paper").join("kustomization.yaml"),
+        k.as_bytes(),
+    );
+    tree.clone_overlay("paper", "stage");
+    let stage_k = tree.overlay("stage").join("kustomization.yaml");
+    write_file(
+        &stage_k,
+        k.replacen("namespace: emp-paper\n", "namespace: emp-stage\n", 1)
+            .as_bytes(),
+    );
+    let shared = tree.path("k8s/shared/sealedsecret.yaml");
+    let env = tree.write("secrets.env", env_text());
+    let env = env.to_str().unwrap();
+
+    let before = std::fs::read(&shared).unwrap();
+    let out = tree.run(&["paper", "--from", env]);
+    no_secret(&out);
+    let e = fails_cleanly(&out);
+    for w in [
+        "k8s/shared/sealedsecret.yaml",
+        "`stage`",
+        "emp-stage/emp-secrets",
+        "emp-paper/emp-secrets",
+    ] {
+        assert!(e.contains(w), "`{w}` not in: {e}");
+    }
+    assert_eq!(before, std::fs::read(&shared).unwrap());
+
+    // The same namespace and certificate: one ciphertext opens in both.
+    write_file(&stage_k, k.as_bytes());
+    ok(&tree.run(&["paper", "--from", env]));
+    assert_decrypts(&tree, "paper", &env_values());
+    assert_decrypts(&tree, "stage", &env_values());
+}
