@@ -873,7 +873,7 @@ pub(crate) fn plan_env(
 /// build, or one using what the model does not replay (`replacements`, `transformers`, remote
 /// bases, ...: docs/kustomize-model.md). The SealedSecret's rendered name, namespace and scope,
 /// hence the label, would be a guess.
-fn refuse_unverified(overlay: &Overlay) -> Result<(), SealError> {
+pub(crate) fn refuse_unverified(overlay: &Overlay) -> Result<(), SealError> {
     match overlay.problems().first() {
         Some(p) => Err(SealError::OverlayUnverified {
             origin: p.origin.clone(),

@@ -258,6 +258,9 @@ pub struct Generated {
     pub specs: Vec<GeneratorSpec>,
     /// Keys produced, when every env file was readable (None otherwise). Never values.
     pub keys: Option<Vec<String>>,
+    /// Top-level `metadata.annotations` after rendering (the generator's own, patches,
+    /// `commonAnnotations`).
+    pub annotations: Vec<(String, String)>,
 }
 
 /// Where an overlay's Secret comes from.

@@ -208,3 +208,67 @@ fn seal_refuses_a_shared_sealedsecret_another_environment_renders_differently() 
     assert_decrypts(&tree, "paper", &env_values());
     assert_decrypts(&tree, "stage", &env_values());
 }
+
+/// The prod overlay (a generator), with a certificate whose key the tests hold.
+fn prod_with_demo_cert(tree: &Tree) {
+    tree.write(
+        "k8s/overlays/prod/sealing-cert.pem",
+        tree.read("k8s/overlays/paper/sealing-cert.pem"),
+    );
+}
+
+/// `--migrate` seals the new SealedSecret for the scope it will render with: an overlay whose
+/// `commonAnnotations` make every object namespace-wide gave a file sealed (and declared) strict,
+/// which the controller could not open; now it is sealed and declared namespace-wide. A
+/// `--scope` the overlay would override, and an overlay the model does not replay, are refused.
+#[test]
+fn migrate_seals_for_the_scope_and_identity_the_overlay_renders() {
+    let tree = Tree::new();
+    prod_with_demo_cert(&tree);
+    let kpath = tree.overlay("prod").join("kustomization.yaml");
+    let k = tree.read("k8s/overlays/prod/kustomization.yaml");
+    let with = |extra: &str| write_file(&kpath, format!("{k}{extra}").as_bytes());
+    let env = tree.write("secrets.env", env_text());
+    let env = env.to_str().unwrap();
+    let migrate = |more: &[&str]| {
+        let mut args = vec!["seal", "prod", "--from", env, "--migrate"];
+        args.extend_from_slice(more);
+        tree.run(&args)
+    };
+
+    // A --scope the overlay's annotation would override: refused, nothing written.
+    with("commonAnnotations:\n  sealedsecrets.bitnami.com/namespace-wide: \"true\"\n");
+    let out = migrate(&["--scope", "strict"]);
+    no_secret(&out);
+    let e = fails_cleanly(&out);
+    assert!(e.contains("namespace-wide") && e.contains("strict"), "{e}");
+    assert!(!tree.ss("prod").exists());
+
+    // The overlay's scope: sealed for it, declared in the file, opened from the real render.
+    let out = migrate(&[]);
+    ok(&out);
+    no_secret(&out);
+    assert_decrypts(&tree, "prod", &env_values());
+    // The migrated file agrees with its render: sealing it again is not refused.
+    ok(&tree.run(&["prod", "--from", env]));
+    assert_decrypts(&tree, "prod", &env_values());
+
+    // `replacements` (not modelled): refused, nothing written.
+    let tree = Tree::new();
+    prod_with_demo_cert(&tree);
+    let kpath = tree.overlay("prod").join("kustomization.yaml");
+    write_file(
+        &kpath,
+        format!(
+            "{}replacements:\n  - source: {{kind: ConfigMap, name: emp-config, fieldPath: metadata.namespace}}\n    targets:\n      - select: {{name: emp-secrets}}\n        fieldPaths: [metadata.namespace]\n",
+            tree.read("k8s/overlays/prod/kustomization.yaml")
+        )
+        .as_bytes(),
+    );
+    let before = tree.read("k8s/overlays/prod/kustomization.yaml");
+    let out = tree.run(&["seal", "prod", "--from", env, "--migrate"]);
+    let e = fails_cleanly(&out);
+    assert!(e.contains("replacements"), "{e}");
+    assert!(!tree.ss("prod").exists());
+    assert_eq!(before, tree.read("k8s/overlays/prod/kustomization.yaml"));
+}

@@ -358,6 +358,7 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
             name: o.name.clone(),
             namespace: o.namespace.clone(),
         };
+        let annotations = o.annotations();
         if let Some(g) = o.generated {
             generated.push(Generated {
                 kind: g.kind,
@@ -366,9 +367,9 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
                 hash_suffix: o.hashed,
                 specs: g.specs,
                 keys: g.keys,
+                annotations,
             });
         } else {
-            let annotations = o.annotations();
             resources.push(Resource {
                 api_version: o.api_version,
                 kind: o.kind,
