@@ -101,6 +101,17 @@ pub enum SealError {
         "{file}: --rescope must reseal every key, but the env file lacks {keys} (add them or use --prune)"
     )]
     RescopeIncomplete { file: String, keys: String },
+    /// Keys this run leaves alone were sealed (its record says) for another label than the
+    /// rendered identity now gives.
+    #[error(
+        "{file}: its values were sealed for {old}, but the overlay now renders {new}: this run would leave {keys} sealed for the old identity"
+    )]
+    IdentityChangedIncomplete {
+        file: String,
+        old: String,
+        new: String,
+        keys: String,
+    },
     /// The file's metadata or template says another identity than the overlay renders.
     #[error(
         "{file}:{line}: {what} is `{found}`, but the overlay renders the SealedSecret as `{rendered}`"
@@ -261,6 +272,10 @@ impl SealError {
             ),
             SealError::OverlayUnverified { .. } => Some(
                 "keep the overlay buildable by `kubectl kustomize` and within what emp-seal models (docs/kustomize-model.md); `emp-seal check --render` compares the two"
+                    .to_owned(),
+            ),
+            SealError::IdentityChangedIncomplete { .. } => Some(
+                "seal every key for the new identity (drop --only, or name those keys in --only too); the controller fails the whole SealedSecret when one value does not decrypt"
                     .to_owned(),
             ),
             SealError::MissingKeys { .. } => Some(
@@ -1000,12 +1015,35 @@ fn check_removals(
             keys: untouched.join(", "),
         });
     }
+    if let Some(old) = sealed_for_another_label(doc, to)
+        && !untouched.is_empty()
+    {
+        return Err(SealError::IdentityChangedIncomplete {
+            file: file_name.to_owned(),
+            old,
+            new: to.sealed_for(),
+            keys: untouched.join(", "),
+        });
+    }
     if values.is_empty() && removed.is_empty() {
         return Err(SealError::NothingToSeal {
             file: from_name.to_owned(),
         });
     }
     Ok((removed, untouched, pruned_needed))
+}
+
+/// The file's `emp-seal.dev/sealed-for` record when it names an identity whose label differs
+/// from the one `to` seals for (the overlay renamed or moved the SealedSecret since): the values
+/// sealed then do not open under the new label.
+fn sealed_for_another_label(doc: &SealedSecretDoc, to: &Recipient) -> Option<String> {
+    let old = doc.annotation(SEALED_FOR_ANNOTATION)?.trim();
+    let (scope, id) = old.split_once(' ')?;
+    let (ns, name) = id.split_once('/')?;
+    let scope = [Scope::Strict, Scope::NamespaceWide, Scope::ClusterWide]
+        .into_iter()
+        .find(|s| s.as_str() == scope)?;
+    (scope.label(ns, name) != to.label()).then(|| old.to_owned())
 }
 
 /// Sorts the keys into `[added, filled, changed, kept]` as a run reports them (filled: a

@@ -272,3 +272,39 @@ fn migrate_seals_for_the_scope_and_identity_the_overlay_renders() {
     assert!(!tree.ss("prod").exists());
     assert_eq!(before, tree.read("k8s/overlays/prod/kustomization.yaml"));
 }
+
+/// `--only` after the overlay renamed the SealedSecret (`namePrefix` added since the last seal):
+/// the key sealed got the new label, the keys left alone kept the old one, and the record
+/// `emp-seal.dev/sealed-for` was rewritten to the new identity, so the controller failed the
+/// whole SealedSecret while `check` saw a file sealed for its render. Now refused, naming the
+/// keys that would be left behind; sealing every key works and decrypts.
+#[test]
+fn seal_only_refuses_to_leave_keys_sealed_for_an_old_identity() {
+    let tree = Tree::new();
+    write_file(
+        &tree.ss("paper"),
+        crate::seal_support::fixture("renamed_implicit.yaml").as_bytes(),
+    );
+    let env = tree.write("secrets.env", env_text());
+    let env = env.to_str().unwrap();
+    ok(&tree.run(&["paper", "--from", env]));
+    assert_decrypts(&tree, "paper", &env_values());
+
+    append_to_paper_kustomization(&tree, "namePrefix: x-\n");
+    let before = std::fs::read(tree.ss("paper")).unwrap();
+    let out = tree.run(&["paper", "--from", env, "--only", "API_KEY"]);
+    no_secret(&out);
+    let e = fails_cleanly(&out);
+    for w in [
+        "strict emp-paper/emp-secrets",
+        "strict emp-paper/x-emp-secrets",
+        "POSTGRES_PASSWORD",
+        "REDIS_PASSWORD",
+    ] {
+        assert!(e.contains(w), "`{w}` not in: {e}");
+    }
+    assert_eq!(before, std::fs::read(tree.ss("paper")).unwrap());
+
+    ok(&tree.run(&["paper", "--from", env]));
+    assert_decrypts(&tree, "paper", &env_values());
+}
