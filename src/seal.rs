@@ -842,7 +842,7 @@ pub(crate) fn plan_env(
     let scope = choose_scope(req, root, env, doc.scope, &file_name)?;
     // Identity: the label is computed from the rendered identity.
     let to = Recipient::new(cert, scope, target.identity, &file_name)?;
-    check_identity(&file_name, doc, doc_index, &to.identity, &old_text)?;
+    check_identity(&file_name, doc, doc_index, &to, &old_text)?;
     let rescoping = scope != doc.scope;
     let needed = needed_keys(&overlay, doc, &to.identity.name);
     let (mut values, unknown) = select_values(req, env, from_name, from_keys, &needed, prompter)?;
@@ -1150,34 +1150,46 @@ pub(crate) fn placeholder(value: &str) -> Option<String> {
 }
 
 /// Refuses when the file's own metadata or template names another identity than the one the
-/// overlay renders: the values would be sealed for the rendered identity, and the file would
-/// then say something untrue about where its Secret lands.
+/// overlay renders, in a part the scope binds (strict: namespace and name; namespace-wide: the
+/// namespace; cluster-wide: neither, as `check`'s `identity-mismatch` reads it): the values would
+/// be sealed for the rendered identity, and the file would then say something untrue about what
+/// they are sealed for. (The controller names the Secret after the SealedSecret's own metadata,
+/// not the template: sealed-secrets `pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go`
+/// `Unseal`.)
 fn check_identity(
     file: &str,
     doc: &SealedSecretDoc,
     doc_index: usize,
-    rendered: &Identity,
+    to: &Recipient,
     text: &str,
 ) -> Result<(), SealError> {
+    let (rendered, scope) = (&to.identity, to.scope);
     let ns = rendered.namespace.clone().unwrap_or_default();
     let checks = [
-        ("metadata.namespace", &doc.namespace, &ns),
+        (
+            "metadata.namespace",
+            &doc.namespace,
+            &ns,
+            scope != Scope::ClusterWide,
+        ),
         (
             "spec.template.metadata.namespace",
             &doc.template.namespace,
             &ns,
+            scope != Scope::ClusterWide,
         ),
         (
             "spec.template.metadata.name",
             &doc.template.name,
             &rendered.name,
+            scope == Scope::Strict,
         ),
     ];
     match checks
         .into_iter()
-        .find(|(_, found, want)| found.as_ref().is_some_and(|f| f != *want))
+        .find(|(_, found, want, binds)| *binds && found.as_ref().is_some_and(|f| f != *want))
     {
-        Some((what, Some(found), want)) => Err(SealError::IdentityMismatch {
+        Some((what, Some(found), want, _)) => Err(SealError::IdentityMismatch {
             file: file.to_owned(),
             line: field_line(text, doc_index, what),
             what,

@@ -308,3 +308,73 @@ fn seal_only_refuses_to_leave_keys_sealed_for_an_old_identity() {
     ok(&tree.run(&["paper", "--from", env]));
     assert_decrypts(&tree, "paper", &env_values());
 }
+
+/// The template's name (and, for cluster-wide scope, the namespaces) are no part of the label of
+/// a scope that does not bind them: a cluster-wide SealedSecret as kubeseal writes it (template
+/// name and namespace filled in) under an overlay's `namePrefix` and `namespace` is what
+/// cluster-wide scope is for, and `check` accepts it. `seal` refused it for the template name;
+/// now it seals it, and the values open under the rendered (empty) label. A namespace-wide file
+/// is still refused for a template namespace the render contradicts, and accepted for a name.
+#[test]
+fn seal_checks_only_the_identity_the_scope_binds() {
+    let tree = Tree::new();
+    let cluster_wide = tree.read("k8s/overlays/paper/sealedsecret.yaml").replacen(
+        "  namespace: emp-paper\n",
+        "  namespace: emp-paper\n  annotations:\n    sealedsecrets.bitnami.com/cluster-wide: \"true\"\n",
+        1,
+    );
+    write_file(&tree.ss("paper"), cluster_wide.as_bytes());
+    let k = tree.read("k8s/overlays/paper/kustomization.yaml").replacen(
+        "namespace: emp-paper\n",
+        "namespace: emp-paper-b\nnamePrefix: x-\n",
+        1,
+    );
+    write_file(
+        &tree.overlay("paper").join("kustomization.yaml"),
+        k.as_bytes(),
+    );
+    let env = tree.write("secrets.env", env_text());
+    let env = env.to_str().unwrap();
+    let out = tree.run(&["paper", "--from", env]);
+    ok(&out);
+    no_secret(&out);
+    assert_decrypts(&tree, "paper", &env_values());
+
+    // Namespace-wide: the template's name may differ, its namespace may not.
+    let namespace_wide = tree.read("k8s/overlays/paper/sealedsecret.yaml").replace(
+        "sealedsecrets.bitnami.com/cluster-wide",
+        "sealedsecrets.bitnami.com/namespace-wide",
+    );
+    let k = tree.read("k8s/overlays/paper/kustomization.yaml").replacen(
+        "namespace: emp-paper-b\n",
+        "namespace: emp-paper\n",
+        1,
+    );
+    write_file(
+        &tree.overlay("paper").join("kustomization.yaml"),
+        k.as_bytes(),
+    );
+    let without_record = |text: &str| {
+        text.lines()
+            .filter(|l| !l.contains("emp-seal.dev/"))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    };
+    write_file(
+        &tree.ss("paper"),
+        without_record(&namespace_wide).as_bytes(),
+    );
+    ok(&tree.run(&["paper", "--from", env]));
+    assert_decrypts(&tree, "paper", &env_values());
+    let moved = namespace_wide.replacen(
+        "      namespace: emp-paper\n",
+        "      namespace: emp-other\n",
+        1,
+    );
+    write_file(&tree.ss("paper"), without_record(&moved).as_bytes());
+    let e = fails_cleanly(&tree.run(&["paper", "--from", env]));
+    assert!(
+        e.contains("spec.template.metadata.namespace") && e.contains("emp-other"),
+        "{e}"
+    );
+}
