@@ -123,9 +123,13 @@ pub fn plan_with(
     req: &ResealRequest,
     keys: &[UnsealingKey],
 ) -> Result<Vec<ResealPlan>, ResealError> {
-    seal::distinct(&req.envs)
+    let plans: Vec<ResealPlan> = seal::distinct(&req.envs)
         .map(|env| plan_env(req, env, keys))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    // A shared file is resealed for every environment that renders it, or for none.
+    let env_plans: Vec<&EnvPlan> = plans.iter().map(|p| &p.plan).collect();
+    seal::check_shared_targets(&req.root, &env_plans, req.now)?;
+    Ok(plans)
 }
 
 /// Plans, then writes every file or none under the write locks ([`seal::commit_locked`]); a file

@@ -26,8 +26,8 @@ use crate::workspace::{MAX_INPUT_BYTES, from_display, load_keys, overlay_dir, re
 
 mod guard;
 pub(crate) mod values;
-pub(crate) use guard::keys_read_by_workloads;
 pub use guard::{EnvWarning, describe_lost};
+pub(crate) use guard::{check_shared_targets, keys_read_by_workloads};
 pub(crate) use values::Recipient;
 
 /// Errors of the seal use case. Messages name files, lines and keys, never values.
@@ -699,7 +699,7 @@ pub fn plan_with(
             plan_env(req, env, &inputs.from_name, &from_keys, keys, prompter)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    guard::check_shared_targets(&req.root, &plans, req.now)?;
+    guard::check_shared_targets(&req.root, &plans.iter().collect::<Vec<_>>(), req.now)?;
     for p in &mut plans {
         p.env_warnings.clone_from(&inputs.env_warnings);
     }

@@ -193,16 +193,16 @@ impl Renderer {
 /// write wins and every other environment's controller cannot decrypt it. The same holds for an
 /// environment the run does not seal whose overlay renders that SealedSecret too: its
 /// controller reads the same file.
-pub(super) fn check_shared_targets(
+pub(crate) fn check_shared_targets(
     root: &Path,
-    plans: &[EnvPlan],
+    plans: &[&EnvPlan],
     now: u64,
 ) -> Result<(), SealError> {
     // Named by its real path (`k8s/base/...`), not the overlay-relative way it was reached.
     let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let real_root = real(root);
     let mut first: BTreeMap<(PathBuf, String), Renderer> = BTreeMap::new();
-    for p in plans {
+    for &p in plans {
         let key = (real(&p.target), p.name.clone());
         let r = Renderer::of_plan(p);
         match first.get(&key) {
@@ -239,7 +239,11 @@ pub(super) fn check_shared_targets(
 
 /// The SealedSecrets the environments not in `plans` render, keyed by real file path and name as
 /// written, with how each renders them (an overlay that does not load renders nothing here).
-fn other_renderers(root: &Path, plans: &[EnvPlan], now: u64) -> Vec<((PathBuf, String), Renderer)> {
+fn other_renderers(
+    root: &Path,
+    plans: &[&EnvPlan],
+    now: u64,
+) -> Vec<((PathBuf, String), Renderer)> {
     let ws = crate::workspace::get(root);
     let others = ws
         .envs

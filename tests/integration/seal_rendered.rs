@@ -378,3 +378,51 @@ fn seal_checks_only_the_identity_the_scope_binds() {
         "{e}"
     );
 }
+
+/// `reseal a b` of a SealedSecret in a base both overlays render, after only `a`'s certificate
+/// was replaced: each plan started from the same old file and the last write won, so `a`'s
+/// reseal was silently lost (the summary said it was resealed). Now refused like `seal`, naming
+/// both certificates; the file is unchanged.
+#[test]
+fn reseal_refuses_a_shared_sealedsecret_the_environments_render_differently() {
+    let tree = Tree::new();
+    tree.write(
+        "k8s/shared/sealedsecret.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: emp-secrets\nspec:\n  encryptedData: {}\n",
+    );
+    tree.write(
+        "k8s/shared/kustomization.yaml",
+        "resources:\n  - sealedsecret.yaml\n",
+    );
+    std::fs::remove_file(tree.ss("paper")).unwrap();
+    let k = tree.read("k8s/overlays/paper/kustomization.yaml").replacen(
+        "  - sealedsecret.yaml\n",
+        "  - ../../shared\n",
+        1,
+    );
+    write_file(
+        &tree.overlay("paper").join("kustomization.yaml"),
+        k.as_bytes(),
+    );
+    tree.clone_overlay("paper", "stage");
+    let env = tree.write("secrets.env", env_text());
+    ok(&tree.run(&["seal", "paper", "stage", "--from", env.to_str().unwrap()]));
+    assert_decrypts(&tree, "stage", &env_values());
+
+    // Only paper's controller changed its certificate.
+    tree.write(
+        "k8s/overlays/paper/sealing-cert.pem",
+        std::fs::read(common::repo_root().join("tests/fixtures/certs/rsa-2048-cert.pem")).unwrap(),
+    );
+    let key = tree.write("controller-key.pem", demo_key());
+    let shared = tree.path("k8s/shared/sealedsecret.yaml");
+    let before = std::fs::read(&shared).unwrap();
+    let out = tree.run(&["reseal", "paper", "stage", "--key", key.to_str().unwrap()]);
+    no_secret(&out);
+    let e = fails_cleanly(&out);
+    assert!(
+        e.contains("k8s/shared/sealedsecret.yaml") && e.contains("different certificates"),
+        "{e}"
+    );
+    assert_eq!(before, std::fs::read(&shared).unwrap());
+}
