@@ -573,8 +573,9 @@ fn empty_sealed_file(root: &Path, overlay: &Overlay) -> Option<String> {
 }
 
 /// Before saying an overlay has no SealedSecret: a `kind: SealedSecret` document the model
-/// skipped (e.g. another apiVersion) or a resource file that did not load (e.g. YAML that does not
-/// parse) is the real cause; report it with its file and line.
+/// skipped (e.g. another apiVersion) or a problem that keeps kustomize from building the overlay
+/// (a resource file that does not parse, or that the load restrictor refuses) is the real cause;
+/// report it with its file and line.
 fn explain_missing_sealed_secret(root: &Path, overlay: &Overlay) -> Result<(), SealError> {
     for r in overlay
         .resources()
@@ -592,11 +593,7 @@ fn explain_missing_sealed_secret(root: &Path, overlay: &Overlay) -> Result<(), S
         // It has a Secret source (a generator): that, not a load problem, is the answer.
         return Ok(());
     }
-    if let Some(p) = overlay
-        .problems()
-        .iter()
-        .find(|p| p.kind == kustomize::ProblemKind::Invalid)
-    {
+    if let Some(p) = overlay.problems().iter().find(|p| p.fails_build()) {
         return Err(SealError::OverlayProblem {
             origin: p.origin.clone(),
             message: p.message.clone(),

@@ -426,3 +426,32 @@ fn reseal_refuses_a_shared_sealedsecret_the_environments_render_differently() {
     );
     assert_eq!(before, std::fs::read(&shared).unwrap());
 }
+
+/// kustomize's load restrictor resolves symlinks (api/internal/loader `RestrictionRootOnly`,
+/// `CleanedAbs`): an overlay whose `sealedsecret.yaml` links to another overlay's file does not
+/// build. The model compared paths lexically and saw a file inside the overlay, so `seal` sealed
+/// an overlay kubectl refuses (and `check` passed it). Now the model reports the build error
+/// and `seal` refuses, naming it; kubectl agrees the overlay does not build.
+#[test]
+fn seal_refuses_a_resource_linked_from_outside_the_overlay() {
+    let tree = Tree::new();
+    tree.clone_overlay("paper", "stage");
+    let link = tree.ss("stage");
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink("../paper/sealedsecret.yaml", &link).unwrap();
+    if let Some(kubectl) = common::kubectl() {
+        let out = std::process::Command::new(kubectl)
+            .arg("kustomize")
+            .arg(tree.overlay("stage"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "kubectl built the overlay");
+    }
+    let env = tree.write("secrets.env", env_text());
+    let before = std::fs::read(tree.ss("paper")).unwrap();
+    let out = tree.run(&["stage", "--from", env.to_str().unwrap()]);
+    no_secret(&out);
+    let e = fails_cleanly(&out);
+    assert!(e.contains("is not in or below"), "{e}");
+    assert_eq!(before, std::fs::read(tree.ss("paper")).unwrap());
+}
