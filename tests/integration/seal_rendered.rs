@@ -455,3 +455,28 @@ fn seal_refuses_a_resource_linked_from_outside_the_overlay() {
     assert!(e.contains("is not in or below"), "{e}");
     assert_eq!(before, std::fs::read(tree.ss("paper")).unwrap());
 }
+
+/// A strategic-merge patch with `options.allowNameChange: true` renames the SealedSecret in
+/// kustomize; the model kept the old name, so `seal` sealed for it (values the controller could
+/// not open) and `check` passed the overlay. Now the option is not modelled: `seal` refuses
+/// naming it.
+#[test]
+fn seal_refuses_a_patch_allowed_to_rename() {
+    let tree = Tree::new();
+    append_to_paper_kustomization(
+        &tree,
+        "  - target: {kind: SealedSecret, name: emp-secrets}\n    options:\n      allowNameChange: true\n    patch: |-\n      apiVersion: bitnami.com/v1alpha1\n      kind: SealedSecret\n      metadata:\n        name: emp-secrets-renamed\n",
+    );
+    if let Some(kubectl) = common::kubectl() {
+        let out = std::process::Command::new(kubectl)
+            .arg("kustomize")
+            .arg(tree.overlay("paper"))
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&out.stdout).contains("name: emp-secrets-renamed"));
+    }
+    refused(
+        &tree,
+        &["k8s/overlays/paper/kustomization.yaml", "allowNameChange"],
+    );
+}
