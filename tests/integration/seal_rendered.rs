@@ -480,3 +480,36 @@ fn seal_refuses_a_patch_allowed_to_rename() {
         &["k8s/overlays/paper/kustomization.yaml", "allowNameChange"],
     );
 }
+
+/// kustomize decodes a kustomization strictly into Go strings: an unquoted `true` as a
+/// `commonAnnotations` value (the scope annotation, say) or a number as `namespace` is "invalid
+/// Kustomization". The model accepted both (skipping the annotation), so `seal` sealed an overlay
+/// kubectl refuses and `check` passed it. Now both are build errors naming the field; kubectl
+/// agrees.
+#[test]
+fn seal_refuses_a_kustomization_kustomize_cannot_decode() {
+    for (from, to, field) in [
+        (
+            "namespace: emp-paper\n",
+            "namespace: emp-paper\ncommonAnnotations:\n  sealedsecrets.bitnami.com/namespace-wide: true\n",
+            "commonAnnotations",
+        ),
+        ("namespace: emp-paper\n", "namespace: 2026\n", "namespace"),
+    ] {
+        let tree = Tree::new();
+        let kpath = tree.overlay("paper").join("kustomization.yaml");
+        let k = tree
+            .read("k8s/overlays/paper/kustomization.yaml")
+            .replacen(from, to, 1);
+        write_file(&kpath, k.as_bytes());
+        if let Some(kubectl) = common::kubectl() {
+            let out = std::process::Command::new(kubectl)
+                .arg("kustomize")
+                .arg(tree.overlay("paper"))
+                .output()
+                .unwrap();
+            assert!(!out.status.success(), "kubectl built the overlay ({field})");
+        }
+        refused(&tree, &["k8s/overlays/paper/kustomization.yaml", field]);
+    }
+}
