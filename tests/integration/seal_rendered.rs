@@ -513,3 +513,24 @@ fn seal_refuses_a_kustomization_kustomize_cannot_decode() {
         refused(&tree, &["k8s/overlays/paper/kustomization.yaml", field]);
     }
 }
+
+/// A strategic-merge patch whose top level is `$patch: delete` removes the object from the
+/// render. The model kept it, so `seal` sealed a SealedSecret that no longer renders (and the
+/// rest of the model trusted a Secret that does not exist). Now such a patch is not modelled and
+/// `seal` refuses naming it; kubectl confirms nothing renders.
+#[test]
+fn seal_refuses_an_overlay_that_deletes_its_sealedsecret() {
+    let tree = Tree::new();
+    append_to_paper_kustomization(
+        &tree,
+        "  - patch: |-\n      $patch: delete\n      apiVersion: bitnami.com/v1alpha1\n      kind: SealedSecret\n      metadata:\n        name: emp-secrets\n        namespace: emp-paper\n",
+    );
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&tree.overlay("paper"));
+        assert!(!out.contains("kind: SealedSecret"), "{out}");
+    }
+    refused(
+        &tree,
+        &["k8s/overlays/paper/kustomization.yaml", "$patch: delete"],
+    );
+}

@@ -225,6 +225,11 @@ impl Builder<'_> {
 
     fn apply_smp(&mut self, d: &Arc<Doc>, file: &Path, target: Option<&Selector>, acc: &mut [Obj]) {
         let Ok(pv) = &d.value else { return };
+        if pv.get("$patch").and_then(Value::as_str) == Some("delete") {
+            // kustomize removes the patched objects from the render; the model keeps them.
+            let msg = "a strategic-merge patch that deletes objects (`$patch: delete` at its top) is not modelled: rendered objects may differ".to_owned();
+            self.problem(ProblemKind::NotModelled, file, d.start_line, msg);
+        }
         let idx = match target {
             Some(sel) => self.selected(sel, acc, file, d.start_line),
             None => self.smp_targets(pv, d, file, acc),
