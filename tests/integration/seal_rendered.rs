@@ -4,11 +4,23 @@
 //! rendered name, namespace and scope), or the run is refused with the file unchanged.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+use std::path::Path;
+
 use crate::common::{self, Peer};
 use crate::seal_support::{
     SENTINEL, Tree, assert_decrypts, demo_key, env_text, env_values, fails_cleanly, no_secret, ok,
     stdout, write_file,
 };
+
+/// Replaces the first `from` by `to` in `env`'s kustomization; returns the new text.
+fn edit_kustomization(tree: &Tree, env: &str, from: &str, to: &str) -> String {
+    let path = tree.overlay(env).join("kustomization.yaml");
+    let k = std::fs::read_to_string(&path)
+        .unwrap()
+        .replacen(from, to, 1);
+    write_file(&path, k.as_bytes());
+    k
+}
 
 /// Appends `text` to the paper overlay's kustomization.
 fn append_to_paper_kustomization(tree: &Tree, text: &str) {
@@ -17,18 +29,55 @@ fn append_to_paper_kustomization(tree: &Tree, text: &str) {
     write_file(&path, format!("{k}{text}").as_bytes());
 }
 
-/// Seals paper from [`env_text`] and expects a refusal whose line contains every one of `want`,
-/// with the SealedSecret byte-identical.
-fn refused(tree: &Tree, want: &[&str]) {
-    let env = tree.write("secrets.env", env_text());
-    let before = std::fs::read(tree.ss("paper")).unwrap();
-    let out = tree.run(&["paper", "--from", env.to_str().unwrap()]);
+/// Runs `emp-seal ARGS` and expects a refusal whose line contains every one of `want`, with
+/// `file` byte-identical and no secret value in the output.
+fn refused_run(tree: &Tree, args: &[&str], file: &Path, want: &[&str]) {
+    let before = std::fs::read(file).unwrap();
+    let out = tree.run(args);
     no_secret(&out);
     let e = fails_cleanly(&out);
     for w in want {
         assert!(e.contains(w), "`{w}` not in: {e}");
     }
-    assert_eq!(before, std::fs::read(tree.ss("paper")).unwrap());
+    assert_eq!(before, std::fs::read(file).unwrap());
+}
+
+/// Seals paper from [`env_text`] and expects a refusal as [`refused_run`] does.
+fn refused(tree: &Tree, want: &[&str]) {
+    let env = tree.write("secrets.env", env_text());
+    let args = ["paper", "--from", env.to_str().unwrap()];
+    refused_run(tree, &args, &tree.ss("paper"), want);
+}
+
+/// Asserts the real `kubectl kustomize` refuses to build `env`'s overlay (when kubectl is here).
+fn kubectl_refuses(tree: &Tree, env: &str) {
+    if common::kubectl().is_some() {
+        let out = common::kustomize_raw(&tree.overlay(env));
+        assert!(!out.status.success(), "kubectl built the {env} overlay");
+    }
+}
+
+/// The paper overlay and a copy of it, `stage`, both rendering one SealedSecret kept in
+/// `k8s/shared/` (same namespace and certificate); returns paper's kustomization text.
+fn paper_and_stage_share_a_sealedsecret() -> (Tree, String) {
+    let tree = Tree::new();
+    tree.write(
+        "k8s/shared/sealedsecret.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: emp-secrets\nspec:\n  encryptedData: {}\n",
+    );
+    tree.write(
+        "k8s/shared/kustomization.yaml",
+        "resources:\n  - sealedsecret.yaml\n",
+    );
+    std::fs::remove_file(tree.ss("paper")).unwrap();
+    let k = edit_kustomization(
+        &tree,
+        "paper",
+        "  - sealedsecret.yaml\n",
+        "  - ../../shared\n",
+    );
+    tree.clone_overlay("paper", "stage");
+    (tree, k)
 }
 
 /// The scope annotation the controller reads is the rendered object's: an overlay that adds or
@@ -93,17 +142,12 @@ fn seal_refuses_an_overlay_whose_render_it_cannot_vouch_for() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: target-namespace\ndata:\n  namespace: emp-elsewhere\n",
     );
     // No `namespace:`: the replacement moves the SealedSecret (file and template) instead.
-    let k = tree
-        .read("k8s/overlays/paper/kustomization.yaml")
-        .replacen("namespace: emp-paper\n", "", 1)
-        .replacen(
-            "  - sealedsecret.yaml\n",
-            "  - sealedsecret.yaml\n  - target-namespace.yaml\nreplacements:\n  - source: {kind: ConfigMap, name: target-namespace, fieldPath: data.namespace}\n    targets:\n      - select: {kind: SealedSecret}\n        fieldPaths: [metadata.namespace, spec.template.metadata.namespace]\n",
-            1,
-        );
-    write_file(
-        &tree.overlay("paper").join("kustomization.yaml"),
-        k.as_bytes(),
+    edit_kustomization(&tree, "paper", "namespace: emp-paper\n", "");
+    edit_kustomization(
+        &tree,
+        "paper",
+        "  - sealedsecret.yaml\n",
+        "  - sealedsecret.yaml\n  - target-namespace.yaml\nreplacements:\n  - source: {kind: ConfigMap, name: target-namespace, fieldPath: data.namespace}\n    targets:\n      - select: {kind: SealedSecret}\n        fieldPaths: [metadata.namespace, spec.template.metadata.namespace]\n",
     );
     refused(
         &tree,
@@ -158,26 +202,7 @@ fn unseal_opens_values_under_the_rendered_scope() {
 /// file is sealed and decrypts in both renders.
 #[test]
 fn seal_refuses_a_shared_sealedsecret_another_environment_renders_differently() {
-    let tree = Tree::new();
-    tree.write(
-        "k8s/shared/sealedsecret.yaml",
-        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: emp-secrets\nspec:\n  encryptedData: {}\n",
-    );
-    tree.write(
-        "k8s/shared/kustomization.yaml",
-        "resources:\n  - sealedsecret.yaml\n",
-    );
-    std::fs::remove_file(tree.ss("paper")).unwrap();
-    let k = tree.read("k8s/overlays/paper/kustomization.yaml").replacen(
-        "  - sealedsecret.yaml\n",
-        "  - ../../shared\n",
-        1,
-    );
-    write_file(
-        &tree.overlay("paper").join("kustomization.yaml"),
-        k.as_bytes(),
-    );
-    tree.clone_overlay("paper", "stage");
+    let (tree, k) = paper_and_stage_share_a_sealedsecret();
     let stage_k = tree.overlay("stage").join("kustomization.yaml");
     write_file(
         &stage_k,
@@ -188,19 +213,13 @@ fn seal_refuses_a_shared_sealedsecret_another_environment_renders_differently() 
     let env = tree.write("secrets.env", env_text());
     let env = env.to_str().unwrap();
 
-    let before = std::fs::read(&shared).unwrap();
-    let out = tree.run(&["paper", "--from", env]);
-    no_secret(&out);
-    let e = fails_cleanly(&out);
-    for w in [
+    let want = [
         "k8s/shared/sealedsecret.yaml",
         "`stage`",
         "emp-stage/emp-secrets",
         "emp-paper/emp-secrets",
-    ] {
-        assert!(e.contains(w), "`{w}` not in: {e}");
-    }
-    assert_eq!(before, std::fs::read(&shared).unwrap());
+    ];
+    refused_run(&tree, &["paper", "--from", env], &shared, &want);
 
     // The same namespace and certificate: one ciphertext opens in both.
     write_file(&stage_k, k.as_bytes());
@@ -291,19 +310,14 @@ fn seal_only_refuses_to_leave_keys_sealed_for_an_old_identity() {
     assert_decrypts(&tree, "paper", &env_values());
 
     append_to_paper_kustomization(&tree, "namePrefix: x-\n");
-    let before = std::fs::read(tree.ss("paper")).unwrap();
-    let out = tree.run(&["paper", "--from", env, "--only", "API_KEY"]);
-    no_secret(&out);
-    let e = fails_cleanly(&out);
-    for w in [
+    let want = [
         "strict emp-paper/emp-secrets",
         "strict emp-paper/x-emp-secrets",
         "POSTGRES_PASSWORD",
         "REDIS_PASSWORD",
-    ] {
-        assert!(e.contains(w), "`{w}` not in: {e}");
-    }
-    assert_eq!(before, std::fs::read(tree.ss("paper")).unwrap());
+    ];
+    let args = ["paper", "--from", env, "--only", "API_KEY"];
+    refused_run(&tree, &args, &tree.ss("paper"), &want);
 
     ok(&tree.run(&["paper", "--from", env]));
     assert_decrypts(&tree, "paper", &env_values());
@@ -324,15 +338,11 @@ fn seal_checks_only_the_identity_the_scope_binds() {
         1,
     );
     write_file(&tree.ss("paper"), cluster_wide.as_bytes());
-    let k = tree.read("k8s/overlays/paper/kustomization.yaml").replacen(
+    let (ns, moved_and_renamed) = (
         "namespace: emp-paper\n",
         "namespace: emp-paper-b\nnamePrefix: x-\n",
-        1,
     );
-    write_file(
-        &tree.overlay("paper").join("kustomization.yaml"),
-        k.as_bytes(),
-    );
+    edit_kustomization(&tree, "paper", ns, moved_and_renamed);
     let env = tree.write("secrets.env", env_text());
     let env = env.to_str().unwrap();
     let out = tree.run(&["paper", "--from", env]);
@@ -345,15 +355,7 @@ fn seal_checks_only_the_identity_the_scope_binds() {
         "sealedsecrets.bitnami.com/cluster-wide",
         "sealedsecrets.bitnami.com/namespace-wide",
     );
-    let k = tree.read("k8s/overlays/paper/kustomization.yaml").replacen(
-        "namespace: emp-paper-b\n",
-        "namespace: emp-paper\n",
-        1,
-    );
-    write_file(
-        &tree.overlay("paper").join("kustomization.yaml"),
-        k.as_bytes(),
-    );
+    edit_kustomization(&tree, "paper", "namespace: emp-paper-b\n", ns);
     let without_record = |text: &str| {
         text.lines()
             .filter(|l| !l.contains("emp-seal.dev/"))
@@ -385,26 +387,7 @@ fn seal_checks_only_the_identity_the_scope_binds() {
 /// both certificates; the file is unchanged.
 #[test]
 fn reseal_refuses_a_shared_sealedsecret_the_environments_render_differently() {
-    let tree = Tree::new();
-    tree.write(
-        "k8s/shared/sealedsecret.yaml",
-        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: emp-secrets\nspec:\n  encryptedData: {}\n",
-    );
-    tree.write(
-        "k8s/shared/kustomization.yaml",
-        "resources:\n  - sealedsecret.yaml\n",
-    );
-    std::fs::remove_file(tree.ss("paper")).unwrap();
-    let k = tree.read("k8s/overlays/paper/kustomization.yaml").replacen(
-        "  - sealedsecret.yaml\n",
-        "  - ../../shared\n",
-        1,
-    );
-    write_file(
-        &tree.overlay("paper").join("kustomization.yaml"),
-        k.as_bytes(),
-    );
-    tree.clone_overlay("paper", "stage");
+    let (tree, _) = paper_and_stage_share_a_sealedsecret();
     let env = tree.write("secrets.env", env_text());
     ok(&tree.run(&["seal", "paper", "stage", "--from", env.to_str().unwrap()]));
     assert_decrypts(&tree, "stage", &env_values());
@@ -415,16 +398,14 @@ fn reseal_refuses_a_shared_sealedsecret_the_environments_render_differently() {
         std::fs::read(common::repo_root().join("tests/fixtures/certs/rsa-2048-cert.pem")).unwrap(),
     );
     let key = tree.write("controller-key.pem", demo_key());
-    let shared = tree.path("k8s/shared/sealedsecret.yaml");
-    let before = std::fs::read(&shared).unwrap();
-    let out = tree.run(&["reseal", "paper", "stage", "--key", key.to_str().unwrap()]);
-    no_secret(&out);
-    let e = fails_cleanly(&out);
-    assert!(
-        e.contains("k8s/shared/sealedsecret.yaml") && e.contains("different certificates"),
-        "{e}"
+    let args = ["reseal", "paper", "stage", "--key", key.to_str().unwrap()];
+    let want = ["k8s/shared/sealedsecret.yaml", "different certificates"];
+    refused_run(
+        &tree,
+        &args,
+        &tree.path("k8s/shared/sealedsecret.yaml"),
+        &want,
     );
-    assert_eq!(before, std::fs::read(&shared).unwrap());
 }
 
 /// kustomize's load restrictor resolves symlinks (api/internal/loader `RestrictionRootOnly`,
@@ -439,21 +420,10 @@ fn seal_refuses_a_resource_linked_from_outside_the_overlay() {
     let link = tree.ss("stage");
     std::fs::remove_file(&link).unwrap();
     std::os::unix::fs::symlink("../paper/sealedsecret.yaml", &link).unwrap();
-    if let Some(kubectl) = common::kubectl() {
-        let out = std::process::Command::new(kubectl)
-            .arg("kustomize")
-            .arg(tree.overlay("stage"))
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "kubectl built the overlay");
-    }
+    kubectl_refuses(&tree, "stage");
     let env = tree.write("secrets.env", env_text());
-    let before = std::fs::read(tree.ss("paper")).unwrap();
-    let out = tree.run(&["stage", "--from", env.to_str().unwrap()]);
-    no_secret(&out);
-    let e = fails_cleanly(&out);
-    assert!(e.contains("is not in or below"), "{e}");
-    assert_eq!(before, std::fs::read(tree.ss("paper")).unwrap());
+    let args = ["stage", "--from", env.to_str().unwrap()];
+    refused_run(&tree, &args, &tree.ss("paper"), &["is not in or below"]);
 }
 
 /// A strategic-merge patch with `options.allowNameChange: true` renames the SealedSecret in
@@ -467,13 +437,9 @@ fn seal_refuses_a_patch_allowed_to_rename() {
         &tree,
         "  - target: {kind: SealedSecret, name: emp-secrets}\n    options:\n      allowNameChange: true\n    patch: |-\n      apiVersion: bitnami.com/v1alpha1\n      kind: SealedSecret\n      metadata:\n        name: emp-secrets-renamed\n",
     );
-    if let Some(kubectl) = common::kubectl() {
-        let out = std::process::Command::new(kubectl)
-            .arg("kustomize")
-            .arg(tree.overlay("paper"))
-            .output()
-            .unwrap();
-        assert!(String::from_utf8_lossy(&out.stdout).contains("name: emp-secrets-renamed"));
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&tree.overlay("paper"));
+        assert!(out.contains("name: emp-secrets-renamed"), "{out}");
     }
     refused(
         &tree,
@@ -497,19 +463,8 @@ fn seal_refuses_a_kustomization_kustomize_cannot_decode() {
         ("namespace: emp-paper\n", "namespace: 2026\n", "namespace"),
     ] {
         let tree = Tree::new();
-        let kpath = tree.overlay("paper").join("kustomization.yaml");
-        let k = tree
-            .read("k8s/overlays/paper/kustomization.yaml")
-            .replacen(from, to, 1);
-        write_file(&kpath, k.as_bytes());
-        if let Some(kubectl) = common::kubectl() {
-            let out = std::process::Command::new(kubectl)
-                .arg("kustomize")
-                .arg(tree.overlay("paper"))
-                .output()
-                .unwrap();
-            assert!(!out.status.success(), "kubectl built the overlay ({field})");
-        }
+        edit_kustomization(&tree, "paper", from, to);
+        kubectl_refuses(&tree, "paper");
         refused(&tree, &["k8s/overlays/paper/kustomization.yaml", field]);
     }
 }
