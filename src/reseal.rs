@@ -184,6 +184,9 @@ fn plan_env(
         .ok_or_else(|| RecoverError::NoSealedSecret {
             file: file_name.clone(),
         })?;
+    // Checked before opening: values that do not open under the rendered label are then not
+    // blamed on a missing key.
+    seal::refuse_rendered_scope(&file_name, doc, scope)?;
     let (opened, unopened) = open_checked(req, &file_name, doc, (&identity, scope), keys)?;
     let old_cert = doc.annotation(CERT_SHA256_ANNOTATION).map(str::to_owned);
 

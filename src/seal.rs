@@ -828,13 +828,7 @@ pub(crate) fn plan_env(
     // Parsed once: read here, edited below (`ParsedFile::apply`).
     let file = sealedsecret::ParsedFile::parse(&old_text).map_err(ss_err)?;
     let (doc_index, doc) = target_doc(&file, &target.name, env, &file_name)?;
-    if target.scope != doc.scope {
-        return Err(SealError::RenderedScope {
-            file: file_name,
-            declared: doc.scope.as_str(),
-            rendered: target.scope.as_str(),
-        });
-    }
+    refuse_rendered_scope(&file_name, doc, target.scope)?;
 
     let scope = choose_scope(req, root, env, doc.scope, &file_name)?;
     // Identity: the label is computed from the rendered identity.
@@ -893,6 +887,27 @@ pub(crate) fn refuse_unverified(overlay: &Overlay) -> Result<(), SealError> {
         }),
         None => Ok(()),
     }
+}
+
+/// Refuses a SealedSecret the overlay renders with another scope (`rendered`, from its rendered
+/// annotations, which the controller reads) than the file declares: values sealed for either
+/// would not match the other.
+///
+/// # Errors
+/// [`SealError::RenderedScope`].
+pub(crate) fn refuse_rendered_scope(
+    file_name: &str,
+    doc: &SealedSecretDoc,
+    rendered: Scope,
+) -> Result<(), SealError> {
+    if rendered == doc.scope {
+        return Ok(());
+    }
+    Err(SealError::RenderedScope {
+        file: file_name.to_owned(),
+        declared: doc.scope.as_str(),
+        rendered: rendered.as_str(),
+    })
 }
 
 /// The SealedSecret named `name` in the parsed target file.

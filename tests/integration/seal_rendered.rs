@@ -489,3 +489,25 @@ fn seal_refuses_an_overlay_that_deletes_its_sealedsecret() {
         &["k8s/overlays/paper/kustomization.yaml", "$patch: delete"],
     );
 }
+
+/// `reseal` of a file the overlay now renders with another scope than it declares (here a
+/// `commonAnnotations` added after sealing): it opened the values under the rendered label,
+/// failed, and told the user to pass the key that sealed them. Now it is refused as `seal`
+/// refuses it, naming both scopes.
+#[test]
+fn reseal_refuses_a_scope_the_overlay_changes() {
+    let tree = Tree::new();
+    let env = tree.write("secrets.env", env_text());
+    ok(&tree.run(&["paper", "--from", env.to_str().unwrap()]));
+    append_to_paper_kustomization(
+        &tree,
+        "commonAnnotations:\n  sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+    );
+    let key = tree.write("controller-key.pem", demo_key());
+    let args = ["reseal", "paper", "--key", key.to_str().unwrap()];
+    let want = [
+        "renders this SealedSecret with namespace-wide scope",
+        "strict",
+    ];
+    refused_run(&tree, &args, &tree.ss("paper"), &want);
+}
