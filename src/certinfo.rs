@@ -366,7 +366,7 @@ pub fn inspect(
 }
 
 fn sealed_use(root: &Path, env: &str, cert: &Certificate, sha: &str) -> Option<SealedUse> {
-    let (file, name, _) = seal::sealed_secret_of(root, env).ok()?;
+    let seal::SealedTarget { file, name, .. } = seal::sealed_secret_of(root, env).ok()?;
     let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES).ok()?;
     let parsed = SealedSecretFile::parse(&text).ok()?;
     let (_, doc) = parsed

@@ -263,7 +263,9 @@ pub fn plan(
     let inputs = seal::load_inputs(req)?;
     refuse_generator_non_keys(root, spec)?;
     let cert = values::certificate(root, env, req.cert.as_deref(), req.now)?;
-    let scope = values::requested_scope(root, env, req.scope).unwrap_or(Scope::Strict);
+    // The rendered name, namespace and scope are the model's: it must have replayed the overlay.
+    seal::refuse_unverified(&overlay)?;
+    let scope = rendered_scope(root, env, req.scope, g, &sealed_path)?;
     let mut to = Recipient::new(cert, scope, g.rendered.clone(), &rel(root, &sealed_path))?;
     let needed = needed_keys(&overlay, g, spec);
     let (values, from_literals) = complete_values(env, inputs, &generator, &needed, prompter)?;
@@ -303,6 +305,41 @@ pub fn plan(
         from_literals,
         immutable: generator.immutable,
     })
+}
+
+/// The scope to seal the new SealedSecret with: `--scope` (or the config file's scope), else the
+/// one the overlay gives its objects (its `commonAnnotations` or patches set on the generated
+/// Secret, which the SealedSecret will get too). The controller reads the scope annotations of
+/// the rendered object, so a scope the overlay would override is refused.
+fn rendered_scope(
+    root: &Path,
+    env: &str,
+    requested: Option<Scope>,
+    g: &Generated,
+    sealed_path: &Path,
+) -> Result<Scope, SealError> {
+    let from_overlay = crate::sealedsecret::scope_of(&g.annotations);
+    let Some(scope) = values::requested_scope(root, env, requested) else {
+        return Ok(from_overlay);
+    };
+    // The file declares `scope`; the overlay's annotations are set over the file's.
+    let mut renders: BTreeMap<&str, &str> = BTreeMap::new();
+    if let Some(k) = seal::scope_annotation(scope) {
+        renders.insert(k, "true");
+    }
+    renders.extend(g.annotations.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let pairs: Vec<(String, String)> = renders
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    match crate::sealedsecret::scope_of(&pairs) {
+        rendered if rendered == scope => Ok(scope),
+        rendered => Err(SealError::RenderedScope {
+            file: rel(root, sealed_path),
+            declared: scope.as_str(),
+            rendered: rendered.as_str(),
+        }),
+    }
 }
 
 /// The one generated Secret the overlay has, and the one generator entry that makes it; refuses

@@ -130,7 +130,8 @@ struct Located {
     file_name: String,
     name: String,
     parsed: SealedSecretFile,
-    identity: Option<Identity>,
+    /// An environment's rendered identity and scope; none for a file named on its own.
+    rendered: Option<(Identity, Scope)>,
 }
 
 /// `ENV` when it names an overlay, else a file path.
@@ -150,8 +151,8 @@ fn locate(root: &Path, target: &str) -> Result<Located, RecoverError> {
 
 /// The SealedSecret environment `env` renders, whose rendered identity gives the label.
 fn locate_env(root: &Path, env: &str) -> Result<Located, RecoverError> {
-    let (file, name, identity) = seal::sealed_secret_of(root, env)?;
-    read(root, file, name, Some(identity))
+    let t = seal::sealed_secret_of(root, env)?;
+    read(root, t.file, t.name, Some((t.identity, t.scope)))
 }
 
 /// Reads and parses `file`, which holds the SealedSecret `name` (empty: its only one).
@@ -159,7 +160,7 @@ fn read(
     root: &Path,
     file: PathBuf,
     name: String,
-    identity: Option<Identity>,
+    rendered: Option<(Identity, Scope)>,
 ) -> Result<Located, RecoverError> {
     let file_name = rel(root, &file);
     let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES)?;
@@ -172,7 +173,7 @@ fn read(
         file_name,
         name,
         parsed,
-        identity,
+        rendered,
     })
 }
 
@@ -181,7 +182,7 @@ impl Located {
     fn doc(&self) -> Result<&SealedSecretDoc, RecoverError> {
         let file = self.file_name.clone();
         let docs: Vec<&SealedSecretDoc> = self.parsed.sealed_secrets().map(|(_, d)| d).collect();
-        if self.identity.is_some() {
+        if self.rendered.is_some() {
             return docs
                 .into_iter()
                 .find(|d| d.name.as_deref() == Some(self.name.as_str()))
@@ -198,49 +199,64 @@ impl Located {
     }
 }
 
-/// The label's identity: the rendered one for an environment, else the file's own metadata.
+/// What a file's values are sealed for: the identity and scope of the label, and the label.
+pub(crate) struct SealedFor {
+    pub(crate) identity: Identity,
+    pub(crate) scope: Scope,
+    pub(crate) label: Vec<u8>,
+}
+
+/// The label's identity and scope: the rendered ones for an environment (the controller reads
+/// the rendered object's metadata and annotations), else the file's own metadata and scope.
 pub(crate) fn label_for(
     file_name: &str,
     doc: &SealedSecretDoc,
-    rendered: Option<&Identity>,
-) -> Result<(Identity, Vec<u8>), RecoverError> {
-    let identity = rendered.cloned().unwrap_or_else(|| Identity {
-        name: doc.name.clone().unwrap_or_default(),
-        namespace: doc.namespace.clone(),
-    });
-    let Some(ns) = doc.scope.label_namespace(identity.namespace.as_deref()) else {
+    rendered: Option<(&Identity, Scope)>,
+) -> Result<SealedFor, RecoverError> {
+    let (identity, scope) = rendered.map_or_else(
+        || {
+            let own = Identity {
+                name: doc.name.clone().unwrap_or_default(),
+                namespace: doc.namespace.clone(),
+            };
+            (own, doc.scope)
+        },
+        |(i, s)| (i.clone(), s),
+    );
+    let Some(ns) = scope.label_namespace(identity.namespace.as_deref()) else {
         return Err(RecoverError::NoNamespace {
             file: file_name.to_owned(),
-            scope: doc.scope.as_str(),
+            scope: scope.as_str(),
         });
     };
-    let label = doc.scope.label(&ns, &identity.name);
-    Ok((identity, label))
+    let label = scope.label(&ns, &identity.name);
+    Ok(SealedFor {
+        identity,
+        scope,
+        label,
+    })
 }
 
 /// Decrypts `entries` (in parallel), each result turned into a message naming the key on failure
 /// (and a placeholder into its own message). Results are in entry order.
 pub(crate) fn open_entries(
     keys: &[UnsealingKey],
-    label: &[u8],
+    to: &SealedFor,
     file_name: &str,
-    doc: &SealedSecretDoc,
-    identity: &Identity,
     entries: &[&sealedsecret::EncryptedEntry],
 ) -> Vec<Result<SecretValue, RecoverError>> {
     let texts: Vec<&str> = entries.iter().map(|e| e.value.as_str()).collect();
-    crypto::unseal_many_base64(keys, label, &texts)
+    crypto::unseal_many_base64(keys, &to.label, &texts)
         .into_iter()
         .zip(entries)
-        .map(|(opened, entry)| opened.map_err(|_| entry_error(file_name, doc, identity, entry)))
+        .map(|(opened, entry)| opened.map_err(|_| entry_error(file_name, to, entry)))
         .collect()
 }
 
 /// Why `entry` did not decrypt: a placeholder, or no key opens it for this scope and identity.
 fn entry_error(
     file_name: &str,
-    doc: &SealedSecretDoc,
-    identity: &Identity,
+    to: &SealedFor,
     entry: &sealedsecret::EncryptedEntry,
 ) -> RecoverError {
     if let Some(reason) = seal::placeholder(&entry.value) {
@@ -255,7 +271,7 @@ fn entry_error(
         file: file_name.to_owned(),
         line: entry.line,
         key: entry.key.clone(),
-        sealed_for: seal::describe_identity(doc.scope, identity),
+        sealed_for: seal::describe_identity(to.scope, &to.identity),
     }
 }
 
@@ -278,17 +294,17 @@ pub fn unseal(
             file: file_name.clone(),
         });
     }
-    let (identity, label) = label_for(file_name, doc, loc.identity.as_ref())?;
+    let to = label_for(file_name, doc, loc.rendered.as_ref().map(|(i, s)| (i, *s)))?;
     let entries: Vec<&sealedsecret::EncryptedEntry> = doc.encrypted_data.iter().collect();
-    let data = open_entries(&keys, &label, file_name, doc, &identity, &entries)
+    let data = open_entries(&keys, &to, file_name, &entries)
         .into_iter()
         .zip(&entries)
         .map(|(opened, e)| Ok((e.key.clone(), opened?)))
         .collect::<Result<_, RecoverError>>()?;
     Ok(UnsealedSecret {
         file: loc.file.clone(),
-        identity,
-        scope: doc.scope,
+        identity: to.identity,
+        scope: to.scope,
         labels: doc.template.labels.clone(),
         annotations: doc.template.annotations.clone(),
         secret_type: doc
@@ -385,7 +401,7 @@ pub fn diff(
     let keys = crate::workspace::load_keys(root, key_files)?;
     let loc = locate_env(root, env)?;
     let (file_name, doc) = (&loc.file_name, loc.doc()?);
-    let (identity, label) = label_for(file_name, doc, loc.identity.as_ref())?;
+    let to = label_for(file_name, doc, loc.rendered.as_ref().map(|(i, s)| (i, *s)))?;
 
     let from_name = from_display(root, from);
     let env_bytes = Zeroizing::new(fsio::read_input_limited(from, MAX_INPUT_BYTES)?);
@@ -404,7 +420,7 @@ pub fn diff(
         removed: removed.into_iter().map(|e| e.key.clone()).collect(),
         ..KeyDiff::default()
     };
-    let opened = open_entries(&keys, &label, file_name, doc, &identity, &present);
+    let opened = open_entries(&keys, &to, file_name, &present);
     for (e, opened) in present.iter().zip(opened) {
         let mine = env_file.get(&e.key).map(|m| m.value.expose_secret());
         match opened {

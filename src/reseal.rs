@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::crypto::UnsealingKey;
+use crate::crypto::{Scope, UnsealingKey};
 use crate::fsio;
 use crate::kustomize::Identity;
 use crate::recover::{self, RecoverError};
@@ -123,9 +123,13 @@ pub fn plan_with(
     req: &ResealRequest,
     keys: &[UnsealingKey],
 ) -> Result<Vec<ResealPlan>, ResealError> {
-    seal::distinct(&req.envs)
+    let plans: Vec<ResealPlan> = seal::distinct(&req.envs)
         .map(|env| plan_env(req, env, keys))
-        .collect()
+        .collect::<Result<_, _>>()?;
+    // A shared file is resealed for every environment that renders it, or for none.
+    let env_plans: Vec<&EnvPlan> = plans.iter().map(|p| &p.plan).collect();
+    seal::check_shared_targets(&req.root, &env_plans, req.now)?;
+    Ok(plans)
 }
 
 /// Plans, then writes every file or none under the write locks ([`seal::commit_locked`]); a file
@@ -161,7 +165,12 @@ fn plan_env(
     keys: &[UnsealingKey],
 ) -> Result<ResealPlan, ResealError> {
     let root = &req.root;
-    let (file, name, identity) = seal::sealed_secret_of(root, env)?;
+    let seal::SealedTarget {
+        file,
+        name,
+        identity,
+        scope,
+    } = seal::sealed_secret_of(root, env)?;
     let file_name = rel(root, &file);
     let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES).map_err(SealError::from)?;
     let ss_err = |source| SealError::SealedSecret {
@@ -175,7 +184,10 @@ fn plan_env(
         .ok_or_else(|| RecoverError::NoSealedSecret {
             file: file_name.clone(),
         })?;
-    let (opened, unopened) = open_checked(req, &file_name, doc, &identity, keys)?;
+    // Checked before opening: values that do not open under the rendered label are then not
+    // blamed on a missing key.
+    seal::refuse_rendered_scope(&file_name, doc, scope)?;
+    let (opened, unopened) = open_checked(req, &file_name, doc, (&identity, scope), keys)?;
     let old_cert = doc.annotation(CERT_SHA256_ANNOTATION).map(str::to_owned);
 
     // The opened values stand in for an env file holding exactly the file's keys; sealing's
@@ -223,7 +235,7 @@ fn open_checked(
     req: &ResealRequest,
     file_name: &str,
     doc: &SealedSecretDoc,
-    identity: &Identity,
+    rendered: (&Identity, Scope),
     keys: &[UnsealingKey],
 ) -> Result<Opened, ResealError> {
     if doc.has_legacy_data {
@@ -237,9 +249,9 @@ fn open_checked(
             file: file_name.to_owned(),
         });
     }
-    let (_, label) = recover::label_for(file_name, doc, Some(identity))?;
+    let to = recover::label_for(file_name, doc, Some(rendered))?;
     let entries: Vec<_> = doc.encrypted_data.iter().collect();
-    let results = recover::open_entries(keys, &label, file_name, doc, identity, &entries);
+    let results = recover::open_entries(keys, &to, file_name, &entries);
     let mut opened = Vec::with_capacity(entries.len());
     let mut unopened = Vec::new();
     for (e, r) in entries.iter().zip(results) {

@@ -26,8 +26,8 @@ use crate::workspace::{MAX_INPUT_BYTES, from_display, load_keys, overlay_dir, re
 
 mod guard;
 pub(crate) mod values;
-pub(crate) use guard::keys_read_by_workloads;
 pub use guard::{EnvWarning, describe_lost};
+pub(crate) use guard::{check_shared_targets, keys_read_by_workloads};
 pub(crate) use values::Recipient;
 
 /// Errors of the seal use case. Messages name files, lines and keys, never values.
@@ -101,6 +101,17 @@ pub enum SealError {
         "{file}: --rescope must reseal every key, but the env file lacks {keys} (add them or use --prune)"
     )]
     RescopeIncomplete { file: String, keys: String },
+    /// Keys this run leaves alone were sealed (its record says) for another label than the
+    /// rendered identity now gives.
+    #[error(
+        "{file}: its values were sealed for {old}, but the overlay now renders {new}: this run would leave {keys} sealed for the old identity"
+    )]
+    IdentityChangedIncomplete {
+        file: String,
+        old: String,
+        new: String,
+        keys: String,
+    },
     /// The file's metadata or template says another identity than the overlay renders.
     #[error(
         "{file}:{line}: {what} is `{found}`, but the overlay renders the SealedSecret as `{rendered}`"
@@ -152,6 +163,18 @@ pub enum SealError {
         /// What differs, with both values.
         what: String,
     },
+    /// An environment the run does not seal renders the SealedSecret it writes, with another
+    /// certificate, scope or identity.
+    #[error(
+        "{file}: environment `{other}` also renders this SealedSecret, with different {what}: values sealed for `{env}` would not decrypt there; nothing was written"
+    )]
+    SharedWithUnsealed {
+        file: String,
+        env: String,
+        other: String,
+        /// What differs, with both values.
+        what: String,
+    },
     #[error("cannot read a value for `{key}`: {reason}")]
     Prompt { key: String, reason: String },
     /// A certificate problem, with the file it came from.
@@ -183,6 +206,26 @@ pub enum SealError {
         /// Where (file relative to the repository root, line).
         origin: kustomize::Origin,
         /// What (one line, no value).
+        message: String,
+    },
+    /// The overlay renders the SealedSecret with another scope than the file declares (its
+    /// `commonAnnotations`, a patch or a component sets the scope annotations).
+    #[error(
+        "{file}: the overlay renders this SealedSecret with {rendered} scope, but the file declares {declared} scope"
+    )]
+    RenderedScope {
+        file: String,
+        declared: &'static str,
+        rendered: &'static str,
+    },
+    /// The overlay does not build, or uses what the kustomize model does not replay: the
+    /// rendered identity is unknown.
+    #[error(
+        "{origin}: {message}; the name, namespace and scope the SealedSecret renders with are not known, so nothing is sealed"
+    )]
+    OverlayUnverified {
+        origin: kustomize::Origin,
+        /// The model's problem (one line, no value).
         message: String,
     },
     #[error(transparent)]
@@ -223,6 +266,18 @@ impl SealError {
                 "make the file's metadata and template agree with the overlay's namespace/namePrefix/nameSuffix, or remove the disagreeing field"
                     .to_owned(),
             ),
+            SealError::RenderedScope { .. } => Some(
+                "the controller reads the scope annotations of the rendered object: declare that scope in the file's metadata.annotations, or stop the overlay from changing them (docs/sealing.md)"
+                    .to_owned(),
+            ),
+            SealError::OverlayUnverified { .. } => Some(
+                "keep the overlay buildable by `kubectl kustomize` and within what emp-seal models (docs/kustomize-model.md); `emp-seal check --render` compares the two"
+                    .to_owned(),
+            ),
+            SealError::IdentityChangedIncomplete { .. } => Some(
+                "seal every key for the new identity (drop --only, or name those keys in --only too); the controller fails the whole SealedSecret when one value does not decrypt"
+                    .to_owned(),
+            ),
             SealError::MissingKeys { .. } => Some(
                 "add them to the env file, run on a terminal to be prompted, or use --only to seal a subset".to_owned(),
             ),
@@ -241,7 +296,7 @@ impl SealError {
             SealError::PruneNeeded { .. } => Some(
                 "keep the keys in the env file, remove the references first, or add --force to remove them anyway".to_owned(),
             ),
-            SealError::SharedTarget { .. } => Some(
+            SealError::SharedTarget { .. } | SealError::SharedWithUnsealed { .. } => Some(
                 "seal the environments one at a time into files of their own (a SealedSecret per overlay), or give them the same certificate and identity".to_owned(),
             ),
             SealError::NoSealedSecret { env, .. } => Some(format!(
@@ -341,6 +396,8 @@ pub struct EnvPlan {
     pub env: String,
     /// The SealedSecret file to rewrite.
     pub target: PathBuf,
+    /// The SealedSecret's `metadata.name` as written in that file.
+    pub name: String,
     pub old_text: String,
     /// Its text after (ciphertext only: no plaintext ever reaches it).
     pub new_text: String,
@@ -366,14 +423,25 @@ pub struct EnvPlan {
     pub pruned_needed: Vec<(String, Vec<String>)>,
 }
 
-/// The one SealedSecret an environment renders, for recovery and inspection: the file holding
-/// it (absolute), its `metadata.name` as written, and its rendered identity (what the
-/// controller's label uses).
+/// The SealedSecret an environment renders.
+#[derive(Debug, Clone)]
+pub struct SealedTarget {
+    /// The file holding it (absolute).
+    pub file: PathBuf,
+    /// Its `metadata.name` as written.
+    pub name: String,
+    /// Its rendered name and namespace (what the controller's label uses).
+    pub identity: Identity,
+    /// The scope its rendered top-level annotations declare (what the controller's label uses).
+    pub scope: Scope,
+}
+
+/// The one SealedSecret an environment renders, for recovery and inspection.
 ///
 /// # Errors
 /// [`SealError::UnknownEnv`], [`SealError::Kustomize`], [`SealError::NoSealedSecret`],
 /// [`SealError::SeveralSealedSecrets`].
-pub fn sealed_secret_of(root: &Path, env: &str) -> Result<(PathBuf, String, Identity), SealError> {
+pub fn sealed_secret_of(root: &Path, env: &str) -> Result<SealedTarget, SealError> {
     overlay_dir(root, env)?;
     sealed_target(root, env, &Overlay::load(root, env)?, None, None)
 }
@@ -385,19 +453,19 @@ fn choose<'s>(
     env: &str,
     name: Option<&str>,
     from: Option<&Path>,
-    sealed: &[(&'s PathBuf, &'s String, &'s Identity)],
-) -> Result<(&'s PathBuf, &'s String, &'s Identity), SealError> {
+    sealed: &[Candidate<'s>],
+) -> Result<Candidate<'s>, SealError> {
     let names = || {
         sealed
             .iter()
-            .map(|(f, _, r)| format!("`{}` in {}", r.name, f.display()))
+            .map(|(f, _, r, _)| format!("`{}` in {}", r.name, f.display()))
             .collect::<Vec<_>>()
             .join(", ")
     };
     let named = |n: &str| {
         let hits: Vec<_> = sealed
             .iter()
-            .filter(|(_, in_file, r)| r.name == n || in_file.as_str() == n)
+            .filter(|(_, in_file, r, _)| r.name == n || in_file.as_str() == n)
             .collect();
         match hits.as_slice() {
             [one] => Some(**one),
@@ -424,15 +492,18 @@ fn choose<'s>(
         })
 }
 
-/// The one SealedSecret an overlay renders: its file (absolute), `metadata.name` as written, and
-/// rendered identity.
+/// A rendered SealedSecret [`choose`] picks from: file, name as written, rendered identity and
+/// scope.
+type Candidate<'s> = (&'s PathBuf, &'s String, &'s Identity, &'s Scope);
+
+/// The one SealedSecret an overlay renders (or the one `name`/`from` picks).
 fn sealed_target(
     root: &Path,
     env: &str,
     overlay: &Overlay,
     name: Option<&str>,
     from: Option<&Path>,
-) -> Result<(PathBuf, String, Identity), SealError> {
+) -> Result<SealedTarget, SealError> {
     let sources = overlay.secret_sources();
     let sealed: Vec<_> = sources
         .iter()
@@ -441,8 +512,9 @@ fn sealed_target(
                 file,
                 name_in_file,
                 rendered,
+                scope,
                 ..
-            } => Some((file, name_in_file, rendered)),
+            } => Some((file, name_in_file, rendered, scope)),
             SecretSource::Generator { .. } => None,
         })
         .collect();
@@ -476,9 +548,14 @@ fn sealed_target(
             })
         }
         all => {
-            let (file, in_file, rendered) = choose(env, name, from, all)?;
-            // `join` keeps an absolute path as it is.
-            Ok((root.join(file), in_file.clone(), rendered.clone()))
+            let (file, in_file, rendered, scope) = choose(env, name, from, all)?;
+            Ok(SealedTarget {
+                // `join` keeps an absolute path as it is.
+                file: root.join(file),
+                name: in_file.clone(),
+                identity: rendered.clone(),
+                scope: *scope,
+            })
         }
     }
 }
@@ -496,8 +573,9 @@ fn empty_sealed_file(root: &Path, overlay: &Overlay) -> Option<String> {
 }
 
 /// Before saying an overlay has no SealedSecret: a `kind: SealedSecret` document the model
-/// skipped (e.g. another apiVersion) or a resource file that did not load (e.g. YAML that does not
-/// parse) is the real cause; report it with its file and line.
+/// skipped (e.g. another apiVersion) or a problem that keeps kustomize from building the overlay
+/// (a resource file that does not parse, or that the load restrictor refuses) is the real cause;
+/// report it with its file and line.
 fn explain_missing_sealed_secret(root: &Path, overlay: &Overlay) -> Result<(), SealError> {
     for r in overlay
         .resources()
@@ -515,11 +593,7 @@ fn explain_missing_sealed_secret(root: &Path, overlay: &Overlay) -> Result<(), S
         // It has a Secret source (a generator): that, not a load problem, is the answer.
         return Ok(());
     }
-    if let Some(p) = overlay
-        .problems()
-        .iter()
-        .find(|p| p.kind == kustomize::ProblemKind::Invalid)
-    {
+    if let Some(p) = overlay.problems().iter().find(|p| p.fails_build()) {
         return Err(SealError::OverlayProblem {
             origin: p.origin.clone(),
             message: p.message.clone(),
@@ -622,7 +696,7 @@ pub fn plan_with(
             plan_env(req, env, &inputs.from_name, &from_keys, keys, prompter)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    guard::check_shared_targets(&req.root, &plans)?;
+    guard::check_shared_targets(&req.root, &plans.iter().collect::<Vec<_>>(), req.now)?;
     for p in &mut plans {
         p.env_warnings.clone_from(&inputs.env_warnings);
     }
@@ -741,24 +815,25 @@ pub(crate) fn plan_env(
     let root = &req.root;
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
-    let (target_path, name_in_file, rendered) =
-        sealed_target(root, env, &overlay, req.name.as_deref(), Some(&req.from))?;
-    let file_name = rel(root, &target_path);
+    let target = sealed_target(root, env, &overlay, req.name.as_deref(), Some(&req.from))?;
+    refuse_unverified(&overlay)?;
+    let file_name = rel(root, &target.file);
     let cert = values::certificate(root, env, req.cert.as_deref(), req.now)?;
 
-    let old_text = fsio::read_to_string_limited(&target_path, MAX_INPUT_BYTES)?;
+    let old_text = fsio::read_to_string_limited(&target.file, MAX_INPUT_BYTES)?;
     let ss_err = |source| SealError::SealedSecret {
         file: file_name.clone(),
         source,
     };
     // Parsed once: read here, edited below (`ParsedFile::apply`).
     let file = sealedsecret::ParsedFile::parse(&old_text).map_err(ss_err)?;
-    let (doc_index, doc) = target_doc(&file, &name_in_file, env, &file_name)?;
+    let (doc_index, doc) = target_doc(&file, &target.name, env, &file_name)?;
+    refuse_rendered_scope(&file_name, doc, target.scope)?;
 
     let scope = choose_scope(req, root, env, doc.scope, &file_name)?;
     // Identity: the label is computed from the rendered identity.
-    let to = Recipient::new(cert, scope, rendered, &file_name)?;
-    check_identity(&file_name, doc, doc_index, &to.identity, &old_text)?;
+    let to = Recipient::new(cert, scope, target.identity, &file_name)?;
+    check_identity(&file_name, doc, doc_index, &to, &old_text)?;
     let rescoping = scope != doc.scope;
     let needed = needed_keys(&overlay, doc, &to.identity.name);
     let (mut values, unknown) = select_values(req, env, from_name, from_keys, &needed, prompter)?;
@@ -782,7 +857,8 @@ pub(crate) fn plan_env(
 
     Ok(EnvPlan {
         env: env.to_owned(),
-        target: target_path,
+        target: target.file,
+        name: target.name,
         old_text,
         new_text,
         cert: to.summary,
@@ -796,6 +872,41 @@ pub(crate) fn plan_env(
         unknown,
         env_warnings: Vec::new(),
         pruned_needed,
+    })
+}
+
+/// Refuses an overlay whose render the kustomize model cannot vouch for: one kustomize would not
+/// build, or one using what the model does not replay (`replacements`, `transformers`, remote
+/// bases, ...: docs/kustomize-model.md). The SealedSecret's rendered name, namespace and scope,
+/// hence the label, would be a guess.
+pub(crate) fn refuse_unverified(overlay: &Overlay) -> Result<(), SealError> {
+    match overlay.problems().first() {
+        Some(p) => Err(SealError::OverlayUnverified {
+            origin: p.origin.clone(),
+            message: p.message.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a SealedSecret the overlay renders with another scope (`rendered`, from its rendered
+/// annotations, which the controller reads) than the file declares: values sealed for either
+/// would not match the other.
+///
+/// # Errors
+/// [`SealError::RenderedScope`].
+pub(crate) fn refuse_rendered_scope(
+    file_name: &str,
+    doc: &SealedSecretDoc,
+    rendered: Scope,
+) -> Result<(), SealError> {
+    if rendered == doc.scope {
+        return Ok(());
+    }
+    Err(SealError::RenderedScope {
+        file: file_name.to_owned(),
+        declared: doc.scope.as_str(),
+        rendered: rendered.as_str(),
     })
 }
 
@@ -916,12 +1027,35 @@ fn check_removals(
             keys: untouched.join(", "),
         });
     }
+    if let Some(old) = sealed_for_another_label(doc, to)
+        && !untouched.is_empty()
+    {
+        return Err(SealError::IdentityChangedIncomplete {
+            file: file_name.to_owned(),
+            old,
+            new: to.sealed_for(),
+            keys: untouched.join(", "),
+        });
+    }
     if values.is_empty() && removed.is_empty() {
         return Err(SealError::NothingToSeal {
             file: from_name.to_owned(),
         });
     }
     Ok((removed, untouched, pruned_needed))
+}
+
+/// The file's `emp-seal.dev/sealed-for` record when it names an identity whose label differs
+/// from the one `to` seals for (the overlay renamed or moved the SealedSecret since): the values
+/// sealed then do not open under the new label.
+fn sealed_for_another_label(doc: &SealedSecretDoc, to: &Recipient) -> Option<String> {
+    let old = doc.annotation(SEALED_FOR_ANNOTATION)?.trim();
+    let (scope, id) = old.split_once(' ')?;
+    let (ns, name) = id.split_once('/')?;
+    let scope = [Scope::Strict, Scope::NamespaceWide, Scope::ClusterWide]
+        .into_iter()
+        .find(|s| s.as_str() == scope)?;
+    (scope.label(ns, name) != to.label()).then(|| old.to_owned())
 }
 
 /// Sorts the keys into `[added, filled, changed, kept]` as a run reports them (filled: a
@@ -1028,34 +1162,46 @@ pub(crate) fn placeholder(value: &str) -> Option<String> {
 }
 
 /// Refuses when the file's own metadata or template names another identity than the one the
-/// overlay renders: the values would be sealed for the rendered identity, and the file would
-/// then say something untrue about where its Secret lands.
+/// overlay renders, in a part the scope binds (strict: namespace and name; namespace-wide: the
+/// namespace; cluster-wide: neither, as `check`'s `identity-mismatch` reads it): the values would
+/// be sealed for the rendered identity, and the file would then say something untrue about what
+/// they are sealed for. (The controller names the Secret after the SealedSecret's own metadata,
+/// not the template: sealed-secrets `pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go`
+/// `Unseal`.)
 fn check_identity(
     file: &str,
     doc: &SealedSecretDoc,
     doc_index: usize,
-    rendered: &Identity,
+    to: &Recipient,
     text: &str,
 ) -> Result<(), SealError> {
+    let (rendered, scope) = (&to.identity, to.scope);
     let ns = rendered.namespace.clone().unwrap_or_default();
     let checks = [
-        ("metadata.namespace", &doc.namespace, &ns),
+        (
+            "metadata.namespace",
+            &doc.namespace,
+            &ns,
+            scope != Scope::ClusterWide,
+        ),
         (
             "spec.template.metadata.namespace",
             &doc.template.namespace,
             &ns,
+            scope != Scope::ClusterWide,
         ),
         (
             "spec.template.metadata.name",
             &doc.template.name,
             &rendered.name,
+            scope == Scope::Strict,
         ),
     ];
     match checks
         .into_iter()
-        .find(|(_, found, want)| found.as_ref().is_some_and(|f| f != *want))
+        .find(|(_, found, want, binds)| *binds && found.as_ref().is_some_and(|f| f != *want))
     {
-        Some((what, Some(found), want)) => Err(SealError::IdentityMismatch {
+        Some((what, Some(found), want, _)) => Err(SealError::IdentityMismatch {
             file: file.to_owned(),
             line: field_line(text, doc_index, what),
             what,

@@ -19,6 +19,7 @@ mod refs;
 
 use std::path::{Path, PathBuf};
 
+use crate::crypto::Scope;
 pub use crate::yamlpos::Seg;
 pub use build::ParseCache;
 pub(crate) use docs::has_complex_key;
@@ -257,6 +258,9 @@ pub struct Generated {
     pub specs: Vec<GeneratorSpec>,
     /// Keys produced, when every env file was readable (None otherwise). Never values.
     pub keys: Option<Vec<String>>,
+    /// Top-level `metadata.annotations` after rendering (the generator's own, patches,
+    /// `commonAnnotations`).
+    pub annotations: Vec<(String, String)>,
 }
 
 /// Where an overlay's Secret comes from.
@@ -275,6 +279,9 @@ pub enum SecretSource {
         namespace_in_file: Option<String>,
         /// Name and namespace after rendering: what the controller's label uses.
         rendered: Identity,
+        /// The scope the rendered top-level annotations declare (the file's own, patches,
+        /// `commonAnnotations`): what the controller's label uses.
+        scope: Scope,
     },
     /// A generated Secret.
     Generator {
@@ -446,6 +453,7 @@ impl Overlay {
                 name_in_file: r.original.name.clone(),
                 namespace_in_file: r.original.namespace.clone(),
                 rendered: r.rendered.clone(),
+                scope: crate::sealedsecret::scope_of(&r.annotations),
             });
         let generated = self.built.generated.iter().filter_map(|g| {
             let first = g

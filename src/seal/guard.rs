@@ -1,6 +1,6 @@
 //! Checks that keep `seal` from quietly weakening a secret: env-file warnings (fatal under
-//! `--strict`), `--prune` of keys the workloads read, and several environments writing one shared
-//! file with different certificates or identities.
+//! `--strict`), `--prune` of keys the workloads read, and a shared file sealed for one
+//! environment's certificate or identity while another environment renders it differently.
 //!
 //! Owns those three decisions and their messages. Like the rest of the use case it must not
 //! print, prompt or write; messages name files, lines, keys and workloads, never a value.
@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{EnvPlan, SealError};
+use crate::crypto::Scope;
 use crate::envfile::{self, EnvFile, LintSeverity};
-use crate::kustomize::Overlay;
+use crate::kustomize::{Identity, Overlay, SecretSource};
 use crate::workspace::rel;
 
 /// One thing about the env file that `seal` warns about (and `--strict` refuses): a line other
@@ -147,46 +148,136 @@ pub fn describe_lost(lost: &[(String, Vec<String>)]) -> String {
         .join(", ")
 }
 
-/// Several environments that would write the same file (a SealedSecret in a base the overlays
-/// share) must seal it with the same certificate for the same identity and scope; otherwise the
-/// last write wins and every other environment's controller cannot decrypt it.
-pub(super) fn check_shared_targets(root: &Path, plans: &[EnvPlan]) -> Result<(), SealError> {
-    let mut first: BTreeMap<PathBuf, &EnvPlan> = BTreeMap::new();
-    // Named by its real path (`k8s/base/...`), not the overlay-relative way it was reached.
-    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    for p in plans {
-        let key = std::fs::canonicalize(&p.target).unwrap_or_else(|_| p.target.clone());
-        let Some(q) = first.get(&key) else {
-            first.insert(key, p);
-            continue;
-        };
-        let differs = if q.cert.sha256 != p.cert.sha256 {
-            Some(format!(
+/// Who renders a SealedSecret that `seal` writes: an environment of the run, or another one
+/// whose overlay includes the same file.
+struct Renderer {
+    env: String,
+    /// The certificate's path and SHA-256 (none when the environment has no usable one).
+    cert: Option<(PathBuf, String)>,
+    scope: Scope,
+    identity: Identity,
+}
+
+impl Renderer {
+    fn of_plan(p: &EnvPlan) -> Renderer {
+        Renderer {
+            env: p.env.clone(),
+            cert: Some((p.cert.path.clone(), p.cert.sha256.clone())),
+            scope: p.scope,
+            identity: p.identity.clone(),
+        }
+    }
+
+    /// What `other` would need to share with `self` for one ciphertext to decrypt for both.
+    fn differs(&self, root: &Path, other: &Renderer) -> Option<String> {
+        match (&self.cert, &other.cert) {
+            (Some((qp, qs)), Some((pp, ps))) if qs != ps => Some(format!(
                 "certificates ({} sha256 {}, {} sha256 {})",
-                rel(root, &q.cert.path),
-                short(&q.cert.sha256),
-                rel(root, &p.cert.path),
-                short(&p.cert.sha256)
-            ))
-        } else if q.scope != p.scope || q.identity != p.identity {
-            Some(format!(
+                rel(root, qp),
+                short(qs),
+                rel(root, pp),
+                short(ps)
+            )),
+            _ if self.scope != other.scope || self.identity != other.identity => Some(format!(
                 "identities ({}, {})",
-                super::describe_identity(q.scope, &q.identity),
-                super::describe_identity(p.scope, &p.identity)
-            ))
-        } else {
-            None
-        };
-        if let Some(what) = differs {
-            return Err(SealError::SharedTarget {
-                file: rel(&real_root, &key),
-                first: q.env.clone(),
-                second: p.env.clone(),
+                super::describe_identity(self.scope, &self.identity),
+                super::describe_identity(other.scope, &other.identity)
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// A SealedSecret written by several environments (a SealedSecret in a base the overlays share)
+/// must be sealed with the same certificate for the same identity and scope; otherwise the last
+/// write wins and every other environment's controller cannot decrypt it. The same holds for an
+/// environment the run does not seal whose overlay renders that SealedSecret too: its
+/// controller reads the same file.
+pub(crate) fn check_shared_targets(
+    root: &Path,
+    plans: &[&EnvPlan],
+    now: u64,
+) -> Result<(), SealError> {
+    // Named by its real path (`k8s/base/...`), not the overlay-relative way it was reached.
+    let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let real_root = real(root);
+    let mut first: BTreeMap<(PathBuf, String), Renderer> = BTreeMap::new();
+    for &p in plans {
+        let key = (real(&p.target), p.name.clone());
+        let r = Renderer::of_plan(p);
+        match first.get(&key) {
+            None => {
+                first.insert(key, r);
+            }
+            Some(q) => {
+                if let Some(what) = q.differs(root, &r) {
+                    return Err(SealError::SharedTarget {
+                        file: rel(&real_root, &key.0),
+                        first: q.env.clone(),
+                        second: r.env,
+                        what,
+                    });
+                }
+            }
+        }
+    }
+    for other in other_renderers(root, plans, now) {
+        let (key, r) = (&other.0, &other.1);
+        if let Some(q) = first.get(key)
+            && let Some(what) = q.differs(root, r)
+        {
+            return Err(SealError::SharedWithUnsealed {
+                file: rel(&real_root, &key.0),
+                env: q.env.clone(),
+                other: r.env.clone(),
                 what,
             });
         }
     }
     Ok(())
+}
+
+/// The SealedSecrets the environments not in `plans` render, keyed by real file path and name as
+/// written, with how each renders them (an overlay that does not load renders nothing here).
+fn other_renderers(
+    root: &Path,
+    plans: &[&EnvPlan],
+    now: u64,
+) -> Vec<((PathBuf, String), Renderer)> {
+    let ws = crate::workspace::get(root);
+    let others = ws
+        .envs
+        .iter()
+        .filter(|e| plans.iter().all(|p| p.env != e.name));
+    let mut out = Vec::new();
+    for env in others {
+        let Ok(overlay) = Overlay::load(root, &env.name) else {
+            continue;
+        };
+        let cert = super::values::certificate(root, &env.name, None, now)
+            .ok()
+            .map(|(_, s)| (s.path, s.sha256));
+        for s in overlay.secret_sources() {
+            if let SecretSource::Sealed {
+                file,
+                name_in_file,
+                rendered,
+                scope,
+                ..
+            } = s
+            {
+                let path = std::fs::canonicalize(root.join(&file)).unwrap_or(file);
+                let r = Renderer {
+                    env: env.name.clone(),
+                    cert: cert.clone(),
+                    scope,
+                    identity: rendered,
+                };
+                out.push(((path, name_in_file), r));
+            }
+        }
+    }
+    out
 }
 
 fn short(sha: &str) -> &str {

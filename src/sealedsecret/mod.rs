@@ -502,8 +502,9 @@ fn opt_string(
     }
 }
 
-/// The sealing scope the top-level annotations declare.
-fn scope_of(annotations: &[(String, String)]) -> Scope {
+/// The sealing scope the top-level annotations declare (a file's own, or an object's as
+/// kustomize renders it).
+pub(crate) fn scope_of(annotations: &[(String, String)]) -> Scope {
     // sealed-secrets pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go SecretScope:
     // cluster-wide is checked first; the value must be exactly "true".
     let is_true = |k: &str| annotations.iter().any(|(a, v)| a == k && v == "true");

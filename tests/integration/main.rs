@@ -36,6 +36,7 @@ mod rules;
 mod seal_badinput;
 mod seal_cli;
 mod seal_faults;
+mod seal_rendered;
 mod seal_safety;
 mod seal_shapes;
 mod seal_support;

@@ -326,17 +326,21 @@ fn issue_14_multi_env_seal_refuses_one_shared_file_with_different_certs_or_ident
         );
         assert!(!stderr.contains("SENTINEL"));
         assert_eq!(read(&root.join("k8s/base/sealedsecret.yaml")), before);
-        // One environment at a time is fine.
+        // One environment at a time is refused too: `b`'s controller reads the same file, and
+        // could not open values sealed for `a`.
         let o = emp(root)
             .args(["seal", "a", "--from", "work/in.env"])
             .output()
             .expect("run");
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(
+                "error: k8s/base/sealedsecret.yaml: environment `b` also renders this SealedSecret"
+            ) && stderr.contains(want),
+            "{stderr}"
         );
+        assert_eq!(read(&root.join("k8s/base/sealedsecret.yaml")), before);
     }
     // Same certificate, same rendered identity: both environments agree, and the run succeeds.
     let t = shared_tree("team", "team", DEMO);

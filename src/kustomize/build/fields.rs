@@ -27,6 +27,9 @@ const NOT_MODELLED_FIELDS: [&str; 8] = [
 enum Shape {
     Str,
     Map,
+    /// A mapping of strings (`map[string]string`: `commonLabels`, `commonAnnotations`); a null
+    /// value decodes as the empty string.
+    StrMap,
     List,
     /// A list of strings (paths, URLs or inline YAML text).
     StrList,
@@ -42,9 +45,9 @@ const KUSTOMIZATION_FIELDS: [(&str, Shape); 34] = [
     ("namePrefix", Shape::Str),
     ("nameSuffix", Shape::Str),
     ("namespace", Shape::Str),
-    ("commonLabels", Shape::Map),
+    ("commonLabels", Shape::StrMap),
     ("labels", Shape::List),
-    ("commonAnnotations", Shape::Map),
+    ("commonAnnotations", Shape::StrMap),
     ("patchesStrategicMerge", Shape::StrList),
     ("patchesJson6902", Shape::List),
     ("patches", Shape::List),
@@ -93,11 +96,15 @@ const GENERATOR_OPTIONS: [&str; 4] = [
 ];
 
 /// Why `v` does not have `shape` (None when it does; `null` always does: an omitted field).
+/// kustomize decodes through JSON into Go types: a number or a boolean is not a string
+/// (`json: cannot unmarshal number into Go struct field Kustomization.namespace of type string`).
 fn shape_error(v: &Value, shape: Shape) -> Option<&'static str> {
     let ok = match (shape, v) {
         (_, Value::Null) => true,
-        (Shape::Str, v) => v.is_string() || v.is_number() || v.is_bool(),
+        (Shape::Str, v) => v.is_string(),
         (Shape::Map, v) => v.is_mapping(),
+        (Shape::StrMap, Value::Mapping(m)) => m.values().all(|x| x.is_string() || x.is_null()),
+        (Shape::StrMap, _) => false,
         (Shape::List, v) => v.is_sequence(),
         (Shape::StrList, Value::Sequence(items)) => items.iter().all(Value::is_string),
         (Shape::StrList, _) => false,
@@ -108,6 +115,7 @@ fn shape_error(v: &Value, shape: Shape) -> Option<&'static str> {
     Some(match shape {
         Shape::Str => "a string",
         Shape::Map => "a mapping",
+        Shape::StrMap => "a mapping of strings",
         Shape::List => "a list",
         Shape::StrList => "a list of strings",
     })

@@ -244,13 +244,25 @@ impl<'r> Builder<'r> {
     }
 
     /// kustomize's default load restriction (`LoadRestrictionsRootOnly`, api/internal/loader
-    /// fileloader.go): a file (not a directory) must be in or below the kustomization root.
+    /// fileloader.go): a file (not a directory) must be in or below the kustomization root,
+    /// both with symlinks resolved (`filesys.CleanedAbs`, `ConfirmedDir`), so a link inside the
+    /// root to a file outside it is refused too. A path that does not resolve (a missing file,
+    /// reported on its own) is compared as written.
     fn outside_root(&mut self, dir: &Path, path: &Path, at: &Origin) -> bool {
-        if normalize(path).starts_with(normalize(dir)) {
+        let resolved = std::fs::canonicalize(path).ok();
+        let inside = match (&resolved, std::fs::canonicalize(dir)) {
+            (Some(p), Ok(d)) => p.starts_with(d),
+            _ => normalize(path).starts_with(normalize(dir)),
+        };
+        if inside {
             return false;
         }
+        let link = resolved
+            .filter(|r| normalize(path).starts_with(normalize(dir)) && *r != normalize(path))
+            .map(|r| format!(" (a link to {})", self.rel(&r).display()))
+            .unwrap_or_default();
         let msg = format!(
-            "file {} is not in or below {}: kustomize refuses to load it",
+            "file {}{link} is not in or below {}: kustomize refuses to load it",
             self.rel(&normalize(path)).display(),
             self.rel(&normalize(dir)).display()
         );
@@ -358,6 +370,7 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
             name: o.name.clone(),
             namespace: o.namespace.clone(),
         };
+        let annotations = o.annotations();
         if let Some(g) = o.generated {
             generated.push(Generated {
                 kind: g.kind,
@@ -366,9 +379,9 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
                 hash_suffix: o.hashed,
                 specs: g.specs,
                 keys: g.keys,
+                annotations,
             });
         } else {
-            let annotations = o.annotations();
             resources.push(Resource {
                 api_version: o.api_version,
                 kind: o.kind,

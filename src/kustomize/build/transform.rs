@@ -84,9 +84,24 @@ impl Builder<'_> {
                 self.problem(ProblemKind::BuildError, &level.kfile, e.line, msg);
             }
             (None, target) => {
+                self.smp_options(level, e);
                 for d in docs.iter() {
                     self.apply_smp(d, &file, target.as_ref(), acc);
                 }
+            }
+        }
+    }
+
+    /// A strategic-merge patch's `options.allowNameChange` / `allowKindChange` let its own
+    /// `metadata.name` / kind replace the target's (kustomize
+    /// api/internal/builtins/PatchTransformer.go); the model keeps the target's, so either
+    /// option makes the overlay not modelled.
+    fn smp_options(&mut self, level: &Level, e: &PatchEntry<'_>) {
+        let options = e.entry.get("options");
+        for o in ["allowNameChange", "allowKindChange"] {
+            if options.and_then(|m| m.get(o)).and_then(Value::as_bool) == Some(true) {
+                let msg = format!("patch option `{o}` is not modelled: rendered names may differ");
+                self.problem(ProblemKind::NotModelled, &level.kfile, e.line, msg);
             }
         }
     }
@@ -210,6 +225,11 @@ impl Builder<'_> {
 
     fn apply_smp(&mut self, d: &Arc<Doc>, file: &Path, target: Option<&Selector>, acc: &mut [Obj]) {
         let Ok(pv) = &d.value else { return };
+        if pv.get("$patch").and_then(Value::as_str) == Some("delete") {
+            // kustomize removes the patched objects from the render; the model keeps them.
+            let msg = "a strategic-merge patch that deletes objects (`$patch: delete` at its top) is not modelled: rendered objects may differ".to_owned();
+            self.problem(ProblemKind::NotModelled, file, d.start_line, msg);
+        }
         let idx = match target {
             Some(sel) => self.selected(sel, acc, file, d.start_line),
             None => self.smp_targets(pv, d, file, acc),

@@ -1,0 +1,513 @@
+//! `seal` against what the overlay really renders: the scope the rendered object declares, and
+//! overlays whose rendered identity emp-seal's kustomize model cannot vouch for. Every value
+//! written is decrypted with the Python peer from the real `kubectl kustomize` render (under the
+//! rendered name, namespace and scope), or the run is refused with the file unchanged.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::Path;
+
+use crate::common::{self, Peer};
+use crate::seal_support::{
+    SENTINEL, Tree, assert_decrypts, demo_key, env_text, env_values, fails_cleanly, no_secret, ok,
+    stdout, write_file,
+};
+
+/// Replaces the first `from` by `to` in `env`'s kustomization; returns the new text.
+fn edit_kustomization(tree: &Tree, env: &str, from: &str, to: &str) -> String {
+    let path = tree.overlay(env).join("kustomization.yaml");
+    let k = std::fs::read_to_string(&path)
+        .unwrap()
+        .replacen(from, to, 1);
+    write_file(&path, k.as_bytes());
+    k
+}
+
+/// Appends `text` to the paper overlay's kustomization.
+fn append_to_paper_kustomization(tree: &Tree, text: &str) {
+    let path = tree.overlay("paper").join("kustomization.yaml");
+    let k = std::fs::read_to_string(&path).unwrap();
+    write_file(&path, format!("{k}{text}").as_bytes());
+}
+
+/// Runs `emp-seal ARGS` and expects a refusal whose line contains every one of `want`, with
+/// `file` byte-identical and no secret value in the output.
+fn refused_run(tree: &Tree, args: &[&str], file: &Path, want: &[&str]) {
+    let before = std::fs::read(file).unwrap();
+    let out = tree.run(args);
+    no_secret(&out);
+    let e = fails_cleanly(&out);
+    for w in want {
+        assert!(e.contains(w), "`{w}` not in: {e}");
+    }
+    assert_eq!(before, std::fs::read(file).unwrap());
+}
+
+/// Seals paper from [`env_text`] and expects a refusal as [`refused_run`] does.
+fn refused(tree: &Tree, want: &[&str]) {
+    let env = tree.write("secrets.env", env_text());
+    let args = ["paper", "--from", env.to_str().unwrap()];
+    refused_run(tree, &args, &tree.ss("paper"), want);
+}
+
+/// Asserts the real `kubectl kustomize` refuses to build `env`'s overlay (when kubectl is here).
+fn kubectl_refuses(tree: &Tree, env: &str) {
+    if common::kubectl().is_some() {
+        let out = common::kustomize_raw(&tree.overlay(env));
+        assert!(!out.status.success(), "kubectl built the {env} overlay");
+    }
+}
+
+/// The paper overlay and a copy of it, `stage`, both rendering one SealedSecret kept in
+/// `k8s/shared/` (same namespace and certificate); returns paper's kustomization text.
+fn paper_and_stage_share_a_sealedsecret() -> (Tree, String) {
+    let tree = Tree::new();
+    tree.write(
+        "k8s/shared/sealedsecret.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: emp-secrets\nspec:\n  encryptedData: {}\n",
+    );
+    tree.write(
+        "k8s/shared/kustomization.yaml",
+        "resources:\n  - sealedsecret.yaml\n",
+    );
+    std::fs::remove_file(tree.ss("paper")).unwrap();
+    let k = edit_kustomization(
+        &tree,
+        "paper",
+        "  - sealedsecret.yaml\n",
+        "  - ../../shared\n",
+    );
+    tree.clone_overlay("paper", "stage");
+    (tree, k)
+}
+
+/// The scope annotation the controller reads is the rendered object's: an overlay that adds or
+/// changes it (`commonAnnotations`, a patch, a component) changes the label. Sealing for the
+/// file's own declaration wrote values the controller could not open; now the run is refused
+/// when the two differ, and seals (for the rendered scope) when they agree.
+#[test]
+fn seal_refuses_a_scope_the_overlay_changes() {
+    // commonAnnotations in the overlay: the render is namespace-wide, the file strict.
+    let tree = Tree::new();
+    append_to_paper_kustomization(
+        &tree,
+        "commonAnnotations:\n  sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+    );
+    refused(
+        &tree,
+        &[
+            "k8s/overlays/paper/sealedsecret.yaml",
+            "namespace-wide",
+            "strict",
+        ],
+    );
+
+    // A component's JSON patch adds cluster-wide.
+    let tree = Tree::new();
+    tree.write(
+        "k8s/components/cluster-wide/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - target: {kind: SealedSecret}\n    patch: |-\n      - op: add\n        path: /metadata/annotations\n        value: {sealedsecrets.bitnami.com/cluster-wide: \"true\"}\n",
+    );
+    append_to_paper_kustomization(&tree, "components:\n  - ../../components/cluster-wide\n");
+    refused(&tree, &["cluster-wide", "strict"]);
+
+    // The file declares namespace-wide and the overlay says the same: sealed, and the values
+    // open under the rendered (namespace-wide) label.
+    let tree = Tree::new();
+    append_to_paper_kustomization(
+        &tree,
+        "commonAnnotations:\n  sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+    );
+    let text = tree.read("k8s/overlays/paper/sealedsecret.yaml").replacen(
+        "  namespace: emp-paper\n",
+        "  namespace: emp-paper\n  annotations:\n    sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+        1,
+    );
+    write_file(&tree.ss("paper"), text.as_bytes());
+    let env = tree.write("secrets.env", env_text());
+    let out = tree.run(&["paper", "--from", env.to_str().unwrap()]);
+    ok(&out);
+    no_secret(&out);
+    assert_decrypts(&tree, "paper", &env_values());
+}
+
+/// An overlay the model does not replay (`replacements`) or that kustomize cannot build (a
+/// missing patch file): the rendered name and namespace, hence the label, are unknown. Sealing
+/// went ahead with the model's guess; a `replacements` moving the SealedSecret to another
+/// namespace gave values the controller could not open. Now refused, naming the cause.
+#[test]
+fn seal_refuses_an_overlay_whose_render_it_cannot_vouch_for() {
+    let tree = Tree::new();
+    tree.write(
+        "k8s/overlays/paper/target-namespace.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: target-namespace\ndata:\n  namespace: emp-elsewhere\n",
+    );
+    // No `namespace:`: the replacement moves the SealedSecret (file and template) instead.
+    edit_kustomization(&tree, "paper", "namespace: emp-paper\n", "");
+    edit_kustomization(
+        &tree,
+        "paper",
+        "  - sealedsecret.yaml\n",
+        "  - sealedsecret.yaml\n  - target-namespace.yaml\nreplacements:\n  - source: {kind: ConfigMap, name: target-namespace, fieldPath: data.namespace}\n    targets:\n      - select: {kind: SealedSecret}\n        fieldPaths: [metadata.namespace, spec.template.metadata.namespace]\n",
+    );
+    refused(
+        &tree,
+        &["k8s/overlays/paper/kustomization.yaml", "replacements"],
+    );
+
+    // kustomize cannot build the overlay: a patch file that is not there.
+    let tree = Tree::new();
+    append_to_paper_kustomization(&tree, "  - path: patch-missing.yaml\n");
+    refused(&tree, &["patch-missing.yaml"]);
+}
+
+/// `unseal ENV` opens the values under the label of the rendered object, scope included: a file
+/// declaring strict scope that the overlay's `commonAnnotations` makes namespace-wide holds
+/// values the controller opens under the namespace-wide label (here sealed by the Python peer,
+/// as kubeseal would seal the rendered object). It was opened under the file's strict label, and
+/// recovery failed although the controller decrypts the file.
+#[test]
+fn unseal_opens_values_under_the_rendered_scope() {
+    let tree = Tree::new();
+    append_to_paper_kustomization(
+        &tree,
+        "commonAnnotations:\n  sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+    );
+    let Some(mut peer) = Peer::start() else {
+        return;
+    };
+    let cert = tree.read("k8s/overlays/paper/sealing-cert.pem");
+    let value = format!("{SENTINEL}-redis");
+    let sealed = common::b64(&peer.encrypt(&cert, b"emp-paper", value.as_bytes()));
+    let text = format!(
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: emp-secrets\n  namespace: emp-paper\nspec:\n  encryptedData:\n    REDIS_PASSWORD: {sealed}\n"
+    );
+    write_file(&tree.ss("paper"), text.as_bytes());
+    let key = tree.write("controller-key.pem", demo_key());
+    let out = tree.run(&[
+        "unseal",
+        "paper",
+        "--key",
+        key.to_str().unwrap(),
+        "--format",
+        "env",
+    ]);
+    ok(&out);
+    assert_eq!(stdout(&out), format!("REDIS_PASSWORD={value}\n"));
+}
+
+/// A SealedSecret in a base that two environments render, sealed for one of them: its values
+/// were written for that environment's identity, and the other environment's controller (which
+/// reads the same file, rendered into another namespace) could not decrypt them. Now refused
+/// naming the other environment and both identities; with the same identity and certificate the
+/// file is sealed and decrypts in both renders.
+#[test]
+fn seal_refuses_a_shared_sealedsecret_another_environment_renders_differently() {
+    let (tree, k) = paper_and_stage_share_a_sealedsecret();
+    let stage_k = tree.overlay("stage").join("kustomization.yaml");
+    write_file(
+        &stage_k,
+        k.replacen("namespace: emp-paper\n", "namespace: emp-stage\n", 1)
+            .as_bytes(),
+    );
+    let shared = tree.path("k8s/shared/sealedsecret.yaml");
+    let env = tree.write("secrets.env", env_text());
+    let env = env.to_str().unwrap();
+
+    let want = [
+        "k8s/shared/sealedsecret.yaml",
+        "`stage`",
+        "emp-stage/emp-secrets",
+        "emp-paper/emp-secrets",
+    ];
+    refused_run(&tree, &["paper", "--from", env], &shared, &want);
+
+    // The same namespace and certificate: one ciphertext opens in both.
+    write_file(&stage_k, k.as_bytes());
+    ok(&tree.run(&["paper", "--from", env]));
+    assert_decrypts(&tree, "paper", &env_values());
+    assert_decrypts(&tree, "stage", &env_values());
+}
+
+/// The prod overlay (a generator), with a certificate whose key the tests hold.
+fn prod_with_demo_cert(tree: &Tree) {
+    tree.write(
+        "k8s/overlays/prod/sealing-cert.pem",
+        tree.read("k8s/overlays/paper/sealing-cert.pem"),
+    );
+}
+
+/// `--migrate` seals the new SealedSecret for the scope it will render with: an overlay whose
+/// `commonAnnotations` make every object namespace-wide gave a file sealed (and declared) strict,
+/// which the controller could not open; now it is sealed and declared namespace-wide. A
+/// `--scope` the overlay would override, and an overlay the model does not replay, are refused.
+#[test]
+fn migrate_seals_for_the_scope_and_identity_the_overlay_renders() {
+    let tree = Tree::new();
+    prod_with_demo_cert(&tree);
+    let kpath = tree.overlay("prod").join("kustomization.yaml");
+    let k = tree.read("k8s/overlays/prod/kustomization.yaml");
+    let with = |extra: &str| write_file(&kpath, format!("{k}{extra}").as_bytes());
+    let env = tree.write("secrets.env", env_text());
+    let env = env.to_str().unwrap();
+    let migrate = |more: &[&str]| {
+        let mut args = vec!["seal", "prod", "--from", env, "--migrate"];
+        args.extend_from_slice(more);
+        tree.run(&args)
+    };
+
+    // A --scope the overlay's annotation would override: refused, nothing written.
+    with("commonAnnotations:\n  sealedsecrets.bitnami.com/namespace-wide: \"true\"\n");
+    let out = migrate(&["--scope", "strict"]);
+    no_secret(&out);
+    let e = fails_cleanly(&out);
+    assert!(e.contains("namespace-wide") && e.contains("strict"), "{e}");
+    assert!(!tree.ss("prod").exists());
+
+    // The overlay's scope: sealed for it, declared in the file, opened from the real render.
+    let out = migrate(&[]);
+    ok(&out);
+    no_secret(&out);
+    assert_decrypts(&tree, "prod", &env_values());
+    // The migrated file agrees with its render: sealing it again is not refused.
+    ok(&tree.run(&["prod", "--from", env]));
+    assert_decrypts(&tree, "prod", &env_values());
+
+    // `replacements` (not modelled): refused, nothing written.
+    let tree = Tree::new();
+    prod_with_demo_cert(&tree);
+    let kpath = tree.overlay("prod").join("kustomization.yaml");
+    write_file(
+        &kpath,
+        format!(
+            "{}replacements:\n  - source: {{kind: ConfigMap, name: emp-config, fieldPath: metadata.namespace}}\n    targets:\n      - select: {{name: emp-secrets}}\n        fieldPaths: [metadata.namespace]\n",
+            tree.read("k8s/overlays/prod/kustomization.yaml")
+        )
+        .as_bytes(),
+    );
+    let before = tree.read("k8s/overlays/prod/kustomization.yaml");
+    let out = tree.run(&["seal", "prod", "--from", env, "--migrate"]);
+    let e = fails_cleanly(&out);
+    assert!(e.contains("replacements"), "{e}");
+    assert!(!tree.ss("prod").exists());
+    assert_eq!(before, tree.read("k8s/overlays/prod/kustomization.yaml"));
+}
+
+/// `--only` after the overlay renamed the SealedSecret (`namePrefix` added since the last seal):
+/// the key sealed got the new label, the keys left alone kept the old one, and the record
+/// `emp-seal.dev/sealed-for` was rewritten to the new identity, so the controller failed the
+/// whole SealedSecret while `check` saw a file sealed for its render. Now refused, naming the
+/// keys that would be left behind; sealing every key works and decrypts.
+#[test]
+fn seal_only_refuses_to_leave_keys_sealed_for_an_old_identity() {
+    let tree = Tree::new();
+    write_file(
+        &tree.ss("paper"),
+        crate::seal_support::fixture("renamed_implicit.yaml").as_bytes(),
+    );
+    let env = tree.write("secrets.env", env_text());
+    let env = env.to_str().unwrap();
+    ok(&tree.run(&["paper", "--from", env]));
+    assert_decrypts(&tree, "paper", &env_values());
+
+    append_to_paper_kustomization(&tree, "namePrefix: x-\n");
+    let want = [
+        "strict emp-paper/emp-secrets",
+        "strict emp-paper/x-emp-secrets",
+        "POSTGRES_PASSWORD",
+        "REDIS_PASSWORD",
+    ];
+    let args = ["paper", "--from", env, "--only", "API_KEY"];
+    refused_run(&tree, &args, &tree.ss("paper"), &want);
+
+    ok(&tree.run(&["paper", "--from", env]));
+    assert_decrypts(&tree, "paper", &env_values());
+}
+
+/// The template's name (and, for cluster-wide scope, the namespaces) are no part of the label of
+/// a scope that does not bind them: a cluster-wide SealedSecret as kubeseal writes it (template
+/// name and namespace filled in) under an overlay's `namePrefix` and `namespace` is what
+/// cluster-wide scope is for, and `check` accepts it. `seal` refused it for the template name;
+/// now it seals it, and the values open under the rendered (empty) label. A namespace-wide file
+/// is still refused for a template namespace the render contradicts, and accepted for a name.
+#[test]
+fn seal_checks_only_the_identity_the_scope_binds() {
+    let tree = Tree::new();
+    let cluster_wide = tree.read("k8s/overlays/paper/sealedsecret.yaml").replacen(
+        "  namespace: emp-paper\n",
+        "  namespace: emp-paper\n  annotations:\n    sealedsecrets.bitnami.com/cluster-wide: \"true\"\n",
+        1,
+    );
+    write_file(&tree.ss("paper"), cluster_wide.as_bytes());
+    let (ns, moved_and_renamed) = (
+        "namespace: emp-paper\n",
+        "namespace: emp-paper-b\nnamePrefix: x-\n",
+    );
+    edit_kustomization(&tree, "paper", ns, moved_and_renamed);
+    let env = tree.write("secrets.env", env_text());
+    let env = env.to_str().unwrap();
+    let out = tree.run(&["paper", "--from", env]);
+    ok(&out);
+    no_secret(&out);
+    assert_decrypts(&tree, "paper", &env_values());
+
+    // Namespace-wide: the template's name may differ, its namespace may not.
+    let namespace_wide = tree.read("k8s/overlays/paper/sealedsecret.yaml").replace(
+        "sealedsecrets.bitnami.com/cluster-wide",
+        "sealedsecrets.bitnami.com/namespace-wide",
+    );
+    edit_kustomization(&tree, "paper", "namespace: emp-paper-b\n", ns);
+    let without_record = |text: &str| {
+        text.lines()
+            .filter(|l| !l.contains("emp-seal.dev/"))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    };
+    write_file(
+        &tree.ss("paper"),
+        without_record(&namespace_wide).as_bytes(),
+    );
+    ok(&tree.run(&["paper", "--from", env]));
+    assert_decrypts(&tree, "paper", &env_values());
+    let moved = namespace_wide.replacen(
+        "      namespace: emp-paper\n",
+        "      namespace: emp-other\n",
+        1,
+    );
+    write_file(&tree.ss("paper"), without_record(&moved).as_bytes());
+    let e = fails_cleanly(&tree.run(&["paper", "--from", env]));
+    assert!(
+        e.contains("spec.template.metadata.namespace") && e.contains("emp-other"),
+        "{e}"
+    );
+}
+
+/// `reseal a b` of a SealedSecret in a base both overlays render, after only `a`'s certificate
+/// was replaced: each plan started from the same old file and the last write won, so `a`'s
+/// reseal was silently lost (the summary said it was resealed). Now refused like `seal`, naming
+/// both certificates; the file is unchanged.
+#[test]
+fn reseal_refuses_a_shared_sealedsecret_the_environments_render_differently() {
+    let (tree, _) = paper_and_stage_share_a_sealedsecret();
+    let env = tree.write("secrets.env", env_text());
+    ok(&tree.run(&["seal", "paper", "stage", "--from", env.to_str().unwrap()]));
+    assert_decrypts(&tree, "stage", &env_values());
+
+    // Only paper's controller changed its certificate.
+    tree.write(
+        "k8s/overlays/paper/sealing-cert.pem",
+        std::fs::read(common::repo_root().join("tests/fixtures/certs/rsa-2048-cert.pem")).unwrap(),
+    );
+    let key = tree.write("controller-key.pem", demo_key());
+    let args = ["reseal", "paper", "stage", "--key", key.to_str().unwrap()];
+    let want = ["k8s/shared/sealedsecret.yaml", "different certificates"];
+    refused_run(
+        &tree,
+        &args,
+        &tree.path("k8s/shared/sealedsecret.yaml"),
+        &want,
+    );
+}
+
+/// kustomize's load restrictor resolves symlinks (api/internal/loader `RestrictionRootOnly`,
+/// `CleanedAbs`): an overlay whose `sealedsecret.yaml` links to another overlay's file does not
+/// build. The model compared paths lexically and saw a file inside the overlay, so `seal` sealed
+/// an overlay kubectl refuses (and `check` passed it). Now the model reports the build error
+/// and `seal` refuses, naming it; kubectl agrees the overlay does not build.
+#[test]
+fn seal_refuses_a_resource_linked_from_outside_the_overlay() {
+    let tree = Tree::new();
+    tree.clone_overlay("paper", "stage");
+    let link = tree.ss("stage");
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink("../paper/sealedsecret.yaml", &link).unwrap();
+    kubectl_refuses(&tree, "stage");
+    let env = tree.write("secrets.env", env_text());
+    let args = ["stage", "--from", env.to_str().unwrap()];
+    refused_run(&tree, &args, &tree.ss("paper"), &["is not in or below"]);
+}
+
+/// A strategic-merge patch with `options.allowNameChange: true` renames the SealedSecret in
+/// kustomize; the model kept the old name, so `seal` sealed for it (values the controller could
+/// not open) and `check` passed the overlay. Now the option is not modelled: `seal` refuses
+/// naming it.
+#[test]
+fn seal_refuses_a_patch_allowed_to_rename() {
+    let tree = Tree::new();
+    append_to_paper_kustomization(
+        &tree,
+        "  - target: {kind: SealedSecret, name: emp-secrets}\n    options:\n      allowNameChange: true\n    patch: |-\n      apiVersion: bitnami.com/v1alpha1\n      kind: SealedSecret\n      metadata:\n        name: emp-secrets-renamed\n",
+    );
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&tree.overlay("paper"));
+        assert!(out.contains("name: emp-secrets-renamed"), "{out}");
+    }
+    refused(
+        &tree,
+        &["k8s/overlays/paper/kustomization.yaml", "allowNameChange"],
+    );
+}
+
+/// kustomize decodes a kustomization strictly into Go strings: an unquoted `true` as a
+/// `commonAnnotations` value (the scope annotation, say) or a number as `namespace` is "invalid
+/// Kustomization". The model accepted both (skipping the annotation), so `seal` sealed an overlay
+/// kubectl refuses and `check` passed it. Now both are build errors naming the field; kubectl
+/// agrees.
+#[test]
+fn seal_refuses_a_kustomization_kustomize_cannot_decode() {
+    for (from, to, field) in [
+        (
+            "namespace: emp-paper\n",
+            "namespace: emp-paper\ncommonAnnotations:\n  sealedsecrets.bitnami.com/namespace-wide: true\n",
+            "commonAnnotations",
+        ),
+        ("namespace: emp-paper\n", "namespace: 2026\n", "namespace"),
+    ] {
+        let tree = Tree::new();
+        edit_kustomization(&tree, "paper", from, to);
+        kubectl_refuses(&tree, "paper");
+        refused(&tree, &["k8s/overlays/paper/kustomization.yaml", field]);
+    }
+}
+
+/// A strategic-merge patch whose top level is `$patch: delete` removes the object from the
+/// render. The model kept it, so `seal` sealed a SealedSecret that no longer renders (and the
+/// rest of the model trusted a Secret that does not exist). Now such a patch is not modelled and
+/// `seal` refuses naming it; kubectl confirms nothing renders.
+#[test]
+fn seal_refuses_an_overlay_that_deletes_its_sealedsecret() {
+    let tree = Tree::new();
+    append_to_paper_kustomization(
+        &tree,
+        "  - patch: |-\n      $patch: delete\n      apiVersion: bitnami.com/v1alpha1\n      kind: SealedSecret\n      metadata:\n        name: emp-secrets\n        namespace: emp-paper\n",
+    );
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&tree.overlay("paper"));
+        assert!(!out.contains("kind: SealedSecret"), "{out}");
+    }
+    refused(
+        &tree,
+        &["k8s/overlays/paper/kustomization.yaml", "$patch: delete"],
+    );
+}
+
+/// `reseal` of a file the overlay now renders with another scope than it declares (here a
+/// `commonAnnotations` added after sealing): it opened the values under the rendered label,
+/// failed, and told the user to pass the key that sealed them. Now it is refused as `seal`
+/// refuses it, naming both scopes.
+#[test]
+fn reseal_refuses_a_scope_the_overlay_changes() {
+    let tree = Tree::new();
+    let env = tree.write("secrets.env", env_text());
+    ok(&tree.run(&["paper", "--from", env.to_str().unwrap()]));
+    append_to_paper_kustomization(
+        &tree,
+        "commonAnnotations:\n  sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+    );
+    let key = tree.write("controller-key.pem", demo_key());
+    let args = ["reseal", "paper", "--key", key.to_str().unwrap()];
+    let want = [
+        "renders this SealedSecret with namespace-wide scope",
+        "strict",
+    ];
+    refused_run(&tree, &args, &tree.ss("paper"), &want);
+}
