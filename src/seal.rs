@@ -877,10 +877,13 @@ pub(crate) fn plan_env(
 
 /// Refuses an overlay whose render the kustomize model cannot vouch for: one kustomize would not
 /// build, or one using what the model does not replay (`replacements`, `transformers`, remote
-/// bases, ...: docs/kustomize-model.md). The SealedSecret's rendered name, namespace and scope,
-/// hence the label, would be a guess.
+/// components, ...: docs/kustomize-model.md). The SealedSecret's rendered name, namespace and
+/// scope, hence the label, would be a guess. Remote resources and Helm charts
+/// ([`kustomize::ProblemKind::Unfetched`]) only add objects, which cannot change the
+/// SealedSecret's identity: they do not stop a seal.
 pub(crate) fn refuse_unverified(overlay: &Overlay) -> Result<(), SealError> {
-    match overlay.problems().first() {
+    let unfetched = |p: &&kustomize::Problem| p.kind == kustomize::ProblemKind::Unfetched;
+    match overlay.problems().iter().find(|p| !unfetched(p)) {
         Some(p) => Err(SealError::OverlayUnverified {
             origin: p.origin.clone(),
             message: p.message.clone(),

@@ -97,8 +97,12 @@ impl std::fmt::Display for Origin {
 pub enum ProblemKind {
     /// A file or directory is missing or unreadable, or YAML does not parse.
     Invalid,
-    /// Something kustomize would fetch or run (remote base, helm, external plugin transformer).
-    Unsupported,
+    /// Objects kustomize would add that the model does not have: a remote resource it would
+    /// fetch, or a Helm chart it would inflate. They cannot rename or re-scope the objects the
+    /// model has: kustomize builds each base as a target of its own and applies its
+    /// transformers to its own objects only (api/internal/target/kusttarget.go,
+    /// `accumulateResources`), and a chart only generates.
+    Unfetched,
     /// A `generators:` entry kustomize would treat as an external plugin (not `apiVersion: builtin`).
     ExternalPlugin,
     /// A feature emp-seal does not model, so rendered names may differ from this model.
@@ -112,7 +116,7 @@ impl ProblemKind {
     pub fn code(self) -> &'static str {
         match self {
             ProblemKind::Invalid => "invalid",
-            ProblemKind::Unsupported => "unsupported",
+            ProblemKind::Unfetched => "unfetched",
             ProblemKind::ExternalPlugin => "external-plugin",
             ProblemKind::NotModelled => "not-modelled",
             ProblemKind::BuildError => "build-error",
@@ -534,7 +538,7 @@ mod tests {
             .iter()
             .map(|p| (p.kind, p.origin.line))
             .collect();
-        assert!(got.contains(&(ProblemKind::Unsupported, 2)), "{got:?}");
+        assert!(got.contains(&(ProblemKind::Unfetched, 2)), "{got:?}");
         assert!(got.contains(&(ProblemKind::Invalid, 3)), "{got:?}");
         assert!(got.contains(&(ProblemKind::BuildError, 4)), "{got:?}");
         assert!(got.contains(&(ProblemKind::Invalid, 6)), "{got:?}");

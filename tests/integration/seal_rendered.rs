@@ -158,6 +158,37 @@ fn seal_refuses_an_overlay_whose_render_it_cannot_vouch_for() {
     let tree = Tree::new();
     append_to_paper_kustomization(&tree, "  - path: patch-missing.yaml\n");
     refused(&tree, &["patch-missing.yaml"]);
+
+    // A remote component transforms the overlay's objects in ways unknown offline.
+    let tree = Tree::new();
+    append_to_paper_kustomization(
+        &tree,
+        "components:\n  - https://github.com/example/components//rename?ref=v1\n",
+    );
+    refused(&tree, &["kustomization.yaml", "remote component"]);
+}
+
+/// A remote base only adds objects (kustomize applies its transformers to its own objects): it
+/// cannot change the SealedSecret's identity, so the seal goes ahead, and what it writes
+/// decrypts in the overlay's render (taken without the remote line, which cannot be fetched
+/// here).
+#[test]
+fn seal_goes_ahead_beside_a_remote_base() {
+    let tree = Tree::new();
+    let remote = "  - https://github.com/example/platform//redis?ref=v1\n";
+    let with_remote = edit_kustomization(
+        &tree,
+        "paper",
+        "  - sealedsecret.yaml\n",
+        &format!("  - sealedsecret.yaml\n{remote}"),
+    );
+    let env = tree.write("secrets.env", env_text());
+    let out = tree.run(&["paper", "--from", env.to_str().unwrap()]);
+    ok(&out);
+    no_secret(&out);
+    edit_kustomization(&tree, "paper", remote, "");
+    assert!(with_remote.contains(remote));
+    assert_decrypts(&tree, "paper", &env_values());
 }
 
 /// `unseal ENV` opens the values under the label of the rendered object, scope included: a file

@@ -130,7 +130,7 @@ impl Builder<'_> {
                 let o = level.at(key, Some(i));
                 if is_remote(entry) {
                     let msg = format!("remote resource `{entry}` is not fetched");
-                    self.problem(ProblemKind::Unsupported, &o.file, o.line, msg);
+                    self.problem(ProblemKind::Unfetched, &o.file, o.line, msg);
                     continue;
                 }
                 let path = level.dir.join(entry);
@@ -177,8 +177,9 @@ impl Builder<'_> {
         for (i, entry) in str_list(&level.k, "components").iter().enumerate() {
             let o = level.at("components", Some(i));
             if is_remote(entry) {
+                // A component transforms its parent's objects: what it does is unknown.
                 let msg = format!("remote component `{entry}` is not fetched");
-                self.problem(ProblemKind::Unsupported, &o.file, o.line, msg);
+                self.problem(ProblemKind::NotModelled, &o.file, o.line, msg);
                 continue;
             }
             self.accumulate(&level.dir.join(entry), acc, true, &o);

@@ -10,7 +10,7 @@ use crate::yamlpos::Seg;
 use std::path::Path;
 
 /// Kustomization fields emp-seal does not replay although they can change what renders:
-/// reported as `not-modelled` (helm ones as `unsupported`: kustomize would run helm).
+/// reported as `not-modelled` (helm ones as `unfetched`: kustomize would run helm).
 const NOT_MODELLED_FIELDS: [&str; 8] = [
     "transformers",
     "replacements",
@@ -198,7 +198,7 @@ impl Builder<'_> {
             });
             if set {
                 let kind = if key.starts_with("helm") {
-                    ProblemKind::Unsupported
+                    ProblemKind::Unfetched
                 } else {
                     ProblemKind::NotModelled
                 };
