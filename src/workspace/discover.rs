@@ -140,7 +140,7 @@ fn walk(
 fn read_kust(dir: PathBuf, kfile: &Path) -> KustDir {
     let v: Value = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES)
         .ok()
-        .and_then(|text| yaml_serde::from_str(&text).ok())
+        .and_then(|text| yaml_serde::from_str(crate::yamlpos::without_bom(&text)).ok())
         .unwrap_or_default();
     let component = v.get("kind").and_then(Value::as_str) == Some("Component");
     let remote =

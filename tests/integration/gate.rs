@@ -1142,3 +1142,62 @@ fn ignore_does_not_hide_the_example_of_a_generator_env_file() {
         "{hits:?}"
     );
 }
+
+/// Files saved with a UTF-8 byte-order mark (Windows editors write one) build with kustomize,
+/// whose YAML reader skips it; `check` read every such file as not parsing (`yaml-syntax`:
+/// "more than one document"), failing a correct tree, a placeholder in such a file went unseen,
+/// and discovery took a directory only such a kustomization includes (`k8s/common`) for an
+/// environment of its own. Now the mark is skipped, and findings keep their lines.
+#[test]
+fn files_with_a_byte_order_mark_are_read_like_any_other() {
+    let bom = |text: &str| format!("\u{feff}{text}");
+    let sealed = "\
+apiVersion: bitnami.com/v1alpha1
+kind: SealedSecret
+metadata:
+  name: extra
+  namespace: app-dev
+spec:
+  encryptedData:
+    TOKEN: AgAAAA...
+";
+    let k = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - ../../common\n");
+    let Some(t) = tree(&[
+        ("k8s/base/kustomization.yaml", &bom(BASE_KUSTOMIZATION)),
+        ("k8s/base/deployment.yaml", &bom(DEPLOYMENT)),
+        (DEV, &bom(&k)),
+        (
+            "k8s/common/kustomization.yaml",
+            &bom("resources:\n  - extra.yaml\n"),
+        ),
+        ("k8s/common/extra.yaml", &bom(sealed)),
+    ]) else {
+        return;
+    };
+    if let Some(ok) = kustomize_builds(&t.path().join("k8s/overlays/dev")) {
+        assert!(ok, "kubectl kustomize builds the tree");
+    }
+    let out = bin()
+        .arg("-C")
+        .arg(t.path())
+        .args(["config", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dirs: Vec<&str> = v["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["directory"].as_str())
+        .collect();
+    assert_eq!(dirs, ["k8s/overlays/dev"]);
+    let (code, hits) = check(t.path(), &[]);
+    let rules: Vec<&str> = hits.iter().map(|h| h.rule.as_str()).collect();
+    assert_eq!(rules, ["placeholder-ciphertext"], "{hits:?}");
+    assert_eq!(code, 1);
+    let rel = "k8s/common/extra.yaml";
+    assert_eq!(
+        (hits[0].path.as_str(), hits[0].line),
+        (rel, line_of(t.path(), rel, "TOKEN:"))
+    );
+}
