@@ -1201,3 +1201,19 @@ spec:
         (rel, line_of(t.path(), rel, "TOKEN:"))
     );
 }
+
+/// A directory with two kustomization files (`kustomization.yaml` beside a newer
+/// `kustomization.yml`): kustomize refuses to build it ("Found multiple kustomization files");
+/// the model read the first name and checked the overlay as clean.
+#[test]
+fn two_kustomization_files_in_one_directory_are_a_build_error() {
+    let yml = "k8s/overlays/dev/kustomization.yml";
+    let Some(hit) = build_error_case(&[(yml, DEV_KUSTOMIZATION)], yml, "namespace:") else {
+        return;
+    };
+    assert!(
+        hit.message.contains("kustomization.yaml") && hit.message.contains("multiple"),
+        "{}",
+        hit.message
+    );
+}
