@@ -440,16 +440,12 @@ fn read_deployed<'d>(
 }
 
 /// Repo-relative paths of the resource files the overlay builds parsed whole and found none of
-/// the kinds the rules' own YAML pass keeps in (so that it does not parse them again).
+/// the kinds the rules' own YAML pass reads in (so that it does not parse them again).
 fn parsed_elsewhere(root: &Path, parsed: &kustomize::ParseCache<'_>) -> HashSet<String> {
     parsed
         .manifests()
         .into_par_iter()
-        .filter(|(_, kinds)| {
-            !kinds
-                .iter()
-                .any(|k| rules::yamldocs::KEPT_KINDS.contains(&k.as_str()))
-        })
+        .filter(|(_, kinds)| !kinds.iter().any(|k| rules::yamldocs::is_read(k)))
         // Lexically normalised already: no `.` or `..` for `path_str` to resolve.
         .filter(|(p, _)| p.starts_with(root))
         .map(|(p, _)| crate::workspace::rel(root, &p))

@@ -1217,3 +1217,77 @@ fn two_kustomization_files_in_one_directory_are_a_build_error() {
         hit.message
     );
 }
+
+/// `kubectl get secret -o yaml` of several Secrets writes a `kind: List`, and kustomize and
+/// `kubectl apply` both expand its items. A plaintext Secret or a placeholder SealedSecret
+/// inside one was never looked at: the file rules only read top-level documents.
+#[test]
+fn secrets_inside_a_list_document_are_checked() {
+    let secrets = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: settings
+  data:
+    mode: fast
+- apiVersion: v1
+  kind: Secret
+  metadata:
+    name: prod-db
+    namespace: prod
+  type: Opaque
+  data:
+    password: aHVudGVyMi1yZWFsLXBhc3N3b3Jk
+metadata:
+  resourceVersion: \"\"
+";
+    let sealed = "\
+apiVersion: v1
+kind: SealedSecretList
+items:
+  - apiVersion: bitnami.com/v1alpha1
+    kind: SealedSecret
+    metadata:
+      name: legacy
+      namespace: prod
+    spec:
+      encryptedData:
+        TOKEN: AgAAAA...
+";
+    // The SealedSecret list is one of the overlay's resources too (the model does not expand
+    // it: `overlay-not-modelled`).
+    let k = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - sealed.yaml\n");
+    let Some(t) = tree(&[
+        ("backup/secrets.yaml", secrets),
+        ("k8s/overlays/dev/sealed.yaml", sealed),
+        (DEV, &k),
+    ]) else {
+        return;
+    };
+    let (code, hits) = check(t.path(), &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    let at = |rule: &str| -> Vec<(&str, u64)> {
+        of(&hits, rule)
+            .iter()
+            .map(|h| (h.path.as_str(), h.line))
+            .collect()
+    };
+    let backup = "backup/secrets.yaml";
+    assert_eq!(
+        at("plaintext-secret"),
+        // At the Secret's `data:`, the line above its key.
+        [(backup, line_of(t.path(), backup, "password:") - 1)]
+    );
+    assert_eq!(
+        at("readable-secret-data"),
+        [(backup, line_of(t.path(), backup, "password:"))]
+    );
+    let legacy = "k8s/overlays/dev/sealed.yaml";
+    assert_eq!(
+        at("placeholder-ciphertext"),
+        [(legacy, line_of(t.path(), legacy, "TOKEN:"))]
+    );
+}
