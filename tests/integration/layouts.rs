@@ -632,3 +632,58 @@ fn config_that_cannot_be_used_is_an_error_naming_it() {
         assert!(e.contains("emp-seal.toml"), "{args:?}: {e}");
     }
 }
+
+/// Apps sharing a generic Secret name (`db-credentials` in both `apps/shop` and `apps/blog`):
+/// an environment without its own `.env.example` takes the key set its *sibling* environments
+/// define for that Secret, and the siblings were every other environment of the repository, so
+/// blog's local generator's `BLOG_TOKEN` was demanded of shop's SealedSecrets. Siblings are now
+/// the environments whose workloads reading the Secret come from the same files.
+#[test]
+fn apps_sharing_a_secret_name_do_not_share_key_sets() {
+    let Some(repo) = Repo::new("apps") else {
+        return;
+    };
+    for app in ["shop", "blog"] {
+        for f in [
+            "base/deployment.yaml",
+            "dev/sealedsecret.yaml",
+            "prod/sealedsecret.yaml",
+        ] {
+            let rel = format!("apps/{app}/{f}");
+            let text = std::fs::read_to_string(repo.root().join(&rel)).unwrap();
+            repo.write(
+                &rel,
+                &text.replace(&format!("{app}-secrets"), "db-credentials"),
+            );
+        }
+        repo.write(
+            &format!("apps/{app}/local/kustomization.yaml"),
+            &format!(
+                "namespace: {app}-local\nresources:\n  - ../base\nsecretGenerator:\n  - name: db-credentials\n    envs:\n      - local.env\n"
+            ),
+        );
+        let keys = if app == "blog" {
+            "DB_PASSWORD=\nBLOG_TOKEN=\n"
+        } else {
+            "DB_PASSWORD=\n"
+        };
+        repo.write(&format!("apps/{app}/local/local.env.example"), keys);
+    }
+    let out = repo.run(&["check", "--format", "json"]);
+    let mut lacking: Vec<(String, bool)> = common::report_hits(&out.stdout)
+        .into_iter()
+        .filter(|h| h.rule == "example-sealed-mismatch")
+        .map(|h| (h.path, h.message.contains("`BLOG_TOKEN`")))
+        .collect();
+    lacking.sort();
+    // blog's own sibling defines BLOG_TOKEN: blog's SealedSecrets lack it; shop's do not.
+    assert_eq!(
+        lacking,
+        [
+            ("apps/blog/dev/sealedsecret.yaml".to_owned(), true),
+            ("apps/blog/prod/sealedsecret.yaml".to_owned(), true),
+        ],
+        "{}",
+        stdout(&out)
+    );
+}
