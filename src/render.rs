@@ -490,7 +490,7 @@ fn reduce(value: &Value) -> RenderedObject {
         .iter()
         .filter_map(|k| Some(((*k).to_owned(), scalar(annotations?.get(k)?))))
         .collect();
-    let keys = secret_key_names(&kind, value);
+    let keys = crate::kustomize::secret_key_names(&kind, value);
     let refs = kustomize::extract_refs(&kind, &api_version, value)
         .into_iter()
         .map(|r| RenderedRef {
@@ -507,25 +507,6 @@ fn reduce(value: &Value) -> RenderedObject {
         scope,
         keys,
         refs,
-    }
-}
-
-/// The key names of a Secret (`data` and `stringData`) or a `SealedSecret`
-/// (`spec.encryptedData`); `None` for an object of another kind.
-pub(crate) fn secret_key_names(kind: &str, object: &Value) -> Option<BTreeSet<String>> {
-    let names = |path: &[&str]| -> BTreeSet<String> {
-        path.iter()
-            .try_fold(object, |v, k| v.get(*k))
-            .and_then(Value::as_mapping)
-            .into_iter()
-            .flat_map(|m| m.keys())
-            .filter_map(|k| k.as_str().map(str::to_owned))
-            .collect()
-    };
-    match kind {
-        "Secret" => Some(&names(&["data"]) | &names(&["stringData"])),
-        "SealedSecret" => Some(names(&["spec", "encryptedData"])),
-        _ => None,
     }
 }
 

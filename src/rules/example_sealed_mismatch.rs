@@ -123,7 +123,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             };
             let (want, complete) =
                 environment_keys(cx, ov, &src.name_in_file, &rendered.name, only);
-            let have = sealed_keys(&doc);
+            let have = sealed_keys(&doc, src.keys.as_ref());
             let missing: BTreeSet<String> = want.difference(&have).cloned().collect();
             if !missing.is_empty() {
                 let message = format!(

@@ -20,7 +20,7 @@ pub struct YamlDoc<'t> {
     pub doc: yamlpos::Document<'t>,
     /// The parsed document (for an item of a `List`, the item).
     pub value: Value,
-    /// For an item of a `kind: List` document (see [`list_items`]): its index in `items`.
+    /// For an item of a `kind: List` document (expanded as kustomize does): its index in `items`.
     pub item: Option<usize>,
 }
 
@@ -112,7 +112,7 @@ pub fn yaml_errors<'c, 't>(cx: &'c Context<'t>) -> &'c [YamlError<'t>] {
 pub const KEPT_KINDS: [&str; 3] = ["Secret", "SealedSecret", "Certificate"];
 
 /// True for a document [`yaml_docs`] reads: one of the [`KEPT_KINDS`], or a list whose items
-/// may be ([`list_items`]).
+/// may be (kustomize expands a kind ending in `List`).
 pub fn is_read(kind: &str) -> bool {
     KEPT_KINDS.contains(&kind) || is_list(kind)
 }

@@ -1291,3 +1291,56 @@ items:
         [(legacy, line_of(t.path(), legacy, "TOKEN:"))]
     );
 }
+
+/// An overlay that patches keys into its base's SealedSecret (a strategic-merge patch adding an
+/// `encryptedData` entry) renders a SealedSecret with both keys, but the key rules read the
+/// base file alone: `example-sealed-mismatch` and `missing-secret-key` called the patched key
+/// missing, and `check --render` reported a `model-divergence` of the keys. The model now
+/// carries each Secret's and SealedSecret's keys as rendered.
+#[test]
+fn keys_a_patch_adds_to_a_sealed_secret_count() {
+    let sealed = "\
+apiVersion: bitnami.com/v1alpha1
+kind: SealedSecret
+metadata:
+  name: app-secrets
+spec:
+  encryptedData:
+    MODE: AgBy3i4OJSWK+PiTySYZZA==
+";
+    let patch = "\
+apiVersion: bitnami.com/v1alpha1
+kind: SealedSecret
+metadata:
+  name: app-secrets
+spec:
+  encryptedData:
+    API_KEY: AgBy3i4OJSWK+PiTySYZZA==
+";
+    let deployment = DEPLOYMENT.replace(
+        "          envFrom:\n",
+        "          env:\n            - name: API_KEY\n              valueFrom:\n                secretKeyRef:\n                  name: app-secrets\n                  key: API_KEY\n          envFrom:\n",
+    );
+    let k = "namespace: app-dev\nresources:\n  - ../../base\n  - sealedsecret.yaml\npatches:\n  - path: patch-sealed.yaml\n";
+    let Some(t) = tree(&[
+        ("k8s/base/deployment.yaml", &deployment),
+        (DEV, k),
+        ("k8s/overlays/dev/sealedsecret.yaml", sealed),
+        ("k8s/overlays/dev/patch-sealed.yaml", patch),
+    ]) else {
+        return;
+    };
+    let args: &[&str] = if kustomize_builds(&t.path().join("k8s/overlays/dev")).is_some() {
+        &["--render=always"]
+    } else {
+        &[]
+    };
+    let (_, hits) = check(t.path(), args);
+    for rule in [
+        "example-sealed-mismatch",
+        "missing-secret-key",
+        "model-divergence",
+    ] {
+        assert!(of(&hits, rule).is_empty(), "{hits:?}");
+    }
+}
