@@ -119,6 +119,12 @@ fn check(root: &Path, args: &[&str]) -> (i32, Vec<Hit>) {
     (code, hits)
 }
 
+/// Runs `emp-seal -C ROOT ARGS` and parses its standard output as JSON.
+fn json_of(root: &Path, args: &[&str]) -> Value {
+    let out = bin().arg("-C").arg(root).args(args).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
     hits.iter().filter(|h| h.rule == rule).collect()
 }
@@ -354,13 +360,7 @@ fn issue_14_helm_charts_overlay_is_not_modelled_and_its_findings_unverified() {
                 && l.contains("[unverified: overlay dev")),
         "{github}"
     );
-    let sarif = bin()
-        .arg("-C")
-        .arg(t.path())
-        .args(["check", "--format", "sarif"])
-        .output()
-        .unwrap();
-    let sarif: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let sarif = json_of(t.path(), &["check", "--format", "sarif"]);
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let r = results
         .iter()
@@ -1177,13 +1177,7 @@ spec:
     if let Some(ok) = kustomize_builds(&t.path().join("k8s/overlays/dev")) {
         assert!(ok, "kubectl kustomize builds the tree");
     }
-    let out = bin()
-        .arg("-C")
-        .arg(t.path())
-        .args(["config", "--format", "json"])
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(t.path(), &["config", "--format", "json"]);
     let dirs: Vec<&str> = v["environments"]
         .as_array()
         .unwrap()
@@ -1299,24 +1293,13 @@ items:
 /// carries each Secret's and SealedSecret's keys as rendered.
 #[test]
 fn keys_a_patch_adds_to_a_sealed_secret_count() {
-    let sealed = "\
-apiVersion: bitnami.com/v1alpha1
-kind: SealedSecret
-metadata:
-  name: app-secrets
-spec:
-  encryptedData:
-    MODE: AgBy3i4OJSWK+PiTySYZZA==
-";
-    let patch = "\
-apiVersion: bitnami.com/v1alpha1
-kind: SealedSecret
-metadata:
-  name: app-secrets
-spec:
-  encryptedData:
-    API_KEY: AgBy3i4OJSWK+PiTySYZZA==
-";
+    // The file and the patch differ only in the key they hold.
+    let holding = |key: &str| {
+        format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app-secrets\nspec:\n  encryptedData:\n    {key}: AgBy3i4OJSWK+PiTySYZZA==\n"
+        )
+    };
+    let (sealed, patch) = (holding("MODE"), holding("API_KEY"));
     let deployment = DEPLOYMENT.replace(
         "          envFrom:\n",
         "          env:\n            - name: API_KEY\n              valueFrom:\n                secretKeyRef:\n                  name: app-secrets\n                  key: API_KEY\n          envFrom:\n",
@@ -1325,8 +1308,8 @@ spec:
     let Some(t) = tree(&[
         ("k8s/base/deployment.yaml", &deployment),
         (DEV, k),
-        ("k8s/overlays/dev/sealedsecret.yaml", sealed),
-        ("k8s/overlays/dev/patch-sealed.yaml", patch),
+        ("k8s/overlays/dev/sealedsecret.yaml", &sealed),
+        ("k8s/overlays/dev/patch-sealed.yaml", &patch),
     ]) else {
         return;
     };
