@@ -458,6 +458,12 @@ impl Overlay {
         &self.built.problems
     }
 
+    /// Adds a problem found outside the kustomization files (an option the Argo CD Application
+    /// or Flux Kustomization deploying the overlay applies).
+    pub(crate) fn add_problem(&mut self, problem: Problem) {
+        self.built.problems.push(problem);
+    }
+
     /// Every Secret source of the overlay: `SealedSecret`s first, then generated Secrets.
     pub fn secret_sources(&self) -> Vec<SecretSource> {
         let sealed = (self.built.resources.iter())

@@ -687,3 +687,63 @@ fn apps_sharing_a_secret_name_do_not_share_key_sets() {
         stdout(&out)
     );
 }
+
+/// An Argo CD Application may set kustomize options of its own (`spec.source.kustomize`:
+/// `namePrefix`, `namespace`, `patches`, ...), which Argo CD applies at sync time: the
+/// SealedSecret then deploys under another name than the overlay renders, and no longer
+/// decrypts. `check` judged the overlay alone and passed; now such an option is an
+/// `overlay-not-modelled` finding at its line (an error under `--release`), and `images` (which
+/// renames nothing) is not.
+#[test]
+fn argo_cd_kustomize_options_that_rename_are_not_modelled() {
+    let Some(repo) = Repo::new("argocd") else {
+        return;
+    };
+    let apps = "argocd/applications.yaml";
+    let text = std::fs::read_to_string(repo.root().join(apps)).unwrap();
+    repo.write(
+        apps,
+        &text.replace(
+            "    path: services/billing/qa\n",
+            "    path: services/billing/qa\n    kustomize:\n      images:\n        - example.org/billing:2\n      namePrefix: qa-\n",
+        ),
+    );
+    let out = repo.run(&["check", "--format", "json", "--release", "qa"]);
+    let hits: Vec<(String, String, u64)> = common::report_hits(&out.stdout)
+        .into_iter()
+        .filter(|h| h.rule == "overlay-not-modelled")
+        .map(|h| (h.path, h.severity, h.line))
+        .collect();
+    let line = std::fs::read_to_string(repo.root().join(apps))
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("namePrefix: qa-"))
+        .unwrap()
+        + 1;
+    assert_eq!(
+        hits,
+        [(apps.to_owned(), "error".to_owned(), line as u64)],
+        "{}",
+        stdout(&out)
+    );
+    // Flux's own options: `targetNamespace` moves every object of apps/staging.
+    let Some(repo) = Repo::new("flux") else {
+        return;
+    };
+    let flux = "clusters/staging/apps.yaml";
+    let text = std::fs::read_to_string(repo.root().join(flux)).unwrap();
+    repo.write(
+        flux,
+        &text.replace(
+            "  prune: true\n",
+            "  prune: true\n  targetNamespace: staging\n",
+        ),
+    );
+    let out = repo.run(&["check", "--format", "json"]);
+    let hits: Vec<(String, u64)> = common::report_hits(&out.stdout)
+        .into_iter()
+        .filter(|h| h.rule == "overlay-not-modelled")
+        .map(|h| (h.path, h.line))
+        .collect();
+    assert_eq!(hits, [(flux.to_owned(), 10)], "{}", stdout(&out));
+}
