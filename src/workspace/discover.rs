@@ -245,8 +245,8 @@ fn deploy_sources<'v>(api: &str, kind: &str, v: &'v Value) -> Option<Vec<DeployS
 
 /// The kustomize options a deploy source (see [`deploy_sources`]) applies at sync time that can
 /// rename or move objects, which the model of the overlay does not see. Argo CD
-/// (`spec.source.kustomize`, argo-cd util/kustomize/kustomize.go): every option but those that
-/// change no name. Flux (`spec`, fluxcd/pkg kustomize/kustomize_generator.go): the name,
+/// (`spec.source.kustomize`, argo-cd `util/kustomize/kustomize.go`): every option but those that
+/// change no name. Flux (`spec`, fluxcd/pkg `kustomize/kustomize_generator.go`): the name,
 /// namespace, patch and component options.
 fn renaming_options<'v>(source: &'v Value, options: &[&str]) -> impl Iterator<Item = &'v str> {
     const ARGO_HARMLESS: [&str; 9] = [
