@@ -27,7 +27,7 @@ use crate::keys;
 use crate::kustomize::{self, Overlay, SecretSource};
 use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, TreeModel};
 use crate::rules::{self, Context, GitStatus, SourceFile};
-use crate::workspace::{MAX_FILE_BYTES, is_key_file, is_manifest, list_files, path_str};
+use crate::workspace::{Found, MAX_FILE_BYTES, is_key_file, is_manifest, list_files, path_str};
 
 /// Errors that stop a check before any rule runs (the CLI exits 2 on them).
 #[derive(Debug, thiserror::Error)]
@@ -448,16 +448,12 @@ fn read_deployed<'d>(
 }
 
 /// Repo-relative paths of the resource files the overlay builds parsed whole and found none of
-/// the kinds the rules' own YAML pass keeps in (so that it does not parse them again).
+/// the kinds the rules' own YAML pass reads in (so that it does not parse them again).
 fn parsed_elsewhere(root: &Path, parsed: &kustomize::ParseCache<'_>) -> HashSet<String> {
     parsed
         .manifests()
         .into_par_iter()
-        .filter(|(_, kinds)| {
-            !kinds
-                .iter()
-                .any(|k| rules::yamldocs::KEPT_KINDS.contains(&k.as_str()))
-        })
+        .filter(|(_, kinds)| !kinds.iter().any(|k| rules::yamldocs::is_read(k)))
         // Lexically normalised already: no `.` or `..` for `path_str` to resolve.
         .filter(|(p, _)| p.starts_with(root))
         .map(|(p, _)| crate::workspace::rel(root, &p))
@@ -704,6 +700,30 @@ fn release_env(
 
 /// Loads one overlay's model and certificate; `files` by path, `certs` parsed by text,
 /// `examples` its env examples.
+/// The kustomize options the Argo CD Application or Flux Kustomization deploying an overlay
+/// applies at sync time that may rename or move objects: not modelled, so the overlay's
+/// findings are unverified (and `overlay-not-modelled` says why, at the option's line).
+fn deploy_time_options(found: &Found) -> Vec<kustomize::Problem> {
+    let (who, file, options) = match found {
+        Found::ArgoApplication { file, unmodelled } => ("Argo CD Application", file, unmodelled),
+        Found::FluxKustomization { file, unmodelled } => ("Flux Kustomization", file, unmodelled),
+        _ => return Vec::new(),
+    };
+    options
+        .iter()
+        .map(|(option, line)| kustomize::Problem {
+            kind: kustomize::ProblemKind::NotModelled,
+            origin: kustomize::Origin {
+                file: PathBuf::from(file),
+                line: *line,
+            },
+            message: format!(
+                "the {who} that deploys it sets `{option}`, which it applies at sync time and the model does not: rendered names may differ"
+            ),
+        })
+        .collect()
+}
+
 fn load_overlay(
     root: &Path,
     env: &crate::workspace::Environment,
@@ -713,7 +733,10 @@ fn load_overlay(
     parsed: &kustomize::ParseCache<'_>,
 ) -> Result<OverlayModel, CheckError> {
     let name = env.name.as_str();
-    let overlay = Overlay::load_or_unbuildable(root, name, parsed)?;
+    let mut overlay = Overlay::load_or_unbuildable(root, name, parsed)?;
+    for problem in deploy_time_options(&env.found) {
+        overlay.add_problem(problem);
+    }
     let cert_rel = crate::workspace::rel(root, &env.cert);
     let cert = match files.get(cert_rel.as_str()) {
         None => None,

@@ -430,13 +430,25 @@ fn redact(stderr: &str, root: &Path, envs: &BTreeSet<String>) -> String {
 }
 
 /// The error text of the tool's stderr: kubectl logs it as `E... run.go:NN] "command failed"
-/// err="<message>"` (klog), standalone kustomize as `Error: <message>`.
+/// err="<message>"` (klog), or for a message of several lines as `err=<`, the lines indented
+/// by a tab, then ` >` (k8s.io/klog/v2 internal/serialize/keyvalues.go, `writeStringValue`);
+/// standalone kustomize as `Error: <message>`.
 fn tool_message(stderr: &str) -> String {
     let trimmed = stderr.trim();
     if let Some((_, rest)) = trimmed.split_once(" err=\"")
         && let Some(inner) = rest.strip_suffix('"')
     {
         return inner.replace("\\\"", "\"");
+    }
+    if let Some((_, rest)) = trimmed.split_once(" err=<\n")
+        && let Some(inner) = rest.strip_suffix('>')
+    {
+        let lines: Vec<&str> = inner
+            .lines()
+            .map(|l| l.strip_prefix('\t').unwrap_or(l).trim_end())
+            .filter(|l| !l.is_empty())
+            .collect();
+        return lines.join("\n");
     }
     trimmed
         .strip_prefix("Error: ")
@@ -478,7 +490,7 @@ fn reduce(value: &Value) -> RenderedObject {
         .iter()
         .filter_map(|k| Some(((*k).to_owned(), scalar(annotations?.get(k)?))))
         .collect();
-    let keys = secret_key_names(&kind, value);
+    let keys = crate::kustomize::secret_key_names(&kind, value);
     let refs = kustomize::extract_refs(&kind, &api_version, value)
         .into_iter()
         .map(|r| RenderedRef {
@@ -495,25 +507,6 @@ fn reduce(value: &Value) -> RenderedObject {
         scope,
         keys,
         refs,
-    }
-}
-
-/// The key names of a Secret (`data` and `stringData`) or a `SealedSecret`
-/// (`spec.encryptedData`); `None` for an object of another kind.
-pub(crate) fn secret_key_names(kind: &str, object: &Value) -> Option<BTreeSet<String>> {
-    let names = |path: &[&str]| -> BTreeSet<String> {
-        path.iter()
-            .try_fold(object, |v, k| v.get(*k))
-            .and_then(Value::as_mapping)
-            .into_iter()
-            .flat_map(|m| m.keys())
-            .filter_map(|k| k.as_str().map(str::to_owned))
-            .collect()
-    };
-    match kind {
-        "Secret" => Some(&names(&["data"]) | &names(&["stringData"])),
-        "SealedSecret" => Some(names(&["spec", "encryptedData"])),
-        _ => None,
     }
 }
 
@@ -571,6 +564,11 @@ mod tests {
         assert_eq!(
             tool_message(klog),
             "accumulating resources: 'x.yaml': \"q\" gone"
+        );
+        let multi = "E1204 22:07:16.600188   13033 run.go:72] \"command failed\" err=<\n\tFound multiple kustomization files under: /r/k\n\t: exit 1\n >\n";
+        assert_eq!(
+            tool_message(multi),
+            "Found multiple kustomization files under: /r/k\n: exit 1"
         );
         assert_eq!(tool_message("Error: no such file\n"), "no such file");
         assert_eq!(tool_message("plain"), "plain");

@@ -17,6 +17,7 @@ mod docs;
 mod patch;
 mod refs;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::crypto::Scope;
@@ -168,6 +169,28 @@ pub struct Resource {
     /// Top-level `metadata.annotations` after rendering (the file's own, patches,
     /// `commonAnnotations`).
     pub annotations: Vec<(String, String)>,
+    /// The key names of a Secret or `SealedSecret` after rendering (patches may add or remove
+    /// some): `data` and `stringData`, or `spec.encryptedData`; `None` for other kinds.
+    pub keys: Option<BTreeSet<String>>,
+}
+
+/// The key names of a Secret (`data` and `stringData`) or a `SealedSecret`
+/// (`spec.encryptedData`); `None` for an object of another kind.
+pub(crate) fn secret_key_names(kind: &str, object: &yaml_serde::Value) -> Option<BTreeSet<String>> {
+    let names = |path: &[&str]| -> BTreeSet<String> {
+        path.iter()
+            .try_fold(object, |v, k| v.get(*k))
+            .and_then(yaml_serde::Value::as_mapping)
+            .into_iter()
+            .flat_map(|m| m.keys())
+            .filter_map(|k| k.as_str().map(str::to_owned))
+            .collect()
+    };
+    match kind {
+        "Secret" => Some(&names(&["data"]) | &names(&["stringData"])),
+        "SealedSecret" => Some(names(&["spec", "encryptedData"])),
+        _ => None,
+    }
 }
 
 /// `create`, `merge` or `replace` (kustomize `types.GenerationBehavior`).
@@ -444,6 +467,12 @@ impl Overlay {
     /// Non-fatal problems, in the order found.
     pub fn problems(&self) -> &[Problem] {
         &self.built.problems
+    }
+
+    /// Adds a problem found outside the kustomization files (an option the Argo CD Application
+    /// or Flux Kustomization deploying the overlay applies).
+    pub(crate) fn add_problem(&mut self, problem: Problem) {
+        self.built.problems.push(problem);
     }
 
     /// Every Secret source of the overlay: `SealedSecret`s first, then generated Secrets.

@@ -397,25 +397,34 @@ pub(crate) fn parse_configuration(value: &Value) -> Vec<NameRefRule> {
         .collect()
 }
 
-/// True when a `configurations:` rule covers this reference (a rule may point at the name
-/// scalar or at the map holding `name`, as kustomize's `setMapping` allows).
-pub(crate) fn configured(
-    rules: &[NameRefRule],
+/// The kinds of the objects `configurations:` rules let this reference follow when they are
+/// renamed (empty when no rule covers it; a rule may point at the name scalar or at the map
+/// holding `name`, as kustomize's `setMapping` allows).
+/// A `SealedSecret` rule covers a Secret reference: the controller creates the Secret under the
+/// SealedSecret's name, and the sealed-secrets FAQ adds such a rule for `namePrefix`
+/// (kustomize api/filters/nameref/nameref.go follows any kind a rule names).
+pub(crate) fn configured<'r>(
+    rules: &'r [NameRefRule],
     r: &RawRef,
     referrer_kind: &str,
     referrer_group: &str,
-) -> bool {
+) -> Vec<&'r str> {
     let parent = r.fs_path.rsplit_once('/').map_or("", |(p, _)| p);
-    rules.iter().any(|rule| {
-        rule.target_kind == r.target_kind
-            && rule
-                .referrer_kind
-                .as_deref()
-                .is_none_or(|k| k == referrer_kind)
-            && rule
-                .referrer_group
-                .as_deref()
-                .is_none_or(|g| g == referrer_group)
-            && (rule.path == r.fs_path || (r.fs_path.ends_with("/name") && rule.path == parent))
-    })
+    rules
+        .iter()
+        .filter(|rule| {
+            (rule.target_kind == r.target_kind
+                || (r.target_kind == "Secret" && rule.target_kind == "SealedSecret"))
+                && rule
+                    .referrer_kind
+                    .as_deref()
+                    .is_none_or(|k| k == referrer_kind)
+                && rule
+                    .referrer_group
+                    .as_deref()
+                    .is_none_or(|g| g == referrer_group)
+                && (rule.path == r.fs_path || (r.fs_path.ends_with("/name") && rule.path == parent))
+        })
+        .map(|rule| rule.target_kind.as_str())
+        .collect()
 }

@@ -2,8 +2,8 @@
 //!
 //! The environment's key set for the `SealedSecret` an overlay renders (docs/check.md):
 //! 1. the keys of the overlay's own `*.env.example` files, if it has any; otherwise the keys the
-//!    other overlays define for a Secret of the same name (their `*.env.example` files and their
-//!    generators' keys);
+//!    sibling overlays (those whose workloads reading it come from the same files) define for a
+//!    Secret of the same name (their `*.env.example` files and their generators' keys);
 //! 2. plus every key the overlay's workloads read from it by key (non-optional `secretKeyRef`,
 //!    secret volume `items`, KEDA `secretTargetRef`), which is what `emp-seal seal` asks for.
 //!
@@ -20,6 +20,7 @@ use super::model::{
 };
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::GeneratedKind;
+use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
     id: "example-sealed-mismatch",
@@ -42,10 +43,33 @@ fn own_example_keys(cx: &Context<'_>, ov: &OverlayModel) -> Option<BTreeSet<Stri
     Some(keys)
 }
 
-/// The keys other overlays define for a Secret named `name` (as written).
+/// The files of the workloads of `ov` that read a Secret named `name` (as written).
+fn reader_files(ov: &OverlayModel, name: &str) -> BTreeSet<String> {
+    let resources = ov.overlay.resources();
+    ov.overlay
+        .references()
+        .iter()
+        .filter(|r| r.target_kind == "Secret" && r.name == name)
+        .filter_map(|r| {
+            resources
+                .iter()
+                .find(|x| x.kind == r.referrer_kind && x.rendered == r.referrer)
+        })
+        .map(|x| path_str(&x.origin.file))
+        .collect()
+}
+
+/// The keys the sibling overlays define for a Secret named `name` (as written). Siblings are
+/// the other overlays whose workloads reading that Secret come from a file `ov`'s do (a shared
+/// base): `apps/shop/dev` and `apps/blog/dev` may both name a `db-credentials` of their own.
+/// When no workload of `ov` reads it, every other overlay is a sibling.
 fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
-    for other in cx.all_overlays().iter().filter(|o| o.name != ov.name) {
+    let readers = reader_files(ov, name);
+    let siblings = cx.all_overlays().iter().filter(|o| {
+        o.name != ov.name && (readers.is_empty() || !reader_files(o, name).is_disjoint(&readers))
+    });
+    for other in siblings {
         if let Some(k) = own_example_keys(cx, other) {
             keys.extend(k);
         }
@@ -99,7 +123,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             };
             let (want, complete) =
                 environment_keys(cx, ov, &src.name_in_file, &rendered.name, only);
-            let have = sealed_keys(&doc);
+            let have = sealed_keys(&doc, src.keys.as_ref());
             let missing: BTreeSet<String> = want.difference(&have).cloned().collect();
             if !missing.is_empty() {
                 let message = format!(

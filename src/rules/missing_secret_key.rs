@@ -2,8 +2,9 @@
 //! overlay produces does not have (non-optional `secretKeyRef`, secret volume `items[].key`,
 //! KEDA `TriggerAuthentication` `secretTargetRef[].key`).
 //!
-//! The Secret's keys come from the overlay model: a `SealedSecret`'s `encryptedData` and
-//! `spec.template.data` keys, a `v1` Secret's `data`/`stringData` keys, or a generator's keys
+//! The Secret's keys come from the overlay model: a `SealedSecret`'s `encryptedData` (as
+//! rendered, after patches) and `spec.template.data` keys, a `v1` Secret's `data`/`stringData`
+//! keys (as rendered), or a generator's keys
 //! (an env file not present locally counts with its `.example`'s keys). When those are unknown
 //! the reference is not judged. `envFrom` reads every key and names none, so it cannot miss one:
 //! the environment's key set is `example-sealed-mismatch`'s business.
@@ -44,7 +45,10 @@ pub fn secret_keys(
             let r = ov.overlay.resources().get(i)?;
             let path = path_str(&r.origin.file);
             match r.kind.as_str() {
-                "SealedSecret" => Some(sealed_keys(&sealed_doc(cx, &path, &r.original.name)?)),
+                "SealedSecret" => Some(sealed_keys(
+                    &sealed_doc(cx, &path, &r.original.name)?,
+                    r.keys.as_ref(),
+                )),
                 "Secret" => {
                     let doc = repository_docs_of_kind(cx, "Secret")
                         .find(|d| d.file.path == path && d.name() == r.original.name)?;
@@ -56,11 +60,7 @@ pub fn secret_keys(
                     {
                         keys.extend(SERVICE_ACCOUNT_TOKEN_KEYS.map(str::to_owned));
                     }
-                    for field in ["data", "stringData"] {
-                        if let Some(Value::Mapping(m)) = doc.get(&[field]) {
-                            keys.extend(m.keys().filter_map(|k| k.as_str().map(str::to_string)));
-                        }
-                    }
+                    keys.extend(r.keys.iter().flatten().cloned());
                     Some(keys)
                 }
                 _ => None,

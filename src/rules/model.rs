@@ -265,6 +265,8 @@ pub struct SealedSource {
     pub name_in_file: String,
     /// Name and namespace after rendering.
     pub rendered: Identity,
+    /// Its `encryptedData` keys after rendering (a patch may add or remove some).
+    pub keys: Option<BTreeSet<String>>,
 }
 
 /// The `SealedSecret`s of an overlay.
@@ -280,13 +282,19 @@ pub fn sealed_sources(ov: &OverlayModel) -> Vec<SealedSource> {
                 name_in_file,
                 rendered,
                 ..
-            } => Some(SealedSource {
-                path: path_str(&file),
-                doc_index,
-                line,
-                name_in_file,
-                rendered,
-            }),
+            } => {
+                let keys = ov.overlay.resources().iter().find(|r| {
+                    r.kind == "SealedSecret" && r.origin.file == file && r.doc_index == doc_index
+                });
+                Some(SealedSource {
+                    path: path_str(&file),
+                    doc_index,
+                    line,
+                    name_in_file,
+                    rendered,
+                    keys: keys.and_then(|r| r.keys.clone()),
+                })
+            }
             SecretSource::Generator { .. } => None,
         })
         .collect()
@@ -309,13 +317,17 @@ pub fn sealed_doc(cx: &Context<'_>, path: &str, name_in_file: &str) -> Option<Se
     }
 }
 
-/// The keys a `SealedSecret` gives its Secret: its `encryptedData` and `spec.template.data` keys.
-pub(crate) fn sealed_keys(doc: &SealedSecretDoc) -> BTreeSet<String> {
-    doc.encrypted_data
-        .iter()
-        .map(|e| e.key.clone())
-        .chain(doc.template.data_keys.iter().flatten().cloned())
-        .collect()
+/// The keys a `SealedSecret` gives its Secret: its `encryptedData` keys (`rendered`, as the
+/// overlay renders them after patches, when known; else the file's) and its
+/// `spec.template.data` keys.
+pub(crate) fn sealed_keys(
+    doc: &SealedSecretDoc,
+    rendered: Option<&BTreeSet<String>>,
+) -> BTreeSet<String> {
+    let in_file = || doc.encrypted_data.iter().map(|e| e.key.clone()).collect();
+    let mut keys: BTreeSet<String> = rendered.cloned().unwrap_or_else(in_file);
+    keys.extend(doc.template.data_keys.iter().flatten().cloned());
+    keys
 }
 
 /// One `SealedSecret` file as the `sealedsecret` reader saw it: parsed, or why it refused it

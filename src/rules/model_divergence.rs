@@ -13,11 +13,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Context;
 use super::locate::at_line;
 use super::model::{OverlayModel, TreeModel, bare_key_text, generated_keys, shown_name};
-use super::yamldocs;
 use crate::envfile;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{Reference, Seg};
-use crate::render::{RenderedObject, RenderedOverlay, SCOPE_ANNOTATIONS, secret_key_names};
+use crate::render::{RenderedObject, RenderedOverlay, SCOPE_ANNOTATIONS};
 use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
@@ -139,17 +138,6 @@ fn model_objects(cx: &Context<'_>, ov: &OverlayModel) -> Vec<ModelObject> {
     let mut out = Vec::new();
     for r in ov.overlay.resources() {
         let path = path_str(&r.origin.file);
-        let doc = || {
-            yamldocs::yaml_docs(cx).iter().find(|d| {
-                d.file.path == path
-                    && d.kind() == Some(r.kind.as_str())
-                    && d.name() == r.original.name
-            })
-        };
-        let keys = matches!(r.kind.as_str(), "Secret" | "SealedSecret")
-            .then(doc)
-            .flatten()
-            .and_then(|d| secret_key_names(&r.kind, &d.value));
         let scope = (r.kind == "SealedSecret").then(|| {
             r.annotations
                 .iter()
@@ -163,7 +151,7 @@ fn model_objects(cx: &Context<'_>, ov: &OverlayModel) -> Vec<ModelObject> {
             hash: false,
             namespace: r.rendered.namespace.clone(),
             origin: (path, r.name_line),
-            keys,
+            keys: r.keys.clone(),
             scope,
         });
     }

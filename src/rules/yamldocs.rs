@@ -18,8 +18,10 @@ pub struct YamlDoc<'t> {
     pub file: &'t SourceFile,
     /// The document's position information.
     pub doc: yamlpos::Document<'t>,
-    /// The parsed document.
+    /// The parsed document (for an item of a `List`, the item).
     pub value: Value,
+    /// For an item of a `kind: List` document (expanded as kustomize does): its index in `items`.
+    pub item: Option<usize>,
 }
 
 impl YamlDoc<'_> {
@@ -43,7 +45,12 @@ impl YamlDoc<'_> {
     /// The location of `path` (falling back to its longest present prefix, then the document
     /// start).
     pub fn location(&self, path: &[&str]) -> Location {
-        let segs: Vec<Seg> = path.iter().map(|k| Seg::from(*k)).collect();
+        let item = self
+            .item
+            .map(|i| [Seg::from("items"), Seg::Index(i)])
+            .into_iter()
+            .flatten();
+        let segs: Vec<Seg> = item.chain(path.iter().map(|k| Seg::from(*k))).collect();
         match self.doc.find(&segs) {
             Some(pos) => Location::new(self.file.path.clone(), pos.line, pos.column)
                 .with_bytes(pos.offset..pos.offset + path.last().map_or(0, |k| k.len())),
@@ -104,6 +111,17 @@ pub fn yaml_errors<'c, 't>(cx: &'c Context<'t>) -> &'c [YamlError<'t>] {
 /// adds it here.
 pub const KEPT_KINDS: [&str; 3] = ["Secret", "SealedSecret", "Certificate"];
 
+/// True for a document [`yaml_docs`] reads: one of the [`KEPT_KINDS`], or a list whose items
+/// may be (kustomize expands a kind ending in `List`).
+pub fn is_read(kind: &str) -> bool {
+    KEPT_KINDS.contains(&kind) || is_list(kind)
+}
+
+/// A kind kustomize and `kubectl` expand into its `items` (`List`, `SecretList`, ...).
+fn is_list(kind: &str) -> bool {
+    kind.ends_with("List")
+}
+
 fn parse_all<'t>(cx: &Context<'t>) -> Parsed<'t> {
     use rayon::prelude::*;
     let skip = &cx.tree.parsed_elsewhere;
@@ -143,12 +161,23 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
                 });
             }
             Ok(value) => {
-                let kept = value
-                    .get("kind")
-                    .and_then(Value::as_str)
-                    .is_some_and(|k| KEPT_KINDS.contains(&k));
-                if kept && value.is_mapping() {
-                    out.docs.push(YamlDoc { file, doc, value });
+                let items: Vec<(Option<usize>, Value)> = list_items(&value)
+                    .map(|(i, v)| (Some(i), v.clone()))
+                    .collect();
+                for (item, value) in items.into_iter().chain([(None, value)]) {
+                    let kept = value
+                        .get("kind")
+                        .and_then(Value::as_str)
+                        .is_some_and(|k| KEPT_KINDS.contains(&k));
+                    if kept && value.is_mapping() {
+                        let doc = doc.clone();
+                        out.docs.push(YamlDoc {
+                            file,
+                            doc,
+                            value,
+                            item,
+                        });
+                    }
                 }
             }
             // Outside the tree a file that does not parse may be a template, not a manifest:
@@ -157,6 +186,24 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
         }
     }
     out
+}
+
+/// The items of a `kind: List` (or `SecretList`, ...) document with their indexes: kustomize
+/// (api/resource/factory.go, `inlineAnyEmbeddedLists`) and `kubectl apply` expand a kind ending in
+/// `List` that has `items`, so `kubectl get secret -o yaml` output holds real Secrets. Empty for
+/// any other document.
+fn list_items(value: &Value) -> impl Iterator<Item = (usize, &Value)> {
+    let list = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(is_list);
+    value
+        .get("items")
+        .and_then(Value::as_sequence)
+        .filter(|_| list)
+        .into_iter()
+        .flatten()
+        .enumerate()
 }
 
 /// A parse error at the parser's position. `yaml_serde` places a duplicate key at its first

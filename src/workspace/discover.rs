@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use yaml_serde::Value;
 
 use super::{Found, kustomization_file, rel};
+use crate::yamlpos::Seg;
 
 /// Directory names the walk never enters (besides hidden ones).
 pub(crate) const SKIPPED_DIRS: [&str; 3] = [".git", "target", "node_modules"];
@@ -140,7 +141,7 @@ fn walk(
 fn read_kust(dir: PathBuf, kfile: &Path) -> KustDir {
     let v: Value = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES)
         .ok()
-        .and_then(|text| yaml_serde::from_str(&text).ok())
+        .and_then(|text| yaml_serde::from_str(crate::yamlpos::without_bom(&text)).ok())
         .unwrap_or_default();
     let component = v.get("kind").and_then(Value::as_str) == Some("Component");
     let remote =
@@ -179,45 +180,107 @@ fn named_paths(root: &Path, file: &str) -> (Vec<(PathBuf, Found)>, Option<String
         };
         let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
-        let spec = v.get("spec");
-        let paths: Vec<&str> = if api.starts_with("argoproj.io/") && kind == "Application" {
-            let one = spec
-                .and_then(|s| s.get("source"))
-                .and_then(|s| s.get("path"));
-            let many = spec
-                .and_then(|s| s.get("sources"))
-                .and_then(Value::as_sequence)
-                .into_iter()
-                .flatten()
-                .filter_map(|s| s.get("path"));
-            one.into_iter()
-                .chain(many)
-                .filter_map(Value::as_str)
-                .collect()
-        } else if api.starts_with("kustomize.toolkit.fluxcd.io/") && kind == "Kustomization" {
-            spec.and_then(|s| s.get("path"))
-                .and_then(Value::as_str)
-                .into_iter()
-                .collect()
-        } else {
+        let Some(sources) = deploy_sources(api, kind, &v) else {
             continue;
         };
-        let file = file.to_owned();
-        let found = if kind == "Application" {
-            Found::ArgoApplication { file }
-        } else {
-            Found::FluxKustomization { file }
-        };
-        for p in paths {
+        let doc = crate::yamlpos::Document::new(piece.text, piece.first_line, piece.offset);
+        for (at, source, options) in sources {
+            let Some(p) = source.get("path").and_then(Value::as_str) else {
+                continue;
+            };
+            let unmodelled = renaming_options(source, options)
+                .map(|key| {
+                    let mut path = at.clone();
+                    path.extend(options.iter().map(|k| Seg::from(*k)));
+                    path.push(Seg::from(key));
+                    let line = doc.find_or_parent(&path).line;
+                    (key.to_owned(), usize::try_from(line).unwrap_or(1))
+                })
+                .collect();
+            let file = file.to_owned();
+            let found = if kind == "Application" {
+                Found::ArgoApplication { file, unmodelled }
+            } else {
+                Found::FluxKustomization { file, unmodelled }
+            };
             let dir = root.join(p.trim_start_matches("./").trim_start_matches('/'));
             if kustomization_file(&dir).is_some()
                 && let Ok(c) = std::fs::canonicalize(&dir)
             {
-                out.push((c, found.clone()));
+                out.push((c, found));
             }
         }
     }
     (out, Some(text))
+}
+
+/// One deploy source: its path in the document, the mapping, and the keys leading from it to
+/// its kustomize options.
+type DeploySource<'v> = (Vec<Seg>, &'v Value, &'static [&'static str]);
+
+/// The sources of an Argo CD `Application` (`spec.source`, `spec.sources[]`) or a Flux
+/// `Kustomization` (its `spec`): where each is in the document, the mapping, and where its
+/// kustomize options sit in it (`kustomize` for Argo CD, the mapping itself for Flux). `None`
+/// for any other object.
+fn deploy_sources<'v>(api: &str, kind: &str, v: &'v Value) -> Option<Vec<DeploySource<'v>>> {
+    let spec = v.get("spec")?;
+    let at = |keys: &[&str]| keys.iter().map(|k| Seg::from(*k)).collect::<Vec<Seg>>();
+    if api.starts_with("argoproj.io/") && kind == "Application" {
+        let one = spec
+            .get("source")
+            .map(|s| (at(&["spec", "source"]), s, &["kustomize"][..]));
+        let many = spec.get("sources").and_then(Value::as_sequence);
+        let many = many.into_iter().flatten().enumerate().map(|(i, s)| {
+            let mut path = at(&["spec", "sources"]);
+            path.push(Seg::Index(i));
+            (path, s, &["kustomize"][..])
+        });
+        Some(one.into_iter().chain(many).collect())
+    } else if api.starts_with("kustomize.toolkit.fluxcd.io/") && kind == "Kustomization" {
+        Some(vec![(at(&["spec"]), spec, &[][..])])
+    } else {
+        None
+    }
+}
+
+/// The kustomize options a deploy source (see [`deploy_sources`]) applies at sync time that can
+/// rename or move objects, which the model of the overlay does not see. Argo CD
+/// (`spec.source.kustomize`, argo-cd `util/kustomize/kustomize.go`): every option but those that
+/// change no name. Flux (`spec`, fluxcd/pkg `kustomize/kustomize_generator.go`): the name,
+/// namespace, patch and component options.
+fn renaming_options<'v>(source: &'v Value, options: &[&str]) -> impl Iterator<Item = &'v str> {
+    const ARGO_HARMLESS: [&str; 9] = [
+        "images",
+        "commonLabels",
+        "forceCommonLabels",
+        "labelWithoutSelector",
+        "labelIncludeTemplates",
+        "replicas",
+        "version",
+        "kubeVersion",
+        "apiVersions",
+    ];
+    const FLUX_RENAMING: [&str; 5] = [
+        "targetNamespace",
+        "namePrefix",
+        "nameSuffix",
+        "patches",
+        "components",
+    ];
+    let argo = !options.is_empty();
+    let block = options.iter().try_fold(source, |v, k| v.get(*k));
+    block
+        .and_then(Value::as_mapping)
+        .into_iter()
+        .flat_map(|m| m.keys())
+        .filter_map(Value::as_str)
+        .filter(move |k| {
+            if argo {
+                !ARGO_HARMLESS.contains(k)
+            } else {
+                FLUX_RENAMING.contains(k)
+            }
+        })
 }
 
 /// True for a directory kustomize users mean as a shared part, never deployed alone: a

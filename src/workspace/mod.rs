@@ -115,11 +115,16 @@ pub enum Found {
     ArgoApplication {
         /// The file, repository-relative.
         file: String,
+        /// Kustomize options it applies at sync time that may rename or move objects, with
+        /// their lines (`spec.source.kustomize.namePrefix`, ...): not in the overlay's model.
+        unmodelled: Vec<(String, usize)>,
     },
     /// Named by a Flux `Kustomization` in this file.
     FluxKustomization {
         /// The file, repository-relative.
         file: String,
+        /// As for `ArgoApplication` (`spec.targetNamespace`, `spec.namePrefix`, ...).
+        unmodelled: Vec<(String, usize)>,
     },
     /// Matched by this glob of the config file.
     Config {
@@ -136,8 +141,8 @@ impl std::fmt::Display for Found {
             Found::OverlaysDir => write!(f, "overlay directory (under overlays/)"),
             Found::Graph => write!(f, "top-level kustomization (nothing includes it)"),
             Found::Wrapped => write!(f, "overlay wrapped only by variants"),
-            Found::ArgoApplication { file } => write!(f, "Argo CD Application in {file}"),
-            Found::FluxKustomization { file } => write!(f, "Flux Kustomization in {file}"),
+            Found::ArgoApplication { file, .. } => write!(f, "Argo CD Application in {file}"),
+            Found::FluxKustomization { file, .. } => write!(f, "Flux Kustomization in {file}"),
             Found::Config { glob } => write!(f, "config glob {glob}"),
             Found::Path => write!(f, "path given on the command line"),
         }

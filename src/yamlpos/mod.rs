@@ -140,18 +140,26 @@ pub(crate) fn is_trivia(line: &str) -> bool {
     t.is_empty() || t.starts_with('#')
 }
 
+/// `text` without the UTF-8 byte-order mark that may open it. YAML readers skip the mark
+/// (go-yaml v3 `readerc.go`, `yaml_parser_determine_encoding`, which kustomize's kyaml uses),
+/// so a file saved with one builds.
+pub(crate) fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
 /// Cuts `file` at every `---` line and, with `end_markers`, at every `...` line. Every piece is
 /// returned, even an empty one; the caller decides which pieces are documents. `%` directive
 /// lines right before a `---` (with the blank and comment lines around them) go to the piece
-/// that `---` opens.
+/// that `---` opens. A byte-order mark opening the file is in no piece ([`without_bom`]).
 pub(crate) fn pieces(file: &str, end_markers: bool) -> Vec<Piece<'_>> {
     let mut out = Vec::new();
-    let (mut start, mut start_line, mut head_line) = (0usize, 1usize, 1usize);
+    let bom = file.len() - without_bom(file).len();
+    let (mut start, mut start_line, mut head_line) = (bom, 1usize, 1usize);
     let mut explicit = false;
-    let mut offset = 0usize;
+    let mut offset = bom;
     // The trailing run of directive, blank and comment lines: (line, offset, has a directive).
     let mut run: Option<(usize, usize, bool)> = None;
-    for (line_no, line) in (1usize..).zip(file.split_inclusive('\n')) {
+    for (line_no, line) in (1usize..).zip(file[bom..].split_inclusive('\n')) {
         let bare = line.trim_end_matches(['\n', '\r']);
         let is_start = is_marker(bare, true);
         if is_start || (end_markers && is_marker(bare, false)) {
@@ -621,6 +629,16 @@ key: value
         assert_eq!(texts, ["# c\n", "a: 1\n...\n", "\n", "b: 2\n"]);
         assert_eq!(p[3].first_line, 8);
         assert_eq!(pieces("a: 1\n...\nb: 2\n", true).len(), 2);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_in_no_piece() {
+        let p = pieces("\u{feff}---\na: 1\n", false);
+        let texts: Vec<&str> = p.iter().map(|p| p.text).collect();
+        assert_eq!(texts, ["", "a: 1\n"]);
+        assert_eq!((p[1].first_line, p[1].offset), (2, 7));
+        let p = pieces("\u{feff}a: 1\n", false);
+        assert_eq!((p[0].text, p[0].offset), ("a: 1\n", 3));
     }
 
     #[test]

@@ -119,6 +119,12 @@ fn check(root: &Path, args: &[&str]) -> (i32, Vec<Hit>) {
     (code, hits)
 }
 
+/// Runs `emp-seal -C ROOT ARGS` and parses its standard output as JSON.
+fn json_of(root: &Path, args: &[&str]) -> Value {
+    let out = bin().arg("-C").arg(root).args(args).output().unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
     hits.iter().filter(|h| h.rule == rule).collect()
 }
@@ -354,13 +360,7 @@ fn issue_14_helm_charts_overlay_is_not_modelled_and_its_findings_unverified() {
                 && l.contains("[unverified: overlay dev")),
         "{github}"
     );
-    let sarif = bin()
-        .arg("-C")
-        .arg(t.path())
-        .args(["check", "--format", "sarif"])
-        .output()
-        .unwrap();
-    let sarif: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let sarif = json_of(t.path(), &["check", "--format", "sarif"]);
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     let r = results
         .iter()
@@ -1150,4 +1150,189 @@ fn ignore_does_not_hide_the_example_of_a_generator_env_file() {
             .any(|h| h.path == example && h.message.contains("EXTRA_KEY")),
         "{hits:?}"
     );
+}
+
+/// Files saved with a UTF-8 byte-order mark (Windows editors write one) build with kustomize,
+/// whose YAML reader skips it; `check` read every such file as not parsing (`yaml-syntax`:
+/// "more than one document"), failing a correct tree, a placeholder in such a file went unseen,
+/// and discovery took a directory only such a kustomization includes (`k8s/common`) for an
+/// environment of its own. Now the mark is skipped, and findings keep their lines.
+#[test]
+fn files_with_a_byte_order_mark_are_read_like_any_other() {
+    let bom = |text: &str| format!("\u{feff}{text}");
+    let sealed = "\
+apiVersion: bitnami.com/v1alpha1
+kind: SealedSecret
+metadata:
+  name: extra
+  namespace: app-dev
+spec:
+  encryptedData:
+    TOKEN: AgAAAA...
+";
+    let k = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - ../../common\n");
+    let Some(t) = tree(&[
+        ("k8s/base/kustomization.yaml", &bom(BASE_KUSTOMIZATION)),
+        ("k8s/base/deployment.yaml", &bom(DEPLOYMENT)),
+        (DEV, &bom(&k)),
+        (
+            "k8s/common/kustomization.yaml",
+            &bom("resources:\n  - extra.yaml\n"),
+        ),
+        ("k8s/common/extra.yaml", &bom(sealed)),
+    ]) else {
+        return;
+    };
+    if let Some(ok) = kustomize_builds(&t.path().join("k8s/overlays/dev")) {
+        assert!(ok, "kubectl kustomize builds the tree");
+    }
+    let v = json_of(t.path(), &["config", "--format", "json"]);
+    let dirs: Vec<&str> = v["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["directory"].as_str())
+        .collect();
+    assert_eq!(dirs, ["k8s/overlays/dev"]);
+    let (code, hits) = check(t.path(), &[]);
+    let rules: Vec<&str> = hits.iter().map(|h| h.rule.as_str()).collect();
+    assert_eq!(rules, ["placeholder-ciphertext"], "{hits:?}");
+    assert_eq!(code, 1);
+    let rel = "k8s/common/extra.yaml";
+    assert_eq!(
+        (hits[0].path.as_str(), hits[0].line),
+        (rel, line_of(t.path(), rel, "TOKEN:"))
+    );
+}
+
+/// A directory with two kustomization files (`kustomization.yaml` beside a newer
+/// `kustomization.yml`): kustomize refuses to build it ("Found multiple kustomization files");
+/// the model read the first name and checked the overlay as clean.
+#[test]
+fn two_kustomization_files_in_one_directory_are_a_build_error() {
+    let yml = "k8s/overlays/dev/kustomization.yml";
+    let Some(hit) = build_error_case(&[(yml, DEV_KUSTOMIZATION)], yml, "namespace:") else {
+        return;
+    };
+    assert!(
+        hit.message.contains("kustomization.yaml") && hit.message.contains("multiple"),
+        "{}",
+        hit.message
+    );
+}
+
+/// `kubectl get secret -o yaml` of several Secrets writes a `kind: List`, and kustomize and
+/// `kubectl apply` both expand its items. A plaintext Secret or a placeholder SealedSecret
+/// inside one was never looked at: the file rules only read top-level documents.
+#[test]
+fn secrets_inside_a_list_document_are_checked() {
+    let secrets = "\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: settings
+  data:
+    mode: fast
+- apiVersion: v1
+  kind: Secret
+  metadata:
+    name: prod-db
+    namespace: prod
+  type: Opaque
+  data:
+    password: aHVudGVyMi1yZWFsLXBhc3N3b3Jk
+metadata:
+  resourceVersion: \"\"
+";
+    let sealed = "\
+apiVersion: v1
+kind: SealedSecretList
+items:
+  - apiVersion: bitnami.com/v1alpha1
+    kind: SealedSecret
+    metadata:
+      name: legacy
+      namespace: prod
+    spec:
+      encryptedData:
+        TOKEN: AgAAAA...
+";
+    // The SealedSecret list is one of the overlay's resources too (the model does not expand
+    // it: `overlay-not-modelled`).
+    let k = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - sealed.yaml\n");
+    let Some(t) = tree(&[
+        ("backup/secrets.yaml", secrets),
+        ("k8s/overlays/dev/sealed.yaml", sealed),
+        (DEV, &k),
+    ]) else {
+        return;
+    };
+    let (code, hits) = check(t.path(), &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    let at = |rule: &str| -> Vec<(&str, u64)> {
+        of(&hits, rule)
+            .iter()
+            .map(|h| (h.path.as_str(), h.line))
+            .collect()
+    };
+    let backup = "backup/secrets.yaml";
+    assert_eq!(
+        at("plaintext-secret"),
+        // At the Secret's `data:`, the line above its key.
+        [(backup, line_of(t.path(), backup, "password:") - 1)]
+    );
+    assert_eq!(
+        at("readable-secret-data"),
+        [(backup, line_of(t.path(), backup, "password:"))]
+    );
+    let legacy = "k8s/overlays/dev/sealed.yaml";
+    assert_eq!(
+        at("placeholder-ciphertext"),
+        [(legacy, line_of(t.path(), legacy, "TOKEN:"))]
+    );
+}
+
+/// An overlay that patches keys into its base's SealedSecret (a strategic-merge patch adding an
+/// `encryptedData` entry) renders a SealedSecret with both keys, but the key rules read the
+/// base file alone: `example-sealed-mismatch` and `missing-secret-key` called the patched key
+/// missing, and `check --render` reported a `model-divergence` of the keys. The model now
+/// carries each Secret's and SealedSecret's keys as rendered.
+#[test]
+fn keys_a_patch_adds_to_a_sealed_secret_count() {
+    // The file and the patch differ only in the key they hold.
+    let holding = |key: &str| {
+        format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app-secrets\nspec:\n  encryptedData:\n    {key}: AgBy3i4OJSWK+PiTySYZZA==\n"
+        )
+    };
+    let (sealed, patch) = (holding("MODE"), holding("API_KEY"));
+    let deployment = DEPLOYMENT.replace(
+        "          envFrom:\n",
+        "          env:\n            - name: API_KEY\n              valueFrom:\n                secretKeyRef:\n                  name: app-secrets\n                  key: API_KEY\n          envFrom:\n",
+    );
+    let k = "namespace: app-dev\nresources:\n  - ../../base\n  - sealedsecret.yaml\npatches:\n  - path: patch-sealed.yaml\n";
+    let Some(t) = tree(&[
+        ("k8s/base/deployment.yaml", &deployment),
+        (DEV, k),
+        ("k8s/overlays/dev/sealedsecret.yaml", &sealed),
+        ("k8s/overlays/dev/patch-sealed.yaml", &patch),
+    ]) else {
+        return;
+    };
+    let args: &[&str] = if kustomize_builds(&t.path().join("k8s/overlays/dev")).is_some() {
+        &["--render=always"]
+    } else {
+        &[]
+    };
+    let (_, hits) = check(t.path(), args);
+    for rule in [
+        "example-sealed-mismatch",
+        "missing-secret-key",
+        "model-divergence",
+    ] {
+        assert!(of(&hits, rule).is_empty(), "{hits:?}");
+    }
 }

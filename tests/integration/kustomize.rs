@@ -314,6 +314,28 @@ fn prefix_and_suffix_rewrite_builtin_fields_only() {
     assert!(sa.iter().all(|r| r.resolution == Resolution::Unresolved));
 }
 
+/// A `configurations:` nameReference entry for kind `SealedSecret` (the sealed-secrets FAQ's
+/// answer to namePrefix) makes kustomize rewrite the Deployment's Secret references to the
+/// SealedSecret's new name; the model left them as written, so `check` reported two dangling
+/// references on a tree that deploys fine.
+#[test]
+fn configured_sealed_secret_name_references_follow_the_rename() {
+    let Some(m) = check("sealed-nameref", "prod") else {
+        return;
+    };
+    let secret_refs: Vec<&Reference> = m
+        .references()
+        .iter()
+        .filter(|r| r.target_kind == "Secret")
+        .collect();
+    assert_eq!(secret_refs.len(), 2, "{secret_refs:?}");
+    for r in secret_refs {
+        assert!(r.rewritable, "{r:?}");
+        assert_eq!(r.rendered_name, "prod-app-secrets");
+        assert!(matches!(r.resolution, Resolution::Resource(_)), "{r:?}");
+    }
+}
+
 #[test]
 fn nested_overlays_apply_each_level() {
     let Some(mid) = check("nested", "mid") else {

@@ -642,3 +642,120 @@ fn config_that_cannot_be_used_is_an_error_naming_it() {
         assert!(e.contains("emp-seal.toml"), "{args:?}: {e}");
     }
 }
+
+/// Apps sharing a generic Secret name (`db-credentials` in both `apps/shop` and `apps/blog`):
+/// an environment without its own `.env.example` takes the key set its *sibling* environments
+/// define for that Secret, and the siblings were every other environment of the repository, so
+/// blog's local generator's `BLOG_TOKEN` was demanded of shop's SealedSecrets. Siblings are now
+/// the environments whose workloads reading the Secret come from the same files.
+#[test]
+fn apps_sharing_a_secret_name_do_not_share_key_sets() {
+    let Some(repo) = Repo::new("apps") else {
+        return;
+    };
+    for app in ["shop", "blog"] {
+        for f in [
+            "base/deployment.yaml",
+            "dev/sealedsecret.yaml",
+            "prod/sealedsecret.yaml",
+        ] {
+            let rel = format!("apps/{app}/{f}");
+            let text = std::fs::read_to_string(repo.root().join(&rel)).unwrap();
+            repo.write(
+                &rel,
+                &text.replace(&format!("{app}-secrets"), "db-credentials"),
+            );
+        }
+        repo.write(
+            &format!("apps/{app}/local/kustomization.yaml"),
+            &format!(
+                "namespace: {app}-local\nresources:\n  - ../base\nsecretGenerator:\n  - name: db-credentials\n    envs:\n      - local.env\n"
+            ),
+        );
+        let keys = if app == "blog" {
+            "DB_PASSWORD=\nBLOG_TOKEN=\n"
+        } else {
+            "DB_PASSWORD=\n"
+        };
+        repo.write(&format!("apps/{app}/local/local.env.example"), keys);
+    }
+    let out = repo.run(&["check", "--format", "json"]);
+    let mut lacking: Vec<(String, bool)> = common::report_hits(&out.stdout)
+        .into_iter()
+        .filter(|h| h.rule == "example-sealed-mismatch")
+        .map(|h| (h.path, h.message.contains("`BLOG_TOKEN`")))
+        .collect();
+    lacking.sort();
+    // blog's own sibling defines BLOG_TOKEN: blog's SealedSecrets lack it; shop's do not.
+    assert_eq!(
+        lacking,
+        [
+            ("apps/blog/dev/sealedsecret.yaml".to_owned(), true),
+            ("apps/blog/prod/sealedsecret.yaml".to_owned(), true),
+        ],
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// An Argo CD Application may set kustomize options of its own (`spec.source.kustomize`:
+/// `namePrefix`, `namespace`, `patches`, ...), which Argo CD applies at sync time: the
+/// SealedSecret then deploys under another name than the overlay renders, and no longer
+/// decrypts. `check` judged the overlay alone and passed; now such an option is an
+/// `overlay-not-modelled` finding at its line (an error under `--release`), and `images` (which
+/// renames nothing) is not.
+#[test]
+fn argo_cd_kustomize_options_that_rename_are_not_modelled() {
+    // Inserts `add` after the line `after` of `rel` in a copy of `fixture`, runs `check ARGS`
+    // and gives each overlay-not-modelled finding as (path, severity, line), and the output.
+    let case = |fixture: &str, rel: &str, after: &str, add: &str, args: &[&str]| {
+        let repo = Repo::new(fixture)?;
+        let text = std::fs::read_to_string(repo.root().join(rel)).unwrap();
+        repo.write(rel, &text.replace(after, &format!("{after}{add}")));
+        let out = repo.run(&[&["check", "--format", "json"][..], args].concat());
+        let hits: Vec<(String, String, u64)> = common::report_hits(&out.stdout)
+            .into_iter()
+            .filter(|h| h.rule == "overlay-not-modelled")
+            .map(|h| (h.path, h.severity, h.line))
+            .collect();
+        Some((hits, stdout(&out)))
+    };
+    let apps = "argocd/applications.yaml";
+    let Some((hits, out)) = case(
+        "argocd",
+        apps,
+        "    path: services/billing/qa\n",
+        "    kustomize:\n      images:\n        - example.org/billing:2\n      namePrefix: qa-\n",
+        &["--release", "qa"],
+    ) else {
+        return;
+    };
+    // The `namePrefix:` line: the path line, `kustomize:`, `images:` and its item come first.
+    let line = std::fs::read_to_string(
+        common::repo_root()
+            .join("tests/fixtures/layouts/argocd")
+            .join(apps),
+    )
+    .unwrap()
+    .lines()
+    .position(|l| l == "    path: services/billing/qa")
+    .unwrap()
+        + 5;
+    assert_eq!(
+        hits,
+        [(apps.to_owned(), "error".to_owned(), line as u64)],
+        "{out}"
+    );
+    // Flux's own options: `targetNamespace` moves every object of apps/staging.
+    let flux = "clusters/staging/apps.yaml";
+    let Some((hits, out)) = case(
+        "flux",
+        flux,
+        "  prune: true\n",
+        "  targetNamespace: staging\n",
+        &[],
+    ) else {
+        return;
+    };
+    assert_eq!(hits, [(flux.to_owned(), "warning".to_owned(), 10)], "{out}");
+}

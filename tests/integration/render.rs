@@ -215,6 +215,33 @@ fn issue_14_a_kustomize_build_failure_is_render_failed_with_its_message() {
     assert!(of_rule(&all, "model-divergence").is_empty(), "{all:?}");
 }
 
+/// kubectl logs a message that spans lines in klog's multi-line form (`err=<`, tab-indented
+/// lines, ` >`), as it does for "Found multiple kustomization files"; the finding carried the
+/// whole log line (timestamp, pid, `run.go`, `err=<`) instead of kustomize's words.
+#[test]
+fn a_multi_line_kubectl_message_is_unwrapped_too() {
+    let k = "namespace: emp-dev\nresources:\n  - deploy.yaml\n";
+    let Some(t) = repo(&[
+        ("k8s/overlays/dev/deploy.yaml", DEPLOY),
+        ("k8s/overlays/dev/kustomization.yaml", k),
+        ("k8s/overlays/dev/kustomization.yml", k),
+    ]) else {
+        return;
+    };
+    if !have_kubectl() {
+        return;
+    }
+    let out = check(t.path(), &["--format", "json", "--render=always"]);
+    let all = findings(&out);
+    let failed = of_rule(&all, "render-failed");
+    assert_eq!(failed.len(), 1, "{all:?}");
+    let message = &failed[0].3;
+    assert!(
+        message.ends_with("failed: Found multiple kustomization files under: k8s/overlays/dev"),
+        "{message}"
+    );
+}
+
 #[test]
 fn issue_14_render_always_without_kubectl_is_exit_2() {
     let Some(t) = repo(&[

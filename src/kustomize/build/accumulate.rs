@@ -86,6 +86,22 @@ impl Builder<'_> {
             self.problem_at(ProblemKind::BuildError, from, msg);
             return None;
         }
+        // kustomize api/internal/target/kusttarget.go `loadKustFile` reads every recognised
+        // name and refuses a directory holding more than one.
+        let first = kfile.file_name().unwrap_or_default();
+        if let Some(other) = crate::workspace::KUSTOMIZATION_FILE_NAMES
+            .iter()
+            .find(|n| dir.join(n) != kfile && dir.join(n).is_file())
+        {
+            let msg = format!(
+                "{} has both {} and {other}: kustomize fails to build (Found multiple kustomization files)",
+                self.rel(dir).display(),
+                first.display(),
+            );
+            let other = dir.join(other);
+            self.problem(ProblemKind::BuildError, &other, 1, msg);
+            return None;
+        }
         let docs = self.docs(&kfile, from)?;
         let Some(kdoc) = docs.first().cloned() else {
             let msg = format!(

@@ -382,6 +382,7 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
                 annotations,
             });
         } else {
+            let keys = super::secret_key_names(&o.kind, &o.value);
             resources.push(Resource {
                 api_version: o.api_version,
                 kind: o.kind,
@@ -391,6 +392,7 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
                 doc_index: o.doc_index,
                 name_line: o.name_line,
                 annotations,
+                keys,
             });
         }
     }

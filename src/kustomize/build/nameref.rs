@@ -31,11 +31,14 @@ pub(super) fn fix_back_references(
         let mut attr_cache: Vec<Option<Vec<RawRef>>> = o.sources.iter().map(|_| None).collect();
         let own = refs::extract(&o.kind, &o.api_version, &o.value);
         for r in &own {
-            let rewritable = refs::builtin_rewrites(r.target_kind, &o.kind, &r.fs_path)
-                || refs::configured(rules, r, &o.kind, o.group());
+            let mut kinds = refs::configured(rules, r, &o.kind, o.group());
+            if refs::builtin_rewrites(r.target_kind, &o.kind, &r.fs_path) {
+                kinds.push(r.target_kind);
+            }
+            let rewritable = !kinds.is_empty();
             let (mut rendered_name, mut rendered_hash) = (r.name.clone(), false);
             if rewritable {
-                match referral(o, r, acc) {
+                match referral(o, r, &kinds, acc) {
                     Ok(Some(c)) => (rendered_name, rendered_hash) = (c.name.clone(), c.hashed),
                     Ok(None) => {}
                     Err(()) => problems.push(Problem {
@@ -73,20 +76,25 @@ pub(super) fn fix_back_references(
     references
 }
 
-/// The object a rewritable reference of `o` is rewritten to: one that has had the referenced
-/// name, in the referrer's namespace (unless either side is cluster-scoped); among several, the
-/// ones with the referrer's prefixes and suffixes. `Err` when that still leaves several that
-/// render differently.
-fn referral<'a>(o: &Obj, r: &RawRef, acc: &'a [Obj]) -> Result<Option<&'a Obj>, ()> {
+/// The object a rewritable reference of `o` is rewritten to: one of the `kinds` the rules let
+/// it follow that has had the referenced name, in the referrer's namespace (unless either side
+/// is cluster-scoped); among several, the ones with the referrer's prefixes and suffixes. `Err`
+/// when that still leaves several that render differently.
+fn referral<'a>(
+    o: &Obj,
+    r: &RawRef,
+    kinds: &[&str],
+    acc: &'a [Obj],
+) -> Result<Option<&'a Obj>, ()> {
     let ref_ns = effective_ns(o.namespace.as_deref(), &o.kind);
     let mut cands: Vec<&Obj> = acc
         .iter()
         .filter(|c| {
             // Only the core group for the core kinds; any group for the others.
-            c.kind == r.target_kind
+            kinds.contains(&c.kind.as_str())
                 && (c.group().is_empty()
                     || !matches!(
-                        r.target_kind,
+                        c.kind.as_str(),
                         "Secret" | "ConfigMap" | "ServiceAccount" | "PersistentVolumeClaim"
                     ))
         })
