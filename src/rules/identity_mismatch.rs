@@ -1,6 +1,10 @@
 //! Rule `identity-mismatch`: a `SealedSecret`'s rendered name, namespace or scope differs from
 //! the identity its values were sealed for.
 //!
+//! A file the overlay renders with another scope than it declares (scope annotations added or
+//! removed by `commonAnnotations`, a patch or a component) is one finding, whatever its record
+//! says: the controller decrypts under the rendered scope, and `seal` refuses such a file.
+//!
 //! The identity sealed for is emp-seal's record (`emp-seal.dev/sealed-for: <scope> <ns>/<name>`)
 //! when present; otherwise what the file itself claims (`metadata.namespace` as written and
 //! `spec.template.metadata` name and namespace). Which parts matter depends on the scope
@@ -45,6 +49,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 overlay: &ov.name,
                 src: &src,
             };
+            if src.scope != doc.scope {
+                out.push(subject.scope_mismatch(&doc));
+                continue;
+            }
             match doc.annotation(SEALED_FOR_ANNOTATION) {
                 Some(record) => out.extend(subject.record_mismatch(&doc, record)),
                 None => out.extend(subject.claim_mismatches(&doc)),
@@ -68,6 +76,28 @@ impl Subject<'_, '_> {
 
     fn shown(&self) -> String {
         format!("{}/{}", self.rendered_namespace(), self.src.rendered.name)
+    }
+
+    /// The finding for a file whose overlay renders it with another scope than it declares
+    /// (`commonAnnotations`, a patch, a component): the controller reads the rendered
+    /// annotations, so values sealed for the file's own scope do not decrypt.
+    fn scope_mismatch(&self, doc: &SealedSecretDoc) -> Finding {
+        let keys = ["metadata", "annotations"];
+        let loc = at_yaml(self.cx, &self.src.path, self.src.doc_index, &keys);
+        let loc = if loc.line == 1 && self.src.line > 1 {
+            at_line(self.cx, &self.src.path, self.src.line)
+        } else {
+            loc
+        };
+        let message = format!(
+            "overlay {}: SealedSecret `{}` declares {} scope but renders with {} scope (the controller decrypts under the rendered annotations)",
+            self.overlay,
+            self.src.rendered.name,
+            doc.scope.as_str(),
+            self.src.scope.as_str()
+        );
+        Finding::new(&META, loc, message)
+            .hint("declare the rendered scope in the file itself and re-seal (emp-seal <env> --from FILE), or drop the scope annotation the overlay adds")
     }
 
     /// The finding for an emp-seal record that is malformed, names another scope than the

@@ -267,6 +267,8 @@ pub struct SealedSource {
     pub rendered: Identity,
     /// Its `encryptedData` keys after rendering (a patch may add or remove some).
     pub keys: Option<BTreeSet<String>>,
+    /// The scope its rendered annotations declare: the one the controller decrypts under.
+    pub scope: crate::crypto::Scope,
 }
 
 /// The `SealedSecret`s of an overlay.
@@ -281,6 +283,7 @@ pub fn sealed_sources(ov: &OverlayModel) -> Vec<SealedSource> {
                 line,
                 name_in_file,
                 rendered,
+                scope,
                 ..
             } => {
                 let keys = ov.overlay.resources().iter().find(|r| {
@@ -293,6 +296,7 @@ pub fn sealed_sources(ov: &OverlayModel) -> Vec<SealedSource> {
                     name_in_file,
                     rendered,
                     keys: keys.and_then(|r| r.keys.clone()),
+                    scope,
                 })
             }
             SecretSource::Generator { .. } => None,

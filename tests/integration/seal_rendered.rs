@@ -130,6 +130,36 @@ fn seal_refuses_a_scope_the_overlay_changes() {
     assert_decrypts(&tree, "paper", &env_values());
 }
 
+/// `check` reports what `seal` refuses: a SealedSecret sealed (correctly, strict) and then given
+/// another scope by the overlay's `commonAnnotations`. The controller decrypts under the rendered
+/// namespace-wide label and fails; `check` and the release gate said "no findings".
+#[test]
+fn check_reports_a_scope_the_overlay_changes_after_sealing() {
+    let tree = Tree::new();
+    let env = tree.write("secrets.env", env_text());
+    ok(&tree.run(&["paper", "--from", env.to_str().unwrap()]));
+    append_to_paper_kustomization(
+        &tree,
+        "commonAnnotations:\n  sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+    );
+    let out = tree.run(&["check", "--format", "json", "--release", "paper"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let hits: Vec<_> = common::report_hits(&out.stdout)
+        .into_iter()
+        .filter(|h| h.rule == "identity-mismatch")
+        .collect();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].path, "k8s/overlays/paper/sealedsecret.yaml");
+    assert_eq!(hits[0].severity, "error");
+    assert!(
+        hits[0]
+            .message
+            .contains("declares strict scope but renders with namespace-wide scope"),
+        "{}",
+        hits[0].message
+    );
+}
+
 /// An overlay the model does not replay (`replacements`) or that kustomize cannot build (a
 /// missing patch file): the rendered name and namespace, hence the label, are unknown. Sealing
 /// went ahead with the model's guess; a `replacements` moving the SealedSecret to another
