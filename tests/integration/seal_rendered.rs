@@ -130,11 +130,9 @@ fn seal_refuses_a_scope_the_overlay_changes() {
     assert_decrypts(&tree, "paper", &env_values());
 }
 
-/// `check` reports what `seal` refuses: a SealedSecret sealed (correctly, strict) and then given
-/// another scope by the overlay's `commonAnnotations`. The controller decrypts under the rendered
-/// namespace-wide label and fails; `check` and the release gate said "no findings".
-#[test]
-fn check_reports_a_scope_the_overlay_changes_after_sealing() {
+/// The paper overlay sealed (strict, as its file declares), then given a namespace-wide
+/// `commonAnnotations`: the render's scope is no longer the file's.
+fn sealed_then_made_namespace_wide() -> Tree {
     let tree = Tree::new();
     let env = tree.write("secrets.env", env_text());
     ok(&tree.run(&["paper", "--from", env.to_str().unwrap()]));
@@ -142,6 +140,15 @@ fn check_reports_a_scope_the_overlay_changes_after_sealing() {
         &tree,
         "commonAnnotations:\n  sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
     );
+    tree
+}
+
+/// `check` reports what `seal` refuses: a SealedSecret sealed (correctly, strict) and then given
+/// another scope by the overlay's `commonAnnotations`. The controller decrypts under the rendered
+/// namespace-wide label and fails; `check` and the release gate said "no findings".
+#[test]
+fn check_reports_a_scope_the_overlay_changes_after_sealing() {
+    let tree = sealed_then_made_namespace_wide();
     let out = tree.run(&["check", "--format", "json", "--release", "paper"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let hits: Vec<_> = common::report_hits(&out.stdout)
@@ -557,13 +564,7 @@ fn seal_refuses_an_overlay_that_deletes_its_sealedsecret() {
 /// refuses it, naming both scopes.
 #[test]
 fn reseal_refuses_a_scope_the_overlay_changes() {
-    let tree = Tree::new();
-    let env = tree.write("secrets.env", env_text());
-    ok(&tree.run(&["paper", "--from", env.to_str().unwrap()]));
-    append_to_paper_kustomization(
-        &tree,
-        "commonAnnotations:\n  sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
-    );
+    let tree = sealed_then_made_namespace_wide();
     let key = tree.write("controller-key.pem", demo_key());
     let args = ["reseal", "paper", "--key", key.to_str().unwrap()];
     let want = [
