@@ -217,6 +217,28 @@ struct GeneratorInfo {
     literals: Vec<(String, SecretValue)>,
 }
 
+/// The overlay's kustomization file.
+fn kustomization_of(root: &Path, env: &str, dir: &Path) -> Result<PathBuf, MigrateError> {
+    crate::workspace::kustomization_file(dir).ok_or_else(|| {
+        MigrateError::from(SealError::UnknownEnv {
+            env: env.to_owned(),
+            dir: rel(root, dir),
+            known: Vec::new(),
+        })
+    })
+}
+
+/// `sealedsecret.yaml` in the overlay's directory, which must not exist yet.
+fn new_sealed_path(root: &Path, dir: &Path) -> Result<PathBuf, MigrateError> {
+    let sealed_path = dir.join(SEALED_FILE);
+    if std::fs::symlink_metadata(&sealed_path).is_ok() {
+        return Err(MigrateError::Exists {
+            file: rel(root, &sealed_path),
+        });
+    }
+    Ok(sealed_path)
+}
+
 /// Plans the migration of `env`, the request's one environment: reads, checks and encrypts,
 /// writes nothing. The request's `--only`, `--prune`, `--key` and friends are refused by the
 /// CLI before this; its scope defaults to strict. `keep_name` is `--keep-name`: seal a
@@ -234,12 +256,7 @@ pub fn plan(
     let dir = crate::workspace::overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env).map_err(SealError::from)?;
     let (g, spec) = the_generator(&overlay, env, keep_name)?;
-    let kust_path =
-        crate::workspace::kustomization_file(&dir).ok_or_else(|| SealError::UnknownEnv {
-            env: env.to_owned(),
-            dir: rel(root, &dir),
-            known: Vec::new(),
-        })?;
+    let kust_path = kustomization_of(root, env, &dir)?;
     let generator = read_generator(root, &dir, &kust_path, spec, &g.original.name)?;
     // Under --keep-name, a hash-suffixed generator's Secret is sealed under its hashed name.
     let hashed = keep_name && g.hash_suffix;
@@ -250,12 +267,7 @@ pub fn plan(
     }
     let refs = dangling_references(&overlay, g, hashed);
     refuse_dangling(spec, g, (hashed, None), refs)?;
-    let sealed_path = dir.join(SEALED_FILE);
-    if std::fs::symlink_metadata(&sealed_path).is_ok() {
-        return Err(MigrateError::Exists {
-            file: rel(root, &sealed_path),
-        });
-    }
+    let sealed_path = new_sealed_path(root, &dir)?;
 
     // The env file is read first: its problems are the user's input errors and come before the
     // environment's (certificate) problems.
