@@ -113,6 +113,20 @@ impl<'t> ParseCache<'t> {
             .clone()
     }
 
+    /// The file `path` with symlinks resolved: its resolved directory (cached) and its name, or,
+    /// when the file itself is a link, where the link leads. One `lstat` for most files instead
+    /// of a `readlink` per path component.
+    fn resolved_file(&self, path: &Path) -> Option<PathBuf> {
+        if std::fs::symlink_metadata(path)
+            .ok()?
+            .file_type()
+            .is_symlink()
+        {
+            return std::fs::canonicalize(path).ok();
+        }
+        Some(self.canonical(path.parent()?)?.join(path.file_name()?))
+    }
+
     /// The text of `path`: the one handed over, else read from disk.
     fn read_text(&self, path: &Path) -> Result<std::borrow::Cow<'t, str>, Unread> {
         if let Some(t) = self.texts.get(&normalize(path)) {
@@ -249,9 +263,9 @@ impl<'r> Builder<'r> {
     /// root to a file outside it is refused too. A path that does not resolve (a missing file,
     /// reported on its own) is compared as written.
     fn outside_root(&mut self, dir: &Path, path: &Path, at: &Origin) -> bool {
-        let resolved = std::fs::canonicalize(path).ok();
-        let inside = match (&resolved, std::fs::canonicalize(dir)) {
-            (Some(p), Ok(d)) => p.starts_with(d),
+        let resolved = self.shared.resolved_file(path);
+        let inside = match (&resolved, self.shared.canonical(dir)) {
+            (Some(p), Some(d)) => p.starts_with(d),
             _ => normalize(path).starts_with(normalize(dir)),
         };
         if inside {
