@@ -221,7 +221,7 @@ pub(crate) fn check_shared_targets(
             }
         }
     }
-    for other in other_renderers(root, plans, now) {
+    for other in other_renderers(root, plans, now, &first) {
         let (key, r) = (&other.0, &other.1);
         if let Some(q) = first.get(key)
             && let Some(what) = q.differs(root, r)
@@ -237,44 +237,70 @@ pub(crate) fn check_shared_targets(
     Ok(())
 }
 
-/// The SealedSecrets the environments not in `plans` render, keyed by real file path and name as
-/// written, with how each renders them (an overlay that does not load renders nothing here).
+/// A SealedSecret another environment renders: its real file path and name as written, and the
+/// scope and identity it renders with.
+type SharedSource = ((PathBuf, String), Scope, Identity);
+
+/// The SealedSecrets the environments not in `plans` render that are among `wanted` (keyed by
+/// real file path and name as written), with how each renders them (an overlay that does not
+/// load renders nothing here). The overlays are built in parallel over one parse cache; a
+/// certificate is read only for an environment that renders one of `wanted`.
 fn other_renderers(
     root: &Path,
     plans: &[&EnvPlan],
     now: u64,
+    wanted: &BTreeMap<(PathBuf, String), Renderer>,
 ) -> Vec<((PathBuf, String), Renderer)> {
+    use rayon::prelude::*;
     let ws = crate::workspace::get(root);
-    let others = ws
+    let cache = crate::kustomize::ParseCache::default();
+    let found: Vec<(&str, Vec<SharedSource>)> = ws
         .envs
-        .iter()
-        .filter(|e| plans.iter().all(|p| p.env != e.name));
+        .par_iter()
+        .filter(|e| plans.iter().all(|p| p.env != e.name))
+        // Only an environment whose build can read one of the files (when discovery knows).
+        .filter(|e| {
+            e.reaches.as_ref().is_none_or(|dirs| {
+                wanted
+                    .keys()
+                    .any(|(file, _)| dirs.iter().any(|d| file.starts_with(d)))
+            })
+        })
+        .filter_map(|env| {
+            let overlay = Overlay::load_or_unbuildable(root, &env.name, &cache).ok()?;
+            let sources = overlay
+                .secret_sources()
+                .into_iter()
+                .filter_map(|s| match s {
+                    SecretSource::Sealed {
+                        file,
+                        name_in_file,
+                        rendered,
+                        scope,
+                        ..
+                    } => {
+                        let path = std::fs::canonicalize(root.join(&file)).unwrap_or(file);
+                        Some(((path, name_in_file), scope, rendered))
+                    }
+                    SecretSource::Generator { .. } => None,
+                });
+            let shared: Vec<_> = sources.filter(|(k, _, _)| wanted.contains_key(k)).collect();
+            (!shared.is_empty()).then_some((env.name.as_str(), shared))
+        })
+        .collect();
     let mut out = Vec::new();
-    for env in others {
-        let Ok(overlay) = Overlay::load(root, &env.name) else {
-            continue;
-        };
-        let cert = super::values::certificate(root, &env.name, None, now)
+    for (env, shared) in found {
+        let cert = super::values::certificate(root, env, None, now)
             .ok()
             .map(|(_, s)| (s.path, s.sha256));
-        for s in overlay.secret_sources() {
-            if let SecretSource::Sealed {
-                file,
-                name_in_file,
-                rendered,
+        for (key, scope, identity) in shared {
+            let r = Renderer {
+                env: env.to_owned(),
+                cert: cert.clone(),
                 scope,
-                ..
-            } = s
-            {
-                let path = std::fs::canonicalize(root.join(&file)).unwrap_or(file);
-                let r = Renderer {
-                    env: env.name.clone(),
-                    cert: cert.clone(),
-                    scope,
-                    identity: rendered,
-                };
-                out.push(((path, name_in_file), r));
-            }
+                identity,
+            };
+            out.push((key, r));
         }
     }
     out

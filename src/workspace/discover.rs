@@ -136,6 +136,23 @@ fn walk(
     }
 }
 
+/// The kustomization directories (canonical) whose files `dir`'s build can read: itself and
+/// what it includes, transitively. A file is read only by a kustomization in its own directory
+/// or above (kustomize's load restrictor), so an environment none of whose directories is above a
+/// file cannot render it. `None` when one of them was not scanned (ignored, or no kustomization
+/// file), so that what it includes is unknown.
+pub(crate) fn reached(scan: &Scan, dir: &Path) -> Option<Vec<PathBuf>> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![std::fs::canonicalize(dir).ok()?];
+    while let Some(d) = todo.pop() {
+        let includes = &scan.kust.get(&d)?.includes;
+        if seen.insert(d) {
+            todo.extend(includes.iter().cloned());
+        }
+    }
+    Some(seen.into_iter().collect())
+}
+
 /// A kustomization directory with its kind and the local directories it includes (remote bases
 /// are skipped; a kustomization that cannot be read includes nothing).
 fn read_kust(dir: PathBuf, kfile: &Path) -> KustDir {

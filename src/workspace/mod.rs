@@ -176,6 +176,9 @@ pub struct Environment {
     pub scope: Option<crate::crypto::Scope>,
     /// Kustomizations that wrap it and add to it (`k8s/no-keda/dev`), repository-relative.
     pub variants: Vec<String>,
+    /// The kustomization directories its build reads from, canonical, when discovery knows
+    /// them all (`discover::reached`).
+    pub reaches: Option<Vec<PathBuf>>,
 }
 
 #[derive(Debug, Clone)]
@@ -255,6 +258,7 @@ impl Workspace {
             .map(|(p, name)| {
                 let mut e = Environment::new(root, &config, name, p.dir, p.found);
                 e.variants = p.variants.iter().map(|v| rel(root, v)).collect();
+                e.reaches = discover::reached(&scan, &e.dir);
                 e
             })
             .collect();
@@ -429,6 +433,7 @@ impl Environment {
             cert_url: cert_url.map(str::to_owned),
             scope,
             variants: Vec::new(),
+            reaches: None,
         }
     }
 }
