@@ -505,19 +505,7 @@ fn sealed_target(
     from: Option<&Path>,
 ) -> Result<SealedTarget, SealError> {
     let sources = overlay.secret_sources();
-    let sealed: Vec<_> = sources
-        .iter()
-        .filter_map(|s| match s {
-            SecretSource::Sealed {
-                file,
-                name_in_file,
-                rendered,
-                scope,
-                ..
-            } => Some((file, name_in_file, rendered, scope)),
-            SecretSource::Generator { .. } => None,
-        })
-        .collect();
+    let sealed: Vec<_> = sources.iter().filter_map(SecretSource::as_sealed).collect();
     match sealed.as_slice() {
         [] => {
             explain_missing_sealed_secret(root, overlay)?;

@@ -327,6 +327,25 @@ pub enum SecretSource {
     },
 }
 
+/// A `SealedSecret` source's file, name as written, rendered identity and rendered scope.
+pub type SealedParts<'s> = (&'s PathBuf, &'s String, &'s Identity, &'s Scope);
+
+impl SecretSource {
+    /// The parts of a [`SecretSource::Sealed`] the label depends on (`None` for a generator).
+    pub fn as_sealed(&self) -> Option<SealedParts<'_>> {
+        match self {
+            SecretSource::Sealed {
+                file,
+                name_in_file,
+                rendered,
+                scope,
+                ..
+            } => Some((file, name_in_file, rendered, scope)),
+            SecretSource::Generator { .. } => None,
+        }
+    }
+}
+
 /// A name reference from one object to another (a Secret, `ConfigMap`, `ServiceAccount`, PVC or
 /// KEDA `TriggerAuthentication`), with the value kustomize leaves in the field.
 #[derive(Debug, Clone, PartialEq, Eq)]

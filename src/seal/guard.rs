@@ -268,23 +268,16 @@ fn other_renderers(
         })
         .filter_map(|env| {
             let overlay = Overlay::load_or_unbuildable(root, &env.name, &cache).ok()?;
-            let sources = overlay
-                .secret_sources()
-                .into_iter()
-                .filter_map(|s| match s {
-                    SecretSource::Sealed {
-                        file,
-                        name_in_file,
-                        rendered,
-                        scope,
-                        ..
-                    } => {
-                        let path = std::fs::canonicalize(root.join(&file)).unwrap_or(file);
-                        Some(((path, name_in_file), scope, rendered))
-                    }
-                    SecretSource::Generator { .. } => None,
-                });
-            let shared: Vec<_> = sources.filter(|(k, _, _)| wanted.contains_key(k)).collect();
+            let sources = overlay.secret_sources();
+            let shared: Vec<_> = sources
+                .iter()
+                .filter_map(SecretSource::as_sealed)
+                .map(|(file, name, rendered, scope)| {
+                    let path = std::fs::canonicalize(root.join(file)).unwrap_or(file.clone());
+                    ((path, name.clone()), *scope, rendered.clone())
+                })
+                .filter(|(k, _, _)| wanted.contains_key(k))
+                .collect();
             (!shared.is_empty()).then_some((env.name.as_str(), shared))
         })
         .collect();
