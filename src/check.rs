@@ -672,14 +672,28 @@ fn read_file(
         };
         return (file.with_text(text), Some(model));
     }
-    let read = text.map_or_else(|| fsio::read_to_string_limited(&path, MAX_FILE_BYTES), Ok);
-    match read {
-        Ok(text) if repository_only && is_key_file(rel) => {
-            let text = zeroize::Zeroizing::new(text);
-            (file.with_text(keys::outline(&text)), None)
-        }
+    if repository_only && is_key_file(rel) {
+        return match key_file_outline(&path) {
+            Ok(outline) => (file.with_text(outline), None),
+            Err(e) => (file.unread(reason(e)), None),
+        };
+    }
+    match text.map_or_else(|| fsio::read_to_string_limited(&path, MAX_FILE_BYTES), Ok) {
         Ok(text) => (file.with_text(text), None),
         Err(e) => (file.unread(reason(e)), None),
+    }
+}
+
+/// [`keys::outline`] of a file that may hold private keys, read into a buffer wiped on drop
+/// whether or not it is UTF-8 (a binary DER key is not).
+fn key_file_outline(path: &Path) -> Result<String, fsio::FsError> {
+    let bytes = zeroize::Zeroizing::new(fsio::read_limited(path, MAX_FILE_BYTES)?);
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => Ok(keys::outline(text)),
+        Err(e) => Err(fsio::FsError::InvalidUtf8 {
+            path: path.to_path_buf(),
+            offset: e.valid_up_to(),
+        }),
     }
 }
 
