@@ -26,7 +26,7 @@ use crate::fsio;
 use crate::keys;
 use crate::kustomize::{self, Overlay, SecretSource};
 use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, TreeModel};
-use crate::rules::{self, Context, GitStatus, SourceFile};
+use crate::rules::{self, Context, GitMap, GitStatus, SourceFile};
 use crate::workspace::{Found, MAX_FILE_BYTES, is_key_file, is_manifest, list_files, path_str};
 
 /// Errors that stop a check before any rule runs (the CLI exits 2 on them).
@@ -191,6 +191,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
             .collect(),
         release_unsuppressible: ws.config.release.unsuppressible.clone(),
         parsed_elsewhere,
+        git,
     };
     let mut cx = Context::new(root, &files)
         .release(opts.release.is_some())
@@ -208,7 +209,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     );
     Ok(CheckOutcome {
         report,
-        git: git.is_some(),
+        git: cx.tree.git.is_some(),
         render_note,
     })
 }
@@ -559,9 +560,6 @@ fn resolve_paths(root: &Path, cwd: &Path, paths: &[PathBuf]) -> Result<Vec<Strin
     Ok(out)
 }
 
-/// Repo-relative path to tracked (true) or untracked and not ignored (false).
-type GitMap = BTreeMap<String, bool>;
-
 /// Tracked status of every file under the root, from one `git ls-files` call: `Some(map)` of
 /// listed files; files not listed are ignored. `None` outside a git repository or without git.
 fn git_status(root: &Path) -> Option<GitMap> {
@@ -609,14 +607,7 @@ fn read_file(
     text: Option<String>,
     repository_only: bool,
 ) -> (SourceFile, Option<EnvFileModel>) {
-    let status = match git {
-        None => GitStatus::Unknown,
-        Some(map) => match map.get(rel) {
-            Some(true) => GitStatus::Tracked,
-            Some(false) => GitStatus::Untracked { ignored: false },
-            None => GitStatus::Untracked { ignored: true },
-        },
-    };
+    let status = GitStatus::of(git, rel);
     let path = root.join(rel);
     // The reason without the absolute path the error starts with.
     let reason = |e: fsio::FsError| {

@@ -174,6 +174,26 @@ pub struct Resource {
     pub keys: Option<BTreeSet<String>>,
 }
 
+/// A value a patch writes into a Secret (`data`, `stringData`) or a `SealedSecret`
+/// (`spec.encryptedData`) from text that is not itself a Secret or `SealedSecret` document: an
+/// inline patch of a kustomization, or a JSON 6902 operation. The rules read such documents in
+/// files; these values they learn from the build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenValue {
+    /// `Secret` or `SealedSecret`.
+    pub kind: String,
+    /// The object's name when the patch applied.
+    pub name: String,
+    /// `data`, `stringData` or `encryptedData`.
+    pub field: &'static str,
+    pub key: String,
+    /// The patch line that writes it (repository-relative file).
+    pub origin: Origin,
+    /// A `SealedSecret`'s value (`""` when not a string). `None` for a Secret, whose value is
+    /// plaintext and not kept (only filled values are recorded).
+    pub ciphertext: Option<String>,
+}
+
 /// The key names of a Secret (`data` and `stringData`) or a `SealedSecret`
 /// (`spec.encryptedData`); `None` for an object of another kind.
 pub(crate) fn secret_key_names(kind: &str, object: &yaml_serde::Value) -> Option<BTreeSet<String>> {
@@ -243,6 +263,8 @@ pub struct GeneratorSpec {
     pub envs: Vec<PathBuf>,
     /// Keys of `literals:` (the part before the first `=`).
     pub literal_keys: Vec<String>,
+    /// Keys of `literals:` whose value is not empty: plaintext written in the kustomization.
+    pub filled_literals: Vec<String>,
     pub files: Vec<FileSource>,
     /// `disableNameSuffixHash` after merging `generatorOptions` (None = not set).
     pub disable_name_suffix_hash: Option<bool>,
@@ -481,6 +503,12 @@ impl Overlay {
     /// Name references found in resources and patches.
     pub fn references(&self) -> &[Reference] {
         &self.built.references
+    }
+
+    /// Secret and `SealedSecret` values written by patches no file reader sees (see
+    /// [`WrittenValue`]).
+    pub fn written_values(&self) -> &[WrittenValue] {
+        &self.built.written
     }
 
     /// Non-fatal problems, in the order found.

@@ -68,6 +68,22 @@ pub enum GitStatus {
     Unknown,
 }
 
+/// Repo-relative path to tracked (true) or untracked and not ignored (false), for every file
+/// `git ls-files` lists; a file it does not list is ignored.
+pub type GitMap = std::collections::BTreeMap<String, bool>;
+
+impl GitStatus {
+    /// The status of `rel` in `git` (`None`: no git repository).
+    pub fn of(git: Option<&GitMap>, rel: &str) -> GitStatus {
+        match git.map(|map| map.get(rel)) {
+            None => GitStatus::Unknown,
+            Some(Some(true)) => GitStatus::Tracked,
+            Some(Some(false)) => GitStatus::Untracked { ignored: false },
+            Some(None) => GitStatus::Untracked { ignored: true },
+        }
+    }
+}
+
 /// One file of the checked tree, already read.
 #[derive(Debug, Clone)]
 pub struct SourceFile {

@@ -147,6 +147,16 @@ pub struct TreeModel {
     /// YAML files the overlay builds parsed whole and found no document of
     /// [`super::yamldocs::KEPT_KINDS`] in: the rules' YAML pass need not parse them again.
     pub parsed_elsewhere: std::collections::HashSet<String>,
+    /// What git tracks, for files the rules did not read (see [`super::GitMap`]); `None`
+    /// outside a git repository.
+    pub git: Option<super::GitMap>,
+}
+
+impl TreeModel {
+    /// Whether git tracks `rel` (repo-relative).
+    pub fn git_status(&self, rel: &str) -> super::GitStatus {
+        super::GitStatus::of(self.git.as_ref(), rel)
+    }
 }
 
 impl TreeModel {

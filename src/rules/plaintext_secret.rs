@@ -12,9 +12,13 @@
 
 use yaml_serde::Value;
 
+use super::locate::at_line;
+use super::model::shown_key;
 use super::yamldocs::{YamlDoc, repository_docs_of_kind};
 use super::{Context, GitStatus};
+use crate::envfile;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
+use crate::kustomize::{GeneratedKind, GeneratorSpec};
 
 pub static META: RuleMeta = RuleMeta {
     id: "plaintext-secret",
@@ -125,25 +129,137 @@ pub(crate) fn committed_credentials<'c, 't>(
         .filter(|d| !matches!(d.file.git, GitStatus::Untracked { .. }) && !non_credential(d))
 }
 
-/// Reports every Secret document with plaintext data.
+/// Reports every Secret document with plaintext data, every plaintext value a patch writes into
+/// a Secret outside such a document, and every filled `literals:` entry of a Secret generator.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for doc in committed_credentials(cx) {
         let name = doc.name();
         for field in ["data", "stringData"] {
             let keys = filled_keys(doc.get(&[field]));
-            if keys.is_empty() {
+            if !keys.is_empty() {
+                let message = format!("Secret `{name}` holds {}", plaintext(cx, field, &keys));
+                out.push(Finding::new(&META, doc.location(&[field]), message));
+            }
+        }
+    }
+    out.extend(written_in_kustomizations(cx));
+    out.extend(committed_generator_inputs(cx));
+    out
+}
+
+/// "N plaintext FIELD key(s) (`a`, `b`, ...)": names at most five keys, never a value (nor a
+/// key an env file gives on a line without `=`, which may be a pasted value: [`shown_key`]).
+fn plaintext(cx: &Context<'_>, field: &str, keys: &[String]) -> String {
+    let shown: Vec<String> = keys
+        .iter()
+        .take(5)
+        .map(|k| shown_key(&cx.tree, k))
+        .collect();
+    let more = if keys.len() > 5 { ", ..." } else { "" };
+    let plural = if keys.len() == 1 { "" } else { "s" };
+    format!(
+        "{} plaintext {field} key{plural} ({}{more})",
+        keys.len(),
+        shown.join(", ")
+    )
+}
+
+/// Plaintext that kustomize puts into Secrets from committed text no Secret document shows: a
+/// patch's values ([`crate::kustomize::WrittenValue`]: an inline patch, a JSON 6902 op) and a
+/// Secret generator's filled `literals:`. One finding per line and field, over every loaded
+/// overlay (a shared base is built by each overlay that includes it); files git does not track
+/// are skipped, as for documents.
+fn written_in_kustomizations(cx: &Context<'_>) -> Vec<Finding> {
+    use std::collections::BTreeMap;
+    // (file, line, Secret name, field) -> keys
+    let mut found: BTreeMap<(String, usize, String, &str), Vec<String>> = BTreeMap::new();
+    let mut add = |origin: &crate::kustomize::Origin, name: &str, field, key: &str| {
+        let file = origin.file.to_string_lossy().into_owned();
+        let untracked = matches!(cx.tree.git_status(&file), GitStatus::Untracked { .. });
+        let keys = found
+            .entry((file, origin.line, name.to_owned(), field))
+            .or_default();
+        if !untracked && !keys.iter().any(|k| k == key) {
+            keys.push(key.to_owned());
+        }
+    };
+    for ov in cx.all_overlays() {
+        for w in ov.overlay.written_values() {
+            if w.ciphertext.is_none() {
+                add(&w.origin, &w.name, w.field, &w.key);
+            }
+        }
+    }
+    for (name, spec) in secret_generators(cx) {
+        for key in &spec.filled_literals {
+            add(&spec.origin, name, "literal", key);
+        }
+    }
+    let mut out = Vec::new();
+    for ((file, line, name, field), keys) in found {
+        if keys.is_empty() {
+            continue;
+        }
+        let message = if field == "literal" {
+            format!(
+                "the generator of Secret `{name}` has {}",
+                plaintext(cx, field, &keys)
+            )
+        } else {
+            format!(
+                "Secret `{name}`, as this patch writes it, holds {}",
+                plaintext(cx, field, &keys)
+            )
+        };
+        out.push(Finding::new(&META, at_line(cx, &file, line), message));
+    }
+    out
+}
+
+/// Every Secret generator entry of every loaded overlay, with the Secret's name as written.
+fn secret_generators<'c>(
+    cx: &'c Context<'_>,
+) -> impl Iterator<Item = (&'c str, &'c GeneratorSpec)> {
+    cx.all_overlays()
+        .iter()
+        .flat_map(|ov| ov.overlay.generated())
+        .filter(|g| g.kind == GeneratedKind::Secret)
+        .flat_map(|g| g.specs.iter().map(|s| (g.original.name.as_str(), s)))
+}
+
+/// The `files:` and `envs:` of Secret generators that git tracks (an error: the Secret's content
+/// is committed) or does not ignore (a warning: one `git add .` away), once per generator entry
+/// and file. Real env files by name (`*.env`, `.env`) are `plaintext-env-file`'s; files whose git
+/// status is unknown (no repository) are skipped, as that rule does.
+fn committed_generator_inputs(cx: &Context<'_>) -> Vec<Finding> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for (name, spec) in secret_generators(cx) {
+        let inputs = spec.files.iter().map(|f| &f.path).chain(&spec.envs);
+        for file in inputs.map(|f| f.to_string_lossy().into_owned()) {
+            let tracked = match cx.tree.git_status(&file) {
+                GitStatus::Tracked => true,
+                GitStatus::Untracked { ignored: false } => false,
+                _ => continue,
+            };
+            if envfile::is_real_env_file(&file) || !seen.insert((spec.origin.clone(), file.clone()))
+            {
                 continue;
             }
-            let shown: Vec<String> = keys.iter().take(5).map(|k| format!("`{k}`")).collect();
-            let more = if keys.len() > 5 { ", ..." } else { "" };
+            let at = at_line(cx, &spec.origin.file.to_string_lossy(), spec.origin.line);
+            let what = if tracked { "tracks" } else { "does not ignore" };
             let message = format!(
-                "Secret `{name}` holds {} plaintext {field} key{} ({}{more})",
-                keys.len(),
-                if keys.len() == 1 { "" } else { "s" },
-                shown.join(", ")
+                "Secret `{name}` is generated from `{file}`, which git {what}: its content is plaintext"
             );
-            out.push(Finding::new(&META, doc.location(&[field]), message));
+            let finding = Finding::new(&META, at, message);
+            out.push(if tracked {
+                finding
+            } else {
+                finding
+                    .severity(Severity::Warning)
+                    .hint("add the file to .gitignore so it cannot be committed by accident")
+            });
         }
     }
     out

@@ -7,38 +7,69 @@
 //! rules read SealedSecrets"). Values are ciphertext (or placeholders), not secrets; still, rules
 //! only pass them to the classifier and never into messages.
 
+use std::borrow::Cow;
+
 use yaml_serde::Value;
 
 use super::Context;
+use super::locate::at_line;
+use super::model::OverlayModel;
 use super::yamldocs::{YamlDoc, repository_docs_of_kind};
 use crate::finding::{Finding, RuleMeta, RuleScope};
 use crate::sealedsecret::ciphertext::{Kind, classify};
 
+/// One sealed value and where it is written.
+struct Sealed<'a> {
+    /// The SealedSecret's name.
+    name: &'a str,
+    key: &'a str,
+    value: &'a str,
+    /// The file whose environment's certificate the value is checked against.
+    file: Cow<'a, str>,
+    place: Place<'a>,
+}
+
+enum Place<'a> {
+    /// In a SealedSecret document.
+    Doc(&'a YamlDoc<'a>),
+    /// Written by a patch the documents do not show (`kustomize::WrittenValue`), at this line.
+    Patch(usize),
+}
+
 /// Classifies every `encryptedData` value of every `kind: SealedSecret` document in `meta`'s
-/// scope (the checked tree, or every file read for a repository-wide rule) and reports the
-/// reasons of one kind under `meta`.
+/// scope (the checked tree, or every file read for a repository-wide rule), and every value a
+/// patch writes into a SealedSecret outside such a document, and reports the reasons of one kind
+/// under `meta`.
 pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) -> Vec<Finding> {
     use rayon::prelude::*;
     let repository = meta.scope == RuleScope::Repository;
-    // (document, key, value); a non-string YAML value is given as empty.
-    let values: Vec<(&YamlDoc<'_>, &str, &str)> = repository_docs_of_kind(cx, "SealedSecret")
+    let mut values: Vec<Sealed<'_>> = repository_docs_of_kind(cx, "SealedSecret")
         .filter(|d| repository || !d.file.repository_only)
         .filter_map(|doc| match doc.get(&["spec", "encryptedData"]) {
             Some(Value::Mapping(data)) => Some((doc, data)),
             _ => None,
         })
         .flat_map(|(doc, data)| {
-            data.iter()
-                .filter_map(move |(k, v)| Some((doc, k.as_str()?, v.as_str().unwrap_or_default())))
+            data.iter().filter_map(move |(k, v)| {
+                Some(Sealed {
+                    name: doc.name(),
+                    key: k.as_str()?,
+                    // A non-string YAML value is given as empty.
+                    value: v.as_str().unwrap_or_default(),
+                    file: Cow::Borrowed(&doc.file.path),
+                    place: Place::Doc(doc),
+                })
+            })
         })
         .collect();
+    values.extend(patched(cx, repository));
     // Classified in parallel: a monorepo holds thousands of sealed values.
     let verdicts: Vec<_> = values
         .par_iter()
-        .map(|(doc, _, value)| classify(value, cx.key_for(&doc.file.path)))
+        .map(|v| classify(v.value, cx.key_for(&v.file)))
         .collect();
     let mut out = Vec::new();
-    for ((doc, key, _), verdict) in values.into_iter().zip(verdicts) {
+    for (v, verdict) in values.into_iter().zip(verdicts) {
         let reasons: Vec<String> = verdict
             .reasons()
             .iter()
@@ -48,13 +79,45 @@ pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) 
         if reasons.is_empty() {
             continue;
         }
-        let message = format!(
-            "`{key}` in SealedSecret `{}`: {}",
-            doc.name(),
-            reasons.join("; ")
-        );
-        let location = doc.location(&["spec", "encryptedData", key]);
+        let (key, name, reasons) = (v.key, v.name, reasons.join("; "));
+        let (location, message) = match v.place {
+            Place::Doc(doc) => (
+                doc.location(&["spec", "encryptedData", key]),
+                format!("`{key}` in SealedSecret `{name}`: {reasons}"),
+            ),
+            Place::Patch(line) => (
+                at_line(cx, &v.file, line),
+                format!("`{key}` in SealedSecret `{name}`, as this patch writes it: {reasons}"),
+            ),
+        };
         out.push(Finding::new(meta, location, message));
+    }
+    out
+}
+
+/// The values patches write into SealedSecrets where no SealedSecret document shows them, in
+/// the checked overlays (every loaded overlay for a repository-wide rule), once each: a patch
+/// in a shared base is built by every overlay that includes it.
+fn patched<'c>(cx: &'c Context<'_>, repository: bool) -> Vec<Sealed<'c>> {
+    let overlays: Vec<&OverlayModel> = if repository {
+        cx.all_overlays().iter().collect()
+    } else {
+        cx.overlays().collect()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for w in overlays.iter().flat_map(|o| o.overlay.written_values()) {
+        let Some(value) = &w.ciphertext else { continue };
+        let file = w.origin.file.to_string_lossy();
+        if seen.insert((file.clone(), w.origin.line, w.key.as_str())) {
+            out.push(Sealed {
+                name: &w.name,
+                key: &w.key,
+                value,
+                file,
+                place: Place::Patch(w.origin.line),
+            });
+        }
     }
     out
 }

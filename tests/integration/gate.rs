@@ -43,6 +43,8 @@ spec:
                 name: app-secrets
 ";
 
+/// The generator's literal is empty: a filled one is a plaintext secret committed in the
+/// kustomization (`plaintext-secret`).
 const DEV_KUSTOMIZATION: &str = "\
 namespace: app-dev
 resources:
@@ -50,7 +52,7 @@ resources:
 secretGenerator:
   - name: app-secrets
     literals:
-      - MODE=dev
+      - MODE=
 ";
 
 fn write(root: &Path, rel: &str, text: &str) {
@@ -232,7 +234,7 @@ kind: SecretGenerator
 metadata:
   name: app-secrets
 literals:
-  - MODE=dev
+  - MODE=
 ";
     let gen_rel = "k8s/overlays/dev/secret-generator.yaml";
     let Some(hit) = build_error_case(&[(DEV, k), (gen_rel, generator)], gen_rel, "apiVersion:")
@@ -391,7 +393,7 @@ fn issue_14_helm_charts_overlay_is_not_modelled_and_its_findings_unverified() {
 
 #[test]
 fn issue_14_remote_base_and_replacements_are_not_modelled() {
-    let k = "namespace: app-dev\nresources:\n  - ../../base\n  - https://github.com/example/repo//base?ref=v1\nreplacements:\n  - path: r.yaml\nsecretGenerator:\n  - name: app-secrets\n    literals:\n      - MODE=dev\n";
+    let k = "namespace: app-dev\nresources:\n  - ../../base\n  - https://github.com/example/repo//base?ref=v1\nreplacements:\n  - path: r.yaml\nsecretGenerator:\n  - name: app-secrets\n    literals:\n      - MODE=\n";
     let Some(t) = tree(&[(DEV, k)]) else { return };
     let (_, hits) = check(t.path(), &[]);
     let lines: Vec<u64> = of(&hits, "overlay-not-modelled")
@@ -1335,4 +1337,248 @@ fn keys_a_patch_adds_to_a_sealed_secret_count() {
     ] {
         assert!(of(&hits, rule).is_empty(), "{hits:?}");
     }
+}
+
+/// kustomize matches a strategic-merge patch without a target by name and namespace, an unset
+/// namespace meaning `default` (api/resid/resid.go `Equals`): a patch without `namespace:` does
+/// not reach an object whose file gives one, and kubectl fails the build. The model matched any
+/// namespace, so `check` passed an overlay kustomize cannot build.
+#[test]
+fn a_patch_without_the_namespace_its_object_is_written_with_is_a_build_error() {
+    let own = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: own\n  namespace: app-dev\ndata:\n  mode: a\n";
+    let patch = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: own\ndata:\n  mode: b\n";
+    let k = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - own.yaml\n");
+    let k = format!("{k}patches:\n  - path: patch-own.yaml\n");
+    let patch_rel = "k8s/overlays/dev/patch-own.yaml";
+    let Some(hit) = build_error_case(
+        &[
+            (DEV, &k),
+            ("k8s/overlays/dev/own.yaml", own),
+            (patch_rel, patch),
+        ],
+        patch_rel,
+        "apiVersion:",
+    ) else {
+        return;
+    };
+    assert!(hit.message.contains("`own` not found"), "{}", hit.message);
+    // With the namespace, kubectl and the model both apply it.
+    let fixed = patch.replace("name: own\n", "name: own\n  namespace: app-dev\n");
+    let Some(t) = tree(&[
+        (DEV, &k),
+        ("k8s/overlays/dev/own.yaml", own),
+        (patch_rel, &fixed),
+    ]) else {
+        return;
+    };
+    let (code, hits) = check(t.path(), &[]);
+    assert_eq!((code, hits.len()), (0, 0), "{hits:?}");
+    if let Some(ok) = kustomize_builds(&t.path().join("k8s/overlays/dev")) {
+        assert!(ok);
+    }
+}
+
+/// A stand-in for a ciphertext written by a patch (an inline JSON 6902 op, an inline
+/// strategic-merge patch, a JSON 6902 patch file) reaches the render, where the controller
+/// fails the whole SealedSecret; no SealedSecret document shows it, so `check` and even
+/// `--render always` passed. Each is reported where the patch writes it; kubectl's render (the
+/// oracle) holds exactly those values.
+#[test]
+fn placeholders_written_by_patches_are_found_where_the_patch_writes_them() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    let (_env_dir, env) = common::paper_env_file();
+    bin()
+        .arg("-C")
+        .arg(root)
+        .args(["paper", "--no-input", "--from"])
+        .arg(&env)
+        .assert()
+        .success();
+    assert!(git(root, &["add", "-A"]));
+    let (code, hits) = check(root, &[]);
+    let paper: Vec<&Hit> = hits.iter().filter(|h| h.path.contains("/paper/")).collect();
+    assert!(paper.is_empty(), "sealed paper checks clean: {paper:?}");
+
+    let paper_k = "k8s/overlays/paper/kustomization.yaml";
+    // (Not a `\` line continuation: it would eat the first entry's indentation.)
+    let patches = "  - patch: |-
+      - op: replace
+        path: /spec/encryptedData/API_KEY
+        value: REPLACE_ME
+    target:
+      kind: SealedSecret
+      name: emp-secrets
+  - patch: |-
+      apiVersion: bitnami.com/v1alpha1
+      kind: SealedSecret
+      metadata:
+        name: emp-secrets
+        namespace: emp-paper
+      spec:
+        encryptedData:
+          REDIS_PASSWORD: <sealed>
+  - path: ops.yaml
+    target:
+      kind: SealedSecret
+";
+    let text = std::fs::read_to_string(root.join(paper_k)).unwrap();
+    write(root, paper_k, &format!("{text}{patches}"));
+    let ops = "- op: add\n  path: /spec/encryptedData/EXTRA\n  value: CHANGEME\n";
+    write(root, "k8s/overlays/paper/ops.yaml", ops);
+    assert!(git(root, &["add", "-A"]));
+    if common::kubectl().is_some() {
+        let render = common::kustomize(&root.join("k8s/overlays/paper"));
+        for line in [
+            "API_KEY: REPLACE_ME",
+            "REDIS_PASSWORD: <sealed>",
+            "EXTRA: CHANGEME",
+        ] {
+            assert!(render.contains(line), "kubectl renders {line}:\n{render}");
+        }
+    } else {
+        common::missing("kubectl");
+    }
+    for args in [&[][..], &["--render", "always"], &["--release", "paper"]] {
+        let (code_after, hits) = check(root, args);
+        assert_eq!(code_after, 1, "{args:?}: {hits:?}");
+        let mut at: Vec<(&str, u64)> = of(&hits, "placeholder-ciphertext")
+            .iter()
+            .map(|h| (h.path.as_str(), h.line))
+            .collect();
+        at.sort_unstable();
+        let expected = vec![
+            (paper_k, line_of(root, paper_k, "value: REPLACE_ME")),
+            (paper_k, line_of(root, paper_k, "REDIS_PASSWORD: <sealed>")),
+            ("k8s/overlays/paper/ops.yaml", 3),
+        ];
+        assert_eq!(at, expected, "{args:?}: {hits:?}");
+        let api = of(&hits, "placeholder-ciphertext")
+            .into_iter()
+            .find(|h| h.message.starts_with("`API_KEY`"));
+        assert!(
+            api.is_some_and(|h| h.message.contains("as this patch writes it")),
+            "{hits:?}"
+        );
+    }
+    assert_eq!(code, 0);
+}
+
+/// Plaintext kustomize puts into Secrets from committed text that is not a Secret document: a
+/// Secret generator's filled `literals:`, its tracked `files:` and `envs:` inputs, and a value a
+/// patch writes (an inline JSON 6902 op). Each passed `check`. kubectl's render (the oracle)
+/// holds each value in a Secret. Empty literals, ignored inputs and a patch that is itself a
+/// Secret document (reported once, by the document rule) are not findings of this kind.
+#[test]
+fn plaintext_kustomize_writes_into_secrets_from_committed_text_is_found() {
+    let k = "\
+namespace: app-dev
+resources:
+  - ../../base
+  - plain.yaml
+secretGenerator:
+  - name: app-secrets
+    literals:
+      - MODE=
+      - PASSWORD=hunter2-literal
+  - name: tls
+    files:
+      - key.txt
+  - name: cfg
+    envs:
+      - app.properties
+  - name: local
+    files:
+      - local.txt
+  - name: ignored
+    files:
+      - ignored.txt
+patches:
+  - patch: |-
+      - op: add
+        path: /stringData
+        value:
+          TOKEN: hunter2-patch
+    target:
+      kind: Secret
+      name: plain
+  - path: patch-plain.yaml
+";
+    let plain = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: plain\ntype: Opaque\n";
+    let patch_doc = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: plain\nstringData:\n  OTHER: hunter2-doc\n";
+    let Some(t) = tree(&[
+        (DEV, k),
+        ("k8s/overlays/dev/plain.yaml", plain),
+        ("k8s/overlays/dev/patch-plain.yaml", patch_doc),
+        ("k8s/overlays/dev/key.txt", "hunter2-file\n"),
+        ("k8s/overlays/dev/app.properties", "A=hunter2-env\n"),
+        (".gitignore", "ignored.txt\nlocal.txt\n"),
+    ]) else {
+        return;
+    };
+    let root = t.path();
+    write(root, "k8s/overlays/dev/ignored.txt", "x\n");
+    // Not ignored, not tracked: one `git add .` away.
+    write(root, ".gitignore", "ignored.txt\n");
+    write(root, "k8s/overlays/dev/local.txt", "hunter2-local\n");
+    if common::kubectl().is_some() {
+        let render = common::kustomize(&root.join("k8s/overlays/dev"));
+        for v in ["hunter2-patch", "hunter2-doc"] {
+            assert!(render.contains(v), "kubectl renders {v}:\n{render}");
+        }
+        for v in ["PASSWORD:", "key.txt:", "A:", "local.txt:"] {
+            assert!(render.contains(v), "kubectl renders {v}:\n{render}");
+        }
+    } else {
+        common::missing("kubectl");
+    }
+    let (code, hits) = check(root, &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    let mut found: Vec<(u64, &str, String)> = of(&hits, "plaintext-secret")
+        .iter()
+        .map(|h| {
+            let line = if h.path == DEV { h.line } else { 0 };
+            (line, h.severity.as_str(), h.message.clone())
+        })
+        .collect();
+    found.sort();
+    let at = |needle: &str| line_of(root, DEV, needle);
+    let expected = vec![
+        (0, "error", "Secret `plain` holds 1 plaintext stringData key (`OTHER`)".to_owned()),
+        (
+            at("name: app-secrets"),
+            "error",
+            "the generator of Secret `app-secrets` has 1 plaintext literal key (`PASSWORD`)".to_owned(),
+        ),
+        (
+            at("name: tls"),
+            "error",
+            "Secret `tls` is generated from `k8s/overlays/dev/key.txt`, which git tracks: its content is plaintext".to_owned(),
+        ),
+        (
+            at("name: cfg"),
+            "error",
+            "Secret `cfg` is generated from `k8s/overlays/dev/app.properties`, which git tracks: its content is plaintext".to_owned(),
+        ),
+        (
+            at("name: local"),
+            "warning",
+            "Secret `local` is generated from `k8s/overlays/dev/local.txt`, which git does not ignore: its content is plaintext".to_owned(),
+        ),
+        (
+            at("TOKEN: hunter2-patch"),
+            "error",
+            "Secret `plain`, as this patch writes it, holds 1 plaintext stringData key (`TOKEN`)".to_owned(),
+        ),
+    ];
+    assert_eq!(found, expected, "{hits:?}");
+    let out = bin().arg("-C").arg(root).args(["check"]).output().unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("hunter2"), "a value is shown:\n{all}");
 }

@@ -235,9 +235,16 @@ impl Builder<'_> {
             .collect();
         envs.extend(get_str(e.args, "env").map(|f| dir.join(f)));
         let mut literal_keys: Vec<String> = Vec::new();
+        let mut filled_literals: Vec<String> = Vec::new();
         for (i, l) in str_list(e.args, "literals").iter().enumerate() {
             match l.split_once('=') {
-                Some((k, _)) => literal_keys.push(k.to_owned()),
+                Some((k, v)) => {
+                    literal_keys.push(k.to_owned());
+                    // kustomize api/kv/kv.go parseLiteralSource strips one pair of quotes.
+                    if !matches!(v, "" | "\"\"" | "''") {
+                        filled_literals.push(k.to_owned());
+                    }
+                }
                 // kustomize api/kv/kv.go parseLiteralSource: "invalid literal source". Its
                 // message quotes the item, which may be a piece of a value: never a key name.
                 None => {
@@ -268,6 +275,7 @@ impl Builder<'_> {
             behavior,
             envs: envs.iter().map(|p| self.rel(p)).collect(),
             literal_keys,
+            filled_literals,
             files,
             disable_name_suffix_hash: disable,
             secret_type: get_str(e.args, "type").map(str::to_owned),

@@ -22,6 +22,7 @@ mod generate;
 mod nameref;
 mod obj;
 mod transform;
+mod written;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ use super::docs::{self, Doc};
 use super::refs::NameRefRule;
 use super::{
     Generated, Identity, KustomizeError, Origin, Problem, ProblemKind, Reference, Resource,
+    WrittenValue,
 };
 use crate::workspace::kustomization_file;
 use obj::Obj;
@@ -41,6 +43,7 @@ pub(crate) struct BuildOutput {
     pub(crate) generated: Vec<Generated>,
     pub(crate) references: Vec<Reference>,
     pub(crate) problems: Vec<Problem>,
+    pub(crate) written: Vec<WrittenValue>,
 }
 
 /// The start of a [`Problem`] message for YAML that does not parse (see
@@ -168,6 +171,8 @@ struct Builder<'r> {
     /// Files this build has read (each reported once).
     files: HashMap<PathBuf, Option<FileDocs>>,
     problems: Vec<Problem>,
+    /// Secret and SealedSecret values written by patches (see [`written`]).
+    written: Vec<WrittenValue>,
     rules: Vec<NameRefRule>,
     /// Canonical kustomization files being accumulated, outermost first (cycle detection).
     stack: Vec<PathBuf>,
@@ -313,6 +318,7 @@ pub(crate) fn build(
         shared,
         files: HashMap::new(),
         problems: Vec::new(),
+        written: Vec::new(),
         rules: Vec::new(),
         stack: Vec::new(),
     };
@@ -340,6 +346,7 @@ pub(crate) fn build(
         generated,
         references,
         problems: b.problems,
+        written: b.written,
     })
 }
 

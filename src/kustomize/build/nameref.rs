@@ -98,7 +98,7 @@ fn referral<'a>(
                         "Secret" | "ConfigMap" | "ServiceAccount" | "PersistentVolumeClaim"
                     ))
         })
-        .filter(|c| c.had_name(&r.name, None))
+        .filter(|c| c.had_name(&r.name))
         .filter(|c| {
             is_cluster_scoped(&o.kind)
                 || is_cluster_scoped(&c.kind)

@@ -115,6 +115,10 @@ impl Obj {
         }
     }
 
+    /// Whether any earlier or current id is `name` in `namespace`, an unset namespace being
+    /// `default` (kustomize `resid.ResId.Equals` over `PrevIds` and the current id, which is
+    /// how a strategic-merge patch without a target and a generator's `merge` find their object:
+    /// api/resmap/reswrangler.go `GetMatchingResourcesByAnyId`).
     pub(super) fn had_id(&self, name: &str, namespace: Option<&str>) -> bool {
         self.history.iter().any(|(n, ns)| {
             n == name
@@ -122,15 +126,9 @@ impl Obj {
         })
     }
 
-    /// Whether any earlier or current name is `name` and namespace (if given) is `ns`: what a
-    /// strategic-merge patch without a target matches.
-    pub(super) fn had_name(&self, name: &str, ns: Option<&str>) -> bool {
+    /// Whether any earlier or current name is `name`, in any namespace.
+    pub(super) fn had_name(&self, name: &str) -> bool {
         self.history.iter().any(|(n, _)| n == name)
-            && ns.is_none_or(|ns| {
-                self.history.iter().any(|(_, ons)| {
-                    effective_ns(ons.as_deref(), &self.kind) == effective_ns(Some(ns), &self.kind)
-                })
-            })
     }
 
     pub(super) fn candidate(&self) -> Candidate<'_> {

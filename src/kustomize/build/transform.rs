@@ -16,7 +16,7 @@ use super::obj::{
     Obj, Source, get_str, group_of, is_builtin_api, is_cluster_scoped, meta_str,
     name_and_namespace, set_annotation,
 };
-use super::{Builder, FileDocs};
+use super::{Builder, FileDocs, written};
 use crate::yamlpos::Seg;
 
 /// A `patches:`-style list entry: its line, and the line its inline `patch:` text starts on.
@@ -213,7 +213,7 @@ impl Builder<'_> {
         let hits: Vec<usize> = (0..acc.len())
             .filter(|&i| {
                 let o = &acc[i];
-                o.kind == kind && o.group() == group && o.had_name(name, ns)
+                o.kind == kind && o.group() == group && o.had_id(name, ns)
             })
             .collect();
         if hits.is_empty() {
@@ -244,11 +244,29 @@ impl Builder<'_> {
             m.remove("namespace");
         }
         let rel = self.rel(file);
+        // A patch that is itself a Secret or SealedSecret document in its own file is read by
+        // the rules as such; an inline one, or one of another kind, is not.
+        let in_kustomization = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| crate::workspace::KUSTOMIZATION_FILE_NAMES.contains(&n));
+        let unread =
+            in_kustomization || !matches!(get_str(pv, "kind"), Some("Secret" | "SealedSecret"));
         for i in idx {
             let o = &mut acc[i];
             let schema = is_builtin_api(&o.api_version);
             patch::strategic_merge(Arc::make_mut(&mut o.value), &patch_value, schema);
             o.sources.push(Source::Doc(Arc::clone(d), rel.clone()));
+            if unread {
+                let line = |field: &[&str], key: &str| {
+                    let path: Vec<Seg> =
+                        field.iter().chain([&key]).map(|k| Seg::from(*k)).collect();
+                    d.line_of(&path)
+                };
+                let kind_name = (o.kind.as_str(), o.name.as_str());
+                let values = written::written_values(kind_name, &[], &patch_value, &rel, line);
+                self.written.extend(values);
+            }
         }
     }
 
@@ -274,8 +292,17 @@ impl Builder<'_> {
         for i in idx {
             let o = &mut acc[i];
             o.sync_metadata();
-            for op in &parsed {
+            for (n, op) in parsed.iter().enumerate() {
                 if let Some(written) = patch::apply_json_op(Arc::make_mut(&mut o.value), op) {
+                    if let Some(value) = &op.value {
+                        let kind_name = (o.kind.as_str(), o.name.as_str());
+                        let line = |field: &[&str], key: &str| {
+                            json_value_line(d, n, &written, field, key).unwrap_or(op.line)
+                        };
+                        let values =
+                            written::written_values(kind_name, &written, value, &rel, line);
+                        self.written.extend(values);
+                    }
                     o.sources.push(Source::Json {
                         file: rel.clone(),
                         line: op.line,
@@ -310,6 +337,18 @@ impl Builder<'_> {
             line: op_line,
         }
     }
+}
+
+/// The line of `key` inside the value of op `n` of the JSON 6902 patch `d`, which writes at the
+/// key path `written` a mapping holding `field`; `None` when the op writes `key` itself (its
+/// `value:` line is then the key's line).
+fn json_value_line(d: &Doc, n: usize, written: &[Seg], field: &[&str], key: &str) -> Option<usize> {
+    let inner = field.get(written.len()..)?.iter().copied().chain([key]);
+    let path: Vec<Seg> = [Seg::Index(n), Seg::from("value")]
+        .into_iter()
+        .chain(inner.map(Seg::from))
+        .collect();
+    Some(d.line_of(&path))
 }
 
 /// The entries of a patch list with their lines.

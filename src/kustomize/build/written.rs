@@ -1,0 +1,135 @@
+//! Values a patch writes into a Secret or a SealedSecret. The rules read every `kind: Secret` and
+//! `kind: SealedSecret` document of the repository, but a value written by an inline patch of a
+//! kustomization (a string inside `patches:`) or by a JSON 6902 operation (a list of operations,
+//! not a document of either kind) reaches the render without being in such a document. The build
+//! knows what each patch targets, so it hands those values to the rules ([`WrittenValue`]).
+
+use std::path::Path;
+
+use yaml_serde::Value;
+
+use super::super::{Origin, WrittenValue};
+use crate::yamlpos::Seg;
+
+/// The mapping fields that hold an object's values, by kind.
+fn value_fields(kind: &str) -> &'static [&'static [&'static str]] {
+    match kind {
+        "Secret" => &[&["data"], &["stringData"]],
+        "SealedSecret" => &[&["spec", "encryptedData"]],
+        _ => &[],
+    }
+}
+
+/// Whether the key path `at` equals `field` up to `at`'s length.
+fn is_prefix(at: &[Seg], field: &[&str]) -> bool {
+    at.len() <= field.len()
+        && at
+            .iter()
+            .zip(field)
+            .all(|(s, f)| matches!(s, Seg::Key(k) if k == f))
+}
+
+/// Every `(field, key, value)` that `value`, written at the key path `at` of an object of `kind`,
+/// puts in the object's value fields: the whole object (a strategic-merge patch, `at` empty),
+/// a whole field or one key (a JSON 6902 `add`/`replace`).
+fn entries<'v>(
+    kind: &str,
+    at: &[Seg],
+    value: &'v Value,
+) -> Vec<(&'static [&'static str], String, &'v Value)> {
+    let mut out = Vec::new();
+    for &field in value_fields(kind) {
+        if is_prefix(at, field) {
+            let inner = field[at.len()..].iter().try_fold(value, |v, k| v.get(*k));
+            if let Some(Value::Mapping(m)) = inner {
+                let keyed = m
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v)));
+                out.extend(keyed.map(|(k, v)| (field, k, v)));
+            }
+        } else if let [head @ .., Seg::Key(key)] = at
+            && head.len() == field.len()
+            && is_prefix(head, field)
+        {
+            out.push((field, key.clone(), value));
+        }
+    }
+    out
+}
+
+/// The values a patch writes into the object `name` of `kind`: `value` written at `at`, from
+/// `file` (repository-relative), `line` giving the line of a field's key. A Secret's value is
+/// plaintext: only whether it is filled is kept (an empty one is no finding), never the value.
+pub(super) fn written_values(
+    (kind, name): (&str, &str),
+    at: &[Seg],
+    value: &Value,
+    file: &Path,
+    line: impl Fn(&[&str], &str) -> usize,
+) -> Vec<WrittenValue> {
+    let sealed = kind == "SealedSecret";
+    entries(kind, at, value)
+        .into_iter()
+        .filter(|(_, _, v)| sealed || !matches!(v, Value::Null) && v.as_str() != Some(""))
+        .map(|(field, key, v)| WrittenValue {
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            field: field.last().copied().unwrap_or_default(),
+            origin: Origin {
+                file: file.to_path_buf(),
+                line: line(field, &key),
+            },
+            ciphertext: sealed.then(|| v.as_str().unwrap_or_default().to_owned()),
+            key,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(kind: &str, at: &[&str], yaml: &str) -> Vec<(String, String, Option<String>)> {
+        let at: Vec<Seg> = at.iter().map(|k| Seg::from(*k)).collect();
+        let value: Value = yaml_serde::from_str(yaml).unwrap();
+        written_values((kind, "s"), &at, &value, Path::new("k.yaml"), |_, _| 1)
+            .into_iter()
+            .map(|w| (w.field.to_owned(), w.key, w.ciphertext))
+            .collect()
+    }
+
+    #[test]
+    fn finds_values_written_whole_by_field_or_by_key() {
+        let whole = "spec:\n  encryptedData:\n    A: x\n    B: ''\n";
+        assert_eq!(
+            keys("SealedSecret", &[], whole),
+            [
+                ("encryptedData".into(), "A".into(), Some("x".into())),
+                ("encryptedData".into(), "B".into(), Some(String::new())),
+            ]
+        );
+        let one = keys(
+            "SealedSecret",
+            &["spec", "encryptedData", "A"],
+            "REPLACE_ME",
+        );
+        assert_eq!(
+            one,
+            [(
+                "encryptedData".into(),
+                "A".into(),
+                Some("REPLACE_ME".into())
+            )]
+        );
+        let field = keys("Secret", &["stringData"], "{P: hunter2, E: ''}");
+        assert_eq!(field, [("stringData".into(), "P".into(), None)]);
+    }
+
+    #[test]
+    fn ignores_other_fields_and_kinds() {
+        assert!(keys("ConfigMap", &["data"], "{A: x}").is_empty());
+        assert!(keys("Secret", &["metadata", "labels"], "{A: x}").is_empty());
+        assert!(keys("SealedSecret", &["spec", "template"], "{data: {A: x}}").is_empty());
+        assert!(keys("Secret", &["data", "A", "deeper"], "x").is_empty());
+    }
+}
