@@ -25,7 +25,7 @@ use crate::finding::{Report, RuleScope};
 use crate::fsio;
 use crate::keys;
 use crate::kustomize::{self, Overlay, SecretSource};
-use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, TreeModel};
+use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, TreeModel, Variant};
 use crate::rules::{self, Context, GitMap, GitStatus, SourceFile};
 use crate::workspace::{Found, MAX_FILE_BYTES, is_key_file, is_manifest, list_files, path_str};
 
@@ -764,11 +764,25 @@ fn load_overlay(
             private_keys: crate::cert::private_key_blocks(f.text.as_bytes()),
         }),
     };
+    // A variant that cannot be loaded at all is render-failed's (under --render) and its own
+    // environment's problem; the identity checks look at those that load.
+    let variants = env
+        .variants
+        .iter()
+        .filter_map(|v| {
+            let overlay = Overlay::load_dir_with(root, &root.join(v), parsed).ok()?;
+            Some(Variant {
+                dir: v.clone(),
+                overlay,
+            })
+        })
+        .collect();
     Ok(OverlayModel {
         name: name.to_owned(),
         dir: env.rel.clone(),
         overlay,
         cert,
         examples,
+        variants,
     })
 }

@@ -114,7 +114,7 @@ pub fn environment_keys(
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
-        let sealed = sealed_sources(ov);
+        let sealed = sealed_sources(&ov.overlay);
         let only = sealed.len() == 1;
         for src in &sealed {
             let (path, rendered) = (&src.path, &src.rendered);

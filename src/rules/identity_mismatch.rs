@@ -36,27 +36,47 @@ pub fn parse_record(value: &str) -> Option<(Scope, String, String)> {
     Some((scope, ns.to_string(), name.to_string()))
 }
 
-/// Reports every `SealedSecret` whose rendered identity differs from the one it was sealed for.
+/// Reports every `SealedSecret` whose rendered identity differs from the one it was sealed for,
+/// as each checked environment renders it and as each of its variants does (a kustomization
+/// wrapping the overlay, deployed in its place, may rename, move or re-scope it). A variant is
+/// reported only where it renders a `SealedSecret` otherwise than its environment does.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
-        for src in sealed_sources(ov) {
-            let Some(doc) = sealed_doc(cx, &src.path, &src.name_in_file) else {
-                continue;
-            };
-            let subject = Subject {
-                cx,
-                overlay: &ov.name,
-                src: &src,
-            };
-            if src.scope != doc.scope {
-                out.push(subject.scope_mismatch(&doc));
-                continue;
-            }
-            match doc.annotation(SEALED_FOR_ANNOTATION) {
-                Some(record) => out.extend(subject.record_mismatch(&doc, record)),
-                None => out.extend(subject.claim_mismatches(&doc)),
-            }
+        let own = sealed_sources(&ov.overlay);
+        out.extend(mismatches(cx, &ov.name, &own));
+        for v in &ov.variants {
+            let changed: Vec<SealedSource> = sealed_sources(&v.overlay)
+                .into_iter()
+                .filter(|s| {
+                    !own.iter().any(|o| {
+                        (&o.path, o.doc_index, &o.rendered, o.scope)
+                            == (&s.path, s.doc_index, &s.rendered, s.scope)
+                    })
+                })
+                .collect();
+            let label = format!("{}, variant `{}`", ov.name, v.dir);
+            out.extend(mismatches(cx, &label, &changed));
+        }
+    }
+    out
+}
+
+/// The findings for `sources`, rendered by `overlay` (a label for messages).
+fn mismatches(cx: &Context<'_>, overlay: &str, sources: &[SealedSource]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for src in sources {
+        let Some(doc) = sealed_doc(cx, &src.path, &src.name_in_file) else {
+            continue;
+        };
+        let subject = Subject { cx, overlay, src };
+        if src.scope != doc.scope {
+            out.push(subject.scope_mismatch(&doc));
+            continue;
+        }
+        match doc.annotation(SEALED_FOR_ANNOTATION) {
+            Some(record) => out.extend(subject.record_mismatch(&doc, record)),
+            None => out.extend(subject.claim_mismatches(&doc)),
         }
     }
     out

@@ -31,7 +31,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             Some(c) => format!("`{}` is not usable (its RSA key is too small)", c.path),
             None => format!("there is no sealing certificate in `{}`", ov.dir),
         };
-        for src in sealed_sources(ov) {
+        for src in sealed_sources(&ov.overlay) {
             let message = format!(
                 "overlay {}: {why} to verify SealedSecret `{}` against: which key sealed it cannot be checked",
                 ov.name, src.name_in_file

@@ -63,6 +63,17 @@ pub struct OverlayModel {
     pub cert: Option<CertModel>,
     /// Repo-relative paths of the `*.env.example` files directly in the overlay directory.
     pub examples: Vec<String>,
+    /// The environment's variants (kustomizations that wrap it, deployed as well), modelled.
+    pub variants: Vec<Variant>,
+}
+
+/// A kustomization wrapping an environment's overlay (e.g. `k8s/no-keda/dev`), deployed in its
+/// place: it may rename, move or re-scope the environment's `SealedSecret`s.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// Repo-relative directory.
+    pub dir: String,
+    pub overlay: Overlay,
 }
 
 impl OverlayModel {
@@ -281,9 +292,9 @@ pub struct SealedSource {
     pub scope: crate::crypto::Scope,
 }
 
-/// The `SealedSecret`s of an overlay.
-pub fn sealed_sources(ov: &OverlayModel) -> Vec<SealedSource> {
-    ov.overlay
+/// The `SealedSecret`s an overlay (an environment's, or a variant's) renders.
+pub fn sealed_sources(overlay: &Overlay) -> Vec<SealedSource> {
+    overlay
         .secret_sources()
         .into_iter()
         .filter_map(|s| match s {
@@ -296,7 +307,7 @@ pub fn sealed_sources(ov: &OverlayModel) -> Vec<SealedSource> {
                 scope,
                 ..
             } => {
-                let keys = ov.overlay.resources().iter().find(|r| {
+                let keys = overlay.resources().iter().find(|r| {
                     r.kind == "SealedSecret" && r.origin.file == file && r.doc_index == doc_index
                 });
                 Some(SealedSource {
@@ -357,7 +368,7 @@ pub(super) fn parse_sealed_files(cx: &Context<'_>) -> HashMap<String, SealedPars
         .tree
         .overlays
         .iter()
-        .flat_map(sealed_sources)
+        .flat_map(|o| sealed_sources(&o.overlay))
         .map(|s| s.path)
         .collect();
     paths
@@ -392,7 +403,7 @@ pub(crate) fn short_sha256(sha256: &str) -> String {
 
 /// Every `SealedSecret` of `ov` that records a certificate fingerprint.
 pub fn recorded_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<RecordedCert> {
-    sealed_sources(ov)
+    sealed_sources(&ov.overlay)
         .into_iter()
         .filter_map(|src| {
             let doc = sealed_doc(cx, &src.path, &src.name_in_file)?;

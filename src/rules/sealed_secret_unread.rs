@@ -35,7 +35,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut seen = BTreeSet::new();
     let mut out = wrong_api_version(cx);
     for ov in cx.overlays() {
-        for src in sealed_sources(ov) {
+        for src in sealed_sources(&ov.overlay) {
             let Some(Err(e)) = cx.sealed_files().get(&src.path) else {
                 continue;
             };

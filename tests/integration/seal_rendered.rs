@@ -573,3 +573,53 @@ fn reseal_refuses_a_scope_the_overlay_changes() {
     ];
     refused_run(&tree, &args, &tree.ss("paper"), &want);
 }
+
+/// A variant (a kustomization wrapping an environment's overlay, deployed in its place, such as
+/// `k8s/no-keda/paper`) that renames the SealedSecret: the controller cannot open its values
+/// there. `check` and the release gate modelled only the overlay itself and passed. The variant's
+/// kubectl render carries the new name, and the Python peer opens the values under the
+/// overlay's label and not under the variant's.
+#[test]
+fn check_reports_a_variant_that_renames_the_sealedsecret() {
+    let tree = Tree::new();
+    let env = tree.write("secrets.env", env_text());
+    ok(&tree.run(&["paper", "--from", env.to_str().unwrap()]));
+    let variant = "k8s/no-keda/paper/kustomization.yaml";
+    let text = tree.read(variant);
+    tree.write(variant, format!("{text}nameSuffix: -canary\n"));
+
+    for args in [&["check"][..], &["check", "--release", "paper"]] {
+        let out = tree.run(&[args, &["--format", "json"]].concat());
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stdout(&out));
+        let hits: Vec<_> = common::report_hits(&out.stdout)
+            .into_iter()
+            .filter(|h| h.rule == "identity-mismatch")
+            .collect();
+        assert_eq!(hits.len(), 1, "{args:?}: {hits:?}");
+        assert_eq!(hits[0].path, "k8s/overlays/paper/sealedsecret.yaml");
+        assert_eq!(
+            hits[0].message,
+            "overlay paper, variant `k8s/no-keda/paper`: SealedSecret was sealed for emp-paper/emp-secrets (strict scope) but renders as emp-paper/emp-secrets-canary"
+        );
+    }
+
+    if common::kubectl().is_none() {
+        common::missing("kubectl (for kubectl kustomize)");
+        return;
+    }
+    let render = common::kustomize(&tree.path("k8s/no-keda/paper"));
+    assert!(render.contains("name: emp-secrets-canary"), "{render}");
+    let Some(mut peer) = Peer::start() else {
+        return;
+    };
+    let value =
+        crate::seal_support::values(&tree.read("k8s/overlays/paper/sealedsecret.yaml"))["API_KEY"]
+            .clone();
+    let ct = common::unb64(&value);
+    let key = demo_key();
+    assert!(peer.decrypt(&key, b"emp-paper/emp-secrets", &ct).is_ok());
+    assert!(
+        peer.decrypt(&key, b"emp-paper/emp-secrets-canary", &ct)
+            .is_err()
+    );
+}
