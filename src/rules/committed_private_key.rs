@@ -12,7 +12,8 @@
 
 use std::collections::HashSet;
 
-use super::{Context, GitStatus};
+use super::yamldocs::repository_docs_of_kind;
+use super::{Context, GitStatus, SourceFile};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::rules::locate::at_line;
 
@@ -25,7 +26,8 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// Reports each private key in a tracked (or not ignored) key file that is no environment's
-/// sealing certificate.
+/// sealing certificate, and each PEM private key written into a YAML or JSON file outside a
+/// Secret document (a ConfigMap, a Helm values file, a SealedSecret's plaintext template).
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let env_certs: HashSet<&str> = cx
         .all_overlays()
@@ -36,31 +38,32 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     for file in cx
         .files
         .iter()
-        .filter(|f| crate::workspace::is_key_file(&f.path) && !env_certs.contains(f.path.as_str()))
+        .filter(|f| !env_certs.contains(f.path.as_str()))
     {
+        let key_file = crate::workspace::is_key_file(&file.path);
+        let in_manifest = file.is_yaml() && file.text.contains("PRIVATE KEY-----");
+        if !(key_file || in_manifest) {
+            continue;
+        }
         let severity = match file.git {
             GitStatus::Tracked | GitStatus::Unknown => Severity::Error,
             GitStatus::Untracked { ignored: false } => Severity::Warning,
             GitStatus::Untracked { ignored: true } => continue,
         };
-        if let Some(why) = &file.unread {
-            out.push(
-                Finding::new(
-                    &META,
-                    Location::file(file.path.clone()),
-                    format!("cannot be read: {why}; committed-private-key did not check this file"),
-                )
-                .severity(Severity::Note)
-                .hint("list it under `ignore` in emp-seal.toml once it is known to hold no private key"),
-            );
-            continue;
-        }
+        let keys = match &file.unread {
+            Some(why) if key_file => {
+                out.push(unread(file, why));
+                continue;
+            }
+            _ if key_file => private_keys(&file.text),
+            _ => embedded_private_keys(cx, file),
+        };
         let committed = if severity == Severity::Error {
             "committed"
         } else {
             "not ignored by git (one `git add` away from being committed)"
         };
-        for (line, what) in private_keys(&file.text) {
+        for (line, what) in keys {
             let message = format!("`{}` holds {what}, and is {committed}", file.path);
             let finding = Finding::new(&META, at_line(cx, &file.path, line), message);
             out.push(if severity == Severity::Error {
@@ -73,6 +76,48 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// The note for a key file that could not be read.
+fn unread(file: &SourceFile, why: &str) -> Finding {
+    let finding = Finding::new(
+        &META,
+        Location::file(file.path.clone()),
+        format!("cannot be read: {why}; committed-private-key did not check this file"),
+    );
+    finding
+        .severity(Severity::Note)
+        .hint("list it under `ignore` in emp-seal.toml once it is known to hold no private key")
+}
+
+/// The PEM private keys of a YAML or JSON file, at their `-----BEGIN` lines (anywhere in the
+/// line: JSON writes a key as one string), outside its Secret documents: a Secret holding one is
+/// `plaintext-secret`'s.
+fn embedded_private_keys(cx: &Context<'_>, file: &SourceFile) -> Vec<(usize, String)> {
+    let secrets: Vec<std::ops::Range<usize>> = repository_docs_of_kind(cx, "Secret")
+        .filter(|d| std::ptr::eq(d.file, file))
+        .map(|d| {
+            let first = d.doc.first_line as usize;
+            first..first + d.doc.text.lines().count()
+        })
+        .collect();
+    let mut keys = Vec::new();
+    for (i, text) in file.text.lines().enumerate() {
+        let line = i + 1;
+        if secrets.iter().any(|r| r.contains(&line)) {
+            continue;
+        }
+        for (at, marker) in text.match_indices("-----BEGIN ") {
+            let rest = &text[at + marker.len()..];
+            let label = rest.split("-----").next().unwrap_or_default();
+            if label.ends_with("PRIVATE KEY")
+                && label.chars().all(|c| c.is_ascii_uppercase() || c == ' ')
+            {
+                keys.push((line, format!("a private key (a `{label}` block)")));
+            }
+        }
+    }
+    keys
 }
 
 /// Each private key of a key file's outline: its 1-based line and what it is.

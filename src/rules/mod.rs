@@ -114,12 +114,15 @@ impl SourceFile {
     }
 
     /// Marks the file as outside the checked tree (see [`SourceFile::repository_only`]). Only
-    /// Secrets and `SealedSecrets` matter there, so the text of a file that names neither is
-    /// dropped (the file still counts as checked).
+    /// Secrets, `SealedSecrets` and private keys matter there, so the text of a file that names
+    /// none of them is dropped (the file still counts as checked).
     #[must_use]
     pub fn repository_only(mut self) -> SourceFile {
         self.repository_only = true;
-        if self.is_yaml() && !self.text.contains("Secret") {
+        if self.is_yaml()
+            && !self.text.contains("Secret")
+            && !self.text.contains("PRIVATE KEY-----")
+        {
             self.text = String::new();
         }
         self

@@ -439,3 +439,79 @@ fn check_reports_private_keys_committed_anywhere_in_the_repository() {
         "{hits:?}"
     );
 }
+
+/// A PEM private key written into a manifest or data file (a ConfigMap mounting an SSH key, a
+/// JSON file holding one as a one-line string, a SealedSecret's plaintext template) is committed
+/// as surely as a `.key` file; `check` read those files and passed them. Each is reported at its
+/// `-----BEGIN` line by git status; a Secret holding a key stays `plaintext-secret`'s alone, and
+/// a certificate is no finding. Nothing of a key reaches the output.
+#[test]
+fn check_reports_private_keys_written_into_yaml_and_json_files() {
+    const RULE: &str = "committed-private-key";
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    let write = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    let indented = |pem: &str| {
+        pem.lines()
+            .map(|l| format!("    {l}\n"))
+            .collect::<String>()
+    };
+    let key = fixtures::key_pem(2048);
+    let config_map = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: git-sync\ndata:\n  ca.crt: |\n{}  id_rsa: |\n{}",
+        indented(&fixtures::cert_pem(2048)),
+        indented(&fixtures::pkcs1_key_pem()),
+    );
+    write("apps/git-sync/configmap.yaml", &config_map);
+    let json = format!(
+        "{{\n  \"name\": \"deploy\",\n  \"key\": {}\n}}\n",
+        serde_json::to_string(&key).unwrap()
+    );
+    write("ops/deploy.json", &json);
+    let secret = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: tls\nstringData:\n  tls.key: |\n{}",
+        indented(&key)
+    );
+    write("apps/tls/secret.yaml", &secret);
+    common::git(root, &["add", "-A"]);
+    write(
+        "scratch/values.yaml",
+        &format!("sshKey: |\n{}", indented(&key)),
+    );
+
+    let (code, hits) = check_json(root, &[]);
+    assert_eq!(code, 1);
+    let mut got: Vec<(String, u64, String)> = hits
+        .iter()
+        .filter(|h| h.rule == RULE)
+        .map(|h| (h.path.clone(), h.line, h.severity.clone()))
+        .collect();
+    got.sort();
+    let want = |p: &str, line: u64, sev: &str| (p.to_owned(), line, sev.to_owned());
+    assert_eq!(
+        got,
+        vec![
+            want(
+                "apps/git-sync/configmap.yaml",
+                line_of(&config_map, "    -----BEGIN RSA PRIVATE KEY-----"),
+                "error"
+            ),
+            want("ops/deploy.json", 3, "error"),
+            want("scratch/values.yaml", 2, "warning"),
+        ],
+        "{hits:?}"
+    );
+    assert_eq!(
+        of(&hits, "plaintext-secret"),
+        vec![("apps/tls/secret.yaml".to_owned(), 5)],
+        "{hits:?}"
+    );
+    let out = run(root, &["check"]);
+    assert_no_key_material("check", &format!("{}{}", out.stdout, out.stderr));
+}
