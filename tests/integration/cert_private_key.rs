@@ -26,6 +26,28 @@ fn shipped_with(cert_file: &str) -> Option<tempfile::TempDir> {
     Some(tmp)
 }
 
+/// Writes `bytes` to `root/rel`, creating its directory.
+#[allow(clippy::disallowed_methods)] // a test fixture, not a product write
+fn write_at(root: &Path, rel: &str, bytes: &[u8]) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, bytes).unwrap();
+}
+
+/// `check --format json` on `root`, which must fail: the `committed-private-key` findings as
+/// sorted (path, line, severity), and every hit.
+fn committed_keys(root: &Path) -> (Vec<(String, u64, String)>, Vec<Hit>) {
+    let (code, hits) = check_json(root, &[]);
+    assert_eq!(code, 1);
+    let mut got: Vec<(String, u64, String)> = hits
+        .iter()
+        .filter(|h| h.rule == "committed-private-key")
+        .map(|h| (h.path.clone(), h.line, h.severity.clone()))
+        .collect();
+    got.sort();
+    (got, hits)
+}
+
 /// The base64 body lines of every private key used here: none may appear in any output.
 fn key_lines() -> Vec<String> {
     [
@@ -362,11 +384,7 @@ fn check_reports_private_keys_committed_anywhere_in_the_repository() {
         return;
     };
     let root = t.path();
-    let write = |rel: &str, bytes: &[u8]| {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, bytes).unwrap();
-    };
+    let write = |rel: &str, bytes: &[u8]| write_at(root, rel, bytes);
     write(
         "ops/main.key",
         format!("# the controller's key\n{}", fixtures::key_pem(2048)).as_bytes(),
@@ -394,14 +412,7 @@ fn check_reports_private_keys_committed_anywhere_in_the_repository() {
     write("untracked.pem", fixtures::key_pem(2048).as_bytes());
     write("local.pem", fixtures::key_pem(2048).as_bytes());
 
-    let (code, hits) = check_json(root, &[]);
-    assert_eq!(code, 1);
-    let mut got: Vec<(String, u64, String)> = hits
-        .iter()
-        .filter(|h| h.rule == RULE)
-        .map(|h| (h.path.clone(), h.line, h.severity.clone()))
-        .collect();
-    got.sort();
+    let (got, hits) = committed_keys(root);
     let want = |p: &str, line: u64, sev: &str| (p.to_owned(), line, sev.to_owned());
     let tls_key_line = line_of(
         &backup,
@@ -447,16 +458,11 @@ fn check_reports_private_keys_committed_anywhere_in_the_repository() {
 /// a certificate is no finding. Nothing of a key reaches the output.
 #[test]
 fn check_reports_private_keys_written_into_yaml_and_json_files() {
-    const RULE: &str = "committed-private-key";
     let Some(t) = common::shipped_git_copy() else {
         return;
     };
     let root = t.path();
-    let write = |rel: &str, text: &str| {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    };
+    let write = |rel: &str, text: &str| write_at(root, rel, text.as_bytes());
     let indented = |pem: &str| {
         pem.lines()
             .map(|l| format!("    {l}\n"))
@@ -485,14 +491,7 @@ fn check_reports_private_keys_written_into_yaml_and_json_files() {
         &format!("sshKey: |\n{}", indented(&key)),
     );
 
-    let (code, hits) = check_json(root, &[]);
-    assert_eq!(code, 1);
-    let mut got: Vec<(String, u64, String)> = hits
-        .iter()
-        .filter(|h| h.rule == RULE)
-        .map(|h| (h.path.clone(), h.line, h.severity.clone()))
-        .collect();
-    got.sort();
+    let (got, hits) = committed_keys(root);
     let want = |p: &str, line: u64, sev: &str| (p.to_owned(), line, sev.to_owned());
     assert_eq!(
         got,
