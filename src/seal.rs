@@ -175,6 +175,19 @@ pub enum SealError {
         /// What differs, with both values.
         what: String,
     },
+    /// An environment the run does not seal may render the SealedSecret it writes (its build
+    /// may read the file), but its overlay cannot be loaded: whether it renders the file, and
+    /// for which certificate and identity, is unknown.
+    #[error(
+        "{file}: environment `{other}` may render this SealedSecret, but its overlay cannot be loaded ({why}): values sealed for `{env}` might not decrypt there; nothing was written"
+    )]
+    SharedUnknown {
+        file: String,
+        env: String,
+        other: String,
+        /// Why it cannot be loaded (file, line, what; no value).
+        why: String,
+    },
     #[error("cannot read a value for `{key}`: {reason}")]
     Prompt { key: String, reason: String },
     /// A certificate problem, with the file it came from.
@@ -299,6 +312,9 @@ impl SealError {
             SealError::SharedTarget { .. } | SealError::SharedWithUnsealed { .. } => Some(
                 "seal the environments one at a time into files of their own (a SealedSecret per overlay), or give them the same certificate and identity".to_owned(),
             ),
+            SealError::SharedUnknown { other, .. } => Some(format!(
+                "fix `{other}`'s overlay (`emp-seal check` names the problem), or give this environment its own SealedSecret file that `{other}` does not include"
+            )),
             SealError::NoSealedSecret { env, .. } => Some(format!(
                 "write a SealedSecret skeleton to sealedsecret.yaml in {env}'s directory (apiVersion: {API_VERSION}, kind: SealedSecret, metadata.name: the Secret's name, spec.encryptedData: {{}}), list it under `resources:` in the overlay's kustomization, then run emp-seal {env} --from FILE again (docs/sealing.md)"
             )),

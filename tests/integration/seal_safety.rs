@@ -355,3 +355,76 @@ fn issue_14_multi_env_seal_refuses_one_shared_file_with_different_certs_or_ident
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// An environment whose build may read the shared file but whose overlay cannot be loaded (its
+/// kustomization does not parse, or a resource of its build does not) renders that file in an
+/// unknown way: seal refuses, naming it and why, and writes nothing. An environment known not
+/// to reach the file does not block the seal, however broken.
+#[test]
+fn seal_refuses_a_shared_file_when_another_environment_that_may_render_it_cannot_be_loaded() {
+    const DEMO: &str = "k8s/overlays/paper/sealing-cert.pem";
+    const SHARED: &str = "k8s/base/sealedsecret.yaml";
+    let head =
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: team\n";
+    let broken = [
+        // Its kustomization does not parse: what it includes is unknown.
+        (
+            "k8s/overlays/b/kustomization.yaml",
+            "namespace: [team\nresources:\n  - ../../base\n".to_owned(),
+            "k8s/overlays/b/kustomization.yaml:",
+        ),
+        // It includes the base, and a resource of its own that does not parse.
+        (
+            "k8s/overlays/b/kustomization.yaml",
+            format!("{head}resources:\n  - ../../base\n  - broken.yaml\n"),
+            "k8s/overlays/b/broken.yaml:",
+        ),
+    ];
+    for (file, text, why) in broken {
+        let t = shared_tree("team", "team", DEMO);
+        let root = t.path();
+        write(
+            &root.join("k8s/overlays/b/broken.yaml"),
+            "kind: [ConfigMap\n",
+        );
+        write(&root.join(file), &text);
+        let before = read(&root.join(SHARED));
+        let o = run(root, &["seal", "a", "--from", "work/in.env"]);
+        assert_eq!(o.code, 2, "{}", o.stderr);
+        let errors: Vec<&str> = o
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{}", o.stderr);
+        assert!(
+            errors[0].starts_with(&format!("error: {SHARED}: environment `b`"))
+                && errors[0].contains("cannot be loaded")
+                && errors[0].contains(why),
+            "{}",
+            o.stderr
+        );
+        let help = o.stderr.lines().find(|l| l.starts_with("help:"));
+        assert!(
+            help.is_some_and(|h| h.contains("fix") && h.contains("its own SealedSecret")),
+            "{}",
+            o.stderr
+        );
+        assert!(!o.stderr.contains("SENTINEL"));
+        assert_eq!(read(&root.join(SHARED)), before, "{file}: written");
+    }
+    // `c` includes only its own directory (discovery read its kustomization): broken as it is,
+    // it cannot render the base's file, and `a` seals.
+    let t = shared_tree("team", "team", DEMO);
+    let root = t.path();
+    write(
+        &root.join("k8s/overlays/c/kustomization.yaml"),
+        &format!("{head}resources:\n  - broken.yaml\n"),
+    );
+    write(
+        &root.join("k8s/overlays/c/broken.yaml"),
+        "kind: [ConfigMap\n",
+    );
+    let o = run(root, &["seal", "a", "--from", "work/in.env"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+}
