@@ -474,7 +474,7 @@ fn choose<'s>(
     let names = || {
         sealed
             .iter()
-            .map(|(f, _, r, _)| format!("`{}` in {}", r.name, f.display()))
+            .map(|(f, _, r, _)| format!("`{}` in {}", r.name, crate::workspace::path_str(f)))
             .collect::<Vec<_>>()
             .join(", ")
     };

@@ -428,3 +428,35 @@ fn seal_refuses_a_shared_file_when_another_environment_that_may_render_it_cannot
     let o = run(root, &["seal", "a", "--from", "work/in.env"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
 }
+
+/// Seal names a file an overlay reaches through `../` by its repository-relative path, with `.`
+/// and `..` steps resolved lexically: in its summary, its dry run and its errors.
+#[test]
+fn seal_messages_name_a_base_file_by_its_normalised_path() {
+    const DEMO: &str = "k8s/overlays/paper/sealing-cert.pem";
+    let t = shared_tree("team", "team", DEMO);
+    let root = t.path();
+    for (args, code, want) in [
+        (
+            &["seal", "a", "--from", "work/in.env", "--dry-run"][..],
+            0,
+            "a (strict team/app-secrets): would rewrite k8s/base/sealedsecret.yaml",
+        ),
+        (
+            &["seal", "a", "--from", "work/in.env", "--name", "nope"],
+            2,
+            "(it renders `app-secrets` in k8s/base/sealedsecret.yaml)",
+        ),
+        (
+            &["seal", "a", "b", "--from", "work/in.env"],
+            0,
+            "a: wrote k8s/base/sealedsecret.yaml",
+        ),
+    ] {
+        let o = run(root, args);
+        assert_eq!(o.code, code, "{args:?}: {}", o.stderr);
+        let all = format!("{}{}", o.stdout, o.stderr);
+        assert!(all.contains(want), "{args:?}: `{want}` not in {all}");
+        assert!(!all.contains("/../"), "{args:?}: {all}");
+    }
+}
