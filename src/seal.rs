@@ -81,6 +81,17 @@ pub enum SealError {
         name: String,
         names: String,
     },
+    /// `--name` matches several SealedSecrets the overlay renders: by rendered name (the same
+    /// name in several namespaces), or by their names in their files.
+    #[error(
+        "{env}: `{name}` names {count} of the SealedSecrets the overlay renders ({names}); --name takes the rendered name"
+    )]
+    NameAmbiguous {
+        env: String,
+        name: String,
+        count: usize,
+        names: String,
+    },
     #[error("env file `{name}` not found in the current directory nor in any overlay")]
     FromNotFound { name: String },
     #[error("env file `{name}` is ambiguous: found in {found}")]
@@ -463,49 +474,67 @@ pub fn sealed_secret_of(root: &Path, env: &str) -> Result<SealedTarget, SealErro
 }
 
 /// Which of `sealed` to seal when an overlay renders several: the one `name` (`--name`) names
-/// (rendered name or name in the file), else the one named like the env file `from` up to its
-/// first dot (`emp-secrets.paper.env` -> `emp-secrets`); or the error listing them.
+/// ([`named`]), else the one named like the env file `from` up to its first dot
+/// (`emp-secrets.paper.env` -> `emp-secrets`); or the error listing them.
 fn choose<'s>(
     env: &str,
     name: Option<&str>,
     from: Option<&Path>,
     sealed: &[Candidate<'s>],
 ) -> Result<Candidate<'s>, SealError> {
-    let names = || {
-        sealed
-            .iter()
+    let list = |of: &[Candidate<'_>]| {
+        of.iter()
             .map(|(f, _, r, _)| format!("`{}` in {}", r.name, crate::workspace::path_str(f)))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let named = |n: &str| {
-        let hits: Vec<_> = sealed
-            .iter()
-            .filter(|(_, in_file, r, _)| r.name == n || in_file.as_str() == n)
-            .collect();
-        match hits.as_slice() {
-            [one] => Some(**one),
-            _ => None,
-        }
-    };
     if let Some(n) = name {
-        return named(n).ok_or_else(|| SealError::NoSuchSealedSecret {
-            env: env.to_owned(),
-            name: n.to_owned(),
-            names: names(),
-        });
+        return match named(n, sealed) {
+            Ok(one) => Ok(one),
+            Err(hits) if hits.is_empty() => Err(SealError::NoSuchSealedSecret {
+                env: env.to_owned(),
+                name: n.to_owned(),
+                names: list(sealed),
+            }),
+            Err(hits) => Err(SealError::NameAmbiguous {
+                env: env.to_owned(),
+                name: n.to_owned(),
+                count: hits.len(),
+                names: list(&hits),
+            }),
+        };
     }
     if let [one] = sealed {
         return Ok(*one);
     }
     from.and_then(|f| f.file_name()?.to_str()?.split('.').next())
         .filter(|s| !s.is_empty())
-        .and_then(named)
+        .and_then(|n| named(n, sealed).ok())
         .ok_or_else(|| SealError::SeveralSealedSecrets {
             env: env.to_owned(),
             count: sealed.len(),
-            names: names(),
+            names: list(sealed),
         })
+}
+
+/// The one of `sealed` whose rendered name is `n` (the name the controller and the workloads
+/// know); failing that, the one whose name in its file is `n`. Otherwise the candidates that
+/// matched (none, or several).
+fn named<'s>(n: &str, sealed: &[Candidate<'s>]) -> Result<Candidate<'s>, Vec<Candidate<'s>>> {
+    let rendered: Vec<Candidate<'s>> = sealed.iter().filter(|c| c.2.name == n).copied().collect();
+    let hits = if rendered.is_empty() {
+        sealed
+            .iter()
+            .filter(|c| c.1.as_str() == n)
+            .copied()
+            .collect()
+    } else {
+        rendered
+    };
+    match hits.as_slice() {
+        [one] => Ok(*one),
+        _ => Err(hits),
+    }
 }
 
 /// A rendered SealedSecret [`choose`] picks from: file, name as written, rendered identity and

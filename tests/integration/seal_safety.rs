@@ -460,3 +460,122 @@ fn seal_messages_name_a_base_file_by_its_normalised_path() {
         assert!(!all.contains("/../"), "{args:?}: {all}");
     }
 }
+
+/// An overlay `a` (namespace `team`) over the given layers (`(dir, namePrefix, base dir)`: each a
+/// kustomization with that prefix over a base holding a SealedSecret `app-secrets`), plus its own
+/// SealedSecret named `own` when given.
+fn layered_tree(layers: &[(&str, &str, &str)], own: Option<&str>) -> tempfile::TempDir {
+    let t = tempfile::tempdir().expect("tempdir");
+    let root = t.path();
+    let kust = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
+    let sealed = |name: &str| {
+        format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: {name}\nspec:\n  encryptedData:\n    API_KEY: AgAAAAAAAAAA...REPLACE_ME\n  template:\n    type: Opaque\n"
+        )
+    };
+    let mut resources = String::new();
+    for (dir, prefix, base) in layers {
+        write(
+            &root.join(format!("k8s/{base}/kustomization.yaml")),
+            &format!("{kust}resources:\n  - sealedsecret.yaml\n"),
+        );
+        write(
+            &root.join(format!("k8s/{base}/sealedsecret.yaml")),
+            &sealed("app-secrets"),
+        );
+        write(
+            &root.join(format!("k8s/{dir}/kustomization.yaml")),
+            &format!("{kust}namePrefix: {prefix}\nresources:\n  - ../{base}\n"),
+        );
+        resources.push_str(&format!("  - ../../{dir}\n"));
+    }
+    if let Some(name) = own {
+        write(
+            &root.join("k8s/overlays/a/sealedsecret.yaml"),
+            &sealed(name),
+        );
+        resources.push_str("  - sealedsecret.yaml\n");
+    }
+    write(
+        &root.join("k8s/overlays/a/kustomization.yaml"),
+        &format!("{kust}namespace: team\nresources:\n{resources}"),
+    );
+    write(
+        &root.join("k8s/overlays/a/sealing-cert.pem"),
+        &read(&common::repo_root().join("k8s/overlays/paper/sealing-cert.pem")),
+    );
+    write(&root.join("work/in.env"), "API_KEY=sharedSENTINEL\n");
+    t
+}
+
+/// `--name` takes the rendered name; the name in the file is accepted when it picks one
+/// SealedSecret. A name that is one SealedSecret's rendered name and another's name in the file
+/// picks the rendered one; a name in the file that several render under other names is refused
+/// naming what they render as, never as "renders no SealedSecret named".
+#[test]
+fn seal_name_takes_the_rendered_name_and_an_unambiguous_name_in_the_file() {
+    let dry = |root: &Path, name: &str| {
+        run(
+            root,
+            &[
+                "seal",
+                "a",
+                "--from",
+                "work/in.env",
+                "--name",
+                name,
+                "--dry-run",
+            ],
+        )
+    };
+    let rewrites = |o: &crate::lifecycle::Out, what: &str| {
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let want = format!("a (strict {what}): would rewrite ");
+        assert!(o.stdout.contains(&want), "`{want}` not in {}", o.stdout);
+    };
+    // One SealedSecret renamed by a layer: either name picks it.
+    let t = layered_tree(&[("mid", "mid-", "base")], None);
+    rewrites(&dry(t.path(), "app-secrets"), "team/mid-app-secrets");
+    rewrites(&dry(t.path(), "mid-app-secrets"), "team/mid-app-secrets");
+    // `app-secrets` is the overlay's own SealedSecret's rendered name and the base's name in
+    // its file: the rendered name wins.
+    let t = layered_tree(&[("mid", "mid-", "base")], Some("app-secrets"));
+    let o = dry(t.path(), "app-secrets");
+    rewrites(&o, "team/app-secrets");
+    assert!(
+        o.stdout.contains("k8s/overlays/a/sealedsecret.yaml"),
+        "{}",
+        o.stdout
+    );
+    rewrites(&dry(t.path(), "mid-app-secrets"), "team/mid-app-secrets");
+    // Two SealedSecrets named `app-secrets` in their files, rendered under two other names.
+    let t = layered_tree(&[("mid", "mid-", "base"), ("mid2", "mid2-", "base2")], None);
+    let before = read(&t.path().join("k8s/base/sealedsecret.yaml"));
+    let o = run(
+        t.path(),
+        &[
+            "seal",
+            "a",
+            "--from",
+            "work/in.env",
+            "--name",
+            "app-secrets",
+        ],
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let error = o
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .expect("error");
+    assert!(
+        !error.contains("renders no SealedSecret named")
+            && error.contains("`mid-app-secrets` in k8s/base/sealedsecret.yaml")
+            && error.contains("`mid2-app-secrets` in k8s/base2/sealedsecret.yaml")
+            && error.contains("--name takes the rendered name"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(read(&t.path().join("k8s/base/sealedsecret.yaml")), before);
+    rewrites(&dry(t.path(), "mid2-app-secrets"), "team/mid2-app-secrets");
+}
