@@ -260,3 +260,60 @@ fn sealed_secret_unread_reports_what_the_readers_refused() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("no findings"));
 }
+
+/// A read error in the second SealedSecret of a file is reported with that document's name and
+/// at that document (no name when it has none), not with the first document's.
+#[test]
+fn sealed_secret_unread_names_the_document_the_error_is_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    common::copy_dir(&common::repo_root().join("k8s"), &root.join("k8s"));
+    let file = root.join("k8s/overlays/paper/sealedsecret.yaml");
+    let shipped = std::fs::read_to_string(&file).unwrap();
+    for (metadata, name) in [
+        ("metadata:\n  name: emp-other\n", Some("emp-other")),
+        ("metadata:\n  labels:\n    a: b\n", None),
+    ] {
+        let second = format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\n{metadata}spec:\n  encryptedData: [1]\n"
+        );
+        let text = format!("{shipped}---\n{second}");
+        let doc_line = 1 + text.lines().position(|l| l == "---").unwrap() as u64;
+        let error_line = 1 + text
+            .lines()
+            .position(|l| l == "  encryptedData: [1]")
+            .unwrap();
+        std::fs::write(&file, &text).unwrap();
+        let out = common::output_with_code(
+            common::emp_seal().arg("-C").arg(root).args([
+                "check",
+                "--format",
+                "json",
+                "--rules",
+                "sealed-secret-unread",
+            ]),
+            1,
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        // (A SealedSecret without a name also fails kustomize's build: `overlay-build-error`.)
+        let found: Vec<_> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "sealed-secret-unread")
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        let message = found[0]["message"].as_str().unwrap();
+        let line = found[0]["location"]["line"].as_u64().unwrap();
+        let want = match name {
+            Some(n) => format!("SealedSecret `{n}` cannot be read: {error_line}:"),
+            None => format!("SealedSecret cannot be read: {error_line}:"),
+        };
+        assert!(message.starts_with(&want), "`{want}`: {message}");
+        assert!(!message.contains("emp-secrets"), "{message}");
+        assert!(
+            line > doc_line,
+            "{line} is not in the second document: {message}"
+        );
+    }
+}
