@@ -29,6 +29,18 @@ pub(crate) fn pasted_pem(key: &str) -> String {
     )
 }
 
+/// The one `error:` line of a run refused with exit 2.
+fn the_error(o: &crate::lifecycle::Out) -> &str {
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let errors: Vec<&str> = o
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", o.stderr);
+    errors[0]
+}
+
 fn unsealed(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let key = demo_key(root);
     let o = run(
@@ -66,15 +78,9 @@ fn issue_14_seal_refuses_a_pasted_pem_naming_its_first_line() {
         let mut args = vec!["paper", "--from", s(&from)];
         args.extend_from_slice(extra);
         let o = run(root, &args);
-        assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
-        let errors: Vec<&str> = o
-            .stderr
-            .lines()
-            .filter(|l| l.starts_with("error:"))
-            .collect();
-        assert_eq!(errors.len(), 1, "{}", o.stderr);
+        let error = the_error(&o);
         assert!(
-            errors[0].contains("work/pasted.env:3:") && errors[0].contains("PEM"),
+            error.contains("work/pasted.env:3:") && error.contains("PEM"),
             "{}",
             o.stderr
         );
@@ -390,17 +396,11 @@ fn seal_refuses_a_shared_file_when_another_environment_that_may_render_it_cannot
         write(&root.join(file), &text);
         let before = read(&root.join(SHARED));
         let o = run(root, &["seal", "a", "--from", "work/in.env"]);
-        assert_eq!(o.code, 2, "{}", o.stderr);
-        let errors: Vec<&str> = o
-            .stderr
-            .lines()
-            .filter(|l| l.starts_with("error:"))
-            .collect();
-        assert_eq!(errors.len(), 1, "{}", o.stderr);
+        let error = the_error(&o);
         assert!(
-            errors[0].starts_with(&format!("error: {SHARED}: environment `b`"))
-                && errors[0].contains("cannot be loaded")
-                && errors[0].contains(why),
+            error.starts_with(&format!("error: {SHARED}: environment `b`"))
+                && error.contains("cannot be loaded")
+                && error.contains(why),
             "{}",
             o.stderr
         );
@@ -562,12 +562,7 @@ fn seal_name_takes_the_rendered_name_and_an_unambiguous_name_in_the_file() {
             "app-secrets",
         ],
     );
-    assert_eq!(o.code, 2, "{}", o.stderr);
-    let error = o
-        .stderr
-        .lines()
-        .find(|l| l.starts_with("error:"))
-        .expect("error");
+    let error = the_error(&o);
     assert!(
         !error.contains("renders no SealedSecret named")
             && error.contains("`mid-app-secrets` in k8s/base/sealedsecret.yaml")
