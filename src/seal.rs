@@ -187,16 +187,18 @@ pub enum SealError {
         what: String,
     },
     /// An environment the run does not seal may render the SealedSecret it writes (its build
-    /// may read the file), but its overlay cannot be loaded: whether it renders the file, and
-    /// for which certificate and identity, is unknown.
+    /// may read the file), but whether it does, or for which certificate and identity, is
+    /// unknown: its overlay cannot be loaded, emp-seal does not model how it renders the file,
+    /// or its certificate cannot be used.
     #[error(
-        "{file}: environment `{other}` may render this SealedSecret, but its overlay cannot be loaded ({why}): values sealed for `{env}` might not decrypt there; nothing was written"
+        "{file}: environment `{other}` may render this SealedSecret, but {why}: values sealed for `{env}` might not decrypt there; nothing was written"
     )]
     SharedUnknown {
         file: String,
         env: String,
         other: String,
-        /// Why it cannot be loaded (file, line, what; no value).
+        /// What is unknown and why (`its overlay cannot be loaded (file:line: what)`, ...; no
+        /// value).
         why: String,
     },
     #[error("cannot read a value for `{key}`: {reason}")]
@@ -324,7 +326,7 @@ impl SealError {
                 "seal the environments one at a time into files of their own (a SealedSecret per overlay), or give them the same certificate and identity".to_owned(),
             ),
             SealError::SharedUnknown { other, .. } => Some(format!(
-                "fix `{other}`'s overlay (`emp-seal check` names the problem), or give this environment its own SealedSecret file that `{other}` does not include"
+                "fix what the message names in `{other}`'s overlay or certificate (`emp-seal check` names overlay problems, `emp-seal cert {other}` certificate ones), or give this environment its own SealedSecret file that `{other}` does not include"
             )),
             SealError::NoSealedSecret { env, .. } => Some(format!(
                 "write a SealedSecret skeleton to sealedsecret.yaml in {env}'s directory (apiVersion: {API_VERSION}, kind: SealedSecret, metadata.name: the Secret's name, spec.encryptedData: {{}}), list it under `resources:` in the overlay's kustomization, then run emp-seal {env} --from FILE again (docs/sealing.md)"

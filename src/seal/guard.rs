@@ -152,8 +152,8 @@ pub fn describe_lost(lost: &[(String, Vec<String>)]) -> String {
 /// whose overlay includes the same file.
 struct Renderer {
     env: String,
-    /// The certificate's path and SHA-256 (none when the environment has no usable one).
-    cert: Option<(PathBuf, String)>,
+    /// The certificate's path and SHA-256.
+    cert: (PathBuf, String),
     scope: Scope,
     identity: Identity,
 }
@@ -162,7 +162,7 @@ impl Renderer {
     fn of_plan(p: &EnvPlan) -> Renderer {
         Renderer {
             env: p.env.clone(),
-            cert: Some((p.cert.path.clone(), p.cert.sha256.clone())),
+            cert: (p.cert.path.clone(), p.cert.sha256.clone()),
             scope: p.scope,
             identity: p.identity.clone(),
         }
@@ -171,7 +171,7 @@ impl Renderer {
     /// What `other` would need to share with `self` for one ciphertext to decrypt for both.
     fn differs(&self, root: &Path, other: &Renderer) -> Option<String> {
         match (&self.cert, &other.cert) {
-            (Some((qp, qs)), Some((pp, ps))) if qs != ps => Some(format!(
+            ((qp, qs), (pp, ps)) if qs != ps => Some(format!(
                 "certificates ({} sha256 {}, {} sha256 {})",
                 rel(root, qp),
                 short(qs),
@@ -248,8 +248,9 @@ type SharedSource = (SealedKey, Scope, Identity);
 enum Other<'e> {
     /// It renders these of them.
     Renders(&'e str, Vec<SharedSource>),
-    /// Its build may read `file` (a real path among the wanted ones), but its overlay cannot be
-    /// loaded (`why`, one line): what it renders is unknown.
+    /// Its build may read `file` (a real path among the wanted ones), but how it renders it is
+    /// unknown (`why`, one line: its overlay cannot be loaded, emp-seal does not model it).
+    /// An environment whose certificate cannot be used is an [`Other::Unknown`] too.
     Unknown {
         env: &'e str,
         file: PathBuf,
@@ -264,7 +265,8 @@ enum Other<'e> {
 ///
 /// # Errors
 /// [`SealError::SharedUnknown`] for an environment whose build may read one of the files but
-/// whose overlay cannot be loaded: it may render the file, for another certificate or identity.
+/// whose overlay cannot be loaded, or that renders one of them through what emp-seal does not
+/// model, or with a certificate that cannot be used: it may need other values than the run seals.
 fn other_renderers(
     root: &Path,
     plans: &[&EnvPlan],
@@ -274,7 +276,6 @@ fn other_renderers(
     use rayon::prelude::*;
     let ws = crate::workspace::get(root);
     let cache = crate::kustomize::ParseCache::default();
-    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let found: Vec<Other<'_>> = ws
         .envs
         .par_iter()
@@ -286,18 +287,16 @@ fn other_renderers(
         let (env, shared) = match other {
             Other::Renders(env, shared) => (env, shared),
             Other::Unknown { env, file, why } => {
-                let sealed = wanted.iter().find(|((f, _), _)| *f == file);
-                return Err(SealError::SharedUnknown {
-                    file: rel(&real_root, &file),
-                    env: sealed.map(|(_, r)| r.env.clone()).unwrap_or_default(),
-                    other: env.to_owned(),
-                    why,
-                });
+                return Err(unknown_error(root, wanted, env, &file, why));
             }
         };
-        let cert = super::values::certificate(root, env, None, now)
-            .ok()
-            .map(|(_, s)| (s.path, s.sha256));
+        let cert = match super::values::certificate(root, env, None, now) {
+            Ok((_, s)) => (s.path, s.sha256),
+            Err(e) => {
+                let why = format!("its certificate cannot be used ({e})");
+                return Err(unknown_error(root, wanted, env, &shared[0].0.0, why));
+            }
+        };
         for (key, scope, identity) in shared {
             let r = Renderer {
                 env: env.to_owned(),
@@ -315,7 +314,8 @@ fn other_renderers(
 /// its build reads none of the files (kustomize's load restrictor, api/internal/loader/
 /// loadrestrictions.go `RestrictionRootOnly`: a file is read only by a
 /// kustomization in its directory or above) or it renders none of them; [`Other::Unknown`] when
-/// its overlay does not load or kustomize would not build it (a problem that fails the build).
+/// its overlay does not load or kustomize would not build it (a problem that fails the build),
+/// or when it renders one of them through what emp-seal does not model.
 fn other_env<'e>(
     root: &Path,
     env: &'e crate::workspace::Environment,
@@ -332,12 +332,13 @@ fn other_env<'e>(
         file: reached.clone(),
         why,
     };
+    let unloadable = |what: String| unknown(format!("its overlay cannot be loaded ({what})"));
     let overlay = match Overlay::load_or_unbuildable(root, &env.name, cache) {
         Ok(o) => o,
-        Err(e) => return Some(unknown(e.to_string())),
+        Err(e) => return Some(unloadable(e.to_string())),
     };
     if let Some(p) = overlay.problems().iter().find(|p| p.fails_build()) {
-        return Some(unknown(format!("{}: {}", p.origin, p.message)));
+        return Some(unloadable(format!("{}: {}", p.origin, p.message)));
     }
     let shared: Vec<_> = overlay
         .secret_sources()
@@ -349,7 +350,38 @@ fn other_env<'e>(
         })
         .filter(|(k, _, _)| wanted.contains_key(k))
         .collect();
-    (!shared.is_empty()).then_some(Other::Renders(&env.name, shared))
+    if shared.is_empty() {
+        return None;
+    }
+    // The identity it renders the file with is a guess, as for the environments sealed
+    // (`refuse_unverified`).
+    if let Err(SealError::OverlayUnverified { origin, message }) =
+        super::refuse_unverified(&overlay)
+    {
+        let why =
+            format!("emp-seal does not model how its overlay renders it ({origin}: {message})");
+        return Some(unknown(why));
+    }
+    Some(Other::Renders(&env.name, shared))
+}
+
+/// [`SealError::SharedUnknown`]: environment `other` may render `file` (a real path among
+/// `wanted`), and `why` says what about it is unknown.
+fn unknown_error(
+    root: &Path,
+    wanted: &BTreeMap<SealedKey, Renderer>,
+    other: &str,
+    file: &Path,
+    why: String,
+) -> SealError {
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let sealed = wanted.iter().find(|((f, _), _)| f == file);
+    SealError::SharedUnknown {
+        file: rel(&real_root, file),
+        env: sealed.map(|(_, r)| r.env.clone()).unwrap_or_default(),
+        other: other.to_owned(),
+        why,
+    }
 }
 
 fn short(sha: &str) -> &str {

@@ -574,3 +574,48 @@ fn seal_name_takes_the_rendered_name_and_an_unambiguous_name_in_the_file() {
     assert_eq!(read(&t.path().join("k8s/base/sealedsecret.yaml")), before);
     rewrites(&dry(t.path(), "mid2-app-secrets"), "team/mid2-app-secrets");
 }
+
+/// An environment that renders the shared file, but whose certificate cannot be used (missing,
+/// or not a certificate) or whose render of it emp-seal does not model (`replacements`), may
+/// need other values than the run seals: seal refuses, naming it and why, and writes nothing.
+#[test]
+fn seal_refuses_a_shared_file_another_environment_renders_with_an_unknown_certificate_or_identity()
+{
+    const DEMO: &str = "k8s/overlays/paper/sealing-cert.pem";
+    const SHARED: &str = "k8s/base/sealedsecret.yaml";
+    let replacements = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: team\nresources:\n  - ../../base\nreplacements:\n  - source: {kind: ConfigMap, name: x, fieldPath: data.ns}\n    targets:\n      - select: {kind: SealedSecret}\n        fieldPaths: [metadata.namespace]\n";
+    let cases: [(&str, Option<&str>, &str); 3] = [
+        (
+            "k8s/overlays/b/sealing-cert.pem",
+            None,
+            "its certificate cannot be used",
+        ),
+        (
+            "k8s/overlays/b/sealing-cert.pem",
+            Some("not a certificate\n"),
+            "its certificate cannot be used",
+        ),
+        (
+            "k8s/overlays/b/kustomization.yaml",
+            Some(replacements),
+            "k8s/overlays/b/kustomization.yaml:6: `replacements` is not modelled",
+        ),
+    ];
+    for (file, text, why) in cases {
+        let t = shared_tree("team", "team", DEMO);
+        let root = t.path();
+        match text {
+            Some(text) => write(&root.join(file), text),
+            None => std::fs::remove_file(root.join(file)).expect("rm"),
+        }
+        let before = read(&root.join(SHARED));
+        let o = run(root, &["seal", "a", "--from", "work/in.env"]);
+        let error = the_error(&o);
+        assert!(
+            error.starts_with(&format!("error: {SHARED}: environment `b`")) && error.contains(why),
+            "{file}: `{why}` not in {}",
+            o.stderr
+        );
+        assert_eq!(read(&root.join(SHARED)), before, "{file}: written");
+    }
+}
