@@ -327,12 +327,13 @@ fn other_env<'e>(
             .as_ref()
             .is_none_or(|dirs| dirs.iter().any(|d| file.starts_with(d)))
     })?;
-    let unknown = |why: String| Other::Unknown {
+    let unknown = |file: &PathBuf, why: String| Other::Unknown {
         env: &env.name,
-        file: reached.clone(),
+        file: file.clone(),
         why,
     };
-    let unloadable = |what: String| unknown(format!("its overlay cannot be loaded ({what})"));
+    let unloadable =
+        |what: String| unknown(reached, format!("its overlay cannot be loaded ({what})"));
     let overlay = match Overlay::load_or_unbuildable(root, &env.name, cache) {
         Ok(o) => o,
         Err(e) => return Some(unloadable(e.to_string())),
@@ -360,7 +361,7 @@ fn other_env<'e>(
     {
         let why =
             format!("emp-seal does not model how its overlay renders it ({origin}: {message})");
-        return Some(unknown(why));
+        return Some(unknown(&shared[0].0.0, why));
     }
     Some(Other::Renders(&env.name, shared))
 }
