@@ -47,9 +47,13 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             {
                 continue;
             }
-            // The reader stops at the first error of the file: name the document it is in.
-            let (name, location) = match e.position().and_then(|(l, _)| doc_at(cx, &src.path, l)) {
-                Some(doc) => (doc.name(), doc.location(&["metadata", "name"])),
+            // The reader stops at the first error of the file: name the SealedSecret it is in
+            // (none when it is in no SealedSecret, e.g. content on another document's `---`).
+            let (name, location) = match e.position() {
+                Some((line, _)) => match doc_at(cx, &src.path, line) {
+                    Some(doc) => (doc.name(), doc.location(&["metadata", "name"])),
+                    None => ("", at_line(cx, &src.path, line)),
+                },
                 None => (src.name_in_file.as_str(), at_line(cx, &src.path, src.line)),
             };
             let named = if name.is_empty() {
