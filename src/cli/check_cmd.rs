@@ -32,7 +32,7 @@ pub(super) fn run(ctx: &Ctx, a: CheckArgs) -> Result<Outcome, CliError> {
     };
     let outcome = check::run(&opts)?;
     // Statements of what was not verified, printed even under `-q`: without them a quiet clean
-    // run would read as "verified clean" (docs/check.md, "Output").
+    // run would read as "verified clean" (docs/check.md, "When the gate cannot look").
     if !outcome.git {
         eprintln!(
             "note: not a git repository: tracked status is unknown, every file is checked as committed"
