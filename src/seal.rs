@@ -81,6 +81,17 @@ pub enum SealError {
         name: String,
         names: String,
     },
+    /// `--name` matches several SealedSecrets the overlay renders: by rendered name (the same
+    /// name in several namespaces), or by their names in their files.
+    #[error(
+        "{env}: `{name}` names {count} of the SealedSecrets the overlay renders ({names}); --name takes the rendered name"
+    )]
+    NameAmbiguous {
+        env: String,
+        name: String,
+        count: usize,
+        names: String,
+    },
     #[error("env file `{name}` not found in the current directory nor in any overlay")]
     FromNotFound { name: String },
     #[error("env file `{name}` is ambiguous: found in {found}")]
@@ -174,6 +185,21 @@ pub enum SealError {
         other: String,
         /// What differs, with both values.
         what: String,
+    },
+    /// An environment the run does not seal may render the SealedSecret it writes (its build
+    /// may read the file), but whether it does, or for which certificate and identity, is
+    /// unknown: its overlay cannot be loaded, emp-seal does not model how it renders the file,
+    /// or its certificate cannot be used.
+    #[error(
+        "{file}: environment `{other}` may render this SealedSecret, but {why}: values sealed for `{env}` might not decrypt there; nothing was written"
+    )]
+    SharedUnknown {
+        file: String,
+        env: String,
+        other: String,
+        /// What is unknown and why (`its overlay cannot be loaded (file:line: what)`, ...; no
+        /// value).
+        why: String,
     },
     #[error("cannot read a value for `{key}`: {reason}")]
     Prompt { key: String, reason: String },
@@ -299,6 +325,9 @@ impl SealError {
             SealError::SharedTarget { .. } | SealError::SharedWithUnsealed { .. } => Some(
                 "seal the environments one at a time into files of their own (a SealedSecret per overlay), or give them the same certificate and identity".to_owned(),
             ),
+            SealError::SharedUnknown { other, .. } => Some(format!(
+                "fix what the message names in `{other}`'s overlay or certificate (`emp-seal check` names overlay problems, `emp-seal cert {other}` certificate ones), or give this environment its own SealedSecret file that `{other}` does not include"
+            )),
             SealError::NoSealedSecret { env, .. } => Some(format!(
                 "write a SealedSecret skeleton to sealedsecret.yaml in {env}'s directory (apiVersion: {API_VERSION}, kind: SealedSecret, metadata.name: the Secret's name, spec.encryptedData: {{}}), list it under `resources:` in the overlay's kustomization, then run emp-seal {env} --from FILE again (docs/sealing.md)"
             )),
@@ -447,49 +476,67 @@ pub fn sealed_secret_of(root: &Path, env: &str) -> Result<SealedTarget, SealErro
 }
 
 /// Which of `sealed` to seal when an overlay renders several: the one `name` (`--name`) names
-/// (rendered name or name in the file), else the one named like the env file `from` up to its
-/// first dot (`emp-secrets.paper.env` -> `emp-secrets`); or the error listing them.
+/// ([`named`]), else the one named like the env file `from` up to its first dot
+/// (`emp-secrets.paper.env` -> `emp-secrets`); or the error listing them.
 fn choose<'s>(
     env: &str,
     name: Option<&str>,
     from: Option<&Path>,
     sealed: &[Candidate<'s>],
 ) -> Result<Candidate<'s>, SealError> {
-    let names = || {
-        sealed
-            .iter()
-            .map(|(f, _, r, _)| format!("`{}` in {}", r.name, f.display()))
+    let list = |of: &[Candidate<'_>]| {
+        of.iter()
+            .map(|(f, _, r, _)| format!("`{}` in {}", r.name, crate::workspace::path_str(f)))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let named = |n: &str| {
-        let hits: Vec<_> = sealed
-            .iter()
-            .filter(|(_, in_file, r, _)| r.name == n || in_file.as_str() == n)
-            .collect();
-        match hits.as_slice() {
-            [one] => Some(**one),
-            _ => None,
-        }
-    };
     if let Some(n) = name {
-        return named(n).ok_or_else(|| SealError::NoSuchSealedSecret {
-            env: env.to_owned(),
-            name: n.to_owned(),
-            names: names(),
-        });
+        return match named(n, sealed) {
+            Ok(one) => Ok(one),
+            Err(hits) if hits.is_empty() => Err(SealError::NoSuchSealedSecret {
+                env: env.to_owned(),
+                name: n.to_owned(),
+                names: list(sealed),
+            }),
+            Err(hits) => Err(SealError::NameAmbiguous {
+                env: env.to_owned(),
+                name: n.to_owned(),
+                count: hits.len(),
+                names: list(&hits),
+            }),
+        };
     }
     if let [one] = sealed {
         return Ok(*one);
     }
     from.and_then(|f| f.file_name()?.to_str()?.split('.').next())
         .filter(|s| !s.is_empty())
-        .and_then(named)
+        .and_then(|n| named(n, sealed).ok())
         .ok_or_else(|| SealError::SeveralSealedSecrets {
             env: env.to_owned(),
             count: sealed.len(),
-            names: names(),
+            names: list(sealed),
         })
+}
+
+/// The one of `sealed` whose rendered name is `n` (the name the controller and the workloads
+/// know); failing that, the one whose name in its file is `n`. Otherwise the candidates that
+/// matched (none, or several).
+fn named<'s>(n: &str, sealed: &[Candidate<'s>]) -> Result<Candidate<'s>, Vec<Candidate<'s>>> {
+    let rendered: Vec<Candidate<'s>> = sealed.iter().filter(|c| c.2.name == n).copied().collect();
+    let hits = if rendered.is_empty() {
+        sealed
+            .iter()
+            .filter(|c| c.1.as_str() == n)
+            .copied()
+            .collect()
+    } else {
+        rendered
+    };
+    match hits.as_slice() {
+        [one] => Ok(*one),
+        _ => Err(hits),
+    }
 }
 
 /// A rendered SealedSecret [`choose`] picks from: file, name as written, rendered identity and

@@ -31,14 +31,14 @@ pub(super) fn run(ctx: &Ctx, a: CheckArgs) -> Result<Outcome, CliError> {
         allow_runtime_secrets: a.allow_runtime_secrets,
     };
     let outcome = check::run(&opts)?;
-    if !outcome.git && !ctx.quiet {
+    // Statements of what was not verified, printed even under `-q`: without them a quiet clean
+    // run would read as "verified clean" (docs/check.md, "When the gate cannot look").
+    if !outcome.git {
         eprintln!(
             "note: not a git repository: tracked status is unknown, every file is checked as committed"
         );
     }
-    if let Some(note) = &outcome.render_note
-        && !ctx.quiet
-    {
+    if let Some(note) = &outcome.render_note {
         eprintln!("{note}");
     }
     let format = match a.format {

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use super::Context;
 use super::locate::at_line;
 use super::model::sealed_sources;
-use super::yamldocs::docs_of_kind;
+use super::yamldocs::{YamlDoc, docs_of_kind};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::{API_VERSION, SealedSecretError};
 
@@ -47,18 +47,35 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             {
                 continue;
             }
+            // The reader stops at the first error of the file: name the SealedSecret it is in
+            // (none when it is in no SealedSecret, e.g. content on another document's `---`).
+            let (name, location) = match e.position() {
+                Some((line, _)) => match doc_at(cx, &src.path, line) {
+                    Some(doc) => (doc.name(), doc.location(&["metadata", "name"])),
+                    None => ("", at_line(cx, &src.path, line)),
+                },
+                None => (src.name_in_file.as_str(), at_line(cx, &src.path, src.line)),
+            };
+            let named = if name.is_empty() {
+                String::new()
+            } else {
+                format!(" `{name}`")
+            };
             let message = format!(
-                "SealedSecret `{}` cannot be read: {e}; identity-mismatch, stale-certificate, example-sealed-mismatch and missing-secret-key did not check this file",
-                src.name_in_file
+                "SealedSecret{named} cannot be read: {e}; identity-mismatch, stale-certificate, example-sealed-mismatch and missing-secret-key did not check this file"
             );
-            out.push(Finding::new(
-                &META,
-                at_line(cx, &src.path, src.line),
-                message,
-            ));
+            out.push(Finding::new(&META, location, message));
         }
     }
     out
+}
+
+/// The `kind: SealedSecret` document of the file `path` that holds its 1-based `line`.
+fn doc_at<'c>(cx: &'c Context<'_>, path: &str, line: usize) -> Option<&'c YamlDoc<'c>> {
+    docs_of_kind(cx, "SealedSecret").find(|d| {
+        let first = d.doc.first_line as usize;
+        d.file.path == path && (first..first + d.doc.text.lines().count().max(1)).contains(&line)
+    })
 }
 
 /// `kind: SealedSecret` documents of the tree whose `apiVersion` the controller does not serve.

@@ -152,8 +152,8 @@ pub fn describe_lost(lost: &[(String, Vec<String>)]) -> String {
 /// whose overlay includes the same file.
 struct Renderer {
     env: String,
-    /// The certificate's path and SHA-256 (none when the environment has no usable one).
-    cert: Option<(PathBuf, String)>,
+    /// The certificate's path and SHA-256.
+    cert: (PathBuf, String),
     scope: Scope,
     identity: Identity,
 }
@@ -162,7 +162,7 @@ impl Renderer {
     fn of_plan(p: &EnvPlan) -> Renderer {
         Renderer {
             env: p.env.clone(),
-            cert: Some((p.cert.path.clone(), p.cert.sha256.clone())),
+            cert: (p.cert.path.clone(), p.cert.sha256.clone()),
             scope: p.scope,
             identity: p.identity.clone(),
         }
@@ -171,7 +171,7 @@ impl Renderer {
     /// What `other` would need to share with `self` for one ciphertext to decrypt for both.
     fn differs(&self, root: &Path, other: &Renderer) -> Option<String> {
         match (&self.cert, &other.cert) {
-            (Some((qp, qs)), Some((pp, ps))) if qs != ps => Some(format!(
+            ((qp, qs), (pp, ps)) if qs != ps => Some(format!(
                 "certificates ({} sha256 {}, {} sha256 {})",
                 rel(root, qp),
                 short(qs),
@@ -221,7 +221,7 @@ pub(crate) fn check_shared_targets(
             }
         }
     }
-    for other in other_renderers(root, plans, now, &first) {
+    for other in other_renderers(root, plans, now, &first)? {
         let (key, r) = (&other.0, &other.1);
         if let Some(q) = first.get(key)
             && let Some(what) = q.differs(root, r)
@@ -237,55 +237,66 @@ pub(crate) fn check_shared_targets(
     Ok(())
 }
 
-/// A SealedSecret another environment renders: its real file path and name as written, and the
-/// scope and identity it renders with.
-type SharedSource = ((PathBuf, String), Scope, Identity);
+/// A SealedSecret a seal writes: its real file path and name as written.
+type SealedKey = (PathBuf, String);
+
+/// A SealedSecret another environment renders, with the scope and identity it renders with.
+type SharedSource = (SealedKey, Scope, Identity);
+
+/// What the build of an environment the run does not seal says about the SealedSecrets it
+/// writes.
+enum Other<'e> {
+    /// It renders these of them.
+    Renders(&'e str, Vec<SharedSource>),
+    /// Its build may read `file` (a real path among the wanted ones), but how it renders it is
+    /// unknown (`why`, one line: its overlay cannot be loaded, emp-seal does not model it).
+    /// An environment whose certificate cannot be used is an [`Other::Unknown`] too.
+    Unknown {
+        env: &'e str,
+        file: PathBuf,
+        why: String,
+    },
+}
 
 /// The SealedSecrets the environments not in `plans` render that are among `wanted` (keyed by
-/// real file path and name as written), with how each renders them (an overlay that does not
-/// load renders nothing here). The overlays are built in parallel over one parse cache; a
-/// certificate is read only for an environment that renders one of `wanted`.
+/// real file path and name as written), with how each renders them. The overlays are built in
+/// parallel over one parse cache; a certificate is read only for an environment that renders
+/// one of `wanted`.
+///
+/// # Errors
+/// [`SealError::SharedUnknown`] for an environment whose build may read one of the files but
+/// whose overlay cannot be loaded, or that renders one of them through what emp-seal does not
+/// model, or with a certificate that cannot be used: it may need other values than the run seals.
 fn other_renderers(
     root: &Path,
     plans: &[&EnvPlan],
     now: u64,
-    wanted: &BTreeMap<(PathBuf, String), Renderer>,
-) -> Vec<((PathBuf, String), Renderer)> {
+    wanted: &BTreeMap<SealedKey, Renderer>,
+) -> Result<Vec<(SealedKey, Renderer)>, SealError> {
     use rayon::prelude::*;
     let ws = crate::workspace::get(root);
     let cache = crate::kustomize::ParseCache::default();
-    let found: Vec<(&str, Vec<SharedSource>)> = ws
+    let found: Vec<Other<'_>> = ws
         .envs
         .par_iter()
         .filter(|e| plans.iter().all(|p| p.env != e.name))
-        // Only an environment whose build can read one of the files (when discovery knows).
-        .filter(|e| {
-            e.reaches.as_ref().is_none_or(|dirs| {
-                wanted
-                    .keys()
-                    .any(|(file, _)| dirs.iter().any(|d| file.starts_with(d)))
-            })
-        })
-        .filter_map(|env| {
-            let overlay = Overlay::load_or_unbuildable(root, &env.name, &cache).ok()?;
-            let sources = overlay.secret_sources();
-            let shared: Vec<_> = sources
-                .iter()
-                .filter_map(SecretSource::as_sealed)
-                .map(|(file, name, rendered, scope)| {
-                    let path = std::fs::canonicalize(root.join(file)).unwrap_or(file.clone());
-                    ((path, name.clone()), *scope, rendered.clone())
-                })
-                .filter(|(k, _, _)| wanted.contains_key(k))
-                .collect();
-            (!shared.is_empty()).then_some((env.name.as_str(), shared))
-        })
+        .filter_map(|env| other_env(root, env, wanted, &cache))
         .collect();
     let mut out = Vec::new();
-    for (env, shared) in found {
-        let cert = super::values::certificate(root, env, None, now)
-            .ok()
-            .map(|(_, s)| (s.path, s.sha256));
+    for other in found {
+        let (env, shared) = match other {
+            Other::Renders(env, shared) => (env, shared),
+            Other::Unknown { env, file, why } => {
+                return Err(unknown_error(root, wanted, env, &file, why));
+            }
+        };
+        let cert = match super::values::certificate(root, env, None, now) {
+            Ok((_, s)) => (s.path, s.sha256),
+            Err(e) => {
+                let why = format!("its certificate cannot be used ({e})");
+                return Err(unknown_error(root, wanted, env, &shared[0].0.0, why));
+            }
+        };
         for (key, scope, identity) in shared {
             let r = Renderer {
                 env: env.to_owned(),
@@ -296,7 +307,82 @@ fn other_renderers(
             out.push((key, r));
         }
     }
-    out
+    Ok(out)
+}
+
+/// What environment `env`'s build renders of `wanted`: nothing (`None`) when discovery knows
+/// its build reads none of the files (kustomize's load restrictor, api/internal/loader/
+/// loadrestrictions.go `RestrictionRootOnly`: a file is read only by a
+/// kustomization in its directory or above) or it renders none of them; [`Other::Unknown`] when
+/// its overlay does not load or kustomize would not build it (a problem that fails the build),
+/// or when it renders one of them through what emp-seal does not model.
+fn other_env<'e>(
+    root: &Path,
+    env: &'e crate::workspace::Environment,
+    wanted: &BTreeMap<SealedKey, Renderer>,
+    cache: &crate::kustomize::ParseCache,
+) -> Option<Other<'e>> {
+    let reached = wanted.keys().map(|(file, _)| file).find(|file| {
+        env.reaches
+            .as_ref()
+            .is_none_or(|dirs| dirs.iter().any(|d| file.starts_with(d)))
+    })?;
+    let unknown = |file: &PathBuf, why: String| Other::Unknown {
+        env: &env.name,
+        file: file.clone(),
+        why,
+    };
+    let unloadable =
+        |what: String| unknown(reached, format!("its overlay cannot be loaded ({what})"));
+    let overlay = match Overlay::load_or_unbuildable(root, &env.name, cache) {
+        Ok(o) => o,
+        Err(e) => return Some(unloadable(e.to_string())),
+    };
+    if let Some(p) = overlay.problems().iter().find(|p| p.fails_build()) {
+        return Some(unloadable(format!("{}: {}", p.origin, p.message)));
+    }
+    let shared: Vec<_> = overlay
+        .secret_sources()
+        .iter()
+        .filter_map(SecretSource::as_sealed)
+        .map(|(file, name, rendered, scope)| {
+            let path = std::fs::canonicalize(root.join(file)).unwrap_or(file.clone());
+            ((path, name.clone()), *scope, rendered.clone())
+        })
+        .filter(|(k, _, _)| wanted.contains_key(k))
+        .collect();
+    if shared.is_empty() {
+        return None;
+    }
+    // The identity it renders the file with is a guess, as for the environments sealed
+    // (`refuse_unverified`).
+    if let Err(SealError::OverlayUnverified { origin, message }) =
+        super::refuse_unverified(&overlay)
+    {
+        let why =
+            format!("emp-seal does not model how its overlay renders it ({origin}: {message})");
+        return Some(unknown(&shared[0].0.0, why));
+    }
+    Some(Other::Renders(&env.name, shared))
+}
+
+/// [`SealError::SharedUnknown`]: environment `other` may render `file` (a real path among
+/// `wanted`), and `why` says what about it is unknown.
+fn unknown_error(
+    root: &Path,
+    wanted: &BTreeMap<SealedKey, Renderer>,
+    other: &str,
+    file: &Path,
+    why: String,
+) -> SealError {
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let sealed = wanted.iter().find(|((f, _), _)| f == file);
+    SealError::SharedUnknown {
+        file: rel(&real_root, file),
+        env: sealed.map(|(_, r)| r.env.clone()).unwrap_or_default(),
+        other: other.to_owned(),
+        why,
+    }
 }
 
 fn short(sha: &str) -> &str {

@@ -163,6 +163,21 @@ fn not_a_string(at: (usize, usize), field: impl Into<String>) -> SealedSecretErr
 }
 
 impl SealedSecretError {
+    /// The 1-based file line and column the error is at, when it has a position.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            Self::Yaml { line, column, .. }
+            | Self::Unsupported { line, column, .. }
+            | Self::NotAString { line, column, .. }
+            | Self::NotAMapping { line, column, .. }
+            | Self::ApiVersion { line, column, .. }
+            | Self::DataAndEncryptedData { line, column }
+            | Self::LegacyData { line, column }
+            | Self::NoMetadata { line, column } => Some((*line, *column)),
+            _ => None,
+        }
+    }
+
     /// A one-line suggestion for the user, when there is one.
     pub fn hint(&self) -> Option<&'static str> {
         match self {

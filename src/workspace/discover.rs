@@ -30,6 +30,9 @@ pub(crate) struct KustDir {
     pub(crate) component: bool,
     /// Canonical directories it includes through `resources`, `bases` or `components`.
     pub(crate) includes: Vec<PathBuf>,
+    /// False when its kustomization file cannot be read or does not parse: what it includes
+    /// is then unknown, not nothing.
+    pub(crate) parsed: bool,
 }
 
 /// What the walk found.
@@ -140,26 +143,27 @@ fn walk(
 /// what it includes, transitively. A file is read only by a kustomization in its own directory
 /// or above (kustomize's load restrictor), so an environment none of whose directories is above a
 /// file cannot render it. `None` when one of them was not scanned (ignored, or no kustomization
-/// file), so that what it includes is unknown.
+/// file, or one that does not parse), so that what it includes is unknown.
 pub(crate) fn reached(scan: &Scan, dir: &Path) -> Option<Vec<PathBuf>> {
     let mut seen = BTreeSet::new();
     let mut todo = vec![std::fs::canonicalize(dir).ok()?];
     while let Some(d) = todo.pop() {
-        let includes = &scan.kust.get(&d)?.includes;
+        let k = scan.kust.get(&d).filter(|k| k.parsed)?;
         if seen.insert(d) {
-            todo.extend(includes.iter().cloned());
+            todo.extend(k.includes.iter().cloned());
         }
     }
     Some(seen.into_iter().collect())
 }
 
 /// A kustomization directory with its kind and the local directories it includes (remote bases
-/// are skipped; a kustomization that cannot be read includes nothing).
+/// are skipped; a kustomization that cannot be read includes nothing, and is not `parsed`).
 fn read_kust(dir: PathBuf, kfile: &Path) -> KustDir {
-    let v: Value = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES)
+    let read: Option<Value> = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES)
         .ok()
-        .and_then(|text| yaml_serde::from_str(crate::yamlpos::without_bom(&text)).ok())
-        .unwrap_or_default();
+        .and_then(|text| yaml_serde::from_str(crate::yamlpos::without_bom(&text)).ok());
+    let parsed = read.is_some();
+    let v = read.unwrap_or_default();
     let component = v.get("kind").and_then(Value::as_str) == Some("Component");
     let remote =
         |e: &&str| e.contains("://") || e.starts_with("git@") || e.starts_with("github.com/");
@@ -177,6 +181,7 @@ fn read_kust(dir: PathBuf, kfile: &Path) -> KustDir {
         dir,
         component,
         includes,
+        parsed,
     }
 }
 

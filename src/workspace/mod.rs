@@ -61,10 +61,11 @@ pub fn find_repo_root(start: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// A path relative to the repository root, with forward slashes, for messages.
+/// A path relative to the repository root, with forward slashes and `.` and `..` steps resolved
+/// lexically ([`path_str`]: a base file an overlay reaches through `../../base` is named
+/// `k8s/base/...`; symlinks are not resolved), for messages.
 pub fn rel(root: &Path, p: &Path) -> String {
-    let r = p.strip_prefix(root).unwrap_or(p);
-    r.to_string_lossy().replace('\\', "/")
+    path_str(p.strip_prefix(root).unwrap_or(p))
 }
 
 /// The name `--from` is shown with in messages.

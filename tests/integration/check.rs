@@ -496,3 +496,31 @@ fn not_a_git_repository_is_said_and_checked() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a git repository"));
 }
+
+/// `-q` drops chatter, never a statement of what was not verified: outside git (tracked status
+/// unknown) and under `--render=auto` with no kubectl or kustomize (the model only), a quiet
+/// clean-looking run says so on stderr as a loud one does.
+#[test]
+fn quiet_check_keeps_the_notes_on_what_was_not_verified() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy(&common::repo_root().join("k8s"), &tmp.path().join("k8s"));
+    // A PATH with git only: neither kubectl nor kustomize.
+    let bin_dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(common::which("git").unwrap(), bin_dir.path().join("git")).unwrap();
+    for quiet in [false, true] {
+        let mut c = bin();
+        c.env("PATH", bin_dir.path()).arg("-C").arg(tmp.path());
+        if quiet {
+            c.arg("-q");
+        }
+        let out = c.args(["check", "--release", "paper"]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(2), "{err}");
+        for note in [
+            "note: not a git repository: tracked status is unknown",
+            "note: --render=auto: neither kubectl nor kustomize is on PATH, so the overlay was checked against emp-seal's model only",
+        ] {
+            assert!(err.contains(note), "quiet {quiet}: `{note}` not in {err}");
+        }
+    }
+}

@@ -201,30 +201,40 @@ fn ciphertexts_from_the_sealing_core_are_never_placeholders() {
     assert!(total >= 200, "{total}");
 }
 
+/// A temp copy of `k8s/`, its paper SealedSecret file and that file's shipped text.
+fn paper_copy() -> (tempfile::TempDir, PathBuf, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    common::copy_dir(&common::repo_root().join("k8s"), &tmp.path().join("k8s"));
+    let file = tmp.path().join("k8s/overlays/paper/sealedsecret.yaml");
+    let shipped = std::fs::read_to_string(&file).unwrap();
+    (tmp, file, shipped)
+}
+
+/// The JSON report of `check --rules sealed-secret-unread` on `root` once `file` holds `text`
+/// (exit 1: it has findings).
+fn unread_report(root: &Path, file: &Path, text: &str) -> Vec<u8> {
+    std::fs::write(file, text).unwrap();
+    let out = common::output_with_code(
+        common::emp_seal().arg("-C").arg(root).args([
+            "check",
+            "--format",
+            "json",
+            "--rules",
+            "sealed-secret-unread",
+        ]),
+        1,
+    );
+    out.stdout
+}
+
 /// A SealedSecret the identity and key rules could not read is reported, not passed in silence:
 /// the legacy `spec.data` next to `encryptedData` (the controller rejects it), and a
 /// `kind: SealedSecret` with an `apiVersion` the controller does not serve.
 #[test]
 fn sealed_secret_unread_reports_what_the_readers_refused() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, file, shipped) = paper_copy();
     let root = tmp.path();
-    common::copy_dir(&common::repo_root().join("k8s"), &root.join("k8s"));
-    let file = root.join("k8s/overlays/paper/sealedsecret.yaml");
-    let shipped = std::fs::read_to_string(&file).unwrap();
-    let unread = |text: String| {
-        std::fs::write(&file, text).unwrap();
-        let out = common::output_with_code(
-            common::emp_seal().arg("-C").arg(root).args([
-                "check",
-                "--format",
-                "json",
-                "--rules",
-                "sealed-secret-unread",
-            ]),
-            1,
-        );
-        common::json_findings(&out.stdout)
-    };
+    let unread = |text: String| common::json_findings(&unread_report(root, &file, &text));
     let both = shipped.replacen("  encryptedData:\n", "  data: AgBx\n  encryptedData:\n", 1);
     let found = unread(both);
     assert_eq!(found.len(), 1, "{found:?}");
@@ -259,4 +269,60 @@ fn sealed_secret_unread_reports_what_the_readers_refused() {
         0,
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("no findings"));
+}
+
+/// A read error in the second SealedSecret of a file is reported with that document's name and
+/// at that document (no name when it has none), not with the first document's.
+#[test]
+fn sealed_secret_unread_names_the_document_the_error_is_in() {
+    let (tmp, file, shipped) = paper_copy();
+    let root = tmp.path();
+    for (metadata, name) in [
+        ("metadata:\n  name: emp-other\n", Some("emp-other")),
+        ("metadata:\n  labels:\n    a: b\n", None),
+    ] {
+        let second = format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\n{metadata}spec:\n  encryptedData: [1]\n"
+        );
+        let text = format!("{shipped}---\n{second}");
+        let doc_line = 1 + text.lines().position(|l| l == "---").unwrap() as u64;
+        let error_line = 1 + text
+            .lines()
+            .position(|l| l == "  encryptedData: [1]")
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&unread_report(root, &file, &text)).unwrap();
+        // (A SealedSecret without a name also fails kustomize's build: `overlay-build-error`.)
+        let found: Vec<_> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "sealed-secret-unread")
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        let message = found[0]["message"].as_str().unwrap();
+        let line = found[0]["location"]["line"].as_u64().unwrap();
+        let want = match name {
+            Some(n) => format!("SealedSecret `{n}` cannot be read: {error_line}:"),
+            None => format!("SealedSecret cannot be read: {error_line}:"),
+        };
+        assert!(message.starts_with(&want), "`{want}`: {message}");
+        assert!(!message.contains("emp-secrets"), "{message}");
+        assert!(
+            line > doc_line,
+            "{line} is not in the second document: {message}"
+        );
+    }
+    // An error in a document that is no SealedSecret names none, and is placed at its line.
+    let text = format!("{shipped}--- {{apiVersion: v1, kind: ConfigMap, metadata: {{name: c}}}}\n");
+    let error_line = text.lines().count() as u64;
+    let v: serde_json::Value = serde_json::from_slice(&unread_report(root, &file, &text)).unwrap();
+    let found = v["findings"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let message = found[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("SealedSecret cannot be read: {error_line}:")),
+        "{message}"
+    );
+    assert_eq!(found[0]["location"]["line"], error_line, "{message}");
 }

@@ -29,6 +29,18 @@ pub(crate) fn pasted_pem(key: &str) -> String {
     )
 }
 
+/// The one `error:` line of a run refused with exit 2.
+fn the_error(o: &crate::lifecycle::Out) -> &str {
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let errors: Vec<&str> = o
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", o.stderr);
+    errors[0]
+}
+
 fn unsealed(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let key = demo_key(root);
     let o = run(
@@ -66,15 +78,9 @@ fn issue_14_seal_refuses_a_pasted_pem_naming_its_first_line() {
         let mut args = vec!["paper", "--from", s(&from)];
         args.extend_from_slice(extra);
         let o = run(root, &args);
-        assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
-        let errors: Vec<&str> = o
-            .stderr
-            .lines()
-            .filter(|l| l.starts_with("error:"))
-            .collect();
-        assert_eq!(errors.len(), 1, "{}", o.stderr);
+        let error = the_error(&o);
         assert!(
-            errors[0].contains("work/pasted.env:3:") && errors[0].contains("PEM"),
+            error.contains("work/pasted.env:3:") && error.contains("PEM"),
             "{}",
             o.stderr
         );
@@ -354,4 +360,262 @@ fn issue_14_multi_env_seal_refuses_one_shared_file_with_different_certs_or_ident
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// An environment whose build may read the shared file but whose overlay cannot be loaded (its
+/// kustomization does not parse, or a resource of its build does not) renders that file in an
+/// unknown way: seal refuses, naming it and why, and writes nothing. An environment known not
+/// to reach the file does not block the seal, however broken.
+#[test]
+fn seal_refuses_a_shared_file_when_another_environment_that_may_render_it_cannot_be_loaded() {
+    const DEMO: &str = "k8s/overlays/paper/sealing-cert.pem";
+    const SHARED: &str = "k8s/base/sealedsecret.yaml";
+    let head =
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: team\n";
+    let broken = [
+        // Its kustomization does not parse: what it includes is unknown.
+        (
+            "k8s/overlays/b/kustomization.yaml",
+            "namespace: [team\nresources:\n  - ../../base\n".to_owned(),
+            "k8s/overlays/b/kustomization.yaml:",
+        ),
+        // It includes the base, and a resource of its own that does not parse.
+        (
+            "k8s/overlays/b/kustomization.yaml",
+            format!("{head}resources:\n  - ../../base\n  - broken.yaml\n"),
+            "k8s/overlays/b/broken.yaml:",
+        ),
+    ];
+    for (file, text, why) in broken {
+        let t = shared_tree("team", "team", DEMO);
+        let root = t.path();
+        write(
+            &root.join("k8s/overlays/b/broken.yaml"),
+            "kind: [ConfigMap\n",
+        );
+        write(&root.join(file), &text);
+        let before = read(&root.join(SHARED));
+        let o = run(root, &["seal", "a", "--from", "work/in.env"]);
+        let error = the_error(&o);
+        assert!(
+            error.starts_with(&format!("error: {SHARED}: environment `b`"))
+                && error.contains("cannot be loaded")
+                && error.contains(why),
+            "{}",
+            o.stderr
+        );
+        let help = o.stderr.lines().find(|l| l.starts_with("help:"));
+        assert!(
+            help.is_some_and(|h| h.contains("fix") && h.contains("its own SealedSecret")),
+            "{}",
+            o.stderr
+        );
+        assert!(!o.stderr.contains("SENTINEL"));
+        assert_eq!(read(&root.join(SHARED)), before, "{file}: written");
+    }
+    // `c` includes only its own directory (discovery read its kustomization): broken as it is,
+    // it cannot render the base's file, and `a` seals.
+    let t = shared_tree("team", "team", DEMO);
+    let root = t.path();
+    write(
+        &root.join("k8s/overlays/c/kustomization.yaml"),
+        &format!("{head}resources:\n  - broken.yaml\n"),
+    );
+    write(
+        &root.join("k8s/overlays/c/broken.yaml"),
+        "kind: [ConfigMap\n",
+    );
+    let o = run(root, &["seal", "a", "--from", "work/in.env"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+}
+
+/// Seal names a file an overlay reaches through `../` by its repository-relative path, with `.`
+/// and `..` steps resolved lexically: in its summary, its dry run and its errors.
+#[test]
+fn seal_messages_name_a_base_file_by_its_normalised_path() {
+    const DEMO: &str = "k8s/overlays/paper/sealing-cert.pem";
+    let t = shared_tree("team", "team", DEMO);
+    let root = t.path();
+    for (args, code, want) in [
+        (
+            &["seal", "a", "--from", "work/in.env", "--dry-run"][..],
+            0,
+            "a (strict team/app-secrets): would rewrite k8s/base/sealedsecret.yaml",
+        ),
+        (
+            &["seal", "a", "--from", "work/in.env", "--name", "nope"],
+            2,
+            "(it renders `app-secrets` in k8s/base/sealedsecret.yaml)",
+        ),
+        (
+            &["seal", "a", "b", "--from", "work/in.env"],
+            0,
+            "a: wrote k8s/base/sealedsecret.yaml",
+        ),
+    ] {
+        let o = run(root, args);
+        assert_eq!(o.code, code, "{args:?}: {}", o.stderr);
+        let all = format!("{}{}", o.stdout, o.stderr);
+        assert!(all.contains(want), "{args:?}: `{want}` not in {all}");
+        assert!(!all.contains("/../"), "{args:?}: {all}");
+    }
+}
+
+/// An overlay `a` (namespace `team`) over the given layers (`(dir, namePrefix, base dir)`: each a
+/// kustomization with that prefix over a base holding a SealedSecret `app-secrets`), plus its own
+/// SealedSecret named `own` when given.
+fn layered_tree(layers: &[(&str, &str, &str)], own: Option<&str>) -> tempfile::TempDir {
+    let t = tempfile::tempdir().expect("tempdir");
+    let root = t.path();
+    let kust = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n";
+    let sealed = |name: &str| {
+        format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: {name}\nspec:\n  encryptedData:\n    API_KEY: AgAAAAAAAAAA...REPLACE_ME\n  template:\n    type: Opaque\n"
+        )
+    };
+    let mut resources = String::new();
+    for (dir, prefix, base) in layers {
+        write(
+            &root.join(format!("k8s/{base}/kustomization.yaml")),
+            &format!("{kust}resources:\n  - sealedsecret.yaml\n"),
+        );
+        write(
+            &root.join(format!("k8s/{base}/sealedsecret.yaml")),
+            &sealed("app-secrets"),
+        );
+        write(
+            &root.join(format!("k8s/{dir}/kustomization.yaml")),
+            &format!("{kust}namePrefix: {prefix}\nresources:\n  - ../{base}\n"),
+        );
+        resources.push_str(&format!("  - ../../{dir}\n"));
+    }
+    if let Some(name) = own {
+        write(
+            &root.join("k8s/overlays/a/sealedsecret.yaml"),
+            &sealed(name),
+        );
+        resources.push_str("  - sealedsecret.yaml\n");
+    }
+    write(
+        &root.join("k8s/overlays/a/kustomization.yaml"),
+        &format!("{kust}namespace: team\nresources:\n{resources}"),
+    );
+    write(
+        &root.join("k8s/overlays/a/sealing-cert.pem"),
+        &read(&common::repo_root().join("k8s/overlays/paper/sealing-cert.pem")),
+    );
+    write(&root.join("work/in.env"), "API_KEY=sharedSENTINEL\n");
+    t
+}
+
+/// `--name` takes the rendered name; the name in the file is accepted when it picks one
+/// SealedSecret. A name that is one SealedSecret's rendered name and another's name in the file
+/// picks the rendered one; a name in the file that several render under other names is refused
+/// naming what they render as, never as "renders no SealedSecret named".
+#[test]
+fn seal_name_takes_the_rendered_name_and_an_unambiguous_name_in_the_file() {
+    let dry = |root: &Path, name: &str| {
+        run(
+            root,
+            &[
+                "seal",
+                "a",
+                "--from",
+                "work/in.env",
+                "--name",
+                name,
+                "--dry-run",
+            ],
+        )
+    };
+    let rewrites = |o: &crate::lifecycle::Out, what: &str| {
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let want = format!("a (strict {what}): would rewrite ");
+        assert!(o.stdout.contains(&want), "`{want}` not in {}", o.stdout);
+    };
+    // One SealedSecret renamed by a layer: either name picks it.
+    let t = layered_tree(&[("mid", "mid-", "base")], None);
+    rewrites(&dry(t.path(), "app-secrets"), "team/mid-app-secrets");
+    rewrites(&dry(t.path(), "mid-app-secrets"), "team/mid-app-secrets");
+    // `app-secrets` is the overlay's own SealedSecret's rendered name and the base's name in
+    // its file: the rendered name wins.
+    let t = layered_tree(&[("mid", "mid-", "base")], Some("app-secrets"));
+    let o = dry(t.path(), "app-secrets");
+    rewrites(&o, "team/app-secrets");
+    assert!(
+        o.stdout.contains("k8s/overlays/a/sealedsecret.yaml"),
+        "{}",
+        o.stdout
+    );
+    rewrites(&dry(t.path(), "mid-app-secrets"), "team/mid-app-secrets");
+    // Two SealedSecrets named `app-secrets` in their files, rendered under two other names.
+    let t = layered_tree(&[("mid", "mid-", "base"), ("mid2", "mid2-", "base2")], None);
+    let before = read(&t.path().join("k8s/base/sealedsecret.yaml"));
+    let o = run(
+        t.path(),
+        &[
+            "seal",
+            "a",
+            "--from",
+            "work/in.env",
+            "--name",
+            "app-secrets",
+        ],
+    );
+    let error = the_error(&o);
+    assert!(
+        !error.contains("renders no SealedSecret named")
+            && error.contains("`mid-app-secrets` in k8s/base/sealedsecret.yaml")
+            && error.contains("`mid2-app-secrets` in k8s/base2/sealedsecret.yaml")
+            && error.contains("--name takes the rendered name"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(read(&t.path().join("k8s/base/sealedsecret.yaml")), before);
+    rewrites(&dry(t.path(), "mid2-app-secrets"), "team/mid2-app-secrets");
+}
+
+/// An environment that renders the shared file, but whose certificate cannot be used (missing,
+/// or not a certificate) or whose render of it emp-seal does not model (`replacements`), may
+/// need other values than the run seals: seal refuses, naming it and why, and writes nothing.
+#[test]
+fn seal_refuses_a_shared_file_another_environment_renders_with_an_unknown_certificate_or_identity()
+{
+    const DEMO: &str = "k8s/overlays/paper/sealing-cert.pem";
+    const SHARED: &str = "k8s/base/sealedsecret.yaml";
+    let replacements = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: team\nresources:\n  - ../../base\nreplacements:\n  - source: {kind: ConfigMap, name: x, fieldPath: data.ns}\n    targets:\n      - select: {kind: SealedSecret}\n        fieldPaths: [metadata.namespace]\n";
+    let cases: [(&str, Option<&str>, &str); 3] = [
+        (
+            "k8s/overlays/b/sealing-cert.pem",
+            None,
+            "its certificate cannot be used",
+        ),
+        (
+            "k8s/overlays/b/sealing-cert.pem",
+            Some("not a certificate\n"),
+            "its certificate cannot be used",
+        ),
+        (
+            "k8s/overlays/b/kustomization.yaml",
+            Some(replacements),
+            "k8s/overlays/b/kustomization.yaml:6: `replacements` is not modelled",
+        ),
+    ];
+    for (file, text, why) in cases {
+        let t = shared_tree("team", "team", DEMO);
+        let root = t.path();
+        match text {
+            Some(text) => write(&root.join(file), text),
+            None => std::fs::remove_file(root.join(file)).expect("rm"),
+        }
+        let before = read(&root.join(SHARED));
+        let o = run(root, &["seal", "a", "--from", "work/in.env"]);
+        let error = the_error(&o);
+        assert!(
+            error.starts_with(&format!("error: {SHARED}: environment `b`")) && error.contains(why),
+            "{file}: `{why}` not in {}",
+            o.stderr
+        );
+        assert_eq!(read(&root.join(SHARED)), before, "{file}: written");
+    }
 }
