@@ -23,7 +23,7 @@ struct Sealed<'a> {
     /// The SealedSecret's name.
     name: &'a str,
     key: &'a str,
-    value: &'a str,
+    value: Cow<'a, str>,
     /// The file whose environment's certificate the value is checked against.
     file: Cow<'a, str>,
     place: Place<'a>,
@@ -54,8 +54,7 @@ pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) 
                 Some(Sealed {
                     name: doc.name(),
                     key: k.as_str()?,
-                    // A non-string YAML value is given as empty.
-                    value: v.as_str().unwrap_or_default(),
+                    value: scalar_text(v),
                     file: Cow::Borrowed(&doc.file.path),
                     place: Place::Doc(doc),
                 })
@@ -66,7 +65,7 @@ pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) 
     // Classified in parallel: a monorepo holds thousands of sealed values.
     let verdicts: Vec<_> = values
         .par_iter()
-        .map(|v| classify(v.value, cx.key_for(&v.file)))
+        .map(|v| classify(&v.value, cx.key_for(&v.file)))
         .collect();
     let mut out = Vec::new();
     for (v, verdict) in values.into_iter().zip(verdicts) {
@@ -113,11 +112,37 @@ fn patched<'c>(cx: &'c Context<'_>, repository: bool) -> Vec<Sealed<'c>> {
             out.push(Sealed {
                 name: &w.name,
                 key: &w.key,
-                value,
+                value: Cow::Borrowed(value),
                 file,
                 place: Place::Patch(w.origin.line),
             });
         }
     }
     out
+}
+
+/// A value as the classifier sees it: a string as written, a number or boolean as its YAML text
+/// (`12` is no ciphertext, but it is not empty either); null, a list or a mapping as empty.
+fn scalar_text(v: &Value) -> Cow<'_, str> {
+    match v {
+        Value::String(s) => Cow::Borrowed(s),
+        Value::Number(n) => Cow::Owned(n.to_string()),
+        Value::Bool(b) => Cow::Owned(b.to_string()),
+        _ => Cow::Borrowed(""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_number_or_boolean_is_classified_as_written_not_as_empty() {
+        let v = |yaml: &str| yaml_serde::from_str::<Value>(yaml).unwrap();
+        assert_eq!(scalar_text(&v("12")), "12");
+        assert_eq!(scalar_text(&v("true")), "true");
+        assert_eq!(scalar_text(&v("AgB=")), "AgB=");
+        assert_eq!(scalar_text(&v("~")), "");
+        assert_eq!(scalar_text(&v("[1]")), "");
+    }
 }
