@@ -254,6 +254,17 @@ pub enum SealError {
         /// The model's problem (one line, no value).
         message: String,
     },
+    /// A patch of the overlay writes a key being sealed: the render holds the patch's value.
+    #[error(
+        "{file}: `{key}` of SealedSecret `{name}` is overwritten by the patch at {patch}, so the value sealed into the file would not render; nothing is sealed"
+    )]
+    PatchedKey {
+        file: String,
+        name: String,
+        key: String,
+        /// `file:line` of the patch.
+        patch: String,
+    },
     #[error(transparent)]
     Crypto(#[from] crypto::CryptoError),
     #[error(transparent)]
@@ -299,6 +310,9 @@ impl SealError {
             SealError::OverlayUnverified { .. } => Some(
                 "keep the overlay buildable by `kubectl kustomize` and within what emp-seal models (docs/kustomize-model.md); `emp-seal check --render` compares the two"
                     .to_owned(),
+            ),
+            SealError::PatchedKey { .. } => Some(
+                "drop the key from the patch (the file's value then renders), or seal it where the patch writes it".to_owned(),
             ),
             SealError::IdentityChangedIncomplete { .. } => Some(
                 "seal every key for the new identity (drop --only, or name those keys in --only too); the controller fails the whole SealedSecret when one value does not decrypt"
@@ -872,6 +886,12 @@ pub(crate) fn plan_env(
     let rescoping = scope != doc.scope;
     let needed = needed_keys(&overlay, doc, &to.identity.name);
     let (mut values, unknown) = select_values(req, env, from_name, from_keys, &needed, prompter)?;
+    refuse_patched(
+        &overlay,
+        &file_name,
+        &target.name,
+        values.iter().map(|(k, _)| k),
+    )?;
     let (removed, untouched, pruned_needed) = check_removals(
         req,
         &overlay,
@@ -924,6 +944,40 @@ pub(crate) fn refuse_unverified(overlay: &Overlay) -> Result<(), SealError> {
             message: p.message.clone(),
         }),
         None => Ok(()),
+    }
+}
+
+/// Refuses to seal a key that a patch of the overlay writes into this SealedSecret (the one named
+/// `name_in_file` in `file_name`): kustomize applies the patch after reading the file, so the
+/// render, and the controller, get the patch's value and never the one sealed here.
+///
+/// # Errors
+/// [`SealError::PatchedKey`].
+fn refuse_patched<'k>(
+    overlay: &Overlay,
+    file_name: &str,
+    name_in_file: &str,
+    keys: impl IntoIterator<Item = &'k String>,
+) -> Result<(), SealError> {
+    let keys: BTreeSet<&str> = keys.into_iter().map(String::as_str).collect();
+    let patched = overlay.written_values().iter().find(|w| {
+        w.kind == "SealedSecret"
+            && w.object_name == name_in_file
+            && crate::workspace::path_str(&w.object_file) == file_name
+            && keys.contains(w.key.as_str())
+    });
+    match patched {
+        None => Ok(()),
+        Some(w) => Err(SealError::PatchedKey {
+            file: file_name.to_owned(),
+            name: name_in_file.to_owned(),
+            key: w.key.clone(),
+            patch: format!(
+                "{}:{}",
+                crate::workspace::path_str(&w.origin.file),
+                w.origin.line
+            ),
+        }),
     }
 }
 

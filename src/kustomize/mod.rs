@@ -175,15 +175,22 @@ pub struct Resource {
 }
 
 /// A value a patch writes into a Secret (`data`, `stringData`) or a `SealedSecret`
-/// (`spec.encryptedData`) from text that is not itself a Secret or `SealedSecret` document: an
-/// inline patch of a kustomization, or a JSON 6902 operation. The rules read such documents in
-/// files; these values they learn from the build.
+/// (`spec.encryptedData`). The rules read Secret and `SealedSecret` documents in files; values
+/// from other text (an inline patch of a kustomization, a JSON 6902 operation: `in_document`
+/// false) they learn from the build. `seal` looks at all of them: a patched key renders the
+/// patch's value, not the file's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrittenValue {
     /// `Secret` or `SealedSecret`.
     pub kind: String,
     /// The object's name when the patch applied.
     pub name: String,
+    /// The file (repository-relative) and name the patched object is written with.
+    pub object_file: PathBuf,
+    pub object_name: String,
+    /// Whether the patch is a Secret or `SealedSecret` document in a file of its own (which the
+    /// rules read as such).
+    pub in_document: bool,
     /// `data`, `stringData` or `encryptedData`.
     pub field: &'static str,
     pub key: String,

@@ -186,7 +186,7 @@ fn written_in_kustomizations(cx: &Context<'_>) -> Vec<Finding> {
     };
     for ov in cx.all_overlays() {
         for w in ov.overlay.written_values() {
-            if w.ciphertext.is_none() {
+            if w.ciphertext.is_none() && !w.in_document {
                 add(&w.origin, &w.name, w.field, &w.key);
             }
         }

@@ -105,7 +105,8 @@ fn patched<'c>(cx: &'c Context<'_>, repository: bool) -> Vec<Sealed<'c>> {
     };
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
-    for w in overlays.iter().flat_map(|o| o.overlay.written_values()) {
+    let written = overlays.iter().flat_map(|o| o.overlay.written_values());
+    for w in written.filter(|w| !w.in_document) {
         let Some(value) = &w.ciphertext else { continue };
         let file = w.origin.file.to_string_lossy();
         if seen.insert((file.clone(), w.origin.line, w.key.as_str())) {

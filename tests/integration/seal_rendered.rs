@@ -623,3 +623,50 @@ fn check_reports_a_variant_that_renames_the_sealedsecret() {
             .is_err()
     );
 }
+
+/// A key a patch of the overlay writes into the SealedSecret (an inline JSON 6902 op, or a
+/// strategic-merge patch file that is itself a SealedSecret): kustomize applies the patch after
+/// reading the file, so the render holds the patch's value. `seal` wrote the file, said it sealed
+/// the key, and the controller never saw that value. Now it refuses naming the patch, the file
+/// unchanged; a key no patch writes still seals, and the render decrypts it.
+#[test]
+fn seal_refuses_a_key_a_patch_of_the_overlay_overwrites() {
+    let tree = Tree::new();
+    let env = tree.write("secrets.env", env_text());
+    let env = env.to_str().unwrap();
+    ok(&tree.run(&["paper", "--from", env]));
+    append_to_paper_kustomization(
+        &tree,
+        "  - patch: |-\n      - op: replace\n        path: /spec/encryptedData/API_KEY\n        value: AgBpatched\n    target:\n      kind: SealedSecret\n      name: emp-secrets\n  - path: patch-sealed.yaml\n",
+    );
+    tree.write(
+        "k8s/overlays/paper/patch-sealed.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: emp-secrets\n  namespace: emp-paper\nspec:\n  encryptedData:\n    POSTGRES_PASSWORD: AgBpatched\n",
+    );
+    if let Some(r) = crate::seal_support::render(&tree, "paper") {
+        assert_eq!(r.encrypted["API_KEY"], "AgBpatched");
+        assert_eq!(r.encrypted["POSTGRES_PASSWORD"], "AgBpatched");
+    }
+    let kustomization = tree.read("k8s/overlays/paper/kustomization.yaml");
+    let op_line = kustomization
+        .lines()
+        .position(|l| l.contains("value: AgBpatched"))
+        .unwrap()
+        + 1;
+    let ss = tree.ss("paper");
+    let at_op = format!("k8s/overlays/paper/kustomization.yaml:{op_line}");
+    refused_run(
+        &tree,
+        &["paper", "--from", env],
+        &ss,
+        &["`API_KEY`", &at_op],
+    );
+    let only = ["paper", "--from", env, "--only", "POSTGRES_PASSWORD"];
+    let at_file = "k8s/overlays/paper/patch-sealed.yaml:8";
+    refused_run(&tree, &only, &ss, &["`POSTGRES_PASSWORD`", at_file]);
+
+    ok(&tree.run(&["paper", "--from", env, "--only", "REDIS_PASSWORD"]));
+    let mut expected = env_values();
+    expected.retain(|k, _| k == "REDIS_PASSWORD");
+    assert_decrypts(&tree, "paper", &expected);
+}

@@ -91,6 +91,24 @@ impl Obj {
         }
     }
 
+    /// A patch from `patch_file` writing into this object, written in `object_file` (both
+    /// repository-relative; see [`super::written`]).
+    pub(super) fn write<'a>(
+        &'a self,
+        object_file: &'a std::path::Path,
+        patch_file: &'a std::path::Path,
+        in_document: bool,
+    ) -> super::written::Write<'a> {
+        super::written::Write {
+            kind: &self.kind,
+            name: &self.name,
+            object_file,
+            object_name: &self.original.name,
+            patch_file,
+            in_document,
+        }
+    }
+
     pub(super) fn group(&self) -> &str {
         group_of(&self.api_version)
     }

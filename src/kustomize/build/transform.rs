@@ -250,23 +250,21 @@ impl Builder<'_> {
             .file_name()
             .and_then(|n| n.to_str())
             .is_some_and(|n| crate::workspace::KUSTOMIZATION_FILE_NAMES.contains(&n));
-        let unread =
-            in_kustomization || !matches!(get_str(pv, "kind"), Some("Secret" | "SealedSecret"));
+        let in_document =
+            !in_kustomization && matches!(get_str(pv, "kind"), Some("Secret" | "SealedSecret"));
+        let line = |field: &[&str], key: &str| {
+            let path: Vec<Seg> = field.iter().chain([&key]).map(|k| Seg::from(*k)).collect();
+            d.line_of(&path)
+        };
         for i in idx {
             let o = &mut acc[i];
             let schema = is_builtin_api(&o.api_version);
             patch::strategic_merge(Arc::make_mut(&mut o.value), &patch_value, schema);
             o.sources.push(Source::Doc(Arc::clone(d), rel.clone()));
-            if unread {
-                let line = |field: &[&str], key: &str| {
-                    let path: Vec<Seg> =
-                        field.iter().chain([&key]).map(|k| Seg::from(*k)).collect();
-                    d.line_of(&path)
-                };
-                let kind_name = (o.kind.as_str(), o.name.as_str());
-                let values = written::written_values(kind_name, &[], &patch_value, &rel, line);
-                self.written.extend(values);
-            }
+            let object_file = self.rel(&o.origin.file);
+            let w = o.write(&object_file, &rel, in_document);
+            let values = written::written_values(&w, &[], &patch_value, line);
+            self.written.extend(values);
         }
     }
 
@@ -295,12 +293,12 @@ impl Builder<'_> {
             for (n, op) in parsed.iter().enumerate() {
                 if let Some(written) = patch::apply_json_op(Arc::make_mut(&mut o.value), op) {
                     if let Some(value) = &op.value {
-                        let kind_name = (o.kind.as_str(), o.name.as_str());
                         let line = |field: &[&str], key: &str| {
                             json_value_line(d, n, &written, field, key).unwrap_or(op.line)
                         };
-                        let values =
-                            written::written_values(kind_name, &written, value, &rel, line);
+                        let object_file = self.rel(&o.origin.file);
+                        let w = o.write(&object_file, &rel, false);
+                        let values = written::written_values(&w, &written, value, line);
                         self.written.extend(values);
                     }
                     o.sources.push(Source::Json {

@@ -2,7 +2,8 @@
 //! `kind: SealedSecret` document of the repository, but a value written by an inline patch of a
 //! kustomization (a string inside `patches:`) or by a JSON 6902 operation (a list of operations,
 //! not a document of either kind) reaches the render without being in such a document. The build
-//! knows what each patch targets, so it hands those values to the rules ([`WrittenValue`]).
+//! knows what each patch targets, so it hands those values to the rules ([`WrittenValue`]), and
+//! every value a patch writes to `seal`, whose sealed value a patch would replace.
 
 use std::path::Path;
 
@@ -57,28 +58,44 @@ fn entries<'v>(
     out
 }
 
-/// The values a patch writes into the object `name` of `kind`: `value` written at `at`, from
-/// `file` (repository-relative), `line` giving the line of a field's key. A Secret's value is
-/// plaintext: only whether it is filled is kept (an empty one is no finding), never the value.
+/// A patch writing into one object: what the recorded values say of both.
+pub(super) struct Write<'a> {
+    /// The object's kind and its name when the patch applies.
+    pub(super) kind: &'a str,
+    pub(super) name: &'a str,
+    /// The file (repository-relative) and name the object is written with.
+    pub(super) object_file: &'a Path,
+    pub(super) object_name: &'a str,
+    /// The patch's file (repository-relative).
+    pub(super) patch_file: &'a Path,
+    /// Whether the patch is a Secret or SealedSecret document in a file of its own.
+    pub(super) in_document: bool,
+}
+
+/// The values a patch writes into the object `w` describes: `value` written at `at`, `line`
+/// giving the line of a field's key. A Secret's value is plaintext: only whether it is filled is
+/// kept (an empty one is no finding), never the value.
 pub(super) fn written_values(
-    (kind, name): (&str, &str),
+    w: &Write<'_>,
     at: &[Seg],
     value: &Value,
-    file: &Path,
     line: impl Fn(&[&str], &str) -> usize,
 ) -> Vec<WrittenValue> {
-    let sealed = kind == "SealedSecret";
-    entries(kind, at, value)
+    let sealed = w.kind == "SealedSecret";
+    entries(w.kind, at, value)
         .into_iter()
         .filter(|(_, _, v)| sealed || !matches!(v, Value::Null) && v.as_str() != Some(""))
         .map(|(field, key, v)| WrittenValue {
-            kind: kind.to_owned(),
-            name: name.to_owned(),
+            kind: w.kind.to_owned(),
+            name: w.name.to_owned(),
+            object_file: w.object_file.to_path_buf(),
+            object_name: w.object_name.to_owned(),
             field: field.last().copied().unwrap_or_default(),
             origin: Origin {
-                file: file.to_path_buf(),
+                file: w.patch_file.to_path_buf(),
                 line: line(field, &key),
             },
+            in_document: w.in_document,
             ciphertext: sealed.then(|| v.as_str().unwrap_or_default().to_owned()),
             key,
         })
@@ -92,7 +109,16 @@ mod tests {
     fn keys(kind: &str, at: &[&str], yaml: &str) -> Vec<(String, String, Option<String>)> {
         let at: Vec<Seg> = at.iter().map(|k| Seg::from(*k)).collect();
         let value: Value = yaml_serde::from_str(yaml).unwrap();
-        written_values((kind, "s"), &at, &value, Path::new("k.yaml"), |_, _| 1)
+        let file = Path::new("k.yaml");
+        let w = Write {
+            kind,
+            name: "s",
+            object_file: file,
+            object_name: "s",
+            patch_file: file,
+            in_document: false,
+        };
+        written_values(&w, &at, &value, |_, _| 1)
             .into_iter()
             .map(|w| (w.field.to_owned(), w.key, w.ciphertext))
             .collect()
