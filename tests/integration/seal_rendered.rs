@@ -665,6 +665,11 @@ fn seal_refuses_a_key_a_patch_of_the_overlay_overwrites() {
     let at_file = "k8s/overlays/paper/patch-sealed.yaml:8";
     refused_run(&tree, &only, &ss, &["`POSTGRES_PASSWORD`", at_file]);
 
+    // Rotation would leave the patch's value sealed with the old certificate.
+    let key = tree.write("controller-key.pem", demo_key());
+    let reseal = ["reseal", "paper", "--key", key.to_str().unwrap()];
+    refused_run(&tree, &reseal, &ss, &["`API_KEY`", &at_op]);
+
     ok(&tree.run(&["paper", "--from", env, "--only", "REDIS_PASSWORD"]));
     let mut expected = env_values();
     expected.retain(|k, _| k == "REDIS_PASSWORD");
