@@ -126,6 +126,9 @@ pub struct CheckOutcome {
     pub git: bool,
     /// A line for stderr when `--render=auto` wanted to render and could not (no tool).
     pub render_note: Option<String>,
+    /// Lines for stderr on deployed directories emp-seal does not model (see
+    /// [`crate::workspace::Workspace::generated`]).
+    pub unmodelled: Vec<String>,
 }
 
 /// Runs the check.
@@ -136,9 +139,6 @@ pub struct CheckOutcome {
 pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let root = &opts.root;
     let only = selected_rules(&opts.rules)?;
-    if opts.release.as_ref().is_some_and(|r| r.trim().is_empty()) {
-        return Err(CheckError::EmptyRelease);
-    }
     let ws = crate::workspace::load_cached(root)?;
     usable_workspace(&ws)?;
     let release = release_env(&ws, opts.release.as_deref())?;
@@ -211,6 +211,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         report,
         git: cx.tree.git.is_some(),
         render_note,
+        unmodelled: ws.generated.iter().map(|(_, note)| note.clone()).collect(),
     })
 }
 
@@ -688,12 +689,16 @@ fn key_file_outline(path: &Path) -> Result<String, fsio::FsError> {
     }
 }
 
-/// `--release ENV` as the workspace names it (a path to the directory works too).
+/// `--release ENV` as the workspace names it (a path to the directory works too); an empty or
+/// blank ENV (an unset CI variable) is refused, never read as "no release gate".
 fn release_env(
     ws: &crate::workspace::Workspace,
     release: Option<&str>,
 ) -> Result<Option<String>, CheckError> {
     let Some(env) = release else { return Ok(None) };
+    if env.trim().is_empty() {
+        return Err(CheckError::EmptyRelease);
+    }
     match crate::workspace::resolve(&ws.root, env) {
         Some(e) if ws.env(&e.name).is_some() => Ok(Some(e.name)),
         _ => Err(CheckError::UnknownEnv {

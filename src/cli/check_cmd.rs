@@ -41,6 +41,9 @@ pub(super) fn run(ctx: &Ctx, a: CheckArgs) -> Result<Outcome, CliError> {
     if let Some(note) = &outcome.render_note {
         eprintln!("{note}");
     }
+    for note in &outcome.unmodelled {
+        eprintln!("{note}");
+    }
     let format = match a.format {
         CheckFormat::Text => Format::Text,
         CheckFormat::Json => Format::Json,

@@ -44,6 +44,10 @@ pub(crate) struct Scan {
     pub(crate) named: BTreeMap<PathBuf, Found>,
     /// Their texts by repository-relative path, so that `check` need not read them again.
     pub(crate) texts: std::collections::HashMap<String, String>,
+    /// Directories an Argo CD / Flux object deploys that hold no kustomization (the tool
+    /// generates one at sync time), each with a note for `check`: not modelled, so not
+    /// environments.
+    pub(crate) generated: Vec<(String, String)>,
 }
 
 /// One environment candidate picked by [`pick`].
@@ -76,12 +80,15 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         .par_iter()
         .map(|f| named_paths(root, f))
         .collect();
-    for ((found, text), f) in named.into_iter().zip(yaml_files) {
+    for ((found, generated, text), f) in named.into_iter().zip(yaml_files) {
         for (dir, found) in found {
             s.named.entry(dir).or_insert(found);
         }
+        s.generated.extend(generated);
         s.texts.extend(text.map(|t| (f, t)));
     }
+    s.generated.sort();
+    s.generated.dedup();
     s
 }
 
@@ -185,16 +192,20 @@ fn read_kust(dir: PathBuf, kfile: &Path) -> KustDir {
     }
 }
 
+/// What one file's Argo CD / Flux objects name: kustomization directories, notes on directories
+/// without one (see [`Scan::generated`]), and the text read.
+type Named = (Vec<(PathBuf, Found)>, Vec<(String, String)>, Option<String>);
+
 /// Argo CD `Application` (`spec.source.path`, `spec.sources[].path`) and Flux `Kustomization`
 /// (`spec.path`) objects in `file` (repository-relative): the kustomization directories they
-/// name, and the text read.
-fn named_paths(root: &Path, file: &str) -> (Vec<(PathBuf, Found)>, Option<String>) {
-    let mut out = Vec::new();
+/// name, the directories they name that hold none, and the text read.
+fn named_paths(root: &Path, file: &str) -> Named {
+    let (mut out, mut generated) = (Vec::new(), Vec::new());
     let Ok(text) = crate::fsio::read_to_string_limited(&root.join(file), MAX_SCAN_BYTES) else {
-        return (out, None);
+        return (out, generated, None);
     };
     if !text.contains("argoproj.io") && !text.contains("kustomize.toolkit.fluxcd.io") {
-        return (out, Some(text));
+        return (out, generated, Some(text));
     }
     for piece in crate::yamlpos::pieces(&text, false) {
         let Ok(v) = yaml_serde::from_str::<Value>(piece.text) else {
@@ -219,21 +230,42 @@ fn named_paths(root: &Path, file: &str) -> (Vec<(PathBuf, Found)>, Option<String
                     (key.to_owned(), usize::try_from(line).unwrap_or(1))
                 })
                 .collect();
-            let file = file.to_owned();
+            let owned = file.to_owned();
             let found = if kind == "Application" {
-                Found::ArgoApplication { file, unmodelled }
+                Found::ArgoApplication {
+                    file: owned,
+                    unmodelled,
+                }
             } else {
-                Found::FluxKustomization { file, unmodelled }
+                Found::FluxKustomization {
+                    file: owned,
+                    unmodelled,
+                }
             };
-            let dir = root.join(p.trim_start_matches("./").trim_start_matches('/'));
-            if kustomization_file(&dir).is_some()
-                && let Ok(c) = std::fs::canonicalize(&dir)
-            {
-                out.push((c, found));
+            let rel_dir = p.trim_start_matches("./").trim_start_matches('/');
+            let dir = root.join(rel_dir);
+            if kustomization_file(&dir).is_some() {
+                if let Ok(c) = std::fs::canonicalize(&dir) {
+                    out.push((c, found));
+                }
+            } else if dir.is_dir() {
+                let mut path_key = at.clone();
+                path_key.push(Seg::from("path"));
+                let line = doc.find_or_parent(&path_key).line;
+                let tool = if kind == "Application" {
+                    "Argo CD"
+                } else {
+                    "Flux"
+                };
+                let shown = crate::workspace::path_str(Path::new(rel_dir));
+                let note = format!(
+                    "note: {shown} ({tool} {kind} in {file}:{line}) has no kustomization file: {tool} generates one when it syncs, which emp-seal does not model, so it is no environment and its files are checked one by one (placeholders, plaintext, ciphertext), not against a render"
+                );
+                generated.push((shown, note));
             }
         }
     }
-    (out, Some(text))
+    (out, generated, Some(text))
 }
 
 /// One deploy source: its path in the document, the mapping, and the keys leading from it to

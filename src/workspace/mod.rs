@@ -193,6 +193,9 @@ pub struct Workspace {
     pub envs: Vec<Environment>,
     /// Kustomization directories seen but not environments, with why (for "nothing found").
     pub rejected: Vec<(String, &'static str)>,
+    /// Directories an Argo CD / Flux object deploys that hold no kustomization file, each with
+    /// a note saying so: not modelled, so no environments (`check` prints the notes).
+    pub generated: Vec<(String, String)>,
     /// The top-level directories (repository-relative) holding kustomizations or environment
     /// certificates: the tree `check` reads. `""` is the root itself.
     pub tree_dirs: Vec<String>,
@@ -283,6 +286,7 @@ impl Workspace {
             config,
             envs,
             rejected,
+            generated: scan.generated,
             tree_dirs,
             texts: Arc::new(Mutex::new(scan.texts)),
         }
@@ -344,8 +348,17 @@ impl Workspace {
                 .collect::<Vec<_>>()
                 .join("; ")
         };
+        let generated = if self.generated.is_empty() {
+            String::new()
+        } else {
+            let dirs: Vec<&str> = self.generated.iter().map(|(d, _)| d.as_str()).collect();
+            format!(
+                "; directories they deploy that have no kustomization file, which emp-seal does not model: {}",
+                dirs.join(", ")
+            )
+        };
         format!(
-            "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / Flux Kustomization objects naming directories (kustomization directories seen: {seen})"
+            "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / Flux Kustomization objects naming directories (kustomization directories seen: {seen}{generated})"
         )
     }
 }

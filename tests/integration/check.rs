@@ -524,3 +524,68 @@ fn quiet_check_keeps_the_notes_on_what_was_not_verified() {
         }
     }
 }
+
+/// A directory a Flux `Kustomization` (or an Argo CD `Application`) deploys that holds no
+/// kustomization file: the tool generates one when it syncs, which emp-seal does not model, so
+/// the directory is no environment. `check` checked its files one by one and said nothing of
+/// the rest (its SealedSecret's identity, certificate, references): a clean run read as "verified
+/// clean". It now says so on stderr, under `-q` too, naming the object's file and line; a
+/// deployed directory with a kustomization is an environment and gets no such note.
+#[test]
+fn check_says_which_deployed_directories_it_does_not_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let write = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        crate::seal_support::write_file(&p, text.as_bytes());
+    };
+    let flux = |env: &str| {
+        format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps/{env}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+        )
+    };
+    let settings =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n";
+    for env in ["dev", "prod"] {
+        write(&format!("clusters/{env}/apps.yaml"), &flux(env));
+        write(&format!("apps/{env}/settings.yaml"), settings);
+    }
+    // Only the "no environment" error speaks while prod holds no secret: it names apps/dev too.
+    write(
+        "apps/prod/kustomization.yaml",
+        "resources:\n  - settings.yaml\n",
+    );
+    common::git(root, &["init", "-q"]);
+    let out = bin().arg("-C").arg(root).arg("check").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let named = "directories they deploy that have no kustomization file, which emp-seal does not model: apps/dev)";
+    assert!(err.contains(named), "{err}");
+    write(
+        "apps/prod/kustomization.yaml",
+        "resources:\n  - settings.yaml\nsecretGenerator:\n  - name: app\n    literals:\n      - MODE=\n",
+    );
+    common::git(root, &["add", "-A"]);
+    for quiet in [false, true] {
+        let mut c = bin();
+        c.arg("-C").arg(root);
+        if quiet {
+            c.arg("-q");
+        }
+        let out = c.arg("check").output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        let notes: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("note: apps/"))
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                "note: apps/dev (Flux Kustomization in clusters/dev/apps.yaml:8) has no kustomization file: Flux generates one when it syncs, which emp-seal does not model, so it is no environment and its files are checked one by one (placeholders, plaintext, ciphertext), not against a render"
+            ],
+            "quiet {quiet}: {err}"
+        );
+    }
+}
