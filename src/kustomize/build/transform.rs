@@ -261,10 +261,12 @@ impl Builder<'_> {
             let schema = is_builtin_api(&o.api_version);
             patch::strategic_merge(Arc::make_mut(&mut o.value), &patch_value, schema);
             o.sources.push(Source::Doc(Arc::clone(d), rel.clone()));
-            let object_file = self.rel(&o.origin.file);
-            let w = o.write(&object_file, &rel, in_document);
-            let values = written::written_values(&w, &[], &patch_value, line);
-            self.written.extend(values);
+            if written::holds_values(&o.kind) {
+                let object_file = self.rel(&o.origin.file);
+                let w = o.write(&object_file, &rel, in_document);
+                let values = written::written_values(&w, &[], &patch_value, line);
+                self.written.extend(values);
+            }
         }
     }
 
@@ -292,7 +294,9 @@ impl Builder<'_> {
             o.sync_metadata();
             for (n, op) in parsed.iter().enumerate() {
                 if let Some(written) = patch::apply_json_op(Arc::make_mut(&mut o.value), op) {
-                    if let Some(value) = &op.value {
+                    if let Some(value) =
+                        op.value.as_ref().filter(|_| written::holds_values(&o.kind))
+                    {
                         let line = |field: &[&str], key: &str| {
                             json_value_line(d, n, &written, field, key).unwrap_or(op.line)
                         };

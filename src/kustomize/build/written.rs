@@ -21,6 +21,11 @@ fn value_fields(kind: &str) -> &'static [&'static [&'static str]] {
     }
 }
 
+/// Whether objects of `kind` hold values a patch may write (a Secret, a SealedSecret).
+pub(super) fn holds_values(kind: &str) -> bool {
+    !value_fields(kind).is_empty()
+}
+
 /// Whether the key path `at` equals `field` up to `at`'s length.
 fn is_prefix(at: &[Seg], field: &[&str]) -> bool {
     at.len() <= field.len()
