@@ -714,21 +714,28 @@ fn release_env(
 /// applies at sync time that may rename or move objects: not modelled, so the overlay's
 /// findings are unverified (and `overlay-not-modelled` says why, at the option's line).
 fn deploy_time_options(found: &Found) -> Vec<kustomize::Problem> {
-    let (who, file, options) = match found {
-        Found::ArgoApplication { file, unmodelled } => ("Argo CD Application", file, unmodelled),
-        Found::FluxKustomization { file, unmodelled } => ("Flux Kustomization", file, unmodelled),
-        _ => return Vec::new(),
+    let (Found::ArgoApplication {
+        unmodelled: options,
+        ..
+    }
+    | Found::FluxKustomization {
+        unmodelled: options,
+        ..
+    }) = found
+    else {
+        return Vec::new();
     };
     options
         .iter()
-        .map(|(option, line)| kustomize::Problem {
+        .map(|o| kustomize::Problem {
             kind: kustomize::ProblemKind::NotModelled,
             origin: kustomize::Origin {
-                file: PathBuf::from(file),
-                line: *line,
+                file: PathBuf::from(&o.file),
+                line: o.line,
             },
             message: format!(
-                "the {who} that deploys it sets `{option}`, which it applies at sync time and the model does not: rendered names may differ"
+                "the {} that deploys it sets `{}`, which it applies at sync time and the model does not: rendered names may differ",
+                o.tool, o.option
             ),
         })
         .collect()

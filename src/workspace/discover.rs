@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use yaml_serde::Value;
 
-use super::{Found, kustomization_file, rel};
+use super::{DeployOption, Found, kustomization_file, rel};
 use crate::yamlpos::Seg;
 
 /// Directory names the walk never enters (besides hidden ones).
@@ -76,13 +76,33 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         .into_par_iter()
         .map(|(canon, dir, kfile)| (canon, read_kust(dir, &kfile)))
         .collect();
+    let remotes = Remotes::default();
     let named: Vec<_> = yaml_files
         .par_iter()
-        .map(|f| named_paths(root, f))
+        .map(|f| named_paths(root, f, &remotes))
         .collect();
     for ((found, generated, text), f) in named.into_iter().zip(yaml_files) {
         for (dir, found) in found {
-            s.named.entry(dir).or_insert(found);
+            // The first object naming a directory says how it was found; every object's
+            // deploy-time options count (two Applications may deploy one path).
+            match (s.named.get_mut(&dir), found) {
+                (None, found) => {
+                    s.named.insert(dir, found);
+                }
+                (
+                    Some(
+                        Found::ArgoApplication { unmodelled, .. }
+                        | Found::FluxKustomization { unmodelled, .. },
+                    ),
+                    Found::ArgoApplication {
+                        unmodelled: more, ..
+                    }
+                    | Found::FluxKustomization {
+                        unmodelled: more, ..
+                    },
+                ) => unmodelled.extend(more),
+                _ => {}
+            }
         }
         s.generated.extend(generated);
         s.texts.extend(text.map(|t| (f, t)));
@@ -199,7 +219,7 @@ type Named = (Vec<(PathBuf, Found)>, Vec<(String, String)>, Option<String>);
 /// Argo CD `Application` (`spec.source.path`, `spec.sources[].path`) and Flux `Kustomization`
 /// (`spec.path`) objects in `file` (repository-relative): the kustomization directories they
 /// name, the directories they name that hold none, and the text read.
-fn named_paths(root: &Path, file: &str) -> Named {
+fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> Named {
     let (mut out, mut generated) = (Vec::new(), Vec::new());
     let Ok(text) = crate::fsio::read_to_string_limited(&root.join(file), MAX_SCAN_BYTES) else {
         return (out, generated, None);
@@ -221,13 +241,27 @@ fn named_paths(root: &Path, file: &str) -> Named {
             let Some(p) = source.get("path").and_then(Value::as_str) else {
                 continue;
             };
+            let repo_url = source.get("repoURL").and_then(Value::as_str);
+            if repo_url.is_some_and(|u| remotes.elsewhere(root, u)) {
+                continue;
+            }
+            let tool = if kind == "Application" {
+                "Argo CD Application"
+            } else {
+                "Flux Kustomization"
+            };
             let unmodelled = renaming_options(source, options)
                 .map(|key| {
                     let mut path = at.clone();
                     path.extend(options.iter().map(|k| Seg::from(*k)));
                     path.push(Seg::from(key));
                     let line = doc.find_or_parent(&path).line;
-                    (key.to_owned(), usize::try_from(line).unwrap_or(1))
+                    DeployOption {
+                        tool,
+                        option: key.to_owned(),
+                        file: file.to_owned(),
+                        line: usize::try_from(line).unwrap_or(1),
+                    }
                 })
                 .collect();
             let owned = file.to_owned();
@@ -266,6 +300,60 @@ fn named_paths(root: &Path, file: &str) -> Named {
         }
     }
     (out, generated, Some(text))
+}
+
+/// This repository's git remotes as [`repo_key`]s, asked of git the first time an Argo CD
+/// `Application` names a `repoURL` (`None`: no git, or no remote).
+#[derive(Default)]
+struct Remotes(std::sync::OnceLock<Option<BTreeSet<String>>>);
+
+impl Remotes {
+    /// Whether `url` is known to be another repository than this one: an `Application` of an
+    /// app-of-apps repository often deploys `overlays/prod` of another, and its options must
+    /// not be laid on this repository's `overlays/prod`. Unknown (no remote) is not elsewhere.
+    fn elsewhere(&self, root: &Path, url: &str) -> bool {
+        let remotes = self.0.get_or_init(|| {
+            let out = std::process::Command::new("git")
+                .arg("-C")
+                .arg(root)
+                .args(["config", "--get-regexp", r"^remote\..*\.url$"])
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()?;
+            let text = String::from_utf8_lossy(&out.stdout);
+            let keys: BTreeSet<String> = text
+                .lines()
+                .filter_map(|l| l.split_once(' ').map(|(_, u)| repo_key(u)))
+                .collect();
+            (!keys.is_empty()).then_some(keys)
+        });
+        remotes
+            .as_ref()
+            .is_some_and(|r| !r.contains(&repo_key(url)))
+    }
+}
+
+/// A git URL as host and path, lowercase, without scheme, user, port, `.git` or a trailing
+/// slash: `https://github.com/Org/Repo.git`, `git@github.com:org/repo` and
+/// `ssh://git@github.com:22/org/repo` all give `github.com/org/repo`.
+fn repo_key(url: &str) -> String {
+    let url = url.trim();
+    let (scheme, rest) = match url.split_once("://") {
+        Some((_, rest)) => (true, rest),
+        None => (false, url),
+    };
+    let rest = rest.split_once('@').map_or(rest, |(_, r)| r);
+    let (host, path) = match rest.find(['/', ':']) {
+        Some(i) => (
+            &rest[..i],
+            rest[i + 1..].trim_start_matches(|c: char| scheme && c.is_ascii_digit()),
+        ),
+        None => (rest, ""),
+    };
+    let path = path.trim_start_matches('/').trim_end_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    format!("{host}/{path}").to_lowercase()
 }
 
 /// One deploy source: its path in the document, the mapping, and the keys leading from it to
@@ -523,6 +611,22 @@ mod tests {
     }
 
     const K: &str = "kustomization.yaml";
+
+    #[test]
+    fn repo_urls_compare_by_host_and_path() {
+        let key = "github.com/acme/platform";
+        for url in [
+            "https://github.com/acme/platform.git",
+            "https://github.com/Acme/Platform/",
+            "git@github.com:acme/platform.git",
+            "ssh://git@github.com:22/acme/platform",
+            "ssh://git@github.com/acme/platform.git",
+        ] {
+            assert_eq!(repo_key(url), key, "{url}");
+        }
+        assert_ne!(repo_key("https://github.com/acme/other"), key);
+        assert_ne!(repo_key("https://gitlab.com/acme/platform"), key);
+    }
 
     #[test]
     fn suffixes_are_shortest_unique() {

@@ -102,6 +102,19 @@ pub fn path_str(p: &std::path::Path) -> String {
     format!("{prefix}{}", parts.join("/")).replace('\\', "/")
 }
 
+/// A kustomize option an Argo CD `Application` (`spec.source.kustomize.namePrefix`, ...) or a
+/// Flux `Kustomization` (`spec.targetNamespace`, ...) applies at sync time that may rename or
+/// move objects, and where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployOption {
+    /// `Argo CD Application` or `Flux Kustomization`.
+    pub tool: &'static str,
+    pub option: String,
+    /// The file, repository-relative, and the option's line.
+    pub file: String,
+    pub line: usize,
+}
+
 /// How an environment was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -112,20 +125,20 @@ pub enum Found {
     Graph,
     /// An overlay that only variants (kustomizations wrapping it) include.
     Wrapped,
-    /// Named by an Argo CD `Application` in this file.
+    /// Named by an Argo CD `Application` in this file (the first object naming it).
     ArgoApplication {
         /// The file, repository-relative.
         file: String,
-        /// Kustomize options it applies at sync time that may rename or move objects, with
-        /// their lines (`spec.source.kustomize.namePrefix`, ...): not in the overlay's model.
-        unmodelled: Vec<(String, usize)>,
+        /// Kustomize options that this and every other object deploying the directory apply
+        /// at sync time and that may rename or move objects: not in the overlay's model.
+        unmodelled: Vec<DeployOption>,
     },
-    /// Named by a Flux `Kustomization` in this file.
+    /// Named by a Flux `Kustomization` in this file (the first object naming it).
     FluxKustomization {
         /// The file, repository-relative.
         file: String,
-        /// As for `ArgoApplication` (`spec.targetNamespace`, `spec.namePrefix`, ...).
-        unmodelled: Vec<(String, usize)>,
+        /// As for `ArgoApplication`.
+        unmodelled: Vec<DeployOption>,
     },
     /// Matched by this glob of the config file.
     Config {

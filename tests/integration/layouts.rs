@@ -759,3 +759,52 @@ fn argo_cd_kustomize_options_that_rename_are_not_modelled() {
     };
     assert_eq!(hits, [(flux.to_owned(), "warning".to_owned(), 10)], "{out}");
 }
+
+/// An Application whose `repoURL` is another repository deploys that repository's path, not
+/// this one's: an app-of-apps repository often holds Applications for `services/x/qa` of
+/// another repository. Its kustomize options were laid on this repository's directory of the
+/// same path (a false `overlay-not-modelled` error under `--release`). With this repository's
+/// remotes known, such an Application is not read; one of this repository (any URL form of a
+/// remote) still is, and without a remote nothing can be told apart, so every one is.
+#[test]
+fn argo_cd_applications_of_other_repositories_are_not_laid_on_this_one() {
+    let other = "---\napiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: elsewhere\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.org/other.git\n    targetRevision: main\n    path: services/billing/qa\n    kustomize:\n      namePrefix: other-\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: other\n";
+    let apps = "argocd/applications.yaml";
+    let not_modelled = |remote: Option<&str>| -> Option<Vec<u64>> {
+        let repo = Repo::new("argocd")?;
+        let text = std::fs::read_to_string(repo.root().join(apps)).unwrap();
+        repo.write(apps, &format!("{text}{other}"));
+        if let Some(url) = remote {
+            common::git(repo.root(), &["remote", "add", "origin", url]);
+        }
+        let out = repo.run(&["check", "--format", "json", "--release", "qa"]);
+        let lines = common::report_hits(&out.stdout)
+            .into_iter()
+            .filter(|h| h.rule == "overlay-not-modelled")
+            .map(|h| h.line)
+            .collect();
+        Some(lines)
+    };
+    let Some(unknown) = not_modelled(None) else {
+        return;
+    };
+    let text = std::fs::read_to_string(
+        common::repo_root()
+            .join("tests/fixtures/layouts/argocd")
+            .join(apps),
+    )
+    .unwrap();
+    let prefix_line = (format!("{text}{other}")
+        .lines()
+        .position(|l| l == "      namePrefix: other-")
+        .unwrap()
+        + 1) as u64;
+    assert_eq!(unknown, [prefix_line]);
+    for url in ["git@example.org:gitops.git", "https://EXAMPLE.org/gitops/"] {
+        assert_eq!(not_modelled(Some(url)), Some(Vec::new()), "{url}");
+    }
+    assert_eq!(
+        not_modelled(Some("https://example.org/other")),
+        Some(vec![prefix_line])
+    );
+}
