@@ -245,25 +245,7 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> Named {
             if repo_url.is_some_and(|u| remotes.elsewhere(root, u)) {
                 continue;
             }
-            let tool = if kind == "Application" {
-                "Argo CD Application"
-            } else {
-                "Flux Kustomization"
-            };
-            let unmodelled = renaming_options(source, options)
-                .map(|key| {
-                    let mut path = at.clone();
-                    path.extend(options.iter().map(|k| Seg::from(*k)));
-                    path.push(Seg::from(key));
-                    let line = doc.find_or_parent(&path).line;
-                    DeployOption {
-                        tool,
-                        option: key.to_owned(),
-                        file: file.to_owned(),
-                        line: usize::try_from(line).unwrap_or(1),
-                    }
-                })
-                .collect();
+            let unmodelled = deploy_options(&doc, &at, source, options, (kind, file));
             let owned = file.to_owned();
             let found = if kind == "Application" {
                 Found::ArgoApplication {
@@ -286,16 +268,7 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> Named {
                 let mut path_key = at.clone();
                 path_key.push(Seg::from("path"));
                 let line = doc.find_or_parent(&path_key).line;
-                let tool = if kind == "Application" {
-                    "Argo CD"
-                } else {
-                    "Flux"
-                };
-                let shown = crate::workspace::path_str(Path::new(rel_dir));
-                let note = format!(
-                    "note: {shown} ({tool} {kind} in {file}:{line}) has no kustomization file: {tool} generates one when it syncs, which emp-seal does not model, so it is no environment and its files are checked one by one (placeholders, plaintext, ciphertext), not against a render"
-                );
-                generated.push((shown, note));
+                generated.push(generated_note(rel_dir, kind, file, line));
             }
         }
     }
@@ -354,6 +327,51 @@ fn repo_key(url: &str) -> String {
     let path = path.trim_start_matches('/').trim_end_matches('/');
     let path = path.strip_suffix(".git").unwrap_or(path);
     format!("{host}/{path}").to_lowercase()
+}
+
+/// The kustomize options a deploy source applies at sync time that may rename or move objects
+/// ([`renaming_options`]), each at its line in `doc`, of an object of `kind` in `file`.
+fn deploy_options(
+    doc: &crate::yamlpos::Document<'_>,
+    at: &[Seg],
+    source: &Value,
+    options: &[&str],
+    (kind, file): (&str, &str),
+) -> Vec<DeployOption> {
+    let tool = if kind == "Application" {
+        "Argo CD Application"
+    } else {
+        "Flux Kustomization"
+    };
+    renaming_options(source, options)
+        .map(|key| {
+            let mut path = at.to_vec();
+            path.extend(options.iter().map(|k| Seg::from(*k)));
+            path.push(Seg::from(key));
+            let line = doc.find_or_parent(&path).line;
+            DeployOption {
+                tool,
+                option: key.to_owned(),
+                file: file.to_owned(),
+                line: usize::try_from(line).unwrap_or(1),
+            }
+        })
+        .collect()
+}
+
+/// The directory `rel_dir` an object of `kind` (at `file:line`) deploys, which has no
+/// kustomization file, and the note `check` prints about it (see [`Scan::generated`]).
+fn generated_note(rel_dir: &str, kind: &str, file: &str, line: u32) -> (String, String) {
+    let tool = if kind == "Application" {
+        "Argo CD"
+    } else {
+        "Flux"
+    };
+    let shown = crate::workspace::path_str(Path::new(rel_dir));
+    let note = format!(
+        "note: {shown} ({tool} {kind} in {file}:{line}) has no kustomization file: {tool} generates one when it syncs, which emp-seal does not model, so it is no environment and its files are checked one by one (placeholders, plaintext, ciphertext), not against a render"
+    );
+    (shown, note)
 }
 
 /// One deploy source: its path in the document, the mapping, and the keys leading from it to
