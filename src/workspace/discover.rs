@@ -81,7 +81,17 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         .par_iter()
         .map(|f| named_paths(root, f, &remotes))
         .collect();
+    let repos = git_repositories(&named);
+    // A Flux Kustomization whose GitRepository is another repository deploys that one's path.
+    let foreign = |source: &Option<(String, String)>| {
+        let url = source.as_ref().and_then(|s| repos.get(s));
+        url.is_some_and(|u| remotes.elsewhere(root, u))
+    };
     for ((found, generated, text), f) in named.into_iter().zip(yaml_files) {
+        let found = found.into_iter().filter(|(_, found)| match found {
+            Found::FluxKustomization { source, .. } => !foreign(source),
+            _ => true,
+        });
         for (dir, found) in found {
             // The first object naming a directory says how it was found; every object's
             // deploy-time options count (two Applications may deploy one path).
@@ -104,7 +114,12 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
                 _ => {}
             }
         }
-        s.generated.extend(generated);
+        s.generated.extend(
+            generated
+                .into_iter()
+                .filter(|(_, source)| !foreign(source))
+                .map(|(note, _)| note),
+        );
         s.texts.extend(text.map(|t| (f, t)));
     }
     s.generated.sort();
@@ -212,9 +227,55 @@ fn read_kust(dir: PathBuf, kfile: &Path) -> KustDir {
     }
 }
 
+/// A Flux `Kustomization`'s `spec.sourceRef` when it is a `GitRepository`: its name and
+/// namespace (the Kustomization's own when unset, as Flux resolves it).
+fn git_source(v: &Value) -> Option<(String, String)> {
+    let source = v.get("spec")?.get("sourceRef")?;
+    if source.get("kind").and_then(Value::as_str) != Some("GitRepository") {
+        return None;
+    }
+    let own_ns = v.get("metadata").and_then(|m| m.get("namespace"));
+    let ns = source.get("namespace").or(own_ns).and_then(Value::as_str);
+    let name = source.get("name").and_then(Value::as_str)?;
+    Some((name.to_owned(), ns.unwrap_or("default").to_owned()))
+}
+
+/// Every Flux `GitRepository` (`source.toolkit.fluxcd.io`) in the texts the scan read: name and
+/// namespace to `spec.url`.
+fn git_repositories(named: &[Named]) -> BTreeMap<(String, String), String> {
+    let texts = named.iter().filter_map(|(_, _, t)| t.as_deref());
+    let mut repos = BTreeMap::new();
+    for text in texts.filter(|t| t.contains("source.toolkit.fluxcd.io")) {
+        for piece in crate::yamlpos::pieces(text, false) {
+            let Ok(v) = yaml_serde::from_str::<Value>(piece.text) else {
+                continue;
+            };
+            let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+            let kind = v.get("kind").and_then(Value::as_str);
+            if !api.starts_with("source.toolkit.fluxcd.io/") || kind != Some("GitRepository") {
+                continue;
+            }
+            let meta = |k: &str| v.get("metadata")?.get(k)?.as_str();
+            let url = v
+                .get("spec")
+                .and_then(|s| s.get("url"))
+                .and_then(Value::as_str);
+            if let (Some(name), Some(url)) = (meta("name"), url) {
+                let ns = meta("namespace").unwrap_or("default");
+                repos.insert((name.to_owned(), ns.to_owned()), url.to_owned());
+            }
+        }
+    }
+    repos
+}
+
 /// What one file's Argo CD / Flux objects name: kustomization directories, notes on directories
 /// without one (see [`Scan::generated`]), and the text read.
-type Named = (Vec<(PathBuf, Found)>, Vec<(String, String)>, Option<String>);
+type Named = (
+    Vec<(PathBuf, Found)>,
+    Vec<((String, String), Option<(String, String)>)>,
+    Option<String>,
+);
 
 /// Argo CD `Application` (`spec.source.path`, `spec.sources[].path`) and Flux `Kustomization`
 /// (`spec.path`) objects in `file` (repository-relative): the kustomization directories they
@@ -256,6 +317,7 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> Named {
                 Found::FluxKustomization {
                     file: owned,
                     unmodelled,
+                    source: git_source(&v),
                 }
             };
             let rel_dir = p.trim_start_matches("./").trim_start_matches('/');
@@ -268,7 +330,11 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> Named {
                 let mut path_key = at.clone();
                 path_key.push(Seg::from("path"));
                 let line = doc.find_or_parent(&path_key).line;
-                generated.push(generated_note(rel_dir, kind, file, line));
+                let source = match &found {
+                    Found::FluxKustomization { source, .. } => source.clone(),
+                    _ => None,
+                };
+                generated.push((generated_note(rel_dir, kind, file, line), source));
             }
         }
     }

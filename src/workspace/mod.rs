@@ -139,6 +139,9 @@ pub enum Found {
         file: String,
         /// As for `ArgoApplication`.
         unmodelled: Vec<DeployOption>,
+        /// Its `spec.sourceRef` when that is a `GitRepository`: name and namespace (the
+        /// Kustomization's own when unset).
+        source: Option<(String, String)>,
     },
     /// Matched by this glob of the config file.
     Config {

@@ -808,3 +808,44 @@ fn argo_cd_applications_of_other_repositories_are_not_laid_on_this_one() {
         Some(vec![prefix_line])
     );
 }
+
+/// The same for Flux: a `Kustomization` whose `sourceRef` is a `GitRepository` of another
+/// repository deploys that repository's `./apps/staging`, and its options (here `namePrefix`)
+/// are not this repository's. With the remotes known it is not read; without a remote, or when
+/// its `GitRepository` is not in the tree, it is.
+#[test]
+fn flux_kustomizations_of_other_repositories_are_not_laid_on_this_one() {
+    let sync = "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: ssh://git@example.org/fleet.git\n";
+    let other = "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: other\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://example.org/other.git\n---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: other-apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps/staging\n  namePrefix: x-\n  sourceRef:\n    kind: GitRepository\n    name: other\n";
+    let not_modelled =
+        |remote: Option<&str>, with_repository: bool| -> Option<(Vec<String>, String)> {
+            let repo = Repo::new("flux")?;
+            repo.write("clusters/staging/flux-system/gotk-sync.yaml", sync);
+            let text = if with_repository {
+                other.to_owned()
+            } else {
+                other.split("---\n").nth(1).unwrap().to_owned()
+            };
+            repo.write("clusters/staging/other.yaml", &text);
+            if let Some(url) = remote {
+                common::git(repo.root(), &["remote", "add", "origin", url]);
+            }
+            let out = repo.run(&["check", "--format", "json"]);
+            let found = common::report_hits(&out.stdout)
+                .into_iter()
+                .filter(|h| h.rule == "overlay-not-modelled")
+                .map(|h| format!("{}:{}", h.path, h.line))
+                .collect();
+            // The findings, and where the `namePrefix:` line is in what was written.
+            let line = text.lines().position(|l| l == "  namePrefix: x-").unwrap() + 1;
+            Some((found, format!("clusters/staging/other.yaml:{line}")))
+        };
+    let Some((unknown, prefix)) = not_modelled(None, true) else {
+        return;
+    };
+    assert_eq!(unknown, [prefix]);
+    let fleet = Some("git@example.org:fleet.git");
+    assert_eq!(not_modelled(fleet, true).unwrap().0, Vec::<String>::new());
+    let (found, prefix) = not_modelled(fleet, false).unwrap();
+    assert_eq!(found, [prefix]);
+}
