@@ -175,8 +175,24 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         .iter()
         .map(|o| (o.name.as_str(), &o.overlay))
         .collect();
-    let (renders, render_note) =
-        crate::render::render_checked(root, &to_render, release.as_deref(), opts.render)?;
+    let variants: Vec<crate::render::Variant<'_>> = overlay_models
+        .iter()
+        .flat_map(|o| {
+            o.variants.iter().map(|v| crate::render::Variant {
+                env: &o.name,
+                dir: &v.dir,
+                model: &v.overlay,
+            })
+        })
+        .collect();
+    let (renders, render_note) = crate::render::render_checked(
+        root,
+        &to_render,
+        &variants,
+        release.as_deref(),
+        opts.render,
+    )?;
+    drop(variants);
     let tree = TreeModel {
         overlays: overlay_models,
         env_files,
@@ -776,13 +792,13 @@ fn load_overlay(
             private_keys: crate::cert::private_key_blocks(f.text.as_bytes()),
         }),
     };
-    // A variant that cannot be loaded at all is render-failed's (under --render) and its own
-    // environment's problem; the identity checks look at those that load.
+    // A variant whose kustomization cannot be read or parsed loads as an empty model carrying
+    // that problem: under --render it is still rendered (render-failed), never dropped.
     let variants = env
         .variants
         .iter()
         .filter_map(|v| {
-            let overlay = Overlay::load_dir_with(root, &root.join(v), parsed).ok()?;
+            let overlay = Overlay::load_or_unbuildable(root, v, parsed).ok()?;
             Some(Variant {
                 dir: v.clone(),
                 overlay,

@@ -167,6 +167,7 @@ pub struct RenderedOverlay {
 pub fn render_checked(
     root: &Path,
     overlays: &[(&str, &Overlay)],
+    variants: &[Variant<'_>],
     release: Option<&str>,
     mode: RenderMode,
 ) -> Result<(Vec<RenderedOverlay>, Option<String>), RenderError> {
@@ -200,34 +201,39 @@ pub fn render_checked(
         .par_iter()
         .map(|(_, o)| render_overlay(&tool, root, o, &all_env_files))
         .collect();
-    renders.extend(render_variants(&tool, root, &checked, &all_env_files));
+    let checked_variants: Vec<&Variant<'_>> = variants
+        .iter()
+        .filter(|v| release.is_none_or(|r| r == v.env))
+        .collect();
+    renders.par_extend(
+        checked_variants
+            .par_iter()
+            .map(|v| render_variant(&tool, root, v, &all_env_files)),
+    );
     Ok((renders, None))
 }
 
-/// Renders every variant of the checked environments (the workspace lists them): `check`
-/// covers what a user deploys from `k8s/no-keda/dev` as well as from `k8s/overlays/dev`.
-fn render_variants(
+/// A variant of an environment (a kustomization wrapping its overlay, such as
+/// `k8s/no-keda/dev`): the environment's name, the variant's repo-relative directory and its
+/// model, as `check` loaded them.
+pub struct Variant<'a> {
+    pub env: &'a str,
+    pub dir: &'a str,
+    pub model: &'a Overlay,
+}
+
+/// Renders one variant of a checked environment: `check` covers what a user deploys from
+/// `k8s/no-keda/dev` as well as from `k8s/overlays/dev`.
+fn render_variant(
     tool: &Tool,
     root: &Path,
-    checked: &[(&str, &Overlay)],
+    v: &Variant<'_>,
     all_env_files: &BTreeSet<String>,
-) -> Vec<RenderedOverlay> {
-    let ws = crate::workspace::get(root);
-    let variants: Vec<(String, String)> = checked
-        .iter()
-        .filter_map(|(name, _)| ws.env(name))
-        .flat_map(|e| e.variants.iter().map(|v| (e.name.clone(), v.clone())))
-        .collect();
-    variants
-        .par_iter()
-        .filter_map(|(env, v)| {
-            let model = Overlay::load_dir(root, &root.join(v)).ok()?;
-            let mut r = render_overlay(tool, root, &model, all_env_files);
-            r.overlay.clone_from(env);
-            r.variant = Some(v.clone());
-            Some(r)
-        })
-        .collect()
+) -> RenderedOverlay {
+    let mut r = render_overlay(tool, root, v.model, all_env_files);
+    v.env.clone_into(&mut r.overlay);
+    r.variant = Some(v.dir.to_owned());
+    r
 }
 
 /// Renders one overlay. `all_env_files` holds the env files of every overlay's generators

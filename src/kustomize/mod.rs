@@ -479,16 +479,10 @@ impl Overlay {
 
     /// Loads any kustomization directory; paths in results are relative to `root` when inside it.
     pub fn load_dir(root: &Path, dir: &Path) -> Result<Overlay, KustomizeError> {
-        Self::load_dir_with(root, dir, &ParseCache::default())
-    }
-
-    /// Like [`Overlay::load_dir`], reading shared files through `cache`.
-    pub fn load_dir_with(
-        root: &Path,
-        dir: &Path,
-        cache: &ParseCache,
-    ) -> Result<Overlay, KustomizeError> {
-        Ok(Self::with_build(dir, build::build(root, dir, cache)?))
+        Ok(Self::with_build(
+            dir,
+            build::build(root, dir, &ParseCache::default())?,
+        ))
     }
 
     /// The overlay in `dir` (named after it) with what its build found.
