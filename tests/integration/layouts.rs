@@ -713,9 +713,8 @@ fn argo_cd_kustomize_options_that_rename_are_not_modelled() {
         let text = std::fs::read_to_string(repo.root().join(rel)).unwrap();
         repo.write(rel, &text.replace(after, &format!("{after}{add}")));
         let out = repo.run(&[&["check", "--format", "json"][..], args].concat());
-        let hits: Vec<(String, String, u64)> = common::report_hits(&out.stdout)
+        let hits: Vec<(String, String, u64)> = not_modelled_hits(&out)
             .into_iter()
-            .filter(|h| h.rule == "overlay-not-modelled")
             .map(|h| (h.path, h.severity, h.line))
             .collect();
         Some((hits, stdout(&out)))
@@ -778,9 +777,8 @@ fn argo_cd_applications_of_other_repositories_are_not_laid_on_this_one() {
             common::git(repo.root(), &["remote", "add", "origin", url]);
         }
         let out = repo.run(&["check", "--format", "json", "--release", "qa"]);
-        let lines = common::report_hits(&out.stdout)
+        let lines = not_modelled_hits(&out)
             .into_iter()
-            .filter(|h| h.rule == "overlay-not-modelled")
             .map(|h| h.line)
             .collect();
         Some(lines)
@@ -831,9 +829,8 @@ fn flux_kustomizations_of_other_repositories_are_not_laid_on_this_one() {
                 common::git(repo.root(), &["remote", "add", "origin", url]);
             }
             let out = repo.run(&["check", "--format", "json"]);
-            let found = common::report_hits(&out.stdout)
+            let found = not_modelled_hits(&out)
                 .into_iter()
-                .filter(|h| h.rule == "overlay-not-modelled")
                 .map(|h| format!("{}:{}", h.path, h.line))
                 .collect();
             // The findings, and where the `namePrefix:` line is in what was written.
@@ -848,4 +845,12 @@ fn flux_kustomizations_of_other_repositories_are_not_laid_on_this_one() {
     assert_eq!(not_modelled(fleet, true).unwrap().0, Vec::<String>::new());
     let (found, prefix) = not_modelled(fleet, false).unwrap();
     assert_eq!(found, [prefix]);
+}
+
+/// The `overlay-not-modelled` findings of a `check --format json` run.
+fn not_modelled_hits(out: &std::process::Output) -> Vec<common::Hit> {
+    common::report_hits(&out.stdout)
+        .into_iter()
+        .filter(|h| h.rule == "overlay-not-modelled")
+        .collect()
 }
