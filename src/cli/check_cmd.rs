@@ -35,7 +35,7 @@ pub(super) fn run(ctx: &Ctx, a: CheckArgs) -> Result<Outcome, CliError> {
     // run would read as "verified clean" (docs/check.md, "When the gate cannot look").
     if !outcome.git {
         eprintln!(
-            "note: not a git repository: tracked status is unknown, every file is checked as committed"
+            "note: not a git repository: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed"
         );
     }
     if let Some(note) = &outcome.render_note {
