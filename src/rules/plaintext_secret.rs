@@ -19,6 +19,7 @@ use super::{Context, GitStatus};
 use crate::envfile;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{GeneratedKind, GeneratorSpec};
+use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
     id: "plaintext-secret",
@@ -175,7 +176,8 @@ fn written_in_kustomizations(cx: &Context<'_>) -> Vec<Finding> {
     // (file, line, Secret name, field) -> keys
     let mut found: BTreeMap<(String, usize, String, &str), Vec<String>> = BTreeMap::new();
     let mut add = |origin: &crate::kustomize::Origin, name: &str, field, key: &str| {
-        let file = origin.file.to_string_lossy().into_owned();
+        // One place however the including overlay reached the file (`a/../../shared`).
+        let file = path_str(&origin.file);
         let untracked = matches!(cx.tree.git_status(&file), GitStatus::Untracked { .. });
         let keys = found
             .entry((file, origin.line, name.to_owned(), field))
@@ -237,17 +239,19 @@ fn committed_generator_inputs(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (name, spec) in secret_generators(cx) {
         let inputs = spec.files.iter().map(|f| &f.path).chain(&spec.envs);
-        for file in inputs.map(|f| f.to_string_lossy().into_owned()) {
+        for file in inputs.map(|f| path_str(f)) {
             let tracked = match cx.tree.git_status(&file) {
                 GitStatus::Tracked => true,
                 GitStatus::Untracked { ignored: false } => false,
                 _ => continue,
             };
-            if envfile::is_real_env_file(&file) || !seen.insert((spec.origin.clone(), file.clone()))
+            let generator = path_str(&spec.origin.file);
+            if envfile::is_real_env_file(&file)
+                || !seen.insert((generator.clone(), spec.origin.line, file.clone()))
             {
                 continue;
             }
-            let at = at_line(cx, &spec.origin.file.to_string_lossy(), spec.origin.line);
+            let at = at_line(cx, &generator, spec.origin.line);
             let what = if tracked { "tracks" } else { "does not ignore" };
             let message = format!(
                 "Secret `{name}` is generated from `{file}`, which git {what}: its content is plaintext"

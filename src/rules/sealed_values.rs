@@ -8,15 +8,19 @@
 //! only pass them to the classifier and never into messages.
 
 use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use yaml_serde::Value;
 
 use super::Context;
 use super::locate::at_line;
-use super::model::OverlayModel;
+use super::model::{CertModel, OverlayModel};
 use super::yamldocs::{YamlDoc, repository_docs_of_kind};
+use crate::cert::Certificate;
+use crate::crypto::RsaPublicKey;
 use crate::finding::{Finding, RuleMeta, RuleScope};
 use crate::sealedsecret::ciphertext::{Kind, classify};
+use crate::workspace::path_str;
 
 /// One sealed value and where it is written.
 struct Sealed<'a> {
@@ -24,8 +28,12 @@ struct Sealed<'a> {
     name: &'a str,
     key: &'a str,
     value: Cow<'a, str>,
-    /// The file whose environment's certificate the value is checked against.
+    /// The file it is written in.
     file: Cow<'a, str>,
+    /// The environments that render it (that build the patch, for a patch's value): it is
+    /// checked against each one's certificate; when none of them has one, against the key the
+    /// context holds for its file ([`Context::key_for`]).
+    envs: Vec<&'a OverlayModel>,
     place: Place<'a>,
 }
 
@@ -43,38 +51,17 @@ enum Place<'a> {
 pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) -> Vec<Finding> {
     use rayon::prelude::*;
     let repository = meta.scope == RuleScope::Repository;
-    let mut values: Vec<Sealed<'_>> = repository_docs_of_kind(cx, "SealedSecret")
-        .filter(|d| repository || !d.file.repository_only)
-        .filter_map(|doc| match doc.get(&["spec", "encryptedData"]) {
-            Some(Value::Mapping(data)) => Some((doc, data)),
-            _ => None,
-        })
-        .flat_map(|(doc, data)| {
-            data.iter().filter_map(move |(k, v)| {
-                Some(Sealed {
-                    name: doc.name(),
-                    key: k.as_str()?,
-                    value: scalar_text(v),
-                    file: Cow::Borrowed(&doc.file.path),
-                    place: Place::Doc(doc),
-                })
-            })
-        })
-        .collect();
-    values.extend(patched(cx, repository));
+    let overlays: Vec<&OverlayModel> = if repository {
+        cx.all_overlays().iter().collect()
+    } else {
+        cx.overlays().collect()
+    };
+    let mut values = documented(cx, &overlays, repository);
+    values.extend(patched(&overlays));
     // Classified in parallel: a monorepo holds thousands of sealed values.
-    let verdicts: Vec<_> = values
-        .par_iter()
-        .map(|v| classify(&v.value, cx.key_for(&v.file)))
-        .collect();
+    let verdicts: Vec<Vec<String>> = values.par_iter().map(|v| reasons(cx, v, kind)).collect();
     let mut out = Vec::new();
-    for (v, verdict) in values.into_iter().zip(verdicts) {
-        let reasons: Vec<String> = verdict
-            .reasons()
-            .iter()
-            .filter(|r| r.kind() == kind)
-            .map(ToString::to_string)
-            .collect();
+    for (v, reasons) in values.into_iter().zip(verdicts) {
         if reasons.is_empty() {
             continue;
         }
@@ -94,29 +81,116 @@ pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) 
     out
 }
 
-/// The values patches write into SealedSecrets where no SealedSecret document shows them, in
-/// the checked overlays (every loaded overlay for a repository-wide rule), once each: a patch
-/// in a shared base is built by every overlay that includes it.
-fn patched<'c>(cx: &'c Context<'_>, repository: bool) -> Vec<Sealed<'c>> {
-    let overlays: Vec<&OverlayModel> = if repository {
-        cx.all_overlays().iter().collect()
-    } else {
-        cx.overlays().collect()
-    };
-    let mut seen = std::collections::BTreeSet::new();
-    let mut out = Vec::new();
-    let written = overlays.iter().flat_map(|o| o.overlay.written_values());
-    for w in written.filter(|w| !w.in_document) {
-        let Some(value) = &w.ciphertext else { continue };
-        let file = w.origin.file.to_string_lossy();
-        if seen.insert((file.clone(), w.origin.line, w.key.as_str())) {
-            out.push(Sealed {
-                name: &w.name,
-                key: &w.key,
-                value: Cow::Borrowed(value),
-                file,
-                place: Place::Patch(w.origin.line),
-            });
+/// The values of the `SealedSecret` documents in scope, each with the environments (of
+/// `overlays`) that render its file.
+fn documented<'c>(
+    cx: &'c Context<'_>,
+    overlays: &[&'c OverlayModel],
+    repository: bool,
+) -> Vec<Sealed<'c>> {
+    let mut rendering: HashMap<String, Vec<&OverlayModel>> = HashMap::new();
+    for &ov in overlays {
+        let files: BTreeSet<String> = ov
+            .overlay
+            .resources()
+            .iter()
+            .filter(|r| r.kind == "SealedSecret")
+            .map(|r| path_str(&r.origin.file))
+            .collect();
+        for f in files {
+            rendering.entry(f).or_default().push(ov);
+        }
+    }
+    repository_docs_of_kind(cx, "SealedSecret")
+        .filter(|d| repository || !d.file.repository_only)
+        .filter_map(|doc| match doc.get(&["spec", "encryptedData"]) {
+            Some(Value::Mapping(data)) => Some((doc, data)),
+            _ => None,
+        })
+        .flat_map(|(doc, data)| {
+            let envs = rendering.get(&doc.file.path).cloned().unwrap_or_default();
+            data.iter().filter_map(move |(k, v)| {
+                Some(Sealed {
+                    name: doc.name(),
+                    key: k.as_str()?,
+                    value: scalar_text(v),
+                    file: Cow::Borrowed(&doc.file.path),
+                    envs: envs.clone(),
+                    place: Place::Doc(doc),
+                })
+            })
+        })
+        .collect()
+}
+
+/// The values patches write into SealedSecrets where no SealedSecret document shows them, as
+/// `overlays` build them, once each with every environment that builds it: a patch in a shared
+/// base is built by every overlay that includes it.
+fn patched<'c>(overlays: &[&'c OverlayModel]) -> Vec<Sealed<'c>> {
+    let mut at: BTreeMap<(String, usize, &str), Sealed<'c>> = BTreeMap::new();
+    for &ov in overlays {
+        for w in ov
+            .overlay
+            .written_values()
+            .iter()
+            .filter(|w| !w.in_document)
+        {
+            let Some(value) = &w.ciphertext else { continue };
+            // One place however the including overlay reached the file (`a/../../shared`).
+            let file = path_str(&w.origin.file);
+            let place = (file.clone(), w.origin.line, w.key.as_str());
+            at.entry(place)
+                .or_insert_with(|| Sealed {
+                    name: &w.name,
+                    key: &w.key,
+                    value: Cow::Borrowed(value),
+                    file: Cow::Owned(file),
+                    envs: Vec::new(),
+                    place: Place::Patch(w.origin.line),
+                })
+                .envs
+                .push(ov);
+        }
+    }
+    at.into_values().collect()
+}
+
+/// The reasons of `kind` the classifier gives for `v`, against the certificate of each
+/// environment that renders it (see [`Sealed::envs`]). A reason that holds for one certificate
+/// and not another (a key-size mismatch in one of two environments) names the environments it
+/// holds for.
+fn reasons(cx: &Context<'_>, v: &Sealed<'_>, kind: Kind) -> Vec<String> {
+    let mut keys: Vec<(Option<&str>, Option<&RsaPublicKey>)> = Vec::new();
+    for ov in &v.envs {
+        let cert = ov.cert.as_ref().and_then(CertModel::certificate);
+        if let Some(key) = cert.map(Certificate::public_key)
+            && !keys.iter().any(|(_, k)| *k == Some(key))
+        {
+            keys.push((Some(&ov.name), Some(key)));
+        }
+    }
+    if keys.is_empty() {
+        keys.push((None, cx.key_for(&v.file)));
+    }
+    let per_key: Vec<(Option<&str>, Vec<String>)> = keys
+        .iter()
+        .map(|&(env, key)| {
+            let verdict = classify(&v.value, key);
+            let of_kind = verdict.reasons().iter().filter(|r| r.kind() == kind);
+            (env, of_kind.map(ToString::to_string).collect())
+        })
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for (env, reasons) in &per_key {
+        for r in reasons {
+            let everywhere = per_key.iter().all(|(_, rs)| rs.contains(r));
+            let text = match env {
+                Some(env) if !everywhere => format!("{r} (overlay {env})"),
+                _ => r.clone(),
+            };
+            if !out.contains(&text) {
+                out.push(text);
+            }
         }
     }
     out

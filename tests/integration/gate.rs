@@ -16,7 +16,7 @@ use std::process::Command;
 use assert_cmd::Command as Bin;
 use serde_json::Value;
 
-use crate::common::{self, Hit};
+use crate::common::{self, Hit, Peer};
 use crate::fixtures;
 
 const BASE_KUSTOMIZATION: &str = "resources:\n  - deployment.yaml\n";
@@ -1383,6 +1383,145 @@ fn a_patch_without_the_namespace_its_object_is_written_with_is_a_build_error() {
 /// fails the whole SealedSecret; no SealedSecret document shows it, so `check` and even
 /// `--render always` passed. Each is reported where the patch writes it; kubectl's render (the
 /// oracle) holds exactly those values.
+/// A SealedSecret in a shared base (the Flux pattern), and a value a patch there writes: no
+/// certificate sits beside them, so the ciphertext rules checked them against none, and a value
+/// sealed for another environment's key size passed. Each is now checked against the certificate
+/// of every environment that renders it, and a reason that holds for one of them names it. The
+/// values come from the independent Python peer, sealed to a 2048-bit certificate; environment
+/// `a` has a 4096-bit one, `b` the 2048-bit one.
+#[test]
+fn values_in_a_shared_base_are_checked_against_every_environment_that_renders_them() {
+    let Some(mut peer) = Peer::start() else {
+        return;
+    };
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs");
+    let cert = |bits: u32| std::fs::read_to_string(fixtures.join(format!("rsa-{bits}-cert.pem")));
+    let (c2048, c4096) = (cert(2048).unwrap(), cert(4096).unwrap());
+    let mut sealed =
+        |plaintext: &[u8]| common::b64(&peer.encrypt(&c2048, b"app/shared-secrets", plaintext));
+    let (a_value, b_value) = (sealed(b"first"), sealed(b"second"));
+    let shared_k = "k8s/shared/kustomization.yaml";
+    let kustomization = format!(
+        "resources:\n  - sealed.yaml\npatches:\n  - patch: |-\n      - op: add\n        path: /spec/encryptedData/B\n        value: {b_value}\n    target:\n      kind: SealedSecret\n"
+    );
+    let sealed_doc = format!(
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: shared-secrets\n  namespace: app\nspec:\n  encryptedData:\n    A: {a_value}\n"
+    );
+    let overlay = "resources:\n  - ../../shared\n";
+    let Some(t) = tree(&[
+        (shared_k, &kustomization),
+        ("k8s/shared/sealed.yaml", &sealed_doc),
+        ("k8s/overlays/a/kustomization.yaml", overlay),
+        ("k8s/overlays/a/sealing-cert.pem", &c4096),
+        ("k8s/overlays/b/kustomization.yaml", overlay),
+        ("k8s/overlays/b/sealing-cert.pem", &c2048),
+    ]) else {
+        return;
+    };
+    let root = t.path();
+    if common::kubectl().is_some() {
+        let render = common::kustomize(&root.join("k8s/overlays/a"));
+        assert!(render.contains(&format!("B: {b_value}")), "{render}");
+    } else {
+        common::missing("kubectl");
+    }
+    let want = [
+        (shared_k, line_of(root, shared_k, "value: ")),
+        (
+            "k8s/shared/sealed.yaml",
+            line_of(root, "k8s/shared/sealed.yaml", "A: "),
+        ),
+    ];
+    for args in [&[][..], &["--release", "a"]] {
+        let (code, hits) = check(root, args);
+        let got = of(&hits, "ciphertext-key-size-mismatch");
+        let at: Vec<(&str, u64)> = got.iter().map(|h| (h.path.as_str(), h.line)).collect();
+        assert_eq!(at, want, "{args:?}: {hits:?}");
+        // Under `--release a` only `a` renders it; otherwise the reason names the one of two.
+        let named = if args.is_empty() { " (overlay a)" } else { "" };
+        for h in got {
+            let reason =
+                "sealed for a 2048-bit key, but the environment's certificate has a 4096-bit key";
+            assert!(
+                h.message.ends_with(&format!("{reason}{named}")),
+                "{}",
+                h.message
+            );
+        }
+        assert_eq!(code, 1, "{args:?}");
+    }
+    let (_, hits) = check(root, &["--release", "b"]);
+    assert!(
+        of(&hits, "ciphertext-key-size-mismatch").is_empty(),
+        "{hits:?}"
+    );
+}
+
+/// Plaintext a shared base's kustomization puts into Secrets (a committed generator input, a
+/// filled literal, an inline patch's `stringData`), built by two environments: each reached the
+/// base by its own path (`overlays/a/../../shared`), so the findings were per path, named files
+/// that do not exist, and a committed input file was skipped as one git knows nothing of. Now
+/// each is found once, at the file as the repository names it.
+#[test]
+fn plaintext_a_shared_base_writes_into_secrets_is_found_once_where_it_is_written() {
+    let shared_k = "k8s/shared/kustomization.yaml";
+    // (Not a `\` line continuation: it would eat the entries' indentation.)
+    let kustomization = "resources:
+  - secret.yaml
+secretGenerator:
+  - name: generated
+    files:
+      - token.txt
+    literals:
+      - PASSWORD=hunter2
+patches:
+  - patch: |-
+      apiVersion: v1
+      kind: Secret
+      metadata:
+        name: plain
+      stringData:
+        TOKEN: from-the-patch
+";
+    let secret =
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: plain\nstringData:\n  OTHER: \"\"\n";
+    let overlay = "resources:\n  - ../../shared\n";
+    let Some(t) = tree(&[
+        (shared_k, kustomization),
+        ("k8s/shared/secret.yaml", secret),
+        ("k8s/shared/token.txt", "not-a-real-token\n"),
+        ("k8s/overlays/a/kustomization.yaml", overlay),
+        ("k8s/overlays/b/kustomization.yaml", overlay),
+    ]) else {
+        return;
+    };
+    let root = t.path();
+    if common::kubectl().is_some() {
+        let render = common::kustomize(&root.join("k8s/overlays/b"));
+        assert!(render.contains("TOKEN: from-the-patch"), "{render}");
+        assert!(render.contains("token.txt: "), "{render}");
+    } else {
+        common::missing("kubectl");
+    }
+    let (code, hits) = check(root, &[]);
+    assert_eq!(code, 1);
+    let mut at: Vec<(&str, u64)> = of(&hits, "plaintext-secret")
+        .iter()
+        .map(|h| (h.path.as_str(), h.line))
+        .collect();
+    at.sort_unstable();
+    // The generator's findings (its input file, its literal) at its entry, the patch's at the
+    // line writing the key.
+    let generator = line_of(root, shared_k, "- name: generated");
+    let mut want = vec![
+        (shared_k, generator),
+        (shared_k, generator),
+        (shared_k, line_of(root, shared_k, "TOKEN: from-the-patch")),
+    ];
+    want.sort_unstable();
+    assert_eq!(at, want, "{hits:?}");
+}
+
 #[test]
 fn placeholders_written_by_patches_are_found_where_the_patch_writes_them() {
     let Some(t) = common::shipped_git_copy() else {
