@@ -578,3 +578,74 @@ fn issue_16_a_symlink_cycle_is_a_build_error() {
         out.stdout
     );
 }
+
+/// The name in its file and the rendered identity of the SealedSecret `m` renders.
+fn sealed_of(m: &Overlay) -> (String, kustomize::Identity) {
+    let sealed = m.secret_source().and_then(|s| match s {
+        SecretSource::Sealed {
+            name_in_file,
+            rendered,
+            ..
+        } => Some((name_in_file, rendered)),
+        SecretSource::Generator { .. } => None,
+    });
+    sealed.expect("the overlay renders a SealedSecret")
+}
+
+/// A strategic-merge patch whose top is `$patch: delete` removes what it matches from the
+/// render: here an inline patch without a target (the SealedSecret) and a patch file with one
+/// (the Secret). The model kept both and called the overlay not modelled. `check` compares
+/// every object and reference with kubectl's render; the Deployment's references to the two
+/// are left as written, resolving to nothing.
+#[test]
+fn delete_patches_remove_objects_from_the_render() {
+    let Some(m) = check("smp-delete-rename", "drop") else {
+        return;
+    };
+    let kinds: Vec<&str> = m.resources().iter().map(|r| r.kind.as_str()).collect();
+    assert_eq!(kinds, ["Deployment"]);
+    assert!(m.secret_sources().is_empty());
+    let refs: Vec<&Reference> = m
+        .references()
+        .iter()
+        .filter(|r| r.target_kind == "Secret")
+        .collect();
+    assert_eq!(refs.len(), 2, "{refs:?}");
+    assert!(refs.iter().all(|r| r.resolution == Resolution::Unresolved));
+}
+
+/// `options.allowNameChange: true` on a `patches:` entry gives the targets the patch's own
+/// `metadata.name` (not its namespace). The model kept the old names and called the overlay not
+/// modelled. kubectl's render is the oracle (`check`): kustomize rewrites the reference to the
+/// renamed v1 Secret and not the one to the SealedSecret, and a kustomization above finds both
+/// objects by their names before the rename.
+#[test]
+fn allow_name_change_renames_the_patched_objects() {
+    let Some(m) = check("smp-delete-rename", "rename") else {
+        return;
+    };
+    let (in_file, rendered) = sealed_of(&m);
+    assert_ne!(rendered.name, in_file);
+    let secret = m.resources().iter().find(|r| r.kind == "Secret");
+    let secret = secret.expect("the Secret renders");
+    assert_ne!(secret.rendered.name, secret.original.name);
+    let followed = m
+        .references()
+        .iter()
+        .find(|r| r.name == secret.original.name);
+    let followed = followed.expect("the Deployment reads the Secret");
+    assert_eq!(followed.rendered_name, secret.rendered.name);
+    assert!(matches!(followed.resolution, Resolution::Resource(_)));
+
+    let Some(top) = check("smp-delete-rename", "rename-top") else {
+        return;
+    };
+    // The untargeted patch naming the SealedSecret's old name reached it; the deleting one
+    // naming the Secret's old name removed it.
+    let (_, top_rendered) = sealed_of(&top);
+    let sealed = top.resources().iter().find(|r| r.kind == "SealedSecret");
+    let sealed = sealed.expect("the SealedSecret renders");
+    assert_eq!(sealed.rendered, top_rendered);
+    assert!(sealed.annotations.iter().any(|(k, _)| k == "team"));
+    assert!(top.resources().iter().all(|r| r.kind != "Secret"));
+}

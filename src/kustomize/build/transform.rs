@@ -13,7 +13,7 @@ use super::super::{Origin, ProblemKind};
 use super::accumulate::Level;
 use super::fields::kline;
 use super::obj::{
-    Obj, Source, get_str, group_of, is_builtin_api, is_cluster_scoped, meta_str,
+    Obj, Source, effective_ns, get_str, group_of, is_builtin_api, is_cluster_scoped, meta_str,
     name_and_namespace, set_annotation,
 };
 use super::{Builder, FileDocs, written};
@@ -27,7 +27,7 @@ struct PatchEntry<'a> {
 }
 
 impl Builder<'_> {
-    pub(super) fn transform(&mut self, level: &Level, acc: &mut [Obj]) {
+    pub(super) fn transform(&mut self, level: &Level, acc: &mut Vec<Obj>) {
         for e in patch_entries(level, "patchesStrategicMerge") {
             self.patch_strategic_merge(level, &e, acc);
         }
@@ -53,20 +53,20 @@ impl Builder<'_> {
         }
     }
 
-    fn patch_strategic_merge(&mut self, level: &Level, e: &PatchEntry<'_>, acc: &mut [Obj]) {
+    fn patch_strategic_merge(&mut self, level: &Level, e: &PatchEntry<'_>, acc: &mut Vec<Obj>) {
         let Some((docs, file)) = self.patch_docs(level, e) else {
             return;
         };
         if self.patch_is_usable(&docs, &file, &level.kfile, e.line, false) {
             for d in docs.iter() {
-                self.apply_smp(d, &file, None, acc);
+                self.apply_smp(d, &file, None, false, acc);
             }
         }
     }
 
     /// A `patches:` entry: strategic-merge or JSON6902, by its content (kustomize
     /// api/internal/builtins/PatchTransformer.go).
-    fn patch(&mut self, level: &Level, e: &PatchEntry<'_>, acc: &mut [Obj]) {
+    fn patch(&mut self, level: &Level, e: &PatchEntry<'_>, acc: &mut Vec<Obj>) {
         let target = e.entry.get("target").map(Selector::from_value);
         let Some((docs, file)) = self.patch_docs(level, e) else {
             return;
@@ -84,26 +84,28 @@ impl Builder<'_> {
                 self.problem(ProblemKind::BuildError, &level.kfile, e.line, msg);
             }
             (None, target) => {
-                self.smp_options(level, e);
+                let rename = self.smp_options(level, e);
                 for d in docs.iter() {
-                    self.apply_smp(d, &file, target.as_ref(), acc);
+                    self.apply_smp(d, &file, target.as_ref(), rename, acc);
                 }
             }
         }
     }
 
-    /// A strategic-merge patch's `options.allowNameChange` / `allowKindChange` let its own
-    /// `metadata.name` / kind replace the target's (kustomize
-    /// api/internal/builtins/PatchTransformer.go); the model keeps the target's, so either
-    /// option makes the overlay not modelled.
-    fn smp_options(&mut self, level: &Level, e: &PatchEntry<'_>) {
-        let options = e.entry.get("options");
-        for o in ["allowNameChange", "allowKindChange"] {
-            if options.and_then(|m| m.get(o)).and_then(Value::as_bool) == Some(true) {
-                let msg = format!("patch option `{o}` is not modelled: rendered names may differ");
-                self.problem(ProblemKind::NotModelled, &level.kfile, e.line, msg);
-            }
+    /// A strategic-merge patch's `options` (kustomize api/internal/builtins/PatchTransformer.go
+    /// `Config`): whether `allowNameChange` lets the patch's own `metadata.name` replace the
+    /// target's (modelled, see [`Self::apply_smp`]). `allowKindChange` lets its kind replace the
+    /// target's; the model keeps the kind, so that option makes the overlay not modelled.
+    fn smp_options(&mut self, level: &Level, e: &PatchEntry<'_>) -> bool {
+        let option = |o: &str| {
+            let options = e.entry.get("options");
+            options.and_then(|m| m.get(o)).and_then(Value::as_bool) == Some(true)
+        };
+        if option("allowKindChange") {
+            let msg = "patch option `allowKindChange` is not modelled: rendered kinds and names may differ".to_owned();
+            self.problem(ProblemKind::NotModelled, &level.kfile, e.line, msg);
         }
+        option("allowNameChange")
     }
 
     fn patch_json6902(&mut self, level: &Level, e: &PatchEntry<'_>, acc: &mut [Obj]) {
@@ -223,18 +225,39 @@ impl Builder<'_> {
         hits
     }
 
-    fn apply_smp(&mut self, d: &Arc<Doc>, file: &Path, target: Option<&Selector>, acc: &mut [Obj]) {
+    /// Applies one strategic-merge patch document to the objects it targets. `rename`: the
+    /// patch's `metadata.name` becomes theirs (`options.allowNameChange`).
+    fn apply_smp(
+        &mut self,
+        d: &Arc<Doc>,
+        file: &Path,
+        target: Option<&Selector>,
+        rename: bool,
+        acc: &mut Vec<Obj>,
+    ) {
         let Ok(pv) = &d.value else { return };
-        if pv.get("$patch").and_then(Value::as_str) == Some("delete") {
-            // kustomize removes the patched objects from the render; the model keeps them.
-            let msg = "a strategic-merge patch that deletes objects (`$patch: delete` at its top) is not modelled: rendered objects may differ".to_owned();
-            self.problem(ProblemKind::NotModelled, file, d.start_line, msg);
-        }
         let idx = match target {
             Some(sel) => self.selected(sel, acc, file, d.start_line),
             None => self.smp_targets(pv, d, file, acc),
         };
-        // The patch's own metadata never renames the object it patches.
+        if pv.get("$patch").and_then(Value::as_str) == Some("delete") {
+            // kustomize api/filters/patchstrategicmerge (kyaml merge2 `$patch: delete`) leaves
+            // nothing of the object, and an emptied object leaves the resource map: dropped at
+            // once by api/resmap/reswrangler.go `ApplySmPatch` (a targeted patch), skipped by
+            // every later lookup (`GetMatchingResourcesByAnyId`) and dropped from the render
+            // (an untargeted one). A later patch naming it finds nothing.
+            let mut i = 0;
+            acc.retain(|_| {
+                i += 1;
+                !idx.contains(&(i - 1))
+            });
+            return;
+        }
+        // The patch's own metadata never moves the object it patches, and renames it only when
+        // allowed (kustomize api/resource/resource.go `ApplySmPatch`).
+        let new_name = meta_str(pv, "name")
+            .filter(|n| rename && !n.is_empty())
+            .map(str::to_owned);
         let mut patch_value = Value::clone(pv);
         if let Some(m) = patch_value
             .get_mut("metadata")
@@ -243,6 +266,23 @@ impl Builder<'_> {
             m.remove("name");
             m.remove("namespace");
         }
+        self.merge_into(d, file, pv, &patch_value, &idx, acc);
+        if let Some(name) = new_name {
+            self.rename(&idx, &name, acc, file, d.start_line);
+        }
+    }
+
+    /// Merges `patch_value` (the document `d` of `file`, `pv` as written) into the objects
+    /// `idx` of `acc`, recording the values it writes into Secrets and SealedSecrets.
+    fn merge_into(
+        &mut self,
+        d: &Arc<Doc>,
+        file: &Path,
+        pv: &Value,
+        patch_value: &Value,
+        idx: &[usize],
+        acc: &mut [Obj],
+    ) {
         let rel = self.rel(file);
         // A patch that is itself a Secret or SealedSecret document in its own file is read by
         // the rules as such; an inline one, or one of another kind, is not.
@@ -256,17 +296,45 @@ impl Builder<'_> {
             let path: Vec<Seg> = field.iter().chain([&key]).map(|k| Seg::from(*k)).collect();
             d.line_of(&path)
         };
-        for i in idx {
+        for &i in idx {
             let o = &mut acc[i];
             let schema = is_builtin_api(&o.api_version);
-            patch::strategic_merge(Arc::make_mut(&mut o.value), &patch_value, schema);
+            patch::strategic_merge(Arc::make_mut(&mut o.value), patch_value, schema);
             o.sources.push(Source::Doc(Arc::clone(d), rel.clone()));
             if written::holds_values(&o.kind) {
                 let object_file = self.rel(&o.origin.file);
                 let w = o.write(&object_file, &rel, in_document);
-                let values = written::written_values(&w, &[], &patch_value, line);
+                let values = written::written_values(&w, &[], patch_value, line);
                 self.written.extend(values);
             }
+        }
+    }
+
+    /// `options.allowNameChange`: the objects `idx` take the name `name` (their namespace stays),
+    /// the earlier name kept in their history as a prefix or suffix rename keeps it, so later
+    /// patches and name references find them by either (kustomize api/resource/resource.go
+    /// `ApplySmPatch`, `StorePreviousId`). Two objects left with one id fail the build
+    /// (api/resmap/reswrangler.go `ApplySmPatch` re-adds every object: "may not add resource
+    /// with an already registered id").
+    fn rename(&mut self, idx: &[usize], name: &str, acc: &mut [Obj], file: &Path, line: usize) {
+        for &i in idx {
+            let ns = acc[i].namespace.clone();
+            acc[i].set_identity(name.to_owned(), ns);
+        }
+        let id = |o: &Obj| {
+            let ns = effective_ns(o.namespace.as_deref(), &o.kind).to_owned();
+            (o.api_version.clone(), o.kind.clone(), o.name.clone(), ns)
+        };
+        let clash = idx.iter().find_map(|&i| {
+            let renamed = id(&acc[i]);
+            let twice = (0..acc.len()).any(|j| j != i && id(&acc[j]) == renamed);
+            twice.then_some(renamed)
+        });
+        if let Some((_, kind, name, _)) = clash {
+            let msg = format!(
+                "patch renames an object to {kind} `{name}`, which another object already is: kustomize fails to build (may not add resource with an already registered id)"
+            );
+            self.problem(ProblemKind::BuildError, file, line, msg);
         }
     }
 
