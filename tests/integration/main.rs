@@ -42,4 +42,5 @@ mod seal_shapes;
 mod seal_support;
 mod sealedsecret;
 mod sealedsecret_flow;
+mod smp_patches;
 mod snapshots_cli;

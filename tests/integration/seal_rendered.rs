@@ -496,10 +496,11 @@ fn seal_refuses_a_resource_linked_from_outside_the_overlay() {
 
 /// A strategic-merge patch with `options.allowNameChange: true` renames the SealedSecret in
 /// kustomize; the model kept the old name, so `seal` sealed for it (values the controller could
-/// not open) and `check` passed the overlay. Now the option is not modelled: `seal` refuses
-/// naming it.
+/// not open), and then refused the option as not modelled. Now the model renames it as kubectl
+/// does: `seal` refuses the file's strict template name, naming the rendered one, and once the
+/// file names it too, seals values the Python peer opens from kubectl's render.
 #[test]
-fn seal_refuses_a_patch_allowed_to_rename() {
+fn seal_follows_a_patch_allowed_to_rename() {
     let tree = Tree::new();
     append_to_paper_kustomization(
         &tree,
@@ -511,8 +512,21 @@ fn seal_refuses_a_patch_allowed_to_rename() {
     }
     refused(
         &tree,
-        &["k8s/overlays/paper/kustomization.yaml", "allowNameChange"],
+        &[
+            "k8s/overlays/paper/sealedsecret.yaml",
+            "spec.template.metadata.name",
+            "`emp-secrets-renamed`",
+        ],
     );
+    let text = tree.read("k8s/overlays/paper/sealedsecret.yaml").replacen(
+        "      name: emp-secrets\n",
+        "      name: emp-secrets-renamed\n",
+        1,
+    );
+    write_file(&tree.ss("paper"), text.as_bytes());
+    let env = tree.write("secrets.env", env_text());
+    ok(&tree.run(&["paper", "--from", env.to_str().unwrap()]));
+    assert_decrypts(&tree, "paper", &env_values());
 }
 
 /// kustomize decodes a kustomization strictly into Go strings: an unquoted `true` as a
@@ -539,8 +553,9 @@ fn seal_refuses_a_kustomization_kustomize_cannot_decode() {
 
 /// A strategic-merge patch whose top level is `$patch: delete` removes the object from the
 /// render. The model kept it, so `seal` sealed a SealedSecret that no longer renders (and the
-/// rest of the model trusted a Secret that does not exist). Now such a patch is not modelled and
-/// `seal` refuses naming it; kubectl confirms nothing renders.
+/// rest of the model trusted a Secret that does not exist), and then refused the patch as not
+/// modelled. Now the model drops it as kubectl does, and `seal` refuses because the overlay
+/// renders no SealedSecret.
 #[test]
 fn seal_refuses_an_overlay_that_deletes_its_sealedsecret() {
     let tree = Tree::new();
@@ -552,10 +567,7 @@ fn seal_refuses_an_overlay_that_deletes_its_sealedsecret() {
         let out = common::kustomize(&tree.overlay("paper"));
         assert!(!out.contains("kind: SealedSecret"), "{out}");
     }
-    refused(
-        &tree,
-        &["k8s/overlays/paper/kustomization.yaml", "$patch: delete"],
-    );
+    refused(&tree, &["paper", "renders no SealedSecret"]);
 }
 
 /// `reseal` of a file the overlay now renders with another scope than it declares (here a
