@@ -246,10 +246,11 @@ impl Builder<'_> {
             // once by api/resmap/reswrangler.go `ApplySmPatch` (a targeted patch), skipped by
             // every later lookup (`GetMatchingResourcesByAnyId`) and dropped from the render
             // (an untargeted one). A later patch naming it finds nothing.
-            let mut i = 0;
+            let mut at = 0;
             acc.retain(|_| {
-                i += 1;
-                !idx.contains(&(i - 1))
+                let keep = !idx.contains(&at);
+                at += 1;
+                keep
             });
             return;
         }
