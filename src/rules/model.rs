@@ -13,7 +13,7 @@ use super::locate::at_yaml;
 use crate::cert::Certificate;
 use crate::envfile::EnvLint;
 use crate::finding::Location;
-use crate::kustomize::{GeneratedKind, Identity, Overlay, SecretSource};
+use crate::kustomize::{GeneratedKind, Identity, Overlay, Problem, SecretSource};
 use crate::sealedsecret::{
     CERT_SHA256_ANNOTATION, SealedSecretDoc, SealedSecretError, SealedSecretFile,
 };
@@ -76,11 +76,33 @@ pub struct Variant {
     pub overlay: Overlay,
 }
 
+impl Variant {
+    /// True when kustomize could not build the variant: its model is then incomplete.
+    pub fn fails_build(&self) -> bool {
+        self.overlay.problems().iter().any(|p| p.fails_build())
+    }
+}
+
 impl OverlayModel {
     /// True when kustomize could not build the overlay (a problem of
     /// [`crate::kustomize::Problem::fails_build`]): the model is then incomplete.
     pub fn fails_build(&self) -> bool {
         self.overlay.problems().iter().any(|p| p.fails_build())
+    }
+
+    /// The problems of each variant that the environment's own model does not have, with the
+    /// variant: a variant builds its environment, so it repeats the environment's problems,
+    /// which are reported once, as the environment's.
+    pub fn variant_problems(&self) -> impl Iterator<Item = (&Variant, &Problem)> {
+        let own = self.overlay.problems();
+        self.variants.iter().flat_map(move |v| {
+            let new = v
+                .overlay
+                .problems()
+                .iter()
+                .filter(move |p| !own.contains(p));
+            new.map(move |p| (v, p))
+        })
     }
 
     /// Why the overlay's model may differ from the real render, when it uses something the model

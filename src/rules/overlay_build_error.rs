@@ -33,9 +33,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     })
 }
 
-/// One finding of `meta` per problem of every checked overlay that `wanted` keeps (given the
-/// problem and its repo-relative file), at that file and line: kustomize's message, then
-/// `consequence`. Shared with `overlay-not-modelled`.
+/// One finding of `meta` per problem of every checked overlay, and of each of its variants
+/// (a kustomization wrapping it, deployed in its place: `k8s/no-keda/paper`), that `wanted`
+/// keeps (given the problem and its repo-relative file), at that file and line: kustomize's
+/// message, then `consequence`. A variant's problem that its environment has too is reported
+/// once, as the environment's. Shared with `overlay-not-modelled`.
 pub(crate) fn problem_findings(
     cx: &Context<'_>,
     meta: &'static RuleMeta,
@@ -44,10 +46,15 @@ pub(crate) fn problem_findings(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
-        for p in ov.overlay.problems() {
+        let own = ov.overlay.problems().iter().map(|p| (ov.name.clone(), p));
+        let variants = ov.variant_problems().map(|(v, p)| {
+            let label = format!("{}, variant `{}`", ov.name, v.dir);
+            (label, p)
+        });
+        for (label, p) in own.chain(variants) {
             let path = path_str(&p.origin.file);
             if wanted(p, &path) {
-                let message = format!("overlay {}: {}; {consequence}", ov.name, p.message);
+                let message = format!("overlay {label}: {}; {consequence}", p.message);
                 let loc = at_line(cx, &path, p.origin.line);
                 out.push(Finding::new(meta, loc, message));
             }

@@ -636,6 +636,88 @@ fn check_reports_a_variant_that_renames_the_sealedsecret() {
     );
 }
 
+/// A variant (`k8s/no-keda/paper`, deployed in the overlay's place) that kustomize cannot build,
+/// or that uses a feature the model does not replay: `check` without `--render` passed both,
+/// though the variant is what the cluster gets. Now each is reported at the variant's line,
+/// naming the variant, once (the environment's own problems are not repeated per variant); a
+/// broken variant is not also compared for identity. kubectl is the oracle for "cannot build".
+#[test]
+fn check_reports_a_variant_that_does_not_build_or_is_not_modelled() {
+    let tree = Tree::new();
+    let env = tree.write("secrets.env", env_text());
+    ok(&tree.run(&["paper", "--from", env.to_str().unwrap()]));
+    let variant = "k8s/no-keda/paper/kustomization.yaml";
+    let text = tree.read(variant);
+    let broken = text.replace(
+        "components:\n",
+        "patches:\n  - path: missing-patch.yaml\ncomponents:\n",
+    );
+    assert_ne!(broken, text);
+    tree.write(variant, &broken);
+    if common::kubectl().is_some() {
+        let out = common::kustomize_raw(&tree.path("k8s/no-keda/paper"));
+        assert!(!out.status.success(), "kubectl built the broken variant");
+        assert!(
+            common::kustomize_raw(&tree.overlay("paper"))
+                .status
+                .success()
+        );
+    }
+    let line = broken
+        .lines()
+        .position(|l| l.contains("missing-patch"))
+        .unwrap() as u64
+        + 1;
+    let hits_of = |args: &[&str], rule: &str| {
+        let out = tree.run(&[args, &["--format", "json"]].concat());
+        let hits: Vec<_> = common::report_hits(&out.stdout)
+            .into_iter()
+            .filter(|h| h.rule == rule)
+            .collect();
+        (out.status.code(), hits)
+    };
+    for args in [&["check"][..], &["check", "--release", "paper"]] {
+        let (code, hits) = hits_of(args, "overlay-build-error");
+        assert_eq!(code, Some(1), "{args:?}");
+        assert_eq!(hits.len(), 1, "{args:?}: {hits:?}");
+        assert_eq!((hits[0].path.as_str(), hits[0].line), (variant, line));
+        assert!(
+            hits[0]
+                .message
+                .starts_with("overlay paper, variant `k8s/no-keda/paper`: "),
+            "{}",
+            hits[0].message
+        );
+        assert!(hits_of(args, "identity-mismatch").1.is_empty(), "{args:?}");
+    }
+
+    let unmodelled = text.replace(
+        "components:\n",
+        "replacements:\n  - path: replacement.yaml\ncomponents:\n",
+    );
+    tree.write(variant, &unmodelled);
+    tree.write(
+        "k8s/no-keda/paper/replacement.yaml",
+        "source:\n  kind: ConfigMap\n  name: emp-config\n  fieldPath: metadata.name\ntargets: []\n",
+    );
+    let line = unmodelled
+        .lines()
+        .position(|l| l.contains("replacements:"))
+        .unwrap() as u64
+        + 1;
+    let in_variant = |args: &[&str]| {
+        let (code, hits) = hits_of(args, "overlay-not-modelled");
+        let hits: Vec<_> = hits.into_iter().filter(|h| h.path == variant).collect();
+        assert_eq!(hits.len(), 1, "{args:?}: {hits:?}");
+        assert_eq!(hits[0].line, line);
+        assert!(hits[0].message.contains("variant `k8s/no-keda/paper`"));
+        (code, hits[0].severity.clone())
+    };
+    assert_eq!(in_variant(&["check"]).1, "warning");
+    let (code, severity) = in_variant(&["check", "--release", "paper"]);
+    assert_eq!((code, severity.as_str()), (Some(1), "error"));
+}
+
 /// A key a patch of the overlay writes into the SealedSecret (an inline JSON 6902 op, or a
 /// strategic-merge patch file that is itself a SealedSecret): kustomize applies the patch after
 /// reading the file, so the render holds the patch's value. `seal` wrote the file, said it sealed
