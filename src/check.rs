@@ -724,8 +724,6 @@ fn release_env(
     }
 }
 
-/// Loads one overlay's model and certificate; `files` by path, `certs` parsed by text,
-/// `examples` its env examples.
 /// The kustomize options the Argo CD Application or Flux Kustomization deploying an overlay
 /// applies at sync time that may rename or move objects: not modelled, so the overlay's
 /// findings are unverified (and `overlay-not-modelled` says why, at the option's line).
@@ -757,6 +755,49 @@ fn deploy_time_options(found: &Found) -> Vec<kustomize::Problem> {
         .collect()
 }
 
+/// The places where the model of an overlay a Flux Kustomization deploys with `postBuild`
+/// substitution holds a substitution expression in what the secret rules read
+/// (`kustomize::varsub`): Flux replaces it after the build, the model does not, so the
+/// overlay's findings are unverified. At the expression's line when it is found in the
+/// object's file, else at the `postBuild` line. `text` gives a file's text by its path as the
+/// model names it.
+fn post_build_substitutions(
+    found: &Found,
+    overlay: &Overlay,
+    text: &dyn Fn(&Path) -> Option<String>,
+) -> Vec<kustomize::Problem> {
+    let Found::FluxKustomization { post_build, .. } = found else {
+        return Vec::new();
+    };
+    let Some(first) = post_build.first() else {
+        return Vec::new();
+    };
+    let by: Vec<String> = post_build
+        .iter()
+        .map(|p| format!("{}:{}", p.file, p.line))
+        .collect();
+    let (plural, by) = (if by.len() > 1 { "s" } else { "" }, by.join(", "));
+    kustomize::varsub::substituted(overlay, text)
+        .into_iter()
+        .map(|s| kustomize::Problem {
+            kind: kustomize::ProblemKind::NotModelled,
+            origin: s.origin.unwrap_or_else(|| kustomize::Origin {
+                file: PathBuf::from(&first.file),
+                line: first.line,
+            }),
+            message: format!(
+                "{}: {} {} a `${{...}}` expression, which the Flux Kustomization{plural} deploying it ({by}) substitute{} after the build (`postBuild`) and the model does not replay: the controller sees other values than the ones checked",
+                s.object,
+                s.fields.join(", "),
+                if s.fields.len() > 1 { "hold" } else { "holds" },
+                if plural.is_empty() { "s" } else { "" }
+            ),
+        })
+        .collect()
+}
+
+/// Loads one overlay's model and certificate; `files` by path, `certs` parsed by text,
+/// `examples` its env examples.
 fn load_overlay(
     root: &Path,
     env: &crate::workspace::Environment,
@@ -768,6 +809,16 @@ fn load_overlay(
     let name = env.name.as_str();
     let mut overlay = Overlay::load_or_unbuildable(root, name, parsed)?;
     for problem in deploy_time_options(&env.found) {
+        overlay.add_problem(problem);
+    }
+    let text = |p: &Path| {
+        let read = files
+            .get(path_str(p).as_str())
+            .filter(|f| f.unread.is_none());
+        read.map(|f| f.text.clone())
+            .or_else(|| fsio::read_to_string_limited(&root.join(p), MAX_FILE_BYTES).ok())
+    };
+    for problem in post_build_substitutions(&env.found, &overlay, &text) {
         overlay.add_problem(problem);
     }
     let cert_rel = crate::workspace::rel(root, &env.cert);

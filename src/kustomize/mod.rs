@@ -16,6 +16,7 @@ mod build;
 mod docs;
 mod patch;
 mod refs;
+pub(crate) mod varsub;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use yaml_serde::Value;
 
-use super::{DeployOption, Found, kustomization_file, rel};
+use super::{DeployOption, Found, PostBuild, kustomization_file, rel};
 use crate::yamlpos::Seg;
 
 /// Directory names the walk never enters (besides hidden ones).
@@ -95,23 +95,11 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         for (dir, found) in found {
             // The first object naming a directory says how it was found; every object's
             // deploy-time options count (two Applications may deploy one path).
-            match (s.named.get_mut(&dir), found) {
-                (None, found) => {
+            match s.named.get_mut(&dir) {
+                None => {
                     s.named.insert(dir, found);
                 }
-                (
-                    Some(
-                        Found::ArgoApplication { unmodelled, .. }
-                        | Found::FluxKustomization { unmodelled, .. },
-                    ),
-                    Found::ArgoApplication {
-                        unmodelled: more, ..
-                    }
-                    | Found::FluxKustomization {
-                        unmodelled: more, ..
-                    },
-                ) => unmodelled.extend(more),
-                _ => {}
+                Some(first) => merge_deploy_options(first, found),
             }
         }
         s.generated.extend(
@@ -125,6 +113,58 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     s.generated.sort();
     s.generated.dedup();
     s
+}
+
+/// Adds what `more`, another object deploying the directory `first` was found by, applies at
+/// sync time: its kustomize options, and (Flux) its `postBuild` substitutions. An Argo CD
+/// Application found first has no place for the latter, so a Flux Kustomization's `postBuild`
+/// then takes its place, with the Application's options.
+fn merge_deploy_options(first: &mut Found, more: Found) {
+    match (&mut *first, more) {
+        (
+            Found::ArgoApplication { unmodelled, .. },
+            Found::FluxKustomization {
+                file,
+                unmodelled: more,
+                post_build,
+                source,
+            },
+        ) if !post_build.is_empty() => {
+            let mut all = std::mem::take(unmodelled);
+            all.extend(more);
+            *first = Found::FluxKustomization {
+                file,
+                unmodelled: all,
+                post_build,
+                source,
+            };
+        }
+        (
+            Found::FluxKustomization {
+                unmodelled,
+                post_build,
+                ..
+            },
+            Found::FluxKustomization {
+                unmodelled: more,
+                post_build: more_post_build,
+                ..
+            },
+        ) => {
+            unmodelled.extend(more);
+            post_build.extend(more_post_build);
+        }
+        (
+            Found::ArgoApplication { unmodelled, .. } | Found::FluxKustomization { unmodelled, .. },
+            Found::ArgoApplication {
+                unmodelled: more, ..
+            }
+            | Found::FluxKustomization {
+                unmodelled: more, ..
+            },
+        ) => unmodelled.extend(more),
+        _ => {}
+    }
 }
 
 /// Notes every kustomization directory (canonical path, path as reached, kustomization file)
@@ -317,6 +357,7 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> Named {
                 Found::FluxKustomization {
                     file: owned,
                     unmodelled,
+                    post_build: post_build(&doc, source, file),
                     source: git_source(&v),
                 }
             };
@@ -423,6 +464,34 @@ fn deploy_options(
             }
         })
         .collect()
+}
+
+/// A Flux `Kustomization`'s `spec.postBuild` (its `spec` is `spec`, in `doc` of `file`) when it
+/// substitutes variables: Flux runs the substitution only when at least one variable or one
+/// source of variables is given (fluxcd/pkg `kustomize/kustomize_varsub.go`,
+/// `SubstituteVariables`: nothing is done when the variables it gathers are none). A
+/// `substitute` or `substituteFrom` that is neither absent, null nor empty counts (one that is
+/// not a map or a list is not understood, so it counts too).
+fn post_build(doc: &crate::yamlpos::Document<'_>, spec: &Value, file: &str) -> Vec<PostBuild> {
+    let Some(post) = spec.get("postBuild") else {
+        return Vec::new();
+    };
+    let given = |key: &str| match post.get(key) {
+        None | Some(Value::Null) => false,
+        Some(Value::Mapping(m)) => !m.is_empty(),
+        Some(Value::Sequence(s)) => !s.is_empty(),
+        Some(_) => true,
+    };
+    if !given("substitute") && !given("substituteFrom") {
+        return Vec::new();
+    }
+    let line = doc
+        .find_or_parent(&[Seg::from("spec"), Seg::from("postBuild")])
+        .line;
+    vec![PostBuild {
+        file: file.to_owned(),
+        line: usize::try_from(line).unwrap_or(1),
+    }]
 }
 
 /// The directory `rel_dir` an object of `kind` (at `file:line`) deploys, which has no

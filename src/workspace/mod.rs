@@ -115,6 +115,18 @@ pub struct DeployOption {
     pub line: usize,
 }
 
+/// A Flux `Kustomization`'s `spec.postBuild` that substitutes variables (a non-empty
+/// `substitute` map or `substituteFrom` list) in every object of the render after the build,
+/// and where it is written. Whether that changes what the model checks depends on the objects:
+/// `check` looks for substitution expressions in what the secret rules read
+/// (`kustomize::varsub`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostBuild {
+    /// The file, repository-relative, and the line of its `postBuild` key.
+    pub file: String,
+    pub line: usize,
+}
+
 /// How an environment was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -139,6 +151,9 @@ pub enum Found {
         file: String,
         /// As for `ArgoApplication`.
         unmodelled: Vec<DeployOption>,
+        /// The `postBuild` substitutions of this and every other Flux `Kustomization` deploying
+        /// the directory.
+        post_build: Vec<PostBuild>,
         /// Its `spec.sourceRef` when that is a `GitRepository`: name and namespace (the
         /// Kustomization's own when unset).
         source: Option<(String, String)>,
