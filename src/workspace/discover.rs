@@ -847,6 +847,52 @@ mod tests {
     }
 
     #[test]
+    fn flux_post_build_that_substitutes_is_kept_from_every_kustomization() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let r = t.path();
+        write(r, &format!("apps/x/{K}"), "resources: [s.yaml]\n");
+        let ks = |name: &str, post: &str| {
+            format!(
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\nspec:\n  path: ./apps/x\n{post}"
+            )
+        };
+        // The first deploys it without substituting (an empty map substitutes nothing), the
+        // second with variables from the cluster: its `postBuild` line counts.
+        let first = ks("a", "  postBuild:\n    substitute: {}\n");
+        let second = ks(
+            "b",
+            "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: vars\n",
+        );
+        let text = format!("{first}---\n{second}");
+        write(r, "flux/a.yaml", &text);
+        let s = scan(r, &|_| false);
+        let found: Vec<&Found> = s.named.values().collect();
+        let lines: Vec<&str> = text.lines().collect();
+        let line = lines
+            .iter()
+            .rposition(|l| *l == "  postBuild:")
+            .expect("line")
+            + 1;
+        match found.as_slice() {
+            [
+                Found::FluxKustomization {
+                    file, post_build, ..
+                },
+            ] => {
+                assert_eq!(file, "flux/a.yaml");
+                assert_eq!(
+                    post_build,
+                    &[PostBuild {
+                        file: "flux/a.yaml".to_owned(),
+                        line
+                    }]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn argo_and_flux_objects_name_environments_and_links_do_not_loop() {
         let t = tempfile::tempdir().expect("tempdir");
         let r = t.path();

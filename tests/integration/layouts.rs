@@ -854,3 +854,200 @@ fn not_modelled_hits(out: &std::process::Output) -> Vec<common::Hit> {
         .filter(|h| h.rule == "overlay-not-modelled")
         .collect()
 }
+
+/// One run of the Flux fixture with `apps/base/podinfo` rewritten: the Deployment and the
+/// SealedSecret in namespace `ns`, the SealedSecret's metadata given `sealed_meta` lines and the
+/// Deployment's `deploy_meta` lines, an `agent` container on image `example.org/agent:TAG`, the
+/// value sealed for staging, and `post_build` (the `spec.postBuild` block, if any) added to the
+/// Flux Kustomization deploying `apps/staging`. `check --format json --release staging` then
+/// gives the `overlay-not-modelled` findings as `path:line:severity` and its exit code; the
+/// real `kubectl kustomize apps/staging` gives the render (`None` without kubectl).
+struct FluxRun {
+    hits: Vec<String>,
+    code: Option<i32>,
+    out: String,
+    render: Option<String>,
+}
+
+const FLUX_DEPLOYMENT: &str = "apps/base/podinfo/deployment.yaml";
+const FLUX_SEALED: &str = "apps/base/podinfo/sealedsecret.yaml";
+
+fn flux_post_build_run(
+    ns: &str,
+    tag: &str,
+    (sealed_meta, deploy_meta): (&str, &str),
+    post_build: &str,
+) -> Option<FluxRun> {
+    let repo = Repo::new("flux")?;
+    repo.write(
+        "apps/base/podinfo/kustomization.yaml",
+        "resources:\n  - deployment.yaml\n  - sealedsecret.yaml\n",
+    );
+    repo.write(FLUX_DEPLOYMENT, &flux_deployment(ns, tag, deploy_meta));
+    repo.write(FLUX_SEALED, &flux_sealed(ns, sealed_meta));
+    let cert = std::fs::read_to_string(common::repo_root().join(CERT)).unwrap();
+    for env in ["staging", "production"] {
+        repo.write(&format!("apps/{env}/sealing-cert.pem"), &cert);
+    }
+    let env = repo.write("secrets.env", &format!("DB_PASSWORD={SENTINEL}-db\n"));
+    let out = repo.run(&["seal", "staging", "--from", env.to_str().unwrap()]);
+    ok(&out);
+    no_secret(&out);
+    std::fs::remove_file(&env).unwrap();
+    let apps = "clusters/staging/apps.yaml";
+    let text = std::fs::read_to_string(repo.root().join(apps)).unwrap();
+    repo.write(apps, &format!("{text}{post_build}"));
+    let out = repo.run(&["check", "--format", "json", "--release", "staging"]);
+    let hits = not_modelled_hits(&out)
+        .into_iter()
+        .map(|h| format!("{}:{}:{}", h.path, h.line, h.severity))
+        .collect();
+    let render = common::kubectl().map(|_| common::kustomize(&repo.root().join("apps/staging")));
+    Some(FluxRun {
+        hits,
+        code: out.status.code(),
+        out: format!("{}{}", stdout(&out), stderr(&out)),
+        render,
+    })
+}
+
+fn flux_deployment(ns: &str, tag: &str, meta: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: podinfo\n  namespace: {ns}\n{meta}spec:\n  selector:\n    matchLabels:\n      app: podinfo\n  template:\n    metadata:\n      labels:\n        app: podinfo\n    spec:\n      containers:\n        - name: podinfo\n          image: example.org/podinfo:1\n          env:\n            - name: DB_PASSWORD\n              valueFrom:\n                secretKeyRef:\n                  name: podinfo-secrets\n                  key: DB_PASSWORD\n        - name: agent\n          image: example.org/agent:{tag}\n"
+    )
+}
+
+fn flux_sealed(ns: &str, meta: &str) -> String {
+    format!(
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: podinfo-secrets\n  namespace: {ns}\n{meta}spec:\n  encryptedData:\n    DB_PASSWORD: AgAAAA...REPLACE_ME\n  template:\n    metadata:\n      name: podinfo-secrets\n      namespace: {ns}\n    type: Opaque\n"
+    )
+}
+
+/// The 1-based line of `line` in `text`.
+fn line_of(text: &str, line: &str) -> usize {
+    text.lines().position(|l| l == line).unwrap() + 1
+}
+
+/// A Flux `Kustomization`'s `postBuild` substitutes variables in every rendered object after
+/// the build. A SealedSecret (and the Deployment using it) written with `namespace: ${NS}` is
+/// deployed in the namespace Flux substitutes; the model, like the real `kubectl kustomize`,
+/// renders `${NS}`, `seal` sealed the value for `${NS}/podinfo-secrets`, and `check --release`
+/// passed while the controller could not decrypt it. Now each object whose fields the secret
+/// rules read hold a `${...}` expression is `overlay-not-modelled` at the expression's line (an
+/// error under `--release`), with `substitute` or `substituteFrom`; not when the expression is
+/// only in an image, when the objects opt out (`kustomize.toolkit.fluxcd.io/substitute:
+/// disabled`, as an annotation or a label), when `postBuild` substitutes nothing, or without
+/// `postBuild`.
+#[test]
+fn flux_post_build_substitution_in_secret_names_is_not_modelled() {
+    let substitute = "  postBuild:\n    substitute:\n      NS: podinfo\n";
+    let Some(run) = flux_post_build_run("${NS}", "1", ("", ""), substitute) else {
+        return;
+    };
+    let ns_line = "  namespace: ${NS}";
+    let expected = [
+        format!(
+            "{FLUX_DEPLOYMENT}:{}:error",
+            line_of(&flux_deployment("${NS}", "1", ""), ns_line)
+        ),
+        format!(
+            "{FLUX_SEALED}:{}:error",
+            line_of(&flux_sealed("${NS}", ""), ns_line)
+        ),
+    ];
+    assert_eq!(run.hits, expected, "{}", run.out);
+    assert_eq!(run.code, Some(1), "{}", run.out);
+    assert!(
+        run.out.contains("clusters/staging/apps.yaml:13"),
+        "{}",
+        run.out
+    );
+    // What kustomize renders is what the model checked: the expression, not a namespace.
+    if let Some(render) = &run.render {
+        assert!(render.contains("  namespace: ${NS}\n"), "{render}");
+    }
+    // Variables from the cluster count the same.
+    let from =
+        "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-vars\n";
+    let run = flux_post_build_run("${NS}", "1", ("", ""), from).unwrap();
+    assert_eq!(run.hits, expected, "{}", run.out);
+    // Clean otherwise: the release passes with no finding at all.
+    let passes = |run: FluxRun| {
+        assert_eq!(run.hits, Vec::<String>::new(), "{}", run.out);
+        assert_eq!(run.code, Some(0), "{}", run.out);
+        assert!(run.out.contains("\"findings\": []"), "{}", run.out);
+        run.render
+    };
+    // An expression only in an image: no name the secret rules read changes.
+    let render =
+        passes(flux_post_build_run("podinfo", "${VERSION}", ("", ""), substitute).unwrap());
+    if let Some(render) = render {
+        assert!(
+            render.contains("image: example.org/agent:${VERSION}"),
+            "{render}"
+        );
+    }
+    let opt_out = (
+        "  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\n",
+        "  labels:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\n",
+    );
+    passes(flux_post_build_run("${NS}", "1", opt_out, substitute).unwrap());
+    // Nothing to substitute from: Flux does not substitute.
+    let empty = "  postBuild:\n    substitute: {}\n";
+    passes(flux_post_build_run("${NS}", "1", ("", ""), empty).unwrap());
+    passes(flux_post_build_run("${NS}", "1", ("", ""), "").unwrap());
+}
+
+/// The same for a Secret generated under a name with an expression and a workload's reference
+/// to it (`envFrom[].secretRef.name: ${APP}-env`): each is `overlay-not-modelled`, at the
+/// generator's `name:` line and at the reference's line, naming the `postBuild` line.
+#[test]
+fn flux_post_build_substitution_in_generated_secrets_and_references_is_not_modelled() {
+    let Some(repo) = Repo::new("flux") else {
+        return;
+    };
+    let kustomization = "namespace: podinfo\nresources:\n  - deployment.yaml\n  - sealedsecret.yaml\nsecretGenerator:\n  - name: ${APP}-env\n    literals:\n      - MODE=\n";
+    repo.write("apps/base/podinfo/kustomization.yaml", kustomization);
+    let deployment = flux_deployment("podinfo", "1", "").replace(
+        "          env:\n",
+        "          envFrom:\n            - secretRef:\n                name: ${APP}-env\n          env:\n",
+    );
+    repo.write(FLUX_DEPLOYMENT, &deployment);
+    let apps = "clusters/staging/apps.yaml";
+    let text = std::fs::read_to_string(repo.root().join(apps)).unwrap();
+    let post_build = "  postBuild:\n    substitute:\n      APP: podinfo\n";
+    repo.write(apps, &format!("{text}{post_build}"));
+    let out = repo.run(&["check", "--format", "json"]);
+    let hits = not_modelled_hits(&out);
+    let mut got: Vec<String> = hits
+        .iter()
+        .map(|h| format!("{}:{}:{}", h.path, h.line, h.severity))
+        .collect();
+    got.sort();
+    let mut want = [
+        format!(
+            "{FLUX_DEPLOYMENT}:{}:warning",
+            line_of(&deployment, "                name: ${APP}-env")
+        ),
+        format!(
+            "apps/base/podinfo/kustomization.yaml:{}:warning",
+            line_of(kustomization, "  - name: ${APP}-env")
+        ),
+    ];
+    want.sort();
+    assert_eq!(got, want, "{}", stdout(&out));
+    let post_build_line = line_of(&format!("{text}{post_build}"), "  postBuild:");
+    for h in &hits {
+        assert!(
+            h.message.contains(&format!("({apps}:{post_build_line})")),
+            "{}",
+            h.message
+        );
+    }
+    // kustomize keeps the expression in the generated name and in the reference it rewrites.
+    if common::kubectl().is_some() {
+        let render = common::kustomize(&repo.root().join("apps/staging"));
+        assert!(render.contains("  name: ${APP}-env-"), "{render}");
+        assert!(render.contains("    name: ${APP}-env-"), "{render}");
+    }
+}
