@@ -126,18 +126,26 @@ pub(crate) fn substituted(
 }
 
 /// A rendered Secret's or `SealedSecret`'s fields holding an expression (`doc`: its document,
-/// when its file could be read).
+/// when its file could be read; without it, the model's values at no line).
 fn resource_site(r: &Resource, doc: Option<&Doc>) -> Option<Substituted> {
     if opted_out(&r.annotations) {
         return None;
     }
-    let sealed = r.kind == "SealedSecret";
+    // The model's values, the keys at their place in the document `value` when it is read.
+    let own = |value: Option<&Value>| {
+        let mut fields = identity_fields(&r.rendered.name, r.rendered.namespace.as_deref());
+        fields.extend(annotation_fields(&r.annotations, &["metadata"]));
+        fields.extend(key_fields(r, value));
+        fields
+    };
+    // A document without `${` adds nothing (its template, a line), only its labels.
+    if own(None).is_empty() && doc.is_none_or(|d| !d.text.contains("${")) {
+        return None;
+    }
     let read = doc.and_then(|d| {
         d.with(|ydoc, value| {
-            let mut fields = identity_fields(&r.rendered.name, r.rendered.namespace.as_deref());
-            fields.extend(annotation_fields(&r.annotations, &["metadata"]));
-            fields.extend(key_fields(r, value));
-            if sealed {
+            let mut fields = own(value);
+            if r.kind == "SealedSecret" {
                 fields.extend(template_fields(value));
             }
             let opted = value.is_some_and(|v| opted_out_by_label(v.get("metadata")));
@@ -145,19 +153,12 @@ fn resource_site(r: &Resource, doc: Option<&Doc>) -> Option<Substituted> {
             (fields, opted, line)
         })
     });
-    let (fields, opted, line) = read.unwrap_or_else(|| {
-        // The document cannot be read: the model's own values, at no line.
-        let mut fields = identity_fields(&r.rendered.name, r.rendered.namespace.as_deref());
-        fields.extend(annotation_fields(&r.annotations, &["metadata"]));
-        fields.extend(key_fields(r, None));
-        (fields, false, None)
-    });
+    let (fields, opted, line) = read.unwrap_or_else(|| (own(None), false, None));
     if fields.is_empty() || opted {
         return None;
     }
-    let object = format!("{} `{}`", r.kind, r.original.name);
     Some(Substituted {
-        object,
+        object: format!("{} `{}`", r.kind, r.original.name),
         fields: labels(fields),
         origin: line.map(|line| Origin {
             file: r.origin.file.clone(),
