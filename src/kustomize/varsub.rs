@@ -57,6 +57,21 @@ pub(crate) fn has_expression(s: &str) -> bool {
     false
 }
 
+/// True when `s` is nothing but one variable Flux substitutes, `${NAME}` (envsubst names:
+/// a letter or `_`, then letters, digits, `_`). Such a value in a Secret is filled in by the
+/// cluster (Flux's documented `postBuild.substituteFrom` use), so it is no plaintext secret
+/// committed; one with a default (`${NAME:=text}`) carries written text and is not this.
+pub(crate) fn is_variable(s: &str) -> bool {
+    let Some(name) = s.strip_prefix("${").and_then(|r| r.strip_suffix('}')) else {
+        return false;
+    };
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// A field of an object: how a message names it, and its path in the object's document.
 type Field = (String, Vec<Seg>);
 
@@ -406,6 +421,18 @@ mod tests {
         }
         for s in ["", "$", "$NS", "$${NS}", "plain", "{NS}", "$$", "$$$$"] {
             assert!(!has_expression(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn a_variable_is_one_bare_expression() {
+        for s in ["${DB_PASSWORD}", "${_x1}"] {
+            assert!(is_variable(s), "{s}");
+        }
+        for s in [
+            "${}", "${1A}", "${A:=x}", "x${A}", "${A}x", "$A", "${A-B}", "hunter2",
+        ] {
+            assert!(!is_variable(s), "{s}");
         }
     }
 

@@ -18,7 +18,7 @@ use super::yamldocs::{YamlDoc, repository_docs_of_kind};
 use super::{Context, GitStatus};
 use crate::envfile;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::kustomize::{GeneratedKind, GeneratorSpec};
+use crate::kustomize::{GeneratedKind, GeneratorSpec, varsub};
 use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
@@ -29,7 +29,8 @@ pub static META: RuleMeta = RuleMeta {
     scope: RuleScope::Repository,
 };
 
-/// Keys of a `data`/`stringData` mapping whose value is not empty.
+/// Keys of a `data`/`stringData` mapping whose value is not empty, nor only a variable Flux
+/// fills in after the build (`${DB_PASSWORD}`, [`varsub::is_variable`]).
 pub(crate) fn filled_keys(map: Option<&Value>) -> Vec<String> {
     let Some(Value::Mapping(m)) = map else {
         return Vec::new();
@@ -37,7 +38,7 @@ pub(crate) fn filled_keys(map: Option<&Value>) -> Vec<String> {
     m.iter()
         .filter(|(_, v)| match v {
             Value::Null => false,
-            Value::String(s) => !s.is_empty(),
+            Value::String(s) => !s.is_empty() && !varsub::is_variable(s),
             _ => true,
         })
         .filter_map(|(k, _)| k.as_str().map(str::to_string))

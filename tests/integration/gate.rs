@@ -1522,6 +1522,59 @@ patches:
     assert_eq!(at, want, "{hits:?}");
 }
 
+/// A Secret value that is only a variable Flux fills in after the build (`${DB_PASSWORD}`, from
+/// `postBuild.substituteFrom`: Flux's documented use) is no committed secret, in a document, a
+/// generator literal or a patch: `plaintext-secret` called each a plaintext secret, an error no
+/// Flux repository could pass. A variable with a written default is still reported.
+#[test]
+fn a_value_that_is_only_a_flux_variable_is_no_plaintext_secret() {
+    let kustomization = "resources:
+  - secret.yaml
+secretGenerator:
+  - name: generated
+    literals:
+      - TOKEN=${TOKEN}
+      - QUOTED=\"${QUOTED}\"
+patches:
+  - patch: |-
+      apiVersion: v1
+      kind: Secret
+      metadata:
+        name: plain
+      stringData:
+        PATCHED: ${PATCHED}
+";
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: plain\nstringData:\n  DB_PASSWORD: ${DB_PASSWORD}\n  WITH_DEFAULT: ${WITH_DEFAULT:=hunter2}\n";
+    let Some(t) = tree(&[
+        ("k8s/overlays/flux/kustomization.yaml", kustomization),
+        ("k8s/overlays/flux/secret.yaml", secret),
+    ]) else {
+        return;
+    };
+    let root = t.path();
+    if common::kubectl().is_some() {
+        let render = common::kustomize(&root.join("k8s/overlays/flux"));
+        assert!(render.contains("PATCHED: ${PATCHED}"), "{render}");
+    } else {
+        common::missing("kubectl");
+    }
+    let (code, hits) = check(root, &[]);
+    let plain = of(&hits, "plaintext-secret");
+    assert_eq!(plain.len(), 1, "{hits:?}");
+    assert_eq!(plain[0].path, "k8s/overlays/flux/secret.yaml");
+    assert!(
+        plain[0].message.contains("`WITH_DEFAULT`"),
+        "{}",
+        plain[0].message
+    );
+    assert!(
+        !plain[0].message.contains("DB_PASSWORD"),
+        "{}",
+        plain[0].message
+    );
+    assert_eq!(code, 1);
+}
+
 #[test]
 fn placeholders_written_by_patches_are_found_where_the_patch_writes_them() {
     let Some(t) = common::shipped_git_copy() else {

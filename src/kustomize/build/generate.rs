@@ -241,7 +241,11 @@ impl Builder<'_> {
                 Some((k, v)) => {
                     literal_keys.push(k.to_owned());
                     // kustomize api/kv/kv.go parseLiteralSource strips one pair of quotes.
-                    if !matches!(v, "" | "\"\"" | "''") {
+                    let unquoted = ['"', '\'']
+                        .iter()
+                        .find_map(|q| v.strip_prefix(*q)?.strip_suffix(*q))
+                        .unwrap_or(v);
+                    if !unquoted.is_empty() && !super::super::varsub::is_variable(unquoted) {
                         filled_literals.push(k.to_owned());
                     }
                 }

@@ -79,7 +79,8 @@ pub(super) struct Write<'a> {
 
 /// The values a patch writes into the object `w` describes: `value` written at `at`, `line`
 /// giving the line of a field's key. A Secret's value is plaintext: only whether it is filled is
-/// kept (an empty one is no finding), never the value.
+/// kept (an empty one, or one that is only a variable Flux fills in, is no finding), never the
+/// value.
 pub(super) fn written_values(
     w: &Write<'_>,
     at: &[Seg],
@@ -89,7 +90,11 @@ pub(super) fn written_values(
     let sealed = w.kind == "SealedSecret";
     entries(w.kind, at, value)
         .into_iter()
-        .filter(|(_, _, v)| sealed || !matches!(v, Value::Null) && v.as_str() != Some(""))
+        .filter(|(_, _, v)| {
+            let text = v.as_str();
+            let variable = text.is_some_and(super::super::varsub::is_variable);
+            sealed || !matches!(v, Value::Null) && text != Some("") && !variable
+        })
         .map(|(field, key, v)| WrittenValue {
             kind: w.kind.to_owned(),
             name: w.name.to_owned(),
