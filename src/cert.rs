@@ -350,6 +350,25 @@ fn pem_begins(bytes: &[u8]) -> Vec<(usize, String)> {
         .collect()
 }
 
+/// True when `text` holds one or more PEM `CERTIFICATE` blocks and nothing else but blank
+/// lines: public data (a CA bundle, a server certificate), whatever file it sits in.
+pub fn only_certificates(text: &str) -> bool {
+    let (mut inside, mut blocks) = (false, 0);
+    for line in text.lines().map(str::trim) {
+        match (inside, line) {
+            (false, "") => {}
+            (false, "-----BEGIN CERTIFICATE-----") => inside = true,
+            (true, "-----END CERTIFICATE-----") => {
+                inside = false;
+                blocks += 1;
+            }
+            (true, l) if !l.starts_with("-----") => {}
+            _ => return false,
+        }
+    }
+    !inside && blocks > 0
+}
+
 /// A PEM private key block in a text meant to hold a certificate. Only its label and line are
 /// kept, never its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -479,6 +498,23 @@ mod tests {
     fn rfc3339_formatting() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_609_459_200), "2021-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn only_certificate_blocks_are_public() {
+        let block = |label: &str| format!("-----BEGIN {label}-----\nMIIB\n-----END {label}-----\n");
+        let cert = block("CERTIFICATE");
+        assert!(only_certificates(&cert));
+        assert!(only_certificates(&format!("\n{cert}\n{cert}")));
+        for text in [
+            String::new(),
+            format!("{cert}{}", block("PRIVATE KEY")),
+            format!("password=x\n{cert}"),
+            cert.replace("-----END CERTIFICATE-----\n", ""),
+            block("RSA PRIVATE KEY"),
+        ] {
+            assert!(!only_certificates(&text), "{text}");
+        }
     }
 
     #[test]

@@ -193,6 +193,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         opts.render,
     )?;
     drop(variants);
+    let public_inputs = public_generator_inputs(root, &overlay_models);
     let tree = TreeModel {
         overlays: overlay_models,
         env_files,
@@ -208,6 +209,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         release_unsuppressible: ws.config.release.unsuppressible.clone(),
         parsed_elsewhere,
         git,
+        public_inputs,
     };
     let mut cx = Context::new(root, &files)
         .release(opts.release.is_some())
@@ -344,6 +346,28 @@ fn load_overlays(
         .map(|o| {
             let examples = examples.get(o.rel.as_str()).cloned().unwrap_or_default();
             load_overlay(root, o, &by_path, &certs, examples, parsed)
+        })
+        .collect()
+}
+
+/// The `files:` of every Secret generator that hold only PEM certificates (a `ca.crt`): public,
+/// so committing them is no plaintext secret. Each is read once, into a buffer wiped on drop
+/// (the others may hold secrets); one that cannot be read is not public.
+fn public_generator_inputs(root: &Path, overlays: &[OverlayModel]) -> BTreeSet<String> {
+    let inputs: BTreeSet<String> = overlays
+        .iter()
+        .flat_map(|o| o.overlay.generated())
+        .filter(|g| g.kind == kustomize::GeneratedKind::Secret)
+        .flat_map(|g| &g.specs)
+        .flat_map(|s| &s.files)
+        .map(|f| path_str(&f.path))
+        .collect();
+    inputs
+        .into_iter()
+        .filter(|rel| {
+            let bytes = fsio::read_limited(&root.join(rel), MAX_FILE_BYTES);
+            let bytes = zeroize::Zeroizing::new(bytes.unwrap_or_default());
+            std::str::from_utf8(&bytes).is_ok_and(crate::cert::only_certificates)
         })
         .collect()
 }

@@ -183,6 +183,9 @@ pub struct TreeModel {
     /// What git tracks, for files the rules did not read (see [`super::GitMap`]); `None`
     /// outside a git repository.
     pub git: Option<super::GitMap>,
+    /// Secret generators' input files (repo-relative) that hold only PEM certificates
+    /// ([`crate::cert::only_certificates`]): public data, no plaintext secret.
+    pub public_inputs: BTreeSet<String>,
 }
 
 impl TreeModel {

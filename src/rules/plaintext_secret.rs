@@ -234,7 +234,8 @@ fn secret_generators<'c>(
 /// The `files:` and `envs:` of Secret generators that git tracks (an error: the Secret's content
 /// is committed) or does not ignore (a warning: one `git add .` away), once per generator entry
 /// and file. Real env files by name (`*.env`, `.env`) are `plaintext-env-file`'s; files whose git
-/// status is unknown (no repository) are skipped, as that rule does.
+/// status is unknown (no repository) are skipped, as that rule does, and so are files holding
+/// only PEM certificates (`TreeModel::public_inputs`: public data).
 fn committed_generator_inputs(cx: &Context<'_>) -> Vec<Finding> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
@@ -248,6 +249,7 @@ fn committed_generator_inputs(cx: &Context<'_>) -> Vec<Finding> {
             };
             let generator = path_str(&spec.origin.file);
             if envfile::is_real_env_file(&file)
+                || cx.tree.public_inputs.contains(&file)
                 || !seen.insert((generator.clone(), spec.origin.line, file.clone()))
             {
                 continue;

@@ -1461,7 +1461,8 @@ fn values_in_a_shared_base_are_checked_against_every_environment_that_renders_th
 /// filled literal, an inline patch's `stringData`), built by two environments: each reached the
 /// base by its own path (`overlays/a/../../shared`), so the findings were per path, named files
 /// that do not exist, and a committed input file was skipped as one git knows nothing of. Now
-/// each is found once, at the file as the repository names it.
+/// each is found once, at the file as the repository names it. A committed input that holds only
+/// a PEM certificate (`ca.crt`) is public and no finding.
 #[test]
 fn plaintext_a_shared_base_writes_into_secrets_is_found_once_where_it_is_written() {
     let shared_k = "k8s/shared/kustomization.yaml";
@@ -1472,6 +1473,7 @@ secretGenerator:
   - name: generated
     files:
       - token.txt
+      - ca.crt
     literals:
       - PASSWORD=hunter2
 patches:
@@ -1486,10 +1488,14 @@ patches:
     let secret =
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: plain\nstringData:\n  OTHER: \"\"\n";
     let overlay = "resources:\n  - ../../shared\n";
+    let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs");
+    let ca = std::fs::read_to_string(certs.join("rsa-2048-cert.pem")).unwrap();
     let Some(t) = tree(&[
         (shared_k, kustomization),
         ("k8s/shared/secret.yaml", secret),
         ("k8s/shared/token.txt", "not-a-real-token\n"),
+        // Only a PEM certificate: public, no plaintext secret.
+        ("k8s/shared/ca.crt", &ca),
         ("k8s/overlays/a/kustomization.yaml", overlay),
         ("k8s/overlays/b/kustomization.yaml", overlay),
     ]) else {
