@@ -642,6 +642,15 @@ fn explain_missing_sealed_secret(root: &Path, overlay: &Overlay) -> Result<(), S
         // It has a Secret source (a generator): that, not a load problem, is the answer.
         return Ok(());
     }
+    if let Some(d) = overlay.deleted().iter().find(|d| d.kind == "SealedSecret") {
+        return Err(SealError::OverlayProblem {
+            origin: d.patch.clone(),
+            message: format!(
+                "this patch deletes SealedSecret `{}` from the overlay's render (`$patch: delete`): there is nothing to seal into",
+                d.name
+            ),
+        });
+    }
     if let Some(p) = overlay.problems().iter().find(|p| p.fails_build()) {
         return Err(SealError::OverlayProblem {
             origin: p.origin.clone(),

@@ -175,6 +175,16 @@ pub struct Resource {
     pub keys: Option<BTreeSet<String>>,
 }
 
+/// An object a strategic-merge patch with `$patch: delete` took out of the render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deleted {
+    pub kind: String,
+    /// Its name when the patch deleted it.
+    pub name: String,
+    /// The patch document (file and first line).
+    pub patch: Origin,
+}
+
 /// A value a patch writes into a Secret (`data`, `stringData`) or a `SealedSecret`
 /// (`spec.encryptedData`). The rules read Secret and `SealedSecret` documents in files; values
 /// from other text (an inline patch of a kustomization, a JSON 6902 operation: `in_document`
@@ -517,6 +527,11 @@ impl Overlay {
     /// [`WrittenValue`]).
     pub fn written_values(&self) -> &[WrittenValue] {
         &self.built.written
+    }
+
+    /// The objects `$patch: delete` patches took out of the render.
+    pub fn deleted(&self) -> &[Deleted] {
+        &self.built.deleted
     }
 
     /// Non-fatal problems, in the order found.

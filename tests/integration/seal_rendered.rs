@@ -567,7 +567,18 @@ fn seal_refuses_an_overlay_that_deletes_its_sealedsecret() {
         let out = common::kustomize(&tree.overlay("paper"));
         assert!(!out.contains("kind: SealedSecret"), "{out}");
     }
-    refused(&tree, &["paper", "renders no SealedSecret"]);
+    // The refusal names the patch that deletes it, at its line in the kustomization.
+    let k = tree.read("k8s/overlays/paper/kustomization.yaml");
+    let line = k
+        .lines()
+        .position(|l| l.contains("$patch: delete"))
+        .unwrap()
+        + 1;
+    let at = format!("k8s/overlays/paper/kustomization.yaml:{line}");
+    refused(
+        &tree,
+        &[&at, "deletes SealedSecret `emp-secrets`", "$patch: delete"],
+    );
 }
 
 /// `reseal` of a file the overlay now renders with another scope than it declares (here a

@@ -31,8 +31,8 @@ use std::sync::{Arc, Mutex};
 use super::docs::{self, Doc};
 use super::refs::NameRefRule;
 use super::{
-    Generated, Identity, KustomizeError, Origin, Problem, ProblemKind, Reference, Resource,
-    WrittenValue,
+    Deleted, Generated, Identity, KustomizeError, Origin, Problem, ProblemKind, Reference,
+    Resource, WrittenValue,
 };
 use crate::workspace::kustomization_file;
 use obj::Obj;
@@ -44,6 +44,7 @@ pub(crate) struct BuildOutput {
     pub(crate) references: Vec<Reference>,
     pub(crate) problems: Vec<Problem>,
     pub(crate) written: Vec<WrittenValue>,
+    pub(crate) deleted: Vec<Deleted>,
 }
 
 /// The start of a [`Problem`] message for YAML that does not parse (see
@@ -173,6 +174,8 @@ struct Builder<'r> {
     problems: Vec<Problem>,
     /// Secret and SealedSecret values written by patches (see [`written`]).
     written: Vec<WrittenValue>,
+    /// Objects `$patch: delete` patches removed.
+    deleted: Vec<Deleted>,
     rules: Vec<NameRefRule>,
     /// Canonical kustomization files being accumulated, outermost first (cycle detection).
     stack: Vec<PathBuf>,
@@ -319,6 +322,7 @@ pub(crate) fn build(
         files: HashMap::new(),
         problems: Vec::new(),
         written: Vec::new(),
+        deleted: Vec::new(),
         rules: Vec::new(),
         stack: Vec::new(),
     };
@@ -347,6 +351,7 @@ pub(crate) fn build(
         references,
         problems: b.problems,
         written: b.written,
+        deleted: b.deleted,
     })
 }
 

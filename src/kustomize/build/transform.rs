@@ -9,7 +9,7 @@ use yaml_serde::Value;
 
 use super::super::docs::{self, Doc};
 use super::super::patch::{self, JsonOp, Selector};
-use super::super::{Origin, ProblemKind};
+use super::super::{Deleted, Origin, ProblemKind};
 use super::accumulate::Level;
 use super::fields::kline;
 use super::obj::{
@@ -246,6 +246,15 @@ impl Builder<'_> {
             // once by api/resmap/reswrangler.go `ApplySmPatch` (a targeted patch), skipped by
             // every later lookup (`GetMatchingResourcesByAnyId`) and dropped from the render
             // (an untargeted one). A later patch naming it finds nothing.
+            let patch = Origin {
+                file: self.rel(file),
+                line: d.start_line,
+            };
+            self.deleted.extend(idx.iter().map(|&i| Deleted {
+                kind: acc[i].kind.clone(),
+                name: acc[i].name.clone(),
+                patch: patch.clone(),
+            }));
             let mut at = 0;
             acc.retain(|_| {
                 let keep = !idx.contains(&at);
