@@ -171,28 +171,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let release_files = release_files(&overlay_models, &deployed, release.as_deref());
     let keys = sealing_keys(&overlay_models);
 
-    let to_render: Vec<(&str, &Overlay)> = overlay_models
-        .iter()
-        .map(|o| (o.name.as_str(), &o.overlay))
-        .collect();
-    let variants: Vec<crate::render::Variant<'_>> = overlay_models
-        .iter()
-        .flat_map(|o| {
-            o.variants.iter().map(|v| crate::render::Variant {
-                env: &o.name,
-                dir: &v.dir,
-                model: &v.overlay,
-            })
-        })
-        .collect();
-    let (renders, render_note) = crate::render::render_checked(
-        root,
-        &to_render,
-        &variants,
-        release.as_deref(),
-        opts.render,
-    )?;
-    drop(variants);
+    let (renders, render_note) = render(root, &overlay_models, release.as_deref(), opts.render)?;
     let public_inputs = public_generator_inputs(root, &overlay_models);
     let tree = TreeModel {
         overlays: overlay_models,
@@ -231,6 +210,33 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         render_note,
         unmodelled: ws.generated.iter().map(|(_, note)| note.clone()).collect(),
     })
+}
+
+/// `--render`: the real kustomize renders of the checked overlays and of their variants (the
+/// models check built), and the note to print when rendering was not possible.
+fn render(
+    root: &Path,
+    models: &[OverlayModel],
+    release: Option<&str>,
+    mode: crate::render::RenderMode,
+) -> Result<(Vec<crate::render::RenderedOverlay>, Option<String>), CheckError> {
+    let overlays: Vec<(&str, &Overlay)> = models
+        .iter()
+        .map(|o| (o.name.as_str(), &o.overlay))
+        .collect();
+    let variants: Vec<crate::render::Variant<'_>> = models
+        .iter()
+        .flat_map(|o| {
+            o.variants.iter().map(|v| crate::render::Variant {
+                env: &o.name,
+                dir: &v.dir,
+                model: &v.overlay,
+            })
+        })
+        .collect();
+    Ok(crate::render::render_checked(
+        root, &overlays, &variants, release, mode,
+    )?)
 }
 
 /// The release environment's files (`deployed` is each of `models`' files): its gate keeps
