@@ -356,6 +356,21 @@ pub struct Hit {
     pub suppressed: bool,
 }
 
+/// Runs `emp-seal -C ROOT check --format json ARGS`: its exit code (never 2: a usage or input
+/// error fails the test, with emp-seal's stderr) and its findings.
+pub fn check_hits(root: &Path, args: &[&str]) -> (i32, Vec<Hit>) {
+    let out = emp_seal()
+        .arg("-C")
+        .arg(root)
+        .args(["check", "--format", "json"])
+        .args(args)
+        .output()
+        .expect("run emp-seal check");
+    let code = out.status.code().expect("exit code");
+    assert_ne!(code, 2, "{}", String::from_utf8_lossy(&out.stderr));
+    (code, report_hits(&out.stdout))
+}
+
 /// The findings of a `check --format json` report.
 pub fn report_hits(json: &[u8]) -> Vec<Hit> {
     let v: serde_json::Value = serde_json::from_slice(json).expect("a JSON report");

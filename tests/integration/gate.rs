@@ -16,7 +16,7 @@ use std::process::Command;
 use assert_cmd::Command as Bin;
 use serde_json::Value;
 
-use crate::common::{self, Hit, Peer};
+use crate::common::{self, Hit, Peer, check_hits as check};
 use crate::fixtures;
 
 const BASE_KUSTOMIZATION: &str = "resources:\n  - deployment.yaml\n";
@@ -106,19 +106,17 @@ fn bin() -> Bin {
     c
 }
 
-/// Runs `emp-seal check --format json ARGS` on `root`: exit code and findings.
-fn check(root: &Path, args: &[&str]) -> (i32, Vec<Hit>) {
-    let out = bin()
-        .arg("-C")
-        .arg(root)
-        .args(["check", "--format", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap();
-    assert_ne!(code, 2, "{}", String::from_utf8_lossy(&out.stderr));
-    let hits = common::report_hits(&out.stdout);
-    (code, hits)
+/// Asserts that the real `kubectl kustomize` render of `overlay` (repo-relative) holds every one
+/// of `lines`: the oracle for what the overlay deploys (CI requires kubectl).
+fn kubectl_renders(root: &Path, overlay: &str, lines: &[&str]) {
+    if common::kubectl().is_none() {
+        common::missing("kubectl");
+        return;
+    }
+    let render = common::kustomize(&root.join(overlay));
+    for line in lines {
+        assert!(render.contains(line), "kubectl renders {line}:\n{render}");
+    }
 }
 
 /// Runs `emp-seal -C ROOT ARGS` and parses its standard output as JSON.
@@ -1419,12 +1417,7 @@ fn values_in_a_shared_base_are_checked_against_every_environment_that_renders_th
         return;
     };
     let root = t.path();
-    if common::kubectl().is_some() {
-        let render = common::kustomize(&root.join("k8s/overlays/a"));
-        assert!(render.contains(&format!("B: {b_value}")), "{render}");
-    } else {
-        common::missing("kubectl");
-    }
+    kubectl_renders(root, "k8s/overlays/a", &[&format!("B: {b_value}")]);
     let want = [
         (shared_k, line_of(root, shared_k, "value: ")),
         (
@@ -1502,13 +1495,11 @@ patches:
         return;
     };
     let root = t.path();
-    if common::kubectl().is_some() {
-        let render = common::kustomize(&root.join("k8s/overlays/b"));
-        assert!(render.contains("TOKEN: from-the-patch"), "{render}");
-        assert!(render.contains("token.txt: "), "{render}");
-    } else {
-        common::missing("kubectl");
-    }
+    kubectl_renders(
+        root,
+        "k8s/overlays/b",
+        &["TOKEN: from-the-patch", "token.txt: "],
+    );
     let (code, hits) = check(root, &[]);
     assert_eq!(code, 1);
     let mut at: Vec<(&str, u64)> = of(&hits, "plaintext-secret")
@@ -1558,12 +1549,7 @@ patches:
         return;
     };
     let root = t.path();
-    if common::kubectl().is_some() {
-        let render = common::kustomize(&root.join("k8s/overlays/flux"));
-        assert!(render.contains("PATCHED: ${PATCHED}"), "{render}");
-    } else {
-        common::missing("kubectl");
-    }
+    kubectl_renders(root, "k8s/overlays/flux", &["PATCHED: ${PATCHED}"]);
     let (code, hits) = check(root, &[]);
     let plain = of(&hits, "plaintext-secret");
     assert_eq!(plain.len(), 1, "{hits:?}");
@@ -1627,18 +1613,12 @@ fn placeholders_written_by_patches_are_found_where_the_patch_writes_them() {
     let ops = "- op: add\n  path: /spec/encryptedData/EXTRA\n  value: CHANGEME\n";
     write(root, "k8s/overlays/paper/ops.yaml", ops);
     assert!(git(root, &["add", "-A"]));
-    if common::kubectl().is_some() {
-        let render = common::kustomize(&root.join("k8s/overlays/paper"));
-        for line in [
-            "API_KEY: REPLACE_ME",
-            "REDIS_PASSWORD: <sealed>",
-            "EXTRA: CHANGEME",
-        ] {
-            assert!(render.contains(line), "kubectl renders {line}:\n{render}");
-        }
-    } else {
-        common::missing("kubectl");
-    }
+    let written = [
+        "API_KEY: REPLACE_ME",
+        "REDIS_PASSWORD: <sealed>",
+        "EXTRA: CHANGEME",
+    ];
+    kubectl_renders(root, "k8s/overlays/paper", &written);
     for args in [&[][..], &["--render", "always"], &["--release", "paper"]] {
         let (code_after, hits) = check(root, args);
         assert_eq!(code_after, 1, "{args:?}: {hits:?}");
@@ -1721,17 +1701,15 @@ patches:
     // Not ignored, not tracked: one `git add .` away.
     write(root, ".gitignore", "ignored.txt\n");
     write(root, "k8s/overlays/dev/local.txt", "hunter2-local\n");
-    if common::kubectl().is_some() {
-        let render = common::kustomize(&root.join("k8s/overlays/dev"));
-        for v in ["hunter2-patch", "hunter2-doc"] {
-            assert!(render.contains(v), "kubectl renders {v}:\n{render}");
-        }
-        for v in ["PASSWORD:", "key.txt:", "A:", "local.txt:"] {
-            assert!(render.contains(v), "kubectl renders {v}:\n{render}");
-        }
-    } else {
-        common::missing("kubectl");
-    }
+    let rendered = [
+        "hunter2-patch",
+        "hunter2-doc",
+        "PASSWORD:",
+        "key.txt:",
+        "A:",
+        "local.txt:",
+    ];
+    kubectl_renders(root, "k8s/overlays/dev", &rendered);
     let (code, hits) = check(root, &[]);
     assert_eq!(code, 1, "{hits:?}");
     let mut found: Vec<(u64, &str, String)> = of(&hits, "plaintext-secret")

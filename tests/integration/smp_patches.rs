@@ -14,7 +14,7 @@ use std::path::Path;
 
 use yaml_serde::Value;
 
-use crate::common::{self, Hit};
+use crate::common::{self, Hit, check_hits as check};
 
 const BASE_DEPLOYMENT: &str = "k8s/base/deployment.yaml";
 const BASE_SECRETS: &str = "k8s/base/secrets.yaml";
@@ -37,20 +37,6 @@ fn repo(edits: &[(&str, &str)]) -> Option<tempfile::TempDir> {
     common::git(t.path(), &["init", "-q"]);
     common::git(t.path(), &["add", "-A"]);
     Some(t)
-}
-
-/// `emp-seal check --format json ARGS` on `root`: exit code and findings.
-fn check(root: &Path, args: &[&str]) -> (i32, Vec<Hit>) {
-    let out = common::emp_seal()
-        .arg("-C")
-        .arg(root)
-        .args(["check", "--format", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    let code = out.status.code().unwrap();
-    assert!(code < 2, "{}", String::from_utf8_lossy(&out.stderr));
-    (code, common::report_hits(&out.stdout))
 }
 
 /// The findings of `rule` about overlay `overlay` (their messages start with its name).
