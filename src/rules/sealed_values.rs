@@ -35,6 +35,8 @@ struct Sealed<'a> {
     /// context holds for its file ([`Context::key_for`]).
     envs: Vec<&'a OverlayModel>,
     place: Place<'a>,
+    /// `number` or `boolean` when the YAML value is one of those, not a string.
+    not_string: Option<&'static str>,
 }
 
 enum Place<'a> {
@@ -117,6 +119,11 @@ fn documented<'c>(
                     file: Cow::Borrowed(&doc.file.path),
                     envs: envs.clone(),
                     place: Place::Doc(doc),
+                    not_string: match v {
+                        Value::Number(_) => Some("number"),
+                        Value::Bool(_) => Some("boolean"),
+                        _ => None,
+                    },
                 })
             })
         })
@@ -147,6 +154,7 @@ fn patched<'c>(overlays: &[&'c OverlayModel]) -> Vec<Sealed<'c>> {
                     file: Cow::Owned(file),
                     envs: Vec::new(),
                     place: Place::Patch(w.origin.line),
+                    not_string: None,
                 })
                 .envs
                 .push(ov);
@@ -160,6 +168,15 @@ fn patched<'c>(overlays: &[&'c OverlayModel]) -> Vec<Sealed<'c>> {
 /// and not another (a key-size mismatch in one of two environments) names the environments it
 /// holds for.
 fn reasons(cx: &Context<'_>, v: &Sealed<'_>, kind: Kind) -> Vec<String> {
+    if let Some(what) = v.not_string {
+        // Its text may even decode as base64 (`true`); the classifier's reasons would mislead.
+        return match kind {
+            Kind::Placeholder => vec![format!(
+                "the value is a YAML {what}, not a string: no ciphertext"
+            )],
+            _ => Vec::new(),
+        };
+    }
     let mut keys: Vec<(Option<&str>, Option<&RsaPublicKey>)> = Vec::new();
     for ov in &v.envs {
         let cert = ov.cert.as_ref().and_then(CertModel::certificate);

@@ -371,3 +371,35 @@ fn issue_14_zero_run_edge_through_the_rules() {
         .collect();
     assert_eq!(got, vec![("placeholder-ciphertext", 9)]);
 }
+
+/// A YAML number or boolean where a ciphertext string belongs (`A: 12`, `B: true`): the API
+/// server's string map refuses it, and no ciphertext it is. `true` even decodes as base64, so
+/// the classifier named an RSA length prefix; both are now one `placeholder-ciphertext` saying
+/// what the value is, and no other ciphertext rule speaks of them.
+#[test]
+fn a_number_or_boolean_is_a_placeholder_named_for_what_it_is() {
+    let path = "overlays/paper/sealedsecret.yaml";
+    let text = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: s\n  namespace: ns\nspec:\n  encryptedData:\n    A: 12\n    B: true\n";
+    let files = [SourceFile::new(path, text)];
+    let report = rules::run(&Context::new(Path::new("."), &files));
+    let got: Vec<(&str, u32, &str)> = report
+        .findings
+        .iter()
+        .map(|f| (f.rule.id, f.primary.line, f.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "placeholder-ciphertext",
+                8,
+                "`A` in SealedSecret `s`: the value is a YAML number, not a string: no ciphertext"
+            ),
+            (
+                "placeholder-ciphertext",
+                9,
+                "`B` in SealedSecret `s`: the value is a YAML boolean, not a string: no ciphertext"
+            ),
+        ]
+    );
+}
