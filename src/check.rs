@@ -27,7 +27,9 @@ use crate::keys;
 use crate::kustomize::{self, Overlay, SecretSource};
 use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, TreeModel, Variant};
 use crate::rules::{self, Context, GitMap, GitStatus, SourceFile};
-use crate::workspace::{Found, MAX_FILE_BYTES, is_key_file, is_manifest, list_files, path_str};
+use crate::workspace::{
+    DeployOption, MAX_FILE_BYTES, PostBuild, is_key_file, is_manifest, list_files, path_str,
+};
 
 /// Errors that stop a check before any rule runs (the CLI exits 2 on them).
 #[derive(Debug, thiserror::Error)]
@@ -126,8 +128,10 @@ pub struct CheckOutcome {
     pub git: bool,
     /// A line for stderr when `--render=auto` wanted to render and could not (no tool).
     pub render_note: Option<String>,
-    /// Lines for stderr on deployed directories emp-seal does not model (see
-    /// [`crate::workspace::Workspace::generated`]).
+    /// Lines for stderr on deployed directories emp-seal does not model and on Flux
+    /// Kustomizations of other artifacts it does not read (see
+    /// [`crate::workspace::Workspace::generated`] and
+    /// [`crate::workspace::Workspace::artifacts`]).
     pub unmodelled: Vec<String>,
 }
 
@@ -208,7 +212,13 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         report,
         git: cx.tree.git.is_some(),
         render_note,
-        unmodelled: ws.generated.iter().map(|(_, note)| note.clone()).collect(),
+        unmodelled: ws
+            .generated
+            .iter()
+            .map(|(_, note)| note)
+            .chain(&ws.artifacts)
+            .cloned()
+            .collect(),
     })
 }
 
@@ -754,21 +764,11 @@ fn release_env(
     }
 }
 
-/// The kustomize options the Argo CD Application or Flux Kustomization deploying an overlay
-/// applies at sync time that may rename or move objects: not modelled, so the overlay's
-/// findings are unverified (and `overlay-not-modelled` says why, at the option's line).
-fn deploy_time_options(found: &Found) -> Vec<kustomize::Problem> {
-    let (Found::ArgoApplication {
-        unmodelled: options,
-        ..
-    }
-    | Found::FluxKustomization {
-        unmodelled: options,
-        ..
-    }) = found
-    else {
-        return Vec::new();
-    };
+/// The kustomize options the Argo CD Applications and Flux Kustomizations deploying an overlay
+/// apply at sync time that may rename or move objects (however the environment was found): not
+/// modelled, so the overlay's findings are unverified (and `overlay-not-modelled` says why, at
+/// the option's line).
+fn deploy_time_options(options: &[DeployOption]) -> Vec<kustomize::Problem> {
     options
         .iter()
         .map(|o| kustomize::Problem {
@@ -792,13 +792,10 @@ fn deploy_time_options(found: &Found) -> Vec<kustomize::Problem> {
 /// object's file, else at the `postBuild` line. `text` gives a file's text by its path as the
 /// model names it.
 fn post_build_substitutions(
-    found: &Found,
+    post_build: &[PostBuild],
     overlay: &Overlay,
     text: &dyn Fn(&Path) -> Option<String>,
 ) -> Vec<kustomize::Problem> {
-    let Found::FluxKustomization { post_build, .. } = found else {
-        return Vec::new();
-    };
     let Some(first) = post_build.first() else {
         return Vec::new();
     };
@@ -838,7 +835,7 @@ fn load_overlay(
 ) -> Result<OverlayModel, CheckError> {
     let name = env.name.as_str();
     let mut overlay = Overlay::load_or_unbuildable(root, name, parsed)?;
-    for problem in deploy_time_options(&env.found) {
+    for problem in deploy_time_options(&env.deploy_time.options) {
         overlay.add_problem(problem);
     }
     let text = |p: &Path| {
@@ -848,7 +845,7 @@ fn load_overlay(
         read.map(|f| f.text.clone())
             .or_else(|| fsio::read_to_string_limited(&root.join(p), MAX_FILE_BYTES).ok())
     };
-    for problem in post_build_substitutions(&env.found, &overlay, &text) {
+    for problem in post_build_substitutions(&env.deploy_time.post_build, &overlay, &text) {
         overlay.add_problem(problem);
     }
     let cert_rel = crate::workspace::rel(root, &env.cert);

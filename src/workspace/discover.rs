@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use yaml_serde::Value;
 
-use super::{DeployOption, Found, PostBuild, kustomization_file, rel};
+use super::{DeployOption, DeployTime, Found, PostBuild, kustomization_file, rel};
 use crate::yamlpos::Seg;
 
 /// Directory names the walk never enters (besides hidden ones).
@@ -42,12 +42,18 @@ pub(crate) struct Scan {
     pub(crate) kust: BTreeMap<PathBuf, KustDir>,
     /// Directories named by Argo CD / Flux objects (canonical), with how they were found.
     pub(crate) named: BTreeMap<PathBuf, Found>,
+    /// What every Argo CD / Flux object deploying a kustomization directory (canonical)
+    /// applies at sync time, read whether or not discovery decides the environments.
+    pub(crate) deploy_times: BTreeMap<PathBuf, DeployTime>,
     /// Their texts by repository-relative path, so that `check` need not read them again.
     pub(crate) texts: std::collections::HashMap<String, String>,
     /// Directories an Argo CD / Flux object deploys that hold no kustomization (the tool
     /// generates one at sync time), each with a note for `check`: not modelled, so not
     /// environments.
     pub(crate) generated: Vec<(String, String)>,
+    /// Notes for `check` on Flux `Kustomization`s deploying a path of another artifact than
+    /// this repository ([`artifact_note`]): not read.
+    pub(crate) artifacts: Vec<String>,
 }
 
 /// One environment candidate picked by [`pick`].
@@ -77,94 +83,38 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         .map(|(canon, dir, kfile)| (canon, read_kust(dir, &kfile)))
         .collect();
     let remotes = Remotes::default();
-    let named: Vec<_> = yaml_files
+    let objects: Vec<FileObjects> = yaml_files
         .par_iter()
         .map(|f| named_paths(root, f, &remotes))
         .collect();
-    let repos = git_repositories(&named);
+    let repos = git_repositories(&objects);
     // A Flux Kustomization whose GitRepository is another repository deploys that one's path.
     let foreign = |source: &Option<(String, String)>| {
         let url = source.as_ref().and_then(|s| repos.get(s));
         url.is_some_and(|u| remotes.elsewhere(root, u))
     };
-    for ((found, generated, text), f) in named.into_iter().zip(yaml_files) {
-        let found = found.into_iter().filter(|(_, found)| match found {
-            Found::FluxKustomization { source, .. } => !foreign(source),
-            _ => true,
-        });
-        for (dir, found) in found {
+    for (o, f) in objects.into_iter().zip(yaml_files) {
+        for n in o.named.into_iter().filter(|n| !foreign(&n.source)) {
             // The first object naming a directory says how it was found; every object's
             // deploy-time options count (two Applications may deploy one path).
-            match s.named.get_mut(&dir) {
-                None => {
-                    s.named.insert(dir, found);
-                }
-                Some(first) => merge_deploy_options(first, found),
-            }
+            s.deploy_times
+                .entry(n.dir.clone())
+                .or_default()
+                .extend(n.deploy_time);
+            s.named.entry(n.dir).or_insert(n.found);
         }
         s.generated.extend(
-            generated
+            o.generated
                 .into_iter()
                 .filter(|(_, source)| !foreign(source))
                 .map(|(note, _)| note),
         );
-        s.texts.extend(text.map(|t| (f, t)));
+        s.artifacts.extend(o.artifacts);
+        s.texts.extend(o.text.map(|t| (f, t)));
     }
     s.generated.sort();
     s.generated.dedup();
     s
-}
-
-/// Adds what `more`, another object deploying the directory `first` was found by, applies at
-/// sync time: its kustomize options, and (Flux) its `postBuild` substitutions. An Argo CD
-/// Application found first has no place for the latter, so a Flux Kustomization's `postBuild`
-/// then takes its place, with the Application's options.
-fn merge_deploy_options(first: &mut Found, more: Found) {
-    match (&mut *first, more) {
-        (
-            Found::ArgoApplication { unmodelled, .. },
-            Found::FluxKustomization {
-                file,
-                unmodelled: more,
-                post_build,
-                source,
-            },
-        ) if !post_build.is_empty() => {
-            let mut all = std::mem::take(unmodelled);
-            all.extend(more);
-            *first = Found::FluxKustomization {
-                file,
-                unmodelled: all,
-                post_build,
-                source,
-            };
-        }
-        (
-            Found::FluxKustomization {
-                unmodelled,
-                post_build,
-                ..
-            },
-            Found::FluxKustomization {
-                unmodelled: more,
-                post_build: more_post_build,
-                ..
-            },
-        ) => {
-            unmodelled.extend(more);
-            post_build.extend(more_post_build);
-        }
-        (
-            Found::ArgoApplication { unmodelled, .. } | Found::FluxKustomization { unmodelled, .. },
-            Found::ArgoApplication {
-                unmodelled: more, ..
-            }
-            | Found::FluxKustomization {
-                unmodelled: more, ..
-            },
-        ) => unmodelled.extend(more),
-        _ => {}
-    }
 }
 
 /// Notes every kustomization directory (canonical path, path as reached, kustomization file)
@@ -282,8 +232,8 @@ fn git_source(v: &Value) -> Option<(String, String)> {
 
 /// Every Flux `GitRepository` (`source.toolkit.fluxcd.io`) in the texts the scan read: name and
 /// namespace to `spec.url`.
-fn git_repositories(named: &[Named]) -> BTreeMap<(String, String), String> {
-    let texts = named.iter().filter_map(|(_, _, t)| t.as_deref());
+fn git_repositories(objects: &[FileObjects]) -> BTreeMap<(String, String), String> {
+    let texts = objects.iter().filter_map(|o| o.text.as_deref());
     let mut repos = BTreeMap::new();
     for text in texts.filter(|t| t.contains("source.toolkit.fluxcd.io")) {
         for piece in crate::yamlpos::pieces(text, false) {
@@ -309,77 +259,150 @@ fn git_repositories(named: &[Named]) -> BTreeMap<(String, String), String> {
     repos
 }
 
+/// A directory without a kustomization and the note on it ([`generated_note`]).
+type GeneratedNote = (String, String);
+
+/// A kustomization directory an Argo CD / Flux object names.
+struct Named {
+    /// The directory, canonical.
+    dir: PathBuf,
+    found: Found,
+    /// What the object applies at sync time.
+    deploy_time: DeployTime,
+    /// A Flux `Kustomization`'s `GitRepository` source ([`git_source`]).
+    source: Option<(String, String)>,
+}
+
 /// What one file's Argo CD / Flux objects name: kustomization directories, notes on directories
-/// without one (see [`Scan::generated`]), and the text read.
-type Named = (
-    Vec<(PathBuf, Found)>,
-    Vec<((String, String), Option<(String, String)>)>,
-    Option<String>,
-);
+/// without one (see [`Scan::generated`]) with their Flux source, notes on objects deploying
+/// another artifact (see [`Scan::artifacts`]), and the text read.
+#[derive(Default)]
+struct FileObjects {
+    named: Vec<Named>,
+    generated: Vec<(GeneratedNote, Option<(String, String)>)>,
+    artifacts: Vec<String>,
+    text: Option<String>,
+}
 
 /// Argo CD `Application` (`spec.source.path`, `spec.sources[].path`) and Flux `Kustomization`
 /// (`spec.path`) objects in `file` (repository-relative): the kustomization directories they
-/// name, the directories they name that hold none, and the text read.
-fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> Named {
-    let (mut out, mut generated) = (Vec::new(), Vec::new());
+/// name, the directories they name that hold none, the objects that deploy another artifact,
+/// and the text read.
+fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> FileObjects {
+    let mut out = FileObjects::default();
     let Ok(text) = crate::fsio::read_to_string_limited(&root.join(file), MAX_SCAN_BYTES) else {
-        return (out, generated, None);
+        return out;
     };
-    if !text.contains("argoproj.io") && !text.contains("kustomize.toolkit.fluxcd.io") {
-        return (out, generated, Some(text));
-    }
-    for piece in crate::yamlpos::pieces(&text, false) {
-        let Ok(v) = yaml_serde::from_str::<Value>(piece.text) else {
-            continue;
-        };
-        let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-        let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
-        let Some(sources) = deploy_sources(api, kind, &v) else {
-            continue;
-        };
-        let doc = crate::yamlpos::Document::new(piece.text, piece.first_line, piece.offset);
-        for (at, source, options) in sources {
-            let Some(p) = source.get("path").and_then(Value::as_str) else {
+    if text.contains("argoproj.io") || text.contains("kustomize.toolkit.fluxcd.io") {
+        for piece in crate::yamlpos::pieces(&text, false) {
+            let Ok(v) = yaml_serde::from_str::<Value>(piece.text) else {
                 continue;
             };
-            let repo_url = source.get("repoURL").and_then(Value::as_str);
-            if repo_url.is_some_and(|u| remotes.elsewhere(root, u)) {
-                continue;
-            }
-            let unmodelled = deploy_options(&doc, &at, source, options, (kind, file));
-            let owned = file.to_owned();
-            let found = if kind == "Application" {
-                Found::ArgoApplication {
-                    file: owned,
-                    unmodelled,
-                }
-            } else {
-                Found::FluxKustomization {
-                    file: owned,
-                    unmodelled,
-                    post_build: post_build(&doc, source, file),
-                    source: git_source(&v),
-                }
-            };
-            let rel_dir = p.trim_start_matches("./").trim_start_matches('/');
-            let dir = root.join(rel_dir);
-            if kustomization_file(&dir).is_some() {
-                if let Ok(c) = std::fs::canonicalize(&dir) {
-                    out.push((c, found));
-                }
-            } else if dir.is_dir() {
-                let mut path_key = at.clone();
-                path_key.push(Seg::from("path"));
-                let line = doc.find_or_parent(&path_key).line;
-                let source = match &found {
-                    Found::FluxKustomization { source, .. } => source.clone(),
-                    _ => None,
-                };
-                generated.push((generated_note(rel_dir, kind, file, line), source));
-            }
+            let doc = crate::yamlpos::Document::new(piece.text, piece.first_line, piece.offset);
+            object_paths(root, (file, &doc), &v, remotes, &mut out);
         }
     }
-    (out, generated, Some(text))
+    out.text = Some(text);
+    out
+}
+
+/// What one object `v` (in `doc` of `file`) deploys, added to `out` (see [`named_paths`]).
+fn object_paths(
+    root: &Path,
+    (file, doc): (&str, &crate::yamlpos::Document<'_>),
+    v: &Value,
+    remotes: &Remotes,
+    out: &mut FileObjects,
+) {
+    let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+    let Some(sources) = deploy_sources(api, kind, v) else {
+        return;
+    };
+    if kind == "Kustomization"
+        && let Some(note) = artifact_note(doc, v, file)
+    {
+        out.artifacts.push(note);
+        return;
+    }
+    for (at, source, options) in sources {
+        let Some(p) = source.get("path").and_then(Value::as_str) else {
+            continue;
+        };
+        let repo_url = source.get("repoURL").and_then(Value::as_str);
+        if repo_url.is_some_and(|u| remotes.elsewhere(root, u)) {
+            continue;
+        }
+        let flux = kind == "Kustomization";
+        let deploy_time = DeployTime {
+            options: deploy_options(doc, &at, source, options, (kind, file)),
+            post_build: if flux {
+                post_build(doc, source, file)
+            } else {
+                Vec::new()
+            },
+        };
+        let found = if flux {
+            Found::FluxKustomization {
+                file: file.to_owned(),
+            }
+        } else {
+            Found::ArgoApplication {
+                file: file.to_owned(),
+            }
+        };
+        let source = git_source(v);
+        let rel_dir = p.trim_start_matches("./").trim_start_matches('/');
+        let dir = root.join(rel_dir);
+        if kustomization_file(&dir).is_some() {
+            if let Ok(dir) = std::fs::canonicalize(&dir) {
+                out.named.push(Named {
+                    dir,
+                    found,
+                    deploy_time,
+                    source,
+                });
+            }
+        } else if dir.is_dir() {
+            let mut path_key = at.clone();
+            path_key.push(Seg::from("path"));
+            let line = doc.find_or_parent(&path_key).line;
+            out.generated
+                .push((generated_note(rel_dir, kind, file, line), source));
+        }
+    }
+}
+
+/// The kinds of a Flux `Kustomization`'s `spec.sourceRef` whose artifact is not a git
+/// repository's tree: what was pushed or uploaded (fluxcd/kustomize-controller
+/// `api/v1/kustomization_types.go`, `CrossNamespaceSourceReference`, and fluxcd/source-controller
+/// for the kinds). `spec.path` is relative to that artifact's root, not to this repository's.
+const ARTIFACT_SOURCE_KINDS: [&str; 3] = ["OCIRepository", "Bucket", "ExternalArtifact"];
+
+/// A note for `check` when the Flux `Kustomization` `v` (in `doc` of `file`) deploys a path of
+/// an artifact that is not this repository (its `spec.sourceRef.kind` is one of
+/// [`ARTIFACT_SOURCE_KINDS`]): it names no environment and lays no option on this repository's
+/// directory of the same path, like an Argo CD Application of another repository.
+fn artifact_note(doc: &crate::yamlpos::Document<'_>, v: &Value, file: &str) -> Option<String> {
+    let spec = v.get("spec")?;
+    let kind = spec.get("sourceRef")?.get("kind")?.as_str()?;
+    if !ARTIFACT_SOURCE_KINDS.contains(&kind) {
+        return None;
+    }
+    let line = doc
+        .find_or_parent(&[Seg::from("spec"), Seg::from("sourceRef"), Seg::from("kind")])
+        .line;
+    let path = spec.get("path").and_then(Value::as_str).unwrap_or("./");
+    let name = v
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    Some(format!(
+        "note: Flux Kustomization `{}` in {file}:{line} deploys `{}` of its {kind} source, an artifact that is not this repository: emp-seal does not read it (no environment, and its sync-time options and postBuild are not laid on this repository's directory of that path)",
+        name.escape_debug(),
+        path.escape_debug()
+    ))
 }
 
 /// This repository's git remotes as [`repo_key`]s, asked of git the first time an Argo CD
@@ -873,23 +896,23 @@ mod tests {
             .rposition(|l| *l == "  postBuild:")
             .expect("line")
             + 1;
-        match found.as_slice() {
-            [
-                Found::FluxKustomization {
-                    file, post_build, ..
-                },
-            ] => {
-                assert_eq!(file, "flux/a.yaml");
-                assert_eq!(
-                    post_build,
-                    &[PostBuild {
-                        file: "flux/a.yaml".to_owned(),
-                        line
-                    }]
-                );
-            }
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(
+            found,
+            [&Found::FluxKustomization {
+                file: "flux/a.yaml".to_owned()
+            }]
+        );
+        let times: Vec<&DeployTime> = s.deploy_times.values().collect();
+        assert_eq!(
+            times,
+            [&DeployTime {
+                options: Vec::new(),
+                post_build: vec![PostBuild {
+                    file: "flux/a.yaml".to_owned(),
+                    line
+                }]
+            }]
+        );
     }
 
     #[test]

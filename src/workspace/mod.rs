@@ -127,6 +127,26 @@ pub struct PostBuild {
     pub line: usize,
 }
 
+/// What the Argo CD `Application`s and Flux `Kustomization`s deploying a directory of this
+/// repository apply at sync time that the overlay's model does not replay: from every such
+/// object, however the environment was found (by an object, a config glob, the `overlays/`
+/// convention, the graph or a path given on the command line).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeployTime {
+    /// Kustomize options that may rename or move objects.
+    pub options: Vec<DeployOption>,
+    /// The `postBuild` substitutions of the Flux `Kustomization`s.
+    pub post_build: Vec<PostBuild>,
+}
+
+impl DeployTime {
+    /// Adds what another object deploying the same directory applies.
+    pub(crate) fn extend(&mut self, more: DeployTime) {
+        self.options.extend(more.options);
+        self.post_build.extend(more.post_build);
+    }
+}
+
 /// How an environment was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -141,22 +161,11 @@ pub enum Found {
     ArgoApplication {
         /// The file, repository-relative.
         file: String,
-        /// Kustomize options that this and every other object deploying the directory apply
-        /// at sync time and that may rename or move objects: not in the overlay's model.
-        unmodelled: Vec<DeployOption>,
     },
     /// Named by a Flux `Kustomization` in this file (the first object naming it).
     FluxKustomization {
         /// The file, repository-relative.
         file: String,
-        /// As for `ArgoApplication`.
-        unmodelled: Vec<DeployOption>,
-        /// The `postBuild` substitutions of this and every other Flux `Kustomization` deploying
-        /// the directory.
-        post_build: Vec<PostBuild>,
-        /// Its `spec.sourceRef` when that is a `GitRepository`: name and namespace (the
-        /// Kustomization's own when unset).
-        source: Option<(String, String)>,
     },
     /// Matched by this glob of the config file.
     Config {
@@ -211,6 +220,8 @@ pub struct Environment {
     /// The kustomization directories its build reads from, canonical, when discovery knows
     /// them all (`discover::reached`).
     pub reaches: Option<Vec<PathBuf>>,
+    /// What the Argo CD / Flux objects deploying its directory apply at sync time.
+    pub deploy_time: DeployTime,
 }
 
 #[derive(Debug, Clone)]
@@ -227,11 +238,17 @@ pub struct Workspace {
     /// Directories an Argo CD / Flux object deploys that hold no kustomization file, each with
     /// a note saying so: not modelled, so no environments (`check` prints the notes).
     pub generated: Vec<(String, String)>,
+    /// Notes on Flux `Kustomization`s that deploy a path of an artifact other than this
+    /// repository (an `OCIRepository`, `Bucket` or `ExternalArtifact` source): not read
+    /// (`check` prints the notes).
+    pub artifacts: Vec<String>,
     /// The top-level directories (repository-relative) holding kustomizations or environment
     /// certificates: the tree `check` reads. `""` is the root itself.
     pub tree_dirs: Vec<String>,
     /// The YAML texts discovery read, by repository-relative path, until `check` takes them.
     texts: Arc<Mutex<HashMap<String, String>>>,
+    /// What the Argo CD / Flux objects deploying each directory (canonical) apply at sync time.
+    deploy_times: Arc<std::collections::BTreeMap<PathBuf, DeployTime>>,
 }
 
 impl Workspace {
@@ -294,6 +311,7 @@ impl Workspace {
                 let mut e = Environment::new(root, &config, name, p.dir, p.found);
                 e.variants = p.variants.iter().map(|v| rel(root, v)).collect();
                 e.reaches = discover::reached(&scan, &e.dir);
+                e.deploy_time = deploy_time(&scan.deploy_times, &e.dir);
                 e
             })
             .collect();
@@ -318,8 +336,10 @@ impl Workspace {
             envs,
             rejected,
             generated: scan.generated,
+            artifacts: scan.artifacts,
             tree_dirs,
             texts: Arc::new(Mutex::new(scan.texts)),
+            deploy_times: Arc::new(scan.deploy_times),
         }
     }
 
@@ -392,6 +412,14 @@ impl Workspace {
             "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / Flux Kustomization objects naming directories (kustomization directories seen: {seen}{generated})"
         )
     }
+}
+
+/// What the objects deploying `dir` apply at sync time (nothing when none deploys it).
+fn deploy_time(times: &std::collections::BTreeMap<PathBuf, DeployTime>, dir: &Path) -> DeployTime {
+    std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|c| times.get(&c).cloned())
+        .unwrap_or_default()
 }
 
 /// Config globs: every kustomization directory matching one.
@@ -479,6 +507,7 @@ impl Environment {
             scope,
             variants: Vec::new(),
             reaches: None,
+            deploy_time: DeployTime::default(),
         }
     }
 }
@@ -564,13 +593,9 @@ pub fn resolve(root: &Path, arg: &str) -> Option<Environment> {
     }
     let inside = dir.strip_prefix(&canon_root).ok()?;
     let name = rel(Path::new(""), inside);
-    Some(Environment::new(
-        root,
-        &ws.config,
-        name,
-        root.join(inside),
-        Found::Path,
-    ))
+    let mut e = Environment::new(root, &ws.config, name, root.join(inside), Found::Path);
+    e.deploy_time = ws.deploy_times.get(&dir).cloned().unwrap_or_default();
+    Some(e)
 }
 
 /// Writes a test fixture `rel` under `root`, creating its directories.
@@ -652,5 +677,45 @@ mod tests {
                 glob: "deploy/*/overlays/*".to_owned()
             }
         );
+    }
+
+    /// A kustomization directory named by path on the command line, not an environment (no
+    /// glob matches it), carries what the Flux Kustomization deploying it applies at sync time,
+    /// like an environment the globs found.
+    #[test]
+    fn path_given_on_the_command_line_gets_the_deploy_time_options() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let r = t.path();
+        write(r, "emp-seal.toml", "environments = [\"envs/*\"]\n");
+        for dir in ["envs/qa", "other/app"] {
+            write(
+                r,
+                &format!("{dir}/kustomization.yaml"),
+                "resources: [s.yaml]\n",
+            );
+            write(r, &format!("{dir}/s.yaml"), SEALED);
+        }
+        let flux = |path: &str| {
+            format!(
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: x\nspec:\n  path: ./{path}\n  namePrefix: x-\n"
+            )
+        };
+        write(
+            r,
+            "flux/x.yaml",
+            &format!("{}---\n{}", flux("envs/qa"), flux("other/app")),
+        );
+        let option = |line: usize| DeployOption {
+            tool: "Flux Kustomization",
+            option: "namePrefix".to_owned(),
+            file: "flux/x.yaml".to_owned(),
+            line,
+        };
+        let ws = Workspace::load(r).expect("loads");
+        assert_eq!(ws.names(), ["qa"]);
+        assert_eq!(ws.envs[0].deploy_time.options, [option(7)]);
+        let e = resolve(r, "other/app").expect("a kustomization directory");
+        assert_eq!(e.found, Found::Path);
+        assert_eq!(e.deploy_time.options, [option(15)]);
     }
 }

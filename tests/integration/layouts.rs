@@ -1051,3 +1051,160 @@ fn flux_post_build_substitution_in_generated_secrets_and_references_is_not_model
         assert!(render.contains("    name: ${APP}-env-"), "{render}");
     }
 }
+
+/// A Flux `Kustomization` named `name` deploying `path` of the `GitRepository` `flux-system`,
+/// with `extra` lines added to its `spec`.
+fn flux_kustomization(name: &str, path: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: {path}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n{extra}"
+    )
+}
+
+/// With an `emp-seal.toml` listing `environments`, those globs decide which directories are
+/// environments, and the Argo CD / Flux objects deploying them were not read at all: a Flux
+/// `Kustomization` deploying the configured `qa` with `namePrefix`, or with `postBuild` over a
+/// SealedSecret in namespace `${NS}`, left `check --release qa` passing an overlay whose names
+/// the controller never sees. Now what every object deploying the directory applies at sync
+/// time counts for the configured environment, named by name or by path on the command line;
+/// an object deploying a directory no glob matches still names no environment, and `config`
+/// still says the globs found them.
+#[test]
+fn config_glob_environments_get_the_sync_time_options_of_what_deploys_them() {
+    let Some(repo) = Repo::new("config-file") else {
+        return;
+    };
+    let qa = "deploy/shop/envs/qa";
+    repo.write(
+        &format!("{qa}/kustomization.yaml"),
+        "resources:\n  - ../../common\n  - sealedsecret.yaml\n",
+    );
+    let sealed = std::fs::read_to_string(repo.root().join(qa).join("sealedsecret.yaml"))
+        .unwrap()
+        .replace("namespace: shop-qa", "namespace: ${NS}");
+    repo.write(&format!("{qa}/sealedsecret.yaml"), &sealed);
+    let objects = [
+        flux_kustomization("shop-qa", &format!("./{qa}"), "  namePrefix: qa-\n"),
+        flux_kustomization(
+            "shop-qa-vars",
+            &format!("./{qa}"),
+            "  postBuild:\n    substitute:\n      NS: shop-qa\n",
+        ),
+        flux_kustomization("extra", "./extra", "  namePrefix: x-\n"),
+    ]
+    .join("---\n");
+    let flux = "clusters/qa/shop.yaml";
+    repo.write(flux, &objects);
+    repo.write("extra/kustomization.yaml", "resources:\n  - cm.yaml\n");
+    repo.write(
+        "extra/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n",
+    );
+    let layout: Vec<(String, String)> = repo
+        .layout()
+        .into_iter()
+        .map(|(name, _, found, _)| (name, found))
+        .collect();
+    let glob = "config glob deploy/*/envs/*".to_owned();
+    assert_eq!(
+        layout,
+        [("live".to_owned(), glob.clone()), ("qa".to_owned(), glob)]
+    );
+    let want = vec![
+        format!("{flux}:{}:error", line_of(&objects, "  namePrefix: qa-")),
+        format!(
+            "{qa}/sealedsecret.yaml:{}:error",
+            line_of(&sealed, "  namespace: ${NS}")
+        ),
+    ];
+    for release in ["qa", "deploy/shop/envs/qa/"] {
+        let out = repo.run(&["check", "--format", "json", "--release", release]);
+        let mut hits: Vec<String> = not_modelled_hits(&out)
+            .into_iter()
+            .map(|h| format!("{}:{}:{}", h.path, h.line, h.severity))
+            .collect();
+        hits.sort();
+        assert_eq!(hits, want, "{release}: {}", stdout(&out));
+        assert_eq!(out.status.code(), Some(1), "{release}: {}", stdout(&out));
+    }
+}
+
+/// An environment found by the `overlays/` convention or as a top-level kustomization that an
+/// Argo CD Application also deploys gets the Application's sync-time options (the Application
+/// then says how it was found).
+#[test]
+fn overlay_and_top_level_environments_get_the_options_of_an_application_deploying_them() {
+    for (fixture, dir) in [
+        ("root-overlays", "overlays/dev"),
+        ("apps", "apps/shop/prod"),
+    ] {
+        let Some(repo) = Repo::new(fixture) else {
+            return;
+        };
+        let app = format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: app\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.org/gitops.git\n    path: {dir}\n    kustomize:\n      namePrefix: x-\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: app\n"
+        );
+        repo.write("argocd/app.yaml", &app);
+        let out = repo.run(&["check", "--format", "json"]);
+        let hits: Vec<String> = not_modelled_hits(&out)
+            .into_iter()
+            .map(|h| format!("{}:{}", h.path, h.line))
+            .collect();
+        let want = format!("argocd/app.yaml:{}", line_of(&app, "      namePrefix: x-"));
+        assert_eq!(hits, [want], "{fixture}: {}", stdout(&out));
+    }
+}
+
+/// A Flux `Kustomization` whose `sourceRef` is an `OCIRepository`, a `Bucket` or an
+/// `ExternalArtifact` deploys a path of that artifact (whatever was pushed), not of this
+/// repository. It was read as this repository's: its `namePrefix` was laid on `apps/staging`
+/// (a false `overlay-not-modelled`) and the shared base it happened to name became an
+/// environment. Now it is not read, and `check` says so in a `note:` naming its file, line and
+/// source kind. A `GitRepository` source is read as before.
+#[test]
+fn flux_kustomizations_of_other_artifacts_are_not_read_and_a_note_says_so() {
+    let run = |kind: &str| {
+        let repo = Repo::new("flux")?;
+        let objects = [
+            flux_kustomization("oci-apps", "./apps/staging", "  namePrefix: x-\n"),
+            flux_kustomization("oci-base", "./apps/base/podinfo", ""),
+        ]
+        .join("---\n")
+        .replace("    kind: GitRepository\n", &format!("    kind: {kind}\n"));
+        let file = "clusters/staging/artifact.yaml";
+        repo.write(file, &objects);
+        let out = repo.run(&["check", "--format", "json"]);
+        let hits: Vec<String> = not_modelled_hits(&out)
+            .into_iter()
+            .map(|h| format!("{}:{}", h.path, h.line))
+            .collect();
+        let sourced = format!("    kind: {kind}");
+        let lines: Vec<&str> = objects.lines().collect();
+        let notes = [
+            lines.iter().position(|l| *l == sourced).unwrap() + 1,
+            lines.iter().rposition(|l| *l == sourced).unwrap() + 1,
+        ]
+        .map(|line| format!("{file}:{line}"));
+        let envs: Vec<String> = repo.layout().into_iter().map(|e| e.1).collect();
+        let prefix = format!("{file}:{}", line_of(&objects, "  namePrefix: x-"));
+        Some((hits, notes, envs, prefix, stderr(&out)))
+    };
+    for kind in ["OCIRepository", "Bucket", "ExternalArtifact"] {
+        let Some((hits, notes, envs, _, err)) = run(kind) else {
+            return;
+        };
+        assert_eq!(hits, Vec::<String>::new(), "{kind}");
+        assert_eq!(envs, ["apps/production", "apps/staging"], "{kind}");
+        for at in notes {
+            let note = err
+                .lines()
+                .find(|l| l.starts_with("note: ") && l.contains(&format!(" in {at} ")))
+                .unwrap_or_else(|| panic!("{kind}: no note for {at}: {err}"));
+            assert!(note.contains(&format!("of its {kind} source")), "{note}");
+        }
+    }
+    // Read as this repository's when the source is a GitRepository.
+    let (hits, _, envs, prefix, err) = run("GitRepository").unwrap();
+    assert!(hits.contains(&prefix), "{hits:?}");
+    assert!(envs.contains(&"apps/base/podinfo".to_owned()), "{envs:?}");
+    assert!(!err.contains("of its GitRepository source"), "{err}");
+}
