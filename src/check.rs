@@ -215,9 +215,8 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         unmodelled: ws
             .generated
             .iter()
-            .map(|(_, note)| note)
             .chain(&ws.artifacts)
-            .cloned()
+            .map(|(_, note)| note.clone())
             .collect(),
     })
 }

@@ -51,9 +51,9 @@ pub(crate) struct Scan {
     /// generates one at sync time), each with a note for `check`: not modelled, so not
     /// environments.
     pub(crate) generated: Vec<(String, String)>,
-    /// Notes for `check` on Flux `Kustomization`s deploying a path of another artifact than
-    /// this repository ([`artifact_note`]): not read.
-    pub(crate) artifacts: Vec<String>,
+    /// Flux `Kustomization`s deploying a path of another artifact than this repository, each
+    /// as `file:line` with a note for `check` ([`artifact_note`]): not read.
+    pub(crate) artifacts: Vec<(String, String)>,
 }
 
 /// One environment candidate picked by [`pick`].
@@ -280,7 +280,7 @@ struct Named {
 struct FileObjects {
     named: Vec<Named>,
     generated: Vec<(GeneratedNote, Option<(String, String)>)>,
-    artifacts: Vec<String>,
+    artifacts: Vec<(String, String)>,
     text: Option<String>,
 }
 
@@ -379,11 +379,15 @@ fn object_paths(
 /// for the kinds). `spec.path` is relative to that artifact's root, not to this repository's.
 const ARTIFACT_SOURCE_KINDS: [&str; 3] = ["OCIRepository", "Bucket", "ExternalArtifact"];
 
-/// A note for `check` when the Flux `Kustomization` `v` (in `doc` of `file`) deploys a path of
+/// Where, and a note for `check`, when the Flux `Kustomization` `v` (in `doc` of `file`) deploys a path of
 /// an artifact that is not this repository (its `spec.sourceRef.kind` is one of
 /// [`ARTIFACT_SOURCE_KINDS`]): it names no environment and lays no option on this repository's
 /// directory of the same path, like an Argo CD Application of another repository.
-fn artifact_note(doc: &crate::yamlpos::Document<'_>, v: &Value, file: &str) -> Option<String> {
+fn artifact_note(
+    doc: &crate::yamlpos::Document<'_>,
+    v: &Value,
+    file: &str,
+) -> Option<(String, String)> {
     let spec = v.get("spec")?;
     let kind = spec.get("sourceRef")?.get("kind")?.as_str()?;
     if !ARTIFACT_SOURCE_KINDS.contains(&kind) {
@@ -398,11 +402,12 @@ fn artifact_note(doc: &crate::yamlpos::Document<'_>, v: &Value, file: &str) -> O
         .and_then(|m| m.get("name"))
         .and_then(Value::as_str)
         .unwrap_or("");
-    Some(format!(
+    let note = format!(
         "note: Flux Kustomization `{}` in {file}:{line} deploys `{}` of its {kind} source, an artifact that is not this repository: emp-seal does not read it (no environment, and its sync-time options and postBuild are not laid on this repository's directory of that path)",
         name.escape_debug(),
         path.escape_debug()
-    ))
+    );
+    Some((format!("{file}:{line}"), note))
 }
 
 /// This repository's git remotes as [`repo_key`]s, asked of git the first time an Argo CD

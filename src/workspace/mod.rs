@@ -238,10 +238,10 @@ pub struct Workspace {
     /// Directories an Argo CD / Flux object deploys that hold no kustomization file, each with
     /// a note saying so: not modelled, so no environments (`check` prints the notes).
     pub generated: Vec<(String, String)>,
-    /// Notes on Flux `Kustomization`s that deploy a path of an artifact other than this
-    /// repository (an `OCIRepository`, `Bucket` or `ExternalArtifact` source): not read
-    /// (`check` prints the notes).
-    pub artifacts: Vec<String>,
+    /// Flux `Kustomization`s that deploy a path of an artifact other than this repository (an
+    /// `OCIRepository`, `Bucket` or `ExternalArtifact` source), each as `file:line` with a note
+    /// saying so: not read (`check` prints the notes).
+    pub artifacts: Vec<(String, String)>,
     /// The top-level directories (repository-relative) holding kustomizations or environment
     /// certificates: the tree `check` reads. `""` is the root itself.
     pub tree_dirs: Vec<String>,
@@ -408,8 +408,17 @@ impl Workspace {
                 dirs.join(", ")
             )
         };
+        let artifacts = if self.artifacts.is_empty() {
+            String::new()
+        } else {
+            let at: Vec<&str> = self.artifacts.iter().map(|(a, _)| a.as_str()).collect();
+            format!(
+                "; Flux Kustomizations not read, whose source is another artifact than this repository: {}",
+                at.join(", ")
+            )
+        };
         format!(
-            "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / Flux Kustomization objects naming directories (kustomization directories seen: {seen}{generated})"
+            "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / Flux Kustomization objects naming directories (kustomization directories seen: {seen}{generated}{artifacts})"
         )
     }
 }

@@ -1208,3 +1208,27 @@ fn flux_kustomizations_of_other_artifacts_are_not_read_and_a_note_says_so() {
     assert!(envs.contains(&"apps/base/podinfo".to_owned()), "{envs:?}");
     assert!(!err.contains("of its GitRepository source"), "{err}");
 }
+
+/// When the only object naming a directory is a Flux `Kustomization` of an `OCIRepository`,
+/// that directory is no environment (here a shared base, which nothing else makes one): the
+/// error saying no environment was found names the object that was not read.
+#[test]
+fn a_flux_kustomization_of_an_artifact_names_no_environment() {
+    let Some(repo) = Repo::new("root-overlays") else {
+        return;
+    };
+    std::fs::remove_dir_all(repo.root().join("overlays")).unwrap();
+    let objects = flux_kustomization("oci", "./base", "")
+        .replace("    kind: GitRepository\n", "    kind: OCIRepository\n");
+    repo.write("flux/apps.yaml", &objects);
+    let at = format!(
+        "flux/apps.yaml:{}",
+        line_of(&objects, "    kind: OCIRepository")
+    );
+    for args in [&["check"][..], &["config"]] {
+        let out = repo.run(args);
+        let e = fails_cleanly(&out);
+        assert!(e.contains("no overlays found"), "{e}");
+        assert!(e.contains(&at), "{e}");
+    }
+}
