@@ -374,15 +374,15 @@ fn object_paths(
 }
 
 /// The kinds of a Flux `Kustomization`'s `spec.sourceRef` whose artifact is not a git
-/// repository's tree: what was pushed or uploaded (fluxcd/kustomize-controller
-/// `api/v1/kustomization_types.go`, `CrossNamespaceSourceReference`, and fluxcd/source-controller
-/// for the kinds). `spec.path` is relative to that artifact's root, not to this repository's.
+/// repository's tree but what was pushed or uploaded (the kinds `CrossNamespaceSourceReference`
+/// accepts, fluxcd/kustomize-controller `api/v1/reference_types.go`, besides `GitRepository`).
+/// `spec.path` is relative to that artifact's root, not to this repository's.
 const ARTIFACT_SOURCE_KINDS: [&str; 3] = ["OCIRepository", "Bucket", "ExternalArtifact"];
 
-/// Where, and a note for `check`, when the Flux `Kustomization` `v` (in `doc` of `file`) deploys a path of
-/// an artifact that is not this repository (its `spec.sourceRef.kind` is one of
-/// [`ARTIFACT_SOURCE_KINDS`]): it names no environment and lays no option on this repository's
-/// directory of the same path, like an Argo CD Application of another repository.
+/// Where (`file:line`), and a note for `check`, when the Flux `Kustomization` `v` (in `doc` of
+/// `file`) deploys a path of an artifact that is not this repository (its `spec.sourceRef.kind`
+/// is one of [`ARTIFACT_SOURCE_KINDS`]): it names no environment and lays no option on this
+/// repository's directory of the same path, like an Argo CD Application of another repository.
 fn artifact_note(
     doc: &crate::yamlpos::Document<'_>,
     v: &Value,
