@@ -27,9 +27,7 @@ use crate::keys;
 use crate::kustomize::{self, Overlay, SecretSource};
 use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, TreeModel, Variant};
 use crate::rules::{self, Context, GitMap, GitStatus, SourceFile};
-use crate::workspace::{
-    DeployOption, MAX_FILE_BYTES, PostBuild, is_key_file, is_manifest, list_files, path_str,
-};
+use crate::workspace::{MAX_FILE_BYTES, is_key_file, is_manifest, list_files, path_str};
 
 /// Errors that stop a check before any rule runs (the CLI exits 2 on them).
 #[derive(Debug, thiserror::Error)]
@@ -763,65 +761,6 @@ fn release_env(
     }
 }
 
-/// The kustomize options the Argo CD Applications and Flux Kustomizations deploying an overlay
-/// apply at sync time that may rename or move objects (however the environment was found): not
-/// modelled, so the overlay's findings are unverified (and `overlay-not-modelled` says why, at
-/// the option's line).
-fn deploy_time_options(options: &[DeployOption]) -> Vec<kustomize::Problem> {
-    options
-        .iter()
-        .map(|o| kustomize::Problem {
-            kind: kustomize::ProblemKind::NotModelled,
-            origin: kustomize::Origin {
-                file: PathBuf::from(&o.file),
-                line: o.line,
-            },
-            message: format!(
-                "the {} that deploys it sets `{}`, which it applies at sync time and the model does not: rendered names may differ",
-                o.tool, o.option
-            ),
-        })
-        .collect()
-}
-
-/// The places where the model of an overlay a Flux Kustomization deploys with `postBuild`
-/// substitution holds a substitution expression in what the secret rules read
-/// (`kustomize::varsub`): Flux replaces it after the build, the model does not, so the
-/// overlay's findings are unverified. At the expression's line when it is found in the
-/// object's file, else at the `postBuild` line. `text` gives a file's text by its path as the
-/// model names it.
-fn post_build_substitutions(
-    post_build: &[PostBuild],
-    overlay: &Overlay,
-    text: &dyn Fn(&Path) -> Option<String>,
-) -> Vec<kustomize::Problem> {
-    let Some(first) = post_build.first() else {
-        return Vec::new();
-    };
-    let by: Vec<String> = post_build
-        .iter()
-        .map(|p| format!("{}:{}", p.file, p.line))
-        .collect();
-    let (plural, by) = (if by.len() > 1 { "s" } else { "" }, by.join(", "));
-    kustomize::varsub::substituted(overlay, text)
-        .into_iter()
-        .map(|s| kustomize::Problem {
-            kind: kustomize::ProblemKind::NotModelled,
-            origin: s.origin.unwrap_or_else(|| kustomize::Origin {
-                file: PathBuf::from(&first.file),
-                line: first.line,
-            }),
-            message: format!(
-                "{}: {} {} a `${{...}}` expression, which the Flux Kustomization{plural} deploying it ({by}) substitute{} after the build (`postBuild`) and the model does not replay: the controller sees other values than the ones checked",
-                s.object,
-                s.fields.join(", "),
-                if s.fields.len() > 1 { "hold" } else { "holds" },
-                if plural.is_empty() { "s" } else { "" }
-            ),
-        })
-        .collect()
-}
-
 /// Loads one overlay's model and certificate; `files` by path, `certs` parsed by text,
 /// `examples` its env examples.
 fn load_overlay(
@@ -833,20 +772,7 @@ fn load_overlay(
     parsed: &kustomize::ParseCache<'_>,
 ) -> Result<OverlayModel, CheckError> {
     let name = env.name.as_str();
-    let mut overlay = Overlay::load_or_unbuildable(root, name, parsed)?;
-    for problem in deploy_time_options(&env.deploy_time.options) {
-        overlay.add_problem(problem);
-    }
-    let text = |p: &Path| {
-        let read = files
-            .get(path_str(p).as_str())
-            .filter(|f| f.unread.is_none());
-        read.map(|f| f.text.clone())
-            .or_else(|| fsio::read_to_string_limited(&root.join(p), MAX_FILE_BYTES).ok())
-    };
-    for problem in post_build_substitutions(&env.deploy_time.post_build, &overlay, &text) {
-        overlay.add_problem(problem);
-    }
+    let overlay = Overlay::load_or_unbuildable(root, name, parsed)?;
     let cert_rel = crate::workspace::rel(root, &env.cert);
     let cert = match files.get(cert_rel.as_str()) {
         None => None,

@@ -13,6 +13,7 @@
 //! (`configureBuiltinTransformers`).
 
 mod build;
+mod deploy;
 mod docs;
 mod patch;
 mod refs;
@@ -433,18 +434,25 @@ impl Overlay {
     }
 
     /// Like [`Overlay::load`], reading files outside the overlay through `cache`.
+    /// The Argo CD / Flux sync-time options deploying it are among its problems
+    /// (`deploy::problems`): not modelled.
     fn load_with(root: &Path, name: &str, cache: &ParseCache) -> Result<Overlay, KustomizeError> {
-        let (dir, env) = Self::env_dir(root, name);
+        let (dir, env, deploy_time) = Self::env_dir(root, name);
         let mut o = Self::with_build(&dir, build::build(root, &dir, cache)?);
         o.name = env;
+        for problem in deploy::problems(root, &deploy_time, &o) {
+            o.add_problem(problem);
+        }
         Ok(o)
     }
 
-    /// The environment's directory and name; an unknown name is looked for as a path under
-    /// `root`, so that loading it reports a missing kustomization there.
-    fn env_dir(root: &Path, name: &str) -> (PathBuf, String) {
-        crate::workspace::resolve_fresh(root, name)
-            .map_or_else(|| (root.join(name), name.to_owned()), |e| (e.dir, e.name))
+    /// The environment's directory, name and sync-time options; an unknown name is looked for
+    /// as a path under `root`, so that loading it reports a missing kustomization there.
+    fn env_dir(root: &Path, name: &str) -> (PathBuf, String, crate::workspace::DeployTime) {
+        crate::workspace::resolve_fresh(root, name).map_or_else(
+            || (root.join(name), name.to_owned(), Default::default()),
+            |e| (e.dir, e.name, e.deploy_time),
+        )
     }
 
     /// Like [`Overlay::load`], but an overlay whose own kustomization cannot be read or parsed

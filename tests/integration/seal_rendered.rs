@@ -729,6 +729,25 @@ fn check_reports_a_variant_that_does_not_build_or_is_not_modelled() {
     assert_eq!((code, severity.as_str()), (Some(1), "error"));
 }
 
+/// An Argo CD Application (or a Flux Kustomization) that deploys the overlay with a sync-time
+/// `namePrefix`: the controller gets `demo-emp-secrets`, and values sealed for `emp-secrets` do
+/// not decrypt there. `check` reported it (`overlay-not-modelled`), but `seal` read only the
+/// kustomization and sealed for a name nothing deploys. Now `seal` refuses, naming the option's
+/// line, the file unchanged; without the option it seals as before.
+#[test]
+fn seal_refuses_an_overlay_deployed_with_a_sync_time_rename() {
+    let tree = Tree::new();
+    let app = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: paper\nspec:\n  source:\n    path: k8s/overlays/paper\n    kustomize:\n      namePrefix: demo-\n";
+    tree.write("argocd/paper.yaml", app);
+    refused(&tree, &["argocd/paper.yaml:9", "namePrefix"]);
+    let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: paper\nspec:\n  path: ./k8s/overlays/paper\n  targetNamespace: elsewhere\n";
+    tree.write("argocd/paper.yaml", flux);
+    refused(&tree, &["argocd/paper.yaml:7", "targetNamespace"]);
+    tree.write("argocd/paper.yaml", flux.replace("  targetNamespace: elsewhere\n", ""));
+    let env = tree.write("secrets.env", env_text());
+    ok(&tree.run(&["paper", "--from", env.to_str().unwrap()]));
+}
+
 /// A key a patch of the overlay writes into the SealedSecret (an inline JSON 6902 op, or a
 /// strategic-merge patch file that is itself a SealedSecret): kustomize applies the patch after
 /// reading the file, so the render holds the patch's value. `seal` wrote the file, said it sealed
