@@ -743,7 +743,10 @@ fn seal_refuses_an_overlay_deployed_with_a_sync_time_rename() {
     let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: paper\nspec:\n  path: ./k8s/overlays/paper\n  targetNamespace: elsewhere\n";
     tree.write("argocd/paper.yaml", flux);
     refused(&tree, &["argocd/paper.yaml:7", "targetNamespace"]);
-    tree.write("argocd/paper.yaml", flux.replace("  targetNamespace: elsewhere\n", ""));
+    tree.write(
+        "argocd/paper.yaml",
+        flux.replace("  targetNamespace: elsewhere\n", ""),
+    );
     let env = tree.write("secrets.env", env_text());
     ok(&tree.run(&["paper", "--from", env.to_str().unwrap()]));
 }
