@@ -399,24 +399,22 @@ impl Workspace {
                 .collect::<Vec<_>>()
                 .join("; ")
         };
-        let generated = if self.generated.is_empty() {
-            String::new()
-        } else {
-            let dirs: Vec<&str> = self.generated.iter().map(|(d, _)| d.as_str()).collect();
-            format!(
-                "; directories they deploy that have no kustomization file, which emp-seal does not model: {}",
-                dirs.join(", ")
-            )
+        // "; WHAT: a, b" for the places of `notes`, nothing when there are none.
+        let listed = |what: &str, notes: &[(String, String)]| {
+            if notes.is_empty() {
+                return String::new();
+            }
+            let places: Vec<&str> = notes.iter().map(|(p, _)| p.as_str()).collect();
+            format!("; {what}: {}", places.join(", "))
         };
-        let artifacts = if self.artifacts.is_empty() {
-            String::new()
-        } else {
-            let at: Vec<&str> = self.artifacts.iter().map(|(a, _)| a.as_str()).collect();
-            format!(
-                "; Flux Kustomizations not read, whose source is another artifact than this repository: {}",
-                at.join(", ")
-            )
-        };
+        let generated = listed(
+            "directories they deploy that have no kustomization file, which emp-seal does not model",
+            &self.generated,
+        );
+        let artifacts = listed(
+            "Flux Kustomizations not read, whose source is another artifact than this repository",
+            &self.artifacts,
+        );
         format!(
             "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / Flux Kustomization objects naming directories (kustomization directories seen: {seen}{generated}{artifacts})"
         )
