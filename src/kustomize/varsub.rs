@@ -322,19 +322,19 @@ fn reference_sites(
                 .resources()
                 .iter()
                 .find(|o| o.kind == kind && o.rendered == *id);
-            referrer_site(kind, id, object, &refs, object.and_then(doc_of).as_ref())
+            referrer_site(kind, id, object, &refs, || object.and_then(doc_of))
         })
         .collect()
 }
 
 /// One referring object's fields holding an expression (see [`reference_sites`]); `object` is
-/// it among the model's resources, `doc` its document.
+/// it among the model's resources, `doc` reads its document (only when a field holds one).
 fn referrer_site(
     kind: &str,
     id: &Identity,
     object: Option<&Resource>,
     refs: &[&Reference],
-    doc: Option<&Doc>,
+    doc: impl FnOnce() -> Option<Doc>,
 ) -> Option<Substituted> {
     if object.is_some_and(|o| opted_out(&o.annotations)) {
         return None;
@@ -354,7 +354,8 @@ fn referrer_site(
     if fields.is_empty() {
         return None;
     }
-    let read = doc.and_then(|d| {
+    // Read only now: most referring objects hold no expression.
+    let read = doc().and_then(|d| {
         d.with(|ydoc, value| {
             let opted = value.is_some_and(|v| opted_out_by_label(v.get("metadata")));
             (opted, expression_line(ydoc, &d.text, &fields))
