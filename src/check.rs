@@ -24,7 +24,7 @@ use crate::envfile;
 use crate::finding::{Report, RuleScope};
 use crate::fsio;
 use crate::keys;
-use crate::kustomize::{self, Overlay, SecretSource};
+use crate::kustomize::{self, Overlay};
 use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, TreeModel, Variant};
 use crate::rules::{self, Context, GitMap, GitStatus, SourceFile};
 use crate::workspace::{MAX_FILE_BYTES, is_key_file, is_manifest, list_files, path_str};
@@ -171,7 +171,6 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         &mut env_files,
     );
     let release_files = release_files(&overlay_models, &deployed, release.as_deref());
-    let keys = sealing_keys(&overlay_models);
 
     let (renders, render_note) = render(root, &overlay_models, release.as_deref(), opts.render)?;
     let public_inputs = public_generator_inputs(root, &overlay_models);
@@ -192,12 +191,10 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         git,
         public_inputs,
     };
-    let mut cx = Context::new(root, &files)
+    // The ciphertext rules take each environment's certificate from its model.
+    let cx = Context::new(root, &files)
         .release(opts.release.is_some())
         .with_tree(tree);
-    for (path, c) in keys.into_iter().filter_map(|(p, c)| Some((p, c?))) {
-        cx = cx.with_key(path, c.public_key().clone());
-    }
     let mut report = rules::run_only(&cx, only.as_ref());
     narrow(
         &mut report,
@@ -383,31 +380,6 @@ fn public_generator_inputs(root: &Path, overlays: &[OverlayModel]) -> BTreeSet<S
             std::str::from_utf8(&bytes).is_ok_and(crate::cert::only_certificates)
         })
         .collect()
-}
-
-/// The key each SealedSecret file is judged against: its overlay's certificate, unless two
-/// overlays that include the file disagree (then `None`).
-fn sealing_keys(overlays: &[OverlayModel]) -> BTreeMap<String, Option<Certificate>> {
-    let mut keys: BTreeMap<String, Option<Certificate>> = BTreeMap::new();
-    for ov in overlays {
-        let cert = ov.cert.as_ref().and_then(CertModel::certificate);
-        for src in ov.overlay.secret_sources() {
-            if let SecretSource::Sealed { file, .. } = src {
-                keys.entry(path_str(&file))
-                    .and_modify(|old| {
-                        if old
-                            .as_ref()
-                            .zip(cert)
-                            .is_none_or(|(o, c)| o.der() != c.der())
-                        {
-                            *old = None;
-                        }
-                    })
-                    .or_insert_with(|| cert.cloned());
-            }
-        }
-    }
-    keys
 }
 
 /// Narrows the findings to the release environment and to the requested paths. A finding

@@ -1,6 +1,7 @@
 //! Rule `ciphertext-key-size-mismatch`: an `encryptedData` value whose RSA length prefix is a
-//! real key size but not the environment certificate's. Only runs where the context has an
-//! environment key for the file ([`Context::key_for`]). Never quotes values.
+//! real key size but not the environment certificate's. Only runs where a certificate is known:
+//! that of each environment rendering the value (`super::sealed_values`), else a key the context
+//! holds for the file ([`Context::key_for`]). Never quotes values.
 
 use super::Context;
 use super::sealed_values::check_kind;

@@ -27,7 +27,9 @@ struct Sealed<'a> {
     /// The SealedSecret's name.
     name: &'a str,
     key: &'a str,
-    value: Cow<'a, str>,
+    /// The text the classifier reads, or what the YAML value is when it is no string
+    /// ([`value_of`]).
+    value: Result<Cow<'a, str>, &'static str>,
     /// The file it is written in.
     file: Cow<'a, str>,
     /// The environments that render it (that build the patch, for a patch's value): it is
@@ -35,8 +37,6 @@ struct Sealed<'a> {
     /// context holds for its file ([`Context::key_for`]).
     envs: Vec<&'a OverlayModel>,
     place: Place<'a>,
-    /// `number` or `boolean` when the YAML value is one of those, not a string.
-    not_string: Option<&'static str>,
 }
 
 enum Place<'a> {
@@ -83,15 +83,16 @@ pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) 
     out
 }
 
-/// The values of the `SealedSecret` documents in scope, each with the environments (of
-/// `overlays`) that render its file.
+/// The values of the `SealedSecret` documents in scope, each with the environments of
+/// `checked` that render its file, or, when none does (a file only another environment
+/// renders, under `--release`), every loaded environment that does.
 fn documented<'c>(
     cx: &'c Context<'_>,
-    overlays: &[&'c OverlayModel],
+    checked: &[&'c OverlayModel],
     repository: bool,
 ) -> Vec<Sealed<'c>> {
     let mut rendering: HashMap<String, Vec<&OverlayModel>> = HashMap::new();
-    for &ov in overlays {
+    for ov in cx.all_overlays() {
         let files: BTreeSet<String> = ov
             .overlay
             .resources()
@@ -110,20 +111,21 @@ fn documented<'c>(
             _ => None,
         })
         .flat_map(|(doc, data)| {
-            let envs = rendering.get(&doc.file.path).cloned().unwrap_or_default();
+            let all = rendering.get(&doc.file.path).cloned().unwrap_or_default();
+            let ours: Vec<&OverlayModel> = all
+                .iter()
+                .copied()
+                .filter(|o| checked.iter().any(|c| std::ptr::eq(*c, *o)))
+                .collect();
+            let envs = if ours.is_empty() { all } else { ours };
             data.iter().filter_map(move |(k, v)| {
                 Some(Sealed {
                     name: doc.name(),
                     key: k.as_str()?,
-                    value: scalar_text(v),
+                    value: value_of(v),
                     file: Cow::Borrowed(&doc.file.path),
                     envs: envs.clone(),
                     place: Place::Doc(doc),
-                    not_string: match v {
-                        Value::Number(_) => Some("number"),
-                        Value::Bool(_) => Some("boolean"),
-                        _ => None,
-                    },
                 })
             })
         })
@@ -150,11 +152,10 @@ fn patched<'c>(overlays: &[&'c OverlayModel]) -> Vec<Sealed<'c>> {
                 .or_insert_with(|| Sealed {
                     name: &w.name,
                     key: &w.key,
-                    value: Cow::Borrowed(value),
+                    value: Ok(Cow::Borrowed(value)),
                     file: Cow::Owned(file),
                     envs: Vec::new(),
                     place: Place::Patch(w.origin.line),
-                    not_string: None,
                 })
                 .envs
                 .push(ov);
@@ -168,15 +169,16 @@ fn patched<'c>(overlays: &[&'c OverlayModel]) -> Vec<Sealed<'c>> {
 /// and not another (a key-size mismatch in one of two environments) names the environments it
 /// holds for.
 fn reasons(cx: &Context<'_>, v: &Sealed<'_>, kind: Kind) -> Vec<String> {
-    if let Some(what) = v.not_string {
+    let text = match &v.value {
+        Ok(text) => text,
         // Its text may even decode as base64 (`true`); the classifier's reasons would mislead.
-        return match kind {
-            Kind::Placeholder => vec![format!(
+        Err(what) if kind == Kind::Placeholder => {
+            return vec![format!(
                 "the value is a YAML {what}, not a string: no ciphertext"
-            )],
-            _ => Vec::new(),
-        };
-    }
+            )];
+        }
+        Err(_) => return Vec::new(),
+    };
     let mut keys: Vec<(Option<&str>, Option<&RsaPublicKey>)> = Vec::new();
     for ov in &v.envs {
         let cert = ov.cert.as_ref().and_then(CertModel::certificate);
@@ -192,7 +194,7 @@ fn reasons(cx: &Context<'_>, v: &Sealed<'_>, kind: Kind) -> Vec<String> {
     let per_key: Vec<(Option<&str>, Vec<String>)> = keys
         .iter()
         .map(|&(env, key)| {
-            let verdict = classify(&v.value, key);
+            let verdict = classify(text, key);
             let of_kind = verdict.reasons().iter().filter(|r| r.kind() == kind);
             (env, of_kind.map(ToString::to_string).collect())
         })
@@ -213,14 +215,14 @@ fn reasons(cx: &Context<'_>, v: &Sealed<'_>, kind: Kind) -> Vec<String> {
     out
 }
 
-/// A value as the classifier sees it: a string as written, a number or boolean as its YAML text
-/// (`12` is no ciphertext, but it is not empty either); null, a list or a mapping as empty.
-fn scalar_text(v: &Value) -> Cow<'_, str> {
+/// A value as the classifier sees it: a string as written; null, a list or a mapping as empty.
+/// A number or a boolean is no ciphertext, but not empty either: it is named (`Err`).
+fn value_of(v: &Value) -> Result<Cow<'_, str>, &'static str> {
     match v {
-        Value::String(s) => Cow::Borrowed(s),
-        Value::Number(n) => Cow::Owned(n.to_string()),
-        Value::Bool(b) => Cow::Owned(b.to_string()),
-        _ => Cow::Borrowed(""),
+        Value::String(s) => Ok(Cow::Borrowed(s)),
+        Value::Number(_) => Err("number"),
+        Value::Bool(_) => Err("boolean"),
+        _ => Ok(Cow::Borrowed("")),
     }
 }
 
@@ -229,12 +231,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_number_or_boolean_is_classified_as_written_not_as_empty() {
+    fn a_number_or_boolean_is_named_not_classified_as_empty() {
         let v = |yaml: &str| yaml_serde::from_str::<Value>(yaml).unwrap();
-        assert_eq!(scalar_text(&v("12")), "12");
-        assert_eq!(scalar_text(&v("true")), "true");
-        assert_eq!(scalar_text(&v("AgB=")), "AgB=");
-        assert_eq!(scalar_text(&v("~")), "");
-        assert_eq!(scalar_text(&v("[1]")), "");
+        assert_eq!(value_of(&v("12")), Err("number"));
+        assert_eq!(value_of(&v("true")), Err("boolean"));
+        assert_eq!(value_of(&v("AgB=")), Ok(Cow::Borrowed("AgB=")));
+        assert_eq!(value_of(&v("~")), Ok(Cow::Borrowed("")));
+        assert_eq!(value_of(&v("[1]")), Ok(Cow::Borrowed("")));
     }
 }
