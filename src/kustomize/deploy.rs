@@ -9,11 +9,22 @@ use super::{Origin, Overlay, Problem, ProblemKind};
 use crate::workspace::{DeployOption, DeployTime, MAX_FILE_BYTES, PostBuild};
 
 /// The problems `deploy_time` gives `overlay`: each renaming option, and each place Flux's
-/// `postBuild` substitution changes what the secret rules read. Files are read from under
-/// `root` (only for a `postBuild`, and only those of Secrets, `SealedSecret`s and objects that
-/// refer to Secrets).
-pub(crate) fn problems(root: &Path, deploy_time: &DeployTime, overlay: &Overlay) -> Vec<Problem> {
-    let text = |p: &Path| crate::fsio::read_to_string_limited(&root.join(p), MAX_FILE_BYTES).ok();
+/// `postBuild` substitution changes what the secret rules read. Files (only for a `postBuild`,
+/// and only those of Secrets, `SealedSecret`s and objects that refer to Secrets) are taken from
+/// the texts the run already read (`cache`), else read from under `root`.
+pub(crate) fn problems(
+    root: &Path,
+    deploy_time: &DeployTime,
+    overlay: &Overlay,
+    cache: &super::ParseCache<'_>,
+) -> Vec<Problem> {
+    let text = |p: &Path| {
+        let path = root.join(p);
+        cache
+            .text(&path)
+            .map(str::to_owned)
+            .or_else(|| crate::fsio::read_to_string_limited(&path, MAX_FILE_BYTES).ok())
+    };
     let mut out = options(&deploy_time.options);
     out.extend(substitutions(&deploy_time.post_build, overlay, &text));
     out

@@ -440,7 +440,7 @@ impl Overlay {
         let (dir, env, deploy_time) = Self::env_dir(root, name);
         let mut o = Self::with_build(&dir, build::build(root, &dir, cache)?);
         o.name = env;
-        for problem in deploy::problems(root, &deploy_time, &o) {
+        for problem in deploy::problems(root, &deploy_time, &o, cache) {
             o.add_problem(problem);
         }
         Ok(o)

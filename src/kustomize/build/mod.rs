@@ -95,6 +95,12 @@ impl<'t> ParseCache<'t> {
         }
     }
 
+    /// The text of `path` (absolute) when the run read it before the builds
+    /// ([`ParseCache::with_texts`]).
+    pub(crate) fn text(&self, path: &Path) -> Option<&'t str> {
+        self.texts.get(&normalize(path)).copied()
+    }
+
     /// The documents of `path`, from the cache when `shared`, else read and parsed now.
     fn load(&self, path: &Path, shared: bool) -> Result<FileDocs, Unread> {
         let key = if shared { self.canonical(path) } else { None };
