@@ -87,7 +87,10 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         .par_iter()
         .map(|f| named_paths(root, f, &remotes))
         .collect();
-    let repos = git_repositories(&objects);
+    let repos: BTreeMap<(String, String), String> = objects
+        .iter()
+        .flat_map(|o| o.git_repositories.iter().cloned())
+        .collect();
     // A Flux Kustomization whose GitRepository is another repository deploys that one's path.
     let foreign = |source: &Option<(String, String)>| {
         let url = source.as_ref().and_then(|s| repos.get(s));
@@ -230,33 +233,18 @@ fn git_source(v: &Value) -> Option<(String, String)> {
     Some((name.to_owned(), ns.unwrap_or("default").to_owned()))
 }
 
-/// Every Flux `GitRepository` (`source.toolkit.fluxcd.io`) in the texts the scan read: name and
-/// namespace to `spec.url`.
-fn git_repositories(objects: &[FileObjects]) -> BTreeMap<(String, String), String> {
-    let texts = objects.iter().filter_map(|o| o.text.as_deref());
-    let mut repos = BTreeMap::new();
-    for text in texts.filter(|t| t.contains("source.toolkit.fluxcd.io")) {
-        for piece in crate::yamlpos::pieces(text, false) {
-            let Ok(v) = yaml_serde::from_str::<Value>(piece.text) else {
-                continue;
-            };
-            let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-            let kind = v.get("kind").and_then(Value::as_str);
-            if !api.starts_with("source.toolkit.fluxcd.io/") || kind != Some("GitRepository") {
-                continue;
-            }
-            let meta = |k: &str| v.get("metadata")?.get(k)?.as_str();
-            let url = v
-                .get("spec")
-                .and_then(|s| s.get("url"))
-                .and_then(Value::as_str);
-            if let (Some(name), Some(url)) = (meta("name"), url) {
-                let ns = meta("namespace").unwrap_or("default");
-                repos.insert((name.to_owned(), ns.to_owned()), url.to_owned());
-            }
-        }
+/// A Flux `GitRepository` (`source.toolkit.fluxcd.io`): its name and namespace, and its
+/// `spec.url`.
+fn git_repository(v: &Value) -> Option<((String, String), String)> {
+    let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind = v.get("kind").and_then(Value::as_str);
+    if !api.starts_with("source.toolkit.fluxcd.io/") || kind != Some("GitRepository") {
+        return None;
     }
-    repos
+    let meta = |k: &str| v.get("metadata")?.get(k)?.as_str();
+    let url = v.get("spec")?.get("url")?.as_str()?;
+    let ns = meta("namespace").unwrap_or("default");
+    Some(((meta("name")?.to_owned(), ns.to_owned()), url.to_owned()))
 }
 
 /// A directory without a kustomization and the note on it ([`generated_note`]).
@@ -281,23 +269,31 @@ struct FileObjects {
     named: Vec<Named>,
     generated: Vec<(GeneratedNote, Option<(String, String)>)>,
     artifacts: Vec<(String, String)>,
+    /// Its Flux `GitRepository` objects ([`git_repository`]).
+    git_repositories: Vec<((String, String), String)>,
     text: Option<String>,
 }
 
 /// Argo CD `Application` (`spec.source.path`, `spec.sources[].path`) and Flux `Kustomization`
 /// (`spec.path`) objects in `file` (repository-relative): the kustomization directories they
 /// name, the directories they name that hold none, the objects that deploy another artifact,
-/// and the text read.
+/// its Flux `GitRepository` objects, and the text read: each file's objects parsed once.
 fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> FileObjects {
     let mut out = FileObjects::default();
     let Ok(text) = crate::fsio::read_to_string_limited(&root.join(file), MAX_SCAN_BYTES) else {
         return out;
     };
-    if text.contains("argoproj.io") || text.contains("kustomize.toolkit.fluxcd.io") {
+    let toolkit = [
+        "argoproj.io",
+        "kustomize.toolkit.fluxcd.io",
+        "source.toolkit.fluxcd.io",
+    ];
+    if toolkit.iter().any(|t| text.contains(t)) {
         for piece in crate::yamlpos::pieces(&text, false) {
             let Ok(v) = yaml_serde::from_str::<Value>(piece.text) else {
                 continue;
             };
+            out.git_repositories.extend(git_repository(&v));
             let doc = crate::yamlpos::Document::new(piece.text, piece.first_line, piece.offset);
             object_paths(root, (file, &doc), &v, remotes, &mut out);
         }
