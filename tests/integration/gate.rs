@@ -222,6 +222,31 @@ fn issue_14_patch_without_name_or_target_is_a_build_error() {
     );
 }
 
+/// An untargeted patch finds its object by a name the object has had; when two objects have had
+/// it (the base deployed twice, once under a `namePrefix`), kustomize refuses to choose
+/// ("multiple matches for Id ...; failed to find unique target for patch"). The model patched
+/// both and called the overlay clean.
+#[test]
+fn an_untargeted_patch_matching_two_objects_is_a_build_error() {
+    let k = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - ../../canary\n");
+    let k = format!("{k}patches:\n  - path: patch.yaml\n");
+    let patch =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: 2\n";
+    let canary = "namePrefix: canary-\nresources:\n  - ../base\n";
+    let Some(hit) = build_error_case(
+        &[
+            (DEV, &k),
+            ("k8s/overlays/dev/patch.yaml", patch),
+            ("k8s/canary/kustomization.yaml", canary),
+        ],
+        "k8s/overlays/dev/patch.yaml",
+        "apiVersion:",
+    ) else {
+        return;
+    };
+    assert!(hit.message.contains("2 objects"), "{}", hit.message);
+}
+
 #[test]
 fn issue_14_generator_with_non_builtin_api_version_is_a_build_error() {
     let k =

@@ -205,8 +205,9 @@ impl Builder<'_> {
             .collect()
     }
 
-    /// The objects a strategic-merge patch without a target applies to: its kind, group, and a
-    /// name (and namespace, when it gives one) the object has had.
+    /// The object a strategic-merge patch without a target applies to: its kind, group, and a
+    /// name (and namespace, when it gives one) the object has had. None, or several, fail the
+    /// build.
     fn smp_targets(&mut self, pv: &Value, d: &Doc, file: &Path, acc: &[Obj]) -> Vec<usize> {
         let kind = get_str(pv, "kind").unwrap_or_default();
         let name = meta_str(pv, "name").unwrap_or_default();
@@ -218,11 +219,16 @@ impl Builder<'_> {
                 o.kind == kind && o.group() == group && o.had_id(name, ns)
             })
             .collect();
-        if hits.is_empty() {
-            let msg = format!("patch target {kind} `{name}` not found: kustomize fails to build");
-            self.problem(ProblemKind::BuildError, file, d.start_line, msg);
-        }
-        hits
+        // kustomize api/resmap/reswrangler.go `GetById` demands exactly one object with the id
+        // among every id each object has had.
+        let found = match hits.len() {
+            1 => return hits,
+            0 => "not found".to_owned(),
+            n => format!("matches {n} objects (each has had that name)"),
+        };
+        let msg = format!("patch target {kind} `{name}` {found}: kustomize fails to build");
+        self.problem(ProblemKind::BuildError, file, d.start_line, msg);
+        Vec::new()
     }
 
     /// Applies one strategic-merge patch document to the objects it targets. `rename`: the
