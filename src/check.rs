@@ -394,7 +394,9 @@ fn narrow(
     files: &[SourceFile],
 ) {
     if let Some((env, release_files)) = release.and_then(|(e, f)| Some((ws.env(e)?, f))) {
-        let inside = |p: &str, dir: &str| p.starts_with(&format!("{dir}/"));
+        // The repository root as an environment (`.`) holds the others' directories: what it
+        // deploys, and what no other environment holds, is its.
+        let inside = |p: &str, dir: &str| dir != "." && p.starts_with(&format!("{dir}/"));
         report.findings.retain(|f| {
             let p = &f.primary.path;
             matches!(f.rule.scope, RuleScope::Overlay | RuleScope::Model)
@@ -523,10 +525,24 @@ fn tree_files(
     for e in &ws.envs {
         list_files(root, &e.rel, &no_git, &mut rels);
     }
+    let git = git_status(root);
+    // Outside the tree, what git lists (tracked, or untracked and not ignored); without git, a
+    // walk that skips what is usually ignored.
+    let skip = |n: &str| n.starts_with('.') || n == "target" || n == "node_modules";
+    let listed = |dir: &str, out: &mut BTreeSet<String>| match &git {
+        Some(map) => out.extend(
+            map.keys()
+                .filter(|r| dir.is_empty() || r.starts_with(&format!("{dir}/")))
+                .cloned(),
+        ),
+        None => list_files(root, dir, &skip, out),
+    };
+    // A file named on the command line is checked whatever git says of it; a directory adds
+    // what it holds the same way the rest of the repository is read (`check .` must not read
+    // an ignored `target/` or `node_modules/`).
     for f in filters {
-        let p = root.join(f);
-        if p.is_dir() {
-            list_files(root, f, &no_git, &mut rels);
+        if root.join(f).is_dir() {
+            listed(f, &mut rels);
         } else {
             rels.insert(f.clone());
         }
@@ -539,15 +555,8 @@ fn tree_files(
             .filter(|e| e.cert.is_file())
             .map(|e| crate::workspace::rel(root, &e.cert)),
     );
-    let git = git_status(root);
     let mut outside = BTreeSet::new();
-    match &git {
-        Some(map) => outside.extend(map.keys().cloned()),
-        None => {
-            let skip = |n: &str| n.starts_with('.') || n == "target" || n == "node_modules";
-            list_files(root, "", &skip, &mut outside);
-        }
-    }
+    listed("", &mut outside);
     // A file git lists that the work tree no longer has (deleted, the deletion not yet staged)
     // is not there to check.
     outside.retain(|r| {

@@ -321,15 +321,22 @@ fn object_paths(
         out.artifacts.push(note);
         return;
     }
+    let flux = kind == "Kustomization";
     for (at, source, options) in sources {
-        let Some(p) = source.get("path").and_then(Value::as_str) else {
+        // A Flux Kustomization without `spec.path` deploys its source's root
+        // (fluxcd/kustomize-controller `api/v1/kustomization_types.go`, `Path`); an Argo CD
+        // source without one is a Helm chart of a chart repository.
+        let Some(p) = source
+            .get("path")
+            .and_then(Value::as_str)
+            .or(flux.then_some("./"))
+        else {
             continue;
         };
         let repo_url = source.get("repoURL").and_then(Value::as_str);
         if repo_url.is_some_and(|u| remotes.elsewhere(root, u)) {
             continue;
         }
-        let flux = kind == "Kustomization";
         let deploy_time = DeployTime {
             options: deploy_options(doc, &at, source, options, (kind, file)),
             post_build: if flux {
@@ -526,9 +533,17 @@ fn generated_note(rel_dir: &str, kind: &str, file: &str, line: u32) -> (String, 
     } else {
         "Flux"
     };
-    let shown = crate::workspace::path_str(Path::new(rel_dir));
+    let shown = match crate::workspace::path_str(Path::new(rel_dir)) {
+        s if s.is_empty() => ".".to_owned(),
+        s => s,
+    };
+    let what = if shown == "." {
+        "the repository root"
+    } else {
+        &shown
+    };
     let note = format!(
-        "note: {shown} ({tool} {kind} in {file}:{line}) has no kustomization file: {tool} generates one when it syncs, which emp-seal does not model, so it is no environment and its files are checked one by one (placeholders, plaintext, ciphertext), not against a render"
+        "note: {what} ({tool} {kind} in {file}:{line}) has no kustomization file: {tool} generates one when it syncs, which emp-seal does not model, so it is no environment and its files are checked one by one (placeholders, plaintext, ciphertext), not against a render"
     );
     (shown, note)
 }
@@ -739,13 +754,14 @@ pub(crate) fn is_key_file(rel: &str) -> bool {
 }
 
 /// Every file under `root`/`rel` (no symlinked directories, none whose name `skip` matches),
-/// repo-relative (`rel` is too, `""` for the root).
+/// repo-relative (`rel` is too, `""` or `.` for the root).
 pub(crate) fn list_files(
     root: &Path,
     rel: &str,
     skip: &dyn Fn(&str) -> bool,
     out: &mut BTreeSet<String>,
 ) {
+    let rel = if rel == "." { "" } else { rel };
     let Ok(entries) = std::fs::read_dir(root.join(rel)) else {
         return;
     };

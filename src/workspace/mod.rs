@@ -68,6 +68,13 @@ pub fn rel(root: &Path, p: &Path) -> String {
     path_str(p.strip_prefix(root).unwrap_or(p))
 }
 
+/// `p`'s path relative to `root` as [`rel`] gives it, for a directory: the root itself is `.`
+/// (a Flux Kustomization without `spec.path` deploys it), not an empty name.
+pub(crate) fn dir_rel(root: &Path, p: &Path) -> String {
+    let r = rel(root, p);
+    if r.is_empty() { ".".to_owned() } else { r }
+}
+
 /// The name `--from` is shown with in messages.
 pub fn from_display(root: &Path, from: &Path) -> String {
     if from.as_os_str() == crate::fsio::STDIN {
@@ -302,14 +309,14 @@ impl Workspace {
             Some(globs) => (from_globs(root, globs, &scan), Vec::new()),
             None => discovered(root, &scan),
         };
-        let rels: Vec<String> = picks.iter().map(|p| rel(root, &p.dir)).collect();
+        let rels: Vec<String> = picks.iter().map(|p| dir_rel(root, &p.dir)).collect();
         let names = discover::unique_names(&rels);
         let mut envs: Vec<Environment> = picks
             .into_iter()
             .zip(names)
             .map(|(p, name)| {
                 let mut e = Environment::new(root, &config, name, p.dir, p.found);
-                e.variants = p.variants.iter().map(|v| rel(root, v)).collect();
+                e.variants = p.variants.iter().map(|v| dir_rel(root, v)).collect();
                 e.reaches = discover::reached(&scan, &e.dir);
                 e.deploy_time = deploy_time(&scan.deploy_times, &e.dir);
                 e
@@ -488,7 +495,7 @@ impl Environment {
     /// An environment with the config's settings for it (by name or directory): scope and
     /// certificate path.
     fn new(root: &Path, config: &Config, name: String, dir: PathBuf, found: Found) -> Environment {
-        let rel = rel(root, &dir);
+        let rel = dir_rel(root, &dir);
         let own = config
             .environment
             .get(&name)

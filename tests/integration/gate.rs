@@ -1783,3 +1783,33 @@ patches:
     );
     assert!(!all.contains("hunter2"), "a value is shown:\n{all}");
 }
+
+/// `check .` (or any directory) narrows the report to what it holds and reads it as the rest of
+/// the repository is read: a git-ignored `target/` or `node_modules/` is not swept in. It read
+/// every file under the directory, ignored ones included, so a plaintext Secret in an ignored
+/// build output failed the check and the file count ran into the thousands.
+#[test]
+fn a_directory_argument_does_not_read_ignored_files() {
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: leaked\nstringData:\n  PASSWORD: hunter22\n";
+    let Some(t) = tree(&[
+        (".gitignore", "target/\n"),
+        ("target/debug/leaked.yaml", secret),
+    ]) else {
+        return;
+    };
+    // Relative paths are taken from the working directory, not from `-C`.
+    let at = |rel: &str| t.path().join(rel).to_str().unwrap().to_owned();
+    let files = |args: &[&str]| {
+        let v = json_of(t.path(), &[&["check", "--format", "json"], args].concat());
+        v["summary"]["files_checked"].as_u64().unwrap()
+    };
+    let whole = files(&[]);
+    for dir in [at("."), at("k8s/..")] {
+        let (code, hits) = check(t.path(), &[&dir]);
+        assert_eq!((code, hits.len()), (0, 0), "check {dir}: {hits:?}");
+        assert_eq!(files(&[&dir]), whole, "check {dir}");
+    }
+    // Named on the command line, the ignored file is read (and, committed nowhere, is no
+    // `plaintext-secret`).
+    assert_eq!(files(&[&at("target/debug/leaked.yaml")]), 1);
+}
