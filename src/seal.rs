@@ -307,6 +307,10 @@ impl SealError {
                 "the controller reads the scope annotations of the rendered object: declare that scope in the file's metadata.annotations, or stop the overlay from changing them (docs/sealing.md)"
                     .to_owned(),
             ),
+            SealError::OverlayProblem { .. } => Some(
+                "fix the file and line named, then seal again; `kubectl kustomize <overlay>` shows what kustomize renders (or its own error)"
+                    .to_owned(),
+            ),
             SealError::OverlayUnverified { .. } => Some(
                 "keep the overlay buildable by `kubectl kustomize` and within what emp-seal models (docs/kustomize-model.md); `emp-seal check --render` compares the two"
                     .to_owned(),

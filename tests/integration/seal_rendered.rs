@@ -9,7 +9,7 @@ use std::path::Path;
 use crate::common::{self, Peer};
 use crate::seal_support::{
     SENTINEL, Tree, assert_decrypts, demo_key, env_text, env_values, fails_cleanly, no_secret, ok,
-    stdout, write_file,
+    stderr, stdout, write_file,
 };
 
 /// Replaces the first `from` by `to` in `env`'s kustomization; returns the new text.
@@ -578,6 +578,14 @@ fn seal_refuses_an_overlay_that_deletes_its_sealedsecret() {
     refused(
         &tree,
         &[&at, "deletes SealedSecret `emp-secrets`", "$patch: delete"],
+    );
+    let env = tree.write("secrets.env", env_text());
+    let out = tree.run(&["paper", "--from", env.to_str().unwrap()]);
+    let help = stderr(&out).lines().nth(1).map(str::to_owned);
+    assert!(
+        help.as_deref()
+            .is_some_and(|h| h.starts_with("help: fix the file and line named")),
+        "{help:?}"
     );
 }
 
