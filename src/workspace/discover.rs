@@ -696,7 +696,7 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
 /// when that directory is itself an overlay (it includes another directory, sits in an
 /// `overlays` directory, or an Argo CD / Flux object names it). `k8s/no-keda/dev` wraps `k8s/overlays/dev`; `apps/x/prod` does not
 /// wrap `apps/x/base` (a leaf base).
-fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
+pub(crate) fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
     let k = s.kust.get(c)?;
     if k.component || s.kust.values().any(|o| o.includes.iter().any(|i| i == c)) {
         return None;

@@ -12,7 +12,7 @@ pub mod config;
 mod discover;
 mod files;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -438,17 +438,30 @@ fn deploy_time(times: &std::collections::BTreeMap<PathBuf, DeployTime>, dir: &Pa
 
 /// Config globs: every kustomization directory matching one.
 fn from_globs(root: &Path, globs: &[String], scan: &discover::Scan) -> Vec<discover::Pick> {
-    let pick = |k: &discover::KustDir| {
+    let mut picks: BTreeMap<&Path, discover::Pick> = BTreeMap::new();
+    for (c, k) in &scan.kust {
         let r = rel(root, &k.dir);
-        let g = globs.iter().find(|g| config::glob_match(g, &r))?;
-        Some(discover::Pick {
-            dir: k.dir.clone(),
-            found: Found::Config { glob: g.clone() },
-            keep_without_secret: true,
-            variants: Vec::new(),
-        })
-    };
-    scan.kust.values().filter_map(pick).collect()
+        if let Some(g) = globs.iter().find(|g| config::glob_match(g, &r)) {
+            let pick = discover::Pick {
+                dir: k.dir.clone(),
+                found: Found::Config { glob: g.clone() },
+                keep_without_secret: true,
+                variants: Vec::new(),
+            };
+            picks.insert(c, pick);
+        }
+    }
+    // A kustomization no glob names that wraps a configured environment is deployed in its
+    // place: its variant, as discovery makes it.
+    for (c, k) in &scan.kust {
+        if picks.contains_key(c.as_path()) {
+            continue;
+        }
+        if let Some(p) = discover::wrapped(scan, c).and_then(|inner| picks.get_mut(inner)) {
+            p.variants.push(k.dir.clone());
+        }
+    }
+    picks.into_values().collect()
 }
 
 /// Discovery without globs: the rule's picks, less those with no secret in their model.
@@ -595,12 +608,15 @@ pub fn resolve(root: &Path, arg: &str) -> Option<Environment> {
     if let Some(e) = ws.env(trimmed) {
         return Some(e.clone());
     }
+    // A path relative to the working directory that leaves the root (a run with `-C` from
+    // another checkout) is not this repository's: the root's own path is.
+    let canon_root = std::fs::canonicalize(root).ok()?;
     let cands = [PathBuf::from(trimmed), root.join(trimmed)];
     let dir = cands
         .iter()
         .filter(|p| !trimmed.is_empty() && kustomization_file(p).is_some())
-        .find_map(|p| std::fs::canonicalize(p).ok())?;
-    let canon_root = std::fs::canonicalize(root).ok()?;
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .find(|p| p.starts_with(&canon_root))?;
     let same_dir = |e: &&Environment| std::fs::canonicalize(&e.dir).is_ok_and(|d| d == dir);
     if let Some(e) = ws.envs.iter().find(same_dir) {
         return Some(e.clone());

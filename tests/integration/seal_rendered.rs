@@ -810,3 +810,52 @@ fn seal_refuses_a_key_a_patch_of_the_overlay_overwrites() {
     expected.retain(|k, _| k == "REDIS_PASSWORD");
     assert_decrypts(&tree, "paper", &expected);
 }
+
+/// With an `emp-seal.toml` listing environments, discovery is off, and variants were too: the
+/// wrapper `k8s/no-keda/paper`, deployed in paper's place, was neither an environment (no glob
+/// names it) nor a variant, so nothing checked it, nor the Argo CD Application deploying it with
+/// a `namePrefix`. Now a kustomization no glob names that wraps a configured environment is its
+/// variant, and carries the sync-time options of what deploys it.
+#[test]
+fn configured_environments_keep_their_variants() {
+    let tree = Tree::new();
+    tree.write("emp-seal.toml", "environments = [\"k8s/overlays/*\"]\n");
+    let out = tree.run(&["config", "--format", "json"]);
+    ok(&out);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let paper = v["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "paper")
+        .unwrap();
+    assert_eq!(paper["variants"], serde_json::json!(["k8s/no-keda/paper"]));
+
+    let app = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: paper\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.org/emp.git\n    path: k8s/no-keda/paper\n    kustomize:\n      namePrefix: x-\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: emp-paper\n";
+    tree.write("argocd/paper.yaml", app);
+    let line = app
+        .lines()
+        .position(|l| l == "      namePrefix: x-")
+        .unwrap() as u64
+        + 1;
+    let out = tree.run(&["check", "--release", "paper", "--format", "json"]);
+    let hits: Vec<_> = common::report_hits(&out.stdout)
+        .into_iter()
+        .filter(|h| h.rule == "overlay-not-modelled")
+        .collect();
+    // (The tests run in this repository's root, which has its own `k8s/no-keda/paper`: the
+    // variant, named by its path, must be looked for in the tree checked, not there.)
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(
+        (hits[0].path.as_str(), hits[0].line),
+        ("argocd/paper.yaml", line)
+    );
+    assert_eq!(hits[0].severity, "error");
+    assert!(
+        hits[0]
+            .message
+            .starts_with("overlay paper, variant `k8s/no-keda/paper`: "),
+        "{}",
+        hits[0].message
+    );
+}
