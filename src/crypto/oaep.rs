@@ -79,6 +79,30 @@ fn encode(k: usize, label: &[u8], msg: &[u8]) -> Result<Zeroizing<Vec<u8>>, Cryp
     Ok(em)
 }
 
+/// Whether `em` (`k` bytes, an RSADP output) is an EME-OAEP encoding with SHA-256 and MGF1 of a
+/// session key (16, 24 or 32 bytes) under *some* label: RFC 8017 7.1.2 step 3 without comparing
+/// `lHash`. A wrong key leaves random bytes, which pass with odds far below 2^-3000 (a zero first
+/// byte, then hundreds of zero padding bytes).
+///
+/// Not constant-time, so only for a published key (the demo key): it would tell an attacker
+/// timing a real controller key which ciphertexts pad well.
+pub(super) fn wraps_session_key(em: &mut [u8]) -> bool {
+    let Some((&mut first, rest)) = em.split_first_mut() else {
+        return false;
+    };
+    if first != 0 || rest.len() < 2 * H_LEN + 1 {
+        return false;
+    }
+    let (seed, db) = rest.split_at_mut(H_LEN);
+    mgf1_xor(seed, db);
+    mgf1_xor(db, seed);
+    let after_hash = &db[H_LEN..];
+    let Some(one) = after_hash.iter().position(|&b| b != 0) else {
+        return false;
+    };
+    after_hash[one] == 0x01 && matches!(after_hash.len() - one - 1, 16 | 24 | 32)
+}
+
 /// `out ^= MGF1-SHA-256(seed, out.len())` (RFC 8017 appendix B.2.1).
 fn mgf1_xor(out: &mut [u8], seed: &[u8]) {
     for (counter, chunk) in (0u32..).zip(out.chunks_mut(H_LEN)) {
@@ -110,6 +134,20 @@ mod tests {
         };
         assert_eq!(out[..32], block(0)[..]);
         assert_eq!(out[32..], block(1)[..8]);
+    }
+
+    #[test]
+    fn an_encoding_is_recognised_whatever_its_label_and_nothing_else_is() {
+        for (label, len) in [(&b"ns/name"[..], 32), (b"", 16), (b"ns", 24)] {
+            let mut em = encode(512, label, &vec![7; len]).unwrap();
+            assert!(wraps_session_key(&mut em), "{len}-byte message");
+        }
+        let mut long = encode(512, b"", &[7; 33]).unwrap();
+        assert!(!wraps_session_key(&mut long), "not a session key's length");
+        let mut flipped = encode(512, b"", &[7; 32]).unwrap();
+        flipped[200] ^= 1;
+        assert!(!wraps_session_key(&mut flipped), "a damaged encoding");
+        assert!(!wraps_session_key(&mut [0u8; 512]), "zeros");
     }
 
     #[test]

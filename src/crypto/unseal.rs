@@ -13,6 +13,7 @@ use aes_gcm::aead::consts::{U12, U16};
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::aes::{Aes128, Aes192, Aes256};
 use aes_gcm::{AesGcm, Tag};
+use crypto_bigint::BoxedUint;
 use rand::rngs::SysRng;
 use rayon::prelude::*;
 use rsa::Oaep;
@@ -99,6 +100,33 @@ impl UnsealingKey {
     /// The public half as a DER `SubjectPublicKeyInfo` (compare it with a certificate's).
     pub fn public_key_der(&self) -> &[u8] {
         &self.public_der
+    }
+
+    /// Whether the sealed value `value` (raw bytes) wraps its session key for this key, under
+    /// whatever label it was sealed with: the RSA part is as long as the modulus, and its RSADP
+    /// output is an OAEP encoding of a session key, whatever its label hashed to. For a
+    /// published key only (the demo key): the padding check is not constant-time.
+    pub fn wraps_session_key(&self, value: &[u8]) -> bool {
+        let k = self.key.size();
+        let Some((len_bytes, rest)) = value.split_first_chunk::<LENGTH_PREFIX_BYTES>() else {
+            return false;
+        };
+        if usize::from(u16::from_be_bytes(*len_bytes)) != k || rest.len() < k {
+            return false;
+        }
+        let Ok(c) = BoxedUint::from_be_slice(&rest[..k], self.key.n_bits_precision()) else {
+            return false;
+        };
+        let Ok(m) = rsa::hazmat::rsa_decrypt_and_check(&self.key, Some(&mut SysRng), &c) else {
+            return false;
+        };
+        let m = Zeroizing::new(m.to_be_bytes());
+        // I2OSP(m, k): the number is below the modulus, so only zero bytes lie before the last k.
+        let Some(start) = m.len().checked_sub(k) else {
+            return false;
+        };
+        let mut em = Zeroizing::new(m[start..].to_vec());
+        super::oaep::wraps_session_key(&mut em)
     }
 
     /// RSA-OAEP(SHA-256, MGF1-SHA-256, `label`) decryption of one wrapped session key, blinded;

@@ -23,7 +23,7 @@ use crate::sealedsecret::ciphertext::{Kind, classify};
 use crate::workspace::path_str;
 
 /// One sealed value and where it is written.
-struct Sealed<'a> {
+pub(crate) struct Sealed<'a> {
     /// The SealedSecret's name.
     name: &'a str,
     key: &'a str,
@@ -36,7 +36,27 @@ struct Sealed<'a> {
     /// checked against each one's certificate; when none of them has one, against the key the
     /// context holds for its file ([`Context::key_for`]).
     envs: Vec<&'a OverlayModel>,
+    /// Whether an environment being checked renders it (builds the patch writing it), rather
+    /// than only others ([`Sealed::envs`] then holds those).
+    checked: bool,
     place: Place<'a>,
+}
+
+impl Sealed<'_> {
+    /// The value's text; `None` when the YAML value is no string.
+    pub(crate) fn text(&self) -> Option<&str> {
+        self.value.as_deref().ok()
+    }
+
+    /// See [`Sealed::checked`].
+    pub(crate) fn checked(&self) -> bool {
+        self.checked
+    }
+
+    /// The file it is written in and the SealedSecret's name there.
+    pub(crate) fn written_in(&self) -> (&str, &str) {
+        (&self.file, self.name)
+    }
 }
 
 enum Place<'a> {
@@ -51,6 +71,17 @@ enum Place<'a> {
 /// patch writes into a SealedSecret outside such a document, and reports the reasons of one kind
 /// under `meta`.
 pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) -> Vec<Finding> {
+    check_with(cx, meta, |cx, v| reasons(cx, v, kind))
+}
+
+/// Judges every value [`check_kind`] reads with `judge` (its reasons to report, none when it
+/// is fine), and reports them under `meta`, each at the value's key (or at the line of the
+/// patch writing it).
+pub(crate) fn check_with(
+    cx: &Context<'_>,
+    meta: &'static RuleMeta,
+    judge: impl Fn(&Context<'_>, &Sealed<'_>) -> Vec<String> + Sync,
+) -> Vec<Finding> {
     use rayon::prelude::*;
     let repository = meta.scope == RuleScope::Repository;
     let overlays: Vec<&OverlayModel> = if repository {
@@ -61,7 +92,7 @@ pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) 
     let mut values = documented(cx, &overlays, repository);
     values.extend(patched(&overlays));
     // Classified in parallel: a monorepo holds thousands of sealed values.
-    let verdicts: Vec<Vec<String>> = values.par_iter().map(|v| reasons(cx, v, kind)).collect();
+    let verdicts: Vec<Vec<String>> = values.par_iter().map(|v| judge(cx, v)).collect();
     let mut out = Vec::new();
     for (v, reasons) in values.into_iter().zip(verdicts) {
         if reasons.is_empty() {
@@ -117,7 +148,8 @@ fn documented<'c>(
                 .copied()
                 .filter(|o| checked.iter().any(|c| std::ptr::eq(*c, *o)))
                 .collect();
-            let envs = if ours.is_empty() { all } else { ours };
+            let checked = !ours.is_empty();
+            let envs = if checked { ours } else { all };
             data.iter().filter_map(move |(k, v)| {
                 Some(Sealed {
                     name: doc.name(),
@@ -125,6 +157,7 @@ fn documented<'c>(
                     value: value_of(v),
                     file: Cow::Borrowed(&doc.file.path),
                     envs: envs.clone(),
+                    checked,
                     place: Place::Doc(doc),
                 })
             })
@@ -155,6 +188,7 @@ fn patched<'c>(overlays: &[&'c OverlayModel]) -> Vec<Sealed<'c>> {
                     value: Ok(Cow::Borrowed(value)),
                     file: Cow::Owned(file),
                     envs: Vec::new(),
+                    checked: true,
                     place: Place::Patch(w.origin.line),
                 })
                 .envs

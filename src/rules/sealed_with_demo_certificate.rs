@@ -1,16 +1,24 @@
-//! Rule `sealed-with-demo-certificate`: under `--release ENV`, a `SealedSecret` of ENV records
-//! (`emp-seal.dev/cert-sha256`) that it was sealed with emp-seal's demo certificate, whose
-//! private key is published: its values are readable by anyone. Judged by the recorded
-//! fingerprint, so it does not matter which `--cert` path sealed it or what ENV's
-//! `sealing-cert.pem` is now.
+//! Rule `sealed-with-demo-certificate`: under `--release ENV`, a `SealedSecret` of ENV was
+//! sealed with emp-seal's demo certificate, whose private key is published: its values are
+//! readable by anyone. Judged two ways, so that it does not matter which `--cert` path sealed
+//! it, which tool did, or what ENV's `sealing-cert.pem` is now:
+//!
+//! - the recorded fingerprint (`emp-seal.dev/cert-sha256`) is a demo certificate's: one finding
+//!   for the SealedSecret, at the record;
+//! - otherwise each value ENV renders (a patch's too) is tried with the published demo key: one
+//!   whose session key it unwraps, under any label, was sealed for it (a value sealed by
+//!   `kubeseal --cert`, which records nothing). One finding per value, at its key.
 //!
 //! Fires only under `--release` (an error an allow comment cannot suppress there,
 //! `rules::RELEASE_UNSUPPRESSIBLE`); outside a release gate the demo is expected.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use super::Context;
 use super::model::{recorded_certs, short_sha256};
+use super::sealed_values;
+use crate::crypto::UnsealingKey;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
 pub static META: RuleMeta = RuleMeta {
@@ -38,13 +46,31 @@ fn demo_fingerprints(cx: &Context<'_>) -> BTreeSet<String> {
         .collect()
 }
 
-/// Reports the release environment's SealedSecrets sealed with a demo certificate.
+/// The demo certificate's private key, published beside it on purpose (the demo is unsealed
+/// offline); the binary carries it to recognise values sealed for it.
+const DEMO_KEY_PEM: &[u8] = include_bytes!("../../tests/fixtures/demo/paper-sealing-key.pem");
+
+fn demo_key() -> Option<&'static UnsealingKey> {
+    static KEY: OnceLock<Option<UnsealingKey>> = OnceLock::new();
+    KEY.get_or_init(|| {
+        crate::keys::load_private_keys(DEMO_KEY_PEM, "the demo key")
+            .ok()?
+            .into_iter()
+            .next()
+    })
+    .as_ref()
+}
+
+/// Reports the release environment's SealedSecrets that record a demo certificate, and its
+/// other values the demo key opens.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     if !cx.release {
         return out;
     }
     let demo = demo_fingerprints(cx);
+    // (file, name in file) of each SealedSecret reported by its record.
+    let mut recorded = BTreeSet::new();
     for ov in cx.overlays() {
         for rec in recorded_certs(cx, ov) {
             if !demo.contains(&rec.sha256) {
@@ -57,8 +83,25 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 short_sha256(&rec.sha256)
             );
             out.push(Finding::new(&META, rec.location(cx), message));
+            recorded.insert((rec.src.path.clone(), rec.src.name_in_file.clone()));
         }
     }
+    let Some(key) = demo_key() else {
+        return out;
+    };
+    out.extend(sealed_values::check_with(cx, &META, |_, v| {
+        let (file, name) = v.written_in();
+        let opened = v.checked()
+            && !recorded.contains(&(file.to_owned(), name.to_owned()))
+            && v.text()
+                .and_then(|t| crate::crypto::decode_value(t).ok())
+                .is_some_and(|raw| key.wraps_session_key(&raw));
+        if opened {
+            vec!["sealed with the demo certificate: its private key is published, so anyone can read this value".to_owned()]
+        } else {
+            Vec::new()
+        }
+    }));
     out
 }
 
@@ -78,5 +121,16 @@ mod tests {
             assert!(cert.is_demo(), "{rel}");
             assert_eq!(cert.sha256_fingerprint(), DEMO_CERT_SHA256, "{rel}");
         }
+    }
+
+    #[test]
+    fn the_demo_key_is_the_demo_certificates() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let pem = std::fs::read(root.join("tests/fixtures/demo/paper-sealing-cert.pem"));
+        let cert = crate::cert::Certificate::from_pem(&pem.expect("shipped demo certificate"));
+        let key = demo_key().expect("the embedded demo key loads");
+        let cert = cert.expect("parses");
+        let sealed = crate::crypto::seal(cert.public_key(), b"any/label", b"v").expect("seals");
+        assert!(key.wraps_session_key(&sealed));
     }
 }

@@ -527,6 +527,65 @@ fn issue_14_duplicate_key_in_sealedsecret_reports_the_yaml_error_not_knock_ons()
     kubectl_agrees_unbuildable(clean.path(), t.path(), "paper");
 }
 
+/// A value sealed with the demo certificate by another tool (`kubeseal --cert`, here the Python
+/// peer) records nothing, so the release gate passed it. The published demo key opens it, under
+/// any label: each such value of the release environment is reported at its key; values sealed
+/// for the environment's own certificate are not.
+#[test]
+fn values_the_demo_key_opens_fail_the_release_gate_without_a_record() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let Some(mut peer) = Peer::start() else {
+        return;
+    };
+    let cert = tempfile::tempdir().unwrap();
+    let real = cert.path().join("controller.pem");
+    std::fs::write(&real, fixtures::cert_pem(4096)).unwrap();
+    seal_paper_with(t.path(), &real);
+    let (code, hits) = check(t.path(), &["--release", "paper", "--render", "never"]);
+    assert_eq!(
+        (code, hits.len()),
+        (0, 0),
+        "sealed for paper's own key: {hits:?}"
+    );
+
+    // Two values replaced by the peer's, sealed for the demo certificate: one for paper's
+    // identity, one under another label (readable all the same).
+    let demo = fixtures::demo_cert_pem();
+    let path = t.path().join(PAPER_SS);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    for (key, label) in [
+        ("API_KEY", &b"emp-paper/emp-secrets"[..]),
+        ("REDIS_PASSWORD", b"elsewhere"),
+    ] {
+        let value = common::b64(&peer.encrypt(&demo, label, b"not-a-secret-any-more"));
+        let at = text.find(&format!("    {key}: ")).unwrap() + key.len() + 6;
+        let end = at + text[at..].find('\n').unwrap();
+        text.replace_range(at..end, &value);
+    }
+    std::fs::write(&path, &text).unwrap();
+    let (code, hits) = check(t.path(), &["--release", "paper", "--render", "never"]);
+    assert_eq!(code, 1, "{hits:?}");
+    let demo_hits: Vec<(&str, u64)> = of(&hits, "sealed-with-demo-certificate")
+        .iter()
+        .map(|h| (h.path.as_str(), h.line))
+        .collect();
+    let at = |key: &str| {
+        (
+            PAPER_SS,
+            line_of(t.path(), PAPER_SS, &format!("    {key}: ")),
+        )
+    };
+    assert_eq!(demo_hits, [at("API_KEY"), at("REDIS_PASSWORD")], "{hits:?}");
+    // Outside a release gate the demo is expected.
+    let (_, hits) = check(t.path(), &["--render", "never"]);
+    assert!(
+        of(&hits, "sealed-with-demo-certificate").is_empty(),
+        "{hits:?}"
+    );
+}
+
 /// Seals paper in `t` (whose committed certificate is first replaced by a non-demo TEST
 /// certificate) with `cert` given through `--cert`.
 fn seal_paper_with(t: &Path, cert: &Path) {
