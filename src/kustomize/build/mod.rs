@@ -258,7 +258,7 @@ impl<'r> Builder<'r> {
                 Some(docs)
             }
             Err(e) => {
-                let shown = self.rel(path).display().to_string();
+                let shown = self.rel(&normalize(path)).display().to_string();
                 let msg = match e {
                     Unread::NotUtf8 => format!("{shown} is not valid utf-8"),
                     Unread::Io(e) => format!("cannot read {shown}: {e}: kustomize fails to build"),
