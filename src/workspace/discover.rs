@@ -33,6 +33,9 @@ pub(crate) struct KustDir {
     /// False when its kustomization file cannot be read or does not parse: what it includes
     /// is then unknown, not nothing.
     pub(crate) parsed: bool,
+    /// Where it patches an Argo CD / Flux object, with a note for `check`
+    /// ([`super::deploy_patches::note`]).
+    pub(crate) deploy_patch: Option<(String, String)>,
 }
 
 /// What the walk found.
@@ -54,6 +57,10 @@ pub(crate) struct Scan {
     /// Flux `Kustomization`s deploying a path of another artifact than this repository, each
     /// as `file:line` with a note for `check` ([`artifact_note`]): not read.
     pub(crate) artifacts: Vec<(String, String)>,
+    /// Kustomizations patching Argo CD / Flux objects, each as `file:line` with a note for
+    /// `check` ([`super::deploy_patches::note`]): the patches are not applied to what
+    /// discovery reads.
+    pub(crate) deploy_patches: Vec<(String, String)>,
 }
 
 /// One environment candidate picked by [`pick`].
@@ -80,7 +87,12 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     // objects are merged in walk order: the first naming a directory says how it was found.
     s.kust = kfiles
         .into_par_iter()
-        .map(|(canon, dir, kfile)| (canon, read_kust(dir, &kfile)))
+        .map(|(canon, dir, kfile)| (canon, read_kust(root, dir, &kfile)))
+        .collect();
+    s.deploy_patches = s
+        .kust
+        .values()
+        .filter_map(|k| k.deploy_patch.clone())
         .collect();
     let remotes = Remotes::default();
     let objects: Vec<FileObjects> = yaml_files
@@ -193,12 +205,16 @@ pub(crate) fn reached(scan: &Scan, dir: &Path) -> Option<Vec<PathBuf>> {
 
 /// A kustomization directory with its kind and the local directories it includes (remote bases
 /// are skipped; a kustomization that cannot be read includes nothing, and is not `parsed`).
-fn read_kust(dir: PathBuf, kfile: &Path) -> KustDir {
-    let read: Option<Value> = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES)
-        .ok()
-        .and_then(|text| yaml_serde::from_str(crate::yamlpos::without_bom(&text)).ok());
+fn read_kust(root: &Path, dir: PathBuf, kfile: &Path) -> KustDir {
+    let text = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES).ok();
+    let read: Option<Value> = text
+        .as_deref()
+        .and_then(|text| yaml_serde::from_str(crate::yamlpos::without_bom(text)).ok());
     let parsed = read.is_some();
     let v = read.unwrap_or_default();
+    let deploy_patch = text
+        .as_deref()
+        .and_then(|t| super::deploy_patches::note(&rel(root, kfile), kfile, t, &v));
     let component = v.get("kind").and_then(Value::as_str) == Some("Component");
     let remote =
         |e: &&str| e.contains("://") || e.starts_with("git@") || e.starts_with("github.com/");
@@ -217,6 +233,7 @@ fn read_kust(dir: PathBuf, kfile: &Path) -> KustDir {
         component,
         includes,
         parsed,
+        deploy_patch,
     }
 }
 

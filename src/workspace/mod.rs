@@ -9,6 +9,7 @@
 //! Must not write anything or print.
 
 pub mod config;
+mod deploy_patches;
 mod discover;
 mod files;
 
@@ -249,6 +250,9 @@ pub struct Workspace {
     /// `OCIRepository`, `Bucket` or `ExternalArtifact` source), each as `file:line` with a note
     /// saying so: not read (`check` prints the notes).
     pub artifacts: Vec<(String, String)>,
+    /// Kustomizations that patch Argo CD / Flux objects, each as `file:line` with a note saying
+    /// that discovery reads those objects as written (`check` prints the notes).
+    pub deploy_patches: Vec<(String, String)>,
     /// The top-level directories (repository-relative) holding kustomizations or environment
     /// certificates: the tree `check` reads. `""` is the root itself.
     pub tree_dirs: Vec<String>,
@@ -344,6 +348,7 @@ impl Workspace {
             rejected,
             generated: scan.generated,
             artifacts: scan.artifacts,
+            deploy_patches: scan.deploy_patches,
             tree_dirs,
             texts: Arc::new(Mutex::new(scan.texts)),
             deploy_times: Arc::new(scan.deploy_times),
@@ -422,8 +427,12 @@ impl Workspace {
             "Flux Kustomizations not read, whose source is another artifact than this repository",
             &self.artifacts,
         );
+        let patched = listed(
+            "kustomizations patching Argo CD / Flux objects, read as written",
+            &self.deploy_patches,
+        );
         format!(
-            "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / Flux Kustomization objects naming directories (kustomization directories seen: {seen}{generated}{artifacts})"
+            "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / Flux Kustomization objects naming directories (kustomization directories seen: {seen}{generated}{artifacts}{patched})"
         )
     }
 }

@@ -1271,3 +1271,36 @@ fn a_flux_kustomization_without_a_path_deploys_the_repository_root() {
         assert_eq!(hits, std::slice::from_ref(&prefix), "{args:?}");
     }
 }
+
+/// Discovery reads Argo CD / Flux objects as written in their files. A kustomization that
+/// patches them (here `clusters/staging` pointing its `apps` Kustomization at another path, as
+/// Flux's multi-tenancy layout does per tenant) changes what they deploy, which discovery does
+/// not replay: `check` says so in a note naming the patch entry, instead of nothing.
+#[test]
+fn a_kustomization_patching_a_flux_kustomization_gets_a_note() {
+    let Some(repo) = Repo::new("flux") else {
+        return;
+    };
+    let k = "resources:\n  - apps.yaml\n  - infrastructure.yaml\npatches:\n  - target:\n      kind: Kustomization\n      name: apps\n    patch: |-\n      - op: replace\n        path: /spec/path\n        value: ./apps/production\n";
+    repo.write("clusters/staging/kustomization.yaml", k);
+    if common::kubectl().is_some() {
+        let render = common::kustomize(&repo.root().join("clusters/staging"));
+        assert!(render.contains("path: ./apps/production"), "{render}");
+    }
+    let out = repo.run(&["check"]);
+    let at = format!(
+        "clusters/staging/kustomization.yaml:{}",
+        line_of(k, "  - target:")
+    );
+    let note = stderr(&out)
+        .lines()
+        .find(|l| l.starts_with(&format!("note: {at} patches a Flux Kustomization")))
+        .map(str::to_owned);
+    assert!(note.is_some(), "{}", stderr(&out));
+    // Without the patch, no such note.
+    repo.write(
+        "clusters/staging/kustomization.yaml",
+        "resources:\n  - apps.yaml\n  - infrastructure.yaml\n",
+    );
+    assert!(!stderr(&repo.run(&["check"])).contains("patches a Flux"));
+}
