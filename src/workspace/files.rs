@@ -69,11 +69,13 @@ pub fn overlay_dir(root: &Path, env: &str) -> Result<PathBuf, SealError> {
         return Ok(e.dir);
     }
     let ws = super::get(root);
+    // A name is looked for beside the other environments; a path (`.`, `apps/x/`) where it says.
+    let is_path = env.contains('/') || env.starts_with('.');
     Err(SealError::UnknownEnv {
         env: env.to_owned(),
         dir: ws
             .common_parent()
-            .filter(|p| !p.is_empty())
+            .filter(|p| !p.is_empty() && !is_path)
             .map_or_else(|| env.to_owned(), |p| format!("{p}/{env}")),
         known: ws.names(),
     })

@@ -208,6 +208,14 @@ fn error_unknown_environment() {
         error: unknown environment `nosuch`: no kustomization in k8s/overlays/nosuch
         help: known environments: dev, paper, prod
     ");
+    // A path is looked for where it says, not beside the environments.
+    insta::assert_snapshot!(run(tree.root(), &["seal", ".", "--from", env]), @r"
+        exit: 2
+        --- stdout
+        --- stderr
+        error: unknown environment `.`: no kustomization in .
+        help: known environments: dev, paper, prod
+    ");
 }
 
 #[test]
