@@ -402,7 +402,13 @@ impl Workspace {
             );
         }
         let seen = if self.rejected.is_empty() {
-            "none found".to_owned()
+            match &self.config_file {
+                Some(file) if !self.config.ignore.is_empty() => format!(
+                    "none found outside what {file} ignores ({})",
+                    self.config.ignore.join(", ")
+                ),
+                _ => "none found".to_owned(),
+            }
         } else {
             self.rejected
                 .iter()

@@ -429,6 +429,13 @@ fn issue_16_no_environment_is_exit_2_naming_where_it_looked() {
         assert!(e.contains("site: no secret in its render"), "{e}");
         assert!(e.contains("Argo CD Application"), "{e}");
     }
+    // Everything ignored by the config: the error says so, rather than that none exist.
+    repo.write("emp-seal.toml", "ignore = [\"base/**\", \"site/**\"]\n");
+    let e = fails_cleanly(&repo.run(&["check"]));
+    assert!(
+        e.contains("none found outside what emp-seal.toml ignores (base/**, site/**)"),
+        "{e}"
+    );
 }
 
 #[test]
