@@ -23,7 +23,7 @@ use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
 pub static META: RuleMeta = RuleMeta {
     id: "sealed-with-demo-certificate",
-    summary: "Under --release, a SealedSecret records that it was sealed with the demo certificate",
+    summary: "Under --release, a SealedSecret was sealed with the demo certificate (its record says so, or the published demo key opens a value)",
     default_severity: Severity::Error,
     hint: "re-seal with the environment's controller certificate (kubeseal --fetch-cert, then emp-seal <env> --from FILE)",
     scope: RuleScope::Model,
