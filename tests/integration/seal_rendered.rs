@@ -838,24 +838,26 @@ fn configured_environments_keep_their_variants() {
         .position(|l| l == "      namePrefix: x-")
         .unwrap() as u64
         + 1;
-    let out = tree.run(&["check", "--release", "paper", "--format", "json"]);
-    let hits: Vec<_> = common::report_hits(&out.stdout)
-        .into_iter()
-        .filter(|h| h.rule == "overlay-not-modelled")
-        .collect();
+    let (_, hits) = common::check_hits(tree.root(), &["--release", "paper"]);
     // (The tests run in this repository's root, which has its own `k8s/no-keda/paper`: the
     // variant, named by its path, must be looked for in the tree checked, not there.)
-    assert_eq!(hits.len(), 1, "{hits:?}");
-    assert_eq!(
-        (hits[0].path.as_str(), hits[0].line),
-        ("argocd/paper.yaml", line)
-    );
-    assert_eq!(hits[0].severity, "error");
+    let found: Vec<(&str, u64, &str, &str)> = hits
+        .iter()
+        .filter(|h| h.rule == "overlay-not-modelled")
+        .map(|h| {
+            (
+                h.path.as_str(),
+                h.line,
+                h.severity.as_str(),
+                h.message.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{hits:?}");
+    let (path, at, severity, message) = found[0];
+    assert_eq!((path, at, severity), ("argocd/paper.yaml", line, "error"));
     assert!(
-        hits[0]
-            .message
-            .starts_with("overlay paper, variant `k8s/no-keda/paper`: "),
-        "{}",
-        hits[0].message
+        message.starts_with("overlay paper, variant `k8s/no-keda/paper`: "),
+        "{message}"
     );
 }
