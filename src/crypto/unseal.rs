@@ -105,7 +105,8 @@ impl UnsealingKey {
     /// Whether the sealed value `value` (raw bytes) wraps its session key for this key, under
     /// whatever label it was sealed with: the RSA part is as long as the modulus, and its RSADP
     /// output is an OAEP encoding of a session key, whatever its label hashed to. For a
-    /// published key only (the demo key): the padding check is not constant-time.
+    /// published key only (the demo key): the RSA operation is not blinded and the padding
+    /// check is not constant-time, since there is nothing secret to leak.
     pub fn wraps_session_key(&self, value: &[u8]) -> bool {
         let k = self.key.size();
         let Some((len_bytes, rest)) = value.split_first_chunk::<LENGTH_PREFIX_BYTES>() else {
@@ -117,7 +118,7 @@ impl UnsealingKey {
         let Ok(c) = BoxedUint::from_be_slice(&rest[..k], self.key.n_bits_precision()) else {
             return false;
         };
-        let Ok(m) = rsa::hazmat::rsa_decrypt_and_check(&self.key, Some(&mut SysRng), &c) else {
+        let Ok(m) = rsa::hazmat::rsa_decrypt_and_check(&self.key, None::<&mut SysRng>, &c) else {
             return false;
         };
         let m = Zeroizing::new(m.to_be_bytes());
