@@ -211,6 +211,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
             .generated
             .iter()
             .chain(&ws.artifacts)
+            .chain(&ws.unresolved)
             .chain(&ws.deploy_patches)
             .map(|(_, note)| note.clone())
             .collect(),

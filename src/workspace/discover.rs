@@ -57,6 +57,9 @@ pub(crate) struct Scan {
     /// Flux `Kustomization`s deploying a path of another artifact than this repository, each
     /// as `file:line` with a note for `check` ([`artifact_note`]): not read.
     pub(crate) artifacts: Vec<(String, String)>,
+    /// Argo CD `ApplicationSet`s whose paths are not known offline, each as `file:line` with a
+    /// note for `check` ([`unresolved_note`]): not read.
+    pub(crate) unresolved: Vec<(String, String)>,
     /// Kustomizations patching Argo CD / Flux objects, each as `file:line` with a note for
     /// `check` ([`super::deploy_patches::note`]): the patches are not applied to what
     /// discovery reads.
@@ -125,6 +128,7 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
                 .map(|(note, _)| note),
         );
         s.artifacts.extend(o.artifacts);
+        s.unresolved.extend(o.unresolved);
         s.texts.extend(o.text.map(|t| (f, t)));
     }
     s.generated.sort();
@@ -286,6 +290,8 @@ struct FileObjects {
     named: Vec<Named>,
     generated: Vec<(GeneratedNote, Option<(String, String)>)>,
     artifacts: Vec<(String, String)>,
+    /// Argo CD `ApplicationSet`s whose paths cannot be resolved ([`unresolved_note`]).
+    unresolved: Vec<(String, String)>,
     /// Its Flux `GitRepository` objects ([`git_repository`]).
     git_repositories: Vec<((String, String), String)>,
     text: Option<String>,
@@ -362,35 +368,59 @@ fn object_paths(
                 Vec::new()
             },
         };
-        let found = if flux {
-            Found::FluxKustomization {
-                file: file.to_owned(),
-            }
-        } else {
-            Found::ArgoApplication {
-                file: file.to_owned(),
+        let owned = file.to_owned();
+        let found = match kind {
+            "Kustomization" => Found::FluxKustomization { file: owned },
+            "ApplicationSet" => Found::ArgoApplicationSet { file: owned },
+            _ => Found::ArgoApplication { file: owned },
+        };
+        let mut path_key = at.clone();
+        path_key.push(Seg::from("path"));
+        let line = doc.find_or_parent(&path_key).line;
+        let elsewhere = |u: &str| remotes.elsewhere(root, u);
+        let dirs = match super::appset::paths(root, v, p, &elsewhere) {
+            Ok(dirs) => dirs,
+            Err(why) => {
+                out.unresolved.push(unresolved_note(v, file, line, p, &why));
+                continue;
             }
         };
-        let source = git_source(v);
-        let rel_dir = p.trim_start_matches("./").trim_start_matches('/');
-        let dir = root.join(rel_dir);
-        if kustomization_file(&dir).is_some() {
-            if let Ok(dir) = std::fs::canonicalize(&dir) {
-                out.named.push(Named {
-                    dir,
-                    found,
-                    deploy_time,
-                    source,
-                });
+        for p in dirs {
+            let rel_dir = p.trim_start_matches("./").trim_start_matches('/');
+            let dir = root.join(rel_dir);
+            let source = git_source(v);
+            if kustomization_file(&dir).is_some() {
+                if let Ok(dir) = std::fs::canonicalize(&dir) {
+                    let (found, deploy_time) = (found.clone(), deploy_time.clone());
+                    out.named.push(Named {
+                        dir,
+                        found,
+                        deploy_time,
+                        source,
+                    });
+                }
+            } else if dir.is_dir() {
+                let note = generated_note(rel_dir, kind, file, line);
+                out.generated.push((note, source));
             }
-        } else if dir.is_dir() {
-            let mut path_key = at.clone();
-            path_key.push(Seg::from("path"));
-            let line = doc.find_or_parent(&path_key).line;
-            out.generated
-                .push((generated_note(rel_dir, kind, file, line), source));
         }
     }
+}
+
+/// Where (`file:line` of its template's `path`) and a note for `check`, when the paths the
+/// `ApplicationSet` `v` deploys cannot be known offline (`why`, see [`super::appset::paths`]).
+fn unresolved_note(v: &Value, file: &str, line: u32, path: &str, why: &str) -> (String, String) {
+    let name = v
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let note = format!(
+        "note: Argo CD ApplicationSet `{}` in {file}:{line} deploys `{}`, which emp-seal cannot resolve offline ({why}): the directories its Applications deploy, and the kustomize options its template applies to them at sync time, are not read",
+        name.escape_debug(),
+        path.escape_debug()
+    );
+    (format!("{file}:{line}"), note)
 }
 
 /// The kinds of a Flux `Kustomization`'s `spec.sourceRef` whose artifact is not a git
@@ -493,10 +523,10 @@ fn deploy_options(
     options: &[&str],
     (kind, file): (&str, &str),
 ) -> Vec<DeployOption> {
-    let tool = if kind == "Application" {
-        "Argo CD Application"
-    } else {
-        "Flux Kustomization"
+    let tool = match kind {
+        "Application" => "Argo CD Application",
+        "ApplicationSet" => "Argo CD ApplicationSet",
+        _ => "Flux Kustomization",
     };
     renaming_options(source, options)
         .map(|key| {
@@ -545,7 +575,7 @@ fn post_build(doc: &crate::yamlpos::Document<'_>, spec: &Value, file: &str) -> V
 /// The directory `rel_dir` an object of `kind` (at `file:line`) deploys, which has no
 /// kustomization file, and the note `check` prints about it (see [`Scan::generated`]).
 fn generated_note(rel_dir: &str, kind: &str, file: &str, line: u32) -> (String, String) {
-    let tool = if kind == "Application" {
+    let tool = if kind.starts_with("Application") {
         "Argo CD"
     } else {
         "Flux"
@@ -569,20 +599,33 @@ fn generated_note(rel_dir: &str, kind: &str, file: &str, line: u32) -> (String, 
 /// its kustomize options.
 type DeploySource<'v> = (Vec<Seg>, &'v Value, &'static [&'static str]);
 
-/// The sources of an Argo CD `Application` (`spec.source`, `spec.sources[]`) or a Flux
+/// The sources of an Argo CD `Application` (`spec.source`, `spec.sources[]`; an
+/// `ApplicationSet`'s under `spec.template.spec`) or a Flux
 /// `Kustomization` (its `spec`): where each is in the document, the mapping, and where its
 /// kustomize options sit in it (`kustomize` for Argo CD, the mapping itself for Flux). `None`
 /// for any other object.
 fn deploy_sources<'v>(api: &str, kind: &str, v: &'v Value) -> Option<Vec<DeploySource<'v>>> {
     let spec = v.get("spec")?;
     let at = |keys: &[&str]| keys.iter().map(|k| Seg::from(*k)).collect::<Vec<Seg>>();
-    if api.starts_with("argoproj.io/") && kind == "Application" {
+    if api.starts_with("argoproj.io/") && matches!(kind, "Application" | "ApplicationSet") {
+        // An ApplicationSet's Applications are its `spec.template`.
+        let (spec, base) = if kind == "ApplicationSet" {
+            let template = spec.get("template")?.get("spec")?;
+            (template, &["spec", "template", "spec"][..])
+        } else {
+            (spec, &["spec"][..])
+        };
+        let under = |key: &str| {
+            let mut path = at(base);
+            path.push(Seg::from(key));
+            path
+        };
         let one = spec
             .get("source")
-            .map(|s| (at(&["spec", "source"]), s, &["kustomize"][..]));
+            .map(|s| (under("source"), s, &["kustomize"][..]));
         let many = spec.get("sources").and_then(Value::as_sequence);
         let many = many.into_iter().flatten().enumerate().map(|(i, s)| {
-            let mut path = at(&["spec", "sources"]);
+            let mut path = under("sources");
             path.push(Seg::Index(i));
             (path, s, &["kustomize"][..])
         });

@@ -8,6 +8,7 @@
 //! certificate path. Every other module asks here instead of joining directory names itself.
 //! Must not write anything or print.
 
+mod appset;
 pub mod config;
 mod deploy_patches;
 mod discover;
@@ -170,6 +171,12 @@ pub enum Found {
         /// The file, repository-relative.
         file: String,
     },
+    /// Named by an Argo CD `ApplicationSet`'s template in this file (the first object naming
+    /// it), through its generators.
+    ArgoApplicationSet {
+        /// The file, repository-relative.
+        file: String,
+    },
     /// Named by a Flux `Kustomization` in this file (the first object naming it).
     FluxKustomization {
         /// The file, repository-relative.
@@ -191,6 +198,9 @@ impl std::fmt::Display for Found {
             Found::Graph => write!(f, "top-level kustomization (nothing includes it)"),
             Found::Wrapped => write!(f, "overlay wrapped only by variants"),
             Found::ArgoApplication { file, .. } => write!(f, "Argo CD Application in {file}"),
+            Found::ArgoApplicationSet { file, .. } => {
+                write!(f, "Argo CD ApplicationSet in {file}")
+            }
             Found::FluxKustomization { file, .. } => write!(f, "Flux Kustomization in {file}"),
             Found::Config { glob } => write!(f, "config glob {glob}"),
             Found::Path => write!(f, "path given on the command line"),
@@ -253,6 +263,9 @@ pub struct Workspace {
     /// Kustomizations that patch Argo CD / Flux objects, each as `file:line` with a note saying
     /// that discovery reads those objects as written (`check` prints the notes).
     pub deploy_patches: Vec<(String, String)>,
+    /// Argo CD `ApplicationSet`s whose paths cannot be known offline, each as `file:line` with
+    /// a note saying so: not read (`check` prints the notes).
+    pub unresolved: Vec<(String, String)>,
     /// The top-level directories (repository-relative) holding kustomizations or environment
     /// certificates: the tree `check` reads. `""` is the root itself.
     pub tree_dirs: Vec<String>,
@@ -349,6 +362,7 @@ impl Workspace {
             generated: scan.generated,
             artifacts: scan.artifacts,
             deploy_patches: scan.deploy_patches,
+            unresolved: scan.unresolved,
             tree_dirs,
             texts: Arc::new(Mutex::new(scan.texts)),
             deploy_times: Arc::new(scan.deploy_times),
@@ -433,12 +447,16 @@ impl Workspace {
             "Flux Kustomizations not read, whose source is another artifact than this repository",
             &self.artifacts,
         );
+        let unresolved = listed(
+            "Argo CD ApplicationSets not read, whose paths are not known offline",
+            &self.unresolved,
+        );
         let patched = listed(
             "kustomizations patching Argo CD / Flux objects, read as written",
             &self.deploy_patches,
         );
         format!(
-            "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / Flux Kustomization objects naming directories (kustomization directories seen: {seen}{generated}{artifacts}{patched})"
+            "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / Flux Kustomization objects naming directories (kustomization directories seen: {seen}{generated}{artifacts}{unresolved}{patched})"
         )
     }
 }

@@ -1323,3 +1323,65 @@ fn a_kustomization_patching_a_flux_kustomization_gets_a_note() {
     );
     assert!(!stderr(&repo.run(&["check"])).contains("patches a Flux"));
 }
+
+/// An Argo CD `ApplicationSet` whose template deploys `{{path}}` over a git `directories`
+/// generator (or `services/billing/{{env}}` over a `list` one) names the environments its
+/// Applications deploy, and its template's `kustomize.namePrefix` is an `overlay-not-modelled`
+/// finding for each of them. `ApplicationSet`s were not read at all: the prefix passed. One whose
+/// generator needs a cluster (`clusters`) is not read, and a note says so.
+#[test]
+fn argo_cd_application_sets_name_environments_and_their_options_count() {
+    let file = "argocd/applications.yaml";
+    let set = |generators: &str, path: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: billing\n  namespace: argocd\nspec:\n  generators:\n{generators}  template:\n    metadata:\n      name: 'billing-{{{{path.basename}}}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://example.org/gitops.git\n        targetRevision: main\n        path: '{path}'\n        kustomize:\n          namePrefix: x-\n      destination:\n        server: https://kubernetes.default.svc\n        namespace: billing\n"
+        )
+    };
+    let git = "    - git:\n        repoURL: https://example.org/gitops.git\n        revision: main\n        directories:\n          - path: services/billing/*\n          - path: services/billing/common\n            exclude: true\n";
+    let list = "    - list:\n        elements:\n          - env: live\n          - env: qa\n";
+    for (generators, path) in [(git, "{{path}}"), (list, "services/billing/{{.env}}")] {
+        let Some(repo) = Repo::new("argocd") else {
+            return;
+        };
+        let text = set(generators, path);
+        repo.write(file, &text);
+        let envs: Vec<(String, String, String)> = repo
+            .layout()
+            .into_iter()
+            .map(|(n, d, f, _)| (n, d, f))
+            .collect();
+        let found = format!("Argo CD ApplicationSet in {file}");
+        assert_eq!(
+            envs,
+            [
+                ("live".into(), "services/billing/live".into(), found.clone()),
+                ("qa".into(), "services/billing/qa".into(), found.clone()),
+            ],
+            "{path}"
+        );
+        let prefix = format!("{file}:{}", line_of(&text, "          namePrefix: x-"));
+        let hits: Vec<String> = not_modelled_hits(&repo.run(&["check", "--format", "json"]))
+            .into_iter()
+            .map(|h| format!("{}:{}", h.path, h.line))
+            .collect();
+        assert_eq!(hits, [prefix.clone(), prefix], "{path}");
+    }
+
+    let Some(repo) = Repo::new("argocd") else {
+        return;
+    };
+    let text = set("    - clusters: {}\n", "services/billing/{{name}}");
+    repo.write(file, &text);
+    let err = stderr(&repo.run(&["check"]));
+    let at = format!(
+        "{file}:{}",
+        line_of(&text, "        path: 'services/billing/{{name}}'")
+    );
+    assert!(
+        err.contains(&format!(
+            "note: Argo CD ApplicationSet `billing` in {at} deploys"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("(a `clusters` generator)"), "{err}");
+}

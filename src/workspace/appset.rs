@@ -1,0 +1,230 @@
+//! Argo CD `ApplicationSet`s: the directories of this repository their generated Applications
+//! deploy, where that can be known offline from the repository itself.
+//!
+//! An `ApplicationSet` renders one Application per parameter set of its generators into
+//! `spec.template` (argo-cd `applicationset/utils/utils.go`: `{{param}}` placeholders, or
+//! `{{.param}}` with `goTemplate`). Two generators draw their parameters from what is here:
+//! a `list` (its `elements`) and a `git` generator's `directories` (`path` is each matching
+//! directory, `path.basename` its last component; `exclude: true` entries remove directories;
+//! argo-cd `applicationset/generators/git.go`). Every other generator (clusters, matrix, merge,
+//! SCM provider, pull requests, a git generator's `files`, plugins) needs a cluster or a
+//! service: its Applications are not read, and `check` says so in a note.
+
+use std::path::Path;
+
+use yaml_serde::Value;
+
+use super::config::glob_match;
+
+/// The repository-relative directories `template_path` (the template's `source.path`) names
+/// for the `ApplicationSet` `v`: itself when it holds no placeholder; else one per parameter set
+/// of its generators, `git` directory patterns expanded against the directories under `root`
+/// (`elsewhere` says whether a generator's `repoURL` is another repository's, whose
+/// directories are not this one's). `Err` says why they cannot be known.
+pub(crate) fn paths(
+    root: &Path,
+    v: &Value,
+    template_path: &str,
+    elsewhere: &dyn Fn(&str) -> bool,
+) -> Result<Vec<String>, String> {
+    if !template_path.contains("{{") {
+        return Ok(vec![template_path.to_owned()]);
+    }
+    let generators = v
+        .get("spec")
+        .and_then(|s| s.get("generators"))
+        .and_then(Value::as_sequence)
+        .ok_or("no generators")?;
+    let mut out = Vec::new();
+    for g in generators {
+        if let Some(list) = g.get("list") {
+            out.extend(list_paths(list, template_path)?);
+        } else if let Some(git) = g.get("git") {
+            let url = git.get("repoURL").and_then(Value::as_str).unwrap_or("");
+            if !elsewhere(url) {
+                out.extend(git_paths(root, git, template_path)?);
+            }
+        } else {
+            let name = g
+                .as_mapping()
+                .and_then(|m| m.keys().next())
+                .and_then(Value::as_str)
+                .unwrap_or("unnamed");
+            return Err(format!("a `{name}` generator"));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The paths of a `list` generator: `template` with each element's values put in.
+fn list_paths(list: &Value, template: &str) -> Result<Vec<String>, String> {
+    let elements = list
+        .get("elements")
+        .and_then(Value::as_sequence)
+        .ok_or("a `list` generator without `elements`")?;
+    elements
+        .iter()
+        .map(|e| {
+            fill(template, |name| {
+                e.get(name).and_then(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    Value::Bool(b) => Some(b.to_string()),
+                    _ => None,
+                })
+            })
+        })
+        .collect()
+}
+
+/// The directories of a `git` generator's `directories`: `template` with each pattern put in
+/// as `path`, expanded against the tree, less the excluded ones.
+fn git_paths(root: &Path, git: &Value, template: &str) -> Result<Vec<String>, String> {
+    let dirs = git
+        .get("directories")
+        .and_then(Value::as_sequence)
+        .ok_or("a `git` generator without `directories` (its `files` are read at sync time)")?;
+    let mut include = Vec::new();
+    let mut exclude = Vec::new();
+    for d in dirs {
+        let pattern = d.get("path").and_then(Value::as_str).unwrap_or_default();
+        if d.get("exclude").and_then(Value::as_bool) == Some(true) {
+            exclude.push(pattern.to_owned());
+        } else {
+            include.push(pattern.to_owned());
+        }
+    }
+    let mut out = Vec::new();
+    for pattern in include {
+        let matched = expand(root, &pattern)?;
+        for dir in matched
+            .iter()
+            .filter(|d| !exclude.iter().any(|x| glob_match(x, d)))
+        {
+            let basename = dir.rsplit('/').next().unwrap_or(dir).to_owned();
+            out.push(fill(template, |name| match name {
+                "path" | "path.path" => Some(dir.clone()),
+                "path.basename" => Some(basename.clone()),
+                _ => None,
+            })?);
+        }
+    }
+    Ok(out)
+}
+
+/// `template` with every `{{ name }}` / `{{ .name }}` replaced by `value(name)`; `Err` naming
+/// the first placeholder it has no value for.
+fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let end = rest[start..]
+            .find("}}")
+            .map(|e| start + e)
+            .ok_or_else(|| format!("`{template}` has an unclosed `{{{{`"))?;
+        let name = rest[start + 2..end].trim().trim_start_matches('.');
+        let v = value(name).ok_or_else(|| format!("`{{{{{name}}}}}` is not known offline"))?;
+        out.push_str(&rest[..start]);
+        out.push_str(&v);
+        rest = &rest[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The directories under `root` a git generator's pattern matches (`path.Match` per component:
+/// `*`, no `**`), repository-relative, without hidden ones.
+fn expand(root: &Path, pattern: &str) -> Result<Vec<String>, String> {
+    if pattern.contains("**") || pattern.contains('[') || pattern.contains('?') {
+        return Err(format!("the directory pattern `{pattern}`"));
+    }
+    let mut found = vec![String::new()];
+    for part in pattern
+        .trim_matches('/')
+        .split('/')
+        .filter(|p| !p.is_empty())
+    {
+        let mut next = Vec::new();
+        for base in &found {
+            let join = |name: &str| {
+                if base.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{base}/{name}")
+                }
+            };
+            if !part.contains('*') {
+                if root.join(join(part)).is_dir() {
+                    next.push(join(part));
+                }
+                continue;
+            }
+            let Ok(entries) = std::fs::read_dir(root.join(base)) else {
+                continue;
+            };
+            for e in entries.filter_map(Result::ok) {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !name.starts_with('.') && e.path().is_dir() && glob_match(part, &name) {
+                    next.push(join(&name));
+                }
+            }
+        }
+        found = next;
+    }
+    found.sort();
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_and_git_directory_generators_give_paths_and_others_say_why_not() {
+        let t = tempfile::tempdir().expect("tempdir");
+        for d in ["apps/a/prod", "apps/b/prod", "apps/skip/prod", "apps/c/dev"] {
+            std::fs::create_dir_all(t.path().join(d)).expect("mkdir");
+        }
+        let set = |gens: &str| -> Value {
+            yaml_serde::from_str(&format!("spec:\n  generators:\n{gens}")).expect("parses")
+        };
+        let here = |_: &str| false;
+        let git = set(
+            "    - git:\n        repoURL: https://example.org/r.git\n        directories:\n          - path: apps/*\n          - path: apps/skip\n            exclude: true\n",
+        );
+        // (`apps/c/prod` does not exist: the caller skips what is not a directory, as Argo CD's
+        // Application for it would fail.)
+        let want: Vec<String> = vec![
+            "apps/a/prod".into(),
+            "apps/b/prod".into(),
+            "apps/c/prod".into(),
+        ];
+        assert_eq!(
+            paths(t.path(), &git, "{{path}}/prod", &here),
+            Ok(want.clone())
+        );
+        let got = paths(t.path(), &git, "apps/{{.path.basename}}/prod", &here);
+        assert_eq!(got, Ok(want));
+        // Another repository's directories are not this one's.
+        assert_eq!(paths(t.path(), &git, "{{path}}", &|_| true), Ok(Vec::new()));
+
+        let list =
+            set("    - list:\n        elements:\n          - env: dev\n          - env: prod\n");
+        let got = paths(t.path(), &list, "apps/c/{{env}}", &here);
+        assert_eq!(got, Ok(vec!["apps/c/dev".into(), "apps/c/prod".into()]));
+        assert_eq!(
+            paths(t.path(), &list, "literal/path", &here),
+            Ok(vec!["literal/path".into()])
+        );
+
+        let clusters = set("    - clusters: {}\n");
+        assert_eq!(
+            paths(t.path(), &clusters, "{{name}}", &here),
+            Err("a `clusters` generator".into())
+        );
+        let unknown = paths(t.path(), &list, "apps/{{cluster}}", &here);
+        assert_eq!(unknown, Err("`{{cluster}}` is not known offline".into()));
+    }
+}
