@@ -1,6 +1,6 @@
-//! Kustomizations that patch the Argo CD `Application` / Flux `Kustomization` objects discovery
-//! reads. Discovery reads those objects as written in their files; a kustomization that patches
-//! them (Flux multi-tenancy's `tenants/<env>` setting a base `Kustomization`'s `spec.path`, a
+//! Kustomizations that patch the Argo CD `Application` / `ApplicationSet` and Flux
+//! `Kustomization` objects discovery reads. Discovery reads those objects as written in their
+//! files; a kustomization that patches them (Flux multi-tenancy's `tenants/<env>` setting a base `Kustomization`'s `spec.path`, a
 //! `clusters/<env>` adding `postBuild` or `targetNamespace`) changes what they deploy and how,
 //! which discovery does not replay. It cannot look there, so `check` says so in a note.
 
@@ -12,9 +12,10 @@ use crate::yamlpos::Seg;
 
 /// The kinds discovery reads, with the API group each belongs to (kustomize's own
 /// `Kustomization` is a file, never a resource, so a `Kustomization` resource is Flux's).
-const DEPLOY_KINDS: [(&str, &str); 2] = [
+const DEPLOY_KINDS: [(&str, &str); 3] = [
     ("Kustomization", "kustomize.toolkit.fluxcd.io"),
     ("Application", "argoproj.io"),
+    ("ApplicationSet", "argoproj.io"),
 ];
 
 /// Largest patch file read to learn what it patches.
@@ -32,10 +33,10 @@ pub(crate) fn note(file: &str, kfile: &Path, text: &str, v: &Value) -> Option<(S
         .find_map(|(key, i, e)| Some((key, i, patched_kind(dir, e)?)))?;
     let doc = crate::yamlpos::documents(text).into_iter().next()?;
     let line = doc.find_or_parent(&[Seg::from(key), Seg::from(i)]).line;
-    let what = if kind == "Application" {
-        "Argo CD Application"
-    } else {
-        "Flux Kustomization"
+    let what = match kind {
+        "Application" => "Argo CD Application",
+        "ApplicationSet" => "Argo CD ApplicationSet",
+        _ => "Flux Kustomization",
     };
     let note = format!(
         "note: {file}:{line} patches a {what}: emp-seal reads Argo CD / Flux objects as written in their files, so the path, source or sync-time options this patch gives it are not seen (which environments it names, and what it applies to them at sync time)"
