@@ -1,8 +1,9 @@
 //! Kustomizations that patch the Argo CD `Application` / `ApplicationSet` and Flux
 //! `Kustomization` objects discovery reads. Discovery reads those objects as written in their
-//! files; a kustomization that patches them (Flux multi-tenancy's `tenants/<env>` setting a base `Kustomization`'s `spec.path`, a
-//! `clusters/<env>` adding `postBuild` or `targetNamespace`) changes what they deploy and how,
-//! which discovery does not replay. It cannot look there, so `check` says so in a note.
+//! files; a kustomization that patches them (Flux multi-tenancy's `tenants/<env>` setting a
+//! base `Kustomization`'s `spec.path`, a `clusters/<env>` adding `postBuild` or
+//! `targetNamespace`) changes what they deploy and how, which discovery does not replay. It
+//! cannot look there, so `check` says so in a note.
 
 use std::path::Path;
 
