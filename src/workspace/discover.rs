@@ -410,17 +410,20 @@ fn object_paths(
 /// Where (`file:line` of its template's `path`) and a note for `check`, when the paths the
 /// `ApplicationSet` `v` deploys cannot be known offline (`why`, see [`super::appset::paths`]).
 fn unresolved_note(v: &Value, file: &str, line: u32, path: &str, why: &str) -> (String, String) {
-    let name = v
-        .get("metadata")
-        .and_then(|m| m.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
     let note = format!(
         "note: Argo CD ApplicationSet `{}` in {file}:{line} deploys `{}`, which emp-seal cannot resolve offline ({why}): the directories its Applications deploy, and the kustomize options its template applies to them at sync time, are not read",
-        name.escape_debug(),
+        object_name(v).escape_debug(),
         path.escape_debug()
     );
     (format!("{file}:{line}"), note)
+}
+
+/// An object's `metadata.name`, empty when it has none.
+fn object_name(v: &Value) -> &str {
+    v.get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 /// The kinds of a Flux `Kustomization`'s `spec.sourceRef` whose artifact is not a git
@@ -447,14 +450,9 @@ fn artifact_note(
         .find_or_parent(&[Seg::from("spec"), Seg::from("sourceRef"), Seg::from("kind")])
         .line;
     let path = spec.get("path").and_then(Value::as_str).unwrap_or("./");
-    let name = v
-        .get("metadata")
-        .and_then(|m| m.get("name"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
     let note = format!(
         "note: Flux Kustomization `{}` in {file}:{line} deploys `{}` of its {kind} source, an artifact that is not this repository: emp-seal does not read it (no environment, and its sync-time options and postBuild are not laid on this repository's directory of that path)",
-        name.escape_debug(),
+        object_name(v).escape_debug(),
         path.escape_debug()
     );
     Some((format!("{file}:{line}"), note))

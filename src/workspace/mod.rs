@@ -439,24 +439,29 @@ impl Workspace {
             let places: Vec<&str> = notes.iter().map(|(p, _)| p.as_str()).collect();
             format!("; {what}: {}", places.join(", "))
         };
-        let generated = listed(
-            "directories they deploy that have no kustomization file, which emp-seal does not model",
-            &self.generated,
-        );
-        let artifacts = listed(
-            "Flux Kustomizations not read, whose source is another artifact than this repository",
-            &self.artifacts,
-        );
-        let unresolved = listed(
-            "Argo CD ApplicationSets not read, whose paths are not known offline",
-            &self.unresolved,
-        );
-        let patched = listed(
-            "kustomizations patching Argo CD / Flux objects, read as written",
-            &self.deploy_patches,
-        );
+        let notes: String = [
+            (
+                "directories they deploy that have no kustomization file, which emp-seal does not model",
+                &self.generated,
+            ),
+            (
+                "Flux Kustomizations not read, whose source is another artifact than this repository",
+                &self.artifacts,
+            ),
+            (
+                "Argo CD ApplicationSets not read, whose paths are not known offline",
+                &self.unresolved,
+            ),
+            (
+                "kustomizations patching Argo CD / Flux objects, read as written",
+                &self.deploy_patches,
+            ),
+        ]
+        .into_iter()
+        .map(|(what, notes)| listed(what, notes))
+        .collect();
         format!(
-            "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / Flux Kustomization objects naming directories (kustomization directories seen: {seen}{generated}{artifacts}{unresolved}{patched})"
+            "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / Flux Kustomization objects naming directories (kustomization directories seen: {seen}{notes})"
         )
     }
 }
