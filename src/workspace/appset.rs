@@ -6,10 +6,12 @@
 //! `{{.param}}` with `goTemplate`). Two generators draw their parameters from what is here:
 //! a `list` (its `elements`) and a `git` generator's `directories` (`path` is each matching
 //! directory, `path.basename` its last component; `exclude: true` entries remove directories;
-//! argo-cd `applicationset/generators/git.go`). Every other generator (clusters, matrix, merge,
-//! SCM provider, pull requests, a git generator's `files`, plugins) needs a cluster or a
-//! service: its Applications are not read, and `check` says so in a note.
+//! argo-cd `applicationset/generators/git.go`); a `matrix` of two such generators combines
+//! them (`matrix.go`). Every other generator (clusters, merge, SCM provider, pull requests, a
+//! git generator's `files`, plugins) needs a cluster or a service: its Applications are not
+//! read, and `check` says so in a note.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use yaml_serde::Value;
@@ -18,9 +20,7 @@ use super::config::glob_match;
 
 /// The repository-relative directories `template_path` (the template's `source.path`) names
 /// for the `ApplicationSet` `v`: itself when it holds no placeholder; else one per parameter set
-/// of its generators, `git` directory patterns expanded against the directories under `root`
-/// (`elsewhere` says whether a generator's `repoURL` is another repository's, whose
-/// directories are not this one's). `Err` says why they cannot be known.
+/// of its generators ([`params`]). `Err` says why they cannot be known.
 pub(crate) fn paths(
     root: &Path,
     v: &Value,
@@ -37,20 +37,8 @@ pub(crate) fn paths(
         .ok_or("no generators")?;
     let mut out = Vec::new();
     for g in generators {
-        if let Some(list) = g.get("list") {
-            out.extend(list_paths(list, template_path)?);
-        } else if let Some(git) = g.get("git") {
-            let url = git.get("repoURL").and_then(Value::as_str).unwrap_or("");
-            if !elsewhere(url) {
-                out.extend(git_paths(root, git, template_path)?);
-            }
-        } else {
-            let name = g
-                .as_mapping()
-                .and_then(|m| m.keys().next())
-                .and_then(Value::as_str)
-                .unwrap_or("unnamed");
-            return Err(format!("a `{name}` generator"));
+        for set in params(root, g, elsewhere)? {
+            out.push(fill(template_path, |name| set.get(name).cloned())?);
         }
     }
     out.sort();
@@ -58,30 +46,79 @@ pub(crate) fn paths(
     Ok(out)
 }
 
-/// The paths of a `list` generator: `template` with each element's values put in.
-fn list_paths(list: &Value, template: &str) -> Result<Vec<String>, String> {
+/// One generated Application's parameters, by name (`path`, `path.basename`, a list key).
+type Params = BTreeMap<String, String>;
+
+/// The parameter sets of one generator: a `list`'s elements; a `git` generator's directories
+/// (patterns expanded against the tree under `root`, excluded ones removed; none for another
+/// repository, `elsewhere`); a `matrix`'s two generators combined, every set of the first with
+/// every set of the second. `Err` names a generator whose parameters are not known offline.
+fn params(root: &Path, g: &Value, elsewhere: &dyn Fn(&str) -> bool) -> Result<Vec<Params>, String> {
+    if let Some(list) = g.get("list") {
+        list_params(list)
+    } else if let Some(git) = g.get("git") {
+        let url = git.get("repoURL").and_then(Value::as_str).unwrap_or("");
+        if elsewhere(url) {
+            return Ok(Vec::new());
+        }
+        git_params(root, git)
+    } else if let Some(children) = g
+        .get("matrix")
+        .and_then(|m| m.get("generators"))
+        .and_then(Value::as_sequence)
+    {
+        let [a, b] = children.as_slice() else {
+            return Err("a `matrix` generator without exactly two generators".to_owned());
+        };
+        let (a, b) = (params(root, a, elsewhere)?, params(root, b, elsewhere)?);
+        Ok(a.iter()
+            .flat_map(|x| {
+                b.iter().map(move |y| {
+                    x.iter()
+                        .chain(y)
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
+            })
+            .collect())
+    } else {
+        let name = g
+            .as_mapping()
+            .and_then(|m| m.keys().next())
+            .and_then(Value::as_str)
+            .unwrap_or("unnamed");
+        Err(format!("a `{name}` generator"))
+    }
+}
+
+/// A `list` generator's elements, their scalar values as text.
+fn list_params(list: &Value) -> Result<Vec<Params>, String> {
     let elements = list
         .get("elements")
         .and_then(Value::as_sequence)
         .ok_or("a `list` generator without `elements`")?;
-    elements
+    Ok(elements
         .iter()
+        .filter_map(Value::as_mapping)
         .map(|e| {
-            fill(template, |name| {
-                e.get(name).and_then(|v| match v {
-                    Value::String(s) => Some(s.clone()),
-                    Value::Number(n) => Some(n.to_string()),
-                    Value::Bool(b) => Some(b.to_string()),
-                    _ => None,
+            e.iter()
+                .filter_map(|(k, v)| {
+                    let v = match v {
+                        Value::String(s) => s.clone(),
+                        Value::Number(n) => n.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        _ => return None,
+                    };
+                    Some((k.as_str()?.to_owned(), v))
                 })
-            })
+                .collect()
         })
-        .collect()
+        .collect())
 }
 
-/// The directories of a `git` generator's `directories`: `template` with each pattern put in
-/// as `path`, expanded against the tree, less the excluded ones.
-fn git_paths(root: &Path, git: &Value, template: &str) -> Result<Vec<String>, String> {
+/// A `git` generator's `directories`: each directory a pattern matches, less the excluded ones,
+/// as `path` (also `path.path`) and `path.basename`.
+fn git_params(root: &Path, git: &Value) -> Result<Vec<Params>, String> {
     let dirs = git
         .get("directories")
         .and_then(Value::as_sequence)
@@ -98,17 +135,16 @@ fn git_paths(root: &Path, git: &Value, template: &str) -> Result<Vec<String>, St
     }
     let mut out = Vec::new();
     for pattern in include {
-        let matched = expand(root, &pattern)?;
-        for dir in matched
-            .iter()
-            .filter(|d| !exclude.iter().any(|x| glob_match(x, d)))
-        {
-            let basename = dir.rsplit('/').next().unwrap_or(dir).to_owned();
-            out.push(fill(template, |name| match name {
-                "path" | "path.path" => Some(dir.clone()),
-                "path.basename" => Some(basename.clone()),
-                _ => None,
-            })?);
+        for dir in expand(root, &pattern)? {
+            if exclude.iter().any(|x| glob_match(x, &dir)) {
+                continue;
+            }
+            let basename = dir.rsplit('/').next().unwrap_or(&dir).to_owned();
+            out.push(Params::from([
+                ("path".to_owned(), dir.clone()),
+                ("path.path".to_owned(), dir),
+                ("path.basename".to_owned(), basename),
+            ]));
         }
     }
     Ok(out)
@@ -218,6 +254,13 @@ mod tests {
             paths(t.path(), &list, "literal/path", &here),
             Ok(vec!["literal/path".into()])
         );
+
+        let matrix = set(
+            "    - matrix:\n        generators:\n          - git:\n              repoURL: https://example.org/r.git\n              directories:\n                - path: apps/*\n          - list:\n              elements:\n                - env: dev\n",
+        );
+        let got = paths(t.path(), &matrix, "{{path}}/{{env}}", &here);
+        let want = ["apps/a/dev", "apps/b/dev", "apps/c/dev", "apps/skip/dev"];
+        assert_eq!(got, Ok(want.map(String::from).to_vec()));
 
         let clusters = set("    - clusters: {}\n");
         assert_eq!(
