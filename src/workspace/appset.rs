@@ -27,6 +27,11 @@ pub(crate) fn paths(
     template_path: &str,
     elsewhere: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<String>, String> {
+    // A Go-templated patch of each generated Application (`spec.templatePatch`) may change its
+    // path and options per parameter set, which is not replayed here.
+    if v.get("spec").and_then(|s| s.get("templatePatch")).is_some() {
+        return Err("its `templatePatch` may change each Application".to_owned());
+    }
     if !template_path.contains("{{") {
         return Ok(vec![template_path.to_owned()]);
     }
@@ -261,6 +266,10 @@ mod tests {
         let got = paths(t.path(), &matrix, "{{path}}/{{env}}", &here);
         let want = ["apps/a/dev", "apps/b/dev", "apps/c/dev", "apps/skip/dev"];
         assert_eq!(got, Ok(want.map(String::from).to_vec()));
+
+        let patched: Value =
+            yaml_serde::from_str("spec:\n  templatePatch: '{}'\n").expect("parses");
+        assert!(paths(t.path(), &patched, "literal", &here).is_err());
 
         let clusters = set("    - clusters: {}\n");
         assert_eq!(
