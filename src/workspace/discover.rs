@@ -356,8 +356,10 @@ fn object_paths(
         else {
             continue;
         };
+        // A templated `repoURL` (an ApplicationSet's `{{repo}}`) is taken as this repository's:
+        // reading what may not apply is the side that fails closed.
         let repo_url = source.get("repoURL").and_then(Value::as_str);
-        if repo_url.is_some_and(|u| remotes.elsewhere(root, u)) {
+        if repo_url.is_some_and(|u| !u.contains("{{") && remotes.elsewhere(root, u)) {
             continue;
         }
         let deploy_time = DeployTime {
@@ -377,7 +379,7 @@ fn object_paths(
         let mut path_key = at.clone();
         path_key.push(Seg::from("path"));
         let line = doc.find_or_parent(&path_key).line;
-        let elsewhere = |u: &str| remotes.elsewhere(root, u);
+        let elsewhere = |u: &str| !u.contains("{{") && remotes.elsewhere(root, u);
         let dirs = match super::appset::paths(root, v, p, &elsewhere) {
             Ok(dirs) => dirs,
             Err(why) => {

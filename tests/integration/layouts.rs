@@ -1339,11 +1339,31 @@ fn argo_cd_application_sets_name_environments_and_their_options_count() {
     };
     let git = "    - git:\n        repoURL: https://example.org/gitops.git\n        revision: main\n        directories:\n          - path: services/billing/*\n          - path: services/billing/common\n            exclude: true\n";
     let list = "    - list:\n        elements:\n          - env: live\n          - env: qa\n";
-    for (generators, path) in [(git, "{{path}}"), (list, "services/billing/{{.env}}")] {
+    // The last: a templated `repoURL`, with this repository's remote known, is read as this
+    // repository's (it was taken for another).
+    let templated = |text: String| {
+        text.replace(
+            "        repoURL: https://example.org/gitops.git\n        targetRevision",
+            "        repoURL: '{{.repo}}'\n        targetRevision",
+        )
+    };
+    for (generators, path, repo_url) in [
+        (git, "{{path}}", false),
+        (list, "services/billing/{{.env}}", false),
+        (list, "services/billing/{{.env}}", true),
+    ] {
         let Some(repo) = Repo::new("argocd") else {
             return;
         };
-        let text = set(generators, path);
+        let mut text = set(generators, path);
+        if repo_url {
+            text = templated(text);
+            assert!(text.contains("'{{.repo}}'"));
+            common::git(
+                repo.root(),
+                &["remote", "add", "origin", "https://example.org/gitops.git"],
+            );
+        }
         repo.write(file, &text);
         let envs: Vec<(String, String, String)> = repo
             .layout()
