@@ -380,7 +380,11 @@ fn object_paths(
         path_key.push(Seg::from("path"));
         let line = doc.find_or_parent(&path_key).line;
         let elsewhere = |u: &str| !u.contains("{{") && remotes.elsewhere(root, u);
-        let dirs = match super::appset::paths(root, v, p, &elsewhere) {
+        let dirs = match kind {
+            "ApplicationSet" => super::appset::paths(root, v, p, &elsewhere),
+            _ => Ok(vec![p.to_owned()]),
+        };
+        let dirs = match dirs {
             Ok(dirs) => dirs,
             Err(why) => {
                 out.unresolved.push(unresolved_note(v, file, line, p, &why));
@@ -388,24 +392,36 @@ fn object_paths(
             }
         };
         for p in dirs {
-            let rel_dir = p.trim_start_matches("./").trim_start_matches('/');
-            let dir = root.join(rel_dir);
-            let source = git_source(v);
-            if kustomization_file(&dir).is_some() {
-                if let Ok(dir) = std::fs::canonicalize(&dir) {
-                    let (found, deploy_time) = (found.clone(), deploy_time.clone());
-                    out.named.push(Named {
-                        dir,
-                        found,
-                        deploy_time,
-                        source,
-                    });
-                }
-            } else if dir.is_dir() {
-                let note = generated_note(rel_dir, kind, file, line);
-                out.generated.push((note, source));
-            }
+            let deployed = (&found, &deploy_time, git_source(v));
+            add_deployed(root, &p, deployed, (kind, file, line), out);
         }
+    }
+}
+
+/// Adds the directory `p` an object of `kind` (its `path` at `file:line`) deploys to `out`: as
+/// named, found so and with those sync-time options, when it holds a kustomization; with a note
+/// when it is a directory without one.
+fn add_deployed(
+    root: &Path,
+    p: &str,
+    (found, deploy_time, source): (&Found, &DeployTime, Option<(String, String)>),
+    (kind, file, line): (&str, &str, u32),
+    out: &mut FileObjects,
+) {
+    let rel_dir = p.trim_start_matches("./").trim_start_matches('/');
+    let dir = root.join(rel_dir);
+    if kustomization_file(&dir).is_some() {
+        if let Ok(dir) = std::fs::canonicalize(&dir) {
+            out.named.push(Named {
+                dir,
+                found: found.clone(),
+                deploy_time: deploy_time.clone(),
+                source,
+            });
+        }
+    } else if dir.is_dir() {
+        let note = generated_note(rel_dir, kind, file, line);
+        out.generated.push((note, source));
     }
 }
 
