@@ -506,8 +506,9 @@ fn is_env_file(rel: &str) -> bool {
 /// The files of one check, repo-relative, and their git status (see [`git_status`]):
 ///
 /// - the tree: every wanted file under the workspace's tree directories (those holding
-///   kustomizations or certificates) and the given paths, git-ignored ones included (overlays
-///   read ignored env files), minus the config file's `ignore` paths;
+///   kustomizations or certificates), git-ignored ones included (overlays read ignored env
+///   files), each file given, and what git does not ignore under each directory given, minus
+///   the config file's `ignore` paths;
 /// - outside it, for the repository-wide rules: every YAML/JSON file of the repository, and
 ///   every file that may hold a private key ([`is_key_file`]), that is not ignored: what
 ///   `git ls-files` lists, or without git, a walk that skips `.git`, `target`,

@@ -461,7 +461,7 @@ impl Workspace {
         .map(|(what, notes)| listed(what, notes))
         .collect();
         format!(
-            "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / Flux Kustomization objects naming directories (kustomization directories seen: {seen}{notes})"
+            "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / ApplicationSet and Flux Kustomization objects naming directories (kustomization directories seen: {seen}{notes})"
         )
     }
 }
