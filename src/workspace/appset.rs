@@ -7,9 +7,10 @@
 //! a `list` (its `elements`) and a `git` generator's `directories` (`path` is each matching
 //! directory, `path.basename` its last component; `exclude: true` entries remove directories;
 //! argo-cd `applicationset/generators/git.go`); a `matrix` of two such generators combines
-//! them (`matrix.go`). Every other generator (clusters, merge, SCM provider, pull requests, a
-//! git generator's `files`, plugins) needs a cluster or a service: its Applications are not
-//! read, and `check` says so in a note.
+//! them (`matrix.go`), and a `merge` of such generators joins them on its keys (`merge.go`).
+//! Every other generator (clusters, SCM provider, pull requests, a git generator's `files`,
+//! plugins) needs a cluster or a service: its Applications are not read, and `check` says so in
+//! a note.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -86,6 +87,8 @@ fn params(root: &Path, g: &Value, elsewhere: &dyn Fn(&str) -> bool) -> Result<Ve
                 })
             })
             .collect())
+    } else if let Some(merge) = g.get("merge") {
+        merge_params(root, merge, elsewhere)
     } else {
         let name = g
             .as_mapping()
@@ -94,6 +97,41 @@ fn params(root: &Path, g: &Value, elsewhere: &dyn Fn(&str) -> bool) -> Result<Ve
             .unwrap_or("unnamed");
         Err(format!("a `{name}` generator"))
     }
+}
+
+/// A `merge` generator's parameter sets (argo-cd `applicationset/generators/merge.go`): the
+/// first generator's, each overridden by the sets of the later ones that agree with it on every
+/// `mergeKeys` parameter.
+fn merge_params(
+    root: &Path,
+    merge: &Value,
+    elsewhere: &dyn Fn(&str) -> bool,
+) -> Result<Vec<Params>, String> {
+    let keys: Vec<&str> = merge
+        .get("mergeKeys")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let children = merge
+        .get("generators")
+        .and_then(Value::as_sequence)
+        .filter(|c| !c.is_empty() && !keys.is_empty())
+        .ok_or("a `merge` generator without `generators` or `mergeKeys`")?;
+    let mut base = params(root, &children[0], elsewhere)?;
+    for child in &children[1..] {
+        for other in params(root, child, elsewhere)? {
+            let same = |b: &Params| {
+                keys.iter()
+                    .all(|k| b.get(*k).is_some() && b.get(*k) == other.get(*k))
+            };
+            for b in base.iter_mut().filter(|b| same(b)) {
+                b.extend(other.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
+    }
+    Ok(base)
 }
 
 /// A `list` generator's elements, their scalar values as text.
@@ -270,6 +308,14 @@ mod tests {
         let patched: Value =
             yaml_serde::from_str("spec:\n  templatePatch: '{}'\n").expect("parses");
         assert!(paths(t.path(), &patched, "literal", &here).is_err());
+
+        // `merge`: the git directories, `c` given another path by a list element.
+        let merge = set(
+            "    - merge:\n        mergeKeys: [path.basename]\n        generators:\n          - git:\n              repoURL: https://example.org/r.git\n              directories:\n                - path: apps/*\n          - list:\n              elements:\n                - path.basename: c\n                  path: apps/c/dev\n",
+        );
+        let got = paths(t.path(), &merge, "{{path}}", &here);
+        let want = ["apps/a", "apps/b", "apps/c/dev", "apps/skip"];
+        assert_eq!(got, Ok(want.map(String::from).to_vec()));
 
         let clusters = set("    - clusters: {}\n");
         assert_eq!(
