@@ -356,10 +356,8 @@ fn object_paths(
         else {
             continue;
         };
-        // A templated `repoURL` (an ApplicationSet's `{{repo}}`) is taken as this repository's:
-        // reading what may not apply is the side that fails closed.
         let repo_url = source.get("repoURL").and_then(Value::as_str);
-        if repo_url.is_some_and(|u| !u.contains("{{") && remotes.elsewhere(root, u)) {
+        if repo_url.is_some_and(|u| remotes.elsewhere(root, u)) {
             continue;
         }
         let deploy_time = DeployTime {
@@ -379,7 +377,7 @@ fn object_paths(
         let mut path_key = at.clone();
         path_key.push(Seg::from("path"));
         let line = doc.find_or_parent(&path_key).line;
-        let elsewhere = |u: &str| !u.contains("{{") && remotes.elsewhere(root, u);
+        let elsewhere = |u: &str| remotes.elsewhere(root, u);
         let dirs = match kind {
             "ApplicationSet" => super::appset::paths(root, v, p, &elsewhere),
             _ => Ok(vec![p.to_owned()]),
@@ -484,8 +482,13 @@ struct Remotes(std::sync::OnceLock<Option<BTreeSet<String>>>);
 impl Remotes {
     /// Whether `url` is known to be another repository than this one: an `Application` of an
     /// app-of-apps repository often deploys `overlays/prod` of another, and its options must
-    /// not be laid on this repository's `overlays/prod`. Unknown (no remote) is not elsewhere.
+    /// not be laid on this repository's `overlays/prod`. Unknown (no remote, or a templated
+    /// URL such as an `ApplicationSet`'s `{{.repo}}`) is not elsewhere: reading what may not
+    /// apply is the side that fails closed.
     fn elsewhere(&self, root: &Path, url: &str) -> bool {
+        if url.contains("{{") {
+            return false;
+        }
         let remotes = self.0.get_or_init(|| {
             let out = std::process::Command::new("git")
                 .arg("-C")
