@@ -23,9 +23,9 @@ const DEPLOY_KINDS: [(&str, &str); 3] = [
 const MAX_PATCH_BYTES: u64 = 1024 * 1024;
 
 /// Where (`file:line`, the first such patch entry) and a note for `check`, when the
-/// kustomization `kfile` (text `text`, parsed as `v`; `file` is its repository-relative path)
-/// patches an object of one of [`DEPLOY_KINDS`].
-pub(crate) fn note(file: &str, kfile: &Path, text: &str, v: &Value) -> Option<(String, String)> {
+/// kustomization `kfile` under `root` (text `text`, parsed as `v`) patches an object of one of
+/// [`DEPLOY_KINDS`].
+pub(crate) fn note(root: &Path, kfile: &Path, text: &str, v: &Value) -> Option<(String, String)> {
     let dir = kfile.parent()?;
     let (key, i, kind) = ["patches", "patchesStrategicMerge", "patchesJson6902"]
         .into_iter()
@@ -34,6 +34,7 @@ pub(crate) fn note(file: &str, kfile: &Path, text: &str, v: &Value) -> Option<(S
         .find_map(|(key, i, e)| Some((key, i, patched_kind(dir, e)?)))?;
     let doc = crate::yamlpos::documents(text).into_iter().next()?;
     let line = doc.find_or_parent(&[Seg::from(key), Seg::from(i)]).line;
+    let file = super::rel(root, kfile);
     let what = match kind {
         "Application" => "Argo CD Application",
         "ApplicationSet" => "Argo CD ApplicationSet",
@@ -100,9 +101,9 @@ mod tests {
         for (rel, text) in files {
             crate::workspace::write_fixture(t.path(), rel, text);
         }
-        let kfile = t.path().join("kustomization.yaml");
+        let kfile = t.path().join("k.yaml");
         let v: Value = yaml_serde::from_str(kustomization).expect("parses");
-        note("k.yaml", &kfile, kustomization, &v).map(|(at, _)| at)
+        note(t.path(), &kfile, kustomization, &v).map(|(at, _)| at)
     }
 
     #[test]

@@ -88,19 +88,22 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     walk(root, "", ignore, &mut seen, &mut kfiles, &mut yaml_files);
     // Files are read in parallel (a monorepo has thousands of manifests); Argo CD / Flux
     // objects are merged in walk order: the first naming a directory says how it was found.
+    let remotes = Remotes::default();
+    let objects: Vec<FileObjects> = yaml_files
+        .par_iter()
+        .map(|f| named_paths(root, f, &remotes))
+        .collect();
+    // Only a repository holding Argo CD / Flux objects can patch one: elsewhere the
+    // kustomizations' patch files are not read for it.
+    let deploys = objects.iter().any(|o| o.deploys);
     s.kust = kfiles
         .into_par_iter()
-        .map(|(canon, dir, kfile)| (canon, read_kust(root, dir, &kfile)))
+        .map(|(canon, dir, kfile)| (canon, read_kust(root, dir, &kfile, deploys)))
         .collect();
     s.deploy_patches = s
         .kust
         .values()
         .filter_map(|k| k.deploy_patch.clone())
-        .collect();
-    let remotes = Remotes::default();
-    let objects: Vec<FileObjects> = yaml_files
-        .par_iter()
-        .map(|f| named_paths(root, f, &remotes))
         .collect();
     let repos: BTreeMap<(String, String), String> = objects
         .iter()
@@ -208,8 +211,9 @@ pub(crate) fn reached(scan: &Scan, dir: &Path) -> Option<Vec<PathBuf>> {
 }
 
 /// A kustomization directory with its kind and the local directories it includes (remote bases
-/// are skipped; a kustomization that cannot be read includes nothing, and is not `parsed`).
-fn read_kust(root: &Path, dir: PathBuf, kfile: &Path) -> KustDir {
+/// are skipped; a kustomization that cannot be read includes nothing, and is not `parsed`), and,
+/// when the repository holds Argo CD / Flux objects (`deploys`), whether it patches one.
+fn read_kust(root: &Path, dir: PathBuf, kfile: &Path, deploys: bool) -> KustDir {
     let text = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES).ok();
     let read: Option<Value> = text
         .as_deref()
@@ -218,7 +222,8 @@ fn read_kust(root: &Path, dir: PathBuf, kfile: &Path) -> KustDir {
     let v = read.unwrap_or_default();
     let deploy_patch = text
         .as_deref()
-        .and_then(|t| super::deploy_patches::note(&rel(root, kfile), kfile, t, &v));
+        .filter(|_| deploys)
+        .and_then(|t| super::deploy_patches::note(root, kfile, t, &v));
     let component = v.get("kind").and_then(Value::as_str) == Some("Component");
     let remote =
         |e: &&str| e.contains("://") || e.starts_with("git@") || e.starts_with("github.com/");
@@ -292,6 +297,8 @@ struct FileObjects {
     artifacts: Vec<(String, String)>,
     /// Argo CD `ApplicationSet`s whose paths cannot be resolved ([`unresolved_note`]).
     unresolved: Vec<(String, String)>,
+    /// Whether the file holds an Argo CD / Flux object that deploys a path.
+    deploys: bool,
     /// Its Flux `GitRepository` objects ([`git_repository`]).
     git_repositories: Vec<((String, String), String)>,
     text: Option<String>,
@@ -338,6 +345,7 @@ fn object_paths(
     let Some(sources) = deploy_sources(api, kind, v) else {
         return;
     };
+    out.deploys = true;
     if kind == "Kustomization"
         && let Some(note) = artifact_note(doc, v, file)
     {
