@@ -523,10 +523,15 @@ fn tree_files(
     for d in &ws.tree_dirs {
         list_files(root, d, &no_git, &mut rels);
     }
-    // An environment's directory by the name discovery gave it, which may pass through a
+    // An environment's directory as discovery reached it, which may pass through a
     // symlinked directory (the walk above does not follow those): its env examples.
     for e in &ws.envs {
-        list_files(root, &e.rel, &no_git, &mut rels);
+        list_files(
+            root,
+            &crate::workspace::rel(root, &e.dir),
+            &no_git,
+            &mut rels,
+        );
     }
     let git = git_status(root);
     // Outside the tree, what git lists (tracked, or untracked and not ignored); without git, a

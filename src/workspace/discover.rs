@@ -426,7 +426,7 @@ fn add_deployed(
             });
         }
     } else if dir.is_dir() {
-        let note = generated_note(rel_dir, kind, file, line);
+        let note = generated_note(&super::dir_rel(root, &dir), kind, file, line);
         out.generated.push((note, source));
     }
 }
@@ -599,27 +599,24 @@ fn post_build(doc: &crate::yamlpos::Document<'_>, spec: &Value, file: &str) -> V
     }]
 }
 
-/// The directory `rel_dir` an object of `kind` (at `file:line`) deploys, which has no
-/// kustomization file, and the note `check` prints about it (see [`Scan::generated`]).
-fn generated_note(rel_dir: &str, kind: &str, file: &str, line: u32) -> (String, String) {
+/// The directory `shown` (as [`super::dir_rel`] gives it) an object of `kind` (at `file:line`)
+/// deploys, which has no kustomization file, and the note `check` prints about it (see
+/// [`Scan::generated`]).
+fn generated_note(shown: &str, kind: &str, file: &str, line: u32) -> (String, String) {
     let tool = if kind.starts_with("Application") {
         "Argo CD"
     } else {
         "Flux"
     };
-    let shown = match crate::workspace::path_str(Path::new(rel_dir)) {
-        s if s.is_empty() => ".".to_owned(),
-        s => s,
-    };
     let what = if shown == "." {
         "the repository root"
     } else {
-        &shown
+        shown
     };
     let note = format!(
         "note: {what} ({tool} {kind} in {file}:{line}) has no kustomization file: {tool} generates one when it syncs, which emp-seal does not model, so it is no environment and its files are checked one by one (placeholders, plaintext, ciphertext), not against a render"
     );
-    (shown, note)
+    (shown.to_owned(), note)
 }
 
 /// One deploy source: its path in the document, the mapping, and the keys leading from it to
@@ -841,14 +838,13 @@ pub(crate) fn is_key_file(rel: &str) -> bool {
 }
 
 /// Every file under `root`/`rel` (no symlinked directories, none whose name `skip` matches),
-/// repo-relative (`rel` is too, `""` or `.` for the root).
+/// repo-relative (`rel` is too, `""` for the root).
 pub(crate) fn list_files(
     root: &Path,
     rel: &str,
     skip: &dyn Fn(&str) -> bool,
     out: &mut BTreeSet<String>,
 ) {
-    let rel = if rel == "." { "" } else { rel };
     let Ok(entries) = std::fs::read_dir(root.join(rel)) else {
         return;
     };
