@@ -121,13 +121,12 @@ impl UnsealingKey {
         let Ok(m) = rsa::hazmat::rsa_decrypt_and_check(&self.key, None::<&mut SysRng>, &c) else {
             return false;
         };
-        let m = Zeroizing::new(m.to_be_bytes());
+        let mut m = Zeroizing::new(m.to_be_bytes());
         // I2OSP(m, k): the number is below the modulus, so only zero bytes lie before the last k.
         let Some(start) = m.len().checked_sub(k) else {
             return false;
         };
-        let mut em = Zeroizing::new(m[start..].to_vec());
-        super::oaep::wraps_session_key(&mut em)
+        super::oaep::wraps_session_key(&mut m[start..])
     }
 
     /// RSA-OAEP(SHA-256, MGF1-SHA-256, `label`) decryption of one wrapped session key, blinded;
