@@ -58,7 +58,8 @@ type Params = BTreeMap<String, String>;
 /// The parameter sets of one generator: a `list`'s elements; a `git` generator's directories
 /// (patterns expanded against the tree under `root`, excluded ones removed; none for another
 /// repository, `elsewhere`); a `matrix`'s two generators combined, every set of the first with
-/// every set of the second. `Err` names a generator whose parameters are not known offline.
+/// every set of the second; a `merge` ([`merge_params`]). `Err` names a generator whose
+/// parameters are not known offline.
 fn params(root: &Path, g: &Value, elsewhere: &dyn Fn(&str) -> bool) -> Result<Vec<Params>, String> {
     if let Some(list) = g.get("list") {
         list_params(list)
