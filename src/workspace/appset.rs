@@ -5,8 +5,8 @@
 //! `spec.template` (argo-cd `applicationset/utils/utils.go`: `{{param}}` placeholders, or
 //! `{{.param}}` with `goTemplate`). Two generators draw their parameters from what is here:
 //! a `list` (its `elements`) and a `git` generator's `directories` (`path` is each matching
-//! directory, `path.basename` its last component; `exclude: true` entries remove directories;
-//! argo-cd `applicationset/generators/git.go`); a `matrix` of two such generators combines
+//! directory, `path.basename` its last component, `path[N]` its N-th; `exclude: true` entries
+//! remove directories; argo-cd `applicationset/generators/git.go`); a `matrix` of two such generators combines
 //! them (`matrix.go`), and a `merge` of such generators joins them on its keys (`merge.go`).
 //! Every other generator (clusters, SCM provider, pull requests, a git generator's `files`,
 //! plugins) needs a cluster or a service: its Applications are not read, and `check` says so in
@@ -17,7 +17,7 @@ use std::path::Path;
 
 use yaml_serde::Value;
 
-use super::config::glob_match;
+use super::config::{glob_match, segment_match, well_formed};
 
 /// The repository-relative directories `template_path` (the template's `source.path`) names
 /// for the `ApplicationSet` `v`: itself when it holds no placeholder; else one per parameter set
@@ -62,13 +62,13 @@ type Params = BTreeMap<String, String>;
 /// parameters are not known offline.
 fn params(root: &Path, g: &Value, elsewhere: &dyn Fn(&str) -> bool) -> Result<Vec<Params>, String> {
     if let Some(list) = g.get("list") {
-        list_params(list)
+        with_values(list, list_params(list)?)
     } else if let Some(git) = g.get("git") {
         let url = git.get("repoURL").and_then(Value::as_str).unwrap_or("");
         if elsewhere(url) {
             return Ok(Vec::new());
         }
-        git_params(root, git)
+        with_values(git, git_params(root, git)?)
     } else if let Some(children) = g
         .get("matrix")
         .and_then(|m| m.get("generators"))
@@ -161,7 +161,9 @@ fn list_params(list: &Value) -> Result<Vec<Params>, String> {
 }
 
 /// A `git` generator's `directories`: each directory a pattern matches, less the excluded ones,
-/// as `path` (also `path.path`) and `path.basename`.
+/// as `path` (also `path.path`), `path.basename` and `path[N]` (its N-th component), each name
+/// under the generator's `pathParamPrefix` if it has one (argo-cd
+/// `applicationset/generators/git.go`, `generateParamsFromApps`).
 fn git_params(root: &Path, git: &Value) -> Result<Vec<Params>, String> {
     let dirs = git
         .get("directories")
@@ -171,27 +173,56 @@ fn git_params(root: &Path, git: &Value) -> Result<Vec<Params>, String> {
     let mut exclude = Vec::new();
     for d in dirs {
         let pattern = d.get("path").and_then(Value::as_str).unwrap_or_default();
+        if !well_formed(pattern) {
+            return Err(format!("the malformed directory pattern `{pattern}`"));
+        }
         if d.get("exclude").and_then(Value::as_bool) == Some(true) {
             exclude.push(pattern.to_owned());
         } else {
             include.push(pattern.to_owned());
         }
     }
+    let prefix = match git.get("pathParamPrefix").and_then(Value::as_str) {
+        Some(p) if !p.is_empty() => format!("{p}."),
+        _ => String::new(),
+    };
     let mut out = Vec::new();
     for pattern in include {
-        for dir in expand(root, &pattern)? {
+        for dir in expand(root, &pattern) {
             if exclude.iter().any(|x| glob_match(x, &dir)) {
                 continue;
             }
+            let mut set = Params::new();
+            for (i, part) in dir.split('/').enumerate() {
+                set.insert(format!("{prefix}path[{i}]"), part.to_owned());
+            }
             let basename = dir.rsplit('/').next().unwrap_or(&dir).to_owned();
-            out.push(Params::from([
-                ("path".to_owned(), dir.clone()),
-                ("path.path".to_owned(), dir),
-                ("path.basename".to_owned(), basename),
-            ]));
+            set.insert(format!("{prefix}path.basename"), basename);
+            set.insert(format!("{prefix}path.path"), dir.clone());
+            set.insert(format!("{prefix}path"), dir);
+            out.push(set);
         }
     }
     Ok(out)
+}
+
+/// `sets`, each with the generator's `values` added as `values.<name>`, every value filled from
+/// that set's parameters (argo-cd `applicationset/generators/generator_spec_processor.go`).
+fn with_values(generator: &Value, mut sets: Vec<Params>) -> Result<Vec<Params>, String> {
+    let Some(values) = generator.get("values").and_then(Value::as_mapping) else {
+        return Ok(sets);
+    };
+    for set in &mut sets {
+        let mut added = Vec::new();
+        for (k, v) in values {
+            let (Some(k), Some(v)) = (k.as_str(), v.as_str()) else {
+                continue;
+            };
+            added.push((format!("values.{k}"), fill(v, |n| set.get(n).cloned())?));
+        }
+        set.extend(added);
+    }
+    Ok(sets)
 }
 
 /// `template` with every `{{ name }}` / `{{ .name }}` replaced by `value(name)`; `Err` naming
@@ -204,8 +235,10 @@ fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> Result<String
             .find("}}")
             .map(|e| start + e)
             .ok_or_else(|| format!("`{template}` has an unclosed `{{{{`"))?;
-        let name = rest[start + 2..end].trim().trim_start_matches('.');
-        let v = value(name).ok_or_else(|| format!("`{{{{{name}}}}}` is not known offline"))?;
+        let name = rest[start + 2..end].trim();
+        let v = placeholder(name)
+            .and_then(|n| value(&n))
+            .ok_or_else(|| format!("`{{{{{name}}}}}` is not known offline"))?;
         out.push_str(&rest[..start]);
         out.push_str(&v);
         rest = &rest[end + 2..];
@@ -214,12 +247,24 @@ fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> Result<String
     Ok(out)
 }
 
-/// The directories under `root` a git generator's pattern matches (`path.Match` per component:
-/// `*`, no `**`), repository-relative, without hidden ones.
-fn expand(root: &Path, pattern: &str) -> Result<Vec<String>, String> {
-    if pattern.contains("**") || pattern.contains('[') || pattern.contains('?') {
-        return Err(format!("the directory pattern `{pattern}`"));
+/// The parameter name a placeholder's text asks for: `name` or `.name` as written, and
+/// `index .X.segments N` (`goTemplate`'s N-th path component) as `X[N]`.
+fn placeholder(text: &str) -> Option<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    match words[..] {
+        [name] => Some(name.trim_start_matches('.').to_owned()),
+        ["index", list, n] => {
+            let base = list.strip_prefix('.')?.strip_suffix(".segments")?;
+            Some(format!("{base}[{}]", n.parse::<usize>().ok()?))
+        }
+        _ => None,
     }
+}
+
+/// The directories under `root` a git generator's pattern matches (Go's `path.Match`, which
+/// argo-cd's `git.go` applies to every directory of the repository: so per component, and a
+/// `**` is a `*`), repository-relative, without hidden ones.
+fn expand(root: &Path, pattern: &str) -> Vec<String> {
     let mut found = vec![String::new()];
     for part in pattern
         .trim_matches('/')
@@ -235,7 +280,7 @@ fn expand(root: &Path, pattern: &str) -> Result<Vec<String>, String> {
                     format!("{base}/{name}")
                 }
             };
-            if !part.contains('*') {
+            if !part.contains(['*', '?', '[', '\\']) {
                 if root.join(join(part)).is_dir() {
                     next.push(join(part));
                 }
@@ -246,7 +291,7 @@ fn expand(root: &Path, pattern: &str) -> Result<Vec<String>, String> {
             };
             for e in entries.filter_map(Result::ok) {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if !name.starts_with('.') && e.path().is_dir() && glob_match(part, &name) {
+                if !name.starts_with('.') && e.path().is_dir() && segment_match(part, &name) {
                     next.push(join(&name));
                 }
             }
@@ -254,7 +299,7 @@ fn expand(root: &Path, pattern: &str) -> Result<Vec<String>, String> {
         found = next;
     }
     found.sort();
-    Ok(found)
+    found
 }
 
 #[cfg(test)]
@@ -325,5 +370,67 @@ mod tests {
         );
         let unknown = paths(t.path(), &list, "apps/{{cluster}}", &here);
         assert_eq!(unknown, Err("`{{cluster}}` is not known offline".into()));
+    }
+
+    #[test]
+    fn directory_patterns_match_as_go_path_match_and_git_parameters_name_components() {
+        let t = tempfile::tempdir().expect("tempdir");
+        for d in [
+            "apps/a1/prod",
+            "apps/b2/prod",
+            "apps/c/prod",
+            "apps/.hidden/prod",
+        ] {
+            std::fs::create_dir_all(t.path().join(d)).expect("mkdir");
+        }
+        let set = |gens: &str| -> Value {
+            yaml_serde::from_str(&format!("spec:\n  generators:\n{gens}")).expect("parses")
+        };
+        let here = |_: &str| false;
+        let git = |pattern: &str, extra: &str| {
+            set(&format!(
+                "    - git:\n        repoURL: https://example.org/r.git\n{extra}        directories:\n          - path: '{pattern}'\n"
+            ))
+        };
+        let got = |v: &Value, template: &str| paths(t.path(), v, template, &here);
+        let owned = |v: &[&str]| Ok(v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        // `**` is two `*`s inside one component; `?` one character; a class one of its own.
+        assert_eq!(
+            got(&git("apps/**", ""), "{{path}}"),
+            owned(&["apps/a1", "apps/b2", "apps/c"])
+        );
+        assert_eq!(
+            got(&git("apps/??", ""), "{{path}}"),
+            owned(&["apps/a1", "apps/b2"])
+        );
+        assert_eq!(
+            got(&git("apps/[^a]*", ""), "{{path}}"),
+            owned(&["apps/b2", "apps/c"])
+        );
+        assert_eq!(
+            got(&git("apps/*/prod", ""), "{{path[1]}}"),
+            owned(&["a1", "b2", "c"])
+        );
+        let segments = got(&git("apps/*", ""), "x/{{ index .path.segments 1 }}");
+        assert_eq!(segments, owned(&["x/a1", "x/b2", "x/c"]));
+        assert_eq!(
+            got(&git("apps/[a", ""), "{{path}}"),
+            Err("the malformed directory pattern `apps/[a`".into())
+        );
+        // `pathParamPrefix` names the parameters under it; `values` are filled from them.
+        let prefixed = git("apps/c", "        pathParamPrefix: app\n");
+        assert_eq!(
+            got(&prefixed, "{{.app.path.path}}/{{app.path[0]}}"),
+            owned(&["apps/c/apps"])
+        );
+        assert!(got(&prefixed, "{{path}}").is_err());
+        let valued = git(
+            "apps/c",
+            "        values:\n          env: '{{path.basename}}-prod'\n",
+        );
+        assert_eq!(
+            got(&valued, "{{path}}/{{.values.env}}"),
+            owned(&["apps/c/c-prod"])
+        );
     }
 }

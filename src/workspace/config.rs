@@ -188,6 +188,15 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
                 ),
             });
         }
+        if let Some(bad) = globs.iter().find(|g| !well_formed(g)) {
+            return Err(ConfigError::Invalid {
+                file: file.to_owned(),
+                line: line_of(text, bad),
+                message: format!(
+                    "{what}: `{bad}` is not a well-formed glob (a `[` class without its `]`, or a trailing `\\`)"
+                ),
+            });
+        }
     }
     for (env, c) in &config.environment {
         let Some(cert) = c.certificate.as_deref() else {
@@ -225,8 +234,9 @@ fn valid_glob(g: &str) -> bool {
     !g.is_empty() && !g.starts_with('/') && !g.split('/').any(|s| s == ".." || s.is_empty())
 }
 
-/// True when the repository-relative `path` matches `glob`: segments compare one to one, `*`
-/// matches any run of characters inside one segment, and a final `**` matches any rest.
+/// True when the repository-relative `path` matches `glob`: segments compare one to one, each as
+/// Go's `path.Match` compares one (`*` any run of characters, `?` one, `[a-z]` / `[^a-z]` one
+/// of / none of a class, `\` quotes the next), and a final `**` matches any rest.
 pub fn glob_match(glob: &str, path: &str) -> bool {
     let g: Vec<&str> = glob.trim_end_matches('/').split('/').collect();
     let p: Vec<&str> = path.split('/').collect();
@@ -237,23 +247,84 @@ pub fn glob_match(glob: &str, path: &str) -> bool {
     g.len() == p.len() && g.iter().zip(&p).all(|(a, b)| segment_match(a, b))
 }
 
-fn segment_match(pat: &str, s: &str) -> bool {
-    let parts: Vec<&str> = pat.split('*').collect();
-    if parts.len() == 1 {
-        return pat == s;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !s.starts_with(first) || s.len() < first.len() + last.len() || !s.ends_with(last) {
-        return false;
-    }
-    let mut rest = &s[first.len()..s.len() - last.len()];
-    for mid in &parts[1..parts.len() - 1] {
-        match rest.find(mid) {
-            Some(i) => rest = &rest[i + mid.len()..],
-            None => return false,
+/// True unless `glob` has a class without its `]` or ends in a lone `\` (Go's
+/// `path.ErrBadPattern`), which would otherwise match nothing without a word.
+pub fn well_formed(glob: &str) -> bool {
+    let p: Vec<char> = glob.chars().collect();
+    let mut i = 0;
+    while i < p.len() {
+        match p[i] {
+            '\\' if i + 1 == p.len() => return false,
+            '\\' => i += 2,
+            '[' => match class(&p[i..], '\0') {
+                Some((_, len)) => i += len,
+                None => return false,
+            },
+            _ => i += 1,
         }
     }
     true
+}
+
+/// One path segment against one pattern segment (Go's `path.Match` inside a segment; upstream
+/// `src/path/match.go`).
+pub fn segment_match(pat: &str, s: &str) -> bool {
+    let p: Vec<char> = pat.chars().collect();
+    let s: Vec<char> = s.chars().collect();
+    chars_match(&p, &s)
+}
+
+fn chars_match(p: &[char], s: &[char]) -> bool {
+    match p.first() {
+        None => s.is_empty(),
+        Some('*') => {
+            let rest = &p[p.iter().take_while(|c| **c == '*').count()..];
+            (0..=s.len()).any(|i| chars_match(rest, &s[i..]))
+        }
+        Some(_) if s.is_empty() => false,
+        Some('?') => chars_match(&p[1..], &s[1..]),
+        Some('[') => {
+            class(p, s[0]).is_some_and(|(hit, len)| hit && chars_match(&p[len..], &s[1..]))
+        }
+        Some('\\') if p.len() > 1 => p[1] == s[0] && chars_match(&p[2..], &s[1..]),
+        Some(c) => *c == s[0] && chars_match(&p[1..], &s[1..]),
+    }
+}
+
+/// The class `[...]` at the start of `p`: whether `c` is in it, and its length; `None` when it
+/// is malformed as Go's `path.Match` has it (no closing `]`, an empty class, an unquoted `-` or
+/// `]` where a character belongs). `^` first negates; `a-z` is a range; `\\` quotes.
+fn class(p: &[char], c: char) -> Option<(bool, usize)> {
+    let negated = p.get(1) == Some(&'^');
+    let mut i = if negated { 2 } else { 1 };
+    let mut hit = false;
+    let one = |i: &mut usize| -> Option<char> {
+        let ch = match *p.get(*i)? {
+            '\\' => {
+                *i += 1;
+                *p.get(*i)?
+            }
+            '-' | ']' => return None,
+            ch => ch,
+        };
+        *i += 1;
+        Some(ch)
+    };
+    let mut any = false;
+    loop {
+        if any && p.get(i) == Some(&']') {
+            return Some((hit != negated, i + 1));
+        }
+        any = true;
+        let lo = one(&mut i)?;
+        let hi = if p.get(i) == Some(&'-') {
+            i += 1;
+            one(&mut i)?
+        } else {
+            lo
+        };
+        hit |= lo <= c && c <= hi;
+    }
 }
 
 #[cfg(test)]
@@ -275,6 +346,12 @@ mod tests {
         assert!(e.to_string().starts_with("c.toml:1: "), "{e}");
         let e = parse("c.toml", "ignore = [\"../x\"]\n").expect_err("escapes");
         assert!(e.to_string().contains("../x"), "{e}");
+        let e = parse("c.toml", "ignore = [\"a\",\n  \"env-[ab\"]\n").expect_err("class");
+        assert!(
+            e.to_string()
+                .starts_with("c.toml:2: ignore: `env-[ab` is not a well-formed glob"),
+            "{e}"
+        );
         let e = parse("c.toml", "environments = []\n").expect_err("empty");
         assert!(e.to_string().contains("empty"), "{e}");
         let e = parse("c.toml", "[environment.p]\ncertificate = \"../p.pem\"\n").expect_err("out");
@@ -315,5 +392,16 @@ mod tests {
         assert!(glob_match("legacy/**", "legacy/a/b.yaml"));
         assert!(glob_match("a*b*c", "aXbYc"));
         assert!(!glob_match("a*b*c", "aXcYb"));
+        // One segment compares as Go's `path.Match` does.
+        assert!(glob_match("env-?", "env-a") && !glob_match("env-?", "env-ab"));
+        assert!(glob_match("[a-c]x", "bx") && !glob_match("[a-c]x", "dx"));
+        assert!(glob_match("[^a-c]x", "dx") && !glob_match("[^a-c]x", "ax"));
+        assert!(!glob_match("[ab-]x", "-x") && glob_match(r"[ab\-]x", "-x"));
+        assert!(glob_match(r"\*", "*") && !glob_match(r"\*", "a"));
+        assert!(glob_match("**", "a") && !glob_match("a/**/c", "a/b/x/c"));
+        for bad in ["a[b", "a\\", "[]", "[-a]", "[a-]"] {
+            assert!(!well_formed(bad), "{bad}");
+        }
+        assert!(!well_formed("a[]]") && well_formed("[^a]x/*"));
     }
 }
