@@ -75,6 +75,10 @@ fn mismatches(cx: &Context<'_>, overlay: &str, sources: &[SealedSource]) -> Vec<
             out.push(subject.scope_mismatch(&doc));
             continue;
         }
+        if src.scope != Scope::ClusterWide && src.rendered.namespace.is_none() {
+            out.push(subject.no_namespace());
+            continue;
+        }
         match doc.annotation(SEALED_FOR_ANNOTATION) {
             Some(record) => out.extend(subject.record_mismatch(&doc, record)),
             None => out.extend(subject.claim_mismatches(&doc)),
@@ -119,6 +123,23 @@ impl Subject<'_, '_> {
         );
         Finding::new(&META, loc, message)
             .hint("declare the rendered scope in the file itself and re-seal (emp-seal <env> --from FILE), or drop the scope annotation the overlay adds")
+    }
+
+    /// The finding for a strict or namespace-wide `SealedSecret` that renders without a
+    /// namespace: the label it decrypts under is then the namespace it is applied in (the
+    /// kubectl context's, Argo CD's `destination.namespace`), which the tree does not fix, and
+    /// which `seal` refuses to guess.
+    fn no_namespace(&self) -> Finding {
+        let loc = at_line(self.cx, &self.src.path, self.src.line);
+        let message = format!(
+            "overlay {}: SealedSecret `{}` renders without a namespace, so the namespace it is applied in decides whether its {} scope values decrypt, and nothing in the tree fixes that namespace",
+            self.overlay,
+            self.src.rendered.name,
+            self.src.scope.as_str()
+        );
+        Finding::new(&META, loc, message).hint(
+            "set `namespace:` in the overlay's kustomization (or in the SealedSecret) and re-seal (emp-seal <env> --from FILE), or seal it cluster-wide",
+        )
     }
 
     /// The finding for an emp-seal record that is malformed, names another scope than the

@@ -1872,3 +1872,52 @@ fn a_directory_argument_does_not_read_ignored_files() {
     // `plaintext-secret`).
     assert_eq!(files(&[&at("target/debug/leaked.yaml")]), 1);
 }
+
+/// A strict or namespace-wide SealedSecret that renders without a namespace decrypts under
+/// whichever namespace it is applied in (kubectl's context, Argo CD's `destination.namespace`):
+/// nothing in the tree fixes its label, which `seal` refuses to guess, so `check` must not call
+/// it verified. A cluster-wide one is bound to no namespace and passes.
+#[test]
+fn a_namespaced_scope_sealedsecret_rendering_without_a_namespace_is_an_identity_mismatch() {
+    let sealed = |annotations: &str| {
+        format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app-secrets\n{annotations}spec:\n  encryptedData:\n    MODE: AgBy3i4OJSWK+PiTySYZZA==\n  template:\n    metadata:\n      name: app-secrets\n"
+        )
+    };
+    let kustomization = "resources:\n  - ../../base\n  - sealedsecret.yaml\n";
+    for (annotations, reported) in [
+        ("", true),
+        (
+            "  annotations:\n    sealedsecrets.bitnami.com/namespace-wide: \"true\"\n",
+            true,
+        ),
+        (
+            "  annotations:\n    sealedsecrets.bitnami.com/cluster-wide: \"true\"\n",
+            false,
+        ),
+    ] {
+        let Some(t) = tree(&[
+            ("k8s/overlays/prod/kustomization.yaml", kustomization),
+            ("k8s/overlays/prod/sealedsecret.yaml", &sealed(annotations)),
+        ]) else {
+            return;
+        };
+        kubectl_renders(t.path(), "k8s/overlays/prod", &["name: app-secrets"]);
+        let render = common::kustomize(&t.path().join("k8s/overlays/prod"));
+        assert!(!render.contains("namespace:"), "{render}");
+        let (_, hits) = check(t.path(), &["--rules", "identity-mismatch"]);
+        let found = of(&hits, "identity-mismatch");
+        if reported {
+            assert_eq!(found.len(), 1, "{annotations}: {hits:?}");
+            let ss = "k8s/overlays/prod/sealedsecret.yaml";
+            assert_eq!((found[0].path.as_str(), found[0].line), (ss, 4));
+            assert!(
+                found[0].message.contains("renders without a namespace"),
+                "{hits:?}"
+            );
+            assert_eq!(found[0].severity, "error");
+        } else {
+            assert!(found.is_empty(), "{hits:?}");
+        }
+    }
+}
