@@ -37,6 +37,7 @@ pub mod example_generator_mismatch;
 pub mod example_sealed_mismatch;
 pub mod identity_mismatch;
 pub mod invalid_ciphertext;
+pub mod invalid_secret_key;
 pub mod locate;
 pub mod missing_certificate;
 pub mod missing_secret_key;
@@ -312,6 +313,7 @@ pub static RULES: &[Rule] = &[
         ciphertext_key_size_mismatch::check,
     ),
     (&identity_mismatch::META, identity_mismatch::check),
+    (&invalid_secret_key::META, invalid_secret_key::check),
     (
         &scope_annotation_misplaced::META,
         scope_annotation_misplaced::check,

@@ -110,6 +110,15 @@ fn example_generator_mismatch() {
     fail_and_pass("example-generator-mismatch", "fail", &[(ex, 1), (ex, 2)]);
 }
 
+/// Keys the API server refuses in the Secret a SealedSecret unseals into, and a typed Secret
+/// missing what its type requires (`template.type`), the template's own `data` keys included.
+#[test]
+fn invalid_secret_key() {
+    let ss = "k8s/overlays/paper/sealedsecret.yaml";
+    let expected = [(ss, 9), (ss, 10), (ss, 25), (ss, 36), (ss, 37)];
+    fail_and_pass("invalid-secret-key", "fail", &expected);
+}
+
 #[test]
 fn example_sealed_mismatch() {
     let ss = "k8s/overlays/paper/sealedsecret.yaml";

@@ -1,0 +1,85 @@
+//! Rule `invalid-secret-key`: the Secret a `SealedSecret` unseals into would be refused by the
+//! API server.
+//!
+//! The controller decrypts every value and then creates the Secret; the API server validates it
+//! like any other (kubernetes `pkg/apis/core/validation/validation.go`, `ValidateSecret`): each
+//! key is an `IsConfigMapKey` (`[-._a-zA-Z0-9]`, at most 253 bytes, not `.`/`..`), and a typed
+//! Secret holds the keys its type requires. A refused Secret never reaches the workloads, and the
+//! failure shows only in the controller's log and the SealedSecret's status, so this is caught
+//! here. The keys are the rendered `encryptedData` keys plus `spec.template.data`'s; the type is
+//! `spec.template.type`. Never quotes values.
+
+use super::Context;
+use super::locate::{at_line, at_yaml};
+use super::model::{sealed_doc, sealed_keys, sealed_sources};
+use crate::envfile::validate_key;
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "invalid-secret-key",
+    summary: "A SealedSecret's Secret would be refused by the API server (a key outside [-._a-zA-Z0-9], or a key its type requires is missing)",
+    default_severity: Severity::Error,
+    hint: "rename the key to one of [-._a-zA-Z0-9] and re-seal, or add the key the Secret's type requires",
+    scope: RuleScope::Model,
+};
+
+/// The keys a Secret of a type must hold, any one of each group (`ValidateSecret`).
+const REQUIRED: &[(&str, &[&[&str]])] = &[
+    ("kubernetes.io/dockercfg", &[&[".dockercfg"]]),
+    ("kubernetes.io/dockerconfigjson", &[&[".dockerconfigjson"]]),
+    ("kubernetes.io/basic-auth", &[&["username", "password"]]),
+    ("kubernetes.io/ssh-auth", &[&["ssh-privatekey"]]),
+    ("kubernetes.io/tls", &[&["tls.crt"], &["tls.key"]]),
+];
+
+/// Reports every key the API server refuses and every key a type requires that is missing, for
+/// each `SealedSecret` the overlay in focus renders.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for ov in cx.overlays() {
+        for src in sealed_sources(&ov.overlay) {
+            let Some(doc) = sealed_doc(cx, &src.path, &src.name_in_file) else {
+                continue;
+            };
+            let keys = sealed_keys(&doc, src.keys.as_ref());
+            for key in &keys {
+                let Err(problem) = validate_key(key) else {
+                    continue;
+                };
+                let loc = match doc.entry(key) {
+                    Some(e) => at_line(cx, &src.path, e.line),
+                    None => at_yaml(cx, &src.path, src.doc_index, &["spec", "template", "data"]),
+                };
+                let message = format!(
+                    "overlay {}: SealedSecret `{}` gives its Secret the key {key:?}, which {}: the API server refuses the Secret, so the controller never creates it",
+                    ov.name,
+                    src.rendered.name,
+                    problem.describe()
+                );
+                out.push(Finding::new(&META, loc, message));
+            }
+            let Some(ty) = doc.template.secret_type.as_deref() else {
+                continue;
+            };
+            let groups = REQUIRED.iter().find(|(t, _)| *t == ty).map(|(_, g)| *g);
+            for group in groups.unwrap_or_default() {
+                if group.iter().any(|k| keys.contains(*k)) {
+                    continue;
+                }
+                let loc = at_yaml(cx, &src.path, src.doc_index, &["spec", "template", "type"]);
+                let message = format!(
+                    "overlay {}: SealedSecret `{}` unseals into a Secret of type `{ty}` without {}: the API server refuses the Secret, so the controller never creates it",
+                    ov.name,
+                    src.rendered.name,
+                    group
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                );
+                out.push(Finding::new(&META, loc, message));
+            }
+        }
+    }
+    out
+}
