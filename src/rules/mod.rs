@@ -51,6 +51,7 @@ pub mod plaintext_secret;
 pub mod readable_secret_data;
 pub mod render_failed;
 pub mod scope_annotation_misplaced;
+pub mod sealed_secret_shadowed;
 pub mod sealed_secret_unread;
 pub mod sealed_values;
 pub mod sealed_with_demo_certificate;
@@ -314,6 +315,7 @@ pub static RULES: &[Rule] = &[
     ),
     (&identity_mismatch::META, identity_mismatch::check),
     (&invalid_secret_key::META, invalid_secret_key::check),
+    (&sealed_secret_shadowed::META, sealed_secret_shadowed::check),
     (
         &scope_annotation_misplaced::META,
         scope_annotation_misplaced::check,

@@ -119,6 +119,39 @@ fn invalid_secret_key() {
     fail_and_pass("invalid-secret-key", "fail", &expected);
 }
 
+/// A Secret the overlay renders under the name and namespace a SealedSecret unseals into (a
+/// generator without its hash suffix, a plain Secret): the controller does not take it over.
+/// The `pass` twin keeps the generator's hash and marks the plain Secret managed.
+#[test]
+fn sealed_secret_shadowed() {
+    let ss = "k8s/overlays/paper/sealedsecret.yaml";
+    let legacy = "k8s/overlays/paper/legacy-secret.yaml";
+    fail_and_pass("sealed-secret-shadowed", "fail", &[(legacy, 10), (ss, 4)]);
+    if common::kubectl().is_some() {
+        let dir = common::repo_root().join("tests/fixtures/rules/sealed-secret-shadowed/fail");
+        let render = common::kustomize(&dir.join("k8s/overlays/paper"));
+        let ids: Vec<(String, String, String)> = render
+            .split("\n---\n")
+            .map(|doc| {
+                let v: yaml_serde::Value = yaml_serde::from_str(doc).unwrap();
+                let s = |x: &yaml_serde::Value| x.as_str().unwrap_or_default().to_owned();
+                let m = &v["metadata"];
+                (s(&v["kind"]), s(&m["namespace"]), s(&m["name"]))
+            })
+            .collect();
+        for kind in ["Secret", "SealedSecret"] {
+            let id = (
+                kind.to_owned(),
+                "emp-paper".to_owned(),
+                "emp-secrets".to_owned(),
+            );
+            assert!(ids.contains(&id), "{id:?}: {ids:?}");
+        }
+    } else {
+        common::missing("kubectl");
+    }
+}
+
 #[test]
 fn example_sealed_mismatch() {
     let ss = "k8s/overlays/paper/sealedsecret.yaml";
