@@ -147,8 +147,12 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let filters = resolve_paths(root, &opts.cwd, &opts.paths)?;
 
     let (rels, outside, git) = tree_files(root, &ws, &filters);
-    let (mut files, mut env_files) =
-        read_files(root, &rels, &outside, git.as_ref(), ws.take_texts());
+    let (mut files, mut env_files) = read_files(
+        root,
+        (&rels, &outside, &BTreeSet::new()),
+        git.as_ref(),
+        ws.take_texts(),
+    );
     // The builds take the texts just read instead of reading the files again.
     let parsed = kustomize::ParseCache::with_texts(
         files
@@ -163,9 +167,12 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         .iter()
         .map(|o| deployed_files(root, &o.overlay))
         .collect();
+    let env_named: BTreeSet<String> = (overlay_models.iter())
+        .flat_map(|o| env_inputs(root, &o.overlay))
+        .collect();
     read_deployed(
         root,
-        deployed.iter().flatten(),
+        (deployed.iter().flatten(), &env_named),
         git.as_ref(),
         &mut files,
         &mut env_files,
@@ -295,12 +302,12 @@ pub(crate) fn usable_workspace(ws: &crate::workspace::Workspace) -> Result<(), C
 }
 
 /// Reads the tree's files and the repository's other manifests (in parallel), keeping the
-/// order given: the files for the rules, and the env files' models. A file whose text
-/// discovery read (`texts`) is not read again.
+/// order given: the files for the rules, and the env files' models (an env file by its name, or
+/// one of `env_named`, which generators read). A file whose text discovery read (`texts`) is
+/// not read again.
 fn read_files(
     root: &Path,
-    rels: &BTreeSet<String>,
-    outside: &BTreeSet<String>,
+    (rels, outside, env_named): (&BTreeSet<String>, &BTreeSet<String>, &BTreeSet<String>),
     git: Option<&GitMap>,
     mut texts: HashMap<String, String>,
 ) -> (Vec<SourceFile>, Vec<EnvFileModel>) {
@@ -314,7 +321,8 @@ fn read_files(
     let (files, env_files): (Vec<SourceFile>, Vec<Option<EnvFileModel>>) = todo
         .into_par_iter()
         .map(|(rel, repository_only, text)| {
-            let (f, env) = read_file(root, rel, git, text, repository_only);
+            let as_env = is_env_file(rel) || env_named.contains(rel);
+            let (f, env) = read_file(root, (rel, as_env), git, text, repository_only);
             (
                 if repository_only {
                     f.repository_only()
@@ -422,23 +430,31 @@ fn narrow(
 /// those inside the repository, and the `.example` of each env file its generators read (the
 /// record of that file's keys, which the environment is checked against).
 fn deployed_files(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
-    let examples = overlay
+    let examples = env_inputs(root, overlay)
+        .into_iter()
+        .filter(|p| p.ends_with(".example"));
+    overlay
+        .files()
+        .into_iter()
+        .map(|p| path_str(p.strip_prefix(root).unwrap_or(p)))
+        .chain(examples)
+        .filter(|p| !p.starts_with('/') && !p.starts_with("../") && p != "..")
+        .collect()
+}
+
+/// The env files the overlay's generators read (`envs:`), and each one's `.example`,
+/// repo-relative: env files whatever they are named (`secrets.properties` too).
+fn env_inputs(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
+    overlay
         .generated()
         .iter()
         .flat_map(|g| &g.specs)
         .flat_map(|s| &s.envs)
-        .map(|e| {
-            let mut p = e.clone().into_os_string();
-            p.push(".example");
-            PathBuf::from(p)
-        });
-    overlay
-        .files()
-        .into_iter()
-        .map(Path::to_path_buf)
-        .chain(examples)
-        .map(|p| path_str(p.strip_prefix(root).unwrap_or(&p)))
-        .filter(|p| !p.starts_with('/') && !p.starts_with("../") && p != "..")
+        .flat_map(|e| {
+            let rel = path_str(e.strip_prefix(root).unwrap_or(e));
+            [format!("{rel}.example"), rel]
+        })
+        .filter(|p| !p.starts_with('/') && !p.starts_with("../"))
         .collect()
 }
 
@@ -448,7 +464,7 @@ fn deployed_files(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
 /// directories. What an environment deploys is checked, under the name its build reads it by.
 fn read_deployed<'d>(
     root: &Path,
-    deployed: impl Iterator<Item = &'d String>,
+    (deployed, env_named): (impl Iterator<Item = &'d String>, &BTreeSet<String>),
     git: Option<&GitMap>,
     files: &mut Vec<SourceFile>,
     env_files: &mut Vec<EnvFileModel>,
@@ -460,7 +476,8 @@ fn read_deployed<'d>(
             .map(|f| f.path.as_str())
             .collect();
         deployed
-            .filter(|r| wanted(r) && !in_tree.contains(r.as_str()) && root.join(r).is_file())
+            .filter(|r| (wanted(r) || env_named.contains(*r)) && !in_tree.contains(r.as_str()))
+            .filter(|r| root.join(r).is_file())
             .cloned()
             .collect()
     };
@@ -473,7 +490,8 @@ fn read_deployed<'d>(
     if missing.is_empty() {
         return;
     }
-    let (more, more_env) = read_files(root, &missing, &BTreeSet::new(), git, HashMap::new());
+    let none = BTreeSet::new();
+    let (more, more_env) = read_files(root, (&missing, &none, env_named), git, HashMap::new());
     files.extend(more);
     env_files.extend(more_env);
 }
@@ -645,7 +663,7 @@ fn git_status(root: &Path) -> Option<GitMap> {
 /// that the report says it went unchecked instead of counting it as clean.
 fn read_file(
     root: &Path,
-    rel: &str,
+    (rel, as_env): (&str, bool),
     git: Option<&GitMap>,
     text: Option<String>,
     repository_only: bool,
@@ -659,7 +677,7 @@ fn read_file(
         full.strip_prefix(&prefix).unwrap_or(&full).to_owned()
     };
     let file = SourceFile::new(rel, String::new()).with_git(status);
-    if is_env_file(rel) {
+    if as_env {
         let bytes = match fsio::read_limited(&path, MAX_FILE_BYTES) {
             Ok(b) => zeroize::Zeroizing::new(b),
             Err(e) => {

@@ -1921,3 +1921,31 @@ fn a_namespaced_scope_sealedsecret_rendering_without_a_namespace_is_an_identity_
         }
     }
 }
+
+/// An env file a generator reads is an env file whatever its name: its `.example` is compared
+/// with it (`secrets.properties` and `secrets.properties.example`), not called missing.
+#[test]
+fn a_generator_env_file_not_named_env_is_compared_with_its_example() {
+    let kustomization = "namespace: app-dev\nresources:\n  - ../../base\nsecretGenerator:\n  - name: app-secrets\n    envs:\n      - secrets.properties\n";
+    for (example, mismatch) in [("MODE=\n", false), ("MODE=\nEXTRA=\n", true)] {
+        let Some(t) = tree(&[
+            ("k8s/overlays/dev/kustomization.yaml", kustomization),
+            ("k8s/overlays/dev/secrets.properties.example", example),
+            ("k8s/overlays/dev/secrets.properties", "MODE=debug\n"),
+            (".gitignore", "secrets.properties\n"),
+        ]) else {
+            return;
+        };
+        assert!(git(t.path(), &["add", "-A"]));
+        kubectl_renders(t.path(), "k8s/overlays/dev", &["MODE: ZGVidWc="]);
+        let (_, hits) = check(t.path(), &[]);
+        let found = of(&hits, "example-generator-mismatch");
+        if mismatch {
+            let ex = "k8s/overlays/dev/secrets.properties.example";
+            assert_eq!(found.len(), 1, "{hits:?}");
+            assert_eq!((found[0].path.as_str(), found[0].line), (ex, 2));
+        } else {
+            assert!(found.is_empty(), "{hits:?}");
+        }
+    }
+}
