@@ -52,19 +52,23 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
     pieces
         .enumerate()
         .map(|(index, piece)| {
+            let text = first_document(piece.text);
             // yaml_serde's positions are inside the document: turn them into the file's line.
-            let (value, error_line) = match yaml_serde::from_str::<yaml_serde::Value>(piece.text) {
+            let (value, error_line) = match yaml_serde::from_str::<yaml_serde::Value>(text) {
+                _ if piece.explicit && piece.head_line + 1 < piece.first_line => {
+                    (Err(DIRECTIVE.to_owned()), piece.head_line)
+                }
                 Ok(v) => (Ok(Arc::new(v)), piece.first_line),
                 Err(e) => (
                     Err(without_positions(crate::yamlpos::without_offset(
                         &e.to_string(),
                     ))),
-                    crate::yamlpos::error_position(piece.text, &e)
+                    crate::yamlpos::error_position(text, &e)
                         .map_or(piece.first_line, |(l, _)| piece.first_line + l.max(1) - 1),
                 ),
             };
             Doc {
-                text: piece.text.to_owned(),
+                text: text.to_owned(),
                 start_line: piece.first_line,
                 index,
                 value,
@@ -73,6 +77,31 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
             }
         })
         .collect()
+}
+
+/// Why a piece with a `%` directive line does not load: kyaml cuts the file at `---` lines
+/// before parsing, so a directive (`%YAML 1.2`, `%TAG`) is left without the document it
+/// introduces, and the build fails (kustomize `kyaml/kio/byteio_reader.go`).
+pub(crate) const DIRECTIVE: &str = "a `%` directive line, which kustomize cannot read: it splits the file at `---` lines first, so the directive stands without its document (\"did not find expected <document start>\")";
+
+/// The text of the first document of a piece. kyaml decodes one document per piece (a `...`
+/// line does not split), so anything after a `...` line is dropped from the build without a
+/// word (kustomize `kyaml/kio/byteio_reader.go`).
+fn first_document(text: &str) -> &str {
+    let mut at = 0;
+    let mut content = false;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_end();
+        if t == "..." || t.starts_with("... ") || t.starts_with("...\t") {
+            if content {
+                return &text[..at];
+            }
+        } else if !t.trim_start().is_empty() && !t.trim_start().starts_with('#') {
+            content = true;
+        }
+        at += line.len();
+    }
+    text
 }
 
 /// A parser message without its ` at line N column M` parts, which count lines from the start of
@@ -105,6 +134,37 @@ pub(crate) fn has_complex_key(v: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// As kyaml: a piece holds one document (what follows `...` is dropped), and a `%`
+    /// directive line fails the build, whatever its version.
+    #[test]
+    fn a_piece_is_its_first_document_and_a_directive_does_not_load() {
+        let docs = split_docs("kind: A\n...\nkind: B\n---\nkind: C\n");
+        let kinds: Vec<String> = docs
+            .iter()
+            .map(|d| {
+                d.value.as_ref().unwrap()["kind"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(kinds, ["A", "C"]);
+        for text in [
+            "%YAML 1.1\n---\nkind: A\n",
+            "kind: A\n---\n%TAG ! x:\n---\nkind: B\n",
+        ] {
+            let docs = split_docs(text);
+            let bad: Vec<usize> = docs
+                .iter()
+                .filter(|d| d.value.is_err())
+                .map(|d| d.error_line)
+                .collect();
+            assert_eq!(bad.len(), 1, "{text}");
+            let line = text.lines().nth(bad[0] - 1).unwrap_or_default();
+            assert!(line.starts_with('%'), "{text}: line {}", bad[0]);
+        }
+    }
 
     /// Issue 17: a parse error in the second document names the file's line, not the document's.
     #[test]

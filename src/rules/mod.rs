@@ -636,6 +636,7 @@ mod tests {
         example-sealed-mismatch
         identity-mismatch
         invalid-ciphertext
+        invalid-secret-key
         missing-certificate
         missing-secret-key
         model-divergence
@@ -647,6 +648,7 @@ mod tests {
         readable-secret-data
         render-failed
         scope-annotation-misplaced
+        sealed-secret-shadowed
         sealed-secret-unread
         sealed-with-demo-certificate
         stale-certificate

@@ -1949,3 +1949,39 @@ fn a_generator_env_file_not_named_env_is_compared_with_its_example() {
         }
     }
 }
+
+/// A `%YAML` (or any `%`) directive: YAML allows it, but kustomize cuts files at `---` lines
+/// before parsing, so the directive stands alone and the build fails, whatever the version.
+#[test]
+fn a_yaml_directive_in_a_resource_is_a_build_error() {
+    let dev = "namespace: app-dev\nresources:\n  - ../../base\n  - configmap.yaml\nsecretGenerator:\n  - name: app-secrets\n    literals:\n      - MODE=\n";
+    let cm = "%YAML 1.1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n";
+    let rel = "k8s/overlays/dev/configmap.yaml";
+    let extra = [(DEV, dev), (rel, cm)];
+    let Some(hit) = build_error_case(&extra, rel, "%YAML") else {
+        return;
+    };
+    assert!(hit.message.contains("`%` directive"), "{}", hit.message);
+}
+
+/// kustomize decodes one document per `---` piece: a document after a `...` line in the same
+/// piece is dropped from the render without a word. The model drops it too, so a reference
+/// to what it held dangles, as it does in the cluster.
+#[test]
+fn a_document_after_an_end_marker_is_not_rendered() {
+    let dev = "namespace: app-dev\nresources:\n  - ../../base\n  - secrets.yaml\n";
+    let secrets = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\n...\napiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app-secrets\nspec:\n  encryptedData: {}\n";
+    let Some(t) = tree(&[(DEV, dev), ("k8s/overlays/dev/secrets.yaml", secrets)]) else {
+        return;
+    };
+    kubectl_renders(t.path(), "k8s/overlays/dev", &["name: first"]);
+    if common::kubectl().is_some() {
+        let render = common::kustomize(&t.path().join("k8s/overlays/dev"));
+        assert!(!render.contains("SealedSecret"), "{render}");
+    }
+    let (code, hits) = check(t.path(), &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    let dangling = of(&hits, "dangling-reference");
+    assert_eq!(dangling.len(), 1, "{hits:?}");
+    assert!(dangling[0].message.contains("app-secrets"), "{hits:?}");
+}

@@ -248,11 +248,14 @@ impl<'r> Builder<'r> {
                             file: self.rel(path),
                             line: d.error_line,
                         };
-                        self.problem_at(
-                            ProblemKind::Invalid,
-                            &at,
-                            format!("{YAML_SYNTAX_PREFIX}{e}"),
-                        );
+                        // Valid YAML kustomize cannot read is no syntax error: the rules'
+                        // own YAML pass accepts it, so it is reported as a build error.
+                        let message = if e == super::docs::DIRECTIVE {
+                            e.clone()
+                        } else {
+                            format!("{YAML_SYNTAX_PREFIX}{e}")
+                        };
+                        self.problem_at(ProblemKind::Invalid, &at, message);
                     }
                 }
                 Some(docs)
