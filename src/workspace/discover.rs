@@ -323,19 +323,56 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> FileObjects {
             let Ok(v) = yaml_serde::from_str::<Value>(piece.text) else {
                 continue;
             };
-            out.git_repositories.extend(git_repository(&v));
             let doc = crate::yamlpos::Document::new(piece.text, piece.first_line, piece.offset);
-            object_paths(root, (file, &doc), &v, remotes, &mut out);
+            for (base, object) in objects(&v) {
+                out.git_repositories.extend(git_repository(object));
+                let at = Located { doc: &doc, base };
+                object_paths(root, (file, &at), object, remotes, &mut out);
+            }
         }
     }
     out.text = Some(text);
     out
 }
 
-/// What one object `v` (in `doc` of `file`) deploys, added to `out` (see [`named_paths`]).
+/// A document's object and, when it is a `kind: List` (any kind ending in `List`) with
+/// `items`, each item with its path: kustomize expands such a list into its items
+/// (kustomize `api/resource/factory.go`, `inlineAnyEmbeddedLists`), and so does `kubectl apply`,
+/// so an Application or Flux Kustomization in one is deployed like one of its own.
+fn objects(v: &Value) -> impl Iterator<Item = (Vec<Seg>, &Value)> {
+    let listed = v
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.ends_with("List"));
+    let items = v
+        .get("items")
+        .and_then(Value::as_sequence)
+        .filter(|_| listed);
+    let items = items.into_iter().flatten().enumerate();
+    std::iter::once((Vec::new(), v))
+        .chain(items.map(|(i, item)| (vec![Seg::from("items"), Seg::Index(i)], item)))
+}
+
+/// An object's place: its document, and the path to it there (empty for the document's own
+/// object, `items[N]` for an item of a list, see [`objects`]).
+struct Located<'d, 't> {
+    doc: &'d crate::yamlpos::Document<'t>,
+    base: Vec<Seg>,
+}
+
+impl Located<'_, '_> {
+    /// Where `path` (from the object) is in the file, or its longest prefix that is there
+    /// ([`crate::yamlpos::Document::find_or_parent`]).
+    fn pos(&self, path: &[Seg]) -> crate::yamlpos::Pos {
+        let full: Vec<Seg> = self.base.iter().chain(path).cloned().collect();
+        self.doc.find_or_parent(&full)
+    }
+}
+
+/// What one object `v` (at `doc` of `file`) deploys, added to `out` (see [`named_paths`]).
 fn object_paths(
     root: &Path,
-    (file, doc): (&str, &crate::yamlpos::Document<'_>),
+    (file, doc): (&str, &Located<'_, '_>),
     v: &Value,
     remotes: &Remotes,
     out: &mut FileObjects,
@@ -384,7 +421,7 @@ fn object_paths(
         };
         let mut path_key = at.clone();
         path_key.push(Seg::from("path"));
-        let line = doc.find_or_parent(&path_key).line;
+        let line = doc.pos(&path_key).line;
         let elsewhere = |u: &str| remotes.elsewhere(root, u);
         let dirs = match kind {
             "ApplicationSet" => super::appset::paths(root, v, p, &elsewhere),
@@ -460,18 +497,14 @@ const ARTIFACT_SOURCE_KINDS: [&str; 3] = ["OCIRepository", "Bucket", "ExternalAr
 /// `file`) deploys a path of an artifact that is not this repository (its `spec.sourceRef.kind`
 /// is one of [`ARTIFACT_SOURCE_KINDS`]): it names no environment and lays no option on this
 /// repository's directory of the same path, like an Argo CD Application of another repository.
-fn artifact_note(
-    doc: &crate::yamlpos::Document<'_>,
-    v: &Value,
-    file: &str,
-) -> Option<(String, String)> {
+fn artifact_note(doc: &Located<'_, '_>, v: &Value, file: &str) -> Option<(String, String)> {
     let spec = v.get("spec")?;
     let kind = spec.get("sourceRef")?.get("kind")?.as_str()?;
     if !ARTIFACT_SOURCE_KINDS.contains(&kind) {
         return None;
     }
     let line = doc
-        .find_or_parent(&[Seg::from("spec"), Seg::from("sourceRef"), Seg::from("kind")])
+        .pos(&[Seg::from("spec"), Seg::from("sourceRef"), Seg::from("kind")])
         .line;
     let path = spec.get("path").and_then(Value::as_str).unwrap_or("./");
     let note = format!(
@@ -544,7 +577,7 @@ fn repo_key(url: &str) -> String {
 /// The kustomize options a deploy source applies at sync time that may rename or move objects
 /// ([`renaming_options`]), each at its line in `doc`, of an object of `kind` in `file`.
 fn deploy_options(
-    doc: &crate::yamlpos::Document<'_>,
+    doc: &Located<'_, '_>,
     at: &[Seg],
     source: &Value,
     options: &[&str],
@@ -560,7 +593,7 @@ fn deploy_options(
             let mut path = at.to_vec();
             path.extend(options.iter().map(|k| Seg::from(*k)));
             path.push(Seg::from(key));
-            let line = doc.find_or_parent(&path).line;
+            let line = doc.pos(&path).line;
             DeployOption {
                 tool,
                 option: key.to_owned(),
@@ -577,7 +610,7 @@ fn deploy_options(
 /// `SubstituteVariables`: nothing is done when the variables it gathers are none). A
 /// `substitute` or `substituteFrom` that is neither absent, null nor empty counts (one that is
 /// not a map or a list is not understood, so it counts too).
-fn post_build(doc: &crate::yamlpos::Document<'_>, spec: &Value, file: &str) -> Vec<PostBuild> {
+fn post_build(doc: &Located<'_, '_>, spec: &Value, file: &str) -> Vec<PostBuild> {
     let Some(post) = spec.get("postBuild") else {
         return Vec::new();
     };
@@ -590,9 +623,7 @@ fn post_build(doc: &crate::yamlpos::Document<'_>, spec: &Value, file: &str) -> V
     if !given("substitute") && !given("substituteFrom") {
         return Vec::new();
     }
-    let line = doc
-        .find_or_parent(&[Seg::from("spec"), Seg::from("postBuild")])
-        .line;
+    let line = doc.pos(&[Seg::from("spec"), Seg::from("postBuild")]).line;
     vec![PostBuild {
         file: file.to_owned(),
         line: usize::try_from(line).unwrap_or(1),

@@ -1405,3 +1405,63 @@ fn argo_cd_application_sets_name_environments_and_their_options_count() {
     );
     assert!(err.contains("(a `clusters` generator)"), "{err}");
 }
+
+/// The `file:line` of each `overlay-not-modelled` finding of `check --format json ARGS`.
+fn not_modelled_at(repo: &Repo, args: &[&str]) -> Vec<String> {
+    let args = [&["check", "--format", "json"][..], args].concat();
+    not_modelled_hits(&repo.run(&args))
+        .into_iter()
+        .map(|h| format!("{}:{}", h.path, h.line))
+        .collect()
+}
+
+/// Argo CD Applications written as the items of a `kind: List` (as `kubectl get -o yaml`
+/// prints them) are deployed like any other: kustomize expands a `List` into its items, and so
+/// does `kubectl apply`. Discovery read only a document's own object, so the Application in the
+/// list named no environment and its `kustomize.namePrefix` passed unseen.
+#[test]
+fn argo_cd_applications_inside_a_list_are_read() {
+    let Some(repo) = Repo::new("argocd") else {
+        return;
+    };
+    let file = "argocd/applications.yaml";
+    let text = std::fs::read_to_string(repo.root().join(file)).unwrap();
+    // Both Applications as the items of one List, the qa one with a `namePrefix`.
+    let items: String = text
+        .replace(
+            "    path: services/billing/qa\n",
+            "    path: services/billing/qa\n    kustomize:\n      namePrefix: qa-\n",
+        )
+        .split("---\n")
+        .map(|doc| {
+            doc.lines()
+                .enumerate()
+                .map(|(i, l)| format!("{}{l}\n", if i == 0 { "  - " } else { "    " }))
+                .collect::<String>()
+        })
+        .collect();
+    let list = format!("apiVersion: v1\nkind: List\nitems:\n{items}");
+    repo.write(file, &list);
+    if common::kubectl().is_some() {
+        // The real kustomize deploys the items, the prefix with them.
+        let render = common::kustomize(&repo.root().join("argocd"));
+        assert!(!render.contains("kind: List"), "{render}");
+        assert_eq!(render.matches("kind: Application\n").count(), 2, "{render}");
+        assert!(render.contains("namePrefix: qa-"), "{render}");
+    }
+    let found: Vec<(String, String)> = repo
+        .layout()
+        .into_iter()
+        .map(|(_, d, f, _)| (d, f))
+        .collect();
+    let by = format!("Argo CD Application in {file}");
+    assert_eq!(
+        found,
+        [
+            ("services/billing/live".to_owned(), by.clone()),
+            ("services/billing/qa".to_owned(), by)
+        ]
+    );
+    let prefix = format!("{file}:{}", line_of(&list, "          namePrefix: qa-"));
+    assert_eq!(not_modelled_at(&repo, &["--release", "qa"]), [prefix]);
+}
