@@ -220,6 +220,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
             .chain(&ws.artifacts)
             .chain(&ws.unresolved)
             .chain(&ws.deploy_patches)
+            .chain(&ws.unread)
             .map(|(_, note)| note.clone())
             .collect(),
     })

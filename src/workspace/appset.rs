@@ -18,6 +18,95 @@ use std::path::Path;
 use yaml_serde::Value;
 
 use super::config::{glob_match, segment_match, well_formed};
+use crate::yamlpos::Seg;
+
+/// Most parameter sets an `ApplicationSet`'s generators may give before it is not read (a note
+/// says so): nested `matrix` generators multiply their sets, and expanding them all is work
+/// that grows without bound while the Applications the controller would create are as many.
+const MAX_PARAMS: usize = 10_000;
+
+/// The `ApplicationSet`s `v` stands for when one of its generators has a `template` of its own
+/// (`spec.generators[N].<type>.template`): Argo CD renders that generator's Applications from its
+/// template merged over `spec.template` (argo-cd `applicationset/generators/generator_spec_processor.go`,
+/// `mergeGeneratorTemplate`: `mergo.Merge`, so what the generator's template sets wins). One
+/// `ApplicationSet` per generator, with that generator alone and the merged `spec.template`,
+/// and, for a generator with a template, where it is (`spec.generators[N].<type>.template`) and
+/// what it holds; `None` when no generator has a template.
+pub(crate) fn per_generator(v: &Value) -> Option<Vec<GeneratorSet>> {
+    let spec = v.get("spec")?;
+    let generators = spec.get("generators")?.as_sequence()?;
+    let own = |g: &Value| -> Option<(String, Value)> {
+        let (kind, body) = g.as_mapping()?.iter().next()?;
+        let template = body.get("template").filter(|t| !is_zero(t))?;
+        Some((kind.as_str()?.to_owned(), template.clone()))
+    };
+    if !generators.iter().any(|g| own(g).is_some()) {
+        return None;
+    }
+    let base = spec.get("template").cloned().unwrap_or(Value::Null);
+    let sets = generators.iter().enumerate().map(|(i, g)| {
+        let mut g = g.clone();
+        let mut set = v.clone();
+        let (own, template) = match own(&g) {
+            Some((kind, template)) => {
+                if let Some(body) = g.get_mut(kind.as_str()).and_then(Value::as_mapping_mut) {
+                    body.remove("template");
+                }
+                let at = ["spec", "generators"].map(Seg::from).to_vec();
+                let at = [
+                    at,
+                    vec![Seg::Index(i), Seg::Key(kind), Seg::from("template")],
+                ]
+                .concat();
+                let merged = merge_template(&template, &base);
+                (Some((at, template)), merged)
+            }
+            None => (None, base.clone()),
+        };
+        if let Some(spec) = set.get_mut("spec").and_then(Value::as_mapping_mut) {
+            spec.insert("generators".into(), Value::Sequence(vec![g]));
+            spec.insert("template".into(), template);
+        }
+        (own, set)
+    });
+    Some(sets.collect())
+}
+
+/// One generator's `ApplicationSet` ([`per_generator`]): where its own template is and what it
+/// holds (none when it has none), and the `ApplicationSet` with that generator alone.
+pub(crate) type GeneratorSet = (Option<(Vec<Seg>, Value)>, Value);
+
+/// `over` merged onto `base` as `mergo.Merge` does without overriding: a value `over` sets (not
+/// null, empty or false) wins; mappings merge key by key.
+fn merge_template(over: &Value, base: &Value) -> Value {
+    match (over, base) {
+        (Value::Mapping(o), Value::Mapping(b)) => {
+            let mut m = b.clone();
+            for (k, v) in o {
+                let merged = b
+                    .get(k)
+                    .map_or_else(|| v.clone(), |bv| merge_template(v, bv));
+                m.insert(k.clone(), merged);
+            }
+            Value::Mapping(m)
+        }
+        (o, b) if is_zero(o) => b.clone(),
+        (o, _) => o.clone(),
+    }
+}
+
+/// A Go zero value as `mergo` sees it: null, an empty string, list or map, false, zero.
+fn is_zero(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::Sequence(s) => s.is_empty(),
+        Value::Mapping(m) => m.is_empty(),
+        _ => false,
+    }
+}
 
 /// The repository-relative directories `template_path` (the template's `source.path`) names
 /// for the `ApplicationSet` `v`: itself when it holds no placeholder; else one per parameter set
@@ -41,15 +130,19 @@ pub(crate) fn paths(
         .and_then(|s| s.get("generators"))
         .and_then(Value::as_sequence)
         .ok_or("no generators")?;
-    let mut out = Vec::new();
+    let mut out = std::collections::BTreeSet::new();
+    let mut sets = 0usize;
     for g in generators {
-        for set in params(root, g, elsewhere)? {
-            out.push(fill(template_path, |name| set.get(name).cloned())?);
+        let params = params(root, g, elsewhere)?;
+        sets = sets.saturating_add(params.len());
+        if sets > MAX_PARAMS {
+            return Err(too_many());
+        }
+        for set in params {
+            out.insert(fill(template_path, |name| set.get(name).cloned())?);
         }
     }
-    out.sort();
-    out.dedup();
-    Ok(out)
+    Ok(out.into_iter().collect())
 }
 
 /// One generated Application's parameters, by name (`path`, `path.basename`, a list key).
@@ -78,6 +171,9 @@ fn params(root: &Path, g: &Value, elsewhere: &dyn Fn(&str) -> bool) -> Result<Ve
             return Err("a `matrix` generator without exactly two generators".to_owned());
         };
         let (a, b) = (params(root, a, elsewhere)?, params(root, b, elsewhere)?);
+        if a.len().saturating_mul(b.len()) > MAX_PARAMS {
+            return Err(too_many());
+        }
         Ok(a.iter()
             .flat_map(|x| {
                 b.iter().map(move |y| {
@@ -98,6 +194,11 @@ fn params(root: &Path, g: &Value, elsewhere: &dyn Fn(&str) -> bool) -> Result<Ve
             .unwrap_or("unnamed");
         Err(format!("a `{name}` generator"))
     }
+}
+
+/// Why an `ApplicationSet` whose generators give more than [`MAX_PARAMS`] sets is not read.
+fn too_many() -> String {
+    format!("its generators give more than {MAX_PARAMS} parameter sets, more than emp-seal expands")
 }
 
 /// A `merge` generator's parameter sets (argo-cd `applicationset/generators/merge.go`): the

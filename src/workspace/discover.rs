@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use yaml_serde::Value;
 
+use super::flux_vars::Parent;
 use super::{DeployOption, DeployTime, Found, PostBuild, kustomization_file, rel};
 use crate::yamlpos::Seg;
 
@@ -64,6 +65,11 @@ pub(crate) struct Scan {
     /// `check` ([`super::deploy_patches::note`]): the patches are not applied to what
     /// discovery reads.
     pub(crate) deploy_patches: Vec<(String, String)>,
+    /// Argo CD / Flux objects that cannot be read, each as `file:line` with a note for `check`:
+    /// in a file that does not parse (or a Helm template, [`super::unparsed`]), a Flux path
+    /// whose `${var}` is not known offline ([`super::flux_vars`]), or a path that is no directory
+    /// of this repository.
+    pub(crate) unread: Vec<(String, String)>,
 }
 
 /// One environment candidate picked by [`pick`].
@@ -114,7 +120,14 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         let url = source.as_ref().and_then(|s| repos.get(s));
         url.is_some_and(|u| remotes.elsewhere(root, u))
     };
-    for (o, f) in objects.into_iter().zip(yaml_files) {
+    let parents: Vec<Parent> = objects
+        .iter()
+        .flat_map(|o| &o.parents)
+        .filter(|p| !foreign(&p.source))
+        .cloned()
+        .collect();
+    for (mut o, f) in objects.into_iter().zip(yaml_files) {
+        resolve_pending(root, &s, &parents, &mut o, &foreign);
         for n in o.named.into_iter().filter(|n| !foreign(&n.source)) {
             // The first object naming a directory says how it was found; every object's
             // deploy-time options count (two Applications may deploy one path).
@@ -132,6 +145,7 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         );
         s.artifacts.extend(o.artifacts);
         s.unresolved.extend(o.unresolved);
+        s.unread.extend(o.unread);
         s.texts.extend(o.text.map(|t| (f, t)));
     }
     s.generated.sort();
@@ -246,6 +260,9 @@ fn read_kust(root: &Path, dir: PathBuf, kfile: &Path, deploys: bool) -> KustDir 
     }
 }
 
+/// A Flux `GitRepository` source as a `Kustomization` names it: name and namespace.
+type GitSource = (String, String);
+
 /// A Flux `Kustomization`'s `spec.sourceRef` when it is a `GitRepository`: its name and
 /// namespace (the Kustomization's own when unset, as Flux resolves it).
 fn git_source(v: &Value) -> Option<(String, String)> {
@@ -302,6 +319,26 @@ struct FileObjects {
     /// Its Flux `GitRepository` objects ([`git_repository`]).
     git_repositories: Vec<((String, String), String)>,
     text: Option<String>,
+    /// Objects that cannot be read (see [`Scan::unread`]).
+    unread: Vec<(String, String)>,
+    /// Flux `Kustomization`s whose path holds a `${var}`, resolved once every object is read.
+    pending: Vec<Pending>,
+    /// Flux `Kustomization`s with a literal path: the parents that give `pending` its variables.
+    parents: Vec<Parent>,
+}
+
+/// A Flux `Kustomization` whose `spec.path` holds a `${var}` expression: Flux substitutes it with
+/// the variables of the Kustomization that deploys this object's file ([`resolve_pending`]).
+struct Pending {
+    /// The path as written.
+    path: String,
+    name: String,
+    found: Found,
+    deploy_time: DeployTime,
+    source: Option<GitSource>,
+    /// The file, and the line of its `spec.path`.
+    file: String,
+    line: u32,
 }
 
 /// Argo CD `Application` (`spec.source.path`, `spec.sources[].path`) and Flux `Kustomization`
@@ -319,29 +356,117 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> FileObjects {
         "source.toolkit.fluxcd.io",
     ];
     if toolkit.iter().any(|t| text.contains(t)) {
+        let mut unparsed = Vec::new();
         for piece in crate::yamlpos::pieces(&text, false) {
-            let Ok(v) = yaml_serde::from_str::<Value>(piece.text) else {
-                continue;
+            let v = match yaml_serde::from_str::<Value>(piece.text) {
+                Ok(v) if !crate::kustomize::has_complex_key(&v) => v,
+                parsed => {
+                    let e = parsed.err();
+                    let u = super::unparsed::unparsed(piece.text, piece.first_line, e.as_ref());
+                    unparsed.extend(u);
+                    continue;
+                }
             };
-            out.git_repositories.extend(git_repository(&v));
             let doc = crate::yamlpos::Document::new(piece.text, piece.first_line, piece.offset);
-            object_paths(root, (file, &doc), &v, remotes, &mut out);
+            for (base, object) in objects(&v) {
+                out.git_repositories.extend(git_repository(object));
+                let at = Located {
+                    doc: &doc,
+                    base,
+                    template: None,
+                };
+                object_paths(root, (file, &at), object, remotes, &mut out);
+            }
         }
+        out.unread
+            .extend(super::unparsed::notes(root, file, &unparsed));
     }
     out.text = Some(text);
     out
 }
 
-/// What one object `v` (in `doc` of `file`) deploys, added to `out` (see [`named_paths`]).
+/// A document's object and, when it is a `kind: List` (any kind ending in `List`) with
+/// `items`, each item with its path: kustomize expands such a list into its items
+/// (kustomize `api/resource/factory.go`, `inlineAnyEmbeddedLists`), and so does `kubectl apply`,
+/// so an Application or Flux Kustomization in one is deployed like one of its own.
+fn objects(v: &Value) -> impl Iterator<Item = (Vec<Seg>, &Value)> {
+    let listed = v
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.ends_with("List"));
+    let items = v
+        .get("items")
+        .and_then(Value::as_sequence)
+        .filter(|_| listed);
+    let items = items.into_iter().flatten().enumerate();
+    std::iter::once((Vec::new(), v))
+        .chain(items.map(|(i, item)| (vec![Seg::from("items"), Seg::Index(i)], item)))
+}
+
+/// An object's place: its document, and the path to it there (empty for the document's own
+/// object, `items[N]` for an item of a list, see [`objects`]).
+struct Located<'d, 't> {
+    doc: &'d crate::yamlpos::Document<'t>,
+    base: Vec<Seg>,
+    /// For an `ApplicationSet` read per generator ([`super::appset::per_generator`]), where that
+    /// generator's own template is and what it holds: what it sets is written there, not under
+    /// `spec.template`.
+    template: Option<(Vec<Seg>, Value)>,
+}
+
+impl Located<'_, '_> {
+    /// Where `path` (from the object) is in the file, or its longest prefix that is there
+    /// ([`crate::yamlpos::Document::find_or_parent`]).
+    fn pos(&self, path: &[Seg]) -> crate::yamlpos::Pos {
+        let spec_template = [Seg::from("spec"), Seg::from("template")];
+        if let Some((at, template)) = &self.template
+            && let Some(rest) = path.strip_prefix(&spec_template[..])
+            && rest
+                .iter()
+                .try_fold(template, |v, seg| value_at(v, seg))
+                .is_some()
+        {
+            let own: Vec<Seg> = [&self.base, at, rest].concat();
+            return self.doc.find_or_parent(&own);
+        }
+        let full: Vec<Seg> = self.base.iter().chain(path).cloned().collect();
+        self.doc.find_or_parent(&full)
+    }
+}
+
+/// The value at one step `seg` into `v`.
+fn value_at<'v>(v: &'v Value, seg: &Seg) -> Option<&'v Value> {
+    match seg {
+        Seg::Key(k) => v.get(k.as_str()),
+        Seg::Index(i) => v.get(*i),
+    }
+}
+
+/// What one object `v` (at `doc` of `file`) deploys, added to `out` (see [`named_paths`]).
 fn object_paths(
     root: &Path,
-    (file, doc): (&str, &crate::yamlpos::Document<'_>),
+    (file, doc): (&str, &Located<'_, '_>),
     v: &Value,
     remotes: &Remotes,
     out: &mut FileObjects,
 ) {
     let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+    // An ApplicationSet whose generators have templates of their own: one per generator.
+    if kind == "ApplicationSet"
+        && api.starts_with("argoproj.io/")
+        && let Some(sets) = super::appset::per_generator(v)
+    {
+        for (template, set) in sets {
+            let at = Located {
+                doc: doc.doc,
+                base: doc.base.clone(),
+                template,
+            };
+            object_paths(root, (file, &at), &set, remotes, out);
+        }
+        return;
+    }
     let Some(sources) = deploy_sources(api, kind, v) else {
         return;
     };
@@ -368,14 +493,7 @@ fn object_paths(
         if repo_url.is_some_and(|u| remotes.elsewhere(root, u)) {
             continue;
         }
-        let deploy_time = DeployTime {
-            options: deploy_options(doc, &at, source, options, (kind, file)),
-            post_build: if flux {
-                post_build(doc, source, file)
-            } else {
-                Vec::new()
-            },
-        };
+        let deploy_time = sync_time(doc, (&at, source, options), (kind, file));
         let owned = file.to_owned();
         let found = match kind {
             "Kustomization" => Found::FluxKustomization { file: owned },
@@ -384,29 +502,140 @@ fn object_paths(
         };
         let mut path_key = at.clone();
         path_key.push(Seg::from("path"));
-        let line = doc.find_or_parent(&path_key).line;
-        let elsewhere = |u: &str| remotes.elsewhere(root, u);
-        let dirs = match kind {
-            "ApplicationSet" => super::appset::paths(root, v, p, &elsewhere),
-            _ => Ok(vec![p.to_owned()]),
-        };
-        let dirs = match dirs {
-            Ok(dirs) => dirs,
-            Err(why) => {
-                out.unresolved.push(unresolved_note(v, file, line, p, &why));
-                continue;
+        let line = doc.pos(&path_key).line;
+        let deployed = (p, found, deploy_time);
+        deploy_path(root, (v, remotes), deployed, (kind, file, line), out);
+    }
+}
+
+/// Adds what the path `p` of an object `v` of `kind` (at `file:line`) deploys to `out`: a Flux
+/// path holding a `${var}` is left for [`resolve_pending`] (a Flux path without one is a
+/// [`Parent`] for those); an `ApplicationSet`'s is expanded over its generators
+/// ([`super::appset::paths`]; a note when it cannot be).
+fn deploy_path(
+    root: &Path,
+    (v, remotes): (&Value, &Remotes),
+    (p, found, deploy_time): (&str, Found, DeployTime),
+    (kind, file, line): (&str, &str, u32),
+    out: &mut FileObjects,
+) {
+    if kind == "Kustomization" {
+        let at = format!("{file}:{line}");
+        out.parents.extend(Parent::of(v, p, git_source(v), at));
+        if p.contains('$') {
+            out.pending.push(Pending {
+                path: p.to_owned(),
+                name: object_name(v).to_owned(),
+                found,
+                deploy_time,
+                source: git_source(v),
+                file: file.to_owned(),
+                line,
+            });
+            return;
+        }
+    }
+    let elsewhere = |u: &str| remotes.elsewhere(root, u);
+    let dirs = match kind {
+        "ApplicationSet" => super::appset::paths(root, v, p, &elsewhere),
+        _ => Ok(vec![p.to_owned()]),
+    };
+    match dirs {
+        Ok(dirs) => {
+            for p in dirs {
+                let deployed = (&found, &deploy_time, git_source(v));
+                add_deployed(root, &p, deployed, (kind, file, line), out);
             }
-        };
-        for p in dirs {
-            let deployed = (&found, &deploy_time, git_source(v));
-            add_deployed(root, &p, deployed, (kind, file, line), out);
+        }
+        Err(why) => out.unresolved.push(unresolved_note(v, file, line, p, &why)),
+    }
+}
+
+/// What a deploy source (see [`deploy_sources`]: its path in `doc`, the mapping, where its
+/// kustomize options are) of an object of `kind` in `file` applies at sync time.
+fn sync_time(
+    doc: &Located<'_, '_>,
+    (at, source, options): (&[Seg], &Value, &[&str]),
+    (kind, file): (&str, &str),
+) -> DeployTime {
+    DeployTime {
+        options: deploy_options(doc, at, source, options, (kind, file)),
+        post_build: if kind == "Kustomization" {
+            post_build(doc, source, file)
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// Resolves the Flux `Kustomization`s of `o` whose path holds a `${var}` ([`Pending`]) with the
+/// variables of their `parents` that render their file ([`Parent::renders`]): what each
+/// resolved path deploys is added to `o`, and a note says what cannot be resolved (no parent,
+/// or a variable not known offline). One of another repository (`foreign`) is left out.
+fn resolve_pending(
+    root: &Path,
+    s: &Scan,
+    parents: &[Parent],
+    o: &mut FileObjects,
+    foreign: &dyn Fn(&Option<GitSource>) -> bool,
+) {
+    // A parent directory with a kustomization renders what its build reads; one without is
+    // generated by Flux from every manifest under it.
+    let reads = |dir: &str, file_dir: &str| {
+        let parent = root.join(dir);
+        if kustomization_file(&parent).is_none() {
+            return true;
+        }
+        let file_dir = std::fs::canonicalize(root.join(file_dir));
+        match (reached(s, &parent), file_dir) {
+            (Some(dirs), Ok(f)) => dirs.contains(&f),
+            _ => true,
+        }
+    };
+    for p in std::mem::take(&mut o.pending) {
+        if foreign(&p.source) {
+            continue;
+        }
+        let mine: Vec<&Parent> = parents
+            .iter()
+            .filter(|q| q.renders(&p.file, &reads))
+            .collect();
+        let mut why = mine.is_empty().then(|| {
+            let dir = p.file.rsplit_once('/').map_or(".", |(d, _)| d);
+            format!("no Flux Kustomization of this repository deploys {dir}, whose `postBuild` would give the variables")
+        });
+        let mut dirs = BTreeSet::new();
+        for q in mine {
+            match super::flux_vars::substitute(&p.path, q) {
+                Ok(d) => {
+                    dirs.insert(d);
+                }
+                Err(e) => {
+                    why.get_or_insert(e);
+                }
+            }
+        }
+        for d in dirs {
+            let deployed = (&p.found, &p.deploy_time, p.source.clone());
+            add_deployed(root, &d, deployed, ("Kustomization", &p.file, p.line), o);
+        }
+        if let Some(why) = why {
+            let note = format!(
+                "note: Flux Kustomization `{}` in {}:{} deploys `{}`, which emp-seal cannot resolve offline ({why}): the directory it deploys there, and the kustomize options it applies to it at sync time, are not read",
+                p.name.escape_debug(),
+                p.file,
+                p.line,
+                p.path.escape_debug()
+            );
+            o.unread.push((format!("{}:{}", p.file, p.line), note));
         }
     }
 }
 
 /// Adds the directory `p` an object of `kind` (its `path` at `file:line`) deploys to `out`: as
 /// named, found so and with those sync-time options, when it holds a kustomization; with a note
-/// when it is a directory without one.
+/// when it is a directory without one, or (but for an `ApplicationSet`, whose generators may
+/// give combinations that are not there) no directory of this repository.
 fn add_deployed(
     root: &Path,
     p: &str,
@@ -428,6 +657,17 @@ fn add_deployed(
     } else if dir.is_dir() {
         let note = generated_note(&super::dir_rel(root, &dir), kind, file, line);
         out.generated.push((note, source));
+    } else if kind != "ApplicationSet" {
+        let tool = if kind == "Kustomization" {
+            "Flux"
+        } else {
+            "Argo CD"
+        };
+        let note = format!(
+            "note: {tool} {kind} in {file}:{line} deploys `{}`, which is no directory of this repository: it names no environment, and the kustomize options it applies at sync time are laid on nothing",
+            p.escape_debug()
+        );
+        out.unread.push((format!("{file}:{line}"), note));
     }
 }
 
@@ -460,18 +700,14 @@ const ARTIFACT_SOURCE_KINDS: [&str; 3] = ["OCIRepository", "Bucket", "ExternalAr
 /// `file`) deploys a path of an artifact that is not this repository (its `spec.sourceRef.kind`
 /// is one of [`ARTIFACT_SOURCE_KINDS`]): it names no environment and lays no option on this
 /// repository's directory of the same path, like an Argo CD Application of another repository.
-fn artifact_note(
-    doc: &crate::yamlpos::Document<'_>,
-    v: &Value,
-    file: &str,
-) -> Option<(String, String)> {
+fn artifact_note(doc: &Located<'_, '_>, v: &Value, file: &str) -> Option<(String, String)> {
     let spec = v.get("spec")?;
     let kind = spec.get("sourceRef")?.get("kind")?.as_str()?;
     if !ARTIFACT_SOURCE_KINDS.contains(&kind) {
         return None;
     }
     let line = doc
-        .find_or_parent(&[Seg::from("spec"), Seg::from("sourceRef"), Seg::from("kind")])
+        .pos(&[Seg::from("spec"), Seg::from("sourceRef"), Seg::from("kind")])
         .line;
     let path = spec.get("path").and_then(Value::as_str).unwrap_or("./");
     let note = format!(
@@ -521,8 +757,48 @@ impl Remotes {
 
 /// A git URL as host and path, lowercase, without scheme, user, port, `.git` or a trailing
 /// slash: `https://github.com/Org/Repo.git`, `git@github.com:org/repo` and
-/// `ssh://git@github.com:22/org/repo` all give `github.com/org/repo`.
+/// `ssh://git@github.com:22/org/repo` all give `github.com/org/repo`. The hosts that spell one
+/// repository's SSH and HTTPS paths differently are brought to one ([`hosted_key`]).
 fn repo_key(url: &str) -> String {
+    let key = host_and_path(url);
+    let (host, path) = key.split_once('/').unwrap_or((&key, ""));
+    hosted_key(host, path).unwrap_or(key)
+}
+
+/// The one key of an Azure DevOps or Bitbucket Server repository, whose SSH and HTTPS URLs
+/// differ in more than the scheme (`host`, `path` as [`host_and_path`] gives them):
+/// - Azure DevOps: `git@ssh.dev.azure.com:v3/ORG/PROJECT/REPO`,
+///   `https://dev.azure.com/ORG/PROJECT/_git/REPO` (a repository named like its project also
+///   `https://dev.azure.com/ORG/_git/REPO`), and the older `ORG.visualstudio.com/PROJECT/_git/REPO`
+///   (maybe under `DefaultCollection/`) and `vs-ssh.visualstudio.com:v3/ORG/PROJECT/REPO`, all
+///   `dev.azure.com/ORG/PROJECT/REPO`;
+/// - Bitbucket Server / Data Center: `https://HOST/scm/PROJECT/REPO.git` (maybe under a context
+///   path) is `ssh://git@HOST:7999/PROJECT/REPO.git`: `HOST/PROJECT/REPO`.
+///
+/// Taking two URLs for one repository when they are not is the side that fails closed (its
+/// Applications are read, see [`Remotes::elsewhere`]).
+fn hosted_key(host: &str, path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let azure = |org: &str, project: &str, repo: &str| {
+        Some(format!("dev.azure.com/{org}/{project}/{repo}"))
+    };
+    match (host, &parts[..]) {
+        ("ssh.dev.azure.com" | "vs-ssh.visualstudio.com", ["v3", org, project, repo])
+        | ("dev.azure.com", [org, project, "_git", repo]) => azure(org, project, repo),
+        ("dev.azure.com", [org, "_git", repo]) => azure(org, repo, repo),
+        (h, [project, "_git", repo] | ["defaultcollection", project, "_git", repo])
+            if h.ends_with(".visualstudio.com") =>
+        {
+            azure(h.strip_suffix(".visualstudio.com")?, project, repo)
+        }
+        (_, [.., "scm", project, repo]) => Some(format!("{host}/{project}/{repo}")),
+        _ => None,
+    }
+}
+
+/// A git URL as `host/path`, lowercase, without scheme, user, port, `.git` or a trailing slash
+/// (see [`repo_key`]).
+fn host_and_path(url: &str) -> String {
     let url = url.trim();
     let (scheme, rest) = match url.split_once("://") {
         Some((_, rest)) => (true, rest),
@@ -544,7 +820,7 @@ fn repo_key(url: &str) -> String {
 /// The kustomize options a deploy source applies at sync time that may rename or move objects
 /// ([`renaming_options`]), each at its line in `doc`, of an object of `kind` in `file`.
 fn deploy_options(
-    doc: &crate::yamlpos::Document<'_>,
+    doc: &Located<'_, '_>,
     at: &[Seg],
     source: &Value,
     options: &[&str],
@@ -560,7 +836,7 @@ fn deploy_options(
             let mut path = at.to_vec();
             path.extend(options.iter().map(|k| Seg::from(*k)));
             path.push(Seg::from(key));
-            let line = doc.find_or_parent(&path).line;
+            let line = doc.pos(&path).line;
             DeployOption {
                 tool,
                 option: key.to_owned(),
@@ -577,7 +853,7 @@ fn deploy_options(
 /// `SubstituteVariables`: nothing is done when the variables it gathers are none). A
 /// `substitute` or `substituteFrom` that is neither absent, null nor empty counts (one that is
 /// not a map or a list is not understood, so it counts too).
-fn post_build(doc: &crate::yamlpos::Document<'_>, spec: &Value, file: &str) -> Vec<PostBuild> {
+fn post_build(doc: &Located<'_, '_>, spec: &Value, file: &str) -> Vec<PostBuild> {
     let Some(post) = spec.get("postBuild") else {
         return Vec::new();
     };
@@ -590,9 +866,7 @@ fn post_build(doc: &crate::yamlpos::Document<'_>, spec: &Value, file: &str) -> V
     if !given("substitute") && !given("substituteFrom") {
         return Vec::new();
     }
-    let line = doc
-        .find_or_parent(&[Seg::from("spec"), Seg::from("postBuild")])
-        .line;
+    let line = doc.pos(&[Seg::from("spec"), Seg::from("postBuild")]).line;
     vec![PostBuild {
         file: file.to_owned(),
         line: usize::try_from(line).unwrap_or(1),
@@ -902,6 +1176,47 @@ mod tests {
         }
         assert_ne!(repo_key("https://github.com/acme/other"), key);
         assert_ne!(repo_key("https://gitlab.com/acme/platform"), key);
+    }
+
+    #[test]
+    fn azure_devops_and_bitbucket_server_spellings_are_one_repository() {
+        let azure = "dev.azure.com/acme/platform/gitops";
+        for url in [
+            "git@ssh.dev.azure.com:v3/acme/platform/gitops",
+            "ssh://git@ssh.dev.azure.com/v3/acme/platform/gitops",
+            "https://dev.azure.com/acme/platform/_git/gitops",
+            "https://acme@dev.azure.com/acme/Platform/_git/gitops/",
+            "https://acme.visualstudio.com/platform/_git/gitops",
+            "https://acme.visualstudio.com/DefaultCollection/platform/_git/gitops",
+            "acme@vs-ssh.visualstudio.com:v3/acme/platform/gitops",
+        ] {
+            assert_eq!(repo_key(url), azure, "{url}");
+        }
+        // A repository named like its project.
+        assert_eq!(
+            repo_key("https://dev.azure.com/acme/_git/gitops"),
+            repo_key("git@ssh.dev.azure.com:v3/acme/gitops/gitops")
+        );
+        for other in [
+            "https://dev.azure.com/acme/platform/_git/other",
+            "https://dev.azure.com/acme/shop/_git/gitops",
+            "git@ssh.dev.azure.com:v3/umbrella/platform/gitops",
+            "https://umbrella.visualstudio.com/platform/_git/gitops",
+        ] {
+            assert_ne!(repo_key(other), azure, "{other}");
+        }
+        let bitbucket = "git.example.org/proj/repo";
+        for url in [
+            "ssh://git@git.example.org:7999/proj/repo.git",
+            "https://git.example.org/scm/proj/repo.git",
+            "https://me@git.example.org:8443/bitbucket/scm/PROJ/repo.git",
+        ] {
+            assert_eq!(repo_key(url), bitbucket, "{url}");
+        }
+        assert_ne!(
+            repo_key("https://git.example.org/scm/proj/other.git"),
+            bitbucket
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub mod config;
 mod deploy_patches;
 mod discover;
 mod files;
+mod flux_vars;
+mod unparsed;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -266,6 +268,10 @@ pub struct Workspace {
     /// Argo CD `ApplicationSet`s whose paths cannot be known offline, each as `file:line` with
     /// a note saying so: not read (`check` prints the notes).
     pub unresolved: Vec<(String, String)>,
+    /// Argo CD / Flux objects that cannot be read (in a file that does not parse or a Helm
+    /// template, a Flux path whose `${var}` is not known offline, a path that is no directory
+    /// here), each as `file:line` with a note saying so (`check` prints the notes).
+    pub unread: Vec<(String, String)>,
     /// The top-level directories (repository-relative) holding kustomizations or environment
     /// certificates: the tree `check` reads. `""` is the root itself.
     pub tree_dirs: Vec<String>,
@@ -363,6 +369,7 @@ impl Workspace {
             artifacts: scan.artifacts,
             deploy_patches: scan.deploy_patches,
             unresolved: scan.unresolved,
+            unread: scan.unread,
             tree_dirs,
             texts: Arc::new(Mutex::new(scan.texts)),
             deploy_times: Arc::new(scan.deploy_times),
@@ -456,6 +463,7 @@ impl Workspace {
                 "kustomizations patching Argo CD / Flux objects, read as written",
                 &self.deploy_patches,
             ),
+            ("Argo CD / Flux objects that cannot be read", &self.unread),
         ]
         .into_iter()
         .map(|(what, notes)| listed(what, notes))
@@ -510,7 +518,7 @@ fn discovered(
     let picks = discover::pick(root, scan);
     let (kept, mut rejected): (Vec<_>, Vec<(String, &'static str)>) =
         picks.into_par_iter().partition_map(|p| {
-            if p.keep_without_secret || has_secret(root, &p.dir) {
+            if p.keep_without_secret || has_secret(root, &p.dir, deployed(&p.found)) {
                 Either::Left(p)
             } else {
                 Either::Right((rel(root, &p.dir), "no secret in its render"))
@@ -530,16 +538,34 @@ fn discovered(
     (kept, rejected)
 }
 
+/// True for a directory an Argo CD / Flux object deploys.
+fn deployed(found: &Found) -> bool {
+    matches!(
+        found,
+        Found::ArgoApplication { .. }
+            | Found::ArgoApplicationSet { .. }
+            | Found::FluxKustomization { .. }
+    )
+}
+
 /// True when the directory's model holds a SealedSecret, a Secret (generated or not) or a
-/// reference to a Secret, or when it cannot be built (the check then reports why).
-fn has_secret(root: &Path, dir: &Path) -> bool {
+/// reference to a Secret, or when it cannot be built (the check then reports why); for a
+/// directory an Argo CD / Flux object deploys (`deployed`), also when the model does not hold
+/// all of it (a remote resource, a `List`, a feature it does not replay): what it does not see
+/// may be a secret, and the check then reports what it could not model.
+fn has_secret(root: &Path, dir: &Path, deployed: bool) -> bool {
+    use crate::kustomize::ProblemKind;
     let Ok(o) = crate::kustomize::Overlay::load_dir(root, dir) else {
         return true;
     };
+    let incomplete =
+        |kind: ProblemKind| matches!(kind, ProblemKind::Unfetched | ProblemKind::NotModelled);
     !o.secret_sources().is_empty()
         || o.resources().iter().any(|r| r.kind == "Secret")
         || o.references().iter().any(|r| r.target_kind == "Secret")
-        || o.problems().iter().any(|p| p.fails_build())
+        || o.problems()
+            .iter()
+            .any(|p| p.fails_build() || (deployed && incomplete(p.kind)))
 }
 
 impl Environment {

@@ -1405,3 +1405,350 @@ fn argo_cd_application_sets_name_environments_and_their_options_count() {
     );
     assert!(err.contains("(a `clusters` generator)"), "{err}");
 }
+
+/// The `file:line` of each `overlay-not-modelled` finding of `check --format json ARGS`.
+fn not_modelled_at(repo: &Repo, args: &[&str]) -> Vec<String> {
+    let args = [&["check", "--format", "json"][..], args].concat();
+    not_modelled_hits(&repo.run(&args))
+        .into_iter()
+        .map(|h| format!("{}:{}", h.path, h.line))
+        .collect()
+}
+
+/// Argo CD Applications written as the items of a `kind: List` (as `kubectl get -o yaml`
+/// prints them) are deployed like any other: kustomize expands a `List` into its items, and so
+/// does `kubectl apply`. Discovery read only a document's own object, so the Application in the
+/// list named no environment and its `kustomize.namePrefix` passed unseen.
+#[test]
+fn argo_cd_applications_inside_a_list_are_read() {
+    let Some(repo) = Repo::new("argocd") else {
+        return;
+    };
+    let file = "argocd/applications.yaml";
+    let text = std::fs::read_to_string(repo.root().join(file)).unwrap();
+    // Both Applications as the items of one List, the qa one with a `namePrefix`.
+    let items: String = text
+        .replace(
+            "    path: services/billing/qa\n",
+            "    path: services/billing/qa\n    kustomize:\n      namePrefix: qa-\n",
+        )
+        .split("---\n")
+        .map(|doc| {
+            doc.lines()
+                .enumerate()
+                .map(|(i, l)| format!("{}{l}\n", if i == 0 { "  - " } else { "    " }))
+                .collect::<String>()
+        })
+        .collect();
+    let list = format!("apiVersion: v1\nkind: List\nitems:\n{items}");
+    repo.write(file, &list);
+    if common::kubectl().is_some() {
+        // The real kustomize deploys the items, the prefix with them.
+        let render = common::kustomize(&repo.root().join("argocd"));
+        assert!(!render.contains("kind: List"), "{render}");
+        assert_eq!(render.matches("kind: Application\n").count(), 2, "{render}");
+        assert!(render.contains("namePrefix: qa-"), "{render}");
+    }
+    let found: Vec<(String, String)> = repo
+        .layout()
+        .into_iter()
+        .map(|(_, d, f, _)| (d, f))
+        .collect();
+    let by = format!("Argo CD Application in {file}");
+    assert_eq!(
+        found,
+        [
+            ("services/billing/live".to_owned(), by.clone()),
+            ("services/billing/qa".to_owned(), by)
+        ]
+    );
+    let prefix = format!("{file}:{}", line_of(&list, "          namePrefix: qa-"));
+    assert_eq!(not_modelled_at(&repo, &["--release", "qa"]), [prefix]);
+}
+
+/// Azure DevOps and Bitbucket Server spell one repository's SSH and HTTPS URLs with different
+/// paths (`git@ssh.dev.azure.com:v3/ORG/PROJECT/REPO` is
+/// `https://dev.azure.com/ORG/PROJECT/_git/REPO`; `ssh://git@HOST:7999/P/R.git` is
+/// `https://HOST/scm/P/R.git`). An Application naming this repository by the other spelling
+/// than its remote was taken for another repository's and not read, so its `namePrefix`
+/// passed. Now it is read; one naming another repository still is not.
+#[test]
+fn argo_cd_application_urls_of_azure_devops_and_bitbucket_server_are_this_repository() {
+    let file = "argocd/applications.yaml";
+    let run = |remote: &str, repo_url: &str| -> Option<(Vec<String>, String)> {
+        let repo = Repo::new("argocd")?;
+        common::git(repo.root(), &["remote", "add", "origin", remote]);
+        let text = std::fs::read_to_string(repo.root().join(file))
+            .unwrap()
+            .replace("https://example.org/gitops.git", repo_url)
+            .replace(
+                "    path: services/billing/qa\n",
+                "    path: services/billing/qa\n    kustomize:\n      namePrefix: qa-\n",
+            );
+        repo.write(file, &text);
+        let prefix = format!("{file}:{}", line_of(&text, "      namePrefix: qa-"));
+        Some((not_modelled_at(&repo, &["--release", "qa"]), prefix))
+    };
+    for (remote, url) in [
+        (
+            "git@ssh.dev.azure.com:v3/acme/platform/gitops",
+            "https://dev.azure.com/acme/platform/_git/gitops",
+        ),
+        (
+            "https://acme@dev.azure.com/acme/platform/_git/gitops",
+            "git@ssh.dev.azure.com:v3/acme/platform/gitops",
+        ),
+        (
+            "git@ssh.dev.azure.com:v3/acme/platform/gitops",
+            "https://acme.visualstudio.com/platform/_git/gitops",
+        ),
+        (
+            "ssh://git@git.example.org:7999/ops/gitops.git",
+            "https://git.example.org/scm/ops/gitops.git",
+        ),
+    ] {
+        let Some((hits, prefix)) = run(remote, url) else {
+            return;
+        };
+        assert_eq!(hits, [prefix], "remote {remote}, repoURL {url}");
+    }
+    let other = run(
+        "git@ssh.dev.azure.com:v3/acme/platform/gitops",
+        "https://dev.azure.com/acme/platform/_git/other",
+    );
+    assert_eq!(other.unwrap().0, Vec::<String>::new());
+}
+
+/// A file that seems to hold an Argo CD Application but does not parse was skipped without a
+/// word: the directory it deploys and its sync-time `namePrefix` were unknown and nothing said
+/// so. A Helm chart's template (`{{- if }}` around the object, under `templates/` next to a
+/// `Chart.yaml`) is Helm's to render: one note says emp-seal does not render it. Anywhere else
+/// (a duplicate key) a note names the parser's line. A file that parses gets no such note.
+#[test]
+fn argo_cd_objects_that_do_not_parse_or_are_helm_templates_get_a_note() {
+    let Some(repo) = Repo::new("argocd") else {
+        return;
+    };
+    let app = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: billing-qa\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.org/gitops.git\n    path: services/billing/qa\n    kustomize:\n      namePrefix: qa-\n  destination:\n    server: https://kubernetes.default.svc\n";
+    repo.write(
+        "charts/apps/Chart.yaml",
+        "apiVersion: v2\nname: apps\nversion: 0.1.0\n",
+    );
+    repo.write("charts/apps/values.yaml", "billing:\n  enabled: true\n");
+    let template = format!("{{{{- if .Values.billing.enabled }}}}\n{app}{{{{- end }}}}\n");
+    let helm = "charts/apps/templates/billing.yaml";
+    repo.write(helm, &template);
+    // The same object with a key given twice, outside any chart.
+    let dup = app.replace(
+        "  project: default\n",
+        "  project: default\n  project: other\n",
+    );
+    let plain = "clusters/apps/billing.yaml";
+    repo.write(plain, &dup);
+    let out = repo.run(&["check"]);
+    let err = stderr(&out);
+    let kind_line = line_of(&template, "kind: Application");
+    let helm_note = format!("note: {helm}:{kind_line} is a template of the Helm chart charts/apps");
+    assert!(err.contains(&helm_note), "{err}");
+    let plain_note = err
+        .lines()
+        .find(|l| l.starts_with(&format!("note: {plain}:")))
+        .unwrap_or_else(|| panic!("no note on {plain}: {err}"));
+    assert!(
+        plain_note.contains("an Argo CD Application (`kind:` at line 2) does not parse as YAML"),
+        "{plain_note}"
+    );
+    assert!(plain_note.contains("duplicate"), "{plain_note}");
+    // Exit code as without those files: the notes block nothing.
+    assert_ne!(out.status.code(), Some(2), "{err}");
+
+    repo.write(plain, app);
+    repo.write(helm, app);
+    let err = stderr(&repo.run(&["check"]));
+    assert!(!err.contains(&format!("note: {plain}:")), "{err}");
+    assert!(!err.contains("Helm chart"), "{err}");
+}
+
+/// A directory an Argo CD Application deploys was dropped as "no secret in its render" when
+/// the model could not see all of it: a remote base (`https://...`) it does not fetch, or a
+/// `kind: List` of SealedSecrets it does not expand. It is deployed, so it is now an
+/// environment, and `check` reports what it could not model there; a top-level kustomization
+/// with a remote base that nothing deploys is still no environment.
+#[test]
+fn a_deployed_directory_the_model_cannot_see_whole_is_an_environment() {
+    let Some(repo) = Repo::new("argocd") else {
+        return;
+    };
+    let app = |name: &str, path: &str| {
+        format!(
+            "---\napiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.org/gitops.git\n    path: {path}\n  destination:\n    server: https://kubernetes.default.svc\n"
+        )
+    };
+    let file = "argocd/applications.yaml";
+    let text = std::fs::read_to_string(repo.root().join(file)).unwrap();
+    repo.write(
+        file,
+        &format!(
+            "{text}{}{}",
+            app("redis", "services/redis/live"),
+            app("secrets", "services/secrets/live")
+        ),
+    );
+    repo.write(
+        "services/redis/live/kustomization.yaml",
+        "namespace: redis\nresources:\n  - https://example.org/platform//redis/live?ref=v1.2.0\n",
+    );
+    repo.write(
+        "services/redis/other/kustomization.yaml",
+        "namespace: redis\nresources:\n  - https://example.org/platform//redis/other?ref=v1.2.0\n",
+    );
+    repo.write(
+        "services/secrets/live/kustomization.yaml",
+        "namespace: billing-live\nresources:\n  - secrets.yaml\n",
+    );
+    let sealed = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: bitnami.com/v1alpha1\n    kind: SealedSecret\n    metadata:\n      name: db\n    spec:\n      encryptedData:\n        PASSWORD: AgAAAA...REPLACE_ME\n";
+    repo.write("services/secrets/live/secrets.yaml", sealed);
+    if common::kubectl().is_some() {
+        // The real kustomize renders the SealedSecret of the list.
+        let render = common::kustomize(&repo.root().join("services/secrets/live"));
+        assert!(render.contains("kind: SealedSecret"), "{render}");
+    }
+    let dirs: Vec<String> = repo.layout().into_iter().map(|e| e.1).collect();
+    assert_eq!(
+        dirs,
+        [
+            "services/billing/live",
+            "services/billing/qa",
+            "services/redis/live",
+            "services/secrets/live"
+        ]
+    );
+    let hits: Vec<String> = not_modelled_at(&repo, &[])
+        .into_iter()
+        .filter(|h| !h.starts_with("services/billing"))
+        .collect();
+    assert_eq!(
+        hits,
+        [
+            "services/redis/live/kustomization.yaml:3",
+            "services/secrets/live/secrets.yaml:1"
+        ]
+    );
+}
+
+/// Flux's `clusters/<env>` layout: each cluster's `flux-system` Kustomization deploys
+/// `clusters/<env>` with `postBuild.substitute: {cluster_env: <env>}`, and the `apps`
+/// Kustomization there deploys `./apps/${cluster_env}` with `targetNamespace`. Flux substitutes
+/// the variable when it renders `clusters/<env>`; discovery took the path as written, found no
+/// such directory and said nothing, so the `targetNamespace` was never reported. Now the
+/// variable is taken from the Kustomization deploying the file; one not known offline, and a
+/// path that is no directory, get a note naming the file and line.
+#[test]
+fn flux_paths_with_variables_of_the_deploying_kustomization_are_resolved() {
+    let Some(repo) = Repo::new("flux") else {
+        return;
+    };
+    let sync = |env: &str, post: &str| {
+        flux_kustomization("flux-system", &format!("./clusters/{env}"), post)
+    };
+    let apps = flux_kustomization(
+        "apps",
+        "./apps/${cluster_env}",
+        "  targetNamespace: podinfo-${cluster_env}\n",
+    );
+    for env in ["staging", "production"] {
+        let post = format!("  postBuild:\n    substitute:\n      cluster_env: {env}\n");
+        repo.write(
+            &format!("clusters/{env}/flux-system/gotk-sync.yaml"),
+            &sync(env, &post),
+        );
+        repo.write(&format!("clusters/{env}/apps.yaml"), &apps);
+    }
+    // qa's variable is not given; its `infra` deploys a directory that is not there.
+    repo.write("clusters/qa/flux-system/gotk-sync.yaml", &sync("qa", ""));
+    repo.write("clusters/qa/apps.yaml", &apps);
+    repo.write(
+        "clusters/qa/infra.yaml",
+        &flux_kustomization("infra", "./infrastructure/qa", ""),
+    );
+    let target = line_of(&apps, "  targetNamespace: podinfo-${cluster_env}");
+    let hits = not_modelled_at(&repo, &[]);
+    for env in ["staging", "production"] {
+        let at = format!("clusters/{env}/apps.yaml:{target}");
+        assert!(hits.contains(&at), "{at}: {hits:?}");
+    }
+    let err = stderr(&repo.run(&["check"]));
+    let path = line_of(&apps, "  path: ./apps/${cluster_env}");
+    let unknown = format!(
+        "note: Flux Kustomization `apps` in clusters/qa/apps.yaml:{path} deploys `./apps/${{cluster_env}}`, which emp-seal cannot resolve offline (`cluster_env` is not given"
+    );
+    assert!(err.contains(&unknown), "{err}");
+    let infra = flux_kustomization("infra", "./infrastructure/qa", "");
+    let missing = format!(
+        "note: Flux Kustomization in clusters/qa/infra.yaml:{} deploys `./infrastructure/qa`, which is no directory of this repository",
+        line_of(&infra, "  path: ./infrastructure/qa")
+    );
+    assert!(err.contains(&missing), "{err}");
+}
+
+/// An `ApplicationSet` generator may have a `template` of its own, which Argo CD merges over
+/// `spec.template` for that generator's Applications (what the generator's template sets
+/// wins). Its `kustomize.namePrefix` was never read; now it counts for each directory that
+/// generator names, at its own line, and a generator without one keeps `spec.template`'s.
+#[test]
+fn an_application_set_generator_template_is_merged_over_the_spec_template() {
+    let Some(repo) = Repo::new("argocd") else {
+        return;
+    };
+    let file = "argocd/applications.yaml";
+    let set = "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: billing\n  namespace: argocd\nspec:\n  generators:\n    - list:\n        elements:\n          - env: qa\n        template:\n          metadata: {}\n          spec:\n            project: default\n            source:\n              repoURL: https://example.org/gitops.git\n              path: services/billing/{{env}}\n              kustomize:\n                namePrefix: v2-\n            destination: {}\n    - list:\n        elements:\n          - env: live\n  template:\n    metadata:\n      name: 'billing-{{env}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://example.org/gitops.git\n        path: 'services/billing/{{env}}'\n        kustomize:\n          commonLabels:\n            team: billing\n      destination:\n        server: https://kubernetes.default.svc\n        namespace: billing\n";
+    repo.write(file, set);
+    let prefix = format!("{file}:{}", line_of(set, "                namePrefix: v2-"));
+    assert_eq!(not_modelled_at(&repo, &["--release", "qa"]), [prefix]);
+    assert_eq!(
+        not_modelled_at(&repo, &["--release", "live"]),
+        Vec::<String>::new()
+    );
+    let dirs: Vec<(String, String)> = repo.layout().into_iter().map(|e| (e.1, e.2)).collect();
+    let by = format!("Argo CD ApplicationSet in {file}");
+    assert_eq!(
+        dirs,
+        [
+            ("services/billing/live".to_owned(), by.clone()),
+            ("services/billing/qa".to_owned(), by)
+        ]
+    );
+}
+
+/// Nested `matrix` generators multiply their parameter sets: three lists of 120 elements give
+/// 1,728,000 Applications, which discovery expanded one by one. Past 10,000 sets the
+/// `ApplicationSet` is not read, and a note says so.
+#[test]
+fn an_application_set_with_too_many_parameter_sets_is_not_read_and_a_note_says_so() {
+    let Some(repo) = Repo::new("argocd") else {
+        return;
+    };
+    let list = |key: &str, indent: usize| -> String {
+        (0..120)
+            .map(|i| format!("{}- {key}: v{i}\n", " ".repeat(indent)))
+            .collect()
+    };
+    let set = format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: many\n  namespace: argocd\nspec:\n  generators:\n    - matrix:\n        generators:\n          - list:\n              elements:\n{}          - matrix:\n              generators:\n                - list:\n                    elements:\n{}                - list:\n                    elements:\n{}  template:\n    metadata:\n      name: 'x-{{{{a}}}}-{{{{b}}}}-{{{{c}}}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://example.org/gitops.git\n        path: 'services/{{{{a}}}}/{{{{b}}}}/{{{{c}}}}'\n      destination:\n        server: https://kubernetes.default.svc\n",
+        list("a", 16),
+        list("b", 22),
+        list("c", 22)
+    );
+    let file = "argocd/many.yaml";
+    repo.write(file, &set);
+    let err = stderr(&repo.run(&["check"]));
+    let at = format!(
+        "{file}:{}",
+        line_of(&set, "        path: 'services/{{a}}/{{b}}/{{c}}'")
+    );
+    let note = err
+        .lines()
+        .find(|l| l.starts_with(&format!("note: Argo CD ApplicationSet `many` in {at} ")))
+        .unwrap_or_else(|| panic!("no note at {at}: {err}"));
+    assert!(note.contains("more than 10000 parameter sets"), "{note}");
+}
