@@ -167,12 +167,9 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         .iter()
         .map(|o| deployed_files(root, &o.overlay))
         .collect();
-    let env_named: BTreeSet<String> = (overlay_models.iter())
-        .flat_map(|o| env_inputs(root, &o.overlay))
-        .collect();
     read_deployed(
         root,
-        (deployed.iter().flatten(), &env_named),
+        (&deployed, &overlay_models),
         git.as_ref(),
         &mut files,
         &mut env_files,
@@ -214,15 +211,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         report,
         git: cx.tree.git.is_some(),
         render_note,
-        unmodelled: ws
-            .generated
-            .iter()
-            .chain(&ws.artifacts)
-            .chain(&ws.unresolved)
-            .chain(&ws.deploy_patches)
-            .chain(&ws.unread)
-            .map(|(_, note)| note.clone())
-            .collect(),
+        unmodelled: ws.notes().map(str::to_owned).collect(),
     })
 }
 
@@ -463,20 +452,23 @@ fn env_inputs(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
 /// only for the repository-wide rules: one the config's `ignore` lists, one reached through a
 /// symlinked directory (the tree's walk does not follow those), one outside the tree's
 /// directories. What an environment deploys is checked, under the name its build reads it by.
-fn read_deployed<'d>(
+fn read_deployed(
     root: &Path,
-    (deployed, env_named): (impl Iterator<Item = &'d String>, &BTreeSet<String>),
+    (deployed, models): (&[BTreeSet<String>], &[OverlayModel]),
     git: Option<&GitMap>,
     files: &mut Vec<SourceFile>,
     env_files: &mut Vec<EnvFileModel>,
 ) {
+    let env_named: BTreeSet<String> = (models.iter())
+        .flat_map(|o| env_inputs(root, &o.overlay))
+        .collect();
     let mut missing: BTreeSet<String> = {
         let in_tree: HashSet<&str> = files
             .iter()
             .filter(|f| !f.repository_only)
             .map(|f| f.path.as_str())
             .collect();
-        deployed
+        (deployed.iter().flatten())
             .filter(|r| (wanted(r) || env_named.contains(*r)) && !in_tree.contains(r.as_str()))
             .filter(|r| root.join(r).is_file())
             .cloned()
@@ -492,7 +484,7 @@ fn read_deployed<'d>(
         return;
     }
     let none = BTreeSet::new();
-    let (more, more_env) = read_files(root, (&missing, &none, env_named), git, HashMap::new());
+    let (more, more_env) = read_files(root, (&missing, &none, &env_named), git, HashMap::new());
     files.extend(more);
     env_files.extend(more_env);
 }

@@ -282,6 +282,17 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// Every `note:` discovery leaves for `check` to print: generated, artifact, unresolved,
+    /// patched and unread deploy objects, in that order.
+    pub fn notes(&self) -> impl Iterator<Item = &str> {
+        (self.generated.iter())
+            .chain(&self.artifacts)
+            .chain(&self.unresolved)
+            .chain(&self.deploy_patches)
+            .chain(&self.unread)
+            .map(|(_, note)| note.as_str())
+    }
+
     /// Reads the config file (if any) and finds the environments.
     ///
     /// # Errors
