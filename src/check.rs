@@ -174,7 +174,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         &mut files,
         &mut env_files,
     );
-    let release_files = release_files(&overlay_models, &deployed, release.as_deref());
+    let release_files = release_files(root, &overlay_models, &deployed, release.as_deref());
 
     let (renders, render_note) = render(root, &overlay_models, release.as_deref(), opts.render)?;
     let public_inputs = public_generator_inputs(root, &overlay_models);
@@ -242,19 +242,26 @@ fn render(
     )?)
 }
 
-/// The release environment's files (`deployed` is each of `models`' files): its gate keeps
-/// their findings wherever they sit.
+/// The release environment's files (`deployed` is each of `models`' files) and its variants'
+/// (deployed in its place): its gate keeps their findings wherever they sit.
 fn release_files(
+    root: &Path,
     models: &[OverlayModel],
     deployed: &[BTreeSet<String>],
     release: Option<&str>,
 ) -> BTreeSet<String> {
-    models
+    let Some((model, files)) = models
         .iter()
         .zip(deployed)
         .find(|(o, _)| release == Some(o.name.as_str()))
-        .map(|(_, d)| d.clone())
-        .unwrap_or_default()
+    else {
+        return BTreeSet::new();
+    };
+    let mut files = files.clone();
+    for v in &model.variants {
+        files.extend(deployed_files(root, &v.overlay));
+    }
+    files
 }
 
 /// The `--rules` ids as a set (`None`: every rule), refusing an unknown id.
@@ -384,8 +391,9 @@ fn public_generator_inputs(root: &Path, overlays: &[OverlayModel]) -> BTreeSet<S
 
 /// Narrows the findings to the release environment and to the requested paths. A finding
 /// inside another environment's directory is not this release's, unless the release
-/// environment deploys that file (`release_files`: an overlay built on another one) or an
-/// overlay rule made it (those ran for the release environment only).
+/// environment or one of its variants deploys that file (`release_files`: an overlay built on
+/// another one, a variant kept in another environment's directory) or an overlay rule made it
+/// (those ran for the release environment only).
 fn narrow(
     report: &mut Report,
     ws: &crate::workspace::Workspace,

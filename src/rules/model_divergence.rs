@@ -3,7 +3,9 @@
 //! deploy. Compared: every object's kind, name and namespace (a generated name with a hash
 //! suffix matches `<name>-<10 characters>`); the key names of every Secret and `SealedSecret`;
 //! a `SealedSecret`'s top-level scope annotations; and every name reference the rules read
-//! (its field path, the name it holds and the keys it reads).
+//! (its field path, the name it holds and the keys it reads). Each variant of an environment (a
+//! kustomization wrapping its overlay, deployed in its place) is compared the same way: its
+//! render with its own model, the findings naming it.
 //!
 //! Reads the reduced render from [`crate::render`] (names and keys only, never values). Each
 //! finding names both sides: what the model has and what the tool rendered.
@@ -12,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{OverlayModel, TreeModel, bare_key_text, generated_keys, shown_name};
+use super::model::{OverlayModel, TreeModel, Variant, bare_key_text, generated_keys, shown_name};
 use crate::envfile;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{Reference, Seg};
@@ -39,27 +41,66 @@ struct ModelObject {
     scope: Option<BTreeMap<String, String>>,
 }
 
-/// Compares each checked overlay's model with its render.
+/// Compares each checked overlay's model with its render, and each of its variants' models
+/// with the variant's render.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
-        let Some(render) = cx.tree.renders.iter().find(|r| r.overlay == ov.name) else {
-            continue;
-        };
-        let Ok(objects) = &render.outcome else {
-            continue;
-        };
-        out.extend(compare(cx, ov, render, objects));
+        let renders = || cx.tree.renders.iter().filter(|r| r.overlay == ov.name);
+        let own = renders()
+            .find(|r| r.variant.is_none())
+            .map(|r| compare(cx, ov, r))
+            .unwrap_or_default();
+        for render in renders() {
+            let Some(dir) = &render.variant else { continue };
+            let Some(v) = ov.variants.iter().find(|v| v.dir == *dir) else {
+                continue;
+            };
+            let label = format!("overlay {}, variant `{dir}`", ov.name);
+            // A variant builds its environment, so it repeats the environment's divergences
+            // (an object only the render has at its own kustomization): those are reported
+            // once, as the environment's.
+            let found = compare(cx, &through_variant(ov, v), render);
+            out.extend(
+                found
+                    .into_iter()
+                    .filter(|(_, text)| !own.iter().any(|(_, t)| t == text))
+                    .map(|(loc, text)| Finding::new(&META, loc, format!("{label}: {text}"))),
+            );
+        }
+        let label = format!("overlay {}", ov.name);
+        out.extend(
+            own.into_iter()
+                .map(|(loc, text)| Finding::new(&META, loc, format!("{label}: {text}"))),
+        );
     }
     out
 }
 
+/// The environment as it deploys through a variant: the variant's directory and model, the
+/// environment's certificate and env examples (what [`generated_keys`] may read of an
+/// [`OverlayModel`]).
+fn through_variant(ov: &OverlayModel, v: &Variant) -> OverlayModel {
+    OverlayModel {
+        name: ov.name.clone(),
+        dir: v.dir.clone(),
+        overlay: v.overlay.clone(),
+        cert: ov.cert.clone(),
+        examples: ov.examples.clone(),
+        variants: Vec::new(),
+    }
+}
+
+/// Every difference between a model and its render (none when the render failed, which is
+/// `render-failed`'s): where, and what, without the overlay's label.
 fn compare(
     cx: &Context<'_>,
     ov: &OverlayModel,
     render: &RenderedOverlay,
-    objects: &[RenderedObject],
-) -> Vec<Finding> {
+) -> Vec<(Location, String)> {
+    let Ok(objects) = &render.outcome else {
+        return Vec::new();
+    };
     let model = model_objects(cx, ov);
     let mut claimed = vec![false; objects.len()];
     let mut pairs = Vec::new();
@@ -86,7 +127,6 @@ fn compare(
         .map(|(o, _)| o)
         .collect();
     let mut out = Vec::new();
-    let say = |text: String| format!("overlay {}: {text}", ov.name);
     for m in model_only {
         let loc = at_line(cx, &m.origin.0, m.origin.1);
         let other = render_only.iter().position(|o| o.kind == m.kind);
@@ -109,7 +149,7 @@ fn compare(
                 render.tool
             ),
         };
-        out.push(Finding::new(&META, loc, say(text)));
+        out.push((loc, text));
     }
     for o in render_only {
         let loc = at_line(cx, &render.kustomization, 1);
@@ -119,16 +159,13 @@ fn compare(
             o.kind,
             show(&o.name, o.namespace.as_deref())
         );
-        out.push(Finding::new(&META, loc, say(text)));
+        out.push((loc, text));
     }
     for (m, o) in pairs {
         for text in object_differences(&cx.tree, m, o, render.tool) {
-            let loc = at_line(cx, &m.origin.0, m.origin.1);
-            out.push(Finding::new(&META, loc, say(text)));
+            out.push((at_line(cx, &m.origin.0, m.origin.1), text));
         }
-        for (loc, text) in reference_differences(cx, ov, m, o, render.tool) {
-            out.push(Finding::new(&META, loc, say(text)));
-        }
+        out.extend(reference_differences(cx, ov, m, o, render.tool));
     }
     out
 }

@@ -519,6 +519,144 @@ fn issue_14_the_shipped_tree_renders_as_modelled() {
     }
 }
 
+/// A `replacements:` entry (not modelled) that points every Deployment at the ServiceAccount
+/// named like the shipped `emp-config` ConfigMap.
+const SA_REPLACEMENT: &str = "replacements:\n  - source: {kind: ConfigMap, name: emp-config, fieldPath: metadata.name}\n    targets:\n      - select: {kind: Deployment}\n        fieldPaths: [spec.template.spec.serviceAccountName]\n";
+
+/// A variant of an environment (a kustomization wrapping its overlay and deployed in its place,
+/// `k8s/no-keda/prod`) was rendered under `--render` only to see that it builds: its render was
+/// never compared with the variant's model, so whatever the model got wrong there passed the
+/// release gate. Here a `replacements:` entry in the variant only (not modelled; its
+/// `overlay-not-modelled` warning allowed, as by a user who relies on the gate's render) points
+/// the Deployment at another ServiceAccount. The divergence is reported, named as the
+/// variant's, and fails `--release prod`; the same entry in the environment itself is reported
+/// once, as the environment's, not again for the variant that wraps it.
+#[test]
+fn a_variant_render_is_compared_with_the_variant_model() {
+    if !have_kubectl() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    common::copy_dir(&common::repo_root().join("k8s"), &root.join("k8s"));
+    for env in ["dev", "prod"] {
+        let _ = std::fs::remove_file(root.join(format!("k8s/overlays/{env}/{env}-secrets.env")));
+    }
+    let json = |args: &[&str]| {
+        let out = check(root, &[args, &["--format", "json"]].concat());
+        (out.status.code(), findings(&out))
+    };
+    let clean = json(&["--release", "prod"]);
+    assert_eq!(clean, (Some(0), Vec::new()));
+
+    let variant = "k8s/no-keda/prod/kustomization.yaml";
+    let wrapper = std::fs::read_to_string(root.join(variant)).unwrap();
+    let allowed = format!(
+        "# emp-seal:allow overlay-not-modelled -- the release gate compares the render\n{SA_REPLACEMENT}"
+    );
+    write(root, variant, &format!("{wrapper}{allowed}"));
+    // The reference is written in the base's Deployment, which the variant's model reads.
+    let deployment = "k8s/base/deployment.yaml";
+    let line = std::fs::read_to_string(root.join(deployment))
+        .unwrap()
+        .lines()
+        .position(|l| l.contains("serviceAccountName:"))
+        .unwrap() as u64
+        + 1;
+    let expected = |message: &str| {
+        message.contains(
+            "`spec.template.spec.serviceAccountName` names ServiceAccount `emp-app` in the model and `emp-config` in the kubectl kustomize render",
+        )
+    };
+    for args in [&["--render=always"][..], &["--release", "prod"]] {
+        let (code, all) = json(args);
+        let div = of_rule(&all, "model-divergence");
+        assert_eq!(div.len(), 1, "{args:?}: {all:?}");
+        let (_, path, at, message) = div[0];
+        assert_eq!((path.as_str(), *at), (deployment, line), "{message}");
+        assert!(
+            message.starts_with("overlay prod, variant `k8s/no-keda/prod`: ") && expected(message),
+            "{message}"
+        );
+        if args[0] == "--release" {
+            // The divergence alone fails the gate.
+            assert_eq!((code, all.len()), (Some(1), 1), "{all:?}");
+        }
+    }
+    // dev's gate does not cover prod's variant.
+    assert_eq!(json(&["--release", "dev"]), (Some(0), Vec::new()));
+
+    // The same entry in the environment: every variant wrapping it diverges the same way, and
+    // that is reported once, as the environment's.
+    write(root, variant, &wrapper);
+    let overlay = "k8s/overlays/prod/kustomization.yaml";
+    let text = std::fs::read_to_string(root.join(overlay)).unwrap();
+    write(root, overlay, &format!("{text}{allowed}"));
+    let (code, all) = json(&["--release", "prod"]);
+    let div = of_rule(&all, "model-divergence");
+    assert_eq!((code, div.len()), (Some(1), 1), "{all:?}");
+    assert!(
+        div[0].3.starts_with("overlay prod: ") && expected(&div[0].3),
+        "{}",
+        div[0].3
+    );
+}
+
+/// A variant of prod that sits in dev's directory (`k8s/overlays/dev/prod-canary`, wrapping
+/// `../../prod`): the release gate kept a finding inside another environment's directory only
+/// when the gated environment's own build read that file, so prod's gate dropped the variant's
+/// `render-failed` and its divergences located on its kustomization, and dev's gate, which does
+/// not render prod's variants, never saw them either. A generator field spelled in another case
+/// (kustomize decodes it, the model does not; its `overlay-not-modelled` warning allowed) makes
+/// the variant render a ConfigMap its model lacks.
+#[test]
+fn a_variant_in_another_environments_directory_is_gated_with_its_environment() {
+    if !have_kubectl() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    common::copy_dir(&common::repo_root().join("k8s"), &root.join("k8s"));
+    for env in ["dev", "prod"] {
+        let _ = std::fs::remove_file(root.join(format!("k8s/overlays/{env}/{env}-secrets.env")));
+    }
+    let variant = "k8s/overlays/dev/prod-canary/kustomization.yaml";
+    write(
+        root,
+        variant,
+        "resources:\n  - ../../prod\n# emp-seal:allow overlay-not-modelled -- the release gate compares the render\nconfigMapgenerator:\n  - name: canary\n    literals: [MODE=canary]\n",
+    );
+    let json = |args: &[&str]| {
+        let out = check(root, &[args, &["--format", "json"]].concat());
+        (out.status.code(), findings(&out))
+    };
+    let (code, all) = json(&["--release", "prod"]);
+    assert_eq!(code, Some(1), "{all:?}");
+    let div = of_rule(&all, "model-divergence");
+    assert_eq!(div.len(), 1, "{all:?}");
+    let (_, path, line, message) = div[0];
+    assert_eq!((path.as_str(), *line), (variant, 1), "{message}");
+    assert!(
+        message.starts_with("overlay prod, variant `k8s/overlays/dev/prod-canary`: ")
+            && message.contains("kubectl kustomize renders ConfigMap `canary-")
+            && message.ends_with("which the model does not have"),
+        "{message}"
+    );
+    // A variant kubectl cannot build: its render-failed is prod's too.
+    write(
+        root,
+        variant,
+        "resources:\n  - ../../prod\ncomponents:\n  - gone\n",
+    );
+    let (code, all) = json(&["--release", "prod"]);
+    let failed = of_rule(&all, "render-failed");
+    assert_eq!((code, failed.len()), (Some(1), 1), "{all:?}");
+    assert_eq!((failed[0].1.as_str(), failed[0].2), (variant, 1));
+    // dev's gate renders dev alone: prod's variant is not reported under it.
+    let (_, all) = json(&["--release", "dev"]);
+    assert!(of_rule(&all, "render-failed").is_empty(), "{all:?}");
+}
+
 const REFS_BASE: &str = "apiVersion: v1
 kind: ServiceAccount
 metadata:
