@@ -1405,3 +1405,66 @@ fn argo_cd_application_sets_name_environments_and_their_options_count() {
     );
     assert!(err.contains("(a `clusters` generator)"), "{err}");
 }
+
+/// A git submodule holding an overlay: discovery walks the work tree and finds its environment,
+/// and its files are now read by the file rules too. `git ls-files` does not enter submodules,
+/// so their files counted as git-ignored and a plaintext Secret committed in one passed `check`
+/// (and `check --release` of that environment), while `check` run inside the submodule reported
+/// it. A submodule that is not checked out is named in a note: its files are not there to read.
+#[test]
+fn a_git_submodule_is_checked_and_one_not_checked_out_is_named() {
+    let Some(repo) = Repo::new("root-overlays") else {
+        return;
+    };
+    let source = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let p = source.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        crate::seal_support::write_file(&p, text.as_bytes());
+    };
+    write(
+        "overlays/prod/kustomization.yaml",
+        "namespace: platform\nresources: [secret.yaml]\n",
+    );
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: platform}\nstringData:\n  PASSWORD: test-only-plaintext\n";
+    write("overlays/prod/secret.yaml", secret);
+    common::git(source.path(), &["init", "-q"]);
+    common::git(source.path(), &["add", "-A"]);
+    common::git(source.path(), &["commit", "-qm", "platform"]);
+    let url = source.path().to_str().unwrap();
+    let add = ["-c", "protocol.file.allow=always", "submodule", "add", "-q"];
+    let mut args = add.to_vec();
+    args.extend([url, "vendor/platform"]);
+    common::git(repo.root(), &args);
+    common::git(repo.root(), &["add", "-A"]);
+    common::git(repo.root(), &["commit", "-qm", "with a submodule"]);
+
+    let dir = "vendor/platform/overlays/prod";
+    assert!(repo.layout().iter().any(|e| e.1 == dir));
+    let file = format!("{dir}/secret.yaml");
+    for args in [&[][..], &["--release", dir]] {
+        let (code, hits) = common::check_hits(repo.root(), args);
+        assert_eq!(code, 1, "{args:?}");
+        let plaintext: Vec<(&str, u64)> = hits
+            .iter()
+            .filter(|h| h.rule == "plaintext-secret")
+            .map(|h| (h.path.as_str(), h.line))
+            .collect();
+        assert_eq!(plaintext, [(file.as_str(), 4)], "{args:?}");
+    }
+    let err = stderr(&repo.run(&["check"]));
+    assert!(!err.contains("submodule"), "{err}");
+
+    common::git(
+        repo.root(),
+        &["submodule", "deinit", "-q", "-f", "vendor/platform"],
+    );
+    assert!(!repo.root().join(&file).exists());
+    let err = stderr(&repo.run(&["check"]));
+    assert!(
+        err.contains(
+            "note: git submodule vendor/platform: not checked out, so its files are not checked"
+        ),
+        "{err}"
+    );
+}
