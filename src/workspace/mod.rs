@@ -13,6 +13,7 @@ pub mod config;
 mod deploy_patches;
 mod discover;
 mod files;
+mod gitroot;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

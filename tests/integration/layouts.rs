@@ -1468,3 +1468,95 @@ fn a_git_submodule_is_checked_and_one_not_checked_out_is_named() {
         "{err}"
     );
 }
+
+/// A monorepo whose emp-seal root (`services/api`, found by its `k8s/overlays`) is below the git
+/// repository's top. Argo CD and Flux name directories relative to the git repository; they
+/// were looked up under emp-seal's root, so `services/api/k8s/overlays/prod` was not found there
+/// and the Application's `namePrefix` was ignored (no finding from `services/api`, an
+/// `overlay-not-modelled` from the git top), while an Application of the top's own
+/// `k8s/overlays/prod` was laid on `services/api/k8s/overlays/prod`. Now the paths are taken
+/// from the git top and mapped into the root, and objects outside the root count too: from
+/// `services/api` the findings are those found from the top for the same directory.
+#[test]
+fn monorepo_paths_are_relative_to_the_git_repository() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let repo = Repo {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    common::git(repo.root(), &["init", "-q"]);
+    for (dir, ns) in [
+        ("services/api/k8s/overlays/prod", "api"),
+        ("k8s/overlays/prod", "top"),
+    ] {
+        repo.write(
+            &format!("{dir}/kustomization.yaml"),
+            "resources:\n  - sealedsecret.yaml\n",
+        );
+        repo.write(&format!("{dir}/sealedsecret.yaml"), &flux_sealed(ns, ""));
+    }
+    let app = |name: &str, path: &str, option: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  source:\n    repoURL: https://example.org/monorepo.git\n    path: {path}\n    kustomize:\n      {option}\n  destination:\n    server: https://kubernetes.default.svc\n"
+        )
+    };
+    repo.write(
+        "services/api/deploy/argocd.yaml",
+        &[
+            app("api", "services/api/k8s/overlays/prod", "namePrefix: v2-"),
+            app("top", "k8s/overlays/prod", "namespace: elsewhere"),
+        ]
+        .join("---\n"),
+    );
+    repo.write(
+        "clusters/prod/apps.yaml",
+        &flux_kustomization(
+            "api",
+            "./services/api/k8s/overlays/prod",
+            "  targetNamespace: api2\n",
+        ),
+    );
+    common::git(repo.root(), &["add", "-A"]);
+    let sub = repo.root().join("services/api");
+    let run_sub = |args: &[&str]| {
+        emp_seal_cmd()
+            .arg("-C")
+            .arg(&sub)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let paths = |out: &Output| {
+        let mut hits: Vec<(String, u64)> = not_modelled_hits(out)
+            .into_iter()
+            .map(|h| (h.path, h.line))
+            .collect();
+        hits.sort();
+        hits
+    };
+    let json = ["check", "--format", "json", "--release"];
+    let top = paths(&repo.run(&[&json[..], &["services/api/k8s/overlays/prod"]].concat()));
+    assert_eq!(top.len(), 2, "{top:?}");
+    let mut want: Vec<(String, u64)> = top
+        .into_iter()
+        .map(|(p, line)| match p.strip_prefix("services/api/") {
+            Some(inside) => (inside.to_owned(), line),
+            None => (format!("../../{p}"), line),
+        })
+        .collect();
+    want.sort();
+    assert_eq!(paths(&run_sub(&[&json[..], &["prod"]].concat())), want);
+
+    let out = run_sub(&["config", "--format", "json"]);
+    ok(&out);
+    let v: Json = serde_json::from_str(&stdout(&out)).unwrap();
+    let found: Vec<&str> = v["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["found"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, ["Argo CD Application in deploy/argocd.yaml"]);
+}
