@@ -791,7 +791,7 @@ fn release_env(
     if env.trim().is_empty() {
         return Err(CheckError::EmptyRelease);
     }
-    match crate::workspace::resolve(&ws.root, env) {
+    match crate::workspace::resolve_typed(&ws.root, env) {
         Some(e) if ws.env(&e.name).is_some() => Ok(Some(e.name)),
         _ => Err(CheckError::UnknownEnv {
             env: env.to_owned(),

@@ -1469,6 +1469,95 @@ fn a_git_submodule_is_checked_and_one_not_checked_out_is_named() {
     );
 }
 
+/// The root is the environment `.` and `deploy/overlays/prod` another. A path argument is taken
+/// from the working directory: run in `deploy/overlays/prod`, `check --release .` and
+/// `seal . --dry-run` picked the root's environment by its name `.`, not the directory they
+/// were run in. Now `.` there is `prod`; in a directory that is no kustomization it names none
+/// (exit 2); at the root, or with `-C` from outside the repository, it is the root's.
+#[test]
+fn dot_is_the_working_directory_not_the_root_environment() {
+    let Some(repo) = Repo::new("root-kustomization") else {
+        return;
+    };
+    let cert = std::fs::read_to_string(common::repo_root().join(CERT)).unwrap();
+    let sealed = std::fs::read_to_string(repo.root().join("sealedsecret.yaml")).unwrap();
+    repo.write(
+        "deploy/overlays/prod/kustomization.yaml",
+        "namespace: prod\nresources:\n  - sealedsecret.yaml\n",
+    );
+    repo.write(
+        "deploy/overlays/prod/sealedsecret.yaml",
+        &sealed.replace("namespace: web", "namespace: prod"),
+    );
+    for dir in [".", "deploy/overlays/prod"] {
+        repo.write(&format!("{dir}/sealing-cert.pem"), &cert);
+    }
+    let envs: Vec<(String, String)> = repo.layout().into_iter().map(|e| (e.0, e.1)).collect();
+    assert_eq!(
+        envs,
+        [
+            (".".to_owned(), ".".to_owned()),
+            ("prod".to_owned(), "deploy/overlays/prod".to_owned())
+        ]
+    );
+    let in_dir = |dir: &str, args: &[&str]| {
+        emp_seal_cmd()
+            .current_dir(repo.root().join(dir))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let hits = |out: &Output| {
+        let mut h: Vec<(String, String, u64)> = common::report_hits(&out.stdout)
+            .into_iter()
+            .map(|h| (h.rule, h.path, h.line))
+            .collect();
+        h.sort();
+        h
+    };
+    let json = ["check", "--format", "json", "--release"];
+    let release = |dir: &str, env: &str| hits(&in_dir(dir, &[&json[..], &[env]].concat()));
+    let prod = release(".", "prod");
+    let root = release(".", ".");
+    assert!(
+        prod.iter()
+            .any(|h| h.1 == "deploy/overlays/prod/sealedsecret.yaml")
+    );
+    assert!(root.iter().any(|h| h.1 == "sealedsecret.yaml"));
+    assert_ne!(prod, root);
+    assert_eq!(release("deploy/overlays/prod", "."), prod);
+    assert_eq!(release("deploy/overlays/prod", "./"), prod);
+    assert_eq!(release("deploy", "./overlays/prod"), prod);
+    assert_eq!(release("deploy/overlays/prod", "../../.."), root);
+    // `-C` from outside the repository: the root's own.
+    assert_eq!(hits(&repo.run(&[&json[..], &["."]].concat())), root);
+    // The root's environment is still `.` to every command run in a subdirectory.
+    let all = |dir: &str| hits(&in_dir(dir, &["check", "--format", "json"]));
+    assert_eq!(all("deploy/overlays/prod"), all("."));
+    // A directory that holds no kustomization names no environment.
+    let e = fails_cleanly(&in_dir("deploy/overlays", &["check", "--release", "."]));
+    assert!(e.contains("unknown environment `.`"), "{e}");
+
+    let env = repo.write("secrets.env", &format!("DB_PASSWORD={SENTINEL}-db\n"));
+    let seal = |dir: &str| {
+        let out = in_dir(
+            dir,
+            &["seal", ".", "--from", env.to_str().unwrap(), "--dry-run"],
+        );
+        ok(&out);
+        no_secret(&out);
+        format!("{}{}", stdout(&out), stderr(&out))
+    };
+    let sealed_env = |out: &str| {
+        out.lines()
+            .filter_map(|l| l.split_once(" (").map(|(env, _)| env.to_owned()))
+            .next()
+    };
+    let (sub, top) = (seal("deploy/overlays/prod"), seal("."));
+    assert_eq!(sealed_env(&sub).as_deref(), Some("prod"), "{sub}");
+    assert_eq!(sealed_env(&top).as_deref(), Some("."), "{top}");
+}
+
 /// A monorepo whose emp-seal root (`services/api`, found by its `k8s/overlays`) is below the git
 /// repository's top. Argo CD and Flux name directories relative to the git repository; they
 /// were looked up under emp-seal's root, so `services/api/k8s/overlays/prod` was not found there
