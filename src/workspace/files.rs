@@ -60,12 +60,13 @@ pub fn resolve_from(root: &Path, from: &Path) -> Result<(PathBuf, bool), SealErr
 pub fn env_name(root: &Path, arg: &str) -> String {
     match super::resolve_typed(root, arg) {
         Some(e) => e.name,
-        // A path from the working directory that names no kustomization directory: by its path
-        // from the root, never as a name (`.` would be the root's environment).
-        None => super::typed_path(root, arg).map_or_else(
-            || arg.to_owned(),
-            |p| super::dir_rel(&std::fs::canonicalize(root).unwrap_or_default(), &p),
-        ),
+        // A path from the working directory to a directory inside the root that holds no
+        // kustomization: by its path from the root, never as a name (`.` would be the root's
+        // environment). One that leaves the root is returned as typed.
+        None => super::typed_path(root, arg)
+            .zip(std::fs::canonicalize(root).ok())
+            .filter(|(p, r)| p.starts_with(r))
+            .map_or_else(|| arg.to_owned(), |(p, r)| super::dir_rel(&r, &p)),
     }
 }
 
