@@ -5,15 +5,16 @@
 //! Owns which files make up "the tree" (the wanted files under the workspace's tree
 //! directories and environment directories, paths given explicitly, and every file an
 //! environment's build reads, whatever `ignore` says) and the repository's other YAML/JSON
-//! files that the repository-wide rules read, the one `git ls-files` call that gives tracked
-//! status and ignores, and the release-gate scoping. Refuses to check nothing: no overlay at all, or an
+//! files that the repository-wide rules read, the `git ls-files` listing (one call per
+//! repository: the root's and each checked-out submodule's) that gives tracked status and
+//! ignores, and the release-gate scoping. Refuses to check nothing: no overlay at all, or an
 //! empty release environment, is an error (exit 2), while an overlay kustomize cannot build is
 //! loaded anyway and reported by the rules, and a file that cannot be read is reported, not
 //! skipped. Must not print, decide exit codes, write files, or keep env-file values: env files
 //! are parsed here into key names and lints, and their text is handed to the rules with every
 //! non-comment line blanked.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -129,7 +130,8 @@ pub struct CheckOutcome {
     /// Lines for stderr on deployed directories emp-seal does not model and on Flux
     /// Kustomizations of other artifacts it does not read (see
     /// [`crate::workspace::Workspace::generated`] and
-    /// [`crate::workspace::Workspace::artifacts`]).
+    /// [`crate::workspace::Workspace::artifacts`]), and on git submodules whose files it did
+    /// not read (not checked out).
     pub unmodelled: Vec<String>,
 }
 
@@ -146,7 +148,8 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let release = release_env(&ws, opts.release.as_deref())?;
     let filters = resolve_paths(root, &opts.cwd, &opts.paths)?;
 
-    let (rels, outside, git) = tree_files(root, &ws, &filters);
+    let (rels, outside, listing) = tree_files(root, &ws, &filters);
+    let (git, submodules) = listing.map_or((None, Vec::new()), |(map, s)| (Some(map), s));
     let (mut files, mut env_files) = read_files(
         root,
         (&rels, &outside, &BTreeSet::new()),
@@ -211,7 +214,9 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         report,
         git: cx.tree.git.is_some(),
         render_note,
-        unmodelled: ws.notes().map(str::to_owned).collect(),
+        unmodelled: (ws.notes().map(str::to_owned))
+            .chain(submodules.iter().map(|(p, why)| submodule_note(p, why)))
+            .collect(),
     })
 }
 
@@ -530,13 +535,13 @@ fn is_env_file(rel: &str) -> bool {
 ///   the config file's `ignore` paths;
 /// - outside it, for the repository-wide rules: every YAML/JSON file of the repository, and
 ///   every file that may hold a private key ([`is_key_file`]), that is not ignored: what
-///   `git ls-files` lists, or without git, a walk that skips `.git`, `target`,
-///   `node_modules` and hidden directories.
+///   `git ls-files` lists (in checked-out submodules too), or without git, a walk that skips
+///   `.git`, `target`, `node_modules` and hidden directories.
 fn tree_files(
     root: &Path,
     ws: &crate::workspace::Workspace,
     filters: &[String],
-) -> (BTreeSet<String>, BTreeSet<String>, Option<GitMap>) {
+) -> (BTreeSet<String>, BTreeSet<String>, Option<GitListing>) {
     let no_git = |n: &str| n == ".git";
     let mut rels: BTreeSet<String> = BTreeSet::new();
     for d in &ws.tree_dirs {
@@ -552,12 +557,12 @@ fn tree_files(
             &mut rels,
         );
     }
-    let git = git_status(root);
+    let listing = git_status(root);
     // Outside the tree, what git lists (tracked, or untracked and not ignored); without git, a
     // walk that skips what is usually ignored.
     let skip = |n: &str| n.starts_with('.') || n == "target" || n == "node_modules";
-    let listed = |dir: &str, out: &mut BTreeSet<String>| match &git {
-        Some(map) => out.extend(
+    let listed = |dir: &str, out: &mut BTreeSet<String>| match &listing {
+        Some((map, _)) => out.extend(
             map.keys()
                 .filter(|r| dir.is_empty() || r.starts_with(&format!("{dir}/")))
                 .cloned(),
@@ -592,7 +597,7 @@ fn tree_files(
             && !ws.is_ignored(r)
             && root.join(r).symlink_metadata().is_ok()
     });
-    (rels, outside, git)
+    (rels, outside, listing)
 }
 
 /// Turns path arguments into repo-relative paths (`""` for the root itself).
@@ -622,16 +627,34 @@ fn resolve_paths(root: &Path, cwd: &Path, paths: &[PathBuf]) -> Result<Vec<Strin
     Ok(out)
 }
 
-/// Tracked status of every file under the root, from one `git ls-files` call: `Some(map)` of
-/// listed files; files not listed are ignored. `None` outside a git repository or without git.
-fn git_status(root: &Path) -> Option<GitMap> {
+/// What git lists under the root ([`git_status`]): the tracked status of every file, and the
+/// submodules whose files are not there to list, each with why.
+type GitListing = (GitMap, Vec<(String, &'static str)>);
+
+/// Tracked status of every file under the root, from `git ls-files` (files not listed are
+/// ignored), and the submodules not listed ([`git_list`]). `None` outside a git repository or
+/// without git.
+fn git_status(root: &Path) -> Option<GitListing> {
+    let mut listing = (GitMap::new(), Vec::new());
+    git_list(root, "", &mut listing)?;
+    Some(listing)
+}
+
+/// Adds what `git ls-files` lists in the repository at `dir` to `listing`, each path prefixed
+/// with `prefix` (`dir` relative to the root, with a trailing `/`; `""` for the root). `git
+/// ls-files` does not enter submodules (its `--recurse-submodules` cannot be combined with
+/// `--others`), so each checked-out submodule (a gitlink, mode 160000, whose directory holds its
+/// own `.git`) is listed the same way in its own repository; one that is not checked out, or that
+/// git cannot list, is noted instead. `None` when git cannot list `dir`.
+fn git_list(dir: &Path, prefix: &str, listing: &mut GitListing) -> Option<()> {
     let out = Command::new("git")
         .arg("-C")
-        .arg(root)
+        .arg(dir)
         .args([
             "ls-files",
             "-z",
             "-t",
+            "-s",
             "--cached",
             "--others",
             "--exclude-standard",
@@ -645,16 +668,44 @@ fn git_status(root: &Path) -> Option<GitMap> {
     if !out.status.success() {
         return None;
     }
-    let mut map = BTreeMap::new();
+    let mut submodules = BTreeSet::new();
+    // `T path` for an untracked file (`?`), `T MODE OBJECT STAGE<TAB>path` for a tracked one.
     for entry in out.stdout.split(|b| *b == 0).filter(|e| e.len() > 2) {
-        let tag = entry[0];
-        let path = String::from_utf8_lossy(&entry[2..]).into_owned();
-        let tracked = tag != b'?';
+        let tracked = entry[0] != b'?';
+        let (meta, path) = match entry[2..].iter().position(|b| *b == b'\t') {
+            Some(tab) if tracked => (&entry[2..2 + tab], &entry[3 + tab..]),
+            _ => (&b""[..], &entry[2..]),
+        };
+        let path = String::from_utf8_lossy(path).into_owned();
+        if meta.starts_with(b"160000 ") {
+            submodules.insert(path);
+            continue;
+        }
         // A file listed as both (cannot happen) counts as tracked.
-        let e = map.entry(path).or_insert(tracked);
+        let e = listing
+            .0
+            .entry(format!("{prefix}{path}"))
+            .or_insert(tracked);
         *e |= tracked;
     }
-    Some(map)
+    for sub in submodules {
+        let inner = dir.join(&sub);
+        let shown = format!("{prefix}{sub}");
+        if !inner.join(".git").exists() {
+            listing.1.push((shown, "not checked out"));
+        } else if git_list(&inner, &format!("{shown}/"), listing).is_none() {
+            listing.1.push((shown, "git cannot list its files"));
+        }
+    }
+    Some(())
+}
+
+/// The note `check` prints on a submodule whose files it did not read (`why`, see
+/// [`git_list`]).
+fn submodule_note(path: &str, why: &str) -> String {
+    format!(
+        "note: git submodule {path}: {why}, so its files are not checked (no environment in it is found, and no rule reads them); check it out (`git submodule update --init --recursive`) to check them"
+    )
 }
 
 /// Reads one file. Env files are parsed here (keys and lints) and handed on with every
@@ -760,7 +811,7 @@ fn release_env(
     if env.trim().is_empty() {
         return Err(CheckError::EmptyRelease);
     }
-    match crate::workspace::resolve(&ws.root, env) {
+    match crate::workspace::resolve_typed(&ws.root, env) {
         Some(e) if ws.env(&e.name).is_some() => Ok(Some(e.name)),
         _ => Err(CheckError::UnknownEnv {
             env: env.to_owned(),

@@ -92,6 +92,9 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     // Every non-kustomization YAML file (for the Argo CD / Flux scan), in walk order.
     let mut yaml_files = Vec::new();
     walk(root, "", ignore, &mut seen, &mut kfiles, &mut yaml_files);
+    // An object elsewhere in a repository whose top is above the root may deploy a directory
+    // of it: read after the root's own.
+    yaml_files.extend(super::gitroot::outside_manifests(root));
     // Files are read in parallel (a monorepo has thousands of manifests); Argo CD / Flux
     // objects are merged in walk order: the first naming a directory says how it was found.
     let remotes = Remotes::default();
@@ -643,8 +646,10 @@ fn add_deployed(
     (kind, file, line): (&str, &str, u32),
     out: &mut FileObjects,
 ) {
-    let rel_dir = p.trim_start_matches("./").trim_start_matches('/');
-    let dir = root.join(rel_dir);
+    // Relative to the git repository, whose top may be above the root (a monorepo).
+    let Some(dir) = super::gitroot::deployed_dir(root, p) else {
+        return;
+    };
     if kustomization_file(&dir).is_some() {
         if let Ok(dir) = std::fs::canonicalize(&dir) {
             out.named.push(Named {

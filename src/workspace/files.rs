@@ -54,10 +54,20 @@ pub fn resolve_from(root: &Path, from: &Path) -> Result<(PathBuf, bool), SealErr
 /// An environment as typed: its name (`paper`, `a/dev`), with or without a trailing `/` (a
 /// shell completing the directory), or a path to its overlay directory (`k8s/overlays/paper/`)
 /// all give its name; a path to another kustomization directory inside the repository gives
-/// that path, repository-relative. Anything else is returned as given, for [`overlay_dir`] to
-/// judge.
+/// that path, repository-relative. A path written from the working directory (`.`, `../prod`)
+/// is taken from there ([`super::resolve_typed`]). Anything else is returned as given, for
+/// [`overlay_dir`] to judge.
 pub fn env_name(root: &Path, arg: &str) -> String {
-    super::resolve(root, arg).map_or_else(|| arg.to_owned(), |e| e.name)
+    match super::resolve_typed(root, arg) {
+        Some(e) => e.name,
+        // A path from the working directory to a directory inside the root that holds no
+        // kustomization: by its path from the root, never as a name (`.` would be the root's
+        // environment). One that leaves the root is returned as typed.
+        None => super::typed_path(root, arg)
+            .zip(std::fs::canonicalize(root).ok())
+            .filter(|(p, r)| p.starts_with(r))
+            .map_or_else(|| arg.to_owned(), |(p, r)| super::dir_rel(&r, &p)),
+    }
 }
 
 /// The overlay directory of an environment name (or path, see [`env_name`]).

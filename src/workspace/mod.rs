@@ -14,6 +14,7 @@ mod deploy_patches;
 mod discover;
 mod files;
 mod flux_vars;
+mod gitroot;
 mod unparsed;
 
 use std::collections::{BTreeMap, HashMap};
@@ -671,9 +672,11 @@ pub fn resolve_fresh(root: &Path, arg: &str) -> Option<Environment> {
     })
 }
 
-/// The environment an argument names: an environment name, or a path (relative to `cwd`, else
-/// to the root) to a kustomization directory inside the root. A directory that is no
-/// discovered environment is taken as given ([`Found::Path`]), named by its relative path.
+/// The environment a name or path names, as commands pass them on: an environment name (the
+/// root's environment is `.`), or a path to a kustomization directory inside the root,
+/// relative to the working directory, else to the root (so `apps/a/dev` works from anywhere in
+/// the repository). What a user typed goes through [`resolve_typed`] first. A directory that is
+/// no discovered environment is taken as given ([`Found::Path`]), named by its relative path.
 pub fn resolve(root: &Path, arg: &str) -> Option<Environment> {
     let ws = get(root);
     if let Some(e) = ws.env(arg) {
@@ -684,9 +687,13 @@ pub fn resolve(root: &Path, arg: &str) -> Option<Environment> {
         return Some(e.clone());
     }
     // A path relative to the working directory that leaves the root (a run with `-C` from
-    // another checkout) is not this repository's: the root's own path is.
+    // another checkout) is not this repository's: the root's own path is. `.` passed on is the
+    // root (the root's environment's name), whatever the working directory.
     let canon_root = std::fs::canonicalize(root).ok()?;
-    let cands = [PathBuf::from(trimmed), root.join(trimmed)];
+    let mut cands = vec![root.join(trimmed)];
+    if trimmed != "." {
+        cands.insert(0, PathBuf::from(trimmed));
+    }
     let dir = cands
         .iter()
         .filter(|p| !trimmed.is_empty() && kustomization_file(p).is_some())
@@ -701,6 +708,35 @@ pub fn resolve(root: &Path, arg: &str) -> Option<Environment> {
     let mut e = Environment::new(root, &ws.config, name, root.join(inside), Found::Path);
     e.deploy_time = ws.deploy_times.get(&dir).cloned().unwrap_or_default();
     Some(e)
+}
+
+/// The environment an argument as typed names: like [`resolve`], except that a path written
+/// from the working directory (`.`, `..`, `./dev`, `../prod`) is no name and is taken from the
+/// working directory when that is inside the root: `.` run in `deploy/overlays/prod` is that
+/// directory, and the root's environment `.` only at the root (or, with `-C`, from outside it).
+pub fn resolve_typed(root: &Path, arg: &str) -> Option<Environment> {
+    match typed_path(root, arg) {
+        Some(abs) => resolve(root, &abs.to_string_lossy()),
+        None => resolve(root, arg),
+    }
+}
+
+/// The directory `arg` names when it is a path written from the working directory and that is
+/// inside the root: absolute, with `.` and `..` steps resolved lexically (so that no
+/// environment name can match it). `None` for any other argument.
+pub(crate) fn typed_path(root: &Path, arg: &str) -> Option<PathBuf> {
+    let t = arg.trim_end_matches('/');
+    if !(t == "." || t == ".." || t.starts_with("./") || t.starts_with("../")) {
+        return None;
+    }
+    let cwd = std::env::current_dir().ok()?;
+    let inside = |p: &Path| {
+        std::fs::canonicalize(p)
+            .ok()
+            .zip(std::fs::canonicalize(root).ok())
+            .is_some_and(|(p, r)| p.starts_with(r))
+    };
+    inside(&cwd).then(|| PathBuf::from(path_str(&cwd.join(t))))
 }
 
 /// Writes a test fixture `rel` under `root`, creating its directories.

@@ -1752,3 +1752,247 @@ fn an_application_set_with_too_many_parameter_sets_is_not_read_and_a_note_says_s
         .unwrap_or_else(|| panic!("no note at {at}: {err}"));
     assert!(note.contains("more than 10000 parameter sets"), "{note}");
 }
+
+/// A git submodule holding an overlay: discovery walks the work tree and finds its environment,
+/// and its files are now read by the file rules too. `git ls-files` does not enter submodules,
+/// so their files counted as git-ignored and a plaintext Secret committed in one passed `check`
+/// (and `check --release` of that environment), while `check` run inside the submodule reported
+/// it. A submodule that is not checked out is named in a note: its files are not there to read.
+#[test]
+fn a_git_submodule_is_checked_and_one_not_checked_out_is_named() {
+    let Some(repo) = Repo::new("root-overlays") else {
+        return;
+    };
+    let source = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let p = source.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        crate::seal_support::write_file(&p, text.as_bytes());
+    };
+    write(
+        "overlays/prod/kustomization.yaml",
+        "namespace: platform\nresources: [secret.yaml]\n",
+    );
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: platform}\nstringData:\n  PASSWORD: test-only-plaintext\n";
+    write("overlays/prod/secret.yaml", secret);
+    common::git(source.path(), &["init", "-q"]);
+    common::git(source.path(), &["add", "-A"]);
+    common::git(source.path(), &["commit", "-qm", "platform"]);
+    let url = source.path().to_str().unwrap();
+    let add = ["-c", "protocol.file.allow=always", "submodule", "add", "-q"];
+    let mut args = add.to_vec();
+    args.extend([url, "vendor/platform"]);
+    common::git(repo.root(), &args);
+    common::git(repo.root(), &["add", "-A"]);
+    common::git(repo.root(), &["commit", "-qm", "with a submodule"]);
+
+    let dir = "vendor/platform/overlays/prod";
+    assert!(repo.layout().iter().any(|e| e.1 == dir));
+    let file = format!("{dir}/secret.yaml");
+    for args in [&[][..], &["--release", dir]] {
+        let (code, hits) = common::check_hits(repo.root(), args);
+        assert_eq!(code, 1, "{args:?}");
+        let plaintext: Vec<(&str, u64)> = hits
+            .iter()
+            .filter(|h| h.rule == "plaintext-secret")
+            .map(|h| (h.path.as_str(), h.line))
+            .collect();
+        assert_eq!(plaintext, [(file.as_str(), 4)], "{args:?}");
+    }
+    let err = stderr(&repo.run(&["check"]));
+    assert!(!err.contains("submodule"), "{err}");
+
+    common::git(
+        repo.root(),
+        &["submodule", "deinit", "-q", "-f", "vendor/platform"],
+    );
+    assert!(!repo.root().join(&file).exists());
+    let err = stderr(&repo.run(&["check"]));
+    assert!(
+        err.contains(
+            "note: git submodule vendor/platform: not checked out, so its files are not checked"
+        ),
+        "{err}"
+    );
+}
+
+/// The root is the environment `.` and `deploy/overlays/prod` another. A path argument is taken
+/// from the working directory: run in `deploy/overlays/prod`, `check --release .` and
+/// `seal . --dry-run` picked the root's environment by its name `.`, not the directory they
+/// were run in. Now `.` there is `prod`; in a directory that is no kustomization it names none
+/// (exit 2); at the root, or with `-C` from outside the repository, it is the root's.
+#[test]
+fn dot_is_the_working_directory_not_the_root_environment() {
+    let Some(repo) = Repo::new("root-kustomization") else {
+        return;
+    };
+    let cert = std::fs::read_to_string(common::repo_root().join(CERT)).unwrap();
+    let sealed = std::fs::read_to_string(repo.root().join("sealedsecret.yaml")).unwrap();
+    repo.write(
+        "deploy/overlays/prod/kustomization.yaml",
+        "namespace: prod\nresources:\n  - sealedsecret.yaml\n",
+    );
+    repo.write(
+        "deploy/overlays/prod/sealedsecret.yaml",
+        &sealed.replace("namespace: web", "namespace: prod"),
+    );
+    for dir in [".", "deploy/overlays/prod"] {
+        repo.write(&format!("{dir}/sealing-cert.pem"), &cert);
+    }
+    let envs: Vec<(String, String)> = repo.layout().into_iter().map(|e| (e.0, e.1)).collect();
+    assert_eq!(
+        envs,
+        [
+            (".".to_owned(), ".".to_owned()),
+            ("prod".to_owned(), "deploy/overlays/prod".to_owned())
+        ]
+    );
+    let in_dir = |dir: &str, args: &[&str]| {
+        emp_seal_cmd()
+            .current_dir(repo.root().join(dir))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let hits = |out: &Output| {
+        let mut h: Vec<(String, String, u64)> = common::report_hits(&out.stdout)
+            .into_iter()
+            .map(|h| (h.rule, h.path, h.line))
+            .collect();
+        h.sort();
+        h
+    };
+    let json = ["check", "--format", "json", "--release"];
+    let release = |dir: &str, env: &str| hits(&in_dir(dir, &[&json[..], &[env]].concat()));
+    let prod = release(".", "prod");
+    let root = release(".", ".");
+    assert!(
+        prod.iter()
+            .any(|h| h.1 == "deploy/overlays/prod/sealedsecret.yaml")
+    );
+    assert!(root.iter().any(|h| h.1 == "sealedsecret.yaml"));
+    assert_ne!(prod, root);
+    assert_eq!(release("deploy/overlays/prod", "."), prod);
+    assert_eq!(release("deploy/overlays/prod", "./"), prod);
+    assert_eq!(release("deploy", "./overlays/prod"), prod);
+    assert_eq!(release("deploy/overlays/prod", "../../.."), root);
+    // `-C` from outside the repository: the root's own.
+    assert_eq!(hits(&repo.run(&[&json[..], &["."]].concat())), root);
+    // The root's environment is still `.` to every command run in a subdirectory.
+    let all = |dir: &str| hits(&in_dir(dir, &["check", "--format", "json"]));
+    assert_eq!(all("deploy/overlays/prod"), all("."));
+    // A directory that holds no kustomization names no environment.
+    let e = fails_cleanly(&in_dir("deploy/overlays", &["check", "--release", "."]));
+    assert!(e.contains("unknown environment `.`"), "{e}");
+
+    let env = repo.write("secrets.env", &format!("DB_PASSWORD={SENTINEL}-db\n"));
+    let seal = |dir: &str| {
+        let out = in_dir(
+            dir,
+            &["seal", ".", "--from", env.to_str().unwrap(), "--dry-run"],
+        );
+        ok(&out);
+        no_secret(&out);
+        format!("{}{}", stdout(&out), stderr(&out))
+    };
+    let sealed_env = |out: &str| {
+        out.lines()
+            .filter_map(|l| l.split_once(" (").map(|(env, _)| env.to_owned()))
+            .next()
+    };
+    let (sub, top) = (seal("deploy/overlays/prod"), seal("."));
+    assert_eq!(sealed_env(&sub).as_deref(), Some("prod"), "{sub}");
+    assert_eq!(sealed_env(&top).as_deref(), Some("."), "{top}");
+}
+
+/// A monorepo whose emp-seal root (`services/api`, found by its `k8s/overlays`) is below the git
+/// repository's top. Argo CD and Flux name directories relative to the git repository; they
+/// were looked up under emp-seal's root, so `services/api/k8s/overlays/prod` was not found there
+/// and the Application's `namePrefix` was ignored (no finding from `services/api`, an
+/// `overlay-not-modelled` from the git top), while an Application of the top's own
+/// `k8s/overlays/prod` was laid on `services/api/k8s/overlays/prod`. Now the paths are taken
+/// from the git top and mapped into the root, and objects outside the root count too: from
+/// `services/api` the findings are those found from the top for the same directory.
+#[test]
+fn monorepo_paths_are_relative_to_the_git_repository() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let repo = Repo {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    common::git(repo.root(), &["init", "-q"]);
+    for (dir, ns) in [
+        ("services/api/k8s/overlays/prod", "api"),
+        ("k8s/overlays/prod", "top"),
+    ] {
+        repo.write(
+            &format!("{dir}/kustomization.yaml"),
+            "resources:\n  - sealedsecret.yaml\n",
+        );
+        repo.write(&format!("{dir}/sealedsecret.yaml"), &flux_sealed(ns, ""));
+    }
+    let app = |name: &str, path: &str, option: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  source:\n    repoURL: https://example.org/monorepo.git\n    path: {path}\n    kustomize:\n      {option}\n  destination:\n    server: https://kubernetes.default.svc\n"
+        )
+    };
+    repo.write(
+        "services/api/deploy/argocd.yaml",
+        &[
+            app("api", "services/api/k8s/overlays/prod", "namePrefix: v2-"),
+            app("top", "k8s/overlays/prod", "namespace: elsewhere"),
+        ]
+        .join("---\n"),
+    );
+    repo.write(
+        "clusters/prod/apps.yaml",
+        &flux_kustomization(
+            "api",
+            "./services/api/k8s/overlays/prod",
+            "  targetNamespace: api2\n",
+        ),
+    );
+    common::git(repo.root(), &["add", "-A"]);
+    let sub = repo.root().join("services/api");
+    let run_sub = |args: &[&str]| {
+        emp_seal_cmd()
+            .arg("-C")
+            .arg(&sub)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let paths = |out: &Output| {
+        let mut hits: Vec<(String, u64)> = not_modelled_hits(out)
+            .into_iter()
+            .map(|h| (h.path, h.line))
+            .collect();
+        hits.sort();
+        hits
+    };
+    let json = ["check", "--format", "json", "--release"];
+    let top = paths(&repo.run(&[&json[..], &["services/api/k8s/overlays/prod"]].concat()));
+    assert_eq!(top.len(), 2, "{top:?}");
+    let mut want: Vec<(String, u64)> = top
+        .into_iter()
+        .map(|(p, line)| match p.strip_prefix("services/api/") {
+            Some(inside) => (inside.to_owned(), line),
+            None => (format!("../../{p}"), line),
+        })
+        .collect();
+    want.sort();
+    assert_eq!(paths(&run_sub(&[&json[..], &["prod"]].concat())), want);
+
+    let out = run_sub(&["config", "--format", "json"]);
+    ok(&out);
+    let v: Json = serde_json::from_str(&stdout(&out)).unwrap();
+    let found: Vec<&str> = v["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["found"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, ["Argo CD Application in deploy/argocd.yaml"]);
+}
