@@ -8,7 +8,7 @@ use std::sync::Arc;
 use yaml_serde::Value;
 
 use super::super::docs::{self, Doc};
-use super::super::patch::{self, JsonOp, Selector};
+use super::super::patch::{self, JsonOp, Refusal, Selector};
 use super::super::{Deleted, Origin, ProblemKind};
 use super::accumulate::Level;
 use super::fields::kline;
@@ -194,14 +194,25 @@ impl Builder<'_> {
         false
     }
 
+    /// The objects a `target:` selects. A pattern Go's `regexp` refuses fails the build
+    /// (kustomize `api/types/selector.go`, `NewSelectorRegex`), whether or not anything would
+    /// match.
     fn selected(&mut self, sel: &Selector, acc: &[Obj], file: &Path, line: usize) -> Vec<usize> {
-        if let Some(what) = sel.unsupported() {
-            let msg = format!("{what} is not modelled");
-            self.problem(ProblemKind::NotModelled, file, line, msg);
-            return Vec::new();
-        }
+        let matcher = match sel.compile() {
+            Ok(m) => m,
+            Err(Refusal::Invalid(what)) => {
+                let msg = format!("{what}: kustomize fails to build (error parsing regexp)");
+                self.problem(ProblemKind::BuildError, file, line, msg);
+                return Vec::new();
+            }
+            Err(Refusal::NotModelled(what)) => {
+                let msg = format!("{what} is not modelled");
+                self.problem(ProblemKind::NotModelled, file, line, msg);
+                return Vec::new();
+            }
+        };
         (0..acc.len())
-            .filter(|&i| patch::selects(sel, &acc[i].candidate()))
+            .filter(|&i| matcher.selects(&acc[i].candidate()))
             .collect()
     }
 

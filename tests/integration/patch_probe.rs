@@ -1,0 +1,225 @@
+//! `check` against `kubectl kustomize` on patches a prober found modelled wrongly: target
+//! patterns (Go regular expressions), labels added before a `labelSelector` target, patch
+//! fields in another case, JSON6902 ops on `/kind`, builds kustomize refuses, strategic-merge
+//! `$patch` directives, and where a reference written by JSON6902 ops is located.
+//!
+//! Every tree is the same small repository: a base Deployment reading Secret `app-secrets`
+//! through `envFrom`, and overlay `prod` (namespace `app-prod`) holding a SealedSecret sealed by
+//! emp-seal for `app-prod/app-secrets`, on which `check --release prod` passes. Each test appends
+//! to the overlay's kustomization; the real `kubectl kustomize` says what kustomize does with it.
+// Test helpers outside #[test] fns: unwrap is the assertion; temp files are written directly.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+use std::path::Path;
+
+use yaml_serde::Value;
+
+use crate::common::{self, Hit, check_hits as check};
+
+const KUSTOMIZATION: &str = "k8s/overlays/prod/kustomization.yaml";
+
+const DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      containers:
+        - name: app
+          image: nginx
+          envFrom: [{secretRef: {name: app-secrets}}]
+";
+
+const SEALED: &str = "\
+apiVersion: bitnami.com/v1alpha1
+kind: SealedSecret
+metadata:
+  name: app-secrets
+  namespace: app-prod
+spec:
+  encryptedData:
+    API_KEY: x
+  template:
+    metadata: {name: app-secrets, namespace: app-prod}
+";
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// The tree, sealed, with `tail` appended to the overlay's kustomization and `extra` files
+/// written (`None` when git is missing outside CI).
+fn tree(tail: &str, extra: &[(&str, &str)]) -> Option<tempfile::TempDir> {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return None;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    write(
+        root,
+        "k8s/base/kustomization.yaml",
+        "resources: [deployment.yaml]\n",
+    );
+    write(root, "k8s/base/deployment.yaml", DEPLOYMENT);
+    write(root, "k8s/overlays/prod/sealedsecret.yaml", SEALED);
+    let kustomization = "namespace: app-prod\nresources: [../../base, sealedsecret.yaml]\n";
+    write(root, KUSTOMIZATION, kustomization);
+    std::fs::copy(
+        common::repo_root().join("tests/fixtures/certs/rsa-4096-cert.pem"),
+        root.join("k8s/overlays/prod/sealing-cert.pem"),
+    )
+    .unwrap();
+    write(root, "k8s/overlays/prod/secrets.env.example", "API_KEY=\n");
+    let env = tempfile::tempdir().unwrap();
+    let env_file = env.path().join("prod.env");
+    std::fs::write(&env_file, "API_KEY=test-only-1\n").unwrap();
+    common::git(root, &["init", "-q"]);
+    let sealed = common::emp_seal()
+        .arg("-C")
+        .arg(root)
+        .args(["-q", "seal", "--from"])
+        .arg(&env_file)
+        .arg("prod")
+        .output()
+        .unwrap();
+    assert!(
+        sealed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sealed.stderr)
+    );
+    write(root, KUSTOMIZATION, &format!("{kustomization}{tail}"));
+    for (rel, text) in extra {
+        write(root, rel, text);
+    }
+    common::git(root, &["add", "-A"]);
+    Some(t)
+}
+
+/// kubectl's render of the overlay: `Ok(objects)` or `Err(stderr)`; `None` when kubectl is
+/// missing outside CI.
+fn kubectl(root: &Path) -> Option<Result<Vec<Value>, String>> {
+    if common::kubectl().is_none() {
+        common::missing("kubectl (for kubectl kustomize)");
+        return None;
+    }
+    let out = common::kustomize_raw(&root.join("k8s/overlays/prod"));
+    if !out.status.success() {
+        return Some(Err(String::from_utf8_lossy(&out.stderr).into_owned()));
+    }
+    let text = String::from_utf8(out.stdout).unwrap();
+    let docs = yaml_serde::Deserializer::from_str(&text)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    Some(Ok(docs))
+}
+
+/// The rendered SealedSecret (kubectl must build the overlay).
+fn rendered_sealed(root: &Path) -> Option<Value> {
+    let objects = kubectl(root)?.expect("kubectl builds the overlay");
+    let sealed = objects
+        .into_iter()
+        .find(|o| o.get("kind").and_then(Value::as_str) == Some("SealedSecret"));
+    Some(sealed.expect("a SealedSecret renders"))
+}
+
+fn name_of(o: &Value) -> &str {
+    o.get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap()
+}
+
+/// kubectl fails to build the overlay, its error mentioning `needle`.
+fn kubectl_refuses(root: &Path, needle: &str) {
+    let Some(out) = kubectl(root) else { return };
+    let err = out.expect_err("kubectl builds it");
+    assert!(err.contains(needle), "kubectl: {err}");
+}
+
+/// The 1-based line of the first line of `rel` containing `needle`.
+fn line_of(root: &Path, rel: &str, needle: &str) -> u64 {
+    let text = std::fs::read_to_string(root.join(rel)).unwrap();
+    let idx = text.lines().position(|l| l.contains(needle));
+    u64::try_from(idx.expect(needle) + 1).unwrap()
+}
+
+fn rules<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
+    hits.iter().filter(|h| h.rule == rule).collect()
+}
+
+/// `check --release prod` reports exactly one `overlay-build-error`, at `line` of the overlay's
+/// kustomization, its message containing `needle`.
+fn one_build_error(root: &Path, line: u64, needle: &str) {
+    let (code, hits) = check(root, &["--release", "prod"]);
+    assert_eq!(code, 1, "{hits:?}");
+    let errs = rules(&hits, "overlay-build-error");
+    assert_eq!(errs.len(), 1, "{hits:?}");
+    assert_eq!((errs[0].path.as_str(), errs[0].line), (KUSTOMIZATION, line));
+    assert!(errs[0].message.contains(needle), "{}", errs[0].message);
+}
+
+/// The SealedSecret renamed by kubectl to `app-secrets-v2` is judged under that name: the
+/// model renamed it too (`identity-mismatch`), with no `overlay-not-modelled` and no divergence
+/// from the render.
+fn renamed_as_kubectl_renders(root: &Path) {
+    let Some(sealed) = rendered_sealed(root) else {
+        return;
+    };
+    assert_eq!(name_of(&sealed), "app-secrets-v2");
+    for args in [&["--release", "prod"][..], &["--render=always"]] {
+        let (code, hits) = check(root, args);
+        assert_eq!(code, 1, "{args:?}: {hits:?}");
+        let mismatch = rules(&hits, "identity-mismatch");
+        assert_eq!(mismatch.len(), 1, "{args:?}: {hits:?}");
+        assert!(
+            mismatch[0].message.contains("app-prod/app-secrets-v2"),
+            "{}",
+            mismatch[0].message
+        );
+        for rule in ["overlay-not-modelled", "model-divergence", "render-failed"] {
+            assert!(rules(&hits, rule).is_empty(), "{args:?}: {hits:?}");
+        }
+    }
+}
+
+/// Baseline: the tree as sealed passes, in the model and in kubectl's render.
+#[test]
+fn the_sealed_tree_passes() {
+    let Some(t) = tree("", &[]) else { return };
+    let Some(sealed) = rendered_sealed(t.path()) else {
+        return;
+    };
+    assert_eq!(name_of(&sealed), "app-secrets");
+    let (code, hits) = check(t.path(), &["--release", "prod", "--render=always"]);
+    assert_eq!((code, hits.len()), (0, 0), "{hits:?}");
+}
+
+const RENAME: &str = "      - {op: replace, path: /metadata/name, value: app-secrets-v2}\n";
+
+/// Target patterns are Go regular expressions anchored as `^(?:...)$`: `\w+` is a class of
+/// word characters (the model read `\w` as the letter `w` and selected nothing), and a pattern
+/// Go refuses fails the build (the model accepted it silently).
+#[test]
+fn target_patterns_are_go_regular_expressions() {
+    let tail = format!(
+        "patches:\n  - target: {{kind: SealedSecret, name: 'app-\\w+'}}\n    patch: |\n{RENAME}"
+    );
+    let Some(t) = tree(&tail, &[]) else { return };
+    renamed_as_kubectl_renders(t.path());
+
+    let invalid = tail.replace("app-\\w+", "*-secrets");
+    let Some(t) = tree(&invalid, &[]) else { return };
+    kubectl_refuses(t.path(), "error parsing regexp");
+    let line = line_of(t.path(), KUSTOMIZATION, "target:");
+    one_build_error(
+        t.path(),
+        line,
+        "`*-secrets` is not a valid regular expression",
+    );
+}
