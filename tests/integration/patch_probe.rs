@@ -223,3 +223,51 @@ fn target_patterns_are_go_regular_expressions() {
         "`*-secrets` is not a valid regular expression",
     );
 }
+
+/// Labels `commonLabels` and `labels` add are in `metadata.labels` when a later patch selects
+/// by `labelSelector` (the model ignored them and selected nothing): a base's labels for the
+/// overlay's `patches`, the same kustomization's for its `patchesJson6902`, which kustomize
+/// runs after the labels; its `patches` run before them and do not see them.
+#[test]
+fn labels_added_below_or_before_a_patch_are_selected_by_it() {
+    let base = "k8s/base/kustomization.yaml";
+    let base_labelled = "resources: [deployment.yaml]\ncommonLabels: {rotate: \"yes\"}\n";
+    let tail = "patches:\n  - target: {kind: Deployment, labelSelector: rotate=yes}\n    patch: |\n      - {op: replace, path: /spec/template/spec/containers/0/envFrom/0/secretRef/name, value: other-secrets}\n";
+    let Some(t) = tree(tail, &[(base, base_labelled)]) else {
+        return;
+    };
+    let Some(Ok(objects)) = kubectl(t.path()) else {
+        return;
+    };
+    let rendered = serde_json::to_string(&objects).unwrap();
+    assert!(rendered.contains("other-secrets"), "{rendered}");
+    let (code, hits) = check(t.path(), &["--release", "prod", "--render=always"]);
+    assert_eq!(code, 1, "{hits:?}");
+    let dangling = rules(&hits, "dangling-reference");
+    assert_eq!(dangling.len(), 1, "{hits:?}");
+    let line = line_of(t.path(), KUSTOMIZATION, "other-secrets");
+    assert_eq!(
+        (dangling[0].path.as_str(), dangling[0].line),
+        (KUSTOMIZATION, line)
+    );
+    assert!(rules(&hits, "model-divergence").is_empty(), "{hits:?}");
+
+    let json6902 = "labels: [{pairs: {rotate: \"yes\"}}]\npatchesJson6902:\n  - target: {kind: SealedSecret, name: app-secrets, labelSelector: rotate=yes}\n    patch: |\n";
+    let Some(t) = tree(&format!("{json6902}{RENAME}"), &[]) else {
+        return;
+    };
+    renamed_as_kubectl_renders(t.path());
+
+    let same_level = format!(
+        "commonLabels: {{rotate: \"yes\"}}\npatches:\n  - target: {{kind: SealedSecret, labelSelector: rotate=yes}}\n    patch: |\n{RENAME}"
+    );
+    let Some(t) = tree(&same_level, &[]) else {
+        return;
+    };
+    let Some(sealed) = rendered_sealed(t.path()) else {
+        return;
+    };
+    assert_eq!(name_of(&sealed), "app-secrets");
+    let (code, hits) = check(t.path(), &["--release", "prod", "--render=always"]);
+    assert_eq!((code, hits.len()), (0, 0), "{hits:?}");
+}

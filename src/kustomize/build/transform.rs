@@ -1,6 +1,6 @@
 //! One level's transforms, in kustomize's order (`api/internal/target/kusttarget_configplugin.go`
 //! `configureBuiltinTransformers`): patchesStrategicMerge, patches, namespace, prefix/suffix,
-//! annotations, patchesJson6902.
+//! labels, annotations, patchesJson6902.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use super::accumulate::Level;
 use super::fields::kline;
 use super::obj::{
     Obj, Source, effective_ns, get_str, group_of, is_builtin_api, is_cluster_scoped, meta_str,
-    name_and_namespace, set_annotation,
+    name_and_namespace, set_annotation, set_label,
 };
 use super::{Builder, FileDocs, written};
 use crate::yamlpos::Seg;
@@ -42,6 +42,14 @@ impl Builder<'_> {
             get_str(&level.k, "namePrefix").unwrap_or_default(),
             get_str(&level.k, "nameSuffix").unwrap_or_default(),
         );
+        let labels = labels(&level.k);
+        if !labels.is_empty() {
+            for o in acc.iter_mut() {
+                for (key, val) in &labels {
+                    set_label(Arc::make_mut(&mut o.value), key, val);
+                }
+            }
+        }
         let annotations = crate::kustomize::string_pairs(level.k.get("commonAnnotations"));
         for o in acc.iter_mut() {
             for (key, val) in &annotations {
@@ -473,6 +481,30 @@ fn patch_entries<'a>(level: &'a Level, key: &str) -> Vec<PatchEntry<'a>> {
             }
         })
         .collect()
+}
+
+/// The labels kustomize's `LabelTransformer` adds to every object's `metadata.labels`: each
+/// `labels:` entry's `pairs`, then `commonLabels` (kustomize
+/// `api/internal/target/kusttarget_configplugin.go`; both write `metadata/labels`, creating
+/// it). Modelled for the `labelSelector` of the patches that run after them. A null value is
+/// the empty string, as kustomize decodes it.
+fn labels(k: &Value) -> Vec<(String, String)> {
+    let pairs = |m: Option<&Value>| -> Vec<(String, String)> {
+        let m = m.and_then(Value::as_mapping).into_iter().flatten();
+        m.filter_map(|(k, v)| {
+            let v = if v.is_null() { "" } else { v.as_str()? };
+            Some((k.as_str()?.to_owned(), v.to_owned()))
+        })
+        .collect()
+    };
+    let entries = k.get("labels").and_then(Value::as_sequence);
+    let mut out: Vec<(String, String)> = entries
+        .into_iter()
+        .flatten()
+        .flat_map(|e| pairs(e.get("pairs")))
+        .collect();
+    out.extend(pairs(k.get("commonLabels")));
+    out
 }
 
 /// kustomize api/filters/namespace: every namespaced object moves to `ns`.
