@@ -271,3 +271,36 @@ fn labels_added_below_or_before_a_patch_are_selected_by_it() {
     let (code, hits) = check(t.path(), &["--release", "prod", "--render=always"]);
     assert_eq!((code, hits.len()), (0, 0), "{hits:?}");
 }
+
+/// Patch entry and target fields are decoded case-insensitively, as kustomize decodes them
+/// (Go `encoding/json`): `Target:`/`Patch:` were dropped (nothing patched), and a `Name:` in a
+/// target was ignored (every SealedSecret patched). Of two spellings, the one sorting last
+/// wins; an unknown field fails the build.
+#[test]
+fn patch_fields_in_another_case_are_read_as_kustomize_reads_them() {
+    let tail = format!("patches:\n  - Target: {{kind: SealedSecret}}\n    Patch: |\n{RENAME}");
+    let Some(t) = tree(&tail, &[]) else { return };
+    renamed_as_kubectl_renders(t.path());
+
+    for target in [
+        "{kind: SealedSecret, Name: nomatch}",
+        "{kind: SealedSecret, Name: app-secrets, name: nomatch}",
+    ] {
+        let tail = format!("patches:\n  - target: {target}\n    patch: |\n{RENAME}");
+        let Some(t) = tree(&tail, &[]) else { return };
+        let Some(sealed) = rendered_sealed(t.path()) else {
+            return;
+        };
+        assert_eq!(name_of(&sealed), "app-secrets", "{target}");
+        let (code, hits) = check(t.path(), &["--release", "prod", "--render=always"]);
+        assert_eq!((code, hits.len()), (0, 0), "{target}: {hits:?}");
+    }
+
+    let tail = format!(
+        "patches:\n  - target: {{kind: SealedSecret, nam: nomatch}}\n    patch: |\n{RENAME}"
+    );
+    let Some(t) = tree(&tail, &[]) else { return };
+    kubectl_refuses(t.path(), "unknown field");
+    let line = line_of(t.path(), KUSTOMIZATION, "target:");
+    one_build_error(t.path(), line, "unknown field `nam`");
+}

@@ -2,6 +2,7 @@
 //! `configureBuiltinTransformers`): patchesStrategicMerge, patches, namespace, prefix/suffix,
 //! labels, annotations, patchesJson6902.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,22 +17,23 @@ use super::obj::{
     Obj, Source, effective_ns, get_str, group_of, is_builtin_api, is_cluster_scoped, meta_str,
     name_and_namespace, set_annotation, set_label,
 };
-use super::{Builder, FileDocs, written};
+use super::{Builder, FileDocs, entry, written};
 use crate::yamlpos::Seg;
 
-/// A `patches:`-style list entry: its line, and the line its inline `patch:` text starts on.
+/// A patch list entry (for `patches` and `patchesJson6902`, decoded: see [`entry`]): its line,
+/// and the line its inline `patch:` text starts on.
 struct PatchEntry<'a> {
-    entry: &'a Value,
+    entry: Cow<'a, Value>,
     line: usize,
     inline_line: usize,
 }
 
 impl Builder<'_> {
     pub(super) fn transform(&mut self, level: &Level, acc: &mut Vec<Obj>) {
-        for e in patch_entries(level, "patchesStrategicMerge") {
+        for e in self.patch_entries(level, "patchesStrategicMerge") {
             self.patch_strategic_merge(level, &e, acc);
         }
-        for e in patch_entries(level, "patches") {
+        for e in self.patch_entries(level, "patches") {
             self.patch(level, &e, acc);
         }
         if let Some(ns) = get_str(&level.k, "namespace").filter(|n| !n.is_empty()) {
@@ -56,7 +58,7 @@ impl Builder<'_> {
                 set_annotation(Arc::make_mut(&mut o.value), key, val);
             }
         }
-        for e in patch_entries(level, "patchesJson6902") {
+        for e in self.patch_entries(level, "patchesJson6902") {
             self.patch_json6902(level, &e, acc);
         }
     }
@@ -130,13 +132,50 @@ impl Builder<'_> {
         }
     }
 
+    /// The entries of a patch list with their lines. A `patches`/`patchesJson6902` entry is
+    /// decoded as kustomize decodes it ([`entry::decode`]); one kustomize refuses is reported
+    /// and left out.
+    fn patch_entries<'a>(&mut self, level: &'a Level, key: &str) -> Vec<PatchEntry<'a>> {
+        let list = level.k.get(key).and_then(Value::as_sequence);
+        let mut out = Vec::new();
+        for (i, raw) in list.into_iter().flatten().enumerate() {
+            let line = kline(&level.kdoc, key, Some(i));
+            if key == "patchesStrategicMerge" {
+                // Its entries are the patch text (or path) themselves.
+                out.push(PatchEntry {
+                    entry: Cow::Borrowed(raw),
+                    line,
+                    inline_line: line,
+                });
+                continue;
+            }
+            let at = [Seg::Key(key.into()), Seg::Index(i)];
+            match entry::decode(raw, key == "patchesJson6902", &at) {
+                Ok(d) => {
+                    let inline = [&at[..], &[Seg::Key(d.patch_key)]].concat();
+                    out.push(PatchEntry {
+                        entry: Cow::Owned(d.value),
+                        line,
+                        inline_line: level.kdoc.line_of(&inline),
+                    });
+                }
+                Err((path, why)) => {
+                    let msg = format!("`{key}` entry: {why}");
+                    let line = level.kdoc.line_of(&path);
+                    self.problem(ProblemKind::BuildError, &level.kfile, line, msg);
+                }
+            }
+        }
+        out
+    }
+
     /// Inline patch text or a file's documents, with the file they are attributed to.
     fn patch_docs(&mut self, level: &Level, e: &PatchEntry<'_>) -> Option<(FileDocs, PathBuf)> {
         let from = Origin {
             file: level.kfile.clone(),
             line: e.line,
         };
-        let text = e.entry.as_str().or_else(|| get_str(e.entry, "patch"));
+        let text = e.entry.as_str().or_else(|| get_str(&e.entry, "patch"));
         if let Some(text) = text
             && (text.contains('\n') || text.contains(": ") || text.trim_start().starts_with('-'))
         {
@@ -151,7 +190,7 @@ impl Builder<'_> {
             let docs = Arc::new(docs.into_iter().map(Arc::new).collect());
             return Some((docs, level.kfile.clone()));
         }
-        let path = level.dir.join(text.or_else(|| get_str(e.entry, "path"))?);
+        let path = level.dir.join(text.or_else(|| get_str(&e.entry, "path"))?);
         if self.outside_root(&level.dir, &path, &from) {
             return None;
         }
@@ -454,33 +493,6 @@ fn json_value_line(d: &Doc, n: usize, written: &[Seg], field: &[&str], key: &str
         .chain(inner.map(Seg::from))
         .collect();
     Some(d.line_of(&path))
-}
-
-/// The entries of a patch list with their lines.
-fn patch_entries<'a>(level: &'a Level, key: &str) -> Vec<PatchEntry<'a>> {
-    let list = level.k.get(key).and_then(Value::as_sequence);
-    list.into_iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, entry)| {
-            let line = kline(&level.kdoc, key, Some(i));
-            // patchesStrategicMerge entries are the patch text (or path) themselves.
-            let inline_line = if key == "patchesStrategicMerge" {
-                line
-            } else {
-                level.kdoc.line_of(&[
-                    Seg::Key(key.into()),
-                    Seg::Index(i),
-                    Seg::Key("patch".into()),
-                ])
-            };
-            PatchEntry {
-                entry,
-                line,
-                inline_line,
-            }
-        })
-        .collect()
 }
 
 /// The labels kustomize's `LabelTransformer` adds to every object's `metadata.labels`: each
