@@ -304,3 +304,29 @@ fn patch_fields_in_another_case_are_read_as_kustomize_reads_them() {
     let line = line_of(t.path(), KUSTOMIZATION, "target:");
     one_build_error(t.path(), line, "unknown field `nam`");
 }
+
+/// A JSON6902 op that replaces `/kind` or `/apiVersion` changes what the object is; the model
+/// keeps both, so the overlay is not modelled (it was silently judged as unchanged).
+#[test]
+fn json_ops_on_kind_or_api_version_are_not_modelled() {
+    for op in [
+        "{op: replace, path: /apiVersion, value: bitnami.com/v1alpha2}",
+        "{op: add, path: /kind, value: SealedSecretV2}",
+    ] {
+        let tail =
+            format!("patches:\n  - target: {{kind: SealedSecret}}\n    patch: |\n      - {op}\n");
+        let Some(t) = tree(&tail, &[]) else { return };
+        let Some(Ok(_)) = kubectl(t.path()) else {
+            return;
+        };
+        let (code, hits) = check(t.path(), &["--release", "prod"]);
+        assert_eq!(code, 1, "{op}: {hits:?}");
+        let not_modelled = rules(&hits, "overlay-not-modelled");
+        assert_eq!(not_modelled.len(), 1, "{op}: {hits:?}");
+        let line = line_of(t.path(), KUSTOMIZATION, op);
+        assert_eq!(
+            (not_modelled[0].path.as_str(), not_modelled[0].line),
+            (KUSTOMIZATION, line)
+        );
+    }
+}

@@ -473,6 +473,16 @@ impl Builder<'_> {
         if !matches!(name.as_str(), "add" | "replace" | "remove" | "test") {
             let msg = format!("json patch op `{name}` is not modelled");
             self.problem(ProblemKind::NotModelled, file, op_line, msg);
+        } else if name != "test"
+            && matches!(path.as_slice(), [k] if k == "kind" || k == "apiVersion")
+        {
+            // The model keeps an object's kind and apiVersion (as for `allowKindChange`):
+            // later patches, name references and the rules would see the old ones.
+            let msg = format!(
+                "json patch op `{name}` on /{} is not modelled: rendered kinds may differ",
+                path[0]
+            );
+            self.problem(ProblemKind::NotModelled, file, op_line, msg);
         }
         JsonOp {
             op: name,
