@@ -286,56 +286,120 @@ pub(crate) fn parse_pointer(p: &str) -> Vec<String> {
         .collect()
 }
 
-/// Applies one op; returns the index-form path that was written (None when not applied).
-pub(crate) fn apply_json_op(target: &mut Value, op: &JsonOp) -> Option<Vec<Seg>> {
-    let (last, parents) = op.path.split_last()?;
+/// What an applied JSON6902 op did.
+#[derive(Debug, Default)]
+pub(crate) struct Applied {
+    /// The index-form path it wrote (None for `test`, which writes nothing).
+    pub(crate) written: Option<Vec<Seg>>,
+    /// An item inserted into (`+1`) or removed from (`-1`) the list at this path, at this index:
+    /// later items moved.
+    pub(crate) shift: Option<(Vec<Seg>, usize, isize)>,
+}
+
+/// Why an op could not be applied: kustomize fails the build with it (evanphx/json-patch, as
+/// kustomize's `api/filters/patchjson6902` applies it: "doc is missing path", "test failed").
+#[derive(Debug)]
+pub(crate) struct OpFailure {
+    pub(crate) why: String,
+}
+
+/// Applies one op. `move`, `copy` and unknown ops are not applied (reported elsewhere).
+///
+/// evanphx/json-patch's rules, checked with kustomize v5.5: every parent on the path must
+/// exist; `add` inserts into a mapping or into a list at an index up to its length (or `-`);
+/// `replace` sets a mapping key whether or not it exists, but a list index must exist; `remove`
+/// needs the key or index; `test` compares the value (a missing key of an existing mapping is
+/// null); none of them applies to the whole document (an empty path). A missing `value` is null.
+pub(crate) fn apply_json_op(target: &mut Value, op: &JsonOp) -> Result<Applied, OpFailure> {
+    let fail = |what: &str| OpFailure {
+        why: format!("{} operation does not apply: {what}", op.op),
+    };
+    if !matches!(op.op.as_str(), "add" | "replace" | "remove" | "test") {
+        return Ok(Applied::default());
+    }
+    let Some((last, parents)) = op.path.split_last() else {
+        return Err(fail("doc is missing path \"\""));
+    };
     let mut cur = target;
-    let mut written = Vec::new();
+    let mut at = Vec::new();
     for tok in parents {
-        cur = step(cur, tok, &mut written)?;
+        cur = step(cur, tok, &mut at).ok_or_else(|| fail("doc is missing path"))?;
     }
-    match op.op.as_str() {
-        "add" | "replace" => {
-            let value = op.value.clone()?;
-            match cur {
-                Value::Mapping(m) => {
-                    m.insert(Value::String(last.clone()), value);
-                    written.push(Seg::Key(last.clone()));
-                }
-                Value::Sequence(s) => {
-                    let idx = if last == "-" {
-                        s.len()
-                    } else {
-                        last.parse().ok()?
-                    };
-                    if op.op == "add" && idx <= s.len() {
-                        s.insert(idx, value);
-                    } else if idx < s.len() {
-                        s[idx] = value;
-                    } else {
-                        return None;
-                    }
-                    written.push(Seg::Index(idx));
-                }
-                _ => return None,
+    let value = op.value.clone().unwrap_or(Value::Null);
+    let mut shift = None;
+    match (op.op.as_str(), cur) {
+        ("test", Value::Mapping(m)) => {
+            if m.get(last.as_str()).unwrap_or(&Value::Null) != &value {
+                return Err(fail_test(op));
             }
+            return Ok(Applied::default());
         }
-        "remove" => {
-            match cur {
-                Value::Mapping(m) => {
-                    m.remove(last.as_str())?;
-                }
-                Value::Sequence(s) => {
-                    let idx: usize = last.parse().ok()?;
-                    (idx < s.len()).then(|| s.remove(idx))?;
-                }
-                _ => return None,
+        ("test", Value::Sequence(s)) => {
+            if index(last, s.len()).and_then(|i| s.get(i)) != Some(&value) {
+                return Err(fail_test(op));
             }
-            written.push(Seg::Key(last.clone()));
+            return Ok(Applied::default());
         }
-        _ => return None,
+        ("add" | "replace", Value::Mapping(m)) => {
+            m.insert(Value::String(last.clone()), value);
+            at.push(Seg::Key(last.clone()));
+        }
+        ("add", Value::Sequence(s)) => {
+            let i = if last == "-" {
+                Some(s.len())
+            } else {
+                index(last, s.len() + 1)
+            };
+            let i = i.ok_or_else(|| fail("doc is missing path"))?;
+            s.insert(i, value);
+            shift = Some((at.clone(), i, 1));
+            at.push(Seg::Index(i));
+        }
+        ("replace", Value::Sequence(s)) => {
+            let i = index(last, s.len()).ok_or_else(|| fail("doc is missing path"))?;
+            s[i] = value;
+            at.push(Seg::Index(i));
+        }
+        ("remove", Value::Mapping(m)) => {
+            m.remove(last.as_str())
+                .ok_or_else(|| fail("unable to remove nonexistent key"))?;
+            at.push(Seg::Key(last.clone()));
+        }
+        ("remove", Value::Sequence(s)) => {
+            let i = index(last, s.len()).ok_or_else(|| fail("doc is missing path"))?;
+            s.remove(i);
+            shift = Some((at.clone(), i, -1));
+            at.push(Seg::Index(i));
+        }
+        _ => return Err(fail("doc is missing path")),
     }
-    Some(written)
+    Ok(Applied {
+        written: Some(at),
+        shift,
+    })
+}
+
+fn fail_test(op: &JsonOp) -> OpFailure {
+    OpFailure {
+        why: format!("testing value {} failed", op.pointer()),
+    }
+}
+
+/// A list index below `len` written as a JSON pointer token (digits only).
+fn index(tok: &str, len: usize) -> Option<usize> {
+    let digits = !tok.is_empty() && tok.bytes().all(|b| b.is_ascii_digit());
+    let i: usize = tok.parse().ok().filter(|_| digits)?;
+    (i < len).then_some(i)
+}
+
+impl JsonOp {
+    /// The op's path as a JSON pointer.
+    pub(crate) fn pointer(&self) -> String {
+        self.path
+            .iter()
+            .map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1")))
+            .collect()
+    }
 }
 
 fn step<'v>(cur: &'v mut Value, tok: &str, written: &mut Vec<Seg>) -> Option<&'v mut Value> {
@@ -345,7 +409,7 @@ fn step<'v>(cur: &'v mut Value, tok: &str, written: &mut Vec<Seg>) -> Option<&'v
             m.get_mut(tok)
         }
         Value::Sequence(s) => {
-            let i: usize = tok.parse().ok()?;
+            let i = index(tok, s.len())?;
             written.push(Seg::Index(i));
             s.get_mut(i)
         }

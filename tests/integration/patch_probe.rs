@@ -330,3 +330,113 @@ fn json_ops_on_kind_or_api_version_are_not_modelled() {
         );
     }
 }
+
+/// Builds kustomize refuses are `overlay-build-error`s at the line that causes them (each
+/// passed `check`, or was judged as if kustomize built it).
+#[test]
+fn patches_kustomize_refuses_are_build_errors() {
+    let json = |ops: &str| {
+        format!(
+            "patches:\n  - target: {{kind: SealedSecret, name: app-secrets}}\n    patch: |\n{ops}"
+        )
+    };
+    let cases: Vec<(String, &str, &str, &str)> = vec![
+        (
+            json(&format!(
+                "      - {{op: test, path: /metadata/name, value: other}}\n{RENAME}"
+            )),
+            "test failed",
+            "op: test",
+            "testing value /metadata/name failed",
+        ),
+        (
+            json("      - {op: replace, path: /spec/a/b, value: x}\n"),
+            "doc is missing path",
+            "/spec/a/b",
+            "replace operation does not apply: doc is missing path",
+        ),
+        (
+            json("      - {op: add, path: '', value: {a: b}}\n"),
+            "doc is missing path",
+            "path: ''",
+            "add operation does not apply",
+        ),
+        (
+            json("      - {op: add, path: /spec/template/spec/containers/0/env/-, value: x}\n"),
+            "doc is missing path",
+            "env/-",
+            "add operation does not apply",
+        ),
+        (
+            "patches: [null]\n".to_owned(),
+            "must specify one of patch and path",
+            "patches:",
+            "must specify one of patch and path",
+        ),
+        (
+            format!(
+                "patches:\n  - path: p.yaml\n    target: {{kind: SealedSecret}}\n    patch: |\n{RENAME}"
+            ),
+            "patch and path can't be set at the same time",
+            "path: p.yaml",
+            "patch and path can't be set at the same time",
+        ),
+        (
+            format!(
+                "patchesJson6902:\n  - target: {{kind: SealedSecret, version: v1alpha1, group: bitnami.com}}\n    patch: |\n{RENAME}"
+            ),
+            "must specify the target name",
+            "target:",
+            "must specify the target name",
+        ),
+        (
+            format!("patches:\n  - target: []\n    patch: |\n{RENAME}"),
+            "cannot unmarshal array",
+            "target:",
+            "`target` must be a mapping",
+        ),
+        (
+            "replicas: [{name: app, count: x}]\n".to_owned(),
+            "cannot unmarshal string",
+            "replicas:",
+            "`count` must be",
+        ),
+    ];
+    for (tail, kubectl_says, at, says) in cases {
+        let Some(t) = tree(&tail, &[]) else { return };
+        kubectl_refuses(t.path(), kubectl_says);
+        let line = line_of(t.path(), KUSTOMIZATION, at);
+        one_build_error(t.path(), line, says);
+    }
+}
+
+/// A reference a JSON6902 `add` appends to a list is located at that op's `value:` line even
+/// when a later op inserts an item before it (the model lost it and pointed at line 1 of the
+/// base Deployment).
+#[test]
+fn a_reference_moved_by_a_later_insert_keeps_its_op_line() {
+    let deployment = DEPLOYMENT.replace(
+        "          envFrom:",
+        "          env: [{name: MODE, value: x}]\n          envFrom:",
+    );
+    let tail = "patches:\n  - target: {kind: Deployment, name: app}\n    patch: |\n      - op: add\n        path: /spec/template/spec/containers/0/env/-\n        value:\n          name: TOKEN\n          valueFrom: {secretKeyRef: {name: app-secrets, key: MISSING}}\n      - op: add\n        path: /spec/template/spec/containers/0/env/0\n        value: {name: FIRST, value: \"1\"}\n";
+    let Some(t) = tree(tail, &[("k8s/base/deployment.yaml", &deployment)]) else {
+        return;
+    };
+    let Some(Ok(objects)) = kubectl(t.path()) else {
+        return;
+    };
+    let env = &objects[0]["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert_eq!(
+        env[2]["valueFrom"]["secretKeyRef"]["key"].as_str(),
+        Some("MISSING")
+    );
+    let (_, hits) = check(t.path(), &["--release", "prod"]);
+    let missing = rules(&hits, "missing-secret-key");
+    assert_eq!(missing.len(), 1, "{hits:?}");
+    let first_value = line_of(t.path(), KUSTOMIZATION, "value:");
+    assert_eq!(
+        (missing[0].path.as_str(), missing[0].line),
+        (KUSTOMIZATION, first_value)
+    );
+}

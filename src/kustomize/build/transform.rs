@@ -430,34 +430,107 @@ impl Builder<'_> {
             .map(|(i, op)| self.json_op(d, file, i, op))
             .collect();
         let idx = self.selected(sel, acc, kfile, line);
-        let rel = self.rel(file);
         for i in idx {
             let o = &mut acc[i];
             o.sync_metadata();
             for (n, op) in parsed.iter().enumerate() {
-                if let Some(written) = patch::apply_json_op(Arc::make_mut(&mut o.value), op) {
-                    if let Some(value) =
-                        op.value.as_ref().filter(|_| written::holds_values(&o.kind))
-                    {
-                        let line = |field: &[&str], key: &str| {
-                            json_value_line(d, n, &written, field, key).unwrap_or(op.line)
-                        };
-                        let object_file = self.rel(&o.origin.file);
-                        let w = o.write(&object_file, &rel, false);
-                        let values = written::written_values(&w, &written, value, line);
-                        self.written.extend(values);
+                match patch::apply_json_op(Arc::make_mut(&mut o.value), op) {
+                    Ok(applied) => self.json_written(d, file, n, op, applied, o),
+                    Err(failure) => {
+                        self.json_failed(o, op, &failure, file);
+                        break;
                     }
-                    o.sources.push(Source::Json {
-                        file: rel.clone(),
-                        line: op.line,
-                        written,
-                    });
                 }
             }
             // A patch may rename the object or move it.
             let (name, ns) = name_and_namespace(&o.value);
             o.set_identity(name, ns);
         }
+    }
+
+    /// Records what op `n` of the JSON6902 patch `d` (in `file`) wrote into `o`: the values it
+    /// wrote into a Secret or SealedSecret, and where the subtree it wrote comes from. An item
+    /// it inserted into or removed from a list moves the later items, and the places earlier
+    /// ops wrote them move with them.
+    fn json_written(
+        &mut self,
+        d: &Doc,
+        file: &Path,
+        n: usize,
+        op: &JsonOp,
+        applied: patch::Applied,
+        o: &mut Obj,
+    ) {
+        let rel = self.rel(file);
+        if let Some((list, at, delta)) = &applied.shift {
+            for s in &mut o.sources {
+                if let Source::Json { written, .. } = s {
+                    shift_index(written, list, *at, *delta);
+                }
+            }
+        }
+        let Some(written) = applied.written else {
+            return;
+        };
+        if let Some(value) = op.value.as_ref().filter(|_| written::holds_values(&o.kind)) {
+            let line = |field: &[&str], key: &str| {
+                json_value_line(d, n, &written, field, key).unwrap_or(op.line)
+            };
+            let object_file = self.rel(&o.origin.file);
+            let w = o.write(&object_file, &rel, false);
+            let values = written::written_values(&w, &written, value, line);
+            self.written.extend(values);
+        }
+        o.sources.push(Source::Json {
+            file: rel,
+            line: op.line,
+            written,
+        });
+    }
+
+    /// An op kustomize cannot apply fails its build. When the model may lack what kustomize has
+    /// at that path (a generated object's data, or fields its other transformers write: label
+    /// selectors and template labels, template annotations, images, replicas, subjects), the
+    /// failure may be the model's own: the op is reported not modelled instead.
+    fn json_failed(&mut self, o: &Obj, op: &JsonOp, failure: &patch::OpFailure, file: &Path) {
+        const WRITTEN_ELSEWHERE: [&str; 9] = [
+            "selector",
+            "matchLabels",
+            "labels",
+            "annotations",
+            "image",
+            "replicas",
+            "subjects",
+            "volumeClaimTemplates",
+            "podSelector",
+        ];
+        let top_metadata = |i: usize| i == 1 && op.path.first().is_some_and(|p| p == "metadata");
+        let uncertain = o.generated.is_some()
+            || op
+                .path
+                .iter()
+                .enumerate()
+                .any(|(i, t)| WRITTEN_ELSEWHERE.contains(&t.as_str()) && !top_metadata(i));
+        let target = format!("{} `{}`", o.kind, o.name);
+        let pointer = op.pointer();
+        let (kind, msg) = if uncertain {
+            (
+                ProblemKind::NotModelled,
+                format!(
+                    "json patch op `{}` {pointer} on {target} does not apply to the model's object, which may lack what kustomize's other transformers write there: not modelled",
+                    op.op
+                ),
+            )
+        } else {
+            (
+                ProblemKind::BuildError,
+                format!(
+                    "json patch op `{}` {pointer} on {target}: {}: kustomize fails to build",
+                    op.op, failure.why
+                ),
+            )
+        };
+        self.problem(kind, file, op.line, msg);
     }
 
     /// The `i`-th op of a JSON6902 patch; an op the model does not replay is recorded.
@@ -490,6 +563,24 @@ impl Builder<'_> {
             value: op.get("value").cloned(),
             line: op_line,
         }
+    }
+}
+
+/// Moves a list index in `written` when an item was inserted into (`delta` 1) or removed from
+/// (`delta` -1) the list at `list`, at index `at`. A path into the removed item is left pointing
+/// nowhere (past any index).
+fn shift_index(written: &mut [Seg], list: &[Seg], at: usize, delta: isize) {
+    if !written.starts_with(list) {
+        return;
+    }
+    if let Some(Seg::Index(i)) = written.get_mut(list.len())
+        && *i >= at
+    {
+        *i = match delta {
+            1 => *i + 1,
+            _ if *i == at => usize::MAX,
+            _ => *i - 1,
+        };
     }
 }
 
