@@ -232,7 +232,8 @@ pub(crate) fn strategic_merge(target: &mut Value, patch: &Value, schema: bool) {
     }
 }
 
-fn strip_directives(v: &Value) -> Value {
+/// `v` without strategic-merge directives (`$patch`, `$setElementOrder/...`, ...).
+pub(crate) fn strip_directives(v: &Value) -> Value {
     match v {
         Value::Mapping(m) => Value::Mapping(
             m.iter()

@@ -410,6 +410,69 @@ fn patches_kustomize_refuses_are_build_errors() {
     }
 }
 
+/// A strategic-merge patch whose top level is `$patch: replace` leaves the object as it was in
+/// kustomize's render (kyaml's replacement node is not kept); the model dropped every key.
+#[test]
+fn a_top_level_replace_patch_leaves_the_object_as_it_was() {
+    let tail = "patches:\n  - patch: |\n      apiVersion: bitnami.com/v1alpha1\n      kind: SealedSecret\n      metadata: {name: app-secrets, namespace: app-prod}\n      $patch: replace\n      spec:\n        template:\n          metadata: {labels: {x: y}}\n";
+    let Some(t) = tree(tail, &[]) else { return };
+    let Some(sealed) = rendered_sealed(t.path()) else {
+        return;
+    };
+    let data = sealed.get("spec").and_then(|s| s.get("encryptedData"));
+    assert!(data.and_then(|d| d.get("API_KEY")).is_some(), "{sealed:?}");
+    let template = serde_json::to_string(&sealed).unwrap();
+    assert!(!template.contains("\"x\""), "{template}");
+    let (code, hits) = check(t.path(), &["--release", "prod", "--render=always"]);
+    assert_eq!((code, hits.len()), (0, 0), "{hits:?}");
+}
+
+/// `$patch` inside `encryptedData` of an inline strategic-merge patch is a directive, not a key
+/// the patch writes: it was reported as a value that is not ciphertext.
+#[test]
+fn a_directive_inside_encrypted_data_is_not_a_key() {
+    let Some(t) = tree("", &[]) else { return };
+    let sealed =
+        std::fs::read_to_string(t.path().join("k8s/overlays/prod/sealedsecret.yaml")).unwrap();
+    let doc: Value = yaml_serde::from_str(&sealed).unwrap();
+    let value = doc["spec"]["encryptedData"]["API_KEY"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let patch = |body: &str| {
+        format!(
+            "patches:\n  - patch: |\n      apiVersion: bitnami.com/v1alpha1\n      kind: SealedSecret\n      metadata: {{name: app-secrets, namespace: app-prod}}\n      spec:\n        encryptedData:\n{body}"
+        )
+    };
+    let replace = patch(&format!(
+        "          $patch: replace\n          API_KEY: {value}\n"
+    ));
+    let Some(t) = tree(&replace, &[]) else { return };
+    let Some(rendered) = rendered_sealed(t.path()) else {
+        return;
+    };
+    let keys = rendered["spec"]["encryptedData"].as_mapping().unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let (code, hits) = check(t.path(), &["--release", "prod", "--render=always"]);
+    assert_eq!((code, hits.len()), (0, 0), "{hits:?}");
+
+    let delete = patch("          $patch: delete\n");
+    let Some(t) = tree(&delete, &[]) else { return };
+    let Some(rendered) = rendered_sealed(t.path()) else {
+        return;
+    };
+    assert!(
+        rendered["spec"].get("encryptedData").is_none(),
+        "{rendered:?}"
+    );
+    let (_, hits) = check(t.path(), &["--release", "prod", "--render=always"]);
+    assert!(
+        rules(&hits, "placeholder-ciphertext").is_empty(),
+        "{hits:?}"
+    );
+    assert!(rules(&hits, "model-divergence").is_empty(), "{hits:?}");
+}
+
 /// A reference a JSON6902 `add` appends to a list is located at that op's `value:` line even
 /// when a later op inserts an item before it (the model lost it and pointed at line 1 of the
 /// base Deployment).

@@ -327,6 +327,13 @@ impl Builder<'_> {
             });
             return;
         }
+        if pv.get("$patch").and_then(Value::as_str) == Some("replace") {
+            // kyaml merge2 answers a top-level `$patch: replace` with the patch as a new node,
+            // but kustomize api/resource/resource.go `ApplyFilter` only asks whether the filter
+            // (api/filters/patchstrategicmerge) left anything and keeps the object's own node:
+            // the object renders unchanged, names and keys included.
+            return;
+        }
         // The patch's own metadata never moves the object it patches, and renames it only when
         // allowed (kustomize api/resource/resource.go `ApplySmPatch`).
         let new_name = meta_str(pv, "name")
@@ -370,6 +377,8 @@ impl Builder<'_> {
             let path: Vec<Seg> = field.iter().chain([&key]).map(|k| Seg::from(*k)).collect();
             d.line_of(&path)
         };
+        // `$patch` and the other directives are instructions to the merge, not keys it writes.
+        let written_value = patch::strip_directives(patch_value);
         for &i in idx {
             let o = &mut acc[i];
             let schema = is_builtin_api(&o.api_version);
@@ -378,7 +387,7 @@ impl Builder<'_> {
             if written::holds_values(&o.kind) {
                 let object_file = self.rel(&o.origin.file);
                 let w = o.write(&object_file, &rel, in_document);
-                let values = written::written_values(&w, &[], patch_value, line);
+                let values = written::written_values(&w, &[], &written_value, line);
                 self.written.extend(values);
             }
         }
