@@ -10,6 +10,7 @@
 //! `kyaml/yaml/merge2` (strategic merge, new list items prepended).
 
 use crate::yamlpos::Seg;
+use regex::Regex;
 use yaml_serde::Value;
 
 /// A `target:` selector.
@@ -38,29 +39,72 @@ impl Selector {
         }
     }
 
-    /// Parts of the selector this model cannot evaluate.
-    pub(crate) fn unsupported(&self) -> Option<String> {
-        for (what, pat) in [
+    /// The selector with its patterns compiled, or why it cannot be evaluated: a pattern Go's
+    /// `regexp` refuses fails kustomize's build ("error parsing regexp"), a label selector
+    /// outside the supported subset is not modelled.
+    pub(crate) fn compile(&self) -> Result<Matcher, Refusal> {
+        let mut patterns: [Option<Regex>; 5] = Default::default();
+        let fields = [
+            ("group", &self.group),
+            ("version", &self.version),
+            ("kind", &self.kind),
             ("name", &self.name),
             ("namespace", &self.namespace),
-            ("kind", &self.kind),
-        ] {
-            if let Some(p) = pat
-                && !regex_supported(p)
-            {
-                return Some(format!("target {what} pattern `{p}`"));
+        ];
+        for (slot, (what, pat)) in patterns.iter_mut().zip(fields) {
+            if let Some(p) = pat.as_deref().filter(|p| !p.is_empty()) {
+                *slot = Some(anchored(p).map_err(|e| {
+                    Refusal::Invalid(format!(
+                        "target {what} pattern `{p}` is not a valid regular expression ({e})"
+                    ))
+                })?);
             }
         }
-        for sel in [&self.label_selector, &self.annotation_selector]
-            .into_iter()
-            .flatten()
+        let mut maps = [None, None];
+        for (slot, sel) in maps
+            .iter_mut()
+            .zip([&self.label_selector, &self.annotation_selector])
         {
-            if parse_label_selector(sel).is_none() {
-                return Some(format!("target selector `{sel}`"));
+            if let Some(sel) = sel {
+                let reqs = parse_label_selector(sel)
+                    .ok_or_else(|| Refusal::NotModelled(format!("target selector `{sel}`")))?;
+                *slot = Some(reqs);
             }
         }
-        None
+        let [labels, annotations] = maps;
+        Ok(Matcher {
+            patterns,
+            labels,
+            annotations,
+        })
     }
+}
+
+/// Why a selector cannot be evaluated.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// kustomize refuses it: the build fails.
+    Invalid(String),
+    /// Beyond the model (named part of the selector).
+    NotModelled(String),
+}
+
+/// A compiled `target:` selector.
+pub(crate) struct Matcher {
+    /// group, version, kind, name, namespace (None: any).
+    patterns: [Option<Regex>; 5],
+    labels: Option<Vec<Req>>,
+    annotations: Option<Vec<Req>>,
+}
+
+/// A selector pattern as kustomize compiles it: anchored as `^(?:pattern)$` (kustomize
+/// `api/types/selector.go`, `anchorRegex`) and compiled by Go's `regexp` (RE2 syntax, which the
+/// `regex` crate shares but for a few extensions).
+fn anchored(p: &str) -> Result<Regex, String> {
+    regex::Regex::new(&format!("^(?:{p})$")).map_err(|e| match e {
+        regex::Error::Syntax(s) => s.lines().last().unwrap_or_default().trim().to_owned(),
+        other => other.to_string(),
+    })
 }
 
 /// What a selector needs to know about a candidate object.
@@ -73,25 +117,30 @@ pub(crate) struct Candidate<'a> {
     pub(crate) value: &'a Value,
 }
 
-pub(crate) fn selects(s: &Selector, c: &Candidate<'_>) -> bool {
-    let m = |pat: &Option<String>, vals: &[&str]| {
-        pat.as_deref()
-            .is_none_or(|p| p.is_empty() || vals.iter().any(|v| regex_match(p, v)))
-    };
-    m(&s.group, &[c.group])
-        && m(&s.version, &[c.version])
-        && m(&s.kind, &[c.kind])
-        && m(&s.name, &c.names)
-        && m(&s.namespace, &c.namespaces)
-        && s.label_selector.as_deref().is_none_or(|sel| {
-            map_selects(sel, c.value.get("metadata").and_then(|m| m.get("labels")))
-        })
-        && s.annotation_selector.as_deref().is_none_or(|sel| {
-            map_selects(
-                sel,
-                c.value.get("metadata").and_then(|m| m.get("annotations")),
-            )
-        })
+impl Matcher {
+    /// Whether the object is selected (kustomize `api/resmap/reswrangler.go`, `Select`: the
+    /// name and namespace match when the original or the current one does).
+    pub(crate) fn selects(&self, c: &Candidate<'_>) -> bool {
+        let [group, version, kind, name, namespace] = &self.patterns;
+        let m = |re: &Option<Regex>, vals: &[&str]| {
+            re.as_ref()
+                .is_none_or(|re| vals.iter().any(|v| re.is_match(v)))
+        };
+        let meta = |key: &str| c.value.get("metadata").and_then(|m| m.get(key));
+        m(group, &[c.group])
+            && m(version, &[c.version])
+            && m(kind, &[c.kind])
+            && m(name, &c.names)
+            && m(namespace, &c.namespaces)
+            && self
+                .labels
+                .as_deref()
+                .is_none_or(|r| map_selects(r, meta("labels")))
+            && self
+                .annotations
+                .as_deref()
+                .is_none_or(|r| map_selects(r, meta("annotations")))
+    }
 }
 
 enum Req {
@@ -120,92 +169,13 @@ fn parse_label_selector(sel: &str) -> Option<Vec<Req>> {
         .collect()
 }
 
-fn map_selects(sel: &str, map: Option<&Value>) -> bool {
-    let Some(reqs) = parse_label_selector(sel) else {
-        return false;
-    };
+fn map_selects(reqs: &[Req], map: Option<&Value>) -> bool {
     let get = |k: &str| map.and_then(|m| m.get(k)).and_then(Value::as_str);
     reqs.iter().all(|r| match r {
         Req::Eq(k, v) => get(k) == Some(v.as_str()),
         Req::Ne(k, v) => get(k) != Some(v.as_str()),
         Req::Exists(k) => get(k).is_some(),
     })
-}
-
-fn regex_supported(p: &str) -> bool {
-    !p.contains(['(', ')', '[', ']', '{', '}'])
-}
-
-/// Anchored match of a small regular-expression subset: literals, `\` escapes, `.`, `*`, `+`,
-/// `?` and top-level `|`. Kustomize anchors selector patterns as `^(?:pat)$`.
-pub(crate) fn regex_match(pat: &str, s: &str) -> bool {
-    if !regex_supported(pat) {
-        return pat == s;
-    }
-    pat.split('|').any(|alt| {
-        let toks = tokenize(alt);
-        matches(&toks, &s.chars().collect::<Vec<_>>())
-    })
-}
-
-#[derive(Clone, Copy)]
-enum Atom {
-    Any,
-    Ch(char),
-}
-
-#[derive(Clone, Copy)]
-struct Tok {
-    atom: Atom,
-    min: usize,
-    many: bool,
-}
-
-fn tokenize(p: &str) -> Vec<Tok> {
-    let mut out: Vec<Tok> = Vec::new();
-    let mut chars = p.chars();
-    while let Some(c) = chars.next() {
-        let atom = match c {
-            '.' => Atom::Any,
-            '\\' => Atom::Ch(chars.next().unwrap_or('\\')),
-            '^' | '$' => continue,
-            '*' | '+' | '?' => {
-                // `*` is 0 or more, `+` 1 or more, `?` 0 or 1.
-                if let Some(last) = out.last_mut() {
-                    (last.min, last.many) = (usize::from(c == '+'), c != '?');
-                }
-                continue;
-            }
-            other => Atom::Ch(other),
-        };
-        out.push(Tok {
-            atom,
-            min: 1,
-            many: false,
-        });
-    }
-    out
-}
-
-fn matches(toks: &[Tok], s: &[char]) -> bool {
-    let Some((t, rest)) = toks.split_first() else {
-        return s.is_empty();
-    };
-    let ok = |c: char| match t.atom {
-        Atom::Any => true,
-        Atom::Ch(x) => x == c,
-    };
-    let max = if t.many { s.len() } else { 1 };
-    let mut n = 0;
-    loop {
-        if n >= t.min && matches(rest, &s[n..]) {
-            return true;
-        }
-        if n >= max || n >= s.len() || !ok(s[n]) {
-            return false;
-        }
-        n += 1;
-    }
 }
 
 /// The merge key of a list under a built-in kind (Kubernetes `patchMergeKey`), if it is keyed.
@@ -262,7 +232,8 @@ pub(crate) fn strategic_merge(target: &mut Value, patch: &Value, schema: bool) {
     }
 }
 
-fn strip_directives(v: &Value) -> Value {
+/// `v` without strategic-merge directives (`$patch`, `$setElementOrder/...`, ...).
+pub(crate) fn strip_directives(v: &Value) -> Value {
     match v {
         Value::Mapping(m) => Value::Mapping(
             m.iter()
@@ -316,56 +287,120 @@ pub(crate) fn parse_pointer(p: &str) -> Vec<String> {
         .collect()
 }
 
-/// Applies one op; returns the index-form path that was written (None when not applied).
-pub(crate) fn apply_json_op(target: &mut Value, op: &JsonOp) -> Option<Vec<Seg>> {
-    let (last, parents) = op.path.split_last()?;
+/// What an applied JSON6902 op did.
+#[derive(Debug, Default)]
+pub(crate) struct Applied {
+    /// The index-form path it wrote (None for `test`, which writes nothing).
+    pub(crate) written: Option<Vec<Seg>>,
+    /// An item inserted into (`+1`) or removed from (`-1`) the list at this path, at this index:
+    /// later items moved.
+    pub(crate) shift: Option<(Vec<Seg>, usize, isize)>,
+}
+
+/// Why an op could not be applied: kustomize fails the build with it (evanphx/json-patch, as
+/// kustomize's `api/filters/patchjson6902` applies it: "doc is missing path", "test failed").
+#[derive(Debug)]
+pub(crate) struct OpFailure {
+    pub(crate) why: String,
+}
+
+/// Applies one op. `move`, `copy` and unknown ops are not applied (reported elsewhere).
+///
+/// evanphx/json-patch's rules, checked with kustomize v5.5: every parent on the path must
+/// exist; `add` inserts into a mapping or into a list at an index up to its length (or `-`);
+/// `replace` sets a mapping key whether or not it exists, but a list index must exist; `remove`
+/// needs the key or index; `test` compares the value (a missing key of an existing mapping is
+/// null); none of them applies to the whole document (an empty path). A missing `value` is null.
+pub(crate) fn apply_json_op(target: &mut Value, op: &JsonOp) -> Result<Applied, OpFailure> {
+    let fail = |what: &str| OpFailure {
+        why: format!("{} operation does not apply: {what}", op.op),
+    };
+    if !matches!(op.op.as_str(), "add" | "replace" | "remove" | "test") {
+        return Ok(Applied::default());
+    }
+    let Some((last, parents)) = op.path.split_last() else {
+        return Err(fail("doc is missing path \"\""));
+    };
     let mut cur = target;
-    let mut written = Vec::new();
+    let mut at = Vec::new();
     for tok in parents {
-        cur = step(cur, tok, &mut written)?;
+        cur = step(cur, tok, &mut at).ok_or_else(|| fail("doc is missing path"))?;
     }
-    match op.op.as_str() {
-        "add" | "replace" => {
-            let value = op.value.clone()?;
-            match cur {
-                Value::Mapping(m) => {
-                    m.insert(Value::String(last.clone()), value);
-                    written.push(Seg::Key(last.clone()));
-                }
-                Value::Sequence(s) => {
-                    let idx = if last == "-" {
-                        s.len()
-                    } else {
-                        last.parse().ok()?
-                    };
-                    if op.op == "add" && idx <= s.len() {
-                        s.insert(idx, value);
-                    } else if idx < s.len() {
-                        s[idx] = value;
-                    } else {
-                        return None;
-                    }
-                    written.push(Seg::Index(idx));
-                }
-                _ => return None,
+    let value = op.value.clone().unwrap_or(Value::Null);
+    let mut shift = None;
+    match (op.op.as_str(), cur) {
+        ("test", Value::Mapping(m)) => {
+            if m.get(last.as_str()).unwrap_or(&Value::Null) != &value {
+                return Err(fail_test(op));
             }
+            return Ok(Applied::default());
         }
-        "remove" => {
-            match cur {
-                Value::Mapping(m) => {
-                    m.remove(last.as_str())?;
-                }
-                Value::Sequence(s) => {
-                    let idx: usize = last.parse().ok()?;
-                    (idx < s.len()).then(|| s.remove(idx))?;
-                }
-                _ => return None,
+        ("test", Value::Sequence(s)) => {
+            if index(last, s.len()).and_then(|i| s.get(i)) != Some(&value) {
+                return Err(fail_test(op));
             }
-            written.push(Seg::Key(last.clone()));
+            return Ok(Applied::default());
         }
-        _ => return None,
+        ("add" | "replace", Value::Mapping(m)) => {
+            m.insert(Value::String(last.clone()), value);
+            at.push(Seg::Key(last.clone()));
+        }
+        ("add", Value::Sequence(s)) => {
+            let i = if last == "-" {
+                Some(s.len())
+            } else {
+                index(last, s.len() + 1)
+            };
+            let i = i.ok_or_else(|| fail("doc is missing path"))?;
+            s.insert(i, value);
+            shift = Some((at.clone(), i, 1));
+            at.push(Seg::Index(i));
+        }
+        ("replace", Value::Sequence(s)) => {
+            let i = index(last, s.len()).ok_or_else(|| fail("doc is missing path"))?;
+            s[i] = value;
+            at.push(Seg::Index(i));
+        }
+        ("remove", Value::Mapping(m)) => {
+            m.remove(last.as_str())
+                .ok_or_else(|| fail("unable to remove nonexistent key"))?;
+            at.push(Seg::Key(last.clone()));
+        }
+        ("remove", Value::Sequence(s)) => {
+            let i = index(last, s.len()).ok_or_else(|| fail("doc is missing path"))?;
+            s.remove(i);
+            shift = Some((at.clone(), i, -1));
+            at.push(Seg::Index(i));
+        }
+        _ => return Err(fail("doc is missing path")),
     }
-    Some(written)
+    Ok(Applied {
+        written: Some(at),
+        shift,
+    })
+}
+
+fn fail_test(op: &JsonOp) -> OpFailure {
+    OpFailure {
+        why: format!("testing value {} failed", op.pointer()),
+    }
+}
+
+/// A list index below `len` written as a JSON pointer token (digits only).
+fn index(tok: &str, len: usize) -> Option<usize> {
+    let digits = !tok.is_empty() && tok.bytes().all(|b| b.is_ascii_digit());
+    let i: usize = tok.parse().ok().filter(|_| digits)?;
+    (i < len).then_some(i)
+}
+
+impl JsonOp {
+    /// The op's path as a JSON pointer.
+    pub(crate) fn pointer(&self) -> String {
+        self.path
+            .iter()
+            .map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1")))
+            .collect()
+    }
 }
 
 fn step<'v>(cur: &'v mut Value, tok: &str, written: &mut Vec<Seg>) -> Option<&'v mut Value> {
@@ -375,7 +410,7 @@ fn step<'v>(cur: &'v mut Value, tok: &str, written: &mut Vec<Seg>) -> Option<&'v
             m.get_mut(tok)
         }
         Value::Sequence(s) => {
-            let i: usize = tok.parse().ok()?;
+            let i = index(tok, s.len())?;
             written.push(Seg::Index(i));
             s.get_mut(i)
         }
@@ -387,13 +422,49 @@ fn step<'v>(cur: &'v mut Value, tok: &str, written: &mut Vec<Seg>) -> Option<&'v
 mod tests {
     use super::*;
 
+    fn matches(pat: &str, name: &str) -> bool {
+        let sel = Selector {
+            name: Some(pat.to_owned()),
+            ..Selector::default()
+        };
+        let value = Value::Null;
+        let c = Candidate {
+            group: "",
+            version: "v1",
+            kind: "Secret",
+            names: [name, name],
+            namespaces: ["default", "default"],
+            value: &value,
+        };
+        sel.compile().expect("compiles").selects(&c)
+    }
+
     #[test]
-    fn anchored_regex_subset() {
-        assert!(regex_match("app", "app"));
-        assert!(!regex_match("app", "app2"));
-        assert!(regex_match("app.*", "app2"));
-        assert!(regex_match("a|b", "b"));
-        assert!(regex_match("^worker-.+$", "worker-1"));
-        assert!(!regex_match("worker-.+", "worker-"));
+    fn patterns_are_anchored_regular_expressions() {
+        assert!(matches("app", "app"));
+        assert!(!matches("app", "app2"));
+        assert!(matches("app.*", "app2"));
+        assert!(matches("a|b", "b"));
+        assert!(!matches("a|b", "ab"));
+        assert!(matches("^worker-.+$", "worker-1"));
+        assert!(!matches("worker-.+", "worker-"));
+        assert!(matches(r"app-\w+", "app-secrets"));
+        assert!(!matches(r"app-\w+", "app-"));
+        assert!(!matches(r"app-\w+", "app-a.b"));
+        assert!(matches(r"app-\d{2}", "app-42"));
+        assert!(matches("app-(a|b)[0-9]", "app-b7"));
+        assert!(matches("x+?y", "xxy"));
+    }
+
+    #[test]
+    fn an_invalid_pattern_is_refused() {
+        let sel = Selector {
+            name: Some("*-secrets".to_owned()),
+            ..Selector::default()
+        };
+        let Err(Refusal::Invalid(msg)) = sel.compile() else {
+            panic!("accepted");
+        };
+        assert!(msg.contains("`*-secrets`"), "{msg}");
     }
 }

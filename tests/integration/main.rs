@@ -24,6 +24,7 @@ mod leak;
 mod lifecycle;
 mod lock;
 mod migrate_inline;
+mod patch_probe;
 mod placeholder;
 mod precommit;
 mod prop;

@@ -5,7 +5,7 @@ use yaml_serde::Value;
 
 use super::super::docs::Doc;
 use super::super::{GeneratedKind, ProblemKind};
-use super::Builder;
+use super::{Builder, entry};
 use crate::yamlpos::Seg;
 use std::path::Path;
 
@@ -137,6 +137,10 @@ impl Builder<'_> {
             let Some(key) = key.as_str() else { continue };
             let (kind, msg) = match KUSTOMIZATION_FIELDS.iter().find(|(f, _)| *f == key) {
                 Some((_, shape)) => match shape_error(v, *shape) {
+                    None if key == "replicas" => {
+                        self.check_replicas(v, kdoc, kfile);
+                        continue;
+                    }
                     None => continue,
                     Some(want) => (
                         ProblemKind::BuildError,
@@ -151,6 +155,17 @@ impl Builder<'_> {
                 }
             };
             self.problem(kind, kfile, kline(kdoc, key, None), msg);
+        }
+    }
+
+    /// `replicas:` entries kustomize cannot decode ([`entry::check_replica`]).
+    fn check_replicas(&mut self, v: &Value, kdoc: &Doc, kfile: &Path) {
+        for (i, r) in v.as_sequence().into_iter().flatten().enumerate() {
+            let at = [Seg::Key("replicas".into()), Seg::Index(i)];
+            if let Err((path, why)) = entry::check_replica(r, &at) {
+                let msg = format!("`replicas` entry: {why}");
+                self.problem(ProblemKind::BuildError, kfile, kdoc.line_of(&path), msg);
+            }
         }
     }
 

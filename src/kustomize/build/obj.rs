@@ -207,14 +207,24 @@ pub(super) fn write_meta(value: &mut Value, key: &str, v: Option<&str>) {
 
 /// Sets `metadata.annotations.<key>`.
 pub(super) fn set_annotation(value: &mut Value, key: &str, val: &str) {
+    set_meta_entry(value, "annotations", key, val);
+}
+
+/// Sets `metadata.labels.<key>`.
+pub(super) fn set_label(value: &mut Value, key: &str, val: &str) {
+    set_meta_entry(value, "labels", key, val);
+}
+
+/// Sets `metadata.<map>.<key>`, creating the mapping.
+fn set_meta_entry(value: &mut Value, map: &str, key: &str, val: &str) {
     let Some(meta) = child_map(value, "metadata") else {
         return;
     };
-    let ann = meta
-        .entry("annotations".into())
+    let entries = meta
+        .entry(map.into())
         .or_insert_with(|| Value::Mapping(yaml_serde::Mapping::new()));
-    if let Some(ann) = ann.as_mapping_mut() {
-        ann.insert(key.into(), val.into());
+    if let Some(entries) = entries.as_mapping_mut() {
+        entries.insert(key.into(), val.into());
     }
 }
 

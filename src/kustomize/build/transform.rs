@@ -1,37 +1,39 @@
 //! One level's transforms, in kustomize's order (`api/internal/target/kusttarget_configplugin.go`
 //! `configureBuiltinTransformers`): patchesStrategicMerge, patches, namespace, prefix/suffix,
-//! annotations, patchesJson6902.
+//! labels, annotations, patchesJson6902.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use yaml_serde::Value;
 
 use super::super::docs::{self, Doc};
-use super::super::patch::{self, JsonOp, Selector};
+use super::super::patch::{self, JsonOp, Refusal, Selector};
 use super::super::{Deleted, Origin, ProblemKind};
 use super::accumulate::Level;
 use super::fields::kline;
 use super::obj::{
     Obj, Source, effective_ns, get_str, group_of, is_builtin_api, is_cluster_scoped, meta_str,
-    name_and_namespace, set_annotation,
+    name_and_namespace, set_annotation, set_label,
 };
-use super::{Builder, FileDocs, written};
+use super::{Builder, FileDocs, entry, written};
 use crate::yamlpos::Seg;
 
-/// A `patches:`-style list entry: its line, and the line its inline `patch:` text starts on.
+/// A patch list entry (for `patches` and `patchesJson6902`, decoded: see [`entry`]): its line,
+/// and the line its inline `patch:` text starts on.
 struct PatchEntry<'a> {
-    entry: &'a Value,
+    entry: Cow<'a, Value>,
     line: usize,
     inline_line: usize,
 }
 
 impl Builder<'_> {
     pub(super) fn transform(&mut self, level: &Level, acc: &mut Vec<Obj>) {
-        for e in patch_entries(level, "patchesStrategicMerge") {
+        for e in self.patch_entries(level, "patchesStrategicMerge") {
             self.patch_strategic_merge(level, &e, acc);
         }
-        for e in patch_entries(level, "patches") {
+        for e in self.patch_entries(level, "patches") {
             self.patch(level, &e, acc);
         }
         if let Some(ns) = get_str(&level.k, "namespace").filter(|n| !n.is_empty()) {
@@ -42,13 +44,21 @@ impl Builder<'_> {
             get_str(&level.k, "namePrefix").unwrap_or_default(),
             get_str(&level.k, "nameSuffix").unwrap_or_default(),
         );
+        let labels = labels(&level.k);
+        if !labels.is_empty() {
+            for o in acc.iter_mut() {
+                for (key, val) in &labels {
+                    set_label(Arc::make_mut(&mut o.value), key, val);
+                }
+            }
+        }
         let annotations = crate::kustomize::string_pairs(level.k.get("commonAnnotations"));
         for o in acc.iter_mut() {
             for (key, val) in &annotations {
                 set_annotation(Arc::make_mut(&mut o.value), key, val);
             }
         }
-        for e in patch_entries(level, "patchesJson6902") {
+        for e in self.patch_entries(level, "patchesJson6902") {
             self.patch_json6902(level, &e, acc);
         }
     }
@@ -122,13 +132,50 @@ impl Builder<'_> {
         }
     }
 
+    /// The entries of a patch list with their lines. A `patches`/`patchesJson6902` entry is
+    /// decoded as kustomize decodes it ([`entry::decode`]); one kustomize refuses is reported
+    /// and left out.
+    fn patch_entries<'a>(&mut self, level: &'a Level, key: &str) -> Vec<PatchEntry<'a>> {
+        let list = level.k.get(key).and_then(Value::as_sequence);
+        let mut out = Vec::new();
+        for (i, raw) in list.into_iter().flatten().enumerate() {
+            let line = kline(&level.kdoc, key, Some(i));
+            if key == "patchesStrategicMerge" {
+                // Its entries are the patch text (or path) themselves.
+                out.push(PatchEntry {
+                    entry: Cow::Borrowed(raw),
+                    line,
+                    inline_line: line,
+                });
+                continue;
+            }
+            let at = [Seg::Key(key.into()), Seg::Index(i)];
+            match entry::decode(raw, key == "patchesJson6902", &at) {
+                Ok(d) => {
+                    let inline = [&at[..], &[Seg::Key(d.patch_key)]].concat();
+                    out.push(PatchEntry {
+                        entry: Cow::Owned(d.value),
+                        line,
+                        inline_line: level.kdoc.line_of(&inline),
+                    });
+                }
+                Err((path, why)) => {
+                    let msg = format!("`{key}` entry: {why}");
+                    let line = level.kdoc.line_of(&path);
+                    self.problem(ProblemKind::BuildError, &level.kfile, line, msg);
+                }
+            }
+        }
+        out
+    }
+
     /// Inline patch text or a file's documents, with the file they are attributed to.
     fn patch_docs(&mut self, level: &Level, e: &PatchEntry<'_>) -> Option<(FileDocs, PathBuf)> {
         let from = Origin {
             file: level.kfile.clone(),
             line: e.line,
         };
-        let text = e.entry.as_str().or_else(|| get_str(e.entry, "patch"));
+        let text = e.entry.as_str().or_else(|| get_str(&e.entry, "patch"));
         if let Some(text) = text
             && (text.contains('\n') || text.contains(": ") || text.trim_start().starts_with('-'))
         {
@@ -143,7 +190,7 @@ impl Builder<'_> {
             let docs = Arc::new(docs.into_iter().map(Arc::new).collect());
             return Some((docs, level.kfile.clone()));
         }
-        let path = level.dir.join(text.or_else(|| get_str(e.entry, "path"))?);
+        let path = level.dir.join(text.or_else(|| get_str(&e.entry, "path"))?);
         if self.outside_root(&level.dir, &path, &from) {
             return None;
         }
@@ -194,14 +241,25 @@ impl Builder<'_> {
         false
     }
 
+    /// The objects a `target:` selects. A pattern Go's `regexp` refuses fails the build
+    /// (kustomize `api/types/selector.go`, `NewSelectorRegex`), whether or not anything would
+    /// match.
     fn selected(&mut self, sel: &Selector, acc: &[Obj], file: &Path, line: usize) -> Vec<usize> {
-        if let Some(what) = sel.unsupported() {
-            let msg = format!("{what} is not modelled");
-            self.problem(ProblemKind::NotModelled, file, line, msg);
-            return Vec::new();
-        }
+        let matcher = match sel.compile() {
+            Ok(m) => m,
+            Err(Refusal::Invalid(what)) => {
+                let msg = format!("{what}: kustomize fails to build (error parsing regexp)");
+                self.problem(ProblemKind::BuildError, file, line, msg);
+                return Vec::new();
+            }
+            Err(Refusal::NotModelled(what)) => {
+                let msg = format!("{what} is not modelled");
+                self.problem(ProblemKind::NotModelled, file, line, msg);
+                return Vec::new();
+            }
+        };
         (0..acc.len())
-            .filter(|&i| patch::selects(sel, &acc[i].candidate()))
+            .filter(|&i| matcher.selects(&acc[i].candidate()))
             .collect()
     }
 
@@ -269,6 +327,13 @@ impl Builder<'_> {
             });
             return;
         }
+        if pv.get("$patch").and_then(Value::as_str) == Some("replace") {
+            // kyaml merge2 answers a top-level `$patch: replace` with the patch as a new node,
+            // but kustomize api/resource/resource.go `ApplyFilter` only asks whether the filter
+            // (api/filters/patchstrategicmerge) left anything and keeps the object's own node:
+            // the object renders unchanged, names and keys included.
+            return;
+        }
         // The patch's own metadata never moves the object it patches, and renames it only when
         // allowed (kustomize api/resource/resource.go `ApplySmPatch`).
         let new_name = meta_str(pv, "name")
@@ -312,6 +377,8 @@ impl Builder<'_> {
             let path: Vec<Seg> = field.iter().chain([&key]).map(|k| Seg::from(*k)).collect();
             d.line_of(&path)
         };
+        // `$patch` and the other directives are instructions to the merge, not keys it writes.
+        let written_value = patch::strip_directives(patch_value);
         for &i in idx {
             let o = &mut acc[i];
             let schema = is_builtin_api(&o.api_version);
@@ -320,7 +387,7 @@ impl Builder<'_> {
             if written::holds_values(&o.kind) {
                 let object_file = self.rel(&o.origin.file);
                 let w = o.write(&object_file, &rel, in_document);
-                let values = written::written_values(&w, &[], patch_value, line);
+                let values = written::written_values(&w, &[], &written_value, line);
                 self.written.extend(values);
             }
         }
@@ -372,34 +439,107 @@ impl Builder<'_> {
             .map(|(i, op)| self.json_op(d, file, i, op))
             .collect();
         let idx = self.selected(sel, acc, kfile, line);
-        let rel = self.rel(file);
         for i in idx {
             let o = &mut acc[i];
             o.sync_metadata();
             for (n, op) in parsed.iter().enumerate() {
-                if let Some(written) = patch::apply_json_op(Arc::make_mut(&mut o.value), op) {
-                    if let Some(value) =
-                        op.value.as_ref().filter(|_| written::holds_values(&o.kind))
-                    {
-                        let line = |field: &[&str], key: &str| {
-                            json_value_line(d, n, &written, field, key).unwrap_or(op.line)
-                        };
-                        let object_file = self.rel(&o.origin.file);
-                        let w = o.write(&object_file, &rel, false);
-                        let values = written::written_values(&w, &written, value, line);
-                        self.written.extend(values);
+                match patch::apply_json_op(Arc::make_mut(&mut o.value), op) {
+                    Ok(applied) => self.json_written(d, file, n, op, applied, o),
+                    Err(failure) => {
+                        self.json_failed(o, op, &failure, file);
+                        break;
                     }
-                    o.sources.push(Source::Json {
-                        file: rel.clone(),
-                        line: op.line,
-                        written,
-                    });
                 }
             }
             // A patch may rename the object or move it.
             let (name, ns) = name_and_namespace(&o.value);
             o.set_identity(name, ns);
         }
+    }
+
+    /// Records what op `n` of the JSON6902 patch `d` (in `file`) wrote into `o`: the values it
+    /// wrote into a Secret or SealedSecret, and where the subtree it wrote comes from. An item
+    /// it inserted into or removed from a list moves the later items, and the places earlier
+    /// ops wrote them move with them.
+    fn json_written(
+        &mut self,
+        d: &Doc,
+        file: &Path,
+        n: usize,
+        op: &JsonOp,
+        applied: patch::Applied,
+        o: &mut Obj,
+    ) {
+        let rel = self.rel(file);
+        if let Some((list, at, delta)) = &applied.shift {
+            for s in &mut o.sources {
+                if let Source::Json { written, .. } = s {
+                    shift_index(written, list, *at, *delta);
+                }
+            }
+        }
+        let Some(written) = applied.written else {
+            return;
+        };
+        if let Some(value) = op.value.as_ref().filter(|_| written::holds_values(&o.kind)) {
+            let line = |field: &[&str], key: &str| {
+                json_value_line(d, n, &written, field, key).unwrap_or(op.line)
+            };
+            let object_file = self.rel(&o.origin.file);
+            let w = o.write(&object_file, &rel, false);
+            let values = written::written_values(&w, &written, value, line);
+            self.written.extend(values);
+        }
+        o.sources.push(Source::Json {
+            file: rel,
+            line: op.line,
+            written,
+        });
+    }
+
+    /// An op kustomize cannot apply fails its build. When the model may lack what kustomize has
+    /// at that path (a generated object's data, or fields its other transformers write: label
+    /// selectors and template labels, template annotations, images, replicas, subjects), the
+    /// failure may be the model's own: the op is reported not modelled instead.
+    fn json_failed(&mut self, o: &Obj, op: &JsonOp, failure: &patch::OpFailure, file: &Path) {
+        const WRITTEN_ELSEWHERE: [&str; 9] = [
+            "selector",
+            "matchLabels",
+            "labels",
+            "annotations",
+            "image",
+            "replicas",
+            "subjects",
+            "volumeClaimTemplates",
+            "podSelector",
+        ];
+        let top_metadata = |i: usize| i == 1 && op.path.first().is_some_and(|p| p == "metadata");
+        let uncertain = o.generated.is_some()
+            || op
+                .path
+                .iter()
+                .enumerate()
+                .any(|(i, t)| WRITTEN_ELSEWHERE.contains(&t.as_str()) && !top_metadata(i));
+        let target = format!("{} `{}`", o.kind, o.name);
+        let pointer = op.pointer();
+        let (kind, msg) = if uncertain {
+            (
+                ProblemKind::NotModelled,
+                format!(
+                    "json patch op `{}` {pointer} on {target} does not apply to the model's object, which may lack what kustomize's other transformers write there: not modelled",
+                    op.op
+                ),
+            )
+        } else {
+            (
+                ProblemKind::BuildError,
+                format!(
+                    "json patch op `{}` {pointer} on {target}: {}: kustomize fails to build",
+                    op.op, failure.why
+                ),
+            )
+        };
+        self.problem(kind, file, op.line, msg);
     }
 
     /// The `i`-th op of a JSON6902 patch; an op the model does not replay is recorded.
@@ -415,6 +555,16 @@ impl Builder<'_> {
         if !matches!(name.as_str(), "add" | "replace" | "remove" | "test") {
             let msg = format!("json patch op `{name}` is not modelled");
             self.problem(ProblemKind::NotModelled, file, op_line, msg);
+        } else if name != "test"
+            && matches!(path.as_slice(), [k] if k == "kind" || k == "apiVersion")
+        {
+            // The model keeps an object's kind and apiVersion (as for `allowKindChange`):
+            // later patches, name references and the rules would see the old ones.
+            let msg = format!(
+                "json patch op `{name}` on /{} is not modelled: rendered kinds may differ",
+                path[0]
+            );
+            self.problem(ProblemKind::NotModelled, file, op_line, msg);
         }
         JsonOp {
             op: name,
@@ -422,6 +572,24 @@ impl Builder<'_> {
             value: op.get("value").cloned(),
             line: op_line,
         }
+    }
+}
+
+/// Moves a list index in `written` when an item was inserted into (`delta` 1) or removed from
+/// (`delta` -1) the list at `list`, at index `at`. A path into the removed item is left pointing
+/// nowhere (past any index).
+fn shift_index(written: &mut [Seg], list: &[Seg], at: usize, delta: isize) {
+    if !written.starts_with(list) {
+        return;
+    }
+    if let Some(Seg::Index(i)) = written.get_mut(list.len())
+        && *i >= at
+    {
+        *i = match delta {
+            1 => *i + 1,
+            _ if *i == at => usize::MAX,
+            _ => *i - 1,
+        };
     }
 }
 
@@ -437,31 +605,28 @@ fn json_value_line(d: &Doc, n: usize, written: &[Seg], field: &[&str], key: &str
     Some(d.line_of(&path))
 }
 
-/// The entries of a patch list with their lines.
-fn patch_entries<'a>(level: &'a Level, key: &str) -> Vec<PatchEntry<'a>> {
-    let list = level.k.get(key).and_then(Value::as_sequence);
-    list.into_iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, entry)| {
-            let line = kline(&level.kdoc, key, Some(i));
-            // patchesStrategicMerge entries are the patch text (or path) themselves.
-            let inline_line = if key == "patchesStrategicMerge" {
-                line
-            } else {
-                level.kdoc.line_of(&[
-                    Seg::Key(key.into()),
-                    Seg::Index(i),
-                    Seg::Key("patch".into()),
-                ])
-            };
-            PatchEntry {
-                entry,
-                line,
-                inline_line,
-            }
+/// The labels kustomize's `LabelTransformer` adds to every object's `metadata.labels`: each
+/// `labels:` entry's `pairs`, then `commonLabels` (kustomize
+/// `api/internal/target/kusttarget_configplugin.go`; both write `metadata/labels`, creating
+/// it). Modelled for the `labelSelector` of the patches that run after them. A null value is
+/// the empty string, as kustomize decodes it.
+fn labels(k: &Value) -> Vec<(String, String)> {
+    let pairs = |m: Option<&Value>| -> Vec<(String, String)> {
+        let m = m.and_then(Value::as_mapping).into_iter().flatten();
+        m.filter_map(|(k, v)| {
+            let v = if v.is_null() { "" } else { v.as_str()? };
+            Some((k.as_str()?.to_owned(), v.to_owned()))
         })
         .collect()
+    };
+    let entries = k.get("labels").and_then(Value::as_sequence);
+    let mut out: Vec<(String, String)> = entries
+        .into_iter()
+        .flatten()
+        .flat_map(|e| pairs(e.get("pairs")))
+        .collect();
+    out.extend(pairs(k.get("commonLabels")));
+    out
 }
 
 /// kustomize api/filters/namespace: every namespaced object moves to `ns`.
