@@ -41,7 +41,7 @@ fn sealed_with_a() -> (Tree, tempfile::TempDir, PathBuf) {
     (tree, outside, env)
 }
 
-/// A one-key env file next to `env` that gives API_KEY a new value.
+/// A one-key env file next to `env` that gives `API_KEY` a new value.
 fn api_only(env: &std::path::Path) -> PathBuf {
     let p = env.with_file_name("api.env");
     write_file(&p, format!("API_KEY={SENTINEL}-api-2\n").as_bytes());
