@@ -68,7 +68,7 @@ pub enum SealError {
     /// The overlay renders several SealedSecrets and neither `--name` nor the env file's name
     /// picks one; emp-seal refuses to guess.
     #[error(
-        "{env}: the overlay renders {count} SealedSecrets ({names}); pick one with --name NAME (or --name NAMESPACE/NAME)"
+        "{env}: the overlay renders {count} SealedSecrets ({names}); pick one with --name NAME"
     )]
     SeveralSealedSecrets {
         env: String,
@@ -126,7 +126,7 @@ pub enum SealError {
     /// Keys this run leaves as they are (`--only`) are not known to be sealed with this run's
     /// certificate for this run's identity: the records it writes would not hold for them.
     #[error(
-        "{file}: this run leaves {keys} as they are, but {why}; the records would not hold for every value, so nothing was written"
+        "{file}: this run keeps the sealed values of {keys} as they are, but {why}; the records would not hold for every value, so nothing was written"
     )]
     KeptUnverified {
         file: String,
@@ -518,8 +518,9 @@ impl SealedTarget {
 }
 
 /// Which SealedSecret to use when an overlay renders several: `--name` (`NAME`, or
-/// `NAMESPACE/NAME` for one name in several namespaces), and the env file whose name picks one when `--name`
-/// is not given (`redis.env` -> `redis`). `seal`, `reseal`, `unseal` and `diff` share it.
+/// `NAMESPACE/NAME` for one name in several namespaces), and the env file whose name picks one
+/// when `--name` is not given (`redis.env` -> `redis`). `seal`, `reseal`, `unseal` and `diff`
+/// share it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Pick<'a> {
     pub name: Option<&'a str>,
@@ -1029,11 +1030,7 @@ pub(crate) fn plan_env(
     let records = records_hold(req, env, doc, private_keys, &to, &untouched, &file_name)?;
     let [added, filled, changed, kept] =
         classify_keys(doc, private_keys, &to, &mut values, untouched, rescoping);
-    let mut plan = edit_plan(&to, doc, values, &removed, rescoping)?;
-    if !records {
-        plan.annotations
-            .retain(|(k, _)| k != CERT_SHA256_ANNOTATION && k != SEALED_FOR_ANNOTATION);
-    }
+    let plan = edit_plan(&to, doc, values, &removed, (rescoping, records))?;
     let new_text = file.apply(doc_index, &plan).map_err(ss_err)?;
 
     Ok(EnvPlan {
@@ -1335,7 +1332,7 @@ fn records_differ(root: &Path, doc: &SealedSecretDoc, to: &Recipient) -> Vec<Str
     match doc.annotation(CERT_SHA256_ANNOTATION).map(str::trim) {
         Some(r) if r.eq_ignore_ascii_case(current) => {}
         Some(r) => why.push(format!(
-            "they were sealed with certificate sha256 {} (its `{CERT_SHA256_ANNOTATION}`), not with {} sha256 {}",
+            "they were sealed with certificate sha256 {} (the file's `{CERT_SHA256_ANNOTATION}`), not with {} sha256 {}",
             short(r),
             rel(root, &to.summary.path),
             short(current)
@@ -1423,23 +1420,29 @@ fn classify_keys(
 }
 
 /// Encrypts `values` and builds the edit of the document: existing keys keep their place; new
-/// keys are appended in sorted order so re-runs are stable.
+/// keys are appended in sorted order so re-runs are stable. The records are written when
+/// `records` (they hold for every value, [`records_hold`]), else left as they are.
 fn edit_plan(
     to: &Recipient,
     doc: &SealedSecretDoc,
     mut values: Vec<(String, SecretValue)>,
     removed: &[String],
-    rescoping: bool,
+    (rescoping, records): (bool, bool),
 ) -> Result<EditPlan, SealError> {
     values.sort_by_cached_key(|(k, _)| (doc.entry(k).is_none(), k.clone()));
     let (keys, plaintexts): (Vec<String>, Vec<SecretValue>) = values.into_iter().unzip();
+    let annotations = if records {
+        vec![
+            (CERT_SHA256_ANNOTATION.to_owned(), to.summary.sha256.clone()),
+            (SEALED_FOR_ANNOTATION.to_owned(), to.sealed_for()),
+        ]
+    } else {
+        Vec::new()
+    };
     let mut plan = EditPlan {
         set: keys.into_iter().zip(to.seal(&plaintexts)?).collect(),
         remove: removed.to_vec(),
-        annotations: vec![
-            (CERT_SHA256_ANNOTATION.to_owned(), to.summary.sha256.clone()),
-            (SEALED_FOR_ANNOTATION.to_owned(), to.sealed_for()),
-        ],
+        annotations,
         remove_annotations: Vec::new(),
     };
     if rescoping {
