@@ -366,12 +366,11 @@ pub fn inspect(
 }
 
 fn sealed_use(root: &Path, env: &str, cert: &Certificate, sha: &str) -> Option<SealedUse> {
-    let seal::SealedTarget { file, name, .. } = seal::sealed_secret_of(root, env).ok()?;
-    let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES).ok()?;
+    let target = seal::sealed_secret_of(root, env, seal::Pick::default()).ok()?;
+    let text = fsio::read_to_string_limited(&target.file, MAX_INPUT_BYTES).ok()?;
     let parsed = SealedSecretFile::parse(&text).ok()?;
-    let (_, doc) = parsed
-        .sealed_secrets()
-        .find(|(_, d)| d.name.as_deref() == Some(name.as_str()))?;
+    let (_, doc) = target.doc_in(parsed.sealed_secrets())?;
+    let file = target.file.clone();
     let mut placeholders = 0;
     let mut misfit = Vec::new();
     for e in &doc.encrypted_data {

@@ -31,6 +31,9 @@ pub enum RecoverError {
     Seal(#[from] SealError),
     #[error("{file}: no SealedSecret document in the file")]
     NoSealedSecret { file: String },
+    /// `--name` names none of the file's SealedSecrets.
+    #[error("{file}: no SealedSecret named `{name}` in the file")]
+    NoSuchName { file: String, name: String },
     /// The file holds several `SealedSecret`s and no environment says which one.
     #[error("{file}: {count} SealedSecret documents; unseal needs exactly one")]
     SeveralSealedSecrets { file: String, count: usize },
@@ -87,7 +90,7 @@ impl RecoverError {
                 Some("seal real values first: emp-seal ENV --from FILE".to_owned())
             }
             RecoverError::SeveralSealedSecrets { .. } => Some(
-                "unseal the environment instead (emp-seal unseal ENV), which knows which one it renders"
+                "pick one with --name NAME (or NAMESPACE/NAME, as written in the file), or unseal the environment instead (emp-seal unseal ENV), which knows how it renders"
                     .to_owned(),
             ),
             RecoverError::NoNamespace { .. } => Some(
@@ -128,39 +131,44 @@ struct Located {
     file: PathBuf,
     /// `file` for messages, relative to the root.
     file_name: String,
-    name: String,
     parsed: SealedSecretFile,
-    /// An environment's rendered identity and scope; none for a file named on its own.
-    rendered: Option<(Identity, Scope)>,
+    /// The SealedSecret an environment renders (its rendered identity and scope give the
+    /// label); none for a file named on its own.
+    target: Option<seal::SealedTarget>,
+    /// For a file named on its own: `--name` (`NAME` or `NAMESPACE/NAME` as written).
+    name: Option<String>,
 }
 
-/// `ENV` when it names an overlay, else a file path.
-fn locate(root: &Path, target: &str) -> Result<Located, RecoverError> {
+/// `ENV` when it names an overlay, else a file path. `pick` chooses among several SealedSecrets
+/// (for a file, by `--name` only, as written in the file).
+fn locate(root: &Path, target: &str, pick: seal::Pick<'_>) -> Result<Located, RecoverError> {
     let as_path = Path::new(target);
     // An environment's name (`paper`, `shop/dev`) or its directory; a file is a file.
     let is_env = !as_path.is_file() && crate::workspace::resolve_fresh(root, target).is_some();
     if is_env {
-        return locate_env(root, target);
+        return locate_env(root, target, pick);
     }
     if !as_path.exists() && !target.contains(['/', '\\']) && !target.ends_with(".yaml") {
         // Neither a file nor an environment: report it as an environment.
         crate::workspace::overlay_dir(root, target)?;
     }
-    read(root, as_path.to_path_buf(), String::new(), None)
+    let mut loc = read(root, as_path.to_path_buf(), None)?;
+    loc.name = pick.name.map(str::to_owned);
+    Ok(loc)
 }
 
-/// The SealedSecret environment `env` renders, whose rendered identity gives the label.
-fn locate_env(root: &Path, env: &str) -> Result<Located, RecoverError> {
-    let t = seal::sealed_secret_of(root, env)?;
-    read(root, t.file, t.name, Some((t.identity, t.scope)))
+/// The SealedSecret environment `env` renders (or the one `pick` chooses), whose rendered
+/// identity gives the label.
+fn locate_env(root: &Path, env: &str, pick: seal::Pick<'_>) -> Result<Located, RecoverError> {
+    let t = seal::sealed_secret_of(root, env, pick)?;
+    read(root, t.file.clone(), Some(t))
 }
 
-/// Reads and parses `file`, which holds the SealedSecret `name` (empty: its only one).
+/// Reads and parses `file`, which holds `target` (none: a file named on its own).
 fn read(
     root: &Path,
     file: PathBuf,
-    name: String,
-    rendered: Option<(Identity, Scope)>,
+    target: Option<seal::SealedTarget>,
 ) -> Result<Located, RecoverError> {
     let file_name = rel(root, &file);
     let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES)?;
@@ -171,31 +179,55 @@ fn read(
     Ok(Located {
         file,
         file_name,
-        name,
         parsed,
-        rendered,
+        target,
+        name: None,
     })
 }
 
 impl Located {
-    /// The document to decrypt: the environment's by name, else the file's only one.
+    /// The document to decrypt: the environment's, else the file's only one (or the one
+    /// `--name` names).
     fn doc(&self) -> Result<&SealedSecretDoc, RecoverError> {
         let file = self.file_name.clone();
-        let docs: Vec<&SealedSecretDoc> = self.parsed.sealed_secrets().map(|(_, d)| d).collect();
-        if self.rendered.is_some() {
-            return docs
-                .into_iter()
-                .find(|d| d.name.as_deref() == Some(self.name.as_str()))
+        if let Some(t) = &self.target {
+            return t
+                .doc_in(self.parsed.sealed_secrets())
+                .map(|(_, d)| d)
                 .ok_or(RecoverError::NoSealedSecret { file });
         }
-        match docs.as_slice() {
-            [] => Err(RecoverError::NoSealedSecret { file }),
-            [d] => Ok(d),
-            many => Err(RecoverError::SeveralSealedSecrets {
+        let named = |d: &&SealedSecretDoc| {
+            self.name.as_deref().is_none_or(|n| {
+                seal::name_matches(
+                    n,
+                    d.name.as_deref().unwrap_or_default(),
+                    d.namespace.as_deref(),
+                )
+            })
+        };
+        let docs: Vec<&SealedSecretDoc> = self
+            .parsed
+            .sealed_secrets()
+            .map(|(_, d)| d)
+            .filter(named)
+            .collect();
+        match (docs.as_slice(), &self.name) {
+            ([d], _) => Ok(d),
+            ([], Some(name)) => Err(RecoverError::NoSuchName {
+                file,
+                name: name.clone(),
+            }),
+            ([], None) => Err(RecoverError::NoSealedSecret { file }),
+            (many, _) => Err(RecoverError::SeveralSealedSecrets {
                 file,
                 count: many.len(),
             }),
         }
+    }
+
+    /// The rendered identity and scope, for an environment.
+    fn rendered(&self) -> Option<(&Identity, Scope)> {
+        self.target.as_ref().map(|t| (&t.identity, t.scope))
     }
 }
 
@@ -276,7 +308,8 @@ fn entry_error(
 }
 
 /// Decrypts the `SealedSecret` of environment `target` (its rendered identity gives the label)
-/// or of the file `target` (its own metadata and scope give the label), trying every key.
+/// or of the file `target` (its own metadata and scope give the label), trying every key; `name`
+/// (`--name`) picks one when the environment renders, or the file holds, several.
 /// Every value must decrypt, or nothing is returned.
 ///
 /// # Errors
@@ -284,17 +317,18 @@ fn entry_error(
 pub fn unseal(
     root: &Path,
     target: &str,
+    name: Option<&str>,
     key_files: &[PathBuf],
 ) -> Result<UnsealedSecret, RecoverError> {
     let keys = crate::workspace::load_keys(root, key_files)?;
-    let loc = locate(root, target)?;
+    let loc = locate(root, target, seal::Pick { name, from: None })?;
     let (file_name, doc) = (&loc.file_name, loc.doc()?);
     if doc.has_legacy_data {
         return Err(RecoverError::LegacyData {
             file: file_name.clone(),
         });
     }
-    let to = label_for(file_name, doc, loc.rendered.as_ref().map(|(i, s)| (i, *s)))?;
+    let to = label_for(file_name, doc, loc.rendered())?;
     let entries: Vec<&sealedsecret::EncryptedEntry> = doc.encrypted_data.iter().collect();
     let data = open_entries(&keys, &to, file_name, &entries)
         .into_iter()
@@ -387,7 +421,8 @@ impl KeyDiff {
     }
 }
 
-/// Compares the env file `from` with the sealed values of environment `env`, decrypting with
+/// Compares the env file `from` with the sealed values of environment `env` (of the SealedSecret
+/// `name` or, as `seal` picks, `from`'s name chooses when it renders several), decrypting with
 /// `key_files`. Every real ciphertext must decrypt; placeholders are reported as such.
 ///
 /// # Errors
@@ -395,13 +430,18 @@ impl KeyDiff {
 pub fn diff(
     root: &Path,
     env: &str,
-    from: &Path,
+    (from, name): (&Path, Option<&str>),
     key_files: &[PathBuf],
 ) -> Result<KeyDiff, RecoverError> {
     let keys = crate::workspace::load_keys(root, key_files)?;
-    let loc = locate_env(root, env)?;
+    // As `seal` picks: `--name`, else the SealedSecret named like the env file.
+    let pick = seal::Pick {
+        name,
+        from: Some(from),
+    };
+    let loc = locate_env(root, env, pick)?;
     let (file_name, doc) = (&loc.file_name, loc.doc()?);
-    let to = label_for(file_name, doc, loc.rendered.as_ref().map(|(i, s)| (i, *s)))?;
+    let to = label_for(file_name, doc, loc.rendered())?;
 
     let from_name = from_display(root, from);
     let env_bytes = Zeroizing::new(fsio::read_input_limited(from, MAX_INPUT_BYTES)?);

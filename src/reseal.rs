@@ -21,7 +21,7 @@ use crate::fsio;
 use crate::kustomize::Identity;
 use crate::recover::{self, RecoverError};
 use crate::seal::{self, EnvPlan, NoPrompt, SealError, SealRequest};
-use crate::sealedsecret::{self, CERT_SHA256_ANNOTATION, EditPlan, SealedSecretDoc};
+use crate::sealedsecret::{self, CERT_SHA256_ANNOTATION, SealedSecretDoc};
 use crate::secret::SecretValue;
 use crate::workspace::{MAX_INPUT_BYTES, rel};
 
@@ -79,6 +79,8 @@ pub struct ResealRequest {
     pub skip_unopened: bool,
     /// The current time, Unix seconds (certificate expiry).
     pub now: u64,
+    /// `--name`: which SealedSecret, when an overlay renders several ([`seal::Pick`]).
+    pub name: Option<String>,
 }
 
 /// A value that no given key opened.
@@ -165,12 +167,12 @@ fn plan_env(
     keys: &[UnsealingKey],
 ) -> Result<ResealPlan, ResealError> {
     let root = &req.root;
-    let seal::SealedTarget {
-        file,
-        name,
-        identity,
-        scope,
-    } = seal::sealed_secret_of(root, env)?;
+    let pick = seal::Pick {
+        name: req.name.as_deref(),
+        from: None,
+    };
+    let target = seal::sealed_secret_of(root, env, pick)?;
+    let (file, identity, scope) = (target.file.clone(), target.identity.clone(), target.scope);
     let file_name = rel(root, &file);
     let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES).map_err(SealError::from)?;
     let ss_err = |source| SealError::SealedSecret {
@@ -178,12 +180,12 @@ fn plan_env(
         source,
     };
     let parsed = sealedsecret::SealedSecretFile::parse(&text).map_err(ss_err)?;
-    let (doc_index, doc) = parsed
-        .sealed_secrets()
-        .find(|(_, d)| d.name.as_deref() == Some(name.as_str()))
-        .ok_or_else(|| RecoverError::NoSealedSecret {
-            file: file_name.clone(),
-        })?;
+    let (_, doc) =
+        target
+            .doc_in(parsed.sealed_secrets())
+            .ok_or_else(|| RecoverError::NoSealedSecret {
+                file: file_name.clone(),
+            })?;
     // Checked before opening: values that do not open under the rendered label are then not
     // blamed on a missing key.
     seal::refuse_rendered_scope(&file_name, doc, scope)?;
@@ -194,20 +196,14 @@ fn plan_env(
     // no-churn rule (with the current certificate's key only) keeps the ones already current.
     let from_keys: BTreeMap<&str, &SecretValue> =
         opened.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let seal_req = seal_request(req, env, &file, &name, &opened);
-    let mut plan = seal::plan_env(&seal_req, env, &file_name, &from_keys, keys, &mut NoPrompt)?;
+    let seal_req = seal_request(req, env, &file, &identity, &opened);
+    let plan = seal::plan_env(&seal_req, env, &file_name, &from_keys, keys, &mut NoPrompt)?;
     drop(from_keys);
     drop(opened);
     if plan.old_text != text {
         // Another run wrote the file between the two reads: what was opened is not what the
         // plan edits. The locked re-plan (or the next run) starts over.
         return Err(SealError::from(fsio::FsError::ChangedMeanwhile { path: file }).into());
-    }
-    if !unopened.is_empty() {
-        // Some values stay sealed with the old certificate: the file must not claim the new one,
-        // so `check` keeps reporting it as stale.
-        plan.new_text =
-            with_cert_record(&plan.new_text, doc_index, old_cert.as_deref()).map_err(ss_err)?;
     }
     let current = plan
         .kept
@@ -275,36 +271,30 @@ fn open_checked(
     Ok((opened, unopened))
 }
 
-/// The seal request that re-encrypts exactly the `opened` keys of `file`, as they are.
+/// The seal request that re-encrypts exactly the `opened` keys of `file`, as they are, in the
+/// SealedSecret rendered as `rendered` (named `NAMESPACE/NAME`, unique in a render).
 fn seal_request(
     req: &ResealRequest,
     env: &str,
     file: &std::path::Path,
-    name: &str,
+    rendered: &Identity,
     opened: &[(String, SecretValue)],
 ) -> SealRequest {
+    let name = match &rendered.namespace {
+        Some(ns) => format!("{ns}/{}", rendered.name),
+        None => rendered.name.clone(),
+    };
     SealRequest {
         root: req.root.clone(),
         envs: vec![env.to_owned()],
         from: file.to_path_buf(),
         only: opened.iter().map(|(k, _)| k.clone()).collect(),
         now: req.now,
-        name: Some(name.to_owned()),
+        name: Some(name),
+        // Values no key opened (`--skip-unopened`) stay as they are, sealed with a certificate
+        // and for an identity this run cannot confirm: the file keeps its records as they were,
+        // so `check` keeps reporting an old certificate.
+        keep_old_records: req.skip_unopened,
         ..SealRequest::default()
     }
-}
-
-/// `text` with document `doc_index`'s certificate record set back to `old_cert` (removed when
-/// the file had none).
-fn with_cert_record(
-    text: &str,
-    doc_index: usize,
-    old_cert: Option<&str>,
-) -> Result<String, sealedsecret::SealedSecretError> {
-    let (mut keep, key) = (EditPlan::default(), CERT_SHA256_ANNOTATION.to_owned());
-    match old_cert {
-        Some(v) => keep.annotations.push((key, v.to_owned())),
-        None => keep.remove_annotations.push(key),
-    }
-    sealedsecret::apply(text, doc_index, &keep)
 }

@@ -84,7 +84,7 @@ pub enum SealError {
     /// `--name` matches several SealedSecrets the overlay renders: by rendered name (the same
     /// name in several namespaces), or by their names in their files.
     #[error(
-        "{env}: `{name}` names {count} of the SealedSecrets the overlay renders ({names}); --name takes the rendered name"
+        "{env}: `{name}` names {count} of the SealedSecrets the overlay renders ({names}); --name takes the rendered name, or NAMESPACE/NAME"
     )]
     NameAmbiguous {
         env: String,
@@ -122,6 +122,18 @@ pub enum SealError {
         old: String,
         new: String,
         keys: String,
+    },
+    /// Keys this run leaves as they are (`--only`) are not known to be sealed with this run's
+    /// certificate for this run's identity: the records it writes would not hold for them.
+    #[error(
+        "{file}: this run keeps the sealed values of {keys} as they are, but {why}; the records would not hold for every value, so nothing was written"
+    )]
+    KeptUnverified {
+        file: String,
+        env: String,
+        keys: String,
+        /// What is different or unknown (fingerprints and record names, no value).
+        why: String,
     },
     /// The file's metadata or template says another identity than the overlay renders.
     #[error(
@@ -322,6 +334,9 @@ impl SealError {
                 "seal every key for the new identity (drop --only, or name those keys in --only too); the controller fails the whole SealedSecret when one value does not decrypt"
                     .to_owned(),
             ),
+            SealError::KeptUnverified { env, .. } => Some(format!(
+                "seal every key (drop --only), or first re-encrypt the file to the current certificate with `emp-seal reseal {env} --key KEY` (it records both), or add --key KEY (the current certificate's private key) so that the kept values are checked"
+            )),
             SealError::MissingKeys { .. } => Some(
                 "add them to the env file, run on a terminal to be prompted, or use --only to seal a subset".to_owned(),
             ),
@@ -414,6 +429,10 @@ pub struct SealRequest {
     pub now: u64,
     /// `--name`: which SealedSecret, when an overlay renders several.
     pub name: Option<String>,
+    /// Keys the run leaves as they are that are not known to be sealed with this run's
+    /// certificate and identity keep the file's records unchanged instead of refusing the run
+    /// (`reseal --skip-unopened`: the old certificate record keeps `check` reporting the file).
+    pub keep_old_records: bool,
 }
 
 /// What the certificate used for one environment is.
@@ -477,38 +496,79 @@ pub struct SealedTarget {
     pub file: PathBuf,
     /// Its `metadata.name` as written.
     pub name: String,
+    /// Its `metadata.namespace` as written (two documents of one file may share a name).
+    pub namespace_in_file: Option<String>,
     /// Its rendered name and namespace (what the controller's label uses).
     pub identity: Identity,
     /// The scope its rendered top-level annotations declare (what the controller's label uses).
     pub scope: Scope,
 }
 
-/// The one SealedSecret an environment renders, for recovery and inspection.
+impl SealedTarget {
+    /// Its document among `docs` (a parsed file's `sealed_secrets()`): the one with its name and
+    /// namespace as written.
+    pub fn doc_in<'d>(
+        &self,
+        mut docs: impl Iterator<Item = (usize, &'d SealedSecretDoc)>,
+    ) -> Option<(usize, &'d SealedSecretDoc)> {
+        docs.find(|(_, d)| {
+            d.name.as_deref() == Some(self.name.as_str()) && d.namespace == self.namespace_in_file
+        })
+    }
+}
+
+/// Which SealedSecret to use when an overlay renders several: `--name` (`NAME`, or
+/// `NAMESPACE/NAME` for one name in several namespaces), and the env file whose name picks one
+/// when `--name` is not given (`redis.env` -> `redis`). `seal`, `reseal`, `unseal` and `diff`
+/// share it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pick<'a> {
+    pub name: Option<&'a str>,
+    pub from: Option<&'a Path>,
+}
+
+/// The one SealedSecret environment `env` renders, or the one `pick` chooses among several (for
+/// recovery, rotation and inspection).
 ///
 /// # Errors
 /// [`SealError::UnknownEnv`], [`SealError::Kustomize`], [`SealError::NoSealedSecret`],
-/// [`SealError::SeveralSealedSecrets`].
-pub fn sealed_secret_of(root: &Path, env: &str) -> Result<SealedTarget, SealError> {
+/// [`SealError::SeveralSealedSecrets`], [`SealError::NoSuchSealedSecret`],
+/// [`SealError::NameAmbiguous`].
+pub fn sealed_secret_of(root: &Path, env: &str, pick: Pick<'_>) -> Result<SealedTarget, SealError> {
     overlay_dir(root, env)?;
-    sealed_target(root, env, &Overlay::load(root, env)?, None, None)
+    sealed_target(root, env, &Overlay::load(root, env)?, pick)
 }
 
-/// Which of `sealed` to seal when an overlay renders several: the one `name` (`--name`) names
-/// ([`named`]), else the one named like the env file `from` up to its first dot
+/// Which of `sealed` to use when an overlay renders several: the one `pick.name` (`--name`)
+/// names ([`named`]), else the one named like the env file `pick.from` up to its first dot
 /// (`emp-secrets.paper.env` -> `emp-secrets`); or the error listing them.
 fn choose<'s>(
     env: &str,
-    name: Option<&str>,
-    from: Option<&Path>,
+    pick: Pick<'_>,
     sealed: &[Candidate<'s>],
 ) -> Result<Candidate<'s>, SealError> {
+    // A name several of them render under (in several namespaces) is shown as NAMESPACE/NAME,
+    // which `--name` takes.
+    let shared = |c: &Candidate<'_>| {
+        sealed
+            .iter()
+            .filter(|o| o.rendered.name == c.rendered.name)
+            .count()
+            > 1
+    };
     let list = |of: &[Candidate<'_>]| {
         of.iter()
-            .map(|(f, _, r, _)| format!("`{}` in {}", r.name, crate::workspace::path_str(f)))
+            .map(|c| {
+                let shown = match &c.rendered.namespace {
+                    Some(ns) if shared(c) => format!("{ns}/{}", c.rendered.name),
+                    _ => c.rendered.name.clone(),
+                };
+                format!("`{shown}` in {}", crate::workspace::path_str(c.file))
+            })
             .collect::<Vec<_>>()
             .join(", ")
     };
-    if let Some(n) = name {
+    if let Some(n) = pick.name {
         return match named(n, sealed) {
             Ok(one) => Ok(one),
             Err(hits) if hits.is_empty() => Err(SealError::NoSuchSealedSecret {
@@ -527,7 +587,8 @@ fn choose<'s>(
     if let [one] = sealed {
         return Ok(*one);
     }
-    from.and_then(|f| f.file_name()?.to_str()?.split('.').next())
+    pick.from
+        .and_then(|f| f.file_name()?.to_str()?.split('.').next())
         .filter(|s| !s.is_empty())
         .and_then(|n| named(n, sealed).ok())
         .ok_or_else(|| SealError::SeveralSealedSecrets {
@@ -537,15 +598,19 @@ fn choose<'s>(
         })
 }
 
-/// The one of `sealed` whose rendered name is `n` (the name the controller and the workloads
-/// know); failing that, the one whose name in its file is `n`. Otherwise the candidates that
-/// matched (none, or several).
+/// The one of `sealed` whose rendered identity `n` names ([`name_matches`]: what the controller
+/// and the workloads know); failing that, the one whose name (and namespace) in its file `n`
+/// names. Otherwise the candidates that matched (none, or several).
 fn named<'s>(n: &str, sealed: &[Candidate<'s>]) -> Result<Candidate<'s>, Vec<Candidate<'s>>> {
-    let rendered: Vec<Candidate<'s>> = sealed.iter().filter(|c| c.2.name == n).copied().collect();
+    let rendered: Vec<Candidate<'s>> = sealed
+        .iter()
+        .filter(|c| name_matches(n, &c.rendered.name, c.rendered.namespace.as_deref()))
+        .copied()
+        .collect();
     let hits = if rendered.is_empty() {
         sealed
             .iter()
-            .filter(|c| c.1.as_str() == n)
+            .filter(|c| name_matches(n, c.name_in_file, c.namespace_in_file))
             .copied()
             .collect()
     } else {
@@ -557,59 +622,103 @@ fn named<'s>(n: &str, sealed: &[Candidate<'s>]) -> Result<Candidate<'s>, Vec<Can
     }
 }
 
-/// A rendered SealedSecret [`choose`] picks from: file, name as written, rendered identity and
-/// scope.
-type Candidate<'s> = (&'s PathBuf, &'s String, &'s Identity, &'s Scope);
+/// Whether `--name`'s `n` names the object `name` in `namespace`: `NAME` alone, or
+/// `NAMESPACE/NAME` (a Kubernetes object name has no `/`, so the split is unambiguous) when the
+/// same name is in several namespaces.
+pub(crate) fn name_matches(n: &str, name: &str, namespace: Option<&str>) -> bool {
+    match n.split_once('/') {
+        Some((ns, nm)) => nm == name && namespace.unwrap_or_default() == ns,
+        None => n == name,
+    }
+}
 
-/// The one SealedSecret an overlay renders (or the one `name`/`from` picks).
+/// A SealedSecret the overlay renders, for [`choose`]: file, name and namespace as written,
+/// rendered identity and scope.
+#[derive(Debug, Clone, Copy)]
+struct Candidate<'s> {
+    file: &'s PathBuf,
+    name_in_file: &'s str,
+    namespace_in_file: Option<&'s str>,
+    rendered: &'s Identity,
+    scope: Scope,
+}
+
+impl<'s> Candidate<'s> {
+    fn of(source: &'s SecretSource) -> Option<Candidate<'s>> {
+        match source {
+            SecretSource::Sealed {
+                file,
+                name_in_file,
+                namespace_in_file,
+                rendered,
+                scope,
+                ..
+            } => Some(Candidate {
+                file,
+                name_in_file,
+                namespace_in_file: namespace_in_file.as_deref(),
+                rendered,
+                scope: *scope,
+            }),
+            SecretSource::Generator { .. } => None,
+        }
+    }
+}
+
+/// The one SealedSecret an overlay renders (or the one `pick` chooses).
 fn sealed_target(
     root: &Path,
     env: &str,
     overlay: &Overlay,
-    name: Option<&str>,
-    from: Option<&Path>,
+    pick: Pick<'_>,
 ) -> Result<SealedTarget, SealError> {
     let sources = overlay.secret_sources();
-    let sealed: Vec<_> = sources.iter().filter_map(SecretSource::as_sealed).collect();
-    match sealed.as_slice() {
-        [] => {
-            explain_missing_sealed_secret(root, overlay)?;
-            let generator = sources
-                .iter()
-                .find(|s| matches!(s, SecretSource::Generator { .. }));
-            if generator.is_none()
-                && let Some(r) = overlay.resources().iter().find(|r| r.kind == "Secret")
-            {
-                return Err(SealError::PlainSecret {
-                    env: env.to_owned(),
-                    origin: r.origin.clone(),
-                    name: r.original.name.clone(),
-                });
+    let sealed: Vec<Candidate<'_>> = sources.iter().filter_map(Candidate::of).collect();
+    if sealed.is_empty() {
+        return Err(no_sealed_secret(root, env, overlay));
+    }
+    let c = choose(env, pick, &sealed)?;
+    Ok(SealedTarget {
+        // `join` keeps an absolute path as it is.
+        file: root.join(c.file),
+        name: c.name_in_file.to_owned(),
+        namespace_in_file: c.namespace_in_file.map(str::to_owned),
+        identity: c.rendered.clone(),
+        scope: c.scope,
+    })
+}
+
+/// Why an overlay renders no SealedSecret: a problem loading it, a plain Secret, a generator, or
+/// nothing at all.
+fn no_sealed_secret(root: &Path, env: &str, overlay: &Overlay) -> SealError {
+    if let Err(e) = explain_missing_sealed_secret(root, overlay) {
+        return e;
+    }
+    let sources = overlay.secret_sources();
+    let generator = sources
+        .iter()
+        .find(|s| matches!(s, SecretSource::Generator { .. }));
+    if generator.is_none()
+        && let Some(r) = overlay.resources().iter().find(|r| r.kind == "Secret")
+    {
+        return SealError::PlainSecret {
+            env: env.to_owned(),
+            origin: r.origin.clone(),
+            name: r.original.name.clone(),
+        };
+    }
+    SealError::NoSealedSecret {
+        env: env.to_owned(),
+        source_desc: match generator {
+            Some(SecretSource::Generator { origin, .. }) => {
+                format!("a SecretGenerator at {origin}")
             }
-            Err(SealError::NoSealedSecret {
-                env: env.to_owned(),
-                source_desc: match generator {
-                    Some(SecretSource::Generator { origin, .. }) => {
-                        format!("a SecretGenerator at {origin}")
-                    }
-                    _ => empty_sealed_file(root, overlay).map_or_else(
-                        || "nowhere: it has no Secret source".to_owned(),
-                        |f| format!("nowhere: {f} holds no document"),
-                    ),
-                },
-                generator: generator.is_some(),
-            })
-        }
-        all => {
-            let (file, in_file, rendered, scope) = choose(env, name, from, all)?;
-            Ok(SealedTarget {
-                // `join` keeps an absolute path as it is.
-                file: root.join(file),
-                name: in_file.clone(),
-                identity: rendered.clone(),
-                scope: *scope,
-            })
-        }
+            _ => empty_sealed_file(root, overlay).map_or_else(
+                || "nowhere: it has no Secret source".to_owned(),
+                |f| format!("nowhere: {f} holds no document"),
+            ),
+        },
+        generator: generator.is_some(),
     }
 }
 
@@ -877,7 +986,11 @@ pub(crate) fn plan_env(
     let root = &req.root;
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
-    let target = sealed_target(root, env, &overlay, req.name.as_deref(), Some(&req.from))?;
+    let pick = Pick {
+        name: req.name.as_deref(),
+        from: Some(&req.from),
+    };
+    let target = sealed_target(root, env, &overlay, pick)?;
     refuse_unverified(&overlay)?;
     let file_name = rel(root, &target.file);
     let cert = values::certificate(root, env, req.cert.as_deref(), req.now)?;
@@ -889,7 +1002,7 @@ pub(crate) fn plan_env(
     };
     // Parsed once: read here, edited below (`ParsedFile::apply`).
     let file = sealedsecret::ParsedFile::parse(&old_text).map_err(ss_err)?;
-    let (doc_index, doc) = target_doc(&file, &target.name, env, &file_name)?;
+    let (doc_index, doc) = target_doc(&file, &target, env, &file_name)?;
     refuse_rendered_scope(&file_name, doc, target.scope)?;
 
     let scope = choose_scope(req, root, env, doc.scope, &file_name)?;
@@ -914,14 +1027,11 @@ pub(crate) fn plan_env(
         &file_name,
         &values,
     )?;
+    let records = records_hold(req, env, doc, private_keys, &to, &untouched, &file_name)?;
     let [added, filled, changed, kept] =
         classify_keys(doc, private_keys, &to, &mut values, untouched, rescoping);
-    let new_text = file
-        .apply(
-            doc_index,
-            &edit_plan(&to, doc, values, &removed, rescoping)?,
-        )
-        .map_err(ss_err)?;
+    let plan = edit_plan(&to, doc, values, &removed, (rescoping, records))?;
+    let new_text = file.apply(doc_index, &plan).map_err(ss_err)?;
 
     Ok(EnvPlan {
         env: env.to_owned(),
@@ -1015,18 +1125,21 @@ pub(crate) fn refuse_rendered_scope(
     })
 }
 
-/// The SealedSecret named `name` in the parsed target file.
+/// The target's document in the parsed target file.
 fn target_doc<'f>(
     file: &'f sealedsecret::ParsedFile,
-    name: &str,
+    target: &SealedTarget,
     env: &str,
     file_name: &str,
 ) -> Result<(usize, &'f SealedSecretDoc), SealError> {
-    file.sealed_secrets()
-        .find(|(_, d)| d.name.as_deref() == Some(name))
+    target
+        .doc_in(file.sealed_secrets())
         .ok_or_else(|| SealError::NoSealedSecret {
             env: env.to_owned(),
-            source_desc: format!("{file_name}, which has no SealedSecret named {name}"),
+            source_desc: format!(
+                "{file_name}, which has no SealedSecret named {}",
+                target.name
+            ),
             generator: false,
         })
 }
@@ -1155,12 +1268,119 @@ fn check_removals(
 /// sealed then do not open under the new label.
 fn sealed_for_another_label(doc: &SealedSecretDoc, to: &Recipient) -> Option<String> {
     let old = doc.annotation(SEALED_FOR_ANNOTATION)?.trim();
-    let (scope, id) = old.split_once(' ')?;
+    let label = recorded_label(old)?;
+    (label != to.label()).then(|| old.to_owned())
+}
+
+/// The label a `sealed-for` record (`<scope> <namespace>/<name>`) names; none when malformed.
+fn recorded_label(record: &str) -> Option<Vec<u8>> {
+    let (scope, id) = record.trim().split_once(' ')?;
     let (ns, name) = id.split_once('/')?;
     let scope = [Scope::Strict, Scope::NamespaceWide, Scope::ClusterWide]
         .into_iter()
         .find(|s| s.as_str() == scope)?;
-    (scope.label(ns, name) != to.label()).then(|| old.to_owned())
+    Some(scope.label(ns, name))
+}
+
+/// Whether the records this run writes (`cert-sha256`, `sealed-for`) hold for every value of the
+/// file after it: true when the run leaves no sealed value as it is (placeholders are sealed with
+/// nothing), when the file's records already name this run's certificate and label, or when a
+/// `--key` whose public half is the certificate's opens each kept value under this label.
+/// Otherwise the run is refused, naming the kept keys and what is unknown or different, or, under
+/// [`SealRequest::keep_old_records`], false: the caller keeps the file's records as they are.
+///
+/// # Errors
+/// [`SealError::KeptUnverified`].
+fn records_hold(
+    req: &SealRequest,
+    env: &str,
+    doc: &SealedSecretDoc,
+    private_keys: &[UnsealingKey],
+    to: &Recipient,
+    untouched: &[String],
+    file_name: &str,
+) -> Result<bool, SealError> {
+    let kept: Vec<&sealedsecret::EncryptedEntry> = untouched
+        .iter()
+        .filter_map(|k| doc.entry(k))
+        .filter(|e| placeholder(&e.value).is_none())
+        .collect();
+    if kept.is_empty() {
+        return Ok(true);
+    }
+    let why = records_differ(&req.root, doc, to);
+    if why.is_empty() || opens_all(private_keys, to, &kept) {
+        return Ok(true);
+    }
+    if req.keep_old_records {
+        return Ok(false);
+    }
+    let keys: Vec<&str> = kept.iter().map(|e| e.key.as_str()).collect();
+    Err(SealError::KeptUnverified {
+        file: file_name.to_owned(),
+        env: env.to_owned(),
+        keys: keys.join(", "),
+        why: why.join(", and "),
+    })
+}
+
+/// What the file's records say that differs from this run's certificate and label, or that they
+/// do not say (a file kubeseal wrote has neither record). Empty when both match.
+fn records_differ(root: &Path, doc: &SealedSecretDoc, to: &Recipient) -> Vec<String> {
+    let mut why = Vec::new();
+    let current = &to.summary.sha256;
+    match doc.annotation(CERT_SHA256_ANNOTATION).map(str::trim) {
+        Some(r) if r.eq_ignore_ascii_case(current) => {}
+        Some(r) => why.push(format!(
+            "they were sealed with certificate sha256 {} (the file's `{CERT_SHA256_ANNOTATION}`), not with {} sha256 {}",
+            short(r),
+            rel(root, &to.summary.path),
+            short(current)
+        )),
+        None => why.push(format!(
+            "the file records no certificate for them (no `{CERT_SHA256_ANNOTATION}`)"
+        )),
+    }
+    match doc.annotation(SEALED_FOR_ANNOTATION).map(recorded_label) {
+        Some(Some(l)) if l == to.label() => {}
+        // Another identity is refused before (`IdentityChangedIncomplete`).
+        Some(Some(_)) => why.push(format!(
+            "their `{SEALED_FOR_ANNOTATION}` names another identity"
+        )),
+        Some(None) => why.push(format!(
+            "the file's `{SEALED_FOR_ANNOTATION}` is not `<scope> <namespace>/<name>`"
+        )),
+        None => why.push(format!(
+            "the file records no identity for them (no `{SEALED_FOR_ANNOTATION}`)"
+        )),
+    }
+    why
+}
+
+/// The first 12 hex digits of a fingerprint, with `...`.
+fn short(sha: &str) -> String {
+    format!("{}...", sha.get(..12).unwrap_or(sha))
+}
+
+/// Whether every one of `kept` opens under `to`'s label with a private key whose public half is
+/// `to`'s certificate (then it is sealed with this certificate for this identity).
+fn opens_all(
+    private_keys: &[UnsealingKey],
+    to: &Recipient,
+    kept: &[&sealedsecret::EncryptedEntry],
+) -> bool {
+    let texts: Vec<&str> = kept.iter().map(|e| e.value.as_str()).collect();
+    let mut open = vec![false; texts.len()];
+    for key in private_keys
+        .iter()
+        .filter(|k| k.public_key_der() == to.cert.public_key_der())
+    {
+        let opened = crypto::unseal_many_base64(std::slice::from_ref(key), &to.label(), &texts);
+        for (o, r) in open.iter_mut().zip(opened) {
+            *o |= r.is_ok();
+        }
+    }
+    open.iter().all(|o| *o)
 }
 
 /// Sorts the keys into `[added, filled, changed, kept]` as a run reports them (filled: a
@@ -1200,23 +1420,29 @@ fn classify_keys(
 }
 
 /// Encrypts `values` and builds the edit of the document: existing keys keep their place; new
-/// keys are appended in sorted order so re-runs are stable.
+/// keys are appended in sorted order so re-runs are stable. The records are written when
+/// `records` (they hold for every value, [`records_hold`]), else left as they are.
 fn edit_plan(
     to: &Recipient,
     doc: &SealedSecretDoc,
     mut values: Vec<(String, SecretValue)>,
     removed: &[String],
-    rescoping: bool,
+    (rescoping, records): (bool, bool),
 ) -> Result<EditPlan, SealError> {
     values.sort_by_cached_key(|(k, _)| (doc.entry(k).is_none(), k.clone()));
     let (keys, plaintexts): (Vec<String>, Vec<SecretValue>) = values.into_iter().unzip();
+    let annotations = if records {
+        vec![
+            (CERT_SHA256_ANNOTATION.to_owned(), to.summary.sha256.clone()),
+            (SEALED_FOR_ANNOTATION.to_owned(), to.sealed_for()),
+        ]
+    } else {
+        Vec::new()
+    };
     let mut plan = EditPlan {
         set: keys.into_iter().zip(to.seal(&plaintexts)?).collect(),
         remove: removed.to_vec(),
-        annotations: vec![
-            (CERT_SHA256_ANNOTATION.to_owned(), to.summary.sha256.clone()),
-            (SEALED_FOR_ANNOTATION.to_owned(), to.sealed_for()),
-        ],
+        annotations,
         remove_annotations: Vec::new(),
     };
     if rescoping {

@@ -234,7 +234,7 @@ pub struct SealArgs {
     #[arg(long)]
     pub prune: bool,
     /// Which SealedSecret to seal when the overlay renders several (rendered name or name in
-    /// the file); without it, the one named like FILE (`redis.env` -> `redis`).
+    /// the file, or NAMESPACE/NAME); without it, the one named like FILE (`redis.env` -> `redis`).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
     /// Allow --prune to leave the secret empty, or to remove keys the overlay's workloads read
@@ -401,6 +401,10 @@ pub struct UnsealArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = UnsealFormat::Yaml)]
     pub format: UnsealFormat,
+    /// Which SealedSecret when the overlay renders (or the file holds) several: its rendered name
+    /// (as written, for a file), or NAMESPACE/NAME.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
     /// Allow printing secret values to a terminal.
     #[arg(long)]
     pub reveal: bool,
@@ -414,6 +418,11 @@ pub struct DiffArgs {
     /// The env file to compare.
     #[arg(long, value_name = "FILE")]
     pub from: PathBuf,
+    /// Which SealedSecret when the overlay renders several (rendered name or name in the file,
+    /// or NAMESPACE/NAME); without it, the one named like FILE (`redis.env` -> `redis`), as `seal`
+    /// picks.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
     /// Private key file(s) of the controller.
     #[arg(
         long = "key",
@@ -449,6 +458,10 @@ pub struct ResealArgs {
     /// Show which keys would be re-encrypted; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Which SealedSecret when an overlay renders several (rendered name or name in the file,
+    /// or NAMESPACE/NAME).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,7 @@ use super::{Ctx, write_stdout};
 pub(super) fn run(ctx: &Ctx, a: &DiffArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     let (from, _) = crate::workspace::resolve_from(&root, &a.from)?;
-    let d = recover::diff(&root, &a.env, &from, &a.keys)?;
+    let d = recover::diff(&root, &a.env, (&from, a.name.as_deref()), &a.keys)?;
     let mut lines: Vec<(&String, char, &str)> = [
         (&d.same, '=', "same"),
         (&d.changed, '~', "changed"),

@@ -18,6 +18,7 @@ pub(super) fn run(ctx: &Ctx, a: ResealArgs) -> Result<Outcome, CliError> {
         key_files: a.keys,
         skip_unopened: a.skip_unopened,
         now: super::now(),
+        name: a.name,
     };
     if a.dry_run {
         let plans = reseal::plan(&req)?;
@@ -65,9 +66,9 @@ fn summary(root: &std::path::Path, p: &ResealPlan, dry_run: bool) -> String {
     out.push_str(&line("current", &p.current));
     let skipped: Vec<String> = p.skipped.iter().map(|u| u.key.clone()).collect();
     out.push_str(&line("skipped", &skipped));
-    if !skipped.is_empty() {
+    if p.skipped.iter().any(|u| !u.placeholder) {
         out.push_str(
-            "  note     skipped keys stay sealed with the old certificate; the file keeps its old certificate record\n",
+            "  note     skipped keys stay sealed as they were; the file keeps its old emp-seal.dev/* records\n",
         );
     }
     out

@@ -73,6 +73,7 @@ pub(super) fn request(root: &Path, from: PathBuf, a: SealArgs) -> SealRequest {
         key_files: a.keys,
         now: super::now(),
         name: a.name,
+        keep_old_records: false,
     }
 }
 

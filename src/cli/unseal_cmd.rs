@@ -19,7 +19,7 @@ pub(super) fn run(ctx: &Ctx, a: &UnsealArgs) -> Result<Outcome, CliError> {
             ),
         );
     }
-    let secret = recover::unseal(&root, &a.target, &a.keys)?;
+    let secret = recover::unseal(&root, &a.target, a.name.as_deref(), &a.keys)?;
     let out = match a.format {
         UnsealFormat::Yaml => secret.to_yaml(),
         UnsealFormat::Env => secret.to_env()?,

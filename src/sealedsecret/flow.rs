@@ -126,6 +126,8 @@ struct Style {
     json: bool,
     multiline: bool,
     step: usize,
+    /// What the document indents with: a tab (`jq --tab`) or a space.
+    unit: char,
     eol: &'static str,
     colon: String,
     gap: String,
@@ -142,6 +144,10 @@ impl Style {
             json: first.is_some_and(|e| e.key_style == ScalarStyle::DoubleQuoted),
             multiline: body.contains('\n'),
             step: if step == 0 { 2 } else { step },
+            unit: match first.map(|e| line_start(text, e.key_span.start)) {
+                Some(at) if text[at..].starts_with('\t') => '\t',
+                _ => ' ',
+            },
             eol: if text.contains("\r\n") { "\r\n" } else { "\n" },
             colon: first.map_or_else(|| ": ".to_owned(), |e| colon_of(text, e)),
             gap: gap_of(text, root).unwrap_or_else(|| " ".to_owned()),
@@ -159,14 +165,19 @@ impl Style {
             let sep = format!(",{}", self.gap);
             return format!("{{{}}}", items.collect::<Vec<_>>().join(&sep));
         }
-        let inner = " ".repeat(indent + self.step);
+        let inner = self.pad(indent + self.step);
         let sep = format!(",{}{inner}", self.eol);
         format!(
             "{{{eol}{inner}{}{eol}{}}}",
             items.collect::<Vec<_>>().join(&sep),
-            " ".repeat(indent),
+            self.pad(indent),
             eol = self.eol
         )
+    }
+
+    /// `n` indentation units.
+    fn pad(&self, n: usize) -> String {
+        std::iter::repeat_n(self.unit, n).collect()
     }
 }
 
@@ -180,10 +191,17 @@ fn flow_scalar(s: &str, quote: bool) -> String {
     }
 }
 
-/// Leading spaces of the line holding byte `at`.
+/// The start of the line holding byte `at`.
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Leading blanks (spaces, or tabs in a `jq --tab` file) of the line holding byte `at`.
 fn indent_of(text: &str, at: usize) -> usize {
-    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    text[start..].bytes().take_while(|b| *b == b' ').count()
+    text[line_start(text, at)..]
+        .bytes()
+        .take_while(|b| *b == b' ' || *b == b'\t')
+        .count()
 }
 
 /// The text between an entry's key and its value (`: ` or `:`).

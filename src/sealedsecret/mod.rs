@@ -465,7 +465,7 @@ pub(crate) fn check_keys(
     Err(unsupported(
         at,
         format!(
-            "the keys of `{field}` could not be located exactly (anchors, merge keys or multi-line keys?)"
+            "the keys of `{field}` could not be located exactly (anchors, aliases, merge keys, or a key over several lines?)"
         ),
     ))
 }
@@ -650,6 +650,7 @@ fn read_blocks(
                 line: doc_at.0,
                 column: 1,
             })?;
+        refuse_flow_container(lines, child, m, "metadata")?;
         let mb = sub_block(lines, child, m, "metadata")?;
         if let (Some(ac), Some(Value::Mapping(am))) = (mb.get("annotations"), m.get("annotations"))
             && !am.is_empty()
@@ -667,6 +668,7 @@ fn read_blocks(
             .root
             .get("spec")
             .ok_or_else(|| not_a_mapping(doc_at, "spec"))?;
+        refuse_flow_container(lines, sc, sm, "spec")?;
         let sb = sub_block(lines, sc, sm, "spec")?;
         if let (Some(Value::Mapping(em)), Some(ec)) =
             (sm.get("encryptedData"), sb.get("encryptedData"))
@@ -715,6 +717,29 @@ fn read_block_entries(
     }
     layout.encrypted = Some(eb);
     Ok(())
+}
+
+/// Refuses `metadata` or `spec` written as a non-empty flow mapping inside a block document
+/// (`metadata: {name: x}`): the editor reaches into them by lines, so a flow mapping is edited
+/// inside a block document only where it is the edited mapping itself (`metadata.annotations`,
+/// `spec.encryptedData`), and the typed keys would otherwise be reported as not located.
+fn refuse_flow_container(
+    lines: &Lines<'_>,
+    c: &scan::Child,
+    m: &Mapping,
+    field: &str,
+) -> Result<(), SealedSecretError> {
+    let b = lines.text.as_bytes();
+    let p = scan::skip_blanks(b, c.entry.after_colon, b.len());
+    if m.is_empty() || b.get(p) != Some(&b'{') {
+        return Ok(());
+    }
+    Err(unsupported(
+        key_loc(lines, c),
+        format!(
+            "`{field}` is a flow mapping (`{field}: {{...}}`) inside a block document; there, only `metadata.annotations` and `spec.encryptedData` may be flow mappings: write `{field}` in block style"
+        ),
+    ))
 }
 
 /// The flow mapping written as the value of a block entry (`key: {a: b}`), when it is one,

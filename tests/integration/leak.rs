@@ -788,6 +788,34 @@ fn issue_14_pasted_private_key_never_leaks_from_any_rule_or_format() {
     );
 }
 
+/// The paper SealedSecret with `API_KEY` sealed with the 2048-bit TEST ONLY certificate (`b-cert.pem`
+/// below) and the other keys with the demo certificate, each for the paper label and holding a
+/// sentinel: a reseal with B's key opens `API_KEY` only. Built in process, since `seal` does not
+/// write a file whose values two certificates sealed (its records would not hold for them all).
+fn mixed_paper_file() -> Vec<u8> {
+    let [pg, redis, api] = SENTINELS;
+    let demo = emp_seal::cert::Certificate::from_pem(fixtures::demo_cert_pem().as_bytes()).unwrap();
+    let text =
+        std::fs::read_to_string(common::repo_root().join("k8s/overlays/paper/sealedsecret.yaml"))
+            .unwrap();
+    let b = fixtures::public_key(2048);
+    [
+        ("API_KEY", &b, api),
+        ("POSTGRES_PASSWORD", demo.public_key(), pg),
+        ("REDIS_PASSWORD", demo.public_key(), redis),
+    ]
+    .into_iter()
+    .fold(text, |t, (k, key, v)| {
+        let ct =
+            emp_seal::crypto::seal_base64(key, b"emp-paper/emp-secrets", v.as_bytes()).unwrap();
+        t.replace(
+            &format!("{k}: AgAAAAAAAAAA...REPLACE_ME"),
+            &format!("{k}: {ct}"),
+        )
+    })
+    .into_bytes()
+}
+
 /// Issue 17: `reseal` opens every sealed value in memory and seals it again; none of it may
 /// reach stdout, stderr, the tree (outside the ciphertext it writes) or `TMPDIR`. The paper
 /// overlay is first sealed from the sentinel env file with another certificate (the 2048-bit
@@ -824,28 +852,16 @@ fn issue_17_reseal_never_leaks() {
     dry.must_succeed = true;
     runs.push((dry, "ok"));
 
-    let mixed = vec![
-        vec!["seal", "paper", "--from", "good.env"],
-        vec![
-            "seal",
-            "paper",
-            "--from",
-            "good.env",
-            "--only",
-            "API_KEY",
-            "--cert",
-            "b-cert.pem",
-        ],
-    ];
+    let mixed = ("k8s/overlays/paper/sealedsecret.yaml", mixed_paper_file());
     let mut refused = run("reseal_refused_unopened", &reseal_b);
-    refused.before.clone_from(&mixed);
+    refused.files.push(mixed.clone());
     runs.push((refused, "ok (failed run)"));
 
     let mut skip = run(
         "reseal_skip_unopened",
         &[&reseal_b[..], &["--skip-unopened"]].concat(),
     );
-    skip.before = mixed;
+    skip.files.push(mixed);
     skip.must_succeed = true;
     runs.push((skip, "ok"));
 

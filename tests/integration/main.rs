@@ -37,6 +37,8 @@ mod rules;
 mod seal_badinput;
 mod seal_cli;
 mod seal_faults;
+mod seal_pick;
+mod seal_records;
 mod seal_rendered;
 mod seal_safety;
 mod seal_shapes;

@@ -136,6 +136,68 @@ fn issue_16_json_sealedsecret_is_sealed_in_place_and_stays_json() {
     }
 }
 
+/// JSON indented with tabs (`jq --tab`): the members emp-seal creates (the `annotations` object,
+/// and an `encryptedData` written anew from `{}`) are indented with tabs like the rest, their
+/// closing braces at their own depth, rather than with spaces and at column 0.
+#[test]
+fn tab_indented_json_gets_tab_indented_new_members() {
+    use serde::Serialize;
+    let mut empty = paper_value();
+    empty["spec"]["encryptedData"] = Value::Mapping(yaml_serde::Mapping::new());
+    for v in [paper_value(), empty] {
+        let tree = Tree::new();
+        let mut out = Vec::new();
+        let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+        v.serialize(&mut serde_json::Serializer::with_formatter(&mut out, fmt))
+            .unwrap();
+        let old = String::from_utf8(out).unwrap() + "\n";
+        let file = use_file(&tree, "sealedsecret.json", &old);
+        let new = seal_paper(&tree, &file, &[]);
+        serde_json::from_str::<serde_json::Value>(&new).expect("the file stays JSON");
+        assert!(
+            new.lines().all(|l| !l.starts_with(' ')),
+            "a line indented with spaces:\n{new}"
+        );
+        for want in [
+            "\n\t\t\"annotations\": {\n\t\t\t\"emp-seal.dev/cert-sha256\": \"",
+            "\n\t\t\t\"emp-seal.dev/sealed-for\": \"strict emp-paper/emp-secrets\"\n\t\t}",
+            "\n\t\t\t\"API_KEY\": ",
+        ] {
+            assert!(new.contains(want), "{want:?} in\n{new}");
+        }
+        assert!(assert_decrypts(&tree, "paper", &env_values()) || !common::in_ci());
+    }
+}
+
+/// `metadata` or `spec` written as a flow mapping inside a block document is refused by name
+/// (a flow mapping there is edited only as `annotations` or `encryptedData`), not with a guess
+/// about anchors or merge keys; nothing is written.
+#[test]
+fn flow_metadata_or_spec_inside_a_block_document_is_refused_by_name() {
+    let shipped =
+        std::fs::read_to_string(common::repo_root().join("k8s/overlays/paper/sealedsecret.yaml"))
+            .unwrap();
+    let block_meta = "metadata:\n  name: emp-secrets\n  namespace: emp-paper\n";
+    assert!(shipped.contains(block_meta));
+    let flow_meta = shipped.replace(
+        block_meta,
+        "metadata: {name: emp-secrets, namespace: emp-paper}\n",
+    );
+    let flow_spec = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: emp-secrets\nspec: {encryptedData: {API_KEY: AgAAAA...}}\n";
+    for (text, field) in [(flow_meta.as_str(), "metadata"), (flow_spec, "spec")] {
+        let tree = Tree::new();
+        write_file(&tree.ss("paper"), text.as_bytes());
+        let env = tree.write("secrets.env", env_text());
+        let out = tree.run(&["paper", "--from", env.to_str().unwrap()]);
+        let line = fails_cleanly(&out);
+        assert!(
+            line.contains(&format!("`{field}` is a flow mapping")) && !line.contains("anchors"),
+            "{line}"
+        );
+        assert_eq!(tree.read("k8s/overlays/paper/sealedsecret.yaml"), text);
+    }
+}
+
 #[test]
 fn issue_16_flow_style_and_yml_files_are_sealed_in_place() {
     let tree = Tree::new();
