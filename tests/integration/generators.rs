@@ -1,0 +1,158 @@
+//! Secret and `ConfigMap` generators as kustomize builds them: `behavior: merge` and `replace`,
+//! generated objects that collide, generator entries kustomize refuses, `generatorOptions`, and
+//! `generators:` files; and `List` resources, whose items kustomize renders.
+//!
+//! Every case runs the real binary on a tree written into a temp git repository, and the real
+//! `kubectl kustomize` (v5) is the oracle: what a test calls unbuildable fails to build there,
+//! and what it calls rendered is in kubectl's render. Env files are gitignored, as in a real
+//! repository; kubectl renders a copy of the tree in which each `*.env.example` is copied to its
+//! env file (as CI would fill them).
+// Test helpers outside #[test] fns: unwrap is the assertion; temp files are written directly.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+use std::path::Path;
+
+use crate::common::{self, Hit, check_hits as check};
+
+const DEPLOYMENT_HEAD: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  selector:
+    matchLabels:
+      app: a
+  template:
+    metadata:
+      labels:
+        app: a
+    spec:
+      containers:
+        - name: c
+          image: nginx
+";
+
+/// A Deployment whose container reads `key` of Secret `secret`.
+fn deployment_reading(secret: &str, key: &str) -> String {
+    format!(
+        "{DEPLOYMENT_HEAD}          env:\n            - name: V\n              valueFrom:\n                secretKeyRef:\n                  name: {secret}\n                  key: {key}\n"
+    )
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// `files` in a temp git repository that ignores `*.env` (everything staged).
+fn repo(files: &[(&str, &str)]) -> Option<tempfile::TempDir> {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return None;
+    }
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), ".gitignore", "*.env\n");
+    for (rel, text) in files {
+        write(t.path(), rel, text);
+    }
+    common::git(t.path(), &["init", "-q"]);
+    common::git(t.path(), &["add", "-A"]);
+    Some(t)
+}
+
+/// Copies every `*.env.example` under `dir` to its env file.
+fn fill_env_files(dir: &Path) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            fill_env_files(&p);
+        } else if let Some(env) = p.to_str().and_then(|s| s.strip_suffix(".example")) {
+            std::fs::copy(&p, env).unwrap();
+        }
+    }
+}
+
+/// kubectl's build of `overlay` (repo-relative) in a copy of the tree whose env files are
+/// filled from their examples: `Ok(render)` or `Err(stderr)`; `None` when kubectl is missing
+/// outside CI.
+fn kubectl_build(root: &Path, overlay: &str) -> Option<Result<String, String>> {
+    if common::kubectl().is_none() {
+        common::missing("kubectl");
+        return None;
+    }
+    let copy = tempfile::tempdir().unwrap();
+    common::copy_dir(root, copy.path());
+    fill_env_files(copy.path());
+    let out = common::kustomize_raw(&copy.path().join(overlay));
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    Some(if out.status.success() {
+        Ok(text(&out.stdout))
+    } else {
+        Err(text(&out.stderr))
+    })
+}
+
+fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
+    hits.iter().filter(|h| h.rule == rule).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// behavior: replace
+
+/// The base generates `app-secrets` with `BASE_KEY` and the Deployment reads it; the dev overlay
+/// (or a component it includes) replaces the Secret with one holding `DEV_KEY` only. Env files
+/// are absent (only their `.example`s are tracked, as on CI).
+fn replaced_in(replace_in_component: bool) -> Option<tempfile::TempDir> {
+    let replace = "secretGenerator:\n  - name: app-secrets\n    behavior: replace\n    envs:\n      - dev.env\n";
+    let mut files = vec![
+        (
+            "base/kustomization.yaml",
+            "resources:\n  - deploy.yaml\nsecretGenerator:\n  - name: app-secrets\n    envs:\n      - base.env\n".to_owned(),
+        ),
+        ("base/base.env.example", "BASE_KEY=\n".to_owned()),
+        ("base/deploy.yaml", deployment_reading("app-secrets", "BASE_KEY")),
+    ];
+    if replace_in_component {
+        files.push((
+            "overlays/dev/kustomization.yaml",
+            "resources:\n  - ../../base\ncomponents:\n  - ../../components/swap\n".to_owned(),
+        ));
+        let component =
+            format!("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n{replace}");
+        files.push(("components/swap/kustomization.yaml", component));
+        files.push(("components/swap/dev.env.example", "DEV_KEY=\n".to_owned()));
+    } else {
+        files.push((
+            "overlays/dev/kustomization.yaml",
+            format!("resources:\n  - ../../base\n{replace}"),
+        ));
+        files.push(("overlays/dev/dev.env.example", "DEV_KEY=\n".to_owned()));
+    }
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    repo(&files)
+}
+
+/// `behavior: replace` drops the keys of the Secret it replaces, also when its env files are
+/// absent and their `.example`s stand in: the Deployment reading a dropped key is reported.
+#[test]
+fn a_replaced_generator_loses_the_keys_of_the_one_it_replaces() {
+    for in_component in [false, true] {
+        let Some(t) = replaced_in(in_component) else {
+            return;
+        };
+        if let Some(render) = kubectl_build(t.path(), "overlays/dev") {
+            let render = render.unwrap();
+            // The Secret's data holds DEV_KEY only (the Deployment still names BASE_KEY).
+            assert!(render.contains("DEV_KEY: \"\""), "{render}");
+            assert!(!render.contains("BASE_KEY:"), "{render}");
+        }
+        let (code, hits) = check(t.path(), &[]);
+        assert_eq!(code, 1, "{hits:?}");
+        let missing = of(&hits, "missing-secret-key");
+        assert_eq!(missing.len(), 1, "component {in_component}: {hits:?}");
+        assert_eq!(missing[0].path, "base/deploy.yaml");
+        assert!(missing[0].message.contains("BASE_KEY"), "{missing:?}");
+    }
+}
