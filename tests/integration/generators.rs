@@ -40,6 +40,13 @@ fn deployment_reading(secret: &str, key: &str) -> String {
     )
 }
 
+/// A Deployment whose container takes every key of Secret `secret` (`envFrom`).
+fn deployment_env_from(secret: &str) -> String {
+    format!(
+        "{DEPLOYMENT_HEAD}          envFrom:\n            - secretRef:\n                name: {secret}\n"
+    )
+}
+
 fn write(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -154,5 +161,124 @@ fn a_replaced_generator_loses_the_keys_of_the_one_it_replaces() {
         assert_eq!(missing.len(), 1, "component {in_component}: {hits:?}");
         assert_eq!(missing[0].path, "base/deploy.yaml");
         assert!(missing[0].message.contains("BASE_KEY"), "{missing:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same generated object twice
+
+/// Runs check on `t` and asserts exactly one `overlay-build-error`, at `rel` on the line holding
+/// `needle` (the `n`-th such line, 1-based) and whose message holds `words`; kubectl fails to
+/// build `overlay` with `kubectl_says`.
+fn one_build_error(
+    t: &Path,
+    overlay: &str,
+    (rel, needle, n): (&str, &str, usize),
+    words: &str,
+    kubectl_says: &str,
+) {
+    if let Some(built) = kubectl_build(t, overlay) {
+        let err = built.expect_err("kubectl builds what emp-seal calls unbuildable");
+        assert!(err.contains(kubectl_says), "{err}");
+    }
+    let (code, hits) = check(t, &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    let errs = of(&hits, "overlay-build-error");
+    assert_eq!(errs.len(), 1, "{hits:?}");
+    let text = std::fs::read_to_string(t.join(rel)).unwrap();
+    let line = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle))
+        .nth(n - 1)
+        .map(|(i, _)| u64::try_from(i + 1).unwrap());
+    assert_eq!(
+        (errs[0].path.as_str(), Some(errs[0].line)),
+        (rel, line),
+        "{hits:?}"
+    );
+    assert!(errs[0].message.contains(words), "{}", errs[0].message);
+}
+
+/// Two bases each generating Secret `shared`: the overlay including both is refused by kustomize
+/// ("may not add resource with an already registered id").
+#[test]
+fn two_bases_generating_one_secret_is_a_build_error() {
+    let base =
+        |env: &str| format!("secretGenerator:\n  - name: shared\n    envs:\n      - {env}\n");
+    let a = format!("resources:\n  - deploy.yaml\n{}", base("a.env"));
+    let deploy = deployment_reading("shared", "A");
+    let Some(t) = repo(&[
+        ("base/a/kustomization.yaml", &a),
+        ("base/a/a.env.example", "A=\n"),
+        ("base/a/deploy.yaml", &deploy),
+        ("base/b/kustomization.yaml", &base("b.env")),
+        ("base/b/b.env.example", "B=\n"),
+        (
+            "overlays/dev/kustomization.yaml",
+            "resources:\n  - ../../base/a\n  - ../../base/b\n",
+        ),
+    ]) else {
+        return;
+    };
+    one_build_error(
+        t.path(),
+        "overlays/dev",
+        ("base/b/kustomization.yaml", "name: shared", 1),
+        "Secret `shared` is defined twice (also at base/a/kustomization.yaml:4)",
+        "may not add resource with an already registered id: Secret.v1.[noGrp]/shared",
+    );
+}
+
+const GENERATOR_ONE: &str = "apiVersion: builtin\nkind: SecretGenerator\nmetadata:\n  name: gen-secrets\nenvs:\n  - one.env\n";
+const GENERATOR_TWO: &str = "apiVersion: builtin\nkind: SecretGenerator\nmetadata:\n  name: gen-secrets\nbehavior: merge\nenvs:\n  - two.env\n";
+
+/// Two `generators:` configurations of one kind and name, in two files or two documents of one
+/// file, are refused by kustomize, whatever their behavior.
+#[test]
+fn one_generator_name_declared_twice_under_generators_is_a_build_error() {
+    let both = format!("{GENERATOR_ONE}---\n{GENERATOR_TWO}");
+    // (generators: entries, their files, where the second declaration is, its nth name line)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, usize);
+    let cases: [Case<'_>; 2] = [
+        (
+            "generators:\n  - gen1.yaml\n  - gen2.yaml\n",
+            &[("gen1.yaml", GENERATOR_ONE), ("gen2.yaml", GENERATOR_TWO)],
+            "overlays/dev/gen2.yaml",
+            1,
+        ),
+        (
+            "generators:\n  - gen.yaml\n",
+            &[("gen.yaml", &both)],
+            "overlays/dev/gen.yaml",
+            2,
+        ),
+    ];
+    let deploy = deployment_env_from("gen-secrets");
+    for (kustomization, generators, rel, nth) in cases {
+        let k = format!("resources:\n  - deploy.yaml\n{kustomization}");
+        let mut files = vec![
+            ("overlays/dev/kustomization.yaml".to_owned(), k),
+            ("overlays/dev/deploy.yaml".to_owned(), deploy.clone()),
+            ("overlays/dev/one.env.example".to_owned(), "A=\n".to_owned()),
+            ("overlays/dev/two.env.example".to_owned(), "B=\n".to_owned()),
+        ];
+        for (name, text) in generators {
+            files.push((format!("overlays/dev/{name}"), (*text).to_owned()));
+        }
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let Some(t) = repo(&files) else {
+            return;
+        };
+        one_build_error(
+            t.path(),
+            "overlays/dev",
+            (rel, "name: gen-secrets", nth),
+            "SecretGenerator `gen-secrets` is declared twice",
+            "may not add resource with an already registered id: SecretGenerator.builtin.[noGrp]/gen-secrets",
+        );
     }
 }

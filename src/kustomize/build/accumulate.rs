@@ -294,10 +294,11 @@ impl Builder<'_> {
     /// kustomize's resource map refuses a second object with the same id (group, version, kind,
     /// name, namespace): api/resmap/reswrangler.go `Append`, "may not add resource with an
     /// already registered id". Checked once the level's resources are accumulated, before any
-    /// transform changes the ids.
+    /// transform changes the ids. Generated objects count too: two bases generating the same
+    /// Secret collide, their names carrying no hash yet (it is added at the top only).
     fn check_unique_ids(&mut self, acc: &[Obj]) {
         let mut seen: HashMap<(&str, &str, &str, &str), &Obj> = HashMap::with_capacity(acc.len());
-        for o in acc.iter().filter(|o| o.generated.is_none()) {
+        for o in acc {
             let key = (
                 o.api_version.as_str(),
                 o.kind.as_str(),
@@ -305,9 +306,13 @@ impl Builder<'_> {
                 effective_ns(o.namespace.as_deref(), &o.kind),
             );
             if let Some(first) = seen.insert(key, o) {
+                let first = Origin {
+                    file: self.rel(&normalize(&first.origin.file)),
+                    line: first.origin.line,
+                };
                 let msg = format!(
-                    "{} `{}` is defined twice (also at {}): kustomize fails to build (may not add resource with an already registered id)",
-                    o.kind, o.name, first.origin
+                    "{} `{}` is defined twice (also at {first}): kustomize fails to build (may not add resource with an already registered id)",
+                    o.kind, o.name
                 );
                 self.problem(ProblemKind::BuildError, &o.origin.file, o.origin.line, msg);
             }

@@ -65,6 +65,10 @@ impl Builder<'_> {
 
     /// `generators:` files: only kustomize's builtin generator kinds are modelled.
     pub(super) fn generator_files(&mut self, level: &Level, acc: &mut Vec<Obj>) {
+        // The level's generator configurations are one resource map: a second one with the
+        // same kind, name and namespace is refused (kustomize api/resmap/reswrangler.go
+        // `Append`, "may not add resource with an already registered id").
+        let mut declared: Vec<(GeneratedKind, String, Option<String>, Origin)> = Vec::new();
         for (i, entry) in str_list(&level.k, "generators").iter().enumerate() {
             let o = level.at("generators", Some(i));
             if entry.contains('\n') || entry.contains(": ") {
@@ -87,21 +91,52 @@ impl Builder<'_> {
                     continue;
                 };
                 let (name, namespace, line) = metadata_identity(v, d);
+                let origin = Origin {
+                    file: path.clone(),
+                    line,
+                };
+                if self.declared_twice(&mut declared, (kind, &name, &namespace), &origin) {
+                    continue;
+                }
                 let entry = Entry {
                     kind,
                     name,
                     namespace,
                     args: v,
                     global: None,
-                    origin: Origin {
-                        file: path.clone(),
-                        line,
-                    },
+                    origin,
                     from_generators_file: true,
                 };
                 self.generate(acc, &level.dir, entry);
             }
         }
+    }
+
+    /// True (with a problem) when a generator of this kind, name and namespace was declared
+    /// before at this level; else records it in `declared`.
+    fn declared_twice(
+        &mut self,
+        declared: &mut Vec<(GeneratedKind, String, Option<String>, Origin)>,
+        (kind, name, namespace): (GeneratedKind, &str, &Option<String>),
+        at: &Origin,
+    ) -> bool {
+        let first = declared
+            .iter()
+            .find(|(k, n, ns, _)| *k == kind && n == name && ns == namespace);
+        let Some((_, _, _, first)) = first else {
+            declared.push((kind, name.to_owned(), namespace.clone(), at.clone()));
+            return false;
+        };
+        let first = Origin {
+            file: self.rel(&super::normalize(&first.file)),
+            line: first.line,
+        };
+        let msg = format!(
+            "{}Generator `{name}` is declared twice under `generators:` (also at {first}): kustomize fails to build (may not add resource with an already registered id)",
+            kind.kind()
+        );
+        self.problem(ProblemKind::BuildError, &at.file, at.line, msg);
+        true
     }
 
     /// The kind a generator document produces, or None (with a problem) when it is not a
