@@ -105,6 +105,14 @@ fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
     hits.iter().filter(|h| h.rule == rule).collect()
 }
 
+/// The 1-based line of the first line of `rel` containing `needle`.
+fn line_of(root: &Path, rel: &str, needle: &str) -> u64 {
+    let text = std::fs::read_to_string(root.join(rel)).unwrap();
+    let idx = text.lines().position(|l| l.contains(needle));
+    assert!(idx.is_some(), "{needle:?} not in {rel}");
+    u64::try_from(idx.unwrap() + 1).unwrap()
+}
+
 // ---------------------------------------------------------------------------------------------
 // behavior: replace
 
@@ -281,4 +289,110 @@ fn one_generator_name_declared_twice_under_generators_is_a_build_error() {
             "may not add resource with an already registered id: SecretGenerator.builtin.[noGrp]/gen-secrets",
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// kind: List
+
+const LIST: &str = "\
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: v1
+    kind: Secret
+    metadata:
+      name: plain
+    stringData:
+      A: \"\"
+  - apiVersion: v1
+    kind: List
+    items:
+      - apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: app
+        spec:
+          selector:
+            matchLabels:
+              app: a
+          template:
+            metadata:
+              labels:
+                app: a
+            spec:
+              containers:
+                - name: c
+                  image: nginx
+                  env:
+                    - name: V
+                      valueFrom:
+                        secretKeyRef:
+                          name: plain
+                          key: B
+";
+
+/// kustomize renders the items of a `List` (nested ones too): the model has them, so the
+/// Deployment inside reading a key the Secret inside lacks is reported at that reference, and
+/// nothing is left unmodelled.
+#[test]
+fn the_items_of_a_list_are_in_the_model() {
+    let Some(t) = repo(&[
+        (
+            "overlays/dev/kustomization.yaml",
+            "namespace: app\nresources:\n  - list.yaml\n",
+        ),
+        ("overlays/dev/list.yaml", LIST),
+    ]) else {
+        return;
+    };
+    if let Some(render) = kubectl_build(t.path(), "overlays/dev") {
+        let render = render.unwrap();
+        for line in ["kind: Secret", "name: plain", "kind: Deployment", "key: B"] {
+            assert!(render.contains(line), "{render}");
+        }
+    }
+    let (code, hits) = check(t.path(), &["--release", "dev"]);
+    assert_eq!(code, 1, "{hits:?}");
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].rule, "missing-secret-key", "{hits:?}");
+    // At the reference: the `name:` under `secretKeyRef:`, inside the nested List.
+    let line = line_of(t.path(), "overlays/dev/list.yaml", "secretKeyRef:") + 1;
+    assert_eq!(
+        (hits[0].path.as_str(), hits[0].line),
+        ("overlays/dev/list.yaml", line)
+    );
+}
+
+/// A `SealedSecret` inside a `List` is rendered, but the rules read SealedSecrets from their
+/// files document by document: the overlay is reported not fully modelled at the item, not
+/// passed.
+#[test]
+fn a_sealed_secret_inside_a_list_is_not_passed_unread() {
+    let list = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: bitnami.com/v1alpha1\n    kind: SealedSecret\n    metadata:\n      name: app-secrets\n      annotations:\n        emp-seal.dev/sealed-for: strict other/app-secrets\n    spec:\n      encryptedData: {}\n";
+    let Some(t) = repo(&[
+        (
+            "overlays/dev/kustomization.yaml",
+            "namespace: app\nresources:\n  - list.yaml\n",
+        ),
+        ("overlays/dev/list.yaml", list),
+    ]) else {
+        return;
+    };
+    if let Some(render) = kubectl_build(t.path(), "overlays/dev") {
+        assert!(render.unwrap().contains("kind: SealedSecret"));
+    }
+    let (code, hits) = check(t.path(), &["--release", "dev"]);
+    assert_eq!(code, 1, "{hits:?}");
+    let gaps = of(&hits, "overlay-not-modelled");
+    assert_eq!(gaps.len(), 1, "{hits:?}");
+    let line = line_of(t.path(), "overlays/dev/list.yaml", "- apiVersion: bitnami");
+    assert_eq!(
+        (gaps[0].path.as_str(), gaps[0].line),
+        ("overlays/dev/list.yaml", line)
+    );
+    assert!(
+        gaps[0].message.contains("app-secrets"),
+        "{}",
+        gaps[0].message
+    );
 }
