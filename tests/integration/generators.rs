@@ -396,3 +396,183 @@ fn a_sealed_secret_inside_a_list_is_not_passed_unread() {
         gaps[0].message
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Generator entries kustomize refuses
+
+/// Overlay `dev`: a Deployment taking every key of Secret `s`, the given generator entries, and
+/// `dev.env.example` (`A=`).
+fn refused_case(generators: &str) -> Option<tempfile::TempDir> {
+    let k = format!("resources:\n  - deploy.yaml\n{generators}");
+    repo(&[
+        ("overlays/dev/kustomization.yaml", &k),
+        ("overlays/dev/deploy.yaml", &deployment_env_from("s")),
+        ("overlays/dev/dev.env.example", "A=\n"),
+    ])
+}
+
+/// Each entry kustomize refuses is one `overlay-build-error` in the kustomization, at the line
+/// holding the needle; kubectl fails on it.
+#[test]
+fn generator_entries_kustomize_refuses_are_build_errors() {
+    let named = "secretGenerator:\n  - name: s\n    envs:\n      - dev.env\n";
+    let cases = [
+        (
+            format!("{named}    files:\n      - tls.key=key.pem\n"),
+            "name: s",
+            "key.pem",
+            "evalsymlink failure",
+        ),
+        (
+            format!("{named}  - literals:\n      - B=\n"),
+            "- literals:",
+            "without a name",
+            "must have a name",
+        ),
+        (
+            "secretGenerator:\n  - name: s\n    envs: dev.env\n".to_owned(),
+            "envs:",
+            "a list of strings",
+            "cannot unmarshal string",
+        ),
+        (
+            format!("{named}    literals: B=1\n"),
+            "literals:",
+            "a list of strings",
+            "cannot unmarshal string",
+        ),
+        (
+            format!("{named}    options:\n      disableNameSuffixHash: \"true\"\n"),
+            "disableNameSuffixHash",
+            "true or false",
+            "cannot unmarshal string",
+        ),
+        (
+            format!("{named}    options: {{immutable: 'yes'}}\n"),
+            "options:",
+            "true or false",
+            "cannot unmarshal string",
+        ),
+        (
+            format!("generatorOptions:\n  disableNameSuffixHash: \"yes\"\n{named}"),
+            "disableNameSuffixHash",
+            "true or false",
+            "cannot unmarshal string",
+        ),
+        (
+            format!("{named}    literals:\n      - \"=\"\n"),
+            "name: s",
+            "literals",
+            "invalid literal source",
+        ),
+        (
+            format!("{named}    files:\n      - a=b=c\n"),
+            "name: s",
+            "a=b=c",
+            "contains '='",
+        ),
+        (
+            format!("{named}    files:\n      - =dev.env.example\n"),
+            "name: s",
+            "=dev.env.example",
+            "missing key name",
+        ),
+    ];
+    for (generators, needle, words, kubectl_says) in cases {
+        let Some(t) = refused_case(&generators) else {
+            return;
+        };
+        one_build_error(
+            t.path(),
+            "overlays/dev",
+            ("overlays/dev/kustomization.yaml", needle, 1),
+            words,
+            kubectl_says,
+        );
+    }
+}
+
+/// A `files:` source that is absent like an env file, with a tracked `.example` beside it,
+/// stands in for it as an env file's example does: no build error.
+#[test]
+fn an_absent_generator_file_with_an_example_is_not_an_error() {
+    let generators = "secretGenerator:\n  - name: s\n    files:\n      - A=token.env\n";
+    let k = format!("resources:\n  - deploy.yaml\n{generators}");
+    let Some(t) = repo(&[
+        ("overlays/dev/kustomization.yaml", &k),
+        ("overlays/dev/deploy.yaml", &deployment_reading("s", "A")),
+        ("overlays/dev/token.env.example", "x"),
+    ]) else {
+        return;
+    };
+    if let Some(render) = kubectl_build(t.path(), "overlays/dev") {
+        assert!(render.unwrap().contains("A: eA=="));
+    }
+    let (_, hits) = check(t.path(), &[]);
+    assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+}
+
+/// A `ConfigMap` generator giving one key from its env file and its literals is refused by
+/// kustomize ("illegally repeats the key").
+#[test]
+fn a_config_map_generator_repeating_a_key_is_a_build_error() {
+    let generators = "secretGenerator:\n  - name: s\n    envs:\n      - dev.env\nconfigMapGenerator:\n  - name: cm\n    envs:\n      - config.properties\n    literals:\n      - A=1\n";
+    let Some(t) = refused_case(generators) else {
+        return;
+    };
+    write(t.path(), "overlays/dev/config.properties", "A=0\n");
+    common::git(t.path(), &["add", "-A"]);
+    one_build_error(
+        t.path(),
+        "overlays/dev",
+        ("overlays/dev/kustomization.yaml", "name: cm", 1),
+        "key `A` twice",
+        "illegally repeats the key",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// generatorOptions, YAML 1.1 booleans and behavior
+
+/// Overlay `dev`: a `TriggerAuthentication` naming Secret `s` (a field kustomize does not
+/// rewrite, so the Secret must render without a hash) and the given generator settings.
+fn unhashed_case(kustomization: &str) -> Option<tempfile::TempDir> {
+    let ta = "apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: ta\nspec:\n  secretTargetRef:\n    - parameter: p\n      name: s\n      key: A\n";
+    let k = format!("resources:\n  - ta.yaml\n{kustomization}");
+    repo(&[
+        ("overlays/dev/kustomization.yaml", &k),
+        ("overlays/dev/ta.yaml", ta),
+        ("overlays/dev/dev.env.example", "A=\n"),
+    ])
+}
+
+/// kubectl renders Secret `s` without a hash suffix, and check passes: a global
+/// `disableNameSuffixHash: true` wins over the entry's `false`; a YAML 1.1 `yes`/`on` is true in
+/// a kustomization; an unknown `behavior` (`Create`, `MERGE`) creates.
+#[test]
+fn generator_settings_kustomize_accepts_are_read_as_it_reads_them() {
+    let entry = "secretGenerator:\n  - name: s\n    envs:\n      - dev.env\n";
+    let cases = [
+        format!(
+            "generatorOptions:\n  disableNameSuffixHash: true\n{entry}    options:\n      disableNameSuffixHash: false\n"
+        ),
+        format!("generatorOptions:\n  disableNameSuffixHash: yes\n{entry}"),
+        format!("{entry}    options: {{disableNameSuffixHash: On}}\n"),
+        format!("{entry}    behavior: Create\n    options:\n      disableNameSuffixHash: Y\n"),
+        format!("{entry}    behavior: MERGE\n    options:\n      disableNameSuffixHash: true\n"),
+    ];
+    for k in cases {
+        let Some(t) = unhashed_case(&k) else {
+            return;
+        };
+        if let Some(render) = kubectl_build(t.path(), "overlays/dev") {
+            let render = render.unwrap();
+            assert!(
+                render.contains("kind: Secret\nmetadata:\n  name: s\n"),
+                "{k}\n{render}"
+            );
+        }
+        let (code, hits) = check(t.path(), &[]);
+        assert_eq!((code, hits.len()), (0, 0), "{k}\n{hits:?}");
+    }
+}
