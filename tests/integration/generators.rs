@@ -576,3 +576,30 @@ fn generator_settings_kustomize_accepts_are_read_as_it_reads_them() {
         assert_eq!((code, hits.len()), (0, 0), "{k}\n{hits:?}");
     }
 }
+
+/// A `generators:` file's field in another case (`Literals:`) is read by kustomize (Go's JSON
+/// decoding matches field names case-insensitively), not by the model: the overlay is reported
+/// not fully modelled, as for an inline entry, and the model's findings are unverified.
+#[test]
+fn a_generator_file_field_in_another_case_is_not_modelled() {
+    let Some(t) = unhashed_case("generators:\n  - g.yaml\n") else {
+        return;
+    };
+    let g = "apiVersion: builtin\nkind: SecretGenerator\nmetadata:\n  name: s\nLiterals:\n  - A=\noptions:\n  disableNameSuffixHash: true\n";
+    write(t.path(), "overlays/dev/g.yaml", g);
+    common::git(t.path(), &["add", "-A"]);
+    if let Some(render) = kubectl_build(t.path(), "overlays/dev") {
+        assert!(render.unwrap().contains("  A: \"\""));
+    }
+    let (_, hits) = check(t.path(), &[]);
+    // The model's findings stand, marked unverified (as for an inline entry's `Envs:`).
+    let missing = of(&hits, "missing-secret-key");
+    assert!(missing.iter().all(|h| h.unverified.is_some()), "{hits:?}");
+    let gaps = of(&hits, "overlay-not-modelled");
+    assert_eq!(gaps.len(), 1, "{hits:?}");
+    let line = line_of(t.path(), "overlays/dev/g.yaml", "Literals:");
+    assert_eq!(
+        (gaps[0].path.as_str(), gaps[0].line),
+        ("overlays/dev/g.yaml", line)
+    );
+}

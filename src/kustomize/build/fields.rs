@@ -205,6 +205,14 @@ impl Builder<'_> {
                     Some(key) if known.contains(&key) && key != "name" && key != "namespace" => {
                         self.check_generator_shape(key, v, doc, file, parent);
                     }
+                    // Go's encoding/json matches field names case-insensitively: kustomize
+                    // reads `Literals:` as `literals`, the model the exact spelling only.
+                    Some(key) if known.iter().any(|f| f.eq_ignore_ascii_case(key)) => {
+                        let line = doc.line_of(&[parent, &[Seg::Key(key.to_owned())]].concat());
+                        let (kind, msg) =
+                            unknown_field("generator", key, known, "the generated keys may differ");
+                        self.problem(kind, file, line, msg);
+                    }
                     _ => {}
                 }
             }
