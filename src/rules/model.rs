@@ -13,7 +13,7 @@ use super::locate::at_yaml;
 use crate::cert::Certificate;
 use crate::envfile::EnvLint;
 use crate::finding::Location;
-use crate::kustomize::{GeneratedKind, Identity, Overlay, Problem, SecretSource};
+use crate::kustomize::{Behavior, GeneratedKind, Identity, Overlay, Problem, SecretSource};
 use crate::sealedsecret::{
     CERT_SHA256_ANNOTATION, SealedSecretDoc, SealedSecretError, SealedSecretFile,
 };
@@ -271,7 +271,9 @@ pub(crate) fn key_list<'k>(tree: &TreeModel, keys: impl IntoIterator<Item = &'k 
 /// - a `SealedSecret`: its `encryptedData` keys and `spec.template.data` keys;
 /// - a `v1` Secret resource: its `data` and `stringData` keys (read by the caller);
 /// - a generated Secret: the generator's keys, with each env file that is not present locally
-///   replaced by its `.example`'s keys (`None` if one of those is missing too).
+///   replaced by its `.example`'s keys (`None` if one of those is missing too). A `merge` entry
+///   adds its keys, a `replace` entry drops every earlier one's (kustomize
+///   api/resmap/reswrangler.go `appendReplaceOrMerge`).
 pub fn generated_keys(
     tree: &TreeModel,
     ov: &OverlayModel,
@@ -286,6 +288,9 @@ pub fn generated_keys(
     }
     let mut keys = BTreeSet::new();
     for spec in &g.specs {
+        if spec.behavior == Behavior::Replace {
+            keys.clear();
+        }
         for env in &spec.envs {
             let path = path_str(env);
             let model = tree

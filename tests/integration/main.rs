@@ -15,6 +15,7 @@ mod fetch_https;
 mod fixtures;
 mod fsio;
 mod gate;
+mod generators;
 mod issue16_scan;
 mod issue17;
 mod k8s_tree;

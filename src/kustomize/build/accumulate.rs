@@ -15,6 +15,7 @@ use super::fields::kline;
 use super::obj::{Obj, Source, effective_ns, get_str, meta_str, metadata_identity, str_list};
 use super::{Builder, YAML_SYNTAX_PREFIX, lock, normalize};
 use crate::workspace::kustomization_file;
+use crate::yamlpos::Seg;
 
 /// One kustomization being accumulated.
 pub(super) struct Level {
@@ -219,17 +220,18 @@ impl Builder<'_> {
         };
         self.record_manifest(path, &docs);
         let file = self.rel(path);
+        // Lists inside a List's items, expanded after the file's documents.
+        let mut nested: Vec<(Arc<Doc>, Vec<Seg>)> = Vec::new();
         for d in docs.iter() {
             let Ok(v) = &d.value else { continue };
             // Kept in the model even when kustomize would refuse it, so that `seal` still finds
             // the SealedSecret file it must name in its error.
             self.check_object(v, d, path);
-            let kind = get_str(v, "kind").unwrap_or_default().to_owned();
-            if kind.ends_with("List") && v.get("items").is_some() {
-                let msg = format!("`{kind}` documents are not expanded");
-                self.problem(ProblemKind::NotModelled, path, d.start_line, msg);
+            if is_list(v) {
+                self.list_items(d, &[], path, acc, &mut nested);
                 continue;
             }
+            let kind = get_str(v, "kind").unwrap_or_default().to_owned();
             let api_version = get_str(v, "apiVersion").unwrap_or_default().to_owned();
             let (name, namespace, name_line) = metadata_identity(v, d);
             let origin = Origin {
@@ -242,6 +244,107 @@ impl Builder<'_> {
             o.sources.push(Source::Doc(Arc::clone(d), file.clone()));
             acc.push(o);
         }
+        while !nested.is_empty() {
+            for (d, at) in std::mem::take(&mut nested) {
+                self.list_items(&d, &at, path, acc, &mut nested);
+            }
+        }
+    }
+
+    /// The items of the `List` at `at` in document `d` (kustomize api/resource/factory.go
+    /// `inlineAnyEmbeddedLists`: a kind ending in `List` stands for its `items`; absent or null
+    /// items are an empty list), each an object located at its item; an item that is itself a
+    /// list goes to `nested`.
+    fn list_items(
+        &mut self,
+        d: &Arc<Doc>,
+        at: &[Seg],
+        path: &Path,
+        acc: &mut Vec<Obj>,
+        nested: &mut Vec<(Arc<Doc>, Vec<Seg>)>,
+    ) {
+        let Ok(root) = &d.value else { return };
+        let Some(list) = at_path(root, at) else {
+            return;
+        };
+        let items = match list.get("items") {
+            None | Some(Value::Null) => return,
+            Some(Value::Sequence(items)) => items,
+            Some(_) => {
+                let line = d.line_of(&[at, &[Seg::from("items")]].concat());
+                let msg = format!(
+                    "`items` of the `List` in {} is not a list: kustomize fails to build",
+                    self.rel(path).display()
+                );
+                self.problem(ProblemKind::BuildError, path, line, msg);
+                return;
+            }
+        };
+        let file = self.rel(path);
+        for (i, item) in items.iter().enumerate() {
+            let item_at = [at, &[Seg::from("items"), Seg::Index(i)]].concat();
+            if is_list(item) {
+                nested.push((Arc::clone(d), item_at));
+                continue;
+            }
+            let line = d.line_of(&item_at);
+            if !self.check_item(item, &file, line) {
+                continue;
+            }
+            let name_at = [&item_at[..], &[Seg::from("metadata"), Seg::from("name")]].concat();
+            let (name, namespace) = super::obj::name_and_namespace(item);
+            let api_version = get_str(item, "apiVersion").unwrap_or_default().to_owned();
+            let kind = get_str(item, "kind").unwrap_or_default().to_owned();
+            let value = Arc::new(item.clone());
+            let origin = Origin {
+                file: file.clone(),
+                line,
+            };
+            if kind == "SealedSecret" {
+                // The rules read a SealedSecret's identity, scope, records and keys from its
+                // file with the `sealedsecret` reader, which reads documents, not list items.
+                let msg = format!(
+                    "SealedSecret `{name}` is an item of a `List`: its sealed identity, scope and keys are not read"
+                );
+                self.problem(ProblemKind::NotModelled, &file, line, msg);
+            }
+            let mut o = Obj::new(
+                api_version,
+                kind,
+                (name, namespace),
+                Arc::clone(&value),
+                origin,
+            );
+            o.doc_index = d.index;
+            o.name_line = d.line_of(&name_at);
+            o.sources.push(Source::Item {
+                doc: Arc::clone(d),
+                file: file.clone(),
+                at: item_at,
+                value,
+            });
+            acc.push(o);
+        }
+    }
+
+    /// False (with a problem) when a `List` item is not an object kustomize accepts: a mapping
+    /// with a `kind` and a string `metadata.name` (api/resource/factory.go).
+    fn check_item(&mut self, item: &Value, file: &Path, line: usize) -> bool {
+        let what = if !item.is_mapping() {
+            "is not a mapping (a Kubernetes object)"
+        } else if get_str(item, "kind").is_none_or(str::is_empty) {
+            "has no kind (missing kind in object)"
+        } else if meta_str(item, "name").is_none_or(str::is_empty) {
+            "has no metadata.name (missing metadata.name in object)"
+        } else {
+            return true;
+        };
+        let msg = format!(
+            "a `List` item of {} {what}: kustomize fails to build",
+            file.display()
+        );
+        self.problem(ProblemKind::BuildError, file, line, msg);
+        false
     }
 
     /// Records a resource file whose every document parsed for [`super::ParseCache::manifests`].
@@ -276,8 +379,8 @@ impl Builder<'_> {
             "is not a mapping (a Kubernetes object)"
         } else if kind.is_none_or(str::is_empty) {
             "has no kind (missing kind in object)"
-        } else if v.get("items").is_some() && kind.is_some_and(|k| k.ends_with("List")) {
-            return;
+        } else if kind.is_some_and(|k| k.ends_with("List")) {
+            return; // its items are checked one by one (`check_item`)
         } else if meta_str(v, "name").is_none_or(str::is_empty) {
             "has no metadata.name (missing metadata.name in object)"
         } else {
@@ -294,10 +397,11 @@ impl Builder<'_> {
     /// kustomize's resource map refuses a second object with the same id (group, version, kind,
     /// name, namespace): api/resmap/reswrangler.go `Append`, "may not add resource with an
     /// already registered id". Checked once the level's resources are accumulated, before any
-    /// transform changes the ids.
+    /// transform changes the ids. Generated objects count too: two bases generating the same
+    /// Secret collide, their names carrying no hash yet (it is added at the top only).
     fn check_unique_ids(&mut self, acc: &[Obj]) {
         let mut seen: HashMap<(&str, &str, &str, &str), &Obj> = HashMap::with_capacity(acc.len());
-        for o in acc.iter().filter(|o| o.generated.is_none()) {
+        for o in acc {
             let key = (
                 o.api_version.as_str(),
                 o.kind.as_str(),
@@ -305,14 +409,31 @@ impl Builder<'_> {
                 effective_ns(o.namespace.as_deref(), &o.kind),
             );
             if let Some(first) = seen.insert(key, o) {
+                let first = Origin {
+                    file: self.rel(&normalize(&first.origin.file)),
+                    line: first.origin.line,
+                };
                 let msg = format!(
-                    "{} `{}` is defined twice (also at {}): kustomize fails to build (may not add resource with an already registered id)",
-                    o.kind, o.name, first.origin
+                    "{} `{}` is defined twice (also at {first}): kustomize fails to build (may not add resource with an already registered id)",
+                    o.kind, o.name
                 );
                 self.problem(ProblemKind::BuildError, &o.origin.file, o.origin.line, msg);
             }
         }
     }
+}
+
+/// A kind kustomize expands into its `items` (`List`, `SecretList`, ...).
+fn is_list(v: &Value) -> bool {
+    get_str(v, "kind").is_some_and(|k| k.ends_with("List"))
+}
+
+/// The value at `at` (mapping keys and sequence indexes) in `v`.
+fn at_path<'v>(v: &'v Value, at: &[Seg]) -> Option<&'v Value> {
+    at.iter().try_fold(v, |v, s| match s {
+        Seg::Key(k) => v.get(k.as_str()),
+        Seg::Index(i) => v.as_sequence()?.get(*i),
+    })
 }
 
 /// True when a file that is not named as YAML starts with a PEM header.

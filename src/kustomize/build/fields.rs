@@ -190,8 +190,10 @@ impl Builder<'_> {
             (options, &opt_at[..], &GENERATOR_OPTIONS[..]),
         ];
         for (map, parent, known) in fields {
-            for key in map.iter().flat_map(|m| m.keys()).filter_map(Value::as_str) {
+            for (key, v) in map.iter().flat_map(|m| m.iter()) {
+                let Some(key) = key.as_str() else { continue };
                 if known.contains(&key) {
+                    self.check_generator_shape(key, v, kdoc, kfile, parent);
                     continue;
                 }
                 let line = kdoc.line_of(&[parent, &[Seg::Key(key.to_owned())]].concat());
@@ -200,6 +202,65 @@ impl Builder<'_> {
                 self.problem(kind, kfile, line, msg);
             }
         }
+    }
+
+    /// The fields of a `generators:` file's generator of the wrong type (kustomize decodes it
+    /// leniently: an unknown field is ignored, a wrong type fails the build: "fails
+    /// configuration: error unmarshaling JSON").
+    pub(super) fn check_generator_file_shapes(&mut self, v: &Value, doc: &Doc, file: &Path) {
+        let opt_at = [Seg::Key("options".into())];
+        let options = v.get("options").and_then(Value::as_mapping);
+        let fields = [
+            (v.as_mapping(), &[][..], &GENERATOR_ARGS[..]),
+            (options, &opt_at[..], &GENERATOR_OPTIONS[..]),
+        ];
+        for (map, parent, known) in fields {
+            for (key, v) in map.iter().flat_map(|m| m.iter()) {
+                match key.as_str() {
+                    Some(key) if known.contains(&key) && key != "name" && key != "namespace" => {
+                        self.check_generator_shape(key, v, doc, file, parent);
+                    }
+                    // Go's encoding/json matches field names case-insensitively: kustomize
+                    // reads `Literals:` as `literals`, the model the exact spelling only.
+                    Some(key) if known.iter().any(|f| f.eq_ignore_ascii_case(key)) => {
+                        let line = doc.line_of(&[parent, &[Seg::Key(key.to_owned())]].concat());
+                        let (kind, msg) =
+                            unknown_field("generator", key, known, "the generated keys may differ");
+                        self.problem(kind, file, line, msg);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// A generator field of the wrong type (kustomize decodes the kustomization strictly:
+    /// "json: cannot unmarshal string into Go struct field SecretArgs.secretGenerator.envs of
+    /// type []string"). The boolean options are judged where they are read
+    /// (`generate::option_flag`).
+    fn check_generator_shape(
+        &mut self,
+        key: &str,
+        v: &Value,
+        kdoc: &Doc,
+        kfile: &Path,
+        at: &[Seg],
+    ) {
+        let shape = match key {
+            "literals" | "files" | "envs" => Shape::StrList,
+            "options" => Shape::Map,
+            "labels" | "annotations" => Shape::StrMap,
+            "disableNameSuffixHash" | "immutable" => return,
+            _ => Shape::Str,
+        };
+        let Some(want) = shape_error(v, shape) else {
+            return;
+        };
+        let line = kdoc.line_of(&[at, &[Seg::Key(key.to_owned())]].concat());
+        let msg = format!(
+            "generator field `{key}` must be {want}: kustomize refuses the file (invalid Kustomization)"
+        );
+        self.problem(ProblemKind::BuildError, kfile, line, msg);
     }
 
     /// Non-empty fields the model does not replay.

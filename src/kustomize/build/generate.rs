@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use yaml_serde::Value;
 
+use super::super::docs::Doc;
 use super::super::{
     BareEnvKey, Behavior, FileSource, GeneratedKind, GeneratorSpec, Origin, ProblemKind,
 };
@@ -27,6 +28,9 @@ struct Entry<'a> {
     /// Its `name:` line.
     origin: Origin,
     from_generators_file: bool,
+    /// The document it is written in, and its path there.
+    doc: &'a Doc,
+    at: Vec<Seg>,
 }
 
 impl Builder<'_> {
@@ -57,6 +61,8 @@ impl Builder<'_> {
                         line,
                     },
                     from_generators_file: false,
+                    doc: &level.kdoc,
+                    at: at.to_vec(),
                 };
                 self.generate(acc, &level.dir, entry);
             }
@@ -65,6 +71,10 @@ impl Builder<'_> {
 
     /// `generators:` files: only kustomize's builtin generator kinds are modelled.
     pub(super) fn generator_files(&mut self, level: &Level, acc: &mut Vec<Obj>) {
+        // The level's generator configurations are one resource map: a second one with the
+        // same kind, name and namespace is refused (kustomize api/resmap/reswrangler.go
+        // `Append`, "may not add resource with an already registered id").
+        let mut declared: Vec<(GeneratedKind, String, Option<String>, Origin)> = Vec::new();
         for (i, entry) in str_list(&level.k, "generators").iter().enumerate() {
             let o = level.at("generators", Some(i));
             if entry.contains('\n') || entry.contains(": ") {
@@ -87,21 +97,55 @@ impl Builder<'_> {
                     continue;
                 };
                 let (name, namespace, line) = metadata_identity(v, d);
+                let origin = Origin {
+                    file: path.clone(),
+                    line,
+                };
+                if self.declared_twice(&mut declared, (kind, &name, &namespace), &origin) {
+                    continue;
+                }
+                self.check_generator_file_shapes(v, d, &path);
                 let entry = Entry {
                     kind,
                     name,
                     namespace,
                     args: v,
                     global: None,
-                    origin: Origin {
-                        file: path.clone(),
-                        line,
-                    },
+                    origin,
                     from_generators_file: true,
+                    doc: d,
+                    at: Vec::new(),
                 };
                 self.generate(acc, &level.dir, entry);
             }
         }
+    }
+
+    /// True (with a problem) when a generator of this kind, name and namespace was declared
+    /// before at this level; else records it in `declared`.
+    fn declared_twice(
+        &mut self,
+        declared: &mut Vec<(GeneratedKind, String, Option<String>, Origin)>,
+        (kind, name, namespace): (GeneratedKind, &str, &Option<String>),
+        at: &Origin,
+    ) -> bool {
+        let first = declared
+            .iter()
+            .find(|(k, n, ns, _)| *k == kind && n == name && ns == namespace);
+        let Some((_, _, _, first)) = first else {
+            declared.push((kind, name.to_owned(), namespace.clone(), at.clone()));
+            return false;
+        };
+        let first = Origin {
+            file: self.rel(&super::normalize(&first.file)),
+            line: first.line,
+        };
+        let msg = format!(
+            "{}Generator `{name}` is declared twice under `generators:` (also at {first}): kustomize fails to build (may not add resource with an already registered id)",
+            kind.kind()
+        );
+        self.problem(ProblemKind::BuildError, &at.file, at.line, msg);
+        true
     }
 
     /// The kind a generator document produces, or None (with a problem) when it is not a
@@ -143,16 +187,22 @@ impl Builder<'_> {
     /// Adds the generated object, or merges into / replaces an earlier one (kustomize
     /// api/resmap/reswrangler.go `appendReplaceOrMerge`).
     fn generate(&mut self, acc: &mut Vec<Obj>, dir: &Path, e: Entry<'_>) {
-        let behavior = match get_str(e.args, "behavior").unwrap_or("create") {
-            "merge" => Behavior::Merge,
-            "replace" => Behavior::Replace,
-            "create" | "" => Behavior::Create,
-            other => {
-                let msg = format!("unknown generator behavior `{other}`");
-                self.problem(ProblemKind::BuildError, &e.origin.file, e.origin.line, msg);
-                return;
-            }
+        // kustomize api/types/genargs.go `NewGenerationBehavior`: exactly `merge` or `replace`;
+        // any other string (`Create`, `MERGE`, a typo) is unspecified, which creates.
+        let behavior = match get_str(e.args, "behavior") {
+            Some("merge") => Behavior::Merge,
+            Some("replace") => Behavior::Replace,
+            _ => Behavior::Create,
         };
+        if e.name.is_empty() {
+            // kustomize api/internal/generators/utils.go `makeBaseNode`.
+            let msg = format!(
+                "a {} generator without a name: kustomize fails to build (a configmap must have a name)",
+                e.kind.kind()
+            );
+            self.problem(ProblemKind::BuildError, &e.origin.file, e.origin.line, msg);
+            return;
+        }
         let (spec, keys) = self.spec(dir, &e, behavior);
         let needs_hash = spec.disable_name_suffix_hash != Some(true);
         let kind = e.kind.kind();
@@ -221,14 +271,8 @@ impl Builder<'_> {
         e: &Entry<'_>,
         behavior: Behavior,
     ) -> (GeneratorSpec, Option<Vec<String>>) {
-        // kustomize api/types/generatoroptions.go MergeGlobalOptionsIntoLocal: a local setting
-        // wins over generatorOptions.
-        let disable = e
-            .args
-            .get("options")
-            .and_then(|o| o.get("disableNameSuffixHash"))
-            .or_else(|| e.global.and_then(|g| g.get("disableNameSuffixHash")))
-            .and_then(Value::as_bool);
+        let disable = self.option_flag(e, "disableNameSuffixHash");
+        self.option_flag(e, "immutable");
         let mut envs: Vec<PathBuf> = str_list(e.args, "envs")
             .iter()
             .map(|f| dir.join(f))
@@ -238,7 +282,7 @@ impl Builder<'_> {
         let mut filled_literals: Vec<String> = Vec::new();
         for (i, l) in str_list(e.args, "literals").iter().enumerate() {
             match l.split_once('=') {
-                Some((k, v)) => {
+                Some((k, v)) if !k.is_empty() => {
                     literal_keys.push(k.to_owned());
                     // kustomize api/kv/kv.go parseLiteralSource strips one pair of quotes.
                     let unquoted = ['"', '\'']
@@ -251,9 +295,9 @@ impl Builder<'_> {
                 }
                 // kustomize api/kv/kv.go parseLiteralSource: "invalid literal source". Its
                 // message quotes the item, which may be a piece of a value: never a key name.
-                None => {
+                _ => {
                     let msg = format!(
-                        "item {} of `literals:` has no '=' (content not shown): kustomize fails to build",
+                        "item {} of `literals:` has no '=' or no key before it (content not shown): kustomize fails to build",
                         i + 1
                     );
                     self.problem(ProblemKind::BuildError, &e.origin.file, e.origin.line, msg);
@@ -262,13 +306,16 @@ impl Builder<'_> {
         }
         let files: Vec<FileSource> = str_list(e.args, "files")
             .iter()
-            .map(|f| self.file_source(dir, f))
+            .filter_map(|f| self.file_source(dir, f, &e.origin))
             .collect();
         let mut bare_env_keys = Vec::new();
         let mut keys = self.env_keys(dir, &envs, &e.origin, &mut bare_env_keys);
         if let Some(k) = keys.as_mut() {
             k.extend(literal_keys.iter().cloned());
             k.extend(files.iter().map(|f| f.key.clone()));
+            if e.kind == GeneratedKind::ConfigMap {
+                self.repeated_key(e, k, &bare_env_keys);
+            }
         }
         let spec = GeneratorSpec {
             origin: Origin {
@@ -288,19 +335,37 @@ impl Builder<'_> {
         (spec, keys)
     }
 
-    /// A `files:` entry, `[key=]path`; the key defaults to the file's name.
-    fn file_source(&self, dir: &Path, entry: &str) -> FileSource {
+    /// A `files:` entry, `[key=]path`; the key defaults to the file's name. None (with a
+    /// problem) when kustomize refuses it: api/kv/kv.go `ParseFileSource` (a missing key or
+    /// path, more than one '='), or a file that cannot be read and has no `.example` standing
+    /// in for it (as for `envs:`, see `env_keys`).
+    fn file_source(&mut self, dir: &Path, entry: &str, origin: &Origin) -> Option<FileSource> {
         let (key, path) = match entry.split_once('=') {
-            Some((k, p)) => (k.to_owned(), p),
             None => {
                 let name = Path::new(entry).file_name().unwrap_or_default();
                 (name.to_string_lossy().into_owned(), entry)
             }
+            Some((k, p)) if !k.is_empty() && !p.is_empty() && !p.contains('=') => (k.to_owned(), p),
+            Some(_) => {
+                let msg = format!(
+                    "`files:` entry `{entry}` is not `[key=]path` with one '=' and both parts: kustomize fails to build"
+                );
+                self.problem(ProblemKind::BuildError, &origin.file, origin.line, msg);
+                return None;
+            }
         };
-        FileSource {
-            key,
-            path: self.rel(&dir.join(path)),
+        let full = dir.join(path);
+        if !full.is_file() && !has_example(&full) {
+            let msg = format!(
+                "file {} (`files:` entry for key `{key}`) cannot be read: kustomize fails to build",
+                self.rel(&super::normalize(&full)).display()
+            );
+            self.problem(ProblemKind::Invalid, &origin.file, origin.line, msg);
         }
+        Some(FileSource {
+            key,
+            path: self.rel(&full),
+        })
     }
 
     /// The key names of `envs`, or None when one of them cannot be read for its keys. The keys
@@ -353,6 +418,117 @@ impl Builder<'_> {
             keys = None;
         }
         keys
+    }
+}
+
+impl Builder<'_> {
+    /// A key a `ConfigMap` generator entry gives twice (its env files, literals and files
+    /// together): kustomize api/internal/generators/utils.go `makeValidatedDataMap` fails
+    /// ("illegally repeats the key"). A Secret generator's are the rule
+    /// `example-generator-mismatch`'s. A key from an env line without '=' is not shown.
+    fn repeated_key(&mut self, e: &Entry<'_>, keys: &[String], bare: &[BareEnvKey]) {
+        let Some(k) = keys
+            .iter()
+            .enumerate()
+            .find(|(i, k)| keys[..*i].contains(k))
+            .map(|(_, k)| k)
+        else {
+            return;
+        };
+        let shown = if bare.iter().any(|b| &b.key == k) {
+            "a key (from a line without '=', not shown)".to_owned()
+        } else {
+            format!("key `{k}`")
+        };
+        let msg = format!(
+            "ConfigMap generator `{}` gives {shown} twice (env files, literals and files together): kustomize fails to build (illegally repeats the key)",
+            e.name
+        );
+        self.problem(ProblemKind::BuildError, &e.origin.file, e.origin.line, msg);
+    }
+
+    /// A boolean generator option after `generatorOptions` is merged in (kustomize
+    /// api/types/generatoroptions.go `MergeGlobalOptionsIntoLocal`: a global `true` sets the
+    /// entry's, whatever the entry says; else the entry's own setting). None when neither sets
+    /// it, or one is not a boolean (a problem).
+    fn option_flag(&mut self, e: &Entry<'_>, name: &str) -> Option<bool> {
+        let local_at = [&e.at[..], &[Seg::from("options"), Seg::from(name)]].concat();
+        let local = e.args.get("options").and_then(|o| o.get(name));
+        let local = self.bool_field(e, local, &local_at);
+        let global_at = [Seg::from("generatorOptions"), Seg::from(name)];
+        let global = e.global.and_then(|g| g.get(name));
+        let global = self.bool_field(e, global, &global_at);
+        if global == Some(true) {
+            return Some(true);
+        }
+        local.or(global)
+    }
+
+    /// A boolean field as kustomize decodes it. A kustomization is read as YAML 1.1 (go-yaml v2,
+    /// through sigs.k8s.io/yaml): an unquoted `yes`/`no`/`on`/`off`/`y`/`n` in any of the
+    /// spellings go-yaml v2 `resolve.go` lists is a boolean. A `generators:` file is read by
+    /// kyaml as YAML 1.2, like the model (`true`/`false` only). Anything else fails the build
+    /// ("cannot unmarshal string into Go struct field ... of type bool").
+    fn bool_field(&mut self, e: &Entry<'_>, v: Option<&Value>, at: &[Seg]) -> Option<bool> {
+        let key = match at.last() {
+            Some(Seg::Key(k)) => k.clone(),
+            _ => String::new(),
+        };
+        let word = match v? {
+            Value::Null => return None,
+            Value::Bool(b) => return Some(*b),
+            Value::String(s) if !e.from_generators_file => yaml11_bool(s),
+            _ => None,
+        };
+        let line = e.doc.line_of(at);
+        let plain = word.and_then(|_| plain_scalar(e.doc, line, &key));
+        match (word, plain) {
+            (Some(b), Some(true)) => return Some(b),
+            (Some(_), None) => {
+                let msg = format!(
+                    "cannot tell whether `{key}` is quoted (a string kustomize refuses) or not (a YAML 1.1 boolean)"
+                );
+                self.problem(ProblemKind::NotModelled, &e.origin.file, line, msg);
+                return None;
+            }
+            _ => {}
+        }
+        let msg = format!(
+            "`{key}` must be true or false: kustomize fails to build (cannot unmarshal into Go struct field of type bool)"
+        );
+        self.problem(ProblemKind::BuildError, &e.origin.file, line, msg);
+        None
+    }
+}
+
+/// The boolean a YAML 1.1 plain scalar stands for (go-yaml v2 `resolve.go`).
+fn yaml11_bool(s: &str) -> Option<bool> {
+    const TRUE: [&str; 11] = [
+        "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
+    ];
+    const FALSE: [&str; 11] = [
+        "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
+    ];
+    if TRUE.contains(&s) {
+        Some(true)
+    } else if FALSE.contains(&s) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Whether the value of `key` on `line` of `doc` is written plain (Some(true)) or quoted
+/// (Some(false)); None when the line does not show it.
+fn plain_scalar(doc: &Doc, line: usize, key: &str) -> Option<bool> {
+    let text = doc.text.lines().nth(line.checked_sub(doc.start_line)?)?;
+    let (_, rest) = text.split_once(key)?;
+    let rest = rest.trim_start_matches(['"', '\'']).trim_start();
+    let value = rest.strip_prefix(':')?.trim_start();
+    match value.chars().next()? {
+        '"' | '\'' => Some(false),
+        c if c.is_ascii_alphabetic() => Some(true),
+        _ => None,
     }
 }
 

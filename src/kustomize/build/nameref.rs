@@ -160,6 +160,28 @@ fn attribute(o: &Obj, r: &RawRef, own: &[RawRef], cache: &mut [Option<Vec<RawRef
                     };
                 }
             }
+            Source::Item {
+                doc,
+                file,
+                at,
+                value,
+            } => {
+                let found = if std::sync::Arc::ptr_eq(value, &o.value) {
+                    own.iter().find(|x| x.norm == r.norm && x.name == r.name)
+                } else {
+                    let extracted =
+                        cached.get_or_insert_with(|| refs::extract(&o.kind, &o.api_version, value));
+                    extracted
+                        .iter()
+                        .find(|x| x.norm == r.norm && x.name == r.name)
+                };
+                if let Some(src) = found {
+                    return Origin {
+                        file: file.clone(),
+                        line: doc.line_of(&[&at[..], &src.path[..]].concat()),
+                    };
+                }
+            }
             Source::Doc(d, file) => {
                 let Ok(v) = &d.value else { continue };
                 let extracted: &[RawRef] = if std::sync::Arc::ptr_eq(v, &o.value) {

@@ -16,6 +16,14 @@ use crate::yamlpos::Seg;
 pub(super) enum Source {
     /// A whole document (the resource itself or a strategic-merge patch).
     Doc(Arc<Doc>, PathBuf),
+    /// An item of a `List` document: the item at `at` in the document, whose value the object
+    /// took.
+    Item {
+        doc: Arc<Doc>,
+        file: PathBuf,
+        at: Vec<Seg>,
+        value: Arc<Value>,
+    },
     /// A JSON6902 op that wrote the subtree at `written`.
     Json {
         file: PathBuf,

@@ -1,0 +1,605 @@
+//! Secret and `ConfigMap` generators as kustomize builds them: `behavior: merge` and `replace`,
+//! generated objects that collide, generator entries kustomize refuses, `generatorOptions`, and
+//! `generators:` files; and `List` resources, whose items kustomize renders.
+//!
+//! Every case runs the real binary on a tree written into a temp git repository, and the real
+//! `kubectl kustomize` (v5) is the oracle: what a test calls unbuildable fails to build there,
+//! and what it calls rendered is in kubectl's render. Env files are gitignored, as in a real
+//! repository; kubectl renders a copy of the tree in which each `*.env.example` is copied to its
+//! env file (as CI would fill them).
+// Test helpers outside #[test] fns: unwrap is the assertion; temp files are written directly.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+use std::path::Path;
+
+use crate::common::{self, Hit, check_hits as check};
+
+const DEPLOYMENT_HEAD: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  selector:
+    matchLabels:
+      app: a
+  template:
+    metadata:
+      labels:
+        app: a
+    spec:
+      containers:
+        - name: c
+          image: nginx
+";
+
+/// A Deployment whose container reads `key` of Secret `secret`.
+fn deployment_reading(secret: &str, key: &str) -> String {
+    format!(
+        "{DEPLOYMENT_HEAD}          env:\n            - name: V\n              valueFrom:\n                secretKeyRef:\n                  name: {secret}\n                  key: {key}\n"
+    )
+}
+
+/// A Deployment whose container takes every key of Secret `secret` (`envFrom`).
+fn deployment_env_from(secret: &str) -> String {
+    format!(
+        "{DEPLOYMENT_HEAD}          envFrom:\n            - secretRef:\n                name: {secret}\n"
+    )
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// `files` in a temp git repository that ignores `*.env` (everything staged).
+fn repo(files: &[(&str, &str)]) -> Option<tempfile::TempDir> {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return None;
+    }
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), ".gitignore", "*.env\n");
+    for (rel, text) in files {
+        write(t.path(), rel, text);
+    }
+    common::git(t.path(), &["init", "-q"]);
+    common::git(t.path(), &["add", "-A"]);
+    Some(t)
+}
+
+/// Copies every `*.env.example` under `dir` to its env file.
+fn fill_env_files(dir: &Path) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            fill_env_files(&p);
+        } else if let Some(env) = p.to_str().and_then(|s| s.strip_suffix(".example")) {
+            std::fs::copy(&p, env).unwrap();
+        }
+    }
+}
+
+/// kubectl's build of `overlay` (repo-relative) in a copy of the tree whose env files are
+/// filled from their examples: `Ok(render)` or `Err(stderr)`; `None` when kubectl is missing
+/// outside CI.
+fn kubectl_build(root: &Path, overlay: &str) -> Option<Result<String, String>> {
+    if common::kubectl().is_none() {
+        common::missing("kubectl");
+        return None;
+    }
+    let copy = tempfile::tempdir().unwrap();
+    common::copy_dir(root, copy.path());
+    fill_env_files(copy.path());
+    let out = common::kustomize_raw(&copy.path().join(overlay));
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    Some(if out.status.success() {
+        Ok(text(&out.stdout))
+    } else {
+        Err(text(&out.stderr))
+    })
+}
+
+fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
+    hits.iter().filter(|h| h.rule == rule).collect()
+}
+
+/// The 1-based line of the first line of `rel` containing `needle`.
+fn line_of(root: &Path, rel: &str, needle: &str) -> u64 {
+    let text = std::fs::read_to_string(root.join(rel)).unwrap();
+    let idx = text.lines().position(|l| l.contains(needle));
+    assert!(idx.is_some(), "{needle:?} not in {rel}");
+    u64::try_from(idx.unwrap() + 1).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// behavior: replace
+
+/// The base generates `app-secrets` with `BASE_KEY` and the Deployment reads it; the dev overlay
+/// (or a component it includes) replaces the Secret with one holding `DEV_KEY` only. Env files
+/// are absent (only their `.example`s are tracked, as on CI).
+fn replaced_in(replace_in_component: bool) -> Option<tempfile::TempDir> {
+    let replace = "secretGenerator:\n  - name: app-secrets\n    behavior: replace\n    envs:\n      - dev.env\n";
+    let mut files = vec![
+        (
+            "base/kustomization.yaml",
+            "resources:\n  - deploy.yaml\nsecretGenerator:\n  - name: app-secrets\n    envs:\n      - base.env\n".to_owned(),
+        ),
+        ("base/base.env.example", "BASE_KEY=\n".to_owned()),
+        ("base/deploy.yaml", deployment_reading("app-secrets", "BASE_KEY")),
+    ];
+    if replace_in_component {
+        files.push((
+            "overlays/dev/kustomization.yaml",
+            "resources:\n  - ../../base\ncomponents:\n  - ../../components/swap\n".to_owned(),
+        ));
+        let component =
+            format!("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n{replace}");
+        files.push(("components/swap/kustomization.yaml", component));
+        files.push(("components/swap/dev.env.example", "DEV_KEY=\n".to_owned()));
+    } else {
+        files.push((
+            "overlays/dev/kustomization.yaml",
+            format!("resources:\n  - ../../base\n{replace}"),
+        ));
+        files.push(("overlays/dev/dev.env.example", "DEV_KEY=\n".to_owned()));
+    }
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    repo(&files)
+}
+
+/// `behavior: replace` drops the keys of the Secret it replaces, also when its env files are
+/// absent and their `.example`s stand in: the Deployment reading a dropped key is reported.
+#[test]
+fn a_replaced_generator_loses_the_keys_of_the_one_it_replaces() {
+    for in_component in [false, true] {
+        let Some(t) = replaced_in(in_component) else {
+            return;
+        };
+        if let Some(render) = kubectl_build(t.path(), "overlays/dev") {
+            let render = render.unwrap();
+            // The Secret's data holds DEV_KEY only (the Deployment still names BASE_KEY).
+            assert!(render.contains("DEV_KEY: \"\""), "{render}");
+            assert!(!render.contains("BASE_KEY:"), "{render}");
+        }
+        let (code, hits) = check(t.path(), &[]);
+        assert_eq!(code, 1, "{hits:?}");
+        let missing = of(&hits, "missing-secret-key");
+        assert_eq!(missing.len(), 1, "component {in_component}: {hits:?}");
+        assert_eq!(missing[0].path, "base/deploy.yaml");
+        assert!(missing[0].message.contains("BASE_KEY"), "{missing:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same generated object twice
+
+/// Runs check on `t` and asserts exactly one `overlay-build-error`, at `rel` on the line holding
+/// `needle` (the `n`-th such line, 1-based) and whose message holds `words`; kubectl fails to
+/// build `overlay` with `kubectl_says`.
+fn one_build_error(
+    t: &Path,
+    overlay: &str,
+    (rel, needle, n): (&str, &str, usize),
+    words: &str,
+    kubectl_says: &str,
+) {
+    if let Some(built) = kubectl_build(t, overlay) {
+        let err = built.expect_err("kubectl builds what emp-seal calls unbuildable");
+        assert!(err.contains(kubectl_says), "{err}");
+    }
+    let (code, hits) = check(t, &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    let errs = of(&hits, "overlay-build-error");
+    assert_eq!(errs.len(), 1, "{hits:?}");
+    let text = std::fs::read_to_string(t.join(rel)).unwrap();
+    let line = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle))
+        .nth(n - 1)
+        .map(|(i, _)| u64::try_from(i + 1).unwrap());
+    assert_eq!(
+        (errs[0].path.as_str(), Some(errs[0].line)),
+        (rel, line),
+        "{hits:?}"
+    );
+    assert!(errs[0].message.contains(words), "{}", errs[0].message);
+}
+
+/// Two bases each generating Secret `shared`: the overlay including both is refused by kustomize
+/// ("may not add resource with an already registered id").
+#[test]
+fn two_bases_generating_one_secret_is_a_build_error() {
+    let base =
+        |env: &str| format!("secretGenerator:\n  - name: shared\n    envs:\n      - {env}\n");
+    let a = format!("resources:\n  - deploy.yaml\n{}", base("a.env"));
+    let deploy = deployment_reading("shared", "A");
+    let Some(t) = repo(&[
+        ("base/a/kustomization.yaml", &a),
+        ("base/a/a.env.example", "A=\n"),
+        ("base/a/deploy.yaml", &deploy),
+        ("base/b/kustomization.yaml", &base("b.env")),
+        ("base/b/b.env.example", "B=\n"),
+        (
+            "overlays/dev/kustomization.yaml",
+            "resources:\n  - ../../base/a\n  - ../../base/b\n",
+        ),
+    ]) else {
+        return;
+    };
+    one_build_error(
+        t.path(),
+        "overlays/dev",
+        ("base/b/kustomization.yaml", "name: shared", 1),
+        "Secret `shared` is defined twice (also at base/a/kustomization.yaml:4)",
+        "may not add resource with an already registered id: Secret.v1.[noGrp]/shared",
+    );
+}
+
+const GENERATOR_ONE: &str = "apiVersion: builtin\nkind: SecretGenerator\nmetadata:\n  name: gen-secrets\nenvs:\n  - one.env\n";
+const GENERATOR_TWO: &str = "apiVersion: builtin\nkind: SecretGenerator\nmetadata:\n  name: gen-secrets\nbehavior: merge\nenvs:\n  - two.env\n";
+
+/// Two `generators:` configurations of one kind and name, in two files or two documents of one
+/// file, are refused by kustomize, whatever their behavior.
+#[test]
+fn one_generator_name_declared_twice_under_generators_is_a_build_error() {
+    let both = format!("{GENERATOR_ONE}---\n{GENERATOR_TWO}");
+    // (generators: entries, their files, where the second declaration is, its nth name line)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str, usize);
+    let cases: [Case<'_>; 2] = [
+        (
+            "generators:\n  - gen1.yaml\n  - gen2.yaml\n",
+            &[("gen1.yaml", GENERATOR_ONE), ("gen2.yaml", GENERATOR_TWO)],
+            "overlays/dev/gen2.yaml",
+            1,
+        ),
+        (
+            "generators:\n  - gen.yaml\n",
+            &[("gen.yaml", &both)],
+            "overlays/dev/gen.yaml",
+            2,
+        ),
+    ];
+    let deploy = deployment_env_from("gen-secrets");
+    for (kustomization, generators, rel, nth) in cases {
+        let k = format!("resources:\n  - deploy.yaml\n{kustomization}");
+        let mut files = vec![
+            ("overlays/dev/kustomization.yaml".to_owned(), k),
+            ("overlays/dev/deploy.yaml".to_owned(), deploy.clone()),
+            ("overlays/dev/one.env.example".to_owned(), "A=\n".to_owned()),
+            ("overlays/dev/two.env.example".to_owned(), "B=\n".to_owned()),
+        ];
+        for (name, text) in generators {
+            files.push((format!("overlays/dev/{name}"), (*text).to_owned()));
+        }
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.as_str()))
+            .collect();
+        let Some(t) = repo(&files) else {
+            return;
+        };
+        one_build_error(
+            t.path(),
+            "overlays/dev",
+            (rel, "name: gen-secrets", nth),
+            "SecretGenerator `gen-secrets` is declared twice",
+            "may not add resource with an already registered id: SecretGenerator.builtin.[noGrp]/gen-secrets",
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// kind: List
+
+const LIST: &str = "\
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: v1
+    kind: Secret
+    metadata:
+      name: plain
+    stringData:
+      A: \"\"
+  - apiVersion: v1
+    kind: List
+    items:
+      - apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: app
+        spec:
+          selector:
+            matchLabels:
+              app: a
+          template:
+            metadata:
+              labels:
+                app: a
+            spec:
+              containers:
+                - name: c
+                  image: nginx
+                  env:
+                    - name: V
+                      valueFrom:
+                        secretKeyRef:
+                          name: plain
+                          key: B
+";
+
+/// kustomize renders the items of a `List` (nested ones too): the model has them, so the
+/// Deployment inside reading a key the Secret inside lacks is reported at that reference, and
+/// nothing is left unmodelled.
+#[test]
+fn the_items_of_a_list_are_in_the_model() {
+    let Some(t) = repo(&[
+        (
+            "overlays/dev/kustomization.yaml",
+            "namespace: app\nresources:\n  - list.yaml\n",
+        ),
+        ("overlays/dev/list.yaml", LIST),
+    ]) else {
+        return;
+    };
+    if let Some(render) = kubectl_build(t.path(), "overlays/dev") {
+        let render = render.unwrap();
+        for line in ["kind: Secret", "name: plain", "kind: Deployment", "key: B"] {
+            assert!(render.contains(line), "{render}");
+        }
+    }
+    let (code, hits) = check(t.path(), &["--release", "dev"]);
+    assert_eq!(code, 1, "{hits:?}");
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].rule, "missing-secret-key", "{hits:?}");
+    // At the reference: the `name:` under `secretKeyRef:`, inside the nested List.
+    let line = line_of(t.path(), "overlays/dev/list.yaml", "secretKeyRef:") + 1;
+    assert_eq!(
+        (hits[0].path.as_str(), hits[0].line),
+        ("overlays/dev/list.yaml", line)
+    );
+}
+
+/// A `SealedSecret` inside a `List` is rendered, but the rules read SealedSecrets from their
+/// files document by document: the overlay is reported not fully modelled at the item, not
+/// passed.
+#[test]
+fn a_sealed_secret_inside_a_list_is_not_passed_unread() {
+    let list = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: bitnami.com/v1alpha1\n    kind: SealedSecret\n    metadata:\n      name: app-secrets\n      annotations:\n        emp-seal.dev/sealed-for: strict other/app-secrets\n    spec:\n      encryptedData: {}\n";
+    let Some(t) = repo(&[
+        (
+            "overlays/dev/kustomization.yaml",
+            "namespace: app\nresources:\n  - list.yaml\n",
+        ),
+        ("overlays/dev/list.yaml", list),
+    ]) else {
+        return;
+    };
+    if let Some(render) = kubectl_build(t.path(), "overlays/dev") {
+        assert!(render.unwrap().contains("kind: SealedSecret"));
+    }
+    let (code, hits) = check(t.path(), &["--release", "dev"]);
+    assert_eq!(code, 1, "{hits:?}");
+    let gaps = of(&hits, "overlay-not-modelled");
+    assert_eq!(gaps.len(), 1, "{hits:?}");
+    let line = line_of(t.path(), "overlays/dev/list.yaml", "- apiVersion: bitnami");
+    assert_eq!(
+        (gaps[0].path.as_str(), gaps[0].line),
+        ("overlays/dev/list.yaml", line)
+    );
+    assert!(
+        gaps[0].message.contains("app-secrets"),
+        "{}",
+        gaps[0].message
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generator entries kustomize refuses
+
+/// Overlay `dev`: a Deployment taking every key of Secret `s`, the given generator entries, and
+/// `dev.env.example` (`A=`).
+fn refused_case(generators: &str) -> Option<tempfile::TempDir> {
+    let k = format!("resources:\n  - deploy.yaml\n{generators}");
+    repo(&[
+        ("overlays/dev/kustomization.yaml", &k),
+        ("overlays/dev/deploy.yaml", &deployment_env_from("s")),
+        ("overlays/dev/dev.env.example", "A=\n"),
+    ])
+}
+
+/// Each entry kustomize refuses is one `overlay-build-error` in the kustomization, at the line
+/// holding the needle; kubectl fails on it.
+#[test]
+fn generator_entries_kustomize_refuses_are_build_errors() {
+    let named = "secretGenerator:\n  - name: s\n    envs:\n      - dev.env\n";
+    let cases = [
+        (
+            format!("{named}    files:\n      - tls.key=key.pem\n"),
+            "name: s",
+            "key.pem",
+            "evalsymlink failure",
+        ),
+        (
+            format!("{named}  - literals:\n      - B=\n"),
+            "- literals:",
+            "without a name",
+            "must have a name",
+        ),
+        (
+            "secretGenerator:\n  - name: s\n    envs: dev.env\n".to_owned(),
+            "envs:",
+            "a list of strings",
+            "cannot unmarshal string",
+        ),
+        (
+            format!("{named}    literals: B=1\n"),
+            "literals:",
+            "a list of strings",
+            "cannot unmarshal string",
+        ),
+        (
+            format!("{named}    options:\n      disableNameSuffixHash: \"true\"\n"),
+            "disableNameSuffixHash",
+            "true or false",
+            "cannot unmarshal string",
+        ),
+        (
+            format!("{named}    options: {{immutable: 'yes'}}\n"),
+            "options:",
+            "true or false",
+            "cannot unmarshal string",
+        ),
+        (
+            format!("generatorOptions:\n  disableNameSuffixHash: \"yes\"\n{named}"),
+            "disableNameSuffixHash",
+            "true or false",
+            "cannot unmarshal string",
+        ),
+        (
+            format!("{named}    literals:\n      - \"=\"\n"),
+            "name: s",
+            "literals",
+            "invalid literal source",
+        ),
+        (
+            format!("{named}    files:\n      - a=b=c\n"),
+            "name: s",
+            "a=b=c",
+            "contains '='",
+        ),
+        (
+            format!("{named}    files:\n      - =dev.env.example\n"),
+            "name: s",
+            "=dev.env.example",
+            "missing key name",
+        ),
+    ];
+    for (generators, needle, words, kubectl_says) in cases {
+        let Some(t) = refused_case(&generators) else {
+            return;
+        };
+        one_build_error(
+            t.path(),
+            "overlays/dev",
+            ("overlays/dev/kustomization.yaml", needle, 1),
+            words,
+            kubectl_says,
+        );
+    }
+}
+
+/// A `files:` source that is absent like an env file, with a tracked `.example` beside it,
+/// stands in for it as an env file's example does: no build error.
+#[test]
+fn an_absent_generator_file_with_an_example_is_not_an_error() {
+    let generators = "secretGenerator:\n  - name: s\n    files:\n      - A=token.env\n";
+    let k = format!("resources:\n  - deploy.yaml\n{generators}");
+    let Some(t) = repo(&[
+        ("overlays/dev/kustomization.yaml", &k),
+        ("overlays/dev/deploy.yaml", &deployment_reading("s", "A")),
+        ("overlays/dev/token.env.example", "x"),
+    ]) else {
+        return;
+    };
+    if let Some(render) = kubectl_build(t.path(), "overlays/dev") {
+        assert!(render.unwrap().contains("A: eA=="));
+    }
+    let (_, hits) = check(t.path(), &[]);
+    assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+}
+
+/// A `ConfigMap` generator giving one key from its env file and its literals is refused by
+/// kustomize ("illegally repeats the key").
+#[test]
+fn a_config_map_generator_repeating_a_key_is_a_build_error() {
+    let generators = "secretGenerator:\n  - name: s\n    envs:\n      - dev.env\nconfigMapGenerator:\n  - name: cm\n    envs:\n      - config.properties\n    literals:\n      - A=1\n";
+    let Some(t) = refused_case(generators) else {
+        return;
+    };
+    write(t.path(), "overlays/dev/config.properties", "A=0\n");
+    common::git(t.path(), &["add", "-A"]);
+    one_build_error(
+        t.path(),
+        "overlays/dev",
+        ("overlays/dev/kustomization.yaml", "name: cm", 1),
+        "key `A` twice",
+        "illegally repeats the key",
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// generatorOptions, YAML 1.1 booleans and behavior
+
+/// Overlay `dev`: a `TriggerAuthentication` naming Secret `s` (a field kustomize does not
+/// rewrite, so the Secret must render without a hash) and the given generator settings.
+fn unhashed_case(kustomization: &str) -> Option<tempfile::TempDir> {
+    let ta = "apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: ta\nspec:\n  secretTargetRef:\n    - parameter: p\n      name: s\n      key: A\n";
+    let k = format!("resources:\n  - ta.yaml\n{kustomization}");
+    repo(&[
+        ("overlays/dev/kustomization.yaml", &k),
+        ("overlays/dev/ta.yaml", ta),
+        ("overlays/dev/dev.env.example", "A=\n"),
+    ])
+}
+
+/// kubectl renders Secret `s` without a hash suffix, and check passes: a global
+/// `disableNameSuffixHash: true` wins over the entry's `false`; a YAML 1.1 `yes`/`on` is true in
+/// a kustomization; an unknown `behavior` (`Create`, `MERGE`) creates.
+#[test]
+fn generator_settings_kustomize_accepts_are_read_as_it_reads_them() {
+    let entry = "secretGenerator:\n  - name: s\n    envs:\n      - dev.env\n";
+    let cases = [
+        format!(
+            "generatorOptions:\n  disableNameSuffixHash: true\n{entry}    options:\n      disableNameSuffixHash: false\n"
+        ),
+        format!("generatorOptions:\n  disableNameSuffixHash: yes\n{entry}"),
+        format!("{entry}    options: {{disableNameSuffixHash: On}}\n"),
+        format!("{entry}    behavior: Create\n    options:\n      disableNameSuffixHash: Y\n"),
+        format!("{entry}    behavior: MERGE\n    options:\n      disableNameSuffixHash: true\n"),
+    ];
+    for k in cases {
+        let Some(t) = unhashed_case(&k) else {
+            return;
+        };
+        if let Some(render) = kubectl_build(t.path(), "overlays/dev") {
+            let render = render.unwrap();
+            assert!(
+                render.contains("kind: Secret\nmetadata:\n  name: s\n"),
+                "{k}\n{render}"
+            );
+        }
+        let (code, hits) = check(t.path(), &[]);
+        assert_eq!((code, hits.len()), (0, 0), "{k}\n{hits:?}");
+    }
+}
+
+/// A `generators:` file's field in another case (`Literals:`) is read by kustomize (Go's JSON
+/// decoding matches field names case-insensitively), not by the model: the overlay is reported
+/// not fully modelled, as for an inline entry, and the model's findings are unverified.
+#[test]
+fn a_generator_file_field_in_another_case_is_not_modelled() {
+    let Some(t) = unhashed_case("generators:\n  - g.yaml\n") else {
+        return;
+    };
+    let g = "apiVersion: builtin\nkind: SecretGenerator\nmetadata:\n  name: s\nLiterals:\n  - A=\noptions:\n  disableNameSuffixHash: true\n";
+    write(t.path(), "overlays/dev/g.yaml", g);
+    common::git(t.path(), &["add", "-A"]);
+    if let Some(render) = kubectl_build(t.path(), "overlays/dev") {
+        assert!(render.unwrap().contains("  A: \"\""));
+    }
+    let (_, hits) = check(t.path(), &[]);
+    // The model's findings stand, marked unverified (as for an inline entry's `Envs:`).
+    let missing = of(&hits, "missing-secret-key");
+    assert!(missing.iter().all(|h| h.unverified.is_some()), "{hits:?}");
+    let gaps = of(&hits, "overlay-not-modelled");
+    assert_eq!(gaps.len(), 1, "{hits:?}");
+    let line = line_of(t.path(), "overlays/dev/g.yaml", "Literals:");
+    assert_eq!(
+        (gaps[0].path.as_str(), gaps[0].line),
+        ("overlays/dev/g.yaml", line)
+    );
+}
