@@ -293,7 +293,8 @@ fn position_sep(e: &sealedsecret::SealedSecretError) -> &'static str {
 }
 
 impl SealError {
-    /// What the user can do about it.
+    /// What the user can do about it. One arm per variant, a table longer than 80 lines on
+    /// purpose: every hint reads beside the others, as the `help:` lines users see.
     pub fn hint(&self) -> Option<String> {
         match self {
             SealError::NoCert { env, path } => Some(format!(

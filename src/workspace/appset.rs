@@ -244,20 +244,8 @@ fn list_params(list: &Value) -> Result<Vec<Params>, String> {
         .ok_or("a `list` generator without `elements`")?;
     Ok(elements
         .iter()
-        .filter_map(Value::as_mapping)
-        .map(|e| {
-            e.iter()
-                .filter_map(|(k, v)| {
-                    let v = match v {
-                        Value::String(s) => s.clone(),
-                        Value::Number(n) => n.to_string(),
-                        Value::Bool(b) => b.to_string(),
-                        _ => return None,
-                    };
-                    Some((k.as_str()?.to_owned(), v))
-                })
-                .collect()
-        })
+        .filter(|e| e.is_mapping())
+        .map(|e| super::scalar_pairs(Some(e)))
         .collect())
 }
 

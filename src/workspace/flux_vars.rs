@@ -42,21 +42,7 @@ impl Parent {
             return None;
         }
         let post = v.get("spec").and_then(|s| s.get("postBuild"));
-        let substitute = post
-            .and_then(|p| p.get("substitute"))
-            .and_then(Value::as_mapping)
-            .into_iter()
-            .flatten()
-            .filter_map(|(k, v)| {
-                let v = match v {
-                    Value::String(s) => s.clone(),
-                    Value::Number(n) => n.to_string(),
-                    Value::Bool(b) => b.to_string(),
-                    _ => return None,
-                };
-                Some((k.as_str()?.to_owned(), v))
-            })
-            .collect();
+        let substitute = super::scalar_pairs(post.and_then(|p| p.get("substitute")));
         let substitute_from = post.and_then(|p| p.get("substituteFrom")).is_some_and(|f| {
             !matches!(f, Value::Null) && f.as_sequence().is_none_or(|s| !s.is_empty())
         });

@@ -73,6 +73,26 @@ pub fn rel(root: &Path, p: &Path) -> String {
     path_str(p.strip_prefix(root).unwrap_or(p))
 }
 
+/// The entries of the YAML mapping `map` whose key is a string and whose value a scalar, the
+/// value as text (`3`, `true`): the parameters of an Argo CD generator element, the variables
+/// of a Flux `postBuild.substitute`.
+pub(crate) fn scalar_pairs(map: Option<&yaml_serde::Value>) -> BTreeMap<String, String> {
+    use yaml_serde::Value;
+    map.and_then(Value::as_mapping)
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => return None,
+            };
+            Some((k.as_str()?.to_owned(), v))
+        })
+        .collect()
+}
+
 /// `p`'s path relative to `root` as [`rel`] gives it, for a directory: the root itself is `.`
 /// (a Flux Kustomization without `spec.path` deploys it), not an empty name.
 pub(crate) fn dir_rel(root: &Path, p: &Path) -> String {
