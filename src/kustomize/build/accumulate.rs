@@ -330,13 +330,7 @@ impl Builder<'_> {
     /// False (with a problem) when a `List` item is not an object kustomize accepts: a mapping
     /// with a `kind` and a string `metadata.name` (api/resource/factory.go).
     fn check_item(&mut self, item: &Value, file: &Path, line: usize) -> bool {
-        let what = if !item.is_mapping() {
-            "is not a mapping (a Kubernetes object)"
-        } else if get_str(item, "kind").is_none_or(str::is_empty) {
-            "has no kind (missing kind in object)"
-        } else if meta_str(item, "name").is_none_or(str::is_empty) {
-            "has no metadata.name (missing metadata.name in object)"
-        } else {
+        let Some(what) = object_defect(item) else {
             return true;
         };
         let msg = format!(
@@ -374,16 +368,8 @@ impl Builder<'_> {
             );
             return;
         }
-        let kind = get_str(v, "kind");
-        let what = if !v.is_mapping() {
-            "is not a mapping (a Kubernetes object)"
-        } else if kind.is_none_or(str::is_empty) {
-            "has no kind (missing kind in object)"
-        } else if kind.is_some_and(|k| k.ends_with("List")) {
-            return; // its items are checked one by one (`check_item`)
-        } else if meta_str(v, "name").is_none_or(str::is_empty) {
-            "has no metadata.name (missing metadata.name in object)"
-        } else {
+        // A list's items are checked one by one (`check_item`).
+        let Some(what) = object_defect(v).filter(|_| !is_list(v)) else {
             return;
         };
         let msg = format!(
@@ -424,6 +410,20 @@ impl Builder<'_> {
 }
 
 /// A kind kustomize expands into its `items` (`List`, `SecretList`, ...).
+/// Why kustomize refuses `v` as an object (api/resource/factory.go: a mapping with a `kind` and
+/// a `metadata.name`), or `None`.
+fn object_defect(v: &Value) -> Option<&'static str> {
+    if !v.is_mapping() {
+        Some("is not a mapping (a Kubernetes object)")
+    } else if get_str(v, "kind").is_none_or(str::is_empty) {
+        Some("has no kind (missing kind in object)")
+    } else if meta_str(v, "name").is_none_or(str::is_empty) {
+        Some("has no metadata.name (missing metadata.name in object)")
+    } else {
+        None
+    }
+}
+
 fn is_list(v: &Value) -> bool {
     get_str(v, "kind").is_some_and(|k| k.ends_with("List"))
 }
