@@ -177,6 +177,53 @@ fn hooks_block_placeholders_and_plaintext_and_pass_clean_commits() {
     ok(&git(u, &["rm", "-q", "--cached", "backup/main.key"]));
     std::fs::remove_file(u.join("backup/main.key")).unwrap();
 
+    // Files whose names no extension filter knows are still checked: a kustomization named
+    // `Kustomization` (kustomize reads it) with a literal secret, and a tracked env file a
+    // generator reads under another name than `.env`.
+    std::fs::remove_file(u.join("k8s/overlays/app/kustomization.yaml")).unwrap();
+    write(
+        u,
+        "k8s/overlays/app/Kustomization",
+        &format!(
+            "{KUSTOMIZATION}secretGenerator:\n  - name: db\n    literals:\n      - password=test-only-value\n"
+        ),
+    );
+    ok(&git(u, &["add", "-A"]));
+    let text = blocked(&commit("literal"), "plaintext-secret");
+    assert!(text.contains("Kustomization"), "{text}");
+    assert!(!text.contains("test-only-value"), "value leaked: {text}");
+    write(
+        u,
+        "k8s/overlays/app/Kustomization",
+        &format!(
+            "{KUSTOMIZATION}secretGenerator:\n  - name: db\n    envs:\n      - secrets.properties\n"
+        ),
+    );
+    write(
+        u,
+        "k8s/overlays/app/secrets.properties.example",
+        "DB_PASSWORD=\n",
+    );
+    write(
+        u,
+        "k8s/overlays/app/secrets.properties",
+        "DB_PASSWORD=test-only-value\n",
+    );
+    ok(&git(u, &["add", "-A"]));
+    let text = blocked(&commit("properties"), "plaintext-secret");
+    assert!(text.contains("secrets.properties"), "{text}");
+    assert!(!text.contains("test-only-value"), "value leaked: {text}");
+    ok(&git(u, &["rm", "-q", "-r", "--cached", "k8s/overlays/app"]));
+    for f in [
+        "Kustomization",
+        "secrets.properties",
+        "secrets.properties.example",
+    ] {
+        std::fs::remove_file(u.join("k8s/overlays/app").join(f)).unwrap();
+    }
+    write(u, "k8s/overlays/app/kustomization.yaml", KUSTOMIZATION);
+    ok(&git(u, &["add", "-A"]));
+
     // Another clean change passes.
     write(
         u,
