@@ -9,8 +9,8 @@
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
-use clap::builder::{StringValueParser, TypedValueParser};
-use clap::error::{ContextKind, ErrorKind};
+use clap::builder::{StringValueParser, StyledStr, TypedValueParser};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
@@ -127,7 +127,16 @@ impl TypedValueParser for ShorthandEnv {
             .disable_help_subcommand(true)
             .subcommands(cmd.get_subcommands().cloned());
         match probe.try_get_matches_from(["emp-seal", env.as_str()]) {
-            Err(e) if e.get(ContextKind::SuggestedSubcommand).is_some() => Err(e),
+            Err(mut e) if e.get(ContextKind::SuggestedSubcommand).is_some() => {
+                // An environment may really be called `release` or `checks`: say how to
+                // seal it (`seal ENV` never reads a command name).
+                let tip = format!("if '{env}' is an environment, use 'emp-seal seal {env}'");
+                e.insert(
+                    ContextKind::Suggested,
+                    ContextValue::StyledStrs(vec![StyledStr::from(tip)]),
+                );
+                Err(e)
+            }
             _ => Ok(env),
         }
     }
@@ -578,6 +587,14 @@ mod tests {
         assert!(
             text.contains("unrecognized subcommand 'chek'")
                 && text.contains("a similar subcommand exists: 'check'"),
+            "{text}"
+        );
+        // An environment whose name resembles a command is refused with the way to seal it.
+        let e = parse(&["emp-seal", "release", "--from", "x.env"]).unwrap_err();
+        let text = e.render().to_string();
+        assert!(
+            text.contains("a similar subcommand exists: 'reseal'")
+                && text.contains("if 'release' is an environment, use 'emp-seal seal release'"),
             "{text}"
         );
         // `seal ENV` always means the environment, however it is spelt.

@@ -61,8 +61,16 @@ fn usage_error(rendered: &str) -> CliError {
             hint = Some(format!("possible values: {v}"));
         } else if let Some(u) = t.strip_prefix("Usage: ") {
             hint.get_or_insert_with(|| format!("usage: {u}"));
-        } else if t.starts_with("tip: ") {
-            hint.get_or_insert_with(|| t.trim_start_matches("tip: ").to_owned());
+        } else if let Some(tip) = t.strip_prefix("tip: ") {
+            // Several tips (a similar command; how to seal an environment of that name) share
+            // the one help line.
+            match &mut hint {
+                Some(h) if !h.starts_with("usage: ") => {
+                    h.push_str("; ");
+                    h.push_str(tip);
+                }
+                _ => hint = Some(tip.to_owned()),
+            }
         } else if !t.is_empty() && l.starts_with("  ") && hint.is_none() {
             message.push(' ');
             message.push_str(t);

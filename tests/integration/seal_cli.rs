@@ -673,7 +673,7 @@ fn issue_15_mistyped_command_is_suggested_and_shorthand_is_clap() {
         lines,
         [
             "error: unrecognized subcommand 'chek'",
-            "help: a similar subcommand exists: 'check'"
+            "help: a similar subcommand exists: 'check'; if 'chek' is an environment, use 'emp-seal seal chek'"
         ],
         "{err}"
     );
