@@ -22,7 +22,10 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
             (None, Some(word)) if !word.contains("://") => (Some(word), None),
             (target, given) => (target, given),
         };
-        let target = target.ok_or(certinfo::CertInfoError::FetchNeedsTarget)?;
+        let target = &super::env_or_file(
+            &root,
+            target.ok_or(certinfo::CertInfoError::FetchNeedsTarget)?,
+        );
         let url = &certinfo::fetch_url(&root, target, given)?;
         if given.is_none() && !ctx.quiet {
             eprintln!("fetching {url} (the certificate URL the config file names for {target})");
@@ -63,7 +66,8 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
         }
         return Ok(Outcome::Clean);
     }
-    let reports = certinfo::inspect(&root, a.target.as_deref(), now)?;
+    let target = a.target.as_deref().map(|t| super::env_or_file(&root, t));
+    let reports = certinfo::inspect(&root, target.as_deref(), now)?;
     for (path, label) in reports.iter().flat_map(|r| &r.private_keys) {
         eprintln!(
             "warning: {}",
