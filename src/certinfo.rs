@@ -225,13 +225,23 @@ pub enum SealedState {
     Unknown,
     /// Nothing sealed yet: placeholders or no values.
     NotSealed,
+    /// The overlay's SealedSecrets, or this one's file, could not be read: nothing was compared.
+    Unreadable {
+        /// Why (names files, never values).
+        reason: String,
+    },
 }
 
 /// One overlay's `SealedSecret` compared with the certificate.
 #[derive(Debug, Clone)]
 pub struct SealedUse {
     pub env: String,
+    /// The file holding the SealedSecret (the overlay's directory when its SealedSecrets could
+    /// not be read).
     pub file: PathBuf,
+    /// Its rendered `NAMESPACE/NAME` (`NAME` when it has no namespace); none when the overlay's
+    /// SealedSecrets could not be read.
+    pub name: Option<String>,
     pub state: SealedState,
 }
 
@@ -241,7 +251,7 @@ pub struct CertReport {
     pub info: CertInfo,
     /// Environments whose `sealing-cert.pem` is this certificate.
     pub used_by: Vec<String>,
-    /// Every overlay with a `SealedSecret`, and whether it was sealed with this certificate.
+    /// Every `SealedSecret` each overlay renders, and whether it was sealed with this certificate.
     pub sealed: Vec<SealedUse>,
     /// The inspected files holding this certificate that also hold a private key, with the
     /// label of the first such block (never its content).
@@ -264,6 +274,13 @@ pub fn resolve_target(
         && let Some(e) = crate::workspace::resolve_fresh(root, target)
     {
         return Ok((e.cert, Some(e.name)));
+    }
+    // A directory that is no environment (`.` typed in `k8s/overlays`, passed on by its path
+    // from the root) names no certificate file: report it as the environment it is not.
+    if p.is_dir() || root.join(target).is_dir() {
+        return Err(crate::workspace::overlay_dir(root, target)
+            .err()
+            .map_or(CertInfoError::NoCerts, CertInfoError::Seal));
     }
     if p.exists() || !bare || target.ends_with(".pem") || target.ends_with(".crt") {
         return Ok((p.to_path_buf(), None));
@@ -353,7 +370,7 @@ pub fn inspect(
             .collect();
         let sealed = overlays
             .iter()
-            .filter_map(|o| sealed_use(root, &o.name, &cert, &info.sha256))
+            .flat_map(|o| sealed_uses(root, o, &cert, &info.sha256))
             .collect();
         reports.push(CertReport {
             info,
@@ -365,12 +382,82 @@ pub fn inspect(
     Ok(reports)
 }
 
-fn sealed_use(root: &Path, env: &str, cert: &Certificate, sha: &str) -> Option<SealedUse> {
-    let target = seal::sealed_secret_of(root, env, seal::Pick::default()).ok()?;
-    let text = fsio::read_to_string_limited(&target.file, MAX_INPUT_BYTES).ok()?;
-    let parsed = SealedSecretFile::parse(&text).ok()?;
-    let (_, doc) = target.doc_in(parsed.sealed_secrets())?;
-    let file = target.file.clone();
+/// Every SealedSecret environment `o` renders, compared with the certificate: one entry each,
+/// or one saying why the overlay's SealedSecrets could not be read (never left out silently).
+fn sealed_uses(
+    root: &Path,
+    o: &crate::workspace::Environment,
+    cert: &Certificate,
+    sha: &str,
+) -> Vec<SealedUse> {
+    match seal::sealed_secrets_of(root, &o.name) {
+        Ok(targets) => targets
+            .into_iter()
+            .map(|t| sealed_use(root, &o.name, t, cert, sha))
+            .collect(),
+        Err(e) => vec![SealedUse {
+            env: o.name.clone(),
+            file: o.dir.clone(),
+            name: None,
+            state: SealedState::Unreadable {
+                reason: e.to_string(),
+            },
+        }],
+    }
+}
+
+/// One SealedSecret `target` of `env` compared with the certificate.
+fn sealed_use(
+    root: &Path,
+    env: &str,
+    target: seal::SealedTarget,
+    cert: &Certificate,
+    sha: &str,
+) -> SealedUse {
+    let name = match &target.identity.namespace {
+        Some(ns) => format!("{ns}/{}", target.identity.name),
+        None => target.identity.name.clone(),
+    };
+    let state = match read_doc(root, &target) {
+        Ok(doc) => sealed_state(&doc, cert, sha),
+        Err(reason) => SealedState::Unreadable { reason },
+    };
+    SealedUse {
+        env: env.to_owned(),
+        file: target.file,
+        name: Some(name),
+        state,
+    }
+}
+
+/// The document of `target` in its file, or why it cannot be read (names the file, never a
+/// value).
+fn read_doc(
+    root: &Path,
+    target: &seal::SealedTarget,
+) -> Result<crate::sealedsecret::SealedSecretDoc, String> {
+    let text =
+        fsio::read_to_string_limited(&target.file, MAX_INPUT_BYTES).map_err(|e| e.to_string())?;
+    let parsed =
+        SealedSecretFile::parse(&text).map_err(|e| format!("{}: {e}", rel(root, &target.file)))?;
+    target
+        .doc_in(parsed.sealed_secrets())
+        .map(|(_, d)| d.clone())
+        .ok_or_else(|| {
+            format!(
+                "{}: no SealedSecret `{}` in it",
+                rel(root, &target.file),
+                target.name
+            )
+        })
+}
+
+/// How `doc`'s values relate to the certificate `cert` (fingerprint `sha`).
+fn sealed_state(
+    doc: &crate::sealedsecret::SealedSecretDoc,
+    cert: &Certificate,
+    sha: &str,
+) -> SealedState {
     let mut placeholders = 0;
     let mut misfit = Vec::new();
     for e in &doc.encrypted_data {
@@ -385,7 +472,7 @@ fn sealed_use(root: &Path, env: &str, cert: &Certificate, sha: &str) -> Option<S
             misfit.push(e.key.clone());
         }
     }
-    let state = match doc.annotation(CERT_SHA256_ANNOTATION) {
+    match doc.annotation(CERT_SHA256_ANNOTATION) {
         _ if placeholders == doc.encrypted_data.len() => SealedState::NotSealed,
         Some(rec) if !rec.eq_ignore_ascii_case(sha) => SealedState::WithOther {
             sha256: rec.to_owned(),
@@ -394,12 +481,7 @@ fn sealed_use(root: &Path, env: &str, cert: &Certificate, sha: &str) -> Option<S
         Some(_) => SealedState::RecordButValuesDiffer { keys: misfit },
         None if misfit.is_empty() => SealedState::Unknown,
         None => SealedState::NotThis { keys: misfit },
-    };
-    Some(SealedUse {
-        env: env.to_owned(),
-        file,
-        state,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -457,7 +457,12 @@ fn read_generator(
     let doc = yaml_serde::from_str::<Value>(&text).unwrap_or(Value::Null);
     if from_file {
         refuse_literals_without_equals(&origin, &doc)?;
-        return Ok(generator_info(GeneratorSite::File(gen_path), &doc, None));
+        return Ok(generator_info(
+            GeneratorSite::File(gen_path),
+            &doc,
+            None,
+            spec,
+        ));
     }
     let entries: Vec<&Value> = doc
         .get("secretGenerator")
@@ -482,14 +487,21 @@ fn read_generator(
         GeneratorSite::Inline(name.to_owned()),
         entry,
         doc.get("generatorOptions"),
+        spec,
     ))
 }
 
 /// The Secret's `type`, the generator's `options.labels` and `options.annotations` over the
 /// kustomization's `generatorOptions` ones (kustomize `api/types/generatoroptions.go`
-/// `MergeGlobalOptionsIntoLocal`: the entry's own value wins, but a global `immutable: true`
+/// `MergeGlobalOptionsIntoLocal`: the entry's own value wins), whether the Secret is immutable
+/// (the model's [`GeneratorSpec::immutable`], merged the same way: a global `immutable: true`
 /// cannot be turned off locally), and its `literals:`.
-fn generator_info(site: GeneratorSite, entry: &Value, global: Option<&Value>) -> GeneratorInfo {
+fn generator_info(
+    site: GeneratorSite,
+    entry: &Value,
+    global: Option<&Value>,
+    spec: &GeneratorSpec,
+) -> GeneratorInfo {
     let map = |name: &str| -> Vec<(String, String)> {
         let pairs = |o: Option<&Value>| kustomize::string_pairs(o.and_then(|o| o.get(name)));
         let mut all: BTreeMap<String, String> = pairs(global).into_iter().collect();
@@ -515,9 +527,9 @@ fn generator_info(site: GeneratorSite, entry: &Value, global: Option<&Value>) ->
         secret_type: entry.get("type").and_then(Value::as_str).map(str::to_owned),
         labels: map("labels"),
         annotations: map("annotations"),
-        immutable: [entry.get("options"), global]
-            .iter()
-            .any(|o| o.and_then(|o| o.get("immutable")).and_then(Value::as_bool) == Some(true)),
+        // As the model read it: kustomize decodes a kustomization as YAML 1.1, so `immutable:
+        // yes` (or `on`, `True`) makes an immutable Secret, which a YAML 1.2 reader misses.
+        immutable: spec.immutable == Some(true),
         literals,
     }
 }

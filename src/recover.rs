@@ -148,8 +148,11 @@ fn locate(root: &Path, target: &str, pick: seal::Pick<'_>) -> Result<Located, Re
     if is_env {
         return locate_env(root, target, pick);
     }
-    if !as_path.exists() && !target.contains(['/', '\\']) && !target.ends_with(".yaml") {
-        // Neither a file nor an environment: report it as an environment.
+    // Neither a file nor an environment: report it as an environment. So is a directory that is
+    // no environment (`.` typed in `k8s/overlays`, passed on by its path from the root).
+    let bare_name =
+        !as_path.exists() && !target.contains(['/', '\\']) && !target.ends_with(".yaml");
+    if bare_name || as_path.is_dir() || root.join(target).is_dir() {
         crate::workspace::overlay_dir(root, target)?;
     }
     let mut loc = read(root, as_path.to_path_buf(), None)?;

@@ -540,6 +540,27 @@ pub fn sealed_secret_of(root: &Path, env: &str, pick: Pick<'_>) -> Result<Sealed
     sealed_target(root, env, &Overlay::load(root, env)?, pick)
 }
 
+/// Every SealedSecret environment `env` renders, in the model's order (for inspection, which
+/// reports on each); none when it renders no SealedSecret (a generator, a plain Secret, or no
+/// Secret source at all).
+///
+/// # Errors
+/// [`SealError::UnknownEnv`], [`SealError::Kustomize`], or what stopped the overlay's
+/// SealedSecrets from being read (see [`sealed_secret_of`]).
+pub fn sealed_secrets_of(root: &Path, env: &str) -> Result<Vec<SealedTarget>, SealError> {
+    overlay_dir(root, env)?;
+    let overlay = Overlay::load(root, env)?;
+    let sources = overlay.secret_sources();
+    let sealed: Vec<Candidate<'_>> = sources.iter().filter_map(Candidate::of).collect();
+    if sealed.is_empty() {
+        return match no_sealed_secret(root, env, &overlay) {
+            SealError::NoSealedSecret { .. } | SealError::PlainSecret { .. } => Ok(Vec::new()),
+            e => Err(e),
+        };
+    }
+    Ok(sealed.iter().map(|c| c.target(root)).collect())
+}
+
 /// Which of `sealed` to use when an overlay renders several: the one `pick.name` (`--name`)
 /// names ([`named`]), else the one named like the env file `pick.from` up to its first dot
 /// (`emp-secrets.paper.env` -> `emp-secrets`); or the error listing them.
@@ -664,6 +685,18 @@ impl<'s> Candidate<'s> {
             SecretSource::Generator { .. } => None,
         }
     }
+
+    /// The [`SealedTarget`] it is.
+    fn target(&self, root: &Path) -> SealedTarget {
+        SealedTarget {
+            // `join` keeps an absolute path as it is.
+            file: root.join(self.file),
+            name: self.name_in_file.to_owned(),
+            namespace_in_file: self.namespace_in_file.map(str::to_owned),
+            identity: self.rendered.clone(),
+            scope: self.scope,
+        }
+    }
 }
 
 /// The one SealedSecret an overlay renders (or the one `pick` chooses).
@@ -678,15 +711,7 @@ fn sealed_target(
     if sealed.is_empty() {
         return Err(no_sealed_secret(root, env, overlay));
     }
-    let c = choose(env, pick, &sealed)?;
-    Ok(SealedTarget {
-        // `join` keeps an absolute path as it is.
-        file: root.join(c.file),
-        name: c.name_in_file.to_owned(),
-        namespace_in_file: c.namespace_in_file.map(str::to_owned),
-        identity: c.rendered.clone(),
-        scope: c.scope,
-    })
+    Ok(choose(env, pick, &sealed)?.target(root))
 }
 
 /// Why an overlay renders no SealedSecret: a problem loading it, a plain Secret, a generator, or

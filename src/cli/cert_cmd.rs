@@ -22,7 +22,10 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
             (None, Some(word)) if !word.contains("://") => (Some(word), None),
             (target, given) => (target, given),
         };
-        let target = target.ok_or(certinfo::CertInfoError::FetchNeedsTarget)?;
+        let target = &super::env_or_file(
+            &root,
+            target.ok_or(certinfo::CertInfoError::FetchNeedsTarget)?,
+        );
         let url = &certinfo::fetch_url(&root, target, given)?;
         if given.is_none() && !ctx.quiet {
             eprintln!("fetching {url} (the certificate URL the config file names for {target})");
@@ -63,7 +66,8 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
         }
         return Ok(Outcome::Clean);
     }
-    let reports = certinfo::inspect(&root, a.target.as_deref(), now)?;
+    let target = a.target.as_deref().map(|t| super::env_or_file(&root, t));
+    let reports = certinfo::inspect(&root, target.as_deref(), now)?;
     for (path, label) in reports.iter().flat_map(|r| &r.private_keys) {
         eprintln!(
             "warning: {}",
@@ -98,10 +102,13 @@ fn state_text(s: &SealedState) -> String {
             keys.join(", ")
         ),
         SealedState::Unknown => {
-            "unknown (no emp-seal.dev/cert-sha256 record; the values fit this key's size)"
+            "unknown, not verified (no emp-seal.dev/cert-sha256 record; the values fit this key's size, which does not show they were sealed for it)"
                 .to_owned()
         }
         SealedState::NotSealed => "not sealed yet (placeholders)".to_owned(),
+        SealedState::Unreadable { reason } => {
+            format!("cannot be read, so not compared with this certificate: {reason}")
+        }
     }
 }
 
@@ -113,6 +120,7 @@ fn state_code(s: &SealedState) -> &'static str {
         SealedState::NotThis { .. } => "not-this",
         SealedState::Unknown => "unknown",
         SealedState::NotSealed => "not-sealed",
+        SealedState::Unreadable { .. } => "unreadable",
     }
 }
 
@@ -154,14 +162,13 @@ fn text(root: &std::path::Path, reports: &[CertReport]) -> String {
             ),
         };
         let _ = writeln!(o, "  used by      {used}");
+        // One line per SealedSecret each overlay renders: NAMESPACE/NAME in FILE.
         for s in &r.sealed {
-            let _ = writeln!(
-                o,
-                "  {:<12} {}: {}",
-                "sealed",
-                rel(root, &s.file),
-                state_text(&s.state)
-            );
+            let what = match &s.name {
+                Some(name) => format!("{name} in {}", rel(root, &s.file)),
+                None => rel(root, &s.file),
+            };
+            let _ = writeln!(o, "  {:<12} {what}: {}", "sealed", state_text(&s.state));
         }
     }
     o
@@ -187,6 +194,7 @@ fn json(root: &std::path::Path, reports: &[CertReport]) -> String {
                 "used_by": r.used_by,
                 "sealed": r.sealed.iter().map(|s| serde_json::json!({
                     "env": s.env,
+                    "name": s.name,
                     "file": rel(root, &s.file),
                     "state": state_code(&s.state),
                     "detail": state_text(&s.state),

@@ -11,7 +11,9 @@ use super::{Ctx, write_stdout};
 pub(super) fn run(ctx: &Ctx, a: &DiffArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     let (from, _) = crate::workspace::resolve_from(&root, &a.from)?;
-    let d = recover::diff(&root, &a.env, (&from, a.name.as_deref()), &a.keys)?;
+    // `.` typed in an overlay directory is that overlay, as for `seal` and `check --release`.
+    let env = &crate::workspace::env_name(&root, &a.env);
+    let d = recover::diff(&root, env, (&from, a.name.as_deref()), &a.keys)?;
     let mut lines: Vec<(&String, char, &str)> = [
         (&d.same, '=', "same"),
         (&d.changed, '~', "changed"),
@@ -23,12 +25,7 @@ pub(super) fn run(ctx: &Ctx, a: &DiffArgs) -> Result<Outcome, CliError> {
     .flat_map(|(keys, mark, what)| keys.iter().map(move |k| (k, mark, what)))
     .collect();
     lines.sort();
-    let mut out = format!(
-        "{} {} vs {}\n",
-        a.env,
-        rel(&root, &d.file),
-        rel(&root, &from)
-    );
+    let mut out = format!("{} {} vs {}\n", env, rel(&root, &d.file), rel(&root, &from));
     for (k, mark, what) in &lines {
         out.push_str(&format!("{mark} {k}  {what}\n"));
     }
@@ -36,7 +33,7 @@ pub(super) fn run(ctx: &Ctx, a: &DiffArgs) -> Result<Outcome, CliError> {
     if !ctx.quiet {
         eprintln!(
             "{}: {} same, {} changed, {} to add, {} only sealed, {} placeholder(s)",
-            a.env,
+            env,
             d.same.len(),
             d.changed.len(),
             d.added.len(),

@@ -11,7 +11,9 @@ use super::{Ctx, TtyPrompter};
 pub(super) fn run(ctx: &Ctx, a: &InitArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     let mut prompter = TtyPrompter::new(true, " (empty keeps the example's value)");
-    let done = init::init(&root, &a.env, a.force, a.no_input, &mut prompter)?;
+    // `.` typed in an overlay directory is that overlay, as for `seal` and `check --release`.
+    let env = crate::workspace::env_name(&root, &a.env);
+    let done = init::init(&root, &env, a.force, a.no_input, &mut prompter)?;
     if !ctx.quiet {
         eprintln!(
             "{}: created from {} ({} typed, {} from the example)",

@@ -216,6 +216,24 @@ pub(crate) fn env_names(root: &Path, envs: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// An `ENV|FILE` argument (`cert`, `unseal`): an existing file is that file, a path from the
+/// working directory as typed; an environment is named through [`crate::workspace::resolve_typed`]
+/// as every command's environment argument is (so `.` typed in an overlay directory is that
+/// overlay, not the root's environment); a directory that is none by its path from the root
+/// ([`crate::workspace::env_name`]), to be reported as no environment; anything else (a file to
+/// write, an unknown name) as typed.
+pub(crate) fn env_or_file(root: &Path, arg: &str) -> String {
+    let p = Path::new(arg);
+    if p.is_file() {
+        return arg.to_owned();
+    }
+    match crate::workspace::resolve_typed(root, arg) {
+        Some(e) => e.name,
+        None if p.is_dir() => crate::workspace::env_name(root, arg),
+        None => arg.to_owned(),
+    }
+}
+
 /// Seconds since the Unix epoch (certificate expiry checks).
 pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()

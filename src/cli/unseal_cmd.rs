@@ -19,7 +19,8 @@ pub(super) fn run(ctx: &Ctx, a: &UnsealArgs) -> Result<Outcome, CliError> {
             ),
         );
     }
-    let secret = recover::unseal(&root, &a.target, a.name.as_deref(), &a.keys)?;
+    let target = super::env_or_file(&root, &a.target);
+    let secret = recover::unseal(&root, &target, a.name.as_deref(), &a.keys)?;
     let out = match a.format {
         UnsealFormat::Yaml => secret.to_yaml(),
         UnsealFormat::Env => secret.to_env()?,

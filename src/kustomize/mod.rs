@@ -287,6 +287,9 @@ pub struct GeneratorSpec {
     pub files: Vec<FileSource>,
     /// `disableNameSuffixHash` after merging `generatorOptions` (None = not set).
     pub disable_name_suffix_hash: Option<bool>,
+    /// `immutable` after merging `generatorOptions`, read as kustomize reads it (YAML 1.1
+    /// booleans in a kustomization: `yes`, `on`, `True`; None = not set, or not a boolean).
+    pub immutable: Option<bool>,
     /// `type:` (Secrets only).
     pub secret_type: Option<String>,
     /// The keys its `envs:` files give on lines without `=` (among [`Generated::keys`]).

@@ -142,13 +142,12 @@ impl<'t> ParsedFile<'t> {
 
 fn validate(plan: &EditPlan) -> Result<(), SealedSecretError> {
     for (k, v) in &plan.set {
-        // Kubernetes IsConfigMapKey: [-._a-zA-Z0-9]+, at most 253 characters.
-        let key_ok = !k.is_empty()
-            && k.len() <= 253
-            && k.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        if !key_ok {
-            return Err(SealedSecretError::InvalidKey { key: k.clone() });
+        // The API server's rule for Secret keys, as everywhere else (Kubernetes IsConfigMapKey).
+        if let Err(problem) = crate::envfile::validate_key(k) {
+            return Err(SealedSecretError::InvalidKey {
+                key: k.clone(),
+                problem: problem.describe(),
+            });
         }
         let value_ok = !v.is_empty()
             && v.bytes()

@@ -105,11 +105,13 @@ pub enum SealedSecretError {
         /// 0-based document index.
         index: usize,
     },
-    /// A key in an edit plan is not a valid Secret key.
-    #[error(
-        "invalid secret key `{key}`: keys are 1-253 characters of letters, digits, `-`, `_` and `.`"
-    )]
-    InvalidKey { key: String },
+    /// A key in an edit plan is not a valid Secret key ([`crate::envfile::validate_key`]).
+    #[error("invalid secret key `{key}`: it {problem}")]
+    InvalidKey {
+        key: String,
+        /// What the API server would reject ([`crate::envfile::KeyProblem::describe`]).
+        problem: String,
+    },
     /// A value in an edit plan is not base64 text.
     #[error("the sealed value for key `{key}` is not base64 text")]
     InvalidValue {

@@ -194,6 +194,80 @@ fn stale_certificate() {
     assert_eq!(f.severity, emp_seal::finding::Severity::Error);
 }
 
+/// A SealedSecret without an `emp-seal.dev/cert-sha256` record (as kubeseal writes it) cannot be
+/// judged against the environment's certificate: check said nothing about it, so a clean run
+/// (also `--release`) read as "sealed for this certificate". Now one note per file (not per key)
+/// says it is not verified; a note under `--release` too, never an error, and exit 0.
+#[test]
+fn a_sealed_secret_without_a_certificate_record_is_noted_as_unverified() {
+    let Some(t) = tree("rules/stale-certificate/pass") else {
+        return;
+    };
+    let ss = "k8s/overlays/paper/sealedsecret.yaml";
+    let values = tempfile::tempdir().unwrap();
+    let env = values.path().join("paper.env");
+    std::fs::write(&env, "A=first\nB=second\n").unwrap();
+    let mut seal = common::emp_seal();
+    seal.arg("-C")
+        .arg(t.path())
+        .args(["seal", "paper", "--from"])
+        .arg(&env);
+    common::output_with_code(&mut seal, 0);
+    let notes = |report: &Report| -> Vec<(String, emp_seal::finding::Severity)> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.rule.id == "stale-certificate")
+            .map(|f| (f.primary.path.clone(), f.severity))
+            .collect()
+    };
+    // Sealed by emp-seal: the record names the certificate, nothing to say.
+    assert_eq!(notes(&check(t.path(), None)), []);
+    assert_eq!(notes(&check(t.path(), Some("paper"))), []);
+
+    // The same values without emp-seal's annotations, as kubeseal writes them.
+    let path = t.path().join(ss);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let kubeseal: String = text
+        .lines()
+        .filter(|l| !l.contains("emp-seal.dev/") && l.trim() != "annotations:")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(kubeseal.contains("\n    B: ") && !kubeseal.contains("cert-sha256"));
+    std::fs::write(&path, kubeseal).unwrap();
+    let note = emp_seal::finding::Severity::Note;
+    for release in [None, Some("paper")] {
+        let report = check(t.path(), release);
+        assert_eq!(notes(&report), [(ss.to_owned(), note)], "{release:?}");
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.rule.id == "stale-certificate")
+            .unwrap();
+        assert!(
+            f.message.contains("`emp-secrets`")
+                && f.message.contains("not verified")
+                && f.message.contains("k8s/overlays/paper/sealing-cert.pem"),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            report.exit_code(emp_seal::finding::Severity::Error),
+            0,
+            "{release:?}"
+        );
+    }
+    let out = Bin::from_std(common::emp_seal_std())
+        .arg("-C")
+        .arg(t.path())
+        .args(["check", "--release", "paper"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("note[stale-certificate]"), "{text}");
+}
+
 #[test]
 fn env_syntax_and_lints() {
     let ex = "k8s/overlays/dev/dev-secrets.env.example";

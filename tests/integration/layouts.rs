@@ -1907,6 +1907,126 @@ fn dot_is_the_working_directory_not_the_root_environment() {
     assert_eq!(sealed_env(&top).as_deref(), Some("."), "{top}");
 }
 
+/// `cert`, `unseal`, `diff` and `init` take an environment path from the working directory, as
+/// `check --release`, `seal` and `reseal` do: run in `deploy/overlays/prod`, `.` was the root's
+/// environment `.` for them (`cert .` and `unseal .` then read `.` as a path, `diff .` compared
+/// with the root's SealedSecret, `init .` refused the root's SealedSecret). Now `.` there is
+/// `prod` (or `dev`); at the root it is still the root's; a directory that is no kustomization
+/// names no environment (exit 2); a file typed from the working directory is still that file.
+#[test]
+fn dot_is_the_working_directory_for_cert_unseal_diff_and_init() {
+    let Some(repo) = Repo::new("root-kustomization") else {
+        return;
+    };
+    let cert = std::fs::read_to_string(common::repo_root().join(CERT)).unwrap();
+    let sealed = std::fs::read_to_string(repo.root().join("sealedsecret.yaml")).unwrap();
+    repo.write(
+        "deploy/overlays/prod/kustomization.yaml",
+        "namespace: prod\nresources:\n  - sealedsecret.yaml\n",
+    );
+    repo.write(
+        "deploy/overlays/prod/sealedsecret.yaml",
+        &sealed.replace("namespace: web", "namespace: prod"),
+    );
+    // An environment whose Secret comes from an env file, for `init`.
+    repo.write(
+        "deploy/overlays/dev/kustomization.yaml",
+        "namespace: dev\nsecretGenerator:\n  - name: web-secrets\n    envs:\n      - secrets.env\n",
+    );
+    repo.write(
+        "deploy/overlays/dev/secrets.env.example",
+        "DB_PASSWORD=changeme\n",
+    );
+    for dir in [".", "deploy/overlays/prod"] {
+        repo.write(&format!("{dir}/sealing-cert.pem"), &cert);
+    }
+    let values = tempfile::tempdir().unwrap();
+    let env_file = |name: &str, value: &str| {
+        let p = values.path().join(name);
+        crate::seal_support::write_file(&p, format!("DB_PASSWORD={value}\n").as_bytes());
+        p.to_str().unwrap().to_owned()
+    };
+    let (root_env, prod_env) = (
+        env_file("root.env", "root-v"),
+        env_file("prod.env", "prod-v"),
+    );
+    ok(&repo.run(&["seal", ".", "--from", &root_env]));
+    ok(&repo.run(&["seal", "prod", "--from", &prod_env]));
+    let in_dir = |dir: &str, args: &[&str]| {
+        emp_seal_cmd()
+            .current_dir(repo.root().join(dir))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let succeeds = |dir: &str, args: &[&str]| {
+        let out = in_dir(dir, args);
+        ok(&out);
+        stdout(&out)
+    };
+    let key = common::repo_root().join(KEY);
+    let key = key.to_str().unwrap();
+    let prod = "deploy/overlays/prod";
+
+    // `cert .`: the certificate it reports on (the first line names its file).
+    let cert_file = |dir: &str| {
+        succeeds(dir, &["cert", "."])
+            .lines()
+            .next()
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        cert_file(prod).as_deref(),
+        Some("deploy/overlays/prod/sealing-cert.pem")
+    );
+    assert_eq!(cert_file(".").as_deref(), Some("sealing-cert.pem"));
+
+    // `unseal .`: the values of the environment's SealedSecret.
+    let unseal = |dir: &str, target: &str| {
+        succeeds(dir, &["unseal", target, "--key", key, "--format", "env"])
+    };
+    assert_eq!(unseal(prod, "."), "DB_PASSWORD=prod-v\n");
+    assert_eq!(unseal(".", "."), "DB_PASSWORD=root-v\n");
+    assert_eq!(unseal(prod, "./sealedsecret.yaml"), "DB_PASSWORD=prod-v\n");
+
+    // `diff .`: the environment and the file it compared with.
+    let diff = |dir: &str, from: &str| succeeds(dir, &["diff", ".", "--from", from, "--key", key]);
+    let sub = diff(prod, &prod_env);
+    assert!(
+        sub.starts_with("prod deploy/overlays/prod/sealedsecret.yaml vs ")
+            && sub.contains("= DB_PASSWORD  same"),
+        "{sub}"
+    );
+    let top = diff(".", &root_env);
+    assert!(
+        top.starts_with(". sealedsecret.yaml vs ") && top.contains("= DB_PASSWORD  same"),
+        "{top}"
+    );
+
+    // `init .`: the env file of the overlay it runs in.
+    succeeds("deploy/overlays/dev", &["init", ".", "--no-input"]);
+    assert!(
+        repo.root()
+            .join("deploy/overlays/dev/secrets.env")
+            .is_file()
+    );
+
+    // A directory that holds no kustomization names no environment.
+    let nowhere: [&[&str]; 4] = [
+        &["cert", "."],
+        &["unseal", ".", "--key", key],
+        &["diff", ".", "--from", &prod_env, "--key", key],
+        &["init", ".", "--no-input"],
+    ];
+    for args in nowhere {
+        let e = fails_cleanly(&in_dir("deploy/overlays", args));
+        assert!(
+            e.contains("unknown environment `deploy/overlays`"),
+            "{args:?}: {e}"
+        );
+    }
+}
+
 /// A monorepo whose emp-seal root (`services/api`, found by its `k8s/overlays`) is below the git
 /// repository's top. Argo CD and Flux name directories relative to the git repository; they
 /// were looked up under emp-seal's root, so `services/api/k8s/overlays/prod` was not found there

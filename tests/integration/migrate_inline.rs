@@ -292,6 +292,48 @@ fn migrate_keeps_an_immutable_secret_immutable() {
     );
 }
 
+/// kustomize reads a kustomization as YAML 1.1, so `immutable: yes` (or `On`, `True`, in the
+/// entry's `options` or in `generatorOptions`) makes an immutable Secret (the real `kubectl
+/// kustomize` is the oracle). `--migrate` read it as YAML 1.2, a string and not `true`: the
+/// SealedSecret's template lost `immutable: true` and the user was not told.
+#[test]
+fn migrate_reads_immutable_as_kustomize_does_yaml_1_1_booleans() {
+    if !have_kubectl() {
+        return;
+    }
+    let base = inline_kustomization(false, "");
+    for k in [
+        base.replace("    options:\n", "    options:\n      immutable: yes\n"),
+        base.replace("    options:\n", "    options:\n      immutable: True\n"),
+        base.replace(
+            "generatorOptions:\n",
+            "generatorOptions:\n  immutable: On\n",
+        ),
+    ] {
+        let t = repo(&k);
+        let root = t.path();
+        let dir = root.join("k8s/overlays/stage");
+        assert_eq!(
+            rendered(&common::kustomize(&dir), "Secret")["immutable"],
+            true,
+            "kustomize makes an immutable Secret of {k}"
+        );
+        let out = migrates_to_the_same_secret(
+            root,
+            &dir,
+            &migrate_args("stage", "app.env", &["--no-input"]),
+        );
+        assert!(
+            out.stderr
+                .contains("the SealedSecret keeps `immutable: true` in its template"),
+            "{}",
+            out.stderr
+        );
+        let sealed = read(&dir.join("sealedsecret.yaml"));
+        assert!(sealed.contains("\n    immutable: true\n"), "{sealed}");
+    }
+}
+
 #[test]
 fn issue_16_hash_suffix_needs_keep_name() {
     if !have_kubectl() {

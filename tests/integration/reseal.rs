@@ -202,6 +202,29 @@ fn issue_17_reseal_refuses_values_no_key_opens() {
     );
 }
 
+/// A SealedSecret key the API server rejects in a Secret (`..API_KEY`: Kubernetes
+/// `IsConfigMapKey` refuses `.`, `..` and a leading `..`) is refused by the file editor with the
+/// same rule as env files and `check` (`envfile::validate_key`). The editor had its own copy,
+/// which missed the dot rule, so reseal re-encrypted and wrote the key. Exit 2, naming the key
+/// and the problem, nothing written.
+#[test]
+fn reseal_refuses_a_key_the_api_server_rejects() {
+    let r = rotated();
+    let tree = &r.tree;
+    let bad = r
+        .sealed_with_a
+        .replace("\n    API_KEY: ", "\n    ..API_KEY: ");
+    assert_ne!(bad, r.sealed_with_a);
+    write_file(&tree.ss("paper"), bad.as_bytes());
+    let out = tree.run(&["reseal", "paper", "--key", key_a().to_str().unwrap()]);
+    let line = fails_cleanly(&out);
+    assert!(
+        line.contains("`..API_KEY`") && line.contains("starts with '..'"),
+        "{line}"
+    );
+    assert_eq!(std::fs::read_to_string(tree.ss("paper")).unwrap(), bad);
+}
+
 /// One value sealed with a key that is not given: refused (naming it, writing nothing) unless
 /// `--skip-unopened`, which reseals the others, leaves it byte for byte and keeps A's record.
 #[test]

@@ -149,7 +149,7 @@ fn cert_of_the_demo_environment() {
           key sha256   SHA256:nZIkcbiNDZ4SFx1Tlmj67QJcr/8zDV9TOMQttBPlS2E
           demo         yes: its private key is public, so nothing sealed with it is secret
           used by      paper
-          sealed       k8s/overlays/paper/sealedsecret.yaml: not sealed yet (placeholders)
+          sealed       emp-paper/emp-secrets in k8s/overlays/paper/sealedsecret.yaml: not sealed yet (placeholders)
         --- stderr
     ");
 }
@@ -174,7 +174,7 @@ fn cert_of_every_environment() {
           key sha256   SHA256:nZIkcbiNDZ4SFx1Tlmj67QJcr/8zDV9TOMQttBPlS2E
           demo         yes: its private key is public, so nothing sealed with it is secret
           used by      paper
-          sealed       k8s/overlays/paper/sealedsecret.yaml: not sealed yet (placeholders)
+          sealed       emp-paper/emp-secrets in k8s/overlays/paper/sealedsecret.yaml: not sealed yet (placeholders)
 
         k8s/overlays/prod/sealing-cert.pem
           subject      O=emp-seal tests,CN=emp-seal TEST ONLY rsa-2048
@@ -184,7 +184,7 @@ fn cert_of_every_environment() {
           sha256       f4404089540fe1b407f9925841ab7ea877b7cb18aac0cacb981c5bda6152bc80
           key sha256   SHA256:ysLgXvZ7UjDX87lw8yP1WioH5pCHzztKlgkgGqD2qqM
           used by      prod
-          sealed       k8s/overlays/paper/sealedsecret.yaml: not sealed yet (placeholders)
+          sealed       emp-paper/emp-secrets in k8s/overlays/paper/sealedsecret.yaml: not sealed yet (placeholders)
         --- stderr
     ");
 }
@@ -368,4 +368,64 @@ fn error_env_file_is_a_directory() {
         --- stderr
         error: [TREE]/dir.env: is a directory, not a file
     ");
+}
+
+/// An overlay rendering several SealedSecrets: `cert` reports each on its own line, named
+/// `NAMESPACE/NAME in FILE`, and one whose file the reader refuses says it was not compared.
+/// It printed no `sealed` line at all for such an overlay (it could pick no single one), which
+/// read as if the overlay had nothing sealed.
+#[test]
+fn cert_of_an_environment_rendering_several_sealed_secrets() {
+    let tree = Tree::new();
+    let doc = |name: &str, spec: &str| {
+        format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: {name}\nspec:\n{spec}  template:\n    metadata:\n      name: {name}\n"
+        )
+    };
+    tree.write(
+        "k8s/overlays/paper/redis.yaml",
+        doc(
+            "redis",
+            "  encryptedData:\n    PASSWORD: AgAAAA...REPLACE_ME\n",
+        ),
+    );
+    // Both `data` and `encryptedData`: the controller rejects it, and the reader refuses it.
+    tree.write(
+        "k8s/overlays/paper/broken.yaml",
+        doc(
+            "broken",
+            "  data: AgAAAA\n  encryptedData:\n    K: AgAAAA...REPLACE_ME\n",
+        ),
+    );
+    let kust = tree.read("k8s/overlays/paper/kustomization.yaml").replace(
+        "  - sealedsecret.yaml\n",
+        "  - sealedsecret.yaml\n  - redis.yaml\n  - broken.yaml\n",
+    );
+    tree.write("k8s/overlays/paper/kustomization.yaml", kust);
+    insta::assert_snapshot!(run(tree.root(), &["cert", "paper"]), @r"
+        exit: 0
+        --- stdout
+        k8s/overlays/paper/sealing-cert.pem
+          subject      CN=emp-seal DEMO sealing certificate (not a controller key),O=emp-seal demo
+          key          RSA 4096 bits
+          not before   2026-11-26T12:31:15Z
+          not after    2036-11-26T12:31:15Z ([N] days left)
+          sha256       319d78e0460fa240da401f5ac4134ddeac37a95409aaed5e2f7b21f22ec3ccde
+          key sha256   SHA256:nZIkcbiNDZ4SFx1Tlmj67QJcr/8zDV9TOMQttBPlS2E
+          demo         yes: its private key is public, so nothing sealed with it is secret
+          used by      paper
+          sealed       emp-paper/emp-secrets in k8s/overlays/paper/sealedsecret.yaml: not sealed yet (placeholders)
+          sealed       emp-paper/redis in k8s/overlays/paper/redis.yaml: not sealed yet (placeholders)
+          sealed       emp-paper/broken in k8s/overlays/paper/broken.yaml: cannot be read, so not compared with this certificate: k8s/overlays/paper/broken.yaml: 5:1: spec has both the legacy `data` and `encryptedData`; the controller rejects this
+        --- stderr
+    ");
+    let out = tree.run(&["cert", "paper", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sealed: Vec<(String, String)> = v["certificates"][0]["sealed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].to_string(), s["state"].to_string()))
+        .collect();
+    assert_eq!(sealed.len(), 3, "{sealed:?}");
 }

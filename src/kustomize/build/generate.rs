@@ -272,7 +272,7 @@ impl Builder<'_> {
         behavior: Behavior,
     ) -> (GeneratorSpec, Option<Vec<String>>) {
         let disable = self.option_flag(e, "disableNameSuffixHash");
-        self.option_flag(e, "immutable");
+        let immutable = self.option_flag(e, "immutable");
         let mut envs: Vec<PathBuf> = str_list(e.args, "envs")
             .iter()
             .map(|f| dir.join(f))
@@ -329,6 +329,7 @@ impl Builder<'_> {
             filled_literals,
             files,
             disable_name_suffix_hash: disable,
+            immutable,
             secret_type: get_str(e.args, "type").map(str::to_owned),
             bare_env_keys,
         };
