@@ -28,7 +28,7 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
         );
         let url = &certinfo::fetch_url(&root, target, given)?;
         if given.is_none() && !ctx.quiet {
-            eprintln!("fetching {url} (the certificate URL the config file names for {target})");
+            say!("fetching {url} (the certificate URL the config file names for {target})");
         }
         if a.ca_cert.is_some()
             && !ctx.quiet
@@ -36,7 +36,7 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
                 .get(..8)
                 .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
         {
-            eprintln!("note: --ca-cert applies to https URLs only; {url} is fetched without it");
+            say!("note: --ca-cert applies to https URLs only; {url} is fetched without it");
         }
         let opts = certinfo::FetchOptions {
             ca_cert: a.ca_cert.clone(),
@@ -50,7 +50,7 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
                 Some(old) => ("replaced", format!("\n  was      sha256 {old}")),
                 None => ("saved", String::new()),
             };
-            eprintln!(
+            say!(
                 "{}: {what}\n  subject  {}\n  sha256   {}{was}\n  expires  {} ({} days left)",
                 rel(&root, &saved.path),
                 saved.info.subject,
@@ -59,7 +59,7 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
                 saved.info.days_left
             );
             if !was.is_empty() {
-                eprintln!(
+                say!(
                     "note: values sealed with the old certificate still decrypt while the controller keeps its old key; re-seal to use the new one"
                 );
             }
@@ -69,7 +69,7 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
     let target = a.target.as_deref().map(|t| super::env_or_file(&root, t));
     let reports = certinfo::inspect(&root, target.as_deref(), now)?;
     for (path, label) in reports.iter().flat_map(|r| &r.private_keys) {
-        eprintln!(
+        say!(
             "warning: {}",
             super::seal_cmd::private_key_warning(&rel(&root, path), label)
         );

@@ -34,15 +34,15 @@ pub(super) fn run(ctx: &Ctx, a: CheckArgs) -> Result<Outcome, CliError> {
     // Statements of what was not verified, printed even under `-q`: without them a quiet clean
     // run would read as "verified clean" (docs/check.md, "When the gate cannot look").
     if !outcome.git {
-        eprintln!(
+        say!(
             "note: not a git repository: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed"
         );
     }
     if let Some(note) = &outcome.render_note {
-        eprintln!("{note}");
+        say!("{note}");
     }
     for note in &outcome.unmodelled {
-        eprintln!("{note}");
+        say!("{note}");
     }
     let format = match a.format {
         CheckFormat::Text => Format::Text,

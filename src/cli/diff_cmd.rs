@@ -31,7 +31,7 @@ pub(super) fn run(ctx: &Ctx, a: &DiffArgs) -> Result<Outcome, CliError> {
     }
     write_stdout(out.as_bytes())?;
     if !ctx.quiet {
-        eprintln!(
+        say!(
             "{}: {} same, {} changed, {} to add, {} only sealed, {} placeholder(s)",
             env,
             d.same.len(),

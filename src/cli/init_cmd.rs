@@ -15,7 +15,7 @@ pub(super) fn run(ctx: &Ctx, a: &InitArgs) -> Result<Outcome, CliError> {
     let env = crate::workspace::env_name(&root, &a.env);
     let done = init::init(&root, &env, a.force, a.no_input, &mut prompter)?;
     if !ctx.quiet {
-        eprintln!(
+        say!(
             "{}: created from {} ({} typed, {} from the example)",
             rel(&root, &done.file),
             rel(&root, &done.example),
@@ -23,13 +23,13 @@ pub(super) fn run(ctx: &Ctx, a: &InitArgs) -> Result<Outcome, CliError> {
             done.kept.len()
         );
         if !done.kept.is_empty() {
-            eprintln!(
+            say!(
                 "note: {} kept the example's value; edit the file before using real services",
                 done.kept.join(", ")
             );
         }
         if root.join(".git").exists() && !git_ignored(&root, &done.file) {
-            eprintln!(
+            say!(
                 "warning: {} is not ignored by git; add it to .gitignore so it is never committed",
                 rel(&root, &done.file)
             );

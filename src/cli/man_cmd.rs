@@ -77,7 +77,7 @@ fn write_pages(ctx: &Ctx, dir: &Path) -> Result<(), CliError> {
         let path = dir.join(&name);
         crate::fsio::atomic_write(&path, &roff).map_err(crate::seal::SealError::from)?;
         if !ctx.quiet {
-            eprintln!("wrote {}", path.display());
+            say!("wrote {}", path.display());
         }
     }
     Ok(())

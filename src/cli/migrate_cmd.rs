@@ -33,7 +33,7 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
     let ident = seal::describe_identity(plan.scope, &plan.identity);
     note_literals(ctx, &plan);
     if plan.immutable && !ctx.quiet {
-        eprintln!(
+        say!(
             "note: {}: the generator made an immutable Secret, and the SealedSecret keeps `immutable: true` in its template (sealed-secrets controllers after v0.24.5 honour it): Kubernetes refuses to change an immutable Secret's data, so a later re-seal takes effect only after the Secret is deleted in the cluster",
             plan.env
         );
@@ -62,7 +62,7 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
     }
     migrate::commit(&plan)?;
     if !ctx.quiet {
-        eprintln!(
+        say!(
             "{env}: wrote {ss} ({ident}, {n} key(s): {keys})\n  cert     {cert} (sha256 {fp})\n  edited   {k}: {dropped}, {ssn} added to resources",
             env = plan.env,
             ss = rel(&root, &plan.sealed_path),
@@ -110,7 +110,7 @@ fn check_options(a: &SealArgs) -> Result<(), CliError> {
 /// migration would leave dangling are refused in `migrate::plan`, before anything is sealed.)
 fn note_literals(ctx: &Ctx, plan: &MigratePlan) {
     if !plan.from_literals.is_empty() && !ctx.quiet {
-        eprintln!(
+        say!(
             "note: {}: {} sealed from the generator's literals:, which are committed in plaintext (and stay in git history): rotate them",
             plan.env,
             plan.from_literals.join(", "),
@@ -122,7 +122,7 @@ fn note_literals(ctx: &Ctx, plan: &MigratePlan) {
 fn note_files_left(root: &std::path::Path, plan: &MigratePlan) {
     let envs: Vec<String> = plan.generator_envs.iter().map(|p| rel(root, p)).collect();
     match &plan.generator {
-        GeneratorSite::File(p) => eprintln!(
+        GeneratorSite::File(p) => say!(
             "note: {} is left on disk but unused; delete it (git rm) when the change is merged{}",
             rel(root, p),
             if envs.is_empty() {
@@ -131,7 +131,7 @@ fn note_files_left(root: &std::path::Path, plan: &MigratePlan) {
                 format!(", and keep {} only where you seal", envs.join(", "))
             }
         ),
-        GeneratorSite::Inline(_) if !envs.is_empty() => eprintln!(
+        GeneratorSite::Inline(_) if !envs.is_empty() => say!(
             "note: the overlay no longer reads {}; keep it only where you seal",
             envs.join(", ")
         ),

@@ -1,6 +1,17 @@
 //! The command-line front end: argument parsing (`args`), one module per command, and the
 //! exit-code mapping (`exit`). The only module that prints, prompts or uses clap.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+#![allow(clippy::print_stdout)]
+
+/// `eprintln!` that never panics: when stderr is closed (`2>&-`, or a pipe whose reader has
+/// gone), the line is lost instead of aborting a command that may already have written its
+/// file. Every message of the command line goes through it (clippy's `print_stderr` stays on
+/// here, so an `eprintln!` is refused).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 pub mod args;
 mod cert_cmd;
@@ -199,9 +210,7 @@ impl crate::seal::Prompter for TtyPrompter {
                     });
                 }
                 prompt::Answer::Line(v) if v.is_empty() && !self.empty_ok => {
-                    eprintln!(
-                        "{env}: `{key}` needs a value (Ctrl-D abandons the run, writing nothing)"
-                    );
+                    say!("{env}: `{key}` needs a value (Ctrl-D abandons the run, writing nothing)");
                 }
                 prompt::Answer::Line(v) => return Ok(crate::secret::SecretValue::from_slice(&v)),
             }

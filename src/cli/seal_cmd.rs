@@ -52,7 +52,7 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
 pub(super) fn resolve_from(ctx: &Ctx, root: &Path, from: &Path) -> Result<PathBuf, CliError> {
     let (from, looked_up) = crate::workspace::resolve_from(root, from)?;
     if looked_up && !ctx.quiet {
-        eprintln!("using {}", rel(root, &from));
+        say!("using {}", rel(root, &from));
     }
     Ok(from)
 }
@@ -81,14 +81,14 @@ pub(super) fn request(root: &Path, from: PathBuf, a: SealArgs) -> SealRequest {
 /// the overlay does not know, and [`cert_notes`].
 fn print_plan_warnings(ctx: &Ctx, root: &Path, p: &EnvPlan) {
     if !p.pruned_needed.is_empty() {
-        eprintln!(
+        say!(
             "warning: {}: --prune --force removes keys the workloads read: {}",
             p.env,
             seal::describe_lost(&p.pruned_needed)
         );
     }
     for k in &p.unknown {
-        eprintln!(
+        say!(
             "warning: {}: `{k}` is not a key the overlay knows (no example, sealed value or reference); sealing it anyway",
             p.env
         );
@@ -101,13 +101,13 @@ fn print_plan_warnings(ctx: &Ctx, root: &Path, p: &EnvPlan) {
 pub(super) fn cert_notes(ctx: &Ctx, root: &Path, env: &str, cert: &seal::CertSummary) {
     let path = rel(root, &cert.path);
     if let Some(w) = &cert.expiry_warning {
-        eprintln!("warning: {env}: {path}: {w}");
+        say!("warning: {env}: {path}: {w}");
     }
     if let Some(label) = &cert.private_key {
-        eprintln!("warning: {env}: {}", private_key_warning(&path, label));
+        say!("warning: {env}: {}", private_key_warning(&path, label));
     }
     if cert.demo && !ctx.quiet {
-        eprintln!(
+        say!(
             "note: {env}: sealing with the DEMO certificate {path}; replace it with your controller's (docs/certificates.md)"
         );
     }
@@ -133,7 +133,7 @@ fn print_env_warnings(root: &Path, from: &Path, plans: &[EnvPlan]) {
             .as_ref()
             .map(|k| format!("`{k}`: "))
             .unwrap_or_default();
-        eprintln!("warning: {file}:{}: {key}{} [{}]", w.line, w.what, w.id);
+        say!("warning: {file}:{}: {key}{} [{}]", w.line, w.what, w.id);
     }
 }
 

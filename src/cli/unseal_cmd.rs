@@ -26,7 +26,7 @@ pub(super) fn run(ctx: &Ctx, a: &UnsealArgs) -> Result<Outcome, CliError> {
         UnsealFormat::Env => secret.to_env()?,
     };
     if !secret.template_data_keys.is_empty() && !ctx.quiet {
-        eprintln!(
+        say!(
             "warning: {}: spec.template.data ({}) holds templates the controller renders; they are not included",
             rel(&root, &secret.file),
             secret.template_data_keys.join(", ")
@@ -34,7 +34,7 @@ pub(super) fn run(ctx: &Ctx, a: &UnsealArgs) -> Result<Outcome, CliError> {
     }
     write_stdout(&out)?;
     if !ctx.quiet {
-        eprintln!(
+        say!(
             "{}: {} key(s) decrypted for {}",
             rel(&root, &secret.file),
             secret.data.len(),
