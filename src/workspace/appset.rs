@@ -110,7 +110,9 @@ fn is_zero(v: &Value) -> bool {
 
 /// The repository-relative directories `template_path` (the template's `source.path`) names
 /// for the `ApplicationSet` `v`: itself when it holds no placeholder; else one per parameter set
-/// of its generators ([`params`]). `Err` says why they cannot be known.
+/// of its generators ([`params`]). `root` is the git repository's top level: a git generator's
+/// `directories` patterns, like the paths it gives, are relative to it (above emp-seal's root in
+/// a monorepo, see [`super::gitroot::top`]). `Err` says why they cannot be known.
 pub(crate) fn paths(
     root: &Path,
     v: &Value,

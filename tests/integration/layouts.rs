@@ -1998,3 +1998,91 @@ fn monorepo_paths_are_relative_to_the_git_repository() {
         .collect();
     assert_eq!(found, ["Argo CD Application in deploy/argocd.yaml"]);
 }
+
+/// An `ApplicationSet` git generator's `directories` patterns are relative to the git
+/// repository's top, as Argo CD reads them (argo-cd `reposerver/repository/repository.go`,
+/// `GetGitDirectories`). With emp-seal's root at `services/api` below that top, they were
+/// matched from the root: `services/api/k8s/overlays/*` matched nothing there, so the
+/// `ApplicationSet` deploying the root's overlays named none of them and its `namePrefix` passed
+/// unseen, while the top's own `k8s/overlays/*` matched the root's `k8s/overlays/*` and laid that
+/// other `ApplicationSet`'s `namespace` on them. Now the patterns are matched from the git top
+/// and what they give is mapped into the root, as an Application's `path` is: from
+/// `services/api` the findings and environments are those found from the top for the same
+/// directories.
+#[test]
+fn monorepo_application_set_directories_are_relative_to_the_git_repository() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let repo = Repo {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    common::git(repo.root(), &["init", "-q"]);
+    for top in ["services/api/", ""] {
+        for env in ["dev", "prod"] {
+            let dir = format!("{top}k8s/overlays/{env}");
+            repo.write(
+                &format!("{dir}/kustomization.yaml"),
+                "resources:\n  - sealedsecret.yaml\n",
+            );
+            repo.write(&format!("{dir}/sealedsecret.yaml"), &flux_sealed(env, ""));
+        }
+    }
+    let set = |name: &str, pattern: &str, option: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  generators:\n    - git:\n        repoURL: https://example.org/monorepo.git\n        revision: HEAD\n        directories:\n          - path: '{pattern}'\n  template:\n    metadata:\n      name: '{name}-{{{{path.basename}}}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://example.org/monorepo.git\n        path: '{{{{path}}}}'\n        kustomize:\n          {option}\n      destination:\n        server: https://kubernetes.default.svc\n"
+        )
+    };
+    let file = "argocd/appsets.yaml";
+    let text = [
+        set("api", "services/api/k8s/overlays/*", "namePrefix: v2-"),
+        set("top", "k8s/overlays/*", "namespace: elsewhere"),
+    ]
+    .join("---\n");
+    repo.write(file, &text);
+    common::git(repo.root(), &["add", "-A"]);
+    let sub = repo.root().join("services/api");
+    let run_sub = |args: &[&str]| {
+        emp_seal_cmd()
+            .arg("-C")
+            .arg(&sub)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let prefix_line = line_of(&text, "          namePrefix: v2-");
+    for env in ["dev", "prod"] {
+        let args = ["check", "--format", "json", "--release"];
+        let top_dir = format!("services/api/k8s/overlays/{env}");
+        let top = not_modelled_at(&repo, &["--release", &top_dir]);
+        assert_eq!(top, [format!("{file}:{prefix_line}")], "{env}");
+        let from_sub: Vec<String> = not_modelled_hits(&run_sub(&[&args[..], &[env]].concat()))
+            .into_iter()
+            .map(|h| format!("{}:{}", h.path, h.line))
+            .collect();
+        assert_eq!(from_sub, [format!("../../{file}:{prefix_line}")], "{env}");
+    }
+    let out = run_sub(&["config", "--format", "json"]);
+    ok(&out);
+    let v: Json = serde_json::from_str(&stdout(&out)).unwrap();
+    let found: Vec<(&str, &str)> = v["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["directory"].as_str().unwrap(),
+                e["found"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let by = format!("Argo CD ApplicationSet in ../../{file}");
+    assert_eq!(
+        found,
+        [
+            ("k8s/overlays/dev", &by[..]),
+            ("k8s/overlays/prod", &by[..])
+        ]
+    );
+}
