@@ -2086,3 +2086,67 @@ fn monorepo_application_set_directories_are_relative_to_the_git_repository() {
         ]
     );
 }
+
+/// Discovery reads `.json` files for Argo CD / Flux objects as it reads YAML ones (JSON is
+/// YAML), but the note on one that does not parse looked only for a YAML `kind:` line: an Argo
+/// CD Application in a JSON file with a missing comma (pretty-printed or minified on one line)
+/// was skipped without a word, its `namePrefix` unseen. Now it gets the same note as a YAML one,
+/// at the parser's line, naming its `"kind"` line; a JSON file that parses gets none, and
+/// neither does a broken JSON file naming no deploy kind of its group (a `package.json`).
+#[test]
+fn argo_cd_objects_in_json_that_does_not_parse_get_a_note() {
+    let Some(repo) = Repo::new("argocd") else {
+        return;
+    };
+    let app = "{\n  \"apiVersion\": \"argoproj.io/v1alpha1\",\n  \"kind\": \"Application\",\n  \"metadata\": {\"name\": \"billing-qa\", \"namespace\": \"argocd\"},\n  \"spec\": {\n    \"project\": \"default\",\n    \"source\": {\n      \"repoURL\": \"https://example.org/gitops.git\",\n      \"path\": \"services/billing/qa\",\n      \"kustomize\": {\"namePrefix\": \"qa-\"}\n    },\n    \"destination\": {\"server\": \"https://kubernetes.default.svc\"}\n  }\n}\n";
+    let pretty = "argocd/billing-qa.json";
+    let minified = "argocd/min/billing-qa.json";
+    let one_line: String = app.lines().map(str::trim).collect();
+    // Valid JSON first: read as an Application (its option counts), no note.
+    repo.write(pretty, app);
+    repo.write(minified, &one_line);
+    repo.write(
+        "package.json",
+        "{\"name\": \"tools\", \"kind\": \"Tool\",\n \"homepage\": \"https://argoproj.io\"\n",
+    );
+    let prefix = format!(
+        "{pretty}:{}",
+        line_of(app, "      \"kustomize\": {\"namePrefix\": \"qa-\"}")
+    );
+    let hits = not_modelled_at(&repo, &["--release", "qa"]);
+    assert!(hits.contains(&prefix), "{hits:?}");
+    let err = stderr(&repo.run(&["check"]));
+    assert!(!err.contains("note: argocd/"), "{err}");
+    assert!(!err.contains("package.json"), "{err}");
+
+    // A comma missing after the `source` block, in both.
+    let broken = app.replace("    },\n    \"destination\"", "    }\n    \"destination\"");
+    repo.write(pretty, &broken);
+    repo.write(minified, &broken.lines().map(str::trim).collect::<String>());
+    let out = repo.run(&["check"]);
+    let err = stderr(&out);
+    let note = |file: &str| {
+        err.lines()
+            .find(|l| l.starts_with(&format!("note: {file}:")))
+            .unwrap_or_else(|| panic!("no note on {file}: {err}"))
+            .to_owned()
+    };
+    let want = "an Argo CD Application (`\"kind\"` at line 3) does not parse as JSON";
+    let pretty_note = note(pretty);
+    assert!(pretty_note.contains(want), "{pretty_note}");
+    let at = line_of(
+        &broken,
+        "    \"destination\": {\"server\": \"https://kubernetes.default.svc\"}",
+    );
+    assert!(
+        pretty_note.starts_with(&format!("note: {pretty}:{at}: ")),
+        "{pretty_note}"
+    );
+    let min_note = note(minified);
+    assert!(
+        min_note.contains("an Argo CD Application (`\"kind\"` at line 1) does not parse as JSON"),
+        "{min_note}"
+    );
+    assert!(!err.contains("package.json"), "{err}");
+    assert_ne!(out.status.code(), Some(2), "{err}");
+}
