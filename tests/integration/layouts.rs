@@ -2150,3 +2150,58 @@ fn argo_cd_objects_in_json_that_does_not_parse_get_a_note() {
     assert!(!err.contains("package.json"), "{err}");
     assert_ne!(out.status.code(), Some(2), "{err}");
 }
+
+/// A `matrix` generator renders its second generator with each parameter set of its first
+/// (argo-cd `applicationset/generators/matrix.go`, `getParams`; `InterpolateGenerator`): a
+/// `list` of teams and a `git` generator of `apps/{{team}}/overlays/*` deploy every team's
+/// overlays. The pattern was matched as written, found no `apps/{{team}}` directory, and the
+/// `ApplicationSet` named nothing without a word: its `namePrefix` passed unseen on the four
+/// overlays. Now each team's directories are found and the option counts for each. (The
+/// children's own `template`s are not Argo CD's: it keeps only their parameters.)
+#[test]
+fn a_matrix_second_generator_is_rendered_with_the_first_ones_parameters() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let repo = Repo {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    common::git(repo.root(), &["init", "-q"]);
+    for team in ["billing", "shop"] {
+        for env in ["dev", "prod"] {
+            let dir = format!("apps/{team}/overlays/{env}");
+            repo.write(
+                &format!("{dir}/kustomization.yaml"),
+                "resources:\n  - sealedsecret.yaml\n",
+            );
+            repo.write(
+                &format!("{dir}/sealedsecret.yaml"),
+                &flux_sealed(&format!("{team}-{env}"), ""),
+            );
+        }
+    }
+    let file = "argocd/teams.yaml";
+    let text = "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: teams\n  namespace: argocd\nspec:\n  generators:\n    - matrix:\n        generators:\n          - list:\n              elements:\n                - team: billing\n                - team: shop\n          - git:\n              repoURL: https://example.org/gitops.git\n              revision: HEAD\n              directories:\n                - path: 'apps/{{team}}/overlays/*'\n              template:\n                metadata: {}\n                spec:\n                  project: default\n                  source:\n                    repoURL: https://example.org/gitops.git\n                    path: '{{path}}'\n                    kustomize:\n                      nameSuffix: -ignored\n                  destination: {}\n  template:\n    metadata:\n      name: '{{team}}-{{path.basename}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://example.org/gitops.git\n        path: '{{path}}'\n        kustomize:\n          namePrefix: v2-\n      destination:\n        server: https://kubernetes.default.svc\n        namespace: apps\n";
+    repo.write(file, text);
+    let by = format!("Argo CD ApplicationSet in {file}");
+    let found: Vec<(String, String)> = repo.layout().into_iter().map(|e| (e.1, e.2)).collect();
+    let want: Vec<(String, String)> = [
+        "apps/billing/overlays/dev",
+        "apps/billing/overlays/prod",
+        "apps/shop/overlays/dev",
+        "apps/shop/overlays/prod",
+    ]
+    .iter()
+    .map(|d| ((*d).to_owned(), by.clone()))
+    .collect();
+    assert_eq!(found, want);
+    let prefix = format!("{file}:{}", line_of(text, "          namePrefix: v2-"));
+    for env in ["billing/overlays/dev", "shop/overlays/prod"] {
+        assert_eq!(
+            not_modelled_at(&repo, &["--release", env]),
+            std::slice::from_ref(&prefix),
+            "{env}"
+        );
+    }
+}
