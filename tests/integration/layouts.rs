@@ -2205,3 +2205,46 @@ fn a_matrix_second_generator_is_rendered_with_the_first_ones_parameters() {
         );
     }
 }
+
+/// Flux substitutes a Kustomization's variables in every object it renders, a child
+/// Kustomization's own `postBuild.substitute` values included (fluxcd/pkg
+/// `kustomize/kustomize_varsub.go`): `flux-system` gives `cluster_env`, the `tenants`
+/// Kustomization it deploys gives `env: ${cluster_env}`, and the `podinfo` Kustomization that one
+/// deploys has `path: ./apps/${env}`. Discovery reads one level: it substituted `${env}` with the
+/// text `${cluster_env}` and said `./apps/${cluster_env}` was no directory of this repository.
+/// Now the note says the path cannot be resolved offline and why (the value is an expression
+/// the Kustomization deploying `tenants` may substitute first).
+#[test]
+fn a_flux_variable_given_as_an_expression_by_its_parent_is_not_read_as_a_path() {
+    let Some(repo) = Repo::new("flux") else {
+        return;
+    };
+    repo.write(
+        "clusters/staging/flux-system/gotk-sync.yaml",
+        &flux_kustomization(
+            "flux-system",
+            "./clusters/staging",
+            "  postBuild:\n    substitute:\n      cluster_env: staging\n",
+        ),
+    );
+    let tenants = flux_kustomization(
+        "tenants",
+        "./tenants",
+        "  postBuild:\n    substitute:\n      env: ${cluster_env}\n",
+    );
+    repo.write("clusters/staging/tenants.yaml", &tenants);
+    repo.write(
+        "clusters/staging/kustomization.yaml",
+        "resources:\n  - apps.yaml\n  - infrastructure.yaml\n  - tenants.yaml\n",
+    );
+    let podinfo = flux_kustomization("podinfo", "./apps/${env}", "  targetNamespace: podinfo\n");
+    repo.write("tenants/podinfo.yaml", &podinfo);
+    let err = stderr(&repo.run(&["check"]));
+    let path = line_of(&podinfo, "  path: ./apps/${env}");
+    let at = line_of(&tenants, "  path: ./tenants");
+    let want = format!(
+        "note: Flux Kustomization `podinfo` in tenants/podinfo.yaml:{path} deploys `./apps/${{env}}`, which emp-seal cannot resolve offline (`env` is given by the `postBuild.substitute` of the Flux Kustomization at clusters/staging/tenants.yaml:{at} as `${{cluster_env}}`"
+    );
+    assert!(err.contains(&want), "{err}");
+    assert!(!err.contains("./apps/${cluster_env}"), "{err}");
+}
