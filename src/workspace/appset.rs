@@ -213,6 +213,12 @@ fn matrix_params(at: &Repo<'_>, children: &[Value]) -> Result<Vec<Params>, Strin
         return Err("a `matrix` generator without exactly two generators".to_owned());
     };
     let first = params(at, a)?;
+    // The second's own `template` is Argo CD's to ignore, not to render here.
+    let mut b = b.clone();
+    if let Some(body) = b.as_mapping_mut().and_then(|m| m.values_mut().next()) {
+        body.as_mapping_mut().map(|m| m.remove("template"));
+    }
+    let b = &b;
     let fixed = if templated(b) {
         None
     } else {
@@ -534,6 +540,10 @@ mod tests {
             yaml_serde::from_str::<Value>(&format!("spec:\n  generators:\n{gens}")).expect("parses")
         };
         let git = "git:\n              repoURL: https://example.org/r.git\n              directories:\n                - path: 'apps/{{team}}/*'\n              values:\n                app: '{{team}}-{{path.basename}}'\n";
+        let git = format!(
+            "{git}              template:\n                metadata:\n                  name: '{{{{ .path.basename | lower }}}}'\n"
+        );
+        let git = git.as_str();
         let interpolated = paths(t.path(), &matrix("", git), "{{path}}/{{values.app}}", &here);
         let want = ["apps/a/prod/a-prod", "apps/b/prod/b-prod"];
         assert_eq!(interpolated, Ok(want.map(String::from).to_vec()));
