@@ -31,7 +31,8 @@ const MAX_PARAMS: usize = 10_000;
 /// `mergeGeneratorTemplate`: `mergo.Merge`, so what the generator's template sets wins). One
 /// `ApplicationSet` per generator, with that generator alone and the merged `spec.template`,
 /// and, for a generator with a template, where it is (`spec.generators[N].<type>.template`) and
-/// what it holds; `None` when no generator has a template.
+/// what it holds; `None` when no generator has a template. (The template of a generator inside
+/// a `matrix` or `merge` is not Argo CD's: see [`matrix_params`].)
 pub(crate) fn per_generator(v: &Value) -> Option<Vec<GeneratorSet>> {
     let spec = v.get("spec")?;
     let generators = spec.get("generators")?.as_sequence()?;
@@ -110,7 +111,9 @@ fn is_zero(v: &Value) -> bool {
 
 /// The repository-relative directories `template_path` (the template's `source.path`) names
 /// for the `ApplicationSet` `v`: itself when it holds no placeholder; else one per parameter set
-/// of its generators ([`params`]). `Err` says why they cannot be known.
+/// of its generators ([`params`]). `root` is the git repository's top level: a git generator's
+/// `directories` patterns, like the paths it gives, are relative to it (above emp-seal's root in
+/// a monorepo, see [`super::gitroot::top`]). `Err` says why they cannot be known.
 pub(crate) fn paths(
     root: &Path,
     v: &Value,
@@ -130,10 +133,19 @@ pub(crate) fn paths(
         .and_then(|s| s.get("generators"))
         .and_then(Value::as_sequence)
         .ok_or("no generators")?;
+    let at = Repo {
+        root,
+        elsewhere,
+        go_template: v
+            .get("spec")
+            .and_then(|s| s.get("goTemplate"))
+            .and_then(Value::as_bool)
+            == Some(true),
+    };
     let mut out = std::collections::BTreeSet::new();
     let mut sets = 0usize;
     for g in generators {
-        let params = params(root, g, elsewhere)?;
+        let params = params(&at, g)?;
         sets = sets.saturating_add(params.len());
         if sets > MAX_PARAMS {
             return Err(too_many());
@@ -148,44 +160,36 @@ pub(crate) fn paths(
 /// One generated Application's parameters, by name (`path`, `path.basename`, a list key).
 type Params = BTreeMap<String, String>;
 
+/// What an `ApplicationSet`'s generators are expanded against: the git repository's top
+/// (`root`, see [`paths`]), which repository URLs are others (`elsewhere`), and whether the
+/// `ApplicationSet` sets `goTemplate`.
+struct Repo<'a> {
+    root: &'a Path,
+    elsewhere: &'a dyn Fn(&str) -> bool,
+    go_template: bool,
+}
+
 /// The parameter sets of one generator: a `list`'s elements; a `git` generator's directories
 /// (patterns expanded against the tree under `root`, excluded ones removed; none for another
-/// repository, `elsewhere`); a `matrix`'s two generators combined, every set of the first with
-/// every set of the second; a `merge` ([`merge_params`]). `Err` names a generator whose
-/// parameters are not known offline.
-fn params(root: &Path, g: &Value, elsewhere: &dyn Fn(&str) -> bool) -> Result<Vec<Params>, String> {
+/// repository, `elsewhere`); a `matrix`'s two generators combined ([`matrix_params`]); a
+/// `merge` ([`merge_params`]). `Err` names a generator whose parameters are not known offline.
+fn params(at: &Repo<'_>, g: &Value) -> Result<Vec<Params>, String> {
     if let Some(list) = g.get("list") {
         with_values(list, list_params(list)?)
     } else if let Some(git) = g.get("git") {
         let url = git.get("repoURL").and_then(Value::as_str).unwrap_or("");
-        if elsewhere(url) {
+        if (at.elsewhere)(url) {
             return Ok(Vec::new());
         }
-        with_values(git, git_params(root, git)?)
+        with_values(git, git_params(at.root, git)?)
     } else if let Some(children) = g
         .get("matrix")
         .and_then(|m| m.get("generators"))
         .and_then(Value::as_sequence)
     {
-        let [a, b] = children.as_slice() else {
-            return Err("a `matrix` generator without exactly two generators".to_owned());
-        };
-        let (a, b) = (params(root, a, elsewhere)?, params(root, b, elsewhere)?);
-        if a.len().saturating_mul(b.len()) > MAX_PARAMS {
-            return Err(too_many());
-        }
-        Ok(a.iter()
-            .flat_map(|x| {
-                b.iter().map(move |y| {
-                    x.iter()
-                        .chain(y)
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect()
-                })
-            })
-            .collect())
+        matrix_params(at, children)
     } else if let Some(merge) = g.get("merge") {
-        merge_params(root, merge, elsewhere)
+        merge_params(at, merge)
     } else {
         let name = g
             .as_mapping()
@@ -196,6 +200,96 @@ fn params(root: &Path, g: &Value, elsewhere: &dyn Fn(&str) -> bool) -> Result<Ve
     }
 }
 
+/// A `matrix` generator's parameter sets (argo-cd `applicationset/generators/matrix.go`): every
+/// set of its first generator combined with every set its second gives once rendered with that
+/// set (`generator_spec_processor.go`, `InterpolateGenerator`: `{{team}}` in the second's
+/// fields is the first's `team`). A parameter both give keeps the first's value with
+/// `goTemplate`; without it, two different values make Argo CD refuse the `ApplicationSet`
+/// (`utils.CombineStringMaps`), which is not read then. A child generator's own `template` is
+/// not used: Argo CD keeps only the parameters of a `matrix` or `merge` child (both pass it an
+/// empty template and return its parameters alone, `matrix.go` / `merge.go`, `getParams`).
+fn matrix_params(at: &Repo<'_>, children: &[Value]) -> Result<Vec<Params>, String> {
+    let [a, b] = children else {
+        return Err("a `matrix` generator without exactly two generators".to_owned());
+    };
+    let first = params(at, a)?;
+    // The second's own `template` is Argo CD's to ignore, not to render here.
+    let mut b = b.clone();
+    if let Some(body) = b.as_mapping_mut().and_then(|m| m.values_mut().next()) {
+        body.as_mapping_mut().map(|m| m.remove("template"));
+    }
+    let b = &b;
+    let fixed = if templated(b) {
+        None
+    } else {
+        Some(params(at, b)?)
+    };
+    let mut out = Vec::new();
+    for x in &first {
+        let second = match &fixed {
+            Some(sets) => sets.clone(),
+            None => params(at, &interpolate(b, x)?)?,
+        };
+        if out.len().saturating_add(second.len()) > MAX_PARAMS {
+            return Err(too_many());
+        }
+        for y in second {
+            let mut set = y;
+            for (k, v) in x {
+                match set.get(k) {
+                    Some(w) if w != v && !at.go_template => {
+                        return Err(format!(
+                            "its `matrix` generators both give `{k}`, with different values, which Argo CD refuses"
+                        ));
+                    }
+                    _ => set.insert(k.clone(), v.clone()),
+                };
+            }
+            out.push(set);
+        }
+    }
+    Ok(out)
+}
+
+/// True when a string in `v` holds a placeholder.
+fn templated(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains("{{"),
+        Value::Sequence(items) => items.iter().any(templated),
+        Value::Mapping(m) => m.values().any(templated),
+        _ => false,
+    }
+}
+
+/// The generator `g` with every placeholder of `set` filled in its strings, one not in `set`
+/// left as written for the generator's own parameters (argo-cd `applicationset/utils/utils.go`,
+/// `RenderGeneratorParams`, which renders every string field of the generator).
+fn interpolate(g: &Value, set: &Params) -> Result<Value, String> {
+    Ok(match g {
+        Value::String(s) if s.contains("{{") => Value::String(fill(s, |name| {
+            Some(
+                set.get(name)
+                    .cloned()
+                    .unwrap_or_else(|| format!("{{{{{name}}}}}")),
+            )
+        })?),
+        Value::Sequence(items) => Value::Sequence(
+            items
+                .iter()
+                .map(|v| interpolate(v, set))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Mapping(m) => {
+            let mut out = yaml_serde::Mapping::new();
+            for (k, v) in m {
+                out.insert(k.clone(), interpolate(v, set)?);
+            }
+            Value::Mapping(out)
+        }
+        other => other.clone(),
+    })
+}
+
 /// Why an `ApplicationSet` whose generators give more than [`MAX_PARAMS`] sets is not read.
 fn too_many() -> String {
     format!("its generators give more than {MAX_PARAMS} parameter sets, more than emp-seal expands")
@@ -204,11 +298,7 @@ fn too_many() -> String {
 /// A `merge` generator's parameter sets (argo-cd `applicationset/generators/merge.go`): the
 /// first generator's, each overridden by the sets of the later ones that agree with it on every
 /// `mergeKeys` parameter.
-fn merge_params(
-    root: &Path,
-    merge: &Value,
-    elsewhere: &dyn Fn(&str) -> bool,
-) -> Result<Vec<Params>, String> {
+fn merge_params(at: &Repo<'_>, merge: &Value) -> Result<Vec<Params>, String> {
     let keys: Vec<&str> = merge
         .get("mergeKeys")
         .and_then(Value::as_sequence)
@@ -221,9 +311,9 @@ fn merge_params(
         .and_then(Value::as_sequence)
         .filter(|c| !c.is_empty() && !keys.is_empty())
         .ok_or("a `merge` generator without `generators` or `mergeKeys`")?;
-    let mut base = params(root, &children[0], elsewhere)?;
+    let mut base = params(at, &children[0])?;
     for child in &children[1..] {
-        for other in params(root, child, elsewhere)? {
+        for other in params(at, child)? {
             let same = |b: &Params| {
                 keys.iter()
                     .all(|k| b.get(*k).is_some() && b.get(*k) == other.get(*k))
@@ -439,6 +529,32 @@ mod tests {
         let got = paths(t.path(), &matrix, "{{path}}/{{env}}", &here);
         let want = ["apps/a/dev", "apps/b/dev", "apps/c/dev", "apps/skip/dev"];
         assert_eq!(got, Ok(want.map(String::from).to_vec()));
+
+        // The second generator rendered with each set of the first (`{{team}}`); a parameter
+        // both give, with different values, is Argo CD's error (without `goTemplate`), with the
+        // same value it is one.
+        let matrix = |extra: &str, second: &str| {
+            let gens = format!(
+                "    - matrix:\n        generators:\n          - list:\n              elements:\n                - {{team: a{extra}}}\n                - {{team: b{extra}}}\n          - {second}\n"
+            );
+            yaml_serde::from_str::<Value>(&format!("spec:\n  generators:\n{gens}")).expect("parses")
+        };
+        let git = "git:\n              repoURL: https://example.org/r.git\n              directories:\n                - path: 'apps/{{team}}/*'\n              values:\n                app: '{{team}}-{{path.basename}}'\n";
+        let git = format!(
+            "{git}              template:\n                metadata:\n                  name: '{{{{ .path.basename | lower }}}}'\n"
+        );
+        let git = git.as_str();
+        let interpolated = paths(t.path(), &matrix("", git), "{{path}}/{{values.app}}", &here);
+        let want = ["apps/a/prod/a-prod", "apps/b/prod/b-prod"];
+        assert_eq!(interpolated, Ok(want.map(String::from).to_vec()));
+        let refused = paths(t.path(), &matrix(", path: x", git), "{{path}}", &here);
+        assert!(refused.is_err_and(|e| e.contains("both give `path`")));
+        let same = matrix(
+            ", path: x",
+            "list:\n              elements:\n                - {env: '{{team}}-1', path: x}\n",
+        );
+        let got = paths(t.path(), &same, "{{team}}/{{env}}", &here);
+        assert_eq!(got, Ok(vec!["a/a-1".into(), "b/b-1".into()]));
 
         let patched: Value =
             yaml_serde::from_str("spec:\n  templatePatch: '{}'\n").expect("parses");

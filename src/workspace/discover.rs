@@ -540,7 +540,9 @@ fn deploy_path(
     }
     let elsewhere = |u: &str| remotes.elsewhere(root, u);
     let dirs = match kind {
-        "ApplicationSet" => super::appset::paths(root, v, p, &elsewhere),
+        // Its git generators' `directories` are relative to the git repository's top, as
+        // the paths it gives are.
+        "ApplicationSet" => super::appset::paths(&super::gitroot::top(root), v, p, &elsewhere),
         _ => Ok(vec![p.to_owned()]),
     };
     match dirs {

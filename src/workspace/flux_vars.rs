@@ -7,7 +7,9 @@
 //! the expression is evaluated as fluxcd/pkg `envsubst` does (`${var}`, `${var:=default}`,
 //! `${var:-default}`, `${var=default}`, `${var-default}`; `$$` is an escaped `$`, and `$var`
 //! without braces is left alone) where the variable is known offline: given by the parent's
-//! `substitute` map, or a default when it gives none and has no `substituteFrom`.
+//! `substitute` map, or a default when it gives none and has no `substituteFrom`. One level is
+//! read: a `substitute` value holding an expression (`env: ${cluster}`, substituted when the
+//! parent's own object is rendered by the Kustomization deploying it) is not followed up.
 
 use std::collections::BTreeMap;
 
@@ -120,6 +122,13 @@ fn evaluate(body: &str, parent: &Parent) -> Result<String, String> {
     }
     let value = parent.substitute.get(name);
     match (value, default) {
+        // The parent's own object is rendered (and its `substitute` values substituted) by the
+        // Kustomization deploying its file, if that one substitutes: one level is read here.
+        (Some(v), _) if v.contains('$') => Err(format!(
+            "`{name}` is given by the `postBuild.substitute` of the Flux Kustomization at {} as `{}`, an expression the Kustomization deploying that one may substitute first, which emp-seal does not follow",
+            parent.at,
+            v.escape_debug()
+        )),
         // `:=` / `:-` take the default for an empty value too, `=` / `-` only for an unset one.
         (Some(v), Some((true, d))) if v.is_empty() => literal(d, body),
         (Some(v), _) => Ok(v.clone()),
@@ -182,6 +191,13 @@ mod tests {
         assert!(ok("${env^^}").is_err());
         assert!(ok("${env").is_err());
         assert!(ok("${x:=${env}}").is_err());
+        // A value that is itself an expression is its own parent's to substitute.
+        let nested = parent(&[("env", "${cluster}")], false);
+        assert!(
+            substitute("./apps/${env}", &nested)
+                .unwrap_err()
+                .contains("as `${cluster}`")
+        );
         // A variable the parent does not give may come from its `substituteFrom`.
         let from = parent(&[("env", "prod")], true);
         assert_eq!(substitute("${env}", &from), Ok("prod".into()));

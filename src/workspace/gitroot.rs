@@ -64,6 +64,19 @@ pub(crate) fn deployed_dir(root: &Path, p: &str) -> Option<PathBuf> {
     Some(root.join(inside))
 }
 
+/// The git repository's top level as reached from `root` (`root/../..` for a root at
+/// `services/api`), where Argo CD reads an `ApplicationSet` git generator's `directories`
+/// patterns (argo-cd `reposerver/repository/repository.go`, `GetGitDirectories`: every directory
+/// of the repository, relative to its top); `root` itself when it is the top or in no git
+/// repository. What is found there is mapped back with [`deployed_dir`].
+pub(crate) fn top(root: &Path) -> PathBuf {
+    let prefix = prefix(root);
+    if prefix.is_empty() {
+        return root.to_path_buf();
+    }
+    root.join("../".repeat(prefix.split('/').count()))
+}
+
 /// The YAML files of the git repository outside the root (when the root is below its top
 /// level), named relative to the root (`../../argocd/api.yaml`), that are not kustomization
 /// files and not in a directory the discovery walk skips: an Argo CD Application or Flux

@@ -1,4 +1,4 @@
-//! YAML files that seem to hold an Argo CD `Application` / `ApplicationSet` or a Flux
+//! YAML and JSON files that seem to hold an Argo CD `Application` / `ApplicationSet` or a Flux
 //! `Kustomization` but do not parse (a duplicate key, a tab, an unrendered `{{ }}` template):
 //! discovery cannot read the object, so the directory it deploys and the options it applies at
 //! sync time are unknown, and `check` says so in a note. A template of a Helm chart (a file under
@@ -35,13 +35,12 @@ pub(super) fn unparsed(
     error: Option<&yaml_serde::Error>,
 ) -> Option<Unparsed> {
     let (kind, kind_line) = text.lines().enumerate().find_map(|(i, l)| {
-        let value = l.trim().strip_prefix("kind:")?.trim();
-        let value = value.split(" #").next().unwrap_or(value).trim();
-        let value = value.trim_matches(|c| c == '"' || c == '\'');
-        KINDS
-            .iter()
-            .find(|(k, group)| *k == value && text.contains(group))
-            .map(|(k, _)| (*k, first_line + i))
+        kind_values(l).find_map(|value| {
+            KINDS
+                .iter()
+                .find(|(k, group)| *k == value && text.contains(group))
+                .map(|(k, _)| (*k, first_line + i))
+        })
     })?;
     let error = error.map(|e| {
         let line = crate::yamlpos::error_position(text, e)
@@ -54,6 +53,33 @@ pub(super) fn unparsed(
         kind,
         kind_line,
         error,
+    })
+}
+
+/// The values of the `kind` keys on `line`, as a block mapping writes one (`kind: Application`,
+/// maybe quoted, maybe followed by a comment, maybe a list item's first key) and as a flow
+/// mapping or JSON does (`{"kind": "Application", ...}`, maybe several on one minified line): a
+/// `kind` key (bare or quoted) at the line's start, after `- ` or after `{` or `,`, then `:` and
+/// the value up to its closing quote or the next `,`, `}` or blank.
+fn kind_values(line: &str) -> impl Iterator<Item = &str> {
+    line.match_indices("kind").filter_map(move |(i, _)| {
+        let before = line[..i].trim_end_matches(['"', '\'']).trim_end();
+        let item = before.chars().all(|c| c == '-' || c.is_whitespace());
+        if !(item || before.ends_with(['{', ','])) {
+            return None;
+        }
+        let quote = line[..i]
+            .chars()
+            .next_back()
+            .filter(|c| matches!(c, '"' | '\''));
+        let after = &line[i + 4..];
+        let after = quote.map_or(Some(after), |q| after.strip_prefix(q))?;
+        let value = after.trim_start().strip_prefix(':')?.trim_start();
+        let value = match value.chars().next() {
+            Some(q @ ('"' | '\'')) => value[1..].split(q).next()?,
+            _ => value.split([',', '}', ' ', '\t']).next()?,
+        };
+        Some(value)
     })
 }
 
@@ -74,11 +100,17 @@ pub(super) fn notes(root: &Path, file: &str, pieces: &[Unparsed]) -> Vec<(String
         );
         return vec![(at, note)];
     }
+    // A JSON file is read as YAML (which JSON is): it is named as what it is written in.
+    let (syntax, key) = if file.ends_with(".json") {
+        ("JSON", "\"kind\"")
+    } else {
+        ("YAML", "kind:")
+    };
     pieces
         .iter()
         .map(|u| {
             let (line, why) = match &u.error {
-                Some((line, message)) => (*line, format!("does not parse as YAML ({message})")),
+                Some((line, message)) => (*line, format!("does not parse as {syntax} ({message})")),
                 None => (
                     u.kind_line,
                     "does not parse as a Kubernetes object (a mapping key is itself a mapping or list: an unrendered `{{ }}` template?)".to_owned(),
@@ -86,7 +118,7 @@ pub(super) fn notes(root: &Path, file: &str, pieces: &[Unparsed]) -> Vec<(String
             };
             let at = format!("{file}:{line}");
             let note = format!(
-                "note: {at}: {} (`kind:` at line {}) {why}, so it is not read: {UNKNOWN}",
+                "note: {at}: {} (`{key}` at line {}) {why}, so it is not read: {UNKNOWN}",
                 what(u),
                 u.kind_line
             );
@@ -126,6 +158,23 @@ mod tests {
         assert!(u.error.is_some());
         // A `kind: Kustomization` without Flux's group is kustomize's own file.
         assert!(unparsed("kind: Kustomization\nresources: [\n", 1, None).is_none());
+        // JSON, or a flow mapping: the `kind` member, wherever it is on its line.
+        let json = "{\"apiVersion\": \"kustomize.toolkit.fluxcd.io/v1\",\n \"spec\": {\"sourceRef\": {\"kind\": \"GitRepository\"}}, \"kind\" : \"Kustomization\"}\n";
+        let u = unparsed(json, 1, None).expect("found");
+        assert_eq!((u.kind, u.kind_line), ("Kustomization", 2));
+        let flow = "apiVersion: argoproj.io/v1\nitems:\n  - {kind: ApplicationSet}\n";
+        assert_eq!(
+            unparsed(flow, 1, None).map(|u| u.kind),
+            Some("ApplicationSet")
+        );
+        assert!(
+            unparsed(
+                "apiVersion: argoproj.io/v1\nsubkind: Application\n",
+                1,
+                None
+            )
+            .is_none()
+        );
         assert!(
             unparsed(
                 "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\n",

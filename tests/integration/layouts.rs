@@ -2118,3 +2118,253 @@ fn monorepo_paths_are_relative_to_the_git_repository() {
         .collect();
     assert_eq!(found, ["Argo CD Application in deploy/argocd.yaml"]);
 }
+
+/// An `ApplicationSet` git generator's `directories` patterns are relative to the git
+/// repository's top, as Argo CD reads them (argo-cd `reposerver/repository/repository.go`,
+/// `GetGitDirectories`). With emp-seal's root at `services/api` below that top, they were
+/// matched from the root: `services/api/k8s/overlays/*` matched nothing there, so the
+/// `ApplicationSet` deploying the root's overlays named none of them and its `namePrefix` passed
+/// unseen, while the top's own `k8s/overlays/*` matched the root's `k8s/overlays/*` and laid that
+/// other `ApplicationSet`'s `namespace` on them. Now the patterns are matched from the git top
+/// and what they give is mapped into the root, as an Application's `path` is: from
+/// `services/api` the findings and environments are those found from the top for the same
+/// directories.
+#[test]
+fn monorepo_application_set_directories_are_relative_to_the_git_repository() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let repo = Repo {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    common::git(repo.root(), &["init", "-q"]);
+    for top in ["services/api/", ""] {
+        for env in ["dev", "prod"] {
+            let dir = format!("{top}k8s/overlays/{env}");
+            repo.write(
+                &format!("{dir}/kustomization.yaml"),
+                "resources:\n  - sealedsecret.yaml\n",
+            );
+            repo.write(&format!("{dir}/sealedsecret.yaml"), &flux_sealed(env, ""));
+        }
+    }
+    let set = |name: &str, pattern: &str, option: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  generators:\n    - git:\n        repoURL: https://example.org/monorepo.git\n        revision: HEAD\n        directories:\n          - path: '{pattern}'\n  template:\n    metadata:\n      name: '{name}-{{{{path.basename}}}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://example.org/monorepo.git\n        path: '{{{{path}}}}'\n        kustomize:\n          {option}\n      destination:\n        server: https://kubernetes.default.svc\n"
+        )
+    };
+    let file = "argocd/appsets.yaml";
+    let text = [
+        set("api", "services/api/k8s/overlays/*", "namePrefix: v2-"),
+        set("top", "k8s/overlays/*", "namespace: elsewhere"),
+    ]
+    .join("---\n");
+    repo.write(file, &text);
+    common::git(repo.root(), &["add", "-A"]);
+    let sub = repo.root().join("services/api");
+    let run_sub = |args: &[&str]| {
+        emp_seal_cmd()
+            .arg("-C")
+            .arg(&sub)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let prefix_line = line_of(&text, "          namePrefix: v2-");
+    for env in ["dev", "prod"] {
+        let args = ["check", "--format", "json", "--release"];
+        let top_dir = format!("services/api/k8s/overlays/{env}");
+        let top = not_modelled_at(&repo, &["--release", &top_dir]);
+        assert_eq!(top, [format!("{file}:{prefix_line}")], "{env}");
+        let from_sub: Vec<String> = not_modelled_hits(&run_sub(&[&args[..], &[env]].concat()))
+            .into_iter()
+            .map(|h| format!("{}:{}", h.path, h.line))
+            .collect();
+        assert_eq!(from_sub, [format!("../../{file}:{prefix_line}")], "{env}");
+    }
+    let out = run_sub(&["config", "--format", "json"]);
+    ok(&out);
+    let v: Json = serde_json::from_str(&stdout(&out)).unwrap();
+    let found: Vec<(&str, &str)> = v["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["directory"].as_str().unwrap(),
+                e["found"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let by = format!("Argo CD ApplicationSet in ../../{file}");
+    assert_eq!(
+        found,
+        [
+            ("k8s/overlays/dev", &by[..]),
+            ("k8s/overlays/prod", &by[..])
+        ]
+    );
+}
+
+/// Discovery reads `.json` files for Argo CD / Flux objects as it reads YAML ones (JSON is
+/// YAML), but the note on one that does not parse looked only for a YAML `kind:` line: an Argo
+/// CD Application in a JSON file with a missing comma (pretty-printed or minified on one line)
+/// was skipped without a word, its `namePrefix` unseen. Now it gets the same note as a YAML one,
+/// at the parser's line, naming its `"kind"` line; a JSON file that parses gets none, and
+/// neither does a broken JSON file naming no deploy kind of its group (a `package.json`).
+#[test]
+fn argo_cd_objects_in_json_that_does_not_parse_get_a_note() {
+    let Some(repo) = Repo::new("argocd") else {
+        return;
+    };
+    let app = "{\n  \"apiVersion\": \"argoproj.io/v1alpha1\",\n  \"kind\": \"Application\",\n  \"metadata\": {\"name\": \"billing-qa\", \"namespace\": \"argocd\"},\n  \"spec\": {\n    \"project\": \"default\",\n    \"source\": {\n      \"repoURL\": \"https://example.org/gitops.git\",\n      \"path\": \"services/billing/qa\",\n      \"kustomize\": {\"namePrefix\": \"qa-\"}\n    },\n    \"destination\": {\"server\": \"https://kubernetes.default.svc\"}\n  }\n}\n";
+    let pretty = "argocd/billing-qa.json";
+    let minified = "argocd/min/billing-qa.json";
+    let one_line: String = app.lines().map(str::trim).collect();
+    // Valid JSON first: read as an Application (its option counts), no note.
+    repo.write(pretty, app);
+    repo.write(minified, &one_line);
+    repo.write(
+        "package.json",
+        "{\"name\": \"tools\", \"kind\": \"Tool\",\n \"homepage\": \"https://argoproj.io\"\n",
+    );
+    let prefix = format!(
+        "{pretty}:{}",
+        line_of(app, "      \"kustomize\": {\"namePrefix\": \"qa-\"}")
+    );
+    let hits = not_modelled_at(&repo, &["--release", "qa"]);
+    assert!(hits.contains(&prefix), "{hits:?}");
+    let err = stderr(&repo.run(&["check"]));
+    assert!(!err.contains("note: argocd/"), "{err}");
+    assert!(!err.contains("package.json"), "{err}");
+
+    // A comma missing after the `source` block, in both.
+    let broken = app.replace("    },\n    \"destination\"", "    }\n    \"destination\"");
+    repo.write(pretty, &broken);
+    repo.write(minified, &broken.lines().map(str::trim).collect::<String>());
+    let out = repo.run(&["check"]);
+    let err = stderr(&out);
+    let note = |file: &str| {
+        err.lines()
+            .find(|l| l.starts_with(&format!("note: {file}:")))
+            .unwrap_or_else(|| panic!("no note on {file}: {err}"))
+            .to_owned()
+    };
+    let want = "an Argo CD Application (`\"kind\"` at line 3) does not parse as JSON";
+    let pretty_note = note(pretty);
+    assert!(pretty_note.contains(want), "{pretty_note}");
+    let at = line_of(
+        &broken,
+        "    \"destination\": {\"server\": \"https://kubernetes.default.svc\"}",
+    );
+    assert!(
+        pretty_note.starts_with(&format!("note: {pretty}:{at}: ")),
+        "{pretty_note}"
+    );
+    let min_note = note(minified);
+    assert!(
+        min_note.contains("an Argo CD Application (`\"kind\"` at line 1) does not parse as JSON"),
+        "{min_note}"
+    );
+    assert!(!err.contains("package.json"), "{err}");
+    assert_ne!(out.status.code(), Some(2), "{err}");
+}
+
+/// A `matrix` generator renders its second generator with each parameter set of its first
+/// (argo-cd `applicationset/generators/matrix.go`, `getParams`; `InterpolateGenerator`): a
+/// `list` of teams and a `git` generator of `apps/{{team}}/overlays/*` deploy every team's
+/// overlays. The pattern was matched as written, found no `apps/{{team}}` directory, and the
+/// `ApplicationSet` named nothing without a word: its `namePrefix` passed unseen on the four
+/// overlays. Now each team's directories are found and the option counts for each. (The
+/// children's own `template`s are not Argo CD's: it keeps only their parameters.)
+#[test]
+fn a_matrix_second_generator_is_rendered_with_the_first_ones_parameters() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let repo = Repo {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    common::git(repo.root(), &["init", "-q"]);
+    for team in ["billing", "shop"] {
+        for env in ["dev", "prod"] {
+            let dir = format!("apps/{team}/overlays/{env}");
+            repo.write(
+                &format!("{dir}/kustomization.yaml"),
+                "resources:\n  - sealedsecret.yaml\n",
+            );
+            repo.write(
+                &format!("{dir}/sealedsecret.yaml"),
+                &flux_sealed(&format!("{team}-{env}"), ""),
+            );
+        }
+    }
+    let file = "argocd/teams.yaml";
+    let text = "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: teams\n  namespace: argocd\nspec:\n  generators:\n    - matrix:\n        generators:\n          - list:\n              elements:\n                - team: billing\n                - team: shop\n          - git:\n              repoURL: https://example.org/gitops.git\n              revision: HEAD\n              directories:\n                - path: 'apps/{{team}}/overlays/*'\n              template:\n                metadata: {}\n                spec:\n                  project: default\n                  source:\n                    repoURL: https://example.org/gitops.git\n                    path: '{{path}}'\n                    kustomize:\n                      nameSuffix: -ignored\n                  destination: {}\n  template:\n    metadata:\n      name: '{{team}}-{{path.basename}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://example.org/gitops.git\n        path: '{{path}}'\n        kustomize:\n          namePrefix: v2-\n      destination:\n        server: https://kubernetes.default.svc\n        namespace: apps\n";
+    repo.write(file, text);
+    let by = format!("Argo CD ApplicationSet in {file}");
+    let found: Vec<(String, String)> = repo.layout().into_iter().map(|e| (e.1, e.2)).collect();
+    let want: Vec<(String, String)> = [
+        "apps/billing/overlays/dev",
+        "apps/billing/overlays/prod",
+        "apps/shop/overlays/dev",
+        "apps/shop/overlays/prod",
+    ]
+    .iter()
+    .map(|d| ((*d).to_owned(), by.clone()))
+    .collect();
+    assert_eq!(found, want);
+    let prefix = format!("{file}:{}", line_of(text, "          namePrefix: v2-"));
+    for env in ["billing/overlays/dev", "shop/overlays/prod"] {
+        assert_eq!(
+            not_modelled_at(&repo, &["--release", env]),
+            std::slice::from_ref(&prefix),
+            "{env}"
+        );
+    }
+}
+
+/// Flux substitutes a Kustomization's variables in every object it renders, a child
+/// Kustomization's own `postBuild.substitute` values included (fluxcd/pkg
+/// `kustomize/kustomize_varsub.go`): `flux-system` gives `cluster_env`, the `tenants`
+/// Kustomization it deploys gives `env: ${cluster_env}`, and the `podinfo` Kustomization that one
+/// deploys has `path: ./apps/${env}`. Discovery reads one level: it substituted `${env}` with the
+/// text `${cluster_env}` and said `./apps/${cluster_env}` was no directory of this repository.
+/// Now the note says the path cannot be resolved offline and why (the value is an expression
+/// the Kustomization deploying `tenants` may substitute first).
+#[test]
+fn a_flux_variable_given_as_an_expression_by_its_parent_is_not_read_as_a_path() {
+    let Some(repo) = Repo::new("flux") else {
+        return;
+    };
+    repo.write(
+        "clusters/staging/flux-system/gotk-sync.yaml",
+        &flux_kustomization(
+            "flux-system",
+            "./clusters/staging",
+            "  postBuild:\n    substitute:\n      cluster_env: staging\n",
+        ),
+    );
+    let tenants = flux_kustomization(
+        "tenants",
+        "./tenants",
+        "  postBuild:\n    substitute:\n      env: ${cluster_env}\n",
+    );
+    repo.write("clusters/staging/tenants.yaml", &tenants);
+    repo.write(
+        "clusters/staging/kustomization.yaml",
+        "resources:\n  - apps.yaml\n  - infrastructure.yaml\n  - tenants.yaml\n",
+    );
+    let podinfo = flux_kustomization("podinfo", "./apps/${env}", "  targetNamespace: podinfo\n");
+    repo.write("tenants/podinfo.yaml", &podinfo);
+    let err = stderr(&repo.run(&["check"]));
+    let path = line_of(&podinfo, "  path: ./apps/${env}");
+    let at = line_of(&tenants, "  path: ./tenants");
+    let want = format!(
+        "note: Flux Kustomization `podinfo` in tenants/podinfo.yaml:{path} deploys `./apps/${{env}}`, which emp-seal cannot resolve offline (`env` is given by the `postBuild.substitute` of the Flux Kustomization at clusters/staging/tenants.yaml:{at} as `${{cluster_env}}`"
+    );
+    assert!(err.contains(&want), "{err}");
+    assert!(!err.contains("./apps/${cluster_env}"), "{err}");
+}
