@@ -8,6 +8,7 @@ mod cert_private_key;
 mod check;
 mod closed_stdout;
 mod common;
+mod configurations;
 mod crash;
 mod crypto;
 mod envfile;
