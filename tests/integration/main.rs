@@ -36,6 +36,7 @@ mod render;
 mod report;
 mod reseal;
 mod rules;
+mod same_name;
 mod seal_badinput;
 mod seal_cli;
 mod seal_faults;
