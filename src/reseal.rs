@@ -280,10 +280,7 @@ fn seal_request(
     rendered: &Identity,
     opened: &[(String, SecretValue)],
 ) -> SealRequest {
-    let name = match &rendered.namespace {
-        Some(ns) => format!("{ns}/{}", rendered.name),
-        None => rendered.name.clone(),
-    };
+    let name = rendered.to_string();
     SealRequest {
         root: req.root.clone(),
         envs: vec![env.to_owned()],

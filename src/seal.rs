@@ -581,9 +581,10 @@ fn choose<'s>(
     let list = |of: &[Candidate<'_>]| {
         of.iter()
             .map(|c| {
-                let shown = match &c.rendered.namespace {
-                    Some(ns) if shared(c) => format!("{ns}/{}", c.rendered.name),
-                    _ => c.rendered.name.clone(),
+                let shown = if shared(c) {
+                    c.rendered.to_string()
+                } else {
+                    c.rendered.name.clone()
                 };
                 format!("`{shown}` in {}", crate::workspace::path_str(c.file))
             })

@@ -40,14 +40,26 @@ impl Doc {
     }
 }
 
+/// True when a piece holds more than blank lines, comments and `...` lines.
+fn significant(piece: &yamlpos::Piece<'_>) -> bool {
+    piece.text.lines().any(|l| {
+        let t = l.trim_start();
+        !t.is_empty() && !t.starts_with('#') && t != "..."
+    })
+}
+
+/// True when the first YAML document of `text` is empty (a `---` line opens a document with
+/// nothing in it before the first that has content): a reader that decodes the first document
+/// only (go-yaml v2 `Unmarshal`) reads nothing, while [`split_docs`] skips empty documents.
+pub(crate) fn first_document_empty(text: &str) -> bool {
+    let pieces = yamlpos::pieces(text, false);
+    // What comes before the first `---` is a document only when it holds content.
+    let first = pieces.iter().find(|p| p.explicit || significant(p));
+    first.is_some_and(|p| !significant(p))
+}
+
 /// Splits `text` at `---` lines and parses each non-empty document.
 pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
-    let significant = |piece: &yamlpos::Piece<'_>| {
-        piece.text.lines().any(|l| {
-            let t = l.trim_start();
-            !t.is_empty() && !t.starts_with('#') && t != "..."
-        })
-    };
     let pieces = yamlpos::pieces(text, false).into_iter().filter(significant);
     pieces
         .enumerate()

@@ -79,6 +79,17 @@ pub struct Identity {
     pub namespace: Option<String>,
 }
 
+/// `NAMESPACE/NAME`, or `NAME` without a namespace: how messages show an identity, and how
+/// `--name` takes one.
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{ns}/{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
 /// Where something was written: a file (relative to the repository root when it is inside it)
 /// and a 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

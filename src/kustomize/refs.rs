@@ -7,6 +7,7 @@
 //! Upstream: kubernetes-sigs/kustomize `api/internal/konfig/builtinpluginconsts/namereference.go`
 //! (the built-in table) and `api/filters/nameref/nameref.go` (how a referral is selected).
 
+use super::Origin;
 use crate::yamlpos::Seg;
 use yaml_serde::Value;
 
@@ -362,39 +363,33 @@ pub(crate) fn builtin_rewrites(target_kind: &str, referrer_kind: &str, fs_path: 
     }
 }
 
-/// One `configurations:` nameReference fieldSpec.
+/// One `configurations:` nameReference fieldSpec (decoded in `build`, as kustomize decodes the
+/// file).
 #[derive(Debug, Clone)]
 pub(crate) struct NameRefRule {
+    /// The kind renamed objects must have (`nameReference[].kind`).
     pub(crate) target_kind: String,
+    /// The referring field, slash-separated as written (empty when the fieldSpec has none).
     pub(crate) path: String,
     pub(crate) referrer_kind: Option<String>,
     pub(crate) referrer_group: Option<String>,
+    pub(crate) referrer_version: Option<String>,
+    /// Where the fieldSpec is written.
+    pub(crate) origin: Origin,
 }
 
-/// Reads the `nameReference:` entries of a `configurations:` file.
-pub(crate) fn parse_configuration(value: &Value) -> Vec<NameRefRule> {
-    let entries = value.get("nameReference").and_then(Value::as_sequence);
-    entries
-        .into_iter()
-        .flatten()
-        .filter_map(|e| {
-            Some((
-                e.get("kind")?.as_str()?,
-                e.get("fieldSpecs")?.as_sequence()?,
-            ))
-        })
-        .flat_map(|(target, fss)| {
-            fss.iter().filter_map(move |fs| {
-                let s = |k: &str| fs.get(k).and_then(Value::as_str).map(str::to_owned);
-                Some(NameRefRule {
-                    target_kind: target.to_owned(),
-                    path: fs.get("path")?.as_str()?.trim_matches('/').to_owned(),
-                    referrer_kind: s("kind"),
-                    referrer_group: s("group"),
-                })
-            })
-        })
-        .collect()
+impl NameRefRule {
+    /// True when the fieldSpec selects an object of this kind and apiVersion (kustomize
+    /// `api/resid/gvk.go` `IsSelected`: each field the fieldSpec sets must be equal).
+    pub(crate) fn selects(&self, kind: &str, api_version: &str) -> bool {
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let is = |want: &Option<String>, got: &str| {
+            want.as_deref().is_none_or(|w| w.is_empty() || w == got)
+        };
+        is(&self.referrer_kind, kind)
+            && is(&self.referrer_group, group)
+            && is(&self.referrer_version, version)
+    }
 }
 
 /// The kinds of the objects `configurations:` rules let this reference follow when they are
@@ -407,7 +402,7 @@ pub(crate) fn configured<'r>(
     rules: &'r [NameRefRule],
     r: &RawRef,
     referrer_kind: &str,
-    referrer_group: &str,
+    referrer_api_version: &str,
 ) -> Vec<&'r str> {
     let parent = r.fs_path.rsplit_once('/').map_or("", |(p, _)| p);
     rules
@@ -415,14 +410,7 @@ pub(crate) fn configured<'r>(
         .filter(|rule| {
             (rule.target_kind == r.target_kind
                 || (r.target_kind == "Secret" && rule.target_kind == "SealedSecret"))
-                && rule
-                    .referrer_kind
-                    .as_deref()
-                    .is_none_or(|k| k == referrer_kind)
-                && rule
-                    .referrer_group
-                    .as_deref()
-                    .is_none_or(|g| g == referrer_group)
+                && rule.selects(referrer_kind, referrer_api_version)
                 && (rule.path == r.fs_path || (r.fs_path.ends_with("/name") && rule.path == parent))
         })
         .map(|rule| rule.target_kind.as_str())

@@ -31,9 +31,13 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             if g.kind != GeneratedKind::Secret {
                 continue;
             }
-            // Keys by source, to catch a key given twice across envs/literals/files.
-            let mut sources: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for spec in &g.specs {
+                // Keys by source, to catch a key given twice across the entry's envs, literals
+                // and files. Only within one entry: a `behavior: merge` or `replace` entry gives
+                // a key of the base's again to override it, which kustomize accepts
+                // (api/resmap/reswrangler.go `appendReplaceOrMerge`), while one entry repeating
+                // a key fails the build (api/kv/kv.go: "illegally repeats the key").
+                let mut sources: BTreeMap<String, Vec<String>> = BTreeMap::new();
                 let origin = at_line(cx, &path_str(&spec.origin.file), spec.origin.line);
                 let literals = spec.literal_keys.iter().map(|k| (k, "literals"));
                 for (k, from) in literals.chain(spec.files.iter().map(|f| (&f.key, "files"))) {
@@ -67,8 +71,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                         out.extend(key_mismatches(cx, pair, real, example, &origin));
                     }
                 }
+                out.extend(repeated_keys(&cx.tree, (&ov.name, g), &origin, &sources));
             }
-            out.extend(repeated_keys(cx, &ov.name, g, &sources));
         }
     }
     out
@@ -138,17 +142,14 @@ fn key_mismatches(
     out
 }
 
-/// One finding per key that generator `g` gives more than once across its sources.
+/// One finding per key that one entry of generator `g` (written at `loc`) gives more than once
+/// across its sources.
 fn repeated_keys(
-    cx: &Context<'_>,
-    overlay: &str,
-    g: &Generated,
+    tree: &super::model::TreeModel,
+    (overlay, g): (&str, &Generated),
+    loc: &Location,
     sources: &BTreeMap<String, Vec<String>>,
 ) -> Vec<Finding> {
-    let Some(first) = g.specs.first() else {
-        return Vec::new();
-    };
-    let loc = at_line(cx, &path_str(&first.origin.file), first.origin.line);
     sources
         .iter()
         .filter(|(_, from)| from.len() >= 2)
@@ -156,7 +157,7 @@ fn repeated_keys(
             let message = format!(
                 "overlay {overlay}: secret generator `{}` gives {} more than once ({}); kustomize refuses a repeated key",
                 g.original.name,
-                key_phrase(&cx.tree, key),
+                key_phrase(tree, key),
                 from.join(", ")
             );
             Finding::new(&META, loc.clone(), message)

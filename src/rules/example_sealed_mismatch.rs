@@ -76,7 +76,7 @@ fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> BTreeSet<Str
         for (i, g) in other.overlay.generated().iter().enumerate() {
             if g.kind == GeneratedKind::Secret
                 && g.original.name == name
-                && let Some(k) = generated_keys(&cx.tree, other, i)
+                && let Some(k) = generated_keys(&cx.tree, &other.overlay, i)
             {
                 keys.extend(k);
             }
@@ -118,7 +118,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         let only = sealed.len() == 1;
         for src in &sealed {
             let (path, rendered) = (&src.path, &src.rendered);
-            let Some(doc) = sealed_doc(cx, path, &src.name_in_file) else {
+            let Some(doc) = sealed_doc(cx, path, &src.name_in_file, src.written_namespace()) else {
                 continue;
             };
             let (want, complete) =

@@ -16,6 +16,7 @@ use super::locate::{at_line, at_yaml};
 use super::model::{SealedSource, sealed_doc, sealed_sources};
 use crate::crypto::Scope;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
+use crate::kustomize::Identity;
 use crate::sealedsecret::{SEALED_FOR_ANNOTATION, SealedSecretDoc};
 
 pub static META: RuleMeta = RuleMeta {
@@ -67,7 +68,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 fn mismatches(cx: &Context<'_>, overlay: &str, sources: &[SealedSource]) -> Vec<Finding> {
     let mut out = Vec::new();
     for src in sources {
-        let Some(doc) = sealed_doc(cx, &src.path, &src.name_in_file) else {
+        let Some(doc) = sealed_doc(cx, &src.path, &src.name_in_file, src.written_namespace())
+        else {
             continue;
         };
         let subject = Subject { cx, overlay, src };
@@ -99,8 +101,10 @@ impl Subject<'_, '_> {
         self.src.rendered.namespace.clone().unwrap_or_default()
     }
 
+    /// The rendered identity. Shown only for a strict or namespace-wide `SealedSecret`, which
+    /// has a namespace here (one without is `no_namespace`'s).
     fn shown(&self) -> String {
-        format!("{}/{}", self.rendered_namespace(), self.src.rendered.name)
+        self.src.rendered.to_string()
     }
 
     /// The finding for a file whose overlay renders it with another scope than it declares
@@ -168,8 +172,12 @@ impl Subject<'_, '_> {
                 if !differs {
                     return None;
                 }
+                let sealed_for = Identity {
+                    name,
+                    namespace: Some(ns),
+                };
                 format!(
-                    "overlay {overlay}: SealedSecret was sealed for {ns}/{name} ({} scope) but renders as {}",
+                    "overlay {overlay}: SealedSecret was sealed for {sealed_for} ({} scope) but renders as {}",
                     scope.as_str(),
                     self.shown()
                 )

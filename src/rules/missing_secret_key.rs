@@ -40,13 +40,13 @@ pub fn secret_keys(
     res: Resolution,
 ) -> Option<BTreeSet<String>> {
     match res {
-        Resolution::Generated(i) => generated_keys(&cx.tree, ov, i),
+        Resolution::Generated(i) => generated_keys(&cx.tree, &ov.overlay, i),
         Resolution::Resource(i) => {
             let r = ov.overlay.resources().get(i)?;
             let path = path_str(&r.origin.file);
             match r.kind.as_str() {
                 "SealedSecret" => Some(sealed_keys(
-                    &sealed_doc(cx, &path, &r.original.name)?,
+                    &sealed_doc(cx, &path, &r.original.name, r.original.namespace.as_deref())?,
                     r.keys.as_ref(),
                 )),
                 "Secret" => {

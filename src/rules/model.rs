@@ -276,10 +276,10 @@ pub(crate) fn key_list<'k>(tree: &TreeModel, keys: impl IntoIterator<Item = &'k 
 ///   api/resmap/reswrangler.go `appendReplaceOrMerge`).
 pub fn generated_keys(
     tree: &TreeModel,
-    ov: &OverlayModel,
+    overlay: &Overlay,
     index: usize,
 ) -> Option<BTreeSet<String>> {
-    let g = ov.overlay.generated().get(index)?;
+    let g = overlay.generated().get(index)?;
     if g.kind != GeneratedKind::Secret {
         return None;
     }
@@ -314,12 +314,21 @@ pub struct SealedSource {
     pub line: usize,
     /// `metadata.name` as written.
     pub name_in_file: String,
+    /// `metadata.namespace` as written (one file may hold a name in several namespaces).
+    pub namespace_in_file: Option<String>,
     /// Name and namespace after rendering.
     pub rendered: Identity,
     /// Its `encryptedData` keys after rendering (a patch may add or remove some).
     pub keys: Option<BTreeSet<String>>,
     /// The scope its rendered annotations declare: the one the controller decrypts under.
     pub scope: crate::crypto::Scope,
+}
+
+impl SealedSource {
+    /// Its `metadata.namespace` as written.
+    pub fn written_namespace(&self) -> Option<&str> {
+        self.namespace_in_file.as_deref()
+    }
 }
 
 /// The `SealedSecret`s an overlay (an environment's, or a variant's) renders.
@@ -333,9 +342,9 @@ pub fn sealed_sources(overlay: &Overlay) -> Vec<SealedSource> {
                 doc_index,
                 line,
                 name_in_file,
+                namespace_in_file,
                 rendered,
                 scope,
-                ..
             } => {
                 let keys = overlay.resources().iter().find(|r| {
                     r.kind == "SealedSecret" && r.origin.file == file && r.doc_index == doc_index
@@ -345,6 +354,7 @@ pub fn sealed_sources(overlay: &Overlay) -> Vec<SealedSource> {
                     doc_index,
                     line,
                     name_in_file,
+                    namespace_in_file,
                     rendered,
                     keys: keys.and_then(|r| r.keys.clone()),
                     scope,
@@ -355,15 +365,21 @@ pub fn sealed_sources(overlay: &Overlay) -> Vec<SealedSource> {
         .collect()
 }
 
-/// The first `SealedSecret` named `name_in_file` in the already-read file `path`, as the
-/// `sealedsecret` reader sees it. `None` when the file was not read, does not parse, or holds no
-/// such `SealedSecret`.
-pub fn sealed_doc(cx: &Context<'_>, path: &str, name_in_file: &str) -> Option<SealedSecretDoc> {
+/// The `SealedSecret` of the already-read file `path` with `metadata.name` `name` and
+/// `metadata.namespace` `namespace` as written (one file may hold a name in several
+/// namespaces), as the `sealedsecret` reader sees it. `None` when the file was not read, does
+/// not parse, or holds no such `SealedSecret`.
+pub fn sealed_doc(
+    cx: &Context<'_>,
+    path: &str,
+    name: &str,
+    namespace: Option<&str>,
+) -> Option<SealedSecretDoc> {
     let find = |f: &SealedSecretFile| {
         f.documents
             .iter()
             .filter_map(|d| d.sealed_secret.as_ref())
-            .find(|d| d.name.as_deref() == Some(name_in_file))
+            .find(|d| d.name.as_deref() == Some(name) && d.namespace.as_deref() == namespace)
             .cloned()
     };
     match cx.sealed_files().get(path) {
@@ -436,7 +452,7 @@ pub fn recorded_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<RecordedCert> 
     sealed_sources(&ov.overlay)
         .into_iter()
         .filter_map(|src| {
-            let doc = sealed_doc(cx, &src.path, &src.name_in_file)?;
+            let doc = sealed_doc(cx, &src.path, &src.name_in_file, src.written_namespace())?;
             let sha256 = doc
                 .annotation(CERT_SHA256_ANNOTATION)?
                 .trim()

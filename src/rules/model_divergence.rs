@@ -14,10 +14,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{OverlayModel, TreeModel, Variant, bare_key_text, generated_keys, shown_name};
+use super::model::{TreeModel, bare_key_text, generated_keys, shown_name};
 use crate::envfile;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
-use crate::kustomize::{Reference, Seg};
+use crate::kustomize::{Overlay, Reference, Seg};
 use crate::render::{RenderedObject, RenderedOverlay, SCOPE_ANNOTATIONS};
 use crate::workspace::path_str;
 
@@ -49,7 +49,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         let renders = || cx.tree.renders.iter().filter(|r| r.overlay == ov.name);
         let own = renders()
             .find(|r| r.variant.is_none())
-            .map(|r| compare(cx, ov, r))
+            .map(|r| compare(cx, &ov.overlay, r))
             .unwrap_or_default();
         for render in renders() {
             let Some(dir) = &render.variant else { continue };
@@ -60,7 +60,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             // A variant builds its environment, so it repeats the environment's divergences
             // (an object only the render has at its own kustomization): those are reported
             // once, as the environment's.
-            let found = compare(cx, &through_variant(ov, v), render);
+            let found = compare(cx, &v.overlay, render);
             out.extend(
                 found
                     .into_iter()
@@ -77,31 +77,17 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     out
 }
 
-/// The environment as it deploys through a variant: the variant's directory and model, the
-/// environment's certificate and env examples (what [`generated_keys`] may read of an
-/// [`OverlayModel`]).
-fn through_variant(ov: &OverlayModel, v: &Variant) -> OverlayModel {
-    OverlayModel {
-        name: ov.name.clone(),
-        dir: v.dir.clone(),
-        overlay: v.overlay.clone(),
-        cert: ov.cert.clone(),
-        examples: ov.examples.clone(),
-        variants: Vec::new(),
-    }
-}
-
 /// Every difference between a model and its render (none when the render failed, which is
 /// `render-failed`'s): where, and what, without the overlay's label.
 fn compare(
     cx: &Context<'_>,
-    ov: &OverlayModel,
+    overlay: &Overlay,
     render: &RenderedOverlay,
 ) -> Vec<(Location, String)> {
     let Ok(objects) = &render.outcome else {
         return Vec::new();
     };
-    let model = model_objects(cx, ov);
+    let model = model_objects(cx, overlay);
     let mut claimed = vec![false; objects.len()];
     let mut pairs = Vec::new();
     let mut model_only = Vec::new();
@@ -165,15 +151,15 @@ fn compare(
         for text in object_differences(&cx.tree, m, o, render.tool) {
             out.push((at_line(cx, &m.origin.0, m.origin.1), text));
         }
-        out.extend(reference_differences(cx, ov, m, o, render.tool));
+        out.extend(reference_differences(cx, overlay, m, o, render.tool));
     }
     out
 }
 
 /// The model's objects: resources, then generated Secrets and `ConfigMap`s.
-fn model_objects(cx: &Context<'_>, ov: &OverlayModel) -> Vec<ModelObject> {
+fn model_objects(cx: &Context<'_>, overlay: &Overlay) -> Vec<ModelObject> {
     let mut out = Vec::new();
-    for r in ov.overlay.resources() {
+    for r in overlay.resources() {
         let path = path_str(&r.origin.file);
         let scope = (r.kind == "SealedSecret").then(|| {
             r.annotations
@@ -192,7 +178,7 @@ fn model_objects(cx: &Context<'_>, ov: &OverlayModel) -> Vec<ModelObject> {
             scope,
         });
     }
-    for (i, g) in ov.overlay.generated().iter().enumerate() {
+    for (i, g) in overlay.generated().iter().enumerate() {
         // Every generated object has the spec that made it (kustomize's model builds it from one).
         let Some(spec) = g.specs.first() else {
             continue;
@@ -204,7 +190,7 @@ fn model_objects(cx: &Context<'_>, ov: &OverlayModel) -> Vec<ModelObject> {
             hash: g.hash_suffix,
             namespace: g.rendered.namespace.clone(),
             origin,
-            keys: generated_keys(&cx.tree, ov, i),
+            keys: generated_keys(&cx.tree, overlay, i),
             scope: None,
         });
     }
@@ -256,13 +242,12 @@ fn object_differences(
 /// Every reference of a matched object, both ways.
 fn reference_differences(
     cx: &Context<'_>,
-    ov: &OverlayModel,
+    overlay: &Overlay,
     m: &ModelObject,
     o: &RenderedObject,
     tool: &str,
 ) -> Vec<(Location, String)> {
-    let mine: Vec<&Reference> = ov
-        .overlay
+    let mine: Vec<&Reference> = overlay
         .references()
         .iter()
         .filter(|r| {

@@ -58,11 +58,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             };
             let message = format!(
                 "overlay {}: SealedSecret `{}` unseals into Secret `{}`, which {what} at {}:{} also renders: the controller does not take over a Secret it did not create, so the workloads read that one's values, not the sealed ones",
-                ov.name,
-                src.rendered.name,
-                shown(&src.rendered),
-                at.path,
-                at.line
+                ov.name, src.rendered.name, src.rendered, at.path, at.line
             );
             let f = Finding::new(&META, at_line(cx, &src.path, src.line), message);
             out.push(f.related(at.clone()));
@@ -73,11 +69,4 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 
 fn line(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-fn shown(id: &Identity) -> String {
-    match &id.namespace {
-        Some(ns) => format!("{ns}/{}", id.name),
-        None => id.name.clone(),
-    }
 }

@@ -603,3 +603,73 @@ fn a_generator_file_field_in_another_case_is_not_modelled() {
         ("overlays/dev/g.yaml", line)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// A key given again by a merge or replace entry
+
+/// The base generates `app-secrets` from `base.env` (`API_KEY`, `MODE`); overlay `dev` gives
+/// `API_KEY` again with an entry of `behavior` whose sources are `sources` (YAML lines under the
+/// entry). Env files are absent, their `.example`s tracked.
+fn regiven(behavior: &str, sources: &str) -> Option<tempfile::TempDir> {
+    let dev = format!(
+        "resources:\n  - ../../base\nsecretGenerator:\n  - name: app-secrets\n    behavior: {behavior}\n{sources}"
+    );
+    repo(&[
+        (
+            "base/kustomization.yaml",
+            "resources:\n  - deploy.yaml\nsecretGenerator:\n  - name: app-secrets\n    envs:\n      - base.env\n",
+        ),
+        ("base/base.env.example", "API_KEY=\nMODE=\n"),
+        ("base/deploy.yaml", &deployment_env_from("app-secrets")),
+        ("overlays/dev/kustomization.yaml", &dev),
+        ("overlays/dev/dev.env.example", "API_KEY=\n"),
+    ])
+}
+
+/// A `behavior: merge` or `replace` entry giving a key the base's entry gives overrides it, and
+/// kustomize builds it: `example-generator-mismatch` used to call the key "given more than once".
+#[test]
+fn a_key_given_again_by_a_merge_or_replace_entry_is_no_repeat() {
+    let env = "    envs:\n      - dev.env\n";
+    let literal = "    literals:\n      - API_KEY=\n";
+    for (behavior, sources) in [("merge", env), ("replace", env), ("merge", literal)] {
+        let Some(t) = regiven(behavior, sources) else {
+            return;
+        };
+        if let Some(render) = kubectl_build(t.path(), "overlays/dev") {
+            let render = render.unwrap();
+            assert!(render.contains("API_KEY: \"\""), "{render}");
+            assert_eq!(render.contains("MODE:"), behavior == "merge", "{render}");
+        }
+        let (_, hits) = check(t.path(), &[]);
+        let repeats = of(&hits, "example-generator-mismatch");
+        assert!(repeats.is_empty(), "{behavior} {sources:?}: {hits:?}");
+    }
+}
+
+/// One entry giving a key twice (its env file and its literals) is refused by kustomize, also
+/// when it merges into the base's: reported once, at that entry.
+#[test]
+fn a_merge_entry_repeating_a_key_itself_is_reported_at_that_entry() {
+    let sources = "    envs:\n      - dev.env\n    literals:\n      - API_KEY=\n";
+    let Some(t) = regiven("merge", sources) else {
+        return;
+    };
+    if let Some(built) = kubectl_build(t.path(), "overlays/dev") {
+        let err = built.unwrap_err();
+        assert!(err.contains("illegally repeats the key"), "{err}");
+    }
+    let (_, hits) = check(t.path(), &[]);
+    let repeats = of(&hits, "example-generator-mismatch");
+    assert_eq!(repeats.len(), 1, "{hits:?}");
+    let rel = "overlays/dev/kustomization.yaml";
+    let at = (repeats[0].path.as_str(), repeats[0].line);
+    assert_eq!(at, (rel, line_of(t.path(), rel, "- name: app-secrets")));
+    assert!(
+        repeats[0]
+            .message
+            .contains("(literals, overlays/dev/dev.env)"),
+        "{}",
+        repeats[0].message
+    );
+}

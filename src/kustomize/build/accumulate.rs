@@ -9,11 +9,10 @@ use std::sync::Arc;
 use yaml_serde::Value;
 
 use super::super::docs::{self, Doc};
-use super::super::refs;
 use super::super::{Origin, ProblemKind};
 use super::fields::kline;
 use super::obj::{Obj, Source, effective_ns, get_str, meta_str, metadata_identity, str_list};
-use super::{Builder, YAML_SYNTAX_PREFIX, lock, normalize};
+use super::{Builder, YAML_SYNTAX_PREFIX, config, lock, normalize};
 use crate::workspace::kustomization_file;
 use crate::yamlpos::Seg;
 
@@ -171,7 +170,8 @@ impl Builder<'_> {
         }
     }
 
-    /// `configurations:`: their nameReference entries extend the built-in table.
+    /// `configurations:`: their nameReference entries extend the built-in table. kustomize
+    /// decodes the first document of each file only (`config` says how).
     fn configurations(&mut self, level: &Level) {
         for (i, entry) in str_list(&level.k, "configurations").iter().enumerate() {
             let o = level.at("configurations", Some(i));
@@ -179,12 +179,35 @@ impl Builder<'_> {
             if self.outside_root(&level.dir, &path, &o) {
                 continue;
             }
-            if let Some(docs) = self.docs(&path, &o) {
-                for d in docs.iter() {
-                    if let Ok(v) = &d.value {
-                        self.rules.extend(refs::parse_configuration(v));
-                    }
+            let Some(docs) = self.docs(&path, &o) else {
+                continue;
+            };
+            let first_empty =
+                std::fs::read_to_string(&path).is_ok_and(|text| docs::first_document_empty(&text));
+            let Some(d) = docs.first().filter(|_| !first_empty) else {
+                continue;
+            };
+            // A document that does not parse is reported where the file is read.
+            let Ok(v) = &d.value else { continue };
+            let decoded = match config::decode(v) {
+                Ok(c) => c,
+                Err((at, msg)) => {
+                    let msg = format!("configurations file {}: {msg}", self.rel(&path).display());
+                    self.problem(ProblemKind::BuildError, &path, d.line_of(&at), msg);
+                    continue;
                 }
+            };
+            for (at, msg) in decoded.not_modelled {
+                let msg = format!("configurations file {}: {msg}", self.rel(&path).display());
+                self.problem(ProblemKind::NotModelled, &path, d.line_of(&at), msg);
+            }
+            let file = self.rel(&path);
+            for (target, spec, at) in decoded.rules {
+                let origin = Origin {
+                    file: file.clone(),
+                    line: d.line_of(&at),
+                };
+                self.rules.push(spec.into_rule(target, origin));
             }
         }
     }

@@ -36,6 +36,9 @@ pub(super) struct Decoded {
     pub(super) patch_key: String,
 }
 
+/// Decoded fields: each canonical name, the spelling it was written with, and its value.
+pub(super) type Fields<'v> = Vec<(&'static str, &'v str, &'v Value)>;
+
 /// The fields of `map` under their canonical names (`known`), as Go's `encoding/json` decodes a
 /// struct: names match case-insensitively, and of several spellings of one field the one that
 /// sorts last wins (sigs.k8s.io/yaml hands the decoder an object with sorted keys, and a later
@@ -45,15 +48,34 @@ pub(super) fn fields<'v>(
     map: &'v Mapping,
     known: &[&'static str],
     at: &[Seg],
-) -> Result<Vec<(&'static str, &'v str, &'v Value)>, Refused> {
+) -> Result<Fields<'v>, Refused> {
+    json_fields(map, known, at).map_err(|(path, key)| {
+        let msg = format!(
+            "unknown field `{key}`: kustomize refuses the file (invalid Kustomization: json: unknown field \"{key}\")"
+        );
+        (path, msg)
+    })
+}
+
+/// [`fields`], a name that is none of `known` coming back as its path and its spelling (for a
+/// caller that words the refusal for another file than a kustomization).
+pub(super) fn json_fields<'v>(
+    map: &'v Mapping,
+    known: &[&'static str],
+    at: &[Seg],
+) -> Result<Fields<'v>, (Vec<Seg>, String)> {
     let mut out: Vec<(&'static str, &'v str, &'v Value)> = Vec::new();
     for (k, v) in map {
         let key = k.as_str().unwrap_or_default();
         let Some(&field) = known.iter().find(|f| f.eq_ignore_ascii_case(key)) else {
-            let msg = format!(
-                "unknown field `{key}`: kustomize refuses the file (invalid Kustomization: json: unknown field \"{key}\")"
-            );
-            return Err(([at, &[Seg::Key(key.to_owned())]].concat(), msg));
+            let shown = match k {
+                Value::String(s) => s.clone(),
+                other => yaml_serde::to_string(other)
+                    .unwrap_or_default()
+                    .trim_end()
+                    .to_owned(),
+            };
+            return Err(([at, &[Seg::Key(key.to_owned())]].concat(), shown));
         };
         match out.iter_mut().find(|(f, _, _)| *f == field) {
             Some(slot) if slot.1 < key => *slot = (field, key, v),

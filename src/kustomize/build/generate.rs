@@ -503,7 +503,7 @@ impl Builder<'_> {
 }
 
 /// The boolean a YAML 1.1 plain scalar stands for (go-yaml v2 `resolve.go`).
-fn yaml11_bool(s: &str) -> Option<bool> {
+pub(super) fn yaml11_bool(s: &str) -> Option<bool> {
     const TRUE: [&str; 11] = [
         "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
     ];

@@ -17,6 +17,7 @@
 //! built, `fields` the strict field checks.
 
 mod accumulate;
+mod config;
 mod entry;
 mod fields;
 mod generate;

@@ -12,6 +12,7 @@ pub(super) fn fix_back_references(
     rules: &[NameRefRule],
     problems: &mut Vec<Problem>,
 ) -> Vec<Reference> {
+    pathless_rules(acc, rules, problems);
     // Index of each object among the resources or among the generated objects.
     let mut counts = (0usize, 0usize);
     let index: Vec<Resolution> = acc
@@ -31,7 +32,7 @@ pub(super) fn fix_back_references(
         let mut attr_cache: Vec<Option<Vec<RawRef>>> = o.sources.iter().map(|_| None).collect();
         let own = refs::extract(&o.kind, &o.api_version, &o.value);
         for r in &own {
-            let mut kinds = refs::configured(rules, r, &o.kind, o.group());
+            let mut kinds = refs::configured(rules, r, &o.kind, &o.api_version);
             if refs::builtin_rewrites(r.target_kind, &o.kind, &r.fs_path) {
                 kinds.push(r.target_kind);
             }
@@ -74,6 +75,29 @@ pub(super) fn fix_back_references(
         }
     }
     references
+}
+
+/// A `configurations:` nameReference fieldSpec without a path fails the build as soon as an
+/// object it selects is built, whatever the object holds (kyaml `api/filters/fieldspec` walks
+/// the empty path: "cannot set or create an empty field name").
+fn pathless_rules(acc: &[Obj], rules: &[NameRefRule], problems: &mut Vec<Problem>) {
+    for rule in rules.iter().filter(|r| r.path.is_empty()) {
+        let Some(o) = acc.iter().find(|o| rule.selects(&o.kind, &o.api_version)) else {
+            continue;
+        };
+        let origin = rule.origin.clone();
+        if problems.iter().any(|p| p.origin == origin) {
+            continue;
+        }
+        problems.push(Problem {
+            kind: ProblemKind::BuildError,
+            origin,
+            message: format!(
+                "a nameReference fieldSpec without a path selects {} `{}`: kustomize fails to build (cannot set or create an empty field name)",
+                o.kind, o.name
+            ),
+        });
+    }
 }
 
 /// The object a rewritable reference of `o` is rewritten to: one of the `kinds` the rules let

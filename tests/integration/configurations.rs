@@ -1,0 +1,258 @@
+//! `configurations:` files read as kustomize reads them: the first document, decoded strictly
+//! (an unknown field or a value of the wrong type fails the build, `overlay-build-error`), field
+//! names matched case-insensitively, a nameReference fieldSpec without a path failing the build
+//! once it selects an object.
+//!
+//! Every case runs the real binary on a copy of the `sealed-nameref` tree (a SealedSecret renamed
+//! by `namePrefix`, followed by the Deployment's references through a nameReference entry for
+//! kind `SealedSecret`) with its configurations file replaced, and builds the same tree with the
+//! real `kubectl kustomize` as the oracle: it must fail where emp-seal reports a build error, and
+//! render what emp-seal's reference findings assume where it does not.
+// Test helpers outside #[test] fns: unwrap is the assertion; temp files are written directly.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+use std::path::Path;
+
+use crate::common::{self, Hit, check_hits};
+
+const CONFIG: &str = "k8s/overlays/prod/kustomizeconfig.yaml";
+const OVERLAY: &str = "k8s/overlays/prod";
+
+/// The tree's own configurations file: the Deployment's two Secret references follow the
+/// SealedSecret's rename.
+const GOOD: &str = "\
+nameReference:
+  - kind: SealedSecret
+    group: bitnami.com
+    fieldSpecs:
+      - kind: Deployment
+        path: spec/template/spec/containers/envFrom/secretRef/name
+      - kind: Deployment
+        path: spec/template/spec/containers/env/valueFrom/secretKeyRef/name
+";
+
+/// A copy of the `sealed-nameref` tree with `config` as its configurations file, in a temp git
+/// repository; None when kubectl or git is missing outside CI.
+fn tree(config: &str) -> Option<tempfile::TempDir> {
+    if common::kubectl().is_none() {
+        common::missing("kubectl");
+        return None;
+    }
+    if common::which("git").is_none() {
+        common::missing("git");
+        return None;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let from = common::repo_root().join("tests/fixtures/trees/sealed-nameref/k8s");
+    common::copy_dir(&from, &t.path().join("k8s"));
+    std::fs::write(t.path().join(CONFIG), config).unwrap();
+    common::git(t.path(), &["init", "-q"]);
+    common::git(t.path(), &["add", "-A"]);
+    Some(t)
+}
+
+fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
+    hits.iter().filter(|h| h.rule == rule).collect()
+}
+
+/// The 1-based line of the first line of the configurations file containing `needle`.
+fn line_of(root: &Path, needle: &str) -> u64 {
+    let text = std::fs::read_to_string(root.join(CONFIG)).unwrap();
+    let idx = text.lines().position(|l| l.contains(needle));
+    assert!(idx.is_some(), "{needle:?} not in {CONFIG}");
+    u64::try_from(idx.unwrap() + 1).unwrap()
+}
+
+/// The Secret names the Deployment's two references render with in kubectl's build.
+fn kubectl_reference_names(root: &Path) -> Vec<String> {
+    let out = common::kustomize(&root.join(OVERLAY));
+    let docs: Vec<serde_json::Value> = out
+        .split("\n---\n")
+        .map(|d| yaml_serde::from_str(d).unwrap())
+        .collect();
+    let dep = docs.iter().find(|d| d["kind"] == "Deployment").unwrap();
+    let c = &dep["spec"]["template"]["spec"]["containers"][0];
+    [
+        &c["envFrom"][0]["secretRef"]["name"],
+        &c["env"][0]["valueFrom"]["secretKeyRef"]["name"],
+    ]
+    .iter()
+    .map(|v| v.as_str().unwrap().to_owned())
+    .collect()
+}
+
+/// The tree with its own file builds, and emp-seal finds no build error and no dangling
+/// reference in it: the baseline every case below changes one thing of.
+#[test]
+fn the_tree_with_its_own_configurations_file_is_clean() {
+    let Some(t) = tree(GOOD) else { return };
+    assert_eq!(kubectl_reference_names(t.path()), ["prod-app-secrets"; 2]);
+    let (_, hits) = check_hits(t.path(), &[]);
+    assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+    assert!(of(&hits, "dangling-reference").is_empty(), "{hits:?}");
+    assert!(of(&hits, "overlay-not-modelled").is_empty(), "{hits:?}");
+}
+
+/// Malformed files kustomize refuses to decode ("error unmarshaling JSON"), and a fieldSpec
+/// without a path that selects the Deployment ("cannot set or create an empty field name"):
+/// exactly one `overlay-build-error`, at the offending line of the configurations file, and
+/// kubectl fails on the same tree. The model used to skip what it could not read, and report
+/// the references as dangling instead.
+#[test]
+fn configurations_kustomize_refuses_are_build_errors() {
+    let cases: [(&str, &str, &str); 12] = [
+        ("nameReference: 5\n", "nameReference", "must be a list"),
+        (
+            "nameReference:\n  - SealedSecret\n",
+            "- SealedSecret",
+            "must be a mapping",
+        ),
+        (
+            "nameReference:\n  - kind: SealedSecret\n    fieldSpecs: spec/template\n",
+            "fieldSpecs",
+            "must be a list",
+        ),
+        (
+            "nameReference:\n  - kind: SealedSecret\n    fieldSpecs:\n      - 5\n",
+            "- 5",
+            "must be a mapping",
+        ),
+        (
+            "nameReference:\n  - kind: 5\n    fieldSpecs: []\n",
+            "kind: 5",
+            "must be a string",
+        ),
+        (
+            "nameReference:\n  - kind: SealedSecret\n    fieldSpecs:\n      - kind: Deployment\n        path: [spec]\n",
+            "path: [spec]",
+            "must be a string",
+        ),
+        (
+            "nameReference:\n  - kind: SealedSecret\n    fieldSpecs:\n      - kind: Deployment\n        path: spec/x\n        create: \"true\"\n",
+            "create:",
+            "must be a boolean",
+        ),
+        (
+            &format!("{GOOD}bogus: 1\n"),
+            "bogus",
+            "unknown field `bogus`",
+        ),
+        (
+            "nameReference:\n  - kind: SealedSecret\n    fieldspec: []\n",
+            "fieldspec:",
+            "unknown field `fieldspec`",
+        ),
+        ("- nameReference\n", "- nameReference", "must be a mapping"),
+        (
+            "nameReference:\n  - kind: SealedSecret\n    fieldSpecs:\n      - kind: Deployment\n",
+            "- kind: Deployment",
+            "without a path",
+        ),
+        (
+            "nameReference:\n  - kind: SealedSecret\n    fieldSpecs:\n      - null\n",
+            "- null",
+            "without a path",
+        ),
+    ];
+    for (config, needle, why) in cases {
+        let Some(t) = tree(config) else { return };
+        let built = common::kustomize_raw(&t.path().join(OVERLAY));
+        assert!(!built.status.success(), "kubectl builds {config:?}");
+        let (code, hits) = check_hits(t.path(), &[]);
+        assert_eq!(code, 1, "{config:?}: {hits:?}");
+        let errs = of(&hits, "overlay-build-error");
+        assert_eq!(errs.len(), 1, "{config:?}: {hits:?}");
+        let at = (errs[0].path.as_str(), errs[0].line);
+        assert_eq!(at, (CONFIG, line_of(t.path(), needle)), "{config:?}");
+        assert!(
+            errs[0].message.contains(why),
+            "{config:?}: {}",
+            errs[0].message
+        );
+    }
+}
+
+/// What kustomize accepts: field names in another case (Go `encoding/json`), a null entry, a
+/// pathless fieldSpec that selects nothing built, a leading `/` on a path. No build error, and
+/// the references render as kubectl renders them (the capitalised spelling is followed: before,
+/// the model ignored it and reported both references as dangling).
+#[test]
+fn configurations_kustomize_accepts_are_read_as_it_reads_them() {
+    let capitalised = GOOD
+        .replace("nameReference", "NameReference")
+        .replace("fieldSpecs", "FieldSpecs")
+        .replace("path:", "PATH:");
+    let leading_slash = GOOD.replace("path: spec", "path: /spec");
+    let extra = "nameReference:\n  - null\n  - kind: SealedSecret\n    fieldSpecs:\n      - kind: CronJob\n";
+    let with_extra = format!("{GOOD}  - kind: Secret\n    fieldSpecs: null\n");
+    for config in [&capitalised, &leading_slash, extra, &with_extra] {
+        let Some(t) = tree(config) else { return };
+        let rendered = kubectl_reference_names(t.path());
+        let (_, hits) = check_hits(t.path(), &[]);
+        assert!(
+            of(&hits, "overlay-build-error").is_empty(),
+            "{config:?}: {hits:?}"
+        );
+        assert!(
+            of(&hits, "overlay-not-modelled").is_empty(),
+            "{config:?}: {hits:?}"
+        );
+        // The Secret the overlay renders is `prod-app-secrets`: a reference rendering with
+        // another name dangles, in kubectl's build and in emp-seal's findings alike.
+        let dangling = rendered.iter().filter(|n| *n != "prod-app-secrets").count();
+        assert_eq!(
+            of(&hits, "dangling-reference").len(),
+            dangling,
+            "{config:?}: kubectl renders {rendered:?}; {hits:?}"
+        );
+    }
+}
+
+/// kustomize decodes the first YAML document of the file only: a second document is not read
+/// (not even refused), and a file whose first document is empty (`---` twice) gives no rules,
+/// so the references stay as written and dangle. The model used to read every document.
+#[test]
+fn only_the_first_document_of_a_configurations_file_is_read() {
+    for (config, dangling) in [
+        (format!("{GOOD}---\nbogus: 1\n"), 0),
+        (format!("---\n---\n{GOOD}"), 2),
+        (format!("# a comment\n---\n{GOOD}"), 0),
+    ] {
+        let Some(t) = tree(&config) else { return };
+        let rendered = kubectl_reference_names(t.path());
+        let kubectl_dangling = rendered.iter().filter(|n| *n != "prod-app-secrets").count();
+        assert_eq!(kubectl_dangling, dangling, "{config:?}: {rendered:?}");
+        let (_, hits) = check_hits(t.path(), &[]);
+        assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+        assert_eq!(
+            of(&hits, "dangling-reference").len(),
+            dangling,
+            "{config:?}: {hits:?}"
+        );
+    }
+}
+
+/// What the model does not replay is `overlay-not-modelled` (its findings unverified), never a
+/// silent pass: fieldSpecs of the name prefix, and a path kyaml walks otherwise than as field
+/// names (a trailing `/`, which kubectl accepts here because the field it names is absent).
+#[test]
+fn configurations_the_model_does_not_replay_are_not_modelled() {
+    let prefix = format!("{GOOD}namePrefix:\n  - path: metadata/name\n");
+    let trailing = GOOD.replace("secretKeyRef/name", "secretKeyRef/nam/");
+    for (config, needle) in [(&prefix, "namePrefix"), (&trailing, "nam/")] {
+        let Some(t) = tree(config) else { return };
+        assert!(
+            common::kustomize_raw(&t.path().join(OVERLAY))
+                .status
+                .success()
+        );
+        let (_, hits) = check_hits(t.path(), &[]);
+        assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+        let nm = of(&hits, "overlay-not-modelled");
+        assert_eq!(nm.len(), 1, "{config:?}: {hits:?}");
+        assert_eq!(
+            (nm[0].path.as_str(), nm[0].line),
+            (CONFIG, line_of(t.path(), needle))
+        );
+    }
+}
