@@ -10,6 +10,7 @@ mod closed_stdout;
 mod common;
 mod crash;
 mod crypto;
+mod deploy_options;
 mod envfile;
 mod fetch_https;
 mod fixtures;
