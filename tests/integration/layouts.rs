@@ -723,7 +723,7 @@ fn apps_sharing_a_secret_name_do_not_share_key_sets() {
 /// longer decrypt. `check` judged the overlay alone and passed; now such an option the model
 /// does not replay is an `overlay-not-modelled` finding at its line (an error under
 /// `--release`), and `images` (which renames nothing) is not. (The name and namespace options
-/// are modelled: tests/integration/deploy_options.rs.)
+/// are modelled: `tests/integration/deploy_options.rs`.)
 #[test]
 fn argo_cd_kustomize_options_the_model_does_not_replay_are_not_modelled() {
     // Inserts `add` after the line `after` of `rel` in a copy of `fixture`, runs `check ARGS`

@@ -743,7 +743,7 @@ fn check_reports_a_variant_that_does_not_build_or_is_not_modelled() {
 /// `check` reported it (`overlay-not-modelled`), but `seal` read only the kustomization and
 /// sealed for an identity nothing may deploy. Now `seal` refuses, naming the option's line, the
 /// file unchanged; without the option it seals as before. (The name and namespace options are
-/// modelled and sealed for: tests/integration/deploy_options.rs.)
+/// modelled and sealed for: `tests/integration/deploy_options.rs`.)
 #[test]
 fn seal_refuses_an_overlay_deployed_with_an_unmodelled_sync_time_option() {
     let tree = Tree::new();
