@@ -259,3 +259,99 @@ fn substitutions(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn option(tool: &'static str, option: &str, value: &str, line: usize) -> DeployOption {
+        DeployOption {
+            tool,
+            option: option.to_owned(),
+            value: Some(value.to_owned()),
+            file: "d.yaml".to_owned(),
+            line,
+        }
+    }
+
+    fn deploy_time(deploys: Vec<Deploy>) -> DeployTime {
+        DeployTime {
+            options: deploys.iter().flat_map(|d| d.options.clone()).collect(),
+            post_build: Vec::new(),
+            deploys,
+        }
+    }
+
+    fn deploy(options: Vec<DeployOption>, destination: Option<DeployOption>) -> Deploy {
+        Deploy {
+            tool: options.first().map_or("Argo CD Application", |o| o.tool),
+            file: "d.yaml".to_owned(),
+            line: 1,
+            options,
+            destination,
+        }
+    }
+
+    const FLUX: &str = "Flux Kustomization";
+    const ARGO: &str = "Argo CD Application";
+
+    #[test]
+    fn the_same_options_everywhere_are_modelled_and_different_ones_are_not() {
+        let target = |v: &str, line| option(FLUX, "targetNamespace", v, line);
+        let same = deploy_time(vec![
+            deploy(vec![target("prod", 3)], None),
+            deploy(vec![target("prod", 9)], None),
+        ]);
+        let (layer, problems) = plan(&same);
+        let fields: Vec<(&str, &str)> = (layer.fields.iter())
+            .map(|(f, v, _)| (*f, v.as_str()))
+            .collect();
+        assert_eq!((fields, problems), (vec![("namespace", "prod")], vec![]));
+
+        let different = deploy_time(vec![
+            deploy(vec![target("prod", 3)], None),
+            deploy(vec![target("staging", 9)], None),
+        ]);
+        let (layer, problems) = plan(&different);
+        assert!(layer.fields.is_empty());
+        let lines: Vec<usize> = problems.iter().map(|p| p.origin.line).collect();
+        assert_eq!(lines, [3, 9]);
+
+        // A value not known offline, and an option the model does not replay.
+        let templated = deploy_time(vec![deploy(
+            vec![
+                option(ARGO, "namePrefix", "{{env}}-", 4),
+                option(ARGO, "patches", "", 5),
+            ],
+            None,
+        )]);
+        let (layer, problems) = plan(&templated);
+        assert!(layer.fields.is_empty());
+        assert_eq!(problems.len(), 2);
+    }
+
+    #[test]
+    fn one_destination_is_modelled_and_others_are_unknown() {
+        let dest = |v: &str, line| Some(option(ARGO, "destination.namespace", v, line));
+        let one = deploy_time(vec![deploy(vec![], dest("prod", 7))]);
+        assert_eq!(
+            plan(&one).0.destination,
+            Destination::Into("prod".to_owned())
+        );
+        let two = deploy_time(vec![
+            deploy(vec![], dest("prod", 7)),
+            deploy(vec![], dest("qa", 17)),
+        ]);
+        let lines: Vec<usize> = match plan(&two).0.destination {
+            Destination::Unknown(problems) => problems.iter().map(|p| p.origin.line).collect(),
+            other => vec![usize::from(other == Destination::Keep)],
+        };
+        assert_eq!(lines, [7, 17], "two destinations are not one");
+        let templated = deploy_time(vec![deploy(vec![], dest("app-{{env}}", 7))]);
+        assert!(matches!(
+            plan(&templated).0.destination,
+            Destination::Unknown(_)
+        ));
+        assert_eq!(plan(&deploy_time(vec![])).0.destination, Destination::Keep);
+    }
+}
