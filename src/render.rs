@@ -259,12 +259,15 @@ pub fn render_overlay(
             .collect();
         let outcome = make_copy(root, overlay, &envs, all_env_files).and_then(|tmp| {
             let dir = tmp.path().join(rel(root, &overlay.dir));
-            run_tool(tool, &dir, tmp.path(), &BTreeSet::new())
+            run_deployed(tool, overlay, &dir, tmp.path(), &BTreeSet::new())
                 .map_err(|m| m.replace(&tmp.path().display().to_string(), "<copy>"))
         });
         (stand_ins, outcome)
     } else {
-        (Vec::new(), run_tool(tool, &overlay.dir, root, &envs))
+        (
+            Vec::new(),
+            run_deployed(tool, overlay, &overlay.dir, root, &envs),
+        )
     };
     RenderedOverlay {
         overlay: overlay.name.clone(),
@@ -366,6 +369,72 @@ fn copy_base(root: &Path, overlay: &Overlay, envs: &BTreeSet<String>) -> Option<
 
 fn rel(root: &Path, p: &Path) -> String {
     path_str(p.strip_prefix(root).unwrap_or(p))
+}
+
+/// Renders `dir` (the overlay, or its temporary copy) as the objects deploying `overlay` build
+/// and apply it, when the model replays their sync-time options: the kustomization fields they
+/// set (`namespace`, `namePrefix`, `nameSuffix`) through a temporary kustomization wrapping the
+/// directory (which holds nothing but those fields and the path: no file of the tree is copied
+/// for it), and Argo CD's destination namespace laid on the rendered namespaced objects without
+/// one (argo-cd `controller/state.go`, `DeduplicateTargetObjects`). `root` and `envs` as for
+/// [`run_tool`].
+fn run_deployed(
+    tool: &Tool,
+    overlay: &Overlay,
+    dir: &Path,
+    root: &Path,
+    envs: &BTreeSet<String>,
+) -> Result<Vec<RenderedObject>, String> {
+    let fields = overlay.deployed_fields();
+    let mut objects = if fields.is_empty() {
+        run_tool(tool, dir, root, envs)?
+    } else {
+        let wrapper = wrapper(dir, &fields)?;
+        run_tool(tool, wrapper.path(), root, envs)
+            .map_err(|m| m.replace(&wrapper.path().display().to_string(), "<wrapper>"))?
+    };
+    if let Some(ns) = overlay.destination() {
+        objects
+            .iter_mut()
+            .filter(|o| kustomize::lands_in_destination(&o.kind, o.namespace.as_deref()))
+            .for_each(|o| o.namespace = Some(ns.to_owned()));
+    }
+    Ok(objects)
+}
+
+/// A temporary directory holding a kustomization that includes `dir` by a relative path
+/// (kustomize refuses an absolute one) and sets `fields`. Setting them around the overlay gives
+/// what setting them in its own kustomization gives, as Flux and Argo CD do, except where they
+/// replace the overlay's own prefix or suffix, which the model reports as not compared.
+fn wrapper(dir: &Path, fields: &[(&str, &str)]) -> Result<tempfile::TempDir, String> {
+    let failed = |e: String| {
+        format!("cannot make the temporary kustomization that applies the deploy-time options: {e}")
+    };
+    let tmp = fsio::temp_dir().map_err(|e| failed(e.to_string()))?;
+    let from = std::fs::canonicalize(tmp.path()).map_err(|e| failed(e.to_string()))?;
+    let to = std::fs::canonicalize(dir).map_err(|e| failed(e.to_string()))?;
+    let up = from.components().count().saturating_sub(1);
+    if from.components().next() != to.components().next() {
+        return Err(failed("the overlay is on another drive".to_owned()));
+    }
+    let path = format!(
+        "{}{}",
+        "../".repeat(up),
+        path_str(to.strip_prefix("/").unwrap_or(&to))
+    );
+    let mut k = yaml_serde::Mapping::new();
+    k.insert("resources".into(), Value::Sequence(vec![Value::from(path)]));
+    for (field, value) in fields {
+        k.insert(Value::from(*field), Value::from(*value));
+    }
+    let text = yaml_serde::to_string(&Value::Mapping(k)).map_err(|e| failed(e.to_string()))?;
+    fsio::write_private(
+        &tmp.path().join("kustomization.yaml"),
+        text.as_bytes(),
+        false,
+    )
+    .map_err(|e| failed(e.to_string()))?;
+    Ok(tmp)
 }
 
 /// Runs the tool on `dir` and reduces its output. `envs` (repo-relative to `root`) are the env

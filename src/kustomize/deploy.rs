@@ -1,17 +1,82 @@
 //! What the Argo CD `Application`s and Flux `Kustomization`s deploying an overlay apply at sync
-//! time that the model does not replay ([`DeployTime`], gathered by the workspace's discovery),
-//! as the overlay's not-modelled problems: every command that loads the overlay (`check`, and
-//! `seal`, which refuses an overlay it cannot vouch for) sees them.
+//! time ([`DeployTime`], gathered by the workspace's discovery): the name and namespace options
+//! the model replays ([`Layer`], laid on the build), and what it does not, as the overlay's
+//! not-modelled problems: every command that loads the overlay (`check`, and `seal`, which
+//! refuses an overlay it cannot vouch for) sees them.
+//!
+//! Both tools set these options in the directory's own kustomization before building it, not in
+//! a kustomization wrapping it: Flux writes `namespace` (from `targetNamespace`), `namePrefix`
+//! and `nameSuffix` over the file's own and appends its `patches` and `components` (fluxcd/pkg
+//! `kustomize/kustomize_generator.go`); Argo CD runs `kustomize edit set namespace`,
+//! `nameprefix` and `namesuffix` in the directory, which replace the file's own (argo-cd
+//! `util/kustomize/kustomize.go`, `Build`). Argo CD then applies the namespaced objects that
+//! render without a namespace into the Application's `spec.destination.namespace` (argo-cd
+//! `controller/state.go`, `DeduplicateTargetObjects`).
 
 use std::path::{Path, PathBuf};
 
 use super::{Origin, Overlay, Problem, ProblemKind};
-use crate::workspace::{DeployOption, DeployTime, MAX_FILE_BYTES, PostBuild};
+use crate::workspace::{Deploy, DeployOption, DeployTime, MAX_FILE_BYTES, PostBuild};
 
-/// The problems `deploy_time` gives `overlay`: each renaming option, and each place Flux's
-/// `postBuild` substitution changes what the secret rules read. Files (only for a `postBuild`,
-/// and only those of Secrets, `SealedSecret`s and objects that refer to Secrets) are taken from
-/// the texts the run already read (`cache`), else read from under `root`.
+/// The sync-time options the model replays: the same for every object deploying the overlay.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Layer {
+    /// Fields set in the overlay's own kustomization, over its own values: `namespace`,
+    /// `namePrefix`, `nameSuffix`, each with its value and the option that sets it.
+    pub(crate) fields: Vec<(&'static str, String, DeployOption)>,
+    /// Where the namespaced objects that render without a namespace are applied.
+    pub(crate) destination: Destination,
+}
+
+/// Where Argo CD applies the namespaced objects that render without a namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Destination {
+    /// Nowhere the model knows of (no Argo CD destination): they stay without one.
+    #[default]
+    Keep,
+    /// Into this namespace (every object deploying the overlay is an Argo CD Application with
+    /// this `destination.namespace`).
+    Into(String),
+    /// Not known (the objects deploying the overlay put them in different places, or a
+    /// destination is templated): these problems hold when such an object renders.
+    Unknown(Vec<Problem>),
+}
+
+/// The layer `deploy_time` lays on the overlay's build, and the problems it gives the overlay:
+/// each option the model does not replay, the name and namespace options of objects that
+/// deploy it differently (several deployments), and each place Flux's `postBuild` substitution
+/// changes what the secret rules read (see [`substitutions`], once the overlay is built).
+pub(crate) fn plan(deploy_time: &DeployTime) -> (Layer, Vec<Problem>) {
+    let (modelled, other): (Vec<&DeployOption>, Vec<&DeployOption>) = deploy_time
+        .options
+        .iter()
+        .partition(|o| field_of(o).is_some());
+    let mut problems = options(&other);
+    let per: Vec<Vec<(&'static str, String, DeployOption)>> =
+        deploy_time.deploys.iter().map(fields).collect();
+    let same = |a: &[(&str, String, DeployOption)], b: &[(&str, String, DeployOption)]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.0 == y.0 && x.1 == y.1)
+    };
+    let fields = if per.windows(2).all(|w| same(&w[0], &w[1])) {
+        per.into_iter().next().unwrap_or_default()
+    } else {
+        problems.extend(several(&modelled, &deploy_time.deploys));
+        Vec::new()
+    };
+    let destination = destination(&deploy_time.deploys);
+    (
+        Layer {
+            fields,
+            destination,
+        },
+        problems,
+    )
+}
+
+/// The problems `deploy_time` gives the built `overlay` after the build: each place Flux's
+/// `postBuild` substitution changes what the secret rules read. Files (only those of Secrets,
+/// `SealedSecret`s and objects that refer to Secrets) are taken from the texts the run already
+/// read (`cache`), else read from under `root`.
 pub(crate) fn problems(
     root: &Path,
     deploy_time: &DeployTime,
@@ -25,16 +90,122 @@ pub(crate) fn problems(
             .map(str::to_owned)
             .or_else(|| crate::fsio::read_to_string_limited(&path, MAX_FILE_BYTES).ok())
     };
-    let mut out = options(&deploy_time.options);
-    out.extend(substitutions(&deploy_time.post_build, overlay, &text));
+    substitutions(&deploy_time.post_build, overlay, &text)
+}
+
+/// The kustomization field a deploy option sets in place, when the model replays it: Flux's
+/// `targetNamespace` and Argo CD's `namespace` set `namespace`; both tools' `namePrefix` and
+/// `nameSuffix` set theirs. Only a plain, non-empty value known offline: not one with an
+/// `ApplicationSet` placeholder (`{{...}}`) or a Flux variable (`${...}`, which the
+/// Kustomization deploying this object's file may substitute).
+fn field_of(o: &DeployOption) -> Option<&'static str> {
+    let flux = o.tool.starts_with("Flux");
+    let field = match (flux, o.option.as_str()) {
+        (true, "targetNamespace") | (false, "namespace") => "namespace",
+        (_, "namePrefix") => "namePrefix",
+        (_, "nameSuffix") => "nameSuffix",
+        _ => return None,
+    };
+    known(o.value.as_deref()).map(|_| field)
+}
+
+/// A value known offline: a non-empty string without placeholders.
+fn known(value: Option<&str>) -> Option<&str> {
+    value.filter(|v| !v.is_empty() && !v.contains("{{") && !v.contains("${"))
+}
+
+/// The fields one deploy source sets ([`field_of`]), sorted by field.
+fn fields(d: &Deploy) -> Vec<(&'static str, String, DeployOption)> {
+    let mut out: Vec<(&'static str, String, DeployOption)> = (d.options.iter())
+        .filter_map(|o| Some((field_of(o)?, o.value.clone()?, o.clone())))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(b.0));
     out
 }
 
+/// Not-modelled problems for the name and namespace options of objects that deploy one
+/// directory with different ones: several deployments, of which the model checks none.
+fn several(modelled: &[&DeployOption], deploys: &[Deploy]) -> Vec<Problem> {
+    let all: Vec<String> = deploys
+        .iter()
+        .map(|d| format!("{}:{}", d.file, d.line))
+        .collect();
+    modelled
+        .iter()
+        .map(|o| Problem {
+            kind: ProblemKind::NotModelled,
+            origin: Origin {
+                file: PathBuf::from(&o.file),
+                line: o.line,
+            },
+            message: format!(
+                "the {} that deploys it sets `{}`, and the {} objects deploying the directory ({}) set different name or namespace options: several deployments, which the model does not check one by one, so rendered names may differ",
+                o.tool,
+                o.option,
+                deploys.len(),
+                all.join(", ")
+            ),
+        })
+        .collect()
+}
+
+/// Where the objects deploying the overlay apply its namespaced objects that render without a
+/// namespace ([`Destination`]): into the one `destination.namespace` they all give, or, when
+/// one gives one and they differ (or it is not known offline), not known.
+fn destination(deploys: &[Deploy]) -> Destination {
+    let given: Vec<&DeployOption> = deploys
+        .iter()
+        .filter_map(|d| d.destination.as_ref())
+        .collect();
+    let Some(first) = given.first() else {
+        return Destination::Keep;
+    };
+    let value = known(first.value.as_deref());
+    let agree =
+        given.len() == deploys.len() && given.iter().all(|o| known(o.value.as_deref()) == value);
+    match value {
+        Some(v) if agree => Destination::Into(v.to_owned()),
+        _ => {
+            let where_: Vec<String> = deploys
+                .iter()
+                .map(|d| match &d.destination {
+                    Some(o) => format!("{}:{} ({})", o.file, o.line, shown(o.value.as_deref())),
+                    None => format!("{}:{} (none)", d.file, d.line),
+                })
+                .collect();
+            let problems = given
+                .iter()
+                .map(|o| Problem {
+                    kind: ProblemKind::NotModelled,
+                    origin: Origin {
+                        file: PathBuf::from(&o.file),
+                        line: o.line,
+                    },
+                    message: format!(
+                        "the {} that deploys it applies the objects that render without a namespace into its `destination.namespace`, and where they land is not one namespace known offline ({}): their namespace, and what their references reach, may differ from the model",
+                        o.tool,
+                        where_.join(", ")
+                    ),
+                })
+                .collect();
+            Destination::Unknown(problems)
+        }
+    }
+}
+
+/// A destination value as a message shows it.
+fn shown(value: Option<&str>) -> String {
+    match known(value) {
+        Some(v) => format!("`{}`", v.escape_debug()),
+        None => "not known offline".to_owned(),
+    }
+}
+
 /// The kustomize options the Argo CD Applications and Flux Kustomizations deploying an overlay
-/// apply at sync time that may rename or move objects (however the environment was found): not
-/// modelled, so the overlay's findings are unverified (and `overlay-not-modelled` says why, at
-/// the option's line).
-fn options(options: &[DeployOption]) -> Vec<Problem> {
+/// apply at sync time that may rename or move objects and the model does not replay (however the
+/// environment was found): the overlay's findings are unverified (and `overlay-not-modelled`
+/// says why, at the option's line).
+fn options(options: &[&DeployOption]) -> Vec<Problem> {
     options
         .iter()
         .map(|o| Problem {
@@ -87,4 +258,100 @@ fn substitutions(
             ),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn option(tool: &'static str, option: &str, value: &str, line: usize) -> DeployOption {
+        DeployOption {
+            tool,
+            option: option.to_owned(),
+            value: Some(value.to_owned()),
+            file: "d.yaml".to_owned(),
+            line,
+        }
+    }
+
+    fn deploy_time(deploys: Vec<Deploy>) -> DeployTime {
+        DeployTime {
+            options: deploys.iter().flat_map(|d| d.options.clone()).collect(),
+            post_build: Vec::new(),
+            deploys,
+        }
+    }
+
+    fn deploy(options: Vec<DeployOption>, destination: Option<DeployOption>) -> Deploy {
+        Deploy {
+            tool: options.first().map_or("Argo CD Application", |o| o.tool),
+            file: "d.yaml".to_owned(),
+            line: 1,
+            options,
+            destination,
+        }
+    }
+
+    const FLUX: &str = "Flux Kustomization";
+    const ARGO: &str = "Argo CD Application";
+
+    #[test]
+    fn the_same_options_everywhere_are_modelled_and_different_ones_are_not() {
+        let target = |v: &str, line| option(FLUX, "targetNamespace", v, line);
+        let same = deploy_time(vec![
+            deploy(vec![target("prod", 3)], None),
+            deploy(vec![target("prod", 9)], None),
+        ]);
+        let (layer, problems) = plan(&same);
+        let fields: Vec<(&str, &str)> = (layer.fields.iter())
+            .map(|(f, v, _)| (*f, v.as_str()))
+            .collect();
+        assert_eq!((fields, problems), (vec![("namespace", "prod")], vec![]));
+
+        let different = deploy_time(vec![
+            deploy(vec![target("prod", 3)], None),
+            deploy(vec![target("staging", 9)], None),
+        ]);
+        let (layer, problems) = plan(&different);
+        assert!(layer.fields.is_empty());
+        let lines: Vec<usize> = problems.iter().map(|p| p.origin.line).collect();
+        assert_eq!(lines, [3, 9]);
+
+        // A value not known offline, and an option the model does not replay.
+        let templated = deploy_time(vec![deploy(
+            vec![
+                option(ARGO, "namePrefix", "{{env}}-", 4),
+                option(ARGO, "patches", "", 5),
+            ],
+            None,
+        )]);
+        let (layer, problems) = plan(&templated);
+        assert!(layer.fields.is_empty());
+        assert_eq!(problems.len(), 2);
+    }
+
+    #[test]
+    fn one_destination_is_modelled_and_others_are_unknown() {
+        let dest = |v: &str, line| Some(option(ARGO, "destination.namespace", v, line));
+        let one = deploy_time(vec![deploy(vec![], dest("prod", 7))]);
+        assert_eq!(
+            plan(&one).0.destination,
+            Destination::Into("prod".to_owned())
+        );
+        let two = deploy_time(vec![
+            deploy(vec![], dest("prod", 7)),
+            deploy(vec![], dest("qa", 17)),
+        ]);
+        let lines: Vec<usize> = match plan(&two).0.destination {
+            Destination::Unknown(problems) => problems.iter().map(|p| p.origin.line).collect(),
+            other => vec![usize::from(other == Destination::Keep)],
+        };
+        assert_eq!(lines, [7, 17], "two destinations are not one");
+        let templated = deploy_time(vec![deploy(vec![], dest("app-{{env}}", 7))]);
+        assert!(matches!(
+            plan(&templated).0.destination,
+            Destination::Unknown(_)
+        ));
+        assert_eq!(plan(&deploy_time(vec![])).0.destination, Destination::Keep);
+    }
 }

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use crate::crypto::Scope;
 pub use crate::yamlpos::Seg;
 pub use build::ParseCache;
+pub(crate) use build::lands_in_destination;
 pub(crate) use docs::has_complex_key;
 /// Every name reference in one object value (for `check --render`'s reading of a real render).
 pub(crate) use refs::extract as extract_refs;
@@ -438,6 +439,8 @@ pub struct Overlay {
     pub name: String,
     pub dir: PathBuf,
     built: build::BuildOutput,
+    /// The sync-time options of the objects deploying it that the model replays.
+    deployed: deploy::Layer,
 }
 
 impl Overlay {
@@ -452,8 +455,14 @@ impl Overlay {
     /// (`deploy::problems`): not modelled.
     fn load_with(root: &Path, name: &str, cache: &ParseCache) -> Result<Overlay, KustomizeError> {
         let (dir, env, deploy_time) = Self::env_dir(root, name);
-        let mut o = Self::with_build(&dir, build::build(root, &dir, cache)?);
+        let (layer, problems) = deploy::plan(&deploy_time);
+        let built = build::build_deployed(root, &dir, cache, &layer)?;
+        let mut o = Self::with_build(&dir, built);
         o.name = env;
+        o.deployed = layer;
+        for problem in problems {
+            o.add_problem(problem);
+        }
         for problem in deploy::problems(root, &deploy_time, &o, cache) {
             o.add_problem(problem);
         }
@@ -527,6 +536,25 @@ impl Overlay {
                 .unwrap_or_default(),
             dir: dir.to_path_buf(),
             built,
+            deployed: deploy::Layer::default(),
+        }
+    }
+
+    /// The kustomization fields (`namespace`, `namePrefix`, `nameSuffix`) the objects deploying
+    /// it set in its own kustomization, as the model replays them: what `check --render` renders
+    /// it with.
+    pub(crate) fn deployed_fields(&self) -> Vec<(&'static str, &str)> {
+        (self.deployed.fields.iter())
+            .map(|(f, v, _)| (*f, v.as_str()))
+            .collect()
+    }
+
+    /// The namespace Argo CD applies its namespaced objects that render without one into, when
+    /// the model replays it.
+    pub(crate) fn destination(&self) -> Option<&str> {
+        match &self.deployed.destination {
+            deploy::Destination::Into(ns) => Some(ns),
+            _ => None,
         }
     }
 

@@ -496,7 +496,6 @@ fn object_paths(
         if repo_url.is_some_and(|u| remotes.elsewhere(root, u)) {
             continue;
         }
-        let deploy_time = sync_time(doc, (&at, source, options), (kind, file));
         let owned = file.to_owned();
         let found = match kind {
             "Kustomization" => Found::FluxKustomization { file: owned },
@@ -506,6 +505,7 @@ fn object_paths(
         let mut path_key = at.clone();
         path_key.push(Seg::from("path"));
         let line = doc.pos(&path_key).line;
+        let deploy_time = sync_time(doc, v, (&at, source, options), (kind, file, line));
         let deployed = (p, found, deploy_time);
         deploy_path(root, (v, remotes), deployed, (kind, file, line), out);
     }
@@ -557,20 +557,68 @@ fn deploy_path(
 }
 
 /// What a deploy source (see [`deploy_sources`]: its path in `doc`, the mapping, where its
-/// kustomize options are) of an object of `kind` in `file` applies at sync time.
+/// kustomize options are) of the object `v` of `kind` in `file` (its `path` at `line`) applies at
+/// sync time.
 fn sync_time(
     doc: &Located<'_, '_>,
+    v: &Value,
     (at, source, options): (&[Seg], &Value, &[&str]),
-    (kind, file): (&str, &str),
+    (kind, file, line): (&str, &str, u32),
 ) -> DeployTime {
+    let opts = deploy_options(doc, at, source, options, (kind, file));
+    let deploy = super::Deploy {
+        tool: tool_name(kind),
+        file: file.to_owned(),
+        line: usize::try_from(line).unwrap_or(1),
+        options: opts.clone(),
+        destination: destination(doc, v, (kind, file)),
+    };
     DeployTime {
-        options: deploy_options(doc, at, source, options, (kind, file)),
+        options: opts,
         post_build: if kind == "Kustomization" {
             post_build(doc, source, file)
         } else {
             Vec::new()
         },
+        deploys: vec![deploy],
     }
+}
+
+/// How findings name the object of `kind` that deploys a directory.
+fn tool_name(kind: &str) -> &'static str {
+    match kind {
+        "Application" => "Argo CD Application",
+        "ApplicationSet" => "Argo CD ApplicationSet",
+        _ => "Flux Kustomization",
+    }
+}
+
+/// An Argo CD Application's `spec.destination.namespace` (an `ApplicationSet`'s under
+/// `spec.template.spec`) as an option at its line; `None` for a Flux Kustomization or when
+/// unset. Argo CD applies the namespaced objects that render without a namespace into it
+/// (argo-cd `controller/state.go`, `DeduplicateTargetObjects`).
+fn destination(
+    doc: &Located<'_, '_>,
+    v: &Value,
+    (kind, file): (&str, &str),
+) -> Option<super::DeployOption> {
+    let keys: &[&str] = match kind {
+        "Application" => &["spec", "destination", "namespace"],
+        "ApplicationSet" => &["spec", "template", "spec", "destination", "namespace"],
+        _ => return None,
+    };
+    let value = keys.iter().try_fold(v, |v, k| v.get(*k))?;
+    if matches!(value, Value::Null) {
+        return None;
+    }
+    let path: Vec<Seg> = keys.iter().map(|k| Seg::from(*k)).collect();
+    Some(super::DeployOption {
+        tool: tool_name(kind),
+        option: "destination.namespace".to_owned(),
+        value: value.as_str().map(str::to_owned),
+        file: file.to_owned(),
+        line: usize::try_from(doc.pos(&path).line).unwrap_or(1),
+    })
 }
 
 /// Resolves the Flux `Kustomization`s of `o` whose path holds a `${var}` ([`Pending`]) with the
@@ -833,20 +881,19 @@ fn deploy_options(
     options: &[&str],
     (kind, file): (&str, &str),
 ) -> Vec<DeployOption> {
-    let tool = match kind {
-        "Application" => "Argo CD Application",
-        "ApplicationSet" => "Argo CD ApplicationSet",
-        _ => "Flux Kustomization",
-    };
+    let tool = tool_name(kind);
+    let block = options.iter().try_fold(source, |v, k| v.get(*k));
     renaming_options(source, options)
         .map(|key| {
             let mut path = at.to_vec();
             path.extend(options.iter().map(|k| Seg::from(*k)));
             path.push(Seg::from(key));
             let line = doc.pos(&path).line;
+            let value = block.and_then(|b| b.get(key)).and_then(Value::as_str);
             DeployOption {
                 tool,
                 option: key.to_owned(),
+                value: value.map(str::to_owned),
                 file: file.to_owned(),
                 line: usize::try_from(line).unwrap_or(1),
             }
@@ -1332,7 +1379,8 @@ mod tests {
                 post_build: vec![PostBuild {
                     file: "flux/a.yaml".to_owned(),
                     line
-                }]
+                }],
+                deploys: times[0].deploys.clone(),
             }]
         );
     }

@@ -142,9 +142,31 @@ pub struct DeployOption {
     /// `Argo CD Application` or `Flux Kustomization`.
     pub tool: &'static str,
     pub option: String,
+    /// Its value when it is a plain string (`None` for a list, a map or a number): only such a
+    /// value of a name or namespace option is modelled (`kustomize::deploy`).
+    pub value: Option<String>,
     /// The file, repository-relative, and the option's line.
     pub file: String,
     pub line: usize,
+}
+
+/// One deploy source of one Argo CD `Application` (`spec.source`, or one of `spec.sources`) or
+/// Flux `Kustomization` deploying a directory: what it applies at sync time, so that the model
+/// can replay it when every object deploying the directory applies the same
+/// (`kustomize::deploy`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deploy {
+    /// `Argo CD Application`, `Argo CD ApplicationSet` or `Flux Kustomization`.
+    pub tool: &'static str,
+    /// The object's file, repository-relative, and the line of its `path`.
+    pub file: String,
+    pub line: usize,
+    /// Every kustomize option it applies that may rename or move objects (the same as
+    /// [`DeployTime::options`] holds for it).
+    pub options: Vec<DeployOption>,
+    /// An Argo CD Application's `spec.destination.namespace`: where Argo CD applies the
+    /// namespaced objects that render without a namespace.
+    pub destination: Option<DeployOption>,
 }
 
 /// A Flux `Kustomization`'s `spec.postBuild` that substitutes variables (a non-empty
@@ -169,6 +191,9 @@ pub struct DeployTime {
     pub options: Vec<DeployOption>,
     /// The `postBuild` substitutions of the Flux `Kustomization`s.
     pub post_build: Vec<PostBuild>,
+    /// Every deploy source, one per object (and per source of an Argo CD Application with
+    /// several).
+    pub deploys: Vec<Deploy>,
 }
 
 impl DeployTime {
@@ -176,6 +201,7 @@ impl DeployTime {
     pub(crate) fn extend(&mut self, more: DeployTime) {
         self.options.extend(more.options);
         self.post_build.extend(more.post_build);
+        self.deploys.extend(more.deploys);
     }
 }
 
@@ -869,6 +895,7 @@ mod tests {
         let option = |line: usize| DeployOption {
             tool: "Flux Kustomization",
             option: "namePrefix".to_owned(),
+            value: Some("x-".to_owned()),
             file: "flux/x.yaml".to_owned(),
             line,
         };

@@ -718,13 +718,14 @@ fn apps_sharing_a_secret_name_do_not_share_key_sets() {
 }
 
 /// An Argo CD Application may set kustomize options of its own (`spec.source.kustomize`:
-/// `namePrefix`, `namespace`, `patches`, ...), which Argo CD applies at sync time: the
-/// SealedSecret then deploys under another name than the overlay renders, and no longer
-/// decrypts. `check` judged the overlay alone and passed; now such an option is an
-/// `overlay-not-modelled` finding at its line (an error under `--release`), and `images` (which
-/// renames nothing) is not.
+/// `commonAnnotations`, `patches`, `components`, ...), which Argo CD applies at sync time: the
+/// SealedSecret may then deploy under another name or scope than the overlay renders, and no
+/// longer decrypt. `check` judged the overlay alone and passed; now such an option the model
+/// does not replay is an `overlay-not-modelled` finding at its line (an error under
+/// `--release`), and `images` (which renames nothing) is not. (The name and namespace options
+/// are modelled: `tests/integration/deploy_options.rs`.)
 #[test]
-fn argo_cd_kustomize_options_that_rename_are_not_modelled() {
+fn argo_cd_kustomize_options_the_model_does_not_replay_are_not_modelled() {
     // Inserts `add` after the line `after` of `rel` in a copy of `fixture`, runs `check ARGS`
     // and gives each overlay-not-modelled finding as (path, severity, line), and the output.
     let case = |fixture: &str, rel: &str, after: &str, add: &str, args: &[&str]| {
@@ -743,12 +744,13 @@ fn argo_cd_kustomize_options_that_rename_are_not_modelled() {
         "argocd",
         apps,
         "    path: services/billing/qa\n",
-        "    kustomize:\n      images:\n        - example.org/billing:2\n      namePrefix: qa-\n",
+        "    kustomize:\n      images:\n        - example.org/billing:2\n      commonAnnotations: {team: qa}\n",
         &["--release", "qa"],
     ) else {
         return;
     };
-    // The `namePrefix:` line: the path line, `kustomize:`, `images:` and its item come first.
+    // The `commonAnnotations:` line: the path line, `kustomize:`, `images:` and its item come
+    // first.
     let line = std::fs::read_to_string(
         common::repo_root()
             .join("tests/fixtures/layouts/argocd")
@@ -764,13 +766,13 @@ fn argo_cd_kustomize_options_that_rename_are_not_modelled() {
         [(apps.to_owned(), "error".to_owned(), line as u64)],
         "{out}"
     );
-    // Flux's own options: `targetNamespace` moves every object of apps/staging.
+    // Flux's own options: `components` may rename or move every object of apps/staging.
     let flux = "clusters/staging/apps.yaml";
     let Some((hits, out)) = case(
         "flux",
         flux,
         "  prune: true\n",
-        "  targetNamespace: staging\n",
+        "  components: [../c]\n",
         &[],
     ) else {
         return;
@@ -786,7 +788,7 @@ fn argo_cd_kustomize_options_that_rename_are_not_modelled() {
 /// remote) still is, and without a remote nothing can be told apart, so every one is.
 #[test]
 fn argo_cd_applications_of_other_repositories_are_not_laid_on_this_one() {
-    let other = "---\napiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: elsewhere\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.org/other.git\n    targetRevision: main\n    path: services/billing/qa\n    kustomize:\n      namePrefix: other-\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: other\n";
+    let other = "---\napiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: elsewhere\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.org/other.git\n    targetRevision: main\n    path: services/billing/qa\n    kustomize:\n      commonAnnotations: {team: other}\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: other\n";
     let apps = "argocd/applications.yaml";
     let not_modelled = |remote: Option<&str>| -> Option<Vec<u64>> {
         let repo = Repo::new("argocd")?;
@@ -813,7 +815,7 @@ fn argo_cd_applications_of_other_repositories_are_not_laid_on_this_one() {
     .unwrap();
     let prefix_line = (format!("{text}{other}")
         .lines()
-        .position(|l| l == "      namePrefix: other-")
+        .position(|l| l == "      commonAnnotations: {team: other}")
         .unwrap()
         + 1) as u64;
     assert_eq!(unknown, [prefix_line]);
@@ -1160,7 +1162,7 @@ fn overlay_and_top_level_environments_get_the_options_of_an_application_deployin
             return;
         };
         let app = format!(
-            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: app\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.org/gitops.git\n    path: {dir}\n    kustomize:\n      namePrefix: x-\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: app\n"
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: app\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.org/gitops.git\n    path: {dir}\n    kustomize:\n      commonAnnotations: {{team: x}}\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: app\n"
         );
         repo.write("argocd/app.yaml", &app);
         let out = repo.run(&["check", "--format", "json"]);
@@ -1168,7 +1170,10 @@ fn overlay_and_top_level_environments_get_the_options_of_an_application_deployin
             .into_iter()
             .map(|h| format!("{}:{}", h.path, h.line))
             .collect();
-        let want = format!("argocd/app.yaml:{}", line_of(&app, "      namePrefix: x-"));
+        let want = format!(
+            "argocd/app.yaml:{}",
+            line_of(&app, "      commonAnnotations: {team: x}")
+        );
         assert_eq!(hits, [want], "{fixture}: {}", stdout(&out));
     }
 }
@@ -1254,15 +1259,16 @@ fn a_flux_kustomization_of_an_artifact_names_no_environment() {
 
 /// A Flux `Kustomization` without `spec.path` deploys its source's root. It was skipped: with
 /// no kustomization at the root, no note said Flux generates one; with one, the root was no
-/// environment of its own and the object's `namePrefix` reached no finding. Now the root is the
-/// environment `.` (by name and directory), and `check` reports the sync-time rename.
+/// environment of its own and the object's `components` reached no finding. Now the root is the
+/// environment `.` (by name and directory), and `check` reports the sync-time option.
 #[test]
 fn a_flux_kustomization_without_a_path_deploys_the_repository_root() {
     let Some(repo) = Repo::new("flux") else {
         return;
     };
     let file = "clusters/staging/root.yaml";
-    let object = flux_kustomization("root", "./", "  namePrefix: x-\n").replace("  path: ./\n", "");
+    let object =
+        flux_kustomization("root", "./", "  components: [../c]\n").replace("  path: ./\n", "");
     repo.write(file, &object);
     let out = repo.run(&["check"]);
     // No `spec.path` line: the note points at `spec`.
@@ -1278,7 +1284,7 @@ fn a_flux_kustomization_without_a_path_deploys_the_repository_root() {
         .find(|e| e.2.contains(file))
         .expect("an environment found through the object");
     assert_eq!((root.0.as_str(), root.1.as_str()), (".", "."));
-    let prefix = format!("{file}:{}", line_of(&object, "  namePrefix: x-"));
+    let prefix = format!("{file}:{}", line_of(&object, "  components: [../c]"));
     for args in [
         &["check", "--format", "json"][..],
         &["check", "--format", "json", "--release", "."],
@@ -1326,7 +1332,7 @@ fn a_kustomization_patching_a_flux_kustomization_gets_a_note() {
 
 /// An Argo CD `ApplicationSet` whose template deploys `{{path}}` over a git `directories`
 /// generator (or `services/billing/{{env}}` over a `list` one) names the environments its
-/// Applications deploy, and its template's `kustomize.namePrefix` is an `overlay-not-modelled`
+/// Applications deploy, and its template's `kustomize.commonAnnotations` is an `overlay-not-modelled`
 /// finding for each of them. `ApplicationSet`s were not read at all: the prefix passed. One whose
 /// generator needs a cluster (`clusters`) is not read, and a note says so.
 #[test]
@@ -1334,7 +1340,7 @@ fn argo_cd_application_sets_name_environments_and_their_options_count() {
     let file = "argocd/applications.yaml";
     let set = |generators: &str, path: &str| {
         format!(
-            "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: billing\n  namespace: argocd\nspec:\n  generators:\n{generators}  template:\n    metadata:\n      name: 'billing-{{{{path.basename}}}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://example.org/gitops.git\n        targetRevision: main\n        path: '{path}'\n        kustomize:\n          namePrefix: x-\n      destination:\n        server: https://kubernetes.default.svc\n        namespace: billing\n"
+            "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: billing\n  namespace: argocd\nspec:\n  generators:\n{generators}  template:\n    metadata:\n      name: 'billing-{{{{path.basename}}}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://example.org/gitops.git\n        targetRevision: main\n        path: '{path}'\n        kustomize:\n          commonAnnotations: {{team: x}}\n      destination:\n        server: https://kubernetes.default.svc\n        namespace: billing\n"
         )
     };
     let git = "    - git:\n        repoURL: https://example.org/gitops.git\n        revision: main\n        directories:\n          - path: services/billing/*\n          - path: services/billing/common\n            exclude: true\n";
@@ -1379,7 +1385,10 @@ fn argo_cd_application_sets_name_environments_and_their_options_count() {
             ],
             "{path}"
         );
-        let prefix = format!("{file}:{}", line_of(&text, "          namePrefix: x-"));
+        let prefix = format!(
+            "{file}:{}",
+            line_of(&text, "          commonAnnotations: {team: x}")
+        );
         let hits: Vec<String> = not_modelled_hits(&repo.run(&["check", "--format", "json"]))
             .into_iter()
             .map(|h| format!("{}:{}", h.path, h.line))
@@ -1418,7 +1427,7 @@ fn not_modelled_at(repo: &Repo, args: &[&str]) -> Vec<String> {
 /// Argo CD Applications written as the items of a `kind: List` (as `kubectl get -o yaml`
 /// prints them) are deployed like any other: kustomize expands a `List` into its items, and so
 /// does `kubectl apply`. Discovery read only a document's own object, so the Application in the
-/// list named no environment and its `kustomize.namePrefix` passed unseen.
+/// list named no environment and its `kustomize.commonAnnotations` passed unseen.
 #[test]
 fn argo_cd_applications_inside_a_list_are_read() {
     let Some(repo) = Repo::new("argocd") else {
@@ -1430,7 +1439,7 @@ fn argo_cd_applications_inside_a_list_are_read() {
     let items: String = text
         .replace(
             "    path: services/billing/qa\n",
-            "    path: services/billing/qa\n    kustomize:\n      namePrefix: qa-\n",
+            "    path: services/billing/qa\n    kustomize:\n      commonAnnotations: {team: qa}\n",
         )
         .split("---\n")
         .map(|doc| {
@@ -1447,7 +1456,7 @@ fn argo_cd_applications_inside_a_list_are_read() {
         let render = common::kustomize(&repo.root().join("argocd"));
         assert!(!render.contains("kind: List"), "{render}");
         assert_eq!(render.matches("kind: Application\n").count(), 2, "{render}");
-        assert!(render.contains("namePrefix: qa-"), "{render}");
+        assert!(render.contains("team: qa"), "{render}");
     }
     let found: Vec<(String, String)> = repo
         .layout()
@@ -1462,7 +1471,10 @@ fn argo_cd_applications_inside_a_list_are_read() {
             ("services/billing/qa".to_owned(), by)
         ]
     );
-    let prefix = format!("{file}:{}", line_of(&list, "          namePrefix: qa-"));
+    let prefix = format!(
+        "{file}:{}",
+        line_of(&list, "          commonAnnotations: {team: qa}")
+    );
     assert_eq!(not_modelled_at(&repo, &["--release", "qa"]), [prefix]);
 }
 
@@ -1470,7 +1482,7 @@ fn argo_cd_applications_inside_a_list_are_read() {
 /// paths (`git@ssh.dev.azure.com:v3/ORG/PROJECT/REPO` is
 /// `https://dev.azure.com/ORG/PROJECT/_git/REPO`; `ssh://git@HOST:7999/P/R.git` is
 /// `https://HOST/scm/P/R.git`). An Application naming this repository by the other spelling
-/// than its remote was taken for another repository's and not read, so its `namePrefix`
+/// than its remote was taken for another repository's and not read, so its `commonAnnotations`
 /// passed. Now it is read; one naming another repository still is not.
 #[test]
 fn argo_cd_application_urls_of_azure_devops_and_bitbucket_server_are_this_repository() {
@@ -1483,10 +1495,13 @@ fn argo_cd_application_urls_of_azure_devops_and_bitbucket_server_are_this_reposi
             .replace("https://example.org/gitops.git", repo_url)
             .replace(
                 "    path: services/billing/qa\n",
-                "    path: services/billing/qa\n    kustomize:\n      namePrefix: qa-\n",
+                "    path: services/billing/qa\n    kustomize:\n      commonAnnotations: {team: qa}\n",
             );
         repo.write(file, &text);
-        let prefix = format!("{file}:{}", line_of(&text, "      namePrefix: qa-"));
+        let prefix = format!(
+            "{file}:{}",
+            line_of(&text, "      commonAnnotations: {team: qa}")
+        );
         Some((not_modelled_at(&repo, &["--release", "qa"]), prefix))
     };
     for (remote, url) in [
@@ -1695,7 +1710,7 @@ fn flux_paths_with_variables_of_the_deploying_kustomization_are_resolved() {
 
 /// An `ApplicationSet` generator may have a `template` of its own, which Argo CD merges over
 /// `spec.template` for that generator's Applications (what the generator's template sets
-/// wins). Its `kustomize.namePrefix` was never read; now it counts for each directory that
+/// wins). Its `kustomize.commonAnnotations` was never read; now it counts for each directory that
 /// generator names, at its own line, and a generator without one keeps `spec.template`'s.
 #[test]
 fn an_application_set_generator_template_is_merged_over_the_spec_template() {
@@ -1703,9 +1718,12 @@ fn an_application_set_generator_template_is_merged_over_the_spec_template() {
         return;
     };
     let file = "argocd/applications.yaml";
-    let set = "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: billing\n  namespace: argocd\nspec:\n  generators:\n    - list:\n        elements:\n          - env: qa\n        template:\n          metadata: {}\n          spec:\n            project: default\n            source:\n              repoURL: https://example.org/gitops.git\n              path: services/billing/{{env}}\n              kustomize:\n                namePrefix: v2-\n            destination: {}\n    - list:\n        elements:\n          - env: live\n  template:\n    metadata:\n      name: 'billing-{{env}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://example.org/gitops.git\n        path: 'services/billing/{{env}}'\n        kustomize:\n          commonLabels:\n            team: billing\n      destination:\n        server: https://kubernetes.default.svc\n        namespace: billing\n";
+    let set = "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: billing\n  namespace: argocd\nspec:\n  generators:\n    - list:\n        elements:\n          - env: qa\n        template:\n          metadata: {}\n          spec:\n            project: default\n            source:\n              repoURL: https://example.org/gitops.git\n              path: services/billing/{{env}}\n              kustomize:\n                commonAnnotations: {team: v2}\n            destination: {}\n    - list:\n        elements:\n          - env: live\n  template:\n    metadata:\n      name: 'billing-{{env}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://example.org/gitops.git\n        path: 'services/billing/{{env}}'\n        kustomize:\n          commonLabels:\n            team: billing\n      destination:\n        server: https://kubernetes.default.svc\n        namespace: billing\n";
     repo.write(file, set);
-    let prefix = format!("{file}:{}", line_of(set, "                namePrefix: v2-"));
+    let prefix = format!(
+        "{file}:{}",
+        line_of(set, "                commonAnnotations: {team: v2}")
+    );
     assert_eq!(not_modelled_at(&repo, &["--release", "qa"]), [prefix]);
     assert_eq!(
         not_modelled_at(&repo, &["--release", "live"]),

@@ -11,6 +11,7 @@ mod common;
 mod configurations;
 mod crash;
 mod crypto;
+mod deploy_options;
 mod envfile;
 mod fetch_https;
 mod fixtures;

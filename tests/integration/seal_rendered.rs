@@ -738,22 +738,24 @@ fn check_reports_a_variant_that_does_not_build_or_is_not_modelled() {
 }
 
 /// An Argo CD Application (or a Flux Kustomization) that deploys the overlay with a sync-time
-/// `namePrefix`: the controller gets `demo-emp-secrets`, and values sealed for `emp-secrets` do
-/// not decrypt there. `check` reported it (`overlay-not-modelled`), but `seal` read only the
-/// kustomization and sealed for a name nothing deploys. Now `seal` refuses, naming the option's
-/// line, the file unchanged; without the option it seals as before.
+/// option the model does not replay (`commonAnnotations` may add a scope annotation,
+/// `components` may rename): the controller may get another identity than the one sealed for.
+/// `check` reported it (`overlay-not-modelled`), but `seal` read only the kustomization and
+/// sealed for an identity nothing may deploy. Now `seal` refuses, naming the option's line, the
+/// file unchanged; without the option it seals as before. (The name and namespace options are
+/// modelled and sealed for: `tests/integration/deploy_options.rs`.)
 #[test]
-fn seal_refuses_an_overlay_deployed_with_a_sync_time_rename() {
+fn seal_refuses_an_overlay_deployed_with_an_unmodelled_sync_time_option() {
     let tree = Tree::new();
-    let app = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: paper\nspec:\n  source:\n    path: k8s/overlays/paper\n    kustomize:\n      namePrefix: demo-\n";
+    let app = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: paper\nspec:\n  source:\n    path: k8s/overlays/paper\n    kustomize:\n      commonAnnotations: {team: demo}\n";
     tree.write("argocd/paper.yaml", app);
-    refused(&tree, &["argocd/paper.yaml:9", "namePrefix"]);
-    let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: paper\nspec:\n  path: ./k8s/overlays/paper\n  targetNamespace: elsewhere\n";
+    refused(&tree, &["argocd/paper.yaml:9", "commonAnnotations"]);
+    let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: paper\nspec:\n  path: ./k8s/overlays/paper\n  components: [../c]\n";
     tree.write("argocd/paper.yaml", flux);
-    refused(&tree, &["argocd/paper.yaml:7", "targetNamespace"]);
+    refused(&tree, &["argocd/paper.yaml:7", "components"]);
     tree.write(
         "argocd/paper.yaml",
-        flux.replace("  targetNamespace: elsewhere\n", ""),
+        flux.replace("  components: [../c]\n", ""),
     );
     let env = tree.write("secrets.env", env_text());
     ok(&tree.run(&["paper", "--from", env.to_str().unwrap()]));
@@ -814,8 +816,9 @@ fn seal_refuses_a_key_a_patch_of_the_overlay_overwrites() {
 /// With an `emp-seal.toml` listing environments, discovery is off, and variants were too: the
 /// wrapper `k8s/no-keda/paper`, deployed in paper's place, was neither an environment (no glob
 /// names it) nor a variant, so nothing checked it, nor the Argo CD Application deploying it with
-/// a `namePrefix`. Now a kustomization no glob names that wraps a configured environment is its
-/// variant, and carries the sync-time options of what deploys it.
+/// a sync-time option (here `commonAnnotations`, which the model does not replay). Now a
+/// kustomization no glob names that wraps a configured environment is its variant, and carries
+/// the sync-time options of what deploys it.
 #[test]
 fn configured_environments_keep_their_variants() {
     let tree = Tree::new();
@@ -831,11 +834,11 @@ fn configured_environments_keep_their_variants() {
         .unwrap();
     assert_eq!(paper["variants"], serde_json::json!(["k8s/no-keda/paper"]));
 
-    let app = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: paper\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.org/emp.git\n    path: k8s/no-keda/paper\n    kustomize:\n      namePrefix: x-\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: emp-paper\n";
+    let app = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: paper\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.org/emp.git\n    path: k8s/no-keda/paper\n    kustomize:\n      commonAnnotations: {team: x}\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: emp-paper\n";
     tree.write("argocd/paper.yaml", app);
     let line = app
         .lines()
-        .position(|l| l == "      namePrefix: x-")
+        .position(|l| l == "      commonAnnotations: {team: x}")
         .unwrap() as u64
         + 1;
     let (_, hits) = common::check_hits(tree.root(), &["--release", "paper"]);

@@ -111,7 +111,10 @@ impl Builder<'_> {
             self.problem(ProblemKind::BuildError, &kfile, 1, msg);
             return None;
         };
-        let k = kdoc.value.as_ref().ok()?.clone();
+        let mut k = kdoc.value.as_ref().ok()?.clone();
+        if self.stack.is_empty() && !is_component {
+            k = self.deployed_top(k);
+        }
         self.check_fields(&k, &kdoc, &kfile);
         let level = Level {
             dir: dir.to_path_buf(),
@@ -121,6 +124,39 @@ impl Builder<'_> {
         };
         self.check_kind(&level, is_component);
         Some((level, canonical))
+    }
+
+    /// The overlay's own kustomization `k` with the fields the objects deploying it set there
+    /// (`super::super::deploy`): over its own values, as Flux and Argo CD write them. One that
+    /// replaces the overlay's own `namePrefix` or `nameSuffix` is a not-modelled problem too:
+    /// `check --render` renders the options with a kustomization wrapping the overlay, which
+    /// adds a prefix to the overlay's instead of replacing it, so the render cannot show it.
+    fn deployed_top(&mut self, k: Arc<Value>) -> Arc<Value> {
+        if self.layer.fields.is_empty() {
+            return k;
+        }
+        let mut v = (*k).clone();
+        let Some(map) = v.as_mapping_mut() else {
+            return k;
+        };
+        for (field, value, option) in &self.layer.fields {
+            let own = map.get(*field).and_then(Value::as_str).unwrap_or("");
+            if *field != "namespace" && !own.is_empty() && own != value {
+                let msg = format!(
+                    "the {} that deploys it sets `{}`, which replaces the overlay's own `{field}` (`{}`): modelled, but `check --render` cannot render that with a kustomization wrapping the overlay, so it is not compared with a real render",
+                    option.tool,
+                    option.option,
+                    own.escape_debug()
+                );
+                let at = Origin {
+                    file: PathBuf::from(&option.file),
+                    line: option.line,
+                };
+                self.problem_at(ProblemKind::NotModelled, &at, msg);
+            }
+            map.insert(Value::from(*field), Value::from(value.as_str()));
+        }
+        Arc::new(v)
     }
 
     /// A `Component` must be listed under `components:` and nothing else may be.

@@ -30,6 +30,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use super::deploy::{Destination, Layer};
 use super::docs::{self, Doc};
 use super::refs::NameRefRule;
 use super::{
@@ -187,6 +188,9 @@ struct Builder<'r> {
     rules: Vec<NameRefRule>,
     /// Canonical kustomization files being accumulated, outermost first (cycle detection).
     stack: Vec<PathBuf>,
+    /// What the Argo CD / Flux objects deploying the overlay set in its own kustomization and
+    /// where they apply it (`super::deploy`).
+    layer: &'r Layer,
 }
 
 impl<'r> Builder<'r> {
@@ -325,6 +329,18 @@ pub(crate) fn build(
     dir: &Path,
     shared: &ParseCache<'_>,
 ) -> Result<BuildOutput, KustomizeError> {
+    build_deployed(root, dir, shared, &Layer::default())
+}
+
+/// Builds the kustomization in `dir` as the objects deploying it build it: with the fields of
+/// `layer` set in its own kustomization, and its namespaced objects that render without a
+/// namespace applied into the layer's destination (see `super::deploy`).
+pub(crate) fn build_deployed(
+    root: &Path,
+    dir: &Path,
+    shared: &ParseCache<'_>,
+    layer: &Layer,
+) -> Result<BuildOutput, KustomizeError> {
     let (kfile, kdocs) = top_kustomization(dir, shared)?;
     let mut b = Builder {
         root,
@@ -336,6 +352,7 @@ pub(crate) fn build(
         deleted: Vec::new(),
         rules: Vec::new(),
         stack: Vec::new(),
+        layer,
     };
     let mut acc = Vec::new();
     let top = Origin {
@@ -354,6 +371,7 @@ pub(crate) fn build(
     for o in acc.iter_mut().filter(|o| o.needs_hash) {
         o.hashed = true;
     }
+    land(&mut acc, layer, &mut b.problems);
     let references = nameref::fix_back_references(&acc, &b.rules, &mut b.problems);
     let (resources, generated) = finish(acc);
     Ok(BuildOutput {
@@ -364,6 +382,32 @@ pub(crate) fn build(
         written: b.written,
         deleted: b.deleted,
     })
+}
+
+/// Argo CD's placing of the namespaced objects that render without a namespace into its
+/// destination (`layer.destination`, see `super::deploy`), after the build: kustomize's name
+/// references were rewritten without it, and resolve with it ([`Obj::deployed_ns`]). When the
+/// destination is not known, its problems are recorded if such an object renders.
+fn land(acc: &mut [Obj], layer: &Layer, problems: &mut Vec<Problem>) {
+    let mut homeless = acc
+        .iter_mut()
+        .filter(|o| lands_in_destination(&o.kind, o.namespace.as_deref()))
+        .peekable();
+    match &layer.destination {
+        Destination::Keep => {}
+        Destination::Into(ns) => homeless.for_each(|o| o.landed = Some(ns.clone())),
+        Destination::Unknown(why) => {
+            if homeless.peek().is_some() {
+                problems.extend(why.iter().cloned());
+            }
+        }
+    }
+}
+
+/// Whether an object of `kind` in namespace `ns` (as rendered) is one Argo CD applies into its
+/// destination namespace: a namespaced kind without a namespace.
+pub(crate) fn lands_in_destination(kind: &str, ns: Option<&str>) -> bool {
+    ns.is_none_or(str::is_empty) && !obj::is_cluster_scoped(kind)
 }
 
 /// The overlay's own kustomization file and its documents, refused when it is missing,
@@ -405,7 +449,7 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
     for o in acc {
         let rendered = Identity {
             name: o.name.clone(),
-            namespace: o.namespace.clone(),
+            namespace: o.deployed_ns().map(str::to_owned),
         };
         let annotations = o.annotations();
         if let Some(g) = o.generated {

@@ -58,7 +58,7 @@ pub(super) fn fix_back_references(
                 referrer_kind: o.kind.clone(),
                 referrer: Identity {
                     name: o.name.clone(),
-                    namespace: o.namespace.clone(),
+                    namespace: o.deployed_ns().map(str::to_owned),
                 },
                 field: r.field,
                 target_kind: r.target_kind.to_owned(),
@@ -147,9 +147,9 @@ fn referral<'a>(
 }
 
 /// The index in `acc` of the object the rendered value names (a `SealedSecret` stands for the
-/// Secret it becomes).
+/// Secret it becomes), in the namespaces they are applied into ([`Obj::deployed_ns`]).
 fn resolve(o: &Obj, r: &RawRef, acc: &[Obj], name: &str, hashed: bool) -> Option<usize> {
-    let ref_ns = effective_ns(o.namespace.as_deref(), &o.kind);
+    let ref_ns = effective_ns(o.deployed_ns(), &o.kind);
     acc.iter().position(|c| {
         let kind_ok = c.kind == r.target_kind
             || (r.target_kind == "Secret"
@@ -158,8 +158,7 @@ fn resolve(o: &Obj, r: &RawRef, acc: &[Obj], name: &str, hashed: bool) -> Option
         kind_ok
             && c.name == name
             && c.hashed == hashed
-            && (is_cluster_scoped(&c.kind)
-                || effective_ns(c.namespace.as_deref(), &c.kind) == ref_ns)
+            && (is_cluster_scoped(&c.kind) || effective_ns(c.deployed_ns(), &c.kind) == ref_ns)
     })
 }
 

@@ -64,6 +64,9 @@ pub(super) struct Obj {
     pub(super) generated: Option<GenState>,
     pub(super) needs_hash: bool,
     pub(super) hashed: bool,
+    /// The namespace an Argo CD Application applies it into when it renders without one (its
+    /// `spec.destination.namespace`, see `super::Deployed`); `None` when it keeps its own.
+    pub(super) landed: Option<String>,
 }
 
 impl Obj {
@@ -96,7 +99,15 @@ impl Obj {
             generated: None,
             needs_hash: false,
             hashed: false,
+            landed: None,
         }
+    }
+
+    /// The namespace it is applied into: its own after the build, or the one an Argo CD
+    /// Application's destination gives it ([`Obj::landed`]). Name references resolve against
+    /// this (in the cluster); kustomize's own rewriting of them does not see it.
+    pub(super) fn deployed_ns(&self) -> Option<&str> {
+        self.landed.as_deref().or(self.namespace.as_deref())
     }
 
     /// A patch from `patch_file` writing into this object, written in `object_file` (both
