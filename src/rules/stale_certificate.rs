@@ -67,7 +67,8 @@ fn unrecorded(cx: &Context<'_>, ov: &super::model::OverlayModel, cert_path: &str
     // File -> (document index and line of its first such SealedSecret, their names).
     let mut files: BTreeMap<String, ((usize, usize), Vec<String>)> = BTreeMap::new();
     for src in sealed_sources(&ov.overlay) {
-        let Some(doc) = sealed_doc(cx, &src.path, &src.name_in_file) else {
+        let Some(doc) = sealed_doc(cx, &src.path, &src.name_in_file, src.written_namespace())
+        else {
             continue;
         };
         let sealed = doc.encrypted_data.iter().any(|e| {
