@@ -84,9 +84,10 @@ static PHRASES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         p(format!(
             r"fieldPath `(?P<k>{KEY})` is missing for replacement source (?P<i>{ID})"
         )),
-        p(format!(
+        p(
             r"(?:add|remove|replace|move|copy) operation does not apply: doc is missing path: (?P<k>[A-Za-z0-9_.~/\-]+): missing value"
-        )),
+                .to_owned(),
+        ),
         p(format!(
             r"trouble configuring builtin (?P<n>[A-Za-z]+) with config: `(?P<h1>{HIDDEN})`: unable to parse SM or JSON patch from \[(?P<h2>{HIDDEN})\]"
         )),
