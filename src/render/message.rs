@@ -35,7 +35,9 @@ const HIDDEN: &str = r"(?s:.*)";
 /// `api/filters/replacement/replacement.go`, `api/internal/builtins/PatchTransformer.go`) and
 /// Go's `os` errors.
 static PHRASES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    let p = |s: String| Regex::new(&format!("^(?:{s})")).expect("phrase regex");
+    let p = |s: String| {
+        Regex::new(&format!("^(?:{s})")).expect("invariant: every phrase is a valid regex")
+    };
     vec![
         // Context that wraps the cause.
         p(r"accumulating (?:resources|components): ".to_owned()),
