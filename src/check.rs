@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::cert::{CertError, Certificate};
 use crate::envfile;
-use crate::finding::{Report, RuleScope};
+use crate::finding::{Note, Report, RuleScope};
 use crate::fsio;
 use crate::keys;
 use crate::kustomize::{self, Overlay};
@@ -119,20 +119,16 @@ pub struct CheckOptions {
 
 #[derive(Debug)]
 pub struct CheckOutcome {
-    /// The findings, narrowed to the requested paths and release environment.
+    /// The findings, narrowed to the requested paths and release environment, and the notes of
+    /// what the run could not look at ([`Report::notes`]: no git, `--render=auto` without a
+    /// tool, deployed directories emp-seal does not model and Flux Kustomizations of other
+    /// artifacts it does not read (see [`crate::workspace::Workspace::generated`] and
+    /// [`crate::workspace::Workspace::artifacts`]), git submodules whose files it did not read).
     pub report: Report,
     /// False when the root is not in a git repository (or git is not installed): tracked status
     /// is then unknown, and rules that need it treat files as committed (plaintext) or skip
     /// them (env files).
     pub git: bool,
-    /// A line for stderr when `--render=auto` wanted to render and could not (no tool).
-    pub render_note: Option<String>,
-    /// Lines for stderr on deployed directories emp-seal does not model and on Flux
-    /// Kustomizations of other artifacts it does not read (see
-    /// [`crate::workspace::Workspace::generated`] and
-    /// [`crate::workspace::Workspace::artifacts`]), and on git submodules whose files it did
-    /// not read (not checked out).
-    pub unmodelled: Vec<String>,
 }
 
 /// Runs the check.
@@ -210,14 +206,25 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         &filters,
         &files,
     );
-    Ok(CheckOutcome {
-        report,
-        git: cx.tree.git.is_some(),
-        render_note,
-        unmodelled: (ws.notes().map(str::to_owned))
-            .chain(submodules.iter().map(|(p, why)| submodule_note(p, why)))
-            .collect(),
-    })
+    let unmodelled: Vec<String> = (ws.notes().map(str::to_owned))
+        .chain(submodules.iter().map(|(p, why)| submodule_note(p, why)))
+        .collect();
+    let git = cx.tree.git.is_some();
+    report.notes = notes(git, render_note.as_deref(), &unmodelled);
+    Ok(CheckOutcome { report, git })
+}
+
+/// What a run of `check` in a tree outside git says it could not look at.
+pub const NOT_GIT_NOTE: &str = "not a git repository: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed";
+
+/// The report's notes: statements of what was not verified, which every format carries
+/// (docs/check.md, "When the gate cannot look").
+fn notes(git: bool, render_note: Option<&str>, unmodelled: &[String]) -> Vec<Note> {
+    let not_git = (!git).then(|| Note::new(Note::NOT_GIT, NOT_GIT_NOTE));
+    let render = render_note.map(|n| Note::new(Note::RENDER_UNAVAILABLE, n));
+    (not_git.into_iter().chain(render))
+        .chain(unmodelled.iter().map(|n| Note::new(Note::NOT_CHECKED, n)))
+        .collect()
 }
 
 /// `--render`: the real kustomize renders of the checked overlays and of their variants (the

@@ -210,6 +210,38 @@ pub struct Report {
     pub files_checked: usize,
     /// The rules that ran or could have run (SARIF lists them as the tool's rules).
     pub rules: Vec<&'static RuleMeta>,
+    /// What the check could not look at, in the order found. Every format carries them, so that
+    /// a clean report of a run that could not look is told apart from one that did.
+    pub notes: Vec<Note>,
+}
+
+/// A statement of something the check could not look at (no tool to render with, no git, a
+/// deployed directory it does not model, ...). Never a finding: it has no location and does not
+/// change the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// A stable id of what kind of thing went unchecked: [`Note::NOT_GIT`],
+    /// [`Note::RENDER_UNAVAILABLE`] or [`Note::NOT_CHECKED`].
+    pub kind: &'static str,
+    /// One line, without the `note: ` the text format prints before it.
+    pub message: String,
+}
+
+impl Note {
+    /// The tree is not in a git repository: tracked status is unknown.
+    pub const NOT_GIT: &'static str = "not-a-git-repository";
+    /// `--render=auto` wanted to render and no tool was on PATH: the model went unverified.
+    pub const RENDER_UNAVAILABLE: &'static str = "render-unavailable";
+    /// Files or directories the check did not read or model.
+    pub const NOT_CHECKED: &'static str = "not-checked";
+
+    /// A note of `kind`; a leading `note: ` of `message` is dropped.
+    pub fn new(kind: &'static str, message: &str) -> Note {
+        Note {
+            kind,
+            message: message.strip_prefix("note: ").unwrap_or(message).to_owned(),
+        }
+    }
 }
 
 /// Counts of a report's findings.
@@ -238,6 +270,7 @@ impl Report {
             findings,
             files_checked,
             rules,
+            notes: Vec::new(),
         }
     }
 

@@ -9,9 +9,9 @@
 //! `yaml_serde`. Must not print, keep or pass on secret values: a render of a generator reading a
 //! real env file holds plaintext Secrets, so the tool's stdout lives in a zeroizing buffer, every
 //! string of a Secret document is zeroized once its key names are taken, and only names and
-//! keys leave this module. The tool's stderr is quoted in findings only after every value of the
-//! env files the render read has been redacted from it. Real env files are never copied into the
-//! temporary tree. (Zeroizing covers the buffers this module owns; the pipe reader's and the
+//! keys leave this module. The tool's stderr reaches findings only as far as it is made of known
+//! kustomize phrases, their quoted content hidden (`render/message.rs`); it is never logged.
+//! Real env files are never copied into the temporary tree. (Zeroizing covers the buffers this module owns; the pipe reader's and the
 //! YAML parser's transient allocations are freed without it.)
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,6 +27,8 @@ use crate::envfile;
 use crate::fsio;
 use crate::kustomize::{self, Overlay, Seg};
 use crate::workspace::path_str;
+
+mod message;
 
 /// Largest render read from the tool.
 const MAX_RENDER_BYTES: usize = 64 * 1024 * 1024;
@@ -463,13 +465,17 @@ fn run_tool(
     parse_render(&stdout)
 }
 
-/// The tool's stderr, trimmed, with every value of the env files it read replaced by
-/// `<redacted>`. The files are split leniently (the render may have failed because kustomize
-/// refused one): every value after the first `=`, every key that is not a valid Secret key, and
-/// every line without `=` counts as a value. A file that is not UTF-8 cannot be matched against
-/// kustomize's escaped quoting of it, so the message is then withheld.
+/// The tool's stderr as a finding may show it: kustomize's message, the repository's path cut,
+/// read as known phrases whose quoted content is hidden ([`message::shown`]: an allowlist, so
+/// what is not known is not shown). Then, as a second guard on the paths and key names that are
+/// shown, every value of the env files the render read is hidden too. The files are split
+/// leniently (the render may have failed because kustomize refused one): every value after the
+/// first `=`, every key that is not a valid Secret key, and every line without `=` counts as a
+/// value. A file that is not UTF-8 cannot be matched against kustomize's escaped quoting of it,
+/// so the message is then withheld.
 fn redact(stderr: &str, root: &Path, envs: &BTreeSet<String>) -> String {
-    let mut text = tool_message(stderr).replace(&format!("{}/", root.display()), "");
+    let mut text =
+        message::shown(&tool_message(stderr).replace(&format!("{}/", root.display()), ""));
     for e in envs {
         let Ok(bytes) = fsio::read_limited(&root.join(e), crate::workspace::MAX_FILE_BYTES) else {
             continue;
@@ -491,8 +497,11 @@ fn redact(stderr: &str, root: &Path, envs: &BTreeSet<String>) -> String {
                 None => vec![line],
             };
             for secret in secrets.into_iter().map(str::trim) {
-                if secret.len() >= 3 && text.contains(secret) {
-                    text = text.replace(secret, "<redacted>");
+                if secret.len() >= 3
+                    && !message::NOT_SHOWN.contains(secret)
+                    && text.contains(secret)
+                {
+                    text = text.replace(secret, message::NOT_SHOWN);
                 }
             }
         }

@@ -360,8 +360,11 @@ fn request_error(url: &str, host: &str, e: ureq::Error, in_body: bool) -> CertIn
 fn io_error(url: &str, e: &std::io::Error, tls: bool, in_body: bool) -> CertInfoError {
     let reason = match e.kind() {
         ErrorKind::ConnectionRefused => format!("cannot connect: {e}"),
+        // Only a length-framed https body is read (see `get`), so an early end inside it is a
+        // body cut short of the length its head announced, whether or not the server sent
+        // close_notify.
         ErrorKind::UnexpectedEof if tls && in_body => {
-            "the server closed the TLS connection without close_notify and sent no length: the response may be truncated".to_owned()
+            "the server closed the TLS connection before the end of the body it announced (Content-Length or chunked): the response is truncated".to_owned()
         }
         ErrorKind::UnexpectedEof if tls => {
             return CertInfoError::Tls {

@@ -32,17 +32,10 @@ pub(super) fn run(ctx: &Ctx, a: CheckArgs) -> Result<Outcome, CliError> {
     };
     let outcome = check::run(&opts)?;
     // Statements of what was not verified, printed even under `-q`: without them a quiet clean
-    // run would read as "verified clean" (docs/check.md, "When the gate cannot look").
-    if !outcome.git {
-        say!(
-            "note: not a git repository: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed"
-        );
-    }
-    if let Some(note) = &outcome.render_note {
-        say!("{note}");
-    }
-    for note in &outcome.unmodelled {
-        say!("{note}");
+    // run would read as "verified clean" (docs/check.md, "When the gate cannot look"). The
+    // json, sarif and github formats carry them in the report too.
+    for note in &outcome.report.notes {
+        say!("note: {}", report::text::escape(&note.message));
     }
     let format = match a.format {
         CheckFormat::Text => Format::Text,

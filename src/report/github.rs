@@ -21,9 +21,17 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Renders workflow commands. Suppressed findings appear only with `show_suppressed`, as
-/// notices.
+/// Renders workflow commands: first a `::notice` per note of what the run could not look at,
+/// then the findings. Suppressed findings appear only with `show_suppressed`, as notices.
 pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) -> io::Result<()> {
+    for n in &report.notes {
+        writeln!(
+            out,
+            "::notice title={}::{}",
+            escape_property(&format!("{} note ({})", super::TOOL_NAME, n.kind)),
+            escape_data(&n.message)
+        )?;
+    }
     for f in &report.findings {
         if f.is_suppressed() && !options.show_suppressed {
             continue;

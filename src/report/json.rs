@@ -1,5 +1,5 @@
-//! The JSON format, version 1: `{"version": 1, "tool": {...}, "findings": [...], "summary":
-//! {...}}`, documented in docs/output-formats.md.
+//! The JSON format, version 1: `{"version": 1, "tool": {...}, "findings": [...], "notes": [...],
+//! "summary": {...}}`, documented in docs/output-formats.md.
 //!
 //! The wire types here are separate from the internal types on purpose: changing `Finding` must
 //! not change this output. Any change to these types that is not a pure addition of an optional
@@ -20,7 +20,19 @@ pub struct WireReport<'a> {
     pub tool: WireTool,
     /// Every finding, sorted by path, line, column and rule.
     pub findings: Vec<WireFinding<'a>>,
+    /// What the run could not look at (no tool to render with, no git, a directory it does not
+    /// model, ...); empty when it looked at everything. Added in 1; always present.
+    pub notes: Vec<WireNote<'a>>,
     pub summary: WireSummary,
+}
+
+/// A statement of something the run could not look at.
+#[derive(Debug, Serialize)]
+pub struct WireNote<'a> {
+    /// `not-a-git-repository`, `render-unavailable` or `not-checked`.
+    pub kind: &'a str,
+    /// One line; never a secret value.
+    pub message: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -129,6 +141,12 @@ pub fn wire(report: &Report) -> WireReport<'_> {
             version: TOOL_VERSION,
         },
         findings: report.findings.iter().map(finding).collect(),
+        notes: (report.notes.iter())
+            .map(|n| WireNote {
+                kind: n.kind,
+                message: &n.message,
+            })
+            .collect(),
         summary: WireSummary {
             files_checked: report.files_checked,
             errors: s.errors,

@@ -1,5 +1,6 @@
 //! SARIF 2.1.0 (OASIS), as GitHub code scanning reads it: one run, the tool's rules under
-//! `tool.driver.rules`, one result per finding, suppressed findings carrying `suppressions`.
+//! `tool.driver.rules`, one result per finding, suppressed findings carrying `suppressions`, and
+//! one invocation whose `toolExecutionNotifications` are the report's notes.
 //!
 //! Mapping: severity error/warning/note → `level` error/warning/note; rule `helpUri` is
 //! `docs/rules.md#<id>` (a URI reference relative to the repository); artifact URIs are the
@@ -126,7 +127,26 @@ pub fn log(report: &Report) -> Value {
         "runs": [{
             "tool": {"driver": driver},
             "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the checked tree's root"}}},
+            "invocations": [invocation(report)],
             "results": results,
         }]
+    })
+}
+
+/// The run's invocation: it completed (findings are results, not a failed execution), and each
+/// note of what it could not look at is a tool execution notification (SARIF 2.1.0 §3.20.21).
+fn invocation(report: &Report) -> Value {
+    let notifications: Vec<Value> = (report.notes.iter())
+        .map(|n| {
+            json!({
+                "level": "note",
+                "message": {"text": n.message},
+                "descriptor": {"id": n.kind},
+            })
+        })
+        .collect();
+    json!({
+        "executionSuccessful": true,
+        "toolExecutionNotifications": notifications,
     })
 }

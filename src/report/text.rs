@@ -1,6 +1,9 @@
 //! The human format: one `path:line:col: severity[rule-id]: message` line per finding, a
 //! `  help: hint` line under it, and a summary line. Colour only when [`RenderOptions::color`].
+//! Every string from the checked tree goes through [`escape`], so that it stays on its line and
+//! cannot drive the terminal.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::{RenderOptions, Report};
@@ -21,6 +24,35 @@ fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
+/// `s` with every character that could end the line or act on a terminal written as an escape:
+/// `\n`, `\r`, `\t`, and `\u{..}` for the other control characters (C0, DEL, C1, among them
+/// ESC), the Unicode line and paragraph separators, and the bidirectional formatting characters
+/// that reorder what a terminal shows. Paths, names and messages come from the checked tree, so
+/// without this a file or Secret name could print a line that looks like a finding of its own,
+/// or hide text. Other text is unchanged.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}')
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !s.contains(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 fn finding(f: &Finding, out: &mut impl Write, o: &RenderOptions) -> io::Result<()> {
     let (bold, c, reset) = if o.color {
         (BOLD, severity_colour(f.severity), RESET)
@@ -29,16 +61,15 @@ fn finding(f: &Finding, out: &mut impl Write, o: &RenderOptions) -> io::Result<(
     };
     writeln!(
         out,
-        "{bold}{}{reset}: {c}{}[{}]{reset}: {}{}",
-        f.primary,
+        "{bold}{}{reset}: {c}{}[{}]{reset}: {}",
+        escape(&f.primary.to_string()),
         f.severity,
         f.rule.id,
-        f.message,
-        super::marker(f)
+        escape(&format!("{}{}", f.message, super::marker(f)))
     )?;
-    writeln!(out, "  {bold}help{reset}: {}", f.hint)?;
+    writeln!(out, "  {bold}help{reset}: {}", escape(&f.hint))?;
     for r in &f.related {
-        writeln!(out, "  note: see {r}")?;
+        writeln!(out, "  note: see {}", escape(&r.to_string()))?;
     }
     Ok(())
 }

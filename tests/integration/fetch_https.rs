@@ -506,6 +506,25 @@ fn issue_6_fetch_https_checks_the_body() {
         assert_eq!(read(&target), original);
     }
 
+    // A body cut short of the Content-Length it announced is truncated, and said to be so: the
+    // message said "sent no length" of a response that had sent one.
+    let demo = demo_pem();
+    let mut cut = http(&demo, true);
+    cut.truncate(cut.len() - demo.len() / 2);
+    for close_notify in [false, true] {
+        let (port, h) = serve_https(pki.server_config("server"), cut.clone(), close_notify);
+        let url = format!("https://127.0.0.1:{port}/v1/cert.pem");
+        let stderr = fails(
+            root,
+            &["cert", "paper", "--fetch", &url, "--ca-cert", s(&ca)],
+            &url,
+            &["before the end of the body it announced", "truncated"],
+        );
+        assert!(!stderr.contains("no length"), "{stderr}");
+        assert!(matches!(h.join().expect("server"), Served::Request(_)));
+        assert_eq!(read(&target), original);
+    }
+
     // A framed body from a server that drops the connection without close_notify is complete
     // and saved.
     let (port, h) = serve_https(pki.server_config("server"), http(&demo_pem(), true), false);

@@ -296,6 +296,165 @@ fn issue_14_render_always_without_kubectl_is_exit_2() {
     assert_ne!(out.status.code(), Some(2));
 }
 
+/// A run that could not render (`--render=auto`, no tool on PATH) says so in every format, not
+/// only in a `note:` on stderr: the JSON of such a run was byte-identical to the JSON of a run
+/// that rendered, so a machine reader could not tell "verified clean" from "not checked".
+#[test]
+fn a_run_that_could_not_render_says_so_in_every_format() {
+    let Some(t) = repo(&[
+        ("k8s/overlays/dev/deploy.yaml", DEPLOY),
+        (
+            "k8s/overlays/dev/kustomization.yaml",
+            "resources:\n  - deploy.yaml\n",
+        ),
+    ]) else {
+        return;
+    };
+    let git_only = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(common::which("git").unwrap(), git_only.path().join("git")).unwrap();
+    let run = |format: &str, path: Option<&Path>| {
+        let mut c = bin();
+        if let Some(p) = path {
+            c.env("PATH", p);
+        }
+        c.arg("-C")
+            .arg(t.path())
+            .args(["check", "--release", "dev", "--format", format])
+            .output()
+            .unwrap()
+    };
+    let said = "--render=auto: neither kubectl nor kustomize is on PATH";
+    let json = run("json", Some(git_only.path()));
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let notes = v["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{v}");
+    assert_eq!(notes[0]["kind"], "render-unavailable");
+    assert!(
+        notes[0]["message"].as_str().unwrap().starts_with(said),
+        "{v}"
+    );
+    // stderr keeps its note line.
+    let stderr = String::from_utf8_lossy(&json.stderr);
+    assert!(stderr.contains(&format!("note: {said}")), "{stderr}");
+
+    let sarif = run("sarif", Some(git_only.path()));
+    let v: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let invocation = &v["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], true, "{v}");
+    let n = &invocation["toolExecutionNotifications"];
+    assert_eq!(n.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(n[0]["descriptor"]["id"], "render-unavailable");
+    assert!(n[0]["message"]["text"].as_str().unwrap().starts_with(said));
+
+    let github = run("github", Some(git_only.path()));
+    let github = String::from_utf8_lossy(&github.stdout);
+    assert!(
+        github.lines().next().unwrap().starts_with(&format!(
+            "::notice title=emp-seal note (render-unavailable)::{said}"
+        )),
+        "{github}"
+    );
+
+    // With kubectl the same run has no note: the two JSON reports differ.
+    if common::kubectl().is_some() {
+        let rendered = run("json", None);
+        let v: serde_json::Value = serde_json::from_slice(&rendered.stdout).unwrap();
+        assert_eq!(v["notes"], serde_json::json!([]), "{v}");
+        assert_ne!(rendered.stdout, json.stdout);
+    }
+}
+
+/// Outside git, the note that tracked status is unknown is in the JSON report too.
+#[test]
+fn a_run_outside_git_says_so_in_the_report() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "k8s/overlays/dev/deploy.yaml", DEPLOY);
+    write(
+        t.path(),
+        "k8s/overlays/dev/kustomization.yaml",
+        "resources:\n  - deploy.yaml\n",
+    );
+    let out = check(t.path(), &["--format", "json", "--render=never"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = (v["notes"].as_array().unwrap().iter())
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["not-a-git-repository"], "{v}");
+    assert!(
+        v["notes"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("not a git repository: tracked status is unknown"),
+        "{v}"
+    );
+}
+
+/// kustomize's message quotes what it could not read: a `literals:` entry without `=` (a pasted
+/// value) or an inline patch that does not parse. `render-failed` showed it word for word, in
+/// every format; it shows kustomize's phrases with that content replaced.
+#[test]
+fn render_failed_never_quotes_what_kustomize_could_not_read() {
+    let literal = format!(
+        "resources:\n  - deploy.yaml\nsecretGenerator:\n  - name: lit\n    literals:\n      - {SENTINEL}\n"
+    );
+    let patch =
+        format!("resources:\n  - deploy.yaml\npatches:\n  - patch: |\n      - {SENTINEL}\n");
+    let cases = [
+        (
+            literal,
+            "failed: loading KV pairs: literal sources [(content not shown)]: invalid literal source (content not shown), expected key=value",
+        ),
+        (
+            patch,
+            "failed: trouble configuring builtin PatchTransformer with config: `(content not shown)`: unable to parse SM or JSON patch from [(content not shown)]",
+        ),
+    ];
+    for (kustomization, said) in cases {
+        let Some(t) = repo(&[
+            ("k8s/overlays/dev/deploy.yaml", DEPLOY),
+            ("k8s/overlays/dev/kustomization.yaml", &kustomization),
+        ]) else {
+            return;
+        };
+        if !have_kubectl() {
+            return;
+        }
+        // kubectl itself quotes the sentinel.
+        let direct = Command::new("kubectl")
+            .arg("kustomize")
+            .arg(t.path().join("k8s/overlays/dev"))
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&direct.stderr).contains(SENTINEL));
+        for format in ["text", "json", "sarif", "github"] {
+            let out = check(
+                t.path(),
+                &[
+                    "--render=always",
+                    "--rules",
+                    "render-failed",
+                    "--format",
+                    format,
+                ],
+            );
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{format}: {stdout}\n{stderr}");
+            assert!(stdout.contains("render-failed"), "{format}: {stdout}");
+            assert!(
+                !stdout.contains(SENTINEL) && !stderr.contains(SENTINEL),
+                "{format}: {stdout}\n{stderr}"
+            );
+            if format == "json" {
+                let all = findings(&out);
+                let failed = of_rule(&all, "render-failed");
+                assert_eq!(failed.len(), 1, "{all:?}");
+                assert!(failed[0].3.ends_with(said), "{}", failed[0].3);
+            }
+        }
+    }
+}
+
 /// dev reads an absent (untracked) env file, prod a present one holding sentinels.
 fn env_tree() -> Option<tempfile::TempDir> {
     let generator = |env: &str| {
@@ -408,7 +567,7 @@ fn issue_14_an_absent_env_file_renders_through_its_example_and_no_value_leaks() 
     let mut not_utf8 = format!("API_KEY={SENTINEL}-").into_bytes();
     not_utf8.extend_from_slice(b"\xff\n");
     let cases = [
-        (pasted, "illegally repeats the key `<redacted>`"),
+        (pasted, "illegally repeats the key `(content not shown)`"),
         (
             not_utf8,
             "is not UTF-8, so its message (which may quote the file) is withheld",

@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use emp_seal::finding::{Finding, Location, Report, Severity};
+use emp_seal::finding::{Finding, Location, Note, Report, Severity};
 use emp_seal::report::{self, Format, RenderOptions, TOOL_VERSION};
 use emp_seal::rules::{self, SourceFile};
 
@@ -52,7 +52,13 @@ fn synthetic() -> Report {
     ];
     let mut findings = findings;
     rules::apply_suppressions(&files, &mut findings);
-    Report::new(findings, 7, rules::all())
+    let mut report = Report::new(findings, 7, rules::all());
+    // A note of what the run could not look at, with characters that need escaping.
+    report.notes.push(Note::new(
+        Note::RENDER_UNAVAILABLE,
+        "note: --render=auto: no tool, so 100% of it was checked against the model only",
+    ));
+    report
 }
 
 fn render(format: Format, options: RenderOptions) -> String {
@@ -105,12 +111,14 @@ fn json() {
     let out = render(Format::Json, RenderOptions::default());
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["version"], 1);
+    assert_eq!(v["notes"][0]["kind"], "render-unavailable", "{out}");
     insta::assert_snapshot!("report_json", out);
 }
 
 #[test]
 fn github() {
     insta::assert_snapshot!(render(Format::Github, RenderOptions::default()), @r#"
+        ::notice title=emp-seal note (render-unavailable)::--render=auto: no tool, so 100%25 of it was checked against the model only
         ::warning file=k8s/emp deployment%2C v1.yaml,line=3,col=3,title=readable-secret-data::`K` in Secret `emp-secrets` is base64 of readable text: 100%25 readable%0Ahelp: base64 is an encoding, not encryption: seal the value instead and rotate it
         ::notice file=k8s/overlays/paper/cert.pem,line=1,col=1,title=demo-certificate::the paper environment uses the demo certificate%0Ahelp: fetch the real controller certificate for this environment (kubeseal --fetch-cert)
         ::error file=k8s/overlays/paper/sealedsecret.yaml,line=3,col=5,title=placeholder-ciphertext::`A` in SealedSecret `emp-secrets`: the value is a literal placeholder (an ellipsis)%0Ahelp: seal the real value (emp-seal <env> --from FILE); the controller fails the whole SealedSecret with `no key could decrypt secret`
@@ -120,6 +128,17 @@ fn github() {
 #[test]
 fn sarif_snapshot_and_schema() {
     let out = render(Format::Sarif, RenderOptions::default());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let invocation = &v["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], true, "{out}");
+    let notification = &invocation["toolExecutionNotifications"][0];
+    assert_eq!(notification["descriptor"]["id"], "render-unavailable");
+    assert!(
+        notification["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("--render=auto: no tool")
+    );
     insta::assert_snapshot!("report_sarif", out);
 
     let Some(checker) = common::tool("check-jsonschema") else {
@@ -156,5 +175,98 @@ fn sarif_snapshot_and_schema() {
     assert!(
         !run(&bad).status.success(),
         "schema accepted an invalid level"
+    );
+}
+
+/// Text output prints paths, names and messages from the checked tree: a control character in
+/// them is escaped, so a name cannot split a finding into a forged line of its own or hide text
+/// on a terminal (ESC), and the bidirectional overrides cannot reorder it.
+#[test]
+fn text_escapes_control_characters_of_the_tree() {
+    let forged = "x\nk8s/a.yaml:1:1: error[fake]: forged line\x1b[8m\r\u{202e}";
+    let f = Finding::new(
+        rules::find("plaintext-secret").expect("registered rule"),
+        Location::new(format!("k8s/dir\n{forged}.yaml"), 4, 1),
+        format!("Secret `{forged}` holds 1 plaintext stringData key (`p`)"),
+    )
+    .related(Location::new(format!("k8s/{forged}"), 1, 1));
+    let mut f = f;
+    f.unverified = Some(format!("overlay {forged} is not fully modelled"));
+    let report = Report::new(vec![f], 1, rules::all());
+    let mut out = Vec::new();
+    report::render(Format::Text, &report, &mut out, &RenderOptions::default()).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(
+        !out.contains(['\x1b', '\r', '\u{202e}']),
+        "raw control characters: {out:?}"
+    );
+    // One finding line, its help line, its related line and the summary: nothing forged.
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(
+        lines[0].starts_with("k8s/dir\\nx\\nk8s/a.yaml:1:1: error[fake]: forged line\\u{1b}[8m\\r\\u{202e}.yaml:4:1: error[plaintext-secret]: Secret `x\\nk8s/a.yaml"),
+        "{out}"
+    );
+    assert!(lines[0].ends_with("is not fully modelled]"), "{out}");
+    assert!(
+        lines[2].starts_with("  note: see k8s/x\\nk8s/a.yaml"),
+        "{out}"
+    );
+    assert!(!lines.iter().any(|l| l.starts_with("k8s/a.yaml")), "{out}");
+    // Text without such characters is unchanged.
+    assert_eq!(report::text::escape("a `b`: c\\n"), "a `b`: c\\n");
+}
+
+/// Through the binary: a Secret whose name holds a newline and ESC prints as one escaped finding
+/// line, not as a forged finding line and hidden text.
+#[test]
+fn a_forged_secret_name_stays_on_its_line() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(
+        t.path().join("docs.yaml"),
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: \"x\\nk8s/a.yaml:1:1: note[fake]: forged line\\e[8m\"}\nstringData: {\"p\": hunter2xyz}\n",
+    )
+    .unwrap();
+    let dev = t.path().join("k8s/overlays/dev");
+    std::fs::create_dir_all(&dev).unwrap();
+    std::fs::write(
+        dev.join("kustomization.yaml"),
+        "resources:\n  - deploy.yaml\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dev.join("deploy.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: app:1\n          envFrom:\n            - secretRef:\n                name: app-secrets\n",
+    )
+    .unwrap();
+    common::git(t.path(), &["init", "-q"]);
+    common::git(t.path(), &["add", "-A"]);
+    let out = common::emp_seal()
+        .arg("-C")
+        .arg(t.path())
+        .args(["check", "--color", "never"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains('\x1b'), "{stdout:?}");
+    assert!(
+        !stdout.lines().any(|l| l.starts_with("k8s/a.yaml")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "error[plaintext-secret]: Secret `x\\nk8s/a.yaml:1:1: note[fake]: forged line\\u{1b}[8m` holds"
+        ),
+        "{stdout}"
     );
 }
