@@ -35,6 +35,7 @@ mod render;
 mod report;
 mod reseal;
 mod rules;
+mod scanpaths;
 mod seal_badinput;
 mod seal_cli;
 mod seal_faults;
