@@ -145,7 +145,6 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let only = selected_rules(&opts.rules)?;
     let ws = crate::workspace::load_cached(root)?;
     usable_workspace(&ws)?;
-    configured_certificates(&ws)?;
     let release = release_env(&ws, opts.release.as_deref())?;
     let filters = resolve_paths(root, &opts.cwd, &opts.paths)?;
 
@@ -306,42 +305,6 @@ pub(crate) fn usable_workspace(ws: &crate::workspace::Workspace) -> Result<(), C
         file: ws.config_file.clone().unwrap_or_default(),
         line: ws.config.line_of(&format!("\"{id}\"")),
         message: format!("[release] unsuppressible: `{id}` is no rule id"),
-    }
-    .into())
-}
-
-/// Refuses a `certificate` path the config file gives an environment that is no file there: the
-/// gate would otherwise judge the environment without the certificate it was told to use (and
-/// say nothing at all without `--release`). `seal` and `cert --fetch` are not refused: the one
-/// fails on its own, the other writes the file.
-fn configured_certificates(ws: &crate::workspace::Workspace) -> Result<(), CheckError> {
-    let Some(file) = &ws.config_file else {
-        return Ok(());
-    };
-    let missing = ws
-        .envs
-        .iter()
-        .find(|e| e.cert_source == crate::workspace::CertSource::Config && !e.cert.is_file());
-    let Some(env) = missing else {
-        return Ok(());
-    };
-    let written = [&env.name, &env.rel]
-        .into_iter()
-        .find_map(|k| ws.config.environment.get(k.as_str())?.certificate.clone())
-        .unwrap_or_default();
-    let shown = crate::workspace::rel(&ws.root, &env.cert);
-    let what = if env.cert.symlink_metadata().is_ok() {
-        "is not a file"
-    } else {
-        "does not exist"
-    };
-    Err(crate::workspace::ConfigError::Invalid {
-        file: file.clone(),
-        line: ws.config.line_of(&format!("\"{written}\"")),
-        message: format!(
-            "environment `{}`: its certificate `{shown}` {what}",
-            env.name
-        ),
     }
     .into())
 }

@@ -581,6 +581,40 @@ fn split_key(text: &str) -> Option<(Cow<'_, str>, &str)> {
 mod tests {
     use super::*;
 
+    /// Each item of a List cut into a document of its own is found where the List's own
+    /// document finds it, block and flow alike.
+    #[test]
+    fn item_documents_find_what_the_list_document_finds() {
+        let block = "apiVersion: v1\nkind: List\nitems:\n- kind: Secret\n  # c\n  data:\n    p: eA==\n-   kind: Secret\n    data: {q: eQ==}\n- kind: ConfigMap\n  data:\n    r: x\nmetadata: {}\n";
+        let flow = "{\n  \"kind\": \"List\",\n  \"items\": [\n    {\"kind\": \"Secret\", \"data\": {\"p\": \"eA==\"}},\n    {\n      \"kind\": \"Secret\",\n      \"data\": {\"q\": \"eQ==\"}\n    }\n  ]\n}\n";
+        for (text, n) in [(block, 3), (flow, 2)] {
+            let doc = &documents(text)[0];
+            let items = doc.item_documents(&[Seg::from("items")]).expect("cut");
+            assert_eq!(items.len(), n, "{text}");
+            for (i, (item, at)) in items.iter().enumerate() {
+                for key in ["kind", "data"] {
+                    let whole = doc.find(&[Seg::from("items"), Seg::Index(i), Seg::from(key)]);
+                    let mut path = at.clone();
+                    path.push(Seg::from(key));
+                    let own = item.find(&path);
+                    assert!(whole.is_some(), "{i} {key}");
+                    assert_eq!(
+                        own.map(|p| (p.line, p.column, p.offset)),
+                        whole.map(|p| (p.line, p.column, p.offset)),
+                        "item {i} {key} in {text}"
+                    );
+                }
+            }
+        }
+        // A flow List written on one line is not cut.
+        let one_line = "{\"kind\": \"List\", \"items\": [{\"kind\": \"Secret\"}]}\n";
+        assert!(
+            documents(one_line)[0]
+                .item_documents(&[Seg::from("items")])
+                .is_none()
+        );
+    }
+
     const FILE: &str = "\
 # leading comment
 apiVersion: v1

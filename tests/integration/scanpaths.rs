@@ -1,8 +1,7 @@
 //! Files and environments `check` must not pass over in silence: resource and patch files whose
 //! names are not YAML names (kustomize reads them as YAML all the same), an environment whose
-//! kustomization cannot be read, a config glob that matches nothing, a configured certificate
-//! that is not there, a kustomization that is not UTF-8, and the positions of many findings in
-//! one file.
+//! kustomization cannot be read, a config glob that matches nothing, a kustomization that is
+//! not UTF-8, and the positions of many findings in one file.
 //!
 //! Every tree is written into a temp git repository and checked by the real binary; where what
 //! kustomize reads matters, the real `kubectl kustomize` is the oracle.
@@ -285,38 +284,6 @@ fn an_environments_glob_that_matches_nothing_is_a_config_error() {
         return;
     };
     let (code, _, err) = run(t.path(), &["check"]);
-    assert_eq!(code, 1, "{err}");
-}
-
-/// A `certificate` the config file gives an environment that is not there is a config error
-/// naming the config file's line and the path (exit 2), with and without `--release`; before,
-/// the gate blamed `<overlay>/sealing-cert.pem` and, without `--release`, said nothing.
-#[test]
-fn a_configured_certificate_that_is_not_there_is_a_config_error() {
-    let prod = "namespace: app-prod\nresources:\n  - ../../base\n  - sealedsecret.yaml\n";
-    let config = "[environment.prod]\ncertificate = \"certs/prod.pem\"\n";
-    let Some(t) = tree(&[
-        ("k8s/overlays/prod/kustomization.yaml", prod),
-        ("k8s/overlays/prod/sealedsecret.yaml", SEALED),
-        ("emp-seal.toml", config),
-    ]) else {
-        return;
-    };
-    let root = t.path();
-    for args in [&["check"][..], &["check", "--release", "prod"][..]] {
-        let (code, _, err) = run(root, args);
-        assert_eq!(code, 2, "{args:?}: {err}");
-        assert!(
-            err.contains("emp-seal.toml:2:") && err.contains("`certs/prod.pem` does not exist"),
-            "{err}"
-        );
-    }
-    // With the file there, the check runs.
-    let pem =
-        std::fs::read_to_string(common::repo_root().join("tests/fixtures/certs/rsa-4096-cert.pem"))
-            .unwrap();
-    write(root, "certs/prod.pem", &pem);
-    let (code, _, err) = run(root, &["check"]);
     assert_eq!(code, 1, "{err}");
 }
 
