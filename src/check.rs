@@ -156,7 +156,9 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let parsed = kustomize::ParseCache::with_texts(
         files
             .iter()
-            .filter(|f| is_manifest(&f.path))
+            // A file that could not be read has no text to hand over (its empty text is not
+            // the file's): the builds read it themselves and say why it cannot be built.
+            .filter(|f| is_manifest(&f.path) && f.unread.is_none())
             .map(|f| (root.join(&f.path), f.text.as_str())),
     );
     let overlay_models = load_overlays(root, &ws.envs, &files, &parsed)?;
@@ -166,13 +168,17 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         .iter()
         .map(|o| deployed_files(root, &o.overlay))
         .collect();
+    let manifests = manifest_files(root, &overlay_models);
     read_deployed(
         root,
-        (&deployed, &overlay_models),
+        (&deployed, &overlay_models, &manifests),
         git.as_ref(),
         &mut files,
         &mut env_files,
     );
+    for f in &mut files {
+        f.manifest = manifests.contains(&f.path);
+    }
     let release_files = release_files(root, &overlay_models, &deployed, release.as_deref());
 
     let (renders, render_note) = render(root, &overlay_models, release.as_deref(), opts.render)?;
@@ -468,13 +474,27 @@ fn env_inputs(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
         .collect()
 }
 
+/// The repo-relative paths of the files the environments' builds (their variants' too) read as
+/// YAML whatever their names ([`Overlay::manifest_files`]), those inside the repository.
+fn manifest_files(root: &Path, models: &[OverlayModel]) -> BTreeSet<String> {
+    models
+        .iter()
+        .flat_map(|o| std::iter::once(&o.overlay).chain(o.variants.iter().map(|v| &v.overlay)))
+        .flat_map(Overlay::manifest_files)
+        .map(|p| path_str(p.strip_prefix(root).unwrap_or(p)))
+        .filter(|p| !p.starts_with('/') && !p.starts_with("../") && p != "..")
+        .collect()
+}
+
 /// Reads the files the environments' builds read (`deployed`) that the tree lacks or holds
 /// only for the repository-wide rules: one the config's `ignore` lists, one reached through a
 /// symlinked directory (the tree's walk does not follow those), one outside the tree's
-/// directories. What an environment deploys is checked, under the name its build reads it by.
+/// directories, one whose name is not a YAML name that a build reads as YAML (`manifests`: a
+/// resource `db-secret`). What an environment deploys is checked, under the name its build
+/// reads it by.
 fn read_deployed(
     root: &Path,
-    (deployed, models): (&[BTreeSet<String>], &[OverlayModel]),
+    (deployed, models, manifests): (&[BTreeSet<String>], &[OverlayModel], &BTreeSet<String>),
     git: Option<&GitMap>,
     files: &mut Vec<SourceFile>,
     env_files: &mut Vec<EnvFileModel>,
@@ -488,8 +508,9 @@ fn read_deployed(
             .filter(|f| !f.repository_only)
             .map(|f| f.path.as_str())
             .collect();
-        (deployed.iter().flatten())
-            .filter(|r| (wanted(r) || env_named.contains(*r)) && !in_tree.contains(r.as_str()))
+        (deployed.iter().flatten().chain(manifests))
+            .filter(|r| wanted(r) || env_named.contains(*r) || manifests.contains(*r))
+            .filter(|r| !in_tree.contains(r.as_str()))
             .filter(|r| root.join(r).is_file())
             .cloned()
             .collect()
@@ -861,19 +882,19 @@ fn load_overlay(
             private_keys: crate::cert::private_key_blocks(f.text.as_bytes()),
         }),
     };
-    // A variant whose kustomization cannot be read or parsed loads as an empty model carrying
-    // that problem: under --render it is still rendered (render-failed), never dropped.
+    // A variant whose kustomization does not parse loads as an empty model carrying that
+    // problem: under --render it is still rendered (render-failed), never dropped; one that
+    // cannot be read is an error, as the environment's own would be.
     let variants = env
         .variants
         .iter()
-        .filter_map(|v| {
-            let overlay = Overlay::load_or_unbuildable(root, v, parsed).ok()?;
-            Some(Variant {
+        .map(|v| {
+            Ok(Variant {
                 dir: v.clone(),
-                overlay,
+                overlay: Overlay::load_or_unbuildable(root, v, parsed)?,
             })
         })
-        .collect();
+        .collect::<Result<_, CheckError>>()?;
     Ok(OverlayModel {
         name: name.to_owned(),
         dir: env.rel.clone(),

@@ -48,6 +48,13 @@ pub enum KustomizeError {
         /// What went wrong (never file content).
         message: String,
     },
+    /// The overlay's own kustomization file is not UTF-8 (kustomize's YAML parser refuses it).
+    #[error("{path}:{line}: kustomization is not valid UTF-8")]
+    NotUtf8 {
+        path: PathBuf,
+        /// 1-based line of the first byte that is not UTF-8.
+        line: usize,
+    },
     /// The overlay's own kustomization file is not YAML kustomize can parse.
     #[error("{path}:{line}: kustomization does not parse: {message}")]
     Syntax {
@@ -66,7 +73,9 @@ impl KustomizeError {
             KustomizeError::NoKustomization { .. } => Some(
                 "an environment is a directory with a kustomization.yaml (`emp-seal config` lists them)",
             ),
-            KustomizeError::Unreadable { .. } | KustomizeError::Syntax { .. } => None,
+            KustomizeError::Unreadable { .. }
+            | KustomizeError::NotUtf8 { .. }
+            | KustomizeError::Syntax { .. } => None,
         }
     }
 }
@@ -478,9 +487,10 @@ impl Overlay {
         )
     }
 
-    /// Like [`Overlay::load`], but an overlay whose own kustomization cannot be read or parsed
-    /// loads as an empty overlay carrying that one problem (a YAML problem when it does not
-    /// parse), so that a check can report it and go on with the other overlays.
+    /// Like [`Overlay::load`], but an overlay whose own kustomization does not parse or is not
+    /// UTF-8 loads as an empty overlay carrying that one problem (a YAML problem when it does
+    /// not parse), so that a check can report it and go on with the other overlays. One that
+    /// cannot be read at all ([`KustomizeError::Unreadable`]) is still an error.
     /// Files outside the overlay are read through `cache`, shared with the run's other overlays.
     pub fn load_or_unbuildable(
         root: &Path,
@@ -497,9 +507,15 @@ impl Overlay {
                 line,
                 format!("{}{message}", build::YAML_SYNTAX_PREFIX),
             ),
-            Err(KustomizeError::Unreadable { path, message }) => {
-                (path, 1, format!("cannot read the kustomization: {message}"))
+            Err(KustomizeError::NotUtf8 { path, line }) => {
+                let shown = crate::workspace::rel(root, &path);
+                // kubectl: "invalid Kustomization: yaml: invalid UTF-8" (or "incomplete UTF-8
+                // octet sequence"), from go-yaml's reader.
+                let message = format!("{shown} is not valid UTF-8: kustomize fails to build");
+                (path, line, message)
             }
+            // A kustomization that cannot be read at all is the caller's error (exit 2 for
+            // `check`, docs/check.md), not a finding.
             other => return other,
         };
         let file = path
@@ -633,8 +649,8 @@ impl Overlay {
     /// The files the build read that its results name, as they name them (relative to the
     /// root when inside it; a file reached through a symlinked directory by that path): every
     /// resource file, each generator's file, `envs:` and `files:`, the files references were
-    /// written in (resources and patches), and the files of its problems. What the overlay
-    /// deploys is in these files.
+    /// written in (resources and patches), the files of its problems, and every file it read as
+    /// YAML ([`Overlay::manifest_files`]). What the overlay deploys is in these files.
     pub fn files(&self) -> std::collections::BTreeSet<&Path> {
         let b = &self.built;
         let generators = b.generated.iter().flat_map(|g| &g.specs).flat_map(|s| {
@@ -648,7 +664,16 @@ impl Overlay {
             .chain(b.references.iter().map(|r| r.origin.file.as_path()))
             .chain(b.problems.iter().map(|p| p.origin.file.as_path()))
             .chain(generators)
+            .chain(self.manifest_files())
             .collect()
+    }
+
+    /// Every file the build read as YAML, named as [`Overlay::files`] names them: kustomization
+    /// files, resources, patches, configurations and generator configs. kustomize reads them
+    /// whatever their names (a resource `db-secret` or `secret.txt` is loaded as YAML: api
+    /// `internal/target/kusttarget.go` `accumulateResources`), so the rules read them as YAML too.
+    pub fn manifest_files(&self) -> impl Iterator<Item = &Path> {
+        self.built.manifests.iter().map(PathBuf::as_path)
     }
 }
 

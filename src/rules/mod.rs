@@ -100,6 +100,10 @@ pub struct SourceFile {
     /// Why the file could not be read (too large, not UTF-8, unreadable), when it could not:
     /// its text is then empty and `yaml-syntax` or `env-syntax` says that no rule checked it.
     pub unread: Option<String>,
+    /// Read as YAML by an environment's build whatever its name (a resource or patch file
+    /// named `db-secret` or `secret.txt`): the rules read it as YAML too (see
+    /// [`SourceFile::is_yaml`]).
+    pub manifest: bool,
 }
 
 impl SourceFile {
@@ -112,6 +116,7 @@ impl SourceFile {
             git: GitStatus::Unknown,
             repository_only: false,
             unread: None,
+            manifest: false,
         }
     }
 
@@ -149,9 +154,18 @@ impl SourceFile {
         self
     }
 
-    /// True for `.yaml` / `.yml` files, and `.json` (valid YAML; kubeseal's default output).
+    /// Marks the file as one a build reads as YAML (see [`SourceFile::manifest`]).
+    #[must_use]
+    pub fn as_manifest(mut self) -> SourceFile {
+        self.manifest = true;
+        self
+    }
+
+    /// True for a file a build reads as YAML ([`SourceFile::manifest`]) and for `.yaml` /
+    /// `.yml` files and `.json` (valid YAML; kubeseal's default output), the extension in any
+    /// case (`Secret.YAML`).
     pub fn is_yaml(&self) -> bool {
-        self.path.ends_with(".yaml") || self.path.ends_with(".yml") || self.path.ends_with(".json")
+        self.manifest || crate::workspace::is_manifest(&self.path)
     }
 }
 
@@ -555,16 +569,26 @@ fn parse_ids(rest: &str) -> Option<AllowComment> {
 /// form exists for env files, where kustomize keeps a trailing `# ...` as part of the value, so a
 /// trailing allow comment would change the deployed secret.
 pub fn apply_suppressions(files: &[SourceFile], findings: &mut [Finding]) {
+    let mut by_path: HashMap<&str, &SourceFile> = HashMap::new();
+    for file in files {
+        by_path.entry(file.path.as_str()).or_insert(file);
+    }
+    // Where each line starts, per file with findings: found once, so that many findings in one
+    // file do not each scan it from the top.
+    let mut starts: HashMap<&str, Vec<usize>> = HashMap::new();
     for f in findings.iter_mut().filter(|f| f.suppressed.is_none()) {
-        let Some(file) = files.iter().find(|s| s.path == f.primary.path) else {
+        let Some(file) = by_path.get(f.primary.path.as_str()) else {
             continue;
         };
+        let text = file.text.as_str();
+        let starts = starts
+            .entry(file.path.as_str())
+            .or_insert_with(|| line_starts(text));
         let idx = usize::try_from(f.primary.line)
             .unwrap_or(usize::MAX)
             .saturating_sub(1);
-        let mut lines = file.text.lines().skip(idx.saturating_sub(1));
-        let above = if idx > 0 { lines.next() } else { None };
-        let own = lines.next();
+        let above = idx.checked_sub(1).and_then(|i| nth_line(text, starts, i));
+        let own = nth_line(text, starts, idx);
         let candidates = [
             own.map(|l| (l, f.primary.line)),
             above
@@ -585,10 +609,40 @@ pub fn apply_suppressions(files: &[SourceFile], findings: &mut [Finding]) {
     }
 }
 
+/// The byte offset where each line of `text` starts, as [`str::lines`] splits it.
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .filter(|&i| i < text.len())
+        .collect()
+}
+
+/// Line `idx` (0-based) of `text` as [`str::lines`] gives it, from its [`line_starts`].
+fn nth_line<'t>(text: &'t str, starts: &[usize], idx: usize) -> Option<&'t str> {
+    let start = *starts.get(idx)?;
+    let end = starts.get(idx + 1).copied().unwrap_or(text.len());
+    let line = &text[start..end];
+    Some(match line.strip_suffix('\n') {
+        Some(l) => l.strip_suffix('\r').unwrap_or(l),
+        None => line,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::finding::Location;
+
+    #[test]
+    fn nth_line_splits_as_lines_does() {
+        for text in ["", "a", "a\n", "a\r\nb", "\n\nc\n", "x\ny\r\n\nz"] {
+            let starts = line_starts(text);
+            let got: Vec<&str> = (0..=starts.len())
+                .map_while(|i| nth_line(text, &starts, i))
+                .collect();
+            assert_eq!(got, text.lines().collect::<Vec<_>>(), "{text:?}");
+        }
+    }
 
     #[test]
     fn ids_are_unique_kebab_case_and_stable() {

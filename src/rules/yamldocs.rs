@@ -22,6 +22,10 @@ pub struct YamlDoc<'t> {
     pub value: Value,
     /// For an item of a `kind: List` document (expanded as kustomize does): its index in `items`.
     pub item: Option<usize>,
+    /// Where the value is in `doc`: the document itself (empty), or for an item of a List, its
+    /// place in the List's document (`items`, index) or, when `doc` is the item's own text
+    /// ([`yamlpos::Document::item_documents`]), in that.
+    at: Vec<Seg>,
 }
 
 impl YamlDoc<'_> {
@@ -45,12 +49,9 @@ impl YamlDoc<'_> {
     /// The location of `path` (falling back to its longest present prefix, then the document
     /// start).
     pub fn location(&self, path: &[&str]) -> Location {
-        let item = self
-            .item
-            .map(|i| [Seg::from("items"), Seg::Index(i)])
-            .into_iter()
-            .flatten();
-        let segs: Vec<Seg> = item.chain(path.iter().map(|k| Seg::from(*k))).collect();
+        let segs: Vec<Seg> = (self.at.iter().cloned())
+            .chain(path.iter().map(|k| Seg::from(*k)))
+            .collect();
         match self.doc.find(&segs) {
             Some(pos) => Location::new(self.file.path.clone(), pos.line, pos.column)
                 .with_bytes(pos.offset..pos.offset + path.last().map_or(0, |k| k.len())),
@@ -164,20 +165,32 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
                 let items: Vec<(Option<usize>, Value)> = list_items(&value)
                     .map(|(i, v)| (Some(i), v.clone()))
                     .collect();
+                // Each item in a document of its own text when it can be cut so: locating a key
+                // in the List's document walks every item before it.
+                let cut = (!items.is_empty())
+                    .then(|| doc.item_documents(&[Seg::from("items")]))
+                    .flatten()
+                    .filter(|cut| cut.len() == items.len());
                 for (item, value) in items.into_iter().chain([(None, value)]) {
                     let kept = value
                         .get("kind")
                         .and_then(Value::as_str)
                         .is_some_and(|k| KEPT_KINDS.contains(&k));
-                    if kept && value.is_mapping() {
-                        let doc = doc.clone();
-                        out.docs.push(YamlDoc {
-                            file,
-                            doc,
-                            value,
-                            item,
-                        });
+                    if !(kept && value.is_mapping()) {
+                        continue;
                     }
+                    let (doc, at) = match (item, &cut) {
+                        (Some(i), Some(cut)) => cut[i].clone(),
+                        (Some(i), None) => (doc.clone(), vec![Seg::from("items"), Seg::Index(i)]),
+                        (None, _) => (doc.clone(), Vec::new()),
+                    };
+                    out.docs.push(YamlDoc {
+                        file,
+                        doc,
+                        value,
+                        item,
+                        at,
+                    });
                 }
             }
             // Outside the tree a file that does not parse may be a template, not a manifest:

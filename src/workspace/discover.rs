@@ -1149,9 +1149,13 @@ pub(crate) fn unique_names(rels: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// A file the repository-wide rules read: YAML or JSON.
+/// A file the repository-wide rules read: YAML or JSON, by its extension in any case
+/// (`Secret.YAML`: kustomize reads a file whatever its name).
 pub(crate) fn is_manifest(rel: &str) -> bool {
-    [".yaml", ".yml", ".json"].iter().any(|e| rel.ends_with(e))
+    let ext = rel.rsplit_once('.').map_or("", |(_, e)| e);
+    ["yaml", "yml", "json"]
+        .iter()
+        .any(|e| ext.eq_ignore_ascii_case(e))
 }
 
 /// A file that may hold a private key, by its name: `.pem`, `.key`, `.crt` or `.cer`, or one of

@@ -41,11 +41,44 @@ pub const DEFAULT_CERT_FILE: &str = "sealing-cert.pem";
 
 /// The kustomization file of `dir`, if any (first recognised name). The one place that knows
 /// the names: the model builder and discovery both ask here.
+///
+/// When no recognised name is a file, the first one that is there all the same (a symlink
+/// that leads nowhere or into a loop, a directory) is given: kustomize cannot read it and fails
+/// to build the directory (api `internal/target/kusttarget.go` `loadKustFile`: "unable to find
+/// one of ..."), and the callers that read it say why, instead of passing the directory over as
+/// one without a kustomization.
 pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
-    KUSTOMIZATION_FILE_NAMES
-        .iter()
-        .map(|n| dir.join(n))
+    let names = || KUSTOMIZATION_FILE_NAMES.iter().map(|n| dir.join(n));
+    names()
         .find(|p| p.is_file())
+        .or_else(|| names().find(|p| p.symlink_metadata().is_ok()))
+}
+
+/// Why the kustomization entry `path` (see [`kustomization_file`]) is no file that can be
+/// read, when it is not: a symlink to nothing or into a loop, or a directory.
+pub fn unreadable_entry(path: &Path) -> Option<String> {
+    let meta = path.symlink_metadata().ok()?;
+    if path.is_file() {
+        return None;
+    }
+    if meta.file_type().is_symlink() {
+        let to = std::fs::read_link(path).unwrap_or_default();
+        // A link whose target is there but does not resolve is one link of a loop.
+        let target = path.parent().map(|d| d.join(&to)).unwrap_or_default();
+        let why = match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => "a directory",
+            Ok(_) => "no regular file",
+            Err(_) if target.symlink_metadata().is_ok() => "a symlink loop",
+            Err(_) => "not there",
+        };
+        let to = to.display();
+        return Some(format!("it is a symlink to `{to}`, which is {why}"));
+    }
+    Some(if meta.is_dir() {
+        "it is a directory, not a file".to_owned()
+    } else {
+        "it is not a regular file".to_owned()
+    })
 }
 
 /// Walks up from `start` to the first directory holding an emp-seal config file, `.git`, or a
@@ -322,6 +355,8 @@ pub struct Workspace {
     /// The top-level directories (repository-relative) holding kustomizations or environment
     /// certificates: the tree `check` reads. `""` is the root itself.
     pub tree_dirs: Vec<String>,
+    /// The config's `environments` globs that match no kustomization directory.
+    unmatched_globs: Vec<String>,
     /// The YAML texts discovery read, by repository-relative path, until `check` takes them.
     texts: Arc<Mutex<HashMap<String, String>>>,
     /// What the Argo CD / Flux objects deploying each directory (canonical) apply at sync time.
@@ -348,8 +383,31 @@ impl Workspace {
         let (config_file, config) =
             config::load(root)?.map_or((None, Config::default()), |(f, c)| (Some(f), c));
         let ws = Self::with_config(root, config_file, config);
+        ws.check_environment_globs()?;
         ws.check_environment_tables()?;
         Ok(ws)
+    }
+
+    /// Every `environments` glob must match a kustomization directory: one that matches none (a
+    /// typo, a moved directory) would silently drop the environments it was written for while
+    /// the other globs still find some.
+    fn check_environment_globs(&self) -> Result<(), ConfigError> {
+        let (Some(file), Some(glob)) = (&self.config_file, self.unmatched_globs.first()) else {
+            return Ok(());
+        };
+        Err(ConfigError::Invalid {
+            file: file.clone(),
+            line: self.config.line_of(&format!("\"{glob}\"")),
+            message: format!(
+                "environments: `{}` matches no directory holding a kustomization.yaml, kustomization.yml or Kustomization{}",
+                glob.escape_debug(),
+                if self.config.ignore.is_empty() {
+                    ""
+                } else {
+                    " (outside the ignore paths)"
+                }
+            ),
+        })
     }
 
     /// Every `[environment.KEY]` table must name an environment (by name or directory) or a
@@ -390,6 +448,10 @@ impl Workspace {
             Some(globs) => (from_globs(root, globs, &scan), Vec::new()),
             None => discovered(root, &scan),
         };
+        let unmatched_globs = (config.environments.iter().flatten())
+            .filter(|g| !(scan.kust.values()).any(|k| config::glob_match(g, &rel(root, &k.dir))))
+            .cloned()
+            .collect();
         let rels: Vec<String> = picks.iter().map(|p| dir_rel(root, &p.dir)).collect();
         let names = discover::unique_names(&rels);
         let mut envs: Vec<Environment> = picks
@@ -429,6 +491,7 @@ impl Workspace {
             unresolved: scan.unresolved,
             unread: scan.unread,
             tree_dirs,
+            unmatched_globs,
             texts: Arc::new(Mutex::new(scan.texts)),
             deploy_times: Arc::new(scan.deploy_times),
         }

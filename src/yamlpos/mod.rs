@@ -266,6 +266,64 @@ impl<'t> Document<'t> {
         Some(node.walk(path))
     }
 
+    /// The items of the sequence at `path` (the `items` of a `kind: List`), each as a document
+    /// of its own text, with the path of the item in it (`[0]` for a block item, whose text
+    /// opens with its `- `; empty for a flow item, whose text is the line up to its closing
+    /// bracket). A path below the item is found in its document as in this one, without walking
+    /// the items before it (each lookup here walks the whole sequence): for a caller looking
+    /// into every item of a long sequence. `None` when the sequence is not found, or is a flow
+    /// sequence whose items do not each start a line of their own.
+    pub fn item_documents(&self, path: &[Seg]) -> Option<Vec<(Document<'t>, Vec<Seg>)>> {
+        let (ranges, at) = match self.flow_item_ranges(path) {
+            Some(ranges) => (ranges?, Vec::new()),
+            None => (
+                self.layout().item_ranges(self.text, path)?,
+                vec![Seg::Index(0)],
+            ),
+        };
+        let mut line = 0usize;
+        let mut counted = 0usize;
+        let docs = ranges.into_iter().map(|(start, end)| {
+            line += self.text[counted..start].matches('\n').count();
+            counted = start;
+            let first = self.first_line as usize + line;
+            (
+                Document::new(&self.text[start..end], first, self.offset + start),
+                at.clone(),
+            )
+        });
+        Some(docs.collect())
+    }
+
+    /// For a flow document ([`Document::flow_walk`]): the byte ranges of the items of the
+    /// sequence at `path`, each from the start of its line to its closing bracket (`Some(None)`
+    /// when one does not start its line, or the path is no sequence). `None` for a block
+    /// document.
+    fn flow_item_ranges(&self, path: &[Seg]) -> Option<Option<Vec<(usize, usize)>>> {
+        let first = self.layout().lines.first()?;
+        if !self.text[first.at..].starts_with(['{', '[']) {
+            return None;
+        }
+        let Ok((node, _)) = flow::parse(self.text, first.at) else {
+            return Some(None);
+        };
+        let found = path.iter().try_fold(&node, |n, seg| match (seg, n) {
+            (Seg::Key(k), flow::Node::Map(m)) => m.get(k).map(|e| &e.value),
+            (Seg::Index(i), flow::Node::Seq { items, .. }) => items.get(*i),
+            _ => None,
+        });
+        let Some(flow::Node::Seq { items, .. }) = found else {
+            return Some(None);
+        };
+        let ranges = items.iter().map(|item| {
+            let span = item.span();
+            let line_start = self.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+            let lead = &self.text[line_start..span.start];
+            lead.trim().is_empty().then_some((line_start, span.end))
+        });
+        Some(ranges.collect())
+    }
+
     /// Position of document-relative byte `at`.
     fn pos_of(&self, at: usize) -> Pos {
         let (line, column) = flow::line_col(self.text, at);
@@ -354,6 +412,13 @@ impl Layout {
     /// first line for an empty path; `None` when the text has no significant line) and whether
     /// every step was found.
     fn walk(&self, text: &str, path: &[Seg]) -> (Option<Line>, bool) {
+        let (found, complete, _) = self.descend(text, path);
+        (found, complete)
+    }
+
+    /// [`Layout::walk`], also giving the block of the value the whole path leads to (`None`
+    /// when it is not found, or is a value on its key's line).
+    fn descend(&self, text: &str, path: &[Seg]) -> (Option<Line>, bool, Option<Block>) {
         let mut block = Block {
             head: None,
             lo: 0,
@@ -366,18 +431,47 @@ impl Layout {
                 Seg::Index(want) => self.find_item(text, &block, *want),
             };
             let Some((line, inner)) = hit else {
-                return (found, false);
+                return (found, false, None);
             };
             found = Some(line);
-            if step + 1 == path.len() {
-                break;
-            }
             let Some(inner) = inner else {
-                return (found, false);
+                return (found, step + 1 == path.len(), None);
             };
             block = inner;
         }
-        (found, true)
+        (found, true, Some(block))
+    }
+
+    /// The byte ranges of the items of the block sequence at `path` in `text`, each from the
+    /// start of its `- ` line to the start of the next item's (the last to the end of the
+    /// sequence), in one pass over its lines. `None` when `path` leads to no block sequence.
+    fn item_ranges(&self, text: &str, path: &[Seg]) -> Option<Vec<(usize, usize)>> {
+        let (_, true, Some(block)) = self.descend(text, path) else {
+            return None;
+        };
+        if block.head.is_some() {
+            return None;
+        }
+        let line_start = |l: &Line| l.at - l.indent;
+        let indent = self
+            .lines
+            .get(block.lo)
+            .filter(|_| block.lo < block.hi)?
+            .indent;
+        let end = (block.lo..block.hi)
+            .find(|&i| self.lines[i].indent < indent)
+            .unwrap_or(block.hi);
+        let starts: Vec<usize> = self.lines[block.lo..end]
+            .iter()
+            .filter(|l| l.indent == indent && l.is_item(text))
+            .map(line_start)
+            .collect();
+        if starts.first() != Some(&line_start(&self.lines[block.lo])) {
+            return None;
+        }
+        let stop = self.lines.get(end).map_or(text.len(), line_start);
+        let ends = starts.iter().skip(1).copied().chain([stop]);
+        Some(starts.iter().copied().zip(ends).collect())
     }
 
     /// The block's lines with their index into `self.lines` (`None` for the head), and the
@@ -486,6 +580,40 @@ fn split_key(text: &str) -> Option<(Cow<'_, str>, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each item of a List cut into a document of its own is found where the List's own
+    /// document finds it, block and flow alike.
+    #[test]
+    fn item_documents_find_what_the_list_document_finds() {
+        let block = "apiVersion: v1\nkind: List\nitems:\n- kind: Secret\n  # c\n  data:\n    p: eA==\n-   kind: Secret\n    data: {q: eQ==}\n- kind: ConfigMap\n  data:\n    r: x\nmetadata: {}\n";
+        let flow = "{\n  \"kind\": \"List\",\n  \"items\": [\n    {\"kind\": \"Secret\", \"data\": {\"p\": \"eA==\"}},\n    {\n      \"kind\": \"Secret\",\n      \"data\": {\"q\": \"eQ==\"}\n    }\n  ]\n}\n";
+        for (text, n) in [(block, 3), (flow, 2)] {
+            let doc = &documents(text)[0];
+            let items = doc.item_documents(&[Seg::from("items")]).expect("cut");
+            assert_eq!(items.len(), n, "{text}");
+            for (i, (item, at)) in items.iter().enumerate() {
+                for key in ["kind", "data"] {
+                    let whole = doc.find(&[Seg::from("items"), Seg::Index(i), Seg::from(key)]);
+                    let mut path = at.clone();
+                    path.push(Seg::from(key));
+                    let own = item.find(&path);
+                    assert!(whole.is_some(), "{i} {key}");
+                    assert_eq!(
+                        own.map(|p| (p.line, p.column, p.offset)),
+                        whole.map(|p| (p.line, p.column, p.offset)),
+                        "item {i} {key} in {text}"
+                    );
+                }
+            }
+        }
+        // A flow List written on one line is not cut.
+        let one_line = "{\"kind\": \"List\", \"items\": [{\"kind\": \"Secret\"}]}\n";
+        assert!(
+            documents(one_line)[0]
+                .item_documents(&[Seg::from("items")])
+                .is_none()
+        );
+    }
 
     const FILE: &str = "\
 # leading comment

@@ -38,6 +38,7 @@ mod report;
 mod reseal;
 mod rules;
 mod same_name;
+mod scanpaths;
 mod seal_badinput;
 mod seal_cli;
 mod seal_faults;

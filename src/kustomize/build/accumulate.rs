@@ -497,10 +497,11 @@ fn at_path<'v>(v: &'v Value, at: &[Seg]) -> Option<&'v Value> {
 
 /// True when a file that is not named as YAML starts with a PEM header.
 fn is_pem(path: &Path) -> bool {
-    let yamlish = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"));
+    let yamlish = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["yaml", "yml", "json"]
+            .iter()
+            .any(|y| e.eq_ignore_ascii_case(y))
+    });
     if yamlish {
         return false;
     }

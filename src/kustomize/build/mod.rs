@@ -48,6 +48,9 @@ pub(crate) struct BuildOutput {
     pub(crate) problems: Vec<Problem>,
     pub(crate) written: Vec<WrittenValue>,
     pub(crate) deleted: Vec<Deleted>,
+    /// Every file the build read as YAML, whatever its name (kustomization files, resources,
+    /// patches, configurations, generator configs), as `rel` names it.
+    pub(crate) manifests: Vec<PathBuf>,
 }
 
 /// The start of a [`Problem`] message for YAML that does not parse (see
@@ -60,7 +63,10 @@ type FileDocs = Arc<Vec<Arc<Doc>>>;
 /// Why a file gave no documents.
 #[derive(Clone, Debug)]
 enum Unread {
-    NotUtf8,
+    /// Not UTF-8, first at this 1-based line.
+    NotUtf8 {
+        line: usize,
+    },
     Io(String),
 }
 
@@ -148,7 +154,11 @@ impl<'t> ParseCache<'t> {
         let bytes = std::fs::read(path).map_err(|e| Unread::Io(e.to_string()))?;
         String::from_utf8(bytes)
             .map(std::borrow::Cow::Owned)
-            .map_err(|_| Unread::NotUtf8)
+            .map_err(|e| {
+                let at = e.utf8_error().valid_up_to();
+                let line = 1 + e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count();
+                Unread::NotUtf8 { line }
+            })
     }
 
     fn read_docs(&self, path: &Path) -> Result<FileDocs, Unread> {
@@ -269,7 +279,9 @@ impl<'r> Builder<'r> {
             Err(e) => {
                 let shown = self.rel(&normalize(path)).display().to_string();
                 let msg = match e {
-                    Unread::NotUtf8 => format!("{shown} is not valid utf-8"),
+                    Unread::NotUtf8 { line } => format!(
+                        "{shown} is not valid UTF-8 (line {line}): kustomize fails to build"
+                    ),
                     Unread::Io(e) => format!("cannot read {shown}: {e}: kustomize fails to build"),
                 };
                 self.problem_at(ProblemKind::Invalid, from, msg);
@@ -374,6 +386,8 @@ pub(crate) fn build_deployed(
     land(&mut acc, layer, &mut b.problems);
     let references = nameref::fix_back_references(&acc, &b.rules, &mut b.problems);
     let (resources, generated) = finish(acc);
+    let mut manifests: Vec<PathBuf> = b.files.keys().map(|p| b.rel(p)).collect();
+    manifests.sort();
     Ok(BuildOutput {
         resources,
         generated,
@@ -381,6 +395,7 @@ pub(crate) fn build_deployed(
         problems: b.problems,
         written: b.written,
         deleted: b.deleted,
+        manifests,
     })
 }
 
@@ -421,15 +436,22 @@ fn top_kustomization(
             dir: dir.to_path_buf(),
         });
     };
-    let docs = shared
-        .read_docs(&kfile)
-        .map_err(|e| KustomizeError::Unreadable {
+    if let Some(message) = crate::workspace::unreadable_entry(&kfile) {
+        return Err(KustomizeError::Unreadable {
+            path: kfile,
+            message,
+        });
+    }
+    let docs = shared.read_docs(&kfile).map_err(|e| match e {
+        Unread::Io(message) => KustomizeError::Unreadable {
             path: kfile.clone(),
-            message: match e {
-                Unread::Io(m) => m,
-                Unread::NotUtf8 => "not valid utf-8".into(),
-            },
-        })?;
+            message,
+        },
+        Unread::NotUtf8 { line } => KustomizeError::NotUtf8 {
+            path: kfile.clone(),
+            line,
+        },
+    })?;
     if let Some(d) = docs.first()
         && let Err(e) = &d.value
     {
