@@ -3,13 +3,21 @@
 //! (`k8s/overlays/<env>/sealing-cert.pem`): the values were sealed with a rotated or a wrong
 //! certificate.
 //!
+//! Also reported: a value a patch of the overlay writes into such a `SealedSecret`, which the
+//! file's record does not cover (at the patch's line).
+//!
 //! Skipped when the overlay has no usable certificate or the file has no record. A warning by
 //! default (the controller keeps old keys, so old values still decrypt); an error under
 //! `--release`.
 
+use std::collections::BTreeSet;
+
 use super::Context;
-use super::model::{recorded_certs, short_sha256};
+use super::locate::at_line;
+use super::model::{CertModel, recorded_certs, short_sha256};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
+use crate::sealedsecret::ciphertext::classify;
+use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
     id: "stale-certificate",
@@ -48,6 +56,56 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     1,
                 )),
             );
+        }
+    }
+    out.extend(patched_values(cx));
+    out
+}
+
+/// Values a patch writes into a `SealedSecret` whose file records a certificate: the render
+/// takes the patch's value (kustomize applies patches after reading the file), but the record
+/// holds for the file's values only, and nothing tells which certificate sealed the patch's.
+/// `seal` and `reseal` refuse such a key, so a rotation never reaches it; without this finding
+/// `--release` would certify a render that may still hold a value only an old key opens. Values
+/// the classifier already rejects for the current certificate (a placeholder, an invalid
+/// ciphertext, another key size) are left to the ciphertext rules.
+fn patched_values(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for ov in cx.overlays() {
+        let Some(cert) = ov.cert.as_ref().and_then(CertModel::certificate) else {
+            continue;
+        };
+        let records = recorded_certs(cx, ov);
+        let overlays = std::iter::once(&ov.overlay).chain(ov.variants.iter().map(|v| &v.overlay));
+        let mut seen = BTreeSet::new();
+        for w in overlays.flat_map(|o| o.written_values()) {
+            let Some(value) = &w.ciphertext else { continue };
+            let Some(rec) = records.iter().find(|r| {
+                w.kind == "SealedSecret"
+                    && r.src.path == path_str(&w.object_file)
+                    && r.src.name_in_file == w.object_name
+            }) else {
+                continue;
+            };
+            let file = path_str(&w.origin.file);
+            let clean = classify(value, Some(cert.public_key()))
+                .reasons()
+                .is_empty();
+            if !clean || !seen.insert((file.clone(), w.origin.line, w.key.clone())) {
+                continue;
+            }
+            let message = format!(
+                "overlay {}: `{}` of SealedSecret `{}` renders the value this patch writes, which the file's `emp-seal.dev/cert-sha256` record does not cover: which certificate sealed it is not known (an old one's key may be the only one that opens it)",
+                ov.name, w.key, rec.src.name_in_file
+            );
+            let hint = format!(
+                "drop `{}` from the patch and seal its value into {} with `emp-seal {} --from FILE`, so that the record covers it (seal and reseal refuse a key a patch writes)",
+                w.key, rec.src.path, ov.name
+            );
+            let finding = Finding::new(&META, at_line(cx, &file, w.origin.line), message)
+                .related(rec.location(cx))
+                .hint(hint);
+            out.push(finding);
         }
     }
     out
