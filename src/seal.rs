@@ -1054,7 +1054,13 @@ pub(crate) fn plan_env(
     let scope = choose_scope(req, root, env, doc.scope, &file_name)?;
     // Identity: the label is computed from the rendered identity.
     let to = Recipient::new(cert, scope, target.identity, &file_name)?;
-    check_identity(&file_name, doc, doc_index, &to, &old_text)?;
+    check_identity(
+        &file_name,
+        doc,
+        doc_index,
+        (&to.identity, to.scope),
+        &old_text,
+    )?;
     let rescoping = scope != doc.scope;
     let needed = needed_keys(&overlay, doc, &to.identity.name);
     let (mut values, unknown) = select_values(req, env, from_name, from_keys, &needed, prompter)?;
@@ -1555,14 +1561,13 @@ pub(crate) fn placeholder(value: &str) -> Option<String> {
 /// they are sealed for. (The controller names the Secret after the SealedSecret's own metadata,
 /// not the template: sealed-secrets `pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go`
 /// `Unseal`.)
-fn check_identity(
+pub(crate) fn check_identity(
     file: &str,
     doc: &SealedSecretDoc,
     doc_index: usize,
-    to: &Recipient,
+    (rendered, scope): (&Identity, Scope),
     text: &str,
 ) -> Result<(), SealError> {
-    let (rendered, scope) = (&to.identity, to.scope);
     let ns = rendered.namespace.clone().unwrap_or_default();
     let checks = [
         (

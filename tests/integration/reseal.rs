@@ -517,3 +517,66 @@ fn a_key_an_overlay_patch_adds_is_refused_by_seal_and_reseal_and_not_certified_b
         }
     }
 }
+
+/// The overlay gained `namePrefix: p-` after the seal: the render is `emp-paper/p-emp-secrets`,
+/// the values were sealed for `emp-paper/emp-secrets`. `reseal` blamed the keys ("no given key
+/// opens 3 value(s)"), though the key given is the one that sealed them; `seal` named the real
+/// cause. Now `reseal` refuses as `seal` does, naming the template's name; and where the file
+/// does not name its template (nothing to compare), the values that open under the file's own
+/// identity are the evidence it names. The peer confirms A's key opens the rendered values only
+/// under the file's identity.
+#[test]
+fn reseal_names_the_identity_the_overlay_changed_not_the_keys() {
+    let r = rotated();
+    let tree = &r.tree;
+    let k = "k8s/overlays/paper/kustomization.yaml";
+    tree.write(k, format!("{}namePrefix: p-\n", tree.read(k)));
+    if let Some(rendered) = render(tree, "paper")
+        && let Some(mut peer) = Peer::start()
+    {
+        assert_eq!(rendered.name, "p-emp-secrets");
+        let a = std::fs::read_to_string(key_a()).unwrap();
+        let ct = common::unb64(&rendered.encrypted["API_KEY"]);
+        assert!(peer.decrypt(&a, &rendered.label(), &ct).is_err());
+        let opened = peer.decrypt(&a, b"emp-paper/emp-secrets", &ct).unwrap();
+        assert_eq!(opened, env_values()["API_KEY"]);
+    }
+    let ss = tree.ss("paper");
+    let key = key_a();
+    let reseal = ["reseal", "paper", "--key", key.to_str().unwrap()];
+    let template_name = tree
+        .read("k8s/overlays/paper/sealedsecret.yaml")
+        .lines()
+        .position(|l| l == "      name: emp-secrets")
+        .unwrap()
+        + 1;
+    let at = format!("k8s/overlays/paper/sealedsecret.yaml:{template_name}");
+    let want = [
+        at.as_str(),
+        "spec.template.metadata.name is `emp-secrets`",
+        "`p-emp-secrets`",
+    ];
+    let line = refused_leaving(tree, &reseal, &ss, &want);
+    assert!(!line.contains("no given key opens"), "{line}");
+
+    // A template that does not name the Secret: the decryption is the evidence.
+    let text = tree.read("k8s/overlays/paper/sealedsecret.yaml");
+    tree.write(
+        "k8s/overlays/paper/sealedsecret.yaml",
+        text.replacen("      name: emp-secrets\n", "", 1),
+    );
+    let want = [
+        "k8s/overlays/paper/sealedsecret.yaml: ",
+        "`API_KEY` (line",
+        "`POSTGRES_PASSWORD` (line",
+        "`REDIS_PASSWORD` (line",
+        "open(s) under `strict emp-paper/emp-secrets`",
+        "renders the SealedSecret as `strict emp-paper/p-emp-secrets`",
+    ];
+    for skip in [&[][..], &["--skip-unopened"]] {
+        let mut args = reseal.to_vec();
+        args.extend_from_slice(skip);
+        let line = refused_leaving(tree, &args, &ss, &want);
+        assert!(!line.contains("no given key opens"), "{line}");
+    }
+}
