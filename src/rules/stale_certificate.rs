@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{CertModel, recorded_certs, short_sha256};
+use super::model::{CertModel, recorded_certs, sealed_doc, short_sha256};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::ciphertext::classify;
 use crate::workspace::path_str;
@@ -68,7 +68,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 /// `seal` and `reseal` refuse such a key, so a rotation never reaches it; without this finding
 /// `--release` would certify a render that may still hold a value only an old key opens. Values
 /// the classifier already rejects for the current certificate (a placeholder, an invalid
-/// ciphertext, another key size) are left to the ciphertext rules.
+/// ciphertext, another key size) are left to the ciphertext rules; a patch that writes the file's
+/// own value again changes nothing the record covers.
 fn patched_values(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
@@ -87,11 +88,15 @@ fn patched_values(cx: &Context<'_>) -> Vec<Finding> {
             }) else {
                 continue;
             };
+            // The file's own value, written again by the patch, is the one the record covers.
+            let same = sealed_doc(cx, &rec.src.path, &rec.src.name_in_file)
+                .and_then(|d| d.entry(&w.key).map(|e| e.value == *value))
+                .unwrap_or(false);
             let file = path_str(&w.origin.file);
             let clean = classify(value, Some(cert.public_key()))
                 .reasons()
                 .is_empty();
-            if !clean || !seen.insert((file.clone(), w.origin.line, w.key.clone())) {
+            if same || !clean || !seen.insert((file.clone(), w.origin.line, w.key.clone())) {
                 continue;
             }
             let message = format!(
