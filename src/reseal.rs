@@ -47,6 +47,20 @@ pub enum ResealError {
     },
     #[error("{file}: the SealedSecret holds no values to reseal")]
     Empty { file: String },
+    /// Values that no given key opens under the rendered identity, but one opens under the
+    /// file's own name and namespace: the overlay renames or moves the SealedSecret (nothing was
+    /// written).
+    #[error(
+        "{file}: {keys} open(s) under `{sealed_for}` (the file's own name and namespace), but the overlay renders the SealedSecret as `{rendered}`, the identity the controller decrypts under: the values were sealed for another identity; nothing was written"
+    )]
+    SealedForAnother {
+        file: String,
+        /// `KEY (line N)` for each value that opens only under the file's identity.
+        keys: String,
+        /// `<scope> <namespace>/<name>` of the file's own metadata, and of the render.
+        sealed_for: String,
+        rendered: String,
+    },
 }
 
 impl ResealError {
@@ -63,6 +77,9 @@ impl ResealError {
                     .to_owned(),
             ),
             ResealError::Empty { .. } => Some("seal values first: emp-seal ENV --from FILE".to_owned()),
+            ResealError::SealedForAnother { file, .. } => Some(format!(
+                "the overlay's namespace, namePrefix or nameSuffix changed the SealedSecret's identity: undo that, or seal the values for the rendered identity (`emp-seal unseal {file} --key KEY --format env > FILE.env`, then `emp-seal ENV --from FILE.env`)"
+            )),
         }
     }
 }
@@ -180,15 +197,16 @@ fn plan_env(
         source,
     };
     let parsed = sealedsecret::SealedSecretFile::parse(&text).map_err(ss_err)?;
-    let (_, doc) =
+    let (doc_index, doc) =
         target
             .doc_in(parsed.sealed_secrets())
             .ok_or_else(|| RecoverError::NoSealedSecret {
                 file: file_name.clone(),
             })?;
-    // Checked before opening: values that do not open under the rendered label are then not
-    // blamed on a missing key.
+    // Checked before opening, as `seal` checks them: values that do not open under the rendered
+    // label are then not blamed on a missing key.
     seal::refuse_rendered_scope(&file_name, doc, scope)?;
+    seal::check_identity(&file_name, doc, doc_index, (&identity, scope), &text)?;
     let (opened, unopened) = open_checked(req, &file_name, doc, (&identity, scope), keys)?;
     let old_cert = doc.annotation(CERT_SHA256_ANNOTATION).map(str::to_owned);
 
@@ -260,6 +278,7 @@ fn open_checked(
             }),
         }
     }
+    refuse_sealed_for_another(file_name, doc, &to, keys, &entries, &unopened)?;
     if opened.is_empty() || (!unopened.is_empty() && !req.skip_unopened) {
         return Err(ResealError::Unopened {
             file: file_name.to_owned(),
@@ -269,6 +288,53 @@ fn open_checked(
         });
     }
     Ok((opened, unopened))
+}
+
+/// Refuses when a value no key opens under the rendered identity (`rendered`) does open under
+/// the file's own name, namespace and scope: the overlay renames or moves the SealedSecret (a
+/// `namePrefix` it gained, say, where the file's template does not name it), so the values were
+/// sealed for an identity the controller does not decrypt under. That, not a missing key, is
+/// what the user must fix; `--skip-unopened` would leave values the render never opens.
+fn refuse_sealed_for_another(
+    file_name: &str,
+    doc: &SealedSecretDoc,
+    rendered: &recover::SealedFor,
+    keys: &[UnsealingKey],
+    entries: &[&sealedsecret::EncryptedEntry],
+    unopened: &[Unopened],
+) -> Result<(), ResealError> {
+    // A file whose own identity gives no label (no namespace) has no other identity to try.
+    let Ok(own) = recover::label_for(file_name, doc, None) else {
+        return Ok(());
+    };
+    if own.label == rendered.label {
+        return Ok(());
+    }
+    let tried: Vec<&sealedsecret::EncryptedEntry> = entries
+        .iter()
+        .copied()
+        .filter(|e| unopened.iter().any(|u| u.key == e.key && !u.placeholder))
+        .collect();
+    let results = recover::open_entries(keys, &own, file_name, &tried);
+    let elsewhere: Vec<Unopened> = tried
+        .iter()
+        .zip(results)
+        .filter(|(_, r)| r.is_ok())
+        .map(|(e, _)| Unopened {
+            key: e.key.clone(),
+            line: e.line,
+            placeholder: false,
+        })
+        .collect();
+    if elsewhere.is_empty() {
+        return Ok(());
+    }
+    Err(ResealError::SealedForAnother {
+        file: file_name.to_owned(),
+        keys: describe(&elsewhere),
+        sealed_for: seal::describe_identity(own.scope, &own.identity),
+        rendered: seal::describe_identity(rendered.scope, &rendered.identity),
+    })
 }
 
 /// The seal request that re-encrypts exactly the `opened` keys of `file`, as they are, in the

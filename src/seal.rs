@@ -266,9 +266,13 @@ pub enum SealError {
         /// The model's problem (one line, no value).
         message: String,
     },
-    /// A patch of the overlay writes a key being sealed: the render holds the patch's value.
+    /// A patch of the overlay writes a key into the SealedSecret that this run answers for (one
+    /// it seals, one it keeps, or one the file does not hold at all): the render holds the
+    /// patch's value, which the run neither seals nor can vouch for in the file's records.
     #[error(
-        "{file}: `{key}` of SealedSecret `{name}` is overwritten by the patch at {patch}, so the value sealed into the file would not render; nothing is sealed"
+        "{file}: `{key}` of SealedSecret `{name}` is {} by the patch at {patch}{}; nothing is sealed",
+        .how.verb(),
+        .how.why()
     )]
     PatchedKey {
         file: String,
@@ -276,11 +280,46 @@ pub enum SealError {
         key: String,
         /// `file:line` of the patch.
         patch: String,
+        how: Patched,
     },
     #[error(transparent)]
     Crypto(#[from] crypto::CryptoError),
     #[error(transparent)]
     Fs(#[from] fsio::FsError),
+}
+
+/// How a patch of the overlay writes a key of the SealedSecret this run answers for
+/// ([`SealError::PatchedKey`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Patched {
+    /// It writes a key that the run seals.
+    Sealed,
+    /// It overwrites a key of the file whose value the run keeps.
+    Kept,
+    /// It adds a key the file does not hold.
+    Added,
+}
+
+impl Patched {
+    fn verb(self) -> &'static str {
+        match self {
+            Patched::Sealed | Patched::Kept => "overwritten",
+            Patched::Added => "added",
+        }
+    }
+
+    /// What the render then holds that the run did not seal (with its leading punctuation).
+    fn why(self) -> &'static str {
+        match self {
+            Patched::Sealed => ", so the value sealed into the file would not render",
+            Patched::Kept => {
+                ", so the value the file keeps would not render, and the file's records cannot vouch for the patch's"
+            }
+            Patched::Added => {
+                ": the file does not hold it, so the render takes the patch's value, which no seal of the file reaches and the file's records cannot vouch for"
+            }
+        }
+    }
 }
 
 /// `:` when a [`sealedsecret::SealedSecretError`] message starts with `line:column`, else `: `.
@@ -327,6 +366,12 @@ impl SealError {
             SealError::OverlayUnverified { .. } => Some(
                 "keep the overlay buildable by `kubectl kustomize` and within what emp-seal models (docs/kustomize-model.md); `emp-seal check --render` compares the two"
                     .to_owned(),
+            ),
+            SealError::PatchedKey {
+                how: Patched::Added,
+                ..
+            } => Some(
+                "put the key in the file instead: drop it from the patch and seal its value with `emp-seal ENV --from FILE` (the file's value then renders and its records cover it), or remove the patch".to_owned(),
             ),
             SealError::PatchedKey { .. } => Some(
                 "drop the key from the patch (the file's value then renders), or seal it where the patch writes it".to_owned(),
@@ -1035,14 +1080,20 @@ pub(crate) fn plan_env(
     let scope = choose_scope(req, root, env, doc.scope, &file_name)?;
     // Identity: the label is computed from the rendered identity.
     let to = Recipient::new(cert, scope, target.identity, &file_name)?;
-    check_identity(&file_name, doc, doc_index, &to, &old_text)?;
+    check_identity(
+        &file_name,
+        doc,
+        doc_index,
+        (&to.identity, to.scope),
+        &old_text,
+    )?;
     let rescoping = scope != doc.scope;
     let needed = needed_keys(&overlay, doc, &to.identity.name);
     let (mut values, unknown) = select_values(req, env, from_name, from_keys, &needed, prompter)?;
     refuse_patched(
         &overlay,
-        &file_name,
-        &target.name,
+        (&file_name, &target.name, doc),
+        !req.only.is_empty(),
         values.iter().map(|(k, _)| k),
     )?;
     let (removed, untouched, pruned_needed) = check_removals(
@@ -1097,38 +1148,48 @@ pub(crate) fn refuse_unverified(overlay: &Overlay) -> Result<(), SealError> {
     }
 }
 
-/// Refuses to seal a key that a patch of the overlay writes into this SealedSecret (the one named
-/// `name_in_file` in `file_name`): kustomize applies the patch after reading the file, so the
-/// render, and the controller, get the patch's value and never the one sealed here.
+/// Refuses a run that a patch of the overlay would make incomplete: a key the patch writes into
+/// this SealedSecret (`doc`, named `name_in_file` in `file_name`) that the run seals (`sealed`), that the file does not
+/// hold at all (the patch adds it: no seal or reseal of the file ever reaches the value that
+/// renders), or any other key unless `--only` leaves it out (`only`; the file's value is then kept
+/// as it is). Kustomize applies the patch after reading the file, so the render, and the
+/// controller, get the patch's value and never one sealed here, while the file's
+/// `emp-seal.dev/*` records, which the run writes, cannot vouch for it. `reseal` seals every key
+/// the file holds, so any key a patch writes is refused there.
 ///
 /// # Errors
 /// [`SealError::PatchedKey`].
 fn refuse_patched<'k>(
     overlay: &Overlay,
-    file_name: &str,
-    name_in_file: &str,
-    keys: impl IntoIterator<Item = &'k String>,
+    (file_name, name_in_file, doc): (&str, &str, &SealedSecretDoc),
+    only: bool,
+    sealed: impl IntoIterator<Item = &'k String>,
 ) -> Result<(), SealError> {
-    let keys: BTreeSet<&str> = keys.into_iter().map(String::as_str).collect();
+    let sealed: BTreeSet<&str> = sealed.into_iter().map(String::as_str).collect();
+    let in_file = |key: &str| doc.encrypted_data.iter().any(|e| e.key == key);
     let patched = overlay.written_values().iter().find(|w| {
         w.kind == "SealedSecret"
             && w.object_name == name_in_file
             && crate::workspace::path_str(&w.object_file) == file_name
-            && keys.contains(w.key.as_str())
+            && (sealed.contains(w.key.as_str()) || !in_file(&w.key) || !only)
     });
-    match patched {
-        None => Ok(()),
-        Some(w) => Err(SealError::PatchedKey {
-            file: file_name.to_owned(),
-            name: name_in_file.to_owned(),
-            key: w.key.clone(),
-            patch: format!(
-                "{}:{}",
-                crate::workspace::path_str(&w.origin.file),
-                w.origin.line
-            ),
-        }),
-    }
+    let Some(w) = patched else { return Ok(()) };
+    let how = match (sealed.contains(w.key.as_str()), in_file(&w.key)) {
+        (true, _) => Patched::Sealed,
+        (false, true) => Patched::Kept,
+        (false, false) => Patched::Added,
+    };
+    Err(SealError::PatchedKey {
+        file: file_name.to_owned(),
+        name: name_in_file.to_owned(),
+        key: w.key.clone(),
+        patch: format!(
+            "{}:{}",
+            crate::workspace::path_str(&w.origin.file),
+            w.origin.line
+        ),
+        how,
+    })
 }
 
 /// Refuses a SealedSecret the overlay renders with another scope (`rendered`, from its rendered
@@ -1526,14 +1587,13 @@ pub(crate) fn placeholder(value: &str) -> Option<String> {
 /// they are sealed for. (The controller names the Secret after the SealedSecret's own metadata,
 /// not the template: sealed-secrets `pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go`
 /// `Unseal`.)
-fn check_identity(
+pub(crate) fn check_identity(
     file: &str,
     doc: &SealedSecretDoc,
     doc_index: usize,
-    to: &Recipient,
+    (rendered, scope): (&Identity, Scope),
     text: &str,
 ) -> Result<(), SealError> {
-    let (rendered, scope) = (&to.identity, to.scope);
     let ns = rendered.namespace.clone().unwrap_or_default();
     let checks = [
         (

@@ -3,19 +3,23 @@
 //! (`k8s/overlays/<env>/sealing-cert.pem`): the values were sealed with a rotated or a wrong
 //! certificate.
 //!
+//! Also reported: a value a patch of the overlay writes into such a `SealedSecret`, which the
+//! file's record does not cover (at the patch's line).
+//!
 //! Skipped when the overlay has no usable certificate. A warning by default (the controller keeps
 //! old keys, so old values still decrypt); an error under `--release`. A file whose SealedSecrets
 //! carry no record (sealed by kubeseal) cannot be judged: it gets one note saying its values'
 //! certificate is not verified (a note, also under `--release`: nothing is known to be wrong).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Context;
-use super::locate::at_yaml;
-use super::model::{recorded_certs, sealed_doc, sealed_sources, short_sha256};
+use super::locate::{at_line, at_yaml};
+use super::model::{CertModel, recorded_certs, sealed_doc, sealed_sources, short_sha256};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::CERT_SHA256_ANNOTATION;
-use crate::sealedsecret::ciphertext::{self, Kind};
+use crate::sealedsecret::ciphertext::{self, Kind, classify};
+use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
     id: "stale-certificate",
@@ -56,6 +60,66 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             );
         }
         out.extend(unrecorded(cx, ov, &cert_model.path));
+    }
+    out.extend(patched_values(cx));
+    out
+}
+
+/// Values a patch writes into a `SealedSecret` whose file records a certificate: the render
+/// takes the patch's value (kustomize applies patches after reading the file), but the record
+/// holds for the file's values only, and nothing tells which certificate sealed the patch's.
+/// `seal` and `reseal` refuse such a key, so a rotation never reaches it; without this finding
+/// `--release` would certify a render that may still hold a value only an old key opens. Values
+/// the classifier already rejects for the current certificate (a placeholder, an invalid
+/// ciphertext, another key size) are left to the ciphertext rules; a patch that writes the file's
+/// own value again changes nothing the record covers.
+fn patched_values(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for ov in cx.overlays() {
+        let Some(cert) = ov.cert.as_ref().and_then(CertModel::certificate) else {
+            continue;
+        };
+        let records = recorded_certs(cx, ov);
+        let overlays = std::iter::once(&ov.overlay).chain(ov.variants.iter().map(|v| &v.overlay));
+        let mut seen = BTreeSet::new();
+        for w in overlays.flat_map(|o| o.written_values()) {
+            let Some(value) = &w.ciphertext else { continue };
+            let Some(rec) = records.iter().find(|r| {
+                w.kind == "SealedSecret"
+                    && r.src.path == path_str(&w.object_file)
+                    && r.src.name_in_file == w.object_name
+            }) else {
+                continue;
+            };
+            // The file's own value, written again by the patch, is the one the record covers.
+            let same = sealed_doc(
+                cx,
+                &rec.src.path,
+                &rec.src.name_in_file,
+                rec.src.written_namespace(),
+            )
+            .and_then(|d| d.entry(&w.key).map(|e| e.value == *value))
+            .unwrap_or(false);
+            let file = path_str(&w.origin.file);
+            let clean = classify(value, Some(cert.public_key()))
+                .reasons()
+                .is_empty();
+            if same || !clean || !seen.insert((file.clone(), w.origin.line, w.key.clone())) {
+                continue;
+            }
+            let message = format!(
+                "overlay {}: `{}` of SealedSecret `{}` renders the value this patch writes, which the file's `emp-seal.dev/cert-sha256` record does not cover: which certificate sealed it is not known (an old one's key may be the only one that opens it)",
+                ov.name, w.key, rec.src.name_in_file
+            );
+            let hint = format!(
+                "drop `{}` from the patch and seal its value into {} with `emp-seal {} --from FILE`, so that the record covers it (seal and reseal refuse a key a patch writes)",
+                w.key, rec.src.path, ov.name
+            );
+            let finding = Finding::new(&META, at_line(cx, &file, w.origin.line), message)
+                .related(rec.location(cx))
+                .hint(hint);
+            out.push(finding);
+        }
     }
     out
 }

@@ -428,7 +428,10 @@ fn a_top_level_replace_patch_leaves_the_object_as_it_was() {
 }
 
 /// `$patch` inside `encryptedData` of an inline strategic-merge patch is a directive, not a key
-/// the patch writes: it was reported as a value that is not ciphertext.
+/// the patch writes: it was reported as a value that is not ciphertext. The patch writes the
+/// file's own value, which the file's `cert-sha256` record covers; the same patch carrying a
+/// value sealed elsewhere (another tree's seal) is reported by `stale-certificate` alone, at the
+/// patch's line: no record says which certificate sealed it.
 #[test]
 fn a_directive_inside_encrypted_data_is_not_a_key() {
     let Some(t) = tree("", &[]) else { return };
@@ -447,7 +450,13 @@ fn a_directive_inside_encrypted_data_is_not_a_key() {
     let replace = patch(&format!(
         "          $patch: replace\n          API_KEY: {value}\n"
     ));
-    let Some(t) = tree(&replace, &[]) else { return };
+    let kustomization = std::fs::read_to_string(t.path().join(KUSTOMIZATION)).unwrap();
+    write(
+        t.path(),
+        KUSTOMIZATION,
+        &format!("{kustomization}{replace}"),
+    );
+    common::git(t.path(), &["add", "-A"]);
     let Some(rendered) = rendered_sealed(t.path()) else {
         return;
     };
@@ -455,6 +464,21 @@ fn a_directive_inside_encrypted_data_is_not_a_key() {
     assert_eq!(keys.len(), 1, "{keys:?}");
     let (code, hits) = check(t.path(), &["--release", "prod", "--render=always"]);
     assert_eq!((code, hits.len()), (0, 0), "{hits:?}");
+
+    let Some(t) = tree(&replace, &[]) else { return };
+    let (code, hits) = check(t.path(), &["--release", "prod", "--render=always"]);
+    let at: Vec<(&str, &str, u64)> = hits
+        .iter()
+        .map(|h| (h.rule.as_str(), h.path.as_str(), h.line))
+        .collect();
+    let line = std::fs::read_to_string(t.path().join(KUSTOMIZATION))
+        .unwrap()
+        .lines()
+        .position(|l| l.trim_start().starts_with("API_KEY: "))
+        .unwrap() as u64
+        + 1;
+    assert_eq!(code, 1, "{hits:?}");
+    assert_eq!(at, [("stale-certificate", KUSTOMIZATION, line)], "{hits:?}");
 
     let delete = patch("          $patch: delete\n");
     let Some(t) = tree(&delete, &[]) else { return };

@@ -360,3 +360,246 @@ fn reseal_warns_about_the_certificate_it_seals_to() {
         );
     }
 }
+
+/// What the Python peer seals for paper's rendered identity with certificate A (the demo one),
+/// base64: a value sealed before the rotation, as a patch of the overlay would carry it.
+fn sealed_with_a_by_peer(peer: &mut Peer, plaintext: &[u8]) -> String {
+    let a_cert = std::fs::read_to_string(
+        common::repo_root().join("tests/fixtures/demo/paper-sealing-cert.pem"),
+    )
+    .unwrap();
+    common::b64(&peer.encrypt(&a_cert, b"emp-paper/emp-secrets", plaintext))
+}
+
+/// Runs `emp-seal ARGS` and expects a one-line refusal containing every one of `want`, with
+/// `file` byte-identical and no secret value in the output.
+fn refused_leaving(tree: &Tree, args: &[&str], file: &Path, want: &[&str]) -> String {
+    let before = std::fs::read(file).unwrap();
+    let out = tree.run(args);
+    no_secret(&out);
+    let line = fails_cleanly(&out);
+    for w in want {
+        assert!(line.contains(w), "{args:?}: `{w}` not in: {line}");
+    }
+    assert_eq!(
+        before,
+        std::fs::read(file).unwrap(),
+        "{args:?} wrote the file"
+    );
+    line
+}
+
+/// One way an overlay patch adds a key (`EXTRA`) the SealedSecret file does not hold: the text
+/// appended to paper's kustomization, the extra file it names (if any), and the file and the
+/// text of the line that writes the value.
+struct AddingPatch {
+    kustomization_tail: String,
+    extra_file: Option<(&'static str, String)>,
+    written_in: &'static str,
+    marker: &'static str,
+}
+
+fn adding_patches(value: &str) -> Vec<AddingPatch> {
+    let k = "k8s/overlays/paper/kustomization.yaml";
+    vec![
+        // An inline JSON 6902 op under `patches:`.
+        AddingPatch {
+            kustomization_tail: format!(
+                "  - patch: |-\n      - op: add\n        path: /spec/encryptedData/EXTRA\n        value: {value}\n    target:\n      kind: SealedSecret\n      name: emp-secrets\n"
+            ),
+            extra_file: None,
+            written_in: k,
+            marker: "        value: ",
+        },
+        // A strategic-merge patch file.
+        AddingPatch {
+            kustomization_tail: "  - path: patch-extra.yaml\n".to_owned(),
+            extra_file: Some((
+                "k8s/overlays/paper/patch-extra.yaml",
+                format!(
+                    "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: emp-secrets\n  namespace: emp-paper\nspec:\n  encryptedData:\n    EXTRA: {value}\n"
+                ),
+            )),
+            written_in: "k8s/overlays/paper/patch-extra.yaml",
+            marker: "    EXTRA: ",
+        },
+        // The older `patchesJson6902:` field with an operations file.
+        AddingPatch {
+            kustomization_tail: "patchesJson6902:\n  - target:\n      group: bitnami.com\n      version: v1alpha1\n      kind: SealedSecret\n      name: emp-secrets\n    path: ops-extra.yaml\n".to_owned(),
+            extra_file: Some((
+                "k8s/overlays/paper/ops-extra.yaml",
+                format!("- op: add\n  path: /spec/encryptedData/EXTRA\n  value: {value}\n"),
+            )),
+            written_in: "k8s/overlays/paper/ops-extra.yaml",
+            marker: "  value: ",
+        },
+    ]
+}
+
+impl AddingPatch {
+    /// Adds the patch to the tree; returns `file:line` of the line that writes the value.
+    fn apply(&self, tree: &Tree) -> String {
+        let k = "k8s/overlays/paper/kustomization.yaml";
+        tree.write(k, format!("{}{}", tree.read(k), self.kustomization_tail));
+        if let Some((rel, text)) = &self.extra_file {
+            tree.write(rel, text);
+        }
+        let line = tree
+            .read(self.written_in)
+            .lines()
+            .position(|l| l.starts_with(self.marker))
+            .unwrap()
+            + 1;
+        format!("{}:{line}", self.written_in)
+    }
+
+    /// Takes the patch out of the tree again.
+    fn remove(&self, tree: &Tree) {
+        let k = "k8s/overlays/paper/kustomization.yaml";
+        let text = tree.read(k).replace(&self.kustomization_tail, "");
+        tree.write(k, text);
+        if let Some((rel, _)) = &self.extra_file {
+            std::fs::remove_file(tree.path(rel)).unwrap();
+        }
+    }
+}
+
+/// The `stale-certificate` findings of `check --release paper` at `at` (`file:line`), and the
+/// exit code.
+fn stale_at(tree: &Tree, at: &str) -> (i32, Vec<common::Hit>) {
+    let (code, hits) = common::check_hits(tree.root(), &["--release", "paper"]);
+    let found = hits
+        .into_iter()
+        .filter(|h| h.rule == "stale-certificate" && format!("{}:{}", h.path, h.line) == at)
+        .collect();
+    (code, found)
+}
+
+/// A patch of the overlay that ADDS a key the SealedSecret file does not hold (an inline JSON
+/// 6902 op, a strategic-merge patch file, `patchesJson6902`), its value sealed with the old
+/// certificate A. `reseal` re-encrypted only the file's keys, exited 0 and recorded B's
+/// fingerprint; `check --release` then passed, though the rendered `EXTRA` opens only with A's
+/// key (the Python peer on kubectl's render). `seal` wrote the file too. Now both refuse, naming
+/// the key and the patch's line, the file unchanged; and `check --release` reports the patched
+/// value (`stale-certificate`, at the patch), also once the file itself is resealed to B.
+#[test]
+fn a_key_an_overlay_patch_adds_is_refused_by_seal_and_reseal_and_not_certified_by_check() {
+    let Some(mut peer) = Peer::start() else {
+        return;
+    };
+    let plaintext = format!("{SENTINEL}-extra");
+    let value = sealed_with_a_by_peer(&mut peer, plaintext.as_bytes());
+    for patch in adding_patches(&value) {
+        let r = rotated();
+        let tree = &r.tree;
+        let env = r.outside.path().join("secrets.env");
+        let at = patch.apply(tree);
+
+        // The oracle: kubectl renders EXTRA with the patch's value; only A's key opens it.
+        if let (Some(with_a), Some(with_b)) =
+            (open_rendered(tree, &key_a()), open_rendered(tree, &key_b()))
+        {
+            assert_eq!(with_a["EXTRA"].as_deref(), Ok(plaintext.as_bytes()), "{at}");
+            assert!(with_b["EXTRA"].is_err(), "{at}");
+        }
+
+        let ss = tree.ss("paper");
+        let key = key_a();
+        let reseal = ["reseal", "paper", "--key", key.to_str().unwrap()];
+        let want = ["`EXTRA`", "is added by the patch at", &at];
+        refused_leaving(tree, &reseal, &ss, &want);
+        let mut dry = reseal.to_vec();
+        dry.push("--dry-run");
+        refused_leaving(tree, &dry, &ss, &want);
+        let seal = ["paper", "--from", env.to_str().unwrap()];
+        refused_leaving(tree, &seal, &ss, &want);
+
+        let (code, stale) = stale_at(tree, &at);
+        assert_eq!(code, 1);
+        assert_eq!(stale.len(), 1, "{at}: {stale:?}");
+        assert_eq!(stale[0].severity, "error", "{at}");
+        assert!(stale[0].message.contains("`EXTRA`"), "{}", stale[0].message);
+
+        // The probe's order: the file resealed to B without the patch, then the patch back.
+        // The file's record is now true, and still does not vouch for the patch's value.
+        patch.remove(tree);
+        ok(&tree.run(&reseal));
+        patch.apply(tree);
+        let (code, stale) = stale_at(tree, &at);
+        assert_eq!((code, stale.len()), (1, 1), "{at}: {stale:?}");
+        let (_, hits) = common::check_hits(tree.root(), &["--release", "paper"]);
+        let file_stale = hits.iter().filter(|h| {
+            h.rule == "stale-certificate" && h.path == "k8s/overlays/paper/sealedsecret.yaml"
+        });
+        assert_eq!(file_stale.count(), 0, "the file's record is B's: {hits:?}");
+        if let Some(with_b) = open_rendered(tree, &key_b()) {
+            for k in ["API_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD"] {
+                assert_eq!(with_b[k].as_deref(), Ok(&env_values()[k][..]), "{k}");
+            }
+            assert!(with_b["EXTRA"].is_err(), "{at}");
+        }
+    }
+}
+
+/// The overlay gained `namePrefix: p-` after the seal: the render is `emp-paper/p-emp-secrets`,
+/// the values were sealed for `emp-paper/emp-secrets`. `reseal` blamed the keys ("no given key
+/// opens 3 value(s)"), though the key given is the one that sealed them; `seal` named the real
+/// cause. Now `reseal` refuses as `seal` does, naming the template's name; and where the file
+/// does not name its template (nothing to compare), the values that open under the file's own
+/// identity are the evidence it names. The peer confirms A's key opens the rendered values only
+/// under the file's identity.
+#[test]
+fn reseal_names_the_identity_the_overlay_changed_not_the_keys() {
+    let r = rotated();
+    let tree = &r.tree;
+    let k = "k8s/overlays/paper/kustomization.yaml";
+    tree.write(k, format!("{}namePrefix: p-\n", tree.read(k)));
+    if let Some(rendered) = render(tree, "paper")
+        && let Some(mut peer) = Peer::start()
+    {
+        assert_eq!(rendered.name, "p-emp-secrets");
+        let a = std::fs::read_to_string(key_a()).unwrap();
+        let ct = common::unb64(&rendered.encrypted["API_KEY"]);
+        assert!(peer.decrypt(&a, &rendered.label(), &ct).is_err());
+        let opened = peer.decrypt(&a, b"emp-paper/emp-secrets", &ct).unwrap();
+        assert_eq!(opened, env_values()["API_KEY"]);
+    }
+    let ss = tree.ss("paper");
+    let key = key_a();
+    let reseal = ["reseal", "paper", "--key", key.to_str().unwrap()];
+    let template_name = tree
+        .read("k8s/overlays/paper/sealedsecret.yaml")
+        .lines()
+        .position(|l| l == "      name: emp-secrets")
+        .unwrap()
+        + 1;
+    let at = format!("k8s/overlays/paper/sealedsecret.yaml:{template_name}");
+    let want = [
+        at.as_str(),
+        "spec.template.metadata.name is `emp-secrets`",
+        "`p-emp-secrets`",
+    ];
+    let line = refused_leaving(tree, &reseal, &ss, &want);
+    assert!(!line.contains("no given key opens"), "{line}");
+
+    // A template that does not name the Secret: the decryption is the evidence.
+    let text = tree.read("k8s/overlays/paper/sealedsecret.yaml");
+    tree.write(
+        "k8s/overlays/paper/sealedsecret.yaml",
+        text.replacen("      name: emp-secrets\n", "", 1),
+    );
+    let want = [
+        "k8s/overlays/paper/sealedsecret.yaml: ",
+        "`API_KEY` (line",
+        "`POSTGRES_PASSWORD` (line",
+        "`REDIS_PASSWORD` (line",
+        "open(s) under `strict emp-paper/emp-secrets`",
+        "renders the SealedSecret as `strict emp-paper/p-emp-secrets`",
+    ];
+    for skip in [&[][..], &["--skip-unopened"]] {
+        let mut args = reseal.to_vec();
+        args.extend_from_slice(skip);
+        let line = refused_leaving(tree, &args, &ss, &want);
+        assert!(!line.contains("no given key opens"), "{line}");
+    }
+}
