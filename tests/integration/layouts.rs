@@ -2141,7 +2141,7 @@ fn monorepo_paths_are_relative_to_the_git_repository() {
 /// repository's top, as Argo CD reads them (argo-cd `reposerver/repository/repository.go`,
 /// `GetGitDirectories`). With emp-seal's root at `services/api` below that top, they were
 /// matched from the root: `services/api/k8s/overlays/*` matched nothing there, so the
-/// `ApplicationSet` deploying the root's overlays named none of them and its `namePrefix` passed
+/// `ApplicationSet` deploying the root's overlays named none of them and its kustomize option passed
 /// unseen, while the top's own `k8s/overlays/*` matched the root's `k8s/overlays/*` and laid that
 /// other `ApplicationSet`'s `namespace` on them. Now the patterns are matched from the git top
 /// and what they give is mapped into the root, as an Application's `path` is: from
@@ -2174,7 +2174,11 @@ fn monorepo_application_set_directories_are_relative_to_the_git_repository() {
     };
     let file = "argocd/appsets.yaml";
     let text = [
-        set("api", "services/api/k8s/overlays/*", "namePrefix: v2-"),
+        set(
+            "api",
+            "services/api/k8s/overlays/*",
+            "commonAnnotations: {team: x}",
+        ),
         set("top", "k8s/overlays/*", "namespace: elsewhere"),
     ]
     .join("---\n");
@@ -2189,7 +2193,7 @@ fn monorepo_application_set_directories_are_relative_to_the_git_repository() {
             .output()
             .unwrap()
     };
-    let prefix_line = line_of(&text, "          namePrefix: v2-");
+    let prefix_line = line_of(&text, "          commonAnnotations: {team: x}");
     for env in ["dev", "prod"] {
         let args = ["check", "--format", "json", "--release"];
         let top_dir = format!("services/api/k8s/overlays/{env}");
@@ -2293,7 +2297,7 @@ fn argo_cd_objects_in_json_that_does_not_parse_get_a_note() {
 /// (argo-cd `applicationset/generators/matrix.go`, `getParams`; `InterpolateGenerator`): a
 /// `list` of teams and a `git` generator of `apps/{{team}}/overlays/*` deploy every team's
 /// overlays. The pattern was matched as written, found no `apps/{{team}}` directory, and the
-/// `ApplicationSet` named nothing without a word: its `namePrefix` passed unseen on the four
+/// `ApplicationSet` named nothing without a word: its kustomize option passed unseen on the four
 /// overlays. Now each team's directories are found and the option counts for each. (The
 /// children's own `template`s are not Argo CD's: it keeps only their parameters.)
 #[test]
@@ -2320,7 +2324,7 @@ fn a_matrix_second_generator_is_rendered_with_the_first_ones_parameters() {
         }
     }
     let file = "argocd/teams.yaml";
-    let text = "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: teams\n  namespace: argocd\nspec:\n  generators:\n    - matrix:\n        generators:\n          - list:\n              elements:\n                - team: billing\n                - team: shop\n          - git:\n              repoURL: https://example.org/gitops.git\n              revision: HEAD\n              directories:\n                - path: 'apps/{{team}}/overlays/*'\n              template:\n                metadata: {}\n                spec:\n                  project: default\n                  source:\n                    repoURL: https://example.org/gitops.git\n                    path: '{{path}}'\n                    kustomize:\n                      nameSuffix: -ignored\n                  destination: {}\n  template:\n    metadata:\n      name: '{{team}}-{{path.basename}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://example.org/gitops.git\n        path: '{{path}}'\n        kustomize:\n          namePrefix: v2-\n      destination:\n        server: https://kubernetes.default.svc\n        namespace: apps\n";
+    let text = "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: teams\n  namespace: argocd\nspec:\n  generators:\n    - matrix:\n        generators:\n          - list:\n              elements:\n                - team: billing\n                - team: shop\n          - git:\n              repoURL: https://example.org/gitops.git\n              revision: HEAD\n              directories:\n                - path: 'apps/{{team}}/overlays/*'\n              template:\n                metadata: {}\n                spec:\n                  project: default\n                  source:\n                    repoURL: https://example.org/gitops.git\n                    path: '{{path}}'\n                    kustomize:\n                      nameSuffix: -ignored\n                  destination: {}\n  template:\n    metadata:\n      name: '{{team}}-{{path.basename}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://example.org/gitops.git\n        path: '{{path}}'\n        kustomize:\n          commonAnnotations: {team: x}\n      destination:\n        server: https://kubernetes.default.svc\n        namespace: apps\n";
     repo.write(file, text);
     let by = format!("Argo CD ApplicationSet in {file}");
     let found: Vec<(String, String)> = repo.layout().into_iter().map(|e| (e.1, e.2)).collect();
@@ -2334,7 +2338,10 @@ fn a_matrix_second_generator_is_rendered_with_the_first_ones_parameters() {
     .map(|d| ((*d).to_owned(), by.clone()))
     .collect();
     assert_eq!(found, want);
-    let prefix = format!("{file}:{}", line_of(text, "          namePrefix: v2-"));
+    let prefix = format!(
+        "{file}:{}",
+        line_of(text, "          commonAnnotations: {team: x}")
+    );
     for env in ["billing/overlays/dev", "shop/overlays/prod"] {
         assert_eq!(
             not_modelled_at(&repo, &["--release", env]),
