@@ -132,19 +132,15 @@ fn several(modelled: &[&DeployOption], deploys: &[Deploy]) -> Vec<Problem> {
         .collect();
     modelled
         .iter()
-        .map(|o| Problem {
-            kind: ProblemKind::NotModelled,
-            origin: Origin {
-                file: PathBuf::from(&o.file),
-                line: o.line,
-            },
-            message: format!(
+        .map(|o| {
+            let message = format!(
                 "the {} that deploys it sets `{}`, and the {} objects deploying the directory ({}) set different name or namespace options: several deployments, which the model does not check one by one, so rendered names may differ",
                 o.tool,
                 o.option,
                 deploys.len(),
                 all.join(", ")
-            ),
+            );
+            not_modelled(o, message)
         })
         .collect()
 }
@@ -175,21 +171,29 @@ fn destination(deploys: &[Deploy]) -> Destination {
                 .collect();
             let problems = given
                 .iter()
-                .map(|o| Problem {
-                    kind: ProblemKind::NotModelled,
-                    origin: Origin {
-                        file: PathBuf::from(&o.file),
-                        line: o.line,
-                    },
-                    message: format!(
+                .map(|o| {
+                    let message = format!(
                         "the {} that deploys it applies the objects that render without a namespace into its `destination.namespace`, and where they land is not one namespace known offline ({}): their namespace, and what their references reach, may differ from the model",
                         o.tool,
                         where_.join(", ")
-                    ),
+                    );
+                    not_modelled(o, message)
                 })
                 .collect();
             Destination::Unknown(problems)
         }
+    }
+}
+
+/// An `overlay-not-modelled` problem at the line of the deploy option `o`.
+fn not_modelled(o: &DeployOption, message: String) -> Problem {
+    Problem {
+        kind: ProblemKind::NotModelled,
+        origin: Origin {
+            file: PathBuf::from(&o.file),
+            line: o.line,
+        },
+        message,
     }
 }
 
@@ -208,16 +212,12 @@ fn shown(value: Option<&str>) -> String {
 fn options(options: &[&DeployOption]) -> Vec<Problem> {
     options
         .iter()
-        .map(|o| Problem {
-            kind: ProblemKind::NotModelled,
-            origin: Origin {
-                file: PathBuf::from(&o.file),
-                line: o.line,
-            },
-            message: format!(
+        .map(|o| {
+            let message = format!(
                 "the {} that deploys it sets `{}`, which it applies at sync time and the model does not: rendered names may differ",
                 o.tool, o.option
-            ),
+            );
+            not_modelled(o, message)
         })
         .collect()
 }
