@@ -123,7 +123,7 @@ impl SourceFile {
         self.repository_only = true;
         if self.is_yaml()
             && !self.text.contains("Secret")
-            && !self.text.contains("PRIVATE KEY-----")
+            && !crate::cert::may_hold_private_key(&self.text)
         {
             self.text = String::new();
         }
@@ -552,23 +552,29 @@ fn parse_ids(rest: &str) -> Option<AllowComment> {
 /// A finding is covered when its primary line carries `# emp-seal:allow <id>` (a trailing
 /// comment), or when the line directly above it is a comment-only line carrying it. The second
 /// form exists for env files, where kustomize keeps a trailing `# ...` as part of the value, so a
-/// trailing allow comment would change the deployed secret.
+/// trailing allow comment would change the deployed secret. Only a real comment counts
+/// ([`allow_comments`]): the same text inside a quoted value or a block scalar is data, and a
+/// JSON file has no comments at all.
 pub fn apply_suppressions(files: &[SourceFile], findings: &mut [Finding]) {
+    let mut comments: HashMap<&str, Vec<Option<(&str, bool)>>> = HashMap::new();
     for f in findings.iter_mut().filter(|f| f.suppressed.is_none()) {
         let Some(file) = files.iter().find(|s| s.path == f.primary.path) else {
             continue;
         };
+        let lines = comments
+            .entry(file.path.as_str())
+            .or_insert_with(|| allow_comments(file));
         let idx = usize::try_from(f.primary.line)
             .unwrap_or(usize::MAX)
             .saturating_sub(1);
-        let mut lines = file.text.lines().skip(idx.saturating_sub(1));
-        let above = if idx > 0 { lines.next() } else { None };
-        let own = lines.next();
+        let own = lines.get(idx).copied().flatten();
+        let above = idx
+            .checked_sub(1)
+            .and_then(|i| lines.get(i).copied().flatten())
+            .filter(|(_, alone)| *alone);
         let candidates = [
-            own.map(|l| (l, f.primary.line)),
-            above
-                .filter(|l| l.trim_start().starts_with('#'))
-                .map(|l| (l, f.primary.line - 1)),
+            own.map(|(c, _)| (c, f.primary.line)),
+            above.map(|(c, _)| (c, f.primary.line - 1)),
         ];
         for (text, line) in candidates.into_iter().flatten() {
             if let Some(allow) = parse_allow(text)
@@ -582,6 +588,20 @@ pub fn apply_suppressions(files: &[SourceFile], findings: &mut [Finding]) {
             }
         }
     }
+}
+
+/// Each line's comment (from its `#`) and whether the line holds nothing else, as the YAML
+/// layer finds comments ([`crate::yamlpos::comment_offsets`]); env files and key files reach
+/// the rules as their comment lines only, which it reads the same way. None in a JSON file.
+fn allow_comments(file: &SourceFile) -> Vec<Option<(&str, bool)>> {
+    if file.path.ends_with(".json") {
+        return Vec::new();
+    }
+    crate::yamlpos::comment_offsets(&file.text)
+        .into_iter()
+        .zip(file.text.lines())
+        .map(|(at, line)| at.map(|at| (&line[at..], line[..at].trim().is_empty())))
+        .collect()
 }
 
 #[cfg(test)]

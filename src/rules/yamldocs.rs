@@ -20,8 +20,13 @@ pub struct YamlDoc<'t> {
     pub doc: yamlpos::Document<'t>,
     /// The parsed document (for an item of a `List`, the item).
     pub value: Value,
-    /// For an item of a `kind: List` document (expanded as kustomize does): its index in `items`.
-    pub item: Option<usize>,
+    /// For an item of a `kind: List` document (expanded as kustomize does, a List inside a
+    /// List's items too): its path in the document (`items`, 2, `items`, 0); empty for the
+    /// document itself.
+    pub item: Vec<Seg>,
+    /// The document has a top-level `sops` mapping: a file SOPS encrypted, whose encrypted
+    /// values read `ENC[...]` (see `plaintext_secret::is_sops_encrypted`).
+    pub sops: bool,
 }
 
 impl YamlDoc<'_> {
@@ -45,12 +50,9 @@ impl YamlDoc<'_> {
     /// The location of `path` (falling back to its longest present prefix, then the document
     /// start).
     pub fn location(&self, path: &[&str]) -> Location {
-        let item = self
-            .item
-            .map(|i| [Seg::from("items"), Seg::Index(i)])
-            .into_iter()
-            .flatten();
-        let segs: Vec<Seg> = item.chain(path.iter().map(|k| Seg::from(*k))).collect();
+        let segs: Vec<Seg> = (self.item.iter().cloned())
+            .chain(path.iter().map(|k| Seg::from(*k)))
+            .collect();
         match self.doc.find(&segs) {
             Some(pos) => Location::new(self.file.path.clone(), pos.line, pos.column)
                 .with_bytes(pos.offset..pos.offset + path.last().map_or(0, |k| k.len())),
@@ -161,10 +163,10 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
                 });
             }
             Ok(value) => {
-                let items: Vec<(Option<usize>, Value)> = list_items(&value)
-                    .map(|(i, v)| (Some(i), v.clone()))
-                    .collect();
-                for (item, value) in items.into_iter().chain([(None, value)]) {
+                let sops = value.get("sops").is_some_and(Value::is_mapping);
+                let mut items = list_items(&value);
+                items.push((Vec::new(), value));
+                for (item, value) in items {
                     let kept = value
                         .get("kind")
                         .and_then(Value::as_str)
@@ -176,6 +178,7 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
                             doc,
                             value,
                             item,
+                            sops,
                         });
                     }
                 }
@@ -188,22 +191,38 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
     out
 }
 
-/// The items of a `kind: List` (or `SecretList`, ...) document with their indexes: kustomize
+/// The items of a `kind: List` (or `SecretList`, ...) document with their paths: kustomize
 /// (api/resource/factory.go, `inlineAnyEmbeddedLists`) and `kubectl apply` expand a kind ending in
-/// `List` that has `items`, so `kubectl get secret -o yaml` output holds real Secrets. Empty for
-/// any other document.
-fn list_items(value: &Value) -> impl Iterator<Item = (usize, &Value)> {
-    let list = value
-        .get("kind")
-        .and_then(Value::as_str)
-        .is_some_and(is_list);
-    value
-        .get("items")
-        .and_then(Value::as_sequence)
-        .filter(|_| list)
-        .into_iter()
-        .flatten()
-        .enumerate()
+/// `List` that has `items`, so `kubectl get secret -o yaml` output holds real Secrets; an item
+/// that is a List itself is expanded the same way (kustomize queues it with the others). Empty
+/// for any other document.
+fn list_items(value: &Value) -> Vec<(Vec<Seg>, Value)> {
+    let mut out = Vec::new();
+    let mut lists: Vec<(Vec<Seg>, &Value)> = vec![(Vec::new(), value)];
+    while let Some((at, list)) = lists.pop() {
+        let expands = list
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(is_list);
+        let items = list
+            .get("items")
+            .and_then(Value::as_sequence)
+            .filter(|_| expands);
+        for (i, item) in items.into_iter().flatten().enumerate() {
+            let mut item_at = at.clone();
+            item_at.extend([Seg::from("items"), Seg::Index(i)]);
+            if item
+                .get("kind")
+                .and_then(Value::as_str)
+                .is_some_and(is_list)
+            {
+                lists.push((item_at, item));
+            } else {
+                out.push((item_at, item.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// A parse error at the parser's position. `yaml_serde` places a duplicate key at its first
