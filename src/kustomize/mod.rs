@@ -424,6 +424,8 @@ pub struct Overlay {
     pub name: String,
     pub dir: PathBuf,
     built: build::BuildOutput,
+    /// The `postBuild` substitutions of the Flux Kustomizations deploying it.
+    post_build: Vec<crate::workspace::PostBuild>,
 }
 
 impl Overlay {
@@ -443,6 +445,7 @@ impl Overlay {
         for problem in deploy::problems(root, &deploy_time, &o, cache) {
             o.add_problem(problem);
         }
+        o.post_build = deploy_time.post_build;
         Ok(o)
     }
 
@@ -513,12 +516,19 @@ impl Overlay {
                 .unwrap_or_default(),
             dir: dir.to_path_buf(),
             built,
+            post_build: Vec::new(),
         }
     }
 
     /// Every object from `resources:` (not generated), with rendered identities.
     pub fn resources(&self) -> &[Resource] {
         &self.built.resources
+    }
+
+    /// The `postBuild` substitutions of the Flux Kustomizations deploying the overlay (with
+    /// the variables each gives), which Flux applies to every rendered object after the build.
+    pub fn post_build(&self) -> &[crate::workspace::PostBuild] {
+        &self.post_build
     }
 
     /// Generated Secrets and `ConfigMap`s.

@@ -116,14 +116,16 @@ impl SourceFile {
     }
 
     /// Marks the file as outside the checked tree (see [`SourceFile::repository_only`]). Only
-    /// Secrets, `SealedSecrets` and private keys matter there, so the text of a file that names
-    /// none of them is dropped (the file still counts as checked).
+    /// Secrets, `SealedSecrets`, private keys and the Flux `postBuild` substitutions that write
+    /// into Secrets matter there, so the text of a file that names none of them is dropped (the
+    /// file still counts as checked).
     #[must_use]
     pub fn repository_only(mut self) -> SourceFile {
         self.repository_only = true;
         if self.is_yaml()
             && !self.text.contains("Secret")
             && !crate::cert::may_hold_private_key(&self.text)
+            && !self.text.contains("postBuild")
         {
             self.text = String::new();
         }

@@ -271,6 +271,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
     }
     out.extend(sealed_templates(cx));
+    out.extend(flux_substitutes(cx));
     out.extend(written_in_kustomizations(cx));
     out.extend(committed_generator_inputs(cx));
     out
@@ -297,6 +298,100 @@ fn sealed_templates(cx: &Context<'_>) -> Vec<Finding> {
                 );
                 out.push(Finding::new(&META, doc.location(&path), message));
             }
+        }
+    }
+    out
+}
+
+/// The fields of a Secret (or a `SealedSecret`'s template) whose values become the Secret's.
+fn value_fields(kind: &str) -> [[&'static str; 3]; 2] {
+    if kind == "SealedSecret" {
+        [
+            ["spec", "template", "data"],
+            ["spec", "template", "stringData"],
+        ]
+    } else {
+        [["data", "", ""], ["stringData", "", ""]]
+    }
+}
+
+/// Committed plaintext a Flux Kustomization substitutes into a Secret: a variable its
+/// `postBuild.substitute` gives a value (committed text) read by a `${NAME}` expression in a
+/// value of a Secret, or of a `SealedSecret`'s template, that an overlay it deploys renders
+/// (fluxcd/pkg `kustomize/kustomize_varsub.go`: every rendered object is substituted unless it
+/// opts out). The `${NAME}` exemption of [`is_committed_secret`] holds for variables the
+/// cluster gives (`substituteFrom`), not for these. Reported at the variable's line in the
+/// Flux file, once per variable and Secret key; Flux files git does not track are skipped.
+fn flux_substitutes(cx: &Context<'_>) -> Vec<Finding> {
+    use std::collections::BTreeMap;
+    // (file, line, variable) -> "Secret `db` key `password`"
+    let mut found: BTreeMap<(String, usize, String), Vec<String>> = BTreeMap::new();
+    for ov in cx.all_overlays() {
+        let given: Vec<(&str, usize, &str)> = (ov.overlay.post_build().iter())
+            .filter(|p| !matches!(cx.tree.git_status(&p.file), GitStatus::Untracked { .. }))
+            .flat_map(|p| {
+                p.substitute
+                    .iter()
+                    .map(|(v, l)| (p.file.as_str(), *l, v.as_str()))
+            })
+            .collect();
+        if given.is_empty() {
+            continue;
+        }
+        for (doc, kind) in substituted_docs(cx, &ov.overlay) {
+            for path in value_fields(kind) {
+                let path: Vec<&str> = path.into_iter().filter(|k| !k.is_empty()).collect();
+                let Some(Value::Mapping(m)) = doc.get(&path) else {
+                    continue;
+                };
+                for (k, v) in m {
+                    let (Some(key), Some(text)) = (key_text(k), v.as_str()) else {
+                        continue;
+                    };
+                    for name in varsub::variables(text) {
+                        for (file, line, _) in given.iter().filter(|g| g.2 == name) {
+                            let what = format!(
+                                "{kind} `{}` (`{}` key `{key}`)",
+                                doc.name(),
+                                path.join(".")
+                            );
+                            let at = found.entry(((*file).to_owned(), *line, name.to_owned()));
+                            let list = at.or_default();
+                            if !list.contains(&what) {
+                                list.push(what);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|((file, line, name), into)| {
+            let message = format!(
+                "`{name}` is given here in plaintext and Flux substitutes it into {}",
+                into.join(", ")
+            );
+            Finding::new(&META, at_line(cx, &file, line), message)
+        })
+        .collect()
+}
+
+/// The Secret and `SealedSecret` documents `overlay` renders from its resource files that Flux
+/// substitutes (not opted out), with their kind.
+fn substituted_docs<'c>(
+    cx: &'c Context<'_>,
+    overlay: &crate::kustomize::Overlay,
+) -> Vec<(&'c YamlDoc<'c>, &'static str)> {
+    let mut out = Vec::new();
+    for kind in ["Secret", "SealedSecret"] {
+        for r in overlay.resources().iter().filter(|r| r.kind == kind) {
+            let file = path_str(&r.origin.file);
+            let docs = repository_docs_of_kind(cx, kind)
+                .filter(|d| d.file.path == file && d.name() == r.original.name)
+                .filter(|d| !varsub::substitution_disabled(&r.annotations, d.get(&["metadata"])));
+            out.extend(docs.map(|d| (d, kind)));
         }
     }
     out

@@ -158,6 +158,9 @@ pub struct PostBuild {
     /// The file, repository-relative, and the line of its `postBuild` key.
     pub file: String,
     pub line: usize,
+    /// The variables its `postBuild.substitute` gives a value that is not empty, each with its
+    /// line: committed text Flux writes wherever `${NAME}` stands (names only, never values).
+    pub substitute: Vec<(String, usize)>,
 }
 
 /// What the Argo CD `Application`s and Flux `Kustomization`s deploying a directory of this
