@@ -600,8 +600,13 @@ fn tree_files(
     listed("", &mut outside);
     // A file git lists that the work tree no longer has (deleted, the deletion not yet staged)
     // is not there to check.
+    // A symlink that is no manifest or key file is read where it points (a file of the
+    // repository is read as itself; one outside it is not the repository's content).
     outside.retain(|r| {
-        !rels.contains(r) && !ws.is_ignored(r) && root.join(r).symlink_metadata().is_ok()
+        root.join(r).symlink_metadata().is_ok_and(|m| {
+            !m.file_type().is_symlink() || is_manifest(r) || is_key_file(r)
+        }) && !rels.contains(r)
+            && !ws.is_ignored(r)
     });
     (rels, outside, listing)
 }

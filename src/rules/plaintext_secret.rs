@@ -7,7 +7,10 @@
 //! value.
 //!
 //! A `SealedSecret`'s `spec.template.data` is plaintext the controller copies into its Secret:
-//! reported the same way, at that key.
+//! reported the same way, at that key. So is a Flux `postBuild.substitute` value a `${NAME}` of a
+//! rendered Secret reads, at the variable's line. Which values are committed secret text is
+//! judged once, [`is_committed_secret`] (not empty values, `${VAR}`, SOPS values, certificates,
+//! template values).
 //!
 //! Secrets that hold no credential by design are not findings ([`non_credential`]): an Argo CD
 //! repository Secret that names only a repository, and a service-account token Secret the

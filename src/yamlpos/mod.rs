@@ -568,6 +568,29 @@ fn split_key(text: &str) -> Option<(Cow<'_, str>, &str)> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn comments_are_found_outside_quotes_and_block_scalars_only() {
+        let text = "a: 1 # c1\nb: \"x # no\" # c2\nc: 'it''s # no'\nd: |\n  # no\n  x\n# c3\ne: x#no\nf: \"multi\n  # no\n  line\" # c4\n{\"g\": \"# no\"}\n";
+        let got: Vec<Option<usize>> = comment_offsets(text);
+        assert_eq!(
+            got,
+            [
+                Some(5),
+                Some(12),
+                None,
+                None,
+                None,
+                None,
+                Some(0),
+                None,
+                None,
+                None,
+                Some(8),
+                None
+            ]
+        );
+    }
+
     const FILE: &str = "\
 # leading comment
 apiVersion: v1
