@@ -603,9 +603,10 @@ fn tree_files(
     // A symlink that is no manifest or key file is read where it points (a file of the
     // repository is read as itself; one outside it is not the repository's content).
     outside.retain(|r| {
-        root.join(r).symlink_metadata().is_ok_and(|m| {
-            !m.file_type().is_symlink() || is_manifest(r) || is_key_file(r)
-        }) && !rels.contains(r)
+        root.join(r)
+            .symlink_metadata()
+            .is_ok_and(|m| !m.file_type().is_symlink() || is_manifest(r) || is_key_file(r))
+            && !rels.contains(r)
             && !ws.is_ignored(r)
     });
     (rels, outside, listing)

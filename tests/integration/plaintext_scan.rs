@@ -35,7 +35,11 @@ fn repository(sealed: &str) -> Option<tempfile::TempDir> {
         "k8s/base/deployment.yaml",
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  selector: {matchLabels: {app: app}}\n  template:\n    metadata: {labels: {app: app}}\n    spec: {containers: [{name: app, image: nginx, envFrom: [{secretRef: {name: app-secrets}}]}]}\n",
     );
-    put(root, "k8s/base/kustomization.yaml", "resources: [deployment.yaml]\n");
+    put(
+        root,
+        "k8s/base/kustomization.yaml",
+        "resources: [deployment.yaml]\n",
+    );
     put(root, "k8s/overlays/prod/sealedsecret.yaml", sealed);
     put(
         root,
@@ -98,7 +102,11 @@ fn sealed_secret_template_data_is_plaintext_the_controller_copies() {
     );
     // Only the literal value: a Go template over the sealed values, an empty value and a Flux
     // variable are no committed secret.
-    assert!(found[0].2.contains("1 plaintext spec.template.data key (`DB_PASSWORD`)"));
+    assert!(
+        found[0]
+            .2
+            .contains("1 plaintext spec.template.data key (`DB_PASSWORD`)")
+    );
     no_value_in(&found, &["Sup3rS3cretPassw0rd"]);
 }
 
@@ -127,7 +135,11 @@ fn flux_substitute_values_written_into_a_secret_are_plaintext_at_their_line() {
         "namespace: app-prod\nresources: [../../base, sealedsecret.yaml, db.yaml]\n",
     );
     let found = check(root, "plaintext-secret");
-    assert_eq!(places(&found), [("clusters/prod/app.yaml", 11)], "{found:?}");
+    assert_eq!(
+        places(&found),
+        [("clusters/prod/app.yaml", 11)],
+        "{found:?}"
+    );
     assert!(
         found[0]
             .2
@@ -165,7 +177,11 @@ fn secret_keys_yaml_types_and_lists_inside_lists_are_read_as_kubectl_renders_the
         [("legacy/dump.yaml", 10), ("legacy/pin.yaml", 4)],
         "{found:?}"
     );
-    assert!(found[1].2.contains("2 plaintext stringData keys (`1234`, `true`)"));
+    assert!(
+        found[1]
+            .2
+            .contains("2 plaintext stringData keys (`1234`, `true`)")
+    );
     no_value_in(&found, &["Sup3rS3cretPassw0rd", "An0therS3cret"]);
 }
 
@@ -181,9 +197,18 @@ fn argocd_repository_urls_with_a_token_are_credentials() {
         )
     };
     let docs = [
-        repo("user-token", "https://ghp_T0kenAsUser0123456789@github.com/example/private.git"),
-        repo("query-token", "https://charts.example.com/stable?private_token=T0kenInQuery"),
-        repo("access-token", "https://example.com/r.git?ref=main&access_token=T0kenInQuery"),
+        repo(
+            "user-token",
+            "https://ghp_T0kenAsUser0123456789@github.com/example/private.git",
+        ),
+        repo(
+            "query-token",
+            "https://charts.example.com/stable?private_token=T0kenInQuery",
+        ),
+        repo(
+            "access-token",
+            "https://example.com/r.git?ref=main&access_token=T0kenInQuery",
+        ),
         // No credential: a plain URL, an SSH user name (SSH authenticates with a key), an
         // scp-like address, a harmless query parameter.
         repo("plain", "https://github.com/example/public.git"),
@@ -233,7 +258,9 @@ fn private_keys_are_found_in_files_of_any_name_pgp_included() {
     );
     // A binary file with a key in it, and one without: only the first is a finding.
     let mut blob = vec![0u8, 159, 146, 150, b'\n'];
-    blob.extend_from_slice(b"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n");
+    blob.extend_from_slice(
+        b"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n",
+    );
     std::fs::create_dir_all(root.join("assets")).unwrap();
     std::fs::write(root.join("assets/blob.bin"), &blob).unwrap();
     std::fs::write(root.join("assets/logo.png"), [137u8, 80, 78, 71, 0, 255]).unwrap();
@@ -320,10 +347,9 @@ fn sops_values_ca_certificates_and_helm_template_values_are_no_plaintext() {
         "clusters/prod/fake.yaml",
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: fake\nstringData:\n  password: ENC[AES256_GCM,data:Tr7oVmQ0uSc=,iv:0Y9j,tag:q0D3eQ==,type:str]\n",
     );
-    let pem = std::fs::read_to_string(
-        common::repo_root().join("tests/fixtures/certs/rsa-2048-cert.pem"),
-    )
-    .unwrap();
+    let pem =
+        std::fs::read_to_string(common::repo_root().join("tests/fixtures/certs/rsa-2048-cert.pem"))
+            .unwrap();
     put(
         root,
         "clusters/prod/ingress-ca.yaml",
@@ -334,7 +360,11 @@ fn sops_values_ca_certificates_and_helm_template_values_are_no_plaintext() {
             common::b64(b"not a certificate")
         ),
     );
-    put(root, "charts/app/Chart.yaml", "apiVersion: v2\nname: app\nversion: 0.1.0\n");
+    put(
+        root,
+        "charts/app/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+    );
     put(
         root,
         "charts/app/templates/secret.yaml",
