@@ -371,7 +371,7 @@ pub fn only_certificates(text: &str) -> bool {
 
 /// True for the label of a `-----BEGIN LABEL-----` line that opens a private key: a PEM label
 /// ending in `PRIVATE KEY` (`PRIVATE KEY`, `RSA PRIVATE KEY`, `OPENSSH PRIVATE KEY`,
-/// `ENCRYPTED PRIVATE KEY`, ...) or OpenPGP's armored secret key, `PGP PRIVATE KEY BLOCK`
+/// `ENCRYPTED PRIVATE KEY`, ...) or an armored PGP secret key, `PGP PRIVATE KEY BLOCK`
 /// (RFC 4880 section 6.2; the GPG key Flux decrypts SOPS files with).
 pub fn is_private_key_label(label: &str) -> bool {
     label.ends_with("PRIVATE KEY") || label == "PGP PRIVATE KEY BLOCK"

@@ -492,10 +492,8 @@ fn read_deployed(
     // as the tree reads it (a manifest, a key file's outline); any other file there was read
     // for private keys only, and is read again.
     files.retain(|f| {
-        !(f.repository_only
-            && !is_manifest(&f.path)
-            && !is_key_file(&f.path)
-            && missing.contains(&f.path))
+        let read_for_keys = f.repository_only && !is_manifest(&f.path) && !is_key_file(&f.path);
+        !read_for_keys || !missing.contains(&f.path)
     });
     for f in files.iter_mut().filter(|f| f.repository_only) {
         if missing.remove(&f.path) {

@@ -5,7 +5,7 @@
 //! the GPG key Flux decrypts SOPS files with is as bad.
 //!
 //! Looks at the BEGIN lines of private keys (`cert::is_private_key_label`: PEM labels ending in
-//! `PRIVATE KEY`, OpenPGP's `PGP PRIVATE KEY BLOCK`) in every file outside the tree (whatever
+//! `PRIVATE KEY`, and PGP's `PGP PRIVATE KEY BLOCK`) in every file outside the tree (whatever
 //! its name), and in a file whose name says it holds a key (`workspace::is_key_file`: `.pem`,
 //! `.key`, `.crt`, `.cer`, OpenSSH's `id_rsa` and kin) also at the `tls.key` field of a
 //! Kubernetes Secret (a backup of the controller's keys, `kubectl get secret -n kube-system -l
