@@ -555,7 +555,7 @@ fn parse_ids(rest: &str) -> Option<AllowComment> {
 /// comment), or when the line directly above it is a comment-only line carrying it. The second
 /// form exists for env files, where kustomize keeps a trailing `# ...` as part of the value, so a
 /// trailing allow comment would change the deployed secret. Only a real comment counts
-/// ([`allow_comments`]): the same text inside a quoted value or a block scalar is data, and a
+/// (`allow_comments`): the same text inside a quoted value or a block scalar is data, and a
 /// JSON file has no comments at all.
 pub fn apply_suppressions(files: &[SourceFile], findings: &mut [Finding]) {
     let mut comments: HashMap<&str, Vec<Option<(&str, bool)>>> = HashMap::new();

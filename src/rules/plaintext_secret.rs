@@ -9,7 +9,7 @@
 //! A `SealedSecret`'s `spec.template.data` is plaintext the controller copies into its Secret:
 //! reported the same way, at that key. So is a Flux `postBuild.substitute` value a `${NAME}` of a
 //! rendered Secret reads, at the variable's line. Which values are committed secret text is
-//! judged once, [`is_committed_secret`] (not empty values, `${VAR}`, SOPS values, certificates,
+//! judged once, `is_committed_secret` (not empty values, `${VAR}`, SOPS values, certificates,
 //! template values).
 //!
 //! Secrets that hold no credential by design are not findings ([`non_credential`]): an Argo CD
@@ -157,7 +157,7 @@ pub const ARGOCD_REPOSITORY_KEYS: &[&str] = &[
 ///
 /// - an Argo CD repository Secret (label `argocd.argoproj.io/secret-type: repository` or
 ///   `repo-creds`) whose keys are all in [`ARGOCD_REPOSITORY_KEYS`] and whose `url` carries no
-///   credential ([`url_has_credential`]);
+///   credential (`url_has_credential`);
 /// - a `kubernetes.io/service-account-token` Secret with no data: the cluster writes the token
 ///   into the live object, never into the file.
 pub fn non_credential(doc: &YamlDoc<'_>) -> bool {
