@@ -369,6 +369,20 @@ pub fn only_certificates(text: &str) -> bool {
     !inside && blocks > 0
 }
 
+/// True for the label of a `-----BEGIN LABEL-----` line that opens a private key: a PEM label
+/// ending in `PRIVATE KEY` (`PRIVATE KEY`, `RSA PRIVATE KEY`, `OPENSSH PRIVATE KEY`,
+/// `ENCRYPTED PRIVATE KEY`, ...) or an armored PGP secret key, `PGP PRIVATE KEY BLOCK`
+/// (RFC 4880 section 6.2; the GPG key Flux decrypts SOPS files with).
+pub fn is_private_key_label(label: &str) -> bool {
+    label.ends_with("PRIVATE KEY") || label == "PGP PRIVATE KEY BLOCK"
+}
+
+/// A cheap first test for a text that may hold a private key's BEGIN line
+/// ([`is_private_key_label`]): false means it holds none.
+pub fn may_hold_private_key(text: &str) -> bool {
+    text.contains("-----BEGIN ") && text.contains("PRIVATE KEY")
+}
+
 /// A PEM private key block in a text meant to hold a certificate. Only its label and line are
 /// kept, never its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -379,14 +393,14 @@ pub struct PrivateKeyBlock {
     pub line: usize,
 }
 
-/// Every private key block of a PEM text, in order: a block whose label ends in `PRIVATE KEY`
-/// (`PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`, ...).
+/// Every private key block of a PEM text, in order: a block whose label says it is one
+/// ([`is_private_key_label`]).
 /// [`Certificate::from_pem`] skips such blocks, as kubeseal does; a certificate file is
 /// committed, so callers refuse, report or warn about them.
 pub fn private_key_blocks(bytes: &[u8]) -> Vec<PrivateKeyBlock> {
     pem_begins(bytes)
         .into_iter()
-        .filter(|(_, label)| label.ends_with("PRIVATE KEY"))
+        .filter(|(_, label)| is_private_key_label(label))
         .map(|(line, label)| PrivateKeyBlock { label, line })
         .collect()
 }

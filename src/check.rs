@@ -336,7 +336,8 @@ fn read_files(
     let (files, env_files): (Vec<SourceFile>, Vec<Option<EnvFileModel>>) = todo
         .into_par_iter()
         .map(|(rel, repository_only, text)| {
-            let as_env = is_env_file(rel) || env_named.contains(rel);
+            // Outside the tree only manifests and private keys are looked at.
+            let as_env = !repository_only && (is_env_file(rel) || env_named.contains(rel));
             let (f, env) = read_file(root, (rel, as_env), git, text, repository_only);
             (
                 if repository_only {
@@ -515,7 +516,13 @@ fn read_deployed(
             .cloned()
             .collect()
     };
-    // One already read for the repository-wide rules joins the tree as it is.
+    // One already read for the repository-wide rules joins the tree as it is when it was read
+    // as the tree reads it (a manifest, a key file's outline); any other file there was read
+    // for private keys only, and is read again.
+    files.retain(|f| {
+        let read_for_keys = f.repository_only && !is_manifest(&f.path) && !is_key_file(&f.path);
+        !read_for_keys || !missing.contains(&f.path)
+    });
     for f in files.iter_mut().filter(|f| f.repository_only) {
         if missing.remove(&f.path) {
             f.repository_only = false;
@@ -561,10 +568,10 @@ fn is_env_file(rel: &str) -> bool {
 ///   kustomizations or certificates), git-ignored ones included (overlays read ignored env
 ///   files), each file given, and what git does not ignore under each directory given, minus
 ///   the config file's `ignore` paths;
-/// - outside it, for the repository-wide rules: every YAML/JSON file of the repository, and
-///   every file that may hold a private key ([`is_key_file`]), that is not ignored: what
-///   `git ls-files` lists (in checked-out submodules too), or without git, a walk that skips
-///   `.git`, `target`, `node_modules` and hidden directories.
+/// - outside it, for the repository-wide rules: every file of the repository that is not
+///   ignored (YAML/JSON files for the Secret rules, every file for `committed-private-key`):
+///   what `git ls-files` lists (in checked-out submodules too), or without git, a walk that
+///   skips `.git`, `target`, `node_modules` and hidden directories.
 fn tree_files(
     root: &Path,
     ws: &crate::workspace::Workspace,
@@ -619,11 +626,14 @@ fn tree_files(
     listed("", &mut outside);
     // A file git lists that the work tree no longer has (deleted, the deletion not yet staged)
     // is not there to check.
+    // A symlink that is no manifest or key file is read where it points (a file of the
+    // repository is read as itself; one outside it is not the repository's content).
     outside.retain(|r| {
-        (is_manifest(r) || is_key_file(r))
+        root.join(r)
+            .symlink_metadata()
+            .is_ok_and(|m| !m.file_type().is_symlink() || is_manifest(r) || is_key_file(r))
             && !rels.contains(r)
             && !ws.is_ignored(r)
-            && root.join(r).symlink_metadata().is_ok()
     });
     (rels, outside, listing)
 }
@@ -804,8 +814,8 @@ fn read_file(
         };
         return (file.with_text(text), Some(model));
     }
-    if repository_only && is_key_file(rel) {
-        return match key_file_outline(&path) {
+    if repository_only && !is_manifest(rel) {
+        return match key_file_outline(&path, is_key_file(rel)) {
             Ok(outline) => (file.with_text(outline), None),
             Err(e) => (file.unread(reason(e)), None),
         };
@@ -816,16 +826,27 @@ fn read_file(
     }
 }
 
-/// [`keys::outline`] of a file that may hold private keys, read into a buffer wiped on drop
-/// whether or not it is UTF-8 (a binary DER key is not).
-fn key_file_outline(path: &Path) -> Result<String, fsio::FsError> {
+/// [`keys::outline`] of a file outside the tree that is no manifest, read into a buffer wiped
+/// on drop. A file whose name says it holds a key (`named`, [`is_key_file`]) must be UTF-8 (a
+/// binary DER key is not, and is reported unread); any other file is looked at for PEM BEGIN
+/// lines whatever else it holds, and its outline is empty when it has no private key's.
+fn key_file_outline(path: &Path, named: bool) -> Result<String, fsio::FsError> {
     let bytes = zeroize::Zeroizing::new(fsio::read_limited(path, MAX_FILE_BYTES)?);
     match std::str::from_utf8(&bytes) {
-        Ok(text) => Ok(keys::outline(text)),
-        Err(e) => Err(fsio::FsError::InvalidUtf8 {
+        Ok(text) if named || crate::cert::may_hold_private_key(text) => Ok(keys::outline(text)),
+        Ok(_) => Ok(String::new()),
+        Err(e) if named => Err(fsio::FsError::InvalidUtf8 {
             path: path.to_path_buf(),
             offset: e.valid_up_to(),
         }),
+        Err(_) => {
+            let text = zeroize::Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
+            Ok(if crate::cert::may_hold_private_key(&text) {
+                keys::outline(&text)
+            } else {
+                String::new()
+            })
+        }
     }
 }
 

@@ -450,6 +450,8 @@ pub struct Overlay {
     built: build::BuildOutput,
     /// The sync-time options of the objects deploying it that the model replays.
     deployed: deploy::Layer,
+    /// The `postBuild` substitutions of the Flux Kustomizations deploying it.
+    post_build: Vec<crate::workspace::PostBuild>,
 }
 
 impl Overlay {
@@ -475,6 +477,7 @@ impl Overlay {
         for problem in deploy::problems(root, &deploy_time, &o, cache) {
             o.add_problem(problem);
         }
+        o.post_build = deploy_time.post_build;
         Ok(o)
     }
 
@@ -553,6 +556,7 @@ impl Overlay {
             dir: dir.to_path_buf(),
             built,
             deployed: deploy::Layer::default(),
+            post_build: Vec::new(),
         }
     }
 
@@ -577,6 +581,12 @@ impl Overlay {
     /// Every object from `resources:` (not generated), with rendered identities.
     pub fn resources(&self) -> &[Resource] {
         &self.built.resources
+    }
+
+    /// The `postBuild` substitutions of the Flux Kustomizations deploying the overlay (with
+    /// the variables each gives), which Flux applies to every rendered object after the build.
+    pub fn post_build(&self) -> &[crate::workspace::PostBuild] {
+        &self.post_build
     }
 
     /// Generated Secrets and `ConfigMap`s.

@@ -57,6 +57,40 @@ pub(crate) fn has_expression(s: &str) -> bool {
     false
 }
 
+/// The names of the variables the expressions of `s` read (`${NAME}`, `${NAME:=default}`, ...;
+/// not an escaped `$${NAME}`), in order.
+pub(crate) fn variables(s: &str) -> Vec<&str> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < b.len() {
+        match (b[i], b[i + 1]) {
+            (b'$', b'$') => i += 2,
+            (b'$', b'{') => {
+                let start = i + 2;
+                let end = s[start..]
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .map_or(s.len(), |n| start + n);
+                if end > start {
+                    out.push(&s[start..end]);
+                }
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// True when Flux leaves an object alone: its rendered annotations or the labels written under
+/// its `metadata` set `kustomize.toolkit.fluxcd.io/substitute: disabled`.
+pub(crate) fn substitution_disabled(
+    annotations: &[(String, String)],
+    metadata: Option<&Value>,
+) -> bool {
+    opted_out(annotations) || opted_out_by_label(metadata)
+}
+
 /// True when `s` is nothing but one variable Flux substitutes, `${NAME}` (envsubst names:
 /// a letter or `_`, then letters, digits, `_`). Such a value in a Secret is filled in by the
 /// cluster (Flux's documented `postBuild.substituteFrom` use), so it is no plaintext secret

@@ -1,14 +1,18 @@
-//! Rule `committed-private-key`: a file that may hold a private key
-//! (`workspace::is_key_file`: `.pem`, `.key`, `.crt`, `.cer`, OpenSSH's `id_rsa` and kin) holds
-//! one, and git tracks it (or does not ignore it). The sealed-secrets controller's private key
-//! decrypts every `SealedSecret` sealed to its certificate; `emp-seal recover` and `unseal`
-//! read it from such a file, which belongs on the key holder's machine, not in the repository.
+//! Rule `committed-private-key`: a file of the repository holds a private key, and git tracks
+//! it (or does not ignore it). The sealed-secrets controller's private key decrypts every
+//! `SealedSecret` sealed to its certificate; `emp-seal recover` and `unseal` read it from such a
+//! file, which belongs on the key holder's machine, not in the repository; an SSH deploy key or
+//! the GPG key Flux decrypts SOPS files with is as bad.
 //!
-//! Looks at PEM blocks whose label ends in `PRIVATE KEY` and at the `tls.key` field of a
+//! Looks at the BEGIN lines of private keys (`cert::is_private_key_label`: PEM labels ending in
+//! `PRIVATE KEY`, and PGP's `PGP PRIVATE KEY BLOCK`) in every file outside the tree (whatever
+//! its name), and in a file whose name says it holds a key (`workspace::is_key_file`: `.pem`,
+//! `.key`, `.crt`, `.cer`, OpenSSH's `id_rsa` and kin) also at the `tls.key` field of a
 //! Kubernetes Secret (a backup of the controller's keys, `kubectl get secret -n kube-system -l
 //! sealedsecrets.bitnami.com/sealed-secrets-key -o yaml > main.key`). `check` hands this rule
-//! only `keys::outline` of such a file outside the tree, never the key. An environment's sealing certificate is
-//! `certificate-private-key`'s; a file that could not be read is a note naming this rule.
+//! only `keys::outline` of a file outside the tree that is not YAML or JSON, never the key.
+//! An environment's sealing certificate is `certificate-private-key`'s; a file that could not be
+//! read is a note naming this rule.
 
 use std::collections::HashSet;
 
@@ -41,8 +45,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         .filter(|f| !env_certs.contains(f.path.as_str()))
     {
         let key_file = crate::workspace::is_key_file(&file.path);
-        let in_manifest = file.is_yaml() && file.text.contains("PRIVATE KEY-----");
-        if !(key_file || in_manifest) {
+        // Every other file outside the tree reaches the rules as its outline too.
+        let outlined = key_file || (file.repository_only && !file.is_yaml());
+        let in_manifest = file.is_yaml() && crate::cert::may_hold_private_key(&file.text);
+        if !(outlined || in_manifest) {
             continue;
         }
         let severity = match file.git {
@@ -51,11 +57,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             GitStatus::Untracked { ignored: true } => continue,
         };
         let keys = match &file.unread {
-            Some(why) if key_file => {
+            Some(why) if outlined => {
                 out.push(unread(file, why));
                 continue;
             }
             _ if key_file => private_keys(&file.text),
+            _ if outlined => pem_private_keys(&file.text),
             _ => embedded_private_keys(cx, file),
         };
         let committed = if severity == Severity::Error {
@@ -110,7 +117,7 @@ fn embedded_private_keys(cx: &Context<'_>, file: &SourceFile) -> Vec<(usize, Str
         for (at, marker) in text.match_indices("-----BEGIN ") {
             let rest = &text[at + marker.len()..];
             let label = rest.split("-----").next().unwrap_or_default();
-            if label.ends_with("PRIVATE KEY")
+            if crate::cert::is_private_key_label(label)
                 && label.chars().all(|c| c.is_ascii_uppercase() || c == ' ')
             {
                 keys.push((line, format!("a private key (a `{label}` block)")));
@@ -120,12 +127,18 @@ fn embedded_private_keys(cx: &Context<'_>, file: &SourceFile) -> Vec<(usize, Str
     keys
 }
 
-/// Each private key of a key file's outline: its 1-based line and what it is.
-fn private_keys(outline: &str) -> Vec<(usize, String)> {
-    let mut keys: Vec<(usize, String)> = crate::cert::private_key_blocks(outline.as_bytes())
+/// Each private key block of an outline: its 1-based line and what it is.
+fn pem_private_keys(outline: &str) -> Vec<(usize, String)> {
+    crate::cert::private_key_blocks(outline.as_bytes())
         .into_iter()
         .map(|b| (b.line, format!("a private key (a `{}` block)", b.label)))
-        .collect();
+        .collect()
+}
+
+/// Each private key of a key file's outline: its PEM blocks ([`pem_private_keys`]) and a
+/// Kubernetes Secret's `tls.key` fields.
+fn private_keys(outline: &str) -> Vec<(usize, String)> {
+    let mut keys = pem_private_keys(outline);
     keys.extend(
         outline
             .lines()

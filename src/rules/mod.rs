@@ -121,14 +121,16 @@ impl SourceFile {
     }
 
     /// Marks the file as outside the checked tree (see [`SourceFile::repository_only`]). Only
-    /// Secrets, `SealedSecrets` and private keys matter there, so the text of a file that names
-    /// none of them is dropped (the file still counts as checked).
+    /// Secrets, `SealedSecrets`, private keys and the Flux `postBuild` substitutions that write
+    /// into Secrets matter there, so the text of a file that names none of them is dropped (the
+    /// file still counts as checked).
     #[must_use]
     pub fn repository_only(mut self) -> SourceFile {
         self.repository_only = true;
         if self.is_yaml()
             && !self.text.contains("Secret")
-            && !self.text.contains("PRIVATE KEY-----")
+            && !crate::cert::may_hold_private_key(&self.text)
+            && !self.text.contains("postBuild")
         {
             self.text = String::new();
         }
@@ -567,33 +569,33 @@ fn parse_ids(rest: &str) -> Option<AllowComment> {
 /// A finding is covered when its primary line carries `# emp-seal:allow <id>` (a trailing
 /// comment), or when the line directly above it is a comment-only line carrying it. The second
 /// form exists for env files, where kustomize keeps a trailing `# ...` as part of the value, so a
-/// trailing allow comment would change the deployed secret.
+/// trailing allow comment would change the deployed secret. Only a real comment counts
+/// (`allow_comments`): the same text inside a quoted value or a block scalar is data, and a
+/// JSON file has no comments at all.
 pub fn apply_suppressions(files: &[SourceFile], findings: &mut [Finding]) {
     let mut by_path: HashMap<&str, &SourceFile> = HashMap::new();
     for file in files {
         by_path.entry(file.path.as_str()).or_insert(file);
     }
-    // Where each line starts, per file with findings: found once, so that many findings in one
-    // file do not each scan it from the top.
-    let mut starts: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut comments: HashMap<&str, Vec<Option<(&str, bool)>>> = HashMap::new();
     for f in findings.iter_mut().filter(|f| f.suppressed.is_none()) {
         let Some(file) = by_path.get(f.primary.path.as_str()) else {
             continue;
         };
-        let text = file.text.as_str();
-        let starts = starts
+        let lines = comments
             .entry(file.path.as_str())
-            .or_insert_with(|| line_starts(text));
+            .or_insert_with(|| allow_comments(file));
         let idx = usize::try_from(f.primary.line)
             .unwrap_or(usize::MAX)
             .saturating_sub(1);
-        let above = idx.checked_sub(1).and_then(|i| nth_line(text, starts, i));
-        let own = nth_line(text, starts, idx);
+        let own = lines.get(idx).copied().flatten();
+        let above = idx
+            .checked_sub(1)
+            .and_then(|i| lines.get(i).copied().flatten())
+            .filter(|(_, alone)| *alone);
         let candidates = [
-            own.map(|l| (l, f.primary.line)),
-            above
-                .filter(|l| l.trim_start().starts_with('#'))
-                .map(|l| (l, f.primary.line - 1)),
+            own.map(|(c, _)| (c, f.primary.line)),
+            above.map(|(c, _)| (c, f.primary.line - 1)),
         ];
         for (text, line) in candidates.into_iter().flatten() {
             if let Some(allow) = parse_allow(text)
@@ -609,40 +611,24 @@ pub fn apply_suppressions(files: &[SourceFile], findings: &mut [Finding]) {
     }
 }
 
-/// The byte offset where each line of `text` starts, as [`str::lines`] splits it.
-fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-        .filter(|&i| i < text.len())
+/// Each line's comment (from its `#`) and whether the line holds nothing else, as the YAML
+/// layer finds comments ([`crate::yamlpos::comment_offsets`]); env files and key files reach
+/// the rules as their comment lines only, which it reads the same way. None in a JSON file.
+fn allow_comments(file: &SourceFile) -> Vec<Option<(&str, bool)>> {
+    if file.path.to_ascii_lowercase().ends_with(".json") {
+        return Vec::new();
+    }
+    crate::yamlpos::comment_offsets(&file.text)
+        .into_iter()
+        .zip(file.text.lines())
+        .map(|(at, line)| at.map(|at| (&line[at..], line[..at].trim().is_empty())))
         .collect()
-}
-
-/// Line `idx` (0-based) of `text` as [`str::lines`] gives it, from its [`line_starts`].
-fn nth_line<'t>(text: &'t str, starts: &[usize], idx: usize) -> Option<&'t str> {
-    let start = *starts.get(idx)?;
-    let end = starts.get(idx + 1).copied().unwrap_or(text.len());
-    let line = &text[start..end];
-    Some(match line.strip_suffix('\n') {
-        Some(l) => l.strip_suffix('\r').unwrap_or(l),
-        None => line,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::finding::Location;
-
-    #[test]
-    fn nth_line_splits_as_lines_does() {
-        for text in ["", "a", "a\n", "a\r\nb", "\n\nc\n", "x\ny\r\n\nz"] {
-            let starts = line_starts(text);
-            let got: Vec<&str> = (0..=starts.len())
-                .map_while(|i| nth_line(text, &starts, i))
-                .collect();
-            assert_eq!(got, text.lines().collect::<Vec<_>>(), "{text:?}");
-        }
-    }
 
     #[test]
     fn ids_are_unique_kebab_case_and_stable() {

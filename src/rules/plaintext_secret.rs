@@ -6,6 +6,12 @@
 //! whose git status is unknown are checked. The message names the Secret and its keys, never a
 //! value.
 //!
+//! A `SealedSecret`'s `spec.template.data` is plaintext the controller copies into its Secret:
+//! reported the same way, at that key. So is a Flux `postBuild.substitute` value a `${NAME}` of a
+//! rendered Secret reads, at the variable's line. Which values are committed secret text is
+//! judged once, `is_committed_secret` (not empty values, `${VAR}`, SOPS values, certificates,
+//! template values).
+//!
 //! Secrets that hold no credential by design are not findings ([`non_credential`]): an Argo CD
 //! repository Secret that names only a repository, and a service-account token Secret the
 //! cluster fills in.
@@ -29,19 +35,101 @@ pub static META: RuleMeta = RuleMeta {
     scope: RuleScope::Repository,
 };
 
-/// Keys of a `data`/`stringData` mapping whose value is not empty, nor only a variable Flux
-/// fills in after the build (`${DB_PASSWORD}`, [`varsub::is_variable`]).
-pub(crate) fn filled_keys(map: Option<&Value>) -> Vec<String> {
+/// How the values of a map a Secret is made from are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Written {
+    /// A Secret's `data`: base64.
+    Base64,
+    /// A Secret's `stringData`: the text itself.
+    Text,
+    /// A `SealedSecret`'s `spec.template.data` (or `stringData`): text the controller copies
+    /// into the Secret, after running it as a Go template over the decrypted values
+    /// (bitnami-labs/sealed-secrets `pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go`,
+    /// `Unseal`), so `{{ .password }}` names a sealed value.
+    Template,
+}
+
+/// Where a value sits, for [`is_committed_secret`]: the document is SOPS-encrypted
+/// ([`YamlDoc::sops`]), or is a template of a Helm chart (Helm fills `{{ }}` from the chart's
+/// values when it renders).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Around {
+    pub(crate) sops: bool,
+    pub(crate) helm: bool,
+}
+
+impl Around {
+    /// What surrounds the values of `doc` (`root` holds the repository, for a Helm chart's
+    /// `Chart.yaml`).
+    pub(crate) fn of(root: &std::path::Path, doc: &YamlDoc<'_>) -> Around {
+        Around {
+            sops: doc.sops,
+            helm: crate::workspace::helm_chart(root, &doc.file.path).is_some(),
+        }
+    }
+}
+
+/// True when a value of a Secret (or of a `SealedSecret`'s template) is committed secret text:
+/// not when it is empty, only a variable Flux fills in after the build (`${DB_PASSWORD}`,
+/// [`varsub::is_variable`]), a SOPS-encrypted value in a SOPS document
+/// ([`is_sops_encrypted`]), a `{{ }}` template the engine around it fills (a Helm chart's, a
+/// `SealedSecret` template's), or public data: nothing but PEM certificates
+/// ([`crate::cert::only_certificates`], as for generator inputs). A number, a boolean or a
+/// nested value is text kubectl writes into the Secret (or refuses): secret.
+pub(crate) fn is_committed_secret(value: &Value, written: Written, around: Around) -> bool {
+    let text = match value {
+        Value::Null => return false,
+        Value::String(s) => s,
+        _ => return true,
+    };
+    let templated = around.helm || written == Written::Template;
+    if text.is_empty()
+        || varsub::is_variable(text)
+        || (around.sops && is_sops_encrypted(text))
+        || (templated && text.contains("{{"))
+    {
+        return false;
+    }
+    if written == Written::Base64 {
+        use base64::Engine as _;
+        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(compact);
+        let bytes = zeroize::Zeroizing::new(bytes.unwrap_or_default());
+        return !std::str::from_utf8(&bytes).is_ok_and(crate::cert::only_certificates);
+    }
+    !crate::cert::only_certificates(text)
+}
+
+/// True for a value SOPS encrypted: `ENC[AES256_GCM,data:...,iv:...,tag:...,type:str]`
+/// (getsops/sops `aes/cipher.go`, `encryptedValueRegex`). Only meaningful in a document with a
+/// top-level `sops` map, which every SOPS-encrypted file has.
+pub(crate) fn is_sops_encrypted(text: &str) -> bool {
+    text.strip_prefix("ENC[")
+        .and_then(|r| r.strip_suffix(']'))
+        .is_some_and(|body| body.contains("data:") && body.contains(",type:"))
+}
+
+/// A mapping key as kubectl reads it: YAML converted to JSON writes a number or a boolean key
+/// as its text (`1234:` is the Secret key `1234`). `None` for a key that is no scalar.
+pub(crate) fn key_text(key: &Value) -> Option<String> {
+    match key {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null => Some("null".to_owned()),
+        _ => None,
+    }
+}
+
+/// Keys of a `data`/`stringData` (or template `data`) mapping whose value is committed secret
+/// text ([`is_committed_secret`]), every key included however it is written ([`key_text`]).
+pub(crate) fn secret_keys(map: Option<&Value>, written: Written, around: Around) -> Vec<String> {
     let Some(Value::Mapping(m)) = map else {
         return Vec::new();
     };
     m.iter()
-        .filter(|(_, v)| match v {
-            Value::Null => false,
-            Value::String(s) => !s.is_empty() && !varsub::is_variable(s),
-            _ => true,
-        })
-        .filter_map(|(k, _)| k.as_str().map(str::to_string))
+        .filter(|(_, v)| is_committed_secret(v, written, around))
+        .filter_map(|(k, _)| key_text(k))
         .collect()
 }
 
@@ -69,14 +157,16 @@ pub const ARGOCD_REPOSITORY_KEYS: &[&str] = &[
 ///
 /// - an Argo CD repository Secret (label `argocd.argoproj.io/secret-type: repository` or
 ///   `repo-creds`) whose keys are all in [`ARGOCD_REPOSITORY_KEYS`] and whose `url` carries no
-///   password (`https://user:token@host/...` does);
+///   credential (`url_has_credential`);
 /// - a `kubernetes.io/service-account-token` Secret with no data: the cluster writes the token
 ///   into the live object, never into the file.
 pub fn non_credential(doc: &YamlDoc<'_>) -> bool {
     let data = doc.get(&["data"]);
     let string_data = doc.get(&["stringData"]);
     if doc.get(&["type"]).and_then(Value::as_str) == Some("kubernetes.io/service-account-token") {
-        return filled_keys(data).is_empty() && filled_keys(string_data).is_empty();
+        let none = Around::default();
+        return secret_keys(data, Written::Base64, none).is_empty()
+            && secret_keys(string_data, Written::Text, none).is_empty();
     }
     let secret_type = doc.get(&["metadata", "labels", "argocd.argoproj.io/secret-type"]);
     if !matches!(
@@ -91,35 +181,72 @@ pub fn non_credential(doc: &YamlDoc<'_>) -> bool {
         Some(Value::Mapping(m)) => m.iter().all(|(k, v)| {
             let Some(key) = k.as_str() else { return false };
             ARGOCD_REPOSITORY_KEYS.contains(&key)
-                && (key != "url" || url_has_no_password(v, *encoded))
+                && (key != "url" || !url_has_credential(v, *encoded))
         }),
         Some(_) => false,
     })
 }
 
-/// True when a repository URL (base64 in `data` when `encoded`) decodes and has no password in
-/// its user info. Anything that cannot be read counts as a password.
-fn url_has_no_password(value: &Value, encoded: bool) -> bool {
+/// Query parameter names (compared in lower case, as parts of the name) that carry a
+/// credential: `private_token` (GitLab), `access_token`, `token`, `api_key`, `password`,
+/// `sig` (an Azure SAS), `X-Amz-Credential` / `X-Amz-Signature` / `X-Amz-Security-Token` (an S3
+/// presigned URL), `auth`, `secret`, `session`.
+const CREDENTIAL_PARAMETERS: &[&str] = &[
+    "token",
+    "key",
+    "pass",
+    "pwd",
+    "secret",
+    "auth",
+    "sig",
+    "credential",
+    "session",
+];
+
+/// True when a repository URL (base64 in `data` when `encoded`) carries a credential: any user
+/// information of an HTTP(S) or other URL (`https://user:pass@host`, and a token as the user
+/// name, `https://TOKEN@github.com/...`, which git sends as a basic-auth user GitHub and GitLab
+/// accept as a token), a password in an `ssh://` URL (a user name alone there, `ssh://git@host`,
+/// is not one: SSH authenticates with a key), or a query parameter whose name says it holds
+/// one ([`CREDENTIAL_PARAMETERS`]). A URL that cannot be read (not a string, bad base64, not
+/// UTF-8) counts as a credential.
+fn url_has_credential(value: &Value, encoded: bool) -> bool {
     use base64::Engine as _;
     let Some(text) = value.as_str() else {
-        return false;
+        return true;
     };
     let url = if encoded {
         let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(text.trim()) else {
-            return false;
+            return true;
         };
         match String::from_utf8(bytes) {
             Ok(s) => zeroize::Zeroizing::new(s),
-            Err(_) => return false,
+            Err(_) => return true,
         }
     } else {
         zeroize::Zeroizing::new(text.to_owned())
     };
-    let after_scheme = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
-    let authority = after_scheme.split('/').next().unwrap_or_default();
-    authority
-        .rsplit_once('@')
-        .is_none_or(|(user_info, _)| !user_info.contains(':'))
+    // An scp-like SSH address (`git@github.com:org/repo.git`) has no scheme and names a user
+    // only: SSH authenticates with a key, which the Secret would hold under `sshPrivateKey`.
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if let Some((user_info, _)) = authority.rsplit_once('@') {
+            let ssh = scheme.eq_ignore_ascii_case("ssh") || scheme.ends_with("+ssh");
+            if !ssh || user_info.contains(':') {
+                return true;
+            }
+        }
+    }
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or_default();
+    query.split('&').any(|pair| {
+        let name = pair
+            .split('=')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        CREDENTIAL_PARAMETERS.iter().any(|c| name.contains(c))
+    })
 }
 
 /// The Secret documents of the repository that may be committed (tracked, or git status
@@ -137,16 +264,139 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for doc in committed_credentials(cx) {
         let name = doc.name();
-        for field in ["data", "stringData"] {
-            let keys = filled_keys(doc.get(&[field]));
+        let around = Around::of(cx.root, doc);
+        for (field, written) in [("data", Written::Base64), ("stringData", Written::Text)] {
+            let keys = secret_keys(doc.get(&[field]), written, around);
             if !keys.is_empty() {
                 let message = format!("Secret `{name}` holds {}", plaintext(cx, field, &keys));
                 out.push(Finding::new(&META, doc.location(&[field]), message));
             }
         }
     }
+    out.extend(sealed_templates(cx));
+    out.extend(flux_substitutes(cx));
     out.extend(written_in_kustomizations(cx));
     out.extend(committed_generator_inputs(cx));
+    out
+}
+
+/// The plaintext of every committed `SealedSecret`'s `spec.template.data` (and `stringData`,
+/// should a template have one): the controller writes it into the Secret it creates as
+/// written, after running it as a Go template over the decrypted values ([`Written::Template`]).
+fn sealed_templates(cx: &Context<'_>) -> Vec<Finding> {
+    let committed = repository_docs_of_kind(cx, "SealedSecret")
+        .filter(|d| !matches!(d.file.git, GitStatus::Untracked { .. }));
+    let mut out = Vec::new();
+    for doc in committed {
+        let around = Around::of(cx.root, doc);
+        for field in ["data", "stringData"] {
+            let path = ["spec", "template", field];
+            let keys = secret_keys(doc.get(&path), Written::Template, around);
+            if !keys.is_empty() {
+                let field = format!("spec.template.{field}");
+                let message = format!(
+                    "SealedSecret `{}` holds {}, which the controller copies into its Secret",
+                    doc.name(),
+                    plaintext(cx, &field, &keys)
+                );
+                out.push(Finding::new(&META, doc.location(&path), message));
+            }
+        }
+    }
+    out
+}
+
+/// The fields of a Secret (or a `SealedSecret`'s template) whose values become the Secret's.
+fn value_fields(kind: &str) -> [[&'static str; 3]; 2] {
+    if kind == "SealedSecret" {
+        [
+            ["spec", "template", "data"],
+            ["spec", "template", "stringData"],
+        ]
+    } else {
+        [["data", "", ""], ["stringData", "", ""]]
+    }
+}
+
+/// Committed plaintext a Flux Kustomization substitutes into a Secret: a variable its
+/// `postBuild.substitute` gives a value (committed text) read by a `${NAME}` expression in a
+/// value of a Secret, or of a `SealedSecret`'s template, that an overlay it deploys renders
+/// (fluxcd/pkg `kustomize/kustomize_varsub.go`: every rendered object is substituted unless it
+/// opts out). The `${NAME}` exemption of [`is_committed_secret`] holds for variables the
+/// cluster gives (`substituteFrom`), not for these. Reported at the variable's line in the
+/// Flux file, once per variable and Secret key; Flux files git does not track are skipped.
+fn flux_substitutes(cx: &Context<'_>) -> Vec<Finding> {
+    use std::collections::BTreeMap;
+    // (file, line, variable) -> "Secret `db` key `password`"
+    let mut found: BTreeMap<(String, usize, String), Vec<String>> = BTreeMap::new();
+    for ov in cx.all_overlays() {
+        let given: Vec<(&str, usize, &str)> = (ov.overlay.post_build().iter())
+            .filter(|p| !matches!(cx.tree.git_status(&p.file), GitStatus::Untracked { .. }))
+            .flat_map(|p| {
+                p.substitute
+                    .iter()
+                    .map(|(v, l)| (p.file.as_str(), *l, v.as_str()))
+            })
+            .collect();
+        if given.is_empty() {
+            continue;
+        }
+        for (doc, kind) in substituted_docs(cx, &ov.overlay) {
+            for path in value_fields(kind) {
+                let path: Vec<&str> = path.into_iter().filter(|k| !k.is_empty()).collect();
+                let Some(Value::Mapping(m)) = doc.get(&path) else {
+                    continue;
+                };
+                for (k, v) in m {
+                    let (Some(key), Some(text)) = (key_text(k), v.as_str()) else {
+                        continue;
+                    };
+                    for name in varsub::variables(text) {
+                        for (file, line, _) in given.iter().filter(|g| g.2 == name) {
+                            let what = format!(
+                                "{kind} `{}` (`{}` key `{key}`)",
+                                doc.name(),
+                                path.join(".")
+                            );
+                            let at = found.entry(((*file).to_owned(), *line, name.to_owned()));
+                            let list = at.or_default();
+                            if !list.contains(&what) {
+                                list.push(what);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|((file, line, name), into)| {
+            let message = format!(
+                "`{name}` is given here in plaintext and Flux substitutes it into {}",
+                into.join(", ")
+            );
+            Finding::new(&META, at_line(cx, &file, line), message)
+        })
+        .collect()
+}
+
+/// The Secret and `SealedSecret` documents `overlay` renders from its resource files that Flux
+/// substitutes (not opted out), with their kind.
+fn substituted_docs<'c>(
+    cx: &'c Context<'_>,
+    overlay: &crate::kustomize::Overlay,
+) -> Vec<(&'c YamlDoc<'c>, &'static str)> {
+    let mut out = Vec::new();
+    for kind in ["Secret", "SealedSecret"] {
+        for r in overlay.resources().iter().filter(|r| r.kind == kind) {
+            let file = path_str(&r.origin.file);
+            let docs = repository_docs_of_kind(cx, kind)
+                .filter(|d| d.file.path == file && d.name() == r.original.name)
+                .filter(|d| !varsub::substitution_disabled(&r.annotations, d.get(&["metadata"])));
+            out.extend(docs.map(|d| (d, kind)));
+        }
+    }
     out
 }
 

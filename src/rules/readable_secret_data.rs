@@ -10,7 +10,9 @@ use base64::Engine as _;
 use yaml_serde::Value;
 
 use super::Context;
-use super::plaintext_secret::committed_credentials;
+use super::plaintext_secret::{
+    Around, Written, committed_credentials, is_committed_secret, key_text,
+};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
 pub static META: RuleMeta = RuleMeta {
@@ -48,13 +50,16 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         let Some(Value::Mapping(data)) = doc.get(&["data"]) else {
             continue;
         };
+        let around = Around::of(cx.root, doc);
         for (k, v) in data {
-            let (Some(key), Some(value)) = (k.as_str(), v.as_str()) else {
+            let (Some(key), Some(value)) = (key_text(k), v.as_str()) else {
                 continue;
             };
-            if is_readable_base64(value) {
+            // Public data (a CA certificate) and values that are no text of their own (a
+            // template, a SOPS value) are no secret to read.
+            if is_readable_base64(value) && is_committed_secret(v, Written::Base64, around) {
                 let message = format!("`{key}` in Secret `{name}` is base64 of readable text");
-                out.push(Finding::new(&META, doc.location(&["data", key]), message));
+                out.push(Finding::new(&META, doc.location(&["data", &key]), message));
             }
         }
     }

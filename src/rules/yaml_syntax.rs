@@ -6,7 +6,8 @@
 //! that did not parse).
 //!
 //! Outside the tree, a YAML/JSON file that mentions `Secret` and does not parse (a Helm
-//! template, say) is a note: the repository-wide rules could not look at it.
+//! template, say) is a note: the repository-wide rules could not look at it. So is a Helm
+//! chart's template that parses: its `{{ }}` values are Helm's to fill.
 //!
 //! A YAML/JSON file that could not be read at all (larger than 16 MiB, not UTF-8, unreadable)
 //! is reported the same way, once, with the reason: an error in the tree, a note outside it.
@@ -76,7 +77,34 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         let loc = Location::new(path.clone(), e.line, e.column);
         out.push(Finding::new(&META, loc, message));
     }
+    for file in cx
+        .files
+        .iter()
+        .filter(|f| f.repository_only && !noted.contains(&f.path))
+    {
+        if let Some(note) = helm_template(cx, file) {
+            out.push(note);
+        }
+    }
     out
+}
+
+/// The note on a Helm chart's template outside the tree that names a `Secret` and parses
+/// (one that does not parse has [`not_checked`]'s): Helm renders it with the chart's values,
+/// which emp-seal does not, so the `{{ }}` values of its Secrets are not judged (the repository
+/// rules report its written values only).
+fn helm_template(cx: &Context<'_>, file: &super::SourceFile) -> Option<Finding> {
+    if !file.is_yaml() || !file.text.contains("Secret") {
+        return None;
+    }
+    let chart = crate::workspace::helm_chart(cx.root, &file.path)?;
+    let message = format!(
+        "a template of the Helm chart {chart}: Helm renders it with the chart's values, which emp-seal does not, so its `{{{{ }}}}` values were not checked (plaintext-secret, readable-secret-data and placeholder-ciphertext read only the values written in it)"
+    );
+    let finding = Finding::new(&META, Location::new(file.path.clone(), 1, 1), message)
+        .severity(Severity::Note)
+        .hint("check the chart's rendered output (helm template) for secrets; once it is known to hold none, list it under `ignore` in emp-seal.toml");
+    Some(finding)
 }
 
 /// A file outside the tree that mentions `Secret` and does not parse (often a Helm template):

@@ -20,12 +20,16 @@ pub struct YamlDoc<'t> {
     pub doc: yamlpos::Document<'t>,
     /// The parsed document (for an item of a `List`, the item).
     pub value: Value,
-    /// For an item of a `kind: List` document (expanded as kustomize does): its index in `items`.
-    pub item: Option<usize>,
-    /// Where the value is in `doc`: the document itself (empty), or for an item of a List, its
-    /// place in the List's document (`items`, index) or, when `doc` is the item's own text
-    /// ([`yamlpos::Document::item_documents`]), in that.
+    /// For an item of a `kind: List` document (expanded as kustomize does, a List inside a
+    /// List's items too): its path in the document (`items`, 2, `items`, 0); empty for the
+    /// document itself.
+    pub item: Vec<Seg>,
+    /// Where the value is in `doc`: `item`, or when `doc` is the text of the item's top-level
+    /// List item ([`yamlpos::Document::item_documents`]), the rest of the path in that.
     at: Vec<Seg>,
+    /// The document has a top-level `sops` mapping: a file SOPS encrypted, whose encrypted
+    /// values read `ENC[...]` (see `plaintext_secret::is_sops_encrypted`).
+    pub sops: bool,
 }
 
 impl YamlDoc<'_> {
@@ -162,16 +166,17 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
                 });
             }
             Ok(value) => {
-                let items: Vec<(Option<usize>, Value)> = list_items(&value)
-                    .map(|(i, v)| (Some(i), v.clone()))
-                    .collect();
-                // Each item in a document of its own text when it can be cut so: locating a key
-                // in the List's document walks every item before it.
+                let sops = value.get("sops").is_some_and(Value::is_mapping);
+                let mut items = list_items(&value);
+                let top = (value.get("items").and_then(Value::as_sequence)).map_or(0, Vec::len);
+                // Each top-level item in a document of its own text when it can be cut so:
+                // locating a key in the List's document walks every item before it.
                 let cut = (!items.is_empty())
                     .then(|| doc.item_documents(&[Seg::from("items")]))
                     .flatten()
-                    .filter(|cut| cut.len() == items.len());
-                for (item, value) in items.into_iter().chain([(None, value)]) {
+                    .filter(|cut| cut.len() == top);
+                items.push((Vec::new(), value));
+                for (item, value) in items {
                     let kept = value
                         .get("kind")
                         .and_then(Value::as_str)
@@ -179,17 +184,14 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
                     if !(kept && value.is_mapping()) {
                         continue;
                     }
-                    let (doc, at) = match (item, &cut) {
-                        (Some(i), Some(cut)) => cut[i].clone(),
-                        (Some(i), None) => (doc.clone(), vec![Seg::from("items"), Seg::Index(i)]),
-                        (None, _) => (doc.clone(), Vec::new()),
-                    };
+                    let (doc, at) = placed(&doc, cut.as_deref(), &item);
                     out.docs.push(YamlDoc {
                         file,
                         doc,
                         value,
                         item,
                         at,
+                        sops,
                     });
                 }
             }
@@ -201,22 +203,53 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
     out
 }
 
-/// The items of a `kind: List` (or `SecretList`, ...) document with their indexes: kustomize
+/// The document to locate an item at `item` in, and its path there: the text cut for its
+/// top-level List item when there is one, else the whole document.
+fn placed<'t>(
+    doc: &yamlpos::Document<'t>,
+    cut: Option<&[(yamlpos::Document<'t>, Vec<Seg>)]>,
+    item: &[Seg],
+) -> (yamlpos::Document<'t>, Vec<Seg>) {
+    if let (Some(cut), [_, Seg::Index(i), rest @ ..]) = (cut, item)
+        && let Some((own, at)) = cut.get(*i)
+    {
+        return (own.clone(), at.iter().chain(rest).cloned().collect());
+    }
+    (doc.clone(), item.to_vec())
+}
+
+/// The items of a `kind: List` (or `SecretList`, ...) document with their paths: kustomize
 /// (api/resource/factory.go, `inlineAnyEmbeddedLists`) and `kubectl apply` expand a kind ending in
-/// `List` that has `items`, so `kubectl get secret -o yaml` output holds real Secrets. Empty for
-/// any other document.
-fn list_items(value: &Value) -> impl Iterator<Item = (usize, &Value)> {
-    let list = value
-        .get("kind")
-        .and_then(Value::as_str)
-        .is_some_and(is_list);
-    value
-        .get("items")
-        .and_then(Value::as_sequence)
-        .filter(|_| list)
-        .into_iter()
-        .flatten()
-        .enumerate()
+/// `List` that has `items`, so `kubectl get secret -o yaml` output holds real Secrets; an item
+/// that is a List itself is expanded the same way (kustomize queues it with the others). Empty
+/// for any other document.
+fn list_items(value: &Value) -> Vec<(Vec<Seg>, Value)> {
+    let mut out = Vec::new();
+    let mut lists: Vec<(Vec<Seg>, &Value)> = vec![(Vec::new(), value)];
+    while let Some((at, list)) = lists.pop() {
+        let expands = list
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(is_list);
+        let items = list
+            .get("items")
+            .and_then(Value::as_sequence)
+            .filter(|_| expands);
+        for (i, item) in items.into_iter().flatten().enumerate() {
+            let mut item_at = at.clone();
+            item_at.extend([Seg::from("items"), Seg::Index(i)]);
+            if item
+                .get("kind")
+                .and_then(Value::as_str)
+                .is_some_and(is_list)
+            {
+                lists.push((item_at, item));
+            } else {
+                out.push((item_at, item.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// A parse error at the parser's position. `yaml_serde` places a duplicate key at its first

@@ -920,10 +920,22 @@ fn post_build(doc: &Located<'_, '_>, spec: &Value, file: &str) -> Vec<PostBuild>
     if !given("substitute") && !given("substituteFrom") {
         return Vec::new();
     }
-    let line = doc.pos(&[Seg::from("spec"), Seg::from("postBuild")]).line;
+    let at = |path: &[&str]| {
+        let segs: Vec<Seg> = path.iter().map(|k| Seg::from(*k)).collect();
+        usize::try_from(doc.pos(&segs).line).unwrap_or(1)
+    };
+    let substitute = super::scalar_pairs(post.get("substitute"))
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, _)| {
+            let line = at(&["spec", "postBuild", "substitute", &k]);
+            (k, line)
+        })
+        .collect();
     vec![PostBuild {
         file: file.to_owned(),
-        line: usize::try_from(line).unwrap_or(1),
+        line: at(&["spec", "postBuild"]),
+        substitute,
     }]
 }
 
@@ -1382,7 +1394,8 @@ mod tests {
                 options: Vec::new(),
                 post_build: vec![PostBuild {
                     file: "flux/a.yaml".to_owned(),
-                    line
+                    line,
+                    substitute: Vec::new(),
                 }],
                 deploys: times[0].deploys.clone(),
             }]

@@ -30,6 +30,7 @@ pub use files::{
     MAX_FILE_BYTES, MAX_INPUT_BYTES, cert_path, env_name, load_cert, load_keys, overlay_dir,
     resolve_from,
 };
+pub(crate) use unparsed::helm_chart;
 
 /// The file names kustomize recognises, in its order (kustomize `api/konfig/general.go`
 /// `RecognizedKustomizationFileNames`).
@@ -212,6 +213,9 @@ pub struct PostBuild {
     /// The file, repository-relative, and the line of its `postBuild` key.
     pub file: String,
     pub line: usize,
+    /// The variables its `postBuild.substitute` gives a value that is not empty, each with its
+    /// line: committed text Flux writes wherever `${NAME}` stands (names only, never values).
+    pub substitute: Vec<(String, usize)>,
 }
 
 /// What the Argo CD `Application`s and Flux `Kustomization`s deploying a directory of this

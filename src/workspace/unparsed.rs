@@ -128,8 +128,8 @@ pub(super) fn notes(root: &Path, file: &str, pieces: &[Unparsed]) -> Vec<(String
 }
 
 /// The chart directory (repository-relative) when `file` is under a `templates/` directory
-/// whose parent holds a `Chart.yaml` (Helm's chart layout).
-fn helm_chart(root: &Path, file: &str) -> Option<String> {
+/// whose parent holds a `Chart.yaml` (Helm's chart layout; `.` for a chart at the root).
+pub(crate) fn helm_chart(root: &Path, file: &str) -> Option<String> {
     let parts: Vec<&str> = file.split('/').collect();
     (0..parts.len().saturating_sub(1))
         .rev()

@@ -140,6 +140,87 @@ pub(crate) fn is_trivia(line: &str) -> bool {
     t.is_empty() || t.starts_with('#')
 }
 
+/// Where each line of a YAML text has a comment: the byte offset of its `#` in the line, or
+/// `None`. A `#` starts a comment at a line's start or after a blank, outside a quoted scalar
+/// (one that goes on over lines included) and outside the body of a block scalar (`key: |`),
+/// where it is content (YAML 1.2, sections 6.6 and 8.1). Lines end at `\n`, as
+/// [`str::lines`] cuts them.
+pub(crate) fn comment_offsets(text: &str) -> Vec<Option<usize>> {
+    let mut out = Vec::new();
+    let mut block_scalar: Option<usize> = None;
+    let mut open_quote: Option<u8> = None;
+    for line in text.lines() {
+        let content = line.trim_start_matches(' ');
+        let indent = line.len() - content.len();
+        if let Some(parent) = block_scalar {
+            if content.trim().is_empty() || indent > parent {
+                out.push(None);
+                continue;
+            }
+            block_scalar = None;
+        }
+        let comment = line_comment(line, &mut open_quote);
+        if comment.is_none()
+            && open_quote.is_none()
+            && block::opens_block_scalar(content.trim_end())
+        {
+            block_scalar = Some(indent);
+        }
+        out.push(comment);
+    }
+    out
+}
+
+/// The offset of the comment on `line`, if any (see [`comment_offsets`]); `open_quote` is the
+/// quote of a scalar an earlier line left open, and is left set when this line leaves one open.
+fn line_comment(line: &str, open_quote: &mut Option<u8>) -> Option<usize> {
+    let b = line.as_bytes();
+    let mut p = 0;
+    if let Some(q) = *open_quote {
+        p = quote_end(b, 0, q)?;
+        *open_quote = None;
+    }
+    while p < b.len() {
+        let after_blank = p == 0 || matches!(b[p - 1], b' ' | b'\t');
+        match b[p] {
+            b'#' if after_blank => return Some(p),
+            q @ (b'"' | b'\'')
+                if p == 0 || matches!(b[p - 1], b' ' | b'\t' | b'[' | b'{' | b',' | b':') =>
+            {
+                match quote_end(b, p + 1, q) {
+                    Some(end) => p = end,
+                    None => {
+                        *open_quote = Some(q);
+                        return None;
+                    }
+                }
+            }
+            _ => p += 1,
+        }
+    }
+    None
+}
+
+/// The offset after the quote `q` that closes a scalar whose text starts at `from` (`\` escapes
+/// in a double-quoted scalar, `''` in a single-quoted one), if it closes on this line.
+fn quote_end(b: &[u8], from: usize, q: u8) -> Option<usize> {
+    let mut p = from;
+    while p < b.len() {
+        match b[p] {
+            b'\\' if q == b'"' => p += 2,
+            c if c == q => {
+                if q == b'\'' && b.get(p + 1) == Some(&b'\'') {
+                    p += 2;
+                } else {
+                    return Some(p + 1);
+                }
+            }
+            _ => p += 1,
+        }
+    }
+    None
+}
+
 /// `text` without the UTF-8 byte-order mark that may open it. YAML readers skip the mark
 /// (go-yaml v3 `readerc.go`, `yaml_parser_determine_encoding`, which kustomize's kyaml uses),
 /// so a file saved with one builds.
@@ -612,6 +693,29 @@ mod tests {
             documents(one_line)[0]
                 .item_documents(&[Seg::from("items")])
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn comments_are_found_outside_quotes_and_block_scalars_only() {
+        let text = "a: 1 # c1\nb: \"x # no\" # c2\nc: 'it''s # no'\nd: |\n  # no\n  x\n# c3\ne: x#no\nf: \"multi\n  # no\n  line\" # c4\n{\"g\": \"# no\"}\n";
+        let got: Vec<Option<usize>> = comment_offsets(text);
+        assert_eq!(
+            got,
+            [
+                Some(5),
+                Some(12),
+                None,
+                None,
+                None,
+                None,
+                Some(0),
+                None,
+                None,
+                None,
+                Some(8),
+                None
+            ]
         );
     }
 

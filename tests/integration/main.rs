@@ -29,6 +29,7 @@ mod lock;
 mod migrate_inline;
 mod patch_probe;
 mod placeholder;
+mod plaintext_scan;
 mod precommit;
 mod prop;
 mod prop_json;
