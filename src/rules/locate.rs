@@ -2,11 +2,78 @@
 //! byte ranges, from the text the check already read.
 //!
 //! Owns only position arithmetic over [`Context::files`]; it never reads files or interprets
-//! values.
+//! values. A file's line starts and YAML documents are found once per run ([`Positions`]), so
+//! that a file with thousands of findings is not rescanned from the top for each of them.
 
-use super::Context;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use super::{Context, SourceFile};
 use crate::finding::Location;
 use crate::yamlpos::{self, Seg};
+
+/// The per-file position tables of one run, built on first use.
+#[derive(Debug, Default)]
+pub(super) struct Positions<'a> {
+    files: Mutex<HashMap<&'a str, Arc<FileIndex<'a>>>>,
+}
+
+/// Where a file's lines start and its YAML documents that hold more than comments.
+#[derive(Debug)]
+struct FileIndex<'a> {
+    text: &'a str,
+    line_starts: OnceLock<Vec<usize>>,
+    docs: OnceLock<Vec<yamlpos::Document<'a>>>,
+}
+
+impl<'a> FileIndex<'a> {
+    /// Line `idx` (0-based) as [`str::lines`] gives it.
+    fn line(&self, idx: usize) -> Option<&'a str> {
+        let text = self.text;
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .filter(|&i| i < text.len())
+                .collect()
+        });
+        let start = *starts.get(idx)?;
+        let end = starts.get(idx + 1).copied().unwrap_or(text.len());
+        let line = &text[start..end];
+        Some(match line.strip_suffix('\n') {
+            Some(l) => l.strip_suffix('\r').unwrap_or(l),
+            None => line,
+        })
+    }
+
+    /// The documents that hold something other than blank and comment lines, in file order
+    /// (the numbering the models' `doc_index` uses).
+    fn docs(&self) -> &[yamlpos::Document<'a>] {
+        self.docs.get_or_init(|| {
+            yamlpos::documents(self.text)
+                .into_iter()
+                .filter(|d| {
+                    d.text.lines().any(|l| {
+                        let t = l.trim();
+                        !t.is_empty() && !t.starts_with('#')
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+/// The position tables of `file`, shared by every finding located in it.
+fn index<'a>(cx: &Context<'a>, file: &'a SourceFile) -> Arc<FileIndex<'a>> {
+    let mut files = (cx.positions.files.lock()).unwrap_or_else(PoisonError::into_inner);
+    let entry = files.entry(file.path.as_str()).or_insert_with(|| {
+        Arc::new(FileIndex {
+            text: &file.text,
+            line_starts: OnceLock::new(),
+            docs: OnceLock::new(),
+        })
+    });
+    Arc::clone(entry)
+}
 
 /// `path:line`, at the line's first non-blank character (column 1 when the text is unknown).
 pub fn at_line(cx: &Context<'_>, path: &str, line: usize) -> Location {
@@ -14,7 +81,7 @@ pub fn at_line(cx: &Context<'_>, path: &str, line: usize) -> Location {
     let Some(file) = cx.file(path) else {
         return Location::new(path, line32, 1);
     };
-    let Some(text) = file.text.lines().nth(line.saturating_sub(1)) else {
+    let Some(text) = index(cx, file).line(line.saturating_sub(1)) else {
         return Location::new(path, line32, 1);
     };
     let indent = text.chars().take_while(|c| c.is_whitespace()).count();
@@ -27,16 +94,8 @@ pub fn at_yaml(cx: &Context<'_>, path: &str, doc_index: usize, keys: &[&str]) ->
     let Some(file) = cx.file(path) else {
         return Location::file(path);
     };
-    let docs: Vec<yamlpos::Document<'_>> = yamlpos::documents(&file.text)
-        .into_iter()
-        .filter(|d| {
-            d.text.lines().any(|l| {
-                let t = l.trim();
-                !t.is_empty() && !t.starts_with('#')
-            })
-        })
-        .collect();
-    let Some(doc) = docs.get(doc_index) else {
+    let index = index(cx, file);
+    let Some(doc) = index.docs().get(doc_index) else {
         return Location::file(path);
     };
     let segs: Vec<Seg> = keys.iter().map(|k| Seg::from(*k)).collect();
@@ -46,6 +105,24 @@ pub fn at_yaml(cx: &Context<'_>, path: &str, doc_index: usize, keys: &[&str]) ->
         None => {
             let pos = doc.find_or_parent(&segs);
             Location::new(path, pos.line, pos.column)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_split_as_str_lines_does() {
+        for text in ["", "a", "a\n", "a\r\nb", "\n\nc\n", "x\ny\r\n\nz"] {
+            let index = FileIndex {
+                text,
+                line_starts: OnceLock::new(),
+                docs: OnceLock::new(),
+            };
+            let got: Vec<&str> = (0..).map_while(|i| index.line(i)).collect();
+            assert_eq!(got, text.lines().collect::<Vec<_>>(), "{text:?}");
         }
     }
 }

@@ -200,6 +200,8 @@ pub struct Context<'a> {
     /// While an overlay rule runs for one overlay: its index in `tree.overlays`
     /// ([`NO_FOCUS`] otherwise). [`Context::overlays`] then yields that overlay only.
     focus: std::sync::atomic::AtomicUsize,
+    /// Line starts and documents of the files findings are located in (see [`locate`]).
+    positions: locate::Positions<'a>,
 }
 
 /// [`Context`]'s `focus` when no single overlay is in focus.
@@ -217,6 +219,7 @@ impl<'a> Context<'a> {
             docs: std::sync::OnceLock::new(),
             sealed: std::sync::OnceLock::new(),
             focus: std::sync::atomic::AtomicUsize::new(NO_FOCUS),
+            positions: locate::Positions::default(),
         }
     }
 
