@@ -91,6 +91,14 @@ pub(crate) fn substitution_disabled(
     opted_out(annotations) || opted_out_by_label(metadata)
 }
 
+/// True when the object `v` as written opts out of Flux's substitution, by annotation or label
+/// (see [`substitution_disabled`]).
+pub(crate) fn written_opt_out(v: &Value) -> bool {
+    let metadata = v.get("metadata");
+    let annotations = super::string_pairs(metadata.and_then(|m| m.get("annotations")));
+    substitution_disabled(&annotations, metadata)
+}
+
 /// True when `s` is nothing but one variable Flux substitutes, `${NAME}` (envsubst names:
 /// a letter or `_`, then letters, digits, `_`). Such a value in a Secret is filled in by the
 /// cluster (Flux's documented `postBuild.substituteFrom` use), so it is no plaintext secret

@@ -525,7 +525,9 @@ fn deploy_path(
     if kind == "Kustomization" {
         let at = format!("{file}:{line}");
         out.parents.extend(Parent::of(v, p, git_source(v), at));
-        if p.contains('$') {
+        // An object opted out of substitution keeps its path as written (fluxcd/pkg
+        // `kustomize/kustomize_varsub.go`, `SubstituteVariables`).
+        if p.contains('$') && !crate::kustomize::varsub::written_opt_out(v) {
             out.pending.push(Pending {
                 path: p.to_owned(),
                 name: object_name(v).to_owned(),

@@ -1708,6 +1708,49 @@ fn flux_paths_with_variables_of_the_deploying_kustomization_are_resolved() {
     assert!(err.contains(&missing), "{err}");
 }
 
+/// A Flux Kustomization marked `kustomize.toolkit.fluxcd.io/substitute: disabled` (annotation or
+/// label) is left alone by the substitution of the Kustomization deploying its file, so its
+/// `${var}` path stays as written: discovery resolved it with the parent's variables anyway and
+/// laid its `targetNamespace` on a directory Flux never deploys from it. Now its path is taken as
+/// written, which names no directory, and a note says so.
+#[test]
+fn a_flux_kustomization_opted_out_of_substitution_keeps_its_path_as_written() {
+    for (marker, at) in [("annotations", "  annotations"), ("labels", "  labels")] {
+        let Some(repo) = Repo::new("flux") else {
+            return;
+        };
+        let post = "  postBuild:\n    substitute:\n      cluster_env: staging\n";
+        repo.write(
+            "clusters/staging/flux-system/gotk-sync.yaml",
+            &flux_kustomization("flux-system", "./clusters/staging", post),
+        );
+        let apps = flux_kustomization(
+            "apps",
+            "./apps/${cluster_env}",
+            "  targetNamespace: podinfo-${cluster_env}\n",
+        )
+        .replace(
+            "  namespace: flux-system\n",
+            &format!(
+                "  namespace: flux-system\n{at}:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\n"
+            ),
+        );
+        repo.write("clusters/staging/apps.yaml", &apps);
+        let target = format!(
+            "clusters/staging/apps.yaml:{}",
+            line_of(&apps, "  targetNamespace: podinfo-${cluster_env}")
+        );
+        let hits = not_modelled_at(&repo, &[]);
+        assert!(!hits.contains(&target), "{marker}: {hits:?}");
+        let err = stderr(&repo.run(&["check"]));
+        let note = format!(
+            "note: Flux Kustomization in clusters/staging/apps.yaml:{} deploys `./apps/${{cluster_env}}`, which is no directory of this repository",
+            line_of(&apps, "  path: ./apps/${cluster_env}")
+        );
+        assert!(err.contains(&note), "{marker}: {err}");
+    }
+}
+
 /// An `ApplicationSet` generator may have a `template` of its own, which Argo CD merges over
 /// `spec.template` for that generator's Applications (what the generator's template sets
 /// wins). Its `kustomize.commonAnnotations` was never read; now it counts for each directory that
