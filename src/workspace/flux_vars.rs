@@ -10,6 +10,8 @@
 //! `substitute` map, or a default when it gives none and has no `substituteFrom`. One level is
 //! read: a `substitute` value holding an expression (`env: ${cluster}`, substituted when the
 //! parent's own object is rendered by the Kustomization deploying it) is not followed up.
+//! A child that opts out (`kustomize.toolkit.fluxcd.io/substitute: disabled`) keeps its path as
+//! written: discovery does not hand it here.
 
 use std::collections::BTreeMap;
 
