@@ -12,7 +12,7 @@
 //! plugins) needs a cluster or a service: its Applications are not read, and `check` says so in
 //! a note.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use yaml_serde::Value;
@@ -296,8 +296,10 @@ fn too_many() -> String {
 }
 
 /// A `merge` generator's parameter sets (argo-cd `applicationset/generators/merge.go`): the
-/// first generator's, each overridden by the sets of the later ones that agree with it on every
-/// `mergeKeys` parameter.
+/// first generator's, each overridden by the set of each later generator that agrees with it on
+/// every `mergeKeys` parameter (a parameter a set lacks agrees with one the other lacks). Argo CD
+/// refuses a merge of fewer than two generators, one without merge keys, and a later generator
+/// two of whose sets agree on them (the first generator's may).
 fn merge_params(at: &Repo<'_>, merge: &Value) -> Result<Vec<Params>, String> {
     let keys: Vec<&str> = merge
         .get("mergeKeys")
@@ -311,14 +313,27 @@ fn merge_params(at: &Repo<'_>, merge: &Value) -> Result<Vec<Params>, String> {
         .and_then(Value::as_sequence)
         .filter(|c| !c.is_empty() && !keys.is_empty())
         .ok_or("a `merge` generator without `generators` or `mergeKeys`")?;
+    if children.len() < 2 {
+        return Err(
+            "a `merge` generator of fewer than two generators, which Argo CD refuses".into(),
+        );
+    }
+    let key_of = |set: &Params| -> Vec<Option<String>> {
+        keys.iter().map(|k| set.get(*k).cloned()).collect()
+    };
     let mut base = params(at, &children[0])?;
-    for child in &children[1..] {
+    for (n, child) in children.iter().enumerate().skip(1) {
+        let mut by_key: HashMap<Vec<Option<String>>, Params> = HashMap::new();
         for other in params(at, child)? {
-            let same = |b: &Params| {
-                keys.iter()
-                    .all(|k| b.get(*k).is_some() && b.get(*k) == other.get(*k))
-            };
-            for b in base.iter_mut().filter(|b| same(b)) {
+            if by_key.insert(key_of(&other), other).is_some() {
+                return Err(format!(
+                    "a `merge` generator whose generator {} gives two parameter sets with the same `mergeKeys` values, which Argo CD refuses",
+                    n + 1
+                ));
+            }
+        }
+        for b in &mut base {
+            if let Some(other) = by_key.get(&key_of(b)) {
                 b.extend(other.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
         }
@@ -567,6 +582,29 @@ mod tests {
         let got = paths(t.path(), &merge, "{{path}}", &here);
         let want = ["apps/a", "apps/b", "apps/c/dev", "apps/skip"];
         assert_eq!(got, Ok(want.map(String::from).to_vec()));
+        // A set lacking a merge key agrees with a later set lacking it too.
+        let lacking = set(
+            "    - merge:\n        mergeKeys: [team]\n        generators:\n          - list:\n              elements:\n                - env: a\n                - env: b\n                  team: x\n          - list:\n              elements:\n                - dir: none\n                - team: x\n                  dir: x\n",
+        );
+        let got = paths(t.path(), &lacking, "{{env}}/{{dir}}", &here);
+        assert_eq!(got, Ok(vec!["a/none".into(), "b/x".into()]));
+        // What Argo CD refuses: one generator, two later sets agreeing on the merge keys.
+        let one = set(
+            "    - merge:\n        mergeKeys: [env]\n        generators:\n          - list:\n              elements:\n                - env: a\n",
+        );
+        let err = paths(t.path(), &one, "{{env}}", &here).unwrap_err();
+        assert!(err.contains("fewer than two generators"), "{err}");
+        let twice = set(
+            "    - merge:\n        mergeKeys: [env]\n        generators:\n          - list:\n              elements:\n                - env: a\n                - env: a\n          - list:\n              elements:\n                - env: a\n                  dir: x\n                - env: a\n                  dir: y\n",
+        );
+        let err = paths(t.path(), &twice, "{{env}}/{{dir}}", &here).unwrap_err();
+        assert!(err.contains("generator 2 gives two parameter sets"), "{err}");
+        // The first generator's sets may agree; each is overridden.
+        let base_twice = set(
+            "    - merge:\n        mergeKeys: [env]\n        generators:\n          - list:\n              elements:\n                - env: a\n                  n: '1'\n                - env: a\n                  n: '2'\n          - list:\n              elements:\n                - env: a\n                  dir: x\n",
+        );
+        let got = paths(t.path(), &base_twice, "{{env}}/{{dir}}/{{n}}", &here);
+        assert_eq!(got, Ok(vec!["a/x/1".into(), "a/x/2".into()]));
 
         let clusters = set("    - clusters: {}\n");
         assert_eq!(
