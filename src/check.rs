@@ -152,15 +152,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         git.as_ref(),
         ws.take_texts(),
     );
-    // The builds take the texts just read instead of reading the files again.
-    let parsed = kustomize::ParseCache::with_texts(
-        files
-            .iter()
-            // A file that could not be read has no text to hand over (its empty text is not
-            // the file's): the builds read it themselves and say why it cannot be built.
-            .filter(|f| is_manifest(&f.path) && f.unread.is_none())
-            .map(|f| (root.join(&f.path), f.text.as_str())),
-    );
+    let parsed = read_cache(root, &files);
     let overlay_models = load_overlays(root, &ws.envs, &files, &parsed)?;
     let parsed_elsewhere = parsed_elsewhere(root, &parsed);
     drop(parsed);
@@ -189,9 +181,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         now: opts.now,
         release_env: release.clone(),
         renders,
-        runtime_secrets: opts
-            .allow_runtime_secrets
-            .iter()
+        runtime_secrets: (opts.allow_runtime_secrets.iter())
             .chain(&ws.config.release.allow_runtime_secret)
             .cloned()
             .collect(),
@@ -218,6 +208,17 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let git = cx.tree.git.is_some();
     report.notes = notes(git, render_note.as_deref(), &unmodelled);
     Ok(CheckOutcome { report, git })
+}
+
+/// The builds' cache over the texts `check` just read, so that they do not read the files
+/// again. A file that could not be read has no text to hand over (its empty text is not the
+/// file's): the builds read it themselves and say why it cannot be built.
+fn read_cache<'t>(root: &Path, files: &'t [SourceFile]) -> kustomize::ParseCache<'t> {
+    kustomize::ParseCache::with_texts(
+        (files.iter())
+            .filter(|f| is_manifest(&f.path) && f.unread.is_none())
+            .map(|f| (root.join(&f.path), f.text.as_str())),
+    )
 }
 
 /// What a run of `check` in a tree outside git says it could not look at.

@@ -1056,16 +1056,8 @@ pub(crate) fn plan_env(
     prompter: &mut dyn Prompter,
 ) -> Result<EnvPlan, SealError> {
     let root = &req.root;
-    overlay_dir(root, env)?;
-    let overlay = Overlay::load(root, env)?;
-    let pick = Pick {
-        name: req.name.as_deref(),
-        from: Some(&req.from),
-    };
-    let target = sealed_target(root, env, &overlay, pick)?;
-    refuse_unverified(&overlay)?;
+    let (overlay, target, cert) = load_target(req, env)?;
     let file_name = rel(root, &target.file);
-    let cert = values::certificate(root, env, req.cert.as_deref(), req.now)?;
 
     let old_text = fsio::read_to_string_limited(&target.file, MAX_INPUT_BYTES)?;
     let ss_err = |source| SealError::SealedSecret {
@@ -1129,6 +1121,25 @@ pub(crate) fn plan_env(
         env_warnings: Vec::new(),
         pruned_needed,
     })
+}
+
+/// The overlay `env`, the SealedSecret `req` seals into there and the certificate it seals
+/// with; refused when the model cannot vouch for the overlay's render.
+fn load_target(
+    req: &SealRequest,
+    env: &str,
+) -> Result<(Overlay, SealedTarget, (Certificate, CertSummary)), SealError> {
+    let root = &req.root;
+    overlay_dir(root, env)?;
+    let overlay = Overlay::load(root, env)?;
+    let pick = Pick {
+        name: req.name.as_deref(),
+        from: Some(&req.from),
+    };
+    let target = sealed_target(root, env, &overlay, pick)?;
+    refuse_unverified(&overlay)?;
+    let cert = values::certificate(root, env, req.cert.as_deref(), req.now)?;
+    Ok((overlay, target, cert))
 }
 
 /// Refuses an overlay whose render the kustomize model cannot vouch for: one kustomize would not

@@ -598,7 +598,10 @@ mod tests {
             "    - merge:\n        mergeKeys: [env]\n        generators:\n          - list:\n              elements:\n                - env: a\n                - env: a\n          - list:\n              elements:\n                - env: a\n                  dir: x\n                - env: a\n                  dir: y\n",
         );
         let err = paths(t.path(), &twice, "{{env}}/{{dir}}", &here).unwrap_err();
-        assert!(err.contains("generator 2 gives two parameter sets"), "{err}");
+        assert!(
+            err.contains("generator 2 gives two parameter sets"),
+            "{err}"
+        );
         // The first generator's sets may agree; each is overridden.
         let base_twice = set(
             "    - merge:\n        mergeKeys: [env]\n        generators:\n          - list:\n              elements:\n                - env: a\n                  n: '1'\n                - env: a\n                  n: '2'\n          - list:\n              elements:\n                - env: a\n                  dir: x\n",
