@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::Context;
 use super::locate::at_yaml;
+use super::yamldocs::{YamlDoc, repository_docs_of_kind};
 use crate::cert::Certificate;
 use crate::envfile::EnvLint;
 use crate::finding::Location;
@@ -386,6 +387,24 @@ pub fn sealed_doc(
         Some(parsed) => parsed.as_ref().ok().and_then(find),
         None => find(&SealedSecretFile::parse(&cx.file(path)?.text).ok()?),
     }
+}
+
+/// The plain `Secret` document of the already-read file `path` with `metadata.name` `name` and
+/// `metadata.namespace` `namespace` as written: [`sealed_doc`]'s lookup for a `v1` Secret (one
+/// file may hold a name in several namespaces). `None` when the file holds no such Secret.
+pub fn secret_doc<'c, 't>(
+    cx: &'c Context<'t>,
+    path: &str,
+    name: &str,
+    namespace: Option<&str>,
+) -> Option<&'c YamlDoc<'t>> {
+    repository_docs_of_kind(cx, "Secret").find(|d| {
+        d.file.path == path
+            && d.name() == name
+            && d.get(&["metadata", "namespace"])
+                .and_then(yaml_serde::Value::as_str)
+                == namespace
+    })
 }
 
 /// The keys a `SealedSecret` gives its Secret: its `encryptedData` keys (`rendered`, as the
