@@ -53,6 +53,16 @@ impl CertModel {
     }
 }
 
+/// Where an overlay's sealing certificate is to be, whether or not the file is there.
+#[derive(Debug, Clone, Default)]
+pub struct CertPlace {
+    /// Repo-relative path: `<overlay>/sealing-cert.pem`, or the config file's `certificate`.
+    pub path: String,
+    /// When the config file names the path: the config file (repo-relative) and the line of its
+    /// `certificate` setting.
+    pub configured: Option<(String, usize)>,
+}
+
 /// One overlay (`k8s/overlays/<name>`), loaded.
 #[derive(Debug, Clone)]
 pub struct OverlayModel {
@@ -62,6 +72,8 @@ pub struct OverlayModel {
     pub overlay: Overlay,
     /// The overlay's sealing certificate, when the file exists.
     pub cert: Option<CertModel>,
+    /// Where its sealing certificate is to be (see [`OverlayModel::cert`] for whether it is).
+    pub cert_place: CertPlace,
     /// Repo-relative paths of the `*.env.example` files directly in the overlay directory.
     pub examples: Vec<String>,
     /// The environment's variants (kustomizations that wrap it, deployed as well), modelled.
