@@ -26,9 +26,13 @@ use crate::finding::{Note, Report, RuleScope};
 use crate::fsio;
 use crate::keys;
 use crate::kustomize::{self, Overlay};
-use crate::rules::model::{CertModel, CertStatus, EnvFileModel, OverlayModel, TreeModel, Variant};
+use crate::rules::model::{
+    CertModel, CertPlace, CertStatus, EnvFileModel, OverlayModel, TreeModel, Variant,
+};
 use crate::rules::{self, Context, GitMap, GitStatus, SourceFile};
-use crate::workspace::{MAX_FILE_BYTES, is_key_file, is_manifest, list_files, path_str};
+use crate::workspace::{
+    CertSource, MAX_FILE_BYTES, is_key_file, is_manifest, list_files, path_str,
+};
 
 /// Errors that stop a check before any rule runs (the CLI exits 2 on them).
 #[derive(Debug, thiserror::Error)]
@@ -153,7 +157,8 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         ws.take_texts(),
     );
     let parsed = read_cache(root, &files);
-    let overlay_models = load_overlays(root, &ws.envs, &files, &parsed)?;
+    let config_file = ws.config_file.as_deref();
+    let overlay_models = load_overlays(root, &ws.envs, config_file, &files, &parsed)?;
     let parsed_elsewhere = parsed_elsewhere(root, &parsed);
     drop(parsed);
     let deployed: Vec<BTreeSet<String>> = overlay_models
@@ -358,6 +363,7 @@ fn read_files(
 fn load_overlays(
     root: &Path,
     envs: &[crate::workspace::Environment],
+    config_file: Option<&str>,
     files: &[SourceFile],
     parsed: &kustomize::ParseCache<'_>,
 ) -> Result<Vec<OverlayModel>, CheckError> {
@@ -382,7 +388,14 @@ fn load_overlays(
     envs.par_iter()
         .map(|o| {
             let examples = examples.get(o.rel.as_str()).cloned().unwrap_or_default();
-            load_overlay(root, o, &by_path, &certs, examples, parsed)
+            let cert_place = CertPlace {
+                path: crate::workspace::rel(root, &o.cert),
+                configured: match (&o.cert_source, config_file) {
+                    (CertSource::Config { line }, Some(file)) => Some((file.to_owned(), *line)),
+                    _ => None,
+                },
+            };
+            load_overlay(root, o, cert_place, &by_path, &certs, examples, parsed)
         })
         .collect()
 }
@@ -870,11 +883,12 @@ fn release_env(
     }
 }
 
-/// Loads one overlay's model and certificate; `files` by path, `certs` parsed by text,
-/// `examples` its env examples.
+/// Loads one overlay's model and certificate (which is to be at `cert_place`); `files` by path,
+/// `certs` parsed by text, `examples` its env examples.
 fn load_overlay(
     root: &Path,
     env: &crate::workspace::Environment,
+    cert_place: CertPlace,
     files: &HashMap<&str, &SourceFile>,
     certs: &HashMap<&str, Result<Certificate, CertError>>,
     examples: Vec<String>,
@@ -882,7 +896,7 @@ fn load_overlay(
 ) -> Result<OverlayModel, CheckError> {
     let name = env.name.as_str();
     let overlay = Overlay::load_or_unbuildable(root, name, parsed)?;
-    let cert_rel = crate::workspace::rel(root, &env.cert);
+    let cert_rel = cert_place.path.clone();
     let cert = match files.get(cert_rel.as_str()) {
         None => None,
         Some(f) => Some(CertModel {
@@ -922,6 +936,7 @@ fn load_overlay(
         dir: env.rel.clone(),
         overlay,
         cert,
+        cert_place,
         examples,
         variants,
     })

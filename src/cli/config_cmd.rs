@@ -26,7 +26,7 @@ pub(super) fn run(ctx: &Ctx, a: &ConfigArgs) -> Result<Outcome, CliError> {
 fn cert_line(ws: &Workspace, e: &Environment) -> String {
     let source = match e.cert_source {
         CertSource::Default => "default",
-        CertSource::Config => "from the config file",
+        CertSource::Config { .. } => "from the config file",
     };
     let state = if e.cert.is_file() { "" } else { ", missing" };
     let shared: Vec<&str> = ws
@@ -81,7 +81,7 @@ fn as_json(ws: &Workspace) -> serde_json::Value {
                 "certificate": rel(&ws.root, &e.cert),
                 "certificate_source": match e.cert_source {
                     CertSource::Default => "default",
-                    CertSource::Config => "config",
+                    CertSource::Config { .. } => "config",
                 },
                 "certificate_exists": e.cert.is_file(),
                 "certificate_url": e.cert_url,

@@ -15,8 +15,7 @@ use yaml_serde::Value;
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{OverlayModel, generated_keys, sealed_doc, sealed_keys};
-use super::yamldocs::repository_docs_of_kind;
+use super::model::{OverlayModel, generated_keys, sealed_doc, sealed_keys, secret_doc};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::Resolution;
 use crate::workspace::path_str;
@@ -50,8 +49,8 @@ pub fn secret_keys(
                     r.keys.as_ref(),
                 )),
                 "Secret" => {
-                    let doc = repository_docs_of_kind(cx, "Secret")
-                        .find(|d| d.file.path == path && d.name() == r.original.name)?;
+                    let doc =
+                        secret_doc(cx, &path, &r.original.name, r.original.namespace.as_deref())?;
                     let mut keys = BTreeSet::new();
                     // The token controller fills a service-account token Secret's keys at run
                     // time (kubernetes pkg/controller/serviceaccount/tokens_controller.go).

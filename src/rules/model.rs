@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::Context;
 use super::locate::at_yaml;
+use super::yamldocs::{YamlDoc, repository_docs_of_kind};
 use crate::cert::Certificate;
 use crate::envfile::EnvLint;
 use crate::finding::Location;
@@ -52,6 +53,16 @@ impl CertModel {
     }
 }
 
+/// Where an overlay's sealing certificate is to be, whether or not the file is there.
+#[derive(Debug, Clone, Default)]
+pub struct CertPlace {
+    /// Repo-relative path: `<overlay>/sealing-cert.pem`, or the config file's `certificate`.
+    pub path: String,
+    /// When the config file names the path: the config file (repo-relative) and the line of its
+    /// `certificate` setting.
+    pub configured: Option<(String, usize)>,
+}
+
 /// One overlay (`k8s/overlays/<name>`), loaded.
 #[derive(Debug, Clone)]
 pub struct OverlayModel {
@@ -61,6 +72,8 @@ pub struct OverlayModel {
     pub overlay: Overlay,
     /// The overlay's sealing certificate, when the file exists.
     pub cert: Option<CertModel>,
+    /// Where its sealing certificate is to be (see [`OverlayModel::cert`] for whether it is).
+    pub cert_place: CertPlace,
     /// Repo-relative paths of the `*.env.example` files directly in the overlay directory.
     pub examples: Vec<String>,
     /// The environment's variants (kustomizations that wrap it, deployed as well), modelled.
@@ -386,6 +399,24 @@ pub fn sealed_doc(
         Some(parsed) => parsed.as_ref().ok().and_then(find),
         None => find(&SealedSecretFile::parse(&cx.file(path)?.text).ok()?),
     }
+}
+
+/// The plain `Secret` document of the already-read file `path` with `metadata.name` `name` and
+/// `metadata.namespace` `namespace` as written: [`sealed_doc`]'s lookup for a `v1` Secret (one
+/// file may hold a name in several namespaces). `None` when the file holds no such Secret.
+pub fn secret_doc<'c, 't>(
+    cx: &'c Context<'t>,
+    path: &str,
+    name: &str,
+    namespace: Option<&str>,
+) -> Option<&'c YamlDoc<'t>> {
+    repository_docs_of_kind(cx, "Secret").find(|d| {
+        d.file.path == path
+            && d.name() == name
+            && d.get(&["metadata", "namespace"])
+                .and_then(yaml_serde::Value::as_str)
+                == namespace
+    })
 }
 
 /// The keys a `SealedSecret` gives its Secret: its `encryptedData` keys (`rendered`, as the

@@ -53,9 +53,15 @@ impl Sealed<'_> {
         self.checked
     }
 
-    /// The file it is written in and the SealedSecret's name there.
-    pub(crate) fn written_in(&self) -> (&str, &str) {
-        (&self.file, self.name)
+    /// The file it is written in, and the SealedSecret's name and namespace there (one file may
+    /// hold a name in several namespaces; see [`super::model::sealed_doc`]). A value a patch
+    /// writes is in the patch's file, under the name it patched and no namespace.
+    pub(crate) fn written_in(&self) -> (&str, &str, Option<&str>) {
+        let namespace = match self.place {
+            Place::Doc(doc) => doc.get(&["metadata", "namespace"]).and_then(Value::as_str),
+            Place::Patch(_) => None,
+        };
+        (&self.file, self.name, namespace)
     }
 }
 

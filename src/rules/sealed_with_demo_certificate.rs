@@ -70,7 +70,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         return out;
     }
     let demo = demo_fingerprints(cx);
-    // (file, name in file) of each SealedSecret reported by its record.
+    // (file, name, namespace) as written of each SealedSecret reported by its record: one file
+    // may hold a name in several namespaces, and only the one whose record says demo is covered.
     let mut recorded = BTreeSet::new();
     for ov in cx.overlays() {
         for rec in recorded_certs(cx, ov) {
@@ -84,14 +85,19 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 short_sha256(&rec.sha256)
             );
             out.push(Finding::new(&META, rec.location(cx), message));
-            recorded.insert((rec.src.path.clone(), rec.src.name_in_file.clone()));
+            recorded.insert((
+                rec.src.path.clone(),
+                rec.src.name_in_file.clone(),
+                rec.src.namespace_in_file.clone(),
+            ));
         }
     }
     let key = demo_key();
     out.extend(sealed_values::check_with(cx, &META, |_, v| {
-        let (file, name) = v.written_in();
+        let (file, name, namespace) = v.written_in();
+        let written = (file.to_owned(), name.to_owned(), namespace.map(str::to_owned));
         let opened = v.checked()
-            && !recorded.contains(&(file.to_owned(), name.to_owned()))
+            && !recorded.contains(&written)
             && v.text()
                 .and_then(|t| crate::crypto::decode_value(t).ok())
                 .is_some_and(|raw| key.wraps_session_key(&raw));

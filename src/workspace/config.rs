@@ -52,6 +52,24 @@ impl Config {
             .position(|l| l.contains("environment") && l.contains(key))
             .map_or_else(|| self.line_of(key), |i| i + 1)
     }
+
+    /// The line of the `[environment.KEY]` table's `certificate` setting: the first line from
+    /// the table's own (a dotted key or an inline table is on it) up to the next table header
+    /// that sets `certificate` outside a comment; the table's line when none does.
+    pub fn certificate_line(&self, key: &str) -> usize {
+        let start = self.environment_line(key);
+        self.text
+            .lines()
+            .enumerate()
+            .skip(start - 1)
+            .take_while(|(i, l)| *i + 1 == start || !l.trim_start().starts_with('['))
+            .find(|(_, l)| {
+                l.split('#')
+                    .next()
+                    .is_some_and(|code| code.contains("certificate"))
+            })
+            .map_or(start, |(i, _)| i + 1)
+    }
 }
 
 /// Settings for one environment.
@@ -362,6 +380,25 @@ mod tests {
         );
         let e = parse("c.toml", "environments = [\n").expect_err("syntax");
         assert!(e.to_string().starts_with("c.toml:"), "{e}");
+    }
+
+    #[test]
+    fn certificate_line_is_the_setting_in_the_environment_table() {
+        let c = parse(
+            "c.toml",
+            "# certificate paths\n[environment.dev]\nscope = \"strict\"\n[environment.prod]\n# the certificate\nscope = \"strict\"\ncertificate = \"certs/prod.pem\"\n[environment.qa]\ncertificate = \"https://qa.example/cert.pem\"\n",
+        )
+        .expect("parses");
+        assert_eq!(c.certificate_line("prod"), 7);
+        assert_eq!(c.certificate_line("qa"), 9);
+        // No certificate in the table: the table's line, never the next table's setting.
+        assert_eq!(c.certificate_line("dev"), 2);
+        let c = parse(
+            "c.toml",
+            "scope = \"strict\"\nenvironment.prod.certificate = \"p.pem\"\n",
+        )
+        .expect("parses");
+        assert_eq!(c.certificate_line("prod"), 2);
     }
 
     #[test]

@@ -300,8 +300,11 @@ impl std::fmt::Display for Found {
 pub enum CertSource {
     /// `<overlay>/sealing-cert.pem`.
     Default,
-    /// The config file's `[environment.NAME] certificate`.
-    Config,
+    /// The config file's `[environment.NAME] certificate`, set on this 1-based line of the file.
+    Config {
+        /// The line of the `certificate` setting ([`Config::certificate_line`]).
+        line: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -698,10 +701,10 @@ impl Environment {
     /// certificate path.
     fn new(root: &Path, config: &Config, name: String, dir: PathBuf, found: Found) -> Environment {
         let rel = dir_rel(root, &dir);
-        let own = config
-            .environment
-            .get(&name)
-            .or_else(|| config.environment.get(&rel));
+        let (key, own) = [&name, &rel]
+            .into_iter()
+            .find_map(|k| Some((k.as_str(), config.environment.get(k)?)))
+            .unzip();
         let scope = own
             .and_then(|c| c.scope)
             .or(config.scope)
@@ -709,7 +712,12 @@ impl Environment {
         let cert = own.and_then(|c| c.certificate.as_deref());
         let cert_url = cert.filter(|c| c.starts_with("https://") || c.starts_with("http://"));
         let (cert, cert_source) = match cert.filter(|_| cert_url.is_none()) {
-            Some(c) => (root.join(c), CertSource::Config),
+            Some(c) => (
+                root.join(c),
+                CertSource::Config {
+                    line: key.map_or(1, |k| config.certificate_line(k)),
+                },
+            ),
             None => (dir.join(DEFAULT_CERT_FILE), CertSource::Default),
         };
         Environment {
@@ -924,7 +932,7 @@ mod tests {
         assert_eq!(ws.names(), ["prod"]);
         let e = &ws.envs[0];
         assert_eq!(e.cert, r.join("certs/prod.pem"));
-        assert_eq!(e.cert_source, CertSource::Config);
+        assert_eq!(e.cert_source, CertSource::Config { line: 3 });
         assert_eq!(
             e.found,
             Found::Config {

@@ -355,6 +355,88 @@ fn issue_16_config_file_globs_certificate_and_release_policy() {
     }
 }
 
+/// `[environment.live] certificate = "certs/live.pem"` with no such file: `missing-certificate`
+/// said there was no sealing certificate in the overlay's directory (where the config says it is
+/// not), and without `--release` nothing at all. It now names the configured path and the
+/// config's line (a related location there too), as a warning in a plain check and an error
+/// under `--release`; it is a finding, never a config error (exit 2). `seal` and `cert` name the
+/// configured path. The default file's absence (qa) is still reported under `--release` only.
+#[test]
+fn a_configured_certificate_that_is_not_there_is_named_by_its_path() {
+    let Some(repo) = Repo::new("config-file") else {
+        return;
+    };
+    std::fs::remove_file(repo.root().join("certs/live.pem")).unwrap();
+    let cfg = std::fs::read_to_string(repo.root().join("emp-seal.toml")).unwrap();
+    let cfg_line = line_of(&cfg, "certificate = \"certs/live.pem\"");
+    let sealed = "deploy/shop/envs/live/sealedsecret.yaml";
+    let text = std::fs::read_to_string(repo.root().join(sealed)).unwrap();
+    let name_line = u64::try_from(line_of(&text, "  name: shop-secrets")).unwrap();
+    for (release, severity) in [(None, "warning"), (Some("live"), "error")] {
+        let mut args = vec!["--rules", "missing-certificate"];
+        args.extend(release.iter().flat_map(|r| ["--release", *r]));
+        let out = repo.run(&[&["check", "--format", "json"][..], &args[..]].concat());
+        assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
+        let v: Json = serde_json::from_str(&stdout(&out)).unwrap();
+        let hits: Vec<&Json> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "missing-certificate")
+            .collect();
+        assert_eq!(hits.len(), 1, "{release:?}: {}", stdout(&out));
+        let f = hits[0];
+        assert_eq!(f["severity"], severity, "{f}");
+        assert_eq!(f["location"]["path"], sealed, "{f}");
+        assert_eq!(f["location"]["line"], name_line, "{f}");
+        let message = f["message"].as_str().unwrap();
+        assert!(
+            message.contains("`certs/live.pem`")
+                && message.contains(&format!("emp-seal.toml:{cfg_line}"))
+                && !message.contains("deploy/shop/envs/live`"),
+            "{message}"
+        );
+        assert!(
+            f["hint"].as_str().unwrap().contains("certs/live.pem"),
+            "{f}"
+        );
+        assert_eq!(f["related"][0]["path"], "emp-seal.toml", "{f}");
+        assert_eq!(f["related"][0]["line"], cfg_line, "{f}");
+    }
+    // seal and cert name the configured path, and say it is missing.
+    let env = repo.write("s.env", &format!("DB_PASSWORD={SENTINEL}-db\n"));
+    for args in [
+        &["seal", "live", "--from", env.to_str().unwrap()][..],
+        &["cert", "live"],
+    ] {
+        let e = fails_cleanly(&repo.run(args));
+        assert!(
+            e.contains("live: no sealing certificate at certs/live.pem"),
+            "{args:?}: {e}"
+        );
+    }
+    // With the file back, nothing is missing; qa's default file is absent, a release-only
+    // finding as before.
+    let cert = std::fs::read_to_string(common::repo_root().join(CERT)).unwrap();
+    repo.write("certs/live.pem", &cert);
+    let out = repo.run(&[
+        "check",
+        "--format",
+        "json",
+        "--rules",
+        "missing-certificate",
+    ]);
+    let v: Json = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["findings"].as_array().map(Vec::len), Some(0), "{v}");
+    let out = repo.run(&["check", "--rules", "missing-certificate", "--release", "qa"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("no sealing certificate in `deploy/shop/envs/qa`"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn issue_16_config_release_policy_makes_an_allow_comment_ineffective() {
     let Some(repo) = Repo::new("config-file") else {

@@ -1,7 +1,7 @@
-//! One file holding two SealedSecrets of one name in two namespaces (legal: kustomize tells
-//! objects apart by name and namespace). The rules look a rendered SealedSecret's document up by
-//! its name and namespace as written, as `seal` does; by name only, the second was judged by the
-//! first one's claims.
+//! One file holding two SealedSecrets (or two Secrets) of one name in two namespaces (legal:
+//! kustomize tells objects apart by name and namespace). The rules look a rendered object's
+//! document up by its name and namespace as written, as `seal` does; by name only, the second
+//! was judged by the first one's claims.
 //!
 //! The tree is written into a temp git repository; the real `kubectl kustomize` renders both
 //! objects, each in its own namespace.
@@ -44,32 +44,44 @@ spec:
       namespace: staging-old
 ";
 
-fn tree() -> Option<tempfile::TempDir> {
+/// A temp git repository holding `files` (repository-relative path, text), all added.
+fn repo(files: &[(&str, &str)]) -> Option<tempfile::TempDir> {
     if common::which("git").is_none() {
         common::missing("git");
         return None;
     }
     let t = tempfile::tempdir().unwrap();
-    let write = |rel: &str, text: &str| {
+    for (rel, text) in files {
         let p = t.path().join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
-    };
-    write(
-        "k8s/overlays/prod/kustomization.yaml",
-        "resources:\n  - sealedsecrets.yaml\n",
-    );
-    write(FILE, SEALED);
+    }
     common::git(t.path(), &["init", "-q"]);
     common::git(t.path(), &["add", "-A"]);
     Some(t)
 }
 
+fn tree() -> Option<tempfile::TempDir> {
+    repo(&[
+        (
+            "k8s/overlays/prod/kustomization.yaml",
+            "resources:\n  - sealedsecrets.yaml\n",
+        ),
+        (FILE, SEALED),
+    ])
+}
+
 fn line_of(root: &Path, needle: &str) -> u64 {
-    let text = std::fs::read_to_string(root.join(FILE)).unwrap();
-    let idx = text.lines().position(|l| l.contains(needle));
-    assert!(idx.is_some(), "{needle:?} not in {FILE}");
-    u64::try_from(idx.unwrap() + 1).unwrap()
+    line_in(root, FILE, needle, 0)
+}
+
+/// The 1-based line of the first line of `file` after line `after` that holds `needle`.
+fn line_in(root: &Path, file: &str, needle: &str, after: u64) -> u64 {
+    let text = std::fs::read_to_string(root.join(file)).unwrap();
+    let skip = usize::try_from(after).unwrap();
+    let idx = text.lines().skip(skip).position(|l| l.contains(needle));
+    assert!(idx.is_some(), "{needle:?} not in {file} after line {after}");
+    u64::try_from(idx.unwrap() + skip + 1).unwrap()
 }
 
 /// The `staging` SealedSecret is reported for its own template claim (`staging-old`), and
@@ -99,4 +111,130 @@ fn identity_mismatch_reads_each_sealed_secret_of_a_shared_name_by_its_namespace(
         m.contains("spec.template.metadata.namespace `staging-old`") && m.contains("staging/app"),
         "{m}"
     );
+}
+
+/// `db` in namespace `a` records the demo certificate's fingerprint; `db` in namespace `b`, in
+/// the same file, records nothing (sealed by kubeseal) but its value was sealed with the demo
+/// certificate too. Under `--release` both are reported: `a` at its record, `b` at its value.
+/// The SealedSecrets already reported by their record were remembered by file and name only, so
+/// `b`'s value was taken for `a`'s and dropped.
+#[test]
+fn sealed_with_demo_certificate_tells_a_shared_name_apart_by_namespace() {
+    let Some(mut peer) = common::Peer::start() else {
+        return;
+    };
+    let root = common::repo_root();
+    let demo =
+        std::fs::read_to_string(root.join("tests/fixtures/demo/paper-sealing-cert.pem")).unwrap();
+    let own = std::fs::read_to_string(root.join("tests/fixtures/certs/rsa-2048-cert.pem")).unwrap();
+    let demo_sha = emp_seal::cert::Certificate::from_pem(demo.as_bytes())
+        .unwrap()
+        .sha256_fingerprint();
+    let sealed = |ns: &str, peer: &mut common::Peer| {
+        let label = format!("{ns}/db");
+        common::b64(&peer.encrypt(&demo, label.as_bytes(), b"not-a-secret"))
+    };
+    let doc = |ns: &str, annotations: &str, value: &str| {
+        format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: db\n  namespace: {ns}\n{annotations}spec:\n  encryptedData:\n    API_KEY: {value}\n  template:\n    metadata:\n      name: db\n      namespace: {ns}\n"
+        )
+    };
+    let record = format!("  annotations:\n    emp-seal.dev/cert-sha256: \"{demo_sha}\"\n");
+    let text = format!(
+        "{}---\n{}",
+        doc("a", &record, &sealed("a", &mut peer)),
+        doc("b", "", &sealed("b", &mut peer))
+    );
+    let Some(t) = repo(&[
+        (
+            "k8s/overlays/prod/kustomization.yaml",
+            "resources:\n  - sealedsecrets.yaml\n",
+        ),
+        ("k8s/overlays/prod/sealing-cert.pem", &own),
+        (FILE, &text),
+    ]) else {
+        return;
+    };
+    if common::kubectl().is_none() {
+        common::missing("kubectl");
+    } else {
+        let render = common::kustomize(&t.path().join("k8s/overlays/prod"));
+        assert!(render.contains("namespace: a\n"), "{render}");
+        assert!(render.contains("namespace: b\n"), "{render}");
+    }
+    let (code, hits) = check_hits(t.path(), &["--release", "prod"]);
+    assert_eq!(code, 1);
+    let mut found: Vec<u64> = hits
+        .iter()
+        .filter(|h| h.rule == "sealed-with-demo-certificate")
+        .map(|h| {
+            assert_eq!(h.path, FILE, "{h:?}");
+            h.line
+        })
+        .collect();
+    found.sort_unstable();
+    let b = line_of(t.path(), "namespace: b");
+    assert_eq!(
+        found,
+        [
+            line_of(t.path(), "emp-seal.dev/cert-sha256"),
+            line_in(t.path(), FILE, "API_KEY:", b),
+        ],
+        "{hits:?}"
+    );
+}
+
+/// A file holding two plain Secrets `db`: a service-account token Secret in namespace `a` (its
+/// keys `token`, `ca.crt` and `namespace` are filled at run time) and an `Opaque` one in `b`
+/// holding only `X`. A Deployment in each namespace reads key `token` of its `db`: `b`'s lacks
+/// it, `a`'s has it. The Secret's document was found by file and name only, so whichever came
+/// first in the file decided the type of both: `b`'s missing key was passed, or `a`'s token
+/// reported missing.
+#[test]
+fn missing_secret_key_reads_each_secret_of_a_shared_name_by_its_namespace() {
+    const TOKEN: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: a\n  annotations:\n    kubernetes.io/service-account.name: app\ntype: kubernetes.io/service-account-token\n";
+    const OPAQUE: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: b\ntype: Opaque\ndata:\n  X: eHh4\n";
+    let deployment = |ns: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\n  namespace: {ns}\nspec:\n  selector:\n    matchLabels: {{app: app}}\n  template:\n    metadata:\n      labels: {{app: app}}\n    spec:\n      containers:\n        - name: app\n          image: nginx\n          env:\n            - name: T\n              valueFrom:\n                secretKeyRef: {{name: db, key: token}}\n"
+        )
+    };
+    let (dep_a, dep_b) = (deployment("a"), deployment("b"));
+    for secrets in [
+        format!("{TOKEN}---\n{OPAQUE}"),
+        format!("{OPAQUE}---\n{TOKEN}"),
+    ] {
+        let Some(t) = repo(&[
+            (
+                "k8s/overlays/prod/kustomization.yaml",
+                "resources:\n  - secrets.yaml\n  - dep-a.yaml\n  - dep-b.yaml\n",
+            ),
+            ("k8s/overlays/prod/secrets.yaml", &secrets),
+            ("k8s/overlays/prod/dep-a.yaml", &dep_a),
+            ("k8s/overlays/prod/dep-b.yaml", &dep_b),
+        ]) else {
+            return;
+        };
+        if common::kubectl().is_none() {
+            common::missing("kubectl");
+        } else {
+            let render = common::kustomize(&t.path().join("k8s/overlays/prod"));
+            for ns in ["a", "b"] {
+                let n = render.matches(&format!("namespace: {ns}\n")).count();
+                assert_eq!(n, 2, "a Secret and a Deployment in {ns}: {render}");
+            }
+        }
+        let (_, hits) = check_hits(t.path(), &["--rules", "missing-secret-key"]);
+        let found: Vec<(&str, u64)> = hits
+            .iter()
+            .filter(|h| h.rule == "missing-secret-key")
+            .map(|h| (h.path.as_str(), h.line))
+            .collect();
+        let b = "k8s/overlays/prod/dep-b.yaml";
+        assert_eq!(
+            found,
+            [(b, line_in(t.path(), b, "secretKeyRef", 0))],
+            "{secrets}\n{hits:?}"
+        );
+    }
 }
