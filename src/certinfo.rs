@@ -36,6 +36,12 @@ pub enum CertInfoError {
     },
     #[error("no overlay has a {DEFAULT_CERT_FILE}")]
     NoCerts,
+    /// `cert` without a target, and no environment's certificate is there.
+    #[error("no environment's sealing certificate is there (looked for {})", looked.join(", "))]
+    NoneThere {
+        /// Each environment's certificate path, repository-relative.
+        looked: Vec<String>,
+    },
     #[error("--fetch needs an environment or a path to save the certificate to")]
     FetchNeedsTarget,
     /// `--fetch` without a URL, and the config file names no certificate URL for the target.
@@ -104,7 +110,7 @@ impl CertInfoError {
             CertInfoError::NoCert { env, path } => Some(format!(
                 "fetch it: `emp-seal cert {env} --fetch URL` or `kubeseal --fetch-cert > {path}` (docs/certificates.md)"
             )),
-            CertInfoError::NoCerts => {
+            CertInfoError::NoCerts | CertInfoError::NoneThere { .. } => {
                 Some("fetch one: emp-seal cert ENV --fetch URL (docs/certificates.md)".to_owned())
             }
             CertInfoError::FetchNeedsTarget => {
@@ -313,6 +319,15 @@ fn load(root: &Path, path: &Path) -> Result<(Certificate, Option<String>), CertI
     Ok((cert, private_key))
 }
 
+/// The environments whose sealing certificate is not there (name, repository-relative path):
+/// what `cert` without a target could not inspect.
+pub fn not_there(root: &Path) -> Vec<(String, String)> {
+    (crate::workspace::get(root).envs.iter())
+        .filter(|o| !o.cert.is_file())
+        .map(|o| (o.name.clone(), rel(root, &o.cert)))
+        .collect()
+}
+
 /// Reports on the certificate(s) named by `target` (`None`: every overlay's `sealing-cert.pem`).
 ///
 /// # Errors
@@ -335,12 +350,17 @@ pub fn inspect(
             }
             vec![path]
         }
-        None => crate::workspace::get(root)
-            .envs
-            .iter()
-            .map(|o| o.cert.clone())
-            .filter(|p| p.is_file())
-            .collect(),
+        None => {
+            let envs = &crate::workspace::get(root).envs;
+            let there: Vec<PathBuf> = (envs.iter().map(|o| o.cert.clone()))
+                .filter(|p| p.is_file())
+                .collect();
+            if there.is_empty() && !envs.is_empty() {
+                let looked = envs.iter().map(|o| rel(root, &o.cert)).collect();
+                return Err(CertInfoError::NoneThere { looked });
+            }
+            there
+        }
     };
     if paths.is_empty() {
         return Err(CertInfoError::NoCerts);

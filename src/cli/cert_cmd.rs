@@ -68,6 +68,11 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
     }
     let target = a.target.as_deref().map(|t| super::env_or_file(&root, t));
     let reports = certinfo::inspect(&root, target.as_deref(), now)?;
+    if target.is_none() {
+        for (env, path) in certinfo::not_there(&root) {
+            say!("note: {env}: no sealing certificate at {path}, not inspected");
+        }
+    }
     for (path, label) in reports.iter().flat_map(|r| &r.private_keys) {
         say!(
             "warning: {}",

@@ -260,3 +260,45 @@ fn cert_fetch_refuses_a_download_holding_a_private_key() {
         );
     }
 }
+
+/// `cert` without a target inspected every environment's certificate that is there and said
+/// nothing of those that are not (the shipped tree's dev and prod), so its output read as if it
+/// had looked at every environment; with none there at all it said "no overlay has a
+/// sealing-cert.pem" even where emp-seal.toml configures other paths. Now each environment it
+/// could not inspect is named with the path it looked at.
+#[test]
+fn cert_without_a_target_names_each_environment_whose_certificate_is_not_there() {
+    let t = tree();
+    let root = t.path();
+    let o = run(root, &["cert"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for env in ["dev", "prod"] {
+        let note = format!(
+            "note: {env}: no sealing certificate at k8s/overlays/{env}/sealing-cert.pem, not inspected"
+        );
+        assert!(o.stderr.lines().any(|l| l == note), "{env}: {}", o.stderr);
+    }
+    assert!(!o.stderr.contains("paper: no sealing"), "{}", o.stderr);
+
+    // No certificate there at all: every path looked at is named, the configured one too.
+    std::fs::remove_file(root.join("k8s/overlays/paper/sealing-cert.pem")).unwrap();
+    write(
+        &root.join("emp-seal.toml"),
+        "[environment.paper]\ncertificate = \"certs/paper.pem\"\n",
+    );
+    let o = run(root, &["cert"]);
+    let (error, help) = error_and_help(&o.stderr);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        error.contains("no environment's sealing certificate is there"),
+        "{error}"
+    );
+    for path in [
+        "certs/paper.pem",
+        "k8s/overlays/dev/sealing-cert.pem",
+        "k8s/overlays/prod/sealing-cert.pem",
+    ] {
+        assert!(error.contains(path), "{path}: {error}");
+    }
+    assert!(help.contains("--fetch"), "{help}");
+}
