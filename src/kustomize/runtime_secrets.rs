@@ -1,6 +1,6 @@
 //! Secrets that operators create at run time from a custom resource the overlay renders
 //! (cert-manager `Certificate`, External Secrets `ExternalSecret`, ...): data ([`SECRET_MAKERS`])
-//! and the reading of one rendered object against it ([`made_by`]).
+//! and the reading of one rendered object against it (`made_by`).
 //!
 //! The object is read as it renders (after patches), with its rendered name and namespace:
 //! kustomize's `namePrefix`/`nameSuffix` rewrite a custom resource's `metadata.name` but no
