@@ -17,6 +17,7 @@ mod deploy;
 mod docs;
 mod patch;
 mod refs;
+pub mod runtime_secrets;
 pub(crate) mod varsub;
 
 use std::collections::BTreeSet;
@@ -30,6 +31,7 @@ pub(crate) use docs::has_complex_key;
 /// Every name reference in one object value (for `check --render`'s reading of a real render).
 pub(crate) use refs::extract as extract_refs;
 pub use refs::{RefField, Resolution};
+pub use runtime_secrets::{RuntimeSecret, SecretScope};
 
 /// Errors that stop loading an overlay at all. Everything else is a [`Problem`].
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +197,9 @@ pub struct Resource {
     /// The key names of a Secret or `SealedSecret` after rendering (patches may add or remove
     /// some): `data` and `stringData`, or `spec.encryptedData`; `None` for other kinds.
     pub keys: Option<BTreeSet<String>>,
+    /// The Secrets an operator makes from it at run time, read from its rendered value
+    /// ([`runtime_secrets::SECRET_MAKERS`]); empty for other kinds.
+    pub runtime_secrets: Vec<RuntimeSecret>,
 }
 
 /// An object a strategic-merge patch with `$patch: delete` took out of the render.

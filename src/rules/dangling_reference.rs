@@ -9,16 +9,15 @@
 //!
 //! Not judged: `optional: true` references; Ingress TLS Secrets (an ingress controller's
 //! prerequisite, commonly issued by cert-manager from an Ingress annotation); objects created at
-//! run time ([`RUNTIME_CREATED`], the Secrets of cert-manager `Certificate`s in the overlay, and
-//! the names given with `--allow-runtime-secret`). When the reference is not rewritten by
+//! run time ([`RUNTIME_CREATED`], the Secrets that operators make from custom resources the
+//! overlay renders (cert-manager `Certificate`, External Secrets, Vault Secrets Operator,
+//! 1Password, sops-secrets-operator: [`SECRET_MAKERS`](crate::kustomize::runtime_secrets::SECRET_MAKERS)),
+//! and the names given with `--allow-runtime-secret`). When the reference is not rewritten by
 //! kustomize and an object of that kind was renamed from the written name, the message says so.
-
-use std::collections::BTreeSet;
 
 use super::Context;
 use super::locate::at_line;
 use super::model::{OverlayModel, shown_name};
-use super::yamldocs;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{RefField, Reference, Resolution};
 use crate::workspace::path_str;
@@ -53,30 +52,39 @@ fn created_at_run_time(
     RUNTIME_CREATED.contains(&(kind, name))
         || (kind == "Secret"
             && (cx.tree.runtime_secrets.iter().any(|n| n == name)
-                || certificate_secrets(cx, ov)
-                    .contains(&(name.to_owned(), namespace.map(str::to_owned)))))
+                || made_by_operator(ov, name, namespace)))
 }
 
-/// The Secrets the overlay's cert-manager `Certificate`s make (`spec.secretName`, in the
-/// Certificate's rendered namespace).
-fn certificate_secrets(cx: &Context<'_>, ov: &OverlayModel) -> BTreeSet<(String, Option<String>)> {
-    let mut out = BTreeSet::new();
-    for r in ov
-        .overlay
+/// True when a custom resource the overlay renders makes Secret `name` in `namespace` at run
+/// time (cert-manager `Certificate`, `ExternalSecret`, ...: the table is
+/// [`SECRET_MAKERS`](crate::kustomize::runtime_secrets::SECRET_MAKERS), read by the model from
+/// each object as it renders).
+fn made_by_operator(ov: &OverlayModel, name: &str, namespace: Option<&str>) -> bool {
+    ov.overlay
         .resources()
         .iter()
-        .filter(|r| r.kind == "Certificate" && r.api_version.starts_with("cert-manager.io/"))
-    {
-        let path = path_str(&r.origin.file);
-        let secret = yamldocs::docs_of_kind(cx, "Certificate")
-            .find(|d| d.file.path == path && d.name() == r.original.name)
-            .and_then(|d| d.get(&["spec", "secretName"]))
-            .and_then(yaml_serde::Value::as_str);
-        if let Some(secret) = secret {
-            out.insert((secret.to_owned(), r.rendered.namespace.clone()));
-        }
-    }
-    out
+        .flat_map(|r| &r.runtime_secrets)
+        .any(|s| s.name == name && s.scope.covers(namespace))
+}
+
+/// For a Secret reference: the Secrets operators make named after their custom resource (an
+/// `ExternalSecret` without `target.name`, a `OnePasswordItem`), as (written name of the
+/// resource, Secret name), so that a reference to the written name when `namePrefix` renamed
+/// the resource says what the Secret is called.
+fn named_after_maker<'o>(
+    ov: &'o OverlayModel,
+    target_kind: &str,
+) -> impl Iterator<Item = (&'o String, String)> {
+    let secret = target_kind == "Secret";
+    ov.overlay
+        .resources()
+        .iter()
+        .filter(move |_| secret)
+        .flat_map(|o| {
+            (o.runtime_secrets.iter())
+                .filter(|s| s.name == o.rendered.name)
+                .map(|s| (&o.original.name, s.name.clone()))
+        })
 }
 
 /// Whether the rule judges a reference of this field and target kind.
@@ -129,6 +137,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                             )
                         }),
                 )
+                .chain(named_after_maker(ov, &r.target_kind))
                 .find(|(orig, rendered)| **orig == r.name && *rendered != r.rendered_name)
                 .map(|(_, rendered)| rendered);
             let ns = r.referrer.namespace.as_deref().unwrap_or("<no namespace>");

@@ -38,6 +38,7 @@ mod render;
 mod report;
 mod reseal;
 mod rules;
+mod runtime_secrets;
 mod same_name;
 mod scanpaths;
 mod seal_badinput;

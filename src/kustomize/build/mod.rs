@@ -486,6 +486,12 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
             });
         } else {
             let keys = super::secret_key_names(&o.kind, &o.value);
+            let runtime_secrets = super::runtime_secrets::made_by(
+                &o.api_version,
+                &o.kind,
+                &o.value,
+                (&rendered.name, rendered.namespace.as_deref()),
+            );
             resources.push(Resource {
                 api_version: o.api_version,
                 kind: o.kind,
@@ -496,6 +502,7 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
                 name_line: o.name_line,
                 annotations,
                 keys,
+                runtime_secrets,
             });
         }
     }
