@@ -110,11 +110,10 @@ pub fn yaml_errors<'c, 't>(cx: &'c Context<'t>) -> &'c [YamlError<'t>] {
 }
 
 /// The kinds whose documents [`yaml_docs`] keeps: those the rules read (plaintext-secret,
-/// readable-secret-data, sealed values, scope annotations, model-divergence, dangling
-/// cert-manager references). Every other document is parsed for `yaml-syntax` and dropped, so
-/// that a tree of many thousand manifests is not held in memory. A rule reading another kind
-/// adds it here.
-pub const KEPT_KINDS: [&str; 3] = ["Secret", "SealedSecret", "Certificate"];
+/// readable-secret-data, sealed values, scope annotations, model-divergence). Every other
+/// document is parsed for `yaml-syntax` and dropped, so that a tree of many thousand manifests
+/// is not held in memory. A rule reading another kind adds it here.
+pub const KEPT_KINDS: [&str; 2] = ["Secret", "SealedSecret"];
 
 /// True for a document [`yaml_docs`] reads: one of the [`KEPT_KINDS`], or a list whose items
 /// may be (kustomize expands a kind ending in `List`).
