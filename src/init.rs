@@ -170,10 +170,12 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
                 targets.push(Target { file, name });
             }
         }
-        let missing = (spec.files.iter())
-            .filter(|f| std::fs::symlink_metadata(root.join(&f.path)).is_err())
-            .map(|f| f.path.clone());
-        missing_files.extend(missing);
+        for f in &spec.files {
+            let absent = std::fs::symlink_metadata(root.join(&f.path)).is_err();
+            if absent && !missing_files.contains(&f.path) {
+                missing_files.push(f.path.clone());
+            }
+        }
     }
     if targets.is_empty() {
         let sealed = overlay.secret_sources().into_iter().find_map(|s| match s {
