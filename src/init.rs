@@ -1,14 +1,16 @@
-//! `emp-seal init ENV`: create an overlay's untracked env file (e.g. `dev-secrets.env`) from
-//! its tracked example, keeping the example's comments, order and layout and replacing only the
-//! values.
+//! `emp-seal init ENV`: create an overlay's untracked env files (e.g. `dev-secrets.env`) from
+//! their tracked examples, keeping each example's comments, order and layout and replacing only
+//! the values.
 //!
-//! Owns: finding the env file a `SecretGenerator` reads and its `.example`, the refusal to
-//! overwrite without `force`, and writing the new file with mode 0600. Must not print or prompt by
-//! itself (the caller's [`Prompter`] asks), and never puts a value into an error.
+//! Owns: finding every env file the overlay's Secret generators read and each one's `.example`,
+//! refusing (before writing anything) an env file kustomize would not load or that lies outside
+//! the repository, leaving existing files alone without `force`, and writing the new files with
+//! mode 0600. Must not print or prompt by itself (the caller's [`Prompter`] asks), and never puts
+//! a value into an error.
 //!
-//! The file *is* plaintext by design: it is written with [`crate::fsio::write_private`] (mode
-//! 0600; an anonymous temp file linked into place, so a crash leaves no file or the whole file,
-//! never a torn one, and no stray copy).
+//! The files *are* plaintext by design: each is written with [`crate::fsio::write_private`]
+//! (mode 0600; an anonymous temp file linked into place, so a crash leaves no file or the whole
+//! file, never a torn one, and no stray copy).
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +18,7 @@ use zeroize::Zeroizing;
 
 use crate::envfile;
 use crate::fsio;
-use crate::kustomize::{Overlay, SecretSource};
+use crate::kustomize::{GeneratedKind, Origin, Overlay, SecretSource};
 use crate::seal::{Prompter, SealError};
 use crate::secret::SecretValue;
 use crate::workspace::{MAX_INPUT_BYTES, rel};
@@ -34,9 +36,25 @@ pub enum InitError {
         /// Where it comes from instead.
         desc: String,
     },
-    /// None of the generator's env files has an `.example` next to it.
+    /// Env files to create that have no `.example` next to them.
     #[error("{env}: no example for {files} (expected <file>.example next to it)")]
     NoExample { env: String, files: String },
+    /// kustomize's load restrictor refuses an env file a generator names: no file is written.
+    #[error("{origin}: {problem}; init writes no file")]
+    Refused {
+        /// The generator's entry naming the file (`FILE:LINE`).
+        origin: String,
+        /// The model's judgement (see [`Overlay::load_refusal`]).
+        problem: String,
+    },
+    /// An env file is outside the repository (or its directory cannot be resolved): no file is
+    /// written.
+    #[error("{origin}: env file {file} {reason}; init writes no file")]
+    Unwritable {
+        origin: String,
+        file: String,
+        reason: String,
+    },
     #[error("{file} already exists; not overwriting it")]
     Exists { file: String },
     /// Prompting is impossible and `--no-input` was not given.
@@ -45,11 +63,13 @@ pub enum InitError {
     /// An answer cannot be written in the env dialect.
     #[error("the value for `{key}` {reason}; the env file format cannot carry it")]
     BadValue { key: String, reason: &'static str },
-    #[error("{file}: cannot write: {reason}")]
+    #[error("{file}: cannot write: {reason}{created}")]
     Write {
         file: String,
         /// The OS error.
         reason: String,
+        /// The files this run created before it (`""`, or ` (created before it: A, B)`).
+        created: String,
     },
     /// The example does not parse.
     #[error(transparent)]
@@ -67,7 +87,11 @@ impl InitError {
                 Some("run it on a terminal, or pass --no-input to keep the example's values".to_owned())
             }
             InitError::NoEnvFile { .. } => Some(
-                "init creates the env file a SecretGenerator reads; a SealedSecret is sealed with `emp-seal ENV --from FILE`"
+                "init creates the env files a SecretGenerator reads; a SealedSecret is sealed with `emp-seal ENV --from FILE`"
+                    .to_owned(),
+            ),
+            InitError::Refused { .. } => Some(
+                "keep the env file in or below the directory of the kustomization naming it"
                     .to_owned(),
             ),
             InitError::Env(e) => e.hint().map(str::to_owned),
@@ -78,8 +102,20 @@ impl InitError {
 }
 
 /// What [`init`] did.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct InitOutcome {
+    /// The env files written, in the order the generators name them.
+    pub created: Vec<Created>,
+    /// Env files that exist and were left as they are (all of them without `force`; with it,
+    /// those without an example).
+    pub existing: Vec<PathBuf>,
+    /// `files:` sources of the Secret generators that do not exist: init does not create them.
+    pub missing_files: Vec<PathBuf>,
+}
+
+/// One env file [`init`] wrote.
+#[derive(Debug)]
+pub struct Created {
     pub file: PathBuf,
     pub example: PathBuf,
     /// Keys whose value was typed.
@@ -88,57 +124,119 @@ pub struct InitOutcome {
     pub kept: Vec<String>,
 }
 
-/// Finds the env file of `env`'s `SecretGenerator` that has an `.example`: `(file, example)`.
+/// An env file a Secret generator of the overlay reads.
+#[derive(Debug)]
+struct Target {
+    /// The path, joined to the root (an absolute path as it is).
+    file: PathBuf,
+    /// As messages name it.
+    name: String,
+}
+
+/// The env files the overlay's Secret generators read, each once, in their order, and the
+/// missing `files:` sources. Refuses any env file kustomize would not load or that is outside
+/// the repository, so that nothing is written when one is.
 ///
 /// # Errors
-/// [`InitError::NoEnvFile`], [`InitError::NoExample`], or the environment's errors.
-pub fn locate(root: &Path, env: &str) -> Result<(PathBuf, PathBuf), InitError> {
+/// [`InitError::NoEnvFile`], [`InitError::Refused`], [`InitError::Unwritable`], or the
+/// environment's errors.
+fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitError> {
     crate::workspace::overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env).map_err(SealError::from)?;
-    let mut envs = Vec::new();
-    let mut other = None;
-    for s in overlay.secret_sources() {
-        match s {
-            SecretSource::Generator { envs: e, .. } => envs.extend(e),
-            SecretSource::Sealed { file, .. } => {
-                other.get_or_insert_with(|| format!("a SealedSecret in {}", file.display()));
+    let specs = (overlay.generated().iter())
+        .filter(|g| g.kind == GeneratedKind::Secret)
+        .flat_map(|g| &g.specs);
+    let mut targets: Vec<Target> = Vec::new();
+    let mut resolved: Vec<PathBuf> = Vec::new();
+    let mut missing_files = Vec::new();
+    for spec in specs {
+        for (path, line) in spec.envs.iter().zip(&spec.env_lines) {
+            // kustomize would not load it, so a file written there cannot make the build work.
+            if let Some(p) = overlay.load_refusal(path) {
+                return Err(InitError::Refused {
+                    origin: shown_at(root, &p.origin),
+                    problem: p.message.clone(),
+                });
+            }
+            let file = root.join(path);
+            let entry = Origin {
+                file: spec.origin.file.clone(),
+                line: *line,
+            };
+            let real = inside_repository(root, &file, &entry)?;
+            if !resolved.contains(&real) {
+                resolved.push(real);
+                let name = rel(root, &file);
+                targets.push(Target { file, name });
+            }
+        }
+        for f in &spec.files {
+            let absent = std::fs::symlink_metadata(root.join(&f.path)).is_err();
+            if absent && !missing_files.contains(&f.path) {
+                missing_files.push(f.path.clone());
             }
         }
     }
-    if envs.is_empty() {
+    if targets.is_empty() {
+        let sealed = overlay.secret_sources().into_iter().find_map(|s| match s {
+            SecretSource::Sealed { file, .. } => {
+                Some(format!("a SealedSecret in {}", file.display()))
+            }
+            SecretSource::Generator { .. } => None,
+        });
         return Err(InitError::NoEnvFile {
             env: env.to_owned(),
-            desc: other.unwrap_or_else(|| "it has no Secret source".to_owned()),
+            desc: sealed.unwrap_or_else(|| "it has no Secret source".to_owned()),
         });
     }
-    // `join` keeps an absolute path as it is.
-    for e in &envs {
-        let file = root.join(e);
-        let mut example = file.clone().into_os_string();
-        example.push(".example");
-        let example = PathBuf::from(example);
-        // Anything at that path (even a directory or a dangling link) is the example the user
-        // meant: reading it then reports its real problem, naming it.
-        if std::fs::symlink_metadata(&example).is_ok() {
-            return Ok((file, example));
-        }
-    }
-    Err(InitError::NoExample {
-        env: env.to_owned(),
-        files: envs
-            .iter()
-            .map(|p| rel(root, &root.join(p)))
-            .collect::<Vec<_>>()
-            .join(", "),
-    })
+    Ok((targets, missing_files))
 }
 
-/// Creates `env`'s env file from its example. With a prompter that can prompt, asks every key
-/// (an empty answer keeps the example's value); with `no_input`, keeps every example value.
-/// Refuses an existing file unless `force`.
+/// Where `file` really is (its directory with symlinks resolved, and its name), refused unless
+/// that is inside the repository `root`: init never writes outside it.
+fn inside_repository(root: &Path, file: &Path, entry: &Origin) -> Result<PathBuf, InitError> {
+    let refuse = |reason: String| InitError::Unwritable {
+        origin: shown_at(root, entry),
+        file: rel(root, file),
+        reason,
+    };
+    let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
+        return Err(refuse("is not a file path".to_owned()));
+    };
+    let dir = std::fs::canonicalize(dir)
+        .map_err(|e| refuse(format!("is in a directory that cannot be resolved ({e})")))?;
+    let top = std::fs::canonicalize(root).map_err(|e| {
+        refuse(format!(
+            "cannot be placed: the repository cannot be resolved ({e})"
+        ))
+    })?;
+    if !dir.starts_with(&top) {
+        return Err(refuse("is outside the repository".to_owned()));
+    }
+    Ok(dir.join(name))
+}
+
+/// `FILE:LINE` of `origin` as messages name files (a file outside the repository relative to it
+/// too, with `..` steps resolved).
+fn shown_at(root: &Path, origin: &Origin) -> String {
+    format!("{}:{}", rel(root, &root.join(&origin.file)), origin.line)
+}
+
+/// `file` with `.example` appended.
+fn example_of(file: &Path) -> PathBuf {
+    let mut example = file.to_path_buf().into_os_string();
+    example.push(".example");
+    PathBuf::from(example)
+}
+
+/// Creates every missing env file `env`'s Secret generators read, each from its example, and
+/// leaves the existing ones as they are (with `force`, replaces those that have an example).
+/// With a prompter that can prompt, asks every key (an empty answer keeps the example's value);
+/// with `no_input`, keeps every example value.
 ///
 /// # Errors
-/// Any [`InitError`]; nothing is written on error.
+/// Any [`InitError`]; nothing is written when a check fails, an example is missing or does not
+/// parse, or a prompt fails. A write that fails after others names those it created.
 pub fn init(
     root: &Path,
     env: &str,
@@ -146,38 +244,99 @@ pub fn init(
     no_input: bool,
     prompter: &mut dyn Prompter,
 ) -> Result<InitOutcome, InitError> {
-    let (file, example) = locate(root, env)?;
-    let file_name = rel(root, &file);
-    if !force && std::fs::symlink_metadata(&file).is_ok() {
-        return Err(InitError::Exists { file: file_name });
+    let (targets, missing_files) = targets(root, env)?;
+    let mut outcome = InitOutcome {
+        missing_files,
+        ..InitOutcome::default()
+    };
+    let mut todo = Vec::new();
+    let mut no_example = Vec::new();
+    for t in targets {
+        let example = example_of(&t.file);
+        // Anything at the example's path (even a directory or a dangling link) is the example
+        // the user meant: reading it then reports its real problem, naming it.
+        let has_example = std::fs::symlink_metadata(&example).is_ok();
+        let exists = std::fs::symlink_metadata(&t.file).is_ok();
+        match (exists, has_example) {
+            (true, true) if force => todo.push((t, example)),
+            (true, _) => outcome.existing.push(t.file),
+            (false, true) => todo.push((t, example)),
+            (false, false) => no_example.push(t.name),
+        }
+    }
+    if !no_example.is_empty() {
+        return Err(InitError::NoExample {
+            env: env.to_owned(),
+            files: no_example.join(", "),
+        });
+    }
+    if todo.is_empty() {
+        return Ok(outcome);
     }
     if !no_input && !prompter.can_prompt() {
         return Err(InitError::NotInteractive {
             env: env.to_owned(),
         });
     }
+    let several = todo.len() > 1;
+    let mut planned = Vec::new();
+    for (t, example) in todo {
+        // With several files, each prompt names the file its key goes to.
+        let label = if several {
+            format!("{env} ({})", t.name)
+        } else {
+            env.to_owned()
+        };
+        planned.push(from_example(root, &label, t, example, no_input, prompter)?);
+    }
+    write_all(root, planned, force, &mut outcome)?;
+    Ok(outcome)
+}
+
+/// An env file to write: what [`InitOutcome`] records of it, its name and its new text.
+struct Planned {
+    created: Created,
+    name: String,
+    text: Zeroizing<Vec<u8>>,
+}
+
+/// The new text of `t` from its example: each key asked (or kept, with `no_input`) under the
+/// prompt label `label`.
+fn from_example(
+    root: &Path,
+    label: &str,
+    t: Target,
+    example: PathBuf,
+    no_input: bool,
+    prompter: &mut dyn Prompter,
+) -> Result<Planned, InitError> {
     let text = Zeroizing::new(fsio::read_limited(&example, MAX_INPUT_BYTES)?);
     let parsed = envfile::parse_with_path(Path::new(&rel(root, &example)), &text)?;
     // Never ask for, or list, a "key" that may be a piece of a value (a pasted value, a line
     // without `=`): seal would refuse such a file anyway.
     parsed.refuse_non_keys_with_path(Path::new(&rel(root, &example)))?;
-    let (asked, kept, answers) = ask_values(env, &parsed, no_input, prompter)?;
+    let (asked, kept, answers) = ask_values(label, &parsed, no_input, prompter)?;
     let out = splice(&text, answers);
     // Whatever was spliced must read back as the same keys (a guard against span bugs).
     let back = envfile::parse(&out)?;
     if back.keys().ne(parsed.keys()) {
         return Err(InitError::Write {
-            file: file_name,
+            file: t.name.clone(),
             reason: "internal check failed: the new file would not keep the example's keys"
                 .to_owned(),
+            created: String::new(),
         });
     }
-    write_env_file(&file, &file_name, &out, force)?;
-    Ok(InitOutcome {
-        file,
+    let created = Created {
+        file: t.file,
         example,
         asked,
         kept,
+    };
+    Ok(Planned {
+        created,
+        name: t.name,
+        text: out,
     })
 }
 
@@ -240,18 +399,44 @@ fn splice(text: &[u8], mut answers: Answers) -> Zeroizing<Vec<u8>> {
     out
 }
 
-/// Writes the new env file with mode 0600, refusing an existing one unless `force`.
-fn write_env_file(file: &Path, file_name: &str, out: &[u8], force: bool) -> Result<(), InitError> {
+/// Writes the planned env files with mode 0600, refusing an existing one unless `force`, and
+/// records them in `outcome`.
+fn write_all(
+    root: &Path,
+    planned: Vec<Planned>,
+    force: bool,
+    outcome: &mut InitOutcome,
+) -> Result<(), InitError> {
     // Writers of one file serialise (fsio::lock_for_write); without --force, write_private
     // itself refuses a file another run created meanwhile.
-    let _lock = fsio::lock_for_write(&[file])?;
-    fsio::write_private(file, out, force).map_err(|e| match e {
-        fsio::FsError::AlreadyExists { .. } => InitError::Exists {
-            file: file_name.to_owned(),
-        },
-        e => InitError::Write {
-            file: file_name.to_owned(),
-            reason: e.to_string(),
-        },
-    })
+    let files: Vec<&Path> = planned.iter().map(|p| p.created.file.as_path()).collect();
+    let _lock = fsio::lock_for_write(&files)?;
+    for Planned {
+        created,
+        name,
+        text,
+    } in planned
+    {
+        if let Err(e) = fsio::write_private(&created.file, &text, force) {
+            let done: Vec<String> = (outcome.created.iter())
+                .map(|c| rel(root, &c.file))
+                .collect();
+            return Err(match e {
+                fsio::FsError::AlreadyExists { .. } if done.is_empty() => {
+                    InitError::Exists { file: name }
+                }
+                e => InitError::Write {
+                    file: name,
+                    reason: e.to_string(),
+                    created: if done.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (created before it: {})", done.join(", "))
+                    },
+                },
+            });
+        }
+        outcome.created.push(created);
+    }
+    Ok(())
 }

@@ -189,7 +189,7 @@ pub enum Command {
     /// certificates, offline, with the controller's old private key(s). Prints key names and
     /// certificate fingerprints, never a value.
     Reseal(ResealArgs),
-    /// Create an overlay's untracked env file from its example.
+    /// Create the untracked env files an overlay's Secret generators read from their examples.
     Init(InitArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
@@ -483,14 +483,14 @@ pub struct ManArgs {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// The environment whose env file to create.
+    /// The environment whose env files to create.
     #[arg(value_name = "ENV")]
     pub env: String,
     /// Keep the example's values instead of prompting. EMP_SEAL_NO_INPUT takes
     /// 1/0/true/false/yes/no (any case).
     #[arg(long, env = "EMP_SEAL_NO_INPUT", value_parser = env_bool)]
     pub no_input: bool,
-    /// Overwrite an existing env file.
+    /// Replace existing env files from their examples (without it, they are left as they are).
     #[arg(long)]
     pub force: bool,
 }

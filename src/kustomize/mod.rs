@@ -304,8 +304,10 @@ pub struct GeneratorSpec {
     /// True when it came from a `generators:` file (`apiVersion: builtin`).
     pub from_generators_file: bool,
     pub behavior: Behavior,
-    /// `envs:` files, resolved against the kustomization directory.
+    /// `envs:` files (then the `env:` file), resolved against the kustomization directory.
     pub envs: Vec<PathBuf>,
+    /// The 1-based line of each of [`GeneratorSpec::envs`]' entries in `origin.file`.
+    pub env_lines: Vec<usize>,
     /// Keys of `literals:` (the part before the first `=`).
     pub literal_keys: Vec<String>,
     /// Keys of `literals:` whose value is not empty: plaintext written in the kustomization.
@@ -620,6 +622,17 @@ impl Overlay {
         &self.built.problems
     }
 
+    /// The problem recorded when kustomize's load restrictor refuses to load `file` (named as
+    /// [`GeneratorSpec::envs`] names it: relative to the root when inside it, not normalised),
+    /// or None when it loads it or the build never asked for it. The one judgement
+    /// of the restriction (api/internal/loader/fileloader.go `RestrictionRootOnly`): callers
+    /// that must not act on a refused file ask here.
+    pub fn load_refusal(&self, file: &Path) -> Option<&Problem> {
+        (self.built.refused.iter())
+            .find(|(f, _)| f == file)
+            .map(|(_, p)| p)
+    }
+
     /// Adds a problem found outside the kustomization files (an option the Argo CD Application
     /// or Flux Kustomization deploying the overlay applies).
     pub(crate) fn add_problem(&mut self, problem: Problem) {
@@ -730,7 +743,8 @@ mod tests {
         assert!(got.contains(&(ProblemKind::Unfetched, 2)), "{got:?}");
         assert!(got.contains(&(ProblemKind::Invalid, 3)), "{got:?}");
         assert!(got.contains(&(ProblemKind::BuildError, 4)), "{got:?}");
-        assert!(got.contains(&(ProblemKind::Invalid, 6)), "{got:?}");
+        // An env file's problem is at its own `envs:` entry; the generator's at its `name:`.
+        assert!(got.contains(&(ProblemKind::Invalid, 9)), "{got:?}");
         assert!(got.contains(&(ProblemKind::BuildError, 6)), "{got:?}");
         assert!(got.contains(&(ProblemKind::NotModelled, 10)), "{got:?}");
         assert!(o.problems().iter().all(|p| p.origin.file.is_relative()));

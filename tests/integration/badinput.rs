@@ -1124,14 +1124,19 @@ fn command_cases() -> Vec<Case> {
             &["init", "paper", "--no-input"],
             "paper",
         ),
+        // An existing env file is left as it is (exit 0, lifecycle.rs); one outside the overlay
+        // is refused, naming the generator's entry.
         k(
-            "init_exists_without_force",
-            vec![w(
-                "k8s/overlays/prod/prod-secrets.env",
-                "POSTGRES_PASSWORD=x\n",
-            )],
+            "init_env_outside_overlay",
+            vec![
+                w(
+                    "k8s/overlays/prod/secret-generator.yaml",
+                    "apiVersion: builtin\nkind: SecretGenerator\nmetadata:\n  name: emp-secrets\nenvs:\n  - ../shared.env\n",
+                ),
+                w("k8s/overlays/shared.env.example", "A=\n"),
+            ],
             &["init", "prod", "--no-input"],
-            "prod-secrets.env",
+            "k8s/overlays/prod/secret-generator.yaml:6",
         ),
         k(
             "init_example_invalid_utf8",

@@ -691,9 +691,10 @@ fn issue_6_init_dev_without_input_keeps_the_example() {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&file).expect("stat").permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
-    // Exists: refused, untouched; --force replaces it.
+    // Exists: left untouched, nothing to do (exit 0); --force replaces it.
     write(&file, "API_KEY=mine\n");
-    fails(root, &["init", "dev", "--no-input"], 2, "already exists");
+    let o = ok(root, &["init", "dev", "--no-input"]);
+    assert!(o.stderr.contains("nothing to do"), "{}", o.stderr);
     assert_eq!(read(&file), "API_KEY=mine\n");
     ok(root, &["init", "dev", "--no-input", "--force"]);
     assert_eq!(read(&file), read(&dev.join("dev-secrets.env.example")));

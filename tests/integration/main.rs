@@ -18,6 +18,7 @@ mod fixtures;
 mod fsio;
 mod gate;
 mod generators;
+mod init;
 mod issue16_scan;
 mod issue17;
 mod k8s_tree;

@@ -273,11 +273,7 @@ impl Builder<'_> {
     ) -> (GeneratorSpec, Option<Vec<String>>) {
         let disable = self.option_flag(e, "disableNameSuffixHash");
         let immutable = self.option_flag(e, "immutable");
-        let mut envs: Vec<PathBuf> = str_list(e.args, "envs")
-            .iter()
-            .map(|f| dir.join(f))
-            .collect();
-        envs.extend(get_str(e.args, "env").map(|f| dir.join(f)));
+        let (envs, env_lines) = env_entries(dir, e);
         let mut literal_keys: Vec<String> = Vec::new();
         let mut filled_literals: Vec<String> = Vec::new();
         for (i, l) in str_list(e.args, "literals").iter().enumerate() {
@@ -309,7 +305,13 @@ impl Builder<'_> {
             .filter_map(|f| self.file_source(dir, f, &e.origin))
             .collect();
         let mut bare_env_keys = Vec::new();
-        let mut keys = self.env_keys(dir, &envs, &e.origin, &mut bare_env_keys);
+        let env_origins: Vec<Origin> = (env_lines.iter())
+            .map(|&line| Origin {
+                file: e.origin.file.clone(),
+                line,
+            })
+            .collect();
+        let mut keys = self.env_keys(dir, &envs, &env_origins, &mut bare_env_keys);
         if let Some(k) = keys.as_mut() {
             k.extend(literal_keys.iter().cloned());
             k.extend(files.iter().map(|f| f.key.clone()));
@@ -325,6 +327,7 @@ impl Builder<'_> {
             from_generators_file: e.from_generators_file,
             behavior,
             envs: envs.iter().map(|p| self.rel(p)).collect(),
+            env_lines,
             literal_keys,
             filled_literals,
             files,
@@ -370,16 +373,17 @@ impl Builder<'_> {
     }
 
     /// The key names of `envs`, or None when one of them cannot be read for its keys. The keys
-    /// of lines without `=` are also pushed to `bare` (never to be shown).
+    /// of lines without `=` are also pushed to `bare` (never to be shown). A problem with an
+    /// env file is reported at its entry (`origins`, one per file).
     fn env_keys(
         &mut self,
         dir: &Path,
         envs: &[PathBuf],
-        origin: &Origin,
+        origins: &[Origin],
         bare: &mut Vec<BareEnvKey>,
     ) -> Option<Vec<String>> {
         let mut keys = Some(Vec::new());
-        for env in envs {
+        for (env, origin) in envs.iter().zip(origins) {
             if self.outside_root(dir, env, origin) {
                 keys = None;
                 continue;
@@ -561,4 +565,21 @@ fn has_example(env: &Path) -> bool {
     let mut name = env.as_os_str().to_owned();
     name.push(".example");
     Path::new(&name).is_file()
+}
+
+/// A generator's `envs:` files (then its `env:` file), resolved against `dir`, and the line of
+/// each entry.
+fn env_entries(dir: &Path, e: &Entry<'_>) -> (Vec<PathBuf>, Vec<usize>) {
+    let at = |tail: &[Seg]| e.doc.line_of(&[&e.at[..], tail].concat());
+    let mut envs = Vec::new();
+    let mut lines = Vec::new();
+    for (i, f) in str_list(e.args, "envs").iter().enumerate() {
+        envs.push(dir.join(f));
+        lines.push(at(&[Seg::Key("envs".into()), Seg::Index(i)]));
+    }
+    if let Some(f) = get_str(e.args, "env") {
+        envs.push(dir.join(f));
+        lines.push(at(&[Seg::Key("env".into())]));
+    }
+    (envs, lines)
 }

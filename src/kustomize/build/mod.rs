@@ -51,6 +51,9 @@ pub(crate) struct BuildOutput {
     /// Every file the build read as YAML, whatever its name (kustomization files, resources,
     /// patches, configurations, generator configs), as `rel` names it.
     pub(crate) manifests: Vec<PathBuf>,
+    /// The files kustomize's load restrictor refuses (as `rel` names them, not normalised),
+    /// each with the problem recorded for it (see `Builder::outside_root`).
+    pub(crate) refused: Vec<(PathBuf, Problem)>,
 }
 
 /// The start of a [`Problem`] message for YAML that does not parse (see
@@ -134,13 +137,12 @@ impl<'t> ParseCache<'t> {
 
     /// The file `path` with symlinks resolved: its resolved directory (cached) and its name, or,
     /// when the file itself is a link, where the link leads. One `lstat` for most files instead
-    /// of a `readlink` per path component.
+    /// of a `readlink` per path component. A missing file is where its resolved directory puts
+    /// it: where it will be once created (an env file's `.example` stands in for it until then),
+    /// which kyaml filesys/fsondisk.go `CleanedAbs` resolves whole, directory links included.
     fn resolved_file(&self, path: &Path) -> Option<PathBuf> {
-        if std::fs::symlink_metadata(path)
-            .ok()?
-            .file_type()
-            .is_symlink()
-        {
+        let meta = std::fs::symlink_metadata(path).ok();
+        if meta.is_some_and(|m| m.file_type().is_symlink()) {
             return std::fs::canonicalize(path).ok();
         }
         Some(self.canonical(path.parent()?)?.join(path.file_name()?))
@@ -191,6 +193,8 @@ struct Builder<'r> {
     /// Files this build has read (each reported once).
     files: HashMap<PathBuf, Option<FileDocs>>,
     problems: Vec<Problem>,
+    /// Files the load restrictor refuses, with their problems (see [`BuildOutput::refused`]).
+    refused: Vec<(PathBuf, Problem)>,
     /// Secret and SealedSecret values written by patches (see [`written`]).
     written: Vec<WrittenValue>,
     /// Objects `$patch: delete` patches removed.
@@ -295,8 +299,10 @@ impl<'r> Builder<'r> {
     /// kustomize's default load restriction (`LoadRestrictionsRootOnly`, api/internal/loader
     /// fileloader.go): a file (not a directory) must be in or below the kustomization root,
     /// both with symlinks resolved (`filesys.CleanedAbs`, `ConfirmedDir`), so a link inside the
-    /// root to a file outside it is refused too. A path that does not resolve (a missing file,
-    /// reported on its own) is compared as written.
+    /// root to a file outside it is refused too, and so is a file in a linked directory that
+    /// leads outside it. A path whose directory does not resolve (a missing directory, reported
+    /// on its own) is compared as written. A refused file is recorded with its problem in
+    /// [`BuildOutput::refused`].
     fn outside_root(&mut self, dir: &Path, path: &Path, at: &Origin) -> bool {
         let resolved = self.shared.resolved_file(path);
         let inside = match (&resolved, self.shared.canonical(dir)) {
@@ -315,6 +321,15 @@ impl<'r> Builder<'r> {
             self.rel(&normalize(path)).display(),
             self.rel(&normalize(dir)).display()
         );
+        let problem = Problem {
+            kind: ProblemKind::BuildError,
+            origin: Origin {
+                file: self.rel(&at.file),
+                line: at.line,
+            },
+            message: msg.clone(),
+        };
+        self.refused.push((self.rel(path), problem));
         self.problem(ProblemKind::BuildError, &at.file, at.line, msg);
         true
     }
@@ -360,6 +375,7 @@ pub(crate) fn build_deployed(
         shared,
         files: HashMap::new(),
         problems: Vec::new(),
+        refused: Vec::new(),
         written: Vec::new(),
         deleted: Vec::new(),
         rules: Vec::new(),
@@ -396,6 +412,7 @@ pub(crate) fn build_deployed(
         written: b.written,
         deleted: b.deleted,
         manifests,
+        refused: b.refused,
     })
 }
 
