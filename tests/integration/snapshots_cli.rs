@@ -186,6 +186,7 @@ fn cert_of_every_environment() {
           used by      prod
           sealed       emp-paper/emp-secrets in k8s/overlays/paper/sealedsecret.yaml: not sealed yet (placeholders)
         --- stderr
+        note: dev: no sealing certificate at k8s/overlays/dev/sealing-cert.pem, not inspected
     ");
 }
 
