@@ -2,7 +2,7 @@
 //! byte ranges, from the text the check already read.
 //!
 //! Owns only position arithmetic over [`Context::files`]; it never reads files or interprets
-//! values. A file's line starts and YAML documents are found once per run ([`Positions`]), so
+//! values. A file's line starts and YAML documents are found once per run (`Positions`), so
 //! that a file with thousands of findings is not rescanned from the top for each of them.
 
 use std::collections::HashMap;
