@@ -212,6 +212,57 @@ fn flux_yaml_that_is_no_object_fails_the_build() {
     );
 }
 
+/// `check --render` renders the Flux directory through a temporary kustomization listing what
+/// Flux lists, and agrees with the model (no `render-failed`, no `model-divergence`); the
+/// oracle is kubectl's render of a copy of the directory holding the kustomization Flux writes,
+/// whose objects are those the model's findings name.
+#[test]
+fn flux_render_agrees_with_kubectl() {
+    if common::kubectl().is_none() {
+        common::missing("kubectl (for kubectl kustomize)");
+        return;
+    }
+    let r = flux_repo();
+    seal_prod(&r);
+    let (code, hits) = r.check(&["--render=always"]);
+    assert_eq!(rules(&hits), Vec::<&str>::new(), "{hits:?}");
+    assert_eq!(code, 0, "{hits:?}");
+
+    // The oracle: Flux's kustomization written into a copy.
+    let copy = tempfile::tempdir().unwrap();
+    common::copy_dir(&r.root().join("apps/prod"), copy.path());
+    write_file(
+        &copy.path().join("kustomization.yaml"),
+        b"resources:\n  - ./addon\n  - ./deployment.yaml\n  - ./nested/more/settings.yml\n  - ./sealedsecret.yaml\n",
+    );
+    let out = common::kustomize(copy.path());
+    let names: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("  name: "))
+        .collect();
+    assert_eq!(
+        names,
+        ["addon-conf", "settings", "app", "app-secrets"],
+        "{out}"
+    );
+
+    // A render that fails (kustomize refuses two objects of one identity) is a `render-failed`
+    // at the Flux Kustomization's `path` line, naming the file as it is in the tree.
+    let dup = config_map("dup");
+    r.write("apps/prod/nested/dup.yaml", &format!("{dup}---\n{dup}"));
+    let (_, hits) = r.check(&["--render=always"]);
+    let failed: Vec<&Hit> = hits.iter().filter(|h| h.rule == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{hits:?}");
+    assert_eq!(
+        (failed[0].path.as_str(), failed[0].line),
+        ("clusters/prod/apps.yaml", 8)
+    );
+    assert!(
+        failed[0].message.contains("'apps/prod/nested/dup.yaml'"),
+        "{hits:?}"
+    );
+}
+
 /// An Argo CD Application whose path is a directory of plain manifests: without
 /// `directory.recurse` only the directory's own files are applied, so the Secret in its
 /// sub-directory is not and the Deployment's reference dangles; with it, the reference resolves.
