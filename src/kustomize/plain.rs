@@ -52,7 +52,7 @@ pub(super) fn generated(root: &Path, dir: &Path, deploy_time: &DeployTime) -> Op
                 line: d.line,
             },
             message: format!(
-                "this {} builds the directory from its manifests otherwise than the {} in {}:{} ({other:?} against {how:?}): emp-seal models only the latter",
+                "this {} builds the directory from its manifests as {other}, the {} in {}:{} as {how}: emp-seal models only the latter",
                 d.tool, first.tool, first.file, first.line
             ),
         });

@@ -36,6 +36,19 @@ pub enum Plain {
     },
 }
 
+impl std::fmt::Display for Plain {
+    /// How messages name the way the directory is built.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Plain::Flux => f.write_str("Flux's generated kustomization"),
+            Plain::ArgoDirectory { recurse: true, .. } => {
+                f.write_str("an Argo CD directory source with `recurse`")
+            }
+            Plain::ArgoDirectory { .. } => f.write_str("an Argo CD directory source"),
+        }
+    }
+}
+
 /// The kustomization a tool builds a plain directory with, and what the model cannot replay of
 /// it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -323,3 +323,29 @@ fn argo_directory_app_with_and_without_recurse() {
         "{hits:?}"
     );
 }
+
+/// A Flux Kustomization and an Argo CD Application deploying one directory without a
+/// kustomization file build it from different files (Flux recursively, Argo CD without
+/// `recurse` its own files only): the model builds it one way, and says so for the other
+/// object at its `path` line.
+#[test]
+fn objects_building_a_plain_directory_differently_are_not_modelled() {
+    let r = flux_repo();
+    r.write("zz/app.yaml", &argo("apps/prod", ""));
+    let (_, hits) = r.check(&[]);
+    let not_modelled: Vec<&Hit> = hits
+        .iter()
+        .filter(|h| h.rule == "overlay-not-modelled")
+        .collect();
+    assert_eq!(not_modelled.len(), 1, "{hits:?}");
+    assert_eq!(
+        (not_modelled[0].path.as_str(), not_modelled[0].line),
+        ("zz/app.yaml", 11)
+    );
+    assert!(
+        not_modelled[0].message.contains(
+            "as an Argo CD directory source, the Flux Kustomization in clusters/prod/apps.yaml:8"
+        ),
+        "{hits:?}"
+    );
+}
