@@ -105,11 +105,16 @@ impl Tool {
         }
     }
 
-    fn command(&self, dir: &Path) -> Command {
+    /// The command rendering `dir`; `unrestricted` lifts kustomize's load restrictor (for the
+    /// temporary kustomization listing a directory's files, see [`run_deployed`]).
+    fn command(&self, dir: &Path, unrestricted: bool) -> Command {
         let mut cmd = Command::new(&self.program);
         cmd.arg(if self.kubectl { "kustomize" } else { "build" })
-            .arg(dir)
-            .stdin(Stdio::null())
+            .arg(dir);
+        if unrestricted {
+            cmd.args(["--load-restrictor", "LoadRestrictionsNone"]);
+        }
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         cmd
@@ -157,6 +162,10 @@ pub struct RenderedOverlay {
     /// For the render of a variant of the overlay (a kustomization wrapping it, such as
     /// `k8s/no-keda/dev`): its repo-relative directory. Variants come after the overlay itself.
     pub variant: Option<String>,
+    /// The line of `kustomization` findings about the render point at: 1, or for a directory
+    /// without a kustomization file, the line of the deploying object's `path` (`kustomization`
+    /// is then that object's file).
+    pub line: usize,
 }
 
 /// Renders the overlays `check` reports on (all of `overlays`, environment name and model, or
@@ -246,8 +255,14 @@ pub fn render_overlay(
     overlay: &Overlay,
     all_env_files: &BTreeSet<String>,
 ) -> RenderedOverlay {
-    let kustomization = crate::workspace::kustomization_file(&overlay.dir)
-        .unwrap_or_else(|| overlay.dir.join("kustomization.yaml"));
+    let (kustomization, line) = match overlay.generated_entries() {
+        Some((_, at)) => (root.join(&at.file), at.line),
+        None => (
+            crate::workspace::kustomization_file(&overlay.dir)
+                .unwrap_or_else(|| overlay.dir.join("kustomization.yaml")),
+            1,
+        ),
+    };
     let envs = overlay_env_files(overlay);
     // An env file is absent but its `.example` is not: render a copy in which it stands in.
     let copy = envs
@@ -278,6 +293,7 @@ pub fn render_overlay(
         stand_ins,
         outcome,
         variant: None,
+        line,
     }
 }
 
@@ -388,11 +404,18 @@ fn run_deployed(
     envs: &BTreeSet<String>,
 ) -> Result<Vec<RenderedObject>, String> {
     let fields = overlay.deployed_fields();
-    let mut objects = if fields.is_empty() {
-        run_tool(tool, dir, root, envs)?
+    let generated = overlay.generated_entries().map(|(e, _)| e);
+    let mut objects = if fields.is_empty() && generated.is_none() {
+        run_tool(tool, dir, root, envs, None)?
     } else {
-        let wrapper = wrapper(dir, &fields)?;
-        run_tool(tool, wrapper.path(), root, envs)
+        // A directory without a kustomization file: the temporary kustomization lists its files
+        // as the tool's generated one does; kustomize's load restrictor would refuse files
+        // outside the temporary directory, so it is lifted for this render. kustomize's
+        // messages name those files by the wrapper's relative path, shown as the directory's.
+        let all = [".".to_owned()];
+        let (wrapper, path) = wrapper(dir, generated.unwrap_or(&all), &fields)?;
+        let restore = generated.map(|_| (path.as_str(), dir));
+        run_tool(tool, wrapper.path(), root, envs, restore)
             .map_err(|m| m.replace(&wrapper.path().display().to_string(), "<wrapper>"))?
     };
     if let Some(ns) = overlay.destination() {
@@ -405,10 +428,15 @@ fn run_deployed(
 }
 
 /// A temporary directory holding a kustomization that includes `dir` by a relative path
-/// (kustomize refuses an absolute one) and sets `fields`. Setting them around the overlay gives
+/// (kustomize refuses an absolute one), or the `entries` under it, and sets `fields`; with the
+/// relative path. Setting them around the overlay gives
 /// what setting them in its own kustomization gives, as Flux and Argo CD do, except where they
 /// replace the overlay's own prefix or suffix, which the model reports as not compared.
-fn wrapper(dir: &Path, fields: &[(&str, &str)]) -> Result<tempfile::TempDir, String> {
+fn wrapper(
+    dir: &Path,
+    entries: &[String],
+    fields: &[(&str, &str)],
+) -> Result<(tempfile::TempDir, String), String> {
     let failed = |e: String| {
         format!("cannot make the temporary kustomization that applies the deploy-time options: {e}")
     };
@@ -424,8 +452,15 @@ fn wrapper(dir: &Path, fields: &[(&str, &str)]) -> Result<tempfile::TempDir, Str
         "../".repeat(up),
         path_str(to.strip_prefix("/").unwrap_or(&to))
     );
+    let resources = entries
+        .iter()
+        .map(|e| match e.trim_start_matches("./") {
+            "" | "." => Value::from(path.as_str()),
+            e => Value::from(format!("{path}/{e}")),
+        })
+        .collect();
     let mut k = yaml_serde::Mapping::new();
-    k.insert("resources".into(), Value::Sequence(vec![Value::from(path)]));
+    k.insert("resources".into(), Value::Sequence(resources));
     for (field, value) in fields {
         k.insert(Value::from(*field), Value::from(*value));
     }
@@ -436,24 +471,30 @@ fn wrapper(dir: &Path, fields: &[(&str, &str)]) -> Result<tempfile::TempDir, Str
         false,
     )
     .map_err(|e| failed(e.to_string()))?;
-    Ok(tmp)
+    Ok((tmp, path))
 }
 
 /// Runs the tool on `dir` and reduces its output. `envs` (repo-relative to `root`) are the env
-/// files the render reads in place, whose values are redacted from the tool's stderr.
+/// files the render reads in place, whose values are redacted from the tool's stderr. With
+/// `restore` (a relative path and the directory it leads to), the load restrictor is lifted
+/// and the path is shown as the directory in the tool's messages.
 fn run_tool(
     tool: &Tool,
     dir: &Path,
     root: &Path,
     envs: &BTreeSet<String>,
+    restore: Option<(&str, &Path)>,
 ) -> Result<Vec<RenderedObject>, String> {
     let output = tool
-        .command(dir)
+        .command(dir, restore.is_some())
         .output()
         .map_err(|e| format!("cannot run {}: {e}", tool.name()))?;
     let stdout = Zeroizing::new(output.stdout);
     if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let mut stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        if let Some((path, to)) = restore {
+            stderr = stderr.replace(path, &to.display().to_string());
+        }
         return Err(redact(&stderr, root, envs));
     }
     if stdout.len() > MAX_RENDER_BYTES {

@@ -289,6 +289,7 @@ mod tests {
             line: 1,
             options,
             destination,
+            plain: None,
         }
     }
 

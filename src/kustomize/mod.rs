@@ -16,6 +16,7 @@ mod build;
 mod deploy;
 mod docs;
 mod patch;
+mod plain;
 mod refs;
 pub mod runtime_secrets;
 pub(crate) mod varsub;
@@ -459,6 +460,8 @@ pub struct Overlay {
     deployed: deploy::Layer,
     /// The `postBuild` substitutions of the Flux Kustomizations deploying it.
     post_build: Vec<crate::workspace::PostBuild>,
+    /// See [`Overlay::generated_entries`].
+    generated_entries: Option<(Vec<String>, Origin)>,
 }
 
 impl Overlay {
@@ -474,12 +477,20 @@ impl Overlay {
     fn load_with(root: &Path, name: &str, cache: &ParseCache) -> Result<Overlay, KustomizeError> {
         let (dir, env, deploy_time) = Self::env_dir(root, name);
         let (layer, problems) = deploy::plan(&deploy_time);
-        let built = build::build_deployed(root, &dir, cache, &layer)?;
+        let generated = plain::generated(root, &dir, &deploy_time);
+        let top = generated.as_ref().map(|g| &g.top);
+        let built = build::build_deployed(root, &dir, cache, (&layer, top))?;
         let mut o = Self::with_build(&dir, built);
         o.name = env;
         o.deployed = layer;
         for problem in problems {
             o.add_problem(problem);
+        }
+        if let Some(g) = generated {
+            for problem in g.problems {
+                o.add_problem(problem);
+            }
+            o.generated_entries = Some((g.entries, g.top.at));
         }
         for problem in deploy::problems(root, &deploy_time, &o, cache) {
             o.add_problem(problem);
@@ -545,11 +556,21 @@ impl Overlay {
         Ok(o)
     }
 
-    /// Loads any kustomization directory; paths in results are relative to `root` when inside it.
-    pub fn load_dir(root: &Path, dir: &Path) -> Result<Overlay, KustomizeError> {
+    /// Loads any kustomization directory, or a directory without one that the objects of
+    /// `deploy_time` deploy (built as they generate its kustomization, `plain`); paths in results
+    /// are relative to `root` when inside it.
+    pub fn load_dir(
+        root: &Path,
+        dir: &Path,
+        deploy_time: &crate::workspace::DeployTime,
+    ) -> Result<Overlay, KustomizeError> {
+        let generated = plain::generated(root, dir, deploy_time);
+        let top = generated.as_ref().map(|g| &g.top);
+        let layer = deploy::Layer::default();
+        let cache = ParseCache::default();
         Ok(Self::with_build(
             dir,
-            build::build(root, dir, &ParseCache::default())?,
+            build::build_deployed(root, dir, &cache, (&layer, top))?,
         ))
     }
 
@@ -564,7 +585,16 @@ impl Overlay {
             built,
             deployed: deploy::Layer::default(),
             post_build: Vec::new(),
+            generated_entries: None,
         }
+    }
+
+    /// For a directory without a kustomization file, the resources of the kustomization the
+    /// tool deploying it generates (relative to the directory: `./a.yaml`, `./sub`), which the
+    /// model built: what `check --render` renders it with.
+    /// With them, where the object deploying it names the directory (its `path` line).
+    pub(crate) fn generated_entries(&self) -> Option<(&[String], &Origin)> {
+        (self.generated_entries.as_ref()).map(|(e, at)| (e.as_slice(), at))
     }
 
     /// The kustomization fields (`namespace`, `namePrefix`, `nameSuffix`) the objects deploying

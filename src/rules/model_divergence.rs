@@ -138,7 +138,7 @@ fn compare(
         out.push((loc, text));
     }
     for o in render_only {
-        let loc = at_line(cx, &render.kustomization, 1);
+        let loc = at_line(cx, &render.kustomization, render.line);
         let text = format!(
             "{} renders {} {}, which the model does not have",
             render.tool,

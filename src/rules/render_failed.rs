@@ -58,5 +58,5 @@ fn failed(
             ov.name, render.tool
         ),
     };
-    Finding::new(&META, at_line(cx, &render.kustomization, 1), text)
+    Finding::new(&META, at_line(cx, &render.kustomization, render.line), text)
 }

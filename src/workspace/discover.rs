@@ -46,14 +46,16 @@ pub(crate) struct Scan {
     pub(crate) kust: BTreeMap<PathBuf, KustDir>,
     /// Directories named by Argo CD / Flux objects (canonical), with how they were found.
     pub(crate) named: BTreeMap<PathBuf, Found>,
+    /// Those of them that hold no kustomization file, which the tool builds from their
+    /// manifests (`super::plain`), by canonical path, as reached from the root.
+    pub(crate) plain: BTreeMap<PathBuf, PathBuf>,
     /// What every Argo CD / Flux object deploying a kustomization directory (canonical)
     /// applies at sync time, read whether or not discovery decides the environments.
     pub(crate) deploy_times: BTreeMap<PathBuf, DeployTime>,
     /// Their texts by repository-relative path, so that `check` need not read them again.
     pub(crate) texts: std::collections::HashMap<String, String>,
-    /// Directories an Argo CD / Flux object deploys that hold no kustomization (the tool
-    /// generates one at sync time), each with a note for `check`: not modelled, so not
-    /// environments.
+    /// Directories without a kustomization file that an Argo CD source deploys as a Helm chart
+    /// or through a plugin, each with a note for `check`: not modelled, so not environments.
     pub(crate) generated: Vec<(String, String)>,
     /// Flux `Kustomization`s deploying a path of another artifact than this repository, each
     /// as `file:line` with a note for `check` ([`artifact_note`]): not read.
@@ -132,6 +134,9 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     for (mut o, f) in objects.into_iter().zip(yaml_files) {
         resolve_pending(root, &s, &parents, &mut o, &foreign);
         for n in o.named.into_iter().filter(|n| !foreign(&n.source)) {
+            if let Some(plain) = n.plain {
+                s.plain.entry(n.dir.clone()).or_insert(plain);
+            }
             // The first object naming a directory says how it was found; every object's
             // deploy-time options count (two Applications may deploy one path).
             s.deploy_times
@@ -305,6 +310,8 @@ struct Named {
     deploy_time: DeployTime,
     /// A Flux `Kustomization`'s `GitRepository` source ([`git_source`]).
     source: Option<(String, String)>,
+    /// The directory as reached, when it holds no kustomization file (see [`Scan::plain`]).
+    plain: Option<PathBuf>,
 }
 
 /// What one file's Argo CD / Flux objects name: kustomization directories, notes on directories
@@ -574,6 +581,11 @@ fn sync_time(
         line: usize::try_from(line).unwrap_or(1),
         options: opts.clone(),
         destination: destination(doc, v, (kind, file)),
+        plain: super::plain::of_source(source, kind, &|keys: &[&str]| {
+            let mut path = at.to_vec();
+            path.extend(keys.iter().map(|k| Seg::from(*k)));
+            usize::try_from(doc.pos(&path).line).unwrap_or(1)
+        }),
     };
     DeployTime {
         options: opts,
@@ -709,6 +721,21 @@ fn add_deployed(
                 found: found.clone(),
                 deploy_time: deploy_time.clone(),
                 source,
+                plain: None,
+            });
+        }
+    } else if dir.is_dir()
+        && deploy_time.deploys.iter().all(|d| d.plain.is_some())
+        && (kind == "Kustomization" || !super::plain::is_helm_chart(&dir))
+    {
+        // Built from its manifests as the tool generates its kustomization (`super::plain`).
+        if let Ok(canon) = std::fs::canonicalize(&dir) {
+            out.named.push(Named {
+                dir: canon,
+                found: found.clone(),
+                deploy_time: deploy_time.clone(),
+                source,
+                plain: Some(dir),
             });
         }
     } else if dir.is_dir() {
@@ -956,8 +983,9 @@ fn generated_note(shown: &str, kind: &str, file: &str, line: u32) -> (String, St
         shown
     };
     let note = format!(
-        "note: {what} ({tool} {kind} in {file}:{line}) has no kustomization file: {tool} generates one when it syncs, which emp-seal does not model, so it is no environment and its files are checked one by one (placeholders, plaintext, ciphertext), not against a render"
+        "note: {what} ({tool} {kind} in {file}:{line}) has no kustomization file and is deployed as a Helm chart or through a config management plugin, which emp-seal does not model, so it is no environment and its files are checked one by one (placeholders, plaintext, ciphertext), not against a render"
     );
+
     (shown.to_owned(), note)
 }
 
@@ -1070,6 +1098,13 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
             }
         }
     }
+    // A kustomization under a directory that Flux (or an Argo CD directory source with
+    // `recurse`) builds from its manifests is part of that deployment (`super::plain`).
+    for c in s.plain.keys().filter(|c| walks_subdirectories(s, c)) {
+        for k in s.kust.keys().filter(|k| k.starts_with(c) && *k != c) {
+            included.entry(k.as_path()).or_default().push(c.as_path());
+        }
+    }
     let wraps = |c: &Path| -> Option<&Path> { wrapped(s, c) };
     let mut picks: BTreeMap<&Path, Pick> = BTreeMap::new();
     for (c, k) in &s.kust {
@@ -1098,6 +1133,18 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
             },
         );
     }
+    // A directory without a kustomization file that an object deploys (`Scan::plain`).
+    for (c, dir) in &s.plain {
+        if let Some(found) = s.named.get(c) {
+            let pick = Pick {
+                dir: dir.clone(),
+                found: found.clone(),
+                keep_without_secret: false,
+                variants: Vec::new(),
+            };
+            picks.entry(c).or_insert(pick);
+        }
+    }
     // Wrapped overlays that nothing else picked become environments; wrappers their variants.
     for (c, k) in &s.kust {
         let Some(inner) = wraps(c) else { continue };
@@ -1116,6 +1163,18 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
         p.variants.push(k.dir.clone());
     }
     picks.into_values().collect()
+}
+
+/// Whether an object deploying the directory without a kustomization file `c` (canonical)
+/// builds its sub-directories too: Flux does, an Argo CD directory source with `recurse`.
+fn walks_subdirectories(s: &Scan, c: &Path) -> bool {
+    use super::plain::Plain;
+    let deploys = s.deploy_times.get(c).map(|t| t.deploys.as_slice());
+    deploys.unwrap_or_default().iter().any(|d| match &d.plain {
+        Some(Plain::Flux) => true,
+        Some(Plain::ArgoDirectory { recurse, .. }) => *recurse,
+        None => false,
+    })
 }
 
 /// The overlay a root kustomization wraps: its only included directory that is not a component,

@@ -15,6 +15,7 @@ mod discover;
 mod files;
 mod flux_vars;
 mod gitroot;
+pub mod plain;
 mod unparsed;
 
 use std::collections::{BTreeMap, HashMap};
@@ -201,6 +202,10 @@ pub struct Deploy {
     /// An Argo CD Application's `spec.destination.namespace`: where Argo CD applies the
     /// namespaced objects that render without a namespace.
     pub destination: Option<DeployOption>,
+    /// How the tool builds the directory when it holds no kustomization file
+    /// ([`plain::Plain`]); `None` when it would not build it as plain manifests (an Argo CD
+    /// Helm, plugin or chart source).
+    pub plain: Option<plain::Plain>,
 }
 
 /// A Flux `Kustomization`'s `spec.postBuild` that substitutes variables (a non-empty
@@ -342,8 +347,10 @@ pub struct Workspace {
     pub envs: Vec<Environment>,
     /// Kustomization directories seen but not environments, with why (for "nothing found").
     pub rejected: Vec<(String, &'static str)>,
-    /// Directories an Argo CD / Flux object deploys that hold no kustomization file, each with
-    /// a note saying so: not modelled, so no environments (`check` prints the notes).
+    /// Directories without a kustomization file that an Argo CD source deploys as a Helm chart
+    /// or through a plugin, each with a note saying so: not modelled, so no environments
+    /// (`check` prints the notes). Those Flux and Argo CD build from their manifests are
+    /// environments ([`plain`]).
     pub generated: Vec<(String, String)>,
     /// Flux `Kustomization`s that deploy a path of an artifact other than this repository (an
     /// `OCIRepository`, `Bucket` or `ExternalArtifact` source), each as `file:line` with a note
@@ -456,7 +463,11 @@ impl Workspace {
             None => discovered(root, &scan),
         };
         let unmatched_globs = (config.environments.iter().flatten())
-            .filter(|g| !(scan.kust.values()).any(|k| config::glob_match(g, &rel(root, &k.dir))))
+            .filter(|g| {
+                !(scan.kust.values().map(|k| &k.dir))
+                    .chain(scan.plain.values())
+                    .any(|d| config::glob_match(g, &rel(root, d)))
+            })
             .cloned()
             .collect();
         let rels: Vec<String> = picks.iter().map(|p| dir_rel(root, &p.dir)).collect();
@@ -473,10 +484,9 @@ impl Workspace {
             })
             .collect();
         envs.sort_by(|a, b| a.rel.cmp(&b.rel));
-        let tree_dirs = scan
-            .kust
-            .values()
-            .map(|k| rel(root, &k.dir))
+        let tree_dirs = (scan.kust.values().map(|k| &k.dir))
+            .chain(scan.plain.values())
+            .map(|d| rel(root, d))
             .chain(envs.iter().map(|e| rel(root, &e.cert)))
             .map(|r| match r.split_once('/') {
                 Some((top, _)) => top.to_owned(),
@@ -576,7 +586,7 @@ impl Workspace {
         };
         let notes: String = [
             (
-                "directories they deploy that have no kustomization file, which emp-seal does not model",
+                "directories without a kustomization file they deploy as a Helm chart or through a plugin, which emp-seal does not model",
                 &self.generated,
             ),
             (
@@ -625,6 +635,19 @@ fn from_globs(root: &Path, globs: &[String], scan: &discover::Scan) -> Vec<disco
             picks.insert(c, pick);
         }
     }
+    // A directory without a kustomization file that an object deploys (`discover::Scan::plain`).
+    for (c, dir) in &scan.plain {
+        let r = dir_rel(root, dir);
+        if let Some(g) = globs.iter().find(|g| config::glob_match(g, &r)) {
+            let pick = discover::Pick {
+                dir: dir.clone(),
+                found: Found::Config { glob: g.clone() },
+                keep_without_secret: true,
+                variants: Vec::new(),
+            };
+            picks.entry(c).or_insert(pick);
+        }
+    }
     // A kustomization no glob names that wraps a configured environment is deployed in its
     // place: its variant, as discovery makes it.
     for (c, k) in &scan.kust {
@@ -646,7 +669,8 @@ fn discovered(
     let picks = discover::pick(root, scan);
     let (kept, mut rejected): (Vec<_>, Vec<(String, &'static str)>) =
         picks.into_par_iter().partition_map(|p| {
-            if p.keep_without_secret || has_secret(root, &p.dir, deployed(&p.found)) {
+            let times = deploy_time(&scan.deploy_times, &p.dir);
+            if p.keep_without_secret || has_secret(root, &p.dir, deployed(&p.found), &times) {
                 Either::Left(p)
             } else {
                 Either::Right((rel(root, &p.dir), "no secret in its render"))
@@ -681,9 +705,9 @@ fn deployed(found: &Found) -> bool {
 /// directory an Argo CD / Flux object deploys (`deployed`), also when the model does not hold
 /// all of it (a remote resource, a `List`, a feature it does not replay): what it does not see
 /// may be a secret, and the check then reports what it could not model.
-fn has_secret(root: &Path, dir: &Path, deployed: bool) -> bool {
+fn has_secret(root: &Path, dir: &Path, deployed: bool, deploy_time: &DeployTime) -> bool {
     use crate::kustomize::ProblemKind;
-    let Ok(o) = crate::kustomize::Overlay::load_dir(root, dir) else {
+    let Ok(o) = crate::kustomize::Overlay::load_dir(root, dir, deploy_time) else {
         return true;
     };
     let incomplete =

@@ -641,12 +641,13 @@ fn quiet_check_keeps_the_notes_on_what_was_not_verified() {
     }
 }
 
-/// A directory a Flux `Kustomization` (or an Argo CD `Application`) deploys that holds no
-/// kustomization file: the tool generates one when it syncs, which emp-seal does not model, so
-/// the directory is no environment. `check` checked its files one by one and said nothing of
-/// the rest (its SealedSecret's identity, certificate, references): a clean run read as "verified
-/// clean". It now says so on stderr, under `-q` too, naming the object's file and line; a
-/// deployed directory with a kustomization is an environment and gets no such note.
+/// A directory an Argo CD `Application` deploys as a Helm chart (its source has `helm`) that
+/// holds no kustomization file: emp-seal does not model Helm, so the directory is no
+/// environment. `check` checked its files one by one and said nothing of the rest (its
+/// SealedSecret's identity, certificate, references): a clean run read as "verified clean". It
+/// says so on stderr, under `-q` too, naming the object's file and line; a deployed directory
+/// with a kustomization is an environment and gets no such note. (A Flux path or an Argo CD
+/// directory source without a kustomization file is modelled: `tests/integration/plain_dirs.rs`.)
 #[test]
 fn check_says_which_deployed_directories_it_does_not_model() {
     let tmp = tempfile::tempdir().unwrap();
@@ -663,8 +664,10 @@ fn check_says_which_deployed_directories_it_does_not_model() {
     };
     let settings =
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n";
+    let helm = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: apps\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.org/apps.git\n    path: apps/dev\n    helm:\n      releaseName: apps\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: dev\n";
+    write("clusters/dev/apps.yaml", helm);
+    write("clusters/prod/apps.yaml", &flux("prod"));
     for env in ["dev", "prod"] {
-        write(&format!("clusters/{env}/apps.yaml"), &flux(env));
         write(&format!("apps/{env}/settings.yaml"), settings);
     }
     // Only the "no environment" error speaks while prod holds no secret: it names apps/dev too.
@@ -676,7 +679,7 @@ fn check_says_which_deployed_directories_it_does_not_model() {
     let out = bin().arg("-C").arg(root).arg("check").output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    let named = "directories they deploy that have no kustomization file, which emp-seal does not model: apps/dev)";
+    let named = "directories without a kustomization file they deploy as a Helm chart or through a plugin, which emp-seal does not model: apps/dev)";
     assert!(err.contains(named), "{err}");
     write(
         "apps/prod/kustomization.yaml",
@@ -699,7 +702,7 @@ fn check_says_which_deployed_directories_it_does_not_model() {
         assert_eq!(
             notes,
             [
-                "note: apps/dev (Flux Kustomization in clusters/dev/apps.yaml:8) has no kustomization file: Flux generates one when it syncs, which emp-seal does not model, so it is no environment and its files are checked one by one (placeholders, plaintext, ciphertext), not against a render"
+                "note: apps/dev (Argo CD Application in clusters/dev/apps.yaml:10) has no kustomization file and is deployed as a Helm chart or through a config management plugin, which emp-seal does not model, so it is no environment and its files are checked one by one (placeholders, plaintext, ciphertext), not against a render"
             ],
             "quiet {quiet}: {err}"
         );

@@ -1342,7 +1342,9 @@ fn a_flux_kustomization_of_an_artifact_names_no_environment() {
 /// A Flux `Kustomization` without `spec.path` deploys its source's root. It was skipped: with
 /// no kustomization at the root, no note said Flux generates one; with one, the root was no
 /// environment of its own and the object's `components` reached no finding. Now the root is the
-/// environment `.` (by name and directory), and `check` reports the sync-time option.
+/// environment `.` (by name and directory), and `check` reports the sync-time option; without a
+/// kustomization file there, the root is built with the kustomization Flux generates for it
+/// (`tests/integration/plain_dirs.rs`), with no note that it is not modelled.
 #[test]
 fn a_flux_kustomization_without_a_path_deploys_the_repository_root() {
     let Some(repo) = Repo::new("flux") else {
@@ -1352,30 +1354,33 @@ fn a_flux_kustomization_without_a_path_deploys_the_repository_root() {
     let object =
         flux_kustomization("root", "./", "  components: [../c]\n").replace("  path: ./\n", "");
     repo.write(file, &object);
-    let out = repo.run(&["check"]);
-    // No `spec.path` line: the note points at `spec`.
-    let at = format!("{file}:{}", line_of(&object, "spec:"));
-    let note =
-        format!("note: the repository root (Flux Kustomization in {at}) has no kustomization file");
-    assert!(stderr(&out).contains(&note), "{}", stderr(&out));
-
-    repo.write("kustomization.yaml", "resources:\n  - apps/staging\n");
-    let root = repo
-        .layout()
-        .into_iter()
-        .find(|e| e.2.contains(file))
-        .expect("an environment found through the object");
-    assert_eq!((root.0.as_str(), root.1.as_str()), (".", "."));
     let prefix = format!("{file}:{}", line_of(&object, "  components: [../c]"));
-    for args in [
-        &["check", "--format", "json"][..],
-        &["check", "--format", "json", "--release", "."],
-    ] {
-        let hits: Vec<String> = not_modelled_hits(&repo.run(args))
+    for with_kustomization in [false, true] {
+        if with_kustomization {
+            repo.write("kustomization.yaml", "resources:\n  - apps/staging\n");
+        }
+        let out = repo.run(&["check"]);
+        assert!(
+            !stderr(&out).contains("has no kustomization file"),
+            "{}",
+            stderr(&out)
+        );
+        let root = repo
+            .layout()
             .into_iter()
-            .map(|h| format!("{}:{}", h.path, h.line))
-            .collect();
-        assert_eq!(hits, std::slice::from_ref(&prefix), "{args:?}");
+            .find(|e| e.2.contains(file))
+            .expect("an environment found through the object");
+        assert_eq!((root.0.as_str(), root.1.as_str()), (".", "."));
+        for args in [
+            &["check", "--format", "json"][..],
+            &["check", "--format", "json", "--release", "."],
+        ] {
+            let hits: Vec<String> = not_modelled_hits(&repo.run(args))
+                .into_iter()
+                .map(|h| format!("{}:{}", h.path, h.line))
+                .collect();
+            assert_eq!(hits, std::slice::from_ref(&prefix), "{args:?}");
+        }
     }
 }
 

@@ -30,6 +30,7 @@ mod lock;
 mod migrate_inline;
 mod patch_probe;
 mod placeholder;
+mod plain_dirs;
 mod plaintext_scan;
 mod precommit;
 mod prop;

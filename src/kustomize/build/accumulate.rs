@@ -23,11 +23,17 @@ pub(super) struct Level {
     pub(super) kdoc: Arc<Doc>,
     /// The kustomization's parsed value (`kdoc`'s).
     pub(super) k: Arc<Value>,
+    /// For a generated kustomization (`super::GeneratedTop`): where every entry of it is
+    /// reported, there being no file.
+    pub(super) fixed: Option<Origin>,
 }
 
 impl Level {
     /// Where `key` (or its `idx`-th entry) is written.
     pub(super) fn at(&self, key: &str, idx: Option<usize>) -> Origin {
+        if let Some(at) = &self.fixed {
+            return at.clone();
+        }
         Origin {
             file: self.kfile.clone(),
             line: kline(&self.kdoc, key, idx),
@@ -62,6 +68,12 @@ impl Builder<'_> {
     /// Reads the kustomization of `dir`; None (with a problem recorded) when there is none, it
     /// is on the current path (a cycle), or it does not parse.
     fn open(&mut self, dir: &Path, is_component: bool, from: &Origin) -> Option<(Level, PathBuf)> {
+        if self.stack.is_empty()
+            && !is_component
+            && let Some((kdoc, at)) = self.generated.take()
+        {
+            return self.open_generated(dir, kdoc, at);
+        }
         let Some(kfile) = kustomization_file(dir) else {
             let msg = format!("{} has no kustomization file", self.rel(dir).display());
             self.problem_at(ProblemKind::Invalid, from, msg);
@@ -121,8 +133,32 @@ impl Builder<'_> {
             kfile,
             kdoc,
             k,
+            fixed: None,
         };
         self.check_kind(&level, is_component);
+        Some((level, canonical))
+    }
+
+    /// The level of the kustomization the tool deploying `dir` generates for it
+    /// (`super::GeneratedTop`, as parsed in `kdoc`), with the fields the objects deploying it set
+    /// there; everything about it is reported at `at`.
+    fn open_generated(
+        &mut self,
+        dir: &Path,
+        kdoc: Arc<Doc>,
+        at: Origin,
+    ) -> Option<(Level, PathBuf)> {
+        let k = self.deployed_top(kdoc.value.as_ref().ok()?.clone());
+        let canonical = std::fs::canonicalize(dir)
+            .unwrap_or_else(|_| dir.to_path_buf())
+            .join(super::GENERATED_KUSTOMIZATION);
+        let level = Level {
+            dir: dir.to_path_buf(),
+            kfile: at.file.clone(),
+            kdoc,
+            k,
+            fixed: Some(at),
+        };
         Some((level, canonical))
     }
 

@@ -205,6 +205,17 @@ struct Builder<'r> {
     /// What the Argo CD / Flux objects deploying the overlay set in its own kustomization and
     /// where they apply it (`super::deploy`).
     layer: &'r Layer,
+    /// The overlay's kustomization when the tool deploying it generates one ([`GeneratedTop`]).
+    generated: Option<(Arc<Doc>, Origin)>,
+}
+
+/// The kustomization a tool generates for a directory without one (`crate::workspace::plain`),
+/// built in its place: its value, and where what concerns it is reported (the deploying
+/// object's `path` line, there being no file).
+#[derive(Debug, Clone)]
+pub(crate) struct GeneratedTop {
+    pub(crate) value: yaml_serde::Value,
+    pub(crate) at: Origin,
 }
 
 impl<'r> Builder<'r> {
@@ -351,12 +362,23 @@ fn normalize(p: &Path) -> PathBuf {
 }
 
 /// Builds the kustomization in `dir`, reading shared files through `shared`.
+#[cfg(test)]
 pub(crate) fn build(
     root: &Path,
     dir: &Path,
     shared: &ParseCache<'_>,
 ) -> Result<BuildOutput, KustomizeError> {
-    build_deployed(root, dir, shared, &Layer::default())
+    build_deployed(root, dir, shared, (&Layer::default(), None))
+}
+
+/// The name the generated kustomization goes by inside the build (never a file: nothing is
+/// written, and it is no path any finding names).
+const GENERATED_KUSTOMIZATION: &str = "<generated kustomization>";
+
+/// The generated kustomization's value as the one document the walk reads.
+fn generated_docs(g: &GeneratedTop) -> FileDocs {
+    let text = yaml_serde::to_string(&g.value).unwrap_or_default();
+    Arc::new(docs::split_docs(&text).into_iter().map(Arc::new).collect())
 }
 
 /// Builds the kustomization in `dir` as the objects deploying it build it: with the fields of
@@ -366,9 +388,12 @@ pub(crate) fn build_deployed(
     root: &Path,
     dir: &Path,
     shared: &ParseCache<'_>,
-    layer: &Layer,
+    (layer, generated): (&Layer, Option<&GeneratedTop>),
 ) -> Result<BuildOutput, KustomizeError> {
-    let (kfile, kdocs) = top_kustomization(dir, shared)?;
+    let (kfile, kdocs) = match generated {
+        Some(g) => (dir.join(GENERATED_KUSTOMIZATION), generated_docs(g)),
+        None => top_kustomization(dir, shared)?,
+    };
     let mut b = Builder {
         root,
         top: normalize(dir),
@@ -381,14 +406,22 @@ pub(crate) fn build_deployed(
         rules: Vec::new(),
         stack: Vec::new(),
         layer,
+        generated: None,
     };
     let mut acc = Vec::new();
-    let top = Origin {
-        file: b.rel(&kfile),
-        line: 1,
+    let top = match generated {
+        Some(g) => g.at.clone(),
+        None => Origin {
+            file: b.rel(&kfile),
+            line: 1,
+        },
     };
-    // The walk takes the top kustomization as parsed here, not parsing it again.
-    b.remember(&kfile, &top, Ok(kdocs));
+    let first = kdocs.first().cloned();
+    match (generated, first) {
+        (Some(g), Some(doc)) => b.generated = Some((doc, g.at.clone())),
+        // The walk takes the top kustomization as parsed here, not parsing it again.
+        _ => _ = b.remember(&kfile, &top, Ok(kdocs)),
+    }
     b.accumulate(dir, &mut acc, false, &top);
     let rels: Vec<PathBuf> = b.problems.iter().map(|p| b.rel(&p.origin.file)).collect();
     for (p, f) in b.problems.iter_mut().zip(rels) {

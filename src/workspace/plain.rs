@@ -1,0 +1,313 @@
+//! Directories an Argo CD / Flux object deploys that hold no kustomization file: the
+//! kustomization each tool builds them with, synthesised as a value (nothing is ever written into
+//! the tree), for the model to build like any other (`kustomize::build`).
+//!
+//! - Flux: kustomize-controller generates a kustomization listing, in walk order, every
+//!   `.yaml` / `.yml` file under the path (recursively, hidden ones too) and every sub-directory
+//!   holding a kustomization file, as a resource, without descending into it (fluxcd/pkg
+//!   `kustomize/kustomize_generator.go`, `generateKustomization`). A listed file that does not
+//!   decode as Kubernetes objects fails the sync there, as it fails the model's build. The files
+//!   source-controller leaves out of every artifact are not there to list (fluxcd/pkg
+//!   `sourceignore/sourceignore.go`, `ExcludeVCS`, `ExcludeCI`, `ExcludeExtra`).
+//! - Argo CD (a "directory" source): the `.yaml`, `.yml` and `.json` files of the path, of its
+//!   sub-directories too only with `directory.recurse: true`, each as plain objects, without
+//!   kustomize's transformations (argo-cd `reposerver/repository/repository.go`,
+//!   `findManifests`, `getPotentiallyValidManifestFile`, `getObjsFromYAMLOrJSON`). A YAML file
+//!   whose first document is no Kubernetes object is skipped, unless it looks like one (it holds
+//!   `apiVersion:`, `kind:` and `metadata:`), which fails the sync; a file holding
+//!   `+argocd:skip-file-rendering` is skipped.
+
+use std::path::Path;
+
+use yaml_serde::Value;
+
+/// How the object deploying a directory without a kustomization file builds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plain {
+    /// Flux kustomize-controller's generated kustomization.
+    Flux,
+    /// An Argo CD directory source.
+    ArgoDirectory {
+        /// `directory.recurse: true`.
+        recurse: bool,
+        /// The `directory` options the model does not replay (`include`, `exclude`, `jsonnet`),
+        /// each with its line in the object's file.
+        unmodelled: Vec<(String, usize)>,
+    },
+}
+
+impl std::fmt::Display for Plain {
+    /// How messages name the way the directory is built.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Plain::Flux => f.write_str("Flux's generated kustomization"),
+            Plain::ArgoDirectory { recurse: true, .. } => {
+                f.write_str("an Argo CD directory source with `recurse`")
+            }
+            Plain::ArgoDirectory { .. } => f.write_str("an Argo CD directory source"),
+        }
+    }
+}
+
+/// The kustomization a tool builds a plain directory with, and what the model cannot replay of
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Synthesised {
+    /// The kustomization: `resources:` holding [`Synthesised::entries`].
+    pub value: Value,
+    /// Its resources, relative to the directory (`./a.yaml`, `./sub`).
+    pub entries: Vec<String>,
+    /// What the model does not replay, each with the repository-relative file and the line it
+    /// concerns and a message.
+    pub unmodelled: Vec<(String, usize, String)>,
+}
+
+/// Source-controller's default exclusions that name a directory (fluxcd/pkg
+/// `sourceignore/sourceignore.go`, `ExcludeVCS`, `ExcludeCI`): not in the artifact.
+const FLUX_EXCLUDED_DIRS: [&str; 3] = [".git", ".github", ".circleci"];
+
+/// Source-controller's default exclusions that name a `.yaml` / `.yml` file, at any depth
+/// (fluxcd/pkg `sourceignore/sourceignore.go`, `ExcludeCI`, `ExcludeExtra`).
+const FLUX_EXCLUDED_FILES: [&str; 10] = [
+    ".travis.yml",
+    ".gitlab-ci.yml",
+    "appveyor.yml",
+    ".drone.yml",
+    "cloudbuild.yaml",
+    "codeship-services.yml",
+    "codeship-steps.yml",
+    ".goreleaser.yml",
+    ".sops.yaml",
+    ".flux.yaml",
+];
+
+/// Argo CD's marker that keeps a file out of a directory source (argo-cd
+/// `reposerver/repository/repository.go`, `skipFileRenderingMarker`).
+const ARGO_SKIP_MARKER: &str = "+argocd:skip-file-rendering";
+
+/// The kustomization `plain` builds `dir` (under `root`) with; `at` is the object's file
+/// (repository-relative) and the line of its `path`, where what concerns the directory itself is
+/// reported.
+pub fn synthesise(root: &Path, dir: &Path, plain: &Plain, at: (&str, usize)) -> Synthesised {
+    let mut entries = Vec::new();
+    let mut unmodelled = Vec::new();
+    match plain {
+        Plain::Flux => {
+            flux_walk(dir, dir, &mut entries);
+            if let Some(ignore) = source_ignore(root, dir) {
+                unmodelled.push((
+                    at.0.to_owned(),
+                    at.1,
+                    format!(
+                        "{ignore} holds source-controller ignore patterns, which leave files out of the artifact Flux builds from: emp-seal lists the files as if it were not there"
+                    ),
+                ));
+            }
+        }
+        Plain::ArgoDirectory {
+            recurse,
+            unmodelled: options,
+        } => {
+            argo_walk(dir, dir, *recurse, &mut entries);
+            for (option, line) in options {
+                unmodelled.push((
+                    at.0.to_owned(),
+                    *line,
+                    format!(
+                        "the Argo CD Application's `directory.{option}` picks which files of the directory are applied, which emp-seal does not replay: it reads every manifest there"
+                    ),
+                ));
+            }
+            for e in entries.iter().filter(|e| e.ends_with(".jsonnet")) {
+                unmodelled.push((
+                    super::rel(root, &dir.join(e)),
+                    1,
+                    "Argo CD evaluates this Jsonnet file into objects, which emp-seal does not"
+                        .to_owned(),
+                ));
+            }
+            entries.retain(|e| !e.ends_with(".jsonnet"));
+        }
+    }
+    let list = entries.iter().map(|e| Value::from(e.as_str())).collect();
+    let mut k = yaml_serde::Mapping::new();
+    k.insert("resources".into(), Value::Sequence(list));
+    Synthesised {
+        value: Value::Mapping(k),
+        entries,
+        unmodelled,
+    }
+}
+
+/// The entries of `dir`, sorted by name as Go's `filepath.Walk` visits them, each with whether
+/// it is a directory as `lstat` sees it (a symlink is not: neither tool's walk follows one).
+fn sorted_entries(dir: &Path) -> Vec<(String, bool)> {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut entries: Vec<(String, bool)> = read
+        .filter_map(Result::ok)
+        .map(|e| {
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            (e.file_name().to_string_lossy().into_owned(), is_dir)
+        })
+        .collect();
+    entries.sort_unstable();
+    entries
+}
+
+/// `./` and the path of `p` under `base`, with forward slashes.
+fn entry(base: &Path, p: &Path) -> String {
+    format!("./{}", super::rel(base, p))
+}
+
+/// Flux's walk (see the module's comment) of `dir` under `base`, into `out`.
+fn flux_walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+    for (name, is_dir) in sorted_entries(dir) {
+        let p = dir.join(&name);
+        if is_dir {
+            if FLUX_EXCLUDED_DIRS.contains(&name.as_str()) {
+                continue;
+            }
+            // kustomize-controller asks `fs.Exists(kpath) && !fs.IsDir(kpath)`.
+            let has_kustomization = super::KUSTOMIZATION_FILE_NAMES
+                .iter()
+                .any(|k| p.join(k).exists() && !p.join(k).is_dir());
+            if has_kustomization {
+                out.push(entry(base, &p));
+            } else {
+                flux_walk(base, &p, out);
+            }
+        } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
+            && !FLUX_EXCLUDED_FILES.contains(&name.as_str())
+        {
+            out.push(entry(base, &p));
+        }
+    }
+}
+
+/// The first `.sourceignore` file in `dir`, below it, or in a directory between it and the
+/// repository root, repository-relative.
+fn source_ignore(root: &Path, dir: &Path) -> Option<String> {
+    let above = dir
+        .ancestors()
+        .take_while(|d| d.starts_with(root))
+        .map(|d| d.join(".sourceignore"))
+        .find(|f| f.is_file());
+    let found = above.or_else(|| {
+        let mut files = std::collections::BTreeSet::new();
+        let rel = super::rel(root, dir);
+        super::list_files(root, &rel, &|n| n == ".git", &mut files);
+        files
+            .into_iter()
+            .find(|f| f.rsplit('/').next() == Some(".sourceignore"))
+            .map(|f| root.join(f))
+    })?;
+    Some(super::rel(root, &found))
+}
+
+/// Argo CD's walk (see the module's comment) of `dir` under `base`, into `out`.
+fn argo_walk(base: &Path, dir: &Path, recurse: bool, out: &mut Vec<String>) {
+    for (name, is_dir) in sorted_entries(dir) {
+        let p = dir.join(&name);
+        if is_dir {
+            if recurse {
+                argo_walk(base, &p, recurse, out);
+            }
+            continue;
+        }
+        let manifest = [".yaml", ".yml", ".json", ".jsonnet"]
+            .iter()
+            .any(|e| name.len() > e.len() && name.ends_with(e));
+        // Only a regular file, or a link to one, is read.
+        if !manifest || !p.is_file() {
+            continue;
+        }
+        if name.ends_with(".jsonnet") {
+            out.push(entry(base, &p));
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&p) else {
+            // Unreadable: listed, so that the build says why.
+            out.push(entry(base, &p));
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        if text.contains(ARGO_SKIP_MARKER) || (!name.ends_with(".json") && argo_skips(&text)) {
+            continue;
+        }
+        out.push(entry(base, &p));
+    }
+}
+
+/// Whether Argo CD skips a YAML file as unrelated to Kubernetes: its first document that is not
+/// empty does not decode as an object with a `kind`, and the text does not look like a manifest
+/// (`getObjsFromYAMLOrJSON`: one that does, or a bad document after good ones, fails the sync).
+fn argo_skips(text: &str) -> bool {
+    let looks_like_manifest =
+        text.contains("apiVersion:") && text.contains("kind:") && text.contains("metadata:");
+    if looks_like_manifest {
+        return false;
+    }
+    for piece in crate::yamlpos::pieces(text, false) {
+        match yaml_serde::from_str::<Value>(piece.text) {
+            Ok(Value::Null) => {}
+            Ok(v) => {
+                return v
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty);
+            }
+            Err(_) => return true,
+        }
+    }
+    false
+}
+
+/// How the deploy source `source` of an object of `kind` builds a directory without a
+/// kustomization file: always Flux's generated kustomization; for Argo CD a directory source,
+/// unless the source names a Helm chart, Helm options or a plugin (argo-cd
+/// `reposerver/repository/repository.go`, `GetAppSourceType`), or the directory holds a
+/// `Chart.yaml` (checked by the caller's build, see [`is_helm_chart`]). `line` gives the line of
+/// a key path under the source.
+pub(crate) fn of_source(
+    source: &Value,
+    kind: &str,
+    line: &dyn Fn(&[&str]) -> usize,
+) -> Option<Plain> {
+    if kind == "Kustomization" {
+        return Some(Plain::Flux);
+    }
+    if ["chart", "helm", "plugin"]
+        .iter()
+        .any(|k| source.get(*k).is_some())
+    {
+        return None;
+    }
+    let directory = source.get("directory");
+    let recurse = directory
+        .and_then(|d| d.get("recurse"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let given = |key: &str| match directory.and_then(|d| d.get(key)) {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Mapping(m)) => !m.is_empty(),
+        Some(_) => true,
+    };
+    let unmodelled = ["include", "exclude"]
+        .into_iter()
+        .filter(|k| given(k))
+        .map(|k| (k.to_owned(), line(&["directory", k])))
+        .collect();
+    Some(Plain::ArgoDirectory {
+        recurse,
+        unmodelled,
+    })
+}
+
+/// Whether Argo CD takes `dir` for a Helm chart (it holds a `Chart.yaml`), not a directory of
+/// manifests (argo-cd `util/app/discovery/discovery.go`).
+pub fn is_helm_chart(dir: &Path) -> bool {
+    dir.join("Chart.yaml").is_file()
+}

@@ -1,0 +1,351 @@
+//! Directories an Argo CD / Flux object deploys that hold no kustomization file, modelled as
+//! environments built with the kustomization each tool generates for them: Flux's generated
+//! kustomization (every `.yaml` / `.yml` file, recursively, and every sub-directory holding a
+//! kustomization as a resource: fluxcd/pkg `kustomize/kustomize_generator.go`) and Argo CD's
+//! directory source (the directory's manifests, its sub-directories' only with
+//! `directory.recurse`: argo-cd `reposerver/repository/repository.go`, `findManifests`). The
+//! oracles are the real `kubectl kustomize` of a copy of the directory holding the kustomization
+//! Flux writes there, and the Python peer decrypting what `emp-seal seal` wrote.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::Path;
+
+use crate::common::{self, Hit, Peer};
+use crate::seal_support::{demo_key, env_text, env_values, ok, write_file};
+
+/// A temporary git repository (`git init`, so that it is the root).
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        common::git(dir.path(), &["init", "-q"]);
+        Repo { dir }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.root().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        write_file(&p, text.as_bytes());
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root().join(rel)).unwrap()
+    }
+
+    /// `emp-seal -C ROOT ARGS`.
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let mut c = crate::seal_support::emp_seal_cmd();
+        c.arg("-C").arg(self.root()).args(args);
+        c.output().unwrap()
+    }
+
+    fn check(&self, args: &[&str]) -> (i32, Vec<Hit>) {
+        common::check_hits(self.root(), args)
+    }
+}
+
+/// A Flux Kustomization deploying `path`.
+fn flux(path: &str) -> String {
+    format!(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: {path}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+    )
+}
+
+/// An Argo CD Application deploying `path` into the namespace `web`, with `directory` lines
+/// (under `spec.source.directory`, six-space indented).
+fn argo(path: &str, directory: &str) -> String {
+    let directory = if directory.is_empty() {
+        String::new()
+    } else {
+        format!("    directory:\n{directory}")
+    };
+    format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: web\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.org/web.git\n    targetRevision: main\n    path: {path}\n{directory}  destination:\n    server: https://kubernetes.default.svc\n    namespace: web\n"
+    )
+}
+
+/// A Deployment `name` reading every key of the Secret `secret` (in `ns`, when given).
+fn deployment(name: &str, ns: Option<&str>, secret: &str) -> String {
+    let ns = ns
+        .map(|n| format!("  namespace: {n}\n"))
+        .unwrap_or_default();
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n{ns}spec:\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n        - name: app\n          image: app:1\n          envFrom:\n            - secretRef:\n                name: {secret}\n"
+    )
+}
+
+/// A SealedSecret `app-secrets` in `prod` with placeholder values for the keys of
+/// [`env_text`].
+fn sealed() -> String {
+    let mut s = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app-secrets\n  namespace: prod\nspec:\n  encryptedData:\n".to_owned();
+    for k in env_values().keys() {
+        s.push_str(&format!("    {k}: AgAAAAAAAAAA...REPLACE_ME\n"));
+    }
+    s.push_str("  template:\n    metadata:\n      name: app-secrets\n      namespace: prod\n");
+    s
+}
+
+/// A ConfigMap `name` in `prod`.
+fn config_map(name: &str) -> String {
+    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: prod\n")
+}
+
+/// The Flux layout of the brief: `clusters/prod/apps.yaml` deploying `apps/prod`, which has no
+/// kustomization file but a Deployment reading the SealedSecret, the demo certificate, a
+/// non-YAML file, a nested plain directory and a sub-directory with a kustomization of its own.
+fn flux_repo() -> Repo {
+    let r = Repo::new();
+    r.write("clusters/prod/apps.yaml", &flux("./apps/prod"));
+    r.write(
+        "apps/prod/deployment.yaml",
+        &deployment("app", Some("prod"), "app-secrets"),
+    );
+    r.write("apps/prod/sealedsecret.yaml", &sealed());
+    let cert =
+        std::fs::read_to_string(common::repo_root().join("k8s/overlays/paper/sealing-cert.pem"))
+            .unwrap();
+    r.write("apps/prod/sealing-cert.pem", &cert);
+    r.write(
+        "apps/prod/README.md",
+        "# prod\nnot a manifest: kind: Nothing\n",
+    );
+    r.write(
+        "apps/prod/nested/more/settings.yml",
+        &config_map("settings"),
+    );
+    r.write(
+        "apps/prod/addon/kustomization.yaml",
+        "resources:\n  - cm.yaml\nnamePrefix: addon-\n",
+    );
+    r.write("apps/prod/addon/cm.yaml", &config_map("conf"));
+    // Not listed by Flux: the sub-directory with a kustomization is built, not walked.
+    r.write("apps/prod/addon/unlisted.yaml", &config_map("unlisted"));
+    r
+}
+
+/// The rules of `hits`, but those the demo certificate always gives.
+fn rules(hits: &[Hit]) -> Vec<&str> {
+    let mut r: Vec<&str> = hits
+        .iter()
+        .map(|h| h.rule.as_str())
+        .filter(|r| !matches!(*r, "demo-certificate" | "sealed-with-demo-certificate"))
+        .collect();
+    r.sort_unstable();
+    r.dedup();
+    r
+}
+
+/// Seals `prod` from [`env_text`]; asserts success.
+fn seal_prod(r: &Repo) {
+    let env = tempfile::tempdir().unwrap();
+    let path = env.path().join("secrets.env");
+    write_file(&path, env_text().as_bytes());
+    ok(&r.run(&["seal", "prod", "--from", path.to_str().unwrap()]));
+}
+
+/// The Flux path without a kustomization file is an environment (it used to be a note and, as
+/// the only deployed directory, "no environment"): the SealedSecret there is checked (a
+/// placeholder until sealed), a reference in the nested plain directory to a Secret nothing
+/// renders is a `dangling-reference` at its file, and `seal` seals into the SealedSecret file of
+/// the directory, whose values the peer decrypts under the identity Flux applies.
+#[test]
+fn flux_path_without_kustomization_is_checked_and_sealed() {
+    let r = flux_repo();
+    r.write(
+        "apps/prod/nested/worker.yaml",
+        &deployment("worker", Some("prod"), "worker-secrets"),
+    );
+    let (code, hits) = r.check(&[]);
+    assert_eq!(code, 1, "{hits:?}");
+    let dangling: Vec<&Hit> = hits
+        .iter()
+        .filter(|h| h.rule == "dangling-reference")
+        .collect();
+    assert_eq!(dangling.len(), 1, "{hits:?}");
+    assert_eq!(dangling[0].path, "apps/prod/nested/worker.yaml");
+    assert!(dangling[0].message.contains("worker-secrets"), "{hits:?}");
+    assert!(
+        hits.iter()
+            .any(|h| h.rule == "placeholder-ciphertext" && h.path == "apps/prod/sealedsecret.yaml"),
+        "{hits:?}"
+    );
+
+    seal_prod(&r);
+    let text = r.read("apps/prod/sealedsecret.yaml");
+    assert!(!text.contains("REPLACE_ME"), "{text}");
+    let Some(mut peer) = Peer::start() else {
+        return;
+    };
+    let f = emp_seal::sealedsecret::SealedSecretFile::parse(&text).unwrap();
+    let (_, doc) = f.sealed_secrets().next().unwrap();
+    let want = env_values();
+    assert_eq!(doc.encrypted_data.len(), want.len());
+    for e in &doc.encrypted_data {
+        let got = peer
+            .decrypt(&demo_key(), b"prod/app-secrets", &common::unb64(&e.value))
+            .unwrap();
+        assert_eq!(got, want[&e.key], "{}", e.key);
+    }
+    r.write("apps/prod/nested/worker.yaml", &config_map("worker"));
+    let (_, hits) = r.check(&[]);
+    assert_eq!(rules(&hits), Vec::<&str>::new(), "{hits:?}");
+}
+
+/// A `.yaml` file under the Flux path that does not decode as Kubernetes objects fails Flux's
+/// generation of the kustomization, and so the sync: an `overlay-build-error` at that file.
+#[test]
+fn flux_yaml_that_is_no_object_fails_the_build() {
+    let r = flux_repo();
+    r.write("apps/prod/nested/values.yaml", "replicas: 3\n");
+    let (_, hits) = r.check(&[]);
+    assert!(
+        hits.iter()
+            .any(|h| h.rule == "overlay-build-error" && h.path == "apps/prod/nested/values.yaml"),
+        "{hits:?}"
+    );
+}
+
+/// `check --render` renders the Flux directory through a temporary kustomization listing what
+/// Flux lists, and agrees with the model (no `render-failed`, no `model-divergence`); the
+/// oracle is kubectl's render of a copy of the directory holding the kustomization Flux writes,
+/// whose objects are those the model's findings name.
+#[test]
+fn flux_render_agrees_with_kubectl() {
+    if common::kubectl().is_none() {
+        common::missing("kubectl (for kubectl kustomize)");
+        return;
+    }
+    let r = flux_repo();
+    seal_prod(&r);
+    let (code, hits) = r.check(&["--render=always"]);
+    assert_eq!(rules(&hits), Vec::<&str>::new(), "{hits:?}");
+    assert_eq!(code, 0, "{hits:?}");
+
+    // The oracle: Flux's kustomization written into a copy.
+    let copy = tempfile::tempdir().unwrap();
+    common::copy_dir(&r.root().join("apps/prod"), copy.path());
+    write_file(
+        &copy.path().join("kustomization.yaml"),
+        b"resources:\n  - ./addon\n  - ./deployment.yaml\n  - ./nested/more/settings.yml\n  - ./sealedsecret.yaml\n",
+    );
+    let out = common::kustomize(copy.path());
+    let names: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("  name: "))
+        .collect();
+    assert_eq!(
+        names,
+        ["addon-conf", "settings", "app", "app-secrets"],
+        "{out}"
+    );
+
+    // A render that fails (kustomize refuses two objects of one identity) is a `render-failed`
+    // at the Flux Kustomization's `path` line, naming the file as it is in the tree.
+    let dup = config_map("dup");
+    r.write("apps/prod/nested/dup.yaml", &format!("{dup}---\n{dup}"));
+    let (_, hits) = r.check(&["--render=always"]);
+    let failed: Vec<&Hit> = hits.iter().filter(|h| h.rule == "render-failed").collect();
+    assert_eq!(failed.len(), 1, "{hits:?}");
+    assert_eq!(
+        (failed[0].path.as_str(), failed[0].line),
+        ("clusters/prod/apps.yaml", 8)
+    );
+    assert!(
+        failed[0].message.contains("'apps/prod/nested/dup.yaml'"),
+        "{hits:?}"
+    );
+}
+
+/// An Argo CD Application whose path is a directory of plain manifests: without
+/// `directory.recurse` only the directory's own files are applied, so the Secret in its
+/// sub-directory is not and the Deployment's reference dangles; with it, the reference resolves.
+/// The Application's destination namespace is where the objects without one land, and a YAML
+/// file that is no Kubernetes object is skipped, as Argo CD skips it.
+#[test]
+fn argo_directory_app_with_and_without_recurse() {
+    let r = Repo::new();
+    r.write("argocd/web.yaml", &argo("apps/web", ""));
+    r.write(
+        "apps/web/deploy.yaml",
+        &deployment("web", None, "web-secrets"),
+    );
+    r.write("apps/web/values.yaml", "replicas: 3\n");
+    r.write(
+        "apps/web/secrets/secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: web-secrets\nstringData:\n  TOKEN: ${TOKEN}\n",
+    );
+    let (_, hits) = r.check(&[]);
+    let dangling: Vec<&Hit> = hits
+        .iter()
+        .filter(|h| h.rule == "dangling-reference")
+        .collect();
+    assert_eq!(dangling.len(), 1, "{hits:?}");
+    assert_eq!(dangling[0].path, "apps/web/deploy.yaml");
+    assert!(
+        !hits.iter().any(|h| h.rule == "overlay-build-error"),
+        "{hits:?}"
+    );
+
+    r.write(
+        "argocd/web.yaml",
+        &argo("apps/web", "      recurse: true\n"),
+    );
+    let (_, hits) = r.check(&[]);
+    assert!(
+        !hits.iter().any(|h| h.rule == "dangling-reference"),
+        "{hits:?}"
+    );
+    assert!(
+        !hits.iter().any(|h| h.rule == "overlay-build-error"),
+        "{hits:?}"
+    );
+
+    // `include` / `exclude` pick files: not replayed, and said so.
+    r.write(
+        "argocd/web.yaml",
+        &argo(
+            "apps/web",
+            "      recurse: true\n      exclude: 'secrets/*'\n",
+        ),
+    );
+    let (_, hits) = r.check(&[]);
+    assert!(
+        hits.iter().any(|h| h.rule == "overlay-not-modelled"
+            && h.path == "argocd/web.yaml"
+            && h.message.contains("directory.exclude")),
+        "{hits:?}"
+    );
+}
+
+/// A Flux Kustomization and an Argo CD Application deploying one directory without a
+/// kustomization file build it from different files (Flux recursively, Argo CD without
+/// `recurse` its own files only): the model builds it one way, and says so for the other
+/// object at its `path` line.
+#[test]
+fn objects_building_a_plain_directory_differently_are_not_modelled() {
+    let r = flux_repo();
+    r.write("zz/app.yaml", &argo("apps/prod", ""));
+    let (_, hits) = r.check(&[]);
+    let not_modelled: Vec<&Hit> = hits
+        .iter()
+        .filter(|h| h.rule == "overlay-not-modelled")
+        .collect();
+    assert_eq!(not_modelled.len(), 1, "{hits:?}");
+    assert_eq!(
+        (not_modelled[0].path.as_str(), not_modelled[0].line),
+        ("zz/app.yaml", 11)
+    );
+    assert!(
+        not_modelled[0].message.contains(
+            "as an Argo CD directory source, the Flux Kustomization in clusters/prod/apps.yaml:8"
+        ),
+        "{hits:?}"
+    );
+}
