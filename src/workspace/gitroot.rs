@@ -16,7 +16,7 @@ use std::sync::{Mutex, OnceLock};
 /// root and process.
 fn prefix(root: &Path) -> String {
     static PREFIXES: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
-    if root.join(".git").exists() {
+    if root.join(".git").exists() || !in_a_repository(root) {
         return String::new();
     }
     let cache = PREFIXES.get_or_init(Mutex::default);
@@ -30,6 +30,14 @@ fn prefix(root: &Path) -> String {
         c.insert(root.to_path_buf(), asked.clone());
     }
     asked
+}
+
+/// False when no directory from `root` up holds `.git` (a directory, or the file of a worktree
+/// or submodule) and `GIT_DIR` is not set: git then finds no repository for it, and is not
+/// asked (a process per command run outside git).
+fn in_a_repository(root: &Path) -> bool {
+    let abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    std::env::var_os("GIT_DIR").is_some() || abs.ancestors().any(|d| d.join(".git").exists())
 }
 
 /// `git -C dir ARGS`'s standard output, when it succeeds.
