@@ -4,50 +4,10 @@
 //! through a linked directory leading out) is refused before anything is written. The real
 //! `kubectl kustomize` is the oracle for what builds and what kustomize refuses.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use tempfile::TempDir;
-
 use crate::common;
-
-/// A temporary repository holding a copy of `k8s/`.
-fn tree() -> TempDir {
-    let t = tempfile::tempdir().expect("tempdir");
-    common::copy_dir(&common::repo_root().join("k8s"), &t.path().join("k8s"));
-    t
-}
-
-fn write(path: &Path, text: &str) {
-    if let Some(d) = path.parent() {
-        std::fs::create_dir_all(d).expect("mkdir");
-    }
-    let mut f = std::fs::File::create(path).expect("create");
-    f.write_all(text.as_bytes()).expect("write");
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).expect("read")
-}
-
-struct Out {
-    code: i32,
-    stderr: String,
-}
-
-fn run(root: &Path, args: &[&str]) -> Out {
-    let o = common::emp_seal()
-        .arg("-C")
-        .arg(root)
-        .current_dir(root)
-        .args(args)
-        .output()
-        .expect("run emp-seal");
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
+use crate::lifecycle::{read, run, tree, write};
 
 /// The 1-based line of the first line of `path` equal to `line` (trimmed).
 fn line_of(path: &Path, line: &str) -> usize {
