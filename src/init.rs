@@ -57,6 +57,14 @@ pub enum InitError {
     },
     #[error("{file} already exists; not overwriting it")]
     Exists { file: String },
+    /// Something other than a file is at an env file's path: kustomize cannot read it as one,
+    /// and init does not replace it. No file is written.
+    #[error("{file} {what}, not an env file: kustomize cannot read it; init writes no file")]
+    NotAFile {
+        file: String,
+        /// What is there (`is a directory`, `is a link that cannot be followed`).
+        what: &'static str,
+    },
     /// Prompting is impossible and `--no-input` was not given.
     #[error("{env}: not on a terminal, so values cannot be asked for")]
     NotInteractive { env: String },
@@ -83,6 +91,9 @@ impl InitError {
         match self {
             InitError::Seal(e) => e.hint(),
             InitError::Exists { .. } => Some("add --force to replace it".to_owned()),
+            InitError::NotAFile { .. } => {
+                Some("move it out of the way, then run init again".to_owned())
+            }
             InitError::NotInteractive { .. } => {
                 Some("run it on a terminal, or pass --no-input to keep the example's values".to_owned())
             }
@@ -257,6 +268,9 @@ pub fn init(
         // the user meant: reading it then reports its real problem, naming it.
         let has_example = std::fs::symlink_metadata(&example).is_ok();
         let exists = std::fs::symlink_metadata(&t.file).is_ok();
+        if let Some(what) = exists.then(|| not_a_file(&t.file)).flatten() {
+            return Err(InitError::NotAFile { file: t.name, what });
+        }
         match (exists, has_example) {
             (true, true) if force => todo.push((t, example)),
             (true, _) => outcome.existing.push(t.file),
@@ -291,6 +305,16 @@ pub fn init(
     }
     write_all(root, planned, force, &mut outcome)?;
     Ok(outcome)
+}
+
+/// What is at `path`, when it is there but is no file (following links): kustomize reads an
+/// env file's bytes, so neither can be one.
+fn not_a_file(path: &Path) -> Option<&'static str> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Some("is a directory"),
+        Ok(_) => None,
+        Err(_) => Some("is a link that cannot be followed"),
+    }
 }
 
 /// An env file to write: what [`InitOutcome`] records of it, its name and its new text.

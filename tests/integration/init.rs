@@ -301,3 +301,43 @@ fn init_refuses_an_env_file_of_a_base_outside_the_repository() {
     write(&dev.join("dev-secrets.env"), "API_KEY=x\n");
     common::kustomize(&dev);
 }
+
+/// A directory, or a link that leads nowhere, at the path of an env file a generator reads was
+/// taken for an existing env file: `init` left it "as it is" and went on, while kustomize cannot
+/// read it and the overlay still did not build. Now `init` names it and writes nothing.
+#[test]
+fn init_refuses_what_is_no_file_at_an_env_file_path_and_writes_nothing() {
+    for what in ["is a directory", "is a link that cannot be followed"] {
+        let t = tree();
+        let root = t.path();
+        let dev = root.join("k8s/overlays/dev");
+        let generator = dev.join("secret-generator.yaml");
+        let text = read(&generator).replace(
+            "  - dev-secrets.env\n",
+            "  - dev-secrets.env\n  - extra.env\n",
+        );
+        write(&generator, &text);
+        write(&dev.join("extra.env.example"), "EXTRA=\n");
+        let extra = dev.join("extra.env");
+        if what == "is a directory" {
+            std::fs::create_dir(&extra).expect("mkdir");
+        } else {
+            std::os::unix::fs::symlink(dev.join("nowhere"), &extra).expect("symlink");
+        }
+        let o = run(root, &["init", "dev", "--no-input"]);
+        assert_eq!(o.code, 2, "{what}: {}", o.stderr);
+        let error = format!(
+            "error: k8s/overlays/dev/extra.env {what}, not an env file: kustomize cannot read it; init writes no file"
+        );
+        assert!(o.stderr.lines().any(|l| l == error), "{what}: {}", o.stderr);
+        assert!(!dev.join("dev-secrets.env").exists(), "{what}: written");
+        // kustomize cannot build the overlay with it there either.
+        if common::kubectl().is_none() {
+            common::missing("kubectl");
+            continue;
+        }
+        write(&dev.join("dev-secrets.env"), "API_KEY=x\n");
+        let out = common::kustomize_raw(&dev);
+        assert!(!out.status.success(), "{what}: kustomize built it");
+    }
+}
