@@ -19,9 +19,9 @@ use serde_json::Value;
 use crate::common::{self, Hit, Peer, check_hits as check};
 use crate::fixtures;
 
-const BASE_KUSTOMIZATION: &str = "resources:\n  - deployment.yaml\n";
+pub(crate) const BASE_KUSTOMIZATION: &str = "resources:\n  - deployment.yaml\n";
 
-const DEPLOYMENT: &str = "\
+pub(crate) const DEPLOYMENT: &str = "\
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -55,7 +55,7 @@ secretGenerator:
       - MODE=
 ";
 
-fn write(root: &Path, rel: &str, text: &str) {
+pub(crate) fn write(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, text).unwrap();
@@ -125,12 +125,12 @@ fn json_of(root: &Path, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
+pub(crate) fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
     hits.iter().filter(|h| h.rule == rule).collect()
 }
 
 /// The 1-based line of the first line of `rel` containing `needle`.
-fn line_of(root: &Path, rel: &str, needle: &str) -> u64 {
+pub(crate) fn line_of(root: &Path, rel: &str, needle: &str) -> u64 {
     let text = std::fs::read_to_string(root.join(rel)).unwrap();
     let idx = text.lines().position(|l| l.contains(needle));
     assert!(idx.is_some(), "{needle:?} not in {rel}");

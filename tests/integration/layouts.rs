@@ -46,6 +46,19 @@ impl Repo {
         Some(Repo { dir })
     }
 
+    /// An empty git repository (`None` when git is missing outside CI).
+    fn empty() -> Option<Repo> {
+        if common::which("git").is_none() {
+            common::missing("git");
+            return None;
+        }
+        let repo = Repo {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        common::git(repo.root(), &["init", "-q"]);
+        Some(repo)
+    }
+
     fn root(&self) -> &Path {
         self.dir.path()
     }
@@ -2185,14 +2198,9 @@ fn dot_is_the_working_directory_for_cert_unseal_diff_and_init() {
 /// `services/api` the findings are those found from the top for the same directory.
 #[test]
 fn monorepo_paths_are_relative_to_the_git_repository() {
-    if common::which("git").is_none() {
-        common::missing("git");
+    let Some(repo) = Repo::empty() else {
         return;
-    }
-    let repo = Repo {
-        dir: tempfile::tempdir().unwrap(),
     };
-    common::git(repo.root(), &["init", "-q"]);
     for (dir, ns) in [
         ("services/api/k8s/overlays/prod", "api"),
         ("k8s/overlays/prod", "top"),
@@ -2279,14 +2287,9 @@ fn monorepo_paths_are_relative_to_the_git_repository() {
 /// directories.
 #[test]
 fn monorepo_application_set_directories_are_relative_to_the_git_repository() {
-    if common::which("git").is_none() {
-        common::missing("git");
+    let Some(repo) = Repo::empty() else {
         return;
-    }
-    let repo = Repo {
-        dir: tempfile::tempdir().unwrap(),
     };
-    common::git(repo.root(), &["init", "-q"]);
     for top in ["services/api/", ""] {
         for env in ["dev", "prod"] {
             let dir = format!("{top}k8s/overlays/{env}");
@@ -2432,14 +2435,9 @@ fn argo_cd_objects_in_json_that_does_not_parse_get_a_note() {
 /// children's own `template`s are not Argo CD's: it keeps only their parameters.)
 #[test]
 fn a_matrix_second_generator_is_rendered_with_the_first_ones_parameters() {
-    if common::which("git").is_none() {
-        common::missing("git");
+    let Some(repo) = Repo::empty() else {
         return;
-    }
-    let repo = Repo {
-        dir: tempfile::tempdir().unwrap(),
     };
-    common::git(repo.root(), &["init", "-q"]);
     for team in ["billing", "shop"] {
         for env in ["dev", "prod"] {
             let dir = format!("apps/{team}/overlays/{env}");

@@ -10,31 +10,8 @@
 
 use std::path::Path;
 
-use crate::common::{self, Hit, check_hits};
-
-const BASE_KUSTOMIZATION: &str = "resources:\n  - deployment.yaml\n";
-
-const DEPLOYMENT: &str = "\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: app
-spec:
-  selector:
-    matchLabels:
-      app: app
-  template:
-    metadata:
-      labels:
-        app: app
-    spec:
-      containers:
-        - name: app
-          image: busybox:1.36
-          envFrom:
-            - secretRef:
-                name: app-secrets
-";
+use crate::common::{self, check_hits};
+use crate::gate::{BASE_KUSTOMIZATION, DEPLOYMENT, line_of, of, write};
 
 const SEALED: &str = "\
 apiVersion: bitnami.com/v1alpha1
@@ -50,12 +27,6 @@ spec:
       name: app-secrets
       namespace: app-prod
 ";
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
 
 /// A base Deployment reading Secret `app-secrets` and the files given, in a temp git
 /// repository with every file staged (`None` when git is missing outside CI).
@@ -84,18 +55,6 @@ fn kubectl_render(root: &Path, dir: &str) -> Option<std::process::Output> {
         return None;
     }
     Some(common::kustomize_raw(&root.join(dir)))
-}
-
-fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
-    hits.iter().filter(|h| h.rule == rule).collect()
-}
-
-/// The 1-based line of the first line of `rel` containing `needle`.
-fn line_of(root: &Path, rel: &str, needle: &str) -> u64 {
-    let text = std::fs::read_to_string(root.join(rel)).unwrap();
-    let idx = text.lines().position(|l| l.contains(needle));
-    assert!(idx.is_some(), "{needle:?} not in {rel}");
-    u64::try_from(idx.unwrap() + 1).unwrap()
 }
 
 /// The files checked, from a `check --format json` run's report.
