@@ -568,10 +568,14 @@ impl Overlay {
         let top = generated.as_ref().map(|g| &g.top);
         let layer = deploy::Layer::default();
         let cache = ParseCache::default();
-        Ok(Self::with_build(
-            dir,
-            build::build_deployed(root, dir, &cache, (&layer, top))?,
-        ))
+        let built = build::build_deployed(root, dir, &cache, (&layer, top))?;
+        let mut o = Self::with_build(dir, built);
+        // What the generated kustomization leaves out (Jsonnet, include/exclude, a directory
+        // that cannot be listed) is part of the directory's judgement too.
+        for problem in generated.into_iter().flat_map(|g| g.problems) {
+            o.add_problem(problem);
+        }
+        Ok(o)
     }
 
     /// The overlay in `dir` (named after it) with what its build found.

@@ -17,7 +17,7 @@
 //!   `apiVersion:`, `kind:` and `metadata:`), which fails the sync; a file holding
 //!   `+argocd:skip-file-rendering` is skipped.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use yaml_serde::Value;
 
@@ -89,11 +89,11 @@ const ARGO_SKIP_MARKER: &str = "+argocd:skip-file-rendering";
 /// (repository-relative) and the line of its `path`, where what concerns the directory itself is
 /// reported.
 pub fn synthesise(root: &Path, dir: &Path, plain: &Plain, at: (&str, usize)) -> Synthesised {
-    let mut entries = Vec::new();
+    let mut walk = Walk::default();
     let mut unmodelled = Vec::new();
     match plain {
         Plain::Flux => {
-            flux_walk(dir, dir, &mut entries);
+            flux_walk(dir, dir, &mut walk);
             if let Some(ignore) = source_ignore(root, dir) {
                 unmodelled.push((
                     at.0.to_owned(),
@@ -108,7 +108,7 @@ pub fn synthesise(root: &Path, dir: &Path, plain: &Plain, at: (&str, usize)) -> 
             recurse,
             unmodelled: options,
         } => {
-            argo_walk(dir, dir, *recurse, &mut entries);
+            argo_walk(dir, dir, *recurse, &mut walk);
             for (option, line) in options {
                 unmodelled.push((
                     at.0.to_owned(),
@@ -118,7 +118,7 @@ pub fn synthesise(root: &Path, dir: &Path, plain: &Plain, at: (&str, usize)) -> 
                     ),
                 ));
             }
-            for e in entries.iter().filter(|e| e.ends_with(".jsonnet")) {
+            for e in walk.entries.iter().filter(|e| e.ends_with(".jsonnet")) {
                 unmodelled.push((
                     super::rel(root, &dir.join(e)),
                     1,
@@ -126,9 +126,18 @@ pub fn synthesise(root: &Path, dir: &Path, plain: &Plain, at: (&str, usize)) -> 
                         .to_owned(),
                 ));
             }
-            entries.retain(|e| !e.ends_with(".jsonnet"));
+            walk.entries.retain(|e| !e.ends_with(".jsonnet"));
         }
     }
+    // A directory that cannot be listed: both tools fail the sync, and its files go unchecked.
+    for (d, why) in walk.unlisted {
+        unmodelled.push((
+            super::rel(root, &d),
+            1,
+            format!("this directory cannot be listed ({why}): its files are not checked"),
+        ));
+    }
+    let entries = walk.entries;
     let list = entries.iter().map(|e| Value::from(e.as_str())).collect();
     let mut k = yaml_serde::Mapping::new();
     k.insert("resources".into(), Value::Sequence(list));
@@ -139,11 +148,24 @@ pub fn synthesise(root: &Path, dir: &Path, plain: &Plain, at: (&str, usize)) -> 
     }
 }
 
+/// What a walk found: the entries to list, and the directories it could not list with why.
+#[derive(Default)]
+struct Walk {
+    entries: Vec<String>,
+    unlisted: Vec<(PathBuf, String)>,
+}
+
 /// The entries of `dir`, sorted by name as Go's `filepath.Walk` visits them, each with whether
 /// it is a directory as `lstat` sees it (a symlink is not: neither tool's walk follows one).
-fn sorted_entries(dir: &Path) -> Vec<(String, bool)> {
-    let Ok(read) = std::fs::read_dir(dir) else {
-        return Vec::new();
+/// A directory that cannot be read is recorded in `walk` and has none.
+fn sorted_entries(dir: &Path, walk: &mut Walk) -> Vec<(String, bool)> {
+    let read = match std::fs::read_dir(dir) {
+        Ok(read) => read,
+        Err(e) => {
+            walk.unlisted
+                .push((dir.to_path_buf(), e.kind().to_string()));
+            return Vec::new();
+        }
     };
     let mut entries: Vec<(String, bool)> = read
         .filter_map(Result::ok)
@@ -162,8 +184,8 @@ fn entry(base: &Path, p: &Path) -> String {
 }
 
 /// Flux's walk (see the module's comment) of `dir` under `base`, into `out`.
-fn flux_walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
-    for (name, is_dir) in sorted_entries(dir) {
+fn flux_walk(base: &Path, dir: &Path, walk: &mut Walk) {
+    for (name, is_dir) in sorted_entries(dir, walk) {
         let p = dir.join(&name);
         if is_dir {
             if FLUX_EXCLUDED_DIRS.contains(&name.as_str()) {
@@ -174,14 +196,14 @@ fn flux_walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
                 .iter()
                 .any(|k| p.join(k).exists() && !p.join(k).is_dir());
             if has_kustomization {
-                out.push(entry(base, &p));
+                walk.entries.push(entry(base, &p));
             } else {
-                flux_walk(base, &p, out);
+                flux_walk(base, &p, walk);
             }
         } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
             && !FLUX_EXCLUDED_FILES.contains(&name.as_str())
         {
-            out.push(entry(base, &p));
+            walk.entries.push(entry(base, &p));
         }
     }
 }
@@ -207,12 +229,12 @@ fn source_ignore(root: &Path, dir: &Path) -> Option<String> {
 }
 
 /// Argo CD's walk (see the module's comment) of `dir` under `base`, into `out`.
-fn argo_walk(base: &Path, dir: &Path, recurse: bool, out: &mut Vec<String>) {
-    for (name, is_dir) in sorted_entries(dir) {
+fn argo_walk(base: &Path, dir: &Path, recurse: bool, walk: &mut Walk) {
+    for (name, is_dir) in sorted_entries(dir, walk) {
         let p = dir.join(&name);
         if is_dir {
             if recurse {
-                argo_walk(base, &p, recurse, out);
+                argo_walk(base, &p, recurse, walk);
             }
             continue;
         }
@@ -224,19 +246,19 @@ fn argo_walk(base: &Path, dir: &Path, recurse: bool, out: &mut Vec<String>) {
             continue;
         }
         if name.ends_with(".jsonnet") {
-            out.push(entry(base, &p));
+            walk.entries.push(entry(base, &p));
             continue;
         }
-        let Ok(bytes) = std::fs::read(&p) else {
-            // Unreadable: listed, so that the build says why.
-            out.push(entry(base, &p));
+        let Ok(bytes) = crate::fsio::read_limited(&p, super::MAX_FILE_BYTES) else {
+            // Unreadable or over the size limit: listed, so that the build says why.
+            walk.entries.push(entry(base, &p));
             continue;
         };
         let text = String::from_utf8_lossy(&bytes);
         if text.contains(ARGO_SKIP_MARKER) || (!name.ends_with(".json") && argo_skips(&text)) {
             continue;
         }
-        out.push(entry(base, &p));
+        walk.entries.push(entry(base, &p));
     }
 }
 

@@ -349,3 +349,25 @@ fn objects_building_a_plain_directory_differently_are_not_modelled() {
         "{hits:?}"
     );
 }
+
+/// An Argo CD directory whose manifests are Jsonnet only: emp-seal does not evaluate Jsonnet,
+/// and the discovery pass that decides whether a deployed directory is an environment dropped
+/// the "not modelled" problem the generated kustomization carried, so the directory built to
+/// nothing, held "no secret" and was never checked at all. Now it is an environment whose
+/// `overlay-not-modelled` finding names the Jsonnet file.
+#[test]
+fn an_argo_directory_of_jsonnet_only_is_reported_not_passed_over() {
+    let r = Repo::new();
+    r.write("argocd/web.yaml", &argo("apps/web", ""));
+    r.write(
+        "apps/web/main.jsonnet",
+        "{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'web' }, stringData: { T: std.extVar('t') } }\n",
+    );
+    let (_, hits) = r.check(&[]);
+    assert!(
+        hits.iter().any(|h| h.rule == "overlay-not-modelled"
+            && h.path == "apps/web/main.jsonnet"
+            && h.message.contains("Jsonnet")),
+        "{hits:?}"
+    );
+}
