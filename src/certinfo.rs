@@ -434,10 +434,7 @@ fn sealed_use(
     cert: &Certificate,
     sha: &str,
 ) -> SealedUse {
-    let name = match &target.identity.namespace {
-        Some(ns) => format!("{ns}/{}", target.identity.name),
-        None => target.identity.name.clone(),
-    };
+    let name = target.identity.to_string();
     let state = match read_doc(root, &target) {
         Ok(doc) => sealed_state(&doc, cert, sha),
         Err(reason) => SealedState::Unreadable { reason },

@@ -129,10 +129,6 @@ pub struct CheckOutcome {
     /// artifacts it does not read (see [`crate::workspace::Workspace::generated`] and
     /// [`crate::workspace::Workspace::artifacts`]), git submodules whose files it did not read).
     pub report: Report,
-    /// False when the root is not in a git repository (or git is not installed): tracked status
-    /// is then unknown, and rules that need it treat files as committed (plaintext) or skip
-    /// them (env files).
-    pub git: bool,
 }
 
 /// Runs the check.
@@ -212,7 +208,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         .collect();
     let git = cx.tree.git.is_some();
     report.notes = notes(git, render_note.as_deref(), &unmodelled);
-    Ok(CheckOutcome { report, git })
+    Ok(CheckOutcome { report })
 }
 
 /// The builds' cache over the texts `check` just read, so that they do not read the files
@@ -227,7 +223,7 @@ fn read_cache<'t>(root: &Path, files: &'t [SourceFile]) -> kustomize::ParseCache
 }
 
 /// What a run of `check` in a tree outside git says it could not look at.
-pub const NOT_GIT_NOTE: &str = "not a git repository: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed";
+const NOT_GIT_NOTE: &str = "not a git repository: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed";
 
 /// The report's notes: statements of what was not verified, which every format carries
 /// (docs/check.md, "When the gate cannot look").

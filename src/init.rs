@@ -182,7 +182,8 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
             }
         }
         for f in &spec.files {
-            let absent = std::fs::symlink_metadata(root.join(&f.path)).is_err();
+            // Following links: a link to nothing is no source kustomize can read.
+            let absent = std::fs::metadata(root.join(&f.path)).is_err();
             if absent && !missing_files.contains(&f.path) {
                 missing_files.push(f.path.clone());
             }

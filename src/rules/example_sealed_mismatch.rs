@@ -118,7 +118,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         let only = sealed.len() == 1;
         for src in &sealed {
             let (path, rendered) = (&src.path, &src.rendered);
-            let Some(doc) = sealed_doc(cx, path, &src.name_in_file, src.written_namespace()) else {
+            let Some(doc) = sealed_doc(
+                cx,
+                path,
+                &src.name_in_file,
+                src.namespace_in_file.as_deref(),
+            ) else {
                 continue;
             };
             let (want, complete) =

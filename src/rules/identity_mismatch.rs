@@ -68,8 +68,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 fn mismatches(cx: &Context<'_>, overlay: &str, sources: &[SealedSource]) -> Vec<Finding> {
     let mut out = Vec::new();
     for src in sources {
-        let Some(doc) = sealed_doc(cx, &src.path, &src.name_in_file, src.written_namespace())
-        else {
+        let Some(doc) = sealed_doc(
+            cx,
+            &src.path,
+            &src.name_in_file,
+            src.namespace_in_file.as_deref(),
+        ) else {
             continue;
         };
         let subject = Subject { cx, overlay, src };

@@ -38,8 +38,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
         for src in sealed_sources(&ov.overlay) {
-            let Some(doc) = sealed_doc(cx, &src.path, &src.name_in_file, src.written_namespace())
-            else {
+            let Some(doc) = sealed_doc(
+                cx,
+                &src.path,
+                &src.name_in_file,
+                src.namespace_in_file.as_deref(),
+            ) else {
                 continue;
             };
             let keys = sealed_keys(&doc, src.keys.as_ref());

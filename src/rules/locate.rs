@@ -51,12 +51,7 @@ impl<'a> FileIndex<'a> {
         self.docs.get_or_init(|| {
             yamlpos::documents(self.text)
                 .into_iter()
-                .filter(|d| {
-                    d.text.lines().any(|l| {
-                        let t = l.trim();
-                        !t.is_empty() && !t.starts_with('#')
-                    })
-                })
+                .filter(|d| d.text.lines().any(|l| !yamlpos::is_trivia(l)))
                 .collect()
         })
     }

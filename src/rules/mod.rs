@@ -380,7 +380,8 @@ pub fn find(id: &str) -> Option<&'static RuleMeta> {
 }
 
 /// Rules whose findings are errors under `--release` (a release gate fails on anything that
-/// would ship a broken or unsafe secret).
+/// would ship a broken or unsafe secret). Their notes stay notes: a note says what could not be
+/// verified (stale-certificate's unrecorded files), never a defect.
 pub const RELEASE_ERRORS: &[&str] = &[
     "stale-certificate",
     "certificate-expiring",

@@ -337,13 +337,6 @@ pub struct SealedSource {
     pub scope: crate::crypto::Scope,
 }
 
-impl SealedSource {
-    /// Its `metadata.namespace` as written.
-    pub fn written_namespace(&self) -> Option<&str> {
-        self.namespace_in_file.as_deref()
-    }
-}
-
 /// The `SealedSecret`s an overlay (an environment's, or a variant's) renders.
 pub fn sealed_sources(overlay: &Overlay) -> Vec<SealedSource> {
     overlay
@@ -483,7 +476,12 @@ pub fn recorded_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<RecordedCert> 
     sealed_sources(&ov.overlay)
         .into_iter()
         .filter_map(|src| {
-            let doc = sealed_doc(cx, &src.path, &src.name_in_file, src.written_namespace())?;
+            let doc = sealed_doc(
+                cx,
+                &src.path,
+                &src.name_in_file,
+                src.namespace_in_file.as_deref(),
+            )?;
             let sha256 = doc
                 .annotation(CERT_SHA256_ANNOTATION)?
                 .trim()

@@ -18,7 +18,7 @@ use super::locate::{at_line, at_yaml};
 use super::model::{CertModel, recorded_certs, sealed_doc, sealed_sources, short_sha256};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::CERT_SHA256_ANNOTATION;
-use crate::sealedsecret::ciphertext::{self, Kind, classify};
+use crate::sealedsecret::ciphertext::{Kind, classify};
 use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
@@ -96,7 +96,7 @@ fn patched_values(cx: &Context<'_>) -> Vec<Finding> {
                 cx,
                 &rec.src.path,
                 &rec.src.name_in_file,
-                rec.src.written_namespace(),
+                rec.src.namespace_in_file.as_deref(),
             )
             .and_then(|d| d.entry(&w.key).map(|e| e.value == *value))
             .unwrap_or(false);
@@ -128,15 +128,19 @@ fn patched_values(cx: &Context<'_>) -> Vec<Finding> {
 /// `emp-seal.dev/cert-sha256` record: which certificate sealed them is not verified (a public
 /// key shows only that a value fits its size; the controller's private key alone can tell).
 fn unrecorded(cx: &Context<'_>, ov: &super::model::OverlayModel, cert_path: &str) -> Vec<Finding> {
-    // File -> (document index and line of its first such SealedSecret, their names).
-    let mut files: BTreeMap<String, ((usize, usize), Vec<String>)> = BTreeMap::new();
+    // File -> (document index of its first such SealedSecret, their names).
+    let mut files: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
     for src in sealed_sources(&ov.overlay) {
-        let Some(doc) = sealed_doc(cx, &src.path, &src.name_in_file, src.written_namespace())
-        else {
+        let Some(doc) = sealed_doc(
+            cx,
+            &src.path,
+            &src.name_in_file,
+            src.namespace_in_file.as_deref(),
+        ) else {
             continue;
         };
         let sealed = doc.encrypted_data.iter().any(|e| {
-            let verdict = ciphertext::classify(&e.value, None);
+            let verdict = classify(&e.value, None);
             !verdict
                 .reasons()
                 .iter()
@@ -147,14 +151,14 @@ fn unrecorded(cx: &Context<'_>, ov: &super::model::OverlayModel, cert_path: &str
         }
         let entry = files
             .entry(src.path.clone())
-            .or_insert(((src.doc_index, src.line), Vec::new()));
+            .or_insert((src.doc_index, Vec::new()));
         if !entry.1.contains(&src.name_in_file) {
             entry.1.push(src.name_in_file);
         }
     }
     files
         .into_iter()
-        .map(|(path, ((doc_index, _), names))| {
+        .map(|(path, (doc_index, names))| {
             let (what, verb) = match names.len() {
                 1 => ("SealedSecret", "records"),
                 _ => ("SealedSecrets", "record"),
