@@ -849,6 +849,9 @@ fn key_file_outline(path: &Path, named: bool) -> Result<String, fsio::FsError> {
             path: path.to_path_buf(),
             offset: e.valid_up_to(),
         }),
+        // A binary file (an image, an archive) is copied into text only when it holds the
+        // words a private key's BEGIN line would: most hold neither.
+        Err(_) if !has(&bytes, b"-----BEGIN ") || !has(&bytes, b"PRIVATE KEY") => Ok(String::new()),
         Err(_) => {
             let text = zeroize::Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
             Ok(if crate::cert::may_hold_private_key(&text) {
@@ -858,6 +861,11 @@ fn key_file_outline(path: &Path, named: bool) -> Result<String, fsio::FsError> {
             })
         }
     }
+}
+
+/// True when `bytes` hold `needle`.
+fn has(bytes: &[u8], needle: &[u8]) -> bool {
+    bytes.windows(needle.len()).any(|w| w == needle)
 }
 
 /// `--release ENV` as the workspace names it (a path to the directory works too); an empty or

@@ -538,11 +538,8 @@ fn redact(stderr: &str, root: &Path, envs: &BTreeSet<String>) -> String {
                 None => vec![line],
             };
             for secret in secrets.into_iter().map(str::trim) {
-                if secret.len() >= 3
-                    && !message::NOT_SHOWN.contains(secret)
-                    && text.contains(secret)
-                {
-                    text = text.replace(secret, message::NOT_SHOWN);
+                if secret.len() >= 3 && text.contains(secret) {
+                    text = hide(&text, secret);
                 }
             }
         }
@@ -552,6 +549,15 @@ fn redact(stderr: &str, root: &Path, envs: &BTreeSet<String>) -> String {
         text = format!("{cut} [...]");
     }
     text.replace('\n', " | ")
+}
+
+/// `text` with `secret` hidden everywhere but inside the markers already there: a value that is
+/// part of the marker's own words (`content`, `shown`) is hidden in the tool's text all the same.
+fn hide(text: &str, secret: &str) -> String {
+    (text.split(message::NOT_SHOWN))
+        .map(|part| part.replace(secret, message::NOT_SHOWN))
+        .collect::<Vec<_>>()
+        .join(message::NOT_SHOWN)
 }
 
 /// The error text of the tool's stderr: kubectl logs it as `E... run.go:NN] "command failed"
@@ -660,6 +666,13 @@ fn scrub(value: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_in_the_markers_own_words_is_hidden_in_the_tool_text() {
+        let text = format!("path k8s/content/x {} y", message::NOT_SHOWN);
+        let hidden = hide(&text, "content");
+        assert_eq!(hidden, format!("path k8s/{0}/x {0} y", message::NOT_SHOWN));
+    }
     use crate::workspace::write_fixture as put;
 
     #[test]

@@ -205,12 +205,10 @@ pub struct RuntimeSecret {
 /// rendering) makes at run time by [`SECRET_MAKERS`]. Empty for any other object, and for a
 /// field that is not the type the row expects (nothing is assumed made).
 pub(crate) fn made_by(
-    api_version: &str,
-    kind: &str,
+    (group, kind): (&str, &str),
     value: &Value,
     (name, namespace): (&str, Option<&str>),
 ) -> Vec<RuntimeSecret> {
-    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
     let Some(row) = SECRET_MAKERS
         .iter()
         .find(|r| r.kind == kind && r.group == group)
@@ -308,9 +306,10 @@ mod tests {
 
     fn made(yaml: &str, name: &str, ns: Option<&str>) -> Vec<RuntimeSecret> {
         let v: Value = yaml_serde::from_str(yaml).expect("test yaml");
-        let api = v["apiVersion"].as_str().unwrap_or_default().to_owned();
-        let kind = v["kind"].as_str().unwrap_or_default().to_owned();
-        made_by(&api, &kind, &v, (name, ns))
+        let api = v["apiVersion"].as_str().unwrap_or_default();
+        let group = api.rsplit_once('/').map_or("", |(g, _)| g);
+        let kind = v["kind"].as_str().unwrap_or_default();
+        made_by((group, kind), &v, (name, ns))
     }
 
     fn in_ns(name: &str, ns: &str) -> RuntimeSecret {

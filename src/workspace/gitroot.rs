@@ -16,16 +16,20 @@ use std::sync::{Mutex, OnceLock};
 /// root and process.
 fn prefix(root: &Path) -> String {
     static PREFIXES: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
-    if root.join(".git").exists() || !in_a_repository(root) {
+    if root.join(".git").exists() {
         return String::new();
     }
     let cache = PREFIXES.get_or_init(Mutex::default);
     if let Some(p) = cache.lock().ok().and_then(|c| c.get(root).cloned()) {
         return p;
     }
-    let asked = git(root, &["rev-parse", "--show-prefix"])
-        .map(|out| out.trim_end_matches(['\n', '/']).to_owned())
-        .unwrap_or_default();
+    let asked = if in_a_repository(root) {
+        git(root, &["rev-parse", "--show-prefix"])
+            .map(|out| out.trim_end_matches(['\n', '/']).to_owned())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
     if let Ok(mut c) = cache.lock() {
         c.insert(root.to_path_buf(), asked.clone());
     }
@@ -96,9 +100,8 @@ pub(crate) fn outside_manifests(root: &Path) -> Vec<String> {
         return Vec::new();
     }
     let up = "../".repeat(prefix.split('/').count());
-    let top = root.join(&up);
     let listed = git(
-        &top,
+        &top(root),
         &[
             "ls-files",
             "-z",

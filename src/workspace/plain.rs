@@ -30,8 +30,9 @@ pub enum Plain {
     ArgoDirectory {
         /// `directory.recurse: true`.
         recurse: bool,
-        /// The `directory` options the model does not replay (`include`, `exclude`, `jsonnet`),
-        /// each with its line in the object's file.
+        /// The `directory` options the model does not replay (`include`, `exclude`), each with
+        /// its line in the object's file. (`directory.jsonnet` only feeds the evaluation of
+        /// `.jsonnet` files, each of which is reported as not modelled already.)
         unmodelled: Vec<(String, usize)>,
     },
 }

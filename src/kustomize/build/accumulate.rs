@@ -254,8 +254,9 @@ impl Builder<'_> {
             let Some(docs) = self.docs(&path, &o) else {
                 continue;
             };
+            // The text the run already holds (the file was just split from it).
             let first_empty =
-                std::fs::read_to_string(&path).is_ok_and(|text| docs::first_document_empty(&text));
+                (self.shared.read_text(&path)).is_ok_and(|text| docs::first_document_empty(&text));
             let Some(d) = docs.first().filter(|_| !first_empty) else {
                 continue;
             };

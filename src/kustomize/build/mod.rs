@@ -537,8 +537,7 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
         } else {
             let keys = super::secret_key_names(&o.kind, &o.value);
             let runtime_secrets = super::runtime_secrets::made_by(
-                &o.api_version,
-                &o.kind,
+                (o.group(), &o.kind),
                 &o.value,
                 (&rendered.name, rendered.namespace.as_deref()),
             );
