@@ -224,9 +224,11 @@ pub struct WrittenValue {
     pub kind: String,
     /// The object's name when the patch applied.
     pub name: String,
-    /// The file (repository-relative) and name the patched object is written with.
+    /// The file (repository-relative), name and namespace the patched object is written with
+    /// (one file may hold a name in several namespaces).
     pub object_file: PathBuf,
     pub object_name: String,
+    pub object_namespace: Option<String>,
     /// Whether the patch is a Secret or `SealedSecret` document in a file of its own (which the
     /// rules read as such).
     pub in_document: bool,

@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::Context;
 use super::locate::at_yaml;
-use super::yamldocs::{YamlDoc, repository_docs_of_kind};
+use super::yamldocs::{YamlDoc, named_docs};
 use crate::cert::Certificate;
 use crate::envfile::EnvLint;
 use crate::finding::Location;
@@ -339,6 +339,8 @@ pub struct SealedSource {
 
 /// The `SealedSecret`s an overlay (an environment's, or a variant's) renders.
 pub fn sealed_sources(overlay: &Overlay) -> Vec<SealedSource> {
+    // The sources are resources, in the same order: each one's is found after the previous one's.
+    let mut resources = overlay.resources().iter();
     overlay
         .secret_sources()
         .into_iter()
@@ -352,7 +354,7 @@ pub fn sealed_sources(overlay: &Overlay) -> Vec<SealedSource> {
                 rendered,
                 scope,
             } => {
-                let keys = overlay.resources().iter().find(|r| {
+                let keys = resources.find(|r| {
                     r.kind == "SealedSecret" && r.origin.file == file && r.doc_index == doc_index
                 });
                 Some(SealedSource {
@@ -403,13 +405,7 @@ pub fn secret_doc<'c, 't>(
     name: &str,
     namespace: Option<&str>,
 ) -> Option<&'c YamlDoc<'t>> {
-    repository_docs_of_kind(cx, "Secret").find(|d| {
-        d.file.path == path
-            && d.name() == name
-            && d.get(&["metadata", "namespace"])
-                .and_then(yaml_serde::Value::as_str)
-                == namespace
-    })
+    named_docs(cx, path, "Secret", (name, namespace)).next()
 }
 
 /// The keys a `SealedSecret` gives its Secret: its `encryptedData` keys (`rendered`, as the
@@ -450,15 +446,17 @@ pub(super) fn parse_sealed_files(cx: &Context<'_>) -> HashMap<String, SealedPars
         .collect()
 }
 
-/// A `SealedSecret` of an overlay that records the fingerprint of the certificate it was sealed
-/// with (`emp-seal.dev/cert-sha256`; values sealed by kubeseal record none).
-pub struct RecordedCert {
+/// A `SealedSecret` of an overlay as the `sealedsecret` reader reads it, with the fingerprint of
+/// the certificate it records it was sealed with (`emp-seal.dev/cert-sha256`).
+pub struct SealedCert {
     pub src: SealedSource,
-    /// The recorded fingerprint, trimmed and lowercase.
-    pub sha256: String,
+    pub doc: SealedSecretDoc,
+    /// The recorded fingerprint, trimmed and lowercase; `None` when it records none (values
+    /// sealed by kubeseal).
+    pub sha256: Option<String>,
 }
 
-impl RecordedCert {
+impl SealedCert {
     /// Where the record is: the annotation in its document.
     pub fn location(&self, cx: &Context<'_>) -> Location {
         let keys = ["metadata", "annotations", CERT_SHA256_ANNOTATION];
@@ -471,8 +469,8 @@ pub(crate) fn short_sha256(sha256: &str) -> String {
     sha256.chars().take(12).collect()
 }
 
-/// Every `SealedSecret` of `ov` that records a certificate fingerprint.
-pub fn recorded_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<RecordedCert> {
+/// Every `SealedSecret` of `ov` the `sealedsecret` reader reads, with its record.
+pub fn sealed_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<SealedCert> {
     sealed_sources(&ov.overlay)
         .into_iter()
         .filter_map(|src| {
@@ -482,11 +480,9 @@ pub fn recorded_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<RecordedCert> 
                 &src.name_in_file,
                 src.namespace_in_file.as_deref(),
             )?;
-            let sha256 = doc
-                .annotation(CERT_SHA256_ANNOTATION)?
-                .trim()
-                .to_ascii_lowercase();
-            Some(RecordedCert { src, sha256 })
+            let record = doc.annotation(CERT_SHA256_ANNOTATION);
+            let sha256 = record.map(|r| r.trim().to_ascii_lowercase());
+            Some(SealedCert { src, doc, sha256 })
         })
         .collect()
 }

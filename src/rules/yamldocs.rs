@@ -45,6 +45,11 @@ impl YamlDoc<'_> {
             .unwrap_or_default()
     }
 
+    /// The document's `metadata.namespace`, when it is a string.
+    pub fn namespace(&self) -> Option<&str> {
+        self.get(&["metadata", "namespace"]).and_then(Value::as_str)
+    }
+
     /// The value at a path of mapping keys.
     pub fn get(&self, path: &[&str]) -> Option<&Value> {
         get(&self.value, path)
@@ -95,7 +100,13 @@ pub struct Parsed<'t> {
     pub docs: Vec<YamlDoc<'t>>,
     /// Documents that do not parse.
     pub errors: Vec<YamlError<'t>>,
+    /// The indexes in `docs` of the documents of each [`DocKey`], in file order.
+    named: std::collections::HashMap<DocKey, Vec<usize>>,
 }
+
+/// A document's file, kind, `metadata.name` and `metadata.namespace` as written: what tells
+/// apart the objects of a file (one file may hold a name in several namespaces).
+type DocKey = (String, String, String, Option<String>);
 
 /// Every document of every YAML file in `cx` that parses and has one of the [`KEPT_KINDS`].
 /// Parsed once per check run and shared by every rule.
@@ -148,7 +159,32 @@ fn parse_all<'t>(cx: &Context<'t>) -> Parsed<'t> {
         out.docs.extend(p.docs);
         out.errors.extend(p.errors);
     }
+    for (i, d) in out.docs.iter().enumerate() {
+        let kind = d.kind().unwrap_or_default().to_owned();
+        let namespace = d.namespace().map(str::to_owned);
+        let key = (d.file.path.clone(), kind, d.name().to_owned(), namespace);
+        out.named.entry(key).or_default().push(i);
+    }
     out
+}
+
+/// The documents of the file `path` with this `kind`, `metadata.name` and `metadata.namespace`
+/// as written, in file order, looked up in the index the parse builds.
+pub fn named_docs<'c, 't>(
+    cx: &'c Context<'t>,
+    path: &str,
+    kind: &str,
+    (name, namespace): (&str, Option<&str>),
+) -> impl Iterator<Item = &'c YamlDoc<'t>> + use<'c, 't> {
+    let parsed = cx.yaml_docs_cache().get_or_init(|| parse_all(cx));
+    let key = (
+        path.into(),
+        kind.into(),
+        name.into(),
+        namespace.map(str::to_owned),
+    );
+    let found = parsed.named.get(&key).map_or(&[][..], Vec::as_slice);
+    found.iter().filter_map(|&i| parsed.docs.get(i))
 }
 
 fn parse_file(file: &SourceFile) -> Parsed<'_> {
