@@ -202,8 +202,6 @@ pub struct Context<'a> {
     focus: std::sync::atomic::AtomicUsize,
     /// Line starts and documents of the files findings are located in (see [`locate`]).
     positions: locate::Positions<'a>,
-    /// The Helm chart of each file asked about (see [`Context::helm_chart`]).
-    helm_charts: std::sync::Mutex<HashMap<String, Option<String>>>,
 }
 
 /// [`Context`]'s `focus` when no single overlay is in focus.
@@ -222,7 +220,6 @@ impl<'a> Context<'a> {
             sealed: std::sync::OnceLock::new(),
             focus: std::sync::atomic::AtomicUsize::new(NO_FOCUS),
             positions: locate::Positions::default(),
-            helm_charts: std::sync::Mutex::default(),
         }
     }
 
@@ -242,17 +239,6 @@ impl<'a> Context<'a> {
     /// absent), parsed once.
     pub(crate) fn sealed_files(&self) -> &HashMap<String, model::SealedParse> {
         self.sealed.get_or_init(|| model::parse_sealed_files(self))
-    }
-
-    /// The Helm chart whose template the file `path` is ([`crate::workspace::helm_chart`]),
-    /// looked up on the file system once per file.
-    pub(crate) fn helm_chart(&self, path: &str) -> Option<String> {
-        let poisoned = std::sync::PoisonError::into_inner;
-        let mut charts = self.helm_charts.lock().unwrap_or_else(poisoned);
-        let chart = charts.entry(path.to_owned());
-        chart
-            .or_insert_with(|| crate::workspace::helm_chart(self.root, path))
-            .clone()
     }
 
     #[must_use]

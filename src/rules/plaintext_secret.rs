@@ -60,10 +60,10 @@ pub(crate) struct Around {
 
 impl Around {
     /// What surrounds the values of `doc`.
-    pub(crate) fn of(cx: &Context<'_>, doc: &YamlDoc<'_>) -> Around {
+    pub(crate) fn of(doc: &YamlDoc<'_>) -> Around {
         Around {
             sops: doc.sops,
-            helm: cx.helm_chart(&doc.file.path).is_some(),
+            helm: doc.helm,
         }
     }
 }
@@ -264,7 +264,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for doc in committed_credentials(cx) {
         let name = doc.name();
-        let around = Around::of(cx, doc);
+        let around = Around::of(doc);
         for (field, written) in [("data", Written::Base64), ("stringData", Written::Text)] {
             let keys = secret_keys(doc.get(&[field]), written, around);
             if !keys.is_empty() {
@@ -288,7 +288,7 @@ fn sealed_templates(cx: &Context<'_>) -> Vec<Finding> {
         .filter(|d| !matches!(d.file.git, GitStatus::Untracked { .. }));
     let mut out = Vec::new();
     for doc in committed {
-        let around = Around::of(cx, doc);
+        let around = Around::of(doc);
         for field in ["data", "stringData"] {
             let path = ["spec", "template", field];
             let keys = secret_keys(doc.get(&path), Written::Template, around);
@@ -307,14 +307,14 @@ fn sealed_templates(cx: &Context<'_>) -> Vec<Finding> {
 }
 
 /// The fields of a Secret (or a `SealedSecret`'s template) whose values become the Secret's.
-fn value_fields(kind: &str) -> [[&'static str; 3]; 2] {
+fn value_fields(kind: &str) -> [&'static [&'static str]; 2] {
     if kind == "SealedSecret" {
         [
-            ["spec", "template", "data"],
-            ["spec", "template", "stringData"],
+            &["spec", "template", "data"],
+            &["spec", "template", "stringData"],
         ]
     } else {
-        [["data", "", ""], ["stringData", "", ""]]
+        [&["data"], &["stringData"]]
     }
 }
 
@@ -343,8 +343,7 @@ fn flux_substitutes(cx: &Context<'_>) -> Vec<Finding> {
         }
         for (doc, kind) in substituted_docs(cx, &ov.overlay) {
             for path in value_fields(kind) {
-                let path: Vec<&str> = path.into_iter().filter(|k| !k.is_empty()).collect();
-                let Some(Value::Mapping(m)) = doc.get(&path) else {
+                let Some(Value::Mapping(m)) = doc.get(path) else {
                     continue;
                 };
                 for (k, v) in m {

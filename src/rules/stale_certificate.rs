@@ -42,12 +42,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         let sealed = sealed_certs(cx, ov);
         let current = cert.sha256_fingerprint();
         for rec in &sealed {
-            let Some(sha256) = rec.sha256.as_deref() else {
-                continue;
-            };
-            if sha256.eq_ignore_ascii_case(&current) {
-                continue;
-            }
+            let stale = rec
+                .sha256
+                .as_deref()
+                .filter(|s| !s.eq_ignore_ascii_case(&current));
+            let Some(sha256) = stale else { continue };
             let message = format!(
                 "overlay {}: SealedSecret `{}` was sealed with certificate sha256 {}..., but `{}` is {}...; re-encrypt offline with `emp-seal reseal {} --key OLD_KEY.pem` (the controller's key that sealed it)",
                 ov.name,

@@ -97,7 +97,7 @@ fn helm_template(cx: &Context<'_>, file: &super::SourceFile) -> Option<Finding> 
     if !file.is_yaml() || !file.text.contains("Secret") {
         return None;
     }
-    let chart = cx.helm_chart(&file.path)?;
+    let chart = crate::workspace::helm_chart(cx.root, &file.path)?;
     let message = format!(
         "a template of the Helm chart {chart}: Helm renders it with the chart's values, which emp-seal does not, so its `{{{{ }}}}` values were not checked (plaintext-secret, readable-secret-data and placeholder-ciphertext read only the values written in it)"
     );

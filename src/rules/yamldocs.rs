@@ -30,6 +30,9 @@ pub struct YamlDoc<'t> {
     /// The document has a top-level `sops` mapping: a file SOPS encrypted, whose encrypted
     /// values read `ENC[...]` (see `plaintext_secret::is_sops_encrypted`).
     pub sops: bool,
+    /// The file is a template of a Helm chart (`workspace::helm_chart`: under a `templates/`
+    /// directory beside a `Chart.yaml`): Helm fills its `{{ }}` from the chart's values.
+    pub helm: bool,
 }
 
 impl YamlDoc<'_> {
@@ -108,6 +111,11 @@ pub struct Parsed<'t> {
 /// apart the objects of a file (one file may hold a name in several namespaces).
 type DocKey = (String, String, String, Option<String>);
 
+fn doc_key(path: &str, kind: &str, name: &str, namespace: Option<&str>) -> DocKey {
+    let namespace = namespace.map(str::to_owned);
+    (path.to_owned(), kind.to_owned(), name.to_owned(), namespace)
+}
+
 /// Every document of every YAML file in `cx` that parses and has one of the [`KEPT_KINDS`].
 /// Parsed once per check run and shared by every rule.
 pub fn yaml_docs<'c, 't>(cx: &'c Context<'t>) -> &'c [YamlDoc<'t>] {
@@ -152,7 +160,7 @@ fn parse_all<'t>(cx: &Context<'t>) -> Parsed<'t> {
                 f.is_yaml()
             }
         })
-        .map(parse_file)
+        .map(|f| parse_file(cx.root, f))
         .collect();
     let mut out = Parsed::default();
     for p in parsed {
@@ -160,9 +168,8 @@ fn parse_all<'t>(cx: &Context<'t>) -> Parsed<'t> {
         out.errors.extend(p.errors);
     }
     for (i, d) in out.docs.iter().enumerate() {
-        let kind = d.kind().unwrap_or_default().to_owned();
-        let namespace = d.namespace().map(str::to_owned);
-        let key = (d.file.path.clone(), kind, d.name().to_owned(), namespace);
+        let kind = d.kind().unwrap_or_default();
+        let key = doc_key(&d.file.path, kind, d.name(), d.namespace());
         out.named.entry(key).or_default().push(i);
     }
     out
@@ -177,17 +184,12 @@ pub fn named_docs<'c, 't>(
     (name, namespace): (&str, Option<&str>),
 ) -> impl Iterator<Item = &'c YamlDoc<'t>> + use<'c, 't> {
     let parsed = cx.yaml_docs_cache().get_or_init(|| parse_all(cx));
-    let key = (
-        path.into(),
-        kind.into(),
-        name.into(),
-        namespace.map(str::to_owned),
-    );
+    let key = doc_key(path, kind, name, namespace);
     let found = parsed.named.get(&key).map_or(&[][..], Vec::as_slice);
     found.iter().filter_map(|&i| parsed.docs.get(i))
 }
 
-fn parse_file(file: &SourceFile) -> Parsed<'_> {
+fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
     let mut out = Parsed::default();
     for doc in yamlpos::documents(&file.text) {
         match yaml_serde::from_str::<Value>(doc.text) {
@@ -227,6 +229,7 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
                         item,
                         at,
                         sops,
+                        helm: false,
                     });
                 }
             }
@@ -234,6 +237,10 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
             // kept too, so that `yaml-syntax` can say (as a note) that nothing checked it.
             Err(e) => out.errors.push(parse_error(file, &doc, &e)),
         }
+    }
+    // The file system is asked once per file, and only for a file holding a document kept.
+    if !out.docs.is_empty() && crate::workspace::helm_chart(root, &file.path).is_some() {
+        out.docs.iter_mut().for_each(|d| d.helm = true);
     }
     out
 }
