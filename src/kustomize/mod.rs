@@ -203,6 +203,13 @@ pub struct Resource {
     pub runtime_secrets: Vec<RuntimeSecret>,
 }
 
+impl Resource {
+    /// Whether it is a `bitnami.com/v1alpha1` `SealedSecret` (a [`SecretSource::Sealed`]).
+    pub fn is_sealed_secret(&self) -> bool {
+        self.kind == "SealedSecret" && self.api_version == "bitnami.com/v1alpha1"
+    }
+}
+
 /// An object a strategic-merge patch with `$patch: delete` took out of the render.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deleted {
@@ -224,9 +231,11 @@ pub struct WrittenValue {
     pub kind: String,
     /// The object's name when the patch applied.
     pub name: String,
-    /// The file (repository-relative) and name the patched object is written with.
+    /// The file (repository-relative), name and namespace the patched object is written with
+    /// (one file may hold a name in several namespaces).
     pub object_file: PathBuf,
     pub object_name: String,
+    pub object_namespace: Option<String>,
     /// Whether the patch is a Secret or `SealedSecret` document in a file of its own (which the
     /// rules read as such).
     pub in_document: bool,
@@ -676,7 +685,7 @@ impl Overlay {
     /// Every Secret source of the overlay: `SealedSecret`s first, then generated Secrets.
     pub fn secret_sources(&self) -> Vec<SecretSource> {
         let sealed = (self.built.resources.iter())
-            .filter(|r| r.kind == "SealedSecret" && r.api_version == "bitnami.com/v1alpha1")
+            .filter(|r| r.is_sealed_secret())
             .map(|r| SecretSource::Sealed {
                 file: r.origin.file.clone(),
                 doc_index: r.doc_index,

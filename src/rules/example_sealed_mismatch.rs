@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use super::Context;
 use super::locate::{at_line, at_yaml};
 use super::model::{
-    OverlayModel, generated_keys, key_list, key_phrase, sealed_doc, sealed_keys, sealed_sources,
+    OverlayModel, generated_keys, key_list, key_phrase, sealed_keys, sealed_sources,
 };
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::GeneratedKind;
@@ -118,14 +118,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         let only = sealed.len() == 1;
         for src in &sealed {
             let (path, rendered) = (&src.path, &src.rendered);
-            let Some(doc) = sealed_doc(
-                cx,
-                path,
-                &src.name_in_file,
-                src.namespace_in_file.as_deref(),
-            ) else {
-                continue;
-            };
+            let Some(doc) = src.doc(cx) else { continue };
             let (want, complete) =
                 environment_keys(cx, ov, &src.name_in_file, &rendered.name, only);
             let have = sealed_keys(&doc, src.keys.as_ref());

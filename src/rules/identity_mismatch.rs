@@ -13,7 +13,7 @@
 
 use super::Context;
 use super::locate::{at_line, at_yaml};
-use super::model::{SealedSource, sealed_doc, sealed_sources};
+use super::model::{SealedSource, sealed_sources};
 use crate::crypto::Scope;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::Identity;
@@ -68,14 +68,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 fn mismatches(cx: &Context<'_>, overlay: &str, sources: &[SealedSource]) -> Vec<Finding> {
     let mut out = Vec::new();
     for src in sources {
-        let Some(doc) = sealed_doc(
-            cx,
-            &src.path,
-            &src.name_in_file,
-            src.namespace_in_file.as_deref(),
-        ) else {
-            continue;
-        };
+        let Some(doc) = src.doc(cx) else { continue };
         let subject = Subject { cx, overlay, src };
         if src.scope != doc.scope {
             out.push(subject.scope_mismatch(&doc));

@@ -11,7 +11,7 @@
 
 use super::Context;
 use super::locate::{at_line, at_yaml};
-use super::model::{sealed_doc, sealed_keys, sealed_sources};
+use super::model::{sealed_keys, sealed_sources};
 use crate::envfile::validate_key;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
@@ -38,14 +38,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
         for src in sealed_sources(&ov.overlay) {
-            let Some(doc) = sealed_doc(
-                cx,
-                &src.path,
-                &src.name_in_file,
-                src.namespace_in_file.as_deref(),
-            ) else {
-                continue;
-            };
+            let Some(doc) = src.doc(cx) else { continue };
             let keys = sealed_keys(&doc, src.keys.as_ref());
             for key in &keys {
                 let Err(problem) = validate_key(key) else {

@@ -15,7 +15,8 @@ use yaml_serde::Value;
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{OverlayModel, generated_keys, sealed_doc, sealed_keys, secret_doc};
+use super::model::{OverlayModel, generated_keys, sealed_doc, sealed_keys};
+use super::yamldocs::named_docs;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::Resolution;
 use crate::workspace::path_str;
@@ -42,15 +43,16 @@ pub fn secret_keys(
         Resolution::Generated(i) => generated_keys(&cx.tree, &ov.overlay, i),
         Resolution::Resource(i) => {
             let r = ov.overlay.resources().get(i)?;
-            let path = path_str(&r.origin.file);
+            let (path, name) = (path_str(&r.origin.file), r.original.name.as_str());
+            let namespace = r.original.namespace.as_deref();
             match r.kind.as_str() {
                 "SealedSecret" => Some(sealed_keys(
-                    &sealed_doc(cx, &path, &r.original.name, r.original.namespace.as_deref())?,
+                    &sealed_doc(cx, &path, name, namespace)?,
                     r.keys.as_ref(),
                 )),
                 "Secret" => {
-                    let doc =
-                        secret_doc(cx, &path, &r.original.name, r.original.namespace.as_deref())?;
+                    // Found by name and namespace as written: a file may hold `db` in two.
+                    let doc = named_docs(cx, &path, "Secret", (name, namespace)).next()?;
                     let mut keys = BTreeSet::new();
                     // The token controller fills a service-account token Secret's keys at run
                     // time (kubernetes pkg/controller/serviceaccount/tokens_controller.go).

@@ -10,11 +10,10 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::Context;
 use super::locate::at_yaml;
-use super::yamldocs::{YamlDoc, repository_docs_of_kind};
 use crate::cert::Certificate;
 use crate::envfile::EnvLint;
 use crate::finding::Location;
-use crate::kustomize::{Behavior, GeneratedKind, Identity, Overlay, Problem, SecretSource};
+use crate::kustomize::{Behavior, GeneratedKind, Identity, Overlay, Problem};
 use crate::sealedsecret::{
     CERT_SHA256_ANNOTATION, SealedSecretDoc, SealedSecretError, SealedSecretFile,
 };
@@ -206,9 +205,7 @@ impl TreeModel {
     pub fn git_status(&self, rel: &str) -> super::GitStatus {
         super::GitStatus::of(self.git.as_ref(), rel)
     }
-}
 
-impl TreeModel {
     /// The overlays the overlay rules report on: all, or only the release environment's.
     pub fn checked_overlays(&self) -> impl Iterator<Item = &OverlayModel> {
         self.overlays
@@ -317,8 +314,8 @@ pub fn generated_keys(
     Some(keys)
 }
 
-/// A `SealedSecret` an overlay renders (a [`SecretSource::Sealed`]), its file given as a
-/// repo-relative path.
+/// A `SealedSecret` an overlay renders (a [`crate::kustomize::SecretSource::Sealed`]), its
+/// file given as a repo-relative path.
 pub struct SealedSource {
     pub path: String,
     /// 0-based document index in the file.
@@ -337,36 +334,28 @@ pub struct SealedSource {
     pub scope: crate::crypto::Scope,
 }
 
-/// The `SealedSecret`s an overlay (an environment's, or a variant's) renders.
+impl SealedSource {
+    /// Its document as the `sealedsecret` reader sees it ([`sealed_doc`]).
+    pub fn doc(&self, cx: &Context<'_>) -> Option<SealedSecretDoc> {
+        let namespace = self.namespace_in_file.as_deref();
+        sealed_doc(cx, &self.path, &self.name_in_file, namespace)
+    }
+}
+
+/// The `SealedSecret`s an overlay (an environment's, or a variant's) renders, each with the
+/// keys its resource renders.
 pub fn sealed_sources(overlay: &Overlay) -> Vec<SealedSource> {
-    overlay
-        .secret_sources()
-        .into_iter()
-        .filter_map(|s| match s {
-            SecretSource::Sealed {
-                file,
-                doc_index,
-                line,
-                name_in_file,
-                namespace_in_file,
-                rendered,
-                scope,
-            } => {
-                let keys = overlay.resources().iter().find(|r| {
-                    r.kind == "SealedSecret" && r.origin.file == file && r.doc_index == doc_index
-                });
-                Some(SealedSource {
-                    path: path_str(&file),
-                    doc_index,
-                    line,
-                    name_in_file,
-                    namespace_in_file,
-                    rendered,
-                    keys: keys.and_then(|r| r.keys.clone()),
-                    scope,
-                })
-            }
-            SecretSource::Generator { .. } => None,
+    (overlay.resources().iter())
+        .filter(|r| r.is_sealed_secret())
+        .map(|r| SealedSource {
+            path: path_str(&r.origin.file),
+            doc_index: r.doc_index,
+            line: r.name_line,
+            name_in_file: r.original.name.clone(),
+            namespace_in_file: r.original.namespace.clone(),
+            rendered: r.rendered.clone(),
+            keys: r.keys.clone(),
+            scope: crate::sealedsecret::scope_of(&r.annotations),
         })
         .collect()
 }
@@ -392,24 +381,6 @@ pub fn sealed_doc(
         Some(parsed) => parsed.as_ref().ok().and_then(find),
         None => find(&SealedSecretFile::parse(&cx.file(path)?.text).ok()?),
     }
-}
-
-/// The plain `Secret` document of the already-read file `path` with `metadata.name` `name` and
-/// `metadata.namespace` `namespace` as written: [`sealed_doc`]'s lookup for a `v1` Secret (one
-/// file may hold a name in several namespaces). `None` when the file holds no such Secret.
-pub fn secret_doc<'c, 't>(
-    cx: &'c Context<'t>,
-    path: &str,
-    name: &str,
-    namespace: Option<&str>,
-) -> Option<&'c YamlDoc<'t>> {
-    repository_docs_of_kind(cx, "Secret").find(|d| {
-        d.file.path == path
-            && d.name() == name
-            && d.get(&["metadata", "namespace"])
-                .and_then(yaml_serde::Value::as_str)
-                == namespace
-    })
 }
 
 /// The keys a `SealedSecret` gives its Secret: its `encryptedData` keys (`rendered`, as the
@@ -450,15 +421,17 @@ pub(super) fn parse_sealed_files(cx: &Context<'_>) -> HashMap<String, SealedPars
         .collect()
 }
 
-/// A `SealedSecret` of an overlay that records the fingerprint of the certificate it was sealed
-/// with (`emp-seal.dev/cert-sha256`; values sealed by kubeseal record none).
-pub struct RecordedCert {
+/// A `SealedSecret` of an overlay as the `sealedsecret` reader reads it, with the fingerprint of
+/// the certificate it records it was sealed with (`emp-seal.dev/cert-sha256`).
+pub struct SealedCert {
     pub src: SealedSource,
-    /// The recorded fingerprint, trimmed and lowercase.
-    pub sha256: String,
+    pub doc: SealedSecretDoc,
+    /// The recorded fingerprint, trimmed and lowercase; `None` when it records none (values
+    /// sealed by kubeseal).
+    pub sha256: Option<String>,
 }
 
-impl RecordedCert {
+impl SealedCert {
     /// Where the record is: the annotation in its document.
     pub fn location(&self, cx: &Context<'_>) -> Location {
         let keys = ["metadata", "annotations", CERT_SHA256_ANNOTATION];
@@ -471,22 +444,15 @@ pub(crate) fn short_sha256(sha256: &str) -> String {
     sha256.chars().take(12).collect()
 }
 
-/// Every `SealedSecret` of `ov` that records a certificate fingerprint.
-pub fn recorded_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<RecordedCert> {
+/// Every `SealedSecret` of `ov` the `sealedsecret` reader reads, with its record.
+pub fn sealed_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<SealedCert> {
     sealed_sources(&ov.overlay)
         .into_iter()
         .filter_map(|src| {
-            let doc = sealed_doc(
-                cx,
-                &src.path,
-                &src.name_in_file,
-                src.namespace_in_file.as_deref(),
-            )?;
-            let sha256 = doc
-                .annotation(CERT_SHA256_ANNOTATION)?
-                .trim()
-                .to_ascii_lowercase();
-            Some(RecordedCert { src, sha256 })
+            let doc = src.doc(cx)?;
+            let record = doc.annotation(CERT_SHA256_ANNOTATION);
+            let sha256 = record.map(|r| r.trim().to_ascii_lowercase());
+            Some(SealedCert { src, doc, sha256 })
         })
         .collect()
 }

@@ -20,7 +20,7 @@ use yaml_serde::Value;
 
 use super::locate::at_line;
 use super::model::shown_key;
-use super::yamldocs::{YamlDoc, repository_docs_of_kind};
+use super::yamldocs::{YamlDoc, named_docs, repository_docs_of_kind};
 use super::{Context, GitStatus};
 use crate::envfile;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
@@ -59,12 +59,11 @@ pub(crate) struct Around {
 }
 
 impl Around {
-    /// What surrounds the values of `doc` (`root` holds the repository, for a Helm chart's
-    /// `Chart.yaml`).
-    pub(crate) fn of(root: &std::path::Path, doc: &YamlDoc<'_>) -> Around {
+    /// What surrounds the values of `doc`.
+    pub(crate) fn of(doc: &YamlDoc<'_>) -> Around {
         Around {
             sops: doc.sops,
-            helm: crate::workspace::helm_chart(root, &doc.file.path).is_some(),
+            helm: doc.helm,
         }
     }
 }
@@ -265,7 +264,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for doc in committed_credentials(cx) {
         let name = doc.name();
-        let around = Around::of(cx.root, doc);
+        let around = Around::of(doc);
         for (field, written) in [("data", Written::Base64), ("stringData", Written::Text)] {
             let keys = secret_keys(doc.get(&[field]), written, around);
             if !keys.is_empty() {
@@ -289,7 +288,7 @@ fn sealed_templates(cx: &Context<'_>) -> Vec<Finding> {
         .filter(|d| !matches!(d.file.git, GitStatus::Untracked { .. }));
     let mut out = Vec::new();
     for doc in committed {
-        let around = Around::of(cx.root, doc);
+        let around = Around::of(doc);
         for field in ["data", "stringData"] {
             let path = ["spec", "template", field];
             let keys = secret_keys(doc.get(&path), Written::Template, around);
@@ -308,14 +307,14 @@ fn sealed_templates(cx: &Context<'_>) -> Vec<Finding> {
 }
 
 /// The fields of a Secret (or a `SealedSecret`'s template) whose values become the Secret's.
-fn value_fields(kind: &str) -> [[&'static str; 3]; 2] {
+fn value_fields(kind: &str) -> [&'static [&'static str]; 2] {
     if kind == "SealedSecret" {
         [
-            ["spec", "template", "data"],
-            ["spec", "template", "stringData"],
+            &["spec", "template", "data"],
+            &["spec", "template", "stringData"],
         ]
     } else {
-        [["data", "", ""], ["stringData", "", ""]]
+        [&["data"], &["stringData"]]
     }
 }
 
@@ -344,8 +343,7 @@ fn flux_substitutes(cx: &Context<'_>) -> Vec<Finding> {
         }
         for (doc, kind) in substituted_docs(cx, &ov.overlay) {
             for path in value_fields(kind) {
-                let path: Vec<&str> = path.into_iter().filter(|k| !k.is_empty()).collect();
-                let Some(Value::Mapping(m)) = doc.get(&path) else {
+                let Some(Value::Mapping(m)) = doc.get(path) else {
                     continue;
                 };
                 for (k, v) in m {
@@ -383,7 +381,8 @@ fn flux_substitutes(cx: &Context<'_>) -> Vec<Finding> {
 }
 
 /// The Secret and `SealedSecret` documents `overlay` renders from its resource files that Flux
-/// substitutes (not opted out), with their kind.
+/// substitutes (not opted out), with their kind: each resource's document found by file, name
+/// and namespace as written (one file may hold a name in several namespaces).
 fn substituted_docs<'c>(
     cx: &'c Context<'_>,
     overlay: &crate::kustomize::Overlay,
@@ -391,9 +390,8 @@ fn substituted_docs<'c>(
     let mut out = Vec::new();
     for kind in ["Secret", "SealedSecret"] {
         for r in overlay.resources().iter().filter(|r| r.kind == kind) {
-            let file = path_str(&r.origin.file);
-            let docs = repository_docs_of_kind(cx, kind)
-                .filter(|d| d.file.path == file && d.name() == r.original.name)
+            let written = (r.original.name.as_str(), r.original.namespace.as_deref());
+            let docs = named_docs(cx, &path_str(&r.origin.file), kind, written)
                 .filter(|d| !varsub::substitution_disabled(&r.annotations, d.get(&["metadata"])));
             out.extend(docs.map(|d| (d, kind)));
         }

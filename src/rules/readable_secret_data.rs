@@ -50,7 +50,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         let Some(Value::Mapping(data)) = doc.get(&["data"]) else {
             continue;
         };
-        let around = Around::of(cx.root, doc);
+        let around = Around::of(doc);
         for (k, v) in data {
             let (Some(key), Some(value)) = (key_text(k), v.as_str()) else {
                 continue;

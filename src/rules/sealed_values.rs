@@ -58,7 +58,7 @@ impl Sealed<'_> {
     /// writes is in the patch's file, under the name it patched and no namespace.
     pub(crate) fn written_in(&self) -> (&str, &str, Option<&str>) {
         let namespace = match self.place {
-            Place::Doc(doc) => doc.get(&["metadata", "namespace"]).and_then(Value::as_str),
+            Place::Doc(doc) => doc.namespace(),
             Place::Patch(_) => None,
         };
         (&self.file, self.name, namespace)

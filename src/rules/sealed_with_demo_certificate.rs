@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use super::Context;
-use super::model::{recorded_certs, short_sha256};
+use super::model::{sealed_certs, short_sha256};
 use super::sealed_values;
 use crate::crypto::UnsealingKey;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
@@ -74,15 +74,15 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     // may hold a name in several namespaces, and only the one whose record says demo is covered.
     let mut recorded = BTreeSet::new();
     for ov in cx.overlays() {
-        for rec in recorded_certs(cx, ov) {
-            if !demo.contains(&rec.sha256) {
+        for rec in sealed_certs(cx, ov) {
+            let Some(sha256) = rec.sha256.as_ref().filter(|s| demo.contains(*s)) else {
                 continue;
-            }
+            };
             let message = format!(
                 "overlay {}: SealedSecret `{}` was sealed with the demo certificate (sha256 {}...), whose private key is public: anyone can read its values",
                 ov.name,
                 rec.src.name_in_file,
-                short_sha256(&rec.sha256)
+                short_sha256(sha256)
             );
             out.push(Finding::new(&META, rec.location(cx), message));
             recorded.insert((

@@ -15,9 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Context;
 use super::locate::{at_line, at_yaml};
-use super::model::{CertModel, recorded_certs, sealed_doc, sealed_sources, short_sha256};
+use super::model::{OverlayModel, SealedCert, sealed_certs, short_sha256};
+use crate::cert::Certificate;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::sealedsecret::CERT_SHA256_ANNOTATION;
 use crate::sealedsecret::ciphertext::{Kind, classify};
 use crate::workspace::path_str;
 
@@ -29,7 +29,9 @@ pub static META: RuleMeta = RuleMeta {
     scope: RuleScope::Model,
 };
 
-/// Reports recorded fingerprints that differ from the overlay's certificate.
+/// Reports recorded fingerprints that differ from the overlay's certificate, the files whose
+/// SealedSecrets record none, and the values patches write past a record; each overlay's
+/// SealedSecrets are read once for the three.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
@@ -37,123 +39,114 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         let Some(cert) = cert_model.certificate() else {
             continue;
         };
+        let sealed = sealed_certs(cx, ov);
         let current = cert.sha256_fingerprint();
-        for rec in recorded_certs(cx, ov) {
-            if rec.sha256.eq_ignore_ascii_case(&current) {
-                continue;
-            }
+        for rec in &sealed {
+            let stale = rec
+                .sha256
+                .as_deref()
+                .filter(|s| !s.eq_ignore_ascii_case(&current));
+            let Some(sha256) = stale else { continue };
             let message = format!(
                 "overlay {}: SealedSecret `{}` was sealed with certificate sha256 {}..., but `{}` is {}...; re-encrypt offline with `emp-seal reseal {} --key OLD_KEY.pem` (the controller's key that sealed it)",
                 ov.name,
                 rec.src.name_in_file,
-                short_sha256(&rec.sha256),
+                short_sha256(sha256),
                 cert_model.path,
                 short_sha256(&current),
                 ov.name
             );
-            out.push(
-                Finding::new(&META, rec.location(cx), message).related(super::locate::at_line(
-                    cx,
-                    &cert_model.path,
-                    1,
-                )),
-            );
+            let related = at_line(cx, &cert_model.path, 1);
+            out.push(Finding::new(&META, rec.location(cx), message).related(related));
         }
-        out.extend(unrecorded(cx, ov, &cert_model.path));
+        out.extend(unrecorded(cx, ov, &cert_model.path, &sealed));
+        out.extend(patched_values(cx, ov, cert, &sealed));
     }
-    out.extend(patched_values(cx));
     out
 }
 
-/// Values a patch writes into a `SealedSecret` whose file records a certificate: the render
-/// takes the patch's value (kustomize applies patches after reading the file), but the record
-/// holds for the file's values only, and nothing tells which certificate sealed the patch's.
-/// `seal` and `reseal` refuse such a key, so a rotation never reaches it; without this finding
-/// `--release` would certify a render that may still hold a value only an old key opens. Values
-/// the classifier already rejects for the current certificate (a placeholder, an invalid
-/// ciphertext, another key size) are left to the ciphertext rules; a patch that writes the file's
-/// own value again changes nothing the record covers.
-fn patched_values(cx: &Context<'_>) -> Vec<Finding> {
+/// Values a patch writes into a `SealedSecret` of `ov` whose file records a certificate: the
+/// render takes the patch's value (kustomize applies patches after reading the file), but the
+/// record holds for the file's values only, and nothing tells which certificate sealed the
+/// patch's. `seal` and `reseal` refuse such a key, so a rotation never reaches it; without this
+/// finding `--release` would certify a render that may still hold a value only an old key
+/// opens. Values the classifier already rejects for the current certificate (a placeholder, an
+/// invalid ciphertext, another key size) are left to the ciphertext rules; a patch that writes
+/// the file's own value again changes nothing the record covers. A patched value is matched to
+/// its `SealedSecret` by file, name and namespace as written (one file may hold a name in
+/// several namespaces).
+fn patched_values(
+    cx: &Context<'_>,
+    ov: &OverlayModel,
+    cert: &Certificate,
+    sealed: &[SealedCert],
+) -> Vec<Finding> {
     let mut out = Vec::new();
-    for ov in cx.overlays() {
-        let Some(cert) = ov.cert.as_ref().and_then(CertModel::certificate) else {
+    let overlays = std::iter::once(&ov.overlay).chain(ov.variants.iter().map(|v| &v.overlay));
+    let mut seen = BTreeSet::new();
+    for w in overlays.flat_map(|o| o.written_values()) {
+        let Some(value) = &w.ciphertext else { continue };
+        let Some(rec) = sealed.iter().find(|r| {
+            w.kind == "SealedSecret"
+                && r.sha256.is_some()
+                && r.src.path == path_str(&w.object_file)
+                && r.src.name_in_file == w.object_name
+                && r.src.namespace_in_file == w.object_namespace
+        }) else {
             continue;
         };
-        let records = recorded_certs(cx, ov);
-        let overlays = std::iter::once(&ov.overlay).chain(ov.variants.iter().map(|v| &v.overlay));
-        let mut seen = BTreeSet::new();
-        for w in overlays.flat_map(|o| o.written_values()) {
-            let Some(value) = &w.ciphertext else { continue };
-            let Some(rec) = records.iter().find(|r| {
-                w.kind == "SealedSecret"
-                    && r.src.path == path_str(&w.object_file)
-                    && r.src.name_in_file == w.object_name
-            }) else {
-                continue;
-            };
-            // The file's own value, written again by the patch, is the one the record covers.
-            let same = sealed_doc(
-                cx,
-                &rec.src.path,
-                &rec.src.name_in_file,
-                rec.src.namespace_in_file.as_deref(),
-            )
-            .and_then(|d| d.entry(&w.key).map(|e| e.value == *value))
-            .unwrap_or(false);
-            let file = path_str(&w.origin.file);
-            let clean = classify(value, Some(cert.public_key()))
-                .reasons()
-                .is_empty();
-            if same || !clean || !seen.insert((file.clone(), w.origin.line, w.key.clone())) {
-                continue;
-            }
-            let message = format!(
-                "overlay {}: `{}` of SealedSecret `{}` renders the value this patch writes, which the file's `emp-seal.dev/cert-sha256` record does not cover: which certificate sealed it is not known (an old one's key may be the only one that opens it)",
-                ov.name, w.key, rec.src.name_in_file
-            );
-            let hint = format!(
-                "drop `{}` from the patch and seal its value into {} with `emp-seal {} --from FILE`, so that the record covers it (seal and reseal refuse a key a patch writes)",
-                w.key, rec.src.path, ov.name
-            );
-            let finding = Finding::new(&META, at_line(cx, &file, w.origin.line), message)
-                .related(rec.location(cx))
-                .hint(hint);
-            out.push(finding);
+        // The file's own value, written again by the patch, is the one the record covers.
+        let same = rec.doc.entry(&w.key).is_some_and(|e| e.value == *value);
+        let file = path_str(&w.origin.file);
+        let clean = classify(value, Some(cert.public_key()))
+            .reasons()
+            .is_empty();
+        if same || !clean || !seen.insert((file.clone(), w.origin.line, w.key.clone())) {
+            continue;
         }
+        let message = format!(
+            "overlay {}: `{}` of SealedSecret `{}` renders the value this patch writes, which the file's `emp-seal.dev/cert-sha256` record does not cover: which certificate sealed it is not known (an old one's key may be the only one that opens it)",
+            ov.name, w.key, rec.src.name_in_file
+        );
+        let hint = format!(
+            "drop `{}` from the patch and seal its value into {} with `emp-seal {} --from FILE`, so that the record covers it (seal and reseal refuse a key a patch writes)",
+            w.key, rec.src.path, ov.name
+        );
+        let finding = Finding::new(&META, at_line(cx, &file, w.origin.line), message)
+            .related(rec.location(cx))
+            .hint(hint);
+        out.push(finding);
     }
     out
 }
 
-/// One note per file of `ov` whose SealedSecrets hold sealed values but no
+/// One note per file of `ov` whose SealedSecrets (`sealed`) hold sealed values but no
 /// `emp-seal.dev/cert-sha256` record: which certificate sealed them is not verified (a public
 /// key shows only that a value fits its size; the controller's private key alone can tell).
-fn unrecorded(cx: &Context<'_>, ov: &super::model::OverlayModel, cert_path: &str) -> Vec<Finding> {
+fn unrecorded(
+    cx: &Context<'_>,
+    ov: &OverlayModel,
+    cert_path: &str,
+    sealed: &[SealedCert],
+) -> Vec<Finding> {
     // File -> (document index of its first such SealedSecret, their names).
-    let mut files: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
-    for src in sealed_sources(&ov.overlay) {
-        let Some(doc) = sealed_doc(
-            cx,
-            &src.path,
-            &src.name_in_file,
-            src.namespace_in_file.as_deref(),
-        ) else {
-            continue;
-        };
-        let sealed = doc.encrypted_data.iter().any(|e| {
+    let mut files: BTreeMap<&str, (usize, Vec<&str>)> = BTreeMap::new();
+    for SealedCert { src, doc, sha256 } in sealed {
+        let values = doc.encrypted_data.iter().any(|e| {
             let verdict = classify(&e.value, None);
             !verdict
                 .reasons()
                 .iter()
                 .any(|r| r.kind() == Kind::Placeholder)
         });
-        if !sealed || doc.annotation(CERT_SHA256_ANNOTATION).is_some() {
+        if !values || sha256.is_some() {
             continue;
         }
         let entry = files
-            .entry(src.path.clone())
+            .entry(&src.path)
             .or_insert((src.doc_index, Vec::new()));
-        if !entry.1.contains(&src.name_in_file) {
-            entry.1.push(src.name_in_file);
+        if !entry.1.contains(&src.name_in_file.as_str()) {
+            entry.1.push(&src.name_in_file);
         }
     }
     files
@@ -172,7 +165,7 @@ fn unrecorded(cx: &Context<'_>, ov: &super::model::OverlayModel, cert_path: &str
                 "overlay {}: {what} {names} {verb} no emp-seal.dev/cert-sha256 (sealed by kubeseal?), so whether the values were sealed with `{cert_path}` is not verified",
                 ov.name
             );
-            Finding::new(&META, at_yaml(cx, &path, doc_index, &["metadata", "name"]), message)
+            Finding::new(&META, at_yaml(cx, path, doc_index, &["metadata", "name"]), message)
                 .severity(Severity::Note)
                 .hint(format!(
                     "`emp-seal reseal {} --key KEY.pem` re-encrypts them to this certificate and records it; only the controller's private key can tell which certificate sealed them",

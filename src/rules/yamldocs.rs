@@ -30,6 +30,9 @@ pub struct YamlDoc<'t> {
     /// The document has a top-level `sops` mapping: a file SOPS encrypted, whose encrypted
     /// values read `ENC[...]` (see `plaintext_secret::is_sops_encrypted`).
     pub sops: bool,
+    /// The file is a template of a Helm chart (`workspace::helm_chart`: under a `templates/`
+    /// directory beside a `Chart.yaml`): Helm fills its `{{ }}` from the chart's values.
+    pub helm: bool,
 }
 
 impl YamlDoc<'_> {
@@ -43,6 +46,11 @@ impl YamlDoc<'_> {
         self.get(&["metadata", "name"])
             .and_then(Value::as_str)
             .unwrap_or_default()
+    }
+
+    /// The document's `metadata.namespace`, when it is a string.
+    pub fn namespace(&self) -> Option<&str> {
+        self.get(&["metadata", "namespace"]).and_then(Value::as_str)
     }
 
     /// The value at a path of mapping keys.
@@ -95,6 +103,17 @@ pub struct Parsed<'t> {
     pub docs: Vec<YamlDoc<'t>>,
     /// Documents that do not parse.
     pub errors: Vec<YamlError<'t>>,
+    /// The indexes in `docs` of the documents of each [`DocKey`], in file order.
+    named: std::collections::HashMap<DocKey, Vec<usize>>,
+}
+
+/// A document's file, kind, `metadata.name` and `metadata.namespace` as written: what tells
+/// apart the objects of a file (one file may hold a name in several namespaces).
+type DocKey = (String, String, String, Option<String>);
+
+fn doc_key(path: &str, kind: &str, name: &str, namespace: Option<&str>) -> DocKey {
+    let namespace = namespace.map(str::to_owned);
+    (path.to_owned(), kind.to_owned(), name.to_owned(), namespace)
 }
 
 /// Every document of every YAML file in `cx` that parses and has one of the [`KEPT_KINDS`].
@@ -141,17 +160,36 @@ fn parse_all<'t>(cx: &Context<'t>) -> Parsed<'t> {
                 f.is_yaml()
             }
         })
-        .map(parse_file)
+        .map(|f| parse_file(cx.root, f))
         .collect();
     let mut out = Parsed::default();
     for p in parsed {
         out.docs.extend(p.docs);
         out.errors.extend(p.errors);
     }
+    for (i, d) in out.docs.iter().enumerate() {
+        let kind = d.kind().unwrap_or_default();
+        let key = doc_key(&d.file.path, kind, d.name(), d.namespace());
+        out.named.entry(key).or_default().push(i);
+    }
     out
 }
 
-fn parse_file(file: &SourceFile) -> Parsed<'_> {
+/// The documents of the file `path` with this `kind`, `metadata.name` and `metadata.namespace`
+/// as written, in file order, looked up in the index the parse builds.
+pub fn named_docs<'c, 't>(
+    cx: &'c Context<'t>,
+    path: &str,
+    kind: &str,
+    (name, namespace): (&str, Option<&str>),
+) -> impl Iterator<Item = &'c YamlDoc<'t>> + use<'c, 't> {
+    let parsed = cx.yaml_docs_cache().get_or_init(|| parse_all(cx));
+    let key = doc_key(path, kind, name, namespace);
+    let found = parsed.named.get(&key).map_or(&[][..], Vec::as_slice);
+    found.iter().filter_map(|&i| parsed.docs.get(i))
+}
+
+fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
     let mut out = Parsed::default();
     for doc in yamlpos::documents(&file.text) {
         match yaml_serde::from_str::<Value>(doc.text) {
@@ -191,6 +229,7 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
                         item,
                         at,
                         sops,
+                        helm: false,
                     });
                 }
             }
@@ -198,6 +237,10 @@ fn parse_file(file: &SourceFile) -> Parsed<'_> {
             // kept too, so that `yaml-syntax` can say (as a note) that nothing checked it.
             Err(e) => out.errors.push(parse_error(file, &doc, &e)),
         }
+    }
+    // The file system is asked once per file, and only for a file holding a document kept.
+    if !out.docs.is_empty() && crate::workspace::helm_chart(root, &file.path).is_some() {
+        out.docs.iter_mut().for_each(|d| d.helm = true);
     }
     out
 }

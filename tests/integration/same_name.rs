@@ -238,3 +238,123 @@ fn missing_secret_key_reads_each_secret_of_a_shared_name_by_its_namespace() {
         );
     }
 }
+
+/// A Secret `db` in namespace `a` and one in `b`, in one file, each reading `${DB_PASSWORD}`
+/// (under different keys), which a Flux Kustomization gives in plaintext; a patch opts `a` out
+/// of the substitution. Only `b`'s key is reported: the documents each rendered Secret is read
+/// from were found by file and name only, so `b` brought `a`'s document along, whose
+/// `password` was reported though Flux leaves `a` alone.
+#[test]
+fn plaintext_secret_reads_flux_substitutions_of_a_shared_name_by_namespace() {
+    let secret = |ns: &str, key: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: {ns}\nstringData:\n  {key}: ${{DB_PASSWORD}}\n"
+        )
+    };
+    let secrets = format!("{}---\n{}", secret("a", "password"), secret("b", "token"));
+    let opt_out = "patches:\n  - patch: |\n      apiVersion: v1\n      kind: Secret\n      metadata:\n        name: db\n        namespace: a\n        annotations: {kustomize.toolkit.fluxcd.io/substitute: disabled}\n";
+    let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: app, namespace: flux-system}\nspec:\n  interval: 10m\n  path: ./k8s/overlays/prod\n  prune: true\n  sourceRef: {kind: GitRepository, name: flux-system}\n  postBuild:\n    substitute:\n      DB_PASSWORD: \"Sup3rS3cretPassw0rd\"\n";
+    let kustomization = format!("resources:\n  - secrets.yaml\n{opt_out}");
+    let Some(t) = repo(&[
+        ("k8s/overlays/prod/kustomization.yaml", &kustomization),
+        ("k8s/overlays/prod/secrets.yaml", &secrets),
+        ("clusters/prod/app.yaml", flux),
+    ]) else {
+        return;
+    };
+    if common::kubectl().is_none() {
+        common::missing("kubectl");
+    } else {
+        // The oracle: the patch opts out `a` only.
+        let render = common::kustomize(&t.path().join("k8s/overlays/prod"));
+        let docs: Vec<&str> = render.split("\n---\n").collect();
+        assert_eq!(docs.len(), 2, "{render}");
+        for doc in docs {
+            let disabled = doc.contains("substitute: disabled");
+            assert_eq!(disabled, doc.contains("namespace: a\n"), "{render}");
+        }
+    }
+    let (_, hits) = check_hits(t.path(), &[]);
+    let found: Vec<&Hit> = hits
+        .iter()
+        .filter(|h| h.rule == "plaintext-secret")
+        .collect();
+    assert_eq!(found.len(), 1, "{hits:?}");
+    let line = line_in(t.path(), "clusters/prod/app.yaml", "DB_PASSWORD:", 0);
+    assert_eq!(
+        (found[0].path.as_str(), found[0].line),
+        ("clusters/prod/app.yaml", line)
+    );
+    let m = &found[0].message;
+    assert!(
+        m.ends_with("Flux substitutes it into Secret `db` (`stringData` key `token`)"),
+        "{m}"
+    );
+    assert!(!m.contains("Sup3rS3cretPassw0rd"), "{m}");
+}
+
+/// Two SealedSecrets `db`, in namespaces `a` and `b` of one file, both recording the overlay's
+/// certificate; a patch of `b` writes a value into `b`. When the value is `b`'s own (the one its
+/// record covers), nothing is reported; when it is another, the patch's line is. The patched
+/// value was matched to its record by file and name only, so `b`'s own value was compared with
+/// `a`'s and reported as one no record covers.
+#[test]
+fn stale_certificate_matches_a_patched_value_to_its_record_by_namespace() {
+    let root = common::repo_root();
+    let pem = std::fs::read_to_string(root.join("tests/fixtures/certs/rsa-2048-cert.pem")).unwrap();
+    let cert = emp_seal::cert::Certificate::from_pem(pem.as_bytes()).unwrap();
+    let sealed = |ns: &str| {
+        let label = format!("{ns}/db");
+        let value = emp_seal::crypto::seal(cert.public_key(), label.as_bytes(), b"v").unwrap();
+        common::b64(&value)
+    };
+    let doc = |ns: &str, value: &str| {
+        format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: db\n  namespace: {ns}\n  annotations:\n    emp-seal.dev/cert-sha256: \"{}\"\nspec:\n  encryptedData:\n    API_KEY: {value}\n  template:\n    metadata:\n      name: db\n      namespace: {ns}\n",
+            cert.sha256_fingerprint()
+        )
+    };
+    let own_b = sealed("b");
+    let text = format!("{}---\n{}", doc("a", &sealed("a")), doc("b", &own_b));
+    let kustomization = |value: &str| {
+        format!(
+            "resources:\n  - sealedsecrets.yaml\npatches:\n  - patch: |\n      apiVersion: bitnami.com/v1alpha1\n      kind: SealedSecret\n      metadata: {{name: db, namespace: b}}\n      spec:\n        encryptedData:\n          API_KEY: {value}\n"
+        )
+    };
+    const KUSTOMIZATION: &str = "k8s/overlays/prod/kustomization.yaml";
+    for (value, reported) in [(own_b.clone(), false), (sealed("b"), true)] {
+        let Some(t) = repo(&[
+            (KUSTOMIZATION, &kustomization(&value)),
+            ("k8s/overlays/prod/sealing-cert.pem", &pem),
+            (FILE, &text),
+        ]) else {
+            return;
+        };
+        if common::kubectl().is_none() {
+            common::missing("kubectl");
+        } else {
+            // The oracle: the patch writes into `b` only.
+            let render = common::kustomize(&t.path().join("k8s/overlays/prod"));
+            let b = render
+                .split("\n---\n")
+                .find(|d| d.contains("namespace: b\n"));
+            assert!(b.is_some_and(|d| d.contains(&value)), "{render}");
+            assert_eq!(render.matches(&value).count(), 1, "{render}");
+        }
+        let (_, hits) = check_hits(t.path(), &["--rules", "stale-certificate"]);
+        let found: Vec<(&str, u64)> = hits
+            .iter()
+            .filter(|h| h.rule == "stale-certificate")
+            .map(|h| (h.path.as_str(), h.line))
+            .collect();
+        let want = if reported {
+            vec![(
+                KUSTOMIZATION,
+                line_in(t.path(), KUSTOMIZATION, "API_KEY:", 0),
+            )]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(found, want, "{hits:?}");
+    }
+}

@@ -123,6 +123,7 @@ impl Obj {
             name: &self.name,
             object_file,
             object_name: &self.original.name,
+            object_namespace: self.original.namespace.as_deref(),
             patch_file,
             in_document,
         }

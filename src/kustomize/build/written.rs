@@ -68,9 +68,10 @@ pub(super) struct Write<'a> {
     /// The object's kind and its name when the patch applies.
     pub(super) kind: &'a str,
     pub(super) name: &'a str,
-    /// The file (repository-relative) and name the object is written with.
+    /// The file (repository-relative), name and namespace the object is written with.
     pub(super) object_file: &'a Path,
     pub(super) object_name: &'a str,
+    pub(super) object_namespace: Option<&'a str>,
     /// The patch's file (repository-relative).
     pub(super) patch_file: &'a Path,
     /// Whether the patch is a Secret or SealedSecret document in a file of its own.
@@ -100,6 +101,7 @@ pub(super) fn written_values(
             name: w.name.to_owned(),
             object_file: w.object_file.to_path_buf(),
             object_name: w.object_name.to_owned(),
+            object_namespace: w.object_namespace.map(str::to_owned),
             field: field.last().copied().unwrap_or_default(),
             origin: Origin {
                 file: w.patch_file.to_path_buf(),
@@ -125,6 +127,7 @@ mod tests {
             name: "s",
             object_file: file,
             object_name: "s",
+            object_namespace: None,
             patch_file: file,
             in_document: false,
         };
