@@ -1160,7 +1160,8 @@ pub(crate) fn refuse_unverified(overlay: &Overlay) -> Result<(), SealError> {
 }
 
 /// Refuses a run that a patch of the overlay would make incomplete: a key the patch writes into
-/// this SealedSecret (`doc`, named `name_in_file` in `file_name`) that the run seals (`sealed`), that the file does not
+/// this SealedSecret (`doc`, named `name_in_file` in `file_name`, told from a same-named one by
+/// its namespace as written) that the run seals (`sealed`), that the file does not
 /// hold at all (the patch adds it: no seal or reseal of the file ever reaches the value that
 /// renders), or any other key unless `--only` leaves it out (`only`; the file's value is then kept
 /// as it is). Kustomize applies the patch after reading the file, so the render, and the
@@ -1181,6 +1182,7 @@ fn refuse_patched<'k>(
     let patched = overlay.written_values().iter().find(|w| {
         w.kind == "SealedSecret"
             && w.object_name == name_in_file
+            && w.object_namespace == doc.namespace
             && crate::workspace::path_str(&w.object_file) == file_name
             && (sealed.contains(w.key.as_str()) || !in_file(&w.key) || !only)
     });

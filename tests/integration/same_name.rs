@@ -358,3 +358,62 @@ fn stale_certificate_matches_a_patched_value_to_its_record_by_namespace() {
         assert_eq!(found, want, "{hits:?}");
     }
 }
+
+/// `seal --name a/db` writes the `a` SealedSecret while a patch writes `b`'s `API_KEY`. By name
+/// only, the patch was taken for one into `a` and the run was refused ("is written by the patch
+/// at ..."); now the patch into `b` does not stop it, and one into `a` still does.
+#[test]
+fn seal_refuses_a_patched_key_only_for_the_namespace_the_patch_writes() {
+    let root = common::repo_root();
+    let pem = std::fs::read_to_string(root.join("tests/fixtures/certs/rsa-2048-cert.pem")).unwrap();
+    let doc = |ns: &str| {
+        format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: db\n  namespace: {ns}\nspec:\n  encryptedData:\n    API_KEY: AgBy3i4OJSWK+PiTySYZZA==\n  template:\n    metadata:\n      name: db\n      namespace: {ns}\n"
+        )
+    };
+    let text = format!("{}---\n{}", doc("a"), doc("b"));
+    let kustomization = |ns: &str| {
+        format!(
+            "resources:\n  - sealedsecrets.yaml\npatches:\n  - patch: |\n      apiVersion: bitnami.com/v1alpha1\n      kind: SealedSecret\n      metadata: {{name: db, namespace: {ns}}}\n      spec:\n        encryptedData:\n          API_KEY: AgBy3i4OJSWK+PiTySYZZA==\n"
+        )
+    };
+    let env = tempfile::tempdir().unwrap();
+    let env_file = env.path().join("prod.env");
+    std::fs::write(&env_file, "API_KEY=test-only-1\n").unwrap();
+    for (patched_ns, refused) in [("b", false), ("a", true)] {
+        let Some(t) = repo(&[
+            (
+                "k8s/overlays/prod/kustomization.yaml",
+                &kustomization(patched_ns),
+            ),
+            ("k8s/overlays/prod/sealing-cert.pem", &pem),
+            (FILE, &text),
+        ]) else {
+            return;
+        };
+        let before = std::fs::read(t.path().join(FILE)).unwrap();
+        let out = common::emp_seal()
+            .current_dir(t.path())
+            .args(["prod", "--name", "a/db", "--from"])
+            .arg(&env_file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("test-only-1"), "{stderr}");
+        if refused {
+            assert_eq!(out.status.code(), Some(2), "{patched_ns}: {stderr}");
+            assert!(
+                stderr.contains("is overwritten by the patch at"),
+                "{stderr}"
+            );
+            assert_eq!(std::fs::read(t.path().join(FILE)).unwrap(), before);
+        } else {
+            assert_eq!(out.status.code(), Some(0), "{patched_ns}: {stderr}");
+            let after = std::fs::read_to_string(t.path().join(FILE)).unwrap();
+            let docs: Vec<&str> = after.split("---\n").collect();
+            assert_eq!(docs.len(), 2, "{after}");
+            assert!(!docs[0].contains("AgBy3i4OJSWK"), "a resealed: {after}");
+            assert!(docs[1].contains("AgBy3i4OJSWK"), "b untouched: {after}");
+        }
+    }
+}
