@@ -680,8 +680,9 @@ impl Overlay {
     /// The problem recorded when kustomize's load restrictor refuses to load `file` (named as
     /// [`GeneratorSpec::envs`] names it: relative to the root when inside it, not normalised),
     /// or None when it loads it or the build never asked for it. The one judgement
-    /// of the restriction (api/internal/loader/fileloader.go `RestrictionRootOnly`): callers
-    /// that must not act on a refused file ask here.
+    /// of the restriction the overlay is built with (api/internal/loader/fileloader.go
+    /// `RestrictionRootOnly`, or for an overlay only Flux deploys, the repository's bound:
+    /// `deploy::Restrictor`): callers that must not act on a refused file ask here.
     pub fn load_refusal(&self, file: &Path) -> Option<&Problem> {
         (self.built.refused.iter())
             .find(|(f, _)| f == file)
