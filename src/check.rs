@@ -213,11 +213,14 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
 
 /// The builds' cache over the texts `check` just read, so that they do not read the files
 /// again. A file that could not be read has no text to hand over (its empty text is not the
-/// file's): the builds read it themselves and say why it cannot be built.
+/// file's): the builds read it themselves and say why it cannot be built. Nor has a file read
+/// only for the repository-wide rules (outside the tree's directories), whose text may have been
+/// dropped or outlined (`SourceFile::repository_only`): a build reading it (a patch elsewhere in
+/// the repository, which an overlay Flux builds without load restrictor may name) reads it itself.
 fn read_cache<'t>(root: &Path, files: &'t [SourceFile]) -> kustomize::ParseCache<'t> {
     kustomize::ParseCache::with_texts(
         (files.iter())
-            .filter(|f| is_manifest(&f.path) && f.unread.is_none())
+            .filter(|f| is_manifest(&f.path) && f.unread.is_none() && !f.repository_only)
             .map(|f| (root.join(&f.path), f.text.as_str())),
     )
 }

@@ -39,7 +39,9 @@ pub enum InitError {
     /// Env files to create that have no `.example` next to them.
     #[error("{env}: no example for {files} (expected <file>.example next to it)")]
     NoExample { env: String, files: String },
-    /// kustomize's load restrictor refuses an env file a generator names: no file is written.
+    /// The load restriction the overlay is built with refuses an env file a generator names
+    /// (kustomize's default: outside the kustomization's directory; Flux's: outside the
+    /// repository): no file is written.
     #[error("{origin}: {problem}; init writes no file")]
     Refused {
         /// The generator's entry naming the file (`FILE:LINE`).
@@ -102,7 +104,7 @@ impl InitError {
                     .to_owned(),
             ),
             InitError::Refused { .. } => Some(
-                "keep the env file in or below the directory of the kustomization naming it"
+                "keep the env file in or below the directory of the kustomization naming it (inside the repository for an overlay only Flux deploys)"
                     .to_owned(),
             ),
             InitError::Env(e) => e.hint().map(str::to_owned),

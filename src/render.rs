@@ -105,8 +105,19 @@ impl Tool {
         }
     }
 
-    /// The command rendering `dir`; `unrestricted` lifts kustomize's load restrictor (for the
-    /// temporary kustomization listing a directory's files, see [`run_deployed`]).
+    /// How findings name the command rendering `overlay`: [`Tool::name`], with the flag that
+    /// lifts the load restrictor when the overlay is built without one (Flux).
+    fn name_for(&self, overlay: &Overlay) -> &'static str {
+        match (self.kubectl, overlay.unrestricted()) {
+            (true, true) => "kubectl kustomize --load-restrictor LoadRestrictionsNone",
+            (false, true) => "kustomize build --load-restrictor LoadRestrictionsNone",
+            (_, false) => self.name(),
+        }
+    }
+
+    /// The command rendering `dir`; `unrestricted` lifts kustomize's load restrictor (for an
+    /// overlay Flux builds, and for the temporary kustomization listing a directory's files,
+    /// see [`run_deployed`]).
     fn command(&self, dir: &Path, unrestricted: bool) -> Command {
         let mut cmd = Command::new(&self.program);
         cmd.arg(if self.kubectl { "kustomize" } else { "build" })
@@ -289,7 +300,7 @@ pub fn render_overlay(
     RenderedOverlay {
         overlay: overlay.name.clone(),
         kustomization: rel(root, &kustomization),
-        tool: tool.name(),
+        tool: tool.name_for(overlay),
         stand_ins,
         outcome,
         variant: None,
@@ -350,20 +361,12 @@ fn make_copy(
 }
 
 /// The repo-relative directory to copy: the overlay's directory, widened to the common ancestor
-/// of every file the model says the overlay reads. `None` when one of them is outside the repository.
+/// of every file the model says the overlay reads ([`Overlay::files`]: a patch with no
+/// reference in a sibling directory, which an overlay Flux builds with no load restrictor may
+/// read, too). `None` when one of them is outside the repository.
 fn copy_base(root: &Path, overlay: &Overlay, envs: &BTreeSet<String>) -> Option<String> {
-    let origins = (overlay.resources().iter().map(|r| &r.origin))
-        .chain(overlay.references().iter().map(|r| &r.origin))
-        .chain(
-            overlay
-                .generated()
-                .iter()
-                .flat_map(|g| &g.specs)
-                .map(|s| &s.origin),
-        )
-        .chain(overlay.problems().iter().map(|p| &p.origin));
     let mut paths = vec![format!("{}/x", rel(root, &overlay.dir))];
-    paths.extend(origins.map(|o| path_str(&o.file)));
+    paths.extend(overlay.files().into_iter().map(path_str));
     paths.extend(envs.iter().cloned());
     if paths
         .iter()
@@ -403,10 +406,22 @@ fn run_deployed(
     root: &Path,
     envs: &BTreeSet<String>,
 ) -> Result<Vec<RenderedObject>, String> {
+    // Flux builds with no load restrictor within the repository (`Overlay::unrestricted`);
+    // kustomize has no such bound, so an overlay reading a file outside the repository, which
+    // Flux refuses, is not rendered: the render would load it.
+    if let Some(p) = overlay.outside_source() {
+        return Err(format!(
+            "not run: {}: {}, and `{}` has no such bound and would load it, so its render cannot stand for Flux's",
+            p.origin,
+            p.message,
+            tool.name_for(overlay)
+        ));
+    }
     let fields = overlay.deployed_fields();
     let generated = overlay.generated_entries().map(|(e, _)| e);
+    let unrestricted = overlay.unrestricted();
     let mut objects = if fields.is_empty() && generated.is_none() {
-        run_tool(tool, dir, root, envs, None)?
+        run_tool(tool, dir, (root, envs), None, unrestricted)?
     } else {
         // A directory without a kustomization file: the temporary kustomization lists its files
         // as the tool's generated one does; kustomize's load restrictor would refuse files
@@ -415,7 +430,8 @@ fn run_deployed(
         let all = [".".to_owned()];
         let (wrapper, path) = wrapper(dir, generated.unwrap_or(&all), &fields)?;
         let restore = generated.map(|_| (path.as_str(), dir));
-        run_tool(tool, wrapper.path(), root, envs, restore)
+        let unrestricted = unrestricted || restore.is_some();
+        run_tool(tool, wrapper.path(), (root, envs), restore, unrestricted)
             .map_err(|m| m.replace(&wrapper.path().display().to_string(), "<wrapper>"))?
     };
     if let Some(ns) = overlay.destination() {
@@ -476,17 +492,17 @@ fn wrapper(
 
 /// Runs the tool on `dir` and reduces its output. `envs` (repo-relative to `root`) are the env
 /// files the render reads in place, whose values are redacted from the tool's stderr. With
-/// `restore` (a relative path and the directory it leads to), the load restrictor is lifted
-/// and the path is shown as the directory in the tool's messages.
+/// `restore` (a relative path and the directory it leads to), the path is shown as the
+/// directory in the tool's messages. `unrestricted` lifts the load restrictor.
 fn run_tool(
     tool: &Tool,
     dir: &Path,
-    root: &Path,
-    envs: &BTreeSet<String>,
+    (root, envs): (&Path, &BTreeSet<String>),
     restore: Option<(&str, &Path)>,
+    unrestricted: bool,
 ) -> Result<Vec<RenderedObject>, String> {
     let output = tool
-        .command(dir, restore.is_some())
+        .command(dir, unrestricted)
         .output()
         .map_err(|e| format!("cannot run {}: {e}", tool.name()))?;
     let stdout = Zeroizing::new(output.stdout);

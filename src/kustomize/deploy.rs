@@ -26,6 +26,42 @@ pub(crate) struct Layer {
     pub(crate) fields: Vec<(&'static str, String, DeployOption)>,
     /// Where the namespaced objects that render without a namespace are applied.
     pub(crate) destination: Destination,
+    /// The load restriction the objects deploying it build it with.
+    pub(crate) restrictor: Restrictor,
+}
+
+/// The load restriction an overlay is built with: which files its kustomizations may name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Restrictor {
+    /// kustomize's default, `LoadRestrictionsRootOnly` (kubernetes-sigs/kustomize
+    /// `api/internal/loader/fileloader.go`): a file must be in or below the directory of the
+    /// kustomization naming it. `kubectl kustomize` builds so, and so does Argo CD unless its
+    /// `argocd-cm` `kustomize.buildOptions` say otherwise (not read here). An overlay no object
+    /// of this repository deploys, or one Argo CD deploys too, is built so.
+    #[default]
+    RootOnly,
+    /// Flux's: `LoadRestrictionsNone`, on a file system confined to the root of the source
+    /// artifact, this repository (fluxcd/pkg `kustomize/kustomize_generator.go`: `SecureBuild`
+    /// makes the file system with `filesys.MakeFsOnDiskSecureBuild(root)` and `Build` sets
+    /// `krusty.Options{LoadRestrictions: LoadRestrictionsNone}`; fluxcd/kustomize-controller
+    /// `internal/controller/kustomization_controller.go` passes the directory the artifact is
+    /// extracted to as the root). A file anywhere in the repository loads; one outside it,
+    /// symlinks resolved (fluxcd/pkg `kustomize/filesys/fs_secure.go`, `isSecurePath`), does
+    /// not. Holds the repository's top level as reached from the root.
+    SourceRoot(PathBuf),
+}
+
+/// The load restriction the objects of `deploy_time` build the overlay under `root` with:
+/// Flux's when every one of them is a Flux Kustomization (discovery keeps only those whose
+/// source is this repository), else kustomize's default, which an overlay that Argo CD or a
+/// hand-run `kubectl kustomize` builds too must pass.
+pub(crate) fn restrictor(root: &Path, deploy_time: &DeployTime) -> Restrictor {
+    let deploys = &deploy_time.deploys;
+    if !deploys.is_empty() && deploys.iter().all(|d| d.tool.starts_with("Flux")) {
+        Restrictor::SourceRoot(crate::workspace::repository_top(root))
+    } else {
+        Restrictor::RootOnly
+    }
 }
 
 /// Where Argo CD applies the namespaced objects that render without a namespace.
@@ -42,11 +78,11 @@ pub(crate) enum Destination {
     Unknown(Vec<Problem>),
 }
 
-/// The layer `deploy_time` lays on the overlay's build, and the problems it gives the overlay:
-/// each option the model does not replay, the name and namespace options of objects that
+/// The layer `deploy_time` lays on the build of the overlay under `root` (its load restriction
+/// among it, [`restrictor`]), and the problems it gives the overlay: each option the model does not replay, the name and namespace options of objects that
 /// deploy it differently (several deployments), and each place Flux's `postBuild` substitution
 /// changes what the secret rules read (see [`substitutions`], once the overlay is built).
-pub(crate) fn plan(deploy_time: &DeployTime) -> (Layer, Vec<Problem>) {
+pub(crate) fn plan(root: &Path, deploy_time: &DeployTime) -> (Layer, Vec<Problem>) {
     let (modelled, other): (Vec<&DeployOption>, Vec<&DeployOption>) = deploy_time
         .options
         .iter()
@@ -68,6 +104,7 @@ pub(crate) fn plan(deploy_time: &DeployTime) -> (Layer, Vec<Problem>) {
         Layer {
             fields,
             destination,
+            restrictor: restrictor(root, deploy_time),
         },
         problems,
     )
@@ -303,7 +340,7 @@ mod tests {
             deploy(vec![target("prod", 3)], None),
             deploy(vec![target("prod", 9)], None),
         ]);
-        let (layer, problems) = plan(&same);
+        let (layer, problems) = plan(Path::new("/"), &same);
         let fields: Vec<(&str, &str)> = (layer.fields.iter())
             .map(|(f, v, _)| (*f, v.as_str()))
             .collect();
@@ -313,7 +350,7 @@ mod tests {
             deploy(vec![target("prod", 3)], None),
             deploy(vec![target("staging", 9)], None),
         ]);
-        let (layer, problems) = plan(&different);
+        let (layer, problems) = plan(Path::new("/"), &different);
         assert!(layer.fields.is_empty());
         let lines: Vec<usize> = problems.iter().map(|p| p.origin.line).collect();
         assert_eq!(lines, [3, 9]);
@@ -326,7 +363,7 @@ mod tests {
             ],
             None,
         )]);
-        let (layer, problems) = plan(&templated);
+        let (layer, problems) = plan(Path::new("/"), &templated);
         assert!(layer.fields.is_empty());
         assert_eq!(problems.len(), 2);
     }
@@ -336,23 +373,49 @@ mod tests {
         let dest = |v: &str, line| Some(option(ARGO, "destination.namespace", v, line));
         let one = deploy_time(vec![deploy(vec![], dest("prod", 7))]);
         assert_eq!(
-            plan(&one).0.destination,
+            plan(Path::new("/"), &one).0.destination,
             Destination::Into("prod".to_owned())
         );
         let two = deploy_time(vec![
             deploy(vec![], dest("prod", 7)),
             deploy(vec![], dest("qa", 17)),
         ]);
-        let lines: Vec<usize> = match plan(&two).0.destination {
+        let lines: Vec<usize> = match plan(Path::new("/"), &two).0.destination {
             Destination::Unknown(problems) => problems.iter().map(|p| p.origin.line).collect(),
             other => vec![usize::from(other == Destination::Keep)],
         };
         assert_eq!(lines, [7, 17], "two destinations are not one");
         let templated = deploy_time(vec![deploy(vec![], dest("app-{{env}}", 7))]);
         assert!(matches!(
-            plan(&templated).0.destination,
+            plan(Path::new("/"), &templated).0.destination,
             Destination::Unknown(_)
         ));
-        assert_eq!(plan(&deploy_time(vec![])).0.destination, Destination::Keep);
+        assert_eq!(
+            plan(Path::new("/"), &deploy_time(vec![])).0.destination,
+            Destination::Keep
+        );
+    }
+
+    /// Flux's load restriction only when every object deploying the overlay is a Flux
+    /// Kustomization: one Argo CD deploys too must build under kustomize's default, and so must
+    /// one nothing deploys (a hand-run `kubectl kustomize`).
+    #[test]
+    fn only_flux_deployers_lift_the_load_restrictor() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let flux = || deploy(vec![option(FLUX, "targetNamespace", "prod", 3)], None);
+        let argo = || {
+            deploy(
+                vec![],
+                Some(option(ARGO, "destination.namespace", "prod", 7)),
+            )
+        };
+        let restrictor = |deploys| plan(t.path(), &deploy_time(deploys)).0.restrictor;
+        assert_eq!(
+            restrictor(vec![flux(), flux()]),
+            Restrictor::SourceRoot(t.path().to_path_buf())
+        );
+        assert_eq!(restrictor(vec![flux(), argo()]), Restrictor::RootOnly);
+        assert_eq!(restrictor(vec![argo()]), Restrictor::RootOnly);
+        assert_eq!(restrictor(vec![]), Restrictor::RootOnly);
     }
 }

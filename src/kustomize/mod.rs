@@ -485,7 +485,7 @@ impl Overlay {
     /// (`deploy::problems`): not modelled.
     fn load_with(root: &Path, name: &str, cache: &ParseCache) -> Result<Overlay, KustomizeError> {
         let (dir, env, deploy_time) = Self::env_dir(root, name);
-        let (layer, problems) = deploy::plan(&deploy_time);
+        let (layer, problems) = deploy::plan(root, &deploy_time);
         let generated = plain::generated(root, &dir, &deploy_time);
         let top = generated.as_ref().map(|g| &g.top);
         let built = build::build_deployed(root, &dir, cache, (&layer, top))?;
@@ -575,10 +575,14 @@ impl Overlay {
     ) -> Result<Overlay, KustomizeError> {
         let generated = plain::generated(root, dir, deploy_time);
         let top = generated.as_ref().map(|g| &g.top);
-        let layer = deploy::Layer::default();
+        let layer = deploy::Layer {
+            restrictor: deploy::restrictor(root, deploy_time),
+            ..deploy::Layer::default()
+        };
         let cache = ParseCache::default();
         let built = build::build_deployed(root, dir, &cache, (&layer, top))?;
         let mut o = Self::with_build(dir, built);
+        o.deployed = layer;
         // What the generated kustomization leaves out (Jsonnet, include/exclude, a directory
         // that cannot be listed) is part of the directory's judgement too.
         for problem in generated.into_iter().flat_map(|g| g.problems) {
@@ -617,6 +621,23 @@ impl Overlay {
         (self.deployed.fields.iter())
             .map(|(f, v, _)| (*f, v.as_str()))
             .collect()
+    }
+
+    /// Whether the objects deploying it build it with no load restriction (Flux's, confined to
+    /// the repository: [`deploy::Restrictor::SourceRoot`]): what `check --render` renders it
+    /// with (`--load-restrictor LoadRestrictionsNone`).
+    pub(crate) fn unrestricted(&self) -> bool {
+        matches!(self.deployed.restrictor, deploy::Restrictor::SourceRoot(_))
+    }
+
+    /// For an overlay built with no load restriction ([`Overlay::unrestricted`]), the first
+    /// file the build refuses for lying outside the repository, with its problem: Flux refuses
+    /// it, but `kubectl kustomize --load-restrictor LoadRestrictionsNone`, which has no such
+    /// bound, would load it, so its render could not stand for Flux's.
+    pub(crate) fn outside_source(&self) -> Option<&Problem> {
+        (self.unrestricted())
+            .then(|| self.built.refused.first().map(|(_, p)| p))
+            .flatten()
     }
 
     /// The namespace Argo CD applies its namespaced objects that render without one into, when
@@ -668,8 +689,9 @@ impl Overlay {
     /// The problem recorded when kustomize's load restrictor refuses to load `file` (named as
     /// [`GeneratorSpec::envs`] names it: relative to the root when inside it, not normalised),
     /// or None when it loads it or the build never asked for it. The one judgement
-    /// of the restriction (api/internal/loader/fileloader.go `RestrictionRootOnly`): callers
-    /// that must not act on a refused file ask here.
+    /// of the restriction the overlay is built with (api/internal/loader/fileloader.go
+    /// `RestrictionRootOnly`, or for an overlay only Flux deploys, the repository's bound:
+    /// `deploy::Restrictor`): callers that must not act on a refused file ask here.
     pub fn load_refusal(&self, file: &Path) -> Option<&Problem> {
         (self.built.refused.iter())
             .find(|(f, _)| f == file)

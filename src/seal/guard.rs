@@ -312,8 +312,9 @@ fn other_renderers(
 
 /// What environment `env`'s build renders of `wanted`: nothing (`None`) when discovery knows
 /// its build reads none of the files (kustomize's load restrictor, api/internal/loader/
-/// loadrestrictions.go `RestrictionRootOnly`: a file is read only by a
-/// kustomization in its directory or above) or it renders none of them; [`Other::Unknown`] when
+/// loadrestrictions.go `RestrictionRootOnly`: a file is read only by a kustomization in its
+/// directory or above, or, as Flux builds without it, named by one as a resource:
+/// `discover::reached`) or it renders none of them; [`Other::Unknown`] when
 /// its overlay does not load or kustomize would not build it (a problem that fails the build),
 /// or when it renders one of them through what emp-seal does not model.
 fn other_env<'e>(

@@ -31,6 +31,10 @@ pub(crate) struct KustDir {
     pub(crate) component: bool,
     /// Canonical directories it includes through `resources`, `bases` or `components`.
     pub(crate) includes: Vec<PathBuf>,
+    /// Canonical directories of the files its `resources` name outside its own directory:
+    /// kustomize's default load restrictor refuses them, Flux's (none, within the repository)
+    /// loads them.
+    pub(crate) reads: Vec<PathBuf>,
     /// False when its kustomization file cannot be read or does not parse: what it includes
     /// is then unknown, not nothing.
     pub(crate) parsed: bool,
@@ -215,20 +219,27 @@ fn walk(
     }
 }
 
-/// The kustomization directories (canonical) whose files `dir`'s build can read: itself and
-/// what it includes, transitively. A file is read only by a kustomization in its own directory
-/// or above (kustomize's load restrictor), so an environment none of whose directories is above a
-/// file cannot render it. `None` when one of them was not scanned (ignored, or no kustomization
-/// file, or one that does not parse), so that what it includes is unknown.
+/// The directories (canonical) whose files `dir`'s build can render: itself and the
+/// kustomization directories it includes, transitively, and the directories of the resource
+/// files they name outside their own ([`KustDir::reads`]). Under kustomize's default load
+/// restrictor a file is read only by a kustomization in its own directory or above; Flux builds
+/// with none (within the repository), so a resource file elsewhere counts too (kept whatever the
+/// build's restrictor: one that refuses it renders nothing of it, which loading it shows). An
+/// environment none of whose directories is above a file cannot render it. `None` when one of
+/// them was not scanned (ignored, or no kustomization file, or one that does not parse), so
+/// that what it includes is unknown.
 pub(crate) fn reached(scan: &Scan, dir: &Path) -> Option<Vec<PathBuf>> {
     let mut seen = BTreeSet::new();
+    let mut reads = BTreeSet::new();
     let mut todo = vec![std::fs::canonicalize(dir).ok()?];
     while let Some(d) = todo.pop() {
         let k = scan.kust.get(&d).filter(|k| k.parsed)?;
         if seen.insert(d) {
             todo.extend(k.includes.iter().cloned());
+            reads.extend(k.reads.iter().cloned());
         }
     }
+    seen.extend(reads);
     Some(seen.into_iter().collect())
 }
 
@@ -249,20 +260,34 @@ fn read_kust(root: &Path, dir: PathBuf, kfile: &Path, deploys: bool) -> KustDir 
     let component = v.get("kind").and_then(Value::as_str) == Some("Component");
     let remote =
         |e: &&str| e.contains("://") || e.starts_with("git@") || e.starts_with("github.com/");
-    let includes = ["resources", "bases", "components"]
-        .into_iter()
-        .filter_map(|key| v.get(key)?.as_sequence())
-        .flatten()
-        .filter_map(Value::as_str)
-        .filter(|e| !remote(e))
-        .map(|e| dir.join(e))
+    let local = |keys: &'static [&'static str]| {
+        keys.iter()
+            .filter_map(|key| v.get(*key)?.as_sequence())
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|e| !remote(e))
+            .map(|e| dir.join(e))
+    };
+    let includes = local(&["resources", "bases", "components"])
         .filter(|p| p.is_dir())
         .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    let own = std::fs::canonicalize(&dir).ok();
+    let reads = local(&["resources"])
+        .filter(|p| p.is_file())
+        .filter_map(|p| {
+            std::fs::canonicalize(p)
+                .ok()?
+                .parent()
+                .map(Path::to_path_buf)
+        })
+        .filter(|d| own.as_ref().is_none_or(|own| !d.starts_with(own)))
         .collect();
     KustDir {
         dir,
         component,
         includes,
+        reads,
         parsed,
         deploy_patch,
     }

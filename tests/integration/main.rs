@@ -15,6 +15,7 @@ mod deploy_options;
 mod envfile;
 mod fetch_https;
 mod fixtures;
+mod flux_root;
 mod fsio;
 mod gate;
 mod generators;

@@ -50,6 +50,11 @@ impl Builder<'_> {
         is_component: bool,
         from: &Origin,
     ) {
+        // A base or component outside the repository, which Flux's confined file system
+        // refuses (the overlay itself is the build's, not named by a kustomization).
+        if !self.stack.is_empty() && self.outside_source(dir, from) {
+            return;
+        }
         let Some((level, canonical)) = self.open(dir, is_component, from) else {
             return;
         };

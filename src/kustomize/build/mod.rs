@@ -30,7 +30,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::deploy::{Destination, Layer};
+use super::deploy::{Destination, Layer, Restrictor};
 use super::docs::{self, Doc};
 use super::refs::NameRefRule;
 use super::{
@@ -51,8 +51,9 @@ pub(crate) struct BuildOutput {
     /// Every file the build read as YAML, whatever its name (kustomization files, resources,
     /// patches, configurations, generator configs), as `rel` names it.
     pub(crate) manifests: Vec<PathBuf>,
-    /// The files kustomize's load restrictor refuses (as `rel` names them, not normalised),
-    /// each with the problem recorded for it (see `Builder::outside_root`).
+    /// The files the load restriction refuses (as `rel` names them, not normalised), each with
+    /// the problem recorded for it (see `Builder::outside_root`); under Flux's, the directories
+    /// outside the repository too (`Builder::outside_source`).
     pub(crate) refused: Vec<(PathBuf, Problem)>,
 }
 
@@ -307,31 +308,87 @@ impl<'r> Builder<'r> {
         loaded
     }
 
-    /// kustomize's default load restriction (`LoadRestrictionsRootOnly`, api/internal/loader
-    /// fileloader.go): a file (not a directory) must be in or below the kustomization root,
-    /// both with symlinks resolved (`filesys.CleanedAbs`, `ConfirmedDir`), so a link inside the
-    /// root to a file outside it is refused too, and so is a file in a linked directory that
-    /// leads outside it. A path whose directory does not resolve (a missing directory, reported
-    /// on its own) is compared as written. A refused file is recorded with its problem in
-    /// [`BuildOutput::refused`].
+    /// Whether the load restriction the overlay is built with ([`Restrictor`], from the layer)
+    /// refuses the file `path` that the kustomization in `dir` names at `at`. A refused file is
+    /// recorded with its problem in [`BuildOutput::refused`].
+    ///
+    /// kustomize's default (`LoadRestrictionsRootOnly`, api/internal/loader/fileloader.go): a
+    /// file (not a directory) must be in or below the kustomization root, both with symlinks
+    /// resolved (`filesys.CleanedAbs`, `ConfirmedDir`), so a link inside the root to a file
+    /// outside it is refused too, and so is a file in a linked directory that leads outside it.
+    /// Flux's (`LoadRestrictionsNone` on a file system confined to the repository): the same
+    /// test against the repository's top level instead (fluxcd/pkg
+    /// `kustomize/filesys/fs_secure.go`, `isSecurePath`, resolves symlinks too). A path whose
+    /// directory does not resolve (a missing directory, reported on its own) is compared as
+    /// written.
     fn outside_root(&mut self, dir: &Path, path: &Path, at: &Origin) -> bool {
+        let bound = match &self.layer.restrictor {
+            Restrictor::RootOnly => dir.to_path_buf(),
+            Restrictor::SourceRoot(top) => top.clone(),
+        };
+        let Some(link) = self.outside(&bound, path) else {
+            return false;
+        };
+        let msg = match &self.layer.restrictor {
+            Restrictor::RootOnly => format!(
+                "file {}{link} is not in or below {}: kustomize refuses to load it",
+                self.rel(&normalize(path)).display(),
+                self.rel(&normalize(dir)).display()
+            ),
+            Restrictor::SourceRoot(_) => self.outside_source_message("file", path, &link),
+        };
+        self.refuse(path, at, msg);
+        true
+    }
+
+    /// Under Flux's load restriction, whether it refuses the directory `path` (a resource or
+    /// component, named at `at`) for lying outside the repository (fluxcd/pkg
+    /// `kustomize/filesys/fs_secure.go`: every path the build opens is confined, directories
+    /// too). kustomize's default restriction does not bound directories.
+    pub(super) fn outside_source(&mut self, path: &Path, at: &Origin) -> bool {
+        let layer: &Layer = self.layer;
+        let Restrictor::SourceRoot(top) = &layer.restrictor else {
+            return false;
+        };
+        let Some(link) = self.outside(top, path) else {
+            return false;
+        };
+        let msg = self.outside_source_message("directory", path, &link);
+        self.refuse(path, at, msg);
+        true
+    }
+
+    /// `None` when `path`, symlinks resolved, is in or below `bound`; else what the message
+    /// adds about it: where it leads when it is a link (or in a linked directory) written
+    /// inside `bound`, or nothing.
+    fn outside(&self, bound: &Path, path: &Path) -> Option<String> {
         let resolved = self.shared.resolved_file(path);
-        let inside = match (&resolved, self.shared.canonical(dir)) {
+        let inside = match (&resolved, self.shared.canonical(bound)) {
             (Some(p), Some(d)) => p.starts_with(d),
-            _ => normalize(path).starts_with(normalize(dir)),
+            _ => normalize(path).starts_with(normalize(bound)),
         };
         if inside {
-            return false;
+            return None;
         }
-        let link = resolved
-            .filter(|r| normalize(path).starts_with(normalize(dir)) && *r != normalize(path))
-            .map(|r| format!(" (a link to {})", self.rel(&r).display()))
-            .unwrap_or_default();
-        let msg = format!(
-            "file {}{link} is not in or below {}: kustomize refuses to load it",
-            self.rel(&normalize(path)).display(),
-            self.rel(&normalize(dir)).display()
-        );
+        Some(
+            resolved
+                .filter(|r| normalize(path).starts_with(normalize(bound)) && *r != normalize(path))
+                .map(|r| format!(" (a link to {})", self.rel(&r).display()))
+                .unwrap_or_default(),
+        )
+    }
+
+    /// Why Flux refuses the `what` (`file`, `directory`) at `path`: it lies outside the
+    /// repository.
+    fn outside_source_message(&self, what: &str, path: &Path, link: &str) -> String {
+        format!(
+            "{what} {}{link} is outside the repository: the Flux Kustomizations deploying the overlay build it with no load restrictor, but on a file system confined to their source's root (this repository), so Flux refuses to load it",
+            self.rel(&normalize(path)).display()
+        )
+    }
+
+    /// Records the load restriction's refusal of `path`, named at `at`, as a build error.
+    fn refuse(&mut self, path: &Path, at: &Origin, msg: String) {
         let problem = Problem {
             kind: ProblemKind::BuildError,
             origin: Origin {
@@ -342,7 +399,6 @@ impl<'r> Builder<'r> {
         };
         self.refused.push((self.rel(path), problem));
         self.problem(ProblemKind::BuildError, &at.file, at.line, msg);
-        true
     }
 }
 

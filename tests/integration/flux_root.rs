@@ -1,0 +1,395 @@
+//! Flux builds every Kustomization's path with kustomize's load restrictor off
+//! (`LoadRestrictionsNone`), on a file system confined to the source artifact's root, this
+//! repository (fluxcd/pkg `kustomize/kustomize_generator.go`, `SecureBuild` and `Build`). An
+//! overlay only Flux Kustomizations deploy may therefore read files outside its own directory
+//! (an env file in a sibling directory, a patch elsewhere, a resource file one level up), but
+//! nothing outside the repository. An overlay nothing deploys, or one Argo CD deploys too, is
+//! built with kustomize's default (`LoadRestrictionsRootOnly`), as `kubectl kustomize` builds it.
+//!
+//! Oracles: the real `kubectl kustomize`, with `--load-restrictor LoadRestrictionsNone` for
+//! what Flux loads and without it for what kustomize's default refuses; `check --render` compares
+//! the model with the render of the one the overlay's deployers use.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use crate::common::{self, Hit};
+use crate::seal_support::{emp_seal_cmd, env_text, env_values, write_file};
+
+/// The overlay every case builds.
+const OVERLAY: &str = "apps/prod";
+
+/// A temporary git repository at `<tmp>/repo` that ignores `*.env`, with room beside it
+/// (`<tmp>/outside`) for files outside the repository.
+struct Repo {
+    tmp: tempfile::TempDir,
+}
+
+impl Repo {
+    fn empty() -> Repo {
+        let tmp = tempfile::tempdir().unwrap();
+        let r = Repo { tmp };
+        std::fs::create_dir_all(r.root()).unwrap();
+        common::git(&r.root(), &["init", "-q"]);
+        r.write(".gitignore", "*.env\n");
+        r
+    }
+
+    fn root(&self) -> PathBuf {
+        self.tmp.path().join("repo")
+    }
+
+    /// `<tmp>/outside`: beside the repository, not in it.
+    fn outside(&self) -> PathBuf {
+        self.tmp.path().join("outside")
+    }
+
+    /// Writes `text` to `rel` under the repository (creating directories).
+    fn write(&self, rel: &str, text: &str) -> PathBuf {
+        write_at(&self.root().join(rel), text)
+    }
+
+    /// Runs `emp-seal -C ROOT ARGS`.
+    fn run(&self, args: &[&str]) -> Output {
+        let mut c = emp_seal_cmd();
+        c.arg("-C").arg(self.root()).args(args);
+        c.output().unwrap()
+    }
+
+    fn check(&self, args: &[&str]) -> (i32, Vec<Hit>) {
+        common::check_hits(&self.root(), args)
+    }
+}
+
+fn write_at(p: &Path, text: &str) -> PathBuf {
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    write_file(p, text.as_bytes());
+    p.to_path_buf()
+}
+
+/// A Flux Kustomization deploying `./apps/prod` from this repository's `GitRepository`.
+const FLUX: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./apps/prod\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+
+/// An Argo CD Application deploying `apps/prod` into `prod`.
+const ARGO: &str = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: prod\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.org/apps.git\n    targetRevision: main\n    path: apps/prod\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: prod\n";
+
+/// The overlay's kustomization: a Deployment of its own, a resource file one level up, a patch
+/// in a directory at the top of the repository, and a Secret generated from an env file in a
+/// sibling directory.
+const KUSTOMIZATION: &str = "namespace: prod\nresources:\n  - deployment.yaml\n  - ../config.yaml\npatches:\n  - path: ../../patches/replicas.yaml\nsecretGenerator:\n  - name: app-secrets\n    envs:\n      - ../shared/app.env\n";
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: app\n  template:\n    metadata:\n      labels:\n        app: app\n    spec:\n      containers:\n        - name: app\n          image: app:1\n          env:\n            - name: KEY\n              valueFrom:\n                secretKeyRef:\n                  name: app-secrets\n                  key: API_KEY\n          envFrom:\n            - configMapRef:\n                name: settings\n";
+
+/// The tree: the overlay reading three files outside its own directory, all inside the
+/// repository; the env file absent, its `.example` tracked (everything is staged). Deployed by the Flux Kustomization
+/// when `flux`.
+fn tree(flux: bool) -> Repo {
+    let r = Repo::empty();
+    if flux {
+        r.write("clusters/prod/apps.yaml", FLUX);
+    }
+    r.write("apps/prod/kustomization.yaml", KUSTOMIZATION);
+    r.write("apps/prod/deployment.yaml", DEPLOYMENT);
+    r.write(
+        "apps/config.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  MODE: prod\n",
+    );
+    r.write(
+        "patches/replicas.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  replicas: 3\n",
+    );
+    r.write("apps/shared/app.env.example", "API_KEY=\n");
+    common::git(&r.root(), &["add", "-A"]);
+    r
+}
+
+/// The 1-based line of the first line of `rel` holding `needle`.
+fn line_of(r: &Repo, rel: &str, needle: &str) -> u64 {
+    let text = std::fs::read_to_string(r.root().join(rel)).unwrap();
+    text.lines().position(|l| l.contains(needle)).unwrap() as u64 + 1
+}
+
+fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
+    hits.iter().filter(|h| h.rule == rule).collect()
+}
+
+/// `kubectl kustomize [--load-restrictor LoadRestrictionsNone] DIR` (repo-relative) on a copy
+/// of the repository whose env files are filled from their examples (or on the repository
+/// itself when `in_place`): `Ok(render)` or `Err(stderr)`. `None` when kubectl is missing
+/// outside CI.
+fn kubectl(r: &Repo, unrestricted: bool, in_place: bool) -> Option<Result<String, String>> {
+    if common::kubectl().is_none() {
+        common::missing("kubectl (for kubectl kustomize)");
+        return None;
+    }
+    let copy = tempfile::tempdir().unwrap();
+    let root = if in_place {
+        r.root()
+    } else {
+        common::copy_dir(&r.root(), copy.path());
+        let example = copy.path().join("apps/shared/app.env.example");
+        std::fs::copy(&example, copy.path().join("apps/shared/app.env")).unwrap();
+        copy.path().to_path_buf()
+    };
+    let mut c = std::process::Command::new("kubectl");
+    c.arg("kustomize").arg(root.join(OVERLAY));
+    if unrestricted {
+        c.args(["--load-restrictor", "LoadRestrictionsNone"]);
+    }
+    let out = c.output().unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    Some(if out.status.success() {
+        Ok(text(&out.stdout))
+    } else {
+        Err(text(&out.stderr))
+    })
+}
+
+/// The `overlay-build-error` findings kustomize's default restrictor gives the tree: one per
+/// file outside the overlay's directory, at the entry naming it.
+fn root_only_refusals(r: &Repo, hits: &[Hit]) {
+    let mut got: Vec<(String, u64)> = of(hits, "overlay-build-error")
+        .iter()
+        .inspect(|h| assert!(h.message.contains("is not in or below apps/prod"), "{h:?}"))
+        .map(|h| (h.path.clone(), h.line))
+        .collect();
+    got.sort();
+    let k = "apps/prod/kustomization.yaml";
+    let mut want: Vec<(String, u64)> = ["../config.yaml", "replicas.yaml", "app.env"]
+        .iter()
+        .map(|n| (k.to_owned(), line_of(r, k, n)))
+        .collect();
+    want.sort();
+    assert_eq!(got, want, "{hits:?}");
+}
+
+/// Deployed only by the Flux Kustomization, the overlay reading an env file in a sibling
+/// directory, a patch at the top of the repository and a resource file one level up builds (it
+/// was an `overlay-build-error` for each), and `check --render` renders it as Flux builds it
+/// (`--load-restrictor LoadRestrictionsNone`) and finds the model the same (no `render-failed`,
+/// no `model-divergence`): from a temporary copy while the env file is absent, in place once it
+/// is there. kubectl with the flag builds it, with the objects the three files give; without
+/// the flag it refuses.
+#[test]
+fn a_flux_only_overlay_reads_files_of_the_repository_outside_its_directory() {
+    let r = tree(true);
+    let (code, hits) = r.check(&[]);
+    assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+    assert_eq!(code, 0, "{hits:?}");
+    let Some(render) = kubectl(&r, true, false) else {
+        return;
+    };
+    let render = render.unwrap();
+    for needle in [
+        "replicas: 3",
+        "name: settings",
+        "API_KEY:",
+        "name: app-secrets-",
+    ] {
+        assert!(render.contains(needle), "{needle}: {render}");
+    }
+    let refused = kubectl(&r, false, false).unwrap().unwrap_err();
+    assert!(refused.contains("is not in or below"), "{refused}");
+
+    let (code, hits) = r.check(&["--render=always"]);
+    assert!(of(&hits, "render-failed").is_empty(), "{hits:?}");
+    assert!(of(&hits, "model-divergence").is_empty(), "{hits:?}");
+    assert_eq!(code, 0, "{hits:?}");
+    r.write("apps/shared/app.env", "API_KEY=not-shown\n");
+    let (code, hits) = r.check(&["--render=always"]);
+    assert!(of(&hits, "render-failed").is_empty(), "{hits:?}");
+    assert!(of(&hits, "model-divergence").is_empty(), "{hits:?}");
+    assert_eq!(code, 0, "{hits:?}");
+}
+
+/// The same overlay with no Flux Kustomization deploying it (found by the graph), or with an
+/// Argo CD Application deploying it as well, is built with kustomize's default restrictor: each
+/// of the three files is an `overlay-build-error`, and `check --render` renders it without the
+/// flag, which kubectl refuses too (`render-failed`, no `model-divergence`).
+#[test]
+fn the_same_overlay_without_only_flux_deploying_it_is_refused() {
+    let alone = tree(false);
+    let both = tree(true);
+    both.write("argocd/prod.yaml", ARGO);
+    for r in [&alone, &both] {
+        let (code, hits) = r.check(&[]);
+        root_only_refusals(r, &hits);
+        assert_eq!(code, 1, "{hits:?}");
+        let Some(refused) = kubectl(r, false, false) else {
+            return;
+        };
+        assert!(refused.unwrap_err().contains("is not in or below"));
+        let (_, hits) = r.check(&["--render=always"]);
+        let failed = of(&hits, "render-failed");
+        assert_eq!(failed.len(), 1, "{hits:?}");
+        assert!(
+            failed[0].message.contains("`kubectl kustomize apps/prod`"),
+            "{hits:?}"
+        );
+        assert!(of(&hits, "model-divergence").is_empty(), "{hits:?}");
+    }
+}
+
+/// Flux confines the build to the repository: an env file outside it, a link in it leading out
+/// of it, and a base directory outside it are each an `overlay-build-error` saying so. kubectl
+/// with `--load-restrictor LoadRestrictionsNone` has no such bound and builds it, so
+/// `check --render` does not run it for this overlay: a `render-failed` saying why, and no
+/// `model-divergence` from a render that Flux's build is not.
+#[test]
+fn a_flux_only_overlay_reading_outside_the_repository_is_refused() {
+    let r = tree(true);
+    let outside = r.outside();
+    write_at(&outside.join("app.env"), "OUT_KEY=x\n");
+    write_at(&outside.join("linked.env"), "LINKED_KEY=x\n");
+    write_at(
+        &outside.join("base/kustomization.yaml"),
+        "resources:\n  - cm.yaml\n",
+    );
+    write_at(
+        &outside.join("base/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: outer\n",
+    );
+    std::os::unix::fs::symlink(
+        outside.join("linked.env"),
+        r.root().join("apps/shared/linked.env"),
+    )
+    .unwrap();
+    r.write("apps/shared/app.env", "API_KEY=x\n");
+    let k = KUSTOMIZATION
+        .replace(
+            "  - ../config.yaml\n",
+            "  - ../config.yaml\n  - ../../../outside/base\n",
+        )
+        .replace(
+            "      - ../shared/app.env\n",
+            "      - ../shared/app.env\n      - ../../../outside/app.env\n      - ../shared/linked.env\n",
+        );
+    r.write("apps/prod/kustomization.yaml", &k);
+
+    let (code, hits) = r.check(&[]);
+    let errors = of(&hits, "overlay-build-error");
+    let kfile = "apps/prod/kustomization.yaml";
+    for (entry, what) in [
+        ("outside/base", ": directory "),
+        ("outside/app.env", ": file "),
+        ("linked.env", ": file "),
+    ] {
+        let line = line_of(&r, kfile, entry);
+        let found = errors
+            .iter()
+            .find(|h| h.path == kfile && h.line == line)
+            .unwrap_or_else(|| panic!("{entry}: {hits:?}"));
+        assert!(found.message.contains(what), "{found:?}");
+        assert!(
+            found.message.contains("is outside the repository"),
+            "{found:?}"
+        );
+        assert!(
+            found.message.contains("confined to their source's root"),
+            "{found:?}"
+        );
+    }
+    let link = errors
+        .iter()
+        .find(|h| h.message.contains("linked.env"))
+        .unwrap();
+    assert!(link.message.contains("(a link to "), "{link:?}");
+    assert_eq!(errors.len(), 3, "{hits:?}");
+    assert_eq!(code, 1, "{hits:?}");
+
+    // kubectl loads all three with the flag: it cannot stand for Flux here.
+    let Some(render) = kubectl(&r, true, true) else {
+        return;
+    };
+    let render = render.unwrap();
+    for needle in ["OUT_KEY:", "LINKED_KEY:", "name: outer"] {
+        assert!(render.contains(needle), "{needle}: {render}");
+    }
+    let (_, hits) = r.check(&["--render=always"]);
+    let failed = of(&hits, "render-failed");
+    assert_eq!(failed.len(), 1, "{hits:?}");
+    assert!(failed[0].message.contains("not run"), "{hits:?}");
+    assert!(
+        failed[0].message.contains("is outside the repository"),
+        "{hits:?}"
+    );
+    assert!(of(&hits, "model-divergence").is_empty(), "{hits:?}");
+}
+
+/// `init` creates the env file in the sibling directory for the overlay only Flux deploys, from
+/// its example; without the Flux Kustomization it refuses it (kustomize's default restrictor),
+/// and for the Flux-only overlay it refuses one outside the repository: exit 2, nothing written.
+#[test]
+fn init_writes_an_env_file_outside_the_overlay_only_where_flux_loads_it() {
+    let r = tree(true);
+    let o = r.run(&["init", "prod", "--no-input"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let env = r.root().join("apps/shared/app.env");
+    assert_eq!(std::fs::read_to_string(&env).unwrap(), "API_KEY=\n");
+
+    let alone = tree(false);
+    let o = alone.run(&["init", "prod", "--no-input"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("is not in or below apps/prod"), "{err}");
+    assert!(!alone.root().join("apps/shared/app.env").exists());
+
+    let out = tree(true);
+    let k = KUSTOMIZATION.replace("../shared/app.env", "../../../outside/app.env");
+    out.write("apps/prod/kustomization.yaml", &k);
+    write_at(&out.outside().join("app.env.example"), "API_KEY=\n");
+    let o = out.run(&["init", "prod", "--no-input"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("is outside the repository"), "{err}");
+    assert!(!out.outside().join("app.env").exists());
+}
+
+/// A SealedSecret `app-secrets` without a namespace, with placeholder values for the keys of
+/// [`env_text`].
+fn sealed_skeleton() -> String {
+    let mut s = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app-secrets\nspec:\n  encryptedData:\n".to_owned();
+    for k in env_values().keys() {
+        s.push_str(&format!("    {k}: AgAAAAAAAAAA...REPLACE_ME\n"));
+    }
+    s.push_str("  template:\n    metadata:\n      name: app-secrets\n");
+    s
+}
+
+/// Two overlays only Flux deploys, `prod` and `staging` (in namespaces of their names), both
+/// listing the SealedSecret file of `apps/shared` as a resource: a file outside both overlays'
+/// directories, which Flux loads. Sealing `prod` writes values for `prod/app-secrets` that
+/// `staging`'s controller cannot decrypt as `staging/app-secrets`, so `seal` refuses and
+/// writes nothing: the guard looks at `staging` although the file is in none of its
+/// kustomization directories (it used to skip it, kustomize's default restrictor being
+/// assumed, and seal `prod` alone).
+#[test]
+fn sealing_a_file_another_flux_only_overlay_reads_from_elsewhere_is_guarded() {
+    let r = Repo::empty();
+    let cert =
+        std::fs::read_to_string(common::repo_root().join("k8s/overlays/paper/sealing-cert.pem"))
+            .unwrap();
+    for env in ["prod", "staging"] {
+        r.write(
+            &format!("clusters/{env}/apps.yaml"),
+            &FLUX.replace("./apps/prod", &format!("./apps/{env}")),
+        );
+        r.write(
+            &format!("apps/{env}/kustomization.yaml"),
+            &format!("namespace: {env}\nresources:\n  - ../shared/sealedsecret.yaml\n"),
+        );
+        r.write(&format!("apps/{env}/sealing-cert.pem"), &cert);
+    }
+    let sealed = r.write("apps/shared/sealedsecret.yaml", &sealed_skeleton());
+    common::git(&r.root(), &["add", "-A"]);
+    let before = std::fs::read_to_string(&sealed).unwrap();
+    let env = tempfile::tempdir().unwrap();
+    let from = write_at(&env.path().join("secrets.env"), &env_text());
+    let o = r.run(&["seal", "prod", "--from", from.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("apps/shared/sealedsecret.yaml"), "{err}");
+    assert!(err.contains("`staging`"), "{err}");
+    assert_eq!(std::fs::read_to_string(&sealed).unwrap(), before);
+}
