@@ -478,7 +478,7 @@ fn env_inputs(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
         .flat_map(|g| &g.specs)
         .flat_map(|s| &s.envs)
         .flat_map(|e| {
-            let rel = path_str(e.strip_prefix(root).unwrap_or(e));
+            let rel = path_str(e.path.strip_prefix(root).unwrap_or(&e.path));
             [format!("{rel}.example"), rel]
         })
         .filter(|p| !p.starts_with('/') && !p.starts_with("../"))

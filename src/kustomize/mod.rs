@@ -297,6 +297,15 @@ pub struct FileSource {
     pub path: PathBuf,
 }
 
+/// An `envs:` entry of a generator (or its `env:` file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvSource {
+    /// The file, resolved against the kustomization directory.
+    pub path: PathBuf,
+    /// The 1-based line of the entry, in the generator's file.
+    pub line: usize,
+}
+
 /// One generator entry that contributed to a generated object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratorSpec {
@@ -305,10 +314,8 @@ pub struct GeneratorSpec {
     /// True when it came from a `generators:` file (`apiVersion: builtin`).
     pub from_generators_file: bool,
     pub behavior: Behavior,
-    /// `envs:` files (then the `env:` file), resolved against the kustomization directory.
-    pub envs: Vec<PathBuf>,
-    /// The 1-based line of each of [`GeneratorSpec::envs`]' entries in `origin.file`.
-    pub env_lines: Vec<usize>,
+    /// `envs:` files (then the `env:` file).
+    pub envs: Vec<EnvSource>,
     /// Keys of `literals:` (the part before the first `=`).
     pub literal_keys: Vec<String>,
     /// Keys of `literals:` whose value is not empty: plaintext written in the kustomization.
@@ -696,7 +703,9 @@ impl Overlay {
                 name: g.original.name.clone(),
                 rendered: g.rendered.clone(),
                 hash_suffix: g.hash_suffix,
-                envs: g.specs.iter().flat_map(|s| s.envs.clone()).collect(),
+                envs: (g.specs.iter().flat_map(|s| &s.envs))
+                    .map(|e| e.path.clone())
+                    .collect(),
                 from_generators_file: first.from_generators_file,
             })
         });
@@ -717,7 +726,7 @@ impl Overlay {
         let b = &self.built;
         let generators = b.generated.iter().flat_map(|g| &g.specs).flat_map(|s| {
             std::iter::once(s.origin.file.as_path())
-                .chain(s.envs.iter().map(PathBuf::as_path))
+                .chain(s.envs.iter().map(|e| e.path.as_path()))
                 .chain(s.files.iter().map(|f| f.path.as_path()))
         });
         b.resources

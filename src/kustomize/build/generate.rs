@@ -3,14 +3,14 @@
 //! `api/internal/target/kusttarget_configplugin.go` `configureBuiltinGenerators`, ConfigMaps
 //! first). Reads env files for key names only.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use yaml_serde::Value;
 
 use super::super::docs::Doc;
 use super::super::{
-    BareEnvKey, Behavior, FileSource, GeneratedKind, GeneratorSpec, Origin, ProblemKind,
+    BareEnvKey, Behavior, EnvSource, FileSource, GeneratedKind, GeneratorSpec, Origin, ProblemKind,
 };
 use super::Builder;
 use super::accumulate::Level;
@@ -273,7 +273,7 @@ impl Builder<'_> {
     ) -> (GeneratorSpec, Option<Vec<String>>) {
         let disable = self.option_flag(e, "disableNameSuffixHash");
         let immutable = self.option_flag(e, "immutable");
-        let (envs, env_lines) = env_entries(dir, e);
+        let envs = env_entries(dir, e);
         let mut literal_keys: Vec<String> = Vec::new();
         let mut filled_literals: Vec<String> = Vec::new();
         for (i, l) in str_list(e.args, "literals").iter().enumerate() {
@@ -305,13 +305,7 @@ impl Builder<'_> {
             .filter_map(|f| self.file_source(dir, f, &e.origin))
             .collect();
         let mut bare_env_keys = Vec::new();
-        let env_origins: Vec<Origin> = (env_lines.iter())
-            .map(|&line| Origin {
-                file: e.origin.file.clone(),
-                line,
-            })
-            .collect();
-        let mut keys = self.env_keys(dir, &envs, &env_origins, &mut bare_env_keys);
+        let mut keys = self.env_keys(dir, &envs, &e.origin.file, &mut bare_env_keys);
         if let Some(k) = keys.as_mut() {
             k.extend(literal_keys.iter().cloned());
             k.extend(files.iter().map(|f| f.key.clone()));
@@ -326,8 +320,12 @@ impl Builder<'_> {
             },
             from_generators_file: e.from_generators_file,
             behavior,
-            envs: envs.iter().map(|p| self.rel(p)).collect(),
-            env_lines,
+            envs: (envs.into_iter())
+                .map(|s| EnvSource {
+                    path: self.rel(&s.path),
+                    ..s
+                })
+                .collect(),
             literal_keys,
             filled_literals,
             files,
@@ -374,16 +372,20 @@ impl Builder<'_> {
 
     /// The key names of `envs`, or None when one of them cannot be read for its keys. The keys
     /// of lines without `=` are also pushed to `bare` (never to be shown). A problem with an
-    /// env file is reported at its entry (`origins`, one per file).
+    /// env file is reported at its entry (its line in the generator's `file`).
     fn env_keys(
         &mut self,
         dir: &Path,
-        envs: &[PathBuf],
-        origins: &[Origin],
+        envs: &[EnvSource],
+        file: &Path,
         bare: &mut Vec<BareEnvKey>,
     ) -> Option<Vec<String>> {
         let mut keys = Some(Vec::new());
-        for (env, origin) in envs.iter().zip(origins) {
+        for EnvSource { path: env, line } in envs {
+            let origin = &Origin {
+                file: file.to_path_buf(),
+                line: *line,
+            };
             if self.outside_root(dir, env, origin) {
                 keys = None;
                 continue;
@@ -569,17 +571,15 @@ fn has_example(env: &Path) -> bool {
 
 /// A generator's `envs:` files (then its `env:` file), resolved against `dir`, and the line of
 /// each entry.
-fn env_entries(dir: &Path, e: &Entry<'_>) -> (Vec<PathBuf>, Vec<usize>) {
-    let at = |tail: &[Seg]| e.doc.line_of(&[&e.at[..], tail].concat());
-    let mut envs = Vec::new();
-    let mut lines = Vec::new();
-    for (i, f) in str_list(e.args, "envs").iter().enumerate() {
-        envs.push(dir.join(f));
-        lines.push(at(&[Seg::Key("envs".into()), Seg::Index(i)]));
-    }
-    if let Some(f) = get_str(e.args, "env") {
-        envs.push(dir.join(f));
-        lines.push(at(&[Seg::Key("env".into())]));
-    }
-    (envs, lines)
+fn env_entries(dir: &Path, e: &Entry<'_>) -> Vec<EnvSource> {
+    let at = |f: &str, tail: &[Seg]| EnvSource {
+        path: dir.join(f),
+        line: e.doc.line_of(&[&e.at[..], tail].concat()),
+    };
+    let envs = str_list(e.args, "envs").into_iter().enumerate();
+    let mut out: Vec<EnvSource> = envs
+        .map(|(i, f)| at(&f, &[Seg::Key("envs".into()), Seg::Index(i)]))
+        .collect();
+    out.extend(get_str(e.args, "env").map(|f| at(f, &[Seg::Key("env".into())])));
+    out
 }
