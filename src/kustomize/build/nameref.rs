@@ -85,18 +85,19 @@ fn pathless_rules(acc: &[Obj], rules: &[NameRefRule], problems: &mut Vec<Problem
         let Some(o) = acc.iter().find(|o| rule.selects(&o.kind, &o.api_version)) else {
             continue;
         };
-        let origin = rule.origin.clone();
-        if problems.iter().any(|p| p.origin == origin) {
-            continue;
-        }
-        problems.push(Problem {
+        let problem = Problem {
             kind: ProblemKind::BuildError,
-            origin,
+            origin: rule.origin.clone(),
             message: format!(
                 "a nameReference fieldSpec without a path selects {} `{}`: kustomize fails to build (cannot set or create an empty field name)",
                 o.kind, o.name
             ),
-        });
+        };
+        // The same file read twice (by a base and its overlay) gives its rules twice; another
+        // problem on the same line (a `create` the model cannot read) does not stand for it.
+        if !problems.contains(&problem) {
+            problems.push(problem);
+        }
     }
 }
 
