@@ -170,10 +170,7 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
                 });
             }
             let file = root.join(path);
-            let entry = Origin {
-                file: spec.origin.file.clone(),
-                line: *line,
-            };
+            let entry = Origin::new(&spec.origin.file, *line);
             let real = inside_repository(root, &file, &entry)?;
             if !resolved.contains(&real) {
                 resolved.push(real);

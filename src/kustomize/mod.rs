@@ -112,6 +112,16 @@ pub struct Origin {
     pub line: usize,
 }
 
+impl Origin {
+    /// Line `line` (1-based) of `file`.
+    pub fn new(file: impl Into<PathBuf>, line: usize) -> Origin {
+        Origin {
+            file: file.into(),
+            line,
+        }
+    }
+}
+
 impl std::fmt::Display for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}", self.file.display(), self.line)
@@ -161,6 +171,15 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// A [`ProblemKind::NotModelled`] problem at `origin`.
+    pub(crate) fn not_modelled(origin: Origin, message: String) -> Problem {
+        Problem {
+            kind: ProblemKind::NotModelled,
+            origin,
+            message,
+        }
+    }
+
     /// True when the problem is YAML that does not parse (or cannot be read as manifests, e.g.
     /// a `{{ }}` template): the check reports those as `yaml-syntax` for files it scans.
     pub fn is_yaml_syntax(&self) -> bool {

@@ -246,10 +246,7 @@ fn resource_site(r: &Resource, doc: Option<&Doc>) -> Option<Substituted> {
     Some(Substituted {
         object: format!("{} `{}`", r.kind, r.original.name),
         fields: labels(fields),
-        origin: line.map(|line| Origin {
-            file: r.origin.file.clone(),
-            line,
-        }),
+        origin: line.map(|line| Origin::new(&r.origin.file, line)),
     })
 }
 
@@ -436,12 +433,7 @@ fn referrer_site(
     if opted {
         return None;
     }
-    let in_object = |line| {
-        object.map(|o| Origin {
-            file: o.origin.file.clone(),
-            line,
-        })
-    };
+    let in_object = |line| object.map(|o| Origin::new(&o.origin.file, line));
     Some(Substituted {
         object: format!("{kind} `{}`", id.name),
         fields: labels(fields),

@@ -56,10 +56,7 @@ impl Builder<'_> {
                     namespace: get_str(args, "namespace").map(str::to_owned),
                     args,
                     global,
-                    origin: Origin {
-                        file: level.kfile.clone(),
-                        line,
-                    },
+                    origin: Origin::new(&level.kfile, line),
                     from_generators_file: false,
                     doc: &level.kdoc,
                     at: at.to_vec(),
@@ -97,10 +94,7 @@ impl Builder<'_> {
                     continue;
                 };
                 let (name, namespace, line) = metadata_identity(v, d);
-                let origin = Origin {
-                    file: path.clone(),
-                    line,
-                };
+                let origin = Origin::new(&path, line);
                 if self.declared_twice(&mut declared, (kind, &name, &namespace), &origin) {
                     continue;
                 }
@@ -136,10 +130,7 @@ impl Builder<'_> {
             declared.push((kind, name.to_owned(), namespace.clone(), at.clone()));
             return false;
         };
-        let first = Origin {
-            file: self.rel(&super::normalize(&first.file)),
-            line: first.line,
-        };
+        let first = Origin::new(self.rel(&super::normalize(&first.file)), first.line);
         let msg = format!(
             "{}Generator `{name}` is declared twice under `generators:` (also at {first}): kustomize fails to build (may not add resource with an already registered id)",
             kind.kind()
@@ -242,10 +233,7 @@ impl Builder<'_> {
         let mut value = Value::Mapping(value);
         write_meta(&mut value, "name", Some(&e.name));
         write_meta(&mut value, "namespace", e.namespace.as_deref());
-        let origin = Origin {
-            file: self.rel(&e.origin.file),
-            line: e.origin.line,
-        };
+        let origin = Origin::new(self.rel(&e.origin.file), e.origin.line);
         let mut o = Obj::new(
             "v1".into(),
             e.kind.kind().into(),
@@ -314,10 +302,7 @@ impl Builder<'_> {
             }
         }
         let spec = GeneratorSpec {
-            origin: Origin {
-                file: self.rel(&e.origin.file),
-                line: e.origin.line,
-            },
+            origin: Origin::new(self.rel(&e.origin.file), e.origin.line),
             from_generators_file: e.from_generators_file,
             behavior,
             envs: (envs.into_iter())
@@ -382,10 +367,7 @@ impl Builder<'_> {
     ) -> Option<Vec<String>> {
         let mut keys = Some(Vec::new());
         for EnvSource { path: env, line } in envs {
-            let origin = &Origin {
-                file: file.to_path_buf(),
-                line: *line,
-            };
+            let origin = &Origin::new(file, *line);
             if self.outside_root(dir, env, origin) {
                 keys = None;
                 continue;

@@ -178,10 +178,7 @@ fn attribute(o: &Obj, r: &RawRef, own: &[RawRef], cache: &mut [Option<Vec<RawRef
                 written,
             } => {
                 if r.path.starts_with(written) {
-                    return Origin {
-                        file: file.clone(),
-                        line: *line,
-                    };
+                    return Origin::new(file, *line);
                 }
             }
             Source::Item {
@@ -200,10 +197,7 @@ fn attribute(o: &Obj, r: &RawRef, own: &[RawRef], cache: &mut [Option<Vec<RawRef
                         .find(|x| x.norm == r.norm && x.name == r.name)
                 };
                 if let Some(src) = found {
-                    return Origin {
-                        file: file.clone(),
-                        line: doc.line_of(&[&at[..], &src.path[..]].concat()),
-                    };
+                    return Origin::new(file, doc.line_of(&[&at[..], &src.path[..]].concat()));
                 }
             }
             Source::Doc(d, file) => {
@@ -225,10 +219,7 @@ fn attribute(o: &Obj, r: &RawRef, own: &[RawRef], cache: &mut [Option<Vec<RawRef
                     .iter()
                     .find(|x| x.norm == r.norm && x.name == r.name)
                 {
-                    return Origin {
-                        file: file.clone(),
-                        line: d.line_of(&src.path),
-                    };
+                    return Origin::new(file, d.line_of(&src.path));
                 }
             }
         }
