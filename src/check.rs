@@ -847,7 +847,7 @@ fn key_file_outline(path: &Path, named: bool) -> Result<String, fsio::FsError> {
         Ok(_) => Ok(String::new()),
         Err(e) if named => Err(fsio::FsError::InvalidUtf8 {
             path: path.to_path_buf(),
-            offset: e.valid_up_to(),
+            line: fsio::line_at(&bytes, e.valid_up_to()),
         }),
         // A binary file (an image, an archive) is copied into text only when it holds the
         // words a private key's BEGIN line would: most hold neither.

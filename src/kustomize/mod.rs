@@ -52,7 +52,7 @@ pub enum KustomizeError {
         message: String,
     },
     /// The overlay's own kustomization file is not UTF-8 (kustomize's YAML parser refuses it).
-    #[error("{path}:{line}: kustomization is not valid UTF-8")]
+    #[error("{}", crate::fsio::not_utf8(path.display(), *line))]
     NotUtf8 {
         path: PathBuf,
         /// 1-based line of the first byte that is not UTF-8.
@@ -555,10 +555,7 @@ impl Overlay {
                 format!("{}{message}", build::YAML_SYNTAX_PREFIX),
             ),
             Err(KustomizeError::NotUtf8 { path, line }) => {
-                let shown = crate::workspace::rel(root, &path);
-                // kubectl: "invalid Kustomization: yaml: invalid UTF-8" (or "incomplete UTF-8
-                // octet sequence"), from go-yaml's reader.
-                let message = format!("{shown} is not valid UTF-8: kustomize fails to build");
+                let message = build::not_utf8(&crate::workspace::rel(root, &path), line);
                 (path, line, message)
             }
             // A kustomization that cannot be read at all is the caller's error (exit 2 for
