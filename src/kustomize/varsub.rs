@@ -25,7 +25,7 @@ use std::path::Path;
 use yaml_serde::Value;
 
 use super::{GeneratedKind, Identity, Origin, Overlay, Reference, Resource};
-use crate::yamlpos::{self, Seg};
+use crate::yamlpos::{self, Seg, dotted};
 
 /// The label and annotation with which an object opts out of substitution (value `disabled`).
 const OPT_OUT: &str = "kustomize.toolkit.fluxcd.io/substitute";
@@ -149,22 +149,6 @@ type Field = (String, Vec<Seg>);
 /// The path of `keys` (all mapping keys).
 fn path(keys: &[&str]) -> Vec<Seg> {
     keys.iter().map(|k| Seg::from(*k)).collect()
-}
-
-/// A path as messages name it: `spec.containers[0].env[1].valueFrom.secretKeyRef.name`.
-fn dotted(path: &[Seg]) -> String {
-    let mut out = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(k) if out.is_empty() => out.push_str(k),
-            Seg::Key(k) => {
-                out.push('.');
-                out.push_str(k);
-            }
-            Seg::Index(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    out
 }
 
 /// One document of a file the build read, parsed: `doc_index` counts the file's non-empty
@@ -507,16 +491,5 @@ mod tests {
         ] {
             assert!(!is_variable(s), "{s}");
         }
-    }
-
-    #[test]
-    fn paths_read_as_messages_name_them() {
-        let p = vec![
-            Seg::from("spec"),
-            Seg::from("containers"),
-            Seg::Index(0),
-            Seg::from("env"),
-        ];
-        assert_eq!(dotted(&p), "spec.containers[0].env");
     }
 }
