@@ -481,7 +481,7 @@ fn env_inputs(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
         .flat_map(|g| &g.specs)
         .flat_map(|s| &s.envs)
         .flat_map(|e| {
-            let rel = path_str(e.strip_prefix(root).unwrap_or(e));
+            let rel = path_str(e.path.strip_prefix(root).unwrap_or(&e.path));
             [format!("{rel}.example"), rel]
         })
         .filter(|p| !p.starts_with('/') && !p.starts_with("../"))
@@ -850,7 +850,7 @@ fn key_file_outline(path: &Path, named: bool) -> Result<String, fsio::FsError> {
         Ok(_) => Ok(String::new()),
         Err(e) if named => Err(fsio::FsError::InvalidUtf8 {
             path: path.to_path_buf(),
-            offset: e.valid_up_to(),
+            line: fsio::line_at(&bytes, e.valid_up_to()),
         }),
         // A binary file (an image, an archive) is copied into text only when it holds the
         // words a private key's BEGIN line would: most hold neither.

@@ -42,11 +42,11 @@ pub enum FsError {
     NoSpace { path: PathBuf },
     #[error("{}: larger than the {limit}-byte limit", path.display())]
     TooLarge { path: PathBuf, limit: u64 },
-    #[error("{}: not valid UTF-8 (at byte {offset})", path.display())]
+    #[error("{}", not_utf8(path.display(), *line))]
     InvalidUtf8 {
         path: PathBuf,
-        /// Offset of the first invalid byte.
-        offset: usize,
+        /// 1-based line of the first byte that is not UTF-8 ([`line_at`]).
+        line: usize,
     },
     #[error("{}: dangling symlink (its target does not exist)", path.display())]
     DanglingSymlink { path: PathBuf },
@@ -324,8 +324,18 @@ pub fn read_to_string_limited(path: &Path, max_bytes: u64) -> Result<String, FsE
     let bytes = read_limited(path, max_bytes)?;
     String::from_utf8(bytes).map_err(|e| FsError::InvalidUtf8 {
         path: path.to_path_buf(),
-        offset: e.utf8_error().valid_up_to(),
+        line: line_at(e.as_bytes(), e.utf8_error().valid_up_to()),
     })
+}
+
+/// How every message says that `file` is not UTF-8, first at 1-based line `line`.
+pub fn not_utf8(file: impl std::fmt::Display, line: usize) -> String {
+    format!("{file}: not valid UTF-8 (line {line})")
+}
+
+/// The 1-based line of `bytes` that holds the byte at `offset`.
+pub fn line_at(bytes: &[u8], offset: usize) -> usize {
+    1 + bytes[..offset].iter().filter(|b| **b == b'\n').count()
 }
 
 /// The file a write to `path` replaces: `path` itself, or the end of its symlink chain.
@@ -738,9 +748,9 @@ mod tests {
             read_limited(&p, 4),
             Err(FsError::TooLarge { limit: 4, .. })
         ));
-        atomic_write(&p, b"ok\xff").unwrap();
+        atomic_write(&p, b"ok\nok\xff").unwrap();
         let e = read_to_string_limited(&p, 100).unwrap_err();
-        assert!(matches!(e, FsError::InvalidUtf8 { offset: 2, .. }), "{e}");
+        assert!(matches!(e, FsError::InvalidUtf8 { line: 2, .. }), "{e}");
         assert!(e.to_string().contains(&p.display().to_string()));
         assert!(matches!(
             read_limited(&d.path().join("nope"), 1),

@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 
 use crate::envfile;
 use crate::fsio;
-use crate::kustomize::{GeneratedKind, Origin, Overlay, SecretSource};
+use crate::kustomize::{EnvSource, GeneratedKind, Origin, Overlay, SecretSource};
 use crate::seal::{Prompter, SealError};
 use crate::secret::SecretValue;
 use crate::workspace::{MAX_INPUT_BYTES, rel};
@@ -163,7 +163,7 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
     let mut resolved: Vec<PathBuf> = Vec::new();
     let mut missing_files = Vec::new();
     for spec in specs {
-        for (path, line) in spec.envs.iter().zip(&spec.env_lines) {
+        for EnvSource { path, line } in &spec.envs {
             // kustomize would not load it, so a file written there cannot make the build work.
             if let Some(p) = overlay.load_refusal(path) {
                 return Err(InitError::Refused {
@@ -172,10 +172,7 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
                 });
             }
             let file = root.join(path);
-            let entry = Origin {
-                file: spec.origin.file.clone(),
-                line: *line,
-            };
+            let entry = Origin::new(&spec.origin.file, *line);
             let real = inside_repository(root, &file, &entry)?;
             if !resolved.contains(&real) {
                 resolved.push(real);

@@ -309,7 +309,7 @@ pub fn plan(
         kustomization_path: kust_path,
         new_kustomization,
         generator: generator.site,
-        generator_envs: spec.envs.iter().map(|p| root.join(p)).collect(),
+        generator_envs: spec.envs.iter().map(|e| root.join(&e.path)).collect(),
         identity: to.identity,
         scope,
         cert: to.summary,
@@ -558,9 +558,9 @@ fn refuse_literals_without_equals(origin: &str, entry: &Value) -> Result<(), Mig
 /// the keys it gives the Secret would be unknown and lost. One that is not there on this
 /// machine (an untracked env file) gives no keys; the values come from `--from`.
 fn refuse_generator_non_keys(root: &Path, spec: &GeneratorSpec) -> Result<(), MigrateError> {
-    for p in &spec.envs {
+    for e in &spec.envs {
         // `join` keeps an absolute path as it is.
-        let path = root.join(p);
+        let path = root.join(&e.path);
         let bytes = match fsio::read_limited(&path, MAX_INPUT_BYTES) {
             Ok(b) => zeroize::Zeroizing::new(b),
             Err(fsio::FsError::NotFound { .. }) => continue,

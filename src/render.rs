@@ -315,7 +315,7 @@ pub fn overlay_env_files(overlay: &Overlay) -> BTreeSet<String> {
         .iter()
         .flat_map(|g| g.specs.iter())
         .flat_map(|s| s.envs.iter())
-        .map(|p| path_str(p))
+        .map(|e| path_str(&e.path))
         .collect()
 }
 

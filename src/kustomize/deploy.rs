@@ -13,9 +13,9 @@
 //! render without a namespace into the Application's `spec.destination.namespace` (argo-cd
 //! `controller/state.go`, `DeduplicateTargetObjects`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::{Origin, Overlay, Problem, ProblemKind};
+use super::{Origin, Overlay, Problem};
 use crate::workspace::{Deploy, DeployOption, DeployTime, MAX_FILE_BYTES, PostBuild};
 
 /// The sync-time options the model replays: the same for every object deploying the overlay.
@@ -224,14 +224,7 @@ fn destination(deploys: &[Deploy]) -> Destination {
 
 /// An `overlay-not-modelled` problem at the line of the deploy option `o`.
 fn not_modelled(o: &DeployOption, message: String) -> Problem {
-    Problem {
-        kind: ProblemKind::NotModelled,
-        origin: Origin {
-            file: PathBuf::from(&o.file),
-            line: o.line,
-        },
-        message,
-    }
+    Problem::not_modelled(Origin::new(&o.file, o.line), message)
 }
 
 /// A destination value as a message shows it.
@@ -280,19 +273,16 @@ fn substitutions(
     let (plural, by) = (if by.len() > 1 { "s" } else { "" }, by.join(", "));
     super::varsub::substituted(overlay, text)
         .into_iter()
-        .map(|s| Problem {
-            kind: ProblemKind::NotModelled,
-            origin: s.origin.unwrap_or_else(|| Origin {
-                file: PathBuf::from(&first.file),
-                line: first.line,
-            }),
-            message: format!(
+        .map(|s| {
+            let origin = s.origin.unwrap_or_else(|| Origin::new(&first.file, first.line));
+            let message = format!(
                 "{}: {} {} a `${{...}}` expression, which the Flux Kustomization{plural} deploying it ({by}) substitute{} after the build (`postBuild`) and the model does not replay: the controller sees other values than the ones checked",
                 s.object,
                 s.fields.join(", "),
                 if s.fields.len() > 1 { "hold" } else { "holds" },
                 if plural.is_empty() { "s" } else { "" }
-            ),
+            );
+            Problem::not_modelled(origin, message)
         })
         .collect()
 }

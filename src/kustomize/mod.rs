@@ -52,7 +52,7 @@ pub enum KustomizeError {
         message: String,
     },
     /// The overlay's own kustomization file is not UTF-8 (kustomize's YAML parser refuses it).
-    #[error("{path}:{line}: kustomization is not valid UTF-8")]
+    #[error("{}", crate::fsio::not_utf8(path.display(), *line))]
     NotUtf8 {
         path: PathBuf,
         /// 1-based line of the first byte that is not UTF-8.
@@ -112,6 +112,16 @@ pub struct Origin {
     pub line: usize,
 }
 
+impl Origin {
+    /// Line `line` (1-based) of `file`.
+    pub fn new(file: impl Into<PathBuf>, line: usize) -> Origin {
+        Origin {
+            file: file.into(),
+            line,
+        }
+    }
+}
+
 impl std::fmt::Display for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}", self.file.display(), self.line)
@@ -161,6 +171,15 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// A [`ProblemKind::NotModelled`] problem at `origin`.
+    pub(crate) fn not_modelled(origin: Origin, message: String) -> Problem {
+        Problem {
+            kind: ProblemKind::NotModelled,
+            origin,
+            message,
+        }
+    }
+
     /// True when the problem is YAML that does not parse (or cannot be read as manifests, e.g.
     /// a `{{ }}` template): the check reports those as `yaml-syntax` for files it scans.
     pub fn is_yaml_syntax(&self) -> bool {
@@ -306,6 +325,15 @@ pub struct FileSource {
     pub path: PathBuf,
 }
 
+/// An `envs:` entry of a generator (or its `env:` file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvSource {
+    /// The file, resolved against the kustomization directory.
+    pub path: PathBuf,
+    /// The 1-based line of the entry, in the generator's file.
+    pub line: usize,
+}
+
 /// One generator entry that contributed to a generated object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratorSpec {
@@ -314,10 +342,8 @@ pub struct GeneratorSpec {
     /// True when it came from a `generators:` file (`apiVersion: builtin`).
     pub from_generators_file: bool,
     pub behavior: Behavior,
-    /// `envs:` files (then the `env:` file), resolved against the kustomization directory.
-    pub envs: Vec<PathBuf>,
-    /// The 1-based line of each of [`GeneratorSpec::envs`]' entries in `origin.file`.
-    pub env_lines: Vec<usize>,
+    /// `envs:` files (then the `env:` file).
+    pub envs: Vec<EnvSource>,
     /// Keys of `literals:` (the part before the first `=`).
     pub literal_keys: Vec<String>,
     /// Keys of `literals:` whose value is not empty: plaintext written in the kustomization.
@@ -538,10 +564,7 @@ impl Overlay {
                 format!("{}{message}", build::YAML_SYNTAX_PREFIX),
             ),
             Err(KustomizeError::NotUtf8 { path, line }) => {
-                let shown = crate::workspace::rel(root, &path);
-                // kubectl: "invalid Kustomization: yaml: invalid UTF-8" (or "incomplete UTF-8
-                // octet sequence"), from go-yaml's reader.
-                let message = format!("{shown} is not valid UTF-8: kustomize fails to build");
+                let message = build::not_utf8(&crate::workspace::rel(root, &path), line);
                 (path, line, message)
             }
             // A kustomization that cannot be read at all is the caller's error (exit 2 for
@@ -727,7 +750,9 @@ impl Overlay {
                 name: g.original.name.clone(),
                 rendered: g.rendered.clone(),
                 hash_suffix: g.hash_suffix,
-                envs: g.specs.iter().flat_map(|s| s.envs.clone()).collect(),
+                envs: (g.specs.iter().flat_map(|s| &s.envs))
+                    .map(|e| e.path.clone())
+                    .collect(),
                 from_generators_file: first.from_generators_file,
             })
         });
@@ -748,7 +773,7 @@ impl Overlay {
         let b = &self.built;
         let generators = b.generated.iter().flat_map(|g| &g.specs).flat_map(|s| {
             std::iter::once(s.origin.file.as_path())
-                .chain(s.envs.iter().map(PathBuf::as_path))
+                .chain(s.envs.iter().map(|e| e.path.as_path()))
                 .chain(s.files.iter().map(|f| f.path.as_path()))
         });
         b.resources

@@ -2,10 +2,10 @@
 //! kustomization that tool generates for it (`crate::workspace::plain` synthesises it as a value;
 //! nothing is written into the tree): every rule then applies to it as to any overlay.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::build::GeneratedTop;
-use super::{Origin, Problem, ProblemKind};
+use super::{Origin, Problem};
 use crate::workspace::DeployTime;
 
 /// The generated kustomization the model builds a plain directory with.
@@ -35,32 +35,16 @@ pub(super) fn generated(root: &Path, dir: &Path, deploy_time: &DeployTime) -> Op
     let mut problems: Vec<Problem> = s
         .unmodelled
         .into_iter()
-        .map(|(file, line, message)| Problem {
-            kind: ProblemKind::NotModelled,
-            origin: Origin {
-                file: PathBuf::from(file),
-                line,
-            },
-            message,
-        })
+        .map(|(file, line, message)| Problem::not_modelled(Origin::new(file, line), message))
         .collect();
     for (d, other) in plain.filter(|(_, p)| *p != how) {
-        problems.push(Problem {
-            kind: ProblemKind::NotModelled,
-            origin: Origin {
-                file: PathBuf::from(&d.file),
-                line: d.line,
-            },
-            message: format!(
-                "this {} builds the directory from its manifests as {other}, the {} in {}:{} as {how}: emp-seal models only the latter",
-                d.tool, first.tool, first.file, first.line
-            ),
-        });
+        let message = format!(
+            "this {} builds the directory from its manifests as {other}, the {} in {}:{} as {how}: emp-seal models only the latter",
+            d.tool, first.tool, first.file, first.line
+        );
+        problems.push(Problem::not_modelled(Origin::new(&d.file, d.line), message));
     }
-    let at = Origin {
-        file: PathBuf::from(&first.file),
-        line: first.line,
-    };
+    let at = Origin::new(&first.file, first.line);
     Some(Generated {
         top: GeneratedTop { value: s.value, at },
         entries: s.entries,

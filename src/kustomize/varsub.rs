@@ -19,12 +19,13 @@
 //! document; a label added by `commonLabels` or a generator's options is not seen, so such an
 //! object is still reported.
 
+use std::ops::Range;
 use std::path::Path;
 
 use yaml_serde::Value;
 
 use super::{GeneratedKind, Identity, Origin, Overlay, Reference, Resource};
-use crate::yamlpos::{self, Seg};
+use crate::yamlpos::{self, Seg, dotted};
 
 /// The label and annotation with which an object opts out of substitution (value `disabled`).
 const OPT_OUT: &str = "kustomize.toolkit.fluxcd.io/substitute";
@@ -42,42 +43,71 @@ pub(crate) struct Substituted {
     pub(crate) origin: Option<Origin>,
 }
 
-/// True when `s` holds an expression Flux expands: a `${` whose `$` is not escaped by another
-/// (`$$` is a literal `$`; see the module documentation).
-pub(crate) fn has_expression(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i + 1 < b.len() {
-        match (b[i], b[i + 1]) {
-            (b'$', b'$') => i += 2,
-            (b'$', b'{') => return true,
-            _ => i += 1,
-        }
-    }
-    false
+/// One `${...}` expression of a text, as fluxcd/pkg `envsubst/parse/scan.go` opens it: a `${`
+/// whose `$` is not escaped by another (`$$` is a literal `$`; see the module documentation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Expression<'a> {
+    /// Where it is in the text: from its `$` to past the first `}` after it (to the text's end
+    /// when none closes it).
+    pub(crate) span: Range<usize>,
+    /// What is between `${` and that `}`.
+    pub(crate) body: &'a str,
+    /// False when no `}` closes it.
+    pub(crate) closed: bool,
 }
 
-/// The names of the variables the expressions of `s` read (`${NAME}`, `${NAME:=default}`, ...;
-/// not an escaped `$${NAME}`), in order.
-pub(crate) fn variables(s: &str) -> Vec<&str> {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
+impl<'a> Expression<'a> {
+    /// The variable's name that opens the body (letters, digits and `_`; empty when the body
+    /// starts otherwise), and what follows it (an operator and a default, e.g. `:=text`).
+    pub(crate) fn split_name(&self) -> (&'a str, &'a str) {
+        let end = (self.body)
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(self.body.len());
+        self.body.split_at(end)
+    }
+}
+
+/// The expressions of `s`, in order. The text between them is literal, but for its `$$`
+/// escapes.
+pub(crate) fn expressions(s: &str) -> impl Iterator<Item = Expression<'_>> {
     let mut i = 0;
-    while i + 1 < b.len() {
-        match (b[i], b[i + 1]) {
-            (b'$', b'$') => i += 2,
-            (b'$', b'{') => {
-                let start = i + 2;
-                let end = s[start..]
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .map_or(s.len(), |n| start + n);
-                if end > start {
-                    out.push(&s[start..end]);
+    std::iter::from_fn(move || {
+        let b = s.as_bytes();
+        while i + 1 < b.len() {
+            match (b[i], b[i + 1]) {
+                (b'$', b'$') => i += 2,
+                (b'$', b'{') => {
+                    let (start, body) = (i, i + 2);
+                    let close = s[body..].find('}').map(|n| body + n);
+                    i = close.map_or(s.len(), |c| c + 1);
+                    return Some(Expression {
+                        span: start..i,
+                        body: &s[body..close.unwrap_or(s.len())],
+                        closed: close.is_some(),
+                    });
                 }
-                i = end;
+                _ => i += 1,
             }
-            _ => i += 1,
         }
+        None
+    })
+}
+
+/// True when `s` holds an expression Flux expands (see [`expressions`]).
+pub(crate) fn has_expression(s: &str) -> bool {
+    expressions(s).next().is_some()
+}
+
+/// The names of the variables the expressions of `s` read (`${NAME}`, `${NAME:=default}`, and
+/// those of a default's own expressions; not an escaped `$${NAME}`), in order.
+pub(crate) fn variables(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for e in expressions(s) {
+        let (name, rest) = e.split_name();
+        if !name.is_empty() {
+            out.push(name);
+        }
+        out.extend(variables(rest));
     }
     out
 }
@@ -104,14 +134,13 @@ pub(crate) fn written_opt_out(v: &Value) -> bool {
 /// cluster (Flux's documented `postBuild.substituteFrom` use), so it is no plaintext secret
 /// committed; one with a default (`${NAME:=text}`) carries written text and is not this.
 pub(crate) fn is_variable(s: &str) -> bool {
-    let Some(name) = s.strip_prefix("${").and_then(|r| r.strip_suffix('}')) else {
-        return false;
-    };
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    expressions(s).next().is_some_and(|e| {
+        e.closed
+            && e.span == (0..s.len())
+            && e.split_name().0 == e.body
+            && e.body
+                .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+    })
 }
 
 /// A field of an object: how a message names it, and its path in the object's document.
@@ -120,22 +149,6 @@ type Field = (String, Vec<Seg>);
 /// The path of `keys` (all mapping keys).
 fn path(keys: &[&str]) -> Vec<Seg> {
     keys.iter().map(|k| Seg::from(*k)).collect()
-}
-
-/// A path as messages name it: `spec.containers[0].env[1].valueFrom.secretKeyRef.name`.
-fn dotted(path: &[Seg]) -> String {
-    let mut out = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(k) if out.is_empty() => out.push_str(k),
-            Seg::Key(k) => {
-                out.push('.');
-                out.push_str(k);
-            }
-            Seg::Index(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    out
 }
 
 /// One document of a file the build read, parsed: `doc_index` counts the file's non-empty
@@ -217,10 +230,7 @@ fn resource_site(r: &Resource, doc: Option<&Doc>) -> Option<Substituted> {
     Some(Substituted {
         object: format!("{} `{}`", r.kind, r.original.name),
         fields: labels(fields),
-        origin: line.map(|line| Origin {
-            file: r.origin.file.clone(),
-            line,
-        }),
+        origin: line.map(|line| Origin::new(&r.origin.file, line)),
     })
 }
 
@@ -407,12 +417,7 @@ fn referrer_site(
     if opted {
         return None;
     }
-    let in_object = |line| {
-        object.map(|o| Origin {
-            file: o.origin.file.clone(),
-            line,
-        })
-    };
+    let in_object = |line| object.map(|o| Origin::new(&o.origin.file, line));
     Some(Substituted {
         object: format!("{kind} `{}`", id.name),
         fields: labels(fields),
@@ -468,6 +473,15 @@ mod tests {
     }
 
     #[test]
+    fn expressions_span_to_the_first_closing_brace() {
+        let spans: Vec<_> = expressions("a$${b}${c:=${d}}${e")
+            .map(|e| (e.span, e.body, e.closed))
+            .collect();
+        assert_eq!(spans, [(6..15, "c:=${d", true), (16..19, "e", false)]);
+        assert_eq!(variables("${A:=${B}}-$${C}${D}${}"), ["A", "B", "D"]);
+    }
+
+    #[test]
     fn a_variable_is_one_bare_expression() {
         for s in ["${DB_PASSWORD}", "${_x1}"] {
             assert!(is_variable(s), "{s}");
@@ -477,16 +491,5 @@ mod tests {
         ] {
             assert!(!is_variable(s), "{s}");
         }
-    }
-
-    #[test]
-    fn paths_read_as_messages_name_them() {
-        let p = vec![
-            Seg::from("spec"),
-            Seg::from("containers"),
-            Seg::Index(0),
-            Seg::from("env"),
-        ];
-        assert_eq!(dotted(&p), "spec.containers[0].env");
     }
 }

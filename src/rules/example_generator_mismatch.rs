@@ -44,7 +44,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     sources.entry(k.clone()).or_default().push(from.into());
                 }
                 for env in &spec.envs {
-                    let env_path = path_str(env);
+                    let env_path = path_str(&env.path);
                     let example_path = format!("{env_path}.example");
                     let Some(example) = cx.tree.env_file(&example_path) else {
                         let message = format!(

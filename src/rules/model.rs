@@ -302,7 +302,7 @@ pub fn generated_keys(
             keys.clear();
         }
         for env in &spec.envs {
-            let path = path_str(env);
+            let path = path_str(&env.path);
             let model = tree
                 .env_file(&path)
                 .or_else(|| tree.env_file(&format!("{path}.example")))?;

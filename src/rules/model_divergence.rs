@@ -17,9 +17,10 @@ use super::locate::at_line;
 use super::model::{TreeModel, bare_key_text, generated_keys, shown_name};
 use crate::envfile;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
-use crate::kustomize::{Overlay, Reference, Seg};
+use crate::kustomize::{Overlay, Reference};
 use crate::render::{RenderedObject, RenderedOverlay, SCOPE_ANNOTATIONS};
 use crate::workspace::path_str;
+use crate::yamlpos::dotted;
 
 pub static META: RuleMeta = RuleMeta {
     id: "model-divergence",
@@ -268,7 +269,7 @@ fn reference_differences(
                 format!(
                     "{} {id} `{}` names {} `{expected}` in the model; the {tool} render has no such field",
                     m.kind,
-                    show_path(&r.path),
+                    dotted(&r.path),
                     r.target_kind
                 ),
             ));
@@ -282,7 +283,7 @@ fn reference_differences(
                 format!(
                     "{} {id} `{}` names {} `{expected}` in the model and `{}` in the {tool} render",
                     m.kind,
-                    show_path(&r.path),
+                    dotted(&r.path),
                     r.target_kind,
                     got.name
                 ),
@@ -293,7 +294,7 @@ fn reference_differences(
                 format!(
                     "{} {id} `{}` reads keys [{}] of {} `{expected}` in the model and [{}] in the {tool} render",
                     m.kind,
-                    show_path(&r.path),
+                    dotted(&r.path),
                     join(&cx.tree, &r.keys),
                     r.target_kind,
                     join(&cx.tree, &got.keys)
@@ -307,7 +308,7 @@ fn reference_differences(
             format!(
                 "{} {id} `{}` names {} `{}` in the {tool} render; the model has no such reference",
                 m.kind,
-                show_path(&x.path),
+                dotted(&x.path),
                 x.target_kind,
                 x.name
             ),
@@ -367,23 +368,6 @@ fn join<'k>(tree: &TreeModel, keys: impl IntoIterator<Item = &'k String>) -> Str
         .join(", ")
 }
 
-/// `spec.template.spec.containers[0].envFrom[0].secretRef.name`.
-fn show_path(path: &[Seg]) -> String {
-    let mut s = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(k) => {
-                if !s.is_empty() {
-                    s.push('.');
-                }
-                s.push_str(k);
-            }
-            Seg::Index(i) => s.push_str(&format!("[{i}]")),
-        }
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,16 +405,5 @@ mod tests {
         assert!(!name_matches("s", true, "s"));
         assert!(!name_matches("s", false, "s-7kgt2m4b9c"));
         assert!(name_matches("s", false, "s"));
-    }
-
-    #[test]
-    fn paths_read_as_written() {
-        let p = [
-            Seg::from("spec"),
-            Seg::from("containers"),
-            Seg::from(0usize),
-            Seg::from("name"),
-        ];
-        assert_eq!(show_path(&p), "spec.containers[0].name");
     }
 }

@@ -489,7 +489,8 @@ fn committed_generator_inputs(cx: &Context<'_>) -> Vec<Finding> {
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for (name, spec) in secret_generators(cx) {
-        let inputs = spec.files.iter().map(|f| &f.path).chain(&spec.envs);
+        let envs = spec.envs.iter().map(|e| &e.path);
+        let inputs = spec.files.iter().map(|f| &f.path).chain(envs);
         for file in inputs.map(|f| path_str(f)) {
             let tracked = match cx.tree.git_status(&file) {
                 GitStatus::Tracked => true,

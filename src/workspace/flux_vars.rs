@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 
 use yaml_serde::Value;
 
+use crate::kustomize::varsub::{self, Expression};
+
 /// A Flux `Kustomization` with a literal path: what it deploys and the variables it gives.
 #[derive(Debug, Clone)]
 pub(super) struct Parent {
@@ -83,37 +85,26 @@ pub(super) fn clean(path: &str) -> String {
 }
 
 /// `text` with every `${...}` expression evaluated with the variables of `parent` (see the
-/// module doc); `Err` saying which expression is not known offline and why.
+/// module doc; the expressions as [`varsub::expressions`] finds them, `$$` in the text between
+/// them a literal `$`); `Err` saying which expression is not known offline and why.
 pub(super) fn substitute(text: &str, parent: &Parent) -> Result<String, String> {
     let mut out = String::new();
-    let mut rest = text;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(more) = after.strip_prefix('$') {
-            out.push('$');
-            rest = more;
-        } else if let Some(body) = after.strip_prefix('{') {
-            let end = body
-                .find('}')
-                .ok_or_else(|| format!("`{text}` has an unclosed `${{`"))?;
-            out.push_str(&evaluate(&body[..end], parent)?);
-            rest = &body[end + 1..];
-        } else {
-            out.push('$');
-            rest = after;
+    let mut from = 0;
+    for e in varsub::expressions(text) {
+        out.push_str(&text[from..e.span.start].replace("$$", "$"));
+        if !e.closed {
+            return Err(format!("`{text}` has an unclosed `${{`"));
         }
+        out.push_str(&evaluate(&e, parent)?);
+        from = e.span.end;
     }
-    out.push_str(rest);
+    out.push_str(&text[from..].replace("$$", "$"));
     Ok(out)
 }
 
-/// The value of the expression `body` (between `${` and `}`) with `parent`'s variables.
-fn evaluate(body: &str, parent: &Parent) -> Result<String, String> {
-    let name_end = body
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(body.len());
-    let (name, op) = body.split_at(name_end);
+/// The value of the expression `e` with `parent`'s variables.
+fn evaluate(e: &Expression<'_>, parent: &Parent) -> Result<String, String> {
+    let (body, (name, op)) = (e.body, e.split_name());
     let default = [":=", ":-", "=", "-"]
         .into_iter()
         .find_map(|o| op.strip_prefix(o).map(|d| (o.starts_with(':'), d)));

@@ -58,6 +58,22 @@ impl From<usize> for Seg {
     }
 }
 
+/// A path as messages name it: `spec.containers[0].env[1].valueFrom.secretKeyRef.name`.
+pub fn dotted(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) if out.is_empty() => out.push_str(k),
+            Seg::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
 /// A position in the whole file: 1-based line and column (characters), and the byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pos {
@@ -664,6 +680,16 @@ mod tests {
 
     /// Each item of a List cut into a document of its own is found where the List's own
     /// document finds it, block and flow alike.
+    #[test]
+    fn paths_read_as_messages_name_them() {
+        let p = [Seg::from("spec"), Seg::from("containers"), Seg::from(0)];
+        assert_eq!(
+            dotted(&[&p[..], &[Seg::from("env")]].concat()),
+            "spec.containers[0].env"
+        );
+        assert_eq!(dotted(&[Seg::from(1)]), "[1]");
+    }
+
     #[test]
     fn item_documents_find_what_the_list_document_finds() {
         let block = "apiVersion: v1\nkind: List\nitems:\n- kind: Secret\n  # c\n  data:\n    p: eA==\n-   kind: Secret\n    data: {q: eQ==}\n- kind: ConfigMap\n  data:\n    r: x\nmetadata: {}\n";

@@ -100,7 +100,7 @@ fn the_tree_with_its_own_configurations_file_is_clean() {
 /// the references as dangling instead.
 #[test]
 fn configurations_kustomize_refuses_are_build_errors() {
-    let cases: [(&str, &str, &str); 12] = [
+    let cases: [(&str, &str, &str); 13] = [
         ("nameReference: 5\n", "nameReference", "must be a list"),
         (
             "nameReference:\n  - SealedSecret\n",
@@ -151,6 +151,13 @@ fn configurations_kustomize_refuses_are_build_errors() {
         (
             "nameReference:\n  - kind: SealedSecret\n    fieldSpecs:\n      - null\n",
             "- null",
+            "without a path",
+        ),
+        // The `create` the model cannot read (not modelled) is on the fieldSpec's own line: the
+        // build error was hidden behind that problem.
+        (
+            "nameReference:\n  - kind: SealedSecret\n    fieldSpecs:\n      - create: yes\n        kind: Deployment\n",
+            "- create: yes",
             "without a path",
         ),
     ];
@@ -233,13 +240,20 @@ fn only_the_first_document_of_a_configurations_file_is_read() {
 }
 
 /// What the model does not replay is `overlay-not-modelled` (its findings unverified), never a
-/// silent pass: fieldSpecs of the name prefix, and a path kyaml walks otherwise than as field
-/// names (a trailing `/`, which kubectl accepts here because the field it names is absent).
+/// silent pass: fieldSpecs of the name prefix, a path kyaml walks otherwise than as field
+/// names (a trailing `/`, which kubectl accepts here because the field it names is absent),
+/// and a path that is no string (kustomize walks its text, here a field that is absent; it is
+/// no fieldSpec without a path, which the model used to report as a build error).
 #[test]
 fn configurations_the_model_does_not_replay_are_not_modelled() {
     let prefix = format!("{GOOD}namePrefix:\n  - path: metadata/name\n");
     let trailing = GOOD.replace("secretKeyRef/name", "secretKeyRef/nam/");
-    for (config, needle) in [(&prefix, "namePrefix"), (&trailing, "nam/")] {
+    let boolean = format!("{GOOD}      - kind: Deployment\n        path: true\n");
+    for (config, needle) in [
+        (&prefix, "namePrefix"),
+        (&trailing, "nam/"),
+        (&boolean, "path: true"),
+    ] {
         let Some(t) = tree(config) else { return };
         assert!(
             common::kustomize_raw(&t.path().join(OVERLAY))

@@ -104,7 +104,8 @@ fn name_back_references(entry: &Value, at: &[Seg], out: &mut Config) -> Result<(
         }
     }
     let target_kind = target.unwrap_or_default();
-    for (mut spec, mut spec_at) in specs {
+    // A path that is no string is not followed (`field_specs` reports it): it is no empty path.
+    for (mut spec, mut spec_at) in specs.into_iter().filter(|(s, _)| !s.path_unread) {
         // kyaml drops one leading `/` (`/spec/x` is `spec/x`; `/` alone is an empty path).
         let written = spec.path.clone();
         if let Some(p) = written.strip_prefix('/') {
@@ -172,6 +173,9 @@ pub(super) struct Spec {
     path: String,
     /// The spelling of its `path` key.
     path_key: String,
+    /// True when its `path` is a scalar other than a string, whose text kustomize reads as the
+    /// path and the model does not.
+    path_unread: bool,
 }
 
 /// A `types.FsSlice`: a list (null: empty) of fieldSpecs, each with its path in the file. What
@@ -210,6 +214,7 @@ fn field_specs(
                         "`{key}` is not a string: kustomize reads its text as the path, the model does not"
                     );
                     unread.push((at, msg));
+                    spec.path_unread = true;
                 }
                 ("create", Value::Bool(_)) => {}
                 // go-yaml v2 reads an unquoted `yes` as a boolean, a quoted one as a string

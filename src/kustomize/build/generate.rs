@@ -3,14 +3,14 @@
 //! `api/internal/target/kusttarget_configplugin.go` `configureBuiltinGenerators`, ConfigMaps
 //! first). Reads env files for key names only.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use yaml_serde::Value;
 
 use super::super::docs::Doc;
 use super::super::{
-    BareEnvKey, Behavior, FileSource, GeneratedKind, GeneratorSpec, Origin, ProblemKind,
+    BareEnvKey, Behavior, EnvSource, FileSource, GeneratedKind, GeneratorSpec, Origin, ProblemKind,
 };
 use super::Builder;
 use super::accumulate::Level;
@@ -56,10 +56,7 @@ impl Builder<'_> {
                     namespace: get_str(args, "namespace").map(str::to_owned),
                     args,
                     global,
-                    origin: Origin {
-                        file: level.kfile.clone(),
-                        line,
-                    },
+                    origin: Origin::new(&level.kfile, line),
                     from_generators_file: false,
                     doc: &level.kdoc,
                     at: at.to_vec(),
@@ -97,10 +94,7 @@ impl Builder<'_> {
                     continue;
                 };
                 let (name, namespace, line) = metadata_identity(v, d);
-                let origin = Origin {
-                    file: path.clone(),
-                    line,
-                };
+                let origin = Origin::new(&path, line);
                 if self.declared_twice(&mut declared, (kind, &name, &namespace), &origin) {
                     continue;
                 }
@@ -136,10 +130,7 @@ impl Builder<'_> {
             declared.push((kind, name.to_owned(), namespace.clone(), at.clone()));
             return false;
         };
-        let first = Origin {
-            file: self.rel(&super::normalize(&first.file)),
-            line: first.line,
-        };
+        let first = Origin::new(self.rel(&super::normalize(&first.file)), first.line);
         let msg = format!(
             "{}Generator `{name}` is declared twice under `generators:` (also at {first}): kustomize fails to build (may not add resource with an already registered id)",
             kind.kind()
@@ -242,10 +233,7 @@ impl Builder<'_> {
         let mut value = Value::Mapping(value);
         write_meta(&mut value, "name", Some(&e.name));
         write_meta(&mut value, "namespace", e.namespace.as_deref());
-        let origin = Origin {
-            file: self.rel(&e.origin.file),
-            line: e.origin.line,
-        };
+        let origin = Origin::new(self.rel(&e.origin.file), e.origin.line);
         let mut o = Obj::new(
             "v1".into(),
             e.kind.kind().into(),
@@ -273,7 +261,7 @@ impl Builder<'_> {
     ) -> (GeneratorSpec, Option<Vec<String>>) {
         let disable = self.option_flag(e, "disableNameSuffixHash");
         let immutable = self.option_flag(e, "immutable");
-        let (envs, env_lines) = env_entries(dir, e);
+        let envs = env_entries(dir, e);
         let mut literal_keys: Vec<String> = Vec::new();
         let mut filled_literals: Vec<String> = Vec::new();
         for (i, l) in str_list(e.args, "literals").iter().enumerate() {
@@ -305,13 +293,7 @@ impl Builder<'_> {
             .filter_map(|f| self.file_source(dir, f, &e.origin))
             .collect();
         let mut bare_env_keys = Vec::new();
-        let env_origins: Vec<Origin> = (env_lines.iter())
-            .map(|&line| Origin {
-                file: e.origin.file.clone(),
-                line,
-            })
-            .collect();
-        let mut keys = self.env_keys(dir, &envs, &env_origins, &mut bare_env_keys);
+        let mut keys = self.env_keys(dir, &envs, &e.origin.file, &mut bare_env_keys);
         if let Some(k) = keys.as_mut() {
             k.extend(literal_keys.iter().cloned());
             k.extend(files.iter().map(|f| f.key.clone()));
@@ -320,14 +302,15 @@ impl Builder<'_> {
             }
         }
         let spec = GeneratorSpec {
-            origin: Origin {
-                file: self.rel(&e.origin.file),
-                line: e.origin.line,
-            },
+            origin: Origin::new(self.rel(&e.origin.file), e.origin.line),
             from_generators_file: e.from_generators_file,
             behavior,
-            envs: envs.iter().map(|p| self.rel(p)).collect(),
-            env_lines,
+            envs: (envs.into_iter())
+                .map(|s| EnvSource {
+                    path: self.rel(&s.path),
+                    ..s
+                })
+                .collect(),
             literal_keys,
             filled_literals,
             files,
@@ -374,16 +357,17 @@ impl Builder<'_> {
 
     /// The key names of `envs`, or None when one of them cannot be read for its keys. The keys
     /// of lines without `=` are also pushed to `bare` (never to be shown). A problem with an
-    /// env file is reported at its entry (`origins`, one per file).
+    /// env file is reported at its entry (its line in the generator's `file`).
     fn env_keys(
         &mut self,
         dir: &Path,
-        envs: &[PathBuf],
-        origins: &[Origin],
+        envs: &[EnvSource],
+        file: &Path,
         bare: &mut Vec<BareEnvKey>,
     ) -> Option<Vec<String>> {
         let mut keys = Some(Vec::new());
-        for (env, origin) in envs.iter().zip(origins) {
+        for EnvSource { path: env, line } in envs {
+            let origin = &Origin::new(file, *line);
             if self.outside_root(dir, env, origin) {
                 keys = None;
                 continue;
@@ -569,17 +553,15 @@ fn has_example(env: &Path) -> bool {
 
 /// A generator's `envs:` files (then its `env:` file), resolved against `dir`, and the line of
 /// each entry.
-fn env_entries(dir: &Path, e: &Entry<'_>) -> (Vec<PathBuf>, Vec<usize>) {
-    let at = |tail: &[Seg]| e.doc.line_of(&[&e.at[..], tail].concat());
-    let mut envs = Vec::new();
-    let mut lines = Vec::new();
-    for (i, f) in str_list(e.args, "envs").iter().enumerate() {
-        envs.push(dir.join(f));
-        lines.push(at(&[Seg::Key("envs".into()), Seg::Index(i)]));
-    }
-    if let Some(f) = get_str(e.args, "env") {
-        envs.push(dir.join(f));
-        lines.push(at(&[Seg::Key("env".into())]));
-    }
-    (envs, lines)
+fn env_entries(dir: &Path, e: &Entry<'_>) -> Vec<EnvSource> {
+    let at = |f: &str, tail: &[Seg]| EnvSource {
+        path: dir.join(f),
+        line: e.doc.line_of(&[&e.at[..], tail].concat()),
+    };
+    let envs = str_list(e.args, "envs").into_iter().enumerate();
+    let mut out: Vec<EnvSource> = envs
+        .map(|(i, f)| at(&f, &[Seg::Key("envs".into()), Seg::Index(i)]))
+        .collect();
+    out.extend(get_str(e.args, "env").map(|f| at(f, &[Seg::Key("env".into())])));
+    out
 }

@@ -61,6 +61,13 @@ pub(crate) struct BuildOutput {
 /// [`Problem::is_yaml_syntax`]).
 pub(crate) const YAML_SYNTAX_PREFIX: &str = "yaml does not parse: ";
 
+/// The problem message for a file kustomize reads that is not UTF-8 (kubectl: "yaml: invalid
+/// UTF-8" or "incomplete UTF-8 octet sequence", from go-yaml's reader).
+pub(crate) fn not_utf8(shown: &str, line: usize) -> String {
+    let what = crate::fsio::not_utf8(shown, line);
+    format!("{what}: kustomize fails to build")
+}
+
 /// The parsed documents of one file.
 type FileDocs = Arc<Vec<Arc<Doc>>>;
 
@@ -158,8 +165,7 @@ impl<'t> ParseCache<'t> {
         String::from_utf8(bytes)
             .map(std::borrow::Cow::Owned)
             .map_err(|e| {
-                let at = e.utf8_error().valid_up_to();
-                let line = 1 + e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count();
+                let line = crate::fsio::line_at(e.as_bytes(), e.utf8_error().valid_up_to());
                 Unread::NotUtf8 { line }
             })
     }
@@ -295,9 +301,7 @@ impl<'r> Builder<'r> {
             Err(e) => {
                 let shown = self.rel(&normalize(path)).display().to_string();
                 let msg = match e {
-                    Unread::NotUtf8 { line } => format!(
-                        "{shown} is not valid UTF-8 (line {line}): kustomize fails to build"
-                    ),
+                    Unread::NotUtf8 { line } => not_utf8(&shown, line),
                     Unread::Io(e) => format!("cannot read {shown}: {e}: kustomize fails to build"),
                 };
                 self.problem_at(ProblemKind::Invalid, from, msg);

@@ -85,18 +85,19 @@ fn pathless_rules(acc: &[Obj], rules: &[NameRefRule], problems: &mut Vec<Problem
         let Some(o) = acc.iter().find(|o| rule.selects(&o.kind, &o.api_version)) else {
             continue;
         };
-        let origin = rule.origin.clone();
-        if problems.iter().any(|p| p.origin == origin) {
-            continue;
-        }
-        problems.push(Problem {
+        let problem = Problem {
             kind: ProblemKind::BuildError,
-            origin,
+            origin: rule.origin.clone(),
             message: format!(
                 "a nameReference fieldSpec without a path selects {} `{}`: kustomize fails to build (cannot set or create an empty field name)",
                 o.kind, o.name
             ),
-        });
+        };
+        // The same file read twice (by a base and its overlay) gives its rules twice; another
+        // problem on the same line (a `create` the model cannot read) does not stand for it.
+        if !problems.contains(&problem) {
+            problems.push(problem);
+        }
     }
 }
 
@@ -177,10 +178,7 @@ fn attribute(o: &Obj, r: &RawRef, own: &[RawRef], cache: &mut [Option<Vec<RawRef
                 written,
             } => {
                 if r.path.starts_with(written) {
-                    return Origin {
-                        file: file.clone(),
-                        line: *line,
-                    };
+                    return Origin::new(file, *line);
                 }
             }
             Source::Item {
@@ -199,10 +197,7 @@ fn attribute(o: &Obj, r: &RawRef, own: &[RawRef], cache: &mut [Option<Vec<RawRef
                         .find(|x| x.norm == r.norm && x.name == r.name)
                 };
                 if let Some(src) = found {
-                    return Origin {
-                        file: file.clone(),
-                        line: doc.line_of(&[&at[..], &src.path[..]].concat()),
-                    };
+                    return Origin::new(file, doc.line_of(&[&at[..], &src.path[..]].concat()));
                 }
             }
             Source::Doc(d, file) => {
@@ -224,10 +219,7 @@ fn attribute(o: &Obj, r: &RawRef, own: &[RawRef], cache: &mut [Option<Vec<RawRef
                     .iter()
                     .find(|x| x.norm == r.norm && x.name == r.name)
                 {
-                    return Origin {
-                        file: file.clone(),
-                        line: d.line_of(&src.path),
-                    };
+                    return Origin::new(file, d.line_of(&src.path));
                 }
             }
         }

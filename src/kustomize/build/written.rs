@@ -103,10 +103,7 @@ pub(super) fn written_values(
             object_name: w.object_name.to_owned(),
             object_namespace: w.object_namespace.map(str::to_owned),
             field: field.last().copied().unwrap_or_default(),
-            origin: Origin {
-                file: w.patch_file.to_path_buf(),
-                line: line(field, &key),
-            },
+            origin: Origin::new(w.patch_file, line(field, &key)),
             in_document: w.in_document,
             ciphertext: sealed.then(|| v.as_str().unwrap_or_default().to_owned()),
             key,
