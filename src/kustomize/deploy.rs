@@ -13,7 +13,7 @@
 //! render without a namespace into the Application's `spec.destination.namespace` (argo-cd
 //! `controller/state.go`, `DeduplicateTargetObjects`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{Origin, Overlay, Problem};
 use crate::workspace::{Deploy, DeployOption, DeployTime, MAX_FILE_BYTES, PostBuild};
