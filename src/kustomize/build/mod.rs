@@ -210,11 +210,11 @@ struct Builder<'r> {
 }
 
 /// The kustomization a tool generates for a directory without one (`crate::workspace::plain`),
-/// built in its place: its value, and where what concerns it is reported (the deploying
-/// object's `path` line, there being no file).
+/// built in its place: its `resources:` (it has nothing else), relative to the directory, and
+/// where what concerns it is reported (the deploying object's `path` line, there being no file).
 #[derive(Debug, Clone)]
 pub(crate) struct GeneratedTop {
-    pub(crate) value: yaml_serde::Value,
+    pub(crate) entries: Vec<String>,
     pub(crate) at: Origin,
 }
 
@@ -375,10 +375,14 @@ pub(crate) fn build(
 /// written, and it is no path any finding names).
 const GENERATED_KUSTOMIZATION: &str = "<generated kustomization>";
 
-/// The generated kustomization's value as the one document the walk reads.
+/// The generated kustomization as the one document the walk reads (its value only: everything
+/// about it is reported at [`GeneratedTop::at`], never at a line of it).
 fn generated_docs(g: &GeneratedTop) -> FileDocs {
-    let text = yaml_serde::to_string(&g.value).unwrap_or_default();
-    Arc::new(docs::split_docs(&text).into_iter().map(Arc::new).collect())
+    use yaml_serde::Value;
+    let entries = g.entries.iter().map(|e| Value::from(e.as_str())).collect();
+    let mut k = yaml_serde::Mapping::new();
+    k.insert("resources".into(), Value::Sequence(entries));
+    Arc::new(vec![Arc::new(Doc::of_value(Value::Mapping(k)))])
 }
 
 /// Builds the kustomization in `dir` as the objects deploying it build it: with the fields of
