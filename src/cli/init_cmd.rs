@@ -2,6 +2,11 @@
 //! their examples, asking each value with hidden input on a terminal (`--no-input` keeps the
 //! examples' values).
 
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
 use crate::init;
 use crate::workspace::rel;
 
@@ -23,7 +28,8 @@ pub(super) fn run(ctx: &Ctx, a: &InitArgs) -> Result<Outcome, CliError> {
 
 /// Says what `init` did: each file created, each left as it was, each `files:` source it
 /// cannot create, and that there was nothing to do when it created none.
-fn report(root: &std::path::Path, env: &str, force: bool, done: &init::InitOutcome) {
+fn report(root: &Path, env: &str, force: bool, done: &init::InitOutcome) {
+    let not_ignored = not_ignored(root, &done.created);
     for c in &done.created {
         say!(
             "{}: created from {} ({} typed, {} from the example)",
@@ -38,7 +44,7 @@ fn report(root: &std::path::Path, env: &str, force: bool, done: &init::InitOutco
                 c.kept.join(", ")
             );
         }
-        if root.join(".git").exists() && !git_ignored(root, &c.file) {
+        if not_ignored.contains(&c.in_repository.as_os_str().as_bytes()) {
             say!(
                 "warning: {} is not ignored by git; add it to .gitignore so it is never committed",
                 rel(root, &c.file)
@@ -64,13 +70,40 @@ fn report(root: &std::path::Path, env: &str, force: bool, done: &init::InitOutco
     }
 }
 
-/// `git check-ignore`; true when git is unavailable (nothing to warn about then).
-fn git_ignored(root: &std::path::Path, file: &std::path::Path) -> bool {
-    std::process::Command::new("git")
+/// The files of `created` git does not ignore, by [`init::Created::in_repository`], asked of one
+/// `git check-ignore --stdin`; none when git cannot answer (no git, not a repository): nothing
+/// to warn about then.
+fn not_ignored<'c>(root: &Path, created: &'c [init::Created]) -> Vec<&'c [u8]> {
+    let mut paths: Vec<&[u8]> = (created.iter())
+        .map(|c| c.in_repository.as_os_str().as_bytes())
+        .collect();
+    if paths.is_empty() || !root.join(".git").exists() {
+        return Vec::new();
+    }
+    let child = Command::new("git")
         .arg("-C")
         .arg(root)
-        .args(["check-ignore", "-q", "--"])
-        .arg(file)
-        .status()
-        .map_or(true, |s| s.code() != Some(1))
+        .args(["check-ignore", "--stdin", "-z"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        return Vec::new();
+    };
+    let input: Vec<u8> = paths.iter().flat_map(|p| [*p, b"\0"].concat()).collect();
+    let stdin = child.stdin.take();
+    // Written beside the reading, so that neither side waits on a full pipe.
+    let writer = std::thread::spawn(move || stdin.map(|mut s| s.write_all(&input)));
+    let out = child.wait_with_output();
+    let written = writer.join().is_ok_and(|w| w.is_some_and(|r| r.is_ok()));
+    // Exit 0: some are ignored (listed); 1: none is; anything else: git could not answer.
+    match out {
+        Ok(o) if written && matches!(o.status.code(), Some(0 | 1)) => {
+            let ignored: Vec<&[u8]> = o.stdout.split(|b| *b == 0).collect();
+            paths.retain(|p| !ignored.contains(p));
+            paths
+        }
+        _ => Vec::new(),
+    }
 }
