@@ -752,7 +752,7 @@ fn git_list(dir: &Path, prefix: &str, listing: &mut GitListing) -> Option<()> {
 /// [`git_list`]).
 fn submodule_note(path: &str, why: &str) -> String {
     format!(
-        "note: git submodule {path}: {why}, so its files are not checked (no environment in it is found, and no rule reads them); check it out (`git submodule update --init --recursive`) to check them"
+        "git submodule {path}: {why}, so its files are not checked (no environment in it is found, and no rule reads them); check it out (`git submodule update --init --recursive`) to check them"
     )
 }
 

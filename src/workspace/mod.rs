@@ -378,8 +378,8 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Every `note:` discovery leaves for `check` to print: generated, artifact, unresolved,
-    /// patched and unread deploy objects, in that order.
+    /// Every note discovery leaves for `check` to print (each without `note: `): generated,
+    /// artifact, unresolved, patched and unread deploy objects, in that order.
     pub fn notes(&self) -> impl Iterator<Item = &str> {
         (self.generated.iter())
             .chain(&self.artifacts)
