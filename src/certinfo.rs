@@ -283,12 +283,8 @@ pub fn resolve_target(
     }
     // A directory that is no environment (`.` typed in `k8s/overlays`, passed on by its path
     // from the root) names no certificate file: report it as the environment it is not.
-    if p.is_dir() || root.join(target).is_dir() {
-        return Err(crate::workspace::overlay_dir(root, target)
-            .err()
-            .map_or(CertInfoError::NoCerts, CertInfoError::Seal));
-    }
-    if p.exists() || !bare || target.ends_with(".pem") || target.ends_with(".crt") {
+    let dir = p.is_dir() || root.join(target).is_dir();
+    if !dir && (p.exists() || !bare || target.ends_with(".pem") || target.ends_with(".crt")) {
         return Ok((p.to_path_buf(), None));
     }
     Err(crate::workspace::overlay_dir(root, target)

@@ -2,6 +2,7 @@
 //! their examples, asking each value with hidden input on a terminal (`--no-input` keeps the
 //! examples' values).
 
+use std::ffi::OsStr;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -44,7 +45,7 @@ fn report(root: &Path, env: &str, force: bool, done: &init::InitOutcome) {
                 c.kept.join(", ")
             );
         }
-        if not_ignored.contains(&c.in_repository.as_os_str().as_bytes()) {
+        if not_ignored.contains(&c.in_repository.as_path()) {
             say!(
                 "warning: {} is not ignored by git; add it to .gitignore so it is never committed",
                 rel(root, &c.file)
@@ -73,16 +74,12 @@ fn report(root: &Path, env: &str, force: bool, done: &init::InitOutcome) {
 /// The files of `created` git does not ignore, by [`init::Created::in_repository`], asked of one
 /// `git check-ignore --stdin`; none when git cannot answer (no git, not a repository): nothing
 /// to warn about then.
-fn not_ignored<'c>(root: &Path, created: &'c [init::Created]) -> Vec<&'c [u8]> {
-    let mut paths: Vec<&[u8]> = (created.iter())
-        .map(|c| c.in_repository.as_os_str().as_bytes())
-        .collect();
-    if paths.is_empty() || !root.join(".git").exists() {
+fn not_ignored<'c>(root: &Path, created: &'c [init::Created]) -> Vec<&'c Path> {
+    let paths = created.iter().map(|c| c.in_repository.as_path());
+    if created.is_empty() || !root.join(".git").exists() {
         return Vec::new();
     }
-    let child = Command::new("git")
-        .arg("-C")
-        .arg(root)
+    let child = (Command::new("git").args([OsStr::new("-C"), root.as_os_str()]))
         .args(["check-ignore", "--stdin", "-z"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -91,18 +88,19 @@ fn not_ignored<'c>(root: &Path, created: &'c [init::Created]) -> Vec<&'c [u8]> {
     let Ok(mut child) = child else {
         return Vec::new();
     };
-    let input: Vec<u8> = paths.iter().flat_map(|p| [*p, b"\0"].concat()).collect();
-    let stdin = child.stdin.take();
+    let input: Vec<u8> = (paths.clone())
+        .flat_map(|p| [p.as_os_str().as_bytes(), b"\0"].concat())
+        .collect();
+    let mut stdin = child.stdin.take();
     // Written beside the reading, so that neither side waits on a full pipe.
-    let writer = std::thread::spawn(move || stdin.map(|mut s| s.write_all(&input)));
+    let writer = std::thread::spawn(move || stdin.as_mut().map(|s| s.write_all(&input)));
     let out = child.wait_with_output();
-    let written = writer.join().is_ok_and(|w| w.is_some_and(|r| r.is_ok()));
-    // Exit 0: some are ignored (listed); 1: none is; anything else: git could not answer.
-    match out {
-        Ok(o) if written && matches!(o.status.code(), Some(0 | 1)) => {
+    match (out, writer.join()) {
+        // Exit 0: those listed are ignored; 1: none is; any other: git could not answer.
+        (Ok(o), Ok(Some(Ok(())))) if matches!(o.status.code(), Some(0 | 1)) => {
             let ignored: Vec<&[u8]> = o.stdout.split(|b| *b == 0).collect();
-            paths.retain(|p| !ignored.contains(p));
-            paths
+            let ignored = |p: &Path| ignored.contains(&p.as_os_str().as_bytes());
+            paths.filter(|p| !ignored(p)).collect()
         }
         _ => Vec::new(),
     }

@@ -40,16 +40,12 @@ pub struct Config {
 }
 
 impl Config {
-    /// The 1-based line of the first line of the file holding `value` as a TOML string: in
-    /// double quotes (a `\` written `\\`) or in single quotes (1 when none does).
+    /// The 1-based line of the file holding `value` as a TOML string, in double quotes, else in
+    /// single quotes (1 when none does).
     pub fn string_line(&self, value: &str) -> usize {
-        let quoted = [
-            format!("\"{}\"", value.replace('\\', "\\\\")),
-            format!("'{value}'"),
-        ];
-        (self.text.lines())
-            .position(|l| quoted.iter().any(|q| l.contains(q.as_str())))
-            .map_or(1, |i| i + 1)
+        let line =
+            |q: char| (self.text.lines()).position(|l| l.contains(&format!("{q}{value}{q}")));
+        line('"').or_else(|| line('\'')).map_or(1, |i| i + 1)
     }
 
     /// The line of the `[environment.KEY]` table (or dotted `environment.KEY` key).
