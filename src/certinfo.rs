@@ -362,8 +362,17 @@ pub fn inspect(
     let certs = (paths.into_iter())
         .map(|p| load(root, &p).map(|(cert, key)| (p, cert, key)))
         .collect::<Result<Vec<_>, _>>()?;
-    // Every environment is read once, whatever the number of certificates compared with it.
-    let read: Vec<EnvRead<'_>> = envs.iter().map(|o| EnvRead::new(root, o)).collect();
+    // Every environment is read once, whatever the number of certificates compared with it: its
+    // certificate's fingerprint (none when `load` refuses it: a missing one is no match) and
+    // its SealedSecrets.
+    let read: Vec<_> = (envs.iter())
+        .map(|o| {
+            let sha = load(root, &o.cert)
+                .ok()
+                .map(|(c, _)| c.sha256_fingerprint());
+            (o, sha, sealed_uses(root, o))
+        })
+        .collect();
     let mut reports: Vec<CertReport> = Vec::new();
     for (path, cert, private_key) in certs {
         let info = CertInfo::new(&path, &cert, now);
@@ -375,11 +384,15 @@ pub fn inspect(
             continue;
         }
         let used_by = (read.iter())
-            .filter(|e| e.cert_sha256.as_deref() == Some(info.sha256.as_str()))
-            .map(|e| e.env.name.clone())
+            .filter(|(_, sha, _)| sha.as_ref() == Some(&info.sha256))
+            .map(|(o, ..)| o.name.clone())
             .collect();
-        let sealed = (read.iter())
-            .flat_map(|e| e.sealed_uses(&cert, &info.sha256))
+        let sealed = (read.iter().flat_map(|(.., uses)| uses))
+            .map(|(u, doc)| SealedUse {
+                state: (doc.as_ref())
+                    .map_or(u.state.clone(), |d| sealed_state(d, &cert, &info.sha256)),
+                ..u.clone()
+            })
             .collect();
         reports.push(CertReport {
             info,
@@ -391,66 +404,31 @@ pub fn inspect(
     Ok((reports, not_there))
 }
 
-/// One environment as every certificate is compared with it: its certificate's fingerprint
-/// (none when it cannot be loaded: `load` refuses what is not a regular file, so a missing one
-/// is no match), and the SealedSecrets it renders, each with its document or why that cannot be
-/// read, or why they could not be read at all.
-struct EnvRead<'w> {
-    env: &'w crate::workspace::Environment,
-    cert_sha256: Option<String>,
-    sealed: Result<Vec<SealedRead>, String>,
-}
-
-/// A SealedSecret an environment renders, with its document or why that cannot be read.
-type SealedRead = (seal::SealedTarget, Result<SealedSecretDoc, String>);
-
-impl<'w> EnvRead<'w> {
-    fn new(root: &Path, env: &'w crate::workspace::Environment) -> EnvRead<'w> {
-        let sealed = seal::sealed_secrets_of(root, &env.name).map_err(|e| e.to_string());
-        EnvRead {
-            env,
-            cert_sha256: load(root, &env.cert)
-                .ok()
-                .map(|(c, _)| c.sha256_fingerprint()),
-            sealed: sealed.map(|targets| {
-                (targets.into_iter())
-                    .map(|t| {
-                        let doc = read_doc(root, &t);
-                        (t, doc)
-                    })
-                    .collect()
-            }),
-        }
-    }
-
-    /// Every SealedSecret the environment renders, compared with the certificate `cert`
-    /// (fingerprint `sha`): one entry each, or one saying why its SealedSecrets could not be
-    /// read (never left out silently).
-    fn sealed_uses(&self, cert: &Certificate, sha: &str) -> Vec<SealedUse> {
-        let env = self.env.name.clone();
-        match &self.sealed {
-            Ok(targets) => (targets.iter())
-                .map(|(t, doc)| SealedUse {
-                    env: env.clone(),
-                    file: t.file.clone(),
-                    name: Some(t.identity.to_string()),
-                    state: match doc {
-                        Ok(doc) => sealed_state(doc, cert, sha),
-                        Err(reason) => SealedState::Unreadable {
-                            reason: reason.clone(),
-                        },
-                    },
-                })
-                .collect(),
-            Err(reason) => vec![SealedUse {
-                env,
-                file: self.env.dir.clone(),
-                name: None,
-                state: SealedState::Unreadable {
-                    reason: reason.clone(),
-                },
-            }],
-        }
+/// Every SealedSecret environment `o` renders, with its document: one entry each, or one saying
+/// why the overlay's SealedSecrets could not be read (never left out silently). An entry with a
+/// document has its state decided per certificate ([`sealed_state`]); one without, `Unreadable`.
+fn sealed_uses(
+    root: &Path,
+    o: &crate::workspace::Environment,
+) -> Vec<(SealedUse, Option<SealedSecretDoc>)> {
+    let with = |file, name, state| SealedUse {
+        env: o.name.clone(),
+        file,
+        name,
+        state,
+    };
+    let unreadable = |reason| SealedState::Unreadable { reason };
+    match seal::sealed_secrets_of(root, &o.name) {
+        Ok(targets) => (targets.into_iter())
+            .map(|t| {
+                let name = Some(t.identity.to_string());
+                match read_doc(root, &t) {
+                    Ok(doc) => (with(t.file, name, SealedState::Unknown), Some(doc)),
+                    Err(reason) => (with(t.file, name, unreadable(reason)), None),
+                }
+            })
+            .collect(),
+        Err(e) => vec![(with(o.dir.clone(), None, unreadable(e.to_string())), None)],
     }
 }
 
