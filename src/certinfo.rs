@@ -12,7 +12,7 @@ use crate::cert::{CertError, Certificate, SECONDS_PER_DAY};
 use crate::fsio;
 use crate::seal::{self, SealError};
 use crate::sealedsecret::ciphertext::{self, Kind, Reason};
-use crate::sealedsecret::{CERT_SHA256_ANNOTATION, SealedSecretFile};
+use crate::sealedsecret::{CERT_SHA256_ANNOTATION, SealedSecretDoc, SealedSecretFile};
 use crate::workspace::{DEFAULT_CERT_FILE, MAX_INPUT_BYTES, rel};
 
 mod fetch;
@@ -283,12 +283,8 @@ pub fn resolve_target(
     }
     // A directory that is no environment (`.` typed in `k8s/overlays`, passed on by its path
     // from the root) names no certificate file: report it as the environment it is not.
-    if p.is_dir() || root.join(target).is_dir() {
-        return Err(crate::workspace::overlay_dir(root, target)
-            .err()
-            .map_or(CertInfoError::NoCerts, CertInfoError::Seal));
-    }
-    if p.exists() || !bare || target.ends_with(".pem") || target.ends_with(".crt") {
+    let dir = p.is_dir() || root.join(target).is_dir();
+    if !dir && (p.exists() || !bare || target.ends_with(".pem") || target.ends_with(".crt")) {
         return Ok((p.to_path_buf(), None));
     }
     Err(crate::workspace::overlay_dir(root, target)
@@ -319,16 +315,12 @@ fn load(root: &Path, path: &Path) -> Result<(Certificate, Option<String>), CertI
     Ok((cert, private_key))
 }
 
-/// The environments whose sealing certificate is not there (name, repository-relative path):
-/// what `cert` without a target could not inspect.
-pub fn not_there(root: &Path) -> Vec<(String, String)> {
-    (crate::workspace::get(root).envs.iter())
-        .filter(|o| !o.cert.is_file())
-        .map(|o| (o.name.clone(), rel(root, &o.cert)))
-        .collect()
-}
+/// The environments whose sealing certificate is not there (name, repository-relative path).
+pub type NotThere = Vec<(String, String)>;
 
-/// Reports on the certificate(s) named by `target` (`None`: every overlay's `sealing-cert.pem`).
+/// Reports on the certificate(s) named by `target` (`None`: every environment's sealing
+/// certificate), with the environments whose certificate is not there: what `cert` without a
+/// target could not inspect.
 ///
 /// # Errors
 /// Any [`CertInfoError`].
@@ -336,8 +328,9 @@ pub fn inspect(
     root: &Path,
     target: Option<&str>,
     now: u64,
-) -> Result<Vec<CertReport>, CertInfoError> {
-    let paths: Vec<PathBuf> = match target {
+) -> Result<(Vec<CertReport>, NotThere), CertInfoError> {
+    let envs = &crate::workspace::get(root).envs;
+    let (paths, not_there) = match target {
         Some(t) => {
             let (path, env) = resolve_target(root, t)?;
             if let Some(env) = env
@@ -348,49 +341,58 @@ pub fn inspect(
                     path: rel(root, &path),
                 });
             }
-            vec![path]
+            (vec![path], Vec::new())
         }
         None => {
-            let envs = &crate::workspace::get(root).envs;
-            let there: Vec<PathBuf> = (envs.iter().map(|o| o.cert.clone()))
-                .filter(|p| p.is_file())
-                .collect();
+            let (there, missing): (Vec<_>, Vec<_>) = envs.iter().partition(|o| o.cert.is_file());
             if there.is_empty() && !envs.is_empty() {
                 let looked = envs.iter().map(|o| rel(root, &o.cert)).collect();
                 return Err(CertInfoError::NoneThere { looked });
             }
-            there
+            let missing = missing.iter().map(|o| (o.name.clone(), rel(root, &o.cert)));
+            (
+                there.iter().map(|o| o.cert.clone()).collect(),
+                missing.collect(),
+            )
         }
     };
     if paths.is_empty() {
         return Err(CertInfoError::NoCerts);
     }
-    let overlays = &crate::workspace::get(root).envs;
+    let certs = (paths.into_iter())
+        .map(|p| load(root, &p).map(|(cert, key)| (p, cert, key)))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Every environment is read once, whatever the number of certificates compared with it: its
+    // certificate's fingerprint (none when `load` refuses it: a missing one is no match) and
+    // its SealedSecrets.
+    let read: Vec<_> = (envs.iter())
+        .map(|o| {
+            let sha = load(root, &o.cert)
+                .ok()
+                .map(|(c, _)| c.sha256_fingerprint());
+            (o, sha, sealed_uses(root, o))
+        })
+        .collect();
     let mut reports: Vec<CertReport> = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for path in paths {
-        let (cert, private_key) = load(root, &path)?;
+    for (path, cert, private_key) in certs {
         let info = CertInfo::new(&path, &cert, now);
         let private_keys: Vec<(PathBuf, String)> =
             private_key.map(|l| (path.clone(), l)).into_iter().collect();
-        if !seen.insert(info.sha256.clone()) {
-            // Shown once, but a key in this file is still said.
-            if let Some(r) = reports.iter_mut().find(|r| r.info.sha256 == info.sha256) {
-                r.private_keys.extend(private_keys);
-            }
+        // Shown once, but a key in this file is still said.
+        if let Some(r) = reports.iter_mut().find(|r| r.info.sha256 == info.sha256) {
+            r.private_keys.extend(private_keys);
             continue;
         }
-        // `load` refuses what is not a regular file, so a missing certificate is no match.
-        let used_by = overlays
-            .iter()
-            .filter(|o| {
-                load(root, &o.cert).is_ok_and(|(c, _)| c.sha256_fingerprint() == info.sha256)
-            })
-            .map(|o| o.name.clone())
+        let used_by = (read.iter())
+            .filter(|(_, sha, _)| sha.as_ref() == Some(&info.sha256))
+            .map(|(o, ..)| o.name.clone())
             .collect();
-        let sealed = overlays
-            .iter()
-            .flat_map(|o| sealed_uses(root, o, &cert, &info.sha256))
+        let sealed = (read.iter().flat_map(|(.., uses)| uses))
+            .map(|(u, doc)| SealedUse {
+                state: (doc.as_ref())
+                    .map_or(u.state.clone(), |d| sealed_state(d, &cert, &info.sha256)),
+                ..u.clone()
+            })
             .collect();
         reports.push(CertReport {
             info,
@@ -399,60 +401,40 @@ pub fn inspect(
             private_keys,
         });
     }
-    Ok(reports)
+    Ok((reports, not_there))
 }
 
-/// Every SealedSecret environment `o` renders, compared with the certificate: one entry each,
-/// or one saying why the overlay's SealedSecrets could not be read (never left out silently).
+/// Every SealedSecret environment `o` renders, with its document: one entry each, or one saying
+/// why the overlay's SealedSecrets could not be read (never left out silently). An entry with a
+/// document has its state decided per certificate ([`sealed_state`]); one without, `Unreadable`.
 fn sealed_uses(
     root: &Path,
     o: &crate::workspace::Environment,
-    cert: &Certificate,
-    sha: &str,
-) -> Vec<SealedUse> {
-    match seal::sealed_secrets_of(root, &o.name) {
-        Ok(targets) => targets
-            .into_iter()
-            .map(|t| sealed_use(root, &o.name, t, cert, sha))
-            .collect(),
-        Err(e) => vec![SealedUse {
-            env: o.name.clone(),
-            file: o.dir.clone(),
-            name: None,
-            state: SealedState::Unreadable {
-                reason: e.to_string(),
-            },
-        }],
-    }
-}
-
-/// One SealedSecret `target` of `env` compared with the certificate.
-fn sealed_use(
-    root: &Path,
-    env: &str,
-    target: seal::SealedTarget,
-    cert: &Certificate,
-    sha: &str,
-) -> SealedUse {
-    let name = target.identity.to_string();
-    let state = match read_doc(root, &target) {
-        Ok(doc) => sealed_state(&doc, cert, sha),
-        Err(reason) => SealedState::Unreadable { reason },
-    };
-    SealedUse {
-        env: env.to_owned(),
-        file: target.file,
-        name: Some(name),
+) -> Vec<(SealedUse, Option<SealedSecretDoc>)> {
+    let with = |file, name, state| SealedUse {
+        env: o.name.clone(),
+        file,
+        name,
         state,
+    };
+    let unreadable = |reason| SealedState::Unreadable { reason };
+    match seal::sealed_secrets_of(root, &o.name) {
+        Ok(targets) => (targets.into_iter())
+            .map(|t| {
+                let name = Some(t.identity.to_string());
+                match read_doc(root, &t) {
+                    Ok(doc) => (with(t.file, name, SealedState::Unknown), Some(doc)),
+                    Err(reason) => (with(t.file, name, unreadable(reason)), None),
+                }
+            })
+            .collect(),
+        Err(e) => vec![(with(o.dir.clone(), None, unreadable(e.to_string())), None)],
     }
 }
 
 /// The document of `target` in its file, or why it cannot be read (names the file, never a
 /// value).
-fn read_doc(
-    root: &Path,
-    target: &seal::SealedTarget,
-) -> Result<crate::sealedsecret::SealedSecretDoc, String> {
+fn read_doc(root: &Path, target: &seal::SealedTarget) -> Result<SealedSecretDoc, String> {
     let text =
         fsio::read_to_string_limited(&target.file, MAX_INPUT_BYTES).map_err(|e| e.to_string())?;
     let parsed =
@@ -470,11 +452,7 @@ fn read_doc(
 }
 
 /// How `doc`'s values relate to the certificate `cert` (fingerprint `sha`).
-fn sealed_state(
-    doc: &crate::sealedsecret::SealedSecretDoc,
-    cert: &Certificate,
-    sha: &str,
-) -> SealedState {
+fn sealed_state(doc: &SealedSecretDoc, cert: &Certificate, sha: &str) -> SealedState {
     let mut placeholders = 0;
     let mut misfit = Vec::new();
     for e in &doc.encrypted_data {

@@ -315,7 +315,7 @@ pub(crate) fn usable_workspace(ws: &crate::workspace::Workspace) -> Result<(), C
     };
     Err(crate::workspace::ConfigError::Invalid {
         file: ws.config_file.clone().unwrap_or_default(),
-        line: ws.config.line_of(&format!("\"{id}\"")),
+        line: ws.config.string_line(id),
         message: format!("[release] unsuppressible: `{id}` is no rule id"),
     }
     .into())
@@ -755,7 +755,7 @@ fn git_list(dir: &Path, prefix: &str, listing: &mut GitListing) -> Option<()> {
 /// [`git_list`]).
 fn submodule_note(path: &str, why: &str) -> String {
     format!(
-        "note: git submodule {path}: {why}, so its files are not checked (no environment in it is found, and no rule reads them); check it out (`git submodule update --init --recursive`) to check them"
+        "git submodule {path}: {why}, so its files are not checked (no environment in it is found, and no rule reads them); check it out (`git submodule update --init --recursive`) to check them"
     )
 }
 

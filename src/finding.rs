@@ -235,11 +235,11 @@ impl Note {
     /// Files or directories the check did not read or model.
     pub const NOT_CHECKED: &'static str = "not-checked";
 
-    /// A note of `kind`; a leading `note: ` of `message` is dropped.
+    /// A note of `kind` saying `message` (without `note: `).
     pub fn new(kind: &'static str, message: &str) -> Note {
         Note {
             kind,
-            message: message.strip_prefix("note: ").unwrap_or(message).to_owned(),
+            message: message.to_owned(),
         }
     }
 }

@@ -130,6 +130,9 @@ pub struct InitOutcome {
 #[derive(Debug)]
 pub struct Created {
     pub file: PathBuf,
+    /// The file's path from the repository root with its directory's links resolved: where git
+    /// keeps it.
+    pub in_repository: PathBuf,
     pub example: PathBuf,
     /// Keys whose value was typed.
     pub asked: Vec<String>,
@@ -144,6 +147,8 @@ struct Target {
     file: PathBuf,
     /// As messages name it.
     name: String,
+    /// See [`Created::in_repository`].
+    in_repository: PathBuf,
 }
 
 /// The env files the overlay's Secret generators read, each once, in their order, and the
@@ -160,8 +165,8 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
         .filter(|g| g.kind == GeneratedKind::Secret)
         .flat_map(|g| &g.specs);
     let mut targets: Vec<Target> = Vec::new();
-    let mut resolved: Vec<PathBuf> = Vec::new();
     let mut missing_files = Vec::new();
+    let top = std::fs::canonicalize(root);
     for spec in specs {
         for EnvSource { path, line } in &spec.envs {
             // kustomize would not load it, so a file written there cannot make the build work.
@@ -173,11 +178,14 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
             }
             let file = root.join(path);
             let entry = Origin::new(&spec.origin.file, *line);
-            let real = inside_repository(root, &file, &entry)?;
-            if !resolved.contains(&real) {
-                resolved.push(real);
+            let in_repository = inside_repository(root, &top, &file, &entry)?;
+            if !targets.iter().any(|t| t.in_repository == in_repository) {
                 let name = rel(root, &file);
-                targets.push(Target { file, name });
+                targets.push(Target {
+                    file,
+                    name,
+                    in_repository,
+                });
             }
         }
         for f in &spec.files {
@@ -203,9 +211,15 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
     Ok((targets, missing_files))
 }
 
-/// Where `file` really is (its directory with symlinks resolved, and its name), refused unless
-/// that is inside the repository `root`: init never writes outside it.
-fn inside_repository(root: &Path, file: &Path, entry: &Origin) -> Result<PathBuf, InitError> {
+/// Where `file` really is (its directory with symlinks resolved, and its name) from the
+/// repository `root` (`top`, resolved), refused unless that is inside it: init never writes
+/// outside it.
+fn inside_repository(
+    root: &Path,
+    top: &std::io::Result<PathBuf>,
+    file: &Path,
+    entry: &Origin,
+) -> Result<PathBuf, InitError> {
     let refuse = |reason: String| InitError::Unwritable {
         origin: shown_at(root, entry),
         file: rel(root, file),
@@ -216,15 +230,15 @@ fn inside_repository(root: &Path, file: &Path, entry: &Origin) -> Result<PathBuf
     };
     let dir = std::fs::canonicalize(dir)
         .map_err(|e| refuse(format!("is in a directory that cannot be resolved ({e})")))?;
-    let top = std::fs::canonicalize(root).map_err(|e| {
+    let top = top.as_ref().map_err(|e| {
         refuse(format!(
             "cannot be placed: the repository cannot be resolved ({e})"
         ))
     })?;
-    if !dir.starts_with(&top) {
-        return Err(refuse("is outside the repository".to_owned()));
+    match dir.strip_prefix(top) {
+        Ok(inside) => Ok(inside.join(name)),
+        Err(_) => Err(refuse("is outside the repository".to_owned())),
     }
-    Ok(dir.join(name))
 }
 
 /// `FILE:LINE` of `origin` as messages name files (a file outside the repository relative to it
@@ -353,6 +367,7 @@ fn from_example(
     }
     let created = Created {
         file: t.file,
+        in_repository: t.in_repository,
         example,
         asked,
         kept,

@@ -207,7 +207,7 @@ pub fn render_checked(
         }
         return Ok((
             Vec::new(),
-            Some("note: --render=auto: neither kubectl nor kustomize is on PATH, so the overlay was checked against emp-seal's model only, not against a real render".to_owned()),
+            Some("--render=auto: neither kubectl nor kustomize is on PATH, so the overlay was checked against emp-seal's model only, not against a real render".to_owned()),
         ));
     };
     let all_env_files: BTreeSet<String> = overlays

@@ -67,11 +67,9 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
         return Ok(Outcome::Clean);
     }
     let target = a.target.as_deref().map(|t| super::env_or_file(&root, t));
-    let reports = certinfo::inspect(&root, target.as_deref(), now)?;
-    if target.is_none() {
-        for (env, path) in certinfo::not_there(&root) {
-            say!("note: {env}: no sealing certificate at {path}, not inspected");
-        }
+    let (reports, not_there) = certinfo::inspect(&root, target.as_deref(), now)?;
+    for (env, path) in not_there {
+        say!("note: {env}: no sealing certificate at {path}, not inspected");
     }
     for (path, label) in reports.iter().flat_map(|r| &r.private_keys) {
         say!(

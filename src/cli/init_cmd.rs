@@ -2,6 +2,12 @@
 //! their examples, asking each value with hidden input on a terminal (`--no-input` keeps the
 //! examples' values).
 
+use std::ffi::OsStr;
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
 use crate::init;
 use crate::workspace::rel;
 
@@ -23,7 +29,8 @@ pub(super) fn run(ctx: &Ctx, a: &InitArgs) -> Result<Outcome, CliError> {
 
 /// Says what `init` did: each file created, each left as it was, each `files:` source it
 /// cannot create, and that there was nothing to do when it created none.
-fn report(root: &std::path::Path, env: &str, force: bool, done: &init::InitOutcome) {
+fn report(root: &Path, env: &str, force: bool, done: &init::InitOutcome) {
+    let not_ignored = not_ignored(root, &done.created);
     for c in &done.created {
         say!(
             "{}: created from {} ({} typed, {} from the example)",
@@ -38,7 +45,7 @@ fn report(root: &std::path::Path, env: &str, force: bool, done: &init::InitOutco
                 c.kept.join(", ")
             );
         }
-        if root.join(".git").exists() && !git_ignored(root, &c.file) {
+        if not_ignored.contains(&c.in_repository.as_path()) {
             say!(
                 "warning: {} is not ignored by git; add it to .gitignore so it is never committed",
                 rel(root, &c.file)
@@ -64,13 +71,37 @@ fn report(root: &std::path::Path, env: &str, force: bool, done: &init::InitOutco
     }
 }
 
-/// `git check-ignore`; true when git is unavailable (nothing to warn about then).
-fn git_ignored(root: &std::path::Path, file: &std::path::Path) -> bool {
-    std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["check-ignore", "-q", "--"])
-        .arg(file)
-        .status()
-        .map_or(true, |s| s.code() != Some(1))
+/// The files of `created` git does not ignore, by [`init::Created::in_repository`], asked of one
+/// `git check-ignore --stdin`; none when git cannot answer (no git, not a repository): nothing
+/// to warn about then.
+fn not_ignored<'c>(root: &Path, created: &'c [init::Created]) -> Vec<&'c Path> {
+    let paths = created.iter().map(|c| c.in_repository.as_path());
+    if created.is_empty() || !root.join(".git").exists() {
+        return Vec::new();
+    }
+    let child = (Command::new("git").args([OsStr::new("-C"), root.as_os_str()]))
+        .args(["check-ignore", "--stdin", "-z"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        return Vec::new();
+    };
+    let input: Vec<u8> = (paths.clone())
+        .flat_map(|p| [p.as_os_str().as_bytes(), b"\0"].concat())
+        .collect();
+    let mut stdin = child.stdin.take();
+    // Written beside the reading, so that neither side waits on a full pipe.
+    let writer = std::thread::spawn(move || stdin.as_mut().map(|s| s.write_all(&input)));
+    let out = child.wait_with_output();
+    match (out, writer.join()) {
+        // Exit 0: those listed are ignored; 1: none is; any other: git could not answer.
+        (Ok(o), Ok(Some(Ok(())))) if matches!(o.status.code(), Some(0 | 1)) => {
+            let ignored: Vec<&[u8]> = o.stdout.split(|b| *b == 0).collect();
+            let ignored = |p: &Path| ignored.contains(&p.as_os_str().as_bytes());
+            paths.filter(|p| !ignored(p)).collect()
+        }
+        _ => Vec::new(),
+    }
 }

@@ -33,6 +33,18 @@ pub(crate) struct Doc {
 }
 
 impl Doc {
+    /// A document made of a value, with no text (a kustomization that is no file).
+    pub(crate) fn of_value(value: Value) -> Doc {
+        Doc {
+            text: String::new(),
+            start_line: 1,
+            index: 0,
+            value: Ok(Arc::new(value)),
+            error_line: 1,
+            layout: OnceLock::new(),
+        }
+    }
+
     /// The 1-based file line of the node at `path` (or of its deepest block-style ancestor).
     pub(crate) fn line_of(&self, path: &[Seg]) -> usize {
         let layout = self.layout.get_or_init(|| Layout::new(&self.text));

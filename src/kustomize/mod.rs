@@ -496,7 +496,7 @@ pub struct Overlay {
     /// The `postBuild` substitutions of the Flux Kustomizations deploying it.
     post_build: Vec<crate::workspace::PostBuild>,
     /// See [`Overlay::generated_entries`].
-    generated_entries: Option<(Vec<String>, Origin)>,
+    generated_entries: Option<build::GeneratedTop>,
 }
 
 impl Overlay {
@@ -525,7 +525,7 @@ impl Overlay {
             for problem in g.problems {
                 o.add_problem(problem);
             }
-            o.generated_entries = Some((g.entries, g.top.at));
+            o.generated_entries = Some(g.top);
         }
         for problem in deploy::problems(root, &deploy_time, &o, cache) {
             o.add_problem(problem);
@@ -634,7 +634,7 @@ impl Overlay {
     /// model built: what `check --render` renders it with.
     /// With them, where the object deploying it names the directory (its `path` line).
     pub(crate) fn generated_entries(&self) -> Option<(&[String], &Origin)> {
-        (self.generated_entries.as_ref()).map(|(e, at)| (e.as_slice(), at))
+        (self.generated_entries.as_ref()).map(|g| (g.entries.as_slice(), &g.at))
     }
 
     /// The kustomization fields (`namespace`, `namePrefix`, `nameSuffix`) the objects deploying

@@ -11,8 +11,6 @@ use crate::workspace::DeployTime;
 /// The generated kustomization the model builds a plain directory with.
 pub(super) struct Generated {
     pub(super) top: GeneratedTop,
-    /// Its resources, relative to the directory.
-    pub(super) entries: Vec<String>,
     /// What the model does not replay of how the tool builds the directory.
     pub(super) problems: Vec<Problem>,
 }
@@ -46,8 +44,10 @@ pub(super) fn generated(root: &Path, dir: &Path, deploy_time: &DeployTime) -> Op
     }
     let at = Origin::new(&first.file, first.line);
     Some(Generated {
-        top: GeneratedTop { value: s.value, at },
-        entries: s.entries,
+        top: GeneratedTop {
+            entries: s.entries,
+            at,
+        },
         problems,
     })
 }

@@ -33,16 +33,19 @@ pub struct Config {
     #[serde(default)]
     pub release: ReleaseConfig,
     /// The file's text, for the line of a setting in errors found after parsing (see
-    /// [`Config::line_of`]; filled by [`parse`]). Holds no secret: the file holds paths,
+    /// [`Config::string_line`]; filled by [`parse`]). Holds no secret: the file holds paths,
     /// globs, scopes and rule ids.
     #[serde(skip)]
     text: String,
 }
 
 impl Config {
-    /// The 1-based line of the first line of the file holding `needle` (1 when none does).
-    pub fn line_of(&self, needle: &str) -> usize {
-        line_of(&self.text, needle)
+    /// The 1-based line of the file holding `value` as a TOML string, in double quotes, else in
+    /// single quotes (1 when none does).
+    pub fn string_line(&self, value: &str) -> usize {
+        let line =
+            |q: char| (self.text.lines()).position(|l| l.contains(&format!("{q}{value}{q}")));
+        line('"').or_else(|| line('\'')).map_or(1, |i| i + 1)
     }
 
     /// The line of the `[environment.KEY]` table (or dotted `environment.KEY` key).
@@ -50,7 +53,7 @@ impl Config {
         self.text
             .lines()
             .position(|l| l.contains("environment") && l.contains(key))
-            .map_or_else(|| self.line_of(key), |i| i + 1)
+            .map_or_else(|| line_of(&self.text, key), |i| i + 1)
     }
 
     /// The line of the `[environment.KEY]` table's `certificate` setting: the first line from

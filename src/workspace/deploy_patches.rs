@@ -41,7 +41,7 @@ pub(crate) fn note(root: &Path, kfile: &Path, text: &str, v: &Value) -> Option<(
         _ => "Flux Kustomization",
     };
     let note = format!(
-        "note: {file}:{line} patches a {what}: emp-seal reads Argo CD / Flux objects as written in their files, so the path, source or sync-time options this patch gives it are not seen (which environments it names, and what it applies to them at sync time)"
+        "{file}:{line} patches a {what}: emp-seal reads Argo CD / Flux objects as written in their files, so the path, source or sync-time options this patch gives it are not seen (which environments it names, and what it applies to them at sync time)"
     );
     Some((format!("{file}:{line}"), note))
 }

@@ -713,7 +713,7 @@ fn resolve_pending(
         }
         if let Some(why) = why {
             let note = format!(
-                "note: Flux Kustomization `{}` in {}:{} deploys `{}`, which emp-seal cannot resolve offline ({why}): the directory it deploys there, and the kustomize options it applies to it at sync time, are not read",
+                "Flux Kustomization `{}` in {}:{} deploys `{}`, which emp-seal cannot resolve offline ({why}): the directory it deploys there, and the kustomize options it applies to it at sync time, are not read",
                 p.name.escape_debug(),
                 p.file,
                 p.line,
@@ -773,7 +773,7 @@ fn add_deployed(
             "Argo CD"
         };
         let note = format!(
-            "note: {tool} {kind} in {file}:{line} deploys `{}`, which is no directory of this repository: it names no environment, and the kustomize options it applies at sync time are laid on nothing",
+            "{tool} {kind} in {file}:{line} deploys `{}`, which is no directory of this repository: it names no environment, and the kustomize options it applies at sync time are laid on nothing",
             p.escape_debug()
         );
         out.unread.push((format!("{file}:{line}"), note));
@@ -784,7 +784,7 @@ fn add_deployed(
 /// `ApplicationSet` `v` deploys cannot be known offline (`why`, see [`super::appset::paths`]).
 fn unresolved_note(v: &Value, file: &str, line: u32, path: &str, why: &str) -> (String, String) {
     let note = format!(
-        "note: Argo CD ApplicationSet `{}` in {file}:{line} deploys `{}`, which emp-seal cannot resolve offline ({why}): the directories its Applications deploy, and the kustomize options its template applies to them at sync time, are not read",
+        "Argo CD ApplicationSet `{}` in {file}:{line} deploys `{}`, which emp-seal cannot resolve offline ({why}): the directories its Applications deploy, and the kustomize options its template applies to them at sync time, are not read",
         object_name(v).escape_debug(),
         path.escape_debug()
     );
@@ -820,7 +820,7 @@ fn artifact_note(doc: &Located<'_, '_>, v: &Value, file: &str) -> Option<(String
         .line;
     let path = spec.get("path").and_then(Value::as_str).unwrap_or("./");
     let note = format!(
-        "note: Flux Kustomization `{}` in {file}:{line} deploys `{}` of its {kind} source, an artifact that is not this repository: emp-seal does not read it (no environment, and its sync-time options and postBuild are not laid on this repository's directory of that path)",
+        "Flux Kustomization `{}` in {file}:{line} deploys `{}` of its {kind} source, an artifact that is not this repository: emp-seal does not read it (no environment, and its sync-time options and postBuild are not laid on this repository's directory of that path)",
         object_name(v).escape_debug(),
         path.escape_debug()
     );
@@ -1008,7 +1008,7 @@ fn generated_note(shown: &str, kind: &str, file: &str, line: u32) -> (String, St
         shown
     };
     let note = format!(
-        "note: {what} ({tool} {kind} in {file}:{line}) has no kustomization file and is deployed as a Helm chart or through a config management plugin, which emp-seal does not model, so it is no environment and its files are checked one by one (placeholders, plaintext, ciphertext), not against a render"
+        "{what} ({tool} {kind} in {file}:{line}) has no kustomization file and is deployed as a Helm chart or through a config management plugin, which emp-seal does not model, so it is no environment and its files are checked one by one (placeholders, plaintext, ciphertext), not against a render"
     );
 
     (shown.to_owned(), note)

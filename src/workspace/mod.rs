@@ -379,8 +379,8 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Every `note:` discovery leaves for `check` to print: generated, artifact, unresolved,
-    /// patched and unread deploy objects, in that order.
+    /// Every note discovery leaves for `check` to print (each without `note: `): generated,
+    /// artifact, unresolved, patched and unread deploy objects, in that order.
     pub fn notes(&self) -> impl Iterator<Item = &str> {
         (self.generated.iter())
             .chain(&self.artifacts)
@@ -412,7 +412,7 @@ impl Workspace {
         };
         Err(ConfigError::Invalid {
             file: file.clone(),
-            line: self.config.line_of(&format!("\"{glob}\"")),
+            line: self.config.string_line(glob),
             message: format!(
                 "environments: `{}` matches no directory holding a kustomization.yaml, kustomization.yml or Kustomization{}",
                 glob.escape_debug(),
@@ -459,18 +459,16 @@ impl Workspace {
     fn with_config(root: &Path, config_file: Option<String>, config: Config) -> Workspace {
         let ignored = |r: &str| config.ignore.iter().any(|g| config::glob_match(g, r));
         let scan = discover::scan(root, &ignored);
-        let (picks, rejected) = match &config.environments {
-            Some(globs) => (from_globs(root, globs, &scan), Vec::new()),
-            None => discovered(root, &scan),
+        let (picks, rejected, unmatched_globs) = match &config.environments {
+            Some(globs) => {
+                let (picks, unmatched) = from_globs(root, globs, &scan);
+                (picks, Vec::new(), unmatched)
+            }
+            None => {
+                let (picks, rejected) = discovered(root, &scan);
+                (picks, rejected, Vec::new())
+            }
         };
-        let unmatched_globs = (config.environments.iter().flatten())
-            .filter(|g| {
-                !(scan.kust.values().map(|k| &k.dir))
-                    .chain(scan.plain.values())
-                    .any(|d| config::glob_match(g, &rel(root, d)))
-            })
-            .cloned()
-            .collect();
         let rels: Vec<String> = picks.iter().map(|p| dir_rel(root, &p.dir)).collect();
         let names = discover::unique_names(&rels);
         let mut envs: Vec<Environment> = picks
@@ -621,33 +619,34 @@ fn deploy_time(times: &std::collections::BTreeMap<PathBuf, DeployTime>, dir: &Pa
         .unwrap_or_default()
 }
 
-/// Config globs: every kustomization directory matching one.
-fn from_globs(root: &Path, globs: &[String], scan: &discover::Scan) -> Vec<discover::Pick> {
+/// Config globs: every kustomization directory matching one, and every directory without a
+/// kustomization file that an object deploys (`discover::Scan::plain`), each by its path as
+/// environments are named (`.` for the root); with the globs that match none of them.
+fn from_globs(
+    root: &Path,
+    globs: &[String],
+    scan: &discover::Scan,
+) -> (Vec<discover::Pick>, Vec<String>) {
     let mut picks: BTreeMap<&Path, discover::Pick> = BTreeMap::new();
-    for (c, k) in &scan.kust {
-        let r = rel(root, &k.dir);
-        if let Some(g) = globs.iter().find(|g| config::glob_match(g, &r)) {
-            let pick = discover::Pick {
-                dir: k.dir.clone(),
-                found: Found::Config { glob: g.clone() },
-                keep_without_secret: true,
-                variants: Vec::new(),
-            };
-            picks.insert(c, pick);
-        }
-    }
-    // A directory without a kustomization file that an object deploys (`discover::Scan::plain`).
-    for (c, dir) in &scan.plain {
+    let mut matched = vec![false; globs.len()];
+    let dirs = (scan.kust.iter().map(|(c, k)| (c, &k.dir))).chain(&scan.plain);
+    for (c, dir) in dirs {
         let r = dir_rel(root, dir);
-        if let Some(g) = globs.iter().find(|g| config::glob_match(g, &r)) {
-            let pick = discover::Pick {
-                dir: dir.clone(),
-                found: Found::Config { glob: g.clone() },
-                keep_without_secret: true,
-                variants: Vec::new(),
-            };
-            picks.entry(c).or_insert(pick);
+        let mut first = None;
+        for (i, g) in globs.iter().enumerate() {
+            if config::glob_match(g, &r) {
+                matched[i] = true;
+                first = first.or(Some(g));
+            }
         }
+        let Some(glob) = first.cloned() else { continue };
+        let pick = discover::Pick {
+            dir: dir.clone(),
+            found: Found::Config { glob },
+            keep_without_secret: true,
+            variants: Vec::new(),
+        };
+        picks.insert(c, pick);
     }
     // A kustomization no glob names that wraps a configured environment is deployed in its
     // place: its variant, as discovery makes it.
@@ -659,7 +658,11 @@ fn from_globs(root: &Path, globs: &[String], scan: &discover::Scan) -> Vec<disco
             p.variants.push(k.dir.clone());
         }
     }
-    picks.into_values().collect()
+    let unmatched = (globs.iter().zip(matched))
+        .filter(|(_, m)| !m)
+        .map(|(g, _)| g.clone())
+        .collect();
+    (picks.into_values().collect(), unmatched)
 }
 
 /// Discovery without globs: the rule's picks, less those with no secret in their model.

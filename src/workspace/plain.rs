@@ -54,9 +54,8 @@ impl std::fmt::Display for Plain {
 /// it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Synthesised {
-    /// The kustomization: `resources:` holding [`Synthesised::entries`].
-    pub value: Value,
-    /// Its resources, relative to the directory (`./a.yaml`, `./sub`).
+    /// The kustomization's `resources:` (it has nothing else), relative to the directory
+    /// (`./a.yaml`, `./sub`).
     pub entries: Vec<String>,
     /// What the model does not replay, each with the repository-relative file and the line it
     /// concerns and a message.
@@ -94,13 +93,18 @@ pub fn synthesise(root: &Path, dir: &Path, plain: &Plain, at: (&str, usize)) -> 
     let mut unmodelled = Vec::new();
     match plain {
         Plain::Flux => {
-            flux_walk(dir, dir, &mut walk);
-            if let Some(ignore) = source_ignore(root, dir) {
+            flux_walk(dir, dir, true, &mut walk);
+            // The first `.sourceignore` in the directory or above it up to the root, else below.
+            let above = (dir.ancestors().take_while(|d| d.starts_with(root)))
+                .map(|d| d.join(".sourceignore"))
+                .find(|f| f.is_file());
+            if let Some(ignore) = above.or(walk.source_ignore.take()) {
                 unmodelled.push((
                     at.0.to_owned(),
                     at.1,
                     format!(
-                        "{ignore} holds source-controller ignore patterns, which leave files out of the artifact Flux builds from: emp-seal lists the files as if it were not there"
+                        "{} holds source-controller ignore patterns, which leave files out of the artifact Flux builds from: emp-seal lists the files as if it were not there",
+                        super::rel(root, &ignore)
                     ),
                 ));
             }
@@ -138,33 +142,34 @@ pub fn synthesise(root: &Path, dir: &Path, plain: &Plain, at: (&str, usize)) -> 
             format!("this directory cannot be listed ({why}): its files are not checked"),
         ));
     }
-    let entries = walk.entries;
-    let list = entries.iter().map(|e| Value::from(e.as_str())).collect();
-    let mut k = yaml_serde::Mapping::new();
-    k.insert("resources".into(), Value::Sequence(list));
     Synthesised {
-        value: Value::Mapping(k),
-        entries,
+        entries: walk.entries,
         unmodelled,
     }
 }
 
-/// What a walk found: the entries to list, and the directories it could not list with why.
+/// What a walk found: the entries to list, the directories it could not list with why, and (for
+/// Flux) the first `.sourceignore` file met.
 #[derive(Default)]
 struct Walk {
     entries: Vec<String>,
     unlisted: Vec<(PathBuf, String)>,
+    source_ignore: Option<PathBuf>,
 }
 
 /// The entries of `dir`, sorted by name as Go's `filepath.Walk` visits them, each with whether
 /// it is a directory as `lstat` sees it (a symlink is not: neither tool's walk follows one).
-/// A directory that cannot be read is recorded in `walk` and has none.
-fn sorted_entries(dir: &Path, walk: &mut Walk) -> Vec<(String, bool)> {
+/// A directory that cannot be read has none, and is recorded in `unlisted` when given.
+fn sorted_entries(
+    dir: &Path,
+    unlisted: Option<&mut Vec<(PathBuf, String)>>,
+) -> Vec<(String, bool)> {
     let read = match std::fs::read_dir(dir) {
         Ok(read) => read,
         Err(e) => {
-            walk.unlisted
-                .push((dir.to_path_buf(), e.kind().to_string()));
+            if let Some(unlisted) = unlisted {
+                unlisted.push((dir.to_path_buf(), e.kind().to_string()));
+            }
             return Vec::new();
         }
     };
@@ -184,24 +189,31 @@ fn entry(base: &Path, p: &Path) -> String {
     format!("./{}", super::rel(base, p))
 }
 
-/// Flux's walk (see the module's comment) of `dir` under `base`, into `out`.
-fn flux_walk(base: &Path, dir: &Path, walk: &mut Walk) {
-    for (name, is_dir) in sorted_entries(dir, walk) {
+/// Flux's walk (see the module's comment) of `dir` under `base`, into `walk`, listing entries
+/// when `list`. Every directory but `.git` is walked for a `.sourceignore` file: one in a
+/// directory not listed (excluded, or with a kustomization of its own) leaves files out of the
+/// artifact too (fluxcd/pkg `sourceignore/sourceignore.go`, `LoadIgnorePatterns`).
+fn flux_walk(base: &Path, dir: &Path, list: bool, walk: &mut Walk) {
+    for (name, is_dir) in sorted_entries(dir, list.then_some(&mut walk.unlisted)) {
         let p = dir.join(&name);
+        if name == ".sourceignore" && walk.source_ignore.is_none() && p.is_file() {
+            walk.source_ignore = Some(p.clone());
+        }
         if is_dir {
-            if FLUX_EXCLUDED_DIRS.contains(&name.as_str()) {
+            if name == ".git" {
                 continue;
             }
+            let listed = list && !FLUX_EXCLUDED_DIRS.contains(&name.as_str());
             // kustomize-controller asks `fs.Exists(kpath) && !fs.IsDir(kpath)`.
-            let has_kustomization = super::KUSTOMIZATION_FILE_NAMES
-                .iter()
-                .any(|k| p.join(k).exists() && !p.join(k).is_dir());
+            let has_kustomization = listed
+                && (super::KUSTOMIZATION_FILE_NAMES.iter())
+                    .any(|k| p.join(k).exists() && !p.join(k).is_dir());
             if has_kustomization {
                 walk.entries.push(entry(base, &p));
-            } else {
-                flux_walk(base, &p, walk);
             }
-        } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
+            flux_walk(base, &p, listed && !has_kustomization, walk);
+        } else if list
+            && (name.ends_with(".yaml") || name.ends_with(".yml"))
             && !FLUX_EXCLUDED_FILES.contains(&name.as_str())
         {
             walk.entries.push(entry(base, &p));
@@ -209,29 +221,9 @@ fn flux_walk(base: &Path, dir: &Path, walk: &mut Walk) {
     }
 }
 
-/// The first `.sourceignore` file in `dir`, below it, or in a directory between it and the
-/// repository root, repository-relative.
-fn source_ignore(root: &Path, dir: &Path) -> Option<String> {
-    let above = dir
-        .ancestors()
-        .take_while(|d| d.starts_with(root))
-        .map(|d| d.join(".sourceignore"))
-        .find(|f| f.is_file());
-    let found = above.or_else(|| {
-        let mut files = std::collections::BTreeSet::new();
-        let rel = super::rel(root, dir);
-        super::list_files(root, &rel, &|n| n == ".git", &mut files);
-        files
-            .into_iter()
-            .find(|f| f.rsplit('/').next() == Some(".sourceignore"))
-            .map(|f| root.join(f))
-    })?;
-    Some(super::rel(root, &found))
-}
-
 /// Argo CD's walk (see the module's comment) of `dir` under `base`, into `out`.
 fn argo_walk(base: &Path, dir: &Path, recurse: bool, walk: &mut Walk) {
-    for (name, is_dir) in sorted_entries(dir, walk) {
+    for (name, is_dir) in sorted_entries(dir, Some(&mut walk.unlisted)) {
         let p = dir.join(&name);
         if is_dir {
             if recurse {

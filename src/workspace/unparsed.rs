@@ -95,7 +95,7 @@ pub(super) fn notes(root: &Path, file: &str, pieces: &[Unparsed]) -> Vec<(String
     if let (Some(chart), Some(first)) = (helm_chart(root, file), pieces.first()) {
         let at = format!("{file}:{}", first.kind_line);
         let note = format!(
-            "note: {at} is a template of the Helm chart {chart} (it names {}): Helm renders it with the chart's values, which emp-seal does not, so it is not read: {UNKNOWN}",
+            "{at} is a template of the Helm chart {chart} (it names {}): Helm renders it with the chart's values, which emp-seal does not, so it is not read: {UNKNOWN}",
             what(first)
         );
         return vec![(at, note)];
@@ -118,7 +118,7 @@ pub(super) fn notes(root: &Path, file: &str, pieces: &[Unparsed]) -> Vec<(String
             };
             let at = format!("{file}:{line}");
             let note = format!(
-                "note: {at}: {} (`{key}` at line {}) {why}, so it is not read: {UNKNOWN}",
+                "{at}: {} (`{key}` at line {}) {why}, so it is not read: {UNKNOWN}",
                 what(u),
                 u.kind_line
             );

@@ -3,7 +3,7 @@
 //! certificates, and certificates whose key cannot seal.
 
 use crate::fixtures;
-use crate::lifecycle::{read, run, s, tree, write};
+use crate::lifecycle::{VALUES, env_text, read, run, s, tree, write};
 use crate::seal_support::openssl_sha256;
 
 /// The first `error:` line and the `help:` line of a failed run.
@@ -301,4 +301,35 @@ fn cert_without_a_target_names_each_environment_whose_certificate_is_not_there()
         assert!(error.contains(path), "{path}: {error}");
     }
     assert!(help.contains("--fetch"), "{help}");
+}
+
+/// `cert` without a target compares every environment's SealedSecrets with each certificate
+/// that is there: paper's, sealed with paper's demo certificate, is `this` for it and `other`
+/// for prod's certificate, and each certificate is used by its own environment.
+#[test]
+fn cert_without_a_target_compares_every_environment_with_each_certificate() {
+    let t = tree();
+    let root = t.path();
+    let from = root.join("work/in.env");
+    write(&from, &env_text(&VALUES));
+    let o = run(root, &["paper", "--from", s(&from), "--no-input"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    write(
+        &root.join("k8s/overlays/prod/sealing-cert.pem"),
+        &fixtures::cert_pem(2048),
+    );
+    let o = run(root, &["cert", "--json"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let v: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+    let certs = v["certificates"].as_array().unwrap();
+    assert_eq!(certs.len(), 2, "{}", o.stdout);
+    for (env, state) in [("paper", "this"), ("prod", "other")] {
+        let cert = (certs.iter())
+            .find(|c| c["used_by"] == serde_json::json!([env]))
+            .unwrap_or_else(|| panic!("{env}: {}", o.stdout));
+        let states: Vec<(&str, &str)> = (cert["sealed"].as_array().unwrap().iter())
+            .map(|s| (s["env"].as_str().unwrap(), s["state"].as_str().unwrap()))
+            .collect();
+        assert_eq!(states, [("paper", state)], "{env}: {}", o.stdout);
+    }
 }

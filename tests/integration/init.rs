@@ -341,3 +341,53 @@ fn init_refuses_what_is_no_file_at_an_env_file_path_and_writes_nothing() {
         assert!(!out.status.success(), "{what}: kustomize built it");
     }
 }
+
+/// Each env file `init` creates that git does not ignore is named in a warning; one git ignores
+/// is not. An env file of a base the overlay reaches through a linked directory is judged where
+/// git keeps it (`git check-ignore` refuses a path through a link: "beyond a symbolic link"):
+/// that refusal used to pass the file as ignored, without a warning, and printed git's error.
+#[test]
+fn init_warns_about_each_created_env_file_git_does_not_ignore() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let t = tree();
+    let root = t.path();
+    let (dev, _) = several_env_files(root);
+    write(
+        &root.join("k8s/shared/kustomization.yaml"),
+        "secretGenerator:\n  - name: shared-secrets\n    envs:\n      - s.env\n",
+    );
+    write(&root.join("k8s/shared/s.env.example"), "S=\n");
+    std::os::unix::fs::symlink("shared", root.join("k8s/linked")).expect("symlink");
+    let kust = dev.join("kustomization.yaml");
+    let text = read(&kust).replace("  - ../../base\n", "  - ../../base\n  - ../../linked\n");
+    write(&kust, &text);
+    common::git(root, &["init", "-q"]);
+    write(&root.join(".gitignore"), "dev-secrets.env\nother.env\n");
+    let o = run(root, &["init", "dev", "--no-input"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(root.join("k8s/shared/s.env").is_file(), "{}", o.stderr);
+    let mut warned: Vec<&str> = (o.stderr.lines())
+        .filter_map(|l| {
+            l.strip_prefix("warning: ")?
+                .split_once(" is not ignored by git")
+        })
+        .map(|(file, _)| file)
+        .collect();
+    warned.sort_unstable();
+    assert_eq!(
+        warned,
+        ["k8s/linked/s.env", "k8s/overlays/dev/extra.env"],
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("fatal:"), "{}", o.stderr);
+    if common::kubectl().is_none() {
+        common::missing("kubectl");
+        return;
+    }
+    // kustomize builds the overlay with the files init wrote.
+    common::kustomize(&dev);
+}

@@ -726,28 +726,32 @@ fn config_environment_table_naming_no_environment_is_an_error() {
 
 /// A config that is there but unusable is an error, never "no config" or a policy quietly
 /// narrowed: a directory named `emp-seal.toml`, and a `[release] unsuppressible` id no rule has
-/// (named by file and line, by `check` and by `config` alike).
+/// (named by file and line, by `check` and by `config` alike, also when the id is written in
+/// single quotes: it was said to be at line 1).
 #[test]
 fn config_that_cannot_be_used_is_an_error_naming_it() {
     let Some(repo) = Repo::new("config-file") else {
         return;
     };
     let cfg = std::fs::read_to_string(repo.root().join("emp-seal.toml")).unwrap();
-    repo.write(
-        "emp-seal.toml",
-        &cfg.replace("\"placeholder-ciphertext\"", "\"placeholder-ciphertxt\""),
-    );
     let line = cfg
         .lines()
         .position(|l| l.contains("\"placeholder-ciphertext\""))
         .unwrap()
         + 1;
-    for args in [&["check"][..], &["config"]] {
-        let e = fails_cleanly(&repo.run(args));
-        assert!(
-            e.contains(&format!("emp-seal.toml:{line}:")) && e.contains("placeholder-ciphertxt"),
-            "{args:?}: {e}"
+    for typo in ["\"placeholder-ciphertxt\"", "'placeholder-ciphertxt'"] {
+        repo.write(
+            "emp-seal.toml",
+            &cfg.replace("\"placeholder-ciphertext\"", typo),
         );
+        for args in [&["check"][..], &["config"]] {
+            let e = fails_cleanly(&repo.run(args));
+            assert!(
+                e.contains(&format!("emp-seal.toml:{line}:"))
+                    && e.contains("placeholder-ciphertxt"),
+                "{args:?}: {e}"
+            );
+        }
     }
     std::fs::remove_file(repo.root().join("emp-seal.toml")).unwrap();
     std::fs::create_dir(repo.root().join("emp-seal.toml")).unwrap();

@@ -371,3 +371,39 @@ fn an_argo_directory_of_jsonnet_only_is_reported_not_passed_over() {
         "{hits:?}"
     );
 }
+
+/// source-controller leaves out of the artifact what a `.sourceignore` file names, in the
+/// directory holding it and below (fluxcd/pkg `sourceignore/sourceignore.go`,
+/// `LoadIgnorePatterns`): one above the Flux path, in it, below it (in a plain sub-directory or
+/// in one with a kustomization of its own) is not read, and is an `overlay-not-modelled` at the
+/// Kustomization's `path` line naming it; one beside the path changes nothing the path holds,
+/// and is no finding.
+#[test]
+fn a_sourceignore_file_over_the_flux_path_is_not_modelled() {
+    let named = |r: &Repo| -> Vec<String> {
+        let (_, hits) = r.check(&[]);
+        hits.iter()
+            .filter(|h| h.rule == "overlay-not-modelled" && h.message.contains("ignore patterns"))
+            .map(|h| {
+                assert_eq!((h.path.as_str(), h.line), ("clusters/prod/apps.yaml", 8));
+                let (file, _) = h.message.split_once(" holds ").unwrap();
+                file.rsplit(' ').next().unwrap().to_owned()
+            })
+            .collect()
+    };
+    for at in [
+        ".sourceignore",
+        "apps/.sourceignore",
+        "apps/prod/.sourceignore",
+        "apps/prod/nested/more/.sourceignore",
+        "apps/prod/addon/.sourceignore",
+    ] {
+        let r = flux_repo();
+        r.write(at, "*.yml\n");
+        assert_eq!(named(&r), [at], "{at}");
+    }
+    let r = flux_repo();
+    assert_eq!(named(&r), Vec::<String>::new());
+    r.write("apps/staging/.sourceignore", "*.yml\n");
+    assert_eq!(named(&r), Vec::<String>::new());
+}

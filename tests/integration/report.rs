@@ -56,7 +56,7 @@ fn synthetic() -> Report {
     // A note of what the run could not look at, with characters that need escaping.
     report.notes.push(Note::new(
         Note::RENDER_UNAVAILABLE,
-        "note: --render=auto: no tool, so 100% of it was checked against the model only",
+        "--render=auto: no tool, so 100% of it was checked against the model only",
     ));
     report
 }

@@ -209,6 +209,7 @@ fn an_environments_glob_that_matches_nothing_is_a_config_error() {
         "environments = [\n  \"k8s/overlays/*\",\n  \"app/*/overlays/*\",\n]\n",
         "environments = [\n  \"app/*/overlays/*\",\n  \"k8s/overlays/*\",\n]\n",
         "environments = [\n  \"k8s/overlay/*\",\n  \"app/*/overlays/*\",\n]\n",
+        "environments = [\n  'k8s/overlays/*',\n  'app/*/overlays/*',\n]\n",
     ];
     for config in cases {
         let Some(t) = tree(&[
@@ -226,7 +227,9 @@ fn an_environments_glob_that_matches_nothing_is_a_config_error() {
         } else {
             "app/*/overlays/*"
         };
-        let line = line_of(root, "emp-seal.toml", &format!("\"{glob}\""));
+        // A TOML string in single quotes (a literal string) is found at its line too.
+        let q = if config.contains('\'') { '\'' } else { '"' };
+        let line = line_of(root, "emp-seal.toml", &format!("{q}{glob}{q}"));
         for args in [&["check"][..], &["config"][..]] {
             let (code, _, err) = run(root, args);
             assert_eq!(code, 2, "{args:?} {config}: {err}");
@@ -244,6 +247,31 @@ fn an_environments_glob_that_matches_nothing_is_a_config_error() {
     };
     let (code, _, err) = run(t.path(), &["check"]);
     assert_eq!(code, 1, "{err}");
+}
+
+/// The repository root is the environment `.` (as `config` names it), and the glob `.` picks
+/// it: a kustomization there, or a directory without one that a Flux Kustomization deploys
+/// (`path: ./`). The glob used to be compared with `""`, and was a config error ("matches no
+/// directory") for both.
+#[test]
+fn the_glob_dot_names_the_repository_root() {
+    let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+    let cases = [
+        ("kustomization.yaml", "resources:\n  - k8s/base\n"),
+        ("clusters/apps.yaml", flux),
+    ];
+    for (file, text) in cases {
+        let Some(t) = tree(&[(file, text), ("emp-seal.toml", "environments = [\".\"]\n")]) else {
+            return;
+        };
+        let (code, out, err) = run(t.path(), &["config"]);
+        assert_eq!(code, 0, "{file}: {err}");
+        let dirs: Vec<&str> = (out.lines())
+            .filter_map(|l| l.trim().strip_prefix("directory"))
+            .map(str::trim)
+            .collect();
+        assert_eq!(dirs, ["."], "{file}: {out}");
+    }
 }
 
 /// A kustomization with one byte that is not UTF-8 (Latin-1 `é` in a comment) is one kubectl

@@ -217,11 +217,11 @@ struct Builder<'r> {
 }
 
 /// The kustomization a tool generates for a directory without one (`crate::workspace::plain`),
-/// built in its place: its value, and where what concerns it is reported (the deploying
-/// object's `path` line, there being no file).
+/// built in its place: its `resources:` (it has nothing else), relative to the directory, and
+/// where what concerns it is reported (the deploying object's `path` line, there being no file).
 #[derive(Debug, Clone)]
 pub(crate) struct GeneratedTop {
-    pub(crate) value: yaml_serde::Value,
+    pub(crate) entries: Vec<String>,
     pub(crate) at: Origin,
 }
 
@@ -435,10 +435,14 @@ pub(crate) fn build(
 /// written, and it is no path any finding names).
 const GENERATED_KUSTOMIZATION: &str = "<generated kustomization>";
 
-/// The generated kustomization's value as the one document the walk reads.
-fn generated_docs(g: &GeneratedTop) -> FileDocs {
-    let text = yaml_serde::to_string(&g.value).unwrap_or_default();
-    Arc::new(docs::split_docs(&text).into_iter().map(Arc::new).collect())
+/// The generated kustomization as the document the walk reads (its value only: everything
+/// about it is reported at [`GeneratedTop::at`], never at a line of it).
+fn generated_doc(g: &GeneratedTop) -> Arc<Doc> {
+    use yaml_serde::Value;
+    let entries = g.entries.iter().map(|e| Value::from(e.as_str())).collect();
+    let mut k = yaml_serde::Mapping::new();
+    k.insert("resources".into(), Value::Sequence(entries));
+    Arc::new(Doc::of_value(Value::Mapping(k)))
 }
 
 /// Builds the kustomization in `dir` as the objects deploying it build it: with the fields of
@@ -450,10 +454,6 @@ pub(crate) fn build_deployed(
     shared: &ParseCache<'_>,
     (layer, generated): (&Layer, Option<&GeneratedTop>),
 ) -> Result<BuildOutput, KustomizeError> {
-    let (kfile, kdocs) = match generated {
-        Some(g) => (dir.join(GENERATED_KUSTOMIZATION), generated_docs(g)),
-        None => top_kustomization(dir, shared)?,
-    };
     let mut b = Builder {
         root,
         top: normalize(dir),
@@ -468,20 +468,23 @@ pub(crate) fn build_deployed(
         layer,
         generated: None,
     };
-    let mut acc = Vec::new();
     let top = match generated {
-        Some(g) => g.at.clone(),
-        None => Origin {
-            file: b.rel(&kfile),
-            line: 1,
-        },
+        Some(g) => {
+            b.generated = Some((generated_doc(g), g.at.clone()));
+            g.at.clone()
+        }
+        None => {
+            let (kfile, kdocs) = top_kustomization(dir, shared)?;
+            let top = Origin {
+                file: b.rel(&kfile),
+                line: 1,
+            };
+            // The walk takes the top kustomization as parsed here, not parsing it again.
+            _ = b.remember(&kfile, &top, Ok(kdocs));
+            top
+        }
     };
-    let first = kdocs.first().cloned();
-    match (generated, first) {
-        (Some(g), Some(doc)) => b.generated = Some((doc, g.at.clone())),
-        // The walk takes the top kustomization as parsed here, not parsing it again.
-        _ => _ = b.remember(&kfile, &top, Ok(kdocs)),
-    }
+    let mut acc = Vec::new();
     b.accumulate(dir, &mut acc, false, &top);
     let rels: Vec<PathBuf> = b.problems.iter().map(|p| b.rel(&p.origin.file)).collect();
     for (p, f) in b.problems.iter_mut().zip(rels) {
