@@ -57,7 +57,7 @@ pub(crate) enum Restrictor {
 /// hand-run `kubectl kustomize` builds too must pass.
 pub(crate) fn restrictor(root: &Path, deploy_time: &DeployTime) -> Restrictor {
     let deploys = &deploy_time.deploys;
-    if !deploys.is_empty() && deploys.iter().all(|d| d.tool.starts_with("Flux")) {
+    if !deploys.is_empty() && deploys.iter().all(crate::workspace::Deploy::is_flux) {
         Restrictor::SourceRoot(crate::workspace::repository_top(root))
     } else {
         Restrictor::RootOnly
@@ -136,7 +136,7 @@ pub(crate) fn problems(
 /// `ApplicationSet` placeholder (`{{...}}`) or a Flux variable (`${...}`, which the
 /// Kustomization deploying this object's file may substitute).
 fn field_of(o: &DeployOption) -> Option<&'static str> {
-    let flux = o.tool.starts_with("Flux");
+    let flux = o.is_flux();
     let field = match (flux, o.option.as_str()) {
         (true, "targetNamespace") | (false, "namespace") => "namespace",
         (_, "namePrefix") => "namePrefix",

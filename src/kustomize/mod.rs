@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use crate::crypto::Scope;
 pub use crate::yamlpos::Seg;
 pub use build::ParseCache;
-pub(crate) use build::lands_in_destination;
+pub(crate) use build::{is_remote, lands_in_destination};
 pub(crate) use docs::has_complex_key;
 /// Every name reference in one object value (for `check --render`'s reading of a real render).
 pub(crate) use refs::extract as extract_refs;

@@ -35,11 +35,7 @@ pub(crate) fn note(root: &Path, kfile: &Path, text: &str, v: &Value) -> Option<(
     let doc = crate::yamlpos::documents(text).into_iter().next()?;
     let line = doc.find_or_parent(&[Seg::from(key), Seg::from(i)]).line;
     let file = super::rel(root, kfile);
-    let what = match kind {
-        "Application" => "Argo CD Application",
-        "ApplicationSet" => "Argo CD ApplicationSet",
-        _ => "Flux Kustomization",
-    };
+    let what = super::discover::tool_name(kind);
     let note = format!(
         "{file}:{line} patches a {what}: emp-seal reads Argo CD / Flux objects as written in their files, so the path, source or sync-time options this patch gives it are not seen (which environments it names, and what it applies to them at sync time)"
     );

@@ -258,8 +258,7 @@ fn read_kust(root: &Path, dir: PathBuf, kfile: &Path, deploys: bool) -> KustDir 
         .filter(|_| deploys)
         .and_then(|t| super::deploy_patches::note(root, kfile, t, &v));
     let component = v.get("kind").and_then(Value::as_str) == Some("Component");
-    let remote =
-        |e: &&str| e.contains("://") || e.starts_with("git@") || e.starts_with("github.com/");
+    let remote = |e: &&str| crate::kustomize::is_remote(e);
     let local = |keys: &'static [&'static str]| {
         keys.iter()
             .filter_map(|key| v.get(*key)?.as_sequence())
@@ -624,11 +623,11 @@ fn sync_time(
 }
 
 /// How findings name the object of `kind` that deploys a directory.
-fn tool_name(kind: &str) -> &'static str {
+pub(super) fn tool_name(kind: &str) -> &'static str {
     match kind {
         "Application" => "Argo CD Application",
         "ApplicationSet" => "Argo CD ApplicationSet",
-        _ => "Flux Kustomization",
+        _ => super::FLUX_KUSTOMIZATION,
     }
 }
 

@@ -170,6 +170,9 @@ pub fn path_str(p: &std::path::Path) -> String {
     format!("{prefix}{}", parts.join("/")).replace('\\', "/")
 }
 
+/// How findings name a Flux `Kustomization` that deploys a directory ([`Deploy::tool`]).
+pub(crate) const FLUX_KUSTOMIZATION: &str = "Flux Kustomization";
+
 /// A kustomize option an Argo CD `Application` (`spec.source.kustomize.namePrefix`, ...) or a
 /// Flux `Kustomization` (`spec.targetNamespace`, ...) applies at sync time that may rename or
 /// move objects, and where it is written.
@@ -184,6 +187,13 @@ pub struct DeployOption {
     /// The file, repository-relative, and the option's line.
     pub file: String,
     pub line: usize,
+}
+
+impl DeployOption {
+    /// Whether a Flux `Kustomization` applies it (else an Argo CD object).
+    pub(crate) fn is_flux(&self) -> bool {
+        self.tool == FLUX_KUSTOMIZATION
+    }
 }
 
 /// One deploy source of one Argo CD `Application` (`spec.source`, or one of `spec.sources`) or
@@ -207,6 +217,13 @@ pub struct Deploy {
     /// ([`plain::Plain`]); `None` when it would not build it as plain manifests (an Argo CD
     /// Helm, plugin or chart source).
     pub plain: Option<plain::Plain>,
+}
+
+impl Deploy {
+    /// Whether it is a Flux `Kustomization` (else an Argo CD object).
+    pub(crate) fn is_flux(&self) -> bool {
+        self.tool == FLUX_KUSTOMIZATION
+    }
 }
 
 /// A Flux `Kustomization`'s `spec.postBuild` that substitutes variables (a non-empty

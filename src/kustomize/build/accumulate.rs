@@ -554,7 +554,9 @@ fn is_pem(path: &Path) -> bool {
     head[..n].trim_ascii_start().starts_with(b"-----BEGIN ")
 }
 
-fn is_remote(entry: &str) -> bool {
+/// Whether a `resources:`/`components:` entry is a remote target (a URL, a git host path or a
+/// `?ref=` query), which kustomize fetches instead of reading from disk.
+pub(crate) fn is_remote(entry: &str) -> bool {
     entry.contains("://")
         || entry.starts_with("github.com/")
         || entry.starts_with("gitlab.com/")

@@ -38,6 +38,7 @@ use super::{
     Resource, WrittenValue,
 };
 use crate::workspace::kustomization_file;
+pub(crate) use accumulate::is_remote;
 use obj::Obj;
 
 #[derive(Debug, Clone, Default)]
