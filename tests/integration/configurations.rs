@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-use crate::common::{self, Hit, check_hits, of};
+use crate::common::{self, check_hits, of};
 
 const CONFIG: &str = "k8s/overlays/prod/kustomizeconfig.yaml";
 const OVERLAY: &str = "k8s/overlays/prod";

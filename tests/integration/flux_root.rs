@@ -11,7 +11,7 @@
 //! the model with the render of the one the overlay's deployers use.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 
 use crate::common::{self, Hit, line_of, of};

@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use crate::common::{self, Hit, check_hits as check, line_of, of};
+use crate::common::{self, check_hits as check, line_of, of};
 
 const DEPLOYMENT_HEAD: &str = "\
 apiVersion: apps/v1

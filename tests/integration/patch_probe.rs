@@ -14,7 +14,7 @@ use std::path::Path;
 
 use yaml_serde::Value;
 
-use crate::common::{self, Hit, check_hits as check, line_of, of};
+use crate::common::{self, check_hits as check, line_of, of};
 
 const KUSTOMIZATION: &str = "k8s/overlays/prod/kustomization.yaml";
 
