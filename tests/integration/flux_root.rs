@@ -371,7 +371,7 @@ fn sealing_a_file_another_flux_only_overlay_reads_from_elsewhere_is_guarded() {
     common::git(&r.root(), &["add", "-A"]);
     let before = std::fs::read_to_string(&sealed).unwrap();
     let env = tempfile::tempdir().unwrap();
-    let from = common::write(&env.path(), "secrets.env", &env_text());
+    let from = common::write(env.path(), "secrets.env", &env_text());
     let o = r.run(&["seal", "prod", "--from", from.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
