@@ -329,33 +329,12 @@ pub fn inspect(
     target: Option<&str>,
     now: u64,
 ) -> Result<(Vec<CertReport>, NotThere), CertInfoError> {
-    let envs = &crate::workspace::get(root).envs;
-    let (paths, not_there) = match target {
-        Some(t) => {
-            let (path, env) = resolve_target(root, t)?;
-            if let Some(env) = env
-                && !path.is_file()
-            {
-                return Err(CertInfoError::NoCert {
-                    env,
-                    path: rel(root, &path),
-                });
-            }
-            (vec![path], Vec::new())
-        }
-        None => {
-            let (there, missing): (Vec<_>, Vec<_>) = envs.iter().partition(|o| o.cert.is_file());
-            if there.is_empty() && !envs.is_empty() {
-                let looked = envs.iter().map(|o| rel(root, &o.cert)).collect();
-                return Err(CertInfoError::NoneThere { looked });
-            }
-            let missing = missing.iter().map(|o| (o.name.clone(), rel(root, &o.cert)));
-            (
-                there.iter().map(|o| o.cert.clone()).collect(),
-                missing.collect(),
-            )
-        }
-    };
+    // Resolved first: a name not in the cached workspace refreshes it, and the environments
+    // below are then those of the refreshed one.
+    let resolved = target.map(|t| resolve_target(root, t)).transpose()?;
+    let ws = crate::workspace::get(root);
+    let envs = &ws.envs;
+    let (paths, not_there) = cert_paths(root, resolved, envs)?;
     if paths.is_empty() {
         return Err(CertInfoError::NoCerts);
     }
@@ -363,21 +342,25 @@ pub fn inspect(
         .map(|p| load(root, &p).map(|(cert, key)| (p, cert, key)))
         .collect::<Result<Vec<_>, _>>()?;
     // Every environment is read once, whatever the number of certificates compared with it: its
-    // certificate's fingerprint (none when `load` refuses it: a missing one is no match) and
-    // its SealedSecrets.
+    // certificate's fingerprint (taken from `certs` when it is one of them, so that no file is
+    // read twice; none when `load` refuses it: a missing one is no match) and its SealedSecrets.
     let read: Vec<_> = (envs.iter())
         .map(|o| {
-            let sha = load(root, &o.cert)
-                .ok()
-                .map(|(c, _)| c.sha256_fingerprint());
+            let sha = match certs.iter().find(|(p, ..)| *p == o.cert) {
+                Some((_, c, _)) => Some(c.sha256_fingerprint()),
+                None => load(root, &o.cert)
+                    .ok()
+                    .map(|(c, _)| c.sha256_fingerprint()),
+            };
             (o, sha, sealed_uses(root, o))
         })
         .collect();
     let mut reports: Vec<CertReport> = Vec::new();
-    for (path, cert, private_key) in certs {
-        let info = CertInfo::new(&path, &cert, now);
-        let private_keys: Vec<(PathBuf, String)> =
-            private_key.map(|l| (path.clone(), l)).into_iter().collect();
+    for (path, cert, private_key) in &certs {
+        let info = CertInfo::new(path, cert, now);
+        let private_keys: Vec<(PathBuf, String)> = (private_key.iter())
+            .map(|l| (path.clone(), l.clone()))
+            .collect();
         // Shown once, but a key in this file is still said.
         if let Some(r) = reports.iter_mut().find(|r| r.info.sha256 == info.sha256) {
             r.private_keys.extend(private_keys);
@@ -387,13 +370,21 @@ pub fn inspect(
             .filter(|(_, sha, _)| sha.as_ref() == Some(&info.sha256))
             .map(|(o, ..)| o.name.clone())
             .collect();
-        let sealed = (read.iter().flat_map(|(.., uses)| uses))
-            .map(|(u, doc)| SealedUse {
-                state: (doc.as_ref())
-                    .map_or(u.state.clone(), |d| sealed_state(d, &cert, &info.sha256)),
-                ..u.clone()
-            })
-            .collect();
+        let sealed = (read
+            .iter()
+            .flat_map(|(o, _, uses)| uses.iter().map(move |u| (o, u))))
+        .map(|(o, u)| SealedUse {
+            env: o.name.clone(),
+            file: u.file.clone(),
+            name: u.name.clone(),
+            state: match &u.doc {
+                Ok(d) => sealed_state(d, cert, &info.sha256),
+                Err(reason) => SealedState::Unreadable {
+                    reason: reason.clone(),
+                },
+            },
+        })
+        .collect();
         reports.push(CertReport {
             info,
             used_by,
@@ -404,31 +395,72 @@ pub fn inspect(
     Ok((reports, not_there))
 }
 
-/// Every SealedSecret environment `o` renders, with its document: one entry each, or one saying
-/// why the overlay's SealedSecrets could not be read (never left out silently). An entry with a
-/// document has its state decided per certificate ([`sealed_state`]); one without, `Unreadable`.
-fn sealed_uses(
+/// The certificate files to report on: the one `resolved` names (refused when it is an
+/// environment's and not there), else every environment's that is there, with those that are
+/// not.
+///
+/// # Errors
+/// [`CertInfoError::NoCert`] or [`CertInfoError::NoneThere`].
+fn cert_paths(
     root: &Path,
-    o: &crate::workspace::Environment,
-) -> Vec<(SealedUse, Option<SealedSecretDoc>)> {
-    let with = |file, name, state| SealedUse {
-        env: o.name.clone(),
-        file,
-        name,
-        state,
-    };
-    let unreadable = |reason| SealedState::Unreadable { reason };
+    resolved: Option<(PathBuf, Option<String>)>,
+    envs: &[crate::workspace::Environment],
+) -> Result<(Vec<PathBuf>, NotThere), CertInfoError> {
+    match resolved {
+        Some((path, env)) => {
+            if let Some(env) = env
+                && !path.is_file()
+            {
+                return Err(CertInfoError::NoCert {
+                    env,
+                    path: rel(root, &path),
+                });
+            }
+            Ok((vec![path], Vec::new()))
+        }
+        None => {
+            let (there, missing): (Vec<_>, Vec<_>) = envs.iter().partition(|o| o.cert.is_file());
+            if there.is_empty() && !envs.is_empty() {
+                let looked = envs.iter().map(|o| rel(root, &o.cert)).collect();
+                return Err(CertInfoError::NoneThere { looked });
+            }
+            let missing = missing.iter().map(|o| (o.name.clone(), rel(root, &o.cert)));
+            Ok((
+                there.iter().map(|o| o.cert.clone()).collect(),
+                missing.collect(),
+            ))
+        }
+    }
+}
+
+/// One SealedSecret an environment renders, as read once for every certificate compared with
+/// it: its document, or why it could not be read.
+struct SealedRead {
+    /// See [`SealedUse::file`].
+    file: PathBuf,
+    /// See [`SealedUse::name`].
+    name: Option<String>,
+    doc: Result<SealedSecretDoc, String>,
+}
+
+/// Every SealedSecret environment `o` renders, each with its document or why it cannot be read,
+/// or one entry saying why the overlay's SealedSecrets could not be read (never left out
+/// silently). Each certificate decides the state of an entry with a document
+/// ([`sealed_state`]); one without is `Unreadable`.
+fn sealed_uses(root: &Path, o: &crate::workspace::Environment) -> Vec<SealedRead> {
     match seal::sealed_secrets_of(root, &o.name) {
         Ok(targets) => (targets.into_iter())
-            .map(|t| {
-                let name = Some(t.identity.to_string());
-                match read_doc(root, &t) {
-                    Ok(doc) => (with(t.file, name, SealedState::Unknown), Some(doc)),
-                    Err(reason) => (with(t.file, name, unreadable(reason)), None),
-                }
+            .map(|t| SealedRead {
+                name: Some(t.identity.to_string()),
+                doc: read_doc(root, &t),
+                file: t.file,
             })
             .collect(),
-        Err(e) => vec![(with(o.dir.clone(), None, unreadable(e.to_string())), None)],
+        Err(e) => vec![SealedRead {
+            file: o.dir.clone(),
+            name: None,
+            doc: Err(e.to_string()),
+        }],
     }
 }
 

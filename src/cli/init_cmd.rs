@@ -72,11 +72,14 @@ fn report(root: &Path, env: &str, force: bool, done: &init::InitOutcome) {
 }
 
 /// The files of `created` git does not ignore, by [`init::Created::in_repository`], asked of one
-/// `git check-ignore --stdin`; none when git cannot answer (no git, not a repository): nothing
-/// to warn about then.
+/// `git check-ignore --stdin -z`; none when git cannot answer (no git, or exit 128 outside a
+/// repository): nothing to warn about then. A root below the repository's top level (a
+/// monorepo's `services/api`) has no `.git` of its own: git finds the repository above it. The
+/// paths go through standard input because git takes `-z` (names compared byte for byte, none
+/// quoted) only with `--stdin` (git `builtin/check-ignore.c`).
 fn not_ignored<'c>(root: &Path, created: &'c [init::Created]) -> Vec<&'c Path> {
     let paths = created.iter().map(|c| c.in_repository.as_path());
-    if created.is_empty() || !root.join(".git").exists() {
+    if created.is_empty() {
         return Vec::new();
     }
     let child = (Command::new("git").args([OsStr::new("-C"), root.as_os_str()]))

@@ -40,12 +40,9 @@ pub struct Config {
 }
 
 impl Config {
-    /// The 1-based line of the file holding `value` as a TOML string, in double quotes, else in
-    /// single quotes (1 when none does).
+    /// The 1-based line of the file holding `value` as a TOML string (see [`string_line`]).
     pub fn string_line(&self, value: &str) -> usize {
-        let line =
-            |q: char| (self.text.lines()).position(|l| l.contains(&format!("{q}{value}{q}")));
-        line('"').or_else(|| line('\'')).map_or(1, |i| i + 1)
+        string_line(&self.text, value)
     }
 
     /// The line of the `[environment.KEY]` table (or dotted `environment.KEY` key).
@@ -188,8 +185,8 @@ pub fn load(root: &Path) -> Result<Option<(String, Config)>, ConfigError> {
 pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
     let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
         file: file.to_owned(),
-        line: e.span().map_or(1, |s| {
-            text[..s.start.min(text.len())].matches('\n').count() + 1
+        line: (e.span()).map_or(1, |s| {
+            crate::fsio::line_at(text.as_bytes(), s.start.min(text.len()))
         }),
         message: e.message().trim().replace('\n', " "),
     })?;
@@ -203,7 +200,7 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
         if let Some(bad) = globs.iter().find(|g| !valid_glob(g)) {
             return Err(ConfigError::Invalid {
                 file: file.to_owned(),
-                line: line_of(text, bad),
+                line: string_line(text, bad),
                 message: format!(
                     "{what}: `{bad}` is not a repository-relative path (no `..`, no leading `/`, not empty)"
                 ),
@@ -212,7 +209,7 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
         if let Some(bad) = globs.iter().find(|g| !well_formed(g)) {
             return Err(ConfigError::Invalid {
                 file: file.to_owned(),
-                line: line_of(text, bad),
+                line: string_line(text, bad),
                 message: format!(
                     "{what}: `{bad}` is not a well-formed glob (a `[` class without its `]`, or a trailing `\\`)"
                 ),
@@ -227,7 +224,7 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
         if !url && (!valid_glob(cert) || cert.contains('*')) {
             return Err(ConfigError::Invalid {
                 file: file.to_owned(),
-                line: line_of(text, cert),
+                line: string_line(text, cert),
                 message: format!(
                     "environment.{env}.certificate: `{cert}` is neither a repository-relative path (no `..`, no leading `/`) nor an http(s) URL"
                 ),
@@ -243,6 +240,16 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
         });
     }
     Ok(config)
+}
+
+/// The 1-based line of `text` holding `value` as a TOML string, in double quotes, else in single
+/// quotes, on a line that is not a comment (1 when none does).
+fn string_line(text: &str, value: &str) -> usize {
+    let line = |q: char| {
+        let quoted = format!("{q}{value}{q}");
+        (text.lines()).position(|l| !l.trim_start().starts_with('#') && l.contains(&quoted))
+    };
+    line('"').or_else(|| line('\'')).map_or(1, |i| i + 1)
 }
 
 fn line_of(text: &str, needle: &str) -> usize {
@@ -383,6 +390,22 @@ mod tests {
         );
         let e = parse("c.toml", "environments = [\n").expect_err("syntax");
         assert!(e.to_string().starts_with("c.toml:"), "{e}");
+    }
+
+    /// A bad glob is reported at the line holding it as a string, not at an earlier comment that
+    /// names it, and an empty glob at its own line, not line 1.
+    #[test]
+    fn a_bad_glob_is_reported_at_its_setting_not_at_a_comment() {
+        let text =
+            "# skip env-[ab later\nscope = \"strict\"\nignore = [\n  \"a\",\n  \"env-[ab\",\n]\n";
+        let e = parse("c.toml", text).expect_err("class");
+        assert!(e.to_string().starts_with("c.toml:5: ignore: "), "{e}");
+        let text = "scope = \"strict\"\nenvironments = [\"\"]\n";
+        let e = parse("c.toml", text).expect_err("empty glob");
+        assert!(e.to_string().starts_with("c.toml:2: environments: "), "{e}");
+        let text = "# was ../p.pem\n[environment.p]\ncertificate = \"../p.pem\"\n";
+        let e = parse("c.toml", text).expect_err("out");
+        assert!(e.to_string().starts_with("c.toml:3: environment.p."), "{e}");
     }
 
     #[test]

@@ -131,10 +131,11 @@ pub(crate) fn parse(text: &str, at: usize) -> Result<(Node, usize), Unsupported>
 
 /// 1-based line and column (characters) of byte `offset` in `text`.
 pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     (
-        before.matches('\n').count() + 1,
+        crate::fsio::line_at(text.as_bytes(), offset),
         before[line_start..].chars().count() + 1,
     )
 }

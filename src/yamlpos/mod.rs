@@ -138,8 +138,10 @@ pub(crate) fn error_position(text: &str, e: &yaml_serde::Error) -> Option<(usize
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    Some((line, offset - line_start + 1))
+    Some((
+        crate::fsio::line_at(text.as_bytes(), offset),
+        offset - line_start + 1,
+    ))
 }
 
 /// `message` without its " at position N" (a byte offset, shown as a line instead).
@@ -678,8 +680,6 @@ fn split_key(text: &str) -> Option<(Cow<'_, str>, &str)> {
 mod tests {
     use super::*;
 
-    /// Each item of a List cut into a document of its own is found where the List's own
-    /// document finds it, block and flow alike.
     #[test]
     fn paths_read_as_messages_name_them() {
         let p = [Seg::from("spec"), Seg::from("containers"), Seg::from(0)];
@@ -690,6 +690,8 @@ mod tests {
         assert_eq!(dotted(&[Seg::from(1)]), "[1]");
     }
 
+    /// Each item of a List cut into a document of its own is found where the List's own
+    /// document finds it, block and flow alike.
     #[test]
     fn item_documents_find_what_the_list_document_finds() {
         let block = "apiVersion: v1\nkind: List\nitems:\n- kind: Secret\n  # c\n  data:\n    p: eA==\n-   kind: Secret\n    data: {q: eQ==}\n- kind: ConfigMap\n  data:\n    r: x\nmetadata: {}\n";

@@ -391,3 +391,25 @@ pub fn report_hits(json: &[u8]) -> Vec<Hit> {
         })
         .collect()
 }
+
+/// Writes `text` to `rel` under `root`, creating its directories; returns the file's path.
+pub fn write(root: &Path, rel: &str, text: &str) -> PathBuf {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().expect("a file path")).expect("mkdir");
+    #[allow(clippy::disallowed_methods)]
+    std::fs::write(&p, text).expect("write");
+    p
+}
+
+/// The findings of `hits` from `rule`.
+pub fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
+    hits.iter().filter(|h| h.rule == rule).collect()
+}
+
+/// The 1-based line of the first line of `rel` (under `root`) containing `needle`.
+pub fn line_of(root: &Path, rel: &str, needle: &str) -> u64 {
+    let text = std::fs::read_to_string(root.join(rel)).expect("read");
+    let idx = text.lines().position(|l| l.contains(needle));
+    assert!(idx.is_some(), "{needle:?} not in {rel}");
+    u64::try_from(idx.unwrap_or_default() + 1).expect("a line number")
+}

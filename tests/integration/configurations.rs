@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-use crate::common::{self, Hit, check_hits};
+use crate::common::{self, check_hits, of};
 
 const CONFIG: &str = "k8s/overlays/prod/kustomizeconfig.yaml";
 const OVERLAY: &str = "k8s/overlays/prod";
@@ -51,16 +51,9 @@ fn tree(config: &str) -> Option<tempfile::TempDir> {
     Some(t)
 }
 
-fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
-    hits.iter().filter(|h| h.rule == rule).collect()
-}
-
 /// The 1-based line of the first line of the configurations file containing `needle`.
 fn line_of(root: &Path, needle: &str) -> u64 {
-    let text = std::fs::read_to_string(root.join(CONFIG)).unwrap();
-    let idx = text.lines().position(|l| l.contains(needle));
-    assert!(idx.is_some(), "{needle:?} not in {CONFIG}");
-    u64::try_from(idx.unwrap() + 1).unwrap()
+    common::line_of(root, CONFIG, needle)
 }
 
 /// The Secret names the Deployment's two references render with in kubectl's build.

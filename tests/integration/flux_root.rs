@@ -11,11 +11,11 @@
 //! the model with the render of the one the overlay's deployers use.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 
-use crate::common::{self, Hit};
-use crate::seal_support::{emp_seal_cmd, env_text, env_values, write_file};
+use crate::common::{self, Hit, line_of, of};
+use crate::seal_support::{emp_seal_cmd, env_text, env_values};
 
 /// The overlay every case builds.
 const OVERLAY: &str = "apps/prod";
@@ -47,7 +47,7 @@ impl Repo {
 
     /// Writes `text` to `rel` under the repository (creating directories).
     fn write(&self, rel: &str, text: &str) -> PathBuf {
-        write_at(&self.root().join(rel), text)
+        common::write(&self.root(), rel, text)
     }
 
     /// Runs `emp-seal -C ROOT ARGS`.
@@ -60,12 +60,6 @@ impl Repo {
     fn check(&self, args: &[&str]) -> (i32, Vec<Hit>) {
         common::check_hits(&self.root(), args)
     }
-}
-
-fn write_at(p: &Path, text: &str) -> PathBuf {
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    write_file(p, text.as_bytes());
-    p.to_path_buf()
 }
 
 /// A Flux Kustomization deploying `./apps/prod` from this repository's `GitRepository`.
@@ -102,16 +96,6 @@ fn tree(flux: bool) -> Repo {
     r.write("apps/shared/app.env.example", "API_KEY=\n");
     common::git(&r.root(), &["add", "-A"]);
     r
-}
-
-/// The 1-based line of the first line of `rel` holding `needle`.
-fn line_of(r: &Repo, rel: &str, needle: &str) -> u64 {
-    let text = std::fs::read_to_string(r.root().join(rel)).unwrap();
-    text.lines().position(|l| l.contains(needle)).unwrap() as u64 + 1
-}
-
-fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
-    hits.iter().filter(|h| h.rule == rule).collect()
 }
 
 /// `kubectl kustomize [--load-restrictor LoadRestrictionsNone] DIR` (repo-relative) on a copy
@@ -158,7 +142,7 @@ fn root_only_refusals(r: &Repo, hits: &[Hit]) {
     let k = "apps/prod/kustomization.yaml";
     let mut want: Vec<(String, u64)> = ["../config.yaml", "replicas.yaml", "app.env"]
         .iter()
-        .map(|n| (k.to_owned(), line_of(r, k, n)))
+        .map(|n| (k.to_owned(), line_of(&r.root(), k, n)))
         .collect();
     want.sort();
     assert_eq!(got, want, "{hits:?}");
@@ -240,14 +224,16 @@ fn the_same_overlay_without_only_flux_deploying_it_is_refused() {
 fn a_flux_only_overlay_reading_outside_the_repository_is_refused() {
     let r = tree(true);
     let outside = r.outside();
-    write_at(&outside.join("app.env"), "OUT_KEY=x\n");
-    write_at(&outside.join("linked.env"), "LINKED_KEY=x\n");
-    write_at(
-        &outside.join("base/kustomization.yaml"),
+    common::write(&outside, "app.env", "OUT_KEY=x\n");
+    common::write(&outside, "linked.env", "LINKED_KEY=x\n");
+    common::write(
+        &outside,
+        "base/kustomization.yaml",
         "resources:\n  - cm.yaml\n",
     );
-    write_at(
-        &outside.join("base/cm.yaml"),
+    common::write(
+        &outside,
+        "base/cm.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: outer\n",
     );
     std::os::unix::fs::symlink(
@@ -275,7 +261,7 @@ fn a_flux_only_overlay_reading_outside_the_repository_is_refused() {
         ("outside/app.env", ": file "),
         ("linked.env", ": file "),
     ] {
-        let line = line_of(&r, kfile, entry);
+        let line = line_of(&r.root(), kfile, entry);
         let found = errors
             .iter()
             .find(|h| h.path == kfile && h.line == line)
@@ -338,7 +324,7 @@ fn init_writes_an_env_file_outside_the_overlay_only_where_flux_loads_it() {
     let out = tree(true);
     let k = KUSTOMIZATION.replace("../shared/app.env", "../../../outside/app.env");
     out.write("apps/prod/kustomization.yaml", &k);
-    write_at(&out.outside().join("app.env.example"), "API_KEY=\n");
+    common::write(&out.outside(), "app.env.example", "API_KEY=\n");
     let o = out.run(&["init", "prod", "--no-input"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
@@ -385,7 +371,7 @@ fn sealing_a_file_another_flux_only_overlay_reads_from_elsewhere_is_guarded() {
     common::git(&r.root(), &["add", "-A"]);
     let before = std::fs::read_to_string(&sealed).unwrap();
     let env = tempfile::tempdir().unwrap();
-    let from = write_at(&env.path().join("secrets.env"), &env_text());
+    let from = common::write(env.path(), "secrets.env", &env_text());
     let o = r.run(&["seal", "prod", "--from", from.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");

@@ -16,7 +16,7 @@ use std::process::Command;
 use assert_cmd::Command as Bin;
 use serde_json::Value;
 
-use crate::common::{self, Hit, Peer, check_hits as check};
+use crate::common::{self, Hit, Peer, check_hits as check, line_of, of, write};
 use crate::fixtures;
 
 pub(crate) const BASE_KUSTOMIZATION: &str = "resources:\n  - deployment.yaml\n";
@@ -54,12 +54,6 @@ secretGenerator:
     literals:
       - MODE=
 ";
-
-pub(crate) fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
 
 fn git(dir: &Path, args: &[&str]) -> bool {
     Command::new("git")
@@ -123,18 +117,6 @@ fn kubectl_renders(root: &Path, overlay: &str, lines: &[&str]) {
 fn json_of(root: &Path, args: &[&str]) -> Value {
     let out = bin().arg("-C").arg(root).args(args).output().unwrap();
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-pub(crate) fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
-    hits.iter().filter(|h| h.rule == rule).collect()
-}
-
-/// The 1-based line of the first line of `rel` containing `needle`.
-pub(crate) fn line_of(root: &Path, rel: &str, needle: &str) -> u64 {
-    let text = std::fs::read_to_string(root.join(rel)).unwrap();
-    let idx = text.lines().position(|l| l.contains(needle));
-    assert!(idx.is_some(), "{needle:?} not in {rel}");
-    u64::try_from(idx.unwrap() + 1).unwrap()
 }
 
 /// Builds `dir` with the real kubectl kustomize: `Some(success)`, or `None` when kubectl is

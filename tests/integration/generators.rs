@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use crate::common::{self, Hit, check_hits as check};
+use crate::common::{self, check_hits as check, line_of, of};
 
 const DEPLOYMENT_HEAD: &str = "\
 apiVersion: apps/v1
@@ -99,18 +99,6 @@ fn kubectl_build(root: &Path, overlay: &str) -> Option<Result<String, String>> {
     } else {
         Err(text(&out.stderr))
     })
-}
-
-fn of<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
-    hits.iter().filter(|h| h.rule == rule).collect()
-}
-
-/// The 1-based line of the first line of `rel` containing `needle`.
-fn line_of(root: &Path, rel: &str, needle: &str) -> u64 {
-    let text = std::fs::read_to_string(root.join(rel)).unwrap();
-    let idx = text.lines().position(|l| l.contains(needle));
-    assert!(idx.is_some(), "{needle:?} not in {rel}");
-    u64::try_from(idx.unwrap() + 1).unwrap()
 }
 
 // ---------------------------------------------------------------------------------------------

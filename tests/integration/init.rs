@@ -342,6 +342,37 @@ fn init_refuses_what_is_no_file_at_an_env_file_path_and_writes_nothing() {
     }
 }
 
+/// A root below the git top level (a monorepo's `services/api`, with no `.git` of its own): the
+/// env files init creates are still judged by git, and one git does not ignore is warned about.
+/// The warning used to be skipped whenever the root had no `.git` entry.
+#[test]
+fn init_below_the_git_top_warns_about_an_env_file_git_does_not_ignore() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let top = tempfile::tempdir().expect("tempdir");
+    let root = top.path().join("services/api");
+    common::copy_dir(&common::repo_root().join("k8s"), &root.join("k8s"));
+    let (dev, _) = several_env_files(&root);
+    common::git(top.path(), &["init", "-q"]);
+    write(
+        &top.path().join(".gitignore"),
+        "dev-secrets.env\nother.env\n",
+    );
+    let o = run(&root, &["init", "dev", "--no-input"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(dev.join("extra.env").is_file(), "{}", o.stderr);
+    let warned: Vec<&str> = (o.stderr.lines())
+        .filter_map(|l| {
+            l.strip_prefix("warning: ")?
+                .split_once(" is not ignored by git")
+        })
+        .map(|(file, _)| file)
+        .collect();
+    assert_eq!(warned, ["k8s/overlays/dev/extra.env"], "{}", o.stderr);
+}
+
 /// Each env file `init` creates that git does not ignore is named in a warning; one git ignores
 /// is not. An env file of a base the overlay reaches through a linked directory is judged where
 /// git keeps it (`git check-ignore` refuses a path through a link: "beyond a symbolic link"):

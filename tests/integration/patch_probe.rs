@@ -14,7 +14,7 @@ use std::path::Path;
 
 use yaml_serde::Value;
 
-use crate::common::{self, Hit, check_hits as check};
+use crate::common::{self, check_hits as check, line_of, of};
 
 const KUSTOMIZATION: &str = "k8s/overlays/prod/kustomization.yaml";
 
@@ -142,23 +142,12 @@ fn kubectl_refuses(root: &Path, needle: &str) {
     assert!(err.contains(needle), "kubectl: {err}");
 }
 
-/// The 1-based line of the first line of `rel` containing `needle`.
-fn line_of(root: &Path, rel: &str, needle: &str) -> u64 {
-    let text = std::fs::read_to_string(root.join(rel)).unwrap();
-    let idx = text.lines().position(|l| l.contains(needle));
-    u64::try_from(idx.expect(needle) + 1).unwrap()
-}
-
-fn rules<'h>(hits: &'h [Hit], rule: &str) -> Vec<&'h Hit> {
-    hits.iter().filter(|h| h.rule == rule).collect()
-}
-
 /// `check --release prod` reports exactly one `overlay-build-error`, at `line` of the overlay's
 /// kustomization, its message containing `needle`.
 fn one_build_error(root: &Path, line: u64, needle: &str) {
     let (code, hits) = check(root, &["--release", "prod"]);
     assert_eq!(code, 1, "{hits:?}");
-    let errs = rules(&hits, "overlay-build-error");
+    let errs = of(&hits, "overlay-build-error");
     assert_eq!(errs.len(), 1, "{hits:?}");
     assert_eq!((errs[0].path.as_str(), errs[0].line), (KUSTOMIZATION, line));
     assert!(errs[0].message.contains(needle), "{}", errs[0].message);
@@ -175,7 +164,7 @@ fn renamed_as_kubectl_renders(root: &Path) {
     for args in [&["--release", "prod"][..], &["--render=always"]] {
         let (code, hits) = check(root, args);
         assert_eq!(code, 1, "{args:?}: {hits:?}");
-        let mismatch = rules(&hits, "identity-mismatch");
+        let mismatch = of(&hits, "identity-mismatch");
         assert_eq!(mismatch.len(), 1, "{args:?}: {hits:?}");
         assert!(
             mismatch[0].message.contains("app-prod/app-secrets-v2"),
@@ -183,7 +172,7 @@ fn renamed_as_kubectl_renders(root: &Path) {
             mismatch[0].message
         );
         for rule in ["overlay-not-modelled", "model-divergence", "render-failed"] {
-            assert!(rules(&hits, rule).is_empty(), "{args:?}: {hits:?}");
+            assert!(of(&hits, rule).is_empty(), "{args:?}: {hits:?}");
         }
     }
 }
@@ -243,14 +232,14 @@ fn labels_added_below_or_before_a_patch_are_selected_by_it() {
     assert!(rendered.contains("other-secrets"), "{rendered}");
     let (code, hits) = check(t.path(), &["--release", "prod", "--render=always"]);
     assert_eq!(code, 1, "{hits:?}");
-    let dangling = rules(&hits, "dangling-reference");
+    let dangling = of(&hits, "dangling-reference");
     assert_eq!(dangling.len(), 1, "{hits:?}");
     let line = line_of(t.path(), KUSTOMIZATION, "other-secrets");
     assert_eq!(
         (dangling[0].path.as_str(), dangling[0].line),
         (KUSTOMIZATION, line)
     );
-    assert!(rules(&hits, "model-divergence").is_empty(), "{hits:?}");
+    assert!(of(&hits, "model-divergence").is_empty(), "{hits:?}");
 
     let json6902 = "labels: [{pairs: {rotate: \"yes\"}}]\npatchesJson6902:\n  - target: {kind: SealedSecret, name: app-secrets, labelSelector: rotate=yes}\n    patch: |\n";
     let Some(t) = tree(&format!("{json6902}{RENAME}"), &[]) else {
@@ -321,7 +310,7 @@ fn json_ops_on_kind_or_api_version_are_not_modelled() {
         };
         let (code, hits) = check(t.path(), &["--release", "prod"]);
         assert_eq!(code, 1, "{op}: {hits:?}");
-        let not_modelled = rules(&hits, "overlay-not-modelled");
+        let not_modelled = of(&hits, "overlay-not-modelled");
         assert_eq!(not_modelled.len(), 1, "{op}: {hits:?}");
         let line = line_of(t.path(), KUSTOMIZATION, op);
         assert_eq!(
@@ -490,11 +479,8 @@ fn a_directive_inside_encrypted_data_is_not_a_key() {
         "{rendered:?}"
     );
     let (_, hits) = check(t.path(), &["--release", "prod", "--render=always"]);
-    assert!(
-        rules(&hits, "placeholder-ciphertext").is_empty(),
-        "{hits:?}"
-    );
-    assert!(rules(&hits, "model-divergence").is_empty(), "{hits:?}");
+    assert!(of(&hits, "placeholder-ciphertext").is_empty(), "{hits:?}");
+    assert!(of(&hits, "model-divergence").is_empty(), "{hits:?}");
 }
 
 /// A reference a JSON6902 `add` appends to a list is located at that op's `value:` line even
@@ -519,7 +505,7 @@ fn a_reference_moved_by_a_later_insert_keeps_its_op_line() {
         Some("MISSING")
     );
     let (_, hits) = check(t.path(), &["--release", "prod"]);
-    let missing = rules(&hits, "missing-secret-key");
+    let missing = of(&hits, "missing-secret-key");
     assert_eq!(missing.len(), 1, "{hits:?}");
     let first_value = line_of(t.path(), KUSTOMIZATION, "value:");
     assert_eq!(

@@ -10,8 +10,8 @@
 
 use std::path::Path;
 
-use crate::common::{self, check_hits};
-use crate::gate::{BASE_KUSTOMIZATION, DEPLOYMENT, line_of, of, write};
+use crate::common::{self, check_hits, line_of, of, write};
+use crate::gate::{BASE_KUSTOMIZATION, DEPLOYMENT};
 
 const SEALED: &str = "\
 apiVersion: bitnami.com/v1alpha1
