@@ -40,7 +40,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// The 1-based line of the file holding `value` as a TOML string (see [`string_line`]).
+    /// The 1-based line of the file holding `value` as a TOML string, not in a comment.
     pub fn string_line(&self, value: &str) -> usize {
         string_line(&self.text, value)
     }
