@@ -108,7 +108,12 @@ impl Tool {
     /// How findings name the command rendering `overlay`: [`Tool::name`], with the flag that
     /// lifts the load restrictor when the overlay is built without one (Flux).
     fn name_for(&self, overlay: &Overlay) -> &'static str {
-        match (self.kubectl, overlay.unrestricted()) {
+        self.name_with(overlay.unrestricted())
+    }
+
+    /// [`Tool::name`], with the flag that lifts the load restrictor when `unrestricted`.
+    fn name_with(&self, unrestricted: bool) -> &'static str {
+        match (self.kubectl, unrestricted) {
             (true, true) => "kubectl kustomize --load-restrictor LoadRestrictionsNone",
             (false, true) => "kustomize build --load-restrictor LoadRestrictionsNone",
             (_, false) => self.name(),
@@ -166,6 +171,12 @@ pub struct RenderedOverlay {
     pub kustomization: String,
     /// `kubectl kustomize` or `kustomize build`.
     pub tool: &'static str,
+    /// How a user runs the same render (what `render-failed`'s hint names): the command, with
+    /// `--load-restrictor LoadRestrictionsNone` when the render lifted the restrictor (an
+    /// overlay only Flux deploys, a directory without a kustomization file), on the overlay's
+    /// directory, or for a directory without a kustomization file, on a kustomization listing
+    /// its files as the tool deploying it generates one (see `run_deployed`).
+    pub command: String,
     /// Repo-relative env files whose `.example` stood in for them (they are absent here).
     pub stand_ins: Vec<String>,
     /// The objects, or why the overlay did not render (redacted; never the tool's stdout).
@@ -301,10 +312,23 @@ pub fn render_overlay(
         overlay: overlay.name.clone(),
         kustomization: rel(root, &kustomization),
         tool: tool.name_for(overlay),
+        command: command_run(tool, root, overlay),
         stand_ins,
         outcome,
         variant: None,
         line,
+    }
+}
+
+/// [`RenderedOverlay::command`]: what [`run_deployed`] runs for `overlay`, as a user runs it.
+fn command_run(tool: &Tool, root: &Path, overlay: &Overlay) -> String {
+    let dir = rel(root, &overlay.dir);
+    let listed = overlay.generated_entries().is_some();
+    let name = tool.name_with(overlay.unrestricted() || listed);
+    if listed {
+        format!("`{name} DIR`, DIR holding a kustomization that lists the files of {dir}")
+    } else {
+        format!("`{name} {dir}`")
     }
 }
 

@@ -14,7 +14,7 @@ pub static META: RuleMeta = RuleMeta {
     id: "render-failed",
     summary: "The real kustomize could not build the overlay (check --render)",
     default_severity: Severity::Error,
-    hint: "run the same command (kubectl kustomize DIR) and fix what it reports; the overlay does not deploy as it is",
+    hint: "run the same command (kubectl kustomize DIR, with --load-restrictor LoadRestrictionsNone where the render lifted the restrictor) and fix what it reports; the overlay does not deploy as it is",
     scope: RuleScope::Tree,
 };
 
@@ -58,5 +58,11 @@ fn failed(
             ov.name, render.tool
         ),
     };
-    Finding::new(&META, at_line(cx, &render.kustomization, render.line), text)
+    // The hint names the command actually run: with the flag for an overlay only Flux
+    // deploys or a directory without a kustomization file.
+    let hint = format!(
+        "run the same command ({}) and fix what it reports; the overlay does not deploy as it is",
+        render.command
+    );
+    Finding::new(&META, at_line(cx, &render.kustomization, render.line), text).hint(hint)
 }

@@ -379,3 +379,172 @@ fn sealing_a_file_another_flux_only_overlay_reads_from_elsewhere_is_guarded() {
     assert!(err.contains("`staging`"), "{err}");
     assert_eq!(std::fs::read_to_string(&sealed).unwrap(), before);
 }
+
+/// A file read by a generator: a `files:` source (written as it is, or as a link in the
+/// overlay leading out of it), or a `generators:` file (likewise), each the overlay's only
+/// generator entry, in a repository with the overlay, the files in `apps/shared`, and the two
+/// links in `apps/prod`. Deployed by the Flux Kustomization when `flux`.
+fn generator_tree(flux: bool, kustomization: &str) -> Repo {
+    let r = Repo::empty();
+    if flux {
+        r.write("clusters/prod/apps.yaml", FLUX);
+    }
+    // A Secret to check: generated from an env file in the overlay.
+    let secret = "secretGenerator:\n  - name: app\n    envs:\n      - app.env\n";
+    r.write(
+        "apps/prod/kustomization.yaml",
+        &format!("{secret}{kustomization}"),
+    );
+    r.write("apps/prod/app.env.example", "API_KEY=\n");
+    r.write("apps/prod/app.env", "API_KEY=\n");
+    r.write("apps/shared/ca.txt", "not a secret\n");
+    r.write(
+        "apps/shared/gen.yaml",
+        "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata:\n  name: from-gen\nliterals:\n  - MODE=prod\n",
+    );
+    let link = |to: &str, at: &str| {
+        std::os::unix::fs::symlink(to, r.root().join(at)).unwrap();
+    };
+    link("../shared/ca.txt", "apps/prod/linked.txt");
+    link("../shared/gen.yaml", "apps/prod/linked-gen.yaml");
+    common::git(&r.root(), &["add", "-A"]);
+    r
+}
+
+/// Each generator input outside the overlay, with the text of the line its refusal is reported
+/// at (a `files:` source's at its generator's `name:`, as its other problems; a `generators:`
+/// file's at its entry) and the name of the ConfigMap it generates.
+const GENERATOR_INPUTS: [(&str, &str, &str); 4] = [
+    (
+        "configMapGenerator:\n  - name: ca\n    files:\n      - ../shared/ca.txt\n",
+        "name: ca",
+        "name: ca-",
+    ),
+    (
+        "configMapGenerator:\n  - name: ca\n    files:\n      - ca.txt=linked.txt\n",
+        "name: ca",
+        "name: ca-",
+    ),
+    (
+        "generators:\n  - ../shared/gen.yaml\n",
+        "../shared/gen.yaml",
+        "name: from-gen-",
+    ),
+    (
+        "generators:\n  - linked-gen.yaml\n",
+        "linked-gen.yaml",
+        "name: from-gen-",
+    ),
+];
+
+/// kustomize's default restrictor bounds what generators read as it bounds resources and
+/// patches: a `files:` source and a `generators:` file outside the overlay's directory, or a
+/// link in it leading out, are each an `overlay-build-error` at their entry (kubectl refuses
+/// each: "security; file ... is not in or below ..."). Deployed only by Flux, which builds
+/// without the restrictor within the repository, the same overlays build (kubectl with
+/// `--load-restrictor LoadRestrictionsNone` renders the generated ConfigMap) and check passes.
+#[test]
+fn generator_files_outside_the_overlay_are_refused_unless_only_flux_deploys_it() {
+    for (k, entry, generated) in GENERATOR_INPUTS {
+        let r = generator_tree(false, k);
+        let (code, hits) = r.check(&[]);
+        let errors = of(&hits, "overlay-build-error");
+        assert_eq!(errors.len(), 1, "{entry}: {hits:?}");
+        let kfile = "apps/prod/kustomization.yaml";
+        assert_eq!(
+            (errors[0].path.as_str(), errors[0].line),
+            (kfile, line_of(&r, kfile, entry)),
+            "{hits:?}"
+        );
+        assert!(
+            errors[0].message.contains("is not in or below apps/prod"),
+            "{hits:?}"
+        );
+        let linked = k.contains("linked");
+        assert_eq!(
+            errors[0].message.contains("(a link to apps/shared/"),
+            linked,
+            "{hits:?}"
+        );
+        assert_eq!(code, 1, "{hits:?}");
+        if let Some(refused) = kubectl(&r, false, true) {
+            let refused = refused.unwrap_err();
+            assert!(refused.contains("is not in or below"), "{entry}: {refused}");
+        }
+
+        let r = generator_tree(true, k);
+        let (code, hits) = r.check(&[]);
+        assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+        assert_eq!(code, 0, "{entry}: {hits:?}");
+        if let Some(render) = kubectl(&r, true, true) {
+            let render = render.unwrap();
+            assert!(render.contains(generated), "{entry}: {render}");
+        }
+    }
+}
+
+/// Flux confines the build to the repository: a `files:` source or a `generators:` file
+/// outside it is an `overlay-build-error` saying so, for the overlay only Flux deploys.
+#[test]
+fn generator_files_outside_the_repository_are_refused_for_a_flux_only_overlay() {
+    for (k, at) in [
+        (
+            "configMapGenerator:\n  - name: ca\n    files:\n      - ../../../outside/ca.txt\n",
+            "name: ca",
+        ),
+        (
+            "generators:\n  - ../../../outside/gen.yaml\n",
+            "outside/gen.yaml",
+        ),
+    ] {
+        let r = generator_tree(true, k);
+        write_at(&r.outside().join("ca.txt"), "not a secret\n");
+        let gen_text = std::fs::read_to_string(r.root().join("apps/shared/gen.yaml")).unwrap();
+        write_at(&r.outside().join("gen.yaml"), &gen_text);
+        let (code, hits) = r.check(&[]);
+        let errors = of(&hits, "overlay-build-error");
+        assert_eq!(errors.len(), 1, "{hits:?}");
+        assert_eq!(
+            errors[0].line,
+            line_of(&r, "apps/prod/kustomization.yaml", at),
+            "{hits:?}"
+        );
+        assert!(
+            errors[0].message.contains("is outside the repository"),
+            "{hits:?}"
+        );
+        assert_eq!(code, 1, "{hits:?}");
+    }
+}
+
+/// `render-failed`'s hint names the command the render ran: with
+/// `--load-restrictor LoadRestrictionsNone` for the overlay only Flux deploys, without it for
+/// the same overlay nothing deploys. The render fails on two objects of one identity.
+#[test]
+fn render_failed_names_the_command_with_the_flag_it_ran_with() {
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\n";
+    for flux in [true, false] {
+        let r = generator_tree(flux, "resources:\n  - a.yaml\n  - b.yaml\n");
+        r.write("apps/prod/a.yaml", cm);
+        r.write("apps/prod/b.yaml", cm);
+        common::git(&r.root(), &["add", "-A"]);
+        if kubectl(&r, flux, true).is_none() {
+            return;
+        }
+        let (_, hits) = r.check(&["--render=always"]);
+        let failed = of(&hits, "render-failed");
+        assert_eq!(failed.len(), 1, "{hits:?}");
+        let want = if flux {
+            "(`kubectl kustomize --load-restrictor LoadRestrictionsNone apps/prod`)"
+        } else {
+            "(`kubectl kustomize apps/prod`)"
+        };
+        assert!(failed[0].hint.contains(want), "{flux}: {:?}", failed[0]);
+        assert_eq!(
+            failed[0].hint.contains("--load-restrictor"),
+            flux,
+            "{:?}",
+            failed[0]
+        );
+    }
+}

@@ -85,6 +85,12 @@ impl Builder<'_> {
                 self.problem(ProblemKind::NotModelled, &o.file, o.line, msg);
                 continue;
             }
+            // A generator file is read through the kustomization's loader, so the load
+            // restrictor bounds it (kustomize api/internal/target/kusttarget.go
+            // `configureExternalGenerators` accumulates the list as resources).
+            if self.outside_root(&level.dir, &path, &o) {
+                continue;
+            }
             let Some(docs) = self.docs(&path, &o) else {
                 continue;
             };
@@ -323,9 +329,12 @@ impl Builder<'_> {
     }
 
     /// A `files:` entry, `[key=]path`; the key defaults to the file's name. None (with a
-    /// problem) when kustomize refuses it: api/kv/kv.go `ParseFileSource` (a missing key or
-    /// path, more than one '='), or a file that cannot be read and has no `.example` standing
-    /// in for it (as for `envs:`, see `env_keys`).
+    /// problem) when kustomize cannot parse it: api/kv/kv.go `ParseFileSource` (a missing key
+    /// or path, more than one '='). A problem, the source kept (its key is known from the
+    /// entry), when kustomize refuses its file: outside the load restriction (the file is read
+    /// through the kustomization's loader, api/kv/kv.go `keyValuesFromFileSources`; "security;
+    /// file ... is not in or below ..."), or a file that cannot be read and has no `.example`
+    /// standing in for it (as for `envs:`, see `env_keys`).
     fn file_source(&mut self, dir: &Path, entry: &str, origin: &Origin) -> Option<FileSource> {
         let (key, path) = match entry.split_once('=') {
             None => {
@@ -342,7 +351,9 @@ impl Builder<'_> {
             }
         };
         let full = dir.join(path);
-        if !full.is_file() && !has_example(&full) {
+        // A refused file is not read: whether it exists is not asked.
+        let refused = self.outside_root(dir, &full, origin);
+        if !refused && !full.is_file() && !has_example(&full) {
             let msg = format!(
                 "file {} (`files:` entry for key `{key}`) cannot be read: kustomize fails to build",
                 self.rel(&super::normalize(&full)).display()
