@@ -453,7 +453,7 @@ fn generator_files_outside_the_overlay_are_refused_unless_only_flux_deploys_it()
         let kfile = "apps/prod/kustomization.yaml";
         assert_eq!(
             (errors[0].path.as_str(), errors[0].line),
-            (kfile, line_of(&r, kfile, entry)),
+            (kfile, line_of(&r.root(), kfile, entry)),
             "{hits:?}"
         );
         assert!(
@@ -498,15 +498,15 @@ fn generator_files_outside_the_repository_are_refused_for_a_flux_only_overlay() 
         ),
     ] {
         let r = generator_tree(true, k);
-        write_at(&r.outside().join("ca.txt"), "not a secret\n");
+        common::write(&r.outside(), "ca.txt", "not a secret\n");
         let gen_text = std::fs::read_to_string(r.root().join("apps/shared/gen.yaml")).unwrap();
-        write_at(&r.outside().join("gen.yaml"), &gen_text);
+        common::write(&r.outside(), "gen.yaml", &gen_text);
         let (code, hits) = r.check(&[]);
         let errors = of(&hits, "overlay-build-error");
         assert_eq!(errors.len(), 1, "{hits:?}");
         assert_eq!(
             errors[0].line,
-            line_of(&r, "apps/prod/kustomization.yaml", at),
+            line_of(&r.root(), "apps/prod/kustomization.yaml", at),
             "{hits:?}"
         );
         assert!(
