@@ -310,15 +310,7 @@ fn init_refuses_what_is_no_file_at_an_env_file_path_and_writes_nothing() {
     for what in ["is a directory", "is a link that cannot be followed"] {
         let t = tree();
         let root = t.path();
-        let dev = root.join("k8s/overlays/dev");
-        let generator = dev.join("secret-generator.yaml");
-        let text = read(&generator).replace(
-            "  - dev-secrets.env\n",
-            "  - dev-secrets.env\n  - extra.env\n",
-        );
-        write(&generator, &text);
-        write(&dev.join("extra.env.example"), "EXTRA=\n");
-        let extra = dev.join("extra.env");
+        let (dev, [_, extra, _]) = several_env_files(root);
         if what == "is a directory" {
             std::fs::create_dir(&extra).expect("mkdir");
         } else {

@@ -71,6 +71,16 @@ fn tree() -> Option<tempfile::TempDir> {
     ])
 }
 
+/// The prod overlay rendered by the real `kubectl kustomize` (the oracle), or `None` (reported)
+/// where kubectl is missing.
+fn render(root: &Path) -> Option<String> {
+    if common::kubectl().is_none() {
+        common::missing("kubectl");
+        return None;
+    }
+    Some(common::kustomize(&root.join("k8s/overlays/prod")))
+}
+
 fn line_of(root: &Path, needle: &str) -> u64 {
     line_in(root, FILE, needle, 0)
 }
@@ -90,10 +100,7 @@ fn line_in(root: &Path, file: &str, needle: &str, after: u64) -> u64 {
 #[test]
 fn identity_mismatch_reads_each_sealed_secret_of_a_shared_name_by_its_namespace() {
     let Some(t) = tree() else { return };
-    if common::kubectl().is_none() {
-        common::missing("kubectl");
-    } else {
-        let render = common::kustomize(&t.path().join("k8s/overlays/prod"));
+    if let Some(render) = render(t.path()) {
         assert!(render.contains("namespace: prod"), "{render}");
         assert!(render.contains("namespace: staging\n"), "{render}");
         assert!(render.contains("namespace: staging-old"), "{render}");
@@ -155,10 +162,7 @@ fn sealed_with_demo_certificate_tells_a_shared_name_apart_by_namespace() {
     ]) else {
         return;
     };
-    if common::kubectl().is_none() {
-        common::missing("kubectl");
-    } else {
-        let render = common::kustomize(&t.path().join("k8s/overlays/prod"));
+    if let Some(render) = render(t.path()) {
         assert!(render.contains("namespace: a\n"), "{render}");
         assert!(render.contains("namespace: b\n"), "{render}");
     }
@@ -215,10 +219,7 @@ fn missing_secret_key_reads_each_secret_of_a_shared_name_by_its_namespace() {
         ]) else {
             return;
         };
-        if common::kubectl().is_none() {
-            common::missing("kubectl");
-        } else {
-            let render = common::kustomize(&t.path().join("k8s/overlays/prod"));
+        if let Some(render) = render(t.path()) {
             for ns in ["a", "b"] {
                 let n = render.matches(&format!("namespace: {ns}\n")).count();
                 assert_eq!(n, 2, "a Secret and a Deployment in {ns}: {render}");
@@ -262,11 +263,8 @@ fn plaintext_secret_reads_flux_substitutions_of_a_shared_name_by_namespace() {
     ]) else {
         return;
     };
-    if common::kubectl().is_none() {
-        common::missing("kubectl");
-    } else {
-        // The oracle: the patch opts out `a` only.
-        let render = common::kustomize(&t.path().join("k8s/overlays/prod"));
+    // The oracle: the patch opts out `a` only.
+    if let Some(render) = render(t.path()) {
         let docs: Vec<&str> = render.split("\n---\n").collect();
         assert_eq!(docs.len(), 2, "{render}");
         for doc in docs {
@@ -330,11 +328,8 @@ fn stale_certificate_matches_a_patched_value_to_its_record_by_namespace() {
         ]) else {
             return;
         };
-        if common::kubectl().is_none() {
-            common::missing("kubectl");
-        } else {
-            // The oracle: the patch writes into `b` only.
-            let render = common::kustomize(&t.path().join("k8s/overlays/prod"));
+        // The oracle: the patch writes into `b` only.
+        if let Some(render) = render(t.path()) {
             let b = render
                 .split("\n---\n")
                 .find(|d| d.contains("namespace: b\n"));
