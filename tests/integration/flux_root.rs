@@ -103,10 +103,7 @@ fn tree(flux: bool) -> Repo {
 /// itself when `in_place`): `Ok(render)` or `Err(stderr)`. `None` when kubectl is missing
 /// outside CI.
 fn kubectl(r: &Repo, unrestricted: bool, in_place: bool) -> Option<Result<String, String>> {
-    if common::kubectl().is_none() {
-        common::missing("kubectl (for kubectl kustomize)");
-        return None;
-    }
+    common::kubectl()?;
     let copy = tempfile::tempdir().unwrap();
     let root = if in_place {
         r.root()

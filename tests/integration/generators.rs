@@ -85,10 +85,7 @@ fn fill_env_files(dir: &Path) {
 /// filled from their examples: `Ok(render)` or `Err(stderr)`; `None` when kubectl is missing
 /// outside CI.
 fn kubectl_build(root: &Path, overlay: &str) -> Option<Result<String, String>> {
-    if common::kubectl().is_none() {
-        common::missing("kubectl");
-        return None;
-    }
+    common::kubectl()?;
     let copy = tempfile::tempdir().unwrap();
     common::copy_dir(root, copy.path());
     fill_env_files(copy.path());
