@@ -409,17 +409,17 @@ fn generator_tree(flux: bool, kustomization: &str) -> Repo {
 }
 
 /// Each generator input outside the overlay, with the text of the line its refusal is reported
-/// at (a `files:` source's at its generator's `name:`, as its other problems; a `generators:`
-/// file's at its entry) and the name of the ConfigMap it generates.
+/// at (a `files:` source's or a `generators:` file's at its entry) and the name of the
+/// ConfigMap it generates.
 const GENERATOR_INPUTS: [(&str, &str, &str); 4] = [
     (
         "configMapGenerator:\n  - name: ca\n    files:\n      - ../shared/ca.txt\n",
-        "name: ca",
+        "- ../shared/ca.txt",
         "name: ca-",
     ),
     (
         "configMapGenerator:\n  - name: ca\n    files:\n      - ca.txt=linked.txt\n",
-        "name: ca",
+        "- ca.txt=linked.txt",
         "name: ca-",
     ),
     (
@@ -487,7 +487,7 @@ fn generator_files_outside_the_repository_are_refused_for_a_flux_only_overlay() 
     for (k, at) in [
         (
             "configMapGenerator:\n  - name: ca\n    files:\n      - ../../../outside/ca.txt\n",
-            "name: ca",
+            "outside/ca.txt",
         ),
         (
             "generators:\n  - ../../../outside/gen.yaml\n",
