@@ -293,6 +293,9 @@ fn a_flux_only_overlay_reading_outside_the_repository_is_refused() {
     let failed = of(&hits, "render-failed");
     assert_eq!(failed.len(), 1, "{hits:?}");
     assert!(failed[0].message.contains("not run"), "{hits:?}");
+    // Nothing was run: the hint says to move the file in, not to run a command again.
+    assert!(failed[0].hint.contains("into the repository"), "{hits:?}");
+    assert!(!failed[0].hint.contains("run the same command"), "{hits:?}");
     assert!(
         failed[0].message.contains("is outside the repository"),
         "{hits:?}"
