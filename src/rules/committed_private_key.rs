@@ -14,7 +14,7 @@
 //! An environment's sealing certificate is `certificate-private-key`'s; a file that could not be
 //! read is a note naming this rule.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::yamldocs::repository_docs_of_kind;
 use super::{Context, GitStatus, SourceFile};
@@ -39,6 +39,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         .filter_map(|o| Some(o.cert.as_ref()?.path.as_str()))
         .collect();
     let mut out = Vec::new();
+    // Built on first use: most repositories have no private key in a manifest.
+    let mut secrets = None;
     for file in cx
         .files
         .iter()
@@ -63,7 +65,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             }
             _ if key_file => private_keys(&file.text),
             _ if outlined => pem_private_keys(&file.text),
-            _ => embedded_private_keys(cx, file),
+            _ => embedded_private_keys(secrets.get_or_insert_with(|| secret_lines(cx)), file),
         };
         let committed = if severity == Severity::Error {
             "committed"
@@ -97,21 +99,40 @@ fn unread(file: &SourceFile, why: &str) -> Finding {
         .hint("list it under `ignore` in emp-seal.toml once it is known to hold no private key")
 }
 
+/// The line ranges of the repository's Secret documents, by the file they are in (its address
+/// in `cx.files`), gathered in one pass over the documents.
+type SecretLines = HashMap<*const SourceFile, Vec<std::ops::Range<usize>>>;
+
+/// The [`SecretLines`] of every file read.
+fn secret_lines(cx: &Context<'_>) -> SecretLines {
+    let mut by_file: SecretLines = HashMap::new();
+    for d in repository_docs_of_kind(cx, "Secret") {
+        let first = d.doc.first_line as usize;
+        let lines = first..first + d.doc.text.lines().count();
+        by_file
+            .entry(std::ptr::from_ref(d.file))
+            .or_default()
+            .push(lines);
+    }
+    by_file
+}
+
 /// The PEM private keys of a YAML or JSON file, at their `-----BEGIN` lines (anywhere in the
-/// line: JSON writes a key as one string), outside its Secret documents: a Secret holding one is
-/// `plaintext-secret`'s.
-fn embedded_private_keys(cx: &Context<'_>, file: &SourceFile) -> Vec<(usize, String)> {
-    let secrets: Vec<std::ops::Range<usize>> = repository_docs_of_kind(cx, "Secret")
-        .filter(|d| std::ptr::eq(d.file, file))
-        .map(|d| {
-            let first = d.doc.first_line as usize;
-            first..first + d.doc.text.lines().count()
-        })
-        .collect();
+/// line: JSON writes a key as one string), outside its Secret documents (`secrets`, see
+/// [`SecretLines`]): a Secret holding one is `plaintext-secret`'s.
+fn embedded_private_keys(secrets: &SecretLines, file: &SourceFile) -> Vec<(usize, String)> {
+    // 1-based line -> inside a Secret document.
+    let mut in_secret = vec![false; file.text.lines().count() + 1];
+    for r in secrets.get(&std::ptr::from_ref(file)).into_iter().flatten() {
+        let end = r.end.min(in_secret.len());
+        if let Some(lines) = in_secret.get_mut(r.start..end) {
+            lines.fill(true);
+        }
+    }
     let mut keys = Vec::new();
     for (i, text) in file.text.lines().enumerate() {
         let line = i + 1;
-        if secrets.iter().any(|r| r.contains(&line)) {
+        if in_secret[line] {
             continue;
         }
         for (at, marker) in text.match_indices("-----BEGIN ") {

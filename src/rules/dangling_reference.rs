@@ -15,11 +15,13 @@
 //! and the names given with `--allow-runtime-secret`). When the reference is not rewritten by
 //! kustomize and an object of that kind was renamed from the written name, the message says so.
 
+use std::collections::HashMap;
+
 use super::Context;
 use super::locate::at_line;
 use super::model::{OverlayModel, shown_name};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::kustomize::{RefField, Reference, Resolution};
+use crate::kustomize::{RefField, Reference, Resolution, SecretScope};
 use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
@@ -41,10 +43,81 @@ pub static RUNTIME_CREATED: &[(&str, &str)] = &[
     ("Secret", "argocd-redis"),
 ];
 
+/// What one overlay renders, indexed once so that each unresolved reference is a lookup rather
+/// than a scan of every object.
+struct Rendered<'o> {
+    /// The scopes of the Secrets custom resources make at run time, by Secret name (see
+    /// [`SECRET_MAKERS`](crate::kustomize::runtime_secrets::SECRET_MAKERS)).
+    made: HashMap<&'o str, Vec<&'o SecretScope>>,
+    /// By (written name, the target kind it answers), the names an object renders as, in the
+    /// order: resources, generated objects, Secrets named after their maker.
+    renamed: HashMap<(&'o str, &'o str), Vec<String>>,
+}
+
+impl<'o> Rendered<'o> {
+    fn of(ov: &'o OverlayModel) -> Rendered<'o> {
+        let mut made: HashMap<&str, Vec<&SecretScope>> = HashMap::new();
+        let mut renamed: HashMap<(&str, &str), Vec<String>> = HashMap::new();
+        for o in ov.overlay.resources() {
+            for s in &o.runtime_secrets {
+                made.entry(s.name.as_str()).or_default().push(&s.scope);
+            }
+            // A SealedSecret answers a reference to a Secret (no other SealedSecret reference is
+            // judged).
+            let kind = if o.kind == "SealedSecret" {
+                "Secret"
+            } else {
+                o.kind.as_str()
+            };
+            let key = (o.original.name.as_str(), kind);
+            renamed
+                .entry(key)
+                .or_default()
+                .push(o.rendered.name.clone());
+        }
+        for g in ov.overlay.generated() {
+            let key = (g.original.name.as_str(), g.kind.kind());
+            let shown = shown_name(&g.rendered.name, g.hash_suffix);
+            renamed.entry(key).or_default().push(shown);
+        }
+        // Secrets named after their custom resource (an `ExternalSecret` without `target.name`,
+        // a `OnePasswordItem`): a reference to the written name when `namePrefix` renamed the
+        // resource is told what the Secret is called.
+        for o in ov.overlay.resources() {
+            for s in o
+                .runtime_secrets
+                .iter()
+                .filter(|s| s.name == o.rendered.name)
+            {
+                let key = (o.original.name.as_str(), "Secret");
+                renamed.entry(key).or_default().push(s.name.clone());
+            }
+        }
+        Rendered { made, renamed }
+    }
+
+    /// True when a custom resource the overlay renders makes Secret `name` in `namespace` at
+    /// run time.
+    fn made_by_operator(&self, name: &str, namespace: Option<&str>) -> bool {
+        self.made
+            .get(name)
+            .is_some_and(|scopes| scopes.iter().any(|s| s.covers(namespace)))
+    }
+
+    /// The name an object of `r`'s target kind written as `r.name` renders as, when that is
+    /// not the name `r` asks for.
+    fn renamed(&self, r: &Reference) -> Option<String> {
+        let found = self
+            .renamed
+            .get(&(r.name.as_str(), r.target_kind.as_str()))?;
+        found.iter().find(|n| **n != r.rendered_name).cloned()
+    }
+}
+
 /// True when something other than the tree creates `kind` `name` in `namespace`.
 fn created_at_run_time(
     cx: &Context<'_>,
-    ov: &OverlayModel,
+    rendered: &Rendered<'_>,
     kind: &str,
     name: &str,
     namespace: Option<&str>,
@@ -52,39 +125,7 @@ fn created_at_run_time(
     RUNTIME_CREATED.contains(&(kind, name))
         || (kind == "Secret"
             && (cx.tree.runtime_secrets.iter().any(|n| n == name)
-                || made_by_operator(ov, name, namespace)))
-}
-
-/// True when a custom resource the overlay renders makes Secret `name` in `namespace` at run
-/// time (cert-manager `Certificate`, `ExternalSecret`, ...: the table is
-/// [`SECRET_MAKERS`](crate::kustomize::runtime_secrets::SECRET_MAKERS), read by the model from
-/// each object as it renders).
-fn made_by_operator(ov: &OverlayModel, name: &str, namespace: Option<&str>) -> bool {
-    ov.overlay
-        .resources()
-        .iter()
-        .flat_map(|r| &r.runtime_secrets)
-        .any(|s| s.name == name && s.scope.covers(namespace))
-}
-
-/// For a Secret reference: the Secrets operators make named after their custom resource (an
-/// `ExternalSecret` without `target.name`, a `OnePasswordItem`), as (written name of the
-/// resource, Secret name), so that a reference to the written name when `namePrefix` renamed
-/// the resource says what the Secret is called.
-fn named_after_maker<'o>(
-    ov: &'o OverlayModel,
-    target_kind: &str,
-) -> impl Iterator<Item = (&'o String, String)> {
-    let secret = target_kind == "Secret";
-    ov.overlay
-        .resources()
-        .iter()
-        .filter(move |_| secret)
-        .flat_map(|o| {
-            (o.runtime_secrets.iter())
-                .filter(|s| s.name == o.rendered.name)
-                .map(|s| (&o.original.name, s.name.clone()))
-        })
+                || rendered.made_by_operator(name, namespace)))
 }
 
 /// Whether the rule judges a reference of this field and target kind.
@@ -100,6 +141,7 @@ fn judged(r: &Reference) -> bool {
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
+        let rendered = Rendered::of(ov);
         for r in ov.overlay.references() {
             if r.resolution != Resolution::Unresolved || r.optional {
                 continue;
@@ -107,7 +149,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             if !judged(r)
                 || created_at_run_time(
                     cx,
-                    ov,
+                    &rendered,
                     &r.target_kind,
                     &r.rendered_name,
                     r.referrer.namespace.as_deref(),
@@ -116,30 +158,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 continue;
             }
             // An object of the target kind that was renamed away from the written name.
-            let renamed = ov
-                .overlay
-                .resources()
-                .iter()
-                .filter(|o| {
-                    o.kind == r.target_kind
-                        || (r.target_kind == "Secret" && o.kind == "SealedSecret")
-                })
-                .map(|o| (&o.original.name, o.rendered.name.clone()))
-                .chain(
-                    ov.overlay
-                        .generated()
-                        .iter()
-                        .filter(|g| g.kind.kind() == r.target_kind)
-                        .map(|g| {
-                            (
-                                &g.original.name,
-                                shown_name(&g.rendered.name, g.hash_suffix),
-                            )
-                        }),
-                )
-                .chain(named_after_maker(ov, &r.target_kind))
-                .find(|(orig, rendered)| **orig == r.name && *rendered != r.rendered_name)
-                .map(|(_, rendered)| rendered);
+            let renamed = rendered.renamed(r);
             let ns = r.referrer.namespace.as_deref().unwrap_or("<no namespace>");
             let mut message = format!(
                 "overlay {}: {} `{}` names {} `{}`, which the overlay does not render in namespace {ns}",

@@ -11,7 +11,7 @@
 //! at `encryptedData`, extra keys at their entry. Never quotes values, nor a key from an env-file
 //! line without `=` (named by its line, `model::shown_key`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::Context;
 use super::locate::{at_line, at_yaml};
@@ -43,20 +43,45 @@ fn own_example_keys(cx: &Context<'_>, ov: &OverlayModel) -> Option<BTreeSet<Stri
     Some(keys)
 }
 
-/// The files of the workloads of `ov` that read a Secret named `name` (as written).
-fn reader_files(ov: &OverlayModel, name: &str) -> BTreeSet<String> {
-    let resources = ov.overlay.resources();
-    ov.overlay
-        .references()
-        .iter()
-        .filter(|r| r.target_kind == "Secret" && r.name == name)
-        .filter_map(|r| {
-            resources
-                .iter()
-                .find(|x| x.kind == r.referrer_kind && x.rendered == r.referrer)
-        })
-        .map(|x| path_str(&x.origin.file))
-        .collect()
+/// For each loaded overlay (in the order of [`Context::all_overlays`]), by the name of a Secret
+/// as written: the files of the overlay's workloads that read it. Built once per check
+/// ([`Context::secret_readers`]), so that finding the siblings of a `SealedSecret` looks each
+/// overlay up instead of scanning its objects for every reference.
+pub(crate) type Readers = Vec<HashMap<String, BTreeSet<String>>>;
+
+/// The [`Readers`] of `overlays`.
+pub(crate) fn readers(overlays: &[OverlayModel]) -> Readers {
+    overlays.iter().map(readers_of).collect()
+}
+
+/// The files of the workloads of `ov` that read each Secret, by its name as written.
+fn readers_of(ov: &OverlayModel) -> HashMap<String, BTreeSet<String>> {
+    // The first object of each kind and rendered identity, as a reference names its referrer.
+    let mut objects = HashMap::new();
+    for x in ov.overlay.resources() {
+        objects.entry((x.kind.as_str(), &x.rendered)).or_insert(x);
+    }
+    let mut by_name: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for r in ov.overlay.references() {
+        if r.target_kind != "Secret" {
+            continue;
+        }
+        if let Some(x) = objects.get(&(r.referrer_kind.as_str(), &r.referrer)) {
+            let files = by_name.entry(r.name.clone()).or_default();
+            files.insert(path_str(&x.origin.file));
+        }
+    }
+    by_name
+}
+
+/// The files of the workloads that read a Secret named `name` (as written), from one
+/// overlay's entry of [`Readers`]; empty when none does.
+fn reader_files<'r>(
+    by_name: Option<&'r HashMap<String, BTreeSet<String>>>,
+    name: &str,
+) -> &'r BTreeSet<String> {
+    static NONE: BTreeSet<String> = BTreeSet::new();
+    by_name.and_then(|m| m.get(name)).unwrap_or(&NONE)
 }
 
 /// The keys the sibling overlays define for a Secret named `name` (as written). Siblings are
@@ -65,11 +90,17 @@ fn reader_files(ov: &OverlayModel, name: &str) -> BTreeSet<String> {
 /// When no workload of `ov` reads it, every other overlay is a sibling.
 fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
-    let readers = reader_files(ov, name);
-    let siblings = cx.all_overlays().iter().filter(|o| {
-        o.name != ov.name && (readers.is_empty() || !reader_files(o, name).is_disjoint(&readers))
+    let all = cx.all_overlays().iter().zip(cx.secret_readers());
+    let own = all
+        .clone()
+        .find(|(o, _)| std::ptr::eq(*o, ov))
+        .map(|(_, r)| r);
+    let readers = reader_files(own, name);
+    let siblings = all.filter(|(o, by_name)| {
+        o.name != ov.name
+            && (readers.is_empty() || !reader_files(Some(by_name), name).is_disjoint(readers))
     });
-    for other in siblings {
+    for (other, _) in siblings {
         if let Some(k) = own_example_keys(cx, other) {
             keys.extend(k);
         }

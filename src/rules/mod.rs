@@ -197,6 +197,9 @@ pub struct Context<'a> {
     docs: std::sync::OnceLock<yamldocs::Parsed<'a>>,
     /// The overlays' `SealedSecret` files, parsed once on first use (see [`Context::sealed_files`]).
     sealed: std::sync::OnceLock<HashMap<String, model::SealedParse>>,
+    /// The files reading each Secret in each overlay, built once on first use (see
+    /// [`Context::secret_readers`]).
+    readers: std::sync::OnceLock<example_sealed_mismatch::Readers>,
     /// While an overlay rule runs for one overlay: its index in `tree.overlays`
     /// ([`NO_FOCUS`] otherwise). [`Context::overlays`] then yields that overlay only.
     focus: std::sync::atomic::AtomicUsize,
@@ -218,6 +221,7 @@ impl<'a> Context<'a> {
             tree: model::TreeModel::default(),
             docs: std::sync::OnceLock::new(),
             sealed: std::sync::OnceLock::new(),
+            readers: std::sync::OnceLock::new(),
             focus: std::sync::atomic::AtomicUsize::new(NO_FOCUS),
             positions: locate::Positions::default(),
         }
@@ -239,6 +243,13 @@ impl<'a> Context<'a> {
     /// absent), parsed once.
     pub(crate) fn sealed_files(&self) -> &HashMap<String, model::SealedParse> {
         self.sealed.get_or_init(|| model::parse_sealed_files(self))
+    }
+
+    /// By overlay, the files of the workloads reading each Secret (by its name as written),
+    /// built once.
+    pub(crate) fn secret_readers(&self) -> &example_sealed_mismatch::Readers {
+        self.readers
+            .get_or_init(|| example_sealed_mismatch::readers(self.all_overlays()))
     }
 
     #[must_use]

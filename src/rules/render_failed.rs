@@ -18,6 +18,11 @@ pub static META: RuleMeta = RuleMeta {
     scope: RuleScope::Tree,
 };
 
+/// The hint for a render that was not run because the overlay, deployed only by Flux, reads a
+/// file or directory outside the repository, which Flux refuses to build (fluxcd/pkg
+/// `kustomize/filesys/fs_secure.go`).
+const NOT_RUN_HINT: &str = "move the file or directory the message names into the repository: Flux refuses to build an overlay reading outside it (the render was not run, as kustomize would load it)";
+
 /// Reports every checked overlay whose render failed.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -58,11 +63,17 @@ fn failed(
             ov.name, render.tool
         ),
     };
-    // The hint names the command actually run: with the flag for an overlay only Flux
-    // deploys or a directory without a kustomization file.
-    let hint = format!(
-        "run the same command ({}) and fix what it reports; the overlay does not deploy as it is",
-        render.command
-    );
+    // A render that was not run has no command to repeat: `render::run_deployed` (src/render.rs)
+    // does not run the tool for an overlay only Flux deploys that reads outside the repository,
+    // and says so with this prefix. Otherwise the hint names the command actually run: with the
+    // flag for an overlay only Flux deploys or a directory without a kustomization file.
+    let hint = if message.starts_with("not run: ") {
+        NOT_RUN_HINT.to_owned()
+    } else {
+        format!(
+            "run the same command ({}) and fix what it reports; the overlay does not deploy as it is",
+            render.command
+        )
+    };
     Finding::new(&META, at_line(cx, &render.kustomization, render.line), text).hint(hint)
 }

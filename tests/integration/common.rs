@@ -18,12 +18,15 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
-/// Call when an external component is missing. Panics under CI; otherwise prints and returns so
-/// the caller can `return` (the test then passes vacuously on a developer machine only).
+/// Call when an external component is missing. Panics under CI; otherwise prints a `SKIPPED:`
+/// line and returns so the caller can `return` (the test then passes vacuously on a developer
+/// machine only).
 pub fn missing(what: &str) {
     let msg = format!("required test component missing: {what} (run .ci/setup.sh)");
     assert!(!in_ci(), "{msg}");
-    eprintln!("SKIP: {msg}");
+    // Straight to the process's stderr: the test harness captures `eprintln!` of a passing
+    // test, which would hide the skip.
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {what} (run .ci/setup.sh)");
 }
 
 /// Copies a directory tree (directories and regular files; anything else, e.g. a symlink, is
@@ -99,9 +102,15 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     p.is_file().then_some(p)
 }
 
-/// `kubectl` on PATH.
+/// `kubectl` on PATH, for a test (or the part of one) that needs it. When it is not there,
+/// [`missing`] decides: under CI the test fails here; elsewhere a `SKIPPED:` line is printed and
+/// `None` returned, and the caller leaves out what needed kubectl.
 pub fn kubectl() -> Option<PathBuf> {
-    which("kubectl")
+    let found = which("kubectl");
+    if found.is_none() {
+        missing("kubectl not on PATH");
+    }
+    found
 }
 
 /// Finds a program on PATH.

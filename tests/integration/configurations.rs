@@ -34,10 +34,7 @@ nameReference:
 /// A copy of the `sealed-nameref` tree with `config` as its configurations file, in a temp git
 /// repository; None when kubectl or git is missing outside CI.
 fn tree(config: &str) -> Option<tempfile::TempDir> {
-    if common::kubectl().is_none() {
-        common::missing("kubectl");
-        return None;
-    }
+    common::kubectl()?;
     if common::which("git").is_none() {
         common::missing("git");
         return None;

@@ -63,14 +63,6 @@ fn kustomize_envs(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
         .collect())
 }
 
-fn have_kubectl() -> bool {
-    if common::kubectl().is_none() {
-        common::missing("kubectl (for kubectl kustomize)");
-        return false;
-    }
-    true
-}
-
 /// Asserts our parse equals kustomize's Secret: same key set, byte-equal values, file order.
 fn assert_same(name: &str, ours: &envfile::EnvFile, theirs: &BTreeMap<String, Vec<u8>>) {
     let our_keys: Vec<&str> = ours.keys().collect();
@@ -115,7 +107,7 @@ fn go_line(bytes: &[u8], n: usize) -> Vec<u8> {
 
 #[test]
 fn corpus_matches_real_kustomize() {
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     let (mut ok_files, mut fail_files, mut lines) = (0, 0, 0);
@@ -196,7 +188,7 @@ fn corpus_matches_real_kustomize() {
 /// `ErrTooLong`, unchecked in `api/kv/kv.go`); emp-seal refuses exactly those files.
 #[test]
 fn long_lines_refused_exactly_where_kustomize_truncates() {
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     for content_len in [65535usize, 65536] {
@@ -229,7 +221,7 @@ fn long_lines_refused_exactly_where_kustomize_truncates() {
 /// Rendered files read back identically through the real kustomize.
 #[test]
 fn render_round_trips_through_kustomize() {
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     let items: Vec<(&str, emp_seal::secret::SecretValue)> = [
@@ -254,7 +246,7 @@ fn render_round_trips_through_kustomize() {
 /// `kubectl create secret --from-env-file` (dry run, offline) behaves as the lint messages say.
 #[test]
 fn kubectl_from_env_file_disagrees_as_linted() {
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     let run = |line: &str| {

@@ -103,10 +103,7 @@ fn tree(flux: bool) -> Repo {
 /// itself when `in_place`): `Ok(render)` or `Err(stderr)`. `None` when kubectl is missing
 /// outside CI.
 fn kubectl(r: &Repo, unrestricted: bool, in_place: bool) -> Option<Result<String, String>> {
-    if common::kubectl().is_none() {
-        common::missing("kubectl (for kubectl kustomize)");
-        return None;
-    }
+    common::kubectl()?;
     let copy = tempfile::tempdir().unwrap();
     let root = if in_place {
         r.root()
@@ -296,6 +293,9 @@ fn a_flux_only_overlay_reading_outside_the_repository_is_refused() {
     let failed = of(&hits, "render-failed");
     assert_eq!(failed.len(), 1, "{hits:?}");
     assert!(failed[0].message.contains("not run"), "{hits:?}");
+    // Nothing was run: the hint says to move the file in, not to run a command again.
+    assert!(failed[0].hint.contains("into the repository"), "{hits:?}");
+    assert!(!failed[0].hint.contains("run the same command"), "{hits:?}");
     assert!(
         failed[0].message.contains("is outside the repository"),
         "{hits:?}"
@@ -412,17 +412,17 @@ fn generator_tree(flux: bool, kustomization: &str) -> Repo {
 }
 
 /// Each generator input outside the overlay, with the text of the line its refusal is reported
-/// at (a `files:` source's at its generator's `name:`, as its other problems; a `generators:`
-/// file's at its entry) and the name of the ConfigMap it generates.
+/// at (a `files:` source's or a `generators:` file's at its entry) and the name of the
+/// ConfigMap it generates.
 const GENERATOR_INPUTS: [(&str, &str, &str); 4] = [
     (
         "configMapGenerator:\n  - name: ca\n    files:\n      - ../shared/ca.txt\n",
-        "name: ca",
+        "- ../shared/ca.txt",
         "name: ca-",
     ),
     (
         "configMapGenerator:\n  - name: ca\n    files:\n      - ca.txt=linked.txt\n",
-        "name: ca",
+        "- ca.txt=linked.txt",
         "name: ca-",
     ),
     (
@@ -490,7 +490,7 @@ fn generator_files_outside_the_repository_are_refused_for_a_flux_only_overlay() 
     for (k, at) in [
         (
             "configMapGenerator:\n  - name: ca\n    files:\n      - ../../../outside/ca.txt\n",
-            "name: ca",
+            "outside/ca.txt",
         ),
         (
             "generators:\n  - ../../../outside/gen.yaml\n",

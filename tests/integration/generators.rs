@@ -85,10 +85,7 @@ fn fill_env_files(dir: &Path) {
 /// filled from their examples: `Ok(render)` or `Err(stderr)`; `None` when kubectl is missing
 /// outside CI.
 fn kubectl_build(root: &Path, overlay: &str) -> Option<Result<String, String>> {
-    if common::kubectl().is_none() {
-        common::missing("kubectl");
-        return None;
-    }
+    common::kubectl()?;
     let copy = tempfile::tempdir().unwrap();
     common::copy_dir(root, copy.path());
     fill_env_files(copy.path());
@@ -407,7 +404,7 @@ fn generator_entries_kustomize_refuses_are_build_errors() {
     let cases = [
         (
             format!("{named}    files:\n      - tls.key=key.pem\n"),
-            "name: s",
+            "- tls.key=key.pem",
             "key.pem",
             "evalsymlink failure",
         ),
@@ -455,13 +452,13 @@ fn generator_entries_kustomize_refuses_are_build_errors() {
         ),
         (
             format!("{named}    files:\n      - a=b=c\n"),
-            "name: s",
+            "- a=b=c",
             "a=b=c",
             "contains '='",
         ),
         (
             format!("{named}    files:\n      - =dev.env.example\n"),
-            "name: s",
+            "- =dev.env.example",
             "=dev.env.example",
             "missing key name",
         ),
@@ -477,6 +474,58 @@ fn generator_entries_kustomize_refuses_are_build_errors() {
             words,
             kubectl_says,
         );
+    }
+}
+
+/// A problem with one `files:` entry (its file absent, outside the overlay, or a link in the
+/// overlay leading out of it) is reported at that entry's line, as an `envs:` entry's is, not at
+/// the generator's `name:`; kubectl refuses each.
+#[test]
+fn a_refused_files_entry_is_reported_at_its_own_line() {
+    let k = "overlays/dev/kustomization.yaml";
+    for (entry, words, kubectl_says) in [
+        ("B=absent.txt", "cannot be read", "evalsymlink failure"),
+        (
+            "B=../shared/ca.txt",
+            "is not in or below overlays/dev",
+            "is not in or below",
+        ),
+        (
+            "B=linked.txt",
+            "(a link to overlays/shared/ca.txt)",
+            "is not in or below",
+        ),
+    ] {
+        let generator = format!(
+            "configMapGenerator:\n  - name: ca\n    files:\n      - A=ok.txt\n      - {entry}\n"
+        );
+        let Some(t) = repo(&[
+            (k, &generator),
+            ("overlays/dev/ok.txt", "fine\n"),
+            ("overlays/shared/ca.txt", "not a secret\n"),
+        ]) else {
+            return;
+        };
+        let link = t.path().join("overlays/dev/linked.txt");
+        std::os::unix::fs::symlink("../shared/ca.txt", link).unwrap();
+        common::git(t.path(), &["add", "-A"]);
+        if common::kubectl().is_some() {
+            let out = common::kustomize_raw(&t.path().join("overlays/dev"));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "kubectl builds {entry}");
+            assert!(err.contains(kubectl_says), "{entry}: {err}");
+        }
+        let (code, hits) = check(t.path(), &[]);
+        let errs = of(&hits, "overlay-build-error");
+        assert_eq!(errs.len(), 1, "{entry}: {hits:?}");
+        assert_eq!(
+            (errs[0].path.as_str(), errs[0].line),
+            (k, line_of(t.path(), k, entry)),
+            "{hits:?}"
+        );
+        assert_ne!(errs[0].line, line_of(t.path(), k, "name: ca"));
+        assert!(errs[0].message.contains(words), "{}", errs[0].message);
+        assert_eq!(code, 1, "{hits:?}");
     }
 }
 

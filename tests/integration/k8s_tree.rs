@@ -45,10 +45,7 @@ struct Tools {
 }
 
 fn tools() -> Option<Tools> {
-    if common::kubectl().is_none() {
-        common::missing("kubectl (for `kubectl kustomize`)");
-        return None;
-    }
+    common::kubectl()?;
     let get = |name: &str| {
         let t = common::tool(name);
         if t.is_none() {

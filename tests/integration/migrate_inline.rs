@@ -194,17 +194,9 @@ fn refused_from_another_file(root: &Path) -> Out {
     o
 }
 
-fn have_kubectl() -> bool {
-    if common::kubectl().is_none() {
-        common::missing("kubectl");
-        return false;
-    }
-    true
-}
-
 #[test]
 fn issue_16_migrate_inline_generator_with_envs_and_literals() {
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     let t = repo(&inline_kustomization(false, ""));
@@ -257,7 +249,7 @@ fn issue_16_migrate_inline_generator_with_envs_and_literals() {
 /// what that means for a later re-seal.
 #[test]
 fn migrate_keeps_an_immutable_secret_immutable() {
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     let k = inline_kustomization(false, "")
@@ -298,7 +290,7 @@ fn migrate_keeps_an_immutable_secret_immutable() {
 /// SealedSecret's template lost `immutable: true` and the user was not told.
 #[test]
 fn migrate_reads_immutable_as_kustomize_does_yaml_1_1_booleans() {
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     let base = inline_kustomization(false, "");
@@ -336,7 +328,7 @@ fn migrate_reads_immutable_as_kustomize_does_yaml_1_1_booleans() {
 
 #[test]
 fn issue_16_hash_suffix_needs_keep_name() {
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     // Inline, under a namePrefix: the rendered name is `p-app-secrets-<hash>`.
@@ -374,7 +366,7 @@ fn issue_16_hash_suffix_needs_keep_name() {
 /// dangling.
 #[test]
 fn issue_16_name_prefix_refuses_while_a_reference_would_dangle() {
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     let t = repo(&inline_kustomization(
@@ -431,7 +423,7 @@ fn issue_16_name_prefix_refuses_while_a_reference_would_dangle() {
 /// kustomize renders (computed here with the real kubectl), or nothing references the Secret.
 #[test]
 fn issue_16_keep_name_when_nothing_dangles() {
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     let keep = keep_name("app.env");
@@ -492,7 +484,7 @@ fn issue_16_keep_name_when_nothing_dangles() {
 
 #[test]
 fn issue_16_keep_name_with_a_generator_file() {
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     // The shipped prod overlay, its generator file switched to a hashed name: the workloads

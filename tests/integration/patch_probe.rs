@@ -104,10 +104,7 @@ fn tree(tail: &str, extra: &[(&str, &str)]) -> Option<tempfile::TempDir> {
 /// kubectl's render of the overlay: `Ok(objects)` or `Err(stderr)`; `None` when kubectl is
 /// missing outside CI.
 fn kubectl(root: &Path) -> Option<Result<Vec<Value>, String>> {
-    if common::kubectl().is_none() {
-        common::missing("kubectl (for kubectl kustomize)");
-        return None;
-    }
+    common::kubectl()?;
     let out = common::kustomize_raw(&root.join("k8s/overlays/prod"));
     if !out.status.success() {
         return Some(Err(String::from_utf8_lossy(&out.stderr).into_owned()));

@@ -168,8 +168,6 @@ fn secret_keys_yaml_types_and_lists_inside_lists_are_read_as_kubectl_renders_the
         let rendered = common::kustomize(kz.path());
         assert!(rendered.contains("name: nested"), "{rendered}");
         assert!(rendered.contains("password:"), "{rendered}");
-    } else {
-        common::missing("kubectl (for kubectl kustomize)");
     }
     let found = check(root, "plaintext-secret");
     assert_eq!(

@@ -41,14 +41,6 @@ fn repo(files: &[(&str, &str)]) -> Option<tempfile::TempDir> {
     Some(t)
 }
 
-fn have_kubectl() -> bool {
-    if common::kubectl().is_none() {
-        common::missing("kubectl (for `check --render`)");
-        return false;
-    }
-    true
-}
-
 fn bin() -> Bin {
     common::emp_seal()
 }
@@ -150,7 +142,7 @@ replacements:
     ]) else {
         return;
     };
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     // Without the render, the model alone does not see the rename.
@@ -189,7 +181,7 @@ fn issue_14_a_kustomize_build_failure_is_render_failed_with_its_message() {
     ]) else {
         return;
     };
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     let out = check(t.path(), &["--format", "json", "--render=always"]);
@@ -228,7 +220,7 @@ fn a_multi_line_kubectl_message_is_unwrapped_too() {
     ]) else {
         return;
     };
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     let out = check(t.path(), &["--format", "json", "--render=always"]);
@@ -416,7 +408,7 @@ fn render_failed_never_quotes_what_kustomize_could_not_read() {
         ]) else {
             return;
         };
-        if !have_kubectl() {
+        if common::kubectl().is_none() {
             return;
         }
         // kubectl itself quotes the sentinel.
@@ -504,7 +496,7 @@ fn env_tree() -> Option<tempfile::TempDir> {
 #[test]
 fn issue_14_an_absent_env_file_renders_through_its_example_and_no_value_leaks() {
     let Some(t) = env_tree() else { return };
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -607,7 +599,7 @@ fn issue_14_an_absent_env_file_renders_through_its_example_and_no_value_leaks() 
 
 #[test]
 fn issue_14_the_shipped_tree_renders_as_modelled() {
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     // A copy of k8s/: the repository's own root also holds deliberately broken test fixtures,
@@ -692,7 +684,7 @@ const SA_REPLACEMENT: &str = "replacements:\n  - source: {kind: ConfigMap, name:
 /// once, as the environment's, not again for the variant that wraps it.
 #[test]
 fn a_variant_render_is_compared_with_the_variant_model() {
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -770,7 +762,7 @@ fn a_variant_render_is_compared_with_the_variant_model() {
 /// the variant render a ConfigMap its model lacks.
 #[test]
 fn a_variant_in_another_environments_directory_is_gated_with_its_environment() {
-    if !have_kubectl() {
+    if common::kubectl().is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -918,7 +910,7 @@ fn issue_14_dangling_pvc_configmap_service_account_and_pull_secret() {
     assert_eq!(dangling(&out), []);
 
     // The real render reads the same references the model does.
-    if have_kubectl() {
+    if common::kubectl().is_some() {
         let out = check(t.path(), &["--format", "json", "--render=always"]);
         let all = findings(&out);
         assert!(of_rule(&all, "model-divergence").is_empty(), "{all:?}");
@@ -1068,7 +1060,7 @@ fn issue_14_every_pod_template_kind_is_read() {
     .map(|k| format!("gone-{k}"))
     .into();
     assert_eq!(got, want);
-    if have_kubectl() {
+    if common::kubectl().is_some() {
         let out = check(t.path(), &["--format", "json", "--render=always"]);
         let all = findings(&out);
         assert!(of_rule(&all, "model-divergence").is_empty(), "{all:?}");
@@ -1091,7 +1083,6 @@ fn issue_14_kustomize_build_is_used_when_kubectl_is_absent() {
         return;
     };
     let Some(kubectl) = common::kubectl() else {
-        common::missing("kubectl (behind the kustomize shim)");
         return;
     };
     let bin_dir = tempfile::tempdir().unwrap();

@@ -74,10 +74,7 @@ fn tree() -> Option<tempfile::TempDir> {
 /// The prod overlay rendered by the real `kubectl kustomize` (the oracle), or `None` (reported)
 /// where kubectl is missing.
 fn render(root: &Path) -> Option<String> {
-    if common::kubectl().is_none() {
-        common::missing("kubectl");
-        return None;
-    }
+    common::kubectl()?;
     Some(common::kustomize(&root.join("k8s/overlays/prod")))
 }
 

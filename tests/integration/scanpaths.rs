@@ -50,10 +50,7 @@ fn tree(files: &[(&str, &str)]) -> Option<tempfile::TempDir> {
 /// The real `kubectl kustomize` output for `dir` (repo-relative), or `None` when kubectl is
 /// missing outside CI.
 fn kubectl_render(root: &Path, dir: &str) -> Option<std::process::Output> {
-    if common::kubectl().is_none() {
-        common::missing("kubectl");
-        return None;
-    }
+    common::kubectl()?;
     Some(common::kustomize_raw(&root.join(dir)))
 }
 

@@ -45,10 +45,7 @@ fn overlay(tree: &Tree, env: &str, namespace: Option<&str>, docs: &[String]) {
 /// Every SealedSecret the real kubectl renders for an overlay: `namespace/name` -> its
 /// `encryptedData`. `None` (after `common::missing`) without kubectl.
 fn render_all(tree: &Tree, env: &str) -> Option<BTreeMap<String, BTreeMap<String, String>>> {
-    if common::kubectl().is_none() {
-        common::missing("kubectl (for kubectl kustomize)");
-        return None;
-    }
+    common::kubectl()?;
     let out = common::kustomize(&tree.overlay(env));
     let mut found = BTreeMap::new();
     for d in yaml_serde::Deserializer::from_str(&out) {

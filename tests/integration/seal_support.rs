@@ -204,10 +204,7 @@ impl Rendered {
 /// Renders `k8s/overlays/<env>` with the real kubectl and reads the one SealedSecret.
 /// `None` (after `common::missing`) without kubectl.
 pub fn render(tree: &Tree, env: &str) -> Option<Rendered> {
-    if common::kubectl().is_none() {
-        common::missing("kubectl (for kubectl kustomize)");
-        return None;
-    }
+    common::kubectl()?;
     let out = common::kustomize(&tree.overlay(env));
     let mut found = Vec::new();
     for d in yaml_serde::Deserializer::from_str(&out) {

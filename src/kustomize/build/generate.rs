@@ -294,9 +294,13 @@ impl Builder<'_> {
                 }
             }
         }
-        let files: Vec<FileSource> = str_list(e.args, "files")
-            .iter()
-            .filter_map(|f| self.file_source(dir, f, &e.origin))
+        // A problem with one entry is reported at the entry's line, as for `envs:`.
+        let files: Vec<FileSource> = (str_list(e.args, "files").iter().enumerate())
+            .filter_map(|(i, f)| {
+                let at = [Seg::Key("files".into()), Seg::Index(i)];
+                let line = e.doc.line_of(&[&e.at[..], &at].concat());
+                self.file_source(dir, f, &Origin::new(&e.origin.file, line))
+            })
             .collect();
         let mut bare_env_keys = Vec::new();
         let mut keys = self.env_keys(dir, &envs, &e.origin.file, &mut bare_env_keys);
