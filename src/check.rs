@@ -203,7 +203,8 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         &filters,
         &files,
     );
-    let unmodelled: Vec<String> = (ws.notes().map(str::to_owned))
+    let unmodelled: Vec<String> = (crate::workspace::repository_notes(root).into_iter())
+        .chain(ws.notes().map(str::to_owned))
         .chain(submodules.iter().map(|(p, why)| submodule_note(p, why)))
         .collect();
     let git = cx.tree.git.is_some();

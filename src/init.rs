@@ -49,8 +49,9 @@ pub enum InitError {
         /// The model's judgement (see [`Overlay::load_refusal`]).
         problem: String,
     },
-    /// An env file is outside the repository (or its directory cannot be resolved): no file is
-    /// written.
+    /// An env file is outside the repository (the bound the overlay's files are loaded within:
+    /// the git top level for an overlay only Flux deploys, else the root), or its directory
+    /// cannot be resolved: no file is written.
     #[error("{origin}: env file {file} {reason}; init writes no file")]
     Unwritable {
         origin: String,
@@ -131,7 +132,8 @@ pub struct InitOutcome {
 pub struct Created {
     pub file: PathBuf,
     /// The file's path from the repository root with its directory's links resolved: where git
-    /// keeps it.
+    /// keeps it (with `..` steps for one above the root, in a repository whose top is above it,
+    /// which an overlay only Flux deploys loads).
     pub in_repository: PathBuf,
     pub example: PathBuf,
     /// Keys whose value was typed.
@@ -166,7 +168,11 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
         .flat_map(|g| &g.specs);
     let mut targets: Vec<Target> = Vec::new();
     let mut missing_files = Vec::new();
-    let top = std::fs::canonicalize(root);
+    // Where init may write: the bound the model loads the overlay's files within.
+    let bound = Bound {
+        root: std::fs::canonicalize(root),
+        top: std::fs::canonicalize(overlay.load_bound(root)),
+    };
     for spec in specs {
         for EnvSource { path, line } in &spec.envs {
             // kustomize would not load it, so a file written there cannot make the build work.
@@ -178,7 +184,7 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
             }
             let file = root.join(path);
             let entry = Origin::new(&spec.origin.file, *line);
-            let in_repository = inside_repository(root, &top, &file, &entry)?;
+            let in_repository = inside_repository(root, &bound, &file, &entry)?;
             if !targets.iter().any(|t| t.in_repository == in_repository) {
                 let name = rel(root, &file);
                 targets.push(Target {
@@ -211,12 +217,20 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
     Ok((targets, missing_files))
 }
 
-/// Where `file` really is (its directory with symlinks resolved, and its name) from the
-/// repository `root` (`top`, resolved), refused unless that is inside it: init never writes
-/// outside it.
+/// Where init may write for an overlay, both resolved: the root, and the directory the
+/// overlay's files are loaded within ([`Overlay::load_bound`]: the repository's top level for an
+/// overlay only Flux deploys, else the root).
+struct Bound {
+    root: std::io::Result<PathBuf>,
+    top: std::io::Result<PathBuf>,
+}
+
+/// Where `file` really is (its directory with symlinks resolved, and its name) from the root
+/// (with `..` steps when it is above it, in a repository whose top is above the root), refused
+/// unless that is inside the bound's top: init never writes outside it.
 fn inside_repository(
     root: &Path,
-    top: &std::io::Result<PathBuf>,
+    bound: &Bound,
     file: &Path,
     entry: &Origin,
 ) -> Result<PathBuf, InitError> {
@@ -230,14 +244,27 @@ fn inside_repository(
     };
     let dir = std::fs::canonicalize(dir)
         .map_err(|e| refuse(format!("is in a directory that cannot be resolved ({e})")))?;
-    let top = top.as_ref().map_err(|e| {
+    let unresolved = |e: &std::io::Error| {
         refuse(format!(
             "cannot be placed: the repository cannot be resolved ({e})"
         ))
-    })?;
-    match dir.strip_prefix(top) {
-        Ok(inside) => Ok(inside.join(name)),
-        Err(_) => Err(refuse("is outside the repository".to_owned())),
+    };
+    let (canon_root, top) = match (&bound.root, &bound.top) {
+        (Ok(r), Ok(t)) => (r, t),
+        (Err(e), _) | (_, Err(e)) => return Err(unresolved(e)),
+    };
+    if let Ok(inside) = dir.strip_prefix(canon_root) {
+        return Ok(inside.join(name));
+    }
+    // Above the root, within the top: `..` up to the top, then down to the file.
+    match (dir.strip_prefix(top), canon_root.strip_prefix(top)) {
+        (Ok(inside), Ok(below)) => Ok(below
+            .components()
+            .map(|_| Path::new(".."))
+            .collect::<PathBuf>()
+            .join(inside)
+            .join(name)),
+        _ => Err(refuse("is outside the repository".to_owned())),
     }
 }
 

@@ -296,9 +296,11 @@ pub fn render_overlay(
             .filter(|e| root.join(format!("{e}.example")).is_file())
             .cloned()
             .collect();
-        let outcome = make_copy(root, overlay, &envs, all_env_files).and_then(|tmp| {
-            let dir = tmp.path().join(rel(root, &overlay.dir));
-            run_deployed(tool, overlay, &dir, tmp.path(), &BTreeSet::new())
+        let outcome = make_copy(root, overlay, &envs, all_env_files).and_then(|(tmp, at)| {
+            // The root's image in the copy (below it when the copy is taken from above it).
+            let copied_root = tmp.path().join(at);
+            let dir = copied_root.join(rel(root, &overlay.dir));
+            run_deployed(tool, overlay, &dir, &copied_root, &BTreeSet::new())
                 .map_err(|m| m.replace(&tmp.path().display().to_string(), "<copy>"))
         });
         (stand_ins, outcome)
@@ -344,17 +346,23 @@ pub fn overlay_env_files(overlay: &Overlay) -> BTreeSet<String> {
 }
 
 /// The temporary copy: every file under [`copy_base`] except real env files and every env
-/// file a generator reads, then each of `envs` as its `.example`.
+/// file a generator reads, then each of `envs` as its `.example`; with the root's path in it
+/// (`""` unless the copy is taken from a repository top above the root).
 fn make_copy(
     root: &Path,
     overlay: &Overlay,
     envs: &BTreeSet<String>,
     all_env_files: &BTreeSet<String>,
-) -> Result<tempfile::TempDir, String> {
-    let Some(base_rel) = copy_base(root, overlay, envs) else {
-        return Err(
-            "an env file is absent and the overlay reads files outside the repository, so no temporary copy with the .example standing in can be made".to_owned(),
-        );
+) -> Result<(tempfile::TempDir, String), String> {
+    let Some(plan) = copy_base(root, overlay, envs) else {
+        let bound = if overlay.unrestricted() {
+            "outside the repository (its git top level), which the Flux Kustomizations deploying it load nothing outside of"
+        } else {
+            "outside the root"
+        };
+        return Err(format!(
+            "an env file is absent and the overlay reads files {bound}, so no temporary copy with the .example standing in can be made"
+        ));
     };
     for e in envs {
         if root.join(e).is_file() && !root.join(format!("{e}.example")).is_file() {
@@ -366,38 +374,75 @@ fn make_copy(
     let failed = |e: fsio::FsError| format!("cannot make a temporary copy: {e}");
     let tmp = fsio::temp_dir().map_err(failed)?;
     let mut files = BTreeSet::new();
-    crate::workspace::list_files(root, &base_rel, &|n| n == ".git", &mut files);
+    crate::workspace::list_files(&plan.bound, &plan.base, &|n| n == ".git", &mut files);
+    let env_files: BTreeSet<String> = (all_env_files.iter())
+        .filter_map(|e| plan.in_bound(e))
+        .collect();
     // A `.git` file (a worktree's link) is not copied either.
     for f in files.iter().filter(|f| {
         f.rsplit('/').next() != Some(".git")
             && !envfile::is_real_env_file(f)
-            && !all_env_files.contains(*f)
+            && !env_files.contains(*f)
     }) {
-        fsio::copy_file(&root.join(f), &tmp.path().join(f)).map_err(failed)?;
+        fsio::copy_file(&plan.bound.join(f), &tmp.path().join(f)).map_err(failed)?;
     }
     for e in envs {
         let example = root.join(format!("{e}.example"));
-        if example.is_file() {
-            fsio::copy_file(&example, &tmp.path().join(e)).map_err(failed)?;
+        if let (true, Some(to)) = (example.is_file(), plan.in_bound(e)) {
+            fsio::copy_file(&example, &tmp.path().join(to)).map_err(failed)?;
         }
     }
-    Ok(tmp)
+    Ok((tmp, plan.root_in))
 }
 
-/// The repo-relative directory to copy: the overlay's directory, widened to the common ancestor
-/// of every file the model says the overlay reads ([`Overlay::files`]: a patch with no
-/// reference in a sibling directory, which an overlay Flux builds with no load restrictor may
-/// read, too). `None` when one of them is outside the repository.
-fn copy_base(root: &Path, overlay: &Overlay, envs: &BTreeSet<String>) -> Option<String> {
+/// What the temporary copy is taken from ([`copy_base`]).
+#[derive(Debug, PartialEq, Eq)]
+struct CopyPlan {
+    /// The overlay's load bound ([`Overlay::load_bound`]): the root, or for an overlay only
+    /// Flux deploys the repository's top level, which may be above the root.
+    bound: PathBuf,
+    /// The directory to copy, relative to `bound`.
+    base: String,
+    /// The root, relative to `bound` (`""` when it is the bound).
+    root_in: String,
+}
+
+impl CopyPlan {
+    /// The root-relative path `p` relative to the bound, lexically; `None` when it is outside.
+    fn in_bound(&self, p: &str) -> Option<String> {
+        let joined = if self.root_in.is_empty() {
+            path_str(Path::new(p))
+        } else {
+            path_str(&Path::new(&self.root_in).join(p))
+        };
+        let outside = joined.starts_with('/') || joined.starts_with("../") || joined == "..";
+        (!outside).then_some(joined)
+    }
+}
+
+/// The directory to copy: the overlay's directory, widened to the common ancestor of every
+/// file the model says the overlay reads ([`Overlay::files`]: a patch with no reference in a
+/// sibling directory, or an env file above the root, which an overlay Flux builds with no load
+/// restrictor may read, too), within the overlay's load bound (the bound the model refuses
+/// files outside of for an overlay only Flux deploys). `None` when one of them is outside it.
+fn copy_base(root: &Path, overlay: &Overlay, envs: &BTreeSet<String>) -> Option<CopyPlan> {
+    let bound = overlay.load_bound(root);
+    let root_in = if bound == root {
+        String::new()
+    } else {
+        path_str(root.strip_prefix(path_str(bound)).ok()?)
+    };
+    let mut plan = CopyPlan {
+        bound: PathBuf::from(path_str(bound)),
+        base: String::new(),
+        root_in,
+    };
     let mut paths = vec![format!("{}/x", rel(root, &overlay.dir))];
     paths.extend(overlay.files().into_iter().map(path_str));
     paths.extend(envs.iter().cloned());
-    if paths
-        .iter()
-        .any(|p| p.starts_with('/') || p.starts_with("../") || p == "..")
-    {
-        return None;
-    }
+    let paths: Vec<String> = (paths.iter())
+        .map(|p| plan.in_bound(p))
+        .collect::<Option<_>>()?;
     // Each path's directory, as components; the first is the overlay's own.
     let mut dirs = paths.iter().map(|p| {
         let mut parts: Vec<&str> = p.split('/').collect();
@@ -409,7 +454,8 @@ fn copy_base(root: &Path, overlay: &Overlay, envs: &BTreeSet<String>) -> Option<
         let n = common.iter().zip(&d).take_while(|(a, b)| a == b).count();
         common.truncate(n);
     }
-    Some(common.join("/"))
+    plan.base = common.join("/");
+    Some(plan)
 }
 
 fn rel(root: &Path, p: &Path) -> String {
@@ -812,7 +858,8 @@ mod tests {
         all.extend(overlay_env_files(&prod));
         let envs = overlay_env_files(&dev);
         assert_eq!(envs, ["k8s/overlays/dev/dev.env".to_owned()].into());
-        let copy = make_copy(root, &dev, &envs, &all).expect("copy");
+        let (copy, at) = make_copy(root, &dev, &envs, &all).expect("copy");
+        assert_eq!(at, "");
         let mut files = BTreeSet::new();
         crate::workspace::list_files(copy.path(), "", &|n| n == ".git", &mut files);
         let want: BTreeSet<String> = [
@@ -863,10 +910,13 @@ mod tests {
         put(root, "k8s/overlays/x/kustomization.yaml", "resources: []\n");
         let o = Overlay::load(root, "x").expect("loads");
         assert_eq!(
-            copy_base(root, &o, &BTreeSet::new()).as_deref(),
+            copy_base(root, &o, &BTreeSet::new())
+                .map(|p| p.base)
+                .as_deref(),
             Some("k8s/overlays/x")
         );
         let wide: BTreeSet<String> = ["deploy/x.env".to_owned()].into();
-        assert_eq!(copy_base(root, &o, &wide).as_deref(), Some(""));
+        let plan = copy_base(root, &o, &wide).map(|p| p.base);
+        assert_eq!(plan.as_deref(), Some(""));
     }
 }

@@ -51,6 +51,21 @@ pub(crate) enum Restrictor {
     SourceRoot(PathBuf),
 }
 
+impl Restrictor {
+    /// The directory no file of the overlay is loaded, written or copied from outside of, for
+    /// the overlay under `root`: for Flux's, the repository's top level (Flux refuses anything
+    /// outside it, and the build's refusal of such a file is judged against this same path);
+    /// for kustomize's default, which bounds each file by the directory of the kustomization
+    /// naming it and has no bound of the repository, emp-seal's root: what emp-seal writes
+    /// (`init`) and copies (`check --render`) for the overlay stays in it.
+    pub(crate) fn bound<'a>(&'a self, root: &'a Path) -> &'a Path {
+        match self {
+            Restrictor::RootOnly => root,
+            Restrictor::SourceRoot(top) => top,
+        }
+    }
+}
+
 /// The load restriction the objects of `deploy_time` build the overlay under `root` with:
 /// Flux's when every one of them is a Flux Kustomization (discovery keeps only those whose
 /// source is this repository), else kustomize's default, which an overlay that Argo CD or a

@@ -653,6 +653,13 @@ impl Overlay {
         matches!(self.deployed.restrictor, deploy::Restrictor::SourceRoot(_))
     }
 
+    /// The directory outside which no file of the overlay is loaded, written or copied (the
+    /// repository's top for an overlay only Flux deploys, else `root`): see
+    /// [`deploy::Restrictor::bound`].
+    pub(crate) fn load_bound<'a>(&'a self, root: &'a Path) -> &'a Path {
+        self.deployed.restrictor.bound(root)
+    }
+
     /// For an overlay built with no load restriction ([`Overlay::unrestricted`]), the first
     /// file the build refuses for lying outside the repository, with its problem: Flux refuses
     /// it, but `kubectl kustomize --load-restrictor LoadRestrictionsNone`, which has no such

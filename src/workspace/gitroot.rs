@@ -5,35 +5,95 @@
 //! emp-seal's root when that root is found by its config file or its `k8s/overlays` directory
 //! inside a larger repository (a monorepo's `services/api`). Those paths are mapped into the
 //! root here, and the objects written outside the root are listed for discovery to read.
+//!
+//! When git cannot answer (it is not on PATH, it refuses the repository as of dubious
+//! ownership, `GIT_DIR` names no repository) while the root is in a repository, the root is
+//! taken as the top, the cautious side: nothing above it is read or loaded. [`notes`] says so
+//! for `check` to print.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
-/// The root's path inside its git repository (`services/api`), forward slashes; empty when the
-/// root is the top level (it holds `.git`) or is in no git repository. Asked of git once per
-/// root and process.
-fn prefix(root: &Path) -> String {
-    static PREFIXES: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
+/// Where the root is in its git repository, as git answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum GitRoot {
+    /// The root is the top level (it holds `.git`).
+    Top,
+    /// The root is below the top level, at this path (`services/api`, forward slashes).
+    Below(String),
+    /// No directory from the root up holds `.git` and `GIT_DIR` is not set: in no repository.
+    NotARepository,
+    /// The root is in a repository (a `.git` above it, or `GIT_DIR` set), but git could not be
+    /// asked where it is, for this reason (git's first line of error, or why it could not run).
+    GitFailed(String),
+}
+
+/// Where the root is in its git repository. Asked of git once per root and process.
+fn locate(root: &Path) -> GitRoot {
+    static LOCATED: OnceLock<Mutex<HashMap<PathBuf, GitRoot>>> = OnceLock::new();
     if root.join(".git").exists() {
-        return String::new();
+        return GitRoot::Top;
     }
-    let cache = PREFIXES.get_or_init(Mutex::default);
-    if let Some(p) = cache.lock().ok().and_then(|c| c.get(root).cloned()) {
-        return p;
+    let cache = LOCATED.get_or_init(Mutex::default);
+    if let Some(g) = cache.lock().ok().and_then(|c| c.get(root).cloned()) {
+        return g;
     }
     let asked = if in_a_repository(root) {
-        git(root, &["rev-parse", "--show-prefix"])
-            .map(|out| out.trim_end_matches(['\n', '/']).to_owned())
-            .unwrap_or_default()
+        match git(root, &["rev-parse", "--show-prefix"]) {
+            Ok(out) => match out.trim_end_matches(['\n', '/']) {
+                "" => GitRoot::Top,
+                p => GitRoot::Below(p.to_owned()),
+            },
+            Err(reason) => GitRoot::GitFailed(reason),
+        }
     } else {
-        String::new()
+        GitRoot::NotARepository
     };
     if let Ok(mut c) = cache.lock() {
         c.insert(root.to_path_buf(), asked.clone());
     }
     asked
+}
+
+/// The root's path inside its git repository (`services/api`), forward slashes; empty when the
+/// root is the top level, is in no git repository, or git could not say ([`GitRoot`]: the root
+/// is then taken as the top).
+fn prefix(root: &Path) -> String {
+    match locate(root) {
+        GitRoot::Below(p) => p,
+        GitRoot::Top | GitRoot::NotARepository | GitRoot::GitFailed(_) => String::new(),
+    }
+}
+
+/// What could not be asked of git about the root's place in its repository, each as a note for
+/// `check` to print (without `note: `): git failing where a repository is, so that the root was
+/// taken as the top, or failing to list the repository's files above the root.
+pub(crate) fn notes(root: &Path) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let GitRoot::GitFailed(reason) = locate(root) {
+        notes.push(format!(
+            "git could not be asked where the repository's top is ({reason}): the root is taken as the top: Argo CD Applications and Flux Kustomizations outside the root are not read, an ApplicationSet's git generator reads directories from the root, and an overlay only Flux deploys loads no file above the root (one it names there is an overlay-build-error)"
+        ));
+    }
+    if let Some(reason) = listing_failure(root, None) {
+        notes.push(format!(
+            "git could not list the repository's files outside the root ({reason}): Argo CD Applications and Flux Kustomizations there are not read"
+        ));
+    }
+    notes
+}
+
+/// Why git could not list the files outside the root ([`outside_manifests`]), recorded with
+/// `failed` and read without it.
+fn listing_failure(root: &Path, failed: Option<String>) -> Option<String> {
+    static FAILED: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
+    let mut map = FAILED.get_or_init(Mutex::default).lock().ok()?;
+    match failed {
+        Some(reason) => map.insert(root.to_path_buf(), reason),
+        None => map.get(root).cloned(),
+    }
 }
 
 /// False when no directory from `root` up holds `.git` (a directory, or the file of a worktree
@@ -44,19 +104,25 @@ fn in_a_repository(root: &Path) -> bool {
     std::env::var_os("GIT_DIR").is_some() || abs.ancestors().any(|d| d.join(".git").exists())
 }
 
-/// `git -C dir ARGS`'s standard output, when it succeeds.
-fn git(dir: &Path, args: &[&str]) -> Option<String> {
+/// `git -C dir ARGS`'s standard output, when it succeeds; else why not: the first line git
+/// wrote to its standard error, or why it could not be run.
+fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
         .args(args)
         .stdin(Stdio::null())
-        .stderr(Stdio::null())
         .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        .map_err(|e| format!("git could not be run: {e}"))?;
+    if out.status.success() {
+        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let first = stderr.lines().map(str::trim).find(|l| !l.is_empty());
+    Err(first.map_or_else(
+        || format!("git {} failed ({})", args.join(" "), out.status),
+        str::to_owned,
+    ))
 }
 
 /// The directory under `root` that the path `p` of an Argo CD / Flux object names (relative to
@@ -79,8 +145,8 @@ pub(crate) fn deployed_dir(root: &Path, p: &str) -> Option<PathBuf> {
 /// The git repository's top level as reached from `root` (`root/../..` for a root at
 /// `services/api`), where Argo CD reads an `ApplicationSet` git generator's `directories`
 /// patterns (argo-cd `reposerver/repository/repository.go`, `GetGitDirectories`: every directory
-/// of the repository, relative to its top); `root` itself when it is the top or in no git
-/// repository. What is found there is mapped back with [`deployed_dir`].
+/// of the repository, relative to its top); `root` itself when it is the top, in no git
+/// repository, or git cannot say where the top is ([`notes`]). What is found there is mapped back with [`deployed_dir`].
 pub(crate) fn top(root: &Path) -> PathBuf {
     let prefix = prefix(root);
     if prefix.is_empty() {
@@ -93,7 +159,7 @@ pub(crate) fn top(root: &Path) -> PathBuf {
 /// level), named relative to the root (`../../argocd/api.yaml`), that are not kustomization
 /// files and not in a directory the discovery walk skips: an Argo CD Application or Flux
 /// Kustomization there may deploy a directory of the root. What git lists (tracked, or
-/// untracked and not ignored); nothing without git.
+/// untracked and not ignored); nothing when git cannot list them ([`notes`] says so).
 pub(crate) fn outside_manifests(root: &Path) -> Vec<String> {
     let prefix = prefix(root);
     if prefix.is_empty() {
@@ -110,7 +176,10 @@ pub(crate) fn outside_manifests(root: &Path) -> Vec<String> {
             "--exclude-standard",
         ],
     )
-    .unwrap_or_default();
+    .unwrap_or_else(|reason| {
+        listing_failure(root, Some(reason));
+        String::new()
+    });
     let mine = format!("{prefix}/");
     let skipped = |dir: &str| dir.starts_with('.') || super::discover::SKIPPED_DIRS.contains(&dir);
     let mut files: Vec<String> = listed

@@ -409,3 +409,55 @@ fn init_warns_about_each_created_env_file_git_does_not_ignore() {
     // kustomize builds the overlay with the files init wrote.
     common::kustomize(&dev);
 }
+
+/// A root below the git top level (a monorepo's `services/api`) whose overlay only a Flux
+/// Kustomization of the repository deploys, reading an env file at the repository's top-level
+/// `shared/`, above the root: Flux loads it (the model's bound for that overlay is the git top),
+/// so init creates it from its example. It used to refuse it as outside the repository,
+/// bounding it by emp-seal's root. One outside the git top is still refused, nothing written.
+/// Oracle: `kubectl kustomize --load-restrictor LoadRestrictionsNone`, Flux's build, builds the
+/// overlay with the file init wrote.
+#[test]
+fn init_creates_an_env_file_above_the_root_for_a_flux_only_overlay() {
+    let Some(m) = crate::git_bound::Monorepo::new() else {
+        return;
+    };
+    let o = run(&m.root(), &["init", "prod", "--no-input"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let env = m.top().join("shared/app.env");
+    assert_eq!(read(&env), "API_KEY=\n");
+    // git ignores it (`*.env` at the top), asked from the root: no warning, no git error.
+    assert!(!o.stderr.contains("not ignored by git"), "{}", o.stderr);
+    assert!(!o.stderr.contains("fatal:"), "{}", o.stderr);
+    if common::kubectl().is_some() {
+        let dir = m.root().join("k8s/overlays/prod");
+        let out = std::process::Command::new("kubectl")
+            .arg("kustomize")
+            .arg(&dir)
+            .args(["--load-restrictor", "LoadRestrictionsNone"])
+            .output()
+            .expect("run kubectl");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("name: app-secrets-"));
+    } else {
+        common::missing("kubectl");
+    }
+
+    // Outside the git top: refused (Flux loads nothing there), nothing written.
+    let Some(m) = crate::git_bound::Monorepo::new() else {
+        return;
+    };
+    let kust = m.root().join("k8s/overlays/prod/kustomization.yaml");
+    let text = read(&kust).replace("../../../../../shared/app.env", "../../../../../../out.env");
+    write(&kust, &text);
+    write(&m.outside().join("out.env.example"), "OUT=\n");
+    let o = run(&m.root(), &["init", "prod", "--no-input"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("is outside the repository"),
+        "{}",
+        o.stderr
+    );
+    assert!(!m.outside().join("out.env").exists());
+}

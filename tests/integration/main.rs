@@ -19,6 +19,7 @@ mod flux_root;
 mod fsio;
 mod gate;
 mod generators;
+mod git_bound;
 mod init;
 mod issue16_scan;
 mod issue17;

@@ -1,0 +1,187 @@
+//! A root below the git top level (a monorepo's `services/api`) whose overlay only a Flux
+//! Kustomization of the repository deploys: Flux builds it with no load restrictor on a file
+//! system confined to the repository (fluxcd/pkg `kustomize/kustomize_generator.go`,
+//! `kustomize/filesys/fs_secure.go`), so an env file at the repository's top-level `shared/`,
+//! above the root, loads. Where that top is, git says: when git cannot answer (not on PATH,
+//! `GIT_DIR` naming no repository), `check` takes the root as the top (the cautious side) and
+//! says so in a note naming why. `check --render` renders the overlay from a temporary copy with
+//! the env file's `.example` standing in, the copy reaching up to the file.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{self, Hit, of};
+
+/// The overlay, relative to the root.
+const OVERLAY: &str = "k8s/overlays/prod";
+
+/// The overlay's kustomization: a Deployment reading the generated Secret, whose env file is
+/// at the repository's top-level `shared/`, above the root.
+const KUSTOMIZATION: &str = "resources:\n  - deployment.yaml\nsecretGenerator:\n  - name: app-secrets\n    envs:\n      - ../../../../../shared/app.env\n";
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\n  namespace: prod\nspec:\n  selector:\n    matchLabels:\n      app: app\n  template:\n    metadata:\n      labels:\n        app: app\n    spec:\n      containers:\n        - name: app\n          image: app:1\n          env:\n            - name: KEY\n              valueFrom:\n                secretKeyRef:\n                  name: app-secrets\n                  key: API_KEY\n";
+
+/// A Flux Kustomization of this repository's `GitRepository` deploying the overlay.
+const FLUX: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: api\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./services/api/k8s/overlays/prod\n  prune: true\n  targetNamespace: prod\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
+
+/// The monorepo: a git repository at `<tmp>/top` ignoring `*.env`, emp-seal's root at
+/// `services/api`, the Flux Kustomization at `clusters/prod`, the env file's `.example` at
+/// `shared/` (the env file absent); everything staged. `None` when git is missing outside CI.
+pub struct Monorepo {
+    tmp: tempfile::TempDir,
+}
+
+impl Monorepo {
+    pub fn new() -> Option<Monorepo> {
+        if common::which("git").is_none() {
+            common::missing("git");
+            return None;
+        }
+        let m = Monorepo {
+            tmp: tempfile::tempdir().unwrap(),
+        };
+        let top = m.top();
+        common::write(&top, ".gitignore", "*.env\n");
+        common::write(&top, "clusters/prod/api.yaml", FLUX);
+        common::write(&top, "shared/app.env.example", "API_KEY=\n");
+        let root = m.root();
+        common::write(
+            &root,
+            &format!("{OVERLAY}/kustomization.yaml"),
+            KUSTOMIZATION,
+        );
+        common::write(&root, &format!("{OVERLAY}/deployment.yaml"), DEPLOYMENT);
+        common::git(&top, &["init", "-q"]);
+        common::git(&top, &["add", "-A"]);
+        Some(m)
+    }
+
+    /// The git top level.
+    pub fn top(&self) -> PathBuf {
+        self.tmp.path().join("top")
+    }
+
+    /// emp-seal's root.
+    pub fn root(&self) -> PathBuf {
+        self.top().join("services/api")
+    }
+
+    /// `<tmp>`: outside the repository.
+    pub fn outside(&self) -> &Path {
+        self.tmp.path()
+    }
+}
+
+/// `emp-seal -C ROOT check --format json ARGS` with `env` set: exit code, findings and the
+/// notes' messages.
+fn check(
+    root: &Path,
+    env: &[(&str, &std::ffi::OsStr)],
+    args: &[&str],
+) -> (i32, Vec<Hit>, Vec<String>) {
+    let mut c = common::emp_seal_std();
+    c.arg("-C")
+        .arg(root)
+        .args(["check", "--format", "json"])
+        .args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    let code = out.status.code().unwrap();
+    assert_ne!(code, 2, "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let notes = (v["notes"].as_array().unwrap().iter())
+        .map(|n| n["message"].as_str().unwrap().to_owned())
+        .collect();
+    (code, common::report_hits(&out.stdout), notes)
+}
+
+/// The notes saying git could not be asked where the top is.
+fn unanswered(notes: &[String]) -> Vec<&String> {
+    (notes.iter())
+        .filter(|n| n.starts_with("git could not be asked where the repository's top is ("))
+        .collect()
+}
+
+/// With git answering, the env file above the root loads (no finding, no note about git). With
+/// git failing (`GIT_DIR` naming no repository; no git on PATH) the root is taken as the top:
+/// the env file is refused (an `overlay-build-error`, so the run is not clean), and one note
+/// says git could not be asked, naming git's reason. That failure used to be taken for "in no
+/// repository", silently.
+#[test]
+fn a_failing_git_is_said_and_the_root_taken_as_the_top() {
+    let Some(m) = Monorepo::new() else {
+        return;
+    };
+    let root = m.root();
+    let (_, hits, notes) = check(&root, &[], &["--render=never"]);
+    assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+    assert!(unanswered(&notes).is_empty(), "{notes:?}");
+
+    let nowhere = m.outside().join("no-repository");
+    let empty_path = tempfile::tempdir().unwrap();
+    let cases: [(&str, &std::ffi::OsStr, &str); 2] = [
+        (
+            "GIT_DIR",
+            nowhere.as_os_str(),
+            "fatal: not a git repository",
+        ),
+        (
+            "PATH",
+            empty_path.path().as_os_str(),
+            "git could not be run: ",
+        ),
+    ];
+    for (var, value, reason) in cases {
+        let (code, hits, notes) = check(&root, &[(var, value)], &["--render=never"]);
+        let said = unanswered(&notes);
+        assert_eq!(said.len(), 1, "{var}: {notes:?}");
+        assert!(said[0].contains(reason), "{var}: {notes:?}");
+        assert!(
+            said[0].contains("the root is taken as the top"),
+            "{var}: {notes:?}"
+        );
+        let refused = of(&hits, "overlay-build-error");
+        assert_eq!(refused.len(), 1, "{var}: {hits:?}");
+        assert!(refused[0].message.contains("app.env"), "{var}: {hits:?}");
+        assert_eq!(code, 1, "{var}: {hits:?}");
+    }
+}
+
+/// `check --render` renders the Flux-only overlay from a temporary copy in which the env file's
+/// `.example` stands in, the copy reaching up to the env file's directory at the repository's
+/// top: no `render-failed` (it used to say the overlay "reads files outside the repository"),
+/// no `model-divergence`. `kubectl kustomize --load-restrictor LoadRestrictionsNone`, Flux's
+/// build, builds the overlay with the env file in place.
+#[test]
+fn render_copies_up_to_an_env_file_above_the_root() {
+    let Some(m) = Monorepo::new() else {
+        return;
+    };
+    if common::kubectl().is_none() {
+        common::missing("kubectl");
+        return;
+    }
+    let (_, hits, _) = check(&m.root(), &[], &["--render=always"]);
+    assert!(of(&hits, "render-failed").is_empty(), "{hits:?}");
+    assert!(of(&hits, "model-divergence").is_empty(), "{hits:?}");
+    assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+    // The oracle: Flux's build of a copy with the env file in place.
+    let copy = tempfile::tempdir().unwrap();
+    common::copy_dir(&m.top(), copy.path());
+    common::write(copy.path(), "shared/app.env", "API_KEY=x\n");
+    let out = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(copy.path().join("services/api").join(OVERLAY))
+        .args(["--load-restrictor", "LoadRestrictionsNone"])
+        .output()
+        .unwrap();
+    let render = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(render.contains("name: app-secrets-"), "{render}");
+}
