@@ -417,6 +417,9 @@ pub enum SecretSource {
         /// The scope the rendered top-level annotations declare (the file's own, patches,
         /// `commonAnnotations`): what the controller's label uses.
         scope: Scope,
+        /// Its `encryptedData` keys after rendering (a patch may add or remove some; see
+        /// [`Resource::keys`]).
+        keys: Option<BTreeSet<String>>,
     },
     /// A generated Secret.
     Generator {
@@ -663,11 +666,14 @@ impl Overlay {
     /// For an overlay built with no load restriction ([`Overlay::unrestricted`]), the first
     /// file the build refuses for lying outside the repository, with its problem: Flux refuses
     /// it, but `kubectl kustomize --load-restrictor LoadRestrictionsNone`, which has no such
-    /// bound, would load it, so its render could not stand for Flux's.
+    /// bound, would load it, so its render could not stand for Flux's. Failing closed, else the
+    /// first path kustomize loads that the build could not judge (a value that is not a
+    /// string, a pattern, a directory of plugin configurations: `build::BuildOutput::unjudged`).
     pub(crate) fn outside_source(&self) -> Option<&Problem> {
-        (self.unrestricted())
-            .then(|| self.built.refused.first().map(|(_, p)| p))
-            .flatten()
+        if !self.unrestricted() {
+            return None;
+        }
+        (self.built.refused.first().map(|(_, p)| p)).or_else(|| self.built.unjudged.first())
     }
 
     /// The namespace Argo CD applies its namespaced objects that render without one into, when
@@ -736,17 +742,6 @@ impl Overlay {
 
     /// Every Secret source of the overlay: `SealedSecret`s first, then generated Secrets.
     pub fn secret_sources(&self) -> Vec<SecretSource> {
-        let sealed = (self.built.resources.iter())
-            .filter(|r| r.is_sealed_secret())
-            .map(|r| SecretSource::Sealed {
-                file: r.origin.file.clone(),
-                doc_index: r.doc_index,
-                line: r.name_line,
-                name_in_file: r.original.name.clone(),
-                namespace_in_file: r.original.namespace.clone(),
-                rendered: r.rendered.clone(),
-                scope: crate::sealedsecret::scope_of(&r.annotations),
-            });
         let generated = self.built.generated.iter().filter_map(|g| {
             let first = g
                 .specs
@@ -763,7 +758,24 @@ impl Overlay {
                 from_generators_file: first.from_generators_file,
             })
         });
-        sealed.chain(generated).collect()
+        self.sealed_secret_sources().chain(generated).collect()
+    }
+
+    /// The overlay's `SealedSecret`s, each a [`SecretSource::Sealed`], in render order: the
+    /// one mapping from a rendered resource to its sealed source.
+    pub fn sealed_secret_sources(&self) -> impl Iterator<Item = SecretSource> + '_ {
+        (self.built.resources.iter())
+            .filter(|r| r.is_sealed_secret())
+            .map(|r| SecretSource::Sealed {
+                file: r.origin.file.clone(),
+                doc_index: r.doc_index,
+                line: r.name_line,
+                name_in_file: r.original.name.clone(),
+                namespace_in_file: r.original.namespace.clone(),
+                rendered: r.rendered.clone(),
+                scope: crate::sealedsecret::scope_of(&r.annotations),
+                keys: r.keys.clone(),
+            })
     }
 
     /// The overlay's first Secret source (see [`Overlay::secret_sources`]).

@@ -13,7 +13,7 @@ use super::locate::at_yaml;
 use crate::cert::Certificate;
 use crate::envfile::EnvLint;
 use crate::finding::Location;
-use crate::kustomize::{Behavior, GeneratedKind, Identity, Overlay, Problem};
+use crate::kustomize::{Behavior, GeneratedKind, Identity, Overlay, Problem, SecretSource};
 use crate::sealedsecret::{
     CERT_SHA256_ANNOTATION, SealedSecretDoc, SealedSecretError, SealedSecretFile,
 };
@@ -314,7 +314,7 @@ pub fn generated_keys(
     Some(keys)
 }
 
-/// A `SealedSecret` an overlay renders (a [`crate::kustomize::SecretSource::Sealed`]), its
+/// A `SealedSecret` an overlay renders (a [`SecretSource::Sealed`]), its
 /// file given as a repo-relative path.
 pub struct SealedSource {
     pub path: String,
@@ -344,18 +344,30 @@ impl SealedSource {
 
 /// The `SealedSecret`s an overlay (an environment's, or a variant's) renders, each with the
 /// keys its resource renders.
+/// Read from [`Overlay::sealed_secret_sources`] (one mapping from resource to source).
 pub fn sealed_sources(overlay: &Overlay) -> Vec<SealedSource> {
-    (overlay.resources().iter())
-        .filter(|r| r.is_sealed_secret())
-        .map(|r| SealedSource {
-            path: path_str(&r.origin.file),
-            doc_index: r.doc_index,
-            line: r.name_line,
-            name_in_file: r.original.name.clone(),
-            namespace_in_file: r.original.namespace.clone(),
-            rendered: r.rendered.clone(),
-            keys: r.keys.clone(),
-            scope: crate::sealedsecret::scope_of(&r.annotations),
+    (overlay.sealed_secret_sources())
+        .filter_map(|s| match s {
+            SecretSource::Sealed {
+                file,
+                doc_index,
+                line,
+                name_in_file,
+                namespace_in_file,
+                rendered,
+                scope,
+                keys,
+            } => Some(SealedSource {
+                path: path_str(&file),
+                doc_index,
+                line,
+                name_in_file,
+                namespace_in_file,
+                rendered,
+                keys,
+                scope,
+            }),
+            SecretSource::Generator { .. } => None,
         })
         .collect()
 }

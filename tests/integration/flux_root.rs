@@ -548,3 +548,221 @@ fn render_failed_names_the_command_with_the_flag_it_ran_with() {
         );
     }
 }
+
+/// A path-valued field kustomize loads but the model does not replay, naming a file (or
+/// directory) outside the repository: the kustomization text added to the overlay, the files
+/// written in `<tmp>/outside` (or, `in_repo`, under the repository), and the text of the line
+/// the refusal is reported at.
+struct Loaded {
+    kustomization: &'static str,
+    outside: Files,
+    in_repo: Files,
+    at: &'static str,
+}
+
+/// Files to write: a relative path and its text.
+type Files = &'static [(&'static str, &'static str)];
+
+/// A schema kustomize accepts (no definitions).
+const SCHEMA: &str = "{\"definitions\": {}}\n";
+
+/// A replacement copying the generated ConfigMap's name into itself.
+const REPLACEMENT: &str = "source:\n  kind: ConfigMap\n  name: from-gen\ntargets:\n  - select:\n      kind: ConfigMap\n      name: from-gen\n    fieldPaths:\n      - data.MODE\n";
+
+/// A `PatchTransformer` whose patch file is outside the repository.
+const PATCH_TRANSFORMER: &str = "apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: add\npath: ../../../outside/patch.yaml\ntarget:\n  kind: ConfigMap\n";
+
+const CM_PATCH: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-gen\ndata:\n  OUTER: \"1\"\n";
+
+/// One case per field family (api/types/kustomization.go, api/internal/target/kusttarget.go).
+const LOADED: [Loaded; 9] = [
+    Loaded {
+        kustomization: "openapi:\n  path: ../../../outside/schema.json\n",
+        outside: &[("schema.json", SCHEMA)],
+        in_repo: &[],
+        at: "path: ../../../outside/schema.json",
+    },
+    Loaded {
+        kustomization: "crds:\n  - ../../../outside/crd.json\n",
+        outside: &[("crd.json", SCHEMA)],
+        in_repo: &[],
+        at: "- ../../../outside/crd.json",
+    },
+    Loaded {
+        kustomization: "replacements:\n  - path: ../../../outside/replacement.yaml\n",
+        outside: &[("replacement.yaml", REPLACEMENT)],
+        in_repo: &[],
+        at: "path: ../../../outside/replacement.yaml",
+    },
+    Loaded {
+        kustomization: "helmCharts:\n  - name: chart\n    valuesFile: ../../../outside/values.yaml\n",
+        outside: &[("values.yaml", "replicas: 1\n")],
+        in_repo: &[],
+        at: "valuesFile:",
+    },
+    Loaded {
+        kustomization: "helmGlobals:\n  chartHome: ../../../outside/charts\nhelmCharts:\n  - name: chart\n",
+        outside: &[("charts/chart/Chart.yaml", "name: chart\n")],
+        in_repo: &[],
+        at: "chartHome:",
+    },
+    Loaded {
+        kustomization: "configurations:\n  - ../../../outside/config.yaml\n",
+        outside: &[("config.yaml", "nameReference: []\n")],
+        in_repo: &[],
+        at: "outside/config.yaml",
+    },
+    Loaded {
+        kustomization: "transformers:\n  - ../../../outside/transformer.yaml\n",
+        outside: &[
+            ("transformer.yaml", PATCH_TRANSFORMER),
+            ("patch.yaml", CM_PATCH),
+        ],
+        in_repo: &[],
+        at: "outside/transformer.yaml",
+    },
+    Loaded {
+        kustomization: "transformers:\n  - transformer.yaml\n",
+        outside: &[("patch.yaml", CM_PATCH)],
+        in_repo: &[("apps/prod/transformer.yaml", PATCH_TRANSFORMER)],
+        at: "- transformer.yaml",
+    },
+    Loaded {
+        kustomization: "patches:\n  - path: ../../../outside/patch.yaml\n",
+        outside: &[("patch.yaml", CM_PATCH)],
+        in_repo: &[],
+        at: "outside/patch.yaml",
+    },
+];
+
+/// The Flux-only overlay of `generator_tree` (its generators file included) with the case's
+/// field added and its files written.
+fn loaded_tree(case: &Loaded) -> Repo {
+    let k = format!(
+        "generators:\n  - ../shared/gen.yaml\n{}",
+        case.kustomization
+    );
+    let r = generator_tree(true, &k);
+    for (rel, text) in case.outside {
+        common::write(&r.outside(), rel, text);
+    }
+    for (rel, text) in case.in_repo {
+        r.write(rel, text);
+    }
+    common::git(&r.root(), &["add", "-A"]);
+    r
+}
+
+/// Flux confines every file kustomize loads to the repository, the ones of fields the model
+/// does not replay too: `openapi.path`, `crds`, `replacements[].path`, `helmCharts`
+/// values files and the chart home, `configurations`, a `transformers:` file and the patch a
+/// transformer configuration names, and a patch. Each outside the repository is an
+/// `overlay-build-error` at the line naming it, and `check --render` does not run kubectl
+/// unrestricted on the overlay (it would load the file): a `render-failed` saying why.
+#[test]
+fn every_file_kustomize_loads_outside_the_repository_is_refused_for_a_flux_only_overlay() {
+    let kfile = "apps/prod/kustomization.yaml";
+    for case in &LOADED {
+        let r = loaded_tree(case);
+        let (_, hits) = r.check(&[]);
+        let line = line_of(&r.root(), kfile, case.at);
+        let errors = of(&hits, "overlay-build-error");
+        let found = errors
+            .iter()
+            .find(|h| h.path == kfile && h.line == line)
+            .unwrap_or_else(|| panic!("{}: {hits:?}", case.kustomization));
+        assert!(
+            found.message.contains("is outside the repository"),
+            "{found:?}"
+        );
+        if common::kubectl().is_none() {
+            common::missing("kubectl (for check --render)");
+            continue;
+        }
+        let (_, hits) = r.check(&["--render=always"]);
+        let failed = of(&hits, "render-failed");
+        assert_eq!(failed.len(), 1, "{}: {hits:?}", case.kustomization);
+        assert!(failed[0].message.contains("not run"), "{hits:?}");
+        assert!(
+            failed[0].message.contains("is outside the repository"),
+            "{hits:?}"
+        );
+    }
+}
+
+/// kubectl with `--load-restrictor LoadRestrictionsNone` (what `check --render` runs for a
+/// Flux-only overlay) loads the outside files of the cases it can build without helm: the
+/// render `check --render` refuses to run would have read them.
+#[test]
+fn kubectl_unrestricted_loads_the_outside_files_the_guard_keeps_it_from() {
+    for case in LOADED.iter().filter(|c| !c.kustomization.contains("helm")) {
+        let r = loaded_tree(case);
+        let Some(render) = kubectl(&r, true, true) else {
+            return;
+        };
+        assert!(render.is_ok(), "{}: {render:?}", case.kustomization);
+        if case.outside.iter().any(|(f, _)| *f == "patch.yaml") {
+            let render = render.unwrap();
+            assert!(render.contains("OUTER"), "{}: {render}", case.kustomization);
+        }
+        // Without the outside files, the same build fails: it reads them.
+        std::fs::remove_dir_all(r.outside()).unwrap();
+        let failed = kubectl(&r, true, true).unwrap();
+        assert!(failed.is_err(), "{}: {failed:?}", case.kustomization);
+    }
+}
+
+/// A path the model cannot judge (a pattern, a value that is not a string, a directory of
+/// transformer configurations it does not walk) is no finding of its own, but `check --render`
+/// does not run kubectl unrestricted on the Flux-only overlay: a `render-failed` saying why.
+#[test]
+fn a_path_the_model_cannot_judge_keeps_the_render_from_running_unrestricted() {
+    let cases: [(&str, Files, &str); 3] = [
+        (
+            "crds:\n  - ../shared/*.json\n",
+            &[("apps/shared/crd.json", SCHEMA)],
+            "is a pattern",
+        ),
+        (
+            "openapi:\n  path:\n    - schema.json\n",
+            &[("apps/prod/schema.json", SCHEMA)],
+            "is not a string",
+        ),
+        (
+            "transformers:\n  - ../shared/transformers\n",
+            &[
+                (
+                    "apps/shared/transformers/kustomization.yaml",
+                    "resources:\n  - t.yaml\n",
+                ),
+                ("apps/shared/transformers/t.yaml", PATCH_TRANSFORMER),
+            ],
+            "a directory the model does not walk",
+        ),
+    ];
+    if common::kubectl().is_none() {
+        common::missing("kubectl (for check --render)");
+        return;
+    }
+    for (k, in_repo, why) in cases {
+        let case = Loaded {
+            kustomization: k,
+            outside: &[("patch.yaml", CM_PATCH)],
+            in_repo,
+            at: "",
+        };
+        let r = loaded_tree(&case);
+        let (_, hits) = r.check(&["--render=always"]);
+        let failed = of(&hits, "render-failed");
+        assert_eq!(failed.len(), 1, "{k}: {hits:?}");
+        assert!(failed[0].message.contains("not run"), "{k}: {hits:?}");
+        assert!(failed[0].message.contains(why), "{k}: {hits:?}");
+        assert!(
+            failed[0]
+                .message
+                .contains("cannot tell whether it reads a file outside the repository"),
+            "{k}: {hits:?}"
+        );
+    }
+}

@@ -62,6 +62,7 @@ impl Builder<'_> {
         self.resources(&level, acc);
         self.check_unique_ids(acc);
         self.configurations(&level);
+        self.loaded_paths(&level);
         self.inline_generators(&level, acc);
         self.generator_files(&level, acc);
         self.components(&level, acc);

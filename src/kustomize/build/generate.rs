@@ -77,12 +77,17 @@ impl Builder<'_> {
             if entry.contains('\n') || entry.contains(": ") {
                 let msg = "inline generator configuration is not modelled".to_owned();
                 self.problem(ProblemKind::NotModelled, &o.file, o.line, msg);
+                // What it loads is judged all the same (`super::loaded`).
+                for d in super::super::docs::split_docs(entry) {
+                    self.plugin_config(level, &d, &o);
+                }
                 continue;
             }
             let path = level.dir.join(entry);
             if path.is_dir() {
                 let msg = format!("generator directory `{entry}` is not modelled");
                 self.problem(ProblemKind::NotModelled, &o.file, o.line, msg);
+                self.plugin_directory(&path, "generators", entry, &o);
                 continue;
             }
             // A generator file is read through the kustomization's loader, so the load
@@ -96,6 +101,13 @@ impl Builder<'_> {
             };
             for d in docs.iter() {
                 let Ok(v) = &d.value else { continue };
+                if !matches!(
+                    get_str(v, "kind"),
+                    Some("SecretGenerator" | "ConfigMapGenerator")
+                ) {
+                    // Not modelled (reported below), but what it loads is judged.
+                    self.plugin_config(level, d, &o);
+                }
                 let Some(kind) = self.builtin_generator(v, &path, d) else {
                     continue;
                 };

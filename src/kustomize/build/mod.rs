@@ -21,6 +21,7 @@ mod config;
 mod entry;
 mod fields;
 mod generate;
+mod loaded;
 mod nameref;
 mod obj;
 mod transform;
@@ -56,6 +57,12 @@ pub(crate) struct BuildOutput {
     /// the problem recorded for it (see `Builder::outside_root`); under Flux's, the directories
     /// outside the repository too (`Builder::outside_source`).
     pub(crate) refused: Vec<(PathBuf, Problem)>,
+    /// Under Flux's load restriction only: why the build cannot tell whether a path kustomize
+    /// loads lies inside the repository (not a string, a pattern, a directory of plugin
+    /// configurations the model does not walk: see `loaded`). Not findings of their own (the
+    /// fields are reported as not modelled); they keep `check --render` from running kustomize
+    /// unrestricted on the overlay (`Overlay::outside_source`).
+    pub(crate) unjudged: Vec<Problem>,
 }
 
 /// The start of a [`Problem`] message for YAML that does not parse (see
@@ -203,6 +210,8 @@ struct Builder<'r> {
     problems: Vec<Problem>,
     /// Files the load restrictor refuses, with their problems (see [`BuildOutput::refused`]).
     refused: Vec<(PathBuf, Problem)>,
+    /// See [`BuildOutput::unjudged`].
+    unjudged: Vec<Problem>,
     /// Secret and SealedSecret values written by patches (see [`written`]).
     written: Vec<WrittenValue>,
     /// Objects `$patch: delete` patches removed.
@@ -462,6 +471,7 @@ pub(crate) fn build_deployed(
         files: HashMap::new(),
         problems: Vec::new(),
         refused: Vec::new(),
+        unjudged: Vec::new(),
         written: Vec::new(),
         deleted: Vec::new(),
         rules: Vec::new(),
@@ -510,6 +520,7 @@ pub(crate) fn build_deployed(
         deleted: b.deleted,
         manifests,
         refused: b.refused,
+        unjudged: b.unjudged,
     })
 }
 
