@@ -26,6 +26,13 @@ impl Scope {
         }
     }
 
+    /// The scope [`Scope::as_str`] spells `text`; none for any other text.
+    pub fn parse(text: &str) -> Option<Scope> {
+        [Scope::Strict, Scope::NamespaceWide, Scope::ClusterWide]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
     /// The OAEP label for this scope and identity.
     ///
     /// sealed-secrets `EncryptionLabel`: cluster-wide → empty, namespace-wide → namespace,
