@@ -2626,3 +2626,35 @@ spec:
     let line = common::line_of(repo.root(), file, "emp-seal.dev/sealed-for");
     assert_eq!(found, [(file, line)], "{hits:?}");
 }
+
+/// Config errors and findings name the line toml places each setting at. The table key `live`
+/// and the `environments` glob ending in `live` share a line that holds "environment": the
+/// table's line and its `certificate` line were searched for in the text, and both were said to
+/// be that glob's line.
+#[test]
+fn config_lines_are_where_toml_places_the_settings() {
+    let Some(repo) = Repo::new("config-file") else {
+        return;
+    };
+    let head = "environments = [\"deploy/shop/envs/live\", \"deploy/shop/envs/qa\"]\n";
+    let cfg = format!(
+        "{head}[environment.live]\nscope = \"strict\"\ncertificate = \"certs/gone.pem\"\n[environment.shop]\n"
+    );
+    repo.write("emp-seal.toml", &cfg);
+    let line = |l: &str| cfg.lines().position(|c| c == l).unwrap() + 1;
+    let e = fails_cleanly(&repo.run(&["config"]));
+    let want = format!(
+        "emp-seal.toml:{}: [environment.shop]",
+        line("[environment.shop]")
+    );
+    assert!(e.contains(&want), "{e}");
+
+    let cfg = cfg.replace("[environment.shop]\n", "");
+    repo.write("emp-seal.toml", &cfg);
+    let out = repo.run(&["check", "--rules", "missing-certificate"]);
+    let at = format!(
+        "the path emp-seal.toml:{} configures",
+        line("certificate = \"certs/gone.pem\"")
+    );
+    assert!(stdout(&out).contains(&at), "{}", stdout(&out));
+}
