@@ -248,18 +248,6 @@ pub fn seal(key: &RsaPublicKey, label: &[u8], plaintext: &[u8]) -> Result<Vec<u8
     SealingKey::new(key).seal(label, plaintext)
 }
 
-/// [`seal`], written as kubeseal writes it: one line of padded standard base64.
-///
-/// # Errors
-/// As [`seal`].
-pub fn seal_base64(
-    key: &RsaPublicKey,
-    label: &[u8],
-    plaintext: &[u8],
-) -> Result<String, CryptoError> {
-    seal(key, label, plaintext).map(|v| encode_value(&v))
-}
-
 /// Up to this many values, [`seal_many`] seals on the calling thread: starting rayon's thread
 /// pool (spawning threads, reading the cgroup CPU quota) costs more than sealing a few values.
 const SEQUENTIAL_MAX: usize = 4;
