@@ -316,7 +316,7 @@ pub(crate) fn usable_workspace(ws: &crate::workspace::Workspace) -> Result<(), C
     };
     Err(crate::workspace::ConfigError::Invalid {
         file: ws.config_file.clone().unwrap_or_default(),
-        line: ws.config.string_line(id),
+        line: ws.config.unsuppressible_line(id),
         message: format!("[release] unsuppressible: `{id}` is no rule id"),
     }
     .into())

@@ -18,7 +18,7 @@ use crate::fsio;
 use crate::kustomize::{self, Identity, Overlay, SecretSource};
 use crate::sealedsecret::{
     self, API_VERSION, CERT_SHA256_ANNOTATION, CLUSTER_WIDE_ANNOTATION, EditPlan,
-    NAMESPACE_WIDE_ANNOTATION, SEALED_FOR_ANNOTATION, SealedSecretDoc, SealedSecretFile,
+    NAMESPACE_WIDE_ANNOTATION, SEALED_FOR_ANNOTATION, SealedFor, SealedSecretDoc, SealedSecretFile,
 };
 use crate::secret::SecretValue;
 
@@ -1375,12 +1375,7 @@ fn sealed_for_another_label(doc: &SealedSecretDoc, to: &Recipient) -> Option<Str
 
 /// The label a `sealed-for` record (`<scope> <namespace>/<name>`) names; none when malformed.
 fn recorded_label(record: &str) -> Option<Vec<u8>> {
-    let (scope, id) = record.trim().split_once(' ')?;
-    let (ns, name) = id.split_once('/')?;
-    let scope = [Scope::Strict, Scope::NamespaceWide, Scope::ClusterWide]
-        .into_iter()
-        .find(|s| s.as_str() == scope)?;
-    Some(scope.label(ns, name))
+    SealedFor::parse(record).map(|r| r.label())
 }
 
 /// Whether the records this run writes (`cert-sha256`, `sealed-for`) hold for every value of the

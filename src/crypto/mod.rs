@@ -26,6 +26,13 @@ impl Scope {
         }
     }
 
+    /// The scope [`Scope::as_str`] spells `text`; none for any other text.
+    pub fn parse(text: &str) -> Option<Scope> {
+        [Scope::Strict, Scope::NamespaceWide, Scope::ClusterWide]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
     /// The OAEP label for this scope and identity.
     ///
     /// sealed-secrets `EncryptionLabel`: cluster-wide → empty, namespace-wide → namespace,
@@ -239,18 +246,6 @@ impl SealingKey {
 /// As [`SealingKey::seal`].
 pub fn seal(key: &RsaPublicKey, label: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
     SealingKey::new(key).seal(label, plaintext)
-}
-
-/// [`seal`], written as kubeseal writes it: one line of padded standard base64.
-///
-/// # Errors
-/// As [`seal`].
-pub fn seal_base64(
-    key: &RsaPublicKey,
-    label: &[u8],
-    plaintext: &[u8],
-) -> Result<String, CryptoError> {
-    seal(key, label, plaintext).map(|v| encode_value(&v))
 }
 
 /// Up to this many values, [`seal_many`] seals on the calling thread: starting rayon's thread

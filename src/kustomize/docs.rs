@@ -52,31 +52,25 @@ impl Doc {
     }
 }
 
-/// True when a piece holds more than blank lines, comments and `...` lines.
-fn significant(piece: &yamlpos::Piece<'_>) -> bool {
-    piece.text.lines().any(|l| {
-        let t = l.trim_start();
-        !t.is_empty() && !t.starts_with('#') && t != "..."
-    })
-}
-
 /// True when the first YAML document of `text` is empty (a `---` line opens a document with
 /// nothing in it before the first that has content): a reader that decodes the first document
 /// only (go-yaml v2 `Unmarshal`) reads nothing, while [`split_docs`] skips empty documents.
 pub(crate) fn first_document_empty(text: &str) -> bool {
     let pieces = yamlpos::pieces(text, false);
     // What comes before the first `---` is a document only when it holds content.
-    let first = pieces.iter().find(|p| p.explicit || significant(p));
-    first.is_some_and(|p| !significant(p))
+    let first = pieces.iter().find(|p| p.explicit || p.significant());
+    first.is_some_and(|p| !p.significant())
 }
 
-/// Splits `text` at `---` lines and parses each non-empty document.
+/// Splits `text` into the documents kustomize reads ([`yamlpos::kyaml_pieces`]: at `---` lines;
+/// a `...` line ends a document and what follows it up to the next `---` is dropped from the
+/// build without a word) and parses each.
 pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
-    let pieces = yamlpos::pieces(text, false).into_iter().filter(significant);
-    pieces
+    yamlpos::kyaml_pieces(text)
+        .into_iter()
         .enumerate()
         .map(|(index, piece)| {
-            let text = first_document(piece.text);
+            let text = piece.text;
             // yaml_serde's positions are inside the document: turn them into the file's line.
             let (value, error_line) = match yaml_serde::from_str::<yaml_serde::Value>(text) {
                 _ if piece.explicit && piece.head_line + 1 < piece.first_line => {
@@ -107,26 +101,6 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
 /// before parsing, so a directive (`%YAML 1.2`, `%TAG`) is left without the document it
 /// introduces, and the build fails (kustomize `kyaml/kio/byteio_reader.go`).
 pub(crate) const DIRECTIVE: &str = "a `%` directive line, which kustomize cannot read: it splits the file at `---` lines first, so the directive stands without its document (\"did not find expected <document start>\")";
-
-/// The text of the first document of a piece. kyaml decodes one document per piece (a `...`
-/// line does not split), so anything after a `...` line is dropped from the build without a
-/// word (kustomize `kyaml/kio/byteio_reader.go`).
-fn first_document(text: &str) -> &str {
-    let mut at = 0;
-    let mut content = false;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim_end();
-        if t == "..." || t.starts_with("... ") || t.starts_with("...\t") {
-            if content {
-                return &text[..at];
-            }
-        } else if !t.trim_start().is_empty() && !t.trim_start().starts_with('#') {
-            content = true;
-        }
-        at += line.len();
-    }
-    text
-}
 
 /// A parser message without its ` at line N column M` parts, which count lines from the start of
 /// the document, not of the file.

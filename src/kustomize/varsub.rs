@@ -151,8 +151,8 @@ fn path(keys: &[&str]) -> Vec<Seg> {
     keys.iter().map(|k| Seg::from(*k)).collect()
 }
 
-/// One document of a file the build read, parsed: `doc_index` counts the file's non-empty
-/// documents, as [`Resource::doc_index`] does.
+/// One document of a file the build read, parsed: `doc_index` counts the documents kustomize
+/// reads ([`yamlpos::kyaml_documents`]), as [`Resource::doc_index`] does.
 struct Doc {
     text: String,
     index: usize,
@@ -161,10 +161,8 @@ struct Doc {
 impl Doc {
     /// The document, its position finder and its parsed value.
     fn with<T>(&self, f: impl FnOnce(&yamlpos::Document<'_>, Option<&Value>) -> T) -> Option<T> {
-        let docs = yamlpos::documents(&self.text);
-        let doc = docs
+        let doc = yamlpos::kyaml_documents(&self.text)
             .into_iter()
-            .filter(|d| d.text.lines().any(|l| !yamlpos::is_trivia(l)))
             .nth(self.index)?;
         let value = yaml_serde::from_str::<Value>(doc.text).ok();
         Some(f(&doc, value.as_ref()))

@@ -17,7 +17,7 @@ use super::model::{SealedSource, sealed_sources};
 use crate::crypto::Scope;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::Identity;
-use crate::sealedsecret::{SEALED_FOR_ANNOTATION, SealedSecretDoc};
+use crate::sealedsecret::{SEALED_FOR_ANNOTATION, SealedFor, SealedSecretDoc};
 
 pub static META: RuleMeta = RuleMeta {
     id: "identity-mismatch",
@@ -26,16 +26,6 @@ pub static META: RuleMeta = RuleMeta {
     hint: "re-seal for the rendered name and namespace (emp-seal <env> --from FILE), or undo the overlay's rename",
     scope: RuleScope::Model,
 };
-
-/// Parses a `sealed-for` record: `<scope> <namespace>/<name>`.
-pub fn parse_record(value: &str) -> Option<(Scope, String, String)> {
-    let (scope, id) = value.trim().split_once(' ')?;
-    let scope = [Scope::Strict, Scope::NamespaceWide, Scope::ClusterWide]
-        .into_iter()
-        .find(|s| s.as_str() == scope)?;
-    let (ns, name) = id.trim().split_once('/')?;
-    Some((scope, ns.to_string(), name.to_string()))
-}
 
 /// Reports every `SealedSecret` whose rendered identity differs from the one it was sealed for,
 /// as each checked environment renders it and as each of its variants does (a kustomization
@@ -148,18 +138,22 @@ impl Subject<'_, '_> {
     /// binds it).
     fn record_mismatch(&self, doc: &SealedSecretDoc, record: &str) -> Option<Finding> {
         let (overlay, rendered) = (self.overlay, &self.src.rendered);
-        let message = match parse_record(record) {
+        let message = match SealedFor::parse(record) {
             None => format!(
                 "overlay {overlay}: SealedSecret `{}`: annotation `{SEALED_FOR_ANNOTATION}` is not `<scope> <namespace>/<name>`",
                 rendered.name
             ),
-            Some((scope, _, _)) if scope != doc.scope => format!(
+            Some(r) if r.scope != doc.scope => format!(
                 "overlay {overlay}: SealedSecret `{}` was sealed with {} scope but declares {} scope",
                 rendered.name,
-                scope.as_str(),
+                r.scope.as_str(),
                 doc.scope.as_str()
             ),
-            Some((scope, ns, name)) => {
+            Some(SealedFor {
+                scope,
+                namespace: ns,
+                name,
+            }) => {
                 let r_ns = self.rendered_namespace();
                 let differs = match scope {
                     Scope::Strict => ns != r_ns || name != rendered.name,
@@ -235,24 +229,5 @@ impl Subject<'_, '_> {
             out.push(Finding::new(&META, loc, message));
         }
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn records_parse() {
-        assert_eq!(
-            parse_record("strict emp-paper/emp-secrets"),
-            Some((Scope::Strict, "emp-paper".into(), "emp-secrets".into()))
-        );
-        assert_eq!(
-            parse_record("cluster-wide /x").map(|r| r.0),
-            Some(Scope::ClusterWide)
-        );
-        assert!(parse_record("strict nope").is_none());
-        assert!(parse_record("wide a/b").is_none());
     }
 }

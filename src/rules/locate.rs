@@ -45,15 +45,11 @@ impl<'a> FileIndex<'a> {
         })
     }
 
-    /// The documents that hold something other than blank and comment lines, in file order
-    /// (the numbering the models' `doc_index` uses).
+    /// The documents kustomize reads, in file order: the numbering the models' `doc_index`
+    /// uses ([`yamlpos::kyaml_documents`]).
     fn docs(&self) -> &[yamlpos::Document<'a>] {
-        self.docs.get_or_init(|| {
-            yamlpos::documents(self.text)
-                .into_iter()
-                .filter(|d| d.text.lines().any(|l| !yamlpos::is_trivia(l)))
-                .collect()
-        })
+        self.docs
+            .get_or_init(|| yamlpos::kyaml_documents(self.text))
     }
 }
 

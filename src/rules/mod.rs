@@ -156,13 +156,6 @@ impl SourceFile {
         self
     }
 
-    /// Marks the file as one a build reads as YAML (see [`SourceFile::manifest`]).
-    #[must_use]
-    pub fn as_manifest(mut self) -> SourceFile {
-        self.manifest = true;
-        self
-    }
-
     /// True for a file a build reads as YAML ([`SourceFile::manifest`]) and for `.yaml` /
     /// `.yml` files and `.json` (valid YAML; kubeseal's default output), the extension in any
     /// case (`Secret.YAML`).
@@ -265,17 +258,6 @@ impl<'a> Context<'a> {
         self.release
             && (RELEASE_UNSUPPRESSIBLE.contains(&id)
                 || self.tree.release_unsuppressible.iter().any(|r| r == id))
-    }
-
-    /// Adds the key that seals values for `SealedSecrets` under `dir`.
-    #[must_use]
-    pub fn with_key(mut self, dir: impl Into<String>, key: RsaPublicKey) -> Context<'a> {
-        let dir: String = dir.into();
-        self.keys.push(EnvironmentKey {
-            dir: dir.trim_end_matches('/').replace('\\', "/"),
-            key,
-        });
-        self
     }
 
     /// The key for a file: the one whose directory is the longest prefix of `path`.

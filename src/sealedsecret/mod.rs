@@ -40,6 +40,40 @@ pub const SEALED_FOR_ANNOTATION: &str = "emp-seal.dev/sealed-for";
 /// The only API version of the `SealedSecret` kind the controller serves.
 pub const API_VERSION: &str = "bitnami.com/v1alpha1";
 
+/// A parsed [`SEALED_FOR_ANNOTATION`] record: the scope and identity the values were sealed for.
+/// `seal` and `check` read the record only through [`SealedFor::parse`], so they agree on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedFor {
+    pub scope: Scope,
+    /// Empty for a cluster-wide record without a namespace.
+    pub namespace: String,
+    pub name: String,
+}
+
+impl SealedFor {
+    /// Parses `<scope> <namespace>/<name>`: the scope as [`Scope::as_str`] spells it, then
+    /// whitespace, then the identity. Surrounding whitespace and the amount of whitespace between
+    /// the two parts do not matter; whitespace inside the namespace or name (which Kubernetes
+    /// names cannot hold), a missing `/` or an unknown scope make the record malformed (none).
+    pub fn parse(record: &str) -> Option<SealedFor> {
+        let (scope, id) = record.trim().split_once(char::is_whitespace)?;
+        let (namespace, name) = id.trim_start().split_once('/')?;
+        if namespace.contains(char::is_whitespace) || name.contains(char::is_whitespace) {
+            return None;
+        }
+        Some(SealedFor {
+            scope: Scope::parse(scope)?,
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+
+    /// The OAEP label the recorded values were sealed under.
+    pub fn label(&self) -> Vec<u8> {
+        self.scope.label(&self.namespace, &self.name)
+    }
+}
+
 /// Errors reading or editing a `SealedSecret` file. Messages start with `line:column` (1-based,
 /// relative to the file; the caller prefixes the path) and never contain a value.
 #[derive(Debug, thiserror::Error)]
@@ -845,6 +879,36 @@ mod tests {
     use super::*;
 
     const SS: &str = "# head\napiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: s\n  namespace: ns\n  annotations:\n    sealedsecrets.bitnami.com/namespace-wide: \"true\"\nspec:\n  encryptedData:\n    A: AgBx # c\n    'B': \"AgBy\"\n  template:\n    metadata:\n      name: s\n    data:\n      x: |\n        # {{ .A }}\n";
+
+    #[test]
+    fn sealed_for_records_parse() {
+        let r = |ns: &str, name: &str| SealedFor {
+            scope: Scope::Strict,
+            namespace: ns.into(),
+            name: name.into(),
+        };
+        assert_eq!(
+            SealedFor::parse("strict emp-paper/emp-secrets"),
+            Some(r("emp-paper", "emp-secrets"))
+        );
+        assert_eq!(
+            SealedFor::parse(" strict  \temp-paper/emp-secrets "),
+            Some(r("emp-paper", "emp-secrets"))
+        );
+        assert_eq!(
+            SealedFor::parse("cluster-wide /x").map(|r| (r.scope, r.label())),
+            Some((Scope::ClusterWide, Vec::new()))
+        );
+        for bad in [
+            "strict nope",
+            "wide a/b",
+            "strict",
+            "strict a/ b",
+            "strict a /b",
+        ] {
+            assert_eq!(SealedFor::parse(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn reads_identity_scope_and_entries() {

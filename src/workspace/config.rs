@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use toml::Spanned;
 
 /// The config file names, in the order they are looked for.
 pub const CONFIG_FILE_NAMES: [&str; 2] = ["emp-seal.toml", ".emp-seal.toml"];
@@ -32,43 +33,96 @@ pub struct Config {
     /// The release gate's policy.
     #[serde(default)]
     pub release: ReleaseConfig,
-    /// The file's text, for the line of a setting in errors found after parsing (see
-    /// [`Config::string_line`]; filled by [`parse`]). Holds no secret: the file holds paths,
+    /// Where the settings messages name are written (filled by [`parse`]).
+    #[serde(skip)]
+    spans: Spans,
+}
+
+/// The byte spans toml gives the settings whose line a message names (`toml::Spanned`): a second
+/// reading of the same text into only those settings. Unknown keys are the typed reading's to
+/// refuse ([`Config`] denies them), so this one ignores what it does not hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct Spans {
+    environments: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    ignore: Vec<Spanned<String>>,
+    /// Each `[environment.KEY]` by its key (the span of the key as written).
+    #[serde(default)]
+    environment: BTreeMap<Spanned<String>, EnvSpans>,
+    #[serde(default)]
+    release: ReleaseSpans,
+    /// The file's text, to turn a span into a line. Holds no secret: the file holds paths,
     /// globs, scopes and rule ids.
     #[serde(skip)]
     text: String,
 }
 
+#[derive(Debug, Clone, Default, Deserialize)]
+struct EnvSpans {
+    certificate: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct ReleaseSpans {
+    #[serde(default)]
+    unsuppressible: Vec<Spanned<String>>,
+}
+
+impl Spans {
+    /// The spans of `text`.
+    fn of(text: &str) -> Result<Spans, toml::de::Error> {
+        let mut spans: Spans = toml::from_str(text)?;
+        text.clone_into(&mut spans.text);
+        Ok(spans)
+    }
+
+    /// The 1-based line of a span (1 when there is none).
+    fn line<T>(&self, at: Option<&Spanned<T>>) -> usize {
+        at.map_or(1, |s| {
+            crate::fsio::line_at(self.text.as_bytes(), s.span().start.min(self.text.len()))
+        })
+    }
+
+    /// The line of the first of `list` that is `value`.
+    fn line_in(&self, list: &[Spanned<String>], value: &str) -> usize {
+        self.line(list.iter().find(|s| s.get_ref() == value))
+    }
+
+    fn environments(&self) -> &[Spanned<String>] {
+        self.environments.as_ref().map_or(&[], |e| e.get_ref())
+    }
+}
+
 impl Config {
-    /// The 1-based line of the file holding `value` as a TOML string, not in a comment.
-    pub fn string_line(&self, value: &str) -> usize {
-        string_line(&self.text, value)
+    /// The line of the `environments` glob `glob`.
+    pub fn environments_line(&self, glob: &str) -> usize {
+        self.spans.line_in(self.spans.environments(), glob)
     }
 
-    /// The line of the `[environment.KEY]` table (or dotted `environment.KEY` key).
+    /// The line of the `[release] unsuppressible` entry `id`.
+    pub fn unsuppressible_line(&self, id: &str) -> usize {
+        self.spans.line_in(&self.spans.release.unsuppressible, id)
+    }
+
+    /// The line of the `[environment.KEY]` table header (or of the dotted or inline key).
     pub fn environment_line(&self, key: &str) -> usize {
-        self.text
-            .lines()
-            .position(|l| l.contains("environment") && l.contains(key))
-            .map_or_else(|| line_of(&self.text, key), |i| i + 1)
+        let spans = &self.spans;
+        spans.line(spans.environment.get_key_value(key).map(|(k, _)| k))
     }
 
-    /// The line of the `[environment.KEY]` table's `certificate` setting: the first line from
-    /// the table's own (a dotted key or an inline table is on it) up to the next table header
-    /// that sets `certificate` outside a comment; the table's line when none does.
+    /// The line of the `[environment.KEY]` table's `certificate` setting; the table's line when
+    /// it sets none.
     pub fn certificate_line(&self, key: &str) -> usize {
-        let start = self.environment_line(key);
-        self.text
-            .lines()
-            .enumerate()
-            .skip(start - 1)
-            .take_while(|(i, l)| *i + 1 == start || !l.trim_start().starts_with('['))
-            .find(|(_, l)| {
-                l.split('#')
-                    .next()
-                    .is_some_and(|code| code.contains("certificate"))
-            })
-            .map_or(start, |(i, _)| i + 1)
+        let cert = self
+            .spans
+            .environment
+            .get(key)
+            .and_then(|e| e.certificate.as_ref());
+        match cert {
+            Some(c) => self.spans.line(Some(c)),
+            None => self.environment_line(key),
+        }
     }
 }
 
@@ -183,35 +237,37 @@ pub fn load(root: &Path) -> Result<Option<(String, Config)>, ConfigError> {
 /// # Errors
 /// [`ConfigError::Invalid`] with the line the parser points at.
 pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
-    let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+    let invalid = |e: toml::de::Error| ConfigError::Invalid {
         file: file.to_owned(),
         line: (e.span()).map_or(1, |s| {
             crate::fsio::line_at(text.as_bytes(), s.start.min(text.len()))
         }),
         message: e.message().trim().replace('\n', " "),
-    })?;
+    };
+    let mut config: Config = toml::from_str(text).map_err(invalid)?;
+    config.spans = Spans::of(text).map_err(invalid)?;
+    let spans = &config.spans;
     for (what, globs) in [
-        (
-            "environments",
-            config.environments.as_deref().unwrap_or(&[]),
-        ),
-        ("ignore", &config.ignore[..]),
+        ("environments", spans.environments()),
+        ("ignore", &spans.ignore[..]),
     ] {
-        if let Some(bad) = globs.iter().find(|g| !valid_glob(g)) {
+        if let Some(bad) = globs.iter().find(|g| !valid_glob(g.get_ref())) {
             return Err(ConfigError::Invalid {
                 file: file.to_owned(),
-                line: string_line(text, bad),
+                line: spans.line(Some(bad)),
                 message: format!(
-                    "{what}: `{bad}` is not a repository-relative path (no `..`, no leading `/`, not empty)"
+                    "{what}: `{}` is not a repository-relative path (no `..`, no leading `/`, not empty)",
+                    bad.get_ref()
                 ),
             });
         }
-        if let Some(bad) = globs.iter().find(|g| !well_formed(g)) {
+        if let Some(bad) = globs.iter().find(|g| !well_formed(g.get_ref())) {
             return Err(ConfigError::Invalid {
                 file: file.to_owned(),
-                line: string_line(text, bad),
+                line: spans.line(Some(bad)),
                 message: format!(
-                    "{what}: `{bad}` is not a well-formed glob (a `[` class without its `]`, or a trailing `\\`)"
+                    "{what}: `{}` is not a well-formed glob (a `[` class without its `]`, or a trailing `\\`)",
+                    bad.get_ref()
                 ),
             });
         }
@@ -224,38 +280,21 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
         if !url && (!valid_glob(cert) || cert.contains('*')) {
             return Err(ConfigError::Invalid {
                 file: file.to_owned(),
-                line: string_line(text, cert),
+                line: config.certificate_line(env),
                 message: format!(
                     "environment.{env}.certificate: `{cert}` is neither a repository-relative path (no `..`, no leading `/`) nor an http(s) URL"
                 ),
             });
         }
     }
-    text.clone_into(&mut config.text);
     if config.environments.as_ref().is_some_and(Vec::is_empty) {
         return Err(ConfigError::Invalid {
             file: file.to_owned(),
-            line: line_of(text, "environments"),
+            line: spans.line(spans.environments.as_ref()),
             message: "environments is empty: name at least one glob, or remove the key to discover environments".to_owned(),
         });
     }
     Ok(config)
-}
-
-/// The 1-based line of `text` holding `value` as a TOML string, in double quotes, else in single
-/// quotes, on a line that is not a comment (1 when none does).
-fn string_line(text: &str, value: &str) -> usize {
-    let line = |q: char| {
-        let quoted = format!("{q}{value}{q}");
-        (text.lines()).position(|l| !l.trim_start().starts_with('#') && l.contains(&quoted))
-    };
-    line('"').or_else(|| line('\'')).map_or(1, |i| i + 1)
-}
-
-fn line_of(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|l| l.contains(needle))
-        .map_or(1, |i| i + 1)
 }
 
 fn valid_glob(g: &str) -> bool {
@@ -425,6 +464,38 @@ mod tests {
         )
         .expect("parses");
         assert_eq!(c.certificate_line("prod"), 2);
+    }
+
+    /// Lines come from the spans toml gives: a line that merely mentions a key or a value
+    /// (the `environments` glob ending in `prod`, a comment) is not taken for the setting.
+    #[test]
+    fn setting_lines_are_the_spans_toml_gives() {
+        let c = parse(
+            "c.toml",
+            "environments = [\"k8s/overlays/prod\"]\n# prod's certificate\n[environment.prod]\ncertificate = \"p.pem\"\n[environment]\nqa = { certificate = \"q.pem\" }\n[release]\nunsuppressible = [\n  \"prod\",\n  'x',\n]\n",
+        )
+        .expect("parses");
+        assert_eq!(c.environment_line("prod"), 3);
+        assert_eq!(c.certificate_line("prod"), 4);
+        assert_eq!((c.environment_line("qa"), c.certificate_line("qa")), (6, 6));
+        assert_eq!(c.environments_line("k8s/overlays/prod"), 1);
+        assert_eq!(c.unsuppressible_line("x"), 10);
+        let text =
+            "environments = [\"deploy/prod\"]\n\n[environment.prod]\ncertificate = \"../p.pem\"\n";
+        let e = parse("c.toml", text).expect_err("out");
+        assert!(
+            e.to_string().starts_with("c.toml:4: environment.prod."),
+            "{e}"
+        );
+        let e = parse(
+            "c.toml",
+            "# environments\nscope = \"strict\"\nenvironments = []\n",
+        )
+        .expect_err("empty");
+        assert!(
+            e.to_string().starts_with("c.toml:3: environments is empty"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -430,7 +430,7 @@ impl Workspace {
         };
         Err(ConfigError::Invalid {
             file: file.clone(),
-            line: self.config.string_line(glob),
+            line: self.config.environments_line(glob),
             message: format!(
                 "environments: `{}` matches no directory holding a kustomization.yaml, kustomization.yml or Kustomization{}",
                 glob.escape_debug(),

@@ -309,6 +309,57 @@ pub(crate) fn document_pieces(file: &str) -> Vec<Piece<'_>> {
         .collect()
 }
 
+/// The pieces of `file` that kustomize reads as documents, in its order: the numbering of the
+/// kustomize model's `doc_index`. kyaml cuts a file at `---` lines only and decodes one document
+/// per piece, so a `...` line ends the piece's document and what follows it up to the next `---`
+/// is never read (kustomize `kyaml/kio/byteio_reader.go`); each piece's `text` stops there.
+/// Pieces holding nothing but blank, comment and `...` lines are no document.
+pub(crate) fn kyaml_pieces(file: &str) -> Vec<Piece<'_>> {
+    pieces(file, false)
+        .into_iter()
+        .filter(Piece::significant)
+        .map(|p| Piece {
+            text: first_document(p.text),
+            ..p
+        })
+        .collect()
+}
+
+/// The documents of [`kyaml_pieces`], to find positions in.
+pub(crate) fn kyaml_documents(file: &str) -> Vec<Document<'_>> {
+    kyaml_pieces(file)
+        .iter()
+        .map(|p| Document::new(p.text, p.first_line, p.offset))
+        .collect()
+}
+
+impl Piece<'_> {
+    /// True when the piece holds more than blank lines, comments and `...` lines.
+    pub(crate) fn significant(&self) -> bool {
+        self.text
+            .lines()
+            .any(|l| !is_trivia(l) && !is_marker(l.trim_end(), false))
+    }
+}
+
+/// The text of the first document of a piece: up to a `...` line that follows content.
+fn first_document(text: &str) -> &str {
+    let mut at = 0;
+    let mut content = false;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end();
+        if is_marker(bare, false) {
+            if content {
+                return &text[..at];
+            }
+        } else if !is_trivia(bare) {
+            content = true;
+        }
+        at += line.len();
+    }
+    text
+}
+
 /// Splits a file into documents as `document_pieces` does. A file with no document at all
 /// gives one empty document.
 pub fn documents(file: &str) -> Vec<Document<'_>> {

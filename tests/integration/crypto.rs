@@ -2,7 +2,7 @@
 //! through `common::Peer`), plus emp-seal's own unseal and recovery-key loading.
 
 use emp_seal::crypto::{
-    self, CryptoError, GCM_TAG_BYTES, LENGTH_PREFIX_BYTES, Scope, decode_value, seal, seal_base64,
+    self, CryptoError, GCM_TAG_BYTES, LENGTH_PREFIX_BYTES, Scope, decode_value, encode_value, seal,
     seal_many, unseal, unseal_base64, unseal_many_base64,
 };
 use emp_seal::keys::{KeyError, load_private_keys};
@@ -10,6 +10,15 @@ use emp_seal::secret::SecretValue;
 
 use crate::common::{self, Peer};
 use crate::fixtures::{self, BITS};
+
+/// [`seal`], written as kubeseal writes it: one line of padded standard base64.
+fn seal_base64(
+    key: &crypto::RsaPublicKey,
+    label: &[u8],
+    plaintext: &[u8],
+) -> Result<String, CryptoError> {
+    seal(key, label, plaintext).map(|v| encode_value(&v))
+}
 
 const NAMESPACE: &str = "emp-paper";
 const NAME: &str = "emp-secrets";

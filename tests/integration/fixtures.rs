@@ -162,3 +162,16 @@ pub(crate) fn openssl_result(args: &[&str], stdin: &[u8]) -> Option<Result<Vec<u
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
     })
 }
+
+/// `cx` with `key` sealing the `SealedSecrets` under `dir` (repository-relative).
+pub fn with_key<'a>(
+    mut cx: emp_seal::rules::Context<'a>,
+    dir: &str,
+    key: RsaPublicKey,
+) -> emp_seal::rules::Context<'a> {
+    cx.keys.push(emp_seal::rules::EnvironmentKey {
+        dir: dir.trim_end_matches('/').to_owned(),
+        key,
+    });
+    cx
+}

@@ -2522,3 +2522,136 @@ fn a_flux_variable_given_as_an_expression_by_its_parent_is_not_read_as_a_path() 
     assert!(err.contains(&want), "{err}");
     assert!(!err.contains("./apps/${cluster_env}"), "{err}");
 }
+
+/// Text before a SealedSecret in one file: a ConfigMap ended by a `...` line, then a
+/// SealedSecret kustomize never reads (kyaml splits at `---` lines only and decodes one document
+/// per piece, so what follows `...` up to the next `---` is dropped), then `---`.
+const DOCUMENT_END_PREFIX: &str = "\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: podinfo-settings
+...
+apiVersion: bitnami.com/v1alpha1
+kind: SealedSecret
+metadata:
+  name: never-read
+  annotations:
+    note: dropped
+spec:
+  template:
+    metadata:
+      name: never-read
+---
+";
+
+/// The render of `dir` by the real `kubectl kustomize` keeps the documents before a `...` line
+/// and after the next `---`, and drops what is between (the oracle for the tests below).
+fn assert_document_end_dropped(dir: &Path) {
+    if common::kubectl().is_none() {
+        common::missing("kubectl");
+        return;
+    }
+    let render = common::kustomize(dir);
+    assert!(render.contains("name: podinfo-settings"), "{render}");
+    assert!(!render.contains("never-read"), "{render}");
+}
+
+/// The substitution check reads a document as kustomize numbers them: with a `...` line before
+/// the SealedSecret, it used to cut the file at `...` too, read the dropped text as the
+/// SealedSecret's document and miss the `${NS}` in its `spec.template.metadata.namespace`.
+#[test]
+fn flux_post_build_reads_the_document_kustomize_reads_after_a_document_end_line() {
+    let Some(repo) = Repo::new("flux") else {
+        return;
+    };
+    let sealed = flux_sealed("podinfo", "")
+        .replace("      namespace: podinfo\n", "      namespace: ${NS}\n");
+    let text = format!("{DOCUMENT_END_PREFIX}{sealed}");
+    repo.write(FLUX_SEALED, &text);
+    repo.write(FLUX_DEPLOYMENT, &flux_deployment("podinfo", "1", ""));
+    let apps = "clusters/staging/apps.yaml";
+    let cluster = std::fs::read_to_string(repo.root().join(apps)).unwrap();
+    repo.write(
+        apps,
+        &format!("{cluster}  postBuild:\n    substitute:\n      NS: podinfo\n"),
+    );
+    assert_document_end_dropped(&repo.root().join("apps/staging"));
+
+    let out = repo.run(&["check", "--format", "json", "--release", "staging"]);
+    let hits: Vec<String> = not_modelled_hits(&out)
+        .into_iter()
+        .map(|h| format!("{}:{}", h.path, h.line))
+        .collect();
+    let line = line_of(&text, "      namespace: ${NS}");
+    assert_eq!(hits, [format!("{FLUX_SEALED}:{line}")], "{}", stdout(&out));
+}
+
+/// A finding located in a SealedSecret's document (`identity-mismatch` at its `sealed-for`
+/// record) names the line in the document kustomize read, not in the text a `...` line ends.
+#[test]
+fn findings_after_a_document_end_line_name_the_line_kustomize_read() {
+    let Some(repo) = Repo::empty() else {
+        return;
+    };
+    let file = "k8s/overlays/prod/sealedsecret.yaml";
+    let sealed = "\
+apiVersion: bitnami.com/v1alpha1
+kind: SealedSecret
+metadata:
+  name: app
+  namespace: prod
+  annotations:
+    emp-seal.dev/sealed-for: strict staging/app
+spec:
+  encryptedData:
+    API_KEY: AgBy3i4OJSWK+PiTySYZZA==
+";
+    repo.write(
+        "k8s/overlays/prod/kustomization.yaml",
+        "resources:\n  - sealedsecret.yaml\n",
+    );
+    repo.write(file, &format!("{DOCUMENT_END_PREFIX}{sealed}"));
+    common::git(repo.root(), &["add", "-A"]);
+    assert_document_end_dropped(&repo.root().join("k8s/overlays/prod"));
+
+    let (_, hits) = common::check_hits(repo.root(), &["--rules", "identity-mismatch"]);
+    let found: Vec<(&str, u64)> = common::of(&hits, "identity-mismatch")
+        .iter()
+        .map(|h| (h.path.as_str(), h.line))
+        .collect();
+    let line = common::line_of(repo.root(), file, "emp-seal.dev/sealed-for");
+    assert_eq!(found, [(file, line)], "{hits:?}");
+}
+
+/// Config errors and findings name the line toml places each setting at. The table key `live`
+/// and the `environments` glob ending in `live` share a line that holds "environment": the
+/// table's line and its `certificate` line were searched for in the text, and both were said to
+/// be that glob's line.
+#[test]
+fn config_lines_are_where_toml_places_the_settings() {
+    let Some(repo) = Repo::new("config-file") else {
+        return;
+    };
+    let head = "environments = [\"deploy/shop/envs/live\", \"deploy/shop/envs/qa\"]\n";
+    let cfg = format!(
+        "{head}[environment.live]\nscope = \"strict\"\ncertificate = \"certs/gone.pem\"\n[environment.shop]\n"
+    );
+    repo.write("emp-seal.toml", &cfg);
+    let line = |l: &str| cfg.lines().position(|c| c == l).unwrap() + 1;
+    let e = fails_cleanly(&repo.run(&["config"]));
+    let want = format!(
+        "emp-seal.toml:{}: [environment.shop]",
+        line("[environment.shop]")
+    );
+    assert!(e.contains(&want), "{e}");
+
+    let cfg = cfg.replace("[environment.shop]\n", "");
+    repo.write("emp-seal.toml", &cfg);
+    let out = repo.run(&["check", "--rules", "missing-certificate"]);
+    let at = format!(
+        "the path emp-seal.toml:{} configures",
+        line("certificate = \"certs/gone.pem\"")
+    );
+    assert!(stdout(&out).contains(&at), "{}", stdout(&out));
+}

@@ -803,8 +803,8 @@ fn mixed_paper_file() -> Vec<u8> {
     ]
     .into_iter()
     .fold(text, |t, (k, key, v)| {
-        let ct =
-            emp_seal::crypto::seal_base64(key, b"emp-paper/emp-secrets", v.as_bytes()).unwrap();
+        let ct = emp_seal::crypto::seal(key, b"emp-paper/emp-secrets", v.as_bytes()).unwrap();
+        let ct = emp_seal::crypto::encode_value(&ct);
         t.replace(
             &format!("{k}: AgAAAAAAAAAA...REPLACE_ME"),
             &format!("{k}: {ct}"),

@@ -176,7 +176,11 @@ fn real_ciphertexts_are_never_flagged() {
             "overlays/paper/sealedsecret.yaml",
             sealed_secret(&entries),
         )];
-        let cx = Context::new(Path::new("."), &files).with_key("overlays/paper", k.key.clone());
+        let cx = crate::fixtures::with_key(
+            Context::new(Path::new("."), &files),
+            "overlays/paper",
+            k.key.clone(),
+        );
         let report = rules::run(&cx);
         assert!(
             report.findings.is_empty(),
@@ -269,7 +273,11 @@ fn ciphertext_rules_on_fixture_trees() {
         ("C".to_string(), real_2048.clone()),
     ];
     let files = [SourceFile::new(path, sealed_secret(&entries))];
-    let cx = Context::new(Path::new("."), &files).with_key("overlays/paper", k4096.key.clone());
+    let cx = crate::fixtures::with_key(
+        Context::new(Path::new("."), &files),
+        "overlays/paper",
+        k4096.key.clone(),
+    );
     let report = rules::run(&cx);
     let got: Vec<(&str, &str, u32)> = report
         .findings
@@ -288,12 +296,20 @@ fn ciphertext_rules_on_fixture_trees() {
     // Clean twin: real values for the environment's key.
     let entries = [("A".to_string(), real_4096.clone())];
     let files = [SourceFile::new(path, sealed_secret(&entries))];
-    let cx = Context::new(Path::new("."), &files).with_key("overlays/paper", k4096.key.clone());
+    let cx = crate::fixtures::with_key(
+        Context::new(Path::new("."), &files),
+        "overlays/paper",
+        k4096.key.clone(),
+    );
     assert!(rules::run(&cx).findings.is_empty());
     // And the 2048-bit value is clean for a 2048-bit environment.
     let entries = [("C".to_string(), real_2048)];
     let files = [SourceFile::new(path, sealed_secret(&entries))];
-    let cx = Context::new(Path::new("."), &files).with_key("overlays/paper", k2048.key.clone());
+    let cx = crate::fixtures::with_key(
+        Context::new(Path::new("."), &files),
+        "overlays/paper",
+        k2048.key.clone(),
+    );
     assert!(rules::run(&cx).findings.is_empty());
 }
 
@@ -362,8 +378,11 @@ fn issue_14_zero_run_edge_through_the_rules() {
         ("SIXTEEN".to_string(), with_zero_run(4096, 200, 16)),
     ];
     let files = [SourceFile::new(path, sealed_secret(&entries))];
-    let cx = Context::new(Path::new("."), &files)
-        .with_key("overlays/paper", crate::fixtures::public_key(4096));
+    let cx = crate::fixtures::with_key(
+        Context::new(Path::new("."), &files),
+        "overlays/paper",
+        crate::fixtures::public_key(4096),
+    );
     let got: Vec<(&str, u32)> = rules::run(&cx)
         .findings
         .iter()

@@ -185,7 +185,11 @@ fn ciphertexts_from_the_sealing_core_are_never_placeholders() {
                 total += 1;
             }
             let files = [SourceFile::new(path, doc)];
-            let cx = Context::new(Path::new("."), &files).with_key("overlays/paper", key.clone());
+            let cx = crate::fixtures::with_key(
+                Context::new(Path::new("."), &files),
+                "overlays/paper",
+                key.clone(),
+            );
             let report = rules::run(&cx);
             assert!(
                 report.findings.is_empty(),

@@ -288,3 +288,65 @@ fn reseal_skip_unopened_keeps_every_record_as_it_was() {
         assert_eq!(got.as_ref().ok(), Some(&env_values()[k]), "{k} under B");
     }
 }
+
+/// `seal` and `check` read a `sealed-for` record through one parser, so they agree on it. A
+/// record with two spaces after the scope names the rendered identity for both: `check` used to
+/// accept it while `seal --only` read the namespace as ` emp-paper` and refused the run as if the
+/// overlay had moved the SealedSecret. A record with whitespace inside the identity is malformed
+/// for both: `check` reports it and `seal --only` refuses to keep values it cannot vouch for.
+#[test]
+fn seal_and_check_read_a_sealed_for_record_alike() {
+    let (tree, _outside, env) = sealed_with_a();
+    let sealed = tree.read("k8s/overlays/paper/sealedsecret.yaml");
+    let written = "sealed-for: strict emp-paper/emp-secrets";
+    assert!(sealed.contains(written), "{sealed}");
+    let api = api_only(&env);
+    let api = api.to_str().unwrap();
+    let check = |tree: &Tree| tree.run(&["check", "--rules", "identity-mismatch"]);
+
+    let bad = sealed.replace(written, "sealed-for: strict emp-paper/ emp-secrets");
+    write_file(&tree.ss("paper"), bad.as_bytes());
+    let out = check(&tree);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("is not `<scope> <namespace>/<name>`"),
+        "{}",
+        stdout(&out)
+    );
+    let line = fails_cleanly(&tree.run(&["seal", "paper", "--from", api, "--only", "API_KEY"]));
+    assert!(
+        line.contains("`emp-seal.dev/sealed-for` is not `<scope> <namespace>/<name>`"),
+        "{line}"
+    );
+    assert_eq!(tree.read("k8s/overlays/paper/sealedsecret.yaml"), bad);
+
+    let spaced = sealed.replace(written, "sealed-for: strict  emp-paper/emp-secrets");
+    write_file(&tree.ss("paper"), spaced.as_bytes());
+    let out = check(&tree);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let out = tree.run(&["seal", "paper", "--from", api, "--only", "API_KEY"]);
+    no_secret(&out);
+    ok(&out);
+    let after = tree.read("k8s/overlays/paper/sealedsecret.yaml");
+    assert_eq!(
+        record(&after, "emp-seal.dev/sealed-for").as_deref(),
+        Some("emp-seal.dev/sealed-for: strict emp-paper/emp-secrets")
+    );
+    assert_ne!(values(&after)["API_KEY"], values(&sealed)["API_KEY"]);
+    assert_eq!(
+        values(&after)["POSTGRES_PASSWORD"],
+        values(&sealed)["POSTGRES_PASSWORD"]
+    );
+}
