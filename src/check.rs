@@ -31,7 +31,7 @@ use crate::rules::model::{
 };
 use crate::rules::{self, Context, GitMap, GitStatus, SourceFile};
 use crate::workspace::{
-    CertSource, MAX_FILE_BYTES, is_key_file, is_manifest, list_files, path_str,
+    CertSource, MAX_FILE_BYTES, in_repository, is_key_file, is_manifest, list_files, path_str,
 };
 
 /// Errors that stop a check before any rule runs (the CLI exits 2 on them).
@@ -145,7 +145,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let filters = resolve_paths(root, &opts.cwd, &opts.paths)?;
 
     let (rels, outside, listing) = tree_files(root, &ws, &filters);
-    let (git, submodules) = listing.map_or((None, Vec::new()), |(map, s)| (Some(map), s));
+    let (mut git, submodules) = listing.map_or((None, Vec::new()), |(map, s)| (Some(map), s));
     let (mut files, mut env_files) = read_files(
         root,
         (&rels, &outside, &BTreeSet::new()),
@@ -165,7 +165,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     read_deployed(
         root,
         (&deployed, &overlay_models, &manifests),
-        git.as_ref(),
+        git.as_mut(),
         &mut files,
         &mut env_files,
     );
@@ -458,7 +458,8 @@ fn narrow(
 }
 
 /// The repo-relative paths of the files an overlay's build reads (see [`Overlay::files`]),
-/// those inside the repository, and the `.example` of each env file its generators read (the
+/// those inside the git repository (above the root too: `../shared/app.env` for an overlay
+/// only Flux deploys, [`in_repository`]), and the `.example` of each env file its generators read (the
 /// record of that file's keys, which the environment is checked against).
 fn deployed_files(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
     let examples = env_inputs(root, overlay)
@@ -469,7 +470,7 @@ fn deployed_files(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
         .into_iter()
         .map(|p| path_str(p.strip_prefix(root).unwrap_or(p)))
         .chain(examples)
-        .filter(|p| !p.starts_with('/') && !p.starts_with("../") && p != "..")
+        .filter(|p| in_repository(root, p))
         .collect()
 }
 
@@ -485,7 +486,7 @@ fn env_inputs(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
             let rel = path_str(e.path.strip_prefix(root).unwrap_or(&e.path));
             [format!("{rel}.example"), rel]
         })
-        .filter(|p| !p.starts_with('/') && !p.starts_with("../"))
+        .filter(|p| in_repository(root, p))
         .collect()
 }
 
@@ -497,7 +498,7 @@ fn manifest_files(root: &Path, models: &[OverlayModel]) -> BTreeSet<String> {
         .flat_map(|o| std::iter::once(&o.overlay).chain(o.variants.iter().map(|v| &v.overlay)))
         .flat_map(Overlay::manifest_files)
         .map(|p| path_str(p.strip_prefix(root).unwrap_or(p)))
-        .filter(|p| !p.starts_with('/') && !p.starts_with("../") && p != "..")
+        .filter(|p| in_repository(root, p))
         .collect()
 }
 
@@ -505,12 +506,14 @@ fn manifest_files(root: &Path, models: &[OverlayModel]) -> BTreeSet<String> {
 /// only for the repository-wide rules: one the config's `ignore` lists, one reached through a
 /// symlinked directory (the tree's walk does not follow those), one outside the tree's
 /// directories, one whose name is not a YAML name that a build reads as YAML (`manifests`: a
-/// resource `db-secret`). What an environment deploys is checked, under the name its build
+/// resource `db-secret`), one above the root in the git repository (which an overlay only Flux
+/// deploys may read; its git status is asked of git here, as the tree's listing holds what is
+/// under the root only). What an environment deploys is checked, under the name its build
 /// reads it by.
 fn read_deployed(
     root: &Path,
     (deployed, models, manifests): (&[BTreeSet<String>], &[OverlayModel], &BTreeSet<String>),
-    git: Option<&GitMap>,
+    mut git: Option<&mut GitMap>,
     files: &mut Vec<SourceFile>,
     env_files: &mut Vec<EnvFileModel>,
 ) {
@@ -545,7 +548,21 @@ fn read_deployed(
     if missing.is_empty() {
         return;
     }
+    let above: Vec<&str> = (missing.iter())
+        .filter(|r| r.starts_with("../"))
+        .map(String::as_str)
+        .collect();
+    if let Some(map) = git.as_deref_mut()
+        && !above.is_empty()
+    {
+        let mut listing = (GitMap::new(), Vec::new());
+        // Should git fail now, having listed the root, the files count as ignored.
+        if git_list(root, "", &above, &mut listing).is_some() {
+            map.extend(listing.0);
+        }
+    }
     let none = BTreeSet::new();
+    let git = git.as_deref();
     let (more, more_env) = read_files(root, (&missing, &none, &env_named), git, HashMap::new());
     files.extend(more);
     env_files.extend(more_env);
@@ -688,7 +705,7 @@ type GitListing = (GitMap, Vec<(String, &'static str)>);
 /// without git.
 fn git_status(root: &Path) -> Option<GitListing> {
     let mut listing = (GitMap::new(), Vec::new());
-    git_list(root, "", &mut listing)?;
+    git_list(root, "", &["."], &mut listing)?;
     Some(listing)
 }
 
@@ -697,8 +714,10 @@ fn git_status(root: &Path) -> Option<GitListing> {
 /// ls-files` does not enter submodules (its `--recurse-submodules` cannot be combined with
 /// `--others`), so each checked-out submodule (a gitlink, mode 160000, whose directory holds its
 /// own `.git`) is listed the same way in its own repository; one that is not checked out, or that
-/// git cannot list, is noted instead. `None` when git cannot list `dir`.
-fn git_list(dir: &Path, prefix: &str, listing: &mut GitListing) -> Option<()> {
+/// git cannot list, is noted instead. `paths` are git's pathspecs (`.` for all of `dir`; a file
+/// above it is listed as git names it from `dir`, `../shared/app.env`). `None` when git cannot
+/// list `dir`.
+fn git_list(dir: &Path, prefix: &str, paths: &[&str], listing: &mut GitListing) -> Option<()> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -711,8 +730,8 @@ fn git_list(dir: &Path, prefix: &str, listing: &mut GitListing) -> Option<()> {
             "--others",
             "--exclude-standard",
             "--",
-            ".",
         ])
+        .args(paths)
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
@@ -745,7 +764,7 @@ fn git_list(dir: &Path, prefix: &str, listing: &mut GitListing) -> Option<()> {
         let shown = format!("{prefix}{sub}");
         if !inner.join(".git").exists() {
             listing.1.push((shown, "not checked out"));
-        } else if git_list(&inner, &format!("{shown}/"), listing).is_none() {
+        } else if git_list(&inner, &format!("{shown}/"), &["."], listing).is_none() {
             listing.1.push((shown, "git cannot list its files"));
         }
     }

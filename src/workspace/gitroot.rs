@@ -148,11 +148,32 @@ pub(crate) fn deployed_dir(root: &Path, p: &str) -> Option<PathBuf> {
 /// of the repository, relative to its top); `root` itself when it is the top, in no git
 /// repository, or git cannot say where the top is ([`notes`]). What is found there is mapped back with [`deployed_dir`].
 pub(crate) fn top(root: &Path) -> PathBuf {
+    match depth(root) {
+        0 => root.to_path_buf(),
+        n => root.join("../".repeat(n)),
+    }
+}
+
+/// How many directories the root is below the git repository's top level (2 for
+/// `services/api`); 0 when it is the top, in no git repository, or git cannot say ([`top`]).
+pub(crate) fn depth(root: &Path) -> usize {
     let prefix = prefix(root);
     if prefix.is_empty() {
-        return root.to_path_buf();
+        0
+    } else {
+        prefix.split('/').count()
     }
-    root.join("../".repeat(prefix.split('/').count()))
+}
+
+/// Whether the root-relative path `rel` (`../../shared/app.env` for a root at `services/api`)
+/// names a file in the git repository: not absolute and not above its top ([`depth`]).
+pub(crate) fn in_repository(root: &Path, rel: &str) -> bool {
+    if rel.starts_with('/') {
+        return false;
+    }
+    let parts: Vec<&str> = rel.split('/').collect();
+    let up = parts.iter().take_while(|c| **c == "..").count();
+    up < parts.len() && up <= depth(root) && !parts[up..].contains(&"..")
 }
 
 /// The YAML files of the git repository outside the root (when the root is below its top

@@ -160,7 +160,6 @@ fn render_copies_up_to_an_env_file_above_the_root() {
         return;
     };
     if common::kubectl().is_none() {
-        common::missing("kubectl");
         return;
     }
     let (_, hits, _) = check(&m.root(), &[], &["--render=always"]);
@@ -184,4 +183,32 @@ fn render_copies_up_to_an_env_file_above_the_root() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(render.contains("name: app-secrets-"), "{render}");
+}
+
+/// The files above the root that the Flux-only overlay reads are checked like the root's own,
+/// under the names its build reads them by (`../../shared/app.env`), with git's status for
+/// them: the env file's `.example` is read (no `example-generator-mismatch` claiming it is
+/// missing: the run is clean), and a real env file committed there is a `plaintext-env-file`.
+/// Both used to be left unread: the example was reported missing, the committed file passed.
+#[test]
+fn files_above_the_root_the_overlay_reads_are_checked() {
+    let Some(m) = Monorepo::new() else {
+        return;
+    };
+    let root = m.root();
+    let (code, hits, _) = check(&root, &[], &["--render=never"]);
+    assert!(hits.is_empty(), "{hits:?}");
+    assert_eq!(code, 0);
+
+    common::write(
+        &m.top(),
+        "shared/app.env",
+        "API_KEY=not-a-placeholder-value\n",
+    );
+    common::git(&m.top(), &["add", "-f", "shared/app.env"]);
+    let (code, hits, _) = check(&root, &[], &["--render=never"]);
+    let committed = of(&hits, "plaintext-env-file");
+    assert_eq!(committed.len(), 1, "{hits:?}");
+    assert_eq!(committed[0].path, "../../shared/app.env", "{hits:?}");
+    assert_eq!(code, 1, "{hits:?}");
 }
