@@ -227,7 +227,7 @@ fn read_cache<'t>(root: &Path, files: &'t [SourceFile]) -> kustomize::ParseCache
 }
 
 /// What a run of `check` in a tree outside git says it could not look at.
-const NOT_GIT_NOTE: &str = "not a git repository: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed";
+const NOT_GIT_NOTE: &str = "not a git repository, or git could not list its files: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed";
 
 /// The report's notes: statements of what was not verified, which every format carries
 /// (docs/check.md, "When the gate cannot look").
