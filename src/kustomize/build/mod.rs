@@ -336,10 +336,7 @@ impl<'r> Builder<'r> {
     /// directory does not resolve (a missing directory, reported on its own) is compared as
     /// written.
     fn outside_root(&mut self, dir: &Path, path: &Path, at: &Origin) -> bool {
-        let bound = match &self.layer.restrictor {
-            Restrictor::RootOnly => dir.to_path_buf(),
-            Restrictor::SourceRoot(top) => top.clone(),
-        };
+        let bound = self.layer.restrictor.bound(dir).to_path_buf();
         let Some(link) = self.outside(&bound, path) else {
             return false;
         };
