@@ -26,7 +26,7 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::envfile;
 use crate::fsio;
 use crate::kustomize::{self, Overlay, Seg};
-use crate::workspace::path_str;
+use crate::workspace::{path_str, rel};
 
 mod message;
 
@@ -456,10 +456,6 @@ fn copy_base(root: &Path, overlay: &Overlay, envs: &BTreeSet<String>) -> Option<
     }
     plan.base = common.join("/");
     Some(plan)
-}
-
-fn rel(root: &Path, p: &Path) -> String {
-    path_str(p.strip_prefix(root).unwrap_or(p))
 }
 
 /// Renders `dir` (the overlay, or its temporary copy) as the objects deploying `overlay` build
