@@ -43,11 +43,7 @@ pub(super) fn read_layout(
         return Err(unsupported(text, end, "content after the flow mapping"));
     }
     check_keys(&root.keys(), value.as_mapping(), at(&[]), "document")?;
-    let typed = |path: &[&str]| {
-        path.iter()
-            .try_fold(value, |v, k| v.get(k))
-            .and_then(Value::as_mapping)
-    };
+    let typed = |path: &[&str]| crate::yamlpos::value_at(value, path).and_then(Value::as_mapping);
     for (path, field) in [
         (&["metadata"][..], "metadata"),
         (&["metadata", "annotations"], "metadata.annotations"),
