@@ -12,11 +12,12 @@ use std::ops::Range;
 
 use yaml_serde::{Mapping, Value};
 
-use super::edit::{Edit, double_quoted, plain_or_quoted, render_value};
+use super::edit::{double_quoted, plain_or_quoted, render_value};
 use super::{
     EditPlan, EncryptedDataLayout, EncryptedEntry, ScalarStyle, SealedSecretDoc, SealedSecretError,
     check_keys,
 };
+use crate::yamlpos::Edit;
 use crate::yamlpos::flow::{self, Map, Node, line_col};
 
 /// Reads the flow mapping that fills `range` of `text`, cross-checked against `value`, and the

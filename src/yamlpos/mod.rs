@@ -25,8 +25,10 @@ use std::sync::OnceLock;
 pub(crate) mod block;
 pub(crate) mod flow;
 pub(crate) mod scalar;
+mod splice;
 
 pub use block::ScalarStyle;
+pub use splice::{Edit, Overlap, splice};
 
 /// A layout the scanners cannot place byte-exactly: `line:column` (1-based, in the scanned text)
 /// and what was found there.
