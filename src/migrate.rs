@@ -29,8 +29,8 @@ use crate::secret::SecretValue;
 use crate::workspace::path_str;
 use crate::workspace::{MAX_INPUT_BYTES, rel};
 use crate::yamlpos::block::{KeyAt, Lines, Val, key_at};
-use crate::yamlpos::flow;
 use crate::yamlpos::scalar::rest_is_comment;
+use crate::yamlpos::{self, Edit, flow};
 
 mod sealed_file;
 
@@ -929,9 +929,6 @@ fn flow_list(lines: &Lines<'_>, i: usize, key: &str) -> Result<Option<Vec<String
     ))
 }
 
-/// A byte range of the text and what replaces it.
-type Edit = (std::ops::Range<usize>, String);
-
 /// Rewrites a kustomization: removes the generator `entry` (a file in the kustomization's
 /// directory, listed by its file name, or an inline entry) (and its list's key when the list
 /// becomes empty) and appends `resource` to `resources:` (creating it when absent), touching no
@@ -953,11 +950,8 @@ pub fn edit_kustomization(
         GeneratorSite::Inline(name) => remove_inline_generator(&lines, name)?,
     };
     edits.push(add_resource(text, &lines, resource, comment, nl)?);
-    edits.sort_by_key(|(r, _)| std::cmp::Reverse((r.start, r.end)));
-    let mut out = text.to_owned();
-    for (r, s) in edits {
-        out.replace_range(r, &s);
-    }
+    let out =
+        yamlpos::splice(text, edits).map_err(|e| (1, format!("internal check failed: {e}")))?;
     verify_kustomization(text, &out, entry, resource)
         .map_err(|what| (1, format!("internal check failed: {what}")))?;
     Ok(out)
@@ -966,7 +960,7 @@ pub fn edit_kustomization(
 /// The whole line `i`, line break included, as an edit that deletes it.
 fn delete_line(lines: &Lines<'_>, i: usize) -> Edit {
     let l = lines.lines[i];
-    (l.start..l.next, String::new())
+    Edit::new(l.start..l.next, String::new())
 }
 
 /// Removes `generator` from `generators:` (a block list or a simple flow list).
@@ -992,13 +986,13 @@ fn remove_generator_file(
         if rest.len() == items.len() {
             return Err(not_listed());
         }
-        let (range, _) = delete_line(lines, g_at);
+        let range = delete_line(lines, g_at).range;
         let replacement = if rest.is_empty() {
             String::new()
         } else {
             format!("generators: [{}]{nl}", rest.join(", "))
         };
-        return Ok(vec![(range, replacement)]);
+        return Ok(vec![Edit::new(range, replacement)]);
     }
     let items: Vec<usize> = (g_at + 1..g_end).filter(|&i| !lines.is_trivia(i)).collect();
     let mut target = None;
@@ -1069,7 +1063,7 @@ fn remove_inline_generator(lines: &Lines<'_>, name: &str) -> Result<Vec<Edit>, L
             ),
         ));
     };
-    let mut edits = vec![(
+    let mut edits = vec![Edit::new(
         lines.lines[*first].start..lines.lines[*last].next,
         String::new(),
     )];
@@ -1117,7 +1111,7 @@ fn add_resource(
         } else {
             nl
         };
-        return Ok((
+        return Ok(Edit::new(
             at..at,
             format!("{prefix}# {comment}{nl}resources:{nl}  - {resource}{nl}"),
         ));
@@ -1135,8 +1129,8 @@ fn add_resource(
         }
         let mut all: Vec<&str> = items.iter().map(String::as_str).collect();
         all.push(resource);
-        let (range, _) = delete_line(lines, r_at);
-        return Ok((
+        let range = delete_line(lines, r_at).range;
+        return Ok(Edit::new(
             range,
             format!("# {comment}{nl}resources: [{}]{nl}", all.join(", ")),
         ));
@@ -1161,7 +1155,7 @@ fn add_resource(
         None => ("  ".to_owned(), r_next),
     };
     let prefix = if text[..at].ends_with('\n') { "" } else { nl };
-    Ok((
+    Ok(Edit::new(
         at..at,
         format!("{prefix}{indent}# {comment}{nl}{indent}- {resource}{nl}"),
     ))

@@ -15,6 +15,7 @@
 mod build;
 mod deploy;
 mod docs;
+pub(crate) mod lists;
 mod patch;
 mod plain;
 mod refs;

@@ -10,6 +10,8 @@
 
 use yaml_serde::Value;
 
+use crate::yamlpos::value_at;
+
 /// How a row finds the name of the Secret its object makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretName {
@@ -231,18 +233,14 @@ pub(crate) fn made_by(
         .collect()
 }
 
-fn get<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
-    path.iter().try_fold(value, |v, k| v.get(*k))
-}
-
 fn is_made(made: Made, value: &Value) -> bool {
     match made {
         Made::Always => true,
-        Made::Unless { field, values } => match get(value, field) {
+        Made::Unless { field, values } => match value_at(value, field) {
             None | Some(Value::Null) => true,
             Some(v) => v.as_str().is_some_and(|s| !values.contains(&s)),
         },
-        Made::WhenTrue(field) => get(value, field).and_then(Value::as_bool) == Some(true),
+        Made::WhenTrue(field) => value_at(value, field).and_then(Value::as_bool) == Some(true),
     }
 }
 
@@ -255,7 +253,7 @@ fn names(how: SecretName, value: &Value, own: &str) -> Vec<String> {
             // A field written but not a string names nothing we can read: no fallback either.
             let mut first = None;
             for f in fields {
-                match get(value, f) {
+                match value_at(value, f) {
                     None | Some(Value::Null) => continue,
                     Some(Value::String(s)) if s.is_empty() => continue,
                     Some(Value::String(s)) => first = Some(Some(s.clone())),
@@ -271,7 +269,7 @@ fn names(how: SecretName, value: &Value, own: &str) -> Vec<String> {
                     .collect(),
             }
         }
-        SecretName::EachOf { list, key } => get(value, list)
+        SecretName::EachOf { list, key } => value_at(value, list)
             .and_then(Value::as_sequence)
             .into_iter()
             .flatten()
@@ -290,10 +288,10 @@ fn selected(
     selectors: &'static [&'static [&'static str]],
 ) -> SecretScope {
     let present = |v: Option<&Value>| !matches!(v, None | Some(Value::Null));
-    if selectors.iter().any(|s| present(get(value, s))) {
+    if selectors.iter().any(|s| present(value_at(value, s))) {
         return SecretScope::Any;
     }
-    let names: Option<Vec<String>> = get(value, listed)
+    let names: Option<Vec<String>> = value_at(value, listed)
         .and_then(Value::as_sequence)
         .map(|s| s.iter().map(|n| n.as_str().map(str::to_owned)).collect())
         .unwrap_or(Some(Vec::new()));

@@ -53,21 +53,24 @@ fn failed(
             render.stand_ins.join(", ")
         )
     };
+    // A render that was not run did not fail and has no command to repeat:
+    // `render::run_deployed` (src/render.rs) does not run the tool for an overlay only Flux
+    // deploys that reads outside the repository, and says so with this prefix. Otherwise the
+    // hint names the command actually run: with the flag for an overlay only Flux deploys or a
+    // directory without a kustomization file.
+    let not_run = message.strip_prefix("not run: ");
+    let (outcome, message) = not_run.map_or(("failed", message), |why| ("was not run", why));
     let text = match &render.variant {
         None => format!(
-            "overlay {}: `{} {}` failed{copy}: {message}",
+            "overlay {}: `{} {}` {outcome}{copy}: {message}",
             ov.name, render.tool, ov.dir
         ),
         Some(v) => format!(
-            "overlay {}: its variant `{} {v}` failed{copy}: {message}",
+            "overlay {}: its variant `{} {v}` {outcome}{copy}: {message}",
             ov.name, render.tool
         ),
     };
-    // A render that was not run has no command to repeat: `render::run_deployed` (src/render.rs)
-    // does not run the tool for an overlay only Flux deploys that reads outside the repository,
-    // and says so with this prefix. Otherwise the hint names the command actually run: with the
-    // flag for an overlay only Flux deploys or a directory without a kustomization file.
-    let hint = if message.starts_with("not run: ") {
+    let hint = if not_run.is_some() {
         NOT_RUN_HINT.to_owned()
     } else {
         format!(

@@ -55,7 +55,7 @@ impl YamlDoc<'_> {
 
     /// The value at a path of mapping keys.
     pub fn get(&self, path: &[&str]) -> Option<&Value> {
-        get(&self.value, path)
+        yamlpos::value_at(&self.value, path)
     }
 
     /// The location of `path` (falling back to its longest present prefix, then the document
@@ -73,11 +73,6 @@ impl YamlDoc<'_> {
             }
         }
     }
-}
-
-/// Follows mapping keys from `value`.
-pub fn get<'v>(value: &'v Value, path: &[&str]) -> Option<&'v Value> {
-    path.iter().try_fold(value, |v, k| v.get(*k))
 }
 
 /// A YAML document that does not parse.
@@ -260,38 +255,17 @@ fn placed<'t>(
     (doc.clone(), item.to_vec())
 }
 
-/// The items of a `kind: List` (or `SecretList`, ...) document with their paths: kustomize
-/// (api/resource/factory.go, `inlineAnyEmbeddedLists`) and `kubectl apply` expand a kind ending in
-/// `List` that has `items`, so `kubectl get secret -o yaml` output holds real Secrets; an item
-/// that is a List itself is expanded the same way (kustomize queues it with the others). Empty
+/// The items of a `kind: List` (or `SecretList`, ...) document with their paths
+/// ([`crate::kustomize::lists`]): `kubectl get secret -o yaml` output holds real Secrets. Empty
 /// for any other document.
 fn list_items(value: &Value) -> Vec<(Vec<Seg>, Value)> {
-    let mut out = Vec::new();
-    let mut lists: Vec<(Vec<Seg>, &Value)> = vec![(Vec::new(), value)];
-    while let Some((at, list)) = lists.pop() {
-        let expands = list
-            .get("kind")
-            .and_then(Value::as_str)
-            .is_some_and(is_list);
-        let items = list
-            .get("items")
-            .and_then(Value::as_sequence)
-            .filter(|_| expands);
-        for (i, item) in items.into_iter().flatten().enumerate() {
-            let mut item_at = at.clone();
-            item_at.extend([Seg::from("items"), Seg::Index(i)]);
-            if item
-                .get("kind")
-                .and_then(Value::as_str)
-                .is_some_and(is_list)
-            {
-                lists.push((item_at, item));
-            } else {
-                out.push((item_at, item.clone()));
-            }
-        }
-    }
-    out
+    use crate::kustomize::lists::{self, Listed};
+    (lists::items(value).into_iter())
+        .filter_map(|l| match l {
+            Listed::Item(at, item) => Some((at, item.clone())),
+            Listed::NotASequence(_) => None,
+        })
+        .collect()
 }
 
 /// A parse error at the parser's position. `yaml_serde` places a duplicate key at its first

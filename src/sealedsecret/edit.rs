@@ -6,7 +6,6 @@
 //! re-serialize anything: every byte outside the edited spans is copied.
 
 use std::collections::HashSet;
-use std::ops::Range;
 
 use yaml_serde::{Mapping, Value};
 
@@ -15,6 +14,7 @@ use super::{
     parse_docs,
 };
 use crate::yamlpos::block::{Block, Child, Lines, ScalarStyle, Val};
+use crate::yamlpos::{Edit, splice};
 
 /// What to change in one `SealedSecret` document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,19 +30,6 @@ pub struct EditPlan {
     /// are ignored). Used when `--rescope` drops a scope annotation: kubeseal-format.md §2
     /// declares strict scope by the *absence* of both scope annotations.
     pub remove_annotations: Vec<String>,
-}
-
-/// One splice: replace `range` of the old text with `text`.
-#[derive(Debug)]
-pub(super) struct Edit {
-    range: Range<usize>,
-    text: String,
-}
-
-impl Edit {
-    pub(super) fn new(range: Range<usize>, text: String) -> Edit {
-        Edit { range, text }
-    }
 }
 
 /// Applies `plan` to document `doc_index` (0-based among all documents of the file, see
@@ -134,7 +121,9 @@ impl<'t> ParsedFile<'t> {
         if edits.is_empty() {
             return Ok(text.to_string());
         }
-        let out = splice(text, edits)?;
+        let out = splice(text, edits).map_err(|e| SealedSecretError::Verification {
+            what: e.to_string(),
+        })?;
         verify(text, &self.docs, doc_index, plan, &out)?;
         Ok(out)
     }
@@ -451,27 +440,6 @@ impl Editor<'_> {
 
 fn pad(n: usize) -> String {
     " ".repeat(n)
-}
-
-/// Applies non-overlapping splices in order (stable for equal starts).
-fn splice(text: &str, mut edits: Vec<Edit>) -> Result<String, SealedSecretError> {
-    // Stable: insertions at one point keep their order and come before a removal there.
-    edits.sort_by_key(|e| (e.range.start, e.range.end));
-    let mut out =
-        String::with_capacity(text.len() + edits.iter().map(|e| e.text.len()).sum::<usize>());
-    let mut pos = 0;
-    for e in edits {
-        if e.range.start < pos {
-            return Err(SealedSecretError::Verification {
-                what: "overlapping edits".into(),
-            });
-        }
-        out.push_str(&text[pos..e.range.start]);
-        out.push_str(&e.text);
-        pos = e.range.end;
-    }
-    out.push_str(&text[pos..]);
-    Ok(out)
 }
 
 /// Whether `s` reads back as the same string when written unquoted, under YAML 1.2 and the

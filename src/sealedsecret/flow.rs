@@ -12,11 +12,12 @@ use std::ops::Range;
 
 use yaml_serde::{Mapping, Value};
 
-use super::edit::{Edit, double_quoted, plain_or_quoted, render_value};
+use super::edit::{double_quoted, plain_or_quoted, render_value};
 use super::{
     EditPlan, EncryptedDataLayout, EncryptedEntry, ScalarStyle, SealedSecretDoc, SealedSecretError,
     check_keys,
 };
+use crate::yamlpos::Edit;
 use crate::yamlpos::flow::{self, Map, Node, line_col};
 
 /// Reads the flow mapping that fills `range` of `text`, cross-checked against `value`, and the
@@ -43,11 +44,7 @@ pub(super) fn read_layout(
         return Err(unsupported(text, end, "content after the flow mapping"));
     }
     check_keys(&root.keys(), value.as_mapping(), at(&[]), "document")?;
-    let typed = |path: &[&str]| {
-        path.iter()
-            .try_fold(value, |v, k| v.get(k))
-            .and_then(Value::as_mapping)
-    };
+    let typed = |path: &[&str]| crate::yamlpos::value_at(value, path).and_then(Value::as_mapping);
     for (path, field) in [
         (&["metadata"][..], "metadata"),
         (&["metadata", "annotations"], "metadata.annotations"),

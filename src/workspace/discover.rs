@@ -419,22 +419,20 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> FileObjects {
     out
 }
 
-/// A document's object and, when it is a `kind: List` (any kind ending in `List`) with
-/// `items`, each item with its path: kustomize expands such a list into its items
-/// (kustomize `api/resource/factory.go`, `inlineAnyEmbeddedLists`), and so does `kubectl apply`,
-/// so an Application or Flux Kustomization in one is deployed like one of its own.
-fn objects(v: &Value) -> impl Iterator<Item = (Vec<Seg>, &Value)> {
-    let listed = v
-        .get("kind")
-        .and_then(Value::as_str)
-        .is_some_and(|k| k.ends_with("List"));
-    let items = v
-        .get("items")
-        .and_then(Value::as_sequence)
-        .filter(|_| listed);
-    let items = items.into_iter().flatten().enumerate();
-    std::iter::once((Vec::new(), v))
-        .chain(items.map(|(i, item)| (vec![Seg::from("items"), Seg::Index(i)], item)))
+/// A document's object or, when it is a `kind: List` (any kind ending in `List`), each of its
+/// items with its path, lists inside it expanded too ([`crate::kustomize::lists`]): an
+/// Application or Flux Kustomization in a list is deployed like one of its own.
+fn objects(v: &Value) -> Vec<(Vec<Seg>, &Value)> {
+    use crate::kustomize::lists::{self, Listed};
+    if !lists::is_list(v) {
+        return vec![(Vec::new(), v)];
+    }
+    (lists::items(v).into_iter())
+        .filter_map(|l| match l {
+            Listed::Item(at, item) => Some((at, item)),
+            Listed::NotASequence(_) => None,
+        })
+        .collect()
 }
 
 /// An object's place: its document, and the path to it there (empty for the document's own
@@ -455,24 +453,13 @@ impl Located<'_, '_> {
         let spec_template = [Seg::from("spec"), Seg::from("template")];
         if let Some((at, template)) = &self.template
             && let Some(rest) = path.strip_prefix(&spec_template[..])
-            && rest
-                .iter()
-                .try_fold(template, |v, seg| value_at(v, seg))
-                .is_some()
+            && crate::yamlpos::value_at(template, rest).is_some()
         {
             let own: Vec<Seg> = [&self.base, at, rest].concat();
             return self.doc.find_or_parent(&own);
         }
         let full: Vec<Seg> = self.base.iter().chain(path).cloned().collect();
         self.doc.find_or_parent(&full)
-    }
-}
-
-/// The value at one step `seg` into `v`.
-fn value_at<'v>(v: &'v Value, seg: &Seg) -> Option<&'v Value> {
-    match seg {
-        Seg::Key(k) => v.get(k.as_str()),
-        Seg::Index(i) => v.get(*i),
     }
 }
 
@@ -645,7 +632,7 @@ fn destination(
         "ApplicationSet" => &["spec", "template", "spec", "destination", "namespace"],
         _ => return None,
     };
-    let value = keys.iter().try_fold(v, |v, k| v.get(*k))?;
+    let value = crate::yamlpos::value_at(v, keys)?;
     if matches!(value, Value::Null) {
         return None;
     }
@@ -935,7 +922,7 @@ fn deploy_options(
     (kind, file): (&str, &str),
 ) -> Vec<DeployOption> {
     let tool = tool_name(kind);
-    let block = options.iter().try_fold(source, |v, k| v.get(*k));
+    let block = crate::yamlpos::value_at(source, options);
     renaming_options(source, options)
         .map(|key| {
             let mut path = at.to_vec();
@@ -1080,7 +1067,7 @@ fn renaming_options<'v>(source: &'v Value, options: &[&str]) -> impl Iterator<It
         "components",
     ];
     let argo = !options.is_empty();
-    let block = options.iter().try_fold(source, |v, k| v.get(*k));
+    let block = crate::yamlpos::value_at(source, options);
     block
         .and_then(Value::as_mapping)
         .into_iter()

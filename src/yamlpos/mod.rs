@@ -25,8 +25,10 @@ use std::sync::OnceLock;
 pub(crate) mod block;
 pub(crate) mod flow;
 pub(crate) mod scalar;
+mod splice;
 
 pub use block::ScalarStyle;
+pub use splice::{Edit, Overlap, splice};
 
 /// A layout the scanners cannot place byte-exactly: `line:column` (1-based, in the scanned text)
 /// and what was found there.
@@ -56,6 +58,37 @@ impl From<usize> for Seg {
     fn from(i: usize) -> Self {
         Seg::Index(i)
     }
+}
+
+/// A step a path into a parsed value can take: a [`Seg`], or a mapping key written as `&str`.
+pub trait Step {
+    /// The value one step into `v`: a key of a mapping, an index of a sequence (never a
+    /// numeric key of a mapping).
+    fn step<'v>(&self, v: &'v yaml_serde::Value) -> Option<&'v yaml_serde::Value>;
+}
+
+impl Step for Seg {
+    fn step<'v>(&self, v: &'v yaml_serde::Value) -> Option<&'v yaml_serde::Value> {
+        match self {
+            Seg::Key(k) => k.as_str().step(v),
+            Seg::Index(i) => v.as_sequence()?.get(*i),
+        }
+    }
+}
+
+impl Step for &str {
+    fn step<'v>(&self, v: &'v yaml_serde::Value) -> Option<&'v yaml_serde::Value> {
+        v.get(*self)
+    }
+}
+
+/// The value at `path` in the parsed value `v`: the one lookup of a path in a parsed document
+/// (the text position of the same path is [`Document::find`]).
+pub fn value_at<'v, S: Step>(
+    v: &'v yaml_serde::Value,
+    path: &[S],
+) -> Option<&'v yaml_serde::Value> {
+    path.iter().try_fold(v, |v, s| s.step(v))
 }
 
 /// A path as messages name it: `spec.containers[0].env[1].valueFrom.secretKeyRef.name`.

@@ -446,7 +446,7 @@ fn generator_entries_kustomize_refuses_are_build_errors() {
         ),
         (
             format!("{named}    literals:\n      - \"=\"\n"),
-            "name: s",
+            "- \"=\"",
             "literals",
             "invalid literal source",
         ),
@@ -709,4 +709,40 @@ fn a_merge_entry_repeating_a_key_itself_is_reported_at_that_entry() {
         "{}",
         repeats[0].message
     );
+}
+
+/// A `literals:` item kustomize refuses (no `=`, or no key before it) is reported at that item's
+/// line, as a `files:` or `envs:` entry is, not at the generator's `name:`; kubectl refuses each.
+#[test]
+fn a_refused_literals_item_is_reported_at_its_own_line() {
+    let k = "overlays/dev/kustomization.yaml";
+    for item in ["NOEQUALS", "=1"] {
+        let generator = format!(
+            "configMapGenerator:\n  - name: cm\n    literals:\n      - A=1\n      - {item}\n"
+        );
+        let Some(t) = repo(&[(k, &generator)]) else {
+            return;
+        };
+        if common::kubectl().is_some() {
+            let out = common::kustomize_raw(&t.path().join("overlays/dev"));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "kubectl builds {item}");
+            assert!(err.contains("invalid literal source"), "{item}: {err}");
+        }
+        let (code, hits) = check(t.path(), &[]);
+        let errs = of(&hits, "overlay-build-error");
+        assert_eq!(errs.len(), 1, "{item}: {hits:?}");
+        let item_line = line_of(t.path(), k, &format!("- {item}"));
+        assert_eq!(
+            (errs[0].path.as_str(), errs[0].line),
+            (k, item_line),
+            "{hits:?}"
+        );
+        assert!(
+            errs[0].message.contains("item 2 of `literals:`"),
+            "{}",
+            errs[0].message
+        );
+        assert_eq!(code, 1, "{hits:?}");
+    }
 }

@@ -2655,3 +2655,61 @@ fn config_lines_are_where_toml_places_the_settings() {
     );
     assert!(stdout(&out).contains(&at), "{}", stdout(&out));
 }
+
+/// A List inside a List: kustomize (api/resource/factory.go, `inlineAnyEmbeddedLists`) expands
+/// the inner one too, so its Argo CD Applications are deployed. Discovery read one level of
+/// items only and found no Application here.
+#[test]
+fn argo_cd_applications_inside_a_list_inside_a_list_are_read() {
+    let Some(repo) = Repo::new("argocd") else {
+        return;
+    };
+    let file = "argocd/applications.yaml";
+    let text = std::fs::read_to_string(repo.root().join(file)).unwrap();
+    let text = text.replace(
+        "    path: services/billing/qa\n",
+        "    path: services/billing/qa\n    kustomize:\n      commonAnnotations: {team: qa}\n",
+    );
+    // Each document as an item of a list, its lines indented by `by`.
+    let as_items = |docs: &[&str], by: usize| -> String {
+        let pad = " ".repeat(by);
+        let mut out = String::new();
+        for doc in docs {
+            for (i, l) in doc.lines().enumerate() {
+                let head = if i == 0 { "- " } else { "  " };
+                out.push_str(&format!("{pad}{head}{l}\n"));
+            }
+        }
+        out
+    };
+    let apps: Vec<&str> = text.split("---\n").collect();
+    let inner = format!("apiVersion: v1\nkind: List\nitems:\n{}", as_items(&apps, 0));
+    let list = format!(
+        "apiVersion: v1\nkind: List\nitems:\n{}",
+        as_items(&[&inner], 2)
+    );
+    repo.write(file, &list);
+    if common::kubectl().is_some() {
+        // The real kustomize deploys the inner list's items, the annotation with them.
+        let render = common::kustomize(&repo.root().join("argocd"));
+        assert!(!render.contains("kind: List"), "{render}");
+        assert_eq!(render.matches("kind: Application\n").count(), 2, "{render}");
+        assert!(render.contains("team: qa"), "{render}");
+    }
+    let found: Vec<(String, String)> = repo
+        .layout()
+        .into_iter()
+        .map(|(_, d, f, _)| (d, f))
+        .collect();
+    let by = format!("Argo CD Application in {file}");
+    assert_eq!(
+        found,
+        [
+            ("services/billing/live".to_owned(), by.clone()),
+            ("services/billing/qa".to_owned(), by)
+        ]
+    );
+    let annotation = common::line_of(repo.root(), file, "commonAnnotations: {team: qa}");
+    let prefix = format!("{file}:{annotation}");
+    assert_eq!(not_modelled_at(&repo, &["--release", "qa"]), [prefix]);
+}

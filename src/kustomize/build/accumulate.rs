@@ -9,6 +9,7 @@ use std::sync::Arc;
 use yaml_serde::Value;
 
 use super::super::docs::{self, Doc};
+use super::super::lists::{self, Listed, is_list};
 use super::super::{Origin, ProblemKind};
 use super::fields::kline;
 use super::obj::{Obj, Source, effective_ns, get_str, meta_str, metadata_identity, str_list};
@@ -322,15 +323,15 @@ impl Builder<'_> {
         };
         self.record_manifest(path, &docs);
         let file = self.rel(path);
-        // Lists inside a List's items, expanded after the file's documents.
-        let mut nested: Vec<(Arc<Doc>, Vec<Seg>)> = Vec::new();
+        // A List's items follow the file's other documents, as kustomize queues them.
+        let mut lists: Vec<&Arc<Doc>> = Vec::new();
         for d in docs.iter() {
             let Ok(v) = &d.value else { continue };
             // Kept in the model even when kustomize would refuse it, so that `seal` still finds
             // the SealedSecret file it must name in its error.
             self.check_object(v, d, path);
             if is_list(v) {
-                self.list_items(d, &[], path, acc, &mut nested);
+                lists.push(d);
                 continue;
             }
             let kind = get_str(v, "kind").unwrap_or_default().to_owned();
@@ -346,49 +347,28 @@ impl Builder<'_> {
             o.sources.push(Source::Doc(Arc::clone(d), file.clone()));
             acc.push(o);
         }
-        while !nested.is_empty() {
-            for (d, at) in std::mem::take(&mut nested) {
-                self.list_items(&d, &at, path, acc, &mut nested);
-            }
+        for d in lists {
+            self.list_items(d, path, acc);
         }
     }
 
-    /// The items of the `List` at `at` in document `d` (kustomize api/resource/factory.go
-    /// `inlineAnyEmbeddedLists`: a kind ending in `List` stands for its `items`; absent or null
-    /// items are an empty list), each an object located at its item; an item that is itself a
-    /// list goes to `nested`.
-    fn list_items(
-        &mut self,
-        d: &Arc<Doc>,
-        at: &[Seg],
-        path: &Path,
-        acc: &mut Vec<Obj>,
-        nested: &mut Vec<(Arc<Doc>, Vec<Seg>)>,
-    ) {
+    /// The items of the `List` document `d` ([`crate::kustomize::lists`], lists inside it
+    /// expanded too), each an object located at its item.
+    fn list_items(&mut self, d: &Arc<Doc>, path: &Path, acc: &mut Vec<Obj>) {
         let Ok(root) = &d.value else { return };
-        let Some(list) = at_path(root, at) else {
-            return;
-        };
-        let items = match list.get("items") {
-            None | Some(Value::Null) => return,
-            Some(Value::Sequence(items)) => items,
-            Some(_) => {
-                let line = d.line_of(&[at, &[Seg::from("items")]].concat());
-                let msg = format!(
-                    "`items` of the `List` in {} is not a list: kustomize fails to build",
-                    self.rel(path).display()
-                );
-                self.problem(ProblemKind::BuildError, path, line, msg);
-                return;
-            }
-        };
         let file = self.rel(path);
-        for (i, item) in items.iter().enumerate() {
-            let item_at = [at, &[Seg::from("items"), Seg::Index(i)]].concat();
-            if is_list(item) {
-                nested.push((Arc::clone(d), item_at));
-                continue;
-            }
+        for listed in lists::items(root) {
+            let (item_at, item) = match listed {
+                Listed::Item(at, item) => (at, item),
+                Listed::NotASequence(at) => {
+                    let msg = format!(
+                        "`items` of the `List` in {} is not a list: kustomize fails to build",
+                        file.display()
+                    );
+                    self.problem(ProblemKind::BuildError, path, d.line_of(&at), msg);
+                    continue;
+                }
+            };
             let line = d.line_of(&item_at);
             if !self.check_item(item, &file, line) {
                 continue;
@@ -524,18 +504,6 @@ fn object_defect(v: &Value) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-fn is_list(v: &Value) -> bool {
-    get_str(v, "kind").is_some_and(|k| k.ends_with("List"))
-}
-
-/// The value at `at` (mapping keys and sequence indexes) in `v`.
-fn at_path<'v>(v: &'v Value, at: &[Seg]) -> Option<&'v Value> {
-    at.iter().try_fold(v, |v, s| match s {
-        Seg::Key(k) => v.get(k.as_str()),
-        Seg::Index(i) => v.as_sequence()?.get(*i),
-    })
 }
 
 /// True when a file that is not named as YAML starts with a PEM header.

@@ -280,32 +280,7 @@ impl Builder<'_> {
         let disable = self.option_flag(e, "disableNameSuffixHash");
         let immutable = self.option_flag(e, "immutable");
         let envs = env_entries(dir, e);
-        let mut literal_keys: Vec<String> = Vec::new();
-        let mut filled_literals: Vec<String> = Vec::new();
-        for (i, l) in str_list(e.args, "literals").iter().enumerate() {
-            match l.split_once('=') {
-                Some((k, v)) if !k.is_empty() => {
-                    literal_keys.push(k.to_owned());
-                    // kustomize api/kv/kv.go parseLiteralSource strips one pair of quotes.
-                    let unquoted = ['"', '\'']
-                        .iter()
-                        .find_map(|q| v.strip_prefix(*q)?.strip_suffix(*q))
-                        .unwrap_or(v);
-                    if !unquoted.is_empty() && !super::super::varsub::is_variable(unquoted) {
-                        filled_literals.push(k.to_owned());
-                    }
-                }
-                // kustomize api/kv/kv.go parseLiteralSource: "invalid literal source". Its
-                // message quotes the item, which may be a piece of a value: never a key name.
-                _ => {
-                    let msg = format!(
-                        "item {} of `literals:` has no '=' or no key before it (content not shown): kustomize fails to build",
-                        i + 1
-                    );
-                    self.problem(ProblemKind::BuildError, &e.origin.file, e.origin.line, msg);
-                }
-            }
-        }
+        let (literal_keys, filled_literals) = self.literals(e);
         // A problem with one entry is reported at the entry's line, as for `envs:`.
         let files: Vec<FileSource> = (str_list(e.args, "files").iter().enumerate())
             .filter_map(|(i, f)| {
@@ -342,6 +317,42 @@ impl Builder<'_> {
             bare_env_keys,
         };
         (spec, keys)
+    }
+
+    /// The keys of the generator's `literals:` and those of them with a value (not empty, not
+    /// a variable). An item kustomize refuses is a problem at its own line, as for `envs:`.
+    fn literals(&mut self, e: &Entry<'_>) -> (Vec<String>, Vec<String>) {
+        let mut keys: Vec<String> = Vec::new();
+        let mut filled: Vec<String> = Vec::new();
+        let items = e.args.get("literals").and_then(Value::as_sequence);
+        let items = items.into_iter().flatten().enumerate();
+        for (i, l) in items.filter_map(|(i, l)| Some((i, l.as_str()?))) {
+            match l.split_once('=') {
+                Some((k, v)) if !k.is_empty() => {
+                    keys.push(k.to_owned());
+                    // kustomize api/kv/kv.go parseLiteralSource strips one pair of quotes.
+                    let unquoted = ['"', '\'']
+                        .iter()
+                        .find_map(|q| v.strip_prefix(*q)?.strip_suffix(*q))
+                        .unwrap_or(v);
+                    if !unquoted.is_empty() && !super::super::varsub::is_variable(unquoted) {
+                        filled.push(k.to_owned());
+                    }
+                }
+                // kustomize api/kv/kv.go parseLiteralSource: "invalid literal source". Its
+                // message quotes the item, which may be a piece of a value: never a key name.
+                _ => {
+                    let msg = format!(
+                        "item {} of `literals:` has no '=' or no key before it (content not shown): kustomize fails to build",
+                        i + 1
+                    );
+                    let at = [Seg::Key("literals".into()), Seg::Index(i)];
+                    let line = e.doc.line_of(&[&e.at[..], &at].concat());
+                    self.problem(ProblemKind::BuildError, &e.origin.file, line, msg);
+                }
+            }
+        }
+        (keys, filled)
     }
 
     /// A `files:` entry, `[key=]path`; the key defaults to the file's name. None (with a

@@ -313,7 +313,7 @@ pub(super) fn str_list(v: &Value, key: &str) -> Vec<String> {
 
 /// `metadata.<key>`, when it is a string.
 pub(super) fn meta_str<'v>(v: &'v Value, key: &str) -> Option<&'v str> {
-    v.get("metadata").and_then(|m| get_str(m, key))
+    crate::yamlpos::value_at(v, &["metadata", key]).and_then(Value::as_str)
 }
 
 /// `metadata.name` (empty when absent) and `metadata.namespace`.

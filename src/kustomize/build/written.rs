@@ -46,7 +46,7 @@ fn entries<'v>(
     let mut out = Vec::new();
     for &field in value_fields(kind) {
         if is_prefix(at, field) {
-            let inner = field[at.len()..].iter().try_fold(value, |v, k| v.get(*k));
+            let inner = crate::yamlpos::value_at(value, &field[at.len()..]);
             if let Some(Value::Mapping(m)) = inner {
                 let keyed = m
                     .iter()
