@@ -578,7 +578,15 @@ const CM_PATCH: &str =
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-gen\ndata:\n  OUTER: \"1\"\n";
 
 /// One case per field family (api/types/kustomization.go, api/internal/target/kusttarget.go).
-const LOADED: [Loaded; 9] = [
+const LOADED: [Loaded; 10] = [
+    // A `=` in a path that is no generator's `files:` entry is part of the path (it was split
+    // as `[key=]path`, judging `schema.json` beside the kustomization).
+    Loaded {
+        kustomization: "openapi:\n  path: ../../../outside/a=schema.json\n",
+        outside: &[("a=schema.json", SCHEMA)],
+        in_repo: &[],
+        at: "path: ../../../outside/a=schema.json",
+    },
     Loaded {
         kustomization: "openapi:\n  path: ../../../outside/schema.json\n",
         outside: &[("schema.json", SCHEMA)],

@@ -45,6 +45,8 @@ const PLUGIN_PATH_KEYS: [&str; 9] = [
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Target {
     File,
+    /// A generator's `files:` entry, `[key=]path`: a file.
+    FilesEntry,
     Dir,
 }
 
@@ -182,10 +184,10 @@ impl Builder<'_> {
         let Ok(v) = &d.value else { return };
         for key in PLUGIN_PATH_KEYS {
             let Some(p) = v.get(key) else { continue };
-            let target = if key.ends_with("Home") {
-                Target::Dir
-            } else {
-                Target::File
+            let target = match key {
+                "files" => Target::FilesEntry,
+                k if k.ends_with("Home") => Target::Dir,
+                _ => Target::File,
             };
             let what = format!("plugin configuration field `{key}`");
             if ["paths", "additionalValuesFiles", "files", "envs"].contains(&key) {
@@ -231,8 +233,10 @@ impl Builder<'_> {
                 return;
             }
         };
-        // A generator's `files:` entry is `[key=]path`.
-        let s = s.split_once('=').map_or(s.as_str(), |(_, p)| p);
+        let s = match target {
+            Target::FilesEntry => s.split_once('=').map_or(s.as_str(), |(_, p)| p),
+            _ => s,
+        };
         if s.is_empty() || s.contains("://") {
             return;
         }
@@ -242,7 +246,7 @@ impl Builder<'_> {
         }
         let path = level.dir.join(s);
         match target {
-            Target::File => _ = self.outside_root(&level.dir, &path, &at),
+            Target::File | Target::FilesEntry => _ = self.outside_root(&level.dir, &path, &at),
             Target::Dir => _ = self.outside_source(&path, &at),
         }
     }
