@@ -162,7 +162,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         .map(|o| deployed_files(root, &o.overlay))
         .collect();
     let manifests = manifest_files(root, &overlay_models);
-    read_deployed(
+    let unlisted_above = read_deployed(
         root,
         (&deployed, &overlay_models, &manifests),
         git.as_mut(),
@@ -204,6 +204,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         &files,
     );
     let unmodelled: Vec<String> = (crate::workspace::repository_notes(root).into_iter())
+        .chain(unlisted_above)
         .chain(ws.notes().map(str::to_owned))
         .chain(submodules.iter().map(|(p, why)| submodule_note(p, why)))
         .collect();
@@ -509,14 +510,14 @@ fn manifest_files(root: &Path, models: &[OverlayModel]) -> BTreeSet<String> {
 /// resource `db-secret`), one above the root in the git repository (which an overlay only Flux
 /// deploys may read; its git status is asked of git here, as the tree's listing holds what is
 /// under the root only). What an environment deploys is checked, under the name its build
-/// reads it by.
+/// reads it by. Says so when git could not list the files above the root.
 fn read_deployed(
     root: &Path,
     (deployed, models, manifests): (&[BTreeSet<String>], &[OverlayModel], &BTreeSet<String>),
     mut git: Option<&mut GitMap>,
     files: &mut Vec<SourceFile>,
     env_files: &mut Vec<EnvFileModel>,
-) {
+) -> Option<String> {
     let env_named: BTreeSet<String> = (models.iter())
         .flat_map(|o| env_inputs(root, &o.overlay))
         .collect();
@@ -546,26 +547,44 @@ fn read_deployed(
         }
     }
     if missing.is_empty() {
-        return;
+        return None;
     }
-    let above: Vec<&str> = (missing.iter())
+    let mut note = None;
+    let above: BTreeSet<String> = (missing.iter())
         .filter(|r| r.starts_with("../"))
-        .map(String::as_str)
+        .cloned()
         .collect();
+    let none = BTreeSet::new();
     if let Some(map) = git.as_deref_mut()
         && !above.is_empty()
     {
+        let paths: Vec<&str> = above.iter().map(String::as_str).collect();
         let mut listing = (GitMap::new(), Vec::new());
-        // Should git fail now, having listed the root, the files count as ignored.
-        if git_list(root, "", &above, &mut listing).is_some() {
+        if git_list(root, "", &paths, &mut listing).is_some() {
             map.extend(listing.0);
+        } else {
+            // git listed the root but not these (one in a submodule, which a pathspec cannot
+            // reach): their status is unknown, which the rules take as committed.
+            missing.retain(|r| !above.contains(r));
+            let (more, more_env) =
+                read_files(root, (&above, &none, &env_named), None, HashMap::new());
+            files.extend(more);
+            env_files.extend(more_env);
+            note = Some(format!(
+                "git could not list the files above the root that the environments read ({}): their tracked status is unknown; key files and manifests there are checked as committed, env files and Secret generators' input files are not checked for being committed",
+                above
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
     }
-    let none = BTreeSet::new();
     let git = git.as_deref();
     let (more, more_env) = read_files(root, (&missing, &none, &env_named), git, HashMap::new());
     files.extend(more);
     env_files.extend(more_env);
+    note
 }
 
 /// Repo-relative paths of the resource files the overlay builds parsed whole and found none of
