@@ -21,7 +21,7 @@ pub static META: RuleMeta = RuleMeta {
 /// The hint for a render that was not run because the overlay, deployed only by Flux, reads a
 /// file or directory outside the repository, which Flux refuses to build (fluxcd/pkg
 /// `kustomize/filesys/fs_secure.go`).
-const NOT_RUN_HINT: &str = "move the file or directory the message names into the repository: Flux refuses to build an overlay reading outside it (the render was not run, as kustomize would load it)";
+const NOT_RUN_HINT: &str = "the render was not run, as kustomize has no bound at the repository: move what the message names as outside the repository into the repository (Flux refuses to build the overlay reading it); for a path the message says the model cannot judge, write it as a plain path to a file in the repository";
 
 /// Reports every checked overlay whose render failed.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {

@@ -774,5 +774,11 @@ fn a_path_the_model_cannot_judge_keeps_the_render_from_running_unrestricted() {
                 .contains("cannot tell whether it reads a file outside the repository"),
             "{k}: {hits:?}"
         );
+        // The hint covers a path the model cannot judge, not only one outside the repository.
+        assert!(
+            failed[0].hint.contains("the model cannot judge"),
+            "{k}: {:?}",
+            failed[0]
+        );
     }
 }
