@@ -52,15 +52,15 @@ pub(crate) enum Restrictor {
 }
 
 impl Restrictor {
-    /// The directory no file of the overlay is loaded, written or copied from outside of, for
-    /// the overlay under `root`: for Flux's, the repository's top level (Flux refuses anything
-    /// outside it, and the build's refusal of such a file is judged against this same path);
-    /// for kustomize's default, which bounds each file by the directory of the kustomization
-    /// naming it and has no bound of the repository, emp-seal's root: what emp-seal writes
-    /// (`init`) and copies (`check --render`) for the overlay stays in it.
-    pub(crate) fn bound<'a>(&'a self, root: &'a Path) -> &'a Path {
+    /// The directory no file is loaded, written or copied from outside of, given `base`: for
+    /// Flux's, the repository's top level whatever `base` is (Flux refuses anything outside it,
+    /// and the build's refusal of such a file is judged against this same path); for
+    /// kustomize's default, `base` itself. The build passes the directory of the kustomization
+    /// naming a file (kustomize's default bounds each file by it); `init` and `check --render`
+    /// pass emp-seal's root, so that what emp-seal writes and copies for the overlay stays in it.
+    pub(crate) fn bound<'a>(&'a self, base: &'a Path) -> &'a Path {
         match self {
-            Restrictor::RootOnly => root,
+            Restrictor::RootOnly => base,
             Restrictor::SourceRoot(top) => top,
         }
     }
