@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Context;
 use super::locate::{at_line, at_yaml};
 use super::model::{OverlayModel, SealedCert, sealed_certs, short_sha256};
-use crate::cert::Certificate;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::ciphertext::{Kind, classify};
 use crate::workspace::path_str;
@@ -60,7 +59,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             out.push(Finding::new(&META, rec.location(cx), message).related(related));
         }
         out.extend(unrecorded(cx, ov, &cert_model.path, &sealed));
-        out.extend(patched_values(cx, ov, cert, &sealed));
+        out.extend(patched_values(cx, ov, &sealed));
     }
     out
 }
@@ -70,15 +69,15 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 /// record holds for the file's values only, and nothing tells which certificate sealed the
 /// patch's. `seal` and `reseal` refuse such a key, so a rotation never reaches it; without this
 /// finding `--release` would certify a render that may still hold a value only an old key
-/// opens. Values the classifier already rejects for the current certificate (a placeholder, an
-/// invalid ciphertext, another key size) are left to the ciphertext rules; a patch that writes
-/// the file's own value again changes nothing the record covers. A patched value is matched to
+/// opens. A value the classifier rejects for the current certificate is reported too: the
+/// ciphertext rules do not see every patched value (a strategic-merge patch file's), and the
+/// record covers it no more than a clean one; a patch that writes the file's own value again
+/// changes nothing the record covers. A patched value is matched to
 /// its `SealedSecret` by file, name and namespace as written (one file may hold a name in
 /// several namespaces).
 fn patched_values(
     cx: &Context<'_>,
     ov: &OverlayModel,
-    cert: &Certificate,
     sealed: &[SealedCert],
 ) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -98,10 +97,7 @@ fn patched_values(
         // The file's own value, written again by the patch, is the one the record covers.
         let same = rec.doc.entry(&w.key).is_some_and(|e| e.value == *value);
         let file = path_str(&w.origin.file);
-        let clean = classify(value, Some(cert.public_key()))
-            .reasons()
-            .is_empty();
-        if same || !clean || !seen.insert((file.clone(), w.origin.line, w.key.clone())) {
+        if same || !seen.insert((file.clone(), w.origin.line, w.key.clone())) {
             continue;
         }
         let message = format!(
