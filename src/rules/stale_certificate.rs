@@ -75,11 +75,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 /// changes nothing the record covers. A patched value is matched to
 /// its `SealedSecret` by file, name and namespace as written (one file may hold a name in
 /// several namespaces).
-fn patched_values(
-    cx: &Context<'_>,
-    ov: &OverlayModel,
-    sealed: &[SealedCert],
-) -> Vec<Finding> {
+fn patched_values(cx: &Context<'_>, ov: &OverlayModel, sealed: &[SealedCert]) -> Vec<Finding> {
     let mut out = Vec::new();
     let overlays = std::iter::once(&ov.overlay).chain(ov.variants.iter().map(|v| &v.overlay));
     let mut seen = BTreeSet::new();
