@@ -33,14 +33,13 @@ enum GitRoot {
 /// Where the root is in its git repository. Asked of git once per root and process.
 fn locate(root: &Path) -> GitRoot {
     static LOCATED: OnceLock<Mutex<HashMap<PathBuf, GitRoot>>> = OnceLock::new();
-    if root.join(".git").exists() {
-        return GitRoot::Top;
-    }
     let cache = LOCATED.get_or_init(Mutex::default);
     if let Some(g) = cache.lock().ok().and_then(|c| c.get(root).cloned()) {
         return g;
     }
-    let asked = if in_a_repository(root) {
+    let asked = if root.join(".git").exists() {
+        GitRoot::Top
+    } else if in_a_repository(root) {
         match git(root, &["rev-parse", "--show-prefix"]) {
             Ok(out) => match out.trim_end_matches(['\n', '/']) {
                 "" => GitRoot::Top,
@@ -77,7 +76,7 @@ pub(crate) fn notes(root: &Path) -> Vec<String> {
             "git could not be asked where the repository's top is ({reason}): the root is taken as the top: Argo CD Applications and Flux Kustomizations outside the root are not read, an ApplicationSet's git generator reads directories from the root, and an overlay only Flux deploys loads no file above the root (one it names there is an overlay-build-error)"
         ));
     }
-    if let Some(reason) = listing_failure(root, None) {
+    if let Some(reason) = listing_failure(root) {
         notes.push(format!(
             "git could not list the repository's files outside the root ({reason}): Argo CD Applications and Flux Kustomizations there are not read"
         ));
@@ -85,14 +84,20 @@ pub(crate) fn notes(root: &Path) -> Vec<String> {
     notes
 }
 
-/// Why git could not list the files outside the root ([`outside_manifests`]), recorded with
-/// `failed` and read without it.
-fn listing_failure(root: &Path, failed: Option<String>) -> Option<String> {
-    static FAILED: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
-    let mut map = FAILED.get_or_init(Mutex::default).lock().ok()?;
-    match failed {
-        Some(reason) => map.insert(root.to_path_buf(), reason),
-        None => map.get(root).cloned(),
+/// Why git could not list the files outside the root, per root: the last listing's
+/// ([`outside_manifests`] records it, `None` when it succeeded).
+static LISTING_FAILED: OnceLock<Mutex<HashMap<PathBuf, Option<String>>>> = OnceLock::new();
+
+/// Why the last listing of the files outside `root` failed, if it did.
+fn listing_failure(root: &Path) -> Option<String> {
+    let map = LISTING_FAILED.get_or_init(Mutex::default).lock().ok()?;
+    map.get(root).cloned().flatten()
+}
+
+/// Records the outcome of a listing of the files outside `root` (`Err` with git's reason).
+fn record_listing(root: &Path, outcome: &Result<String, String>) {
+    if let Ok(mut map) = LISTING_FAILED.get_or_init(Mutex::default).lock() {
+        map.insert(root.to_path_buf(), outcome.as_ref().err().cloned());
     }
 }
 
@@ -186,8 +191,8 @@ pub(crate) fn outside_manifests(root: &Path) -> Vec<String> {
     if prefix.is_empty() {
         return Vec::new();
     }
-    let up = "../".repeat(prefix.split('/').count());
-    let listed = git(
+    let up = "../".repeat(depth(root));
+    let listing = git(
         &top(root),
         &[
             "ls-files",
@@ -196,11 +201,9 @@ pub(crate) fn outside_manifests(root: &Path) -> Vec<String> {
             "--others",
             "--exclude-standard",
         ],
-    )
-    .unwrap_or_else(|reason| {
-        listing_failure(root, Some(reason));
-        String::new()
-    });
+    );
+    record_listing(root, &listing);
+    let listed = listing.unwrap_or_default();
     let mine = format!("{prefix}/");
     let skipped = |dir: &str| dir.starts_with('.') || super::discover::SKIPPED_DIRS.contains(&dir);
     let mut files: Vec<String> = listed
