@@ -121,7 +121,7 @@ pub(crate) fn check_with(
 }
 
 /// The values of the `SealedSecret` documents in scope, each with the environments of
-/// `checked` that render its file, or, when none does (a file only another environment
+/// `checked` that render its file (or build it as a patch), or, when none does (a file only another environment
 /// renders, under `--release`), every loaded environment that does.
 fn documented<'c>(
     cx: &'c Context<'_>,
@@ -130,12 +130,22 @@ fn documented<'c>(
 ) -> Vec<Sealed<'c>> {
     let mut rendering: HashMap<String, Vec<&OverlayModel>> = HashMap::new();
     for ov in cx.all_overlays() {
+        // A SealedSecret document of a patch file renders as the values it writes: the
+        // environments building the patch judge it with their certificates, as its resources.
+        let patches = ov
+            .overlay
+            .written_values()
+            .iter()
+            .filter(|w| w.in_document && w.kind == "SealedSecret")
+            .map(|w| &w.origin.file);
         let files: BTreeSet<String> = ov
             .overlay
             .resources()
             .iter()
             .filter(|r| r.kind == "SealedSecret")
-            .map(|r| path_str(&r.origin.file))
+            .map(|r| &r.origin.file)
+            .chain(patches)
+            .map(|f| path_str(f))
             .collect();
         for f in files {
             rendering.entry(f).or_default().push(ov);

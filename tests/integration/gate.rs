@@ -1963,3 +1963,65 @@ fn a_document_after_an_end_marker_is_not_rendered() {
     assert_eq!(dangling.len(), 1, "{hits:?}");
     assert!(dangling[0].message.contains("app-secrets"), "{hits:?}");
 }
+
+/// A strategic-merge patch file that is a SealedSecret document renders its values into the
+/// release environment's SealedSecret. The ciphertext rules read it as a document but judged
+/// it with no environment (no overlay lists it as a resource): without the environment's
+/// certificate, so a value sealed for a 2048-bit key passed `ciphertext-key-size-mismatch`, and
+/// as rendered by no checked environment, so a value the published demo key opens passed
+/// `sealed-with-demo-certificate`. Both are now judged against paper, which builds the patch.
+#[test]
+fn a_patch_files_sealed_values_are_judged_with_the_environment_that_builds_it() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let Some(mut peer) = Peer::start() else {
+        return;
+    };
+    let cert = tempfile::tempdir().unwrap();
+    let real = cert.path().join("controller.pem");
+    std::fs::write(&real, fixtures::cert_pem(4096)).unwrap();
+    seal_paper_with(t.path(), &real);
+    let label = b"emp-paper/emp-secrets";
+    let demo = common::b64(&peer.encrypt(&fixtures::demo_cert_pem(), label, b"not-a-secret"));
+    let small = common::b64(&peer.encrypt(&fixtures::cert_pem(2048), label, b"not-a-secret"));
+    let patch = "k8s/overlays/paper/patch-sealed.yaml";
+    write(
+        t.path(),
+        patch,
+        &format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: emp-secrets\n  namespace: emp-paper\nspec:\n  encryptedData:\n    API_KEY: {demo}\n    REDIS_PASSWORD: {small}\n"
+        ),
+    );
+    let k = "k8s/overlays/paper/kustomization.yaml";
+    let text = std::fs::read_to_string(t.path().join(k)).unwrap();
+    let text = text.replace("patches:\n", "patches:\n  - path: patch-sealed.yaml\n");
+    write(t.path(), k, &text);
+    common::git(t.path(), &["add", "-A"]);
+
+    let (code, hits) = check(t.path(), &["--release", "paper", "--render", "never"]);
+    assert_eq!(code, 1, "{hits:?}");
+    let at = |rule: &str| -> Vec<(String, u64)> {
+        of(&hits, rule)
+            .iter()
+            .map(|h| (h.path.clone(), h.line))
+            .collect()
+    };
+    let line = |key: &str| line_of(t.path(), patch, &format!("    {key}: "));
+    assert_eq!(
+        at("sealed-with-demo-certificate"),
+        [(patch.to_owned(), line("API_KEY"))],
+        "{hits:?}"
+    );
+    assert_eq!(
+        at("ciphertext-key-size-mismatch"),
+        [(patch.to_owned(), line("REDIS_PASSWORD"))],
+        "{hits:?}"
+    );
+    let mismatch = of(&hits, "ciphertext-key-size-mismatch");
+    assert!(
+        mismatch[0].message.contains("2048-bit") && mismatch[0].message.contains("4096-bit"),
+        "{}",
+        mismatch[0].message
+    );
+}
