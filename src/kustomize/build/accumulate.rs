@@ -382,14 +382,6 @@ impl Builder<'_> {
                 file: file.clone(),
                 line,
             };
-            if kind == "SealedSecret" {
-                // The rules read a SealedSecret's identity, scope, records and keys from its
-                // file with the `sealedsecret` reader, which reads documents, not list items.
-                let msg = format!(
-                    "SealedSecret `{name}` is an item of a `List`: its sealed identity, scope and keys are not read"
-                );
-                self.problem(ProblemKind::NotModelled, &file, line, msg);
-            }
             let mut o = Obj::new(
                 api_version,
                 kind,
