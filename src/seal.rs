@@ -56,6 +56,16 @@ pub enum SealError {
         /// Whether that is a SecretGenerator (then `--migrate` is the way).
         generator: bool,
     },
+    /// The SealedSecret to write is an item of a `List` document, which the span-exact editor
+    /// does not edit (it edits documents only).
+    #[error(
+        "{file}:{line}: SealedSecret `{name}` is an item of a `List`: emp-seal edits SealedSecret documents only and leaves the file unchanged"
+    )]
+    InList {
+        file: String,
+        line: usize,
+        name: String,
+    },
     /// The overlay's Secret is a plain `kind: Secret` (committed values), not a SealedSecret.
     #[error(
         "{origin}: the overlay's Secret `{name}` is a plain `kind: Secret`, not a SealedSecret; emp-seal {env} seals into a SealedSecret"
@@ -410,6 +420,9 @@ impl SealError {
             SealError::NoSealedSecret { env, .. } => Some(format!(
                 "write a SealedSecret skeleton to sealedsecret.yaml in {env}'s directory (apiVersion: {API_VERSION}, kind: SealedSecret, metadata.name: the Secret's name, spec.encryptedData: {{}}), list it under `resources:` in the overlay's kustomization, then run emp-seal {env} --from FILE again (docs/sealing.md)"
             )),
+            SealError::InList { .. } => Some(
+                "move the SealedSecret out of the List into a document of its own (`---` before `apiVersion: bitnami.com/v1alpha1`), then run again".to_owned(),
+            ),
             SealError::PlainSecret { env, name, .. } => Some(format!(
                 "move its values to an untracked env file, replace the document with a SealedSecret skeleton (apiVersion: {API_VERSION}, kind: SealedSecret, metadata.name: {name}, spec.encryptedData: {{}}), run emp-seal {env} --from FILE, and rotate the values: they were committed in plaintext"
             )),
@@ -1233,6 +1246,18 @@ fn target_doc<'f>(
     env: &str,
     file_name: &str,
 ) -> Result<(usize, &'f SealedSecretDoc), SealError> {
+    if let Some(found) = target.doc_in(file.sealed_secrets()) {
+        return Ok(found);
+    }
+    // Fail closed: a hint to write a new SealedSecret would leave two copies in the build.
+    let ns = target.namespace_in_file.as_deref();
+    if let Some(line) = file.listed_sealed_secret_line(&target.name, ns) {
+        return Err(SealError::InList {
+            file: file_name.to_owned(),
+            line,
+            name: target.name.clone(),
+        });
+    }
     target
         .doc_in(file.sealed_secrets())
         .ok_or_else(|| SealError::NoSealedSecret {

@@ -2,9 +2,11 @@
 //! document reader and repository discovery.
 //!
 //! kustomize (api/resource/factory.go, `inlineAnyEmbeddedLists`) and `kubectl apply` read a
-//! document whose kind ends in `List` as its `items`: absent or null items are an empty list, an
+//! document whose kind ends in `List` as its `items`: null or empty items are an empty list, an
 //! item that is a list itself is expanded the same way (kustomize queues it behind the others),
-//! and `items` that is not a sequence fails the build.
+//! and `items` that is not a sequence fails the build. A list without an `items` field is not
+//! expanded: kustomize keeps it as a resource of its own (`kubectl kustomize` renders it, a
+//! `namePrefix` renames it, and two such lists of one name collide), see [`expands`].
 
 use std::collections::VecDeque;
 
@@ -30,17 +32,24 @@ pub(crate) fn is_list(v: &Value) -> bool {
         .is_some_and(|k| k.ends_with("List"))
 }
 
+/// True for a list kustomize expands into its items: one ([`is_list`]) with an `items` field,
+/// even a null one. A list without `items` is kept whole, as any other object
+/// (api/resource/factory.go `inlineAnyEmbeddedLists` expands only a list holding the field).
+pub(crate) fn expands(v: &Value) -> bool {
+    is_list(v) && v.get("items").is_some()
+}
+
 /// The items of the list `v` with their paths from it, lists inside it expanded in kustomize's
-/// order (an item that is a list goes behind the items already queued). Empty when `v` is not a
-/// list.
+/// order (an item that is a list goes behind the items already queued; one without `items` is an
+/// item itself, see [`expands`]). Empty when `v` is not a list that [`expands`].
 pub(crate) fn items(v: &Value) -> Vec<Listed<'_>> {
     let mut out = Vec::new();
-    if !is_list(v) {
+    if !expands(v) {
         return out;
     }
     let mut queue: VecDeque<(Vec<Seg>, &Value)> = VecDeque::from([(Vec::new(), v)]);
     while let Some((at, value)) = queue.pop_front() {
-        if !is_list(value) {
+        if !expands(value) {
             out.push(Listed::Item(at, value));
             continue;
         }

@@ -14,7 +14,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::Context;
-use super::locate::{at_line, at_yaml};
+use super::locate::{at_line, at_sealed};
 use super::model::{
     OverlayModel, generated_keys, key_list, key_phrase, sealed_keys, sealed_sources,
 };
@@ -162,7 +162,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     if missing.len() == 1 { "a key" } else { "keys" },
                     key_list(&cx.tree, &missing)
                 );
-                let loc = at_yaml(cx, path, src.doc_index, &["spec", "encryptedData"]);
+                let loc = at_sealed(
+                    cx,
+                    path,
+                    (src.doc_index, src.line),
+                    &["spec", "encryptedData"],
+                );
                 out.push(Finding::new(&META, loc, message));
             }
             if complete {

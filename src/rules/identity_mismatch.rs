@@ -12,7 +12,7 @@
 //! namespace, cluster-wide neither). Never quotes values.
 
 use super::Context;
-use super::locate::{at_line, at_yaml};
+use super::locate::{at_line, at_sealed};
 use super::model::{SealedSource, sealed_sources};
 use crate::crypto::Scope;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
@@ -42,8 +42,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 .into_iter()
                 .filter(|s| {
                     !own.iter().any(|o| {
-                        (&o.path, o.doc_index, &o.rendered, o.scope)
-                            == (&s.path, s.doc_index, &s.rendered, s.scope)
+                        (&o.path, o.doc_index, o.line, &o.rendered, o.scope)
+                            == (&s.path, s.doc_index, s.line, &s.rendered, s.scope)
                     })
                 })
                 .collect();
@@ -84,6 +84,12 @@ struct Subject<'a, 'c> {
 }
 
 impl Subject<'_, '_> {
+    /// Its document and `metadata.name` line, which place it in a `List` too
+    /// ([`at_sealed`]).
+    fn at(&self) -> (usize, usize) {
+        (self.src.doc_index, self.src.line)
+    }
+
     fn rendered_namespace(&self) -> String {
         self.src.rendered.namespace.clone().unwrap_or_default()
     }
@@ -99,7 +105,7 @@ impl Subject<'_, '_> {
     /// annotations, so values sealed for the file's own scope do not decrypt.
     fn scope_mismatch(&self, doc: &SealedSecretDoc) -> Finding {
         let keys = ["metadata", "annotations"];
-        let loc = at_yaml(self.cx, &self.src.path, self.src.doc_index, &keys);
+        let loc = at_sealed(self.cx, &self.src.path, self.at(), &keys);
         let loc = if loc.line == 1 && self.src.line > 1 {
             at_line(self.cx, &self.src.path, self.src.line)
         } else {
@@ -175,7 +181,7 @@ impl Subject<'_, '_> {
             }
         };
         let keys = ["metadata", "annotations", SEALED_FOR_ANNOTATION];
-        let loc = at_yaml(self.cx, &self.src.path, self.src.doc_index, &keys);
+        let loc = at_sealed(self.cx, &self.src.path, self.at(), &keys);
         Some(Finding::new(&META, loc, message))
     }
 
@@ -214,7 +220,7 @@ impl Subject<'_, '_> {
                 continue;
             }
             let (path, line) = (&self.src.path, self.src.line);
-            let loc = at_yaml(self.cx, path, self.src.doc_index, keys);
+            let loc = at_sealed(self.cx, path, self.at(), keys);
             let loc = if loc.line == 1 && line > 1 {
                 at_line(self.cx, path, line)
             } else {

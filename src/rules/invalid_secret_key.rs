@@ -10,7 +10,7 @@
 //! `spec.template.type`. Never quotes values.
 
 use super::Context;
-use super::locate::{at_line, at_yaml};
+use super::locate::{at_line, at_sealed};
 use super::model::{sealed_keys, sealed_sources};
 use crate::envfile::validate_key;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
@@ -46,7 +46,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 };
                 let loc = match doc.entry(key) {
                     Some(e) => at_line(cx, &src.path, e.line),
-                    None => at_yaml(cx, &src.path, src.doc_index, &["spec", "template", "data"]),
+                    None => at_sealed(
+                        cx,
+                        &src.path,
+                        (src.doc_index, src.line),
+                        &["spec", "template", "data"],
+                    ),
                 };
                 let message = format!(
                     "overlay {}: SealedSecret `{}` gives its Secret the key {key:?}, which {}: the API server refuses the Secret, so the controller never creates it",
@@ -64,7 +69,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 if group.iter().any(|k| keys.contains(*k)) {
                     continue;
                 }
-                let loc = at_yaml(cx, &src.path, src.doc_index, &["spec", "template", "type"]);
+                let loc = at_sealed(
+                    cx,
+                    &src.path,
+                    (src.doc_index, src.line),
+                    &["spec", "template", "type"],
+                );
                 let message = format!(
                     "overlay {}: SealedSecret `{}` unseals into a Secret of type `{ty}` without {}: the API server refuses the Secret, so the controller never creates it",
                     ov.name,

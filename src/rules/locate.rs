@@ -82,6 +82,38 @@ pub fn at_line(cx: &Context<'_>, path: &str, line: usize) -> Location {
 /// The key at `keys` in document `doc_index` (0-based) of a YAML file, falling back to its
 /// longest present prefix, then the document start.
 pub fn at_yaml(cx: &Context<'_>, path: &str, doc_index: usize, keys: &[&str]) -> Location {
+    at_path(cx, path, doc_index, &[], keys)
+}
+
+/// The key at `keys` in the `SealedSecret` of document `doc_index` whose `metadata.name` is on
+/// `name_line`: the document itself, or the item of a `List` there that the `sealedsecret`
+/// reader read with that line ([`crate::sealedsecret::ListedSealedSecret`]). As [`at_yaml`]
+/// otherwise.
+pub fn at_sealed(
+    cx: &Context<'_>,
+    path: &str,
+    (doc_index, name_line): (usize, usize),
+    keys: &[&str],
+) -> Location {
+    let listed = match cx.sealed_files().get(path) {
+        Some(Ok(f)) => f.listed.as_slice(),
+        _ => &[],
+    };
+    let item = listed
+        .iter()
+        .find(|l| l.index == doc_index && l.line == name_line)
+        .map_or(&[][..], |l| l.item.as_slice());
+    at_path(cx, path, doc_index, item, keys)
+}
+
+/// The key at `keys` under `item` (empty for the document itself) in document `doc_index`.
+fn at_path(
+    cx: &Context<'_>,
+    path: &str,
+    doc_index: usize,
+    item: &[Seg],
+    keys: &[&str],
+) -> Location {
     let Some(file) = cx.file(path) else {
         return Location::file(path);
     };
@@ -89,7 +121,9 @@ pub fn at_yaml(cx: &Context<'_>, path: &str, doc_index: usize, keys: &[&str]) ->
     let Some(doc) = index.docs().get(doc_index) else {
         return Location::file(path);
     };
-    let segs: Vec<Seg> = keys.iter().map(|k| Seg::from(*k)).collect();
+    let segs: Vec<Seg> = (item.iter().cloned())
+        .chain(keys.iter().map(|k| Seg::from(*k)))
+        .collect();
     match doc.find(&segs) {
         Some(pos) => Location::new(path, pos.line, pos.column)
             .with_bytes(pos.offset..pos.offset + keys.last().map_or(0, |k| k.len())),

@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::Context;
-use super::locate::at_yaml;
+use super::locate::at_sealed;
 use crate::cert::Certificate;
 use crate::envfile::EnvLint;
 use crate::finding::Location;
@@ -386,6 +386,7 @@ pub fn sealed_doc(
         f.documents
             .iter()
             .filter_map(|d| d.sealed_secret.as_ref())
+            .chain(f.listed.iter().map(|l| &l.sealed_secret))
             .find(|d| d.name.as_deref() == Some(name) && d.namespace.as_deref() == namespace)
             .cloned()
     };
@@ -447,7 +448,12 @@ impl SealedCert {
     /// Where the record is: the annotation in its document.
     pub fn location(&self, cx: &Context<'_>) -> Location {
         let keys = ["metadata", "annotations", CERT_SHA256_ANNOTATION];
-        at_yaml(cx, &self.src.path, self.src.doc_index, &keys)
+        at_sealed(
+            cx,
+            &self.src.path,
+            (self.src.doc_index, self.src.line),
+            &keys,
+        )
     }
 }
 

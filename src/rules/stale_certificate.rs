@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Context;
-use super::locate::{at_line, at_yaml};
+use super::locate::{at_line, at_sealed};
 use super::model::{OverlayModel, SealedCert, sealed_certs, short_sha256};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::ciphertext::{Kind, classify};
@@ -122,7 +122,7 @@ fn unrecorded(
     sealed: &[SealedCert],
 ) -> Vec<Finding> {
     // File -> (document index of its first such SealedSecret, their names).
-    let mut files: BTreeMap<&str, (usize, Vec<&str>)> = BTreeMap::new();
+    let mut files: BTreeMap<&str, ((usize, usize), Vec<&str>)> = BTreeMap::new();
     for SealedCert { src, doc, sha256 } in sealed {
         let values = doc.encrypted_data.iter().any(|e| {
             let verdict = classify(&e.value, None);
@@ -136,14 +136,14 @@ fn unrecorded(
         }
         let entry = files
             .entry(&src.path)
-            .or_insert((src.doc_index, Vec::new()));
+            .or_insert(((src.doc_index, src.line), Vec::new()));
         if !entry.1.contains(&src.name_in_file.as_str()) {
             entry.1.push(&src.name_in_file);
         }
     }
     files
         .into_iter()
-        .map(|(path, (doc_index, names))| {
+        .map(|(path, (at, names))| {
             let (what, verb) = match names.len() {
                 1 => ("SealedSecret", "records"),
                 _ => ("SealedSecrets", "record"),
@@ -157,7 +157,7 @@ fn unrecorded(
                 "overlay {}: {what} {names} {verb} no emp-seal.dev/cert-sha256 (sealed by kubeseal?), so whether the values were sealed with `{cert_path}` is not verified",
                 ov.name
             );
-            Finding::new(&META, at_yaml(cx, path, doc_index, &["metadata", "name"]), message)
+            Finding::new(&META, at_sealed(cx, path, at, &["metadata", "name"]), message)
                 .severity(Severity::Note)
                 .hint(format!(
                     "`emp-seal reseal {} --key KEY.pem` re-encrypts them to this certificate and records it; only the controller's private key can tell which certificate sealed them",

@@ -72,6 +72,61 @@ impl<'t> ParsedFile<'t> {
             .filter_map(|d| Some((d.public.index, d.public.sealed_secret.as_ref()?)))
     }
 
+    /// The 1-based line of the `metadata.name` of a `SealedSecret` named `name` (in `namespace`
+    /// as written) that is an item of a `List` document of the file, if there is one: kustomize
+    /// expands the list (`kustomize::lists`), but this reader edits documents only, so
+    /// a caller looking for a document to edit can say why there is none.
+    pub fn listed_sealed_secret_line(&self, name: &str, namespace: Option<&str>) -> Option<usize> {
+        use crate::kustomize::lists::{self, Listed};
+        use crate::yamlpos::Seg;
+        let named = |v: &Value| {
+            let meta = |k: &str| v.get("metadata").and_then(|m| m.get(k)?.as_str());
+            v.get("kind").and_then(Value::as_str) == Some("SealedSecret")
+                && meta("name") == Some(name)
+                && meta("namespace") == namespace
+        };
+        self.docs.iter().find_map(|d| {
+            let at = lists::items(&d.value).into_iter().find_map(|l| match l {
+                Listed::Item(at, v) if named(v) => Some(at),
+                _ => None,
+            })?;
+            let span = d.public.span.clone();
+            let doc = crate::yamlpos::Document::new(
+                &self.lines.text[span.clone()],
+                d.public.line,
+                span.start,
+            );
+            let path: Vec<Seg> = at
+                .into_iter()
+                .chain([Seg::from("metadata"), Seg::from("name")])
+                .collect();
+            usize::try_from(doc.find_or_parent(&path).line).ok()
+        })
+    }
+
+    /// The `SealedSecret`s that are items of the file's `List` documents
+    /// ([`super::ListedSealedSecret`]).
+    pub(crate) fn listed(&self) -> Result<Vec<super::ListedSealedSecret>, SealedSecretError> {
+        use crate::kustomize::lists::{self, Listed};
+        let mut out = Vec::new();
+        for d in &self.docs {
+            let items = lists::items(&d.value);
+            if items.is_empty() {
+                continue;
+            }
+            let span = d.public.span.clone();
+            let text = &self.lines.text[span.clone()];
+            let doc = crate::yamlpos::Document::new(text, d.public.line, span.start);
+            for l in items {
+                let Listed::Item(item, v) = l else { continue };
+                if v.get("kind").and_then(Value::as_str) == Some("SealedSecret") {
+                    out.push(super::listed::read(&doc, d.public.index, item, v)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     pub(crate) fn into_documents(self) -> Vec<super::Document> {
         self.docs.into_iter().map(|d| d.public).collect()
     }

@@ -15,6 +15,7 @@
 pub mod ciphertext;
 mod edit;
 mod flow;
+mod listed;
 
 use std::ops::Range;
 
@@ -28,6 +29,7 @@ use crate::yamlpos::block::{self as scan, Block, Lines, Val};
 use crate::yamlpos::flow::{Map as FlowMap, Node as FlowNode};
 pub(crate) use edit::plain_or_quoted;
 pub use edit::{EditPlan, ParsedFile, apply};
+pub use listed::ListedSealedSecret;
 
 /// The annotation that makes a `SealedSecret` namespace-wide (value exactly `"true"`).
 pub const NAMESPACE_WIDE_ANNOTATION: &str = "sealedsecrets.bitnami.com/namespace-wide";
@@ -235,6 +237,9 @@ impl SealedSecretError {
 pub struct SealedSecretFile {
     /// Every document, in file order.
     pub documents: Vec<Document>,
+    /// The `SealedSecret`s that are items of its `List` documents, in kustomize's order: read,
+    /// never edited ([`ListedSealedSecret`]).
+    pub listed: Vec<ListedSealedSecret>,
 }
 
 /// One YAML document of the file.
@@ -369,8 +374,11 @@ pub(crate) struct BlockLayout {
 impl SealedSecretFile {
     /// Parses a YAML file that may hold several documents, reading every `SealedSecret` in it.
     pub fn parse(text: &str) -> Result<SealedSecretFile, SealedSecretError> {
+        let parsed = ParsedFile::parse(text)?;
+        let listed = parsed.listed()?;
         Ok(SealedSecretFile {
-            documents: ParsedFile::parse(text)?.into_documents(),
+            documents: parsed.into_documents(),
+            listed,
         })
     }
 

@@ -424,7 +424,7 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> FileObjects {
 /// Application or Flux Kustomization in a list is deployed like one of its own.
 fn objects(v: &Value) -> Vec<(Vec<Seg>, &Value)> {
     use crate::kustomize::lists::{self, Listed};
-    if !lists::is_list(v) {
+    if !lists::expands(v) {
         return vec![(Vec::new(), v)];
     }
     (lists::items(v).into_iter())

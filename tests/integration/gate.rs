@@ -1322,8 +1322,8 @@ items:
       encryptedData:
         TOKEN: AgAAAA...
 ";
-    // The SealedSecret list is one of the overlay's resources too (the model does not expand
-    // it: `overlay-not-modelled`).
+    // The SealedSecret list is one of the overlay's resources too (its item is read like a
+    // document).
     let k = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - sealed.yaml\n");
     let Some(t) = tree(&[
         ("backup/secrets.yaml", secrets),

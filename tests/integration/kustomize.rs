@@ -643,3 +643,85 @@ fn allow_name_change_renames_the_patched_objects() {
     assert!(sealed.annotations.iter().any(|(k, _)| k == "team"));
     assert!(top.resources().iter().all(|r| r.kind != "Secret"));
 }
+
+/// A `kind: List` (or `SecretList`, ...) without an `items` field is not expanded: kustomize
+/// keeps it as a resource (a `namePrefix` renames it, an unnamed one keeps no name), while
+/// `items: []` and `items: null` are empty lists. The model dropped every such list. Two kept
+/// lists of one id collide and fail the build. kubectl's render is the oracle.
+#[test]
+fn a_list_without_items_is_kept_as_a_resource_like_kubectl() {
+    if common::kubectl().is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    let list = |kind: &str, name: Option<&str>, items: &str| {
+        let meta = name.map_or(String::new(), |n| format!("metadata:\n  name: {n}\n"));
+        format!("apiVersion: v1\nkind: {kind}\n{meta}{items}")
+    };
+    let lists = [
+        list("List", Some("kept"), ""),
+        list("List", None, ""),
+        list("List", Some("empty"), "items: []\n"),
+        list("List", Some("null"), "items: null\n"),
+        list("SecretList", Some("kept"), ""),
+        // A list inside a list's items, without items, is kept too.
+        list(
+            "List",
+            Some("outer"),
+            "items:\n- apiVersion: v1\n  kind: SecretList\n",
+        ) + "  metadata:\n    name: inner\n",
+        list(
+            "List",
+            Some("outer2"),
+            "items:\n- apiVersion: v1\n  kind: ConfigMapList\n",
+        ),
+    ];
+    common::write(root, "a/lists.yaml", &lists.join("---\n"));
+    common::write(
+        root,
+        "a/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n",
+    );
+    common::write(
+        root,
+        "a/kustomization.yaml",
+        "namespace: ns\nnamePrefix: p-\nresources:\n- lists.yaml\n- cm.yaml\n",
+    );
+    let model = Overlay::load(root, "a").expect("overlay loads");
+    assert!(model.problems().is_empty(), "{:?}", model.problems());
+    let out = render(&model.dir);
+    let mut want: Vec<(String, String, String, Option<String>)> = out
+        .iter()
+        .map(|o| {
+            let id = (o.api_version.clone(), o.kind.clone());
+            (id.0, id.1, o.name.clone(), o.namespace.clone())
+        })
+        .collect();
+    let mut got: Vec<(String, String, String, Option<String>)> = (model.resources().iter())
+        .map(|r| {
+            let id = (r.api_version.clone(), r.kind.clone());
+            (
+                id.0,
+                id.1,
+                r.rendered.name.clone(),
+                r.rendered.namespace.clone(),
+            )
+        })
+        .collect();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "the model's resources are kubectl's render");
+    assert!(got.iter().any(|(_, k, n, _)| k == "List" && n == "p-kept"));
+
+    // A second unnamed List collides with the first: kubectl fails, and so does the model.
+    let two = [list("List", None, ""), list("List", None, "")].join("---\n");
+    common::write(root, "a/lists.yaml", &two);
+    let model = Overlay::load(root, "a").expect("overlay loads");
+    assert!(!common::kustomize_raw(&model.dir).status.success());
+    assert!(
+        model.problems().iter().any(|p| p.fails_build()),
+        "{:?}",
+        model.problems()
+    );
+}

@@ -379,3 +379,83 @@ fn issue_16_json_sealedsecret_in_a_base_shared_by_two_overlays() {
         assert_eq!(got, format!("{SENTINEL}-shared").into_bytes(), "{env}");
     }
 }
+
+/// The paper SealedSecret as an item of a `kind: List` (kustomize expands it, so the overlay
+/// renders it): the span-exact editor edits documents only. `seal` said the file had no
+/// SealedSecret of that name and hinted to write one, which would have left two in the build;
+/// it now refuses in one line naming the file and the item's line, and writes nothing.
+#[test]
+fn a_sealedsecret_inside_a_list_is_refused_by_seal_naming_its_line() {
+    let shipped =
+        std::fs::read_to_string(common::repo_root().join("k8s/overlays/paper/sealedsecret.yaml"))
+            .unwrap();
+    let start = shipped.find("apiVersion:").unwrap();
+    let item: String = shipped[start..]
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => format!("- {l}\n"),
+            _ if l.is_empty() => "\n".to_owned(),
+            _ => format!("  {l}\n"),
+        })
+        .collect();
+    let text = format!("apiVersion: v1\nkind: List\nitems:\n{item}");
+    let tree = Tree::new();
+    write_file(&tree.ss("paper"), text.as_bytes());
+    let env = tree.write("secrets.env", env_text());
+    let out = tree.run(&["paper", "--from", env.to_str().unwrap()]);
+    no_secret(&out);
+    let line = fails_cleanly(&out);
+    let name_line = text
+        .lines()
+        .position(|l| l == "    name: emp-secrets")
+        .unwrap()
+        + 1;
+    assert!(
+        line.contains(&format!("sealedsecret.yaml:{name_line}:")) && line.contains("`List`"),
+        "{line}"
+    );
+    assert_eq!(tree.read("k8s/overlays/paper/sealedsecret.yaml"), text);
+    assert_eq!(std::fs::read_dir(tree.overlay("paper")).unwrap().count(), 8);
+}
+
+/// The paper SealedSecret as a `kind: List` item, with a defect of each kind the strict reader's
+/// rules judge: a key the workloads read is missing (`missing-secret-key`) and the template names
+/// another Secret (`identity-mismatch`). `check` reported only `overlay-not-modelled` for the
+/// item; its rules now read it like a document and place findings on the item's keys.
+#[test]
+fn check_judges_a_sealedsecret_inside_a_list_like_a_document() {
+    let shipped =
+        std::fs::read_to_string(common::repo_root().join("k8s/overlays/paper/sealedsecret.yaml"))
+            .unwrap();
+    let start = shipped.find("apiVersion:").unwrap();
+    let item: String = shipped[start..]
+        .lines()
+        .filter(|l| !l.contains("REDIS_PASSWORD:"))
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => format!("- {l}\n"),
+            _ if l.starts_with("      name: emp-secrets") => "        name: other-name\n".into(),
+            _ => format!("  {l}\n"),
+        })
+        .collect();
+    let text = format!("apiVersion: v1\nkind: List\nitems:\n{item}");
+    let tree = Tree::new();
+    write_file(&tree.ss("paper"), text.as_bytes());
+    let (_, hits) = common::check_hits(tree.root(), &[]);
+    let file = "k8s/overlays/paper/sealedsecret.yaml";
+    let in_file = |rule: &str| -> Vec<u64> {
+        (common::of(&hits, rule).iter())
+            .filter(|h| h.path == file)
+            .map(|h| h.line)
+            .collect()
+    };
+    assert!(in_file("overlay-not-modelled").is_empty(), "{hits:?}");
+    let template_name = common::line_of(tree.root(), file, "name: other-name");
+    assert_eq!(in_file("identity-mismatch"), [template_name], "{hits:?}");
+    let missing = common::of(&hits, "missing-secret-key");
+    assert!(
+        missing.iter().any(|h| h.message.contains("REDIS_PASSWORD")),
+        "{hits:?}"
+    );
+}

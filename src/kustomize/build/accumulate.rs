@@ -9,7 +9,7 @@ use std::sync::Arc;
 use yaml_serde::Value;
 
 use super::super::docs::{self, Doc};
-use super::super::lists::{self, Listed, is_list};
+use super::super::lists::{self, Listed, expands, is_list};
 use super::super::{Origin, ProblemKind};
 use super::fields::kline;
 use super::obj::{Obj, Source, effective_ns, get_str, meta_str, metadata_identity, str_list};
@@ -330,7 +330,7 @@ impl Builder<'_> {
             // Kept in the model even when kustomize would refuse it, so that `seal` still finds
             // the SealedSecret file it must name in its error.
             self.check_object(v, d, path);
-            if is_list(v) {
+            if expands(v) {
                 lists.push(d);
                 continue;
             }
@@ -382,14 +382,6 @@ impl Builder<'_> {
                 file: file.clone(),
                 line,
             };
-            if kind == "SealedSecret" {
-                // The rules read a SealedSecret's identity, scope, records and keys from its
-                // file with the `sealedsecret` reader, which reads documents, not list items.
-                let msg = format!(
-                    "SealedSecret `{name}` is an item of a `List`: its sealed identity, scope and keys are not read"
-                );
-                self.problem(ProblemKind::NotModelled, &file, line, msg);
-            }
             let mut o = Obj::new(
                 api_version,
                 kind,
@@ -451,7 +443,7 @@ impl Builder<'_> {
             return;
         }
         // A list's items are checked one by one (`check_item`).
-        let Some(what) = object_defect(v).filter(|_| !is_list(v)) else {
+        let Some(what) = object_defect(v).filter(|_| !expands(v)) else {
             return;
         };
         let msg = format!(
@@ -491,7 +483,6 @@ impl Builder<'_> {
     }
 }
 
-/// A kind kustomize expands into its `items` (`List`, `SecretList`, ...).
 /// Why kustomize refuses `v` as an object (api/resource/factory.go: a mapping with a `kind` and
 /// a `metadata.name`), or `None`.
 fn object_defect(v: &Value) -> Option<&'static str> {
@@ -499,7 +490,9 @@ fn object_defect(v: &Value) -> Option<&'static str> {
         Some("is not a mapping (a Kubernetes object)")
     } else if get_str(v, "kind").is_none_or(str::is_empty) {
         Some("has no kind (missing kind in object)")
-    } else if meta_str(v, "name").is_none_or(str::is_empty) {
+    } else if !is_list(v) && meta_str(v, "name").is_none_or(str::is_empty) {
+        // A list kept whole (no `items`) needs no name: factory.go asks one of a kind not
+        // ending in `List` only.
         Some("has no metadata.name (missing metadata.name in object)")
     } else {
         None

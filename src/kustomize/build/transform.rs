@@ -650,7 +650,9 @@ fn add_prefix_suffix(acc: &mut [Obj], prefix: &str, suffix: &str) {
         // PrefixSuffixTransformer.go prefixSuffixFieldSpecsToSkip
         let skip = matches!(o.kind.as_str(), "CustomResourceDefinition" | "Namespace")
             || (o.kind == "APIService" && o.group() == "apiregistration.k8s.io");
-        if skip {
+        // Only a list kept whole has no name (see `lists::expands`): api/filters/prefix and
+        // suffix set `metadata/name` only where it is, so `metadata: {}` stays as it is.
+        if skip || o.name.is_empty() {
             continue;
         }
         o.prefixes.push(prefix.to_owned());
