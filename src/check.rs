@@ -154,7 +154,8 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     );
     let parsed = read_cache(root, &files);
     let config_file = ws.config_file.as_deref();
-    let overlay_models = load_overlays(root, &ws.envs, config_file, &files, &parsed)?;
+    let envs = (ws.envs.as_slice(), ws.take_builds());
+    let overlay_models = load_overlays(root, envs, config_file, &files, &parsed)?;
     let parsed_elsewhere = parsed_elsewhere(root, &parsed);
     drop(parsed);
     let deployed: Vec<BTreeSet<String>> = overlay_models
@@ -360,10 +361,14 @@ fn read_files(
 }
 
 /// Builds every environment's model, in parallel; a base they share is parsed once, through
-/// `parsed`.
+/// `parsed`. One whose directory discovery built already (`builds`, by directory) is not built
+/// again: that build is finished into its model.
 fn load_overlays(
     root: &Path,
-    envs: &[crate::workspace::Environment],
+    (envs, mut builds): (
+        &[crate::workspace::Environment],
+        HashMap<PathBuf, kustomize::Built>,
+    ),
     config_file: Option<&str>,
     files: &[SourceFile],
     parsed: &kustomize::ParseCache<'_>,
@@ -386,8 +391,9 @@ fn load_overlays(
         .into_par_iter()
         .map(|pem| (pem, Certificate::from_pem(pem.as_bytes())))
         .collect();
-    envs.par_iter()
-        .map(|o| {
+    let envs: Vec<_> = (envs.iter()).map(|e| (e, builds.remove(&e.dir))).collect();
+    envs.into_par_iter()
+        .map(|(o, built)| {
             let examples = examples.get(o.rel.as_str()).cloned().unwrap_or_default();
             let cert_place = CertPlace {
                 path: crate::workspace::rel(root, &o.cert),
@@ -396,7 +402,15 @@ fn load_overlays(
                     _ => None,
                 },
             };
-            load_overlay(root, o, cert_place, &by_path, &certs, examples, parsed)
+            load_overlay(
+                root,
+                (o, built),
+                cert_place,
+                &by_path,
+                &certs,
+                examples,
+                parsed,
+            )
         })
         .collect()
 }
@@ -929,11 +943,12 @@ fn release_env(
     }
 }
 
-/// Loads one overlay's model and certificate (which is to be at `cert_place`); `files` by path,
-/// `certs` parsed by text, `examples` its env examples.
+/// Loads one overlay's model (finishing discovery's build of it when there is one) and
+/// certificate (which is to be at `cert_place`); `files` by path, `certs` parsed by text,
+/// `examples` its env examples.
 fn load_overlay(
     root: &Path,
-    env: &crate::workspace::Environment,
+    (env, built): (&crate::workspace::Environment, Option<kustomize::Built>),
     cert_place: CertPlace,
     files: &HashMap<&str, &SourceFile>,
     certs: &HashMap<&str, Result<Certificate, CertError>>,
@@ -941,7 +956,10 @@ fn load_overlay(
     parsed: &kustomize::ParseCache<'_>,
 ) -> Result<OverlayModel, CheckError> {
     let name = env.name.as_str();
-    let overlay = Overlay::load_or_unbuildable(root, name, parsed)?;
+    let overlay = match built {
+        Some(b) => b.finish(root, name.to_owned(), env.deploy_time.clone(), parsed),
+        None => Overlay::load_or_unbuildable(root, name, parsed)?,
+    };
     let cert_rel = cert_place.path.clone();
     let cert = match files.get(cert_rel.as_str()) {
         None => None,
