@@ -122,7 +122,8 @@ impl Built {
     /// `deploy_time`: this build with the problems of the options the model does not replay and
     /// of Flux's `postBuild` substitutions. Files the substitutions concern are taken from
     /// `cache`'s texts, else read; the files this build parsed whole are recorded in `cache`
-    /// ([`ParseCache::manifests`]) as if it had read them.
+    /// ([`ParseCache::manifests`]) as if it had read them. Only for a build
+    /// [`Built::reusable`].
     pub(crate) fn finish(
         self,
         root: &Path,
@@ -130,7 +131,6 @@ impl Built {
         deploy_time: DeployTime,
         cache: &ParseCache,
     ) -> Overlay {
-        debug_assert!(self.whole, "a judgement-only build is not an environment's");
         let mut o = self.overlay;
         o.name = name;
         let own = self.own.min(o.built.problems.len());
