@@ -143,3 +143,76 @@ impl Built {
         o
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    use crate::workspace::write_fixture as write;
+
+    /// A build made for discovery and finished for `check` is the model `Overlay::load` builds,
+    /// problems in the same order: the build's own (a missing resource) and the deploy options'
+    /// (Argo CD's `commonAnnotations`, not modelled) for a kustomization directory, the generated
+    /// kustomization's (Argo CD's `directory.include`, not replayed) for a directory without a
+    /// kustomization file, each deployed into a known destination namespace. One deployed with
+    /// a `namePrefix` is not handed on.
+    #[test]
+    fn a_finished_discovery_build_is_the_loaded_model() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        let app = |name: &str, path: &str, source: &str| {
+            format!(
+                "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {name}\n  namespace: argocd\nspec:\n  source:\n    repoURL: https://example.org/r.git\n    path: {path}\n{source}  destination:\n    namespace: ns-{name}\n---\n"
+            )
+        };
+        let apps = [
+            app(
+                "kust",
+                "apps/kust",
+                "    kustomize:\n      commonAnnotations:\n        a: b\n",
+            ),
+            app(
+                "plain",
+                "apps/plain",
+                "    directory:\n      include: '*.yaml'\n",
+            ),
+            app(
+                "prefixed",
+                "apps/prefixed",
+                "    kustomize:\n      namePrefix: p-\n",
+            ),
+        ];
+        write(root, "argocd/apps.yaml", &apps.concat());
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: v\n";
+        let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n";
+        write(root, "apps/kust/cm.yaml", cm);
+        write(root, "apps/kust/secret.yaml", secret);
+        write(
+            root,
+            "apps/kust/kustomization.yaml",
+            "resources:\n  - cm.yaml\n  - secret.yaml\n  - missing.yaml\n",
+        );
+        write(root, "apps/plain/cm.yaml", cm);
+        write(root, "apps/plain/secret.yaml", secret);
+        write(root, "apps/prefixed/secret.yaml", secret);
+        write(
+            root,
+            "apps/prefixed/kustomization.yaml",
+            "resources:\n  - secret.yaml\n",
+        );
+        for name in ["kust", "plain"] {
+            let env = crate::workspace::resolve(root, name).unwrap();
+            let built = Built::for_discovery(root, &env.dir, &env.deploy_time).unwrap();
+            assert!(built.reusable(), "{name}");
+            let cache = ParseCache::default();
+            let finished = built.finish(root, env.name.clone(), env.deploy_time, &cache);
+            let loaded = Overlay::load(root, name).unwrap();
+            assert!(!finished.problems().is_empty(), "{name}: {finished:?}");
+            assert_eq!(format!("{finished:?}"), format!("{loaded:?}"), "{name}");
+        }
+        let env = crate::workspace::resolve(root, "prefixed").unwrap();
+        let built = Built::for_discovery(root, &env.dir, &env.deploy_time).unwrap();
+        assert!(!built.reusable());
+    }
+}
