@@ -154,7 +154,8 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     );
     let parsed = read_cache(root, &files);
     let config_file = ws.config_file.as_deref();
-    let overlay_models = load_overlays(root, &ws.envs, config_file, &files, &parsed)?;
+    let envs = (ws.envs.as_slice(), ws.take_builds());
+    let overlay_models = load_overlays(root, envs, config_file, &files, &parsed)?;
     let parsed_elsewhere = parsed_elsewhere(root, &parsed);
     drop(parsed);
     let deployed: Vec<BTreeSet<String>> = overlay_models
@@ -360,10 +361,14 @@ fn read_files(
 }
 
 /// Builds every environment's model, in parallel; a base they share is parsed once, through
-/// `parsed`.
+/// `parsed`. One whose directory discovery built already (`builds`, by directory) is not built
+/// again: that build is finished into its model.
 fn load_overlays(
     root: &Path,
-    envs: &[crate::workspace::Environment],
+    (envs, mut builds): (
+        &[crate::workspace::Environment],
+        HashMap<PathBuf, kustomize::Built>,
+    ),
     config_file: Option<&str>,
     files: &[SourceFile],
     parsed: &kustomize::ParseCache<'_>,
@@ -386,8 +391,9 @@ fn load_overlays(
         .into_par_iter()
         .map(|pem| (pem, Certificate::from_pem(pem.as_bytes())))
         .collect();
-    envs.par_iter()
-        .map(|o| {
+    let envs: Vec<_> = (envs.iter()).map(|e| (e, builds.remove(&e.dir))).collect();
+    envs.into_par_iter()
+        .map(|(o, built)| {
             let examples = examples.get(o.rel.as_str()).cloned().unwrap_or_default();
             let cert_place = CertPlace {
                 path: crate::workspace::rel(root, &o.cert),
@@ -396,7 +402,15 @@ fn load_overlays(
                     _ => None,
                 },
             };
-            load_overlay(root, o, cert_place, &by_path, &certs, examples, parsed)
+            load_overlay(
+                root,
+                (o, built),
+                cert_place,
+                &by_path,
+                &certs,
+                examples,
+                parsed,
+            )
         })
         .collect()
 }
@@ -557,34 +571,90 @@ fn read_deployed(
     let none = BTreeSet::new();
     if let Some(map) = git.as_deref_mut()
         && !above.is_empty()
+        && let Err(unknown) = list_above(root, &above, map)
     {
-        let paths: Vec<&str> = above.iter().map(String::as_str).collect();
-        let mut listing = (GitMap::new(), Vec::new());
-        if git_list(root, "", &paths, &mut listing).is_some() {
-            map.extend(listing.0);
-        } else {
-            // git listed the root but not these (one in a submodule, which a pathspec cannot
-            // reach): their status is unknown, which the rules take as committed.
-            missing.retain(|r| !above.contains(r));
-            let (more, more_env) =
-                read_files(root, (&above, &none, &env_named), None, HashMap::new());
-            files.extend(more);
-            env_files.extend(more_env);
-            note = Some(format!(
-                "git could not list the files above the root that the environments read ({}): their tracked status is unknown; key files and manifests there are checked as committed, env files and Secret generators' input files are not checked for being committed",
-                above
-                    .iter()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
+        // Their status is unknown, which the rules take as committed.
+        missing.retain(|r| !unknown.contains(r));
+        let (more, more_env) =
+            read_files(root, (&unknown, &none, &env_named), None, HashMap::new());
+        files.extend(more);
+        env_files.extend(more_env);
+        note = Some(format!(
+            "git could not list the files above the root that the environments read ({}): their tracked status is unknown; key files and manifests there are checked as committed, env files and Secret generators' input files are not checked for being committed",
+            unknown
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     let git = git.as_deref();
     let (more, more_env) = read_files(root, (&missing, &none, &env_named), git, HashMap::new());
     files.extend(more);
     env_files.extend(more_env);
     note
+}
+
+/// Adds the git status of `above`, files above the root (`../shared/app.env`), to `map`. Git
+/// lists a file of the root's repository for a pathspec naming it, but nothing for one inside a
+/// submodule (no error either): each file it does not list is looked for in the checked-out
+/// repository nearest above it, below the repository's top (its directory holds `.git`), which
+/// is listed whole like the root's own submodules ([`git_list`]: nothing when that directory is
+/// no submodule of this repository, a nested repository of its own whose files this one does
+/// not hold). `Err` with the files whose status is unknown: all of them when git cannot list
+/// them, or those of a submodule git cannot list.
+fn list_above(
+    root: &Path,
+    above: &BTreeSet<String>,
+    map: &mut GitMap,
+) -> Result<(), BTreeSet<String>> {
+    let paths: Vec<&str> = above.iter().map(String::as_str).collect();
+    let mut listing = (GitMap::new(), Vec::new());
+    if git_list(root, "", &paths, &mut listing).is_none() {
+        return Err(above.clone());
+    }
+    let unlisted: Vec<&String> = above
+        .iter()
+        .filter(|r| !listing.0.contains_key(*r))
+        .collect();
+    let repos: BTreeSet<String> = unlisted
+        .iter()
+        .filter_map(|r| nested_repository(root, r))
+        .collect();
+    let mut unknown = BTreeSet::new();
+    if !repos.is_empty() {
+        let dirs: Vec<&str> = repos.iter().map(String::as_str).collect();
+        let mut inner = (GitMap::new(), Vec::new());
+        let listed = git_list(root, "", &dirs, &mut inner).is_some();
+        let failed: Vec<String> = inner.1.iter().map(|(d, _)| format!("{d}/")).collect();
+        unknown.extend(
+            (unlisted.into_iter())
+                .filter(|r| !listed || failed.iter().any(|d| r.starts_with(d.as_str())))
+                .cloned(),
+        );
+        // The submodule's other files are not asked about.
+        listing
+            .0
+            .extend(inner.0.into_iter().filter(|(r, _)| above.contains(r)));
+    }
+    map.extend(listing.0);
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(unknown)
+    }
+}
+
+/// The repository nearest above the root-relative file `rel` (`../shared/app.env`) and below
+/// the git repository's top, root-relative (`../shared`): the first of its directories, from
+/// the file up, that holds `.git` (a checked-out submodule's, or a nested repository's).
+fn nested_repository(root: &Path, rel: &str) -> Option<String> {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let up = parts.iter().take_while(|c| **c == "..").count();
+    (up + 1..parts.len())
+        .rev()
+        .map(|end| parts[..end].join("/"))
+        .find(|d| root.join(d).join(".git").exists())
 }
 
 /// Repo-relative paths of the resource files the overlay builds parsed whole and found none of
@@ -929,11 +999,12 @@ fn release_env(
     }
 }
 
-/// Loads one overlay's model and certificate (which is to be at `cert_place`); `files` by path,
-/// `certs` parsed by text, `examples` its env examples.
+/// Loads one overlay's model (finishing discovery's build of it when there is one) and
+/// certificate (which is to be at `cert_place`); `files` by path, `certs` parsed by text,
+/// `examples` its env examples.
 fn load_overlay(
     root: &Path,
-    env: &crate::workspace::Environment,
+    (env, built): (&crate::workspace::Environment, Option<kustomize::Built>),
     cert_place: CertPlace,
     files: &HashMap<&str, &SourceFile>,
     certs: &HashMap<&str, Result<Certificate, CertError>>,
@@ -941,7 +1012,10 @@ fn load_overlay(
     parsed: &kustomize::ParseCache<'_>,
 ) -> Result<OverlayModel, CheckError> {
     let name = env.name.as_str();
-    let overlay = Overlay::load_or_unbuildable(root, name, parsed)?;
+    let overlay = match built {
+        Some(b) => b.finish(root, name.to_owned(), env.deploy_time.clone(), parsed),
+        None => Overlay::load_or_unbuildable(root, name, parsed)?,
+    };
     let cert_rel = cert_place.path.clone();
     let cert = match files.get(cert_rel.as_str()) {
         None => None,

@@ -13,6 +13,7 @@
 //! (`configureBuiltinTransformers`).
 
 mod build;
+mod built;
 mod deploy;
 mod docs;
 pub(crate) mod lists;
@@ -29,6 +30,7 @@ use crate::crypto::Scope;
 pub use crate::yamlpos::Seg;
 pub use build::ParseCache;
 pub(crate) use build::{is_remote, lands_in_destination};
+pub(crate) use built::Built;
 pub(crate) use docs::has_complex_key;
 /// Every name reference in one object value (for `check --render`'s reading of a real render).
 pub(crate) use refs::extract as extract_refs;
@@ -515,27 +517,7 @@ impl Overlay {
     /// (`deploy::problems`): not modelled.
     fn load_with(root: &Path, name: &str, cache: &ParseCache) -> Result<Overlay, KustomizeError> {
         let (dir, env, deploy_time) = Self::env_dir(root, name);
-        let (layer, problems) = deploy::plan(root, &deploy_time);
-        let generated = plain::generated(root, &dir, &deploy_time);
-        let top = generated.as_ref().map(|g| &g.top);
-        let built = build::build_deployed(root, &dir, cache, (&layer, top))?;
-        let mut o = Self::with_build(&dir, built);
-        o.name = env;
-        o.deployed = layer;
-        for problem in problems {
-            o.add_problem(problem);
-        }
-        if let Some(g) = generated {
-            for problem in g.problems {
-                o.add_problem(problem);
-            }
-            o.generated_entries = Some(g.top);
-        }
-        for problem in deploy::problems(root, &deploy_time, &o, cache) {
-            o.add_problem(problem);
-        }
-        o.post_build = deploy_time.post_build;
-        Ok(o)
+        Built::load(root, &dir, env, deploy_time, cache)
     }
 
     /// The environment's directory, name and sync-time options; an unknown name is looked for
@@ -589,32 +571,6 @@ impl Overlay {
         };
         let mut o = Self::with_build(&Self::env_dir(root, name).0, built);
         o.name = name.to_owned();
-        Ok(o)
-    }
-
-    /// Loads any kustomization directory, or a directory without one that the objects of
-    /// `deploy_time` deploy (built as they generate its kustomization, `plain`); paths in results
-    /// are relative to `root` when inside it.
-    pub fn load_dir(
-        root: &Path,
-        dir: &Path,
-        deploy_time: &crate::workspace::DeployTime,
-    ) -> Result<Overlay, KustomizeError> {
-        let generated = plain::generated(root, dir, deploy_time);
-        let top = generated.as_ref().map(|g| &g.top);
-        let layer = deploy::Layer {
-            restrictor: deploy::restrictor(root, deploy_time),
-            ..deploy::Layer::default()
-        };
-        let cache = ParseCache::default();
-        let built = build::build_deployed(root, dir, &cache, (&layer, top))?;
-        let mut o = Self::with_build(dir, built);
-        o.deployed = layer;
-        // What the generated kustomization leaves out (Jsonnet, include/exclude, a directory
-        // that cannot be listed) is part of the directory's judgement too.
-        for problem in generated.into_iter().flat_map(|g| g.problems) {
-            o.add_problem(problem);
-        }
         Ok(o)
     }
 

@@ -393,6 +393,9 @@ pub struct Workspace {
     unmatched_globs: Vec<String>,
     /// The YAML texts discovery read, by repository-relative path, until `check` takes them.
     texts: Arc<Mutex<HashMap<String, String>>>,
+    /// The builds discovery judged the environments by, by directory, until `check` takes them
+    /// ([`Workspace::take_builds`]).
+    builds: Arc<Mutex<HashMap<PathBuf, crate::kustomize::Built>>>,
     /// What the Argo CD / Flux objects deploying each directory (canonical) apply at sync time.
     deploy_times: Arc<std::collections::BTreeMap<PathBuf, DeployTime>>,
 }
@@ -478,14 +481,14 @@ impl Workspace {
     fn with_config(root: &Path, config_file: Option<String>, config: Config) -> Workspace {
         let ignored = |r: &str| config.ignore.iter().any(|g| config::glob_match(g, r));
         let scan = discover::scan(root, &ignored);
-        let (picks, rejected, unmatched_globs) = match &config.environments {
+        let (picks, rejected, unmatched_globs, builds) = match &config.environments {
             Some(globs) => {
                 let (picks, unmatched) = from_globs(root, globs, &scan);
-                (picks, Vec::new(), unmatched)
+                (picks, Vec::new(), unmatched, HashMap::new())
             }
             None => {
-                let (picks, rejected) = discovered(root, &scan);
-                (picks, rejected, Vec::new())
+                let (picks, rejected, builds) = discovered(root, &scan);
+                (picks, rejected, Vec::new(), builds)
             }
         };
         let rels: Vec<String> = picks.iter().map(|p| dir_rel(root, &p.dir)).collect();
@@ -528,6 +531,7 @@ impl Workspace {
             tree_dirs,
             unmatched_globs,
             texts: Arc::new(Mutex::new(scan.texts)),
+            builds: Arc::new(Mutex::new(builds)),
             deploy_times: Arc::new(scan.deploy_times),
         }
     }
@@ -537,6 +541,16 @@ impl Workspace {
         self.texts
             .lock()
             .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default()
+    }
+
+    /// The builds discovery made of environment directories as `check` builds them, by
+    /// directory as the environments hold it (once: later calls get none, the files may have
+    /// changed), so that `check` builds each directory once per run.
+    pub(crate) fn take_builds(&self) -> HashMap<PathBuf, crate::kustomize::Built> {
+        self.builds
+            .lock()
+            .map(|mut b| std::mem::take(&mut *b))
             .unwrap_or_default()
     }
 
@@ -684,21 +698,31 @@ fn from_globs(
     (picks.into_values().collect(), unmatched)
 }
 
-/// Discovery without globs: the rule's picks, less those with no secret in their model.
+/// The builds of environment directories discovery made, by directory.
+type Builds = HashMap<PathBuf, crate::kustomize::Built>;
+
+/// Discovery without globs: the rule's picks, less those with no secret in their model; with
+/// the builds that judged the kept ones, for `check` to take over.
 fn discovered(
     root: &Path,
     scan: &discover::Scan,
-) -> (Vec<discover::Pick>, Vec<(String, &'static str)>) {
+) -> (Vec<discover::Pick>, Vec<(String, &'static str)>, Builds) {
     let picks = discover::pick(root, scan);
     let (kept, mut rejected): (Vec<_>, Vec<(String, &'static str)>) =
         picks.into_par_iter().partition_map(|p| {
+            if p.keep_without_secret {
+                return Either::Left((p, None));
+            }
             let times = deploy_time(&scan.deploy_times, &p.dir);
-            if p.keep_without_secret || has_secret(root, &p.dir, deployed(&p.found), &times) {
-                Either::Left(p)
-            } else {
-                Either::Right((rel(root, &p.dir), "no secret in its render"))
+            match has_secret(root, &p.dir, deployed(&p.found), &times) {
+                (true, built) => Either::Left((p, built)),
+                (false, _) => Either::Right((rel(root, &p.dir), "no secret in its render")),
             }
         });
+    let (kept, builds): (Vec<discover::Pick>, Vec<_>) = kept.into_iter().unzip();
+    let builds: Builds = (kept.iter().zip(builds))
+        .filter_map(|(p, b)| Some((p.dir.clone(), b?)))
+        .collect();
     for k in scan.kust.values() {
         if !kept.iter().any(|p| p.dir == k.dir)
             && !rejected.iter().any(|(d, _)| *d == rel(root, &k.dir))
@@ -710,7 +734,7 @@ fn discovered(
         }
     }
     rejected.sort();
-    (kept, rejected)
+    (kept, rejected, builds)
 }
 
 /// True for a directory an Argo CD / Flux object deploys.
@@ -727,20 +751,28 @@ fn deployed(found: &Found) -> bool {
 /// reference to a Secret, or when it cannot be built (the check then reports why); for a
 /// directory an Argo CD / Flux object deploys (`deployed`), also when the model does not hold
 /// all of it (a remote resource, a `List`, a feature it does not replay): what it does not see
-/// may be a secret, and the check then reports what it could not model.
-fn has_secret(root: &Path, dir: &Path, deployed: bool, deploy_time: &DeployTime) -> bool {
+/// may be a secret, and the check then reports what it could not model. With the build, when
+/// `check` can take it over ([`crate::kustomize::Built::reusable`]).
+fn has_secret(
+    root: &Path,
+    dir: &Path,
+    deployed: bool,
+    deploy_time: &DeployTime,
+) -> (bool, Option<crate::kustomize::Built>) {
     use crate::kustomize::ProblemKind;
-    let Ok(o) = crate::kustomize::Overlay::load_dir(root, dir, deploy_time) else {
-        return true;
+    let Ok(built) = crate::kustomize::Built::for_discovery(root, dir, deploy_time) else {
+        return (true, None);
     };
+    let o = built.judged();
     let incomplete =
         |kind: ProblemKind| matches!(kind, ProblemKind::Unfetched | ProblemKind::NotModelled);
-    !o.secret_sources().is_empty()
+    let secret = !o.secret_sources().is_empty()
         || o.resources().iter().any(|r| r.kind == "Secret")
         || o.references().iter().any(|r| r.target_kind == "Secret")
         || o.problems()
             .iter()
-            .any(|p| p.fails_build() || (deployed && incomplete(p.kind)))
+            .any(|p| p.fails_build() || (deployed && incomplete(p.kind)));
+    (secret, built.reusable().then_some(built))
 }
 
 impl Environment {

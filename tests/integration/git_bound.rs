@@ -212,3 +212,73 @@ fn files_above_the_root_the_overlay_reads_are_checked() {
     assert_eq!(committed[0].path, "../../shared/app.env", "{hits:?}");
     assert_eq!(code, 1, "{hits:?}");
 }
+
+/// The monorepo with its top-level `shared/` a git submodule (from a repository of its own,
+/// `<tmp>/shared-source`) holding a committed real env file, `app.env`, that the Flux-only
+/// overlay reads from above the root; the rest staged. `None` when git is missing outside CI.
+fn with_shared_submodule() -> Option<Monorepo> {
+    let m = Monorepo::new()?;
+    let top = m.top();
+    let source = m.outside().join("shared-source");
+    common::write(&source, "app.env", "API_KEY=not-a-placeholder-value\n");
+    common::write(&source, "app.env.example", "API_KEY=\n");
+    common::git(&source, &["init", "-q"]);
+    common::git(&source, &["add", "-A"]);
+    common::git(&source, &["commit", "-qm", "shared"]);
+    common::git(&top, &["rm", "-rq", "--cached", "shared"]);
+    std::fs::remove_dir_all(top.join("shared")).unwrap();
+    let url = source.to_str().unwrap();
+    let add = ["-c", "protocol.file.allow=always", "submodule", "add", "-q"];
+    common::git(&top, &[&add[..], &[url, "shared"]].concat());
+    common::git(&top, &["add", "-A"]);
+    Some(m)
+}
+
+/// A file above the root inside a git submodule is not listed by git for a pathspec naming it
+/// from the root (no error either): its status is asked of the submodule. The real env file
+/// committed in the `shared/` submodule, which the Flux-only overlay reads, is tracked: a
+/// `plaintext-env-file`, and no note. It used to count as git-ignored, and passed.
+#[test]
+fn a_file_above_the_root_committed_in_a_submodule_is_tracked() {
+    let Some(m) = with_shared_submodule() else {
+        return;
+    };
+    let root = m.root();
+    let (code, hits, notes) = check(&root, &[], &["--render=never"]);
+    let committed = of(&hits, "plaintext-env-file");
+    assert_eq!(committed.len(), 1, "{hits:?}");
+    assert_eq!(committed[0].path, "../../shared/app.env", "{hits:?}");
+    assert_eq!(code, 1, "{hits:?}");
+    assert!(
+        !notes.iter().any(|n| n.contains("git could not list")),
+        "{notes:?}"
+    );
+}
+
+/// When git cannot list the submodule a file above the root is in (its `.git` names a git
+/// directory that does not exist), while it listed the root and the pathspec naming the file
+/// (nothing, no error), the file's status is unknown, and a note names it: not taken as
+/// ignored (it used to be, silently), nor as committed (no `plaintext-env-file`: an env file
+/// of unknown status is not checked for being committed, as the note says).
+#[test]
+fn a_file_above_the_root_in_a_submodule_git_cannot_list_is_of_unknown_status() {
+    let Some(m) = with_shared_submodule() else {
+        return;
+    };
+    let root = m.root();
+    let broken = m.outside().join("no-such-git-dir");
+    let gitfile = format!("gitdir: {}\n", broken.display());
+    common::write(&m.top(), "shared/.git", &gitfile);
+    let (code, hits, notes) = check(&root, &[], &["--render=never"]);
+    let said: Vec<&String> = (notes.iter())
+        .filter(|n| n.starts_with("git could not list the files above the root"))
+        .collect();
+    assert_eq!(said.len(), 1, "{notes:?}");
+    assert!(
+        said[0].contains("(../../shared/app.env, ../../shared/app.env.example)"),
+        "{notes:?}"
+    );
+    assert!(said[0].contains("tracked status is unknown"), "{notes:?}");
+    assert!(of(&hits, "plaintext-env-file").is_empty(), "{hits:?}");
+    assert_eq!(code, 0, "{hits:?}");
+}

@@ -192,6 +192,12 @@ impl<'t> ParseCache<'t> {
     pub fn manifests(&self) -> Vec<(PathBuf, Vec<String>)> {
         std::mem::take(&mut *lock(&self.manifests))
     }
+
+    /// Records resource files another cache's builds parsed whole ([`ParseCache::manifests`]),
+    /// for a build made before this cache and taken over by its run.
+    pub(crate) fn record_manifests(&self, manifests: Vec<(PathBuf, Vec<String>)>) {
+        lock(&self.manifests).extend(manifests);
+    }
 }
 
 /// A poisoned lock means a build panicked; what it guards is still consistent.
