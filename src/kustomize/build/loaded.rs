@@ -105,8 +105,10 @@ impl Builder<'_> {
             let line = level.kdoc.line_of(&at);
             match globals.and_then(|g| g.get(key)) {
                 Some(v) => self.judge(level, v, Target::Dir, &format!("`{key}`"), line),
+                // Reported at `helmCharts:`, the field that makes kustomize read it.
                 None if key == "chartHome" && !charts.is_empty() => {
                     let v = Value::from("charts");
+                    let line = level.at("helmCharts", None).line;
                     self.judge(level, &v, Target::Dir, "the default `chartHome`", line);
                 }
                 None => {}
@@ -231,6 +233,17 @@ impl Builder<'_> {
             } else {
                 self.judge(level, p, target, &what, at.line);
             }
+        }
+        // Without a `chartHome`, the chart home is `charts` in the kustomization directory, as
+        // for `helmCharts` (kustomize plugin/builtin/helmchartinflationgenerator
+        // HelmChartInflationGenerator.go `validateArgs`, `types.HelmDefaultHome`).
+        let kind = v.get("kind").and_then(Value::as_str);
+        let home = v
+            .get("chartHome")
+            .filter(|h| !h.is_null() && h.as_str() != Some(""));
+        if kind == Some("HelmChartInflationGenerator") && home.is_none() {
+            let what = "the default `chartHome` of a plugin configuration";
+            self.judge(level, &Value::from("charts"), Target::Dir, what, at.line);
         }
         for r in seq(v.get("replacements")) {
             if let Some(p) = r.get("path") {
