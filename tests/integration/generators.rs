@@ -830,3 +830,49 @@ fn generator_and_transformer_entries_are_classified_as_kustomize_does() {
         );
     }
 }
+
+/// A `literals:` item that is not a string (a number, a boolean) makes kustomize refuse the
+/// kustomization or the `generators:` file ("cannot unmarshal number into Go struct field ...
+/// of type string"): an `overlay-build-error` at the item's own line, and the overlay fails
+/// (exit 1). kubectl is the oracle.
+#[test]
+fn a_literals_item_that_is_not_a_string_is_a_build_error_at_its_line() {
+    let k = "overlays/dev/kustomization.yaml";
+    let g = "overlays/dev/gen.yaml";
+    for item in ["7", "true"] {
+        let inline = format!(
+            "configMapGenerator:\n  - name: cm\n    literals:\n      - A=1\n      - {item}\n"
+        );
+        let file = format!(
+            "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata:\n  name: cm\nliterals:\n  - A=1\n  - {item}\n"
+        );
+        let cases = [
+            (vec![(k, inline)], k),
+            (
+                vec![(k, "generators:\n  - gen.yaml\n".to_owned()), (g, file)],
+                g,
+            ),
+        ];
+        for (files, at) in cases {
+            let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+            let Some(t) = repo(&files) else {
+                return;
+            };
+            if let Some(built) = kubectl_build(t.path(), "overlays/dev") {
+                let err = built.unwrap_err();
+                assert!(err.contains("cannot unmarshal"), "{item}: {err}");
+            }
+            let (code, hits) = check(t.path(), &[]);
+            let errs = of(&hits, "overlay-build-error");
+            assert_eq!(errs.len(), 1, "{item}: {hits:?}");
+            let line = line_of(t.path(), at, &format!("- {item}"));
+            assert_eq!(
+                (errs[0].path.as_str(), errs[0].line),
+                (at, line),
+                "{hits:?}"
+            );
+            assert!(errs[0].message.contains("item 2 of"), "{}", errs[0].message);
+            assert_eq!(code, 1, "{hits:?}");
+        }
+    }
+}
