@@ -191,8 +191,14 @@ impl Builder<'_> {
             // The entry may be configuration text kustomize does not take for objects: it is
             // not shown (it may hold values).
             Kind::Missing => {
+                // A one-line path is named; configuration text is not.
+                let shown = if entry.contains(['\n', ':', '{', '[', '=']) {
+                    "(content not shown)".to_owned()
+                } else {
+                    format!("`{entry}`")
+                };
                 let msg = format!(
-                    "`{key}:` entry is neither inline configuration (objects, each with a kind and a metadata.name) nor a file or directory (content not shown): kustomize fails to build (accumulating resources: no such file or directory)"
+                    "`{key}:` entry {shown} is neither inline configuration (objects, each with a kind and a metadata.name) nor a file or directory: kustomize fails to build (accumulating resources: no such file or directory)"
                 );
                 self.problem(ProblemKind::Invalid, &at.file, at.line, msg);
             }
