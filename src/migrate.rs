@@ -30,7 +30,7 @@ use crate::workspace::path_str;
 use crate::workspace::{MAX_INPUT_BYTES, rel};
 use crate::yamlpos::block::{KeyAt, Lines, Val, key_at};
 use crate::yamlpos::scalar::rest_is_comment;
-use crate::yamlpos::{self, Edit, flow};
+use crate::yamlpos::{self, Edit, Seg, flow};
 
 mod sealed_file;
 
@@ -456,7 +456,7 @@ fn read_generator(
     let text = fsio::read_to_string_limited(&gen_path, MAX_INPUT_BYTES)?;
     let doc = yaml_serde::from_str::<Value>(&text).unwrap_or(Value::Null);
     if from_file {
-        refuse_literals_without_equals(&origin, &doc)?;
+        refuse_literals_without_equals(&spec.origin.file, &text, &[], &doc)?;
         return Ok(generator_info(
             GeneratorSite::File(gen_path),
             &doc,
@@ -464,16 +464,17 @@ fn read_generator(
             spec,
         ));
     }
-    let entries: Vec<&Value> = doc
+    let entries: Vec<(usize, &Value)> = doc
         .get("secretGenerator")
         .and_then(Value::as_sequence)
         .map(|s| {
             s.iter()
-                .filter(|e| e.get("name").and_then(Value::as_str) == Some(name))
+                .enumerate()
+                .filter(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name))
                 .collect()
         })
         .unwrap_or_default();
-    let [entry] = entries.as_slice() else {
+    let [(index, entry)] = entries.as_slice() else {
         return Err(MigrateError::Unsupported {
             origin,
             what: format!(
@@ -482,7 +483,8 @@ fn read_generator(
             ),
         });
     };
-    refuse_literals_without_equals(&origin, entry)?;
+    let at = [Seg::from("secretGenerator"), Seg::Index(*index)];
+    refuse_literals_without_equals(&spec.origin.file, &text, &at, entry)?;
     Ok(generator_info(
         GeneratorSite::Inline(name.to_owned()),
         entry,
@@ -535,18 +537,28 @@ fn generator_info(
 }
 
 /// A `literals:` item without `=` would otherwise become a key the Secret needs, named after
-/// what may be a piece of a value.
-fn refuse_literals_without_equals(origin: &str, entry: &Value) -> Result<(), MigrateError> {
+/// what may be a piece of a value. Reported at the item's own line of `file` (whose text is
+/// `text`; the entry is at `at` in it), as the build model reports it.
+fn refuse_literals_without_equals(
+    file: &Path,
+    text: &str,
+    at: &[Seg],
+    entry: &Value,
+) -> Result<(), MigrateError> {
     let items = entry.get("literals").and_then(Value::as_sequence);
     match items
         .into_iter()
         .flatten()
         .position(|l| l.as_str().is_some_and(|l| !l.contains('=')))
     {
-        Some(i) => Err(MigrateError::LiteralWithoutEquals {
-            origin: origin.to_owned(),
-            item: i + 1,
-        }),
+        Some(i) => {
+            let path = [at, &[Seg::from("literals"), Seg::Index(i)]].concat();
+            let line = 1 + yamlpos::Layout::new(text).line_of(text, &path);
+            Err(MigrateError::LiteralWithoutEquals {
+                origin: format!("{}:{line}", file.display()),
+                item: i + 1,
+            })
+        }
         None => Ok(()),
     }
 }

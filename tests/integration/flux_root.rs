@@ -782,3 +782,59 @@ fn a_path_the_model_cannot_judge_keeps_the_render_from_running_unrestricted() {
         );
     }
 }
+
+/// Without a `chartHome`, a Helm chart's home is `charts` in the kustomization directory, both
+/// for `helmCharts` and for a `HelmChartInflationGenerator` plugin configuration listed under
+/// `generators:` (kustomize's `HelmChartInflationGenerator` `validateArgs`). When that directory
+/// is a link leading outside the repository, a Flux-only overlay's build is refused at the line
+/// naming the chart (the `helmCharts` line, or the `generators:` entry), and `check --render`
+/// does not run kubectl unrestricted on it.
+#[test]
+fn a_default_chart_home_outside_the_repository_is_refused_for_a_flux_only_overlay() {
+    const HELM: &str = "apiVersion: builtin\nkind: HelmChartInflationGenerator\nmetadata:\n  name: chart\nname: chart\n";
+    let cases: [(&str, Files, &str); 2] = [
+        ("helmCharts:\n  - name: chart\n", &[], "helmCharts:"),
+        // Continues the `generators:` list `loaded_tree` starts.
+        (
+            "  - helm.yaml\n",
+            &[("apps/prod/helm.yaml", HELM)],
+            "- helm.yaml",
+        ),
+    ];
+    let kfile = "apps/prod/kustomization.yaml";
+    for (k, in_repo, at) in cases {
+        let case = Loaded {
+            kustomization: k,
+            outside: &[("charts/chart/Chart.yaml", "name: chart\n")],
+            in_repo,
+            at,
+        };
+        let r = loaded_tree(&case);
+        std::os::unix::fs::symlink("../../../outside/charts", r.root().join("apps/prod/charts"))
+            .unwrap();
+        common::git(&r.root(), &["add", "-A"]);
+        let (_, hits) = r.check(&[]);
+        let line = line_of(&r.root(), kfile, at);
+        let errors = of(&hits, "overlay-build-error");
+        let found = errors
+            .iter()
+            .find(|h| h.path == kfile && h.line == line)
+            .unwrap_or_else(|| panic!("{k}: {hits:?}"));
+        assert!(
+            found.message.contains("is outside the repository"),
+            "{found:?}"
+        );
+        if common::kubectl().is_none() {
+            common::missing("kubectl (for check --render)");
+            continue;
+        }
+        let (_, hits) = r.check(&["--render=always"]);
+        let failed = of(&hits, "render-failed");
+        assert_eq!(failed.len(), 1, "{k}: {hits:?}");
+        assert!(failed[0].message.contains("not run"), "{k}: {hits:?}");
+        assert!(
+            failed[0].message.contains("is outside the repository"),
+            "{k}: {hits:?}"
+        );
+    }
+}

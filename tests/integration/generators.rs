@@ -746,3 +746,133 @@ fn a_refused_literals_item_is_reported_at_its_own_line() {
         assert_eq!(code, 1, "{hits:?}");
     }
 }
+
+/// One plugin entry case: the kustomization, whether kubectl builds it, the rule the model
+/// reports at the entry's line (None: no finding there), and what kubectl's error names.
+struct EntryCase {
+    kustomization: String,
+    builds: bool,
+    rule: Option<&'static str>,
+    kubectl_says: &'static str,
+}
+
+/// `generators:` and `transformers:` entries are told apart as kustomize tells them: text that
+/// reads as objects (each with a kind and a metadata.name), or as nothing, is inline
+/// configuration, whatever its layout (one line of JSON too); text that does not is a path, and
+/// naming nothing fails the build; a URL is fetched. kubectl is the oracle of each.
+#[test]
+fn generator_and_transformer_entries_are_classified_as_kustomize_does() {
+    let json = r#"{\"apiVersion\":\"builtin\",\"kind\":\"ConfigMapGenerator\",\"metadata\":{\"name\":\"x\"},\"literals\":[\"a=b\"]}"#;
+    let cases = [
+        EntryCase {
+            kustomization: format!("generators:\n  - \"{json}\"\n"),
+            builds: true,
+            rule: Some("overlay-not-modelled"),
+            kubectl_says: "",
+        },
+        EntryCase {
+            kustomization: "generators:\n  - \"\"\n".to_owned(),
+            builds: true,
+            rule: None,
+            kubectl_says: "",
+        },
+        EntryCase {
+            kustomization: "generators:\n  - |\n    literals:\n      - a=b\n".to_owned(),
+            builds: false,
+            rule: Some("overlay-build-error"),
+            kubectl_says: "no such file or directory",
+        },
+        EntryCase {
+            kustomization: "transformers:\n  - missing.yaml\n".to_owned(),
+            builds: false,
+            rule: Some("overlay-build-error"),
+            kubectl_says: "no such file or directory",
+        },
+        EntryCase {
+            kustomization: "generators:\n  - https://example.invalid/gen.yaml\n".to_owned(),
+            builds: false,
+            rule: Some("overlay-not-modelled"),
+            kubectl_says: "accumulating resources from 'https://example.invalid/gen.yaml': Get",
+        },
+    ];
+    let k = "overlays/dev/kustomization.yaml";
+    for case in &cases {
+        let Some(t) = repo(&[(k, &case.kustomization)]) else {
+            return;
+        };
+        if let Some(built) = kubectl_build(t.path(), "overlays/dev") {
+            assert_eq!(
+                built.is_ok(),
+                case.builds,
+                "{}: {built:?}",
+                case.kustomization
+            );
+            if let Err(e) = built {
+                assert!(e.contains(case.kubectl_says), "{}: {e}", case.kustomization);
+            }
+        }
+        let (_, hits) = check(t.path(), &[]);
+        let line = line_of(t.path(), k, "  - ");
+        let at: Vec<&str> = hits
+            .iter()
+            .filter(|h| h.path == k && h.line == line)
+            .map(|h| h.rule.as_str())
+            .collect();
+        let want: Vec<&str> = case.rule.into_iter().collect();
+        assert_eq!(at, want, "{}: {hits:?}", case.kustomization);
+        if !case.builds {
+            continue;
+        }
+        assert!(
+            of(&hits, "overlay-build-error").is_empty(),
+            "{}: {hits:?}",
+            case.kustomization
+        );
+    }
+}
+
+/// A `literals:` item that is not a string (a number, a boolean) makes kustomize refuse the
+/// kustomization or the `generators:` file ("cannot unmarshal number into Go struct field ...
+/// of type string"): an `overlay-build-error` at the item's own line, and the overlay fails
+/// (exit 1). kubectl is the oracle.
+#[test]
+fn a_literals_item_that_is_not_a_string_is_a_build_error_at_its_line() {
+    let k = "overlays/dev/kustomization.yaml";
+    let g = "overlays/dev/gen.yaml";
+    for item in ["7", "true"] {
+        let inline = format!(
+            "configMapGenerator:\n  - name: cm\n    literals:\n      - A=1\n      - {item}\n"
+        );
+        let file = format!(
+            "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata:\n  name: cm\nliterals:\n  - A=1\n  - {item}\n"
+        );
+        let cases = [
+            (vec![(k, inline)], k),
+            (
+                vec![(k, "generators:\n  - gen.yaml\n".to_owned()), (g, file)],
+                g,
+            ),
+        ];
+        for (files, at) in cases {
+            let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+            let Some(t) = repo(&files) else {
+                return;
+            };
+            if let Some(built) = kubectl_build(t.path(), "overlays/dev") {
+                let err = built.unwrap_err();
+                assert!(err.contains("cannot unmarshal"), "{item}: {err}");
+            }
+            let (code, hits) = check(t.path(), &[]);
+            let errs = of(&hits, "overlay-build-error");
+            assert_eq!(errs.len(), 1, "{item}: {hits:?}");
+            let line = line_of(t.path(), at, &format!("- {item}"));
+            assert_eq!(
+                (errs[0].path.as_str(), errs[0].line),
+                (at, line),
+                "{hits:?}"
+            );
+            assert!(errs[0].message.contains("item 2 of"), "{}", errs[0].message);
+            assert_eq!(code, 1, "{hits:?}");
+        }
+    }
+}

@@ -593,9 +593,11 @@ fn migrate_never_echoes_a_generator_line_without_equals() {
     );
     assert!(kust.contains(BARE));
     let t = repo(&kust);
+    let k = "k8s/overlays/stage/kustomization.yaml";
+    let item = common::line_of(t.path(), k, BARE);
     refused(
         t.path(),
-        "k8s/overlays/stage/kustomization.yaml:12: item 2 of `literals:` has no '='",
+        &format!("{k}:{item}: item 2 of `literals:` has no '='"),
     );
     // `check` reports it as kustomize's build error, by position, and never as a key name.
     let o = run(t.path(), &["check"]);
@@ -631,4 +633,64 @@ fn migrate_refuses_a_generator_env_file_it_cannot_read() {
         "{}",
         o.stderr
     );
+}
+
+/// A `literals:` item without `=` is refused at the item's own line, inline and in a
+/// `generators:` file, as `check` reports it (not at the generator's line); the item is never
+/// printed.
+#[test]
+fn migrate_refuses_a_literal_without_equals_at_its_own_line() {
+    const BARE: &str = "S3CRETxyz";
+    let inline = inline_kustomization(false, "").replace(
+        "      - TOKEN=\"sentinel-literal\"\n",
+        &format!("      - TOKEN=\"sentinel-literal\"\n      - {BARE}\n"),
+    );
+    let t = repo(&inline);
+    let k = "k8s/overlays/stage/kustomization.yaml";
+    let item = common::line_of(t.path(), k, BARE);
+    assert_ne!(item, common::line_of(t.path(), k, "- name: app-secrets"));
+    let o = refused_from_another_file(t.path());
+    let want = format!("{k}:{item}: item 2 of `literals:` has no '='");
+    assert!(o.stderr.contains(&want), "{want}: {}", o.stderr);
+    assert!(!o.stderr.contains(BARE), "{}", o.stderr);
+    // `check` reports kustomize's refusal of it at the same line.
+    let (_, hits) = common::check_hits(t.path(), &[]);
+    let errs = common::of(&hits, "overlay-build-error");
+    assert!(
+        errs.iter().any(|h| h.path == k && h.line == item),
+        "{hits:?}"
+    );
+
+    // A `generators:` file's SecretGenerator.
+    let t = crate::lifecycle::tree();
+    let root = t.path();
+    let prod = root.join("k8s/overlays/prod");
+    let generator = prod.join("secret-generator.yaml");
+    let text = read(&generator).replace(
+        "envs:\n",
+        &format!("literals:\n  - A=1\n  - {BARE}\nenvs:\n"),
+    );
+    write(&generator, &text);
+    write(
+        &prod.join("sealing-cert.pem"),
+        &crate::fixtures::cert_pem(2048),
+    );
+    write(&prod.join("prod-secrets.env"), ENV);
+    let g = "k8s/overlays/prod/secret-generator.yaml";
+    let item = common::line_of(root, g, BARE);
+    let o = run(
+        root,
+        &[
+            "seal",
+            "prod",
+            "--from",
+            "prod-secrets.env",
+            "--migrate",
+            "--no-input",
+        ],
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let want = format!("{g}:{item}: item 2 of `literals:` has no '='");
+    assert!(o.stderr.contains(&want), "{want}: {}", o.stderr);
+    assert!(!o.stderr.contains(BARE), "{}", o.stderr);
 }

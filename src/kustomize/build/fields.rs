@@ -256,10 +256,26 @@ impl Builder<'_> {
         let Some(want) = shape_error(v, shape) else {
             return;
         };
-        let line = kdoc.line_of(&[at, &[Seg::Key(key.to_owned())]].concat());
-        let msg = format!(
-            "generator field `{key}` must be {want}: kustomize refuses the file (invalid Kustomization)"
-        );
+        let field = [at, &[Seg::Key(key.to_owned())]].concat();
+        // An item that is no string (`literals: [7]`, `- true`) is reported at its own line.
+        let item = v
+            .as_sequence()
+            .and_then(|items| items.iter().position(|x| !x.is_string() && !x.is_null()));
+        let (line, msg) = match item {
+            Some(i) => (
+                kdoc.line_of(&[&field[..], &[Seg::Index(i)]].concat()),
+                format!(
+                    "item {} of generator field `{key}` is not a string: kustomize refuses the file (invalid Kustomization)",
+                    i + 1
+                ),
+            ),
+            None => (
+                kdoc.line_of(&field),
+                format!(
+                    "generator field `{key}` must be {want}: kustomize refuses the file (invalid Kustomization)"
+                ),
+            ),
+        };
         self.problem(ProblemKind::BuildError, kfile, line, msg);
     }
 

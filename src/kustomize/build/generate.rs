@@ -14,6 +14,7 @@ use super::super::{
 };
 use super::Builder;
 use super::accumulate::Level;
+use super::loaded::EntryDocs;
 use super::obj::{GenState, Obj, get_str, metadata_identity, str_list, write_meta};
 use crate::yamlpos::Seg;
 
@@ -74,30 +75,23 @@ impl Builder<'_> {
         let mut declared: Vec<(GeneratedKind, String, Option<String>, Origin)> = Vec::new();
         for (i, entry) in str_list(&level.k, "generators").iter().enumerate() {
             let o = level.at("generators", Some(i));
-            if entry.contains('\n') || entry.contains(": ") {
-                let msg = "inline generator configuration is not modelled".to_owned();
-                self.problem(ProblemKind::NotModelled, &o.file, o.line, msg);
-                // What it loads is judged all the same (`super::loaded`).
-                for d in super::super::docs::split_docs(entry) {
-                    self.plugin_config(level, &d, &o);
-                }
-                continue;
-            }
-            let path = level.dir.join(entry);
-            if path.is_dir() {
-                let msg = format!("generator directory `{entry}` is not modelled");
-                self.problem(ProblemKind::NotModelled, &o.file, o.line, msg);
-                self.plugin_directory(&path, "generators", entry, &o);
-                continue;
-            }
             // A generator file is read through the kustomization's loader, so the load
             // restrictor bounds it (kustomize api/internal/target/kusttarget.go
             // `configureExternalGenerators` accumulates the list as resources).
-            if self.outside_root(&level.dir, &path, &o) {
-                continue;
-            }
-            let Some(docs) = self.docs(&path, &o) else {
-                continue;
+            let (path, docs) = match self.plugin_entry_docs(level, "generators", entry, &o) {
+                Some(EntryDocs::File(path, docs)) => (path, docs),
+                Some(EntryDocs::Inline(docs)) => {
+                    if !docs.is_empty() {
+                        let msg = "inline generator configuration is not modelled".to_owned();
+                        self.problem(ProblemKind::NotModelled, &o.file, o.line, msg);
+                    }
+                    // What it loads is judged all the same (`super::loaded`).
+                    for d in &docs {
+                        self.plugin_config(level, d, &o);
+                    }
+                    continue;
+                }
+                None => continue,
             };
             for d in docs.iter() {
                 let Ok(v) = &d.value else { continue };

@@ -12,13 +12,13 @@
 //! glob, a directory it does not walk) is recorded as unjudged: under Flux's restriction,
 //! `check --render` must not run kustomize unrestricted on the overlay (`Overlay::outside_source`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use yaml_serde::Value;
 
-use super::super::Origin;
 use super::super::deploy::Restrictor;
 use super::super::docs::{self, Doc};
+use super::super::{Origin, ProblemKind};
 use super::Builder;
 use super::accumulate::Level;
 use super::obj::str_list;
@@ -105,8 +105,10 @@ impl Builder<'_> {
             let line = level.kdoc.line_of(&at);
             match globals.and_then(|g| g.get(key)) {
                 Some(v) => self.judge(level, v, Target::Dir, &format!("`{key}`"), line),
+                // Reported at `helmCharts:`, the field that makes kustomize read it.
                 None if key == "chartHome" && !charts.is_empty() => {
                     let v = Value::from("charts");
+                    let line = level.at("helmCharts", None).line;
                     self.judge(level, &v, Target::Dir, "the default `chartHome`", line);
                 }
                 None => {}
@@ -137,40 +139,82 @@ impl Builder<'_> {
         }
     }
 
-    /// A `transformers:`/`validators:` entry: inline configuration, a file of configurations,
-    /// or a directory (a kustomization of configurations the model does not walk).
+    /// A `transformers:`/`validators:` entry: what its configurations load is judged.
     fn plugin_entry(&mut self, level: &Level, key: &str, i: usize, entry: &str) {
         let at = level.at(key, Some(i));
-        if entry.contains('\n') || entry.contains(": ") {
-            for d in docs::split_docs(entry) {
-                self.plugin_config(level, &d, &at);
+        match self.plugin_entry_docs(level, key, entry, &at) {
+            Some(EntryDocs::Inline(docs)) => {
+                for d in &docs {
+                    self.plugin_config(level, d, &at);
+                }
             }
-            return;
+            Some(EntryDocs::File(_, docs)) => {
+                for d in docs.iter() {
+                    self.plugin_config(level, d, &at);
+                }
+            }
+            None => {}
         }
-        if entry.contains("://") {
-            return;
+    }
+
+    /// The configuration documents of the `key` (`generators`, `transformers`, `validators`)
+    /// entry `entry`, named at `at`, as [`classify`] tells it apart: inline ones, or those of a
+    /// file the load restriction lets kustomize read. None when there are none to read, with
+    /// what the entry is reported: a remote one is not fetched (and, under Flux's restriction,
+    /// what its configurations load is unjudged), a directory is not walked
+    /// ([`Builder::plugin_directory`]), a path naming nothing fails kustomize's build, a file
+    /// outside the restriction is refused.
+    pub(super) fn plugin_entry_docs(
+        &mut self,
+        level: &Level,
+        key: &str,
+        entry: &str,
+        at: &Origin,
+    ) -> Option<EntryDocs> {
+        match classify(&level.dir, entry) {
+            Kind::Inline(docs) => return Some(EntryDocs::Inline(docs)),
+            Kind::Remote => {
+                if key == "generators" {
+                    let msg = format!("remote generator configuration `{entry}` is not fetched");
+                    self.problem(ProblemKind::Unfetched, &at.file, at.line, msg);
+                }
+                let why = format!("`{key}` entry `{entry}` is remote");
+                self.unjudged(at, &why);
+            }
+            Kind::Dir(path) => {
+                if key == "generators" {
+                    let msg = format!("generator directory `{entry}` is not modelled");
+                    self.problem(ProblemKind::NotModelled, &at.file, at.line, msg);
+                }
+                self.plugin_directory(&path, key, entry, at);
+            }
+            // The entry may be configuration text kustomize does not take for objects: it is
+            // not shown (it may hold values).
+            Kind::Missing => {
+                // A one-line path is named; configuration text is not.
+                let shown = if entry.contains(['\n', ':', '{', '[', '=']) {
+                    "(content not shown)".to_owned()
+                } else {
+                    format!("`{entry}`")
+                };
+                let msg = format!(
+                    "`{key}:` entry {shown} is neither inline configuration (objects, each with a kind and a metadata.name) nor a file or directory: kustomize fails to build (accumulating resources: no such file or directory)"
+                );
+                self.problem(ProblemKind::Invalid, &at.file, at.line, msg);
+            }
+            Kind::File(path) => {
+                if !self.outside_root(&level.dir, &path, at) {
+                    return Some(EntryDocs::File(path.clone(), self.docs(&path, at)?));
+                }
+            }
         }
-        let path = level.dir.join(entry);
-        if path.is_dir() {
-            self.plugin_directory(&path, key, entry, &at);
-            return;
-        }
-        if self.outside_root(&level.dir, &path, &at) {
-            return;
-        }
-        // A missing file is reported by kustomize; the model reads what is there.
-        if !path.is_file() {
-            return;
-        }
-        for d in self.docs(&path, &at).iter().flat_map(|d| d.iter()) {
-            self.plugin_config(level, d, &at);
-        }
+        None
     }
 
     /// A directory of plugin configurations (`key`'s entry `entry`, named at `at`): kustomize
     /// builds it as a kustomization, which the model does not walk. Refused when outside the
     /// repository under Flux's restriction, else unjudged: what it reads is not known.
-    pub(super) fn plugin_directory(&mut self, path: &Path, key: &str, entry: &str, at: &Origin) {
+    fn plugin_directory(&mut self, path: &Path, key: &str, entry: &str, at: &Origin) {
         if !self.outside_source(path, at) {
             let why = format!("`{key}` entry `{entry}` is a directory the model does not walk");
             self.unjudged(at, &why);
@@ -195,6 +239,17 @@ impl Builder<'_> {
             } else {
                 self.judge(level, p, target, &what, at.line);
             }
+        }
+        // Without a `chartHome`, the chart home is `charts` in the kustomization directory, as
+        // for `helmCharts` (kustomize plugin/builtin/helmchartinflationgenerator
+        // HelmChartInflationGenerator.go `validateArgs`, `types.HelmDefaultHome`).
+        let kind = v.get("kind").and_then(Value::as_str);
+        let home = v
+            .get("chartHome")
+            .filter(|h| !h.is_null() && h.as_str() != Some(""));
+        if kind == Some("HelmChartInflationGenerator") && home.is_none() {
+            let what = "the default `chartHome` of a plugin configuration";
+            self.judge(level, &Value::from("charts"), Target::Dir, what, at.line);
         }
         for r in seq(v.get("replacements")) {
             if let Some(p) = r.get("path") {
@@ -267,6 +322,62 @@ impl Builder<'_> {
             ),
         ));
     }
+}
+
+/// The configuration documents of a plugin entry (see [`Builder::plugin_entry_docs`]).
+pub(super) enum EntryDocs {
+    /// Written in the kustomization (empty documents left out).
+    Inline(Vec<Doc>),
+    /// Read from this file.
+    File(PathBuf, super::FileDocs),
+}
+
+/// What a `generators:`, `transformers:` or `validators:` entry is.
+enum Kind {
+    Inline(Vec<Doc>),
+    Remote,
+    Dir(PathBuf),
+    File(PathBuf),
+    /// None of the others: kustomize fails to build.
+    Missing,
+}
+
+/// Tells a plugin entry apart as kustomize does (api/internal/target/kusttarget.go
+/// `configureExternalGenerators`, `configureExternalTransformers`): text that reads as
+/// Kubernetes objects (`NewResMapFromBytes`: each document a mapping with a kind and a
+/// `metadata.name`; text with no document at all reads as none) is inline configuration, and
+/// anything else a path, loaded as a `resources:` entry is (`accumulateResources`): a file
+/// first, else a remote target (a URL kustomize fetches over HTTP or a git repository it
+/// clones), else a directory (a kustomization of configurations).
+fn classify(dir: &Path, entry: &str) -> Kind {
+    let parsed = docs::split_docs(entry);
+    let objects = parsed
+        .iter()
+        .all(|d| d.value.as_ref().is_ok_and(|v| v.is_null() || is_object(v)));
+    if objects {
+        let docs = parsed
+            .into_iter()
+            .filter(|d| d.value.as_ref().is_ok_and(|v| !v.is_null()))
+            .collect();
+        return Kind::Inline(docs);
+    }
+    let path = dir.join(entry);
+    if path.is_file() {
+        Kind::File(path)
+    } else if super::is_remote(entry) {
+        Kind::Remote
+    } else if path.is_dir() {
+        Kind::Dir(path)
+    } else {
+        Kind::Missing
+    }
+}
+
+/// Whether kustomize reads `v` as an object: a mapping with a kind and a `metadata.name`
+/// (api/resource/factory.go, "missing kind in object", "missing metadata.name in object").
+fn is_object(v: &Value) -> bool {
+    let named = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    v.is_mapping() && named(v.get("kind")) && named(v.get("metadata").and_then(|m| m.get("name")))
 }
 
 /// The items of a list field (none when absent or not a list).
