@@ -11,7 +11,7 @@
 
 use super::Context;
 use super::locate::{at_line, at_yaml};
-use super::model::{sealed_keys, sealed_sources};
+use super::model::sealed_keys;
 use crate::envfile::validate_key;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
@@ -37,7 +37,7 @@ const REQUIRED: &[(&str, &[&[&str]])] = &[
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
-        for src in sealed_sources(&ov.overlay) {
+        for src in ov.overlay.sealed_secret_sources() {
             let Some(doc) = src.doc(cx) else { continue };
             let keys = sealed_keys(&doc, src.keys.as_ref());
             for key in &keys {
@@ -45,8 +45,13 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     continue;
                 };
                 let loc = match doc.entry(key) {
-                    Some(e) => at_line(cx, &src.path, e.line),
-                    None => at_yaml(cx, &src.path, src.doc_index, &["spec", "template", "data"]),
+                    Some(e) => at_line(cx, &src.path(), e.line),
+                    None => at_yaml(
+                        cx,
+                        &src.path(),
+                        src.doc_index,
+                        &["spec", "template", "data"],
+                    ),
                 };
                 let message = format!(
                     "overlay {}: SealedSecret `{}` gives its Secret the key {key:?}, which {}: the API server refuses the Secret, so the controller never creates it",
@@ -64,7 +69,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 if group.iter().any(|k| keys.contains(*k)) {
                     continue;
                 }
-                let loc = at_yaml(cx, &src.path, src.doc_index, &["spec", "template", "type"]);
+                let loc = at_yaml(
+                    cx,
+                    &src.path(),
+                    src.doc_index,
+                    &["spec", "template", "type"],
+                );
                 let message = format!(
                     "overlay {}: SealedSecret `{}` unseals into a Secret of type `{ty}` without {}: the API server refuses the Secret, so the controller never creates it",
                     ov.name,
