@@ -169,7 +169,7 @@ pub struct RenderedObject {
 pub enum NotRendered {
     /// The tool failed, or what it renders could not be prepared or read.
     Failed(String),
-    /// The tool was not run, and why ([`run_deployed`]).
+    /// The tool was not run, and why (`run_deployed`).
     NotRun(String),
 }
 
