@@ -187,7 +187,9 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
             .chain(&ws.config.release.allow_runtime_secret)
             .cloned()
             .collect(),
-        release_unsuppressible: ws.config.release.unsuppressible.clone(),
+        release_unsuppressible: (ws.config.release.unsuppressible.iter())
+            .map(|id| id.to_string())
+            .collect(),
         parsed_elsewhere,
         git,
         public_inputs,

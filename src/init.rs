@@ -204,9 +204,7 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
     }
     if targets.is_empty() {
         let sealed = overlay.secret_sources().into_iter().find_map(|s| match s {
-            SecretSource::Sealed { file, .. } => {
-                Some(format!("a SealedSecret in {}", file.display()))
-            }
+            SecretSource::Sealed(s) => Some(format!("a SealedSecret in {}", s.file.display())),
             SecretSource::Generator { .. } => None,
         });
         return Err(InitError::NoEnvFile {

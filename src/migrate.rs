@@ -363,10 +363,10 @@ fn the_generator<'o>(
     keep_name: bool,
 ) -> Result<(&'o Generated, &'o GeneratorSpec), MigrateError> {
     for s in overlay.secret_sources() {
-        if let SecretSource::Sealed { file, .. } = s {
+        if let SecretSource::Sealed(s) = s {
             return Err(MigrateError::AlreadySealed {
                 env: env.to_owned(),
-                file: file.display().to_string(),
+                file: s.file.display().to_string(),
             });
         }
     }

@@ -164,6 +164,31 @@ pub struct RenderedObject {
     pub refs: Vec<RenderedRef>,
 }
 
+/// Why an overlay has no render: each a message, redacted (never the tool's stdout).
+#[derive(Debug, Clone)]
+pub enum NotRendered {
+    /// The tool failed, or what it renders could not be prepared or read.
+    Failed(String),
+    /// The tool was not run, and why (`run_deployed`).
+    NotRun(String),
+}
+
+impl From<String> for NotRendered {
+    fn from(message: String) -> NotRendered {
+        NotRendered::Failed(message)
+    }
+}
+
+impl NotRendered {
+    /// The same outcome with its message passed through `f`.
+    fn map(self, f: impl FnOnce(&str) -> String) -> NotRendered {
+        match self {
+            NotRendered::Failed(m) => NotRendered::Failed(f(&m)),
+            NotRendered::NotRun(m) => NotRendered::NotRun(f(&m)),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RenderedOverlay {
     pub overlay: String,
@@ -180,7 +205,7 @@ pub struct RenderedOverlay {
     /// Repo-relative env files whose `.example` stood in for them (they are absent here).
     pub stand_ins: Vec<String>,
     /// The objects, or why the overlay did not render (redacted; never the tool's stdout).
-    pub outcome: Result<Vec<RenderedObject>, String>,
+    pub outcome: Result<Vec<RenderedObject>, NotRendered>,
     /// For the render of a variant of the overlay (a kustomization wrapping it, such as
     /// `k8s/no-keda/dev`): its repo-relative directory. Variants come after the overlay itself.
     pub variant: Option<String>,
@@ -296,13 +321,15 @@ pub fn render_overlay(
             .filter(|e| root.join(format!("{e}.example")).is_file())
             .cloned()
             .collect();
-        let outcome = make_copy(root, overlay, &envs, all_env_files).and_then(|(tmp, at)| {
-            // The root's image in the copy (below it when the copy is taken from above it).
-            let copied_root = tmp.path().join(at);
-            let dir = copied_root.join(rel(root, &overlay.dir));
-            run_deployed(tool, overlay, &dir, &copied_root, &BTreeSet::new())
-                .map_err(|m| m.replace(&tmp.path().display().to_string(), "<copy>"))
-        });
+        let outcome = make_copy(root, overlay, &envs, all_env_files)
+            .map_err(NotRendered::Failed)
+            .and_then(|(tmp, at)| {
+                // The root's image in the copy (below it when the copy is taken from above it).
+                let copied_root = tmp.path().join(at);
+                let dir = copied_root.join(rel(root, &overlay.dir));
+                run_deployed(tool, overlay, &dir, &copied_root, &BTreeSet::new())
+                    .map_err(|e| e.map(|m| m.replace(&tmp.path().display().to_string(), "<copy>")))
+            });
         (stand_ins, outcome)
     } else {
         (
@@ -471,17 +498,17 @@ fn run_deployed(
     dir: &Path,
     root: &Path,
     envs: &BTreeSet<String>,
-) -> Result<Vec<RenderedObject>, String> {
+) -> Result<Vec<RenderedObject>, NotRendered> {
     // Flux builds with no load restrictor within the repository (`Overlay::unrestricted`);
     // kustomize has no such bound, so an overlay reading a file outside the repository, which
     // Flux refuses, is not rendered: the render would load it.
     if let Some(p) = overlay.outside_source() {
-        return Err(format!(
-            "not run: {}: {}, and `{}` has no such bound and would load it, so its render cannot stand for Flux's",
+        return Err(NotRendered::NotRun(format!(
+            "{}: {}, and `{}` has no such bound and would load it, so its render cannot stand for Flux's",
             p.origin,
             p.message,
             tool.name_for(overlay)
-        ));
+        )));
     }
     let fields = overlay.deployed_fields();
     let generated = overlay.generated_entries().map(|(e, _)| e);

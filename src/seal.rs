@@ -727,19 +727,12 @@ struct Candidate<'s> {
 impl<'s> Candidate<'s> {
     fn of(source: &'s SecretSource) -> Option<Candidate<'s>> {
         match source {
-            SecretSource::Sealed {
-                file,
-                name_in_file,
-                namespace_in_file,
-                rendered,
-                scope,
-                ..
-            } => Some(Candidate {
-                file,
-                name_in_file,
-                namespace_in_file: namespace_in_file.as_deref(),
-                rendered,
-                scope: *scope,
+            SecretSource::Sealed(s) => Some(Candidate {
+                file: &s.file,
+                name_in_file: &s.name_in_file,
+                namespace_in_file: s.namespace_in_file.as_deref(),
+                rendered: &s.rendered,
+                scope: s.scope,
             }),
             SecretSource::Generator { .. } => None,
         }

@@ -401,29 +401,35 @@ pub struct Generated {
     pub annotations: Vec<(String, String)>,
 }
 
+/// A `bitnami.com/v1alpha1` `SealedSecret` an overlay renders: where it is written and what it
+/// renders as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedRef {
+    /// Its file, as the build names it.
+    pub file: PathBuf,
+    /// 0-based document index in the file.
+    pub doc_index: usize,
+    /// 1-based line of its `metadata.name`.
+    pub line: usize,
+    /// `metadata.name` as written.
+    pub name_in_file: String,
+    /// `metadata.namespace` as written.
+    pub namespace_in_file: Option<String>,
+    /// Name and namespace after rendering: what the controller's label uses.
+    pub rendered: Identity,
+    /// The scope the rendered top-level annotations declare (the file's own, patches,
+    /// `commonAnnotations`): what the controller's label uses.
+    pub scope: Scope,
+    /// Its `encryptedData` keys after rendering (a patch may add or remove some; see
+    /// [`Resource::keys`]).
+    pub keys: Option<BTreeSet<String>>,
+}
+
 /// Where an overlay's Secret comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
     /// A `bitnami.com/v1alpha1` `SealedSecret` document.
-    Sealed {
-        file: PathBuf,
-        /// 0-based document index in the file.
-        doc_index: usize,
-        /// 1-based line of its `metadata.name`.
-        line: usize,
-        /// `metadata.name` as written.
-        name_in_file: String,
-        /// `metadata.namespace` as written.
-        namespace_in_file: Option<String>,
-        /// Name and namespace after rendering: what the controller's label uses.
-        rendered: Identity,
-        /// The scope the rendered top-level annotations declare (the file's own, patches,
-        /// `commonAnnotations`): what the controller's label uses.
-        scope: Scope,
-        /// Its `encryptedData` keys after rendering (a patch may add or remove some; see
-        /// [`Resource::keys`]).
-        keys: Option<BTreeSet<String>>,
-    },
+    Sealed(SealedRef),
     /// A generated Secret.
     Generator {
         /// The creating generator's location.
@@ -441,20 +447,11 @@ pub enum SecretSource {
     },
 }
 
-/// A `SealedSecret` source's file, name as written, rendered identity and rendered scope.
-pub type SealedParts<'s> = (&'s PathBuf, &'s String, &'s Identity, &'s Scope);
-
 impl SecretSource {
-    /// The parts of a [`SecretSource::Sealed`] the label depends on (`None` for a generator).
-    pub fn as_sealed(&self) -> Option<SealedParts<'_>> {
+    /// The `SealedSecret` it is (`None` for a generator).
+    pub fn as_sealed(&self) -> Option<&SealedRef> {
         match self {
-            SecretSource::Sealed {
-                file,
-                name_in_file,
-                rendered,
-                scope,
-                ..
-            } => Some((file, name_in_file, rendered, scope)),
+            SecretSource::Sealed(s) => Some(s),
             SecretSource::Generator { .. } => None,
         }
     }
@@ -715,15 +712,17 @@ impl Overlay {
                 from_generators_file: first.from_generators_file,
             })
         });
-        self.sealed_secret_sources().chain(generated).collect()
+        (self.sealed_secret_sources().map(SecretSource::Sealed))
+            .chain(generated)
+            .collect()
     }
 
-    /// The overlay's `SealedSecret`s, each a [`SecretSource::Sealed`], in render order: the
-    /// one mapping from a rendered resource to its sealed source.
-    pub fn sealed_secret_sources(&self) -> impl Iterator<Item = SecretSource> + '_ {
+    /// The overlay's `SealedSecret`s ([`SecretSource::Sealed`]), in render order: the one
+    /// mapping from a rendered resource to its sealed source.
+    pub fn sealed_secret_sources(&self) -> impl Iterator<Item = SealedRef> + '_ {
         (self.built.resources.iter())
             .filter(|r| r.is_sealed_secret())
-            .map(|r| SecretSource::Sealed {
+            .map(|r| SealedRef {
                 file: r.origin.file.clone(),
                 doc_index: r.doc_index,
                 line: r.name_line,

@@ -15,9 +15,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::Context;
 use super::locate::{at_line, at_sealed};
-use super::model::{
-    OverlayModel, generated_keys, key_list, key_phrase, sealed_keys, sealed_sources,
-};
+use super::model::{OverlayModel, generated_keys, key_list, key_phrase, sealed_keys};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::GeneratedKind;
 use crate::workspace::path_str;
@@ -145,10 +143,10 @@ pub fn environment_keys(
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
-        let sealed = sealed_sources(&ov.overlay);
+        let sealed: Vec<_> = ov.overlay.sealed_secret_sources().collect();
         let only = sealed.len() == 1;
         for src in &sealed {
-            let (path, rendered) = (&src.path, &src.rendered);
+            let (path, rendered) = (&src.path(), &src.rendered);
             let Some(doc) = src.doc(cx) else { continue };
             let (want, complete) =
                 environment_keys(cx, ov, &src.name_in_file, &rendered.name, only);

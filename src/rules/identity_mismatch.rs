@@ -13,10 +13,9 @@
 
 use super::Context;
 use super::locate::{at_line, at_sealed};
-use super::model::{SealedSource, sealed_sources};
 use crate::crypto::Scope;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::kustomize::Identity;
+use crate::kustomize::{Identity, SealedRef};
 use crate::sealedsecret::{SEALED_FOR_ANNOTATION, SealedFor, SealedSecretDoc};
 
 pub static META: RuleMeta = RuleMeta {
@@ -34,16 +33,17 @@ pub static META: RuleMeta = RuleMeta {
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
-        let own = sealed_sources(&ov.overlay);
+        let own: Vec<SealedRef> = ov.overlay.sealed_secret_sources().collect();
         out.extend(mismatches(cx, &ov.name, &own));
         // A variant kustomize cannot build is `overlay-build-error`'s; its model is incomplete.
         for v in ov.variants.iter().filter(|v| !v.fails_build()) {
-            let changed: Vec<SealedSource> = sealed_sources(&v.overlay)
-                .into_iter()
+            let changed: Vec<SealedRef> = v
+                .overlay
+                .sealed_secret_sources()
                 .filter(|s| {
                     !own.iter().any(|o| {
-                        (&o.path, o.doc_index, o.line, &o.rendered, o.scope)
-                            == (&s.path, s.doc_index, s.line, &s.rendered, s.scope)
+                        (o.path(), o.doc_index, o.line, &o.rendered, o.scope)
+                            == (s.path(), s.doc_index, s.line, &s.rendered, s.scope)
                     })
                 })
                 .collect();
@@ -55,7 +55,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 }
 
 /// The findings for `sources`, rendered by `overlay` (a label for messages).
-fn mismatches(cx: &Context<'_>, overlay: &str, sources: &[SealedSource]) -> Vec<Finding> {
+fn mismatches(cx: &Context<'_>, overlay: &str, sources: &[SealedRef]) -> Vec<Finding> {
     let mut out = Vec::new();
     for src in sources {
         let Some(doc) = src.doc(cx) else { continue };
@@ -80,7 +80,7 @@ fn mismatches(cx: &Context<'_>, overlay: &str, sources: &[SealedSource]) -> Vec<
 struct Subject<'a, 'c> {
     cx: &'a Context<'c>,
     overlay: &'a str,
-    src: &'a SealedSource,
+    src: &'a SealedRef,
 }
 
 impl Subject<'_, '_> {
@@ -105,9 +105,9 @@ impl Subject<'_, '_> {
     /// annotations, so values sealed for the file's own scope do not decrypt.
     fn scope_mismatch(&self, doc: &SealedSecretDoc) -> Finding {
         let keys = ["metadata", "annotations"];
-        let loc = at_sealed(self.cx, &self.src.path, self.at(), &keys);
+        let loc = at_sealed(self.cx, &self.src.path(), self.at(), &keys);
         let loc = if loc.line == 1 && self.src.line > 1 {
-            at_line(self.cx, &self.src.path, self.src.line)
+            at_line(self.cx, &self.src.path(), self.src.line)
         } else {
             loc
         };
@@ -127,7 +127,7 @@ impl Subject<'_, '_> {
     /// kubectl context's, Argo CD's `destination.namespace`), which the tree does not fix, and
     /// which `seal` refuses to guess.
     fn no_namespace(&self) -> Finding {
-        let loc = at_line(self.cx, &self.src.path, self.src.line);
+        let loc = at_line(self.cx, &self.src.path(), self.src.line);
         let message = format!(
             "overlay {}: SealedSecret `{}` renders without a namespace, so the namespace it is applied in decides whether its {} scope values decrypt, and nothing in the tree fixes that namespace",
             self.overlay,
@@ -181,7 +181,7 @@ impl Subject<'_, '_> {
             }
         };
         let keys = ["metadata", "annotations", SEALED_FOR_ANNOTATION];
-        let loc = at_sealed(self.cx, &self.src.path, self.at(), &keys);
+        let loc = at_sealed(self.cx, &self.src.path(), self.at(), &keys);
         Some(Finding::new(&META, loc, message))
     }
 
@@ -219,7 +219,7 @@ impl Subject<'_, '_> {
             if !matters || found == want {
                 continue;
             }
-            let (path, line) = (&self.src.path, self.src.line);
+            let (path, line) = (&self.src.path(), self.src.line);
             let loc = at_sealed(self.cx, path, self.at(), keys);
             let loc = if loc.line == 1 && line > 1 {
                 at_line(self.cx, path, line)

@@ -11,7 +11,7 @@
 
 use super::Context;
 use super::locate::{at_line, at_sealed};
-use super::model::{sealed_keys, sealed_sources};
+use super::model::sealed_keys;
 use crate::envfile::validate_key;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
@@ -37,7 +37,7 @@ const REQUIRED: &[(&str, &[&[&str]])] = &[
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
-        for src in sealed_sources(&ov.overlay) {
+        for src in ov.overlay.sealed_secret_sources() {
             let Some(doc) = src.doc(cx) else { continue };
             let keys = sealed_keys(&doc, src.keys.as_ref());
             for key in &keys {
@@ -45,10 +45,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     continue;
                 };
                 let loc = match doc.entry(key) {
-                    Some(e) => at_line(cx, &src.path, e.line),
+                    Some(e) => at_line(cx, &src.path(), e.line),
                     None => at_sealed(
                         cx,
-                        &src.path,
+                        &src.path(),
                         (src.doc_index, src.line),
                         &["spec", "template", "data"],
                     ),
@@ -71,7 +71,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 }
                 let loc = at_sealed(
                     cx,
-                    &src.path,
+                    &src.path(),
                     (src.doc_index, src.line),
                     &["spec", "template", "type"],
                 );

@@ -12,7 +12,7 @@
 
 use super::Context;
 use super::locate::at_line;
-use super::model::{OverlayModel, sealed_sources};
+use super::model::OverlayModel;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 
 pub static META: RuleMeta = RuleMeta {
@@ -65,13 +65,13 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         let Some((why, configured)) = missing(cx, ov) else {
             continue;
         };
-        for src in sealed_sources(&ov.overlay) {
+        for src in ov.overlay.sealed_secret_sources() {
             let message = format!(
                 "overlay {}: {why} to verify SealedSecret `{}` against: which key sealed it cannot be checked",
                 ov.name, src.name_in_file
             );
             let mut f =
-                Finding::new(&META, at_line(cx, &src.path, src.line), message).severity(severity);
+                Finding::new(&META, at_line(cx, &src.path(), src.line), message).severity(severity);
             if let Some((hint, config)) = &configured {
                 f = f.hint(hint.clone()).related(config.clone());
             }

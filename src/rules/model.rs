@@ -13,7 +13,7 @@ use super::locate::at_sealed;
 use crate::cert::Certificate;
 use crate::envfile::EnvLint;
 use crate::finding::Location;
-use crate::kustomize::{Behavior, GeneratedKind, Identity, Overlay, Problem, SecretSource};
+use crate::kustomize::{Behavior, GeneratedKind, Overlay, Problem, SealedRef};
 use crate::sealedsecret::{
     CERT_SHA256_ANNOTATION, SealedSecretDoc, SealedSecretError, SealedSecretFile,
 };
@@ -314,62 +314,17 @@ pub fn generated_keys(
     Some(keys)
 }
 
-/// A `SealedSecret` an overlay renders (a [`SecretSource::Sealed`]), its
-/// file given as a repo-relative path.
-pub struct SealedSource {
-    pub path: String,
-    /// 0-based document index in the file.
-    pub doc_index: usize,
-    /// 1-based line of its `metadata.name`.
-    pub line: usize,
-    /// `metadata.name` as written.
-    pub name_in_file: String,
-    /// `metadata.namespace` as written (one file may hold a name in several namespaces).
-    pub namespace_in_file: Option<String>,
-    /// Name and namespace after rendering.
-    pub rendered: Identity,
-    /// Its `encryptedData` keys after rendering (a patch may add or remove some).
-    pub keys: Option<BTreeSet<String>>,
-    /// The scope its rendered annotations declare: the one the controller decrypts under.
-    pub scope: crate::crypto::Scope,
-}
+impl SealedRef {
+    /// Its file as a repo-relative path ([`path_str`]).
+    pub fn path(&self) -> String {
+        path_str(&self.file)
+    }
 
-impl SealedSource {
     /// Its document as the `sealedsecret` reader sees it ([`sealed_doc`]).
     pub fn doc(&self, cx: &Context<'_>) -> Option<SealedSecretDoc> {
         let namespace = self.namespace_in_file.as_deref();
-        sealed_doc(cx, &self.path, &self.name_in_file, namespace)
+        sealed_doc(cx, &self.path(), &self.name_in_file, namespace)
     }
-}
-
-/// The `SealedSecret`s an overlay (an environment's, or a variant's) renders, each with the
-/// keys its resource renders.
-/// Read from [`Overlay::sealed_secret_sources`] (one mapping from resource to source).
-pub fn sealed_sources(overlay: &Overlay) -> Vec<SealedSource> {
-    (overlay.sealed_secret_sources())
-        .filter_map(|s| match s {
-            SecretSource::Sealed {
-                file,
-                doc_index,
-                line,
-                name_in_file,
-                namespace_in_file,
-                rendered,
-                scope,
-                keys,
-            } => Some(SealedSource {
-                path: path_str(&file),
-                doc_index,
-                line,
-                name_in_file,
-                namespace_in_file,
-                rendered,
-                keys,
-                scope,
-            }),
-            SecretSource::Generator { .. } => None,
-        })
-        .collect()
 }
 
 /// The `SealedSecret` of the already-read file `path` with `metadata.name` `name` and
@@ -422,8 +377,8 @@ pub(super) fn parse_sealed_files(cx: &Context<'_>) -> HashMap<String, SealedPars
         .tree
         .overlays
         .iter()
-        .flat_map(|o| sealed_sources(&o.overlay))
-        .map(|s| s.path)
+        .flat_map(|o| o.overlay.sealed_secret_sources())
+        .map(|s| s.path())
         .collect();
     paths
         .into_par_iter()
@@ -437,7 +392,7 @@ pub(super) fn parse_sealed_files(cx: &Context<'_>) -> HashMap<String, SealedPars
 /// A `SealedSecret` of an overlay as the `sealedsecret` reader reads it, with the fingerprint of
 /// the certificate it records it was sealed with (`emp-seal.dev/cert-sha256`).
 pub struct SealedCert {
-    pub src: SealedSource,
+    pub src: SealedRef,
     pub doc: SealedSecretDoc,
     /// The recorded fingerprint, trimmed and lowercase; `None` when it records none (values
     /// sealed by kubeseal).
@@ -450,7 +405,7 @@ impl SealedCert {
         let keys = ["metadata", "annotations", CERT_SHA256_ANNOTATION];
         at_sealed(
             cx,
-            &self.src.path,
+            &self.src.path(),
             (self.src.doc_index, self.src.line),
             &keys,
         )
@@ -464,8 +419,7 @@ pub(crate) fn short_sha256(sha256: &str) -> String {
 
 /// Every `SealedSecret` of `ov` the `sealedsecret` reader reads, with its record.
 pub fn sealed_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<SealedCert> {
-    sealed_sources(&ov.overlay)
-        .into_iter()
+    (ov.overlay.sealed_secret_sources())
         .filter_map(|src| {
             let doc = src.doc(cx)?;
             let record = doc.annotation(CERT_SHA256_ANNOTATION);

@@ -9,6 +9,7 @@
 use super::Context;
 use super::locate::at_line;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
+use crate::render::NotRendered;
 
 pub static META: RuleMeta = RuleMeta {
     id: "render-failed",
@@ -30,10 +31,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         // The overlay's own render, then its variants' (a wrapping kustomization such as
         // `k8s/no-keda/dev`, reported under its own directory).
         for render in cx.tree.renders.iter().filter(|r| r.overlay == ov.name) {
-            let Err(message) = &render.outcome else {
+            let Err(why) = &render.outcome else {
                 continue;
             };
-            out.push(failed(cx, ov, render, message));
+            out.push(failed(cx, ov, render, why));
         }
     }
     out
@@ -43,7 +44,7 @@ fn failed(
     cx: &Context<'_>,
     ov: &super::model::OverlayModel,
     render: &crate::render::RenderedOverlay,
-    message: &str,
+    why: &NotRendered,
 ) -> Finding {
     let copy = if render.stand_ins.is_empty() {
         String::new()
@@ -55,11 +56,13 @@ fn failed(
     };
     // A render that was not run did not fail and has no command to repeat:
     // `render::run_deployed` (src/render.rs) does not run the tool for an overlay only Flux
-    // deploys that reads outside the repository, and says so with this prefix. Otherwise the
-    // hint names the command actually run: with the flag for an overlay only Flux deploys or a
-    // directory without a kustomization file.
-    let not_run = message.strip_prefix("not run: ");
-    let (outcome, message) = not_run.map_or(("failed", message), |why| ("was not run", why));
+    // deploys that reads outside the repository. Otherwise the hint names the command actually
+    // run: with the flag for an overlay only Flux deploys or a directory without a kustomization
+    // file.
+    let (outcome, message) = match why {
+        NotRendered::Failed(m) => ("failed", m),
+        NotRendered::NotRun(m) => ("was not run", m),
+    };
     let text = match &render.variant {
         None => format!(
             "overlay {}: `{} {}` {outcome}{copy}: {message}",
@@ -70,13 +73,12 @@ fn failed(
             ov.name, render.tool
         ),
     };
-    let hint = if not_run.is_some() {
-        NOT_RUN_HINT.to_owned()
-    } else {
-        format!(
+    let hint = match why {
+        NotRendered::NotRun(_) => NOT_RUN_HINT.to_owned(),
+        NotRendered::Failed(_) => format!(
             "run the same command ({}) and fix what it reports; the overlay does not deploy as it is",
             render.command
-        )
+        ),
     };
     Finding::new(&META, at_line(cx, &render.kustomization, render.line), text).hint(hint)
 }

@@ -12,7 +12,6 @@
 
 use super::Context;
 use super::locate::at_line;
-use super::model::sealed_sources;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{GeneratedKind, Identity};
 use crate::workspace::path_str;
@@ -52,7 +51,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 secrets.push((&r.rendered, at, "the Secret"));
             }
         }
-        for src in sealed_sources(&ov.overlay) {
+        for src in ov.overlay.sealed_secret_sources() {
             let Some((_, at, what)) = secrets.iter().find(|(id, ..)| **id == src.rendered) else {
                 continue;
             };
@@ -60,7 +59,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 "overlay {}: SealedSecret `{}` unseals into Secret `{}`, which {what} at {}:{} also renders: the controller does not take over a Secret it did not create, so the workloads read that one's values, not the sealed ones",
                 ov.name, src.rendered.name, src.rendered, at.path, at.line
             );
-            let f = Finding::new(&META, at_line(cx, &src.path, src.line), message);
+            let f = Finding::new(&META, at_line(cx, &src.path(), src.line), message);
             out.push(f.related(at.clone()));
         }
     }

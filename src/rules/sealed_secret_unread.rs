@@ -14,7 +14,6 @@ use std::collections::BTreeSet;
 
 use super::Context;
 use super::locate::at_line;
-use super::model::sealed_sources;
 use super::yamldocs::{YamlDoc, docs_of_kind};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::{API_VERSION, SealedSecretError};
@@ -35,26 +34,29 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut seen = BTreeSet::new();
     let mut out = wrong_api_version(cx);
     for ov in cx.overlays() {
-        for src in sealed_sources(&ov.overlay) {
-            let Some(Err(e)) = cx.sealed_files().get(&src.path) else {
+        for src in ov.overlay.sealed_secret_sources() {
+            let Some(Err(e)) = cx.sealed_files().get(&src.path()) else {
                 continue;
             };
             // Not YAML: `yaml-syntax`'s. A wrong apiVersion: reported at its line below.
             if matches!(
                 e,
                 SealedSecretError::Yaml { .. } | SealedSecretError::ApiVersion { .. }
-            ) || !seen.insert(src.path.clone())
+            ) || !seen.insert(src.path().clone())
             {
                 continue;
             }
             // The reader stops at the first error of the file: name the SealedSecret it is in
             // (none when it is in no SealedSecret, e.g. content on another document's `---`).
             let (name, location) = match e.position() {
-                Some((line, _)) => match doc_at(cx, &src.path, line) {
+                Some((line, _)) => match doc_at(cx, &src.path(), line) {
                     Some(doc) => (doc.name(), doc.location(&["metadata", "name"])),
-                    None => ("", at_line(cx, &src.path, line)),
+                    None => ("", at_line(cx, &src.path(), line)),
                 },
-                None => (src.name_in_file.as_str(), at_line(cx, &src.path, src.line)),
+                None => (
+                    src.name_in_file.as_str(),
+                    at_line(cx, &src.path(), src.line),
+                ),
             };
             let named = if name.is_empty() {
                 String::new()

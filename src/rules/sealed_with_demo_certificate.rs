@@ -86,7 +86,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             );
             out.push(Finding::new(&META, rec.location(cx), message));
             recorded.insert((
-                rec.src.path.clone(),
+                rec.src.path().clone(),
                 rec.src.name_in_file.clone(),
                 rec.src.namespace_in_file.clone(),
             ));

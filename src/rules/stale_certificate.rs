@@ -84,7 +84,7 @@ fn patched_values(cx: &Context<'_>, ov: &OverlayModel, sealed: &[SealedCert]) ->
         let Some(rec) = sealed.iter().find(|r| {
             w.kind == "SealedSecret"
                 && r.sha256.is_some()
-                && r.src.path == path_str(&w.object_file)
+                && r.src.path() == path_str(&w.object_file)
                 && r.src.name_in_file == w.object_name
                 && r.src.namespace_in_file == w.object_namespace
         }) else {
@@ -102,7 +102,9 @@ fn patched_values(cx: &Context<'_>, ov: &OverlayModel, sealed: &[SealedCert]) ->
         );
         let hint = format!(
             "drop `{}` from the patch and seal its value into {} with `emp-seal {} --from FILE`, so that the record covers it (seal and reseal refuse a key a patch writes)",
-            w.key, rec.src.path, ov.name
+            w.key,
+            rec.src.path(),
+            ov.name
         );
         let finding = Finding::new(&META, at_line(cx, &file, w.origin.line), message)
             .related(rec.location(cx))
@@ -122,7 +124,7 @@ fn unrecorded(
     sealed: &[SealedCert],
 ) -> Vec<Finding> {
     // File -> (document index of its first such SealedSecret, their names).
-    let mut files: BTreeMap<&str, ((usize, usize), Vec<&str>)> = BTreeMap::new();
+    let mut files: BTreeMap<String, ((usize, usize), Vec<&str>)> = BTreeMap::new();
     for SealedCert { src, doc, sha256 } in sealed {
         let values = doc.encrypted_data.iter().any(|e| {
             let verdict = classify(&e.value, None);
@@ -135,7 +137,7 @@ fn unrecorded(
             continue;
         }
         let entry = files
-            .entry(&src.path)
+            .entry(src.path())
             .or_insert(((src.doc_index, src.line), Vec::new()));
         if !entry.1.contains(&src.name_in_file.as_str()) {
             entry.1.push(&src.name_in_file);
@@ -157,7 +159,7 @@ fn unrecorded(
                 "overlay {}: {what} {names} {verb} no emp-seal.dev/cert-sha256 (sealed by kubeseal?), so whether the values were sealed with `{cert_path}` is not verified",
                 ov.name
             );
-            Finding::new(&META, at_sealed(cx, path, at, &["metadata", "name"]), message)
+            Finding::new(&META, at_sealed(cx, &path, at, &["metadata", "name"]), message)
                 .severity(Severity::Note)
                 .hint(format!(
                     "`emp-seal reseal {} --key KEY.pem` re-encrypts them to this certificate and records it; only the controller's private key can tell which certificate sealed them",

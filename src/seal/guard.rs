@@ -346,9 +346,9 @@ fn other_env<'e>(
         .secret_sources()
         .iter()
         .filter_map(SecretSource::as_sealed)
-        .map(|(file, name, rendered, scope)| {
-            let path = std::fs::canonicalize(root.join(file)).unwrap_or(file.clone());
-            ((path, name.clone()), *scope, rendered.clone())
+        .map(|s| {
+            let path = std::fs::canonicalize(root.join(&s.file)).unwrap_or(s.file.clone());
+            ((path, s.name_in_file.clone()), s.scope, s.rendered.clone())
         })
         .filter(|(k, _, _)| wanted.contains_key(k))
         .collect();

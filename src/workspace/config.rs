@@ -15,112 +15,101 @@ pub const CONFIG_FILE_NAMES: [&str; 2] = ["emp-seal.toml", ".emp-seal.toml"];
 /// Largest config file read.
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
-/// The parsed config file.
+/// The parsed config file. The settings a message names carry where they are written
+/// ([`Setting`]), so the one parse gives both the values and their lines.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Config {
     /// Globs (repository-relative, `*` matches within one path segment) naming environment
     /// directories. When given, they replace discovery.
-    pub environments: Option<Vec<String>>,
+    pub environments: Option<Spanned<Vec<Setting>>>,
     /// Default scope for `seal` when neither `--scope` nor the file decides.
     pub scope: Option<ScopeName>,
     /// Paths (repository-relative, `*` globs) discovery and `check` skip.
     #[serde(default)]
-    pub ignore: Vec<String>,
-    /// Per-environment settings, by environment name or directory.
+    pub ignore: Vec<Setting>,
+    /// Per-environment settings, by environment name or directory (the key as written).
     #[serde(default)]
-    pub environment: BTreeMap<String, EnvConfig>,
+    pub environment: BTreeMap<Setting, EnvConfig>,
     /// The release gate's policy.
     #[serde(default)]
     pub release: ReleaseConfig,
-    /// Where the settings messages name are written (filled by [`parse`]).
-    #[serde(skip)]
-    spans: Spans,
-}
-
-/// The byte spans toml gives the settings whose line a message names (`toml::Spanned`): a second
-/// reading of the same text into only those settings. Unknown keys are the typed reading's to
-/// refuse ([`Config`] denies them), so this one ignores what it does not hold.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-struct Spans {
-    environments: Option<Spanned<Vec<Spanned<String>>>>,
-    #[serde(default)]
-    ignore: Vec<Spanned<String>>,
-    /// Each `[environment.KEY]` by its key (the span of the key as written).
-    #[serde(default)]
-    environment: BTreeMap<Spanned<String>, EnvSpans>,
-    #[serde(default)]
-    release: ReleaseSpans,
-    /// The file's text, to turn a span into a line. Holds no secret: the file holds paths,
-    /// globs, scopes and rule ids.
+    /// The file's text, to turn a span into a line (filled by [`parse`]). Holds no secret: the
+    /// file holds paths, globs, scopes and rule ids.
     #[serde(skip)]
     text: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-struct EnvSpans {
-    certificate: Option<Spanned<String>>,
+/// A string setting and the byte span toml gives it (`toml::Spanned`), for the line a message
+/// names. Compares, orders and reads as its value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(transparent)]
+pub struct Setting(Spanned<String>);
+
+impl std::ops::Deref for Setting {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0.get_ref()
+    }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-struct ReleaseSpans {
-    #[serde(default)]
-    unsuppressible: Vec<Spanned<String>>,
+impl std::borrow::Borrow<str> for Setting {
+    fn borrow(&self) -> &str {
+        self
+    }
 }
 
-impl Spans {
-    /// The spans of `text`.
-    fn of(text: &str) -> Result<Spans, toml::de::Error> {
-        let mut spans: Spans = toml::from_str(text)?;
-        text.clone_into(&mut spans.text);
-        Ok(spans)
-    }
-
-    /// The 1-based line of a span (1 when there is none).
-    fn line<T>(&self, at: Option<&Spanned<T>>) -> usize {
-        at.map_or(1, |s| {
-            crate::fsio::line_at(self.text.as_bytes(), s.span().start.min(self.text.len()))
-        })
-    }
-
-    /// The line of the first of `list` that is `value`.
-    fn line_in(&self, list: &[Spanned<String>], value: &str) -> usize {
-        self.line(list.iter().find(|s| s.get_ref() == value))
-    }
-
-    fn environments(&self) -> &[Spanned<String>] {
-        self.environments.as_ref().map_or(&[], |e| e.get_ref())
+impl std::fmt::Display for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
     }
 }
 
 impl Config {
+    /// The 1-based line of a span (1 when there is none).
+    fn line(&self, at: Option<std::ops::Range<usize>>) -> usize {
+        at.map_or(1, |s| {
+            crate::fsio::line_at(self.text.as_bytes(), s.start.min(self.text.len()))
+        })
+    }
+
+    /// The line of the first of `list` that is `value`.
+    fn line_in(&self, list: &[Setting], value: &str) -> usize {
+        self.line(
+            list.iter()
+                .find(|s| s.0.get_ref() == value)
+                .map(|s| s.0.span()),
+        )
+    }
+
+    fn environment_globs(&self) -> &[Setting] {
+        self.environments.as_ref().map_or(&[], |e| e.get_ref())
+    }
+
     /// The line of the `environments` glob `glob`.
     pub fn environments_line(&self, glob: &str) -> usize {
-        self.spans.line_in(self.spans.environments(), glob)
+        self.line_in(self.environment_globs(), glob)
     }
 
     /// The line of the `[release] unsuppressible` entry `id`.
     pub fn unsuppressible_line(&self, id: &str) -> usize {
-        self.spans.line_in(&self.spans.release.unsuppressible, id)
+        self.line_in(&self.release.unsuppressible, id)
     }
 
     /// The line of the `[environment.KEY]` table header (or of the dotted or inline key).
     pub fn environment_line(&self, key: &str) -> usize {
-        let spans = &self.spans;
-        spans.line(spans.environment.get_key_value(key).map(|(k, _)| k))
+        self.line(self.environment.get_key_value(key).map(|(k, _)| k.0.span()))
     }
 
     /// The line of the `[environment.KEY]` table's `certificate` setting; the table's line when
     /// it sets none.
     pub fn certificate_line(&self, key: &str) -> usize {
-        let cert = self
-            .spans
+        match self
             .environment
             .get(key)
-            .and_then(|e| e.certificate.as_ref());
-        match cert {
-            Some(c) => self.spans.line(Some(c)),
+            .and_then(|e| e.certificate.as_ref())
+        {
+            Some(c) => self.line(Some(c.0.span())),
             None => self.environment_line(key),
         }
     }
@@ -132,7 +121,7 @@ impl Config {
 pub struct EnvConfig {
     /// The sealing certificate: a repository-relative path, or an `https://` URL (shown by
     /// `emp-seal config` as where to fetch it from; the certificate file stays the default).
-    pub certificate: Option<String>,
+    pub certificate: Option<Setting>,
     /// Scope for this environment (overrides the top-level `scope`).
     pub scope: Option<ScopeName>,
 }
@@ -143,7 +132,7 @@ pub struct EnvConfig {
 pub struct ReleaseConfig {
     /// Rule ids an allow comment cannot suppress under `--release` (added to the built-in ones).
     #[serde(default)]
-    pub unsuppressible: Vec<String>,
+    pub unsuppressible: Vec<Setting>,
     /// Secret names workloads create at run time (as `--allow-runtime-secret`, added to it).
     #[serde(default)]
     pub allow_runtime_secret: Vec<String>,
@@ -245,29 +234,26 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
         message: e.message().trim().replace('\n', " "),
     };
     let mut config: Config = toml::from_str(text).map_err(invalid)?;
-    config.spans = Spans::of(text).map_err(invalid)?;
-    let spans = &config.spans;
+    text.clone_into(&mut config.text);
     for (what, globs) in [
-        ("environments", spans.environments()),
-        ("ignore", &spans.ignore[..]),
+        ("environments", config.environment_globs()),
+        ("ignore", &config.ignore[..]),
     ] {
-        if let Some(bad) = globs.iter().find(|g| !valid_glob(g.get_ref())) {
+        if let Some(bad) = globs.iter().find(|g| !valid_glob(g)) {
             return Err(ConfigError::Invalid {
                 file: file.to_owned(),
-                line: spans.line(Some(bad)),
+                line: config.line(Some(bad.0.span())),
                 message: format!(
-                    "{what}: `{}` is not a repository-relative path (no `..`, no leading `/`, not empty)",
-                    bad.get_ref()
+                    "{what}: `{bad}` is not a repository-relative path (no `..`, no leading `/`, not empty)"
                 ),
             });
         }
-        if let Some(bad) = globs.iter().find(|g| !well_formed(g.get_ref())) {
+        if let Some(bad) = globs.iter().find(|g| !well_formed(g)) {
             return Err(ConfigError::Invalid {
                 file: file.to_owned(),
-                line: spans.line(Some(bad)),
+                line: config.line(Some(bad.0.span())),
                 message: format!(
-                    "{what}: `{}` is not a well-formed glob (a `[` class without its `]`, or a trailing `\\`)",
-                    bad.get_ref()
+                    "{what}: `{bad}` is not a well-formed glob (a `[` class without its `]`, or a trailing `\\`)"
                 ),
             });
         }
@@ -287,10 +273,14 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
             });
         }
     }
-    if config.environments.as_ref().is_some_and(Vec::is_empty) {
+    if let Some(globs) = config
+        .environments
+        .as_ref()
+        .filter(|g| g.get_ref().is_empty())
+    {
         return Err(ConfigError::Invalid {
             file: file.to_owned(),
-            line: spans.line(spans.environments.as_ref()),
+            line: config.line(Some(globs.span())),
             message: "environments is empty: name at least one glob, or remove the key to discover environments".to_owned(),
         });
     }

@@ -483,7 +483,7 @@ impl Workspace {
         let scan = discover::scan(root, &ignored);
         let (picks, rejected, unmatched_globs, builds) = match &config.environments {
             Some(globs) => {
-                let (picks, unmatched) = from_globs(root, globs, &scan);
+                let (picks, unmatched) = from_globs(root, globs.get_ref(), &scan);
                 (picks, Vec::new(), unmatched, HashMap::new())
             }
             None => {
@@ -589,7 +589,7 @@ impl Workspace {
         if let (Some(file), Some(globs)) = (&self.config_file, &self.config.environments) {
             return format!(
                 "no directory under {root} matches the environments globs of {file} ({}) and holds a kustomization.yaml, kustomization.yml or Kustomization",
-                globs.join(", ")
+                globs.get_ref().join(", ")
             );
         }
         let seen = if self.rejected.is_empty() {
@@ -657,7 +657,7 @@ fn deploy_time(times: &std::collections::BTreeMap<PathBuf, DeployTime>, dir: &Pa
 /// environments are named (`.` for the root); with the globs that match none of them.
 fn from_globs(
     root: &Path,
-    globs: &[String],
+    globs: &[config::Setting],
     scan: &discover::Scan,
 ) -> (Vec<discover::Pick>, Vec<String>) {
     let mut picks: BTreeMap<&Path, discover::Pick> = BTreeMap::new();
@@ -672,7 +672,9 @@ fn from_globs(
                 first = first.or(Some(g));
             }
         }
-        let Some(glob) = first.cloned() else { continue };
+        let Some(glob) = first.map(|g| g.to_string()) else {
+            continue;
+        };
         let pick = discover::Pick {
             dir: dir.clone(),
             found: Found::Config { glob },
@@ -693,7 +695,7 @@ fn from_globs(
     }
     let unmatched = (globs.iter().zip(matched))
         .filter(|(_, m)| !m)
-        .map(|(g, _)| g.clone())
+        .map(|(g, _)| g.to_string())
         .collect();
     (picks.into_values().collect(), unmatched)
 }
@@ -782,7 +784,7 @@ impl Environment {
         let rel = dir_rel(root, &dir);
         let (key, own) = [&name, &rel]
             .into_iter()
-            .find_map(|k| Some((k.as_str(), config.environment.get(k)?)))
+            .find_map(|k| Some((k.as_str(), config.environment.get(k.as_str())?)))
             .unzip();
         let scope = own
             .and_then(|c| c.scope)

@@ -158,13 +158,13 @@ fn check(tree: &str, overlay: &str) -> Option<Overlay> {
 
     // SealedSecret identities are the rendered top-level metadata.
     for s in model.secret_sources() {
-        if let SecretSource::Sealed {
+        if let SecretSource::Sealed(kustomize::SealedRef {
             rendered,
             file,
             line,
             name_in_file,
             ..
-        } = &s
+        }) = &s
         {
             let hit = out
                 .iter()
@@ -296,12 +296,12 @@ fn prefix_and_suffix_rewrite_builtin_fields_only() {
     assert!(!find_ref(&m, "ServiceAccount", F::ImagePullSecret).is_empty());
     assert!(!find_ref(&m, "CronJob", F::ProjectedSecret).is_empty());
     // The SealedSecret moved and was renamed: its Secret is not what the workloads reference.
-    let Some(SecretSource::Sealed {
+    let Some(SecretSource::Sealed(kustomize::SealedRef {
         rendered,
         name_in_file,
         namespace_in_file,
         ..
-    }) = m.secret_source()
+    })) = m.secret_source()
     else {
         panic!("sealed source expected")
     };
@@ -342,7 +342,7 @@ fn nested_overlays_apply_each_level() {
         return;
     };
     let ident = |m: &Overlay| match m.secret_source() {
-        Some(SecretSource::Sealed { rendered, .. }) => rendered,
+        Some(SecretSource::Sealed(kustomize::SealedRef { rendered, .. })) => rendered,
         other => panic!("sealed expected, got {other:?}"),
     };
     assert_ne!(ident(&mid), ident(&top));
@@ -415,7 +415,8 @@ fn patches_change_names_and_references() {
         return;
     };
     // A JSON6902 patch put the SealedSecret's name back: its identity is the patched one.
-    let Some(SecretSource::Sealed { rendered, .. }) = m.secret_source() else {
+    let Some(SecretSource::Sealed(kustomize::SealedRef { rendered, .. })) = m.secret_source()
+    else {
         panic!("sealed")
     };
     assert_eq!(rendered.name, "emp-secrets");
@@ -481,7 +482,7 @@ fn seed_layout_overlays_agree_on_the_secret_name() {
             return;
         };
         let rendered = match m.secret_source() {
-            Some(SecretSource::Sealed { rendered, .. }) => rendered,
+            Some(SecretSource::Sealed(kustomize::SealedRef { rendered, .. })) => rendered,
             Some(SecretSource::Generator {
                 rendered,
                 hash_suffix,
@@ -576,11 +577,11 @@ fn issue_16_a_symlink_cycle_is_a_build_error() {
 /// The name in its file and the rendered identity of the SealedSecret `m` renders.
 fn sealed_of(m: &Overlay) -> (String, kustomize::Identity) {
     let sealed = m.secret_source().and_then(|s| match s {
-        SecretSource::Sealed {
+        SecretSource::Sealed(kustomize::SealedRef {
             name_in_file,
             rendered,
             ..
-        } => Some((name_in_file, rendered)),
+        }) => Some((name_in_file, rendered)),
         SecretSource::Generator { .. } => None,
     });
     sealed.expect("the overlay renders a SealedSecret")
