@@ -14,8 +14,10 @@
 //! `controller/state.go`, `DeduplicateTargetObjects`).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{Origin, Overlay, Problem};
+use crate::workspace::artifact::Artifact;
 use crate::workspace::{Deploy, DeployOption, DeployTime, MAX_FILE_BYTES, PostBuild};
 
 /// The sync-time options the model replays: the same for every object deploying the overlay.
@@ -28,6 +30,10 @@ pub(crate) struct Layer {
     pub(crate) destination: Destination,
     /// The load restriction the objects deploying it build it with.
     pub(crate) restrictor: Restrictor,
+    /// Under Flux's restriction, the artifacts of the sources of the Flux Kustomizations
+    /// deploying it (`crate::workspace::artifact`): a file one of them leaves out is not there
+    /// for Flux's build to read.
+    pub(crate) artifacts: Vec<Arc<Artifact>>,
 }
 
 /// The load restriction an overlay is built with: which files its kustomizations may name.
@@ -79,6 +85,24 @@ pub(crate) fn restrictor(root: &Path, deploy_time: &DeployTime) -> Restrictor {
     }
 }
 
+/// The distinct artifacts of the Flux Kustomizations of `deploy_time`, under Flux's load
+/// restriction (only Flux Kustomizations deploy the overlay); none otherwise.
+fn artifacts(restrictor: &Restrictor, deploy_time: &DeployTime) -> Vec<Arc<Artifact>> {
+    let mut out: Vec<Arc<Artifact>> = Vec::new();
+    if matches!(restrictor, Restrictor::SourceRoot(_)) {
+        for a in deploy_time
+            .deploys
+            .iter()
+            .filter_map(|d| d.artifact.as_ref())
+        {
+            if !out.contains(a) {
+                out.push(Arc::clone(a));
+            }
+        }
+    }
+    out
+}
+
 /// Where Argo CD applies the namespaced objects that render without a namespace.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) enum Destination {
@@ -115,11 +139,19 @@ pub(crate) fn plan(root: &Path, deploy_time: &DeployTime) -> (Layer, Vec<Problem
         Vec::new()
     };
     let destination = destination(&deploy_time.deploys);
+    let restrictor = restrictor(root, deploy_time);
+    let artifacts = artifacts(&restrictor, deploy_time);
+    for a in &artifacts {
+        problems.extend((a.unmodelled.iter()).map(|(file, line, message)| {
+            Problem::not_modelled(Origin::new(file, *line), message.clone())
+        }));
+    }
     (
         Layer {
             fields,
             destination,
-            restrictor: restrictor(root, deploy_time),
+            restrictor,
+            artifacts,
         },
         problems,
     )
@@ -332,6 +364,7 @@ mod tests {
             options,
             destination,
             plain: None,
+            artifact: None,
         }
     }
 

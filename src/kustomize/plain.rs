@@ -29,7 +29,12 @@ pub(super) fn generated(root: &Path, dir: &Path, deploy_time: &DeployTime) -> Op
         .iter()
         .filter_map(|d| Some((d, d.plain.as_ref()?)));
     let (first, how) = plain.next()?;
-    let s = crate::workspace::plain::synthesise(root, dir, how, (&first.file, first.line));
+    let s = crate::workspace::plain::synthesise(
+        root,
+        dir,
+        (how, first.artifact.as_deref()),
+        (&first.file, first.line),
+    );
     let mut problems: Vec<Problem> = s
         .unmodelled
         .into_iter()

@@ -8,10 +8,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use yaml_serde::Value;
 
+use super::artifact::{Artifact, IgnoreFiles, SpecIgnore};
 use super::flux_vars::Parent;
 use super::{DeployOption, DeployTime, Found, PostBuild, kustomization_file, rel};
 use crate::yamlpos::Seg;
@@ -122,8 +124,10 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         .collect();
     let repos: BTreeMap<(String, String), String> = objects
         .iter()
-        .flat_map(|o| o.git_repositories.iter().cloned())
+        .flat_map(|o| o.git_repositories.iter())
+        .map(|(key, url, _)| (key.clone(), url.clone()))
         .collect();
+    let mut artifacts = Artifacts::new(root, &objects);
     // A Flux Kustomization whose GitRepository is another repository deploys that one's path.
     let foreign = |source: &Option<(String, String)>| {
         let url = source.as_ref().and_then(|s| repos.get(s));
@@ -137,7 +141,8 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         .collect();
     for (mut o, f) in objects.into_iter().zip(yaml_files) {
         resolve_pending(root, &s, &parents, &mut o, &foreign);
-        for n in o.named.into_iter().filter(|n| !foreign(&n.source)) {
+        for mut n in o.named.into_iter().filter(|n| !foreign(&n.source)) {
+            artifacts.attach(&mut n);
             if let Some(plain) = n.plain {
                 s.plain.entry(n.dir.clone()).or_insert(plain);
             }
@@ -322,6 +327,76 @@ fn git_repository(v: &Value) -> Option<((String, String), String)> {
     Some(((meta("name")?.to_owned(), ns.to_owned()), url.to_owned()))
 }
 
+/// A `GitRepository`'s `spec.ignore` (at `at` of `file`), when it is a string: with the line
+/// of its first pattern, the line after the key's for a literal block scalar (`ignore: |`).
+fn spec_ignore(at: &Located<'_, '_>, v: &Value, file: &str) -> Option<SpecIgnore> {
+    let text = v.get("spec")?.get("ignore")?.as_str()?;
+    let line = usize::try_from(at.pos(&[Seg::from("spec"), Seg::from("ignore")]).line).ok()?;
+    let first = usize::try_from(at.doc.first_line).unwrap_or(1);
+    let key_line = at
+        .doc
+        .text
+        .lines()
+        .nth(line.checked_sub(first)?)
+        .unwrap_or("");
+    let after = key_line.split_once(':').map_or("", |(_, v)| v.trim_start());
+    let block = after.starts_with('|');
+    Some(SpecIgnore {
+        text: text.to_owned(),
+        file: file.to_owned(),
+        line: if block { line + 1 } else { line },
+        block,
+    })
+}
+
+/// The artifacts of the Flux `GitRepository` objects the Flux `Kustomization`s deploy from
+/// (`super::artifact`), each made once: the repository's `.sourceignore` files are read on the
+/// first one needed.
+struct Artifacts {
+    root: PathBuf,
+    ignores: BTreeMap<GitSource, SpecIgnore>,
+    files: Option<IgnoreFiles>,
+    made: BTreeMap<Option<GitSource>, Arc<Artifact>>,
+}
+
+impl Artifacts {
+    fn new(root: &Path, objects: &[FileObjects]) -> Artifacts {
+        let ignores = (objects.iter())
+            .flat_map(|o| o.git_repositories.iter())
+            .filter_map(|(key, _, ignore)| Some((key.clone(), ignore.clone()?)))
+            .collect();
+        Artifacts {
+            root: root.to_path_buf(),
+            ignores,
+            files: None,
+            made: BTreeMap::new(),
+        }
+    }
+
+    /// Gives the Flux deploys of `n` the artifact of their `GitRepository` (one not found in
+    /// the repository: its `spec.ignore` is not known, and only the `.sourceignore` files and
+    /// the defaults apply).
+    fn attach(&mut self, n: &mut Named) {
+        if !n.deploy_time.deploys.iter().any(super::Deploy::is_flux) {
+            return;
+        }
+        let top = super::gitroot::top(&self.root);
+        let artifact = match self.made.get(&n.source) {
+            Some(a) => Arc::clone(a),
+            None => {
+                let files = (self.files).get_or_insert_with(|| IgnoreFiles::load(&self.root, &top));
+                let spec = n.source.as_ref().and_then(|s| self.ignores.get(s));
+                let a = Arc::new(Artifact::new(&top, files, spec));
+                self.made.insert(n.source.clone(), Arc::clone(&a));
+                a
+            }
+        };
+        for d in n.deploy_time.deploys.iter_mut().filter(|d| d.is_flux()) {
+            d.artifact = Some(Arc::clone(&artifact));
+        }
+    }
+}
+
 /// A directory without a kustomization and the note on it ([`generated_note`]).
 type GeneratedNote = (String, String);
 
@@ -351,7 +426,7 @@ struct FileObjects {
     /// Whether the file holds an Argo CD / Flux object that deploys a path.
     deploys: bool,
     /// Its Flux `GitRepository` objects ([`git_repository`]).
-    git_repositories: Vec<((String, String), String)>,
+    git_repositories: Vec<((String, String), String, Option<SpecIgnore>)>,
     text: Option<String>,
     /// Objects that cannot be read (see [`Scan::unread`]).
     unread: Vec<(String, String)>,
@@ -403,12 +478,14 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> FileObjects {
             };
             let doc = crate::yamlpos::Document::new(piece.text, piece.first_line, piece.offset);
             for (base, object) in objects(&v) {
-                out.git_repositories.extend(git_repository(object));
                 let at = Located {
                     doc: &doc,
                     base,
                     template: None,
                 };
+                out.git_repositories.extend(
+                    git_repository(object).map(|(k, url)| (k, url, spec_ignore(&at, object, file))),
+                );
                 object_paths(root, (file, &at), object, remotes, &mut out);
             }
         }
@@ -597,6 +674,7 @@ fn sync_time(
             path.extend(keys.iter().map(|k| Seg::from(*k)));
             usize::try_from(doc.pos(&path).line).unwrap_or(1)
         }),
+        artifact: None,
     };
     DeployTime {
         options: opts,

@@ -9,6 +9,7 @@
 //! Must not write anything or print.
 
 mod appset;
+pub(crate) mod artifact;
 pub mod config;
 mod deploy_patches;
 mod discover;
@@ -219,6 +220,9 @@ pub struct Deploy {
     /// ([`plain::Plain`]); `None` when it would not build it as plain manifests (an Argo CD
     /// Helm, plugin or chart source).
     pub plain: Option<plain::Plain>,
+    /// For a Flux `Kustomization` deploying from a `GitRepository`: which files of the
+    /// repository its artifact holds ([`artifact::Artifact`]); `None` for Argo CD.
+    pub artifact: Option<Arc<artifact::Artifact>>,
 }
 
 impl Deploy {

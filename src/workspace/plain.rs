@@ -7,8 +7,8 @@
 //!   holding a kustomization file, as a resource, without descending into it (fluxcd/pkg
 //!   `kustomize/kustomize_generator.go`, `generateKustomization`). A listed file that does not
 //!   decode as Kubernetes objects fails the sync there, as it fails the model's build. The files
-//!   source-controller leaves out of every artifact are not there to list (fluxcd/pkg
-//!   `sourceignore/sourceignore.go`, `ExcludeVCS`, `ExcludeCI`, `ExcludeExtra`).
+//!   source-controller leaves out of the artifact (its default exclusions, `.sourceignore`
+//!   files, the `GitRepository`'s `spec.ignore`: `super::artifact`) are not there to list.
 //! - Argo CD (a "directory" source): the `.yaml`, `.yml` and `.json` files of the path, of its
 //!   sub-directories too only with `directory.recurse: true`, each as plain objects, without
 //!   kustomize's transformations (argo-cd `reposerver/repository/repository.go`,
@@ -20,6 +20,8 @@
 use std::path::{Path, PathBuf};
 
 use yaml_serde::Value;
+
+use super::artifact::{Artifact, IgnoreFiles};
 
 /// How the object deploying a directory without a kustomization file builds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,25 +64,6 @@ pub struct Synthesised {
     pub unmodelled: Vec<(String, usize, String)>,
 }
 
-/// Source-controller's default exclusions that name a directory (fluxcd/pkg
-/// `sourceignore/sourceignore.go`, `ExcludeVCS`, `ExcludeCI`): not in the artifact.
-const FLUX_EXCLUDED_DIRS: [&str; 3] = [".git", ".github", ".circleci"];
-
-/// Source-controller's default exclusions that name a `.yaml` / `.yml` file, at any depth
-/// (fluxcd/pkg `sourceignore/sourceignore.go`, `ExcludeCI`, `ExcludeExtra`).
-const FLUX_EXCLUDED_FILES: [&str; 10] = [
-    ".travis.yml",
-    ".gitlab-ci.yml",
-    "appveyor.yml",
-    ".drone.yml",
-    "cloudbuild.yaml",
-    "codeship-services.yml",
-    "codeship-steps.yml",
-    ".goreleaser.yml",
-    ".sops.yaml",
-    ".flux.yaml",
-];
-
 /// Argo CD's marker that keeps a file out of a directory source (argo-cd
 /// `reposerver/repository/repository.go`, `skipFileRenderingMarker`).
 const ARGO_SKIP_MARKER: &str = "+argocd:skip-file-rendering";
@@ -88,26 +71,28 @@ const ARGO_SKIP_MARKER: &str = "+argocd:skip-file-rendering";
 /// The kustomization `plain` builds `dir` (under `root`) with; `at` is the object's file
 /// (repository-relative) and the line of its `path`, where what concerns the directory itself is
 /// reported.
-pub fn synthesise(root: &Path, dir: &Path, plain: &Plain, at: (&str, usize)) -> Synthesised {
+pub fn synthesise(
+    root: &Path,
+    dir: &Path,
+    (plain, artifact): (&Plain, Option<&Artifact>),
+    at: (&str, usize),
+) -> Synthesised {
     let mut walk = Walk::default();
     let mut unmodelled = Vec::new();
     match plain {
         Plain::Flux => {
-            flux_walk(dir, dir, true, &mut walk);
-            // The first `.sourceignore` in the directory or above it up to the root, else below.
-            let above = (dir.ancestors().take_while(|d| d.starts_with(root)))
-                .map(|d| d.join(".sourceignore"))
-                .find(|f| f.is_file());
-            if let Some(ignore) = above.or(walk.source_ignore.take()) {
-                unmodelled.push((
-                    at.0.to_owned(),
-                    at.1,
-                    format!(
-                        "{} holds source-controller ignore patterns, which leave files out of the artifact Flux builds from: emp-seal lists the files as if it were not there",
-                        super::rel(root, &ignore)
-                    ),
-                ));
-            }
+            // Only the files of the source's artifact are there to list (`super::artifact`).
+            let own;
+            let artifact = match artifact {
+                Some(a) => a,
+                None => {
+                    let top = super::repository_top(root);
+                    own = Artifact::new(&top, &IgnoreFiles::load(root, &top), None);
+                    &own
+                }
+            };
+            // Its unreplayed patterns are the overlay's problems (`kustomize::deploy::plan`).
+            flux_walk(dir, dir, (true, artifact), &mut walk);
         }
         Plain::ArgoDirectory {
             recurse,
@@ -148,13 +133,11 @@ pub fn synthesise(root: &Path, dir: &Path, plain: &Plain, at: (&str, usize)) -> 
     }
 }
 
-/// What a walk found: the entries to list, the directories it could not list with why, and (for
-/// Flux) the first `.sourceignore` file met.
+/// What a walk found: the entries to list, and the directories it could not list with why.
 #[derive(Default)]
 struct Walk {
     entries: Vec<String>,
     unlisted: Vec<(PathBuf, String)>,
-    source_ignore: Option<PathBuf>,
 }
 
 /// The entries of `dir`, sorted by name as Go's `filepath.Walk` visits them, each with whether
@@ -190,32 +173,29 @@ fn entry(base: &Path, p: &Path) -> String {
 }
 
 /// Flux's walk (see the module's comment) of `dir` under `base`, into `walk`, listing entries
-/// when `list`. Every directory but `.git` is walked for a `.sourceignore` file: one in a
-/// directory not listed (excluded, or with a kustomization of its own) leaves files out of the
-/// artifact too (fluxcd/pkg `sourceignore/sourceignore.go`, `LoadIgnorePatterns`).
-fn flux_walk(base: &Path, dir: &Path, list: bool, walk: &mut Walk) {
-    for (name, is_dir) in sorted_entries(dir, list.then_some(&mut walk.unlisted)) {
+/// when `list`: only files of the source's `artifact` (a directory is a kustomization's when
+/// the artifact holds its kustomization file).
+fn flux_walk(base: &Path, dir: &Path, (list, artifact): (bool, &Artifact), walk: &mut Walk) {
+    if !list {
+        return;
+    }
+    for (name, is_dir) in sorted_entries(dir, Some(&mut walk.unlisted)) {
         let p = dir.join(&name);
-        if name == ".sourceignore" && walk.source_ignore.is_none() && p.is_file() {
-            walk.source_ignore = Some(p.clone());
-        }
+        let in_artifact = |f: &Path| artifact.leaves_out(f).is_none();
         if is_dir {
             if name == ".git" {
                 continue;
             }
-            let listed = list && !FLUX_EXCLUDED_DIRS.contains(&name.as_str());
             // kustomize-controller asks `fs.Exists(kpath) && !fs.IsDir(kpath)`.
-            let has_kustomization = listed
-                && (super::KUSTOMIZATION_FILE_NAMES.iter())
-                    .any(|k| p.join(k).exists() && !p.join(k).is_dir());
+            let has_kustomization = (super::KUSTOMIZATION_FILE_NAMES.iter()).any(|k| {
+                let kfile = p.join(k);
+                kfile.exists() && !kfile.is_dir() && in_artifact(&kfile)
+            });
             if has_kustomization {
                 walk.entries.push(entry(base, &p));
             }
-            flux_walk(base, &p, listed && !has_kustomization, walk);
-        } else if list
-            && (name.ends_with(".yaml") || name.ends_with(".yml"))
-            && !FLUX_EXCLUDED_FILES.contains(&name.as_str())
-        {
+            flux_walk(base, &p, (!has_kustomization, artifact), walk);
+        } else if (name.ends_with(".yaml") || name.ends_with(".yml")) && in_artifact(&p) {
             walk.entries.push(entry(base, &p));
         }
     }

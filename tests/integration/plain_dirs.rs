@@ -371,38 +371,134 @@ fn an_argo_directory_of_jsonnet_only_is_reported_not_passed_over() {
     );
 }
 
-/// source-controller leaves out of the artifact what a `.sourceignore` file names, in the
-/// directory holding it and below (fluxcd/pkg `sourceignore/sourceignore.go`,
-/// `LoadIgnorePatterns`): one above the Flux path, in it, below it (in a plain sub-directory or
-/// in one with a kustomization of its own) is not read, and is an `overlay-not-modelled` at the
-/// Kustomization's `path` line naming it; one beside the path changes nothing the path holds,
-/// and is no finding.
-#[test]
-fn a_sourceignore_file_over_the_flux_path_is_not_modelled() {
-    let named = |r: &Repo| -> Vec<String> {
-        let (_, hits) = r.check(&[]);
-        hits.iter()
-            .filter(|h| h.rule == "overlay-not-modelled" && h.message.contains("ignore patterns"))
-            .map(|h| {
-                assert_eq!((h.path.as_str(), h.line), ("clusters/prod/apps.yaml", 8));
-                let (file, _) = h.message.split_once(" holds ").unwrap();
-                file.rsplit(' ').next().unwrap().to_owned()
-            })
-            .collect()
-    };
-    for at in [
-        ".sourceignore",
-        "apps/.sourceignore",
-        "apps/prod/.sourceignore",
-        "apps/prod/nested/more/.sourceignore",
-        "apps/prod/addon/.sourceignore",
-    ] {
-        let r = flux_repo();
-        r.write(at, "*.yml\n");
-        assert_eq!(named(&r), [at], "{at}");
+/// The Flux `GitRepository` `flux-system` the Kustomizations of these tests deploy from, with
+/// `ignore` as its `spec.ignore` block (each line indented by four) when not empty.
+fn git_repository(ignore: &str) -> String {
+    let mut s = "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://example.org/fleet.git\n".to_owned();
+    if !ignore.is_empty() {
+        s.push_str("  ignore: |\n");
+        for l in ignore.lines() {
+            s.push_str(&format!("    {l}\n"));
+        }
     }
+    s
+}
+
+/// The hits of `rule` as (file, line).
+fn at(hits: &[Hit], rule: &str) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = hits
+        .iter()
+        .filter(|h| h.rule == rule)
+        .map(|h| (h.path.clone(), h.line))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A `.sourceignore` file that leaves the SealedSecret of a plain Flux directory out of the
+/// artifact (fluxcd/pkg `sourceignore/sourceignore.go`, `LoadIgnorePatterns`: patterns relative
+/// to the file's directory): Flux's generated kustomization does not list it, so it is not
+/// deployed, and the Deployment reading it refers to a Secret nothing renders. The file is read
+/// as source-controller reads it: no `overlay-not-modelled` for it.
+#[test]
+fn a_sourceignore_leaves_a_plain_directory_s_file_out_of_what_flux_deploys() {
     let r = flux_repo();
-    assert_eq!(named(&r), Vec::<String>::new());
-    r.write("apps/staging/.sourceignore", "*.yml\n");
-    assert_eq!(named(&r), Vec::<String>::new());
+    let (_, before) = r.check(&[]);
+    assert_eq!(at(&before, "dangling-reference"), []);
+    r.write(
+        "apps/prod/.sourceignore",
+        "# sealed elsewhere\nsealedsecret.yaml\n",
+    );
+    let (_, hits) = r.check(&[]);
+    assert!(
+        at(&hits, "dangling-reference")
+            .iter()
+            .any(|(file, _)| file == "apps/prod/deployment.yaml"),
+        "{hits:?}"
+    );
+    assert_eq!(at(&hits, "overlay-not-modelled"), []);
+    // The same pattern in a sibling directory's file does not reach `apps/prod`.
+    let r = flux_repo();
+    r.write("apps/staging/.sourceignore", "sealedsecret.yaml\n");
+    let (_, hits) = r.check(&[]);
+    assert_eq!(at(&hits, "dangling-reference"), []);
+}
+
+/// A Flux-deployed kustomization whose resource the artifact leaves out: Flux's build does not
+/// find the file, an `overlay-build-error` at the line naming it; by a `.sourceignore` file and
+/// by the `GitRepository`'s `spec.ignore`. A pattern with a character class is not replayed: an
+/// `overlay-not-modelled` at its line.
+#[test]
+fn an_ignored_resource_of_a_flux_kustomization_is_a_build_error_at_its_line() {
+    let base = |r: &Repo| {
+        r.write("clusters/prod/apps.yaml", &flux("./apps/base"));
+        r.write(
+            "apps/base/kustomization.yaml",
+            "resources:\n  - sealed.yaml\n  - extra.yaml\n",
+        );
+        r.write("apps/base/sealed.yaml", &sealed());
+        r.write("apps/base/extra.yaml", &config_map("two"));
+    };
+    let r = Repo::new();
+    base(&r);
+    r.write("clusters/prod/source.yaml", &git_repository(""));
+    let (_, hits) = r.check(&[]);
+    assert_eq!(at(&hits, "overlay-build-error"), []);
+    r.write(".sourceignore", "apps/base/extra.yaml\n");
+    let (_, hits) = r.check(&[]);
+    assert_eq!(
+        at(&hits, "overlay-build-error"),
+        [("apps/base/kustomization.yaml".to_owned(), 3)]
+    );
+    let h = hits
+        .iter()
+        .find(|h| h.rule == "overlay-build-error")
+        .unwrap();
+    assert!(h.message.contains(".sourceignore:1"), "{}", h.message);
+
+    let r = Repo::new();
+    base(&r);
+    r.write(
+        "clusters/prod/source.yaml",
+        &git_repository("/docs\n/apps/base/extra.yaml\n[xy].yaml"),
+    );
+    let (_, hits) = r.check(&[]);
+    assert_eq!(
+        at(&hits, "overlay-build-error"),
+        [("apps/base/kustomization.yaml".to_owned(), 3)]
+    );
+    assert_eq!(
+        at(&hits, "overlay-not-modelled"),
+        [("clusters/prod/source.yaml".to_owned(), 12)]
+    );
+}
+
+/// Any ignore pattern drops source-controller's default exclusions but `ExcludeVCS`
+/// (source-controller's `SourceIgnoreFilter`): with a `spec.ignore`, a `.sops.yaml` is in the
+/// artifact, Flux's generated kustomization lists it, and it does not decode as Kubernetes
+/// objects: a build error at it. Without one, it is left out (no finding). A `!` pattern
+/// re-includes what an earlier one left out (the Flux documentation's "exclude all, include
+/// the deploy directories"): no finding.
+#[test]
+fn an_ignore_pattern_re_includes_the_default_exclusions() {
+    let r = flux_repo();
+    r.write(
+        "apps/prod/.sops.yaml",
+        "creation_rules:\n  - age: age1xyz\n",
+    );
+    r.write("clusters/prod/source.yaml", &git_repository(""));
+    let (_, hits) = r.check(&[]);
+    assert_eq!(at(&hits, "overlay-build-error"), []);
+    r.write("clusters/prod/source.yaml", &git_repository("/docs"));
+    let (_, hits) = r.check(&[]);
+    assert_eq!(
+        at(&hits, "overlay-build-error"),
+        [("apps/prod/.sops.yaml".to_owned(), 1)]
+    );
+    let r = flux_repo();
+    r.write(".sourceignore", "/*\n!/apps/\n!/clusters/\n");
+    let (_, clean) = r.check(&[]);
+    let (_, plain) = flux_repo().check(&[]);
+    assert_eq!(rules(&clean), rules(&plain));
+    assert_eq!(at(&clean, "overlay-not-modelled"), []);
 }

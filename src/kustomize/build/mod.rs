@@ -344,7 +344,7 @@ impl<'r> Builder<'r> {
     fn outside_root(&mut self, dir: &Path, path: &Path, at: &Origin) -> bool {
         let bound = self.layer.restrictor.bound(dir).to_path_buf();
         let Some(link) = self.outside(&bound, path) else {
-            return false;
+            return self.not_in_artifact("file", path, path, at);
         };
         let msg = match &self.layer.restrictor {
             Restrictor::RootOnly => format!(
@@ -368,7 +368,8 @@ impl<'r> Builder<'r> {
             return false;
         };
         let Some(link) = self.outside(top, path) else {
-            return false;
+            let kfile = crate::workspace::kustomization_file(path);
+            return kfile.is_some_and(|k| self.not_in_artifact("directory", path, &k, at));
         };
         let msg = self.outside_source_message("directory", path, &link);
         self.refuse(path, at, msg);
@@ -402,6 +403,24 @@ impl<'r> Builder<'r> {
             "{what} {}{link} is outside the repository: the Flux Kustomizations deploying the overlay build it with no load restrictor, but on a file system confined to their source's root (this repository), so Flux refuses to load it",
             self.rel(&normalize(path)).display()
         )
+    }
+
+    /// Whether the artifact of a Flux Kustomization deploying the overlay leaves out `file`
+    /// (`path` itself, or the kustomization file of the directory `path`, named at `at`): Flux's
+    /// build does not find it (fluxcd/source-controller archives only the files its ignore
+    /// patterns keep, `crate::workspace::artifact`). Recorded as a refusal.
+    fn not_in_artifact(&mut self, what: &str, path: &Path, file: &Path, at: &Origin) -> bool {
+        let layer: &Layer = self.layer;
+        let Some(why) = layer.artifacts.iter().find_map(|a| a.leaves_out(file)) else {
+            return false;
+        };
+        let msg = format!(
+            "{what} {} is not in the artifact Flux builds from: {why} leaves {} out of its source, so Flux's build does not find it",
+            self.rel(&normalize(path)).display(),
+            self.rel(&normalize(file)).display(),
+        );
+        self.refuse(path, at, msg);
+        true
     }
 
     /// Records the load restriction's refusal of `path`, named at `at`, as a build error.

@@ -1,0 +1,443 @@
+//! The files of a Flux `GitRepository`'s artifact: what source-controller leaves out of the
+//! tarball it makes of the repository, which is all kustomize-controller builds from.
+//!
+//! Upstream (fluxcd/source-controller `internal/controller/gitrepository_controller.go`,
+//! `reconcileArtifact`; the storage's `SourceIgnoreFilter`; fluxcd/pkg
+//! `sourceignore/sourceignore.go`):
+//! - The patterns are every `.sourceignore` file of the repository (`LoadIgnorePatterns`: the
+//!   top level's first, then each sub-directory but `.git`, in name order, depth first; each
+//!   file's patterns relative to its own directory), then the `GitRepository`'s `spec.ignore`
+//!   (relative to the top level). `ReadPatterns` skips a line starting with `#` and a blank one.
+//! - When there is at least one such pattern, the matcher is `ExcludeVCS` (`.git/`,
+//!   `.gitignore`, `.gitmodules`, `.gitattributes`) followed by them: the other default
+//!   exclusions (`ExcludeExt`, `ExcludeCI`, `ExcludeExtra`: `.github/`, `.sops.yaml`, images,
+//!   ...) no longer apply. With none, it is `ExcludeVCS` and those defaults (`NewDefaultMatcher`).
+//!   This is how `spec.ignore` "overrides" the defaults: any pattern at all drops them.
+//! - Patterns are gitignore syntax as go-git's `plumbing/format/gitignore` reads it (fluxcd/pkg
+//!   `sourceignore/gitignore/pattern.go` and `matcher.go`, a copy of it): the last pattern that
+//!   matches a path decides (a `!` pattern keeps it). Each file is matched on its own path
+//!   (the archive walk does not skip an excluded directory's files), so `!` re-includes a file
+//!   under an excluded directory, unlike git. Names are matched with Go's `filepath.Match`.
+//!
+//! The model matches `*` and `?` as Go does; a pattern holding `[` or `\` (character classes,
+//! escapes) is not replayed, and is reported as not modelled at its line (see
+//! [`Artifact::unmodelled`]).
+
+use std::path::{Component, Path, PathBuf};
+
+/// source-controller's default exclusions (fluxcd/pkg `sourceignore/sourceignore.go`).
+const EXCLUDE_VCS: &str = ".git/,.gitignore,.gitmodules,.gitattributes";
+const EXCLUDE_DEFAULTS: [&str; 3] = [
+    "*.jpg,*.jpeg,*.gif,*.png,*.wmv,*.flv,*.tar.gz,*.zip",
+    ".github/,.circleci/,.travis.yml,.gitlab-ci.yml,appveyor.yml,.drone.yml,cloudbuild.yaml,codeship-services.yml,codeship-steps.yml",
+    "**/.goreleaser.yml,**/.sops.yaml,**/.flux.yaml",
+];
+
+/// The name of source-controller's ignore file.
+const IGNORE_FILE: &str = ".sourceignore";
+
+/// One gitignore pattern as go-git parses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Pattern {
+    /// The directory (components below the top level) it applies under.
+    domain: Vec<String>,
+    parts: Vec<String>,
+    inclusion: bool,
+    dir_only: bool,
+    is_glob: bool,
+    /// The pattern as written, and where: a file (root-relative) and line; `None` for a
+    /// default exclusion.
+    text: String,
+    at: Option<(String, usize)>,
+    /// Holds syntax the model does not replay: never matches here (and is reported).
+    unmodelled: bool,
+}
+
+/// A `GitRepository`'s `spec.ignore`: its text, its file (root-relative) and the line of its
+/// first pattern; `block` when that is a literal block scalar (`|`), whose lines follow one
+/// another from there (else every pattern is given the key's line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SpecIgnore {
+    pub(crate) text: String,
+    pub(crate) file: String,
+    pub(crate) line: usize,
+    pub(crate) block: bool,
+}
+
+/// The `.sourceignore` patterns of a repository, read once for every `GitRepository` of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct IgnoreFiles {
+    patterns: Vec<Pattern>,
+    /// What cannot be read or replayed: root-relative file, line, message.
+    unmodelled: Vec<(String, usize, String)>,
+}
+
+/// The artifact source-controller makes of a repository: which of its files it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// The repository's top level, lexically normalised, and resolved.
+    top: PathBuf,
+    canonical_top: Option<PathBuf>,
+    /// In increasing priority.
+    patterns: Vec<Pattern>,
+    /// What the model cannot replay of the patterns: root-relative file, line, message.
+    pub unmodelled: Vec<(String, usize, String)>,
+}
+
+impl IgnoreFiles {
+    /// Every `.sourceignore` under `top` (the repository's top level), files named relative to
+    /// `root`.
+    pub(crate) fn load(root: &Path, top: &Path) -> IgnoreFiles {
+        let mut out = IgnoreFiles::default();
+        load_dir(root, top, &[], &mut out);
+        out
+    }
+}
+
+/// `LoadIgnorePatterns` of `dir` (at `domain` below the top level) into `out`. A directory or
+/// ignore file that cannot be read fails source-controller's artifact: reported.
+fn load_dir(root: &Path, dir: &Path, domain: &[String], out: &mut IgnoreFiles) {
+    let file = dir.join(IGNORE_FILE);
+    if file.is_file() {
+        let shown = super::rel(root, &file);
+        match crate::fsio::read_limited(&file, super::MAX_FILE_BYTES) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => read_patterns(&text, domain, &shown, None, out),
+                Err(_) => out.unmodelled.push((
+                    shown,
+                    1,
+                    "this source-controller ignore file is not UTF-8: emp-seal does not read its patterns".to_owned(),
+                )),
+            },
+            Err(e) => out.unmodelled.push((
+                shown,
+                1,
+                format!("this source-controller ignore file cannot be read ({e}): emp-seal does not know which files the Flux artifact holds"),
+            )),
+        }
+    }
+    let mut entries: Vec<(String, bool)> = match std::fs::read_dir(dir) {
+        Ok(read) => read
+            .filter_map(Result::ok)
+            .map(|e| {
+                let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+                (e.file_name().to_string_lossy().into_owned(), is_dir)
+            })
+            .collect(),
+        Err(e) => {
+            out.unmodelled.push((
+                super::rel(root, dir),
+                1,
+                format!("this directory cannot be listed ({}): source-controller fails to load its ignore files, and emp-seal does not know which files the Flux artifact holds", e.kind()),
+            ));
+            return;
+        }
+    };
+    entries.sort_unstable();
+    for (name, is_dir) in entries {
+        if is_dir && name != ".git" {
+            let mut sub = domain.to_vec();
+            sub.push(name.clone());
+            load_dir(root, &dir.join(&name), &sub, out);
+        }
+    }
+}
+
+/// `ReadPatterns`: the patterns of `text` at `domain`, from `file`, each at its line (`line`:
+/// where `spec.ignore`'s lines are, see [`SpecIgnore`]).
+fn read_patterns(
+    text: &str,
+    domain: &[String],
+    file: &str,
+    line: Option<(usize, bool)>,
+    out: &mut IgnoreFiles,
+) {
+    for (i, raw) in text.split('\n').enumerate() {
+        let s = raw.strip_suffix('\r').unwrap_or(raw);
+        if s.starts_with('#') || s.trim().is_empty() {
+            continue;
+        }
+        let at = match line {
+            None => i + 1,
+            Some((first, true)) => first + i,
+            Some((first, false)) => first,
+        };
+        let p = parse(s, domain, Some((file.to_owned(), at)));
+        if p.unmodelled {
+            out.unmodelled.push((
+                file.to_owned(),
+                at,
+                format!("the source-controller ignore pattern `{s}` holds `[` or `\\`, which emp-seal does not match: it does not know which files it leaves out of the Flux artifact"),
+            ));
+        }
+        out.patterns.push(p);
+    }
+}
+
+/// go-git's `ParsePattern`.
+fn parse(p: &str, domain: &[String], at: Option<(String, usize)>) -> Pattern {
+    let text = p.to_owned();
+    let (inclusion, mut p) = match p.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, p),
+    };
+    if !p.ends_with("\\ ") {
+        p = p.trim_end_matches(' ');
+    }
+    let dir_only = p.ends_with('/');
+    if dir_only {
+        p = &p[..p.len() - 1];
+    }
+    Pattern {
+        domain: domain.to_vec(),
+        parts: p.split('/').map(str::to_owned).collect(),
+        inclusion,
+        dir_only,
+        is_glob: p.contains('/'),
+        unmodelled: p.contains(['[', '\\']),
+        text,
+        at,
+    }
+}
+
+impl Artifact {
+    /// The artifact of the repository whose top level is `top`, its `.sourceignore` files read
+    /// (`files`), with the `GitRepository`'s `spec.ignore`.
+    pub(crate) fn new(top: &Path, files: &IgnoreFiles, spec: Option<&SpecIgnore>) -> Artifact {
+        let mut own = files.clone();
+        if let Some(s) = spec {
+            read_patterns(&s.text, &[], &s.file, Some((s.line, s.block)), &mut own);
+        }
+        let defaults: &[&str] = if own.patterns.is_empty() {
+            &EXCLUDE_DEFAULTS
+        } else {
+            &[]
+        };
+        let mut patterns: Vec<Pattern> = std::iter::once(EXCLUDE_VCS)
+            .chain(defaults.iter().copied())
+            .flat_map(|list| list.split(','))
+            .map(|p| parse(p, &[], None))
+            .collect();
+        patterns.extend(own.patterns);
+        Artifact {
+            top: lexical(top),
+            canonical_top: top.canonicalize().ok(),
+            patterns,
+            unmodelled: own.unmodelled,
+        }
+    }
+
+    /// Why the file `path` is not in the artifact: the pattern that leaves it out, described
+    /// for a message; `None` when it is there (or not in the repository at all).
+    pub fn leaves_out(&self, path: &Path) -> Option<String> {
+        let rel = self.components(path)?;
+        let rel: Vec<&str> = rel.iter().map(String::as_str).collect();
+        let p = self
+            .patterns
+            .iter()
+            .rev()
+            .find_map(|p| p.matches(&rel, false).map(|inclusion| (p, inclusion)))?;
+        if p.1 {
+            return None;
+        }
+        Some(match &p.0.at {
+            Some((file, line)) => format!("the ignore pattern `{}` at {file}:{line}", p.0.text),
+            None => format!("source-controller's default exclusion `{}`", p.0.text),
+        })
+    }
+
+    /// `path`'s components below the top level, lexically or else with symlinks resolved.
+    fn components(&self, path: &Path) -> Option<Vec<String>> {
+        let to_strings = |r: &Path| {
+            let parts: Vec<String> = r
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            (!parts.is_empty()).then_some(parts)
+        };
+        if let Ok(r) = lexical(path).strip_prefix(&self.top) {
+            return to_strings(r);
+        }
+        let canonical = path.canonicalize().ok()?;
+        to_strings(canonical.strip_prefix(self.canonical_top.as_ref()?).ok()?)
+    }
+}
+
+impl Pattern {
+    /// go-git's `pattern.Match`: `Some(inclusion)` when it matches `path`.
+    fn matches(&self, path: &[&str], is_dir: bool) -> Option<bool> {
+        if self.unmodelled || path.len() <= self.domain.len() {
+            return None;
+        }
+        if self.domain.iter().zip(path).any(|(d, p)| d != p) {
+            return None;
+        }
+        let path = &path[self.domain.len()..];
+        let matched = if self.is_glob {
+            self.glob_match(path, is_dir)
+        } else {
+            self.simple_name_match(path, is_dir)
+        };
+        matched.then_some(self.inclusion)
+    }
+
+    /// go-git's `simpleNameMatch`: the pattern matches any component of the path.
+    fn simple_name_match(&self, path: &[&str], is_dir: bool) -> bool {
+        for (i, name) in path.iter().enumerate() {
+            if !go_match(&self.parts[0], name) {
+                continue;
+            }
+            return !(self.dir_only && !is_dir && i == path.len() - 1);
+        }
+        false
+    }
+
+    /// go-git's `globMatch`, step for step (a pattern with a `/`).
+    fn glob_match(&self, mut path: &[&str], is_dir: bool) -> bool {
+        let mut matched = false;
+        let mut can_traverse = false;
+        for (i, pattern) in self.parts.iter().enumerate() {
+            if pattern.is_empty() {
+                can_traverse = false;
+                continue;
+            }
+            if pattern == "**" {
+                if i == self.parts.len() - 1 {
+                    break;
+                }
+                can_traverse = true;
+                continue;
+            }
+            if pattern.contains("**") || path.is_empty() {
+                return false;
+            }
+            if can_traverse {
+                can_traverse = false;
+                while let Some((e, rest)) = path.split_first() {
+                    path = rest;
+                    if go_match(pattern, e) {
+                        matched = true;
+                        break;
+                    } else if path.is_empty() {
+                        matched = false;
+                    }
+                }
+            } else {
+                if !go_match(pattern, path[0]) {
+                    return false;
+                }
+                matched = true;
+                path = &path[1..];
+            }
+        }
+        // A directory-only pattern whose last part matched the file itself does not match.
+        matched && !(self.dir_only && !is_dir && path.is_empty())
+    }
+}
+
+/// Go's `filepath.Match` of one path component for a pattern of `*`, `?` and literal
+/// characters (a pattern with `[` or `\` is never asked, see [`Pattern::unmodelled`]).
+fn go_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ni));
+                pi += 1;
+            }
+            Some(c) if *c == '?' || *c == n[ni] => {
+                pi += 1;
+                ni += 1;
+            }
+            _ => match star {
+                Some((sp, sn)) => {
+                    pi = sp + 1;
+                    ni = sn + 1;
+                    star = Some((sp, sn + 1));
+                }
+                _ => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// `p` with `.` and `..` components resolved lexically.
+fn lexical(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn excluded(patterns: &[&str], path: &str) -> bool {
+        let ps: Vec<Pattern> = patterns.iter().map(|p| parse(p, &[], None)).collect();
+        let rel: Vec<&str> = path.split('/').collect();
+        ps.iter()
+            .rev()
+            .find_map(|p| p.matches(&rel, false))
+            .is_some_and(|inclusion| !inclusion)
+    }
+
+    #[test]
+    fn go_git_semantics() {
+        assert!(go_match("*.yaml", "a.yaml"));
+        assert!(go_match("a?c", "abc"));
+        assert!(!go_match("*.yaml", "a.yml"));
+        assert!(go_match("**", "x"));
+        // A name pattern matches any component: the directory's files too.
+        assert!(excluded(&["secrets"], "apps/secrets/a.yaml"));
+        assert!(!excluded(&["secrets/"], "apps/secrets"));
+        assert!(excluded(&["secrets/"], "apps/secrets/a.yaml"));
+        // An anchored pattern matches a prefix of the path.
+        assert!(excluded(&["/apps"], "apps/prod/a.yaml"));
+        assert!(!excluded(&["/apps"], "x/apps/a.yaml"));
+        // The Flux documentation's "exclude all, include deploy".
+        assert!(excluded(&["/*", "!/deploy"], "docs/a.yaml"));
+        assert!(!excluded(&["/*", "!/deploy"], "deploy/prod/a.yaml"));
+        assert!(excluded(&["**/.sops.yaml"], ".sops.yaml"));
+        assert!(excluded(&["**/.sops.yaml"], "a/b/.sops.yaml"));
+        assert!(excluded(&["a/**/b.yaml"], "a/x/y/b.yaml"));
+        assert!(excluded(&["abc/**"], "abc/x/y.yaml"));
+        assert!(!excluded(&["a**b/c"], "ab/c"));
+        assert!(!excluded(&["*.yaml", "!keep.yaml"], "keep.yaml"));
+    }
+
+    #[test]
+    fn patterns_keep_their_domain() {
+        let mut files = IgnoreFiles::default();
+        read_patterns(
+            "# c\n\nsecret.yaml\n",
+            &["apps".to_owned()],
+            "apps/.sourceignore",
+            None,
+            &mut files,
+        );
+        assert_eq!(files.patterns.len(), 1);
+        assert_eq!(
+            files.patterns[0].at,
+            Some(("apps/.sourceignore".to_owned(), 3))
+        );
+        assert_eq!(
+            files.patterns[0].matches(&["apps", "secret.yaml"], false),
+            Some(false)
+        );
+        assert_eq!(files.patterns[0].matches(&["secret.yaml"], false), None);
+    }
+}
