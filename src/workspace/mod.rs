@@ -221,7 +221,7 @@ pub struct Deploy {
     /// Helm, plugin or chart source).
     pub plain: Option<plain::Plain>,
     /// For a Flux `Kustomization` deploying from a `GitRepository`: which files of the
-    /// repository its artifact holds ([`artifact::Artifact`]); `None` for Argo CD.
+    /// repository its artifact holds (`workspace::artifact`); `None` for Argo CD.
     pub artifact: Option<Arc<artifact::Artifact>>,
 }
 
