@@ -85,19 +85,18 @@ pub(crate) fn restrictor(root: &Path, deploy_time: &DeployTime) -> Restrictor {
     }
 }
 
-/// The distinct artifacts of the Flux Kustomizations of `deploy_time`, under Flux's load
-/// restriction (only Flux Kustomizations deploy the overlay); none otherwise.
-fn artifacts(restrictor: &Restrictor, deploy_time: &DeployTime) -> Vec<Arc<Artifact>> {
+/// The distinct artifacts of the Flux Kustomizations of `deploy_time`: whatever else deploys
+/// the overlay too (an Argo CD Application, under kustomize's own load restriction), Flux
+/// builds it from its artifact, and fails on a file the artifact leaves out.
+fn artifacts(deploy_time: &DeployTime) -> Vec<Arc<Artifact>> {
     let mut out: Vec<Arc<Artifact>> = Vec::new();
-    if matches!(restrictor, Restrictor::SourceRoot(_)) {
-        for a in deploy_time
-            .deploys
-            .iter()
-            .filter_map(|d| d.artifact.as_ref())
-        {
-            if !out.contains(a) {
-                out.push(Arc::clone(a));
-            }
+    for a in deploy_time
+        .deploys
+        .iter()
+        .filter_map(|d| d.artifact.as_ref())
+    {
+        if !out.contains(a) {
+            out.push(Arc::clone(a));
         }
     }
     out
@@ -140,7 +139,7 @@ pub(crate) fn plan(root: &Path, deploy_time: &DeployTime) -> (Layer, Vec<Problem
     };
     let destination = destination(&deploy_time.deploys);
     let restrictor = restrictor(root, deploy_time);
-    let artifacts = artifacts(&restrictor, deploy_time);
+    let artifacts = artifacts(deploy_time);
     for a in &artifacts {
         problems.extend((a.unmodelled.iter()).map(|(file, line, message)| {
             Problem::not_modelled(Origin::new(file, *line), message.clone())

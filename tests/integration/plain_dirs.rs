@@ -502,3 +502,29 @@ fn an_ignore_pattern_re_includes_the_default_exclusions() {
     assert_eq!(rules(&clean), rules(&plain));
     assert_eq!(at(&clean, "overlay-not-modelled"), []);
 }
+
+/// An overlay Flux and Argo CD both deploy is built with kustomize's own load restriction (the
+/// stricter of the two), and Flux's artifact still leaves the ignored file out: Flux's build of
+/// it fails all the same. The artifact was only consulted when Flux alone deployed the overlay.
+#[test]
+fn an_ignored_resource_fails_flux_also_when_argo_cd_deploys_the_overlay_too() {
+    let r = Repo::new();
+    r.write("clusters/prod/apps.yaml", &flux("./apps/base"));
+    r.write("argocd/web.yaml", &argo("apps/base", ""));
+    r.write(
+        "apps/base/kustomization.yaml",
+        "resources:\n  - sealed.yaml\n  - extra.yaml\n",
+    );
+    r.write("apps/base/sealed.yaml", &sealed());
+    r.write("apps/base/extra.yaml", &config_map("two"));
+    r.write("clusters/prod/source.yaml", &git_repository(""));
+    let (_, hits) = r.check(&[]);
+    assert_eq!(at(&hits, "overlay-build-error"), [], "{hits:?}");
+    r.write(".sourceignore", "apps/base/extra.yaml\n");
+    let (_, hits) = r.check(&[]);
+    assert_eq!(
+        at(&hits, "overlay-build-error"),
+        [("apps/base/kustomization.yaml".to_owned(), 3)],
+        "{hits:?}"
+    );
+}

@@ -361,11 +361,14 @@ impl<'r> Builder<'r> {
     /// Under Flux's load restriction, whether it refuses the directory `path` (a resource or
     /// component, named at `at`) for lying outside the repository (fluxcd/pkg
     /// `kustomize/filesys/fs_secure.go`: every path the build opens is confined, directories
-    /// too). kustomize's default restriction does not bound directories.
+    /// too). kustomize's default restriction does not bound directories; a Flux Kustomization
+    /// deploying the overlay beside another tool still needs the directory's kustomization
+    /// file in its artifact.
     pub(super) fn outside_source(&mut self, path: &Path, at: &Origin) -> bool {
         let layer: &Layer = self.layer;
         let Restrictor::SourceRoot(top) = &layer.restrictor else {
-            return false;
+            let kfile = crate::workspace::kustomization_file(path);
+            return kfile.is_some_and(|k| self.not_in_artifact("directory", path, &k, at));
         };
         let Some(link) = self.outside(top, path) else {
             let kfile = crate::workspace::kustomization_file(path);
