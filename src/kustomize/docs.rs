@@ -21,6 +21,10 @@ pub(crate) struct Doc {
     pub(crate) start_line: usize,
     /// 0-based index among the file's non-empty documents.
     pub(crate) index: usize,
+    /// True when the document is its file's only one and kyaml cuts the file into no other
+    /// piece, not even an empty one ([`super::lists::only_piece`]): kyaml's reader then unwraps
+    /// a `List` more leniently ([`super::lists::expands_doc`]).
+    pub(crate) alone: bool,
     /// The parsed value, or the parser's message (without positions: those are relative to the
     /// document, see `error_line`). Shared (not copied) by every object built from it until a
     /// transform changes that object (`Arc::make_mut`).
@@ -39,6 +43,7 @@ impl Doc {
             text: String::new(),
             start_line: 1,
             index: 0,
+            alone: false,
             value: Ok(Arc::new(value)),
             error_line: 1,
             layout: OnceLock::new(),
@@ -66,7 +71,9 @@ pub(crate) fn first_document_empty(text: &str) -> bool {
 /// a `...` line ends a document and what follows it up to the next `---` is dropped from the
 /// build without a word) and parses each.
 pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
-    yamlpos::kyaml_pieces(text)
+    let pieces = yamlpos::kyaml_pieces(text);
+    let alone = pieces.len() == 1 && super::lists::only_piece(text);
+    pieces
         .into_iter()
         .enumerate()
         .map(|(index, piece)| {
@@ -89,6 +96,7 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
                 text: text.to_owned(),
                 start_line: piece.first_line,
                 index,
+                alone,
                 value,
                 error_line,
                 layout: OnceLock::new(),

@@ -1,12 +1,21 @@
 //! The expansion of a `kind: List` document into its items, shared by the build model, the rules'
 //! document reader and repository discovery.
 //!
-//! kustomize (api/resource/factory.go, `inlineAnyEmbeddedLists`) and `kubectl apply` read a
-//! document whose kind ends in `List` as its `items`: null or empty items are an empty list, an
-//! item that is a list itself is expanded the same way (kustomize queues it behind the others),
-//! and `items` that is not a sequence fails the build. A list without an `items` field is not
-//! expanded: kustomize keeps it as a resource of its own (`kubectl kustomize` renders it, a
-//! `namePrefix` renames it, and two such lists of one name collide), see [`expands`].
+//! kustomize reads lists in two places, which disagree on odd input:
+//!
+//! - kyaml's reader (`kyaml/kio/byteio_reader.go` `ByteReader.Read`) unwraps a document of kind
+//!   `List` or `ResourceList` holding an `items` or a `functionConfig` field, but only when it is
+//!   the only piece its file is cut into at `---` lines ([`only_piece`]). It takes the items node's
+//!   children: a sequence's elements; nothing for a scalar, null or `{}`; a mapping's keys and
+//!   values (each fails the build, "missing Resource metadata"). The same reader reads again each
+//!   item of a list the factory expands (api/resource/factory.go `convertObjectSliceToNodeSlice`),
+//!   so an item that is such a list is unwrapped in its place, as leniently.
+//! - the factory (api/resource/factory.go `inlineAnyEmbeddedLists`) expands any other document
+//!   whose kind ends in `List` and that has an `items` field: null items are an empty list, items
+//!   that are lists themselves are queued behind the others, and `items` that is not a sequence
+//!   fails the build ("expected array in ... items"). A list without an `items` field is not
+//!   expanded: kustomize keeps it as a resource of its own (`kubectl kustomize` renders it, a
+//!   `namePrefix` renames it, and two such lists of one name collide), see [`expands`].
 
 use std::collections::VecDeque;
 
@@ -19,8 +28,10 @@ use crate::yamlpos::Seg;
 pub(crate) enum Listed<'v> {
     /// An item that is not a list itself, and its path from the document.
     Item(Vec<Seg>, &'v Value),
-    /// The path of an `items` that is neither a sequence nor null (kustomize: "expected array
-    /// for ... items").
+    /// The path of an `items` that fails the build: neither a sequence nor null in a list the
+    /// factory expands (kustomize: "expected array for ... items"), or a non-empty mapping in a
+    /// list kyaml's reader unwraps, whose keys and values it reads as objects (kustomize:
+    /// "missing Resource metadata").
     NotASequence(Vec<Seg>),
 }
 
@@ -39,15 +50,49 @@ pub(crate) fn expands(v: &Value) -> bool {
     is_list(v) && v.get("items").is_some()
 }
 
-/// The items of the list `v` with their paths from it, lists inside it expanded in kustomize's
-/// order (an item that is a list goes behind the items already queued; one without `items` is an
-/// item itself, see [`expands`]). Empty when `v` is not a list that [`expands`].
+/// True for a list kyaml's reader unwraps when it reads it alone: kind exactly `List` or
+/// `ResourceList`, with an `items` or a `functionConfig` field (`kyaml/kio/byteio_reader.go`).
+fn unwraps(v: &Value) -> bool {
+    matches!(
+        v.get("kind").and_then(Value::as_str),
+        Some("List" | "ResourceList")
+    ) && (v.get("items").is_some() || v.get("functionConfig").is_some())
+}
+
+/// [`expands`] for a document of a file: also a list kyaml's reader unwraps when the document is
+/// the [`only_piece`] of its file (`alone`), such as a `List` with a `functionConfig` and no
+/// `items`, which is then read as no object at all.
+pub(crate) fn expands_doc(v: &Value, alone: bool) -> bool {
+    (alone && unwraps(v)) || expands(v)
+}
+
+/// True when kyaml's `splitDocuments` (`kyaml/kio/byteio_reader.go`) leaves `text` in one piece:
+/// it cuts at each match of `\n---.*\n` (Windows line ends made `\n` first), so a `---` on the
+/// first line, or on the last line with no line end, does not cut.
+pub(crate) fn only_piece(text: &str) -> bool {
+    let text = text.replace("\r\n", "\n");
+    // When the first `\n---` has no line end after it, no later one has.
+    text.find("\n---")
+        .is_none_or(|at| !text[at + 1..].contains('\n'))
+}
+
+/// The items of the list `v` with their paths from it, read as a document that is not alone in
+/// its file: [`items_of_doc`] with `alone` false.
 pub(crate) fn items(v: &Value) -> Vec<Listed<'_>> {
+    items_of_doc(v, false)
+}
+
+/// The items of the document `v` with their paths from it, lists inside it expanded in
+/// kustomize's order (see the module documentation). `alone`: the document is the
+/// [`only_piece`] of its file. Empty when `v` is not a list that [`expands_doc`].
+pub(crate) fn items_of_doc(v: &Value, alone: bool) -> Vec<Listed<'_>> {
     let mut out = Vec::new();
-    if !expands(v) {
-        return out;
+    let mut queue: VecDeque<(Vec<Seg>, &Value)> = VecDeque::new();
+    if alone && unwraps(v) {
+        unwrap(&[], v, &mut queue, &mut out);
+    } else if expands(v) {
+        queue.push_back((Vec::new(), v));
     }
-    let mut queue: VecDeque<(Vec<Seg>, &Value)> = VecDeque::from([(Vec::new(), v)]);
     while let Some((at, value)) = queue.pop_front() {
         if !expands(value) {
             out.push(Listed::Item(at, value));
@@ -57,17 +102,48 @@ pub(crate) fn items(v: &Value) -> Vec<Listed<'_>> {
             None | Some(Value::Null) => continue,
             Some(Value::Sequence(items)) => items,
             Some(_) => {
-                let mut items_at = at;
-                items_at.push(Seg::from("items"));
-                out.push(Listed::NotASequence(items_at));
+                out.push(Listed::NotASequence(items_path(&at)));
                 continue;
             }
         };
         for (i, item) in items.iter().enumerate() {
-            let mut item_at = at.clone();
-            item_at.extend([Seg::from("items"), Seg::Index(i)]);
-            queue.push_back((item_at, item));
+            let mut item_at = items_path(&at);
+            item_at.push(Seg::Index(i));
+            if unwraps(item) {
+                unwrap(&item_at, item, &mut queue, &mut out);
+            } else {
+                queue.push_back((item_at, item));
+            }
         }
     }
     out
+}
+
+/// Queues the children of the `items` of `list` (at `at`), a list kyaml's reader unwraps: a
+/// sequence's elements; nothing for a scalar, null or empty mapping; a non-empty mapping is a
+/// [`Listed::NotASequence`].
+fn unwrap<'v>(
+    at: &[Seg],
+    list: &'v Value,
+    queue: &mut VecDeque<(Vec<Seg>, &'v Value)>,
+    out: &mut Vec<Listed<'v>>,
+) {
+    match list.get("items") {
+        Some(Value::Sequence(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let mut item_at = items_path(at);
+                item_at.push(Seg::Index(i));
+                queue.push_back((item_at, item));
+            }
+        }
+        Some(Value::Mapping(m)) if !m.is_empty() => out.push(Listed::NotASequence(items_path(at))),
+        _ => {}
+    }
+}
+
+/// The path of the `items` of the list at `at`.
+fn items_path(at: &[Seg]) -> Vec<Seg> {
+    let mut items_at = at.to_vec();
+    items_at.push(Seg::from("items"));
+    items_at
 }

@@ -369,6 +369,10 @@ pub(crate) fn builtin_rewrites(target_kind: &str, referrer_kind: &str, fs_path: 
 pub(crate) struct NameRefRule {
     /// The kind renamed objects must have (`nameReference[].kind`).
     pub(crate) target_kind: String,
+    /// The group and version renamed objects must have (`nameReference[].group`/`version`;
+    /// unset or empty: any).
+    pub(crate) target_group: Option<String>,
+    pub(crate) target_version: Option<String>,
     /// The referring field, slash-separated as written (empty when the fieldSpec has none).
     pub(crate) path: String,
     pub(crate) referrer_kind: Option<String>,
@@ -383,18 +387,30 @@ impl NameRefRule {
     /// `api/resid/gvk.go` `IsSelected`: each field the fieldSpec sets must be equal).
     pub(crate) fn selects(&self, kind: &str, api_version: &str) -> bool {
         let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-        let is = |want: &Option<String>, got: &str| {
-            want.as_deref().is_none_or(|w| w.is_empty() || w == got)
-        };
-        is(&self.referrer_kind, kind)
-            && is(&self.referrer_group, group)
-            && is(&self.referrer_version, version)
+        gvk_is(&self.referrer_kind, kind)
+            && gvk_is(&self.referrer_group, group)
+            && gvk_is(&self.referrer_version, version)
+    }
+
+    /// True when the rule follows the renames of an object of this kind and apiVersion
+    /// (kustomize api/filters/nameref/nameref.go picks the referral candidates whose id the
+    /// entry's group, version and kind select, `api/resid/gvk.go` `IsSelected`).
+    pub(crate) fn follows(&self, kind: &str, api_version: &str) -> bool {
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        self.target_kind == kind
+            && gvk_is(&self.target_group, group)
+            && gvk_is(&self.target_version, version)
     }
 }
 
-/// The kinds of the objects `configurations:` rules let this reference follow when they are
-/// renamed (empty when no rule covers it; a rule may point at the name scalar or at the map
-/// holding `name`, as kustomize's `setMapping` allows).
+/// One field of a group, version and kind selector: unset or empty selects any value.
+fn gvk_is(want: &Option<String>, got: &str) -> bool {
+    want.as_deref().is_none_or(|w| w.is_empty() || w == got)
+}
+
+/// The `configurations:` rules that let this reference follow renamed objects (empty when no
+/// rule covers it; a rule may point at the name scalar or at the map holding `name`, as
+/// kustomize's `setMapping` allows): see [`NameRefRule::follows`] for the objects.
 /// A `SealedSecret` rule covers a Secret reference: the controller creates the Secret under the
 /// SealedSecret's name, and the sealed-secrets FAQ adds such a rule for `namePrefix`
 /// (kustomize api/filters/nameref/nameref.go follows any kind a rule names).
@@ -403,7 +419,7 @@ pub(crate) fn configured<'r>(
     r: &RawRef,
     referrer_kind: &str,
     referrer_api_version: &str,
-) -> Vec<&'r str> {
+) -> Vec<&'r NameRefRule> {
     let parent = r.fs_path.rsplit_once('/').map_or("", |(p, _)| p);
     rules
         .iter()
@@ -413,6 +429,5 @@ pub(crate) fn configured<'r>(
                 && rule.selects(referrer_kind, referrer_api_version)
                 && (rule.path == r.fs_path || (r.fs_path.ends_with("/name") && rule.path == parent))
         })
-        .map(|rule| rule.target_kind.as_str())
         .collect()
 }

@@ -260,3 +260,41 @@ fn configurations_the_model_does_not_replay_are_not_modelled() {
         );
     }
 }
+
+/// A `nameReference` entry's `group` and `version` select the renamed objects whose renames its
+/// fields follow (the tree's SealedSecret is `bitnami.com/v1alpha1`): another group or version
+/// leaves the references as written, so they dangle; an empty one selects any. A fieldSpec with
+/// an empty `kind` selects every kind. The model followed every object of the entry's kind.
+/// kubectl's render is the oracle.
+#[test]
+fn name_reference_group_and_version_select_the_renamed_objects() {
+    let configs = [
+        GOOD.replace("group: bitnami.com", "group: other.io"),
+        GOOD.replace("group: bitnami.com", "version: v9"),
+        GOOD.replace("group: bitnami.com", "version: v1alpha1"),
+        GOOD.replace("group: bitnami.com", "group: \"\""),
+        GOOD.replace("- kind: Deployment", "- kind: \"\""),
+    ];
+    for config in &configs {
+        let Some(t) = tree(config) else { return };
+        let rendered = kubectl_reference_names(t.path());
+        let (_, hits) = check_hits(t.path(), &[]);
+        assert!(
+            of(&hits, "overlay-build-error").is_empty(),
+            "{config:?}: {hits:?}"
+        );
+        let dangling = rendered.iter().filter(|n| *n != "prod-app-secrets").count();
+        assert_eq!(
+            of(&hits, "dangling-reference").len(),
+            dangling,
+            "{config:?}: kubectl renders {rendered:?}; {hits:?}"
+        );
+    }
+    let other = tree(&configs[0]);
+    let Some(t) = other else { return };
+    assert!(
+        kubectl_reference_names(t.path())
+            .iter()
+            .all(|n| n != "prod-app-secrets")
+    );
+}

@@ -726,3 +726,164 @@ fn a_list_without_items_is_kept_as_a_resource_like_kubectl() {
         model.problems()
     );
 }
+
+/// The ids (apiVersion, kind, name) of the model's resources, sorted.
+fn model_ids(model: &Overlay) -> Vec<(String, String, String)> {
+    let mut ids: Vec<_> = (model.resources().iter())
+        .map(|r| {
+            (
+                r.api_version.clone(),
+                r.kind.clone(),
+                r.rendered.name.clone(),
+            )
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The ids kubectl renders for `dir`, sorted, or `None` when its build fails.
+fn kubectl_ids(dir: &Path) -> Option<Vec<(String, String, String)>> {
+    if !common::kustomize_raw(dir).status.success() {
+        return None;
+    }
+    let mut ids: Vec<_> = (render(dir).into_iter())
+        .filter(|o| !o.value.is_null())
+        .map(|o| (o.api_version, o.kind, o.name))
+        .collect();
+    ids.sort();
+    Some(ids)
+}
+
+/// Odd `items` of `kind: List` documents, as kubectl reads them: kyaml's reader unwraps a
+/// `List` alone in its file (and any `List` item of a list) leniently, dropping scalar and `{}`
+/// items, while the factory fails on items that are no array (a `SecretList`, a list inside a
+/// list alone in its file, a list in a file of several documents, even one cut by a trailing
+/// `---`). The model reported every non-sequence `items` as a build error. kubectl is the
+/// oracle of whether the build fails and what it renders; a failing build's problem is at the
+/// line marked `# bad`.
+#[test]
+fn odd_list_items_fail_or_vanish_like_kubectl() {
+    if common::kubectl().is_none() {
+        return;
+    }
+    let list = |kind: &str, items: &str| format!("apiVersion: v1\nkind: {kind}\n{items}\n");
+    let nested = |inner: &str, items: &str| {
+        format!(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: {inner}\n  {items}\n"
+        )
+    };
+    let cm = "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n";
+    let cases = [
+        list("List", "items: x"),
+        list("List", "items: {}"),
+        list("List", "items: 3"),
+        list("List", "items: {a: 1} # bad"),
+        list("ResourceList", "items: x"),
+        list("List", "functionConfig: {a: 1}"),
+        list("SecretList", "items: x # bad"),
+        list("SecretList", "items: {} # bad"),
+        nested("List", "items: x # bad"),
+        nested("List", "items: {} # bad"),
+        list("List", "items: x # bad") + cm,
+        format!("# header\n---\n{}", list("List", "items: x # bad")),
+        format!("---\n{}", list("List", "items: x")),
+        list("List", "items: x # bad") + "---\n",
+        // A list in an item of a list the factory expands is read alone again.
+        nested("List", "items: x") + cm,
+        nested("List", "items: {a: 1} # bad") + cm,
+        nested("SecretList", "items: x # bad") + cm,
+        format!(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: List\n  items:\n{}",
+            "  - apiVersion: v1\n    kind: List\n    items: x\n"
+        ),
+    ];
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    common::write(root, "a/kustomization.yaml", "resources:\n- r.yaml\n");
+    for text in cases {
+        common::write(root, "a/r.yaml", &text);
+        let model = Overlay::load(root, "a").expect("overlay loads");
+        let failing: Vec<_> = model
+            .problems()
+            .iter()
+            .filter(|p| p.fails_build())
+            .collect();
+        match kubectl_ids(&model.dir) {
+            Some(want) => {
+                assert!(failing.is_empty(), "{text}: {failing:?}");
+                assert_eq!(model_ids(&model), want, "{text}");
+            }
+            None => {
+                let bad = text.lines().position(|l| l.ends_with("# bad"));
+                let line = bad.expect("a failing case marks its line") + 1;
+                assert!(
+                    failing.iter().any(|p| p.origin.line == line),
+                    "{text}: want a build error at line {line}: {failing:?}"
+                );
+            }
+        }
+    }
+}
+
+/// An empty `metadata.name`: kubectl refuses it on any object but a list kept whole (no
+/// `items`), which a `namePrefix` or `nameSuffix` renames (`p-`); renamed twice (a prefix and a
+/// suffix, or prefixes at two levels), kustomize panics and the build fails. The model skipped
+/// the rename and built. kubectl is the oracle of failure and names; a failing build's problem
+/// is at the `name: ""` line.
+#[test]
+fn an_empty_name_is_renamed_or_fails_like_kubectl() {
+    if common::kubectl().is_none() {
+        return;
+    }
+    let named = |kind: &str| format!("apiVersion: v1\nkind: {kind}\nmetadata:\n  name: \"\"\n");
+    let k = |extra: &str| format!("{extra}resources:\n- r.yaml\n");
+    let cases = [
+        (k("namePrefix: p-\n"), named("List"), None),
+        (k("nameSuffix: -s\n"), named("List"), None),
+        (k(""), named("List"), None),
+        (k("namePrefix: p-\nnameSuffix: -s\n"), named("List"), None),
+        (
+            k("namePrefix: p-\nnameSuffix: -s\n"),
+            "apiVersion: v1\nkind: List\n".to_owned(),
+            None,
+        ),
+        (k("namePrefix: p-\n"), named("ConfigMap"), None),
+        (k(""), named("ConfigMap"), None),
+        (
+            k("namePrefix: p-\n"),
+            named("List"),
+            Some("namePrefix: t-\nresources:\n- ../a\n"),
+        ),
+    ];
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    for (kustomization, text, top) in cases {
+        common::write(root, "a/kustomization.yaml", &kustomization);
+        common::write(root, "a/r.yaml", &text);
+        let overlay = match top {
+            Some(t) => {
+                common::write(root, "top/kustomization.yaml", t);
+                "top"
+            }
+            None => "a",
+        };
+        let model = Overlay::load(root, overlay).expect("overlay loads");
+        let failing: Vec<_> = model
+            .problems()
+            .iter()
+            .filter(|p| p.fails_build())
+            .collect();
+        let case = format!("{kustomization}{text}{top:?}");
+        match kubectl_ids(&model.dir) {
+            Some(want) => {
+                assert!(failing.is_empty(), "{case}: {failing:?}");
+                assert_eq!(model_ids(&model), want, "{case}");
+            }
+            None => assert!(
+                failing.iter().any(|p| p.origin.line == 4),
+                "{case}: want a build error at the name's line: {failing:?}"
+            ),
+        }
+    }
+}

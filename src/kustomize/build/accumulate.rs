@@ -9,7 +9,7 @@ use std::sync::Arc;
 use yaml_serde::Value;
 
 use super::super::docs::{self, Doc};
-use super::super::lists::{self, Listed, expands, is_list};
+use super::super::lists::{self, Listed, expands_doc, is_list};
 use super::super::{Origin, ProblemKind};
 use super::fields::kline;
 use super::obj::{Obj, Source, effective_ns, get_str, meta_str, metadata_identity, str_list};
@@ -330,7 +330,7 @@ impl Builder<'_> {
             // Kept in the model even when kustomize would refuse it, so that `seal` still finds
             // the SealedSecret file it must name in its error.
             self.check_object(v, d, path);
-            if expands(v) {
+            if expands_doc(v, d.alone) {
                 lists.push(d);
                 continue;
             }
@@ -357,7 +357,7 @@ impl Builder<'_> {
     fn list_items(&mut self, d: &Arc<Doc>, path: &Path, acc: &mut Vec<Obj>) {
         let Ok(root) = &d.value else { return };
         let file = self.rel(path);
-        for listed in lists::items(root) {
+        for listed in lists::items_of_doc(root, d.alone) {
             let (item_at, item) = match listed {
                 Listed::Item(at, item) => (at, item),
                 Listed::NotASequence(at) => {
@@ -443,7 +443,7 @@ impl Builder<'_> {
             return;
         }
         // A list's items are checked one by one (`check_item`).
-        let Some(what) = object_defect(v).filter(|_| !expands(v)) else {
+        let Some(what) = object_defect(v).filter(|_| !expands_doc(v, d.alone)) else {
             return;
         };
         let msg = format!(
@@ -451,7 +451,13 @@ impl Builder<'_> {
             d.index + 1,
             self.rel(path).display()
         );
-        self.problem(ProblemKind::BuildError, path, d.start_line, msg);
+        // An empty `metadata.name` is reported where it is written.
+        let line = if what.starts_with("has no metadata.name") && meta_str(v, "name").is_some() {
+            d.line_of(&[Seg::from("metadata"), Seg::from("name")])
+        } else {
+            d.start_line
+        };
+        self.problem(ProblemKind::BuildError, path, line, msg);
     }
 
     /// kustomize's resource map refuses a second object with the same id (group, version, kind,

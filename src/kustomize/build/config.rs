@@ -48,8 +48,8 @@ pub(super) type At = (Vec<Seg>, String);
 /// What one `configurations:` file gives the model.
 #[derive(Default)]
 pub(super) struct Config {
-    /// Its nameReference fieldSpecs: the target kind, the fieldSpec, its path in the file.
-    pub(super) rules: Vec<(String, Spec, Vec<Seg>)>,
+    /// Its nameReference fieldSpecs: the target, the fieldSpec, its path in the file.
+    pub(super) rules: Vec<(Target, Spec, Vec<Seg>)>,
     /// What the model does not follow.
     pub(super) not_modelled: Vec<At>,
 }
@@ -89,21 +89,22 @@ fn name_back_references(entry: &Value, at: &[Seg], out: &mut Config) -> Result<(
         Value::Mapping(m) => m,
         _ => return Err((at.to_vec(), refused("a `nameReference` entry", "a mapping"))),
     };
-    let mut target = None;
+    let mut target = Target::default();
     let mut specs = Vec::new();
     for (field, key, v) in json_fields(map, &NBR_FIELDS, at).map_err(unknown)? {
         let at = [at, &[Seg::Key(key.to_owned())]].concat();
         match field {
             "fieldSpecs" => specs = field_specs(v, &at, key, &mut out.not_modelled)?,
             _ => {
-                let s = gvk_str(v, &at, key)?;
-                if field == "kind" {
-                    target = Some(s.to_owned());
+                let s = Some(gvk_str(v, &at, key)?.to_owned());
+                match field {
+                    "group" => target.group = s,
+                    "version" => target.version = s,
+                    _ => target.kind = s,
                 }
             }
         }
     }
-    let target_kind = target.unwrap_or_default();
     // A path that is no string is not followed (`field_specs` reports it): it is no empty path.
     for (mut spec, mut spec_at) in specs.into_iter().filter(|(s, _)| !s.path_unread) {
         // kyaml drops one leading `/` (`/spec/x` is `spec/x`; `/` alone is an empty path).
@@ -119,7 +120,7 @@ fn name_back_references(entry: &Value, at: &[Seg], out: &mut Config) -> Result<(
             out.not_modelled.push((spec_at, msg));
             continue;
         }
-        out.rules.push((target_kind.clone(), spec, spec_at));
+        out.rules.push((target.clone(), spec, spec_at));
     }
     Ok(())
 }
@@ -149,11 +150,21 @@ fn unfollowed_path(path: &str) -> Option<&'static str> {
     None
 }
 
+/// The objects a `nameReference` entry follows the renames of: its group, version and kind.
+#[derive(Default, Clone)]
+pub(super) struct Target {
+    group: Option<String>,
+    version: Option<String>,
+    kind: Option<String>,
+}
+
 impl Spec {
-    /// The nameReference rule this fieldSpec of `target_kind` makes, written at `origin`.
-    pub(super) fn into_rule(self, target_kind: String, origin: Origin) -> NameRefRule {
+    /// The nameReference rule this fieldSpec of `target` makes, written at `origin`.
+    pub(super) fn into_rule(self, target: Target, origin: Origin) -> NameRefRule {
         NameRefRule {
-            target_kind,
+            target_kind: target.kind.unwrap_or_default(),
+            target_group: target.group,
+            target_version: target.version,
             path: self.path,
             referrer_kind: self.kind,
             referrer_group: self.group,

@@ -32,14 +32,14 @@ pub(super) fn fix_back_references(
         let mut attr_cache: Vec<Option<Vec<RawRef>>> = o.sources.iter().map(|_| None).collect();
         let own = refs::extract(&o.kind, &o.api_version, &o.value);
         for r in &own {
-            let mut kinds = refs::configured(rules, r, &o.kind, &o.api_version);
-            if refs::builtin_rewrites(r.target_kind, &o.kind, &r.fs_path) {
-                kinds.push(r.target_kind);
-            }
-            let rewritable = !kinds.is_empty();
+            let follow = Follow {
+                builtin: refs::builtin_rewrites(r.target_kind, &o.kind, &r.fs_path),
+                rules: refs::configured(rules, r, &o.kind, &o.api_version),
+            };
+            let rewritable = follow.builtin || !follow.rules.is_empty();
             let (mut rendered_name, mut rendered_hash) = (r.name.clone(), false);
             if rewritable {
-                match referral(o, r, &kinds, acc) {
+                match referral(o, r, &follow, acc) {
                     Ok(Some(c)) => (rendered_name, rendered_hash) = (c.name.clone(), c.hashed),
                     Ok(None) => {}
                     Err(()) => problems.push(Problem {
@@ -101,14 +101,21 @@ fn pathless_rules(acc: &[Obj], rules: &[NameRefRule], problems: &mut Vec<Problem
     }
 }
 
-/// The object a rewritable reference of `o` is rewritten to: one of the `kinds` the rules let
-/// it follow that has had the referenced name, in the referrer's namespace (unless either side
+/// The renamed objects a reference follows: those of its own kind when kustomize's built-in
+/// configuration rewrites it, and those `configurations:` rules let it follow.
+struct Follow<'r> {
+    builtin: bool,
+    rules: Vec<&'r NameRefRule>,
+}
+
+/// The object a rewritable reference of `o` is rewritten to: one of the objects it may
+/// [`Follow`] that has had the referenced name, in the referrer's namespace (unless either side
 /// is cluster-scoped); among several, the ones with the referrer's prefixes and suffixes. `Err`
 /// when that still leaves several that render differently.
 fn referral<'a>(
     o: &Obj,
     r: &RawRef,
-    kinds: &[&str],
+    follow: &Follow<'_>,
     acc: &'a [Obj],
 ) -> Result<Option<&'a Obj>, ()> {
     let ref_ns = effective_ns(o.namespace.as_deref(), &o.kind);
@@ -116,7 +123,9 @@ fn referral<'a>(
         .iter()
         .filter(|c| {
             // Only the core group for the core kinds; any group for the others.
-            kinds.contains(&c.kind.as_str())
+            let followed = (follow.builtin && c.kind == r.target_kind)
+                || (follow.rules.iter()).any(|rule| rule.follows(&c.kind, &c.api_version));
+            followed
                 && (c.group().is_empty()
                     || !matches!(
                         c.kind.as_str(),

@@ -39,11 +39,20 @@ impl Builder<'_> {
         if let Some(ns) = get_str(&level.k, "namespace").filter(|n| !n.is_empty()) {
             set_namespace(acc, ns);
         }
-        add_prefix_suffix(
+        let renamed_empty = add_prefix_suffix(
             acc,
             get_str(&level.k, "namePrefix").unwrap_or_default(),
             get_str(&level.k, "nameSuffix").unwrap_or_default(),
         );
+        for i in renamed_empty {
+            let o = &acc[i];
+            let msg = format!(
+                "the `{}` has an empty metadata.name and is renamed twice (namePrefix, nameSuffix): kustomize panics and fails to build",
+                o.kind
+            );
+            let (file, line) = (o.origin.file.clone(), o.name_line);
+            self.problem(ProblemKind::BuildError, &file, line, msg);
+        }
         let labels = labels(&level.k);
         if !labels.is_empty() {
             for o in acc.iter_mut() {
@@ -644,15 +653,24 @@ fn set_namespace(acc: &mut [Obj], ns: &str) {
     }
 }
 
-/// kustomize api/internal/builtins/PrefixSuffixTransformer.go.
-fn add_prefix_suffix(acc: &mut [Obj], prefix: &str, suffix: &str) {
-    for o in acc.iter_mut() {
+/// kustomize api/internal/builtins/PrefixSuffixTransformer.go. Returns the indexes of the
+/// objects whose `metadata.name` was empty and that are now renamed a second time: kustomize
+/// records the empty name as no previous name, so its previous names and namespaces no longer
+/// pair up and it panics (api/resource/resource.go `PrevIds`, "number of previous names ... not
+/// equal"). A non-empty prefix and a non-empty suffix are two renames.
+fn add_prefix_suffix(acc: &mut [Obj], prefix: &str, suffix: &str) -> Vec<usize> {
+    let mut renamed_empty = Vec::new();
+    for (i, o) in acc.iter_mut().enumerate() {
         // PrefixSuffixTransformer.go prefixSuffixFieldSpecsToSkip
         let skip = matches!(o.kind.as_str(), "CustomResourceDefinition" | "Namespace")
             || (o.kind == "APIService" && o.group() == "apiregistration.k8s.io");
-        // Only a list kept whole has no name (see `lists::expands`): api/filters/prefix and
-        // suffix set `metadata/name` only where it is, so `metadata: {}` stays as it is.
-        if skip || o.name.is_empty() {
+        // Only a list kept whole has no name or an empty one (see `lists::expands`):
+        // api/filters/prefix and suffix set `metadata/name` only where it is, so `metadata: {}`
+        // stays as it is, while `name: ""` becomes the prefix and suffix.
+        let has_name = (o.value.get("metadata"))
+            .and_then(|m| m.get("name"))
+            .is_some_and(Value::is_string);
+        if skip || (o.name.is_empty() && !has_name) {
             continue;
         }
         o.prefixes.push(prefix.to_owned());
@@ -660,5 +678,12 @@ fn add_prefix_suffix(acc: &mut [Obj], prefix: &str, suffix: &str) {
         let name = format!("{prefix}{}{suffix}", o.name);
         let ns = o.namespace.clone();
         o.set_identity(name, ns);
+        let renames = (o.prefixes.iter().chain(&o.suffixes))
+            .filter(|a| !a.is_empty())
+            .count();
+        if o.original.name.is_empty() && renames >= 2 {
+            renamed_empty.push(i);
+        }
     }
+    renamed_empty
 }
