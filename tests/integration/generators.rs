@@ -967,3 +967,46 @@ fn an_inline_generator_configuration_is_modelled_like_a_file() {
         findings_by_line(file.path(), &file_hits)
     );
 }
+
+/// A null item (`- ~`) of `literals:`, `envs:` or `files:`, inline or in a `generators:` file:
+/// kustomize reads it as an empty string and fails to build (kubectl is the oracle). It is an
+/// `overlay-build-error` at the item's own line, like an item that is not a string, not a
+/// complaint about the whole field; the overlay fails (exit 1).
+#[test]
+fn a_null_generator_item_is_a_build_error_at_its_line() {
+    let k = "overlays/dev/kustomization.yaml";
+    let g = "overlays/dev/gen.yaml";
+    for field in ["literals", "envs", "files"] {
+        let inline = format!("configMapGenerator:\n  - name: cm\n    {field}:\n      - ~\n");
+        let file = format!(
+            "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata:\n  name: cm\n{field}:\n  - ~\n"
+        );
+        let cases = [
+            (vec![(k, inline)], k),
+            (
+                vec![(k, "generators:\n  - gen.yaml\n".to_owned()), (g, file)],
+                g,
+            ),
+        ];
+        for (files, at) in cases {
+            let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+            let Some(t) = repo(&files) else {
+                return;
+            };
+            if let Some(built) = kubectl_build(t.path(), "overlays/dev") {
+                assert!(built.is_err(), "{field} {at}: kubectl builds it");
+            }
+            let (code, hits) = check(t.path(), &[]);
+            let errs = of(&hits, "overlay-build-error");
+            assert_eq!(errs.len(), 1, "{field} {at}: {hits:?}");
+            let line = line_of(t.path(), at, "- ~");
+            assert_eq!(
+                (errs[0].path.as_str(), errs[0].line),
+                (at, line),
+                "{field} {at}: {hits:?}"
+            );
+            assert!(errs[0].message.contains("is null"), "{}", errs[0].message);
+            assert_eq!(code, 1, "{hits:?}");
+        }
+    }
+}
