@@ -472,6 +472,9 @@ fn read_doc(root: &Path, target: &seal::SealedTarget) -> Result<SealedSecretDoc,
     let parsed =
         SealedSecretFile::parse(&text).map_err(|e| format!("{}: {e}", rel(root, &target.file)))?;
     target
+        .refuse_listed(&rel(root, &target.file), |n, ns| parsed.listed_line(n, ns))
+        .map_err(|e| e.to_string())?;
+    target
         .doc_in(parsed.sealed_secrets())
         .map(|(_, d)| d.clone())
         .ok_or_else(|| {

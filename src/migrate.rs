@@ -435,6 +435,14 @@ fn read_generator(
     // `join` keeps an absolute path as it is.
     let gen_path = root.join(&spec.origin.file);
     let from_file = spec.from_generators_file && gen_path != kust_path;
+    // Configuration given inline under `generators:` is text in a string of the
+    // kustomization, which --migrate does not rewrite.
+    if spec.from_generators_file && !from_file {
+        return Err(MigrateError::Unsupported {
+            origin,
+            what: "the generator is configuration given inline under `generators:`; --migrate moves a `secretGenerator:` entry or a `generators:` file only".to_owned(),
+        });
+    }
     if from_file && gen_path.parent() != Some(dir) {
         return Err(MigrateError::Unsupported {
             origin,

@@ -194,6 +194,7 @@ impl Located {
     fn doc(&self) -> Result<&SealedSecretDoc, RecoverError> {
         let file = self.file_name.clone();
         if let Some(t) = &self.target {
+            t.refuse_listed(&file, |n, ns| self.parsed.listed_line(n, ns))?;
             return t
                 .doc_in(self.parsed.sealed_secrets())
                 .map(|(_, d)| d)
@@ -216,11 +217,22 @@ impl Located {
             .collect();
         match (docs.as_slice(), &self.name) {
             ([d], _) => Ok(d),
-            ([], Some(name)) => Err(RecoverError::NoSuchName {
-                file,
-                name: name.clone(),
-            }),
-            ([], None) => Err(RecoverError::NoSealedSecret { file }),
+            // An item of a `List`: the one reason every command gives (`seal`'s refusal).
+            ([], name) => match self.parsed.listed.iter().find(|l| named(&&l.sealed_secret)) {
+                Some(l) => Err(SealError::InList {
+                    file,
+                    line: l.line,
+                    name: l.sealed_secret.name.clone().unwrap_or_default(),
+                }
+                .into()),
+                None => Err(match name {
+                    Some(name) => RecoverError::NoSuchName {
+                        file,
+                        name: name.clone(),
+                    },
+                    None => RecoverError::NoSealedSecret { file },
+                }),
+            },
             (many, _) => Err(RecoverError::SeveralSealedSecrets {
                 file,
                 count: many.len(),

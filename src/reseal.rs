@@ -197,6 +197,7 @@ fn plan_env(
         source,
     };
     let parsed = sealedsecret::SealedSecretFile::parse(&text).map_err(ss_err)?;
+    target.refuse_listed(&file_name, |n, ns| parsed.listed_line(n, ns))?;
     let (doc_index, doc) =
         target
             .doc_in(parsed.sealed_secrets())

@@ -59,7 +59,7 @@ pub enum SealError {
     /// The SealedSecret to write is an item of a `List` document, which the span-exact editor
     /// does not edit (it edits documents only).
     #[error(
-        "{file}:{line}: SealedSecret `{name}` is an item of a `List`: emp-seal edits SealedSecret documents only and leaves the file unchanged"
+        "{file}:{line}: SealedSecret `{name}` is an item of a `List`: emp-seal reads and edits SealedSecret documents only and leaves the file unchanged"
     )]
     InList {
         file: String,
@@ -564,6 +564,30 @@ pub struct SealedTarget {
 }
 
 impl SealedTarget {
+    /// Refuses the target when its file has no document for it but a `List` item of that name
+    /// and namespace (`listed_line`: the item's `metadata.name` line, from
+    /// [`sealedsecret::ParsedFile::listed_sealed_secret_line`] or
+    /// [`sealedsecret::SealedSecretFile::listed_line`]): kustomize expands the list, so the
+    /// overlay renders it, but emp-seal edits and reads SealedSecret documents only. Every
+    /// command that edits or reads the target gives this one reason.
+    ///
+    /// # Errors
+    /// [`SealError::InList`].
+    pub(crate) fn refuse_listed(
+        &self,
+        file_name: &str,
+        listed_line: impl FnOnce(&str, Option<&str>) -> Option<usize>,
+    ) -> Result<(), SealError> {
+        match listed_line(&self.name, self.namespace_in_file.as_deref()) {
+            Some(line) => Err(SealError::InList {
+                file: file_name.to_owned(),
+                line,
+                name: self.name.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Its document among `docs` (a parsed file's `sealed_secrets()`): the one with its name and
     /// namespace as written.
     pub fn doc_in<'d>(
@@ -1243,14 +1267,7 @@ fn target_doc<'f>(
         return Ok(found);
     }
     // Fail closed: a hint to write a new SealedSecret would leave two copies in the build.
-    let ns = target.namespace_in_file.as_deref();
-    if let Some(line) = file.listed_sealed_secret_line(&target.name, ns) {
-        return Err(SealError::InList {
-            file: file_name.to_owned(),
-            line,
-            name: target.name.clone(),
-        });
-    }
+    target.refuse_listed(file_name, |n, ns| file.listed_sealed_secret_line(n, ns))?;
     target
         .doc_in(file.sealed_secrets())
         .ok_or_else(|| SealError::NoSealedSecret {

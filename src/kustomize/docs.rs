@@ -50,6 +50,27 @@ impl Doc {
         }
     }
 
+    /// The document as written `below` lines further down its file: a document of text
+    /// embedded in a literal block scalar (`- |`) whose header is at line `below`.
+    pub(crate) fn moved_down(mut self, below: usize) -> Doc {
+        self.start_line += below;
+        self.error_line += below;
+        self
+    }
+
+    /// The document with every node located at `line`: text embedded where its own lines do
+    /// not map onto the file's (a quoted or folded scalar).
+    pub(crate) fn pinned_at(self, line: usize) -> Doc {
+        Doc {
+            text: String::new(),
+            start_line: line,
+            index: self.index,
+            value: self.value,
+            error_line: line,
+            layout: OnceLock::new(),
+        }
+    }
+
     /// The 1-based file line of the node at `path` (or of its deepest block-style ancestor).
     pub(crate) fn line_of(&self, path: &[Seg]) -> usize {
         let layout = self.layout.get_or_init(|| Layout::new(&self.text));

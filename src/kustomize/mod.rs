@@ -342,7 +342,8 @@ pub struct EnvSource {
 pub struct GeneratorSpec {
     /// Where the entry is (its `name:` line).
     pub origin: Origin,
-    /// True when it came from a `generators:` file (`apiVersion: builtin`).
+    /// True when it came from a `generators:` entry (`apiVersion: builtin`): a file, or
+    /// configuration given inline (then `origin` is in the kustomization).
     pub from_generators_file: bool,
     pub behavior: Behavior,
     /// `envs:` files (then the `env:` file).

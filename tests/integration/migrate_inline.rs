@@ -694,3 +694,24 @@ fn migrate_refuses_a_literal_without_equals_at_its_own_line() {
     assert!(o.stderr.contains(&want), "{want}: {}", o.stderr);
     assert!(!o.stderr.contains(BARE), "{}", o.stderr);
 }
+
+/// A Secret generator given as inline configuration under `generators:` (now modelled, so the
+/// overlay's Secret is known to come from it): `--migrate` does not rewrite text held in a
+/// string of the kustomization, and says so by the generator's line; nothing is written.
+#[test]
+fn migrate_refuses_an_inline_generators_configuration() {
+    let k = "namespace: app-stage\nresources:\n  - ../../base\ngenerators:\n  - |\n    apiVersion: builtin\n    kind: SecretGenerator\n    metadata:\n      name: app-secrets\n    envs:\n      - app.env\n    options:\n      disableNameSuffixHash: true\n";
+    let t = repo(k);
+    let root = t.path();
+    let o = run(root, &migrate_args("stage", "app.env", &["--no-input"]));
+    let first = refused(&o);
+    assert!(
+        first.starts_with("error: k8s/overlays/stage/kustomization.yaml:9:")
+            && first.contains("inline under `generators:`"),
+        "{}",
+        o.stderr
+    );
+    let dir = root.join("k8s/overlays/stage");
+    assert!(!dir.join("sealedsecret.yaml").exists());
+    assert_eq!(read(&dir.join("kustomization.yaml")), k);
+}

@@ -459,3 +459,53 @@ fn check_judges_a_sealedsecret_inside_a_list_like_a_document() {
         "{hits:?}"
     );
 }
+
+/// The paper SealedSecret as a `kind: List` item: `reseal` and `unseal` said the file had no
+/// such SealedSecret, and `cert` that the file had none of that name. Each now gives `seal`'s
+/// one reason (the item's file and line, the `List`), the refusing ones in one line with exit 2,
+/// and the file is unchanged.
+#[test]
+fn every_command_names_a_sealedsecret_inside_a_list_as_seal_does() {
+    let shipped =
+        std::fs::read_to_string(common::repo_root().join("k8s/overlays/paper/sealedsecret.yaml"))
+            .unwrap();
+    let start = shipped.find("apiVersion:").unwrap();
+    let item: String = shipped[start..]
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => format!("- {l}\n"),
+            _ if l.is_empty() => "\n".to_owned(),
+            _ => format!("  {l}\n"),
+        })
+        .collect();
+    let text = format!("apiVersion: v1\nkind: List\nitems:\n{item}");
+    let tree = Tree::new();
+    write_file(&tree.ss("paper"), text.as_bytes());
+    let key = tree.write("paper-key.pem", demo_key());
+    let key = key.to_str().unwrap();
+    let name_line = text
+        .lines()
+        .position(|l| l == "    name: emp-secrets")
+        .unwrap()
+        + 1;
+    let reason = format!(
+        "k8s/overlays/paper/sealedsecret.yaml:{name_line}: SealedSecret `emp-secrets` is an item of a `List`"
+    );
+    let refusals = [
+        vec!["reseal", "paper", "--key", key],
+        vec!["unseal", "paper", "--key", key, "--format", "env"],
+    ];
+    for args in refusals {
+        let out = tree.run(&args);
+        no_secret(&out);
+        let line = fails_cleanly(&out);
+        assert!(line.contains(&reason), "{args:?}: {line}");
+        assert_eq!(tree.read("k8s/overlays/paper/sealedsecret.yaml"), text);
+    }
+    let out = tree.run(&["cert"]);
+    no_secret(&out);
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(all.contains(&reason), "{all}");
+    assert_eq!(tree.read("k8s/overlays/paper/sealedsecret.yaml"), text);
+}

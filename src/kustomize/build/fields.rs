@@ -257,11 +257,20 @@ impl Builder<'_> {
             return;
         };
         let field = [at, &[Seg::Key(key.to_owned())]].concat();
-        // An item that is no string (`literals: [7]`, `- true`) is reported at its own line.
-        let item = v
-            .as_sequence()
-            .and_then(|items| items.iter().position(|x| !x.is_string() && !x.is_null()));
+        // An item that is no string (`literals: [7]`, `- true`) is reported at its own line; so
+        // is a null one (`- ~`), which kustomize decodes as an empty string and then refuses
+        // (api/kv/kv.go: "invalid literal source", or an env or file source "must resolve to a
+        // file").
+        let items = v.as_sequence().map_or(&[][..], Vec::as_slice);
+        let item = items.iter().position(|x| !x.is_string());
         let (line, msg) = match item {
+            Some(i) if items[i].is_null() => (
+                kdoc.line_of(&[&field[..], &[Seg::Index(i)]].concat()),
+                format!(
+                    "item {} of generator field `{key}` is null: kustomize reads it as an empty string and fails to build",
+                    i + 1
+                ),
+            ),
             Some(i) => (
                 kdoc.line_of(&[&field[..], &[Seg::Index(i)]].concat()),
                 format!(

@@ -18,7 +18,10 @@ use super::loaded::EntryDocs;
 use super::obj::{GenState, Obj, get_str, metadata_identity, str_list, write_meta};
 use crate::yamlpos::Seg;
 
-/// One generator entry, inline or from a `generators:` file.
+/// The generator configurations declared so far at a level: kind, name, namespace, where.
+type Declared = Vec<(GeneratedKind, String, Option<String>, Origin)>;
+
+/// One generator entry, inline or from a `generators:` entry.
 struct Entry<'a> {
     kind: GeneratedKind,
     name: String,
@@ -67,71 +70,90 @@ impl Builder<'_> {
         }
     }
 
-    /// `generators:` files: only kustomize's builtin generator kinds are modelled.
+    /// `generators:` entries, files or inline configuration: only kustomize's builtin generator
+    /// kinds are modelled.
     pub(super) fn generator_files(&mut self, level: &Level, acc: &mut Vec<Obj>) {
         // The level's generator configurations are one resource map: a second one with the
         // same kind, name and namespace is refused (kustomize api/resmap/reswrangler.go
         // `Append`, "may not add resource with an already registered id").
-        let mut declared: Vec<(GeneratedKind, String, Option<String>, Origin)> = Vec::new();
+        let mut declared: Declared = Vec::new();
         for (i, entry) in str_list(&level.k, "generators").iter().enumerate() {
             let o = level.at("generators", Some(i));
             // A generator file is read through the kustomization's loader, so the load
             // restrictor bounds it (kustomize api/internal/target/kusttarget.go
-            // `configureExternalGenerators` accumulates the list as resources).
-            let (path, docs) = match self.plugin_entry_docs(level, "generators", entry, &o) {
-                Some(EntryDocs::File(path, docs)) => (path, docs),
+            // `configureExternalGenerators` accumulates the list as resources); inline
+            // configuration is read from the entry's text the same way (`NewResMapFromBytes`),
+            // as YAML 1.2 by kyaml, and generates what a file would.
+            match self.plugin_entry_docs(level, "generators", entry, &o) {
+                Some(EntryDocs::File(path, docs)) => {
+                    for d in docs.iter() {
+                        self.generator_doc(level, (&path, d, &o), &mut declared, acc);
+                    }
+                }
                 Some(EntryDocs::Inline(docs)) => {
-                    if !docs.is_empty() {
-                        let msg = "inline generator configuration is not modelled".to_owned();
-                        self.problem(ProblemKind::NotModelled, &o.file, o.line, msg);
+                    let kfile = level.kfile.clone();
+                    let header = literal_block_header(&level.kdoc, o.line);
+                    for d in docs {
+                        // Located in the kustomization: line by line inside a literal block,
+                        // else every node at the entry's line.
+                        let d = match header {
+                            Some(h) => d.moved_down(h),
+                            None => d.pinned_at(o.line),
+                        };
+                        self.generator_doc(level, (&kfile, &d, &o), &mut declared, acc);
                     }
-                    // What it loads is judged all the same (`super::loaded`).
-                    for d in &docs {
-                        self.plugin_config(level, d, &o);
-                    }
-                    continue;
                 }
-                None => continue,
-            };
-            for d in docs.iter() {
-                let Ok(v) = &d.value else { continue };
-                if !matches!(
-                    get_str(v, "kind"),
-                    Some("SecretGenerator" | "ConfigMapGenerator")
-                ) {
-                    // Not modelled (reported below), but what it loads is judged.
-                    self.plugin_config(level, d, &o);
-                }
-                let Some(kind) = self.builtin_generator(v, &path, d) else {
-                    continue;
-                };
-                let (name, namespace, line) = metadata_identity(v, d);
-                let origin = Origin::new(&path, line);
-                if self.declared_twice(&mut declared, (kind, &name, &namespace), &origin) {
-                    continue;
-                }
-                self.check_generator_file_shapes(v, d, &path);
-                let entry = Entry {
-                    kind,
-                    name,
-                    namespace,
-                    args: v,
-                    global: None,
-                    origin,
-                    from_generators_file: true,
-                    doc: d,
-                    at: Vec::new(),
-                };
-                self.generate(acc, &level.dir, entry);
+                None => {}
             }
         }
+    }
+
+    /// One generator configuration document `d`, written in `path` and named by the
+    /// `generators:` entry at `o`: a builtin `SecretGenerator`/`ConfigMapGenerator` generates
+    /// into `acc`; any other kind is reported not modelled, what it loads judged.
+    fn generator_doc(
+        &mut self,
+        level: &Level,
+        (path, d, o): (&Path, &Doc, &Origin),
+        declared: &mut Declared,
+        acc: &mut Vec<Obj>,
+    ) {
+        let Ok(v) = &d.value else { return };
+        if !matches!(
+            get_str(v, "kind"),
+            Some("SecretGenerator" | "ConfigMapGenerator")
+        ) {
+            // Not modelled (reported below), but what it loads is judged.
+            self.plugin_config(level, d, o);
+        }
+        let Some(kind) = self.builtin_generator(v, path, d) else {
+            return;
+        };
+        let (name, namespace, line) = metadata_identity(v, d);
+        let origin = Origin::new(path, line);
+        if self.declared_twice(declared, (kind, &name, &namespace), &origin) {
+            return;
+        }
+        self.check_generator_file_shapes(v, d, path);
+        let entry = Entry {
+            kind,
+            name,
+            namespace,
+            args: v,
+            global: None,
+            origin,
+            from_generators_file: true,
+            doc: d,
+            at: Vec::new(),
+        };
+        self.generate(acc, &level.dir, entry);
     }
 
     /// True (with a problem) when a generator of this kind, name and namespace was declared
     /// before at this level; else records it in `declared`.
     fn declared_twice(
         &mut self,
-        declared: &mut Vec<(GeneratedKind, String, Option<String>, Origin)>,
+        declared: &mut Declared,
         (kind, name, namespace): (GeneratedKind, &str, &Option<String>),
         at: &Origin,
     ) -> bool {
@@ -596,4 +618,17 @@ fn env_entries(dir: &Path, e: &Entry<'_>) -> Vec<EnvSource> {
         .collect();
     out.extend(get_str(e.args, "env").map(|f| at(f, &[Seg::Key("env".into())])));
     out
+}
+
+/// When the `generators:` entry at `line` of the kustomization `kdoc` is a literal block scalar
+/// (`- |`, `- |-`, `- |2`, a comment after it), the line of its header: the entry's text then
+/// starts on the next line, each of its lines on a line of the file. None for any other style
+/// (quoted, folded, plain), whose lines do not map onto the file's.
+fn literal_block_header(kdoc: &Doc, line: usize) -> Option<usize> {
+    let text = kdoc.text.lines().nth(line.checked_sub(kdoc.start_line)?)?;
+    let rest = text.trim_start().strip_prefix('-')?.trim_start();
+    let rest = rest.strip_prefix('|')?;
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit() || c == '+' || c == '-');
+    let rest = rest.trim_start();
+    (rest.is_empty() || rest.starts_with('#')).then_some(line)
 }
