@@ -65,6 +65,7 @@ impl Doc {
             text: String::new(),
             start_line: line,
             index: self.index,
+            alone: self.alone,
             value: self.value,
             error_line: line,
             layout: OnceLock::new(),
