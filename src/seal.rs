@@ -1268,16 +1268,14 @@ fn target_doc<'f>(
     }
     // Fail closed: a hint to write a new SealedSecret would leave two copies in the build.
     target.refuse_listed(file_name, |n, ns| file.listed_sealed_secret_line(n, ns))?;
-    target
-        .doc_in(file.sealed_secrets())
-        .ok_or_else(|| SealError::NoSealedSecret {
-            env: env.to_owned(),
-            source_desc: format!(
-                "{file_name}, which has no SealedSecret named {}",
-                target.name
-            ),
-            generator: false,
-        })
+    Err(SealError::NoSealedSecret {
+        env: env.to_owned(),
+        source_desc: format!(
+            "{file_name}, which has no SealedSecret named {}",
+            target.name
+        ),
+        generator: false,
+    })
 }
 
 /// Keys and values to seal, in order.

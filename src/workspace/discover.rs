@@ -331,13 +331,13 @@ fn git_repository(v: &Value) -> Option<((String, String), String)> {
 /// of its first pattern, the line after the key's for a literal block scalar (`ignore: |`).
 fn spec_ignore(at: &Located<'_, '_>, v: &Value, file: &str) -> Option<SpecIgnore> {
     let text = v.get("spec")?.get("ignore")?.as_str()?;
-    let line = usize::try_from(at.pos(&[Seg::from("spec"), Seg::from("ignore")]).line).ok()?;
+    // The patterns are kept whatever their line: a line not found only moves where a finding
+    // points (the document's first line, not a block scalar).
     let first = usize::try_from(at.doc.first_line).unwrap_or(1);
-    let key_line = at
-        .doc
-        .text
-        .lines()
-        .nth(line.checked_sub(first)?)
+    let line =
+        usize::try_from(at.pos(&[Seg::from("spec"), Seg::from("ignore")]).line).unwrap_or(first);
+    let key_line = (at.doc.text.lines())
+        .nth(line.saturating_sub(first))
         .unwrap_or("");
     let after = key_line.split_once(':').map_or("", |(_, v)| v.trim_start());
     let block = after.starts_with('|');

@@ -88,11 +88,15 @@ pub fn synthesise(
                 None => {
                     let top = super::repository_top(root);
                     own = Artifact::new(&top, &IgnoreFiles::load(root, &top), None);
+                    // No deploy carries it, so `kustomize::deploy::plan` does not report what
+                    // it cannot replay: this listing does.
+                    unmodelled.extend(own.unmodelled.iter().cloned());
                     &own
                 }
             };
-            // Its unreplayed patterns are the overlay's problems (`kustomize::deploy::plan`).
-            flux_walk(dir, dir, (true, artifact), &mut walk);
+            // A deploy's artifact's unreplayed patterns are the overlay's problems
+            // (`kustomize::deploy::plan`).
+            flux_walk(dir, dir, artifact, &mut walk);
         }
         Plain::ArgoDirectory {
             recurse,
@@ -172,13 +176,10 @@ fn entry(base: &Path, p: &Path) -> String {
     format!("./{}", super::rel(base, p))
 }
 
-/// Flux's walk (see the module's comment) of `dir` under `base`, into `walk`, listing entries
-/// when `list`: only files of the source's `artifact` (a directory is a kustomization's when
-/// the artifact holds its kustomization file).
-fn flux_walk(base: &Path, dir: &Path, (list, artifact): (bool, &Artifact), walk: &mut Walk) {
-    if !list {
-        return;
-    }
+/// Flux's walk (see the module's comment) of `dir` under `base`, into `walk`: only files of
+/// the source's `artifact` (a directory is a kustomization's when the artifact holds its
+/// kustomization file, and is then not looked into).
+fn flux_walk(base: &Path, dir: &Path, artifact: &Artifact, walk: &mut Walk) {
     for (name, is_dir) in sorted_entries(dir, Some(&mut walk.unlisted)) {
         let p = dir.join(&name);
         let in_artifact = |f: &Path| artifact.leaves_out(f).is_none();
@@ -193,8 +194,9 @@ fn flux_walk(base: &Path, dir: &Path, (list, artifact): (bool, &Artifact), walk:
             });
             if has_kustomization {
                 walk.entries.push(entry(base, &p));
+            } else {
+                flux_walk(base, &p, artifact, walk);
             }
-            flux_walk(base, &p, (!has_kustomization, artifact), walk);
         } else if (name.ends_with(".yaml") || name.ends_with(".yml")) && in_artifact(&p) {
             walk.entries.push(entry(base, &p));
         }

@@ -366,11 +366,15 @@ impl<'r> Builder<'r> {
     /// file in its artifact.
     pub(super) fn outside_source(&mut self, path: &Path, at: &Origin) -> bool {
         let layer: &Layer = self.layer;
-        let Restrictor::SourceRoot(top) = &layer.restrictor else {
-            let kfile = crate::workspace::kustomization_file(path);
-            return kfile.is_some_and(|k| self.not_in_artifact("directory", path, &k, at));
+        let link = match &layer.restrictor {
+            Restrictor::SourceRoot(top) => self.outside(top, path),
+            Restrictor::RootOnly => None,
         };
-        let Some(link) = self.outside(top, path) else {
+        let Some(link) = link else {
+            // Inside the bound: Flux's artifact may still leave its kustomization file out.
+            if layer.artifacts.is_empty() {
+                return false;
+            }
             let kfile = crate::workspace::kustomization_file(path);
             return kfile.is_some_and(|k| self.not_in_artifact("directory", path, &k, at));
         };
