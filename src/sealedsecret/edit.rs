@@ -100,7 +100,7 @@ impl<'t> ParsedFile<'t> {
     }
 
     /// The 1-based `metadata.name` line of the `List` item named `name` (in `namespace` as
-    /// written), if the file has one ([`Self::listed_items`]), whether or not it reads as a
+    /// written), if the file has one (as `listed_items` expands the file), whether or not it reads as a
     /// `SealedSecret`: this reader edits documents only, so a caller looking for a document to
     /// edit or read can say why there is none.
     pub fn listed_line(&self, name: &str, namespace: Option<&str>) -> Option<usize> {

@@ -380,7 +380,7 @@ impl SealedSecretFile {
     /// The file `parsed` is, its listed `SealedSecret`s read.
     ///
     /// # Errors
-    /// A listed `SealedSecret` that does not read ([`ParsedFile::listed`]).
+    /// A listed `SealedSecret` that does not read (`ParsedFile::listed`).
     pub fn of(parsed: ParsedFile<'_>) -> Result<SealedSecretFile, SealedSecretError> {
         let listed = parsed.listed()?;
         Ok(SealedSecretFile {
