@@ -466,6 +466,7 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> FileObjects {
     ];
     if toolkit.iter().any(|t| text.contains(t)) {
         let mut unparsed = Vec::new();
+        let alone = crate::kustomize::lists::alone_in(&text);
         for piece in crate::yamlpos::pieces(&text, false) {
             let v = match yaml_serde::from_str::<Value>(piece.text) {
                 Ok(v) if !crate::kustomize::has_complex_key(&v) => v,
@@ -477,7 +478,7 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> FileObjects {
                 }
             };
             let doc = crate::yamlpos::Document::new(piece.text, piece.first_line, piece.offset);
-            for (base, object) in objects(&v) {
+            for (base, object) in objects(&v, alone) {
                 let at = Located {
                     doc: &doc,
                     base,
@@ -497,14 +498,15 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> FileObjects {
 }
 
 /// A document's object or, when it is a `kind: List` (any kind ending in `List`), each of its
-/// items with its path, lists inside it expanded too ([`crate::kustomize::lists`]): an
-/// Application or Flux Kustomization in a list is deployed like one of its own.
-fn objects(v: &Value) -> Vec<(Vec<Seg>, &Value)> {
+/// items with its path, lists inside it expanded too ([`crate::kustomize::lists`]; `alone`: the
+/// document is its file's only piece): an Application or Flux Kustomization in a list is
+/// deployed like one of its own.
+fn objects(v: &Value, alone: bool) -> Vec<(Vec<Seg>, &Value)> {
     use crate::kustomize::lists::{self, Listed};
-    if !lists::expands(v) {
+    if !lists::expands_doc(v, alone) {
         return vec![(Vec::new(), v)];
     }
-    (lists::items(v).into_iter())
+    (lists::items_of_doc(v, alone).into_iter())
         .filter_map(|l| match l {
             Listed::Item(at, item) => Some((at, item)),
             Listed::NotASequence(_) => None,

@@ -509,3 +509,94 @@ fn every_command_names_a_sealedsecret_inside_a_list_as_seal_does() {
     assert!(all.contains(&reason), "{all}");
     assert_eq!(tree.read("k8s/overlays/paper/sealedsecret.yaml"), text);
 }
+
+/// The shipped paper SealedSecret as the one item of a `kind: List` document, each of its lines
+/// passed through `edit` first; and the 1-based line of the item's `metadata.name`.
+fn paper_in_a_list(edit: impl Fn(&str) -> String) -> (String, usize) {
+    let shipped =
+        std::fs::read_to_string(common::repo_root().join("k8s/overlays/paper/sealedsecret.yaml"))
+            .unwrap();
+    let start = shipped.find("apiVersion:").unwrap();
+    let item: String = (shipped[start..].lines().map(edit).enumerate())
+        .map(|(i, l)| match i {
+            0 => format!("- {l}\n"),
+            _ if l.is_empty() => "\n".to_owned(),
+            _ => format!("  {l}\n"),
+        })
+        .collect();
+    let text = format!("apiVersion: v1\nkind: List\nitems:\n{item}");
+    let name_line = (text.lines().position(|l| l == "    name: emp-secrets")).unwrap() + 1;
+    (text, name_line)
+}
+
+/// `diff`, `seal --migrate` and `init` on the paper overlay whose SealedSecret is a `List` item:
+/// each fails in one line with exit 2 and writes nothing. `diff` gives `seal`'s one reason (the
+/// item's file and line, the `List`); `seal --migrate` says the overlay already renders a
+/// SealedSecret (there is no generator to migrate) and `init` that its Secret comes from no env
+/// file, as they do for a SealedSecret document.
+#[test]
+fn diff_migrate_and_init_refuse_a_sealedsecret_inside_a_list() {
+    let (text, name_line) = paper_in_a_list(str::to_owned);
+    let tree = Tree::new();
+    write_file(&tree.ss("paper"), text.as_bytes());
+    let env = tree.write("secrets.env", env_text());
+    let key = tree.write("paper-key.pem", demo_key());
+    let (env, key) = (env.to_str().unwrap(), key.to_str().unwrap());
+    let before: Vec<_> = std::fs::read_dir(tree.overlay("paper")).unwrap().collect();
+    let runs = [
+        (
+            vec!["diff", "paper", "--from", env, "--key", key],
+            format!("k8s/overlays/paper/sealedsecret.yaml:{name_line}: SealedSecret `emp-secrets` is an item of a `List`"),
+        ),
+        (
+            vec!["seal", "paper", "--from", env, "--migrate"],
+            "already renders a SealedSecret (k8s/overlays/paper/sealedsecret.yaml)".to_owned(),
+        ),
+        (
+            vec!["init", "paper", "--no-input"],
+            "does not come from an env file (a SealedSecret in k8s/overlays/paper/sealedsecret.yaml)".to_owned(),
+        ),
+    ];
+    for (args, reason) in runs {
+        let out = tree.run(&args);
+        no_secret(&out);
+        let line = fails_cleanly(&out);
+        assert!(line.contains(&reason), "{args:?}: {line}");
+        assert_eq!(tree.read("k8s/overlays/paper/sealedsecret.yaml"), text);
+        let now = std::fs::read_dir(tree.overlay("paper")).unwrap().count();
+        assert_eq!(now, before.len(), "{args:?}");
+    }
+}
+
+/// A `List` item that does not read as a SealedSecret (an `encryptedData` value that is a
+/// mapping): `reseal` and `unseal` reported the reader's error, as if the file were the problem
+/// to fix in place; they now give `seal`'s one reason for the item, as `seal` did.
+#[test]
+fn a_listed_sealedsecret_that_does_not_read_is_refused_as_a_list_item() {
+    let (text, name_line) = paper_in_a_list(|l| match l.trim_start() {
+        t if t.starts_with("REDIS_PASSWORD:") => {
+            format!("{}REDIS_PASSWORD: {{a: b}}", &l[..l.len() - t.len()])
+        }
+        _ => l.to_owned(),
+    });
+    let tree = Tree::new();
+    write_file(&tree.ss("paper"), text.as_bytes());
+    let env = tree.write("secrets.env", env_text());
+    let key = tree.write("paper-key.pem", demo_key());
+    let (env, key) = (env.to_str().unwrap(), key.to_str().unwrap());
+    let reason = format!(
+        "k8s/overlays/paper/sealedsecret.yaml:{name_line}: SealedSecret `emp-secrets` is an item of a `List`"
+    );
+    for args in [
+        vec!["seal", "paper", "--from", env],
+        vec!["reseal", "paper", "--key", key],
+        vec!["unseal", "paper", "--key", key, "--format", "env"],
+        vec!["diff", "paper", "--from", env, "--key", key],
+    ] {
+        let out = tree.run(&args);
+        no_secret(&out);
+        let line = fails_cleanly(&out);
+        assert!(line.contains(&reason), "{args:?}: {line}");
+        assert_eq!(tree.read("k8s/overlays/paper/sealedsecret.yaml"), text);
+    }
+}
