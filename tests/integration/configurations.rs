@@ -298,3 +298,200 @@ fn name_reference_group_and_version_select_the_renamed_objects() {
             .all(|n| n != "prod-app-secrets")
     );
 }
+
+const MORE: &str = "k8s/overlays/prod/more-config.yaml";
+
+/// The tree with `config` as its configurations file and `more` as a second one after it.
+fn tree2(config: &str, more: &str) -> Option<tempfile::TempDir> {
+    let t = tree(config)?;
+    std::fs::write(t.path().join(MORE), more).unwrap();
+    let k = t.path().join(OVERLAY).join("kustomization.yaml");
+    let text = std::fs::read_to_string(&k).unwrap() + "  - more-config.yaml\n";
+    std::fs::write(&k, text).unwrap();
+    common::git(t.path(), &["add", "-A"]);
+    Some(t)
+}
+
+/// A Secret nameReference entry (no version: not the built-in entry's target) whose one
+/// fieldSpec has `create` as given; its item line is the `path:` line.
+fn secret_entry(create: bool) -> String {
+    format!(
+        "  - kind: Secret\n    fieldSpecs:\n      - path: spec/template/metadata/annotations/x\n        kind: Deployment\n        create: {create}\n"
+    )
+}
+
+/// Two fieldSpecs of one list with the same kind and path but another `create` fail kustomize's
+/// merge of the configurations ("conflicting fieldspecs"), in two files (either order) or in two
+/// entries of one file, and so does one that conflicts with kustomize's built-in configuration
+/// (a `namePrefix` `metadata/name` with `create: true`, a `create: true` on a field of the
+/// built-in `v1` Secret entry, a `commonAnnotations` `metadata/annotations` without create):
+/// kubectl fails, and emp-seal reports one `overlay-build-error` at the later fieldSpec, naming
+/// the earlier one. The model built these clean.
+#[test]
+fn conflicting_field_specs_are_build_errors() {
+    let annot = "path: spec/template/metadata/annotations/x";
+    let nameref = "nameReference:\n".to_owned();
+    let cases: Vec<(String, String, &str, &str)> = vec![
+        (
+            format!("{GOOD}{}", secret_entry(true)),
+            format!("{nameref}{}", secret_entry(false)),
+            MORE,
+            "kustomizeconfig.yaml:",
+        ),
+        (
+            format!("{GOOD}{}", secret_entry(false)),
+            format!("{nameref}{}", secret_entry(true)),
+            MORE,
+            "kustomizeconfig.yaml:",
+        ),
+        (
+            format!("{GOOD}{}{}", secret_entry(true), secret_entry(false)),
+            String::new(),
+            CONFIG,
+            "kustomizeconfig.yaml:",
+        ),
+        (
+            format!("{GOOD}namePrefix:\n  - path: metadata/name\n    create: true\n"),
+            String::new(),
+            CONFIG,
+            "built-in",
+        ),
+        (
+            format!(
+                "{GOOD}  - kind: Secret\n    version: v1\n    fieldSpecs:\n      - path: spec/template/spec/volumes/secret/secretName\n        kind: Deployment\n        create: true\n"
+            ),
+            String::new(),
+            CONFIG,
+            "built-in",
+        ),
+        (
+            format!("{GOOD}commonAnnotations:\n  - path: metadata/annotations\n"),
+            String::new(),
+            CONFIG,
+            "built-in",
+        ),
+    ];
+    for (config, more, file, with) in &cases {
+        let Some(t) = tree2(config, more) else { return };
+        let built = common::kustomize_raw(&t.path().join(OVERLAY));
+        assert!(
+            !built.status.success(),
+            "kubectl builds {config:?} {more:?}"
+        );
+        let stderr = String::from_utf8_lossy(&built.stderr);
+        assert!(stderr.contains("conflicting fieldspecs"), "{stderr}");
+        let (code, hits) = check_hits(t.path(), &[]);
+        assert_eq!(code, 1, "{config:?}: {hits:?}");
+        let errs = of(&hits, "overlay-build-error");
+        assert_eq!(errs.len(), 1, "{config:?} {more:?}: {hits:?}");
+        // The later fieldSpec: the last line naming its path or its `create`.
+        let text = std::fs::read_to_string(t.path().join(file)).unwrap();
+        let needle = [
+            "path: metadata/name",
+            "secretName",
+            "path: metadata/annotations",
+            annot,
+        ]
+        .into_iter()
+        .find(|n| text.contains(n))
+        .unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let line = lines.iter().rposition(|l| l.contains(needle)).unwrap() + 1;
+        assert_eq!(
+            (errs[0].path.as_str(), errs[0].line),
+            (*file, line as u64),
+            "{config:?} {more:?}"
+        );
+        assert!(errs[0].message.contains(with), "{}", errs[0].message);
+        if *with != "built-in" {
+            let first = std::fs::read_to_string(t.path().join(CONFIG)).unwrap();
+            let earlier = first.lines().position(|l| l.contains(annot)).unwrap() + 1;
+            assert!(
+                errs[0].message.contains(&format!("{CONFIG}:{earlier}")),
+                "{}",
+                errs[0].message
+            );
+        }
+    }
+}
+
+/// What kustomize's merge accepts: an entry repeated identically (in one file and in a second
+/// one), one entry of a new target holding conflicting fieldSpecs (kustomize appends a new
+/// target's entry without merging it), and added fieldSpecs that meet no other (a
+/// `commonAnnotations` path for SealedSecrets, a `create: true` field of a custom kind under the
+/// built-in `v1` Secret entry). kubectl builds each; emp-seal reports no build error and nothing
+/// not modelled, and the references render as kubectl renders them.
+#[test]
+fn field_specs_kustomize_merges_build_clean() {
+    let entries = GOOD.trim_start_matches("nameReference:\n");
+    let cases = [
+        (format!("{GOOD}{entries}"), String::new()),
+        (GOOD.to_owned(), GOOD.to_owned()),
+        (
+            format!(
+                "{GOOD}{}      - path: spec/template/metadata/annotations/x\n        kind: Deployment\n",
+                secret_entry(true)
+            ),
+            String::new(),
+        ),
+        (
+            format!(
+                "{GOOD}commonAnnotations:\n  - kind: SealedSecret\n    path: spec/template/metadata/annotations\n    create: true\n"
+            ),
+            String::new(),
+        ),
+        (
+            format!(
+                "{GOOD}  - kind: Secret\n    version: v1\n    fieldSpecs:\n      - kind: SealedSecret\n        path: spec/template/metadata/name\n        create: true\n"
+            ),
+            String::new(),
+        ),
+    ];
+    for (config, more) in &cases {
+        let Some(t) = tree2(config, more) else { return };
+        let rendered = kubectl_reference_names(t.path());
+        let (_, hits) = check_hits(t.path(), &[]);
+        assert!(
+            of(&hits, "overlay-build-error").is_empty(),
+            "{config:?}: {hits:?}"
+        );
+        assert!(
+            of(&hits, "overlay-not-modelled").is_empty(),
+            "{config:?}: {hits:?}"
+        );
+        let dangling = rendered.iter().filter(|n| *n != "prod-app-secrets").count();
+        assert_eq!(
+            of(&hits, "dangling-reference").len(),
+            dangling,
+            "{config:?}: {hits:?}"
+        );
+    }
+}
+
+/// A fieldSpec of a list whose built-in table the model does not hold (`commonLabels`), for a
+/// kind that table names, may conflict with it: `overlay-not-modelled` at its line, never a
+/// silent pass (kubectl happens to build this one). One for a custom kind cannot conflict and
+/// is clean.
+#[test]
+fn field_specs_that_may_meet_an_unheld_built_in_table_are_not_modelled() {
+    for (kind, expected) in [("Deployment", 1), ("SealedSecret", 0)] {
+        let config =
+            format!("{GOOD}commonLabels:\n  - kind: {kind}\n    path: spec/x\n    create: true\n");
+        let Some(t) = tree(&config) else { return };
+        assert!(
+            common::kustomize_raw(&t.path().join(OVERLAY))
+                .status
+                .success()
+        );
+        let (_, hits) = check_hits(t.path(), &[]);
+        assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+        let nm = of(&hits, "overlay-not-modelled");
+        assert_eq!(nm.len(), expected, "{kind}: {hits:?}");
+        if let Some(nm) = nm.first() {
+            assert_eq!(
+                (nm.path.as_str(), nm.line),
+                (CONFIG, line_of(t.path(), "path: spec/x") - 1)
+            );
+        }
+    }
+}

@@ -12,6 +12,7 @@ use super::super::docs::{self, Doc};
 use super::super::lists::{self, Listed, expands_doc, is_list};
 use super::super::{Origin, ProblemKind};
 use super::fields::kline;
+use super::fsmerge::{self, Verdict};
 use super::obj::{Obj, Source, effective_ns, get_str, meta_str, metadata_identity, str_list};
 use super::{Builder, YAML_SYNTAX_PREFIX, config, lock, normalize};
 use crate::workspace::kustomization_file;
@@ -282,6 +283,20 @@ impl Builder<'_> {
                 self.problem(ProblemKind::NotModelled, &path, d.line_of(&at), msg);
             }
             let file = self.rel(&path);
+            for (fs, at) in decoded.merged {
+                let origin = Origin::new(file.clone(), d.line_of(&at));
+                let (kind, msg) = match fsmerge::check(&self.merged, &fs, &origin) {
+                    Some(Verdict::Conflict(msg)) => (ProblemKind::BuildError, msg),
+                    Some(Verdict::Unknown(msg)) => (ProblemKind::NotModelled, msg),
+                    None => {
+                        self.merged.push((fs, origin));
+                        continue;
+                    }
+                };
+                let msg = format!("configurations file {}: {msg}", file.display());
+                self.problem(kind, &path, origin.line, msg);
+                self.merged.push((fs, origin));
+            }
             for (target, spec, at) in decoded.rules {
                 let origin = Origin {
                     file: file.clone(),

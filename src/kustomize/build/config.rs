@@ -15,6 +15,7 @@ use yaml_serde::Value;
 use super::super::Origin;
 use super::super::refs::NameRefRule;
 use super::entry::json_fields;
+use super::fsmerge::Fs;
 use crate::yamlpos::Seg;
 
 /// `TransformerConfig`'s fields.
@@ -52,6 +53,8 @@ pub(super) struct Config {
     pub(super) rules: Vec<(Target, Spec, Vec<Seg>)>,
     /// What the model does not follow.
     pub(super) not_modelled: Vec<At>,
+    /// Every fieldSpec, as kustomize merges it (`fsmerge`), with its path in the file.
+    pub(super) merged: Vec<(Fs, Vec<Seg>)>,
 }
 
 /// Decodes the file's first document; Err is the build error kustomize fails with.
@@ -67,11 +70,13 @@ pub(super) fn decode(v: &Value) -> Result<Config, At> {
         if field == "nameReference" {
             for (i, entry) in list(v, &at, key)?.iter().enumerate() {
                 let at = [&at[..], &[Seg::Index(i)]].concat();
-                name_back_references(entry, &at, &mut out)?;
+                name_back_references(entry, (&at, i), &mut out)?;
             }
             continue;
         }
         let specs = field_specs(v, &at, key, &mut out.not_modelled)?;
+        out.merged
+            .extend(specs.iter().filter_map(|(s, at)| s.merged(field, None, at)));
         if RENAMING_FIELDS.contains(&field) && !specs.is_empty() {
             let msg = format!(
                 "`{key}` fieldSpecs are not modelled: kustomize writes the {field} into every field they list, so rendered names may differ"
@@ -83,7 +88,11 @@ pub(super) fn decode(v: &Value) -> Result<Config, At> {
 }
 
 /// One `nameReference` entry: the target's kind and the fields that refer to it.
-fn name_back_references(entry: &Value, at: &[Seg], out: &mut Config) -> Result<(), At> {
+fn name_back_references(
+    entry: &Value,
+    (at, i): (&[Seg], usize),
+    out: &mut Config,
+) -> Result<(), At> {
     let map = match entry {
         Value::Null => return Ok(()),
         Value::Mapping(m) => m,
@@ -105,6 +114,11 @@ fn name_back_references(entry: &Value, at: &[Seg], out: &mut Config) -> Result<(
             }
         }
     }
+    let t = [&target.group, &target.version, &target.kind].map(|s| s.clone().unwrap_or_default());
+    let merged = specs
+        .iter()
+        .filter_map(|(s, at)| s.merged("nameReference", Some((t.clone(), i)), at));
+    out.merged.extend(merged);
     // A path that is no string is not followed (`field_specs` reports it): it is no empty path.
     for (mut spec, mut spec_at) in specs.into_iter().filter(|(s, _)| !s.path_unread) {
         // kyaml drops one leading `/` (`/spec/x` is `spec/x`; `/` alone is an empty path).
@@ -174,6 +188,27 @@ impl Spec {
     }
 }
 
+impl Spec {
+    /// The fieldSpec as kustomize merges it (None: its path is not read).
+    fn merged(
+        &self,
+        list: &'static str,
+        target: Option<([String; 3], usize)>,
+        at: &[Seg],
+    ) -> Option<(Fs, Vec<Seg>)> {
+        let gvk = [&self.group, &self.version, &self.kind].map(|s| s.clone().unwrap_or_default());
+        let (path, create) = (self.path.clone(), self.create);
+        let fs = Fs {
+            list,
+            target,
+            gvk,
+            path,
+            create,
+        };
+        (!self.path_unread).then(|| (fs, at.to_vec()))
+    }
+}
+
 /// One decoded `FieldSpec`.
 #[derive(Default)]
 pub(super) struct Spec {
@@ -184,6 +219,8 @@ pub(super) struct Spec {
     path: String,
     /// The spelling of its `path` key.
     path_key: String,
+    /// Its `create`.
+    create: bool,
     /// True when its `path` is a scalar other than a string, whose text kustomize reads as the
     /// path and the model does not.
     path_unread: bool,
@@ -227,7 +264,7 @@ fn field_specs(
                     unread.push((at, msg));
                     spec.path_unread = true;
                 }
-                ("create", Value::Bool(_)) => {}
+                ("create", Value::Bool(b)) => spec.create = *b,
                 // go-yaml v2 reads an unquoted `yes` as a boolean, a quoted one as a string
                 // (which fails): the value alone does not tell which.
                 ("create", Value::String(s))
@@ -239,6 +276,7 @@ fn field_specs(
                         "cannot tell whether `{key}` is quoted (a string kustomize refuses) or not (a YAML 1.1 boolean)"
                     );
                     unread.push((at, msg));
+                    spec.create = super::generate::yaml11_bool(s).unwrap_or_default();
                 }
                 ("create", _) => return Err((at, refused(&format!("`{key}`"), "a boolean"))),
                 _ => {

@@ -20,6 +20,7 @@ mod accumulate;
 mod config;
 mod entry;
 mod fields;
+mod fsmerge;
 mod generate;
 mod loaded;
 mod nameref;
@@ -223,6 +224,8 @@ struct Builder<'r> {
     /// Objects `$patch: delete` patches removed.
     deleted: Vec<Deleted>,
     rules: Vec<NameRefRule>,
+    /// The `configurations:` fieldSpecs read so far, in kustomize's merge order (`fsmerge`).
+    merged: Vec<(fsmerge::Fs, Origin)>,
     /// Canonical kustomization files being accumulated, outermost first (cycle detection).
     stack: Vec<PathBuf>,
     /// What the Argo CD / Flux objects deploying the overlay set in its own kustomization and
@@ -504,6 +507,7 @@ pub(crate) fn build_deployed(
         written: Vec::new(),
         deleted: Vec::new(),
         rules: Vec::new(),
+        merged: Vec::new(),
         stack: Vec::new(),
         layer,
         generated: None,
