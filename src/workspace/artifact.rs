@@ -19,6 +19,10 @@
 //!   (the archive walk does not skip an excluded directory's files), so `!` re-includes a file
 //!   under an excluded directory, unlike git. Names are matched with Go's `filepath.Match`.
 //!
+//! - The archive holds only regular files and directories (fluxcd/source-controller
+//!   `internal/storage/storage.go`, `Archive`): a symbolic link, and what is reached through
+//!   one, is not in it. The `.sourceignore` files are those git tracks (a clone's).
+//!
 //! The model matches `*` and `?` as Go does; a pattern holding `[` or `\` (character classes,
 //! escapes) is not replayed, and is reported as not modelled at its line (see
 //! [`Artifact::unmodelled`]).
