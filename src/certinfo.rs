@@ -12,7 +12,7 @@ use crate::cert::{CertError, Certificate, SECONDS_PER_DAY};
 use crate::fsio;
 use crate::seal::{self, SealError};
 use crate::sealedsecret::ciphertext::{self, Kind, Reason};
-use crate::sealedsecret::{CERT_SHA256_ANNOTATION, ParsedFile, SealedSecretDoc};
+use crate::sealedsecret::{CERT_SHA256_ANNOTATION, SealedSecretDoc, SealedSecretFile};
 use crate::workspace::{DEFAULT_CERT_FILE, MAX_INPUT_BYTES, rel};
 
 mod fetch;
@@ -470,9 +470,9 @@ fn read_doc(root: &Path, target: &seal::SealedTarget) -> Result<SealedSecretDoc,
     let text =
         fsio::read_to_string_limited(&target.file, MAX_INPUT_BYTES).map_err(|e| e.to_string())?;
     let parsed =
-        ParsedFile::parse(&text).map_err(|e| format!("{}: {e}", rel(root, &target.file)))?;
+        SealedSecretFile::parse(&text).map_err(|e| format!("{}: {e}", rel(root, &target.file)))?;
     target
-        .refuse_listed(&rel(root, &target.file), &parsed)
+        .refuse_listed(&rel(root, &target.file), |n, ns| parsed.listed_line(n, ns))
         .map_err(|e| e.to_string())?;
     target
         .doc_in(parsed.sealed_secrets())

@@ -18,7 +18,7 @@ use crate::envfile;
 use crate::fsio;
 use crate::kustomize::Identity;
 use crate::seal::{self, SealError};
-use crate::sealedsecret::{self, ParsedFile, SealedSecretDoc, SealedSecretFile, plain_or_quoted};
+use crate::sealedsecret::{self, SealedSecretDoc, SealedSecretFile, plain_or_quoted};
 use crate::secret::SecretValue;
 use crate::workspace::{MAX_INPUT_BYTES, from_display, rel};
 
@@ -175,16 +175,10 @@ fn read(
 ) -> Result<Located, RecoverError> {
     let file_name = rel(root, &file);
     let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES)?;
-    let ss_err = |source| RecoverError::SealedSecret {
+    let parsed = SealedSecretFile::parse(&text).map_err(|source| RecoverError::SealedSecret {
         file: file_name.clone(),
         source,
-    };
-    let parsed = ParsedFile::parse(&text).map_err(ss_err)?;
-    // Refused before its items are read: an item that does not read is still a `List` item.
-    if let Some(t) = &target {
-        t.refuse_listed(&file_name, &parsed)?;
-    }
-    let parsed = SealedSecretFile::of(parsed).map_err(ss_err)?;
+    })?;
     Ok(Located {
         file,
         file_name,
@@ -200,6 +194,7 @@ impl Located {
     fn doc(&self) -> Result<&SealedSecretDoc, RecoverError> {
         let file = self.file_name.clone();
         if let Some(t) = &self.target {
+            t.refuse_listed(&file, |n, ns| self.parsed.listed_line(n, ns))?;
             return t
                 .doc_in(self.parsed.sealed_secrets())
                 .map(|(_, d)| d)

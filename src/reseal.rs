@@ -196,8 +196,8 @@ fn plan_env(
         file: file_name.clone(),
         source,
     };
-    let parsed = sealedsecret::ParsedFile::parse(&text).map_err(ss_err)?;
-    target.refuse_listed(&file_name, &parsed)?;
+    let parsed = sealedsecret::SealedSecretFile::parse(&text).map_err(ss_err)?;
+    target.refuse_listed(&file_name, |n, ns| parsed.listed_line(n, ns))?;
     let (doc_index, doc) =
         target
             .doc_in(parsed.sealed_secrets())

@@ -15,7 +15,7 @@ use crate::cert::{Certificate, ExpiryWarning};
 use crate::crypto::{self, Scope, UnsealingKey};
 use crate::envfile;
 use crate::fsio;
-use crate::kustomize::{self, Identity, Overlay, SealedRef, SecretSource};
+use crate::kustomize::{self, Identity, Overlay, SecretSource};
 use crate::sealedsecret::{
     self, API_VERSION, CERT_SHA256_ANNOTATION, CLUSTER_WIDE_ANNOTATION, EditPlan,
     NAMESPACE_WIDE_ANNOTATION, SEALED_FOR_ANNOTATION, SealedFor, SealedSecretDoc, SealedSecretFile,
@@ -564,8 +564,10 @@ pub struct SealedTarget {
 }
 
 impl SealedTarget {
-    /// Refuses the target when its file has a `List` item of that name and namespace
-    /// ([`sealedsecret::ParsedFile::listed_line`], naming the item's line): kustomize expands the list, so the
+    /// Refuses the target when its file has no document for it but a `List` item of that name
+    /// and namespace (`listed_line`: the item's `metadata.name` line, from
+    /// [`sealedsecret::ParsedFile::listed_sealed_secret_line`] or
+    /// [`sealedsecret::SealedSecretFile::listed_line`]): kustomize expands the list, so the
     /// overlay renders it, but emp-seal edits and reads SealedSecret documents only. Every
     /// command that edits or reads the target gives this one reason.
     ///
@@ -574,9 +576,9 @@ impl SealedTarget {
     pub(crate) fn refuse_listed(
         &self,
         file_name: &str,
-        file: &sealedsecret::ParsedFile<'_>,
+        listed_line: impl FnOnce(&str, Option<&str>) -> Option<usize>,
     ) -> Result<(), SealError> {
-        match file.listed_line(&self.name, self.namespace_in_file.as_deref()) {
+        match listed_line(&self.name, self.namespace_in_file.as_deref()) {
             Some(line) => Err(SealError::InList {
                 file: file_name.to_owned(),
                 line,
@@ -631,14 +633,14 @@ pub fn sealed_secrets_of(root: &Path, env: &str) -> Result<Vec<SealedTarget>, Se
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
     let sources = overlay.secret_sources();
-    let sealed: Vec<&SealedRef> = sources.iter().filter_map(SecretSource::as_sealed).collect();
+    let sealed: Vec<Candidate<'_>> = sources.iter().filter_map(Candidate::of).collect();
     if sealed.is_empty() {
         return match no_sealed_secret(root, env, &overlay) {
             SealError::NoSealedSecret { .. } | SealError::PlainSecret { .. } => Ok(Vec::new()),
             e => Err(e),
         };
     }
-    Ok(sealed.iter().map(|c| target(root, c)).collect())
+    Ok(sealed.iter().map(|c| c.target(root)).collect())
 }
 
 /// Which of `sealed` to use when an overlay renders several: the one `pick.name` (`--name`)
@@ -647,18 +649,18 @@ pub fn sealed_secrets_of(root: &Path, env: &str) -> Result<Vec<SealedTarget>, Se
 fn choose<'s>(
     env: &str,
     pick: Pick<'_>,
-    sealed: &[&'s SealedRef],
-) -> Result<&'s SealedRef, SealError> {
+    sealed: &[Candidate<'s>],
+) -> Result<Candidate<'s>, SealError> {
     // A name several of them render under (in several namespaces) is shown as NAMESPACE/NAME,
     // which `--name` takes.
-    let shared = |c: &SealedRef| {
+    let shared = |c: &Candidate<'_>| {
         sealed
             .iter()
             .filter(|o| o.rendered.name == c.rendered.name)
             .count()
             > 1
     };
-    let list = |of: &[&SealedRef]| {
+    let list = |of: &[Candidate<'_>]| {
         of.iter()
             .map(|c| {
                 let shown = if shared(c) {
@@ -666,7 +668,7 @@ fn choose<'s>(
                 } else {
                     c.rendered.name.clone()
                 };
-                format!("`{shown}` in {}", crate::workspace::path_str(&c.file))
+                format!("`{shown}` in {}", crate::workspace::path_str(c.file))
             })
             .collect::<Vec<_>>()
             .join(", ")
@@ -704,8 +706,8 @@ fn choose<'s>(
 /// The one of `sealed` whose rendered identity `n` names ([`name_matches`]: what the controller
 /// and the workloads know); failing that, the one whose name (and namespace) in its file `n`
 /// names. Otherwise the candidates that matched (none, or several).
-fn named<'s>(n: &str, sealed: &[&'s SealedRef]) -> Result<&'s SealedRef, Vec<&'s SealedRef>> {
-    let rendered: Vec<&'s SealedRef> = sealed
+fn named<'s>(n: &str, sealed: &[Candidate<'s>]) -> Result<Candidate<'s>, Vec<Candidate<'s>>> {
+    let rendered: Vec<Candidate<'s>> = sealed
         .iter()
         .filter(|c| name_matches(n, &c.rendered.name, c.rendered.namespace.as_deref()))
         .copied()
@@ -713,7 +715,7 @@ fn named<'s>(n: &str, sealed: &[&'s SealedRef]) -> Result<&'s SealedRef, Vec<&'s
     let hits = if rendered.is_empty() {
         sealed
             .iter()
-            .filter(|c| name_matches(n, &c.name_in_file, c.namespace_in_file.as_deref()))
+            .filter(|c| name_matches(n, c.name_in_file, c.namespace_in_file))
             .copied()
             .collect()
     } else {
@@ -735,15 +737,41 @@ pub(crate) fn name_matches(n: &str, name: &str, namespace: Option<&str>) -> bool
     }
 }
 
-/// The [`SealedTarget`] the SealedSecret `s` the overlay renders is.
-fn target(root: &Path, s: &SealedRef) -> SealedTarget {
-    SealedTarget {
-        // `join` keeps an absolute path as it is.
-        file: root.join(&s.file),
-        name: s.name_in_file.clone(),
-        namespace_in_file: s.namespace_in_file.clone(),
-        identity: s.rendered.clone(),
-        scope: s.scope,
+/// A SealedSecret the overlay renders, for [`choose`]: file, name and namespace as written,
+/// rendered identity and scope.
+#[derive(Debug, Clone, Copy)]
+struct Candidate<'s> {
+    file: &'s PathBuf,
+    name_in_file: &'s str,
+    namespace_in_file: Option<&'s str>,
+    rendered: &'s Identity,
+    scope: Scope,
+}
+
+impl<'s> Candidate<'s> {
+    fn of(source: &'s SecretSource) -> Option<Candidate<'s>> {
+        match source {
+            SecretSource::Sealed(s) => Some(Candidate {
+                file: &s.file,
+                name_in_file: &s.name_in_file,
+                namespace_in_file: s.namespace_in_file.as_deref(),
+                rendered: &s.rendered,
+                scope: s.scope,
+            }),
+            SecretSource::Generator { .. } => None,
+        }
+    }
+
+    /// The [`SealedTarget`] it is.
+    fn target(&self, root: &Path) -> SealedTarget {
+        SealedTarget {
+            // `join` keeps an absolute path as it is.
+            file: root.join(self.file),
+            name: self.name_in_file.to_owned(),
+            namespace_in_file: self.namespace_in_file.map(str::to_owned),
+            identity: self.rendered.clone(),
+            scope: self.scope,
+        }
     }
 }
 
@@ -755,11 +783,11 @@ fn sealed_target(
     pick: Pick<'_>,
 ) -> Result<SealedTarget, SealError> {
     let sources = overlay.secret_sources();
-    let sealed: Vec<&SealedRef> = sources.iter().filter_map(SecretSource::as_sealed).collect();
+    let sealed: Vec<Candidate<'_>> = sources.iter().filter_map(Candidate::of).collect();
     if sealed.is_empty() {
         return Err(no_sealed_secret(root, env, overlay));
     }
-    Ok(target(root, choose(env, pick, &sealed)?))
+    Ok(choose(env, pick, &sealed)?.target(root))
 }
 
 /// Why an overlay renders no SealedSecret: a problem loading it, a plain Secret, a generator, or
@@ -1239,7 +1267,7 @@ fn target_doc<'f>(
         return Ok(found);
     }
     // Fail closed: a hint to write a new SealedSecret would leave two copies in the build.
-    target.refuse_listed(file_name, file)?;
+    target.refuse_listed(file_name, |n, ns| file.listed_sealed_secret_line(n, ns))?;
     Err(SealError::NoSealedSecret {
         env: env.to_owned(),
         source_desc: format!(

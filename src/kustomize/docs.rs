@@ -94,7 +94,7 @@ pub(crate) fn first_document_empty(text: &str) -> bool {
 /// build without a word) and parses each.
 pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
     let pieces = yamlpos::kyaml_pieces(text);
-    let alone = super::lists::alone_in(text);
+    let alone = pieces.len() == 1 && super::lists::only_piece(text);
     pieces
         .into_iter()
         .enumerate()

@@ -76,11 +76,10 @@ pub(crate) fn only_piece(text: &str) -> bool {
         .is_none_or(|at| !text[at + 1..].contains('\n'))
 }
 
-/// True when kyaml reads the file `text` as one document that is its only piece: one document
-/// kustomize reads ([`crate::yamlpos::kyaml_pieces`]) and [`only_piece`]. The `alone` of
-/// [`items_of_doc`] for each of its documents.
-pub(crate) fn alone_in(text: &str) -> bool {
-    crate::yamlpos::kyaml_pieces(text).len() == 1 && only_piece(text)
+/// The items of the list `v` with their paths from it, read as a document that is not alone in
+/// its file: [`items_of_doc`] with `alone` false.
+pub(crate) fn items(v: &Value) -> Vec<Listed<'_>> {
+    items_of_doc(v, false)
 }
 
 /// The items of the document `v` with their paths from it, lists inside it expanded in

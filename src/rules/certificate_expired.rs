@@ -1,4 +1,7 @@
 //! Rule `certificate-expired`: the overlay's sealing certificate (`k8s/overlays/<env>/sealing-cert.pem`) is past its NotAfter; kubeseal refuses to seal with it.
+//!
+//! The shared certificate check is in `super::certs`; this file holds the rule's metadata and
+//! entry point. It never prints and never reads files.
 
 use super::Context;
 use super::certs::{Which, check as check_cert};

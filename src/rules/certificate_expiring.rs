@@ -1,4 +1,7 @@
 //! Rule `certificate-expiring`: the overlay's sealing certificate expires within 30 days (`cert::EXPIRY_WARNING_DAYS`). A warning; an error under `--release`.
+//!
+//! The shared certificate check is in `super::certs`; this file holds the rule's metadata and
+//! entry point. It never prints and never reads files.
 
 use super::Context;
 use super::certs::{Which, check as check_cert};

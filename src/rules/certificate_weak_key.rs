@@ -1,4 +1,7 @@
 //! Rule `certificate-weak-key`: the overlay's sealing certificate has an RSA key under 2048 bits (`cert::MIN_KEY_BITS`).
+//!
+//! The shared certificate check is in `super::certs`; this file holds the rule's metadata and
+//! entry point. It never prints and never reads files.
 
 use super::Context;
 use super::certs::{Which, check as check_cert};

@@ -23,11 +23,40 @@ use crate::crypto::RsaPublicKey;
 
 use crate::finding::{Finding, Report, RuleMeta, RuleScope, Severity, Suppression};
 
+pub mod certificate_expired;
+pub mod certificate_expiring;
+pub mod certificate_private_key;
+pub mod certificate_weak_key;
 mod certs;
+pub mod ciphertext_key_size_mismatch;
+pub mod committed_private_key;
+pub mod dangling_reference;
+pub mod demo_certificate;
 pub mod env;
+pub mod example_generator_mismatch;
+pub mod example_sealed_mismatch;
+pub mod identity_mismatch;
+pub mod invalid_ciphertext;
+pub mod invalid_secret_key;
 pub mod locate;
+pub mod missing_certificate;
+pub mod missing_secret_key;
 pub mod model;
+pub mod model_divergence;
+pub mod overlay_build_error;
+pub mod overlay_not_modelled;
+pub mod placeholder_ciphertext;
+pub mod plaintext_env_file;
+pub mod plaintext_secret;
+pub mod readable_secret_data;
+pub mod render_failed;
+pub mod scope_annotation_misplaced;
+pub mod sealed_secret_shadowed;
+pub mod sealed_secret_unread;
 pub mod sealed_values;
+pub mod sealed_with_demo_certificate;
+pub mod stale_certificate;
+pub mod yaml_syntax;
 pub mod yamldocs;
 
 /// Whether git tracks a file, as far as the caller found out.
@@ -277,46 +306,57 @@ impl<'a> Context<'a> {
 /// A rule in the registry: its metadata and its check.
 pub type Rule = (&'static RuleMeta, fn(&Context<'_>) -> Vec<Finding>);
 
-/// Declares each rule's module and registers it, in this order, as `(&META, check)`.
-macro_rules! registry {
-    ($($rule:ident),* $(,)?) => {
-        $(pub mod $rule;)*
-        /// Every rule of `emp-seal check` except the env-file lints (see [`env::LINTS`]).
-        pub static RULES: &[Rule] = &[(&env::ENV_SYNTAX, env::check), $((&$rule::META, $rule::check)),*];
-    };
-}
-
-registry!(
-    example_generator_mismatch,
-    example_sealed_mismatch,
-    missing_secret_key,
-    dangling_reference,
-    placeholder_ciphertext,
-    invalid_ciphertext,
-    ciphertext_key_size_mismatch,
-    identity_mismatch,
-    invalid_secret_key,
-    sealed_secret_shadowed,
-    scope_annotation_misplaced,
-    stale_certificate,
-    certificate_expired,
-    certificate_expiring,
-    certificate_weak_key,
-    certificate_private_key,
-    demo_certificate,
-    plaintext_secret,
-    committed_private_key,
-    plaintext_env_file,
-    readable_secret_data,
-    render_failed,
-    model_divergence,
-    overlay_build_error,
-    overlay_not_modelled,
-    yaml_syntax,
-    sealed_with_demo_certificate,
-    missing_certificate,
-    sealed_secret_unread,
-);
+/// Every rule of `emp-seal check` except the env-file lints (see [`env::LINTS`]).
+pub static RULES: &[Rule] = &[
+    (&env::ENV_SYNTAX, env::check),
+    (
+        &example_generator_mismatch::META,
+        example_generator_mismatch::check,
+    ),
+    (
+        &example_sealed_mismatch::META,
+        example_sealed_mismatch::check,
+    ),
+    (&missing_secret_key::META, missing_secret_key::check),
+    (&dangling_reference::META, dangling_reference::check),
+    (&placeholder_ciphertext::META, placeholder_ciphertext::check),
+    (&invalid_ciphertext::META, invalid_ciphertext::check),
+    (
+        &ciphertext_key_size_mismatch::META,
+        ciphertext_key_size_mismatch::check,
+    ),
+    (&identity_mismatch::META, identity_mismatch::check),
+    (&invalid_secret_key::META, invalid_secret_key::check),
+    (&sealed_secret_shadowed::META, sealed_secret_shadowed::check),
+    (
+        &scope_annotation_misplaced::META,
+        scope_annotation_misplaced::check,
+    ),
+    (&stale_certificate::META, stale_certificate::check),
+    (&certificate_expired::META, certificate_expired::check),
+    (&certificate_expiring::META, certificate_expiring::check),
+    (&certificate_weak_key::META, certificate_weak_key::check),
+    (
+        &certificate_private_key::META,
+        certificate_private_key::check,
+    ),
+    (&demo_certificate::META, demo_certificate::check),
+    (&plaintext_secret::META, plaintext_secret::check),
+    (&committed_private_key::META, committed_private_key::check),
+    (&plaintext_env_file::META, plaintext_env_file::check),
+    (&readable_secret_data::META, readable_secret_data::check),
+    (&render_failed::META, render_failed::check),
+    (&model_divergence::META, model_divergence::check),
+    (&overlay_build_error::META, overlay_build_error::check),
+    (&overlay_not_modelled::META, overlay_not_modelled::check),
+    (&yaml_syntax::META, yaml_syntax::check),
+    (
+        &sealed_with_demo_certificate::META,
+        sealed_with_demo_certificate::check,
+    ),
+    (&missing_certificate::META, missing_certificate::check),
+    (&sealed_secret_unread::META, sealed_secret_unread::check),
+];
 
 /// Every registered rule's metadata: [`RULES`] followed by the env-file lints, sorted by id.
 pub fn all() -> Vec<&'static RuleMeta> {

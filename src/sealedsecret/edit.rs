@@ -13,9 +13,8 @@ use super::{
     BlockLayout, DocLayout, EncryptedDataLayout, ParsedDoc, SealedSecretDoc, SealedSecretError,
     parse_docs,
 };
-use crate::kustomize::lists::{self, Listed};
 use crate::yamlpos::block::{Block, Child, Lines, ScalarStyle, Val};
-use crate::yamlpos::{Edit, Seg, splice};
+use crate::yamlpos::{Edit, splice};
 
 /// What to change in one `SealedSecret` document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,62 +72,59 @@ impl<'t> ParsedFile<'t> {
             .filter_map(|d| Some((d.public.index, d.public.sealed_secret.as_ref()?)))
     }
 
-    /// The `SealedSecret`s that are items of the file's `List` documents, as kustomize expands
-    /// them ([`crate::kustomize::lists::items_of_doc`], knowing whether the document is its
-    /// file's only piece): each with its document's index, its path there, its value (not yet
-    /// read as a `SealedSecret`) and the 1-based line of its `metadata.name` (or of the nearest
-    /// key above). The one reading of listed `SealedSecret`s: `check` reads them
-    /// ([`Self::listed`]), and commands that edit or read documents refuse them
-    /// ([`Self::listed_line`]).
-    fn listed_items(&self) -> Vec<(usize, Vec<Seg>, &Value, usize)> {
-        let alone = lists::alone_in(self.lines.text);
+    /// The 1-based line of the `metadata.name` of a `SealedSecret` named `name` (in `namespace`
+    /// as written) that is an item of a `List` document of the file, if there is one: kustomize
+    /// expands the list (`kustomize::lists`), but this reader edits documents only, so
+    /// a caller looking for a document to edit can say why there is none.
+    pub fn listed_sealed_secret_line(&self, name: &str, namespace: Option<&str>) -> Option<usize> {
+        use crate::kustomize::lists::{self, Listed};
+        use crate::yamlpos::Seg;
+        let named = |v: &Value| {
+            let meta = |k: &str| v.get("metadata").and_then(|m| m.get(k)?.as_str());
+            v.get("kind").and_then(Value::as_str) == Some("SealedSecret")
+                && meta("name") == Some(name)
+                && meta("namespace") == namespace
+        };
+        self.docs.iter().find_map(|d| {
+            let at = lists::items(&d.value).into_iter().find_map(|l| match l {
+                Listed::Item(at, v) if named(v) => Some(at),
+                _ => None,
+            })?;
+            let span = d.public.span.clone();
+            let doc = crate::yamlpos::Document::new(
+                &self.lines.text[span.clone()],
+                d.public.line,
+                span.start,
+            );
+            let path: Vec<Seg> = at
+                .into_iter()
+                .chain([Seg::from("metadata"), Seg::from("name")])
+                .collect();
+            usize::try_from(doc.find_or_parent(&path).line).ok()
+        })
+    }
+
+    /// The `SealedSecret`s that are items of the file's `List` documents
+    /// ([`super::ListedSealedSecret`]).
+    pub(crate) fn listed(&self) -> Result<Vec<super::ListedSealedSecret>, SealedSecretError> {
+        use crate::kustomize::lists::{self, Listed};
         let mut out = Vec::new();
         for d in &self.docs {
-            let items = lists::items_of_doc(&d.value, alone);
-            let doc = self.doc_at(d.public.index);
+            let items = lists::items(&d.value);
+            if items.is_empty() {
+                continue;
+            }
+            let span = d.public.span.clone();
+            let text = &self.lines.text[span.clone()];
+            let doc = crate::yamlpos::Document::new(text, d.public.line, span.start);
             for l in items {
-                let Listed::Item(at, v) = l else { continue };
-                if v.get("kind").and_then(Value::as_str) != Some("SealedSecret") {
-                    continue;
+                let Listed::Item(item, v) = l else { continue };
+                if v.get("kind").and_then(Value::as_str) == Some("SealedSecret") {
+                    out.push(super::listed::read(&doc, d.public.index, item, v)?);
                 }
-                let name_at = [&at[..], &[Seg::from("metadata"), Seg::from("name")]].concat();
-                let line = doc.find_or_parent(&name_at).line as usize;
-                out.push((d.public.index, at, v, line));
             }
         }
-        out
-    }
-
-    /// The 1-based `metadata.name` line of the `List` item named `name` (in `namespace` as
-    /// written), if the file has one (as `listed_items` expands the file), whether or not it reads as a
-    /// `SealedSecret`: this reader edits documents only, so a caller looking for a document to
-    /// edit or read can say why there is none.
-    pub fn listed_line(&self, name: &str, namespace: Option<&str>) -> Option<usize> {
-        let meta = |v: &Value, k: &str| {
-            v.get("metadata")
-                .and_then(|m| m.get(k)?.as_str())
-                .map(str::to_owned)
-        };
-        (self.listed_items().into_iter())
-            .find(|(_, _, v, _)| {
-                meta(v, "name").as_deref() == Some(name)
-                    && meta(v, "namespace").as_deref() == namespace
-            })
-            .map(|(.., line)| line)
-    }
-
-    /// The listed `SealedSecret`s ([`Self::listed_items`]) read ([`super::ListedSealedSecret`]).
-    pub(crate) fn listed(&self) -> Result<Vec<super::ListedSealedSecret>, SealedSecretError> {
-        (self.listed_items().into_iter())
-            .map(|(index, at, v, _)| super::listed::read(&self.doc_at(index), index, at, v))
-            .collect()
-    }
-
-    /// The positions of document `index`.
-    fn doc_at(&self, index: usize) -> crate::yamlpos::Document<'t> {
-        let d = &self.docs[index];
-        let span = d.public.span.clone();
-        crate::yamlpos::Document::new(&self.lines.text[span.clone()], d.public.line, span.start)
+        Ok(out)
     }
 
     pub(crate) fn into_documents(self) -> Vec<super::Document> {

@@ -4,7 +4,7 @@
 //! Read from the item's parsed value by the same typed reader as a document
 //! ([`super::read_typed`]), with the lines of its keys found by path. No layout is kept: the
 //! span-exact editor edits documents only, and `seal` refuses an item
-//! ([`super::ParsedFile::listed_line`]).
+//! ([`super::ParsedFile::listed_sealed_secret_line`]).
 
 use yaml_serde::Value;
 

@@ -242,6 +242,20 @@ pub struct SealedSecretFile {
     pub listed: Vec<ListedSealedSecret>,
 }
 
+impl SealedSecretFile {
+    /// The 1-based `metadata.name` line of the `List` item named `name` (in `namespace` as
+    /// written), if the file has one (see [`ListedSealedSecret`]).
+    pub fn listed_line(&self, name: &str, namespace: Option<&str>) -> Option<usize> {
+        self.listed
+            .iter()
+            .find(|l| {
+                let ss = &l.sealed_secret;
+                ss.name.as_deref() == Some(name) && ss.namespace.as_deref() == namespace
+            })
+            .map(|l| l.line)
+    }
+}
+
 /// One YAML document of the file.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -374,14 +388,7 @@ pub(crate) struct BlockLayout {
 impl SealedSecretFile {
     /// Parses a YAML file that may hold several documents, reading every `SealedSecret` in it.
     pub fn parse(text: &str) -> Result<SealedSecretFile, SealedSecretError> {
-        Self::of(ParsedFile::parse(text)?)
-    }
-
-    /// The file `parsed` is, its listed `SealedSecret`s read.
-    ///
-    /// # Errors
-    /// A listed `SealedSecret` that does not read (`ParsedFile::listed`).
-    pub fn of(parsed: ParsedFile<'_>) -> Result<SealedSecretFile, SealedSecretError> {
+        let parsed = ParsedFile::parse(text)?;
         let listed = parsed.listed()?;
         Ok(SealedSecretFile {
             documents: parsed.into_documents(),
