@@ -54,7 +54,14 @@ pub(crate) fn problem_findings(
         for (label, p) in own.chain(variants) {
             let path = path_str(&p.origin.file);
             if wanted(p, &path) {
-                let message = format!("overlay {label}: {}; {consequence}", p.message);
+                // A gap of the Flux artifact is the run's, not the overlay's: one finding for
+                // every overlay built from it (`rules::run` drops the repeats).
+                let message = if crate::workspace::artifact::is_gap(&p.message) {
+                    let what = "the secret findings of the overlays Flux builds from it";
+                    format!("{}; {what} are unverified", p.message)
+                } else {
+                    format!("overlay {label}: {}; {consequence}", p.message)
+                };
                 let loc = at_line(cx, &path, p.origin.line);
                 out.push(Finding::new(meta, loc, message));
             }

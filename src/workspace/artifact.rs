@@ -19,11 +19,17 @@
 //!   (the archive walk does not skip an excluded directory's files), so `!` re-includes a file
 //!   under an excluded directory, unlike git. Names are matched with Go's `filepath.Match`.
 //!
+//! - The archive holds only regular files and directories (fluxcd/source-controller
+//!   `internal/storage/storage.go`, `Archive`): a symbolic link, and what is reached through
+//!   one, is not in it. The `.sourceignore` files are those git tracks (a clone's).
+//!
 //! The model matches `*` and `?` as Go does; a pattern holding `[` or `\` (character classes,
 //! escapes) is not replayed, and is reported as not modelled at its line (see
 //! [`Artifact::unmodelled`]).
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+
+use super::lexical;
 
 /// source-controller's default exclusions (fluxcd/pkg `sourceignore/sourceignore.go`).
 const EXCLUDE_VCS: &str = ".git/,.gitignore,.gitmodules,.gitattributes";
@@ -32,6 +38,16 @@ const EXCLUDE_DEFAULTS: [&str; 3] = [
     ".github/,.circleci/,.travis.yml,.gitlab-ci.yml,appveyor.yml,.drone.yml,cloudbuild.yaml,codeship-services.yml,codeship-steps.yml",
     "**/.goreleaser.yml,**/.sops.yaml,**/.flux.yaml",
 ];
+
+/// How the messages of [`Artifact::unmodelled`] begin: each is one gap of the run, at a line of
+/// an ignore file or `spec.ignore`, reported once however many overlays Flux builds from the
+/// artifact ([`is_gap`]).
+const GAP: &str = "Flux's artifact: ";
+
+/// Whether a problem's `message` is one of [`Artifact::unmodelled`]'s.
+pub(crate) fn is_gap(message: &str) -> bool {
+    message.starts_with(GAP)
+}
 
 /// The name of source-controller's ignore file.
 const IGNORE_FILE: &str = ".sourceignore";
@@ -85,36 +101,57 @@ pub struct Artifact {
 }
 
 impl IgnoreFiles {
-    /// Every `.sourceignore` under `top` (the repository's top level), files named relative to
-    /// `root`.
+    /// Every `.sourceignore` of the repository whose top level is `top`, files named relative
+    /// to `root`: those git tracks (a Flux clone holds nothing else), in `LoadIgnorePatterns`'
+    /// order (a directory's before its sub-directories', those in name order). Outside git,
+    /// those a walk of `top` finds that does not enter what discovery's walk skips.
     pub(crate) fn load(root: &Path, top: &Path) -> IgnoreFiles {
         let mut out = IgnoreFiles::default();
-        load_dir(root, top, &[], &mut out);
+        let Some(tracked) = super::gitroot::tracked(root, IGNORE_FILE) else {
+            load_dir(root, top, &[], &mut out);
+            return out;
+        };
+        let mut domains: Vec<Vec<String>> = (tracked.iter())
+            .map(|f| f.split('/').map(str::to_owned).collect::<Vec<_>>())
+            .map(|parts| parts[..parts.len() - 1].to_vec())
+            .collect();
+        domains.sort_unstable();
+        for domain in domains {
+            let file = top.join(domain.join("/")).join(IGNORE_FILE);
+            read_file(root, &file, &domain, &mut out);
+        }
         out
     }
 }
 
-/// `LoadIgnorePatterns` of `dir` (at `domain` below the top level) into `out`. A directory or
-/// ignore file that cannot be read fails source-controller's artifact: reported.
+/// Reads the ignore file `file` (at `domain` below the top level) into `out`. One that cannot
+/// be read fails source-controller's artifact: reported.
+fn read_file(root: &Path, file: &Path, domain: &[String], out: &mut IgnoreFiles) {
+    let shown = super::rel(root, file);
+    match crate::fsio::read_limited(file, super::MAX_FILE_BYTES) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => read_patterns(&text, domain, &shown, None, out),
+            Err(_) => out.unmodelled.push((
+                shown,
+                1,
+                "this source-controller ignore file is not UTF-8: emp-seal does not read its patterns".to_owned(),
+            )),
+        },
+        Err(e) => out.unmodelled.push((
+            shown,
+            1,
+            format!("this source-controller ignore file cannot be read ({e}): emp-seal does not know which files the Flux artifact holds"),
+        )),
+    }
+}
+
+/// `LoadIgnorePatterns` of `dir` (at `domain` below the top level) into `out`, outside git: its
+/// sub-directories but those discovery's walk skips (`.git` among them). A directory that
+/// cannot be listed fails source-controller's artifact: reported.
 fn load_dir(root: &Path, dir: &Path, domain: &[String], out: &mut IgnoreFiles) {
     let file = dir.join(IGNORE_FILE);
     if file.is_file() {
-        let shown = super::rel(root, &file);
-        match crate::fsio::read_limited(&file, super::MAX_FILE_BYTES) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => read_patterns(&text, domain, &shown, None, out),
-                Err(_) => out.unmodelled.push((
-                    shown,
-                    1,
-                    "this source-controller ignore file is not UTF-8: emp-seal does not read its patterns".to_owned(),
-                )),
-            },
-            Err(e) => out.unmodelled.push((
-                shown,
-                1,
-                format!("this source-controller ignore file cannot be read ({e}): emp-seal does not know which files the Flux artifact holds"),
-            )),
-        }
+        read_file(root, &file, domain, out);
     }
     let mut entries: Vec<(String, bool)> = match std::fs::read_dir(dir) {
         Ok(read) => read
@@ -135,7 +172,7 @@ fn load_dir(root: &Path, dir: &Path, domain: &[String], out: &mut IgnoreFiles) {
     };
     entries.sort_unstable();
     for (name, is_dir) in entries {
-        if is_dir && name != ".git" {
+        if is_dir && !super::discover::skipped_dir(&name) {
             let mut sub = domain.to_vec();
             sub.push(name.clone());
             load_dir(root, &dir.join(&name), &sub, out);
@@ -223,13 +260,20 @@ impl Artifact {
             top: lexical(top),
             canonical_top: top.canonicalize().ok(),
             patterns,
-            unmodelled: own.unmodelled,
+            unmodelled: (own.unmodelled.into_iter())
+                .map(|(file, line, m)| (file, line, format!("{GAP}{m}")))
+                .collect(),
         }
     }
 
     /// Why the file `path` is not in the artifact: the pattern that leaves it out, described
     /// for a message; `None` when it is there (or not in the repository at all).
     pub fn leaves_out(&self, path: &Path) -> Option<String> {
+        if let Some(link) = self.link_on(path) {
+            return Some(format!(
+                "the symbolic link {link} (source-controller archives regular files and directories only)"
+            ));
+        }
         let rel = self.components(path)?;
         let rel: Vec<&str> = rel.iter().map(String::as_str).collect();
         let p = self
@@ -243,6 +287,23 @@ impl Artifact {
         Some(match &p.0.at {
             Some((file, line)) => format!("the ignore pattern `{}` at {file}:{line}", p.0.text),
             None => format!("source-controller's default exclusion `{}`", p.0.text),
+        })
+    }
+
+    /// The first symbolic link on `path`'s way down from the top level (top-relative, forward
+    /// slashes), if any: source-controller's archive walk keeps only regular files and
+    /// directories (fluxcd/source-controller `internal/storage/storage.go`, `Archive`, which
+    /// does not follow links), so neither a link nor anything reached through one is in the
+    /// artifact.
+    fn link_on(&self, path: &Path) -> Option<String> {
+        let rel = lexical(path).strip_prefix(&self.top).ok()?.to_path_buf();
+        let mut at = self.top.clone();
+        rel.components().find_map(|c| {
+            at.push(c);
+            let link = at
+                .symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink());
+            link.then(|| super::rel(&self.top, &at))
         })
     }
 
@@ -363,23 +424,6 @@ fn go_match(pattern: &str, name: &str) -> bool {
         }
     }
     p[pi..].iter().all(|c| *c == '*')
-}
-
-/// `p` with `.` and `..` components resolved lexically.
-fn lexical(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -19,7 +19,12 @@ use super::{DeployOption, DeployTime, Found, PostBuild, kustomization_file, rel}
 use crate::yamlpos::Seg;
 
 /// Directory names the walk never enters (besides hidden ones).
-pub(crate) const SKIPPED_DIRS: [&str; 3] = [".git", "target", "node_modules"];
+const SKIPPED_DIRS: [&str; 3] = [".git", "target", "node_modules"];
+
+/// Whether the walk never enters a directory named `name`: a hidden one or [`SKIPPED_DIRS`].
+pub(crate) fn skipped_dir(name: &str) -> bool {
+    name.starts_with('.') || SKIPPED_DIRS.contains(&name)
+}
 
 /// Largest YAML file read to look for Argo CD / Flux objects.
 const MAX_SCAN_BYTES: u64 = 4 * 1024 * 1024;
@@ -66,6 +71,9 @@ pub(crate) struct Scan {
     /// Flux `Kustomization`s deploying a path of another artifact than this repository, each
     /// as `file:line` with a note for `check` ([`artifact_note`]): not read.
     pub(crate) artifacts: Vec<(String, String)>,
+    /// Flux `Kustomization`s deploying from a `GitRepository` not in this repository, each as
+    /// `file:line` with a note for `check`: its `spec.ignore` is not known.
+    pub(crate) unknown_sources: Vec<(String, String)>,
     /// Argo CD `ApplicationSet`s whose paths are not known offline, each as `file:line` with a
     /// note for `check` ([`unresolved_note`]): not read.
     pub(crate) unresolved: Vec<(String, String)>,
@@ -142,7 +150,7 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     for (mut o, f) in objects.into_iter().zip(yaml_files) {
         resolve_pending(root, &s, &parents, &mut o, &foreign);
         for mut n in o.named.into_iter().filter(|n| !foreign(&n.source)) {
-            artifacts.attach(&mut n);
+            s.unknown_sources.extend(artifacts.attach(&mut n));
             if let Some(plain) = n.plain {
                 s.plain.entry(n.dir.clone()).or_insert(plain);
             }
@@ -167,6 +175,7 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     }
     s.generated.sort();
     s.generated.dedup();
+    s.unknown_sources.dedup();
     s
 }
 
@@ -215,7 +224,7 @@ fn walk(
             continue;
         }
         if is_dir {
-            if !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_str()) {
+            if !skipped_dir(&name) {
                 walk(root, &r, ignore, seen, kfiles, yaml_files);
             }
         } else if is_manifest(&name) && !super::KUSTOMIZATION_FILE_NAMES.contains(&name.as_str()) {
@@ -354,6 +363,8 @@ fn spec_ignore(at: &Located<'_, '_>, v: &Value, file: &str) -> Option<SpecIgnore
 /// first one needed.
 struct Artifacts {
     root: PathBuf,
+    /// Every `GitRepository` of the repository.
+    known: BTreeSet<GitSource>,
     ignores: BTreeMap<GitSource, SpecIgnore>,
     files: Option<IgnoreFiles>,
     made: BTreeMap<Option<GitSource>, Arc<Artifact>>,
@@ -365,8 +376,12 @@ impl Artifacts {
             .flat_map(|o| o.git_repositories.iter())
             .filter_map(|(key, _, ignore)| Some((key.clone(), ignore.clone()?)))
             .collect();
+        let known = (objects.iter())
+            .flat_map(|o| o.git_repositories.iter().map(|(key, _, _)| key.clone()))
+            .collect();
         Artifacts {
             root: root.to_path_buf(),
+            known,
             ignores,
             files: None,
             made: BTreeMap::new(),
@@ -375,11 +390,15 @@ impl Artifacts {
 
     /// Gives the Flux deploys of `n` the artifact of their `GitRepository` (one not found in
     /// the repository: its `spec.ignore` is not known, and only the `.sourceignore` files and
-    /// the defaults apply).
-    fn attach(&mut self, n: &mut Named) {
-        if !n.deploy_time.deploys.iter().any(super::Deploy::is_flux) {
-            return;
-        }
+    /// the defaults apply: the note for `check` saying so is returned, as `file:line` and text).
+    fn attach(&mut self, n: &mut Named) -> Option<(String, String)> {
+        let flux = n.deploy_time.deploys.iter().find(|d| d.is_flux())?;
+        let note = (n.source.as_ref())
+            .filter(|s| !self.known.contains(*s))
+            .map(|(name, ns)| {
+                let at = format!("{}:{}", flux.file, flux.line);
+                (at.clone(), format!("the Flux Kustomization in {at} deploys from the GitRepository `{name}` (namespace `{ns}`), which is not in this repository: its `spec.ignore` is not known, and emp-seal takes its artifact to hold what the `.sourceignore` files and source-controller's default exclusions keep"))
+            });
         let top = super::gitroot::top(&self.root);
         let artifact = match self.made.get(&n.source) {
             Some(a) => Arc::clone(a),
@@ -394,6 +413,7 @@ impl Artifacts {
         for d in n.deploy_time.deploys.iter_mut().filter(|d| d.is_flux()) {
             d.artifact = Some(Arc::clone(&artifact));
         }
+        note
     }
 }
 

@@ -130,6 +130,25 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
     ))
 }
 
+/// The files named `name` git tracks anywhere in the repository the root is in, relative to its
+/// top level (forward slashes): what a clone holds, as Flux's source-controller makes one
+/// (untracked files are not in it). `None` when the root is in no repository or git cannot
+/// list them.
+pub(crate) fn tracked(root: &Path, name: &str) -> Option<Vec<String>> {
+    if !matches!(locate(root), GitRoot::Top | GitRoot::Below(_)) {
+        return None;
+    }
+    let pathspec = format!(":(glob)**/{name}");
+    let listed = git(&top(root), &["ls-files", "-z", "--cached", "--", &pathspec]).ok()?;
+    Some(
+        listed
+            .split('\0')
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
 /// The directory under `root` that the path `p` of an Argo CD / Flux object names (relative to
 /// the git repository's top level, a leading `./` or `/` allowed), or `None` when it names a
 /// directory outside the root: another part of the monorepo, none of this root's environments.
@@ -205,14 +224,14 @@ pub(crate) fn outside_manifests(root: &Path) -> Vec<String> {
     record_listing(root, &listing);
     let listed = listing.unwrap_or_default();
     let mine = format!("{prefix}/");
-    let skipped = |dir: &str| dir.starts_with('.') || super::discover::SKIPPED_DIRS.contains(&dir);
     let mut files: Vec<String> = listed
         .split('\0')
         .filter(|f| super::is_manifest(f) && !f.starts_with(&mine))
         .filter(|f| {
             let mut parts: Vec<&str> = f.split('/').collect();
             let name = parts.pop().unwrap_or_default();
-            !super::KUSTOMIZATION_FILE_NAMES.contains(&name) && !parts.into_iter().any(skipped)
+            !super::KUSTOMIZATION_FILE_NAMES.contains(&name)
+                && !parts.into_iter().any(super::discover::skipped_dir)
         })
         .map(|f| format!("{up}{f}"))
         .collect();

@@ -149,28 +149,31 @@ pub fn from_display(root: &Path, from: &Path) -> String {
 }
 
 /// Forward-slash path of a kustomize path (relative to the root when the loader made it so),
-/// with `.` and `..` steps resolved lexically (`k8s/overlays/dev/../../base/x.yaml` is
-/// `k8s/base/x.yaml`).
-pub fn path_str(p: &std::path::Path) -> String {
+/// with `.` and `..` steps resolved lexically ([`lexical`]: `k8s/overlays/dev/../../base/x.yaml`
+/// is `k8s/base/x.yaml`).
+pub fn path_str(p: &Path) -> String {
+    lexical(p).to_string_lossy().replace('\\', "/")
+}
+
+/// `p` with `.` and `..` steps resolved lexically (no file system access, symlinks not
+/// resolved). A `..` with nothing to go up from is kept in a relative path (`../x` stays, the
+/// root-relative name of a file above the root) and dropped at the root of an absolute one
+/// (`/..` is `/`, as the operating system resolves it).
+pub(crate) fn lexical(p: &Path) -> PathBuf {
     use std::path::Component;
-    let mut parts: Vec<String> = Vec::new();
-    let mut prefix = String::new();
+    let mut out = PathBuf::with_capacity(p.as_os_str().len());
     for c in p.components() {
         match c {
-            Component::Prefix(x) => prefix = x.as_os_str().to_string_lossy().into_owned(),
-            Component::RootDir => prefix.push('/'),
             Component::CurDir => {}
-            Component::ParentDir => {
-                if parts.last().is_some_and(|l| l != "..") {
-                    parts.pop();
-                } else {
-                    parts.push("..".to_owned());
-                }
-            }
-            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => _ = out.pop(),
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
+            other => out.push(other.as_os_str()),
         }
     }
-    format!("{prefix}{}", parts.join("/")).replace('\\', "/")
+    out
 }
 
 /// How findings name a Flux `Kustomization` that deploys a directory ([`Deploy::tool`]).
@@ -380,6 +383,9 @@ pub struct Workspace {
     /// `OCIRepository`, `Bucket` or `ExternalArtifact` source), each as `file:line` with a note
     /// saying so: not read (`check` prints the notes).
     pub artifacts: Vec<(String, String)>,
+    /// Flux `Kustomization`s deploying from a `GitRepository` not in this repository (whose
+    /// `spec.ignore` is not known), each as `file:line` with a note (`check` prints the notes).
+    pub unknown_sources: Vec<(String, String)>,
     /// Kustomizations that patch Argo CD / Flux objects, each as `file:line` with a note saying
     /// that discovery reads those objects as written (`check` prints the notes).
     pub deploy_patches: Vec<(String, String)>,
@@ -406,10 +412,11 @@ pub struct Workspace {
 
 impl Workspace {
     /// Every note discovery leaves for `check` to print (each without `note: `): generated,
-    /// artifact, unresolved, patched and unread deploy objects, in that order.
+    /// artifact, unknown source, unresolved, patched and unread deploy objects, in that order.
     pub fn notes(&self) -> impl Iterator<Item = &str> {
         (self.generated.iter())
             .chain(&self.artifacts)
+            .chain(&self.unknown_sources)
             .chain(&self.unresolved)
             .chain(&self.deploy_patches)
             .chain(&self.unread)
@@ -529,6 +536,7 @@ impl Workspace {
             rejected,
             generated: scan.generated,
             artifacts: scan.artifacts,
+            unknown_sources: scan.unknown_sources,
             deploy_patches: scan.deploy_patches,
             unresolved: scan.unresolved,
             unread: scan.unread,
@@ -961,6 +969,22 @@ mod tests {
     use crate::workspace::write_fixture as write;
 
     const SEALED: &str = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: s\nspec:\n  encryptedData: {}\n";
+
+    #[test]
+    fn lexical_keeps_a_relative_leading_parent_and_drops_one_above_the_root() {
+        let l = |p: &str| lexical(Path::new(p));
+        assert_eq!(
+            l("/r/k8s/overlays/dev/../../base/./x.yaml"),
+            Path::new("/r/k8s/base/x.yaml")
+        );
+        // The builder's and the artifact's absolute paths: nothing is above `/`.
+        assert_eq!(l("/r/../../x"), Path::new("/x"));
+        // A root-relative name of a file above the root keeps every leading `..`.
+        assert_eq!(l("../../shared/a.env"), Path::new("../../shared/a.env"));
+        assert_eq!(l("a/../../b"), Path::new("../b"));
+        assert_eq!(l("./"), Path::new(""));
+        assert_eq!(path_str(Path::new("../a/./../b")), "../b");
+    }
 
     #[test]
     fn repeated_names_get_path_suffixes_and_secret_free_roots_are_dropped() {

@@ -35,6 +35,12 @@ impl Repo {
         write_file(&p, text.as_bytes());
     }
 
+    /// Writes `rel` and adds it to git's index: tracked, as a Flux clone holds it.
+    fn track(&self, rel: &str, text: &str) {
+        self.write(rel, text);
+        common::git(self.root(), &["add", rel]);
+    }
+
     fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.root().join(rel)).unwrap()
     }
@@ -405,7 +411,7 @@ fn a_sourceignore_leaves_a_plain_directory_s_file_out_of_what_flux_deploys() {
     let r = flux_repo();
     let (_, before) = r.check(&[]);
     assert_eq!(at(&before, "dangling-reference"), []);
-    r.write(
+    r.track(
         "apps/prod/.sourceignore",
         "# sealed elsewhere\nsealedsecret.yaml\n",
     );
@@ -419,7 +425,7 @@ fn a_sourceignore_leaves_a_plain_directory_s_file_out_of_what_flux_deploys() {
     assert_eq!(at(&hits, "overlay-not-modelled"), []);
     // The same pattern in a sibling directory's file does not reach `apps/prod`.
     let r = flux_repo();
-    r.write("apps/staging/.sourceignore", "sealedsecret.yaml\n");
+    r.track("apps/staging/.sourceignore", "sealedsecret.yaml\n");
     let (_, hits) = r.check(&[]);
     assert_eq!(at(&hits, "dangling-reference"), []);
 }
@@ -444,7 +450,7 @@ fn an_ignored_resource_of_a_flux_kustomization_is_a_build_error_at_its_line() {
     r.write("clusters/prod/source.yaml", &git_repository(""));
     let (_, hits) = r.check(&[]);
     assert_eq!(at(&hits, "overlay-build-error"), []);
-    r.write(".sourceignore", "apps/base/extra.yaml\n");
+    r.track(".sourceignore", "apps/base/extra.yaml\n");
     let (_, hits) = r.check(&[]);
     assert_eq!(
         at(&hits, "overlay-build-error"),
@@ -496,7 +502,7 @@ fn an_ignore_pattern_re_includes_the_default_exclusions() {
         [("apps/prod/.sops.yaml".to_owned(), 1)]
     );
     let r = flux_repo();
-    r.write(".sourceignore", "/*\n!/apps/\n!/clusters/\n");
+    r.track(".sourceignore", "/*\n!/apps/\n!/clusters/\n");
     let (_, clean) = r.check(&[]);
     let (_, plain) = flux_repo().check(&[]);
     assert_eq!(rules(&clean), rules(&plain));
@@ -520,11 +526,124 @@ fn an_ignored_resource_fails_flux_also_when_argo_cd_deploys_the_overlay_too() {
     r.write("clusters/prod/source.yaml", &git_repository(""));
     let (_, hits) = r.check(&[]);
     assert_eq!(at(&hits, "overlay-build-error"), [], "{hits:?}");
-    r.write(".sourceignore", "apps/base/extra.yaml\n");
+    r.track(".sourceignore", "apps/base/extra.yaml\n");
     let (_, hits) = r.check(&[]);
     assert_eq!(
         at(&hits, "overlay-build-error"),
         [("apps/base/kustomization.yaml".to_owned(), 3)],
         "{hits:?}"
     );
+}
+
+/// source-controller archives only regular files and directories (fluxcd/source-controller
+/// `internal/storage/storage.go`, `Archive`): a resource that is a symbolic link (to a file),
+/// and a base reached through a linked directory, are not in the artifact, so Flux's build
+/// does not find them: an `overlay-build-error` at each naming line. Argo CD and kubectl follow
+/// links inside the repository: the same overlay deployed by Argo CD alone builds, as kubectl
+/// builds it.
+#[test]
+#[cfg(unix)]
+fn a_symbolic_link_is_not_in_the_flux_artifact() {
+    use std::os::unix::fs::symlink;
+    let files = |r: &Repo| {
+        r.write(
+            "apps/base/kustomization.yaml",
+            "resources:\n  - sealed.yaml\n  - extra.yaml\n  - ../lib\n",
+        );
+        r.write("apps/base/sealed.yaml", &sealed());
+        r.write("apps/base/files/extra.yaml", &config_map("two"));
+        symlink("files/extra.yaml", r.root().join("apps/base/extra.yaml")).unwrap();
+        r.write("shared/lib/kustomization.yaml", "resources:\n  - cm.yaml\n");
+        r.write("shared/lib/cm.yaml", &config_map("three"));
+        symlink("../shared/lib", r.root().join("apps/lib")).unwrap();
+    };
+    let r = Repo::new();
+    files(&r);
+    r.write("argocd/web.yaml", &argo("apps/base", ""));
+    let (_, hits) = r.check(&[]);
+    assert_eq!(at(&hits, "overlay-build-error"), [], "{hits:?}");
+    let rendered = common::kustomize(&r.root().join("apps/base"));
+    assert!(rendered.contains("name: two") && rendered.contains("name: three"));
+
+    let r = Repo::new();
+    files(&r);
+    r.write("clusters/prod/apps.yaml", &flux("./apps/base"));
+    let (_, hits) = r.check(&[]);
+    assert_eq!(
+        at(&hits, "overlay-build-error"),
+        [
+            ("apps/base/kustomization.yaml".to_owned(), 3),
+            ("apps/base/kustomization.yaml".to_owned(), 4)
+        ],
+        "{hits:?}"
+    );
+    let link = hits
+        .iter()
+        .find(|h| h.rule == "overlay-build-error" && h.line == 4)
+        .unwrap();
+    assert!(
+        link.message.contains("symbolic link apps/lib"),
+        "{}",
+        link.message
+    );
+}
+
+/// A Flux clone holds only committed files: an untracked `.sourceignore` leaves nothing out (it
+/// was read by a walk of the working tree); once tracked, it does.
+#[test]
+fn only_a_tracked_sourceignore_leaves_files_out() {
+    let r = Repo::new();
+    r.write("clusters/prod/apps.yaml", &flux("./apps/base"));
+    r.write(
+        "apps/base/kustomization.yaml",
+        "resources:\n  - sealed.yaml\n  - extra.yaml\n",
+    );
+    r.write("apps/base/sealed.yaml", &sealed());
+    r.write("apps/base/extra.yaml", &config_map("two"));
+    r.write("apps/.sourceignore", "extra.yaml\n");
+    let (_, hits) = r.check(&[]);
+    assert_eq!(at(&hits, "overlay-build-error"), [], "{hits:?}");
+    r.track("apps/.sourceignore", "extra.yaml\n");
+    let (_, hits) = r.check(&[]);
+    assert_eq!(
+        at(&hits, "overlay-build-error"),
+        [("apps/base/kustomization.yaml".to_owned(), 3)],
+        "{hits:?}"
+    );
+}
+
+/// A pattern the model cannot replay is the run's gap, not each overlay's: one
+/// `overlay-not-modelled` at its line, however many Flux overlays are built from the artifact.
+/// A Kustomization whose `GitRepository` is not in the repository gets a note saying its
+/// `spec.ignore` is not known.
+#[test]
+fn an_unreplayed_pattern_is_reported_once_and_an_unknown_source_is_noted() {
+    let r = Repo::new();
+    for env in ["prod", "staging"] {
+        let flux = flux(&format!("./apps/{env}")).replace("name: apps", &format!("name: {env}"));
+        r.write(&format!("clusters/{env}.yaml"), &flux);
+        r.write(
+            &format!("apps/{env}/kustomization.yaml"),
+            "resources:\n  - sealed.yaml\n",
+        );
+        r.write(
+            &format!("apps/{env}/sealed.yaml"),
+            &sealed().replace("prod", env),
+        );
+    }
+    let out = r.run(&["check"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("deploys from the GitRepository `flux-system` (namespace `flux-system`), which is not in this repository"),
+        "{err}"
+    );
+    r.write("clusters/source.yaml", &git_repository("[xy].yaml"));
+    let (_, hits) = r.check(&[]);
+    assert_eq!(
+        at(&hits, "overlay-not-modelled"),
+        [("clusters/source.yaml".to_owned(), 10)],
+        "{hits:?}"
+    );
+    let out = r.run(&["check"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("which is not in this repository"));
 }

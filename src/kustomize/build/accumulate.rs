@@ -14,8 +14,9 @@ use super::super::{Origin, ProblemKind};
 use super::fields::kline;
 use super::fsmerge::{self, Verdict};
 use super::obj::{Obj, Source, effective_ns, get_str, meta_str, metadata_identity, str_list};
-use super::{Builder, YAML_SYNTAX_PREFIX, config, lock, normalize};
+use super::{Builder, YAML_SYNTAX_PREFIX, config, lock};
 use crate::workspace::kustomization_file;
+use crate::workspace::lexical;
 use crate::yamlpos::Seg;
 
 /// One kustomization being accumulated.
@@ -92,8 +93,8 @@ impl Builder<'_> {
         // api/internal/loader/fileloader.go refuses it too: "cycle detected").
         let canonical = std::fs::canonicalize(&kfile).unwrap_or_else(|_| kfile.clone());
         if self.stack.contains(&canonical) {
-            let shown = self.rel(&normalize(&kfile)).display().to_string();
-            let msg = if normalize(&kfile) == canonical {
+            let shown = self.rel(&lexical(&kfile)).display().to_string();
+            let msg = if lexical(&kfile) == canonical {
                 format!(
                     "cycle through {shown}: it includes itself, and kustomize fails to build (cycle detected)"
                 )
@@ -440,7 +441,7 @@ impl Builder<'_> {
             }
             kinds.push(get_str(v, "kind").unwrap_or_default().to_owned());
         }
-        lock(&self.shared.manifests).push((normalize(path), kinds));
+        lock(&self.shared.manifests).push((lexical(path), kinds));
     }
 
     /// Records why a resource document is not a Kubernetes object kustomize accepts: a mapping
@@ -491,7 +492,7 @@ impl Builder<'_> {
             );
             if let Some(first) = seen.insert(key, o) {
                 let first = Origin {
-                    file: self.rel(&normalize(&first.origin.file)),
+                    file: self.rel(&lexical(&first.origin.file)),
                     line: first.origin.line,
                 };
                 let msg = format!(

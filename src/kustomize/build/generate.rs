@@ -16,6 +16,7 @@ use super::Builder;
 use super::accumulate::Level;
 use super::loaded::EntryDocs;
 use super::obj::{GenState, Obj, get_str, metadata_identity, str_list, write_meta};
+use crate::workspace::lexical;
 use crate::yamlpos::Seg;
 
 /// The generator configurations declared so far at a level: kind, name, namespace, where.
@@ -164,7 +165,7 @@ impl Builder<'_> {
             declared.push((kind, name.to_owned(), namespace.clone(), at.clone()));
             return false;
         };
-        let first = Origin::new(self.rel(&super::normalize(&first.file)), first.line);
+        let first = Origin::new(self.rel(&lexical(&first.file)), first.line);
         let msg = format!(
             "{}Generator `{name}` is declared twice under `generators:` (also at {first}): kustomize fails to build (may not add resource with an already registered id)",
             kind.kind()
@@ -399,7 +400,7 @@ impl Builder<'_> {
         if !refused && !full.is_file() && !has_example(&full) {
             let msg = format!(
                 "file {} (`files:` entry for key `{key}`) cannot be read: kustomize fails to build",
-                self.rel(&super::normalize(&full)).display()
+                self.rel(&lexical(&full)).display()
             );
             self.problem(ProblemKind::Invalid, &origin.file, origin.line, msg);
         }

@@ -39,7 +39,7 @@ use super::{
     Deleted, Generated, Identity, KustomizeError, Origin, Problem, ProblemKind, Reference,
     Resource, WrittenValue,
 };
-use crate::workspace::kustomization_file;
+use crate::workspace::{kustomization_file, lexical};
 pub(crate) use accumulate::is_remote;
 use obj::Obj;
 
@@ -104,7 +104,7 @@ pub struct ParseCache<'t> {
     /// base is looked up once per including overlay; resolving symlinks costs a syscall per
     /// path component).
     canonical: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
-    /// Texts read before the builds, by lexically normalised absolute path.
+    /// Texts read before the builds, by lexically normalised absolute path ([`lexical`]).
     texts: HashMap<PathBuf, &'t str>,
     /// Resource files every document of which parsed (see [`ParseCache::manifests`]).
     manifests: Mutex<Vec<(PathBuf, Vec<String>)>>,
@@ -118,7 +118,7 @@ impl<'t> ParseCache<'t> {
         ParseCache {
             texts: texts
                 .into_par_iter()
-                .map(|(p, t)| (normalize(&p), t))
+                .map(|(p, t)| (lexical(&p), t))
                 .collect(),
             ..ParseCache::default()
         }
@@ -127,7 +127,7 @@ impl<'t> ParseCache<'t> {
     /// The text of `path` (absolute) when the run read it before the builds
     /// ([`ParseCache::with_texts`]).
     pub(crate) fn text(&self, path: &Path) -> Option<&'t str> {
-        self.texts.get(&normalize(path)).copied()
+        self.texts.get(&lexical(path)).copied()
     }
 
     /// The documents of `path`, from the cache when `shared`, else read and parsed now.
@@ -147,7 +147,7 @@ impl<'t> ParseCache<'t> {
     /// `path` with symlinks resolved, remembered per lexical path.
     fn canonical(&self, path: &Path) -> Option<PathBuf> {
         lock(&self.canonical)
-            .entry(normalize(path))
+            .entry(lexical(path))
             .or_insert_with(|| std::fs::canonicalize(path).ok())
             .clone()
     }
@@ -167,7 +167,7 @@ impl<'t> ParseCache<'t> {
 
     /// The text of `path`: the one handed over, else read from disk.
     fn read_text(&self, path: &Path) -> Result<std::borrow::Cow<'t, str>, Unread> {
-        if let Some(t) = self.texts.get(&normalize(path)) {
+        if let Some(t) = self.texts.get(&lexical(path)) {
             return Ok(std::borrow::Cow::Borrowed(*t));
         }
         let bytes = std::fs::read(path).map_err(|e| Unread::Io(e.to_string()))?;
@@ -285,7 +285,7 @@ impl<'r> Builder<'r> {
         if let Some(cached) = self.files.get(path) {
             return cached.clone();
         }
-        let shared = !normalize(path).starts_with(&self.top);
+        let shared = !lexical(path).starts_with(&self.top);
         let loaded = self.shared.load(path, shared);
         self.remember(path, from, loaded)
     }
@@ -318,7 +318,7 @@ impl<'r> Builder<'r> {
                 Some(docs)
             }
             Err(e) => {
-                let shown = self.rel(&normalize(path)).display().to_string();
+                let shown = self.rel(&lexical(path)).display().to_string();
                 let msg = match e {
                     Unread::NotUtf8 { line } => not_utf8(&shown, line),
                     Unread::Io(e) => format!("cannot read {shown}: {e}: kustomize fails to build"),
@@ -352,8 +352,8 @@ impl<'r> Builder<'r> {
         let msg = match &self.layer.restrictor {
             Restrictor::RootOnly => format!(
                 "file {}{link} is not in or below {}: kustomize refuses to load it",
-                self.rel(&normalize(path)).display(),
-                self.rel(&normalize(dir)).display()
+                self.rel(&lexical(path)).display(),
+                self.rel(&lexical(dir)).display()
             ),
             Restrictor::SourceRoot(_) => self.outside_source_message("file", path, &link),
         };
@@ -393,14 +393,14 @@ impl<'r> Builder<'r> {
         let resolved = self.shared.resolved_file(path);
         let inside = match (&resolved, self.shared.canonical(bound)) {
             (Some(p), Some(d)) => p.starts_with(d),
-            _ => normalize(path).starts_with(normalize(bound)),
+            _ => lexical(path).starts_with(lexical(bound)),
         };
         if inside {
             return None;
         }
         Some(
             resolved
-                .filter(|r| normalize(path).starts_with(normalize(bound)) && *r != normalize(path))
+                .filter(|r| lexical(path).starts_with(lexical(bound)) && *r != lexical(path))
                 .map(|r| format!(" (a link to {})", self.rel(&r).display()))
                 .unwrap_or_default(),
         )
@@ -411,7 +411,7 @@ impl<'r> Builder<'r> {
     fn outside_source_message(&self, what: &str, path: &Path, link: &str) -> String {
         format!(
             "{what} {}{link} is outside the repository: the Flux Kustomizations deploying the overlay build it with no load restrictor, but on a file system confined to their source's root (this repository), so Flux refuses to load it",
-            self.rel(&normalize(path)).display()
+            self.rel(&lexical(path)).display()
         )
     }
 
@@ -426,8 +426,8 @@ impl<'r> Builder<'r> {
         };
         let msg = format!(
             "{what} {} is not in the artifact Flux builds from: {why} leaves {} out of its source, so Flux's build does not find it",
-            self.rel(&normalize(path)).display(),
-            self.rel(&normalize(file)).display(),
+            self.rel(&lexical(path)).display(),
+            self.rel(&lexical(file)).display(),
         );
         self.refuse(path, at, msg);
         true
@@ -446,21 +446,6 @@ impl<'r> Builder<'r> {
         self.refused.push((self.rel(path), problem));
         self.problem(ProblemKind::BuildError, &at.file, at.line, msg);
     }
-}
-
-/// Lexically resolves `.` and `..` (no filesystem access).
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::with_capacity(p.as_os_str().len());
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Builds the kustomization in `dir`, reading shared files through `shared`.
@@ -498,7 +483,7 @@ pub(crate) fn build_deployed(
 ) -> Result<BuildOutput, KustomizeError> {
     let mut b = Builder {
         root,
-        top: normalize(dir),
+        top: lexical(dir),
         shared,
         files: HashMap::new(),
         problems: Vec::new(),
