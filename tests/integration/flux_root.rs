@@ -443,8 +443,9 @@ const GENERATOR_INPUTS: [(&str, &str, &str); 4] = [
 /// patches: a `files:` source and a `generators:` file outside the overlay's directory, or a
 /// link in it leading out, are each an `overlay-build-error` at their entry (kubectl refuses
 /// each: "security; file ... is not in or below ..."). Deployed only by Flux, which builds
-/// without the restrictor within the repository, the same overlays build (kubectl with
-/// `--load-restrictor LoadRestrictionsNone` renders the generated ConfigMap) and check passes.
+/// without the restrictor within the repository, the overlays whose input is a file build
+/// (kubectl with `--load-restrictor LoadRestrictionsNone` renders the generated ConfigMap) and
+/// check passes; a linked input is not in Flux's artifact, a build error naming the link.
 #[test]
 fn generator_files_outside_the_overlay_are_refused_unless_only_flux_deploys_it() {
     for (k, entry, generated) in GENERATOR_INPUTS {
@@ -474,9 +475,21 @@ fn generator_files_outside_the_overlay_are_refused_unless_only_flux_deploys_it()
             assert!(refused.contains("is not in or below"), "{entry}: {refused}");
         }
 
+        // Flux's artifact holds no symbolic link (source-controller archives regular files and
+        // directories only): the linked input is missing from Flux's build, the other renders.
         let r = generator_tree(true, k);
         let (code, hits) = r.check(&[]);
-        assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+        let errors = of(&hits, "overlay-build-error");
+        if linked {
+            assert_eq!(errors.len(), 1, "{entry}: {hits:?}");
+            assert!(
+                errors[0].message.contains("symbolic link apps/prod/linked"),
+                "{hits:?}"
+            );
+            assert_eq!(code, 1, "{entry}: {hits:?}");
+            continue;
+        }
+        assert!(errors.is_empty(), "{hits:?}");
         assert_eq!(code, 0, "{entry}: {hits:?}");
         if let Some(render) = kubectl(&r, true, true) {
             let render = render.unwrap();
