@@ -296,15 +296,7 @@ impl Artifact {
     /// does not follow links), so neither a link nor anything reached through one is in the
     /// artifact.
     fn link_on(&self, path: &Path) -> Option<String> {
-        let rel = lexical(path).strip_prefix(&self.top).ok()?.to_path_buf();
-        let mut at = self.top.clone();
-        rel.components().find_map(|c| {
-            at.push(c);
-            let link = at
-                .symlink_metadata()
-                .is_ok_and(|m| m.file_type().is_symlink());
-            link.then(|| super::rel(&self.top, &at))
-        })
+        super::link_below(&self.top, path).map(|at| super::rel(&self.top, &at))
     }
 
     /// `path`'s components below the top level, lexically or else with symlinks resolved.

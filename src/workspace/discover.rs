@@ -825,6 +825,22 @@ fn add_deployed(
     let Some(dir) = super::gitroot::deployed_dir(root, p) else {
         return;
     };
+    let tool = if kind == "Kustomization" {
+        "Flux"
+    } else {
+        "Argo CD"
+    };
+    // source-controller's artifact holds no symbolic link (`super::artifact`): Flux finds no
+    // path through one (kustomize-controller: "kustomization path not found").
+    if let Some(link) = super::link_below(root, &dir).filter(|_| kind == "Kustomization") {
+        let note = format!(
+            "{tool} {kind} in {file}:{line} deploys `{}` through the symbolic link {}, which source-controller leaves out of the artifact: Flux finds no such path, so it names no environment",
+            p.escape_debug(),
+            super::rel(root, &link)
+        );
+        out.unread.push((format!("{file}:{line}"), note));
+        return;
+    }
     if kustomization_file(&dir).is_some() {
         if let Ok(dir) = std::fs::canonicalize(&dir) {
             out.named.push(Named {
@@ -853,11 +869,6 @@ fn add_deployed(
         let note = generated_note(&super::dir_rel(root, &dir), kind, file, line);
         out.generated.push((note, source));
     } else if kind != "ApplicationSet" {
-        let tool = if kind == "Kustomization" {
-            "Flux"
-        } else {
-            "Argo CD"
-        };
         let note = format!(
             "{tool} {kind} in {file}:{line} deploys `{}`, which is no directory of this repository: it names no environment, and the kustomize options it applies at sync time are laid on nothing",
             p.escape_debug()

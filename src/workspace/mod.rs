@@ -176,6 +176,18 @@ pub(crate) fn lexical(p: &Path) -> PathBuf {
     out
 }
 
+/// The first symbolic link on `path`'s way down from `top` (both as written, resolved
+/// lexically), if any; `None` too when `path` is not below `top`.
+pub(crate) fn link_below(top: &Path, path: &Path) -> Option<PathBuf> {
+    let rel = lexical(path).strip_prefix(lexical(top)).ok()?.to_path_buf();
+    let mut at = lexical(top);
+    rel.components().find_map(|c| {
+        at.push(c);
+        let link = at.symlink_metadata().is_ok_and(|m| m.is_symlink());
+        link.then(|| at.clone())
+    })
+}
+
 /// How findings name a Flux `Kustomization` that deploys a directory ([`Deploy::tool`]).
 pub(crate) const FLUX_KUSTOMIZATION: &str = "Flux Kustomization";
 

@@ -647,3 +647,53 @@ fn an_unreplayed_pattern_is_reported_once_and_an_unknown_source_is_noted() {
     let out = r.run(&["check"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("which is not in this repository"));
 }
+
+/// A Flux Kustomization whose path goes through a symbolic link deploys nothing: the artifact
+/// holds no link (kustomize-controller fails with "kustomization path not found"), so the path
+/// names no environment and a note says why. Argo CD follows the link to the same directory.
+#[test]
+fn a_flux_path_through_a_symbolic_link_names_no_environment() {
+    let tree = |deploy: &str| {
+        let r = Repo::new();
+        r.write(
+            "apps/base/kustomization.yaml",
+            "resources:\n  - sealed.yaml\n",
+        );
+        r.write("apps/base/sealed.yaml", &sealed());
+        std::os::unix::fs::symlink("base", r.root().join("apps/prod")).unwrap();
+        r.write("deploy/prod.yaml", deploy);
+        r
+    };
+    let note = "deploys `./apps/prod` through the symbolic link apps/prod";
+    let r = tree(&flux("./apps/prod"));
+    let out = r.run(&["check"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no environment") && err.contains("deploy/prod.yaml:8"),
+        "{err}"
+    );
+    // Beside an environment that builds, the note is printed with the findings.
+    r.write(
+        "apps/staging/kustomization.yaml",
+        "resources:\n  - sealed.yaml\n",
+    );
+    r.write(
+        "apps/staging/sealed.yaml",
+        &sealed().replace("prod", "staging"),
+    );
+    let staging = flux("./apps/staging").replace("name: apps", "name: staging");
+    r.write("deploy/staging.yaml", &staging);
+    let out = r.run(&["check"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(note), "{err}");
+
+    let r = tree(&argo("./apps/prod", ""));
+    let (code, hits) = r.check(&[]);
+    assert_eq!(code, 1, "{hits:?}");
+    assert!(
+        hits.iter()
+            .any(|h| h.rule == "placeholder-ciphertext" && h.path == "apps/base/sealed.yaml"),
+        "{hits:?}"
+    );
+}
