@@ -1,6 +1,6 @@
 //! Rule `missing-secret-key`: a rendered workload reads, by key, a key that the Secret its
 //! overlay produces does not have (non-optional `secretKeyRef`, secret volume `items[].key`,
-//! KEDA `TriggerAuthentication` `secretTargetRef[].key`), or pulls images with a Secret whose
+//! KEDA `TriggerAuthentication` `secretTargetRef[].key`, an Ingress's TLS `tls.crt`/`tls.key`), or pulls images with a Secret whose
 //! type is not a registry type, whose `.dockerconfigjson` the kubelet then never reads.
 //!
 //! The Secret's keys come from the overlay model: a `SealedSecret`'s `encryptedData` (as
