@@ -140,12 +140,18 @@ impl Walker<'_> {
             .cloned()
             .collect::<Vec<_>>()
             .join("/");
-        // Its own `key`, then its `items[].key`.
+        // Its own `key`, then its `items[].key`. An Ingress's TLS Secret is read for `tls.crt`
+        // and `tls.key` (kubernetes `staging/src/k8s.io/api/networking/v1/types.go`, `IngressTLS`,
+        // and the Ingress documentation: "must contain keys named tls.crt and tls.key").
         let items = holder.get("items").and_then(Value::as_sequence);
-        let keys = std::iter::once(holder)
-            .chain(items.into_iter().flatten())
-            .filter_map(|i| i.get("key")?.as_str().map(str::to_owned))
-            .collect();
+        let keys = if field == RefField::IngressTls {
+            vec!["tls.crt".to_owned(), "tls.key".to_owned()]
+        } else {
+            std::iter::once(holder)
+                .chain(items.into_iter().flatten())
+                .filter_map(|i| i.get("key")?.as_str().map(str::to_owned))
+                .collect()
+        };
         self.out.push(RawRef {
             field,
             target_kind: target,

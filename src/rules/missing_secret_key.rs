@@ -1,6 +1,7 @@
 //! Rule `missing-secret-key`: a rendered workload reads, by key, a key that the Secret its
 //! overlay produces does not have (non-optional `secretKeyRef`, secret volume `items[].key`,
-//! KEDA `TriggerAuthentication` `secretTargetRef[].key`).
+//! KEDA `TriggerAuthentication` `secretTargetRef[].key`, an Ingress's TLS `tls.crt`/`tls.key`), or pulls images with a Secret whose
+//! type is not a registry type, whose `.dockerconfigjson` the kubelet then never reads.
 //!
 //! The Secret's keys come from the overlay model: a `SealedSecret`'s `encryptedData` (as
 //! rendered, after patches) and `spec.template.data` keys, a `v1` Secret's `data`/`stringData`
@@ -18,7 +19,7 @@ use super::locate::at_line;
 use super::model::{OverlayModel, generated_keys, sealed_doc, sealed_keys};
 use super::yamldocs::named_docs;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::kustomize::Resolution;
+use crate::kustomize::{RefField, Resolution};
 use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
@@ -71,10 +72,70 @@ pub fn secret_keys(
     }
 }
 
-/// Reports every key a workload reads that its Secret lacks.
+/// The type of the Secret a reference resolves to in `ov` (`Opaque` when none is written), when
+/// known: a `SealedSecret`'s `spec.template.type`, a Secret's `type`, a generator's `type`.
+fn secret_type(cx: &Context<'_>, ov: &OverlayModel, res: Resolution) -> Option<String> {
+    let ty = match res {
+        Resolution::Generated(i) => {
+            let g = ov.overlay.generated().get(i)?;
+            g.specs.iter().find_map(|s| s.secret_type.clone())
+        }
+        Resolution::Resource(i) => {
+            let r = ov.overlay.resources().get(i)?;
+            let (path, name) = (path_str(&r.origin.file), r.original.name.as_str());
+            let namespace = r.original.namespace.as_deref();
+            match r.kind.as_str() {
+                "SealedSecret" => sealed_doc(cx, &path, name, namespace)?.template.secret_type,
+                "Secret" => {
+                    let doc = named_docs(cx, &path, "Secret", (name, namespace)).next()?;
+                    doc.get(&["type"]).and_then(Value::as_str).map(str::to_owned)
+                }
+                _ => return None,
+            }
+        }
+        Resolution::Unresolved => return None,
+    };
+    Some(ty.unwrap_or_else(|| "Opaque".to_owned()))
+}
+
+/// Every `imagePullSecrets` entry naming a Secret of the overlay that is not of a registry type:
+/// the kubelet reads `.dockerconfigjson` only from a `kubernetes.io/dockerconfigjson` Secret and
+/// `.dockercfg` only from a `kubernetes.io/dockercfg` one, and skips any other Secret in silence
+/// (kubernetes `pkg/credentialprovider/secrets/secrets.go`, `MakeDockerKeyring`), so the pull
+/// goes without the credentials.
+fn pull_secret_types(cx: &Context<'_>, ov: &OverlayModel) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for r in ov.overlay.references() {
+        if r.field != RefField::ImagePullSecret {
+            continue;
+        }
+        let Some(ty) = secret_type(cx, ov, r.resolution) else {
+            continue;
+        };
+        if matches!(
+            ty.as_str(),
+            "kubernetes.io/dockerconfigjson" | "kubernetes.io/dockercfg"
+        ) {
+            continue;
+        }
+        let message = format!(
+            "overlay {}: {} `{}` pulls images with Secret `{}`, which is of type `{ty}`: the kubelet reads registry credentials only from a `kubernetes.io/dockerconfigjson` Secret's `.dockerconfigjson` (or a `kubernetes.io/dockercfg` Secret's `.dockercfg`) and skips this one",
+            ov.name, r.referrer_kind, r.referrer.name, r.rendered_name
+        );
+        let loc = at_line(cx, &path_str(&r.origin.file), r.origin.line);
+        out.push(Finding::new(&META, loc, message).hint(
+            "give the Secret `type: kubernetes.io/dockerconfigjson` (a SealedSecret's spec.template.type) with its `.dockerconfigjson` key, or name a registry Secret",
+        ));
+    }
+    out
+}
+
+/// Reports every key a workload reads that its Secret lacks, and every image pull Secret that
+/// is not of a registry type.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
+        out.extend(pull_secret_types(cx, ov));
         // Many workloads read one Secret: look its keys up once per overlay.
         let mut known: Vec<(Resolution, Option<BTreeSet<String>>)> = Vec::new();
         for r in ov.overlay.references() {

@@ -165,6 +165,161 @@ fn missing_secret_key() {
     );
 }
 
+/// An image pull Secret of no registry type: a SealedSecret whose template has no `type`
+/// (so an `Opaque` Secret), named in `imagePullSecrets` by a pod template and by a
+/// `ServiceAccount`. The kubelet skips it (kubernetes `pkg/credentialprovider/secrets/secrets.go`)
+/// and pulls without credentials; the twin typed `kubernetes.io/dockerconfigjson` is clean.
+#[test]
+fn image_pull_secret_of_no_registry_type() {
+    let dir = "k8s/overlays/dev";
+    let write = |root: &Path, ty: &str| {
+        let w = |rel: &str, text: &str| common::write(root, &format!("{dir}/{rel}"), text);
+        w(
+            "kustomization.yaml",
+            "namespace: emp-dev\nresources:\n  - app.yaml\n  - regcred.yaml\n",
+        );
+        w(
+            "app.yaml",
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\nimagePullSecrets:\n  - name: regcred\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      serviceAccountName: app\n      imagePullSecrets:\n        - name: regcred\n      containers:\n        - name: app\n          image: registry.example/app:1\n",
+        );
+        w(
+            "regcred.yaml",
+            &format!(
+                "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: regcred\n  namespace: emp-dev\nspec:\n  encryptedData:\n    .dockerconfigjson: AgB...\n  template:\n    metadata:\n      name: regcred\n{ty}"
+            ),
+        );
+        common::git(root, &["init", "-q"]);
+        common::git(root, &["add", "-A"]);
+    };
+    let fail = tempfile::tempdir().unwrap();
+    write(fail.path(), "");
+    // The real render: both references name the Secret the SealedSecret unseals into.
+    if common::kubectl().is_some() {
+        let render = common::kustomize(&fail.path().join(dir));
+        let docs: Vec<yaml_serde::Value> = render
+            .split("\n---\n")
+            .map(|d| yaml_serde::from_str(d).unwrap())
+            .collect();
+        let pulls: Vec<&str> = docs
+            .iter()
+            .filter_map(|d| {
+                let holder = if d["kind"] == "ServiceAccount" {
+                    d
+                } else {
+                    &d["spec"]["template"]["spec"]
+                };
+                holder["imagePullSecrets"][0]["name"].as_str()
+            })
+            .collect();
+        assert_eq!(pulls, ["regcred", "regcred"], "{render}");
+        let sealed = docs.iter().find(|d| d["kind"] == "SealedSecret").unwrap();
+        assert!(sealed["spec"]["template"]["type"].is_null(), "{render}");
+    }
+    let (code, hits) = common::check_hits(fail.path(), &["--render=never"]);
+    assert_eq!(code, 1);
+    let got: Vec<(&str, u64)> = common::of(&hits, "missing-secret-key")
+        .iter()
+        .map(|h| (h.path.as_str(), h.line))
+        .collect();
+    let app = format!("{dir}/app.yaml");
+    assert_eq!(got, [(app.as_str(), 6), (app.as_str(), 17)], "{hits:?}");
+    for h in common::of(&hits, "missing-secret-key") {
+        assert!(
+            h.message
+                .contains("Secret `regcred`, which is of type `Opaque`"),
+            "{}",
+            h.message
+        );
+    }
+
+    let pass = tempfile::tempdir().unwrap();
+    write(pass.path(), "    type: kubernetes.io/dockerconfigjson\n");
+    let (_, hits) = common::check_hits(pass.path(), &["--render=never"]);
+    assert!(
+        common::of(&hits, "missing-secret-key").is_empty(),
+        "{hits:?}"
+    );
+    assert!(
+        common::of(&hits, "invalid-secret-key").is_empty(),
+        "{hits:?}"
+    );
+}
+
+/// An Ingress terminating TLS with a Secret that lacks `tls.key`: a SealedSecret of no type
+/// (so the API server does not require the TLS keys) holding only `tls.crt`. The Ingress reads
+/// both keys; the twin holding both is clean.
+#[test]
+fn ingress_tls_secret_without_tls_keys() {
+    let dir = "k8s/overlays/dev";
+    let write = |root: &Path, keys: &[&str]| {
+        let w = |rel: &str, text: &str| common::write(root, &format!("{dir}/{rel}"), text);
+        w(
+            "kustomization.yaml",
+            "namespace: emp-dev\nresources:\n  - ingress.yaml\n  - web-tls.yaml\n",
+        );
+        w(
+            "ingress.yaml",
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  tls:\n    - hosts: [web.example]\n      secretName: web-tls\n",
+        );
+        let data: String = keys.iter().map(|k| format!("    {k}: AgB...\n")).collect();
+        w(
+            "web-tls.yaml",
+            &format!(
+                "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: web-tls\n  namespace: emp-dev\nspec:\n  encryptedData:\n{data}"
+            ),
+        );
+        common::git(root, &["init", "-q"]);
+        common::git(root, &["add", "-A"]);
+    };
+    let fail = tempfile::tempdir().unwrap();
+    write(fail.path(), &["tls.crt"]);
+    // The real render: the Ingress names the Secret the SealedSecret unseals into.
+    if common::kubectl().is_some() {
+        let render = common::kustomize(&fail.path().join(dir));
+        let docs: Vec<yaml_serde::Value> = render
+            .split("\n---\n")
+            .map(|d| yaml_serde::from_str(d).unwrap())
+            .collect();
+        let ingress = docs.iter().find(|d| d["kind"] == "Ingress").unwrap();
+        let sealed = docs.iter().find(|d| d["kind"] == "SealedSecret").unwrap();
+        assert_eq!(
+            ingress["spec"]["tls"][0]["secretName"],
+            sealed["metadata"]["name"]
+        );
+        assert_eq!(
+            ingress["metadata"]["namespace"],
+            sealed["metadata"]["namespace"]
+        );
+    }
+    let (code, hits) = common::check_hits(fail.path(), &["--render=never"]);
+    assert_eq!(code, 1);
+    let missing = common::of(&hits, "missing-secret-key");
+    assert_eq!(missing.len(), 1, "{hits:?}");
+    assert_eq!(
+        (missing[0].path.as_str(), missing[0].line),
+        ("k8s/overlays/dev/ingress.yaml", 8)
+    );
+    assert!(
+        missing[0]
+            .message
+            .contains("reads key `tls.key` of Secret `web-tls`"),
+        "{}",
+        missing[0].message
+    );
+
+    let pass = tempfile::tempdir().unwrap();
+    write(pass.path(), &["tls.crt", "tls.key"]);
+    let (_, hits) = common::check_hits(pass.path(), &["--render=never"]);
+    assert!(
+        common::of(&hits, "missing-secret-key").is_empty(),
+        "{hits:?}"
+    );
+    assert!(
+        common::of(&hits, "example-sealed-mismatch").is_empty(),
+        "{hits:?}"
+    );
+}
+
 #[test]
 fn dangling_reference() {
     fail_and_pass("dangling-reference", "fail", &[("k8s/base/ta.yaml", 8)]);
