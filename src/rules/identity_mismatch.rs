@@ -212,6 +212,16 @@ impl Subject<'_, '_> {
                 &["spec", "template", "metadata", "name"][..],
                 scope == Scope::Strict,
             ),
+            // Without a template name, the written name is the one kubeseal sealed for: the
+            // controller decrypts with the name the object renders as (sealed-secrets
+            // `pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go`, `Unseal`).
+            (
+                "metadata.name",
+                doc.name.as_ref().filter(|_| doc.template.name.is_none()),
+                &self.src.rendered.name,
+                &["metadata", "name"][..],
+                scope == Scope::Strict,
+            ),
         ];
         let mut out = Vec::new();
         for (what, found, want, keys, matters) in claims {

@@ -861,3 +861,47 @@ fn check_says_which_deployed_directories_it_does_not_model() {
         );
     }
 }
+
+/// A strict SealedSecret with neither a record nor a template name was sealed for the name it
+/// is written with (kubeseal writes the Secret's own): renamed by `namePrefix`, the controller
+/// decrypts it for another name and fails. `identity-mismatch` at its `metadata.name`; the
+/// twin without the prefix is clean.
+#[test]
+fn a_renamed_sealedsecret_without_template_name_is_an_identity_mismatch() {
+    let dir = "k8s/overlays/dev";
+    let write = |root: &Path, prefix: &str| {
+        let w = |rel: &str, text: &str| common::write(root, &format!("{dir}/{rel}"), text);
+        w(
+            "kustomization.yaml",
+            &format!("namespace: emp-dev\n{prefix}resources:\n  - app.yaml\n"),
+        );
+        w(
+            "app.yaml",
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app-secrets\n  namespace: emp-dev\nspec:\n  encryptedData:\n    A: AgB...\n",
+        );
+        common::git(root, &["init", "-q"]);
+        common::git(root, &["add", "-A"]);
+    };
+    let renamed = tempfile::tempdir().unwrap();
+    write(renamed.path(), "namePrefix: p-\n");
+    if common::kubectl().is_some() {
+        let render = common::kustomize(&renamed.path().join(dir));
+        assert!(render.contains("name: p-app-secrets"), "{render}");
+    }
+    let (_, hits) = common::check_hits(renamed.path(), &["--render=never"]);
+    let found = common::of(&hits, "identity-mismatch");
+    assert_eq!(found.len(), 1, "{hits:?}");
+    assert_eq!(
+        (found[0].path.as_str(), found[0].line),
+        ("k8s/overlays/dev/app.yaml", 4)
+    );
+    assert!(
+        found[0].message.contains("metadata.name `app-secrets`"),
+        "{hits:?}"
+    );
+
+    let kept = tempfile::tempdir().unwrap();
+    write(kept.path(), "");
+    let (_, hits) = common::check_hits(kept.path(), &["--render=never"]);
+    assert_eq!(common::of(&hits, "identity-mismatch").len(), 0, "{hits:?}");
+}
