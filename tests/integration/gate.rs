@@ -2025,3 +2025,157 @@ fn a_patch_files_sealed_values_are_judged_with_the_environment_that_builds_it() 
         mismatch[0].message
     );
 }
+
+/// kustomize decodes the insides of `images`, `imageTags`, `labels`, `sortOptions`,
+/// `helmGlobals`, `metadata` and `generatorOptions` strictly into Go structs
+/// (api/types/kustomization.go and the types it names), and checks the top kustomization's
+/// `sortOptions` (api/krusty/kustomizer.go `applySortOrder`): each case below fails
+/// `kubectl kustomize`, and emp-seal must say so at the offending line.
+#[test]
+fn nested_kustomization_fields_kustomize_cannot_decode_are_build_errors() {
+    let cases = [
+        (
+            "images:\n  - name: busybox\n    newTag: 1.37\n",
+            "newTag:",
+            "must be a string",
+        ),
+        (
+            "imageTags:\n  - name: busybox\n    tag: x\n",
+            "tag:",
+            "unknown field",
+        ),
+        (
+            "labels:\n  - pairs:\n      tier: 5\n",
+            "tier:",
+            "must be a string",
+        ),
+        (
+            "labels:\n  - pairs: {a: b}\n    includeSelector: true\n",
+            "includeSelector:",
+            "unknown field",
+        ),
+        (
+            "labels:\n  - pairs: {a: b}\n    includeSelectors: 'true'\n",
+            "includeSelectors:",
+            "must be a boolean",
+        ),
+        (
+            "sortOptions:\n  order: Legacy\n",
+            "order:",
+            "`fifo` or `legacy`",
+        ),
+        ("sortOptions: {}\n", "sortOptions:", "`fifo` or `legacy`"),
+        (
+            "sortOptions:\n  order: fifo\n  legacySortOptions:\n    orderFirst: [Namespace]\n",
+            "legacySortOptions:",
+            "not `legacy`",
+        ),
+        (
+            "helmGlobals:\n  chartHome: 5\n",
+            "chartHome:",
+            "must be a string",
+        ),
+        (
+            "metadata:\n  generateName: x\n",
+            "generateName:",
+            "unknown field",
+        ),
+        (
+            "generatorOptions:\n  labels:\n    a: 5\n",
+            "a: 5",
+            "must be a string",
+        ),
+    ];
+    for (added, needle, says) in cases {
+        let k = format!("{DEV_KUSTOMIZATION}{added}");
+        let Some(hit) = build_error_case(&[(DEV, &k)], DEV, needle) else {
+            return;
+        };
+        assert!(hit.message.contains(says), "{added}: {}", hit.message);
+    }
+}
+
+/// What kustomize does decode in those fields checks clean and builds: field names in another
+/// case, YAML 1.1 booleans, null items and values, every field of the structs, and
+/// `sortOptions` in a base (kustomize reads only the top's).
+#[test]
+fn nested_kustomization_fields_kustomize_decodes_check_clean() {
+    let added = "\
+images:
+  - name: busybox
+    newtag: '1.37'
+    NewName: busybox
+  - ~
+labels:
+  - pairs: {tier: ~}
+    includeSelectors: no
+    includeTemplates: true
+    fields:
+      - {group: apps, version: v1, kind: Deployment, path: spec/template/metadata/labels, create: true}
+sortOptions:
+  order: legacy
+  legacySortOptions:
+    orderFirst: [Namespace, ~]
+helmGlobals: {chartHome: charts, configHome: config}
+metadata: {name: dev, namespace: app-dev, labels: {a: b}, annotations: {c: d}}
+generatorOptions: {labels: {a: b}, annotations: {c: ~}}
+";
+    let k = format!("{DEV_KUSTOMIZATION}{added}");
+    let base = format!("{BASE_KUSTOMIZATION}sortOptions:\n  order: bogus\n");
+    let Some(t) = tree(&[(DEV, &k), ("k8s/base/kustomization.yaml", &base)]) else {
+        return;
+    };
+    let (code, hits) = check(t.path(), &[]);
+    assert_eq!((code, hits.len()), (0, 0), "{hits:?}");
+    if let Some(ok) = kustomize_builds(&t.path().join("k8s/overlays/dev")) {
+        assert!(ok, "kubectl kustomize refuses what emp-seal checks clean");
+    }
+}
+
+/// kustomize's `Kustomization.EnforceFields` (api/types/kustomization.go): a kind other than
+/// `Kustomization` or `Component`, or an apiVersion that is not its kind's, fails the build
+/// ("Failed to read kustomization file"), in the overlay, a base or a component alike.
+#[test]
+fn kustomization_kind_and_api_version_kustomize_refuses_are_build_errors() {
+    let comp = "k8s/components/c/kustomization.yaml";
+    let with_comp = format!("{DEV_KUSTOMIZATION}components:\n  - ../../components/c\n");
+    let base = "k8s/base/kustomization.yaml";
+    let cases: [(&str, String, &str, &str, &str); 4] = [
+        (
+            comp,
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Component\n".into(),
+            "apiVersion:",
+            "should be kustomize.config.k8s.io/v1alpha1",
+            &with_comp,
+        ),
+        (
+            DEV,
+            format!(
+                "apiVersion: kustomize.config.k8s.io/v1\nkind: Kustomization\n{DEV_KUSTOMIZATION}"
+            ),
+            "apiVersion:",
+            "should be kustomize.config.k8s.io/v1beta1",
+            DEV_KUSTOMIZATION,
+        ),
+        (
+            DEV,
+            format!("kind: Kustomizatio\n{DEV_KUSTOMIZATION}"),
+            "kind:",
+            "should be Kustomization or Component",
+            DEV_KUSTOMIZATION,
+        ),
+        (
+            base,
+            format!("apiVersion: kustomize.config.k8s.io/v1alpha1\n{BASE_KUSTOMIZATION}"),
+            "apiVersion:",
+            "should be kustomize.config.k8s.io/v1beta1",
+            DEV_KUSTOMIZATION,
+        ),
+    ];
+    for (rel, text, needle, says, dev) in &cases {
+        let Some(hit) = build_error_case(&[(DEV, dev), (rel, text)], rel, needle) else {
+            return;
+        };
+        assert!(hit.message.contains(says), "{rel}: {}", hit.message);
+    }
+}

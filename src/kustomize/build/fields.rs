@@ -74,6 +74,183 @@ const KUSTOMIZATION_FIELDS: [(&str, Shape); 34] = [
     ("buildMetadata", Shape::StrList),
 ];
 
+/// The Go type kustomize decodes a field below the top level of a kustomization into (decoded
+/// strictly, field names matched case-insensitively as [`entry::json_fields`] does; a null is
+/// an absent value).
+#[derive(Clone, Copy)]
+enum Ty {
+    Str,
+    Bool,
+    /// A boolean judged where it is read (`generate::option_flag`).
+    Judged,
+    StrList,
+    StrMap,
+    Struct(&'static [(&'static str, Ty)]),
+    List(&'static Ty),
+}
+
+/// `types.Image` (kustomize `api/types/image.go`).
+const IMAGE: Ty = Ty::Struct(&[
+    ("name", Ty::Str),
+    ("newName", Ty::Str),
+    ("tagSuffix", Ty::Str),
+    ("newTag", Ty::Str),
+    ("digest", Ty::Str),
+]);
+
+/// `types.FieldSpec` (`api/types/fieldspec.go`, its `resid.Gvk` inline).
+const FIELD_SPEC: Ty = Ty::Struct(&[
+    ("group", Ty::Str),
+    ("version", Ty::Str),
+    ("kind", Ty::Str),
+    ("path", Ty::Str),
+    ("create", Ty::Bool),
+]);
+
+/// `types.Label` (`api/types/labels.go`).
+const LABEL: Ty = Ty::Struct(&[
+    ("pairs", Ty::StrMap),
+    ("includeSelectors", Ty::Bool),
+    ("includeTemplates", Ty::Bool),
+    ("fields", Ty::List(&FIELD_SPEC)),
+]);
+
+/// The kustomization fields whose insides kustomize decodes into Go structs the model does not
+/// otherwise read (`api/types/kustomization.go`, `sortoptions.go`, `helmchartargs.go`,
+/// `objectmeta.go`, `generatoroptions.go`).
+const NESTED: [(&str, Ty); 7] = [
+    ("images", Ty::List(&IMAGE)),
+    ("imageTags", Ty::List(&IMAGE)),
+    ("labels", Ty::List(&LABEL)),
+    (
+        "sortOptions",
+        Ty::Struct(&[
+            ("order", Ty::Str),
+            (
+                "legacySortOptions",
+                Ty::Struct(&[("orderFirst", Ty::StrList), ("orderLast", Ty::StrList)]),
+            ),
+        ]),
+    ),
+    (
+        "helmGlobals",
+        Ty::Struct(&[("chartHome", Ty::Str), ("configHome", Ty::Str)]),
+    ),
+    (
+        "metadata",
+        Ty::Struct(&[
+            ("name", Ty::Str),
+            ("namespace", Ty::Str),
+            ("labels", Ty::StrMap),
+            ("annotations", Ty::StrMap),
+        ]),
+    ),
+    (
+        "generatorOptions",
+        Ty::Struct(&[
+            ("labels", Ty::StrMap),
+            ("annotations", Ty::StrMap),
+            ("disableNameSuffixHash", Ty::Judged),
+            ("immutable", Ty::Judged),
+        ]),
+    ),
+];
+
+/// Why kustomize cannot decode `v` as `ty` (`at` is its path): the path to report, the problem
+/// kind and the message; None when it decodes. A YAML 1.1 boolean word in a string is a boolean
+/// only when written plain (go-yaml v2), which the line of `doc` tells.
+fn decode_error(
+    v: &Value,
+    ty: Ty,
+    at: &[Seg],
+    doc: &Doc,
+) -> Option<(Vec<Seg>, ProblemKind, String)> {
+    let want = match (ty, v) {
+        (_, Value::Null)
+        | (Ty::Judged, _)
+        | (Ty::Str, Value::String(_))
+        | (Ty::Bool, Value::Bool(_)) => return None,
+        (Ty::Bool, Value::String(s)) if super::generate::yaml11_bool(s).is_some() => {
+            let key = match at.last() {
+                Some(Seg::Key(k)) => k.as_str(),
+                _ => "",
+            };
+            return match super::generate::plain_scalar(doc, doc.line_of(at), key) {
+                Some(true) => None,
+                Some(false) => Some((
+                    at.to_vec(),
+                    ProblemKind::BuildError,
+                    mistyped_msg(at, "a boolean"),
+                )),
+                None => Some((
+                    at.to_vec(),
+                    ProblemKind::NotModelled,
+                    format!(
+                        "cannot tell whether `{key}` is quoted (a string kustomize refuses) or not (a YAML 1.1 boolean)"
+                    ),
+                )),
+            };
+        }
+        (Ty::StrList, Value::Sequence(items)) => {
+            let bad = items.iter().position(|x| !x.is_string() && !x.is_null())?;
+            let item = [at, &[Seg::Index(bad)]].concat();
+            return Some((
+                item.clone(),
+                ProblemKind::BuildError,
+                mistyped_msg(&item, "a string"),
+            ));
+        }
+        (Ty::StrMap, Value::Mapping(m)) => {
+            let (k, _) = m.iter().find(|(_, x)| !x.is_string() && !x.is_null())?;
+            let item = [at, &[Seg::Key(k.as_str().unwrap_or_default().to_owned())]].concat();
+            return Some((
+                item.clone(),
+                ProblemKind::BuildError,
+                mistyped_msg(&item, "a string"),
+            ));
+        }
+        (Ty::List(item), Value::Sequence(items)) => {
+            return items
+                .iter()
+                .enumerate()
+                .find_map(|(i, x)| decode_error(x, *item, &[at, &[Seg::Index(i)]].concat(), doc));
+        }
+        (Ty::Struct(known), Value::Mapping(m)) => {
+            let names: Vec<&'static str> = known.iter().map(|(f, _)| *f).collect();
+            let fields = match entry::fields(m, &names, at) {
+                Ok(f) => f,
+                Err((path, msg)) => return Some((path, ProblemKind::BuildError, msg)),
+            };
+            return fields.into_iter().find_map(|(field, key, x)| {
+                let ty = known.iter().find(|(f, _)| *f == field).map(|(_, t)| *t)?;
+                decode_error(x, ty, &[at, &[Seg::Key(key.to_owned())]].concat(), doc)
+            });
+        }
+        (Ty::Str, _) => "a string",
+        (Ty::Bool, _) => "a boolean",
+        (Ty::StrList, _) => "a list of strings",
+        (Ty::StrMap, _) => "a mapping of strings",
+        (Ty::List(_), _) => "a list",
+        (Ty::Struct(_), _) => "a mapping",
+    };
+    Some((at.to_vec(), ProblemKind::BuildError, mistyped_msg(at, want)))
+}
+
+/// The message for the field at `at` not being `want`.
+fn mistyped_msg(at: &[Seg], want: &str) -> String {
+    let shown: Vec<String> = at
+        .iter()
+        .map(|s| match s {
+            Seg::Key(k) => k.clone(),
+            Seg::Index(i) => i.to_string(),
+        })
+        .collect();
+    format!(
+        "kustomization field `{}` must be {want}: kustomize refuses the file (invalid Kustomization: json: cannot unmarshal)",
+        shown.join(".")
+    )
+}
+
 /// Fields of an inline generator entry (kustomize `api/types/generatorargs.go`,
 /// `secretargs.go`; `type` is a Secret's only) and of its `options`
 /// (`api/types/generatoroptions.go`).
@@ -141,7 +318,10 @@ impl Builder<'_> {
                         self.check_replicas(v, kdoc, kfile);
                         continue;
                     }
-                    None => continue,
+                    None => {
+                        self.check_nested(key, v, kdoc, kfile);
+                        continue;
+                    }
                     Some(want) => (
                         ProblemKind::BuildError,
                         format!(
@@ -156,6 +336,94 @@ impl Builder<'_> {
             };
             self.problem(kind, kfile, kline(kdoc, key, None), msg);
         }
+        self.check_api_version(map, kdoc, kfile);
+    }
+
+    /// kustomize's `Kustomization.EnforceFields` (api/types/kustomization.go), after
+    /// `FixKustomization` fills an absent kind and apiVersion in: the kind is `Kustomization` or
+    /// `Component`, and a given apiVersion is the one of its kind ("Failed to read kustomization
+    /// file").
+    fn check_api_version(&mut self, map: &yaml_serde::Mapping, kdoc: &Doc, kfile: &Path) {
+        let given = |f: &str| map.get(f).and_then(Value::as_str).filter(|s| !s.is_empty());
+        let kind = given("kind").unwrap_or("Kustomization");
+        let want = match kind {
+            "Kustomization" => "kustomize.config.k8s.io/v1beta1",
+            "Component" => "kustomize.config.k8s.io/v1alpha1",
+            _ => {
+                let msg = format!(
+                    "kind `{kind}` should be Kustomization or Component: kustomize fails to read the kustomization file"
+                );
+                self.problem(
+                    ProblemKind::BuildError,
+                    kfile,
+                    kline(kdoc, "kind", None),
+                    msg,
+                );
+                return;
+            }
+        };
+        if given("apiVersion").is_some_and(|v| v != want) {
+            let msg = format!(
+                "apiVersion for {kind} should be {want}: kustomize fails to read the kustomization file"
+            );
+            self.problem(
+                ProblemKind::BuildError,
+                kfile,
+                kline(kdoc, "apiVersion", None),
+                msg,
+            );
+        }
+    }
+
+    /// A field kustomize decodes into a Go struct ([`NESTED`]) that does not decode, and the top
+    /// kustomization's `sortOptions` kustomize refuses.
+    fn check_nested(&mut self, key: &str, v: &Value, kdoc: &Doc, kfile: &Path) {
+        let Some((_, ty)) = NESTED.iter().find(|(f, _)| *f == key) else {
+            return;
+        };
+        match decode_error(v, *ty, &[Seg::Key(key.to_owned())], kdoc) {
+            Some((path, kind, msg)) => self.problem(kind, kfile, kdoc.line_of(&path), msg),
+            None if key == "sortOptions" && self.stack.is_empty() => {
+                self.check_sort_order(v, kdoc, kfile);
+            }
+            None => {}
+        }
+    }
+
+    /// The top kustomization's `sortOptions` (kustomize reads no other's), checked as
+    /// api/krusty/kustomizer.go `applySortOrder` checks them: the order is `fifo` or `legacy`,
+    /// and `legacySortOptions` are set only with `legacy`.
+    fn check_sort_order(&mut self, v: &Value, kdoc: &Doc, kfile: &Path) {
+        let Some(Ok(fields)) = v
+            .as_mapping()
+            .map(|m| entry::fields(m, &["order", "legacySortOptions"], &[]))
+        else {
+            return;
+        };
+        let order = fields.iter().find(|(f, ..)| *f == "order");
+        let order_is = order.and_then(|(.., v)| v.as_str()).unwrap_or_default();
+        let legacy = fields.iter().find(|(f, ..)| *f == "legacySortOptions");
+        let (key, msg) = match (order_is, legacy) {
+            ("fifo", Some((_, key, _))) => (
+                ["sortOptions", key],
+                "`sortOptions.legacySortOptions` is set but the order is not `legacy`",
+            ),
+            ("fifo" | "legacy", _) => return,
+            _ => (
+                ["sortOptions", order.map_or("order", |(_, k, _)| k)],
+                "`sortOptions.order` must be `fifo` or `legacy`",
+            ),
+        };
+        let at = key.map(Seg::from);
+        let line = kdoc.line_of(
+            &at[..if order.is_none() && key[1] == "order" {
+                1
+            } else {
+                2
+            }],
+        );
+        let msg = format!("{msg}: kustomize fails to build");
+        self.problem(ProblemKind::BuildError, kfile, line, msg);
     }
 
     /// `replicas:` entries kustomize cannot decode ([`entry::check_replica`]).

@@ -564,7 +564,7 @@ pub(super) fn yaml11_bool(s: &str) -> Option<bool> {
 
 /// Whether the value of `key` on `line` of `doc` is written plain (Some(true)) or quoted
 /// (Some(false)); None when the line does not show it.
-fn plain_scalar(doc: &Doc, line: usize, key: &str) -> Option<bool> {
+pub(super) fn plain_scalar(doc: &Doc, line: usize, key: &str) -> Option<bool> {
     let text = doc.text.lines().nth(line.checked_sub(doc.start_line)?)?;
     let (_, rest) = text.split_once(key)?;
     let rest = rest.trim_start_matches(['"', '\'']).trim_start();
