@@ -323,7 +323,7 @@ fn git_source(v: &Value) -> Option<(String, String)> {
 }
 
 /// A Flux `GitRepository` (`source.toolkit.fluxcd.io`): its name and namespace, and its
-/// `spec.url` (None when it has none: it is still a GitRepository of this repository).
+/// `spec.url` (None when it has none: it is still a `GitRepository` of this repository).
 fn git_repository(v: &Value) -> Option<((String, String), Option<String>)> {
     let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     let kind = v.get("kind").and_then(Value::as_str);
@@ -449,7 +449,7 @@ struct FileObjects {
     /// Whether the file holds an Argo CD / Flux object that deploys a path.
     deploys: bool,
     /// Its Flux `GitRepository` objects ([`git_repository`]).
-    git_repositories: Vec<((String, String), Option<String>, Option<SpecIgnore>)>,
+    git_repositories: Vec<(GitSource, Option<String>, Option<SpecIgnore>)>,
     text: Option<String>,
     /// Objects that cannot be read (see [`Scan::unread`]).
     unread: Vec<(String, String)>,
