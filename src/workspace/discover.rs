@@ -133,7 +133,7 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     let repos: BTreeMap<(String, String), String> = objects
         .iter()
         .flat_map(|o| o.git_repositories.iter())
-        .map(|(key, url, _)| (key.clone(), url.clone()))
+        .filter_map(|(key, url, _)| Some((key.clone(), url.clone()?)))
         .collect();
     let mut artifacts = Artifacts::new(root, &objects);
     // A Flux Kustomization whose GitRepository is another repository deploys that one's path.
@@ -323,17 +323,20 @@ fn git_source(v: &Value) -> Option<(String, String)> {
 }
 
 /// A Flux `GitRepository` (`source.toolkit.fluxcd.io`): its name and namespace, and its
-/// `spec.url`.
-fn git_repository(v: &Value) -> Option<((String, String), String)> {
+/// `spec.url` (None when it has none: it is still a `GitRepository` of this repository).
+fn git_repository(v: &Value) -> Option<((String, String), Option<String>)> {
     let api = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
     let kind = v.get("kind").and_then(Value::as_str);
     if !api.starts_with("source.toolkit.fluxcd.io/") || kind != Some("GitRepository") {
         return None;
     }
     let meta = |k: &str| v.get("metadata")?.get(k)?.as_str();
-    let url = v.get("spec")?.get("url")?.as_str()?;
+    let url = v.get("spec").and_then(|s| s.get("url")?.as_str());
     let ns = meta("namespace").unwrap_or("default");
-    Some(((meta("name")?.to_owned(), ns.to_owned()), url.to_owned()))
+    Some((
+        (meta("name")?.to_owned(), ns.to_owned()),
+        url.map(str::to_owned),
+    ))
 }
 
 /// A `GitRepository`'s `spec.ignore` (at `at` of `file`), when it is a string: with the line
@@ -446,7 +449,7 @@ struct FileObjects {
     /// Whether the file holds an Argo CD / Flux object that deploys a path.
     deploys: bool,
     /// Its Flux `GitRepository` objects ([`git_repository`]).
-    git_repositories: Vec<((String, String), String, Option<SpecIgnore>)>,
+    git_repositories: Vec<(GitSource, Option<String>, Option<SpecIgnore>)>,
     text: Option<String>,
     /// Objects that cannot be read (see [`Scan::unread`]).
     unread: Vec<(String, String)>,

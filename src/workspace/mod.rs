@@ -657,6 +657,10 @@ impl Workspace {
                 "kustomizations patching Argo CD / Flux objects, read as written",
                 &self.deploy_patches,
             ),
+            (
+                "Flux Kustomizations deploying from a GitRepository not in this repository",
+                &self.unknown_sources,
+            ),
             ("Argo CD / Flux objects that cannot be read", &self.unread),
         ]
         .into_iter()

@@ -415,6 +415,60 @@ fn conflicting_field_specs_are_build_errors() {
     }
 }
 
+/// A `nameReference` entry without fieldSpecs (an empty list, none at all, or a null entry,
+/// whose target is the empty one) is still an entry a later entry of its target merges into
+/// (kustomize `builtinconfig/namebackreferences.go` `mergeOne`): the later entry's own
+/// conflicting fieldSpecs then fail the build, in the same file or a second one. kubectl fails;
+/// emp-seal reports one `overlay-build-error` at the later fieldSpec. The model built these clean.
+#[test]
+fn an_entry_without_field_specs_merges_later_ones() {
+    let fs = "fieldSpecs:\n      - path: spec/template/metadata/annotations/x\n        kind: Deployment\n        create: true\n      - path: spec/template/metadata/annotations/x\n        kind: Deployment\n";
+    let secret = "  - kind: Secret\n";
+    let cases = [
+        (
+            format!("{GOOD}{secret}    fieldSpecs: []\n{secret}    {fs}"),
+            String::new(),
+            CONFIG,
+        ),
+        (
+            format!("{GOOD}{secret}{secret}    {fs}"),
+            String::new(),
+            CONFIG,
+        ),
+        (format!("{GOOD}  -\n  - {fs}"), String::new(), CONFIG),
+        (
+            format!("{GOOD}{secret}"),
+            format!("nameReference:\n{secret}    {fs}"),
+            MORE,
+        ),
+    ];
+    for (config, more, file) in &cases {
+        let Some(t) = tree2(config, more) else { return };
+        let built = common::kustomize_raw(&t.path().join(OVERLAY));
+        let stderr = String::from_utf8_lossy(&built.stderr);
+        assert!(
+            stderr.contains("conflicting fieldspecs"),
+            "{config:?} {more:?}: {stderr}"
+        );
+        let (code, hits) = check_hits(t.path(), &[]);
+        assert_eq!(code, 1, "{config:?}: {hits:?}");
+        let errs = of(&hits, "overlay-build-error");
+        assert_eq!(errs.len(), 1, "{config:?} {more:?}: {hits:?}");
+        let text = std::fs::read_to_string(t.path().join(file)).unwrap();
+        let last = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains("annotations/x"));
+        let last = last.last().unwrap().0 + 1;
+        assert_eq!((errs[0].path.as_str(), errs[0].line), (*file, last as u64));
+        assert!(
+            errs[0].message.contains("conflicts with the one at"),
+            "{}",
+            errs[0].message
+        );
+    }
+}
+
 /// What kustomize's merge accepts: an entry repeated identically (in one file and in a second
 /// one), one entry of a new target holding conflicting fieldSpecs (kustomize appends a new
 /// target's entry without merging it), and added fieldSpecs that meet no other (a

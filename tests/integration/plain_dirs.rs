@@ -697,3 +697,32 @@ fn a_flux_path_through_a_symbolic_link_names_no_environment() {
         "{hits:?}"
     );
 }
+
+/// "No environment" lists the Flux Kustomizations whose `GitRepository` is not in this
+/// repository among its notes; a `GitRepository` without `spec.url` (Flux's CRD requires one, but
+/// it is in the repository) is a known source, whose Kustomizations get no such note.
+#[test]
+fn no_environment_lists_unknown_sources_and_a_source_without_url_is_known() {
+    let r = Repo::new();
+    r.write("clusters/apps.yaml", &flux("./apps/prod"));
+    r.write("apps/prod/README.md", "# nothing to deploy\n");
+    let out = r.run(&["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no environment under"), "{err}");
+    assert!(
+        err.contains("Flux Kustomizations deploying from a GitRepository not in this repository: clusters/apps.yaml:8"),
+        "{err}"
+    );
+    r.write(
+        "clusters/source.yaml",
+        "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n",
+    );
+    let out = r.run(&["check"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no environment under"), "{err}");
+    assert!(
+        !err.contains("GitRepository not in this repository"),
+        "{err}"
+    );
+}

@@ -94,13 +94,14 @@ fn name_back_references(
     out: &mut Config,
 ) -> Result<(), At> {
     let map = match entry {
-        Value::Null => return Ok(()),
-        Value::Mapping(m) => m,
+        Value::Null => None,
+        Value::Mapping(m) => Some(m),
         _ => return Err((at.to_vec(), refused("a `nameReference` entry", "a mapping"))),
     };
     let mut target = Target::default();
     let mut specs = Vec::new();
-    for (field, key, v) in json_fields(map, &NBR_FIELDS, at).map_err(unknown)? {
+    let fields = map.map(|m| json_fields(m, &NBR_FIELDS, at)).transpose();
+    for (field, key, v) in fields.map_err(unknown)?.into_iter().flatten() {
         let at = [at, &[Seg::Key(key.to_owned())]].concat();
         match field {
             "fieldSpecs" => specs = field_specs(v, &at, key, &mut out.not_modelled)?,
@@ -115,6 +116,16 @@ fn name_back_references(
         }
     }
     let t = [&target.group, &target.version, &target.kind].map(|s| s.clone().unwrap_or_default());
+    // The entry itself, even null or without fieldSpecs, is one a later entry of its target
+    // merges into (`namebackreferences.go` `mergeOne`).
+    let entry = Fs {
+        list: "nameReference",
+        target: Some((t.clone(), i)),
+        gvk: Default::default(),
+        path: None,
+        create: false,
+    };
+    out.merged.push((entry, at.to_vec()));
     let merged = specs
         .iter()
         .filter_map(|(s, at)| s.merged("nameReference", Some((t.clone(), i)), at));
@@ -197,7 +208,7 @@ impl Spec {
         at: &[Seg],
     ) -> Option<(Fs, Vec<Seg>)> {
         let gvk = [&self.group, &self.version, &self.kind].map(|s| s.clone().unwrap_or_default());
-        let (path, create) = (self.path.clone(), self.create);
+        let (path, create) = (Some(self.path.clone()), self.create);
         let fs = Fs {
             list,
             target,
