@@ -149,7 +149,7 @@ pub fn from_display(root: &Path, from: &Path) -> String {
 }
 
 /// Forward-slash path of a kustomize path (relative to the root when the loader made it so),
-/// with `.` and `..` steps resolved lexically ([`lexical`]: `k8s/overlays/dev/../../base/x.yaml`
+/// with `.` and `..` steps resolved lexically (`lexical`: `k8s/overlays/dev/../../base/x.yaml`
 /// is `k8s/base/x.yaml`).
 pub fn path_str(p: &Path) -> String {
     lexical(p).to_string_lossy().replace('\\', "/")

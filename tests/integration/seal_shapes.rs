@@ -570,7 +570,8 @@ fn diff_migrate_and_init_refuse_a_sealedsecret_inside_a_list() {
 
 /// A `List` item that does not read as a SealedSecret (an `encryptedData` value that is a
 /// mapping): `reseal` and `unseal` reported the reader's error, as if the file were the problem
-/// to fix in place; they now give `seal`'s one reason for the item, as `seal` did.
+/// to fix in place; they now give `seal`'s one reason for the item, as `seal` did. So does
+/// `unseal` of the file named on its own (with or without `--name`), which read the items first.
 #[test]
 fn a_listed_sealedsecret_that_does_not_read_is_refused_as_a_list_item() {
     let (text, name_line) = paper_in_a_list(|l| match l.trim_start() {
@@ -584,6 +585,8 @@ fn a_listed_sealedsecret_that_does_not_read_is_refused_as_a_list_item() {
     let env = tree.write("secrets.env", env_text());
     let key = tree.write("paper-key.pem", demo_key());
     let (env, key) = (env.to_str().unwrap(), key.to_str().unwrap());
+    let path = tree.ss("paper");
+    let path = path.to_str().unwrap();
     let reason = format!(
         "k8s/overlays/paper/sealedsecret.yaml:{name_line}: SealedSecret `emp-secrets` is an item of a `List`"
     );
@@ -592,6 +595,8 @@ fn a_listed_sealedsecret_that_does_not_read_is_refused_as_a_list_item() {
         vec!["reseal", "paper", "--key", key],
         vec!["unseal", "paper", "--key", key, "--format", "env"],
         vec!["diff", "paper", "--from", env, "--key", key],
+        vec!["unseal", path, "--key", key, "--format", "env"],
+        vec!["unseal", path, "--name", "emp-secrets", "--key", key],
     ] {
         let out = tree.run(&args);
         no_secret(&out);
