@@ -533,7 +533,9 @@ fn paper_in_a_list(edit: impl Fn(&str) -> String) -> (String, usize) {
 /// each fails in one line with exit 2 and writes nothing. `diff` gives `seal`'s one reason (the
 /// item's file and line, the `List`); `seal --migrate` says the overlay already renders a
 /// SealedSecret (there is no generator to migrate) and `init` that its Secret comes from no env
-/// file, as they do for a SealedSecret document.
+/// file, as they do for a SealedSecret document. `seal --migrate`'s hint was to seal without
+/// `--migrate`, which refuses the item; it now names the item's line and says to move it out of
+/// the `List` first.
 #[test]
 fn diff_migrate_and_init_refuse_a_sealedsecret_inside_a_list() {
     let (text, name_line) = paper_in_a_list(str::to_owned);
@@ -566,6 +568,13 @@ fn diff_migrate_and_init_refuse_a_sealedsecret_inside_a_list() {
         let now = std::fs::read_dir(tree.overlay("paper")).unwrap().count();
         assert_eq!(now, before.len(), "{args:?}");
     }
+    let help = stderr(&tree.run(&["seal", "paper", "--from", env, "--migrate"]));
+    let item = format!("k8s/overlays/paper/sealedsecret.yaml:{name_line} is an item of a `List`");
+    assert!(help.contains(&item), "{help}");
+    assert!(
+        help.contains("move it into a document of its own"),
+        "{help}"
+    );
 }
 
 /// A `List` item that does not read as a SealedSecret (an `encryptedData` value that is a
