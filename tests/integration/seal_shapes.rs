@@ -386,31 +386,13 @@ fn issue_16_json_sealedsecret_in_a_base_shared_by_two_overlays() {
 /// it now refuses in one line naming the file and the item's line, and writes nothing.
 #[test]
 fn a_sealedsecret_inside_a_list_is_refused_by_seal_naming_its_line() {
-    let shipped =
-        std::fs::read_to_string(common::repo_root().join("k8s/overlays/paper/sealedsecret.yaml"))
-            .unwrap();
-    let start = shipped.find("apiVersion:").unwrap();
-    let item: String = shipped[start..]
-        .lines()
-        .enumerate()
-        .map(|(i, l)| match i {
-            0 => format!("- {l}\n"),
-            _ if l.is_empty() => "\n".to_owned(),
-            _ => format!("  {l}\n"),
-        })
-        .collect();
-    let text = format!("apiVersion: v1\nkind: List\nitems:\n{item}");
+    let (text, name_line) = paper_in_a_list(str::to_owned);
     let tree = Tree::new();
     write_file(&tree.ss("paper"), text.as_bytes());
     let env = tree.write("secrets.env", env_text());
     let out = tree.run(&["paper", "--from", env.to_str().unwrap()]);
     no_secret(&out);
     let line = fails_cleanly(&out);
-    let name_line = text
-        .lines()
-        .position(|l| l == "    name: emp-secrets")
-        .unwrap()
-        + 1;
     assert!(
         line.contains(&format!("sealedsecret.yaml:{name_line}:")) && line.contains("`List`"),
         "{line}"
@@ -425,21 +407,13 @@ fn a_sealedsecret_inside_a_list_is_refused_by_seal_naming_its_line() {
 /// item; its rules now read it like a document and place findings on the item's keys.
 #[test]
 fn check_judges_a_sealedsecret_inside_a_list_like_a_document() {
-    let shipped =
-        std::fs::read_to_string(common::repo_root().join("k8s/overlays/paper/sealedsecret.yaml"))
-            .unwrap();
-    let start = shipped.find("apiVersion:").unwrap();
-    let item: String = shipped[start..]
-        .lines()
+    let (text, _) = paper_in_a_list(|l| match l {
+        _ if l.starts_with("      name: emp-secrets") => "      name: other-name".into(),
+        _ => l.to_owned(),
+    });
+    let text: String = (text.split_inclusive('\n'))
         .filter(|l| !l.contains("REDIS_PASSWORD:"))
-        .enumerate()
-        .map(|(i, l)| match i {
-            0 => format!("- {l}\n"),
-            _ if l.starts_with("      name: emp-secrets") => "        name: other-name\n".into(),
-            _ => format!("  {l}\n"),
-        })
         .collect();
-    let text = format!("apiVersion: v1\nkind: List\nitems:\n{item}");
     let tree = Tree::new();
     write_file(&tree.ss("paper"), text.as_bytes());
     let (_, hits) = common::check_hits(tree.root(), &[]);
@@ -466,29 +440,11 @@ fn check_judges_a_sealedsecret_inside_a_list_like_a_document() {
 /// and the file is unchanged.
 #[test]
 fn every_command_names_a_sealedsecret_inside_a_list_as_seal_does() {
-    let shipped =
-        std::fs::read_to_string(common::repo_root().join("k8s/overlays/paper/sealedsecret.yaml"))
-            .unwrap();
-    let start = shipped.find("apiVersion:").unwrap();
-    let item: String = shipped[start..]
-        .lines()
-        .enumerate()
-        .map(|(i, l)| match i {
-            0 => format!("- {l}\n"),
-            _ if l.is_empty() => "\n".to_owned(),
-            _ => format!("  {l}\n"),
-        })
-        .collect();
-    let text = format!("apiVersion: v1\nkind: List\nitems:\n{item}");
+    let (text, name_line) = paper_in_a_list(str::to_owned);
     let tree = Tree::new();
     write_file(&tree.ss("paper"), text.as_bytes());
     let key = tree.write("paper-key.pem", demo_key());
     let key = key.to_str().unwrap();
-    let name_line = text
-        .lines()
-        .position(|l| l == "    name: emp-secrets")
-        .unwrap()
-        + 1;
     let reason = format!(
         "k8s/overlays/paper/sealedsecret.yaml:{name_line}: SealedSecret `emp-secrets` is an item of a `List`"
     );
