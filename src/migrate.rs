@@ -45,7 +45,13 @@ pub enum MigrateError {
     #[error(transparent)]
     Seal(#[from] SealError),
     #[error("{env}: the overlay already renders a SealedSecret ({file}); nothing to migrate")]
-    AlreadySealed { env: String, file: String },
+    AlreadySealed {
+        env: String,
+        file: String,
+        /// The 1-based line of its `metadata.name` when it is an item of a `List`, which `seal`
+        /// refuses ([`SealError::InList`]).
+        listed: Option<usize>,
+    },
     #[error("{env}: the overlay has no SecretGenerator to migrate")]
     NoGenerator { env: String },
     #[error("{env}: the overlay generates {count} Secrets ({names}); --migrate moves exactly one")]
@@ -117,6 +123,13 @@ impl MigrateError {
                 "fetch the controller's certificate first: emp-seal cert {env} --fetch URL, or pass --cert (docs/certificates.md)"
             )),
             MigrateError::Seal(e) => e.hint(),
+            MigrateError::AlreadySealed {
+                env,
+                file,
+                listed: Some(line),
+            } => Some(format!(
+                "the SealedSecret at {file}:{line} is an item of a `List`, which emp-seal does not edit: move it into a document of its own (`---` before `apiVersion: bitnami.com/v1alpha1`), then seal it without --migrate: emp-seal {env} --from FILE"
+            )),
             MigrateError::AlreadySealed { env, .. } => {
                 Some(format!("seal it without --migrate: emp-seal {env} --from FILE"))
             }
@@ -255,7 +268,7 @@ pub fn plan(
     let root = &req.root;
     let dir = crate::workspace::overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env).map_err(SealError::from)?;
-    let (g, spec) = the_generator(&overlay, env, keep_name)?;
+    let (g, spec) = the_generator(root, &overlay, env, keep_name)?;
     let kust_path = kustomization_of(root, env, &dir)?;
     let generator = read_generator(root, &dir, &kust_path, spec, &g.original.name)?;
     // Under --keep-name, a hash-suffixed generator's Secret is sealed under its hashed name.
@@ -358,15 +371,22 @@ fn rendered_scope(
 /// an overlay already sealed, several generated Secrets or generators, a hash suffix (unless
 /// `--keep-name`), and a generator that does not create.
 fn the_generator<'o>(
+    root: &Path,
     overlay: &'o Overlay,
     env: &str,
     keep_name: bool,
 ) -> Result<(&'o Generated, &'o GeneratorSpec), MigrateError> {
     for s in overlay.secret_sources() {
         if let SecretSource::Sealed(s) = s {
+            // `seal` reads its file the same way and refuses a `List` item.
+            let text = fsio::read_to_string_limited(&root.join(&s.file), MAX_INPUT_BYTES);
+            let listed = (text.ok().as_deref())
+                .and_then(|t| crate::sealedsecret::ParsedFile::parse(t).ok())
+                .and_then(|p| p.listed_line(&s.name_in_file, s.namespace_in_file.as_deref()));
             return Err(MigrateError::AlreadySealed {
                 env: env.to_owned(),
                 file: s.file.display().to_string(),
+                listed,
             });
         }
     }

@@ -18,7 +18,7 @@ use crate::envfile;
 use crate::fsio;
 use crate::kustomize::Identity;
 use crate::seal::{self, SealError};
-use crate::sealedsecret::{self, ParsedFile, SealedSecretDoc, SealedSecretFile, plain_or_quoted};
+use crate::sealedsecret::{self, ParsedFile, SealedSecretDoc, plain_or_quoted};
 use crate::secret::SecretValue;
 use crate::workspace::{MAX_INPUT_BYTES, from_display, rel};
 
@@ -131,12 +131,17 @@ struct Located {
     file: PathBuf,
     /// `file` for messages, relative to the root.
     file_name: String,
-    parsed: SealedSecretFile,
+    /// Its documents. `List` items are not read: every command refuses them
+    /// ([`seal::SealedTarget::refuse_listed`]).
+    documents: Vec<sealedsecret::Document>,
     /// The SealedSecret an environment renders (its rendered identity and scope give the
     /// label); none for a file named on its own.
     target: Option<seal::SealedTarget>,
     /// For a file named on its own: `--name` (`NAME` or `NAMESPACE/NAME` as written).
     name: Option<String>,
+    /// For a file named on its own: the first `List` item `name` picks (its name and line),
+    /// refused when no document is picked.
+    listed: Option<(String, usize)>,
 }
 
 /// `ENV` when it names an overlay, else a file path. `pick` chooses among several SealedSecrets
@@ -155,23 +160,22 @@ fn locate(root: &Path, target: &str, pick: seal::Pick<'_>) -> Result<Located, Re
     if bare_name || as_path.is_dir() || root.join(target).is_dir() {
         crate::workspace::overlay_dir(root, target)?;
     }
-    let mut loc = read(root, as_path.to_path_buf(), None)?;
-    loc.name = pick.name.map(str::to_owned);
-    Ok(loc)
+    read(root, as_path.to_path_buf(), Err(pick.name))
 }
 
 /// The SealedSecret environment `env` renders (or the one `pick` chooses), whose rendered
 /// identity gives the label.
 fn locate_env(root: &Path, env: &str, pick: seal::Pick<'_>) -> Result<Located, RecoverError> {
     let t = seal::sealed_secret_of(root, env, pick)?;
-    read(root, t.file.clone(), Some(t))
+    read(root, t.file.clone(), Ok(t))
 }
 
-/// Reads and parses `file`, which holds `target` (none: a file named on its own).
+/// Reads and parses `file`, which holds `target` (or, for a file named on its own, the
+/// SealedSecret `--name` picks).
 fn read(
     root: &Path,
     file: PathBuf,
-    target: Option<seal::SealedTarget>,
+    target: Result<seal::SealedTarget, Option<&str>>,
 ) -> Result<Located, RecoverError> {
     let file_name = rel(root, &file);
     let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES)?;
@@ -180,17 +184,25 @@ fn read(
         source,
     };
     let parsed = ParsedFile::parse(&text).map_err(ss_err)?;
-    // Refused before its items are read: an item that does not read is still a `List` item.
-    if let Some(t) = &target {
-        t.refuse_listed(&file_name, &parsed)?;
-    }
-    let parsed = SealedSecretFile::of(parsed).map_err(ss_err)?;
+    // Never read as SealedSecrets: an item that does not read is still a `List` item.
+    let (target, name, listed) = match target {
+        Ok(t) => {
+            t.refuse_listed(&file_name, &parsed)?;
+            (Some(t), None, None)
+        }
+        Err(name) => {
+            let picks =
+                |n: &str, ns: Option<&str>| name.is_none_or(|p| seal::name_matches(p, n, ns));
+            (None, name.map(str::to_owned), parsed.listed_named(picks))
+        }
+    };
     Ok(Located {
         file,
         file_name,
-        parsed,
+        documents: parsed.into_documents(),
         target,
-        name: None,
+        name,
+        listed,
     })
 }
 
@@ -199,9 +211,11 @@ impl Located {
     /// `--name` names).
     fn doc(&self) -> Result<&SealedSecretDoc, RecoverError> {
         let file = self.file_name.clone();
+        let sealed_secrets =
+            || (self.documents.iter()).filter_map(|d| Some((d.index, d.sealed_secret.as_ref()?)));
         if let Some(t) = &self.target {
             return t
-                .doc_in(self.parsed.sealed_secrets())
+                .doc_in(sealed_secrets())
                 .map(|(_, d)| d)
                 .ok_or(RecoverError::NoSealedSecret { file });
         }
@@ -214,22 +228,12 @@ impl Located {
                 )
             })
         };
-        let docs: Vec<&SealedSecretDoc> = self
-            .parsed
-            .sealed_secrets()
-            .map(|(_, d)| d)
-            .filter(named)
-            .collect();
+        let docs: Vec<&SealedSecretDoc> = sealed_secrets().map(|(_, d)| d).filter(named).collect();
         match (docs.as_slice(), &self.name) {
             ([d], _) => Ok(d),
             // An item of a `List`: the one reason every command gives (`seal`'s refusal).
-            ([], name) => match self.parsed.listed.iter().find(|l| named(&&l.sealed_secret)) {
-                Some(l) => Err(SealError::InList {
-                    file,
-                    line: l.line,
-                    name: l.sealed_secret.name.clone().unwrap_or_default(),
-                }
-                .into()),
+            ([], name) => match self.listed.clone() {
+                Some((name, line)) => Err(SealError::InList { file, line, name }.into()),
                 None => Err(match name {
                     Some(name) => RecoverError::NoSuchName {
                         file,

@@ -100,21 +100,26 @@ impl<'t> ParsedFile<'t> {
     }
 
     /// The 1-based `metadata.name` line of the `List` item named `name` (in `namespace` as
-    /// written), if the file has one (as `listed_items` expands the file), whether or not it reads as a
-    /// `SealedSecret`: this reader edits documents only, so a caller looking for a document to
-    /// edit or read can say why there is none.
+    /// written), if the file has one ([`Self::listed_named`]).
     pub fn listed_line(&self, name: &str, namespace: Option<&str>) -> Option<usize> {
-        let meta = |v: &Value, k: &str| {
-            v.get("metadata")
-                .and_then(|m| m.get(k)?.as_str())
-                .map(str::to_owned)
-        };
-        (self.listed_items().into_iter())
-            .find(|(_, _, v, _)| {
-                meta(v, "name").as_deref() == Some(name)
-                    && meta(v, "namespace").as_deref() == namespace
-            })
-            .map(|(.., line)| line)
+        self.listed_named(|n, ns| n == name && ns == namespace)
+            .map(|(_, line)| line)
+    }
+
+    /// The first `List` item (as `listed_items` expands the file) whose `metadata.name` (empty
+    /// when unset) and `metadata.namespace` `pick` accepts, with that name and its 1-based line,
+    /// whether or not it reads as a `SealedSecret`: this reader edits documents only, so a
+    /// caller looking for a document to edit or read can say why there is none.
+    pub fn listed_named(
+        &self,
+        pick: impl Fn(&str, Option<&str>) -> bool,
+    ) -> Option<(String, usize)> {
+        (self.listed_items().into_iter()).find_map(|(_, _, v, line)| {
+            let meta = v.get("metadata");
+            let field = |k: &str| meta.and_then(|m| m.get(k)?.as_str());
+            let name = field("name").unwrap_or_default();
+            pick(name, field("namespace")).then(|| (name.to_owned(), line))
+        })
     }
 
     /// The listed `SealedSecret`s ([`Self::listed_items`]) read ([`super::ListedSealedSecret`]).

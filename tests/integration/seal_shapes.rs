@@ -386,31 +386,13 @@ fn issue_16_json_sealedsecret_in_a_base_shared_by_two_overlays() {
 /// it now refuses in one line naming the file and the item's line, and writes nothing.
 #[test]
 fn a_sealedsecret_inside_a_list_is_refused_by_seal_naming_its_line() {
-    let shipped =
-        std::fs::read_to_string(common::repo_root().join("k8s/overlays/paper/sealedsecret.yaml"))
-            .unwrap();
-    let start = shipped.find("apiVersion:").unwrap();
-    let item: String = shipped[start..]
-        .lines()
-        .enumerate()
-        .map(|(i, l)| match i {
-            0 => format!("- {l}\n"),
-            _ if l.is_empty() => "\n".to_owned(),
-            _ => format!("  {l}\n"),
-        })
-        .collect();
-    let text = format!("apiVersion: v1\nkind: List\nitems:\n{item}");
+    let (text, name_line) = paper_in_a_list(str::to_owned);
     let tree = Tree::new();
     write_file(&tree.ss("paper"), text.as_bytes());
     let env = tree.write("secrets.env", env_text());
     let out = tree.run(&["paper", "--from", env.to_str().unwrap()]);
     no_secret(&out);
     let line = fails_cleanly(&out);
-    let name_line = text
-        .lines()
-        .position(|l| l == "    name: emp-secrets")
-        .unwrap()
-        + 1;
     assert!(
         line.contains(&format!("sealedsecret.yaml:{name_line}:")) && line.contains("`List`"),
         "{line}"
@@ -425,21 +407,13 @@ fn a_sealedsecret_inside_a_list_is_refused_by_seal_naming_its_line() {
 /// item; its rules now read it like a document and place findings on the item's keys.
 #[test]
 fn check_judges_a_sealedsecret_inside_a_list_like_a_document() {
-    let shipped =
-        std::fs::read_to_string(common::repo_root().join("k8s/overlays/paper/sealedsecret.yaml"))
-            .unwrap();
-    let start = shipped.find("apiVersion:").unwrap();
-    let item: String = shipped[start..]
-        .lines()
+    let (text, _) = paper_in_a_list(|l| match l {
+        _ if l.starts_with("      name: emp-secrets") => "      name: other-name".into(),
+        _ => l.to_owned(),
+    });
+    let text: String = (text.split_inclusive('\n'))
         .filter(|l| !l.contains("REDIS_PASSWORD:"))
-        .enumerate()
-        .map(|(i, l)| match i {
-            0 => format!("- {l}\n"),
-            _ if l.starts_with("      name: emp-secrets") => "        name: other-name\n".into(),
-            _ => format!("  {l}\n"),
-        })
         .collect();
-    let text = format!("apiVersion: v1\nkind: List\nitems:\n{item}");
     let tree = Tree::new();
     write_file(&tree.ss("paper"), text.as_bytes());
     let (_, hits) = common::check_hits(tree.root(), &[]);
@@ -466,29 +440,11 @@ fn check_judges_a_sealedsecret_inside_a_list_like_a_document() {
 /// and the file is unchanged.
 #[test]
 fn every_command_names_a_sealedsecret_inside_a_list_as_seal_does() {
-    let shipped =
-        std::fs::read_to_string(common::repo_root().join("k8s/overlays/paper/sealedsecret.yaml"))
-            .unwrap();
-    let start = shipped.find("apiVersion:").unwrap();
-    let item: String = shipped[start..]
-        .lines()
-        .enumerate()
-        .map(|(i, l)| match i {
-            0 => format!("- {l}\n"),
-            _ if l.is_empty() => "\n".to_owned(),
-            _ => format!("  {l}\n"),
-        })
-        .collect();
-    let text = format!("apiVersion: v1\nkind: List\nitems:\n{item}");
+    let (text, name_line) = paper_in_a_list(str::to_owned);
     let tree = Tree::new();
     write_file(&tree.ss("paper"), text.as_bytes());
     let key = tree.write("paper-key.pem", demo_key());
     let key = key.to_str().unwrap();
-    let name_line = text
-        .lines()
-        .position(|l| l == "    name: emp-secrets")
-        .unwrap()
-        + 1;
     let reason = format!(
         "k8s/overlays/paper/sealedsecret.yaml:{name_line}: SealedSecret `emp-secrets` is an item of a `List`"
     );
@@ -533,7 +489,9 @@ fn paper_in_a_list(edit: impl Fn(&str) -> String) -> (String, usize) {
 /// each fails in one line with exit 2 and writes nothing. `diff` gives `seal`'s one reason (the
 /// item's file and line, the `List`); `seal --migrate` says the overlay already renders a
 /// SealedSecret (there is no generator to migrate) and `init` that its Secret comes from no env
-/// file, as they do for a SealedSecret document.
+/// file, as they do for a SealedSecret document. `seal --migrate`'s hint was to seal without
+/// `--migrate`, which refuses the item; it now names the item's line and says to move it out of
+/// the `List` first.
 #[test]
 fn diff_migrate_and_init_refuse_a_sealedsecret_inside_a_list() {
     let (text, name_line) = paper_in_a_list(str::to_owned);
@@ -566,11 +524,19 @@ fn diff_migrate_and_init_refuse_a_sealedsecret_inside_a_list() {
         let now = std::fs::read_dir(tree.overlay("paper")).unwrap().count();
         assert_eq!(now, before.len(), "{args:?}");
     }
+    let help = stderr(&tree.run(&["seal", "paper", "--from", env, "--migrate"]));
+    let item = format!("k8s/overlays/paper/sealedsecret.yaml:{name_line} is an item of a `List`");
+    assert!(help.contains(&item), "{help}");
+    assert!(
+        help.contains("move it into a document of its own"),
+        "{help}"
+    );
 }
 
 /// A `List` item that does not read as a SealedSecret (an `encryptedData` value that is a
 /// mapping): `reseal` and `unseal` reported the reader's error, as if the file were the problem
-/// to fix in place; they now give `seal`'s one reason for the item, as `seal` did.
+/// to fix in place; they now give `seal`'s one reason for the item, as `seal` did. So does
+/// `unseal` of the file named on its own (with or without `--name`), which read the items first.
 #[test]
 fn a_listed_sealedsecret_that_does_not_read_is_refused_as_a_list_item() {
     let (text, name_line) = paper_in_a_list(|l| match l.trim_start() {
@@ -584,6 +550,8 @@ fn a_listed_sealedsecret_that_does_not_read_is_refused_as_a_list_item() {
     let env = tree.write("secrets.env", env_text());
     let key = tree.write("paper-key.pem", demo_key());
     let (env, key) = (env.to_str().unwrap(), key.to_str().unwrap());
+    let path = tree.ss("paper");
+    let path = path.to_str().unwrap();
     let reason = format!(
         "k8s/overlays/paper/sealedsecret.yaml:{name_line}: SealedSecret `emp-secrets` is an item of a `List`"
     );
@@ -592,6 +560,8 @@ fn a_listed_sealedsecret_that_does_not_read_is_refused_as_a_list_item() {
         vec!["reseal", "paper", "--key", key],
         vec!["unseal", "paper", "--key", key, "--format", "env"],
         vec!["diff", "paper", "--from", env, "--key", key],
+        vec!["unseal", path, "--key", key, "--format", "env"],
+        vec!["unseal", path, "--name", "emp-secrets", "--key", key],
     ] {
         let out = tree.run(&args);
         no_secret(&out);
