@@ -832,7 +832,7 @@ fn check_says_which_deployed_directories_it_does_not_model() {
     let out = bin().arg("-C").arg(root).arg("check").output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    let named = "directories without a kustomization file they deploy as a Helm chart or through a plugin, which emp-seal does not model: apps/dev)";
+    let named = "directories without a kustomization file they deploy as a Helm chart or through a plugin, which emp-seal does not model: apps/dev;";
     assert!(err.contains(named), "{err}");
     write(
         "apps/prod/kustomization.yaml",
