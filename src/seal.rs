@@ -501,8 +501,6 @@ pub struct CertSummary {
     pub path: PathBuf,
     /// SHA-256 of the DER, lowercase hex.
     pub sha256: String,
-    /// kubeseal's SSH-style public-key fingerprint.
-    pub ssh_fingerprint: String,
     /// Key size in bits.
     pub key_bits: usize,
     /// `NotAfter`, Unix seconds.

@@ -79,16 +79,10 @@ pub fn at_line(cx: &Context<'_>, path: &str, line: usize) -> Location {
     Location::new(path, line32, u32::try_from(indent + 1).unwrap_or(u32::MAX))
 }
 
-/// The key at `keys` in document `doc_index` (0-based) of a YAML file, falling back to its
-/// longest present prefix, then the document start.
-pub fn at_yaml(cx: &Context<'_>, path: &str, doc_index: usize, keys: &[&str]) -> Location {
-    at_path(cx, path, doc_index, &[], keys)
-}
-
 /// The key at `keys` in the `SealedSecret` of document `doc_index` whose `metadata.name` is on
 /// `name_line`: the document itself, or the item of a `List` there that the `sealedsecret`
-/// reader read with that line ([`crate::sealedsecret::ListedSealedSecret`]). As [`at_yaml`]
-/// otherwise.
+/// reader read with that line ([`crate::sealedsecret::ListedSealedSecret`]). Otherwise the key
+/// in the document, falling back to its longest present prefix, then the document start.
 pub fn at_sealed(
     cx: &Context<'_>,
     path: &str,

@@ -121,7 +121,6 @@ pub fn load_cert(
     let summary = CertSummary {
         path: path.to_path_buf(),
         sha256: cert.sha256_fingerprint(),
-        ssh_fingerprint: cert.ssh_fingerprint(),
         key_bits: cert.key_bits(),
         not_after: cert.not_after(),
         expiry_warning: warning,
