@@ -175,6 +175,7 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     }
     s.generated.sort();
     s.generated.dedup();
+    s.unknown_sources.sort();
     s.unknown_sources.dedup();
     s
 }
@@ -835,7 +836,8 @@ fn add_deployed(
     };
     // source-controller's artifact holds no symbolic link (`super::artifact`): Flux finds no
     // path through one (kustomize-controller: "kustomization path not found").
-    if let Some(link) = super::link_below(root, &dir).filter(|_| kind == "Kustomization") {
+    let top = super::gitroot::top(root);
+    if let Some(link) = super::link_below(&top, &dir).filter(|_| kind == "Kustomization") {
         let note = format!(
             "{tool} {kind} in {file}:{line} deploys `{}` through the symbolic link {}, which source-controller leaves out of the artifact: Flux finds no such path, so it names no environment",
             p.escape_debug(),
