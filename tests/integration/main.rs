@@ -12,6 +12,7 @@ mod configurations;
 mod crash;
 mod crypto;
 mod deploy_options;
+mod diverge;
 mod envfile;
 mod fetch_https;
 mod fixtures;

@@ -133,6 +133,7 @@ impl Builder<'_> {
             return None;
         };
         let mut k = kdoc.value.as_ref().ok()?.clone();
+        self.read_yaml11_booleans(&mut k, &kdoc, &kfile);
         if self.stack.is_empty() && !is_component {
             k = self.deployed_top(k);
         }
@@ -207,7 +208,11 @@ impl Builder<'_> {
     /// A `Component` must be listed under `components:` and nothing else may be.
     fn check_kind(&mut self, level: &Level, is_component: bool) {
         let kind = get_str(&level.k, "kind").unwrap_or("Kustomization");
-        if is_component == (kind == "Component") {
+        // kustomize builds a Component given as the directory to build like a Kustomization
+        // (api/internal/target/kusttarget.go `AccumulateTarget` checks kinds only of what it
+        // includes).
+        let top = self.stack.is_empty() && kind == "Component";
+        if top || is_component == (kind == "Component") {
             return;
         }
         let shown = self.rel(&level.kfile).display().to_string();

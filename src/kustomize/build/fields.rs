@@ -8,6 +8,7 @@ use super::super::{GeneratedKind, ProblemKind};
 use super::{Builder, entry};
 use crate::yamlpos::Seg;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Kustomization fields emp-seal does not replay although they can change what renders:
 /// reported as `not-modelled` (helm ones as `unfetched`: kustomize would run helm).
@@ -157,40 +158,13 @@ const NESTED: [(&str, Ty); 7] = [
 ];
 
 /// Why kustomize cannot decode `v` as `ty` (`at` is its path): the path to report, the problem
-/// kind and the message; None when it decodes. A YAML 1.1 boolean word in a string is a boolean
-/// only when written plain (go-yaml v2), which the line of `doc` tells.
-fn decode_error(
-    v: &Value,
-    ty: Ty,
-    at: &[Seg],
-    doc: &Doc,
-) -> Option<(Vec<Seg>, ProblemKind, String)> {
+/// kind and the message; None when it decodes.
+fn decode_error(v: &Value, ty: Ty, at: &[Seg]) -> Option<(Vec<Seg>, ProblemKind, String)> {
     let want = match (ty, v) {
         (_, Value::Null)
         | (Ty::Judged, _)
         | (Ty::Str, Value::String(_))
         | (Ty::Bool, Value::Bool(_)) => return None,
-        (Ty::Bool, Value::String(s)) if super::generate::yaml11_bool(s).is_some() => {
-            let key = match at.last() {
-                Some(Seg::Key(k)) => k.as_str(),
-                _ => "",
-            };
-            return match super::generate::plain_scalar(doc, doc.line_of(at), key) {
-                Some(true) => None,
-                Some(false) => Some((
-                    at.to_vec(),
-                    ProblemKind::BuildError,
-                    mistyped_msg(at, "a boolean"),
-                )),
-                None => Some((
-                    at.to_vec(),
-                    ProblemKind::NotModelled,
-                    format!(
-                        "cannot tell whether `{key}` is quoted (a string kustomize refuses) or not (a YAML 1.1 boolean)"
-                    ),
-                )),
-            };
-        }
         (Ty::StrList, Value::Sequence(items)) => {
             let bad = items.iter().position(|x| !x.is_string() && !x.is_null())?;
             let item = [at, &[Seg::Index(bad)]].concat();
@@ -213,7 +187,7 @@ fn decode_error(
             return items
                 .iter()
                 .enumerate()
-                .find_map(|(i, x)| decode_error(x, *item, &[at, &[Seg::Index(i)]].concat(), doc));
+                .find_map(|(i, x)| decode_error(x, *item, &[at, &[Seg::Index(i)]].concat()));
         }
         (Ty::Struct(known), Value::Mapping(m)) => {
             let names: Vec<&'static str> = known.iter().map(|(f, _)| *f).collect();
@@ -223,7 +197,7 @@ fn decode_error(
             };
             return fields.into_iter().find_map(|(field, key, x)| {
                 let ty = known.iter().find(|(f, _)| *f == field).map(|(_, t)| *t)?;
-                decode_error(x, ty, &[at, &[Seg::Key(key.to_owned())]].concat(), doc)
+                decode_error(x, ty, &[at, &[Seg::Key(key.to_owned())]].concat())
             });
         }
         (Ty::Str, _) => "a string",
@@ -298,7 +272,94 @@ fn shape_error(v: &Value, shape: Shape) -> Option<&'static str> {
     })
 }
 
+/// The YAML 1.1 boolean words among the scalars of `v` (at `at`), with their paths.
+fn bool_words(v: &Value, at: &mut Vec<Seg>, out: &mut Vec<(Vec<Seg>, bool)>) {
+    let mut visit = |seg: Seg, x: &Value, out: &mut Vec<(Vec<Seg>, bool)>| {
+        at.push(seg);
+        bool_words(x, at, out);
+        at.pop();
+    };
+    match v {
+        Value::String(s) => out.extend(super::generate::yaml11_bool(s).map(|b| (at.clone(), b))),
+        Value::Sequence(items) => {
+            for (i, x) in items.iter().enumerate() {
+                visit(Seg::Index(i), x, out);
+            }
+        }
+        Value::Mapping(m) => {
+            for (key, x) in m {
+                if let Some(key) = key.as_str() {
+                    visit(Seg::Key(key.to_owned()), x, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `word`, the scalar at `at` in `doc`, is written plain on its line (Some(true)) or
+/// quoted (Some(false)); None when the line does not show it (a multi-line flow collection, a
+/// block scalar).
+fn plain_word(doc: &Doc, at: &[Seg], word: &str) -> Option<bool> {
+    let line = doc
+        .text
+        .lines()
+        .nth(doc.line_of(at).checked_sub(doc.start_line)?)?;
+    let mut quoted = false;
+    for (i, _) in line.match_indices(word) {
+        let (before, after) = (&line[..i], &line[i + word.len()..]);
+        let edge = |c: Option<char>| c.is_none_or(|c| c.is_whitespace() || ",[]{}".contains(c));
+        if !edge(before.chars().last()) && !edge(after.chars().next()) {
+            if before.ends_with(['"', '\'']) && after.starts_with(&before[before.len() - 1..]) {
+                quoted = true;
+            }
+            continue;
+        }
+        let opened = before.trim_end().chars().last();
+        let closed = after.trim_start().chars().next();
+        if opened.is_none_or(|c| ":-[,{".contains(c)) && closed.is_none_or(|c| ",]}#".contains(c)) {
+            return Some(true);
+        }
+    }
+    quoted.then_some(false)
+}
+
 impl Builder<'_> {
+    /// kustomize reads a kustomization as YAML 1.1 (sigs.k8s.io/yaml over go-yaml v2, whose
+    /// `resolve.go` lists the words): a plain `on`, `yes`, `n` ... is a boolean, which the YAML
+    /// 1.2 parser reads as a string. Such words become booleans in `k`, so that every field
+    /// check judges them as kustomize does (a string field refuses them: "cannot unmarshal bool
+    /// into Go struct field Kustomization.namePrefix of type string"). A word whose quoting its
+    /// line does not show is reported as not modelled and dropped.
+    pub(super) fn read_yaml11_booleans(&mut self, k: &mut Arc<Value>, kdoc: &Doc, kfile: &Path) {
+        let mut words = Vec::new();
+        bool_words(k, &mut Vec::new(), &mut words);
+        for (at, b) in words {
+            let Some(Value::String(word)) = crate::yamlpos::value_at(k, &at) else {
+                continue;
+            };
+            let new = match plain_word(kdoc, &at, word) {
+                Some(true) => Value::Bool(b),
+                Some(false) => continue,
+                None => {
+                    let msg = format!(
+                        "cannot tell whether `{}` is quoted (a string) or not (a YAML 1.1 boolean to kustomize)",
+                        crate::yamlpos::dotted(&at)
+                    );
+                    self.problem(ProblemKind::NotModelled, kfile, kdoc.line_of(&at), msg);
+                    Value::Null
+                }
+            };
+            let slot = at.iter().try_fold(Arc::make_mut(k), |v, s| match s {
+                Seg::Key(key) => v.get_mut(key.as_str()),
+                Seg::Index(i) => v.get_mut(*i),
+            });
+            if let Some(slot) = slot {
+                *slot = new;
+            }
+        }
+    }
+
     /// Unknown fields and fields of the wrong type: kustomize decodes a kustomization strictly
     /// and refuses it ("invalid Kustomization: json: unknown field ...").
     pub(super) fn check_fields(&mut self, k: &Value, kdoc: &Doc, kfile: &Path) {
@@ -381,7 +442,7 @@ impl Builder<'_> {
         let Some((_, ty)) = NESTED.iter().find(|(f, _)| *f == key) else {
             return;
         };
-        match decode_error(v, *ty, &[Seg::Key(key.to_owned())], kdoc) {
+        match decode_error(v, *ty, &[Seg::Key(key.to_owned())]) {
             Some((path, kind, msg)) => self.problem(kind, kfile, kdoc.line_of(&path), msg),
             None if key == "sortOptions" && self.stack.is_empty() => {
                 self.check_sort_order(v, kdoc, kfile);

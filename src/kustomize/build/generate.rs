@@ -508,39 +508,29 @@ impl Builder<'_> {
         local.or(global)
     }
 
-    /// A boolean field as kustomize decodes it. A kustomization is read as YAML 1.1 (go-yaml v2,
-    /// through sigs.k8s.io/yaml): an unquoted `yes`/`no`/`on`/`off`/`y`/`n` in any of the
-    /// spellings go-yaml v2 `resolve.go` lists is a boolean. A `generators:` file is read by
-    /// kyaml as YAML 1.2, like the model (`true`/`false` only). Anything else fails the build
-    /// ("cannot unmarshal string into Go struct field ... of type bool").
+    /// A boolean field as kustomize decodes it. An unquoted YAML 1.1 word (`yes`, `on` ...) in
+    /// a kustomization is a boolean already ([`Builder::read_yaml11_booleans`]); a `generators:`
+    /// file is read by kyaml as YAML 1.2, like the model. Anything else fails the build ("cannot
+    /// unmarshal string into Go struct field ... of type bool").
     fn bool_field(&mut self, e: &Entry<'_>, v: Option<&Value>, at: &[Seg]) -> Option<bool> {
-        let key = match at.last() {
-            Some(Seg::Key(k)) => k.clone(),
-            _ => String::new(),
-        };
-        let word = match v? {
+        match v? {
             Value::Null => return None,
             Value::Bool(b) => return Some(*b),
-            Value::String(s) if !e.from_generators_file => yaml11_bool(s),
-            _ => None,
-        };
-        let line = e.doc.line_of(at);
-        let plain = word.and_then(|_| plain_scalar(e.doc, line, &key));
-        match (word, plain) {
-            (Some(b), Some(true)) => return Some(b),
-            (Some(_), None) => {
-                let msg = format!(
-                    "cannot tell whether `{key}` is quoted (a string kustomize refuses) or not (a YAML 1.1 boolean)"
-                );
-                self.problem(ProblemKind::NotModelled, &e.origin.file, line, msg);
-                return None;
-            }
             _ => {}
         }
+        let key = match at.last() {
+            Some(Seg::Key(k)) => k.as_str(),
+            _ => "",
+        };
         let msg = format!(
             "`{key}` must be true or false: kustomize fails to build (cannot unmarshal into Go struct field of type bool)"
         );
-        self.problem(ProblemKind::BuildError, &e.origin.file, line, msg);
+        self.problem(
+            ProblemKind::BuildError,
+            &e.origin.file,
+            e.doc.line_of(at),
+            msg,
+        );
         None
     }
 }
@@ -559,20 +549,6 @@ pub(super) fn yaml11_bool(s: &str) -> Option<bool> {
         Some(false)
     } else {
         None
-    }
-}
-
-/// Whether the value of `key` on `line` of `doc` is written plain (Some(true)) or quoted
-/// (Some(false)); None when the line does not show it.
-pub(super) fn plain_scalar(doc: &Doc, line: usize, key: &str) -> Option<bool> {
-    let text = doc.text.lines().nth(line.checked_sub(doc.start_line)?)?;
-    let (_, rest) = text.split_once(key)?;
-    let rest = rest.trim_start_matches(['"', '\'']).trim_start();
-    let value = rest.strip_prefix(':')?.trim_start();
-    match value.chars().next()? {
-        '"' | '\'' => Some(false),
-        c if c.is_ascii_alphabetic() => Some(true),
-        _ => None,
     }
 }
 

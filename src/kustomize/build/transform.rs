@@ -70,6 +70,48 @@ impl Builder<'_> {
         for e in self.patch_entries(level, "patchesJson6902") {
             self.patch_json6902(level, &e, acc);
         }
+        self.check_replica_targets(level, acc);
+    }
+
+    /// kustomize's `ReplicaCountTransformer` (api/builtins/ReplicaCountTransformer.go, run after
+    /// the patches and renames) fails the build when a `replicas` entry's name is no name an
+    /// object of a kind its fieldSpecs select has had (the built-in ones of
+    /// api/internal/konfig/builtinpluginconsts/replicas.go, and those of `configurations:`).
+    fn check_replica_targets(&mut self, level: &Level, acc: &[Obj]) {
+        let builtin = [
+            "Deployment",
+            "StatefulSet",
+            "ReplicaSet",
+            "ReplicationController",
+        ];
+        let mut gvks: Vec<[String; 3]> = builtin
+            .map(|k| [String::new(), String::new(), k.into()])
+            .into();
+        let configured = self.merged.iter().filter(|(fs, _)| fs.list == "replicas");
+        gvks.extend(configured.map(|(fs, _)| fs.gvk.clone()));
+        let entries = level.k.get("replicas").and_then(Value::as_sequence);
+        for (i, r) in entries.into_iter().flatten().enumerate() {
+            let name = get_str(r, "name").unwrap_or_default();
+            let selected = |o: &Obj, [g, v, k]: &[String; 3]| {
+                (g.is_empty() || g == o.group())
+                    && (v.is_empty() || o.api_version.rsplit('/').next() == Some(v.as_str()))
+                    && (k.is_empty() || *k == o.kind)
+            };
+            if !acc
+                .iter()
+                .any(|o| o.had_name(name) && gvks.iter().any(|gvk| selected(o, gvk)))
+            {
+                let msg = format!(
+                    "`replicas` entry `{name}` names no Deployment, StatefulSet, ReplicaSet or ReplicationController: kustomize fails to build (does not match a config with the following GVK)"
+                );
+                self.problem(
+                    ProblemKind::BuildError,
+                    &level.kfile,
+                    kline(&level.kdoc, "replicas", Some(i)),
+                    msg,
+                );
+            }
+        }
     }
 
     fn patch_strategic_merge(&mut self, level: &Level, e: &PatchEntry<'_>, acc: &mut Vec<Obj>) {
@@ -90,6 +132,11 @@ impl Builder<'_> {
         let Some((docs, file)) = self.patch_docs(level, e) else {
             return;
         };
+        if empty_json(&docs) {
+            let msg = "the patch is an empty list (`[]`), both a strategic-merge and a JSON patch: kustomize fails to build (illegally qualifies as both an SM and JSON patch)".to_owned();
+            self.problem(ProblemKind::BuildError, &level.kfile, e.line, msg);
+            return;
+        }
         if !self.patch_is_usable(&docs, &file, &level.kfile, e.line, target.is_some()) {
             return;
         }
@@ -100,6 +147,14 @@ impl Builder<'_> {
             (Some(d), Some(t)) => self.apply_json(d, &file, &t, acc, &level.kfile, e.line),
             (Some(_), None) => {
                 let msg = "a JSON6902 patch needs a target".to_owned();
+                self.problem(ProblemKind::BuildError, &level.kfile, e.line, msg);
+            }
+            // api/internal/builtins/PatchTransformer.go refuses a target for several.
+            (None, Some(_)) if docs.len() > 1 => {
+                let msg = format!(
+                    "{} strategic-merge patches in one `patches` entry with a `target`: kustomize fails to build (Multiple Strategic-Merge Patches in one `patches` entry is not allowed to set `patches.target` field)",
+                    docs.len()
+                );
                 self.problem(ProblemKind::BuildError, &level.kfile, e.line, msg);
             }
             (None, target) => {
@@ -136,8 +191,18 @@ impl Builder<'_> {
         let Some((docs, file)) = self.patch_docs(level, e) else {
             return;
         };
-        if let Some(d) = docs.first() {
-            self.apply_json(d, &file, &t, acc, &level.kfile, e.line);
+        match docs.first() {
+            Some(d) if !empty_json(&docs) => {
+                self.apply_json(d, &file, &t, acc, &level.kfile, e.line)
+            }
+            // api/internal/builtins/PatchJson6902Transformer.go: "patch appears to be empty".
+            _ => {
+                let shown = self.rel(&file).display().to_string();
+                let msg = format!(
+                    "patch {shown} is empty: kustomize fails to build (patch appears to be empty)"
+                );
+                self.problem(ProblemKind::BuildError, &level.kfile, e.line, msg);
+            }
         }
     }
 
@@ -184,9 +249,15 @@ impl Builder<'_> {
             file: level.kfile.clone(),
             line: e.line,
         };
-        let text = e.entry.as_str().or_else(|| get_str(&e.entry, "patch"));
+        // A `patch:` field is always inline text; a patchesStrategicMerge entry is when it
+        // does not read as a path.
+        let inline = get_str(&e.entry, "patch");
+        let text = e.entry.as_str().or(inline);
         if let Some(text) = text
-            && (text.contains('\n') || text.contains(": ") || text.trim_start().starts_with('-'))
+            && (inline.is_some()
+                || text.contains('\n')
+                || text.contains(": ")
+                || text.trim_start().starts_with('-'))
         {
             // Inline text: a block scalar starts on the line after its key (or list dash);
             // a one-line value is attributed to that line.
@@ -220,7 +291,7 @@ impl Builder<'_> {
         targeted: bool,
     ) -> bool {
         let shown = self.rel(file).display().to_string();
-        let problem = if docs.is_empty() {
+        let problem = if docs.is_empty() || empty_json(docs) {
             Some("is empty: kustomize fails to build (patch appears to be empty)")
         } else {
             docs.iter().find_map(|d| {
@@ -582,6 +653,17 @@ impl Builder<'_> {
             line: op_line,
         }
     }
+}
+
+/// Whether a patch is one empty list (`[]`), which kustomize reads as an empty JSON patch and
+/// an empty list of strategic-merge patches alike.
+fn empty_json(docs: &[Arc<Doc>]) -> bool {
+    let empty = |d: &Arc<Doc>| {
+        d.value
+            .as_ref()
+            .is_ok_and(|v| v.as_sequence().is_some_and(Vec::is_empty))
+    };
+    matches!(docs, [d] if empty(d))
 }
 
 /// Moves a list index in `written` when an item was inserted into (`delta` 1) or removed from

@@ -1,0 +1,188 @@
+//! Kustomizations where the model once disagreed with the real `kubectl kustomize`: each case
+//! writes an overlay kustomization into a copy of the `sealed-nameref` tree, builds it with
+//! kubectl as the oracle and runs the real binary. Where kubectl fails, emp-seal must report one
+//! `overlay-build-error` at the line kubectl's complaint is about; where kubectl builds, no
+//! build error and nothing unmodelled.
+// Test helpers outside #[test] fns: unwrap is the assertion; temp files are written directly.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+use crate::common::{self, check_hits, of};
+
+const KFILE: &str = "k8s/overlays/prod/kustomization.yaml";
+const OVERLAY: &str = "k8s/overlays/prod";
+
+/// The tree's own overlay kustomization, without its namespace.
+const HEAD: &str = "\
+namePrefix: prod-
+resources:
+  - ../../base
+  - sealedsecret.yaml
+configurations:
+  - kustomizeconfig.yaml
+";
+
+/// A copy of the `sealed-nameref` tree with `HEAD` + `extra` as its overlay kustomization and an
+/// empty list as `e.yaml` beside it, in a temp git repository; None when kubectl or git is missing outside CI.
+fn tree(extra: &str) -> Option<tempfile::TempDir> {
+    common::kubectl()?;
+    if common::which("git").is_none() {
+        common::missing("git");
+        return None;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let from = common::repo_root().join("tests/fixtures/trees/sealed-nameref/k8s");
+    common::copy_dir(&from, &t.path().join("k8s"));
+    std::fs::write(t.path().join(KFILE), format!("{HEAD}{extra}")).unwrap();
+    std::fs::write(t.path().join(OVERLAY).join("e.yaml"), "[]\n").unwrap();
+    common::git(t.path(), &["init", "-q"]);
+    common::git(t.path(), &["add", "-A"]);
+    Some(t)
+}
+
+/// For each `(extra, needle, why)`: kubectl fails, and emp-seal reports one build error, at the
+/// first kustomization line containing `needle`, whose message contains `why`.
+fn refused(cases: &[(&str, &str, &str)]) {
+    for (extra, needle, why) in cases {
+        let Some(t) = tree(extra) else { return };
+        let built = common::kustomize_raw(&t.path().join(OVERLAY));
+        assert!(!built.status.success(), "kubectl builds {extra:?}");
+        let (_, hits) = check_hits(t.path(), &[]);
+        let errs = of(&hits, "overlay-build-error");
+        assert_eq!(errs.len(), 1, "{extra:?}: {hits:?}");
+        let line = common::line_of(t.path(), KFILE, needle);
+        assert_eq!(
+            (errs[0].path.as_str(), errs[0].line),
+            (KFILE, line),
+            "{extra:?}"
+        );
+        assert!(
+            errs[0].message.contains(why),
+            "{extra:?}: {}",
+            errs[0].message
+        );
+    }
+}
+
+/// For each `extra`: kubectl builds, and emp-seal reports no build error and nothing unmodelled.
+fn accepted(cases: &[&str]) {
+    for extra in cases {
+        let Some(t) = tree(extra) else { return };
+        let built = common::kustomize_raw(&t.path().join(OVERLAY));
+        let stderr = String::from_utf8_lossy(&built.stderr);
+        assert!(built.status.success(), "kubectl fails {extra:?}: {stderr}");
+        let (_, hits) = check_hits(t.path(), &[]);
+        for rule in ["overlay-build-error", "overlay-not-modelled"] {
+            assert!(of(&hits, rule).is_empty(), "{extra:?}: {hits:?}");
+        }
+    }
+}
+
+/// kustomize reads a kustomization as YAML 1.1: an unquoted `on`, `y`, `no` ... is a boolean,
+/// which no string field takes ("cannot unmarshal bool into Go struct field
+/// Kustomization.namespace of type string"). The model read them as strings and built.
+#[test]
+fn yaml11_boolean_words_in_string_fields_fail_the_build() {
+    refused(&[
+        (
+            "namespace: y\n",
+            "namespace: y",
+            "`namespace` must be a string",
+        ),
+        (
+            "nameSuffix: ON\n",
+            "nameSuffix: ON",
+            "`nameSuffix` must be a string",
+        ),
+        (
+            "commonLabels: {a: \"b\", c: off}\n",
+            "commonLabels",
+            "`commonLabels` must be",
+        ),
+        ("components: [yes]\n", "components", "`components` must be"),
+        (
+            "images:\n  - name: app\n    newTag: No\n",
+            "newTag",
+            "`images.0.newTag` must be a string",
+        ),
+    ]);
+}
+
+/// The same words quoted are strings, and other spellings (`yEs`) no booleans: kubectl builds.
+#[test]
+fn quoted_or_other_spellings_of_boolean_words_are_strings() {
+    accepted(&[
+        "namespace: 'y'\n",
+        "nameSuffix: \"-on\"\ncommonLabels: {a: 'off', b: yEs}\n",
+        "generatorOptions:\n  disableNameSuffixHash: yes\n",
+    ]);
+}
+
+/// kustomize's `ReplicaCountTransformer` fails when an entry names no object of its kinds ("does
+/// not match a config with the following GVK"), by any name the object has had; the model did
+/// not look.
+#[test]
+fn replicas_entry_naming_nothing_fails_the_build() {
+    refused(&[
+        (
+            "replicas:\n  - name: nope\n    count: 2\n",
+            "- name: nope",
+            "`nope` names no Deployment",
+        ),
+        (
+            "replicas:\n  - name: app-secrets\n    count: 2\n",
+            "- name: app-secrets",
+            "names no",
+        ),
+    ]);
+    accepted(&[
+        "replicas:\n  - name: app\n    count: 2\n",
+        "replicas:\n  - name: prod-app\n    count: 2\n",
+    ]);
+}
+
+/// Several strategic-merge patches in one `patches` entry may not have a `target` (kustomize
+/// api/internal/builtins/PatchTransformer.go); without one they apply. The model applied both.
+#[test]
+fn several_strategic_merge_patches_with_a_target_fail_the_build() {
+    let two = "    patch: |\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: app, labels: {a: b}}\n      ---\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: app, labels: {c: d}}\n";
+    refused(&[(
+        &format!("patches:\n  - target: {{kind: Deployment}}\n{two}"),
+        "- target",
+        "2 strategic-merge patches in one `patches` entry with a `target`",
+    )]);
+    accepted(&[&format!("patches:\n  - {}", &two[4..])]);
+}
+
+/// An empty list as a patch: kustomize reads it as both kinds of patch in a `patches` entry
+/// (the model read an inline `[]` as a file name), and as an empty patch in the older lists (the
+/// model applied nothing to an empty `patchesJson6902` file and built).
+#[test]
+fn empty_list_patches_fail_as_kustomize_says() {
+    let both = "illegally qualifies as both an SM and JSON patch";
+    let json = "patchesJson6902:\n  - target: {group: apps, version: v1, kind: Deployment, name: app}\n    path: e.yaml\n";
+    refused(&[
+        (
+            "patches:\n  - target: {kind: Secret}\n    patch: '[]'\n",
+            "- target",
+            both,
+        ),
+        ("patches:\n  - patch: '[ ]'\n", "- patch", both),
+        (json, "- target", "patch appears to be empty"),
+    ]);
+}
+
+/// A directory whose kustomization is `kind: Component` builds like a Kustomization when it is
+/// what is built (only an included one must match its list); the model refused it.
+#[test]
+fn component_built_directly_is_built() {
+    accepted(&["apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"]);
+    let Some(t) = tree("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n") else {
+        return;
+    };
+    let (_, hits) = check_hits(t.path(), &[]);
+    // The overlay is checked: the Deployment's references to the renamed Secret are judged.
+    assert!(
+        !hits.iter().any(|h| h.message.contains("did not run")),
+        "{hits:?}"
+    );
+}
