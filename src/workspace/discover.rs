@@ -72,7 +72,8 @@ pub(crate) struct Scan {
     /// as `file:line` with a note for `check` ([`artifact_note`]): not read.
     pub(crate) artifacts: Vec<(String, String)>,
     /// Flux `Kustomization`s deploying from a `GitRepository` not in this repository, each as
-    /// `file:line` with a note for `check`: its `spec.ignore` is not known.
+    /// `file:line` with a note for `check`: its `spec.ignore` and `spec.recurseSubmodules` are
+    /// not known.
     pub(crate) unknown_sources: Vec<(String, String)>,
     /// Argo CD `ApplicationSet`s whose paths are not known offline, each as `file:line` with a
     /// note for `check` ([`unresolved_note`]): not read.
