@@ -22,6 +22,11 @@
 //! - The archive holds only regular files and directories (fluxcd/source-controller
 //!   `internal/storage/storage.go`, `Archive`): a symbolic link, and what is reached through
 //!   one, is not in it. The `.sourceignore` files are those git tracks (a clone's).
+//! - Submodules are cloned only with the `GitRepository`'s `spec.recurseSubmodules: true`
+//!   (default false: fluxcd/source-controller `api/v1/gitrepository_types.go`, handed to
+//!   fluxcd/pkg `git/gogit/clone.go` as go-git's `RecurseSubmodules`): without it nothing of a
+//!   submodule is in the artifact. With it, `LoadIgnorePatterns` walks the checked-out
+//!   submodules too, so their tracked `.sourceignore` files count.
 //!
 //! The model matches `*` and `?` as Go does; a pattern holding `[` or `\` (character classes,
 //! escapes) is not replayed, and is reported as not modelled at its line (see
@@ -80,6 +85,14 @@ pub(crate) struct SpecIgnore {
     pub(crate) block: bool,
 }
 
+/// What a `GitRepository` of this repository says of its artifact: its `spec.ignore`, and
+/// whether it clones submodules (`spec.recurseSubmodules: true`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct GitSpec {
+    pub(crate) ignore: Option<SpecIgnore>,
+    pub(crate) recurse_submodules: bool,
+}
+
 /// The `.sourceignore` patterns of a repository, read once for every `GitRepository` of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct IgnoreFiles {
@@ -94,6 +107,9 @@ pub struct Artifact {
     /// The repository's top level, lexically normalised, and resolved.
     top: PathBuf,
     canonical_top: Option<PathBuf>,
+    /// The submodules not cloned (top-relative components): every one without
+    /// `spec.recurseSubmodules`.
+    submodules: Vec<Vec<String>>,
     /// In increasing priority.
     patterns: Vec<Pattern>,
     /// What the model cannot replay of the patterns: root-relative file, line, message.
@@ -104,10 +120,11 @@ impl IgnoreFiles {
     /// Every `.sourceignore` of the repository whose top level is `top`, files named relative
     /// to `root`: those git tracks (a Flux clone holds nothing else), in `LoadIgnorePatterns`'
     /// order (a directory's before its sub-directories', those in name order). Outside git,
-    /// those a walk of `top` finds that does not enter what discovery's walk skips.
-    pub(crate) fn load(root: &Path, top: &Path) -> IgnoreFiles {
+    /// those a walk of `top` finds that does not enter what discovery's walk skips. Those in
+    /// submodules (tracked there) only with `submodules`.
+    pub(crate) fn load(root: &Path, top: &Path, submodules: bool) -> IgnoreFiles {
         let mut out = IgnoreFiles::default();
-        let Some(tracked) = super::gitroot::tracked(root, IGNORE_FILE) else {
+        let Some(tracked) = super::gitroot::tracked(root, IGNORE_FILE, submodules) else {
             load_dir(root, top, &[], &mut out);
             return out;
         };
@@ -239,10 +256,11 @@ fn parse(p: &str, domain: &[String], at: Option<(String, usize)>) -> Pattern {
 
 impl Artifact {
     /// The artifact of the repository whose top level is `top`, its `.sourceignore` files read
-    /// (`files`), with the `GitRepository`'s `spec.ignore`.
-    pub(crate) fn new(top: &Path, files: &IgnoreFiles, spec: Option<&SpecIgnore>) -> Artifact {
+    /// (`files`, [`IgnoreFiles::load`]ed for `spec`), with the `GitRepository`'s `spec`; `root`
+    /// is emp-seal's.
+    pub(crate) fn new(root: &Path, top: &Path, files: &IgnoreFiles, spec: &GitSpec) -> Artifact {
         let mut own = files.clone();
-        if let Some(s) = spec {
+        if let Some(s) = &spec.ignore {
             read_patterns(&s.text, &[], &s.file, Some((s.line, s.block)), &mut own);
         }
         let defaults: &[&str] = if own.patterns.is_empty() {
@@ -259,6 +277,12 @@ impl Artifact {
         Artifact {
             top: lexical(top),
             canonical_top: top.canonicalize().ok(),
+            submodules: match spec.recurse_submodules {
+                true => Vec::new(),
+                false => (super::gitroot::submodules(root).iter())
+                    .map(|s| s.split('/').map(str::to_owned).collect())
+                    .collect(),
+            },
             patterns,
             unmodelled: (own.unmodelled.into_iter())
                 .map(|(file, line, m)| (file, line, format!("{GAP}{m}")))
@@ -275,12 +299,20 @@ impl Artifact {
             ));
         }
         let rel = self.components(path)?;
+        if let Some(s) =
+            (self.submodules.iter()).find(|s| s.len() < rel.len() && rel.starts_with(s))
+        {
+            return Some(format!(
+                "the git submodule {} (source-controller clones submodules only with the GitRepository's `spec.recurseSubmodules: true`)",
+                s.join("/")
+            ));
+        }
         let rel: Vec<&str> = rel.iter().map(String::as_str).collect();
         let p = self
             .patterns
             .iter()
             .rev()
-            .find_map(|p| p.matches(&rel, false).map(|inclusion| (p, inclusion)))?;
+            .find_map(|p| p.matches(&rel).map(|inclusion| (p, inclusion)))?;
         if p.1 {
             return None;
         }
@@ -317,8 +349,10 @@ impl Artifact {
 }
 
 impl Pattern {
-    /// go-git's `pattern.Match`: `Some(inclusion)` when it matches `path`.
-    fn matches(&self, path: &[&str], is_dir: bool) -> Option<bool> {
+    /// go-git's `pattern.Match` of the file `path` (never a directory: the archive walk matches
+    /// each file, a directory pattern matching through its parent components): `Some(inclusion)`
+    /// when it matches.
+    fn matches(&self, path: &[&str]) -> Option<bool> {
         if self.unmodelled || path.len() <= self.domain.len() {
             return None;
         }
@@ -327,26 +361,26 @@ impl Pattern {
         }
         let path = &path[self.domain.len()..];
         let matched = if self.is_glob {
-            self.glob_match(path, is_dir)
+            self.glob_match(path)
         } else {
-            self.simple_name_match(path, is_dir)
+            self.simple_name_match(path)
         };
         matched.then_some(self.inclusion)
     }
 
     /// go-git's `simpleNameMatch`: the pattern matches any component of the path.
-    fn simple_name_match(&self, path: &[&str], is_dir: bool) -> bool {
+    fn simple_name_match(&self, path: &[&str]) -> bool {
         for (i, name) in path.iter().enumerate() {
             if !go_match(&self.parts[0], name) {
                 continue;
             }
-            return !(self.dir_only && !is_dir && i == path.len() - 1);
+            return !(self.dir_only && i == path.len() - 1);
         }
         false
     }
 
     /// go-git's `globMatch`, step for step (a pattern with a `/`).
-    fn glob_match(&self, mut path: &[&str], is_dir: bool) -> bool {
+    fn glob_match(&self, mut path: &[&str]) -> bool {
         let mut matched = false;
         let mut can_traverse = false;
         for (i, pattern) in self.parts.iter().enumerate() {
@@ -384,7 +418,7 @@ impl Pattern {
             }
         }
         // A directory-only pattern whose last part matched the file itself does not match.
-        matched && !(self.dir_only && !is_dir && path.is_empty())
+        matched && !(self.dir_only && path.is_empty())
     }
 }
 
@@ -427,7 +461,7 @@ mod tests {
         let rel: Vec<&str> = path.split('/').collect();
         ps.iter()
             .rev()
-            .find_map(|p| p.matches(&rel, false))
+            .find_map(|p| p.matches(&rel))
             .is_some_and(|inclusion| !inclusion)
     }
 
@@ -471,9 +505,9 @@ mod tests {
             Some(("apps/.sourceignore".to_owned(), 3))
         );
         assert_eq!(
-            files.patterns[0].matches(&["apps", "secret.yaml"], false),
+            files.patterns[0].matches(&["apps", "secret.yaml"]),
             Some(false)
         );
-        assert_eq!(files.patterns[0].matches(&["secret.yaml"], false), None);
+        assert_eq!(files.patterns[0].matches(&["secret.yaml"]), None);
     }
 }

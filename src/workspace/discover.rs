@@ -13,7 +13,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use yaml_serde::Value;
 
-use super::artifact::{Artifact, IgnoreFiles, SpecIgnore};
+use super::artifact::{Artifact, GitSpec, IgnoreFiles, SpecIgnore};
 use super::flux_vars::Parent;
 use super::{DeployOption, DeployTime, Found, PostBuild, kustomization_file, rel};
 use crate::yamlpos::Seg;
@@ -72,7 +72,8 @@ pub(crate) struct Scan {
     /// as `file:line` with a note for `check` ([`artifact_note`]): not read.
     pub(crate) artifacts: Vec<(String, String)>,
     /// Flux `Kustomization`s deploying from a `GitRepository` not in this repository, each as
-    /// `file:line` with a note for `check`: its `spec.ignore` is not known.
+    /// `file:line` with a note for `check`: its `spec.ignore` and `spec.recurseSubmodules` are
+    /// not known.
     pub(crate) unknown_sources: Vec<(String, String)>,
     /// Argo CD `ApplicationSet`s whose paths are not known offline, each as `file:line` with a
     /// note for `check` ([`unresolved_note`]): not read.
@@ -340,6 +341,16 @@ fn git_repository(v: &Value) -> Option<((String, String), Option<String>)> {
     ))
 }
 
+/// What a `GitRepository` (at `at` of `file`) says of its artifact: `spec.ignore` and
+/// `spec.recurseSubmodules` (fluxcd/source-controller `api/v1/gitrepository_types.go`).
+fn git_spec(at: &Located<'_, '_>, v: &Value, file: &str) -> GitSpec {
+    let recurse = v.get("spec").and_then(|s| s.get("recurseSubmodules"));
+    GitSpec {
+        ignore: spec_ignore(at, v, file),
+        recurse_submodules: recurse.and_then(Value::as_bool) == Some(true),
+    }
+}
+
 /// A `GitRepository`'s `spec.ignore` (at `at` of `file`), when it is a string: with the line
 /// of its first pattern, the line after the key's for a literal block scalar (`ignore: |`).
 fn spec_ignore(at: &Located<'_, '_>, v: &Value, file: &str) -> Option<SpecIgnore> {
@@ -367,49 +378,52 @@ fn spec_ignore(at: &Located<'_, '_>, v: &Value, file: &str) -> Option<SpecIgnore
 /// first one needed.
 struct Artifacts {
     root: PathBuf,
+    top: PathBuf,
     /// Every `GitRepository` of the repository.
-    known: BTreeSet<GitSource>,
-    ignores: BTreeMap<GitSource, SpecIgnore>,
-    files: Option<IgnoreFiles>,
+    specs: BTreeMap<GitSource, GitSpec>,
+    /// The `.sourceignore` files, by whether those of submodules are read.
+    files: BTreeMap<bool, IgnoreFiles>,
     made: BTreeMap<Option<GitSource>, Arc<Artifact>>,
 }
 
 impl Artifacts {
     fn new(root: &Path, objects: &[FileObjects]) -> Artifacts {
-        let ignores = (objects.iter())
+        let specs = (objects.iter())
             .flat_map(|o| o.git_repositories.iter())
-            .filter_map(|(key, _, ignore)| Some((key.clone(), ignore.clone()?)))
-            .collect();
-        let known = (objects.iter())
-            .flat_map(|o| o.git_repositories.iter().map(|(key, _, _)| key.clone()))
+            .map(|(key, _, spec)| (key.clone(), spec.clone()))
             .collect();
         Artifacts {
             root: root.to_path_buf(),
-            known,
-            ignores,
-            files: None,
+            top: super::gitroot::top(root),
+            specs,
+            files: BTreeMap::new(),
             made: BTreeMap::new(),
         }
     }
 
     /// Gives the Flux deploys of `n` the artifact of their `GitRepository` (one not found in
-    /// the repository: its `spec.ignore` is not known, and only the `.sourceignore` files and
-    /// the defaults apply: the note for `check` saying so is returned, as `file:line` and text).
+    /// the repository: its `spec` is not known, and only the `.sourceignore` files and the
+    /// defaults apply, without submodules: the note for `check` saying so is returned, as
+    /// `file:line` and text).
     fn attach(&mut self, n: &mut Named) -> Option<(String, String)> {
         let flux = n.deploy_time.deploys.iter().find(|d| d.is_flux())?;
         let note = (n.source.as_ref())
-            .filter(|s| !self.known.contains(*s))
+            .filter(|s| !self.specs.contains_key(*s))
             .map(|(name, ns)| {
                 let at = format!("{}:{}", flux.file, flux.line);
-                (at.clone(), format!("the Flux Kustomization in {at} deploys from the GitRepository `{name}` (namespace `{ns}`), which is not in this repository: its `spec.ignore` is not known, and emp-seal takes its artifact to hold what the `.sourceignore` files and source-controller's default exclusions keep"))
+                (at.clone(), format!("the Flux Kustomization in {at} deploys from the GitRepository `{name}` (namespace `{ns}`), which is not in this repository: its `spec.ignore` and `spec.recurseSubmodules` are not known, and emp-seal takes its artifact to hold what the `.sourceignore` files and source-controller's default exclusions keep, without git submodules (the default)"))
             });
-        let top = super::gitroot::top(&self.root);
         let artifact = match self.made.get(&n.source) {
             Some(a) => Arc::clone(a),
             None => {
-                let files = (self.files).get_or_insert_with(|| IgnoreFiles::load(&self.root, &top));
-                let spec = n.source.as_ref().and_then(|s| self.ignores.get(s));
-                let a = Arc::new(Artifact::new(&top, files, spec));
+                let default = GitSpec::default();
+                let spec = (n.source.as_ref())
+                    .and_then(|s| self.specs.get(s))
+                    .unwrap_or(&default);
+                let (root, top) = (&self.root, &self.top);
+                let files = (self.files.entry(spec.recurse_submodules))
+                    .or_insert_with(|| IgnoreFiles::load(root, top, spec.recurse_submodules));
+                let a = Arc::new(Artifact::new(root, top, files, spec));
                 self.made.insert(n.source.clone(), Arc::clone(&a));
                 a
             }
@@ -450,7 +464,7 @@ struct FileObjects {
     /// Whether the file holds an Argo CD / Flux object that deploys a path.
     deploys: bool,
     /// Its Flux `GitRepository` objects ([`git_repository`]).
-    git_repositories: Vec<(GitSource, Option<String>, Option<SpecIgnore>)>,
+    git_repositories: Vec<(GitSource, Option<String>, GitSpec)>,
     text: Option<String>,
     /// Objects that cannot be read (see [`Scan::unread`]).
     unread: Vec<(String, String)>,
@@ -509,7 +523,7 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> FileObjects {
                     template: None,
                 };
                 out.git_repositories.extend(
-                    git_repository(object).map(|(k, url)| (k, url, spec_ignore(&at, object, file))),
+                    git_repository(object).map(|(k, url)| (k, url, git_spec(&at, object, file))),
                 );
                 object_paths(root, (file, &at), object, remotes, &mut out);
             }

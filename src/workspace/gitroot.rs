@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Where the root is in its git repository, as git answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,29 +76,24 @@ pub(crate) fn notes(root: &Path) -> Vec<String> {
             "git could not be asked where the repository's top is ({reason}): the root is taken as the top: Argo CD Applications and Flux Kustomizations outside the root are not read, an ApplicationSet's git generator reads directories from the root, and an overlay only Flux deploys loads no file above the root (one it names there is an overlay-build-error)"
         ));
     }
-    if let Some(reason) = listing_failure(root) {
-        notes.push(format!(
+    if prefix(root).is_empty() {
+        return notes;
+    }
+    match listing(root) {
+        Some(Err(reason)) => notes.push(format!(
             "git could not list the repository's files outside the root ({reason}): Argo CD Applications and Flux Kustomizations there are not read"
-        ));
+        )),
+        Some(Ok(l)) => notes.extend(l.unlisted.iter().filter(|(s, _)| outside(root, s)).map(|(s, reason)| format!(
+            "git could not list the files of the submodule {s} outside the root ({reason}): Argo CD Applications and Flux Kustomizations there are not read"
+        ))),
+        None => {}
     }
     notes
 }
 
-/// Why git could not list the files outside the root, per root: the last listing's
-/// ([`outside_manifests`] records it, `None` when it succeeded).
-static LISTING_FAILED: OnceLock<Mutex<HashMap<PathBuf, Option<String>>>> = OnceLock::new();
-
-/// Why the last listing of the files outside `root` failed, if it did.
-fn listing_failure(root: &Path) -> Option<String> {
-    let map = LISTING_FAILED.get_or_init(Mutex::default).lock().ok()?;
-    map.get(root).cloned().flatten()
-}
-
-/// Records the outcome of a listing of the files outside `root` (`Err` with git's reason).
-fn record_listing(root: &Path, outcome: &Result<String, String>) {
-    if let Ok(mut map) = LISTING_FAILED.get_or_init(Mutex::default).lock() {
-        map.insert(root.to_path_buf(), outcome.as_ref().err().cloned());
-    }
+/// Whether the top-relative path `f` is outside the root (the root is below the top level).
+fn outside(root: &Path, f: &str) -> bool {
+    !f.starts_with(&format!("{}/", prefix(root)))
 }
 
 /// False when no directory from `root` up holds `.git` (a directory, or the file of a worktree
@@ -130,23 +125,104 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
     ))
 }
 
-/// The files named `name` git tracks anywhere in the repository the root is in, relative to its
-/// top level (forward slashes): what a clone holds, as Flux's source-controller makes one
-/// (untracked files are not in it). `None` when the root is in no repository or git cannot
-/// list them.
-pub(crate) fn tracked(root: &Path, name: &str) -> Option<Vec<String>> {
+/// The repository's files as git lists them from its top level (tracked, and untracked but not
+/// ignored), entering every checked-out submodule (`git ls-files` does not, and its
+/// `--recurse-submodules` cannot be combined with `--others`): paths relative to the top, with
+/// forward slashes.
+#[derive(Debug, Clone, Default)]
+struct Listing {
+    /// Each file, with whether git tracks it.
+    files: Vec<(String, bool)>,
+    /// The submodules (gitlinks, mode 160000), checked out or not.
+    submodules: Vec<String>,
+    /// The checked-out submodules git could not list, each with git's reason.
+    unlisted: Vec<(String, String)>,
+}
+
+/// A [`Listing`], or why git could not make it.
+type Listed = Result<Arc<Listing>, String>;
+
+/// The [`Listing`] of the repository the root is in, asked of git once per root and process;
+/// `Err` with git's reason when it cannot list the top level, `None` outside a repository.
+fn listing(root: &Path) -> Option<Listed> {
+    static LISTED: OnceLock<Mutex<HashMap<PathBuf, Listed>>> = OnceLock::new();
     if !matches!(locate(root), GitRoot::Top | GitRoot::Below(_)) {
         return None;
     }
-    let pathspec = format!(":(glob)**/{name}");
-    let listed = git(&top(root), &["ls-files", "-z", "--cached", "--", &pathspec]).ok()?;
+    let cache = LISTED.get_or_init(Mutex::default);
+    if let Some(l) = cache.lock().ok().and_then(|c| c.get(root).cloned()) {
+        return Some(l);
+    }
+    let mut out = Listing::default();
+    let listed = list_into(&top(root), "", &mut out).map(|()| Arc::new(out));
+    if let Ok(mut c) = cache.lock() {
+        c.insert(root.to_path_buf(), listed.clone());
+    }
+    Some(listed)
+}
+
+/// Adds what git lists in the repository at `dir` (`prefix` below the top level, with a
+/// trailing `/`; `""` for the top) to `out`, and in its checked-out submodules (those whose
+/// directory holds a `.git`) the same way.
+fn list_into(dir: &Path, prefix: &str, out: &mut Listing) -> Result<(), String> {
+    let args = ["ls-files", "-z", "-t", "-s", "--cached", "--others"];
+    let listed = git(dir, &[&args[..], &["--exclude-standard"]].concat())?;
+    let mut submodules = Vec::new();
+    // `? path` for an untracked file, `T MODE OBJECT STAGE<TAB>path` for a tracked one.
+    for entry in listed.split('\0').filter(|e| e.len() > 2) {
+        let (status, rest) = entry.split_at(2);
+        let tracked = status != "? ";
+        let (meta, path) = match rest.split_once('\t') {
+            Some((meta, path)) if tracked => (meta, path),
+            _ => ("", rest),
+        };
+        if meta.starts_with("160000 ") {
+            submodules.push(path.to_owned());
+        } else {
+            out.files.push((format!("{prefix}{path}"), tracked));
+        }
+    }
+    for sub in submodules {
+        let shown = format!("{prefix}{sub}");
+        let inner = dir.join(&sub);
+        if inner.join(".git").exists()
+            && let Err(why) = list_into(&inner, &format!("{shown}/"), out)
+        {
+            out.unlisted.push((shown.clone(), why));
+        }
+        out.submodules.push(shown);
+    }
+    Ok(())
+}
+
+/// The files named `name` git tracks anywhere in the repository the root is in, relative to its
+/// top level (forward slashes): what a clone holds, as Flux's source-controller makes one
+/// (untracked files are not in it); those in submodules only with `submodules`. `None` when the
+/// root is in no repository or git cannot list them.
+pub(crate) fn tracked(root: &Path, name: &str, submodules: bool) -> Option<Vec<String>> {
+    let listing = listing(root)?.ok()?;
+    let in_submodule = |f: &str| {
+        (listing.submodules.iter()).any(|s| {
+            f.strip_prefix(s.as_str())
+                .is_some_and(|r| r.starts_with('/'))
+        })
+    };
     Some(
-        listed
-            .split('\0')
-            .filter(|f| !f.is_empty())
-            .map(str::to_owned)
+        (listing.files.iter())
+            .filter(|(f, tracked)| *tracked && (f == name || f.ends_with(&format!("/{name}"))))
+            .filter(|(f, _)| submodules || !in_submodule(f))
+            .map(|(f, _)| f.clone())
             .collect(),
     )
+}
+
+/// The git submodules of the repository the root is in (checked out or not), relative to its
+/// top level; none when git cannot list them.
+pub(crate) fn submodules(root: &Path) -> Vec<String> {
+    match listing(root) {
+        Some(Ok(l)) => l.submodules.clone(),
+        _ => Vec::new(),
+    }
 }
 
 /// The directory under `root` that the path `p` of an Argo CD / Flux object names (relative to
@@ -206,27 +282,16 @@ pub(crate) fn in_repository(root: &Path, rel: &str) -> bool {
 /// Kustomization there may deploy a directory of the root. What git lists (tracked, or
 /// untracked and not ignored); nothing when git cannot list them ([`notes`] says so).
 pub(crate) fn outside_manifests(root: &Path) -> Vec<String> {
-    let prefix = prefix(root);
-    if prefix.is_empty() {
+    if prefix(root).is_empty() {
         return Vec::new();
     }
     let up = "../".repeat(depth(root));
-    let listing = git(
-        &top(root),
-        &[
-            "ls-files",
-            "-z",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-        ],
-    );
-    record_listing(root, &listing);
-    let listed = listing.unwrap_or_default();
-    let mine = format!("{prefix}/");
-    let mut files: Vec<String> = listed
-        .split('\0')
-        .filter(|f| super::is_manifest(f) && !f.starts_with(&mine))
+    let Some(Ok(listing)) = listing(root) else {
+        return Vec::new();
+    };
+    let mut files: Vec<String> = (listing.files.iter())
+        .map(|(f, _)| f.as_str())
+        .filter(|f| super::is_manifest(f) && outside(root, f))
         .filter(|f| {
             let mut parts: Vec<&str> = f.split('/').collect();
             let name = parts.pop().unwrap_or_default();

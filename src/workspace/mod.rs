@@ -396,7 +396,8 @@ pub struct Workspace {
     /// saying so: not read (`check` prints the notes).
     pub artifacts: Vec<(String, String)>,
     /// Flux `Kustomization`s deploying from a `GitRepository` not in this repository (whose
-    /// `spec.ignore` is not known), each as `file:line` with a note (`check` prints the notes).
+    /// `spec.ignore` and `spec.recurseSubmodules` are not known), each as `file:line` with a
+    /// note (`check` prints the notes).
     pub unknown_sources: Vec<(String, String)>,
     /// Kustomizations that patch Argo CD / Flux objects, each as `file:line` with a note saying
     /// that discovery reads those objects as written (`check` prints the notes).

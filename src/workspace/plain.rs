@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use yaml_serde::Value;
 
-use super::artifact::{Artifact, IgnoreFiles};
+use super::artifact::Artifact;
 
 /// How the object deploying a directory without a kustomization file builds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,24 +80,18 @@ pub fn synthesise(
     let mut walk = Walk::default();
     let mut unmodelled = Vec::new();
     match plain {
-        Plain::Flux => {
-            // Only the files of the source's artifact are there to list (`super::artifact`).
-            let own;
-            let artifact = match artifact {
-                Some(a) => a,
-                None => {
-                    let top = super::repository_top(root);
-                    own = Artifact::new(&top, &IgnoreFiles::load(root, &top), None);
-                    // No deploy carries it, so `kustomize::deploy::plan` does not report what
-                    // it cannot replay: this listing does.
-                    unmodelled.extend(own.unmodelled.iter().cloned());
-                    &own
-                }
-            };
-            // A deploy's artifact's unreplayed patterns are the overlay's problems
-            // (`kustomize::deploy::plan`).
-            flux_walk(dir, dir, artifact, &mut walk);
-        }
+        // Only the files of the source's artifact are there to list (`super::artifact`); a
+        // deploy's artifact's unreplayed patterns are the overlay's problems
+        // (`kustomize::deploy::plan`). Discovery gives every Flux deploy its artifact
+        // (`discover::Artifacts::attach`): without one, the listing is not guessed.
+        Plain::Flux => match artifact {
+            Some(artifact) => flux_walk(dir, dir, artifact, &mut walk),
+            None => unmodelled.push((
+                at.0.to_owned(),
+                at.1,
+                "emp-seal knows no Flux artifact for this Kustomization (an internal error): the files of its generated kustomization are not known".to_owned(),
+            )),
+        },
         Plain::ArgoDirectory {
             recurse,
             unmodelled: options,

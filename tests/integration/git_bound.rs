@@ -24,6 +24,9 @@ const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  na
 /// A Flux Kustomization of this repository's `GitRepository` deploying the overlay.
 const FLUX: &str = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: api\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./services/api/k8s/overlays/prod\n  prune: true\n  targetNamespace: prod\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n";
 
+/// The Flux `GitRepository` of [`FLUX`], cloning submodules.
+const GIT_REPOSITORY: &str = "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: flux-system\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://example.org/fleet.git\n  recurseSubmodules: true\n";
+
 /// The monorepo: a git repository at `<tmp>/top` ignoring `*.env`, emp-seal's root at
 /// `services/api`, the Flux Kustomization at `clusters/prod`, the env file's `.example` at
 /// `shared/` (the env file absent); everything staged. `None` when git is missing outside CI.
@@ -215,7 +218,9 @@ fn files_above_the_root_the_overlay_reads_are_checked() {
 
 /// The monorepo with its top-level `shared/` a git submodule (from a repository of its own,
 /// `<tmp>/shared-source`) holding a committed real env file, `app.env`, that the Flux-only
-/// overlay reads from above the root; the rest staged. `None` when git is missing outside CI.
+/// overlay reads from above the root, and the Flux `GitRepository` cloning submodules
+/// (`spec.recurseSubmodules: true`: without it, nothing of `shared/` is in Flux's artifact); the
+/// rest staged. `None` when git is missing outside CI.
 fn with_shared_submodule() -> Option<Monorepo> {
     let m = Monorepo::new()?;
     let top = m.top();
@@ -230,6 +235,7 @@ fn with_shared_submodule() -> Option<Monorepo> {
     let url = source.to_str().unwrap();
     let add = ["-c", "protocol.file.allow=always", "submodule", "add", "-q"];
     common::git(&top, &[&add[..], &[url, "shared"]].concat());
+    common::write(&top, "clusters/prod/source.yaml", GIT_REPOSITORY);
     common::git(&top, &["add", "-A"]);
     Some(m)
 }
@@ -248,6 +254,7 @@ fn a_file_above_the_root_committed_in_a_submodule_is_tracked() {
     let committed = of(&hits, "plaintext-env-file");
     assert_eq!(committed.len(), 1, "{hits:?}");
     assert_eq!(committed[0].path, "../../shared/app.env", "{hits:?}");
+    assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
     assert_eq!(code, 1, "{hits:?}");
     assert!(
         !notes.iter().any(|n| n.contains("git could not list")),
@@ -281,4 +288,46 @@ fn a_file_above_the_root_in_a_submodule_git_cannot_list_is_of_unknown_status() {
     assert!(said[0].contains("tracked status is unknown"), "{notes:?}");
     assert!(of(&hits, "plaintext-env-file").is_empty(), "{hits:?}");
     assert_eq!(code, 0, "{hits:?}");
+}
+
+/// The Flux Kustomization deploying the overlay is in a git submodule above the root
+/// (`clusters/`, a repository of its own): `git ls-files` at the top does not enter it, but it
+/// is read all the same (each checked-out submodule is listed in its own repository), so the
+/// overlay is Flux's and its env file above the root loads: no finding. It used not to be read:
+/// the overlay was built under kustomize's own load restriction, and the env file refused (an
+/// `overlay-build-error`).
+#[test]
+fn a_flux_kustomization_in_a_submodule_above_the_root_is_read() {
+    let Some(m) = Monorepo::new() else {
+        return;
+    };
+    let top = m.top();
+    let source = m.outside().join("clusters-source");
+    common::write(&source, "prod/api.yaml", FLUX);
+    common::git(&source, &["init", "-q"]);
+    common::git(&source, &["add", "-A"]);
+    common::git(&source, &["commit", "-qm", "clusters"]);
+    common::git(&top, &["rm", "-rq", "--cached", "clusters"]);
+    std::fs::remove_dir_all(top.join("clusters")).unwrap();
+    let url = source.to_str().unwrap();
+    let add = ["-c", "protocol.file.allow=always", "submodule", "add", "-q"];
+    common::git(&top, &[&add[..], &[url, "clusters"]].concat());
+    let (code, hits, notes) = check(&m.root(), &[], &["--render=never"]);
+    assert!(hits.is_empty(), "{hits:?}");
+    assert_eq!(code, 0, "{hits:?}");
+    assert!(
+        !notes.iter().any(|n| n.contains("git could not")),
+        "{notes:?}"
+    );
+    // A submodule git cannot list: a note says its objects are not read.
+    let broken = format!("gitdir: {}\n", m.outside().join("nowhere").display());
+    common::write(&top, "clusters/.git", &broken);
+    let (_, hits, notes) = check(&m.root(), &[], &["--render=never"]);
+    assert_eq!(of(&hits, "overlay-build-error").len(), 1, "{hits:?}");
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "git could not list the files of the submodule clusters outside the root"
+        )),
+        "{notes:?}"
+    );
 }

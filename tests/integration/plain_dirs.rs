@@ -726,3 +726,103 @@ fn no_environment_lists_unknown_sources_and_a_source_without_url_is_known() {
         "{err}"
     );
 }
+
+/// A repository of its own at `<dir>/lib-source`, committed, holding `files`, added as the git
+/// submodule `lib` of `r` (staged).
+fn add_submodule(r: &Repo, dir: &Path, files: &[(&str, &str)]) {
+    let source = dir.join("lib-source");
+    for (rel, text) in files {
+        common::write(&source, rel, text);
+    }
+    common::git(&source, &["init", "-q"]);
+    common::git(&source, &["add", "-A"]);
+    common::git(&source, &["commit", "-qm", "lib"]);
+    let url = source.to_str().unwrap();
+    let add = ["-c", "protocol.file.allow=always", "submodule", "add", "-q"];
+    common::git(r.root(), &[&add[..], &[url, "lib"]].concat());
+}
+
+/// A Flux-only overlay whose resource is in the git submodule `lib`, from a `GitRepository` of
+/// the repository with `recurse` lines added to its `spec`.
+fn with_submodule_resource(recurse: &str, lib_ignore: Option<&str>) -> (Repo, tempfile::TempDir) {
+    let r = Repo::new();
+    let outside = tempfile::tempdir().unwrap();
+    let mut files = vec![("extra.yaml", config_map("two"))];
+    if let Some(ignore) = lib_ignore {
+        files.push((".sourceignore", ignore.to_owned()));
+    }
+    let files: Vec<(&str, &str)> = files.iter().map(|(f, t)| (*f, t.as_str())).collect();
+    add_submodule(&r, outside.path(), &files);
+    r.write("clusters/prod/apps.yaml", &flux("./apps/base"));
+    r.write(
+        "apps/base/kustomization.yaml",
+        "resources:\n  - sealed.yaml\n  - ../../lib/extra.yaml\n",
+    );
+    r.write("apps/base/sealed.yaml", &sealed());
+    r.write(
+        "clusters/prod/source.yaml",
+        &format!("{}{recurse}", git_repository("")),
+    );
+    (r, outside)
+}
+
+/// source-controller clones a `GitRepository`'s submodules only with `spec.recurseSubmodules:
+/// true` (default false: fluxcd/source-controller `api/v1/gitrepository_types.go`): without
+/// it, a resource inside a submodule is not in the artifact, and Flux's build does not find
+/// it: an `overlay-build-error` at the line naming it, saying why. With it, the overlay builds
+/// (as `kubectl kustomize` builds it with Flux's load restrictor). Both used to build.
+#[test]
+fn a_resource_in_a_submodule_is_in_the_flux_artifact_only_with_recurse_submodules() {
+    let (r, _outside) = with_submodule_resource("", None);
+    let (_, hits) = r.check(&[]);
+    assert_eq!(
+        at(&hits, "overlay-build-error"),
+        [("apps/base/kustomization.yaml".to_owned(), 3)],
+        "{hits:?}"
+    );
+    let h = hits
+        .iter()
+        .find(|h| h.rule == "overlay-build-error")
+        .unwrap();
+    assert!(h.message.contains("git submodule lib"), "{}", h.message);
+    assert!(h.message.contains("recurseSubmodules"), "{}", h.message);
+
+    let (r, _outside) = with_submodule_resource("  recurseSubmodules: true\n", None);
+    let (_, hits) = r.check(&[]);
+    assert_eq!(at(&hits, "overlay-build-error"), [], "{hits:?}");
+    // Flux's build: no load restrictor (fluxcd/pkg `kustomize/kustomize_generator.go`).
+    let out = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(r.root().join("apps/base"))
+        .args(["--load-restrictor", "LoadRestrictionsNone"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("name: two"));
+}
+
+/// With `spec.recurseSubmodules: true`, source-controller's `LoadIgnorePatterns` walks the
+/// checked-out submodules too (fluxcd/pkg `sourceignore/sourceignore.go`): a `.sourceignore`
+/// committed in the submodule leaves its file out of the artifact, an `overlay-build-error`
+/// naming that file's pattern. It used not to be read (only the top repository's tracked ignore
+/// files were).
+#[test]
+fn a_sourceignore_inside_a_recursed_submodule_leaves_files_out() {
+    let (r, _outside) =
+        with_submodule_resource("  recurseSubmodules: true\n", Some("extra.yaml\n"));
+    let (_, hits) = r.check(&[]);
+    assert_eq!(
+        at(&hits, "overlay-build-error"),
+        [("apps/base/kustomization.yaml".to_owned(), 3)],
+        "{hits:?}"
+    );
+    let h = hits
+        .iter()
+        .find(|h| h.rule == "overlay-build-error")
+        .unwrap();
+    assert!(
+        h.message.contains("`extra.yaml` at lib/.sourceignore:1"),
+        "{}",
+        h.message
+    );
+}
