@@ -186,8 +186,7 @@ pub fn named_docs<'c, 't>(
 
 fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
     let mut out = Parsed::default();
-    let alone = crate::kustomize::lists::alone_in(&file.text);
-    for doc in yamlpos::documents(&file.text) {
+    for (index, doc) in yamlpos::documents(&file.text).into_iter().enumerate() {
         match yaml_serde::from_str::<Value>(doc.text) {
             Ok(value) if crate::kustomize::has_complex_key(&value) => {
                 out.errors.push(YamlError {
@@ -200,6 +199,7 @@ fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
             }
             Ok(value) => {
                 let sops = value.get("sops").is_some_and(Value::is_mapping);
+                let alone = crate::kustomize::lists::alone(&file.text, index);
                 let mut items = list_items(&value, alone);
                 let top = (value.get("items").and_then(Value::as_sequence)).map_or(0, Vec::len);
                 // Each top-level item in a document of its own text when it can be cut so:

@@ -490,7 +490,8 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> FileObjects {
     ];
     if toolkit.iter().any(|t| text.contains(t)) {
         let mut unparsed = Vec::new();
-        let alone = crate::kustomize::lists::alone_in(&text);
+        // At most one piece holds a document when the file is kyaml's only piece.
+        let alone = crate::kustomize::lists::only_piece(&text);
         for piece in crate::yamlpos::pieces(&text, false) {
             let v = match yaml_serde::from_str::<Value>(piece.text) {
                 Ok(v) if !crate::kustomize::has_complex_key(&v) => v,
@@ -838,10 +839,13 @@ fn add_deployed(
     // path through one (kustomize-controller: "kustomization path not found").
     let top = super::gitroot::top(root);
     if let Some(link) = super::link_below(&top, &dir).filter(|_| kind == "Kustomization") {
+        let which = match super::rel(root, &link) {
+            l if link == super::lexical(&dir) => format!("that directory, {l}, is"),
+            l => format!("the directory {l} on its way is"),
+        };
         let note = format!(
-            "{tool} {kind} in {file}:{line} deploys `{}` through the symbolic link {}, which source-controller leaves out of the artifact: Flux finds no such path, so it names no environment",
+            "{tool} {kind} in {file}:{line} deploys `{}`, but {which} a symbolic link, and source-controller leaves links and what they reach out of the artifact: Flux finds no such path, so it names no environment",
             p.escape_debug(),
-            super::rel(root, &link)
         );
         out.unread.push((format!("{file}:{line}"), note));
         return;
