@@ -379,7 +379,8 @@ fn the_generator<'o>(
     for s in overlay.secret_sources() {
         if let SecretSource::Sealed(s) = s {
             // `seal` reads its file the same way (failing here too) and refuses a `List` item.
-            let (target, file) = (seal::target(root, &s), rel(root, &root.join(&s.file)));
+            let target = seal::target(root, &s);
+            let file = rel(root, &target.file);
             let text = fsio::read_to_string_limited(&target.file, MAX_INPUT_BYTES)?;
             let parsed = crate::sealedsecret::ParsedFile::parse(&text);
             let parsed = parsed.map_err(|source| SealError::SealedSecret {
@@ -392,7 +393,7 @@ fn the_generator<'o>(
             };
             return Err(MigrateError::AlreadySealed {
                 env: env.to_owned(),
-                file: s.file.display().to_string(),
+                file,
                 listed,
             });
         }

@@ -121,6 +121,14 @@ pub(crate) fn items_of_doc(v: &Value, alone: bool) -> Vec<Listed<'_>> {
     out
 }
 
+/// The objects of [`items_of_doc`] with their paths, without the `items` that fail the build.
+pub(crate) fn objects_of_doc(v: &Value, alone: bool) -> impl Iterator<Item = (Vec<Seg>, &Value)> {
+    (items_of_doc(v, alone).into_iter()).filter_map(|l| match l {
+        Listed::Item(at, item) => Some((at, item)),
+        Listed::NotASequence(_) => None,
+    })
+}
+
 /// Queues the children of the `items` of `list` (at `at`), a list kyaml's reader unwraps: a
 /// sequence's elements; nothing for a scalar, null or empty mapping; a non-empty mapping is a
 /// [`Listed::NotASequence`].

@@ -13,7 +13,7 @@ use super::{
     BlockLayout, DocLayout, EncryptedDataLayout, ParsedDoc, SealedSecretDoc, SealedSecretError,
     parse_docs,
 };
-use crate::kustomize::lists::{self, Listed};
+use crate::kustomize::lists;
 use crate::yamlpos::block::{Block, Child, Lines, ScalarStyle, Val};
 use crate::yamlpos::{Edit, Seg, splice};
 
@@ -68,10 +68,11 @@ impl<'t> ParsedFile<'t> {
     pub fn parse(text: &'t str) -> Result<ParsedFile<'t>, SealedSecretError> {
         let lines = Lines::new(text)?;
         let docs = parse_docs(&lines)?;
+        let listed = Vec::new();
         let mut file = ParsedFile {
             lines,
             docs,
-            listed: Vec::new(),
+            listed,
         };
         file.listed = file.listed_items();
         Ok(file)
@@ -95,10 +96,9 @@ impl<'t> ParsedFile<'t> {
         let mut out = Vec::new();
         for d in &self.docs {
             let index = d.public.index;
-            let items = lists::items_of_doc(&d.value, lists::alone(self.lines.text, index));
+            let items = lists::objects_of_doc(&d.value, lists::alone(self.lines.text, index));
             let doc = self.doc_at(index);
-            for l in items {
-                let Listed::Item(at, v) = l else { continue };
+            for (at, v) in items {
                 if v.get("kind").and_then(Value::as_str) != Some("SealedSecret") {
                     continue;
                 }

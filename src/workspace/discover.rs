@@ -527,16 +527,11 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> FileObjects {
 /// document is its file's only piece): an Application or Flux Kustomization in a list is
 /// deployed like one of its own.
 fn objects(v: &Value, alone: bool) -> Vec<(Vec<Seg>, &Value)> {
-    use crate::kustomize::lists::{self, Listed};
+    use crate::kustomize::lists;
     if !lists::expands_doc(v, alone) {
         return vec![(Vec::new(), v)];
     }
-    (lists::items_of_doc(v, alone).into_iter())
-        .filter_map(|l| match l {
-            Listed::Item(at, item) => Some((at, item)),
-            Listed::NotASequence(_) => None,
-        })
-        .collect()
+    lists::objects_of_doc(v, alone).collect()
 }
 
 /// An object's place: its document, and the path to it there (empty for the document's own
