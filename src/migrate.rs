@@ -378,14 +378,22 @@ fn the_generator<'o>(
 ) -> Result<(&'o Generated, &'o GeneratorSpec), MigrateError> {
     for s in overlay.secret_sources() {
         if let SecretSource::Sealed(s) = s {
-            // `seal` reads its file the same way and refuses a `List` item.
-            let text = fsio::read_to_string_limited(&root.join(&s.file), MAX_INPUT_BYTES);
-            let listed = (text.ok().as_deref())
-                .and_then(|t| crate::sealedsecret::ParsedFile::parse(t).ok())
-                .and_then(|p| p.listed_line(&s.name_in_file, s.namespace_in_file.as_deref()));
+            // `seal` reads its file the same way (failing here too) and refuses a `List` item.
+            let target = seal::target(root, &s);
+            let file = rel(root, &target.file);
+            let text = fsio::read_to_string_limited(&target.file, MAX_INPUT_BYTES)?;
+            let parsed = crate::sealedsecret::ParsedFile::parse(&text);
+            let parsed = parsed.map_err(|source| SealError::SealedSecret {
+                file: file.clone(),
+                source,
+            })?;
+            let listed = match target.refuse_listed(&file, &parsed) {
+                Err(SealError::InList { line, .. }) => Some(line),
+                _ => None,
+            };
             return Err(MigrateError::AlreadySealed {
                 env: env.to_owned(),
-                file: s.file.display().to_string(),
+                file,
                 listed,
             });
         }

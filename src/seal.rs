@@ -734,7 +734,7 @@ pub(crate) fn name_matches(n: &str, name: &str, namespace: Option<&str>) -> bool
 }
 
 /// The [`SealedTarget`] the SealedSecret `s` the overlay renders is.
-fn target(root: &Path, s: &SealedRef) -> SealedTarget {
+pub(crate) fn target(root: &Path, s: &SealedRef) -> SealedTarget {
     SealedTarget {
         // `join` keeps an absolute path as it is.
         file: root.join(&s.file),

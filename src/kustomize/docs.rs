@@ -94,11 +94,11 @@ pub(crate) fn first_document_empty(text: &str) -> bool {
 /// build without a word) and parses each.
 pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
     let pieces = yamlpos::kyaml_pieces(text);
-    let alone = super::lists::alone_in(text);
     pieces
         .into_iter()
         .enumerate()
         .map(|(index, piece)| {
+            let alone = super::lists::alone(text, index);
             let text = piece.text;
             // yaml_serde's positions are inside the document: turn them into the file's line.
             let (value, error_line) = match yaml_serde::from_str::<yaml_serde::Value>(text) {

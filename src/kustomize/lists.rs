@@ -76,11 +76,12 @@ pub(crate) fn only_piece(text: &str) -> bool {
         .is_none_or(|at| !text[at + 1..].contains('\n'))
 }
 
-/// True when kyaml reads the file `text` as one document that is its only piece: one document
-/// kustomize reads ([`crate::yamlpos::kyaml_pieces`]) and [`only_piece`]. The `alone` of
-/// [`items_of_doc`] for each of its documents.
-pub(crate) fn alone_in(text: &str) -> bool {
-    crate::yamlpos::kyaml_pieces(text).len() == 1 && only_piece(text)
+/// The `alone` of [`items_of_doc`] for the document `index` (0-based, among those a reader cut
+/// from the file `text`): kyaml's reader decodes one document per piece, the first (up to a `...`
+/// line), so only the first document of a file that is its [`only_piece`] is read alone; a
+/// document after a `...` line is not read at all (`kubectl kustomize` drops it).
+pub(crate) fn alone(text: &str, index: usize) -> bool {
+    index == 0 && only_piece(text)
 }
 
 /// The items of the document `v` with their paths from it, lists inside it expanded in
@@ -120,6 +121,14 @@ pub(crate) fn items_of_doc(v: &Value, alone: bool) -> Vec<Listed<'_>> {
     out
 }
 
+/// The objects of [`items_of_doc`] with their paths, without the `items` that fail the build.
+pub(crate) fn objects_of_doc(v: &Value, alone: bool) -> impl Iterator<Item = (Vec<Seg>, &Value)> {
+    (items_of_doc(v, alone).into_iter()).filter_map(|l| match l {
+        Listed::Item(at, item) => Some((at, item)),
+        Listed::NotASequence(_) => None,
+    })
+}
+
 /// Queues the children of the `items` of `list` (at `at`), a list kyaml's reader unwraps: a
 /// sequence's elements; nothing for a scalar, null or empty mapping; a non-empty mapping is a
 /// [`Listed::NotASequence`].
@@ -147,4 +156,16 @@ fn items_path(at: &[Seg]) -> Vec<Seg> {
     let mut items_at = at.to_vec();
     items_at.push(Seg::from("items"));
     items_at
+}
+
+#[cfg(test)]
+mod tests {
+    /// `kubectl kustomize` drops a document after a `...` line: it is not read alone.
+    #[test]
+    fn alone_is_the_first_document_only() {
+        let text = "kind: List\nitems: []\n...\nkind: List\nitems: []\n";
+        assert_eq!(crate::yamlpos::document_pieces(text).len(), 2);
+        assert!(super::alone(text, 0) && !super::alone(text, 1));
+        assert!(!super::alone("kind: A\n---\nkind: List\nitems: []\n", 0));
+    }
 }

@@ -389,29 +389,41 @@ pub(crate) struct NameRefRule {
 }
 
 impl NameRefRule {
-    /// True when the fieldSpec selects an object of this kind and apiVersion (kustomize
-    /// `api/resid/gvk.go` `IsSelected`: each field the fieldSpec sets must be equal).
+    /// True when the fieldSpec selects an object of this kind and apiVersion ([`gvk_selects`]).
     pub(crate) fn selects(&self, kind: &str, api_version: &str) -> bool {
-        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-        gvk_is(&self.referrer_kind, kind)
-            && gvk_is(&self.referrer_group, group)
-            && gvk_is(&self.referrer_version, version)
+        let by = [
+            &self.referrer_group,
+            &self.referrer_version,
+            &self.referrer_kind,
+        ]
+        .map(any);
+        gvk_selects(by, split_gvk(kind, api_version))
     }
 
     /// True when the rule follows the renames of an object of this kind and apiVersion
     /// (kustomize api/filters/nameref/nameref.go picks the referral candidates whose id the
-    /// entry's group, version and kind select, `api/resid/gvk.go` `IsSelected`).
+    /// entry's group, version and kind select, [`gvk_selects`]; the model asks for the kind).
     pub(crate) fn follows(&self, kind: &str, api_version: &str) -> bool {
-        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-        self.target_kind == kind
-            && gvk_is(&self.target_group, group)
-            && gvk_is(&self.target_version, version)
+        let [g, v] = [&self.target_group, &self.target_version].map(any);
+        self.target_kind == kind && gvk_selects([g, v, kind], split_gvk(kind, api_version))
     }
 }
 
-/// One field of a group, version and kind selector: unset or empty selects any value.
-fn gvk_is(want: &Option<String>, got: &str) -> bool {
-    want.as_deref().is_none_or(|w| w.is_empty() || w == got)
+/// A field of a group, version and kind selector: unset is empty, which selects any value.
+fn any(field: &Option<String>) -> &str {
+    field.as_deref().unwrap_or_default()
+}
+
+/// The group, version and kind of an object of this kind and apiVersion.
+fn split_gvk<'a>(kind: &'a str, api_version: &'a str) -> [&'a str; 3] {
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    [group, version, kind]
+}
+
+/// True when the selector's group, version and kind select those of `gvk` (kustomize
+/// `api/resid/gvk.go` `IsSelected`): each field the selector sets (not empty) must be equal.
+pub(crate) fn gvk_selects(selector: [&str; 3], gvk: [&str; 3]) -> bool {
+    std::iter::zip(selector, gvk).all(|(s, x)| s.is_empty() || s == x)
 }
 
 /// The `configurations:` rules that let this reference follow renamed objects (empty when no

@@ -186,8 +186,7 @@ pub fn named_docs<'c, 't>(
 
 fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
     let mut out = Parsed::default();
-    let alone = crate::kustomize::lists::alone_in(&file.text);
-    for doc in yamlpos::documents(&file.text) {
+    for (index, doc) in yamlpos::documents(&file.text).into_iter().enumerate() {
         match yaml_serde::from_str::<Value>(doc.text) {
             Ok(value) if crate::kustomize::has_complex_key(&value) => {
                 out.errors.push(YamlError {
@@ -200,7 +199,11 @@ fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
             }
             Ok(value) => {
                 let sops = value.get("sops").is_some_and(Value::is_mapping);
-                let mut items = list_items(&value, alone);
+                let alone = crate::kustomize::lists::alone(&file.text, index);
+                // A `kind: List` (or `SecretList`, ...) as kustomize expands it: `kubectl get
+                // secret -o yaml` output holds real Secrets.
+                let items = crate::kustomize::lists::objects_of_doc(&value, alone);
+                let mut items: Vec<_> = items.map(|(at, v)| (at, v.clone())).collect();
                 let top = (value.get("items").and_then(Value::as_sequence)).map_or(0, Vec::len);
                 // Each top-level item in a document of its own text when it can be cut so:
                 // locating a key in the List's document walks every item before it.
@@ -254,19 +257,6 @@ fn placed<'t>(
         return (own.clone(), at.iter().chain(rest).cloned().collect());
     }
     (doc.clone(), item.to_vec())
-}
-
-/// The items of a `kind: List` (or `SecretList`, ...) document with their paths, as kustomize
-/// expands them ([`crate::kustomize::lists`]; `alone`: the document is its file's only piece):
-/// `kubectl get secret -o yaml` output holds real Secrets. Empty for any other document.
-fn list_items(value: &Value, alone: bool) -> Vec<(Vec<Seg>, Value)> {
-    use crate::kustomize::lists::{self, Listed};
-    (lists::items_of_doc(value, alone).into_iter())
-        .filter_map(|l| match l {
-            Listed::Item(at, item) => Some((at, item.clone())),
-            Listed::NotASequence(_) => None,
-        })
-        .collect()
 }
 
 /// A parse error at the parser's position. `yaml_serde` places a duplicate key at its first

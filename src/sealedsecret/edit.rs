@@ -13,7 +13,7 @@ use super::{
     BlockLayout, DocLayout, EncryptedDataLayout, ParsedDoc, SealedSecretDoc, SealedSecretError,
     parse_docs,
 };
-use crate::kustomize::lists::{self, Listed};
+use crate::kustomize::lists;
 use crate::yamlpos::block::{Block, Child, Lines, ScalarStyle, Val};
 use crate::yamlpos::{Edit, Seg, splice};
 
@@ -53,7 +53,12 @@ pub fn apply(text: &str, doc_index: usize, plan: &EditPlan) -> Result<String, Se
 pub struct ParsedFile<'t> {
     lines: Lines<'t>,
     docs: Vec<ParsedDoc>,
+    /// [`Self::listed_items`], computed once.
+    listed: Vec<ListedItem>,
 }
+
+/// A listed `SealedSecret`: its document's index, its path there, its value and its line.
+type ListedItem = (usize, Vec<Seg>, Value, usize);
 
 impl<'t> ParsedFile<'t> {
     /// Parses `text` as [`super::SealedSecretFile::parse`] does.
@@ -63,7 +68,14 @@ impl<'t> ParsedFile<'t> {
     pub fn parse(text: &'t str) -> Result<ParsedFile<'t>, SealedSecretError> {
         let lines = Lines::new(text)?;
         let docs = parse_docs(&lines)?;
-        Ok(ParsedFile { lines, docs })
+        let listed = Vec::new();
+        let mut file = ParsedFile {
+            lines,
+            docs,
+            listed,
+        };
+        file.listed = file.listed_items();
+        Ok(file)
     }
 
     /// The `SealedSecret` documents with their document index.
@@ -80,20 +92,19 @@ impl<'t> ParsedFile<'t> {
     /// key above). The one reading of listed `SealedSecret`s: `check` reads them
     /// ([`Self::listed`]), and commands that edit or read documents refuse them
     /// ([`Self::listed_line`]).
-    fn listed_items(&self) -> Vec<(usize, Vec<Seg>, &Value, usize)> {
-        let alone = lists::alone_in(self.lines.text);
+    fn listed_items(&self) -> Vec<ListedItem> {
         let mut out = Vec::new();
         for d in &self.docs {
-            let items = lists::items_of_doc(&d.value, alone);
-            let doc = self.doc_at(d.public.index);
-            for l in items {
-                let Listed::Item(at, v) = l else { continue };
+            let index = d.public.index;
+            let items = lists::objects_of_doc(&d.value, lists::alone(self.lines.text, index));
+            let doc = self.doc_at(index);
+            for (at, v) in items {
                 if v.get("kind").and_then(Value::as_str) != Some("SealedSecret") {
                     continue;
                 }
                 let name_at = [&at[..], &[Seg::from("metadata"), Seg::from("name")]].concat();
                 let line = doc.find_or_parent(&name_at).line as usize;
-                out.push((d.public.index, at, v, line));
+                out.push((index, at, v.clone(), line));
             }
         }
         out
@@ -114,18 +125,20 @@ impl<'t> ParsedFile<'t> {
         &self,
         pick: impl Fn(&str, Option<&str>) -> bool,
     ) -> Option<(String, usize)> {
-        (self.listed_items().into_iter()).find_map(|(_, _, v, line)| {
+        self.listed.iter().find_map(|(_, _, v, line)| {
             let meta = v.get("metadata");
             let field = |k: &str| meta.and_then(|m| m.get(k)?.as_str());
             let name = field("name").unwrap_or_default();
-            pick(name, field("namespace")).then(|| (name.to_owned(), line))
+            pick(name, field("namespace")).then(|| (name.to_owned(), *line))
         })
     }
 
     /// The listed `SealedSecret`s ([`Self::listed_items`]) read ([`super::ListedSealedSecret`]).
     pub(crate) fn listed(&self) -> Result<Vec<super::ListedSealedSecret>, SealedSecretError> {
-        (self.listed_items().into_iter())
-            .map(|(index, at, v, _)| super::listed::read(&self.doc_at(index), index, at, v))
+        (self.listed.iter())
+            .map(|(index, at, v, _)| {
+                super::listed::read(&self.doc_at(*index), *index, at.clone(), v)
+            })
             .collect()
     }
 

@@ -504,7 +504,8 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> FileObjects {
     ];
     if toolkit.iter().any(|t| text.contains(t)) {
         let mut unparsed = Vec::new();
-        let alone = crate::kustomize::lists::alone_in(&text);
+        // At most one piece holds a document when the file is kyaml's only piece.
+        let alone = crate::kustomize::lists::only_piece(&text);
         for piece in crate::yamlpos::pieces(&text, false) {
             let v = match yaml_serde::from_str::<Value>(piece.text) {
                 Ok(v) if !crate::kustomize::has_complex_key(&v) => v,
@@ -540,16 +541,11 @@ fn named_paths(root: &Path, file: &str, remotes: &Remotes) -> FileObjects {
 /// document is its file's only piece): an Application or Flux Kustomization in a list is
 /// deployed like one of its own.
 fn objects(v: &Value, alone: bool) -> Vec<(Vec<Seg>, &Value)> {
-    use crate::kustomize::lists::{self, Listed};
+    use crate::kustomize::lists;
     if !lists::expands_doc(v, alone) {
         return vec![(Vec::new(), v)];
     }
-    (lists::items_of_doc(v, alone).into_iter())
-        .filter_map(|l| match l {
-            Listed::Item(at, item) => Some((at, item)),
-            Listed::NotASequence(_) => None,
-        })
-        .collect()
+    lists::objects_of_doc(v, alone).collect()
 }
 
 /// An object's place: its document, and the path to it there (empty for the document's own
@@ -852,10 +848,13 @@ fn add_deployed(
     // path through one (kustomize-controller: "kustomization path not found").
     let top = super::gitroot::top(root);
     if let Some(link) = super::link_below(&top, &dir).filter(|_| kind == "Kustomization") {
+        let which = match super::rel(root, &link) {
+            l if link == super::lexical(&dir) => format!("that directory, {l}, is"),
+            l => format!("the directory {l} on its way is"),
+        };
         let note = format!(
-            "{tool} {kind} in {file}:{line} deploys `{}` through the symbolic link {}, which source-controller leaves out of the artifact: Flux finds no such path, so it names no environment",
+            "{tool} {kind} in {file}:{line} deploys `{}`, but {which} a symbolic link, and source-controller leaves links and what they reach out of the artifact: Flux finds no such path, so it names no environment",
             p.escape_debug(),
-            super::rel(root, &link)
         );
         out.unread.push((format!("{file}:{line}"), note));
         return;

@@ -664,7 +664,7 @@ fn a_flux_path_through_a_symbolic_link_names_no_environment() {
         r.write("deploy/prod.yaml", deploy);
         r
     };
-    let note = "deploys `./apps/prod` through the symbolic link apps/prod";
+    let note = "deploys `./apps/prod`, but that directory, apps/prod, is a symbolic link";
     let r = tree(&flux("./apps/prod"));
     let out = r.run(&["check"]);
     let err = String::from_utf8_lossy(&out.stderr);
@@ -687,6 +687,16 @@ fn a_flux_path_through_a_symbolic_link_names_no_environment() {
     let out = r.run(&["check"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(note), "{err}");
+    // A link above the deployed directory is named as such, apart from the path.
+    r.write("apps/base/sub/kustomization.yaml", "resources: []\n");
+    r.write(
+        "deploy/sub.yaml",
+        &flux("./apps/prod/sub").replace("name: apps", "name: sub"),
+    );
+    let err = String::from_utf8_lossy(&r.run(&["check"]).stderr).into_owned();
+    let above =
+        "deploys `./apps/prod/sub`, but the directory apps/prod on its way is a symbolic link";
+    assert!(err.contains(above), "{err}");
 
     let r = tree(&argo("./apps/prod", ""));
     let (code, hits) = r.check(&[]);

@@ -533,6 +533,28 @@ fn diff_migrate_and_init_refuse_a_sealedsecret_inside_a_list() {
     );
 }
 
+/// `seal --migrate` on an overlay whose SealedSecret file kustomize builds but `seal` cannot edit
+/// (a carriage return without a line feed): it said the overlay is already sealed and to seal
+/// without `--migrate`, which then fails on the file; it now gives `seal`'s own error for it.
+#[test]
+fn migrate_reports_a_sealedsecret_file_seal_cannot_read() {
+    let tree = Tree::new();
+    let mut text = tree.read("k8s/overlays/paper/sealedsecret.yaml");
+    text.push_str("# note\r\r\n");
+    write_file(&tree.ss("paper"), text.as_bytes());
+    let env = tree.write("secrets.env", env_text());
+    let env = env.to_str().unwrap();
+    let seal = fails_cleanly(&tree.run(&["seal", "paper", "--from", env]));
+    assert!(
+        seal.contains("a carriage return without a line feed"),
+        "{seal}"
+    );
+    let out = tree.run(&["seal", "paper", "--from", env, "--migrate"]);
+    no_secret(&out);
+    assert_eq!(fails_cleanly(&out), seal);
+    assert_eq!(tree.read("k8s/overlays/paper/sealedsecret.yaml"), text);
+}
+
 /// A `List` item that does not read as a SealedSecret (an `encryptedData` value that is a
 /// mapping): `reseal` and `unseal` reported the reader's error, as if the file were the problem
 /// to fix in place; they now give `seal`'s one reason for the item, as `seal` did. So does

@@ -197,9 +197,7 @@ impl Spec {
             origin,
         }
     }
-}
 
-impl Spec {
     /// The fieldSpec as kustomize merges it (None: its path is not read).
     fn merged(
         &self,
@@ -207,6 +205,9 @@ impl Spec {
         target: Option<([String; 3], usize)>,
         at: &[Seg],
     ) -> Option<(Fs, Vec<Seg>)> {
+        if self.path_unread {
+            return None;
+        }
         let gvk = [&self.group, &self.version, &self.kind].map(|s| s.clone().unwrap_or_default());
         let (path, create) = (Some(self.path.clone()), self.create);
         let fs = Fs {
@@ -216,7 +217,7 @@ impl Spec {
             path,
             create,
         };
-        (!self.path_unread).then(|| (fs, at.to_vec()))
+        Some((fs, at.to_vec()))
     }
 }
 

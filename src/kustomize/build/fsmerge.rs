@@ -12,7 +12,7 @@
 //! unmerged).
 
 use super::super::Origin;
-use super::super::refs::builtin_rewrites;
+use super::super::refs::{builtin_rewrites, gvk_selects};
 
 /// One fieldSpec as kustomize merges it.
 pub(super) struct Fs {
@@ -131,7 +131,7 @@ pub(super) fn check(earlier: &[(Fs, Origin)], new: &Fs, at: &Origin) -> Option<V
             && (merged_entry || new.target.is_none())
             && e.path == new.path
             && e.create != new.create
-            && overlap(&e.gvk, &new.gvk)
+            && overlap(e.gvk.each_ref().map(String::as_str), &new.gvk)
     });
     if let Some((_, at)) = met {
         return Some(Verdict::Conflict(msg(&format!("the one at {at}"))));
@@ -167,16 +167,15 @@ fn builtin(new: &Fs, path: &str, builtin_target: bool) -> Option<bool> {
                 list == new.list
                     && p == path
                     && create != new.create
-                    && overlap(&[g, v, k].map(str::to_owned), &new.gvk)
+                    && overlap([g, v, k], &new.gvk)
             })
             .then_some(true),
     }
 }
 
-/// True when either group, version and kind selects the other (`api/resid/gvk.go`
-/// `IsSelected`: an empty field selects any).
-fn overlap(a: &[String; 3], b: &[String; 3]) -> bool {
-    let selects =
-        |s: &[String; 3], x: &[String; 3]| s.iter().zip(x).all(|(s, x)| s.is_empty() || s == x);
-    selects(a, b) || selects(b, a)
+/// True when either group, version and kind selects the other ([`gvk_selects`]): kustomize sorts
+/// each list before merging, so either fieldSpec may be the one already merged.
+fn overlap(a: [&str; 3], b: &[String; 3]) -> bool {
+    let b = b.each_ref().map(String::as_str);
+    gvk_selects(a, b) || gvk_selects(b, a)
 }
