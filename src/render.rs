@@ -311,10 +311,14 @@ pub fn render_overlay(
         ),
     };
     let envs = overlay_env_files(overlay);
-    // An env file is absent but its `.example` is not: render a copy in which it stands in.
-    let copy = envs
-        .iter()
-        .any(|e| !root.join(e).is_file() && root.join(format!("{e}.example")).is_file());
+    // The fields the objects deploying the overlay set in its own kustomization: set in a copy's.
+    let fields = overlay.deployed_fields();
+    let in_place = !fields.is_empty() && overlay.generated_entries().is_none();
+    // Or an env file is absent but its `.example` is not: render a copy in which it stands in.
+    let copy = in_place
+        || envs
+            .iter()
+            .any(|e| !root.join(e).is_file() && root.join(format!("{e}.example")).is_file());
     let (stand_ins, outcome) = if copy {
         let stand_ins = envs
             .iter()
@@ -327,6 +331,9 @@ pub fn render_overlay(
                 // The root's image in the copy (below it when the copy is taken from above it).
                 let copied_root = tmp.path().join(at);
                 let dir = copied_root.join(rel(root, &overlay.dir));
+                if in_place {
+                    set_fields(&dir, &fields).map_err(NotRendered::Failed)?;
+                }
                 run_deployed(tool, overlay, &dir, &copied_root, &BTreeSet::new())
                     .map_err(|e| e.map(|m| m.replace(&tmp.path().display().to_string(), "<copy>")))
             });
@@ -356,6 +363,8 @@ fn command_run(tool: &Tool, root: &Path, overlay: &Overlay) -> String {
     let name = tool.name_with(overlay.unrestricted() || listed);
     if listed {
         format!("`{name} DIR`, DIR holding a kustomization that lists the files of {dir}")
+    } else if !overlay.deployed_fields().is_empty() {
+        format!("`{name} {dir}`, with the deploy-time options set in its kustomization")
     } else {
         format!("`{name} {dir}`")
     }
@@ -394,7 +403,7 @@ fn make_copy(
     for e in envs {
         if root.join(e).is_file() && !root.join(format!("{e}.example")).is_file() {
             return Err(format!(
-                "{e} has no .example to stand in for it in a temporary copy (another env file of the overlay is absent), and real env files are never copied"
+                "{e} has no .example to stand in for it in the temporary copy the render needs (another env file of the overlay is absent, or the options deploying it are set in the copy's kustomization), and real env files are never copied"
             ));
         }
     }
@@ -487,11 +496,11 @@ fn copy_base(root: &Path, overlay: &Overlay, envs: &BTreeSet<String>) -> Option<
 
 /// Renders `dir` (the overlay, or its temporary copy) as the objects deploying `overlay` build
 /// and apply it, when the model replays their sync-time options: the kustomization fields they
-/// set (`namespace`, `namePrefix`, `nameSuffix`) through a temporary kustomization wrapping the
-/// directory (which holds nothing but those fields and the path: no file of the tree is copied
-/// for it), and Argo CD's destination namespace laid on the rendered namespaced objects without
-/// one (argo-cd `controller/state.go`, `DeduplicateTargetObjects`). `root` and `envs` as for
-/// [`run_tool`].
+/// set (`namespace`, `namePrefix`, `nameSuffix`), already written into the copy's kustomization
+/// ([`set_fields`]), or for a directory without a kustomization file, into the temporary one
+/// listing its files ([`wrapper`]); and Argo CD's destination namespace laid on the rendered
+/// namespaced objects without one (argo-cd `controller/state.go`, `DeduplicateTargetObjects`).
+/// `root` and `envs` as for [`run_tool`].
 fn run_deployed(
     tool: &Tool,
     overlay: &Overlay,
@@ -510,22 +519,19 @@ fn run_deployed(
             tool.name_for(overlay)
         )));
     }
-    let fields = overlay.deployed_fields();
-    let generated = overlay.generated_entries().map(|(e, _)| e);
-    let unrestricted = overlay.unrestricted();
-    let mut objects = if fields.is_empty() && generated.is_none() {
-        run_tool(tool, dir, (root, envs), None, unrestricted)?
-    } else {
-        // A directory without a kustomization file: the temporary kustomization lists its files
-        // as the tool's generated one does; kustomize's load restrictor would refuse files
-        // outside the temporary directory, so it is lifted for this render. kustomize's
-        // messages name those files by the wrapper's relative path, shown as the directory's.
-        let all = [".".to_owned()];
-        let (wrapper, path) = wrapper(dir, generated.unwrap_or(&all), &fields)?;
-        let restore = generated.map(|_| (path.as_str(), dir));
-        let unrestricted = unrestricted || restore.is_some();
-        run_tool(tool, wrapper.path(), (root, envs), restore, unrestricted)
-            .map_err(|m| m.replace(&wrapper.path().display().to_string(), "<wrapper>"))?
+    let mut objects = match overlay.generated_entries() {
+        None => run_tool(tool, dir, (root, envs), None, overlay.unrestricted())?,
+        Some((entries, _)) => {
+            // A directory without a kustomization file: the temporary kustomization lists its
+            // files as the tool's generated one does; kustomize's load restrictor would refuse
+            // files outside the temporary directory, so it is lifted for this render.
+            // kustomize's messages name those files by the wrapper's relative path, shown as
+            // the directory's.
+            let (wrapper, path) = wrapper(dir, entries, &overlay.deployed_fields())?;
+            let restore = Some((path.as_str(), dir));
+            run_tool(tool, wrapper.path(), (root, envs), restore, true)
+                .map_err(|m| m.replace(&wrapper.path().display().to_string(), "<wrapper>"))?
+        }
     };
     if let Some(ns) = overlay.destination() {
         objects
@@ -536,18 +542,40 @@ fn run_deployed(
     Ok(objects)
 }
 
-/// A temporary directory holding a kustomization that includes `dir` by a relative path
-/// (kustomize refuses an absolute one), or the `entries` under it, and sets `fields`; with the
-/// relative path. Setting them around the overlay gives
-/// what setting them in its own kustomization gives, as Flux and Argo CD do, except where they
-/// replace the overlay's own prefix or suffix, which the model reports as not compared.
+/// Sets `fields` in the kustomization of `dir` (the overlay in its temporary copy), over its
+/// own values, as the objects deploying it do before building: Argo CD runs `kustomize edit
+/// set namespace`, `nameprefix` and `namesuffix` (argo-cd `util/kustomize/kustomize.go`,
+/// `Build`), Flux writes `targetNamespace`, `namePrefix` and `nameSuffix` into the file
+/// (fluxcd/pkg `kustomize/kustomize_generator.go`, `WriteFile`); both re-serialize it. Setting
+/// them in a kustomization wrapping the overlay instead would add a prefix to the overlay's own.
+fn set_fields(dir: &Path, fields: &[(&str, &str)]) -> Result<(), String> {
+    let failed = |e: String| {
+        format!("cannot set the deploy-time options in the temporary copy's kustomization: {e}")
+    };
+    let file = crate::workspace::kustomization_file(dir)
+        .ok_or_else(|| failed("it has no kustomization file".to_owned()))?;
+    let text = fsio::read_to_string_limited(&file, crate::workspace::MAX_FILE_BYTES)
+        .map_err(|e| failed(e.to_string()))?;
+    let Ok(Value::Mapping(mut k)) = yaml_serde::from_str::<Value>(&text) else {
+        return Err(failed("it is not one YAML mapping".to_owned()));
+    };
+    for (field, value) in fields {
+        k.insert(Value::from(*field), Value::from(*value));
+    }
+    let text = yaml_serde::to_string(&Value::Mapping(k)).map_err(|e| failed(e.to_string()))?;
+    fsio::write_private(&file, text.as_bytes(), true).map_err(|e| failed(e.to_string()))
+}
+
+/// A temporary directory holding a kustomization that lists the `entries` under `dir` by a
+/// relative path (kustomize refuses an absolute one) and sets `fields`, as the tool deploying a
+/// directory without a kustomization file generates one; with the relative path.
 fn wrapper(
     dir: &Path,
     entries: &[String],
     fields: &[(&str, &str)],
 ) -> Result<(tempfile::TempDir, String), String> {
     let failed = |e: String| {
-        format!("cannot make the temporary kustomization that applies the deploy-time options: {e}")
+        format!("cannot make the temporary kustomization that lists the directory's files: {e}")
     };
     let tmp = fsio::temp_dir().map_err(|e| failed(e.to_string()))?;
     let from = std::fs::canonicalize(tmp.path()).map_err(|e| failed(e.to_string()))?;

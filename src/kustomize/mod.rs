@@ -220,6 +220,9 @@ pub struct Resource {
     /// The key names of a Secret or `SealedSecret` after rendering (patches may add or remove
     /// some): `data` and `stringData`, or `spec.encryptedData`; `None` for other kinds.
     pub keys: Option<BTreeSet<String>>,
+    /// The type of a Secret (`type`) or `SealedSecret` (`spec.template.type`) after rendering,
+    /// `Opaque` when none is written as a string; `None` for other kinds.
+    pub secret_type: Option<String>,
     /// The Secrets an operator makes from it at run time, read from its rendered value
     /// ([`runtime_secrets::SECRET_MAKERS`]); empty for other kinds.
     pub runtime_secrets: Vec<RuntimeSecret>,
@@ -288,6 +291,22 @@ pub(crate) fn secret_key_names(kind: &str, object: &yaml_serde::Value) -> Option
         "SealedSecret" => Some(names(&["spec", "encryptedData"])),
         _ => None,
     }
+}
+
+/// The type of a Secret (`type`) or `SealedSecret` (`spec.template.type`), `Opaque` when none
+/// is written as a string; `None` for an object of another kind.
+pub(crate) fn secret_type_of(kind: &str, object: &yaml_serde::Value) -> Option<String> {
+    let path: &[&str] = match kind {
+        "Secret" => &["type"],
+        "SealedSecret" => &["spec", "template", "type"],
+        _ => return None,
+    };
+    let ty = path.iter().try_fold(object, |v, k| v.get(*k));
+    Some(
+        ty.and_then(yaml_serde::Value::as_str)
+            .unwrap_or("Opaque")
+            .to_owned(),
+    )
 }
 
 /// `create`, `merge` or `replace` (kustomize `types.GenerationBehavior`).

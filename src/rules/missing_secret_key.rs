@@ -72,30 +72,23 @@ pub fn secret_keys(
     }
 }
 
-/// The type of the Secret a reference resolves to in `ov` (`Opaque` when none is written), when
-/// known: a `SealedSecret`'s `spec.template.type`, a Secret's `type`, a generator's `type`.
-fn secret_type(cx: &Context<'_>, ov: &OverlayModel, res: Resolution) -> Option<String> {
-    let ty = match res {
+/// The type of the Secret a reference resolves to in `ov`, as the overlay renders it (`Opaque`
+/// when none is written): a Secret's `type` or a `SealedSecret`'s `spec.template.type` after
+/// patches ([`crate::kustomize::Resource::secret_type`]), or a generator's: the last entry's
+/// that merged into or replaced it, `Opaque` when that entry writes none, whatever the first
+/// wrote (kustomize `api/resmap/reswrangler.go`, `appendReplaceOrMerge`, keeps the later
+/// generated object and merges the earlier one's data into it). `None` for what the overlay
+/// does not render as a Secret or `SealedSecret` (an unresolved reference).
+fn secret_type(ov: &OverlayModel, res: Resolution) -> Option<String> {
+    match res {
         Resolution::Generated(i) => {
             let g = ov.overlay.generated().get(i)?;
-            g.specs.iter().find_map(|s| s.secret_type.clone())
+            let ty = g.specs.last().and_then(|s| s.secret_type.clone());
+            Some(ty.unwrap_or_else(|| "Opaque".to_owned()))
         }
-        Resolution::Resource(i) => {
-            let r = ov.overlay.resources().get(i)?;
-            let (path, name) = (path_str(&r.origin.file), r.original.name.as_str());
-            let namespace = r.original.namespace.as_deref();
-            match r.kind.as_str() {
-                "SealedSecret" => sealed_doc(cx, &path, name, namespace)?.template.secret_type,
-                "Secret" => {
-                    let doc = named_docs(cx, &path, "Secret", (name, namespace)).next()?;
-                    doc.get(&["type"]).and_then(Value::as_str).map(str::to_owned)
-                }
-                _ => return None,
-            }
-        }
-        Resolution::Unresolved => return None,
-    };
-    Some(ty.unwrap_or_else(|| "Opaque".to_owned()))
+        Resolution::Resource(i) => ov.overlay.resources().get(i)?.secret_type.clone(),
+        Resolution::Unresolved => None,
+    }
 }
 
 /// Every `imagePullSecrets` entry naming a Secret of the overlay that is not of a registry type:
@@ -109,7 +102,7 @@ fn pull_secret_types(cx: &Context<'_>, ov: &OverlayModel) -> Vec<Finding> {
         if r.field != RefField::ImagePullSecret {
             continue;
         }
-        let Some(ty) = secret_type(cx, ov, r.resolution) else {
+        let Some(ty) = secret_type(ov, r.resolution) else {
             continue;
         };
         if matches!(

@@ -273,3 +273,86 @@ fn objects_deploying_an_overlay_differently_are_not_modelled_and_seal_refuses() 
     let e = fails_cleanly(&tree.run(&["paper", "--from", env.to_str().unwrap()]));
     assert!(e.contains(&format!("clusters/paper.yaml:{first}")), "{e}");
 }
+
+/// A deploy-time `namePrefix` (Argo CD) or `nameSuffix` (Flux) over the overlay's own replaces
+/// it: kubectl renders the overlay with the option written in place as `x-emp-secrets`, not
+/// `x-a-emp-secrets`. The model replaced it, but the render comparison set the option in a
+/// kustomization wrapping the overlay, which stacks it on the overlay's own: a false
+/// `model-divergence` for every renamed object, and an `overlay-not-modelled` saying the
+/// comparison could not show it. Now the render sets it in a temporary copy's kustomization, as
+/// Argo CD and Flux do: neither finding, the SealedSecret's identity judged as kubectl renders
+/// it, and a real divergence (a `replacements:` entry the model does not follow) still reported.
+#[test]
+fn a_deployed_prefix_or_suffix_replacing_the_overlays_own_is_rendered_as_deployed() {
+    for (own, option, file, deploy) in [
+        (
+            "namePrefix: a-\n",
+            "namePrefix",
+            "argocd/paper.yaml",
+            argo("      namePrefix: x-\n", "emp-paper"),
+        ),
+        (
+            "nameSuffix: -a\n",
+            "nameSuffix",
+            "clusters/paper.yaml",
+            flux("paper", "  nameSuffix: -x\n"),
+        ),
+    ] {
+        let tree = shipped();
+        seal_paper(&tree);
+        edit(
+            &tree,
+            KUSTOMIZATION,
+            "namespace: emp-paper\n",
+            &format!("namespace: emp-paper\n{own}"),
+        );
+        tree.write(file, &deploy);
+        // The oracle: kubectl on the overlay with the option written in place.
+        let oracle = shipped();
+        let value = deploy_value(&deploy, option);
+        set_in_place(&oracle, option, &value);
+        let Some(r) = render(&oracle, "paper") else {
+            return;
+        };
+        assert!(!r.name.contains('a'), "{option}: replaced: {}", r.name);
+        let (code, hits) = release(&tree);
+        assert_eq!(code, 1, "{hits:?}");
+        // (The renamed references the prefix leaves dangling are real findings: KEDA's fields
+        // and the Secret the SealedSecret gives are not renamed with them.)
+        for rule in ["overlay-not-modelled", "model-divergence", "render-failed"] {
+            assert!(!rules(&hits).contains(&rule), "{option}: {hits:?}");
+        }
+        let renders_as = format!("renders as emp-paper/{}", r.name);
+        assert!(
+            hits.iter()
+                .any(|h| h.rule == "identity-mismatch" && h.message.contains(&renders_as)),
+            "{option}: {hits:?}"
+        );
+
+        // What the model does not follow still diverges, rendered through the copy.
+        let allowed = "# emp-seal:allow overlay-not-modelled -- the release gate compares the render\nreplacements:\n  - source: {kind: ConfigMap, name: emp-config, fieldPath: metadata.name}\n    targets:\n      - select: {kind: Deployment}\n        fieldPaths: [spec.template.spec.serviceAccountName]\n";
+        tree.write(
+            KUSTOMIZATION,
+            format!("{}{allowed}", tree.read(KUSTOMIZATION)),
+        );
+        let (_, hits) = release(&tree);
+        let div: Vec<&Hit> = hits
+            .iter()
+            .filter(|h| h.rule == "model-divergence")
+            .collect();
+        assert_eq!(div.len(), 1, "{option}: {hits:?}");
+        assert!(
+            div[0].message.contains("serviceAccountName"),
+            "{option}: {hits:?}"
+        );
+    }
+}
+
+/// The value `deploy` (an Application or a Kustomization) gives `option`.
+fn deploy_value(deploy: &str, option: &str) -> String {
+    let line = deploy
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(&format!("{option}: ")))
+        .unwrap();
+    line.to_owned()
+}

@@ -1010,3 +1010,65 @@ fn a_null_generator_item_is_a_build_error_at_its_line() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The type an image pull Secret renders with
+
+/// The Deployment pulls with `regcred` (a generator of type `kubernetes.io/dockerconfigjson`
+/// in the base, which the overlay merges into without a `type`) and `pull` (a Secret of type
+/// `Opaque` that the overlay patches to `kubernetes.io/dockerconfigjson`). kustomize keeps the
+/// merging entry's object, so `regcred` renders `Opaque` (api `resmap/reswrangler.go`,
+/// `appendReplaceOrMerge`), and `pull` renders as patched. The rule read the first generator
+/// entry's type and the Secret's file as written, so it passed `regcred` and reported `pull`;
+/// now it reports the Secrets kubectl renders with a type the kubelet does not read
+/// credentials from, and only those.
+#[test]
+fn an_image_pull_secret_is_judged_by_the_type_it_renders_with() {
+    let deployment = format!(
+        "{DEPLOYMENT_HEAD}      imagePullSecrets:\n        - name: regcred\n        - name: pull\n"
+    );
+    let Some(t) = repo(&[
+        (
+            "base/kustomization.yaml",
+            "resources:\n  - deploy.yaml\n  - pull.yaml\nsecretGenerator:\n  - name: regcred\n    type: kubernetes.io/dockerconfigjson\n    literals:\n      - .dockerconfigjson={}\n",
+        ),
+        ("base/deploy.yaml", &deployment),
+        (
+            "base/pull.yaml",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: pull\ntype: Opaque\n",
+        ),
+        (
+            "overlays/dev/kustomization.yaml",
+            "resources:\n  - ../../base\nsecretGenerator:\n  - name: regcred\n    behavior: merge\n    literals:\n      - EXTRA=x\npatches:\n  - patch: |-\n      apiVersion: v1\n      kind: Secret\n      metadata:\n        name: pull\n      type: kubernetes.io/dockerconfigjson\n",
+        ),
+    ]) else {
+        return;
+    };
+    // The oracle: the rendered name of every Secret whose type is not a registry type.
+    let mut expected = Vec::new();
+    if let Some(render) = kubectl_build(t.path(), "overlays/dev") {
+        for doc in render.unwrap().split("\n---\n") {
+            let v: yaml_serde::Value = yaml_serde::from_str(doc).unwrap();
+            let ty = v.get("type").and_then(yaml_serde::Value::as_str);
+            if v.get("kind").and_then(yaml_serde::Value::as_str) == Some("Secret")
+                && ty != Some("kubernetes.io/dockerconfigjson")
+            {
+                // The finding names a generated Secret without its content hash suffix.
+                let name = v["metadata"]["name"].as_str().unwrap();
+                let unhashed = name.rsplit_once('-').filter(|(_, h)| h.len() == 10);
+                expected.push(unhashed.map_or(name, |(n, _)| n).to_owned());
+            }
+        }
+        assert_eq!(expected.len(), 1, "one of the two is not a registry type");
+    }
+    let (_, hits) = check(t.path(), &[]);
+    let reported: Vec<String> = of(&hits, "missing-secret-key")
+        .iter()
+        .filter_map(|h| h.message.split("with Secret `").nth(1))
+        .filter_map(|rest| rest.split('`').next())
+        .map(str::to_owned)
+        .collect();
+    if common::kubectl().is_some() {
+        assert_eq!(reported, expected, "{hits:?}");
+    }
+}

@@ -173,11 +173,8 @@ impl Builder<'_> {
     }
 
     /// The overlay's own kustomization `k` with the fields the objects deploying it set there
-    /// (`super::super::deploy`): over its own values, as Flux and Argo CD write them. One that
-    /// replaces the overlay's own `namePrefix` or `nameSuffix` is a not-modelled problem too:
-    /// `check --render` renders the options with a kustomization wrapping the overlay, which
-    /// adds a prefix to the overlay's instead of replacing it, so the render cannot show it.
-    fn deployed_top(&mut self, k: Arc<Value>) -> Arc<Value> {
+    /// (`super::super::deploy`): over its own values, as Flux and Argo CD write them.
+    fn deployed_top(&self, k: Arc<Value>) -> Arc<Value> {
         if self.layer.fields.is_empty() {
             return k;
         }
@@ -185,21 +182,7 @@ impl Builder<'_> {
         let Some(map) = v.as_mapping_mut() else {
             return k;
         };
-        for (field, value, option) in &self.layer.fields {
-            let own = map.get(*field).and_then(Value::as_str).unwrap_or("");
-            if *field != "namespace" && !own.is_empty() && own != value {
-                let msg = format!(
-                    "the {} that deploys it sets `{}`, which replaces the overlay's own `{field}` (`{}`): modelled, but `check --render` cannot render that with a kustomization wrapping the overlay, so it is not compared with a real render",
-                    option.tool,
-                    option.option,
-                    own.escape_debug()
-                );
-                let at = Origin {
-                    file: PathBuf::from(&option.file),
-                    line: option.line,
-                };
-                self.problem_at(ProblemKind::NotModelled, &at, msg);
-            }
+        for (field, value, _) in &self.layer.fields {
             map.insert(Value::from(*field), Value::from(value.as_str()));
         }
         Arc::new(v)

@@ -629,6 +629,7 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
             });
         } else {
             let keys = super::secret_key_names(&o.kind, &o.value);
+            let secret_type = super::secret_type_of(&o.kind, &o.value);
             let runtime_secrets = super::runtime_secrets::made_by(
                 (o.group(), &o.kind),
                 &o.value,
@@ -644,6 +645,7 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
                 name_line: o.name_line,
                 annotations,
                 keys,
+                secret_type,
                 runtime_secrets,
             });
         }
