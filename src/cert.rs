@@ -1,7 +1,7 @@
 //! The controller's sealing certificate: PEM in, RSA public key, validity and fingerprints out.
 //!
-//! Owns reading a certificate the way `kubeseal --cert` does (first `CERTIFICATE` PEM block,
-//! RSA only), refusing keys outside 2048 to 8192 bits, the expiry check, and the two
+//! Owns reading a certificate the way `kubeseal --cert` does (its `CERTIFICATE` PEM block,
+//! RSA only; a second one refused), refusing keys outside 2048 to 8192 bits, the expiry check, and the two
 //! fingerprints. PEM is read by `rustls-pki-types` (also for `keys`). It must not read files,
 //! kubeconfig or the network: callers pass bytes and name the file in their own messages.
 //! Upstream: sealed-secrets `pkg/kubeseal/kubeseal.go` `ParseKey`, client-go
@@ -56,6 +56,18 @@ pub enum CertError {
         /// What the decoder reported (about structure only, never key material).
         reason: String,
     },
+    /// More than one `CERTIFICATE` block: kubeseal would take the first, which is the old one
+    /// after `kubeseal --fetch-cert >> cert.pem` on a rotation (perhaps a compromised key).
+    #[error(
+        "holds {count} CERTIFICATE blocks (lines {lines}); a sealing certificate file holds one, \
+         and which one the controller decrypts with cannot be told"
+    )]
+    SeveralCertificates {
+        /// How many `CERTIFICATE` blocks.
+        count: usize,
+        /// Their `-----BEGIN CERTIFICATE-----` lines, comma-separated.
+        lines: String,
+    },
     #[error("expected RSA public key but found {algorithm}")]
     NotRsa {
         /// The key algorithm found, e.g. `an EC key`.
@@ -87,7 +99,8 @@ impl CertError {
         match self {
             CertError::NotPem
             | CertError::NoCertificate { .. }
-            | CertError::BarePublicKey { .. } => {
+            | CertError::BarePublicKey { .. }
+            | CertError::SeveralCertificates { .. } => {
                 Some("fetch the controller's certificate with `kubeseal --fetch-cert > cert.pem`")
             }
             CertError::Expired { .. } => Some(
@@ -147,8 +160,9 @@ impl std::fmt::Debug for Certificate {
 }
 
 impl Certificate {
-    /// Parses PEM bytes as `kubeseal --cert` does: the first `CERTIFICATE` block is used, other
-    /// blocks (keys, further certificates, text) are skipped; a bare `PUBLIC KEY` is rejected.
+    /// Parses PEM bytes as `kubeseal --cert` does: the `CERTIFICATE` block is used, other
+    /// blocks (keys, text) are skipped; a bare `PUBLIC KEY` is rejected. Unlike kubeseal, which
+    /// takes the first of several, a second `CERTIFICATE` block is refused.
     /// The key must be RSA of at least [`MIN_KEY_BITS`] bits. Expiry is not checked here: see
     /// [`Certificate::check_time`].
     ///
@@ -160,6 +174,16 @@ impl Certificate {
         let labels = pem_labels(bytes);
         if labels.is_empty() {
             return Err(CertError::NotPem);
+        }
+        let certs: Vec<String> = (pem_begins(bytes).into_iter())
+            .filter(|(_, label)| label == "CERTIFICATE")
+            .map(|(line, _)| line.to_string())
+            .collect();
+        if certs.len() > 1 {
+            return Err(CertError::SeveralCertificates {
+                count: certs.len(),
+                lines: certs.join(", "),
+            });
         }
         match CertificateDer::pem_slice_iter(bytes).next() {
             Some(Ok(der)) => Certificate::from_der(der.to_vec()),

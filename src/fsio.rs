@@ -116,6 +116,12 @@ impl FsError {
     }
 }
 
+/// Whether `path` is a FIFO, socket or device: opening one for reading can block until a
+/// writer comes (a FIFO), so readers that are not handed the path by the user skip it.
+pub fn is_special_file(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
 /// Reads a regular file of at most `max_bytes` bytes.
 pub fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
     // Refuse special files before opening: opening a FIFO for reading blocks until a writer

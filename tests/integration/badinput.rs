@@ -1369,6 +1369,50 @@ fn regression_fifo_env_file_does_not_block() {
     );
 }
 
+/// Regression: a FIFO where an overlay's generator reads its env file (or where it reads a
+/// patch) made `check` and `init --force` block forever in `open` (as `kubectl kustomize`
+/// itself does). The model reads no special file: `check` reports the overlay as not
+/// buildable, `init` refuses the file.
+#[test]
+fn regression_fifo_generator_env_file_does_not_block() {
+    let s = Sandbox::new();
+    s.setup(&[
+        Step::Fifo("k8s/overlays/dev/dev-secrets.env"),
+        Step::Remove("k8s/overlays/prod/patch-configmap.yaml"),
+        Step::Fifo("k8s/overlays/prod/patch-configmap.yaml"),
+    ]);
+    let before = s.snapshot();
+    let wait = Duration::from_secs(30);
+    let o = (s.cmd().args(["check", "--format", "json"]).timeout(wait))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(o.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("\"overlay-build-error\"")
+            && stdout.contains("env file k8s/overlays/dev/dev-secrets.env cannot be read")
+            && stdout.contains("k8s/overlays/prod/patch-configmap.yaml: not a regular file"),
+        "{stdout}"
+    );
+    let mut init = s.cmd();
+    let o = (init
+        .args(["init", "dev", "--no-input", "--force"])
+        .timeout(wait))
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("error: ") && first.ends_with("dev-secrets.env: not a regular file"),
+        "{stderr}"
+    );
+    assert_eq!(s.snapshot(), before);
+}
+
 /// A one-block PEM file with the last bit of its DER flipped. For a private key that is the
 /// lowest bit of the CRT coefficient: well-formed DER whose numbers no longer agree.
 fn flip_last_der_bit(pem: &str) -> String {

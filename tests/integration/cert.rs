@@ -51,16 +51,28 @@ fn demo_certificate_is_marked_and_matches_its_key() {
 }
 
 #[test]
-fn first_certificate_block_wins_and_other_blocks_are_skipped() {
+fn other_blocks_are_skipped_and_a_second_certificate_is_refused() {
     let pem = format!(
-        "subject=whatever\n{}{}{}",
+        "subject=whatever\n{}{}",
         fixtures::key_pem(3072),
         fixtures::cert_pem(2048),
-        fixtures::cert_pem(4096)
     );
     let c = Certificate::from_pem(pem.as_bytes()).unwrap();
     assert_eq!(c.key_bits(), 2048);
     assert_eq!(c.der(), fixtures::cert(2048).der());
+    // kubeseal takes the first of two; which one the controller holds cannot be told.
+    let two = format!("{pem}{}", fixtures::cert_pem(4096));
+    let begin = pem.lines().count() + 1;
+    assert_eq!(
+        Certificate::from_pem(two.as_bytes()).unwrap_err(),
+        CertError::SeveralCertificates {
+            count: 2,
+            lines: format!(
+                "{}, {begin}",
+                1 + fixtures::key_pem(3072).lines().count() + 1
+            ),
+        }
+    );
 }
 
 #[test]

@@ -333,3 +333,57 @@ fn cert_without_a_target_compares_every_environment_with_each_certificate() {
         assert_eq!(states, [("paper", state)], "{env}: {}", o.stdout);
     }
 }
+
+/// A certificate file holding two certificates (the old one, then the current one after a
+/// rotation done with `kubeseal --fetch-cert >> cert.pem`) was read as kubeseal reads it, by
+/// its first block: `seal` sealed to the old key in silence (perhaps the compromised key the
+/// rotation retired), and `check` and `cert` passed it. Every command now refuses the file
+/// with one line naming it and both blocks' lines (exit 2), and changes nothing.
+#[test]
+fn a_certificate_file_holding_two_certificates_is_refused() {
+    let t = tree();
+    let root = t.path();
+    let cert = root.join("k8s/overlays/paper/sealing-cert.pem");
+    let two = format!("{}{}", read(&cert), fixtures::cert_pem(3072));
+    let second_line = read(&cert).lines().count() + 1;
+    write(&cert, &two);
+    write(&root.join("work/two.pem"), &two);
+    write(&root.join("work/good.env"), &env_text(&VALUES));
+    let sealed = read(&root.join("k8s/overlays/paper/sealedsecret.yaml"));
+    let fetch = format!("file://{}", s(&root.join("work/two.pem")));
+    let env = s(&root.join("work/good.env")).to_owned();
+    for (args, file) in [
+        (
+            vec!["paper", "--from", &env],
+            "k8s/overlays/paper/sealing-cert.pem",
+        ),
+        (
+            vec!["paper", "--from", &env, "--cert", "work/two.pem"],
+            "work/two.pem",
+        ),
+        (vec!["check"], "k8s/overlays/paper/sealing-cert.pem"),
+        (
+            vec!["check", "--release", "paper"],
+            "k8s/overlays/paper/sealing-cert.pem",
+        ),
+        (vec!["cert", "paper"], "k8s/overlays/paper/sealing-cert.pem"),
+        (vec!["cert", "dev", "--fetch", &fetch], "work/two.pem"),
+    ] {
+        let o = run(root, &args);
+        assert_eq!(o.code, 2, "{args:?}: {}{}", o.stdout, o.stderr);
+        let (error, _) = error_and_help(&o.stderr);
+        assert_eq!(o.stderr.lines().next(), Some(error.as_str()), "{args:?}");
+        let blocks = format!("holds 2 CERTIFICATE blocks (lines 1, {second_line})");
+        assert!(
+            error.contains(file) && error.contains(&blocks),
+            "{args:?}: {error}"
+        );
+        assert!(!o.stderr.contains("panicked"), "{args:?}: {}", o.stderr);
+    }
+    assert_eq!(read(&cert), two);
+    assert_eq!(
+        read(&root.join("k8s/overlays/paper/sealedsecret.yaml")),
+        sealed
+    );
+    assert!(!root.join("k8s/overlays/dev/sealing-cert.pem").exists());
+}

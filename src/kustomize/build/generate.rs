@@ -428,7 +428,12 @@ impl Builder<'_> {
                 continue;
             }
             let shown = self.rel(env).display().to_string();
-            let failure = match std::fs::read(env) {
+            // A FIFO would block the open until a writer came (and kustomize with it).
+            let read = match crate::fsio::is_special_file(env) {
+                true => Err(std::io::ErrorKind::InvalidInput.into()),
+                false => std::fs::read(env),
+            };
+            let failure = match read {
                 Ok(bytes) => match crate::envfile::parse(&zeroize::Zeroizing::new(bytes)) {
                     Ok(parsed) => {
                         // Never a line that looks like a piece of a value as a key name.

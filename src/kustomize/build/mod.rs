@@ -170,6 +170,9 @@ impl<'t> ParseCache<'t> {
         if let Some(t) = self.texts.get(&lexical(path)) {
             return Ok(std::borrow::Cow::Borrowed(*t));
         }
+        if crate::fsio::is_special_file(path) {
+            return Err(Unread::Io("not a regular file".to_owned()));
+        }
         let bytes = std::fs::read(path).map_err(|e| Unread::Io(e.to_string()))?;
         String::from_utf8(bytes)
             .map(std::borrow::Cow::Owned)
