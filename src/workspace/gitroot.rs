@@ -307,8 +307,10 @@ pub(crate) fn outside_manifests(root: &Path) -> Vec<String> {
     let Some(Ok(listing)) = listing(root) else {
         return Vec::new();
     };
-    let mut files: Vec<String> = (listing.files.iter())
-        .map(|(f, _)| f.as_str())
+    let mut files: Vec<String> = listing
+        .files
+        .keys()
+        .map(String::as_str)
         .filter(|f| super::is_manifest(f) && outside(root, f))
         .filter(|f| {
             let mut parts: Vec<&str> = f.split('/').collect();
