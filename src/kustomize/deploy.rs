@@ -34,6 +34,9 @@ pub(crate) struct Layer {
     /// deploying it (`crate::workspace::artifact`): a file one of them leaves out is not there
     /// for Flux's build to read.
     pub(crate) artifacts: Vec<Arc<Artifact>>,
+    /// Whether Argo CD or Flux deploys it: they build it from the repository's commits, where
+    /// a file git does not track is not.
+    pub(crate) from_git: bool,
 }
 
 /// The load restriction an overlay is built with: which files its kustomizations may name.
@@ -151,6 +154,7 @@ pub(crate) fn plan(root: &Path, deploy_time: &DeployTime) -> (Layer, Vec<Problem
             destination,
             restrictor,
             artifacts,
+            from_git: !deploy_time.deploys.is_empty(),
         },
         problems,
     )

@@ -11,7 +11,7 @@
 //! taken as the top, the cautious side: nothing above it is read or loaded. [`notes`] says so
 //! for `check` to print.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -131,8 +131,8 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
 /// forward slashes.
 #[derive(Debug, Clone, Default)]
 struct Listing {
-    /// Each file, with whether git tracks it.
-    files: Vec<(String, bool)>,
+    /// Each file, with whether git tracks it (a file not listed is ignored).
+    files: BTreeMap<String, bool>,
     /// The submodules (gitlinks, mode 160000), checked out or not.
     submodules: Vec<String>,
     /// The checked-out submodules git could not list, each with git's reason.
@@ -179,7 +179,7 @@ fn list_into(dir: &Path, prefix: &str, out: &mut Listing) -> Result<(), String> 
         if meta.starts_with("160000 ") {
             submodules.push(path.to_owned());
         } else {
-            out.files.push((format!("{prefix}{path}"), tracked));
+            *out.files.entry(format!("{prefix}{path}")).or_default() |= tracked;
         }
     }
     for sub in submodules {
@@ -209,11 +209,29 @@ pub(crate) fn tracked(root: &Path, name: &str, submodules: bool) -> Option<Vec<S
     };
     Some(
         (listing.files.iter())
-            .filter(|(f, tracked)| *tracked && (f == name || f.ends_with(&format!("/{name}"))))
+            .filter(|(f, tracked)| **tracked && (*f == name || f.ends_with(&format!("/{name}"))))
             .filter(|(f, _)| submodules || !in_submodule(f))
             .map(|(f, _)| f.clone())
             .collect(),
     )
+}
+
+/// Why Argo CD and Flux, which build from a clone of the repository's commits, do not find the
+/// file `path` (below the repository's top as reached from `root`): `untracked` or `ignored` by
+/// git. `None` when git tracks it, or cannot tell (no repository, git failing, a submodule it
+/// cannot list), or when `path` is reached through a symbolic link (git lists the link, and what
+/// it leads to is judged where it is).
+pub(crate) fn not_committed(root: &Path, path: &Path) -> Option<&'static str> {
+    let listing = listing(root)?.ok()?;
+    let top = super::lexical(&top(root));
+    let rel = super::path_str(super::lexical(path).strip_prefix(&top).ok()?);
+    let why = match listing.files.get(&rel) {
+        Some(true) => return None,
+        Some(false) => "untracked",
+        None => "ignored",
+    };
+    let unlisted = (listing.unlisted.iter()).any(|(s, _)| rel.starts_with(&format!("{s}/")));
+    (!unlisted && super::link_below(&top, path).is_none()).then_some(why)
 }
 
 /// The git submodules of the repository the root is in (checked out or not), relative to its
@@ -289,8 +307,10 @@ pub(crate) fn outside_manifests(root: &Path) -> Vec<String> {
     let Some(Ok(listing)) = listing(root) else {
         return Vec::new();
     };
-    let mut files: Vec<String> = (listing.files.iter())
-        .map(|(f, _)| f.as_str())
+    let mut files: Vec<String> = listing
+        .files
+        .keys()
+        .map(String::as_str)
         .filter(|f| super::is_manifest(f) && outside(root, f))
         .filter(|f| {
             let mut parts: Vec<&str> = f.split('/').collect();

@@ -33,6 +33,7 @@ pub use files::{
     resolve_from,
 };
 pub(crate) use gitroot::in_repository;
+pub(crate) use gitroot::not_committed;
 pub(crate) use gitroot::notes as repository_notes;
 pub(crate) use gitroot::top as repository_top;
 pub(crate) use unparsed::helm_chart;

@@ -29,16 +29,25 @@ impl Repo {
         self.dir.path()
     }
 
-    fn write(&self, rel: &str, text: &str) {
+    /// Writes `rel`, untracked: no Argo CD or Flux clone holds it.
+    fn write_untracked(&self, rel: &str, text: &str) {
         let p = self.root().join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         write_file(&p, text.as_bytes());
     }
 
-    /// Writes `rel` and adds it to git's index: tracked, as a Flux clone holds it.
+    /// Writes `rel` and adds it to git's index: tracked, as an Argo CD or Flux clone holds it.
     fn track(&self, rel: &str, text: &str) {
-        self.write(rel, text);
+        self.write_untracked(rel, text);
         common::git(self.root(), &["add", rel]);
+    }
+
+    /// Writes `rel`, tracked but for a real env file (`*.env`), which stays out of git.
+    fn write(&self, rel: &str, text: &str) {
+        match rel.ends_with(".env") {
+            true => self.write_untracked(rel, text),
+            false => self.track(rel, text),
+        }
     }
 
     fn read(&self, rel: &str) -> String {
@@ -600,7 +609,7 @@ fn only_a_tracked_sourceignore_leaves_files_out() {
     );
     r.write("apps/base/sealed.yaml", &sealed());
     r.write("apps/base/extra.yaml", &config_map("two"));
-    r.write("apps/.sourceignore", "extra.yaml\n");
+    r.write_untracked("apps/.sourceignore", "extra.yaml\n");
     let (_, hits) = r.check(&[]);
     assert_eq!(at(&hits, "overlay-build-error"), [], "{hits:?}");
     r.track("apps/.sourceignore", "extra.yaml\n");
@@ -835,4 +844,67 @@ fn a_sourceignore_inside_a_recursed_submodule_leaves_files_out() {
         "{}",
         h.message
     );
+}
+
+/// Argo CD and Flux build from a clone of the repository's commits (argo-cd
+/// `reposerver/repository/repository.go`, fluxcd/source-controller
+/// `internal/controller/gitrepository_controller.go`): a resource, or a component's
+/// kustomization file, that git does not track (untracked, or ignored) is not there, and the
+/// sync fails: an `overlay-build-error` at the line naming it. A real env file stays out of git,
+/// its `.example` standing in: no finding. Once tracked, the overlay is clean.
+#[test]
+fn a_file_git_does_not_track_fails_argo_cd_and_flux() {
+    let r = Repo::new();
+    r.track("argocd/web.yaml", &argo("apps/web", ""));
+    r.track(
+        "apps/web/kustomization.yaml",
+        "resources:\n  - cm.yaml\n  - extra.yaml\ncomponents:\n  - ../comp\nsecretGenerator:\n  - name: app\n    envs:\n      - app.env\n",
+    );
+    r.track("apps/web/cm.yaml", &config_map("one"));
+    r.write_untracked("apps/web/extra.yaml", &config_map("two"));
+    r.track("apps/web/app.env.example", "A=\n");
+    r.write_untracked("apps/web/app.env", "A=1\n");
+    r.write_untracked(
+        "apps/comp/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+    );
+    r.track(".gitignore", "*.env\napps/comp/\n");
+    let (_, hits) = r.check(&[]);
+    let errors = at(&hits, "overlay-build-error");
+    assert_eq!(
+        errors,
+        [
+            ("apps/web/kustomization.yaml".to_owned(), 3),
+            ("apps/web/kustomization.yaml".to_owned(), 5)
+        ],
+        "{hits:?}"
+    );
+    let msgs: Vec<&str> = (hits.iter())
+        .filter(|h| h.rule == "overlay-build-error")
+        .map(|h| h.message.as_str())
+        .collect();
+    assert!(
+        msgs[0].contains("extra.yaml is not tracked by git (it is untracked)"),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs[1].contains("apps/comp/kustomization.yaml is ignored"),
+        "{msgs:?}"
+    );
+
+    // Deployed by Flux alone: the same.
+    std::fs::remove_file(r.root().join("argocd/web.yaml")).unwrap();
+    common::git(r.root(), &["rm", "-q", "--cached", "argocd/web.yaml"]);
+    r.track("clusters/prod/apps.yaml", &flux("./apps/web"));
+    let (_, hits) = r.check(&[]);
+    assert_eq!(at(&hits, "overlay-build-error"), errors, "{hits:?}");
+
+    r.track(".gitignore", "*.env\n");
+    r.track("apps/web/extra.yaml", &config_map("two"));
+    r.track(
+        "apps/comp/kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+    );
+    let (_, hits) = r.check(&[]);
+    assert_eq!(at(&hits, "overlay-build-error"), [], "{hits:?}");
 }

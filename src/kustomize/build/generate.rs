@@ -581,7 +581,7 @@ fn merge_into(o: &mut Obj, spec: GeneratorSpec, keys: Option<Vec<String>>, needs
 }
 
 /// True when `<env file>.example` exists beside an env file.
-fn has_example(env: &Path) -> bool {
+pub(super) fn has_example(env: &Path) -> bool {
     let mut name = env.as_os_str().to_owned();
     name.push(".example");
     Path::new(&name).is_file()

@@ -377,8 +377,9 @@ impl<'r> Builder<'r> {
             Restrictor::RootOnly => None,
         };
         let Some(link) = link else {
-            // Inside the bound: Flux's artifact may still leave its kustomization file out.
-            if layer.artifacts.is_empty() {
+            // Inside the bound: Flux's artifact, or git, may still leave its kustomization
+            // file out.
+            if layer.artifacts.is_empty() && !layer.from_git {
                 return false;
             }
             let kfile = crate::workspace::kustomization_file(path);
@@ -425,12 +426,46 @@ impl<'r> Builder<'r> {
     fn not_in_artifact(&mut self, what: &str, path: &Path, file: &Path, at: &Origin) -> bool {
         let layer: &Layer = self.layer;
         let Some(why) = layer.artifacts.iter().find_map(|a| a.leaves_out(file)) else {
-            return false;
+            return self.not_committed(what, path, file, at);
         };
         let msg = format!(
             "{what} {} is not in the artifact Flux builds from: {why} leaves {} out of its source, so Flux's build does not find it",
             self.rel(&lexical(path)).display(),
             self.rel(&lexical(file)).display(),
+        );
+        self.refuse(path, at, msg);
+        true
+    }
+
+    /// Whether Argo CD or Flux, deploying the overlay, build it without `file` (`path` itself,
+    /// or the kustomization file of the directory `path`, named at `at`): both build from a
+    /// clone of the repository's commits (argo-cd `reposerver/repository/repository.go`,
+    /// fluxcd/source-controller `internal/controller/gitrepository_controller.go`), which holds
+    /// no file git does not track. A real env file, or a generator input with a `.example`
+    /// beside it, is meant to stay out of git, its `.example` standing in: not judged here; nor
+    /// is an entry of a generated kustomization (`workspace::plain` lists the files there).
+    /// Recorded as a refusal.
+    fn not_committed(&mut self, what: &str, path: &Path, file: &Path, at: &Origin) -> bool {
+        let shown = self.rel(&lexical(file));
+        let generated = self.generated.as_ref().is_some_and(|(_, g)| g == at);
+        if !self.layer.from_git
+            || generated
+            || !file.is_file()
+            || crate::envfile::is_real_env_file(&shown.to_string_lossy())
+            || generate::has_example(file)
+        {
+            return false;
+        }
+        let Some(why) = crate::workspace::not_committed(self.root, file) else {
+            return false;
+        };
+        let whose = match path == file {
+            true => format!("it is {why}"),
+            false => format!("its kustomization file {} is {why}", shown.display()),
+        };
+        let msg = format!(
+            "{what} {} is not tracked by git ({whose}): Argo CD and Flux build from the repository's commits and will not find it",
+            self.rel(&lexical(path)).display(),
         );
         self.refuse(path, at, msg);
         true
