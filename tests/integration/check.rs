@@ -828,7 +828,9 @@ fn check_says_which_deployed_directories_it_does_not_model() {
         "apps/prod/kustomization.yaml",
         "resources:\n  - settings.yaml\n",
     );
+    // Tracked, as Argo CD and Flux read the files from the repository's commits.
     common::git(root, &["init", "-q"]);
+    common::git(root, &["add", "-A"]);
     let out = bin().arg("-C").arg(root).arg("check").output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");

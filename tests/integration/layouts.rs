@@ -63,7 +63,10 @@ impl Repo {
         self.dir.path()
     }
 
+    /// Runs emp-seal after staging every file but real env files: Argo CD and Flux read the
+    /// files they deploy from the repository's commits, so the layouts are tracked as a team's.
     fn run(&self, args: &[&str]) -> Output {
+        self.track();
         emp_seal_cmd()
             .arg("-C")
             .arg(self.root())
@@ -86,6 +89,32 @@ impl Repo {
                 (s("name"), s("directory"), s("found"), s("certificate"))
             })
             .collect()
+    }
+
+    /// Stages every file (`.gitignore` kept) but real env files, which stay untracked.
+    fn track(&self) {
+        common::git(self.root(), &["add", "-A"]);
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(self.root())
+            .args(["ls-files", "-z", "--cached"])
+            .output()
+            .unwrap();
+        let listed = String::from_utf8(out.stdout).unwrap();
+        let real_env = |f: &&str| {
+            let name = f.rsplit('/').next().unwrap_or(f);
+            let example = [".example", ".sample", ".template", ".dist"]
+                .iter()
+                .any(|s| name.ends_with(s));
+            !example && (name == ".env" || name.ends_with(".env") || name.starts_with(".env."))
+        };
+        for f in listed
+            .split('\0')
+            .filter(|f| !f.is_empty())
+            .filter(real_env)
+        {
+            common::git(self.root(), &["rm", "-q", "--cached", "--", f]);
+        }
     }
 
     fn write(&self, rel: &str, text: &str) -> PathBuf {
