@@ -3,7 +3,8 @@
 //! The environment's key set for the `SealedSecret` an overlay renders (docs/check.md):
 //! 1. the keys of the overlay's own `*.env.example` files, if it has any; otherwise the keys the
 //!    sibling overlays (those whose workloads reading it come from the same files) define for a
-//!    Secret of the same name (their `*.env.example` files and their generators' keys);
+//!    Secret of the same name (the `*.env.example` files of one rendering a `SealedSecret` of
+//!    that name, and their generators' keys);
 //! 2. plus every key the overlay's workloads read from it by key (non-optional `secretKeyRef`,
 //!    secret volume `items`, KEDA `secretTargetRef`), which is what `emp-seal seal` asks for.
 //!
@@ -82,7 +83,8 @@ fn reader_files<'r>(
     by_name.and_then(|m| m.get(name)).unwrap_or(&NONE)
 }
 
-/// The keys the sibling overlays define for a Secret named `name` (as written). Siblings are
+/// The keys the sibling overlays define for a Secret named `name` (as written): the examples of
+/// one that renders a `SealedSecret` of that name, and its generators of that name. Siblings are
 /// the other overlays whose workloads reading that Secret come from a file `ov`'s do (a shared
 /// base): `apps/shop/dev` and `apps/blog/dev` may both name a `db-credentials` of their own.
 /// When no workload of `ov` reads it, every other overlay is a sibling.
@@ -99,7 +101,13 @@ fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> BTreeSet<Str
             && (readers.is_empty() || !reader_files(Some(by_name), name).is_disjoint(readers))
     });
     for (other, _) in siblings {
-        if let Some(k) = own_example_keys(cx, other) {
+        // Its examples describe its own SealedSecrets: they count only when one is `name`.
+        let seals_name = || {
+            (other.overlay.sealed_secret_sources()).any(|s| s.name_in_file == name)
+        };
+        if seals_name()
+            && let Some(k) = own_example_keys(cx, other)
+        {
             keys.extend(k);
         }
         for (i, g) in other.overlay.generated().iter().enumerate() {

@@ -2709,3 +2709,51 @@ fn argo_cd_applications_inside_a_list_inside_a_list_are_read() {
     let prefix = format!("{file}:{annotation}");
     assert_eq!(not_modelled_at(&repo, &["--release", "qa"]), [prefix]);
 }
+
+/// An environment without `.env.example` files of its own takes the key set of its sibling
+/// environments' examples for its SealedSecret, but every sibling's examples counted, whatever
+/// Secret they describe: Flux's `clusters/prod` holding a `regcred` SealedSecret was told it
+/// lacked the `API_KEY` of `overlays/prod`'s `app-secrets` example, and that its own
+/// `.dockerconfigjson` was extra. A sibling's examples now count only for a SealedSecret of
+/// the name it seals; one of the same name still gets them.
+#[test]
+fn sibling_examples_count_only_for_a_sealed_secret_of_their_name() {
+    let Some(repo) = Repo::empty() else {
+        return;
+    };
+    let sealed = |name: &str, key: &str| {
+        format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: {name}\n  namespace: app\nspec:\n  encryptedData:\n    {key}: AgBy3i4OJSWK+PiTySYZZA==\n"
+        )
+    };
+    let kustomization = "resources:\n  - sealedsecret.yaml\n";
+    for (dir, name, key) in [
+        ("overlays/prod", "app-secrets", "API_KEY"),
+        ("overlays/staging", "app-secrets", "DB_PASSWORD"),
+        ("clusters/prod", "regcred", ".dockerconfigjson"),
+    ] {
+        repo.write(&format!("{dir}/kustomization.yaml"), kustomization);
+        repo.write(&format!("{dir}/sealedsecret.yaml"), &sealed(name, key));
+    }
+    repo.write("overlays/prod/app.env.example", "API_KEY=\n");
+    let out = repo.run(&["check", "--format", "json"]);
+    let mut hits: Vec<(String, String)> = common::report_hits(&out.stdout)
+        .into_iter()
+        .filter(|h| h.rule == "example-sealed-mismatch")
+        .map(|h| (h.path, h.message))
+        .collect();
+    hits.sort();
+    let paths: Vec<&str> = hits.iter().map(|(p, _)| p.as_str()).collect();
+    // staging's `app-secrets` lacks prod's API_KEY and holds DB_PASSWORD; regcred is no sibling's.
+    assert_eq!(
+        paths,
+        ["overlays/staging/sealedsecret.yaml"; 2],
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        hits[0].1.contains("`API_KEY`") && hits[1].1.contains("`DB_PASSWORD`")
+            || hits[1].1.contains("`API_KEY`") && hits[0].1.contains("`DB_PASSWORD`"),
+        "{hits:?}"
+    );
+}
