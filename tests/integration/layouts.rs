@@ -2757,3 +2757,63 @@ fn sibling_examples_count_only_for_a_sealed_secret_of_their_name() {
         "{hits:?}"
     );
 }
+
+/// The Flux pattern of a base holding the SealedSecret itself, its `.env.example` beside it:
+/// that example was read by neither `check` nor `seal` (only an overlay's own examples were),
+/// so a SealedSecret lacking every key it documents passed `check`, and `seal` did not ask for
+/// them. The examples beside a base's SealedSecret now stand in for an overlay's own.
+#[test]
+fn examples_beside_a_base_sealed_secret_are_its_key_set() {
+    let Some(repo) = Repo::empty() else {
+        return;
+    };
+    repo.write(
+        "apps/base/kustomization.yaml",
+        "namespace: app\nresources:\n  - sealedsecret.yaml\n",
+    );
+    repo.write(
+        "apps/base/sealedsecret.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app-secrets\nspec:\n  encryptedData: {}\n",
+    );
+    repo.write("apps/base/app.env.example", "API_KEY=\nDB_PASSWORD=\n");
+    let cert = std::fs::read_to_string(common::repo_root().join(CERT)).unwrap();
+    for env in ["staging", "production"] {
+        repo.write(
+            &format!("apps/{env}/kustomization.yaml"),
+            "resources:\n  - ../base\n",
+        );
+        repo.write(&format!("apps/{env}/sealing-cert.pem"), &cert);
+    }
+    let lacking = |repo: &Repo| -> Vec<String> {
+        let out = repo.run(&["check", "--format", "json"]);
+        let mut v: Vec<String> = common::report_hits(&out.stdout)
+            .into_iter()
+            .filter(|h| h.rule == "example-sealed-mismatch")
+            .map(|h| format!("{}: {}", h.path, h.message))
+            .collect();
+        v.sort();
+        v
+    };
+    let found = lacking(&repo);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .all(|m| m.starts_with("apps/base/sealedsecret.yaml: ")
+                && m.contains("lacks keys of the environment's key set: `API_KEY`, `DB_PASSWORD`")),
+        "{found:?}"
+    );
+    let from = repo.write("only-api.env", &format!("API_KEY={SENTINEL}\n"));
+    let from = from.to_str().unwrap();
+    let e = fails_cleanly(&repo.run(&["seal", "staging", "production", "--from", from]));
+    assert!(
+        e.contains("lacks keys the overlay needs: DB_PASSWORD"),
+        "{e}"
+    );
+    repo.write(
+        "only-api.env",
+        &format!("API_KEY={SENTINEL}\nDB_PASSWORD={SENTINEL}\n"),
+    );
+    ok(&repo.run(&["seal", "staging", "production", "--from", from]));
+    assert_eq!(lacking(&repo), Vec::<String>::new());
+}
