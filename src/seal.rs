@@ -845,15 +845,23 @@ fn explain_missing_sealed_secret(root: &Path, overlay: &Overlay) -> Result<(), S
     Ok(())
 }
 
-/// Keys an overlay needs: those of its `*.env.example` files, those its SealedSecret already
-/// holds, and those its workloads read from the Secret by key.
-fn needed_keys(overlay: &Overlay, doc: &SealedSecretDoc, rendered_name: &str) -> BTreeSet<String> {
+/// Keys an overlay needs: those of its `*.env.example` files (else of those beside `file`, a
+/// SealedSecret a base holds: docs/check.md, "The environment's key set"), those its
+/// SealedSecret already holds, and those its workloads read from the Secret by key.
+fn needed_keys(
+    overlay: &Overlay,
+    (file, doc): (&Path, &SealedSecretDoc),
+    rendered_name: &str,
+) -> BTreeSet<String> {
     let mut keys: BTreeSet<String> = doc.encrypted_data.iter().map(|e| e.key.clone()).collect();
-    if let Ok(entries) = std::fs::read_dir(&overlay.dir) {
-        for e in entries.filter_map(Result::ok) {
-            let p = e.path();
-            if p.to_string_lossy().ends_with(".env.example")
-                && let Ok(bytes) = fsio::read_limited(&p, MAX_INPUT_BYTES)
+    let beside = file.parent().filter(|d| *d != overlay.dir);
+    for dir in std::iter::once(overlay.dir.as_path()).chain(beside) {
+        let examples: Vec<_> = (std::fs::read_dir(dir).into_iter().flatten())
+            .filter_map(|e| Some(e.ok()?.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".env.example"))
+            .collect();
+        for p in &examples {
+            if let Ok(bytes) = fsio::read_limited(p, MAX_INPUT_BYTES)
                 && let Ok(parsed) = envfile::parse(&bytes)
             {
                 // A line without `=` may be a piece of a value, however key-like it looks:
@@ -865,6 +873,9 @@ fn needed_keys(overlay: &Overlay, doc: &SealedSecretDoc, rendered_name: &str) ->
                         .map(|e| e.key.clone()),
                 );
             }
+        }
+        if !examples.is_empty() {
+            break;
         }
     }
     keys.extend(guard::keys_read_by_workloads(overlay, rendered_name).into_keys());
@@ -1080,7 +1091,7 @@ pub(crate) fn plan_env(
         &old_text,
     )?;
     let rescoping = scope != doc.scope;
-    let needed = needed_keys(&overlay, doc, &to.identity.name);
+    let needed = needed_keys(&overlay, (&target.file, doc), &to.identity.name);
     let (mut values, unknown) = select_values(req, env, from_name, from_keys, &needed, prompter)?;
     refuse_patched(
         &overlay,

@@ -1,9 +1,11 @@
 //! Rule `example-sealed-mismatch`: a `SealedSecret` holds exactly the environment's key set.
 //!
 //! The environment's key set for the `SealedSecret` an overlay renders (docs/check.md):
-//! 1. the keys of the overlay's own `*.env.example` files, if it has any; otherwise the keys the
-//!    sibling overlays (those whose workloads reading it come from the same files) define for a
-//!    Secret of the same name (their `*.env.example` files and their generators' keys);
+//! 1. the keys of the overlay's own `*.env.example` files, if it has any; else those beside the
+//!    `SealedSecret`'s file when a base holds it; otherwise the keys the sibling overlays (those
+//!    whose workloads reading it come from the same files) define for a Secret of the same name
+//!    (the `*.env.example` files of one rendering a `SealedSecret` of that name, and their
+//!    generators' keys);
 //! 2. plus every key the overlay's workloads read from it by key (non-optional `secretKeyRef`,
 //!    secret volume `items`, KEDA `secretTargetRef`), which is what `emp-seal seal` asks for.
 //!
@@ -37,6 +39,25 @@ fn own_example_keys(cx: &Context<'_>, ov: &OverlayModel) -> Option<BTreeSet<Stri
     let mut keys = BTreeSet::new();
     for e in &ov.examples {
         keys.extend(cx.tree.env_file(e)?.keys()?);
+    }
+    Some(keys)
+}
+
+/// Keys of the `*.env.example` files beside a `SealedSecret`'s `file` kept in a base (a directory
+/// other than the overlay's), which describe it as an overlay's own describe its SealedSecret
+/// (`None` when there are none or one does not parse).
+fn beside_example_keys(cx: &Context<'_>, ov: &OverlayModel, file: &str) -> Option<BTreeSet<String>> {
+    let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
+    let beside = |p: &str| p.rsplit_once('/').map_or("", |(d, _)| d) == dir;
+    let mut examples = (cx.tree.env_files.iter())
+        .filter(|e| e.path.ends_with(".env.example") && beside(&e.path))
+        .peekable();
+    if dir == ov.dir || examples.peek().is_none() {
+        return None;
+    }
+    let mut keys = BTreeSet::new();
+    for e in examples {
+        keys.extend(e.keys()?);
     }
     Some(keys)
 }
@@ -82,7 +103,8 @@ fn reader_files<'r>(
     by_name.and_then(|m| m.get(name)).unwrap_or(&NONE)
 }
 
-/// The keys the sibling overlays define for a Secret named `name` (as written). Siblings are
+/// The keys the sibling overlays define for a Secret named `name` (as written): the examples of
+/// one that renders a `SealedSecret` of that name, and its generators of that name. Siblings are
 /// the other overlays whose workloads reading that Secret come from a file `ov`'s do (a shared
 /// base): `apps/shop/dev` and `apps/blog/dev` may both name a `db-credentials` of their own.
 /// When no workload of `ov` reads it, every other overlay is a sibling.
@@ -99,7 +121,13 @@ fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> BTreeSet<Str
             && (readers.is_empty() || !reader_files(Some(by_name), name).is_disjoint(readers))
     });
     for (other, _) in siblings {
-        if let Some(k) = own_example_keys(cx, other) {
+        // Its examples describe its own SealedSecrets: they count only when one is `name`.
+        let seals_name = || {
+            (other.overlay.sealed_secret_sources()).any(|s| s.name_in_file == name)
+        };
+        if seals_name()
+            && let Some(k) = own_example_keys(cx, other)
+        {
             keys.extend(k);
         }
         for (i, g) in other.overlay.generated().iter().enumerate() {
@@ -119,15 +147,16 @@ fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> BTreeSet<Str
 pub fn environment_keys(
     cx: &Context<'_>,
     ov: &OverlayModel,
-    name_in_file: &str,
+    (file, name_in_file): (&str, &str),
     rendered_name: &str,
     only_sealed: bool,
 ) -> (BTreeSet<String>, bool) {
     let mut keys = BTreeSet::new();
     let mut complete = false;
     if only_sealed {
-        let from_examples =
-            own_example_keys(cx, ov).unwrap_or_else(|| sibling_keys(cx, ov, name_in_file));
+        let from_examples = (own_example_keys(cx, ov))
+            .or_else(|| beside_example_keys(cx, ov, file))
+            .unwrap_or_else(|| sibling_keys(cx, ov, name_in_file));
         complete = !from_examples.is_empty();
         keys.extend(from_examples);
     }
@@ -149,7 +178,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             let (path, rendered) = (&src.path(), &src.rendered);
             let Some(doc) = src.doc(cx) else { continue };
             let (want, complete) =
-                environment_keys(cx, ov, &src.name_in_file, &rendered.name, only);
+                environment_keys(cx, ov, (path, &src.name_in_file), &rendered.name, only);
             let have = sealed_keys(&doc, src.keys.as_ref());
             let missing: BTreeSet<String> = want.difference(&have).cloned().collect();
             if !missing.is_empty() {

@@ -2738,3 +2738,111 @@ fn argo_cd_applications_inside_a_list_inside_a_list_are_read() {
     let prefix = format!("{file}:{annotation}");
     assert_eq!(not_modelled_at(&repo, &["--release", "qa"]), [prefix]);
 }
+
+/// An environment without `.env.example` files of its own takes the key set of its sibling
+/// environments' examples for its SealedSecret, but every sibling's examples counted, whatever
+/// Secret they describe: Flux's `clusters/prod` holding a `regcred` SealedSecret was told it
+/// lacked the `API_KEY` of `overlays/prod`'s `app-secrets` example, and that its own
+/// `.dockerconfigjson` was extra. A sibling's examples now count only for a SealedSecret of
+/// the name it seals; one of the same name still gets them.
+#[test]
+fn sibling_examples_count_only_for_a_sealed_secret_of_their_name() {
+    let Some(repo) = Repo::empty() else {
+        return;
+    };
+    let sealed = |name: &str, key: &str| {
+        format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: {name}\n  namespace: app\nspec:\n  encryptedData:\n    {key}: AgBy3i4OJSWK+PiTySYZZA==\n"
+        )
+    };
+    let kustomization = "resources:\n  - sealedsecret.yaml\n";
+    for (dir, name, key) in [
+        ("overlays/prod", "app-secrets", "API_KEY"),
+        ("overlays/staging", "app-secrets", "DB_PASSWORD"),
+        ("clusters/prod", "regcred", ".dockerconfigjson"),
+    ] {
+        repo.write(&format!("{dir}/kustomization.yaml"), kustomization);
+        repo.write(&format!("{dir}/sealedsecret.yaml"), &sealed(name, key));
+    }
+    repo.write("overlays/prod/app.env.example", "API_KEY=\n");
+    let out = repo.run(&["check", "--format", "json"]);
+    let mut hits: Vec<(String, String)> = common::report_hits(&out.stdout)
+        .into_iter()
+        .filter(|h| h.rule == "example-sealed-mismatch")
+        .map(|h| (h.path, h.message))
+        .collect();
+    hits.sort();
+    let paths: Vec<&str> = hits.iter().map(|(p, _)| p.as_str()).collect();
+    // staging's `app-secrets` lacks prod's API_KEY and holds DB_PASSWORD; regcred is no sibling's.
+    assert_eq!(
+        paths,
+        ["overlays/staging/sealedsecret.yaml"; 2],
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        hits[0].1.contains("`API_KEY`") && hits[1].1.contains("`DB_PASSWORD`")
+            || hits[1].1.contains("`API_KEY`") && hits[0].1.contains("`DB_PASSWORD`"),
+        "{hits:?}"
+    );
+}
+
+/// The Flux pattern of a base holding the SealedSecret itself, its `.env.example` beside it:
+/// that example was read by neither `check` nor `seal` (only an overlay's own examples were),
+/// so a SealedSecret lacking every key it documents passed `check`, and `seal` did not ask for
+/// them. The examples beside a base's SealedSecret now stand in for an overlay's own.
+#[test]
+fn examples_beside_a_base_sealed_secret_are_its_key_set() {
+    let Some(repo) = Repo::empty() else {
+        return;
+    };
+    repo.write(
+        "apps/base/kustomization.yaml",
+        "namespace: app\nresources:\n  - sealedsecret.yaml\n",
+    );
+    repo.write(
+        "apps/base/sealedsecret.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app-secrets\nspec:\n  encryptedData: {}\n",
+    );
+    repo.write("apps/base/app.env.example", "API_KEY=\nDB_PASSWORD=\n");
+    let cert = std::fs::read_to_string(common::repo_root().join(CERT)).unwrap();
+    for env in ["staging", "production"] {
+        repo.write(
+            &format!("apps/{env}/kustomization.yaml"),
+            "resources:\n  - ../base\n",
+        );
+        repo.write(&format!("apps/{env}/sealing-cert.pem"), &cert);
+    }
+    let lacking = |repo: &Repo| -> Vec<String> {
+        let out = repo.run(&["check", "--format", "json"]);
+        let mut v: Vec<String> = common::report_hits(&out.stdout)
+            .into_iter()
+            .filter(|h| h.rule == "example-sealed-mismatch")
+            .map(|h| format!("{}: {}", h.path, h.message))
+            .collect();
+        v.sort();
+        v
+    };
+    let found = lacking(&repo);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .all(|m| m.starts_with("apps/base/sealedsecret.yaml: ")
+                && m.contains("lacks keys of the environment's key set: `API_KEY`, `DB_PASSWORD`")),
+        "{found:?}"
+    );
+    let from = repo.write("only-api.env", &format!("API_KEY={SENTINEL}\n"));
+    let from = from.to_str().unwrap();
+    let e = fails_cleanly(&repo.run(&["seal", "staging", "production", "--from", from]));
+    assert!(
+        e.contains("lacks keys the overlay needs: DB_PASSWORD"),
+        "{e}"
+    );
+    repo.write(
+        "only-api.env",
+        &format!("API_KEY={SENTINEL}\nDB_PASSWORD={SENTINEL}\n"),
+    );
+    ok(&repo.run(&["seal", "staging", "production", "--from", from]));
+    assert_eq!(lacking(&repo), Vec::<String>::new());
+}
