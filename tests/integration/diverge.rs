@@ -102,7 +102,77 @@ fn yaml11_boolean_words_in_string_fields_fail_the_build() {
         (
             "images:\n  - name: app\n    newTag: No\n",
             "newTag",
-            "`images.0.newTag` must be a string",
+            "`images[0].newTag` must be a string",
+        ),
+    ]);
+}
+
+/// go-yaml v2 reads `1_000`, `017`, `0X1F`, `0b1_0`, `08` as numbers (resolve.go: `_` dropped,
+/// Go's `strconv.ParseInt` base prefixes, then a float), which YAML 1.2 reads as strings: no
+/// string field takes them ("cannot unmarshal number into Go struct field
+/// Kustomization.nameSuffix of type string"). The model read them as strings and built.
+#[test]
+fn yaml11_numbers_in_string_fields_fail_the_build() {
+    refused(&[
+        (
+            "nameSuffix: 1_000\n",
+            "nameSuffix",
+            "`nameSuffix` must be a string",
+        ),
+        ("namespace: 017\n", "namespace", "`namespace` must be"),
+        ("nameSuffix: 08\n", "nameSuffix", "`nameSuffix` must be"),
+        (
+            "images:\n  - name: app\n    newTag: 0b1_0\n",
+            "newTag",
+            "`images[0].newTag` must be a string",
+        ),
+        (
+            "commonAnnotations: {a: -0X1F}\n",
+            "commonAnnotations",
+            "`commonAnnotations` must be",
+        ),
+    ]);
+    // Quoted, or no number to Go (`0o8`, out of range, `_1`): strings to both.
+    accepted(&[
+        "nameSuffix: \"1_000\"\ncommonLabels: {a: '017'}\n",
+        "nameSuffix: -0o8\ncommonAnnotations: {a: 0xfffffffffffffffff, b: _1, c: 1e, d: 1e400}\n",
+    ]);
+}
+
+/// Numbers are read as go-yaml v2 reads them where a number belongs: a `replicas` count of
+/// `0x_2` is 2 to kustomize.
+#[test]
+fn yaml11_number_as_replicas_count_builds() {
+    accepted(&["replicas:\n  - name: app\n    count: 0x_2\n"]);
+}
+
+/// A list of strings with an item of another type is refused at that item's line, not the
+/// field's.
+#[test]
+fn mistyped_item_of_a_list_of_strings_is_reported_at_its_line() {
+    refused(&[
+        ("components:\n  - off\n", "- off", "`components` must be"),
+        ("components:\n  - 0X1F\n", "- 0X1F", "`components` must be"),
+    ]);
+}
+
+/// `generatorOptions` booleans are decoded with the kustomization, generator or not: a quoted
+/// `"yes"` is refused once ("cannot unmarshal string into Go struct field
+/// GeneratorOptions.generatorOptions.disableNameSuffixHash of type bool").
+#[test]
+fn generator_options_non_boolean_fails_once() {
+    let two =
+        "configMapGenerator:\n  - name: g\n    literals: [a=b]\n  - name: h\n    literals: [a=b]\n";
+    refused(&[
+        (
+            "generatorOptions:\n  disableNameSuffixHash: \"yes\"\n",
+            "disableNameSuffixHash",
+            "`generatorOptions.disableNameSuffixHash` must be a boolean",
+        ),
+        (
+            &format!("{two}generatorOptions:\n  immutable: 'on'\n"),
+            "immutable",
+            "`generatorOptions.immutable` must be a boolean",
         ),
     ]);
 }

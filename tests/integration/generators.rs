@@ -441,7 +441,7 @@ fn generator_entries_kustomize_refuses_are_build_errors() {
         (
             format!("generatorOptions:\n  disableNameSuffixHash: \"yes\"\n{named}"),
             "disableNameSuffixHash",
-            "true or false",
+            "`generatorOptions.disableNameSuffixHash` must be a boolean",
             "cannot unmarshal string",
         ),
         (

@@ -133,7 +133,7 @@ impl Builder<'_> {
             return None;
         };
         let mut k = kdoc.value.as_ref().ok()?.clone();
-        self.read_yaml11_booleans(&mut k, &kdoc, &kfile);
+        self.read_yaml11_scalars(&mut k, &kdoc, &kfile);
         if self.stack.is_empty() && !is_component {
             k = self.deployed_top(k);
         }

@@ -82,8 +82,6 @@ const KUSTOMIZATION_FIELDS: [(&str, Shape); 34] = [
 enum Ty {
     Str,
     Bool,
-    /// A boolean judged where it is read (`generate::option_flag`).
-    Judged,
     StrList,
     StrMap,
     Struct(&'static [(&'static str, Ty)]),
@@ -151,8 +149,8 @@ const NESTED: [(&str, Ty); 7] = [
         Ty::Struct(&[
             ("labels", Ty::StrMap),
             ("annotations", Ty::StrMap),
-            ("disableNameSuffixHash", Ty::Judged),
-            ("immutable", Ty::Judged),
+            ("disableNameSuffixHash", Ty::Bool),
+            ("immutable", Ty::Bool),
         ]),
     ),
 ];
@@ -161,10 +159,7 @@ const NESTED: [(&str, Ty); 7] = [
 /// kind and the message; None when it decodes.
 fn decode_error(v: &Value, ty: Ty, at: &[Seg]) -> Option<(Vec<Seg>, ProblemKind, String)> {
     let want = match (ty, v) {
-        (_, Value::Null)
-        | (Ty::Judged, _)
-        | (Ty::Str, Value::String(_))
-        | (Ty::Bool, Value::Bool(_)) => return None,
+        (_, Value::Null) | (Ty::Str, Value::String(_)) | (Ty::Bool, Value::Bool(_)) => return None,
         (Ty::StrList, Value::Sequence(items)) => {
             let bad = items.iter().position(|x| !x.is_string() && !x.is_null())?;
             let item = [at, &[Seg::Index(bad)]].concat();
@@ -212,16 +207,9 @@ fn decode_error(v: &Value, ty: Ty, at: &[Seg]) -> Option<(Vec<Seg>, ProblemKind,
 
 /// The message for the field at `at` not being `want`.
 fn mistyped_msg(at: &[Seg], want: &str) -> String {
-    let shown: Vec<String> = at
-        .iter()
-        .map(|s| match s {
-            Seg::Key(k) => k.clone(),
-            Seg::Index(i) => i.to_string(),
-        })
-        .collect();
     format!(
         "kustomization field `{}` must be {want}: kustomize refuses the file (invalid Kustomization: json: cannot unmarshal)",
-        shown.join(".")
+        crate::yamlpos::dotted(at)
     )
 }
 
@@ -272,15 +260,16 @@ fn shape_error(v: &Value, shape: Shape) -> Option<&'static str> {
     })
 }
 
-/// The YAML 1.1 boolean words among the scalars of `v` (at `at`), with their paths.
-fn bool_words(v: &Value, at: &mut Vec<Seg>, out: &mut Vec<(Vec<Seg>, bool)>) {
-    let mut visit = |seg: Seg, x: &Value, out: &mut Vec<(Vec<Seg>, bool)>| {
+/// The strings of `v` (at `at`) that YAML 1.1 reads as another scalar ([`yaml11_scalar`]),
+/// with their paths and values.
+fn yaml11_words(v: &Value, at: &mut Vec<Seg>, out: &mut Vec<(Vec<Seg>, Value)>) {
+    let mut visit = |seg: Seg, x: &Value, out: &mut Vec<(Vec<Seg>, Value)>| {
         at.push(seg);
-        bool_words(x, at, out);
+        yaml11_words(x, at, out);
         at.pop();
     };
     match v {
-        Value::String(s) => out.extend(super::generate::yaml11_bool(s).map(|b| (at.clone(), b))),
+        Value::String(s) => out.extend(yaml11_scalar(s).map(|x| (at.clone(), x))),
         Value::Sequence(items) => {
             for (i, x) in items.iter().enumerate() {
                 visit(Seg::Index(i), x, out);
@@ -295,6 +284,54 @@ fn bool_words(v: &Value, at: &mut Vec<Seg>, out: &mut Vec<(Vec<Seg>, bool)>) {
         }
         _ => {}
     }
+}
+
+/// The boolean or number go-yaml v2 (`resolve.go`) reads a plain scalar YAML 1.2 reads as the
+/// string `s` as: a boolean word (`yes`, `off` ...), or, `_` dropped, an integer as Go's
+/// `strconv.ParseInt(s, 0, 64)` reads one (`0x`, `0o`, `0b` and a leading `0` for octal, in
+/// either case: `1_000`, `017`, `0X1F`), else a float of go-yaml's `yamlStyleFloat` form
+/// (`08`, `1_0.5`, `99999999999999999999`).
+fn yaml11_scalar(s: &str) -> Option<Value> {
+    if let Some(b) = super::generate::yaml11_bool(s) {
+        return Some(Value::Bool(b));
+    }
+    if !s.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-') {
+        return None;
+    }
+    let plain = s.replace('_', "");
+    let unsigned = plain.trim_start_matches(['+', '-']);
+    if unsigned.len() + 1 < plain.len() {
+        return None;
+    }
+    let lower = unsigned.to_ascii_lowercase();
+    let (radix, digits) = [("0x", 16), ("0o", 8), ("0b", 2)]
+        .into_iter()
+        .find_map(|(p, r)| Some((r, lower.strip_prefix(p)?)))
+        .unwrap_or(match lower.strip_prefix('0') {
+            Some(rest) if !rest.is_empty() => (8, rest),
+            _ => (10, &lower[..]),
+        });
+    let int = u64::from_str_radix(digits, radix)
+        .ok()
+        .filter(|_| !digits.starts_with('+'));
+    let n = int.and_then(|n| match plain.starts_with('-') {
+        true => i64::try_from(-i128::from(n)).ok().map(Into::into),
+        false => Some(n.into()),
+    });
+    // yamlStyleFloat: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`; Go's
+    // ParseFloat refuses an out-of-range value.
+    let (mantissa, exp) = lower.split_once('e').unwrap_or((&lower, "0"));
+    let (whole, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    let exp_digits = exp.trim_start_matches(['+', '-']);
+    let float = all_digits(whole)
+        && all_digits(frac)
+        && !(whole.is_empty() && frac.is_empty())
+        && !exp_digits.is_empty()
+        && all_digits(exp_digits)
+        && exp.len() <= exp_digits.len() + 1;
+    let float = float.then(|| plain.parse::<f64>().ok().filter(|f| f.is_finite()));
+    n.or(float.flatten().map(Into::into)).map(Value::Number)
 }
 
 /// Whether `word`, the scalar at `at` in `doc`, is written plain on its line (Some(true)) or
@@ -326,24 +363,25 @@ fn plain_word(doc: &Doc, at: &[Seg], word: &str) -> Option<bool> {
 
 impl Builder<'_> {
     /// kustomize reads a kustomization as YAML 1.1 (sigs.k8s.io/yaml over go-yaml v2, whose
-    /// `resolve.go` lists the words): a plain `on`, `yes`, `n` ... is a boolean, which the YAML
-    /// 1.2 parser reads as a string. Such words become booleans in `k`, so that every field
-    /// check judges them as kustomize does (a string field refuses them: "cannot unmarshal bool
-    /// into Go struct field Kustomization.namePrefix of type string"). A word whose quoting its
-    /// line does not show is reported as not modelled and dropped.
-    pub(super) fn read_yaml11_booleans(&mut self, k: &mut Arc<Value>, kdoc: &Doc, kfile: &Path) {
+    /// `resolve.go` lists the words): a plain `on`, `yes`, `n` ... is a boolean and `1_000`,
+    /// `017` ... a number, which the YAML 1.2 parser reads as strings ([`yaml11_scalar`]). Such
+    /// words become booleans and numbers in `k`, so that every field check judges them as
+    /// kustomize does (a string field refuses them: "cannot unmarshal number into Go struct
+    /// field Kustomization.namePrefix of type string"). A word whose quoting its line does not
+    /// show is reported as not modelled and dropped.
+    pub(super) fn read_yaml11_scalars(&mut self, k: &mut Arc<Value>, kdoc: &Doc, kfile: &Path) {
         let mut words = Vec::new();
-        bool_words(k, &mut Vec::new(), &mut words);
-        for (at, b) in words {
+        yaml11_words(k, &mut Vec::new(), &mut words);
+        for (at, x) in words {
             let Some(Value::String(word)) = crate::yamlpos::value_at(k, &at) else {
                 continue;
             };
             let new = match plain_word(kdoc, &at, word) {
-                Some(true) => Value::Bool(b),
+                Some(true) => x,
                 Some(false) => continue,
                 None => {
                     let msg = format!(
-                        "cannot tell whether `{}` is quoted (a string) or not (a YAML 1.1 boolean to kustomize)",
+                        "cannot tell whether `{}` is quoted (a string) or not (a YAML 1.1 boolean or number to kustomize)",
                         crate::yamlpos::dotted(&at)
                     );
                     self.problem(ProblemKind::NotModelled, kfile, kdoc.line_of(&at), msg);
@@ -395,7 +433,12 @@ impl Builder<'_> {
                     unknown_field("kustomization", key, &known, "rendered names may differ")
                 }
             };
-            self.problem(kind, kfile, kline(kdoc, key, None), msg);
+            // A list of strings is refused at its first item that is none.
+            let item = v
+                .as_sequence()
+                .filter(|_| KUSTOMIZATION_FIELDS.contains(&(key, Shape::StrList)))
+                .and_then(|s| s.iter().position(|x| !x.is_string()));
+            self.problem(kind, kfile, kline(kdoc, key, item), msg);
         }
         self.check_api_version(map, kdoc, kfile);
     }

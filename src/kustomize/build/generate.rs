@@ -504,9 +504,8 @@ impl Builder<'_> {
         let local_at = [&e.at[..], &[Seg::from("options"), Seg::from(name)]].concat();
         let local = e.args.get("options").and_then(|o| o.get(name));
         let local = self.bool_field(e, local, &local_at);
-        let global_at = [Seg::from("generatorOptions"), Seg::from(name)];
-        let global = e.global.and_then(|g| g.get(name));
-        let global = self.bool_field(e, global, &global_at);
+        // `generatorOptions` is judged with the kustomization's fields (`fields::NESTED`).
+        let global = e.global.and_then(|g| g.get(name)).and_then(Value::as_bool);
         if global == Some(true) {
             return Some(true);
         }
@@ -514,7 +513,7 @@ impl Builder<'_> {
     }
 
     /// A boolean field as kustomize decodes it. An unquoted YAML 1.1 word (`yes`, `on` ...) in
-    /// a kustomization is a boolean already ([`Builder::read_yaml11_booleans`]); a `generators:`
+    /// a kustomization is a boolean already ([`Builder::read_yaml11_scalars`]); a `generators:`
     /// file is read by kyaml as YAML 1.2, like the model. Anything else fails the build ("cannot
     /// unmarshal string into Go struct field ... of type bool").
     fn bool_field(&mut self, e: &Entry<'_>, v: Option<&Value>, at: &[Seg]) -> Option<bool> {
