@@ -397,7 +397,7 @@ fn make_copy(
             "outside the root"
         };
         return Err(format!(
-            "an env file is absent and the overlay reads files {bound}, so no temporary copy with the .example standing in can be made"
+            "the render needs a temporary copy (an env file is absent, or the options deploying the overlay are set in the copy's kustomization) and the overlay reads files {bound}, so none can be made"
         ));
     };
     for e in envs {
@@ -562,7 +562,10 @@ fn set_fields(dir: &Path, fields: &[(&str, &str)]) -> Result<(), String> {
     for (field, value) in fields {
         k.insert(Value::from(*field), Value::from(*value));
     }
-    let text = yaml_serde::to_string(&Value::Mapping(k)).map_err(|e| failed(e.to_string()))?;
+    // Written back as JSON (which is YAML), every string quoted: YAML output would leave a
+    // string like `yes` or `1_000` plain, which kustomize, reading YAML 1.1, takes for another
+    // type. The tools deploying it quote them too (go-yaml v2 `encode.go`).
+    let text = serde_json::to_string(&Value::Mapping(k)).map_err(|e| failed(e.to_string()))?;
     fsio::write_private(&file, text.as_bytes(), true).map_err(|e| failed(e.to_string()))
 }
 

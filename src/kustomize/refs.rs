@@ -415,7 +415,7 @@ fn any(field: &Option<String>) -> &str {
 }
 
 /// The group, version and kind of an object of this kind and apiVersion.
-fn split_gvk<'a>(kind: &'a str, api_version: &'a str) -> [&'a str; 3] {
+pub(crate) fn split_gvk<'a>(kind: &'a str, api_version: &'a str) -> [&'a str; 3] {
     let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
     [group, version, kind]
 }

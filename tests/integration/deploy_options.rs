@@ -356,3 +356,26 @@ fn deploy_value(deploy: &str, option: &str) -> String {
         .unwrap();
     line.to_owned()
 }
+
+/// The copy's kustomization, with the deploy-time options set, keeps a quoted string a string:
+/// written back as YAML, `"yes"` came out plain, which kustomize (YAML 1.1) reads as a boolean,
+/// so the render of a label value `"yes"` failed where the deployed build succeeds.
+#[test]
+fn a_quoted_yaml_1_1_word_stays_a_string_in_the_rendered_copy() {
+    let tree = shipped();
+    seal_paper(&tree);
+    edit(
+        &tree,
+        KUSTOMIZATION,
+        "namespace: emp-paper\n",
+        "namespace: emp-paper\ncommonAnnotations:\n  enabled: \"yes\"\n",
+    );
+    tree.write(
+        "argocd/paper.yaml",
+        argo("      namespace: emp-paper\n", "emp-paper"),
+    );
+    let (_, hits) = release(&tree);
+    for rule in ["render-failed", "model-divergence", "overlay-build-error"] {
+        assert!(!rules(&hits).contains(&rule), "{hits:?}");
+    }
+}

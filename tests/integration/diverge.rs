@@ -196,7 +196,7 @@ fn replicas_entry_naming_nothing_fails_the_build() {
         (
             "replicas:\n  - name: nope\n    count: 2\n",
             "- name: nope",
-            "`nope` names no Deployment",
+            "`nope` names no object of a kind `replicas` applies to",
         ),
         (
             "replicas:\n  - name: app-secrets\n    count: 2\n",

@@ -92,17 +92,16 @@ impl Builder<'_> {
         let entries = level.k.get("replicas").and_then(Value::as_sequence);
         for (i, r) in entries.into_iter().flatten().enumerate() {
             let name = get_str(r, "name").unwrap_or_default();
-            let selected = |o: &Obj, [g, v, k]: &[String; 3]| {
-                (g.is_empty() || g == o.group())
-                    && (v.is_empty() || o.api_version.rsplit('/').next() == Some(v.as_str()))
-                    && (k.is_empty() || *k == o.kind)
+            let selected = |o: &Obj, gvk: &[String; 3]| {
+                let of = crate::kustomize::refs::split_gvk(&o.kind, &o.api_version);
+                crate::kustomize::refs::gvk_selects(gvk.each_ref().map(String::as_str), of)
             };
             if !acc
                 .iter()
                 .any(|o| o.had_name(name) && gvks.iter().any(|gvk| selected(o, gvk)))
             {
                 let msg = format!(
-                    "`replicas` entry `{name}` names no Deployment, StatefulSet, ReplicaSet or ReplicationController: kustomize fails to build (does not match a config with the following GVK)"
+                    "`replicas` entry `{name}` names no object of a kind `replicas` applies to (Deployment, StatefulSet, ReplicaSet, ReplicationController, or one `configurations:` adds): kustomize fails to build (does not match a config with the following GVK)"
                 );
                 self.problem(
                     ProblemKind::BuildError,
