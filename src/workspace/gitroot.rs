@@ -201,12 +201,7 @@ fn list_into(dir: &Path, prefix: &str, out: &mut Listing) -> Result<(), String> 
 /// root is in no repository or git cannot list them.
 pub(crate) fn tracked(root: &Path, name: &str, submodules: bool) -> Option<Vec<String>> {
     let listing = listing(root)?.ok()?;
-    let in_submodule = |f: &str| {
-        (listing.submodules.iter()).any(|s| {
-            f.strip_prefix(s.as_str())
-                .is_some_and(|r| r.starts_with('/'))
-        })
-    };
+    let in_submodule = |f: &str| listing.submodules.iter().any(|s| below(f, s));
     Some(
         (listing.files.iter())
             .filter(|(f, tracked)| **tracked && (*f == name || f.ends_with(&format!("/{name}"))))
@@ -220,7 +215,8 @@ pub(crate) fn tracked(root: &Path, name: &str, submodules: bool) -> Option<Vec<S
 /// file `path` (below the repository's top as reached from `root`): `untracked` or `ignored` by
 /// git. `None` when git tracks it, or cannot tell (no repository, git failing, a submodule it
 /// cannot list), or when `path` is reached through a symbolic link (git lists the link, and what
-/// it leads to is judged where it is).
+/// it leads to is judged where it is). Judged against the listing git gave when the process
+/// first asked ([`listing`]): a file staged later in the same process is not seen.
 pub(crate) fn not_committed(root: &Path, path: &Path) -> Option<&'static str> {
     let listing = listing(root)?.ok()?;
     let top = super::lexical(&top(root));
@@ -230,8 +226,13 @@ pub(crate) fn not_committed(root: &Path, path: &Path) -> Option<&'static str> {
         Some(false) => "untracked",
         None => "ignored",
     };
-    let unlisted = (listing.unlisted.iter()).any(|(s, _)| rel.starts_with(&format!("{s}/")));
+    let unlisted = (listing.unlisted.iter()).any(|(s, _)| below(&rel, s));
     (!unlisted && super::link_below(&top, path).is_none()).then_some(why)
+}
+
+/// Whether the relative path `path` is below the directory `dir` (both forward-slashed).
+fn below(path: &str, dir: &str) -> bool {
+    path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
 }
 
 /// The git submodules of the repository the root is in (checked out or not), relative to its
