@@ -183,9 +183,14 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         now: opts.now,
         release_env: release.clone(),
         renders,
-        runtime_secrets: (opts.allow_runtime_secrets.iter())
-            .chain(&ws.config.release.allow_runtime_secret)
-            .cloned()
+        runtime_secrets: (opts.allow_runtime_secrets.iter().cloned())
+            .chain(
+                ws.config
+                    .release
+                    .allow_runtime_secret
+                    .iter()
+                    .map(|n| n.to_string()),
+            )
             .collect(),
         release_unsuppressible: (ws.config.release.unsuppressible.iter())
             .map(|id| id.to_string())
@@ -771,6 +776,15 @@ fn resolve_paths(root: &Path, cwd: &Path, paths: &[PathBuf]) -> Result<Vec<Strin
             path: shown.clone(),
             reason: e.to_string().to_lowercase(),
         })?;
+        // A FIFO, socket or device is nothing check reads: never "no findings in 0 files".
+        if crate::fsio::is_special_file(&canon) {
+            return Err(CheckError::BadPath {
+                path: shown,
+                reason:
+                    "not a regular file or directory (a FIFO, socket or device): nothing to check"
+                        .to_owned(),
+            });
+        }
         let rel = canon.strip_prefix(root).map_err(|_| CheckError::BadPath {
             path: shown.clone(),
             reason: format!("outside the repository {}", root.display()),

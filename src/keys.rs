@@ -20,6 +20,7 @@ use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::cert::{pem_labels, pem_problem};
 use crate::crypto::UnsealingKey;
+use crate::yamlpos::Seg;
 
 /// Why private keys could not be loaded. Messages name the source and never contain key bytes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -196,9 +197,10 @@ struct Metadata {
 fn keys_from_documents(bytes: &[u8], source_name: &str) -> Result<Vec<UnsealingKey>, KeyError> {
     let mut keys = Vec::new();
     let mut any = false;
-    for de in yaml_serde::Deserializer::from_slice(bytes) {
+    let text = std::str::from_utf8(bytes).unwrap_or_default();
+    let positions = crate::yamlpos::documents(text);
+    for (i, de) in yaml_serde::Deserializer::from_slice(bytes).enumerate() {
         let doc = Option::<Document>::deserialize(de).map_err(|e| {
-            let text = std::str::from_utf8(bytes).unwrap_or_default();
             let (line, column) = crate::yamlpos::error_position(text, &e).unwrap_or((0, 0));
             KeyError::Document {
                 source_name: source_name.to_string(),
@@ -208,7 +210,12 @@ fn keys_from_documents(bytes: &[u8], source_name: &str) -> Result<Vec<UnsealingK
         })?;
         let Some(doc) = doc else { continue };
         any = true;
-        collect_secret_keys(&doc, source_name, &mut keys)?;
+        let at = Place {
+            source_name,
+            doc: positions.get(i),
+            path: Vec::new(),
+        };
+        collect_secret_keys(&doc, &at, &mut keys)?;
     }
     if !any {
         return Err(KeyError::Unrecognised {
@@ -218,15 +225,42 @@ fn keys_from_documents(bytes: &[u8], source_name: &str) -> Result<Vec<UnsealingK
     Ok(keys)
 }
 
+/// Where a Secret is: its file, the file's document and the path to it there (`items[i]` of
+/// a `List`), so that an error names the line of its `tls.key`.
+struct Place<'p> {
+    source_name: &'p str,
+    doc: Option<&'p crate::yamlpos::Document<'p>>,
+    path: Vec<Seg>,
+}
+
+impl Place<'_> {
+    /// `file:line` of the Secret's `field`.`tls.key` (of the nearest part of it found).
+    fn line_of(&self, field: &str) -> String {
+        let Some(doc) = self.doc else {
+            return self.source_name.to_owned();
+        };
+        let mut path = self.path.clone();
+        path.extend([Seg::Key(field.to_owned()), Seg::Key("tls.key".to_owned())]);
+        format!("{}:{}", self.source_name, doc.find_or_parent(&path).line)
+    }
+}
+
 fn collect_secret_keys(
     doc: &Document,
-    source_name: &str,
+    at: &Place<'_>,
     keys: &mut Vec<UnsealingKey>,
 ) -> Result<(), KeyError> {
-    for item in &doc.items {
-        collect_secret_keys(item, source_name, keys)?;
+    for (i, item) in doc.items.iter().enumerate() {
+        let mut path = at.path.clone();
+        path.extend([Seg::Key("items".to_owned()), Seg::Index(i)]);
+        collect_secret_keys(item, &Place { path, ..*at }, keys)?;
     }
     let name = doc.metadata.name.as_deref().unwrap_or("<unnamed>");
+    let field = match doc.string_data.contains_key("tls.key") {
+        true => "stringData",
+        false => "data",
+    };
+    let source_name = at.line_of(field);
     // sealed-secrets stores keys as kubernetes.io/tls Secrets: data["tls.key"] is base64 PEM.
     // stringData wins over data, as the API server would merge it.
     let pem: Zeroizing<Vec<u8>> = if let Some(raw) = doc.string_data.get("tls.key") {
@@ -238,17 +272,17 @@ fn collect_secret_keys(
             base64::engine::general_purpose::STANDARD
                 .decode(compact.as_bytes())
                 .map_err(|_| KeyError::Base64 {
-                    source_name: source_name.to_string(),
+                    source_name: source_name.clone(),
                     secret: name.to_string(),
                 })?,
         )
     } else {
         return Ok(());
     };
-    let found = keys_from_pem(&pem, source_name, Some(name))?;
+    let found = keys_from_pem(&pem, &source_name, Some(name))?;
     if found.is_empty() {
         return Err(KeyError::BadKey {
-            source_name: source_name.to_string(),
+            source_name: source_name.clone(),
             location: format!("secret {name}"),
             reason: "tls.key holds no private key pem block".to_string(),
         });

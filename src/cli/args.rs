@@ -350,6 +350,7 @@ pub struct CheckArgs {
         long = "allow-runtime-secret",
         value_name = "NAME",
         value_delimiter = ',',
+        value_parser = clap::builder::NonEmptyStringValueParser::new(),
         env = "EMP_SEAL_ALLOW_RUNTIME_SECRETS"
     )]
     pub allow_runtime_secrets: Vec<String>,

@@ -14,7 +14,7 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
     check_options(&a)?;
     let from = super::seal_cmd::resolve_from(ctx, &root, &a.from)?;
     let (dry_run, keep_name, no_input) = (a.dry_run, a.keep_name, a.no_input);
-    let req = super::seal_cmd::request(&root, from, a);
+    let req = super::seal_cmd::request(&root, from, a)?;
     let env = &req.envs[0];
     // Writers of one overlay serialise (fsio::lock_for_write on the overlay directory, which
     // holds both files --migrate writes); the plan then reads them under the lock.

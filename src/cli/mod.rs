@@ -218,11 +218,22 @@ impl crate::seal::Prompter for TtyPrompter {
     }
 }
 
-/// The environment names `envs` (names or overlay paths) stand for.
-pub(crate) fn env_names(root: &Path, envs: &[String]) -> Vec<String> {
-    envs.iter()
-        .map(|e| crate::workspace::env_name(root, e))
-        .collect()
+/// The environment names `envs` (names or overlay paths) stand for. One named twice (`seal
+/// paper paper`, or by a name and its path) is clap's usage error, never sealed once in silence.
+pub(crate) fn env_names(root: &Path, envs: &[String]) -> Result<Vec<String>, CliError> {
+    let mut names = Vec::new();
+    for typed in envs {
+        let name = crate::workspace::env_name(root, typed);
+        if names.contains(&name) {
+            let msg =
+                format!("the argument '<ENV>...' names the environment '{name}' twice ('{typed}')");
+            let e = <Cli as clap::CommandFactory>::command()
+                .error(clap::error::ErrorKind::ArgumentConflict, msg);
+            return Err(usage_error(&e.render().to_string()));
+        }
+        names.push(name);
+    }
+    Ok(names)
 }
 
 /// An `ENV|FILE` argument (`cert`, `unseal`): an existing file is that file, a path from the

@@ -13,7 +13,7 @@ use super::{Ctx, write_stdout};
 pub(super) fn run(ctx: &Ctx, a: ResealArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     let req = ResealRequest {
-        envs: super::env_names(&root, &a.envs),
+        envs: super::env_names(&root, &a.envs)?,
         root: root.clone(),
         key_files: a.keys,
         skip_unopened: a.skip_unopened,

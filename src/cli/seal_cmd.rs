@@ -16,7 +16,7 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     let from = resolve_from(ctx, &root, &a.from)?;
     let (dry_run, to_stdout, no_input) = (a.dry_run, a.stdout, a.no_input);
-    let req = request(&root, from, a);
+    let req = request(&root, from, a)?;
     let mut tty = TtyPrompter::new(!no_input, "").requiring_values();
     let mut prompter = seal::RememberingPrompter::new(&mut tty);
     let inputs = seal::load_inputs(&req)?;
@@ -58,9 +58,9 @@ pub(super) fn resolve_from(ctx: &Ctx, root: &Path, from: &Path) -> Result<PathBu
 }
 
 /// The validated arguments as a [`SealRequest`] for the env file `from`.
-pub(super) fn request(root: &Path, from: PathBuf, a: SealArgs) -> SealRequest {
-    SealRequest {
-        envs: super::env_names(root, &a.envs),
+pub(super) fn request(root: &Path, from: PathBuf, a: SealArgs) -> Result<SealRequest, CliError> {
+    Ok(SealRequest {
+        envs: super::env_names(root, &a.envs)?,
         root: root.to_path_buf(),
         from,
         cert: a.cert,
@@ -74,7 +74,7 @@ pub(super) fn request(root: &Path, from: PathBuf, a: SealArgs) -> SealRequest {
         now: super::now(),
         name: a.name,
         keep_old_records: false,
-    }
+    })
 }
 
 /// One environment's warnings and notes about its plan: pruned keys the workloads read, keys

@@ -83,7 +83,9 @@ pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) ->
     }
     let s = report.summary();
     let total = s.errors + s.warnings + s.notes;
-    let mut line = if total == 0 {
+    let mut line = if total == 0 && report.files_checked == 0 {
+        "nothing was checked: no file check reads is under the paths given".to_owned()
+    } else if total == 0 {
         format!("no findings in {}", plural(report.files_checked, "file"))
     } else {
         format!(

@@ -135,12 +135,13 @@ pub struct ReleaseConfig {
     pub unsuppressible: Vec<Setting>,
     /// Secret names workloads create at run time (as `--allow-runtime-secret`, added to it).
     #[serde(default)]
-    pub allow_runtime_secret: Vec<String>,
+    pub allow_runtime_secret: Vec<Setting>,
 }
 
-/// A scope as written in the config file.
+/// A scope as written in the config file. Read through [`toml::Value`] so that a value of the
+/// wrong type is named with the key and the allowed values, as a wrong word is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(try_from = "toml::Value")]
 pub enum ScopeName {
     /// Name and namespace bound.
     Strict,
@@ -148,6 +149,20 @@ pub enum ScopeName {
     NamespaceWide,
     /// Unbound.
     ClusterWide,
+}
+
+impl TryFrom<toml::Value> for ScopeName {
+    type Error = String;
+    fn try_from(v: toml::Value) -> Result<Self, String> {
+        match v.as_str() {
+            Some("strict") => Ok(ScopeName::Strict),
+            Some("namespace-wide") => Ok(ScopeName::NamespaceWide),
+            Some("cluster-wide") => Ok(ScopeName::ClusterWide),
+            _ => Err(format!(
+                "scope: `{v}` is not one of `strict`, `namespace-wide`, `cluster-wide`"
+            )),
+        }
+    }
 }
 
 impl ScopeName {
@@ -239,24 +254,25 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
         ("environments", config.environment_globs()),
         ("ignore", &config.ignore[..]),
     ] {
-        if let Some(bad) = globs.iter().find(|g| !valid_glob(g)) {
+        if let Some((bad, why)) = globs
+            .iter()
+            .find_map(|g| glob_problem(what, g).map(|why| (g, why)))
+        {
             return Err(ConfigError::Invalid {
                 file: file.to_owned(),
                 line: config.line(Some(bad.0.span())),
-                message: format!(
-                    "{what}: `{bad}` is not a repository-relative path (no `..`, no leading `/`, not empty)"
-                ),
+                message: format!("{what}: `{bad}` {why}"),
             });
         }
-        if let Some(bad) = globs.iter().find(|g| !well_formed(g)) {
-            return Err(ConfigError::Invalid {
-                file: file.to_owned(),
-                line: config.line(Some(bad.0.span())),
-                message: format!(
-                    "{what}: `{bad}` is not a well-formed glob (a `[` class without its `]`, or a trailing `\\`)"
-                ),
-            });
-        }
+    }
+    if let Some(bad) = (config.release.allow_runtime_secret.iter()).find(|n| n.trim().is_empty()) {
+        return Err(ConfigError::Invalid {
+            file: file.to_owned(),
+            line: config.line(Some(bad.0.span())),
+            message:
+                "release.allow-runtime-secret: an empty Secret name allows nothing: name the Secret"
+                    .to_owned(),
+        });
     }
     for (env, c) in &config.environment {
         let Some(cert) = c.certificate.as_deref() else {
@@ -285,6 +301,23 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
         });
     }
     Ok(config)
+}
+
+/// Why the `what` glob `g` cannot be used, if it cannot. A `.` segment matches no
+/// repository-relative path, and an `ignore` glob of `*` segments only skips the whole tree:
+/// either would leave `check` looking at less than the file says, without a word.
+fn glob_problem(what: &str, g: &str) -> Option<&'static str> {
+    if !valid_glob(g) {
+        Some("is not a repository-relative path (no `..`, no leading `/`, not empty)")
+    } else if !well_formed(g) {
+        Some("is not a well-formed glob (a `[` class without its `]`, or a trailing `\\`)")
+    } else if g.split('/').any(|s| s == ".") {
+        Some("has a `.` segment, which no repository-relative path has: it matches nothing")
+    } else if what == "ignore" && g.split('/').all(|s| s.chars().all(|c| c == '*')) {
+        Some("matches every path: check would look at nothing (name what to skip)")
+    } else {
+        None
+    }
 }
 
 fn valid_glob(g: &str) -> bool {
@@ -500,7 +533,7 @@ mod tests {
             c.environment["prod"].certificate.as_deref(),
             Some("certs/prod.pem")
         );
-        assert_eq!(c.release.allow_runtime_secret, ["argocd-redis"]);
+        assert_eq!(*c.release.allow_runtime_secret[0], *"argocd-redis");
     }
 
     #[test]

@@ -228,12 +228,16 @@ impl Builder<'_> {
                     self.accumulate(&path, &mut sub, false, &o);
                     acc.extend(sub);
                 } else {
-                    self.problem(
-                        ProblemKind::Invalid,
-                        &o.file,
-                        o.line,
-                        format!("resource `{entry}` does not exist: kustomize fails to build (accumulating resources: no such file or directory)"),
-                    );
+                    // `kubectl kustomize` opens a FIFO to read it and waits for a writer.
+                    let msg = match crate::fsio::is_special_file(&path) {
+                        true => format!(
+                            "resource `{entry}` is not a regular file (a FIFO, socket or device): kustomize blocks or fails reading it"
+                        ),
+                        false => format!(
+                            "resource `{entry}` does not exist: kustomize fails to build (accumulating resources: no such file or directory)"
+                        ),
+                    };
+                    self.problem(ProblemKind::Invalid, &o.file, o.line, msg);
                 }
             }
         }

@@ -16,6 +16,7 @@ use super::Builder;
 use super::accumulate::Level;
 use super::loaded::EntryDocs;
 use super::obj::{GenState, Obj, get_str, metadata_identity, str_list, write_meta};
+use crate::fsio::FsError;
 use crate::workspace::lexical;
 use crate::yamlpos::Seg;
 
@@ -428,12 +429,7 @@ impl Builder<'_> {
                 continue;
             }
             let shown = self.rel(env).display().to_string();
-            // A FIFO would block the open until a writer came (and kustomize with it).
-            let read = match crate::fsio::is_special_file(env) {
-                true => Err(std::io::ErrorKind::InvalidInput.into()),
-                false => std::fs::read(env),
-            };
-            let failure = match read {
+            let failure = match super::read_file(env) {
                 Ok(bytes) => match crate::envfile::parse(&zeroize::Zeroizing::new(bytes)) {
                     Ok(parsed) => {
                         // Never a line that looks like a piece of a value as a key name.
@@ -455,10 +451,13 @@ impl Builder<'_> {
                 },
                 // The untracked env file is absent (as on every CI runner) and its tracked
                 // `.example` stands in for its keys (rules::model::generated_keys).
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound && has_example(env) => None,
-                Err(_) => Some((
+                Err(FsError::NotFound { .. }) if has_example(env) => None,
+                Err(e) => Some((
                     ProblemKind::Invalid,
-                    format!("env file {shown} cannot be read: kustomize fails to build"),
+                    format!(
+                        "env file {shown} cannot be read: {}: kustomize fails to build",
+                        super::reason(env, &e)
+                    ),
                 )),
             };
             if let Some((kind, msg)) = failure {

@@ -80,6 +80,20 @@ pub(crate) fn not_utf8(shown: &str, line: usize) -> String {
 /// The parsed documents of one file.
 type FileDocs = Arc<Vec<Arc<Doc>>>;
 
+/// Reads a file a build reads: a regular file of at most [`MAX_FILE_BYTES`](crate::workspace::MAX_FILE_BYTES)
+/// (`fsio::read_limited`), never a FIFO or device, whose open would block until a writer came
+/// (as `kubectl kustomize`'s does).
+fn read_file(path: &Path) -> Result<Vec<u8>, crate::fsio::FsError> {
+    crate::fsio::read_limited(path, crate::workspace::MAX_FILE_BYTES)
+}
+
+/// `e`'s message without the path it starts with: the caller names the file as it shows it.
+fn reason(path: &Path, e: &crate::fsio::FsError) -> String {
+    let text = e.to_string();
+    let prefix = format!("{}: ", path.display());
+    text.strip_prefix(&prefix).unwrap_or(&text).to_owned()
+}
+
 /// Why a file gave no documents.
 #[derive(Clone, Debug)]
 enum Unread {
@@ -170,10 +184,7 @@ impl<'t> ParseCache<'t> {
         if let Some(t) = self.texts.get(&lexical(path)) {
             return Ok(std::borrow::Cow::Borrowed(*t));
         }
-        if crate::fsio::is_special_file(path) {
-            return Err(Unread::Io("not a regular file".to_owned()));
-        }
-        let bytes = std::fs::read(path).map_err(|e| Unread::Io(e.to_string()))?;
+        let bytes = read_file(path).map_err(|e| Unread::Io(reason(path, &e)))?;
         String::from_utf8(bytes)
             .map(std::borrow::Cow::Owned)
             .map_err(|e| {
