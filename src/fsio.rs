@@ -117,7 +117,7 @@ impl FsError {
 }
 
 /// Whether `path` is a FIFO, socket or device: opening one for reading can block until a
-/// writer comes (a FIFO), so readers that are not handed the path by the user skip it.
+/// writer comes (a FIFO), so it is named as such rather than read ([`read_limited`] refuses it).
 pub fn is_special_file(path: &Path) -> bool {
     fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }

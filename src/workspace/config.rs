@@ -442,6 +442,26 @@ mod tests {
                 .starts_with("c.toml:2: ignore: `env-[ab` is not a well-formed glob"),
             "{e}"
         );
+        let e = parse("c.toml", "\nscope = 3\n").expect_err("scope of the wrong type");
+        assert_eq!(
+            e.to_string(),
+            "c.toml:2: scope: `3` is not one of `strict`, `namespace-wide`, `cluster-wide`"
+        );
+        for (text, line) in [
+            ("ignore = [\"k8s\", \".\"]\n", 1),
+            ("ignore = [\"k8s/./x\"]\n", 1),
+            ("environments = [\"./k8s\"]\n", 1),
+            ("ignore = [\"*/**\"]\n", 1),
+            ("[release]\nallow-runtime-secret = [\" \"]\n", 2),
+        ] {
+            let e = parse("c.toml", text).expect_err(text);
+            assert!(
+                e.to_string().starts_with(&format!("c.toml:{line}: ")),
+                "{e}"
+            );
+        }
+        parse("c.toml", "ignore = [\"*/legacy\", \"legacy/**\"]\n")
+            .expect("a glob naming something");
         let e = parse("c.toml", "environments = []\n").expect_err("empty");
         assert!(e.to_string().contains("empty"), "{e}");
         let e = parse("c.toml", "[environment.p]\ncertificate = \"../p.pem\"\n").expect_err("out");

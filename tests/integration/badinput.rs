@@ -527,7 +527,7 @@ fn cert_cases(extra: &[(String, Vec<u8>)]) -> Vec<Case> {
         case(
             "cert_with_two_envs",
             vec![],
-            &["paper", "paper", "--from", "good.env", "--cert", PAPER_CERT],
+            &["paper", "prod", "--from", "good.env", "--cert", PAPER_CERT],
             "--cert",
         ),
     ]);
@@ -705,6 +705,18 @@ fn arg_cases() -> Vec<Case> {
             vec![],
             &["seal", "prod", "--from", "good.env"],
             "prod",
+        ),
+        case(
+            "env_named_twice",
+            vec![],
+            &["seal", "paper", "paper", "--from", "good.env"],
+            "names the environment 'paper' twice",
+        ),
+        case(
+            "env_named_twice_by_path",
+            vec![],
+            &["paper", "k8s/overlays/paper", "--from", "good.env"],
+            "names the environment 'paper' twice ('k8s/overlays/paper')",
         ),
         case(
             "env_one_bad_of_two",
@@ -981,6 +993,54 @@ fn command_cases() -> Vec<Case> {
             &["-C", "/", "check"],
             "k8s/overlays",
         ),
+        k(
+            "check_path_fifo",
+            vec![Step::Fifo("k8s/ff")],
+            &["check", "k8s/ff"],
+            "k8s/ff: not a regular file",
+        ),
+        k(
+            "check_config_ignore_dot",
+            vec![w(
+                "emp-seal.toml",
+                "# all\nignore = [\"legacy/**\", \".\"]\n",
+            )],
+            &["check"],
+            "emp-seal.toml:2: ignore: `.`",
+        ),
+        k(
+            "check_config_ignore_everything",
+            vec![w("emp-seal.toml", "ignore = [\"**\"]\n")],
+            &["check"],
+            "emp-seal.toml:1: ignore: `**` matches every path",
+        ),
+        k(
+            "check_config_scope_integer",
+            vec![w("emp-seal.toml", "\nscope = 3\n")],
+            &["check"],
+            "emp-seal.toml:2: scope: `3` is not one of `strict`, `namespace-wide`, `cluster-wide`",
+        ),
+        k(
+            "check_runtime_secret_empty",
+            vec![],
+            &["check", "--allow-runtime-secret", ""],
+            "--allow-runtime-secret",
+        ),
+        k(
+            "check_runtime_secret_empty_in_list",
+            vec![],
+            &["check", "--allow-runtime-secret", "argocd-redis,"],
+            "--allow-runtime-secret",
+        ),
+        k(
+            "check_config_runtime_secret_empty",
+            vec![w(
+                "emp-seal.toml",
+                "[release]\nallow-runtime-secret = [\n  \"argocd-redis\",\n  \"\",\n]\n",
+            )],
+            &["check"],
+            "emp-seal.toml:4: release.allow-runtime-secret",
+        ),
         // cert
         k(
             "cert_path_missing",
@@ -1043,6 +1103,24 @@ fn command_cases() -> Vec<Case> {
             vec![],
             &["unseal", "paper", "--key", "nokey.pem"],
             "nokey.pem",
+        ),
+        k(
+            "unseal_key_secret_bad_base64",
+            vec![w(
+                "k.yaml",
+                "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sealed-secrets-key\ndata:\n  tls.crt: \"\"\n  tls.key: \"!!\"\n",
+            )],
+            &["unseal", "paper", "--key", "k.yaml"],
+            "k.yaml:7: secret sealed-secrets-key",
+        ),
+        k(
+            "unseal_key_list_item_no_pem",
+            vec![w(
+                "k.yaml",
+                "kind: List\nitems:\n- kind: Secret\n  metadata: {name: a}\n- kind: Secret\n  metadata: {name: b}\n  data:\n    tls.key: aGVsbG8=\n",
+            )],
+            &["unseal", "paper", "--key", "k.yaml"],
+            "k.yaml:8: secret b",
         ),
         k(
             "unseal_key_garbage",
@@ -1380,6 +1458,8 @@ fn regression_fifo_generator_env_file_does_not_block() {
         Step::Fifo("k8s/overlays/dev/dev-secrets.env"),
         Step::Remove("k8s/overlays/prod/patch-configmap.yaml"),
         Step::Fifo("k8s/overlays/prod/patch-configmap.yaml"),
+        Step::Write(PAPER_KUST, paper_kust_with("pipe-resource")),
+        Step::Fifo("k8s/overlays/paper/pipe-resource"),
     ]);
     let before = s.snapshot();
     let wait = Duration::from_secs(30);
@@ -1394,7 +1474,8 @@ fn regression_fifo_generator_env_file_does_not_block() {
     assert!(
         stdout.contains("\"overlay-build-error\"")
             && stdout.contains("env file k8s/overlays/dev/dev-secrets.env cannot be read")
-            && stdout.contains("k8s/overlays/prod/patch-configmap.yaml: not a regular file"),
+            && stdout.contains("k8s/overlays/prod/patch-configmap.yaml: not a regular file")
+            && stdout.contains("resource `pipe-resource` is not a regular file"),
         "{stdout}"
     );
     let mut init = s.cmd();
@@ -1411,6 +1492,57 @@ fn regression_fifo_generator_env_file_does_not_block() {
         "{stderr}"
     );
     assert_eq!(s.snapshot(), before);
+}
+
+/// The paper overlay's kustomization with one more resource, `entry`.
+fn paper_kust_with(entry: &str) -> Vec<u8> {
+    let k = std::fs::read_to_string(common::repo_root().join(PAPER_KUST)).unwrap();
+    let more = format!("  - sealedsecret.yaml\n  - {entry}\n");
+    assert!(k.contains("  - sealedsecret.yaml\n"), "{k}");
+    k.replacen("  - sealedsecret.yaml\n", &more, 1).into_bytes()
+}
+
+/// A file an overlay's build reads (a resource, a generator's env file) is read with the size
+/// limit every file `check` reads has: one over it is reported as not read, never read whole.
+#[test]
+fn build_inputs_over_the_size_limit_are_not_read() {
+    let s = Sandbox::new();
+    let huge = vec![b'#'; 17 * 1024 * 1024];
+    s.setup(&[
+        Step::Write(PAPER_KUST, paper_kust_with("huge.yaml")),
+        Step::Write("k8s/overlays/paper/huge.yaml", huge.clone()),
+        Step::Write("k8s/overlays/dev/dev-secrets.env", huge),
+    ]);
+    let o = s
+        .cmd()
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{stdout}");
+    let limit = "larger than the 16777216-byte limit: kustomize fails to build";
+    assert!(
+        stdout.contains(&format!(
+            "cannot read k8s/overlays/paper/huge.yaml: {limit}"
+        )) && stdout.contains(&format!(
+            "env file k8s/overlays/dev/dev-secrets.env cannot be read: {limit}"
+        )),
+        "{stdout}"
+    );
+}
+
+/// `check` on a directory holding nothing it reads says that nothing was checked, never "no
+/// findings" (which reads as clean).
+#[test]
+fn check_of_nothing_says_nothing_was_checked() {
+    let s = Sandbox::new();
+    s.setup(&[Step::Dir("k8s/empty")]);
+    let o = s.cmd().args(["check", "k8s/empty"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.starts_with("nothing was checked") && !stdout.contains("no findings"),
+        "{stdout}"
+    );
 }
 
 /// A one-block PEM file with the last bit of its DER flipped. For a private key that is the
