@@ -227,7 +227,7 @@ const GENERATOR_ARGS: [&str; 9] = [
     "options",
     "type",
 ];
-const GENERATOR_OPTIONS: [&str; 4] = [
+pub(super) const GENERATOR_OPTIONS: [&str; 4] = [
     "labels",
     "annotations",
     "disableNameSuffixHash",
@@ -334,33 +334,6 @@ fn yaml11_scalar(s: &str) -> Option<Value> {
     n.or(float.flatten().map(Into::into)).map(Value::Number)
 }
 
-/// Whether `word`, the scalar at `at` in `doc`, is written plain on its line (Some(true)) or
-/// quoted (Some(false)); None when the line does not show it (a multi-line flow collection, a
-/// block scalar).
-fn plain_word(doc: &Doc, at: &[Seg], word: &str) -> Option<bool> {
-    let line = doc
-        .text
-        .lines()
-        .nth(doc.line_of(at).checked_sub(doc.start_line)?)?;
-    let mut quoted = false;
-    for (i, _) in line.match_indices(word) {
-        let (before, after) = (&line[..i], &line[i + word.len()..]);
-        let edge = |c: Option<char>| c.is_none_or(|c| c.is_whitespace() || ",[]{}".contains(c));
-        if !edge(before.chars().last()) && !edge(after.chars().next()) {
-            if before.ends_with(['"', '\'']) && after.starts_with(&before[before.len() - 1..]) {
-                quoted = true;
-            }
-            continue;
-        }
-        let opened = before.trim_end().chars().last();
-        let closed = after.trim_start().chars().next();
-        if opened.is_none_or(|c| ":-[,{".contains(c)) && closed.is_none_or(|c| ",]}#".contains(c)) {
-            return Some(true);
-        }
-    }
-    quoted.then_some(false)
-}
-
 impl Builder<'_> {
     /// kustomize reads a kustomization as YAML 1.1 (sigs.k8s.io/yaml over go-yaml v2, whose
     /// `resolve.go` lists the words): a plain `on`, `yes`, `n` ... is a boolean and `1_000`,
@@ -368,15 +341,13 @@ impl Builder<'_> {
     /// words become booleans and numbers in `k`, so that every field check judges them as
     /// kustomize does (a string field refuses them: "cannot unmarshal number into Go struct
     /// field Kustomization.namePrefix of type string"). A word whose quoting its line does not
-    /// show is reported as not modelled and dropped.
+    /// scanners cannot place is reported as not modelled and dropped.
     pub(super) fn read_yaml11_scalars(&mut self, k: &mut Arc<Value>, kdoc: &Doc, kfile: &Path) {
         let mut words = Vec::new();
         yaml11_words(k, &mut Vec::new(), &mut words);
         for (at, x) in words {
-            let Some(Value::String(word)) = crate::yamlpos::value_at(k, &at) else {
-                continue;
-            };
-            let new = match plain_word(kdoc, &at, word) {
+            let text = crate::yamlpos::Document::new(&kdoc.text, kdoc.start_line, 0);
+            let new = match text.plain_at(&at) {
                 Some(true) => x,
                 Some(false) => continue,
                 None => {
