@@ -438,11 +438,11 @@ impl<'t> Document<'t> {
         self.pos_of(self.layout().walk(self.text, path).0.map_or(0, |l| l.at))
     }
 
-    /// Whether the scalar at `path` is written plain (Some(true)) or quoted (Some(false)): the
-    /// deepest step found on a block line, then the flow collection or scalar after its `key:`
-    /// or `- ` (or the whole flow document). None where the scanners cannot place it (a block
-    /// scalar, a tag, an anchor).
-    pub(crate) fn plain_at(&self, path: &[Seg]) -> Option<bool> {
+    /// Whether the scalar at `path` (with `key`: the key ending `path`) is written plain
+    /// (Some(true)) or quoted (Some(false)): the deepest step found on a block line, then the
+    /// flow collection or scalar after its `key:` or `- ` (or the whole flow document). None
+    /// where the scanners cannot place it (a block scalar, a tag, an anchor).
+    pub(crate) fn plain_at(&self, path: &[Seg], key: bool) -> Option<bool> {
         let first = self.layout().lines.first()?;
         let (from, rest) = if self.text[first.at..].starts_with(['{', '[']) {
             (first.at, path)
@@ -450,6 +450,9 @@ impl<'t> Document<'t> {
             let walk = |p: usize| self.layout().walk(self.text, &path[..p]);
             let p = (1..=path.len()).rev().find(|&p| walk(p).1)?;
             let line = walk(p).0?;
+            if key && p == path.len() {
+                return Some(!self.text[line.at..].starts_with(['"', '\'']));
+            }
             let value = match &path[p - 1] {
                 Seg::Key(_) => match block::key_at(self.text, line.at, line.end) {
                     block::KeyAt::Key(_, after_colon) => after_colon,
@@ -460,10 +463,19 @@ impl<'t> Document<'t> {
             let from = block::skip_blanks(self.text.as_bytes(), value, line.end);
             (from, &path[p..])
         };
-        match flow::parse(self.text, from).ok()?.0.at(rest)? {
-            flow::Node::Scalar(s) => Some(s.style == ScalarStyle::Plain),
-            _ => None,
-        }
+        let node = flow::parse(self.text, from).ok()?.0;
+        let style = match (key, rest.split_last()) {
+            (true, Some((Seg::Key(k), parent))) => match node.at(parent)? {
+                flow::Node::Map(m) => m.get(k)?.key_style,
+                _ => return None,
+            },
+            (true, _) => return None,
+            (false, _) => match node.at(rest)? {
+                flow::Node::Scalar(s) => s.style,
+                _ => return None,
+            },
+        };
+        Some(style == ScalarStyle::Plain)
     }
 
     /// For a document written as one flow collection (JSON, kubeseal's default output): the

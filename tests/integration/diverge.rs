@@ -201,6 +201,27 @@ fn quoted_or_other_spellings_of_boolean_words_are_strings() {
     ]);
 }
 
+/// go-yaml v2 reads a plain `on`, `10` as a mapping key as a boolean or a number, which no label
+/// map and no kustomization field takes: kubectl fails (json: unknown field "10", or an
+/// unsupported type when applying labels). The model read them as strings and built.
+#[test]
+fn yaml11_words_and_numbers_as_keys_fail_the_build() {
+    refused(&[
+        (
+            "commonLabels:\n  on: x\n",
+            "commonLabels",
+            "`commonLabels` must be",
+        ),
+        (
+            "labels:\n  - pairs:\n      off: x\n",
+            "labels:",
+            "`labels[0].pairs` has a key that is no string",
+        ),
+        ("10: x\n", "10: x", "unknown kustomization field `10`"),
+    ]);
+    accepted(&["commonLabels:\n  \"on\": x\ncommonAnnotations: {'y': x}\n"]);
+}
+
 /// A key given twice in a kustomization: kubectl takes the last one (sigs.k8s.io/yaml decodes
 /// with go-yaml v2); the model does not read the file, and the finding says so at the second
 /// key, naming the first (it named the mapping's start line instead, and pointed at the first).
