@@ -214,7 +214,7 @@ fn yaml11_words_and_numbers_as_keys_fail_the_build() {
         ),
         (
             "labels:\n  - pairs:\n      off: x\n",
-            "labels:",
+            "- pairs:",
             "`labels[0].pairs` has a key that is no string",
         ),
         ("10: x\n", "10: x", "unknown kustomization field `10`"),
