@@ -419,6 +419,9 @@ pub struct Generated {
     /// Top-level `metadata.annotations` after rendering (the generator's own, patches,
     /// `commonAnnotations`).
     pub annotations: Vec<(String, String)>,
+    /// A Secret's `type` after rendering: the last generator entry's (`Opaque` when it gives
+    /// none) or a later patch's; `None` for a `ConfigMap`.
+    pub secret_type: Option<String>,
 }
 
 /// A `bitnami.com/v1alpha1` `SealedSecret` an overlay renders: where it is written and what it

@@ -74,18 +74,12 @@ pub fn secret_keys(
 
 /// The type of the Secret a reference resolves to in `ov`, as the overlay renders it (`Opaque`
 /// when none is written): a Secret's `type` or a `SealedSecret`'s `spec.template.type` after
-/// patches ([`crate::kustomize::Resource::secret_type`]), or a generator's: the last entry's
-/// that merged into or replaced it, `Opaque` when that entry writes none, whatever the first
-/// wrote (kustomize `api/resmap/reswrangler.go`, `appendReplaceOrMerge`, keeps the later
-/// generated object and merges the earlier one's data into it). `None` for what the overlay
-/// does not render as a Secret or `SealedSecret` (an unresolved reference).
+/// patches ([`crate::kustomize::Resource::secret_type`]), or a generated Secret's after patches
+/// ([`crate::kustomize::Generated::secret_type`]). `None` for what the overlay does not render
+/// as a Secret or `SealedSecret` (an unresolved reference).
 fn secret_type(ov: &OverlayModel, res: Resolution) -> Option<String> {
     match res {
-        Resolution::Generated(i) => {
-            let g = ov.overlay.generated().get(i)?;
-            let ty = g.specs.last().and_then(|s| s.secret_type.clone());
-            Some(ty.unwrap_or_else(|| "Opaque".to_owned()))
-        }
+        Resolution::Generated(i) => ov.overlay.generated().get(i)?.secret_type.clone(),
         Resolution::Resource(i) => ov.overlay.resources().get(i)?.secret_type.clone(),
         Resolution::Unresolved => None,
     }

@@ -65,9 +65,9 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             .collect();
         if !blocked.is_empty() {
             let (noun, verb) = if blocked.len() == 1 {
-                ("overlay", "cannot be built, and its")
+                ("overlay", "was not built, and its")
             } else {
-                ("overlays", "cannot be built, and their")
+                ("overlays", "were not built, and their")
             };
             message.push_str(&format!(
                 "; {noun} {} {verb} key and reference checks did not run",

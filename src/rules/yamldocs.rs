@@ -259,9 +259,11 @@ fn placed<'t>(
     (doc.clone(), item.to_vec())
 }
 
-/// A parse error at the parser's position. `yaml_serde` places a duplicate key at its first
-/// occurrence; like kustomize (go-yaml: "mapping key already defined at line N") the finding
-/// points at the second one, which is usually the line to fix.
+/// A parse error at the parser's position. `yaml_serde` places a duplicate key at the start of
+/// its mapping; like kustomize (go-yaml: "mapping key already defined at line N") the finding
+/// points at the second one, which is usually the line to fix. A kustomization with one is
+/// built by kubectl (sigs.k8s.io/yaml decodes it with go-yaml v2, where the last one wins), not
+/// by the model: the message says so.
 fn parse_error<'t>(
     file: &'t SourceFile,
     doc: &yamlpos::Document<'t>,
@@ -276,9 +278,14 @@ fn parse_error<'t>(
         });
     let mut message = shift_lines(&message, doc.first_line - 1);
     if let Some(key) = duplicate_key(&message)
-        && let Some(second) = next_same_key(doc, line, column, &key)
+        && let Some(first) = same_key(doc, line, column, &key)
+        && let Some(second) = same_key(doc, first + 1, column, &key)
     {
-        message = format!("duplicate key \"{key}\" (first at line {line})");
+        message = format!("duplicate key \"{key}\" (first at line {first})");
+        let name = file.path.rsplit('/').next().unwrap_or_default();
+        if crate::workspace::KUSTOMIZATION_FILE_NAMES.contains(&name) {
+            message.push_str(": kubectl kustomize takes the last one, the model reads neither");
+        }
         line = second;
     }
     YamlError {
@@ -296,10 +303,10 @@ fn duplicate_key(message: &str) -> Option<String> {
     Some(rest.split('"').next()?.to_owned())
 }
 
-/// The file line of the next line after `line` that holds `key:` at `column` (1-based).
-fn next_same_key(doc: &yamlpos::Document<'_>, line: u32, column: u32, key: &str) -> Option<u32> {
+/// The file line of the first line from `line` on that holds `key:` at `column` (1-based).
+fn same_key(doc: &yamlpos::Document<'_>, line: u32, column: u32, key: &str) -> Option<u32> {
     let indent = usize::try_from(column).ok()?.checked_sub(1)?;
-    let skip = usize::try_from(line.checked_sub(doc.first_line)?).ok()? + 1;
+    let skip = usize::try_from(line.checked_sub(doc.first_line)?).ok()?;
     (0u32..)
         .zip(doc.text.lines())
         .skip(skip)

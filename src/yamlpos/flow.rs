@@ -86,6 +86,15 @@ impl Node {
         }
     }
 
+    /// The node at `path` below this one.
+    pub(crate) fn at(&self, path: &[super::Seg]) -> Option<&Node> {
+        path.iter().try_fold(self, |n, seg| match (seg, n) {
+            (super::Seg::Key(k), Node::Map(m)) => m.get(k).map(|e| &e.value),
+            (super::Seg::Index(i), Node::Seq { items, .. }) => items.get(*i),
+            _ => None,
+        })
+    }
+
     /// Follows `path` from this node: the byte offset of the deepest step found (a key's start,
     /// an item's start) and whether every step was found.
     pub(crate) fn walk(&self, path: &[super::Seg]) -> (usize, bool) {

@@ -438,6 +438,46 @@ impl<'t> Document<'t> {
         self.pos_of(self.layout().walk(self.text, path).0.map_or(0, |l| l.at))
     }
 
+    /// Whether the scalar at `path` (with `key`: the key ending `path`) is written plain
+    /// (Some(true)) or quoted (Some(false)): the deepest step found on a block line, then the
+    /// flow collection or scalar after its `key:` or `- ` (or the whole flow document). None
+    /// where the scanners cannot place it (a block scalar, a tag, an anchor).
+    pub(crate) fn plain_at(&self, path: &[Seg], key: bool) -> Option<bool> {
+        let first = self.layout().lines.first()?;
+        let (from, rest) = if self.text[first.at..].starts_with(['{', '[']) {
+            (first.at, path)
+        } else {
+            let walk = |p: usize| self.layout().walk(self.text, &path[..p]);
+            let p = (1..=path.len()).rev().find(|&p| walk(p).1)?;
+            let line = walk(p).0?;
+            if key && p == path.len() {
+                return Some(!self.text[line.at..].starts_with(['"', '\'']));
+            }
+            let value = match &path[p - 1] {
+                Seg::Key(_) => match block::key_at(self.text, line.at, line.end) {
+                    block::KeyAt::Key(_, after_colon) => after_colon,
+                    _ => return None,
+                },
+                Seg::Index(_) => line.at + 1,
+            };
+            let from = block::skip_blanks(self.text.as_bytes(), value, line.end);
+            (from, &path[p..])
+        };
+        let node = flow::parse(self.text, from).ok()?.0;
+        let style = match (key, rest.split_last()) {
+            (true, Some((Seg::Key(k), parent))) => match node.at(parent)? {
+                flow::Node::Map(m) => m.get(k)?.key_style,
+                _ => return None,
+            },
+            (true, _) => return None,
+            (false, _) => match node.at(rest)? {
+                flow::Node::Scalar(s) => s.style,
+                _ => return None,
+            },
+        };
+        Some(style == ScalarStyle::Plain)
+    }
+
     /// For a document written as one flow collection (JSON, kubeseal's default output): the
     /// walk of `path` through it. `None` for a block-style document or unscannable flow text.
     fn flow_walk(&self, path: &[Seg]) -> Option<(usize, bool)> {
@@ -490,12 +530,7 @@ impl<'t> Document<'t> {
         let Ok((node, _)) = flow::parse(self.text, first.at) else {
             return Some(None);
         };
-        let found = path.iter().try_fold(&node, |n, seg| match (seg, n) {
-            (Seg::Key(k), flow::Node::Map(m)) => m.get(k).map(|e| &e.value),
-            (Seg::Index(i), flow::Node::Seq { items, .. }) => items.get(*i),
-            _ => None,
-        });
-        let Some(flow::Node::Seq { items, .. }) = found else {
+        let Some(flow::Node::Seq { items, .. }) = node.at(path) else {
             return Some(None);
         };
         let ranges = items.iter().map(|item| {

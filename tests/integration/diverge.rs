@@ -99,6 +99,12 @@ fn yaml11_boolean_words_in_string_fields_fail_the_build() {
             "`commonLabels` must be",
         ),
         ("components: [yes]\n", "components", "`components` must be"),
+        // A flow mapping over several lines: each word's quoting is read where it is written.
+        (
+            "generatorOptions:\n  labels: {\n    a: \"on\",\n    b: off}\n",
+            "labels: {",
+            "`generatorOptions.labels.b` must be a string",
+        ),
         (
             "images:\n  - name: app\n    newTag: No\n",
             "newTag",
@@ -153,6 +159,12 @@ fn mistyped_item_of_a_list_of_strings_is_reported_at_its_line() {
     refused(&[
         ("components:\n  - off\n", "- off", "`components` must be"),
         ("components:\n  - 0X1F\n", "- 0X1F", "`components` must be"),
+        // Nothing of a kustomization kustomize cannot decode is read: `../x` is not looked for.
+        (
+            "components: [../x, 0X1F]\n",
+            "components",
+            "`components` must be",
+        ),
     ]);
 }
 
@@ -184,7 +196,56 @@ fn quoted_or_other_spellings_of_boolean_words_are_strings() {
         "namespace: 'y'\n",
         "nameSuffix: \"-on\"\ncommonLabels: {a: 'off', b: yEs}\n",
         "generatorOptions:\n  disableNameSuffixHash: yes\n",
+        // The quoted `"on"` beside a plain `on` on the same line is a string.
+        "generatorOptions: {disableNameSuffixHash: on, labels: {a: \"on\"}}\n",
     ]);
+}
+
+/// go-yaml v2 reads a plain `on`, `10` as a mapping key as a boolean or a number, which no label
+/// map and no kustomization field takes: kubectl fails (json: unknown field "10", or an
+/// unsupported type when applying labels). The model read them as strings and built.
+#[test]
+fn yaml11_words_and_numbers_as_keys_fail_the_build() {
+    refused(&[
+        (
+            "commonLabels:\n  on: x\n",
+            "commonLabels",
+            "`commonLabels` must be",
+        ),
+        (
+            "labels:\n  - pairs:\n      off: x\n",
+            "- pairs:",
+            "`labels[0].pairs` has a key that is no string",
+        ),
+        ("10: x\n", "10: x", "unknown kustomization field `10`"),
+    ]);
+    accepted(&["commonLabels:\n  \"on\": x\ncommonAnnotations: {'y': x}\n"]);
+}
+
+/// A key given twice in a kustomization: kubectl takes the last one (sigs.k8s.io/yaml decodes
+/// with go-yaml v2); the model does not read the file, and the finding says so at the second
+/// key, naming the first (it named the mapping's start line instead, and pointed at the first).
+#[test]
+fn duplicate_kustomization_key_is_reported_as_kubectl_would_read_it() {
+    let Some(t) = tree("nameSuffix: -a\nnameSuffix: -b\n") else {
+        return;
+    };
+    let built = common::kustomize_raw(&t.path().join(OVERLAY));
+    assert!(built.status.success(), "{built:?}");
+    let render = String::from_utf8_lossy(&built.stdout);
+    assert!(render.contains("name: prod-app-b\n"), "{render}");
+    let (_, hits) = check_hits(t.path(), &[]);
+    let errs = of(&hits, "yaml-syntax");
+    assert_eq!(errs.len(), 1, "{hits:?}");
+    let first = common::line_of(t.path(), KFILE, "nameSuffix: -a");
+    let second = common::line_of(t.path(), KFILE, "nameSuffix: -b");
+    assert_eq!(errs[0].line, second, "{hits:?}");
+    let msg = &errs[0].message;
+    assert!(msg.contains(&format!("(first at line {first})")), "{msg}");
+    assert!(
+        msg.contains("kubectl kustomize takes the last one"),
+        "{msg}"
+    );
 }
 
 /// kustomize's `ReplicaCountTransformer` fails when an entry names no object of its kinds ("does

@@ -584,8 +584,8 @@ fn unhashed_case(kustomization: &str) -> Option<tempfile::TempDir> {
 }
 
 /// kubectl renders Secret `s` without a hash suffix, and check passes: a global
-/// `disableNameSuffixHash: true` wins over the entry's `false`; a YAML 1.1 `yes`/`on` is true in
-/// a kustomization; an unknown `behavior` (`Create`, `MERGE`) creates.
+/// `disableNameSuffixHash: true` (in any case: Go's JSON decoding) wins over the entry's `false`;
+/// a YAML 1.1 `yes`/`on` is true in a kustomization; an unknown `behavior` (`Create`, `MERGE`) creates.
 #[test]
 fn generator_settings_kustomize_accepts_are_read_as_it_reads_them() {
     let entry = "secretGenerator:\n  - name: s\n    envs:\n      - dev.env\n";
@@ -594,6 +594,7 @@ fn generator_settings_kustomize_accepts_are_read_as_it_reads_them() {
             "generatorOptions:\n  disableNameSuffixHash: true\n{entry}    options:\n      disableNameSuffixHash: false\n"
         ),
         format!("generatorOptions:\n  disableNameSuffixHash: yes\n{entry}"),
+        format!("generatorOptions:\n  DisableNameSuffixHash: true\n{entry}"),
         format!("{entry}    options: {{disableNameSuffixHash: On}}\n"),
         format!("{entry}    behavior: Create\n    options:\n      disableNameSuffixHash: Y\n"),
         format!("{entry}    behavior: MERGE\n    options:\n      disableNameSuffixHash: true\n"),
@@ -1016,16 +1017,17 @@ fn a_null_generator_item_is_a_build_error_at_its_line() {
 
 /// The Deployment pulls with `regcred` (a generator of type `kubernetes.io/dockerconfigjson`
 /// in the base, which the overlay merges into without a `type`) and `pull` (a Secret of type
-/// `Opaque` that the overlay patches to `kubernetes.io/dockerconfigjson`). kustomize keeps the
-/// merging entry's object, so `regcred` renders `Opaque` (api `resmap/reswrangler.go`,
-/// `appendReplaceOrMerge`), and `pull` renders as patched. The rule read the first generator
-/// entry's type and the Secret's file as written, so it passed `regcred` and reported `pull`;
-/// now it reports the Secrets kubectl renders with a type the kubelet does not read
+/// `Opaque` that the overlay patches to `kubernetes.io/dockerconfigjson`), and `gen` (an
+/// `Opaque` generated Secret patched likewise). kustomize keeps the merging entry's object, so
+/// `regcred` renders `Opaque` (api `resmap/reswrangler.go`, `appendReplaceOrMerge`), and `pull`
+/// and `gen` render as patched. The rule read the first generator entry's type and the Secret's
+/// file as written, so it passed `regcred` and reported `pull`, and then read a generated
+/// Secret's type from its generator only, reporting `gen`; now it reports the Secrets kubectl renders with a type the kubelet does not read
 /// credentials from, and only those.
 #[test]
 fn an_image_pull_secret_is_judged_by_the_type_it_renders_with() {
     let deployment = format!(
-        "{DEPLOYMENT_HEAD}      imagePullSecrets:\n        - name: regcred\n        - name: pull\n"
+        "{DEPLOYMENT_HEAD}      imagePullSecrets:\n        - name: regcred\n        - name: pull\n        - name: gen\n"
     );
     let Some(t) = repo(&[
         (
@@ -1039,7 +1041,7 @@ fn an_image_pull_secret_is_judged_by_the_type_it_renders_with() {
         ),
         (
             "overlays/dev/kustomization.yaml",
-            "resources:\n  - ../../base\nsecretGenerator:\n  - name: regcred\n    behavior: merge\n    literals:\n      - EXTRA=x\npatches:\n  - patch: |-\n      apiVersion: v1\n      kind: Secret\n      metadata:\n        name: pull\n      type: kubernetes.io/dockerconfigjson\n",
+            "resources:\n  - ../../base\nsecretGenerator:\n  - name: regcred\n    behavior: merge\n    literals:\n      - EXTRA=x\n  - name: gen\n    literals:\n      - .dockerconfigjson={}\npatches:\n  - patch: |-\n      apiVersion: v1\n      kind: Secret\n      metadata:\n        name: pull\n      type: kubernetes.io/dockerconfigjson\n  - patch: '{apiVersion: v1, kind: Secret, metadata: {name: gen}, type: kubernetes.io/dockerconfigjson}'\n",
         ),
     ]) else {
         return;
@@ -1059,7 +1061,7 @@ fn an_image_pull_secret_is_judged_by_the_type_it_renders_with() {
                 expected.push(unhashed.map_or(name, |(n, _)| n).to_owned());
             }
         }
-        assert_eq!(expected.len(), 1, "one of the two is not a registry type");
+        assert_eq!(expected.len(), 1, "one of the three is not a registry type");
     }
     let (_, hits) = check(t.path(), &[]);
     let reported: Vec<String> = of(&hits, "missing-secret-key")

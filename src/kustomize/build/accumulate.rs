@@ -137,7 +137,17 @@ impl Builder<'_> {
         if self.stack.is_empty() && !is_component {
             k = self.deployed_top(k);
         }
+        let errors = |b: &Self| {
+            let is_error = |p: &&super::super::Problem| p.kind == ProblemKind::BuildError;
+            b.problems.iter().filter(is_error).count()
+        };
+        let before = errors(self);
         self.check_fields(&k, &kdoc, &kfile);
+        // A kustomization kustomize cannot decode (api/types/kustomization.go: "invalid
+        // Kustomization") is the build's one error: nothing of it is read further.
+        if errors(self) > before {
+            return None;
+        }
         let level = Level {
             dir: dir.to_path_buf(),
             kfile,

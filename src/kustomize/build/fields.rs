@@ -170,6 +170,13 @@ fn decode_error(v: &Value, ty: Ty, at: &[Seg]) -> Option<(Vec<Seg>, ProblemKind,
             ));
         }
         (Ty::StrMap, Value::Mapping(m)) => {
+            if m.keys().any(|k| !k.is_string()) {
+                let msg = format!(
+                    "kustomization field `{}` has a key that is no string: kustomize fails to build (json: unsupported type)",
+                    crate::yamlpos::dotted(at)
+                );
+                return Some((at.to_vec(), ProblemKind::BuildError, msg));
+            }
             let (k, _) = m.iter().find(|(_, x)| !x.is_string() && !x.is_null())?;
             let item = [at, &[Seg::Key(k.as_str().unwrap_or_default().to_owned())]].concat();
             return Some((
@@ -227,7 +234,7 @@ const GENERATOR_ARGS: [&str; 9] = [
     "options",
     "type",
 ];
-const GENERATOR_OPTIONS: [&str; 4] = [
+pub(super) const GENERATOR_OPTIONS: [&str; 4] = [
     "labels",
     "annotations",
     "disableNameSuffixHash",
@@ -242,7 +249,9 @@ fn shape_error(v: &Value, shape: Shape) -> Option<&'static str> {
         (_, Value::Null) => true,
         (Shape::Str, v) => v.is_string(),
         (Shape::Map, v) => v.is_mapping(),
-        (Shape::StrMap, Value::Mapping(m)) => m.values().all(|x| x.is_string() || x.is_null()),
+        (Shape::StrMap, Value::Mapping(m)) => m
+            .iter()
+            .all(|(k, x)| k.is_string() && (x.is_string() || x.is_null())),
         (Shape::StrMap, _) => false,
         (Shape::List, v) => v.is_sequence(),
         (Shape::StrList, Value::Sequence(items)) => items.iter().all(Value::is_string),
@@ -260,29 +269,30 @@ fn shape_error(v: &Value, shape: Shape) -> Option<&'static str> {
     })
 }
 
+/// A string YAML 1.1 reads as another scalar: its path, that scalar, and whether it is the key
+/// ending the path.
+type Word = (Vec<Seg>, Value, bool);
+
 /// The strings of `v` (at `at`) that YAML 1.1 reads as another scalar ([`yaml11_scalar`]),
-/// with their paths and values.
-fn yaml11_words(v: &Value, at: &mut Vec<Seg>, out: &mut Vec<(Vec<Seg>, Value)>) {
-    let mut visit = |seg: Seg, x: &Value, out: &mut Vec<(Vec<Seg>, Value)>| {
+/// values and mapping keys, a key after the values below it.
+fn yaml11_words(v: &Value, at: &mut Vec<Seg>, out: &mut Vec<Word>) {
+    let items: Vec<(Seg, &Value)> = match v {
+        Value::String(s) => return out.extend(yaml11_scalar(s).map(|x| (at.clone(), x, false))),
+        Value::Sequence(items) => (items.iter().enumerate())
+            .map(|(i, x)| (Seg::Index(i), x))
+            .collect(),
+        Value::Mapping(m) => (m.iter())
+            .filter_map(|(key, x)| Some((Seg::Key(key.as_str()?.to_owned()), x)))
+            .collect(),
+        _ => return,
+    };
+    for (seg, x) in items {
         at.push(seg);
         yaml11_words(x, at, out);
+        if let Some(Seg::Key(key)) = at.last() {
+            out.extend(yaml11_scalar(key).map(|x| (at.clone(), x, true)));
+        }
         at.pop();
-    };
-    match v {
-        Value::String(s) => out.extend(yaml11_scalar(s).map(|x| (at.clone(), x))),
-        Value::Sequence(items) => {
-            for (i, x) in items.iter().enumerate() {
-                visit(Seg::Index(i), x, out);
-            }
-        }
-        Value::Mapping(m) => {
-            for (key, x) in m {
-                if let Some(key) = key.as_str() {
-                    visit(Seg::Key(key.to_owned()), x, out);
-                }
-            }
-        }
-        _ => {}
     }
 }
 
@@ -334,49 +344,20 @@ fn yaml11_scalar(s: &str) -> Option<Value> {
     n.or(float.flatten().map(Into::into)).map(Value::Number)
 }
 
-/// Whether `word`, the scalar at `at` in `doc`, is written plain on its line (Some(true)) or
-/// quoted (Some(false)); None when the line does not show it (a multi-line flow collection, a
-/// block scalar).
-fn plain_word(doc: &Doc, at: &[Seg], word: &str) -> Option<bool> {
-    let line = doc
-        .text
-        .lines()
-        .nth(doc.line_of(at).checked_sub(doc.start_line)?)?;
-    let mut quoted = false;
-    for (i, _) in line.match_indices(word) {
-        let (before, after) = (&line[..i], &line[i + word.len()..]);
-        let edge = |c: Option<char>| c.is_none_or(|c| c.is_whitespace() || ",[]{}".contains(c));
-        if !edge(before.chars().last()) && !edge(after.chars().next()) {
-            if before.ends_with(['"', '\'']) && after.starts_with(&before[before.len() - 1..]) {
-                quoted = true;
-            }
-            continue;
-        }
-        let opened = before.trim_end().chars().last();
-        let closed = after.trim_start().chars().next();
-        if opened.is_none_or(|c| ":-[,{".contains(c)) && closed.is_none_or(|c| ",]}#".contains(c)) {
-            return Some(true);
-        }
-    }
-    quoted.then_some(false)
-}
-
 impl Builder<'_> {
     /// kustomize reads a kustomization as YAML 1.1 (sigs.k8s.io/yaml over go-yaml v2, whose
     /// `resolve.go` lists the words): a plain `on`, `yes`, `n` ... is a boolean and `1_000`,
     /// `017` ... a number, which the YAML 1.2 parser reads as strings ([`yaml11_scalar`]). Such
     /// words become booleans and numbers in `k`, so that every field check judges them as
     /// kustomize does (a string field refuses them: "cannot unmarshal number into Go struct
-    /// field Kustomization.namePrefix of type string"). A word whose quoting its line does not
-    /// show is reported as not modelled and dropped.
+    /// field Kustomization.namePrefix of type string"; a key is no label key). A word whose
+    /// quoting the scanners cannot place is reported as not modelled and dropped (a key kept).
     pub(super) fn read_yaml11_scalars(&mut self, k: &mut Arc<Value>, kdoc: &Doc, kfile: &Path) {
         let mut words = Vec::new();
         yaml11_words(k, &mut Vec::new(), &mut words);
-        for (at, x) in words {
-            let Some(Value::String(word)) = crate::yamlpos::value_at(k, &at) else {
-                continue;
-            };
-            let new = match plain_word(kdoc, &at, word) {
+        for (at, x, key) in words {
+            let text = crate::yamlpos::Document::new(&kdoc.text, kdoc.start_line, 0);
+            let new = match text.plain_at(&at, key) {
                 Some(true) => x,
                 Some(false) => continue,
                 None => {
@@ -388,12 +369,20 @@ impl Builder<'_> {
                     Value::Null
                 }
             };
-            let slot = at.iter().try_fold(Arc::make_mut(k), |v, s| match s {
+            let (last, parent) = at.split_last().unwrap_or((&Seg::Index(0), &[]));
+            let slot = parent.iter().try_fold(Arc::make_mut(k), |v, s| match s {
                 Seg::Key(key) => v.get_mut(key.as_str()),
                 Seg::Index(i) => v.get_mut(*i),
             });
-            if let Some(slot) = slot {
-                *slot = new;
+            match (slot, last) {
+                (Some(Value::Mapping(m)), Seg::Key(name)) if key => {
+                    if let (false, Some(v)) = (new.is_null(), m.shift_remove(name.as_str())) {
+                        m.insert(new, v);
+                    }
+                }
+                (Some(v), Seg::Key(name)) => v[name.as_str()] = new,
+                (Some(v), Seg::Index(i)) => v[*i] = new,
+                (None, _) => {}
             }
         }
     }
@@ -410,7 +399,9 @@ impl Builder<'_> {
             return;
         };
         for (key, v) in map {
-            let Some(key) = key.as_str() else { continue };
+            // A key YAML reads as no string is one JSON names as text (sigs.k8s.io/yaml).
+            let text = yaml_serde::to_string(key).unwrap_or_default();
+            let key = key.as_str().unwrap_or(text.trim_end());
             let (kind, msg) = match KUSTOMIZATION_FIELDS.iter().find(|(f, _)| *f == key) {
                 Some((_, shape)) => match shape_error(v, *shape) {
                     None if key == "replicas" => {

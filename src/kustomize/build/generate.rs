@@ -269,6 +269,9 @@ impl Builder<'_> {
         let mut value = Value::Mapping(value);
         write_meta(&mut value, "name", Some(&e.name));
         write_meta(&mut value, "namespace", e.namespace.as_deref());
+        if e.kind == GeneratedKind::Secret {
+            write_type(&mut value, &spec);
+        }
         let origin = Origin::new(self.rel(&e.origin.file), e.origin.line);
         let mut o = Obj::new(
             "v1".into(),
@@ -503,8 +506,12 @@ impl Builder<'_> {
         let local_at = [&e.at[..], &[Seg::from("options"), Seg::from(name)]].concat();
         let local = e.args.get("options").and_then(|o| o.get(name));
         let local = self.bool_field(e, local, &local_at);
-        // `generatorOptions` is judged with the kustomization's fields (`fields::NESTED`).
-        let global = e.global.and_then(|g| g.get(name)).and_then(Value::as_bool);
+        // `generatorOptions` is judged with the kustomization's fields (`fields::NESTED`), and
+        // decoded as Go's encoding/json does: any case of the name (`DisableNameSuffixHash`).
+        let global = e.global.and_then(Value::as_mapping).and_then(|g| {
+            let fields = super::entry::fields(g, &super::fields::GENERATOR_OPTIONS, &[]).ok()?;
+            fields.into_iter().find(|(f, ..)| *f == name)?.2.as_bool()
+        });
         if global == Some(true) {
             return Some(true);
         }
@@ -564,6 +571,12 @@ fn merge_into(o: &mut Obj, spec: GeneratorSpec, keys: Option<Vec<String>>, needs
     let Some(g) = o.generated.as_mut() else {
         return;
     };
+    // kustomize keeps the later generated object and merges the earlier one's data into it
+    // (api/resmap/reswrangler.go `appendReplaceOrMerge`): the later entry's type wins over one a
+    // patch wrote into the earlier.
+    if g.kind == GeneratedKind::Secret {
+        write_type(Arc::make_mut(&mut o.value), &spec);
+    }
     if spec.behavior == Behavior::Replace {
         g.keys = keys;
     } else if let (Some(a), Some(b)) = (g.keys.as_mut(), keys) {
@@ -576,6 +589,15 @@ fn merge_into(o: &mut Obj, spec: GeneratorSpec, keys: Option<Vec<String>>, needs
         g.keys = None;
     }
     g.specs.push(spec);
+}
+
+/// The generated Secret's `type`, `Opaque` when the entry gives none (kustomize
+/// api/internal/generators/secret.go `MakeSecret`): a patch may overwrite it.
+fn write_type(value: &mut Value, spec: &GeneratorSpec) {
+    if let Some(m) = value.as_mapping_mut() {
+        let ty = spec.secret_type.as_deref().unwrap_or("Opaque");
+        m.insert("type".into(), ty.into());
+    }
 }
 
 /// True when `<env file>.example` exists beside an env file.

@@ -666,6 +666,7 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
             namespace: o.deployed_ns().map(str::to_owned),
         };
         let annotations = o.annotations();
+        let secret_type = super::secret_type_of(&o.kind, &o.value);
         if let Some(g) = o.generated {
             generated.push(Generated {
                 kind: g.kind,
@@ -675,10 +676,10 @@ fn finish(acc: Vec<Obj>) -> (Vec<Resource>, Vec<Generated>) {
                 specs: g.specs,
                 keys: g.keys,
                 annotations,
+                secret_type,
             });
         } else {
             let keys = super::secret_key_names(&o.kind, &o.value);
-            let secret_type = super::secret_type_of(&o.kind, &o.value);
             let runtime_secrets = super::runtime_secrets::made_by(
                 (o.group(), &o.kind),
                 &o.value,
