@@ -233,12 +233,16 @@ pub(crate) fn not_committed(root: &Path, path: &Path) -> Option<&'static str> {
     (!unlisted && super::link_below(&top, path).is_none()).then_some(why)
 }
 
+/// Each file's tracked status by its root-relative path, and the submodules not listed with
+/// why ([`status`]).
+pub(crate) type Status = (BTreeMap<String, bool>, Vec<(String, String)>);
+
 /// What git lists of the repository the root is in, for `check`, from the one [`listing`]:
 /// each file's tracked status by its root-relative path (`../../shared/app.env` for a file
 /// above a root at `services/api`; a file not listed is ignored), and the submodules whose
 /// files are not listed (root-relative), each with why. `None` when the root is in no
 /// repository or git cannot list it ([`notes`]).
-pub(crate) fn status(root: &Path) -> Option<(BTreeMap<String, bool>, Vec<(String, String)>)> {
+pub(crate) fn status(root: &Path) -> Option<Status> {
     let listing = listing(root)?.ok()?;
     let (prefix, up) = (prefix(root), "../".repeat(depth(root)));
     let rel = |f: &str| match f.strip_prefix(&prefix).and_then(|r| r.strip_prefix('/')) {
