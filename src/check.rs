@@ -5,9 +5,8 @@
 //! Owns which files make up "the tree" (the wanted files under the workspace's tree
 //! directories and environment directories, paths given explicitly, and every file an
 //! environment's build reads, whatever `ignore` says) and the repository's other YAML/JSON
-//! files that the repository-wide rules read, the `git ls-files` listing (one call per
-//! repository: the root's and each checked-out submodule's) that gives tracked status and
-//! ignores, and the release-gate scoping. Refuses to check nothing: no overlay at all, or an
+//! files that the repository-wide rules read, their tracked status and ignores (from the
+//! workspace's one `git ls-files` listing of the repository), and the release-gate scoping. Refuses to check nothing: no overlay at all, or an
 //! empty release environment, is an error (exit 2), while an overlay kustomize cannot build is
 //! loaded anyway and reported by the rules, and a file that cannot be read is reported, not
 //! skipped. Must not print, decide exit codes, write files, or keep env-file values: env files
@@ -16,7 +15,6 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use rayon::prelude::*;
 
@@ -145,7 +143,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let filters = resolve_paths(root, &opts.cwd, &opts.paths)?;
 
     let (rels, outside, listing) = tree_files(root, &ws, &filters);
-    let (mut git, submodules) = listing.map_or((None, Vec::new()), |(map, s)| (Some(map), s));
+    let (git, submodules) = listing.map_or((None, Vec::new()), |(map, s)| (Some(map), s));
     let (mut files, mut env_files) = read_files(
         root,
         (&rels, &outside, &BTreeSet::new()),
@@ -166,7 +164,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let unlisted_above = read_deployed(
         root,
         (&deployed, &overlay_models, &manifests),
-        git.as_mut(),
+        (git.as_ref(), &submodules),
         &mut files,
         &mut env_files,
     );
@@ -214,7 +212,11 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let unmodelled: Vec<String> = (crate::workspace::repository_notes(root).into_iter())
         .chain(unlisted_above)
         .chain(ws.notes().map(str::to_owned))
-        .chain(submodules.iter().map(|(p, why)| submodule_note(p, why)))
+        .chain(
+            (submodules.iter())
+                .filter(|(p, _)| !p.starts_with("../"))
+                .map(|(p, why)| submodule_note(p, why)),
+        )
         .collect();
     let git = cx.tree.git.is_some();
     report.notes = notes(git, render_note.as_deref(), &unmodelled);
@@ -529,13 +531,12 @@ fn manifest_files(root: &Path, models: &[OverlayModel]) -> BTreeSet<String> {
 /// symlinked directory (the tree's walk does not follow those), one outside the tree's
 /// directories, one whose name is not a YAML name that a build reads as YAML (`manifests`: a
 /// resource `db-secret`), one above the root in the git repository (which an overlay only Flux
-/// deploys may read; its git status is asked of git here, as the tree's listing holds what is
-/// under the root only). What an environment deploys is checked, under the name its build
+/// deploys may read; its git status is in the repository's one listing). What an environment deploys is checked, under the name its build
 /// reads it by. Says so when git could not list the files above the root.
 fn read_deployed(
     root: &Path,
     (deployed, models, manifests): (&[BTreeSet<String>], &[OverlayModel], &BTreeSet<String>),
-    mut git: Option<&mut GitMap>,
+    (git, unlisted): (Option<&GitMap>, &[(String, String)]),
     files: &mut Vec<SourceFile>,
     env_files: &mut Vec<EnvFileModel>,
 ) -> Option<String> {
@@ -571,15 +572,15 @@ fn read_deployed(
         return None;
     }
     let mut note = None;
-    let above: BTreeSet<String> = (missing.iter())
+    // Git lists a file above the root with the rest of the repository; not one in a
+    // submodule git could not list.
+    let unknown: BTreeSet<String> = (missing.iter())
         .filter(|r| r.starts_with("../"))
+        .filter(|r| (unlisted.iter()).any(|(s, _)| r.starts_with(&format!("{s}/"))))
         .cloned()
         .collect();
     let none = BTreeSet::new();
-    if let Some(map) = git.as_deref_mut()
-        && !above.is_empty()
-        && let Err(unknown) = list_above(root, &above, map)
-    {
+    if git.is_some() && !unknown.is_empty() {
         // Their status is unknown, which the rules take as committed.
         missing.retain(|r| !unknown.contains(r));
         let (more, more_env) =
@@ -595,73 +596,10 @@ fn read_deployed(
                 .join(", ")
         ));
     }
-    let git = git.as_deref();
     let (more, more_env) = read_files(root, (&missing, &none, &env_named), git, HashMap::new());
     files.extend(more);
     env_files.extend(more_env);
     note
-}
-
-/// Adds the git status of `above`, files above the root (`../shared/app.env`), to `map`. Git
-/// lists a file of the root's repository for a pathspec naming it, but nothing for one inside a
-/// submodule (no error either): each file it does not list is looked for in the checked-out
-/// repository nearest above it, below the repository's top (its directory holds `.git`), which
-/// is listed whole like the root's own submodules ([`git_list`]: nothing when that directory is
-/// no submodule of this repository, a nested repository of its own whose files this one does
-/// not hold). `Err` with the files whose status is unknown: all of them when git cannot list
-/// them, or those of a submodule git cannot list.
-fn list_above(
-    root: &Path,
-    above: &BTreeSet<String>,
-    map: &mut GitMap,
-) -> Result<(), BTreeSet<String>> {
-    let paths: Vec<&str> = above.iter().map(String::as_str).collect();
-    let mut listing = (GitMap::new(), Vec::new());
-    if git_list(root, "", &paths, &mut listing).is_none() {
-        return Err(above.clone());
-    }
-    let unlisted: Vec<&String> = above
-        .iter()
-        .filter(|r| !listing.0.contains_key(*r))
-        .collect();
-    let repos: BTreeSet<String> = unlisted
-        .iter()
-        .filter_map(|r| nested_repository(root, r))
-        .collect();
-    let mut unknown = BTreeSet::new();
-    if !repos.is_empty() {
-        let dirs: Vec<&str> = repos.iter().map(String::as_str).collect();
-        let mut inner = (GitMap::new(), Vec::new());
-        let listed = git_list(root, "", &dirs, &mut inner).is_some();
-        let failed: Vec<String> = inner.1.iter().map(|(d, _)| format!("{d}/")).collect();
-        unknown.extend(
-            (unlisted.into_iter())
-                .filter(|r| !listed || failed.iter().any(|d| r.starts_with(d.as_str())))
-                .cloned(),
-        );
-        // The submodule's other files are not asked about.
-        listing
-            .0
-            .extend(inner.0.into_iter().filter(|(r, _)| above.contains(r)));
-    }
-    map.extend(listing.0);
-    if unknown.is_empty() {
-        Ok(())
-    } else {
-        Err(unknown)
-    }
-}
-
-/// The repository nearest above the root-relative file `rel` (`../shared/app.env`) and below
-/// the git repository's top, root-relative (`../shared`): the first of its directories, from
-/// the file up, that holds `.git` (a checked-out submodule's, or a nested repository's).
-fn nested_repository(root: &Path, rel: &str) -> Option<String> {
-    let parts: Vec<&str> = rel.split('/').collect();
-    let up = parts.iter().take_while(|c| **c == "..").count();
-    (up + 1..parts.len())
-        .rev()
-        .map(|end| parts[..end].join("/"))
-        .find(|d| root.join(d).join(".git").exists())
 }
 
 /// Repo-relative paths of the resource files the overlay builds parsed whole and found none of
@@ -689,7 +627,7 @@ fn is_env_file(rel: &str) -> bool {
     rel.ends_with(".env.example") || envfile::is_real_env_file(rel)
 }
 
-/// The files of one check, repo-relative, and their git status (see [`git_status`]):
+/// The files of one check, repo-relative, and their git status (see [`GitListing`]):
 ///
 /// - the tree: every wanted file under the workspace's tree directories (those holding
 ///   kustomizations or certificates), git-ignored ones included (overlays read ignored env
@@ -719,13 +657,14 @@ fn tree_files(
             &mut rels,
         );
     }
-    let listing = git_status(root);
+    let listing = crate::workspace::git_status(root);
     // Outside the tree, what git lists (tracked, or untracked and not ignored); without git, a
     // walk that skips what is usually ignored.
     let skip = |n: &str| n.starts_with('.') || n == "target" || n == "node_modules";
     let listed = |dir: &str, out: &mut BTreeSet<String>| match &listing {
         Some((map, _)) => out.extend(
             map.keys()
+                .filter(|r| !r.starts_with("../"))
                 .filter(|r| dir.is_empty() || r.starts_with(&format!("{dir}/")))
                 .cloned(),
         ),
@@ -801,83 +740,12 @@ fn resolve_paths(root: &Path, cwd: &Path, paths: &[PathBuf]) -> Result<Vec<Strin
     Ok(out)
 }
 
-/// What git lists under the root ([`git_status`]): the tracked status of every file, and the
-/// submodules whose files are not there to list, each with why.
-type GitListing = (GitMap, Vec<(String, &'static str)>);
+/// What git lists ([`crate::workspace::git_status`]): the tracked status of every file, and
+/// the submodules whose files are not there to list, each with why.
+type GitListing = (GitMap, Vec<(String, String)>);
 
-/// Tracked status of every file under the root, from `git ls-files` (files not listed are
-/// ignored), and the submodules not listed ([`git_list`]). `None` outside a git repository or
-/// without git.
-fn git_status(root: &Path) -> Option<GitListing> {
-    let mut listing = (GitMap::new(), Vec::new());
-    git_list(root, "", &["."], &mut listing)?;
-    Some(listing)
-}
-
-/// Adds what `git ls-files` lists in the repository at `dir` to `listing`, each path prefixed
-/// with `prefix` (`dir` relative to the root, with a trailing `/`; `""` for the root). `git
-/// ls-files` does not enter submodules (its `--recurse-submodules` cannot be combined with
-/// `--others`), so each checked-out submodule (a gitlink, mode 160000, whose directory holds its
-/// own `.git`) is listed the same way in its own repository; one that is not checked out, or that
-/// git cannot list, is noted instead. `paths` are git's pathspecs (`.` for all of `dir`; a file
-/// above it is listed as git names it from `dir`, `../shared/app.env`). `None` when git cannot
-/// list `dir`.
-fn git_list(dir: &Path, prefix: &str, paths: &[&str], listing: &mut GitListing) -> Option<()> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "ls-files",
-            "-z",
-            "-t",
-            "-s",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-            "--",
-        ])
-        .args(paths)
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let mut submodules = BTreeSet::new();
-    // `T path` for an untracked file (`?`), `T MODE OBJECT STAGE<TAB>path` for a tracked one.
-    for entry in out.stdout.split(|b| *b == 0).filter(|e| e.len() > 2) {
-        let tracked = entry[0] != b'?';
-        let (meta, path) = match entry[2..].iter().position(|b| *b == b'\t') {
-            Some(tab) if tracked => (&entry[2..2 + tab], &entry[3 + tab..]),
-            _ => (&b""[..], &entry[2..]),
-        };
-        let path = String::from_utf8_lossy(path).into_owned();
-        if meta.starts_with(b"160000 ") {
-            submodules.insert(path);
-            continue;
-        }
-        // A file listed as both (cannot happen) counts as tracked.
-        let e = listing
-            .0
-            .entry(format!("{prefix}{path}"))
-            .or_insert(tracked);
-        *e |= tracked;
-    }
-    for sub in submodules {
-        let inner = dir.join(&sub);
-        let shown = format!("{prefix}{sub}");
-        if !inner.join(".git").exists() {
-            listing.1.push((shown, "not checked out"));
-        } else if git_list(&inner, &format!("{shown}/"), &["."], listing).is_none() {
-            listing.1.push((shown, "git cannot list its files"));
-        }
-    }
-    Some(())
-}
-
-/// The note `check` prints on a submodule whose files it did not read (`why`, see
-/// [`git_list`]).
+/// The note `check` prints on a submodule under the root whose files it did not read (`why`,
+/// see [`GitListing`]).
 fn submodule_note(path: &str, why: &str) -> String {
     format!(
         "git submodule {path}: {why}, so its files are not checked (no environment in it is found, and no rule reads them); check it out (`git submodule update --init --recursive`) to check them"

@@ -44,6 +44,11 @@ impl Built {
         let mut o = Overlay::with_build(dir, built);
         o.deployed = layer;
         let own = o.built.problems.len();
+        if generated.is_none() {
+            for problem in own_kustomization_untracked(root, dir, deploy_time) {
+                o.add_problem(problem);
+            }
+        }
         if let Some(g) = generated {
             for problem in g.problems {
                 o.add_problem(problem);
@@ -142,6 +147,32 @@ impl Built {
         o.post_build = deploy_time.post_build;
         o
     }
+}
+
+/// An overlay Argo CD or Flux deploys whose own kustomization file git does not track: both
+/// build from a clone of the repository's commits (argo-cd `reposerver/repository/repository.go`,
+/// fluxcd/source-controller `internal/controller/gitrepository_controller.go`), where the
+/// directory holds no kustomization file, so they do not build what the model builds. A build
+/// error at each deploying object's `path` line (as every other file of the overlay git does not
+/// track is one at the line naming it).
+fn own_kustomization_untracked(root: &Path, dir: &Path, deploy_time: &DeployTime) -> Vec<Problem> {
+    let Some(kfile) = crate::workspace::kustomization_file(dir) else {
+        return Vec::new();
+    };
+    let Some(why) = crate::workspace::not_committed(root, &kfile) else {
+        return Vec::new();
+    };
+    let shown = crate::workspace::rel(root, &kfile);
+    (deploy_time.deploys.iter())
+        .map(|d| Problem {
+            kind: super::ProblemKind::BuildError,
+            origin: super::Origin::new(&d.file, d.line),
+            message: format!(
+                "the overlay's kustomization file {shown} is not tracked by git (it is {why}): the {} deploying it builds from the repository's commits and will not find it",
+                d.tool
+            ),
+        })
+        .collect()
 }
 
 #[cfg(test)]

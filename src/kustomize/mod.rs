@@ -711,6 +711,11 @@ impl Overlay {
             .map(|(_, p)| p)
     }
 
+    /// The files [`Overlay::load_refusal`] refuses, as it names them.
+    pub(crate) fn refused_files(&self) -> impl Iterator<Item = &Path> {
+        self.built.refused.iter().map(|(f, _)| f.as_path())
+    }
+
     /// Adds a problem found outside the kustomization files (an option the Argo CD Application
     /// or Flux Kustomization deploying the overlay applies).
     pub(crate) fn add_problem(&mut self, problem: Problem) {

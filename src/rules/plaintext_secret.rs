@@ -2,8 +2,9 @@
 //! YAML or JSON file (any document of a multi-document file, the legacy flat manifest included).
 //!
 //! Looks at every YAML/JSON file of the repository git does not ignore, not only the checked
-//! tree. Located at the `data` / `stringData` key. Files git does not track are skipped; files
-//! whose git status is unknown are checked. The message names the Secret and its keys, never a
+//! tree. Located at the `data` / `stringData` key. Files git does not track are skipped, but for
+//! one git does not ignore that an environment's build reads (a warning); files whose git
+//! status is unknown are checked. The message names the Secret and its keys, never a
 //! value.
 //!
 //! A `SealedSecret`'s `spec.template.data` is plaintext the controller copies into its Secret:
@@ -273,10 +274,47 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             }
         }
     }
+    out.extend(uncommitted_in_builds(cx));
     out.extend(sealed_templates(cx));
     out.extend(flux_substitutes(cx));
     out.extend(written_in_kustomizations(cx));
     out.extend(committed_generator_inputs(cx));
+    out
+}
+
+/// The Secret documents with plaintext data in files git neither tracks nor ignores that an
+/// environment's build reads: not committed yet, but one `git add .` away, and deployed the
+/// moment they are (a warning, as for a Secret generator's input; an ignored file, the local
+/// file convention, is not one). An overlay Argo CD or Flux deploys fails the build on such a
+/// file already (`overlay-build-error`, the file refused): the plaintext is reported all the
+/// same.
+fn uncommitted_in_builds(cx: &Context<'_>) -> Vec<Finding> {
+    let built: std::collections::BTreeSet<String> = (cx.all_overlays().iter())
+        .flat_map(|ov| ov.overlay.files().into_iter().chain(ov.overlay.refused_files()))
+        .map(|p| path_str(p.strip_prefix(cx.root).unwrap_or(p)))
+        .collect();
+    let mut out = Vec::new();
+    for doc in repository_docs_of_kind(cx, "Secret") {
+        let untracked = matches!(doc.file.git, GitStatus::Untracked { ignored: false });
+        if !untracked || !built.contains(&doc.file.path) || non_credential(doc) {
+            continue;
+        }
+        let around = Around::of(doc);
+        for (field, written) in [("data", Written::Base64), ("stringData", Written::Text)] {
+            let keys = secret_keys(doc.get(&[field]), written, around);
+            if !keys.is_empty() {
+                let message = format!(
+                    "Secret `{}` holds {} in a file an environment's build reads, which git does not ignore",
+                    doc.name(),
+                    plaintext(cx, field, &keys)
+                );
+                let finding = Finding::new(&META, doc.location(&[field]), message)
+                    .severity(Severity::Warning)
+                    .hint("seal the values (emp-seal <env> --from FILE) instead of building a plaintext Secret, or add the file to .gitignore so it cannot be committed by accident");
+                out.push(finding);
+            }
+        }
+    }
     out
 }
 

@@ -143,7 +143,10 @@ struct Listing {
 type Listed = Result<Arc<Listing>, String>;
 
 /// The [`Listing`] of the repository the root is in, asked of git once per root and process;
-/// `Err` with git's reason when it cannot list the top level, `None` outside a repository.
+/// `Err` with git's reason when it cannot list the top level, `None` outside a repository. One
+/// `check` is one process: discovery, the Flux artifact and the rules' tracked status
+/// ([`status`]) all judge this one listing; a process that changes the repository between two
+/// checks of the same root sees the first listing.
 fn listing(root: &Path) -> Option<Listed> {
     static LISTED: OnceLock<Mutex<HashMap<PathBuf, Listed>>> = OnceLock::new();
     if !matches!(locate(root), GitRoot::Top | GitRoot::Below(_)) {
@@ -228,6 +231,36 @@ pub(crate) fn not_committed(root: &Path, path: &Path) -> Option<&'static str> {
     };
     let unlisted = (listing.unlisted.iter()).any(|(s, _)| below(&rel, s));
     (!unlisted && super::link_below(&top, path).is_none()).then_some(why)
+}
+
+/// Each file's tracked status by its root-relative path, and the submodules not listed with
+/// why ([`status`]).
+pub(crate) type Status = (BTreeMap<String, bool>, Vec<(String, String)>);
+
+/// What git lists of the repository the root is in, for `check`, from the one [`listing`]:
+/// each file's tracked status by its root-relative path (`../../shared/app.env` for a file
+/// above a root at `services/api`; a file not listed is ignored), and the submodules whose
+/// files are not listed (root-relative), each with why. `None` when the root is in no
+/// repository or git cannot list it ([`notes`]).
+pub(crate) fn status(root: &Path) -> Option<Status> {
+    let listing = listing(root)?.ok()?;
+    let (prefix, up) = (prefix(root), "../".repeat(depth(root)));
+    let rel = |f: &str| match f.strip_prefix(&prefix).and_then(|r| r.strip_prefix('/')) {
+        Some(inside) => inside.to_owned(),
+        None => format!("{up}{f}"),
+    };
+    let files = (listing.files.iter()).map(|(f, t)| (rel(f), *t)).collect();
+    let top = top(root);
+    let failed = |s: &str| listing.unlisted.iter().find(|(u, _)| u == s);
+    let unlisted = (listing.submodules.iter())
+        .filter_map(|s| match failed(s) {
+            Some(_) => Some((rel(s), "git cannot list its files".to_owned())),
+            None => {
+                (!top.join(s).join(".git").exists()).then(|| (rel(s), "not checked out".to_owned()))
+            }
+        })
+        .collect();
+    Some((files, unlisted))
 }
 
 /// Whether the relative path `path` is below the directory `dir` (both forward-slashed).

@@ -35,6 +35,7 @@ pub use files::{
 pub(crate) use gitroot::in_repository;
 pub(crate) use gitroot::not_committed;
 pub(crate) use gitroot::notes as repository_notes;
+pub(crate) use gitroot::status as git_status;
 pub(crate) use gitroot::top as repository_top;
 pub(crate) use unparsed::helm_chart;
 

@@ -8,14 +8,16 @@
 //!   `kustomize/kustomize_generator.go`, `generateKustomization`). A listed file that does not
 //!   decode as Kubernetes objects fails the sync there, as it fails the model's build. The files
 //!   source-controller leaves out of the artifact (its default exclusions, `.sourceignore`
-//!   files, the `GitRepository`'s `spec.ignore`: `super::artifact`) are not there to list.
+//!   files, the `GitRepository`'s `spec.ignore`: `super::artifact`), and those git does not
+//!   track (the artifact is made from a clone), are not there to list.
 //! - Argo CD (a "directory" source): the `.yaml`, `.yml` and `.json` files of the path, of its
 //!   sub-directories too only with `directory.recurse: true`, each as plain objects, without
 //!   kustomize's transformations (argo-cd `reposerver/repository/repository.go`,
 //!   `findManifests`, `getPotentiallyValidManifestFile`, `getObjsFromYAMLOrJSON`). A YAML file
 //!   whose first document is no Kubernetes object is skipped, unless it looks like one (it holds
 //!   `apiVersion:`, `kind:` and `metadata:`), which fails the sync; a file holding
-//!   `+argocd:skip-file-rendering` is skipped.
+//!   `+argocd:skip-file-rendering` is skipped. The repo-server walks a clone of a commit: a
+//!   file git does not track is not there.
 
 use std::path::{Path, PathBuf};
 
@@ -85,7 +87,7 @@ pub fn synthesise(
         // (`kustomize::deploy::plan`). Discovery gives every Flux deploy its artifact
         // (`discover::Artifacts::attach`): without one, the listing is not guessed.
         Plain::Flux => match artifact {
-            Some(artifact) => flux_walk(dir, dir, artifact, &mut walk),
+            Some(artifact) => flux_walk(dir, dir, (artifact, root), &mut walk),
             None => unmodelled.push((
                 at.0.to_owned(),
                 at.1,
@@ -96,7 +98,7 @@ pub fn synthesise(
             recurse,
             unmodelled: options,
         } => {
-            argo_walk(dir, dir, *recurse, &mut walk);
+            argo_walk(dir, dir, (*recurse, root), &mut walk);
             for (option, line) in options {
                 unmodelled.push((
                     at.0.to_owned(),
@@ -171,12 +173,17 @@ fn entry(base: &Path, p: &Path) -> String {
 }
 
 /// Flux's walk (see the module's comment) of `dir` under `base`, into `walk`: only files of
-/// the source's `artifact` (a directory is a kustomization's when the artifact holds its
-/// kustomization file, and is then not looked into).
-fn flux_walk(base: &Path, dir: &Path, artifact: &Artifact, walk: &mut Walk) {
+/// the source's `artifact` that git tracks under `root`'s repository (source-controller
+/// archives a clone of a commit, fluxcd/source-controller
+/// `internal/controller/gitrepository_controller.go`: an untracked or ignored file is not in
+/// it); a directory is a kustomization's when the artifact holds its kustomization file, and is
+/// then not looked into.
+fn flux_walk(base: &Path, dir: &Path, (artifact, root): (&Artifact, &Path), walk: &mut Walk) {
     for (name, is_dir) in sorted_entries(dir, Some(&mut walk.unlisted)) {
         let p = dir.join(&name);
-        let in_artifact = |f: &Path| artifact.leaves_out(f).is_none();
+        let in_artifact = |f: &Path| {
+            artifact.leaves_out(f).is_none() && super::gitroot::not_committed(root, f).is_none()
+        };
         if is_dir {
             if name == ".git" {
                 continue;
@@ -189,7 +196,7 @@ fn flux_walk(base: &Path, dir: &Path, artifact: &Artifact, walk: &mut Walk) {
             if has_kustomization {
                 walk.entries.push(entry(base, &p));
             } else {
-                flux_walk(base, &p, artifact, walk);
+                flux_walk(base, &p, (artifact, root), walk);
             }
         } else if (name.ends_with(".yaml") || name.ends_with(".yml")) && in_artifact(&p) {
             walk.entries.push(entry(base, &p));
@@ -197,13 +204,14 @@ fn flux_walk(base: &Path, dir: &Path, artifact: &Artifact, walk: &mut Walk) {
     }
 }
 
-/// Argo CD's walk (see the module's comment) of `dir` under `base`, into `out`.
-fn argo_walk(base: &Path, dir: &Path, recurse: bool, walk: &mut Walk) {
+/// Argo CD's walk (see the module's comment) of `dir` under `base`, into `out`: only files git
+/// tracks under `root`'s repository (the repo-server walks a clone of a commit).
+fn argo_walk(base: &Path, dir: &Path, (recurse, root): (bool, &Path), walk: &mut Walk) {
     for (name, is_dir) in sorted_entries(dir, Some(&mut walk.unlisted)) {
         let p = dir.join(&name);
         if is_dir {
             if recurse {
-                argo_walk(base, &p, recurse, walk);
+                argo_walk(base, &p, (recurse, root), walk);
             }
             continue;
         }
@@ -211,7 +219,7 @@ fn argo_walk(base: &Path, dir: &Path, recurse: bool, walk: &mut Walk) {
             .iter()
             .any(|e| name.len() > e.len() && name.ends_with(e));
         // Only a regular file, or a link to one, is read.
-        if !manifest || !p.is_file() {
+        if !manifest || !p.is_file() || super::gitroot::not_committed(root, &p).is_some() {
             continue;
         }
         if name.ends_with(".jsonnet") {

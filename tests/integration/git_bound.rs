@@ -331,3 +331,46 @@ fn a_flux_kustomization_in_a_submodule_above_the_root_is_read() {
         "{notes:?}"
     );
 }
+
+/// A file above the root that the Flux-only overlay reads but Flux's artifact leaves out (a
+/// `.sourceignore` pattern), or that git does not track, is an `overlay-build-error` whose
+/// message names the files relative to the root (`../../shared/cm.yaml`), as every other
+/// message does: never by absolute path (they used to be).
+#[test]
+fn files_above_the_root_out_of_flux_s_source_are_named_relative_to_the_root() {
+    let Some(m) = Monorepo::new() else {
+        return;
+    };
+    let (top, root) = (m.top(), m.root());
+    let with = KUSTOMIZATION.replace(
+        "resources:\n",
+        "resources:\n  - ../../../../../shared/cm.yaml\n  - ../../../../../shared/extra.yaml\n",
+    );
+    common::write(&root, &format!("{OVERLAY}/kustomization.yaml"), &with);
+    let cm = |name: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: prod\n")
+    };
+    common::write(&top, "shared/cm.yaml", &cm("one"));
+    common::write(&top, ".sourceignore", "shared/cm.yaml\n");
+    common::git(&top, &["add", "-A"]);
+    common::write(&top, "shared/extra.yaml", &cm("two"));
+    let (_, hits, _) = check(&root, &[], &["--render=never"]);
+    let errors = of(&hits, "overlay-build-error");
+    let messages: Vec<&str> = errors.iter().map(|h| h.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{hits:?}");
+    let shown = top.to_string_lossy().into_owned();
+    assert!(messages.iter().all(|m| !m.contains(&shown)), "{messages:?}");
+    assert!(
+        messages.iter().any(|m| m.contains(
+            "file ../../shared/cm.yaml is not in the artifact Flux builds from: the ignore pattern `shared/cm.yaml` at ../../.sourceignore:1 leaves ../../shared/cm.yaml out"
+        )),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m
+                .contains("file ../../shared/extra.yaml is not tracked by git (it is untracked)")),
+        "{messages:?}"
+    );
+}

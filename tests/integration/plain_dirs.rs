@@ -908,3 +908,141 @@ fn a_file_git_does_not_track_fails_argo_cd_and_flux() {
     let (_, hits) = r.check(&[]);
     assert_eq!(at(&hits, "overlay-build-error"), [], "{hits:?}");
 }
+
+/// Flux's generated kustomization lists the YAML files of the artifact, a clone of a commit:
+/// an untracked (or ignored) `.yaml` file under the path is not there, so one that is no
+/// Kubernetes object fails nothing (it used to be listed, and failed the model's build); once
+/// tracked, it fails the build at that file.
+#[test]
+fn flux_s_generated_kustomization_lists_no_untracked_file() {
+    let r = flux_repo();
+    r.write_untracked("apps/prod/nested/values.yaml", "replicas: 3\n");
+    r.write_untracked("apps/prod/local.yaml", "replicas: 4\n");
+    r.track(".gitignore", "local.yaml\n");
+    let (_, hits) = r.check(&[]);
+    assert!(!rules(&hits).contains(&"overlay-build-error"), "{hits:?}");
+
+    r.track("apps/prod/nested/values.yaml", "replicas: 3\n");
+    let (_, hits) = r.check(&[]);
+    let errors = at(&hits, "overlay-build-error");
+    assert_eq!(
+        errors,
+        [("apps/prod/nested/values.yaml".to_owned(), 1)],
+        "{hits:?}"
+    );
+
+    // An Argo CD directory source walks a clone too: an untracked copy of a tracked ConfigMap
+    // (the same object twice fails the build) is not in it.
+    let r = Repo::new();
+    r.track("argocd/web.yaml", &argo("apps/web", ""));
+    r.track("apps/web/sealedsecret.yaml", &sealed());
+    r.track("apps/web/cm.yaml", &config_map("one"));
+    r.write_untracked("apps/web/copy.yaml", &config_map("one"));
+    let (_, hits) = r.check(&[]);
+    assert!(at(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+    r.track("apps/web/copy.yaml", &config_map("one"));
+    let (_, hits) = r.check(&[]);
+    assert!(!at(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+}
+
+/// An overlay Argo CD or Flux deploys whose own kustomization file git does not track is not in
+/// their clone: an `overlay-build-error` at each deploying object's `path` line (it used to pass
+/// unreported). Tracked, the overlay is clean.
+#[test]
+fn an_untracked_kustomization_of_a_deployed_overlay_is_a_build_error_at_the_path_line() {
+    let r = Repo::new();
+    r.track("argocd/web.yaml", &argo("apps/web", ""));
+    r.track("clusters/prod/apps.yaml", &flux("./apps/web"));
+    r.track("apps/web/sealedsecret.yaml", &sealed());
+    let kustomization = "resources:\n  - sealedsecret.yaml\n";
+    r.write_untracked("apps/web/kustomization.yaml", kustomization);
+    let (_, hits) = r.check(&[]);
+    let want = [
+        (
+            "argocd/web.yaml".to_owned(),
+            common::line_of(r.root(), "argocd/web.yaml", "path: apps/web"),
+        ),
+        (
+            "clusters/prod/apps.yaml".to_owned(),
+            common::line_of(r.root(), "clusters/prod/apps.yaml", "path: ./apps/web"),
+        ),
+    ];
+    assert_eq!(at(&hits, "overlay-build-error"), want, "{hits:?}");
+    let msgs: Vec<&str> = (hits.iter())
+        .filter(|h| h.rule == "overlay-build-error")
+        .map(|h| h.message.as_str())
+        .collect();
+    assert!(
+        msgs.iter().all(|m| m.contains(
+            "kustomization file apps/web/kustomization.yaml is not tracked by git (it is untracked)"
+        )),
+        "{msgs:?}"
+    );
+
+    r.track("apps/web/kustomization.yaml", kustomization);
+    let (_, hits) = r.check(&[]);
+    assert!(at(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+}
+
+/// A plaintext Secret in a file git neither tracks nor ignores that an environment's build
+/// reads is one `git add .` away from being committed and deployed: a `plaintext-secret`
+/// warning at its `stringData` (it used to be skipped as untracked, silently). One the build
+/// does not read is not; nor is one git ignores (the local-file convention). Deployed by
+/// Argo CD, the build fails on the file as well (`overlay-build-error`); the plaintext is still
+/// said.
+#[test]
+fn an_untracked_plaintext_secret_a_build_reads_is_a_warning() {
+    let r = Repo::new();
+    let secret = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: prod\nstringData:\n  password: hunter2-correct-horse\n"
+        )
+    };
+    r.track(
+        "k8s/overlays/dev/kustomization.yaml",
+        "resources:\n  - cm.yaml\n  - secret.yaml\n",
+    );
+    r.track("k8s/overlays/dev/cm.yaml", &config_map("one"));
+    r.write_untracked("k8s/overlays/dev/secret.yaml", &secret("db"));
+    r.write_untracked("k8s/overlays/dev/unused.yaml", &secret("unused"));
+    let line = common::line_of(r.root(), "k8s/overlays/dev/secret.yaml", "stringData:");
+    let (_, hits) = r.check(&[]);
+    let found: Vec<&Hit> = hits
+        .iter()
+        .filter(|h| h.rule == "plaintext-secret")
+        .collect();
+    assert_eq!(found.len(), 1, "{hits:?}");
+    assert_eq!(
+        (
+            found[0].path.as_str(),
+            found[0].line,
+            found[0].severity.as_str()
+        ),
+        ("k8s/overlays/dev/secret.yaml", line, "warning"),
+        "{hits:?}"
+    );
+    assert!(!found[0].message.contains("hunter2"), "{hits:?}");
+
+    r.track("argocd/web.yaml", &argo("k8s/overlays/dev", ""));
+    let (_, hits) = r.check(&[]);
+    assert_eq!(
+        at(&hits, "plaintext-secret"),
+        [("k8s/overlays/dev/secret.yaml".to_owned(), line)],
+        "{hits:?}"
+    );
+    let errors = at(&hits, "overlay-build-error");
+    let naming = common::line_of(
+        r.root(),
+        "k8s/overlays/dev/kustomization.yaml",
+        "secret.yaml",
+    );
+    assert_eq!(
+        errors,
+        [("k8s/overlays/dev/kustomization.yaml".to_owned(), naming)],
+        "{hits:?}"
+    );
+
+    r.track(".gitignore", "secret.yaml\n");
+    let (_, hits) = r.check(&[]);
+    assert!(at(&hits, "plaintext-secret").is_empty(), "{hits:?}");
+}

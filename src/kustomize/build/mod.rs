@@ -264,6 +264,23 @@ impl<'r> Builder<'r> {
             .map_or_else(|_| p.to_path_buf(), Path::to_path_buf)
     }
 
+    /// `p` as a message names it: relative to the root, with `..` steps for a path above it in
+    /// its git repository (`../../shared/app.env`, the name `check` gives the files an overlay
+    /// reads there); else as [`Self::rel`] gives it.
+    fn shown(&self, p: &Path) -> String {
+        let (p, root) = (lexical(p), lexical(self.root));
+        let top = lexical(&crate::workspace::repository_top(self.root));
+        for (up, dir) in root.ancestors().enumerate() {
+            if let Ok(r) = p.strip_prefix(dir) {
+                return crate::workspace::path_str(&Path::new(&"../".repeat(up)).join(r));
+            }
+            if dir == top {
+                break;
+            }
+        }
+        self.rel(&p).display().to_string()
+    }
+
     /// Records a problem; a shared base is built once per including level, so a problem
     /// already recorded at the same place is not repeated.
     fn problem(&mut self, kind: ProblemKind, file: &Path, line: usize, message: String) {
@@ -441,8 +458,8 @@ impl<'r> Builder<'r> {
         };
         let msg = format!(
             "{what} {} is not in the artifact Flux builds from: {why} leaves {} out of its source, so Flux's build does not find it",
-            self.rel(&lexical(path)).display(),
-            self.rel(&lexical(file)).display(),
+            self.shown(path),
+            self.shown(file),
         );
         self.refuse(path, at, msg);
         true
@@ -457,12 +474,12 @@ impl<'r> Builder<'r> {
     /// is an entry of a generated kustomization (`workspace::plain` lists the files there).
     /// Recorded as a refusal.
     fn not_committed(&mut self, what: &str, path: &Path, file: &Path, at: &Origin) -> bool {
-        let shown = self.rel(&lexical(file));
+        let shown = self.shown(file);
         let generated = self.generated.as_ref().is_some_and(|(_, g)| g == at);
         if !self.layer.from_git
             || generated
             || !file.is_file()
-            || crate::envfile::is_real_env_file(&shown.to_string_lossy())
+            || crate::envfile::is_real_env_file(&shown)
             || generate::has_example(file)
         {
             return false;
@@ -472,11 +489,11 @@ impl<'r> Builder<'r> {
         };
         let whose = match path == file {
             true => format!("it is {why}"),
-            false => format!("its kustomization file {} is {why}", shown.display()),
+            false => format!("its kustomization file {shown} is {why}"),
         };
         let msg = format!(
             "{what} {} is not tracked by git ({whose}): Argo CD and Flux build from the repository's commits and will not find it",
-            self.rel(&lexical(path)).display(),
+            self.shown(path),
         );
         self.refuse(path, at, msg);
         true
