@@ -383,13 +383,6 @@ fn load_overlays(
     parsed: &kustomize::ParseCache<'_>,
 ) -> Result<Vec<OverlayModel>, CheckError> {
     let by_path: HashMap<&str, &SourceFile> = files.iter().map(|f| (f.path.as_str(), f)).collect();
-    // Each directory's `*.env.example` files (a file directly inside it).
-    let mut examples: HashMap<&str, Vec<String>> = HashMap::new();
-    for f in files.iter().filter(|f| f.path.ends_with(".env.example")) {
-        if let Some((dir, _)) = f.path.rsplit_once('/') {
-            examples.entry(dir).or_default().push(f.path.clone());
-        }
-    }
     // Environments often share a certificate: each distinct one is parsed once.
     let pems: HashSet<&str> = envs
         .iter()
@@ -403,7 +396,6 @@ fn load_overlays(
     let envs: Vec<_> = (envs.iter()).map(|e| (e, builds.remove(&e.dir))).collect();
     envs.into_par_iter()
         .map(|(o, built)| {
-            let examples = examples.get(o.rel.as_str()).cloned().unwrap_or_default();
             let cert_place = CertPlace {
                 path: crate::workspace::rel(root, &o.cert),
                 configured: match (&o.cert_source, config_file) {
@@ -411,15 +403,7 @@ fn load_overlays(
                     _ => None,
                 },
             };
-            load_overlay(
-                root,
-                (o, built),
-                cert_place,
-                &by_path,
-                &certs,
-                examples,
-                parsed,
-            )
+            load_overlay(root, (o, built), cert_place, &by_path, &certs, parsed)
         })
         .collect()
 }
@@ -884,15 +868,13 @@ fn release_env(
 }
 
 /// Loads one overlay's model (finishing discovery's build of it when there is one) and
-/// certificate (which is to be at `cert_place`); `files` by path, `certs` parsed by text,
-/// `examples` its env examples.
+/// certificate (which is to be at `cert_place`); `files` by path, `certs` parsed by text.
 fn load_overlay(
     root: &Path,
     (env, built): (&crate::workspace::Environment, Option<kustomize::Built>),
     cert_place: CertPlace,
     files: &HashMap<&str, &SourceFile>,
     certs: &HashMap<&str, Result<Certificate, CertError>>,
-    examples: Vec<String>,
     parsed: &kustomize::ParseCache<'_>,
 ) -> Result<OverlayModel, CheckError> {
     let name = env.name.as_str();
@@ -941,7 +923,6 @@ fn load_overlay(
         overlay,
         cert,
         cert_place,
-        examples,
         variants,
     })
 }

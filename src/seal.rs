@@ -845,41 +845,37 @@ fn explain_missing_sealed_secret(root: &Path, overlay: &Overlay) -> Result<(), S
     Ok(())
 }
 
-/// Keys an overlay needs: those of its `*.env.example` files (else of those beside `file`, a
-/// SealedSecret a base holds: docs/check.md, "The environment's key set"), those its
-/// SealedSecret already holds, and those its workloads read from the Secret by key.
+/// Keys an overlay needs: those of the `*.env.example` files describing the SealedSecret
+/// `name` in `file` ([`Overlay::sealed_example_keys`], the rule `check` judges by), those it
+/// already holds, and those its workloads read from the Secret by key.
 fn needed_keys(
+    root: &Path,
     overlay: &Overlay,
-    (file, doc): (&Path, &SealedSecretDoc),
+    (file, name, doc): (&Path, &str, &SealedSecretDoc),
     rendered_name: &str,
 ) -> BTreeSet<String> {
     let mut keys: BTreeSet<String> = doc.encrypted_data.iter().map(|e| e.key.clone()).collect();
-    let beside = file.parent().filter(|d| *d != overlay.dir);
-    for dir in std::iter::once(overlay.dir.as_path()).chain(beside) {
-        let examples: Vec<_> = (std::fs::read_dir(dir).into_iter().flatten())
-            .filter_map(|e| Some(e.ok()?.path()))
-            .filter(|p| p.to_string_lossy().ends_with(".env.example"))
-            .collect();
-        for p in &examples {
-            if let Ok(bytes) = fsio::read_limited(p, MAX_INPUT_BYTES)
-                && let Ok(parsed) = envfile::parse(&bytes)
-            {
-                // A line without `=` may be a piece of a value, however key-like it looks:
-                // never a key to ask for or to list as missing.
-                keys.extend(
-                    parsed
-                        .key_entries()
-                        .filter(|e| e.has_equals)
-                        .map(|e| e.key.clone()),
-                );
-            }
-        }
-        if !examples.is_empty() {
-            break;
-        }
+    let examples_in = |dir: &Path| {
+        (std::fs::read_dir(root.join(dir)).into_iter().flatten())
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".env.example"))
+            .map(|n| (dir.join(&n), example_keys(&root.join(dir).join(n))))
+            .collect()
+    };
+    if let Some(e) = overlay.sealed_example_keys(root, (file, name), examples_in) {
+        keys.extend(e.keys);
     }
     keys.extend(guard::keys_read_by_workloads(overlay, rendered_name).into_keys());
     keys
+}
+
+/// The keys of an example that reads and parses. A line without `=` may be a piece of a value,
+/// however key-like it looks: never a key to ask for or to list as missing.
+fn example_keys(path: &Path) -> Option<BTreeSet<String>> {
+    let bytes = fsio::read_limited(path, MAX_INPUT_BYTES).ok()?;
+    let parsed = envfile::parse(&bytes).ok()?;
+    let keys = parsed.key_entries().filter(|e| e.has_equals);
+    Some(keys.map(|e| e.key.clone()).collect())
 }
 
 /// What `--from` and `--key` gave, read once: a pipe cannot be read a second time, so a
@@ -1091,7 +1087,12 @@ pub(crate) fn plan_env(
         &old_text,
     )?;
     let rescoping = scope != doc.scope;
-    let needed = needed_keys(&overlay, (&target.file, doc), &to.identity.name);
+    let needed = needed_keys(
+        root,
+        &overlay,
+        (&target.file, &target.name, doc),
+        &to.identity.name,
+    );
     let (mut values, unknown) = select_values(req, env, from_name, from_keys, &needed, prompter)?;
     refuse_patched(
         &overlay,

@@ -16,6 +16,7 @@ mod build;
 mod built;
 mod deploy;
 mod docs;
+mod examples;
 pub(crate) mod lists;
 mod patch;
 mod plain;
@@ -32,6 +33,7 @@ pub use build::ParseCache;
 pub(crate) use build::{is_remote, lands_in_destination};
 pub(crate) use built::Built;
 pub(crate) use docs::has_complex_key;
+pub use examples::ExampleKeys;
 /// Every name reference in one object value (for `check --render`'s reading of a real render).
 pub(crate) use refs::extract as extract_refs;
 pub use refs::{RefField, Resolution};

@@ -1,25 +1,26 @@
 //! Rule `example-sealed-mismatch`: a `SealedSecret` holds exactly the environment's key set.
 //!
 //! The environment's key set for the `SealedSecret` an overlay renders (docs/check.md):
-//! 1. the keys of the overlay's own `*.env.example` files, if it has any; else those beside the
-//!    `SealedSecret`'s file when a base holds it; otherwise the keys the sibling overlays (those
-//!    whose workloads reading it come from the same files) define for a Secret of the same name
-//!    (the `*.env.example` files of one rendering a `SealedSecret` of that name, and their
-//!    generators' keys);
+//! 1. the keys of the `*.env.example` files describing it
+//!    ([`crate::kustomize::Overlay::sealed_example_keys`], which `emp-seal seal` asks by);
+//!    otherwise the keys the sibling overlays (those whose workloads reading it come from the
+//!    same files) define for a Secret of the same name (the examples describing a `SealedSecret`
+//!    of that name in one, and their generators' keys);
 //! 2. plus every key the overlay's workloads read from it by key (non-optional `secretKeyRef`,
 //!    secret volume `items`, KEDA `secretTargetRef`), which is what `emp-seal seal` asks for.
 //!
-//! Step 1 applies only when the overlay has exactly one `SealedSecret`. Missing keys are reported
-//! at `encryptedData`, extra keys at their entry. Never quotes values, nor a key from an env-file
-//! line without `=` (named by its line, `model::shown_key`).
+//! Missing keys are reported at `encryptedData`, extra keys (when step 1 gave a complete key set)
+//! at their entry. Never quotes values, nor a key from an env-file line without `=` (named by
+//! its line, `model::shown_key`).
 
 use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
 
 use super::Context;
 use super::locate::{at_line, at_sealed};
 use super::model::{OverlayModel, generated_keys, key_list, key_phrase, sealed_keys};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::kustomize::GeneratedKind;
+use crate::kustomize::{ExampleKeys, GeneratedKind, SealedRef};
 use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
@@ -30,36 +31,17 @@ pub static META: RuleMeta = RuleMeta {
     scope: RuleScope::Model,
 };
 
-/// Keys of the overlay's own `*.env.example` files (`None` when it has none or one does not
-/// parse).
-fn own_example_keys(cx: &Context<'_>, ov: &OverlayModel) -> Option<BTreeSet<String>> {
-    if ov.examples.is_empty() {
-        return None;
-    }
-    let mut keys = BTreeSet::new();
-    for e in &ov.examples {
-        keys.extend(cx.tree.env_file(e)?.keys()?);
-    }
-    Some(keys)
-}
-
-/// Keys of the `*.env.example` files beside a `SealedSecret`'s `file` kept in a base (a directory
-/// other than the overlay's), which describe it as an overlay's own describe its SealedSecret
-/// (`None` when there are none or one does not parse).
-fn beside_example_keys(cx: &Context<'_>, ov: &OverlayModel, file: &str) -> Option<BTreeSet<String>> {
-    let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
-    let beside = |p: &str| p.rsplit_once('/').map_or("", |(d, _)| d) == dir;
-    let mut examples = (cx.tree.env_files.iter())
-        .filter(|e| e.path.ends_with(".env.example") && beside(&e.path))
-        .peekable();
-    if dir == ov.dir || examples.peek().is_none() {
-        return None;
-    }
-    let mut keys = BTreeSet::new();
-    for e in examples {
-        keys.extend(e.keys()?);
-    }
-    Some(keys)
+/// The keys of the `*.env.example` files describing `sealed` in `ov`: the rule `emp-seal seal`
+/// asks by ([`crate::kustomize::Overlay::sealed_example_keys`]).
+fn example_keys(cx: &Context<'_>, ov: &OverlayModel, sealed: &SealedRef) -> Option<ExampleKeys> {
+    let examples_in = |dir: &Path| {
+        (cx.tree.env_files.iter())
+            .filter(|e| e.path.ends_with(".env.example") && Path::new(&e.path).parent() == Some(dir))
+            .map(|e| (PathBuf::from(&e.path), e.keys()))
+            .collect()
+    };
+    ov.overlay
+        .sealed_example_keys(cx.root, (&sealed.file, &sealed.name_in_file), examples_in)
 }
 
 /// For each loaded overlay (in the order of [`Context::all_overlays`]), by the name of a Secret
@@ -121,14 +103,13 @@ fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> BTreeSet<Str
             && (readers.is_empty() || !reader_files(Some(by_name), name).is_disjoint(readers))
     });
     for (other, _) in siblings {
-        // Its examples describe its own SealedSecrets: they count only when one is `name`.
-        let seals_name = || {
-            (other.overlay.sealed_secret_sources()).any(|s| s.name_in_file == name)
-        };
-        if seals_name()
-            && let Some(k) = own_example_keys(cx, other)
-        {
-            keys.extend(k);
+        // Its examples describe its own SealedSecrets: they count only for one named `name`.
+        for s in other.overlay.sealed_secret_sources() {
+            if s.name_in_file == name
+                && let Some(e) = example_keys(cx, other, &s)
+            {
+                keys.extend(e.keys);
+            }
         }
         for (i, g) in other.overlay.generated().iter().enumerate() {
             if g.kind == GeneratedKind::Secret
@@ -142,26 +123,20 @@ fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> BTreeSet<Str
     keys
 }
 
-/// The environment's key set for the `SealedSecret` rendered as `rendered_name` in `ov`, and
-/// whether step 1 contributed (so extra keys can be judged).
+/// The environment's key set for `sealed` in `ov`, and whether step 1 gave a complete one (so
+/// extra keys can be judged).
 pub fn environment_keys(
     cx: &Context<'_>,
     ov: &OverlayModel,
-    (file, name_in_file): (&str, &str),
-    rendered_name: &str,
-    only_sealed: bool,
+    sealed: &SealedRef,
 ) -> (BTreeSet<String>, bool) {
-    let mut keys = BTreeSet::new();
-    let mut complete = false;
-    if only_sealed {
-        let from_examples = (own_example_keys(cx, ov))
-            .or_else(|| beside_example_keys(cx, ov, file))
-            .unwrap_or_else(|| sibling_keys(cx, ov, name_in_file));
-        complete = !from_examples.is_empty();
-        keys.extend(from_examples);
-    }
+    let (mut keys, complete) = match example_keys(cx, ov, sealed) {
+        Some(e) => (e.keys, e.complete),
+        None => (sibling_keys(cx, ov, &sealed.name_in_file), true),
+    };
+    let complete = complete && !keys.is_empty();
     for r in ov.overlay.references() {
-        if r.target_kind == "Secret" && r.rendered_name == rendered_name && !r.optional {
+        if r.target_kind == "Secret" && r.rendered_name == sealed.rendered.name && !r.optional {
             keys.extend(r.keys.iter().cloned());
         }
     }
@@ -172,13 +147,10 @@ pub fn environment_keys(
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
-        let sealed: Vec<_> = ov.overlay.sealed_secret_sources().collect();
-        let only = sealed.len() == 1;
-        for src in &sealed {
+        for src in ov.overlay.sealed_secret_sources() {
             let (path, rendered) = (&src.path(), &src.rendered);
             let Some(doc) = src.doc(cx) else { continue };
-            let (want, complete) =
-                environment_keys(cx, ov, (path, &src.name_in_file), &rendered.name, only);
+            let (want, complete) = environment_keys(cx, ov, &src);
             let have = sealed_keys(&doc, src.keys.as_ref());
             let missing: BTreeSet<String> = want.difference(&have).cloned().collect();
             if !missing.is_empty() {

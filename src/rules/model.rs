@@ -73,8 +73,6 @@ pub struct OverlayModel {
     pub cert: Option<CertModel>,
     /// Where its sealing certificate is to be (see [`OverlayModel::cert`] for whether it is).
     pub cert_place: CertPlace,
-    /// Repo-relative paths of the `*.env.example` files directly in the overlay directory.
-    pub examples: Vec<String>,
     /// The environment's variants (kustomizations that wrap it, deployed as well), modelled.
     pub variants: Vec<Variant>,
 }

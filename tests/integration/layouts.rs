@@ -2846,3 +2846,150 @@ fn examples_beside_a_base_sealed_secret_are_its_key_set() {
     ok(&repo.run(&["seal", "staging", "production", "--from", from]));
     assert_eq!(lacking(&repo), Vec::<String>::new());
 }
+
+/// A `SealedSecret` document named `name` in namespace `app` holding `keys` (placeholder values).
+fn sealed_doc(name: &str, keys: &[&str]) -> String {
+    let data: String = keys
+        .iter()
+        .map(|k| format!("\n    {k}: AgBy3i4OJSWK+PiTySYZZA=="))
+        .collect();
+    let data = if data.is_empty() {
+        " {}".to_owned()
+    } else {
+        data
+    };
+    format!(
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: {name}\n  namespace: app\nspec:\n  encryptedData:{data}\n"
+    )
+}
+
+/// `check`'s `example-sealed-mismatch` findings, as `path: message`, sorted.
+fn example_sealed_hits(repo: &Repo) -> Vec<String> {
+    let out = repo.run(&["check", "--format", "json"]);
+    let mut v: Vec<String> = common::report_hits(&out.stdout)
+        .into_iter()
+        .filter(|h| h.rule == "example-sealed-mismatch")
+        .map(|h| format!("{}: {}", h.path, h.message))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `apps/dev` (with a sealing certificate) deploying `apps/base`.
+fn base_and_dev(repo: &Repo, base: &str, dev: &str) {
+    repo.write("apps/base/kustomization.yaml", base);
+    repo.write("apps/dev/kustomization.yaml", dev);
+    let cert = std::fs::read_to_string(common::repo_root().join(CERT)).unwrap();
+    repo.write("apps/dev/sealing-cert.pem", &cert);
+}
+
+/// Two SealedSecrets in one directory (a base's, then an overlay's own), each with its example
+/// (`<name>.env.example`) beside it, and an example naming neither: `check` judged neither
+/// against any example (several SealedSecrets), while `seal --name db` asked for `api`'s key
+/// and the other example's too. An example named after a SealedSecret now belongs to it alone,
+/// one naming none to neither, for both.
+#[test]
+fn examples_named_after_a_sealed_secret_belong_to_it() {
+    for dir in ["apps/base", "apps/dev"] {
+        let Some(repo) = Repo::empty() else {
+            return;
+        };
+        let resources = "namespace: app\nresources:\n  - sealedsecret.yaml\n";
+        let (base, dev) = if dir == "apps/base" {
+            (resources, "resources:\n  - ../base\n")
+        } else {
+            (
+                "resources: []\n",
+                "resources:\n  - ../base\n  - sealedsecret.yaml\n",
+            )
+        };
+        base_and_dev(&repo, base, dev);
+        let docs = format!(
+            "{}---\n{}",
+            sealed_doc("db", &[]),
+            sealed_doc("api", &["API_KEY"])
+        );
+        repo.write(&format!("{dir}/sealedsecret.yaml"), &docs);
+        repo.write(&format!("{dir}/db.env.example"), "DB_PASSWORD=\n");
+        repo.write(&format!("{dir}/api.env.example"), "API_KEY=\n");
+        repo.write(&format!("{dir}/shared.env.example"), "SHARED=\n");
+        let found = example_sealed_hits(&repo);
+        assert_eq!(found.len(), 1, "{dir}: {found:?}");
+        assert!(
+            found[0].starts_with(&format!("{dir}/sealedsecret.yaml: "))
+                && found[0]
+                    .contains("`db` lacks a key of the environment's key set: `DB_PASSWORD`"),
+            "{dir}: {found:?}"
+        );
+        let from = repo.write("db.env", &format!("DB_PASSWORD={SENTINEL}\n"));
+        let from = from.to_str().unwrap();
+        ok(&repo.run(&["seal", "dev", "--name", "db", "--from", from]));
+        assert_eq!(example_sealed_hits(&repo), Vec::<String>::new(), "{dir}");
+    }
+}
+
+/// A base holding one SealedSecret beside its example and a Secret generator's
+/// `gen.env.example`: both examples counted for the SealedSecret, so `check` said it lacked the
+/// generator's key and `seal` asked for it. An example a generator reads describes the
+/// generated Secret only.
+#[test]
+fn an_example_a_generator_reads_is_no_sealed_secret_key_set() {
+    let Some(repo) = Repo::empty() else {
+        return;
+    };
+    base_and_dev(
+        &repo,
+        "namespace: app\nresources:\n  - sealedsecret.yaml\nsecretGenerator:\n  - name: gen\n    envs:\n      - gen.env\n",
+        "resources:\n  - ../base\n",
+    );
+    repo.write(
+        "apps/base/sealedsecret.yaml",
+        &sealed_doc("app-secrets", &[]),
+    );
+    repo.write("apps/base/app.env.example", "API_KEY=\n");
+    repo.write("apps/base/gen.env.example", "GEN_TOKEN=\n");
+    repo.write("apps/base/gen.env", "GEN_TOKEN=x\n");
+    repo.write(".gitignore", "*.env\n");
+    let found = example_sealed_hits(&repo);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("lacks a key of the environment's key set: `API_KEY`"),
+        "{found:?}"
+    );
+    let from = repo.write("api.env", &format!("API_KEY={SENTINEL}\n"));
+    ok(&repo.run(&["seal", "dev", "--from", from.to_str().unwrap()]));
+    assert_eq!(example_sealed_hits(&repo), Vec::<String>::new());
+}
+
+/// An overlay example that does not parse (a key given twice): `check` dropped all of the
+/// overlay's examples and fell through to other key sources (here none, so nothing was
+/// judged), while `seal` skipped that file and asked for the other examples' keys. Both now
+/// take the examples that parse; `check` judges no key extra, since the broken file's keys are
+/// unknown (`env-syntax` reports it).
+#[test]
+fn an_example_that_does_not_parse_leaves_the_others_for_check_and_seal() {
+    let Some(repo) = Repo::empty() else {
+        return;
+    };
+    base_and_dev(
+        &repo,
+        "resources: []\n",
+        "namespace: app\nresources:\n  - ../base\n  - sealedsecret.yaml\n",
+    );
+    repo.write(
+        "apps/dev/sealedsecret.yaml",
+        &sealed_doc("app-secrets", &["OTHER"]),
+    );
+    repo.write("apps/dev/app.env.example", "API_KEY=\n");
+    repo.write("apps/dev/broken.env.example", "TWICE=\nTWICE=\n");
+    let found = example_sealed_hits(&repo);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].contains("lacks a key of the environment's key set: `API_KEY`"),
+        "{found:?}"
+    );
+    let from = repo.write("other.env", &format!("OTHER={SENTINEL}\n"));
+    let from = from.to_str().unwrap();
+    let e = fails_cleanly(&repo.run(&["seal", "dev", "--from", from, "--no-input"]));
+    assert!(e.contains("lacks keys the overlay needs: API_KEY"), "{e}");
+}
