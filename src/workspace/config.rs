@@ -303,17 +303,19 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-/// Why the `what` glob `g` cannot be used, if it cannot. A `.` segment matches no
-/// repository-relative path, and an `ignore` glob of `*` segments only skips the whole tree:
-/// either would leave `check` looking at less than the file says, without a word.
+/// Why the `what` glob `g` cannot be used, if it cannot. The glob `.` alone names the
+/// repository root (an environment there); any other `.` segment matches no repository-relative
+/// path, and an `ignore` glob of `*` segments, or `.`, only skips the whole tree: either would
+/// leave `check` looking at less than the file says, without a word.
 fn glob_problem(what: &str, g: &str) -> Option<&'static str> {
+    let everything = g == "." || g.split('/').all(|s| s.chars().all(|c| c == '*'));
     if !valid_glob(g) {
         Some("is not a repository-relative path (no `..`, no leading `/`, not empty)")
     } else if !well_formed(g) {
         Some("is not a well-formed glob (a `[` class without its `]`, or a trailing `\\`)")
-    } else if g.split('/').any(|s| s == ".") {
+    } else if g != "." && g.split('/').any(|s| s == ".") {
         Some("has a `.` segment, which no repository-relative path has: it matches nothing")
-    } else if what == "ignore" && g.split('/').all(|s| s.chars().all(|c| c == '*')) {
+    } else if what == "ignore" && everything {
         Some("matches every path: check would look at nothing (name what to skip)")
     } else {
         None
@@ -462,6 +464,7 @@ mod tests {
         }
         parse("c.toml", "ignore = [\"*/legacy\", \"legacy/**\"]\n")
             .expect("a glob naming something");
+        parse("c.toml", "environments = [\".\"]\n").expect("`.` names the root");
         let e = parse("c.toml", "environments = []\n").expect_err("empty");
         assert!(e.to_string().contains("empty"), "{e}");
         let e = parse("c.toml", "[environment.p]\ncertificate = \"../p.pem\"\n").expect_err("out");
