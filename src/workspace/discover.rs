@@ -148,11 +148,14 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         .filter(|p| !foreign(&p.source))
         .cloned()
         .collect();
+    let mut missing: BTreeMap<GitSource, BTreeSet<String>> = BTreeMap::new();
     for (mut o, f) in objects.into_iter().zip(yaml_files) {
         resolve_pending(root, &s, &parents, &mut o, &foreign);
         parent_clusters(root, &s, &parents, &mut o);
         for mut n in o.named.into_iter().filter(|n| !foreign(&n.source)) {
-            s.unknown_sources.extend(artifacts.attach(&mut n));
+            if let Some((source, at)) = artifacts.attach(&mut n) {
+                missing.entry(source).or_default().insert(at);
+            }
             if let Some(plain) = n.plain {
                 s.plain.entry(n.dir.clone()).or_insert(plain);
             }
@@ -177,9 +180,26 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     }
     s.generated.sort();
     s.generated.dedup();
-    s.unknown_sources.sort();
-    s.unknown_sources.dedup();
+    s.unknown_sources = unknown_source_notes(missing);
     s
+}
+
+/// One note for `check` (at the first, as `file:line`) per `GitRepository` not in this
+/// repository, naming the Flux Kustomizations deploying from it (see [`Artifacts::attach`]).
+fn unknown_source_notes(missing: BTreeMap<GitSource, BTreeSet<String>>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = (missing.into_iter())
+        .filter_map(|((name, ns), ats)| {
+            let first = ats.first()?.clone();
+            let mut shown: Vec<&str> = ats.iter().take(3).map(String::as_str).collect();
+            let more = format!("and {} more", ats.len().saturating_sub(3));
+            shown.extend((ats.len() > 3).then_some(more.as_str()));
+            let s = if ats.len() > 1 { "s" } else { "" };
+            let note = format!("{} Flux Kustomization{s} in {} deploy{} from the GitRepository `{name}` (namespace `{ns}`), which is not in this repository: its `spec.ignore` and `spec.recurseSubmodules` are not known, and emp-seal takes its artifact to hold what the `.sourceignore` files and source-controller's default exclusions keep, without git submodules (the default)", ats.len(), shown.join(", "), if s.is_empty() { "s" } else { "" });
+            Some((first, note))
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// Notes every kustomization directory (canonical path, path as reached, kustomization file)
@@ -404,16 +424,13 @@ impl Artifacts {
 
     /// Gives the Flux deploys of `n` the artifact of their `GitRepository` (one not found in
     /// the repository: its `spec` is not known, and only the `.sourceignore` files and the
-    /// defaults apply, without submodules: the note for `check` saying so is returned, as
-    /// `file:line` and text).
-    fn attach(&mut self, n: &mut Named) -> Option<(String, String)> {
+    /// defaults apply, without submodules: that source and where the Kustomization is,
+    /// `file:line`, are returned for [`unknown_source_notes`]).
+    fn attach(&mut self, n: &mut Named) -> Option<(GitSource, String)> {
         let flux = n.deploy_time.deploys.iter().find(|d| d.is_flux())?;
-        let note = (n.source.as_ref())
-            .filter(|s| !self.specs.contains_key(*s))
-            .map(|(name, ns)| {
-                let at = format!("{}:{}", flux.file, flux.line);
-                (at.clone(), format!("the Flux Kustomization in {at} deploys from the GitRepository `{name}` (namespace `{ns}`), which is not in this repository: its `spec.ignore` and `spec.recurseSubmodules` are not known, and emp-seal takes its artifact to hold what the `.sourceignore` files and source-controller's default exclusions keep, without git submodules (the default)"))
-            });
+        let note = (n.source.clone())
+            .filter(|s| !self.specs.contains_key(s))
+            .map(|s| (s, format!("{}:{}", flux.file, flux.line)));
         let artifact = match self.made.get(&n.source) {
             Some(a) => Arc::clone(a),
             None => {

@@ -397,8 +397,8 @@ fn deployer(name: &str, path: &str, argo: Option<&str>) -> String {
 /// Flux bootstrap's layout: `clusters/prod/infrastructure.yaml` deploys `infrastructure/`, whose
 /// SealedSecret `regcred` lands in namespace `apps`; `clusters/prod/apps.yaml` deploys `apps/`,
 /// whose Deployment reads it. One cluster holds both renders, so the reference is answered;
-/// a Kustomization of another cluster (`clusters/staging`), or an Argo CD Application of
-/// another destination server, does not answer it. The real `kubectl kustomize` says both land
+/// a Kustomization of another cluster (`clusters/staging`, or a remote one by `spec.kubeConfig`),
+/// or an Argo CD Application of another destination server, does not answer it. The real `kubectl kustomize` says both land
 /// in namespace `apps`.
 #[test]
 fn a_secret_another_deploy_object_of_the_cluster_renders_answers_a_reference() {
@@ -444,6 +444,17 @@ fn a_secret_another_deploy_object_of_the_cluster_renders_answers_a_reference() {
         "clusters/staging/apps.yaml",
     );
     assert_eq!(layout(prod, "clusters/prod/apps.yaml", [None; 2]), 0);
+    let remote = deployer("infrastructure", "infrastructure", None).replace(
+        "  prune:",
+        "  kubeConfig: {secretRef: {name: remote}}\n  prune:",
+    );
+    write(root, prod, &remote);
+    git(root, &["add", "-A"]);
+    assert_eq!(
+        dangling(root).len(),
+        1,
+        "`spec.kubeConfig`: a remote cluster"
+    );
     assert_eq!(
         layout(prod, staging, [None; 2]),
         1,
