@@ -13,7 +13,7 @@
 //! overlay renders (cert-manager `Certificate`, External Secrets, Vault Secrets Operator,
 //! 1Password, sops-secrets-operator: [`SECRET_MAKERS`](crate::kustomize::runtime_secrets::SECRET_MAKERS)),
 //! and the names given with `--allow-runtime-secret`); what another overlay deployed to the same
-//! cluster renders ([`rendered_beside`]). When the reference is not rewritten by
+//! cluster renders (`rendered_beside`). When the reference is not rewritten by
 //! kustomize and an object of that kind was renamed from the written name, the message says so.
 
 use std::collections::HashMap;
