@@ -37,6 +37,10 @@ pub(crate) struct Layer {
     /// Whether Argo CD or Flux deploys it: they build it from the repository's commits, where
     /// a file git does not track is not.
     pub(crate) from_git: bool,
+    /// The clusters the objects deploying it apply it to ([`Deploy::cluster`]), one each; empty
+    /// when one is not known, or when they deploy it differently: then no other overlay's render
+    /// is known to sit beside it.
+    pub(crate) clusters: Vec<String>,
 }
 
 /// The load restriction an overlay is built with: which files its kustomizations may name.
@@ -134,13 +138,18 @@ pub(crate) fn plan(root: &Path, deploy_time: &DeployTime) -> (Layer, Vec<Problem
     let same = |a: &[(&str, String, DeployOption)], b: &[(&str, String, DeployOption)]| {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.0 == y.0 && x.1 == y.1)
     };
-    let fields = if per.windows(2).all(|w| same(&w[0], &w[1])) {
+    let agree = per.windows(2).all(|w| same(&w[0], &w[1]));
+    let fields = if agree {
         per.into_iter().next().unwrap_or_default()
     } else {
         problems.extend(several(&modelled, &deploy_time.deploys));
         Vec::new()
     };
     let destination = destination(&deploy_time.deploys);
+    let clusters = (deploy_time.deploys.iter())
+        .map(|d| d.cluster.clone().filter(|_| agree))
+        .collect::<Option<Vec<String>>>()
+        .filter(|_| !matches!(destination, Destination::Unknown(_)));
     let restrictor = restrictor(root, deploy_time);
     let artifacts = artifacts(deploy_time);
     for a in &artifacts {
@@ -155,6 +164,7 @@ pub(crate) fn plan(root: &Path, deploy_time: &DeployTime) -> (Layer, Vec<Problem
             restrictor,
             artifacts,
             from_git: !deploy_time.deploys.is_empty(),
+            clusters: clusters.unwrap_or_default(),
         },
         problems,
     )
@@ -368,6 +378,7 @@ mod tests {
             destination,
             plain: None,
             artifact: None,
+            cluster: None,
         }
     }
 

@@ -664,6 +664,11 @@ impl Overlay {
         }
     }
 
+    /// The clusters the objects deploying it apply it to (see [`deploy::Layer::clusters`]).
+    pub(crate) fn clusters(&self) -> &[String] {
+        &self.deployed.clusters
+    }
+
     /// Every object from `resources:` (not generated), with rendered identities.
     pub fn resources(&self) -> &[Resource] {
         &self.built.resources

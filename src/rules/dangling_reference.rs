@@ -12,7 +12,8 @@
 //! run time ([`RUNTIME_CREATED`], the Secrets that operators make from custom resources the
 //! overlay renders (cert-manager `Certificate`, External Secrets, Vault Secrets Operator,
 //! 1Password, sops-secrets-operator: [`SECRET_MAKERS`](crate::kustomize::runtime_secrets::SECRET_MAKERS)),
-//! and the names given with `--allow-runtime-secret`). When the reference is not rewritten by
+//! and the names given with `--allow-runtime-secret`); what another overlay deployed to the same
+//! cluster renders (`rendered_beside`). When the reference is not rewritten by
 //! kustomize and an object of that kind was renamed from the written name, the message says so.
 
 use std::collections::HashMap;
@@ -128,6 +129,33 @@ fn created_at_run_time(
                 || rendered.made_by_operator(name, namespace)))
 }
 
+/// True when, in every cluster the objects deploying `ov` apply it to (none known: false), an
+/// overlay another of them deploys renders the target of `r` in the referrer's namespace: one
+/// cluster holds what its Flux Kustomizations and Argo CD Applications render together.
+fn rendered_beside(cx: &Context<'_>, ov: &OverlayModel, r: &Reference) -> bool {
+    let ns_of = |o: &OverlayModel, ns: Option<&str>| ns.or(o.overlay.destination()).map(str::to_owned);
+    let Some(ns) = ns_of(ov, r.referrer.namespace.as_deref()) else {
+        return false;
+    };
+    let renders = |o: &OverlayModel| {
+        let target = |kind: &str, id: &crate::kustomize::Identity| {
+            let kind = if kind == "SealedSecret" { "Secret" } else { kind };
+            kind == r.target_kind
+                && id.name == r.rendered_name
+                && ns_of(o, id.namespace.as_deref()).as_ref() == Some(&ns)
+        };
+        (o.overlay.resources().iter()).any(|x| target(&x.kind, &x.rendered))
+            || (o.overlay.generated().iter())
+                .any(|g| !g.hash_suffix && target(g.kind.kind(), &g.rendered))
+    };
+    let clusters = ov.overlay.clusters();
+    !clusters.is_empty()
+        && clusters.iter().all(|c| {
+            (cx.all_overlays().iter())
+                .any(|o| o.dir != ov.dir && o.overlay.clusters().contains(c) && renders(o))
+        })
+}
+
 /// Whether the rule judges a reference of this field and target kind.
 fn judged(r: &Reference) -> bool {
     match r.target_kind.as_str() {
@@ -154,6 +182,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     &r.rendered_name,
                     r.referrer.namespace.as_deref(),
                 )
+                || rendered_beside(cx, ov, r)
             {
                 continue;
             }

@@ -148,10 +148,14 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         .filter(|p| !foreign(&p.source))
         .cloned()
         .collect();
+    let mut missing: BTreeMap<GitSource, BTreeSet<String>> = BTreeMap::new();
     for (mut o, f) in objects.into_iter().zip(yaml_files) {
         resolve_pending(root, &s, &parents, &mut o, &foreign);
+        parent_clusters(root, &s, &parents, &mut o);
         for mut n in o.named.into_iter().filter(|n| !foreign(&n.source)) {
-            s.unknown_sources.extend(artifacts.attach(&mut n));
+            if let Some((source, at)) = artifacts.attach(&mut n) {
+                missing.entry(source).or_default().insert(at);
+            }
             if let Some(plain) = n.plain {
                 s.plain.entry(n.dir.clone()).or_insert(plain);
             }
@@ -176,9 +180,26 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     }
     s.generated.sort();
     s.generated.dedup();
-    s.unknown_sources.sort();
-    s.unknown_sources.dedup();
+    s.unknown_sources = unknown_source_notes(missing);
     s
+}
+
+/// One note for `check` (at the first, as `file:line`) per `GitRepository` not in this
+/// repository, naming the Flux Kustomizations deploying from it (see [`Artifacts::attach`]).
+fn unknown_source_notes(missing: BTreeMap<GitSource, BTreeSet<String>>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = (missing.into_iter())
+        .filter_map(|((name, ns), ats)| {
+            let first = ats.first()?.clone();
+            let mut shown: Vec<&str> = ats.iter().take(3).map(String::as_str).collect();
+            let more = format!("and {} more", ats.len().saturating_sub(3));
+            shown.extend((ats.len() > 3).then_some(more.as_str()));
+            let s = if ats.len() > 1 { "s" } else { "" };
+            let note = format!("{} Flux Kustomization{s} in {} deploy{} from the GitRepository `{name}` (namespace `{ns}`), which is not in this repository: its `spec.ignore` and `spec.recurseSubmodules` are not known, and emp-seal takes its artifact to hold what the `.sourceignore` files and source-controller's default exclusions keep, without git submodules (the default)", ats.len(), shown.join(", "), if s.is_empty() { "s" } else { "" });
+            Some((first, note))
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// Notes every kustomization directory (canonical path, path as reached, kustomization file)
@@ -403,16 +424,13 @@ impl Artifacts {
 
     /// Gives the Flux deploys of `n` the artifact of their `GitRepository` (one not found in
     /// the repository: its `spec` is not known, and only the `.sourceignore` files and the
-    /// defaults apply, without submodules: the note for `check` saying so is returned, as
-    /// `file:line` and text).
-    fn attach(&mut self, n: &mut Named) -> Option<(String, String)> {
+    /// defaults apply, without submodules: that source and where the Kustomization is,
+    /// `file:line`, are returned for [`unknown_source_notes`]).
+    fn attach(&mut self, n: &mut Named) -> Option<(GitSource, String)> {
         let flux = n.deploy_time.deploys.iter().find(|d| d.is_flux())?;
-        let note = (n.source.as_ref())
-            .filter(|s| !self.specs.contains_key(*s))
-            .map(|(name, ns)| {
-                let at = format!("{}:{}", flux.file, flux.line);
-                (at.clone(), format!("the Flux Kustomization in {at} deploys from the GitRepository `{name}` (namespace `{ns}`), which is not in this repository: its `spec.ignore` and `spec.recurseSubmodules` are not known, and emp-seal takes its artifact to hold what the `.sourceignore` files and source-controller's default exclusions keep, without git submodules (the default)"))
-            });
+        let note = (n.source.clone())
+            .filter(|s| !self.specs.contains_key(s))
+            .map(|s| (s, format!("{}:{}", flux.file, flux.line)));
         let artifact = match self.made.get(&n.source) {
             Some(a) => Arc::clone(a),
             None => {
@@ -711,6 +729,7 @@ fn sync_time(
             usize::try_from(doc.pos(&path).line).unwrap_or(1)
         }),
         artifact: None,
+        cluster: cluster(v, kind, file),
     };
     DeployTime {
         options: opts,
@@ -720,6 +739,31 @@ fn sync_time(
             Vec::new()
         },
         deploys: vec![deploy],
+    }
+}
+
+/// The cluster the object `v` of `kind` in `file` applies to ([`super::Deploy::cluster`]),
+/// before its Flux parents are known ([`parent_clusters`]). An Argo CD object's destination
+/// names it by `server` or by `name` (argo-cd `pkg/apis/application/v1alpha1/types.go`,
+/// `ApplicationDestination`); a Flux Kustomization with `spec.kubeConfig` applies to a remote
+/// cluster (fluxcd/kustomize-controller `api/v1/kustomization_types.go`, `KubeConfig`).
+fn cluster(v: &Value, kind: &str, file: &str) -> Option<String> {
+    let spec = v.get("spec")?;
+    if kind == "Kustomization" {
+        let remote = spec.get("kubeConfig").is_some_and(|k| !k.is_null());
+        let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
+        return (!remote).then(|| format!("Flux {dir}/"));
+    }
+    let spec = match kind {
+        "ApplicationSet" => spec.get("template")?.get("spec")?,
+        _ => spec,
+    };
+    let dest = spec.get("destination")?;
+    let known = |k: &str| (dest.get(k)?.as_str()).filter(|s| !s.is_empty() && !s.contains("{{"));
+    match (known("server"), known("name")) {
+        (Some(s), None) => Some(format!("Argo CD server {s}")),
+        (None, Some(n)) => Some(format!("Argo CD name {n}")),
+        _ => None,
     }
 }
 
@@ -771,19 +815,7 @@ fn resolve_pending(
     o: &mut FileObjects,
     foreign: &dyn Fn(&Option<GitSource>) -> bool,
 ) {
-    // A parent directory with a kustomization renders what its build reads; one without is
-    // generated by Flux from every manifest under it.
-    let reads = |dir: &str, file_dir: &str| {
-        let parent = root.join(dir);
-        if kustomization_file(&parent).is_none() {
-            return true;
-        }
-        let file_dir = std::fs::canonicalize(root.join(file_dir));
-        match (reached(s, &parent), file_dir) {
-            (Some(dirs), Ok(f)) => dirs.contains(&f),
-            _ => true,
-        }
-    };
+    let reads = |dir: &str, file_dir: &str| parent_reads(root, s, dir, file_dir);
     for p in std::mem::take(&mut o.pending) {
         if foreign(&p.source) {
             continue;
@@ -820,6 +852,43 @@ fn resolve_pending(
                 p.path.escape_debug()
             );
             o.unread.push((format!("{}:{}", p.file, p.line), note));
+        }
+    }
+}
+
+/// Whether the build of a Flux parent deploying `dir` reads the files of `file_dir` (both
+/// repository-relative, see [`Parent::renders`]): a parent directory with a kustomization renders
+/// what its build reads; one without is generated by Flux from every manifest under it.
+fn parent_reads(root: &Path, s: &Scan, dir: &str, file_dir: &str) -> bool {
+    let parent = root.join(dir);
+    if kustomization_file(&parent).is_none() {
+        return true;
+    }
+    let file_dir = std::fs::canonicalize(root.join(file_dir));
+    match (reached(s, &parent), file_dir) {
+        (Some(dirs), Ok(f)) => dirs.contains(&f),
+        _ => true,
+    }
+}
+
+/// Gives the Flux deploys of `o` whose cluster is known the `parents` rendering their file as
+/// their cluster (see [`super::Deploy::cluster`]), when one does.
+fn parent_clusters(root: &Path, s: &Scan, parents: &[Parent], o: &mut FileObjects) {
+    let reads = |dir: &str, file_dir: &str| parent_reads(root, s, dir, file_dir);
+    for d in o
+        .named
+        .iter_mut()
+        .flat_map(|n| n.deploy_time.deploys.iter_mut())
+    {
+        if !d.is_flux() || d.cluster.is_none() {
+            continue;
+        }
+        let mine: Vec<&str> = (parents.iter())
+            .filter(|p| p.renders(&d.file, &reads))
+            .map(|p| p.at.as_str())
+            .collect();
+        if !mine.is_empty() {
+            d.cluster = Some(format!("Flux {}", mine.join(", ")));
         }
     }
 }

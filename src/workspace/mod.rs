@@ -240,6 +240,13 @@ pub struct Deploy {
     /// For a Flux `Kustomization` deploying from a `GitRepository`: which files of the
     /// repository its artifact holds (`workspace::artifact`); `None` for Argo CD.
     pub artifact: Option<Arc<artifact::Artifact>>,
+    /// The cluster it applies to, as far as the repository tells: an Argo CD object's
+    /// `destination.server` or `destination.name`; a Flux `Kustomization`'s parent render (the
+    /// Flux Kustomizations of this repository whose render holds its file, else its file's
+    /// directory, Flux bootstrap's `clusters/<name>`). `None` when not known offline (a
+    /// templated destination, a Flux `spec.kubeConfig`): what the other objects of its cluster
+    /// render answers the overlay's references (rule `dangling-reference`).
+    pub cluster: Option<String>,
 }
 
 impl Deploy {

@@ -623,8 +623,8 @@ fn only_a_tracked_sourceignore_leaves_files_out() {
 
 /// A pattern the model cannot replay is the run's gap, not each overlay's: one
 /// `overlay-not-modelled` at its line, however many Flux overlays are built from the artifact.
-/// A Kustomization whose `GitRepository` is not in the repository gets a note saying its
-/// `spec.ignore` is not known.
+/// The Kustomizations whose `GitRepository` is not in the repository get one note for it
+/// saying its `spec.ignore` is not known.
 #[test]
 fn an_unreplayed_pattern_is_reported_once_and_an_unknown_source_is_noted() {
     let r = Repo::new();
@@ -642,8 +642,15 @@ fn an_unreplayed_pattern_is_reported_once_and_an_unknown_source_is_noted() {
     }
     let out = r.run(&["check"]);
     let err = String::from_utf8_lossy(&out.stderr);
+    // One note for the source, naming both Kustomizations.
+    let notes: Vec<&str> = (err.lines())
+        .filter(|l| l.contains("which is not in this repository"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{err}");
     assert!(
-        err.contains("deploys from the GitRepository `flux-system` (namespace `flux-system`), which is not in this repository"),
+        notes[0].contains("2 Flux Kustomizations in clusters/prod.yaml:")
+            && notes[0].contains(", clusters/staging.yaml:")
+            && notes[0].contains("deploy from the GitRepository `flux-system` (namespace `flux-system`), which is not in this repository"),
         "{err}"
     );
     r.write("clusters/source.yaml", &git_repository("[xy].yaml"));

@@ -380,3 +380,96 @@ spec:
         "{got:?}"
     );
 }
+
+/// A Flux Kustomization `name` deploying `./path`, or an Argo CD Application deploying `path`
+/// to the cluster `server` (`argo`).
+fn deployer(name: &str, path: &str, argo: Option<&str>) -> String {
+    match argo {
+        None => format!(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {{name: {name}, namespace: flux-system}}\nspec:\n  interval: 10m\n  dependsOn: [{{name: infrastructure}}]\n  path: ./{path}\n  prune: true\n  sourceRef: {{kind: GitRepository, name: flux-system}}\n"
+        ),
+        Some(server) => format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: {name}, namespace: argocd}}\nspec:\n  project: default\n  source: {{repoURL: https://example.org/r.git, path: {path}}}\n  destination: {{server: '{server}', namespace: apps}}\n"
+        ),
+    }
+}
+
+/// Flux bootstrap's layout: `clusters/prod/infrastructure.yaml` deploys `infrastructure/`, whose
+/// SealedSecret `regcred` lands in namespace `apps`; `clusters/prod/apps.yaml` deploys `apps/`,
+/// whose Deployment reads it. One cluster holds both renders, so the reference is answered;
+/// a Kustomization of another cluster (`clusters/staging`, or a remote one by `spec.kubeConfig`),
+/// or an Argo CD Application of another destination server, does not answer it. The real `kubectl kustomize` says both land
+/// in namespace `apps`.
+#[test]
+fn a_secret_another_deploy_object_of_the_cluster_renders_answers_a_reference() {
+    if common::kubectl().is_none() {
+        return;
+    }
+    let Some(t) = tree("", "", "") else { return };
+    let root = t.path();
+    std::fs::remove_dir_all(root.join("k8s")).unwrap();
+    let sealed = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: regcred, namespace: apps}\nspec:\n  encryptedData: {token: AgBy3i4OJSWK}\n";
+    write(root, "infrastructure/regcred.yaml", sealed);
+    write(
+        root,
+        "infrastructure/kustomization.yaml",
+        "resources: [regcred.yaml]\n",
+    );
+    write(root, "apps/web.yaml", &deployment("web", None, "regcred"));
+    write(
+        root,
+        "apps/kustomization.yaml",
+        "namespace: apps\nresources: [web.yaml]\n",
+    );
+    for (dir, kind) in [("infrastructure", "SealedSecret"), ("apps", "Deployment")] {
+        let out = common::kustomize(&root.join(dir));
+        assert!(
+            out.contains(&format!("kind: {kind}")) && out.contains("namespace: apps"),
+            "{out}"
+        );
+    }
+    let layout = |infra: &str, apps: &str, argo: [Option<&str>; 2]| {
+        let _ = std::fs::remove_dir_all(root.join("clusters"));
+        write(
+            root,
+            infra,
+            &deployer("infrastructure", "infrastructure", argo[0]),
+        );
+        write(root, apps, &deployer("apps", "apps", argo[1]));
+        git(root, &["add", "-A"]);
+        dangling(root).len()
+    };
+    let (prod, staging) = (
+        "clusters/prod/infrastructure.yaml",
+        "clusters/staging/apps.yaml",
+    );
+    assert_eq!(layout(prod, "clusters/prod/apps.yaml", [None; 2]), 0);
+    let remote = deployer("infrastructure", "infrastructure", None).replace(
+        "  prune:",
+        "  kubeConfig: {secretRef: {name: remote}}\n  prune:",
+    );
+    write(root, prod, &remote);
+    git(root, &["add", "-A"]);
+    assert_eq!(
+        dangling(root).len(),
+        1,
+        "`spec.kubeConfig`: a remote cluster"
+    );
+    assert_eq!(
+        layout(prod, staging, [None; 2]),
+        1,
+        "another cluster answers nothing"
+    );
+    let one = Some("https://kubernetes.default.svc");
+    assert_eq!(
+        layout(prod, staging, [one; 2]),
+        0,
+        "Argo CD: one destination server"
+    );
+    let other = Some("https://prod.example.internal");
+    assert_eq!(
+        layout(prod, staging, [one, other]),
+        1,
+        "Argo CD: two servers"
+    );
+}
