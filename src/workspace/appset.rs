@@ -110,8 +110,9 @@ fn is_zero(v: &Value) -> bool {
 }
 
 /// The repository-relative directories `template_path` (the template's `source.path`) names
-/// for the `ApplicationSet` `v`: itself when it holds no placeholder; else one per parameter set
-/// of its generators ([`params`]). `root` is the git repository's top level: a git generator's
+/// for the `ApplicationSet` `v`, each with the parameter set that gives it (to fill the
+/// template's other fields, [`filled`]): itself, with none, when it holds no placeholder; else
+/// one per parameter set of its generators ([`params`]). `root` is the git repository's top level: a git generator's
 /// `directories` patterns, like the paths it gives, are relative to it (above emp-seal's root in
 /// a monorepo, see [`super::gitroot::top`]). `Err` says why they cannot be known.
 pub(crate) fn paths(
@@ -119,14 +120,14 @@ pub(crate) fn paths(
     v: &Value,
     template_path: &str,
     elsewhere: &dyn Fn(&str) -> bool,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<(String, Params)>, String> {
     // A Go-templated patch of each generated Application (`spec.templatePatch`) may change its
     // path and options per parameter set, which is not replayed here.
     if v.get("spec").and_then(|s| s.get("templatePatch")).is_some() {
         return Err("its `templatePatch` may change each Application".to_owned());
     }
     if !template_path.contains("{{") {
-        return Ok(vec![template_path.to_owned()]);
+        return Ok(vec![(template_path.to_owned(), Params::new())]);
     }
     let generators = v
         .get("spec")
@@ -151,14 +152,38 @@ pub(crate) fn paths(
             return Err(too_many());
         }
         for set in params {
-            out.insert(fill(template_path, |name| set.get(name).cloned())?);
+            out.insert((fill(template_path, |name| set.get(name).cloned())?, set));
         }
     }
     Ok(out.into_iter().collect())
 }
 
 /// One generated Application's parameters, by name (`path`, `path.basename`, a list key).
-type Params = BTreeMap<String, String>;
+pub(crate) type Params = BTreeMap<String, String>;
+
+/// `deploy_time` as the Application generated from the parameter set `set` applies it: every
+/// option value with placeholders (`destination.namespace: '{{path[1]}}'`, `namePrefix:
+/// '{{env}}-'`) filled, since Argo CD renders every string field of the template with the set
+/// (argo-cd `applicationset/utils/utils.go`, `RenderTemplateParams`). A value with a placeholder
+/// the set has no value for stays as written (not known offline).
+pub(crate) fn filled(deploy_time: &super::DeployTime, set: &Params) -> super::DeployTime {
+    let fill_one = |o: &mut super::DeployOption| {
+        if let Some(v) = o.value.as_mut().filter(|v| v.contains("{{"))
+            && let Ok(done) = fill(v, |name| set.get(name).cloned())
+        {
+            *v = done;
+        }
+    };
+    let mut out = deploy_time.clone();
+    out.options.iter_mut().for_each(&fill_one);
+    for d in &mut out.deploys {
+        d.options
+            .iter_mut()
+            .chain(d.destination.as_mut())
+            .for_each(&fill_one);
+    }
+    out
+}
 
 /// What an `ApplicationSet`'s generators are expanded against: the git repository's top
 /// (`root`, see [`paths`]), which repository URLs are others (`elsewhere`), and whether the
@@ -499,6 +524,18 @@ fn expand(root: &Path, pattern: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The directories [`super::paths`] gives (without their parameter sets), deduplicated.
+    fn paths(
+        root: &Path,
+        v: &Value,
+        template_path: &str,
+        elsewhere: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, String> {
+        let dirs = super::paths(root, v, template_path, elsewhere)?;
+        let dirs: std::collections::BTreeSet<String> = dirs.into_iter().map(|(d, _)| d).collect();
+        Ok(dirs.into_iter().collect())
+    }
 
     #[test]
     fn list_and_git_directory_generators_give_paths_and_others_say_why_not() {

@@ -692,13 +692,21 @@ fn deploy_path(
     let elsewhere = |u: &str| remotes.elsewhere(root, u);
     let dirs = match kind {
         // Its git generators' `directories` are relative to the git repository's top, as
-        // the paths it gives are.
-        "ApplicationSet" => super::appset::paths(&super::gitroot::top(root), v, p, &elsewhere),
-        _ => Ok(vec![p.to_owned()]),
+        // the paths it gives are; each generated Application fills its options from its set.
+        "ApplicationSet" => {
+            super::appset::paths(&super::gitroot::top(root), v, p, &elsewhere).map(|d| {
+                let mut d: Vec<_> = (d.into_iter())
+                    .map(|(p, set)| (p, super::appset::filled(&deploy_time, &set)))
+                    .collect();
+                d.dedup();
+                d
+            })
+        }
+        _ => Ok(vec![(p.to_owned(), deploy_time)]),
     };
     match dirs {
         Ok(dirs) => {
-            for p in dirs {
+            for (p, deploy_time) in dirs {
                 let deployed = (&found, &deploy_time, git_source(v));
                 add_deployed(root, &p, deployed, (kind, file, line), out);
             }

@@ -2993,3 +2993,59 @@ fn an_example_that_does_not_parse_leaves_the_others_for_check_and_seal() {
     let e = fails_cleanly(&repo.run(&["seal", "dev", "--from", from, "--no-input"]));
     assert!(e.contains("lacks keys the overlay needs: API_KEY"), "{e}");
 }
+
+/// An `ApplicationSet` fills each generated Application's whole template from its parameter
+/// set (argo-cd `applicationset/utils/utils.go`, `RenderTemplateParams`), so a
+/// `destination.namespace: 'billing-{{path.basename}}'` or a `kustomize.namePrefix:
+/// '{{path.basename}}-'` is one known value per directory. Only `source.path` was filled: every
+/// such option was "not known offline", an `overlay-not-modelled` warning on a correct tree and
+/// a strict SealedSecret without namespace an `identity-mismatch` error, while a destination
+/// that moves the Deployment away from its Secret was never judged.
+#[test]
+fn application_set_options_are_filled_per_generated_application() {
+    let set = |destination: &str, kustomize: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata:\n  name: billing\n  namespace: argocd\nspec:\n  generators:\n    - git:\n        repoURL: https://example.org/gitops.git\n        revision: main\n        directories:\n          - path: services/billing/*\n          - path: services/billing/common\n            exclude: true\n  template:\n    metadata:\n      name: 'billing-{{{{path.basename}}}}'\n    spec:\n      project: default\n      source:\n        repoURL: https://example.org/gitops.git\n        targetRevision: main\n        path: '{{{{path}}}}'\n{kustomize}      destination:\n        server: https://kubernetes.default.svc\n        namespace: '{destination}'\n"
+        )
+    };
+    let run = |destination: &str, kustomize: &str| -> Option<Vec<String>> {
+        let repo = Repo::new("argocd")?;
+        repo.write("argocd/applications.yaml", &set(destination, kustomize));
+        // The overlays leave the namespace to the destination; the SealedSecrets name theirs.
+        for env in ["live", "qa"] {
+            let k = format!("services/billing/{env}/kustomization.yaml");
+            let text = std::fs::read_to_string(repo.root().join(&k)).unwrap();
+            repo.write(
+                &k,
+                &text.replace(&format!("namespace: billing-{env}\n"), ""),
+            );
+        }
+        let out = repo.run(&["check", "--format", "json"]);
+        let mut hits: Vec<String> = common::report_hits(&out.stdout)
+            .into_iter()
+            .filter(|h| h.rule != "placeholder-ciphertext")
+            .map(|h| format!("{}:{}:{}", h.path, h.line, h.rule))
+            .collect();
+        hits.sort();
+        Some(hits)
+    };
+    let Some(clean) = run("billing-{{path.basename}}", "") else {
+        return;
+    };
+    assert_eq!(clean, Vec::<String>::new());
+    // The destination `qa` / `live` puts the Deployment where its Secret is not.
+    let dangling = "services/billing/common/deployment.yaml:21:dangling-reference".to_owned();
+    let moved = run("{{path.basename}}", "").unwrap();
+    assert_eq!(moved, [dangling.clone(), dangling.clone()]);
+    // `qa-billing-secrets` is not the `billing-secrets` the Deployment reads (kustomize does
+    // not rewrite a reference to a SealedSecret).
+    let prefix = "        kustomize:\n          namePrefix: '{{path.basename}}-'\n";
+    // And the template's `billing-secrets` is not the name the SealedSecret now renders as.
+    let renamed = run("billing-{{path.basename}}", prefix).unwrap();
+    let template =
+        |env: &str| format!("services/billing/{env}/sealedsecret.yaml:11:identity-mismatch");
+    assert_eq!(
+        renamed,
+        [dangling.clone(), dangling, template("live"), template("qa")]
+    );
+}
