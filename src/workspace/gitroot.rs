@@ -244,11 +244,8 @@ pub(crate) type Status = (BTreeMap<String, bool>, Vec<(String, String)>);
 /// repository or git cannot list it ([`notes`]).
 pub(crate) fn status(root: &Path) -> Option<Status> {
     let listing = listing(root)?.ok()?;
-    let (prefix, up) = (prefix(root), "../".repeat(depth(root)));
-    let rel = |f: &str| match f.strip_prefix(&prefix).and_then(|r| r.strip_prefix('/')) {
-        Some(inside) => inside.to_owned(),
-        None => format!("{up}{f}"),
-    };
+    let prefix = prefix(root);
+    let rel = |f: &str| from_root(&prefix, f);
     let files = (listing.files.iter()).map(|(f, t)| (rel(f), *t)).collect();
     let top = top(root);
     let failed = |s: &str| listing.unlisted.iter().find(|(u, _)| u == s);
@@ -261,6 +258,20 @@ pub(crate) fn status(root: &Path) -> Option<Status> {
         })
         .collect();
     Some((files, unlisted))
+}
+
+/// The path `f` (relative to the repository's top) named from the root at `prefix` (also
+/// relative to the top), as the build names files: `../shared/app.env` for
+/// `services/shared/app.env` from `services/api`, `k8s/base` for `services/api/k8s/base`.
+fn from_root(prefix: &str, f: &str) -> String {
+    let (at, to): (Vec<&str>, Vec<&str>) = (
+        prefix.split('/').filter(|s| !s.is_empty()).collect(),
+        f.split('/').collect(),
+    );
+    let shared = at.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts = vec![".."; at.len() - shared];
+    parts.extend(&to[shared..]);
+    parts.join("/")
 }
 
 /// Whether the relative path `path` is below the directory `dir` (both forward-slashed).
@@ -337,7 +348,7 @@ pub(crate) fn outside_manifests(root: &Path) -> Vec<String> {
     if prefix(root).is_empty() {
         return Vec::new();
     }
-    let up = "../".repeat(depth(root));
+    let prefix = prefix(root);
     let Some(Ok(listing)) = listing(root) else {
         return Vec::new();
     };
@@ -352,9 +363,29 @@ pub(crate) fn outside_manifests(root: &Path) -> Vec<String> {
             !super::KUSTOMIZATION_FILE_NAMES.contains(&name)
                 && !parts.into_iter().any(super::discover::skipped_dir)
         })
-        .map(|f| format!("{up}{f}"))
+        .map(|f| from_root(&prefix, f))
         .collect();
     files.sort();
     files.dedup();
     files
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn paths_are_named_from_the_root_by_the_shortest_way() {
+        for (prefix, f, want) in [
+            ("", "shared/app.env", "shared/app.env"),
+            ("services/api", "services/api/k8s/base", "k8s/base"),
+            (
+                "services/api",
+                "services/shared/app.env",
+                "../shared/app.env",
+            ),
+            ("services/api", "shared/app.env", "../../shared/app.env"),
+            ("services/api", "services/apix/a", "../apix/a"),
+        ] {
+            assert_eq!(super::from_root(prefix, f), want, "{prefix} {f}");
+        }
+    }
 }

@@ -216,6 +216,43 @@ fn files_above_the_root_the_overlay_reads_are_checked() {
     assert_eq!(code, 1, "{hits:?}");
 }
 
+/// The same, with the shared directory beside the root (`services/shared`, read as
+/// `../shared/app.env`) rather than at the top: git's listing names it from the top
+/// (`services/shared/app.env`), and the root-relative name must be the one the build uses. It
+/// was `../../services/shared/app.env`, which the build's name did not match: the tracked
+/// example counted as not tracked (a false `example-generator-mismatch`) and the committed env
+/// file passed.
+#[test]
+fn files_beside_the_root_the_overlay_reads_are_named_as_the_build_names_them() {
+    let Some(m) = Monorepo::new() else {
+        return;
+    };
+    let (top, root) = (m.top(), m.root());
+    common::git(&top, &["mv", "shared", "services/shared"]);
+    let kustomization = KUSTOMIZATION.replace("../../../../../shared", "../../../../shared");
+    common::write(
+        &root,
+        &format!("{OVERLAY}/kustomization.yaml"),
+        &kustomization,
+    );
+    common::git(&top, &["add", "-A"]);
+    let (code, hits, _) = check(&root, &[], &["--render=never"]);
+    assert!(hits.is_empty(), "{hits:?}");
+    assert_eq!(code, 0);
+
+    common::write(
+        &top,
+        "services/shared/app.env",
+        "API_KEY=not-a-placeholder-value\n",
+    );
+    common::git(&top, &["add", "-f", "services/shared/app.env"]);
+    let (code, hits, _) = check(&root, &[], &["--render=never"]);
+    let committed = of(&hits, "plaintext-env-file");
+    assert_eq!(committed.len(), 1, "{hits:?}");
+    assert_eq!(committed[0].path, "../shared/app.env", "{hits:?}");
+    assert_eq!(code, 1, "{hits:?}");
+}
+
 /// The monorepo with its top-level `shared/` a git submodule (from a repository of its own,
 /// `<tmp>/shared-source`) holding a committed real env file, `app.env`, that the Flux-only
 /// overlay reads from above the root, and the Flux `GitRepository` cloning submodules
