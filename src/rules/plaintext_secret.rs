@@ -290,8 +290,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 /// same.
 fn uncommitted_in_builds(cx: &Context<'_>) -> Vec<Finding> {
     let built: std::collections::BTreeSet<String> = (cx.all_overlays().iter())
-        .flat_map(|ov| ov.overlay.files().into_iter().chain(ov.overlay.refused_files()))
-        .map(|p| path_str(p.strip_prefix(cx.root).unwrap_or(p)))
+        .flat_map(|ov| {
+            let files = ov.overlay.files().into_iter().map(std::path::Path::to_path_buf);
+            files.chain(ov.overlay.unbuilt_files())
+        })
+        .map(|p| path_str(p.strip_prefix(cx.root).unwrap_or(&p)))
         .collect();
     let mut out = Vec::new();
     for doc in repository_docs_of_kind(cx, "Secret") {
