@@ -718,9 +718,14 @@ impl Overlay {
             .map(|(_, p)| p)
     }
 
-    /// The files [`Overlay::load_refusal`] refuses, as it names them.
-    pub(crate) fn refused_files(&self) -> impl Iterator<Item = &Path> {
-        self.built.refused.iter().map(|(f, _)| f.as_path())
+    /// The files a tool deploying it reads that are not built: those [`Overlay::load_refusal`]
+    /// refuses, as it names them, and for a directory without a kustomization file, those the
+    /// tool would list were git tracking them ([`build::GeneratedTop`]).
+    pub(crate) fn unbuilt_files(&self) -> Vec<PathBuf> {
+        let refused = self.built.refused.iter().map(|(f, _)| f.clone());
+        let untracked = (self.generated_entries.iter())
+            .flat_map(|g| g.untracked.iter().map(|e| self.dir.join(e)));
+        refused.chain(untracked).collect()
     }
 
     /// Adds a problem found outside the kustomization files (an option the Argo CD Application

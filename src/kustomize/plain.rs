@@ -52,6 +52,7 @@ pub(super) fn generated(root: &Path, dir: &Path, deploy_time: &DeployTime) -> Op
         top: GeneratedTop {
             entries: s.entries,
             at,
+            untracked: s.untracked,
         },
         problems,
     })

@@ -3,9 +3,9 @@
 //!
 //! Looks at every YAML/JSON file of the repository git does not ignore, not only the checked
 //! tree. Located at the `data` / `stringData` key. Files git does not track are skipped, but for
-//! one git does not ignore that an environment's build reads (a warning); files whose git
-//! status is unknown are checked. The message names the Secret and its keys, never a
-//! value.
+//! one git does not ignore that an environment's build reads or would read once committed (a
+//! warning); files whose git status is unknown are checked. The message names the Secret and
+//! its keys, never a value.
 //!
 //! A `SealedSecret`'s `spec.template.data` is plaintext the controller copies into its Secret:
 //! reported the same way, at that key. So is a Flux `postBuild.substitute` value a `${NAME}` of a
@@ -287,11 +287,15 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 /// moment they are (a warning, as for a Secret generator's input; an ignored file, the local
 /// file convention, is not one). An overlay Argo CD or Flux deploys fails the build on such a
 /// file already (`overlay-build-error`, the file refused): the plaintext is reported all the
-/// same.
+/// same. So is such a file the kustomization generated for a plain directory would list once
+/// committed ([`crate::kustomize::Overlay::unbuilt_files`]).
 fn uncommitted_in_builds(cx: &Context<'_>) -> Vec<Finding> {
     let built: std::collections::BTreeSet<String> = (cx.all_overlays().iter())
-        .flat_map(|ov| ov.overlay.files().into_iter().chain(ov.overlay.refused_files()))
-        .map(|p| path_str(p.strip_prefix(cx.root).unwrap_or(p)))
+        .flat_map(|ov| {
+            let files = ov.overlay.files().into_iter().map(std::path::Path::to_path_buf);
+            files.chain(ov.overlay.unbuilt_files())
+        })
+        .map(|p| path_str(p.strip_prefix(cx.root).unwrap_or(&p)))
         .collect();
     let mut out = Vec::new();
     for doc in repository_docs_of_kind(cx, "Secret") {

@@ -61,6 +61,8 @@ pub struct Synthesised {
     /// The kustomization's `resources:` (it has nothing else), relative to the directory
     /// (`./a.yaml`, `./sub`).
     pub entries: Vec<String>,
+    /// The files it would list were git tracking them (as `entries` are written).
+    pub untracked: Vec<String>,
     /// What the model does not replay, each with the repository-relative file and the line it
     /// concerns and a message.
     pub unmodelled: Vec<(String, usize, String)>,
@@ -129,14 +131,17 @@ pub fn synthesise(
     }
     Synthesised {
         entries: walk.entries,
+        untracked: walk.untracked,
         unmodelled,
     }
 }
 
-/// What a walk found: the entries to list, and the directories it could not list with why.
+/// What a walk found: the entries to list, those it would list were git tracking them, and the
+/// directories it could not list with why.
 #[derive(Default)]
 struct Walk {
     entries: Vec<String>,
+    untracked: Vec<String>,
     unlisted: Vec<(PathBuf, String)>,
 }
 
@@ -176,14 +181,13 @@ fn entry(base: &Path, p: &Path) -> String {
 /// the source's `artifact` that git tracks under `root`'s repository (source-controller
 /// archives a clone of a commit, fluxcd/source-controller
 /// `internal/controller/gitrepository_controller.go`: an untracked or ignored file is not in
-/// it); a directory is a kustomization's when the artifact holds its kustomization file, and is
+/// it, and goes to `walk.untracked`); a directory is a kustomization's when the artifact holds its kustomization file, and is
 /// then not looked into.
 fn flux_walk(base: &Path, dir: &Path, (artifact, root): (&Artifact, &Path), walk: &mut Walk) {
     for (name, is_dir) in sorted_entries(dir, Some(&mut walk.unlisted)) {
         let p = dir.join(&name);
-        let in_artifact = |f: &Path| {
-            artifact.leaves_out(f).is_none() && super::gitroot::not_committed(root, f).is_none()
-        };
+        let tracked = |f: &Path| super::gitroot::not_committed(root, f).is_none();
+        let in_artifact = |f: &Path| artifact.leaves_out(f).is_none() && tracked(f);
         if is_dir {
             if name == ".git" {
                 continue;
@@ -198,14 +202,20 @@ fn flux_walk(base: &Path, dir: &Path, (artifact, root): (&Artifact, &Path), walk
             } else {
                 flux_walk(base, &p, (artifact, root), walk);
             }
-        } else if (name.ends_with(".yaml") || name.ends_with(".yml")) && in_artifact(&p) {
-            walk.entries.push(entry(base, &p));
+        } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
+            && artifact.leaves_out(&p).is_none()
+        {
+            match tracked(&p) {
+                true => walk.entries.push(entry(base, &p)),
+                false => walk.untracked.push(entry(base, &p)),
+            }
         }
     }
 }
 
 /// Argo CD's walk (see the module's comment) of `dir` under `base`, into `out`: only files git
-/// tracks under `root`'s repository (the repo-server walks a clone of a commit).
+/// tracks under `root`'s repository (the repo-server walks a clone of a commit; the others go to
+/// `walk.untracked`).
 fn argo_walk(base: &Path, dir: &Path, (recurse, root): (bool, &Path), walk: &mut Walk) {
     for (name, is_dir) in sorted_entries(dir, Some(&mut walk.unlisted)) {
         let p = dir.join(&name);
@@ -219,23 +229,27 @@ fn argo_walk(base: &Path, dir: &Path, (recurse, root): (bool, &Path), walk: &mut
             .iter()
             .any(|e| name.len() > e.len() && name.ends_with(e));
         // Only a regular file, or a link to one, is read.
-        if !manifest || !p.is_file() || super::gitroot::not_committed(root, &p).is_some() {
+        if !manifest || !p.is_file() {
             continue;
         }
+        let list = match super::gitroot::not_committed(root, &p) {
+            None => &mut walk.entries,
+            Some(_) => &mut walk.untracked,
+        };
         if name.ends_with(".jsonnet") {
-            walk.entries.push(entry(base, &p));
+            list.push(entry(base, &p));
             continue;
         }
         let Ok(bytes) = crate::fsio::read_limited(&p, super::MAX_FILE_BYTES) else {
             // Unreadable or over the size limit: listed, so that the build says why.
-            walk.entries.push(entry(base, &p));
+            list.push(entry(base, &p));
             continue;
         };
         let text = String::from_utf8_lossy(&bytes);
         if text.contains(ARGO_SKIP_MARKER) || (!name.ends_with(".json") && argo_skips(&text)) {
             continue;
         }
-        walk.entries.push(entry(base, &p));
+        list.push(entry(base, &p));
     }
 }
 

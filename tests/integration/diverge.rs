@@ -203,7 +203,9 @@ fn quoted_or_other_spellings_of_boolean_words_are_strings() {
 
 /// go-yaml v2 reads a plain `on`, `10` as a mapping key as a boolean or a number, which no label
 /// map and no kustomization field takes: kubectl fails (json: unknown field "10", or an
-/// unsupported type when applying labels). The model read them as strings and built.
+/// unsupported type when applying labels). The model read them as strings and built. A map
+/// kustomize decodes but sets on no object (`generatorOptions` without a generator, the
+/// kustomization's `metadata`) builds.
 #[test]
 fn yaml11_words_and_numbers_as_keys_fail_the_build() {
     refused(&[
@@ -218,8 +220,23 @@ fn yaml11_words_and_numbers_as_keys_fail_the_build() {
             "`labels[0].pairs` has a key that is no string",
         ),
         ("10: x\n", "10: x", "unknown kustomization field `10`"),
+        // At the word's own line (it was the file's first line).
+        ("y: x\n", "y: x", "unknown kustomization field `true`"),
+        // `generatorOptions` labels are set on each inline generator's object: only there
+        // does the key fail.
+        (
+            "generatorOptions:\n  labels:\n    yes: x\nconfigMapGenerator:\n  - name: g\n    literals: [a=b]\n",
+            "labels:",
+            "`generatorOptions.labels` has a key that is no string",
+        ),
     ]);
-    accepted(&["commonLabels:\n  \"on\": x\ncommonAnnotations: {'y': x}\n"]);
+    accepted(&[
+        "commonLabels:\n  \"on\": x\ncommonAnnotations: {'y': x}\n",
+        // Decoded (the key as its JSON text, sigs.k8s.io/yaml) and set on no object: kubectl
+        // builds (the model refused both).
+        "generatorOptions:\n  labels:\n    yes: x\n  annotations: {10: x}\n",
+        "metadata:\n  annotations:\n    on: x\n",
+    ]);
 }
 
 /// A key given twice in a kustomization: kubectl takes the last one (sigs.k8s.io/yaml decodes

@@ -1053,3 +1053,52 @@ fn an_untracked_plaintext_secret_a_build_reads_is_a_warning() {
     let (_, hits) = r.check(&[]);
     assert!(at(&hits, "plaintext-secret").is_empty(), "{hits:?}");
 }
+
+/// The same for a directory without a kustomization file that Flux or Argo CD deploys: the
+/// generated kustomization lists only tracked files, so an untracked plaintext Secret there is
+/// not built, but it is deployed as soon as it is committed: a `plaintext-secret` warning at its
+/// `stringData` (it went unreported). One the tool would not list (Argo CD without `recurse`
+/// reads no sub-directory) is not, nor is one git ignores.
+#[test]
+fn an_untracked_plaintext_secret_in_a_deployed_plain_directory_is_a_warning() {
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: prod\nstringData:\n  password: hunter2-correct-horse\n";
+    for (deploy, dir, object, recursed) in [
+        (
+            "clusters/prod/apps.yaml",
+            "apps/prod",
+            flux("./apps/prod"),
+            true,
+        ),
+        ("argocd/web.yaml", "apps/web", argo("apps/web", ""), false),
+    ] {
+        let r = Repo::new();
+        r.track(deploy, &object);
+        r.track(&format!("{dir}/sealedsecret.yaml"), &sealed());
+        r.track(&format!("{dir}/cm.yaml"), &config_map("one"));
+        let (top, nested) = (
+            format!("{dir}/secret.yaml"),
+            format!("{dir}/nested/secret.yaml"),
+        );
+        r.write_untracked(&top, secret);
+        r.write_untracked(&nested, secret);
+        let line = common::line_of(r.root(), &top, "stringData:");
+        let (_, hits) = r.check(&[]);
+        let mut want = vec![(top.clone(), line)];
+        if recursed {
+            want.insert(0, (nested.clone(), line));
+        }
+        assert_eq!(at(&hits, "plaintext-secret"), want, "{deploy}: {hits:?}");
+        let found = hits.iter().filter(|h| h.rule == "plaintext-secret");
+        assert!(
+            found
+                .clone()
+                .all(|h| h.severity == "warning" && !h.message.contains("hunter2")),
+            "{hits:?}"
+        );
+        assert!(at(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+
+        r.track(".gitignore", "secret.yaml\n");
+        let (_, hits) = r.check(&[]);
+        assert!(at(&hits, "plaintext-secret").is_empty(), "{hits:?}");
+    }
+}

@@ -83,7 +83,12 @@ enum Ty {
     Str,
     Bool,
     StrList,
+    /// `map[string]string`: a key YAML reads as no string decodes as its JSON text
+    /// (sigs.k8s.io/yaml), but fails where the map is set on an object ([`Ty::Labels`]).
     StrMap,
+    /// A `map[string]string` kustomize sets on objects as labels or annotations: a key YAML
+    /// reads as no string fails ("json: unsupported type").
+    Labels,
     Struct(&'static [(&'static str, Ty)]),
     List(&'static Ty),
 }
@@ -108,7 +113,7 @@ const FIELD_SPEC: Ty = Ty::Struct(&[
 
 /// `types.Label` (`api/types/labels.go`).
 const LABEL: Ty = Ty::Struct(&[
-    ("pairs", Ty::StrMap),
+    ("pairs", Ty::Labels),
     ("includeSelectors", Ty::Bool),
     ("includeTemplates", Ty::Bool),
     ("fields", Ty::List(&FIELD_SPEC)),
@@ -169,8 +174,8 @@ fn decode_error(v: &Value, ty: Ty, at: &[Seg]) -> Option<(Vec<Seg>, ProblemKind,
                 mistyped_msg(&item, "a string"),
             ));
         }
-        (Ty::StrMap, Value::Mapping(m)) => {
-            if m.keys().any(|k| !k.is_string()) {
+        (Ty::StrMap | Ty::Labels, Value::Mapping(m)) => {
+            if matches!(ty, Ty::Labels) && m.keys().any(|k| !k.is_string()) {
                 let msg = format!(
                     "kustomization field `{}` has a key that is no string: kustomize fails to build (json: unsupported type)",
                     crate::yamlpos::dotted(at)
@@ -205,7 +210,7 @@ fn decode_error(v: &Value, ty: Ty, at: &[Seg]) -> Option<(Vec<Seg>, ProblemKind,
         (Ty::Str, _) => "a string",
         (Ty::Bool, _) => "a boolean",
         (Ty::StrList, _) => "a list of strings",
-        (Ty::StrMap, _) => "a mapping of strings",
+        (Ty::StrMap | Ty::Labels, _) => "a mapping of strings",
         (Ty::List(_), _) => "a list",
         (Ty::Struct(_), _) => "a mapping",
     };
@@ -398,10 +403,18 @@ impl Builder<'_> {
             self.problem(ProblemKind::BuildError, kfile, kdoc.start_line, msg);
             return;
         };
+        let written = kdoc.value.as_ref().ok().and_then(|w| w.as_mapping());
         for (key, v) in map {
-            // A key YAML reads as no string is one JSON names as text (sigs.k8s.io/yaml).
+            // A key YAML reads as no string is one JSON names as text (sigs.k8s.io/yaml); a
+            // YAML 1.1 word ([`Builder::read_yaml11_scalars`]) is found by its spelling.
             let text = yaml_serde::to_string(key).unwrap_or_default();
-            let key = key.as_str().unwrap_or(text.trim_end());
+            let spelled = (written.into_iter().flat_map(|w| w.keys()))
+                .filter_map(Value::as_str)
+                .find(|w| !map.contains_key(*w) && yaml11_scalar(w).as_ref() == Some(key));
+            let (key, at) = match key.as_str() {
+                Some(key) => (key, key),
+                None => (text.trim_end(), spelled.unwrap_or(text.trim_end())),
+            };
             let (kind, msg) = match KUSTOMIZATION_FIELDS.iter().find(|(f, _)| *f == key) {
                 Some((_, shape)) => match shape_error(v, *shape) {
                     None if key == "replicas" => {
@@ -429,7 +442,7 @@ impl Builder<'_> {
                 .as_sequence()
                 .filter(|_| KUSTOMIZATION_FIELDS.contains(&(key, Shape::StrList)))
                 .and_then(|s| s.iter().position(|x| !x.is_string()));
-            self.problem(kind, kfile, kline(kdoc, key, item), msg);
+            self.problem(kind, kfile, kline(kdoc, at, item), msg);
         }
         self.check_api_version(map, kdoc, kfile);
     }
@@ -528,6 +541,26 @@ impl Builder<'_> {
             if let Err((path, why)) = entry::check_replica(r, &at) {
                 let msg = format!("`replicas` entry: {why}");
                 self.problem(ProblemKind::BuildError, kfile, kdoc.line_of(&path), msg);
+            }
+        }
+    }
+
+    /// The labels and annotations of the kustomization's `generatorOptions`, which kustomize
+    /// sets on each inline generator's object (api/types/generatoroptions.go
+    /// `MergeGlobalOptionsIntoLocal`, api/internal/generators/utils.go `makeBaseNode`): a key
+    /// YAML reads as no string fails the build there, and only there (it decodes: [`Ty::StrMap`]).
+    pub(super) fn check_global_options(&mut self, global: &Value, kdoc: &Doc, kfile: &Path) {
+        let Some(Ok(fields)) =
+            (global.as_mapping()).map(|g| entry::fields(g, &GENERATOR_OPTIONS, &[]))
+        else {
+            return;
+        };
+        for (field, key, v) in fields {
+            let at = [Seg::from("generatorOptions"), Seg::Key(key.to_owned())];
+            if let ("labels" | "annotations", Some((path, kind, msg))) =
+                (field, decode_error(v, Ty::Labels, &at))
+            {
+                self.problem(kind, kfile, kdoc.line_of(&path), msg);
             }
         }
     }

@@ -53,6 +53,9 @@ impl Builder<'_> {
             for (i, args) in list.iter().enumerate() {
                 let at = [Seg::Key(key.into()), Seg::Index(i)];
                 self.check_generator_fields(args, kind, &level.kdoc, &level.kfile, &at);
+                if let Some(g) = global {
+                    self.check_global_options(g, &level.kdoc, &level.kfile);
+                }
                 let line = level
                     .kdoc
                     .line_of(&[at[0].clone(), at[1].clone(), "name".into()]);

@@ -252,10 +252,13 @@ struct Builder<'r> {
 /// The kustomization a tool generates for a directory without one (`crate::workspace::plain`),
 /// built in its place: its `resources:` (it has nothing else), relative to the directory, and
 /// where what concerns it is reported (the deploying object's `path` line, there being no file).
+/// `untracked`, written as `entries` are, is not built: the files the tool would list were git
+/// tracking them.
 #[derive(Debug, Clone)]
 pub(crate) struct GeneratedTop {
     pub(crate) entries: Vec<String>,
     pub(crate) at: Origin,
+    pub(crate) untracked: Vec<String>,
 }
 
 impl<'r> Builder<'r> {
