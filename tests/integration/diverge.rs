@@ -334,3 +334,23 @@ fn component_built_directly_is_built() {
         "{hits:?}"
     );
 }
+
+/// A kustomization that is one YAML 1.1 word (`yes`, quoted or with a comment) is no mapping:
+/// kubectl refuses it, and emp-seal reports one build error. The word reader once indexed the
+/// word as if it were a list and panicked.
+#[test]
+fn a_kustomization_of_one_word_is_a_build_error_not_a_panic() {
+    for text in ["yes\n", "\"yes\"\n", "on # c\n"] {
+        let Some(t) = tree("") else { return };
+        std::fs::write(t.path().join(KFILE), text).unwrap();
+        let built = common::kustomize_raw(&t.path().join(OVERLAY));
+        assert!(!built.status.success(), "kubectl builds {text:?}");
+        let (_, hits) = check_hits(t.path(), &[]);
+        let errs = of(&hits, "overlay-build-error");
+        assert_eq!(errs.len(), 1, "{text:?}: {hits:?}");
+        assert!(
+            errs[0].message.contains("not a mapping"),
+            "{text:?}: {hits:?}"
+        );
+    }
+}

@@ -360,8 +360,12 @@ impl Builder<'_> {
     pub(super) fn read_yaml11_scalars(&mut self, k: &mut Arc<Value>, kdoc: &Doc, kfile: &Path) {
         let mut words = Vec::new();
         yaml11_words(k, &mut Vec::new(), &mut words);
+        let text = crate::yamlpos::Document::new(&kdoc.text, kdoc.start_line, 0);
         for (at, x, key) in words {
-            let text = crate::yamlpos::Document::new(&kdoc.text, kdoc.start_line, 0);
+            // A kustomization that is one word is no mapping: `check_fields` refuses it.
+            let Some((last, parent)) = at.split_last() else {
+                continue;
+            };
             let new = match text.plain_at(&at, key) {
                 Some(true) => x,
                 Some(false) => continue,
@@ -374,7 +378,6 @@ impl Builder<'_> {
                     Value::Null
                 }
             };
-            let (last, parent) = at.split_last().unwrap_or((&Seg::Index(0), &[]));
             let slot = parent.iter().try_fold(Arc::make_mut(k), |v, s| match s {
                 Seg::Key(key) => v.get_mut(key.as_str()),
                 Seg::Index(i) => v.get_mut(*i),
@@ -385,8 +388,15 @@ impl Builder<'_> {
                         m.insert(new, v);
                     }
                 }
-                (Some(v), Seg::Key(name)) => v[name.as_str()] = new,
-                (Some(v), Seg::Index(i)) => v[*i] = new,
+                (Some(v), last) => {
+                    let slot = match last {
+                        Seg::Key(name) => v.get_mut(name.as_str()),
+                        Seg::Index(i) => v.get_mut(*i),
+                    };
+                    if let Some(slot) = slot {
+                        *slot = new;
+                    }
+                }
                 (None, _) => {}
             }
         }
