@@ -350,7 +350,7 @@ pub struct CheckArgs {
         long = "allow-runtime-secret",
         value_name = "NAME",
         value_delimiter = ',',
-        value_parser = clap::builder::NonEmptyStringValueParser::new(),
+        value_parser = secret_name,
         env = "EMP_SEAL_ALLOW_RUNTIME_SECRETS"
     )]
     pub allow_runtime_secrets: Vec<String>,
@@ -515,6 +515,16 @@ pub struct CompletionsArgs {
     pub shell: Shell,
 }
 
+/// A Secret name given to `--allow-runtime-secret` (or in its environment variable's list),
+/// trimmed (`a, b` names `a` and `b`: no Secret name holds a space); a blank one is a usage
+/// error, never "allow nothing" without a word.
+pub fn secret_name(value: &str) -> Result<String, String> {
+    match value.trim() {
+        "" => Err("a Secret name cannot be empty or blank".to_owned()),
+        name => Ok(name.to_owned()),
+    }
+}
+
 /// The value of a boolean flag's environment variable (and `true` when the flag itself is
 /// given): the CI idioms `1`/`0`, `true`/`false`, `yes`/`no`, in any case. Anything else,
 /// including an empty value, is a usage error (exit 2) rather than a guess.
@@ -541,6 +551,12 @@ mod tests {
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
         Documented::command().debug_assert();
+    }
+
+    #[test]
+    fn secret_names_are_trimmed_and_never_blank() {
+        assert_eq!(secret_name(" regcred "), Ok("regcred".to_owned()));
+        assert!(secret_name(" ").is_err() && secret_name("").is_err());
     }
 
     #[test]

@@ -189,6 +189,12 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
 fn unknown_source_notes(missing: BTreeMap<GitSource, BTreeSet<String>>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = (missing.into_iter())
         .filter_map(|((name, ns), ats)| {
+            // In file order, then by line as a number (`a.yaml:9` before `a.yaml:10`).
+            let mut ats: Vec<String> = ats.into_iter().collect();
+            ats.sort_by_cached_key(|at| {
+                let (file, line) = at.rsplit_once(':').unwrap_or((at, ""));
+                (file.to_owned(), line.parse::<usize>().unwrap_or(0))
+            });
             let first = ats.first()?.clone();
             let mut shown: Vec<&str> = ats.iter().take(3).map(String::as_str).collect();
             let more = format!("and {} more", ats.len().saturating_sub(3));
@@ -1494,6 +1500,20 @@ mod tests {
     use super::*;
 
     use crate::workspace::write_fixture as write;
+
+    #[test]
+    fn an_unknown_source_is_noted_at_its_first_kustomization_by_line_number() {
+        let ats = ["a.yaml:10", "a.yaml:9", "b.yaml:1"].map(String::from);
+        let missing = BTreeMap::from([(("src".into(), "ns".into()), ats.into())]);
+        let notes = unknown_source_notes(missing);
+        assert_eq!(notes[0].0, "a.yaml:9");
+        assert!(
+            notes[0]
+                .1
+                .contains("in a.yaml:9, a.yaml:10, b.yaml:1 deploy"),
+            "{notes:?}"
+        );
+    }
 
     fn picked(root: &Path) -> Vec<(String, Vec<String>)> {
         let s = scan(root, &|_| false);

@@ -1027,6 +1027,12 @@ fn command_cases() -> Vec<Case> {
             "--allow-runtime-secret",
         ),
         k(
+            "check_runtime_secret_blank",
+            vec![],
+            &["check", "--allow-runtime-secret", " "],
+            "--allow-runtime-secret",
+        ),
+        k(
             "check_runtime_secret_empty_in_list",
             vec![],
             &["check", "--allow-runtime-secret", "argocd-redis,"],
