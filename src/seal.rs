@@ -855,27 +855,12 @@ fn needed_keys(
     rendered_name: &str,
 ) -> BTreeSet<String> {
     let mut keys: BTreeSet<String> = doc.encrypted_data.iter().map(|e| e.key.clone()).collect();
-    let examples_in = |dir: &Path| {
-        (std::fs::read_dir(root.join(dir)).into_iter().flatten())
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|n| n.ends_with(".env.example"))
-            .map(|n| (dir.join(&n), example_keys(&root.join(dir).join(n))))
-            .collect()
-    };
+    let examples_in = |dir: &Path| crate::kustomize::examples_on_disk(root, dir);
     if let Some(e) = overlay.sealed_example_keys(root, (file, name), examples_in) {
         keys.extend(e.keys);
     }
     keys.extend(guard::keys_read_by_workloads(overlay, rendered_name).into_keys());
     keys
-}
-
-/// The keys of an example that reads and parses. A line without `=` may be a piece of a value,
-/// however key-like it looks: never a key to ask for or to list as missing.
-fn example_keys(path: &Path) -> Option<BTreeSet<String>> {
-    let bytes = fsio::read_limited(path, MAX_INPUT_BYTES).ok()?;
-    let parsed = envfile::parse(&bytes).ok()?;
-    let keys = parsed.key_entries().filter(|e| e.has_equals);
-    Some(keys.map(|e| e.key.clone()).collect())
 }
 
 /// What `--from` and `--key` gave, read once: a pipe cannot be read a second time, so a

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::{Overlay, SealedRef};
-use crate::workspace::lexical;
+use crate::workspace::{MAX_INPUT_BYTES, lexical};
+use crate::{envfile, fsio};
 
 /// The keys of the examples describing a `SealedSecret` ([`Overlay::sealed_example_keys`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,4 +87,25 @@ fn with_example(path: &Path) -> PathBuf {
 fn stem(path: &Path) -> &str {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     name.strip_suffix(".env.example").unwrap_or(name)
+}
+
+/// The `*.env.example` files directly in `dir` (relative to `root`, or absolute) as they are on
+/// disk, each with its keys (`None` when it cannot be read or parsed): the listing
+/// [`Overlay::sealed_example_keys`] takes, for `seal`, and for `check` where a directory is
+/// outside the tree it loaded (beside a base above the root).
+pub fn examples_on_disk(root: &Path, dir: &Path) -> Vec<(PathBuf, Option<BTreeSet<String>>)> {
+    (std::fs::read_dir(root.join(dir)).into_iter().flatten())
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".env.example"))
+        .map(|n| (dir.join(&n), keys_on_disk(&root.join(dir).join(n))))
+        .collect()
+}
+
+/// The keys of an example that reads and parses. A line without `=` may be a piece of a value,
+/// however key-like it looks: never a key to ask for or to list as missing.
+fn keys_on_disk(path: &Path) -> Option<BTreeSet<String>> {
+    let bytes = fsio::read_limited(path, MAX_INPUT_BYTES).ok()?;
+    let parsed = envfile::parse(&bytes).ok()?;
+    let keys = parsed.key_entries().filter(|e| e.has_equals);
+    Some(keys.map(|e| e.key.clone()).collect())
 }

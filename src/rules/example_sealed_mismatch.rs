@@ -34,7 +34,12 @@ pub static META: RuleMeta = RuleMeta {
 /// The keys of the `*.env.example` files describing `sealed` in `ov`: the rule `emp-seal seal`
 /// asks by ([`crate::kustomize::Overlay::sealed_example_keys`]).
 fn example_keys(cx: &Context<'_>, ov: &OverlayModel, sealed: &SealedRef) -> Option<ExampleKeys> {
+    // A directory beside a base above the root (`../shared`) is outside the tree `check`
+    // loaded: it is read from disk, as `seal` reads it.
     let examples_in = |dir: &Path| {
+        if dir.is_absolute() || dir.starts_with("..") {
+            return crate::kustomize::examples_on_disk(cx.root, dir);
+        }
         (cx.tree.env_files.iter())
             .filter(|e| e.path.ends_with(".env.example") && Path::new(&e.path).parent() == Some(dir))
             .map(|e| (PathBuf::from(&e.path), e.keys()))
