@@ -24,7 +24,7 @@ use super::model::shown_key;
 use super::yamldocs::{YamlDoc, named_docs, repository_docs_of_kind};
 use super::{Context, GitStatus};
 use crate::envfile;
-use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
+use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{GeneratedKind, GeneratorSpec, varsub};
 use crate::workspace::path_str;
 
@@ -262,18 +262,10 @@ pub(crate) fn committed_credentials<'c, 't>(
 /// Reports every Secret document with plaintext data, every plaintext value a patch writes into
 /// a Secret outside such a document, and every filled `literals:` entry of a Secret generator.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for doc in committed_credentials(cx) {
-        let name = doc.name();
-        let around = Around::of(doc);
-        for (field, written) in [("data", Written::Base64), ("stringData", Written::Text)] {
-            let keys = secret_keys(doc.get(&[field]), written, around);
-            if !keys.is_empty() {
-                let message = format!("Secret `{name}` holds {}", plaintext(cx, field, &keys));
-                out.push(Finding::new(&META, doc.location(&[field]), message));
-            }
-        }
-    }
+    let mut out: Vec<Finding> = (committed_credentials(cx))
+        .flat_map(|doc| secret_plaintext(cx, doc))
+        .map(|(at, holds)| Finding::new(&META, at, holds))
+        .collect();
     out.extend(uncommitted_in_builds(cx));
     out.extend(sealed_templates(cx));
     out.extend(flux_substitutes(cx));
@@ -297,29 +289,33 @@ fn uncommitted_in_builds(cx: &Context<'_>) -> Vec<Finding> {
         })
         .map(|p| path_str(p.strip_prefix(cx.root).unwrap_or(&p)))
         .collect();
-    let mut out = Vec::new();
-    for doc in repository_docs_of_kind(cx, "Secret") {
-        let untracked = matches!(doc.file.git, GitStatus::Untracked { ignored: false });
-        if !untracked || !built.contains(&doc.file.path) || non_credential(doc) {
-            continue;
-        }
-        let around = Around::of(doc);
-        for (field, written) in [("data", Written::Base64), ("stringData", Written::Text)] {
+    (repository_docs_of_kind(cx, "Secret"))
+        .filter(|doc| matches!(doc.file.git, GitStatus::Untracked { ignored: false }))
+        .filter(|doc| built.contains(&doc.file.path) && !non_credential(doc))
+        .flat_map(|doc| secret_plaintext(cx, doc))
+        .map(|(at, holds)| {
+            let message = format!("{holds} in a file an environment's build reads, which git does not ignore");
+            Finding::new(&META, at, message)
+                .severity(Severity::Warning)
+                .hint("seal the values (emp-seal <env> --from FILE) instead of building a plaintext Secret, or add the file to .gitignore so it cannot be committed by accident")
+        })
+        .collect()
+}
+
+/// For each of a Secret document's `data` and `stringData` that holds plaintext: where, and
+/// "Secret `NAME` holds ..." (keys and sizes, never values).
+fn secret_plaintext(cx: &Context<'_>, doc: &YamlDoc<'_>) -> Vec<(Location, String)> {
+    let around = Around::of(doc);
+    [("data", Written::Base64), ("stringData", Written::Text)]
+        .into_iter()
+        .filter_map(|(field, written)| {
             let keys = secret_keys(doc.get(&[field]), written, around);
-            if !keys.is_empty() {
-                let message = format!(
-                    "Secret `{}` holds {} in a file an environment's build reads, which git does not ignore",
-                    doc.name(),
-                    plaintext(cx, field, &keys)
-                );
-                let finding = Finding::new(&META, doc.location(&[field]), message)
-                    .severity(Severity::Warning)
-                    .hint("seal the values (emp-seal <env> --from FILE) instead of building a plaintext Secret, or add the file to .gitignore so it cannot be committed by accident");
-                out.push(finding);
-            }
-        }
-    }
-    out
+            (!keys.is_empty()).then(|| {
+                let holds = plaintext(cx, field, &keys);
+                (doc.location(&[field]), format!("Secret `{}` holds {holds}", doc.name()))
+            })
+        })
+        .collect()
 }
 
 /// The plaintext of every committed `SealedSecret`'s `spec.template.data` (and `stringData`,
