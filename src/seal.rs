@@ -847,20 +847,28 @@ fn explain_missing_sealed_secret(root: &Path, overlay: &Overlay) -> Result<(), S
 
 /// Keys an overlay needs: those of the `*.env.example` files describing the SealedSecret
 /// `name` in `file` ([`Overlay::sealed_example_keys`], the rule `check` judges by), those it
-/// already holds, and those its workloads read from the Secret by key.
+/// already holds, and those its workloads read from the Secret by key. Also, of the examples'
+/// keys from lines without `=` (a key to kustomize v5 and to `check`, but perhaps a piece of a
+/// pasted value, so never asked for by name), those the SealedSecret lacks, with their lines.
 fn needed_keys(
     root: &Path,
     overlay: &Overlay,
     (file, name, doc): (&Path, &str, &SealedSecretDoc),
     rendered_name: &str,
-) -> BTreeSet<String> {
+) -> (BTreeSet<String>, Vec<(String, PathBuf, usize)>) {
     let mut keys: BTreeSet<String> = doc.encrypted_data.iter().map(|e| e.key.clone()).collect();
     let examples_in = |dir: &Path| crate::kustomize::examples_on_disk(root, dir);
+    let mut bare = Vec::new();
     if let Some(e) = overlay.sealed_example_keys(root, (file, name), examples_in) {
+        bare = e
+            .bare
+            .into_iter()
+            .filter(|(k, ..)| !keys.contains(k))
+            .collect();
         keys.extend(e.keys);
     }
     keys.extend(guard::keys_read_by_workloads(overlay, rendered_name).into_keys());
-    keys
+    (keys, bare)
 }
 
 /// What `--from` and `--key` gave, read once: a pipe cannot be read a second time, so a
@@ -1272,14 +1280,15 @@ fn choose_scope(
 }
 
 /// The values to seal: the keys of the env file (or `--only`), plus, when sealing every key
-/// without `--prune`, the `needed` keys the env file lacks (asked for). Also returns the selected
-/// keys the overlay does not otherwise know.
+/// without `--prune`, the `needed` keys the env file lacks (asked for; refused, naming its line,
+/// for a key from an example's line without `=`). Also returns the selected keys the overlay does
+/// not otherwise know.
 fn select_values(
     req: &SealRequest,
     env: &str,
     from_name: &str,
     from_keys: &BTreeMap<&str, &SecretValue>,
-    needed: &BTreeSet<String>,
+    (needed, bare): &(BTreeSet<String>, Vec<(String, PathBuf, usize)>),
     prompter: &mut dyn Prompter,
 ) -> Result<(KeyValues, Vec<String>), SealError> {
     let selected: Vec<&str> = if req.only.is_empty() {
@@ -1298,6 +1307,14 @@ fn select_values(
         .collect();
     if req.only.is_empty() && !req.prune {
         let has = |k: &str| from_keys.contains_key(k);
+        if let Some((_, path, line)) = bare.iter().find(|(k, ..)| !has(k)) {
+            let at = envfile::At {
+                path: Some(path.clone()),
+                line: *line,
+            };
+            let refused = "used";
+            return Err(envfile::EnvError::MissingEquals { at, refused }.into());
+        }
         values.extend(values::ask_missing(env, from_name, needed, has, prompter)?);
     }
     Ok((values, unknown))

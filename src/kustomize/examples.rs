@@ -7,15 +7,27 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::{Overlay, SealedRef};
-use crate::workspace::{MAX_INPUT_BYTES, lexical};
+use crate::workspace::{MAX_FILE_BYTES, lexical};
 use crate::{envfile, fsio};
 
 /// The keys of the examples describing a `SealedSecret` ([`Overlay::sealed_example_keys`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExampleKeys {
     pub keys: BTreeSet<String>,
+    /// Of `keys`, those an example gives on a line without `=` (kustomize v5 reads a key there),
+    /// with that example and line: such a line may be a piece of a pasted value, so a message
+    /// names it by its place, never by its content.
+    pub bare: Vec<(String, PathBuf, usize)>,
     /// False when one of those examples could not be read or parsed: its keys are unknown.
     pub complete: bool,
+}
+
+/// One example's keys, as [`Overlay::sealed_example_keys`] takes them: every key kustomize v5
+/// reads, and of those the keys of lines without `=` with their lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExampleFile {
+    pub keys: BTreeSet<String>,
+    pub bare: Vec<(String, usize)>,
 }
 
 impl Overlay {
@@ -35,7 +47,7 @@ impl Overlay {
         &self,
         root: &Path,
         (file, name): (&Path, &str),
-        examples_in: impl Fn(&Path) -> Vec<(PathBuf, Option<BTreeSet<String>>)>,
+        examples_in: impl Fn(&Path) -> Vec<(PathBuf, Option<ExampleFile>)>,
     ) -> Option<ExampleKeys> {
         let all: Vec<SealedRef> = self.sealed_secret_sources().collect();
         let read: BTreeSet<PathBuf> = (self.generated().iter())
@@ -61,10 +73,16 @@ impl Overlay {
                 }
                 let f = found.get_or_insert_with(|| ExampleKeys {
                     keys: BTreeSet::new(),
+                    bare: Vec::new(),
                     complete: true,
                 });
                 match keys {
-                    Some(k) => f.keys.extend(k),
+                    Some(k) => {
+                        f.keys.extend(k.keys);
+                        let bare = k.bare.into_iter();
+                        f.bare
+                            .extend(bare.map(|(key, line)| (key, path.clone(), line)));
+                    }
                     None => f.complete = false,
                 }
             }
@@ -93,7 +111,7 @@ fn stem(path: &Path) -> &str {
 /// disk, each with its keys (`None` when it cannot be read or parsed): the listing
 /// [`Overlay::sealed_example_keys`] takes, for `seal`, and for `check` where a directory is
 /// outside the tree it loaded (beside a base above the root).
-pub fn examples_on_disk(root: &Path, dir: &Path) -> Vec<(PathBuf, Option<BTreeSet<String>>)> {
+pub fn examples_on_disk(root: &Path, dir: &Path) -> Vec<(PathBuf, Option<ExampleFile>)> {
     (std::fs::read_dir(root.join(dir)).into_iter().flatten())
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|n| n.ends_with(".env.example"))
@@ -101,11 +119,15 @@ pub fn examples_on_disk(root: &Path, dir: &Path) -> Vec<(PathBuf, Option<BTreeSe
         .collect()
 }
 
-/// The keys of an example that reads and parses. A line without `=` may be a piece of a value,
-/// however key-like it looks: never a key to ask for or to list as missing.
-fn keys_on_disk(path: &Path) -> Option<BTreeSet<String>> {
-    let bytes = fsio::read_limited(path, MAX_INPUT_BYTES).ok()?;
+/// The keys of an example that reads and parses (read with the limit `check` reads the tree's
+/// files with, so that both judge the same example).
+fn keys_on_disk(path: &Path) -> Option<ExampleFile> {
+    let bytes = fsio::read_limited(path, MAX_FILE_BYTES).ok()?;
     let parsed = envfile::parse(&bytes).ok()?;
-    let keys = parsed.key_entries().filter(|e| e.has_equals);
-    Some(keys.map(|e| e.key.clone()).collect())
+    Some(ExampleFile {
+        keys: parsed.key_entries().map(|e| e.key.clone()).collect(),
+        bare: (parsed.key_entries().filter(|e| !e.has_equals))
+            .map(|e| (e.key.clone(), e.line))
+            .collect(),
+    })
 }

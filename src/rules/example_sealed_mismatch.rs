@@ -18,9 +18,11 @@ use std::path::{Path, PathBuf};
 
 use super::Context;
 use super::locate::{at_line, at_sealed};
-use super::model::{OverlayModel, generated_keys, key_list, key_phrase, sealed_keys};
+use super::model::{
+    OverlayModel, bare_line_text, generated_keys, key_phrase, sealed_keys, shown_key,
+};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::kustomize::{ExampleKeys, GeneratedKind, SealedRef};
+use crate::kustomize::{ExampleFile, ExampleKeys, GeneratedKind, SealedRef};
 use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
@@ -42,7 +44,13 @@ fn example_keys(cx: &Context<'_>, ov: &OverlayModel, sealed: &SealedRef) -> Opti
         }
         (cx.tree.env_files.iter())
             .filter(|e| e.path.ends_with(".env.example") && Path::new(&e.path).parent() == Some(dir))
-            .map(|e| (PathBuf::from(&e.path), e.keys()))
+            .map(|e| {
+                let keys = e.keys().map(|keys| ExampleFile {
+                    keys,
+                    bare: e.bare.clone(),
+                });
+                (PathBuf::from(&e.path), keys)
+            })
             .collect()
     };
     ov.overlay
@@ -128,24 +136,21 @@ fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> BTreeSet<Str
     keys
 }
 
-/// The environment's key set for `sealed` in `ov`, and whether step 1 gave a complete one (so
-/// extra keys can be judged).
-pub fn environment_keys(
-    cx: &Context<'_>,
-    ov: &OverlayModel,
-    sealed: &SealedRef,
-) -> (BTreeSet<String>, bool) {
-    let (mut keys, complete) = match example_keys(cx, ov, sealed) {
-        Some(e) => (e.keys, e.complete),
-        None => (sibling_keys(cx, ov, &sealed.name_in_file), true),
-    };
-    let complete = complete && !keys.is_empty();
+/// The environment's key set for `sealed` in `ov` (`complete` when step 1 gave a complete one,
+/// so extra keys can be judged; `bare` the examples' keys from lines without `=`).
+pub fn environment_keys(cx: &Context<'_>, ov: &OverlayModel, sealed: &SealedRef) -> ExampleKeys {
+    let mut set = example_keys(cx, ov, sealed).unwrap_or_else(|| ExampleKeys {
+        keys: sibling_keys(cx, ov, &sealed.name_in_file),
+        bare: Vec::new(),
+        complete: true,
+    });
+    set.complete &= !set.keys.is_empty();
     for r in ov.overlay.references() {
         if r.target_kind == "Secret" && r.rendered_name == sealed.rendered.name && !r.optional {
-            keys.extend(r.keys.iter().cloned());
+            set.keys.extend(r.keys.iter().cloned());
         }
     }
-    (keys, complete)
+    set
 }
 
 /// Reports missing and extra keys of every overlay's `SealedSecret`s.
@@ -155,16 +160,23 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         for src in ov.overlay.sealed_secret_sources() {
             let (path, rendered) = (&src.path(), &src.rendered);
             let Some(doc) = src.doc(cx) else { continue };
-            let (want, complete) = environment_keys(cx, ov, &src);
+            let env = environment_keys(cx, ov, &src);
+            let (want, complete) = (&env.keys, env.complete);
             let have = sealed_keys(&doc, src.keys.as_ref());
-            let missing: BTreeSet<String> = want.difference(&have).cloned().collect();
+            let missing: BTreeSet<&String> = want.difference(&have).collect();
             if !missing.is_empty() {
+                // A key of the example's line without `=` is named by that line (an example
+                // beside a base above the root is not in the tree `shown_key` looks in).
+                let shown = |k: &&String| match env.bare.iter().find(|(b, ..)| b == *k) {
+                    Some((_, path, line)) => bare_line_text(&path_str(path), *line),
+                    None => shown_key(&cx.tree, k),
+                };
                 let message = format!(
                     "overlay {}: SealedSecret `{}` lacks {} of the environment's key set: {}",
                     ov.name,
                     rendered.name,
                     if missing.len() == 1 { "a key" } else { "keys" },
-                    key_list(&cx.tree, &missing)
+                    missing.iter().map(shown).collect::<Vec<_>>().join(", ")
                 );
                 let loc = at_sealed(
                     cx,

@@ -250,9 +250,12 @@ fn bare_key_line(tree: &TreeModel, key: &str) -> Option<(String, usize)> {
 /// Where a key some env file gives on a line without `=` is, as a message names it (never its
 /// content), or `None` for any other key.
 pub(crate) fn bare_key_text(tree: &TreeModel, key: &str) -> Option<String> {
-    bare_key_line(tree, key).map(|(path, line)| {
-        format!("the key on line {line} of `{path}` (a line without '=', not shown)")
-    })
+    bare_key_line(tree, key).map(|(path, line)| bare_line_text(&path, line))
+}
+
+/// How a message names the key of line `line` of `path`, a line without `=`.
+pub(crate) fn bare_line_text(path: &str, line: usize) -> String {
+    format!("the key on line {line} of `{path}` (a line without '=', not shown)")
 }
 
 /// A key for a message: `` `KEY` ``, or, for a key from a line without `=` (which may be a

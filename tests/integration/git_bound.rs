@@ -445,3 +445,45 @@ fn the_example_beside_a_base_sealed_secret_above_the_root_is_its_key_set() {
     assert_eq!(mismatch[0].path, "../shared/sealed.yaml", "{hits:?}");
     assert!(mismatch[0].message.contains("`OTHER`"), "{hits:?}");
 }
+
+/// The same example with a line without `=`: a key to kustomize v5, so `check` reports the
+/// SealedSecret lacking it, as it does for an example inside the root, and names it by that line
+/// (the tree `check` loaded does not hold this example, so its own record of the line is used),
+/// never by its content.
+#[test]
+fn a_line_without_equals_beside_a_base_above_the_root_is_named_by_its_line() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let top = t.path();
+    let sealed = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app\n  namespace: prod\nspec:\n  encryptedData:\n    API_KEY: AgBy3i4OJSWK\n";
+    common::write(top, "services/shared/sealed.yaml", sealed);
+    common::write(
+        top,
+        "services/shared/kustomization.yaml",
+        "resources: [sealed.yaml]\n",
+    );
+    common::write(
+        top,
+        "services/shared/app.env.example",
+        "API_KEY=\nS3CRETbare\n",
+    );
+    common::write(
+        top,
+        "services/api/k8s/overlays/prod/kustomization.yaml",
+        "resources: [../../../../shared]\n",
+    );
+    common::git(top, &["init", "-q"]);
+    common::git(top, &["add", "-A"]);
+    let (_, hits, _) = check(&top.join("services/api"), &[], &["--render=never"]);
+    assert!(
+        hits.iter().all(|h| !h.message.contains("S3CRET")),
+        "{hits:?}"
+    );
+    let mismatch = of(&hits, "example-sealed-mismatch");
+    assert_eq!(mismatch.len(), 1, "{hits:?}");
+    let line = "the key on line 2 of `../shared/app.env.example` (a line without '=', not shown)";
+    assert!(mismatch[0].message.contains(line), "{hits:?}");
+}

@@ -1034,15 +1034,63 @@ fn init_refuses_an_example_line_without_equals_without_echoing_it() {
     assert_eq!(read(&example), text);
 }
 
+/// `check` counts an example's line without `=` as a key (kustomize v5 reads one there) and
+/// reports the SealedSecret lacking it; `seal` never asks for that key by name (it may be a
+/// pasted value), so it refuses, naming only the line, until FILE gives the key: the two agree.
 #[test]
-fn seal_never_lists_an_example_line_without_equals_as_a_needed_key() {
+fn seal_refuses_an_example_line_without_equals_that_from_lacks() {
     let t = tree();
     let root = t.path();
     let example = root.join("k8s/overlays/paper/paper-secrets.env.example");
-    write(&example, &format!("API_KEY=\n{BARE}\n"));
+    let keys = "API_KEY=\nPOSTGRES_PASSWORD=\nREDIS_PASSWORD=\n";
+    write(&example, &format!("{keys}{BARE}\n"));
+    let sealed = root.join("k8s/overlays/paper/sealedsecret.yaml");
+    let before = read(&sealed);
+    let mismatch = |root: &Path| {
+        let o = run(root, &["check"]);
+        assert_not_echoed(&o);
+        o.stdout.contains("example-sealed-mismatch") && o.stdout.contains("line 4 of")
+    };
+    assert!(mismatch(root), "check does not count the line without '='");
     let from = root.join("work/in.env");
     write(&from, &env_text(&VALUES));
-    let o = run(root, &["paper", "--from", s(&from), "--no-input"]);
+    let o = fails(
+        root,
+        &["paper", "--from", s(&from), "--no-input"],
+        2,
+        "k8s/overlays/paper/paper-secrets.env.example:4 has no '='",
+    );
     assert_not_echoed(&o);
+    assert_eq!(read(&sealed), before, "a refused seal wrote");
+    // FILE gives that key: sealed, and `check` no longer finds it missing.
+    write(&from, &format!("{}{BARE}=v\n", env_text(&VALUES)));
+    let o = run(root, &["paper", "--from", s(&from), "--no-input"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = run(root, &["check"]);
+    assert!(
+        !o.stdout.contains("example-sealed-mismatch"),
+        "{}",
+        o.stdout
+    );
+}
+
+/// An example larger than the 8 MiB an env file to seal may be, but within the 16 MiB `check`
+/// reads the tree's files with: `seal` read it with the smaller limit, took it as unreadable and
+/// asked for none of its keys, while `check` read it and reported the key missing. Both read it.
+#[test]
+fn seal_reads_a_large_example_as_check_does() {
+    let t = tree();
+    let root = t.path();
+    let example = root.join("k8s/overlays/paper/paper-secrets.env.example");
+    let padding = format!("# {}\n", "x".repeat(1022)).repeat(9 * 1024);
+    let keys = "API_KEY=\nPOSTGRES_PASSWORD=\nREDIS_PASSWORD=\nNEW_KEY=\n";
+    write(&example, &format!("{keys}{padding}"));
+    let from = root.join("work/in.env");
+    write(&from, &env_text(&VALUES));
+    fails(
+        root,
+        &["paper", "--from", s(&from), "--no-input"],
+        2,
+        "NEW_KEY",
+    );
 }
