@@ -58,7 +58,6 @@ pub enum RenderMode {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RenderError {
-    /// `--render=always` and no tool to render with.
     #[error("--render=always: neither `kubectl` nor `kustomize` is on PATH")]
     NoTool,
 }
