@@ -226,7 +226,6 @@ struct GeneratorInfo {
     literals: Vec<(String, SecretValue)>,
 }
 
-/// The overlay's kustomization file.
 fn kustomization_of(root: &Path, env: &str, dir: &Path) -> Result<PathBuf, MigrateError> {
     crate::workspace::kustomization_file(dir).ok_or_else(|| {
         MigrateError::from(SealError::UnknownEnv {

@@ -269,7 +269,6 @@ pub struct SealedSecretDoc {
 }
 
 impl SealedSecretDoc {
-    /// The entry for `key`, if present.
     pub fn entry(&self, key: &str) -> Option<&EncryptedEntry> {
         self.encrypted_data.iter().find(|e| e.key == key)
     }
