@@ -41,7 +41,6 @@ pub enum CertError {
         /// The block labels that were found, comma-separated.
         found: String,
     },
-    /// A bare public key was given where kubeseal wants a certificate.
     #[error(
         "data does not contain any valid RSA or ECDSA certificates: found a bare {label} block, \
          kubeseal needs the controller's certificate"
@@ -50,7 +49,6 @@ pub enum CertError {
         /// The PEM label, e.g. `PUBLIC KEY`.
         label: String,
     },
-    /// The `CERTIFICATE` block is not valid base64 or not a valid X.509 DER certificate.
     #[error("the CERTIFICATE block is not a valid x.509 certificate: {reason}")]
     Malformed {
         /// What the decoder reported (about structure only, never key material).
@@ -63,7 +61,6 @@ pub enum CertError {
          and which one the controller decrypts with cannot be told"
     )]
     SeveralCertificates {
-        /// How many `CERTIFICATE` blocks.
         count: usize,
         /// Their `-----BEGIN CERTIFICATE-----` lines, comma-separated.
         lines: String,

@@ -36,7 +36,6 @@ pub enum CertInfoError {
     },
     #[error("no overlay has a {DEFAULT_CERT_FILE}")]
     NoCerts,
-    /// `cert` without a target, and no environment's certificate is there.
     #[error("no environment's sealing certificate is there (looked for {})", looked.join(", "))]
     NoneThere {
         /// Each environment's certificate path, repository-relative.
@@ -44,7 +43,6 @@ pub enum CertInfoError {
     },
     #[error("--fetch needs an environment or a path to save the certificate to")]
     FetchNeedsTarget,
-    /// `--fetch` without a URL, and the config file names no certificate URL for the target.
     #[error("{target}: --fetch has no URL, and {config} names no certificate URL for it")]
     FetchNeedsUrl {
         /// The target as given (an environment or a path).
@@ -77,7 +75,6 @@ pub enum CertInfoError {
         url: String,
         reason: String,
     },
-    /// The TLS connection of an `https://` URL failed; nothing was saved.
     #[error("{url}: TLS: {reason}")]
     Tls {
         url: String,
@@ -158,7 +155,6 @@ pub struct CertInfo {
     pub path: PathBuf,
     /// Subject, RFC 4514 style.
     pub subject: String,
-    /// RSA key size in bits.
     pub key_bits: usize,
     /// `NotBefore`, Unix seconds.
     pub not_before: u64,
@@ -212,10 +208,7 @@ pub enum SealedState {
     /// The `emp-seal.dev/cert-sha256` record names this certificate and every value fits its key.
     WithThis,
     /// The record names another certificate.
-    WithOther {
-        /// The recorded SHA-256.
-        sha256: String,
-    },
+    WithOther { sha256: String },
     /// The record names this certificate, but some values cannot come from its key.
     RecordButValuesDiffer {
         /// Keys whose ciphertext does not fit this key.
@@ -436,9 +429,7 @@ fn cert_paths(
 /// One SealedSecret an environment renders, as read once for every certificate compared with
 /// it: its document, or why it could not be read.
 struct SealedRead {
-    /// See [`SealedUse::file`].
     file: PathBuf,
-    /// See [`SealedUse::name`].
     name: Option<String>,
     doc: Result<SealedSecretDoc, String>,
 }

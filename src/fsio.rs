@@ -30,7 +30,6 @@ pub enum FsError {
     NotFound { path: PathBuf },
     #[error("{}: is a directory, not a file", path.display())]
     IsADirectory { path: PathBuf },
-    /// A FIFO, socket or device where a regular file was expected.
     #[error("{}: not a regular file", path.display())]
     NotARegularFile { path: PathBuf },
     #[error("{}: permission denied ({op})", path.display())]
@@ -50,7 +49,6 @@ pub enum FsError {
     },
     #[error("{}: dangling symlink (its target does not exist)", path.display())]
     DanglingSymlink { path: PathBuf },
-    /// The file exists and the caller asked not to replace it.
     #[error("{}: already exists", path.display())]
     AlreadyExists { path: PathBuf },
     #[error("{}: file is busy (another emp-seal run is writing it; waited {waited_secs} s); nothing was written", path.display())]
@@ -69,7 +67,6 @@ pub enum FsError {
     /// `-` (standard input) is a terminal: the env file would be typed with echo on.
     #[error("standard input is a terminal; `-` reads an env file from a pipe")]
     StdinIsTerminal,
-    /// Any other I/O error.
     #[error("{}: {op} failed: {source}", path.display())]
     Io {
         path: PathBuf,

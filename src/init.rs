@@ -36,7 +36,6 @@ pub enum InitError {
         /// Where it comes from instead.
         desc: String,
     },
-    /// Env files to create that have no `.example` next to them.
     #[error("{env}: no example for {files} (expected <file>.example next to it)")]
     NoExample { env: String, files: String },
     /// The load restriction the overlay is built with refuses an env file a generator names
@@ -68,16 +67,13 @@ pub enum InitError {
         /// What is there (`is a directory`, `is a link that cannot be followed`).
         what: &'static str,
     },
-    /// Prompting is impossible and `--no-input` was not given.
     #[error("{env}: not on a terminal, so values cannot be asked for")]
     NotInteractive { env: String },
-    /// An answer cannot be written in the env dialect.
     #[error("the value for `{key}` {reason}; the env file format cannot carry it")]
     BadValue { key: String, reason: &'static str },
     #[error("{file}: cannot write: {reason}{created}")]
     Write {
         file: String,
-        /// The OS error.
         reason: String,
         /// The files this run created before it (`""`, or ` (created before it: A, B)`).
         created: String,
@@ -149,7 +145,6 @@ struct Target {
     file: PathBuf,
     /// As messages name it.
     name: String,
-    /// See [`Created::in_repository`].
     in_repository: PathBuf,
 }
 

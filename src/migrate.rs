@@ -41,7 +41,6 @@ pub const SEALED_FILE: &str = "sealedsecret.yaml";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MigrateError {
-    /// Environment, certificate, env file or encryption problems shared with `seal`.
     #[error(transparent)]
     Seal(#[from] SealError),
     #[error("{env}: the overlay already renders a SealedSecret ({file}); nothing to migrate")]
@@ -91,7 +90,6 @@ pub enum MigrateError {
         "{origin}: item {item} of `literals:` has no '='; kustomize refuses it, and it may be part of a value (content not shown)"
     )]
     LiteralWithoutEquals {
-        /// The generator entry.
         origin: String,
         /// 1-based position in the list.
         item: usize,
@@ -101,7 +99,6 @@ pub enum MigrateError {
     Unsupported { origin: String, what: String },
     #[error("{file} already exists; not overwriting it")]
     Exists { file: String },
-    /// The kustomization cannot be edited in place with certainty.
     #[error("{file}:{line}: cannot edit the kustomization in place: {what}")]
     Kustomization {
         file: String,
@@ -194,7 +191,6 @@ impl GeneratorSite {
 #[derive(Debug)]
 pub struct MigratePlan {
     pub env: String,
-    /// The new `SealedSecret` file.
     pub sealed_path: PathBuf,
     /// Its text (ciphertext only).
     pub sealed_text: String,
@@ -230,7 +226,6 @@ struct GeneratorInfo {
     literals: Vec<(String, SecretValue)>,
 }
 
-/// The overlay's kustomization file.
 fn kustomization_of(root: &Path, env: &str, dir: &Path) -> Result<PathBuf, MigrateError> {
     crate::workspace::kustomization_file(dir).ok_or_else(|| {
         MigrateError::from(SealError::UnknownEnv {

@@ -31,18 +31,14 @@ pub enum RecoverError {
     Seal(#[from] SealError),
     #[error("{file}: no SealedSecret document in the file")]
     NoSealedSecret { file: String },
-    /// `--name` names none of the file's SealedSecrets.
     #[error("{file}: no SealedSecret named `{name}` in the file")]
     NoSuchName { file: String, name: String },
-    /// The file holds several `SealedSecret`s and no environment says which one.
     #[error("{file}: {count} SealedSecret documents; unseal needs exactly one")]
     SeveralSealedSecrets { file: String, count: usize },
-    /// Strict or namespace-wide scope without a namespace: the label is unknown.
     #[error(
         "{file}: the SealedSecret has no namespace; its {scope} label cannot be computed (kubeseal would take it from your kubeconfig)"
     )]
     NoNamespace { file: String, scope: &'static str },
-    /// The deprecated `spec.data` blob.
     #[error(
         "{file}: the SealedSecret uses the legacy `spec.data` blob, which emp-seal does not decrypt"
     )]
@@ -108,7 +104,6 @@ impl RecoverError {
 /// The Secret the controller would create from a `SealedSecret` (without its owner reference).
 #[derive(Debug)]
 pub struct UnsealedSecret {
-    /// The `SealedSecret` file it came from.
     pub file: PathBuf,
     /// The identity the values were decrypted for (and the Secret's name and namespace).
     pub identity: Identity,
@@ -421,7 +416,6 @@ impl UnsealedSecret {
 /// How an env file compares with an environment's sealed values. Key names only.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct KeyDiff {
-    /// The `SealedSecret` file compared with.
     pub file: PathBuf,
     /// Keys whose sealed value equals the env file's.
     pub same: Vec<String>,

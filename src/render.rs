@@ -58,7 +58,6 @@ pub enum RenderMode {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RenderError {
-    /// `--render=always` and no tool to render with.
     #[error("--render=always: neither `kubectl` nor `kustomize` is on PATH")]
     NoTool,
 }
@@ -105,13 +104,8 @@ impl Tool {
         }
     }
 
-    /// How findings name the command rendering `overlay`: [`Tool::name`], with the flag that
-    /// lifts the load restrictor when the overlay is built without one (Flux).
-    fn name_for(&self, overlay: &Overlay) -> &'static str {
-        self.name_with(overlay.unrestricted())
-    }
-
-    /// [`Tool::name`], with the flag that lifts the load restrictor when `unrestricted`.
+    /// [`Tool::name`], with the flag that lifts the load restrictor when `unrestricted` (an
+    /// overlay built without one: Flux).
     fn name_with(&self, unrestricted: bool) -> &'static str {
         match (self.kubectl, unrestricted) {
             (true, true) => "kubectl kustomize --load-restrictor LoadRestrictionsNone",
@@ -347,7 +341,7 @@ pub fn render_overlay(
     RenderedOverlay {
         overlay: overlay.name.clone(),
         kustomization: rel(root, &kustomization),
-        tool: tool.name_for(overlay),
+        tool: tool.name_with(overlay.unrestricted()),
         command: command_run(tool, root, overlay),
         stand_ins,
         outcome,
@@ -516,7 +510,7 @@ fn run_deployed(
             "{}: {}, and `{}` has no such bound and would load it, so its render cannot stand for Flux's",
             p.origin,
             p.message,
-            tool.name_for(overlay)
+            tool.name_with(overlay.unrestricted())
         )));
     }
     let mut objects = match overlay.generated_entries() {

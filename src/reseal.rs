@@ -35,7 +35,6 @@ pub enum ResealError {
     /// Computing the label or reading the SealedSecret for recovery failed.
     #[error(transparent)]
     Recover(#[from] RecoverError),
-    /// Values that none of the given keys opens (nothing was written).
     #[error("{file}: no given key opens {count} value(s): {keys}; nothing was written")]
     Unopened {
         file: String,

@@ -34,21 +34,18 @@ pub(crate) use values::Recipient;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SealError {
-    /// A name that is no environment and no kustomization directory.
     #[error("unknown environment `{env}`: no kustomization in {dir}")]
     UnknownEnv {
         env: String,
         dir: String,
         known: Vec<String>,
     },
-    /// The environment has no `sealing-cert.pem` and no `--cert` was given.
     #[error("{env}: no sealing certificate at {path}")]
     NoCert {
         env: String,
         /// Where it was looked for, relative to the root.
         path: String,
     },
-    /// The overlay renders no SealedSecret to rewrite.
     #[error("{env}: the overlay renders no SealedSecret (its Secret comes from {source_desc})")]
     NoSealedSecret {
         env: String,
@@ -66,7 +63,6 @@ pub enum SealError {
         line: usize,
         name: String,
     },
-    /// The overlay's Secret is a plain `kind: Secret` (committed values), not a SealedSecret.
     #[error(
         "{origin}: the overlay's Secret `{name}` is a plain `kind: Secret`, not a SealedSecret; emp-seal {env} seals into a SealedSecret"
     )]
@@ -106,7 +102,6 @@ pub enum SealError {
     FromNotFound { name: String },
     #[error("env file `{name}` is ambiguous: found in {found}")]
     FromAmbiguous { name: String, found: String },
-    /// Strict or namespace-wide scope with no namespace after rendering.
     #[error(
         "{file}: the SealedSecret renders without a namespace; {scope} scope needs one (kubeseal would take it from your kubeconfig)"
     )]
@@ -117,7 +112,6 @@ pub enum SealError {
         declared: &'static str,
         requested: &'static str,
     },
-    /// `--rescope` would leave values sealed under the old scope.
     #[error(
         "{file}: --rescope must reseal every key, but the env file lacks {keys} (add them or use --prune)"
     )]
@@ -145,7 +139,6 @@ pub enum SealError {
         /// What is different or unknown (fingerprints and record names, no value).
         why: String,
     },
-    /// The file's metadata or template says another identity than the overlay renders.
     #[error(
         "{file}:{line}: {what} is `{found}`, but the overlay renders the SealedSecret as `{rendered}`"
     )]
@@ -168,7 +161,6 @@ pub enum SealError {
         "{file}: --prune would remove every key ({keys}); add --force to allow an empty secret"
     )]
     PruneEmpties { file: String, keys: String },
-    /// An empty env file with nothing to seal.
     #[error("{file}: no keys to seal")]
     NothingToSeal { file: String },
     #[error(
@@ -225,7 +217,6 @@ pub enum SealError {
     },
     #[error("cannot read a value for `{key}`: {reason}")]
     Prompt { key: String, reason: String },
-    /// A certificate problem, with the file it came from.
     #[error("{file}: {source}")]
     Cert {
         file: String,
@@ -497,11 +488,9 @@ pub struct SealRequest {
 /// What the certificate used for one environment is.
 #[derive(Debug, Clone)]
 pub struct CertSummary {
-    /// The file it was read from.
     pub path: PathBuf,
     /// SHA-256 of the DER, lowercase hex.
     pub sha256: String,
-    /// Key size in bits.
     pub key_bits: usize,
     /// `NotAfter`, Unix seconds.
     pub not_after: u64,
@@ -528,7 +517,6 @@ pub struct EnvPlan {
     pub scope: Scope,
     /// The identity sealed for (rendered name and namespace).
     pub identity: Identity,
-    /// Keys new to the file.
     pub added: Vec<String>,
     /// Keys whose old value was a placeholder, now sealed for the first time.
     pub filled: Vec<String>,
@@ -1386,13 +1374,8 @@ fn check_removals(
 /// sealed then do not open under the new label.
 fn sealed_for_another_label(doc: &SealedSecretDoc, to: &Recipient) -> Option<String> {
     let old = doc.annotation(SEALED_FOR_ANNOTATION)?.trim();
-    let label = recorded_label(old)?;
+    let label = SealedFor::parse(old)?.label();
     (label != to.label()).then(|| old.to_owned())
-}
-
-/// The label a `sealed-for` record (`<scope> <namespace>/<name>`) names; none when malformed.
-fn recorded_label(record: &str) -> Option<Vec<u8>> {
-    SealedFor::parse(record).map(|r| r.label())
 }
 
 /// Whether the records this run writes (`cert-sha256`, `sealed-for`) hold for every value of the
@@ -1454,8 +1437,8 @@ fn records_differ(root: &Path, doc: &SealedSecretDoc, to: &Recipient) -> Vec<Str
             "the file records no certificate for them (no `{CERT_SHA256_ANNOTATION}`)"
         )),
     }
-    match doc.annotation(SEALED_FOR_ANNOTATION).map(recorded_label) {
-        Some(Some(l)) if l == to.label() => {}
+    match doc.annotation(SEALED_FOR_ANNOTATION).map(SealedFor::parse) {
+        Some(Some(r)) if r.label() == to.label() => {}
         // Another identity is refused before (`IdentityChangedIncomplete`).
         Some(Some(_)) => why.push(format!(
             "their `{SEALED_FOR_ANNOTATION}` names another identity"
@@ -1484,16 +1467,33 @@ fn opens_all(
 ) -> bool {
     let texts: Vec<&str> = kept.iter().map(|e| e.value.as_str()).collect();
     let mut open = vec![false; texts.len()];
+    open_with_cert(private_keys, &to.cert, &to.label(), &texts, |i, _| {
+        open[i] = true
+    });
+    open.iter().all(|o| *o)
+}
+
+/// Opens `texts` under `label` with each of `private_keys` whose public half is `cert`'s
+/// (decrypted in parallel, [`crypto::unseal_many_base64`]), passing `opened` the index and
+/// plaintext of each one that opens.
+fn open_with_cert(
+    private_keys: &[UnsealingKey],
+    cert: &Certificate,
+    label: &[u8],
+    texts: &[&str],
+    mut opened: impl FnMut(usize, SecretValue),
+) {
     for key in private_keys
         .iter()
-        .filter(|k| k.public_key_der() == to.cert.public_key_der())
+        .filter(|k| k.public_key_der() == cert.public_key_der())
     {
-        let opened = crypto::unseal_many_base64(std::slice::from_ref(key), &to.label(), &texts);
-        for (o, r) in open.iter_mut().zip(opened) {
-            *o |= r.is_ok();
+        let results = crypto::unseal_many_base64(std::slice::from_ref(key), label, texts);
+        for (i, r) in results.into_iter().enumerate() {
+            if let Ok(plain) = r {
+                opened(i, plain);
+            }
         }
     }
-    open.iter().all(|o| *o)
 }
 
 /// Sorts the keys into `[added, filled, changed, kept]` as a run reports them (filled: a
@@ -1576,22 +1576,16 @@ fn unchanged_values(
     doc: &SealedSecretDoc,
     values: &[(String, SecretValue)],
 ) -> Vec<bool> {
-    // The values that have a ciphertext now, decrypted in parallel (crypto::unseal_many_base64).
+    // The values that have a ciphertext now.
     let (at, texts): (Vec<usize>, Vec<&str>) = values
         .iter()
         .enumerate()
         .filter_map(|(i, (k, _))| doc.entry(k).map(|e| (i, e.value.as_str())))
         .unzip();
     let mut same = vec![false; values.len()];
-    for key in private_keys
-        .iter()
-        .filter(|k| k.public_key_der() == cert.public_key_der())
-    {
-        let opened = crypto::unseal_many_base64(std::slice::from_ref(key), label, &texts);
-        for (&i, opened) in at.iter().zip(opened) {
-            same[i] |= opened.is_ok_and(|o| o.expose_secret() == values[i].1.expose_secret());
-        }
-    }
+    open_with_cert(private_keys, cert, label, &texts, |j, o| {
+        same[at[j]] |= o.expose_secret() == values[at[j]].1.expose_secret();
+    });
     same
 }
 

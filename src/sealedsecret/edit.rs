@@ -142,7 +142,6 @@ impl<'t> ParsedFile<'t> {
             .collect()
     }
 
-    /// The positions of document `index`.
     fn doc_at(&self, index: usize) -> crate::yamlpos::Document<'t> {
         let d = &self.docs[index];
         let span = d.public.span.clone();

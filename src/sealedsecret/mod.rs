@@ -81,7 +81,6 @@ impl SealedFor {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SealedSecretError {
-    /// The text is not valid YAML.
     #[error("{line}:{column}: invalid YAML: {reason}")]
     Yaml {
         line: usize,
@@ -89,14 +88,12 @@ pub enum SealedSecretError {
         /// The parser's description, without any scalar content.
         reason: String,
     },
-    /// A layout that cannot be edited in place byte-exactly.
     #[error("{line}:{column}: unsupported layout for in-place editing: {what}")]
     Unsupported {
         line: usize,
         column: usize,
         what: String,
     },
-    /// A field Kubernetes requires to be a string is not one.
     #[error("{line}:{column}: `{field}` must be a string")]
     NotAString {
         line: usize,
@@ -104,7 +101,6 @@ pub enum SealedSecretError {
         /// Dotted path of the field.
         field: String,
     },
-    /// A field that must be a mapping is something else.
     #[error("{line}:{column}: `{field}` must be a mapping")]
     NotAMapping {
         line: usize,
@@ -112,7 +108,6 @@ pub enum SealedSecretError {
         /// Dotted path of the field.
         field: String,
     },
-    /// `kind: SealedSecret` with an API version the controller does not serve.
     #[error(
         "{line}:{column}: SealedSecret has apiVersion `{api_version}`, expected `bitnami.com/v1alpha1`"
     )]
@@ -127,7 +122,6 @@ pub enum SealedSecretError {
         "{line}:{column}: spec has both the legacy `data` and `encryptedData`; the controller rejects this"
     )]
     DataAndEncryptedData { line: usize, column: usize },
-    /// An edit would add `encryptedData` next to a legacy `spec.data` blob.
     #[error(
         "{line}:{column}: this SealedSecret uses the legacy `spec.data` blob; it cannot gain `encryptedData` entries"
     )]
@@ -148,16 +142,13 @@ pub enum SealedSecretError {
         /// What the API server would reject ([`crate::envfile::KeyProblem::describe`]).
         problem: String,
     },
-    /// A value in an edit plan is not base64 text.
     #[error("the sealed value for key `{key}` is not base64 text")]
     InvalidValue {
         /// The key whose value is bad (the value itself is never shown).
         key: String,
     },
-    /// An annotation in an edit plan cannot be written.
     #[error("invalid annotation `{key}`: keys and values must be single-line text")]
     InvalidAnnotation { key: String },
-    /// A key appears twice in an edit plan, or is both set and removed.
     #[error("key `{key}` appears more than once in the edit plan")]
     DuplicateKey { key: String },
     /// The rewritten text did not parse to the intended structure (a bug guard; nothing written).
@@ -235,7 +226,6 @@ impl SealedSecretError {
 /// A whole `SealedSecret` file: every YAML document, with the `SealedSecrets` read in detail.
 #[derive(Debug, Clone)]
 pub struct SealedSecretFile {
-    /// Every document, in file order.
     pub documents: Vec<Document>,
     /// The `SealedSecret`s that are items of its `List` documents, in kustomize's order: read,
     /// never edited ([`ListedSealedSecret`]).
@@ -279,7 +269,6 @@ pub struct SealedSecretDoc {
 }
 
 impl SealedSecretDoc {
-    /// The entry for `key`, if present.
     pub fn entry(&self, key: &str) -> Option<&EncryptedEntry> {
         self.encrypted_data.iter().find(|e| e.key == key)
     }
@@ -328,7 +317,6 @@ pub enum EncryptedDataLayout {
 /// One `spec.encryptedData` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncryptedEntry {
-    /// The Secret key.
     pub key: String,
     /// The base64 ciphertext as written (empty for a null placeholder).
     pub value: String,
