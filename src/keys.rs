@@ -197,6 +197,9 @@ struct Metadata {
 fn keys_from_documents(bytes: &[u8], source_name: &str) -> Result<Vec<UnsealingKey>, KeyError> {
     let mut keys = Vec::new();
     let mut any = false;
+    // The reader and `yamlpos::documents` both start after a UTF-8 byte-order mark, as go-yaml
+    // does (`yamlpos::without_bom`): libyaml would read it as content.
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).unwrap_or_default();
     let positions = crate::yamlpos::documents(text);
     for (i, de) in yaml_serde::Deserializer::from_slice(bytes).enumerate() {
@@ -293,6 +296,26 @@ fn collect_secret_keys(
 
 #[cfg(test)]
 mod tests {
+    /// A bad Secret after empty documents (`---` alone, a comment alone, `...`), or in a file
+    /// opened by a byte-order mark, is named at its own `tls.key` line.
+    #[test]
+    fn bad_secret_after_empty_documents_names_its_line() {
+        let bad = "kind: Secret\nmetadata:\n  name: s\ndata:\n  tls.key: '@@@'\n";
+        let before = [
+            "",
+            "---\n---\n",
+            "---\n# only a comment\n---\n",
+            "a: 1\n...\n---\n",
+        ];
+        for (pre, bom) in before.iter().flat_map(|p| [(p, ""), (p, "\u{feff}")]) {
+            let text = format!("{bom}{pre}{bad}---\n");
+            let err = super::load_private_keys(text.as_bytes(), "in.yaml").unwrap_err();
+            let line = 1 + text.lines().position(|l| l.contains("tls.key")).unwrap();
+            let want = format!("in.yaml:{line}: secret s: data.tls.key is not valid base64");
+            assert_eq!(err.to_string(), want, "{text:?}");
+        }
+    }
+
     #[test]
     fn outline_keeps_where_keys_are_and_nothing_of_them() {
         let text = "# backup\n-----BEGIN RSA PRIVATE KEY-----\nMIIEsecret\n-----END RSA PRIVATE KEY-----\n  -----BEGIN PRIVATE KEY-----MIIEone-line-----END PRIVATE KEY-----\ndata:\n  tls.key: LS0tsecret\n  \"tls.key\" : \"LS0tsecret\"\n  tls.keys: x\n-----BEGIN unterminated MIIEsecret\n";

@@ -2,15 +2,14 @@
 //! does: a `...` line does not split), each parsed with `yaml_serde` and located with the shared
 //! [`crate::yamlpos`] line finder.
 //!
-//! Owns only the pairing of a document's text, its parsed value and its cached line layout. Must
+//! Owns only the pairing of a document's text, and its parsed value. Must
 //! not parse values itself or locate lines any other way than through [`crate::yamlpos`].
 
 use std::sync::Arc;
-use std::sync::OnceLock;
 
 use yaml_serde::Value;
 
-use crate::yamlpos::{self, Layout, Seg};
+use crate::yamlpos::{self, Seg};
 
 /// One document of a multi-document YAML file.
 #[derive(Debug)]
@@ -31,9 +30,6 @@ pub(crate) struct Doc {
     pub(crate) value: Result<Arc<Value>, String>,
     /// When `value` is an error: the 1-based line in the file where the parser stopped.
     pub(crate) error_line: usize,
-    /// The line layout of `text`, computed on the first [`Doc::line_of`] (a document is
-    /// located many times: once per reference and per patch).
-    layout: OnceLock<Layout>,
 }
 
 impl Doc {
@@ -46,7 +42,6 @@ impl Doc {
             alone: false,
             value: Ok(Arc::new(value)),
             error_line: 1,
-            layout: OnceLock::new(),
         }
     }
 
@@ -68,14 +63,14 @@ impl Doc {
             alone: self.alone,
             value: self.value,
             error_line: line,
-            layout: OnceLock::new(),
         }
     }
 
-    /// The 1-based file line of the node at `path` (or of its deepest block-style ancestor).
+    /// The 1-based file line of the node at `path` (or of its deepest ancestor found), in block
+    /// or flow style ([`yamlpos::Document::find_or_parent`]).
     pub(crate) fn line_of(&self, path: &[Seg]) -> usize {
-        let layout = self.layout.get_or_init(|| Layout::new(&self.text));
-        self.start_line + layout.line_of(&self.text, path)
+        let doc = yamlpos::Document::new(&self.text, self.start_line, 0);
+        doc.find_or_parent(path).line as usize
     }
 }
 
@@ -121,7 +116,6 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
                 alone,
                 value,
                 error_line,
-                layout: OnceLock::new(),
             }
         })
         .collect()

@@ -435,7 +435,32 @@ impl<'t> Document<'t> {
         if let Some((at, _)) = self.flow_walk(path) {
             return self.pos_of(at);
         }
-        self.pos_of(self.layout().walk(self.text, path).0.map_or(0, |l| l.at))
+        let (line, complete) = self.layout().walk(self.text, path);
+        // The rest of the path inside a flow collection after the deepest block step.
+        let inner = (!complete).then(|| self.block_then_flow(path)).flatten();
+        if let Some((_, p, Some(from))) = inner
+            && let Ok((node, _)) = flow::parse(self.text, from)
+        {
+            return self.pos_of(node.walk(&path[p..]).0);
+        }
+        self.pos_of(line.map_or(0, |l| l.at))
+    }
+
+    /// The deepest block step of `path` found: its line, how many steps it took, and where the
+    /// value after its `key:` or `- ` starts on that line (`None` when no key is read there).
+    fn block_then_flow(&self, path: &[Seg]) -> Option<(Line, usize, Option<usize>)> {
+        let walk = |p: usize| self.layout().walk(self.text, &path[..p]);
+        let p = (1..=path.len()).rev().find(|&p| walk(p).1)?;
+        let line = walk(p).0?;
+        let value = match &path[p - 1] {
+            Seg::Key(_) => match block::key_at(self.text, line.at, line.end) {
+                block::KeyAt::Key(_, after_colon) => Some(after_colon),
+                _ => None,
+            },
+            Seg::Index(_) => Some(line.at + 1),
+        };
+        let from = value.map(|v| block::skip_blanks(self.text.as_bytes(), v, line.end));
+        Some((line, p, from))
     }
 
     /// Whether the scalar at `path` (with `key`: the key ending `path`) is written plain
@@ -447,21 +472,11 @@ impl<'t> Document<'t> {
         let (from, rest) = if self.text[first.at..].starts_with(['{', '[']) {
             (first.at, path)
         } else {
-            let walk = |p: usize| self.layout().walk(self.text, &path[..p]);
-            let p = (1..=path.len()).rev().find(|&p| walk(p).1)?;
-            let line = walk(p).0?;
+            let (line, p, from) = self.block_then_flow(path)?;
             if key && p == path.len() {
                 return Some(!self.text[line.at..].starts_with(['"', '\'']));
             }
-            let value = match &path[p - 1] {
-                Seg::Key(_) => match block::key_at(self.text, line.at, line.end) {
-                    block::KeyAt::Key(_, after_colon) => after_colon,
-                    _ => return None,
-                },
-                Seg::Index(_) => line.at + 1,
-            };
-            let from = block::skip_blanks(self.text.as_bytes(), value, line.end);
-            (from, &path[p..])
+            (from?, &path[p..])
         };
         let node = flow::parse(self.text, from).ok()?.0;
         let style = match (key, rest.split_last()) {

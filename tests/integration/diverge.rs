@@ -102,7 +102,7 @@ fn yaml11_boolean_words_in_string_fields_fail_the_build() {
         // A flow mapping over several lines: each word's quoting is read where it is written.
         (
             "generatorOptions:\n  labels: {\n    a: \"on\",\n    b: off}\n",
-            "labels: {",
+            "b: off}",
             "`generatorOptions.labels.b` must be a string",
         ),
         (
@@ -214,10 +214,27 @@ fn yaml11_words_and_numbers_as_keys_fail_the_build() {
             "commonLabels",
             "`commonLabels` must be",
         ),
+        // At the key's own line, block or flow, not at the map's.
         (
-            "labels:\n  - pairs:\n      off: x\n",
-            "- pairs:",
+            "labels:\n  - pairs:\n      a: b\n      off: x\n",
+            "off: x",
             "`labels[0].pairs` has a key that is no string",
+        ),
+        (
+            "generatorOptions:\n  labels: {a: b,\n    on: x}\nconfigMapGenerator:\n  - name: g\n    literals: [a=b]\n",
+            "on: x",
+            "`generatorOptions.labels` has a key that is no string",
+        ),
+        // A word key with a value that is no string: the value's error names the key.
+        (
+            "metadata:\n  labels: {a: b,\n    yes: 1}\n",
+            "yes: 1",
+            "`metadata.labels.yes` must be a string",
+        ),
+        (
+            "metadata:\n  labels:\n    a: b\n    yes: 1\n",
+            "yes: 1",
+            "`metadata.labels.yes` must be a string",
         ),
         ("10: x\n", "10: x", "unknown kustomization field `10`"),
         // At the word's own line (it was the file's first line).
@@ -226,7 +243,7 @@ fn yaml11_words_and_numbers_as_keys_fail_the_build() {
         // does the key fail.
         (
             "generatorOptions:\n  labels:\n    yes: x\nconfigMapGenerator:\n  - name: g\n    literals: [a=b]\n",
-            "labels:",
+            "yes: x",
             "`generatorOptions.labels` has a key that is no string",
         ),
     ]);

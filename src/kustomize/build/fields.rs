@@ -1,7 +1,7 @@
 //! The fields of a kustomization and of its inline generators, checked the way kustomize's
 //! strict decoder reads them, and the fields emp-seal does not replay.
 
-use yaml_serde::Value;
+use yaml_serde::{Mapping, Value};
 
 use super::super::docs::Doc;
 use super::super::{GeneratedKind, ProblemKind};
@@ -160,9 +160,15 @@ const NESTED: [(&str, Ty); 7] = [
     ),
 ];
 
-/// Why kustomize cannot decode `v` as `ty` (`at` is its path): the path to report, the problem
-/// kind and the message; None when it decodes.
-fn decode_error(v: &Value, ty: Ty, at: &[Seg]) -> Option<(Vec<Seg>, ProblemKind, String)> {
+/// Why kustomize cannot decode `v` as `ty` (`at` is its path; `written` the same node as YAML
+/// 1.2 reads the text, for [`spelling`]): the path to report, the problem kind and the message;
+/// None when it decodes.
+fn decode_error(
+    v: &Value,
+    ty: Ty,
+    at: &[Seg],
+    written: Option<&Value>,
+) -> Option<(Vec<Seg>, ProblemKind, String)> {
     let want = match (ty, v) {
         (_, Value::Null) | (Ty::Str, Value::String(_)) | (Ty::Bool, Value::Bool(_)) => return None,
         (Ty::StrList, Value::Sequence(items)) => {
@@ -175,15 +181,18 @@ fn decode_error(v: &Value, ty: Ty, at: &[Seg]) -> Option<(Vec<Seg>, ProblemKind,
             ));
         }
         (Ty::StrMap | Ty::Labels, Value::Mapping(m)) => {
-            if matches!(ty, Ty::Labels) && m.keys().any(|k| !k.is_string()) {
+            let key_at = |k: &Value| [at, &[Seg::Key(spelling(k, m, written))]].concat();
+            if matches!(ty, Ty::Labels)
+                && let Some(k) = m.keys().find(|k| !k.is_string())
+            {
                 let msg = format!(
                     "kustomization field `{}` has a key that is no string: kustomize fails to build (json: unsupported type)",
                     crate::yamlpos::dotted(at)
                 );
-                return Some((at.to_vec(), ProblemKind::BuildError, msg));
+                return Some((key_at(k), ProblemKind::BuildError, msg));
             }
             let (k, _) = m.iter().find(|(_, x)| !x.is_string() && !x.is_null())?;
-            let item = [at, &[Seg::Key(k.as_str().unwrap_or_default().to_owned())]].concat();
+            let item = key_at(k);
             return Some((
                 item.clone(),
                 ProblemKind::BuildError,
@@ -191,10 +200,10 @@ fn decode_error(v: &Value, ty: Ty, at: &[Seg]) -> Option<(Vec<Seg>, ProblemKind,
             ));
         }
         (Ty::List(item), Value::Sequence(items)) => {
-            return items
-                .iter()
-                .enumerate()
-                .find_map(|(i, x)| decode_error(x, *item, &[at, &[Seg::Index(i)]].concat()));
+            return items.iter().enumerate().find_map(|(i, x)| {
+                let w = written.and_then(|w| w.get(i));
+                decode_error(x, *item, &[at, &[Seg::Index(i)]].concat(), w)
+            });
         }
         (Ty::Struct(known), Value::Mapping(m)) => {
             let names: Vec<&'static str> = known.iter().map(|(f, _)| *f).collect();
@@ -204,7 +213,8 @@ fn decode_error(v: &Value, ty: Ty, at: &[Seg]) -> Option<(Vec<Seg>, ProblemKind,
             };
             return fields.into_iter().find_map(|(field, key, x)| {
                 let ty = known.iter().find(|(f, _)| *f == field).map(|(_, t)| *t)?;
-                decode_error(x, ty, &[at, &[Seg::Key(key.to_owned())]].concat())
+                let w = written.and_then(|w| w.get(key));
+                decode_error(x, ty, &[at, &[Seg::Key(key.to_owned())]].concat(), w)
             });
         }
         (Ty::Str, _) => "a string",
@@ -215,6 +225,28 @@ fn decode_error(v: &Value, ty: Ty, at: &[Seg]) -> Option<(Vec<Seg>, ProblemKind,
         (Ty::Struct(_), _) => "a mapping",
     };
     Some((at.to_vec(), ProblemKind::BuildError, mistyped_msg(at, want)))
+}
+
+/// How `key` of `map` is written: a key YAML 1.1 reads as no string
+/// ([`Builder::read_yaml11_scalars`]) by its spelling in `written` (the same map as YAML 1.2
+/// reads the text), else as the JSON text sigs.k8s.io/yaml names it by.
+fn spelling(key: &Value, map: &Mapping, written: Option<&Value>) -> String {
+    if let Some(key) = key.as_str() {
+        return key.to_owned();
+    }
+    let words = written
+        .and_then(Value::as_mapping)
+        .into_iter()
+        .flat_map(|w| w.keys());
+    let spelled = (words.filter_map(Value::as_str))
+        .find(|w| !map.contains_key(*w) && yaml11_scalar(w).as_ref() == Some(key));
+    let text = || {
+        yaml_serde::to_string(key)
+            .unwrap_or_default()
+            .trim_end()
+            .to_owned()
+    };
+    spelled.map_or_else(text, str::to_owned)
 }
 
 /// The message for the field at `at` not being `want`.
@@ -413,18 +445,11 @@ impl Builder<'_> {
             self.problem(ProblemKind::BuildError, kfile, kdoc.start_line, msg);
             return;
         };
-        let written = kdoc.value.as_ref().ok().and_then(|w| w.as_mapping());
         for (key, v) in map {
-            // A key YAML reads as no string is one JSON names as text (sigs.k8s.io/yaml); a
-            // YAML 1.1 word ([`Builder::read_yaml11_scalars`]) is found by its spelling.
+            // A key YAML reads as no string is one JSON names as text (sigs.k8s.io/yaml).
             let text = yaml_serde::to_string(key).unwrap_or_default();
-            let spelled = (written.into_iter().flat_map(|w| w.keys()))
-                .filter_map(Value::as_str)
-                .find(|w| !map.contains_key(*w) && yaml11_scalar(w).as_ref() == Some(key));
-            let (key, at) = match key.as_str() {
-                Some(key) => (key, key),
-                None => (text.trim_end(), spelled.unwrap_or(text.trim_end())),
-            };
+            let at = spelling(key, map, kdoc.value.as_deref().ok());
+            let key = key.as_str().unwrap_or(text.trim_end());
             let (kind, msg) = match KUSTOMIZATION_FIELDS.iter().find(|(f, _)| *f == key) {
                 Some((_, shape)) => match shape_error(v, *shape) {
                     None if key == "replicas" => {
@@ -452,7 +477,7 @@ impl Builder<'_> {
                 .as_sequence()
                 .filter(|_| KUSTOMIZATION_FIELDS.contains(&(key, Shape::StrList)))
                 .and_then(|s| s.iter().position(|x| !x.is_string()));
-            self.problem(kind, kfile, kline(kdoc, at, item), msg);
+            self.problem(kind, kfile, kline(kdoc, &at, item), msg);
         }
         self.check_api_version(map, kdoc, kfile);
     }
@@ -499,7 +524,8 @@ impl Builder<'_> {
         let Some((_, ty)) = NESTED.iter().find(|(f, _)| *f == key) else {
             return;
         };
-        match decode_error(v, *ty, &[Seg::Key(key.to_owned())]) {
+        let written = kdoc.value.as_deref().ok().and_then(|w| w.get(key));
+        match decode_error(v, *ty, &[Seg::Key(key.to_owned())], written) {
             Some((path, kind, msg)) => self.problem(kind, kfile, kdoc.line_of(&path), msg),
             None if key == "sortOptions" && self.stack.is_empty() => {
                 self.check_sort_order(v, kdoc, kfile);
@@ -565,10 +591,16 @@ impl Builder<'_> {
         else {
             return;
         };
+        let written = kdoc
+            .value
+            .as_deref()
+            .ok()
+            .and_then(|w| w.get("generatorOptions"));
         for (field, key, v) in fields {
             let at = [Seg::from("generatorOptions"), Seg::Key(key.to_owned())];
+            let written = written.and_then(|w| w.get(key));
             if let ("labels" | "annotations", Some((path, kind, msg))) =
-                (field, decode_error(v, Ty::Labels, &at))
+                (field, decode_error(v, Ty::Labels, &at, written))
             {
                 self.problem(kind, kfile, kdoc.line_of(&path), msg);
             }
