@@ -86,6 +86,16 @@ impl KustomizeError {
             | KustomizeError::Syntax { .. } => None,
         }
     }
+
+    /// The error with its path relative to `root`, as every message names a file.
+    fn relative_to(mut self, root: &Path) -> Self {
+        let (KustomizeError::NoKustomization { dir: p }
+        | KustomizeError::Unreadable { path: p, .. }
+        | KustomizeError::NotUtf8 { path: p, .. }
+        | KustomizeError::Syntax { path: p, .. }) = &mut self;
+        *p = PathBuf::from(crate::workspace::rel(root, p));
+        self
+    }
 }
 
 /// The top-level identity an object has after rendering.
@@ -531,7 +541,7 @@ impl Overlay {
     /// Loads the environment `name` (a name or path, see [`crate::workspace::resolve`]) under
     /// the repository `root`, named as the workspace names it.
     pub fn load(root: &Path, name: &str) -> Result<Overlay, KustomizeError> {
-        Self::load_with(root, name, &ParseCache::default())
+        Self::load_with(root, name, &ParseCache::default()).map_err(|e| e.relative_to(root))
     }
 
     /// Like [`Overlay::load`], reading files outside the overlay through `cache`.

@@ -168,6 +168,17 @@ impl Renderer {
         }
     }
 
+    /// The controller's decryption label (sealed-secrets `pkg/apis/sealedsecrets/v1alpha1`
+    /// `EncryptionLabel`): what one ciphertext must share to open for both renderers. A
+    /// cluster-wide value opens under any name and namespace, a namespace-wide one under any
+    /// name; None for a scope that binds a namespace the render lacks.
+    fn label(&self) -> Option<Vec<u8>> {
+        let ns = self
+            .scope
+            .label_namespace(self.identity.namespace.as_deref())?;
+        Some(self.scope.label(&ns, &self.identity.name))
+    }
+
     /// What `other` would need to share with `self` for one ciphertext to decrypt for both.
     fn differs(&self, root: &Path, other: &Renderer) -> Option<String> {
         match (&self.cert, &other.cert) {
@@ -178,7 +189,7 @@ impl Renderer {
                 rel(root, pp),
                 short(ps)
             )),
-            _ if self.scope != other.scope || self.identity != other.identity => Some(format!(
+            _ if self.scope != other.scope || self.label() != other.label() => Some(format!(
                 "identities ({}, {})",
                 super::describe_identity(self.scope, &self.identity),
                 super::describe_identity(other.scope, &other.identity)
@@ -189,8 +200,9 @@ impl Renderer {
 }
 
 /// A SealedSecret written by several environments (a SealedSecret in a base the overlays share)
-/// must be sealed with the same certificate for the same identity and scope; otherwise the last
-/// write wins and every other environment's controller cannot decrypt it. The same holds for an
+/// must be sealed with the same certificate and scope for the same label (the rendered name and
+/// namespace as far as the scope binds them); otherwise the last write wins and every other
+/// environment's controller cannot decrypt it. The same holds for an
 /// environment the run does not seal whose overlay renders that SealedSecret too: its
 /// controller reads the same file.
 pub(crate) fn check_shared_targets(

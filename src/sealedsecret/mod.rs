@@ -834,6 +834,10 @@ fn read_entry(
             let at = c.entry.after_colon;
             Ok(entry("", at..at, ScalarStyle::Empty))
         }
+        // `KEY: null` and `KEY: ~` are the null `KEY:` is, as in flow style (`flow.rs`).
+        (Val::Scalar { span, .. }, Some(Value::Null)) => {
+            Ok(entry("", span.clone(), ScalarStyle::Plain))
+        }
         (Val::Scalar { span, .. }, Some(_)) => Err(not_a_string(
             (line, lines.column(c.line, span.start)),
             field,

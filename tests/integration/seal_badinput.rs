@@ -352,6 +352,23 @@ fn cases() -> Vec<Case> {
             |t, e| v(&["paper", "--from", &e, "--cert", &s(&t.path("no-cert.pem"))]),
             &["no-cert.pem"],
         ),
+        // The overlay's own kustomization, named from the repository root like every other file.
+        flag_case(
+            "kustomization does not parse",
+            |t, e| {
+                write_file(&t.overlay("paper").join("kustomization.yaml"), b"resources: [\n");
+                v(&["paper", "--from", &e])
+            },
+            &["error: k8s/overlays/paper/kustomization.yaml:2: kustomization does not parse"],
+        ),
+        flag_case(
+            "kustomization not UTF-8",
+            |t, e| {
+                write_file(&t.overlay("paper").join("kustomization.yaml"), b"resources:\n  - \xff\n");
+                v(&["paper", "--from", &e])
+            },
+            &["error: k8s/overlays/paper/kustomization.yaml: not valid UTF-8 (line 2)"],
+        ),
         flag_case("--dry-run with --stdout", |_, e| v(&["paper", "--from", &e, "--dry-run", "--stdout"]), &["--dry-run"]),
         flag_case(
             "missing keys, no terminal",

@@ -380,6 +380,84 @@ fn issue_16_json_sealedsecret_in_a_base_shared_by_two_overlays() {
     }
 }
 
+/// Overlays `a` (namespace `ns_a`, prefix `a-`) and `b` (namespace `ns_b`) over one shared
+/// SealedSecret of `scope`, with one certificate; returns the tree and the env file.
+fn shared_base(scope_annotation: &str, ns_a: &str, ns_b: &str) -> (Tree, String) {
+    let tree = Tree::new();
+    tree.write(
+        "k8s/shared/sealedsecret.yaml",
+        format!("apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app-secrets\n  annotations:\n    {scope_annotation}: \"true\"\nspec:\n  encryptedData:\n    API_KEY: AgAAAAAAAAAA...REPLACE_ME\n"),
+    );
+    tree.write(
+        "k8s/shared/kustomization.yaml",
+        "resources:\n  - sealedsecret.yaml\n",
+    );
+    let cert = std::fs::read_to_string(tree.overlay("paper").join("sealing-cert.pem")).unwrap();
+    for (env, extra) in [
+        ("a", format!("namespace: {ns_a}\nnamePrefix: a-\n")),
+        ("b", format!("namespace: {ns_b}\n")),
+    ] {
+        tree.write(
+            &format!("k8s/overlays/{env}/kustomization.yaml"),
+            format!("{extra}resources:\n  - ../../shared\n"),
+        );
+        tree.write(&format!("k8s/overlays/{env}/sealing-cert.pem"), &cert);
+    }
+    let env = tree.write("app-secrets.env", format!("API_KEY={SENTINEL}-shared\n"));
+    (tree, env.to_str().unwrap().to_owned())
+}
+
+/// One ciphertext opens wherever the controller's label is the same (sealed-secrets
+/// `EncryptionLabel`): empty for cluster-wide scope, the namespace for namespace-wide. So a
+/// shared cluster-wide SealedSecret that two overlays rename and move, or a namespace-wide one
+/// they rename in one namespace, is sealed for both, alone or together; `seal` refused it as
+/// "different identities ... would not decrypt there". Namespace-wide across two namespaces is
+/// still refused.
+#[test]
+fn a_shared_sealedsecret_is_sealed_when_the_overlays_share_its_label() {
+    for (annotation, ns_b) in [
+        ("sealedsecrets.bitnami.com/cluster-wide", "team-b"),
+        ("sealedsecrets.bitnami.com/namespace-wide", "team-a"),
+    ] {
+        let (tree, env) = shared_base(annotation, "team-a", ns_b);
+        for args in [&["seal", "a"][..], &["seal", "b"], &["seal", "a", "b"]] {
+            let out = tree.run(&[args, &["--from", &env]].concat());
+            ok(&out);
+            no_secret(&out);
+        }
+        let check = stdout(&tree.run(&["check"]));
+        assert!(!check.contains("k8s/shared/"), "{annotation}: {check}");
+        for env in ["a", "b"] {
+            let r = render(&tree, env);
+            let Some(r) = r else {
+                return assert!(!common::in_ci());
+            };
+            let Some(mut peer) = Peer::start() else {
+                return assert!(!common::in_ci());
+            };
+            let ct = &r.encrypted["API_KEY"];
+            let got = peer.decrypt(&demo_key(), &r.label(), &common::unb64(ct));
+            assert_eq!(
+                got.unwrap(),
+                format!("{SENTINEL}-shared").into_bytes(),
+                "{annotation} {env}"
+            );
+        }
+    }
+    let (tree, env) = shared_base(
+        "sealedsecrets.bitnami.com/namespace-wide",
+        "team-a",
+        "team-b",
+    );
+    let before = tree.read("k8s/shared/sealedsecret.yaml");
+    let e = fails_cleanly(&tree.run(&["seal", "a", "--from", &env]));
+    assert!(
+        e.contains("namespace-wide team-a/a-app-secrets, namespace-wide team-b/app-secrets"),
+        "{e}"
+    );
+    assert_eq!(tree.read("k8s/shared/sealedsecret.yaml"), before);
+}
+
 /// The paper SealedSecret as an item of a `kind: List` (kustomize expands it, so the overlay
 /// renders it): the span-exact editor edits documents only. `seal` said the file had no
 /// SealedSecret of that name and hinted to write one, which would have left two in the build;
@@ -591,4 +669,37 @@ fn a_listed_sealedsecret_that_does_not_read_is_refused_as_a_list_item() {
         assert!(line.contains(&reason), "{args:?}: {line}");
         assert_eq!(tree.read("k8s/overlays/paper/sealedsecret.yaml"), text);
     }
+}
+
+/// `KEY: null` and `KEY: ~` in block style are the null placeholder `KEY:` is (YAML reads the
+/// three alike, and flow style `{KEY: null}` was sealed already): `check` judges them as
+/// placeholders and `seal` replaces them in place, keeping a trailing comment. Both used to
+/// refuse the file (`must be a string`).
+#[test]
+fn null_placeholders_spelt_out_in_block_style_are_sealed_in_place() {
+    let tree = Tree::new();
+    let old = std::fs::read_to_string(tree.ss("paper"))
+        .unwrap()
+        .replace(
+            "    API_KEY: AgAAAAAAAAAA...REPLACE_ME\n",
+            "    API_KEY: null # sealed later\n",
+        )
+        .replace(
+            "    REDIS_PASSWORD: AgAAAAAAAAAA...REPLACE_ME\n",
+            "    REDIS_PASSWORD: ~\n",
+        );
+    let file = tree.write("k8s/overlays/paper/sealedsecret.yaml", &old);
+    let check = stdout(&tree.run(&["check", "--release", "paper"]));
+    assert!(!check.contains("sealed-secret-unread"), "{check}");
+    for k in ["API_KEY", "REDIS_PASSWORD"] {
+        assert!(
+            check.contains(&format!("error[placeholder-ciphertext]: `{k}`")),
+            "{k}: {check}"
+        );
+    }
+    let new = seal_paper(&tree, &file, &[]);
+    assert_only_values_changed(&old, &new, &[], false);
+    assert!(new.contains(" # sealed later\n"), "{new}");
+    assert!(!new.contains("null") && !new.contains('~'), "{new}");
+    assert!(assert_decrypts(&tree, "paper", &env_values()) || !common::in_ci());
 }
