@@ -181,10 +181,27 @@ fn summary(root: &Path, p: &EnvPlan, to_stdout: bool) -> String {
     )
 }
 
-/// The file written for `target`, naming the symlink it was reached through when there is one.
+/// The file written for `target`, naming the symlink it was reached through when there is one:
+/// the file's own, or a directory's on its way (`overlays/qa -> dev`, where kubectl kustomize
+/// reads it through the link).
 pub(super) fn written(root: &Path, target: &Path, to_stdout: bool) -> String {
     let real = crate::fsio::write_target(target);
-    if to_stdout || real == target {
+    let dir_link = real
+        .parent()
+        .and_then(|d| crate::workspace::link_below(root, d));
+    let in_real_dir = |link: PathBuf| {
+        let dir = std::fs::canonicalize(real.parent()?).ok()?;
+        let top = std::fs::canonicalize(root).ok()?;
+        let file = dir.join(real.file_name()?);
+        Some(format!(
+            "{} (through the symlinked directory {})",
+            rel(&top, &file),
+            rel(root, &link)
+        ))
+    };
+    if let Some(shown) = dir_link.filter(|_| !to_stdout).and_then(in_real_dir) {
+        shown
+    } else if to_stdout || real == target {
         rel(root, target)
     } else {
         format!(

@@ -57,6 +57,11 @@ pub(crate) struct Scan {
     pub(crate) kust: BTreeMap<PathBuf, KustDir>,
     /// Directories named by Argo CD / Flux objects (canonical), with how they were found.
     pub(crate) named: BTreeMap<PathBuf, Found>,
+    /// The same by the path each object names (lexical: a symbolic link not resolved).
+    pub(crate) deployed: BTreeMap<PathBuf, Found>,
+    /// The other paths than [`KustDir::dir`] that reach a kustomization directory (canonical)
+    /// through a symbolic link (`overlays/qa -> dev`), as the walk or an object reaches them.
+    pub(crate) aliases: BTreeMap<PathBuf, Vec<PathBuf>>,
     /// Those of them that hold no kustomization file, which the tool builds from their
     /// manifests (`super::plain`), by canonical path, as reached from the root.
     pub(crate) plain: BTreeMap<PathBuf, PathBuf>,
@@ -122,6 +127,13 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     // Only a repository holding Argo CD / Flux objects can patch one: elsewhere the
     // kustomizations' patch files are not read for it.
     let deploys = objects.iter().any(|o| o.deploys);
+    // A directory the walk reached again through a link is read once, under its first path.
+    let mut firsts = BTreeSet::new();
+    let (kfiles, links): (Vec<_>, Vec<_>) =
+        (kfiles.into_iter()).partition(|(c, ..)| firsts.insert(c.clone()));
+    for (c, dir, _) in links {
+        s.aliases.entry(c).or_default().push(dir);
+    }
     s.kust = kfiles
         .into_par_iter()
         .map(|(canon, dir, kfile)| (canon, read_kust(root, dir, &kfile, deploys)))
@@ -156,9 +168,17 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
             if let Some((source, at)) = artifacts.attach(&mut n) {
                 missing.entry(source).or_default().insert(at);
             }
-            if let Some(plain) = n.plain {
-                s.plain.entry(n.dir.clone()).or_insert(plain);
+            if n.plain {
+                s.plain.entry(n.dir.clone()).or_insert(n.path.clone());
+            } else if let Some(k) = s.kust.get(&n.dir) {
+                let known = |d: &PathBuf| super::lexical(d) == super::lexical(&n.path);
+                let aliases = s.aliases.entry(n.dir.clone()).or_default();
+                if !known(&k.dir) && !aliases.iter().any(known) {
+                    aliases.push(n.path.clone());
+                }
             }
+            let path = super::lexical(&n.path);
+            s.deployed.entry(path).or_insert(n.found.clone());
             // The first object naming a directory says how it was found; every object's
             // deploy-time options count (two Applications may deploy one path).
             s.deploy_times
@@ -223,11 +243,13 @@ fn walk(
     let Ok(canon) = std::fs::canonicalize(&dir) else {
         return;
     };
-    if !seen.insert(canon.clone()) {
-        return;
-    }
+    let first = seen.insert(canon.clone());
+    // Noted again when reached again (`scan` keeps the first path, the others as aliases).
     if let Some(kfile) = kustomization_file(&dir) {
         kfiles.push((canon, dir.clone(), kfile));
+    }
+    if !first {
+        return;
     }
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return;
@@ -466,13 +488,15 @@ type GeneratedNote = (String, String);
 struct Named {
     /// The directory, canonical.
     dir: PathBuf,
+    /// The directory as the object names it (a symbolic link on its way not resolved).
+    path: PathBuf,
     found: Found,
     /// What the object applies at sync time.
     deploy_time: DeployTime,
     /// A Flux `Kustomization`'s `GitRepository` source ([`git_source`]).
     source: Option<(String, String)>,
-    /// The directory as reached, when it holds no kustomization file (see [`Scan::plain`]).
-    plain: Option<PathBuf>,
+    /// True when it holds no kustomization file (see [`Scan::plain`]).
+    plain: bool,
 }
 
 /// What one file's Argo CD / Flux objects name: kustomization directories, notes on directories
@@ -943,13 +967,14 @@ fn add_deployed(
         return;
     }
     if kustomization_file(&dir).is_some() {
-        if let Ok(dir) = std::fs::canonicalize(&dir) {
+        if let Ok(canon) = std::fs::canonicalize(&dir) {
             out.named.push(Named {
-                dir,
+                dir: canon,
+                path: dir,
                 found: found.clone(),
                 deploy_time: deploy_time.clone(),
                 source,
-                plain: None,
+                plain: false,
             });
         }
     } else if dir.is_dir()
@@ -960,10 +985,11 @@ fn add_deployed(
         if let Ok(canon) = std::fs::canonicalize(&dir) {
             out.named.push(Named {
                 dir: canon,
+                path: dir,
                 found: found.clone(),
                 deploy_time: deploy_time.clone(),
                 source,
-                plain: Some(dir),
+                plain: true,
             });
         }
     } else if dir.is_dir() {
@@ -1304,9 +1330,8 @@ fn is_shared_part(root: &Path, k: &KustDir) -> bool {
 }
 
 /// True when the directory's parent is named `overlays` (the conventional layout).
-fn is_conventional(k: &KustDir) -> bool {
-    k.dir
-        .parent()
+fn is_conventional(dir: &Path) -> bool {
+    dir.parent()
         .and_then(Path::file_name)
         .is_some_and(|n| n == "overlays")
 }
@@ -1330,31 +1355,41 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
     }
     let wraps = |c: &Path| -> Option<&Path> { wrapped(s, c) };
     let mut picks: BTreeMap<&Path, Pick> = BTreeMap::new();
+    // An overlay a symbolic link reaches too (`overlays/qa -> dev`) is an environment under
+    // each path deployed (an `overlays/` directory or a path an object names), built through
+    // that path as kubectl kustomize follows the link: whoever deploys `qa` finds it by that
+    // name, its files named by that path (docs/check.md, "Where the environments are").
+    let mut aliases = Vec::new();
     for (c, k) in &s.kust {
-        let conventional = is_conventional(k);
-        let named = s.named.get(c);
-        let root_candidate = !included.contains_key(c.as_path()) && !is_shared_part(root, k);
-        if !(conventional || named.is_some() || root_candidate) {
-            continue;
-        }
-        // A root that only wraps another environment is a variant of it, not a rival.
-        if !conventional && named.is_none() && wraps(c).is_some() {
-            continue;
-        }
-        let found = named.cloned().unwrap_or(if conventional {
-            Found::OverlaysDir
-        } else {
-            Found::Graph
-        });
-        picks.insert(
-            c,
-            Pick {
-                dir: k.dir.clone(),
+        let paths = std::iter::once(&k.dir).chain(s.aliases.get(c).into_iter().flatten());
+        let mut deployed = paths.filter_map(|d| {
+            let conventional = is_conventional(d);
+            let found = (s.deployed.get(&super::lexical(d)).cloned())
+                .or(conventional.then_some(Found::OverlaysDir))?;
+            Some(Pick {
+                dir: d.clone(),
                 found,
                 keep_without_secret: conventional,
                 variants: Vec::new(),
-            },
-        );
+            })
+        });
+        if let Some(first) = deployed.next() {
+            picks.insert(c, first);
+            aliases.extend(deployed);
+            continue;
+        }
+        let root_candidate = !included.contains_key(c.as_path()) && !is_shared_part(root, k);
+        // A root that only wraps another environment is a variant of it, not a rival.
+        if !root_candidate || wraps(c).is_some() {
+            continue;
+        }
+        let pick = Pick {
+            dir: k.dir.clone(),
+            found: Found::Graph,
+            keep_without_secret: false,
+            variants: Vec::new(),
+        };
+        picks.insert(c, pick);
     }
     // A directory without a kustomization file that an object deploys (`Scan::plain`).
     for (c, dir) in &s.plain {
@@ -1385,7 +1420,7 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
         });
         p.variants.push(k.dir.clone());
     }
-    picks.into_values().collect()
+    picks.into_values().chain(aliases).collect()
 }
 
 /// Whether an object deploying the directory without a kustomization file `c` (canonical)
@@ -1420,7 +1455,7 @@ pub(crate) fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
     let (key, ik) = s.kust.get_key_value(inner.as_path())?;
     // An environment by name or place is an overlay even when its kustomization cannot be
     // read (the check reports that; its wrapper must not take its name meanwhile).
-    let is_overlay = is_conventional(ik)
+    let is_overlay = is_conventional(&ik.dir)
         || s.named.contains_key(key)
         || ik
             .includes

@@ -698,9 +698,14 @@ fn from_globs(
     globs: &[config::Setting],
     scan: &discover::Scan,
 ) -> (Vec<discover::Pick>, Vec<String>) {
-    let mut picks: BTreeMap<&Path, discover::Pick> = BTreeMap::new();
+    // By directory as reached: one reached through a link too is an environment under each path
+    // a glob matches (`discover::pick`).
+    let mut picks: BTreeMap<(&Path, &Path), discover::Pick> = BTreeMap::new();
     let mut matched = vec![false; globs.len()];
-    let dirs = (scan.kust.iter().map(|(c, k)| (c, &k.dir))).chain(&scan.plain);
+    let aliases = (scan.aliases.iter()).flat_map(|(c, ds)| ds.iter().map(move |d| (c, d)));
+    let dirs = (scan.kust.iter().map(|(c, k)| (c, &k.dir)))
+        .chain(aliases)
+        .chain(&scan.plain);
     for (c, dir) in dirs {
         let r = dir_rel(root, dir);
         let mut first = None;
@@ -719,16 +724,19 @@ fn from_globs(
             keep_without_secret: true,
             variants: Vec::new(),
         };
-        picks.insert(c, pick);
+        picks.insert((c, dir), pick);
     }
     // A kustomization no glob names that wraps a configured environment is deployed in its
     // place: its variant, as discovery makes it.
     for (c, k) in &scan.kust {
-        if picks.contains_key(c.as_path()) {
+        if picks.keys().any(|(p, _)| p == c) {
             continue;
         }
-        if let Some(p) = discover::wrapped(scan, c).and_then(|inner| picks.get_mut(inner)) {
-            p.variants.push(k.dir.clone());
+        if let Some(inner) = discover::wrapped(scan, c) {
+            let mut wrapping = picks.iter_mut().filter(|((p, _), _)| *p == inner);
+            if let Some((_, p)) = wrapping.next() {
+                p.variants.push(k.dir.clone());
+            }
         }
     }
     let unmatched = (globs.iter().zip(matched))
@@ -934,13 +942,22 @@ pub fn resolve(root: &Path, arg: &str) -> Option<Environment> {
     if trimmed != "." {
         cands.insert(0, PathBuf::from(trimmed));
     }
-    let dir = cands
+    let (given, dir) = cands
         .iter()
         .filter(|p| !trimmed.is_empty() && kustomization_file(p).is_some())
-        .filter_map(|p| std::fs::canonicalize(p).ok())
-        .find(|p| p.starts_with(&canon_root))?;
+        .filter_map(|p| Some((p, std::fs::canonicalize(p).ok()?)))
+        .find(|(_, p)| p.starts_with(&canon_root))?;
+    // The environment by the path given, else one reaching the same directory through a link.
+    let given = std::path::absolute(given).map(|p| lexical(&p)).ok();
+    let same_path =
+        |e: &&Environment| std::path::absolute(&e.dir).is_ok_and(|d| Some(lexical(&d)) == given);
     let same_dir = |e: &&Environment| std::fs::canonicalize(&e.dir).is_ok_and(|d| d == dir);
-    if let Some(e) = ws.envs.iter().find(same_dir) {
+    if let Some(e) = ws
+        .envs
+        .iter()
+        .find(same_path)
+        .or_else(|| ws.envs.iter().find(same_dir))
+    {
         return Some(e.clone());
     }
     let inside = dir.strip_prefix(&canon_root).ok()?;

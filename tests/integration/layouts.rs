@@ -3049,3 +3049,123 @@ fn application_set_options_are_filled_per_generated_application() {
         [dangling.clone(), dangling, template("live"), template("qa")]
     );
 }
+
+/// Writes an overlay `dir` reading a `SealedSecret` whose value is a placeholder, a base its
+/// Deployment reads the key from, and a link `link -> <dir's name>` beside it.
+fn linked_overlay(repo: &Repo, dir: &str, link: &str) {
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: x\n          env:\n            - name: DB_PASSWORD\n              valueFrom:\n                secretKeyRef:\n                  name: api-secrets\n                  key: DB_PASSWORD\n";
+    repo.write("base/kustomization.yaml", "resources:\n  - deploy.yaml\n");
+    repo.write("base/deploy.yaml", deployment);
+    let up = "../".repeat(dir.matches('/').count() + 1);
+    let kust = format!("resources:\n  - {up}base\n  - sealedsecret.yaml\n");
+    repo.write(&format!("{dir}/kustomization.yaml"), &kust);
+    let sealed = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: api-secrets\nspec:\n  encryptedData:\n    DB_PASSWORD: REPLACE_ME\n  template:\n    metadata:\n      name: api-secrets\n";
+    repo.write(&format!("{dir}/sealedsecret.yaml"), sealed);
+    std::fs::copy(
+        common::repo_root().join(CERT),
+        repo.root().join(dir).join("sealing-cert.pem"),
+    )
+    .unwrap();
+    let name = dir.rsplit('/').next().unwrap();
+    std::os::unix::fs::symlink(name, repo.root().join(link)).unwrap();
+}
+
+/// The paths of `check --release ENV --format json`'s findings (exit 1 expected).
+fn release_paths(repo: &Repo, env: &str) -> BTreeMap<String, usize> {
+    let out = repo.run(&["check", "--release", env, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut paths = BTreeMap::new();
+    for h in common::report_hits(&out.stdout) {
+        *paths.entry(h.path).or_default() += 1;
+    }
+    paths
+}
+
+/// An overlay a symbolic link reaches (`overlays/qa -> dev`) is an environment by the path
+/// deployed, not by the link's target: `config`, `check --release qa` and its findings name
+/// `qa`, as kubectl kustomize builds `overlays/qa` through the link; `dev` stays its own.
+#[test]
+fn a_symlinked_overlay_is_an_environment_by_the_path_deployed() {
+    let Some(repo) = Repo::empty() else { return };
+    linked_overlay(&repo, "k8s/overlays/dev", "k8s/overlays/qa");
+    if let Some(kubectl) = common::kubectl() {
+        let out = std::process::Command::new(kubectl)
+            .args(["kustomize", "k8s/overlays/qa"])
+            .current_dir(repo.root())
+            .output()
+            .unwrap();
+        ok(&out);
+        assert!(
+            stdout(&out).contains("kind: SealedSecret"),
+            "{}",
+            stdout(&out)
+        );
+    }
+    let layout = repo.layout();
+    let got: Vec<(&str, &str)> = (layout.iter())
+        .map(|(n, d, ..)| (n.as_str(), d.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [("dev", "k8s/overlays/dev"), ("qa", "k8s/overlays/qa")]
+    );
+    let qa = release_paths(&repo, "qa");
+    assert!(
+        qa.contains_key("k8s/overlays/qa/sealedsecret.yaml"),
+        "{qa:?}"
+    );
+    assert!(
+        qa.keys().all(|p| !p.starts_with("k8s/overlays/dev/")),
+        "{qa:?}"
+    );
+    // By path too, not by the link's target.
+    assert_eq!(release_paths(&repo, "k8s/overlays/qa"), qa);
+    let dev = release_paths(&repo, "dev");
+    assert!(
+        dev.contains_key("k8s/overlays/dev/sealedsecret.yaml"),
+        "{dev:?}"
+    );
+}
+
+/// An Argo CD Application deploying `apps/qa`, a link to `apps/dev`, deploys the environment
+/// `qa` (`dev`, deployed by nothing, is none); `seal qa` writes the file the link leads to and
+/// names both.
+#[test]
+fn an_application_deploying_a_symlinked_directory_names_the_environment_by_its_path() {
+    let Some(repo) = Repo::empty() else { return };
+    linked_overlay(&repo, "apps/dev", "apps/qa");
+    repo.write(
+        "argocd/qa.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: qa\n  namespace: argocd\nspec:\n  source:\n    repoURL: https://example.org/gitops.git\n    path: apps/qa\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: qa\n",
+    );
+    let layout = repo.layout();
+    let got: Vec<(&str, &str, &str)> = (layout.iter())
+        .map(|(n, d, f, _)| (n.as_str(), d.as_str(), f.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [("qa", "apps/qa", "Argo CD Application in argocd/qa.yaml")]
+    );
+    let qa = release_paths(&repo, "qa");
+    assert!(qa.contains_key("apps/qa/sealedsecret.yaml"), "{qa:?}");
+    let env = repo.write("qa.env", "DB_PASSWORD=s3cret-value\n");
+    let out = repo.run(&["seal", "qa", "--from", env.to_str().unwrap()]);
+    ok(&out);
+    let said = stdout(&out) + &stderr(&out);
+    assert!(
+        said.contains(
+            "qa: wrote apps/dev/sealedsecret.yaml (through the symlinked directory apps/qa)"
+        ),
+        "{said}"
+    );
+    let written = std::fs::read_to_string(repo.root().join("apps/dev/sealedsecret.yaml")).unwrap();
+    assert!(
+        !written.contains("REPLACE_ME") && written.contains("strict qa/api-secrets"),
+        "{written}"
+    );
+    assert!(
+        std::fs::symlink_metadata(repo.root().join("apps/qa"))
+            .unwrap()
+            .is_symlink()
+    );
+}
