@@ -281,7 +281,9 @@ fn rendered_namespace(root: &Path, q: &Parent, c: &Object) -> Option<String> {
     }
     let file_dir = c.file.rsplit_once('/').map_or("", |(d, _)| d);
     let mut dir = q.dir.clone();
-    let rest = file_dir.strip_prefix(q.dir.as_str()).unwrap_or_default();
+    // By whole path segments (`config/prod` does not hold `config/prod-eu`).
+    let under = Path::new(file_dir).strip_prefix(&q.dir).ok();
+    let rest = under.and_then(Path::to_str).unwrap_or_default();
     for step in std::iter::once("").chain(rest.split('/').filter(|s| !s.is_empty())) {
         if !step.is_empty() {
             dir = if dir.is_empty() {
@@ -299,7 +301,9 @@ fn rendered_namespace(root: &Path, q: &Parent, c: &Object) -> Option<String> {
             return plain(ns.as_str());
         }
     }
-    plain(c.namespace.as_deref())
+    // A file reached from outside the directory (`../base`) may be moved by a kustomization on
+    // that way, which this walk does not read: unknown (fail closed).
+    under.and(plain(c.namespace.as_deref()))
 }
 
 /// Fills the `${...}` in the values of the Flux options `options` (a child Kustomization's

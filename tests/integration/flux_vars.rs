@@ -140,3 +140,46 @@ fn a_substitute_from_configmap_of_the_cluster_gives_the_namespace() {
         "{elsewhere:?}"
     );
 }
+
+/// The ConfigMap's file written with `namespace: flux-system` but reached from outside the
+/// deployed directory (`resources: [../base]`) through a kustomization that moves it to
+/// `other`, as the real render shows: Flux does not find it where it reads, so the variable
+/// stays unknown (`overlay-not-modelled`), never the file's own namespace taken as given.
+#[test]
+fn a_substitute_from_configmap_reached_from_outside_is_not_taken_at_its_written_namespace() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    git(root, &["init", "-q"]);
+    assert_eq!(run(root, "flux-system", "prod"), Vec::<String>::new());
+    std::fs::remove_file(root.join("config/prod/cluster-settings.yaml")).unwrap();
+    write(
+        root,
+        "config/base/cluster-settings.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  CLUSTER_NS: prod\n",
+    );
+    write(
+        root,
+        "config/base/kustomization.yaml",
+        "namespace: other\nresources: [cluster-settings.yaml]\n",
+    );
+    write(
+        root,
+        "config/prod/kustomization.yaml",
+        "resources: [../base, cluster-secrets.yaml]\n",
+    );
+    git(root, &["add", "-A"]);
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&root.join("config/prod"));
+        assert!(
+            out.contains("namespace: other") && out.contains("CLUSTER_NS: prod"),
+            "{out}"
+        );
+    }
+    let (_, hits) = check_hits(root, &[]);
+    let rules: Vec<&str> = hits.iter().map(|h| h.rule.as_str()).collect();
+    assert!(rules.contains(&"overlay-not-modelled"), "{rules:?}");
+}
