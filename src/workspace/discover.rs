@@ -154,12 +154,17 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         let url = source.as_ref().and_then(|s| repos.get(s));
         url.is_some_and(|u| remotes.elsewhere(root, u))
     };
-    let parents: Vec<Parent> = objects
+    let mut parents: Vec<Parent> = objects
         .iter()
         .flat_map(|o| &o.parents)
         .filter(|p| !foreign(&p.source))
         .cloned()
         .collect();
+    let texts: Vec<(&str, &str)> = (yaml_files.iter().zip(&objects))
+        .filter_map(|(f, o)| Some((f.as_str(), o.text.as_deref()?)))
+        .collect();
+    let reads = |dir: &str, file_dir: &str| parent_reads(root, &s, dir, file_dir);
+    super::flux_vars::read_sources(root, &mut parents, &texts, &reads);
     let mut missing: BTreeMap<GitSource, BTreeSet<String>> = BTreeMap::new();
     for (mut o, f) in objects.into_iter().zip(yaml_files) {
         resolve_pending(root, &s, &parents, &mut o, &foreign);
@@ -520,6 +525,8 @@ struct FileObjects {
     pending: Vec<Pending>,
     /// Flux `Kustomization`s with a literal path: the parents that give `pending` its variables.
     parents: Vec<Parent>,
+    /// The `path` lines of its Flux `Kustomization`s that opt out of substitution.
+    opted_out: Vec<usize>,
 }
 
 /// A Flux `Kustomization` whose `spec.path` holds a `${var}` expression: Flux substitutes it with
@@ -704,9 +711,12 @@ fn deploy_path(
     if kind == "Kustomization" {
         let at = format!("{file}:{line}");
         out.parents.extend(Parent::of(v, p, git_source(v), at));
-        // An object opted out of substitution keeps its path as written (fluxcd/pkg
-        // `kustomize/kustomize_varsub.go`, `SubstituteVariables`).
-        if p.contains('$') && !crate::kustomize::varsub::written_opt_out(v) {
+        // An object opted out of substitution keeps its path and options as written
+        // (fluxcd/pkg `kustomize/kustomize_varsub.go`, `SubstituteVariables`).
+        let opted_out = crate::kustomize::varsub::written_opt_out(v);
+        out.opted_out
+            .extend(opted_out.then(|| usize::try_from(line).unwrap_or(1)));
+        if p.contains('$') && !opted_out {
             out.pending.push(Pending {
                 path: p.to_owned(),
                 name: object_name(v).to_owned(),
@@ -913,6 +923,20 @@ fn parent_reads(root: &Path, s: &Scan, dir: &str, file_dir: &str) -> bool {
 /// their cluster (see [`super::Deploy::cluster`]), when one does.
 fn parent_clusters(root: &Path, s: &Scan, parents: &[Parent], o: &mut FileObjects) {
     let reads = |dir: &str, file_dir: &str| parent_reads(root, s, dir, file_dir);
+    for t in o.named.iter_mut().map(|n| &mut n.deploy_time) {
+        for d in (t.deploys.iter_mut()).filter(|d| !o.opted_out.contains(&d.line)) {
+            super::flux_vars::substitute_options(&mut d.options, parents, &reads);
+        }
+        let all: Vec<&DeployOption> = t.deploys.iter().flat_map(|d| &d.options).collect();
+        for x in &mut t.options {
+            let same =
+                |y: &&&DeployOption| (&y.file, y.line, &y.option) == (&x.file, x.line, &x.option);
+            x.value = all
+                .iter()
+                .find(same)
+                .map_or(x.value.take(), |y| y.value.clone());
+        }
+    }
     for d in o
         .named
         .iter_mut()

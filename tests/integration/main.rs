@@ -17,6 +17,7 @@ mod envfile;
 mod fetch_https;
 mod fixtures;
 mod flux_root;
+mod flux_vars;
 mod fsio;
 mod gate;
 mod generators;

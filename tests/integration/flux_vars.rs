@@ -1,0 +1,185 @@
+//! Flux `postBuild.substituteFrom`: the variables of a ConfigMap that a Flux Kustomization of
+//! the same cluster renders in the namespace Flux reads it from (the substituting
+//! Kustomization's own) fill what the Kustomization renders: here a child Kustomization's
+//! `targetNamespace: ${CLUSTER_NS}`, the namespace its SealedSecret lands in. The real
+//! `kubectl kustomize` says where the ConfigMap lands.
+// Test helpers outside #[test] fns: unwrap is the assertion; temp files are written directly.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+use std::path::Path;
+
+use crate::common::{self, check_hits, git, write};
+
+fn flux(name: &str, path: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: {path}\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n{extra}"
+    )
+}
+
+/// The flux-cluster-template shape: `clusters/prod/config.yaml` deploys `config/prod`, whose
+/// kustomization puts ConfigMap `cluster-settings` (`CLUSTER_NS: prod`) in `config_ns`;
+/// `clusters/prod/apps.yaml` deploys `apps/` substituting from it (and from a Secret), and
+/// `apps/podinfo.yaml` deploys `deploy/podinfo` into `${CLUSTER_NS}`, whose SealedSecret says
+/// it was sealed for `sealed_ns`; `config/prod` also renders the SealedSecret `cluster-secrets`,
+/// whose keys (not `CLUSTER_NS`) are known. Committed; the rules of `check` that fire.
+fn run(root: &Path, config_ns: &str, sealed_ns: &str) -> Vec<String> {
+    let from = "  postBuild:\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-settings\n      - kind: Secret\n        name: cluster-secrets\n        optional: true\n";
+    write(
+        root,
+        "clusters/prod/kustomization.yaml",
+        "resources: [config.yaml, apps.yaml]\n",
+    );
+    write(
+        root,
+        "clusters/prod/config.yaml",
+        &flux("config", "./config/prod", ""),
+    );
+    write(
+        root,
+        "clusters/prod/apps.yaml",
+        &flux("apps", "./apps", from),
+    );
+    write(
+        root,
+        "config/prod/kustomization.yaml",
+        &format!(
+            "namespace: {config_ns}\nresources: [cluster-settings.yaml, cluster-secrets.yaml]\n"
+        ),
+    );
+    write(
+        root,
+        "config/prod/cluster-settings.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\ndata:\n  CLUSTER_NS: prod\n",
+    );
+    write(
+        root,
+        "config/prod/cluster-secrets.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: cluster-secrets\nspec:\n  encryptedData:\n    SECRET_DOMAIN: AgBy3i4OJSWK\n",
+    );
+    write(
+        root,
+        "apps/kustomization.yaml",
+        "resources: [podinfo.yaml]\n",
+    );
+    let target = "  targetNamespace: ${CLUSTER_NS}\n";
+    write(
+        root,
+        "apps/podinfo.yaml",
+        &flux("podinfo", "./deploy/podinfo", target),
+    );
+    write(
+        root,
+        "deploy/podinfo/kustomization.yaml",
+        "resources: [sealedsecret.yaml]\n",
+    );
+    write(
+        root,
+        "deploy/podinfo/sealedsecret.yaml",
+        &format!(
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: podinfo-secrets\n  namespace: {sealed_ns}\nspec:\n  encryptedData:\n    token: AgBy3i4OJSWK\n  template:\n    metadata:\n      name: podinfo-secrets\n      namespace: {sealed_ns}\n"
+        ),
+    );
+    git(root, &["add", "-A"]);
+    git(
+        root,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.org",
+            "commit",
+            "-qm",
+            "x",
+        ],
+    );
+    let (_, hits) = check_hits(root, &[]);
+    // The ciphertexts are stand-ins (`placeholder-ciphertext`): the rules judging where a
+    // SealedSecret lands are the ones looked at.
+    let judged = [
+        "identity-mismatch",
+        "overlay-not-modelled",
+        "dangling-reference",
+    ];
+    (hits.into_iter().map(|h| h.rule))
+        .filter(|r| judged.contains(&r.as_str()))
+        .collect()
+}
+
+/// (a) sealed for `prod`, the namespace the ConfigMap gives: no finding; (b) sealed for
+/// `staging`: `identity-mismatch` (before, `targetNamespace` was not known offline and the
+/// namespace was not checked); a ConfigMap in another namespace than the one Flux reads it
+/// from gives nothing, and the option stays `overlay-not-modelled`.
+#[test]
+fn a_substitute_from_configmap_of_the_cluster_gives_the_namespace() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    git(root, &["init", "-q"]);
+    assert_eq!(run(root, "flux-system", "prod"), Vec::<String>::new());
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&root.join("config/prod"));
+        assert!(
+            out.contains("namespace: flux-system")
+                && out.contains("CLUSTER_NS: prod")
+                && out.matches("namespace: flux-system").count() == 2,
+            "{out}"
+        );
+    }
+    let wrong = run(root, "flux-system", "staging");
+    assert!(
+        !wrong.is_empty() && wrong.iter().all(|r| r == "identity-mismatch"),
+        "{wrong:?}"
+    );
+    let elsewhere = run(root, "kube-system", "staging");
+    assert!(
+        elsewhere.contains(&"overlay-not-modelled".to_owned())
+            && !elsewhere.contains(&"identity-mismatch".to_owned()),
+        "{elsewhere:?}"
+    );
+}
+
+/// The ConfigMap's file written with `namespace: flux-system` but reached from outside the
+/// deployed directory (`resources: [../base]`) through a kustomization that moves it to
+/// `other`, as the real render shows: Flux does not find it where it reads, so the variable
+/// stays unknown (`overlay-not-modelled`), never the file's own namespace taken as given.
+#[test]
+fn a_substitute_from_configmap_reached_from_outside_is_not_taken_at_its_written_namespace() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    git(root, &["init", "-q"]);
+    assert_eq!(run(root, "flux-system", "prod"), Vec::<String>::new());
+    std::fs::remove_file(root.join("config/prod/cluster-settings.yaml")).unwrap();
+    write(
+        root,
+        "config/base/cluster-settings.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  CLUSTER_NS: prod\n",
+    );
+    write(
+        root,
+        "config/base/kustomization.yaml",
+        "namespace: other\nresources: [cluster-settings.yaml]\n",
+    );
+    write(
+        root,
+        "config/prod/kustomization.yaml",
+        "resources: [../base, cluster-secrets.yaml]\n",
+    );
+    git(root, &["add", "-A"]);
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&root.join("config/prod"));
+        assert!(
+            out.contains("namespace: other") && out.contains("CLUSTER_NS: prod"),
+            "{out}"
+        );
+    }
+    let (_, hits) = check_hits(root, &[]);
+    let rules: Vec<&str> = hits.iter().map(|h| h.rule.as_str()).collect();
+    assert!(rules.contains(&"overlay-not-modelled"), "{rules:?}");
+}
