@@ -756,13 +756,13 @@ fn reduce(value: &Value) -> RenderedObject {
         .filter_map(|k| Some(((*k).to_owned(), scalar(annotations?.get(k)?))))
         .collect();
     let keys = crate::kustomize::secret_key_names(&kind, value);
-    let refs = kustomize::extract_refs(&kind, &api_version, value)
+    let refs = kustomize::extract_refs(&kind, &api_version, value, false)
         .into_iter()
         .map(|r| RenderedRef {
             target_kind: r.target_kind.to_owned(),
             path: r.path,
             name: r.name,
-            keys: r.keys,
+            keys: r.keys.into_iter().map(|(k, _)| k).collect(),
         })
         .collect();
     RenderedObject {

@@ -512,6 +512,9 @@ pub struct Reference {
     pub optional: bool,
     /// Where the value was written (resource or patch file).
     pub origin: Origin,
+    /// Where each of `keys` was written, in order (`origin` for a key without a position of
+    /// its own: an Ingress's TLS keys, a key no source document shows).
+    pub key_origins: Vec<Origin>,
     /// True when kustomize rewrites this field (built-in field or a `configurations:` entry).
     pub rewritable: bool,
     /// The value after rendering (without hash; see `rendered_hash_suffix`).

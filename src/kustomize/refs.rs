@@ -70,7 +70,9 @@ pub(crate) struct RawRef {
     /// Slash path without indices, as kustomize fieldSpecs spell it.
     pub(crate) fs_path: String,
     pub(crate) name: String,
-    pub(crate) keys: Vec<String>,
+    /// The keys read through it, each with the path to its `key` scalar (`None` for the keys
+    /// an Ingress reads without naming them).
+    pub(crate) keys: Vec<(String, Option<Vec<Seg>>)>,
     pub(crate) optional: bool,
 }
 
@@ -97,6 +99,8 @@ struct Walker<'a> {
     out: &'a mut Vec<RawRef>,
     path: Vec<Seg>,
     norm: Vec<String>,
+    /// Also a holder without a name (its name empty): a patch may write only its `key`.
+    nameless: bool,
 }
 
 impl Walker<'_> {
@@ -127,7 +131,8 @@ impl Walker<'_> {
     }
 
     fn push(&mut self, field: RefField, target: &'static str, name_key: &str, holder: &Value) {
-        let Some(name) = holder.get(name_key).and_then(Value::as_str) else {
+        let name = holder.get(name_key).and_then(Value::as_str);
+        let Some(name) = name.or(self.nameless.then_some("")) else {
             return;
         };
         let mut path = self.path.clone();
@@ -145,11 +150,13 @@ impl Walker<'_> {
         // and the Ingress documentation: "must contain keys named tls.crt and tls.key").
         let items = holder.get("items").and_then(Value::as_sequence);
         let keys = if field == RefField::IngressTls {
-            vec!["tls.crt".to_owned(), "tls.key".to_owned()]
+            ["tls.crt", "tls.key"].map(|k| (k.to_owned(), None)).into()
         } else {
-            std::iter::once(holder)
-                .chain(items.into_iter().flatten())
-                .filter_map(|i| i.get("key")?.as_str().map(str::to_owned))
+            let at = |segs: &[Seg]| [&self.path[..], segs, &[Seg::from("key")]].concat();
+            let items = items.into_iter().flatten().enumerate();
+            std::iter::once((holder, at(&[])))
+                .chain(items.map(|(i, v)| (v, at(&[Seg::from("items"), Seg::Index(i)]))))
+                .filter_map(|(v, p)| Some((v.get("key")?.as_str()?.to_owned(), Some(p))))
                 .collect()
         };
         self.out.push(RawRef {
@@ -242,13 +249,15 @@ impl Walker<'_> {
     }
 }
 
-/// Every reference in one object value.
-pub(crate) fn extract(kind: &str, api_version: &str, value: &Value) -> Vec<RawRef> {
+/// Every reference in one object value (`nameless`: with the holders that name nothing, as a
+/// patch writing only a `key` has them).
+pub(crate) fn extract(kind: &str, api_version: &str, value: &Value, nameless: bool) -> Vec<RawRef> {
     let mut out = Vec::new();
     let mut w = Walker {
         out: &mut out,
         path: Vec::new(),
         norm: Vec::new(),
+        nameless,
     };
     if let Some(p) = pod_spec_path(kind, api_version) {
         fn descend(w: &mut Walker<'_>, v: &Value, rest: &[&str]) {

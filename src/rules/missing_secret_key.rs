@@ -137,12 +137,16 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             let Some(have) = &known[i].1 else {
                 continue;
             };
-            for key in r.keys.iter().filter(|k| !have.contains(*k)) {
+            // Each at its own `key:` line ([`crate::kustomize::Reference::key_origins`]).
+            for (key, at) in std::iter::zip(&r.keys, &r.key_origins) {
+                if have.contains(key) {
+                    continue;
+                }
                 let message = format!(
                     "overlay {}: {} `{}` reads key `{key}` of Secret `{}`, which does not have it",
                     ov.name, r.referrer_kind, r.referrer.name, r.rendered_name
                 );
-                let loc = at_line(cx, &path_str(&r.origin.file), r.origin.line);
+                let loc = at_line(cx, &path_str(&at.file), at.line);
                 out.push(Finding::new(&META, loc, message));
             }
         }

@@ -161,7 +161,8 @@ fn missing_secret_key() {
     fail_and_pass(
         "missing-secret-key",
         "fail",
-        &[("k8s/base/deploy.yaml", 24)],
+        // At the reference's `key: B` line.
+        &[("k8s/base/deploy.yaml", 25)],
     );
 }
 
@@ -906,4 +907,83 @@ fn a_renamed_sealedsecret_without_template_name_is_an_identity_mismatch() {
     write(kept.path(), "");
     let (_, hits) = common::check_hits(kept.path(), &["--render=never"]);
     assert_eq!(common::of(&hits, "identity-mismatch").len(), 0, "{hits:?}");
+}
+
+/// A missing key is reported at its own `key:` line, not at the line naming the Secret: a
+/// `secretKeyRef` whose `key` a strategic-merge patch writes without the name, one whose `key` a
+/// JSON 6902 op replaces, a secret volume's `items[].key`, a projected volume's, and a KEDA
+/// `secretTargetRef[].key`. A key the Secret has is not reported.
+#[test]
+fn missing_key_at_its_key_line() {
+    let dir = "k8s/overlays/dev";
+    let t = tempfile::tempdir().unwrap();
+    let w = |rel: &str, text: &str| common::write(t.path(), &format!("{dir}/{rel}"), text);
+    let files = [
+        (
+            "kustomization.yaml",
+            "namespace: emp-dev\nresources:\n  - app.yaml\n  - keda.yaml\n  - db.yaml\npatches:\n  - path: patch.yaml\n  - target: {kind: Deployment, name: web}\n    patch: |-\n      - op: replace\n        path: /spec/template/spec/containers/0/env/1/valueFrom/secretKeyRef/key\n        value: MISS_JSON\n",
+        ),
+        (
+            "app.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n        - name: app\n          image: busybox\n          env:\n            - name: A\n              valueFrom:\n                secretKeyRef:\n                  name: db\n                  key: HAVE\n            - name: B\n              valueFrom:\n                secretKeyRef:\n                  name: db\n                  key: HAVE\n            - name: C\n              valueFrom:\n                secretKeyRef:\n                  name: db\n                  key: MISS_REF\n      volumes:\n        - name: s\n          secret:\n            secretName: db\n            items:\n              - key: HAVE\n                path: h\n              - key: MISS_ITEM\n                path: m\n        - name: p\n          projected:\n            sources:\n              - secret:\n                  name: db\n                  items:\n                    - key: MISS_PROJECTED\n                      path: p\n",
+        ),
+        (
+            "patch.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          env:\n            - name: A\n              valueFrom:\n                secretKeyRef:\n                  key: MISS_PATCHED\n",
+        ),
+        (
+            "keda.yaml",
+            "apiVersion: keda.sh/v1alpha1\nkind: TriggerAuthentication\nmetadata:\n  name: auth\nspec:\n  secretTargetRef:\n    - parameter: password\n      name: db\n      key: MISS_KEDA\n",
+        ),
+        (
+            "db.yaml",
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: db\n  namespace: emp-dev\nspec:\n  encryptedData:\n    HAVE: AgB...\n",
+        ),
+    ];
+    for (rel, text) in files {
+        w(rel, text);
+    }
+    common::git(t.path(), &["init", "-q"]);
+    common::git(t.path(), &["add", "-A"]);
+    // The real render reads the patched keys.
+    let render = common::kustomize(&t.path().join(dir));
+    for key in [
+        "MISS_PATCHED",
+        "MISS_JSON",
+        "MISS_REF",
+        "MISS_ITEM",
+        "MISS_PROJECTED",
+    ] {
+        assert!(render.contains(&format!("key: {key}")), "{render}");
+    }
+    // Where each key is written: the file and line of `key: KEY` (the JSON op's `value: KEY`),
+    // each written once.
+    let at = |key: &str| {
+        let lines = files.iter().flat_map(|(rel, text)| {
+            (text.lines().enumerate())
+                .filter(|(_, l)| l.ends_with(&format!(": {key}")))
+                .map(move |(i, _)| (format!("{dir}/{rel}"), i as u64 + 1))
+        });
+        let lines: Vec<(String, u64)> = lines.collect();
+        assert_eq!(lines.len(), 1, "{key}: {lines:?}");
+        lines[0].clone()
+    };
+    let (code, hits) = common::check_hits(t.path(), &["--render=never"]);
+    assert_eq!(code, 1);
+    let mut got: Vec<(String, u64)> = common::of(&hits, "missing-secret-key")
+        .iter()
+        .map(|h| (h.path.clone(), h.line))
+        .collect();
+    got.sort();
+    let keys = [
+        "MISS_PATCHED",
+        "MISS_JSON",
+        "MISS_REF",
+        "MISS_ITEM",
+        "MISS_PROJECTED",
+        "MISS_KEDA",
+    ];
+    let mut want: Vec<(String, u64)> = keys.iter().map(|k| at(k)).collect();
+    want.sort();
+    assert_eq!(got, want, "{hits:?}");
 }

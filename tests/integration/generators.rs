@@ -340,8 +340,8 @@ fn the_items_of_a_list_are_in_the_model() {
     assert_eq!(code, 1, "{hits:?}");
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(hits[0].rule, "missing-secret-key", "{hits:?}");
-    // At the reference: the `name:` under `secretKeyRef:`, inside the nested List.
-    let line = line_of(t.path(), "overlays/dev/list.yaml", "secretKeyRef:") + 1;
+    // At the reference's `key: B`, inside the nested List.
+    let line = line_of(t.path(), "overlays/dev/list.yaml", "key: B");
     assert_eq!(
         (hits[0].path.as_str(), hits[0].line),
         ("overlays/dev/list.yaml", line)

@@ -303,9 +303,9 @@ fn check_text_report_of_a_small_tree() {
     insta::assert_snapshot!(run(tree.path(), &["check"]), @r"
         exit: 1
         --- stdout
-        k8s/base/deployment.yaml:22:19: error[missing-secret-key]: overlay paper: Deployment `emp-trader` reads key `REDIS_PASSWORD` of Secret `emp-secrets`, which does not have it
+        k8s/base/deployment.yaml:23:19: error[missing-secret-key]: overlay paper: Deployment `emp-trader` reads key `REDIS_PASSWORD` of Secret `emp-secrets`, which does not have it
           help: add the key to the env file and its .example and seal it, or mark the reference optional
-        k8s/base/keda.yaml:32:7: error[missing-secret-key]: overlay paper: TriggerAuthentication `emp-redis-auth` reads key `REDIS_PASSWORD` of Secret `emp-secrets`, which does not have it
+        k8s/base/keda.yaml:33:7: error[missing-secret-key]: overlay paper: TriggerAuthentication `emp-redis-auth` reads key `REDIS_PASSWORD` of Secret `emp-secrets`, which does not have it
           help: add the key to the env file and its .example and seal it, or mark the reference optional
         k8s/overlays/dev/dev-secrets.env:1:1: error[plaintext-env-file]: real env file `k8s/overlays/dev/dev-secrets.env` is tracked by git
           help: git rm --cached the file, add it to .gitignore (keep a .example beside it), and rotate every value it exposed

@@ -5,6 +5,7 @@
 use super::super::refs::{self, NameRefRule, RawRef};
 use super::super::{Identity, Origin, Problem, ProblemKind, Reference, Resolution};
 use super::obj::{Obj, Source, effective_ns, get_str, is_cluster_scoped};
+use crate::yamlpos::Seg;
 
 /// Every reference of every object, with its rendered value and resolution.
 pub(super) fn fix_back_references(
@@ -30,7 +31,7 @@ pub(super) fn fix_back_references(
     let mut references = Vec::new();
     for o in acc {
         let mut attr_cache: Vec<Option<Vec<RawRef>>> = o.sources.iter().map(|_| None).collect();
-        let own = refs::extract(&o.kind, &o.api_version, &o.value);
+        let own = refs::extract(&o.kind, &o.api_version, &o.value, false);
         for r in &own {
             let follow = Follow {
                 builtin: refs::builtin_rewrites(r.target_kind, &o.kind, &r.fs_path),
@@ -54,6 +55,19 @@ pub(super) fn fix_back_references(
             }
             let resolution = resolve(o, r, acc, &rendered_name, rendered_hash)
                 .map_or(Resolution::Unresolved, |i| index[i]);
+            let origin = attribute(o, r, &own, &mut attr_cache);
+            // Each key where the latest source holding it under this reference wrote it.
+            let key_origins = (r.keys.iter())
+                .map(|(k, path)| {
+                    let pick = |x: &RawRef| {
+                        let at = x.keys.iter().find(|(n, _)| x.norm == r.norm && n == k);
+                        at?.1.clone()
+                    };
+                    let p = path.as_deref();
+                    p.and_then(|p| written_at(o, p, &own, &mut attr_cache, pick))
+                        .unwrap_or_else(|| origin.clone())
+                })
+                .collect();
             references.push(Reference {
                 referrer_kind: o.kind.clone(),
                 referrer: Identity {
@@ -62,10 +76,11 @@ pub(super) fn fix_back_references(
                 },
                 field: r.field,
                 target_kind: r.target_kind.to_owned(),
-                origin: attribute(o, r, &own, &mut attr_cache),
+                origin,
+                key_origins,
                 path: r.path.clone(),
                 name: r.name.clone(),
-                keys: r.keys.clone(),
+                keys: r.keys.iter().map(|(k, _)| k.clone()).collect(),
                 optional: r.optional,
                 rewritable,
                 rendered_name,
@@ -173,12 +188,25 @@ fn resolve(o: &Obj, r: &RawRef, acc: &[Obj], name: &str, hashed: bool) -> Option
 }
 
 /// Where a final reference was written: the latest source that holds it.
+fn attribute(o: &Obj, r: &RawRef, own: &[RawRef], cache: &mut [Option<Vec<RawRef>>]) -> Origin {
+    let pick = |x: &RawRef| (x.norm == r.norm && x.name == r.name).then(|| x.path.clone());
+    written_at(o, &r.path, own, cache, pick).unwrap_or_else(|| o.origin.clone())
+}
+
+/// Where the value at `path` of `o` was written: the latest source that holds it, `pick`
+/// giving its path among that source's references (`None` when the source does not hold it).
 ///
 /// `cache` holds, per source of `o`, the references extracted from that source's document: an
 /// object with several references is attributed once per reference, and extraction is the
 /// expensive part. `own` are the references of `o`'s value, which a source still holding that
 /// very value (not patched since) has too.
-fn attribute(o: &Obj, r: &RawRef, own: &[RawRef], cache: &mut [Option<Vec<RawRef>>]) -> Origin {
+fn written_at(
+    o: &Obj,
+    path: &[Seg],
+    own: &[RawRef],
+    cache: &mut [Option<Vec<RawRef>>],
+    pick: impl Fn(&RawRef) -> Option<Vec<Seg>>,
+) -> Option<Origin> {
     for (s, cached) in o.sources.iter().zip(cache.iter_mut()).rev() {
         match s {
             Source::Json {
@@ -186,8 +214,8 @@ fn attribute(o: &Obj, r: &RawRef, own: &[RawRef], cache: &mut [Option<Vec<RawRef
                 line,
                 written,
             } => {
-                if r.path.starts_with(written) {
-                    return Origin::new(file, *line);
+                if path.starts_with(written) {
+                    return Some(Origin::new(file, *line));
                 }
             }
             Source::Item {
@@ -196,17 +224,14 @@ fn attribute(o: &Obj, r: &RawRef, own: &[RawRef], cache: &mut [Option<Vec<RawRef
                 at,
                 value,
             } => {
-                let found = if std::sync::Arc::ptr_eq(value, &o.value) {
-                    own.iter().find(|x| x.norm == r.norm && x.name == r.name)
+                let extracted: &[RawRef] = if std::sync::Arc::ptr_eq(value, &o.value) {
+                    own
                 } else {
-                    let extracted =
-                        cached.get_or_insert_with(|| refs::extract(&o.kind, &o.api_version, value));
-                    extracted
-                        .iter()
-                        .find(|x| x.norm == r.norm && x.name == r.name)
+                    cached
+                        .get_or_insert_with(|| refs::extract(&o.kind, &o.api_version, value, true))
                 };
-                if let Some(src) = found {
-                    return Origin::new(file, doc.line_of(&[&at[..], &src.path[..]].concat()));
+                if let Some(p) = extracted.iter().find_map(&pick) {
+                    return Some(Origin::new(file, doc.line_of(&[&at[..], &p[..]].concat())));
                 }
             }
             Source::Doc(d, file) => {
@@ -221,17 +246,14 @@ fn attribute(o: &Obj, r: &RawRef, own: &[RawRef], cache: &mut [Option<Vec<RawRef
                         let api = get_str(v, "apiVersion")
                             .filter(|k| !k.is_empty())
                             .unwrap_or(&o.api_version);
-                        refs::extract(kind, api, v)
+                        refs::extract(kind, api, v, true)
                     })
                 };
-                if let Some(src) = extracted
-                    .iter()
-                    .find(|x| x.norm == r.norm && x.name == r.name)
-                {
-                    return Origin::new(file, d.line_of(&src.path));
+                if let Some(p) = extracted.iter().find_map(&pick) {
+                    return Some(Origin::new(file, d.line_of(&p)));
                 }
             }
         }
     }
-    o.origin.clone()
+    None
 }
