@@ -171,6 +171,13 @@ fn a_substitute_from_configmap_reached_from_outside_is_not_taken_at_its_written_
         "config/prod/kustomization.yaml",
         "resources: [../base, cluster-secrets.yaml]\n",
     );
+    let secrets = "config/prod/cluster-secrets.yaml";
+    let text = std::fs::read_to_string(root.join(secrets)).unwrap();
+    let text = text.replace(
+        "name: cluster-secrets\n",
+        "name: cluster-secrets\n  namespace: flux-system\n",
+    );
+    write(root, secrets, &text);
     git(root, &["add", "-A"]);
     if common::kubectl().is_some() {
         let out = common::kustomize(&root.join("config/prod"));
