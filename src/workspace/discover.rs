@@ -65,8 +65,8 @@ pub(crate) struct Scan {
     /// Those of them that hold no kustomization file, which the tool builds from their
     /// manifests (`super::plain`), by canonical path, as reached from the root.
     pub(crate) plain: BTreeMap<PathBuf, PathBuf>,
-    /// What every Argo CD / Flux object deploying a kustomization directory (canonical)
-    /// applies at sync time, read whether or not discovery decides the environments.
+    /// What every Argo CD / Flux object deploying a directory applies at sync time, by the path
+    /// it names (as [`Scan::deployed`]), read whether or not discovery decides the environments.
     pub(crate) deploy_times: BTreeMap<PathBuf, DeployTime>,
     /// Their texts by repository-relative path, so that `check` need not read them again.
     pub(crate) texts: std::collections::HashMap<String, String>,
@@ -183,11 +183,12 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
                 }
             }
             let path = super::lexical(&n.path);
-            s.deployed.entry(path).or_insert(n.found.clone());
+            s.deployed.entry(path.clone()).or_insert(n.found.clone());
             // The first object naming a directory says how it was found; every object's
-            // deploy-time options count (two Applications may deploy one path).
+            // deploy-time options count (two Applications may deploy one path), on the path it
+            // names only: `overlays/qa -> dev` deployed does not deploy `dev`.
             s.deploy_times
-                .entry(n.dir.clone())
+                .entry(path)
                 .or_default()
                 .extend(n.deploy_time);
             s.named.entry(n.dir).or_insert(n.found);
@@ -1447,11 +1448,15 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
     picks.into_values().chain(aliases).collect()
 }
 
-/// Whether an object deploying the directory without a kustomization file `c` (canonical)
-/// builds its sub-directories too: Flux does, an Argo CD directory source with `recurse`.
+/// Whether an object deploying the directory without a kustomization file `c` (canonical, by
+/// its path in [`Scan::plain`]) builds its sub-directories too: Flux does, an Argo CD directory source with `recurse`.
 fn walks_subdirectories(s: &Scan, c: &Path) -> bool {
     use super::plain::Plain;
-    let deploys = s.deploy_times.get(c).map(|t| t.deploys.as_slice());
+    let time = s
+        .plain
+        .get(c)
+        .and_then(|d| s.deploy_times.get(&super::lexical(d)));
+    let deploys = time.map(|t| t.deploys.as_slice());
     deploys.unwrap_or_default().iter().any(|d| match &d.plain {
         Some(Plain::Flux) => true,
         Some(Plain::ArgoDirectory { recurse, .. }) => *recurse,

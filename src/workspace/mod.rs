@@ -682,12 +682,10 @@ impl Workspace {
     }
 }
 
-/// What the objects deploying `dir` apply at sync time (nothing when none deploys it).
+/// What the objects deploying the path `dir` apply at sync time (nothing when none deploys it,
+/// as when they deploy another path, a symbolic link, to its directory: `discover::Scan`).
 fn deploy_time(times: &std::collections::BTreeMap<PathBuf, DeployTime>, dir: &Path) -> DeployTime {
-    std::fs::canonicalize(dir)
-        .ok()
-        .and_then(|c| times.get(&c).cloned())
-        .unwrap_or_default()
+    times.get(&lexical(dir)).cloned().unwrap_or_default()
 }
 
 /// Config globs: every kustomization directory matching one, and every directory without a
@@ -963,7 +961,7 @@ pub fn resolve(root: &Path, arg: &str) -> Option<Environment> {
     let inside = dir.strip_prefix(&canon_root).ok()?;
     let name = rel(Path::new(""), inside);
     let mut e = Environment::new(root, &ws.config, name, root.join(inside), Found::Path);
-    e.deploy_time = ws.deploy_times.get(&dir).cloned().unwrap_or_default();
+    e.deploy_time = deploy_time(&ws.deploy_times, &e.dir);
     Some(e)
 }
 

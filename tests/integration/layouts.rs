@@ -3070,6 +3070,14 @@ fn linked_overlay(repo: &Repo, dir: &str, link: &str) {
     std::os::unix::fs::symlink(name, repo.root().join(link)).unwrap();
 }
 
+/// Writes `argocd/ENV.yaml`, an Argo CD Application deploying `path` into the namespace `env`.
+fn argo_app(repo: &Repo, env: &str, path: &str) {
+    repo.write(
+        &format!("argocd/{env}.yaml"),
+        &format!("apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: {env}\n  namespace: argocd\nspec:\n  source:\n    repoURL: https://example.org/gitops.git\n    path: {path}\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: {env}\n"),
+    );
+}
+
 /// The paths of `check --release ENV --format json`'s findings (exit 1 expected).
 fn release_paths(repo: &Repo, env: &str) -> BTreeMap<String, usize> {
     let out = repo.run(&["check", "--release", env, "--format", "json"]);
@@ -3134,10 +3142,7 @@ fn a_symlinked_overlay_is_an_environment_by_the_path_deployed() {
 fn an_application_deploying_a_symlinked_directory_names_the_environment_by_its_path() {
     let Some(repo) = Repo::empty() else { return };
     linked_overlay(&repo, "apps/dev", "apps/qa");
-    repo.write(
-        "argocd/qa.yaml",
-        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: qa\n  namespace: argocd\nspec:\n  source:\n    repoURL: https://example.org/gitops.git\n    path: apps/qa\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: qa\n",
-    );
+    argo_app(&repo, "qa", "apps/qa");
     let layout = repo.layout();
     let got: Vec<(&str, &str, &str)> = (layout.iter())
         .map(|(n, d, f, _)| (n.as_str(), d.as_str(), f.as_str()))
@@ -3168,4 +3173,92 @@ fn an_application_deploying_a_symlinked_directory_names_the_environment_by_its_p
             .unwrap()
             .is_symlink()
     );
+}
+
+/// `check --format json`'s findings as `path rule`; and the first line of their messages.
+fn findings(repo: &Repo) -> (Vec<String>, String) {
+    let out = repo.run(&["check", "--format", "json"]);
+    assert_ne!(out.status.code(), Some(2), "{}", stderr(&out));
+    let hits = common::report_hits(&out.stdout);
+    let message = hits.first().map(|h| h.message.clone()).unwrap_or_default();
+    let got = hits.into_iter().map(|h| format!("{} {}", h.path, h.rule));
+    (got.collect(), message)
+}
+
+/// Seals `env` (by the name discovery gives the path `dir`) with `dir` the only environment,
+/// from a fresh env file; its one value must open with the Python peer under the strict scope
+/// label `env/api-secrets` (the test key) only.
+fn seal_opens_as(repo: &Repo, env: &str, dir: &str) {
+    let config = repo.write("emp-seal.toml", &format!("environments = [\"{dir}\"]\n"));
+    let from = repo.write(
+        &format!("{env}.env"),
+        &format!("DB_PASSWORD={SENTINEL}-{env}\n"),
+    );
+    ok(&repo.run(&["seal", env, "--from", from.to_str().unwrap()]));
+    std::fs::remove_file(config).unwrap();
+    std::fs::remove_file(from).unwrap();
+    let Some(mut peer) = Peer::start() else {
+        return;
+    };
+    let file = repo.root().join(dir).join("sealedsecret.yaml");
+    let v: Value = yaml_serde::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let ct = common::unb64(v["spec"]["encryptedData"]["DB_PASSWORD"].as_str().unwrap());
+    let key = std::fs::read_to_string(common::repo_root().join(KEY)).unwrap();
+    let mut open = |label: &str| peer.decrypt(&key, label.as_bytes(), &ct).ok();
+    let want = format!("{SENTINEL}-{env}").into_bytes();
+    assert_eq!(open(&format!("{env}/api-secrets")), Some(want), "{env}");
+    let other = if env == "qa" { "dev" } else { "qa" };
+    assert_eq!(open(&format!("{other}/api-secrets")), None, "{env}");
+}
+
+/// `seal ENV` must refuse, its error holding `why`, and leave the SealedSecret as it was.
+fn seal_refuses(repo: &Repo, env: &str, why: &str) {
+    let file = repo.root().join("k8s/overlays/dev/sealedsecret.yaml");
+    let before = std::fs::read(&file).unwrap();
+    let from = repo.write(&format!("{env}.env"), &format!("DB_PASSWORD={SENTINEL}\n"));
+    let out = repo.run(&["seal", env, "--from", from.to_str().unwrap()]);
+    std::fs::remove_file(from).unwrap();
+    let error = fails_cleanly(&out);
+    assert!(error.contains(why), "{error}");
+    assert_eq!(std::fs::read(&file).unwrap(), before, "{env}");
+}
+
+/// What an Argo CD Application deploying `k8s/overlays/qa` (a link to `dev`) applies at sync
+/// time (its destination namespace) reaches `qa` only: `dev`, which the layout finds and
+/// nothing deploys, renders without a namespace. `seal dev` refuses (it sealed for
+/// `qa/api-secrets`), `seal qa` refuses as `dev` renders the file too (it sealed), and a file
+/// sealed for `qa` is an `identity-mismatch` in `dev` (`check` passed). Deployed by an
+/// Application of its own into `dev`, no file is right for both: `seal` refuses and `check`
+/// says `dev` renders another identity; with `qa` deployed by nothing, the other way round.
+#[test]
+fn deploy_options_reach_only_the_path_deployed_through_a_link() {
+    let Some(repo) = Repo::empty() else { return };
+    linked_overlay(&repo, "k8s/overlays/dev", "k8s/overlays/qa");
+    argo_app(&repo, "qa", "k8s/overlays/qa");
+    seal_refuses(&repo, "dev", "the SealedSecret renders without a namespace");
+    seal_refuses(
+        &repo,
+        "qa",
+        "environment `dev` also renders this SealedSecret",
+    );
+    seal_opens_as(&repo, "qa", "k8s/overlays/qa");
+    let mismatch = |p: &str| vec![format!("{p}/sealedsecret.yaml identity-mismatch")];
+    let (got, message) = findings(&repo);
+    assert_eq!(got, mismatch("k8s/overlays/dev"));
+    assert!(message.contains("renders without a namespace"), "{message}");
+    argo_app(&repo, "dev", "k8s/overlays/dev");
+    seal_refuses(
+        &repo,
+        "dev",
+        "environment `qa` also renders this SealedSecret",
+    );
+    let (got, message) = findings(&repo);
+    assert_eq!(got, mismatch("k8s/overlays/dev"));
+    let sealed_for_qa = "sealed for qa/api-secrets (strict scope) but renders as dev/api-secrets";
+    assert!(message.contains(sealed_for_qa), "{message}");
+    std::fs::remove_file(repo.root().join("argocd/qa.yaml")).unwrap();
+    seal_opens_as(&repo, "dev", "k8s/overlays/dev");
+    let (got, message) = findings(&repo);
+    assert_eq!(got, mismatch("k8s/overlays/qa"));
+    assert!(message.contains("renders without a namespace"), "{message}");
 }
