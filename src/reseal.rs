@@ -50,7 +50,7 @@ pub enum ResealError {
     /// file's own name and namespace: the overlay renames or moves the SealedSecret (nothing was
     /// written).
     #[error(
-        "{file}: {keys} open(s) under `{sealed_for}` (the file's own name and namespace), but the overlay renders the SealedSecret as `{rendered}`, the identity the controller decrypts under: the values were sealed for another identity; nothing was written"
+        "{file}: {keys} open(s) under `{sealed_for}` (the file's own {whose}), but the overlay renders the SealedSecret as `{rendered}`, the identity the controller decrypts under: the values were sealed for another identity; nothing was written"
     )]
     SealedForAnother {
         file: String,
@@ -58,6 +58,9 @@ pub enum ResealError {
         keys: String,
         /// `<scope> <namespace>/<name>` of the file's own metadata, and of the render.
         sealed_for: String,
+        /// What `sealed_for` is: the file's own name and namespace, or its name in the rendered
+        /// namespace.
+        whose: &'static str,
         rendered: String,
     },
 }
@@ -291,10 +294,12 @@ fn open_checked(
 }
 
 /// Refuses when a value no key opens under the rendered identity (`rendered`) does open under
-/// the file's own name, namespace and scope: the overlay renames or moves the SealedSecret (a
-/// `namePrefix` it gained, say, where the file's template does not name it), so the values were
-/// sealed for an identity the controller does not decrypt under. That, not a missing key, is
-/// what the user must fix; `--skip-unopened` would leave values the render never opens.
+/// an identity the file itself writes: its own name and namespace, or its own name in the
+/// rendered namespace (a file without `metadata.namespace` takes the overlay's). The overlay
+/// renames or moves the SealedSecret (a `namePrefix` it gained, say, where the file's template
+/// does not name it), so the values were sealed for an identity the controller does not decrypt
+/// under. That, not a missing key, is what the user must fix; `--skip-unopened` would leave
+/// values the render never opens.
 fn refuse_sealed_for_another(
     file_name: &str,
     doc: &SealedSecretDoc,
@@ -303,38 +308,55 @@ fn refuse_sealed_for_another(
     entries: &[&sealedsecret::EncryptedEntry],
     unopened: &[Unopened],
 ) -> Result<(), ResealError> {
-    // A file whose own identity gives no label (no namespace) has no other identity to try.
-    let Ok(own) = recover::label_for(file_name, doc, None) else {
-        return Ok(());
-    };
-    if own.label == rendered.label {
-        return Ok(());
-    }
     let tried: Vec<&sealedsecret::EncryptedEntry> = entries
         .iter()
         .copied()
         .filter(|e| unopened.iter().any(|u| u.key == e.key && !u.placeholder))
         .collect();
-    let results = recover::open_entries(keys, &own, file_name, &tried);
-    let elsewhere: Vec<Unopened> = tried
-        .iter()
-        .zip(results)
-        .filter(|(_, r)| r.is_ok())
-        .map(|(e, _)| Unopened {
-            key: e.key.clone(),
-            line: e.line,
-            placeholder: false,
-        })
-        .collect();
-    if elsewhere.is_empty() {
+    let Some(name) = doc.name.clone() else {
         return Ok(());
+    };
+    let mut written = vec![(&doc.namespace, "name and namespace")];
+    if rendered.identity.namespace != doc.namespace {
+        written.push((
+            &rendered.identity.namespace,
+            "name in the rendered namespace",
+        ));
     }
-    Err(ResealError::SealedForAnother {
-        file: file_name.to_owned(),
-        keys: describe(&elsewhere),
-        sealed_for: seal::describe_identity(own.scope, &own.identity),
-        rendered: seal::describe_identity(rendered.scope, &rendered.identity),
-    })
+    for (namespace, whose) in written {
+        let identity = Identity {
+            name: name.clone(),
+            namespace: namespace.clone(),
+        };
+        // A file without a namespace gives no label of its own (then only the rendered one).
+        let Ok(own) = recover::label_for(file_name, doc, Some((&identity, doc.scope))) else {
+            continue;
+        };
+        if own.label == rendered.label {
+            continue;
+        }
+        let results = recover::open_entries(keys, &own, file_name, &tried);
+        let elsewhere: Vec<Unopened> = tried
+            .iter()
+            .zip(results)
+            .filter(|(_, r)| r.is_ok())
+            .map(|(e, _)| Unopened {
+                key: e.key.clone(),
+                line: e.line,
+                placeholder: false,
+            })
+            .collect();
+        if !elsewhere.is_empty() {
+            return Err(ResealError::SealedForAnother {
+                file: file_name.to_owned(),
+                keys: describe(&elsewhere),
+                sealed_for: seal::describe_identity(own.scope, &own.identity),
+                whose,
+                rendered: seal::describe_identity(rendered.scope, &rendered.identity),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The seal request that re-encrypts exactly the `opened` keys of `file`, as they are, in the

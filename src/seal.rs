@@ -745,7 +745,10 @@ fn sealed_target(
     if sealed.is_empty() {
         return Err(no_sealed_secret(root, env, overlay));
     }
-    Ok(target(root, choose(env, pick, &sealed)?))
+    // An overlay kustomize would not build renders what the model could read, not every
+    // SealedSecret: its build error, not a missing or ambiguous `--name`, is the answer.
+    let chosen = choose(env, pick, &sealed).map_err(|e| build_error(overlay).unwrap_or(e))?;
+    Ok(target(root, chosen))
 }
 
 /// Why an overlay renders no SealedSecret: a problem loading it, a plain Secret, a generator, or
@@ -824,13 +827,16 @@ fn explain_missing_sealed_secret(root: &Path, overlay: &Overlay) -> Result<(), S
             ),
         });
     }
-    if let Some(p) = overlay.problems().iter().find(|p| p.fails_build()) {
-        return Err(SealError::OverlayProblem {
-            origin: p.origin.clone(),
-            message: p.message.clone(),
-        });
-    }
-    Ok(())
+    build_error(overlay).map_or(Ok(()), Err)
+}
+
+/// The first problem that keeps kustomize from building the overlay, as an error.
+fn build_error(overlay: &Overlay) -> Option<SealError> {
+    let p = overlay.problems().iter().find(|p| p.fails_build())?;
+    Some(SealError::OverlayProblem {
+        origin: p.origin.clone(),
+        message: p.message.clone(),
+    })
 }
 
 /// Keys an overlay needs: those of the `*.env.example` files describing the SealedSecret
@@ -988,9 +994,10 @@ pub fn commit_locked<P, E: From<SealError>>(
         .into());
     }
     // Every file or none: each new text goes to a temp file and is renamed over its target; if a
-    // later target fails, the earlier ones are restored to their old text.
+    // later target fails, the earlier ones are restored to their old text. A file whose text
+    // would not change is not rewritten ([`EnvPlan::unchanged`]).
     let mut done: Vec<&EnvPlan> = Vec::new();
-    for p in plans.iter().map(&env_plan) {
+    for p in plans.iter().map(&env_plan).filter(|p| !p.unchanged()) {
         if let Err(e) = fsio::atomic_write(&p.target, p.new_text.as_bytes()) {
             for d in done.iter().rev() {
                 let _ = fsio::atomic_write(&d.target, d.old_text.as_bytes());
@@ -1000,6 +1007,14 @@ pub fn commit_locked<P, E: From<SealError>>(
         done.push(p);
     }
     Ok(plans)
+}
+
+impl EnvPlan {
+    /// Whether the plan leaves the file's text as it is (every value kept, no record changed):
+    /// such a file is not rewritten.
+    pub fn unchanged(&self) -> bool {
+        self.new_text == self.old_text
+    }
 }
 
 /// A [`Prompter`] that asks each (environment, key) once and answers again with the same value:

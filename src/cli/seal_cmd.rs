@@ -170,7 +170,7 @@ fn summary(root: &Path, p: &EnvPlan, to_stdout: bool) -> String {
     format!(
         "{env}: {verb} {target}\n  cert     {cert} (sha256 {fp}, {bits}-bit, expires {exp})\n  scope    {ident}\n  sealed   {sealed} key(s)\n{keys}",
         env = p.env,
-        verb = if to_stdout { "printed" } else { "wrote" },
+        verb = written_verb(p, to_stdout),
         target = written(root, &p.target, to_stdout),
         cert = rel(root, &p.cert.path),
         fp = p.cert.sha256,
@@ -179,6 +179,16 @@ fn summary(root: &Path, p: &EnvPlan, to_stdout: bool) -> String {
         ident = seal::describe_identity(p.scope, &p.identity),
         keys = key_lines(p, ["added", "sealed", "resealed", "kept", "removed"]),
     )
+}
+
+/// What the run did with the plan's file: printed it, wrote it, or left it as it was (its text
+/// would not change: [`EnvPlan::unchanged`]).
+pub(super) fn written_verb(p: &EnvPlan, to_stdout: bool) -> &'static str {
+    match (to_stdout, p.unchanged()) {
+        (true, _) => "printed",
+        (false, true) => "left unchanged",
+        (false, false) => "wrote",
+    }
 }
 
 /// The file written for `target`, naming the symlink it was reached through when there is one:

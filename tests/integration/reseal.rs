@@ -71,6 +71,13 @@ fn files_containing(dir: &Path, needle: &[u8], out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The inode and modification time of `p` (a rename over it, or a write, changes one of them).
+fn file_stamp(p: &Path) -> (u64, std::time::SystemTime) {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(p).unwrap();
+    (m.ino(), m.modified().unwrap())
+}
+
 /// Decrypts every rendered value with `key` under the rendered identity's label (Python peer).
 fn open_rendered(tree: &Tree, key: &Path) -> Option<BTreeMap<String, Result<Vec<u8>, String>>> {
     let r = render(tree, "paper")?;
@@ -165,6 +172,9 @@ fn issue_17_reseal_end_to_end() {
         "{}",
         stdout(&out)
     );
+    // Nothing changed: the file is not rewritten (same inode, same mtime) and the summary says
+    // so instead of `wrote` (it said `wrote` and renamed a fresh copy over the file).
+    let before = file_stamp(&tree.ss("paper"));
     let out = tree.run(&[
         "reseal",
         "paper",
@@ -172,12 +182,19 @@ fn issue_17_reseal_end_to_end() {
         &format!("{},{}", key_a().display(), key_b().display()),
     ]);
     ok(&out);
+    let err = stderr(&out);
+    assert!(err.contains("resealed 0 key(s)"), "{err}");
     assert!(
-        stderr(&out).contains("resealed 0 key(s)"),
-        "{}",
-        stderr(&out)
+        err.contains("paper: left unchanged k8s/overlays/paper/sealedsecret.yaml")
+            && !err.contains("wrote"),
+        "{err}"
     );
     assert_eq!(std::fs::read_to_string(tree.ss("paper")).unwrap(), after);
+    assert_eq!(
+        file_stamp(&tree.ss("paper")),
+        before,
+        "the file was rewritten"
+    );
     drop(r.outside);
 }
 
@@ -602,4 +619,21 @@ fn reseal_names_the_identity_the_overlay_changed_not_the_keys() {
         let line = refused_leaving(tree, &args, &ss, &want);
         assert!(!line.contains("no given key opens"), "{line}");
     }
+
+    // No `metadata.namespace` in the file either: the file's name in the rendered namespace is
+    // what the values open under (reseal said only "no given key opens").
+    let text = tree.read("k8s/overlays/paper/sealedsecret.yaml");
+    let no_ns = text.replacen("\n  namespace: emp-paper\n", "\n", 1);
+    assert_ne!(no_ns, text);
+    tree.write("k8s/overlays/paper/sealedsecret.yaml", no_ns);
+    if let Some(rendered) = render(tree, "paper") {
+        assert_eq!(rendered.namespace.as_deref(), Some("emp-paper"));
+    }
+    let want = [
+        "`API_KEY` (line",
+        "open(s) under `strict emp-paper/emp-secrets` (the file's own name in the rendered namespace)",
+        "renders the SealedSecret as `strict emp-paper/p-emp-secrets`",
+    ];
+    let line = refused_leaving(tree, &reseal, &ss, &want);
+    assert!(!line.contains("no given key opens"), "{line}");
 }

@@ -197,3 +197,53 @@ fn name_takes_namespace_slash_name() {
     );
     assert_eq!(got.unwrap(), format!("{SENTINEL}-b").into_bytes());
 }
+
+/// An overlay kustomize does not build (a resource outside the overlay, which the default load
+/// restrictor refuses: kustomize `api/internal/loader/fileloader.go`): `seal --name X` said the
+/// overlay "renders no SealedSecret named `X`", while without `--name` the build error was the
+/// answer. Now both report the build error (exit 2, nothing written); so do `reseal` and
+/// `unseal`, which pick the same way. The real `kubectl kustomize` refuses the overlay too.
+#[test]
+fn a_name_on_an_overlay_that_does_not_build_gets_the_build_error() {
+    let tree = Tree::new();
+    tree.write(
+        "outside.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: outside\n",
+    );
+    let k = "k8s/overlays/paper/kustomization.yaml";
+    let text = tree.read(k).replacen(
+        "  - sealedsecret.yaml\n",
+        "  - sealedsecret.yaml\n  - ../../../outside.yaml\n",
+        1,
+    );
+    tree.write(k, text);
+    if common::kubectl().is_some() {
+        assert!(
+            !common::kustomize_raw(&tree.overlay("paper"))
+                .status
+                .success()
+        );
+    }
+    let env = tree.write("secrets.env", env_text());
+    let env = env.to_str().unwrap();
+    let key = demo_key_path();
+    let key = key.to_str().unwrap();
+    let before = std::fs::read(tree.ss("paper")).unwrap();
+    let want = "k8s/overlays/paper/kustomization.yaml:14: file outside.yaml is not in or below k8s/overlays/paper";
+    for args in [
+        &["seal", "paper", "--from", env][..],
+        &["seal", "paper", "--from", env, "--name", "X"],
+        &["seal", "paper", "--from", env, "--name", "emp-secrets"],
+        &["reseal", "paper", "--key", key, "--name", "X"],
+        &["unseal", "paper", "--key", key, "--name", "X"],
+    ] {
+        let out = tree.run(args);
+        let line = fails_cleanly(&out);
+        assert!(line.contains(want), "{args:?}: {line}");
+        assert!(
+            !line.contains("renders no SealedSecret"),
+            "{args:?}: {line}"
+        );
+        assert_eq!(std::fs::read(tree.ss("paper")).unwrap(), before, "{args:?}");
+    }
+}
