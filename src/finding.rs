@@ -213,6 +213,9 @@ pub struct Report {
     /// What the check could not look at, in the order found. Every format carries them, so that
     /// a clean report of a run that could not look is told apart from one that did.
     pub notes: Vec<Note>,
+    /// The environments whose overlays were checked, by name (under `--release`, that one), so
+    /// that a clean report says what it verified.
+    pub environments: Vec<String>,
 }
 
 /// A statement of something the check could not look at (no tool to render with, no git, a
@@ -271,6 +274,7 @@ impl Report {
             files_checked,
             rules,
             notes: Vec::new(),
+            environments: Vec::new(),
         }
     }
 

@@ -102,6 +102,8 @@ pub struct WireSummary {
     pub notes: usize,
     /// Suppressed findings.
     pub suppressed: usize,
+    /// The environments whose overlays were checked.
+    pub environments: Vec<String>,
 }
 
 fn location(l: &Location) -> WireLocation<'_> {
@@ -153,6 +155,7 @@ pub fn wire(report: &Report) -> WireReport<'_> {
             warnings: s.warnings,
             notes: s.notes,
             suppressed: s.suppressed,
+            environments: report.environments.clone(),
         },
     }
 }

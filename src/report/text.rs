@@ -74,6 +74,20 @@ fn finding(f: &Finding, out: &mut impl Write, o: &RenderOptions) -> io::Result<(
     Ok(())
 }
 
+/// `environment dev` or `3 environments: dev, paper, prod`; past eight names, the first six and
+/// how many more, so that the summary stays one line.
+fn environments(names: &[String]) -> String {
+    let shown = if names.len() > 8 { &names[..6] } else { names };
+    let mut list = shown.join(", ");
+    if shown.len() < names.len() {
+        list.push_str(&format!(" and {} more", names.len() - shown.len()));
+    }
+    match names {
+        [one] => format!("environment {one}"),
+        _ => format!("{} environments: {list}", names.len()),
+    }
+}
+
 pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) -> io::Result<()> {
     for f in &report.findings {
         if f.is_suppressed() && !options.show_suppressed {
@@ -97,6 +111,10 @@ pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) ->
             plural(report.files_checked, "file")
         )
     };
+    if !report.environments.is_empty() {
+        let checked = environments(&report.environments);
+        line.push_str(&format!("; checked {}", escape(&checked)));
+    }
     if s.suppressed > 0 {
         line.push_str(&format!("; {} suppressed", s.suppressed));
     }

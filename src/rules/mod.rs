@@ -460,7 +460,11 @@ pub fn finish(cx: &Context<'_>, mut findings: Vec<Finding>) -> Report {
             }
         }
     }
-    Report::new(findings, cx.files.len(), all())
+    let mut report = Report::new(findings, cx.files.len(), all());
+    report.environments = (cx.tree.checked_overlays())
+        .map(|o| o.name.clone())
+        .collect();
+    report
 }
 
 pub const ALLOW_DIRECTIVE: &str = "emp-seal:allow";

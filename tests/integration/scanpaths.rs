@@ -363,3 +363,37 @@ fn many_secrets_in_one_file_are_each_found_at_their_own_line() {
         }
     }
 }
+
+/// The report names the environments it checked, so that a clean run says what it verified: the
+/// shipped tree's overlays (listed from disk here), or the one `--release` gates.
+#[test]
+fn the_report_names_the_environments_checked() {
+    let tree = crate::seal_support::Tree::new();
+    let root = tree.root();
+    let environments = |args: &[&str]| -> Vec<String> {
+        let out = common::emp_seal()
+            .arg("-C")
+            .arg(root)
+            .args(["check", "--format", "json"])
+            .args(args)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let names = v["summary"]["environments"].as_array().unwrap();
+        names
+            .iter()
+            .map(|n| n.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut overlays: Vec<String> = std::fs::read_dir(root.join("k8s/overlays"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    overlays.sort();
+    assert!(overlays.len() > 1, "{overlays:?}");
+    assert_eq!(environments(&[]), overlays);
+    assert_eq!(
+        environments(&["--release", &overlays[1]]),
+        [overlays[1].clone()]
+    );
+}

@@ -128,7 +128,7 @@ fn seal_summary_then_clean_check() {
     insta::assert_snapshot!(run(tree.root(), &["check"]), @r"
         exit: 0
         --- stdout
-        no findings in 43 files
+        no findings in 43 files; checked 3 environments: dev, paper, prod
         --- stderr
         note: not a git repository, or git could not list its files: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed
     ");
@@ -317,7 +317,7 @@ fn check_text_report_of_a_small_tree() {
           help: git rm --cached the file, add it to .gitignore (keep a .example beside it), and rotate every value it exposed
         k8s/overlays/prod/secret-generator.yaml:4:3: error[example-generator-mismatch]: overlay prod: secret generator `emp-secrets` reads `k8s/overlays/prod/prod-secrets.env`, which has no `k8s/overlays/prod/prod-secrets.env.example`
           help: commit a .example beside the env file listing its keys with empty values
-        7 findings (7 errors, 0 warnings, 0 notes) in 11 files
+        7 findings (7 errors, 0 warnings, 0 notes) in 11 files; checked 3 environments: dev, paper, prod
         --- stderr
     ");
 }
@@ -335,7 +335,7 @@ fn check_text_report_of_the_shipped_tree_and_release_gate() {
           help: seal the real value (emp-seal <env> --from FILE); the controller fails the whole SealedSecret with `no key could decrypt secret`
         k8s/overlays/paper/sealedsecret.yaml:20:5: error[placeholder-ciphertext]: `REDIS_PASSWORD` in SealedSecret `emp-secrets`: the value is a literal placeholder (an ellipsis)
           help: seal the real value (emp-seal <env> --from FILE); the controller fails the whole SealedSecret with `no key could decrypt secret`
-        3 findings (3 errors, 0 warnings, 0 notes) in 42 files
+        3 findings (3 errors, 0 warnings, 0 notes) in 42 files; checked 3 environments: dev, paper, prod
         --- stderr
         note: not a git repository, or git could not list its files: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed
     ");
@@ -350,7 +350,7 @@ fn check_text_report_of_the_shipped_tree_and_release_gate() {
           help: seal the real value (emp-seal <env> --from FILE); the controller fails the whole SealedSecret with `no key could decrypt secret`
         k8s/overlays/paper/sealing-cert.pem:1:1: error[demo-certificate]: overlay paper: `k8s/overlays/paper/sealing-cert.pem` is the demo certificate whose private key is public: anything sealed with it is readable by anyone
           help: fetch the real controller certificate for this environment (kubeseal --fetch-cert)
-        4 findings (4 errors, 0 warnings, 0 notes) in 42 files
+        4 findings (4 errors, 0 warnings, 0 notes) in 42 files; checked environment paper
         --- stderr
         note: not a git repository, or git could not list its files: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed
     ");
