@@ -412,15 +412,13 @@ fn files_above_the_root_out_of_flux_s_source_are_named_relative_to_the_root() {
     );
 }
 
-/// A SealedSecret in a base above the root (`services/shared`, reached as `../shared`) with its
-/// example beside it: `seal` read that example from disk and asked for its keys, while `check`
-/// looked for it in the tree it loaded, which holds no example there, and judged nothing. Both
-/// now read it, so a key the example documents and the SealedSecret lacks is reported.
-#[test]
-fn the_example_beside_a_base_sealed_secret_above_the_root_is_its_key_set() {
+/// The findings of `check` run from `services/api` of a repository whose SealedSecret is in a
+/// base above that root (`services/shared`, reached as `../shared`), with `example` beside it.
+/// `None` without git.
+fn above_root_example(example: &str) -> Option<Vec<common::Hit>> {
     if common::which("git").is_none() {
         common::missing("git");
-        return;
+        return None;
     }
     let t = tempfile::tempdir().unwrap();
     let top = t.path();
@@ -431,7 +429,7 @@ fn the_example_beside_a_base_sealed_secret_above_the_root_is_its_key_set() {
         "services/shared/kustomization.yaml",
         "resources: [sealed.yaml]\n",
     );
-    common::write(top, "services/shared/app.env.example", "API_KEY=\nOTHER=\n");
+    common::write(top, "services/shared/app.env.example", example);
     common::write(
         top,
         "services/api/k8s/overlays/prod/kustomization.yaml",
@@ -439,7 +437,18 @@ fn the_example_beside_a_base_sealed_secret_above_the_root_is_its_key_set() {
     );
     common::git(top, &["init", "-q"]);
     common::git(top, &["add", "-A"]);
-    let (_, hits, _) = check(&top.join("services/api"), &[], &["--render=never"]);
+    Some(check(&top.join("services/api"), &[], &["--render=never"]).1)
+}
+
+/// A SealedSecret in a base above the root with its example beside it: `seal` read that example
+/// from disk and asked for its keys, while `check` looked for it in the tree it loaded, which
+/// holds no example there, and judged nothing. Both now read it, so a key the example documents
+/// and the SealedSecret lacks is reported.
+#[test]
+fn the_example_beside_a_base_sealed_secret_above_the_root_is_its_key_set() {
+    let Some(hits) = above_root_example("API_KEY=\nOTHER=\n") else {
+        return;
+    };
     let mismatch = of(&hits, "example-sealed-mismatch");
     assert_eq!(mismatch.len(), 1, "{hits:?}");
     assert_eq!(mismatch[0].path, "../shared/sealed.yaml", "{hits:?}");
@@ -452,32 +461,9 @@ fn the_example_beside_a_base_sealed_secret_above_the_root_is_its_key_set() {
 /// never by its content.
 #[test]
 fn a_line_without_equals_beside_a_base_above_the_root_is_named_by_its_line() {
-    if common::which("git").is_none() {
-        common::missing("git");
+    let Some(hits) = above_root_example("API_KEY=\nS3CRETbare\n") else {
         return;
-    }
-    let t = tempfile::tempdir().unwrap();
-    let top = t.path();
-    let sealed = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app\n  namespace: prod\nspec:\n  encryptedData:\n    API_KEY: AgBy3i4OJSWK\n";
-    common::write(top, "services/shared/sealed.yaml", sealed);
-    common::write(
-        top,
-        "services/shared/kustomization.yaml",
-        "resources: [sealed.yaml]\n",
-    );
-    common::write(
-        top,
-        "services/shared/app.env.example",
-        "API_KEY=\nS3CRETbare\n",
-    );
-    common::write(
-        top,
-        "services/api/k8s/overlays/prod/kustomization.yaml",
-        "resources: [../../../../shared]\n",
-    );
-    common::git(top, &["init", "-q"]);
-    common::git(top, &["add", "-A"]);
-    let (_, hits, _) = check(&top.join("services/api"), &[], &["--render=never"]);
+    };
     assert!(
         hits.iter().all(|h| !h.message.contains("S3CRET")),
         "{hits:?}"

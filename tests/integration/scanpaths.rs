@@ -54,8 +54,8 @@ fn kubectl_render(root: &Path, dir: &str) -> Option<std::process::Output> {
     Some(common::kustomize_raw(&root.join(dir)))
 }
 
-/// The files checked, from a `check --format json` run's report.
-fn files_checked(root: &Path, args: &[&str]) -> u64 {
+/// The `summary` of a `check --format json` run's report.
+fn summary(root: &Path, args: &[&str]) -> serde_json::Value {
     let out = common::emp_seal()
         .arg("-C")
         .arg(root)
@@ -64,7 +64,12 @@ fn files_checked(root: &Path, args: &[&str]) -> u64 {
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["summary"]["files_checked"].as_u64().unwrap()
+    v["summary"].clone()
+}
+
+/// The files checked, from a `check --format json` run's report.
+fn files_checked(root: &Path, args: &[&str]) -> u64 {
+    summary(root, args)["files_checked"].as_u64().unwrap()
 }
 
 /// kustomize reads every resource and patch file as YAML whatever its name: a SealedSecret in
@@ -371,15 +376,8 @@ fn the_report_names_the_environments_checked() {
     let tree = crate::seal_support::Tree::new();
     let root = tree.root();
     let environments = |args: &[&str]| -> Vec<String> {
-        let out = common::emp_seal()
-            .arg("-C")
-            .arg(root)
-            .args(["check", "--format", "json"])
-            .args(args)
-            .output()
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let names = v["summary"]["environments"].as_array().unwrap();
+        let s = summary(root, args);
+        let names = s["environments"].as_array().unwrap();
         names
             .iter()
             .map(|n| n.as_str().unwrap().to_owned())
