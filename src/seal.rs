@@ -843,7 +843,8 @@ fn build_error(overlay: &Overlay) -> Option<SealError> {
 /// `name` in `file` ([`Overlay::sealed_example_keys`], the rule `check` judges by), those it
 /// already holds, and those its workloads read from the Secret by key. Also, of the examples'
 /// keys from lines without `=` (a key to kustomize v5 and to `check`, but perhaps a piece of a
-/// pasted value, so never asked for by name), those the SealedSecret lacks, with their lines.
+/// pasted value, so never asked for by name), those the SealedSecret lacks and no workload
+/// reads by name, with their lines.
 fn needed_keys(
     root: &Path,
     overlay: &Overlay,
@@ -851,6 +852,8 @@ fn needed_keys(
     rendered_name: &str,
 ) -> (BTreeSet<String>, Vec<(String, PathBuf, usize)>) {
     let mut keys: BTreeSet<String> = doc.encrypted_data.iter().map(|e| e.key.clone()).collect();
+    // A key a workload reads by name is a key, however an example writes it: asked for.
+    keys.extend(guard::keys_read_by_workloads(overlay, rendered_name).into_keys());
     let examples_in = |dir: &Path| crate::kustomize::examples_on_disk(root, dir);
     let mut bare = Vec::new();
     if let Some(e) = overlay.sealed_example_keys(root, (file, name), examples_in) {
@@ -861,7 +864,6 @@ fn needed_keys(
             .collect();
         keys.extend(e.keys);
     }
-    keys.extend(guard::keys_read_by_workloads(overlay, rendered_name).into_keys());
     (keys, bare)
 }
 

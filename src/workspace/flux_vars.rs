@@ -42,6 +42,9 @@ pub(super) struct Parent {
     /// Its `metadata.namespace` (where Flux reads the sources) and `spec.targetNamespace`.
     pub(super) namespace: Option<String>,
     pub(super) target: Option<String>,
+    /// It renames what it renders (`spec.namePrefix`/`nameSuffix`) or applies it to another
+    /// cluster (`spec.kubeConfig`): its renders answer no `substituteFrom` (fail closed).
+    pub(super) opaque: bool,
     /// Its `GitRepository` source (name, namespace), to leave out another repository's.
     pub(super) source: Option<(String, String)>,
     /// Where it is, `file:line` of its `spec.path`.
@@ -87,6 +90,11 @@ impl Parent {
             substitute_from,
             namespace: str_at(["metadata", "namespace"]),
             target: str_at(["spec", "targetNamespace"]),
+            opaque: ["namePrefix", "nameSuffix", "kubeConfig"].iter().any(|k| {
+                v.get("spec")
+                    .and_then(|s| s.get(*k))
+                    .is_some_and(|x| !x.is_null())
+            }),
             source,
             at,
         })
@@ -207,9 +215,15 @@ fn objects(file: &str, text: &str) -> Vec<Object> {
                 _ => return None,
             };
             let meta = v.get("metadata")?;
-            let sealed = v.get("spec").and_then(|s| s.get("encryptedData"));
+            // A SealedSecret's Secret holds its `encryptedData` and `spec.template.data` keys.
+            let spec = v.get("spec");
+            let sealed = [
+                spec.and_then(|s| s.get("encryptedData")),
+                spec.and_then(|s| s.get("template"))
+                    .and_then(|t| t.get("data")),
+            ];
             let mut data = BTreeMap::new();
-            for map in keys.iter().map(|k| v.get(*k)).chain([sealed]) {
+            for map in keys.iter().map(|k| v.get(*k)).chain(sealed) {
                 for (k, value) in super::scalar_pairs(map) {
                     let value = (kind == "ConfigMap").then(|| value.replace('\n', ""));
                     data.insert(k, value);
@@ -276,14 +290,15 @@ pub(super) fn read_sources(
 fn rendered_namespace(root: &Path, q: &Parent, c: &Object) -> Option<String> {
     let plain =
         |s: Option<&str>| (s.filter(|s| !s.is_empty() && !s.contains('$'))).map(str::to_owned);
-    if let Some(t) = &q.target {
-        return plain(Some(t));
+    if q.opaque {
+        return None;
     }
     let file_dir = c.file.rsplit_once('/').map_or("", |(d, _)| d);
     let mut dir = q.dir.clone();
     // By whole path segments (`config/prod` does not hold `config/prod-eu`).
     let under = Path::new(file_dir).strip_prefix(&q.dir).ok();
     let rest = under.and_then(Path::to_str).unwrap_or_default();
+    let mut outermost = None;
     for step in std::iter::once("").chain(rest.split('/').filter(|s| !s.is_empty())) {
         if !step.is_empty() {
             dir = if dir.is_empty() {
@@ -297,13 +312,24 @@ fn rendered_namespace(root: &Path, q: &Parent, c: &Object) -> Option<String> {
         };
         let text = crate::fsio::read_to_string_limited(&k, super::MAX_FILE_BYTES).ok()?;
         let v: Value = yaml_serde::from_str(crate::yamlpos::without_bom(&text)).ok()?;
-        if let Some(ns) = v.get("namespace") {
-            return plain(ns.as_str());
+        // A prefix or suffix renames it: Flux looks it up by a name this walk does not compute
+        // (unknown, fail closed).
+        if v.get("namePrefix").is_some() || v.get("nameSuffix").is_some() {
+            return None;
+        }
+        if outermost.is_none() {
+            outermost = v.get("namespace").map(|ns| plain(ns.as_str()));
         }
     }
-    // A file reached from outside the directory (`../base`) may be moved by a kustomization on
-    // that way, which this walk does not read: unknown (fail closed).
-    under.and(plain(c.namespace.as_deref()))
+    if let Some(t) = &q.target {
+        return plain(Some(t));
+    }
+    match outermost {
+        Some(ns) => ns,
+        // A file reached from outside the directory (`../base`) may be moved by a kustomization
+        // on that way, which this walk does not read: unknown (fail closed).
+        None => under.and(plain(c.namespace.as_deref())),
+    }
 }
 
 /// Fills the `${...}` in the values of the Flux options `options` (a child Kustomization's
@@ -420,6 +446,7 @@ mod tests {
                 .collect(),
             namespace: None,
             target: None,
+            opaque: false,
             source: None,
             at: "clusters/prod/sync.yaml:6".to_owned(),
         }
