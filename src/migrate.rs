@@ -299,7 +299,7 @@ pub fn plan(
             other_hash_references(&overlay, g, &identity.name),
         )?;
     }
-    to.identity = identity;
+    to.who.identity = identity;
     let (sealed_text, keys) = sealed_file::new_sealed_file(
         req,
         env,
@@ -318,7 +318,7 @@ pub fn plan(
         new_kustomization,
         generator: generator.site,
         generator_envs: spec.envs.iter().map(|e| root.join(&e.path)).collect(),
-        identity: to.identity,
+        identity: to.who.identity,
         scope,
         cert: to.summary,
         keys,

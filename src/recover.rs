@@ -17,7 +17,7 @@ use crate::crypto::{self, Scope, UnsealingKey};
 use crate::envfile;
 use crate::fsio;
 use crate::kustomize::Identity;
-use crate::seal::{self, SealError};
+use crate::seal::{self, SealError, SealedTo};
 use crate::sealedsecret::{self, ParsedFile, SealedSecretDoc, plain_or_quoted};
 use crate::secret::SecretValue;
 use crate::workspace::{MAX_INPUT_BYTES, from_display, rel};
@@ -250,20 +250,13 @@ impl Located {
     }
 }
 
-/// What a file's values are sealed for: the identity and scope of the label, and the label.
-pub(crate) struct SealedFor {
-    pub(crate) identity: Identity,
-    pub(crate) scope: Scope,
-    pub(crate) label: Vec<u8>,
-}
-
 /// The label's identity and scope: the rendered ones for an environment (the controller reads
 /// the rendered object's metadata and annotations), else the file's own metadata and scope.
 pub(crate) fn label_for(
     file_name: &str,
     doc: &SealedSecretDoc,
     rendered: Option<(&Identity, Scope)>,
-) -> Result<SealedFor, RecoverError> {
+) -> Result<SealedTo, RecoverError> {
     let (identity, scope) = rendered.map_or_else(
         || {
             let own = Identity {
@@ -274,17 +267,9 @@ pub(crate) fn label_for(
         },
         |(i, s)| (i.clone(), s),
     );
-    let Some(ns) = scope.label_namespace(identity.namespace.as_deref()) else {
-        return Err(RecoverError::NoNamespace {
-            file: file_name.to_owned(),
-            scope: scope.as_str(),
-        });
-    };
-    let label = scope.label(&ns, &identity.name);
-    Ok(SealedFor {
-        identity,
-        scope,
-        label,
+    SealedTo::new(scope, identity).ok_or_else(|| RecoverError::NoNamespace {
+        file: file_name.to_owned(),
+        scope: scope.as_str(),
     })
 }
 
@@ -292,12 +277,12 @@ pub(crate) fn label_for(
 /// (and a placeholder into its own message). Results are in entry order.
 pub(crate) fn open_entries(
     keys: &[UnsealingKey],
-    to: &SealedFor,
+    to: &SealedTo,
     file_name: &str,
     entries: &[&sealedsecret::EncryptedEntry],
 ) -> Vec<Result<SecretValue, RecoverError>> {
     let texts: Vec<&str> = entries.iter().map(|e| e.value.as_str()).collect();
-    crypto::unseal_many_base64(keys, &to.label, &texts)
+    crypto::unseal_many_base64(keys, &to.label(), &texts)
         .into_iter()
         .zip(entries)
         .map(|(opened, entry)| opened.map_err(|_| entry_error(file_name, to, entry)))
@@ -307,7 +292,7 @@ pub(crate) fn open_entries(
 /// Why `entry` did not decrypt: a placeholder, or no key opens it for this scope and identity.
 fn entry_error(
     file_name: &str,
-    to: &SealedFor,
+    to: &SealedTo,
     entry: &sealedsecret::EncryptedEntry,
 ) -> RecoverError {
     if let Some(reason) = seal::placeholder(&entry.value) {
@@ -322,7 +307,7 @@ fn entry_error(
         file: file_name.to_owned(),
         line: entry.line,
         key: entry.key.clone(),
-        sealed_for: seal::describe_identity(to.scope, &to.identity),
+        sealed_for: to.sealed_for(),
     }
 }
 

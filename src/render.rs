@@ -550,17 +550,28 @@ fn set_fields(dir: &Path, fields: &[(&str, &str)]) -> Result<(), String> {
         .ok_or_else(|| failed("it has no kustomization file".to_owned()))?;
     let text = fsio::read_to_string_limited(&file, crate::workspace::MAX_FILE_BYTES)
         .map_err(|e| failed(e.to_string()))?;
-    let Ok(Value::Mapping(mut k)) = yaml_serde::from_str::<Value>(&text) else {
+    let Ok(Value::Mapping(k)) = yaml_serde::from_str::<Value>(&text) else {
         return Err(failed("it is not one YAML mapping".to_owned()));
     };
+    write_kustomization(&file, k, fields, true).map_err(failed)
+}
+
+/// Writes the kustomization `k` to `file` (over an existing one when `replace`), with `fields`
+/// set over its own values.
+fn write_kustomization(
+    file: &Path,
+    mut k: yaml_serde::Mapping,
+    fields: &[(&str, &str)],
+    replace: bool,
+) -> Result<(), String> {
     for (field, value) in fields {
         k.insert(Value::from(*field), Value::from(*value));
     }
-    // Written back as JSON (which is YAML), every string quoted: YAML output would leave a
-    // string like `yes` or `1_000` plain, which kustomize, reading YAML 1.1, takes for another
-    // type. The tools deploying it quote them too (go-yaml v2 `encode.go`).
-    let text = serde_json::to_string(&Value::Mapping(k)).map_err(|e| failed(e.to_string()))?;
-    fsio::write_private(&file, text.as_bytes(), true).map_err(|e| failed(e.to_string()))
+    // Written as JSON (which is YAML), every string quoted: YAML output would leave a string
+    // like `yes` or `1_000` plain, which kustomize, reading YAML 1.1, takes for another type.
+    // The tools deploying it quote them too (go-yaml v2 `encode.go`).
+    let text = serde_json::to_string(&Value::Mapping(k)).map_err(|e| e.to_string())?;
+    fsio::write_private(file, text.as_bytes(), replace).map_err(|e| e.to_string())
 }
 
 /// A temporary directory holding a kustomization that lists the `entries` under `dir` by a
@@ -595,16 +606,8 @@ fn wrapper(
         .collect();
     let mut k = yaml_serde::Mapping::new();
     k.insert("resources".into(), Value::Sequence(resources));
-    for (field, value) in fields {
-        k.insert(Value::from(*field), Value::from(*value));
-    }
-    let text = yaml_serde::to_string(&Value::Mapping(k)).map_err(|e| failed(e.to_string()))?;
-    fsio::write_private(
-        &tmp.path().join("kustomization.yaml"),
-        text.as_bytes(),
-        false,
-    )
-    .map_err(|e| failed(e.to_string()))?;
+    write_kustomization(&tmp.path().join("kustomization.yaml"), k, fields, false)
+        .map_err(failed)?;
     Ok((tmp, path))
 }
 

@@ -303,7 +303,7 @@ fn open_checked(
 fn refuse_sealed_for_another(
     file_name: &str,
     doc: &SealedSecretDoc,
-    rendered: &recover::SealedFor,
+    rendered: &crate::seal::SealedTo,
     keys: &[UnsealingKey],
     entries: &[&sealedsecret::EncryptedEntry],
     unopened: &[Unopened],
@@ -332,7 +332,7 @@ fn refuse_sealed_for_another(
         let Ok(own) = recover::label_for(file_name, doc, Some((&identity, doc.scope))) else {
             continue;
         };
-        if own.label == rendered.label {
+        if own.label() == rendered.label() {
             continue;
         }
         let results = recover::open_entries(keys, &own, file_name, &tried);

@@ -28,7 +28,7 @@ mod guard;
 pub(crate) mod values;
 pub use guard::{EnvWarning, describe_lost};
 pub(crate) use guard::{check_shared_targets, keys_read_by_workloads};
-pub(crate) use values::Recipient;
+pub(crate) use values::{Recipient, SealedTo};
 
 /// Errors of the seal use case. Messages name files, lines and keys, never values.
 #[derive(Debug, thiserror::Error)]
@@ -1121,7 +1121,7 @@ pub(crate) fn plan_env(
         new_text,
         cert: to.summary,
         scope,
-        identity: to.identity,
+        identity: to.who.identity,
         added,
         filled,
         changed,

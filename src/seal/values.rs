@@ -18,18 +18,57 @@ use crate::kustomize::Identity;
 use crate::secret::SecretValue;
 use crate::workspace::{load_cert, rel};
 
-/// Who values are sealed for: the certificate, the scope and the rendered identity.
-pub(crate) struct Recipient {
-    /// The certificate whose public key seals.
-    pub(crate) cert: Certificate,
-    /// What the CLI reports about it.
-    pub(crate) summary: CertSummary,
-    /// The scope, which decides the label.
+/// Who values are sealed for: the scope and the identity, with the namespace the scope's label
+/// takes. `seal`, `seal --migrate`, `unseal` and `reseal` build it only through
+/// [`SealedTo::new`], the one check that a scope finds its namespace.
+#[derive(Debug, Clone)]
+pub(crate) struct SealedTo {
     pub(crate) scope: Scope,
     /// The rendered name and namespace (what the controller's label uses).
     pub(crate) identity: Identity,
     /// The namespace in the label (empty only for cluster-wide scope without one).
     pub(crate) namespace: String,
+}
+
+impl SealedTo {
+    /// `identity` under `scope`; none when a strict or namespace-wide scope finds no namespace to
+    /// put in the label.
+    pub(crate) fn new(scope: Scope, identity: Identity) -> Option<Self> {
+        let namespace = scope.label_namespace(identity.namespace.as_deref())?;
+        Some(SealedTo {
+            scope,
+            identity,
+            namespace,
+        })
+    }
+
+    /// The label every value is sealed under.
+    pub(crate) fn label(&self) -> Vec<u8> {
+        self.scope.label(&self.namespace, &self.identity.name)
+    }
+
+    /// The `emp-seal.dev/sealed-for` record: `<scope> <namespace>/<name>` (the label's namespace
+    /// is the identity's, or empty).
+    pub(crate) fn sealed_for(&self) -> String {
+        super::describe_identity(self.scope, &self.identity)
+    }
+}
+
+/// Who values are sealed for, with the certificate that seals them (read as its [`SealedTo`]).
+pub(crate) struct Recipient {
+    /// The certificate whose public key seals.
+    pub(crate) cert: Certificate,
+    /// What the CLI reports about it.
+    pub(crate) summary: CertSummary,
+    pub(crate) who: SealedTo,
+}
+
+impl std::ops::Deref for Recipient {
+    type Target = SealedTo;
+
+    fn deref(&self) -> &SealedTo {
+        &self.who
+    }
 }
 
 /// Loads the environment's sealing certificate: `cert` (`--cert`) when given, else the
@@ -102,38 +141,18 @@ impl Recipient {
     /// The recipient for `identity` under `scope`, with the certificate [`certificate`] loaded.
     ///
     /// # Errors
-    /// [`SealError::NoNamespace`] (naming `file`) when a strict or namespace-wide scope finds no
-    /// namespace to put in the label.
+    /// [`SealError::NoNamespace`] (naming `file`) as [`SealedTo::new`] finds no namespace.
     pub(crate) fn new(
         (cert, summary): (Certificate, CertSummary),
         scope: Scope,
         identity: Identity,
         file: &str,
     ) -> Result<Self, SealError> {
-        let Some(namespace) = scope.label_namespace(identity.namespace.as_deref()) else {
-            return Err(SealError::NoNamespace {
-                file: file.to_owned(),
-                scope: scope.as_str(),
-            });
-        };
-        Ok(Recipient {
-            cert,
-            summary,
-            scope,
-            identity,
-            namespace,
-        })
-    }
-
-    /// The label every value is sealed under.
-    pub(crate) fn label(&self) -> Vec<u8> {
-        self.scope.label(&self.namespace, &self.identity.name)
-    }
-
-    /// The `emp-seal.dev/sealed-for` record: `<scope> <namespace>/<name>` (the label's namespace
-    /// is the identity's, or empty).
-    pub(crate) fn sealed_for(&self) -> String {
-        super::describe_identity(self.scope, &self.identity)
+        let who = SealedTo::new(scope, identity).ok_or_else(|| SealError::NoNamespace {
+            file: file.to_owned(),
+            scope: scope.as_str(),
+        })?;
+        Ok(Recipient { cert, summary, who })
     }
 
     /// Seals each value (in parallel), in order: the base64 ciphertexts for `encryptedData`.
