@@ -128,3 +128,36 @@ pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) ->
     }
     writeln!(out, "{line}")
 }
+
+#[cfg(test)]
+mod tests {
+    /// The summary names one environment alone, up to eight in full, and past eight the first
+    /// six and how many more.
+    #[test]
+    fn summary_environment_cut_off() {
+        let names: Vec<String> = (1..=9).map(|i| format!("env{i}")).collect();
+        let summary = |n: usize| {
+            let report = crate::finding::Report {
+                files_checked: 3,
+                environments: names[..n].to_vec(),
+                ..Default::default()
+            };
+            let mut out = Vec::new();
+            super::render(&report, &mut out, &Default::default()).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let all8 = "env1, env2, env3, env4, env5, env6, env7, env8";
+        let cases = [
+            (1, "no findings in 3 files; checked environment env1\n".to_owned()),
+            (8, format!("no findings in 3 files; checked 8 environments: {all8}\n")),
+            (
+                9,
+                "no findings in 3 files; checked 9 environments: env1, env2, env3, env4, env5, env6 and 3 more\n"
+                    .to_owned(),
+            ),
+        ];
+        for (n, want) in cases {
+            assert_eq!(summary(n), want, "{n} names");
+        }
+    }
+}

@@ -102,9 +102,14 @@ fn reader_files<'r>(
 /// one that renders a `SealedSecret` of that name, and its generators of that name. Siblings are
 /// the other overlays whose workloads reading that Secret come from a file `ov`'s do (a shared
 /// base): `apps/shop/dev` and `apps/blog/dev` may both name a `db-credentials` of their own.
-/// When no workload of `ov` reads it, every other overlay is a sibling.
-fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> BTreeSet<String> {
-    let mut keys = BTreeSet::new();
+/// When no workload of `ov` reads it, every other overlay is a sibling. Complete, with the
+/// examples' keys of lines without `=` (an example above the root is in no env file of the tree).
+fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> ExampleKeys {
+    let mut keys = ExampleKeys {
+        keys: BTreeSet::new(),
+        bare: Vec::new(),
+        complete: true,
+    };
     let all = cx.all_overlays().iter().zip(cx.secret_readers());
     let own = all
         .clone()
@@ -121,7 +126,8 @@ fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> BTreeSet<Str
             if s.name_in_file == name
                 && let Some(e) = example_keys(cx, other, &s)
             {
-                keys.extend(e.keys);
+                keys.keys.extend(e.keys);
+                keys.bare.extend(e.bare);
             }
         }
         for (i, g) in other.overlay.generated().iter().enumerate() {
@@ -129,7 +135,7 @@ fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> BTreeSet<Str
                 && g.original.name == name
                 && let Some(k) = generated_keys(&cx.tree, &other.overlay, i)
             {
-                keys.extend(k);
+                keys.keys.extend(k);
             }
         }
     }
@@ -139,11 +145,8 @@ fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> BTreeSet<Str
 /// The environment's key set for `sealed` in `ov` (`complete` when step 1 gave a complete one,
 /// so extra keys can be judged; `bare` the examples' keys from lines without `=`).
 pub fn environment_keys(cx: &Context<'_>, ov: &OverlayModel, sealed: &SealedRef) -> ExampleKeys {
-    let mut set = example_keys(cx, ov, sealed).unwrap_or_else(|| ExampleKeys {
-        keys: sibling_keys(cx, ov, &sealed.name_in_file),
-        bare: Vec::new(),
-        complete: true,
-    });
+    let mut set = example_keys(cx, ov, sealed)
+        .unwrap_or_else(|| sibling_keys(cx, ov, &sealed.name_in_file));
     set.complete &= !set.keys.is_empty();
     for r in ov.overlay.references() {
         if r.target_kind == "Secret" && r.rendered_name == sealed.rendered.name && !r.optional {

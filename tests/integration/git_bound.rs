@@ -413,9 +413,9 @@ fn files_above_the_root_out_of_flux_s_source_are_named_relative_to_the_root() {
 }
 
 /// The findings of `check` run from `services/api` of a repository whose SealedSecret is in a
-/// base above that root (`services/shared`, reached as `../shared`), with `example` beside it.
-/// `None` without git.
-fn above_root_example(example: &str) -> Option<Vec<common::Hit>> {
+/// base above that root (`services/shared`, reached as `../shared`), with `example` beside it,
+/// and the `extra` files (path under the top, text). `None` without git.
+fn above_root_example(example: &str, extra: &[(&str, &str)]) -> Option<Vec<common::Hit>> {
     if common::which("git").is_none() {
         common::missing("git");
         return None;
@@ -430,6 +430,9 @@ fn above_root_example(example: &str) -> Option<Vec<common::Hit>> {
         "resources: [sealed.yaml]\n",
     );
     common::write(top, "services/shared/app.env.example", example);
+    for (path, text) in extra {
+        common::write(top, path, text);
+    }
     common::write(
         top,
         "services/api/k8s/overlays/prod/kustomization.yaml",
@@ -446,7 +449,7 @@ fn above_root_example(example: &str) -> Option<Vec<common::Hit>> {
 /// and the SealedSecret lacks is reported.
 #[test]
 fn the_example_beside_a_base_sealed_secret_above_the_root_is_its_key_set() {
-    let Some(hits) = above_root_example("API_KEY=\nOTHER=\n") else {
+    let Some(hits) = above_root_example("API_KEY=\nOTHER=\n", &[]) else {
         return;
     };
     let mismatch = of(&hits, "example-sealed-mismatch");
@@ -461,7 +464,7 @@ fn the_example_beside_a_base_sealed_secret_above_the_root_is_its_key_set() {
 /// never by its content.
 #[test]
 fn a_line_without_equals_beside_a_base_above_the_root_is_named_by_its_line() {
-    let Some(hits) = above_root_example("API_KEY=\nS3CRETbare\n") else {
+    let Some(hits) = above_root_example("API_KEY=\nS3CRETbare\n", &[]) else {
         return;
     };
     assert!(
@@ -472,4 +475,33 @@ fn a_line_without_equals_beside_a_base_above_the_root_is_named_by_its_line() {
     assert_eq!(mismatch.len(), 1, "{hits:?}");
     let line = "the key on line 2 of `../shared/app.env.example` (a line without '=', not shown)";
     assert!(mismatch[0].message.contains(line), "{hits:?}");
+}
+
+/// A sibling overlay's SealedSecret of the same name, without an example of its own, takes the
+/// key set of that example above the root: the line without `=` it lacks is named by its line
+/// there too (it was shown by its content, being in no env file of the tree).
+#[test]
+fn a_sibling_key_from_a_line_without_equals_above_the_root_is_named_by_its_line() {
+    let dev = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app\n  namespace: dev\nspec:\n  encryptedData:\n    API_KEY: AgBy3i4OJSWK\n";
+    let extra = [
+        ("services/api/k8s/overlays/dev/sealed.yaml", dev),
+        (
+            "services/api/k8s/overlays/dev/kustomization.yaml",
+            "resources: [sealed.yaml]\n",
+        ),
+    ];
+    let Some(hits) = above_root_example("API_KEY=\nS3CRETbare\n", &extra) else {
+        return;
+    };
+    assert!(
+        hits.iter().all(|h| !h.message.contains("S3CRET")),
+        "{hits:?}"
+    );
+    let mismatch = of(&hits, "example-sealed-mismatch");
+    let in_dev: Vec<_> = (mismatch.iter())
+        .filter(|h| h.path == "k8s/overlays/dev/sealed.yaml")
+        .collect();
+    assert_eq!(in_dev.len(), 1, "{hits:?}");
+    let line = "the key on line 2 of `../shared/app.env.example` (a line without '=', not shown)";
+    assert!(in_dev[0].message.contains(line), "{hits:?}");
 }
