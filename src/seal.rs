@@ -600,10 +600,13 @@ pub struct Pick<'a> {
 /// # Errors
 /// [`SealError::UnknownEnv`], [`SealError::Kustomize`], [`SealError::NoSealedSecret`],
 /// [`SealError::SeveralSealedSecrets`], [`SealError::NoSuchSealedSecret`],
-/// [`SealError::NameAmbiguous`].
+/// [`SealError::NameAmbiguous`], [`SealError::OverlayProblem`] (the overlay does not build).
 pub fn sealed_secret_of(root: &Path, env: &str, pick: Pick<'_>) -> Result<SealedTarget, SealError> {
     overlay_dir(root, env)?;
-    sealed_target(root, env, &Overlay::load(root, env)?, pick)
+    let overlay = Overlay::load(root, env)?;
+    let target = sealed_target(root, env, &overlay, pick)?;
+    // What kustomize would not build has no known render: its error first, as `seal` refuses it.
+    build_error(&overlay).map_or(Ok(target), Err)
 }
 
 /// Every SealedSecret environment `env` renders, in the model's order (for inspection, which
@@ -1721,12 +1724,16 @@ pub(crate) fn write_metadata_maps(
     }
 }
 
-/// `<scope> <namespace>/<name>`, as summaries and messages show what a Secret is sealed for.
+/// `<scope> <namespace>/<name>`, as summaries and messages show what a Secret is sealed for (the
+/// `emp-seal.dev/sealed-for` record's form). A cluster-wide label has no namespace (` /<name>`);
+/// a strict or namespace-wide identity without one, which is never sealed, shows
+/// `<no namespace>/<name>`.
 pub fn describe_identity(scope: Scope, identity: &Identity) -> String {
+    let namespace = scope.label_namespace(identity.namespace.as_deref());
     format!(
         "{} {}/{}",
         scope.as_str(),
-        identity.namespace.as_deref().unwrap_or(""),
+        namespace.as_deref().unwrap_or("<no namespace>"),
         identity.name
     )
 }

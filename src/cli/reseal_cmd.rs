@@ -52,7 +52,7 @@ fn summary(root: &std::path::Path, p: &ResealPlan, dry_run: bool) -> String {
         "{env}: {verb} {target}\n  old cert sha256 {old}\n  new cert sha256 {new} ({cert}, {bits}-bit, expires {exp})\n  scope    {ident}\n",
         env = e.env,
         verb = if dry_run {
-            "would rewrite"
+            super::seal_cmd::dry_run_verb(e)
         } else {
             super::seal_cmd::written_verb(e, false)
         },

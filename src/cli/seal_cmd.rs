@@ -148,9 +148,10 @@ pub(super) fn keys_line(label: &str, keys: &[String]) -> String {
 
 fn dry_run_listing(root: &Path, p: &EnvPlan) -> String {
     format!(
-        "{} ({}): would rewrite {}\n{}",
+        "{} ({}): {} {}\n{}",
         p.env,
         seal::describe_identity(p.scope, &p.identity),
+        dry_run_verb(p),
         rel(root, &p.target),
         key_lines(p, ["add", "seal", "change", "keep", "remove"]),
     )
@@ -188,6 +189,15 @@ pub(super) fn written_verb(p: &EnvPlan, to_stdout: bool) -> &'static str {
         (true, _) => "printed",
         (false, true) => "left unchanged",
         (false, false) => "wrote",
+    }
+}
+
+/// What a dry run says the real run would do with the plan's file ([`written_verb`]).
+pub(super) fn dry_run_verb(p: &EnvPlan) -> &'static str {
+    if p.unchanged() {
+        "would leave unchanged"
+    } else {
+        "would rewrite"
     }
 }
 

@@ -179,6 +179,12 @@ impl Renderer {
         Some(self.scope.label(&ns, &self.identity.name))
     }
 
+    /// Whether one ciphertext opens for both: both labels known and equal. A render without the
+    /// namespace its scope binds has no label, which matches none (not even another such).
+    fn same_label(&self, other: &Renderer) -> bool {
+        matches!((self.label(), other.label()), (Some(a), Some(b)) if a == b)
+    }
+
     /// What `other` would need to share with `self` for one ciphertext to decrypt for both.
     fn differs(&self, root: &Path, other: &Renderer) -> Option<String> {
         match (&self.cert, &other.cert) {
@@ -189,7 +195,7 @@ impl Renderer {
                 rel(root, pp),
                 short(ps)
             )),
-            _ if self.scope != other.scope || self.label() != other.label() => Some(format!(
+            _ if self.scope != other.scope || !self.same_label(other) => Some(format!(
                 "identities ({}, {})",
                 super::describe_identity(self.scope, &self.identity),
                 super::describe_identity(other.scope, &other.identity)
@@ -400,4 +406,41 @@ fn unknown_error(
 
 fn short(sha: &str) -> &str {
     sha.get(..16).unwrap_or(sha)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn renderer(scope: Scope, namespace: Option<&str>, name: &str) -> Renderer {
+        Renderer {
+            env: "e".to_owned(),
+            cert: (PathBuf::from("c.pem"), "sha".to_owned()),
+            scope,
+            identity: Identity {
+                name: name.to_owned(),
+                namespace: namespace.map(str::to_owned),
+            },
+        }
+    }
+
+    /// Two strict renders without a namespace have no label: they never count as sharing one
+    /// (each would decrypt under whatever namespace it is applied in).
+    #[test]
+    fn renders_without_a_bound_namespace_never_share_a_label() {
+        let root = Path::new(".");
+        let bare = || renderer(Scope::Strict, None, "s");
+        assert!(bare().differs(root, &bare()).is_some());
+        let wide = || renderer(Scope::NamespaceWide, None, "s");
+        assert!(wide().differs(root, &wide()).is_some());
+        let a = renderer(Scope::Strict, Some("a"), "s");
+        assert!(a.differs(root, &bare()).is_some());
+        assert!(
+            a.differs(root, &renderer(Scope::Strict, Some("a"), "s"))
+                .is_none()
+        );
+        // Cluster-wide: the label holds no namespace, so none is needed.
+        let cw = |ns| renderer(Scope::ClusterWide, ns, "s");
+        assert!(cw(None).differs(root, &cw(Some("b"))).is_none());
+    }
 }

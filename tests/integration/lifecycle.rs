@@ -1074,6 +1074,105 @@ fn seal_refuses_an_example_line_without_equals_that_from_lacks() {
     );
 }
 
+/// `reseal` and `unseal` without `--name` on an overlay kustomize would not build report its
+/// build error (file, line; exit 2) before anything else, as `seal` does: `reseal` wrote
+/// nothing, and `unseal` did not open the values under the labels of the model's guess.
+#[test]
+fn reseal_and_unseal_report_the_build_error_first() {
+    let t = tree();
+    let root = t.path();
+    seal_paper(root);
+    let k = root.join("k8s/overlays/paper/kustomization.yaml");
+    write(
+        &k,
+        &read(&k).replace(
+            "  - sealedsecret.yaml\n",
+            "  - sealedsecret.yaml\n  - missing.yaml\n",
+        ),
+    );
+    if common::kubectl().is_some() {
+        assert!(
+            !common::kustomize_raw(&k.with_file_name(""))
+                .status
+                .success()
+        );
+    }
+    let sealed = root.join("k8s/overlays/paper/sealedsecret.yaml");
+    let before = read(&sealed);
+    let key = demo_key(root);
+    let want =
+        "error: k8s/overlays/paper/kustomization.yaml:14: resource `missing.yaml` does not exist";
+    for args in [
+        &["reseal", "paper", "--key", s(&key)][..],
+        &[
+            "unseal",
+            "paper",
+            "--key",
+            s(&key),
+            "--format",
+            "env",
+            "--reveal",
+        ],
+    ] {
+        let o = fails(root, args, 2, want);
+        assert!(o.stdout.is_empty(), "{args:?}: {}", o.stdout);
+        assert_eq!(read(&sealed), before, "{args:?} wrote");
+    }
+}
+
+/// Paper's example gains `API_TOKEN` on a line without `=`, and a Deployment of the overlay reads
+/// that key from the rendered Secret by name (`secretKeyRef`): a key, however the example writes
+/// it. The real render is checked to read it.
+pub(crate) fn bare_example_key_read_by_a_workload(root: &Path) {
+    let paper = root.join("k8s/overlays/paper");
+    let keys = "API_KEY=\nPOSTGRES_PASSWORD=\nREDIS_PASSWORD=\n";
+    write(
+        &paper.join("paper-secrets.env.example"),
+        &format!("{keys}API_TOKEN\n"),
+    );
+    let reader = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: token-reader\nspec:\n  selector:\n    matchLabels: {app: r}\n  template:\n    metadata:\n      labels: {app: r}\n    spec:\n      containers:\n        - name: c\n          image: busybox\n          env:\n            - name: API_TOKEN\n              valueFrom:\n                secretKeyRef: {name: emp-secrets, key: API_TOKEN}\n";
+    write(&paper.join("reader.yaml"), reader);
+    let k = paper.join("kustomization.yaml");
+    let text = read(&k).replace(
+        "  - sealedsecret.yaml\n",
+        "  - sealedsecret.yaml\n  - reader.yaml\n",
+    );
+    write(&k, &text);
+    if common::kubectl().is_some() {
+        let rendered = common::kustomize(&paper);
+        let reads = "secretKeyRef:\n              key: API_TOKEN\n              name: emp-secrets";
+        assert!(rendered.contains(reads), "{rendered}");
+        assert!(rendered.contains("kind: SealedSecret\nmetadata:\n  name: emp-secrets"));
+    }
+}
+
+/// A key an example writes without `=` that a workload reads by name is asked for like any
+/// other key the overlay needs (it was refused as a possible piece of a pasted value): without a
+/// terminal, asking is failing with the keys listed (issue 6), not naming the example's line.
+#[test]
+fn seal_asks_for_a_bare_example_key_a_workload_reads() {
+    let t = tree();
+    let root = t.path();
+    bare_example_key_read_by_a_workload(root);
+    let sealed = root.join("k8s/overlays/paper/sealedsecret.yaml");
+    let before = read(&sealed);
+    let from = root.join("work/in.env");
+    write(&from, &env_text(&VALUES));
+    // No terminal (stdin is closed), with and without --no-input.
+    for extra in [&[][..], &["--no-input"]] {
+        let mut args = vec!["paper", "--from", s(&from)];
+        args.extend_from_slice(extra);
+        let o = fails(
+            root,
+            &args,
+            2,
+            "in.env lacks keys the overlay needs: API_TOKEN",
+        );
+        assert!(!o.stderr.contains("has no '='"), "{}", o.stderr);
+        assert_eq!(read(&sealed), before, "a refused seal wrote");
+    }
+}
+
 /// An example larger than the 8 MiB an env file to seal may be, but within the 16 MiB `check`
 /// reads the tree's files with: `seal` read it with the smaller limit, took it as unreadable and
 /// asked for none of its keys, while `check` read it and reported the key missing. Both read it.

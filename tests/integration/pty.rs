@@ -260,6 +260,43 @@ fn issue_6_unseal_refuses_a_terminal_without_reveal() {
     );
 }
 
+/// An example's key written without `=` that a workload of the overlay reads by name is asked
+/// for on a terminal (it was refused, naming the example's line), and the answer is sealed.
+#[test]
+fn seal_prompts_for_a_bare_example_key_a_workload_reads() {
+    let t = tree();
+    let root = t.path();
+    crate::lifecycle::bare_example_key_read_by_a_workload(root);
+    let from = root.join("work/in.env");
+    write(
+        &from,
+        &env_text(&[
+            ("API_KEY", "file-api-key"),
+            ("POSTGRES_PASSWORD", "file-pg"),
+            ("REDIS_PASSWORD", "file-redis"),
+        ]),
+    );
+    let steps = [Step {
+        expect: "paper: value for API_TOKEN",
+        send: "typed-token\n".into(),
+    }];
+    let Some(r) = on_pty(root, &["paper", "--from", s(&from)], &steps) else {
+        return;
+    };
+    assert_eq!(r.code, 0, "{}", r.transcript);
+    assert_eq!(r.hidden, [true], "echo was on at the prompt");
+    assert!(!r.transcript.contains("typed-token"), "{}", r.transcript);
+    let key = demo_key(root);
+    let o = run(
+        root,
+        &["unseal", "paper", "--key", s(&key), "--format", "env"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let env = emp_seal::envfile::parse(o.stdout.as_bytes()).expect("env");
+    let token = env.get("API_TOKEN").expect("sealed");
+    assert_eq!(token.value.expose_secret(), b"typed-token");
+}
+
 /// Issue 14 item 9: end of input (Ctrl-D) at the hidden prompt abandons the run with exit 2 and
 /// writes nothing; it is not an empty value.
 #[test]

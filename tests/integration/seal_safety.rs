@@ -362,6 +362,28 @@ fn issue_14_multi_env_seal_refuses_one_shared_file_with_different_certs_or_ident
     );
 }
 
+/// An environment that renders the shared file without a namespace is named so in the refusal:
+/// `strict <no namespace>/app-secrets`, not `strict /app-secrets`.
+#[test]
+fn seal_names_an_identity_without_a_namespace_as_such() {
+    let t = shared_tree("team", "unused", "k8s/overlays/paper/sealing-cert.pem");
+    let root = t.path();
+    let b = root.join("k8s/overlays/b/kustomization.yaml");
+    write(&b, &read(&b).replace("namespace: unused\n", ""));
+    let before = read(&root.join("k8s/base/sealedsecret.yaml"));
+    let o = run(root, &["seal", "a", "--from", "work/in.env"]);
+    let error = the_error(&o);
+    assert!(
+        error.contains("environment `b` also renders this SealedSecret")
+            && error.contains(
+                "identities (strict team/app-secrets, strict <no namespace>/app-secrets)"
+            ),
+        "{error}"
+    );
+    assert!(!o.stderr.contains("SENTINEL"));
+    assert_eq!(read(&root.join("k8s/base/sealedsecret.yaml")), before);
+}
+
 /// An environment whose build may read the shared file but whose overlay cannot be loaded (its
 /// kustomization does not parse, or a resource of its build does not) renders that file in an
 /// unknown way: seal refuses, naming it and why, and writes nothing. An environment known not

@@ -80,6 +80,42 @@ fn days_left_redaction_only_touches_the_count() {
     );
 }
 
+/// A dry run says what the real run would do: after a seal with the current certificate every
+/// value is current, so `reseal` (and `seal --key`, keeping every value) would leave the file
+/// as it is, and the dry run says so rather than "would rewrite".
+#[test]
+fn dry_run_of_a_no_op_says_left_unchanged() {
+    let tree = tree_with_env();
+    let env = tree.path("secrets.env");
+    let env = env.to_str().unwrap();
+    let key = tree.write("key.pem", crate::seal_support::demo_key());
+    let key = key.to_str().unwrap();
+    assert!(run(tree.root(), &["seal", "paper", "--from", env, "-q"]).starts_with("exit: 0\n"));
+    insta::assert_snapshot!(run(tree.root(), &["reseal", "paper", "--key", key, "--dry-run"]), @r"
+        exit: 0
+        --- stdout
+        paper: would leave unchanged k8s/overlays/paper/sealedsecret.yaml
+          old cert sha256 319d78e0460fa240da401f5ac4134ddeac37a95409aaed5e2f7b21f22ec3ccde
+          new cert sha256 319d78e0460fa240da401f5ac4134ddeac37a95409aaed5e2f7b21f22ec3ccde (k8s/overlays/paper/sealing-cert.pem, 4096-bit, expires 2036-11-26T12:31:15Z)
+          scope    strict emp-paper/emp-secrets
+          resealed 0 key(s)
+          current  API_KEY, POSTGRES_PASSWORD, REDIS_PASSWORD
+        --- stderr
+        note: paper: sealing with the DEMO certificate k8s/overlays/paper/sealing-cert.pem; replace it with your controller's (docs/certificates.md)
+    ");
+    insta::assert_snapshot!(
+        run(tree.root(), &["seal", "paper", "--from", env, "--key", key, "--dry-run"]),
+        @r"
+        exit: 0
+        --- stdout
+        paper (strict emp-paper/emp-secrets): would leave unchanged k8s/overlays/paper/sealedsecret.yaml
+          keep     API_KEY, POSTGRES_PASSWORD, REDIS_PASSWORD
+        --- stderr
+        note: paper: sealing with the DEMO certificate k8s/overlays/paper/sealing-cert.pem; replace it with your controller's (docs/certificates.md)
+    "
+    );
+}
+
 #[test]
 fn seal_dry_run_listing() {
     let tree = tree_with_env();
