@@ -216,6 +216,9 @@ pub struct Report {
     /// The environments whose overlays were checked, by name (under `--release`, that one), so
     /// that a clean report says what it verified.
     pub environments: Vec<String>,
+    /// Those of [`Report::environments`] that kustomize cannot build: their key and reference
+    /// checks did not run.
+    pub not_built: Vec<String>,
 }
 
 /// A statement of something the check could not look at (no tool to render with, no git, a
@@ -275,6 +278,7 @@ impl Report {
             rules,
             notes: Vec::new(),
             environments: Vec::new(),
+            not_built: Vec::new(),
         }
     }
 

@@ -104,6 +104,8 @@ pub struct WireSummary {
     pub suppressed: usize,
     /// The environments whose overlays were checked.
     pub environments: Vec<String>,
+    /// Those of `environments` that kustomize cannot build.
+    pub not_built: Vec<String>,
 }
 
 fn location(l: &Location) -> WireLocation<'_> {
@@ -156,6 +158,7 @@ pub fn wire(report: &Report) -> WireReport<'_> {
             notes: s.notes,
             suppressed: s.suppressed,
             environments: report.environments.clone(),
+            not_built: report.not_built.clone(),
         },
     }
 }

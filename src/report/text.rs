@@ -77,15 +77,20 @@ fn finding(f: &Finding, out: &mut impl Write, o: &RenderOptions) -> io::Result<(
 /// `environment dev` or `3 environments: dev, paper, prod`; past eight names, the first six and
 /// how many more, so that the summary stays one line.
 fn environments(names: &[String]) -> String {
+    match names {
+        [one] => format!("environment {one}"),
+        _ => format!("{} environments: {}", names.len(), name_list(names)),
+    }
+}
+
+/// `names` joined by commas; past eight, the first six and how many more.
+fn name_list(names: &[String]) -> String {
     let shown = if names.len() > 8 { &names[..6] } else { names };
     let mut list = shown.join(", ");
     if shown.len() < names.len() {
         list.push_str(&format!(" and {} more", names.len() - shown.len()));
     }
-    match names {
-        [one] => format!("environment {one}"),
-        _ => format!("{} environments: {list}", names.len()),
-    }
+    list
 }
 
 pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) -> io::Result<()> {
@@ -114,6 +119,10 @@ pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) ->
     if !report.environments.is_empty() {
         let checked = environments(&report.environments);
         line.push_str(&format!("; checked {}", escape(&checked)));
+    }
+    if !report.not_built.is_empty() {
+        let names = name_list(&report.not_built);
+        line.push_str(&format!("; did not build: {}", escape(&names)));
     }
     if s.suppressed > 0 {
         line.push_str(&format!("; {} suppressed", s.suppressed));

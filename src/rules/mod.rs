@@ -449,8 +449,11 @@ fn run_per_overlay(
 pub fn finish(cx: &Context<'_>, mut findings: Vec<Finding>) -> Report {
     apply_suppressions(cx.files, &mut findings);
     if cx.release {
+        let blockers = build_blockers(cx);
         for f in &mut findings {
-            if cx.unsuppressible(f.rule.id)
+            let blocks = matches!(f.rule.id, "overlay-build-error" | "yaml-syntax")
+                && blockers.contains(&f.primary.path);
+            if (cx.unsuppressible(f.rule.id) || blocks)
                 && let Some(s) = f.suppressed.take()
             {
                 f.message.push_str(&format!(
@@ -464,7 +467,27 @@ pub fn finish(cx: &Context<'_>, mut findings: Vec<Finding>) -> Report {
     report.environments = (cx.tree.checked_overlays())
         .map(|o| o.name.clone())
         .collect();
+    report.not_built = (cx.tree.checked_overlays())
+        .filter(|o| o.fails_build())
+        .map(|o| o.name.clone())
+        .collect();
     report
+}
+
+/// The files whose problems keep a checked environment, or one of its variants, from building.
+/// A release gate cannot pass an environment it could not build, so under `--release` an allow
+/// comment does not suppress `overlay-build-error` or `yaml-syntax` in them.
+fn build_blockers(cx: &Context<'_>) -> BTreeSet<String> {
+    let problems = (cx.tree.checked_overlays()).flat_map(|o| {
+        o.overlay
+            .problems()
+            .iter()
+            .chain(o.variant_problems().map(|(_, p)| p))
+    });
+    problems
+        .filter(|p| p.fails_build())
+        .map(|p| crate::workspace::path_str(&p.origin.file))
+        .collect()
 }
 
 pub const ALLOW_DIRECTIVE: &str = "emp-seal:allow";

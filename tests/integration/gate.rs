@@ -2179,3 +2179,51 @@ fn kustomization_kind_and_api_version_kustomize_refuses_are_build_errors() {
         assert!(hit.message.contains(says), "{rel}: {}", hit.message);
     }
 }
+
+/// An allow comment may silence a build error in an ordinary check, but the summary still says
+/// which environment did not build, and a release gate is not passed by it: neither an
+/// `overlay-build-error` nor a `yaml-syntax` error in a file the released overlay reads can be
+/// suppressed under `--release`.
+#[test]
+fn a_suppressed_build_error_is_named_in_the_summary_and_fails_the_release_gate() {
+    let missing = DEV_KUSTOMIZATION.replace(
+        "  - ../../base\n",
+        "  - ../../base\n  - missing.yaml # emp-seal:allow overlay-build-error -- later\n",
+    );
+    let broken = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - cm.yaml\n");
+    let cm = "kind: ConfigMap\n  name: x # emp-seal:allow yaml-syntax\n";
+    let broken_files = [(DEV, broken.as_str()), ("k8s/overlays/dev/cm.yaml", cm)];
+    for (rule, extra) in [
+        ("overlay-build-error", &[(DEV, missing.as_str())][..]),
+        ("yaml-syntax", &broken_files[..]),
+    ] {
+        let Some(t) = tree(extra) else { return };
+        assert_ne!(
+            kustomize_builds(&t.path().join("k8s/overlays/dev")),
+            Some(true),
+            "{rule}: kubectl builds the overlay"
+        );
+        let (code, hits) = check(t.path(), &[]);
+        let h = of(&hits, rule);
+        assert_eq!((code, h.len()), (0, 1), "{rule}: {hits:?}");
+        assert!(h[0].suppressed, "{rule}: {hits:?}");
+        let summary = json_of(t.path(), &["check", "--format", "json"]);
+        assert_eq!(summary["summary"]["not_built"], serde_json::json!(["dev"]));
+        let text = bin().arg("-C").arg(t.path()).arg("check").output().unwrap();
+        let text = String::from_utf8(text.stdout).unwrap();
+        assert!(
+            text.contains("; checked environment dev; did not build: dev; 1 suppressed"),
+            "{rule}: {text}"
+        );
+
+        let (code, hits) = check(t.path(), &["--release", "dev"]);
+        let h = of(&hits, rule);
+        assert_eq!((code, h.len()), (1, 1), "{rule}: {hits:?}");
+        assert!(!h[0].suppressed, "{rule} suppressed under --release");
+        assert!(
+            h[0].message.contains("does not apply under --release"),
+            "{rule}: {}",
+            h[0].message
+        );
+    }
+}
