@@ -1398,6 +1398,22 @@ fn sealed_for_another_label(doc: &SealedSecretDoc, to: &Recipient) -> Option<Str
     (label != to.label()).then(|| old.to_owned())
 }
 
+/// The `sealed-for` record to write: the identity the file's record names, in the canonical
+/// spelling, when it already gives this scope and label. Overlays sharing a cluster-wide (or
+/// namespace-wide) SealedSecret render it under different names; the values open for each, and
+/// the record would otherwise flip to whichever sealed last.
+fn sealed_for_record(doc: &SealedSecretDoc, to: &Recipient) -> String {
+    let old = doc
+        .annotation(SEALED_FOR_ANNOTATION)
+        .and_then(SealedFor::parse);
+    match old {
+        Some(r) if r.scope == to.scope && r.label() == to.label() => {
+            format!("{} {}/{}", r.scope.as_str(), r.namespace, r.name)
+        }
+        _ => to.sealed_for(),
+    }
+}
+
 /// Whether the records this run writes (`cert-sha256`, `sealed-for`) hold for every value of the
 /// file after it: true when the run leaves no sealed value as it is (placeholders are sealed with
 /// nothing), when the file's records already name this run's certificate and label, or when a
@@ -1567,7 +1583,7 @@ fn edit_plan(
     let annotations = if records {
         vec![
             (CERT_SHA256_ANNOTATION.to_owned(), to.summary.sha256.clone()),
-            (SEALED_FOR_ANNOTATION.to_owned(), to.sealed_for()),
+            (SEALED_FOR_ANNOTATION.to_owned(), sealed_for_record(doc, to)),
         ]
     } else {
         Vec::new()

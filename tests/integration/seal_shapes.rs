@@ -458,6 +458,31 @@ fn a_shared_sealedsecret_is_sealed_when_the_overlays_share_its_label() {
     assert_eq!(tree.read("k8s/shared/sealedsecret.yaml"), before);
 }
 
+/// Overlays `a` (`team-a/a-app-secrets`) and `b` (`team-b/app-secrets`) share one cluster-wide
+/// SealedSecret: each seal wrote its own identity into `emp-seal.dev/sealed-for`, so sealing for
+/// the other overlay rewrote the record every time. A record whose scope and label hold is kept.
+#[test]
+fn sealing_a_shared_cluster_wide_sealedsecret_for_another_overlay_keeps_its_record() {
+    let (tree, env) = shared_base("sealedsecrets.bitnami.com/cluster-wide", "team-a", "team-b");
+    let file = "k8s/shared/sealedsecret.yaml";
+    let record = |tree: &Tree| -> String {
+        let text = tree.read(file);
+        let line = text
+            .lines()
+            .find(|l| l.contains("emp-seal.dev/sealed-for:"));
+        line.unwrap_or_else(|| panic!("no record:\n{text}"))
+            .trim()
+            .to_owned()
+    };
+    ok(&tree.run(&["seal", "a", "--from", &env]));
+    let first = record(&tree);
+    assert!(first.contains("a-app-secrets"), "{first}");
+    let out = tree.run(&["seal", "b", "--from", &env]);
+    ok(&out);
+    no_secret(&out);
+    assert_eq!(record(&tree), first);
+}
+
 /// The paper SealedSecret as an item of a `kind: List` (kustomize expands it, so the overlay
 /// renders it): the span-exact editor edits documents only. `seal` said the file had no
 /// SealedSecret of that name and hinted to write one, which would have left two in the build;
