@@ -361,7 +361,7 @@ impl SealError {
                     .to_owned(),
             ),
             SealError::OverlayProblem { .. } => Some(
-                "fix the file and line named, then seal again; `kubectl kustomize <overlay>` shows what kustomize renders (or its own error)"
+                "fix the file and line named, then run again; `kubectl kustomize <overlay>` shows what kustomize renders (or its own error)"
                     .to_owned(),
             ),
             SealError::OverlayUnverified { .. } => Some(
