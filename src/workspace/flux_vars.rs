@@ -567,7 +567,8 @@ mod tests {
         let root = t.path();
         let put = |rel: &str, text: &str| {
             std::fs::create_dir_all(root.join(rel)).expect("mkdir");
-            std::fs::write(root.join(rel).join("kustomization.yaml"), text).expect("write");
+            crate::fsio::atomic_write(&root.join(rel).join("kustomization.yaml"), text.as_bytes())
+                .expect("write");
         };
         put("config/prod", "resources: [sub]\n");
         put(
