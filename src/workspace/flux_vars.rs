@@ -115,8 +115,9 @@ impl Parent {
                     ));
                 }
                 None => {
+                    let broken = (s.broken.as_ref()).map(|f| format!("; {f}, which a Flux Kustomization of its cluster renders, holds a YAML document that does not parse: Flux's build of that render fails, so what the cluster holds is not known")).unwrap_or_default();
                     return Err(format!(
-                        "`{name}` may be given by the `substituteFrom` {} `{}`{} of the Flux Kustomization at {}, which is read from the cluster",
+                        "`{name}` may be given by the `substituteFrom` {} `{}`{} of the Flux Kustomization at {}, which is read from the cluster{broken}",
                         s.kind.escape_debug(),
                         s.name.escape_debug(),
                         if s.optional { " (optional)" } else { "" },
@@ -126,23 +127,6 @@ impl Parent {
             }
         }
         Ok(None)
-    }
-
-    /// The cluster it applies to, as [`super::Deploy::cluster`] names a Flux one: the parents
-    /// rendering its file, else its file's directory.
-    fn cluster(&self, parents: &[Parent], reads: &dyn Fn(&str, &str) -> bool) -> String {
-        let file = self
-            .at
-            .rsplit_once(':')
-            .map_or(self.at.as_str(), |(f, _)| f);
-        let mine: Vec<&str> = (parents.iter())
-            .filter(|p| p.renders(file, reads))
-            .map(|p| p.at.as_str())
-            .collect();
-        match mine.is_empty() {
-            true => format!("{}/", file.rsplit_once('/').map_or("", |(d, _)| d)),
-            false => mine.join(", "),
-        }
     }
 
     /// True when this parent renders the file `file` (repository-relative): its directory holds
@@ -158,6 +142,23 @@ impl Parent {
     }
 }
 
+/// The cluster a Flux Kustomization written in `file` applies to, as [`super::Deploy::cluster`]
+/// names it: the parents rendering `file` ([`Parent::renders`]), else the file's directory.
+pub(super) fn cluster(
+    file: &str,
+    parents: &[Parent],
+    reads: &dyn Fn(&str, &str) -> bool,
+) -> String {
+    let mine: Vec<&str> = (parents.iter())
+        .filter(|p| p.renders(file, reads))
+        .map(|p| p.at.as_str())
+        .collect();
+    match mine.is_empty() {
+        true => format!("Flux {}/", file.rsplit_once('/').map_or("", |(d, _)| d)),
+        false => format!("Flux {}", mine.join(", ")),
+    }
+}
+
 /// One `postBuild.substituteFrom` entry, and the `data` of the ConfigMap it names when the
 /// repository renders it where Flux reads it ([`read_sources`]; `None`: not known offline; a
 /// Secret's keys, each without its value).
@@ -167,6 +168,8 @@ pub(super) struct Source {
     name: String,
     optional: bool,
     data: Option<BTreeMap<String, Option<String>>>,
+    /// A file of its cluster's renders holding a document that does not parse, when one does.
+    broken: Option<String>,
 }
 
 impl Source {
@@ -182,6 +185,7 @@ impl Source {
             name: text("name"),
             optional: v.get("optional").and_then(Value::as_bool) == Some(true),
             data: None,
+            broken: None,
         }
     }
 }
@@ -197,16 +201,17 @@ struct Object {
     data: BTreeMap<String, Option<String>>,
 }
 
-/// The objects written in `text`, the file `file` (see [`Object`]).
-fn objects(file: &str, text: &str) -> Vec<Object> {
+/// The objects written in `text`, the file `file` (see [`Object`]); `None` when a document of
+/// it does not parse (it may be any object).
+fn objects(file: &str, text: &str) -> Option<Vec<Object>> {
     if !text.contains("ConfigMap") && !text.contains("Secret") {
-        return Vec::new();
+        return Some(Vec::new());
     }
     let pieces = crate::yamlpos::pieces(text, false);
-    let values = pieces
-        .iter()
-        .filter_map(|p| yaml_serde::from_str::<Value>(p.text).ok());
-    values
+    let values: Vec<Value> = (pieces.iter())
+        .map(|p| yaml_serde::from_str::<Value>(p.text).ok())
+        .collect::<Option<_>>()?;
+    let objects = (values.into_iter())
         .filter_map(|v| {
             let (kind, keys) = match (v.get("apiVersion")?.as_str()?, v.get("kind")?.as_str()?) {
                 ("v1", "ConfigMap") => ("ConfigMap", ["data", ""]),
@@ -240,45 +245,69 @@ fn objects(file: &str, text: &str) -> Vec<Object> {
                 data,
             })
         })
-        .collect()
+        .collect();
+    Some(objects)
 }
+
+/// The canonical kustomization directories of the build of a Flux Kustomization deploying a
+/// directory whose builds read a file's directory (both repository-relative); `None` when not
+/// known (a kustomization on the way does not parse).
+pub(super) type Routes<'a> = dyn Fn(&str, &str) -> Option<Vec<std::path::PathBuf>> + 'a;
 
 /// Fills the `data` of the `substituteFrom` entries of `parents` that a Flux Kustomization of
 /// the same cluster (another of `parents`) renders in the parent's own namespace, from `files`
-/// (repository-relative path, text): a ConfigMap's values, a Secret's keys. `reads` is as for [`Parent::renders`]. An `optional`
-/// entry no Kustomization of the repository renders is left unknown too: the cluster may hold
-/// it all the same.
+/// (repository-relative path, text): a ConfigMap's values, a Secret's keys. `reads` is as for
+/// [`Parent::renders`]. An `optional` entry no Kustomization of the repository renders is left
+/// unknown too: the cluster may hold it all the same. So is every entry when a file its cluster
+/// renders holds a document that does not parse: Flux's build of that render fails (the
+/// cluster keeps what an earlier revision applied), and that document may be the source.
 pub(super) fn read_sources(
     root: &Path,
     parents: &mut [Parent],
     files: &[(&str, &str)],
     reads: &dyn Fn(&str, &str) -> bool,
+    routes: &Routes<'_>,
 ) {
-    let all: Vec<Object> = files.iter().flat_map(|(f, t)| objects(f, t)).collect();
-    let clusters: Vec<String> = parents.iter().map(|p| p.cluster(parents, reads)).collect();
+    let mut broken = Vec::new();
+    let mut all: Vec<Object> = Vec::new();
+    for (f, t) in files {
+        match objects(f, t) {
+            Some(o) => all.extend(o),
+            None => broken.push(*f),
+        }
+    }
+    let file_of = |p: &Parent| {
+        p.at.rsplit_once(':')
+            .map_or(p.at.clone(), |(f, _)| f.to_owned())
+    };
+    let clusters: Vec<String> = (parents.iter())
+        .map(|p| cluster(&file_of(p), parents, reads))
+        .collect();
     let mut filled = Vec::new();
     for (i, p) in parents.iter().enumerate() {
+        let mine = || (parents.iter().zip(&clusters)).filter(|(_, k)| **k == clusters[i]);
+        let bad = (broken.iter()).find(|f| mine().any(|(q, _)| q.renders(f, reads)));
         for (j, s) in p.substitute_from.iter().enumerate() {
-            let Some(ns) = p.namespace.as_deref() else {
+            let Some(ns) = p.namespace.as_deref().filter(|_| bad.is_none()) else {
+                filled.push((i, j, Err(bad.map(|f| (*f).to_owned()))));
                 continue;
             };
             let rendered_by = |q: &Parent, c: &Object| {
-                q.renders(&c.file, reads) && rendered_namespace(root, q, c).as_deref() == Some(ns)
+                q.renders(&c.file, reads)
+                    && rendered_namespace(root, q, c, routes).as_deref() == Some(ns)
             };
             let found: Vec<&Object> = (all.iter().filter(|c| c.name == s.name && c.kind == s.kind))
-                .filter(|c| {
-                    (parents.iter().zip(&clusters))
-                        .any(|(q, k)| *k == clusters[i] && rendered_by(q, c))
-                })
+                .filter(|c| mine().any(|(q, _)| rendered_by(q, c)))
                 .collect();
             // Two renders of it may differ: which one the cluster holds is not known.
             if let [one] = found[..] {
-                filled.push((i, j, one.data.clone()));
+                filled.push((i, j, Ok(one.data.clone())));
             }
         }
     }
     for (i, j, data) in filled {
-        parents[i].substitute_from[j].data = Some(data);
+        let s = &mut parents[i].substitute_from[j];
+        (s.data, s.broken) = (data.as_ref().ok().cloned(), data.err().flatten());
     }
 }
 
@@ -286,14 +315,18 @@ pub(super) fn read_sources(
 /// the `namespace` of the outermost kustomization between `q`'s directory and `c`'s file that
 /// sets one (kustomize's namespace transformer of an including kustomization runs after the
 /// included one's), else its own; `None` when that is not known offline or is none (Flux then
-/// applies it to the default namespace of its service account's cluster access).
-fn rendered_namespace(root: &Path, q: &Parent, c: &Object) -> Option<String> {
+/// applies it to the default namespace of its service account's cluster access). A
+/// kustomization of `q`'s build off that directory path whose build reads the file ([`Routes`])
+/// may move or rename it by another way: unless `q`'s own directory sets the namespace (and
+/// none renames), unknown (fail closed).
+fn rendered_namespace(root: &Path, q: &Parent, c: &Object, routes: &Routes<'_>) -> Option<String> {
     let plain =
         |s: Option<&str>| (s.filter(|s| !s.is_empty() && !s.contains('$'))).map(str::to_owned);
     if q.opaque {
         return None;
     }
     let file_dir = c.file.rsplit_once('/').map_or("", |(d, _)| d);
+    let mut off = routes(&q.dir, file_dir)?;
     let mut dir = q.dir.clone();
     // By whole path segments (`config/prod` does not hold `config/prod-eu`).
     let under = Path::new(file_dir).strip_prefix(&q.dir).ok();
@@ -307,29 +340,42 @@ fn rendered_namespace(root: &Path, q: &Parent, c: &Object) -> Option<String> {
                 format!("{dir}/{step}")
             };
         }
-        let Some(k) = super::kustomization_file(&root.join(&dir)) else {
-            continue;
-        };
-        let text = crate::fsio::read_to_string_limited(&k, super::MAX_FILE_BYTES).ok()?;
-        let v: Value = yaml_serde::from_str(crate::yamlpos::without_bom(&text)).ok()?;
-        // A prefix or suffix renames it: Flux looks it up by a name this walk does not compute
-        // (unknown, fail closed).
-        if v.get("namePrefix").is_some() || v.get("nameSuffix").is_some() {
-            return None;
-        }
+        let canonical = std::fs::canonicalize(root.join(&dir)).ok();
+        off.retain(|k| Some(k) != canonical.as_ref());
+        let v = kustomization(&root.join(&dir))?;
         if outermost.is_none() {
-            outermost = v.get("namespace").map(|ns| plain(ns.as_str()));
+            outermost = v
+                .get("namespace")
+                .map(|ns| (step.is_empty(), plain(ns.as_str())));
         }
+    }
+    for k in &off {
+        kustomization(k)?;
     }
     if let Some(t) = &q.target {
         return plain(Some(t));
     }
     match outermost {
-        Some(ns) => ns,
+        Some((true, ns)) => ns,
+        _ if !off.is_empty() => None,
+        Some((_, ns)) => ns,
         // A file reached from outside the directory (`../base`) may be moved by a kustomization
         // on that way, which this walk does not read: unknown (fail closed).
         None => under.and(plain(c.namespace.as_deref())),
     }
+}
+
+/// The kustomization of the directory `dir` (`Null` when it has none); `None` when it cannot be
+/// read or sets a `namePrefix` or `nameSuffix`: Flux looks the source up by a name this walk
+/// does not compute (fail closed).
+fn kustomization(dir: &Path) -> Option<Value> {
+    let Some(k) = super::kustomization_file(dir) else {
+        return Some(Value::Null);
+    };
+    let text = crate::fsio::read_to_string_limited(&k, super::MAX_FILE_BYTES).ok()?;
+    let v: Value = yaml_serde::from_str(crate::yamlpos::without_bom(&text)).ok()?;
+    let renames = v.get("namePrefix").is_some() || v.get("nameSuffix").is_some();
+    (!renames).then_some(v)
 }
 
 /// Fills the `${...}` in the values of the Flux options `options` (a child Kustomization's
@@ -450,6 +496,127 @@ mod tests {
             source: None,
             at: "clusters/prod/sync.yaml:6".to_owned(),
         }
+    }
+
+    const SETTINGS: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  X: \"1\"\n";
+
+    /// `clusters/prod/apps.yaml` substituting from ConfigMap `cluster-settings` and Secret `s`,
+    /// and `clusters/<config_at>/config.yaml` deploying `config/prod`, both in `flux-system`.
+    fn pair(config_at: &str) -> Vec<Parent> {
+        let from = |kind: &str, name: &str| {
+            Source::of(&yaml_serde::from_str(&format!("{{kind: {kind}, name: {name}}}")).unwrap())
+        };
+        let apps = Parent {
+            dir: "apps".to_owned(),
+            substitute_from: vec![from("ConfigMap", "cluster-settings"), from("Secret", "s")],
+            namespace: Some("flux-system".to_owned()),
+            at: "clusters/prod/apps.yaml:8".to_owned(),
+            ..parent(&[], false)
+        };
+        let config = Parent {
+            dir: "config/prod".to_owned(),
+            at: format!("clusters/{config_at}/config.yaml:8"),
+            ..parent(&[], false)
+        };
+        vec![apps, config]
+    }
+
+    /// The `data` `read_sources` gives the apps parent's entries (`None`: unknown), and the
+    /// file it names as broken.
+    fn read(
+        config_at: &str,
+        files: &[(&str, &str)],
+        ns: bool,
+    ) -> Vec<(Option<String>, Option<String>)> {
+        let mut parents = pair(config_at);
+        parents[0].namespace = parents[0].namespace.take().filter(|_| ns);
+        let root = tempfile::tempdir().expect("tempdir");
+        read_sources(root.path(), &mut parents, files, &|_, _| true, &|_, _| {
+            Some(Vec::new())
+        });
+        (parents[0].substitute_from.iter())
+            .map(|s| (s.data.as_ref().map(|d| format!("{d:?}")), s.broken.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn read_sources_takes_one_render_of_the_cluster_in_the_parents_namespace() {
+        let secret = "kind: Secret\napiVersion: v1\nmetadata: {name: s, namespace: flux-system}\nstringData: {K: v}\n";
+        let files = [
+            ("config/prod/a.yaml", SETTINGS),
+            ("config/prod/s.yaml", secret),
+        ];
+        let one = read("prod", &files, true);
+        assert_eq!(one[0], (Some(r#"{"X": Some("1")}"#.into()), None));
+        // A Secret's keys, never its values.
+        assert_eq!(one[1], (Some(r#"{"K": None}"#.into()), None));
+        // No namespace to read from; another cluster's render; two renders: unknown.
+        assert_eq!(read("prod", &files, false)[0], (None, None));
+        assert_eq!(read("staging", &files, true)[0], (None, None));
+        let two = [files[0], ("config/prod/b.yaml", SETTINGS)];
+        assert_eq!(read("prod", &two, true)[0], (None, None));
+        // A document that does not parse may be the source: unknown, naming the file.
+        let broken = format!("kind: ConfigMap\nmetadata: {{name: x\n---\n{SETTINGS}");
+        let bad = read("prod", &[("config/prod/a.yaml", &broken)], true);
+        assert_eq!(bad[0], (None, Some("config/prod/a.yaml".into())));
+    }
+
+    #[test]
+    fn rendered_namespace_is_the_outermost_on_the_only_route() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path();
+        let put = |rel: &str, text: &str| {
+            std::fs::create_dir_all(root.join(rel)).expect("mkdir");
+            crate::fsio::atomic_write(&root.join(rel).join("kustomization.yaml"), text.as_bytes())
+                .expect("write");
+        };
+        put("config/prod", "resources: [sub]\n");
+        put(
+            "config/prod/sub",
+            "namespace: inner\nresources: [cm.yaml]\n",
+        );
+        let q = Parent {
+            dir: "config/prod".to_owned(),
+            ..parent(&[], false)
+        };
+        let c = |file: &str, ns: &str| {
+            objects(file, &SETTINGS.replace("flux-system", ns))
+                .expect("parses")
+                .remove(0)
+        };
+        let other = root.canonicalize().expect("root").join("elsewhere");
+        let none = |_: &str, _: &str| Some(Vec::new());
+        let off = |_: &str, _: &str| Some(vec![other.clone()]);
+        let ns =
+            |q: &Parent, c: &Object, routes: &Routes<'_>| rendered_namespace(root, q, c, routes);
+        let inner = c("config/prod/sub/cm.yaml", "own");
+        assert_eq!(ns(&q, &inner, &none).as_deref(), Some("inner"));
+        // Another route off the path may move it; routes not known; renamed or remote: unknown.
+        assert_eq!(ns(&q, &inner, &off), None);
+        assert_eq!(ns(&q, &inner, &|_, _| None), None);
+        let opaque = Parent {
+            opaque: true,
+            ..q.clone()
+        };
+        assert_eq!(ns(&opaque, &inner, &none), None);
+        // `targetNamespace` over all.
+        let target = Parent {
+            target: Some("t".into()),
+            ..q.clone()
+        };
+        assert_eq!(ns(&target, &inner, &off).as_deref(), Some("t"));
+        // None set on the path: its own, when plain; outside the directory: unknown.
+        assert_eq!(
+            ns(&q, &c("config/prod/cm.yaml", "own"), &none).as_deref(),
+            Some("own")
+        );
+        assert_eq!(ns(&q, &c("config/prod/cm.yaml", "${ns}"), &none), None);
+        assert_eq!(ns(&q, &c("config/base/cm.yaml", "own"), &none), None);
+        // The deployed directory's own `namespace` holds on every route; a prefix renames.
+        put("config/prod", "namespace: top\nresources: [sub]\n");
+        assert_eq!(ns(&q, &inner, &off).as_deref(), Some("top"));
+        put("config/prod/sub", "namePrefix: p-\nresources: [cm.yaml]\n");
+        assert_eq!(ns(&q, &inner, &none), None);
     }
 
     #[test]

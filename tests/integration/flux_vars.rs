@@ -79,6 +79,12 @@ fn run(root: &Path, config_ns: &str, sealed_ns: &str) -> Vec<String> {
             "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: podinfo-secrets\n  namespace: {sealed_ns}\nspec:\n  encryptedData:\n    token: AgBy3i4OJSWK\n  template:\n    metadata:\n      name: podinfo-secrets\n      namespace: {sealed_ns}\n"
         ),
     );
+    rules(root)
+}
+
+/// Commits the repository at `root` and runs `check`: the rules that fire among those judging
+/// where a SealedSecret lands.
+fn rules(root: &Path) -> Vec<String> {
     git(root, &["add", "-A"]);
     git(
         root,
@@ -90,6 +96,7 @@ fn run(root: &Path, config_ns: &str, sealed_ns: &str) -> Vec<String> {
             "commit",
             "-qm",
             "x",
+            "--allow-empty",
         ],
     );
     let (_, hits) = check_hits(root, &[]);
@@ -189,4 +196,183 @@ fn a_substitute_from_configmap_reached_from_outside_is_not_taken_at_its_written_
     let (_, hits) = check_hits(root, &[]);
     let rules: Vec<&str> = hits.iter().map(|h| h.rule.as_str()).collect();
     assert!(rules.contains(&"overlay-not-modelled"), "{rules:?}");
+}
+
+/// A fresh committed repository of [`run`]'s shape, sealed for `prod`, that `check` finds clean:
+/// the ConfigMap gives `CLUSTER_NS`.
+fn clean_repository() -> Option<tempfile::TempDir> {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return None;
+    }
+    let t = tempfile::tempdir().unwrap();
+    git(t.path(), &["init", "-q"]);
+    assert_eq!(run(t.path(), "flux-system", "prod"), Vec::<String>::new());
+    Some(t)
+}
+
+/// The variable is unknown (`overlay-not-modelled`), never a value read from a source Flux does
+/// not find where it reads it.
+fn assert_unknown(root: &Path) {
+    let rules = rules(root);
+    assert!(
+        rules.contains(&"overlay-not-modelled".to_owned()),
+        "{rules:?}"
+    );
+}
+
+/// The ConfigMap renamed on its way (Flux's `spec.namePrefix`/`nameSuffix` of the Kustomization
+/// rendering it, or a kustomization's `namePrefix`, as the real render shows): Flux looks up
+/// `cluster-settings` by that name, which the written one no longer has, so `CLUSTER_NS` stays
+/// unknown. Before, the written name was matched and the variable taken as given.
+#[test]
+fn a_substitute_from_configmap_renamed_on_its_way_gives_nothing() {
+    for extra in ["  namePrefix: p-\n", "  nameSuffix: -s\n"] {
+        let Some(t) = clean_repository() else { return };
+        let root = t.path();
+        write(
+            root,
+            "clusters/prod/config.yaml",
+            &flux("config", "./config/prod", extra),
+        );
+        assert_unknown(root);
+    }
+    let Some(t) = clean_repository() else { return };
+    let root = t.path();
+    write(
+        root,
+        "config/prod/kustomization.yaml",
+        "namespace: flux-system\nnamePrefix: p-\nresources: [cluster-settings.yaml, cluster-secrets.yaml]\n",
+    );
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&root.join("config/prod"));
+        assert!(out.contains("name: p-cluster-settings"), "{out}");
+    }
+    assert_unknown(root);
+}
+
+/// The Kustomization rendering the ConfigMap applies it to another cluster (`spec.kubeConfig`,
+/// fluxcd/kustomize-controller `api/v1/kustomization_types.go`), while Flux reads `substituteFrom`
+/// from its own cluster (fluxcd/pkg `kustomize/kustomize_varsub.go`, `loadVars`): nothing.
+#[test]
+fn a_substitute_from_configmap_applied_to_another_cluster_gives_nothing() {
+    let Some(t) = clean_repository() else { return };
+    let root = t.path();
+    let remote = "  kubeConfig:\n    secretRef:\n      name: remote-kubeconfig\n";
+    write(
+        root,
+        "clusters/prod/config.yaml",
+        &flux("config", "./config/prod", remote),
+    );
+    assert_unknown(root);
+}
+
+/// A SealedSecret source's `spec.template.data` keys are keys of the Secret it makes (whose
+/// values are not read): `${NS:=prod}` is unknown when it holds `NS`, not the default.
+#[test]
+fn a_sealed_secret_sources_template_data_key_makes_a_default_unknown() {
+    let Some(t) = clean_repository() else { return };
+    let root = t.path();
+    let target = "  targetNamespace: ${NS:=prod}\n";
+    write(
+        root,
+        "apps/podinfo.yaml",
+        &flux("podinfo", "./deploy/podinfo", target),
+    );
+    assert_eq!(rules(root), Vec::<String>::new());
+    write(
+        root,
+        "config/prod/cluster-secrets.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: cluster-secrets\nspec:\n  encryptedData:\n    SECRET_DOMAIN: AgBy3i4OJSWK\n  template:\n    data:\n      NS: staging\n",
+    );
+    assert_unknown(root);
+}
+
+/// A source file holding a document that does not parse (the real render fails on it): that
+/// document may be the ConfigMap, so the variable is unknown and the note names the file, never
+/// the well-formed `cluster-settings` beside it taken.
+#[test]
+fn a_substitute_from_file_with_a_broken_document_gives_nothing() {
+    let Some(t) = clean_repository() else { return };
+    let root = t.path();
+    let path = "./deploy/${APP}";
+    write(root, "apps/podinfo.yaml", &flux("podinfo", path, ""));
+    let settings = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\ndata:\n  CLUSTER_NS: prod\n  APP: podinfo\n";
+    write(root, "config/prod/cluster-settings.yaml", settings);
+    let note = |root: &Path| {
+        rules(root);
+        let out = common::emp_seal_std()
+            .arg("-C")
+            .arg(root)
+            .arg("check")
+            .output()
+            .unwrap();
+        // Notes go to stderr.
+        let text = String::from_utf8_lossy(&out.stderr).into_owned();
+        text.lines()
+            .find(|l| l.contains("cannot resolve offline"))
+            .map(str::to_owned)
+    };
+    assert_eq!(note(root), None);
+    let broken = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cluster-settings\n---\n{settings}"
+    );
+    write(root, "config/prod/cluster-settings.yaml", &broken);
+    if common::kubectl().is_some() {
+        let out = common::kustomize_raw(&root.join("config/prod"));
+        assert!(!out.status.success());
+    }
+    let note = note(root).unwrap_or_default();
+    assert!(
+        note.contains("config/prod/cluster-settings.yaml") && note.contains("does not parse"),
+        "{note}"
+    );
+}
+
+/// The ConfigMap's directory reached through another kustomization of the deployed directory
+/// (`config/prod/app`, setting `namespace: other`) than the directory path
+/// (`config/prod/settings`), as the real render shows: the outermost namespace on the path
+/// (none, so the file's own `flux-system`) is not where it lands, so the variable is unknown.
+#[test]
+fn a_substitute_from_configmap_moved_by_another_route_gives_nothing() {
+    let Some(t) = clean_repository() else { return };
+    let root = t.path();
+    std::fs::remove_file(root.join("config/prod/cluster-settings.yaml")).unwrap();
+    write(
+        root,
+        "config/prod/settings/cluster-settings.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  CLUSTER_NS: prod\n",
+    );
+    write(
+        root,
+        "config/prod/settings/kustomization.yaml",
+        "resources: [cluster-settings.yaml]\n",
+    );
+    write(
+        root,
+        "config/prod/app/kustomization.yaml",
+        "namespace: other\nresources: [../settings]\n",
+    );
+    write(
+        root,
+        "config/prod/kustomization.yaml",
+        "resources: [app, cluster-secrets.yaml]\n",
+    );
+    // The Secret source stays in `flux-system` (its keys known): only the route is judged.
+    let secrets = "config/prod/cluster-secrets.yaml";
+    let text = std::fs::read_to_string(root.join(secrets)).unwrap();
+    let text = text.replacen(
+        "name: cluster-secrets\n",
+        "name: cluster-secrets\n  namespace: flux-system\n",
+        1,
+    );
+    write(root, secrets, &text);
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&root.join("config/prod"));
+        assert!(
+            out.contains("namespace: other") && out.matches("namespace: flux-system").count() == 1,
+            "{out}"
+        );
+    }
+    assert_unknown(root);
 }
