@@ -376,3 +376,51 @@ fn a_substitute_from_configmap_moved_by_another_route_gives_nothing() {
     }
     assert_unknown(root);
 }
+
+/// The deployed directory has no kustomization: Flux generates one listing its manifests and
+/// its topmost kustomization directories, and does not walk into those (fluxcd/pkg
+/// `kustomize/kustomize_generator.go`). A kustomization nested inside one (`settings/extra`,
+/// moving `settings/cm`'s ConfigMap to `other`) is never built, so the ConfigMap's namespace stays known.
+/// Before, every kustomization under the directory counted as a route and the variable was unknown.
+#[test]
+fn a_kustomization_flux_does_not_build_is_no_route_of_a_substitute_from_source() {
+    let Some(t) = clean_repository() else { return };
+    let root = t.path();
+    for gone in ["kustomization.yaml", "cluster-settings.yaml"] {
+        std::fs::remove_file(root.join("config/prod").join(gone)).unwrap();
+    }
+    write(
+        root,
+        "config/prod/settings/cm/cluster-settings.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  CLUSTER_NS: prod\n",
+    );
+    write(
+        root,
+        "config/prod/settings/cm/kustomization.yaml",
+        "resources: [cluster-settings.yaml]\n",
+    );
+    write(
+        root,
+        "config/prod/settings/kustomization.yaml",
+        "resources: [cm]\n",
+    );
+    let secrets = "config/prod/cluster-secrets.yaml";
+    let text = std::fs::read_to_string(root.join(secrets)).unwrap();
+    let text = text.replacen(
+        "name: cluster-secrets\n",
+        "name: cluster-secrets\n  namespace: flux-system\n",
+        1,
+    );
+    write(root, secrets, &text);
+    assert_eq!(rules(root), Vec::<String>::new());
+    write(
+        root,
+        "config/prod/settings/extra/kustomization.yaml",
+        "namespace: other\nresources: [../cm]\n",
+    );
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&root.join("config/prod/settings/extra"));
+        assert!(out.contains("namespace: other"), "{out}");
+    }
+    assert_eq!(rules(root), Vec::<String>::new());
+}
