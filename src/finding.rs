@@ -216,8 +216,8 @@ pub struct Report {
     /// The environments whose overlays were checked, by name (under `--release`, that one), so
     /// that a clean report says what it verified.
     pub environments: Vec<String>,
-    /// Those of [`Report::environments`] that kustomize cannot build: their key and reference
-    /// checks did not run.
+    /// Those of [`Report::environments`] that kustomize cannot build, or one of whose variants it
+    /// cannot: their (or the variant's) key and reference checks did not run.
     pub not_built: Vec<String>,
 }
 

@@ -350,9 +350,9 @@ fn refuse_sealed_for_another(
             return Err(ResealError::SealedForAnother {
                 file: file_name.to_owned(),
                 keys: describe(&elsewhere),
-                sealed_for: seal::describe_identity(own.scope, &own.identity),
+                sealed_for: own.sealed_for(),
                 whose,
-                rendered: seal::describe_identity(rendered.scope, &rendered.identity),
+                rendered: rendered.sealed_for(),
             });
         }
     }

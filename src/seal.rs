@@ -604,9 +604,11 @@ pub struct Pick<'a> {
 pub fn sealed_secret_of(root: &Path, env: &str, pick: Pick<'_>) -> Result<SealedTarget, SealError> {
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
-    let target = sealed_target(root, env, &overlay, pick)?;
     // What kustomize would not build has no known render: its error first, as `seal` refuses it.
-    build_error(&overlay).map_or(Ok(target), Err)
+    if let Some(e) = build_error(&overlay) {
+        return Err(e);
+    }
+    sealed_target(root, env, &overlay, pick)
 }
 
 /// Every SealedSecret environment `env` renders, in the model's order (for inspection, which
@@ -1741,7 +1743,7 @@ pub(crate) fn write_metadata_maps(
 }
 
 /// `<scope> <namespace>/<name>`, as summaries and messages show what a Secret is sealed for (the
-/// `emp-seal.dev/sealed-for` record's form). A cluster-wide label has no namespace (` /<name>`);
+/// `emp-seal.dev/sealed-for` record's form). A cluster-wide identity without a namespace shows ` /<name>`;
 /// a strict or namespace-wide identity without one, which is never sealed, shows
 /// `<no namespace>/<name>`.
 pub fn describe_identity(scope: Scope, identity: &Identity) -> String {

@@ -468,7 +468,7 @@ pub fn finish(cx: &Context<'_>, mut findings: Vec<Finding>) -> Report {
         .map(|o| o.name.clone())
         .collect();
     report.not_built = (cx.tree.checked_overlays())
-        .filter(|o| o.fails_build())
+        .filter(|o| o.fails_build() || o.variants.iter().any(|v| v.fails_build()))
         .map(|o| o.name.clone())
         .collect();
     report

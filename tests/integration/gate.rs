@@ -2227,3 +2227,34 @@ fn a_suppressed_build_error_is_named_in_the_summary_and_fails_the_release_gate()
         );
     }
 }
+
+/// A variant of `dev` (a kustomization wrapping it, deployed in its place) that kustomize cannot
+/// build: its checks did not run, so the summary names `dev` as not built, though `dev` itself
+/// builds.
+#[test]
+fn an_environment_whose_variant_does_not_build_is_named_as_not_built() {
+    let variant = "k8s/variant/dev/kustomization.yaml";
+    let extra = [(
+        variant,
+        "resources:\n  - ../../overlays/dev\n  - missing.yaml\n",
+    )];
+    let Some(t) = tree(&extra) else { return };
+    assert_ne!(
+        kustomize_builds(&t.path().join("k8s/overlays/dev")),
+        Some(false)
+    );
+    assert_ne!(
+        kustomize_builds(&t.path().join("k8s/variant/dev")),
+        Some(true)
+    );
+    let (code, hits) = check(t.path(), &[]);
+    let errs = of(&hits, "overlay-build-error");
+    assert_eq!((code, errs.len()), (1, 1), "{hits:?}");
+    assert_eq!(errs[0].path, variant, "{hits:?}");
+    let summary = json_of(t.path(), &["check", "--format", "json"]);
+    assert_eq!(
+        summary["summary"]["environments"],
+        serde_json::json!(["dev"])
+    );
+    assert_eq!(summary["summary"]["not_built"], serde_json::json!(["dev"]));
+}

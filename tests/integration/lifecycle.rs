@@ -1076,47 +1076,50 @@ fn seal_refuses_an_example_line_without_equals_that_from_lacks() {
 
 /// `reseal` and `unseal` without `--name` on an overlay kustomize would not build report its
 /// build error (file, line; exit 2) before anything else, as `seal` does: `reseal` wrote
-/// nothing, and `unseal` did not open the values under the labels of the model's guess.
+/// nothing, and `unseal` did not open the values under the labels of the model's guess. Also when
+/// the broken overlay no longer lists its SealedSecret and generates the Secret instead: they
+/// said "renders no SealedSecret" and hinted at `--migrate`.
 #[test]
 fn reseal_and_unseal_report_the_build_error_first() {
-    let t = tree();
-    let root = t.path();
-    seal_paper(root);
-    let k = root.join("k8s/overlays/paper/kustomization.yaml");
-    write(
-        &k,
-        &read(&k).replace(
-            "  - sealedsecret.yaml\n",
-            "  - sealedsecret.yaml\n  - missing.yaml\n",
-        ),
-    );
-    if common::kubectl().is_some() {
-        assert!(
-            !common::kustomize_raw(&k.with_file_name(""))
-                .status
-                .success()
+    let generated =
+        "  - missing.yaml\nsecretGenerator:\n  - name: emp-secrets\n    literals: [A=]\n";
+    for listed in ["  - sealedsecret.yaml\n  - missing.yaml\n", generated] {
+        let t = tree();
+        let root = t.path();
+        seal_paper(root);
+        let k = root.join("k8s/overlays/paper/kustomization.yaml");
+        let text = read(&k).replace("  - sealedsecret.yaml\n", listed);
+        write(&k, &text);
+        if common::kubectl().is_some() {
+            assert!(
+                !common::kustomize_raw(&k.with_file_name(""))
+                    .status
+                    .success()
+            );
+        }
+        let sealed = root.join("k8s/overlays/paper/sealedsecret.yaml");
+        let before = read(&sealed);
+        let key = demo_key(root);
+        let line = 1 + text.lines().position(|l| l == "  - missing.yaml").unwrap();
+        let want = format!(
+            "error: k8s/overlays/paper/kustomization.yaml:{line}: resource `missing.yaml` does not exist"
         );
-    }
-    let sealed = root.join("k8s/overlays/paper/sealedsecret.yaml");
-    let before = read(&sealed);
-    let key = demo_key(root);
-    let want =
-        "error: k8s/overlays/paper/kustomization.yaml:14: resource `missing.yaml` does not exist";
-    for args in [
-        &["reseal", "paper", "--key", s(&key)][..],
-        &[
-            "unseal",
-            "paper",
-            "--key",
-            s(&key),
-            "--format",
-            "env",
-            "--reveal",
-        ],
-    ] {
-        let o = fails(root, args, 2, want);
-        assert!(o.stdout.is_empty(), "{args:?}: {}", o.stdout);
-        assert_eq!(read(&sealed), before, "{args:?} wrote");
+        for args in [
+            &["reseal", "paper", "--key", s(&key)][..],
+            &[
+                "unseal",
+                "paper",
+                "--key",
+                s(&key),
+                "--format",
+                "env",
+                "--reveal",
+            ],
+        ] {
+            let o = fails(root, args, 2, &want);
+            assert!(o.stdout.is_empty(), "{args:?}: {}", o.stdout);
+            assert_eq!(read(&sealed), before, "{args:?} wrote");
+        }
     }
 }
 
