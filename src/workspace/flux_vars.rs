@@ -312,8 +312,8 @@ pub(super) fn read_sources(
 }
 
 /// The namespace the object `c` lands in when `q` renders it: `q`'s `targetNamespace`, else
-/// the `namespace` of the outermost kustomization between `q`'s directory and `c`'s file that
-/// sets one (kustomize's namespace transformer of an including kustomization runs after the
+/// the `namespace` of the outermost kustomization of `q`'s build ([`Routes`]) between `q`'s
+/// directory and `c`'s file that sets one (kustomize's namespace transformer of an including kustomization runs after the
 /// included one's), else its own; `None` when that is not known offline or is none (Flux then
 /// applies it to the default namespace of its service account's cluster access). A
 /// kustomization of `q`'s build off that directory path whose build reads the file ([`Routes`])
@@ -326,7 +326,8 @@ fn rendered_namespace(root: &Path, q: &Parent, c: &Object, routes: &Routes<'_>) 
         return None;
     }
     let file_dir = c.file.rsplit_once('/').map_or("", |(d, _)| d);
-    let mut off = routes(&q.dir, file_dir)?;
+    let build = routes(&q.dir, file_dir)?;
+    let mut off = build.clone();
     let mut dir = q.dir.clone();
     // By whole path segments (`config/prod` does not hold `config/prod-eu`).
     let under = Path::new(file_dir).strip_prefix(&q.dir).ok();
@@ -343,7 +344,8 @@ fn rendered_namespace(root: &Path, q: &Parent, c: &Object, routes: &Routes<'_>) 
         let canonical = std::fs::canonicalize(root.join(&dir)).ok();
         off.retain(|k| Some(k) != canonical.as_ref());
         let v = kustomization(&root.join(&dir))?;
-        if outermost.is_none() {
+        // A kustomization the build does not include sets no namespace of it.
+        if outermost.is_none() && canonical.is_some_and(|k| build.contains(&k)) {
             outermost = v
                 .get("namespace")
                 .map(|ns| (step.is_empty(), plain(ns.as_str())));
@@ -584,9 +586,14 @@ mod tests {
                 .expect("parses")
                 .remove(0)
         };
-        let other = root.canonicalize().expect("root").join("elsewhere");
-        let none = |_: &str, _: &str| Some(Vec::new());
-        let off = |_: &str, _: &str| Some(vec![other.clone()]);
+        let canon = root.canonicalize().expect("root");
+        // The build's kustomizations reading the file's directory: those on its path.
+        let on = |f: &str| {
+            let sub = f.ends_with("/sub").then(|| canon.join(f));
+            vec![canon.join("config/prod")].into_iter().chain(sub)
+        };
+        let none = |_: &str, f: &str| Some(on(f).collect());
+        let off = |_: &str, f: &str| Some(on(f).chain([canon.join("elsewhere")]).collect());
         let ns =
             |q: &Parent, c: &Object, routes: &Routes<'_>| rendered_namespace(root, q, c, routes);
         let inner = c("config/prod/sub/cm.yaml", "own");
