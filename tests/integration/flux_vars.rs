@@ -424,3 +424,42 @@ fn a_kustomization_flux_does_not_build_is_no_route_of_a_substitute_from_source()
     }
     assert_eq!(rules(root), Vec::<String>::new());
 }
+
+/// A kustomization on the directory path that the build does not include
+/// (`config/prod/mid`, `namespace: flux-system`, listed by nothing) sets no namespace: the real
+/// render puts the ConfigMap in `mid/cm`'s `other`, so the variable is unknown. Before, the
+/// first `namespace:` on the path was taken and the ConfigMap counted as found.
+#[test]
+fn a_kustomization_off_the_build_gives_no_namespace_of_a_substitute_from_source() {
+    let Some(t) = clean_repository() else { return };
+    let root = t.path();
+    std::fs::remove_file(root.join("config/prod/cluster-settings.yaml")).unwrap();
+    write(
+        root,
+        "config/prod/mid/cm/cluster-settings.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\ndata:\n  CLUSTER_NS: prod\n",
+    );
+    write(
+        root,
+        "config/prod/mid/cm/kustomization.yaml",
+        "namespace: other\nresources: [cluster-settings.yaml]\n",
+    );
+    write(
+        root,
+        "config/prod/mid/kustomization.yaml",
+        "namespace: flux-system\n",
+    );
+    write(
+        root,
+        "config/prod/kustomization.yaml",
+        "resources: [mid/cm, cluster-secrets.yaml]\n",
+    );
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&root.join("config/prod"));
+        assert!(
+            out.contains("name: cluster-settings\n  namespace: other"),
+            "{out}"
+        );
+    }
+    assert_unknown(root);
+}
