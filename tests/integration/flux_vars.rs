@@ -463,3 +463,22 @@ fn a_kustomization_off_the_build_gives_no_namespace_of_a_substitute_from_source(
     }
     assert_unknown(root);
 }
+
+/// A ConfigMap file in the deployed directory that its kustomization does not list: Flux never
+/// applies it (the real render does not hold it), so the variable is unknown. Before, a file in
+/// a directory the build reads counted as rendered whether listed or not.
+#[test]
+fn a_substitute_from_configmap_file_no_kustomization_lists_gives_nothing() {
+    let Some(t) = clean_repository() else { return };
+    let root = t.path();
+    write(
+        root,
+        "config/prod/kustomization.yaml",
+        "namespace: flux-system\nresources: [cluster-secrets.yaml]\n",
+    );
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&root.join("config/prod"));
+        assert!(!out.contains("cluster-settings"), "{out}");
+    }
+    assert_unknown(root);
+}
