@@ -454,6 +454,15 @@ fn a_kustomization_off_the_build_gives_no_namespace_of_a_substitute_from_source(
         "config/prod/kustomization.yaml",
         "resources: [mid/cm, cluster-secrets.yaml]\n",
     );
+    // The Secret source stays in `flux-system` (its keys known): only the ConfigMap is judged.
+    let secrets = "config/prod/cluster-secrets.yaml";
+    let text = std::fs::read_to_string(root.join(secrets)).unwrap();
+    let text = text.replacen(
+        "name: cluster-secrets\n",
+        "name: cluster-secrets\n  namespace: flux-system\n",
+        1,
+    );
+    write(root, secrets, &text);
     if common::kubectl().is_some() {
         let out = common::kustomize(&root.join("config/prod"));
         assert!(
