@@ -22,7 +22,7 @@
 //! discovery does not hand it here.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use yaml_serde::Value;
 
@@ -260,7 +260,9 @@ pub(super) type Routes<'a> = dyn Fn(&str, &str) -> Option<Vec<std::path::PathBuf
 /// [`Parent::renders`]. An `optional` entry no Kustomization of the repository renders is left
 /// unknown too: the cluster may hold it all the same. So is every entry when a file its cluster
 /// renders holds a document that does not parse: Flux's build of that render fails (the
-/// cluster keeps what an earlier revision applied), and that document may be the source.
+/// cluster keeps what an earlier revision applied), and that document may be the source. Only
+/// files naming `ConfigMap` or `Secret` are parsed ([`objects`]): one naming neither holds no
+/// source, and a broken document in it is not looked for.
 pub(super) fn read_sources(
     root: &Path,
     parents: &mut [Parent],
@@ -312,13 +314,13 @@ pub(super) fn read_sources(
 }
 
 /// The namespace the object `c` lands in when `q` renders it: `q`'s `targetNamespace`, else
-/// the `namespace` of the outermost kustomization between `q`'s directory and `c`'s file that
-/// sets one (kustomize's namespace transformer of an including kustomization runs after the
+/// the `namespace` of the outermost kustomization of `q`'s build ([`Routes`]) between `q`'s
+/// directory and `c`'s file that sets one (kustomize's namespace transformer of an including kustomization runs after the
 /// included one's), else its own; `None` when that is not known offline or is none (Flux then
 /// applies it to the default namespace of its service account's cluster access). A
 /// kustomization of `q`'s build off that directory path whose build reads the file ([`Routes`])
 /// may move or rename it by another way: unless `q`'s own directory sets the namespace (and
-/// none renames), unknown (fail closed).
+/// none renames), unknown (fail closed); so is a file no kustomization of the build lists.
 fn rendered_namespace(root: &Path, q: &Parent, c: &Object, routes: &Routes<'_>) -> Option<String> {
     let plain =
         |s: Option<&str>| (s.filter(|s| !s.is_empty() && !s.contains('$'))).map(str::to_owned);
@@ -326,12 +328,13 @@ fn rendered_namespace(root: &Path, q: &Parent, c: &Object, routes: &Routes<'_>) 
         return None;
     }
     let file_dir = c.file.rsplit_once('/').map_or("", |(d, _)| d);
-    let mut off = routes(&q.dir, file_dir)?;
+    let build = routes(&q.dir, file_dir)?;
+    let mut off = build.clone();
     let mut dir = q.dir.clone();
     // By whole path segments (`config/prod` does not hold `config/prod-eu`).
     let under = Path::new(file_dir).strip_prefix(&q.dir).ok();
     let rest = under.and_then(Path::to_str).unwrap_or_default();
-    let mut outermost = None;
+    let (mut outermost, mut generated) = (None, under.is_some());
     for step in std::iter::once("").chain(rest.split('/').filter(|s| !s.is_empty())) {
         if !step.is_empty() {
             dir = if dir.is_empty() {
@@ -343,7 +346,9 @@ fn rendered_namespace(root: &Path, q: &Parent, c: &Object, routes: &Routes<'_>) 
         let canonical = std::fs::canonicalize(root.join(&dir)).ok();
         off.retain(|k| Some(k) != canonical.as_ref());
         let v = kustomization(&root.join(&dir))?;
-        if outermost.is_none() {
+        generated &= v.is_null();
+        // A kustomization the build does not include sets no namespace of it.
+        if outermost.is_none() && canonical.is_some_and(|k| build.contains(&k)) {
             outermost = v
                 .get("namespace")
                 .map(|ns| (step.is_empty(), plain(ns.as_str())));
@@ -351,6 +356,18 @@ fn rendered_namespace(root: &Path, q: &Parent, c: &Object, routes: &Routes<'_>) 
     }
     for k in &off {
         kustomization(k)?;
+    }
+    // The file itself is rendered when a kustomization of the build lists it in `resources`,
+    // or Flux generates the one kustomization on its way (every manifest is listed).
+    let file = std::fs::canonicalize(root.join(&c.file)).ok();
+    let lists = |k: &PathBuf| {
+        let v = kustomization(k).unwrap_or_default();
+        let names = v.get("resources").and_then(Value::as_sequence);
+        (names.into_iter().flatten().filter_map(Value::as_str))
+            .any(|r| file.is_some() && std::fs::canonicalize(k.join(r)).ok() == file)
+    };
+    if !generated && !build.iter().any(lists) {
+        return None;
     }
     if let Some(t) = &q.target {
         return plain(Some(t));
@@ -570,11 +587,14 @@ mod tests {
             crate::fsio::atomic_write(&root.join(rel).join("kustomization.yaml"), text.as_bytes())
                 .expect("write");
         };
-        put("config/prod", "resources: [sub]\n");
+        put("config/prod", "resources: [sub, cm.yaml]\n");
         put(
             "config/prod/sub",
             "namespace: inner\nresources: [cm.yaml]\n",
         );
+        for f in ["config/prod/cm.yaml", "config/prod/sub/cm.yaml"] {
+            crate::fsio::atomic_write(&root.join(f), SETTINGS.as_bytes()).expect("write");
+        }
         let q = Parent {
             dir: "config/prod".to_owned(),
             ..parent(&[], false)
@@ -584,9 +604,14 @@ mod tests {
                 .expect("parses")
                 .remove(0)
         };
-        let other = root.canonicalize().expect("root").join("elsewhere");
-        let none = |_: &str, _: &str| Some(Vec::new());
-        let off = |_: &str, _: &str| Some(vec![other.clone()]);
+        let canon = root.canonicalize().expect("root");
+        // The build's kustomizations reading the file's directory: those on its path.
+        let on = |f: &str| {
+            let sub = f.ends_with("/sub").then(|| canon.join(f));
+            vec![canon.join("config/prod")].into_iter().chain(sub)
+        };
+        let none = |_: &str, f: &str| Some(on(f).collect());
+        let off = |_: &str, f: &str| Some(on(f).chain([canon.join("elsewhere")]).collect());
         let ns =
             |q: &Parent, c: &Object, routes: &Routes<'_>| rendered_namespace(root, q, c, routes);
         let inner = c("config/prod/sub/cm.yaml", "own");
@@ -617,6 +642,9 @@ mod tests {
         assert_eq!(ns(&q, &inner, &off).as_deref(), Some("top"));
         put("config/prod/sub", "namePrefix: p-\nresources: [cm.yaml]\n");
         assert_eq!(ns(&q, &inner, &none), None);
+        // A file no kustomization of the build lists is not rendered.
+        put("config/prod/sub", "namespace: inner\nresources: []\n");
+        assert_eq!(ns(&target, &inner, &none), None);
     }
 
     #[test]

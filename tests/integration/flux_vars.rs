@@ -424,3 +424,70 @@ fn a_kustomization_flux_does_not_build_is_no_route_of_a_substitute_from_source()
     }
     assert_eq!(rules(root), Vec::<String>::new());
 }
+
+/// A kustomization on the directory path that the build does not include
+/// (`config/prod/mid`, `namespace: flux-system`, listed by nothing) sets no namespace: the real
+/// render puts the ConfigMap in `mid/cm`'s `other`, so the variable is unknown. Before, the
+/// first `namespace:` on the path was taken and the ConfigMap counted as found.
+#[test]
+fn a_kustomization_off_the_build_gives_no_namespace_of_a_substitute_from_source() {
+    let Some(t) = clean_repository() else { return };
+    let root = t.path();
+    std::fs::remove_file(root.join("config/prod/cluster-settings.yaml")).unwrap();
+    write(
+        root,
+        "config/prod/mid/cm/cluster-settings.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\ndata:\n  CLUSTER_NS: prod\n",
+    );
+    write(
+        root,
+        "config/prod/mid/cm/kustomization.yaml",
+        "namespace: other\nresources: [cluster-settings.yaml]\n",
+    );
+    write(
+        root,
+        "config/prod/mid/kustomization.yaml",
+        "namespace: flux-system\n",
+    );
+    write(
+        root,
+        "config/prod/kustomization.yaml",
+        "resources: [mid/cm, cluster-secrets.yaml]\n",
+    );
+    // The Secret source stays in `flux-system` (its keys known): only the ConfigMap is judged.
+    let secrets = "config/prod/cluster-secrets.yaml";
+    let text = std::fs::read_to_string(root.join(secrets)).unwrap();
+    let text = text.replacen(
+        "name: cluster-secrets\n",
+        "name: cluster-secrets\n  namespace: flux-system\n",
+        1,
+    );
+    write(root, secrets, &text);
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&root.join("config/prod"));
+        assert!(
+            out.contains("name: cluster-settings\n  namespace: other"),
+            "{out}"
+        );
+    }
+    assert_unknown(root);
+}
+
+/// A ConfigMap file in the deployed directory that its kustomization does not list: Flux never
+/// applies it (the real render does not hold it), so the variable is unknown. Before, a file in
+/// a directory the build reads counted as rendered whether listed or not.
+#[test]
+fn a_substitute_from_configmap_file_no_kustomization_lists_gives_nothing() {
+    let Some(t) = clean_repository() else { return };
+    let root = t.path();
+    write(
+        root,
+        "config/prod/kustomization.yaml",
+        "namespace: flux-system\nresources: [cluster-secrets.yaml]\n",
+    );
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&root.join("config/prod"));
+        assert!(!out.contains("cluster-settings"), "{out}");
+    }
+    assert_unknown(root);
+}
