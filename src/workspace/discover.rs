@@ -801,8 +801,7 @@ fn cluster(v: &Value, kind: &str, file: &str) -> Option<String> {
     let spec = v.get("spec")?;
     if kind == "Kustomization" {
         let remote = spec.get("kubeConfig").is_some_and(|k| !k.is_null());
-        let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
-        return (!remote).then(|| format!("Flux {dir}/"));
+        return (!remote).then(|| super::flux_vars::own_cluster(file));
     }
     let spec = match kind {
         "ApplicationSet" => spec.get("template")?.get("spec")?,
@@ -1475,7 +1474,8 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
 }
 
 /// Whether an object deploying the directory without a kustomization file `c` (canonical, by
-/// its path in [`Scan::plain`]) builds its sub-directories too: Flux does, an Argo CD directory source with `recurse`.
+/// its path in [`Scan::plain`]) builds its sub-directories too: Flux does, an Argo CD directory
+/// source with `recurse`.
 fn walks_subdirectories(s: &Scan, c: &Path) -> bool {
     use super::plain::Plain;
     let time = s
@@ -1492,7 +1492,8 @@ fn walks_subdirectories(s: &Scan, c: &Path) -> bool {
 
 /// The overlay a root kustomization wraps: its only included directory that is not a component,
 /// when that directory is itself an overlay (it includes another directory, sits in an
-/// `overlays` directory, or an Argo CD / Flux object names it). `k8s/no-keda/dev` wraps `k8s/overlays/dev`; `apps/x/prod` does not
+/// `overlays` directory, or an Argo CD / Flux object names it). `k8s/no-keda/dev` wraps
+/// `k8s/overlays/dev`; `apps/x/prod` does not
 /// wrap `apps/x/base` (a leaf base).
 pub(crate) fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
     let k = s.kust.get(c)?;

@@ -12,7 +12,8 @@
 //! `kustomize/kustomize_varsub.go` (`LoadVariables`) reads them: each `substituteFrom` entry in
 //! order from the Kustomization's own namespace, a later one's keys over an earlier one's, then
 //! `substitute` over all; newlines are dropped from the values; an `optional` entry the cluster
-//! lacks is skipped, so one the repository does not render stays unknown all the same. A Secret's values are not read (a SealedSecret's cannot be offline), nor a
+//! lacks is skipped, so one the repository does not render stays unknown all the same. A Secret's
+//! values are not read (a SealedSecret's cannot be offline), nor a
 //! ConfigMap the repository does not render beside the parent: a variable one of those may give
 //! is not known. One level is read: a value holding an expression (`env: ${cluster}`,
 //! substituted when the parent's own object is rendered by the Kustomization deploying it) is
@@ -154,9 +155,14 @@ pub(super) fn cluster(
         .map(|p| p.at.as_str())
         .collect();
     match mine.is_empty() {
-        true => format!("Flux {}/", file.rsplit_once('/').map_or("", |(d, _)| d)),
+        true => own_cluster(file),
         false => format!("Flux {}", mine.join(", ")),
     }
+}
+
+/// The cluster of a Flux Kustomization in `file` before its parents are known: its directory's.
+pub(super) fn own_cluster(file: &str) -> String {
+    format!("Flux {}/", file.rsplit_once('/').map_or("", |(d, _)| d))
 }
 
 /// One `postBuild.substituteFrom` entry, and the `data` of the ConfigMap it names when the
@@ -315,7 +321,8 @@ pub(super) fn read_sources(
 
 /// The namespace the object `c` lands in when `q` renders it: `q`'s `targetNamespace`, else
 /// the `namespace` of the outermost kustomization of `q`'s build ([`Routes`]) between `q`'s
-/// directory and `c`'s file that sets one (kustomize's namespace transformer of an including kustomization runs after the
+/// directory and `c`'s file that sets one (kustomize's namespace transformer of an including
+/// kustomization runs after the
 /// included one's), else its own; `None` when that is not known offline or is none (Flux then
 /// applies it to the default namespace of its service account's cluster access). A
 /// kustomization of `q`'s build off that directory path whose build reads the file ([`Routes`])
