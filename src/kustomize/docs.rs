@@ -5,11 +5,11 @@
 //! Owns only the pairing of a document's text, and its parsed value. Must
 //! not parse values itself or locate lines any other way than through [`crate::yamlpos`].
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use yaml_serde::Value;
 
-use crate::yamlpos::{self, Seg};
+use crate::yamlpos::{self, Layout, Seg};
 
 /// One document of a multi-document YAML file.
 #[derive(Debug)]
@@ -30,6 +30,9 @@ pub(crate) struct Doc {
     pub(crate) value: Result<Arc<Value>, String>,
     /// When `value` is an error: the 1-based line in the file where the parser stopped.
     pub(crate) error_line: usize,
+    /// The line layout of `text`, made on the first lookup and kept: a document is located
+    /// once per reference and list entry it holds.
+    layout: OnceLock<Layout>,
 }
 
 impl Doc {
@@ -42,6 +45,7 @@ impl Doc {
             alone: false,
             value: Ok(Arc::new(value)),
             error_line: 1,
+            layout: OnceLock::new(),
         }
     }
 
@@ -63,14 +67,20 @@ impl Doc {
             alone: self.alone,
             value: self.value,
             error_line: line,
+            layout: OnceLock::new(),
         }
     }
 
     /// The 1-based file line of the node at `path` (or of its deepest ancestor found), in block
     /// or flow style ([`yamlpos::Document::find_or_parent`]).
     pub(crate) fn line_of(&self, path: &[Seg]) -> usize {
-        let doc = yamlpos::Document::new(&self.text, self.start_line, 0);
-        doc.find_or_parent(path).line as usize
+        self.located().find_or_parent(path).line as usize
+    }
+
+    /// The document's text, for lookups in it, with its layout kept.
+    pub(crate) fn located(&self) -> yamlpos::Document<'_> {
+        let layout = self.layout.get_or_init(|| Layout::new(&self.text));
+        yamlpos::Document::with_layout(&self.text, self.start_line, 0, layout)
     }
 }
 
@@ -116,6 +126,7 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
                 alone,
                 value,
                 error_line,
+                layout: OnceLock::new(),
             }
         })
         .collect()

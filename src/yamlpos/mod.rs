@@ -124,7 +124,10 @@ pub struct Document<'t> {
     pub first_line: u32,
     /// Byte offset in the file where `text` starts.
     pub offset: usize,
-    /// The line layout of `text`, computed on the first lookup.
+    /// The line layout of `text` lent by a caller who keeps it for many lookups
+    /// ([`Document::with_layout`]).
+    lent: Option<&'t Layout>,
+    /// Otherwise the line layout of `text`, computed on the first lookup.
     layout: OnceLock<Layout>,
 }
 
@@ -411,12 +414,28 @@ impl<'t> Document<'t> {
             text,
             first_line: u32::try_from(first_line).unwrap_or(u32::MAX),
             offset,
+            lent: None,
             layout: OnceLock::new(),
         }
     }
 
+    /// A document over `text` whose line layout is `layout`, built from that very text
+    /// ([`Layout::new`]) and kept by the caller across many documents made over it.
+    pub(crate) fn with_layout(
+        text: &'t str,
+        first_line: usize,
+        offset: usize,
+        layout: &'t Layout,
+    ) -> Document<'t> {
+        Document {
+            lent: Some(layout),
+            ..Document::new(text, first_line, offset)
+        }
+    }
+
     fn layout(&self) -> &Layout {
-        self.layout.get_or_init(|| Layout::new(self.text))
+        self.lent
+            .unwrap_or_else(|| self.layout.get_or_init(|| Layout::new(self.text)))
     }
 
     /// Where the key (or the sequence item) at `path` starts, or `None` when the path is absent

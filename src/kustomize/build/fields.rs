@@ -392,7 +392,7 @@ impl Builder<'_> {
     pub(super) fn read_yaml11_scalars(&mut self, k: &mut Arc<Value>, kdoc: &Doc, kfile: &Path) {
         let mut words = Vec::new();
         yaml11_words(k, &mut Vec::new(), &mut words);
-        let text = crate::yamlpos::Document::new(&kdoc.text, kdoc.start_line, 0);
+        let text = kdoc.located();
         for (at, x, key) in words {
             // A kustomization that is one word is no mapping: `check_fields` refuses it.
             let Some((last, parent)) = at.split_last() else {
