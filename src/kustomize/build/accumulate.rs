@@ -88,41 +88,7 @@ impl Builder<'_> {
             self.problem_at(ProblemKind::Invalid, from, msg);
             return None;
         };
-        // Compared by canonical path, so that a symlinked directory leading back to a
-        // kustomization being built is a cycle, not an endless walk (kustomize
-        // api/internal/loader/fileloader.go refuses it too: "cycle detected").
-        let canonical = std::fs::canonicalize(&kfile).unwrap_or_else(|_| kfile.clone());
-        if self.stack.contains(&canonical) {
-            let shown = self.rel(&lexical(&kfile)).display().to_string();
-            let msg = if lexical(&kfile) == canonical {
-                format!(
-                    "cycle through {shown}: it includes itself, and kustomize fails to build (cycle detected)"
-                )
-            } else {
-                format!(
-                    "cycle through {shown}: a symlinked directory leads back to {}, which is being built, and kustomize fails to build (cycle detected)",
-                    self.rel(&canonical).display()
-                )
-            };
-            self.problem_at(ProblemKind::BuildError, from, msg);
-            return None;
-        }
-        // kustomize api/internal/target/kusttarget.go `loadKustFile` reads every recognised
-        // name and refuses a directory holding more than one.
-        let first = kfile.file_name().unwrap_or_default();
-        if let Some(other) = crate::workspace::KUSTOMIZATION_FILE_NAMES
-            .iter()
-            .find(|n| dir.join(n) != kfile && dir.join(n).is_file())
-        {
-            let msg = format!(
-                "{} has both {} and {other}: kustomize fails to build (Found multiple kustomization files)",
-                self.rel(dir).display(),
-                first.display(),
-            );
-            let other = dir.join(other);
-            self.problem(ProblemKind::BuildError, &other, 1, msg);
-            return None;
-        }
+        let canonical = self.enterable(dir, &kfile, from)?;
         let docs = self.docs(&kfile, from)?;
         let Some(kdoc) = docs.first().cloned() else {
             let msg = format!(
@@ -157,6 +123,48 @@ impl Builder<'_> {
         };
         self.check_kind(&level, is_component);
         Some((level, canonical))
+    }
+
+    /// The canonical path of `kfile`, the kustomization file of `dir`, when the build may enter
+    /// it: None (with a problem recorded) when it is on the current path (a cycle) or `dir`
+    /// holds another kustomization file too.
+    fn enterable(&mut self, dir: &Path, kfile: &Path, from: &Origin) -> Option<PathBuf> {
+        // Compared by canonical path, so that a symlinked directory leading back to a
+        // kustomization being built is a cycle, not an endless walk (kustomize
+        // api/internal/loader/fileloader.go refuses it too: "cycle detected").
+        let canonical = std::fs::canonicalize(kfile).unwrap_or_else(|_| kfile.to_path_buf());
+        if self.stack.contains(&canonical) {
+            let shown = self.rel(&lexical(kfile)).display().to_string();
+            let msg = if lexical(kfile) == canonical {
+                format!(
+                    "cycle through {shown}: it includes itself, and kustomize fails to build (cycle detected)"
+                )
+            } else {
+                format!(
+                    "cycle through {shown}: a symlinked directory leads back to {}, which is being built, and kustomize fails to build (cycle detected)",
+                    self.rel(&canonical).display()
+                )
+            };
+            self.problem_at(ProblemKind::BuildError, from, msg);
+            return None;
+        }
+        // kustomize api/internal/target/kusttarget.go `loadKustFile` reads every recognised
+        // name and refuses a directory holding more than one.
+        let first = kfile.file_name().unwrap_or_default();
+        if let Some(other) = crate::workspace::KUSTOMIZATION_FILE_NAMES
+            .iter()
+            .find(|n| dir.join(n) != kfile && dir.join(n).is_file())
+        {
+            let msg = format!(
+                "{} has both {} and {other}: kustomize fails to build (Found multiple kustomization files)",
+                self.rel(dir).display(),
+                first.display(),
+            );
+            let other = dir.join(other);
+            self.problem(ProblemKind::BuildError, &other, 1, msg);
+            return None;
+        }
+        Some(canonical)
     }
 
     /// The level of the kustomization the tool deploying `dir` generates for it
