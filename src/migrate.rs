@@ -290,16 +290,17 @@ pub fn plan(
     let needed = needed_keys(&overlay, g, spec);
     let (values, from_literals) = complete_values(env, inputs, &generator, &needed, prompter)?;
     // Under --keep-name the name takes the hash of these values; the namespace stays.
-    let (identity, name_as_written) = target_name(g, &generator, &values, hashed);
+    let (name, name_as_written) = target_name(g, &generator, &values, hashed);
     if hashed {
         refuse_dangling(
             spec,
             g,
-            (true, Some(&identity.name)),
-            other_hash_references(&overlay, g, &identity.name),
+            (true, Some(&name)),
+            other_hash_references(&overlay, g, &name),
         )?;
     }
-    to.who.identity = identity;
+    // Only the name changes: the namespace, which `SealedTo::new` checked, stays.
+    to.who.identity.name = name;
     let (sealed_text, keys) = sealed_file::new_sealed_file(
         req,
         env,
@@ -677,7 +678,7 @@ fn complete_values(
     Ok((values, from_literals))
 }
 
-/// The identity to seal for and the `metadata.name` to write: the generator's, or when `hashed`
+/// The rendered name to seal for and the `metadata.name` to write: the generator's, or when `hashed`
 /// (`--keep-name` for a hash-suffixed generator), both with the hash kustomize would append for
 /// these values (the overlay's `namePrefix` still applies; a `nameSuffix`, which would land
 /// after the hash, was refused by [`hash_lands_last`] before).
@@ -686,17 +687,14 @@ fn target_name(
     generator: &GeneratorInfo,
     values: &BTreeMap<String, SecretValue>,
     hashed: bool,
-) -> (Identity, String) {
+) -> (String, String) {
     if !hashed {
-        return (g.rendered.clone(), g.original.name.clone());
+        return (g.rendered.name.clone(), g.original.name.clone());
     }
     let secret_type = generator.secret_type.as_deref().unwrap_or("Opaque");
     let hash = name_hash(secret_type, values);
     (
-        Identity {
-            name: format!("{}-{hash}", g.rendered.name),
-            namespace: g.rendered.namespace.clone(),
-        },
+        format!("{}-{hash}", g.rendered.name),
         format!("{}-{hash}", g.original.name),
     )
 }
@@ -846,10 +844,10 @@ fn edit_overlay_kustomization(
     let old = fsio::read_to_string_limited(kust_path, MAX_INPUT_BYTES)?;
     let comment = format!(
         "Secret {}, sealed for {}/{} ({} scope); was {}.",
-        to.identity.name,
-        to.namespace,
-        to.identity.name,
-        to.scope.as_str(),
+        to.who.identity.name,
+        to.who.namespace,
+        to.who.identity.name,
+        to.who.scope.as_str(),
         site.describe(),
     );
     edit_kustomization(&old, site, SEALED_FILE, &comment).map_err(|(line, what)| {

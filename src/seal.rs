@@ -604,10 +604,6 @@ pub struct Pick<'a> {
 pub fn sealed_secret_of(root: &Path, env: &str, pick: Pick<'_>) -> Result<SealedTarget, SealError> {
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
-    // What kustomize would not build has no known render: its error first, as `seal` refuses it.
-    if let Some(e) = build_error(&overlay) {
-        return Err(e);
-    }
     sealed_target(root, env, &overlay, pick)
 }
 
@@ -738,22 +734,25 @@ pub(crate) fn target(root: &Path, s: &SealedRef) -> SealedTarget {
     }
 }
 
-/// The one SealedSecret an overlay renders (or the one `pick` chooses).
+/// The one SealedSecret an overlay renders (or the one `pick` chooses). An overlay kustomize
+/// would not build has no known render: its build error comes first, before a missing or
+/// ambiguous `--name` (the model may miss the SealedSecret named), for `seal`, `reseal` and
+/// `unseal` alike.
 fn sealed_target(
     root: &Path,
     env: &str,
     overlay: &Overlay,
     pick: Pick<'_>,
 ) -> Result<SealedTarget, SealError> {
+    if let Some(e) = build_error(overlay) {
+        return Err(e);
+    }
     let sources = overlay.secret_sources();
     let sealed: Vec<&SealedRef> = sources.iter().filter_map(SecretSource::as_sealed).collect();
     if sealed.is_empty() {
         return Err(no_sealed_secret(root, env, overlay));
     }
-    // An overlay kustomize would not build renders what the model could read, not every
-    // SealedSecret: its build error, not a missing or ambiguous `--name`, is the answer.
-    let chosen = choose(env, pick, &sealed).map_err(|e| build_error(overlay).unwrap_or(e))?;
-    Ok(target(root, chosen))
+    Ok(target(root, choose(env, pick, &sealed)?))
 }
 
 /// Why an overlay renders no SealedSecret: a problem loading it, a plain Secret, a generator, or
@@ -1086,7 +1085,7 @@ pub(crate) fn plan_env(
         &file_name,
         doc,
         doc_index,
-        (&to.identity, to.scope),
+        (&to.who.identity, to.who.scope),
         &old_text,
     )?;
     let rescoping = scope != doc.scope;
@@ -1094,7 +1093,7 @@ pub(crate) fn plan_env(
         root,
         &overlay,
         (&target.file, &target.name, doc),
-        &to.identity.name,
+        &to.who.identity.name,
     );
     let (mut values, unknown) = select_values(req, env, from_name, from_keys, &needed, prompter)?;
     refuse_patched(
@@ -1360,14 +1359,19 @@ fn check_removals(
             keys: removed.join(", "),
         });
     }
-    let pruned_needed =
-        guard::check_prune(overlay, &to.identity.name, file_name, &removed, req.force)?;
+    let pruned_needed = guard::check_prune(
+        overlay,
+        &to.who.identity.name,
+        file_name,
+        &removed,
+        req.force,
+    )?;
     let untouched: Vec<String> = existing
         .iter()
         .filter(|k| !sealing.contains(**k) && !removed.iter().any(|r| r == *k))
         .map(|k| (*k).to_owned())
         .collect();
-    if to.scope != doc.scope && !untouched.is_empty() {
+    if to.who.scope != doc.scope && !untouched.is_empty() {
         return Err(SealError::RescopeIncomplete {
             file: file_name.to_owned(),
             keys: untouched.join(", "),
@@ -1379,7 +1383,7 @@ fn check_removals(
         return Err(SealError::IdentityChangedIncomplete {
             file: file_name.to_owned(),
             old,
-            new: to.sealed_for(),
+            new: to.who.sealed_for(),
             keys: untouched.join(", "),
         });
     }
@@ -1395,9 +1399,8 @@ fn check_removals(
 /// from the one `to` seals for (the overlay renamed or moved the SealedSecret since): the values
 /// sealed then do not open under the new label.
 fn sealed_for_another_label(doc: &SealedSecretDoc, to: &Recipient) -> Option<String> {
-    let old = doc.annotation(SEALED_FOR_ANNOTATION)?.trim();
-    let label = SealedFor::parse(old)?.label();
-    (label != to.label()).then(|| old.to_owned())
+    let old = SealedFor::of(doc)??;
+    (old.label() != to.who.label()).then(|| old.to_string())
 }
 
 /// The `sealed-for` record to write: the identity the file's record names, in the canonical
@@ -1405,14 +1408,9 @@ fn sealed_for_another_label(doc: &SealedSecretDoc, to: &Recipient) -> Option<Str
 /// namespace-wide) SealedSecret render it under different names; the values open for each, and
 /// the record would otherwise flip to whichever sealed last.
 fn sealed_for_record(doc: &SealedSecretDoc, to: &Recipient) -> String {
-    let old = doc
-        .annotation(SEALED_FOR_ANNOTATION)
-        .and_then(SealedFor::parse);
-    match old {
-        Some(r) if r.scope == to.scope && r.label() == to.label() => {
-            format!("{} {}/{}", r.scope.as_str(), r.namespace, r.name)
-        }
-        _ => to.sealed_for(),
+    match SealedFor::of(doc).flatten() {
+        Some(r) if r.scope == to.who.scope && r.label() == to.who.label() => r.to_string(),
+        _ => to.who.sealed_for(),
     }
 }
 
@@ -1475,8 +1473,8 @@ fn records_differ(root: &Path, doc: &SealedSecretDoc, to: &Recipient) -> Vec<Str
             "the file records no certificate for them (no `{CERT_SHA256_ANNOTATION}`)"
         )),
     }
-    match doc.annotation(SEALED_FOR_ANNOTATION).map(SealedFor::parse) {
-        Some(Some(r)) if r.label() == to.label() => {}
+    match SealedFor::of(doc) {
+        Some(Some(r)) if r.label() == to.who.label() => {}
         // Another identity is refused before (`IdentityChangedIncomplete`).
         Some(Some(_)) => why.push(format!(
             "their `{SEALED_FOR_ANNOTATION}` names another identity"
@@ -1505,7 +1503,7 @@ fn opens_all(
 ) -> bool {
     let texts: Vec<&str> = kept.iter().map(|e| e.value.as_str()).collect();
     let mut open = vec![false; texts.len()];
-    open_with_cert(private_keys, &to.cert, &to.label(), &texts, |i, _| {
+    open_with_cert(private_keys, &to.cert, &to.who.label(), &texts, |i, _| {
         open[i] = true
     });
     open.iter().all(|o| *o)
@@ -1549,7 +1547,7 @@ fn classify_keys(
     let mut kept = untouched;
     if !private_keys.is_empty() && !rescoping {
         let mut same =
-            unchanged_values(private_keys, &to.cert, &to.label(), doc, values).into_iter();
+            unchanged_values(private_keys, &to.cert, &to.who.label(), doc, values).into_iter();
         values.retain(|(k, _)| {
             let unchanged = same.next().unwrap_or(false);
             if unchanged {
@@ -1597,7 +1595,7 @@ fn edit_plan(
         remove_annotations: Vec::new(),
     };
     if rescoping {
-        scope_annotations(to.scope, doc, &mut plan);
+        scope_annotations(to.who.scope, doc, &mut plan);
     }
     Ok(plan)
 }

@@ -51,11 +51,7 @@ fn summary(root: &std::path::Path, p: &ResealPlan, dry_run: bool) -> String {
     let mut out = format!(
         "{env}: {verb} {target}\n  old cert sha256 {old}\n  new cert sha256 {new} ({cert}, {bits}-bit, expires {exp})\n  scope    {ident}\n",
         env = e.env,
-        verb = if dry_run {
-            super::seal_cmd::dry_run_verb(e)
-        } else {
-            super::seal_cmd::written_verb(e, false)
-        },
+        verb = super::seal_cmd::written_verb(e, dry_run, false),
         target = super::seal_cmd::written(root, &e.target, dry_run),
         old = p.old_cert.as_deref().unwrap_or("(not recorded)"),
         new = e.cert.sha256,

@@ -151,7 +151,7 @@ fn dry_run_listing(root: &Path, p: &EnvPlan) -> String {
         "{} ({}): {} {}\n{}",
         p.env,
         seal::describe_identity(p.scope, &p.identity),
-        dry_run_verb(p),
+        written_verb(p, true, false),
         rel(root, &p.target),
         key_lines(p, ["add", "seal", "change", "keep", "remove"]),
     )
@@ -171,7 +171,7 @@ fn summary(root: &Path, p: &EnvPlan, to_stdout: bool) -> String {
     format!(
         "{env}: {verb} {target}\n  cert     {cert} (sha256 {fp}, {bits}-bit, expires {exp})\n  scope    {ident}\n  sealed   {sealed} key(s)\n{keys}",
         env = p.env,
-        verb = written_verb(p, to_stdout),
+        verb = written_verb(p, false, to_stdout),
         target = written(root, &p.target, to_stdout),
         cert = rel(root, &p.cert.path),
         fp = p.cert.sha256,
@@ -183,21 +183,14 @@ fn summary(root: &Path, p: &EnvPlan, to_stdout: bool) -> String {
 }
 
 /// What the run did with the plan's file: printed it, wrote it, or left it as it was (its text
-/// would not change: [`EnvPlan::unchanged`]).
-pub(super) fn written_verb(p: &EnvPlan, to_stdout: bool) -> &'static str {
-    match (to_stdout, p.unchanged()) {
-        (true, _) => "printed",
-        (false, true) => "left unchanged",
-        (false, false) => "wrote",
-    }
-}
-
-/// What a dry run says the real run would do with the plan's file ([`written_verb`]).
-pub(super) fn dry_run_verb(p: &EnvPlan) -> &'static str {
-    if p.unchanged() {
-        "would leave unchanged"
-    } else {
-        "would rewrite"
+/// would not change: [`EnvPlan::unchanged`]); under `dry_run`, what the real run would do.
+pub(super) fn written_verb(p: &EnvPlan, dry_run: bool, to_stdout: bool) -> &'static str {
+    match (dry_run, to_stdout, p.unchanged()) {
+        (true, _, true) => "would leave unchanged",
+        (true, _, false) => "would rewrite",
+        (false, true, _) => "printed",
+        (false, false, true) => "left unchanged",
+        (false, false, false) => "wrote",
     }
 }
 

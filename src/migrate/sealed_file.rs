@@ -41,7 +41,7 @@ pub(super) fn new_sealed_file(
     let mut text = header(env, &generator.site.describe(), to, &cert, &from);
     let entries = keys.iter().zip(&ciphertexts);
     document(&mut text, to, generator, name_as_written, entries);
-    verify_sealed(&text, &to.identity, &keys).map_err(|what| MigrateError::Unsupported {
+    verify_sealed(&text, &to.who.identity, &keys).map_err(|what| MigrateError::Unsupported {
         origin: rel(root, sealed_path),
         what: format!("internal check failed: {what}; nothing was changed"),
     })?;
@@ -76,10 +76,10 @@ fn header(env: &str, gen_name: &str, to: &Recipient, cert: &str, from: &str) -> 
          #\n\
          # The overlay must not rename or move this object, or the controller can no longer\n\
          # decrypt it.\n",
-        name = to.identity.name,
+        name = to.who.identity.name,
         gen = gen_name,
-        ns = to.namespace,
-        scope = to.scope.as_str(),
+        ns = to.who.namespace,
+        scope = to.who.scope.as_str(),
         sha = to.summary.sha256,
     )
 }
@@ -94,7 +94,7 @@ fn document<'k>(
     name_as_written: &str,
     entries: impl Iterator<Item = (&'k String, &'k String)>,
 ) {
-    let ns = to.namespace.as_str();
+    let ns = to.who.namespace.as_str();
     let _ = write!(
         o,
         "apiVersion: {API_VERSION}\nkind: SealedSecret\nmetadata:\n  name: {}\n",
@@ -107,9 +107,9 @@ fn document<'k>(
         o,
         "  annotations:\n    {CERT_SHA256_ANNOTATION}: {}\n    {SEALED_FOR_ANNOTATION}: {}\n",
         q(&to.summary.sha256),
-        q(&to.sealed_for())
+        q(&to.who.sealed_for())
     );
-    if let Some(k) = seal::scope_annotation(to.scope) {
+    if let Some(k) = seal::scope_annotation(to.who.scope) {
         let _ = writeln!(o, "    {k}: \"true\"");
     }
     o.push_str("spec:\n  encryptedData:\n");
@@ -119,7 +119,7 @@ fn document<'k>(
     let _ = writeln!(
         o,
         "  template:\n    metadata:\n      name: {}",
-        q(&to.identity.name)
+        q(&to.who.identity.name)
     );
     if !ns.is_empty() {
         let _ = writeln!(o, "      namespace: {}", q(ns));

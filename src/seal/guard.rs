@@ -173,10 +173,7 @@ impl Renderer {
     /// cluster-wide value opens under any name and namespace, a namespace-wide one under any
     /// name; None for a scope that binds a namespace the render lacks.
     fn label(&self) -> Option<Vec<u8>> {
-        let ns = self
-            .scope
-            .label_namespace(self.identity.namespace.as_deref())?;
-        Some(self.scope.label(&ns, &self.identity.name))
+        super::SealedTo::new(self.scope, self.identity.clone()).map(|to| to.label())
     }
 
     /// Whether one ciphertext opens for both: both labels known and equal. A render without the

@@ -63,14 +63,6 @@ pub(crate) struct Recipient {
     pub(crate) who: SealedTo,
 }
 
-impl std::ops::Deref for Recipient {
-    type Target = SealedTo;
-
-    fn deref(&self) -> &SealedTo {
-        &self.who
-    }
-}
-
 /// Loads the environment's sealing certificate: `cert` (`--cert`) when given, else the
 /// workspace's (the config file's path for the environment, else `<overlay>/sealing-cert.pem`).
 ///
@@ -161,6 +153,6 @@ impl Recipient {
     /// [`SealError::Crypto`].
     pub(crate) fn seal(&self, plaintexts: &[SecretValue]) -> Result<Vec<String>, SealError> {
         let key = self.cert.sealing_key();
-        Ok(crypto::seal_many(key, &self.label(), plaintexts)?)
+        Ok(crypto::seal_many(key, &self.who.label(), plaintexts)?)
     }
 }

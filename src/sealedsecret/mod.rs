@@ -43,7 +43,8 @@ pub const SEALED_FOR_ANNOTATION: &str = "emp-seal.dev/sealed-for";
 pub const API_VERSION: &str = "bitnami.com/v1alpha1";
 
 /// A parsed [`SEALED_FOR_ANNOTATION`] record: the scope and identity the values were sealed for.
-/// `seal` and `check` read the record only through [`SealedFor::parse`], so they agree on it.
+/// `seal` and `check` read the record only through [`SealedFor::parse`], so they agree on it;
+/// `seal` writes it through its [`Display`](std::fmt::Display).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedFor {
     pub scope: Scope,
@@ -70,9 +71,27 @@ impl SealedFor {
         })
     }
 
+    /// `doc`'s record: none when it has none, `Some(None)` when it is malformed ([`Self::parse`]).
+    pub fn of(doc: &SealedSecretDoc) -> Option<Option<SealedFor>> {
+        doc.annotation(SEALED_FOR_ANNOTATION).map(SealedFor::parse)
+    }
+
     /// The OAEP label the recorded values were sealed under.
     pub fn label(&self) -> Vec<u8> {
         self.scope.label(&self.namespace, &self.name)
+    }
+}
+
+/// The canonical spelling, `<scope> <namespace>/<name>`, which [`SealedFor::parse`] reads back.
+impl std::fmt::Display for SealedFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}/{}",
+            self.scope.as_str(),
+            self.namespace,
+            self.name
+        )
     }
 }
 
@@ -900,6 +919,13 @@ mod tests {
         );
         assert_eq!(
             SealedFor::parse(" strict  \temp-paper/emp-secrets "),
+            Some(r("emp-paper", "emp-secrets"))
+        );
+        // The canonical spelling reads back as itself.
+        let canonical = r("emp-paper", "emp-secrets").to_string();
+        assert_eq!(canonical, "strict emp-paper/emp-secrets");
+        assert_eq!(
+            SealedFor::parse(&canonical),
             Some(r("emp-paper", "emp-secrets"))
         );
         assert_eq!(

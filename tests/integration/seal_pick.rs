@@ -198,13 +198,10 @@ fn name_takes_namespace_slash_name() {
     assert_eq!(got.unwrap(), format!("{SENTINEL}-b").into_bytes());
 }
 
-/// An overlay kustomize does not build (a resource outside the overlay, which the default load
-/// restrictor refuses: kustomize `api/internal/loader/fileloader.go`): `seal --name X` said the
-/// overlay "renders no SealedSecret named `X`", while without `--name` the build error was the
-/// answer. Now both report the build error (exit 2, nothing written); so do `reseal` and
-/// `unseal`, which pick the same way. The real `kubectl kustomize` refuses the overlay too.
-#[test]
-fn a_name_on_an_overlay_that_does_not_build_gets_the_build_error() {
+/// The demo tree with paper's overlay listing a resource outside it, which the default load
+/// restrictor refuses (kustomize `api/internal/loader/fileloader.go`); the real
+/// `kubectl kustomize` is checked to refuse the overlay.
+fn overlay_outside_the_root() -> Tree {
     let tree = Tree::new();
     tree.write(
         "outside.yaml",
@@ -224,6 +221,17 @@ fn a_name_on_an_overlay_that_does_not_build_gets_the_build_error() {
                 .success()
         );
     }
+    tree
+}
+
+/// An overlay kustomize does not build (a resource outside the overlay, which the default load
+/// restrictor refuses: kustomize `api/internal/loader/fileloader.go`): `seal --name X` said the
+/// overlay "renders no SealedSecret named `X`", while without `--name` the build error was the
+/// answer. Now both report the build error (exit 2, nothing written); so do `reseal` and
+/// `unseal`, which pick the same way. The real `kubectl kustomize` refuses the overlay too.
+#[test]
+fn a_name_on_an_overlay_that_does_not_build_gets_the_build_error() {
+    let tree = overlay_outside_the_root();
     let env = tree.write("secrets.env", env_text());
     let env = env.to_str().unwrap();
     let key = demo_key_path();
@@ -246,4 +254,37 @@ fn a_name_on_an_overlay_that_does_not_build_gets_the_build_error() {
         );
         assert_eq!(std::fs::read(tree.ss("paper")).unwrap(), before, "{args:?}");
     }
+}
+
+/// `seal --name`, `reseal` and `unseal` naming the SealedSecret an overlay kustomize does not
+/// build renders give the same error and hint for the same cause. `seal --name` refused with
+/// "the name, namespace and scope ... are not known" and the hint to keep the overlay within
+/// the model, while `reseal` and `unseal` reported the build error with the hint to fix the
+/// file and line named.
+#[test]
+fn seal_reseal_and_unseal_give_one_error_for_a_broken_overlay() {
+    let tree = overlay_outside_the_root();
+    let env = tree.write("secrets.env", env_text());
+    let key = demo_key_path();
+    let (env, key) = (env.to_str().unwrap(), key.to_str().unwrap());
+    let answers: Vec<String> = [
+        &["seal", "paper", "--from", env, "--name", "emp-secrets"][..],
+        &["reseal", "paper", "--key", key, "--name", "emp-secrets"],
+        &["unseal", "paper", "--key", key, "--name", "emp-secrets"],
+    ]
+    .iter()
+    .map(|args| {
+        let out = tree.run(args);
+        fails_cleanly(&out);
+        stderr(&out)
+            .lines()
+            .filter(|l| l.starts_with("error: ") || l.starts_with("help: "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+    .collect();
+    assert!(answers[0].contains("is not in or below"), "{}", answers[0]);
+    assert!(answers[0].contains("\nhelp: "), "{}", answers[0]);
+    assert_eq!(answers[1], answers[0]);
+    assert_eq!(answers[2], answers[0]);
 }
