@@ -288,14 +288,14 @@ fn reference_differences(
                     got.name
                 ),
             ));
-        } else if got.keys != r.keys {
+        } else if !got.keys.iter().eq(r.keys.iter().map(|(k, _)| k)) {
             out.push((
                 loc,
                 format!(
                     "{} {id} `{}` reads keys [{}] of {} `{expected}` in the model and [{}] in the {tool} render",
                     m.kind,
                     dotted(&r.path),
-                    join(&cx.tree, &r.keys),
+                    join(&cx.tree, r.keys.iter().map(|(k, _)| k)),
                     r.target_kind,
                     join(&cx.tree, &got.keys)
                 ),
