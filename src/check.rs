@@ -182,13 +182,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         release_env: release.clone(),
         renders,
         runtime_secrets: (opts.allow_runtime_secrets.iter().cloned())
-            .chain(
-                ws.config
-                    .release
-                    .allow_runtime_secret
-                    .iter()
-                    .map(|n| n.to_string()),
-            )
+            .chain((ws.config.release.allow_runtime_secret.iter()).map(|n| n.to_string()))
             .collect(),
         release_unsuppressible: (ws.config.release.unsuppressible.iter())
             .map(|id| id.to_string())
@@ -785,13 +779,12 @@ fn read_file(
             Err(e) => (Err((e.line().unwrap_or(1), e.to_string())), Vec::new()),
         };
         let lints = envfile::lint(&bytes);
-        let text: String = String::from_utf8_lossy(&bytes)
-            .lines()
+        let text = (String::from_utf8_lossy(&bytes).lines())
             .map(|l| {
                 if l.trim_start().starts_with('#') {
-                    l.to_owned()
+                    l
                 } else {
-                    String::new()
+                    ""
                 }
             })
             .collect::<Vec<_>>()
@@ -822,9 +815,12 @@ fn read_file(
 /// lines whatever else it holds, and its outline is empty when it has no private key's.
 fn key_file_outline(path: &Path, named: bool) -> Result<String, fsio::FsError> {
     let bytes = zeroize::Zeroizing::new(fsio::read_limited(path, MAX_FILE_BYTES)?);
+    let outline = |text: &str| match named || crate::cert::may_hold_private_key(text) {
+        true => keys::outline(text),
+        false => String::new(),
+    };
     match std::str::from_utf8(&bytes) {
-        Ok(text) if named || crate::cert::may_hold_private_key(text) => Ok(keys::outline(text)),
-        Ok(_) => Ok(String::new()),
+        Ok(text) => Ok(outline(text)),
         Err(e) if named => Err(fsio::FsError::InvalidUtf8 {
             path: path.to_path_buf(),
             line: fsio::line_at(&bytes, e.valid_up_to()),
@@ -832,14 +828,9 @@ fn key_file_outline(path: &Path, named: bool) -> Result<String, fsio::FsError> {
         // A binary file (an image, an archive) is copied into text only when it holds the
         // words a private key's BEGIN line would: most hold neither.
         Err(_) if !has(&bytes, b"-----BEGIN ") || !has(&bytes, b"PRIVATE KEY") => Ok(String::new()),
-        Err(_) => {
-            let text = zeroize::Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
-            Ok(if crate::cert::may_hold_private_key(&text) {
-                keys::outline(&text)
-            } else {
-                String::new()
-            })
-        }
+        Err(_) => Ok(outline(&zeroize::Zeroizing::new(
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ))),
     }
 }
 

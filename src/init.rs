@@ -87,27 +87,24 @@ pub enum InitError {
 
 impl InitError {
     pub fn hint(&self) -> Option<String> {
-        match self {
-            InitError::Seal(e) => e.hint(),
-            InitError::Exists { .. } => Some("add --force to replace it".to_owned()),
-            InitError::NotAFile { .. } => {
-                Some("move it out of the way, then run init again".to_owned())
-            }
+        let hint = match self {
+            InitError::Seal(e) => return e.hint(),
+            InitError::Exists { .. } => "add --force to replace it",
+            InitError::NotAFile { .. } => "move it out of the way, then run init again",
             InitError::NotInteractive { .. } => {
-                Some("run it on a terminal, or pass --no-input to keep the example's values".to_owned())
+                "run it on a terminal, or pass --no-input to keep the example's values"
             }
-            InitError::NoEnvFile { .. } => Some(
+            InitError::NoEnvFile { .. } => {
                 "init creates the env files a SecretGenerator reads; a SealedSecret is sealed with `emp-seal ENV --from FILE`"
-                    .to_owned(),
-            ),
-            InitError::Refused { .. } => Some(
+            }
+            InitError::Refused { .. } => {
                 "keep the env file in or below the directory of the kustomization naming it (inside the repository for an overlay only Flux deploys)"
-                    .to_owned(),
-            ),
-            InitError::Env(e) => e.hint().map(str::to_owned),
-            InitError::Fs(e) => e.hint().map(str::to_owned),
-            _ => None,
-        }
+            }
+            InitError::Env(e) => e.hint()?,
+            InitError::Fs(e) => e.hint()?,
+            _ => return None,
+        };
+        Some(hint.to_owned())
     }
 }
 

@@ -506,15 +506,14 @@ pub struct Reference {
     pub path: Vec<Seg>,
     /// The value as written (in the resource or in the patch that set it).
     pub name: String,
-    /// `key` for `secretKeyRef`/`configMapKeyRef`/`secretTargetRef`, `items[].key` of volumes.
-    pub keys: Vec<String>,
+    /// `key` for `secretKeyRef`/`configMapKeyRef`/`secretTargetRef`, `items[].key` of volumes,
+    /// each with where it was written (`origin` for a key without a position of its own: an
+    /// Ingress's TLS keys, a key no source document shows).
+    pub keys: Vec<(String, Origin)>,
     /// `optional: true` was set.
     pub optional: bool,
     /// Where the value was written (resource or patch file).
     pub origin: Origin,
-    /// Where each of `keys` was written, in order (`origin` for a key without a position of
-    /// its own: an Ingress's TLS keys, a key no source document shows).
-    pub key_origins: Vec<Origin>,
     /// True when kustomize rewrites this field (built-in field or a `configurations:` entry).
     pub rewritable: bool,
     /// The value after rendering (without hash; see `rendered_hash_suffix`).

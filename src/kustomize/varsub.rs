@@ -396,7 +396,7 @@ fn referrer_site(
             fields.push((format!("`{}`", dotted(&r.path)), r.path.clone()));
             origin = origin.or_else(|| Some(r.origin.clone()));
         }
-        if r.keys.iter().any(|k| has_expression(k)) {
+        if r.keys.iter().any(|(k, _)| has_expression(k)) {
             fields.push((format!("the keys `{}` reads", dotted(&r.path)), Vec::new()));
             origin = origin.or_else(|| Some(r.origin.clone()));
         }

@@ -23,8 +23,7 @@ pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 pub fn uri_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
-        let keep = b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&b);
-        if keep {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&b) {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -65,10 +64,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
         r["ruleIndex"] = json!(i);
     }
     if !f.related.is_empty() {
-        let related: Vec<Value> = f
-            .related
-            .iter()
-            .enumerate()
+        let related: Vec<Value> = (f.related.iter().enumerate())
             .map(|(i, l)| {
                 let mut v = location(l);
                 v["id"] = json!(i);
@@ -88,9 +84,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
 }
 
 pub fn log(report: &Report) -> Value {
-    let rules: Vec<Value> = report
-        .rules
-        .iter()
+    let rules: Vec<Value> = (report.rules.iter())
         .map(|m| {
             json!({
                 "id": m.id,
@@ -102,13 +96,8 @@ pub fn log(report: &Report) -> Value {
             })
         })
         .collect();
-    let results: Vec<Value> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let idx = report.rules.iter().position(|m| m.id == f.rule.id);
-            result(f, idx)
-        })
+    let results: Vec<Value> = (report.findings.iter())
+        .map(|f| result(f, report.rules.iter().position(|m| m.id == f.rule.id)))
         .collect();
     let mut driver = json!({
         "name": TOOL_NAME,

@@ -127,9 +127,7 @@ pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) ->
     if s.suppressed > 0 {
         line.push_str(&format!("; {} suppressed", s.suppressed));
     }
-    let unverified = report
-        .findings
-        .iter()
+    let unverified = (report.findings.iter())
         .filter(|f| f.unverified.is_some() && !f.is_suppressed())
         .count();
     if unverified > 0 {

@@ -150,7 +150,7 @@ pub fn environment_keys(cx: &Context<'_>, ov: &OverlayModel, sealed: &SealedRef)
     set.complete &= !set.keys.is_empty();
     for r in ov.overlay.references() {
         if r.target_kind == "Secret" && r.rendered_name == sealed.rendered.name && !r.optional {
-            set.keys.extend(r.keys.iter().cloned());
+            set.keys.extend(r.keys.iter().map(|(k, _)| k.clone()));
         }
     }
     set

@@ -137,8 +137,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             let Some(have) = &known[i].1 else {
                 continue;
             };
-            // Each at its own `key:` line ([`crate::kustomize::Reference::key_origins`]).
-            for (key, at) in std::iter::zip(&r.keys, &r.key_origins) {
+            // Each at its own `key:` line ([`crate::kustomize::Reference::keys`]).
+            for (key, at) in &r.keys {
                 if have.contains(key) {
                     continue;
                 }

@@ -61,21 +61,18 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             // A variant builds its environment, so it repeats the environment's divergences
             // (an object only the render has at its own kustomization): those are reported
             // once, as the environment's.
-            let found = compare(cx, &v.overlay, render);
-            out.extend(
-                found
-                    .into_iter()
-                    .filter(|(_, text)| !own.iter().any(|(_, t)| t == text))
-                    .map(|(loc, text)| Finding::new(&META, loc, format!("{label}: {text}"))),
-            );
+            let found = compare(cx, &v.overlay, render).into_iter();
+            let found = found.filter(|(_, text)| !own.iter().any(|(_, t)| t == text));
+            out.extend(found.map(|(loc, text)| finding(&label, loc, &text)));
         }
         let label = format!("overlay {}", ov.name);
-        out.extend(
-            own.into_iter()
-                .map(|(loc, text)| Finding::new(&META, loc, format!("{label}: {text}"))),
-        );
+        out.extend(own.into_iter().map(|(loc, text)| finding(&label, loc, &text)));
     }
     out
+}
+
+fn finding(label: &str, loc: Location, text: &str) -> Finding {
+    Finding::new(&META, loc, format!("{label}: {text}"))
 }
 
 /// Every difference between a model and its render (none when the render failed, which is
@@ -107,33 +104,25 @@ fn compare(
             None => model_only.push(m),
         }
     }
-    let mut render_only: Vec<&RenderedObject> = objects
-        .iter()
-        .zip(&claimed)
-        .filter(|(_, c)| !**c)
-        .map(|(o, _)| o)
+    let mut render_only: Vec<&RenderedObject> = (objects.iter().zip(&claimed))
+        .filter_map(|(o, c)| (!c).then_some(o))
         .collect();
     let mut out = Vec::new();
     for m in model_only {
         let loc = at_line(cx, &m.origin.0, m.origin.1);
-        let other = render_only.iter().position(|o| o.kind == m.kind);
-        let text = match other {
+        let mine = show(&shown_name(&m.name, m.hash), m.namespace.as_deref());
+        let text = match render_only.iter().position(|o| o.kind == m.kind) {
             Some(i) => {
                 let o = render_only.remove(i);
+                let theirs = show(&o.name, o.namespace.as_deref());
                 format!(
-                    "the model renders {} {}, {} renders {} {} instead",
-                    m.kind,
-                    show(&shown_name(&m.name, m.hash), m.namespace.as_deref()),
-                    render.tool,
-                    o.kind,
-                    show(&o.name, o.namespace.as_deref())
+                    "the model renders {} {mine}, {} renders {} {theirs} instead",
+                    m.kind, render.tool, o.kind
                 )
             }
             None => format!(
-                "the model renders {} {}, which {} does not render",
-                m.kind,
-                show(&shown_name(&m.name, m.hash), m.namespace.as_deref()),
-                render.tool
+                "the model renders {} {mine}, which {} does not render",
+                m.kind, render.tool
             ),
         };
         out.push((loc, text));
@@ -262,44 +251,34 @@ fn reference_differences(
     let mut seen = vec![false; o.refs.len()];
     for r in &mine {
         let loc = at_line(cx, &path_str(&r.origin.file), r.origin.line);
-        let expected = shown_name(&r.rendered_name, r.rendered_hash_suffix);
+        let field = format!("{} {id} `{}`", m.kind, dotted(&r.path));
+        let target = (&r.target_kind, shown_name(&r.rendered_name, r.rendered_hash_suffix));
         let Some(i) = o.refs.iter().position(|x| x.path == r.path) else {
-            out.push((
-                loc,
-                format!(
-                    "{} {id} `{}` names {} `{expected}` in the model; the {tool} render has no such field",
-                    m.kind,
-                    dotted(&r.path),
-                    r.target_kind
-                ),
-            ));
+            let text = format!(
+                "{field} names {} `{}` in the model; the {tool} render has no such field",
+                target.0, target.1
+            );
+            out.push((loc, text));
             continue;
         };
         seen[i] = true;
         let got = &o.refs[i];
+        let keys = r.keys.iter().map(|(k, _)| k);
         if !name_matches(&r.rendered_name, r.rendered_hash_suffix, &got.name) {
-            out.push((
-                loc,
-                format!(
-                    "{} {id} `{}` names {} `{expected}` in the model and `{}` in the {tool} render",
-                    m.kind,
-                    dotted(&r.path),
-                    r.target_kind,
-                    got.name
-                ),
-            ));
-        } else if got.keys != r.keys {
-            out.push((
-                loc,
-                format!(
-                    "{} {id} `{}` reads keys [{}] of {} `{expected}` in the model and [{}] in the {tool} render",
-                    m.kind,
-                    dotted(&r.path),
-                    join(&cx.tree, &r.keys),
-                    r.target_kind,
-                    join(&cx.tree, &got.keys)
-                ),
-            ));
+            let text = format!(
+                "{field} names {} `{}` in the model and `{}` in the {tool} render",
+                target.0, target.1, got.name
+            );
+            out.push((loc, text));
+        } else if !got.keys.iter().eq(keys.clone()) {
+            let text = format!(
+                "{field} reads keys [{}] of {} `{}` in the model and [{}] in the {tool} render",
+                join(&cx.tree, keys),
+                target.0,
+                target.1,
+                join(&cx.tree, &got.keys)
+            );
+            out.push((loc, text));
         }
     }
     for (x, _) in o.refs.iter().zip(&seen).filter(|(_, s)| !**s) {

@@ -107,7 +107,7 @@ pub(crate) fn keys_read_by_workloads(
             continue;
         }
         let who = format!("{}/{}", r.referrer_kind, r.referrer.name);
-        for k in &r.keys {
+        for (k, _) in &r.keys {
             let list = out.entry(k.clone()).or_default();
             if !list.contains(&who) {
                 list.push(who.clone());

@@ -66,11 +66,8 @@ impl std::fmt::Display for Setting {
 }
 
 impl Config {
-    /// The 1-based line of a span (1 when there is none).
     fn line(&self, at: Option<std::ops::Range<usize>>) -> usize {
-        at.map_or(1, |s| {
-            crate::fsio::line_at(self.text.as_bytes(), s.start.min(self.text.len()))
-        })
+        span_line(&self.text, at)
     }
 
     /// The line of the first of `list` that is `value`.
@@ -241,14 +238,17 @@ pub fn load(root: &Path) -> Result<Option<(String, Config)>, ConfigError> {
 /// # Errors
 /// [`ConfigError::Invalid`] with the line the parser points at.
 pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
-    let invalid = |e: toml::de::Error| ConfigError::Invalid {
+    let invalid = |line, message: String| ConfigError::Invalid {
         file: file.to_owned(),
-        line: (e.span()).map_or(1, |s| {
-            crate::fsio::line_at(text.as_bytes(), s.start.min(text.len()))
-        }),
-        message: e.message().trim().replace('\n', " "),
+        line,
+        message,
     };
-    let mut config: Config = toml::from_str(text).map_err(invalid)?;
+    let mut config: Config = toml::from_str(text).map_err(|e| {
+        invalid(
+            span_line(text, e.span()),
+            e.message().trim().replace('\n', " "),
+        )
+    })?;
     text.clone_into(&mut config.text);
     for (what, globs) in [
         ("environments", config.environment_globs()),
@@ -258,21 +258,14 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
             .iter()
             .find_map(|g| glob_problem(what, g).map(|why| (g, why)))
         {
-            return Err(ConfigError::Invalid {
-                file: file.to_owned(),
-                line: config.line(Some(bad.0.span())),
-                message: format!("{what}: `{bad}` {why}"),
-            });
+            let line = config.line(Some(bad.0.span()));
+            return Err(invalid(line, format!("{what}: `{bad}` {why}")));
         }
     }
     if let Some(bad) = (config.release.allow_runtime_secret.iter()).find(|n| n.trim().is_empty()) {
-        return Err(ConfigError::Invalid {
-            file: file.to_owned(),
-            line: config.line(Some(bad.0.span())),
-            message:
-                "release.allow-runtime-secret: an empty Secret name allows nothing: name the Secret"
-                    .to_owned(),
-        });
+        let message =
+            "release.allow-runtime-secret: an empty Secret name allows nothing: name the Secret";
+        return Err(invalid(config.line(Some(bad.0.span())), message.to_owned()));
     }
     for (env, c) in &config.environment {
         let Some(cert) = c.certificate.as_deref() else {
@@ -280,27 +273,24 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
         };
         let url = cert.starts_with("https://") || cert.starts_with("http://");
         if !url && (!valid_glob(cert) || cert.contains('*')) {
-            return Err(ConfigError::Invalid {
-                file: file.to_owned(),
-                line: config.certificate_line(env),
-                message: format!(
-                    "environment.{env}.certificate: `{cert}` is neither a repository-relative path (no `..`, no leading `/`) nor an http(s) URL"
-                ),
-            });
+            let message = format!(
+                "environment.{env}.certificate: `{cert}` is neither a repository-relative path (no `..`, no leading `/`) nor an http(s) URL"
+            );
+            return Err(invalid(config.certificate_line(env), message));
         }
     }
-    if let Some(globs) = config
-        .environments
-        .as_ref()
-        .filter(|g| g.get_ref().is_empty())
-    {
-        return Err(ConfigError::Invalid {
-            file: file.to_owned(),
-            line: config.line(Some(globs.span())),
-            message: "environments is empty: name at least one glob, or remove the key to discover environments".to_owned(),
-        });
+    if let Some(globs) = (config.environments.as_ref()).filter(|g| g.get_ref().is_empty()) {
+        let message = "environments is empty: name at least one glob, or remove the key to discover environments";
+        return Err(invalid(config.line(Some(globs.span())), message.to_owned()));
     }
     Ok(config)
+}
+
+/// The 1-based line of a span of `text` (1 when there is none).
+fn span_line(text: &str, at: Option<std::ops::Range<usize>>) -> usize {
+    at.map_or(1, |s| {
+        crate::fsio::line_at(text.as_bytes(), s.start.min(text.len()))
+    })
 }
 
 /// Why the `what` glob `g` cannot be used, if it cannot. The glob `.` alone names the

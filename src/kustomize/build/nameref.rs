@@ -57,15 +57,15 @@ pub(super) fn fix_back_references(
                 .map_or(Resolution::Unresolved, |i| index[i]);
             let origin = attribute(o, r, &own, &mut attr_cache);
             // Each key where the latest source holding it under this reference wrote it.
-            let key_origins = (r.keys.iter())
+            let keys = (r.keys.iter())
                 .map(|(k, path)| {
                     let pick = |x: &RawRef| {
                         let at = x.keys.iter().find(|(n, _)| x.norm == r.norm && n == k);
                         at?.1.clone()
                     };
                     let p = path.as_deref();
-                    p.and_then(|p| written_at(o, p, &own, &mut attr_cache, pick))
-                        .unwrap_or_else(|| origin.clone())
+                    let at = p.and_then(|p| written_at(o, p, &own, &mut attr_cache, pick));
+                    (k.clone(), at.unwrap_or_else(|| origin.clone()))
                 })
                 .collect();
             references.push(Reference {
@@ -77,10 +77,9 @@ pub(super) fn fix_back_references(
                 field: r.field,
                 target_kind: r.target_kind.to_owned(),
                 origin,
-                key_origins,
+                keys,
                 path: r.path.clone(),
                 name: r.name.clone(),
-                keys: r.keys.iter().map(|(k, _)| k.clone()).collect(),
                 optional: r.optional,
                 rewritable,
                 rendered_name,
