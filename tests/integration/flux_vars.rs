@@ -288,6 +288,48 @@ fn a_sealed_secret_sources_template_data_key_makes_a_default_unknown() {
     assert_unknown(root);
 }
 
+/// Commits the repository at `root` and runs `check`: its note on a Flux path it cannot resolve.
+fn note(root: &Path) -> Option<String> {
+    rules(root);
+    let out = common::emp_seal_std()
+        .arg("-C")
+        .arg(root)
+        .arg("check")
+        .output()
+        .unwrap();
+    // Notes go to stderr.
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    text.lines()
+        .find(|l| l.contains("cannot resolve offline"))
+        .map(str::to_owned)
+}
+
+/// A `substituteFrom` that is not a list (the Kustomization CRD's schema refuses it): every
+/// variable is unknown, a default too, and the note says so at the Kustomization's file and
+/// line. Before, the note named a `substituteFrom` source with an empty kind and name.
+#[test]
+fn a_substitute_from_that_is_not_a_list_is_named_in_the_note() {
+    let Some(t) = clean_repository() else { return };
+    let root = t.path();
+    let from = "  postBuild:\n    substituteFrom: cluster-settings\n";
+    write(
+        root,
+        "clusters/prod/apps.yaml",
+        &flux("apps", "./apps", from),
+    );
+    write(
+        root,
+        "apps/podinfo.yaml",
+        &flux("podinfo", "./deploy/${APP:=podinfo}", ""),
+    );
+    let note = note(root).unwrap_or_default();
+    assert!(
+        note.contains("Flux Kustomization at clusters/prod/apps.yaml:8")
+            && note.contains("`substituteFrom` is not a list"),
+        "{note}"
+    );
+}
+
 /// A source file holding a document that does not parse (the real render fails on it): that
 /// document may be the ConfigMap, so the variable is unknown and the note names the file, never
 /// the well-formed `cluster-settings` beside it taken.
@@ -299,20 +341,6 @@ fn a_substitute_from_file_with_a_broken_document_gives_nothing() {
     write(root, "apps/podinfo.yaml", &flux("podinfo", path, ""));
     let settings = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\ndata:\n  CLUSTER_NS: prod\n  APP: podinfo\n";
     write(root, "config/prod/cluster-settings.yaml", settings);
-    let note = |root: &Path| {
-        rules(root);
-        let out = common::emp_seal_std()
-            .arg("-C")
-            .arg(root)
-            .arg("check")
-            .output()
-            .unwrap();
-        // Notes go to stderr.
-        let text = String::from_utf8_lossy(&out.stderr).into_owned();
-        text.lines()
-            .find(|l| l.contains("cannot resolve offline"))
-            .map(str::to_owned)
-    };
     assert_eq!(note(root), None);
     let broken = format!(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cluster-settings\n---\n{settings}"
