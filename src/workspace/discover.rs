@@ -852,6 +852,7 @@ fn destination(
         value: value.as_str().map(str::to_owned),
         file: file.to_owned(),
         line: usize::try_from(doc.pos(&path).line).unwrap_or(1),
+        unresolved: None,
     })
 }
 
@@ -934,10 +935,9 @@ fn parent_clusters(root: &Path, s: &Scan, parents: &[Parent], o: &mut FileObject
         for x in &mut t.options {
             let same =
                 |y: &&&DeployOption| (&y.file, y.line, &y.option) == (&x.file, x.line, &x.option);
-            x.value = all
-                .iter()
-                .find(same)
-                .map_or(x.value.take(), |y| y.value.clone());
+            if let Some(y) = all.iter().find(same) {
+                *x = (**y).clone();
+            }
         }
     }
     for d in o
@@ -1226,6 +1226,7 @@ fn deploy_options(
                 value: value.map(str::to_owned),
                 file: file.to_owned(),
                 line: usize::try_from(line).unwrap_or(1),
+                unresolved: None,
             }
         })
         .collect()

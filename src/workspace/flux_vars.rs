@@ -442,10 +442,24 @@ pub(super) fn substitute_options(
             .filter(|p| p.renders(&o.file, reads))
             .map(|p| substitute(v, p))
             .collect();
-        if let [Ok(first), rest @ ..] = &values[..]
-            && rest.iter().all(|r| r.as_ref() == Ok(first))
-        {
-            o.value = Some(first.clone());
+        match &values[..] {
+            [Ok(first), rest @ ..] if rest.iter().all(|r| r.as_ref() == Ok(first)) => {
+                o.value = Some(first.clone());
+            }
+            [] => {
+                o.unresolved = Some(format!(
+                    "no Flux Kustomization of this repository renders {}, whose `postBuild` would give the variables",
+                    o.file
+                ))
+            }
+            _ => {
+                o.unresolved = Some(values.iter().find_map(|r| r.clone().err()).unwrap_or_else(
+                    || {
+                        "the Flux Kustomizations rendering its file give it different values"
+                            .to_owned()
+                    },
+                ))
+            }
         }
     }
 }

@@ -221,6 +221,30 @@ fn assert_unknown(root: &Path) {
     );
 }
 
+/// The `overlay-not-modelled` finding on a `targetNamespace` whose `${CLUSTER_NS}` is not known
+/// offline (the sources land in `other`, not where Flux reads them) names the variable and the
+/// source that may give it. Before, it said only that the option is applied at sync time.
+#[test]
+fn an_unresolved_target_namespace_finding_names_the_variable_and_its_source() {
+    let Some(t) = clean_repository() else { return };
+    let root = t.path();
+    assert_eq!(run(root, "other", "prod"), ["overlay-not-modelled"]);
+    let (_, hits) = check_hits(root, &[]);
+    let hit = hits
+        .iter()
+        .find(|h| h.rule == "overlay-not-modelled")
+        .unwrap();
+    let why = "`CLUSTER_NS` may be given by the `substituteFrom` Secret `cluster-secrets` (optional) of the Flux Kustomization at clusters/prod/apps.yaml:8";
+    assert!(
+        hit.path == "apps/podinfo.yaml"
+            && hit
+                .message
+                .contains("`targetNamespace`, whose value is not known offline")
+            && hit.message.contains(why),
+        "{hit:?}"
+    );
+}
+
 /// The ConfigMap renamed on its way (Flux's `spec.namePrefix`/`nameSuffix` of the Kustomization
 /// rendering it, or a kustomization's `namePrefix`, as the real render shows): Flux looks up
 /// `cluster-settings` by that name, which the written one no longer has, so `CLUSTER_NS` stays
