@@ -211,6 +211,28 @@ fn clean_repository() -> Option<tempfile::TempDir> {
     Some(t)
 }
 
+/// [`clean_repository`] with the ConfigMap `cluster-settings` moved from `config/prod` to the
+/// directory `to` (its metadata given the lines `namespace`), and the Secret source put in
+/// `flux-system` (its keys known): only the ConfigMap's route is judged.
+fn moved_settings(to: &str, namespace: &str) -> Option<tempfile::TempDir> {
+    let t = clean_repository()?;
+    let root = t.path();
+    std::fs::remove_file(root.join("config/prod/cluster-settings.yaml")).unwrap();
+    let settings = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n{namespace}data:\n  CLUSTER_NS: prod\n"
+    );
+    write(root, &format!("{to}/cluster-settings.yaml"), &settings);
+    let secrets = "config/prod/cluster-secrets.yaml";
+    let text = std::fs::read_to_string(root.join(secrets)).unwrap();
+    let pinned = "name: cluster-secrets\n  namespace: flux-system\n";
+    write(
+        root,
+        secrets,
+        &text.replacen("name: cluster-secrets\n", pinned, 1),
+    );
+    Some(t)
+}
+
 /// The variable is unknown (`overlay-not-modelled`), never a value read from a source Flux does
 /// not find where it reads it.
 fn assert_unknown(root: &Path) {
@@ -387,14 +409,10 @@ fn a_substitute_from_file_with_a_broken_document_gives_nothing() {
 /// (none, so the file's own `flux-system`) is not where it lands, so the variable is unknown.
 #[test]
 fn a_substitute_from_configmap_moved_by_another_route_gives_nothing() {
-    let Some(t) = clean_repository() else { return };
+    let Some(t) = moved_settings("config/prod/settings", "  namespace: flux-system\n") else {
+        return;
+    };
     let root = t.path();
-    std::fs::remove_file(root.join("config/prod/cluster-settings.yaml")).unwrap();
-    write(
-        root,
-        "config/prod/settings/cluster-settings.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  CLUSTER_NS: prod\n",
-    );
     write(
         root,
         "config/prod/settings/kustomization.yaml",
@@ -410,15 +428,6 @@ fn a_substitute_from_configmap_moved_by_another_route_gives_nothing() {
         "config/prod/kustomization.yaml",
         "resources: [app, cluster-secrets.yaml]\n",
     );
-    // The Secret source stays in `flux-system` (its keys known): only the route is judged.
-    let secrets = "config/prod/cluster-secrets.yaml";
-    let text = std::fs::read_to_string(root.join(secrets)).unwrap();
-    let text = text.replacen(
-        "name: cluster-secrets\n",
-        "name: cluster-secrets\n  namespace: flux-system\n",
-        1,
-    );
-    write(root, secrets, &text);
     if common::kubectl().is_some() {
         let out = common::kustomize(&root.join("config/prod"));
         assert!(
@@ -436,16 +445,11 @@ fn a_substitute_from_configmap_moved_by_another_route_gives_nothing() {
 /// Before, every kustomization under the directory counted as a route and the variable was unknown.
 #[test]
 fn a_kustomization_flux_does_not_build_is_no_route_of_a_substitute_from_source() {
-    let Some(t) = clean_repository() else { return };
+    let Some(t) = moved_settings("config/prod/settings/cm", "  namespace: flux-system\n") else {
+        return;
+    };
     let root = t.path();
-    for gone in ["kustomization.yaml", "cluster-settings.yaml"] {
-        std::fs::remove_file(root.join("config/prod").join(gone)).unwrap();
-    }
-    write(
-        root,
-        "config/prod/settings/cm/cluster-settings.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  CLUSTER_NS: prod\n",
-    );
+    std::fs::remove_file(root.join("config/prod/kustomization.yaml")).unwrap();
     write(
         root,
         "config/prod/settings/cm/kustomization.yaml",
@@ -456,14 +460,6 @@ fn a_kustomization_flux_does_not_build_is_no_route_of_a_substitute_from_source()
         "config/prod/settings/kustomization.yaml",
         "resources: [cm]\n",
     );
-    let secrets = "config/prod/cluster-secrets.yaml";
-    let text = std::fs::read_to_string(root.join(secrets)).unwrap();
-    let text = text.replacen(
-        "name: cluster-secrets\n",
-        "name: cluster-secrets\n  namespace: flux-system\n",
-        1,
-    );
-    write(root, secrets, &text);
     assert_eq!(rules(root), Vec::<String>::new());
     write(
         root,
@@ -483,14 +479,10 @@ fn a_kustomization_flux_does_not_build_is_no_route_of_a_substitute_from_source()
 /// first `namespace:` on the path was taken and the ConfigMap counted as found.
 #[test]
 fn a_kustomization_off_the_build_gives_no_namespace_of_a_substitute_from_source() {
-    let Some(t) = clean_repository() else { return };
+    let Some(t) = moved_settings("config/prod/mid/cm", "") else {
+        return;
+    };
     let root = t.path();
-    std::fs::remove_file(root.join("config/prod/cluster-settings.yaml")).unwrap();
-    write(
-        root,
-        "config/prod/mid/cm/cluster-settings.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\ndata:\n  CLUSTER_NS: prod\n",
-    );
     write(
         root,
         "config/prod/mid/cm/kustomization.yaml",
@@ -506,15 +498,6 @@ fn a_kustomization_off_the_build_gives_no_namespace_of_a_substitute_from_source(
         "config/prod/kustomization.yaml",
         "resources: [mid/cm, cluster-secrets.yaml]\n",
     );
-    // The Secret source stays in `flux-system` (its keys known): only the ConfigMap is judged.
-    let secrets = "config/prod/cluster-secrets.yaml";
-    let text = std::fs::read_to_string(root.join(secrets)).unwrap();
-    let text = text.replacen(
-        "name: cluster-secrets\n",
-        "name: cluster-secrets\n  namespace: flux-system\n",
-        1,
-    );
-    write(root, secrets, &text);
     if common::kubectl().is_some() {
         let out = common::kustomize(&root.join("config/prod"));
         assert!(
