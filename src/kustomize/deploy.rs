@@ -303,8 +303,9 @@ fn options(options: &[&DeployOption]) -> Vec<Problem> {
     options
         .iter()
         .map(|o| {
+            let why = (o.unresolved.as_ref()).map_or(String::new(), |w| format!(", whose value is not known offline ({w})"));
             let message = format!(
-                "the {} that deploys it sets `{}`, which it applies at sync time and the model does not: rendered names may differ",
+                "the {} that deploys it sets `{}`{why}, which it applies at sync time and the model does not: rendered names may differ",
                 o.tool, o.option
             );
             not_modelled(o, message)
@@ -358,6 +359,7 @@ mod tests {
             value: Some(value.to_owned()),
             file: "d.yaml".to_owned(),
             line,
+            unresolved: None,
         }
     }
 

@@ -38,10 +38,13 @@ pub(crate) struct KustDir {
     pub(crate) component: bool,
     /// Canonical directories it includes through `resources`, `bases` or `components`.
     pub(crate) includes: Vec<PathBuf>,
-    /// Canonical directories of the files its `resources` name outside its own directory:
-    /// kustomize's default load restrictor refuses them, Flux's (none, within the repository)
-    /// loads them.
-    pub(crate) reads: Vec<PathBuf>,
+    /// The files its `resources` name (canonical); those outside its own directory are read by
+    /// Flux's load restrictor (none, within the repository), not by kustomize's default one.
+    pub(crate) files: Vec<PathBuf>,
+    /// Its `namespace` when set (`""` when not a string), and whether it sets a `namePrefix` or
+    /// `nameSuffix` (for [`super::flux_vars`]).
+    pub(crate) namespace: Option<String>,
+    pub(crate) renames: bool,
     /// False when its kustomization file cannot be read or does not parse: what it includes
     /// is then unknown, not nothing.
     pub(crate) parsed: bool,
@@ -165,7 +168,7 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         .collect();
     let reads = |dir: &str, file_dir: &str| parent_reads(root, &s, dir, file_dir);
     let routes = |dir: &str, file_dir: &str| routes(root, &s, dir, file_dir);
-    super::flux_vars::read_sources(root, &mut parents, &texts, &reads, &routes);
+    super::flux_vars::read_sources(root, &s.kust, &mut parents, &texts, &reads, &routes);
     let mut missing: BTreeMap<GitSource, BTreeSet<String>> = BTreeMap::new();
     for (mut o, f) in objects.into_iter().zip(yaml_files) {
         resolve_pending(root, &s, &parents, &mut o, &foreign);
@@ -306,9 +309,12 @@ pub(crate) fn reached(scan: &Scan, dir: &Path) -> Option<Vec<PathBuf>> {
     let mut todo = vec![std::fs::canonicalize(dir).ok()?];
     while let Some(d) = todo.pop() {
         let k = scan.kust.get(&d).filter(|k| k.parsed)?;
-        if seen.insert(d) {
+        if !seen.contains(&d) {
             todo.extend(k.includes.iter().cloned());
-            reads.extend(k.reads.iter().cloned());
+            let outside =
+                (k.files.iter()).filter_map(|f| f.parent().filter(|p| !p.starts_with(&d)));
+            reads.extend(outside.map(Path::to_path_buf));
+            seen.insert(d);
         }
     }
     seen.extend(reads);
@@ -343,22 +349,18 @@ fn read_kust(root: &Path, dir: PathBuf, kfile: &Path, deploys: bool) -> KustDir 
         .filter(|p| p.is_dir())
         .filter_map(|p| std::fs::canonicalize(p).ok())
         .collect();
-    let own = std::fs::canonicalize(&dir).ok();
-    let reads = local(&["resources"])
+    let files = local(&["resources"])
         .filter(|p| p.is_file())
-        .filter_map(|p| {
-            std::fs::canonicalize(p)
-                .ok()?
-                .parent()
-                .map(Path::to_path_buf)
-        })
-        .filter(|d| own.as_ref().is_none_or(|own| !d.starts_with(own)))
+        .filter_map(|p| std::fs::canonicalize(p).ok())
         .collect();
+    let namespace = v.get("namespace").map(|n| n.as_str().unwrap_or_default());
     KustDir {
         dir,
         component,
         includes,
-        reads,
+        files,
+        namespace: namespace.map(str::to_owned),
+        renames: v.get("namePrefix").is_some() || v.get("nameSuffix").is_some(),
         parsed,
         deploy_patch,
     }
@@ -850,6 +852,7 @@ fn destination(
         value: value.as_str().map(str::to_owned),
         file: file.to_owned(),
         line: usize::try_from(doc.pos(&path).line).unwrap_or(1),
+        unresolved: None,
     })
 }
 
@@ -932,10 +935,9 @@ fn parent_clusters(root: &Path, s: &Scan, parents: &[Parent], o: &mut FileObject
         for x in &mut t.options {
             let same =
                 |y: &&&DeployOption| (&y.file, y.line, &y.option) == (&x.file, x.line, &x.option);
-            x.value = all
-                .iter()
-                .find(same)
-                .map_or(x.value.take(), |y| y.value.clone());
+            if let Some(y) = all.iter().find(same) {
+                *x = (**y).clone();
+            }
         }
     }
     for d in o
@@ -1224,6 +1226,7 @@ fn deploy_options(
                 value: value.map(str::to_owned),
                 file: file.to_owned(),
                 line: usize::try_from(line).unwrap_or(1),
+                unresolved: None,
             }
         })
         .collect()

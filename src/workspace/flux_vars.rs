@@ -28,6 +28,10 @@ use std::path::{Path, PathBuf};
 use yaml_serde::Value;
 
 use super::DeployOption;
+use super::discover::KustDir;
+
+/// The kustomization directories discovery read, by canonical path ([`super::discover::Scan`]).
+type Kusts = BTreeMap<PathBuf, KustDir>;
 
 use crate::kustomize::varsub::{self, Expression};
 
@@ -76,7 +80,11 @@ impl Parent {
             .collect();
         // One not understood (not a list) may name anything.
         if from.is_some_and(|f| !f.is_null() && !f.is_sequence()) {
-            substitute_from.push(Source::of(&Value::Null));
+            let not_list = true;
+            substitute_from.push(Source {
+                not_list,
+                ..Source::of(&Value::Null)
+            });
         }
         let str_at = |k: [&str; 2]| {
             let s = v
@@ -112,6 +120,14 @@ impl Parent {
                     return Err(format!(
                         "`{name}` is given by the `substituteFrom` Secret `{}` of the Flux Kustomization at {}, whose values emp-seal does not read",
                         s.name.escape_debug(),
+                        self.at
+                    ));
+                }
+                // The Kustomization CRD's schema wants a list (fluxcd/kustomize-controller
+                // `api/v1/kustomization_types.go`, `PostBuild`): the API server refuses the object.
+                None if s.not_list => {
+                    return Err(format!(
+                        "`{name}` may be given by the `postBuild.substituteFrom` of the Flux Kustomization at {}, and that `substituteFrom` is not a list: the cluster refuses the Kustomization, so which sources it reads is not known",
                         self.at
                     ));
                 }
@@ -176,6 +192,8 @@ pub(super) struct Source {
     data: Option<BTreeMap<String, Option<String>>>,
     /// A file of its cluster's renders holding a document that does not parse, when one does.
     broken: Option<String>,
+    /// It stands for a `substituteFrom` that is not a list.
+    not_list: bool,
 }
 
 impl Source {
@@ -192,6 +210,7 @@ impl Source {
             optional: v.get("optional").and_then(Value::as_bool) == Some(true),
             data: None,
             broken: None,
+            not_list: false,
         }
     }
 }
@@ -271,6 +290,7 @@ pub(super) type Routes<'a> = dyn Fn(&str, &str) -> Option<Vec<std::path::PathBuf
 /// source, and a broken document in it is not looked for.
 pub(super) fn read_sources(
     root: &Path,
+    kust: &Kusts,
     parents: &mut [Parent],
     files: &[(&str, &str)],
     reads: &dyn Fn(&str, &str) -> bool,
@@ -302,7 +322,7 @@ pub(super) fn read_sources(
             };
             let rendered_by = |q: &Parent, c: &Object| {
                 q.renders(&c.file, reads)
-                    && rendered_namespace(root, q, c, routes).as_deref() == Some(ns)
+                    && rendered_namespace(kust, root, q, c, routes).as_deref() == Some(ns)
             };
             let found: Vec<&Object> = (all.iter().filter(|c| c.name == s.name && c.kind == s.kind))
                 .filter(|c| mine().any(|(q, _)| rendered_by(q, c)))
@@ -328,7 +348,13 @@ pub(super) fn read_sources(
 /// kustomization of `q`'s build off that directory path whose build reads the file ([`Routes`])
 /// may move or rename it by another way: unless `q`'s own directory sets the namespace (and
 /// none renames), unknown (fail closed); so is a file no kustomization of the build lists.
-fn rendered_namespace(root: &Path, q: &Parent, c: &Object, routes: &Routes<'_>) -> Option<String> {
+fn rendered_namespace(
+    kust: &Kusts,
+    root: &Path,
+    q: &Parent,
+    c: &Object,
+    routes: &Routes<'_>,
+) -> Option<String> {
     let plain =
         |s: Option<&str>| (s.filter(|s| !s.is_empty() && !s.contains('$'))).map(str::to_owned);
     if q.opaque {
@@ -352,27 +378,22 @@ fn rendered_namespace(root: &Path, q: &Parent, c: &Object, routes: &Routes<'_>) 
         }
         let canonical = std::fs::canonicalize(root.join(&dir)).ok();
         off.retain(|k| Some(k) != canonical.as_ref());
-        let v = kustomization(&root.join(&dir))?;
-        generated &= v.is_null();
+        let k = kustomization(kust, &root.join(&dir), canonical.as_ref())?;
+        generated &= k.is_none();
         // A kustomization the build does not include sets no namespace of it.
         if outermost.is_none() && canonical.is_some_and(|k| build.contains(&k)) {
-            outermost = v
-                .get("namespace")
-                .map(|ns| (step.is_empty(), plain(ns.as_str())));
+            let ns = k.and_then(|k| k.namespace.as_deref());
+            outermost = ns.map(|ns| (step.is_empty(), plain(Some(ns))));
         }
     }
     for k in &off {
-        kustomization(k)?;
+        kustomization(kust, k, Some(k))?;
     }
     // The file itself is rendered when a kustomization of the build lists it in `resources`,
     // or Flux generates the one kustomization on its way (every manifest is listed).
     let file = std::fs::canonicalize(root.join(&c.file)).ok();
-    let lists = |k: &PathBuf| {
-        let v = kustomization(k).unwrap_or_default();
-        let names = v.get("resources").and_then(Value::as_sequence);
-        (names.into_iter().flatten().filter_map(Value::as_str))
-            .any(|r| file.is_some() && std::fs::canonicalize(k.join(r)).ok() == file)
-    };
+    let lists =
+        |k: &PathBuf| (kust.get(k).zip(file.as_ref())).is_some_and(|(k, f)| k.files.contains(f));
     if !generated && !build.iter().any(lists) {
         return None;
     }
@@ -389,17 +410,19 @@ fn rendered_namespace(root: &Path, q: &Parent, c: &Object, routes: &Routes<'_>) 
     }
 }
 
-/// The kustomization of the directory `dir` (`Null` when it has none); `None` when it cannot be
-/// read or sets a `namePrefix` or `nameSuffix`: Flux looks the source up by a name this walk
-/// does not compute (fail closed).
-fn kustomization(dir: &Path) -> Option<Value> {
-    let Some(k) = super::kustomization_file(dir) else {
-        return Some(Value::Null);
-    };
-    let text = crate::fsio::read_to_string_limited(&k, super::MAX_FILE_BYTES).ok()?;
-    let v: Value = yaml_serde::from_str(crate::yamlpos::without_bom(&text)).ok()?;
-    let renames = v.get("namePrefix").is_some() || v.get("nameSuffix").is_some();
-    (!renames).then_some(v)
+/// The kustomization of the directory `dir` (canonical: `canonical`) as discovery read it
+/// (`Some(None)` when it has none); `None` when discovery did not read it or it does not parse
+/// or sets a `namePrefix` or `nameSuffix`: Flux looks the source up by a name this walk does
+/// not compute (fail closed).
+fn kustomization<'a>(
+    kust: &'a Kusts,
+    dir: &Path,
+    canonical: Option<&PathBuf>,
+) -> Option<Option<&'a KustDir>> {
+    match canonical.and_then(|c| kust.get(c)) {
+        Some(k) => (k.parsed && !k.renames).then_some(Some(k)),
+        None => super::kustomization_file(dir).is_none().then_some(None),
+    }
 }
 
 /// Fills the `${...}` in the values of the Flux options `options` (a child Kustomization's
@@ -419,10 +442,24 @@ pub(super) fn substitute_options(
             .filter(|p| p.renders(&o.file, reads))
             .map(|p| substitute(v, p))
             .collect();
-        if let [Ok(first), rest @ ..] = &values[..]
-            && rest.iter().all(|r| r.as_ref() == Ok(first))
-        {
-            o.value = Some(first.clone());
+        match &values[..] {
+            [Ok(first), rest @ ..] if rest.iter().all(|r| r.as_ref() == Ok(first)) => {
+                o.value = Some(first.clone());
+            }
+            [] => {
+                o.unresolved = Some(format!(
+                    "no Flux Kustomization of this repository renders {}, whose `postBuild` would give the variables",
+                    o.file
+                ))
+            }
+            _ => {
+                o.unresolved = Some(values.iter().find_map(|r| r.clone().err()).unwrap_or_else(
+                    || {
+                        "the Flux Kustomizations rendering its file give it different values"
+                            .to_owned()
+                    },
+                ))
+            }
         }
     }
 }
@@ -555,9 +592,14 @@ mod tests {
         let mut parents = pair(config_at);
         parents[0].namespace = parents[0].namespace.take().filter(|_| ns);
         let root = tempfile::tempdir().expect("tempdir");
-        read_sources(root.path(), &mut parents, files, &|_, _| true, &|_, _| {
-            Some(Vec::new())
-        });
+        read_sources(
+            root.path(),
+            &BTreeMap::new(),
+            &mut parents,
+            files,
+            &|_, _| true,
+            &|_, _| Some(Vec::new()),
+        );
         (parents[0].substitute_from.iter())
             .map(|s| (s.data.as_ref().map(|d| format!("{d:?}")), s.broken.clone()))
             .collect()
@@ -619,8 +661,10 @@ mod tests {
         };
         let none = |_: &str, f: &str| Some(on(f).collect());
         let off = |_: &str, f: &str| Some(on(f).chain([canon.join("elsewhere")]).collect());
-        let ns =
-            |q: &Parent, c: &Object, routes: &Routes<'_>| rendered_namespace(root, q, c, routes);
+        let ns = |q: &Parent, c: &Object, routes: &Routes<'_>| {
+            let kust = super::super::discover::scan(root, &|_| false).kust;
+            rendered_namespace(&kust, root, q, c, routes)
+        };
         let inner = c("config/prod/sub/cm.yaml", "own");
         assert_eq!(ns(&q, &inner, &none).as_deref(), Some("inner"));
         // Another route off the path may move it; routes not known; renamed or remote: unknown.

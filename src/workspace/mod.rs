@@ -207,6 +207,8 @@ pub struct DeployOption {
     /// The file, repository-relative, and the option's line.
     pub file: String,
     pub line: usize,
+    /// Why its value holds a Flux `${var}` not known offline, when discovery looked.
+    pub unresolved: Option<String>,
 }
 
 impl DeployOption {
@@ -1123,6 +1125,7 @@ mod tests {
             value: Some("x-".to_owned()),
             file: "flux/x.yaml".to_owned(),
             line,
+            unresolved: None,
         };
         let ws = Workspace::load(r).expect("loads");
         assert_eq!(ws.names(), ["qa"]);

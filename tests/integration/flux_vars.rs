@@ -211,6 +211,28 @@ fn clean_repository() -> Option<tempfile::TempDir> {
     Some(t)
 }
 
+/// [`clean_repository`] with the ConfigMap `cluster-settings` moved from `config/prod` to the
+/// directory `to` (its metadata given the lines `namespace`), and the Secret source put in
+/// `flux-system` (its keys known): only the ConfigMap's route is judged.
+fn moved_settings(to: &str, namespace: &str) -> Option<tempfile::TempDir> {
+    let t = clean_repository()?;
+    let root = t.path();
+    std::fs::remove_file(root.join("config/prod/cluster-settings.yaml")).unwrap();
+    let settings = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n{namespace}data:\n  CLUSTER_NS: prod\n"
+    );
+    write(root, &format!("{to}/cluster-settings.yaml"), &settings);
+    let secrets = "config/prod/cluster-secrets.yaml";
+    let text = std::fs::read_to_string(root.join(secrets)).unwrap();
+    let pinned = "name: cluster-secrets\n  namespace: flux-system\n";
+    write(
+        root,
+        secrets,
+        &text.replacen("name: cluster-secrets\n", pinned, 1),
+    );
+    Some(t)
+}
+
 /// The variable is unknown (`overlay-not-modelled`), never a value read from a source Flux does
 /// not find where it reads it.
 fn assert_unknown(root: &Path) {
@@ -218,6 +240,30 @@ fn assert_unknown(root: &Path) {
     assert!(
         rules.contains(&"overlay-not-modelled".to_owned()),
         "{rules:?}"
+    );
+}
+
+/// The `overlay-not-modelled` finding on a `targetNamespace` whose `${CLUSTER_NS}` is not known
+/// offline (the sources land in `other`, not where Flux reads them) names the variable and the
+/// source that may give it. Before, it said only that the option is applied at sync time.
+#[test]
+fn an_unresolved_target_namespace_finding_names_the_variable_and_its_source() {
+    let Some(t) = clean_repository() else { return };
+    let root = t.path();
+    assert_eq!(run(root, "other", "prod"), ["overlay-not-modelled"]);
+    let (_, hits) = check_hits(root, &[]);
+    let hit = hits
+        .iter()
+        .find(|h| h.rule == "overlay-not-modelled")
+        .unwrap();
+    let why = "`CLUSTER_NS` may be given by the `substituteFrom` Secret `cluster-secrets` (optional) of the Flux Kustomization at clusters/prod/apps.yaml:8";
+    assert!(
+        hit.path == "apps/podinfo.yaml"
+            && hit
+                .message
+                .contains("`targetNamespace`, whose value is not known offline")
+            && hit.message.contains(why),
+        "{hit:?}"
     );
 }
 
@@ -288,6 +334,48 @@ fn a_sealed_secret_sources_template_data_key_makes_a_default_unknown() {
     assert_unknown(root);
 }
 
+/// Commits the repository at `root` and runs `check`: its note on a Flux path it cannot resolve.
+fn note(root: &Path) -> Option<String> {
+    rules(root);
+    let out = common::emp_seal_std()
+        .arg("-C")
+        .arg(root)
+        .arg("check")
+        .output()
+        .unwrap();
+    // Notes go to stderr.
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    text.lines()
+        .find(|l| l.contains("cannot resolve offline"))
+        .map(str::to_owned)
+}
+
+/// A `substituteFrom` that is not a list (the Kustomization CRD's schema refuses it): every
+/// variable is unknown, a default too, and the note says so at the Kustomization's file and
+/// line. Before, the note named a `substituteFrom` source with an empty kind and name.
+#[test]
+fn a_substitute_from_that_is_not_a_list_is_named_in_the_note() {
+    let Some(t) = clean_repository() else { return };
+    let root = t.path();
+    let from = "  postBuild:\n    substituteFrom: cluster-settings\n";
+    write(
+        root,
+        "clusters/prod/apps.yaml",
+        &flux("apps", "./apps", from),
+    );
+    write(
+        root,
+        "apps/podinfo.yaml",
+        &flux("podinfo", "./deploy/${APP:=podinfo}", ""),
+    );
+    let note = note(root).unwrap_or_default();
+    assert!(
+        note.contains("Flux Kustomization at clusters/prod/apps.yaml:8")
+            && note.contains("`substituteFrom` is not a list"),
+        "{note}"
+    );
+}
+
 /// A source file holding a document that does not parse (the real render fails on it): that
 /// document may be the ConfigMap, so the variable is unknown and the note names the file, never
 /// the well-formed `cluster-settings` beside it taken.
@@ -299,20 +387,6 @@ fn a_substitute_from_file_with_a_broken_document_gives_nothing() {
     write(root, "apps/podinfo.yaml", &flux("podinfo", path, ""));
     let settings = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\ndata:\n  CLUSTER_NS: prod\n  APP: podinfo\n";
     write(root, "config/prod/cluster-settings.yaml", settings);
-    let note = |root: &Path| {
-        rules(root);
-        let out = common::emp_seal_std()
-            .arg("-C")
-            .arg(root)
-            .arg("check")
-            .output()
-            .unwrap();
-        // Notes go to stderr.
-        let text = String::from_utf8_lossy(&out.stderr).into_owned();
-        text.lines()
-            .find(|l| l.contains("cannot resolve offline"))
-            .map(str::to_owned)
-    };
     assert_eq!(note(root), None);
     let broken = format!(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cluster-settings\n---\n{settings}"
@@ -335,14 +409,10 @@ fn a_substitute_from_file_with_a_broken_document_gives_nothing() {
 /// (none, so the file's own `flux-system`) is not where it lands, so the variable is unknown.
 #[test]
 fn a_substitute_from_configmap_moved_by_another_route_gives_nothing() {
-    let Some(t) = clean_repository() else { return };
+    let Some(t) = moved_settings("config/prod/settings", "  namespace: flux-system\n") else {
+        return;
+    };
     let root = t.path();
-    std::fs::remove_file(root.join("config/prod/cluster-settings.yaml")).unwrap();
-    write(
-        root,
-        "config/prod/settings/cluster-settings.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  CLUSTER_NS: prod\n",
-    );
     write(
         root,
         "config/prod/settings/kustomization.yaml",
@@ -358,15 +428,6 @@ fn a_substitute_from_configmap_moved_by_another_route_gives_nothing() {
         "config/prod/kustomization.yaml",
         "resources: [app, cluster-secrets.yaml]\n",
     );
-    // The Secret source stays in `flux-system` (its keys known): only the route is judged.
-    let secrets = "config/prod/cluster-secrets.yaml";
-    let text = std::fs::read_to_string(root.join(secrets)).unwrap();
-    let text = text.replacen(
-        "name: cluster-secrets\n",
-        "name: cluster-secrets\n  namespace: flux-system\n",
-        1,
-    );
-    write(root, secrets, &text);
     if common::kubectl().is_some() {
         let out = common::kustomize(&root.join("config/prod"));
         assert!(
@@ -384,16 +445,11 @@ fn a_substitute_from_configmap_moved_by_another_route_gives_nothing() {
 /// Before, every kustomization under the directory counted as a route and the variable was unknown.
 #[test]
 fn a_kustomization_flux_does_not_build_is_no_route_of_a_substitute_from_source() {
-    let Some(t) = clean_repository() else { return };
+    let Some(t) = moved_settings("config/prod/settings/cm", "  namespace: flux-system\n") else {
+        return;
+    };
     let root = t.path();
-    for gone in ["kustomization.yaml", "cluster-settings.yaml"] {
-        std::fs::remove_file(root.join("config/prod").join(gone)).unwrap();
-    }
-    write(
-        root,
-        "config/prod/settings/cm/cluster-settings.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\n  namespace: flux-system\ndata:\n  CLUSTER_NS: prod\n",
-    );
+    std::fs::remove_file(root.join("config/prod/kustomization.yaml")).unwrap();
     write(
         root,
         "config/prod/settings/cm/kustomization.yaml",
@@ -404,14 +460,6 @@ fn a_kustomization_flux_does_not_build_is_no_route_of_a_substitute_from_source()
         "config/prod/settings/kustomization.yaml",
         "resources: [cm]\n",
     );
-    let secrets = "config/prod/cluster-secrets.yaml";
-    let text = std::fs::read_to_string(root.join(secrets)).unwrap();
-    let text = text.replacen(
-        "name: cluster-secrets\n",
-        "name: cluster-secrets\n  namespace: flux-system\n",
-        1,
-    );
-    write(root, secrets, &text);
     assert_eq!(rules(root), Vec::<String>::new());
     write(
         root,
@@ -431,14 +479,10 @@ fn a_kustomization_flux_does_not_build_is_no_route_of_a_substitute_from_source()
 /// first `namespace:` on the path was taken and the ConfigMap counted as found.
 #[test]
 fn a_kustomization_off_the_build_gives_no_namespace_of_a_substitute_from_source() {
-    let Some(t) = clean_repository() else { return };
+    let Some(t) = moved_settings("config/prod/mid/cm", "") else {
+        return;
+    };
     let root = t.path();
-    std::fs::remove_file(root.join("config/prod/cluster-settings.yaml")).unwrap();
-    write(
-        root,
-        "config/prod/mid/cm/cluster-settings.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-settings\ndata:\n  CLUSTER_NS: prod\n",
-    );
     write(
         root,
         "config/prod/mid/cm/kustomization.yaml",
@@ -454,15 +498,6 @@ fn a_kustomization_off_the_build_gives_no_namespace_of_a_substitute_from_source(
         "config/prod/kustomization.yaml",
         "resources: [mid/cm, cluster-secrets.yaml]\n",
     );
-    // The Secret source stays in `flux-system` (its keys known): only the ConfigMap is judged.
-    let secrets = "config/prod/cluster-secrets.yaml";
-    let text = std::fs::read_to_string(root.join(secrets)).unwrap();
-    let text = text.replacen(
-        "name: cluster-secrets\n",
-        "name: cluster-secrets\n  namespace: flux-system\n",
-        1,
-    );
-    write(root, secrets, &text);
     if common::kubectl().is_some() {
         let out = common::kustomize(&root.join("config/prod"));
         assert!(
