@@ -303,7 +303,8 @@ fn options(options: &[&DeployOption]) -> Vec<Problem> {
     options
         .iter()
         .map(|o| {
-            let why = (o.unresolved.as_ref()).map_or(String::new(), |w| format!(", whose value is not known offline ({w})"));
+            let why = (o.unresolved.as_ref())
+                .map_or(String::new(), |w| format!(", whose value is not known offline ({w})"));
             let message = format!(
                 "the {} that deploys it sets `{}`{why}, which it applies at sync time and the model does not: rendered names may differ",
                 o.tool, o.option

@@ -80,9 +80,8 @@ impl Parent {
             .collect();
         // One not understood (not a list) may name anything.
         if from.is_some_and(|f| !f.is_null() && !f.is_sequence()) {
-            let not_list = true;
             substitute_from.push(Source {
-                not_list,
+                not_list: true,
                 ..Source::of(&Value::Null)
             });
         }
