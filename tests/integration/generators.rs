@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use crate::common::{self, check_hits as check, line_of, of};
+use crate::common::{self, check_hits as check, line_of, of, write};
 
 const DEPLOYMENT_HEAD: &str = "\
 apiVersion: apps/v1
@@ -47,26 +47,9 @@ fn deployment_env_from(secret: &str) -> String {
     )
 }
 
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
 /// `files` in a temp git repository that ignores `*.env` (everything staged).
 fn repo(files: &[(&str, &str)]) -> Option<tempfile::TempDir> {
-    if common::which("git").is_none() {
-        common::missing("git");
-        return None;
-    }
-    let t = tempfile::tempdir().unwrap();
-    write(t.path(), ".gitignore", "*.env\n");
-    for (rel, text) in files {
-        write(t.path(), rel, text);
-    }
-    common::git(t.path(), &["init", "-q"]);
-    common::git(t.path(), &["add", "-A"]);
-    Some(t)
+    common::staged_repo(&[&[(".gitignore", "*.env\n")][..], files].concat())
 }
 
 /// Copies every `*.env.example` under `dir` to its env file.
