@@ -11,17 +11,6 @@ use std::path::PathBuf;
 use crate::common::{self, Peer};
 use crate::seal_support::*;
 
-/// Certificate B and its private key (a 4096-bit TEST ONLY pair, tests/fixtures/certs/README.md).
-fn cert_b() -> PathBuf {
-    common::repo_root().join("tests/fixtures/certs/rsa-4096-cert.pem")
-}
-fn key_b() -> PathBuf {
-    common::repo_root().join("tests/fixtures/keys/rsa-4096-key.pem")
-}
-/// A's private key: the demo paper key (the paper overlay's certificate).
-fn key_a() -> PathBuf {
-    common::repo_root().join("tests/fixtures/demo/paper-sealing-key.pem")
-}
 fn cert_a() -> String {
     std::fs::read_to_string(common::repo_root().join("tests/fixtures/demo/paper-sealing-cert.pem"))
         .unwrap()
@@ -132,6 +121,23 @@ fn only_refuses_to_record_a_new_certificate_over_kept_values() {
     }
 }
 
+/// Seals the paper SealedSecret's `POSTGRES_PASSWORD` and `REDIS_PASSWORD` with certificate A
+/// for `label` (`value(key)` as plaintext) in place of their placeholders, with no records, as
+/// kubeseal writes them; returns the file's text.
+fn kubeseal_wrote(tree: &Tree, peer: &mut Peer, label: &[u8], value: fn(&str) -> &[u8]) -> String {
+    let a = cert_a();
+    let mut text = tree.read("k8s/overlays/paper/sealedsecret.yaml");
+    for k in ["POSTGRES_PASSWORD", "REDIS_PASSWORD"] {
+        let ct = common::b64(&peer.encrypt(&a, label, value(k)));
+        text = text.replace(
+            &format!("{k}: AgAAAAAAAAAA...REPLACE_ME"),
+            &format!("{k}: {ct}"),
+        );
+    }
+    write_file(&tree.ss("paper"), text.as_bytes());
+    text
+}
+
 /// A file kubeseal wrote (no records), its values sealed for another namespace than the overlay
 /// now renders: `--only` used to record `sealed-for` the rendered identity over values that do
 /// not open under it. Refused, naming the missing records; `--key` does not help, since the kept
@@ -142,16 +148,7 @@ fn only_refuses_unknown_identity_of_kept_values() {
     let Some(mut peer) = Peer::start() else {
         return;
     };
-    let a = cert_a();
-    let mut text = tree.read("k8s/overlays/paper/sealedsecret.yaml");
-    for k in ["POSTGRES_PASSWORD", "REDIS_PASSWORD"] {
-        let ct = common::b64(&peer.encrypt(&a, b"old-ns/emp-secrets", b"old"));
-        text = text.replace(
-            &format!("{k}: AgAAAAAAAAAA...REPLACE_ME"),
-            &format!("{k}: {ct}"),
-        );
-    }
-    write_file(&tree.ss("paper"), text.as_bytes());
+    let text = kubeseal_wrote(&tree, &mut peer, b"old-ns/emp-secrets", |_| b"old");
     let outside = tempfile::tempdir().unwrap();
     let api = api_only(&outside.path().join("x.env"));
     let ka = key_a();
@@ -179,16 +176,7 @@ fn only_with_the_current_key_checks_kept_values_and_records() {
     let Some(mut peer) = Peer::start() else {
         return;
     };
-    let a = cert_a();
-    let mut text = tree.read("k8s/overlays/paper/sealedsecret.yaml");
-    for k in ["POSTGRES_PASSWORD", "REDIS_PASSWORD"] {
-        let ct = common::b64(&peer.encrypt(&a, PAPER_LABEL, k.as_bytes()));
-        text = text.replace(
-            &format!("{k}: AgAAAAAAAAAA...REPLACE_ME"),
-            &format!("{k}: {ct}"),
-        );
-    }
-    write_file(&tree.ss("paper"), text.as_bytes());
+    let text = kubeseal_wrote(&tree, &mut peer, PAPER_LABEL, str::as_bytes);
     let outside = tempfile::tempdir().unwrap();
     let api = api_only(&outside.path().join("x.env"));
     let api = api.to_str().unwrap();
