@@ -34,18 +34,7 @@ nameReference:
 /// A copy of the `sealed-nameref` tree with `config` as its configurations file, in a temp git
 /// repository; None when kubectl or git is missing outside CI.
 fn tree(config: &str) -> Option<tempfile::TempDir> {
-    common::kubectl()?;
-    if common::which("git").is_none() {
-        common::missing("git");
-        return None;
-    }
-    let t = tempfile::tempdir().unwrap();
-    let from = common::repo_root().join("tests/fixtures/trees/sealed-nameref/k8s");
-    common::copy_dir(&from, &t.path().join("k8s"));
-    std::fs::write(t.path().join(CONFIG), config).unwrap();
-    common::git(t.path(), &["init", "-q"]);
-    common::git(t.path(), &["add", "-A"]);
-    Some(t)
+    common::sealed_nameref_tree(&[(CONFIG, config)])
 }
 
 /// The 1-based line of the first line of the configurations file containing `needle`.
