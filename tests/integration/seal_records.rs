@@ -53,13 +53,7 @@ fn only_refuses_to_record_a_new_certificate_over_kept_values() {
     let (tree, _outside, env) = sealed_with_a();
     std::fs::copy(cert_b(), tree.overlay("paper").join("sealing-cert.pem")).unwrap();
     let before = tree.read("k8s/overlays/paper/sealedsecret.yaml");
-    let check = tree.run(&[
-        "check",
-        "--release",
-        "paper",
-        "--rules",
-        "stale-certificate",
-    ]);
+    let check = stale_certificate_check(&tree);
     assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
 
     let api = api_only(&env);
@@ -85,26 +79,14 @@ fn only_refuses_to_record_a_new_certificate_over_kept_values() {
         );
         assert_eq!(tree.read("k8s/overlays/paper/sealedsecret.yaml"), before);
     }
-    let check = tree.run(&[
-        "check",
-        "--release",
-        "paper",
-        "--rules",
-        "stale-certificate",
-    ]);
+    let check = stale_certificate_check(&tree);
     assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
 
     // Resealing first (A's key opens the old values) makes the records true; `--only` then works
     // and every value opens with B's key under the rendered label.
     ok(&tree.run(&["reseal", "paper", "--key", ka.to_str().unwrap()]));
     ok(&tree.run(&["seal", "paper", "--from", api, "--only", "API_KEY"]));
-    let check = tree.run(&[
-        "check",
-        "--release",
-        "paper",
-        "--rules",
-        "stale-certificate",
-    ]);
+    let check = stale_certificate_check(&tree);
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
     let Some(r) = render(&tree, "paper") else {
         return;
@@ -136,6 +118,17 @@ fn kubeseal_wrote(tree: &Tree, peer: &mut Peer, label: &[u8], value: fn(&str) ->
     }
     write_file(&tree.ss("paper"), text.as_bytes());
     text
+}
+
+/// `check --release paper --rules stale-certificate`.
+fn stale_certificate_check(tree: &Tree) -> std::process::Output {
+    tree.run(&[
+        "check",
+        "--release",
+        "paper",
+        "--rules",
+        "stale-certificate",
+    ])
 }
 
 /// A file kubeseal wrote (no records), its values sealed for another namespace than the overlay
@@ -201,13 +194,7 @@ fn only_with_the_current_key_checks_kept_values_and_records() {
     );
     assert!(record(&after, "emp-seal.dev/cert-sha256").is_some());
     // (The demo certificate's own findings stay: `--release` reports them whatever `--rules`.)
-    let check = tree.run(&[
-        "check",
-        "--release",
-        "paper",
-        "--rules",
-        "stale-certificate",
-    ]);
+    let check = stale_certificate_check(&tree);
     assert!(
         !stdout(&check).contains("stale-certificate"),
         "{}",
