@@ -663,49 +663,25 @@ fn kustomization_cases() -> Vec<Case> {
 fn arg_cases() -> Vec<Case> {
     let key = fixtures::key_pem(2048);
     let cert = fixtures::cert_pem(2048);
+    // `seal ENV --from good.env`, and `paper --from good.env --key FILE`.
+    let env =
+        |n: &str, e: &str, names: &str| case(n, vec![], &["seal", e, "--from", "good.env"], names);
+    let with_key = |n: &str, steps: Vec<Step>, file: &str, names: &str| {
+        case(
+            n,
+            steps,
+            &["paper", "--from", "good.env", "--key", file],
+            names,
+        )
+    };
     vec![
-        case(
-            "env_unknown",
-            vec![],
-            &["seal", "nope", "--from", "good.env"],
-            "nope",
-        ),
-        case(
-            "env_traversal",
-            vec![],
-            &["seal", "../paper", "--from", "good.env"],
-            "../paper",
-        ),
-        case(
-            "env_absolute",
-            vec![],
-            &["seal", "/etc", "--from", "good.env"],
-            "/etc",
-        ),
-        case(
-            "env_dot",
-            vec![],
-            &["seal", ".", "--from", "good.env"],
-            "`.`",
-        ),
-        case(
-            "env_empty_string",
-            vec![],
-            &["seal", "", "--from", "good.env"],
-            "``",
-        ),
-        case(
-            "env_nested_name",
-            vec![],
-            &["seal", "overlays/paper", "--from", "good.env"],
-            "overlays/paper",
-        ),
-        case(
-            "env_generator_overlay",
-            vec![],
-            &["seal", "prod", "--from", "good.env"],
-            "prod",
-        ),
+        env("env_unknown", "nope", "nope"),
+        env("env_traversal", "../paper", "../paper"),
+        env("env_absolute", "/etc", "/etc"),
+        env("env_dot", ".", "`.`"),
+        env("env_empty_string", "", "``"),
+        env("env_nested_name", "overlays/paper", "overlays/paper"),
+        env("env_generator_overlay", "prod", "prod"),
         case(
             "env_named_twice",
             vec![],
@@ -794,84 +770,59 @@ fn arg_cases() -> Vec<Case> {
             ],
             "sealedsecret.yaml",
         ),
-        case(
-            "key_missing",
-            vec![],
-            &["paper", "--from", "good.env", "--key", "nokey.pem"],
-            "nokey.pem",
-        ),
-        case(
-            "key_directory",
-            vec![Step::Dir("kdir")],
-            &["paper", "--from", "good.env", "--key", "kdir"],
-            "kdir",
-        ),
-        case(
-            "key_empty",
-            vec![w("k.pem", "")],
-            &["paper", "--from", "good.env", "--key", "k.pem"],
-            "k.pem",
-        ),
-        case(
+        with_key("key_missing", vec![], "nokey.pem", "nokey.pem"),
+        with_key("key_directory", vec![Step::Dir("kdir")], "kdir", "kdir"),
+        with_key("key_empty", vec![w("k.pem", "")], "k.pem", "k.pem"),
+        with_key(
             "key_garbage",
             vec![w("k.pem", "garbage\n")],
-            &["paper", "--from", "good.env", "--key", "k.pem"],
+            "k.pem",
             "k.pem",
         ),
-        case(
+        with_key(
             "key_is_cert",
             vec![w("k.pem", cert.clone())],
-            &["paper", "--from", "good.env", "--key", "k.pem"],
+            "k.pem",
             "k.pem",
         ),
-        case(
+        with_key(
             "key_truncated",
             vec![w("k.pem", &key[..key.len() / 2])],
-            &["paper", "--from", "good.env", "--key", "k.pem"],
+            "k.pem",
             "k.pem",
         ),
-        case(
+        with_key(
             "key_encrypted",
             vec![w(
                 "k.pem",
                 "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n",
             )],
-            &["paper", "--from", "good.env", "--key", "k.pem"],
+            "k.pem",
             "k.pem",
         ),
-        case(
+        with_key(
             "key_secret_bad_base64",
             vec![w(
                 "k.yaml",
                 "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sealed-secrets-key\ndata:\n  tls.key: '!!!notbase64'\n",
             )],
-            &["paper", "--from", "good.env", "--key", "k.yaml"],
+            "k.yaml",
             "k.yaml",
         ),
-        case(
+        with_key(
             "key_components_disagree",
             vec![w("k.pem", flip_last_der_bit(&key))],
-            &["paper", "--from", "good.env", "--key", "k.pem"],
+            "k.pem",
             "k.pem",
         ),
-        case(
+        with_key(
             "key_second_of_two_bad",
             vec![w("k1.pem", key.clone()), w("k2.pem", "junk")],
-            &["paper", "--from", "good.env", "--key", "k1.pem,k2.pem"],
+            "k1.pem,k2.pem",
             "k2.pem",
         ),
-        case(
-            "key_huge",
-            vec![w("k.pem", huge(b'k'))],
-            &["paper", "--from", "good.env", "--key", "k.pem"],
-            "k.pem",
-        ),
-        case(
-            "key_fifo",
-            vec![Step::Fifo("k.fifo")],
-            &["paper", "--from", "good.env", "--key", "k.fifo"],
-            "k.fifo",
-        ),
+        with_key("key_huge", vec![w("k.pem", huge(b'k'))], "k.pem", "k.pem"),
+        with_key("key_fifo", vec![Step::Fifo("k.fifo")], "k.fifo", "k.fifo"),
     ]
 }
 

@@ -166,41 +166,67 @@ fn missing_secret_key() {
     );
 }
 
+/// The overlay the set-ups below write.
+const DEV: &str = "k8s/overlays/dev";
+
+/// A temp git repository holding `files` (relative to [`DEV`]), all staged.
+fn dev_overlay(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    for (rel, text) in files {
+        common::write(t.path(), &format!("{DEV}/{rel}"), text);
+    }
+    common::git(t.path(), &["init", "-q"]);
+    common::git(t.path(), &["add", "-A"]);
+    t
+}
+
+/// `kubectl kustomize DIR`: its output and the documents in it.
+fn rendered_docs(dir: &Path) -> (String, Vec<yaml_serde::Value>) {
+    let render = common::kustomize(dir);
+    let docs = render
+        .split("\n---\n")
+        .map(|d| yaml_serde::from_str(d).unwrap())
+        .collect();
+    (render, docs)
+}
+
+/// Asserts `check --render=never` of `root` finds nothing of `rules`.
+fn assert_none_of(root: &Path, rules: &[&str]) {
+    let (_, hits) = common::check_hits(root, &["--render=never"]);
+    for rule in rules {
+        assert!(common::of(&hits, rule).is_empty(), "{rule}: {hits:?}");
+    }
+}
+
 /// An image pull Secret of no registry type: a SealedSecret whose template has no `type`
 /// (so an `Opaque` Secret), named in `imagePullSecrets` by a pod template and by a
 /// `ServiceAccount`. The kubelet skips it (kubernetes `pkg/credentialprovider/secrets/secrets.go`)
 /// and pulls without credentials; the twin typed `kubernetes.io/dockerconfigjson` is clean.
 #[test]
 fn image_pull_secret_of_no_registry_type() {
-    let dir = "k8s/overlays/dev";
-    let write = |root: &Path, ty: &str| {
-        let w = |rel: &str, text: &str| common::write(root, &format!("{dir}/{rel}"), text);
-        w(
-            "kustomization.yaml",
-            "namespace: emp-dev\nresources:\n  - app.yaml\n  - regcred.yaml\n",
-        );
-        w(
-            "app.yaml",
-            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\nimagePullSecrets:\n  - name: regcred\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      serviceAccountName: app\n      imagePullSecrets:\n        - name: regcred\n      containers:\n        - name: app\n          image: registry.example/app:1\n",
-        );
-        w(
-            "regcred.yaml",
-            &format!(
-                "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: regcred\n  namespace: emp-dev\nspec:\n  encryptedData:\n    .dockerconfigjson: AgB...\n  template:\n    metadata:\n      name: regcred\n{ty}"
+    let dir = DEV;
+    let write = |ty: &str| {
+        dev_overlay(&[
+            (
+                "kustomization.yaml",
+                "namespace: emp-dev\nresources:\n  - app.yaml\n  - regcred.yaml\n",
             ),
-        );
-        common::git(root, &["init", "-q"]);
-        common::git(root, &["add", "-A"]);
+            (
+                "app.yaml",
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\nimagePullSecrets:\n  - name: regcred\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      serviceAccountName: app\n      imagePullSecrets:\n        - name: regcred\n      containers:\n        - name: app\n          image: registry.example/app:1\n",
+            ),
+            (
+                "regcred.yaml",
+                &format!(
+                    "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: regcred\n  namespace: emp-dev\nspec:\n  encryptedData:\n    .dockerconfigjson: AgB...\n  template:\n    metadata:\n      name: regcred\n{ty}"
+                ),
+            ),
+        ])
     };
-    let fail = tempfile::tempdir().unwrap();
-    write(fail.path(), "");
+    let fail = write("");
     // The real render: both references name the Secret the SealedSecret unseals into.
     if common::kubectl().is_some() {
-        let render = common::kustomize(&fail.path().join(dir));
-        let docs: Vec<yaml_serde::Value> = render
-            .split("\n---\n")
-            .map(|d| yaml_serde::from_str(d).unwrap())
-            .collect();
+        let (render, docs) = rendered_docs(&fail.path().join(dir));
         let pulls: Vec<&str> = docs
             .iter()
             .filter_map(|d| {
@@ -233,17 +259,8 @@ fn image_pull_secret_of_no_registry_type() {
         );
     }
 
-    let pass = tempfile::tempdir().unwrap();
-    write(pass.path(), "    type: kubernetes.io/dockerconfigjson\n");
-    let (_, hits) = common::check_hits(pass.path(), &["--render=never"]);
-    assert!(
-        common::of(&hits, "missing-secret-key").is_empty(),
-        "{hits:?}"
-    );
-    assert!(
-        common::of(&hits, "invalid-secret-key").is_empty(),
-        "{hits:?}"
-    );
+    let pass = write("    type: kubernetes.io/dockerconfigjson\n");
+    assert_none_of(pass.path(), &["missing-secret-key", "invalid-secret-key"]);
 }
 
 /// An Ingress terminating TLS with a Secret that lacks `tls.key`: a SealedSecret of no type
@@ -251,36 +268,30 @@ fn image_pull_secret_of_no_registry_type() {
 /// both keys; the twin holding both is clean.
 #[test]
 fn ingress_tls_secret_without_tls_keys() {
-    let dir = "k8s/overlays/dev";
-    let write = |root: &Path, keys: &[&str]| {
-        let w = |rel: &str, text: &str| common::write(root, &format!("{dir}/{rel}"), text);
-        w(
-            "kustomization.yaml",
-            "namespace: emp-dev\nresources:\n  - ingress.yaml\n  - web-tls.yaml\n",
-        );
-        w(
-            "ingress.yaml",
-            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  tls:\n    - hosts: [web.example]\n      secretName: web-tls\n",
-        );
+    let dir = DEV;
+    let write = |keys: &[&str]| {
         let data: String = keys.iter().map(|k| format!("    {k}: AgB...\n")).collect();
-        w(
-            "web-tls.yaml",
-            &format!(
-                "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: web-tls\n  namespace: emp-dev\nspec:\n  encryptedData:\n{data}"
+        dev_overlay(&[
+            (
+                "kustomization.yaml",
+                "namespace: emp-dev\nresources:\n  - ingress.yaml\n  - web-tls.yaml\n",
             ),
-        );
-        common::git(root, &["init", "-q"]);
-        common::git(root, &["add", "-A"]);
+            (
+                "ingress.yaml",
+                "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\nspec:\n  tls:\n    - hosts: [web.example]\n      secretName: web-tls\n",
+            ),
+            (
+                "web-tls.yaml",
+                &format!(
+                    "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: web-tls\n  namespace: emp-dev\nspec:\n  encryptedData:\n{data}"
+                ),
+            ),
+        ])
     };
-    let fail = tempfile::tempdir().unwrap();
-    write(fail.path(), &["tls.crt"]);
+    let fail = write(&["tls.crt"]);
     // The real render: the Ingress names the Secret the SealedSecret unseals into.
     if common::kubectl().is_some() {
-        let render = common::kustomize(&fail.path().join(dir));
-        let docs: Vec<yaml_serde::Value> = render
-            .split("\n---\n")
-            .map(|d| yaml_serde::from_str(d).unwrap())
-            .collect();
+        let (_, docs) = rendered_docs(&fail.path().join(dir));
         let ingress = docs.iter().find(|d| d["kind"] == "Ingress").unwrap();
         let sealed = docs.iter().find(|d| d["kind"] == "SealedSecret").unwrap();
         assert_eq!(
@@ -308,16 +319,10 @@ fn ingress_tls_secret_without_tls_keys() {
         missing[0].message
     );
 
-    let pass = tempfile::tempdir().unwrap();
-    write(pass.path(), &["tls.crt", "tls.key"]);
-    let (_, hits) = common::check_hits(pass.path(), &["--render=never"]);
-    assert!(
-        common::of(&hits, "missing-secret-key").is_empty(),
-        "{hits:?}"
-    );
-    assert!(
-        common::of(&hits, "example-sealed-mismatch").is_empty(),
-        "{hits:?}"
+    let pass = write(&["tls.crt", "tls.key"]);
+    assert_none_of(
+        pass.path(),
+        &["missing-secret-key", "example-sealed-mismatch"],
     );
 }
 

@@ -401,6 +401,42 @@ pub fn report_hits(json: &[u8]) -> Vec<Hit> {
         .collect()
 }
 
+/// `files` (repository-relative path, text) in a temp git repository, all staged; `None` (said
+/// by [`missing`]) without git.
+pub fn staged_repo(files: &[(&str, &str)]) -> Option<tempfile::TempDir> {
+    if which("git").is_none() {
+        missing("git");
+        return None;
+    }
+    let t = tempfile::tempdir().expect("tempdir");
+    for (rel, text) in files {
+        write(t.path(), rel, text);
+    }
+    git(t.path(), &["init", "-q"]);
+    git(t.path(), &["add", "-A"]);
+    Some(t)
+}
+
+/// A copy of the `sealed-nameref` tree (`tests/fixtures/trees/sealed-nameref`) with `files`
+/// written over it, in a temp git repository, all staged; `None` (said by [`missing`]) without
+/// kubectl or git.
+pub fn sealed_nameref_tree(files: &[(&str, &str)]) -> Option<tempfile::TempDir> {
+    kubectl()?;
+    if which("git").is_none() {
+        missing("git");
+        return None;
+    }
+    let t = tempfile::tempdir().expect("tempdir");
+    let from = repo_root().join("tests/fixtures/trees/sealed-nameref/k8s");
+    copy_dir(&from, &t.path().join("k8s"));
+    for (rel, text) in files {
+        write(t.path(), rel, text);
+    }
+    git(t.path(), &["init", "-q"]);
+    git(t.path(), &["add", "-A"]);
+    Some(t)
+}
+
 /// Writes `text` to `rel` under `root`, creating its directories; returns the file's path.
 pub fn write(root: &Path, rel: &str, text: &str) -> PathBuf {
     let p = root.join(rel);

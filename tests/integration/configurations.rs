@@ -34,18 +34,7 @@ nameReference:
 /// A copy of the `sealed-nameref` tree with `config` as its configurations file, in a temp git
 /// repository; None when kubectl or git is missing outside CI.
 fn tree(config: &str) -> Option<tempfile::TempDir> {
-    common::kubectl()?;
-    if common::which("git").is_none() {
-        common::missing("git");
-        return None;
-    }
-    let t = tempfile::tempdir().unwrap();
-    let from = common::repo_root().join("tests/fixtures/trees/sealed-nameref/k8s");
-    common::copy_dir(&from, &t.path().join("k8s"));
-    std::fs::write(t.path().join(CONFIG), config).unwrap();
-    common::git(t.path(), &["init", "-q"]);
-    common::git(t.path(), &["add", "-A"]);
-    Some(t)
+    common::sealed_nameref_tree(&[(CONFIG, config)])
 }
 
 /// The 1-based line of the first line of the configurations file containing `needle`.
@@ -69,6 +58,24 @@ fn kubectl_reference_names(root: &Path) -> Vec<String> {
     .iter()
     .map(|v| v.as_str().unwrap().to_owned())
     .collect()
+}
+
+/// Asserts `check` of the tree at `root` (built with `config`) reports nothing of `clean`, and
+/// as many `dangling-reference` findings as kubectl's render has dangling references. The
+/// Secret the overlay renders is `prod-app-secrets`: a reference rendering with another name
+/// dangles, in kubectl's build and in emp-seal's findings alike.
+fn dangles_as_kubectl_renders(root: &Path, config: &str, clean: &[&str]) {
+    let rendered = kubectl_reference_names(root);
+    let (_, hits) = check_hits(root, &[]);
+    for rule in clean {
+        assert!(of(&hits, rule).is_empty(), "{config:?}: {hits:?}");
+    }
+    let dangling = rendered.iter().filter(|n| *n != "prod-app-secrets").count();
+    assert_eq!(
+        of(&hits, "dangling-reference").len(),
+        dangling,
+        "{config:?}: kubectl renders {rendered:?}; {hits:?}"
+    );
 }
 
 /// The tree with its own file builds, and emp-seal finds no build error and no dangling
@@ -184,23 +191,10 @@ fn configurations_kustomize_accepts_are_read_as_it_reads_them() {
     let with_extra = format!("{GOOD}  - kind: Secret\n    fieldSpecs: null\n");
     for config in [&capitalised, &leading_slash, extra, &with_extra] {
         let Some(t) = tree(config) else { return };
-        let rendered = kubectl_reference_names(t.path());
-        let (_, hits) = check_hits(t.path(), &[]);
-        assert!(
-            of(&hits, "overlay-build-error").is_empty(),
-            "{config:?}: {hits:?}"
-        );
-        assert!(
-            of(&hits, "overlay-not-modelled").is_empty(),
-            "{config:?}: {hits:?}"
-        );
-        // The Secret the overlay renders is `prod-app-secrets`: a reference rendering with
-        // another name dangles, in kubectl's build and in emp-seal's findings alike.
-        let dangling = rendered.iter().filter(|n| *n != "prod-app-secrets").count();
-        assert_eq!(
-            of(&hits, "dangling-reference").len(),
-            dangling,
-            "{config:?}: kubectl renders {rendered:?}; {hits:?}"
+        dangles_as_kubectl_renders(
+            t.path(),
+            config,
+            &["overlay-build-error", "overlay-not-modelled"],
         );
     }
 }
@@ -277,18 +271,7 @@ fn name_reference_group_and_version_select_the_renamed_objects() {
     ];
     for config in &configs {
         let Some(t) = tree(config) else { return };
-        let rendered = kubectl_reference_names(t.path());
-        let (_, hits) = check_hits(t.path(), &[]);
-        assert!(
-            of(&hits, "overlay-build-error").is_empty(),
-            "{config:?}: {hits:?}"
-        );
-        let dangling = rendered.iter().filter(|n| *n != "prod-app-secrets").count();
-        assert_eq!(
-            of(&hits, "dangling-reference").len(),
-            dangling,
-            "{config:?}: kubectl renders {rendered:?}; {hits:?}"
-        );
+        dangles_as_kubectl_renders(t.path(), config, &["overlay-build-error"]);
     }
     let other = tree(&configs[0]);
     let Some(t) = other else { return };
@@ -503,21 +486,10 @@ fn field_specs_kustomize_merges_build_clean() {
     ];
     for (config, more) in &cases {
         let Some(t) = tree2(config, more) else { return };
-        let rendered = kubectl_reference_names(t.path());
-        let (_, hits) = check_hits(t.path(), &[]);
-        assert!(
-            of(&hits, "overlay-build-error").is_empty(),
-            "{config:?}: {hits:?}"
-        );
-        assert!(
-            of(&hits, "overlay-not-modelled").is_empty(),
-            "{config:?}: {hits:?}"
-        );
-        let dangling = rendered.iter().filter(|n| *n != "prod-app-secrets").count();
-        assert_eq!(
-            of(&hits, "dangling-reference").len(),
-            dangling,
-            "{config:?}: {hits:?}"
+        dangles_as_kubectl_renders(
+            t.path(),
+            config,
+            &["overlay-build-error", "overlay-not-modelled"],
         );
     }
 }

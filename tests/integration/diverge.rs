@@ -24,19 +24,8 @@ configurations:
 /// A copy of the `sealed-nameref` tree with `HEAD` + `extra` as its overlay kustomization and an
 /// empty list as `e.yaml` beside it, in a temp git repository; None when kubectl or git is missing outside CI.
 fn tree(extra: &str) -> Option<tempfile::TempDir> {
-    common::kubectl()?;
-    if common::which("git").is_none() {
-        common::missing("git");
-        return None;
-    }
-    let t = tempfile::tempdir().unwrap();
-    let from = common::repo_root().join("tests/fixtures/trees/sealed-nameref/k8s");
-    common::copy_dir(&from, &t.path().join("k8s"));
-    std::fs::write(t.path().join(KFILE), format!("{HEAD}{extra}")).unwrap();
-    std::fs::write(t.path().join(OVERLAY).join("e.yaml"), "[]\n").unwrap();
-    common::git(t.path(), &["init", "-q"]);
-    common::git(t.path(), &["add", "-A"]);
-    Some(t)
+    let e = format!("{OVERLAY}/e.yaml");
+    common::sealed_nameref_tree(&[(KFILE, &format!("{HEAD}{extra}")), (&e, "[]\n")])
 }
 
 /// For each `(extra, needle, why)`: kubectl fails, and emp-seal reports one build error, at the

@@ -470,40 +470,31 @@ fn issue_6_fetch_https_checks_the_body() {
     let (t, target, original) = tree_with_other_cert();
     let root = t.path();
     let ca = pki.path("ca.pem");
+    // Serves `response` once and fetches it: refused (the error naming the URL and `needles`)
+    // after the request was served, the certificate unchanged. Returns stderr.
+    let refused = |response: Vec<u8>, close_notify: bool, needles: &[&str]| {
+        let (port, h) = serve_https(pki.server_config("server"), response, close_notify);
+        let url = format!("https://127.0.0.1:{port}/v1/cert.pem");
+        let args = ["cert", "paper", "--fetch", &url, "--ca-cert", s(&ca)];
+        let stderr = fails(root, &args, &url, needles);
+        assert!(matches!(h.join().expect("server"), Served::Request(_)));
+        assert_eq!(read(&target), original);
+        stderr
+    };
 
     // A login page over a verified connection is refused.
-    let (port, h) = serve_https(
-        pki.server_config("server"),
-        http(b"<html>login</html>\n", true),
+    let login = http(b"<html>login</html>\n", true);
+    refused(
+        login,
         true,
-    );
-    let url = format!("https://127.0.0.1:{port}/v1/cert.pem");
-    fails(
-        root,
-        &["cert", "paper", "--fetch", &url, "--ca-cert", s(&ca)],
-        &url,
         &["not a usable certificate", "nothing was saved"],
     );
-    assert!(matches!(h.join().expect("server"), Served::Request(_)));
-    assert_eq!(read(&target), original);
 
     // No length: whether or not the server ends with close_notify, the HTTP client cannot
     // report a connection cut short apart from a complete body, so an unframed body is refused.
     for close_notify in [false, true] {
-        let (port, h) = serve_https(
-            pki.server_config("server"),
-            http(&demo_pem(), false),
-            close_notify,
-        );
-        let url = format!("https://127.0.0.1:{port}/v1/cert.pem");
-        fails(
-            root,
-            &["cert", "paper", "--fetch", &url, "--ca-cert", s(&ca)],
-            &url,
-            &["not length-framed", "truncated"],
-        );
-        assert!(matches!(h.join().expect("server"), Served::Request(_)));
-        assert_eq!(read(&target), original);
+        let unframed = http(&demo_pem(), false);
+        refused(unframed, close_notify, &["not length-framed", "truncated"]);
     }
 
     // A body cut short of the Content-Length it announced is truncated, and said to be so: the
@@ -512,17 +503,9 @@ fn issue_6_fetch_https_checks_the_body() {
     let mut cut = http(&demo, true);
     cut.truncate(cut.len() - demo.len() / 2);
     for close_notify in [false, true] {
-        let (port, h) = serve_https(pki.server_config("server"), cut.clone(), close_notify);
-        let url = format!("https://127.0.0.1:{port}/v1/cert.pem");
-        let stderr = fails(
-            root,
-            &["cert", "paper", "--fetch", &url, "--ca-cert", s(&ca)],
-            &url,
-            &["before the end of the body it announced", "truncated"],
-        );
+        let said = ["before the end of the body it announced", "truncated"];
+        let stderr = refused(cut.clone(), close_notify, &said);
         assert!(!stderr.contains("no length"), "{stderr}");
-        assert!(matches!(h.join().expect("server"), Served::Request(_)));
-        assert_eq!(read(&target), original);
     }
 
     // A framed body from a server that drops the connection without close_notify is complete

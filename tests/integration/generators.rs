@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use crate::common::{self, check_hits as check, line_of, of};
+use crate::common::{self, check_hits as check, line_of, of, write};
 
 const DEPLOYMENT_HEAD: &str = "\
 apiVersion: apps/v1
@@ -47,26 +47,9 @@ fn deployment_env_from(secret: &str) -> String {
     )
 }
 
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
 /// `files` in a temp git repository that ignores `*.env` (everything staged).
 fn repo(files: &[(&str, &str)]) -> Option<tempfile::TempDir> {
-    if common::which("git").is_none() {
-        common::missing("git");
-        return None;
-    }
-    let t = tempfile::tempdir().unwrap();
-    write(t.path(), ".gitignore", "*.env\n");
-    for (rel, text) in files {
-        write(t.path(), rel, text);
-    }
-    common::git(t.path(), &["init", "-q"]);
-    common::git(t.path(), &["add", "-A"]);
-    Some(t)
+    common::staged_repo(&[&[(".gitignore", "*.env\n")][..], files].concat())
 }
 
 /// Copies every `*.env.example` under `dir` to its env file.
@@ -848,15 +831,10 @@ fn a_literals_item_that_is_not_a_string_is_a_build_error_at_its_line() {
         let file = format!(
             "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata:\n  name: cm\nliterals:\n  - A=1\n  - {item}\n"
         );
-        let cases = [
-            (vec![(k, inline)], k),
-            (
-                vec![(k, "generators:\n  - gen.yaml\n".to_owned()), (g, file)],
-                g,
-            ),
-        ];
-        for (files, at) in cases {
-            let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        for (files, at) in [
+            (vec![(k, &*inline)], k),
+            (vec![(k, GEN_FILE), (g, &*file)], g),
+        ] {
             let Some(t) = repo(&files) else {
                 return;
             };
@@ -864,17 +842,8 @@ fn a_literals_item_that_is_not_a_string_is_a_build_error_at_its_line() {
                 let err = built.unwrap_err();
                 assert!(err.contains("cannot unmarshal"), "{item}: {err}");
             }
-            let (code, hits) = check(t.path(), &[]);
-            let errs = of(&hits, "overlay-build-error");
-            assert_eq!(errs.len(), 1, "{item}: {hits:?}");
-            let line = line_of(t.path(), at, &format!("- {item}"));
-            assert_eq!(
-                (errs[0].path.as_str(), errs[0].line),
-                (at, line),
-                "{hits:?}"
-            );
-            assert!(errs[0].message.contains("item 2 of"), "{}", errs[0].message);
-            assert_eq!(code, 1, "{hits:?}");
+            let needle = format!("- {item}");
+            one_build_error_at(t.path(), at, &needle, "item 2 of", item);
         }
     }
 }
@@ -969,6 +938,25 @@ fn an_inline_generator_configuration_is_modelled_like_a_file() {
     );
 }
 
+/// A dev kustomization whose generators are in `gen.yaml`.
+const GEN_FILE: &str = "generators:\n  - gen.yaml\n";
+
+/// Asserts `check` of `root` finds one `overlay-build-error`, at the line of `at` holding
+/// `needle`, saying `says`, and exits 1 (`what` names the case).
+fn one_build_error_at(root: &Path, at: &str, needle: &str, says: &str, what: &str) {
+    let (code, hits) = check(root, &[]);
+    let errs = of(&hits, "overlay-build-error");
+    assert_eq!(errs.len(), 1, "{what} {at}: {hits:?}");
+    let line = line_of(root, at, needle);
+    assert_eq!(
+        (errs[0].path.as_str(), errs[0].line),
+        (at, line),
+        "{what} {at}: {hits:?}"
+    );
+    assert!(errs[0].message.contains(says), "{}", errs[0].message);
+    assert_eq!(code, 1, "{hits:?}");
+}
+
 /// A null item (`- ~`) of `literals:`, `envs:` or `files:`, inline or in a `generators:` file:
 /// kustomize reads it as an empty string and fails to build (kubectl is the oracle). It is an
 /// `overlay-build-error` at the item's own line, like an item that is not a string, not a
@@ -982,32 +970,17 @@ fn a_null_generator_item_is_a_build_error_at_its_line() {
         let file = format!(
             "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata:\n  name: cm\n{field}:\n  - ~\n"
         );
-        let cases = [
-            (vec![(k, inline)], k),
-            (
-                vec![(k, "generators:\n  - gen.yaml\n".to_owned()), (g, file)],
-                g,
-            ),
-        ];
-        for (files, at) in cases {
-            let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        for (files, at) in [
+            (vec![(k, &*inline)], k),
+            (vec![(k, GEN_FILE), (g, &*file)], g),
+        ] {
             let Some(t) = repo(&files) else {
                 return;
             };
             if let Some(built) = kubectl_build(t.path(), "overlays/dev") {
                 assert!(built.is_err(), "{field} {at}: kubectl builds it");
             }
-            let (code, hits) = check(t.path(), &[]);
-            let errs = of(&hits, "overlay-build-error");
-            assert_eq!(errs.len(), 1, "{field} {at}: {hits:?}");
-            let line = line_of(t.path(), at, "- ~");
-            assert_eq!(
-                (errs[0].path.as_str(), errs[0].line),
-                (at, line),
-                "{field} {at}: {hits:?}"
-            );
-            assert!(errs[0].message.contains("is null"), "{}", errs[0].message);
-            assert_eq!(code, 1, "{hits:?}");
+            one_build_error_at(t.path(), at, "- ~", "is null", field);
         }
     }
 }

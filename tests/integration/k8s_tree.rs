@@ -402,19 +402,11 @@ fn refs_of(d: &Value, problems: &mut Vec<String>) -> Vec<Ref> {
         for c in containers {
             let from = format!("{from} container {}", c["name"].as_str().unwrap_or("?"));
             for ef in c["envFrom"].as_array().into_iter().flatten() {
-                if ef["secretRef"].is_object() {
-                    let r = &ef["secretRef"];
-                    push(&from, "Secret", &r["name"], None, r["optional"].as_bool());
-                }
-                if ef["configMapRef"].is_object() {
-                    let r = &ef["configMapRef"];
-                    push(
-                        &from,
-                        "ConfigMap",
-                        &r["name"],
-                        None,
-                        r["optional"].as_bool(),
-                    );
+                for (field, kind) in [("secretRef", "Secret"), ("configMapRef", "ConfigMap")] {
+                    let r = &ef[field];
+                    if r.is_object() {
+                        push(&from, kind, &r["name"], None, r["optional"].as_bool());
+                    }
                 }
             }
             for e in c["env"].as_array().into_iter().flatten() {
@@ -422,26 +414,13 @@ fn refs_of(d: &Value, problems: &mut Vec<String>) -> Vec<Ref> {
                 if e.get("value").is_some() && e.get("valueFrom").is_some() {
                     problems.push(format!("{from}: env {en} has both value and valueFrom"));
                 }
-                let vf = &e["valueFrom"];
-                if vf["secretKeyRef"].is_object() {
-                    let r = &vf["secretKeyRef"];
-                    push(
-                        &from,
-                        "Secret",
-                        &r["name"],
-                        Some(&r["key"]),
-                        r["optional"].as_bool(),
-                    );
-                }
-                if vf["configMapKeyRef"].is_object() {
-                    let r = &vf["configMapKeyRef"];
-                    push(
-                        &from,
-                        "ConfigMap",
-                        &r["name"],
-                        Some(&r["key"]),
-                        r["optional"].as_bool(),
-                    );
+                for (field, kind) in [("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")]
+                {
+                    let r = &e["valueFrom"][field];
+                    if r.is_object() {
+                        let key = Some(&r["key"]);
+                        push(&from, kind, &r["name"], key, r["optional"].as_bool());
+                    }
                 }
             }
             // Every mount names a volume of the pod.
@@ -468,40 +447,23 @@ fn refs_of(d: &Value, problems: &mut Vec<String>) -> Vec<Ref> {
                     None,
                 );
             }
-            if v["secret"].is_object() {
-                let s = &v["secret"];
-                push(
-                    &from,
-                    "Secret",
-                    &s["secretName"],
-                    None,
-                    s["optional"].as_bool(),
-                );
-            }
-            if v["configMap"].is_object() {
-                let s = &v["configMap"];
-                push(
-                    &from,
-                    "ConfigMap",
-                    &s["name"],
-                    None,
-                    s["optional"].as_bool(),
-                );
+            // A volume names its Secret by `secretName`, a projected source by `name`.
+            let volume = [
+                ("secret", "Secret", "secretName"),
+                ("configMap", "ConfigMap", "name"),
+            ];
+            for (field, kind, name_field) in volume {
+                let s = &v[field];
+                if s.is_object() {
+                    push(&from, kind, &s[name_field], None, s["optional"].as_bool());
+                }
             }
             for src in v["projected"]["sources"].as_array().into_iter().flatten() {
-                if src["secret"].is_object() {
-                    let s = &src["secret"];
-                    push(&from, "Secret", &s["name"], None, s["optional"].as_bool());
-                }
-                if src["configMap"].is_object() {
-                    let s = &src["configMap"];
-                    push(
-                        &from,
-                        "ConfigMap",
-                        &s["name"],
-                        None,
-                        s["optional"].as_bool(),
-                    );
+                for (field, kind) in [("secret", "Secret"), ("configMap", "ConfigMap")] {
+                    let s = &src[field];
+                    if s.is_object() {
+                        push(&from, kind, &s["name"], None, s["optional"].as_bool());
+                    }
                 }
             }
         }

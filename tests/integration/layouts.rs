@@ -75,6 +75,15 @@ impl Repo {
             .unwrap()
     }
 
+    /// Runs emp-seal in `dir` under the root (no `-C`), staging nothing.
+    fn run_in(&self, dir: &str, args: &[&str]) -> Output {
+        emp_seal_cmd()
+            .current_dir(self.root().join(dir))
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
     /// `config --format json`: (name, directory, how found, certificate) per environment.
     fn layout(&self) -> Vec<(String, String, String, String)> {
         let out = self.run(&["config", "--format", "json"]);
@@ -1554,6 +1563,32 @@ fn not_modelled_at(repo: &Repo, args: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// Writes `list` to `file`: a `kind: List` holding the two billing Applications, the qa one with
+/// `commonAnnotations: {team: qa}`. Asserts the real kustomize deploys both with the annotation,
+/// and that discovery finds both environments in `file`.
+fn write_application_list(repo: &Repo, file: &str, list: &str) {
+    repo.write(file, list);
+    if common::kubectl().is_some() {
+        let render = common::kustomize(&repo.root().join("argocd"));
+        assert!(!render.contains("kind: List"), "{render}");
+        assert_eq!(render.matches("kind: Application\n").count(), 2, "{render}");
+        assert!(render.contains("team: qa"), "{render}");
+    }
+    let found: Vec<(String, String)> = repo
+        .layout()
+        .into_iter()
+        .map(|(_, d, f, _)| (d, f))
+        .collect();
+    let by = format!("Argo CD Application in {file}");
+    assert_eq!(
+        found,
+        [
+            ("services/billing/live".to_owned(), by.clone()),
+            ("services/billing/qa".to_owned(), by)
+        ]
+    );
+}
+
 /// Argo CD Applications written as the items of a `kind: List` (as `kubectl get -o yaml`
 /// prints them) are deployed like any other: kustomize expands a `List` into its items, and so
 /// does `kubectl apply`. Discovery read only a document's own object, so the Application in the
@@ -1580,27 +1615,7 @@ fn argo_cd_applications_inside_a_list_are_read() {
         })
         .collect();
     let list = format!("apiVersion: v1\nkind: List\nitems:\n{items}");
-    repo.write(file, &list);
-    if common::kubectl().is_some() {
-        // The real kustomize deploys the items, the prefix with them.
-        let render = common::kustomize(&repo.root().join("argocd"));
-        assert!(!render.contains("kind: List"), "{render}");
-        assert_eq!(render.matches("kind: Application\n").count(), 2, "{render}");
-        assert!(render.contains("team: qa"), "{render}");
-    }
-    let found: Vec<(String, String)> = repo
-        .layout()
-        .into_iter()
-        .map(|(_, d, f, _)| (d, f))
-        .collect();
-    let by = format!("Argo CD Application in {file}");
-    assert_eq!(
-        found,
-        [
-            ("services/billing/live".to_owned(), by.clone()),
-            ("services/billing/qa".to_owned(), by)
-        ]
-    );
+    write_application_list(&repo, file, &list);
     let prefix = format!(
         "{file}:{}",
         line_of(&list, "          commonAnnotations: {team: qa}")
@@ -2008,16 +2023,10 @@ fn a_git_submodule_is_checked_and_one_not_checked_out_is_named() {
     );
 }
 
-/// The root is the environment `.` and `deploy/overlays/prod` another. A path argument is taken
-/// from the working directory: run in `deploy/overlays/prod`, `check --release .` and
-/// `seal . --dry-run` picked the root's environment by its name `.`, not the directory they
-/// were run in. Now `.` there is `prod`; in a directory that is no kustomization it names none
-/// (exit 2); at the root, or with `-C` from outside the repository, it is the root's.
-#[test]
-fn dot_is_the_working_directory_not_the_root_environment() {
-    let Some(repo) = Repo::new("root-kustomization") else {
-        return;
-    };
+/// The `root-kustomization` layout with a second environment `deploy/overlays/prod` (namespace
+/// `prod`, its own SealedSecret), the sealing certificate at the root and in `prod`.
+fn root_and_prod() -> Option<Repo> {
+    let repo = Repo::new("root-kustomization")?;
     let cert = std::fs::read_to_string(common::repo_root().join(CERT)).unwrap();
     let sealed = std::fs::read_to_string(repo.root().join("sealedsecret.yaml")).unwrap();
     repo.write(
@@ -2031,6 +2040,19 @@ fn dot_is_the_working_directory_not_the_root_environment() {
     for dir in [".", "deploy/overlays/prod"] {
         repo.write(&format!("{dir}/sealing-cert.pem"), &cert);
     }
+    Some(repo)
+}
+
+/// The root is the environment `.` and `deploy/overlays/prod` another. A path argument is taken
+/// from the working directory: run in `deploy/overlays/prod`, `check --release .` and
+/// `seal . --dry-run` picked the root's environment by its name `.`, not the directory they
+/// were run in. Now `.` there is `prod`; in a directory that is no kustomization it names none
+/// (exit 2); at the root, or with `-C` from outside the repository, it is the root's.
+#[test]
+fn dot_is_the_working_directory_not_the_root_environment() {
+    let Some(repo) = root_and_prod() else {
+        return;
+    };
     let envs: Vec<(String, String)> = repo.layout().into_iter().map(|e| (e.0, e.1)).collect();
     assert_eq!(
         envs,
@@ -2039,13 +2061,6 @@ fn dot_is_the_working_directory_not_the_root_environment() {
             ("prod".to_owned(), "deploy/overlays/prod".to_owned())
         ]
     );
-    let in_dir = |dir: &str, args: &[&str]| {
-        emp_seal_cmd()
-            .current_dir(repo.root().join(dir))
-            .args(args)
-            .output()
-            .unwrap()
-    };
     let hits = |out: &Output| {
         let mut h: Vec<(String, String, u64)> = common::report_hits(&out.stdout)
             .into_iter()
@@ -2055,7 +2070,7 @@ fn dot_is_the_working_directory_not_the_root_environment() {
         h
     };
     let json = ["check", "--format", "json", "--release"];
-    let release = |dir: &str, env: &str| hits(&in_dir(dir, &[&json[..], &[env]].concat()));
+    let release = |dir: &str, env: &str| hits(&repo.run_in(dir, &[&json[..], &[env]].concat()));
     let prod = release(".", "prod");
     let root = release(".", ".");
     assert!(
@@ -2071,15 +2086,15 @@ fn dot_is_the_working_directory_not_the_root_environment() {
     // `-C` from outside the repository: the root's own.
     assert_eq!(hits(&repo.run(&[&json[..], &["."]].concat())), root);
     // The root's environment is still `.` to every command run in a subdirectory.
-    let all = |dir: &str| hits(&in_dir(dir, &["check", "--format", "json"]));
+    let all = |dir: &str| hits(&repo.run_in(dir, &["check", "--format", "json"]));
     assert_eq!(all("deploy/overlays/prod"), all("."));
     // A directory that holds no kustomization names no environment.
-    let e = fails_cleanly(&in_dir("deploy/overlays", &["check", "--release", "."]));
+    let e = fails_cleanly(&repo.run_in("deploy/overlays", &["check", "--release", "."]));
     assert!(e.contains("unknown environment `.`"), "{e}");
 
     let env = repo.write("secrets.env", &format!("DB_PASSWORD={SENTINEL}-db\n"));
     let seal = |dir: &str| {
-        let out = in_dir(
+        let out = repo.run_in(
             dir,
             &["seal", ".", "--from", env.to_str().unwrap(), "--dry-run"],
         );
@@ -2105,19 +2120,9 @@ fn dot_is_the_working_directory_not_the_root_environment() {
 /// names no environment (exit 2); a file typed from the working directory is still that file.
 #[test]
 fn dot_is_the_working_directory_for_cert_unseal_diff_and_init() {
-    let Some(repo) = Repo::new("root-kustomization") else {
+    let Some(repo) = root_and_prod() else {
         return;
     };
-    let cert = std::fs::read_to_string(common::repo_root().join(CERT)).unwrap();
-    let sealed = std::fs::read_to_string(repo.root().join("sealedsecret.yaml")).unwrap();
-    repo.write(
-        "deploy/overlays/prod/kustomization.yaml",
-        "namespace: prod\nresources:\n  - sealedsecret.yaml\n",
-    );
-    repo.write(
-        "deploy/overlays/prod/sealedsecret.yaml",
-        &sealed.replace("namespace: web", "namespace: prod"),
-    );
     // An environment whose Secret comes from an env file, for `init`.
     repo.write(
         "deploy/overlays/dev/kustomization.yaml",
@@ -2127,9 +2132,6 @@ fn dot_is_the_working_directory_for_cert_unseal_diff_and_init() {
         "deploy/overlays/dev/secrets.env.example",
         "DB_PASSWORD=changeme\n",
     );
-    for dir in [".", "deploy/overlays/prod"] {
-        repo.write(&format!("{dir}/sealing-cert.pem"), &cert);
-    }
     let values = tempfile::tempdir().unwrap();
     let env_file = |name: &str, value: &str| {
         let p = values.path().join(name);
@@ -2142,15 +2144,8 @@ fn dot_is_the_working_directory_for_cert_unseal_diff_and_init() {
     );
     ok(&repo.run(&["seal", ".", "--from", &root_env]));
     ok(&repo.run(&["seal", "prod", "--from", &prod_env]));
-    let in_dir = |dir: &str, args: &[&str]| {
-        emp_seal_cmd()
-            .current_dir(repo.root().join(dir))
-            .args(args)
-            .output()
-            .unwrap()
-    };
     let succeeds = |dir: &str, args: &[&str]| {
-        let out = in_dir(dir, args);
+        let out = repo.run_in(dir, args);
         ok(&out);
         stdout(&out)
     };
@@ -2209,7 +2204,7 @@ fn dot_is_the_working_directory_for_cert_unseal_diff_and_init() {
         &["init", ".", "--no-input"],
     ];
     for args in nowhere {
-        let e = fails_cleanly(&in_dir("deploy/overlays", args));
+        let e = fails_cleanly(&repo.run_in("deploy/overlays", args));
         assert!(
             e.contains("unknown environment `deploy/overlays`"),
             "{args:?}: {e}"
@@ -2716,27 +2711,7 @@ fn argo_cd_applications_inside_a_list_inside_a_list_are_read() {
         "apiVersion: v1\nkind: List\nitems:\n{}",
         as_items(&[&inner], 2)
     );
-    repo.write(file, &list);
-    if common::kubectl().is_some() {
-        // The real kustomize deploys the inner list's items, the annotation with them.
-        let render = common::kustomize(&repo.root().join("argocd"));
-        assert!(!render.contains("kind: List"), "{render}");
-        assert_eq!(render.matches("kind: Application\n").count(), 2, "{render}");
-        assert!(render.contains("team: qa"), "{render}");
-    }
-    let found: Vec<(String, String)> = repo
-        .layout()
-        .into_iter()
-        .map(|(_, d, f, _)| (d, f))
-        .collect();
-    let by = format!("Argo CD Application in {file}");
-    assert_eq!(
-        found,
-        [
-            ("services/billing/live".to_owned(), by.clone()),
-            ("services/billing/qa".to_owned(), by)
-        ]
-    );
+    write_application_list(&repo, file, &list);
     let annotation = common::line_of(repo.root(), file, "commonAnnotations: {team: qa}");
     let prefix = format!("{file}:{annotation}");
     assert_eq!(not_modelled_at(&repo, &["--release", "qa"]), [prefix]);

@@ -109,6 +109,22 @@ pub(crate) fn demo_key(root: &Path) -> PathBuf {
     p
 }
 
+/// The paper environment's values, unsealed (`unseal --format env`) with the demo key.
+pub(crate) fn unsealed(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let key = demo_key(root);
+    let o = run(
+        root,
+        &["unseal", "paper", "--key", s(&key), "--format", "env"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    emp_seal::envfile::parse(o.stdout.as_bytes())
+        .expect("env")
+        .entries
+        .iter()
+        .map(|e| (e.key.clone(), e.value.expose_secret().to_vec()))
+        .collect()
+}
+
 pub(crate) fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }

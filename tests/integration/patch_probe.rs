@@ -14,7 +14,7 @@ use std::path::Path;
 
 use yaml_serde::Value;
 
-use crate::common::{self, check_hits as check, line_of, of};
+use crate::common::{self, check_hits as check, line_of, of, write};
 
 const KUSTOMIZATION: &str = "k8s/overlays/prod/kustomization.yaml";
 
@@ -45,12 +45,6 @@ spec:
   template:
     metadata: {name: app-secrets, namespace: app-prod}
 ";
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
 
 /// The tree, sealed, with `tail` appended to the overlay's kustomization and `extra` files
 /// written (`None` when git is missing outside CI).

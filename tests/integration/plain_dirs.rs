@@ -410,6 +410,31 @@ fn at(hits: &[Hit], rule: &str) -> Vec<(String, u64)> {
     v
 }
 
+/// Writes a Flux Kustomization deploying `apps/base`, whose kustomization lists `sealed.yaml`
+/// and, at line 3, `extra.yaml` (a ConfigMap `two`).
+fn flux_base_with_extra(r: &Repo) {
+    r.write("clusters/prod/apps.yaml", &flux("./apps/base"));
+    r.write(
+        "apps/base/kustomization.yaml",
+        "resources:\n  - sealed.yaml\n  - extra.yaml\n",
+    );
+    r.write("apps/base/sealed.yaml", &sealed());
+    r.write("apps/base/extra.yaml", &config_map("two"));
+}
+
+/// Asserts the one `overlay-build-error` is at line 3 of `apps/base/kustomization.yaml`, and
+/// returns it.
+fn build_error_at_line_3(hits: &[Hit]) -> &Hit {
+    assert_eq!(
+        at(hits, "overlay-build-error"),
+        [("apps/base/kustomization.yaml".to_owned(), 3)],
+        "{hits:?}"
+    );
+    hits.iter()
+        .find(|h| h.rule == "overlay-build-error")
+        .unwrap()
+}
+
 /// A `.sourceignore` file that leaves the SealedSecret of a plain Flux directory out of the
 /// artifact (fluxcd/pkg `sourceignore/sourceignore.go`, `LoadIgnorePatterns`: patterns relative
 /// to the file's directory): Flux's generated kustomization does not list it, so it is not
@@ -445,43 +470,24 @@ fn a_sourceignore_leaves_a_plain_directory_s_file_out_of_what_flux_deploys() {
 /// `overlay-not-modelled` at its line.
 #[test]
 fn an_ignored_resource_of_a_flux_kustomization_is_a_build_error_at_its_line() {
-    let base = |r: &Repo| {
-        r.write("clusters/prod/apps.yaml", &flux("./apps/base"));
-        r.write(
-            "apps/base/kustomization.yaml",
-            "resources:\n  - sealed.yaml\n  - extra.yaml\n",
-        );
-        r.write("apps/base/sealed.yaml", &sealed());
-        r.write("apps/base/extra.yaml", &config_map("two"));
-    };
     let r = Repo::new();
-    base(&r);
+    flux_base_with_extra(&r);
     r.write("clusters/prod/source.yaml", &git_repository(""));
     let (_, hits) = r.check(&[]);
     assert_eq!(at(&hits, "overlay-build-error"), []);
     r.track(".sourceignore", "apps/base/extra.yaml\n");
     let (_, hits) = r.check(&[]);
-    assert_eq!(
-        at(&hits, "overlay-build-error"),
-        [("apps/base/kustomization.yaml".to_owned(), 3)]
-    );
-    let h = hits
-        .iter()
-        .find(|h| h.rule == "overlay-build-error")
-        .unwrap();
+    let h = build_error_at_line_3(&hits);
     assert!(h.message.contains(".sourceignore:1"), "{}", h.message);
 
     let r = Repo::new();
-    base(&r);
+    flux_base_with_extra(&r);
     r.write(
         "clusters/prod/source.yaml",
         &git_repository("/docs\n/apps/base/extra.yaml\n[xy].yaml"),
     );
     let (_, hits) = r.check(&[]);
-    assert_eq!(
-        at(&hits, "overlay-build-error"),
-        [("apps/base/kustomization.yaml".to_owned(), 3)]
-    );
+    build_error_at_line_3(&hits);
     assert_eq!(
         at(&hits, "overlay-not-modelled"),
         [("clusters/prod/source.yaml".to_owned(), 12)]
@@ -524,24 +530,14 @@ fn an_ignore_pattern_re_includes_the_default_exclusions() {
 #[test]
 fn an_ignored_resource_fails_flux_also_when_argo_cd_deploys_the_overlay_too() {
     let r = Repo::new();
-    r.write("clusters/prod/apps.yaml", &flux("./apps/base"));
+    flux_base_with_extra(&r);
     r.write("argocd/web.yaml", &argo("apps/base", ""));
-    r.write(
-        "apps/base/kustomization.yaml",
-        "resources:\n  - sealed.yaml\n  - extra.yaml\n",
-    );
-    r.write("apps/base/sealed.yaml", &sealed());
-    r.write("apps/base/extra.yaml", &config_map("two"));
     r.write("clusters/prod/source.yaml", &git_repository(""));
     let (_, hits) = r.check(&[]);
     assert_eq!(at(&hits, "overlay-build-error"), [], "{hits:?}");
     r.track(".sourceignore", "apps/base/extra.yaml\n");
     let (_, hits) = r.check(&[]);
-    assert_eq!(
-        at(&hits, "overlay-build-error"),
-        [("apps/base/kustomization.yaml".to_owned(), 3)],
-        "{hits:?}"
-    );
+    build_error_at_line_3(&hits);
 }
 
 /// source-controller archives only regular files and directories (fluxcd/source-controller
@@ -602,23 +598,13 @@ fn a_symbolic_link_is_not_in_the_flux_artifact() {
 #[test]
 fn only_a_tracked_sourceignore_leaves_files_out() {
     let r = Repo::new();
-    r.write("clusters/prod/apps.yaml", &flux("./apps/base"));
-    r.write(
-        "apps/base/kustomization.yaml",
-        "resources:\n  - sealed.yaml\n  - extra.yaml\n",
-    );
-    r.write("apps/base/sealed.yaml", &sealed());
-    r.write("apps/base/extra.yaml", &config_map("two"));
+    flux_base_with_extra(&r);
     r.write_untracked("apps/.sourceignore", "extra.yaml\n");
     let (_, hits) = r.check(&[]);
     assert_eq!(at(&hits, "overlay-build-error"), [], "{hits:?}");
     r.track("apps/.sourceignore", "extra.yaml\n");
     let (_, hits) = r.check(&[]);
-    assert_eq!(
-        at(&hits, "overlay-build-error"),
-        [("apps/base/kustomization.yaml".to_owned(), 3)],
-        "{hits:?}"
-    );
+    build_error_at_line_3(&hits);
 }
 
 /// A pattern the model cannot replay is the run's gap, not each overlay's: one
@@ -801,15 +787,7 @@ fn with_submodule_resource(recurse: &str, lib_ignore: Option<&str>) -> (Repo, te
 fn a_resource_in_a_submodule_is_in_the_flux_artifact_only_with_recurse_submodules() {
     let (r, _outside) = with_submodule_resource("", None);
     let (_, hits) = r.check(&[]);
-    assert_eq!(
-        at(&hits, "overlay-build-error"),
-        [("apps/base/kustomization.yaml".to_owned(), 3)],
-        "{hits:?}"
-    );
-    let h = hits
-        .iter()
-        .find(|h| h.rule == "overlay-build-error")
-        .unwrap();
+    let h = build_error_at_line_3(&hits);
     assert!(h.message.contains("git submodule lib"), "{}", h.message);
     assert!(h.message.contains("recurseSubmodules"), "{}", h.message);
 
@@ -837,15 +815,7 @@ fn a_sourceignore_inside_a_recursed_submodule_leaves_files_out() {
     let (r, _outside) =
         with_submodule_resource("  recurseSubmodules: true\n", Some("extra.yaml\n"));
     let (_, hits) = r.check(&[]);
-    assert_eq!(
-        at(&hits, "overlay-build-error"),
-        [("apps/base/kustomization.yaml".to_owned(), 3)],
-        "{hits:?}"
-    );
-    let h = hits
-        .iter()
-        .find(|h| h.rule == "overlay-build-error")
-        .unwrap();
+    let h = build_error_at_line_3(&hits);
     assert!(
         h.message.contains("`extra.yaml` at lib/.sourceignore:1"),
         "{}",

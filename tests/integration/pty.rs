@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use crate::common;
 use crate::fixtures;
-use crate::lifecycle::{demo_key, env_text, read, run, s, tree, write};
+use crate::lifecycle::{env_text, read, run, s, tree, unsealed, write};
 
 /// Forks `argv` on a pty; for each step waits until `expect` appears in the output after the
 /// previous match, then types `send`. Reads to the end and reports the transcript and exit code.
@@ -193,18 +193,7 @@ fn issue_6_seal_prompts_for_missing_keys_hidden() {
     for v in ["typed-pg-value", "typed redis value", "file-api-key"] {
         assert!(!r.transcript.contains(v), "echoed: {}", r.transcript);
     }
-    let key = demo_key(root);
-    let o = run(
-        root,
-        &["unseal", "paper", "--key", s(&key), "--format", "env"],
-    );
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    let got: BTreeMap<String, Vec<u8>> = emp_seal::envfile::parse(o.stdout.as_bytes())
-        .expect("env")
-        .entries
-        .iter()
-        .map(|e| (e.key.clone(), e.value.expose_secret().to_vec()))
-        .collect();
+    let got = unsealed(root);
     assert_eq!(got["API_KEY"], b"file-api-key");
     assert_eq!(got["POSTGRES_PASSWORD"], b"typed-pg-value");
     assert_eq!(got["REDIS_PASSWORD"], b"typed redis value");
@@ -286,15 +275,7 @@ fn seal_prompts_for_a_bare_example_key_a_workload_reads() {
     assert_eq!(r.code, 0, "{}", r.transcript);
     assert_eq!(r.hidden, [true], "echo was on at the prompt");
     assert!(!r.transcript.contains("typed-token"), "{}", r.transcript);
-    let key = demo_key(root);
-    let o = run(
-        root,
-        &["unseal", "paper", "--key", s(&key), "--format", "env"],
-    );
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    let env = emp_seal::envfile::parse(o.stdout.as_bytes()).expect("env");
-    let token = env.get("API_TOKEN").expect("sealed");
-    assert_eq!(token.value.expose_secret(), b"typed-token");
+    assert_eq!(unsealed(root)["API_TOKEN"], b"typed-token");
 }
 
 /// Issue 14 item 9: end of input (Ctrl-D) at the hidden prompt abandons the run with exit 2 and
@@ -376,15 +357,7 @@ fn issue_14_empty_answer_at_the_seal_prompt_is_asked_again() {
     assert_eq!(r.code, 0, "{}", r.transcript);
     assert_eq!(r.hidden, [true; 3], "echo was on at a prompt");
     assert!(!r.transcript.contains("second-answer"), "{}", r.transcript);
-    let key = demo_key(root);
-    let o = run(
-        root,
-        &["unseal", "paper", "--key", s(&key), "--format", "env"],
-    );
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    let env = emp_seal::envfile::parse(o.stdout.as_bytes()).expect("env");
-    let pg = env.get("POSTGRES_PASSWORD").expect("sealed");
-    assert_eq!(pg.value.expose_secret(), b"second-answer");
+    assert_eq!(unsealed(root)["POSTGRES_PASSWORD"], b"second-answer");
 }
 
 /// Issue 17: `--from -` reads a pipe; on a terminal it refuses (values would be typed with echo

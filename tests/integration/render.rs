@@ -14,31 +14,41 @@ use std::process::{Command, Output};
 
 use assert_cmd::Command as Bin;
 
-use crate::common::{self, git};
+use crate::common::{self, git, write};
 
 /// A sentinel that must never appear in any output.
 const SENTINEL: &str = "S3NTINEL-render-4f1c9a";
 
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
-
 /// A temp git repository holding `files` (all staged; real env files are git-ignored).
 fn repo(files: &[(&str, &str)]) -> Option<tempfile::TempDir> {
-    if common::which("git").is_none() {
-        common::missing("git");
-        return None;
+    let ignore = (".gitignore", "*.env\n!*.env.example\n");
+    common::staged_repo(&[&[ignore][..], files].concat())
+}
+
+/// [`repo`] with `k8s/overlays/dev`: a Deployment `deploy.yaml` and `kustomization`.
+fn dev_repo(kustomization: &str) -> Option<tempfile::TempDir> {
+    repo(&[
+        ("k8s/overlays/dev/deploy.yaml", DEPLOY),
+        ("k8s/overlays/dev/kustomization.yaml", kustomization),
+    ])
+}
+
+/// A directory holding only a link to `git`: as PATH, neither kubectl nor kustomize is on it.
+fn git_only_path() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(common::which("git").unwrap(), dir.path().join("git")).unwrap();
+    dir
+}
+
+/// A copy of the shipped `k8s/` without dev's and prod's real env files.
+fn shipped_k8s_without_env_files() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    common::copy_dir(&common::repo_root().join("k8s"), &root.join("k8s"));
+    for env in ["dev", "prod"] {
+        let _ = std::fs::remove_file(root.join(format!("k8s/overlays/{env}/{env}-secrets.env")));
     }
-    let t = tempfile::tempdir().unwrap();
-    write(t.path(), ".gitignore", "*.env\n!*.env.example\n");
-    for (rel, text) in files {
-        write(t.path(), rel, text);
-    }
-    git(t.path(), &["init", "-q"]);
-    git(t.path(), &["add", "-A"]);
-    Some(t)
+    tmp
 }
 
 fn bin() -> Bin {
@@ -172,13 +182,8 @@ replacements:
 
 #[test]
 fn issue_14_a_kustomize_build_failure_is_render_failed_with_its_message() {
-    let Some(t) = repo(&[
-        ("k8s/overlays/dev/deploy.yaml", DEPLOY),
-        (
-            "k8s/overlays/dev/kustomization.yaml",
-            "namespace: emp-dev\nresources:\n  - deploy.yaml\n  - not-there.yaml\n",
-        ),
-    ]) else {
+    let Some(t) = dev_repo("namespace: emp-dev\nresources:\n  - deploy.yaml\n  - not-there.yaml\n")
+    else {
         return;
     };
     if common::kubectl().is_none() {
@@ -236,18 +241,10 @@ fn a_multi_line_kubectl_message_is_unwrapped_too() {
 
 #[test]
 fn issue_14_render_always_without_kubectl_is_exit_2() {
-    let Some(t) = repo(&[
-        ("k8s/overlays/dev/deploy.yaml", DEPLOY),
-        (
-            "k8s/overlays/dev/kustomization.yaml",
-            "resources:\n  - deploy.yaml\n",
-        ),
-    ]) else {
+    let Some(t) = dev_repo("resources:\n  - deploy.yaml\n") else {
         return;
     };
-    // A PATH with git only: neither kubectl nor kustomize.
-    let bin_dir = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink(common::which("git").unwrap(), bin_dir.path().join("git")).unwrap();
+    let bin_dir = git_only_path();
     let run = |args: &[&str], env: Option<&str>| {
         let mut c = bin();
         c.env("PATH", bin_dir.path())
@@ -293,17 +290,10 @@ fn issue_14_render_always_without_kubectl_is_exit_2() {
 /// that rendered, so a machine reader could not tell "verified clean" from "not checked".
 #[test]
 fn a_run_that_could_not_render_says_so_in_every_format() {
-    let Some(t) = repo(&[
-        ("k8s/overlays/dev/deploy.yaml", DEPLOY),
-        (
-            "k8s/overlays/dev/kustomization.yaml",
-            "resources:\n  - deploy.yaml\n",
-        ),
-    ]) else {
+    let Some(t) = dev_repo("resources:\n  - deploy.yaml\n") else {
         return;
     };
-    let git_only = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink(common::which("git").unwrap(), git_only.path().join("git")).unwrap();
+    let git_only = git_only_path();
     let run = |format: &str, path: Option<&Path>| {
         let mut c = bin();
         if let Some(p) = path {
@@ -686,12 +676,8 @@ fn a_variant_render_is_compared_with_the_variant_model() {
     if common::kubectl().is_none() {
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = shipped_k8s_without_env_files();
     let root = tmp.path();
-    common::copy_dir(&common::repo_root().join("k8s"), &root.join("k8s"));
-    for env in ["dev", "prod"] {
-        let _ = std::fs::remove_file(root.join(format!("k8s/overlays/{env}/{env}-secrets.env")));
-    }
     let json = |args: &[&str]| {
         let out = check(root, &[args, &["--format", "json"]].concat());
         (out.status.code(), findings(&out))
@@ -764,12 +750,8 @@ fn a_variant_in_another_environments_directory_is_gated_with_its_environment() {
     if common::kubectl().is_none() {
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = shipped_k8s_without_env_files();
     let root = tmp.path();
-    common::copy_dir(&common::repo_root().join("k8s"), &root.join("k8s"));
-    for env in ["dev", "prod"] {
-        let _ = std::fs::remove_file(root.join(format!("k8s/overlays/{env}/{env}-secrets.env")));
-    }
     let variant = "k8s/overlays/dev/prod-canary/kustomization.yaml";
     write(
         root,
@@ -1072,20 +1054,13 @@ fn issue_14_every_pod_template_kind_is_read() {
 /// real kubectl (same library, same messages).
 #[test]
 fn issue_14_kustomize_build_is_used_when_kubectl_is_absent() {
-    let Some(t) = repo(&[
-        ("k8s/overlays/dev/deploy.yaml", DEPLOY),
-        (
-            "k8s/overlays/dev/kustomization.yaml",
-            "resources:\n  - deploy.yaml\n  - not-there.yaml\n",
-        ),
-    ]) else {
+    let Some(t) = dev_repo("resources:\n  - deploy.yaml\n  - not-there.yaml\n") else {
         return;
     };
     let Some(kubectl) = common::kubectl() else {
         return;
     };
-    let bin_dir = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink(common::which("git").unwrap(), bin_dir.path().join("git")).unwrap();
+    let bin_dir = git_only_path();
     let shim = bin_dir.path().join("kustomize");
     std::fs::write(
         &shim,

@@ -13,18 +13,6 @@ use std::process::Output;
 use crate::common::{self, Peer};
 use crate::seal_support::*;
 
-/// Certificate B and its private key (a 4096-bit TEST ONLY pair, tests/fixtures/certs/README.md).
-fn cert_b() -> PathBuf {
-    common::repo_root().join("tests/fixtures/certs/rsa-4096-cert.pem")
-}
-fn key_b() -> PathBuf {
-    common::repo_root().join("tests/fixtures/keys/rsa-4096-key.pem")
-}
-/// A's private key: the demo paper key.
-fn key_a() -> PathBuf {
-    common::repo_root().join("tests/fixtures/demo/paper-sealing-key.pem")
-}
-
 /// A tree whose paper SealedSecret is sealed with A, whose certificate is then replaced by B.
 /// The env file lives outside the tree (in the returned temp dir), so a plaintext scan of the tree
 /// finds only what emp-seal wrote.

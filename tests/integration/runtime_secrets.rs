@@ -8,13 +8,7 @@
 
 use std::path::Path;
 
-use crate::common::{self, Hit, check_hits, git};
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
-}
+use crate::common::{self, Hit, check_hits, git, write};
 
 /// A Deployment `name` in `namespace` (none: the overlay's) reading Secret `secret`.
 fn deployment(name: &str, namespace: Option<&str>, secret: &str) -> String {

@@ -44,25 +44,8 @@ spec:
       namespace: staging-old
 ";
 
-/// A temp git repository holding `files` (repository-relative path, text), all added.
-fn repo(files: &[(&str, &str)]) -> Option<tempfile::TempDir> {
-    if common::which("git").is_none() {
-        common::missing("git");
-        return None;
-    }
-    let t = tempfile::tempdir().unwrap();
-    for (rel, text) in files {
-        let p = t.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    common::git(t.path(), &["init", "-q"]);
-    common::git(t.path(), &["add", "-A"]);
-    Some(t)
-}
-
 fn tree() -> Option<tempfile::TempDir> {
-    repo(&[
+    common::staged_repo(&[
         (
             "k8s/overlays/prod/kustomization.yaml",
             "resources:\n  - sealedsecrets.yaml\n",
@@ -149,7 +132,7 @@ fn sealed_with_demo_certificate_tells_a_shared_name_apart_by_namespace() {
         doc("a", &record, &sealed("a", &mut peer)),
         doc("b", "", &sealed("b", &mut peer))
     );
-    let Some(t) = repo(&[
+    let Some(t) = common::staged_repo(&[
         (
             "k8s/overlays/prod/kustomization.yaml",
             "resources:\n  - sealedsecrets.yaml\n",
@@ -205,7 +188,7 @@ fn missing_secret_key_reads_each_secret_of_a_shared_name_by_its_namespace() {
         format!("{TOKEN}---\n{OPAQUE}"),
         format!("{OPAQUE}---\n{TOKEN}"),
     ] {
-        let Some(t) = repo(&[
+        let Some(t) = common::staged_repo(&[
             (
                 "k8s/overlays/prod/kustomization.yaml",
                 "resources:\n  - secrets.yaml\n  - dep-a.yaml\n  - dep-b.yaml\n",
@@ -253,7 +236,7 @@ fn plaintext_secret_reads_flux_substitutions_of_a_shared_name_by_namespace() {
     let opt_out = "patches:\n  - patch: |\n      apiVersion: v1\n      kind: Secret\n      metadata:\n        name: db\n        namespace: a\n        annotations: {kustomize.toolkit.fluxcd.io/substitute: disabled}\n";
     let flux = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: app, namespace: flux-system}\nspec:\n  interval: 10m\n  path: ./k8s/overlays/prod\n  prune: true\n  sourceRef: {kind: GitRepository, name: flux-system}\n  postBuild:\n    substitute:\n      DB_PASSWORD: \"Sup3rS3cretPassw0rd\"\n";
     let kustomization = format!("resources:\n  - secrets.yaml\n{opt_out}");
-    let Some(t) = repo(&[
+    let Some(t) = common::staged_repo(&[
         ("k8s/overlays/prod/kustomization.yaml", &kustomization),
         ("k8s/overlays/prod/secrets.yaml", &secrets),
         ("clusters/prod/app.yaml", flux),
@@ -318,7 +301,7 @@ fn stale_certificate_matches_a_patched_value_to_its_record_by_namespace() {
     };
     const KUSTOMIZATION: &str = "k8s/overlays/prod/kustomization.yaml";
     for (value, reported) in [(own_b.clone(), false), (sealed("b"), true)] {
-        let Some(t) = repo(&[
+        let Some(t) = common::staged_repo(&[
             (KUSTOMIZATION, &kustomization(&value)),
             ("k8s/overlays/prod/sealing-cert.pem", &pem),
             (FILE, &text),
@@ -373,7 +356,7 @@ fn seal_refuses_a_patched_key_only_for_the_namespace_the_patch_writes() {
     let env_file = env.path().join("prod.env");
     std::fs::write(&env_file, "API_KEY=test-only-1\n").unwrap();
     for (patched_ns, refused) in [("b", false), ("a", true)] {
-        let Some(t) = repo(&[
+        let Some(t) = common::staged_repo(&[
             (
                 "k8s/overlays/prod/kustomization.yaml",
                 &kustomization(patched_ns),

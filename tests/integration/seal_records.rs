@@ -11,17 +11,6 @@ use std::path::PathBuf;
 use crate::common::{self, Peer};
 use crate::seal_support::*;
 
-/// Certificate B and its private key (a 4096-bit TEST ONLY pair, tests/fixtures/certs/README.md).
-fn cert_b() -> PathBuf {
-    common::repo_root().join("tests/fixtures/certs/rsa-4096-cert.pem")
-}
-fn key_b() -> PathBuf {
-    common::repo_root().join("tests/fixtures/keys/rsa-4096-key.pem")
-}
-/// A's private key: the demo paper key (the paper overlay's certificate).
-fn key_a() -> PathBuf {
-    common::repo_root().join("tests/fixtures/demo/paper-sealing-key.pem")
-}
 fn cert_a() -> String {
     std::fs::read_to_string(common::repo_root().join("tests/fixtures/demo/paper-sealing-cert.pem"))
         .unwrap()
@@ -64,13 +53,7 @@ fn only_refuses_to_record_a_new_certificate_over_kept_values() {
     let (tree, _outside, env) = sealed_with_a();
     std::fs::copy(cert_b(), tree.overlay("paper").join("sealing-cert.pem")).unwrap();
     let before = tree.read("k8s/overlays/paper/sealedsecret.yaml");
-    let check = tree.run(&[
-        "check",
-        "--release",
-        "paper",
-        "--rules",
-        "stale-certificate",
-    ]);
+    let check = stale_certificate_check(&tree);
     assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
 
     let api = api_only(&env);
@@ -96,26 +79,14 @@ fn only_refuses_to_record_a_new_certificate_over_kept_values() {
         );
         assert_eq!(tree.read("k8s/overlays/paper/sealedsecret.yaml"), before);
     }
-    let check = tree.run(&[
-        "check",
-        "--release",
-        "paper",
-        "--rules",
-        "stale-certificate",
-    ]);
+    let check = stale_certificate_check(&tree);
     assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
 
     // Resealing first (A's key opens the old values) makes the records true; `--only` then works
     // and every value opens with B's key under the rendered label.
     ok(&tree.run(&["reseal", "paper", "--key", ka.to_str().unwrap()]));
     ok(&tree.run(&["seal", "paper", "--from", api, "--only", "API_KEY"]));
-    let check = tree.run(&[
-        "check",
-        "--release",
-        "paper",
-        "--rules",
-        "stale-certificate",
-    ]);
+    let check = stale_certificate_check(&tree);
     assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
     let Some(r) = render(&tree, "paper") else {
         return;
@@ -132,6 +103,34 @@ fn only_refuses_to_record_a_new_certificate_over_kept_values() {
     }
 }
 
+/// Seals the paper SealedSecret's `POSTGRES_PASSWORD` and `REDIS_PASSWORD` with certificate A
+/// for `label` (`value(key)` as plaintext) in place of their placeholders, with no records, as
+/// kubeseal writes them; returns the file's text.
+fn kubeseal_wrote(tree: &Tree, peer: &mut Peer, label: &[u8], value: fn(&str) -> &[u8]) -> String {
+    let a = cert_a();
+    let mut text = tree.read("k8s/overlays/paper/sealedsecret.yaml");
+    for k in ["POSTGRES_PASSWORD", "REDIS_PASSWORD"] {
+        let ct = common::b64(&peer.encrypt(&a, label, value(k)));
+        text = text.replace(
+            &format!("{k}: AgAAAAAAAAAA...REPLACE_ME"),
+            &format!("{k}: {ct}"),
+        );
+    }
+    write_file(&tree.ss("paper"), text.as_bytes());
+    text
+}
+
+/// `check --release paper --rules stale-certificate`.
+fn stale_certificate_check(tree: &Tree) -> std::process::Output {
+    tree.run(&[
+        "check",
+        "--release",
+        "paper",
+        "--rules",
+        "stale-certificate",
+    ])
+}
+
 /// A file kubeseal wrote (no records), its values sealed for another namespace than the overlay
 /// now renders: `--only` used to record `sealed-for` the rendered identity over values that do
 /// not open under it. Refused, naming the missing records; `--key` does not help, since the kept
@@ -142,16 +141,7 @@ fn only_refuses_unknown_identity_of_kept_values() {
     let Some(mut peer) = Peer::start() else {
         return;
     };
-    let a = cert_a();
-    let mut text = tree.read("k8s/overlays/paper/sealedsecret.yaml");
-    for k in ["POSTGRES_PASSWORD", "REDIS_PASSWORD"] {
-        let ct = common::b64(&peer.encrypt(&a, b"old-ns/emp-secrets", b"old"));
-        text = text.replace(
-            &format!("{k}: AgAAAAAAAAAA...REPLACE_ME"),
-            &format!("{k}: {ct}"),
-        );
-    }
-    write_file(&tree.ss("paper"), text.as_bytes());
+    let text = kubeseal_wrote(&tree, &mut peer, b"old-ns/emp-secrets", |_| b"old");
     let outside = tempfile::tempdir().unwrap();
     let api = api_only(&outside.path().join("x.env"));
     let ka = key_a();
@@ -179,16 +169,7 @@ fn only_with_the_current_key_checks_kept_values_and_records() {
     let Some(mut peer) = Peer::start() else {
         return;
     };
-    let a = cert_a();
-    let mut text = tree.read("k8s/overlays/paper/sealedsecret.yaml");
-    for k in ["POSTGRES_PASSWORD", "REDIS_PASSWORD"] {
-        let ct = common::b64(&peer.encrypt(&a, PAPER_LABEL, k.as_bytes()));
-        text = text.replace(
-            &format!("{k}: AgAAAAAAAAAA...REPLACE_ME"),
-            &format!("{k}: {ct}"),
-        );
-    }
-    write_file(&tree.ss("paper"), text.as_bytes());
+    let text = kubeseal_wrote(&tree, &mut peer, PAPER_LABEL, str::as_bytes);
     let outside = tempfile::tempdir().unwrap();
     let api = api_only(&outside.path().join("x.env"));
     let api = api.to_str().unwrap();
@@ -213,13 +194,7 @@ fn only_with_the_current_key_checks_kept_values_and_records() {
     );
     assert!(record(&after, "emp-seal.dev/cert-sha256").is_some());
     // (The demo certificate's own findings stay: `--release` reports them whatever `--rules`.)
-    let check = tree.run(&[
-        "check",
-        "--release",
-        "paper",
-        "--rules",
-        "stale-certificate",
-    ]);
+    let check = stale_certificate_check(&tree);
     assert!(
         !stdout(&check).contains("stale-certificate"),
         "{}",

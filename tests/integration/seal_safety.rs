@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use crate::common;
-use crate::lifecycle::{demo_key, emp, read, run, s, tree, write};
+use crate::lifecycle::{emp, read, run, s, tree, unsealed, write};
 
 const PAPER: &str = "k8s/overlays/paper/sealedsecret.yaml";
 
@@ -39,21 +39,6 @@ fn the_error(o: &crate::lifecycle::Out) -> &str {
         .collect();
     assert_eq!(errors.len(), 1, "{}", o.stderr);
     errors[0]
-}
-
-fn unsealed(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let key = demo_key(root);
-    let o = run(
-        root,
-        &["unseal", "paper", "--key", s(&key), "--format", "env"],
-    );
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    emp_seal::envfile::parse(o.stdout.as_bytes())
-        .expect("env")
-        .entries
-        .iter()
-        .map(|e| (e.key.clone(), e.value.expose_secret().to_vec()))
-        .collect()
 }
 
 #[test]

@@ -47,6 +47,18 @@ pub fn demo_key() -> String {
         .unwrap()
 }
 
+/// Certificate B and its private key (a 4096-bit TEST ONLY pair, tests/fixtures/certs/README.md).
+pub fn cert_b() -> PathBuf {
+    common::repo_root().join("tests/fixtures/certs/rsa-4096-cert.pem")
+}
+pub fn key_b() -> PathBuf {
+    common::repo_root().join("tests/fixtures/keys/rsa-4096-key.pem")
+}
+/// A's private key: the demo paper key (the paper overlay's certificate).
+pub fn key_a() -> PathBuf {
+    common::repo_root().join("tests/fixtures/demo/paper-sealing-key.pem")
+}
+
 /// A temp copy of the repository's `k8s/` tree (no `.git`: the root is found by `k8s/overlays`).
 pub struct Tree {
     pub dir: tempfile::TempDir,
