@@ -196,7 +196,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         .release(opts.release.is_some())
         .with_tree(tree);
     let mut report = rules::run_only(&cx, only.as_ref());
-    narrow(
+    let outside = narrow(
         &mut report,
         &ws,
         release.as_deref().map(|r| (r, &release_files)),
@@ -214,6 +214,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         .collect();
     let git = cx.tree.git.is_some();
     report.notes = notes(git, render_note.as_deref(), &unmodelled);
+    report.notes.extend(outside);
     Ok(CheckOutcome { report })
 }
 
@@ -428,14 +429,16 @@ fn public_generator_inputs(root: &Path, overlays: &[OverlayModel]) -> BTreeSet<S
 /// inside another environment's directory is not this release's, unless the release
 /// environment or one of its variants deploys that file (`release_files`: an overlay built on
 /// another one, a variant kept in another environment's directory) or an overlay rule made it
-/// (those ran for the release environment only).
+/// (those ran for the release environment only). Returns a note counting the unsuppressed
+/// findings the paths left out: the rules saw the whole tree, and a report narrowed to clean
+/// files must not read as a clean tree.
 fn narrow(
     report: &mut Report,
     ws: &crate::workspace::Workspace,
     release: Option<(&str, &BTreeSet<String>)>,
     filters: &[String],
     files: &[SourceFile],
-) {
+) -> Option<Note> {
     if let Some((env, release_files)) = release.and_then(|(e, f)| Some((ws.env(e)?, f))) {
         // The repository root as an environment (`.`) holds the others' directories: what it
         // deploys, and what no other environment holds, is its.
@@ -454,9 +457,27 @@ fn narrow(
                 .iter()
                 .any(|f| p == f || f.is_empty() || p.starts_with(&format!("{f}/")))
         };
-        report.findings.retain(|f| inside(&f.primary.path));
+        let (mut left_out, mut errors) = (0, 0);
+        report.findings.retain(|f| {
+            let keep = inside(&f.primary.path);
+            if !keep && !f.is_suppressed() {
+                left_out += 1;
+                errors += usize::from(f.severity == crate::finding::Severity::Error);
+            }
+            keep
+        });
         report.files_checked = files.iter().filter(|f| inside(&f.path)).count();
+        return (left_out > 0).then(|| {
+            let plural = crate::report::text::plural;
+            let msg = format!(
+                "{} ({}) outside the paths given not reported: the tree is not clean; run `emp-seal check` without paths to see them",
+                plural(left_out, "finding"),
+                plural(errors, "error")
+            );
+            Note::new(Note::OUTSIDE_PATHS, &msg)
+        });
     }
+    None
 }
 
 /// The repo-relative paths of the files an overlay's build reads (see [`Overlay::files`]),

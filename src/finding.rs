@@ -240,6 +240,8 @@ impl Note {
     pub const RENDER_UNAVAILABLE: &'static str = "render-unavailable";
     /// Files or directories the check did not read or model.
     pub const NOT_CHECKED: &'static str = "not-checked";
+    /// Findings the paths given left out of the report (`check PATH...`).
+    pub const OUTSIDE_PATHS: &'static str = "outside-paths";
 
     /// A note of `kind` saying `message` (without `note: `).
     pub fn new(kind: &'static str, message: &str) -> Note {

@@ -790,6 +790,54 @@ fn issue_14_zero_overlays_is_an_error_not_a_clean_pass() {
     assert!(err.contains("-C DIR"), "{err}");
 }
 
+/// `check PATH` reports only the findings in PATH, but a report narrowed to clean files must
+/// not read as a clean tree: a note (stderr, JSON `notes`, SARIF notifications) counts the
+/// findings left out, and is absent when nothing was left out.
+#[test]
+fn findings_outside_the_paths_given_are_counted_not_passed_in_silence() {
+    let leak = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  TOKEN: test-only-value\n";
+    let Some(t) = tree(&[("deploy/secret.yaml", leak)]) else {
+        return;
+    };
+    let base = t.path().join("k8s/base/deployment.yaml");
+    let base = base.to_str().unwrap();
+    let whole = json_of(t.path(), &["check", "--format", "json"]);
+    let errors = whole["summary"]["errors"].as_u64().unwrap();
+    assert!(errors > 0, "{whole}");
+    assert_eq!(whole["notes"], serde_json::json!([]), "{whole}");
+
+    let out = bin()
+        .arg("-C")
+        .arg(t.path())
+        .args(["check", base])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let expected = format!(
+        "note: {errors} finding{} ({errors} error{}) outside the paths given not reported",
+        if errors == 1 { "" } else { "s" },
+        if errors == 1 { "" } else { "s" }
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(!stderr.contains("test-only-value"), "{stderr}");
+    let narrowed = json_of(t.path(), &["check", "--format", "json", base]);
+    assert_eq!(narrowed["summary"]["errors"], 0, "{narrowed}");
+    assert_eq!(narrowed["notes"][0]["kind"], "outside-paths", "{narrowed}");
+    let sarif = json_of(t.path(), &["check", "--format", "sarif", base]);
+    let sent = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
+    assert_eq!(sent["descriptor"]["id"], "outside-paths", "{sarif}");
+
+    // The leak's own file: nothing is left out, so no note.
+    let own = t.path().join("deploy/secret.yaml");
+    let own = json_of(
+        t.path(),
+        &["check", "--format", "json", own.to_str().unwrap()],
+    );
+    assert_eq!(own["summary"]["errors"], errors, "{own}");
+    assert_eq!(own["notes"], serde_json::json!([]), "{own}");
+}
+
 #[test]
 fn issue_14_unknown_rule_id_is_a_usage_error() {
     let Some(t) = tree(&[]) else { return };

@@ -71,51 +71,69 @@ const KUSTOMIZATION: &str = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: 
 const CONFIG: &str =
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  LOG_LEVEL: info\n";
 
-#[test]
-fn hooks_block_placeholders_and_plaintext_and_pass_clean_commits() {
-    let Some(pre_commit) = common::tool("pre-commit") else {
-        common::missing("pre-commit in .venv-tools");
-        return;
-    };
-    if common::which("git").is_none() || common::which("cargo").is_none() {
-        common::missing("git and cargo");
-        return;
-    }
-    let hooks = tempfile::tempdir().unwrap();
-    let sha = hook_repo(hooks.path());
-    let home = tempfile::tempdir().unwrap();
-    let user = tempfile::tempdir().unwrap();
-    let u = user.path();
-    ok(&git(u, &["init", "-q"]));
-    write(
-        u,
-        ".pre-commit-config.yaml",
-        &format!(
-            "repos:\n  - repo: {}\n    rev: {sha}\n    hooks:\n      - id: emp-seal-check\n      - id: emp-seal-placeholders\n",
-            hooks.path().display()
-        ),
-    );
-    write(u, "k8s/overlays/app/kustomization.yaml", KUSTOMIZATION);
-    write(u, "k8s/overlays/app/config.yaml", CONFIG);
-    let target = common::repo_root().join("target/precommit-cache");
-    let run = |args: &[&str]| {
-        Command::new(&pre_commit)
+/// A user repository with pre-commit installed, using `hooks` of this repository's
+/// `.pre-commit-hooks.yaml`, holding overlay `app` (a ConfigMap); nothing committed yet.
+struct UserRepo {
+    user: tempfile::TempDir,
+    home: tempfile::TempDir,
+    hooks: tempfile::TempDir,
+}
+
+impl UserRepo {
+    fn new(hooks: &[&str]) -> Option<Self> {
+        let Some(pre_commit) = common::tool("pre-commit") else {
+            common::missing("pre-commit in .venv-tools");
+            return None;
+        };
+        if common::which("git").is_none() || common::which("cargo").is_none() {
+            common::missing("git and cargo");
+            return None;
+        }
+        let repo = UserRepo {
+            user: tempfile::tempdir().unwrap(),
+            home: tempfile::tempdir().unwrap(),
+            hooks: tempfile::tempdir().unwrap(),
+        };
+        let sha = hook_repo(repo.hooks.path());
+        let u = repo.user.path();
+        ok(&git(u, &["init", "-q"]));
+        let ids: String = hooks.iter().map(|h| format!("      - id: {h}\n")).collect();
+        write(
+            u,
+            ".pre-commit-config.yaml",
+            &format!(
+                "repos:\n  - repo: {}\n    rev: {sha}\n    hooks:\n{ids}",
+                repo.hooks.path().display()
+            ),
+        );
+        write(u, "k8s/overlays/app/kustomization.yaml", KUSTOMIZATION);
+        write(u, "k8s/overlays/app/config.yaml", CONFIG);
+        let out = Command::new(&pre_commit)
             .current_dir(u)
-            .args(args)
-            .env("PRE_COMMIT_HOME", home.path())
-            .env("CARGO_TARGET_DIR", &target)
-            .env_remove("NO_COLOR")
+            .arg("install")
+            .env("PRE_COMMIT_HOME", repo.home.path())
             .output()
-            .unwrap()
-    };
-    ok(&run(&["install"]));
-    let commit = |msg: &str| {
+            .unwrap();
+        ok(&out);
+        Some(repo)
+    }
+
+    fn path(&self) -> &Path {
+        self.user.path()
+    }
+
+    /// `git commit` of what is staged, running the installed hooks.
+    fn commit(&self, msg: &str) -> Output {
         Command::new("git")
-            .current_dir(u)
+            .current_dir(self.path())
             .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
             .args(["commit", "-q", "-m", msg])
-            .env("PRE_COMMIT_HOME", home.path())
-            .env("CARGO_TARGET_DIR", &target)
+            .env("PRE_COMMIT_HOME", self.home.path())
+            .env(
+                "CARGO_TARGET_DIR",
+                common::repo_root().join("target/precommit-cache"),
+            )
+            .env_remove("NO_COLOR")
             // `cargo install` builds the release profile; the hook's behaviour does not depend on
             // optimisation, so the test builds it unoptimised (about 6x faster on 2 cores).
             .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
@@ -123,7 +141,16 @@ fn hooks_block_placeholders_and_plaintext_and_pass_clean_commits() {
             .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "256")
             .output()
             .unwrap()
+    }
+}
+
+#[test]
+fn hooks_block_placeholders_and_plaintext_and_pass_clean_commits() {
+    let Some(repo) = UserRepo::new(&["emp-seal-check", "emp-seal-placeholders"]) else {
+        return;
     };
+    let u = repo.path();
+    let commit = |msg: &str| repo.commit(msg);
 
     // Clean: passes (and builds the hook environment).
     ok(&git(u, &["add", "-A"]));
@@ -247,4 +274,48 @@ fn blocked(out: &Output, rule: &str) -> String {
     );
     assert!(text.contains(rule), "{text}");
     text
+}
+
+/// A commit's problem shows where the tree breaks, which need not be a file it stages:
+/// pre-commit passes no deleted file and skips a hook with no file to check, so each hook checks
+/// the whole tree (`always_run`, `pass_filenames: false`). Deleting or renaming a resource the
+/// kustomization lists, alone or beside an unrelated change, is blocked (`kubectl kustomize`
+/// fails on each: accumulating resources, no such file).
+#[test]
+fn commits_that_delete_or_rename_what_an_overlay_reads_are_blocked() {
+    let Some(repo) = UserRepo::new(&["emp-seal-check"]) else {
+        return;
+    };
+    let u = repo.path();
+    ok(&git(u, &["add", "-A"]));
+    ok(&repo.commit("clean"));
+    let config = "k8s/overlays/app/config.yaml";
+    let undo = || ok(&git(u, &["reset", "-q", "--hard", "HEAD"]));
+
+    // Only a deletion: no file for pre-commit to pass.
+    ok(&git(u, &["rm", "-q", config]));
+    let text = blocked(&repo.commit("delete"), "overlay-build-error");
+    assert!(text.contains("kustomization.yaml"), "{text}");
+    undo();
+
+    // A deletion beside an unrelated staged file.
+    ok(&git(u, &["rm", "-q", config]));
+    write(u, "README.md", "app\n");
+    ok(&git(u, &["add", "README.md"]));
+    blocked(&repo.commit("delete and readme"), "overlay-build-error");
+    undo(); // also removes the staged README.md
+
+    // A rename: only the new name is staged as added.
+    ok(&git(u, &["mv", config, "k8s/overlays/app/cfg.yaml"]));
+    blocked(&repo.commit("rename"), "overlay-build-error");
+    undo();
+    if common::kubectl().is_some() {
+        std::fs::remove_file(u.join(config)).unwrap();
+        let out = common::kustomize_raw(&u.join("k8s/overlays/app"));
+        assert!(
+            !out.status.success(),
+            "kubectl builds the overlay without its resource"
+        );
+        undo();
+    }
 }
