@@ -526,3 +526,102 @@ fn a_substitute_from_configmap_file_no_kustomization_lists_gives_nothing() {
     }
     assert_unknown(root);
 }
+
+/// A parent Flux Kustomization deploying `clusters/prod` (in `bootstrap/`, substituting
+/// `NS: prod`); in `clusters/prod`, when `kust` is given as its kustomization, `apps.yaml`
+/// (listed in every shape) deploys `deploy/apps` and `extra.yaml` deploys `deploy/extra`, both
+/// into `${NS}`, each holding a SealedSecret sealed for `prod`. `layout` puts the two files in a
+/// subdirectory (`"apps/"`) or not (`""`). Committed; the rules of `check` that fire, and the
+/// files they fire at.
+fn unlisted(root: &Path, kust: Option<(&str, &str)>, layout: &str) -> Vec<(String, String)> {
+    let substitute = "  postBuild:\n    substitute:\n      NS: prod\n";
+    write(
+        root,
+        "bootstrap/prod.yaml",
+        &flux("prod", "./clusters/prod", substitute),
+    );
+    if let Some((dir, text)) = kust {
+        write(root, &format!("{dir}/kustomization.yaml"), text);
+    }
+    for name in ["apps", "extra"] {
+        let target = "  targetNamespace: ${NS}\n";
+        let path = format!("./deploy/{name}");
+        let file = format!("clusters/prod/{layout}{name}.yaml");
+        write(root, &file, &flux(name, &path, target));
+        write(
+            root,
+            &format!("deploy/{name}/kustomization.yaml"),
+            "resources: [sealedsecret.yaml]\n",
+        );
+        write(
+            root,
+            &format!("deploy/{name}/sealedsecret.yaml"),
+            &format!(
+                "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: {name}\n  namespace: prod\nspec:\n  encryptedData:\n    token: AgBy3i4OJSWK\n  template:\n    metadata:\n      name: {name}\n      namespace: prod\n"
+            ),
+        );
+    }
+    git(root, &["add", "-A"]);
+    let (_, hits) = check_hits(root, &[]);
+    let judged = ["identity-mismatch", "overlay-not-modelled"];
+    (hits
+        .into_iter()
+        .filter(|h| judged.contains(&h.rule.as_str())))
+    .map(|h| (h.rule, h.path))
+    .collect()
+}
+
+/// A Flux Kustomization in a file of the parent's directory that its kustomization does not
+/// list is not rendered by that parent (the real render does not hold it), so its
+/// `targetNamespace: ${NS}` is unknown: `overlay-not-modelled` at that file, while the listed
+/// one gets `prod`. Before, a file in a directory the build reads counted as rendered whether
+/// listed or not, and took the parent's `NS`. With no kustomization file Flux generates one
+/// listing both: no finding.
+#[test]
+fn a_flux_kustomization_file_the_parent_build_does_not_list_gets_no_parent_variable() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    git(root, &["init", "-q"]);
+    let kust = ("clusters/prod", "resources: [apps.yaml]\n");
+    let unknown = [(
+        "overlay-not-modelled".to_owned(),
+        "clusters/prod/extra.yaml".to_owned(),
+    )];
+    assert_eq!(unlisted(root, Some(kust), ""), unknown);
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&root.join("clusters/prod"));
+        assert!(
+            out.contains("name: apps") && !out.contains("extra"),
+            "{out}"
+        );
+    }
+    std::fs::remove_file(root.join("clusters/prod/kustomization.yaml")).unwrap();
+    assert_eq!(unlisted(root, None, ""), []);
+}
+
+/// Flux generates the kustomization of `clusters/prod` (it has none) and lists `apps/`, which
+/// has one, as a directory: the files of `apps/` are rendered as that kustomization lists them,
+/// so the unlisted `apps/extra.yaml` gets no `NS`. Before, every file under a directory without
+/// a kustomization counted as rendered.
+#[test]
+fn a_file_below_a_flux_generated_level_is_rendered_only_when_listed() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    git(root, &["init", "-q"]);
+    let kust = ("clusters/prod/apps", "resources: [apps.yaml]\n");
+    let unknown = [(
+        "overlay-not-modelled".to_owned(),
+        "clusters/prod/apps/extra.yaml".to_owned(),
+    )];
+    assert_eq!(unlisted(root, Some(kust), "apps/"), unknown);
+    std::fs::remove_file(root.join("clusters/prod/apps/kustomization.yaml")).unwrap();
+    assert_eq!(unlisted(root, None, "apps/"), []);
+}
