@@ -316,6 +316,7 @@ registry!(
     sealed_with_demo_certificate,
     missing_certificate,
     sealed_secret_unread,
+    untracked_build_input,
 );
 
 /// Every registered rule's metadata: [`RULES`] followed by the env-file lints, sorted by id.
@@ -677,6 +678,7 @@ mod tests {
         sealed-secret-unread
         sealed-with-demo-certificate
         stale-certificate
+        untracked-build-input
         yaml-syntax
         ");
     }

@@ -280,7 +280,8 @@ fn blocked(out: &Output, rule: &str) -> String {
 /// pre-commit passes no deleted file and skips a hook with no file to check, so each hook checks
 /// the whole tree (`always_run`, `pass_filenames: false`). Deleting or renaming a resource the
 /// kustomization lists, alone or beside an unrelated change, is blocked (`kubectl kustomize`
-/// fails on each: accumulating resources, no such file).
+/// fails on each: accumulating resources, no such file); so is a commit that lacks a file the
+/// kustomization lists (never added, or `git rm --cached`), which the working tree still has.
 #[test]
 fn commits_that_delete_or_rename_what_an_overlay_reads_are_blocked() {
     let Some(repo) = UserRepo::new(&["emp-seal-check"]) else {
@@ -308,6 +309,25 @@ fn commits_that_delete_or_rename_what_an_overlay_reads_are_blocked() {
     // A rename: only the new name is staged as added.
     ok(&git(u, &["mv", config, "k8s/overlays/app/cfg.yaml"]));
     blocked(&repo.commit("rename"), "overlay-build-error");
+    undo();
+
+    // A resource written and listed but never `git add`ed: the working tree builds, the commit
+    // does not hold the file.
+    let extra = "k8s/overlays/app/extra.yaml";
+    write(u, extra, &CONFIG.replace("name: app", "name: extra"));
+    let listed = format!("{KUSTOMIZATION}  - extra.yaml\n");
+    write(u, "k8s/overlays/app/kustomization.yaml", &listed);
+    ok(&git(u, &["add", "k8s/overlays/app/kustomization.yaml"]));
+    let text = blocked(
+        &repo.commit("list an unadded file"),
+        "untracked-build-input",
+    );
+    assert!(text.contains(extra), "{text}");
+    ok(&git(u, &["add", extra]));
+    ok(&repo.commit("with the file"));
+    // Taken out of the index with `git rm --cached`, still on disk.
+    ok(&git(u, &["rm", "-q", "--cached", extra]));
+    blocked(&repo.commit("unindex"), "untracked-build-input");
     undo();
     if common::kubectl().is_some() {
         std::fs::remove_file(u.join(config)).unwrap();

@@ -1,0 +1,60 @@
+//! Rule `untracked-build-input`: a file an environment's build reads as YAML (its kustomization,
+//! a resource, a patch, ...) that git does not track. The working tree builds, but a clone of
+//! the repository (what CI checks out, what Argo CD or Flux sync) lacks the file and cannot build
+//! the environment: a SealedSecret written and listed but never `git add`ed, or taken out of the
+//! index with `git rm --cached`. A pre-commit hook checks the working tree, so this is how it
+//! sees what the commit will lack.
+
+use std::collections::BTreeMap;
+
+use super::Context;
+use super::locate::at_line;
+use super::{GitStatus, SourceFile};
+use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
+use crate::workspace::path_str;
+
+pub static META: RuleMeta = RuleMeta {
+    id: "untracked-build-input",
+    summary: "A file an environment's build reads is not tracked by git",
+    default_severity: Severity::Error,
+    hint: "git add the file (or stop listing it): a clone of the repository does not have it, so kustomize cannot build the environment there",
+    scope: RuleScope::Tree,
+};
+
+/// One finding per untracked file the checked environments' builds read, naming them.
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut readers: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for ov in cx.tree.checked_overlays() {
+        let variants = ov.variants.iter().map(|v| &v.overlay);
+        for overlay in std::iter::once(&ov.overlay).chain(variants) {
+            for path in overlay.manifest_files() {
+                let names = readers.entry(path_str(path)).or_default();
+                if !names.contains(&ov.name.as_str()) {
+                    names.push(&ov.name);
+                }
+            }
+        }
+    }
+    let is_untracked = |f: &SourceFile| matches!(f.git, GitStatus::Untracked { .. });
+    let untracked = readers.into_iter().filter(|(rel, _)| {
+        if !cx.file(rel).is_some_and(is_untracked) {
+            return false;
+        }
+        // git lists a symlinked directory as one entry, not the files read through it: the
+        // file's status is its real path's.
+        let real = std::fs::canonicalize(cx.root.join(rel)).ok();
+        let root = std::fs::canonicalize(cx.root).ok();
+        let real = real.zip(root).and_then(|(f, r)| Some(path_str(f.strip_prefix(r).ok()?)));
+        real.and_then(|real| cx.file(&real)).is_some_and(is_untracked)
+    });
+    untracked
+        .map(|(rel, names)| {
+            let message = format!(
+                "`{rel}`, which the build of {} reads, is not tracked by git: a clone of the repository cannot build {}",
+                names.join(", "),
+                if names.len() == 1 { "it" } else { "them" },
+            );
+            Finding::new(&META, at_line(cx, &rel, 1), message)
+        })
+        .collect()
+}
