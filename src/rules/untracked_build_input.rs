@@ -5,12 +5,13 @@
 //! index with `git rm --cached`. A pre-commit hook checks the working tree, so this is how it
 //! sees what the commit will lack.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Context;
 use super::locate::at_line;
-use super::{GitStatus, SourceFile};
+use super::GitStatus;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
+use crate::kustomize::Overlay;
 use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
@@ -23,32 +24,30 @@ pub static META: RuleMeta = RuleMeta {
 
 /// One finding per untracked file the checked environments' builds read, naming them.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
-    let mut readers: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut readers: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for ov in cx.tree.checked_overlays() {
         let variants = ov.variants.iter().map(|v| &v.overlay);
-        for overlay in std::iter::once(&ov.overlay).chain(variants) {
-            for path in overlay.manifest_files() {
-                let names = readers.entry(path_str(path)).or_default();
-                if !names.contains(&ov.name.as_str()) {
-                    names.push(&ov.name);
-                }
-            }
+        for path in std::iter::once(&ov.overlay)
+            .chain(variants)
+            .flat_map(Overlay::manifest_files)
+        {
+            let rel = path_str(path.strip_prefix(cx.root).unwrap_or(path));
+            readers.entry(rel).or_default().insert(&ov.name);
         }
     }
-    let is_untracked = |f: &SourceFile| matches!(f.git, GitStatus::Untracked { .. });
-    let untracked = readers.into_iter().filter(|(rel, _)| {
-        if !cx.file(rel).is_some_and(is_untracked) {
-            return false;
-        }
-        // git lists a symlinked directory as one entry, not the files read through it: the
-        // file's status is its real path's.
-        let real = std::fs::canonicalize(cx.root.join(rel)).ok();
-        let root = std::fs::canonicalize(cx.root).ok();
-        let real = real.zip(root).and_then(|(f, r)| Some(path_str(f.strip_prefix(r).ok()?)));
-        real.and_then(|real| cx.file(&real)).is_some_and(is_untracked)
-    });
-    untracked
+    let untracked = |rel: &str| matches!(cx.tree.git_status(rel), GitStatus::Untracked { .. });
+    let root = std::fs::canonicalize(cx.root).ok();
+    // git lists a symlinked directory as one entry, not the files read through it: such a
+    // file's status is its real path's.
+    let real = |rel: &str| {
+        let real = std::fs::canonicalize(cx.root.join(rel)).ok()?;
+        Some(path_str(real.strip_prefix(root.as_ref()?).ok()?))
+    };
+    readers
+        .into_iter()
+        .filter(|(rel, _)| untracked(rel) && real(rel).is_some_and(|r| untracked(&r)))
         .map(|(rel, names)| {
+            let names: Vec<&str> = names.into_iter().collect();
             let message = format!(
                 "`{rel}`, which the build of {} reads, is not tracked by git: a clone of the repository cannot build {}",
                 names.join(", "),

@@ -410,9 +410,9 @@ fn rendered_namespace(
 }
 
 /// The kustomization of the directory `dir` (canonical: `canonical`) as discovery read it
-/// (`Some(None)` when it has none); `None` when discovery did not read it or it does not parse
-/// or sets a `namePrefix` or `nameSuffix`: Flux looks the source up by a name this walk does
-/// not compute (fail closed).
+/// (`Some(None)` when it has none; an empty kustomization file is one that lists nothing);
+/// `None` when discovery did not read it or it does not parse or sets a `namePrefix` or
+/// `nameSuffix`: Flux looks the source up by a name this walk does not compute (fail closed).
 fn kustomization<'a>(
     kust: &'a Kusts,
     dir: &Path,
@@ -452,12 +452,15 @@ pub(super) fn substitute_options(
                 ))
             }
             _ => {
-                o.unresolved = Some(values.iter().find_map(|r| r.clone().err()).unwrap_or_else(
-                    || {
-                        "the Flux Kustomizations rendering its file give it different values"
-                            .to_owned()
-                    },
-                ))
+                o.unresolved = Some(
+                    values
+                        .iter()
+                        .find_map(|r| r.as_ref().err().cloned())
+                        .unwrap_or_else(|| {
+                            "the Flux Kustomizations rendering its file give it different values"
+                                .to_owned()
+                        }),
+                )
             }
         }
     }

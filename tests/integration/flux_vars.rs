@@ -625,3 +625,30 @@ fn a_file_below_a_flux_generated_level_is_rendered_only_when_listed() {
     std::fs::remove_file(root.join("clusters/prod/apps/kustomization.yaml")).unwrap();
     assert_eq!(unlisted(root, None, "apps/"), []);
 }
+
+/// A kustomization directory the parent's build does not include, though an included one reads
+/// a file of it from outside its own directory (Flux builds with no load restrictor): its own
+/// list is not the build's. `shared/extra.yaml`, which only `shared/kustomization.yaml` lists,
+/// is not rendered (`overlay-not-modelled`), while `shared/apps.yaml`, which the included `d`
+/// names as `../shared/apps.yaml`, gets `NS`. Before, every directory a build read a file of
+/// counted as one of its kustomizations.
+#[test]
+fn a_file_only_an_unbuilt_kustomization_lists_gets_no_parent_variable() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    git(root, &["init", "-q"]);
+    let d = "resources: [../shared/apps.yaml]\n";
+    write(root, "clusters/prod/d/kustomization.yaml", d);
+    let shared = "resources: [apps.yaml, extra.yaml]\n";
+    write(root, "clusters/prod/shared/kustomization.yaml", shared);
+    let kust = ("clusters/prod", "resources: [d]\n");
+    let unknown = [(
+        "overlay-not-modelled".to_owned(),
+        "clusters/prod/shared/extra.yaml".to_owned(),
+    )];
+    assert_eq!(unlisted(root, Some(kust), "shared/"), unknown);
+}
