@@ -287,6 +287,7 @@ macro_rules! registry {
 }
 
 registry!(
+    allow_comment_unknown,
     example_generator_mismatch,
     example_sealed_mismatch,
     missing_secret_key,
@@ -599,7 +600,7 @@ pub fn apply_suppressions(files: &[SourceFile], findings: &mut [Finding]) {
 /// Each line's comment (from its `#`) and whether the line holds nothing else, as the YAML
 /// layer finds comments ([`crate::yamlpos::comment_offsets`]); env files and key files reach
 /// the rules as their comment lines only, which it reads the same way. None in a JSON file.
-fn allow_comments(file: &SourceFile) -> Vec<Option<(&str, bool)>> {
+pub(crate) fn allow_comments(file: &SourceFile) -> Vec<Option<(&str, bool)>> {
     if file.path.to_ascii_lowercase().ends_with(".json") {
         return Vec::new();
     }
@@ -632,6 +633,7 @@ mod tests {
         }
         let ids: Vec<&str> = all().into_iter().map(|m| m.id).collect();
         insta::assert_snapshot!(ids.join("\n"), @r"
+        allow-comment-unknown
         certificate-expired
         certificate-expiring
         certificate-private-key

@@ -2306,3 +2306,46 @@ fn an_environment_whose_variant_does_not_build_is_named_as_not_built() {
     );
     assert_eq!(summary["summary"]["not_built"], serde_json::json!(["dev"]));
 }
+
+/// An allow comment that names no rule, or an id emp-seal has no rule for (a typo), suppresses
+/// nothing: the finding it was meant for still shows, and `allow-comment-unknown` says why at the
+/// comment. A known id beside an unknown one still works; prose (a README) is not read for them.
+#[test]
+fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
+    let leak = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData: # emp-seal:allow plaintext-secrets\n  TOKEN: test-only-value\n";
+    let both = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\nstringData: # emp-seal:allow plaintext-secret, bogus\n  TOKEN: test-only-value\n";
+    let readme = "Suppress with `# emp-seal:allow <id>`.\n# emp-seal:allow\n";
+    let Some(t) = tree(&[
+        ("deploy/secret.yaml", leak),
+        ("deploy/both.yaml", both),
+        ("README.md", readme),
+    ]) else {
+        return;
+    };
+    let (_, hits) = check(t.path(), &[]);
+    let of_rule = |rule: &str| -> Vec<(String, u64, bool)> {
+        (hits.iter().filter(|h| h.rule == rule))
+            .map(|h| (h.path.clone(), h.line, h.suppressed))
+            .collect()
+    };
+    let at = |p: &str| (p.to_owned(), 5, false);
+    assert_eq!(
+        of_rule("allow-comment-unknown"),
+        [at("deploy/both.yaml"), at("deploy/secret.yaml")],
+        "{hits:?}"
+    );
+    let unknown = hits
+        .iter()
+        .find(|h| h.path == "deploy/secret.yaml" && h.rule == "allow-comment-unknown");
+    assert!(
+        unknown.unwrap().message.contains("`plaintext-secrets`"),
+        "{hits:?}"
+    );
+    assert!(hits.iter().all(|h| !h.message.contains("test-only-value")));
+    let leaks = of_rule("plaintext-secret");
+    let suppressed = ("deploy/both.yaml".to_owned(), 5, true);
+    assert!(
+        leaks.contains(&at("deploy/secret.yaml")) && leaks.contains(&suppressed),
+        "{leaks:?}"
+    );
+}
