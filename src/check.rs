@@ -470,7 +470,7 @@ fn narrow(
         return (left_out > 0).then(|| {
             let plural = crate::report::text::plural;
             let msg = format!(
-                "{} ({}) outside the paths given not reported: the tree is not clean; run `emp-seal check` without paths to see them",
+                "{} ({}) outside the paths given not reported; run `emp-seal check` without paths to see them",
                 plural(left_out, "finding"),
                 plural(errors, "error")
             );

@@ -21,13 +21,23 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let files = (cx.files.iter()).filter(|f| f.is_yaml() || cx.tree.env_file(&f.path).is_some());
     for file in files {
         for (i, comment) in super::allow_comments(file).into_iter().enumerate() {
-            let Some((text, _)) = comment.filter(|(c, _)| c.contains(super::ALLOW_DIRECTIVE))
-            else {
+            let Some((c, _)) = comment else { continue };
+            let Some(rest) = super::directive_in(c) else {
                 continue;
             };
             let directive = super::ALLOW_DIRECTIVE;
-            let message = match super::parse_allow(text) {
-                None => format!("this `{directive}` comment names no rule, so it suppresses nothing"),
+            // Without a readable id, only a comment the directive opens is taken for one: a
+            // comment quoting it further on (`write "# emp-seal:allow <id>"`) is prose.
+            let opens = (c.trim_start_matches('#').trim_start()).starts_with(directive);
+            let message = match super::parse_ids(rest) {
+                None if !opens => continue,
+                None if rest.trim().is_empty() => {
+                    format!("this `{directive}` comment names no rule, so it suppresses nothing")
+                }
+                // `parse_ids` reads ids of lower-case letters, digits and `-` only.
+                None => format!(
+                    "this `{directive}` comment names no rule id emp-seal can read (ids are lower-case, such as `plaintext-secret`), so it suppresses nothing"
+                ),
                 Some(allow) => {
                     let unknown: Vec<String> = (allow.ids.into_iter())
                         .filter(|id| super::find(id).is_none())

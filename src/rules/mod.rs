@@ -506,20 +506,26 @@ pub struct AllowComment {
 /// then comma-separated ids (spaces after commas allowed), then an optional justification
 /// (a leading `--` or `:` is dropped).
 pub fn parse_allow(line: &str) -> Option<AllowComment> {
+    directive_in(line).and_then(parse_ids)
+}
+
+/// The text after the first allow directive in `line` (a `#`, optional spaces,
+/// `emp-seal:allow`, then a blank or the line's end), ids and justification still in it.
+pub(crate) fn directive_in(line: &str) -> Option<&str> {
     let mut search = line;
     loop {
         let hash = search.find('#')?;
         let after = search[hash + 1..].trim_start_matches([' ', '\t']);
         if let Some(rest) = after.strip_prefix(ALLOW_DIRECTIVE)
-            && rest.starts_with([' ', '\t'])
+            && (rest.is_empty() || rest.starts_with([' ', '\t']))
         {
-            return parse_ids(rest);
+            return Some(rest);
         }
         search = &search[hash + 1..];
     }
 }
 
-fn parse_ids(rest: &str) -> Option<AllowComment> {
+pub(crate) fn parse_ids(rest: &str) -> Option<AllowComment> {
     let mut ids = BTreeSet::new();
     let mut s = rest.trim_start();
     loop {

@@ -326,9 +326,8 @@ fn included(scan: &Scan, dir: &Path) -> Option<BTreeSet<PathBuf>> {
     let mut todo = vec![std::fs::canonicalize(dir).ok()?];
     while let Some(d) = todo.pop() {
         let k = scan.kust.get(&d).filter(|k| k.parsed)?;
-        if !seen.contains(&d) {
+        if seen.insert(d) {
             todo.extend(k.includes.iter().cloned());
-            seen.insert(d);
         }
     }
     Some(seen)
@@ -938,9 +937,11 @@ fn parent_reads(root: &Path, s: &Scan, dir: &str, file: &str) -> bool {
         level.push(step);
         kustomization_file(&level).is_none()
     });
-    let f = std::fs::canonicalize(root.join(file));
-    match (generated, build(root, s, dir), f) {
-        (false, Some(all), Ok(f)) => {
+    if generated {
+        return true;
+    }
+    match (build(root, s, dir), std::fs::canonicalize(root.join(file))) {
+        (Some(all), Ok(f)) => {
             (all.iter().filter_map(|d| s.kust.get(d))).any(|k| k.files.contains(&f))
         }
         _ => true,

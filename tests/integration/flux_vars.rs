@@ -118,13 +118,8 @@ fn rules(root: &Path) -> Vec<String> {
 /// from gives nothing, and the option stays `overlay-not-modelled`.
 #[test]
 fn a_substitute_from_configmap_of_the_cluster_gives_the_namespace() {
-    if common::which("git").is_none() {
-        common::missing("git");
-        return;
-    }
-    let t = tempfile::tempdir().unwrap();
+    let Some(t) = git_repo() else { return };
     let root = t.path();
-    git(root, &["init", "-q"]);
     assert_eq!(run(root, "flux-system", "prod"), Vec::<String>::new());
     if common::kubectl().is_some() {
         let out = common::kustomize(&root.join("config/prod"));
@@ -154,13 +149,8 @@ fn a_substitute_from_configmap_of_the_cluster_gives_the_namespace() {
 /// stays unknown (`overlay-not-modelled`), never the file's own namespace taken as given.
 #[test]
 fn a_substitute_from_configmap_reached_from_outside_is_not_taken_at_its_written_namespace() {
-    if common::which("git").is_none() {
-        common::missing("git");
-        return;
-    }
-    let t = tempfile::tempdir().unwrap();
+    let Some(t) = git_repo() else { return };
     let root = t.path();
-    git(root, &["init", "-q"]);
     assert_eq!(run(root, "flux-system", "prod"), Vec::<String>::new());
     std::fs::remove_file(root.join("config/prod/cluster-settings.yaml")).unwrap();
     write(
@@ -198,15 +188,21 @@ fn a_substitute_from_configmap_reached_from_outside_is_not_taken_at_its_written_
     assert!(rules.contains(&"overlay-not-modelled"), "{rules:?}");
 }
 
-/// A fresh committed repository of [`run`]'s shape, sealed for `prod`, that `check` finds clean:
-/// the ConfigMap gives `CLUSTER_NS`.
-fn clean_repository() -> Option<tempfile::TempDir> {
+/// An empty temp git repository; `None` (said so) without git.
+fn git_repo() -> Option<tempfile::TempDir> {
     if common::which("git").is_none() {
         common::missing("git");
         return None;
     }
     let t = tempfile::tempdir().unwrap();
     git(t.path(), &["init", "-q"]);
+    Some(t)
+}
+
+/// A fresh committed repository of [`run`]'s shape, sealed for `prod`, that `check` finds clean:
+/// the ConfigMap gives `CLUSTER_NS`.
+fn clean_repository() -> Option<tempfile::TempDir> {
+    let t = git_repo()?;
     assert_eq!(run(t.path(), "flux-system", "prod"), Vec::<String>::new());
     Some(t)
 }
@@ -579,13 +575,8 @@ fn unlisted(root: &Path, kust: Option<(&str, &str)>, layout: &str) -> Vec<(Strin
 /// listing both: no finding.
 #[test]
 fn a_flux_kustomization_file_the_parent_build_does_not_list_gets_no_parent_variable() {
-    if common::which("git").is_none() {
-        common::missing("git");
-        return;
-    }
-    let t = tempfile::tempdir().unwrap();
+    let Some(t) = git_repo() else { return };
     let root = t.path();
-    git(root, &["init", "-q"]);
     let kust = ("clusters/prod", "resources: [apps.yaml]\n");
     let unknown = [(
         "overlay-not-modelled".to_owned(),
@@ -609,13 +600,8 @@ fn a_flux_kustomization_file_the_parent_build_does_not_list_gets_no_parent_varia
 /// a kustomization counted as rendered.
 #[test]
 fn a_file_below_a_flux_generated_level_is_rendered_only_when_listed() {
-    if common::which("git").is_none() {
-        common::missing("git");
-        return;
-    }
-    let t = tempfile::tempdir().unwrap();
+    let Some(t) = git_repo() else { return };
     let root = t.path();
-    git(root, &["init", "-q"]);
     let kust = ("clusters/prod/apps", "resources: [apps.yaml]\n");
     let unknown = [(
         "overlay-not-modelled".to_owned(),
@@ -634,13 +620,8 @@ fn a_file_below_a_flux_generated_level_is_rendered_only_when_listed() {
 /// counted as one of its kustomizations.
 #[test]
 fn a_file_only_an_unbuilt_kustomization_lists_gets_no_parent_variable() {
-    if common::which("git").is_none() {
-        common::missing("git");
-        return;
-    }
-    let t = tempfile::tempdir().unwrap();
+    let Some(t) = git_repo() else { return };
     let root = t.path();
-    git(root, &["init", "-q"]);
     let d = "resources: [../shared/apps.yaml]\n";
     write(root, "clusters/prod/d/kustomization.yaml", d);
     let shared = "resources: [apps.yaml, extra.yaml]\n";

@@ -2315,9 +2315,12 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
     let leak = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData: # emp-seal:allow plaintext-secrets\n  TOKEN: test-only-value\n";
     let both = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\nstringData: # emp-seal:allow plaintext-secret, bogus\n  TOKEN: test-only-value\n";
     let readme = "Suppress with `# emp-seal:allow <id>`.\n# emp-seal:allow\n";
+    // A comment that only mentions the directive is no directive; a capitalised id is not read.
+    let prose = "# To silence one, write \"# emp-seal:allow <rule-id> -- why\" on its line.\napiVersion: v1\nkind: ConfigMap # emp-seal:allowx\nmetadata: # emp-seal:allow Plaintext-Secret\n  name: c\n";
     let Some(t) = tree(&[
         ("deploy/secret.yaml", leak),
         ("deploy/both.yaml", both),
+        ("deploy/prose.yaml", prose),
         ("README.md", readme),
     ]) else {
         return;
@@ -2329,11 +2332,18 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
             .collect()
     };
     let at = |p: &str| (p.to_owned(), 5, false);
+    let capitalised = ("deploy/prose.yaml".to_owned(), 4, false);
     assert_eq!(
         of_rule("allow-comment-unknown"),
-        [at("deploy/both.yaml"), at("deploy/secret.yaml")],
+        [
+            at("deploy/both.yaml"),
+            capitalised,
+            at("deploy/secret.yaml")
+        ],
         "{hits:?}"
     );
+    let lower = hits.iter().find(|h| h.path == "deploy/prose.yaml");
+    assert!(lower.unwrap().message.contains("lower-case"), "{hits:?}");
     let unknown = hits
         .iter()
         .find(|h| h.path == "deploy/secret.yaml" && h.rule == "allow-comment-unknown");
