@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use crate::cert::{CertError, Certificate};
 use crate::envfile;
-use crate::finding::{Note, Report, RuleScope};
+use crate::finding::{Note, Report, RuleScope, Severity, plural};
 use crate::fsio;
 use crate::keys;
 use crate::kustomize::{self, Overlay};
@@ -203,17 +203,8 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
         &filters,
         &files,
     );
-    let unmodelled: Vec<String> = (crate::workspace::repository_notes(root).into_iter())
-        .chain(unlisted_above)
-        .chain(ws.notes().map(str::to_owned))
-        .chain(
-            (submodules.iter())
-                .filter(|(p, _)| !p.starts_with("../"))
-                .map(|(p, why)| submodule_note(p, why)),
-        )
-        .collect();
-    let git = cx.tree.git.is_some();
-    report.notes = notes(git, render_note.as_deref(), &unmodelled);
+    let unmodelled = unmodelled(root, &ws, unlisted_above, &submodules);
+    report.notes = notes(cx.tree.git.is_some(), render_note.as_deref(), &unmodelled);
     report.notes.extend(outside);
     Ok(CheckOutcome { report })
 }
@@ -462,13 +453,12 @@ fn narrow(
             let keep = inside(&f.primary.path);
             if !keep && !f.is_suppressed() {
                 left_out += 1;
-                errors += usize::from(f.severity == crate::finding::Severity::Error);
+                errors += usize::from(f.severity == Severity::Error);
             }
             keep
         });
         report.files_checked = files.iter().filter(|f| inside(&f.path)).count();
         return (left_out > 0).then(|| {
-            let plural = crate::report::text::plural;
             let msg = format!(
                 "{} ({}) outside the paths given not reported; run `emp-seal check` without paths to see them",
                 plural(left_out, "finding"),
@@ -743,12 +733,25 @@ fn resolve_paths(root: &Path, cwd: &Path, paths: &[PathBuf]) -> Result<Vec<Strin
 /// the submodules whose files are not there to list, each with why.
 type GitListing = (GitMap, Vec<(String, String)>);
 
-/// The note `check` prints on a submodule under the root whose files it did not read (`why`,
-/// see [`GitListing`]).
-fn submodule_note(path: &str, why: &str) -> String {
-    format!(
-        "git submodule {path}: {why}, so its files are not checked (no environment in it is found, and no rule reads them); check it out (`git submodule update --init --recursive`) to check them"
-    )
+/// What the run did not read or model, each a `not-checked` note: the repository's own notes,
+/// the deployed files above the root git does not list (`unlisted_above`), the workspace's notes,
+/// and each submodule under the root whose files are not there (with why, see [`GitListing`]).
+fn unmodelled(
+    root: &Path,
+    ws: &crate::workspace::Workspace,
+    unlisted_above: Option<String>,
+    submodules: &[(String, String)],
+) -> Vec<String> {
+    let submodules = (submodules.iter())
+        .filter(|(p, _)| !p.starts_with("../"))
+        .map(|(path, why)| format!(
+            "git submodule {path}: {why}, so its files are not checked (no environment in it is found, and no rule reads them); check it out (`git submodule update --init --recursive`) to check them"
+        ));
+    (crate::workspace::repository_notes(root).into_iter())
+        .chain(unlisted_above)
+        .chain(ws.notes().map(str::to_owned))
+        .chain(submodules)
+        .collect()
 }
 
 /// Reads one file. Env files are parsed here (keys and lints) and handed on with every

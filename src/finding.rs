@@ -252,6 +252,11 @@ impl Note {
     }
 }
 
+/// `n word`, with an `s` unless `n` is 1: how a report counts its findings, errors and files.
+pub(crate) fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Counts of a report's findings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {

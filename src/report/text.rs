@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::{RenderOptions, Report};
-use crate::finding::{Finding, Severity};
+use crate::finding::{Finding, Severity, plural};
 
 const RESET: &str = "\x1b[0m";
 const BOLD: &str = "\x1b[1m";
@@ -18,10 +18,6 @@ fn severity_colour(s: Severity) -> &'static str {
         Severity::Warning => "\x1b[1;33m",
         Severity::Note => "\x1b[1;36m",
     }
-}
-
-pub(crate) fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `s` with every character that could end the line or act on a terminal written as an escape:

@@ -173,7 +173,10 @@ impl Renderer {
     /// cluster-wide value opens under any name and namespace, a namespace-wide one under any
     /// name; None for a scope that binds a namespace the render lacks.
     fn label(&self) -> Option<Vec<u8>> {
-        super::SealedTo::new(self.scope, self.identity.clone()).map(|to| to.label())
+        let namespace = self
+            .scope
+            .label_namespace(self.identity.namespace.as_deref())?;
+        Some(self.scope.label(&namespace, &self.identity.name))
     }
 
     /// Whether one ciphertext opens for both: both labels known and equal. A render without the

@@ -15,6 +15,7 @@ use super::{CertSummary, Prompter, SealError};
 use crate::cert::Certificate;
 use crate::crypto::{self, Scope};
 use crate::kustomize::Identity;
+use crate::sealedsecret::SealedFor;
 use crate::secret::SecretValue;
 use crate::workspace::{load_cert, rel};
 
@@ -48,9 +49,14 @@ impl SealedTo {
     }
 
     /// The `emp-seal.dev/sealed-for` record: `<scope> <namespace>/<name>` (the label's namespace
-    /// is the identity's, or empty).
+    /// is the identity's, or empty), spelled as [`SealedFor`] writes every record.
     pub(crate) fn sealed_for(&self) -> String {
-        super::describe_identity(self.scope, &self.identity)
+        let record = SealedFor {
+            scope: self.scope,
+            namespace: self.namespace.clone(),
+            name: self.identity.name.clone(),
+        };
+        record.to_string()
     }
 }
 

@@ -14,20 +14,7 @@ pub(super) fn fix_back_references(
     problems: &mut Vec<Problem>,
 ) -> Vec<Reference> {
     pathless_rules(acc, rules, problems);
-    // Index of each object among the resources or among the generated objects.
-    let mut counts = (0usize, 0usize);
-    let index: Vec<Resolution> = acc
-        .iter()
-        .map(|o| {
-            if o.generated.is_some() {
-                counts.1 += 1;
-                Resolution::Generated(counts.1 - 1)
-            } else {
-                counts.0 += 1;
-                Resolution::Resource(counts.0 - 1)
-            }
-        })
-        .collect();
+    let index = resolutions(acc);
     let mut references = Vec::new();
     for o in acc {
         let mut attr_cache: Vec<Option<Vec<RawRef>>> = o.sources.iter().map(|_| None).collect();
@@ -56,18 +43,7 @@ pub(super) fn fix_back_references(
             let resolution = resolve(o, r, acc, &rendered_name, rendered_hash)
                 .map_or(Resolution::Unresolved, |i| index[i]);
             let origin = attribute(o, r, &own, &mut attr_cache);
-            // Each key where the latest source holding it under this reference wrote it.
-            let keys = (r.keys.iter())
-                .map(|(k, path)| {
-                    let pick = |x: &RawRef| {
-                        let at = x.keys.iter().find(|(n, _)| x.norm == r.norm && n == k);
-                        at?.1.clone()
-                    };
-                    let p = path.as_deref();
-                    let at = p.and_then(|p| written_at(o, p, &own, &mut attr_cache, pick));
-                    (k.clone(), at.unwrap_or_else(|| origin.clone()))
-                })
-                .collect();
+            let keys = keys_written(o, r, &own, &mut attr_cache, &origin);
             references.push(Reference {
                 referrer_kind: o.kind.clone(),
                 referrer: Identity {
@@ -89,6 +65,45 @@ pub(super) fn fix_back_references(
         }
     }
     references
+}
+
+/// Each object's [`Resolution`]: its index among the resources or among the generated objects.
+fn resolutions(acc: &[Obj]) -> Vec<Resolution> {
+    let mut counts = (0usize, 0usize);
+    (acc.iter())
+        .map(|o| {
+            if o.generated.is_some() {
+                counts.1 += 1;
+                Resolution::Generated(counts.1 - 1)
+            } else {
+                counts.0 += 1;
+                Resolution::Resource(counts.0 - 1)
+            }
+        })
+        .collect()
+}
+
+/// Each key `r` names, with where the latest source holding it under this reference wrote it
+/// (`origin`, the reference's own, when none does).
+fn keys_written(
+    o: &Obj,
+    r: &RawRef,
+    own: &[RawRef],
+    cache: &mut [Option<Vec<RawRef>>],
+    origin: &Origin,
+) -> Vec<(String, Origin)> {
+    (r.keys.iter())
+        .map(|(k, path)| {
+            let pick = |x: &RawRef| {
+                let at = x.keys.iter().find(|(n, _)| x.norm == r.norm && n == k);
+                at?.1.clone()
+            };
+            let at = path
+                .as_deref()
+                .and_then(|p| written_at(o, p, own, cache, pick));
+            (k.clone(), at.unwrap_or_else(|| origin.clone()))
+        })
+        .collect()
 }
 
 /// A `configurations:` nameReference fieldSpec without a path fails the build as soon as an
