@@ -167,5 +167,8 @@ mod tests {
         assert_eq!(crate::yamlpos::document_pieces(text).len(), 2);
         assert!(super::alone(text, 0) && !super::alone(text, 1));
         assert!(!super::alone("kind: A\n---\nkind: List\nitems: []\n", 0));
+        // Windows line ends cut as `\n` ones; a last `---` with no line end does not cut.
+        assert!(!super::only_piece("kind: A\r\n---\r\nkind: B\r\n"));
+        assert!(super::only_piece("kind: A\r\n---") && super::only_piece("---\r\nkind: A\r\n"));
     }
 }
