@@ -68,9 +68,9 @@ pub(crate) fn expands_doc(v: &Value, alone: bool) -> bool {
 
 /// True when kyaml's `splitDocuments` (`kyaml/kio/byteio_reader.go`) leaves `text` in one piece:
 /// it cuts at each match of `\n---.*\n` (Windows line ends made `\n` first), so a `---` on the
-/// first line, or on the last line with no line end, does not cut.
+/// first line, or on the last line with no line end, does not cut. (Turning `\r\n` into `\n`
+/// neither makes nor removes a `\n---`, nor a line end after it: the text is searched as it is.)
 pub(crate) fn only_piece(text: &str) -> bool {
-    let text = text.replace("\r\n", "\n");
     // When the first `\n---` has no line end after it, no later one has.
     text.find("\n---")
         .is_none_or(|at| !text[at + 1..].contains('\n'))
@@ -167,5 +167,8 @@ mod tests {
         assert_eq!(crate::yamlpos::document_pieces(text).len(), 2);
         assert!(super::alone(text, 0) && !super::alone(text, 1));
         assert!(!super::alone("kind: A\n---\nkind: List\nitems: []\n", 0));
+        // Windows line ends cut as `\n` ones; a last `---` with no line end does not cut.
+        assert!(!super::only_piece("kind: A\r\n---\r\nkind: B\r\n"));
+        assert!(super::only_piece("kind: A\r\n---") && super::only_piece("---\r\nkind: A\r\n"));
     }
 }

@@ -282,6 +282,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 /// same. So is such a file the kustomization generated for a plain directory would list once
 /// committed ([`crate::kustomize::Overlay::unbuilt_files`]).
 fn uncommitted_in_builds(cx: &Context<'_>) -> Vec<Finding> {
+    let untracked: Vec<_> = (repository_docs_of_kind(cx, "Secret"))
+        .filter(|doc| matches!(doc.file.git, GitStatus::Untracked { ignored: false }))
+        .collect();
+    if untracked.is_empty() {
+        return Vec::new();
+    }
     let built: std::collections::BTreeSet<String> = (cx.all_overlays().iter())
         .flat_map(|ov| {
             let files = ov.overlay.files().into_iter().map(std::path::Path::to_path_buf);
@@ -289,8 +295,7 @@ fn uncommitted_in_builds(cx: &Context<'_>) -> Vec<Finding> {
         })
         .map(|p| path_str(p.strip_prefix(cx.root).unwrap_or(&p)))
         .collect();
-    (repository_docs_of_kind(cx, "Secret"))
-        .filter(|doc| matches!(doc.file.git, GitStatus::Untracked { ignored: false }))
+    (untracked.into_iter())
         .filter(|doc| built.contains(&doc.file.path) && !non_credential(doc))
         .flat_map(|doc| secret_plaintext(cx, doc))
         .map(|(at, holds)| {

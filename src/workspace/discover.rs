@@ -168,7 +168,10 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         .collect();
     let reads = |dir: &str, file: &str| parent_reads(root, &s, dir, file);
     let routes = |dir: &str, file_dir: &str| routes(root, &s, dir, file_dir);
-    super::flux_vars::read_sources(root, &s.kust, &mut parents, &texts, &reads, &routes);
+    // Only a `substituteFrom` reads the tree's ConfigMaps and Secrets: without one, none is parsed.
+    if parents.iter().any(|p| !p.substitute_from.is_empty()) {
+        super::flux_vars::read_sources(root, &s.kust, &mut parents, &texts, &reads, &routes);
+    }
     let mut missing: BTreeMap<GitSource, BTreeSet<String>> = BTreeMap::new();
     for (mut o, f) in objects.into_iter().zip(yaml_files) {
         resolve_pending(root, &s, &parents, &mut o, &foreign);

@@ -445,7 +445,7 @@ impl<'t> Document<'t> {
             return complete.then(|| self.pos_of(at));
         }
         let (line, complete) = self.layout().walk(self.text, path);
-        Some(self.pos_of(line.filter(|_| complete)?.at))
+        Some(self.line_pos(line.filter(|_| complete)?))
     }
 
     /// Like [`Document::find`], but falls back to the longest prefix of `path` that is found,
@@ -462,7 +462,7 @@ impl<'t> Document<'t> {
         {
             return self.pos_of(node.walk(&path[p..]).0);
         }
-        self.pos_of(line.map_or(0, |l| l.at))
+        line.map_or_else(|| self.pos_of(0), |l| self.line_pos(l))
     }
 
     /// The deepest block step of `path` found: its line, how many steps it took, and where the
@@ -574,6 +574,18 @@ impl<'t> Document<'t> {
             lead.trim().is_empty().then_some((line_start, span.end))
         });
         Some(ranges.collect())
+    }
+
+    /// [`Document::pos_of`] the start of a significant line, whose index the layout holds: the
+    /// lines before it are not counted again.
+    fn line_pos(&self, l: Line) -> Pos {
+        let line_start = self.text[..l.at].rfind('\n').map_or(0, |i| i + 1);
+        let column = self.text[line_start..l.at].chars().count() + 1;
+        Pos {
+            line: self.first_line + u32::try_from(l.idx).unwrap_or(u32::MAX - self.first_line),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+            offset: self.offset + l.at,
+        }
     }
 
     /// Position of document-relative byte `at`.

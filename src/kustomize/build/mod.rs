@@ -477,14 +477,12 @@ impl<'r> Builder<'r> {
     /// is an entry of a generated kustomization (`workspace::plain` lists the files there).
     /// Recorded as a refusal.
     fn not_committed(&mut self, what: &str, path: &Path, file: &Path, at: &Origin) -> bool {
-        let shown = self.shown(file);
         let generated = self.generated.as_ref().is_some_and(|(_, g)| g == at);
-        if !self.layer.from_git
-            || generated
-            || !file.is_file()
-            || crate::envfile::is_real_env_file(&shown)
-            || generate::has_example(file)
-        {
+        if !self.layer.from_git || generated || !file.is_file() {
+            return false;
+        }
+        let shown = self.shown(file);
+        if crate::envfile::is_real_env_file(&shown) || generate::has_example(file) {
             return false;
         }
         let Some(why) = crate::workspace::not_committed(self.root, file) else {
