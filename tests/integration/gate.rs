@@ -2315,12 +2315,16 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
     let leak = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData: # emp-seal:allow plaintext-secrets\n  TOKEN: test-only-value\n";
     let both = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\nstringData: # emp-seal:allow plaintext-secret, bogus\n  TOKEN: test-only-value\n";
     let readme = "Suppress with `# emp-seal:allow <id>`.\n# emp-seal:allow\n";
-    // A comment that only mentions the directive is no directive; a capitalised id is not read.
+    // A comment that only mentions the directive is no directive; one that opens with it
+    // misspelled (`allowx`) is reported; a capitalised id is not read.
     let prose = "# To silence one, write \"# emp-seal:allow <rule-id> -- why\" on its line.\napiVersion: v1\nkind: ConfigMap # emp-seal:allowx\nmetadata: # emp-seal:allow Plaintext-Secret\n  name: c\n";
+    // Misspelled directives (reported, with the right spelling) and prose naming emp-seal (not).
+    let typos = "a: 1 # Emp-Seal:allow plaintext-secret\nb: 2 # emp-seal: allow x\n# emp-seal:allows\n# emp-seal allow\n# emp-seal allows a test value here\n# see emp-seal:allow in docs\n";
     let Some(t) = tree(&[
         ("deploy/secret.yaml", leak),
         ("deploy/both.yaml", both),
         ("deploy/prose.yaml", prose),
+        ("k8s/typos.yaml", typos),
         ("README.md", readme),
     ]) else {
         return;
@@ -2337,9 +2341,29 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
         of_rule("allow-comment-unknown"),
         [
             at("deploy/both.yaml"),
+            ("deploy/prose.yaml".to_owned(), 3, false),
             capitalised,
-            at("deploy/secret.yaml")
+            at("deploy/secret.yaml"),
+            ("k8s/typos.yaml".to_owned(), 1, false),
+            ("k8s/typos.yaml".to_owned(), 2, false),
+            ("k8s/typos.yaml".to_owned(), 3, false),
+            ("k8s/typos.yaml".to_owned(), 4, false),
         ],
+        "{hits:?}"
+    );
+    let typo = |line: u64| {
+        let h = hits
+            .iter()
+            .find(|h| h.path == "k8s/typos.yaml" && h.line == line);
+        h.unwrap().message.clone()
+    };
+    assert!(
+        typo(1).contains("`Emp-Seal:allow`")
+            && typo(1).contains("`# emp-seal:allow plaintext-secret`"),
+        "{hits:?}"
+    );
+    assert!(
+        typo(2).contains("`emp-seal: allow`") && typo(2).contains("`# emp-seal:allow x`"),
         "{hits:?}"
     );
     let lower = hits.iter().find(|h| h.path == "deploy/prose.yaml");
