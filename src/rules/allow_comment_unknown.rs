@@ -3,6 +3,8 @@
 //! written for still shows; this rule says why, at the comment. Only the files allow comments
 //! apply to are read: YAML files and env files (not prose, whose examples are not directives).
 
+use std::collections::HashSet;
+
 use super::Context;
 use super::locate::at_line;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
@@ -18,11 +20,15 @@ pub static META: RuleMeta = RuleMeta {
 /// One finding per allow comment naming no known rule id, or some unknown ones.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    let files = (cx.files.iter()).filter(|f| f.is_yaml() || cx.tree.env_file(&f.path).is_some());
+    let env: HashSet<&str> = (cx.tree.env_files.iter()).map(|e| e.path.as_str()).collect();
+    let files = (cx.files.iter()).filter(|f| f.is_yaml() || env.contains(f.path.as_str()));
     for file in files {
         for (i, comment) in super::allow_comments(file).into_iter().enumerate() {
             let Some((c, _)) = comment else { continue };
             let Some(rest) = super::directive_in(c) else {
+                if let Some(message) = misspelled(c) {
+                    out.push(Finding::new(&META, at_line(cx, &file.path, i + 1), message));
+                }
                 continue;
             };
             let directive = super::ALLOW_DIRECTIVE;
@@ -57,4 +63,35 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// What to say of the comment `c` (from its `#`) when it opens with the allow directive spelled
+/// wrong, so that it is no directive: `emp-seal` in another case or with `_` or nothing for its
+/// `-`, blanks around its `:`, `allow` with more letters after it (`allows`), or no `:` at all
+/// (`# emp-seal allow <id>`; without a `:` only `allow` itself counts, so that a comment
+/// `# emp-seal allows ...` in prose is not taken for one). Only the misspelled words are
+/// quoted.
+fn misspelled(c: &str) -> Option<String> {
+    let body = c.trim_start_matches('#').trim_start_matches([' ', '\t']);
+    let lower = body.to_ascii_lowercase();
+    let rest = ["emp-seal", "emp_seal", "empseal"]
+        .iter()
+        .find_map(|p| lower.strip_prefix(p))?;
+    let word = rest.trim_start_matches([' ', '\t', ':']);
+    let after = word.strip_prefix("allow")?;
+    let ids = after.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let colon = rest[..rest.len() - word.len()].contains(':');
+    if !(colon || after.is_empty() || after.starts_with([' ', '\t'])) {
+        return None;
+    }
+    let written = &body[..body.len() - ids.len()];
+    let blank = ids.starts_with([' ', '\t']);
+    let example = match blank.then(|| super::parse_ids(ids)).flatten() {
+        Some(a) => a.ids.into_iter().collect::<Vec<_>>().join(", "),
+        None => "<rule-id>".to_owned(),
+    };
+    Some(format!(
+        "`{written}` is not the allow directive, so this comment suppresses nothing: write `# {} {example}` (lower-case, no blank around the `:`)",
+        super::ALLOW_DIRECTIVE
+    ))
 }

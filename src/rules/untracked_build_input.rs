@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Context;
 use super::locate::at_line;
-use super::GitStatus;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::Overlay;
 use crate::workspace::path_str;
@@ -35,25 +34,20 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             readers.entry(rel).or_default().insert(&ov.name);
         }
     }
-    let untracked = |rel: &str| matches!(cx.tree.git_status(rel), GitStatus::Untracked { .. });
-    let root = std::fs::canonicalize(cx.root).ok();
-    // git lists a symlinked directory as one entry, not the files read through it: such a
-    // file's status is its real path's.
-    let real = |rel: &str| {
-        let real = std::fs::canonicalize(cx.root.join(rel)).ok()?;
-        Some(path_str(real.strip_prefix(root.as_ref()?).ok()?))
-    };
+    if cx.tree.git.is_none() {
+        return Vec::new();
+    }
     readers
         .into_iter()
-        .filter(|(rel, _)| untracked(rel) && real(rel).is_some_and(|r| untracked(&r)))
-        .map(|(rel, names)| {
+        .filter_map(|(rel, names)| {
+            let why = crate::workspace::clone_lacks(cx.root, std::path::Path::new(&rel))?;
             let names: Vec<&str> = names.into_iter().collect();
             let message = format!(
-                "`{rel}`, which the build of {} reads, is not tracked by git: a clone of the repository cannot build {}",
+                "`{rel}`, which the build of {} reads, {why}: a clone of the repository cannot build {}",
                 names.join(", "),
                 if names.len() == 1 { "it" } else { "them" },
             );
-            Finding::new(&META, at_line(cx, &rel, 1), message)
+            Some(Finding::new(&META, at_line(cx, &rel, 1), message))
         })
         .collect()
 }

@@ -233,6 +233,53 @@ pub(crate) fn not_committed(root: &Path, path: &Path) -> Option<&'static str> {
     (!unlisted && super::link_below(&top, path).is_none()).then_some(why)
 }
 
+/// Why a clone of the repository the root is in (what CI checks out, what Argo CD and Flux sync)
+/// lacks the file a build reads at `path` (root-relative, maybe above the root or through
+/// symbolic links), as a phrase for a message: git lists a symbolic link as itself, so a file
+/// read through one is missing when a link on its path as written is untracked, or when the
+/// file it leads to is; a file outside the repository is in no clone. `None` when the clone has
+/// it, or git cannot tell (no listing, which the report's `not-a-git-repository` note states; a
+/// submodule git could not list, which [`notes`] and `check`'s submodule note state).
+pub(crate) fn clone_lacks(root: &Path, path: &Path) -> Option<String> {
+    let listing = listing(root)?.ok()?;
+    let (top, prefix) = (super::lexical(&top(root)), prefix(root));
+    let untracked = |f: &str| {
+        !listing.files.get(f).copied().unwrap_or(false)
+            && !(listing.unlisted.iter()).any(|(s, _)| below(f, s))
+    };
+    let full = super::lexical(&root.join(path));
+    let Ok(written) = full.strip_prefix(&top) else {
+        return Some("lies outside the git repository".to_owned());
+    };
+    let mut at = top.clone();
+    for c in written.components() {
+        at.push(c);
+        let f = super::path_str(at.strip_prefix(&top).ok()?);
+        if at.symlink_metadata().is_ok_and(|m| m.is_symlink()) && untracked(&f) {
+            return Some(match at == full {
+                true => "is not tracked by git".to_owned(),
+                false => format!(
+                    "is read through the symbolic link `{}`, which git does not track",
+                    from_root(&prefix, &f)
+                ),
+            });
+        }
+    }
+    let real = std::fs::canonicalize(&full).ok()?;
+    let Ok(real) = real.strip_prefix(std::fs::canonicalize(&top).ok()?) else {
+        return Some("leads to a file outside the git repository".to_owned());
+    };
+    let (real, written) = (super::path_str(real), super::path_str(written));
+    match untracked(&real) {
+        false => None,
+        true if real == written => Some("is not tracked by git".to_owned()),
+        true => Some(format!(
+            "leads to `{}`, which git does not track",
+            from_root(&prefix, &real)
+        )),
+    }
+}
+
 /// Each file's tracked status by its root-relative path, and the submodules not listed with
 /// why ([`status`]).
 pub(crate) type Status = (BTreeMap<String, bool>, Vec<(String, String)>);

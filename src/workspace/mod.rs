@@ -32,6 +32,7 @@ pub use files::{
     MAX_FILE_BYTES, MAX_INPUT_BYTES, cert_path, env_name, load_cert, load_keys, overlay_dir,
     resolve_from,
 };
+pub(crate) use gitroot::clone_lacks;
 pub(crate) use gitroot::in_repository;
 pub(crate) use gitroot::not_committed;
 pub(crate) use gitroot::notes as repository_notes;

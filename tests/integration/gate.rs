@@ -2315,12 +2315,16 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
     let leak = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData: # emp-seal:allow plaintext-secrets\n  TOKEN: test-only-value\n";
     let both = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\nstringData: # emp-seal:allow plaintext-secret, bogus\n  TOKEN: test-only-value\n";
     let readme = "Suppress with `# emp-seal:allow <id>`.\n# emp-seal:allow\n";
-    // A comment that only mentions the directive is no directive; a capitalised id is not read.
+    // A comment that only mentions the directive is no directive; one that opens with it
+    // misspelled (`allowx`) is reported; a capitalised id is not read.
     let prose = "# To silence one, write \"# emp-seal:allow <rule-id> -- why\" on its line.\napiVersion: v1\nkind: ConfigMap # emp-seal:allowx\nmetadata: # emp-seal:allow Plaintext-Secret\n  name: c\n";
+    // Misspelled directives (reported, with the right spelling) and prose naming emp-seal (not).
+    let typos = "a: 1 # Emp-Seal:allow plaintext-secret\nb: 2 # emp-seal: allow x\n# emp-seal:allows\n# emp-seal allow\n# emp-seal allows a test value here\n# see emp-seal:allow in docs\n";
     let Some(t) = tree(&[
         ("deploy/secret.yaml", leak),
         ("deploy/both.yaml", both),
         ("deploy/prose.yaml", prose),
+        ("k8s/typos.yaml", typos),
         ("README.md", readme),
     ]) else {
         return;
@@ -2337,9 +2341,29 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
         of_rule("allow-comment-unknown"),
         [
             at("deploy/both.yaml"),
+            ("deploy/prose.yaml".to_owned(), 3, false),
             capitalised,
-            at("deploy/secret.yaml")
+            at("deploy/secret.yaml"),
+            ("k8s/typos.yaml".to_owned(), 1, false),
+            ("k8s/typos.yaml".to_owned(), 2, false),
+            ("k8s/typos.yaml".to_owned(), 3, false),
+            ("k8s/typos.yaml".to_owned(), 4, false),
         ],
+        "{hits:?}"
+    );
+    let typo = |line: u64| {
+        let h = hits
+            .iter()
+            .find(|h| h.path == "k8s/typos.yaml" && h.line == line);
+        h.unwrap().message.clone()
+    };
+    assert!(
+        typo(1).contains("`Emp-Seal:allow`")
+            && typo(1).contains("`# emp-seal:allow plaintext-secret`"),
+        "{hits:?}"
+    );
+    assert!(
+        typo(2).contains("`emp-seal: allow`") && typo(2).contains("`# emp-seal:allow x`"),
         "{hits:?}"
     );
     let lower = hits.iter().find(|h| h.path == "deploy/prose.yaml");
@@ -2358,4 +2382,164 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
         leaks.contains(&at("deploy/secret.yaml")) && leaks.contains(&suppressed),
         "{leaks:?}"
     );
+}
+
+/// Overlay `dev`'s generator and its base, more resources to follow.
+const GENERATED: &str = "secretGenerator:\n  - name: app-secrets\n    literals:\n      - MODE=\nresources:\n  - ../../base\n";
+
+const SHARED_CM: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\ndata:\n  a: b\n";
+
+/// Commits what `repo` stages, clones it into another temp directory, and asserts that the real `kubectl
+/// kustomize` builds each of `overlays` (repo-relative) in the working tree but not in the clone:
+/// the oracle for "a clone lacks a file the build reads".
+fn clone_cannot_build(repo: &Path, overlays: &[&str]) {
+    if common::kubectl().is_none() {
+        return;
+    }
+    assert!(git(repo, &["commit", "-q", "-m", "tracked part"]));
+    let elsewhere = tempfile::tempdir().unwrap();
+    let clone = elsewhere.path().join("clone");
+    let cloned = Command::new("git")
+        .arg("clone")
+        .arg("-q")
+        .arg(repo)
+        .arg(&clone)
+        .status();
+    assert!(cloned.unwrap().success());
+    for o in overlays {
+        assert!(common::kustomize_raw(&repo.join(o)).status.success(), "{o}");
+        let out = common::kustomize_raw(&clone.join(o));
+        assert!(!out.status.success(), "a clone builds {o}");
+    }
+}
+
+/// The (path, message) of every `untracked-build-input` finding of `check -C root`.
+fn untracked_inputs(root: &Path) -> Vec<(String, String)> {
+    let (code, hits) = check(root, &[]);
+    let found: Vec<(String, String)> = of(&hits, "untracked-build-input")
+        .into_iter()
+        .map(|h| (h.path.clone(), h.message.clone()))
+        .collect();
+    assert_eq!(code, i32::from(!found.is_empty()), "{hits:?}");
+    found
+}
+
+/// `untracked-build-input` judges a file the build reads above the checked root (a root below
+/// the repository's top) by git's listing from the top, and reports a file outside the
+/// repository altogether: no clone has either.
+#[test]
+fn untracked_build_inputs_above_the_root_and_outside_the_repository_are_reported() {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let repo = t.path().join("repo");
+    let api = repo.join("svc/api");
+    write(&api, "k8s/base/kustomization.yaml", BASE_KUSTOMIZATION);
+    write(&api, "k8s/base/deployment.yaml", DEPLOYMENT);
+    for (dir, to) in [
+        ("shared", "../../../../../shared/base"),
+        ("outside", "../../../../../../outside/base"),
+    ] {
+        let listed = format!("{GENERATED}  - {to}\n");
+        write(
+            &api,
+            &format!("k8s/overlays/{dir}/kustomization.yaml"),
+            &listed,
+        );
+    }
+    for base in [repo.join("shared/base"), t.path().join("outside/base")] {
+        write(&base, "kustomization.yaml", "resources:\n  - cm.yaml\n");
+        write(&base, "cm.yaml", SHARED_CM);
+    }
+    assert!(git(&repo, &["init", "-q"]) && git(&repo, &["add", "svc"]));
+    let found = untracked_inputs(&api);
+    let want = |p: &str, why: &str| (p.to_owned(), why.to_owned());
+    let expected: Vec<(String, String)> = [
+        ("../../../outside/base/cm.yaml", "outside"),
+        ("../../../outside/base/kustomization.yaml", "outside"),
+        ("../../shared/base/cm.yaml", "shared"),
+        ("../../shared/base/kustomization.yaml", "shared"),
+    ]
+    .into_iter()
+    .map(|(p, env)| {
+        let why = match env {
+            "outside" => "lies outside the git repository",
+            _ => "is not tracked by git",
+        };
+        want(p, &format!("`{p}`, which the build of {env} reads, {why}: a clone of the repository cannot build it"))
+    })
+    .collect();
+    assert_eq!(found, expected);
+    clone_cannot_build(
+        &repo,
+        &[
+            "svc/api/k8s/overlays/shared",
+            "svc/api/k8s/overlays/outside",
+        ],
+    );
+    assert!(git(&repo, &["add", "shared"]));
+    let left: Vec<String> = untracked_inputs(&api).into_iter().map(|(p, _)| p).collect();
+    assert!(
+        left.iter().all(|p| p.contains("outside")) && left.len() == 2,
+        "{left:?}"
+    );
+}
+
+/// A file read through a symbolic link is missing in a clone when the link is untracked (git
+/// lists the link, not the tracked files it leads to), and when the link is tracked but the file
+/// it leads to is not.
+#[cfg(unix)]
+#[test]
+fn untracked_build_inputs_through_symbolic_links_are_reported() {
+    let Some(t) = tree(&[
+        ("k8s/real/kustomization.yaml", "resources:\n  - cm.yaml\n"),
+        ("k8s/real/cm.yaml", SHARED_CM),
+        (
+            "k8s/overlays/linked/kustomization.yaml",
+            &format!("{GENERATED}  - ../../linked\n"),
+        ),
+        (
+            "k8s/overlays/filelink/kustomization.yaml",
+            &format!("{GENERATED}  - cm.yaml\n"),
+        ),
+        ("k8s/overlays/filelink/real/cm.yaml", SHARED_CM),
+    ]) else {
+        return;
+    };
+    let r = t.path();
+    std::os::unix::fs::symlink("real", r.join("k8s/linked")).unwrap();
+    std::os::unix::fs::symlink("real/cm.yaml", r.join("k8s/overlays/filelink/cm.yaml")).unwrap();
+    assert!(git(
+        r,
+        &["rm", "-q", "--cached", "-r", "k8s/overlays/filelink/real"]
+    ));
+    assert!(git(r, &["add", "k8s/overlays/filelink/cm.yaml"]));
+    let found = untracked_inputs(r);
+    let reads = |p: &str, env: &str, why: &str| {
+        (
+            p.to_owned(),
+            format!(
+                "`{p}`, which the build of {env} reads, {why}: a clone of the repository cannot build it"
+            ),
+        )
+    };
+    let link = "is read through the symbolic link `k8s/linked`, which git does not track";
+    assert_eq!(
+        found,
+        [
+            reads("k8s/linked/cm.yaml", "linked", link),
+            reads("k8s/linked/kustomization.yaml", "linked", link),
+            reads(
+                "k8s/overlays/filelink/cm.yaml",
+                "filelink",
+                "leads to `k8s/overlays/filelink/real/cm.yaml`, which git does not track"
+            ),
+        ]
+    );
+    clone_cannot_build(r, &["k8s/overlays/linked", "k8s/overlays/filelink"]);
+    assert!(git(r, &["add", "k8s/linked", "k8s/overlays/filelink/real"]));
+    assert_eq!(untracked_inputs(r), []);
 }
