@@ -95,6 +95,9 @@ pub(crate) struct Scan {
     /// whose `${var}` is not known offline ([`super::flux_vars`]), or a path that is no directory
     /// of this repository.
     pub(crate) unread: Vec<(String, String)>,
+    /// The build of every Flux parent ([`Parent`]) by the directory it deploys ([`build`]),
+    /// read once: [`parent_reads`] and [`routes`] ask for it per file.
+    builds: BTreeMap<String, Option<BTreeSet<PathBuf>>>,
 }
 
 /// One environment candidate picked by [`pick`].
@@ -162,6 +165,9 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         .flat_map(|o| &o.parents)
         .filter(|p| !foreign(&p.source))
         .cloned()
+        .collect();
+    s.builds = (parents.iter())
+        .map(|p| (p.dir.clone(), build(root, &s, &p.dir)))
         .collect();
     let texts: Vec<(&str, &str)> = (yaml_files.iter().zip(&objects))
         .filter_map(|(f, o)| Some((f.as_str(), o.text.as_deref()?)))
@@ -298,23 +304,20 @@ fn walk(
 }
 
 /// The directories (canonical) whose files `dir`'s build can render: itself and the
-/// kustomization directories it includes, transitively, and the directories of the resource
-/// files they name outside their own ([`KustDir::files`]). Under kustomize's default load
-/// restrictor a file is read only by a kustomization in its own directory or above; Flux builds
-/// with none (within the repository), so a resource file elsewhere counts too (kept whatever the
-/// build's restrictor: one that refuses it renders nothing of it, which loading it shows). An
-/// environment none of whose directories is above a file cannot render it. `None` when one of
-/// them was not scanned (ignored, or no kustomization file, or one that does not parse), so
-/// that what it includes is unknown.
+/// kustomization directories it includes, transitively, and the directory of every resource
+/// file they name ([`KustDir::files`]: `sub/cm.yaml` in a `sub/` without a kustomization, or
+/// `../../shared/cm.yaml`). Under kustomize's default load restrictor a file is read only by a
+/// kustomization in its own directory or above; Flux builds with none (within the repository),
+/// so a resource file elsewhere counts too (kept whatever the build's restrictor: one that
+/// refuses it renders nothing of it, which loading it shows). An environment none of whose
+/// directories is above a file cannot render it. `None` when one of them was not scanned
+/// (ignored, or no kustomization file, or one that does not parse), so that what it includes
+/// is unknown.
 pub(crate) fn reached(scan: &Scan, dir: &Path) -> Option<Vec<PathBuf>> {
     let mut seen = included(scan, dir)?;
     let reads: Vec<PathBuf> = (seen.iter())
-        .filter_map(|d| Some((d, scan.kust.get(d)?)))
-        .flat_map(|(d, k)| {
-            k.files
-                .iter()
-                .filter_map(move |f| f.parent().filter(|p| !p.starts_with(d)))
-        })
+        .filter_map(|d| scan.kust.get(d))
+        .flat_map(|k| k.files.iter().filter_map(|f| f.parent()))
         .map(Path::to_path_buf)
         .collect();
     seen.extend(reads);
@@ -928,9 +931,10 @@ fn resolve_pending(
 /// without one (fluxcd/pkg `kustomize/kustomize_generator.go`): it lists every manifest there,
 /// walks into a sub-directory without a kustomization and lists one with a kustomization as a
 /// directory. So with no kustomization from `dir` down to `file`'s directory, Flux lists the
-/// file; else the kustomize builds of the parent's ([`build`]) render only the files one of their
-/// kustomizations lists in `resources` (`KustDir::files`). A build not known offline counts as
-/// rendering it (fail closed: the parent's variables are then asked of it, not taken as absent).
+/// file if it is a `.yaml` / `.yml` one (the only files it lists); else the kustomize builds of
+/// the parent's ([`Scan::builds`]) render only the files one of their kustomizations lists in
+/// `resources` (`KustDir::files`). A build not known offline counts as rendering it (fail
+/// closed: the parent's variables are then asked of it, not taken as absent).
 fn parent_reads(root: &Path, s: &Scan, dir: &str, file: &str) -> bool {
     let file_dir = file.rsplit_once('/').map_or("", |(d, _)| d);
     let rest = file_dir.strip_prefix(dir).unwrap_or_default();
@@ -941,9 +945,10 @@ fn parent_reads(root: &Path, s: &Scan, dir: &str, file: &str) -> bool {
         kustomization_file(&level).is_none()
     });
     if generated {
-        return true;
+        return super::plain::flux_lists(file);
     }
-    match (build(root, s, dir), std::fs::canonicalize(root.join(file))) {
+    let all = s.builds.get(dir).and_then(Option::as_ref);
+    match (all, std::fs::canonicalize(root.join(file))) {
         (Some(all), Ok(f)) => {
             (all.iter().filter_map(|d| s.kust.get(d))).any(|k| k.files.contains(&f))
         }
@@ -981,16 +986,13 @@ fn parent_clusters(root: &Path, s: &Scan, parents: &[Parent], o: &mut FileObject
 
 /// The kustomization directories (canonical) of the build of a Flux parent deploying `dir`
 /// whose builds read `file_dir` (both repository-relative, see [`super::flux_vars::Routes`],
-/// [`build`]).
+/// [`Scan::builds`]).
 fn routes(root: &Path, s: &Scan, dir: &str, file_dir: &str) -> Option<Vec<PathBuf>> {
     let f = root.join(file_dir).canonicalize().ok()?;
-    let reads = |k: &PathBuf| reached(s, k).is_some_and(|r| r.contains(&f));
-    let all = build(root, s, dir)?;
-    Some(
-        all.into_iter()
-            .filter(|k| s.kust.contains_key(k) && reads(k))
-            .collect(),
-    )
+    let reads = |k: &&PathBuf| reached(s, k).is_some_and(|r| r.contains(&f));
+    let all = s.builds.get(dir)?.as_ref()?;
+    let mine = all.iter().filter(|k| s.kust.contains_key(*k) && reads(k));
+    Some(mine.cloned().collect())
 }
 
 /// The kustomization directories (canonical, as [`included`] gives them) of the build of a
@@ -1816,6 +1818,23 @@ mod tests {
                 deploys: times[0].deploys.clone(),
             }]
         );
+    }
+
+    #[test]
+    fn reached_holds_the_directory_of_every_resource_file_its_build_lists() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let r = &std::fs::canonicalize(t.path()).expect("canonical");
+        let list = "resources: [sub/cm.yaml, ../../shared/s.yaml]\n";
+        write(r, &format!("overlays/dev/{K}"), list);
+        for f in ["overlays/dev/sub/cm.yaml", "shared/s.yaml", "other/o.yaml"] {
+            write(r, f, "kind: ConfigMap\n");
+        }
+        let s = scan(r, &|_| false);
+        let got = reached(&s, &r.join("overlays/dev")).expect("known");
+        let got: Vec<String> = got.iter().map(|d| rel(r, d)).collect();
+        // `sub/` has no kustomization: only the list says the build reads it (Flux's
+        // `routes` to a `substituteFrom` source there); `other/` it never reads.
+        assert_eq!(got, ["overlays/dev", "overlays/dev/sub", "shared"]);
     }
 
     #[test]

@@ -202,15 +202,19 @@ fn flux_walk(base: &Path, dir: &Path, (artifact, root): (&Artifact, &Path), walk
             } else {
                 flux_walk(base, &p, (artifact, root), walk);
             }
-        } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
-            && artifact.leaves_out(&p).is_none()
-        {
+        } else if flux_lists(&name) && artifact.leaves_out(&p).is_none() {
             match tracked(&p) {
                 true => walk.entries.push(entry(base, &p)),
                 false => walk.untracked.push(entry(base, &p)),
             }
         }
     }
+}
+
+/// Whether Flux's generated kustomization lists the file `name` (a name or path): only a `.yaml`
+/// or `.yml` one, by its exact extension (fluxcd/pkg `kustomize/kustomize_generator.go`).
+pub(super) fn flux_lists(name: &str) -> bool {
+    name.ends_with(".yaml") || name.ends_with(".yml")
 }
 
 /// Argo CD's walk (see the module's comment) of `dir` under `base`, into `out`: only files git

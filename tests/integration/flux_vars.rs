@@ -633,3 +633,61 @@ fn a_file_only_an_unbuilt_kustomization_lists_gets_no_parent_variable() {
     )];
     assert_eq!(unlisted(root, Some(kust), "shared/"), unknown);
 }
+
+/// The ConfigMap's file listed by a sub-path (`resources: [sub/cluster-settings.yaml]`, `sub/`
+/// holding no kustomization) of the deployed directory's kustomization, which sets
+/// `namespace: flux-system`: the real render puts it there, so the variable is known and the
+/// repository is clean. Before, only the directories of files outside a kustomization's own
+/// counted as read by its build, so no route led to `sub/` and the variable stayed unknown.
+#[test]
+fn a_substitute_from_configmap_listed_by_a_sub_path_gives_the_namespace() {
+    let Some(t) = moved_settings("config/prod/sub", "") else {
+        return;
+    };
+    let root = t.path();
+    write(
+        root,
+        "config/prod/kustomization.yaml",
+        "namespace: flux-system\nresources: [sub/cluster-settings.yaml, cluster-secrets.yaml]\n",
+    );
+    if common::kubectl().is_some() {
+        let out = common::kustomize(&root.join("config/prod"));
+        assert!(
+            out.contains("name: cluster-settings\n  namespace: flux-system"),
+            "{out}"
+        );
+    }
+    assert_eq!(rules(root), Vec::<String>::new());
+}
+
+/// Flux generates the kustomization of `clusters/prod` (it has none) listing only its `.yaml` /
+/// `.yml` files (fluxcd/pkg `kustomize/kustomize_generator.go`): a Flux Kustomization written
+/// as `extra.json` there is not rendered by the parent, so its `targetNamespace: ${NS}` is
+/// unknown (`overlay-not-modelled` at that file) while `apps.yaml` gets `prod`. Before, every
+/// file under a generated level counted as rendered, whatever its extension.
+#[test]
+fn a_json_file_at_a_flux_generated_level_gets_no_parent_variable() {
+    let Some(t) = git_repo() else { return };
+    let root = t.path();
+    assert_eq!(unlisted(root, None, ""), []);
+    std::fs::remove_file(root.join("clusters/prod/extra.yaml")).unwrap();
+    let json = r#"{"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+  "metadata": {"name": "extra", "namespace": "flux-system"},
+  "spec": {"interval": "10m", "path": "./deploy/extra", "prune": true,
+    "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+    "targetNamespace": "${NS}"}}
+"#;
+    write(root, "clusters/prod/extra.json", json);
+    git(root, &["add", "-A"]);
+    let (_, hits) = check_hits(root, &[]);
+    let judged = ["identity-mismatch", "overlay-not-modelled"];
+    let got: Vec<(String, String)> = (hits.into_iter())
+        .filter(|h| judged.contains(&h.rule.as_str()))
+        .map(|h| (h.rule, h.path))
+        .collect();
+    let unknown = [(
+        "overlay-not-modelled".to_owned(),
+        "clusters/prod/extra.json".to_owned(),
+    )];
+    assert_eq!(got, unknown);
+}
