@@ -251,6 +251,11 @@ pub(crate) fn clone_lacks(root: &Path, path: &Path) -> Option<String> {
     let Ok(written) = full.strip_prefix(&top) else {
         return Some("lies outside the git repository".to_owned());
     };
+    // git does not track a path beyond a symbolic link (`git add` refuses it): a tracked file
+    // that is no link itself is in the clone, with no link on its path to judge.
+    if !untracked(&super::path_str(written)) && !full.is_symlink() {
+        return None;
+    }
     let mut at = top.clone();
     for c in written.components() {
         at.push(c);
