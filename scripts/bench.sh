@@ -14,8 +14,8 @@
 #        20 of its overlays; prints check's and kubectl's time per overlay and their ratio.
 #
 # The binary is the plain release build (`cargo build --release`).
-# BENCH_BASELINE=<binary> also times another emp-seal binary's `check` in the same run (a
-# previous release, to compare against).
+# BENCH_BASELINE=<binary> also times another emp-seal binary's seal (1 key, 100 keys) and `check`
+# in the same run (a previous release, to compare against).
 # Env: BENCH_RUNS (default 30) for the fast commands; BENCH_SLOW_RUNS (default 3) for the
 # kustomize/detect-secrets sweeps over the large tree; BENCH_KEEP=1 keeps the temp directory;
 # TMPDIR decides where the trees live: its disk's fsync cost is part of the seal rows (tmpfs,
@@ -132,6 +132,16 @@ run_seal() {
     row "seal 100 keys, reseal (100 sealed -> 100)" \
         "$(bench reseal100 "$RUNS" "$p_sealed" 0 "${hundred[@]}")" \
         "$(peak_rss "$p_sealed" "${hundred[@]}")" "target <= 1/3 of kubeseal (docs/performance.md)"
+    if [ -n "${BENCH_BASELINE:-}" ]; then
+        local v
+        v=$("$BENCH_BASELINE" --version)
+        row "baseline seal 1 key ($v)" \
+            "$(bench baseline-seal1 "$RUNS" "$p_shipped" 0 "$BENCH_BASELINE" "${one[@]:1}")" \
+            "$(peak_rss "$p_shipped" "$BENCH_BASELINE" "${one[@]:1}")" "BENCH_BASELINE"
+        row "baseline seal 100 keys, first seal ($v)" \
+            "$(bench baseline-seal100 "$RUNS" "$p_shipped" 0 "$BENCH_BASELINE" "${hundred[@]:1}")" \
+            "$(peak_rss "$p_shipped" "$BENCH_BASELINE" "${hundred[@]:1}")" "BENCH_BASELINE"
+    fi
 
     if command -v kubeseal >/dev/null 2>&1; then
         local cert=$tree/k8s/overlays/paper/sealing-cert.pem
