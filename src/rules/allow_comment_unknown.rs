@@ -67,9 +67,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 
 /// What to say of the comment `c` (from its `#`) when it opens with the allow directive spelled
 /// wrong, so that it is no directive: `emp-seal` in another case or with `_` or nothing for its
-/// `-`, blanks around its `:`, `allow` with more letters after it (`allows`), or no `:` at all
-/// (`# emp-seal allow <id>`; without a `:` only `allow` itself counts, so that a comment
-/// `# emp-seal allows ...` in prose is not taken for one). Only the misspelled words are
+/// `-`, blanks around its `:`, `allow` with more letters after it (`allows`), its ids glued on
+/// (`emp-seal:allow,<id>`), or no `:` at all (`# emp-seal allow <id>`; without a `:` only a bare
+/// `allow` or one followed by a known rule id counts, so that prose such as `# emp-seal allows
+/// ...` or `# emp-seal allow list below` is not taken for one). Only the misspelled words are
 /// quoted.
 fn misspelled(c: &str) -> Option<String> {
     let body = c.trim_start_matches('#').trim_start_matches([' ', '\t']);
@@ -81,17 +82,23 @@ fn misspelled(c: &str) -> Option<String> {
     let after = word.strip_prefix("allow")?;
     let ids = after.trim_start_matches(|c: char| c.is_ascii_alphabetic());
     let colon = rest[..rest.len() - word.len()].contains(':');
-    if !(colon || after.is_empty() || after.starts_with([' ', '\t'])) {
+    let given = super::parse_ids(ids.strip_prefix([',', '-', ':']).unwrap_or(ids));
+    let known = (given.as_ref()).is_some_and(|a| a.ids.iter().any(|id| super::find(id).is_some()));
+    if !colon && !(after.is_empty() || after.starts_with([' ', '\t']) && known) {
         return None;
     }
     let written = &body[..body.len() - ids.len()];
-    let blank = ids.starts_with([' ', '\t']);
-    let example = match blank.then(|| super::parse_ids(ids)).flatten() {
+    let directive = super::ALLOW_DIRECTIVE;
+    let example = match given {
         Some(a) => a.ids.into_iter().collect::<Vec<_>>().join(", "),
         None => "<rule-id>".to_owned(),
     };
-    Some(format!(
-        "`{written}` is not the allow directive, so this comment suppresses nothing: write `# {} {example}` (lower-case, no blank around the `:`)",
-        super::ALLOW_DIRECTIVE
-    ))
+    Some(match written == directive {
+        true => format!(
+            "`{directive}` needs a blank before its rule ids, so this comment suppresses nothing: write `# {directive} {example}`"
+        ),
+        false => format!(
+            "`{written}` is not the allow directive, so this comment suppresses nothing: write `# {directive} {example}` (lower-case, no blank around the `:`)"
+        ),
+    })
 }

@@ -2319,7 +2319,7 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
     // misspelled (`allowx`) is reported; a capitalised id is not read.
     let prose = "# To silence one, write \"# emp-seal:allow <rule-id> -- why\" on its line.\napiVersion: v1\nkind: ConfigMap # emp-seal:allowx\nmetadata: # emp-seal:allow Plaintext-Secret\n  name: c\n";
     // Misspelled directives (reported, with the right spelling) and prose naming emp-seal (not).
-    let typos = "a: 1 # Emp-Seal:allow plaintext-secret\nb: 2 # emp-seal: allow x\n# emp-seal:allows\n# emp-seal allow\n# emp-seal allows a test value here\n# see emp-seal:allow in docs\n";
+    let typos = "a: 1 # Emp-Seal:allow plaintext-secret\nb: 2 # emp-seal: allow x\n# emp-seal:allows\n# emp-seal allow\n# emp-seal allows a test value here\n# see emp-seal:allow in docs\nc: 3 # emp-seal:allow,plaintext-secret\n# emp-seal allow list below\n";
     let Some(t) = tree(&[
         ("deploy/secret.yaml", leak),
         ("deploy/both.yaml", both),
@@ -2348,6 +2348,7 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
             ("k8s/typos.yaml".to_owned(), 2, false),
             ("k8s/typos.yaml".to_owned(), 3, false),
             ("k8s/typos.yaml".to_owned(), 4, false),
+            ("k8s/typos.yaml".to_owned(), 7, false),
         ],
         "{hits:?}"
     );
@@ -2364,6 +2365,11 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
     );
     assert!(
         typo(2).contains("`emp-seal: allow`") && typo(2).contains("`# emp-seal:allow x`"),
+        "{hits:?}"
+    );
+    assert!(
+        typo(7).contains("needs a blank")
+            && typo(7).contains("`# emp-seal:allow plaintext-secret`"),
         "{hits:?}"
     );
     let lower = hits.iter().find(|h| h.path == "deploy/prose.yaml");
