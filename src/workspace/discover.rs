@@ -98,6 +98,9 @@ pub(crate) struct Scan {
     /// The build of every Flux parent ([`Parent`]) by the directory it deploys ([`build`]),
     /// read once: [`parent_reads`] and [`routes`] ask for it per file.
     builds: BTreeMap<String, Option<BTreeSet<PathBuf>>>,
+    /// What the build of each kustomization directory of those builds reads ([`reached`], when
+    /// known), made once when a parent has a `substituteFrom`: [`routes`] asks for it per file.
+    reach: BTreeMap<PathBuf, Vec<PathBuf>>,
 }
 
 /// One environment candidate picked by [`pick`].
@@ -229,6 +232,10 @@ fn flux_parents(
     let texts: Vec<(&str, &str)> = (yaml_files.iter().zip(objects))
         .filter_map(|(f, o)| Some((f.as_str(), o.text.as_deref()?)))
         .collect();
+    let reach = (s.builds.values().flatten().flatten())
+        .filter_map(|k| Some((k.clone(), reached(s, k)?)))
+        .collect();
+    s.reach = reach;
     let s = &*s;
     let reads = |dir: &str, file: &str| parent_reads(root, s, dir, file);
     let routes = |dir: &str, file_dir: &str| routes(root, s, dir, file_dir);
@@ -1030,10 +1037,9 @@ fn parent_clusters(root: &Path, s: &Scan, parents: &[Parent], o: &mut FileObject
 /// [`Scan::builds`]).
 fn routes(root: &Path, s: &Scan, dir: &str, file_dir: &str) -> Option<Vec<PathBuf>> {
     let f = root.join(file_dir).canonicalize().ok()?;
-    let reads = |k: &&PathBuf| reached(s, k).is_some_and(|r| r.contains(&f));
+    let reads = |k: &&PathBuf| s.reach.get(*k).is_some_and(|r| r.contains(&f));
     let all = s.builds.get(dir)?.as_ref()?;
-    let mine = all.iter().filter(|k| s.kust.contains_key(*k) && reads(k));
-    Some(mine.cloned().collect())
+    Some(all.iter().filter(reads).cloned().collect())
 }
 
 /// The kustomization directories (canonical, as [`included`] gives them) of the build of a
