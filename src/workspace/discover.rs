@@ -98,6 +98,9 @@ pub(crate) struct Scan {
     /// The build of every Flux parent ([`Parent`]) by the directory it deploys ([`build`]),
     /// read once: [`parent_reads`] and [`routes`] ask for it per file.
     builds: BTreeMap<String, Option<BTreeSet<PathBuf>>>,
+    /// What the build of each kustomization directory of those builds reads ([`reached`], when
+    /// known), made once when a parent has a `substituteFrom`: [`routes`] asks for it per file.
+    reach: BTreeMap<PathBuf, Vec<PathBuf>>,
 }
 
 /// One environment candidate picked by [`pick`].
@@ -115,6 +118,57 @@ pub(crate) struct Pick {
 /// Walks `root` and reads every kustomization file and every Argo CD / Flux object.
 pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     let mut s = Scan::default();
+    let remotes = Remotes::default();
+    let (yaml_files, objects) = read_tree(root, ignore, &remotes, &mut s);
+    let repos: BTreeMap<(String, String), String> = objects
+        .iter()
+        .flat_map(|o| o.git_repositories.iter())
+        .filter_map(|(key, url, _)| Some((key.clone(), url.clone()?)))
+        .collect();
+    let mut artifacts = Artifacts::new(root, &objects);
+    // A Flux Kustomization whose GitRepository is another repository deploys that one's path.
+    let foreign = |source: &Option<(String, String)>| {
+        let url = source.as_ref().and_then(|s| repos.get(s));
+        url.is_some_and(|u| remotes.elsewhere(root, u))
+    };
+    let parents = flux_parents(root, &mut s, (&yaml_files, &objects), &foreign);
+    let mut missing: BTreeMap<GitSource, BTreeSet<String>> = BTreeMap::new();
+    for (mut o, f) in objects.into_iter().zip(yaml_files) {
+        resolve_pending(root, &s, &parents, &mut o, &foreign);
+        parent_clusters(root, &s, &parents, &mut o);
+        for mut n in o.named.into_iter().filter(|n| !foreign(&n.source)) {
+            if let Some((source, at)) = artifacts.attach(&mut n) {
+                missing.entry(source).or_default().insert(at);
+            }
+            s.add_named(n);
+        }
+        s.generated.extend(
+            o.generated
+                .into_iter()
+                .filter(|(_, source)| !foreign(source))
+                .map(|(note, _)| note),
+        );
+        s.artifacts.extend(o.artifacts);
+        s.unresolved.extend(o.unresolved);
+        s.unread.extend(o.unread);
+        s.texts.extend(o.text.map(|t| (f, t)));
+    }
+    s.generated.sort();
+    s.generated.dedup();
+    s.unknown_sources = unknown_source_notes(missing);
+    s
+}
+
+/// The reading step of [`scan`]: walks the tree, reads every kustomization into `s` (its
+/// [`Scan::kust`], [`Scan::aliases`] and [`Scan::deploy_patches`]), and gives every other YAML
+/// file (in walk order, then those of the repository above the root) with the Argo CD / Flux
+/// objects read from it.
+fn read_tree(
+    root: &Path,
+    ignore: &dyn Fn(&str) -> bool,
+    remotes: &Remotes,
+    s: &mut Scan,
+) -> (Vec<String>, Vec<FileObjects>) {
     let mut seen = BTreeSet::new();
     let mut kfiles = Vec::new();
     // Every non-kustomization YAML file (for the Argo CD / Flux scan), in walk order.
@@ -125,10 +179,9 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
     yaml_files.extend(super::gitroot::outside_manifests(root));
     // Files are read in parallel (a monorepo has thousands of manifests); Argo CD / Flux
     // objects are merged in walk order: the first naming a directory says how it was found.
-    let remotes = Remotes::default();
     let objects: Vec<FileObjects> = yaml_files
         .par_iter()
-        .map(|f| named_paths(root, f, &remotes))
+        .map(|f| named_paths(root, f, remotes))
         .collect();
     // Only a repository holding Argo CD / Flux objects can patch one: elsewhere the
     // kustomizations' patch files are not read for it.
@@ -149,17 +202,20 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         .values()
         .filter_map(|k| k.deploy_patch.clone())
         .collect();
-    let repos: BTreeMap<(String, String), String> = objects
-        .iter()
-        .flat_map(|o| o.git_repositories.iter())
-        .filter_map(|(key, url, _)| Some((key.clone(), url.clone()?)))
-        .collect();
-    let mut artifacts = Artifacts::new(root, &objects);
-    // A Flux Kustomization whose GitRepository is another repository deploys that one's path.
-    let foreign = |source: &Option<(String, String)>| {
-        let url = source.as_ref().and_then(|s| repos.get(s));
-        url.is_some_and(|u| remotes.elsewhere(root, u))
-    };
+    (yaml_files, objects)
+}
+
+/// The Flux parents step of [`scan`]: the Flux `Kustomization`s with a literal path that
+/// deploy from this repository (not `foreign`), which give `${var}` paths and options their
+/// variables ([`Parent`]). Each one's build is read once into [`Scan::builds`], and, when one
+/// has a `substituteFrom`, the ConfigMaps and Secrets of the tree (`yaml_files`, read into
+/// `objects`) are read for it ([`super::flux_vars::read_sources`]).
+fn flux_parents(
+    root: &Path,
+    s: &mut Scan,
+    (yaml_files, objects): (&[String], &[FileObjects]),
+    foreign: &dyn Fn(&Option<GitSource>) -> bool,
+) -> Vec<Parent> {
     let mut parents: Vec<Parent> = objects
         .iter()
         .flat_map(|o| &o.parents)
@@ -167,60 +223,52 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
         .cloned()
         .collect();
     s.builds = (parents.iter())
-        .map(|p| (p.dir.clone(), build(root, &s, &p.dir)))
+        .map(|p| (p.dir.clone(), build(root, s, &p.dir)))
         .collect();
-    let texts: Vec<(&str, &str)> = (yaml_files.iter().zip(&objects))
+    // Only a `substituteFrom` reads the tree's ConfigMaps and Secrets: without one, none is parsed.
+    if parents.iter().all(|p| p.substitute_from.is_empty()) {
+        return parents;
+    }
+    let texts: Vec<(&str, &str)> = (yaml_files.iter().zip(objects))
         .filter_map(|(f, o)| Some((f.as_str(), o.text.as_deref()?)))
         .collect();
-    let reads = |dir: &str, file: &str| parent_reads(root, &s, dir, file);
-    let routes = |dir: &str, file_dir: &str| routes(root, &s, dir, file_dir);
-    // Only a `substituteFrom` reads the tree's ConfigMaps and Secrets: without one, none is parsed.
-    if parents.iter().any(|p| !p.substitute_from.is_empty()) {
-        super::flux_vars::read_sources(root, &s.kust, &mut parents, &texts, &reads, &routes);
-    }
-    let mut missing: BTreeMap<GitSource, BTreeSet<String>> = BTreeMap::new();
-    for (mut o, f) in objects.into_iter().zip(yaml_files) {
-        resolve_pending(root, &s, &parents, &mut o, &foreign);
-        parent_clusters(root, &s, &parents, &mut o);
-        for mut n in o.named.into_iter().filter(|n| !foreign(&n.source)) {
-            if let Some((source, at)) = artifacts.attach(&mut n) {
-                missing.entry(source).or_default().insert(at);
+    let reach = (s.builds.values().flatten().flatten())
+        .filter_map(|k| Some((k.clone(), reached(s, k)?)))
+        .collect();
+    s.reach = reach;
+    let s = &*s;
+    let reads = |dir: &str, file: &str| parent_reads(root, s, dir, file);
+    let routes = |dir: &str, file_dir: &str| routes(root, s, dir, file_dir);
+    super::flux_vars::read_sources(root, &s.kust, &mut parents, &texts, &reads, &routes);
+    parents
+}
+
+impl Scan {
+    /// Records a directory an Argo CD / Flux object names, in walk order: a directory without a
+    /// kustomization file as [`Scan::plain`], the path it is named by as an alias of a
+    /// kustomization directory reached by another, and how it was found and what is applied to
+    /// it at sync time ([`Scan::named`], [`Scan::deployed`], [`Scan::deploy_times`]).
+    fn add_named(&mut self, n: Named) {
+        if n.plain {
+            self.plain.entry(n.dir.clone()).or_insert(n.path.clone());
+        } else if let Some(k) = self.kust.get(&n.dir) {
+            let known = |d: &PathBuf| super::lexical(d) == super::lexical(&n.path);
+            let aliases = self.aliases.entry(n.dir.clone()).or_default();
+            if !known(&k.dir) && !aliases.iter().any(known) {
+                aliases.push(n.path.clone());
             }
-            if n.plain {
-                s.plain.entry(n.dir.clone()).or_insert(n.path.clone());
-            } else if let Some(k) = s.kust.get(&n.dir) {
-                let known = |d: &PathBuf| super::lexical(d) == super::lexical(&n.path);
-                let aliases = s.aliases.entry(n.dir.clone()).or_default();
-                if !known(&k.dir) && !aliases.iter().any(known) {
-                    aliases.push(n.path.clone());
-                }
-            }
-            let path = super::lexical(&n.path);
-            s.deployed.entry(path.clone()).or_insert(n.found.clone());
-            // The first object naming a directory says how it was found; every object's
-            // deploy-time options count (two Applications may deploy one path), on the path it
-            // names only: `overlays/qa -> dev` deployed does not deploy `dev`.
-            s.deploy_times
-                .entry(path)
-                .or_default()
-                .extend(n.deploy_time);
-            s.named.entry(n.dir).or_insert(n.found);
         }
-        s.generated.extend(
-            o.generated
-                .into_iter()
-                .filter(|(_, source)| !foreign(source))
-                .map(|(note, _)| note),
-        );
-        s.artifacts.extend(o.artifacts);
-        s.unresolved.extend(o.unresolved);
-        s.unread.extend(o.unread);
-        s.texts.extend(o.text.map(|t| (f, t)));
+        let path = super::lexical(&n.path);
+        self.deployed.entry(path.clone()).or_insert(n.found.clone());
+        // The first object naming a directory says how it was found; every object's
+        // deploy-time options count (two Applications may deploy one path), on the path it
+        // names only: `overlays/qa -> dev` deployed does not deploy `dev`.
+        self.deploy_times
+            .entry(path)
+            .or_default()
+            .extend(n.deploy_time);
+        self.named.entry(n.dir).or_insert(n.found);
     }
-    s.generated.sort();
-    s.generated.dedup();
-    s.unknown_sources = unknown_source_notes(missing);
-    s
 }
 
 /// One note for `check` (at the first, as `file:line`) per `GitRepository` not in this
@@ -989,10 +1037,9 @@ fn parent_clusters(root: &Path, s: &Scan, parents: &[Parent], o: &mut FileObject
 /// [`Scan::builds`]).
 fn routes(root: &Path, s: &Scan, dir: &str, file_dir: &str) -> Option<Vec<PathBuf>> {
     let f = root.join(file_dir).canonicalize().ok()?;
-    let reads = |k: &&PathBuf| reached(s, k).is_some_and(|r| r.contains(&f));
+    let reads = |k: &&PathBuf| s.reach.get(*k).is_some_and(|r| r.contains(&f));
     let all = s.builds.get(dir)?.as_ref()?;
-    let mine = all.iter().filter(|k| s.kust.contains_key(*k) && reads(k));
-    Some(mine.cloned().collect())
+    Some(all.iter().filter(reads).cloned().collect())
 }
 
 /// The kustomization directories (canonical, as [`included`] gives them) of the build of a
@@ -1417,22 +1464,7 @@ fn is_conventional(dir: &Path) -> bool {
 
 /// Applies the discovery rule to a scan (secret relevance is judged by the caller).
 pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
-    let mut included: BTreeMap<&Path, Vec<&Path>> = BTreeMap::new();
-    for (c, k) in &s.kust {
-        for inc in &k.includes {
-            if inc != c {
-                included.entry(inc.as_path()).or_default().push(c.as_path());
-            }
-        }
-    }
-    // A kustomization under a directory that Flux (or an Argo CD directory source with
-    // `recurse`) builds from its manifests is part of that deployment (`super::plain`).
-    for c in s.plain.keys().filter(|c| walks_subdirectories(s, c)) {
-        for k in s.kust.keys().filter(|k| k.starts_with(c) && *k != c) {
-            included.entry(k.as_path()).or_default().push(c.as_path());
-        }
-    }
-    let wraps = |c: &Path| -> Option<&Path> { wrapped(s, c) };
+    let included = includers(s);
     let mut picks: BTreeMap<&Path, Pick> = BTreeMap::new();
     // An overlay a symbolic link reaches too (`overlays/qa -> dev`) is an environment under
     // each path deployed (an `overlays/` directory or a path an object names), built through
@@ -1459,7 +1491,7 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
         }
         let root_candidate = !included.contains_key(c.as_path()) && !is_shared_part(root, k);
         // A root that only wraps another environment is a variant of it, not a rival.
-        if !root_candidate || wraps(c).is_some() {
+        if !root_candidate || wrapped(s, c).is_some() {
             continue;
         }
         let pick = Pick {
@@ -1482,9 +1514,37 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
             picks.entry(c).or_insert(pick);
         }
     }
-    // Wrapped overlays that nothing else picked become environments; wrappers their variants.
+    add_wrapped(s, &mut picks);
+    picks.into_values().chain(aliases).collect()
+}
+
+/// The first step of [`pick`]: which directories include each kustomization directory (by
+/// canonical path), so that it is part of their deployment and no root candidate of its own.
+/// Besides those naming it in `resources`, `bases` or `components`, a directory without a
+/// kustomization file that Flux (or an Argo CD directory source with `recurse`) builds from its
+/// manifests includes every kustomization under it (`super::plain`).
+fn includers(s: &Scan) -> BTreeMap<&Path, Vec<&Path>> {
+    let mut included: BTreeMap<&Path, Vec<&Path>> = BTreeMap::new();
     for (c, k) in &s.kust {
-        let Some(inner) = wraps(c) else { continue };
+        for inc in &k.includes {
+            if inc != c {
+                included.entry(inc.as_path()).or_default().push(c.as_path());
+            }
+        }
+    }
+    for c in s.plain.keys().filter(|c| walks_subdirectories(s, c)) {
+        for k in s.kust.keys().filter(|k| k.starts_with(c) && *k != c) {
+            included.entry(k.as_path()).or_default().push(c.as_path());
+        }
+    }
+    included
+}
+
+/// The last step of [`pick`]: a wrapped overlay ([`wrapped`]) that nothing else picked becomes
+/// an environment found so; each wrapper not picked itself is a variant of it.
+fn add_wrapped<'s>(s: &'s Scan, picks: &mut BTreeMap<&'s Path, Pick>) {
+    for (c, k) in &s.kust {
+        let Some(inner) = wrapped(s, c) else { continue };
         if picks.contains_key(c.as_path()) {
             continue;
         }
@@ -1499,7 +1559,6 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
         });
         p.variants.push(k.dir.clone());
     }
-    picks.into_values().chain(aliases).collect()
 }
 
 /// Whether an object deploying the directory without a kustomization file `c` (canonical, by

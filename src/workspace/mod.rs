@@ -380,8 +380,9 @@ pub struct Environment {
     pub scope: Option<crate::crypto::Scope>,
     /// Kustomizations that wrap it and add to it (`k8s/no-keda/dev`), repository-relative.
     pub variants: Vec<String>,
-    /// The kustomization directories its build reads from, canonical, when discovery knows
-    /// them all (`discover::reached`).
+    /// The directories its build reads a file from (its kustomization directories and those of
+    /// the resource files they list), canonical, when discovery knows them all
+    /// (`discover::reached`).
     pub reaches: Option<Vec<PathBuf>>,
     /// What the Argo CD / Flux objects deploying its directory apply at sync time.
     pub deploy_time: DeployTime,
