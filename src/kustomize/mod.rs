@@ -803,14 +803,17 @@ impl Overlay {
                 .chain(s.envs.iter().map(|e| e.path.as_path()))
                 .chain(s.files.iter().map(|f| f.path.as_path()))
         });
-        b.resources
-            .iter()
-            .map(|r| r.origin.file.as_path())
+        let mut files: Vec<&Path> = (b.resources.iter().map(|r| r.origin.file.as_path()))
             .chain(b.references.iter().map(|r| r.origin.file.as_path()))
             .chain(b.problems.iter().map(|p| p.origin.file.as_path()))
             .chain(generators)
             .chain(self.manifest_files())
-            .collect()
+            .collect();
+        // Many resources and references share a file: the same bytes are the same path, and
+        // comparing bytes is cheaper than the set's comparing components.
+        files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+        files.dedup();
+        files.into_iter().collect()
     }
 
     /// Every file the build read as YAML, named as [`Overlay::files`] names them: kustomization

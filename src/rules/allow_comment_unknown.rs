@@ -22,6 +22,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let env: HashSet<&str> = (cx.tree.env_files.iter()).map(|e| e.path.as_str()).collect();
     let files = (cx.files.iter()).filter(|f| f.is_yaml() || env.contains(f.path.as_str()));
+    // Every comment reported holds the directive's name in some spelling ([`misspelled`]).
+    let files = files.filter(|f| {
+        let lower = f.text.to_ascii_lowercase();
+        SPELLINGS.iter().any(|s| lower.contains(s))
+    });
     for file in files {
         for (i, comment) in super::allow_comments(file).into_iter().enumerate() {
             let Some((c, _)) = comment else { continue };
@@ -65,6 +70,9 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     out
 }
 
+/// `emp-seal` as the directive writes it and as it is misspelled, lower-case.
+const SPELLINGS: [&str; 3] = ["emp-seal", "emp_seal", "empseal"];
+
 /// What to say of the comment `c` (from its `#`) when it opens with the allow directive spelled
 /// wrong, so that it is no directive: `emp-seal` in another case or with `_` or nothing for its
 /// `-`, blanks around its `:`, `allow` with more letters after it (`allows`), its ids glued on
@@ -75,9 +83,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 fn misspelled(c: &str) -> Option<String> {
     let body = c.trim_start_matches('#').trim_start_matches([' ', '\t']);
     let lower = body.to_ascii_lowercase();
-    let rest = ["emp-seal", "emp_seal", "empseal"]
-        .iter()
-        .find_map(|p| lower.strip_prefix(p))?;
+    let rest = SPELLINGS.iter().find_map(|p| lower.strip_prefix(p))?;
     let word = rest.trim_start_matches([' ', '\t', ':']);
     let after = word.strip_prefix("allow")?;
     let ids = after.trim_start_matches(|c: char| c.is_ascii_alphabetic());

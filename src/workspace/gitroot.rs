@@ -388,7 +388,7 @@ pub(crate) fn in_repository(root: &Path, rel: &str) -> bool {
     }
     let parts: Vec<&str> = rel.split('/').collect();
     let up = parts.iter().take_while(|c| **c == "..").count();
-    up < parts.len() && up <= depth(root) && !parts[up..].contains(&"..")
+    up < parts.len() && !parts[up..].contains(&"..") && (up == 0 || up <= depth(root))
 }
 
 /// The YAML files of the git repository outside the root (when the root is below its top

@@ -2320,11 +2320,14 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
     let prose = "# To silence one, write \"# emp-seal:allow <rule-id> -- why\" on its line.\napiVersion: v1\nkind: ConfigMap # emp-seal:allowx\nmetadata: # emp-seal:allow Plaintext-Secret\n  name: c\n";
     // Misspelled directives (reported, with the right spelling) and prose naming emp-seal (not).
     let typos = "a: 1 # Emp-Seal:allow plaintext-secret\nb: 2 # emp-seal: allow x\n# emp-seal:allows\n# emp-seal allow\n# emp-seal allows a test value here\n# see emp-seal:allow in docs\nc: 3 # emp-seal:allow,plaintext-secret\n# emp-seal allow list below\n";
+    // Misspelled in a file that holds no `emp-seal` in lower case.
+    let shout = "a: 1 # EMP_SEAL:allow plaintext-secret\nb: 2 # EmpSeal allow plaintext-secret\n";
     let Some(t) = tree(&[
         ("deploy/secret.yaml", leak),
         ("deploy/both.yaml", both),
         ("deploy/prose.yaml", prose),
         ("k8s/typos.yaml", typos),
+        ("k8s/shout.yaml", shout),
         ("README.md", readme),
     ]) else {
         return;
@@ -2344,6 +2347,8 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
             ("deploy/prose.yaml".to_owned(), 3, false),
             capitalised,
             at("deploy/secret.yaml"),
+            ("k8s/shout.yaml".to_owned(), 1, false),
+            ("k8s/shout.yaml".to_owned(), 2, false),
             ("k8s/typos.yaml".to_owned(), 1, false),
             ("k8s/typos.yaml".to_owned(), 2, false),
             ("k8s/typos.yaml".to_owned(), 3, false),
