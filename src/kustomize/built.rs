@@ -159,7 +159,7 @@ fn own_kustomization_untracked(root: &Path, dir: &Path, deploy_time: &DeployTime
     let Some(kfile) = crate::workspace::kustomization_file(dir) else {
         return Vec::new();
     };
-    let Some(why) = crate::workspace::not_committed(root, &kfile) else {
+    let Some(lacks) = crate::workspace::clone_lacks(root, &kfile) else {
         return Vec::new();
     };
     let shown = crate::workspace::rel(root, &kfile);
@@ -168,7 +168,8 @@ fn own_kustomization_untracked(root: &Path, dir: &Path, deploy_time: &DeployTime
             kind: super::ProblemKind::BuildError,
             origin: super::Origin::new(&d.file, d.line),
             message: format!(
-                "the overlay's kustomization file {shown} is not tracked by git (it is {why}): the {} deploying it builds from the repository's commits and will not find it",
+                "the overlay's kustomization file {shown} {}: the {} deploying it builds from the repository's commits and will not find it",
+                lacks.because("it"),
                 d.tool
             ),
         })

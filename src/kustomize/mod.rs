@@ -640,6 +640,12 @@ impl Overlay {
             .collect()
     }
 
+    /// Whether Argo CD or Flux deploys it, building it from the repository's commits
+    /// ([`deploy::Layer::from_git`]).
+    pub(crate) fn built_from_git(&self) -> bool {
+        self.deployed.from_git
+    }
+
     /// Whether the objects deploying it build it with no load restriction (Flux's, confined to
     /// the repository: [`deploy::Restrictor::SourceRoot`]): what `check --render` renders it
     /// with (`--load-restrictor LoadRestrictionsNone`).

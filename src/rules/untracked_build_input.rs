@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Context;
 use super::locate::at_line;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::kustomize::Overlay;
 use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
@@ -21,17 +20,25 @@ pub static META: RuleMeta = RuleMeta {
     scope: RuleScope::Tree,
 };
 
-/// One finding per untracked file the checked environments' builds read, naming them.
+/// One finding per untracked file the checked environments' builds read, naming them. A file
+/// an overlay Argo CD or Flux deploys reads that their clone lacks is an `overlay-build-error`
+/// already, the more specific finding (the sync fails): the build refuses it, so it is not
+/// among the files read, but for the overlay's own kustomization file, skipped here.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut readers: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for ov in cx.tree.checked_overlays() {
         let variants = ov.variants.iter().map(|v| &v.overlay);
-        for path in std::iter::once(&ov.overlay)
-            .chain(variants)
-            .flat_map(Overlay::manifest_files)
-        {
-            let rel = path_str(path.strip_prefix(cx.root).unwrap_or(path));
-            readers.entry(rel).or_default().insert(&ov.name);
+        for overlay in std::iter::once(&ov.overlay).chain(variants) {
+            let own = (overlay.built_from_git())
+                .then(|| crate::workspace::kustomization_file(&overlay.dir))
+                .flatten()
+                .map(|k| path_str(k.strip_prefix(cx.root).unwrap_or(&k)));
+            for path in overlay.manifest_files() {
+                let rel = path_str(path.strip_prefix(cx.root).unwrap_or(path));
+                if own.as_ref() != Some(&rel) {
+                    readers.entry(rel).or_default().insert(&ov.name);
+                }
+            }
         }
     }
     if cx.tree.git.is_none() {
@@ -40,7 +47,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     readers
         .into_iter()
         .filter_map(|(rel, names)| {
-            let why = crate::workspace::clone_lacks(cx.root, std::path::Path::new(&rel))?;
+            let why = crate::workspace::clone_lacks(cx.root, &cx.root.join(&rel))?;
             let names: Vec<&str> = names.into_iter().collect();
             let message = format!(
                 "`{rel}`, which the build of {} reads, {why}: a clone of the repository cannot build {}",

@@ -214,42 +214,67 @@ pub(crate) fn tracked(root: &Path, name: &str, submodules: bool) -> Option<Vec<S
     )
 }
 
-/// Why Argo CD and Flux, which build from a clone of the repository's commits, do not find the
-/// file `path` (below the repository's top as reached from `root`): `untracked` or `ignored` by
-/// git. `None` when git tracks it, or cannot tell (no repository, git failing, a submodule it
-/// cannot list), or when `path` is reached through a symbolic link (git lists the link, and what
-/// it leads to is judged where it is). Judged against the listing git gave when the process
-/// first asked ([`listing`]): a file staged later in the same process is not seen.
-pub(crate) fn not_committed(root: &Path, path: &Path) -> Option<&'static str> {
-    let listing = listing(root)?.ok()?;
-    let top = super::lexical(&top(root));
-    let rel = super::path_str(super::lexical(path).strip_prefix(&top).ok()?);
-    let why = match listing.files.get(&rel) {
-        Some(true) => return None,
-        Some(false) => "untracked",
-        None => "ignored",
-    };
-    let unlisted = (listing.unlisted.iter()).any(|(s, _)| below(&rel, s));
-    (!unlisted && super::link_below(&top, path).is_none()).then_some(why)
+/// Why a clone of the repository lacks a file ([`clone_lacks`]). Its `Display` is a phrase to
+/// follow the file's name in a message ("is not tracked by git").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Lacks {
+    /// git does not track the file as written: `untracked`, or `ignored`.
+    NotTracked(&'static str),
+    /// It is read through this symbolic link (root-relative), which git does not track.
+    Link(String),
+    /// It is a tracked link to this file (root-relative), which git does not track.
+    Target(String),
+    /// It lies outside the git repository.
+    Outside,
+    /// It is a link to a file outside the git repository.
+    LeadsOutside,
+}
+
+impl std::fmt::Display for Lacks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Lacks::NotTracked(_) => f.write_str("is not tracked by git"),
+            Lacks::Link(l) => write!(
+                f,
+                "is read through the symbolic link `{l}`, which git does not track"
+            ),
+            Lacks::Target(t) => write!(f, "leads to `{t}`, which git does not track"),
+            Lacks::Outside => f.write_str("lies outside the git repository"),
+            Lacks::LeadsOutside => f.write_str("leads to a file outside the git repository"),
+        }
+    }
+}
+
+impl Lacks {
+    /// Why a build from a clone does not find a file, as `{file} {because}`, `subject`
+    /// naming the file in the reason (`it`): "is not tracked by git (it is untracked)", or
+    /// "is not in the repository's commits (it is read through the symbolic link ...)".
+    pub(crate) fn because(&self, subject: &str) -> String {
+        match self {
+            Lacks::NotTracked(state) => format!("is not tracked by git ({subject} is {state})"),
+            other => format!("is not in the repository's commits ({subject} {other})"),
+        }
+    }
 }
 
 /// Why a clone of the repository the root is in (what CI checks out, what Argo CD and Flux sync)
-/// lacks the file a build reads at `path` (root-relative, maybe above the root or through
-/// symbolic links), as a phrase for a message: git lists a symbolic link as itself, so a file
-/// read through one is missing when a link on its path as written is untracked, or when the
-/// file it leads to is; a file outside the repository is in no clone. `None` when the clone has
-/// it, or git cannot tell (no listing, which the report's `not-a-git-repository` note states; a
-/// submodule git could not list, which [`notes`] and `check`'s submodule note state).
-pub(crate) fn clone_lacks(root: &Path, path: &Path) -> Option<String> {
+/// lacks the file a build reads at `path` (as reached from `root`, maybe above it or through
+/// symbolic links): git lists a symbolic link as itself, so a file read through one is missing
+/// when a link on its path as written is untracked, or when the file it leads to is; a file
+/// outside the repository is in no clone. `None` when the clone has it, or git cannot tell (no
+/// listing, which the report's `not-a-git-repository` note states; a submodule git could not
+/// list, which [`notes`] and `check`'s submodule note state). Judged against the listing git
+/// gave when the process first asked ([`listing`]): a file staged later is not seen.
+pub(crate) fn clone_lacks(root: &Path, path: &Path) -> Option<Lacks> {
     let listing = listing(root)?.ok()?;
     let (top, prefix) = (super::lexical(&top(root)), prefix(root));
     let untracked = |f: &str| {
         !listing.files.get(f).copied().unwrap_or(false)
             && !(listing.unlisted.iter()).any(|(s, _)| below(f, s))
     };
-    let full = super::lexical(&root.join(path));
+    let full = super::lexical(path);
     let Ok(written) = full.strip_prefix(&top) else {
-        return Some("lies outside the git repository".to_owned());
+        return Some(Lacks::Outside);
     };
     // git does not track a path beyond a symbolic link (`git add` refuses it): a tracked file
     // that is no link itself is in the clone, with no link on its path to judge.
@@ -262,26 +287,28 @@ pub(crate) fn clone_lacks(root: &Path, path: &Path) -> Option<String> {
         let f = super::path_str(at.strip_prefix(&top).ok()?);
         if at.symlink_metadata().is_ok_and(|m| m.is_symlink()) && untracked(&f) {
             return Some(match at == full {
-                true => "is not tracked by git".to_owned(),
-                false => format!(
-                    "is read through the symbolic link `{}`, which git does not track",
-                    from_root(&prefix, &f)
-                ),
+                true => Lacks::NotTracked(state(&listing, &f)),
+                false => Lacks::Link(from_root(&prefix, &f)),
             });
         }
     }
     let real = std::fs::canonicalize(&full).ok()?;
     let Ok(real) = real.strip_prefix(std::fs::canonicalize(&top).ok()?) else {
-        return Some("leads to a file outside the git repository".to_owned());
+        return Some(Lacks::LeadsOutside);
     };
     let (real, written) = (super::path_str(real), super::path_str(written));
     match untracked(&real) {
         false => None,
-        true if real == written => Some("is not tracked by git".to_owned()),
-        true => Some(format!(
-            "leads to `{}`, which git does not track",
-            from_root(&prefix, &real)
-        )),
+        true if real == written => Some(Lacks::NotTracked(state(&listing, &real))),
+        true => Some(Lacks::Target(from_root(&prefix, &real))),
+    }
+}
+
+/// How git leaves out the file `f` it does not track: `untracked`, or `ignored` (not listed).
+fn state(listing: &Listing, f: &str) -> &'static str {
+    match listing.files.contains_key(f) {
+        true => "untracked",
+        false => "ignored",
     }
 }
 

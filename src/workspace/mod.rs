@@ -34,7 +34,6 @@ pub use files::{
 };
 pub(crate) use gitroot::clone_lacks;
 pub(crate) use gitroot::in_repository;
-pub(crate) use gitroot::not_committed;
 pub(crate) use gitroot::notes as repository_notes;
 pub(crate) use gitroot::status as git_status;
 pub(crate) use gitroot::top as repository_top;

@@ -186,7 +186,7 @@ fn entry(base: &Path, p: &Path) -> String {
 fn flux_walk(base: &Path, dir: &Path, (artifact, root): (&Artifact, &Path), walk: &mut Walk) {
     for (name, is_dir) in sorted_entries(dir, Some(&mut walk.unlisted)) {
         let p = dir.join(&name);
-        let tracked = |f: &Path| super::gitroot::not_committed(root, f).is_none();
+        let tracked = |f: &Path| super::gitroot::clone_lacks(root, f).is_none();
         let in_artifact = |f: &Path| artifact.leaves_out(f).is_none() && tracked(f);
         if is_dir {
             if name == ".git" {
@@ -236,7 +236,7 @@ fn argo_walk(base: &Path, dir: &Path, (recurse, root): (bool, &Path), walk: &mut
         if !manifest || !p.is_file() {
             continue;
         }
-        let list = match super::gitroot::not_committed(root, &p) {
+        let list = match super::gitroot::clone_lacks(root, &p) {
             None => &mut walk.entries,
             Some(_) => &mut walk.untracked,
         };

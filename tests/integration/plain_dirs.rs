@@ -561,6 +561,8 @@ fn a_symbolic_link_is_not_in_the_flux_artifact() {
         r.write("shared/lib/kustomization.yaml", "resources:\n  - cm.yaml\n");
         r.write("shared/lib/cm.yaml", &config_map("three"));
         symlink("../shared/lib", r.root().join("apps/lib")).unwrap();
+        // Committed links: Argo CD's clone holds them.
+        common::git(r.root(), &["add", "apps/base/extra.yaml", "apps/lib"]);
     };
     let r = Repo::new();
     files(&r);
@@ -886,6 +888,57 @@ fn a_file_git_does_not_track_fails_argo_cd_and_flux() {
     assert_eq!(at(&hits, "overlay-build-error"), [], "{hits:?}");
 }
 
+/// git lists a symbolic link as itself: a resource read through a symlinked directory git does
+/// not track is not in the clone Argo CD builds from (it follows links inside the repository,
+/// argo-cd `reposerver/repository/repository.go`), even though the file the link leads to is
+/// tracked: an `overlay-build-error` at the line naming it, and no `untracked-build-input` on
+/// top (the refusal is the more specific finding). It used to be taken as committed. So is a
+/// tracked link to a file git does not track. Once the link, and the file, are tracked, clean.
+#[test]
+fn a_resource_read_through_an_untracked_link_fails_argo_cd() {
+    let r = Repo::new();
+    r.track("argocd/web.yaml", &argo("apps/web", ""));
+    r.track(
+        "apps/web/kustomization.yaml",
+        "resources:\n  - sealed.yaml\n  - linked/cm.yaml\n  - ln.yaml\n",
+    );
+    r.track("apps/web/sealed.yaml", &sealed());
+    r.track("apps/web/data/cm.yaml", &config_map("one"));
+    std::os::unix::fs::symlink("data", r.root().join("apps/web/linked")).unwrap();
+    r.write_untracked("apps/web/real.yaml", &config_map("two"));
+    std::os::unix::fs::symlink("real.yaml", r.root().join("apps/web/ln.yaml")).unwrap();
+    common::git(r.root(), &["add", "apps/web/ln.yaml"]);
+    // kubectl follows both links: the working tree builds.
+    let out = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(r.root().join("apps/web"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let (_, hits) = r.check(&[]);
+    let errors = at(&hits, "overlay-build-error");
+    let k = "apps/web/kustomization.yaml".to_owned();
+    assert_eq!(errors, [(k.clone(), 3), (k, 4)], "{hits:?}");
+    let msgs: Vec<&str> = (hits.iter())
+        .filter(|h| h.rule == "overlay-build-error")
+        .map(|h| h.message.as_str())
+        .collect();
+    assert!(
+        msgs[0].contains("through the symbolic link `apps/web/linked`, which git does not track"),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs[1].contains("leads to `apps/web/real.yaml`, which git does not track"),
+        "{msgs:?}"
+    );
+    assert_eq!(at(&hits, "untracked-build-input"), [], "{hits:?}");
+
+    common::git(r.root(), &["add", "apps/web/linked", "apps/web/real.yaml"]);
+    let (_, hits) = r.check(&[]);
+    assert_eq!(at(&hits, "overlay-build-error"), [], "{hits:?}");
+    assert_eq!(at(&hits, "untracked-build-input"), [], "{hits:?}");
+}
+
 /// Flux's generated kustomization lists the YAML files of the artifact, a clone of a commit:
 /// an untracked (or ignored) `.yaml` file under the path is not there, so one that is no
 /// Kubernetes object fails nothing (it used to be listed, and failed the model's build); once
@@ -924,7 +977,8 @@ fn flux_s_generated_kustomization_lists_no_untracked_file() {
 
 /// An overlay Argo CD or Flux deploys whose own kustomization file git does not track is not in
 /// their clone: an `overlay-build-error` at each deploying object's `path` line (it used to pass
-/// unreported). Tracked, the overlay is clean.
+/// unreported), and no `untracked-build-input` for the same file (it used to be both). Tracked,
+/// the overlay is clean.
 #[test]
 fn an_untracked_kustomization_of_a_deployed_overlay_is_a_build_error_at_the_path_line() {
     let r = Repo::new();
@@ -945,6 +999,7 @@ fn an_untracked_kustomization_of_a_deployed_overlay_is_a_build_error_at_the_path
         ),
     ];
     assert_eq!(at(&hits, "overlay-build-error"), want, "{hits:?}");
+    assert_eq!(at(&hits, "untracked-build-input"), [], "{hits:?}");
     let msgs: Vec<&str> = (hits.iter())
         .filter(|h| h.rule == "overlay-build-error")
         .map(|h| h.message.as_str())

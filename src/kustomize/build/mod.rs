@@ -485,15 +485,15 @@ impl<'r> Builder<'r> {
         if crate::envfile::is_real_env_file(&shown) || generate::has_example(file) {
             return false;
         }
-        let Some(why) = crate::workspace::not_committed(self.root, file) else {
+        let Some(lacks) = crate::workspace::clone_lacks(self.root, file) else {
             return false;
         };
-        let whose = match path == file {
-            true => format!("it is {why}"),
-            false => format!("its kustomization file {shown} is {why}"),
+        let because = match path == file {
+            true => lacks.because("it"),
+            false => lacks.because(&format!("its kustomization file {shown}")),
         };
         let msg = format!(
-            "{what} {} is not tracked by git ({whose}): Argo CD and Flux build from the repository's commits and will not find it",
+            "{what} {} {because}: Argo CD and Flux build from the repository's commits and will not find it",
             self.shown(path),
         );
         self.refuse(path, at, msg);
