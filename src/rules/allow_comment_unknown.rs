@@ -90,7 +90,7 @@ fn misspelled(c: &str) -> Option<String> {
     let colon = rest[..rest.len() - word.len()].contains(':');
     let given = super::parse_ids(ids.strip_prefix([',', '-', ':']).unwrap_or(ids));
     let known = (given.as_ref()).is_some_and(|a| a.ids.iter().any(|id| super::find(id).is_some()));
-    if !colon && !(after.is_empty() || after.starts_with([' ', '\t']) && known) {
+    if !(colon || after.is_empty() || (after.starts_with([' ', '\t']) && known)) {
         return None;
     }
     let written = &body[..body.len() - ids.len()];
