@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Context;
 use super::locate::at_line;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
     id: "untracked-build-input",
@@ -25,6 +24,9 @@ pub static META: RuleMeta = RuleMeta {
 /// already, the more specific finding (the sync fails): the build refuses it, so it is not
 /// among the files read, but for the overlay's own kustomization file, skipped here.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    if cx.tree.git.is_none() {
+        return Vec::new();
+    }
     let mut readers: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for ov in cx.tree.checked_overlays() {
         let variants = ov.variants.iter().map(|v| &v.overlay);
@@ -32,17 +34,14 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             let own = (overlay.built_from_git())
                 .then(|| crate::workspace::kustomization_file(&overlay.dir))
                 .flatten()
-                .map(|k| path_str(k.strip_prefix(cx.root).unwrap_or(&k)));
+                .map(|k| crate::workspace::rel(cx.root, &k));
             for path in overlay.manifest_files() {
-                let rel = path_str(path.strip_prefix(cx.root).unwrap_or(path));
+                let rel = crate::workspace::rel(cx.root, path);
                 if own.as_ref() != Some(&rel) {
                     readers.entry(rel).or_default().insert(&ov.name);
                 }
             }
         }
-    }
-    if cx.tree.git.is_none() {
-        return Vec::new();
     }
     readers
         .into_iter()

@@ -222,8 +222,10 @@ fn flux_parents(
         .filter(|p| !foreign(&p.source))
         .cloned()
         .collect();
-    s.builds = (parents.iter())
-        .map(|p| (p.dir.clone(), build(root, s, &p.dir)))
+    // Several Flux Kustomizations may deploy one path: each directory is built once.
+    let dirs: BTreeSet<&String> = parents.iter().map(|p| &p.dir).collect();
+    s.builds = (dirs.into_iter())
+        .map(|d| (d.clone(), build(root, s, d)))
         .collect();
     // Only a `substituteFrom` reads the tree's ConfigMaps and Secrets: without one, none is parsed.
     if parents.iter().all(|p| p.substitute_from.is_empty()) {
@@ -232,7 +234,8 @@ fn flux_parents(
     let texts: Vec<(&str, &str)> = (yaml_files.iter().zip(objects))
         .filter_map(|(f, o)| Some((f.as_str(), o.text.as_deref()?)))
         .collect();
-    let reach = (s.builds.values().flatten().flatten())
+    let dirs: BTreeSet<&PathBuf> = s.builds.values().flatten().flatten().collect();
+    let reach = (dirs.into_iter())
         .filter_map(|k| Some((k.clone(), reached(s, k)?)))
         .collect();
     s.reach = reach;
