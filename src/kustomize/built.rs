@@ -156,6 +156,11 @@ impl Built {
 /// error at each deploying object's `path` line (as every other file of the overlay git does not
 /// track is one at the line naming it).
 fn own_kustomization_untracked(root: &Path, dir: &Path, deploy_time: &DeployTime) -> Vec<Problem> {
+    // Nothing deploys it: no problem to report, and no need to ask git (`seal` of a plain
+    // overlay never spawns it).
+    if deploy_time.deploys.is_empty() {
+        return Vec::new();
+    }
     let Some(kfile) = crate::workspace::kustomization_file(dir) else {
         return Vec::new();
     };
