@@ -1,5 +1,5 @@
 //! `emp-seal cert`: what a sealing certificate is, which overlays use it, and whether their
-//! `SealedSecret`s were sealed with it; [`fetch`] (its own module) downloads a controller's
+//! `SealedSecret`s were sealed with it; `fetch` (its own module) downloads a controller's
 //! certificate.
 //!
 //! Owns: resolving `ENV|PATH` to certificate files and the usage and "sealed with" report. Must
@@ -17,9 +17,7 @@ use crate::workspace::{DEFAULT_CERT_FILE, MAX_INPUT_BYTES, rel};
 
 mod fetch;
 
-pub use fetch::{
-    FETCH_TIMEOUT, FetchOptions, MAX_CERT_BYTES, Saved, TlsProblem, fetch, fetch_url, save_fetched,
-};
+pub use fetch::{FetchOptions, Saved, TlsProblem, fetch_url, save_fetched};
 
 /// Errors of `emp-seal cert`.
 #[derive(Debug, thiserror::Error)]
@@ -28,12 +26,6 @@ pub enum CertInfoError {
     /// Resolving the environment or reading a file failed.
     #[error(transparent)]
     Seal(#[from] SealError),
-    #[error("{env}: no sealing certificate at {path}")]
-    NoCert {
-        env: String,
-        /// Where it was looked for.
-        path: String,
-    },
     #[error("no overlay has a {DEFAULT_CERT_FILE}")]
     NoCerts,
     #[error("no environment's sealing certificate is there (looked for {})", looked.join(", "))]
@@ -104,9 +96,6 @@ impl CertInfoError {
     pub fn hint(&self) -> Option<String> {
         match self {
             CertInfoError::Seal(e) => e.hint(),
-            CertInfoError::NoCert { env, path } => Some(format!(
-                "fetch it: `emp-seal cert {env} --fetch URL` or `kubeseal --fetch-cert > {path}` (docs/certificates.md)"
-            )),
             CertInfoError::NoCerts | CertInfoError::NoneThere { .. } => {
                 Some("fetch one: emp-seal cert ENV --fetch URL (docs/certificates.md)".to_owned())
             }
@@ -393,7 +382,7 @@ pub fn inspect(
 /// not.
 ///
 /// # Errors
-/// [`CertInfoError::NoCert`] or [`CertInfoError::NoneThere`].
+/// [`SealError::NoCert`] or [`CertInfoError::NoneThere`].
 fn cert_paths(
     root: &Path,
     resolved: Option<(PathBuf, Option<String>)>,
@@ -404,10 +393,8 @@ fn cert_paths(
             if let Some(env) = env
                 && !path.is_file()
             {
-                return Err(CertInfoError::NoCert {
-                    env,
-                    path: rel(root, &path),
-                });
+                let path = rel(root, &path);
+                return Err(SealError::NoCert { env, path }.into());
             }
             Ok((vec![path], Vec::new()))
         }

@@ -23,10 +23,10 @@ use crate::fsio;
 use crate::workspace::MAX_INPUT_BYTES;
 
 /// Largest certificate download accepted (a controller's PEM is about 2 KiB).
-pub const MAX_CERT_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_CERT_BYTES: u64 = 1024 * 1024;
 
 /// The overall deadline of one [`fetch`] request: resolving, connecting, TLS, and reading.
-pub const FETCH_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const FETCH_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Which part of an `https://` connection failed, for [`CertInfoError::Tls`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,7 +163,7 @@ pub fn save_fetched(
 /// [`CertInfoError::Fetch`] naming the URL and the problem (unreachable, status, too large),
 /// [`CertInfoError::Tls`] when the TLS connection fails, [`CertInfoError::CaCert`] or
 /// [`CertInfoError::Fs`] when `opts.ca_cert` is unusable.
-pub fn fetch(url: &str, opts: &FetchOptions) -> Result<Vec<u8>, CertInfoError> {
+pub(crate) fn fetch(url: &str, opts: &FetchOptions) -> Result<Vec<u8>, CertInfoError> {
     let bad = |reason: String| bad_url(url, reason);
     let (scheme, rest) = url.split_once("://").ok_or_else(|| {
         bad("not a URL (expected http://, https:// or file:///absolute/path)".to_owned())

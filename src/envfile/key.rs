@@ -9,7 +9,7 @@
 //! and `IsEnvVarName` are stubs returning nil.
 
 /// Longest Secret key the API server accepts (`DNS1123SubdomainMaxLength`).
-pub const MAX_KEY_LEN: usize = 253;
+pub(crate) const MAX_KEY_LEN: usize = 253;
 
 /// Why the API server would reject a Secret key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +63,7 @@ pub fn validate_key(key: &str) -> Result<(), KeyProblem> {
 
 /// Whether `kubectl create secret --from-env-file` accepts the key (`IsEnvVarName`:
 /// `[-._a-zA-Z][-._a-zA-Z0-9]*`): a valid key that does not start with a digit.
-pub fn is_env_var_name(key: &str) -> bool {
+pub(crate) fn is_env_var_name(key: &str) -> bool {
     let mut bytes = key.bytes();
     bytes
         .next()

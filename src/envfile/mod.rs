@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use crate::secret::SecretValue;
 
-pub use key::{KeyProblem, MAX_KEY_LEN, is_env_var_name, validate_key};
+pub use key::{KeyProblem, validate_key};
 pub use lint::{EnvLint, LintId, LintSeverity, lint};
 pub use pasted::{PastedKind, PastedValue, no_equals_looks_like_value, pasted_values};
 pub use render::render;
