@@ -4,8 +4,8 @@
 //! Owns the decisions of `emp-seal seal`: which file, which certificate, which scope, which
 //! identity, which keys (missing, unknown, `--only`, `--prune`, no-churn), and the all-or-nothing
 //! write of every target. Planning ([`plan_with`]) reads files and encrypts but writes nothing;
-//! [`write()`] writes through [`crate::fsio`]. Must not print or prompt by itself: prompting goes
-//! through the [`Prompter`] the caller supplies.
+//! [`commit_locked`] writes through [`crate::fsio`]. Must not print or prompt by itself:
+//! prompting goes through the [`Prompter`] the caller supplies.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -502,7 +502,7 @@ pub struct CertSummary {
     pub private_key: Option<String>,
 }
 
-/// The planned rewrite of one environment's SealedSecret, ready to [`write()`].
+/// The planned rewrite of one environment's SealedSecret, ready to [`commit_locked`].
 #[derive(Debug)]
 pub struct EnvPlan {
     pub env: String,
@@ -872,7 +872,7 @@ fn needed_keys(
 }
 
 /// What `--from` and `--key` gave, read once: a pipe cannot be read a second time, so a
-/// re-plan under the write lock ([`write()`]) works from these.
+/// re-plan under the write lock ([`commit_locked`]) works from these.
 pub struct SealInputs {
     /// The env file's name for messages (`<stdin>` for `-`).
     pub from_name: String,
@@ -953,31 +953,15 @@ pub(crate) fn distinct(envs: &[String]) -> impl Iterator<Item = &String> {
 }
 
 /// Writes `plans` under the write lock of every target ([`fsio::lock_for_write`], sorted, so
-/// runs cannot deadlock). A target that changed since it was planned (another run wrote it
-/// meanwhile) is planned again, from its current content and the same inputs, so that run's
-/// keys are kept. Pass the [`RememberingPrompter`] the plans were made with, so that a re-plan
-/// does not ask again.
-///
-/// Returns the plans actually written.
-///
-/// # Errors
-/// Any [`SealError`]; [`fsio::FsError::Busy`] when a lock is not had in time. On error nothing
-/// is written.
-pub fn write(
-    req: &SealRequest,
-    inputs: &SealInputs,
-    plans: Vec<EnvPlan>,
-    prompter: &mut dyn Prompter,
-) -> Result<Vec<EnvPlan>, SealError> {
-    commit_locked(plans, |p| p, || plan_with(req, inputs, prompter))
-}
-
-/// Locks every plan's target, re-plans with `replan` when any target changed since `plans` were
-/// made, and writes every file or none. `env_plan` reaches each plan's
-/// [`EnvPlan`]. Returns the plans written.
+/// runs cannot deadlock), every file or none. A target that changed since it was planned
+/// (another run wrote it meanwhile) is planned again with `replan`, from its current content and
+/// the same inputs, so that run's keys are kept; a `seal` re-plan passes the
+/// [`RememberingPrompter`] the plans were made with, so that it does not ask again. `env_plan`
+/// reaches each plan's [`EnvPlan`]. Returns the plans actually written.
 ///
 /// # Errors
-/// The re-plan's errors; [`SealError::Fs`] for a lock or a write.
+/// The re-plan's errors; [`SealError::Fs`] for a lock or a write ([`fsio::FsError::Busy`] when a
+/// lock is not had in time). On error nothing is written.
 pub fn commit_locked<P, E: From<SealError>>(
     plans: Vec<P>,
     env_plan: impl Fn(&P) -> &EnvPlan,
@@ -1024,7 +1008,7 @@ impl EnvPlan {
 }
 
 /// A [`Prompter`] that asks each (environment, key) once and answers again with the same value:
-/// a re-plan under the write lock ([`write()`]) must not ask the user twice.
+/// a re-plan under the write lock ([`commit_locked`]) must not ask the user twice.
 pub struct RememberingPrompter<'a> {
     inner: &'a mut dyn Prompter,
     answers: BTreeMap<(String, String), SecretValue>,

@@ -20,30 +20,25 @@ pub(super) fn run(ctx: &Ctx, a: ResealArgs) -> Result<Outcome, CliError> {
         now: super::now(),
         name: a.name,
     };
+    let plans = if a.dry_run {
+        reseal::plan(&req)?
+    } else {
+        reseal::reseal(&req)?
+    };
+    // The certificate warnings and notes `seal` prints, once per environment resealed.
+    for p in &plans {
+        super::seal_cmd::cert_notes(ctx, &root, &p.plan.env, &p.plan.cert);
+    }
     if a.dry_run {
-        let plans = reseal::plan(&req)?;
-        cert_notes(ctx, &root, &plans);
         let out: String = plans.iter().map(|p| summary(&root, p, true)).collect();
         write_stdout(out.as_bytes())?;
-        return Ok(Outcome::Clean);
-    }
-    let plans = reseal::reseal(&req)?;
-    cert_notes(ctx, &root, &plans);
-    if !ctx.quiet {
+    } else if !ctx.quiet {
         let mut err = std::io::stderr().lock();
         for p in &plans {
             let _ = err.write_all(summary(&root, p, false).as_bytes());
         }
     }
     Ok(Outcome::Clean)
-}
-
-/// The certificate warnings and notes `seal` prints (expiry, a private key in the file, the
-/// demo certificate), once per environment resealed.
-fn cert_notes(ctx: &Ctx, root: &std::path::Path, plans: &[ResealPlan]) {
-    for p in plans {
-        super::seal_cmd::cert_notes(ctx, root, &p.plan.env, &p.plan.cert);
-    }
 }
 
 fn summary(root: &std::path::Path, p: &ResealPlan, dry_run: bool) -> String {

@@ -37,7 +37,8 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
         write_stdout(out.as_bytes())?;
         plans
     } else {
-        seal::write(&req, &inputs, plans, &mut prompter)?
+        let replan = || seal::plan_with(&req, &inputs, &mut prompter);
+        seal::commit_locked(plans, |p| p, replan)?
     };
     if !ctx.quiet {
         let mut err = std::io::stderr().lock();
