@@ -62,7 +62,7 @@ impl TlsProblem {
     }
 }
 
-/// Options of [`fetch`] and [`save_fetched`].
+/// Options of [`save_fetched`] (and of the download it makes).
 #[derive(Debug, Clone, Default)]
 pub struct FetchOptions {
     /// A PEM file of CA certificates, the only roots trusted for `https://` when given
