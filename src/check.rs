@@ -433,7 +433,7 @@ fn narrow(
     if let Some((env, release_files)) = release.and_then(|(e, f)| Some((ws.env(e)?, f))) {
         // The repository root as an environment (`.`) holds the others' directories: what it
         // deploys, and what no other environment holds, is its.
-        let inside = |p: &str, dir: &str| dir != "." && p.starts_with(&format!("{dir}/"));
+        let inside = |p: &str, dir: &str| dir != "." && crate::workspace::below(p, dir);
         report.findings.retain(|f| {
             let p = &f.primary.path;
             matches!(f.rule.scope, RuleScope::Overlay | RuleScope::Model)
@@ -443,11 +443,7 @@ fn narrow(
         });
     }
     if !filters.is_empty() {
-        let inside = |p: &str| {
-            filters
-                .iter()
-                .any(|f| p == f || f.is_empty() || p.starts_with(&format!("{f}/")))
-        };
+        let inside = |p: &str| (filters.iter()).any(|f| crate::workspace::within(p, f));
         let (mut left_out, mut errors) = (0, 0);
         report.findings.retain(|f| {
             let keep = inside(&f.primary.path);
@@ -565,7 +561,7 @@ fn read_deployed(
     // submodule git could not list.
     let unknown: BTreeSet<String> = (missing.iter())
         .filter(|r| r.starts_with("../"))
-        .filter(|r| (unlisted.iter()).any(|(s, _)| r.starts_with(&format!("{s}/"))))
+        .filter(|r| (unlisted.iter()).any(|(s, _)| crate::workspace::below(r, s)))
         .cloned()
         .collect();
     let none = BTreeSet::new();
@@ -654,7 +650,7 @@ fn tree_files(
         Some((map, _)) => out.extend(
             map.keys()
                 .filter(|r| !r.starts_with("../"))
-                .filter(|r| dir.is_empty() || r.starts_with(&format!("{dir}/")))
+                .filter(|r| dir.is_empty() || crate::workspace::below(r, dir))
                 .cloned(),
         ),
         None => list_files(root, dir, &skip, out),

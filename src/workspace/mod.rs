@@ -114,6 +114,18 @@ pub fn rel(root: &Path, p: &Path) -> String {
     path_str(p.strip_prefix(root).unwrap_or(p))
 }
 
+/// Whether the relative path `path` is below the directory `dir` (both forward-slashed),
+/// compared by whole components: `apps/a` holds `apps/a/x`, not `apps/ab/x`.
+pub(crate) fn below(path: &str, dir: &str) -> bool {
+    path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+}
+
+/// Whether the relative directory `dir` is `path` or holds it ([`below`]); the root (an empty
+/// `dir`) holds every path.
+pub(crate) fn within(path: &str, dir: &str) -> bool {
+    dir.is_empty() || path == dir || below(path, dir)
+}
+
 /// The entries of the YAML mapping `map` whose key is a string and whose value a scalar, the
 /// value as text (`3`, `true`): the parameters of an Argo CD generator element, the variables
 /// of a Flux `postBuild.substitute`.
