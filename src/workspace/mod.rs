@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rayon::iter::Either;
 use rayon::prelude::*;
 
-pub use config::{CONFIG_FILE_NAMES, Config, ConfigError};
+pub use config::{Config, ConfigError};
 pub(crate) use discover::{is_key_file, is_manifest, list_files};
 pub use files::{
     MAX_FILE_BYTES, MAX_INPUT_BYTES, cert_path, env_name, load_cert, load_keys, overlay_dir,
