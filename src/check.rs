@@ -29,7 +29,8 @@ use crate::rules::model::{
 };
 use crate::rules::{self, Context, GitMap, GitStatus, SourceFile};
 use crate::workspace::{
-    CertSource, MAX_FILE_BYTES, in_repository, is_key_file, is_manifest, list_files, path_str,
+    CertSource, MAX_FILE_BYTES, below, in_repository, is_key_file, is_manifest, list_files,
+    path_str, rel, within,
 };
 
 /// Errors that stop a check before any rule runs (the CLI exits 2 on them).
@@ -372,7 +373,7 @@ fn load_overlays(
     // Environments often share a certificate: each distinct one is parsed once.
     let pems: HashSet<&str> = envs
         .iter()
-        .filter_map(|e| by_path.get(crate::workspace::rel(root, &e.cert).as_str()))
+        .filter_map(|e| by_path.get(rel(root, &e.cert).as_str()))
         .map(|f| f.text.as_str())
         .collect();
     let certs: HashMap<&str, Result<Certificate, CertError>> = pems
@@ -383,7 +384,7 @@ fn load_overlays(
     envs.into_par_iter()
         .map(|(o, built)| {
             let cert_place = CertPlace {
-                path: crate::workspace::rel(root, &o.cert),
+                path: rel(root, &o.cert),
                 configured: match (&o.cert_source, config_file) {
                     (CertSource::Config { line }, Some(file)) => Some((file.to_owned(), *line)),
                     _ => None,
@@ -433,7 +434,7 @@ fn narrow(
     if let Some((env, release_files)) = release.and_then(|(e, f)| Some((ws.env(e)?, f))) {
         // The repository root as an environment (`.`) holds the others' directories: what it
         // deploys, and what no other environment holds, is its.
-        let inside = |p: &str, dir: &str| dir != "." && p.starts_with(&format!("{dir}/"));
+        let inside = |p: &str, dir: &str| dir != "." && below(p, dir);
         report.findings.retain(|f| {
             let p = &f.primary.path;
             matches!(f.rule.scope, RuleScope::Overlay | RuleScope::Model)
@@ -443,11 +444,7 @@ fn narrow(
         });
     }
     if !filters.is_empty() {
-        let inside = |p: &str| {
-            filters
-                .iter()
-                .any(|f| p == f || f.is_empty() || p.starts_with(&format!("{f}/")))
-        };
+        let inside = |p: &str| (filters.iter()).any(|f| within(p, f));
         let (mut left_out, mut errors) = (0, 0);
         report.findings.retain(|f| {
             let keep = inside(&f.primary.path);
@@ -481,7 +478,7 @@ fn deployed_files(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
     overlay
         .files()
         .into_iter()
-        .map(|p| path_str(p.strip_prefix(root).unwrap_or(p)))
+        .map(|p| rel(root, p))
         .chain(examples)
         .filter(|p| in_repository(root, p))
         .collect()
@@ -496,7 +493,7 @@ fn env_inputs(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
         .flat_map(|g| &g.specs)
         .flat_map(|s| &s.envs)
         .flat_map(|e| {
-            let rel = path_str(e.path.strip_prefix(root).unwrap_or(&e.path));
+            let rel = rel(root, &e.path);
             [format!("{rel}.example"), rel]
         })
         .filter(|p| in_repository(root, p))
@@ -510,7 +507,7 @@ fn manifest_files(root: &Path, models: &[OverlayModel]) -> BTreeSet<String> {
         .iter()
         .flat_map(|o| std::iter::once(&o.overlay).chain(o.variants.iter().map(|v| &v.overlay)))
         .flat_map(Overlay::manifest_files)
-        .map(|p| path_str(p.strip_prefix(root).unwrap_or(p)))
+        .map(|p| rel(root, p))
         .filter(|p| in_repository(root, p))
         .collect()
 }
@@ -565,7 +562,7 @@ fn read_deployed(
     // submodule git could not list.
     let unknown: BTreeSet<String> = (missing.iter())
         .filter(|r| r.starts_with("../"))
-        .filter(|r| (unlisted.iter()).any(|(s, _)| r.starts_with(&format!("{s}/"))))
+        .filter(|r| (unlisted.iter()).any(|(s, _)| below(r, s)))
         .cloned()
         .collect();
     let none = BTreeSet::new();
@@ -600,7 +597,7 @@ fn parsed_elsewhere(root: &Path, parsed: &kustomize::ParseCache<'_>) -> HashSet<
         .filter(|(_, kinds)| !kinds.iter().any(|k| rules::yamldocs::is_read(k)))
         // Lexically normalised already: no `.` or `..` for `path_str` to resolve.
         .filter(|(p, _)| p.starts_with(root))
-        .map(|(p, _)| crate::workspace::rel(root, &p))
+        .map(|(p, _)| rel(root, &p))
         .collect()
 }
 
@@ -639,12 +636,7 @@ fn tree_files(
     // An environment's directory as discovery reached it, which may pass through a
     // symlinked directory (the walk above does not follow those): its env examples.
     for e in &ws.envs {
-        list_files(
-            root,
-            &crate::workspace::rel(root, &e.dir),
-            &no_git,
-            &mut rels,
-        );
+        list_files(root, &rel(root, &e.dir), &no_git, &mut rels);
     }
     let listing = crate::workspace::git_status(root);
     // Outside the tree, what git lists (tracked, or untracked and not ignored); without git, a
@@ -654,7 +646,7 @@ fn tree_files(
         Some((map, _)) => out.extend(
             map.keys()
                 .filter(|r| !r.starts_with("../"))
-                .filter(|r| dir.is_empty() || r.starts_with(&format!("{dir}/")))
+                .filter(|r| dir.is_empty() || below(r, dir))
                 .cloned(),
         ),
         None => list_files(root, dir, &skip, out),
@@ -675,7 +667,7 @@ fn tree_files(
         ws.envs
             .iter()
             .filter(|e| e.cert.is_file())
-            .map(|e| crate::workspace::rel(root, &e.cert)),
+            .map(|e| rel(root, &e.cert)),
     );
     let mut outside = BTreeSet::new();
     listed("", &mut outside);

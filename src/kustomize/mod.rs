@@ -801,8 +801,9 @@ impl Overlay {
     /// root when inside it; a file reached through a symlinked directory by that path): every
     /// resource file, each generator's file, `envs:` and `files:`, the files references were
     /// written in (resources and patches), the files of its problems, and every file it read as
-    /// YAML ([`Overlay::manifest_files`]). What the overlay deploys is in these files.
-    pub fn files(&self) -> std::collections::BTreeSet<&Path> {
+    /// YAML ([`Overlay::manifest_files`]). What the overlay deploys is in these files. Each
+    /// once, in byte order.
+    pub fn files(&self) -> Vec<&Path> {
         let b = &self.built;
         let generators = b.generated.iter().flat_map(|g| &g.specs).flat_map(|s| {
             std::iter::once(s.origin.file.as_path())
@@ -816,10 +817,10 @@ impl Overlay {
             .chain(self.manifest_files())
             .collect();
         // Many resources and references share a file: the same bytes are the same path, and
-        // comparing bytes is cheaper than the set's comparing components.
+        // comparing bytes is cheaper than comparing components as a set of paths does.
         files.sort_unstable_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
         files.dedup();
-        files.into_iter().collect()
+        files
     }
 
     /// Every file the build read as YAML, named as [`Overlay::files`] names them: kustomization

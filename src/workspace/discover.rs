@@ -977,8 +977,8 @@ fn resolve_pending(
     }
 }
 
-/// Whether the build of a Flux parent deploying `dir` renders `file` (both repository-relative,
-/// `file` under `dir`, see [`Parent::renders`]). Flux generates the kustomization of a level
+/// Whether the build of a Flux parent deploying `dir` renders `file` (both repository-relative;
+/// never a file outside `dir`, see [`Parent::renders`]). Flux generates the kustomization of a level
 /// without one (fluxcd/pkg `kustomize/kustomize_generator.go`): it lists every manifest there,
 /// walks into a sub-directory without a kustomization and lists one with a kustomization as a
 /// directory. So with no kustomization from `dir` down to `file`'s directory, Flux lists the
@@ -988,7 +988,10 @@ fn resolve_pending(
 /// closed: the parent's variables are then asked of it, not taken as absent).
 fn parent_reads(root: &Path, s: &Scan, dir: &str, file: &str) -> bool {
     let file_dir = file.rsplit_once('/').map_or("", |(d, _)| d);
-    let rest = file_dir.strip_prefix(dir).unwrap_or_default();
+    if !super::within(file_dir, dir) {
+        return false;
+    }
+    let rest = file_dir.get(dir.len()..).unwrap_or_default();
     let mut level = root.join(dir);
     let mut steps = std::iter::once("").chain(rest.split('/').filter(|s| !s.is_empty()));
     let generated = steps.all(|step| {
@@ -1695,6 +1698,17 @@ mod tests {
                 .contains("in a.yaml:9, a.yaml:10, b.yaml:1 deploy"),
             "{notes:?}"
         );
+    }
+
+    /// A Flux parent deploying `apps/a` renders nothing of `apps/ab` (the directory names share
+    /// a prefix, not a component); one deploying `apps` (without kustomizations, so generated)
+    /// renders its manifests below.
+    #[test]
+    fn a_flux_parent_reads_no_file_of_a_directory_named_like_its_own() {
+        let (root, s) = (Path::new("/nonexistent"), Scan::default());
+        assert!(!parent_reads(root, &s, "apps/a", "apps/ab/x.yaml"));
+        assert!(parent_reads(root, &s, "apps", "apps/ab/x.yaml"));
+        assert!(parent_reads(root, &s, "", "apps/ab/x.yaml"));
     }
 
     fn picked(root: &Path) -> Vec<(String, Vec<String>)> {

@@ -151,10 +151,7 @@ impl Parent {
     /// without one from the manifests there).
     pub(super) fn renders(&self, file: &str, reads: &dyn Fn(&str, &str) -> bool) -> bool {
         let file_dir = file.rsplit_once('/').map_or("", |(d, _)| d);
-        let under = self.dir.is_empty()
-            || file_dir == self.dir
-            || file_dir.starts_with(&format!("{}/", self.dir));
-        under && reads(&self.dir, file)
+        super::within(file_dir, &self.dir) && reads(&self.dir, file)
     }
 }
 

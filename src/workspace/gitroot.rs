@@ -93,7 +93,7 @@ pub(crate) fn notes(root: &Path) -> Vec<String> {
 
 /// Whether the top-relative path `f` is outside the root (the root is below the top level).
 fn outside(root: &Path, f: &str) -> bool {
-    !f.starts_with(&format!("{}/", prefix(root)))
+    !super::below(f, &prefix(root))
 }
 
 /// False when no directory from `root` up holds `.git` (a directory, or the file of a worktree
@@ -204,7 +204,7 @@ fn list_into(dir: &Path, prefix: &str, out: &mut Listing) -> Result<(), String> 
 /// root is in no repository or git cannot list them.
 pub(crate) fn tracked(root: &Path, name: &str, submodules: bool) -> Option<Vec<String>> {
     let listing = listing(root)?.ok()?;
-    let in_submodule = |f: &str| listing.submodules.iter().any(|s| below(f, s));
+    let in_submodule = |f: &str| listing.submodules.iter().any(|s| super::below(f, s));
     Some(
         (listing.files.iter())
             .filter(|(f, tracked)| **tracked && (*f == name || f.ends_with(&format!("/{name}"))))
@@ -270,7 +270,7 @@ pub(crate) fn clone_lacks(root: &Path, path: &Path) -> Option<Lacks> {
     let (top, prefix) = (super::lexical(&top(root)), prefix(root));
     let untracked = |f: &str| {
         !listing.files.get(f).copied().unwrap_or(false)
-            && !(listing.unlisted.iter()).any(|(s, _)| below(f, s))
+            && !(listing.unlisted.iter()).any(|(s, _)| super::below(f, s))
     };
     let full = super::lexical(path);
     let Ok(written) = full.strip_prefix(&top) else {
@@ -351,11 +351,6 @@ fn from_root(prefix: &str, f: &str) -> String {
     let mut parts = vec![".."; at.len() - shared];
     parts.extend(&to[shared..]);
     parts.join("/")
-}
-
-/// Whether the relative path `path` is below the directory `dir` (both forward-slashed).
-fn below(path: &str, dir: &str) -> bool {
-    path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
 }
 
 /// The git submodules of the repository the root is in (checked out or not), relative to its

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rayon::iter::Either;
 use rayon::prelude::*;
 
-pub use config::{CONFIG_FILE_NAMES, Config, ConfigError};
+pub use config::{Config, ConfigError};
 pub(crate) use discover::{is_key_file, is_manifest, list_files};
 pub use files::{
     MAX_FILE_BYTES, MAX_INPUT_BYTES, cert_path, env_name, load_cert, load_keys, overlay_dir,
@@ -112,6 +112,18 @@ pub fn find_repo_root(start: &Path) -> Option<PathBuf> {
 /// `k8s/base/...`; symlinks are not resolved), for messages.
 pub fn rel(root: &Path, p: &Path) -> String {
     path_str(p.strip_prefix(root).unwrap_or(p))
+}
+
+/// Whether the relative path `path` is below the directory `dir` (both forward-slashed),
+/// compared by whole components: `apps/a` holds `apps/a/x`, not `apps/ab/x`.
+pub(crate) fn below(path: &str, dir: &str) -> bool {
+    path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+}
+
+/// Whether the relative directory `dir` is `path` or holds it ([`below`]); the root (an empty
+/// `dir`) holds every path.
+pub(crate) fn within(path: &str, dir: &str) -> bool {
+    dir.is_empty() || path == dir || below(path, dir)
 }
 
 /// The entries of the YAML mapping `map` whose key is a string and whose value a scalar, the

@@ -570,7 +570,7 @@ fn unlisted(root: &Path, kust: Option<(&str, &str)>, layout: &str) -> Vec<(Strin
 /// A Flux Kustomization in a file of the parent's directory that its kustomization does not
 /// list is not rendered by that parent (the real render does not hold it), so its
 /// `targetNamespace: ${NS}` is unknown: `overlay-not-modelled` at that file, while the listed
-/// one gets `prod`. Before, a file in a directory the build reads counted as rendered whether
+/// one gets `prod` (its SealedSecret re-sealed for `staging` is an `identity-mismatch`). Before, a file in a directory the build reads counted as rendered whether
 /// listed or not, and took the parent's `NS`. With no kustomization file Flux generates one
 /// listing both: no finding.
 #[test]
@@ -590,6 +590,21 @@ fn a_flux_kustomization_file_the_parent_build_does_not_list_gets_no_parent_varia
             "{out}"
         );
     }
+    // `apps.yaml`'s SealedSecret sealed for `staging` instead: it lands in `prod`.
+    let sealed = root.join("deploy/apps/sealedsecret.yaml");
+    let text = std::fs::read_to_string(&sealed).unwrap();
+    std::fs::write(
+        &sealed,
+        text.replace("namespace: prod", "namespace: staging"),
+    )
+    .unwrap();
+    git(root, &["add", "-A"]);
+    let (_, hits) = check_hits(root, &[]);
+    let hit = hits.iter().find(|h| h.rule == "identity-mismatch");
+    let prod = |h: &common::Hit| {
+        h.path.ends_with("apps/sealedsecret.yaml") && h.message.ends_with("as prod/apps")
+    };
+    assert!(hit.is_some_and(prod), "{hits:?}");
     std::fs::remove_file(root.join("clusters/prod/kustomization.yaml")).unwrap();
     assert_eq!(unlisted(root, None, ""), []);
 }
