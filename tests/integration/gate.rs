@@ -2322,12 +2322,15 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
     let typos = "a: 1 # Emp-Seal:allow plaintext-secret\nb: 2 # emp-seal: allow x\n# emp-seal:allows\n# emp-seal allow\n# emp-seal allows a test value here\n# see emp-seal:allow in docs\nc: 3 # emp-seal:allow,plaintext-secret\n# emp-seal allow list below\n";
     // Misspelled in a file that holds no `emp-seal` in lower case.
     let shout = "a: 1 # EMP_SEAL:allow plaintext-secret\nb: 2 # EmpSeal allow plaintext-secret\n";
+    // Env files are read for them too: a misspelled directive in an example's comment.
+    let example = "TOKEN=\n# Emp_Seal:allow plaintext-secret\n";
     let Some(t) = tree(&[
         ("deploy/secret.yaml", leak),
         ("deploy/both.yaml", both),
         ("deploy/prose.yaml", prose),
         ("k8s/typos.yaml", typos),
         ("k8s/shout.yaml", shout),
+        ("k8s/app.env.example", example),
         ("README.md", readme),
     ]) else {
         return;
@@ -2347,6 +2350,7 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
             ("deploy/prose.yaml".to_owned(), 3, false),
             capitalised,
             at("deploy/secret.yaml"),
+            ("k8s/app.env.example".to_owned(), 2, false),
             ("k8s/shout.yaml".to_owned(), 1, false),
             ("k8s/shout.yaml".to_owned(), 2, false),
             ("k8s/typos.yaml".to_owned(), 1, false),
@@ -2375,6 +2379,11 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
     assert!(
         typo(7).contains("needs a blank")
             && typo(7).contains("`# emp-seal:allow plaintext-secret`"),
+        "{hits:?}"
+    );
+    let env = hits.iter().find(|h| h.path == "k8s/app.env.example");
+    assert!(
+        env.unwrap().message.contains("`Emp_Seal:allow`"),
         "{hits:?}"
     );
     let lower = hits.iter().find(|h| h.path == "deploy/prose.yaml");
