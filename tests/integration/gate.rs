@@ -2447,7 +2447,8 @@ fn untracked_inputs(root: &Path) -> Vec<(String, String)> {
 
 /// `untracked-build-input` judges a file the build reads above the checked root (a root below
 /// the repository's top) by git's listing from the top, and reports a file outside the
-/// repository altogether: no clone has either.
+/// repository altogether: no clone has either. An untracked file and an ignored one are told
+/// apart.
 #[test]
 fn untracked_build_inputs_above_the_root_and_outside_the_repository_are_reported() {
     if common::which("git").is_none() {
@@ -2474,6 +2475,7 @@ fn untracked_build_inputs_above_the_root_and_outside_the_repository_are_reported
         write(&base, "kustomization.yaml", "resources:\n  - cm.yaml\n");
         write(&base, "cm.yaml", SHARED_CM);
     }
+    write(&repo, ".gitignore", "/shared/base/cm.yaml\n");
     assert!(git(&repo, &["init", "-q"]) && git(&repo, &["add", "svc"]));
     let found = untracked_inputs(&api);
     let want = |p: &str, why: &str| (p.to_owned(), why.to_owned());
@@ -2485,9 +2487,10 @@ fn untracked_build_inputs_above_the_root_and_outside_the_repository_are_reported
     ]
     .into_iter()
     .map(|(p, env)| {
-        let why = match env {
-            "outside" => "lies outside the git repository",
-            _ => "is not tracked by git",
+        let why = match (env, p.ends_with("cm.yaml")) {
+            ("outside", _) => "lies outside the git repository",
+            (_, true) => "is not tracked by git (it is ignored by a gitignore rule)",
+            (_, false) => "is not tracked by git (it is untracked)",
         };
         want(p, &format!("`{p}`, which the build of {env} reads, {why}: a clone of the repository cannot build it"))
     })
@@ -2500,7 +2503,7 @@ fn untracked_build_inputs_above_the_root_and_outside_the_repository_are_reported
             "svc/api/k8s/overlays/outside",
         ],
     );
-    assert!(git(&repo, &["add", "shared"]));
+    assert!(git(&repo, &["add", "-f", "shared"]));
     let left: Vec<String> = untracked_inputs(&api).into_iter().map(|(p, _)| p).collect();
     assert!(
         left.iter().all(|p| p.contains("outside")) && left.len() == 2,
