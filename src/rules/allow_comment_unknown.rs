@@ -23,10 +23,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let env: HashSet<&str> = (cx.tree.env_files.iter()).map(|e| e.path.as_str()).collect();
     let files = (cx.files.iter()).filter(|f| f.is_yaml() || env.contains(f.path.as_str()));
     // Every comment reported holds the directive's name in some spelling ([`misspelled`]).
-    let files = files.filter(|f| {
-        let lower = f.text.to_ascii_lowercase();
-        SPELLINGS.iter().any(|s| lower.contains(s))
-    });
+    let files = files.filter(|f| names_emp_seal(&f.text));
     for file in files {
         for (i, comment) in super::allow_comments(file).into_iter().enumerate() {
             let Some((c, _)) = comment else { continue };
@@ -73,6 +70,19 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 /// `emp-seal` as the directive writes it and as it is misspelled, lower-case.
 const SPELLINGS: [&str; 3] = ["emp-seal", "emp_seal", "empseal"];
 
+/// Whether `text` holds one of [`SPELLINGS`] in any case, compared in place (no lower-cased
+/// copy of the text): at each `e` or `E`, the bytes from there against each spelling.
+fn names_emp_seal(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    (0..bytes.len())
+        .filter(|&i| bytes[i].eq_ignore_ascii_case(&b'e'))
+        .any(|i| {
+            SPELLINGS.iter().any(|s| {
+                (bytes.get(i..i + s.len())).is_some_and(|w| w.eq_ignore_ascii_case(s.as_bytes()))
+            })
+        })
+}
+
 /// What to say of the comment `c` (from its `#`) when it opens with the allow directive spelled
 /// wrong, so that it is no directive: `emp-seal` in another case or with `_` or nothing for its
 /// `-`, blanks around its `:`, `allow` with more letters after it (`allows`), its ids glued on
@@ -107,4 +117,25 @@ fn misspelled(c: &str) -> Option<String> {
             "`{written}` is not the allow directive, so this comment suppresses nothing: write `# {directive} {example}` (lower-case, no blank around the `:`)"
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_emp_seal;
+
+    #[test]
+    fn names_emp_seal_finds_each_spelling_in_any_case_and_nothing_else() {
+        for text in [
+            "# emp-seal:allow x",
+            "a: 1 # EMP_SEAL:allow",
+            "# EmpSeal allow",
+            "eeemp-seal",
+            "ends with emp-seal",
+        ] {
+            assert!(names_emp_seal(text), "{text:?}");
+        }
+        for text in ["", "e", "emp", "emp seal", "emp--seal", "ém-seal", "emp-sea"] {
+            assert!(!names_emp_seal(text), "{text:?}");
+        }
+    }
 }

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{EnvPlan, SealError};
+use super::{EnvPlan, SealError, SealedTo};
 use crate::crypto::Scope;
 use crate::envfile::{self, EnvFile, LintSeverity};
 use crate::kustomize::{Identity, Overlay, SecretSource};
@@ -171,12 +171,10 @@ impl Renderer {
     /// The controller's decryption label (sealed-secrets `pkg/apis/sealedsecrets/v1alpha1`
     /// `EncryptionLabel`): what one ciphertext must share to open for both renderers. A
     /// cluster-wide value opens under any name and namespace, a namespace-wide one under any
-    /// name; None for a scope that binds a namespace the render lacks.
+    /// name; None for a scope that binds a namespace the render lacks. Made by [`SealedTo`], as
+    /// the label `seal` seals under is, so that the two cannot differ.
     fn label(&self) -> Option<Vec<u8>> {
-        let namespace = self
-            .scope
-            .label_namespace(self.identity.namespace.as_deref())?;
-        Some(self.scope.label(&namespace, &self.identity.name))
+        SealedTo::new(self.scope, self.identity.clone()).map(|to| to.label())
     }
 
     /// Whether one ciphertext opens for both: both labels known and equal. A render without the

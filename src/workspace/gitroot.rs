@@ -137,6 +137,9 @@ struct Listing {
     submodules: Vec<String>,
     /// The checked-out submodules git could not list, each with git's reason.
     unlisted: Vec<(String, String)>,
+    /// The top level with every symbolic link resolved (`None` when it cannot be), for
+    /// [`clone_lacks`] to judge where a file's links lead.
+    real_top: Option<PathBuf>,
 }
 
 /// A [`Listing`], or why git could not make it.
@@ -156,8 +159,12 @@ fn listing(root: &Path) -> Option<Listed> {
     if let Some(l) = cache.lock().ok().and_then(|c| c.get(root).cloned()) {
         return Some(l);
     }
-    let mut out = Listing::default();
-    let listed = list_into(&top(root), "", &mut out).map(|()| Arc::new(out));
+    let top = top(root);
+    let mut out = Listing {
+        real_top: std::fs::canonicalize(&top).ok(),
+        ..Listing::default()
+    };
+    let listed = list_into(&top, "", &mut out).map(|()| Arc::new(out));
     if let Ok(mut c) = cache.lock() {
         c.insert(root.to_path_buf(), listed.clone());
     }
@@ -215,10 +222,11 @@ pub(crate) fn tracked(root: &Path, name: &str, submodules: bool) -> Option<Vec<S
 }
 
 /// Why a clone of the repository lacks a file ([`clone_lacks`]). Its `Display` is a phrase to
-/// follow the file's name in a message ("is not tracked by git").
+/// follow the file's name in a message ("is not tracked by git (it is untracked)").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Lacks {
-    /// git does not track the file as written: `untracked`, or `ignored`.
+    /// git does not track the file as written: `untracked`, or `ignored by a gitignore rule`
+    /// ([`state`]).
     NotTracked(&'static str),
     /// It is read through this symbolic link (root-relative), which git does not track.
     Link(String),
@@ -233,7 +241,7 @@ pub(crate) enum Lacks {
 impl std::fmt::Display for Lacks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Lacks::NotTracked(_) => f.write_str("is not tracked by git"),
+            Lacks::NotTracked(state) => f.write_str(&not_tracked("it", state)),
             Lacks::Link(l) => write!(
                 f,
                 "is read through the symbolic link `{l}`, which git does not track"
@@ -251,10 +259,15 @@ impl Lacks {
     /// "is not in the repository's commits (it is read through the symbolic link ...)".
     pub(crate) fn because(&self, subject: &str) -> String {
         match self {
-            Lacks::NotTracked(state) => format!("is not tracked by git ({subject} is {state})"),
+            Lacks::NotTracked(state) => not_tracked(subject, state),
             other => format!("is not in the repository's commits ({subject} {other})"),
         }
     }
+}
+
+/// "is not tracked by git (`subject` is `state`)": the one wording of [`Lacks::NotTracked`].
+fn not_tracked(subject: &str, state: &str) -> String {
+    format!("is not tracked by git ({subject} is {state})")
 }
 
 /// Why a clone of the repository the root is in (what CI checks out, what Argo CD and Flux sync)
@@ -293,7 +306,7 @@ pub(crate) fn clone_lacks(root: &Path, path: &Path) -> Option<Lacks> {
         }
     }
     let real = std::fs::canonicalize(&full).ok()?;
-    let Ok(real) = real.strip_prefix(std::fs::canonicalize(&top).ok()?) else {
+    let Ok(real) = real.strip_prefix(listing.real_top.as_ref()?) else {
         return Some(Lacks::LeadsOutside);
     };
     let (real, written) = (super::path_str(real), super::path_str(written));
@@ -304,11 +317,13 @@ pub(crate) fn clone_lacks(root: &Path, path: &Path) -> Option<Lacks> {
     }
 }
 
-/// How git leaves out the file `f` it does not track: `untracked`, or `ignored` (not listed).
+/// How git leaves out the file `f` it does not track: `untracked`, or ignored (not listed:
+/// `--exclude-standard` left it out, by a pattern of a `.gitignore`, `.git/info/exclude` or
+/// `core.excludesFile`, all of which gitignore(5) calls gitignore patterns).
 fn state(listing: &Listing, f: &str) -> &'static str {
     match listing.files.contains_key(f) {
         true => "untracked",
-        false => "ignored",
+        false => "ignored by a gitignore rule",
     }
 }
 

@@ -2322,12 +2322,15 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
     let typos = "a: 1 # Emp-Seal:allow plaintext-secret\nb: 2 # emp-seal: allow x\n# emp-seal:allows\n# emp-seal allow\n# emp-seal allows a test value here\n# see emp-seal:allow in docs\nc: 3 # emp-seal:allow,plaintext-secret\n# emp-seal allow list below\n";
     // Misspelled in a file that holds no `emp-seal` in lower case.
     let shout = "a: 1 # EMP_SEAL:allow plaintext-secret\nb: 2 # EmpSeal allow plaintext-secret\n";
+    // Env files are read for them too: a misspelled directive in an example's comment.
+    let example = "TOKEN=\n# Emp_Seal:allow plaintext-secret\n";
     let Some(t) = tree(&[
         ("deploy/secret.yaml", leak),
         ("deploy/both.yaml", both),
         ("deploy/prose.yaml", prose),
         ("k8s/typos.yaml", typos),
         ("k8s/shout.yaml", shout),
+        ("k8s/app.env.example", example),
         ("README.md", readme),
     ]) else {
         return;
@@ -2347,6 +2350,7 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
             ("deploy/prose.yaml".to_owned(), 3, false),
             capitalised,
             at("deploy/secret.yaml"),
+            ("k8s/app.env.example".to_owned(), 2, false),
             ("k8s/shout.yaml".to_owned(), 1, false),
             ("k8s/shout.yaml".to_owned(), 2, false),
             ("k8s/typos.yaml".to_owned(), 1, false),
@@ -2375,6 +2379,11 @@ fn allow_comments_naming_no_known_rule_are_reported_at_the_comment() {
     assert!(
         typo(7).contains("needs a blank")
             && typo(7).contains("`# emp-seal:allow plaintext-secret`"),
+        "{hits:?}"
+    );
+    let env = hits.iter().find(|h| h.path == "k8s/app.env.example");
+    assert!(
+        env.unwrap().message.contains("`Emp_Seal:allow`"),
         "{hits:?}"
     );
     let lower = hits.iter().find(|h| h.path == "deploy/prose.yaml");
@@ -2438,7 +2447,8 @@ fn untracked_inputs(root: &Path) -> Vec<(String, String)> {
 
 /// `untracked-build-input` judges a file the build reads above the checked root (a root below
 /// the repository's top) by git's listing from the top, and reports a file outside the
-/// repository altogether: no clone has either.
+/// repository altogether: no clone has either. An untracked file and an ignored one are told
+/// apart.
 #[test]
 fn untracked_build_inputs_above_the_root_and_outside_the_repository_are_reported() {
     if common::which("git").is_none() {
@@ -2465,6 +2475,7 @@ fn untracked_build_inputs_above_the_root_and_outside_the_repository_are_reported
         write(&base, "kustomization.yaml", "resources:\n  - cm.yaml\n");
         write(&base, "cm.yaml", SHARED_CM);
     }
+    write(&repo, ".gitignore", "/shared/base/cm.yaml\n");
     assert!(git(&repo, &["init", "-q"]) && git(&repo, &["add", "svc"]));
     let found = untracked_inputs(&api);
     let want = |p: &str, why: &str| (p.to_owned(), why.to_owned());
@@ -2476,9 +2487,10 @@ fn untracked_build_inputs_above_the_root_and_outside_the_repository_are_reported
     ]
     .into_iter()
     .map(|(p, env)| {
-        let why = match env {
-            "outside" => "lies outside the git repository",
-            _ => "is not tracked by git",
+        let why = match (env, p.ends_with("cm.yaml")) {
+            ("outside", _) => "lies outside the git repository",
+            (_, true) => "is not tracked by git (it is ignored by a gitignore rule)",
+            (_, false) => "is not tracked by git (it is untracked)",
         };
         want(p, &format!("`{p}`, which the build of {env} reads, {why}: a clone of the repository cannot build it"))
     })
@@ -2491,7 +2503,7 @@ fn untracked_build_inputs_above_the_root_and_outside_the_repository_are_reported
             "svc/api/k8s/overlays/outside",
         ],
     );
-    assert!(git(&repo, &["add", "shared"]));
+    assert!(git(&repo, &["add", "-f", "shared"]));
     let left: Vec<String> = untracked_inputs(&api).into_iter().map(|(p, _)| p).collect();
     assert!(
         left.iter().all(|p| p.contains("outside")) && left.len() == 2,
