@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Whole-process benchmarks behind docs/performance.md. Usage: bash scripts/bench.sh [seal|check|monorepo|all]
 #
-# seal:  `emp-seal paper --from FILE` on a temporary copy of k8s/ (and .gitignore) made a git
-#        repository with everything committed, as a user's repository is, with the shipped
-#        RSA-4096 demo certificate: 1 key, 100 keys into the shipped file (first seal), 100 keys
-#        into a file already holding 100 sealed values (reseal). Every run rewrites a freshly
-#        restored file (hyperfine --prepare). Peak RSS from /usr/bin/time. kubeseal is timed alongside when it is
-#        on PATH; otherwise see docs/performance.md for its reference figures.
+# Every tree below is a git repository with everything committed (and this repository's
+# .gitignore), as a user's is: seal and check ask git about it.
+# seal:  `emp-seal paper --from FILE` on a temporary copy of k8s/ with the shipped RSA-4096 demo
+#        certificate: 1 key, 100 keys into the shipped file (first seal), 100 keys into a file
+#        already holding 100 sealed values (reseal). Every run rewrites a freshly restored file
+#        (hyperfine --prepare). Peak RSS from /usr/bin/time. kubeseal is timed alongside when it
+#        is on PATH; otherwise see docs/performance.md for its reference figures.
 # check: `emp-seal check` on a copy of the shipped tree and on a generated tree of 50 overlays and
 #        5,000 YAML files (scripts/gen-tree.py), against `kubectl kustomize` over every overlay
 #        and `detect-secrets scan --all-files` over the same tree.
@@ -101,6 +102,16 @@ bench() {
     echo "$json"
 }
 
+# Makes DIR a git repository with everything committed (and the repository's .gitignore, so
+# untracked env files stay untracked), as a user's tree is: seal and check ask git about it.
+commit_tree() {
+    cp "$ROOT/.gitignore" "$1/.gitignore"
+    git -C "$1" init -q
+    git -C "$1" add -A
+    git -C "$1" -c user.name=emp-seal-bench -c user.email=bench@example.invalid \
+        -c commit.gpgsign=false commit -q -m "bench tree"
+}
+
 row() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"; }
 
 run_seal() {
@@ -116,12 +127,7 @@ run_seal() {
     } >"$WORK/hundred.env"
     # Declare the extra keys so the run is a plain reseal, not 97 "unknown key" warnings.
     sed 's/=.*/=/' "$WORK/hundred.env" >"$tree/k8s/overlays/paper/bench-secrets.env.example"
-    # A git repository with everything committed, as a user's is: seal asks git about the tree.
-    cp "$ROOT/.gitignore" "$tree/.gitignore"
-    git -C "$tree" init -q
-    git -C "$tree" add -A
-    git -C "$tree" -c user.name=emp-seal-bench -c user.email=bench@example.invalid \
-        -c commit.gpgsign=false commit -q -m "bench tree"
+    commit_tree "$tree"
     "$BIN" -q -C "$tree" paper --from "$WORK/hundred.env" --no-input
     cp "$ss" "$WORK/sealed100.yaml"
 
@@ -179,6 +185,8 @@ run_check() {
     for ex in "$small"/k8s/overlays/*/*.env.example; do cp "$ex" "${ex%.example}"; done
     echo "generating the 50-overlay, 5,000-file tree" >&2
     python3 "$ROOT/scripts/gen-tree.py" "$big" --bin "$BIN" --overlays 50 --files 5000
+    commit_tree "$small"
+    commit_tree "$big"
     local ds=$ROOT/.venv-tools/bin/detect-secrets
     for t in small big; do
         local dir=${!t} runs=$RUNS label
@@ -207,6 +215,7 @@ run_monorepo() {
     local big=$WORK/monorepo n=${BENCH_MONO_OVERLAYS:-200} files=${BENCH_MONO_FILES:-20000}
     echo "generating the $n-overlay, $files-file tree" >&2
     python3 "$ROOT/scripts/gen-tree.py" "$big" --bin "$BIN" --overlays "$n" --files "$files"
+    commit_tree "$big"
     local label="generated tree ($files YAML, $n overlays)"
     local c=("$BIN" -C "$big" check --exit-zero)
     local cj kj sample
