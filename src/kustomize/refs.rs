@@ -137,12 +137,12 @@ impl Walker<'_> {
         };
         let mut path = self.path.clone();
         path.push(Seg::Key(name_key.to_owned()));
-        let mut norm = self.norm.clone();
-        norm.push(name_key.to_owned());
-        let fs_path = norm
-            .iter()
+        // Joined from borrowed segments: a pod spec holds dozens of references.
+        let norm: Vec<&str> = (self.norm.iter().map(String::as_str))
+            .chain([name_key])
+            .collect();
+        let fs_path = (norm.iter().copied())
             .filter(|s| !s.starts_with('['))
-            .cloned()
             .collect::<Vec<_>>()
             .join("/");
         // Its own `key`, then its `items[].key`. An Ingress's TLS Secret is read for `tls.crt`

@@ -234,11 +234,20 @@ fn literal(value: &str) -> Option<&'static str> {
     if (v.starts_with("${") || v.starts_with("$(")) || (v.starts_with("{{") && v.ends_with("}}")) {
         return Some("an unexpanded template variable");
     }
-    let folded: String = v
-        .chars()
-        .filter(|c| !matches!(c, '-' | '_' | '.' | ' '))
-        .flat_map(char::to_lowercase)
-        .collect();
+    let kept = || v.chars().filter(|c| !matches!(c, '-' | '_' | '.' | ' '));
+    // A value longer than every word that holds an ASCII character other than `x` and `*` can
+    // be none of them: most values are real ciphertexts hundreds of characters long, not worth
+    // folding (a character lowercases to at least one character).
+    let longest = WORDS
+        .iter()
+        .map(|(w, _)| w.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mixed = kept().any(|c| c.is_ascii() && !matches!(c, 'x' | 'X' | '*'));
+    if mixed && kept().nth(longest).is_some() {
+        return None;
+    }
+    let folded: String = kept().flat_map(char::to_lowercase).collect();
     if let Some((_, name)) = WORDS.iter().find(|(w, _)| *w == folded) {
         return Some(name);
     }
@@ -282,11 +291,18 @@ pub fn classify(value: &str, expected: Option<&RsaPublicKey>) -> Verdict {
     }
     let mut reasons: Vec<Reason> = literal(value).map(Reason::Literal).into_iter().collect();
     let has_space = value.contains([' ', '\t']);
-    let compact: String = value
-        .chars()
-        .filter(|c| !matches!(c, '\n' | '\r' | ' ' | '\t'))
-        .collect();
-    let bytes = match GO_STD.decode(&compact) {
+    let blank = |c: char| matches!(c, '\n' | '\r' | ' ' | '\t');
+    // Borrowed when there is nothing to remove (a value written on one line).
+    let compact: std::borrow::Cow<'_, str> = if value.contains(blank) {
+        value
+            .chars()
+            .filter(|c| !blank(*c))
+            .collect::<String>()
+            .into()
+    } else {
+        value.into()
+    };
+    let bytes = match GO_STD.decode(compact.as_bytes()) {
         Ok(b) => Some(b),
         Err(_) => {
             let urlsafe = compact.contains(['-', '_']) && !compact.contains(['+', '/']);

@@ -773,7 +773,13 @@ impl Layout {
             .take_while(|(_, line)| line.indent >= indent)
             .filter(|(_, line)| line.indent == indent && !line.is_item(text))
             .find_map(|(at, line)| {
-                let (key, inline) = split_key(line.text(text))?;
+                let t = line.text(text);
+                // A plain key is spelt at the start of its line, a quoted one after its quote
+                // (`block::key_at`): other lines need not be read as keys.
+                if !t.starts_with(want) && !t.starts_with(['"', '\'']) {
+                    return None;
+                }
+                let (key, inline) = split_key(t)?;
                 (key.as_ref() == want).then_some((at, line, inline))
             })?;
         let inline = inline.trim();

@@ -90,6 +90,7 @@ impl Builder<'_> {
         };
         let canonical = self.enterable(dir, &kfile, from)?;
         let docs = self.docs(&kfile, from)?;
+        self.record_manifest(&kfile, &docs);
         let Some(kdoc) = docs.first().cloned() else {
             let msg = format!(
                 "{} is empty: kustomize fails to build",
@@ -441,8 +442,9 @@ impl Builder<'_> {
         false
     }
 
-    /// Records a resource file whose every document parsed for [`super::ParseCache::manifests`].
-    fn record_manifest(&self, path: &Path, docs: &[Arc<Doc>]) {
+    /// Records a file the build read as YAML (a resource, a kustomization, a patch) whose every
+    /// document parsed, for [`super::ParseCache::manifests`].
+    pub(super) fn record_manifest(&self, path: &Path, docs: &[Arc<Doc>]) {
         let mut kinds = Vec::with_capacity(docs.len());
         for d in docs {
             let Ok(v) = &d.value else { return };

@@ -120,7 +120,7 @@ pub struct ParseCache<'t> {
     canonical: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
     /// Texts read before the builds, by lexically normalised absolute path ([`lexical`]).
     texts: HashMap<PathBuf, &'t str>,
-    /// Resource files every document of which parsed (see [`ParseCache::manifests`]).
+    /// YAML files every document of which parsed (see [`ParseCache::manifests`]).
     manifests: Mutex<Vec<(PathBuf, Vec<String>)>>,
 }
 
@@ -200,9 +200,10 @@ impl<'t> ParseCache<'t> {
         ))
     }
 
-    /// Resource files the builds read whose every document parsed (no syntax error, no
-    /// mapping or list as a key, no `...` line), each with its documents' kinds: a caller
-    /// that would parse them again only to look for syntax errors or those kinds need not.
+    /// Files the builds read as YAML (resources, kustomizations, patches) whose every document
+    /// parsed (no syntax error, no mapping or list as a key, no `...` line), each with its
+    /// documents' kinds: a caller that would parse them again only to look for syntax errors or
+    /// those kinds need not.
     /// Paths are lexically normalised, as joined from the overlay directories.
     pub fn manifests(&self) -> Vec<(PathBuf, Vec<String>)> {
         std::mem::take(&mut *lock(&self.manifests))

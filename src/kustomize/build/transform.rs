@@ -273,7 +273,9 @@ impl Builder<'_> {
         if self.outside_root(&level.dir, &path, &from) {
             return None;
         }
-        self.docs(&path, &from).map(|d| (d, path))
+        let docs = self.docs(&path, &from)?;
+        self.record_manifest(&path, &docs);
+        Some((docs, path))
     }
 
     /// Whether a patch's documents are something kustomize can apply; otherwise records why it
