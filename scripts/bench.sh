@@ -44,6 +44,7 @@ install_pkg() { # command, Debian package
 }
 install_pkg hyperfine hyperfine
 [ -x /usr/bin/time ] || install_pkg /usr/bin/time time
+install_pkg git git # every tree is a git repository (commit_tree)
 
 # The binary's path comes from cargo (it depends on CARGO_TARGET_DIR).
 BIN=$(cargo build --release --locked --bin emp-seal --message-format=json-render-diagnostics |

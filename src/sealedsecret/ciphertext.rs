@@ -235,9 +235,10 @@ fn literal(value: &str) -> Option<&'static str> {
         return Some("an unexpanded template variable");
     }
     let kept = || v.chars().filter(|c| !matches!(c, '-' | '_' | '.' | ' '));
-    // A value longer than every word that holds an ASCII character other than `x` and `*` can
-    // be none of them: most values are real ciphertexts hundreds of characters long, not worth
-    // folding (a character lowercases to at least one character).
+    // A value longer than every word can be none of them when it holds an ASCII character other
+    // than `x` and `*` (so it is no `xxx` or `***` either): most values are real ciphertexts
+    // hundreds of characters long, not worth folding (a character lowercases to at least one
+    // character).
     let longest = WORDS
         .iter()
         .map(|(w, _)| w.chars().count())
@@ -280,6 +281,20 @@ fn inner_word(value: &str) -> Option<&'static str> {
         .map(|(_, name)| *name)
 }
 
+/// `value` without line breaks, blanks and tabs; borrowed when it has none (a value written on
+/// one line).
+fn without_blanks(value: &str) -> std::borrow::Cow<'_, str> {
+    let blank = |c: char| matches!(c, '\n' | '\r' | ' ' | '\t');
+    match value.contains(blank) {
+        true => value
+            .chars()
+            .filter(|c| !blank(*c))
+            .collect::<String>()
+            .into(),
+        false => value.into(),
+    }
+}
+
 /// Classifies one `encryptedData` value.
 ///
 /// `expected` is the environment certificate's public key when known: then the length prefix
@@ -291,17 +306,7 @@ pub fn classify(value: &str, expected: Option<&RsaPublicKey>) -> Verdict {
     }
     let mut reasons: Vec<Reason> = literal(value).map(Reason::Literal).into_iter().collect();
     let has_space = value.contains([' ', '\t']);
-    let blank = |c: char| matches!(c, '\n' | '\r' | ' ' | '\t');
-    // Borrowed when there is nothing to remove (a value written on one line).
-    let compact: std::borrow::Cow<'_, str> = if value.contains(blank) {
-        value
-            .chars()
-            .filter(|c| !blank(*c))
-            .collect::<String>()
-            .into()
-    } else {
-        value.into()
-    };
+    let compact = without_blanks(value);
     let bytes = match GO_STD.decode(compact.as_bytes()) {
         Ok(b) => Some(b),
         Err(_) => {
@@ -438,6 +443,21 @@ mod tests {
             let folded = format!("{}\n{}\r\n", &v[..40], &v[40..]);
             assert_eq!(classify(&folded, None), Verdict::Ok);
         }
+    }
+
+    /// Values longer than every placeholder word are still `xxx` / `***` when they hold nothing
+    /// else (the shortcut that skips folding long values must not skip them), and a long value
+    /// with another character is none.
+    #[test]
+    fn long_runs_of_x_and_stars_are_placeholders() {
+        for (v, want) in [
+            ("x".repeat(40), "xxx"),
+            ("xX-x".repeat(10), "xxx"),
+            ("*".repeat(40), "***"),
+        ] {
+            assert_eq!(literal(&v), Some(want), "{v}");
+        }
+        assert_eq!(literal(&format!("{}y", "x".repeat(40))), None);
     }
 
     #[test]

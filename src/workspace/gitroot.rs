@@ -225,8 +225,8 @@ pub(crate) fn tracked(root: &Path, name: &str, submodules: bool) -> Option<Vec<S
 /// follow the file's name in a message ("is not tracked by git (it is untracked)").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Lacks {
-    /// git does not track the file as written: `untracked`, or `ignored by a gitignore rule`
-    /// ([`state`]).
+    /// git does not track the file as written: `untracked`, `ignored by a gitignore rule`, or
+    /// in a nested repository ([`state`]).
     NotTracked(&'static str),
     /// It is read through this symbolic link (root-relative), which git does not track.
     Link(String),
@@ -300,7 +300,7 @@ pub(crate) fn clone_lacks(root: &Path, path: &Path) -> Option<Lacks> {
         let f = super::path_str(at.strip_prefix(&top).ok()?);
         if at.symlink_metadata().is_ok_and(|m| m.is_symlink()) && untracked(&f) {
             return Some(match at == full {
-                true => Lacks::NotTracked(state(&listing, &f)),
+                true => Lacks::NotTracked(state(&listing, &top, &f)),
                 false => Lacks::Link(from_root(&prefix, &f)),
             });
         }
@@ -312,17 +312,24 @@ pub(crate) fn clone_lacks(root: &Path, path: &Path) -> Option<Lacks> {
     let (real, written) = (super::path_str(real), super::path_str(written));
     match untracked(&real) {
         false => None,
-        true if real == written => Some(Lacks::NotTracked(state(&listing, &real))),
+        true if real == written => Some(Lacks::NotTracked(state(&listing, &top, &real))),
         true => Some(Lacks::Target(from_root(&prefix, &real))),
     }
 }
 
-/// How git leaves out the file `f` it does not track: `untracked`, or ignored (not listed:
-/// `--exclude-standard` left it out, by a pattern of a `.gitignore`, `.git/info/exclude` or
-/// `core.excludesFile`, all of which gitignore(5) calls gitignore patterns).
-fn state(listing: &Listing, f: &str) -> &'static str {
-    match listing.files.contains_key(f) {
-        true => "untracked",
+/// How git leaves out the file `f` (relative to the repository's `top`) it does not track:
+/// `untracked`; in a nested git repository that is no submodule (`--others` lists such a
+/// directory as itself, not its files, and `git add` records it as a gitlink, not the file);
+/// or ignored (not listed otherwise: `--exclude-standard` left it out, by a pattern of a
+/// `.gitignore`, `.git/info/exclude` or `core.excludesFile`, all of which gitignore(5) calls
+/// gitignore patterns).
+fn state(listing: &Listing, top: &Path, f: &str) -> &'static str {
+    if listing.files.contains_key(f) {
+        return "untracked";
+    }
+    let mut dirs = Path::new(f).ancestors().skip(1);
+    match dirs.any(|d| !d.as_os_str().is_empty() && top.join(d).join(".git").exists()) {
+        true => "in a nested git repository that is not a submodule",
         false => "ignored by a gitignore rule",
     }
 }

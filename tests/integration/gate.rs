@@ -2511,6 +2511,40 @@ fn untracked_build_inputs_above_the_root_and_outside_the_repository_are_reported
     );
 }
 
+/// A file in a nested git repository that is no submodule is not in the outer repository's
+/// clones either: git lists the directory as itself, not its files. The message says so rather
+/// than calling it ignored (no gitignore rule names it).
+#[test]
+fn an_untracked_build_input_in_a_nested_repository_is_named_so() {
+    let Some(t) = tree(&[
+        (
+            "k8s/overlays/vendored/kustomization.yaml",
+            "resources:\n  - ../../vendor/app\n",
+        ),
+        (
+            "k8s/vendor/app/kustomization.yaml",
+            "resources:\n  - cm.yaml\n",
+        ),
+        ("k8s/vendor/app/cm.yaml", SHARED_CM),
+    ]) else {
+        return;
+    };
+    let root = t.path();
+    let nested = root.join("k8s/vendor");
+    assert!(git(root, &["rm", "-q", "-r", "--cached", "k8s/vendor"]));
+    assert!(git(&nested, &["init", "-q"]) && git(&nested, &["add", "-A"]));
+    assert!(git(&nested, &["commit", "-q", "-m", "vendored"]));
+    let why = "is not tracked by git (it is in a nested git repository that is not a submodule)";
+    let expected: Vec<(String, String)> = ["k8s/vendor/app/cm.yaml", "k8s/vendor/app/kustomization.yaml"]
+        .into_iter()
+        .map(|p| {
+            let m = format!("`{p}`, which the build of vendored reads, {why}: a clone of the repository cannot build it");
+            (p.to_owned(), m)
+        })
+        .collect();
+    assert_eq!(untracked_inputs(root), expected);
+}
+
 /// A file read through a symbolic link is missing in a clone when the link is untracked (git
 /// lists the link, not the tracked files it leads to), and when the link is tracked but the file
 /// it leads to is not.
