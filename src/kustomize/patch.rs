@@ -43,7 +43,7 @@ impl Selector {
     /// `regexp` refuses fails kustomize's build ("error parsing regexp"), a label selector
     /// outside the supported subset is not modelled.
     pub(crate) fn compile(&self) -> Result<Matcher, Refusal> {
-        let mut patterns: [Option<Regex>; 5] = Default::default();
+        let mut patterns: [Option<Pattern>; 5] = Default::default();
         let fields = [
             ("group", &self.group),
             ("version", &self.version),
@@ -53,7 +53,7 @@ impl Selector {
         ];
         for (slot, (what, pat)) in patterns.iter_mut().zip(fields) {
             if let Some(p) = pat.as_deref().filter(|p| !p.is_empty()) {
-                *slot = Some(anchored(p).map_err(|e| {
+                *slot = Some(Pattern::new(p).map_err(|e| {
                     Refusal::Invalid(format!(
                         "target {what} pattern `{p}` is not a valid regular expression ({e})"
                     ))
@@ -92,9 +92,56 @@ pub(crate) enum Refusal {
 /// A compiled `target:` selector.
 pub(crate) struct Matcher {
     /// group, version, kind, name, namespace (None: any).
-    patterns: [Option<Regex>; 5],
+    patterns: [Option<Pattern>; 5],
     labels: Option<Vec<Req>>,
     annotations: Option<Vec<Req>>,
+}
+
+/// A compiled selector pattern. Most patterns are plain names (`emp-app`, `v1`) or API groups
+/// whose only special character is `.` (`networking.k8s.io`): those are matched directly, as
+/// the anchored expression would match them, without building a regular expression.
+enum Pattern {
+    /// No special character: the value must equal it.
+    Literal(String),
+    /// Special characters are `.` only, each matching any one character but a newline (the
+    /// `regex` crate's default, as RE2's).
+    Dotted(Vec<char>),
+    Regex(Regex),
+}
+
+/// Longest pattern matched without a regular expression: a longer one is compiled, so that its
+/// size is judged by the `regex` crate as before.
+const MAX_PLAIN_PATTERN: usize = 256;
+
+impl Pattern {
+    fn new(p: &str) -> Result<Pattern, String> {
+        // Outside a class these are the only characters RE2 and the `regex` crate give a
+        // meaning; flags (`(?x)`, `(?i)`) need a `(`.
+        const SPECIAL: &[char] = &[
+            '\\', '.', '+', '*', '?', '(', ')', '|', '[', ']', '{', '}', '^', '$',
+        ];
+        if p.len() > MAX_PLAIN_PATTERN || p.contains(|c| c != '.' && SPECIAL.contains(&c)) {
+            return anchored(p).map(Pattern::Regex);
+        }
+        Ok(if p.contains('.') {
+            Pattern::Dotted(p.chars().collect())
+        } else {
+            Pattern::Literal(p.to_owned())
+        })
+    }
+
+    fn is_match(&self, v: &str) -> bool {
+        match self {
+            Pattern::Literal(l) => l == v,
+            Pattern::Dotted(p) => {
+                let mut vs = v.chars();
+                p.iter()
+                    .all(|&c| vs.next().is_some_and(|x| x == c || (c == '.' && x != '\n')))
+                    && vs.next().is_none()
+            }
+            Pattern::Regex(re) => re.is_match(v),
+        }
+    }
 }
 
 /// A selector pattern as kustomize compiles it: anchored as `^(?:pattern)$` (kustomize
@@ -122,7 +169,7 @@ impl Matcher {
     /// name and namespace match when the original or the current one does).
     pub(crate) fn selects(&self, c: &Candidate<'_>) -> bool {
         let [group, version, kind, name, namespace] = &self.patterns;
-        let m = |re: &Option<Regex>, vals: &[&str]| {
+        let m = |re: &Option<Pattern>, vals: &[&str]| {
             re.as_ref()
                 .is_none_or(|re| vals.iter().any(|v| re.is_match(v)))
         };
@@ -454,6 +501,55 @@ mod tests {
         assert!(matches(r"app-\d{2}", "app-42"));
         assert!(matches("app-(a|b)[0-9]", "app-b7"));
         assert!(matches("x+?y", "xxy"));
+    }
+
+    #[test]
+    fn plain_patterns_match_as_their_regular_expressions_do() {
+        let pats = [
+            "emp-app",
+            "v1",
+            "networking.k8s.io",
+            "a.c",
+            "..",
+            "é.x",
+            "a b#&~-",
+        ];
+        let vals = [
+            "emp-app",
+            "emp-app2",
+            "xemp-app",
+            "v1",
+            "v1beta1",
+            "networking.k8s.io",
+            "networkingXk8sXio",
+            "networking.k8s.i",
+            "a.c",
+            "abc",
+            "a\nc",
+            "ac",
+            "abcc",
+            "..",
+            "xy",
+            "\n.",
+            "x",
+            "éyx",
+            "eyx",
+            "a b#&~-",
+            "",
+        ];
+        for p in pats {
+            let plain = Pattern::new(p).expect("compiles");
+            assert!(!matches!(plain, Pattern::Regex(_)), "{p} compiled");
+            let re = anchored(p).expect("compiles");
+            for v in vals {
+                assert_eq!(plain.is_match(v), re.is_match(v), "{p} on {v:?}");
+            }
+        }
+        let long = "a".repeat(MAX_PLAIN_PATTERN + 1);
+        assert!(matches!(Pattern::new(&long), Ok(Pattern::Regex(_))));
+        assert!(matches!(Pattern::new("a.*"), Ok(Pattern::Regex(_))));
+        assert!(matches("emp.app", "emp-app"));
+        assert!(!matches("emp-app", "emp.app"));
     }
 
     #[test]
