@@ -97,48 +97,29 @@ pub(crate) struct Matcher {
     annotations: Option<Vec<Req>>,
 }
 
-/// A compiled selector pattern. Most patterns are plain names (`emp-app`, `v1`) or API groups
-/// whose only special character is `.` (`networking.k8s.io`): those are matched directly, as
-/// the anchored expression would match them, without building a regular expression.
+/// A compiled selector pattern. Most patterns are plain names (`emp-app`, `v1`, `Ingress`):
+/// letters, digits, `-` and `_` mean themselves outside a class in RE2 and the `regex` crate,
+/// so such a pattern, anchored, matches exactly itself and is compared without building a
+/// regular expression.
 enum Pattern {
-    /// No special character: the value must equal it.
     Literal(String),
-    /// Special characters are `.` only, each matching any one character but a newline (the
-    /// `regex` crate's default, as RE2's).
-    Dotted(Vec<char>),
     Regex(Regex),
 }
 
-/// Longest pattern matched without a regular expression: a longer one is compiled, so that its
-/// size is judged by the `regex` crate as before.
-const MAX_PLAIN_PATTERN: usize = 256;
-
 impl Pattern {
     fn new(p: &str) -> Result<Pattern, String> {
-        // Outside a class these are the only characters RE2 and the `regex` crate give a
-        // meaning; flags (`(?x)`, `(?i)`) need a `(`.
-        const SPECIAL: &[char] = &[
-            '\\', '.', '+', '*', '?', '(', ')', '|', '[', ']', '{', '}', '^', '$',
-        ];
-        if p.len() > MAX_PLAIN_PATTERN || p.contains(|c| c != '.' && SPECIAL.contains(&c)) {
-            return anchored(p).map(Pattern::Regex);
+        match p
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_'))
+        {
+            true => Ok(Pattern::Literal(p.to_owned())),
+            false => anchored(p).map(Pattern::Regex),
         }
-        Ok(if p.contains('.') {
-            Pattern::Dotted(p.chars().collect())
-        } else {
-            Pattern::Literal(p.to_owned())
-        })
     }
 
     fn is_match(&self, v: &str) -> bool {
         match self {
             Pattern::Literal(l) => l == v,
-            Pattern::Dotted(p) => {
-                let mut vs = v.chars();
-                p.iter()
-                    .all(|&c| vs.next().is_some_and(|x| x == c || (c == '.' && x != '\n')))
-                    && vs.next().is_none()
-            }
             Pattern::Regex(re) => re.is_match(v),
         }
     }
@@ -505,49 +486,20 @@ mod tests {
 
     #[test]
     fn plain_patterns_match_as_their_regular_expressions_do() {
-        let pats = [
-            "emp-app",
-            "v1",
-            "networking.k8s.io",
-            "a.c",
-            "..",
-            "é.x",
-            "a b#&~-",
-        ];
         let vals = [
-            "emp-app",
-            "emp-app2",
-            "xemp-app",
-            "v1",
-            "v1beta1",
-            "networking.k8s.io",
-            "networkingXk8sXio",
-            "networking.k8s.i",
-            "a.c",
-            "abc",
-            "a\nc",
-            "ac",
-            "abcc",
-            "..",
-            "xy",
-            "\n.",
-            "x",
-            "éyx",
-            "eyx",
-            "a b#&~-",
-            "",
+            "emp-app", "emp-app2", "xemp-app", "v1", "v1beta1", "Ingress", "ingress", "é", "",
         ];
-        for p in pats {
+        for p in ["emp-app", "v1", "Ingress", "é"] {
             let plain = Pattern::new(p).expect("compiles");
-            assert!(!matches!(plain, Pattern::Regex(_)), "{p} compiled");
+            assert!(matches!(plain, Pattern::Literal(_)), "{p} compiled");
             let re = anchored(p).expect("compiles");
             for v in vals {
                 assert_eq!(plain.is_match(v), re.is_match(v), "{p} on {v:?}");
             }
         }
-        let long = "a".repeat(MAX_PLAIN_PATTERN + 1);
-        assert!(matches!(Pattern::new(&long), Ok(Pattern::Regex(_))));
-        assert!(matches!(Pattern::new("a.*"), Ok(Pattern::Regex(_))));
+        for p in ["networking.k8s.io", "a-.*", "a b#&~"] {
+            assert!(matches!(Pattern::new(p), Ok(Pattern::Regex(_))), "{p}");
+        }
         assert!(matches("emp.app", "emp-app"));
         assert!(!matches("emp-app", "emp.app"));
     }
