@@ -60,9 +60,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/emp-seal-bench.XXXXXX")
 if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "keeping $WORK" >&2; else trap 'rm -rf "$WORK"' EXIT; fi
 RESULTS=$WORK/results.tsv # name, hyperfine json, peak RSS KiB, note
 # Time and measure a copy, as an installed binary would be: the file the linker has just written
-# sits in the page cache in large folios that are mapped whole, which put about 2 MiB more of the
-# binary into every run's peak RSS (`--version`: 4.9 MiB for the fresh file, 2.9 MiB for a copy
-# of it, 2026-11-27). cp writes the copy through the page cache in ordinary pages.
+# sits in the page cache in large folios that are mapped whole, which put megabytes more of the
+# binary into every run's peak RSS. cp writes the copy through the page cache in ordinary pages.
 cp "$BIN" "$WORK/emp-seal"
 BIN=$WORK/emp-seal
 if [ -n "${BENCH_BASELINE:-}" ]; then

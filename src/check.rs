@@ -588,8 +588,9 @@ fn read_deployed(
     note
 }
 
-/// Repo-relative paths of the resource, kustomization and patch files the overlay builds parsed whole and found none of
-/// the kinds the rules' own YAML pass reads in (so that it does not parse them again).
+/// Repo-relative paths of the resource, kustomization and patch files the overlay builds parsed
+/// whole and found none of the kinds the rules' own YAML pass reads in (so that it does not
+/// parse them again).
 fn parsed_elsewhere(root: &Path, parsed: &kustomize::ParseCache<'_>) -> HashSet<String> {
     parsed
         .manifests()

@@ -20,8 +20,8 @@ pub(crate) struct Built {
     own: usize,
     /// The problems of the options the model does not replay (`deploy::plan`).
     options: Vec<Problem>,
-    /// Resource, kustomization and patch files the build parsed whole, with their kinds ([`ParseCache::manifests`]),
-    /// when it read them through a cache of its own.
+    /// Resource, kustomization and patch files the build parsed whole, with their kinds
+    /// ([`ParseCache::manifests`]), when it read them through a cache of its own.
     manifests: Vec<(PathBuf, Vec<String>)>,
     /// False when the layer it was built with is not the one `check` builds with: only
     /// discovery's judgement may use it.

@@ -98,9 +98,6 @@ pub(crate) struct Scan {
     /// The build of every Flux parent ([`Parent`]) by the directory it deploys ([`build`]),
     /// read once: [`parent_reads`] and [`routes`] ask for it per file.
     builds: BTreeMap<String, Option<BTreeSet<PathBuf>>>,
-    /// What the build of each kustomization directory of those builds reads ([`reached`], when
-    /// known), made once when a parent has a `substituteFrom`: [`routes`] asks for it per file.
-    reach: BTreeMap<PathBuf, Vec<PathBuf>>,
 }
 
 /// One environment candidate picked by [`pick`].
@@ -234,14 +231,15 @@ fn flux_parents(
     let texts: Vec<(&str, &str)> = (yaml_files.iter().zip(objects))
         .filter_map(|(f, o)| Some((f.as_str(), o.text.as_deref()?)))
         .collect();
+    // What the build of each kustomization directory of those builds reads ([`reached`], when
+    // known), made once: [`routes`] asks for it per file.
     let dirs: BTreeSet<&PathBuf> = s.builds.values().flatten().flatten().collect();
-    let reach = (dirs.into_iter())
+    let reach: BTreeMap<PathBuf, Vec<PathBuf>> = (dirs.into_iter())
         .filter_map(|k| Some((k.clone(), reached(s, k)?)))
         .collect();
-    s.reach = reach;
     let s = &*s;
     let reads = |dir: &str, file: &str| parent_reads(root, s, dir, file);
-    let routes = |dir: &str, file_dir: &str| routes(root, s, dir, file_dir);
+    let routes = |dir: &str, file_dir: &str| routes(root, s, &reach, dir, file_dir);
     super::flux_vars::read_sources(root, &s.kust, &mut parents, &texts, &reads, &routes);
     parents
 }
@@ -1040,10 +1038,16 @@ fn parent_clusters(root: &Path, s: &Scan, parents: &[Parent], o: &mut FileObject
 
 /// The kustomization directories (canonical) of the build of a Flux parent deploying `dir`
 /// whose builds read `file_dir` (both repository-relative, see [`super::flux_vars::Routes`],
-/// [`Scan::builds`]).
-fn routes(root: &Path, s: &Scan, dir: &str, file_dir: &str) -> Option<Vec<PathBuf>> {
+/// [`Scan::builds`]), by what each kustomization directory's build reads (`reach`).
+fn routes(
+    root: &Path,
+    s: &Scan,
+    reach: &BTreeMap<PathBuf, Vec<PathBuf>>,
+    dir: &str,
+    file_dir: &str,
+) -> Option<Vec<PathBuf>> {
     let f = root.join(file_dir).canonicalize().ok()?;
-    let reads = |k: &&PathBuf| s.reach.get(*k).is_some_and(|r| r.contains(&f));
+    let reads = |k: &&PathBuf| reach.get(*k).is_some_and(|r| r.contains(&f));
     let all = s.builds.get(dir)?.as_ref()?;
     Some(all.iter().filter(reads).cloned().collect())
 }

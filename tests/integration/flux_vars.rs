@@ -570,9 +570,8 @@ fn unlisted(root: &Path, kust: Option<(&str, &str)>, layout: &str) -> Vec<(Strin
 /// A Flux Kustomization in a file of the parent's directory that its kustomization does not
 /// list is not rendered by that parent (the real render does not hold it), so its
 /// `targetNamespace: ${NS}` is unknown: `overlay-not-modelled` at that file, while the listed
-/// one gets `prod` (its SealedSecret re-sealed for `staging` is an `identity-mismatch`). Before, a file in a directory the build reads counted as rendered whether
-/// listed or not, and took the parent's `NS`. With no kustomization file Flux generates one
-/// listing both: no finding.
+/// one gets `prod` (its SealedSecret re-sealed for `staging` is an `identity-mismatch`). With no
+/// kustomization file Flux generates one listing both: no finding.
 #[test]
 fn a_flux_kustomization_file_the_parent_build_does_not_list_gets_no_parent_variable() {
     let Some(t) = git_repo() else { return };

@@ -2535,8 +2535,11 @@ fn an_untracked_build_input_in_a_nested_repository_is_named_so() {
     assert!(git(&nested, &["init", "-q"]) && git(&nested, &["add", "-A"]));
     assert!(git(&nested, &["commit", "-q", "-m", "vendored"]));
     let why = "is not tracked by git (it is in a nested git repository that is not a submodule)";
-    let expected: Vec<(String, String)> = ["k8s/vendor/app/cm.yaml", "k8s/vendor/app/kustomization.yaml"]
-        .into_iter()
+    let files = [
+        "k8s/vendor/app/cm.yaml",
+        "k8s/vendor/app/kustomization.yaml",
+    ];
+    let expected: Vec<(String, String)> = (files.into_iter())
         .map(|p| {
             let m = format!("`{p}`, which the build of vendored reads, {why}: a clone of the repository cannot build it");
             (p.to_owned(), m)

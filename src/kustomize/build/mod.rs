@@ -209,8 +209,8 @@ impl<'t> ParseCache<'t> {
         std::mem::take(&mut *lock(&self.manifests))
     }
 
-    /// Records the resource, kustomization and patch files another cache's builds parsed whole ([`ParseCache::manifests`]),
-    /// for a build made before this cache and taken over by its run.
+    /// Records the resource, kustomization and patch files another cache's builds parsed whole
+    /// ([`ParseCache::manifests`]), for a build made before this cache and taken over by its run.
     pub(crate) fn record_manifests(&self, manifests: Vec<(PathBuf, Vec<String>)>) {
         lock(&self.manifests).extend(manifests);
     }
