@@ -292,12 +292,17 @@ fn other_renderers(
     use rayon::prelude::*;
     let ws = crate::workspace::get(root);
     let cache = crate::kustomize::ParseCache::default();
-    let found: Vec<Other<'_>> = ws
-        .envs
-        .par_iter()
+    // Only the environments whose build may read a wanted file are built; one is built on this
+    // thread (starting rayon's pool for it would cost more than it saves).
+    let reaching: Vec<_> = (ws.envs.iter())
         .filter(|e| plans.iter().all(|p| p.env != e.name))
-        .filter_map(|env| other_env(root, env, wanted, &cache))
+        .filter_map(|env| Some((env, reached(env, wanted)?)))
         .collect();
+    let other = |&(env, file): &(_, _)| other_env(root, (env, file), wanted, &cache);
+    let found: Vec<Other<'_>> = match reaching.len() {
+        0 | 1 => reaching.iter().filter_map(other).collect(),
+        _ => reaching.par_iter().filter_map(other).collect(),
+    };
     let mut out = Vec::new();
     for other in found {
         let (env, shared) = match other {
@@ -326,24 +331,32 @@ fn other_renderers(
     Ok(out)
 }
 
-/// What environment `env`'s build renders of `wanted`: nothing (`None`) when discovery knows
-/// its build reads none of the files (kustomize's load restrictor, api/internal/loader/
+/// The first of `wanted`'s files environment `env`'s build may read; `None` when discovery knows
+/// its build reads none of them (kustomize's load restrictor, api/internal/loader/
 /// loadrestrictions.go `RestrictionRootOnly`: a file is read only by a kustomization in its
 /// directory or above, or, as Flux builds without it, named by one as a resource:
-/// `discover::reached`) or it renders none of them; [`Other::Unknown`] when
+/// `discover::reached`).
+fn reached<'w>(
+    env: &crate::workspace::Environment,
+    wanted: &'w BTreeMap<SealedKey, Renderer>,
+) -> Option<&'w PathBuf> {
+    wanted.keys().map(|(file, _)| file).find(|file| {
+        env.reaches
+            .as_ref()
+            .is_none_or(|dirs| dirs.iter().any(|d| file.starts_with(d)))
+    })
+}
+
+/// What environment `env`'s build renders of `wanted`, given the file of them it may read
+/// (`reached`): nothing (`None`) when it renders none of them; [`Other::Unknown`] when
 /// its overlay does not load or kustomize would not build it (a problem that fails the build),
 /// or when it renders one of them through what emp-seal does not model.
 fn other_env<'e>(
     root: &Path,
-    env: &'e crate::workspace::Environment,
+    (env, reached): (&'e crate::workspace::Environment, &PathBuf),
     wanted: &BTreeMap<SealedKey, Renderer>,
     cache: &crate::kustomize::ParseCache,
 ) -> Option<Other<'e>> {
-    let reached = wanted.keys().map(|(file, _)| file).find(|file| {
-        env.reaches
-            .as_ref()
-            .is_none_or(|dirs| dirs.iter().any(|d| file.starts_with(d)))
-    })?;
     let unknown = |file: &PathBuf, why: String| Other::Unknown {
         env: &env.name,
         file: file.clone(),

@@ -26,6 +26,12 @@ pub(crate) fn skipped_dir(name: &str) -> bool {
     name.starts_with('.') || SKIPPED_DIRS.contains(&name)
 }
 
+/// Up to this many files (YAML files and kustomizations together), the scan reads them on the
+/// calling thread: starting rayon's thread pool (spawning threads, which then spin waiting for
+/// work) costs more than reading a few small files, and a one-overlay `seal` needs the pool for
+/// nothing else.
+const SEQUENTIAL_MAX: usize = 64;
+
 /// Largest YAML file read to look for Argo CD / Flux objects.
 const MAX_SCAN_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -174,12 +180,16 @@ fn read_tree(
     // An object elsewhere in a repository whose top is above the root may deploy a directory
     // of it: read after the root's own.
     yaml_files.extend(super::gitroot::outside_manifests(root));
-    // Files are read in parallel (a monorepo has thousands of manifests); Argo CD / Flux
-    // objects are merged in walk order: the first naming a directory says how it was found.
-    let objects: Vec<FileObjects> = yaml_files
-        .par_iter()
-        .map(|f| named_paths(root, f, remotes))
-        .collect();
+    // Files are read in parallel (a monorepo has thousands of manifests), a small tree's on
+    // this thread ([`SEQUENTIAL_MAX`]); Argo CD / Flux objects are merged in walk order: the
+    // first naming a directory says how it was found.
+    let small = yaml_files.len() + kfiles.len() <= SEQUENTIAL_MAX;
+    let named = |f: &String| named_paths(root, f, remotes);
+    let objects: Vec<FileObjects> = if small {
+        yaml_files.iter().map(named).collect()
+    } else {
+        yaml_files.par_iter().map(named).collect()
+    };
     // Only a repository holding Argo CD / Flux objects can patch one: elsewhere the
     // kustomizations' patch files are not read for it.
     let deploys = objects.iter().any(|o| o.deploys);
@@ -190,10 +200,14 @@ fn read_tree(
     for (c, dir, _) in links {
         s.aliases.entry(c).or_default().push(dir);
     }
-    s.kust = kfiles
-        .into_par_iter()
-        .map(|(canon, dir, kfile)| (canon, read_kust(root, dir, &kfile, deploys)))
-        .collect();
+    let kust = |(canon, dir, kfile): (PathBuf, PathBuf, PathBuf)| {
+        (canon, read_kust(root, dir, &kfile, deploys))
+    };
+    s.kust = if small {
+        kfiles.into_iter().map(kust).collect()
+    } else {
+        kfiles.into_par_iter().map(kust).collect()
+    };
     s.deploy_patches = s
         .kust
         .values()

@@ -769,17 +769,32 @@ fn discovered(
     scan: &discover::Scan,
 ) -> (Vec<discover::Pick>, Vec<(String, &'static str)>, Builds) {
     let picks = discover::pick(root, scan);
+    let judge = |p: discover::Pick| {
+        if p.keep_without_secret {
+            return Either::Left((p, None));
+        }
+        let times = deploy_time(&scan.deploy_times, &p.dir);
+        match has_secret(root, &p.dir, deployed(&p.found), &times) {
+            (true, built) => Either::Left((p, built)),
+            (false, _) => Either::Right((rel(root, &p.dir), "no secret in its render")),
+        }
+    };
+    // The builds run in parallel; with at most one to run, on this thread (starting rayon's
+    // pool would cost more than it saves).
     let (kept, mut rejected): (Vec<_>, Vec<(String, &'static str)>) =
-        picks.into_par_iter().partition_map(|p| {
-            if p.keep_without_secret {
-                return Either::Left((p, None));
-            }
-            let times = deploy_time(&scan.deploy_times, &p.dir);
-            match has_secret(root, &p.dir, deployed(&p.found), &times) {
-                (true, built) => Either::Left((p, built)),
-                (false, _) => Either::Right((rel(root, &p.dir), "no secret in its render")),
-            }
-        });
+        match picks.iter().filter(|p| !p.keep_without_secret).count() {
+            0 | 1 => picks
+                .into_iter()
+                .map(judge)
+                .fold(Default::default(), |mut kr, j| {
+                    match j {
+                        Either::Left(k) => kr.0.push(k),
+                        Either::Right(r) => kr.1.push(r),
+                    }
+                    kr
+                }),
+            _ => picks.into_par_iter().partition_map(judge),
+        };
     let (kept, builds): (Vec<discover::Pick>, Vec<_>) = kept.into_iter().unzip();
     let builds: Builds = (kept.iter().zip(builds))
         .filter_map(|(p, b)| Some((p.dir.clone(), b?)))
