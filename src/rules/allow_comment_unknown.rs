@@ -19,11 +19,12 @@ pub static META: RuleMeta = RuleMeta {
 
 /// One finding per allow comment naming no known rule id, or some unknown ones.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    use rayon::prelude::*;
     let mut out = Vec::new();
     let env: HashSet<&str> = (cx.tree.env_files.iter()).map(|e| e.path.as_str()).collect();
-    let files = (cx.files.iter()).filter(|f| f.is_yaml() || env.contains(f.path.as_str()));
+    let files = (cx.files.par_iter()).filter(|f| f.is_yaml() || env.contains(f.path.as_str()));
     // Every comment reported holds the directive's name in some spelling ([`misspelled`]).
-    let files = files.filter(|f| names_emp_seal(&f.text));
+    let files: Vec<_> = files.filter(|f| names_emp_seal(&f.text)).collect();
     for file in files {
         for (i, comment) in super::allow_comments(file).into_iter().enumerate() {
             let Some((c, _)) = comment else { continue };

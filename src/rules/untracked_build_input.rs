@@ -24,9 +24,13 @@ pub static META: RuleMeta = RuleMeta {
 /// already, the more specific finding (the sync fails): the build refuses it, so it is not
 /// among the files read, but for the overlay's own kustomization file, skipped here.
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    use rayon::prelude::*;
     if cx.tree.git.is_none() {
         return Vec::new();
     }
+    let Some(commits) = crate::workspace::Commits::of(cx.root) else {
+        return Vec::new();
+    };
     let mut readers: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for ov in cx.tree.checked_overlays() {
         let variants = ov.variants.iter().map(|v| &v.overlay);
@@ -44,9 +48,9 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
     }
     readers
-        .into_iter()
+        .into_par_iter()
         .filter_map(|(rel, names)| {
-            let why = crate::workspace::clone_lacks(cx.root, &cx.root.join(&rel))?;
+            let why = commits.lacks(&cx.root.join(&rel))?;
             let names: Vec<&str> = names.into_iter().collect();
             let message = format!(
                 "`{rel}`, which the build of {} reads, {why}: a clone of the repository cannot build {}",

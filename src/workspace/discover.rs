@@ -351,7 +351,7 @@ fn walk(
         let r = if rel.is_empty() {
             name.clone()
         } else {
-            format!("{rel}/{name}")
+            [rel, "/", &name].concat()
         };
         if ignore(&r) {
             continue;
@@ -1686,7 +1686,7 @@ pub(crate) fn list_files(
         let r = if rel.is_empty() {
             name.to_string()
         } else {
-            format!("{rel}/{name}")
+            [rel, "/", &name].concat()
         };
         if ft.is_dir() {
             if !skip(&name) {

@@ -279,41 +279,66 @@ fn not_tracked(subject: &str, state: &str) -> String {
 /// list, which [`notes`] and `check`'s submodule note state). Judged against the listing git
 /// gave when the process first asked ([`listing`]): a file staged later is not seen.
 pub(crate) fn clone_lacks(root: &Path, path: &Path) -> Option<Lacks> {
-    let listing = listing(root)?.ok()?;
-    let (top, prefix) = (super::lexical(&top(root)), prefix(root));
-    let untracked = |f: &str| {
-        !listing.files.get(f).copied().unwrap_or(false)
-            && !(listing.unlisted.iter()).any(|(s, _)| super::below(f, s))
-    };
-    let full = super::lexical(path);
-    let Ok(written) = full.strip_prefix(&top) else {
-        return Some(Lacks::Outside);
-    };
-    // git does not track a path beyond a symbolic link (`git add` refuses it): a tracked file
-    // that is no link itself is in the clone, with no link on its path to judge.
-    if !untracked(&super::path_str(written)) && !full.is_symlink() {
-        return None;
+    Commits::of(root)?.lacks(path)
+}
+
+/// What [`clone_lacks`] judges a file against, taken once for a run of files: the root's
+/// [`listing`], its repository's top level and the root's place in it.
+pub(crate) struct Commits {
+    listing: Arc<Listing>,
+    top: PathBuf,
+    prefix: String,
+}
+
+impl Commits {
+    /// `None` when git cannot tell what a clone holds ([`clone_lacks`]).
+    pub(crate) fn of(root: &Path) -> Option<Commits> {
+        let listing = listing(root)?.ok()?;
+        let (top, prefix) = (super::lexical(&top(root)), prefix(root));
+        Some(Commits {
+            listing,
+            top,
+            prefix,
+        })
     }
-    let mut at = top.clone();
-    for c in written.components() {
-        at.push(c);
-        let f = super::path_str(at.strip_prefix(&top).ok()?);
-        if at.symlink_metadata().is_ok_and(|m| m.is_symlink()) && untracked(&f) {
-            return Some(match at == full {
-                true => Lacks::NotTracked(state(&listing, &top, &f)),
-                false => Lacks::Link(from_root(&prefix, &f)),
-            });
+
+    /// [`clone_lacks`] for a file of this root.
+    pub(crate) fn lacks(&self, path: &Path) -> Option<Lacks> {
+        let (listing, top, prefix) = (&*self.listing, &self.top, &self.prefix);
+        let untracked = |f: &str| {
+            !listing.files.get(f).copied().unwrap_or(false)
+                && !(listing.unlisted.iter()).any(|(s, _)| super::below(f, s))
+        };
+        let full = super::lexical(path);
+        let Ok(written) = full.strip_prefix(top) else {
+            return Some(Lacks::Outside);
+        };
+        // git does not track a path beyond a symbolic link (`git add` refuses it): a tracked file
+        // that is no link itself is in the clone, with no link on its path to judge.
+        if !untracked(&super::path_str(written)) && !full.is_symlink() {
+            return None;
         }
-    }
-    let real = std::fs::canonicalize(&full).ok()?;
-    let Ok(real) = real.strip_prefix(listing.real_top.as_ref()?) else {
-        return Some(Lacks::LeadsOutside);
-    };
-    let (real, written) = (super::path_str(real), super::path_str(written));
-    match untracked(&real) {
-        false => None,
-        true if real == written => Some(Lacks::NotTracked(state(&listing, &top, &real))),
-        true => Some(Lacks::Target(from_root(&prefix, &real))),
+        let mut at = top.clone();
+        for c in written.components() {
+            at.push(c);
+            let f = super::path_str(at.strip_prefix(top).ok()?);
+            if at.symlink_metadata().is_ok_and(|m| m.is_symlink()) && untracked(&f) {
+                return Some(match at == full {
+                    true => Lacks::NotTracked(state(listing, top, &f)),
+                    false => Lacks::Link(from_root(prefix, &f)),
+                });
+            }
+        }
+        let real = std::fs::canonicalize(&full).ok()?;
+        let Ok(real) = real.strip_prefix(listing.real_top.as_ref()?) else {
+            return Some(Lacks::LeadsOutside);
+        };
+        let (real, written) = (super::path_str(real), super::path_str(written));
+        match untracked(&real) {
+            false => None,
+            true if real == written => Some(Lacks::NotTracked(state(listing, top, &real))),
+            true => Some(Lacks::Target(from_root(prefix, &real))),
+        }
     }
 }
 
@@ -365,6 +390,9 @@ pub(crate) fn status(root: &Path) -> Option<Status> {
 /// relative to the top), as the build names files: `../shared/app.env` for
 /// `services/shared/app.env` from `services/api`, `k8s/base` for `services/api/k8s/base`.
 fn from_root(prefix: &str, f: &str) -> String {
+    if prefix.is_empty() {
+        return f.to_owned();
+    }
     let (at, to): (Vec<&str>, Vec<&str>) = (
         prefix.split('/').filter(|s| !s.is_empty()).collect(),
         f.split('/').collect(),
@@ -430,9 +458,9 @@ pub(crate) fn in_repository(root: &Path, rel: &str) -> bool {
     if rel.starts_with('/') {
         return false;
     }
-    let parts: Vec<&str> = rel.split('/').collect();
-    let up = parts.iter().take_while(|c| **c == "..").count();
-    up < parts.len() && !parts[up..].contains(&"..") && (up == 0 || up <= depth(root))
+    let up = rel.split('/').take_while(|c| *c == "..").count();
+    let mut below_up = rel.split('/').skip(up).peekable();
+    below_up.peek().is_some() && !below_up.any(|c| c == "..") && (up == 0 || up <= depth(root))
 }
 
 /// The YAML files of the git repository outside the root (when the root is below its top

@@ -32,11 +32,11 @@ pub use files::{
     MAX_FILE_BYTES, MAX_INPUT_BYTES, cert_path, env_name, load_cert, load_keys, overlay_dir,
     resolve_from,
 };
-pub(crate) use gitroot::clone_lacks;
 pub(crate) use gitroot::in_repository;
 pub(crate) use gitroot::notes as repository_notes;
 pub(crate) use gitroot::status as git_status;
 pub(crate) use gitroot::top as repository_top;
+pub(crate) use gitroot::{Commits, clone_lacks};
 pub(crate) use unparsed::helm_chart;
 
 /// The file names kustomize recognises, in its order (kustomize `api/konfig/general.go`
@@ -166,7 +166,18 @@ pub fn from_display(root: &Path, from: &Path) -> String {
 /// with `.` and `..` steps resolved lexically (as `lexical` does: `k8s/overlays/dev/../../base/x.yaml`
 /// is `k8s/base/x.yaml`).
 pub fn path_str(p: &Path) -> String {
-    lexical(p).to_string_lossy().replace('\\', "/")
+    match p.to_str() {
+        Some(s) if is_lexical(p) && !s.contains('\\') => s.to_owned(),
+        _ => lexical(p).to_string_lossy().replace('\\', "/"),
+    }
+}
+
+/// Whether [`lexical`] gives `p` back unchanged (on Unix): no `.` or `..` step, no empty one
+/// (`a//b`, a trailing `/`) but the root's. Most paths are, and need no rebuilding.
+fn is_lexical(p: &Path) -> bool {
+    let b = p.as_os_str().as_encoded_bytes();
+    let step = |(i, c): (usize, &[u8])| !matches!(c, b"." | b"..") && (i == 0 || !c.is_empty());
+    cfg!(unix) && !b.ends_with(b"/") && b.split(|&c| c == b'/').enumerate().all(step)
 }
 
 /// `p` with `.` and `..` steps resolved lexically (no file system access, symlinks not
@@ -175,6 +186,9 @@ pub fn path_str(p: &Path) -> String {
 /// (`/..` is `/`, as the operating system resolves it).
 pub(crate) fn lexical(p: &Path) -> PathBuf {
     use std::path::Component;
+    if is_lexical(p) {
+        return p.to_path_buf();
+    }
     let mut out = PathBuf::with_capacity(p.as_os_str().len());
     for c in p.components() {
         match c {
@@ -1055,6 +1069,34 @@ mod tests {
         assert_eq!(l("a/../../b"), Path::new("../b"));
         assert_eq!(l("./"), Path::new(""));
         assert_eq!(path_str(Path::new("../a/./../b")), "../b");
+    }
+
+    #[test]
+    fn a_path_taken_as_it_is_is_the_one_rebuilt_step_by_step() {
+        let rebuilt = |p: &str| -> PathBuf { Path::new(p).components().collect() };
+        for p in [
+            "",
+            "a",
+            "/a/b.yaml",
+            "../a",
+            "a//b",
+            "a/b/",
+            "/",
+            "//a",
+            "./a",
+            "a/.",
+            "a/..",
+            ".a/b..",
+        ] {
+            let path = Path::new(p);
+            if is_lexical(path) {
+                assert_eq!(rebuilt(p), path, "{p}");
+            }
+            assert_eq!(path_str(path), lexical(path).to_string_lossy(), "{p}");
+        }
+        assert!(is_lexical(Path::new("/r/k8s/base/x.yaml")));
+        assert_eq!(path_str(Path::new("a//b/")), "a/b");
+        assert_eq!(path_str(Path::new("a\\b")), "a/b");
     }
 
     #[test]

@@ -448,7 +448,7 @@ impl Builder<'_> {
         let mut kinds = Vec::with_capacity(docs.len());
         for d in docs {
             let Ok(v) = &d.value else { return };
-            if docs::has_complex_key(v) || d.text.lines().any(|l| l.trim_end() == "...") {
+            if docs::has_complex_key(v) || ends_early(&d.text) {
                 return;
             }
             kinds.push(get_str(v, "kind").unwrap_or_default().to_owned());
@@ -533,6 +533,13 @@ fn object_defect(v: &Value) -> Option<&'static str> {
     }
 }
 
+/// Whether a document's text holds a `...` line (blanks after it allowed). Only a text holding
+/// `...` at a line's start is read line by line.
+fn ends_early(text: &str) -> bool {
+    (text.starts_with("...") || text.contains("\n..."))
+        && text.lines().any(|l| l.trim_end() == "...")
+}
+
 /// True when a file that is not named as YAML starts with a PEM header.
 fn is_pem(path: &Path) -> bool {
     let yamlish = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
@@ -559,4 +566,30 @@ pub(crate) fn is_remote(entry: &str) -> bool {
         || entry.starts_with("bitbucket.org/")
         || entry.starts_with("git@")
         || entry.contains("?ref=")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ends_early;
+
+    #[test]
+    fn ends_early_finds_a_dots_line_only() {
+        for text in [
+            "...\n",
+            "a: 1\n...\nb: 2\n",
+            "a: 1\n... \t\r\n",
+            "a: 1\n...",
+        ] {
+            assert!(ends_early(text), "{text:?}");
+        }
+        for text in [
+            "",
+            "a: ...\n",
+            "a: 1\n ...\n",
+            "a: 1\n....\n",
+            "a: 1\n...x\n",
+        ] {
+            assert!(!ends_early(text), "{text:?}");
+        }
+    }
 }
