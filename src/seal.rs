@@ -1708,8 +1708,7 @@ fn field_line(text: &str, doc_index: usize, what: &str) -> usize {
 /// Declares `scope` on the top-level metadata the way the controller reads it
 /// (sealed-secrets `pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go` `SecretScope`):
 /// the one annotation of the scope set to exactly `"true"`, the other one removed; strict scope is
-/// the absence of both (kubeseal-format.md §2). Never writes `"false"`, which
-/// `scope-annotation-misplaced` reports.
+/// the absence of both. Never writes `"false"`, which `scope-annotation-misplaced` reports.
 fn scope_annotations(scope: Scope, doc: &SealedSecretDoc, plan: &mut EditPlan) {
     let set = scope_annotation(scope);
     if let Some(k) = set {
