@@ -12,7 +12,7 @@ use crate::cert::{CertError, Certificate, SECONDS_PER_DAY};
 use crate::fsio;
 use crate::seal::{self, SealError};
 use crate::sealedsecret::ciphertext::{self, Kind, Reason};
-use crate::sealedsecret::{CERT_SHA256_ANNOTATION, ParsedFile, SealedSecretDoc};
+use crate::sealedsecret::{CERT_SHA256_ANNOTATION, SealedSecretDoc};
 use crate::workspace::{DEFAULT_CERT_FILE, MAX_INPUT_BYTES, rel};
 
 mod fetch;
@@ -445,13 +445,9 @@ fn sealed_uses(root: &Path, o: &crate::workspace::Environment) -> Vec<SealedRead
 /// The document of `target` in its file, or why it cannot be read (names the file, never a
 /// value).
 fn read_doc(root: &Path, target: &seal::SealedTarget) -> Result<SealedSecretDoc, String> {
-    let text =
-        fsio::read_to_string_limited(&target.file, MAX_INPUT_BYTES).map_err(|e| e.to_string())?;
-    let parsed =
-        ParsedFile::parse(&text).map_err(|e| format!("{}: {e}", rel(root, &target.file)))?;
-    target
-        .refuse_listed(&rel(root, &target.file), &parsed)
-        .map_err(|e| e.to_string())?;
+    let read = seal::SealedFile::read(root, &target.file).map_err(|e| e.to_string())?;
+    let parsed = read.parse().map_err(|e| e.to_string())?;
+    (target.refuse_listed(&read.name, &parsed)).map_err(|e| e.to_string())?;
     target
         .doc_in(parsed.sealed_secrets())
         .map(|(_, d)| d.clone())

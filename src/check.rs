@@ -484,18 +484,11 @@ fn deployed_files(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
         .collect()
 }
 
-/// The env files the overlay's generators read (`envs:`), and each one's `.example`,
-/// repo-relative: env files whatever they are named (`secrets.properties` too).
+/// The env files the overlay's generators read ([`Overlay::env_files`]), and each one's
+/// `.example`, those inside the repository.
 fn env_inputs(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
-    overlay
-        .generated()
-        .iter()
-        .flat_map(|g| &g.specs)
-        .flat_map(|s| &s.envs)
-        .flat_map(|e| {
-            let rel = rel(root, &e.path);
-            [format!("{rel}.example"), rel]
-        })
+    (overlay.env_files().into_iter())
+        .flat_map(|e| [format!("{e}.example"), e])
         .filter(|p| in_repository(root, p))
         .collect()
 }

@@ -376,13 +376,8 @@ fn the_generator<'o>(
         if let SecretSource::Sealed(s) = s {
             // `seal` reads its file the same way (failing here too) and refuses a `List` item.
             let target = seal::target(root, &s);
-            let file = rel(root, &target.file);
-            let text = fsio::read_to_string_limited(&target.file, MAX_INPUT_BYTES)?;
-            let parsed = crate::sealedsecret::ParsedFile::parse(&text);
-            let parsed = parsed.map_err(|source| SealError::SealedSecret {
-                file: file.clone(),
-                source,
-            })?;
+            let read = seal::SealedFile::read(root, &target.file)?;
+            let (file, parsed) = (read.name.clone(), read.parse()?);
             let listed = match target.refuse_listed(&file, &parsed) {
                 Err(SealError::InList { line, .. }) => Some(line),
                 _ => None,

@@ -17,10 +17,10 @@ use crate::crypto::{self, Scope, UnsealingKey};
 use crate::envfile;
 use crate::fsio;
 use crate::kustomize::Identity;
-use crate::seal::{self, SealError, SealedTo};
-use crate::sealedsecret::{self, ParsedFile, SealedSecretDoc, plain_or_quoted};
+use crate::seal::{self, SealError, SealedFile, SealedTo};
+use crate::sealedsecret::{self, SealedSecretDoc, plain_or_quoted};
 use crate::secret::SecretValue;
-use crate::workspace::{MAX_INPUT_BYTES, from_display, rel};
+use crate::workspace::{MAX_INPUT_BYTES, from_display};
 
 /// Errors of recovery and diff. Messages name files, lines and keys, never values.
 #[derive(Debug, thiserror::Error)]
@@ -62,11 +62,6 @@ pub enum RecoverError {
         /// `<scope> <namespace>/<name>` used for the label.
         sealed_for: String,
     },
-    #[error("{file}: {source}")]
-    SealedSecret {
-        file: String,
-        source: sealedsecret::SealedSecretError,
-    },
     #[error(transparent)]
     Fs(#[from] fsio::FsError),
     /// An env file problem (also: a value the env dialect cannot carry).
@@ -93,7 +88,6 @@ impl RecoverError {
                 "unseal the environment instead (emp-seal unseal ENV), whose kustomization sets the namespace"
                     .to_owned(),
             ),
-            RecoverError::SealedSecret { source, .. } => source.hint().map(str::to_owned),
             RecoverError::Fs(e) => e.hint().map(str::to_owned),
             RecoverError::Env(e) => e.hint().map(str::to_owned),
             _ => None,
@@ -172,13 +166,9 @@ fn read(
     file: PathBuf,
     target: Result<seal::SealedTarget, Option<&str>>,
 ) -> Result<Located, RecoverError> {
-    let file_name = rel(root, &file);
-    let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES)?;
-    let ss_err = |source| RecoverError::SealedSecret {
-        file: file_name.clone(),
-        source,
-    };
-    let parsed = ParsedFile::parse(&text).map_err(ss_err)?;
+    let read = SealedFile::read(root, &file)?;
+    let parsed = read.parse()?;
+    let file_name = read.name.clone();
     // Never read as SealedSecrets: an item that does not read is still a `List` item.
     let (target, name, listed) = match target {
         Ok(t) => {

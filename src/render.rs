@@ -240,10 +240,8 @@ pub fn render_checked(
             Some("--render=auto: neither kubectl nor kustomize is on PATH, so the overlay was checked against emp-seal's model only, not against a real render".to_owned()),
         ));
     };
-    let all_env_files: BTreeSet<String> = overlays
-        .iter()
-        .flat_map(|(_, o)| overlay_env_files(o))
-        .collect();
+    let all_env_files: BTreeSet<String> =
+        overlays.iter().flat_map(|(_, o)| o.env_files()).collect();
     let checked: Vec<(&str, &Overlay)> = overlays
         .iter()
         .filter(|(name, _)| release.is_none_or(|r| r == *name))
@@ -304,7 +302,7 @@ pub fn render_overlay(
             1,
         ),
     };
-    let envs = overlay_env_files(overlay);
+    let envs = overlay.env_files();
     // The fields the objects deploying the overlay set in its own kustomization: set in a copy's.
     let fields = overlay.deployed_fields();
     let in_place = !fields.is_empty() && overlay.generated_entries().is_none();
@@ -362,17 +360,6 @@ fn command_run(tool: &Tool, root: &Path, overlay: &Overlay) -> String {
     } else {
         format!("`{name} {dir}`")
     }
-}
-
-/// Repo-relative env files read by the overlay's generators.
-pub fn overlay_env_files(overlay: &Overlay) -> BTreeSet<String> {
-    overlay
-        .generated()
-        .iter()
-        .flat_map(|g| g.specs.iter())
-        .flat_map(|s| s.envs.iter())
-        .map(|e| path_str(&e.path))
-        .collect()
 }
 
 /// The temporary copy: every file under [`copy_base`] except real env files and every env
@@ -905,9 +892,9 @@ mod tests {
         two_overlays(root);
         let dev = Overlay::load(root, "dev").expect("loads");
         let prod = Overlay::load(root, "prod").expect("loads");
-        let mut all = overlay_env_files(&dev);
-        all.extend(overlay_env_files(&prod));
-        let envs = overlay_env_files(&dev);
+        let mut all = dev.env_files();
+        all.extend(prod.env_files());
+        let envs = dev.env_files();
         assert_eq!(envs, ["k8s/overlays/dev/dev.env".to_owned()].into());
         let (copy, at) = make_copy(root, &dev, &envs, &all).expect("copy");
         assert_eq!(at, "");
@@ -949,7 +936,7 @@ mod tests {
         put(root, "k8s/overlays/prod/gone.env.example", "C=1\n");
         std::fs::remove_file(root.join("k8s/overlays/prod/prod.env.example")).expect("rm");
         let prod = Overlay::load(root, "prod").expect("loads");
-        let envs = overlay_env_files(&prod);
+        let envs = prod.env_files();
         let err = make_copy(root, &prod, &envs, &envs).expect_err("refused");
         assert!(err.contains("prod.env has no .example"), "{err}");
     }

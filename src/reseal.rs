@@ -20,10 +20,9 @@ use crate::crypto::{Scope, UnsealingKey};
 use crate::fsio;
 use crate::kustomize::Identity;
 use crate::recover::{self, RecoverError};
-use crate::seal::{self, EnvPlan, NoPrompt, SealError, SealRequest};
+use crate::seal::{self, EnvPlan, NoPrompt, SealError, SealRequest, SealedFile};
 use crate::sealedsecret::{self, CERT_SHA256_ANNOTATION, SealedSecretDoc};
 use crate::secret::SecretValue;
-use crate::workspace::{MAX_INPUT_BYTES, rel};
 
 /// Errors of `reseal`. Messages name files, lines and keys, never values.
 #[derive(Debug, thiserror::Error)]
@@ -192,25 +191,21 @@ fn plan_env(
     };
     let target = seal::sealed_secret_of(root, env, pick)?;
     let (file, identity, scope) = (target.file.clone(), target.identity.clone(), target.scope);
-    let file_name = rel(root, &file);
-    let text = fsio::read_to_string_limited(&file, MAX_INPUT_BYTES).map_err(SealError::from)?;
-    let ss_err = |source| SealError::SealedSecret {
-        file: file_name.clone(),
-        source,
-    };
-    let parsed = sealedsecret::ParsedFile::parse(&text).map_err(ss_err)?;
-    target.refuse_listed(&file_name, &parsed)?;
+    let read = SealedFile::read(root, &file)?;
+    let (file_name, text) = (&read.name, &read.text);
+    let parsed = read.parse()?;
+    target.refuse_listed(file_name, &parsed)?;
     let (doc_index, doc) =
         target
             .doc_in(parsed.sealed_secrets())
             .ok_or_else(|| RecoverError::NoSealedSecret {
-                file: file_name.clone(),
+                file: file_name.to_owned(),
             })?;
     // Checked before opening, as `seal` checks them: values that do not open under the rendered
     // label are then not blamed on a missing key.
-    seal::refuse_rendered_scope(&file_name, doc, scope)?;
-    seal::check_identity(&file_name, doc, doc_index, (&identity, scope), &text)?;
-    let (opened, unopened) = open_checked(req, &file_name, doc, (&identity, scope), keys)?;
+    seal::refuse_rendered_scope(file_name, doc, scope)?;
+    seal::check_identity(file_name, doc, doc_index, (&identity, scope), text)?;
+    let (opened, unopened) = open_checked(req, file_name, doc, (&identity, scope), keys)?;
     let old_cert = doc.annotation(CERT_SHA256_ANNOTATION).map(str::to_owned);
 
     // The opened values stand in for an env file holding exactly the file's keys; sealing's
@@ -218,10 +213,10 @@ fn plan_env(
     let from_keys: BTreeMap<&str, &SecretValue> =
         opened.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let seal_req = seal_request(req, env, &file, &identity, &opened);
-    let plan = seal::plan_env(&seal_req, env, &file_name, &from_keys, keys, &mut NoPrompt)?;
+    let plan = seal::plan_env(&seal_req, env, file_name, &from_keys, keys, &mut NoPrompt)?;
     drop(from_keys);
     drop(opened);
-    if plan.old_text != text {
+    if plan.old_text != *text {
         // Another run wrote the file between the two reads: what was opened is not what the
         // plan edits. The locked re-plan (or the next run) starts over.
         return Err(SealError::from(fsio::FsError::ChangedMeanwhile { path: file }).into());

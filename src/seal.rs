@@ -584,6 +584,30 @@ impl SealedTarget {
     }
 }
 
+/// A SealedSecret file as every command reads it (within [`MAX_INPUT_BYTES`]): its name in
+/// messages (relative to the root) and its text.
+pub(crate) struct SealedFile {
+    pub(crate) name: String,
+    pub(crate) text: String,
+}
+
+impl SealedFile {
+    pub(crate) fn read(root: &Path, file: &Path) -> Result<Self, SealError> {
+        let text = fsio::read_to_string_limited(file, MAX_INPUT_BYTES)?;
+        let name = rel(root, file);
+        Ok(SealedFile { name, text })
+    }
+
+    /// Its documents, parsed for reading and editing; a problem reads `file:LINE:COL: ...`
+    /// ([`SealError::SealedSecret`]).
+    pub(crate) fn parse(&self) -> Result<sealedsecret::ParsedFile<'_>, SealError> {
+        sealedsecret::ParsedFile::parse(&self.text).map_err(|source| SealError::SealedSecret {
+            file: self.name.clone(),
+            source,
+        })
+    }
+}
+
 /// Which SealedSecret to use when an overlay renders several: `--name` (`NAME`, or
 /// `NAMESPACE/NAME` for one name in several namespaces), and the env file whose name picks one
 /// when `--name` is not given (`redis.env` -> `redis`). `seal`, `reseal`, `unseal` and `diff`
@@ -1050,9 +1074,10 @@ pub(crate) fn plan_env(
 ) -> Result<EnvPlan, SealError> {
     let root = &req.root;
     let (overlay, target, cert) = load_target(req, env)?;
-    let file_name = rel(root, &target.file);
-
-    let old_text = fsio::read_to_string_limited(&target.file, MAX_INPUT_BYTES)?;
+    let SealedFile {
+        name: file_name,
+        text: old_text,
+    } = SealedFile::read(root, &target.file)?;
     let ss_err = |source| SealError::SealedSecret {
         file: file_name.clone(),
         source,
@@ -1683,8 +1708,7 @@ fn field_line(text: &str, doc_index: usize, what: &str) -> usize {
 /// Declares `scope` on the top-level metadata the way the controller reads it
 /// (sealed-secrets `pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go` `SecretScope`):
 /// the one annotation of the scope set to exactly `"true"`, the other one removed; strict scope is
-/// the absence of both (kubeseal-format.md §2). Never writes `"false"`, which
-/// `scope-annotation-misplaced` reports.
+/// the absence of both. Never writes `"false"`, which `scope-annotation-misplaced` reports.
 fn scope_annotations(scope: Scope, doc: &SealedSecretDoc, plan: &mut EditPlan) {
     let set = scope_annotation(scope);
     if let Some(k) = set {

@@ -85,7 +85,7 @@ impl Restrictor {
 /// hand-run `kubectl kustomize` builds too must pass.
 pub(crate) fn restrictor(root: &Path, deploy_time: &DeployTime) -> Restrictor {
     let deploys = &deploy_time.deploys;
-    if !deploys.is_empty() && deploys.iter().all(crate::workspace::Deploy::is_flux) {
+    if !deploys.is_empty() && deploys.iter().all(|d| crate::workspace::is_flux(d.tool)) {
         Restrictor::SourceRoot(crate::workspace::repository_top(root))
     } else {
         Restrictor::RootOnly
@@ -196,7 +196,7 @@ pub(crate) fn problems(
 /// `ApplicationSet` placeholder (`{{...}}`) or a Flux variable (`${...}`, which the
 /// Kustomization deploying this object's file may substitute).
 fn field_of(o: &DeployOption) -> Option<&'static str> {
-    let flux = o.is_flux();
+    let flux = crate::workspace::is_flux(o.tool);
     let field = match (flux, o.option.as_str()) {
         (true, "targetNamespace") | (false, "namespace") => "namespace",
         (_, "namePrefix") => "namePrefix",

@@ -703,6 +703,17 @@ impl Overlay {
         &self.built.generated
     }
 
+    /// The env files the overlay's generators read (`envs:`), as forward-slash paths
+    /// ([`crate::workspace::path_str`]): relative to the root when inside it, whatever they are
+    /// named (`secrets.properties` too).
+    pub fn env_files(&self) -> BTreeSet<String> {
+        (self.built.generated.iter())
+            .flat_map(|g| &g.specs)
+            .flat_map(|s| &s.envs)
+            .map(|e| crate::workspace::path_str(&e.path))
+            .collect()
+    }
+
     /// Name references found in resources and patches.
     pub fn references(&self) -> &[Reference] {
         &self.built.references

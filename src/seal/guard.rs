@@ -174,7 +174,7 @@ impl Renderer {
     /// name; None for a scope that binds a namespace the render lacks. Made by [`SealedTo`], as
     /// the label `seal` seals under is, so that the two cannot differ.
     fn label(&self) -> Option<Vec<u8>> {
-        SealedTo::new(self.scope, self.identity.clone()).map(|to| to.label())
+        SealedTo::label_of(self.scope, &self.identity)
     }
 
     /// Whether one ciphertext opens for both: both labels known and equal. A render without the

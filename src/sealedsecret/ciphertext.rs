@@ -211,6 +211,18 @@ const WORDS: [(&str, &str); 14] = [
     ("none", "none"),
 ];
 
+/// The length of the longest of [`WORDS`] (all ASCII: bytes are characters).
+const LONGEST_WORD: usize = {
+    let (mut i, mut n) = (0, 0);
+    while i < WORDS.len() {
+        if WORDS[i].0.len() > n {
+            n = WORDS[i].0.len();
+        }
+        i += 1;
+    }
+    n
+};
+
 /// Words that mark a placeholder anywhere inside a value that already contains a character real
 /// standard base64 never has.
 const INNER_WORDS: [(&str, &str); 7] = [
@@ -239,13 +251,8 @@ fn literal(value: &str) -> Option<&'static str> {
     // than `x` and `*` (so it is no `xxx` or `***` either): most values are real ciphertexts
     // hundreds of characters long, not worth folding (a character lowercases to at least one
     // character).
-    let longest = WORDS
-        .iter()
-        .map(|(w, _)| w.chars().count())
-        .max()
-        .unwrap_or(0);
     let mixed = kept().any(|c| c.is_ascii() && !matches!(c, 'x' | 'X' | '*'));
-    if mixed && kept().nth(longest).is_some() {
+    if mixed && kept().nth(LONGEST_WORD).is_some() {
         return None;
     }
     let folded: String = kept().flat_map(char::to_lowercase).collect();

@@ -28,8 +28,9 @@ pub struct EditPlan {
     /// Top-level `metadata.annotations` to set (replaced in place or appended in this order).
     pub annotations: Vec<(String, String)>,
     /// Top-level `metadata.annotations` keys to remove (only that entry's lines go; absent keys
-    /// are ignored). Used when `--rescope` drops a scope annotation: kubeseal-format.md §2
-    /// declares strict scope by the *absence* of both scope annotations.
+    /// are ignored). Used when `--rescope` drops a scope annotation: the controller reads strict
+    /// scope as the *absence* of both scope annotations (sealed-secrets
+    /// `pkg/apis/sealedsecrets/v1alpha1/sealedsecret_expansion.go` `SecretScope`).
     pub remove_annotations: Vec<String>,
 }
 

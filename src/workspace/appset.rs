@@ -537,16 +537,28 @@ mod tests {
         Ok(dirs.into_iter().collect())
     }
 
-    #[test]
-    fn list_and_git_directory_generators_give_paths_and_others_say_why_not() {
+    /// A repository with `apps/{a,b,skip}/prod` and `apps/c/dev`.
+    fn apps() -> tempfile::TempDir {
         let t = tempfile::tempdir().expect("tempdir");
         for d in ["apps/a/prod", "apps/b/prod", "apps/skip/prod", "apps/c/dev"] {
             std::fs::create_dir_all(t.path().join(d)).expect("mkdir");
         }
-        let set = |gens: &str| -> Value {
-            yaml_serde::from_str(&format!("spec:\n  generators:\n{gens}")).expect("parses")
-        };
-        let here = |_: &str| false;
+        t
+    }
+
+    /// An `ApplicationSet` with the generators `gens` (YAML indented under `generators:`).
+    fn set(gens: &str) -> Value {
+        yaml_serde::from_str(&format!("spec:\n  generators:\n{gens}")).expect("parses")
+    }
+
+    /// No directory is another repository's.
+    fn here(_: &str) -> bool {
+        false
+    }
+
+    #[test]
+    fn git_directory_generator_gives_its_directories_of_this_repository() {
+        let t = apps();
         let git = set(
             "    - git:\n        repoURL: https://example.org/r.git\n        directories:\n          - path: apps/*\n          - path: apps/skip\n            exclude: true\n",
         );
@@ -565,7 +577,11 @@ mod tests {
         assert_eq!(got, Ok(want));
         // Another repository's directories are not this one's.
         assert_eq!(paths(t.path(), &git, "{{path}}", &|_| true), Ok(Vec::new()));
+    }
 
+    #[test]
+    fn list_generator_gives_its_elements_and_an_unknown_parameter_says_so() {
+        let t = apps();
         let list =
             set("    - list:\n        elements:\n          - env: dev\n          - env: prod\n");
         let got = paths(t.path(), &list, "apps/c/{{env}}", &here);
@@ -574,14 +590,24 @@ mod tests {
             paths(t.path(), &list, "literal/path", &here),
             Ok(vec!["literal/path".into()])
         );
+        let unknown = paths(t.path(), &list, "apps/{{cluster}}", &here);
+        assert_eq!(unknown, Err("`{{cluster}}` is not known offline".into()));
+    }
 
+    #[test]
+    fn matrix_generator_combines_its_generators() {
+        let t = apps();
         let matrix = set(
             "    - matrix:\n        generators:\n          - git:\n              repoURL: https://example.org/r.git\n              directories:\n                - path: apps/*\n          - list:\n              elements:\n                - env: dev\n",
         );
         let got = paths(t.path(), &matrix, "{{path}}/{{env}}", &here);
         let want = ["apps/a/dev", "apps/b/dev", "apps/c/dev", "apps/skip/dev"];
         assert_eq!(got, Ok(want.map(String::from).to_vec()));
+    }
 
+    #[test]
+    fn matrix_renders_the_second_generator_with_each_set_of_the_first() {
+        let t = apps();
         // The second generator rendered with each set of the first (`{{team}}`); a parameter
         // both give, with different values, is Argo CD's error (without `goTemplate`), with the
         // same value it is one.
@@ -607,11 +633,19 @@ mod tests {
         );
         let got = paths(t.path(), &same, "{{team}}/{{env}}", &here);
         assert_eq!(got, Ok(vec!["a/a-1".into(), "b/b-1".into()]));
+    }
 
+    #[test]
+    fn a_template_patch_is_refused() {
+        let t = apps();
         let patched: Value =
             yaml_serde::from_str("spec:\n  templatePatch: '{}'\n").expect("parses");
         assert!(paths(t.path(), &patched, "literal", &here).is_err());
+    }
 
+    #[test]
+    fn merge_generator_overrides_sets_by_their_merge_keys() {
+        let t = apps();
         // `merge`: the git directories, `c` given another path by a list element.
         let merge = set(
             "    - merge:\n        mergeKeys: [path.basename]\n        generators:\n          - git:\n              repoURL: https://example.org/r.git\n              directories:\n                - path: apps/*\n          - list:\n              elements:\n                - path.basename: c\n                  path: apps/c/dev\n",
@@ -625,6 +659,17 @@ mod tests {
         );
         let got = paths(t.path(), &lacking, "{{env}}/{{dir}}", &here);
         assert_eq!(got, Ok(vec!["a/none".into(), "b/x".into()]));
+        // The first generator's sets may agree; each is overridden.
+        let base_twice = set(
+            "    - merge:\n        mergeKeys: [env]\n        generators:\n          - list:\n              elements:\n                - env: a\n                  n: '1'\n                - env: a\n                  n: '2'\n          - list:\n              elements:\n                - env: a\n                  dir: x\n",
+        );
+        let got = paths(t.path(), &base_twice, "{{env}}/{{dir}}/{{n}}", &here);
+        assert_eq!(got, Ok(vec!["a/x/1".into(), "a/x/2".into()]));
+    }
+
+    #[test]
+    fn merge_refuses_what_argo_cd_refuses() {
+        let t = apps();
         // What Argo CD refuses: one generator, two later sets agreeing on the merge keys.
         let one = set(
             "    - merge:\n        mergeKeys: [env]\n        generators:\n          - list:\n              elements:\n                - env: a\n",
@@ -639,20 +684,16 @@ mod tests {
             err.contains("generator 2 gives two parameter sets"),
             "{err}"
         );
-        // The first generator's sets may agree; each is overridden.
-        let base_twice = set(
-            "    - merge:\n        mergeKeys: [env]\n        generators:\n          - list:\n              elements:\n                - env: a\n                  n: '1'\n                - env: a\n                  n: '2'\n          - list:\n              elements:\n                - env: a\n                  dir: x\n",
-        );
-        let got = paths(t.path(), &base_twice, "{{env}}/{{dir}}/{{n}}", &here);
-        assert_eq!(got, Ok(vec!["a/x/1".into(), "a/x/2".into()]));
+    }
 
+    #[test]
+    fn a_clusters_generator_is_refused() {
+        let t = apps();
         let clusters = set("    - clusters: {}\n");
         assert_eq!(
             paths(t.path(), &clusters, "{{name}}", &here),
             Err("a `clusters` generator".into())
         );
-        let unknown = paths(t.path(), &list, "apps/{{cluster}}", &here);
-        assert_eq!(unknown, Err("`{{cluster}}` is not known offline".into()));
     }
 
     #[test]

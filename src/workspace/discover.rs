@@ -15,7 +15,7 @@ use yaml_serde::Value;
 
 use super::artifact::{Artifact, GitSpec, IgnoreFiles, SpecIgnore};
 use super::flux_vars::Parent;
-use super::{DeployOption, DeployTime, Found, PostBuild, kustomization_file, rel};
+use super::{DeployOption, DeployTime, Found, PostBuild, is_flux, kustomization_file, rel};
 use crate::yamlpos::Seg;
 
 /// Directory names the walk never enters (besides hidden ones).
@@ -545,7 +545,7 @@ impl Artifacts {
     /// defaults apply, without submodules: that source and where the Kustomization is,
     /// `file:line`, are returned for [`unknown_source_notes`]).
     fn attach(&mut self, n: &mut Named) -> Option<(GitSource, String)> {
-        let flux = n.deploy_time.deploys.iter().find(|d| d.is_flux())?;
+        let flux = n.deploy_time.deploys.iter().find(|d| is_flux(d.tool))?;
         let note = (n.source.clone())
             .filter(|s| !self.specs.contains_key(s))
             .map(|s| (s, format!("{}:{}", flux.file, flux.line)));
@@ -564,7 +564,7 @@ impl Artifacts {
                 a
             }
         };
-        for d in n.deploy_time.deploys.iter_mut().filter(|d| d.is_flux()) {
+        for d in n.deploy_time.deploys.iter_mut().filter(|d| is_flux(d.tool)) {
             d.artifact = Some(Arc::clone(&artifact));
         }
         note
@@ -1044,7 +1044,7 @@ fn parent_clusters(root: &Path, s: &Scan, parents: &[Parent], o: &mut FileObject
         .iter_mut()
         .flat_map(|n| n.deploy_time.deploys.iter_mut())
     {
-        if d.is_flux() && d.cluster.is_some() {
+        if is_flux(d.tool) && d.cluster.is_some() {
             d.cluster = Some(super::flux_vars::cluster(&d.file, parents, &reads));
         }
     }

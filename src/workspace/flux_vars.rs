@@ -27,8 +27,8 @@ use std::path::{Path, PathBuf};
 
 use yaml_serde::Value;
 
-use super::DeployOption;
 use super::discover::KustDir;
+use super::{DeployOption, is_flux};
 
 /// The kustomization directories discovery read, by canonical path ([`super::discover::Scan`]).
 type Kusts = BTreeMap<PathBuf, KustDir>;
@@ -430,7 +430,7 @@ pub(super) fn substitute_options(
     parents: &[Parent],
     reads: &dyn Fn(&str, &str) -> bool,
 ) {
-    for o in options.iter_mut().filter(|o| o.is_flux()) {
+    for o in options.iter_mut().filter(|o| is_flux(o.tool)) {
         let Some(v) = o.value.as_deref().filter(|v| v.contains('$')) else {
             continue;
         };

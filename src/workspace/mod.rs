@@ -219,6 +219,12 @@ pub(crate) fn link_below(top: &Path, path: &Path) -> Option<PathBuf> {
 /// How findings name a Flux `Kustomization` that deploys a directory ([`Deploy::tool`]).
 pub(crate) const FLUX_KUSTOMIZATION: &str = "Flux Kustomization";
 
+/// Whether `tool` (a [`Deploy::tool`] or [`DeployOption::tool`]) is a Flux `Kustomization`,
+/// else an Argo CD object.
+pub(crate) fn is_flux(tool: &str) -> bool {
+    tool == FLUX_KUSTOMIZATION
+}
+
 /// A kustomize option an Argo CD `Application` (`spec.source.kustomize.namePrefix`, ...) or a
 /// Flux `Kustomization` (`spec.targetNamespace`, ...) applies at sync time that may rename or
 /// move objects, and where it is written.
@@ -235,13 +241,6 @@ pub struct DeployOption {
     pub line: usize,
     /// Why its value holds a Flux `${var}` not known offline, when discovery looked.
     pub unresolved: Option<String>,
-}
-
-impl DeployOption {
-    /// Whether a Flux `Kustomization` applies it (else an Argo CD object).
-    pub(crate) fn is_flux(&self) -> bool {
-        self.tool == FLUX_KUSTOMIZATION
-    }
 }
 
 /// One deploy source of one Argo CD `Application` (`spec.source`, or one of `spec.sources`) or
@@ -275,13 +274,6 @@ pub struct Deploy {
     /// templated destination, a Flux `spec.kubeConfig`): what the other objects of its cluster
     /// render answers the overlay's references (rule `dangling-reference`).
     pub cluster: Option<String>,
-}
-
-impl Deploy {
-    /// Whether it is a Flux `Kustomization` (else an Argo CD object).
-    pub(crate) fn is_flux(&self) -> bool {
-        self.tool == FLUX_KUSTOMIZATION
-    }
 }
 
 /// A Flux `Kustomization`'s `spec.postBuild` that substitutes variables (a non-empty

@@ -658,6 +658,43 @@ fn migrate_reports_a_sealedsecret_file_seal_cannot_read() {
     assert_eq!(tree.read("k8s/overlays/paper/sealedsecret.yaml"), text);
 }
 
+/// A SealedSecret file the model builds but the editing reader refuses (a carriage return
+/// without a line feed) is named `file:LINE:COL: ...` by every command that reads it, for an
+/// environment or for the file named on its own: `unseal` and `diff` used to say
+/// `file: LINE:COL: ...`.
+#[test]
+fn a_sealedsecret_file_that_does_not_read_is_named_with_its_position_by_every_command() {
+    let tree = Tree::new();
+    let mut text = tree.read("k8s/overlays/paper/sealedsecret.yaml");
+    text.push_str("# note\r\r\n");
+    write_file(&tree.ss("paper"), text.as_bytes());
+    let env = tree.write("secrets.env", env_text());
+    let key = tree.write("paper-key.pem", demo_key());
+    let (env, key) = (env.to_str().unwrap(), key.to_str().unwrap());
+    let path = tree.ss("paper");
+    let path = path.to_str().unwrap();
+    let seal = fails_cleanly(&tree.run(&["seal", "paper", "--from", env]));
+    let position = seal
+        .strip_prefix("error: k8s/overlays/paper/sealedsecret.yaml:")
+        .and_then(|r| r.split_once(": "))
+        .map(|(at, _)| at);
+    assert!(
+        position.is_some_and(|p| p.split(':').all(|n| n.parse::<usize>().is_ok())),
+        "{seal}"
+    );
+    for args in [
+        vec!["reseal", "paper", "--key", key],
+        vec!["unseal", "paper", "--key", key, "--format", "env"],
+        vec!["diff", "paper", "--from", env, "--key", key],
+        vec!["unseal", path, "--key", key, "--format", "env"],
+    ] {
+        let out = tree.run(&args);
+        no_secret(&out);
+        assert_eq!(fails_cleanly(&out), seal, "{args:?}");
+    }
+    assert_eq!(tree.read("k8s/overlays/paper/sealedsecret.yaml"), text);
+}
+
 /// A `List` item that does not read as a SealedSecret (an `encryptedData` value that is a
 /// mapping): `reseal` and `unseal` reported the reader's error, as if the file were the problem
 /// to fix in place; they now give `seal`'s one reason for the item, as `seal` did. So does

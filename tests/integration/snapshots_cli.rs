@@ -453,7 +453,7 @@ fn cert_of_an_environment_rendering_several_sealed_secrets() {
           used by      paper
           sealed       emp-paper/emp-secrets in k8s/overlays/paper/sealedsecret.yaml: not sealed yet (placeholders)
           sealed       emp-paper/redis in k8s/overlays/paper/redis.yaml: not sealed yet (placeholders)
-          sealed       emp-paper/broken in k8s/overlays/paper/broken.yaml: cannot be read, so not compared with this certificate: k8s/overlays/paper/broken.yaml: 5:1: spec has both the legacy `data` and `encryptedData`; the controller rejects this
+          sealed       emp-paper/broken in k8s/overlays/paper/broken.yaml: cannot be read, so not compared with this certificate: k8s/overlays/paper/broken.yaml:5:1: spec has both the legacy `data` and `encryptedData`; the controller rejects this
         --- stderr
     ");
     let out = tree.run(&["cert", "paper", "--json"]);
