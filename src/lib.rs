@@ -38,6 +38,7 @@ pub mod finding;
 pub mod fsio;
 pub mod keys;
 pub mod kustomize;
+mod par;
 pub mod report;
 pub mod rules;
 pub mod sealedsecret;

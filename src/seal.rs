@@ -601,10 +601,13 @@ impl SealedFile {
     /// Its documents, parsed for reading and editing; a problem reads `file:LINE:COL: ...`
     /// ([`SealError::SealedSecret`]).
     pub(crate) fn parse(&self) -> Result<sealedsecret::ParsedFile<'_>, SealError> {
-        sealedsecret::ParsedFile::parse(&self.text).map_err(|source| SealError::SealedSecret {
-            file: self.name.clone(),
-            source,
-        })
+        sealedsecret::ParsedFile::parse(&self.text).map_err(|e| self.error(e))
+    }
+
+    /// A problem of this file's text, named as [`SealedFile::parse`] names one.
+    pub(crate) fn error(&self, source: sealedsecret::SealedSecretError) -> SealError {
+        let file = self.name.clone();
+        SealError::SealedSecret { file, source }
     }
 }
 
@@ -1074,28 +1077,21 @@ pub(crate) fn plan_env(
 ) -> Result<EnvPlan, SealError> {
     let root = &req.root;
     let (overlay, target, cert) = load_target(req, env)?;
-    let SealedFile {
-        name: file_name,
-        text: old_text,
-    } = SealedFile::read(root, &target.file)?;
-    let ss_err = |source| SealError::SealedSecret {
-        file: file_name.clone(),
-        source,
-    };
+    let read = SealedFile::read(root, &target.file)?;
     // Parsed once: read here, edited below (`ParsedFile::apply`).
-    let file = sealedsecret::ParsedFile::parse(&old_text).map_err(ss_err)?;
-    let (doc_index, doc) = target_doc(&file, &target, env, &file_name)?;
-    refuse_rendered_scope(&file_name, doc, target.scope)?;
+    let file = read.parse()?;
+    let (file_name, old_text) = (read.name.as_str(), read.text.as_str());
+    let (doc_index, doc) = target_doc(&file, &target, env, file_name)?;
+    refuse_rendered_scope(file_name, doc, target.scope)?;
 
-    let scope = choose_scope(req, root, env, doc.scope, &file_name)?;
-    // Identity: the label is computed from the rendered identity.
-    let to = Recipient::new(cert, scope, target.identity, &file_name)?;
+    let scope = choose_scope(req, root, env, doc.scope, file_name)?;
+    let to = Recipient::new(cert, scope, target.identity, file_name)?;
     check_identity(
-        &file_name,
+        file_name,
         doc,
         doc_index,
         (&to.who.identity, to.who.scope),
-        &old_text,
+        old_text,
     )?;
     let rescoping = scope != doc.scope;
     let needed = needed_keys(
@@ -1107,7 +1103,7 @@ pub(crate) fn plan_env(
     let (mut values, unknown) = select_values(req, env, from_name, from_keys, &needed, prompter)?;
     refuse_patched(
         &overlay,
-        (&file_name, &target.name, doc),
+        (file_name, &target.name, doc),
         !req.only.is_empty(),
         values.iter().map(|(k, _)| k),
     )?;
@@ -1117,20 +1113,20 @@ pub(crate) fn plan_env(
         &to,
         doc,
         (from_name, from_keys),
-        &file_name,
+        file_name,
         &values,
     )?;
-    let records = records_hold(req, env, doc, private_keys, &to, &untouched, &file_name)?;
+    let records = records_hold(req, env, doc, private_keys, &to, &untouched, file_name)?;
     let [added, filled, changed, kept] =
         classify_keys(doc, private_keys, &to, &mut values, untouched, rescoping);
     let plan = edit_plan(&to, doc, values, &removed, (rescoping, records))?;
-    let new_text = file.apply(doc_index, &plan).map_err(ss_err)?;
+    let new_text = file.apply(doc_index, &plan).map_err(|e| read.error(e))?;
 
     Ok(EnvPlan {
         env: env.to_owned(),
         target: target.file,
         name: target.name,
-        old_text,
+        old_text: read.text,
         new_text,
         cert: to.summary,
         scope,

@@ -70,7 +70,6 @@ use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use rand::TryRng as _;
 use rand::rngs::SysRng;
-use rayon::prelude::*;
 use zeroize::Zeroizing;
 
 use crate::secret::SecretValue;
@@ -264,10 +263,8 @@ pub fn seal_many(
     plaintexts: &[SecretValue],
 ) -> Result<Vec<String>, CryptoError> {
     let one = |p: &SecretValue| key.seal(label, p.expose_secret()).map(|v| encode_value(&v));
-    if plaintexts.len() <= SEQUENTIAL_MAX {
-        return plaintexts.iter().map(one).collect();
-    }
-    plaintexts.par_iter().map(one).collect()
+    let sealed = crate::par::map(plaintexts, plaintexts.len() <= SEQUENTIAL_MAX, one);
+    sealed.into_iter().collect()
 }
 
 /// Encodes raw value bytes as one line of padded standard base64.

@@ -28,7 +28,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     if cx.tree.git.is_none() {
         return Vec::new();
     }
-    let Some(commits) = crate::workspace::Commits::of(cx.root) else {
+    let Some(clone) = crate::workspace::CloneContents::of(cx.root) else {
         return Vec::new();
     };
     let mut readers: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
@@ -50,7 +50,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     readers
         .into_par_iter()
         .filter_map(|(rel, names)| {
-            let why = commits.lacks(&cx.root.join(&rel))?;
+            let why = clone.lacks(&cx.root.join(&rel))?;
             let names: Vec<&str> = names.into_iter().collect();
             let message = format!(
                 "`{rel}`, which the build of {} reads, {why}: a clone of the repository cannot build {}",

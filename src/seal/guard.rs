@@ -289,7 +289,6 @@ fn other_renderers(
     now: u64,
     wanted: &BTreeMap<SealedKey, Renderer>,
 ) -> Result<Vec<(SealedKey, Renderer)>, SealError> {
-    use rayon::prelude::*;
     let ws = crate::workspace::get(root);
     let cache = crate::kustomize::ParseCache::default();
     // Only the environments whose build may read a wanted file are built; one is built on this
@@ -299,12 +298,9 @@ fn other_renderers(
         .filter_map(|env| Some((env, reached(env, wanted)?)))
         .collect();
     let other = |&(env, file): &(_, _)| other_env(root, (env, file), wanted, &cache);
-    let found: Vec<Other<'_>> = match reaching.len() {
-        0 | 1 => reaching.iter().filter_map(other).collect(),
-        _ => reaching.par_iter().filter_map(other).collect(),
-    };
+    let found = crate::par::map(&reaching, reaching.len() <= 1, other);
     let mut out = Vec::new();
-    for other in found {
+    for other in found.into_iter().flatten() {
         let (env, shared) = match other {
             Other::Renders(env, shared) => (env, shared),
             Other::Unknown { env, file, why } => {

@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use yaml_serde::Value;
 
 use super::artifact::{Artifact, GitSpec, IgnoreFiles, SpecIgnore};
@@ -27,9 +26,7 @@ pub(crate) fn skipped_dir(name: &str) -> bool {
 }
 
 /// Up to this many files (YAML files and kustomizations together), the scan reads them on the
-/// calling thread: starting rayon's thread pool (spawning threads, which then spin waiting for
-/// work) costs more than reading a few small files, and a one-overlay `seal` needs the pool for
-/// nothing else.
+/// calling thread (`par::map`).
 const SEQUENTIAL_MAX: usize = 64;
 
 /// Largest YAML file read to look for Argo CD / Flux objects.
@@ -184,12 +181,7 @@ fn read_tree(
     // this thread ([`SEQUENTIAL_MAX`]); Argo CD / Flux objects are merged in walk order: the
     // first naming a directory says how it was found.
     let small = yaml_files.len() + kfiles.len() <= SEQUENTIAL_MAX;
-    let named = |f: &String| named_paths(root, f, remotes);
-    let objects: Vec<FileObjects> = if small {
-        yaml_files.iter().map(named).collect()
-    } else {
-        yaml_files.par_iter().map(named).collect()
-    };
+    let objects = crate::par::map(&yaml_files, small, |f| named_paths(root, f, remotes));
     // Only a repository holding Argo CD / Flux objects can patch one: elsewhere the
     // kustomizations' patch files are not read for it.
     let deploys = objects.iter().any(|o| o.deploys);
@@ -203,11 +195,7 @@ fn read_tree(
     let kust = |(canon, dir, kfile): (PathBuf, PathBuf, PathBuf)| {
         (canon, read_kust(root, dir, &kfile, deploys))
     };
-    s.kust = if small {
-        kfiles.into_iter().map(kust).collect()
-    } else {
-        kfiles.into_par_iter().map(kust).collect()
-    };
+    s.kust = crate::par::map(kfiles, small, kust).into_iter().collect();
     s.deploy_patches = s
         .kust
         .values()

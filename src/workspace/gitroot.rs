@@ -279,23 +279,23 @@ fn not_tracked(subject: &str, state: &str) -> String {
 /// list, which [`notes`] and `check`'s submodule note state). Judged against the listing git
 /// gave when the process first asked ([`listing`]): a file staged later is not seen.
 pub(crate) fn clone_lacks(root: &Path, path: &Path) -> Option<Lacks> {
-    Commits::of(root)?.lacks(path)
+    CloneContents::of(root)?.lacks(path)
 }
 
 /// What [`clone_lacks`] judges a file against, taken once for a run of files: the root's
 /// [`listing`], its repository's top level and the root's place in it.
-pub(crate) struct Commits {
+pub(crate) struct CloneContents {
     listing: Arc<Listing>,
     top: PathBuf,
     prefix: String,
 }
 
-impl Commits {
+impl CloneContents {
     /// `None` when git cannot tell what a clone holds ([`clone_lacks`]).
-    pub(crate) fn of(root: &Path) -> Option<Commits> {
+    pub(crate) fn of(root: &Path) -> Option<CloneContents> {
         let listing = listing(root)?.ok()?;
         let (top, prefix) = (super::lexical(&top(root)), prefix(root));
-        Some(Commits {
+        Some(CloneContents {
             listing,
             top,
             prefix,

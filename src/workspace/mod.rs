@@ -24,7 +24,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::iter::Either;
-use rayon::prelude::*;
 
 pub use config::{Config, ConfigError};
 pub(crate) use discover::{is_key_file, is_manifest, list_files};
@@ -36,7 +35,7 @@ pub(crate) use gitroot::in_repository;
 pub(crate) use gitroot::notes as repository_notes;
 pub(crate) use gitroot::status as git_status;
 pub(crate) use gitroot::top as repository_top;
-pub(crate) use gitroot::{Commits, clone_lacks};
+pub(crate) use gitroot::{CloneContents, clone_lacks};
 pub(crate) use unparsed::helm_chart;
 
 /// The file names kustomize recognises, in its order (kustomize `api/konfig/general.go`
@@ -185,10 +184,15 @@ fn is_lexical(p: &Path) -> bool {
 /// root-relative name of a file above the root) and dropped at the root of an absolute one
 /// (`/..` is `/`, as the operating system resolves it).
 pub(crate) fn lexical(p: &Path) -> PathBuf {
-    use std::path::Component;
     if is_lexical(p) {
         return p.to_path_buf();
     }
+    resolve_steps(p)
+}
+
+/// [`lexical`]'s work: `p` rebuilt step by step.
+fn resolve_steps(p: &Path) -> PathBuf {
+    use std::path::Component;
     let mut out = PathBuf::with_capacity(p.as_os_str().len());
     for c in p.components() {
         match c {
@@ -785,22 +789,15 @@ fn discovered(
             (false, _) => Either::Right((rel(root, &p.dir), "no secret in its render")),
         }
     };
-    // The builds run in parallel; with at most one to run, on this thread (starting rayon's
-    // pool would cost more than it saves).
-    let (kept, mut rejected): (Vec<_>, Vec<(String, &'static str)>) =
-        match picks.iter().filter(|p| !p.keep_without_secret).count() {
-            0 | 1 => picks
-                .into_iter()
-                .map(judge)
-                .fold(Default::default(), |mut kr, j| {
-                    match j {
-                        Either::Left(k) => kr.0.push(k),
-                        Either::Right(r) => kr.1.push(r),
-                    }
-                    kr
-                }),
-            _ => picks.into_par_iter().partition_map(judge),
-        };
+    // The builds run in parallel; with at most one to run, on this thread.
+    let one = picks.iter().filter(|p| !p.keep_without_secret).count() <= 1;
+    let (mut kept, mut rejected) = (Vec::new(), Vec::new());
+    for judged in crate::par::map(picks, one, judge) {
+        match judged {
+            Either::Left(k) => kept.push(k),
+            Either::Right(r) => rejected.push(r),
+        }
+    }
     let (kept, builds): (Vec<discover::Pick>, Vec<_>) = kept.into_iter().unzip();
     let builds: Builds = (kept.iter().zip(builds))
         .filter_map(|(p, b)| Some((p.dir.clone(), b?)))
@@ -1065,28 +1062,35 @@ mod tests {
 
     #[test]
     fn a_path_taken_as_it_is_is_the_one_rebuilt_step_by_step() {
-        let rebuilt = |p: &str| -> PathBuf { Path::new(p).components().collect() };
-        for p in [
-            "",
-            "a",
-            "/a/b.yaml",
-            "../a",
-            "a//b",
-            "a/b/",
-            "/",
-            "//a",
-            "./a",
-            "a/.",
-            "a/..",
-            ".a/b..",
-        ] {
+        // Every path of up to 7 characters from `a`, `.` and `/`: one `is_lexical` takes as it
+        // is must come out of the step-by-step rebuild byte for byte.
+        let (mut paths, mut layer) = (vec![String::new()], vec![String::new()]);
+        for _ in 0..7 {
+            layer = (layer.iter())
+                .flat_map(|p| ["a", ".", "/"].map(|c| format!("{p}{c}")))
+                .collect();
+            paths.extend(layer.iter().cloned());
+        }
+        let mut taken = 0;
+        for p in &paths {
             let path = Path::new(p);
             if is_lexical(path) {
-                assert_eq!(rebuilt(p), path, "{p}");
+                taken += 1;
+                assert_eq!(resolve_steps(path).as_os_str(), path.as_os_str(), "{p:?}");
             }
-            assert_eq!(path_str(path), lexical(path).to_string_lossy(), "{p}");
+            assert_eq!(lexical(path), resolve_steps(path), "{p:?}");
         }
-        assert!(is_lexical(Path::new("/r/k8s/base/x.yaml")));
+        assert!(taken > 100, "only {taken} paths taken as they are");
+        for (p, as_is) in [
+            ("/r/k8s/base/x.yaml", true),
+            ("../a", false),
+            (".a/b..", true),
+            ("a//b", false),
+            ("a/b/", false),
+            ("a/.", false),
+        ] {
+            assert_eq!(is_lexical(Path::new(p)), as_is, "{p}");
+        }
         assert_eq!(path_str(Path::new("a//b/")), "a/b");
         assert_eq!(path_str(Path::new("a\\b")), "a/b");
     }

@@ -1312,6 +1312,33 @@ fn overlay_and_top_level_environments_get_the_options_of_an_application_deployin
     }
 }
 
+/// Discovery reads the files of a tree of more than 64 in parallel and a smaller tree's on the
+/// calling thread (`workspace::discover`): the same tree with 70 more files finds the same
+/// Application and reports the same findings.
+#[test]
+fn a_tree_read_in_parallel_finds_what_the_same_tree_read_on_one_thread_does() {
+    let Some(repo) = Repo::new("root-overlays") else {
+        return;
+    };
+    let app = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: app\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://example.org/gitops.git\n    path: overlays/dev\n    kustomize:\n      commonAnnotations: {team: x}\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: app\n";
+    // Read after the padding (walk order), so that it is among the files read in parallel.
+    repo.write("zz-argocd/app.yaml", app);
+    let small = repo.run(&["check", "--format", "json"]);
+    assert_eq!(not_modelled_hits(&small).len(), 1, "{}", stdout(&small));
+    for i in 0..70 {
+        let cm = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pad-{i}\n");
+        repo.write(&format!("padding/cm-{i:02}.yaml"), &cm);
+    }
+    let large = repo.run(&["check", "--format", "json"]);
+    assert_eq!(large.status.code(), small.status.code());
+    let json = |o: &Output| -> serde_json::Value { serde_json::from_str(&stdout(o)).unwrap() };
+    let (mut small, mut large) = (json(&small), json(&large));
+    let checked = |v: &mut serde_json::Value| v["summary"]["files_checked"].take().as_u64();
+    let (before, after) = (checked(&mut small).unwrap(), checked(&mut large).unwrap());
+    assert_eq!(after, before + 70);
+    assert_eq!(large, small);
+}
+
 /// A Flux `Kustomization` whose `sourceRef` is an `OCIRepository`, a `Bucket` or an
 /// `ExternalArtifact` deploys a path of that artifact (whatever was pushed), not of this
 /// repository. It was read as this repository's: its `namePrefix` was laid on `apps/staging`

@@ -673,7 +673,9 @@ fn a_sealedsecret_file_that_does_not_read_is_named_with_its_position_by_every_co
     let (env, key) = (env.to_str().unwrap(), key.to_str().unwrap());
     let path = tree.ss("paper");
     let path = path.to_str().unwrap();
-    let seal = fails_cleanly(&tree.run(&["seal", "paper", "--from", env]));
+    let out = tree.run(&["seal", "paper", "--from", env]);
+    no_secret(&out);
+    let seal = fails_cleanly(&out);
     let position = seal
         .strip_prefix("error: k8s/overlays/paper/sealedsecret.yaml:")
         .and_then(|r| r.split_once(": "))
