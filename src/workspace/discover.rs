@@ -173,7 +173,17 @@ fn read_tree(
     let mut kfiles = Vec::new();
     // Every non-kustomization YAML file (for the Argo CD / Flux scan), in walk order.
     let mut yaml_files = Vec::new();
-    walk(root, "", ignore, &mut seen, &mut kfiles, &mut yaml_files);
+    if let Ok(canon) = std::fs::canonicalize(root) {
+        walk(
+            root,
+            "",
+            &canon,
+            ignore,
+            &mut seen,
+            &mut kfiles,
+            &mut yaml_files,
+        );
+    }
     // An object elsewhere in a repository whose top is above the root may deploy a directory
     // of it: read after the root's own.
     yaml_files.extend(super::gitroot::outside_manifests(root));
@@ -193,7 +203,8 @@ fn read_tree(
         s.aliases.entry(c).or_default().push(dir);
     }
     let kust = |(canon, dir, kfile): (PathBuf, PathBuf, PathBuf)| {
-        (canon, read_kust(root, dir, &kfile, deploys))
+        let k = read_kust(root, (dir, &canon), &kfile, deploys);
+        (canon, k)
     };
     s.kust = crate::par::map(kfiles, small, kust).into_iter().collect();
     s.deploy_patches = s
@@ -299,10 +310,12 @@ fn unknown_source_notes(missing: BTreeMap<GitSource, BTreeSet<String>>) -> Vec<(
 }
 
 /// Notes every kustomization directory (canonical path, path as reached, kustomization file)
-/// and every other YAML file under `root`/`rel` (repo-relative, `""` for the root).
+/// and every other YAML file under `root`/`rel` (repo-relative, `""` for the root), `canon`
+/// being that directory with symlinks resolved.
 fn walk(
     root: &Path,
     rel: &str,
+    canon: &Path,
     ignore: &dyn Fn(&str) -> bool,
     seen: &mut BTreeSet<PathBuf>,
     kfiles: &mut Vec<(PathBuf, PathBuf, PathBuf)>,
@@ -310,13 +323,10 @@ fn walk(
 ) {
     let dir = root.join(rel);
     // Loop protection: every real directory is entered once, however many links lead to it.
-    let Ok(canon) = std::fs::canonicalize(&dir) else {
-        return;
-    };
-    let first = seen.insert(canon.clone());
+    let first = seen.insert(canon.to_path_buf());
     // Noted again when reached again (`scan` keeps the first path, the others as aliases).
     if let Some(kfile) = kustomization_file(&dir) {
-        kfiles.push((canon, dir.clone(), kfile));
+        kfiles.push((canon.to_path_buf(), dir.clone(), kfile));
     }
     if !first {
         return;
@@ -325,17 +335,17 @@ fn walk(
         return;
     };
     // The entry's own type spares a stat per file; a symlink is followed.
-    let mut entries: Vec<(String, bool)> = entries
+    let mut entries: Vec<(String, bool, bool)> = entries
         .filter_map(Result::ok)
         .map(|e| {
-            let is_dir = e
-                .file_type()
-                .is_ok_and(|t| t.is_dir() || (t.is_symlink() && e.path().is_dir()));
-            (e.file_name().to_string_lossy().into_owned(), is_dir)
+            let t = e.file_type().ok();
+            let link = t.is_some_and(|t| t.is_symlink());
+            let is_dir = t.is_some_and(|t| t.is_dir()) || (link && e.path().is_dir());
+            (e.file_name().to_string_lossy().into_owned(), is_dir, link)
         })
         .collect();
     entries.sort_unstable();
-    for (name, is_dir) in entries {
+    for (name, is_dir, link) in entries {
         let r = if rel.is_empty() {
             name.clone()
         } else {
@@ -344,12 +354,20 @@ fn walk(
         if ignore(&r) {
             continue;
         }
-        if is_dir {
-            if !skipped_dir(&name) {
-                walk(root, &r, ignore, seen, kfiles, yaml_files);
+        if !is_dir {
+            if is_manifest(&name) && !super::KUSTOMIZATION_FILE_NAMES.contains(&name.as_str()) {
+                yaml_files.push(r);
             }
-        } else if is_manifest(&name) && !super::KUSTOMIZATION_FILE_NAMES.contains(&name.as_str()) {
-            yaml_files.push(r);
+        } else if !skipped_dir(&name) {
+            // A real directory in a resolved one is resolved already: only a link costs a
+            // `readlink` per path component.
+            let sub = match link {
+                false => Some(canon.join(&name)),
+                true => std::fs::canonicalize(dir.join(&name)).ok(),
+            };
+            if let Some(sub) = sub {
+                walk(root, &r, &sub, ignore, seen, kfiles, yaml_files);
+            }
         }
     }
 }
@@ -393,7 +411,8 @@ fn included(scan: &Scan, dir: &Path) -> Option<BTreeSet<PathBuf>> {
 /// A kustomization directory with its kind and the local directories it includes (remote bases
 /// are skipped; a kustomization that cannot be read includes nothing, and is not `parsed`), and,
 /// when the repository holds Argo CD / Flux objects (`deploys`), whether it patches one.
-fn read_kust(root: &Path, dir: PathBuf, kfile: &Path, deploys: bool) -> KustDir {
+/// `real` is `dir` with symlinks resolved.
+fn read_kust(root: &Path, (dir, real): (PathBuf, &Path), kfile: &Path, deploys: bool) -> KustDir {
     let text = crate::fsio::read_to_string_limited(kfile, MAX_SCAN_BYTES).ok();
     let read: Option<Value> = text
         .as_deref()
@@ -412,15 +431,15 @@ fn read_kust(root: &Path, dir: PathBuf, kfile: &Path, deploys: bool) -> KustDir 
             .flatten()
             .filter_map(Value::as_str)
             .filter(|e| !remote(e))
-            .map(|e| dir.join(e))
+            .map(|e| (dir.join(e), e))
     };
     let includes = local(&["resources", "bases", "components"])
-        .filter(|p| p.is_dir())
-        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .filter(|(p, _)| p.is_dir())
+        .filter_map(|(_, e)| resolve_in(real, e))
         .collect();
     let files = local(&["resources"])
-        .filter(|p| p.is_file())
-        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .filter(|(p, _)| p.is_file())
+        .filter_map(|(_, e)| resolve_in(real, e))
         .collect();
     let namespace = v.get("namespace").map(|n| n.as_str().unwrap_or_default());
     KustDir {
@@ -433,6 +452,39 @@ fn read_kust(root: &Path, dir: PathBuf, kfile: &Path, deploys: bool) -> KustDir 
         parsed,
         deploy_patch,
     }
+}
+
+/// `rel`, a path the kustomization in the directory `real` (symlinks resolved) names, with
+/// symlinks resolved as `std::fs::canonicalize` resolves them, for fewer syscalls: `..` steps
+/// up lexically (`real` holds no link to step back through), a named component costs an
+/// `lstat`, and only a link is left to `canonicalize`. `None` when it does not resolve.
+fn resolve_in(real: &Path, rel: &str) -> Option<PathBuf> {
+    use std::path::Component;
+    let (mut at, mut is_dir) = (real.to_path_buf(), true);
+    let mut parts = Path::new(rel).components();
+    while let Some(c) = parts.next() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if is_dir => _ = at.pop(),
+            Component::Normal(name) if is_dir => {
+                at.push(name);
+                let t = at.symlink_metadata().ok()?.file_type();
+                if t.is_symlink() {
+                    // Joined only when there is a rest: a trailing `/` asks for a directory.
+                    let rest = parts.as_path();
+                    let p = if rest.as_os_str().is_empty() {
+                        at
+                    } else {
+                        at.join(rest)
+                    };
+                    return std::fs::canonicalize(p).ok();
+                }
+                is_dir = t.is_dir();
+            }
+            _ => return std::fs::canonicalize(real.join(rel)).ok(),
+        }
+    }
+    Some(at)
 }
 
 /// A Flux `GitRepository` source as a `Kustomization` names it: name and namespace.
@@ -1917,6 +1969,69 @@ mod tests {
         // `sub/` has no kustomization: only the list says the build reads it (Flux's
         // `routes` to a `substituteFrom` source there); `other/` it never reads.
         assert_eq!(got, ["overlays/dev", "overlays/dev/sub", "shared"]);
+    }
+
+    /// A resource named by its file name alone is in the kustomization's resolved directory,
+    /// unless it is a link: then where the link leads. Both hold when the walk reaches the
+    /// kustomization's directory through a symlinked directory first.
+    #[cfg(unix)]
+    #[test]
+    fn a_resource_file_is_found_where_links_lead() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let r = &std::fs::canonicalize(t.path()).expect("canonical");
+        write(
+            r,
+            &format!("real/dev/{K}"),
+            "resources: [cm.yaml, s.yaml]
+",
+        );
+        write(r, "real/dev/cm.yaml", "kind: ConfigMap\n");
+        write(r, "shared/s.yaml", "kind: Secret\n");
+        std::os::unix::fs::symlink("../../shared/s.yaml", r.join("real/dev/s.yaml")).expect("ln");
+        std::os::unix::fs::symlink("real", r.join("a-link")).expect("ln");
+        let s = scan(r, &|_| false);
+        let k = s
+            .kust
+            .get(&r.join("real/dev"))
+            .expect("by its resolved path");
+        let files: Vec<String> = k.files.iter().map(|f| rel(r, f)).collect();
+        assert_eq!(files, ["real/dev/cm.yaml", "shared/s.yaml"]);
+        let got = reached(&s, &r.join("a-link/dev")).expect("known");
+        let got: Vec<String> = got.iter().map(|d| rel(r, d)).collect();
+        assert_eq!(got, ["real/dev", "shared"]);
+    }
+
+    /// [`resolve_in`] resolves a kustomization's relative paths as `canonicalize` does: through
+    /// links (a `..` after a link steps out of where it leads), and not through a file.
+    #[cfg(unix)]
+    #[test]
+    fn resolve_in_agrees_with_canonicalize() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let r = &std::fs::canonicalize(t.path()).expect("canonical");
+        write(r, "real/dev/cm.yaml", "kind: ConfigMap\n");
+        write(r, "shared/deep/s.yaml", "kind: Secret\n");
+        std::os::unix::fs::symlink("../../shared/deep/s.yaml", r.join("real/dev/s.yaml"))
+            .expect("ln");
+        std::os::unix::fs::symlink("shared/deep", r.join("a-link")).expect("ln");
+        let dir = r.join("real/dev");
+        for rel in [
+            "cm.yaml",
+            "./cm.yaml",
+            "s.yaml",
+            "../dev/cm.yaml",
+            "../../shared",
+            "../../a-link",
+            "../../a-link/../deep/s.yaml",
+            "../../a-link/..",
+            "cm.yaml/..",
+            "missing",
+            "",
+            "../../../../../..",
+            "/",
+        ] {
+            let want = std::fs::canonicalize(dir.join(rel)).ok();
+            assert_eq!(resolve_in(&dir, rel), want, "{rel}");
+        }
     }
 
     #[test]

@@ -144,9 +144,15 @@ impl<'t> ParseCache<'t> {
         self.texts.get(&lexical(path)).copied()
     }
 
-    /// The documents of `path`, from the cache when `shared`, else read and parsed now.
+    /// The documents of `path`, from the cache when `shared`, else read and parsed now. The
+    /// cache key is the file's resolved path ([`ParseCache::resolved_file`]), which costs one
+    /// `lstat` once its directory is resolved.
     fn load(&self, path: &Path, shared: bool) -> Result<FileDocs, Unread> {
-        let key = if shared { self.canonical(path) } else { None };
+        let key = if shared {
+            self.resolved_file(path)
+        } else {
+            None
+        };
         let Some(key) = key else {
             return self.read_docs(path);
         };
@@ -764,5 +770,43 @@ mod tests {
             names("k8s/overlays/prod", &ParseCache::default()),
             ["base-b", "own-b"]
         );
+    }
+
+    /// The cache knows a shared file by its resolved path: a base reached through a symlinked
+    /// directory is the base reached directly.
+    #[cfg(unix)]
+    #[test]
+    fn a_base_reached_through_a_linked_directory_is_the_same_cached_file() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let root = t.path();
+        let config_map = |name: &str| {
+            let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+            put(root, "k8s/base/cm.yaml", &text);
+        };
+        put(
+            root,
+            "k8s/base/kustomization.yaml",
+            "resources:\n  - cm.yaml\n",
+        );
+        config_map("base-a");
+        std::os::unix::fs::symlink("base", root.join("k8s/linked")).expect("symlink");
+        for (dir, base) in [("dev", "base"), ("prod", "linked")] {
+            let kust = format!("resources:\n  - ../../{base}\n");
+            put(
+                root,
+                &format!("k8s/overlays/{dir}/kustomization.yaml"),
+                &kust,
+            );
+        }
+        let names = |dir: &str, cache: &ParseCache| -> Vec<String> {
+            let out = build(root, &root.join(dir), cache).expect("builds");
+            out.resources.into_iter().map(|r| r.rendered.name).collect()
+        };
+        let cache = ParseCache::default();
+        assert_eq!(names("k8s/overlays/dev", &cache), ["base-a"]);
+        config_map("base-b");
+        assert_eq!(names("k8s/overlays/prod", &cache), ["base-a"]);
+        let fresh = ParseCache::default();
+        assert_eq!(names("k8s/overlays/prod", &fresh), ["base-b"]);
     }
 }
