@@ -156,6 +156,13 @@ fn is_marker(bare: &str, start: bool) -> bool {
     rest.is_empty() || rest.starts_with([' ', '\t'])
 }
 
+/// Whether some line of `text` starts with `marker`: a quick test for the markers
+/// [`is_marker`] finds.
+fn opens_a_line(text: &str, marker: &str) -> bool {
+    text.starts_with(marker)
+        || (text.match_indices(marker)).any(|(at, _)| text.as_bytes()[at - 1] == b'\n')
+}
+
 /// Where a `yaml_serde` error points in `text`, the text it parsed: 1-based line and column.
 /// libyaml's reader errors (a control character, invalid UTF-16) give their place only in the
 /// message, "at position N", a byte offset into the input (their `location()` says line 1,
@@ -287,8 +294,21 @@ pub(crate) fn without_bom(text: &str) -> &str {
 /// lines right before a `---` (with the blank and comment lines around them) go to the piece
 /// that `---` opens. A byte-order mark opening the file is in no piece ([`without_bom`]).
 pub(crate) fn pieces(file: &str, end_markers: bool) -> Vec<Piece<'_>> {
-    let mut out = Vec::new();
     let bom = file.len() - without_bom(file).len();
+    let body = &file[bom..];
+    let cuts = opens_a_line(body, "---") || (end_markers && opens_a_line(body, "..."));
+    if !cuts {
+        // No line is a marker: the loop below would cut nowhere.
+        let whole = Piece {
+            text: body,
+            first_line: 1,
+            offset: bom,
+            explicit: false,
+            head_line: 1,
+        };
+        return vec![whole];
+    }
+    let mut out = Vec::new();
     let (mut start, mut start_line, mut head_line) = (bom, 1usize, 1usize);
     let mut explicit = false;
     let mut offset = bom;
@@ -380,6 +400,9 @@ impl Piece<'_> {
 
 /// The text of the first document of a piece: up to a `...` line that follows content.
 fn first_document(text: &str) -> &str {
+    if !opens_a_line(text, "...") {
+        return text;
+    }
     let mut at = 0;
     let mut content = false;
     for line in text.split_inclusive('\n') {
@@ -1030,6 +1053,15 @@ key: value
         assert_eq!(locate(text, &env_from(1, "configMapRef")), 12);
         let p = [k("spec"), k("containers"), Seg::Index(1), k("name")];
         assert_eq!(locate(text, &p), 10);
+    }
+
+    #[test]
+    fn opens_a_line_finds_markers_at_line_starts_only() {
+        assert!(opens_a_line("---\na: 1\n", "---"));
+        assert!(opens_a_line("a: 1\n--- # c\n", "---"));
+        assert!(opens_a_line("a: 1\n...", "..."));
+        assert!(!opens_a_line("a: ---\nb: x---\n \t---\n", "---"));
+        assert!(!opens_a_line("", "..."));
     }
 
     #[test]
