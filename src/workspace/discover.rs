@@ -335,17 +335,20 @@ fn walk(
         return;
     };
     // The entry's own type spares a stat per file; a symlink is followed.
+    // A name that is not UTF-8 (kept lossily) is resolved as a link is, by the system.
     let mut entries: Vec<(String, bool, bool)> = entries
         .filter_map(Result::ok)
         .map(|e| {
             let t = e.file_type().ok();
             let link = t.is_some_and(|t| t.is_symlink());
             let is_dir = t.is_some_and(|t| t.is_dir()) || (link && e.path().is_dir());
-            (e.file_name().to_string_lossy().into_owned(), is_dir, link)
+            let name = e.file_name();
+            let by_system = link || name.to_str().is_none();
+            (name.to_string_lossy().into_owned(), is_dir, by_system)
         })
         .collect();
     entries.sort_unstable();
-    for (name, is_dir, link) in entries {
+    for (name, is_dir, by_system) in entries {
         let r = if rel.is_empty() {
             name.clone()
         } else {
@@ -359,9 +362,9 @@ fn walk(
                 yaml_files.push(r);
             }
         } else if !skipped_dir(&name) {
-            // A real directory in a resolved one is resolved already: only a link costs a
-            // `readlink` per path component.
-            let sub = match link {
+            // A real directory in a resolved one is resolved already: only a link (or a name
+            // that is not UTF-8) is resolved by the system, a `readlink` per path component.
+            let sub = match by_system {
                 false => Some(canon.join(&name)),
                 true => std::fs::canonicalize(dir.join(&name)).ok(),
             };
@@ -460,9 +463,13 @@ fn read_kust(root: &Path, (dir, real): (PathBuf, &Path), kfile: &Path, deploys: 
 /// `lstat`, and only a link is left to `canonicalize`. `None` when it does not resolve.
 fn resolve_in(real: &Path, rel: &str) -> Option<PathBuf> {
     use std::path::Component;
+    let whole = || std::fs::canonicalize(real.join(rel)).ok();
+    // `components` drops a trailing `/` or `/.`, which asks for a directory: left to the system.
+    if rel.ends_with('/') || rel.ends_with("/.") {
+        return whole();
+    }
     let (mut at, mut is_dir) = (real.to_path_buf(), true);
-    let mut parts = Path::new(rel).components();
-    while let Some(c) = parts.next() {
+    for c in Path::new(rel).components() {
         match c {
             Component::CurDir => {}
             Component::ParentDir if is_dir => _ = at.pop(),
@@ -470,18 +477,11 @@ fn resolve_in(real: &Path, rel: &str) -> Option<PathBuf> {
                 at.push(name);
                 let t = at.symlink_metadata().ok()?.file_type();
                 if t.is_symlink() {
-                    // Joined only when there is a rest: a trailing `/` asks for a directory.
-                    let rest = parts.as_path();
-                    let p = if rest.as_os_str().is_empty() {
-                        at
-                    } else {
-                        at.join(rest)
-                    };
-                    return std::fs::canonicalize(p).ok();
+                    return whole();
                 }
                 is_dir = t.is_dir();
             }
-            _ => return std::fs::canonicalize(real.join(rel)).ok(),
+            _ => return whole(),
         }
     }
     Some(at)
@@ -2024,6 +2024,11 @@ mod tests {
             "../../a-link/../deep/s.yaml",
             "../../a-link/..",
             "cm.yaml/..",
+            "cm.yaml/",
+            "cm.yaml/.",
+            "s.yaml/",
+            "../../a-link/",
+            "../../a-link/.",
             "missing",
             "",
             "../../../../../..",

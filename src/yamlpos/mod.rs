@@ -159,6 +159,7 @@ fn is_marker(bare: &str, start: bool) -> bool {
 /// Whether some line of `text` starts with `marker`: a quick test for the markers
 /// [`is_marker`] finds.
 fn opens_a_line(text: &str, marker: &str) -> bool {
+    // A match at 0 is the `starts_with`: every later one has a byte before it.
     text.starts_with(marker)
         || (text.match_indices(marker)).any(|(at, _)| text.as_bytes()[at - 1] == b'\n')
 }

@@ -114,9 +114,9 @@ enum Unread {
 #[derive(Default, Debug)]
 pub struct ParseCache<'t> {
     files: Mutex<HashMap<PathBuf, Result<FileDocs, Unread>>>,
-    /// Lexically normalised path to canonical path, for the shared files looked up so far (a
-    /// base is looked up once per including overlay; resolving symlinks costs a syscall per
-    /// path component).
+    /// Lexically normalised path to canonical path, for the directories of the shared files
+    /// looked up so far (`resolved_file`: a base is looked up once per including overlay;
+    /// resolving symlinks costs a syscall per path component).
     canonical: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
     /// Texts read before the builds, by lexically normalised absolute path ([`lexical`]).
     texts: HashMap<PathBuf, &'t str>,
