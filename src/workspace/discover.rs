@@ -434,7 +434,7 @@ fn read_kust(root: &Path, (dir, real): (PathBuf, &Path), kfile: &Path, deploys: 
             .flatten()
             .filter_map(Value::as_str)
             .filter(|e| !remote(e))
-            .map(|e| (dir.join(e), e))
+            .map(|e| (super::entry_path(&dir, e), e))
     };
     let includes = local(&["resources", "bases", "components"])
         .filter(|(p, _)| p.is_dir())
@@ -457,31 +457,27 @@ fn read_kust(root: &Path, (dir, real): (PathBuf, &Path), kfile: &Path, deploys: 
     }
 }
 
-/// `rel`, a path the kustomization in the directory `real` (symlinks resolved) names, with
-/// symlinks resolved as `std::fs::canonicalize` resolves them, for fewer syscalls: `..` steps
-/// up lexically (`real` holds no link to step back through), a named component costs an
-/// `lstat`, and only a link is left to `canonicalize`. `None` when it does not resolve.
+/// `rel`, a path the kustomization in the directory `real` (symlinks resolved) names, resolved
+/// as kustomize resolves it ([`super::entry_path`]: the entry tidied lexically, then joined onto
+/// `real`) with its symlinks resolved, in fewer syscalls than `std::fs::canonicalize`: a leading
+/// `..` steps up lexically (`real` holds no link to step back through), a named component costs
+/// an `lstat`, and only a link is left to `canonicalize`. `None` when it does not resolve.
 fn resolve_in(real: &Path, rel: &str) -> Option<PathBuf> {
     use std::path::Component;
-    let whole = || std::fs::canonicalize(real.join(rel)).ok();
-    // `components` drops a trailing `/` or `/.`, which asks for a directory: left to the system.
-    if rel.ends_with('/') || rel.ends_with("/.") {
-        return whole();
-    }
     let (mut at, mut is_dir) = (real.to_path_buf(), true);
-    for c in Path::new(rel).components() {
+    for c in super::tidy(Path::new(rel)).components() {
         match c {
-            Component::CurDir => {}
-            Component::ParentDir if is_dir => _ = at.pop(),
+            Component::ParentDir => _ = at.pop(),
             Component::Normal(name) if is_dir => {
                 at.push(name);
                 let t = at.symlink_metadata().ok()?.file_type();
                 if t.is_symlink() {
-                    return whole();
+                    return std::fs::canonicalize(super::entry_path(real, rel)).ok();
                 }
                 is_dir = t.is_dir();
             }
-            _ => return whole(),
+            Component::Normal(_) => return None,
+            _ => return std::fs::canonicalize(super::entry_path(real, rel)).ok(),
         }
     }
     Some(at)
@@ -2001,11 +1997,12 @@ mod tests {
         assert_eq!(got, ["real/dev", "shared"]);
     }
 
-    /// [`resolve_in`] resolves a kustomization's relative paths as `canonicalize` does: through
-    /// links (a `..` after a link steps out of where it leads), and not through a file.
+    /// [`resolve_in`] resolves a kustomization's relative paths as kustomize does: tidied
+    /// lexically (a `..` after a link steps back over the link as written), then through links
+    /// as `canonicalize` resolves them, and not through a file.
     #[cfg(unix)]
     #[test]
-    fn resolve_in_agrees_with_canonicalize() {
+    fn resolve_in_agrees_with_kustomize() {
         let t = tempfile::tempdir().expect("tempdir");
         let r = &std::fs::canonicalize(t.path()).expect("canonical");
         write(r, "real/dev/cm.yaml", "kind: ConfigMap\n");
@@ -2034,9 +2031,18 @@ mod tests {
             "../../../../../..",
             "/",
         ] {
-            let want = std::fs::canonicalize(dir.join(rel)).ok();
+            let want = std::fs::canonicalize(crate::workspace::entry_path(&dir, rel)).ok();
             assert_eq!(resolve_in(&dir, rel), want, "{rel}");
         }
+        // Where the system and kustomize part: the `..` after the link, and the `/` after a file.
+        let (shared, own) = (r.join("shared"), dir.join("cm.yaml"));
+        assert_eq!(resolve_in(&dir, "../../a-link/.."), Some(r.clone()));
+        assert_eq!(
+            std::fs::canonicalize(dir.join("../../a-link/..")).ok(),
+            Some(shared)
+        );
+        assert_eq!(resolve_in(&dir, "cm.yaml/"), Some(own));
+        assert!(std::fs::canonicalize(dir.join("cm.yaml/")).is_err());
     }
 
     #[test]

@@ -171,12 +171,17 @@ pub fn path_str(p: &Path) -> String {
     }
 }
 
-/// Whether [`lexical`] gives `p` back unchanged (on Unix): no `.` or `..` step, no empty one
-/// (`a//b`, a trailing `/`) but the root's. Most paths are, and need no rebuilding.
+/// Whether [`lexical`] gives `p` back unchanged (on Unix): no `.` step, no `..` but a relative
+/// path's leading ones (`../../base`), no empty step (`a//b`, a trailing `/`) but the root's.
+/// Most paths are, and need no rebuilding.
 fn is_lexical(p: &Path) -> bool {
     let b = p.as_os_str().as_encoded_bytes();
-    let step = |(i, c): (usize, &[u8])| !matches!(c, b"." | b"..") && (i == 0 || !c.is_empty());
-    cfg!(unix) && !b.ends_with(b"/") && b.split(|&c| c == b'/').enumerate().all(step)
+    let mut leading = !b.starts_with(b"/");
+    let mut step = |(i, c): (usize, &[u8])| {
+        leading &= c == b"..";
+        leading || (!matches!(c, b"." | b"..") && (i == 0 || !c.is_empty()))
+    };
+    cfg!(unix) && !b.ends_with(b"/") && b.split(|&c| c == b'/').enumerate().all(&mut step)
 }
 
 /// `p` with `.` and `..` steps resolved lexically (no file system access, symlinks not
@@ -184,10 +189,30 @@ fn is_lexical(p: &Path) -> bool {
 /// root-relative name of a file above the root) and dropped at the root of an absolute one
 /// (`/..` is `/`, as the operating system resolves it).
 pub(crate) fn lexical(p: &Path) -> PathBuf {
-    if is_lexical(p) {
-        return p.to_path_buf();
+    tidy(p).into_owned()
+}
+
+/// [`lexical`], borrowing `p` when it needs no rebuilding.
+fn tidy(p: &Path) -> std::borrow::Cow<'_, Path> {
+    match is_lexical(p) {
+        true => std::borrow::Cow::Borrowed(p),
+        false => std::borrow::Cow::Owned(resolve_steps(p)),
     }
-    resolve_steps(p)
+}
+
+/// The path a kustomization in `dir` names by `entry` (a `resources`, `components`, patch or
+/// generator file entry), as kustomize resolves it: api/internal/loader/fileloader.go joins the
+/// entry onto the loader's root with Go's `filepath.Join`, which tidies it lexically, and that
+/// root is the directory with its symbolic links resolved (kyaml filesys/confirmeddir.go). So a
+/// `..` inside the entry steps back over a link named before it (`linked/../x` is `x`) and a
+/// trailing `/` is dropped, while a leading `..` leaves where `dir` really is (the system resolves
+/// it from `dir` as written, through its links).
+pub(crate) fn entry_path(dir: &Path, entry: &str) -> PathBuf {
+    let entry = tidy(Path::new(entry));
+    match entry.as_os_str().is_empty() {
+        true => dir.to_path_buf(),
+        false => dir.join(entry),
+    }
 }
 
 /// [`lexical`]'s work: `p` rebuilt step by step.
@@ -1083,7 +1108,9 @@ mod tests {
         assert!(taken > 100, "only {taken} paths taken as they are");
         for (p, as_is) in [
             ("/r/k8s/base/x.yaml", true),
-            ("../a", false),
+            ("../../a", true),
+            ("a/../b", false),
+            ("/../a", false),
             (".a/b..", true),
             ("a//b", false),
             ("a/b/", false),

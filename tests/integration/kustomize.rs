@@ -887,3 +887,109 @@ fn an_empty_name_is_renamed_or_fails_like_kubectl() {
         }
     }
 }
+
+/// A path through a symbolic link, resolved as kustomize resolves it (api/internal/loader/
+/// fileloader.go joins an entry onto its kustomization's directory lexically, and that directory
+/// has its links resolved, kyaml filesys/confirmeddir.go): a `..` inside one entry steps back over
+/// the link as written (`linked/../common` is `common`), while a kustomization reached through a
+/// link names its `../common` from where the link leads. Every overlay's verdict on which
+/// ConfigMap a Deployment may name is kubectl's, in one `check` run whose builds share their
+/// parsed files.
+#[cfg(unix)]
+#[test]
+fn paths_through_links_resolve_as_kustomize_resolves_them() {
+    let cm = |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+    let deploy = |names: &[&str]| {
+        let refs: String = names
+            .iter()
+            .map(|n| format!("        - configMapRef: {{name: {n}}}\n"))
+            .collect();
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n        envFrom:\n{refs}"
+        )
+    };
+    let names = ["k8s-common", "vendor-common", "own"];
+    let overlays = [
+        ("through", "../../linked"),
+        ("direct", "../../common"),
+        ("stepped-back", "../../linked/../common"),
+        ("slash", "cm.yaml/"),
+    ];
+    let mut files = vec![
+        (
+            "k8s/common/kustomization.yaml",
+            "resources: [cm.yaml]\n".to_owned(),
+        ),
+        ("k8s/common/cm.yaml", cm("k8s-common")),
+        (
+            "vendor/x/common/kustomization.yaml",
+            "resources: [cm.yaml, deploy.yaml]\n".to_owned(),
+        ),
+        (
+            "vendor/x/common/deploy.yaml",
+            deploy(&["absent"]).replace("web", "vendor"),
+        ),
+        ("vendor/x/common/cm.yaml", cm("vendor-common")),
+        (
+            "vendor/x/base/kustomization.yaml",
+            "resources: [../common]\n".to_owned(),
+        ),
+    ];
+    let paths: Vec<(String, String, String)> = overlays
+        .iter()
+        .map(|(o, entry)| {
+            (
+                format!("k8s/overlays/{o}/kustomization.yaml"),
+                format!("resources:\n- {entry}\n- deploy.yaml\n"),
+                format!("k8s/overlays/{o}/deploy.yaml"),
+            )
+        })
+        .collect();
+    let deployment = deploy(&names);
+    for (k, text, d) in &paths {
+        files.push((k, text.clone()));
+        files.push((d, deployment.clone()));
+    }
+    files.push(("k8s/overlays/slash/cm.yaml", cm("own")));
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let Some(t) = common::staged_repo(&files) else {
+        return;
+    };
+    let root = t.path();
+    std::os::unix::fs::symlink("../vendor/x/base", root.join("k8s/linked")).expect("symlink");
+    common::git(root, &["add", "-A"]);
+    if common::kubectl().is_none() {
+        return;
+    }
+    let (_, hits) = common::check_hits(root, &[]);
+    let mut wrong = Vec::new();
+    for (o, _) in overlays {
+        let rendered = render(&root.join("k8s/overlays").join(o));
+        let has = |n: &str| {
+            rendered
+                .iter()
+                .any(|r| r.kind == "ConfigMap" && r.name == n)
+        };
+        assert!(
+            names.iter().any(|n| has(n)),
+            "{o}: kubectl renders a ConfigMap"
+        );
+        for n in names {
+            let dangling = hits.iter().any(|h| {
+                h.rule == "dangling-reference"
+                    && h.message.starts_with(&format!("overlay {o}: "))
+                    && h.message.contains(&format!("ConfigMap `{n}`"))
+            });
+            if dangling == has(n) {
+                wrong.push(format!("overlay {o}, ConfigMap {n}: dangling {dangling}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}\n{hits:#?}");
+    // A finding in a file reached through the link names the file it is in.
+    let absent: Vec<_> = (hits.iter())
+        .filter(|h| h.message.contains("ConfigMap `absent`"))
+        .map(|h| h.path.as_str())
+        .collect();
+    assert_eq!(absent, ["vendor/x/common/deploy.yaml"], "{hits:#?}");
+}

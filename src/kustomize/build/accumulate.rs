@@ -237,7 +237,7 @@ impl Builder<'_> {
                     self.problem(ProblemKind::Unfetched, &o.file, o.line, msg);
                     continue;
                 }
-                let path = level.dir.join(entry);
+                let path = self.shared.join(&level.dir, entry);
                 if path.is_file() {
                     if !self.outside_root(&level.dir, &path, &o) {
                         self.load_resource_file(&path, acc, &o);
@@ -267,7 +267,7 @@ impl Builder<'_> {
     fn configurations(&mut self, level: &Level) {
         for (i, entry) in str_list(&level.k, "configurations").iter().enumerate() {
             let o = level.at("configurations", Some(i));
-            let path = level.dir.join(entry);
+            let path = self.shared.join(&level.dir, entry);
             if self.outside_root(&level.dir, &path, &o) {
                 continue;
             }
@@ -329,7 +329,7 @@ impl Builder<'_> {
                 self.problem(ProblemKind::NotModelled, &o.file, o.line, msg);
                 continue;
             }
-            self.accumulate(&level.dir.join(entry), acc, true, &o);
+            self.accumulate(&self.shared.join(&level.dir, entry), acc, true, &o);
         }
     }
 

@@ -12,10 +12,10 @@ use super::super::docs::Doc;
 use super::super::{
     BareEnvKey, Behavior, EnvSource, FileSource, GeneratedKind, GeneratorSpec, Origin, ProblemKind,
 };
-use super::Builder;
 use super::accumulate::Level;
 use super::loaded::EntryDocs;
 use super::obj::{GenState, Obj, get_str, metadata_identity, str_list, write_meta};
+use super::{Builder, ParseCache};
 use crate::fsio::FsError;
 use crate::workspace::lexical;
 use crate::yamlpos::Seg;
@@ -303,7 +303,7 @@ impl Builder<'_> {
     ) -> (GeneratorSpec, Option<Vec<String>>) {
         let disable = self.option_flag(e, "disableNameSuffixHash");
         let immutable = self.option_flag(e, "immutable");
-        let envs = env_entries(dir, e);
+        let envs = env_entries(self.shared, dir, e);
         let (literal_keys, filled_literals) = self.literals(e);
         // A problem with one entry is reported at the entry's line, as for `envs:`.
         let files: Vec<FileSource> = (str_list(e.args, "files").iter().enumerate())
@@ -401,7 +401,7 @@ impl Builder<'_> {
                 return None;
             }
         };
-        let full = dir.join(path);
+        let full = self.shared.join(dir, path);
         // A refused file is not read: whether it exists is not asked.
         let refused = self.outside_root(dir, &full, origin);
         if !refused && !full.is_file() && !has_example(&full) {
@@ -612,9 +612,9 @@ pub(super) fn has_example(env: &Path) -> bool {
 
 /// A generator's `envs:` files (then its `env:` file), resolved against `dir`, and the line of
 /// each entry.
-fn env_entries(dir: &Path, e: &Entry<'_>) -> Vec<EnvSource> {
+fn env_entries(cache: &ParseCache<'_>, dir: &Path, e: &Entry<'_>) -> Vec<EnvSource> {
     let at = |f: &str, tail: &[Seg]| EnvSource {
-        path: dir.join(f),
+        path: cache.join(dir, f),
         line: e.doc.line_of(&[&e.at[..], tail].concat()),
     };
     let envs = str_list(e.args, "envs").into_iter().enumerate();

@@ -19,9 +19,9 @@ use yaml_serde::Value;
 use super::super::deploy::Restrictor;
 use super::super::docs::{self, Doc};
 use super::super::{Origin, ProblemKind};
-use super::Builder;
 use super::accumulate::Level;
 use super::obj::str_list;
+use super::{Builder, ParseCache};
 use crate::yamlpos::Seg;
 
 /// The top-level keys of a builtin plugin's configuration that name files (or, `chartHome` and
@@ -171,7 +171,7 @@ impl Builder<'_> {
         entry: &str,
         at: &Origin,
     ) -> Option<EntryDocs> {
-        match classify(&level.dir, entry) {
+        match classify(self.shared, &level.dir, entry) {
             Kind::Inline(docs) => return Some(EntryDocs::Inline(docs)),
             Kind::Remote => {
                 if key == "generators" {
@@ -299,7 +299,7 @@ impl Builder<'_> {
             self.unjudged(&at, &format!("{what} `{s}` is a pattern"));
             return;
         }
-        let path = level.dir.join(s);
+        let path = self.shared.join(&level.dir, s);
         match target {
             Target::File | Target::FilesEntry => _ = self.outside_root(&level.dir, &path, &at),
             Target::Dir => _ = self.outside_source(&path, &at),
@@ -349,7 +349,7 @@ enum Kind {
 /// anything else a path, loaded as a `resources:` entry is (`accumulateResources`): a file
 /// first, else a remote target (a URL kustomize fetches over HTTP or a git repository it
 /// clones), else a directory (a kustomization of configurations).
-fn classify(dir: &Path, entry: &str) -> Kind {
+fn classify(cache: &ParseCache<'_>, dir: &Path, entry: &str) -> Kind {
     let parsed = docs::split_docs(entry);
     let objects = parsed
         .iter()
@@ -361,7 +361,7 @@ fn classify(dir: &Path, entry: &str) -> Kind {
             .collect();
         return Kind::Inline(docs);
     }
-    let path = dir.join(entry);
+    let path = cache.join(dir, entry);
     if path.is_file() {
         Kind::File(path)
     } else if super::is_remote(entry) {

@@ -39,7 +39,7 @@ use super::{
     Deleted, Generated, Identity, KustomizeError, Origin, Problem, ProblemKind, Reference,
     Resource, WrittenValue,
 };
-use crate::workspace::{kustomization_file, lexical};
+use crate::workspace::{entry_path, kustomization_file, lexical};
 pub(crate) use accumulate::is_remote;
 use obj::Obj;
 
@@ -114,10 +114,11 @@ enum Unread {
 #[derive(Default, Debug)]
 pub struct ParseCache<'t> {
     files: Mutex<HashMap<PathBuf, Result<FileDocs, Unread>>>,
-    /// Lexically normalised path to canonical path, for the directories of the shared files
-    /// looked up so far (`resolved_file`: a base is looked up once per including overlay;
-    /// resolving symlinks costs a syscall per path component).
+    /// Directories, as the builds joined them, with their symlinks resolved ([`ParseCache::canonical`]).
     canonical: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+    /// Directories, as the builds joined them, whose lexically tidied path leads elsewhere, with
+    /// where they lead (`None`: it leads there too, or nowhere) ([`ParseCache::misspelled`]).
+    misspelled: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
     /// Texts read before the builds, by lexically normalised absolute path ([`lexical`]).
     texts: HashMap<PathBuf, &'t str>,
     /// YAML files every document of which parsed (see [`ParseCache::manifests`]).
@@ -139,9 +140,45 @@ impl<'t> ParseCache<'t> {
     }
 
     /// The text of `path` (absolute) when the run read it before the builds
-    /// ([`ParseCache::with_texts`]).
+    /// ([`ParseCache::with_texts`]). Looked up by its lexically tidied path: the builds spell
+    /// their paths so that it names the same file ([`ParseCache::join`]).
     pub(crate) fn text(&self, path: &Path) -> Option<&'t str> {
         self.texts.get(&lexical(path)).copied()
+    }
+
+    /// The path `entry` names in the kustomization of `dir` ([`entry_path`]), spelled so that
+    /// tidying it lexically (as the texts' keys, the messages and the rules do) names the same
+    /// file ([`ParseCache::misspelled`]). Every path a build reads is joined here, from the
+    /// overlay's directory (symlinks resolved) down.
+    pub(super) fn join(&self, dir: &Path, entry: &str) -> PathBuf {
+        let path = entry_path(dir, entry);
+        self.misspelled(&path).unwrap_or(path)
+    }
+
+    /// `path` with its directory's symbolic links resolved, when tidying `path` lexically (as
+    /// the texts' keys, the messages and the rules do) would name another file than the system
+    /// finds at `path`: a `..` after a link (`linked/../x` is, to the system, the `x` beside
+    /// where the link leads, not the one beside the link). `None` when the tidied path names the
+    /// same file, or the directory does not resolve.
+    pub(super) fn misspelled(&self, path: &Path) -> Option<PathBuf> {
+        let (dir, name) = match path.file_name() {
+            Some(name) => (path.parent()?, Some(name)),
+            None => (path, None),
+        };
+        if !dir
+            .components()
+            .any(|c| c == std::path::Component::ParentDir)
+        {
+            return None;
+        }
+        let known = lock(&self.misspelled).get(dir).cloned();
+        let real = known.unwrap_or_else(|| {
+            let real = self.canonical(dir);
+            let real = real.filter(|r| self.canonical(&lexical(dir)).as_ref() != Some(r));
+            lock(&self.misspelled).insert(dir.to_path_buf(), real.clone());
+            real
+        })?;
+        Some(name.map_or_else(|| real.clone(), |n| real.join(n)))
     }
 
     /// The documents of `path`, from the cache when `shared`, else read and parsed now. The
@@ -164,11 +201,36 @@ impl<'t> ParseCache<'t> {
         lock(&self.files).entry(key).or_insert(loaded).clone()
     }
 
-    /// `path` with symlinks resolved, remembered per lexical path.
-    fn canonical(&self, path: &Path) -> Option<PathBuf> {
+    /// The directory `dir` (absolute) with its symbolic links resolved, as the system resolves
+    /// it: a `..` after a link steps out of where the link leads. Remembered per path as
+    /// written (not lexically tidied, which would take `linked/../x` for `x`), and worked out
+    /// from its parent's answer: a directory costs one `lstat` (a link, a `canonicalize`) once
+    /// its parent is known, and a `..` none.
+    fn canonical(&self, dir: &Path) -> Option<PathBuf> {
+        use std::path::Component;
+        if let Some(known) = lock(&self.canonical).get(dir) {
+            return known.clone();
+        }
+        let resolved = match (dir.components().next_back(), dir.parent()) {
+            (Some(Component::Normal(name)), Some(up)) if dir.has_root() => {
+                let at = self.canonical(up)?.join(name);
+                match at.symlink_metadata().ok()?.file_type().is_symlink() {
+                    true => std::fs::canonicalize(&at).ok(),
+                    false => Some(at),
+                }
+            }
+            (Some(Component::ParentDir), Some(up)) if dir.has_root() => {
+                let real = self.canonical(up)?;
+                Some(
+                    real.parent()
+                        .map_or_else(|| real.clone(), Path::to_path_buf),
+                )
+            }
+            _ => std::fs::canonicalize(dir).ok(),
+        };
         lock(&self.canonical)
-            .entry(lexical(path))
-            .or_insert_with(|| std::fs::canonicalize(path).ok())
+            .entry(dir.to_path_buf())
+            .or_insert(resolved)
             .clone()
     }
 
@@ -187,8 +249,8 @@ impl<'t> ParseCache<'t> {
 
     /// The text of `path`: the one handed over, else read from disk.
     fn read_text(&self, path: &Path) -> Result<std::borrow::Cow<'t, str>, Unread> {
-        if let Some(t) = self.texts.get(&lexical(path)) {
-            return Ok(std::borrow::Cow::Borrowed(*t));
+        if let Some(t) = self.text(path) {
+            return Ok(std::borrow::Cow::Borrowed(t));
         }
         let bytes = read_file(path).map_err(|e| Unread::Io(reason(path, &e)))?;
         String::from_utf8(bytes)

@@ -269,7 +269,7 @@ impl Builder<'_> {
             let docs = Arc::new(docs.into_iter().map(Arc::new).collect());
             return Some((docs, level.kfile.clone()));
         }
-        let path = level.dir.join(text.or_else(|| get_str(&e.entry, "path"))?);
+        let path = (self.shared).join(&level.dir, text.or_else(|| get_str(&e.entry, "path"))?);
         if self.outside_root(&level.dir, &path, &from) {
             return None;
         }
