@@ -65,7 +65,8 @@ fn patched_kind(dir: &Path, entry: &Value) -> Option<&'static str> {
     let text = match (inline, path) {
         (Some(t), _) => t,
         (None, Some(p)) => {
-            read = crate::fsio::read_to_string_limited(&dir.join(p), MAX_PATCH_BYTES).ok()?;
+            read = crate::fsio::read_to_string_limited(&super::entry_path(dir, p), MAX_PATCH_BYTES)
+                .ok()?;
             &read
         }
         (None, None) => return None,

@@ -888,76 +888,92 @@ fn an_empty_name_is_renamed_or_fails_like_kubectl() {
     }
 }
 
+/// A Deployment `name` whose containers read the ConfigMaps `names`.
+fn deployment_reading(name: &str, names: &[&str]) -> String {
+    let refs: String = (names.iter())
+        .map(|n| format!("        - configMapRef: {{name: {n}}}\n"))
+        .collect();
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers:\n      - name: {name}\n        image: nginx:1.27\n        envFrom:\n{refs}"
+    )
+}
+
+/// The ConfigMaps [`paths_through_links_resolve_as_kustomize_resolves_them`] looks for.
+const LINKED_NAMES: [&str; 3] = ["k8s-common", "vendor-common", "own"];
+
+/// The tree of [`paths_through_links_resolve_as_kustomize_resolves_them`], staged in git:
+/// `k8s/linked` leads to `vendor/x/base`, whose kustomization names `../common`
+/// (`vendor/x/common`, beside where the link leads); `k8s/common` is another directory of that
+/// name. Each of `overlays` (name, `resources:` entry) reads a Deployment naming
+/// [`LINKED_NAMES`]; the overlay `linked-dir` is itself a link, to `vendor/y/app`.
+fn linked_tree(overlays: &[(&str, &str)]) -> Option<tempfile::TempDir> {
+    let cm = |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+    let kust = |entry: &str| format!("resources:\n- {entry}\n- deploy.yaml\n");
+    let mut files = vec![
+        (
+            "k8s/common/kustomization.yaml".to_owned(),
+            "resources: [cm.yaml]\n".to_owned(),
+        ),
+        ("k8s/common/cm.yaml".to_owned(), cm("k8s-common")),
+        (
+            "vendor/x/common/kustomization.yaml".to_owned(),
+            kust("cm.yaml"),
+        ),
+        ("vendor/x/common/cm.yaml".to_owned(), cm("vendor-common")),
+        (
+            "vendor/x/common/deploy.yaml".to_owned(),
+            deployment_reading("vendor", &["absent"]),
+        ),
+        (
+            "vendor/x/base/kustomization.yaml".to_owned(),
+            "resources: [../common]\n".to_owned(),
+        ),
+        ("k8s/overlays/slash/cm.yaml".to_owned(), cm("own")),
+    ];
+    for (o, entry) in overlays {
+        let dir = match *o {
+            "linked-dir" => "vendor/y/app".to_owned(),
+            _ => format!("k8s/overlays/{o}"),
+        };
+        files.push((format!("{dir}/kustomization.yaml"), kust(entry)));
+        files.push((
+            format!("{dir}/deploy.yaml"),
+            deployment_reading("web", &LINKED_NAMES),
+        ));
+    }
+    let files: Vec<(&str, &str)> = (files.iter())
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let t = common::staged_repo(&files)?;
+    let root = t.path();
+    std::os::unix::fs::symlink("../vendor/x/base", root.join("k8s/linked")).expect("symlink");
+    let app = root.join("k8s/overlays/linked-dir");
+    std::os::unix::fs::symlink("../../vendor/y/app", app).expect("symlink");
+    common::git(root, &["add", "-A"]);
+    Some(t)
+}
+
 /// A path through a symbolic link, resolved as kustomize resolves it (api/internal/loader/
 /// fileloader.go joins an entry onto its kustomization's directory lexically, and that directory
 /// has its links resolved, kyaml filesys/confirmeddir.go): a `..` inside one entry steps back over
 /// the link as written (`linked/../common` is `common`), while a kustomization reached through a
-/// link names its `../common` from where the link leads. Every overlay's verdict on which
-/// ConfigMap a Deployment may name is kubectl's, in one `check` run whose builds share their
-/// parsed files.
+/// link (or an overlay directory that is one) names its `../common` from where the link leads.
+/// Every overlay's verdict on which ConfigMap a Deployment may name is kubectl's, in one `check`
+/// run whose builds share their parsed files.
 #[cfg(unix)]
 #[test]
 fn paths_through_links_resolve_as_kustomize_resolves_them() {
-    let cm = |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
-    let deploy = |names: &[&str]| {
-        let refs: String = names
-            .iter()
-            .map(|n| format!("        - configMapRef: {{name: {n}}}\n"))
-            .collect();
-        format!(
-            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n        envFrom:\n{refs}"
-        )
-    };
-    let names = ["k8s-common", "vendor-common", "own"];
     let overlays = [
         ("through", "../../linked"),
         ("direct", "../../common"),
         ("stepped-back", "../../linked/../common"),
         ("slash", "cm.yaml/"),
+        ("linked-dir", "../../x/common"),
     ];
-    let mut files = vec![
-        (
-            "k8s/common/kustomization.yaml",
-            "resources: [cm.yaml]\n".to_owned(),
-        ),
-        ("k8s/common/cm.yaml", cm("k8s-common")),
-        (
-            "vendor/x/common/kustomization.yaml",
-            "resources: [cm.yaml, deploy.yaml]\n".to_owned(),
-        ),
-        (
-            "vendor/x/common/deploy.yaml",
-            deploy(&["absent"]).replace("web", "vendor"),
-        ),
-        ("vendor/x/common/cm.yaml", cm("vendor-common")),
-        (
-            "vendor/x/base/kustomization.yaml",
-            "resources: [../common]\n".to_owned(),
-        ),
-    ];
-    let paths: Vec<(String, String, String)> = overlays
-        .iter()
-        .map(|(o, entry)| {
-            (
-                format!("k8s/overlays/{o}/kustomization.yaml"),
-                format!("resources:\n- {entry}\n- deploy.yaml\n"),
-                format!("k8s/overlays/{o}/deploy.yaml"),
-            )
-        })
-        .collect();
-    let deployment = deploy(&names);
-    for (k, text, d) in &paths {
-        files.push((k, text.clone()));
-        files.push((d, deployment.clone()));
-    }
-    files.push(("k8s/overlays/slash/cm.yaml", cm("own")));
-    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
-    let Some(t) = common::staged_repo(&files) else {
+    let Some(t) = linked_tree(&overlays) else {
         return;
     };
     let root = t.path();
-    std::os::unix::fs::symlink("../vendor/x/base", root.join("k8s/linked")).expect("symlink");
-    common::git(root, &["add", "-A"]);
     if common::kubectl().is_none() {
         return;
     }
@@ -971,13 +987,14 @@ fn paths_through_links_resolve_as_kustomize_resolves_them() {
                 .any(|r| r.kind == "ConfigMap" && r.name == n)
         };
         assert!(
-            names.iter().any(|n| has(n)),
+            LINKED_NAMES.iter().any(|n| has(n)),
             "{o}: kubectl renders a ConfigMap"
         );
-        for n in names {
+        for n in LINKED_NAMES {
             let dangling = hits.iter().any(|h| {
                 h.rule == "dangling-reference"
-                    && h.message.starts_with(&format!("overlay {o}: "))
+                    && h.message
+                        .starts_with(&format!("overlay {o}: Deployment `web`"))
                     && h.message.contains(&format!("ConfigMap `{n}`"))
             });
             if dangling == has(n) {
@@ -989,7 +1006,53 @@ fn paths_through_links_resolve_as_kustomize_resolves_them() {
     // A finding in a file reached through the link names the file it is in.
     let absent: Vec<_> = (hits.iter())
         .filter(|h| h.message.contains("ConfigMap `absent`"))
-        .map(|h| h.path.as_str())
+        .map(|h| {
+            (
+                h.path.as_str(),
+                h.message.split(':').next().unwrap_or_default(),
+            )
+        })
         .collect();
-    assert_eq!(absent, ["vendor/x/common/deploy.yaml"], "{hits:#?}");
+    let at = "vendor/x/common/deploy.yaml";
+    assert_eq!(
+        absent,
+        [(at, "overlay linked-dir"), (at, "overlay through")],
+        "{hits:#?}"
+    );
+}
+
+/// A file named past a link in a directory that does not exist where the link leads: kubectl
+/// fails to build, and `check` names the file where kustomize looks for it (beside where the link
+/// leads), not the file of that name beside the link.
+#[cfg(unix)]
+#[test]
+fn a_missing_file_past_a_link_is_named_where_kustomize_looks() {
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n";
+    let patch = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata: {a: b}\n";
+    let files = [
+        (
+            "vendor/z/base/kustomization.yaml",
+            "resources: [cm.yaml]\npatches:\n- path: ../nodir/patch.yaml\n",
+        ),
+        ("vendor/z/base/cm.yaml", cm),
+        ("k8s/nodir/patch.yaml", patch),
+        (
+            "k8s/overlays/o/kustomization.yaml",
+            "resources: [../../linked]\n",
+        ),
+    ];
+    let Some(t) = common::staged_repo(&files) else {
+        return;
+    };
+    let root = t.path();
+    std::os::unix::fs::symlink("../vendor/z/base", root.join("k8s/linked")).expect("symlink");
+    common::git(root, &["add", "-A"]);
+    if common::kubectl().is_some() {
+        let real = common::kustomize_raw(&root.join("k8s/overlays/o"));
+        assert!(!real.status.success(), "kubectl builds it");
+    }
+    let (_, hits) = common::check_hits(root, &[]);
+    let named = |f: &str| hits.iter().any(|h| h.message.contains(f));
+    assert!(named("vendor/z/nodir/patch.yaml"), "{hits:#?}");
+    assert!(!named("k8s/nodir/patch.yaml"), "{hits:#?}");
 }

@@ -140,16 +140,17 @@ impl<'t> ParseCache<'t> {
     }
 
     /// The text of `path` (absolute) when the run read it before the builds
-    /// ([`ParseCache::with_texts`]). Looked up by its lexically tidied path: the builds spell
-    /// their paths so that it names the same file ([`ParseCache::join`]).
+    /// ([`ParseCache::with_texts`]). Looked up by its lexically tidied path, which names the same
+    /// file for every path the builds read ([`ParseCache::join`]).
     pub(crate) fn text(&self, path: &Path) -> Option<&'t str> {
         self.texts.get(&lexical(path)).copied()
     }
 
     /// The path `entry` names in the kustomization of `dir` ([`entry_path`]), spelled so that
     /// tidying it lexically (as the texts' keys, the messages and the rules do) names the same
-    /// file ([`ParseCache::misspelled`]). Every path a build reads is joined here, from the
-    /// overlay's directory (symlinks resolved) down.
+    /// file ([`ParseCache::misspelled`]). Every path a build reads is joined here from the
+    /// overlay's directory (as written: its links are resolved where a path is judged), or is
+    /// a kustomization file or an env file's `.example` beside a path joined here.
     pub(super) fn join(&self, dir: &Path, entry: &str) -> PathBuf {
         let path = entry_path(dir, entry);
         self.misspelled(&path).unwrap_or(path)
@@ -158,8 +159,9 @@ impl<'t> ParseCache<'t> {
     /// `path` with its directory's symbolic links resolved, when tidying `path` lexically (as
     /// the texts' keys, the messages and the rules do) would name another file than the system
     /// finds at `path`: a `..` after a link (`linked/../x` is, to the system, the `x` beside
-    /// where the link leads, not the one beside the link). `None` when the tidied path names the
-    /// same file, or the directory does not resolve.
+    /// where the link leads, not the one beside the link). A path in a directory that does not
+    /// exist is judged by where it would be ([`ParseCache::leads_to`]). `None` when the tidied
+    /// path names the same file.
     pub(super) fn misspelled(&self, path: &Path) -> Option<PathBuf> {
         let (dir, name) = match path.file_name() {
             Some(name) => (path.parent()?, Some(name)),
@@ -173,8 +175,8 @@ impl<'t> ParseCache<'t> {
         }
         let known = lock(&self.misspelled).get(dir).cloned();
         let real = known.unwrap_or_else(|| {
-            let real = self.canonical(dir);
-            let real = real.filter(|r| self.canonical(&lexical(dir)).as_ref() != Some(r));
+            let real = self.leads_to(dir);
+            let real = real.filter(|r| self.leads_to(&lexical(dir)).as_ref() != Some(r));
             lock(&self.misspelled).insert(dir.to_path_buf(), real.clone());
             real
         })?;
@@ -202,21 +204,31 @@ impl<'t> ParseCache<'t> {
     }
 
     /// The directory `dir` (absolute) with its symbolic links resolved, as the system resolves
-    /// it: a `..` after a link steps out of where the link leads. Remembered per path as
-    /// written (not lexically tidied, which would take `linked/../x` for `x`), and worked out
-    /// from its parent's answer: a directory costs one `lstat` (a link, a `canonicalize`) once
-    /// its parent is known, and a `..` none.
+    /// it: a `..` after a link steps out of where the link leads. `None` when it is not a
+    /// directory. Remembered per path as written (not lexically tidied, which would take
+    /// `linked/../x` for `x`), and worked out from its parent's answer: a directory costs one
+    /// `lstat` (a link, a `canonicalize`) once its parent is known, and a `..` none.
     fn canonical(&self, dir: &Path) -> Option<PathBuf> {
-        use std::path::Component;
         if let Some(known) = lock(&self.canonical).get(dir) {
             return known.clone();
         }
-        let resolved = match (dir.components().next_back(), dir.parent()) {
+        let resolved = self.resolve_dir(dir);
+        lock(&self.canonical)
+            .entry(dir.to_path_buf())
+            .or_insert(resolved)
+            .clone()
+    }
+
+    /// [`ParseCache::canonical`]'s work, one step from the parent's answer.
+    fn resolve_dir(&self, dir: &Path) -> Option<PathBuf> {
+        use std::path::Component;
+        match (dir.components().next_back(), dir.parent()) {
             (Some(Component::Normal(name)), Some(up)) if dir.has_root() => {
                 let at = self.canonical(up)?.join(name);
-                match at.symlink_metadata().ok()?.file_type().is_symlink() {
-                    true => std::fs::canonicalize(&at).ok(),
-                    false => Some(at),
+                let kind = at.symlink_metadata().ok()?.file_type();
+                match kind.is_symlink() {
+                    true => std::fs::canonicalize(&at).ok().filter(|p| p.is_dir()),
+                    false => kind.is_dir().then_some(at),
                 }
             }
             (Some(Component::ParentDir), Some(up)) if dir.has_root() => {
@@ -226,12 +238,22 @@ impl<'t> ParseCache<'t> {
                         .map_or_else(|| real.clone(), Path::to_path_buf),
                 )
             }
-            _ => std::fs::canonicalize(dir).ok(),
-        };
-        lock(&self.canonical)
-            .entry(dir.to_path_buf())
-            .or_insert(resolved)
-            .clone()
+            _ => std::fs::canonicalize(dir).ok().filter(|p| p.is_dir()),
+        }
+    }
+
+    /// Where `dir` (absolute) leads: [`ParseCache::canonical`], or for a directory that does not
+    /// exist, where it would be: its deepest existing ancestor resolved, with the rest of the
+    /// path after it.
+    fn leads_to(&self, dir: &Path) -> Option<PathBuf> {
+        if let Some(real) = self.canonical(dir) {
+            return Some(real);
+        }
+        let (up, real) = dir
+            .ancestors()
+            .skip(1)
+            .find_map(|a| Some((a, self.canonical(a)?)))?;
+        Some(real.join(lexical(dir.strip_prefix(up).ok()?)))
     }
 
     /// The file `path` with symlinks resolved: its resolved directory (cached) and its name, or,
