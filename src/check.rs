@@ -288,16 +288,10 @@ fn release_files(
 
 /// The `--rules` ids as a set (`None`: every rule), refusing an unknown id.
 fn selected_rules(ids: &[String]) -> Result<Option<BTreeSet<String>>, CheckError> {
-    known_rules(ids)?;
-    Ok((!ids.is_empty()).then(|| ids.iter().cloned().collect()))
-}
-
-/// Refuses an id no rule has.
-fn known_rules(ids: &[String]) -> Result<(), CheckError> {
-    match ids.iter().find(|id| rules::find(id).is_none()) {
-        Some(id) => Err(CheckError::UnknownRule { id: id.clone() }),
-        None => Ok(()),
+    if let Some(id) = ids.iter().find(|id| rules::find(id).is_none()) {
+        return Err(CheckError::UnknownRule { id: id.clone() });
     }
+    Ok((!ids.is_empty()).then(|| ids.iter().cloned().collect()))
 }
 
 /// Refuses a workspace with no environment (nothing would be checked) or whose config names

@@ -562,14 +562,14 @@ impl SealedTarget {
         file_name: &str,
         file: &sealedsecret::ParsedFile<'_>,
     ) -> Result<(), SealError> {
-        match file.listed_line(&self.name, self.namespace_in_file.as_deref()) {
-            Some(line) => Err(SealError::InList {
-                file: file_name.to_owned(),
-                line,
-                name: self.name.clone(),
-            }),
-            None => Ok(()),
-        }
+        let Some(line) = file.listed_line(&self.name, self.namespace_in_file.as_deref()) else {
+            return Ok(());
+        };
+        Err(SealError::InList {
+            file: file_name.to_owned(),
+            line,
+            name: self.name.clone(),
+        })
     }
 
     /// Its document among `docs` (a parsed file's `sealed_secrets()`): the one with its name and
@@ -1349,15 +1349,10 @@ fn check_removals(
 ) -> Result<(Vec<String>, Vec<String>, PrunedNeeded), SealError> {
     let existing: BTreeSet<&str> = doc.encrypted_data.iter().map(|e| e.key.as_str()).collect();
     let sealing: BTreeSet<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
-    let removed: Vec<String> = if req.prune {
-        existing
-            .iter()
-            .filter(|k| !from_keys.contains_key(**k))
-            .map(|k| (*k).to_owned())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let removed: Vec<String> = (existing.iter())
+        .filter(|k| req.prune && !from_keys.contains_key(**k))
+        .map(|k| (*k).to_owned())
+        .collect();
     if req.prune && !req.force && sealing.is_empty() && removed.len() == existing.len() {
         return Err(SealError::PruneEmpties {
             file: file_name.to_owned(),
