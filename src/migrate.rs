@@ -573,21 +573,16 @@ fn refuse_literals_without_equals(
     entry: &Value,
 ) -> Result<(), MigrateError> {
     let items = entry.get("literals").and_then(Value::as_sequence);
-    match items
-        .into_iter()
-        .flatten()
-        .position(|l| l.as_str().is_some_and(|l| !l.contains('=')))
-    {
-        Some(i) => {
-            let path = [at, &[Seg::from("literals"), Seg::Index(i)]].concat();
-            let line = 1 + yamlpos::Layout::new(text).line_of(text, &path);
-            Err(MigrateError::LiteralWithoutEquals {
-                origin: format!("{}:{line}", file.display()),
-                item: i + 1,
-            })
-        }
-        None => Ok(()),
-    }
+    let no_equals = |l: &Value| l.as_str().is_some_and(|l| !l.contains('='));
+    let Some(i) = items.into_iter().flatten().position(no_equals) else {
+        return Ok(());
+    };
+    let path = [at, &[Seg::from("literals"), Seg::Index(i)]].concat();
+    let line = 1 + yamlpos::Layout::new(text).line_of(text, &path);
+    Err(MigrateError::LiteralWithoutEquals {
+        origin: format!("{}:{line}", file.display()),
+        item: i + 1,
+    })
 }
 
 /// The generator's env files hold only `KEY=value` lines, as `seal` requires of `--from`: a

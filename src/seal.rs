@@ -838,12 +838,8 @@ fn explain_missing_sealed_secret(root: &Path, overlay: &Overlay) -> Result<(), S
         .iter()
         .filter(|r| r.kind == "SealedSecret")
     {
-        let path = root.join(&r.origin.file);
-        let text = fsio::read_to_string_limited(&path, MAX_INPUT_BYTES)?;
-        SealedSecretFile::parse(&text).map_err(|source| SealError::SealedSecret {
-            file: rel(root, &path),
-            source,
-        })?;
+        let read = SealedFile::read(root, &root.join(&r.origin.file))?;
+        SealedSecretFile::parse(&read.text).map_err(|e| read.error(e))?;
     }
     if !overlay.secret_sources().is_empty() {
         // It has a Secret source (a generator): that, not a load problem, is the answer.
@@ -1168,14 +1164,14 @@ fn load_target(
 /// ([`kustomize::ProblemKind::Unfetched`]) only add objects, which cannot change the
 /// SealedSecret's identity: they do not stop a seal.
 pub(crate) fn refuse_unverified(overlay: &Overlay) -> Result<(), SealError> {
-    let unfetched = |p: &&kustomize::Problem| p.kind == kustomize::ProblemKind::Unfetched;
-    match overlay.problems().iter().find(|p| !unfetched(p)) {
-        Some(p) => Err(SealError::OverlayUnverified {
-            origin: p.origin.clone(),
-            message: p.message.clone(),
-        }),
-        None => Ok(()),
-    }
+    let modelled = |p: &&kustomize::Problem| p.kind != kustomize::ProblemKind::Unfetched;
+    let Some(p) = overlay.problems().iter().find(modelled) else {
+        return Ok(());
+    };
+    Err(SealError::OverlayUnverified {
+        origin: p.origin.clone(),
+        message: p.message.clone(),
+    })
 }
 
 /// Refuses a run that a patch of the overlay would make incomplete: a key the patch writes into
@@ -1612,7 +1608,6 @@ fn unchanged_values(
     doc: &SealedSecretDoc,
     values: &[(String, SecretValue)],
 ) -> Vec<bool> {
-    // The values that have a ciphertext now.
     let (at, texts): (Vec<usize>, Vec<&str>) = values
         .iter()
         .enumerate()
