@@ -553,25 +553,22 @@ fn read_deployed(
         .cloned()
         .collect();
     let none = BTreeSet::new();
+    let mut read = |rels: &BTreeSet<String>, git| {
+        let (more, more_env) = read_files(root, (rels, &none, &env_named), git, HashMap::new());
+        files.extend(more);
+        env_files.extend(more_env);
+    };
     if git.is_some() && !unknown.is_empty() {
         // Their status is unknown, which the rules take as committed.
         missing.retain(|r| !unknown.contains(r));
-        let (more, more_env) =
-            read_files(root, (&unknown, &none, &env_named), None, HashMap::new());
-        files.extend(more);
-        env_files.extend(more_env);
+        read(&unknown, None);
+        let listed: Vec<&str> = unknown.iter().map(String::as_str).collect();
         note = Some(format!(
             "git could not list the files above the root that the environments read ({}): their tracked status is unknown; key files and manifests there are checked as committed, env files and Secret generators' input files are not checked for being committed",
-            unknown
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
+            listed.join(", ")
         ));
     }
-    let (more, more_env) = read_files(root, (&missing, &none, &env_named), git, HashMap::new());
-    files.extend(more);
-    env_files.extend(more_env);
+    read(&missing, git);
     note
 }
 

@@ -372,22 +372,24 @@ fn the_generator<'o>(
     env: &str,
     keep_name: bool,
 ) -> Result<(&'o Generated, &'o GeneratorSpec), MigrateError> {
-    for s in overlay.secret_sources() {
-        if let SecretSource::Sealed(s) = s {
-            // `seal` reads its file the same way (failing here too) and refuses a `List` item.
-            let target = seal::target(root, &s);
-            let read = seal::SealedFile::read(root, &target.file)?;
-            let (file, parsed) = (read.name.clone(), read.parse()?);
-            let listed = match target.refuse_listed(&file, &parsed) {
-                Err(SealError::InList { line, .. }) => Some(line),
-                _ => None,
-            };
-            return Err(MigrateError::AlreadySealed {
-                env: env.to_owned(),
-                file,
-                listed,
-            });
-        }
+    if let Some(s) = overlay
+        .secret_sources()
+        .iter()
+        .find_map(SecretSource::as_sealed)
+    {
+        // `seal` reads its file the same way (failing here too) and refuses a `List` item.
+        let target = seal::target(root, s);
+        let read = seal::SealedFile::read(root, &target.file)?;
+        let (file, parsed) = (read.name.clone(), read.parse()?);
+        let listed = match target.refuse_listed(&file, &parsed) {
+            Err(SealError::InList { line, .. }) => Some(line),
+            _ => None,
+        };
+        return Err(MigrateError::AlreadySealed {
+            env: env.to_owned(),
+            file,
+            listed,
+        });
     }
     let generated: Vec<_> = overlay
         .generated()
@@ -783,7 +785,7 @@ fn describe_references(
     overlay: &Overlay,
     pick: impl Fn(&kustomize::Reference) -> bool,
 ) -> Vec<String> {
-    let mut out: Vec<String> = overlay
+    let out: BTreeSet<String> = overlay
         .references()
         .iter()
         .filter(|r| r.target_kind == "Secret" && pick(r))
@@ -797,9 +799,7 @@ fn describe_references(
             )
         })
         .collect();
-    out.sort();
-    out.dedup();
-    out
+    out.into_iter().collect()
 }
 
 /// [`MigrateError::Dangles`] when `refs` is not empty; `keep_name` is whether `--keep-name`

@@ -719,20 +719,17 @@ fn choose<'s>(
 /// and the workloads know); failing that, the one whose name (and namespace) in its file `n`
 /// names. Otherwise the candidates that matched (none, or several).
 fn named<'s>(n: &str, sealed: &[&'s SealedRef]) -> Result<&'s SealedRef, Vec<&'s SealedRef>> {
-    let rendered: Vec<&'s SealedRef> = sealed
-        .iter()
-        .filter(|c| name_matches(n, &c.rendered.name, c.rendered.namespace.as_deref()))
-        .copied()
-        .collect();
-    let hits = if rendered.is_empty() {
-        sealed
-            .iter()
-            .filter(|c| name_matches(n, &c.name_in_file, c.namespace_in_file.as_deref()))
-            .copied()
-            .collect()
-    } else {
-        rendered
+    let by = |id: fn(&SealedRef) -> (&str, Option<&str>)| -> Vec<&'s SealedRef> {
+        let matches = |c: &&&SealedRef| {
+            let (name, namespace) = id(c);
+            name_matches(n, name, namespace)
+        };
+        sealed.iter().filter(matches).copied().collect()
     };
+    let mut hits = by(|c| (&c.rendered.name, c.rendered.namespace.as_deref()));
+    if hits.is_empty() {
+        hits = by(|c| (&c.name_in_file, c.namespace_in_file.as_deref()));
+    }
     match hits.as_slice() {
         [one] => Ok(*one),
         _ => Err(hits),
