@@ -1227,13 +1227,10 @@ fn verify_kustomization(
         m.remove(key);
     }
     match m.get_mut("resources") {
-        Some(Value::Sequence(r)) => r.push(Value::String(resource.to_owned())),
+        Some(Value::Sequence(r)) => r.push(resource.into()),
         Some(_) => return Err("resources is not a list".to_owned()),
         None => {
-            m.insert(
-                Value::String("resources".to_owned()),
-                Value::Sequence(vec![Value::String(resource.to_owned())]),
-            );
+            m.insert("resources".into(), Value::Sequence(vec![resource.into()]));
         }
     }
     if want == got {
