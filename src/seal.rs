@@ -1732,9 +1732,8 @@ pub(crate) fn write_metadata_maps(
 }
 
 /// `<scope> <namespace>/<name>`, as summaries and messages show what a Secret is sealed for (the
-/// `emp-seal.dev/sealed-for` record's form). A cluster-wide identity without a namespace shows `
-/// /<name>`;
-/// a strict or namespace-wide identity without one, which is never sealed, shows
+/// `emp-seal.dev/sealed-for` record's form). A cluster-wide identity without a namespace shows
+/// ` /<name>`; a strict or namespace-wide identity without one, which is never sealed, shows
 /// `<no namespace>/<name>`.
 pub fn describe_identity(scope: Scope, identity: &Identity) -> String {
     let namespace = scope.label_namespace(identity.namespace.as_deref());
