@@ -674,26 +674,22 @@ fn tree_files(
 fn resolve_paths(root: &Path, cwd: &Path, paths: &[PathBuf]) -> Result<Vec<String>, CheckError> {
     let mut out = Vec::new();
     for p in paths {
+        let bad = |reason: String| CheckError::BadPath {
+            path: p.display().to_string(),
+            reason,
+        };
         // An absolute `p` replaces `cwd` (`Path::join`).
-        let abs = cwd.join(p);
-        let shown = p.display().to_string();
-        let canon = std::fs::canonicalize(&abs).map_err(|e| CheckError::BadPath {
-            path: shown.clone(),
-            reason: e.to_string().to_lowercase(),
-        })?;
+        let canon =
+            std::fs::canonicalize(cwd.join(p)).map_err(|e| bad(e.to_string().to_lowercase()))?;
         // A FIFO, socket or device is nothing check reads: never "no findings in 0 files".
         if crate::fsio::is_special_file(&canon) {
-            return Err(CheckError::BadPath {
-                path: shown,
-                reason:
-                    "not a regular file or directory (a FIFO, socket or device): nothing to check"
-                        .to_owned(),
-            });
+            return Err(bad(
+                "not a regular file or directory (a FIFO, socket or device): nothing to check"
+                    .to_owned(),
+            ));
         }
-        let rel = canon.strip_prefix(root).map_err(|_| CheckError::BadPath {
-            path: shown.clone(),
-            reason: format!("outside the repository {}", root.display()),
-        })?;
+        let rel = (canon.strip_prefix(root))
+            .map_err(|_| bad(format!("outside the repository {}", root.display())))?;
         let parts: Vec<String> = rel
             .components()
             .filter_map(|c| match c {
