@@ -17,6 +17,7 @@ use crate::workspace::{DEFAULT_CERT_FILE, MAX_INPUT_BYTES, rel};
 
 mod fetch;
 
+pub(crate) use fetch::is_https;
 pub use fetch::{FetchOptions, Saved, TlsProblem, fetch_url, save_fetched};
 
 /// Errors of `emp-seal cert`.

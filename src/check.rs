@@ -288,16 +288,10 @@ fn release_files(
 
 /// The `--rules` ids as a set (`None`: every rule), refusing an unknown id.
 fn selected_rules(ids: &[String]) -> Result<Option<BTreeSet<String>>, CheckError> {
-    known_rules(ids)?;
-    Ok((!ids.is_empty()).then(|| ids.iter().cloned().collect()))
-}
-
-/// Refuses an id no rule has.
-fn known_rules(ids: &[String]) -> Result<(), CheckError> {
-    match ids.iter().find(|id| rules::find(id).is_none()) {
-        Some(id) => Err(CheckError::UnknownRule { id: id.clone() }),
-        None => Ok(()),
+    if let Some(id) = ids.iter().find(|id| rules::find(id).is_none()) {
+        return Err(CheckError::UnknownRule { id: id.clone() });
     }
+    Ok((!ids.is_empty()).then(|| ids.iter().cloned().collect()))
 }
 
 /// Refuses a workspace with no environment (nothing would be checked) or whose config names
@@ -559,25 +553,22 @@ fn read_deployed(
         .cloned()
         .collect();
     let none = BTreeSet::new();
+    let mut read = |rels: &BTreeSet<String>, git| {
+        let (more, more_env) = read_files(root, (rels, &none, &env_named), git, HashMap::new());
+        files.extend(more);
+        env_files.extend(more_env);
+    };
     if git.is_some() && !unknown.is_empty() {
         // Their status is unknown, which the rules take as committed.
         missing.retain(|r| !unknown.contains(r));
-        let (more, more_env) =
-            read_files(root, (&unknown, &none, &env_named), None, HashMap::new());
-        files.extend(more);
-        env_files.extend(more_env);
+        read(&unknown, None);
+        let listed: Vec<&str> = unknown.iter().map(String::as_str).collect();
         note = Some(format!(
             "git could not list the files above the root that the environments read ({}): their tracked status is unknown; key files and manifests there are checked as committed, env files and Secret generators' input files are not checked for being committed",
-            unknown
-                .iter()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join(", ")
+            listed.join(", ")
         ));
     }
-    let (more, more_env) = read_files(root, (&missing, &none, &env_named), git, HashMap::new());
-    files.extend(more);
-    env_files.extend(more_env);
+    read(&missing, git);
     note
 }
 
@@ -683,26 +674,22 @@ fn tree_files(
 fn resolve_paths(root: &Path, cwd: &Path, paths: &[PathBuf]) -> Result<Vec<String>, CheckError> {
     let mut out = Vec::new();
     for p in paths {
+        let bad = |reason: String| CheckError::BadPath {
+            path: p.display().to_string(),
+            reason,
+        };
         // An absolute `p` replaces `cwd` (`Path::join`).
-        let abs = cwd.join(p);
-        let shown = p.display().to_string();
-        let canon = std::fs::canonicalize(&abs).map_err(|e| CheckError::BadPath {
-            path: shown.clone(),
-            reason: e.to_string().to_lowercase(),
-        })?;
+        let canon =
+            std::fs::canonicalize(cwd.join(p)).map_err(|e| bad(e.to_string().to_lowercase()))?;
         // A FIFO, socket or device is nothing check reads: never "no findings in 0 files".
         if crate::fsio::is_special_file(&canon) {
-            return Err(CheckError::BadPath {
-                path: shown,
-                reason:
-                    "not a regular file or directory (a FIFO, socket or device): nothing to check"
-                        .to_owned(),
-            });
+            return Err(bad(
+                "not a regular file or directory (a FIFO, socket or device): nothing to check"
+                    .to_owned(),
+            ));
         }
-        let rel = canon.strip_prefix(root).map_err(|_| CheckError::BadPath {
-            path: shown.clone(),
-            reason: format!("outside the repository {}", root.display()),
-        })?;
+        let rel = (canon.strip_prefix(root))
+            .map_err(|_| bad(format!("outside the repository {}", root.display())))?;
         let parts: Vec<String> = rel
             .components()
             .filter_map(|c| match c {

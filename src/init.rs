@@ -440,18 +440,19 @@ fn unwritable(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// The example's text with each answer in place of the value span it replaces.
+/// The example's text with each answer in place of the value span it replaces, in one buffer
+/// sized up front (no reallocation leaves a copy of a value behind).
 fn splice(text: &[u8], mut answers: Answers) -> Zeroizing<Vec<u8>> {
-    // Last first, so earlier spans stay valid.
-    let mut out = Zeroizing::new(text.to_vec());
-    answers.sort_by_key(|(span, _)| std::cmp::Reverse(span.start));
+    answers.sort_by_key(|(span, _)| span.start);
+    let typed: usize = answers.iter().map(|(_, v)| v.len()).sum();
+    let mut out = Zeroizing::new(Vec::with_capacity(text.len() + typed));
+    let mut at = 0;
     for (span, v) in &answers {
-        let mut next = Zeroizing::new(Vec::with_capacity(out.len() + v.len()));
-        next.extend_from_slice(&out[..span.start]);
-        next.extend_from_slice(v.expose_secret());
-        next.extend_from_slice(&out[span.end..]);
-        out = next;
+        out.extend_from_slice(&text[at..span.start]);
+        out.extend_from_slice(v.expose_secret());
+        at = span.end;
     }
+    out.extend_from_slice(&text[at..]);
     out
 }
 

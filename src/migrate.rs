@@ -372,22 +372,24 @@ fn the_generator<'o>(
     env: &str,
     keep_name: bool,
 ) -> Result<(&'o Generated, &'o GeneratorSpec), MigrateError> {
-    for s in overlay.secret_sources() {
-        if let SecretSource::Sealed(s) = s {
-            // `seal` reads its file the same way (failing here too) and refuses a `List` item.
-            let target = seal::target(root, &s);
-            let read = seal::SealedFile::read(root, &target.file)?;
-            let (file, parsed) = (read.name.clone(), read.parse()?);
-            let listed = match target.refuse_listed(&file, &parsed) {
-                Err(SealError::InList { line, .. }) => Some(line),
-                _ => None,
-            };
-            return Err(MigrateError::AlreadySealed {
-                env: env.to_owned(),
-                file,
-                listed,
-            });
-        }
+    if let Some(s) = overlay
+        .secret_sources()
+        .iter()
+        .find_map(SecretSource::as_sealed)
+    {
+        // `seal` reads its file the same way (failing here too) and refuses a `List` item.
+        let target = seal::target(root, s);
+        let read = seal::SealedFile::read(root, &target.file)?;
+        let (file, parsed) = (read.name.clone(), read.parse()?);
+        let listed = match target.refuse_listed(&file, &parsed) {
+            Err(SealError::InList { line, .. }) => Some(line),
+            _ => None,
+        };
+        return Err(MigrateError::AlreadySealed {
+            env: env.to_owned(),
+            file,
+            listed,
+        });
     }
     let generated: Vec<_> = overlay
         .generated()
@@ -573,21 +575,16 @@ fn refuse_literals_without_equals(
     entry: &Value,
 ) -> Result<(), MigrateError> {
     let items = entry.get("literals").and_then(Value::as_sequence);
-    match items
-        .into_iter()
-        .flatten()
-        .position(|l| l.as_str().is_some_and(|l| !l.contains('=')))
-    {
-        Some(i) => {
-            let path = [at, &[Seg::from("literals"), Seg::Index(i)]].concat();
-            let line = 1 + yamlpos::Layout::new(text).line_of(text, &path);
-            Err(MigrateError::LiteralWithoutEquals {
-                origin: format!("{}:{line}", file.display()),
-                item: i + 1,
-            })
-        }
-        None => Ok(()),
-    }
+    let no_equals = |l: &Value| l.as_str().is_some_and(|l| !l.contains('='));
+    let Some(i) = items.into_iter().flatten().position(no_equals) else {
+        return Ok(());
+    };
+    let path = [at, &[Seg::from("literals"), Seg::Index(i)]].concat();
+    let line = 1 + yamlpos::Layout::new(text).line_of(text, &path);
+    Err(MigrateError::LiteralWithoutEquals {
+        origin: format!("{}:{line}", file.display()),
+        item: i + 1,
+    })
 }
 
 /// The generator's env files hold only `KEY=value` lines, as `seal` requires of `--from`: a
@@ -788,7 +785,7 @@ fn describe_references(
     overlay: &Overlay,
     pick: impl Fn(&kustomize::Reference) -> bool,
 ) -> Vec<String> {
-    let mut out: Vec<String> = overlay
+    let out: BTreeSet<String> = overlay
         .references()
         .iter()
         .filter(|r| r.target_kind == "Secret" && pick(r))
@@ -802,9 +799,7 @@ fn describe_references(
             )
         })
         .collect();
-    out.sort();
-    out.dedup();
-    out
+    out.into_iter().collect()
 }
 
 /// [`MigrateError::Dangles`] when `refs` is not empty; `keep_name` is whether `--keep-name`
@@ -1232,13 +1227,10 @@ fn verify_kustomization(
         m.remove(key);
     }
     match m.get_mut("resources") {
-        Some(Value::Sequence(r)) => r.push(Value::String(resource.to_owned())),
+        Some(Value::Sequence(r)) => r.push(resource.into()),
         Some(_) => return Err("resources is not a list".to_owned()),
         None => {
-            m.insert(
-                Value::String("resources".to_owned()),
-                Value::Sequence(vec![Value::String(resource.to_owned())]),
-            );
+            m.insert("resources".into(), Value::Sequence(vec![resource.into()]));
         }
     }
     if want == got {

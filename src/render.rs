@@ -255,11 +255,12 @@ pub fn render_checked(
         .iter()
         .filter(|v| release.is_none_or(|r| r == v.env))
         .collect();
-    renders.par_extend(
-        checked_variants
-            .par_iter()
-            .map(|v| render_variant(&tool, root, v, &all_env_files)),
-    );
+    // `check` covers what a user deploys from `k8s/no-keda/dev` as well as `k8s/overlays/dev`.
+    renders.par_extend(checked_variants.par_iter().map(|v| RenderedOverlay {
+        overlay: v.env.to_owned(),
+        variant: Some(v.dir.to_owned()),
+        ..render_overlay(&tool, root, v.model, &all_env_files)
+    }));
     Ok((renders, None))
 }
 
@@ -270,20 +271,6 @@ pub struct Variant<'a> {
     pub env: &'a str,
     pub dir: &'a str,
     pub model: &'a Overlay,
-}
-
-/// Renders one variant of a checked environment: `check` covers what a user deploys from
-/// `k8s/no-keda/dev` as well as from `k8s/overlays/dev`.
-fn render_variant(
-    tool: &Tool,
-    root: &Path,
-    v: &Variant<'_>,
-    all_env_files: &BTreeSet<String>,
-) -> RenderedOverlay {
-    let mut r = render_overlay(tool, root, v.model, all_env_files);
-    v.env.clone_into(&mut r.overlay);
-    r.variant = Some(v.dir.to_owned());
-    r
 }
 
 /// Renders one overlay. `all_env_files` holds the env files of every overlay's generators

@@ -562,14 +562,14 @@ impl SealedTarget {
         file_name: &str,
         file: &sealedsecret::ParsedFile<'_>,
     ) -> Result<(), SealError> {
-        match file.listed_line(&self.name, self.namespace_in_file.as_deref()) {
-            Some(line) => Err(SealError::InList {
-                file: file_name.to_owned(),
-                line,
-                name: self.name.clone(),
-            }),
-            None => Ok(()),
-        }
+        let Some(line) = file.listed_line(&self.name, self.namespace_in_file.as_deref()) else {
+            return Ok(());
+        };
+        Err(SealError::InList {
+            file: file_name.to_owned(),
+            line,
+            name: self.name.clone(),
+        })
     }
 
     /// Its document among `docs` (a parsed file's `sealed_secrets()`): the one with its name and
@@ -719,20 +719,17 @@ fn choose<'s>(
 /// and the workloads know); failing that, the one whose name (and namespace) in its file `n`
 /// names. Otherwise the candidates that matched (none, or several).
 fn named<'s>(n: &str, sealed: &[&'s SealedRef]) -> Result<&'s SealedRef, Vec<&'s SealedRef>> {
-    let rendered: Vec<&'s SealedRef> = sealed
-        .iter()
-        .filter(|c| name_matches(n, &c.rendered.name, c.rendered.namespace.as_deref()))
-        .copied()
-        .collect();
-    let hits = if rendered.is_empty() {
-        sealed
-            .iter()
-            .filter(|c| name_matches(n, &c.name_in_file, c.namespace_in_file.as_deref()))
-            .copied()
-            .collect()
-    } else {
-        rendered
+    let by = |id: fn(&SealedRef) -> (&str, Option<&str>)| -> Vec<&'s SealedRef> {
+        let matches = |c: &&&SealedRef| {
+            let (name, namespace) = id(c);
+            name_matches(n, name, namespace)
+        };
+        sealed.iter().filter(matches).copied().collect()
     };
+    let mut hits = by(|c| (&c.rendered.name, c.rendered.namespace.as_deref()));
+    if hits.is_empty() {
+        hits = by(|c| (&c.name_in_file, c.namespace_in_file.as_deref()));
+    }
     match hits.as_slice() {
         [one] => Ok(*one),
         _ => Err(hits),
@@ -838,12 +835,8 @@ fn explain_missing_sealed_secret(root: &Path, overlay: &Overlay) -> Result<(), S
         .iter()
         .filter(|r| r.kind == "SealedSecret")
     {
-        let path = root.join(&r.origin.file);
-        let text = fsio::read_to_string_limited(&path, MAX_INPUT_BYTES)?;
-        SealedSecretFile::parse(&text).map_err(|source| SealError::SealedSecret {
-            file: rel(root, &path),
-            source,
-        })?;
+        let read = SealedFile::read(root, &root.join(&r.origin.file))?;
+        SealedSecretFile::parse(&read.text).map_err(|e| read.error(e))?;
     }
     if !overlay.secret_sources().is_empty() {
         // It has a Secret source (a generator): that, not a load problem, is the answer.
@@ -1168,14 +1161,14 @@ fn load_target(
 /// ([`kustomize::ProblemKind::Unfetched`]) only add objects, which cannot change the
 /// SealedSecret's identity: they do not stop a seal.
 pub(crate) fn refuse_unverified(overlay: &Overlay) -> Result<(), SealError> {
-    let unfetched = |p: &&kustomize::Problem| p.kind == kustomize::ProblemKind::Unfetched;
-    match overlay.problems().iter().find(|p| !unfetched(p)) {
-        Some(p) => Err(SealError::OverlayUnverified {
-            origin: p.origin.clone(),
-            message: p.message.clone(),
-        }),
-        None => Ok(()),
-    }
+    let modelled = |p: &&kustomize::Problem| p.kind != kustomize::ProblemKind::Unfetched;
+    let Some(p) = overlay.problems().iter().find(modelled) else {
+        return Ok(());
+    };
+    Err(SealError::OverlayUnverified {
+        origin: p.origin.clone(),
+        message: p.message.clone(),
+    })
 }
 
 /// Refuses a run that a patch of the overlay would make incomplete: a key the patch writes into
@@ -1349,15 +1342,10 @@ fn check_removals(
 ) -> Result<(Vec<String>, Vec<String>, PrunedNeeded), SealError> {
     let existing: BTreeSet<&str> = doc.encrypted_data.iter().map(|e| e.key.as_str()).collect();
     let sealing: BTreeSet<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
-    let removed: Vec<String> = if req.prune {
-        existing
-            .iter()
-            .filter(|k| !from_keys.contains_key(**k))
-            .map(|k| (*k).to_owned())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let removed: Vec<String> = (existing.iter())
+        .filter(|k| req.prune && !from_keys.contains_key(**k))
+        .map(|k| (*k).to_owned())
+        .collect();
     if req.prune && !req.force && sealing.is_empty() && removed.len() == existing.len() {
         return Err(SealError::PruneEmpties {
             file: file_name.to_owned(),
@@ -1617,7 +1605,6 @@ fn unchanged_values(
     doc: &SealedSecretDoc,
     values: &[(String, SecretValue)],
 ) -> Vec<bool> {
-    // The values that have a ciphertext now.
     let (at, texts): (Vec<usize>, Vec<&str>) = values
         .iter()
         .enumerate()
@@ -1745,9 +1732,8 @@ pub(crate) fn write_metadata_maps(
 }
 
 /// `<scope> <namespace>/<name>`, as summaries and messages show what a Secret is sealed for (the
-/// `emp-seal.dev/sealed-for` record's form). A cluster-wide identity without a namespace shows `
-/// /<name>`;
-/// a strict or namespace-wide identity without one, which is never sealed, shows
+/// `emp-seal.dev/sealed-for` record's form). A cluster-wide identity without a namespace shows
+/// ` /<name>`; a strict or namespace-wide identity without one, which is never sealed, shows
 /// `<no namespace>/<name>`.
 pub fn describe_identity(scope: Scope, identity: &Identity) -> String {
     let namespace = scope.label_namespace(identity.namespace.as_deref());

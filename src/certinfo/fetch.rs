@@ -313,7 +313,7 @@ fn without_userinfo(url: &str) -> String {
     }
 }
 
-fn is_https(url: &str) -> bool {
+pub(crate) fn is_https(url: &str) -> bool {
     url.get(..8)
         .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
 }

@@ -30,12 +30,7 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
         if given.is_none() && !ctx.quiet {
             say!("fetching {url} (the certificate URL the config file names for {target})");
         }
-        if a.ca_cert.is_some()
-            && !ctx.quiet
-            && !url
-                .get(..8)
-                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-        {
+        if a.ca_cert.is_some() && !ctx.quiet && !certinfo::is_https(url) {
             say!("note: --ca-cert applies to https URLs only; {url} is fetched without it");
         }
         let opts = certinfo::FetchOptions {

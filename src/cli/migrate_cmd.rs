@@ -97,13 +97,13 @@ fn check_options(a: &SealArgs) -> Result<(), CliError> {
         (a.force, "--force"),
         (a.name.is_some(), "--name"),
     ];
-    match refused.iter().find(|(given, _)| *given) {
-        Some((_, what)) => Err(
-            CliError::new(format!("--migrate cannot be combined with {what}"))
-                .with_hint("migrate first, then seal with the usual options"),
-        ),
-        None => Ok(()),
-    }
+    let Some((_, what)) = refused.iter().find(|(given, _)| *given) else {
+        return Ok(());
+    };
+    Err(
+        CliError::new(format!("--migrate cannot be combined with {what}"))
+            .with_hint("migrate first, then seal with the usual options"),
+    )
 }
 
 /// The values that came from `literals:`, which were committed in plaintext. (References a

@@ -68,12 +68,10 @@ impl<'t> ParsedFile<'t> {
     /// As [`super::SealedSecretFile::parse`].
     pub fn parse(text: &'t str) -> Result<ParsedFile<'t>, SealedSecretError> {
         let lines = Lines::new(text)?;
-        let docs = parse_docs(&lines)?;
-        let listed = Vec::new();
         let mut file = ParsedFile {
+            docs: parse_docs(&lines)?,
             lines,
-            docs,
-            listed,
+            listed: Vec::new(),
         };
         file.listed = file.listed_items();
         Ok(file)

@@ -321,12 +321,8 @@ fn replace_edit(
 fn removal_runs(m: &Map, kept: &[bool]) -> Vec<Edit> {
     let mut edits = Vec::new();
     let n = kept.len();
-    let mut i = 0;
-    while i < n {
-        if kept[i] {
-            i += 1;
-            continue;
-        }
+    let mut from = 0;
+    while let Some(i) = (from..n).find(|&i| !kept[i]) {
         let j = (i..n).find(|&j| kept[j]).unwrap_or(n);
         let range = if j < n {
             m.entries[i].key_span.start..m.entries[j].key_span.start
@@ -334,7 +330,7 @@ fn removal_runs(m: &Map, kept: &[bool]) -> Vec<Edit> {
             m.entries[i - 1].end()..m.entries[n - 1].end()
         };
         edits.push(Edit::new(range, String::new()));
-        i = j;
+        from = j;
     }
     edits
 }

@@ -614,12 +614,9 @@ fn read_typed(
     }
     let meta = opt_mapping(value.get("metadata"), "metadata", at(&["metadata"]))?;
     let get = |key: &str| meta.and_then(|m| m.get(key));
-    let name = opt_string(get("name"), "metadata.name", at(&["metadata", "name"]))?;
-    let namespace = opt_string(
-        get("namespace"),
-        "metadata.namespace",
-        at(&["metadata", "namespace"]),
-    )?;
+    let string = |k: &str| opt_string(get(k), &format!("metadata.{k}"), at(&["metadata", k]));
+    let name = string("name")?;
+    let namespace = string("namespace")?;
     let annotations = string_map(
         get("annotations"),
         "metadata.annotations",
@@ -873,18 +870,11 @@ fn read_template(v: Option<&Value>, at: (usize, usize)) -> Result<Template, Seal
         return Ok(t);
     };
     if let Some(meta) = m.get("metadata").and_then(Value::as_mapping) {
-        t.name = opt_string(meta.get("name"), "spec.template.metadata.name", at)?;
-        t.namespace = opt_string(
-            meta.get("namespace"),
-            "spec.template.metadata.namespace",
-            at,
-        )?;
-        t.annotations = string_map(
-            meta.get("annotations"),
-            "spec.template.metadata.annotations",
-            at,
-        )?;
-        t.labels = string_map(meta.get("labels"), "spec.template.metadata.labels", at)?;
+        let field = |k: &str| format!("spec.template.metadata.{k}");
+        t.name = opt_string(meta.get("name"), &field("name"), at)?;
+        t.namespace = opt_string(meta.get("namespace"), &field("namespace"), at)?;
+        t.annotations = string_map(meta.get("annotations"), &field("annotations"), at)?;
+        t.labels = string_map(meta.get("labels"), &field("labels"), at)?;
     }
     t.secret_type = opt_string(m.get("type"), "spec.template.type", at)?;
     t.data_keys = match m.get("data") {
