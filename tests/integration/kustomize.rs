@@ -1056,3 +1056,58 @@ fn a_missing_file_past_a_link_is_named_where_kustomize_looks() {
     assert!(named("vendor/z/nodir/patch.yaml"), "{hits:#?}");
     assert!(!named("k8s/nodir/patch.yaml"), "{hits:#?}");
 }
+
+/// kustomize builds no directory named by an absolute path (a `resources:` directory or a
+/// component: "new root ... cannot be absolute"), while it loads a file so named: `check` fails
+/// the first two overlays as kubectl does and passes the third.
+#[test]
+fn an_absolute_directory_entry_fails_the_build_an_absolute_file_does_not() {
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n";
+    let files = [
+        ("k8s/base/kustomization.yaml", "resources: [cm.yaml]\n"),
+        ("k8s/base/cm.yaml", cm),
+        (
+            "k8s/comp/kustomization.yaml",
+            "kind: Component\napiVersion: kustomize.config.k8s.io/v1alpha1\n",
+        ),
+    ];
+    let Some(t) = common::staged_repo(&files) else {
+        return;
+    };
+    let root = &std::fs::canonicalize(t.path()).expect("canonical");
+    let abs = |rel: &str| root.join(rel).display().to_string();
+    let overlays = [
+        ("dir", format!("resources:\n- {}\n", abs("k8s/base"))),
+        (
+            "component",
+            format!(
+                "resources: [../../base]\ncomponents:\n- {}\n",
+                abs("k8s/comp")
+            ),
+        ),
+        (
+            "file",
+            format!("resources:\n- {}\n", abs("k8s/overlays/file/cm.yaml")),
+        ),
+    ];
+    for (o, text) in &overlays {
+        common::write(root, &format!("k8s/overlays/{o}/kustomization.yaml"), text);
+    }
+    common::write(root, "k8s/overlays/file/cm.yaml", cm);
+    common::git(root, &["add", "-A"]);
+    let (_, hits) = common::check_hits(root, &[]);
+    for (o, _) in overlays {
+        let refused = hits.iter().any(|h| {
+            h.rule == "overlay-build-error"
+                && h.message.starts_with(&format!("overlay {o}: "))
+                && h.message.contains("cannot be absolute")
+        });
+        assert_eq!(refused, o != "file", "{o}: {hits:#?}");
+        let failed = (hits.iter()).any(|h| h.message.starts_with(&format!("overlay {o}: ")));
+        assert_eq!(failed, refused, "{o}: {hits:#?}");
+        if common::kubectl().is_some() {
+            let real = common::kustomize_raw(&root.join("k8s/overlays").join(o));
+            assert_eq!(real.status.success(), !refused, "kubectl on {o}");
+        }
+    }
+}

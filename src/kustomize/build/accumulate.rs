@@ -243,6 +243,9 @@ impl Builder<'_> {
                         self.load_resource_file(&path, acc, &o);
                     }
                 } else if path.is_dir() {
+                    if self.absolute_root(key, entry, &o) {
+                        continue;
+                    }
                     let mut sub = Vec::new();
                     self.accumulate(&path, &mut sub, false, &o);
                     acc.extend(sub);
@@ -329,8 +332,24 @@ impl Builder<'_> {
                 self.problem(ProblemKind::NotModelled, &o.file, o.line, msg);
                 continue;
             }
-            self.accumulate(&self.shared.join(&level.dir, entry), acc, true, &o);
+            if !self.absolute_root("components", entry, &o) {
+                self.accumulate(&self.shared.join(&level.dir, entry), acc, true, &o);
+            }
         }
+    }
+
+    /// Whether `entry` of `key` (a directory to build, or a component) is an absolute path,
+    /// which kustomize refuses to build from (api/internal/loader/fileloader.go `New`: "new root
+    /// ... cannot be absolute"); recorded as a build error. An absolute file is loaded.
+    fn absolute_root(&mut self, key: &str, entry: &str, at: &Origin) -> bool {
+        if !Path::new(entry).is_absolute() {
+            return false;
+        }
+        let msg = format!(
+            "`{key}` entry `{entry}` is an absolute directory path: kustomize fails to build (new root cannot be absolute)"
+        );
+        self.problem_at(ProblemKind::BuildError, at, msg);
+        true
     }
 
     fn load_resource_file(&mut self, path: &Path, acc: &mut Vec<Obj>, from: &Origin) {
