@@ -504,8 +504,9 @@ fn manifest_files(root: &Path, models: &[OverlayModel]) -> BTreeSet<String> {
 /// symlinked directory (the tree's walk does not follow those), one outside the tree's
 /// directories, one whose name is not a YAML name that a build reads as YAML (`manifests`: a
 /// resource `db-secret`), one above the root in the git repository (which an overlay only Flux
-/// deploys may read; its git status is in the repository's one listing). What an environment deploys is checked, under the name its build
-/// reads it by. Says so when git could not list the files above the root.
+/// deploys may read; its git status is in the repository's one listing). What an environment
+/// deploys is checked, under the name its build reads it by. Says so when git could not list
+/// the files above the root.
 fn read_deployed(
     root: &Path,
     (deployed, models, manifests): (&[BTreeSet<String>], &[OverlayModel], &BTreeSet<String>),

@@ -551,9 +551,9 @@ pub struct SealedTarget {
 
 impl SealedTarget {
     /// Refuses the target when its file has a `List` item of that name and namespace
-    /// ([`sealedsecret::ParsedFile::listed_line`], naming the item's line): kustomize expands the list, so the
-    /// overlay renders it, but emp-seal edits and reads SealedSecret documents only. Every
-    /// command that edits or reads the target gives this one reason.
+    /// ([`sealedsecret::ParsedFile::listed_line`], naming the item's line): kustomize expands
+    /// the list, so the overlay renders it, but emp-seal edits and reads SealedSecret documents
+    /// only. Every command that edits or reads the target gives this one reason.
     ///
     /// # Errors
     /// [`SealError::InList`].

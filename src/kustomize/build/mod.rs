@@ -114,7 +114,8 @@ enum Unread {
 #[derive(Default, Debug)]
 pub struct ParseCache<'t> {
     files: Mutex<HashMap<PathBuf, Result<FileDocs, Unread>>>,
-    /// Directories, as the builds joined them, with their symlinks resolved ([`ParseCache::canonical`]).
+    /// Directories, as the builds joined them, with their symlinks resolved
+    /// ([`ParseCache::canonical`]).
     canonical: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
     /// Directories, as the builds joined them, whose lexically tidied path leads elsewhere, with
     /// where they lead (`None`: it leads there too, or nowhere) ([`ParseCache::misspelled`]).
