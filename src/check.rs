@@ -554,8 +554,8 @@ fn read_deployed(
         .cloned()
         .collect();
     let none = BTreeSet::new();
-    let mut read = |rels: &BTreeSet<String>, git| {
-        let (more, more_env) = read_files(root, (rels, &none, &env_named), git, HashMap::new());
+    let mut read = |rels: &BTreeSet<String>, listing: Option<&GitMap>| {
+        let (more, more_env) = read_files(root, (rels, &none, &env_named), listing, HashMap::new());
         files.extend(more);
         env_files.extend(more_env);
     };

@@ -448,6 +448,8 @@ fn splice(text: &[u8], mut answers: Answers) -> Zeroizing<Vec<u8>> {
     let mut out = Zeroizing::new(Vec::with_capacity(text.len() + typed));
     let mut at = 0;
     for (span, v) in &answers {
+        // The spans do not overlap: one entry per key and per line (the env parser refuses a
+        // repeated key).
         out.extend_from_slice(&text[at..span.start]);
         out.extend_from_slice(v.expose_secret());
         at = span.end;

@@ -719,17 +719,20 @@ fn choose<'s>(
 /// and the workloads know); failing that, the one whose name (and namespace) in its file `n`
 /// names. Otherwise the candidates that matched (none, or several).
 fn named<'s>(n: &str, sealed: &[&'s SealedRef]) -> Result<&'s SealedRef, Vec<&'s SealedRef>> {
-    let by = |id: fn(&SealedRef) -> (&str, Option<&str>)| -> Vec<&'s SealedRef> {
-        let matches = |c: &&&SealedRef| {
-            let (name, namespace) = id(c);
-            name_matches(n, name, namespace)
-        };
-        sealed.iter().filter(matches).copied().collect()
+    let rendered: Vec<&'s SealedRef> = sealed
+        .iter()
+        .filter(|c| name_matches(n, &c.rendered.name, c.rendered.namespace.as_deref()))
+        .copied()
+        .collect();
+    let hits = if rendered.is_empty() {
+        sealed
+            .iter()
+            .filter(|c| name_matches(n, &c.name_in_file, c.namespace_in_file.as_deref()))
+            .copied()
+            .collect()
+    } else {
+        rendered
     };
-    let mut hits = by(|c| (&c.rendered.name, c.rendered.namespace.as_deref()));
-    if hits.is_empty() {
-        hits = by(|c| (&c.name_in_file, c.namespace_in_file.as_deref()));
-    }
     match hits.as_slice() {
         [one] => Ok(*one),
         _ => Err(hits),
@@ -1342,10 +1345,14 @@ fn check_removals(
 ) -> Result<(Vec<String>, Vec<String>, PrunedNeeded), SealError> {
     let existing: BTreeSet<&str> = doc.encrypted_data.iter().map(|e| e.key.as_str()).collect();
     let sealing: BTreeSet<&str> = values.iter().map(|(k, _)| k.as_str()).collect();
-    let removed: Vec<String> = (existing.iter())
-        .filter(|k| req.prune && !from_keys.contains_key(**k))
-        .map(|k| (*k).to_owned())
-        .collect();
+    let removed: Vec<String> = if req.prune {
+        (existing.iter())
+            .filter(|k| !from_keys.contains_key(**k))
+            .map(|k| (*k).to_owned())
+            .collect()
+    } else {
+        Vec::new()
+    };
     if req.prune && !req.force && sealing.is_empty() && removed.len() == existing.len() {
         return Err(SealError::PruneEmpties {
             file: file_name.to_owned(),
@@ -1605,6 +1612,7 @@ fn unchanged_values(
     doc: &SealedSecretDoc,
     values: &[(String, SecretValue)],
 ) -> Vec<bool> {
+    // The values that have a ciphertext now.
     let (at, texts): (Vec<usize>, Vec<&str>) = values
         .iter()
         .enumerate()
