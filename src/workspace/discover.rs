@@ -434,15 +434,13 @@ fn read_kust(root: &Path, (dir, real): (PathBuf, &Path), kfile: &Path, deploys: 
             .flatten()
             .filter_map(Value::as_str)
             .filter(|e| !remote(e))
-            .map(|e| (super::entry_path(&dir, e), e))
+            .filter_map(|e| resolve_in(real, e))
     };
     let includes = local(&["resources", "bases", "components"])
-        .filter(|(p, _)| p.is_dir())
-        .filter_map(|(_, e)| resolve_in(real, e))
+        .filter_map(|(p, t)| t.is_dir().then_some(p))
         .collect();
     let files = local(&["resources"])
-        .filter(|(p, _)| p.is_file())
-        .filter_map(|(_, e)| resolve_in(real, e))
+        .filter_map(|(p, t)| t.is_file().then_some(p))
         .collect();
     let namespace = v.get("namespace").map(|n| n.as_str().unwrap_or_default());
     KustDir {
@@ -459,28 +457,39 @@ fn read_kust(root: &Path, (dir, real): (PathBuf, &Path), kfile: &Path, deploys: 
 
 /// `rel`, a path the kustomization in the directory `real` (symlinks resolved) names, resolved
 /// as kustomize resolves it ([`super::entry_path`]: the entry tidied lexically, then joined onto
-/// `real`) with its symlinks resolved, in fewer syscalls than `std::fs::canonicalize`: a leading
-/// `..` steps up lexically (`real` holds no link to step back through), a named component costs
-/// an `lstat`, and only a link is left to `canonicalize`. `None` when it does not resolve.
-fn resolve_in(real: &Path, rel: &str) -> Option<PathBuf> {
+/// `real`) with its symlinks resolved, and the type of what it leads to, in fewer syscalls than
+/// `std::fs::canonicalize` and a `stat`: a leading `..` steps up lexically (`real` holds no link
+/// to step back through), a named component costs an `lstat`, and only a link is left to the
+/// system. `None` when it does not resolve.
+fn resolve_in(real: &Path, rel: &str) -> Option<(PathBuf, std::fs::FileType)> {
     use std::path::Component;
-    let (mut at, mut is_dir) = (real.to_path_buf(), true);
+    let by_system = || {
+        let p = std::fs::canonicalize(super::entry_path(real, rel)).ok()?;
+        let t = p.metadata().ok()?.file_type();
+        Some((p, t))
+    };
+    // The type of `at` once a component is named (`real`, and what `..` leads to, are directories).
+    let (mut at, mut kind) = (real.to_path_buf(), None::<std::fs::FileType>);
     for c in super::tidy(Path::new(rel)).components() {
         match c {
             Component::ParentDir => _ = at.pop(),
-            Component::Normal(name) if is_dir => {
+            Component::Normal(name) if kind.is_none_or(|t| t.is_dir()) => {
                 at.push(name);
                 let t = at.symlink_metadata().ok()?.file_type();
                 if t.is_symlink() {
-                    return std::fs::canonicalize(super::entry_path(real, rel)).ok();
+                    return by_system();
                 }
-                is_dir = t.is_dir();
+                kind = Some(t);
             }
             Component::Normal(_) => return None,
-            _ => return std::fs::canonicalize(super::entry_path(real, rel)).ok(),
+            _ => return by_system(),
         }
     }
-    Some(at)
+    let kind = match kind {
+        Some(t) => t,
+        None => at.metadata().ok()?.file_type(),
+    };
+    Some((at, kind))
 }
 
 /// A Flux `GitRepository` source as a `Kustomization` names it: name and namespace.
@@ -2032,16 +2041,19 @@ mod tests {
             "/",
         ] {
             let want = std::fs::canonicalize(crate::workspace::entry_path(&dir, rel)).ok();
-            assert_eq!(resolve_in(&dir, rel), want, "{rel}");
+            assert_eq!(resolve_in(&dir, rel).map(|(p, _)| p), want, "{rel}");
         }
         // Where the system and kustomize part: the `..` after the link, and the `/` after a file.
         let (shared, own) = (r.join("shared"), dir.join("cm.yaml"));
-        assert_eq!(resolve_in(&dir, "../../a-link/.."), Some(r.clone()));
+        let path = |rel| resolve_in(&dir, rel).map(|(p, _)| p);
+        assert_eq!(path("../../a-link/.."), Some(r.clone()));
         assert_eq!(
             std::fs::canonicalize(dir.join("../../a-link/..")).ok(),
             Some(shared)
         );
-        assert_eq!(resolve_in(&dir, "cm.yaml/"), Some(own));
+        assert_eq!(path("cm.yaml/"), Some(own));
+        assert!(resolve_in(&dir, "cm.yaml").is_some_and(|(_, t)| t.is_file()));
+        assert!(resolve_in(&dir, "../../a-link").is_some_and(|(_, t)| t.is_dir()));
         assert!(std::fs::canonicalize(dir.join("cm.yaml/")).is_err());
     }
 
