@@ -230,7 +230,8 @@ pub struct SealArgs {
     /// with one ENV.
     #[arg(long, value_name = "PATH", env = "SEALED_SECRETS_CERT")]
     pub cert: Option<PathBuf>,
-    /// Scope to seal with [default: the scope the file declares, else strict].
+    /// Scope to seal with [default: the config's scope for ENV, else the scope the file
+    /// declares, else strict].
     #[arg(long, value_enum, env = "SEALED_SECRETS_SCOPE")]
     pub scope: Option<ScopeArg>,
     /// Allow --scope to change the file's declared scope (reseals every key).
@@ -377,8 +378,8 @@ pub struct CertArgs {
     /// environment's `certificate` URL in emp-seal.toml.
     #[arg(long, value_name = "URL", num_args = 0..=1)]
     pub fetch: Option<Option<String>>,
-    /// Also trust these CA certificates (PEM) for an https --fetch URL, besides the system's
-    /// roots; e.g. the cluster CA. kubeconfig is never read. The server is always verified.
+    /// Trust only these CA certificates (PEM) for an https --fetch URL, instead of the bundled
+    /// public roots; e.g. the cluster CA. kubeconfig is never read. The server is always verified.
     #[arg(long, value_name = "PATH", env = "EMP_SEAL_FETCH_CA_CERT")]
     pub ca_cert: Option<PathBuf>,
     /// Print JSON instead of text.

@@ -23,7 +23,8 @@ pub struct Config {
     /// Globs (repository-relative, `*` matches within one path segment) naming environment
     /// directories. When given, they replace discovery.
     pub environments: Option<Spanned<Vec<Setting>>>,
-    /// Default scope for `seal` when neither `--scope` nor the file decides.
+    /// The scope `seal` uses when `--scope` is not given, as if it were: a file declaring another
+    /// scope is refused unless `--rescope`.
     pub scope: Option<ScopeName>,
     /// Paths (repository-relative, `*` globs) discovery and `check` skip.
     #[serde(default)]
