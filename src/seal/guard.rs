@@ -168,19 +168,15 @@ impl Renderer {
         }
     }
 
-    /// The controller's decryption label (sealed-secrets `pkg/apis/sealedsecrets/v1alpha1`
-    /// `EncryptionLabel`): what one ciphertext must share to open for both renderers. A
-    /// cluster-wide value opens under any name and namespace, a namespace-wide one under any
-    /// name; None for a scope that binds a namespace the render lacks. Made by [`SealedTo`], as
-    /// the label `seal` seals under is, so that the two cannot differ.
-    fn label(&self) -> Option<Vec<u8>> {
-        SealedTo::label_of(self.scope, &self.identity)
-    }
-
-    /// Whether one ciphertext opens for both: both labels known and equal. A render without the
-    /// namespace its scope binds has no label, which matches none (not even another such).
+    /// Whether one ciphertext opens for both: both labels known and equal. The label is the
+    /// controller's decryption label (sealed-secrets `pkg/apis/sealedsecrets/v1alpha1`
+    /// `EncryptionLabel`): a cluster-wide value opens under any name and namespace, a
+    /// namespace-wide one under any name. A render without the namespace its scope binds has no
+    /// label, which matches none (not even another such). Made by [`SealedTo`], as the label
+    /// `seal` seals under is, so that the two cannot differ.
     fn same_label(&self, other: &Renderer) -> bool {
-        matches!((self.label(), other.label()), (Some(a), Some(b)) if a == b)
+        let label = |r: &Renderer| SealedTo::label_of(r.scope, &r.identity);
+        matches!((label(self), label(other)), (Some(a), Some(b)) if a == b)
     }
 
     /// What `other` would need to share with `self` for one ciphertext to decrypt for both.
@@ -221,31 +217,27 @@ pub(crate) fn check_shared_targets(
     for &p in plans {
         let key = (real(&p.target), p.name.clone());
         let r = Renderer::of_plan(p);
-        match first.get(&key) {
-            None => {
-                first.insert(key, r);
-            }
-            Some(q) => {
-                if let Some(what) = q.differs(root, &r) {
-                    return Err(SealError::SharedTarget {
-                        file: rel(&real_root, &key.0),
-                        first: q.env.clone(),
-                        second: r.env,
-                        what,
-                    });
-                }
-            }
+        let Some(q) = first.get(&key) else {
+            first.insert(key, r);
+            continue;
+        };
+        if let Some(what) = q.differs(root, &r) {
+            return Err(SealError::SharedTarget {
+                file: rel(&real_root, &key.0),
+                first: q.env.clone(),
+                second: r.env,
+                what,
+            });
         }
     }
-    for other in other_renderers(root, plans, now, &first)? {
-        let (key, r) = (&other.0, &other.1);
-        if let Some(q) = first.get(key)
-            && let Some(what) = q.differs(root, r)
+    for (key, r) in other_renderers(root, plans, now, &first)? {
+        if let Some(q) = first.get(&key)
+            && let Some(what) = q.differs(root, &r)
         {
             return Err(SealError::SharedWithUnsealed {
                 file: rel(&real_root, &key.0),
                 env: q.env.clone(),
-                other: r.env.clone(),
+                other: r.env,
                 what,
             });
         }

@@ -58,12 +58,12 @@ impl SealedTo {
     /// The `emp-seal.dev/sealed-for` record: `<scope> <namespace>/<name>` (the label's namespace
     /// is the identity's, or empty), spelled as [`SealedFor`] writes every record.
     pub(crate) fn sealed_for(&self) -> String {
-        let record = SealedFor {
+        SealedFor {
             scope: self.scope,
             namespace: self.namespace.clone(),
             name: self.identity.name.clone(),
-        };
-        record.to_string()
+        }
+        .to_string()
     }
 }
 
