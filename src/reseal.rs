@@ -361,14 +361,13 @@ fn seal_request(
     rendered: &Identity,
     opened: &[(String, SecretValue)],
 ) -> SealRequest {
-    let name = rendered.to_string();
     SealRequest {
         root: req.root.clone(),
         envs: vec![env.to_owned()],
         from: file.to_path_buf(),
         only: opened.iter().map(|(k, _)| k.clone()).collect(),
         now: req.now,
-        name: Some(name),
+        name: Some(rendered.to_string()),
         // Values no key opened (`--skip-unopened`) stay as they are, sealed with a certificate
         // and for an identity this run cannot confirm: the file keeps its records as they were,
         // so `check` keeps reporting an old certificate.

@@ -340,14 +340,12 @@ impl SealError {
             SealError::NoCert { env, path } => Some(format!(
                 "fetch it: `emp-seal cert {env} --fetch URL` or `kubeseal --fetch-cert > {path}` (docs/certificates.md)"
             )),
-            SealError::UnknownEnv { known, .. } => Some(format!(
-                "known environments: {}",
-                if known.is_empty() {
-                    "none (is this the repository root? use -C DIR)".to_owned()
-                } else {
-                    known.join(", ")
-                }
-            )),
+            SealError::UnknownEnv { known, .. } if known.is_empty() => Some(
+                "known environments: none (is this the repository root? use -C DIR)".to_owned(),
+            ),
+            SealError::UnknownEnv { known, .. } => {
+                Some(format!("known environments: {}", known.join(", ")))
+            }
             SealError::ScopeConflict { .. } => Some(
                 "drop --scope to keep the file's scope, or add --rescope to reseal every key with the new one"
                     .to_owned(),
@@ -921,13 +919,11 @@ pub fn load_inputs(req: &SealRequest) -> Result<SealInputs, SealError> {
     let env_warnings = guard::env_warnings(&env_bytes, &parsed);
     guard::refuse_if_strict(req.strict, &from_name, &env_warnings)?;
     drop(env_bytes);
-    for k in &req.only {
-        if !parsed.entries.iter().any(|e| &e.key == k) {
-            return Err(SealError::OnlyUnknown {
-                key: k.clone(),
-                file: from_name.clone(),
-            });
-        }
+    if let Some(k) = req.only.iter().find(|k| parsed.get(k).is_none()) {
+        return Err(SealError::OnlyUnknown {
+            key: k.clone(),
+            file: from_name,
+        });
     }
     let private_keys = load_keys(&req.root, &req.key_files)?;
     Ok(SealInputs {
@@ -1080,13 +1076,8 @@ pub(crate) fn plan_env(
 
     let scope = choose_scope(req, env, doc.scope, file_name)?;
     let to = Recipient::new(cert, scope, target.identity, file_name)?;
-    check_identity(
-        file_name,
-        doc,
-        doc_index,
-        (&to.who.identity, to.who.scope),
-        old_text,
-    )?;
+    let rendered = (&to.who.identity, scope);
+    check_identity(file_name, doc, doc_index, rendered, old_text)?;
     let rescoping = scope != doc.scope;
     let needed = needed_keys(
         root,
