@@ -214,20 +214,15 @@ impl Located {
             })
         };
         let docs: Vec<&SealedSecretDoc> = sealed_secrets().map(|(_, d)| d).filter(named).collect();
-        match (docs.as_slice(), &self.name) {
-            ([d], _) => Ok(d),
+        match docs.as_slice() {
+            [d] => Ok(d),
             // An item of a `List`: the one reason every command gives (`seal`'s refusal).
-            ([], name) => match self.listed.clone() {
-                Some((name, line)) => Err(SealError::InList { file, line, name }.into()),
-                None => Err(match name {
-                    Some(name) => RecoverError::NoSuchName {
-                        file,
-                        name: name.clone(),
-                    },
-                    None => RecoverError::NoSealedSecret { file },
-                }),
-            },
-            (many, _) => Err(RecoverError::SeveralSealedSecrets {
+            [] => Err(match (self.listed.clone(), self.name.clone()) {
+                (Some((name, line)), _) => SealError::InList { file, line, name }.into(),
+                (None, Some(name)) => RecoverError::NoSuchName { file, name },
+                (None, None) => RecoverError::NoSealedSecret { file },
+            }),
+            many => Err(RecoverError::SeveralSealedSecrets {
                 file,
                 count: many.len(),
             }),
@@ -247,16 +242,16 @@ pub(crate) fn label_for(
     doc: &SealedSecretDoc,
     rendered: Option<(&Identity, Scope)>,
 ) -> Result<SealedTo, RecoverError> {
-    let (identity, scope) = rendered.map_or_else(
-        || {
+    let (identity, scope) = match rendered {
+        Some((i, s)) => (i.clone(), s),
+        None => {
             let own = Identity {
                 name: doc.name.clone().unwrap_or_default(),
                 namespace: doc.namespace.clone(),
             };
             (own, doc.scope)
-        },
-        |(i, s)| (i.clone(), s),
-    );
+        }
+    };
     SealedTo::new(scope, identity).ok_or_else(|| RecoverError::NoNamespace {
         file: file_name.to_owned(),
         scope: scope.as_str(),

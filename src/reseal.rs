@@ -20,7 +20,7 @@ use crate::crypto::{Scope, UnsealingKey};
 use crate::fsio;
 use crate::kustomize::Identity;
 use crate::recover::{self, RecoverError};
-use crate::seal::{self, EnvPlan, NoPrompt, SealError, SealRequest, SealedFile};
+use crate::seal::{self, EnvPlan, NoPrompt, SealError, SealRequest, SealedFile, SealedTo};
 use crate::sealedsecret::{self, CERT_SHA256_ANNOTATION, SealedSecretDoc};
 use crate::secret::SecretValue;
 
@@ -190,36 +190,34 @@ fn plan_env(
         from: None,
     };
     let target = seal::sealed_secret_of(root, env, pick)?;
-    let (file, identity, scope) = (target.file.clone(), target.identity.clone(), target.scope);
-    let read = SealedFile::read(root, &file)?;
+    let rendered = (&target.identity, target.scope);
+    let read = SealedFile::read(root, &target.file)?;
     let (file_name, text) = (&read.name, &read.text);
     let parsed = read.parse()?;
     target.refuse_listed(file_name, &parsed)?;
-    let (doc_index, doc) =
-        target
-            .doc_in(parsed.sealed_secrets())
-            .ok_or_else(|| RecoverError::NoSealedSecret {
-                file: file_name.to_owned(),
-            })?;
+    let found = target.doc_in(parsed.sealed_secrets());
+    let (doc_index, doc) = found.ok_or_else(|| RecoverError::NoSealedSecret {
+        file: file_name.to_owned(),
+    })?;
     // Checked before opening, as `seal` checks them: values that do not open under the rendered
     // label are then not blamed on a missing key.
-    seal::refuse_rendered_scope(file_name, doc, scope)?;
-    seal::check_identity(file_name, doc, doc_index, (&identity, scope), text)?;
-    let (opened, unopened) = open_checked(req, file_name, doc, (&identity, scope), keys)?;
+    seal::refuse_rendered_scope(file_name, doc, target.scope)?;
+    seal::check_identity(file_name, doc, doc_index, rendered, text)?;
+    let (opened, unopened) = open_checked(req, file_name, doc, rendered, keys)?;
     let old_cert = doc.annotation(CERT_SHA256_ANNOTATION).map(str::to_owned);
 
     // The opened values stand in for an env file holding exactly the file's keys; sealing's
     // no-churn rule (with the current certificate's key only) keeps the ones already current.
     let from_keys: BTreeMap<&str, &SecretValue> =
         opened.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let seal_req = seal_request(req, env, &file, &identity, &opened);
+    let seal_req = seal_request(req, env, &target.file, &target.identity, &opened);
     let plan = seal::plan_env(&seal_req, env, file_name, &from_keys, keys, &mut NoPrompt)?;
     drop(from_keys);
     drop(opened);
     if plan.old_text != *text {
         // Another run wrote the file between the two reads: what was opened is not what the
         // plan edits. The locked re-plan (or the next run) starts over.
-        return Err(SealError::from(fsio::FsError::ChangedMeanwhile { path: file }).into());
+        return Err(SealError::from(fsio::FsError::ChangedMeanwhile { path: target.file }).into());
     }
     let current = plan
         .kept
@@ -298,7 +296,7 @@ fn open_checked(
 fn refuse_sealed_for_another(
     file_name: &str,
     doc: &SealedSecretDoc,
-    rendered: &crate::seal::SealedTo,
+    rendered: &SealedTo,
     keys: &[UnsealingKey],
     entries: &[&sealedsecret::EncryptedEntry],
     unopened: &[Unopened],
@@ -324,7 +322,7 @@ fn refuse_sealed_for_another(
             namespace: namespace.clone(),
         };
         // A file without a namespace gives no label of its own (then only the rendered one).
-        let Ok(own) = recover::label_for(file_name, doc, Some((&identity, doc.scope))) else {
+        let Some(own) = SealedTo::new(doc.scope, identity) else {
             continue;
         };
         if own.label() == rendered.label() {
@@ -363,14 +361,13 @@ fn seal_request(
     rendered: &Identity,
     opened: &[(String, SecretValue)],
 ) -> SealRequest {
-    let name = rendered.to_string();
     SealRequest {
         root: req.root.clone(),
         envs: vec![env.to_owned()],
         from: file.to_path_buf(),
         only: opened.iter().map(|(k, _)| k.clone()).collect(),
         now: req.now,
-        name: Some(name),
+        name: Some(rendered.to_string()),
         // Values no key opened (`--skip-unopened`) stay as they are, sealed with a certificate
         // and for an identity this run cannot confirm: the file keeps its records as they were,
         // so `check` keeps reporting an old certificate.

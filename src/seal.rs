@@ -340,14 +340,12 @@ impl SealError {
             SealError::NoCert { env, path } => Some(format!(
                 "fetch it: `emp-seal cert {env} --fetch URL` or `kubeseal --fetch-cert > {path}` (docs/certificates.md)"
             )),
-            SealError::UnknownEnv { known, .. } => Some(format!(
-                "known environments: {}",
-                if known.is_empty() {
-                    "none (is this the repository root? use -C DIR)".to_owned()
-                } else {
-                    known.join(", ")
-                }
-            )),
+            SealError::UnknownEnv { known, .. } if known.is_empty() => Some(
+                "known environments: none (is this the repository root? use -C DIR)".to_owned(),
+            ),
+            SealError::UnknownEnv { known, .. } => {
+                Some(format!("known environments: {}", known.join(", ")))
+            }
             SealError::ScopeConflict { .. } => Some(
                 "drop --scope to keep the file's scope, or add --rescope to reseal every key with the new one"
                     .to_owned(),
@@ -882,15 +880,13 @@ fn needed_keys(
     // A key a workload reads by name is a key, however an example writes it: asked for.
     keys.extend(guard::keys_read_by_workloads(overlay, rendered_name).into_keys());
     let examples_in = |dir: &Path| crate::kustomize::examples_on_disk(root, dir);
-    let mut bare = Vec::new();
-    if let Some(e) = overlay.sealed_example_keys(root, (file, name), examples_in) {
-        bare = e
-            .bare
-            .into_iter()
-            .filter(|(k, ..)| !keys.contains(k))
-            .collect();
-        keys.extend(e.keys);
-    }
+    let Some(e) = overlay.sealed_example_keys(root, (file, name), examples_in) else {
+        return (keys, Vec::new());
+    };
+    let bare = (e.bare.into_iter())
+        .filter(|(k, ..)| !keys.contains(k))
+        .collect();
+    keys.extend(e.keys);
     (keys, bare)
 }
 
@@ -923,13 +919,11 @@ pub fn load_inputs(req: &SealRequest) -> Result<SealInputs, SealError> {
     let env_warnings = guard::env_warnings(&env_bytes, &parsed);
     guard::refuse_if_strict(req.strict, &from_name, &env_warnings)?;
     drop(env_bytes);
-    for k in &req.only {
-        if !parsed.entries.iter().any(|e| &e.key == k) {
-            return Err(SealError::OnlyUnknown {
-                key: k.clone(),
-                file: from_name.clone(),
-            });
-        }
+    if let Some(k) = req.only.iter().find(|k| parsed.get(k).is_none()) {
+        return Err(SealError::OnlyUnknown {
+            key: k.clone(),
+            file: from_name,
+        });
     }
     let private_keys = load_keys(&req.root, &req.key_files)?;
     Ok(SealInputs {
@@ -1080,15 +1074,10 @@ pub(crate) fn plan_env(
     let (doc_index, doc) = target_doc(&file, &target, env, file_name)?;
     refuse_rendered_scope(file_name, doc, target.scope)?;
 
-    let scope = choose_scope(req, root, env, doc.scope, file_name)?;
+    let scope = choose_scope(req, env, doc.scope, file_name)?;
     let to = Recipient::new(cert, scope, target.identity, file_name)?;
-    check_identity(
-        file_name,
-        doc,
-        doc_index,
-        (&to.who.identity, to.who.scope),
-        old_text,
-    )?;
+    let rendered = (&to.who.identity, scope);
+    check_identity(file_name, doc, doc_index, rendered, old_text)?;
     let rescoping = scope != doc.scope;
     let needed = needed_keys(
         root,
@@ -1273,12 +1262,11 @@ type PrunedNeeded = Vec<(String, Vec<String>)>;
 /// for the environment) differs and `--rescope` allows the change.
 fn choose_scope(
     req: &SealRequest,
-    root: &Path,
     env: &str,
     declared: Scope,
     file_name: &str,
 ) -> Result<Scope, SealError> {
-    match values::requested_scope(root, env, req.scope) {
+    match values::requested_scope(&req.root, env, req.scope) {
         Some(s) if s != declared && !req.rescope => Err(SealError::ScopeConflict {
             file: file_name.to_owned(),
             declared: declared.as_str(),
@@ -1580,20 +1568,17 @@ fn edit_plan(
 ) -> Result<EditPlan, SealError> {
     values.sort_by_cached_key(|(k, _)| (doc.entry(k).is_none(), k.clone()));
     let (keys, plaintexts): (Vec<String>, Vec<SecretValue>) = values.into_iter().unzip();
-    let annotations = if records {
-        vec![
-            (CERT_SHA256_ANNOTATION.to_owned(), to.summary.sha256.clone()),
-            (SEALED_FOR_ANNOTATION.to_owned(), sealed_for_record(doc, to)),
-        ]
-    } else {
-        Vec::new()
-    };
     let mut plan = EditPlan {
         set: keys.into_iter().zip(to.seal(&plaintexts)?).collect(),
         remove: removed.to_vec(),
-        annotations,
-        remove_annotations: Vec::new(),
+        ..EditPlan::default()
     };
+    if records {
+        plan.annotations = vec![
+            (CERT_SHA256_ANNOTATION.to_owned(), to.summary.sha256.clone()),
+            (SEALED_FOR_ANNOTATION.to_owned(), sealed_for_record(doc, to)),
+        ];
+    }
     if rescoping {
         scope_annotations(to.who.scope, doc, &mut plan);
     }

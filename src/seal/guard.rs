@@ -140,7 +140,7 @@ pub(super) fn check_prune(
     })
 }
 
-/// `KEY (Kind/name, Kind/name), KEY2 (...)`.
+/// `KEY (read by Kind/name, Kind/name), KEY2 (...)`.
 pub fn describe_lost(lost: &[(String, Vec<String>)]) -> String {
     lost.iter()
         .map(|(k, w)| format!("{k} (read by {})", w.join(", ")))
@@ -168,19 +168,15 @@ impl Renderer {
         }
     }
 
-    /// The controller's decryption label (sealed-secrets `pkg/apis/sealedsecrets/v1alpha1`
-    /// `EncryptionLabel`): what one ciphertext must share to open for both renderers. A
-    /// cluster-wide value opens under any name and namespace, a namespace-wide one under any
-    /// name; None for a scope that binds a namespace the render lacks. Made by [`SealedTo`], as
-    /// the label `seal` seals under is, so that the two cannot differ.
-    fn label(&self) -> Option<Vec<u8>> {
-        SealedTo::label_of(self.scope, &self.identity)
-    }
-
-    /// Whether one ciphertext opens for both: both labels known and equal. A render without the
-    /// namespace its scope binds has no label, which matches none (not even another such).
+    /// Whether one ciphertext opens for both: both labels known and equal. The label is the
+    /// controller's decryption label (sealed-secrets `pkg/apis/sealedsecrets/v1alpha1`
+    /// `EncryptionLabel`): a cluster-wide value opens under any name and namespace, a
+    /// namespace-wide one under any name. A render without the namespace its scope binds has no
+    /// label, which matches none (not even another such). Made by [`SealedTo`], as the label
+    /// `seal` seals under is, so that the two cannot differ.
     fn same_label(&self, other: &Renderer) -> bool {
-        matches!((self.label(), other.label()), (Some(a), Some(b)) if a == b)
+        let label = |r: &Renderer| SealedTo::new(r.scope, r.identity.clone()).map(|t| t.label());
+        matches!((label(self), label(other)), (Some(a), Some(b)) if a == b)
     }
 
     /// What `other` would need to share with `self` for one ciphertext to decrypt for both.
@@ -221,31 +217,27 @@ pub(crate) fn check_shared_targets(
     for &p in plans {
         let key = (real(&p.target), p.name.clone());
         let r = Renderer::of_plan(p);
-        match first.get(&key) {
-            None => {
-                first.insert(key, r);
-            }
-            Some(q) => {
-                if let Some(what) = q.differs(root, &r) {
-                    return Err(SealError::SharedTarget {
-                        file: rel(&real_root, &key.0),
-                        first: q.env.clone(),
-                        second: r.env,
-                        what,
-                    });
-                }
-            }
+        let Some(q) = first.get(&key) else {
+            first.insert(key, r);
+            continue;
+        };
+        if let Some(what) = q.differs(root, &r) {
+            return Err(SealError::SharedTarget {
+                file: rel(&real_root, &key.0),
+                first: q.env.clone(),
+                second: r.env,
+                what,
+            });
         }
     }
-    for other in other_renderers(root, plans, now, &first)? {
-        let (key, r) = (&other.0, &other.1);
-        if let Some(q) = first.get(key)
-            && let Some(what) = q.differs(root, r)
+    for (key, r) in other_renderers(root, plans, now, &first)? {
+        if let Some(q) = first.get(&key)
+            && let Some(what) = q.differs(root, &r)
         {
             return Err(SealError::SharedWithUnsealed {
                 file: rel(&real_root, &key.0),
                 env: q.env.clone(),
-                other: r.env.clone(),
+                other: r.env,
                 what,
             });
         }
@@ -258,21 +250,6 @@ type SealedKey = (PathBuf, String);
 
 /// A SealedSecret another environment renders, with the scope and identity it renders with.
 type SharedSource = (SealedKey, Scope, Identity);
-
-/// What the build of an environment the run does not seal says about the SealedSecrets it
-/// writes.
-enum Other<'e> {
-    /// It renders these of them.
-    Renders(&'e str, Vec<SharedSource>),
-    /// Its build may read `file` (a real path among the wanted ones), but how it renders it is
-    /// unknown (`why`, one line: its overlay cannot be loaded, emp-seal does not model it).
-    /// An environment whose certificate cannot be used is an [`Other::Unknown`] too.
-    Unknown {
-        env: &'e str,
-        file: PathBuf,
-        why: String,
-    },
-}
 
 /// The SealedSecrets the environments not in `plans` render that are among `wanted` (keyed by
 /// real file path and name as written), with how each renders them. The overlays are built in
@@ -300,23 +277,21 @@ fn other_renderers(
     let other = |&(env, file): &(_, _)| other_env(root, (env, file), wanted, &cache);
     let found = crate::par::map(&reaching, reaching.len() <= 1, other);
     let mut out = Vec::new();
-    for other in found.into_iter().flatten() {
-        let (env, shared) = match other {
-            Other::Renders(env, shared) => (env, shared),
-            Other::Unknown { env, file, why } => {
-                return Err(unknown_error(root, wanted, env, &file, why));
-            }
+    for ((env, _), shared) in reaching.iter().zip(found) {
+        let shared = shared?;
+        let Some(((file, _), ..)) = shared.first() else {
+            continue;
         };
-        let cert = match super::values::certificate(root, env, None, now) {
+        let cert = match super::values::certificate(root, &env.name, None, now) {
             Ok((_, s)) => (s.path, s.sha256),
             Err(e) => {
                 let why = format!("its certificate cannot be used ({e})");
-                return Err(unknown_error(root, wanted, env, &shared[0].0.0, why));
+                return Err(unknown_error(root, wanted, &env.name, file, why));
             }
         };
         for (key, scope, identity) in shared {
             let r = Renderer {
-                env: env.to_owned(),
+                env: env.name.clone(),
                 cert: cert.clone(),
                 scope,
                 identity,
@@ -344,28 +319,25 @@ fn reached<'w>(
 }
 
 /// What environment `env`'s build renders of `wanted`, given the file of them it may read
-/// (`reached`): nothing (`None`) when it renders none of them; [`Other::Unknown`] when
-/// its overlay does not load or kustomize would not build it (a problem that fails the build),
-/// or when it renders one of them through what emp-seal does not model.
-fn other_env<'e>(
+/// (`reached`): none of them (empty), or those it renders, with how.
+///
+/// # Errors
+/// [`SealError::SharedUnknown`] when its overlay does not load or kustomize would not build it
+/// (a problem that fails the build), or when it renders one of them through what emp-seal does
+/// not model.
+fn other_env(
     root: &Path,
-    (env, reached): (&'e crate::workspace::Environment, &PathBuf),
+    (env, reached): (&crate::workspace::Environment, &PathBuf),
     wanted: &BTreeMap<SealedKey, Renderer>,
     cache: &crate::kustomize::ParseCache,
-) -> Option<Other<'e>> {
-    let unknown = |file: &PathBuf, why: String| Other::Unknown {
-        env: &env.name,
-        file: file.clone(),
-        why,
-    };
+) -> Result<Vec<SharedSource>, SealError> {
+    let unknown = |file: &Path, why: String| unknown_error(root, wanted, &env.name, file, why);
     let unloadable =
         |what: String| unknown(reached, format!("its overlay cannot be loaded ({what})"));
-    let overlay = match Overlay::load_or_unbuildable(root, &env.name, cache) {
-        Ok(o) => o,
-        Err(e) => return Some(unloadable(e.to_string())),
-    };
+    let overlay = Overlay::load_or_unbuildable(root, &env.name, cache)
+        .map_err(|e| unloadable(e.to_string()))?;
     if let Some(p) = overlay.problems().iter().find(|p| p.fails_build()) {
-        return Some(unloadable(format!("{}: {}", p.origin, p.message)));
+        return Err(unloadable(format!("{}: {}", p.origin, p.message)));
     }
     let shared: Vec<_> = overlay
         .secret_sources()
@@ -377,19 +349,17 @@ fn other_env<'e>(
         })
         .filter(|(k, _, _)| wanted.contains_key(k))
         .collect();
-    if shared.is_empty() {
-        return None;
-    }
     // The identity it renders the file with is a guess, as for the environments sealed
     // (`refuse_unverified`).
-    if let Err(SealError::OverlayUnverified { origin, message }) =
-        super::refuse_unverified(&overlay)
+    if let Some(((file, _), ..)) = shared.first()
+        && let Err(SealError::OverlayUnverified { origin, message }) =
+            super::refuse_unverified(&overlay)
     {
         let why =
             format!("emp-seal does not model how its overlay renders it ({origin}: {message})");
-        return Some(unknown(&shared[0].0.0, why));
+        return Err(unknown(file, why));
     }
-    Some(Other::Renders(&env.name, shared))
+    Ok(shared)
 }
 
 /// [`SealError::SharedUnknown`]: environment `other` may render `file` (a real path among

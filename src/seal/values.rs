@@ -48,22 +48,15 @@ impl SealedTo {
         self.scope.label(&self.namespace, &self.identity.name)
     }
 
-    /// The label [`SealedTo::new`]`(scope, identity)` seals under, from a borrowed identity;
-    /// none where it finds no namespace.
-    pub(crate) fn label_of(scope: Scope, identity: &Identity) -> Option<Vec<u8>> {
-        let namespace = scope.label_namespace(identity.namespace.as_deref())?;
-        Some(scope.label(&namespace, &identity.name))
-    }
-
     /// The `emp-seal.dev/sealed-for` record: `<scope> <namespace>/<name>` (the label's namespace
     /// is the identity's, or empty), spelled as [`SealedFor`] writes every record.
     pub(crate) fn sealed_for(&self) -> String {
-        let record = SealedFor {
+        SealedFor {
             scope: self.scope,
             namespace: self.namespace.clone(),
             name: self.identity.name.clone(),
-        };
-        record.to_string()
+        }
+        .to_string()
     }
 }
 
