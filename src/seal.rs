@@ -106,11 +106,17 @@ pub enum SealError {
         "{file}: the SealedSecret renders without a namespace; {scope} scope needs one (kubeseal would take it from your kubeconfig)"
     )]
     NoNamespace { file: String, scope: &'static str },
-    #[error("{file}: the file is sealed {declared}, but --scope {requested} was given")]
+    #[error(
+        "{file}: the file is sealed {declared}, but {}",
+        if *by_config { format!("the config file's scope for {env} is {requested}") } else { format!("--scope {requested} was given") }
+    )]
     ScopeConflict {
         file: String,
+        env: String,
         declared: &'static str,
         requested: &'static str,
+        /// The requested scope is the config file's, not `--scope`'s.
+        by_config: bool,
     },
     #[error(
         "{file}: --rescope must reseal every key, but the env file lacks {keys} (add them or use --prune)"
@@ -346,10 +352,14 @@ impl SealError {
             SealError::UnknownEnv { known, .. } => {
                 Some(format!("known environments: {}", known.join(", ")))
             }
-            SealError::ScopeConflict { .. } => Some(
-                "drop --scope to keep the file's scope, or add --rescope to reseal every key with the new one"
-                    .to_owned(),
-            ),
+            SealError::ScopeConflict { by_config, .. } => Some(format!(
+                "{} to keep the file's scope, or add --rescope to reseal every key with the new one",
+                if *by_config {
+                    "remove the config file's `scope` for it (`emp-seal config` shows the file)"
+                } else {
+                    "drop --scope"
+                }
+            )),
             SealError::IdentityMismatch { .. } => Some(
                 "make the file's metadata and template agree with the overlay's namespace/namePrefix/nameSuffix, or remove the disagreeing field"
                     .to_owned(),
@@ -1269,8 +1279,10 @@ fn choose_scope(
     match values::requested_scope(&req.root, env, req.scope) {
         Some(s) if s != declared && !req.rescope => Err(SealError::ScopeConflict {
             file: file_name.to_owned(),
+            env: env.to_owned(),
             declared: declared.as_str(),
             requested: s.as_str(),
+            by_config: req.scope.is_none(),
         }),
         Some(s) => Ok(s),
         None => Ok(declared),

@@ -687,7 +687,11 @@ fn issue_16_config_scope_stands_in_for_an_absent_scope_flag() {
     // The file declares strict: the configured scope conflicts as --scope would.
     let out = repo.run(&["seal", "qa", "--from", env]);
     let e = fails_cleanly(&out);
-    assert!(e.contains("namespace-wide"), "{e}");
+    // It names where the scope came from: no --scope was given.
+    assert!(
+        e.contains("the config file's scope for qa is namespace-wide") && !e.contains("--scope"),
+        "{e}"
+    );
     let out = repo.run(&["seal", "qa", "--from", env, "--rescope"]);
     ok(&out);
     no_secret(&out);

@@ -179,7 +179,8 @@ fn issue_4_scope_conflict_is_refused_and_rescope_rewrites_the_declaration() {
     let out = tree.run(&["paper", "--from", env, "--scope", "namespace-wide"]);
     let e = fails_cleanly(&out);
     assert!(
-        e.contains("k8s/overlays/paper/sealedsecret.yaml") && e.contains("strict"),
+        e.contains("k8s/overlays/paper/sealedsecret.yaml")
+            && e.contains("sealed strict, but --scope namespace-wide was given"),
         "{e}"
     );
     assert_eq!(before, std::fs::read(tree.ss("paper")).unwrap());
