@@ -193,8 +193,18 @@ fn read(
 
 impl Located {
     /// The document to decrypt: the environment's, else the file's only one (or the one
-    /// `--name` names).
+    /// `--name` names); refused when its values are a legacy `spec.data` blob.
     fn doc(&self) -> Result<&SealedSecretDoc, RecoverError> {
+        let doc = self.find()?;
+        if doc.has_legacy_data {
+            return Err(RecoverError::LegacyData {
+                file: self.file_name.clone(),
+            });
+        }
+        Ok(doc)
+    }
+
+    fn find(&self) -> Result<&SealedSecretDoc, RecoverError> {
         let file = self.file_name.clone();
         let sealed_secrets =
             || (self.documents.iter()).filter_map(|d| Some((d.index, d.sealed_secret.as_ref()?)));
@@ -312,11 +322,6 @@ pub fn unseal(
     let keys = crate::workspace::load_keys(root, key_files)?;
     let loc = locate(root, target, seal::Pick { name, from: None })?;
     let (file_name, doc) = (&loc.file_name, loc.doc()?);
-    if doc.has_legacy_data {
-        return Err(RecoverError::LegacyData {
-            file: file_name.clone(),
-        });
-    }
     let to = label_for(file_name, doc, loc.rendered())?;
     let entries: Vec<&sealedsecret::EncryptedEntry> = doc.encrypted_data.iter().collect();
     let data = open_entries(&keys, &to, file_name, &entries)

@@ -398,6 +398,37 @@ fn issue_6_unseal_and_diff_bad_inputs_fail_clearly() {
     );
 }
 
+/// A SealedSecret whose values are the legacy `spec.data` blob (one ciphertext of a whole Secret,
+/// which emp-seal does not decrypt) is refused by every command that decrypts, `diff` included:
+/// it must not list the env file's keys as "not sealed yet" (exit 1) as if nothing were sealed.
+#[test]
+fn legacy_spec_data_is_refused_by_unseal_diff_and_reseal() {
+    let t = tree();
+    let root = t.path();
+    let key = demo_key(root);
+    let from = root.join("work/in.env");
+    write(&from, &env_text(&VALUES));
+    let file = paper_file(root);
+    let text = read(&file);
+    let start = text.find("  encryptedData:").expect("encryptedData");
+    let end = text.find("  template:").expect("template");
+    let legacy = format!(
+        "{}  data: AgBvbGQtc3R5bGUtYmxvYg==\n{}",
+        &text[..start],
+        &text[end..]
+    );
+    write(&file, &legacy);
+    for args in [
+        &["unseal", "paper", "--key", s(&key)][..],
+        &["diff", "paper", "--from", s(&from), "--key", s(&key)],
+        &["reseal", "paper", "--key", s(&key)],
+    ] {
+        let o = fails(root, args, 2, "legacy `spec.data` blob");
+        assert!(o.stdout.is_empty(), "{args:?}: {}", o.stdout);
+    }
+    assert_eq!(read(&file), legacy, "a refusal changes nothing");
+}
+
 #[test]
 fn issue_6_diff_shows_keys_never_values() {
     let t = tree();
