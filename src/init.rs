@@ -195,10 +195,9 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
         }
     }
     if targets.is_empty() {
-        let sealed = overlay.secret_sources().into_iter().find_map(|s| match s {
-            SecretSource::Sealed(s) => Some(format!("a SealedSecret in {}", s.file.display())),
-            SecretSource::Generator { .. } => None,
-        });
+        let sealed = (overlay.secret_sources().iter())
+            .find_map(SecretSource::as_sealed)
+            .map(|s| format!("a SealedSecret in {}", s.file.display()));
         return Err(InitError::NoEnvFile {
             env: env.to_owned(),
             desc: sealed.unwrap_or_else(|| "it has no Secret source".to_owned()),
