@@ -827,7 +827,6 @@ fn key_file_outline(path: &Path, named: bool) -> Result<String, fsio::FsError> {
     }
 }
 
-/// True when `bytes` hold `needle`.
 fn has(bytes: &[u8], needle: &[u8]) -> bool {
     bytes.windows(needle.len()).any(|w| w == needle)
 }

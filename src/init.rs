@@ -263,7 +263,6 @@ fn shown_at(root: &Path, origin: &Origin) -> String {
     format!("{}:{}", rel(root, &root.join(&origin.file)), origin.line)
 }
 
-/// `file` with `.example` appended.
 fn example_of(file: &Path) -> PathBuf {
     let mut example = file.to_path_buf().into_os_string();
     example.push(".example");
