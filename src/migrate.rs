@@ -481,16 +481,12 @@ fn read_generator(
             spec,
         ));
     }
-    let entries: Vec<(usize, &Value)> = doc
-        .get("secretGenerator")
-        .and_then(Value::as_sequence)
-        .map(|s| {
-            s.iter()
-                .enumerate()
-                .filter(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name))
-                .collect()
-        })
-        .unwrap_or_default();
+    let entries: Vec<(usize, &Value)> = (doc.get("secretGenerator").and_then(Value::as_sequence))
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name))
+        .collect();
     let [(index, entry)] = entries.as_slice() else {
         return Err(MigrateError::Unsupported {
             origin,
@@ -531,16 +527,12 @@ fn generator_info(
         all.extend(local);
         all.into_iter().collect()
     };
-    let literals = entry
-        .get("literals")
-        .and_then(Value::as_sequence)
-        .map(|l| {
-            l.iter()
-                .filter_map(Value::as_str)
-                .filter_map(literal)
-                .collect()
-        })
-        .unwrap_or_default();
+    let literals = (entry.get("literals").and_then(Value::as_sequence))
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(literal)
+        .collect();
     GeneratorInfo {
         site,
         secret_type: entry.get("type").and_then(Value::as_str).map(str::to_owned),
@@ -605,8 +597,7 @@ fn literal(item: &str) -> Option<(String, SecretValue)> {
     if k.is_empty() {
         return None;
     }
-    let b = v.as_bytes();
-    let v = match b {
+    let v = match v.as_bytes() {
         [q, .., e] if q == e && (*q == b'"' || *q == b'\'') => &v[1..v.len() - 1],
         _ => v,
     };
@@ -1136,8 +1127,7 @@ fn add_resource(
         if items.iter().any(|i| same_path(i, resource)) {
             return already();
         }
-        let mut all: Vec<&str> = items.iter().map(String::as_str).collect();
-        all.push(resource);
+        let all: Vec<&str> = items.iter().map(String::as_str).chain([resource]).collect();
         let range = delete_line(lines, r_at).range;
         return Ok(Edit::new(
             range,
