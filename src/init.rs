@@ -160,11 +160,11 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
         .flat_map(|g| &g.specs);
     let mut targets: Vec<Target> = Vec::new();
     let mut missing_files = Vec::new();
-    // Where init may write: the bound the model loads the overlay's files within.
-    let bound = Bound {
-        root: std::fs::canonicalize(root),
-        top: std::fs::canonicalize(overlay.load_bound(root)),
-    };
+    // Where init may write, both resolved: the root, and the bound the model loads the
+    // overlay's files within (`Overlay::load_bound`: the repository's top level for an
+    // overlay only Flux deploys, else the root).
+    let bound = std::fs::canonicalize(root)
+        .and_then(|r| Ok((r, std::fs::canonicalize(overlay.load_bound(root))?)));
     for spec in specs {
         for EnvSource { path, line } in &spec.envs {
             // kustomize would not load it, so a file written there cannot make the build work.
@@ -195,10 +195,9 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
         }
     }
     if targets.is_empty() {
-        let sealed = overlay.secret_sources().into_iter().find_map(|s| match s {
-            SecretSource::Sealed(s) => Some(format!("a SealedSecret in {}", s.file.display())),
-            SecretSource::Generator { .. } => None,
-        });
+        let sealed = (overlay.secret_sources().iter())
+            .find_map(SecretSource::as_sealed)
+            .map(|s| format!("a SealedSecret in {}", s.file.display()));
         return Err(InitError::NoEnvFile {
             env: env.to_owned(),
             desc: sealed.unwrap_or_else(|| "it has no Secret source".to_owned()),
@@ -207,20 +206,13 @@ fn targets(root: &Path, env: &str) -> Result<(Vec<Target>, Vec<PathBuf>), InitEr
     Ok((targets, missing_files))
 }
 
-/// Where init may write for an overlay, both resolved: the root, and the directory the
-/// overlay's files are loaded within ([`Overlay::load_bound`]: the repository's top level for an
-/// overlay only Flux deploys, else the root).
-struct Bound {
-    root: std::io::Result<PathBuf>,
-    top: std::io::Result<PathBuf>,
-}
-
 /// Where `file` really is (its directory with symlinks resolved, and its name) from the root
 /// (with `..` steps when it is above it, in a repository whose top is above the root), refused
-/// unless that is inside the bound's top: init never writes outside it.
+/// unless that is inside the bound's top (`bound`: the resolved root and top): init never writes
+/// outside it.
 fn inside_repository(
     root: &Path,
-    bound: &Bound,
+    bound: &std::io::Result<(PathBuf, PathBuf)>,
     file: &Path,
     entry: &Origin,
 ) -> Result<PathBuf, InitError> {
@@ -234,15 +226,11 @@ fn inside_repository(
     };
     let dir = std::fs::canonicalize(dir)
         .map_err(|e| refuse(format!("is in a directory that cannot be resolved ({e})")))?;
-    let unresolved = |e: &std::io::Error| {
+    let (canon_root, top) = bound.as_ref().map_err(|e| {
         refuse(format!(
             "cannot be placed: the repository cannot be resolved ({e})"
         ))
-    };
-    let (canon_root, top) = match (&bound.root, &bound.top) {
-        (Ok(r), Ok(t)) => (r, t),
-        (Err(e), _) | (_, Err(e)) => return Err(unresolved(e)),
-    };
+    })?;
     if let Ok(inside) = dir.strip_prefix(canon_root) {
         return Ok(inside.join(name));
     }
@@ -264,7 +252,6 @@ fn shown_at(root: &Path, origin: &Origin) -> String {
     format!("{}:{}", rel(root, &root.join(&origin.file)), origin.line)
 }
 
-/// `file` with `.example` appended.
 fn example_of(file: &Path) -> PathBuf {
     let mut example = file.to_path_buf().into_os_string();
     example.push(".example");

@@ -343,17 +343,15 @@ fn rendered_scope(
     let Some(scope) = values::requested_scope(root, env, requested) else {
         return Ok(from_overlay);
     };
-    // The file declares `scope`; the overlay's annotations are set over the file's.
-    let mut renders: BTreeMap<&str, &str> = BTreeMap::new();
-    if let Some(k) = seal::scope_annotation(scope) {
-        renders.insert(k, "true");
+    // The file declares `scope`; the overlay's annotations (one value per key) are set over
+    // the file's.
+    let mut renders = g.annotations.clone();
+    if let Some(k) = seal::scope_annotation(scope)
+        && !renders.iter().any(|(a, _)| a == k)
+    {
+        renders.push((k.to_owned(), "true".to_owned()));
     }
-    renders.extend(g.annotations.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let pairs: Vec<(String, String)> = renders
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    match crate::sealedsecret::scope_of(&pairs) {
+    match crate::sealedsecret::scope_of(&renders) {
         rendered if rendered == scope => Ok(scope),
         rendered => Err(SealError::RenderedScope {
             file: rel(root, sealed_path),
@@ -455,36 +453,26 @@ fn read_generator(
     let origin = spec.origin.to_string();
     // `join` keeps an absolute path as it is.
     let gen_path = root.join(&spec.origin.file);
-    let from_file = spec.from_generators_file && gen_path != kust_path;
-    // Configuration given inline under `generators:` is text in a string of the
-    // kustomization, which --migrate does not rewrite.
-    if spec.from_generators_file && !from_file {
-        return Err(MigrateError::Unsupported {
-            origin,
-            what: "the generator is configuration given inline under `generators:`; --migrate moves a `secretGenerator:` entry or a `generators:` file only".to_owned(),
-        });
-    }
-    if from_file && gen_path.parent() != Some(dir) {
-        return Err(MigrateError::Unsupported {
-            origin,
-            what: format!(
-                "the generator file is not in the overlay directory {}; --migrate edits only the overlay's own kustomization",
-                rel(root, dir)
-            ),
-        });
-    }
-    if !from_file && gen_path != kust_path {
-        return Err(MigrateError::Unsupported {
-            origin,
-            what: format!(
-                "the secretGenerator entry is in {}, not in the overlay's own kustomization; --migrate edits only that one",
-                rel(root, &gen_path)
-            ),
-        });
+    let refused = match (spec.from_generators_file, gen_path == kust_path) {
+        // Configuration given inline under `generators:` is text in a string of the
+        // kustomization, which --migrate does not rewrite.
+        (true, true) => Some("the generator is configuration given inline under `generators:`; --migrate moves a `secretGenerator:` entry or a `generators:` file only".to_owned()),
+        (true, false) if gen_path.parent() != Some(dir) => Some(format!(
+            "the generator file is not in the overlay directory {}; --migrate edits only the overlay's own kustomization",
+            rel(root, dir)
+        )),
+        (false, false) => Some(format!(
+            "the secretGenerator entry is in {}, not in the overlay's own kustomization; --migrate edits only that one",
+            rel(root, &gen_path)
+        )),
+        _ => None,
+    };
+    if let Some(what) = refused {
+        return Err(MigrateError::Unsupported { origin, what });
     }
     let text = fsio::read_to_string_limited(&gen_path, MAX_INPUT_BYTES)?;
     let doc = yaml_serde::from_str::<Value>(&text).unwrap_or(Value::Null);
-    if from_file {
+    if spec.from_generators_file {
         refuse_literals_without_equals(&spec.origin.file, &text, &[], &doc)?;
         return Ok(generator_info(
             GeneratorSite::File(gen_path),
@@ -493,16 +481,12 @@ fn read_generator(
             spec,
         ));
     }
-    let entries: Vec<(usize, &Value)> = doc
-        .get("secretGenerator")
-        .and_then(Value::as_sequence)
-        .map(|s| {
-            s.iter()
-                .enumerate()
-                .filter(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name))
-                .collect()
-        })
-        .unwrap_or_default();
+    let entries: Vec<(usize, &Value)> = (doc.get("secretGenerator").and_then(Value::as_sequence))
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, e)| e.get("name").and_then(Value::as_str) == Some(name))
+        .collect();
     let [(index, entry)] = entries.as_slice() else {
         return Err(MigrateError::Unsupported {
             origin,
@@ -543,16 +527,12 @@ fn generator_info(
         all.extend(local);
         all.into_iter().collect()
     };
-    let literals = entry
-        .get("literals")
-        .and_then(Value::as_sequence)
-        .map(|l| {
-            l.iter()
-                .filter_map(Value::as_str)
-                .filter_map(literal)
-                .collect()
-        })
-        .unwrap_or_default();
+    let literals = (entry.get("literals").and_then(Value::as_sequence))
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(literal)
+        .collect();
     GeneratorInfo {
         site,
         secret_type: entry.get("type").and_then(Value::as_str).map(str::to_owned),
@@ -617,8 +597,7 @@ fn literal(item: &str) -> Option<(String, SecretValue)> {
     if k.is_empty() {
         return None;
     }
-    let b = v.as_bytes();
-    let v = match b {
+    let v = match v.as_bytes() {
         [q, .., e] if q == e && (*q == b'"' || *q == b'\'') => &v[1..v.len() - 1],
         _ => v,
     };
@@ -628,7 +607,7 @@ fn literal(item: &str) -> Option<(String, SecretValue)> {
 /// Keys the Secret must hold: those the generator makes (when known) and those the workloads
 /// read from it.
 fn needed_keys(overlay: &Overlay, g: &Generated, spec: &GeneratorSpec) -> BTreeSet<String> {
-    let mut needed: BTreeSet<String> = g.keys.clone().unwrap_or_default().into_iter().collect();
+    let mut needed: BTreeSet<String> = g.keys.iter().flatten().cloned().collect();
     needed.extend(spec.literal_keys.iter().cloned());
     needed.extend(spec.files.iter().map(|f| f.key.clone()));
     needed.extend(seal::keys_read_by_workloads(overlay, &g.rendered.name).into_keys());
@@ -895,19 +874,18 @@ fn inline_value(lines: &Lines<'_>, i: usize) -> Option<usize> {
     (!rest_is_comment(lines.text, start + after, end)).then_some(start + after + blanks)
 }
 
-/// The lines of a top-level key's block: `(key line, end line exclusive)`.
-fn block(lines: &Lines<'_>, key: &str) -> Option<(usize, usize)> {
+/// A top-level key's line, and the lines of its block that are neither blank nor comments.
+fn block(lines: &Lines<'_>, key: &str) -> Option<(usize, Vec<usize>)> {
     let at = (0..lines.len()).find(|&i| top_key(lines, i).as_deref() == Some(key))?;
     let ends_block = |i: usize| {
         top_key(lines, i).is_some()
             || (lines.indent(i) == 0 && !lines.is_trivia(i) && !lines.content(i).starts_with('-'))
     };
-    let end = (at + 1..lines.len())
-        .find(|&i| ends_block(i))
-        .unwrap_or(lines.len());
-    // Trailing blank and comment lines belong to what follows.
-    let last = (at + 1..end).rfind(|&i| !lines.is_trivia(i));
-    Some((at, last.map_or(at + 1, |i| i + 1)))
+    let content = (at + 1..lines.len())
+        .take_while(|&i| !ends_block(i))
+        .filter(|&i| !lines.is_trivia(i))
+        .collect();
+    Some((at, content))
 }
 
 /// The one-line scalar of a block-list item `- value` on line `i`, read by the layer (quotes
@@ -1000,7 +978,7 @@ fn remove_generator_file(
     generator: &str,
     nl: &str,
 ) -> Result<Vec<Edit>, LineError> {
-    let (g_at, g_end) =
+    let (g_at, items) =
         block(lines, "generators").ok_or((1, "no top-level `generators:` list".to_owned()))?;
     let not_listed = || {
         (
@@ -1025,7 +1003,6 @@ fn remove_generator_file(
         };
         return Ok(vec![Edit::new(range, replacement)]);
     }
-    let items: Vec<usize> = (g_at + 1..g_end).filter(|&i| !lines.is_trivia(i)).collect();
     let mut target = None;
     for &i in &items {
         match item_value(lines, i) {
@@ -1052,14 +1029,14 @@ fn remove_generator_file(
 /// line when it was the only item. Each item is read as YAML on its own to learn its name, so a
 /// `name:` nested deeper (e.g. in `options`) is not mistaken for it.
 fn remove_inline_generator(lines: &Lines<'_>, name: &str) -> Result<Vec<Edit>, LineError> {
-    let (at, end) = block(lines, "secretGenerator")
+    let (at, content) = block(lines, "secretGenerator")
         .ok_or((1, "no top-level `secretGenerator:` list".to_owned()))?;
     if inline_value(lines, at).is_some() {
         return Err((at + 1, "`secretGenerator:` is not a block list".to_owned()));
     }
-    let content: Vec<usize> = (at + 1..end).filter(|&i| !lines.is_trivia(i)).collect();
     let indent = content.first().map_or(0, |&i| lines.indent(i));
-    let mut starts = Vec::new();
+    // Each item's first (`- `) and last content line.
+    let mut items: Vec<(usize, usize)> = Vec::new();
     for &i in &content {
         let item = lines.content(i).trim_start().starts_with('-');
         if lines.indent(i) < indent || (lines.indent(i) == indent && !item) {
@@ -1068,23 +1045,16 @@ fn remove_inline_generator(lines: &Lines<'_>, name: &str) -> Result<Vec<Edit>, L
                 "`secretGenerator:` is not a list of entries".to_owned(),
             ));
         }
-        if lines.indent(i) == indent {
-            starts.push(i);
+        match items.last_mut() {
+            Some((_, last)) if lines.indent(i) > indent => *last = i,
+            _ => items.push((i, i)),
         }
     }
-    let mut found = Vec::new();
-    for (k, &first) in starts.iter().enumerate() {
-        let next = starts.get(k + 1).copied().unwrap_or(end);
-        let last = content
-            .iter()
-            .copied()
-            .filter(|&i| i < next)
-            .max()
-            .unwrap_or(first);
-        if inline_item_name(lines, first..=last, indent).as_deref() == Some(name) {
-            found.push((first, last));
-        }
-    }
+    let found: Vec<&(usize, usize)> = (items.iter())
+        .filter(|&&(first, last)| {
+            inline_item_name(lines, first..=last, indent).as_deref() == Some(name)
+        })
+        .collect();
     let [(first, last)] = found.as_slice() else {
         return Err((
             at + 1,
@@ -1098,7 +1068,7 @@ fn remove_inline_generator(lines: &Lines<'_>, name: &str) -> Result<Vec<Edit>, L
         lines.lines[*first].start..lines.lines[*last].next,
         String::new(),
     )];
-    if starts.len() == 1 {
+    if items.len() == 1 {
         edits.push(delete_line(lines, at));
     }
     Ok(edits)
@@ -1135,7 +1105,7 @@ fn add_resource(
     comment: &str,
     nl: &str,
 ) -> Result<Edit, LineError> {
-    let Some((r_at, r_end)) = block(lines, "resources") else {
+    let Some((r_at, items)) = block(lines, "resources") else {
         let at = text.len();
         let prefix = if text.is_empty() || text.ends_with('\n') {
             ""
@@ -1147,7 +1117,6 @@ fn add_resource(
             format!("{prefix}# {comment}{nl}resources:{nl}  - {resource}{nl}"),
         ));
     };
-    let r_next = lines.lines[r_at].next;
     let already = || {
         Err((
             r_at + 1,
@@ -1158,15 +1127,13 @@ fn add_resource(
         if items.iter().any(|i| same_path(i, resource)) {
             return already();
         }
-        let mut all: Vec<&str> = items.iter().map(String::as_str).collect();
-        all.push(resource);
+        let all: Vec<&str> = items.iter().map(String::as_str).chain([resource]).collect();
         let range = delete_line(lines, r_at).range;
         return Ok(Edit::new(
             range,
             format!("# {comment}{nl}resources: [{}]{nl}", all.join(", ")),
         ));
     }
-    let items: Vec<usize> = (r_at + 1..r_end).filter(|&i| !lines.is_trivia(i)).collect();
     if items
         .iter()
         .any(|&i| item_value(lines, i).is_some_and(|v| same_path(&v, resource)))
@@ -1183,7 +1150,7 @@ fn add_resource(
             }
             (" ".repeat(lines.indent(last)), lines.lines[last].next)
         }
-        None => ("  ".to_owned(), r_next),
+        None => ("  ".to_owned(), lines.lines[r_at].next),
     };
     let prefix = if text[..at].ends_with('\n') { "" } else { nl };
     Ok(Edit::new(

@@ -242,25 +242,22 @@ pub fn render_checked(
     };
     let all_env_files: BTreeSet<String> =
         overlays.iter().flat_map(|(_, o)| o.env_files()).collect();
-    let checked: Vec<(&str, &Overlay)> = overlays
-        .iter()
-        .filter(|(name, _)| release.is_none_or(|r| r == *name))
-        .copied()
-        .collect();
-    let mut renders: Vec<RenderedOverlay> = checked
-        .par_iter()
+    let checked = |env: &str| release.is_none_or(|r| r == env);
+    let mut renders: Vec<RenderedOverlay> = (overlays.par_iter())
+        .filter(|(name, _)| checked(name))
         .map(|(_, o)| render_overlay(&tool, root, o, &all_env_files))
         .collect();
-    let checked_variants: Vec<&Variant<'_>> = variants
-        .iter()
-        .filter(|v| release.is_none_or(|r| r == v.env))
-        .collect();
     // `check` covers what a user deploys from `k8s/no-keda/dev` as well as `k8s/overlays/dev`.
-    renders.par_extend(checked_variants.par_iter().map(|v| RenderedOverlay {
-        overlay: v.env.to_owned(),
-        variant: Some(v.dir.to_owned()),
-        ..render_overlay(&tool, root, v.model, &all_env_files)
-    }));
+    renders.par_extend(
+        variants
+            .par_iter()
+            .filter(|v| checked(v.env))
+            .map(|v| RenderedOverlay {
+                overlay: v.env.to_owned(),
+                variant: Some(v.dir.to_owned()),
+                ..render_overlay(&tool, root, v.model, &all_env_files)
+            }),
+    );
     Ok((renders, None))
 }
 
@@ -414,11 +411,7 @@ struct CopyPlan {
 impl CopyPlan {
     /// The root-relative path `p` relative to the bound, lexically; `None` when it is outside.
     fn in_bound(&self, p: &str) -> Option<String> {
-        let joined = if self.root_in.is_empty() {
-            path_str(Path::new(p))
-        } else {
-            path_str(&Path::new(&self.root_in).join(p))
-        };
+        let joined = path_str(&Path::new(&self.root_in).join(p));
         let outside = joined.starts_with('/') || joined.starts_with("../") || joined == "..";
         (!outside).then_some(joined)
     }

@@ -147,8 +147,7 @@ fn verify_sealed(text: &str, identity: &Identity, keys: &[String]) -> Result<(),
     let [(_, d)] = docs.as_slice() else {
         return Err("the new file does not hold exactly one SealedSecret".to_owned());
     };
-    let got: Vec<&str> = d.encrypted_data.iter().map(|e| e.key.as_str()).collect();
-    if got != keys.iter().map(String::as_str).collect::<Vec<_>>() {
+    if !d.encrypted_data.iter().map(|e| &e.key).eq(keys) {
         return Err("the new file's keys differ from the sealed keys".to_owned());
     }
     if d.template.name.as_deref() != Some(identity.name.as_str()) {
