@@ -6,12 +6,12 @@
 //! directories and environment directories, paths given explicitly, and every file an
 //! environment's build reads, whatever `ignore` says) and the repository's other YAML/JSON
 //! files that the repository-wide rules read, their tracked status and ignores (from the
-//! workspace's one `git ls-files` listing of the repository), and the release-gate scoping. Refuses to check nothing: no overlay at all, or an
-//! empty release environment, is an error (exit 2), while an overlay kustomize cannot build is
-//! loaded anyway and reported by the rules, and a file that cannot be read is reported, not
-//! skipped. Must not print, decide exit codes, write files, or keep env-file values: env files
-//! are parsed here into key names and lints, and their text is handed to the rules with every
-//! non-comment line blanked.
+//! workspace's one `git ls-files` listing of the repository), and the release-gate scoping.
+//! Refuses to check nothing: no overlay at all, or an empty release environment, is an error
+//! (exit 2), while an overlay kustomize cannot build is loaded anyway and reported by the
+//! rules, and a file that cannot be read is reported, not skipped. Must not print, decide exit
+//! codes, write files, or keep env-file values: env files are parsed here into key names and
+//! lints, and their text is handed to the rules with every non-comment line blanked.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
