@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::cert::{Certificate, ExpiryWarning};
+use crate::cert::{Certificate, ExpiryWarning, short_fingerprint};
 use crate::crypto::{self, Scope, UnsealingKey};
 use crate::envfile;
 use crate::fsio;
@@ -1465,9 +1465,9 @@ fn records_differ(root: &Path, doc: &SealedSecretDoc, to: &Recipient) -> Vec<Str
         Some(r) if r.eq_ignore_ascii_case(current) => {}
         Some(r) => why.push(format!(
             "they were sealed with certificate sha256 {} (the file's `{CERT_SHA256_ANNOTATION}`), not with {} sha256 {}",
-            short(r),
+            short_fingerprint(r),
             rel(root, &to.summary.path),
-            short(current)
+            short_fingerprint(current)
         )),
         None => why.push(format!(
             "the file records no certificate for them (no `{CERT_SHA256_ANNOTATION}`)"
@@ -1487,11 +1487,6 @@ fn records_differ(root: &Path, doc: &SealedSecretDoc, to: &Recipient) -> Vec<Str
         )),
     }
     why
-}
-
-/// The first 12 hex digits of a fingerprint, with `...`.
-fn short(sha: &str) -> String {
-    format!("{}...", sha.get(..12).unwrap_or(sha))
 }
 
 /// Whether every one of `kept` opens under `to`'s label with a private key whose public half is

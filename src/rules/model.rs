@@ -413,11 +413,6 @@ impl SealedCert {
     }
 }
 
-/// The first 12 characters of a fingerprint, as messages show it.
-pub(crate) fn short_sha256(sha256: &str) -> String {
-    sha256.chars().take(12).collect()
-}
-
 /// Every `SealedSecret` of `ov` the `sealedsecret` reader reads, with its record.
 pub fn sealed_certs(cx: &Context<'_>, ov: &OverlayModel) -> Vec<SealedCert> {
     (ov.overlay.sealed_secret_sources())

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Context;
 use super::locate::{at_line, at_sealed};
-use super::model::{OverlayModel, SealedCert, sealed_certs, short_sha256};
+use super::model::{OverlayModel, SealedCert, sealed_certs};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::ciphertext::{Kind, classify};
 use crate::workspace::path_str;
@@ -50,9 +50,9 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 "overlay {}: SealedSecret `{}` was sealed with certificate sha256 {}..., but `{}` is {}...; re-encrypt offline with `emp-seal reseal {} --key OLD_KEY.pem` (the controller's key that sealed it)",
                 ov.name,
                 rec.src.name_in_file,
-                short_sha256(sha256),
+                crate::cert::short_fingerprint(sha256),
                 cert_model.path,
-                short_sha256(&current),
+                crate::cert::short_fingerprint(&current),
                 ov.name
             );
             let related = at_line(cx, &cert_model.path, 1);

@@ -185,9 +185,9 @@ impl Renderer {
             ((qp, qs), (pp, ps)) if qs != ps => Some(format!(
                 "certificates ({} sha256 {}, {} sha256 {})",
                 rel(root, qp),
-                short(qs),
+                crate::cert::short_fingerprint(qs),
                 rel(root, pp),
-                short(ps)
+                crate::cert::short_fingerprint(ps)
             )),
             _ if self.scope != other.scope || !self.same_label(other) => Some(format!(
                 "identities ({}, {})",
@@ -379,10 +379,6 @@ fn unknown_error(
         other: other.to_owned(),
         why,
     }
-}
-
-fn short(sha: &str) -> &str {
-    sha.get(..16).unwrap_or(sha)
 }
 
 #[cfg(test)]
