@@ -23,8 +23,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use rayon::iter::Either;
-
 pub use config::{Config, ConfigError};
 pub(crate) use discover::{is_key_file, is_manifest, list_files};
 pub use files::{
@@ -776,27 +774,26 @@ fn discovered(
     let picks = discover::pick(root, scan);
     let judge = |p: discover::Pick| {
         if p.keep_without_secret {
-            return Either::Left((p, None));
+            return Ok((p, None));
         }
         let times = deploy_time(&scan.deploy_times, &p.dir);
         match has_secret(root, &p.dir, deployed(&p.found), &times) {
-            (true, built) => Either::Left((p, built)),
-            (false, _) => Either::Right((rel(root, &p.dir), "no secret in its render")),
+            (true, built) => Ok((p, built)),
+            (false, _) => Err((rel(root, &p.dir), "no secret in its render")),
         }
     };
     // The builds run in parallel; with at most one to run, on this thread.
     let one = picks.iter().filter(|p| !p.keep_without_secret).count() <= 1;
-    let (mut kept, mut rejected) = (Vec::new(), Vec::new());
+    let (mut kept, mut rejected, mut builds) = (Vec::new(), Vec::new(), Builds::new());
     for judged in crate::par::map(picks, one, judge) {
         match judged {
-            Either::Left(k) => kept.push(k),
-            Either::Right(r) => rejected.push(r),
+            Ok((p, built)) => {
+                builds.extend(built.map(|b| (p.dir.clone(), b)));
+                kept.push(p);
+            }
+            Err(r) => rejected.push(r),
         }
     }
-    let (kept, builds): (Vec<discover::Pick>, Vec<_>) = kept.into_iter().unzip();
-    let builds: Builds = (kept.iter().zip(builds))
-        .filter_map(|(p, b)| Some((p.dir.clone(), b?)))
-        .collect();
     for k in scan.kust.values() {
         if !kept.iter().any(|p| p.dir == k.dir)
             && !rejected.iter().any(|(d, _)| *d == rel(root, &k.dir))
@@ -953,11 +950,8 @@ pub fn resolve_fresh(root: &Path, arg: &str) -> Option<Environment> {
 /// no discovered environment is taken as given ([`Found::Path`]), named by its relative path.
 pub fn resolve(root: &Path, arg: &str) -> Option<Environment> {
     let ws = get(root);
-    if let Some(e) = ws.env(arg) {
-        return Some(e.clone());
-    }
     let trimmed = arg.trim_end_matches('/');
-    if let Some(e) = ws.env(trimmed) {
+    if let Some(e) = ws.env(arg).or_else(|| ws.env(trimmed)) {
         return Some(e.clone());
     }
     // A path relative to the working directory that leaves the root (a run with `-C` from
