@@ -171,14 +171,8 @@ fn load_dir(root: &Path, dir: &Path, domain: &[String], out: &mut IgnoreFiles) {
     if file.is_file() {
         read_file(root, &file, domain, out);
     }
-    let mut entries: Vec<(String, bool)> = match std::fs::read_dir(dir) {
-        Ok(read) => read
-            .filter_map(Result::ok)
-            .map(|e| {
-                let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-                (e.file_name().to_string_lossy().into_owned(), is_dir)
-            })
-            .collect(),
+    let entries = match super::plain::sorted_entries(dir) {
+        Ok(entries) => entries,
         Err(e) => {
             out.unmodelled.push((
                 super::rel(root, dir),
@@ -188,7 +182,6 @@ fn load_dir(root: &Path, dir: &Path, domain: &[String], out: &mut IgnoreFiles) {
             return;
         }
     };
-    entries.sort_unstable();
     for (name, is_dir) in entries {
         if is_dir && !super::discover::skipped_dir(&name) {
             let mut sub = domain.to_vec();
