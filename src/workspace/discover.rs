@@ -1271,15 +1271,9 @@ impl Remotes {
             return false;
         }
         let remotes = self.0.get_or_init(|| {
-            let out = std::process::Command::new("git")
-                .arg("-C")
-                .arg(root)
-                .args(["config", "--get-regexp", r"^remote\..*\.url$"])
-                .stdin(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .output()
-                .ok()?;
-            let text = String::from_utf8_lossy(&out.stdout);
+            let args = ["config", "--get-regexp", r"^remote\..*\.url$"];
+            // git fails (and lists nothing) when no remote is set.
+            let text = super::gitroot::git(root, &args).ok()?;
             let keys: BTreeSet<String> = text
                 .lines()
                 .filter_map(|l| l.split_once(' ').map(|(_, u)| repo_key(u)))

@@ -106,7 +106,7 @@ fn in_a_repository(root: &Path) -> bool {
 
 /// `git -C dir ARGS`'s standard output, when it succeeds; else why not: the first line git
 /// wrote to its standard error, or why it could not be run.
-fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+pub(super) fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
