@@ -29,11 +29,10 @@ pub use files::{
     MAX_FILE_BYTES, MAX_INPUT_BYTES, cert_path, env_name, load_cert, load_keys, overlay_dir,
     resolve_from,
 };
-pub(crate) use gitroot::in_repository;
-pub(crate) use gitroot::notes as repository_notes;
-pub(crate) use gitroot::status as git_status;
-pub(crate) use gitroot::top as repository_top;
-pub(crate) use gitroot::{CloneContents, clone_lacks};
+pub(crate) use gitroot::{
+    CloneContents, clone_lacks, in_repository, notes as repository_notes, status as git_status,
+    top as repository_top,
+};
 pub(crate) use unparsed::helm_chart;
 
 /// The file names kustomize recognises, in its order (kustomize `api/konfig/general.go`
