@@ -1629,10 +1629,9 @@ pub(crate) fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
     if k.component || s.kust.values().any(|o| o.includes.iter().any(|i| i == c)) {
         return None;
     }
-    let mut dirs = k
-        .includes
-        .iter()
-        .filter(|i| s.kust.get(i.as_path()).is_some_and(|d| !d.component));
+    // A kustomization directory that is no `kind: Component`.
+    let not_component = |i: &&PathBuf| s.kust.get(i.as_path()).is_some_and(|d| !d.component);
+    let mut dirs = k.includes.iter().filter(not_component);
     let inner = dirs.next()?;
     if dirs.next().is_some() {
         return None;
@@ -1642,10 +1641,7 @@ pub(crate) fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
     // read (the check reports that; its wrapper must not take its name meanwhile).
     let is_overlay = is_conventional(&ik.dir)
         || s.named.contains_key(key)
-        || ik
-            .includes
-            .iter()
-            .any(|i| s.kust.get(i.as_path()).is_some_and(|d| !d.component));
+        || ik.includes.iter().any(|i| not_component(&i));
     Some(key.as_path()).filter(|_| is_overlay)
 }
 
