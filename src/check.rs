@@ -125,8 +125,8 @@ pub struct CheckOutcome {
     /// The findings, narrowed to the requested paths and release environment, and the notes of
     /// what the run could not look at ([`Report::notes`]: no git, `--render=auto` without a
     /// tool, deployed directories emp-seal does not model and Flux Kustomizations of other
-    /// artifacts it does not read (see [`crate::workspace::Workspace::generated`] and
-    /// [`crate::workspace::Workspace::artifacts`]), git submodules whose files it did not read).
+    /// artifacts it does not read (see [`crate::workspace::Workspace::notes`]), git submodules
+    /// whose files it did not read).
     pub report: Report,
 }
 

@@ -18,7 +18,7 @@ use std::path::Path;
 use yaml_serde::Value;
 
 use super::config::{glob_match, segment_match, well_formed};
-use crate::yamlpos::Seg;
+use crate::yamlpos::{Seg, value_at};
 
 /// Most parameter sets an `ApplicationSet`'s generators may give before it is not read (a note
 /// says so): nested `matrix` generators multiply their sets, and expanding them all is work
@@ -53,12 +53,8 @@ pub(crate) fn per_generator(v: &Value) -> Option<Vec<GeneratorSet>> {
                 if let Some(body) = g.get_mut(kind.as_str()).and_then(Value::as_mapping_mut) {
                     body.remove("template");
                 }
-                let at = ["spec", "generators"].map(Seg::from).to_vec();
-                let at = [
-                    at,
-                    vec![Seg::Index(i), Seg::Key(kind), Seg::from("template")],
-                ]
-                .concat();
+                let mut at = ["spec", "generators"].map(Seg::from).to_vec();
+                at.extend([Seg::Index(i), Seg::Key(kind), Seg::from("template")]);
                 let merged = merge_template(&template, &base);
                 (Some((at, template)), merged)
             }
@@ -123,25 +119,19 @@ pub(crate) fn paths(
 ) -> Result<Vec<(String, Params)>, String> {
     // A Go-templated patch of each generated Application (`spec.templatePatch`) may change its
     // path and options per parameter set, which is not replayed here.
-    if v.get("spec").and_then(|s| s.get("templatePatch")).is_some() {
+    if value_at(v, &["spec", "templatePatch"]).is_some() {
         return Err("its `templatePatch` may change each Application".to_owned());
     }
     if !template_path.contains("{{") {
         return Ok(vec![(template_path.to_owned(), Params::new())]);
     }
-    let generators = v
-        .get("spec")
-        .and_then(|s| s.get("generators"))
+    let generators = value_at(v, &["spec", "generators"])
         .and_then(Value::as_sequence)
         .ok_or("no generators")?;
     let at = Repo {
         root,
         elsewhere,
-        go_template: v
-            .get("spec")
-            .and_then(|s| s.get("goTemplate"))
-            .and_then(Value::as_bool)
-            == Some(true),
+        go_template: value_at(v, &["spec", "goTemplate"]).and_then(Value::as_bool) == Some(true),
     };
     let mut out = std::collections::BTreeSet::new();
     let mut sets = 0usize;

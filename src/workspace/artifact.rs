@@ -34,6 +34,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::config::segment_match;
 use super::lexical;
 
 /// source-controller's default exclusions (fluxcd/pkg `sourceignore/sourceignore.go`).
@@ -170,14 +171,8 @@ fn load_dir(root: &Path, dir: &Path, domain: &[String], out: &mut IgnoreFiles) {
     if file.is_file() {
         read_file(root, &file, domain, out);
     }
-    let mut entries: Vec<(String, bool)> = match std::fs::read_dir(dir) {
-        Ok(read) => read
-            .filter_map(Result::ok)
-            .map(|e| {
-                let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-                (e.file_name().to_string_lossy().into_owned(), is_dir)
-            })
-            .collect(),
+    let entries = match super::plain::sorted_entries(dir) {
+        Ok(entries) => entries,
         Err(e) => {
             out.unmodelled.push((
                 super::rel(root, dir),
@@ -187,7 +182,6 @@ fn load_dir(root: &Path, dir: &Path, domain: &[String], out: &mut IgnoreFiles) {
             return;
         }
     };
-    entries.sort_unstable();
     for (name, is_dir) in entries {
         if is_dir && !super::discover::skipped_dir(&name) {
             let mut sub = domain.to_vec();
@@ -371,7 +365,7 @@ impl Pattern {
     /// go-git's `simpleNameMatch`: the pattern matches any component of the path.
     fn simple_name_match(&self, path: &[&str]) -> bool {
         for (i, name) in path.iter().enumerate() {
-            if !go_match(&self.parts[0], name) {
+            if !segment_match(&self.parts[0], name) {
                 continue;
             }
             return !(self.dir_only && i == path.len() - 1);
@@ -402,7 +396,7 @@ impl Pattern {
                 can_traverse = false;
                 while let Some((e, rest)) = path.split_first() {
                     path = rest;
-                    if go_match(pattern, e) {
+                    if segment_match(pattern, e) {
                         matched = true;
                         break;
                     } else if path.is_empty() {
@@ -410,7 +404,7 @@ impl Pattern {
                     }
                 }
             } else {
-                if !go_match(pattern, path[0]) {
+                if !segment_match(pattern, path[0]) {
                     return false;
                 }
                 matched = true;
@@ -420,36 +414,6 @@ impl Pattern {
         // A directory-only pattern whose last part matched the file itself does not match.
         matched && !(self.dir_only && path.is_empty())
     }
-}
-
-/// Go's `filepath.Match` of one path component for a pattern of `*`, `?` and literal
-/// characters (a pattern with `[` or `\` is never asked, see [`Pattern::unmodelled`]).
-fn go_match(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    let (mut pi, mut ni) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        match p.get(pi) {
-            Some('*') => {
-                star = Some((pi, ni));
-                pi += 1;
-            }
-            Some(c) if *c == '?' || *c == n[ni] => {
-                pi += 1;
-                ni += 1;
-            }
-            _ => match star {
-                Some((sp, sn)) => {
-                    pi = sp + 1;
-                    ni = sn + 1;
-                    star = Some((sp, sn + 1));
-                }
-                _ => return false,
-            },
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
 }
 
 #[cfg(test)]
@@ -467,10 +431,10 @@ mod tests {
 
     #[test]
     fn go_git_semantics() {
-        assert!(go_match("*.yaml", "a.yaml"));
-        assert!(go_match("a?c", "abc"));
-        assert!(!go_match("*.yaml", "a.yml"));
-        assert!(go_match("**", "x"));
+        assert!(segment_match("*.yaml", "a.yaml"));
+        assert!(segment_match("a?c", "abc"));
+        assert!(!segment_match("*.yaml", "a.yml"));
+        assert!(segment_match("**", "x"));
         // A name pattern matches any component: the directory's files too.
         assert!(excluded(&["secrets"], "apps/secrets/a.yaml"));
         assert!(!excluded(&["secrets/"], "apps/secrets"));

@@ -76,31 +76,37 @@ pub(crate) struct Scan {
     pub(crate) deploy_times: BTreeMap<PathBuf, DeployTime>,
     /// Their texts by repository-relative path, so that `check` need not read them again.
     pub(crate) texts: std::collections::HashMap<String, String>,
-    /// Directories without a kustomization file that an Argo CD source deploys as a Helm chart
-    /// or through a plugin, each with a note for `check`: not modelled, so not environments.
-    pub(crate) generated: Vec<(String, String)>,
-    /// Flux `Kustomization`s deploying a path of another artifact than this repository, each
-    /// as `file:line` with a note for `check` ([`artifact_note`]): not read.
-    pub(crate) artifacts: Vec<(String, String)>,
-    /// Flux `Kustomization`s deploying from a `GitRepository` not in this repository, each as
-    /// `file:line` with a note for `check`: its `spec.ignore` and `spec.recurseSubmodules` are
-    /// not known.
-    pub(crate) unknown_sources: Vec<(String, String)>,
-    /// Argo CD `ApplicationSet`s whose paths are not known offline, each as `file:line` with a
-    /// note for `check` ([`unresolved_note`]): not read.
-    pub(crate) unresolved: Vec<(String, String)>,
-    /// Kustomizations patching Argo CD / Flux objects, each as `file:line` with a note for
-    /// `check` ([`super::deploy_patches::note`]): the patches are not applied to what
-    /// discovery reads.
-    pub(crate) deploy_patches: Vec<(String, String)>,
-    /// Argo CD / Flux objects that cannot be read, each as `file:line` with a note for `check`:
-    /// in a file that does not parse (or a Helm template, [`super::unparsed`]), a Flux path
-    /// whose `${var}` is not known offline ([`super::flux_vars`]), or a path that is no directory
-    /// of this repository.
-    pub(crate) unread: Vec<(String, String)>,
+    /// The notes for `check`.
+    pub(crate) notes: Notes,
     /// The build of every Flux parent ([`Parent`]) by the directory it deploys ([`build`]),
     /// read once: [`parent_reads`] and [`routes`] ask for it per file.
     builds: BTreeMap<String, Option<BTreeSet<PathBuf>>>,
+}
+
+/// The notes discovery leaves for `check` to print ([`super::Workspace::notes`]), each with its
+/// place: a directory, or `file:line` of the object or kustomization it is about.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Notes {
+    /// Directories without a kustomization file that an Argo CD source deploys as a Helm chart
+    /// or through a plugin ([`generated_note`]): not modelled, so not environments. Those Flux
+    /// and Argo CD build from their manifests are environments ([`super::plain`]).
+    pub(crate) generated: Vec<(String, String)>,
+    /// Flux `Kustomization`s that deploy a path of an artifact other than this repository (an
+    /// `OCIRepository`, `Bucket` or `ExternalArtifact` source, [`artifact_note`]): not read.
+    pub(crate) artifacts: Vec<(String, String)>,
+    /// Flux `Kustomization`s deploying from a `GitRepository` not in this repository: its
+    /// `spec.ignore` and `spec.recurseSubmodules` are not known.
+    pub(crate) unknown_sources: Vec<(String, String)>,
+    /// Argo CD `ApplicationSet`s whose paths are not known offline ([`unresolved_note`]): not
+    /// read.
+    pub(crate) unresolved: Vec<(String, String)>,
+    /// Kustomizations patching Argo CD / Flux objects ([`super::deploy_patches::note`]): the
+    /// patches are not applied to what discovery reads, which reads those objects as written.
+    pub(crate) deploy_patches: Vec<(String, String)>,
+    /// Argo CD / Flux objects that cannot be read: in a file that does not parse (or a Helm
+    /// template, [`super::unparsed`]), a Flux path whose `${var}` is not known offline
+    /// ([`super::flux_vars`]), or a path that is no directory of this repository.
+    pub(crate) unread: Vec<(String, String)>,
 }
 
 /// One environment candidate picked by [`pick`].
@@ -113,6 +119,18 @@ pub(crate) struct Pick {
     pub(crate) keep_without_secret: bool,
     /// Wrapping kustomizations that render this environment plus something (`k8s/no-keda/dev`).
     pub(crate) variants: Vec<PathBuf>,
+}
+
+impl Pick {
+    /// A candidate without variants (yet).
+    pub(crate) fn new(dir: PathBuf, found: Found, keep_without_secret: bool) -> Pick {
+        Pick {
+            dir,
+            found,
+            keep_without_secret,
+            variants: Vec::new(),
+        }
+    }
 }
 
 /// Walks `root` and reads every kustomization file and every Argo CD / Flux object.
@@ -142,25 +160,25 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
             }
             s.add_named(n);
         }
-        s.generated.extend(
+        s.notes.generated.extend(
             o.generated
                 .into_iter()
                 .filter(|(_, source)| !foreign(source))
                 .map(|(note, _)| note),
         );
-        s.artifacts.extend(o.artifacts);
-        s.unresolved.extend(o.unresolved);
-        s.unread.extend(o.unread);
+        s.notes.artifacts.extend(o.artifacts);
+        s.notes.unresolved.extend(o.unresolved);
+        s.notes.unread.extend(o.unread);
         s.texts.extend(o.text.map(|t| (f, t)));
     }
-    s.generated.sort();
-    s.generated.dedup();
-    s.unknown_sources = unknown_source_notes(missing);
+    s.notes.generated.sort();
+    s.notes.generated.dedup();
+    s.notes.unknown_sources = unknown_source_notes(missing);
     s
 }
 
 /// The reading step of [`scan`]: walks the tree, reads every kustomization into `s` (its
-/// [`Scan::kust`], [`Scan::aliases`] and [`Scan::deploy_patches`]), and gives every other YAML
+/// [`Scan::kust`], [`Scan::aliases`] and [`Notes::deploy_patches`]), and gives every other YAML
 /// file (in walk order, then those of the repository above the root) with the Argo CD / Flux
 /// objects read from it.
 fn read_tree(
@@ -207,7 +225,7 @@ fn read_tree(
         (canon, k)
     };
     s.kust = crate::par::map(kfiles, small, kust).into_iter().collect();
-    s.deploy_patches = s
+    s.notes.deploy_patches = s
         .kust
         .values()
         .filter_map(|k| k.deploy_patch.clone())
@@ -542,8 +560,7 @@ fn spec_ignore(at: &Located<'_, '_>, v: &Value, file: &str) -> Option<SpecIgnore
     // The patterns are kept whatever their line: a line not found only moves where a finding
     // points (the document's first line, not a block scalar).
     let first = usize::try_from(at.doc.first_line).unwrap_or(1);
-    let line =
-        usize::try_from(at.pos(&[Seg::from("spec"), Seg::from("ignore")]).line).unwrap_or(first);
+    let line = at.line(&[], &["spec", "ignore"]);
     let key_line = (at.doc.text.lines())
         .nth(line.saturating_sub(first))
         .unwrap_or("");
@@ -635,8 +652,8 @@ struct Named {
 }
 
 /// What one file's Argo CD / Flux objects name: kustomization directories, notes on directories
-/// without one (see [`Scan::generated`]) with their Flux source, notes on objects deploying
-/// another artifact (see [`Scan::artifacts`]), and the text read.
+/// without one (see [`Notes::generated`]) with their Flux source, notes on objects deploying
+/// another artifact (see [`Notes::artifacts`]), and the text read.
 #[derive(Default)]
 struct FileObjects {
     named: Vec<Named>,
@@ -649,7 +666,7 @@ struct FileObjects {
     /// Its Flux `GitRepository` objects ([`git_repository`]).
     git_repositories: Vec<(GitSource, Option<String>, GitSpec)>,
     text: Option<String>,
-    /// Objects that cannot be read (see [`Scan::unread`]).
+    /// Objects that cannot be read (see [`Notes::unread`]).
     unread: Vec<(String, String)>,
     /// Flux `Kustomization`s whose path holds a `${var}`, resolved once every object is read.
     pending: Vec<Pending>,
@@ -670,7 +687,7 @@ struct Pending {
     source: Option<GitSource>,
     /// The file, and the line of its `spec.path`.
     file: String,
-    line: u32,
+    line: usize,
 }
 
 /// Argo CD `Application` (`spec.source.path`, `spec.sources[].path`) and Flux `Kustomization`
@@ -759,6 +776,13 @@ impl Located<'_, '_> {
         let full: Vec<Seg> = self.base.iter().chain(path).cloned().collect();
         self.doc.find_or_parent(&full)
     }
+
+    /// The line of `keys` below `at` (both from the object), as [`Located::pos`] finds it.
+    fn line(&self, at: &[Seg], keys: &[&str]) -> usize {
+        let keys = keys.iter().map(|k| Seg::from(*k));
+        let path: Vec<Seg> = at.iter().cloned().chain(keys).collect();
+        usize::try_from(self.pos(&path).line).unwrap_or(1)
+    }
 }
 
 /// What one object `v` (at `doc` of `file`) deploys, added to `out` (see [`named_paths`]).
@@ -818,9 +842,7 @@ fn object_paths(
             "ApplicationSet" => Found::ArgoApplicationSet { file: owned },
             _ => Found::ArgoApplication { file: owned },
         };
-        let mut path_key = at.clone();
-        path_key.push(Seg::from("path"));
-        let line = doc.pos(&path_key).line;
+        let line = doc.line(&at, &["path"]);
         let deploy_time = sync_time(doc, v, (&at, source, options), (kind, file, line));
         let deployed = (p, found, deploy_time);
         deploy_path(root, (v, remotes), deployed, (kind, file, line), out);
@@ -835,7 +857,7 @@ fn deploy_path(
     root: &Path,
     (v, remotes): (&Value, &Remotes),
     (p, found, deploy_time): (&str, Found, DeployTime),
-    (kind, file, line): (&str, &str, u32),
+    (kind, file, line): (&str, &str, usize),
     out: &mut FileObjects,
 ) {
     if kind == "Kustomization" {
@@ -844,8 +866,7 @@ fn deploy_path(
         // An object opted out of substitution keeps its path and options as written
         // (fluxcd/pkg `kustomize/kustomize_varsub.go`, `SubstituteVariables`).
         let opted_out = crate::kustomize::varsub::written_opt_out(v);
-        out.opted_out
-            .extend(opted_out.then(|| usize::try_from(line).unwrap_or(1)));
+        out.opted_out.extend(opted_out.then_some(line));
         if p.contains('$') && !opted_out {
             out.pending.push(Pending {
                 path: p.to_owned(),
@@ -892,20 +913,16 @@ fn sync_time(
     doc: &Located<'_, '_>,
     v: &Value,
     (at, source, options): (&[Seg], &Value, &[&str]),
-    (kind, file, line): (&str, &str, u32),
+    (kind, file, line): (&str, &str, usize),
 ) -> DeployTime {
     let opts = deploy_options(doc, at, source, options, (kind, file));
     let deploy = super::Deploy {
         tool: tool_name(kind),
         file: file.to_owned(),
-        line: usize::try_from(line).unwrap_or(1),
+        line,
         options: opts.clone(),
         destination: destination(doc, v, (kind, file)),
-        plain: super::plain::of_source(source, kind, &|keys: &[&str]| {
-            let mut path = at.to_vec();
-            path.extend(keys.iter().map(|k| Seg::from(*k)));
-            usize::try_from(doc.pos(&path).line).unwrap_or(1)
-        }),
+        plain: super::plain::of_source(source, kind, &|keys: &[&str]| doc.line(at, keys)),
         artifact: None,
         cluster: cluster(v, kind, file),
     };
@@ -971,13 +988,12 @@ fn destination(
     if matches!(value, Value::Null) {
         return None;
     }
-    let path: Vec<Seg> = keys.iter().map(|k| Seg::from(*k)).collect();
     Some(super::DeployOption {
         tool: tool_name(kind),
         option: "destination.namespace".to_owned(),
         value: value.as_str().map(str::to_owned),
         file: file.to_owned(),
-        line: usize::try_from(doc.pos(&path).line).unwrap_or(1),
+        line: doc.line(&[], keys),
         unresolved: None,
     })
 }
@@ -1141,18 +1157,14 @@ fn add_deployed(
     root: &Path,
     p: &str,
     (found, deploy_time, source): (&Found, &DeployTime, Option<(String, String)>),
-    (kind, file, line): (&str, &str, u32),
+    (kind, file, line): (&str, &str, usize),
     out: &mut FileObjects,
 ) {
     // Relative to the git repository, whose top may be above the root (a monorepo).
     let Some(dir) = super::gitroot::deployed_dir(root, p) else {
         return;
     };
-    let tool = if kind == "Kustomization" {
-        "Flux"
-    } else {
-        "Argo CD"
-    };
+    let tool = tool_name(kind);
     // source-controller's artifact holds no symbolic link (`super::artifact`): Flux finds no
     // path through one (kustomize-controller: "kustomization path not found").
     let top = super::gitroot::top(root);
@@ -1162,7 +1174,7 @@ fn add_deployed(
             l => format!("the directory {l} on its way is"),
         };
         let note = format!(
-            "{tool} {kind} in {file}:{line} deploys `{}`, but {which} a symbolic link, and source-controller leaves links and what they reach out of the artifact: Flux finds no such path, so it names no environment",
+            "{tool} in {file}:{line} deploys `{}`, but {which} a symbolic link, and source-controller leaves links and what they reach out of the artifact: Flux finds no such path, so it names no environment",
             p.escape_debug(),
         );
         out.unread.push((format!("{file}:{line}"), note));
@@ -1191,7 +1203,7 @@ fn add_deployed(
         out.generated.push((note, source));
     } else if kind != "ApplicationSet" {
         let note = format!(
-            "{tool} {kind} in {file}:{line} deploys `{}`, which is no directory of this repository: it names no environment, and the kustomize options it applies at sync time are laid on nothing",
+            "{tool} in {file}:{line} deploys `{}`, which is no directory of this repository: it names no environment, and the kustomize options it applies at sync time are laid on nothing",
             p.escape_debug()
         );
         out.unread.push((format!("{file}:{line}"), note));
@@ -1200,7 +1212,7 @@ fn add_deployed(
 
 /// Where (`file:line` of its template's `path`) and a note for `check`, when the paths the
 /// `ApplicationSet` `v` deploys cannot be known offline (`why`, see [`super::appset::paths`]).
-fn unresolved_note(v: &Value, file: &str, line: u32, path: &str, why: &str) -> (String, String) {
+fn unresolved_note(v: &Value, file: &str, line: usize, path: &str, why: &str) -> (String, String) {
     let note = format!(
         "Argo CD ApplicationSet `{}` in {file}:{line} deploys `{}`, which emp-seal cannot resolve offline ({why}): the directories its Applications deploy, and the kustomize options its template applies to them at sync time, are not read",
         object_name(v).escape_debug(),
@@ -1233,9 +1245,7 @@ fn artifact_note(doc: &Located<'_, '_>, v: &Value, file: &str) -> Option<(String
     if !ARTIFACT_SOURCE_KINDS.contains(&kind) {
         return None;
     }
-    let line = doc
-        .pos(&[Seg::from("spec"), Seg::from("sourceRef"), Seg::from("kind")])
-        .line;
+    let line = doc.line(&[], &["spec", "sourceRef", "kind"]);
     let path = spec.get("path").and_then(Value::as_str).unwrap_or("./");
     let note = format!(
         "Flux Kustomization `{}` in {file}:{line} deploys `{}` of its {kind} source, an artifact that is not this repository: emp-seal does not read it (no environment, and its sync-time options and postBuild are not laid on this repository's directory of that path)",
@@ -1261,15 +1271,9 @@ impl Remotes {
             return false;
         }
         let remotes = self.0.get_or_init(|| {
-            let out = std::process::Command::new("git")
-                .arg("-C")
-                .arg(root)
-                .args(["config", "--get-regexp", r"^remote\..*\.url$"])
-                .stdin(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .output()
-                .ok()?;
-            let text = String::from_utf8_lossy(&out.stdout);
+            let args = ["config", "--get-regexp", r"^remote\..*\.url$"];
+            // git fails (and lists nothing) when no remote is set.
+            let text = super::gitroot::git(root, &args).ok()?;
             let keys: BTreeSet<String> = text
                 .lines()
                 .filter_map(|l| l.split_once(' ').map(|(_, u)| repo_key(u)))
@@ -1357,17 +1361,13 @@ fn deploy_options(
     let block = crate::yamlpos::value_at(source, options);
     renaming_options(source, options)
         .map(|key| {
-            let mut path = at.to_vec();
-            path.extend(options.iter().map(|k| Seg::from(*k)));
-            path.push(Seg::from(key));
-            let line = doc.pos(&path).line;
             let value = block.and_then(|b| b.get(key)).and_then(Value::as_str);
             DeployOption {
                 tool,
                 option: key.to_owned(),
                 value: value.map(str::to_owned),
                 file: file.to_owned(),
-                line: usize::try_from(line).unwrap_or(1),
+                line: doc.line(at, &[options, &[key]].concat()),
                 unresolved: None,
             }
         })
@@ -1393,10 +1393,7 @@ fn post_build(doc: &Located<'_, '_>, spec: &Value, file: &str) -> Vec<PostBuild>
     if !given("substitute") && !given("substituteFrom") {
         return Vec::new();
     }
-    let at = |path: &[&str]| {
-        let segs: Vec<Seg> = path.iter().map(|k| Seg::from(*k)).collect();
-        usize::try_from(doc.pos(&segs).line).unwrap_or(1)
-    };
+    let at = |keys: &[&str]| doc.line(&[], keys);
     let substitute = super::scalar_pairs(post.get("substitute"))
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
@@ -1414,22 +1411,17 @@ fn post_build(doc: &Located<'_, '_>, spec: &Value, file: &str) -> Vec<PostBuild>
 
 /// The directory `shown` (as [`super::dir_rel`] gives it) an object of `kind` (at `file:line`)
 /// deploys, which has no kustomization file, and the note `check` prints about it (see
-/// [`Scan::generated`]).
-fn generated_note(shown: &str, kind: &str, file: &str, line: u32) -> (String, String) {
-    let tool = if kind.starts_with("Application") {
-        "Argo CD"
-    } else {
-        "Flux"
-    };
+/// [`Notes::generated`]).
+fn generated_note(shown: &str, kind: &str, file: &str, line: usize) -> (String, String) {
+    let tool = tool_name(kind);
     let what = if shown == "." {
         "the repository root"
     } else {
         shown
     };
     let note = format!(
-        "{what} ({tool} {kind} in {file}:{line}) has no kustomization file and is deployed as a Helm chart or through a config management plugin, which emp-seal does not model, so it is no environment and its files are checked one by one (placeholders, plaintext, ciphertext), not against a render"
+        "{what} ({tool} in {file}:{line}) has no kustomization file and is deployed as a Helm chart or through a config management plugin, which emp-seal does not model, so it is no environment and its files are checked one by one (placeholders, plaintext, ciphertext), not against a render"
     );
-
     (shown.to_owned(), note)
 }
 
@@ -1546,12 +1538,7 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
             let conventional = is_conventional(d);
             let found = (s.deployed.get(&super::lexical(d)).cloned())
                 .or(conventional.then_some(Found::OverlaysDir))?;
-            Some(Pick {
-                dir: d.clone(),
-                found,
-                keep_without_secret: conventional,
-                variants: Vec::new(),
-            })
+            Some(Pick::new(d.clone(), found, conventional))
         });
         if let Some(first) = deployed.next() {
             picks.insert(c, first);
@@ -1563,23 +1550,12 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
         if !root_candidate || wrapped(s, c).is_some() {
             continue;
         }
-        let pick = Pick {
-            dir: k.dir.clone(),
-            found: Found::Graph,
-            keep_without_secret: false,
-            variants: Vec::new(),
-        };
-        picks.insert(c, pick);
+        picks.insert(c, Pick::new(k.dir.clone(), Found::Graph, false));
     }
     // A directory without a kustomization file that an object deploys (`Scan::plain`).
     for (c, dir) in &s.plain {
         if let Some(found) = s.named.get(c) {
-            let pick = Pick {
-                dir: dir.clone(),
-                found: found.clone(),
-                keep_without_secret: false,
-                variants: Vec::new(),
-            };
+            let pick = Pick::new(dir.clone(), found.clone(), false);
             picks.entry(c).or_insert(pick);
         }
     }
@@ -1620,12 +1596,8 @@ fn add_wrapped<'s>(s: &'s Scan, picks: &mut BTreeMap<&'s Path, Pick>) {
         let Some(ik) = s.kust.get(inner) else {
             continue;
         };
-        let p = picks.entry(inner).or_insert_with(|| Pick {
-            dir: ik.dir.clone(),
-            found: Found::Wrapped,
-            keep_without_secret: false,
-            variants: Vec::new(),
-        });
+        let p = (picks.entry(inner))
+            .or_insert_with(|| Pick::new(ik.dir.clone(), Found::Wrapped, false));
         p.variants.push(k.dir.clone());
     }
 }
@@ -1657,10 +1629,9 @@ pub(crate) fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
     if k.component || s.kust.values().any(|o| o.includes.iter().any(|i| i == c)) {
         return None;
     }
-    let mut dirs = k
-        .includes
-        .iter()
-        .filter(|i| s.kust.get(i.as_path()).is_some_and(|d| !d.component));
+    // A kustomization directory that is no `kind: Component`.
+    let not_component = |i: &&PathBuf| s.kust.get(i.as_path()).is_some_and(|d| !d.component);
+    let mut dirs = k.includes.iter().filter(not_component);
     let inner = dirs.next()?;
     if dirs.next().is_some() {
         return None;
@@ -1670,10 +1641,7 @@ pub(crate) fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
     // read (the check reports that; its wrapper must not take its name meanwhile).
     let is_overlay = is_conventional(&ik.dir)
         || s.named.contains_key(key)
-        || ik
-            .includes
-            .iter()
-            .any(|i| s.kust.get(i.as_path()).is_some_and(|d| !d.component));
+        || ik.includes.iter().any(|i| not_component(&i));
     Some(key.as_path()).filter(|_| is_overlay)
 }
 

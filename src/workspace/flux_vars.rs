@@ -68,7 +68,8 @@ impl Parent {
         if path.contains('$') {
             return None;
         }
-        let post = v.get("spec").and_then(|s| s.get("postBuild"));
+        let spec = v.get("spec");
+        let post = spec.and_then(|s| s.get("postBuild"));
         let mut substitute = super::scalar_pairs(post.and_then(|p| p.get("substitute")));
         substitute
             .values_mut()
@@ -86,10 +87,7 @@ impl Parent {
             });
         }
         let str_at = |k: [&str; 2]| {
-            let s = v
-                .get(k[0])
-                .and_then(|m| m.get(k[1]))
-                .and_then(Value::as_str);
+            let s = crate::yamlpos::value_at(v, &k).and_then(Value::as_str);
             s.map(str::to_owned)
         };
         Some(Parent {
@@ -98,11 +96,9 @@ impl Parent {
             substitute_from,
             namespace: str_at(["metadata", "namespace"]),
             target: str_at(["spec", "targetNamespace"]),
-            opaque: ["namePrefix", "nameSuffix", "kubeConfig"].iter().any(|k| {
-                v.get("spec")
-                    .and_then(|s| s.get(*k))
-                    .is_some_and(|x| !x.is_null())
-            }),
+            opaque: ["namePrefix", "nameSuffix", "kubeConfig"]
+                .iter()
+                .any(|k| spec.and_then(|s| s.get(*k)).is_some_and(|x| !x.is_null())),
             source,
             at,
         })

@@ -106,7 +106,7 @@ fn in_a_repository(root: &Path) -> bool {
 
 /// `git -C dir ARGS`'s standard output, when it succeeds; else why not: the first line git
 /// wrote to its standard error, or why it could not be run.
-fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+pub(super) fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -469,10 +469,10 @@ pub(crate) fn in_repository(root: &Path, rel: &str) -> bool {
 /// Kustomization there may deploy a directory of the root. What git lists (tracked, or
 /// untracked and not ignored); nothing when git cannot list them ([`notes`] says so).
 pub(crate) fn outside_manifests(root: &Path) -> Vec<String> {
-    if prefix(root).is_empty() {
+    let prefix = prefix(root);
+    if prefix.is_empty() {
         return Vec::new();
     }
-    let prefix = prefix(root);
     let Some(Ok(listing)) = listing(root) else {
         return Vec::new();
     };
@@ -480,7 +480,7 @@ pub(crate) fn outside_manifests(root: &Path) -> Vec<String> {
         .files
         .keys()
         .map(String::as_str)
-        .filter(|f| super::is_manifest(f) && outside(root, f))
+        .filter(|f| super::is_manifest(f) && !super::below(f, &prefix))
         .filter(|f| {
             let mut parts: Vec<&str> = f.split('/').collect();
             let name = parts.pop().unwrap_or_default();

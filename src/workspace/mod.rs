@@ -23,19 +23,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use rayon::iter::Either;
-
 pub use config::{Config, ConfigError};
 pub(crate) use discover::{is_key_file, is_manifest, list_files};
 pub use files::{
     MAX_FILE_BYTES, MAX_INPUT_BYTES, cert_path, env_name, load_cert, load_keys, overlay_dir,
     resolve_from,
 };
-pub(crate) use gitroot::in_repository;
-pub(crate) use gitroot::notes as repository_notes;
-pub(crate) use gitroot::status as git_status;
-pub(crate) use gitroot::top as repository_top;
-pub(crate) use gitroot::{CloneContents, clone_lacks};
+pub(crate) use gitroot::{
+    CloneContents, clone_lacks, in_repository, notes as repository_notes, status as git_status,
+    top as repository_top,
+};
 pub(crate) use unparsed::helm_chart;
 
 /// The file names kustomize recognises, in its order (kustomize `api/konfig/general.go`
@@ -445,29 +442,8 @@ pub struct Workspace {
     pub envs: Vec<Environment>,
     /// Kustomization directories seen but not environments, with why (for "nothing found").
     pub rejected: Vec<(String, &'static str)>,
-    /// Directories without a kustomization file that an Argo CD source deploys as a Helm chart
-    /// or through a plugin, each with a note saying so: not modelled, so no environments
-    /// (`check` prints the notes). Those Flux and Argo CD build from their manifests are
-    /// environments ([`plain`]).
-    pub generated: Vec<(String, String)>,
-    /// Flux `Kustomization`s that deploy a path of an artifact other than this repository (an
-    /// `OCIRepository`, `Bucket` or `ExternalArtifact` source), each as `file:line` with a note
-    /// saying so: not read (`check` prints the notes).
-    pub artifacts: Vec<(String, String)>,
-    /// Flux `Kustomization`s deploying from a `GitRepository` not in this repository (whose
-    /// `spec.ignore` and `spec.recurseSubmodules` are not known), each as `file:line` with a
-    /// note (`check` prints the notes).
-    pub unknown_sources: Vec<(String, String)>,
-    /// Kustomizations that patch Argo CD / Flux objects, each as `file:line` with a note saying
-    /// that discovery reads those objects as written (`check` prints the notes).
-    pub deploy_patches: Vec<(String, String)>,
-    /// Argo CD `ApplicationSet`s whose paths cannot be known offline, each as `file:line` with
-    /// a note saying so: not read (`check` prints the notes).
-    pub unresolved: Vec<(String, String)>,
-    /// Argo CD / Flux objects that cannot be read (in a file that does not parse or a Helm
-    /// template, a Flux path whose `${var}` is not known offline, a path that is no directory
-    /// here), each as `file:line` with a note saying so (`check` prints the notes).
-    pub unread: Vec<(String, String)>,
+    /// The notes discovery leaves for `check` to print ([`Workspace::notes`]).
+    notes: discover::Notes,
     /// The top-level directories (repository-relative) holding kustomizations or environment
     /// certificates: the tree `check` reads. `""` is the root itself.
     pub tree_dirs: Vec<String>,
@@ -486,12 +462,13 @@ impl Workspace {
     /// Every note discovery leaves for `check` to print (each without `note: `): generated,
     /// artifact, unknown source, unresolved, patched and unread deploy objects, in that order.
     pub fn notes(&self) -> impl Iterator<Item = &str> {
-        (self.generated.iter())
-            .chain(&self.artifacts)
-            .chain(&self.unknown_sources)
-            .chain(&self.unresolved)
-            .chain(&self.deploy_patches)
-            .chain(&self.unread)
+        let n = &self.notes;
+        (n.generated.iter())
+            .chain(&n.artifacts)
+            .chain(&n.unknown_sources)
+            .chain(&n.unresolved)
+            .chain(&n.deploy_patches)
+            .chain(&n.unread)
             .map(|(_, note)| note.as_str())
     }
 
@@ -606,12 +583,7 @@ impl Workspace {
             config,
             envs,
             rejected,
-            generated: scan.generated,
-            artifacts: scan.artifacts,
-            unknown_sources: scan.unknown_sources,
-            deploy_patches: scan.deploy_patches,
-            unresolved: scan.unresolved,
-            unread: scan.unread,
+            notes: scan.notes,
             tree_dirs,
             unmatched_globs,
             texts: Arc::new(Mutex::new(scan.texts)),
@@ -703,25 +675,25 @@ impl Workspace {
         let notes: String = [
             (
                 "directories without a kustomization file they deploy as a Helm chart or through a plugin, which emp-seal does not model",
-                &self.generated,
+                &self.notes.generated,
             ),
             (
                 "Flux Kustomizations not read, whose source is another artifact than this repository",
-                &self.artifacts,
+                &self.notes.artifacts,
             ),
             (
                 "Argo CD ApplicationSets not read, whose paths are not known offline",
-                &self.unresolved,
+                &self.notes.unresolved,
             ),
             (
                 "kustomizations patching Argo CD / Flux objects, read as written",
-                &self.deploy_patches,
+                &self.notes.deploy_patches,
             ),
             (
                 "Flux Kustomizations deploying from a GitRepository not in this repository",
-                &self.unknown_sources,
+                &self.notes.unknown_sources,
             ),
-            ("Argo CD / Flux objects that cannot be read", &self.unread),
+            ("Argo CD / Flux objects that cannot be read", &self.notes.unread),
         ]
         .into_iter()
         .map(|(what, notes)| listed(what, notes))
@@ -766,12 +738,7 @@ fn from_globs(
         let Some(glob) = first.map(|g| g.to_string()) else {
             continue;
         };
-        let pick = discover::Pick {
-            dir: dir.clone(),
-            found: Found::Config { glob },
-            keep_without_secret: true,
-            variants: Vec::new(),
-        };
+        let pick = discover::Pick::new(dir.clone(), Found::Config { glob }, true);
         picks.insert((c, dir), pick);
     }
     // A kustomization no glob names that wraps a configured environment is deployed in its
@@ -806,27 +773,26 @@ fn discovered(
     let picks = discover::pick(root, scan);
     let judge = |p: discover::Pick| {
         if p.keep_without_secret {
-            return Either::Left((p, None));
+            return Ok((p, None));
         }
         let times = deploy_time(&scan.deploy_times, &p.dir);
         match has_secret(root, &p.dir, deployed(&p.found), &times) {
-            (true, built) => Either::Left((p, built)),
-            (false, _) => Either::Right((rel(root, &p.dir), "no secret in its render")),
+            (true, built) => Ok((p, built)),
+            (false, _) => Err((rel(root, &p.dir), "no secret in its render")),
         }
     };
     // The builds run in parallel; with at most one to run, on this thread.
     let one = picks.iter().filter(|p| !p.keep_without_secret).count() <= 1;
-    let (mut kept, mut rejected) = (Vec::new(), Vec::new());
+    let (mut kept, mut rejected, mut builds) = (Vec::new(), Vec::new(), Builds::new());
     for judged in crate::par::map(picks, one, judge) {
         match judged {
-            Either::Left(k) => kept.push(k),
-            Either::Right(r) => rejected.push(r),
+            Ok((p, built)) => {
+                builds.extend(built.map(|b| (p.dir.clone(), b)));
+                kept.push(p);
+            }
+            Err(r) => rejected.push(r),
         }
     }
-    let (kept, builds): (Vec<discover::Pick>, Vec<_>) = kept.into_iter().unzip();
-    let builds: Builds = (kept.iter().zip(builds))
-        .filter_map(|(p, b)| Some((p.dir.clone(), b?)))
-        .collect();
     for k in scan.kust.values() {
         if !kept.iter().any(|p| p.dir == k.dir)
             && !rejected.iter().any(|(d, _)| *d == rel(root, &k.dir))
@@ -983,11 +949,8 @@ pub fn resolve_fresh(root: &Path, arg: &str) -> Option<Environment> {
 /// no discovered environment is taken as given ([`Found::Path`]), named by its relative path.
 pub fn resolve(root: &Path, arg: &str) -> Option<Environment> {
     let ws = get(root);
-    if let Some(e) = ws.env(arg) {
-        return Some(e.clone());
-    }
     let trimmed = arg.trim_end_matches('/');
-    if let Some(e) = ws.env(trimmed) {
+    if let Some(e) = ws.env(arg).or_else(|| ws.env(trimmed)) {
         return Some(e.clone());
     }
     // A path relative to the working directory that leaves the root (a run with `-C` from

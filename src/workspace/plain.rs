@@ -147,21 +147,8 @@ struct Walk {
 
 /// The entries of `dir`, sorted by name as Go's `filepath.Walk` visits them, each with whether
 /// it is a directory as `lstat` sees it (a symlink is not: neither tool's walk follows one).
-/// A directory that cannot be read has none, and is recorded in `unlisted` when given.
-fn sorted_entries(
-    dir: &Path,
-    unlisted: Option<&mut Vec<(PathBuf, String)>>,
-) -> Vec<(String, bool)> {
-    let read = match std::fs::read_dir(dir) {
-        Ok(read) => read,
-        Err(e) => {
-            if let Some(unlisted) = unlisted {
-                unlisted.push((dir.to_path_buf(), e.kind().to_string()));
-            }
-            return Vec::new();
-        }
-    };
-    let mut entries: Vec<(String, bool)> = read
+pub(super) fn sorted_entries(dir: &Path) -> std::io::Result<Vec<(String, bool)>> {
+    let mut entries: Vec<(String, bool)> = (std::fs::read_dir(dir)?)
         .filter_map(Result::ok)
         .map(|e| {
             let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
@@ -169,7 +156,18 @@ fn sorted_entries(
         })
         .collect();
     entries.sort_unstable();
-    entries
+    Ok(entries)
+}
+
+impl Walk {
+    /// The [`sorted_entries`] of `dir`; none when it cannot be read, recorded in `unlisted`.
+    fn list(&mut self, dir: &Path) -> Vec<(String, bool)> {
+        sorted_entries(dir).unwrap_or_else(|e| {
+            self.unlisted
+                .push((dir.to_path_buf(), e.kind().to_string()));
+            Vec::new()
+        })
+    }
 }
 
 /// `./` and the path of `p` under `base`, with forward slashes.
@@ -184,7 +182,7 @@ fn entry(base: &Path, p: &Path) -> String {
 /// it, and goes to `walk.untracked`); a directory is a kustomization's when the artifact holds its kustomization file, and is
 /// then not looked into.
 fn flux_walk(base: &Path, dir: &Path, (artifact, root): (&Artifact, &Path), walk: &mut Walk) {
-    for (name, is_dir) in sorted_entries(dir, Some(&mut walk.unlisted)) {
+    for (name, is_dir) in walk.list(dir) {
         let p = dir.join(&name);
         let tracked = |f: &Path| super::gitroot::clone_lacks(root, f).is_none();
         let in_artifact = |f: &Path| artifact.leaves_out(f).is_none() && tracked(f);
@@ -221,7 +219,7 @@ pub(super) fn flux_lists(name: &str) -> bool {
 /// tracks under `root`'s repository (the repo-server walks a clone of a commit; the others go to
 /// `walk.untracked`).
 fn argo_walk(base: &Path, dir: &Path, (recurse, root): (bool, &Path), walk: &mut Walk) {
-    for (name, is_dir) in sorted_entries(dir, Some(&mut walk.unlisted)) {
+    for (name, is_dir) in walk.list(dir) {
         let p = dir.join(&name);
         if is_dir {
             if recurse {
