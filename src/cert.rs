@@ -132,10 +132,10 @@ impl std::fmt::Display for ExpiryWarning {
     }
 }
 
-/// The first 12 hex digits of a [`Certificate::sha256_fingerprint`] (or of a recorded one), as
-/// every message shows it.
-pub fn short_fingerprint(sha256: &str) -> &str {
-    sha256.get(..12).unwrap_or(sha256)
+/// The first 12 hex digits of a [`Certificate::sha256_fingerprint`] (or of a recorded one) and
+/// `...`, as every message shows it.
+pub fn short_fingerprint(sha256: &str) -> String {
+    format!("{}...", sha256.get(..12).unwrap_or(sha256))
 }
 
 /// A parsed sealing certificate.

@@ -108,7 +108,7 @@ pub enum SealError {
     NoNamespace { file: String, scope: &'static str },
     #[error(
         "{file}: the file is sealed {declared}, but {}",
-        if *by_config { format!("the config file's scope for {env} is {requested}") } else { format!("--scope {requested} was given") }
+        if *by_config { format!("the config file's scope for {env} is {requested}") } else { format!("--scope (or SEALED_SECRETS_SCOPE) asks for {requested}") }
     )]
     ScopeConflict {
         file: String,
@@ -353,11 +353,11 @@ impl SealError {
                 Some(format!("known environments: {}", known.join(", ")))
             }
             SealError::ScopeConflict { by_config, .. } => Some(format!(
-                "{} to keep the file's scope, or add --rescope to reseal every key with the new one",
+                "{} to keep the file's scope, or seal with --rescope, which reseals every key with the new one",
                 if *by_config {
                     "remove the config file's `scope` for it (`emp-seal config` shows the file)"
                 } else {
-                    "drop --scope"
+                    "drop --scope (and SEALED_SECRETS_SCOPE)"
                 }
             )),
             SealError::IdentityMismatch { .. } => Some(

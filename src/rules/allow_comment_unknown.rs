@@ -21,7 +21,9 @@ pub static META: RuleMeta = RuleMeta {
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     use rayon::prelude::*;
     let mut out = Vec::new();
-    let env: HashSet<&str> = (cx.tree.env_files.iter()).map(|e| e.path.as_str()).collect();
+    let env: HashSet<&str> = (cx.tree.env_files.iter())
+        .map(|e| e.path.as_str())
+        .collect();
     let files = (cx.files.par_iter()).filter(|f| f.is_yaml() || env.contains(f.path.as_str()));
     // Every comment reported holds the directive's name in some spelling ([`misspelled`]).
     let files: Vec<_> = files.filter(|f| names_emp_seal(&f.text)).collect();
@@ -135,7 +137,15 @@ mod tests {
         ] {
             assert!(names_emp_seal(text), "{text:?}");
         }
-        for text in ["", "e", "emp", "emp seal", "emp--seal", "ém-seal", "emp-sea"] {
+        for text in [
+            "",
+            "e",
+            "emp",
+            "emp seal",
+            "emp--seal",
+            "ém-seal",
+            "emp-sea",
+        ] {
             assert!(!names_emp_seal(text), "{text:?}");
         }
     }

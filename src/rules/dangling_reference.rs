@@ -133,13 +133,18 @@ fn created_at_run_time(
 /// overlay another of them deploys renders the target of `r` in the referrer's namespace: one
 /// cluster holds what its Flux Kustomizations and Argo CD Applications render together.
 fn rendered_beside(cx: &Context<'_>, ov: &OverlayModel, r: &Reference) -> bool {
-    let ns_of = |o: &OverlayModel, ns: Option<&str>| ns.or(o.overlay.destination()).map(str::to_owned);
+    let ns_of =
+        |o: &OverlayModel, ns: Option<&str>| ns.or(o.overlay.destination()).map(str::to_owned);
     let Some(ns) = ns_of(ov, r.referrer.namespace.as_deref()) else {
         return false;
     };
     let renders = |o: &OverlayModel| {
         let target = |kind: &str, id: &crate::kustomize::Identity| {
-            let kind = if kind == "SealedSecret" { "Secret" } else { kind };
+            let kind = if kind == "SealedSecret" {
+                "Secret"
+            } else {
+                kind
+            };
             kind == r.target_kind
                 && id.name == r.rendered_name
                 && ns_of(o, id.namespace.as_deref()).as_ref() == Some(&ns)

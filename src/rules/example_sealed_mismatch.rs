@@ -43,7 +43,9 @@ fn example_keys(cx: &Context<'_>, ov: &OverlayModel, sealed: &SealedRef) -> Opti
             return crate::kustomize::examples_on_disk(cx.root, dir);
         }
         (cx.tree.env_files.iter())
-            .filter(|e| e.path.ends_with(".env.example") && Path::new(&e.path).parent() == Some(dir))
+            .filter(|e| {
+                e.path.ends_with(".env.example") && Path::new(&e.path).parent() == Some(dir)
+            })
             .map(|e| {
                 let keys = e.keys().map(|keys| ExampleFile {
                     keys,
@@ -145,8 +147,8 @@ fn sibling_keys(cx: &Context<'_>, ov: &OverlayModel, name: &str) -> ExampleKeys 
 /// The environment's key set for `sealed` in `ov` (`complete` when step 1 gave a complete one,
 /// so extra keys can be judged; `bare` the examples' keys from lines without `=`).
 pub fn environment_keys(cx: &Context<'_>, ov: &OverlayModel, sealed: &SealedRef) -> ExampleKeys {
-    let mut set = example_keys(cx, ov, sealed)
-        .unwrap_or_else(|| sibling_keys(cx, ov, &sealed.name_in_file));
+    let mut set =
+        example_keys(cx, ov, sealed).unwrap_or_else(|| sibling_keys(cx, ov, &sealed.name_in_file));
     set.complete &= !set.keys.is_empty();
     for r in ov.overlay.references() {
         if r.target_kind == "Secret" && r.rendered_name == sealed.rendered.name && !r.optional {

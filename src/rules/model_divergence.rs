@@ -66,7 +66,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             out.extend(found.map(|(loc, text)| finding(&label, loc, &text)));
         }
         let label = format!("overlay {}", ov.name);
-        out.extend(own.into_iter().map(|(loc, text)| finding(&label, loc, &text)));
+        out.extend(
+            own.into_iter()
+                .map(|(loc, text)| finding(&label, loc, &text)),
+        );
     }
     out
 }
@@ -252,7 +255,10 @@ fn reference_differences(
     for r in &mine {
         let loc = at_line(cx, &path_str(&r.origin.file), r.origin.line);
         let field = format!("{} {id} `{}`", m.kind, dotted(&r.path));
-        let target = (&r.target_kind, shown_name(&r.rendered_name, r.rendered_hash_suffix));
+        let target = (
+            &r.target_kind,
+            shown_name(&r.rendered_name, r.rendered_hash_suffix),
+        );
         let Some(i) = o.refs.iter().position(|x| x.path == r.path) else {
             let text = format!(
                 "{field} names {} `{}` in the model; the {tool} render has no such field",

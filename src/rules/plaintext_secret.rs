@@ -290,7 +290,11 @@ fn uncommitted_in_builds(cx: &Context<'_>) -> Vec<Finding> {
     }
     let built: std::collections::BTreeSet<String> = (cx.all_overlays().iter())
         .flat_map(|ov| {
-            let files = ov.overlay.files().into_iter().map(std::path::Path::to_path_buf);
+            let files = ov
+                .overlay
+                .files()
+                .into_iter()
+                .map(std::path::Path::to_path_buf);
             files.chain(ov.overlay.unbuilt_files())
         })
         .map(|p| path_str(p.strip_prefix(cx.root).unwrap_or(&p)))
@@ -317,7 +321,10 @@ fn secret_plaintext(cx: &Context<'_>, doc: &YamlDoc<'_>) -> Vec<(Location, Strin
             let keys = secret_keys(doc.get(&[field]), written, around);
             (!keys.is_empty()).then(|| {
                 let holds = plaintext(cx, field, &keys);
-                (doc.location(&[field]), format!("Secret `{}` holds {holds}", doc.name()))
+                (
+                    doc.location(&[field]),
+                    format!("Secret `{}` holds {holds}", doc.name()),
+                )
             })
         })
         .collect()

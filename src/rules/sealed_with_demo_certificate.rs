@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use super::Context;
-use super::model::{sealed_certs};
+use super::model::sealed_certs;
 use super::sealed_values;
 use crate::crypto::UnsealingKey;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
@@ -79,7 +79,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 continue;
             };
             let message = format!(
-                "overlay {}: SealedSecret `{}` was sealed with the demo certificate (sha256 {}...), whose private key is public: anyone can read its values",
+                "overlay {}: SealedSecret `{}` was sealed with the demo certificate (sha256 {}), whose private key is public: anyone can read its values",
                 ov.name,
                 rec.src.name_in_file,
                 crate::cert::short_fingerprint(sha256)

@@ -47,7 +47,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 .filter(|s| !s.eq_ignore_ascii_case(&current));
             let Some(sha256) = stale else { continue };
             let message = format!(
-                "overlay {}: SealedSecret `{}` was sealed with certificate sha256 {}..., but `{}` is {}...; re-encrypt offline with `emp-seal reseal {} --key OLD_KEY.pem` (the controller's key that sealed it)",
+                "overlay {}: SealedSecret `{}` was sealed with certificate sha256 {}, but `{}` is {}; re-encrypt offline with `emp-seal reseal {} --key OLD_KEY.pem` (the controller's key that sealed it)",
                 ov.name,
                 rec.src.name_in_file,
                 crate::cert::short_fingerprint(sha256),

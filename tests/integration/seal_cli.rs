@@ -180,7 +180,9 @@ fn issue_4_scope_conflict_is_refused_and_rescope_rewrites_the_declaration() {
     let e = fails_cleanly(&out);
     assert!(
         e.contains("k8s/overlays/paper/sealedsecret.yaml")
-            && e.contains("sealed strict, but --scope namespace-wide was given"),
+            && e.contains(
+                "sealed strict, but --scope (or SEALED_SECRETS_SCOPE) asks for namespace-wide"
+            ),
         "{e}"
     );
     assert_eq!(before, std::fs::read(tree.ss("paper")).unwrap());

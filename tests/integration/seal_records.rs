@@ -93,10 +93,10 @@ fn only_refuses_to_record_a_new_certificate_over_kept_values() {
                 && !line.contains("API_KEY"),
             "{line}"
         );
-        // Both fingerprints in the one short form every message uses: 12 hex digits.
-        for (cert, followed_by) in [(cert_a(), " ("), (read_to(&cert_b()), "")] {
+        // Both fingerprints in the one short form every message uses: 12 hex digits and `...`.
+        for (cert, followed_by) in [(cert_a(), " ("), (read_to(&cert_b()), ";")] {
             let sha = openssl_sha256(&cert);
-            let short = format!("sha256 {}{followed_by}", &sha[..12]);
+            let short = format!("sha256 {}...{followed_by}", &sha[..12]);
             assert!(
                 line.contains(&short) && !line.contains(&sha[..13]),
                 "{short}: {line}"
