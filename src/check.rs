@@ -120,22 +120,16 @@ pub struct CheckOptions {
     pub allow_runtime_secrets: Vec<String>,
 }
 
-#[derive(Debug)]
-pub struct CheckOutcome {
-    /// The findings, narrowed to the requested paths and release environment, and the notes of
-    /// what the run could not look at ([`Report::notes`]: no git, `--render=auto` without a
-    /// tool, deployed directories emp-seal does not model and Flux Kustomizations of other
-    /// artifacts it does not read (see [`crate::workspace::Workspace::notes`]), git submodules
-    /// whose files it did not read).
-    pub report: Report,
-}
-
-/// Runs the check.
+/// Runs the check: the findings, narrowed to the requested paths and release environment, and
+/// the notes of what the run could not look at ([`Report::notes`]: no git, `--render=auto`
+/// without a tool, deployed directories emp-seal does not model and Flux Kustomizations of other
+/// artifacts it does not read (see [`crate::workspace::Workspace::notes`]), git submodules whose
+/// files it did not read).
 ///
 /// # Errors
 /// [`CheckError`] for an unknown environment or rule, a bad path, an unreadable kustomization
 /// or an unusable certificate.
-pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
+pub fn run(opts: &CheckOptions) -> Result<Report, CheckError> {
     let root = &opts.root;
     let only = selected_rules(&opts.rules)?;
     let ws = crate::workspace::load_cached(root)?;
@@ -207,7 +201,7 @@ pub fn run(opts: &CheckOptions) -> Result<CheckOutcome, CheckError> {
     let unmodelled = unmodelled(root, &ws, unlisted_above, &submodules);
     report.notes = notes(cx.tree.git.is_some(), render_note.as_deref(), &unmodelled);
     report.notes.extend(outside);
-    Ok(CheckOutcome { report })
+    Ok(report)
 }
 
 /// The builds' cache over the texts `check` just read, so that they do not read the files

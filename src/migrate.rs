@@ -978,7 +978,7 @@ fn remove_generator_file(
     generator: &str,
     nl: &str,
 ) -> Result<Vec<Edit>, LineError> {
-    let (g_at, items) =
+    let (g_at, item_lines) =
         block(lines, "generators").ok_or((1, "no top-level `generators:` list".to_owned()))?;
     let not_listed = || {
         (
@@ -986,13 +986,13 @@ fn remove_generator_file(
             format!("`{generator}` is not listed in `generators:`"),
         )
     };
-    if let Some(items) = flow_list(lines, g_at, "generators")? {
-        let rest: Vec<&str> = items
+    if let Some(listed) = flow_list(lines, g_at, "generators")? {
+        let rest: Vec<&str> = listed
             .iter()
             .filter(|i| !same_path(i, generator))
             .map(String::as_str)
             .collect();
-        if rest.len() == items.len() {
+        if rest.len() == listed.len() {
             return Err(not_listed());
         }
         let range = delete_line(lines, g_at).range;
@@ -1004,7 +1004,7 @@ fn remove_generator_file(
         return Ok(vec![Edit::new(range, replacement)]);
     }
     let mut target = None;
-    for &i in &items {
+    for &i in &item_lines {
         match item_value(lines, i) {
             Some(v) if same_path(&v, generator) => target = Some(i),
             Some(_) => {}
@@ -1018,7 +1018,7 @@ fn remove_generator_file(
     }
     let t = target.ok_or_else(not_listed)?;
     let mut edits = vec![delete_line(lines, t)];
-    if items.len() == 1 {
+    if item_lines.len() == 1 {
         edits.push(delete_line(lines, g_at));
     }
     Ok(edits)

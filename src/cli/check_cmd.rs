@@ -34,7 +34,7 @@ pub(super) fn run(ctx: &Ctx, a: CheckArgs) -> Result<Outcome, CliError> {
     // Statements of what was not verified, printed even under `-q`: without them a quiet clean
     // run would read as "verified clean" (docs/check.md, "When the gate cannot look"). The
     // json, sarif and github formats carry them in the report too.
-    for note in &outcome.report.notes {
+    for note in &outcome.notes {
         say!("note: {}", report::text::escape(&note.message));
     }
     let format = match a.format {
@@ -48,10 +48,10 @@ pub(super) fn run(ctx: &Ctx, a: CheckArgs) -> Result<Outcome, CliError> {
         show_suppressed: a.show_suppressed,
     };
     let mut buf = Vec::new();
-    report::render(format, &outcome.report, &mut buf, &options)
+    report::render(format, &outcome, &mut buf, &options)
         .map_err(|e| CliError::new(format!("cannot render the report: {e}")))?;
     write_stdout(&buf)?;
-    if a.exit_zero || outcome.report.exit_code(Severity::Error) == 0 {
+    if a.exit_zero || outcome.exit_code(Severity::Error) == 0 {
         Ok(Outcome::Clean)
     } else {
         Ok(Outcome::Findings)

@@ -78,7 +78,6 @@ fn check(root: &Path, release: Option<&str>) -> Report {
         allow_runtime_secrets: Vec::new(),
     })
     .unwrap()
-    .report
 }
 
 fn hits<'r>(report: &'r Report, rule: &str) -> Vec<(&'r str, u32)> {
