@@ -81,6 +81,9 @@ pub(crate) struct Scan {
     /// The build of every Flux parent ([`Parent`]) by the directory it deploys ([`build`]),
     /// read once: [`parent_reads`] and [`routes`] ask for it per file.
     builds: BTreeMap<String, Option<BTreeSet<PathBuf>>>,
+    /// Every directory a kustomization includes, gathered once (`kust` is final by then) for
+    /// [`wrapped`], which asks for each candidate.
+    included: std::sync::OnceLock<BTreeSet<PathBuf>>,
 }
 
 /// The notes discovery leaves for `check` to print ([`super::Workspace::notes`]), each with its
@@ -1626,7 +1629,11 @@ fn walks_subdirectories(s: &Scan, c: &Path) -> bool {
 /// wrap `apps/x/base` (a leaf base).
 pub(crate) fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
     let k = s.kust.get(c)?;
-    if k.component || s.kust.values().any(|o| o.includes.iter().any(|i| i == c)) {
+    let included = s.included.get_or_init(|| {
+        let all = s.kust.values().flat_map(|o| o.includes.iter().cloned());
+        all.collect()
+    });
+    if k.component || included.contains(c) {
         return None;
     }
     // A kustomization directory that is no `kind: Component`.
