@@ -204,6 +204,7 @@ impl Located {
         Ok(doc)
     }
 
+    /// [`Located::doc`]'s lookup, whatever the document's format.
     fn find(&self) -> Result<&SealedSecretDoc, RecoverError> {
         let file = self.file_name.clone();
         let sealed_secrets =

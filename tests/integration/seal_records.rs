@@ -16,27 +16,6 @@ fn cert_a() -> String {
         .unwrap()
 }
 
-fn read_to(p: &std::path::Path) -> String {
-    std::fs::read_to_string(p).unwrap()
-}
-
-/// A PEM certificate's SHA-256 fingerprint as `openssl x509 -fingerprint -sha256` gives it,
-/// lowercase without colons.
-fn openssl_sha256(pem: &str) -> String {
-    let mut child = std::process::Command::new("openssl")
-        .args(["x509", "-noout", "-fingerprint", "-sha256"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), pem.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
-    let hex = text.trim().rsplit('=').next().unwrap();
-    hex.replace(':', "").to_lowercase()
-}
-
 /// The paper overlay's SealedSecret label (strict `emp-paper/emp-secrets`).
 const PAPER_LABEL: &[u8] = b"emp-paper/emp-secrets";
 
@@ -94,8 +73,9 @@ fn only_refuses_to_record_a_new_certificate_over_kept_values() {
             "{line}"
         );
         // Both fingerprints in the one short form every message uses: 12 hex digits and `...`.
-        for (cert, followed_by) in [(cert_a(), " ("), (read_to(&cert_b()), ";")] {
-            let sha = openssl_sha256(&cert);
+        let demo = common::repo_root().join("tests/fixtures/demo/paper-sealing-cert.pem");
+        for (cert, followed_by) in [(demo, " ("), (cert_b(), ";")] {
+            let sha = openssl_sha256(&cert).expect("openssl");
             let short = format!("sha256 {}...{followed_by}", &sha[..12]);
             assert!(
                 line.contains(&short) && !line.contains(&sha[..13]),
