@@ -744,45 +744,25 @@ fn read_file(
     };
     let file = SourceFile::new(rel, String::new()).with_git(status);
     if as_env {
-        let (file, parsed, bare, lints) = match fsio::read_limited(&path, MAX_FILE_BYTES) {
+        return match fsio::read_limited(&path, MAX_FILE_BYTES) {
             Ok(bytes) => {
-                let bytes = zeroize::Zeroizing::new(bytes);
-                let (parsed, bare) = match envfile::parse(&bytes) {
-                    // Lines that look like pieces of a value are no keys to report (lints name
-                    // them); lines without `=` are keys, but named by line only
-                    // (`rules::model::shown_key`).
-                    Ok(f) => {
-                        let entry = |e: &envfile::EnvEntry| (e.key.clone(), e.line);
-                        let bare = f.bare_entries().map(entry).collect();
-                        (Ok(f.key_entries().map(entry).collect()), bare)
-                    }
-                    Err(e) => (Err((e.line().unwrap_or(1), e.to_string())), Vec::new()),
-                };
-                let text = (String::from_utf8_lossy(&bytes).lines())
-                    .map(|l| {
-                        if l.trim_start().starts_with('#') {
-                            l
-                        } else {
-                            ""
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                (file.with_text(text), parsed, bare, envfile::lint(&bytes))
+                let (text, model) = env_file_model(rel, &zeroize::Zeroizing::new(bytes));
+                (file.with_text(text), Some(model))
             }
             Err(e) => {
                 let why = reason(e);
-                let parsed = format!("cannot be read: {why}; no rule checked its keys");
-                (file.unread(why), Err((1, parsed)), Vec::new(), Vec::new())
+                let model = EnvFileModel {
+                    path: rel.to_owned(),
+                    parsed: Err((
+                        1,
+                        format!("cannot be read: {why}; no rule checked its keys"),
+                    )),
+                    bare: Vec::new(),
+                    lints: Vec::new(),
+                };
+                (file.unread(why), Some(model))
             }
         };
-        let model = EnvFileModel {
-            path: rel.to_owned(),
-            parsed,
-            bare,
-            lints,
-        };
-        return (file, Some(model));
     }
     if repository_only && !is_manifest(rel) {
         return match key_file_outline(&path, is_key_file(rel)) {
@@ -794,6 +774,38 @@ fn read_file(
         Ok(text) => (file.with_text(text), None),
         Err(e) => (file.unread(reason(e)), None),
     }
+}
+
+/// An env file's keys and lints, and its text with every non-comment line blanked (what the
+/// rules get: no value).
+fn env_file_model(rel: &str, bytes: &[u8]) -> (String, EnvFileModel) {
+    let (parsed, bare) = match envfile::parse(bytes) {
+        // Lines that look like pieces of a value are no keys to report (lints name them); lines
+        // without `=` are keys, but named by line only (`rules::model::shown_key`).
+        Ok(f) => {
+            let entry = |e: &envfile::EnvEntry| (e.key.clone(), e.line);
+            let bare = f.bare_entries().map(entry).collect();
+            (Ok(f.key_entries().map(entry).collect()), bare)
+        }
+        Err(e) => (Err((e.line().unwrap_or(1), e.to_string())), Vec::new()),
+    };
+    let text = (String::from_utf8_lossy(bytes).lines())
+        .map(|l| {
+            if l.trim_start().starts_with('#') {
+                l
+            } else {
+                ""
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let model = EnvFileModel {
+        path: rel.to_owned(),
+        parsed,
+        bare,
+        lints: envfile::lint(bytes),
+    };
+    (text, model)
 }
 
 /// [`keys::outline`] of a file outside the tree that is no manifest, read into a buffer wiped
