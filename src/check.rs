@@ -151,8 +151,7 @@ pub fn run(opts: &CheckOptions) -> Result<Report, CheckError> {
     let overlay_models = load_overlays(root, envs, config_file, &files, &parsed)?;
     let parsed_elsewhere = parsed_elsewhere(root, &parsed);
     drop(parsed);
-    let deployed: Vec<BTreeSet<String>> = overlay_models
-        .iter()
+    let deployed: Vec<BTreeSet<String>> = (overlay_models.par_iter())
         .map(|o| deployed_files(root, &o.overlay))
         .collect();
     let manifests = manifest_files(root, &overlay_models);
@@ -485,9 +484,9 @@ fn env_inputs(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
 /// YAML whatever their names ([`Overlay::manifest_files`]), those inside the repository.
 fn manifest_files(root: &Path, models: &[OverlayModel]) -> BTreeSet<String> {
     models
-        .iter()
-        .flat_map(|o| std::iter::once(&o.overlay).chain(o.variants.iter().map(|v| &v.overlay)))
-        .flat_map(Overlay::manifest_files)
+        .par_iter()
+        .flat_map_iter(|o| std::iter::once(&o.overlay).chain(o.variants.iter().map(|v| &v.overlay)))
+        .flat_map_iter(Overlay::manifest_files)
         .map(|p| rel(root, p))
         .filter(|p| in_repository(root, p))
         .collect()
@@ -608,17 +607,11 @@ fn tree_files(
     ws: &crate::workspace::Workspace,
     filters: &[String],
 ) -> (BTreeSet<String>, BTreeSet<String>, Option<GitListing>) {
-    let no_git = |n: &str| n == ".git";
-    let mut rels: BTreeSet<String> = BTreeSet::new();
-    for d in &ws.tree_dirs {
-        list_files(root, d, &no_git, &mut rels);
-    }
-    // An environment's directory as discovery reached it, which may pass through a
-    // symlinked directory (the walk above does not follow those): its env examples.
-    for e in &ws.envs {
-        list_files(root, &rel(root, &e.dir), &no_git, &mut rels);
-    }
-    let listing = crate::workspace::git_status(root);
+    // git lists the repository while the tree is walked.
+    let (listing, mut rels) = rayon::join(
+        || crate::workspace::git_status(root),
+        || tree_walk(root, ws),
+    );
     // Outside the tree, what git lists (tracked, or untracked and not ignored); without git, a
     // walk that skips what is usually ignored.
     let skip = |n: &str| n.starts_with('.') || n == "target" || n == "node_modules";
@@ -656,13 +649,34 @@ fn tree_files(
     // A symlink that is no manifest or key file is read where it points (a file of the
     // repository is read as itself; one outside it is not the repository's content).
     outside.retain(|r| {
-        root.join(r)
-            .symlink_metadata()
-            .is_ok_and(|m| !m.file_type().is_symlink() || is_manifest(r) || is_key_file(r))
-            && !rels.contains(r)
+        !rels.contains(r)
             && !ws.is_ignored(r)
+            && (root.join(r).symlink_metadata())
+                .is_ok_and(|m| !m.file_type().is_symlink() || is_manifest(r) || is_key_file(r))
     });
     (rels, outside, listing)
+}
+
+/// Every file under the workspace's tree directories, repo-relative, and under each
+/// environment's directory as discovery reached it when a symlinked directory is on its path
+/// (the walk does not follow those): its env examples.
+fn tree_walk(root: &Path, ws: &crate::workspace::Workspace) -> BTreeSet<String> {
+    let no_git = |n: &str| n == ".git";
+    let mut rels = BTreeSet::new();
+    for d in &ws.tree_dirs {
+        list_files(root, d, &no_git, &mut rels);
+    }
+    let canon_root = std::fs::canonicalize(root).ok();
+    // Its real path is not the root's joined with its path below the root (when unsure: walk).
+    let linked = |dir: &Path| {
+        let lexical =
+            (dir.strip_prefix(root).ok().zip(canon_root.as_ref())).map(|(d, r)| r.join(d));
+        lexical.is_none() || std::fs::canonicalize(dir).ok() != lexical
+    };
+    for e in ws.envs.iter().filter(|e| linked(&e.dir)) {
+        list_files(root, &rel(root, &e.dir), &no_git, &mut rels);
+    }
+    rels
 }
 
 /// Turns path arguments into repo-relative paths (`""` for the root itself).

@@ -6,7 +6,7 @@
 //! directory and which local directories it includes, and every Argo CD `Application` /
 //! Flux `Kustomization` object's path; then pick the candidates ([`pick`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -448,21 +448,24 @@ fn read_kust(root: &Path, (dir, real): (PathBuf, &Path), kfile: &Path, deploys: 
         .filter(|_| deploys)
         .and_then(|t| super::deploy_patches::note(root, kfile, t, &v));
     let component = v.get("kind").and_then(Value::as_str) == Some("Component");
-    let remote = |e: &&str| crate::kustomize::is_remote(e);
-    let local = |keys: &'static [&'static str]| {
-        keys.iter()
-            .filter_map(|key| v.get(*key)?.as_sequence())
-            .flatten()
-            .filter_map(Value::as_str)
-            .filter(|e| !remote(e))
-            .filter_map(|e| resolve_in(real, e))
-    };
-    let includes = local(&["resources", "bases", "components"])
-        .filter_map(|(p, t)| t.is_dir().then_some(p))
-        .collect();
-    let files = local(&["resources"])
-        .filter_map(|(p, t)| t.is_file().then_some(p))
-        .collect();
+    // Each local entry resolved once; the directories on the way are looked at once.
+    let mut dirs = HashMap::new();
+    let (mut includes, mut files) = (Vec::new(), Vec::new());
+    for key in ["resources", "bases", "components"] {
+        let entries = v
+            .get(key)
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten();
+        let local = (entries.filter_map(Value::as_str)).filter(|e| !crate::kustomize::is_remote(e));
+        for (p, t) in local.filter_map(|e| resolve_in(real, e, &mut dirs)) {
+            match (t.is_dir(), t.is_file() && key == "resources") {
+                (true, _) => includes.push(p),
+                (_, true) => files.push(p),
+                _ => {}
+            }
+        }
+    }
     let namespace = v.get("namespace").map(|n| n.as_str().unwrap_or_default());
     KustDir {
         dir,
@@ -481,8 +484,13 @@ fn read_kust(root: &Path, (dir, real): (PathBuf, &Path), kfile: &Path, deploys: 
 /// `real`) with its symlinks resolved, and the type of what it leads to, in fewer syscalls than
 /// `std::fs::canonicalize` and a `stat`: a leading `..` steps up lexically (`real` holds no link
 /// to step back through), a named component costs an `lstat`, and only a link is left to the
-/// system. `None` when it does not resolve.
-fn resolve_in(real: &Path, rel: &str) -> Option<(PathBuf, std::fs::FileType)> {
+/// system. `None` when it does not resolve. `dirs` keeps the directories (no links) met on the
+/// way, so that the entries of one kustomization look at their shared directories once.
+fn resolve_in(
+    real: &Path,
+    rel: &str,
+    dirs: &mut HashMap<PathBuf, std::fs::FileType>,
+) -> Option<(PathBuf, std::fs::FileType)> {
     use std::path::Component;
     let by_system = || {
         let p = std::fs::canonicalize(super::entry_path(real, rel)).ok()?;
@@ -496,9 +504,15 @@ fn resolve_in(real: &Path, rel: &str) -> Option<(PathBuf, std::fs::FileType)> {
             Component::ParentDir => _ = at.pop(),
             Component::Normal(name) if kind.is_none_or(|t| t.is_dir()) => {
                 at.push(name);
-                let t = at.symlink_metadata().ok()?.file_type();
+                let t = match dirs.get(&at) {
+                    Some(t) => *t,
+                    None => at.symlink_metadata().ok()?.file_type(),
+                };
                 if t.is_symlink() {
                     return by_system();
+                }
+                if t.is_dir() {
+                    dirs.insert(at.clone(), t);
                 }
                 kind = Some(t);
             }
@@ -2016,19 +2030,25 @@ mod tests {
             "/",
         ] {
             let want = std::fs::canonicalize(crate::workspace::entry_path(&dir, rel)).ok();
-            assert_eq!(resolve_in(&dir, rel).map(|(p, _)| p), want, "{rel}");
+            assert_eq!(
+                resolve_in(&dir, rel, &mut HashMap::new()).map(|(p, _)| p),
+                want,
+                "{rel}"
+            );
         }
         // Where the system and kustomize part: the `..` after the link, and the `/` after a file.
         let (shared, own) = (r.join("shared"), dir.join("cm.yaml"));
-        let path = |rel| resolve_in(&dir, rel).map(|(p, _)| p);
+        let path = |rel| resolve_in(&dir, rel, &mut HashMap::new()).map(|(p, _)| p);
         assert_eq!(path("../../a-link/.."), Some(r.clone()));
         assert_eq!(
             std::fs::canonicalize(dir.join("../../a-link/..")).ok(),
             Some(shared)
         );
         assert_eq!(path("cm.yaml/"), Some(own));
-        assert!(resolve_in(&dir, "cm.yaml").is_some_and(|(_, t)| t.is_file()));
-        assert!(resolve_in(&dir, "../../a-link").is_some_and(|(_, t)| t.is_dir()));
+        assert!(resolve_in(&dir, "cm.yaml", &mut HashMap::new()).is_some_and(|(_, t)| t.is_file()));
+        assert!(
+            resolve_in(&dir, "../../a-link", &mut HashMap::new()).is_some_and(|(_, t)| t.is_dir())
+        );
         assert!(std::fs::canonicalize(dir.join("cm.yaml/")).is_err());
     }
 
