@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use super::Context;
+use super::View;
 use super::locate::at_line;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
@@ -18,7 +18,7 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// One finding per allow comment naming no known rule id, or some unknown ones.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     use rayon::prelude::*;
     let mut out = Vec::new();
     let env: HashSet<&str> = (cx.tree.env_files.iter())

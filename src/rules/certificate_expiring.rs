@@ -1,6 +1,6 @@
 //! Rule `certificate-expiring`: the overlay's sealing certificate expires within 30 days (`cert::EXPIRY_WARNING_DAYS`). A warning; an error under `--release`.
 
-use super::Context;
+use super::View;
 use super::certs::{Which, check as check_cert};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
@@ -12,6 +12,6 @@ pub static META: RuleMeta = RuleMeta {
     scope: RuleScope::Overlay,
 };
 
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     check_cert(cx, &META, Which::Expiring)
 }

@@ -7,7 +7,7 @@
 //! cannot suppress under `--release` (`rules::RELEASE_UNSUPPRESSIBLE`). The shared certificate
 //! check is in `super::certs`; this file never prints and never reads files.
 
-use super::Context;
+use super::View;
 use super::certs::{Which, check as check_cert};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
@@ -20,6 +20,6 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// Reports each private key block in a checked overlay's certificate file.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     check_cert(cx, &META, Which::PrivateKey)
 }

@@ -1,6 +1,6 @@
 //! Rule `certificate-weak-key`: the overlay's sealing certificate has an RSA key under 2048 bits (`cert::MIN_KEY_BITS`).
 
-use super::Context;
+use super::View;
 use super::certs::{Which, check as check_cert};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
@@ -12,6 +12,6 @@ pub static META: RuleMeta = RuleMeta {
     scope: RuleScope::Overlay,
 };
 
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     check_cert(cx, &META, Which::WeakKey)
 }

@@ -4,9 +4,9 @@
 //!
 //! Reads only the tree model's [`CertModel`](super::model::CertModel)s; never reads files.
 
-use super::Context;
 use super::locate::at_line;
 use super::model::CertStatus;
+use super::{Context, View};
 use crate::cert::{CertError, MIN_KEY_BITS, rfc3339};
 use crate::finding::{Finding, RuleMeta};
 
@@ -33,7 +33,7 @@ fn begin_line(cx: &Context<'_>, path: &str) -> usize {
 }
 
 /// Reports one certificate rule (`which`, whose metadata is `meta`) over every checked overlay.
-pub(crate) fn check(cx: &Context<'_>, meta: &'static RuleMeta, which: Which) -> Vec<Finding> {
+pub(crate) fn check(cx: &View<'_, '_>, meta: &'static RuleMeta, which: Which) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
         let Some(cm) = &ov.cert else { continue };

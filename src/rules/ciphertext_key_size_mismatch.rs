@@ -1,9 +1,9 @@
 //! Rule `ciphertext-key-size-mismatch`: an `encryptedData` value whose RSA length prefix is a
 //! real key size but not the environment certificate's. Only runs where a certificate is known:
 //! that of each environment rendering the value (`super::sealed_values`), else a key the context
-//! holds for the file ([`Context::key_for`]). Never quotes values.
+//! holds for the file ([`super::Context::key_for`]). Never quotes values.
 
-use super::Context;
+use super::View;
 use super::sealed_values::check_kind;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::ciphertext::Kind;
@@ -17,6 +17,6 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// Reports every value sealed for another key size.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     check_kind(cx, &META, Kind::KeySize)
 }

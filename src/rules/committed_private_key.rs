@@ -17,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::yamldocs::repository_docs_of_kind;
-use super::{Context, GitStatus, SourceFile};
+use super::{Context, GitStatus, SourceFile, View};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::rules::locate::at_line;
 
@@ -32,7 +32,7 @@ pub static META: RuleMeta = RuleMeta {
 /// Reports each private key in a tracked (or not ignored) key file that is no environment's
 /// sealing certificate, and each PEM private key written into a YAML or JSON file outside a
 /// Secret document (a ConfigMap, a Helm values file, a SealedSecret's plaintext template).
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let env_certs: HashSet<&str> = cx
         .all_overlays()
         .iter()

@@ -18,9 +18,9 @@
 
 use std::collections::HashMap;
 
-use super::Context;
 use super::locate::at_line;
 use super::model::{OverlayModel, shown_name};
+use super::{Context, View};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{RefField, Reference, Resolution, SecretScope};
 use crate::workspace::path_str;
@@ -171,7 +171,7 @@ fn judged(r: &Reference) -> bool {
 }
 
 /// Reports unresolved references.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
         let rendered = Rendered::of(ov);

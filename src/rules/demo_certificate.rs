@@ -5,7 +5,7 @@
 //! default, so outside a release gate it is expected. The shared certificate check is in
 //! `super::certs`; this file never prints and never reads files.
 
-use super::Context;
+use super::View;
 use super::certs::{Which, check as check_cert};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
@@ -18,6 +18,6 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// Reports the demo certificate of the release environment.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     check_cert(cx, &META, Which::Demo)
 }

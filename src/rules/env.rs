@@ -6,7 +6,7 @@
 //! the results (keys, lines, lints; never values) into the tree model. This file only turns them
 //! into findings and must not parse env files itself.
 
-use super::Context;
+use super::View;
 use crate::envfile::{LintId, LintSeverity};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 
@@ -107,7 +107,7 @@ const fn severity(s: LintSeverity) -> Severity {
 }
 
 /// Reports parse errors (`env-syntax`) and lints of every env file in the tree model.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for env in &cx.tree.env_files {
         if let Err((line, message)) = &env.parsed {

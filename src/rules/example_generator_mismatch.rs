@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::locate::at_line;
 use super::model::{EnvFileModel, key_list, key_phrase};
-use super::{Context, GitStatus};
+use super::{Context, GitStatus, View};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{Generated, GeneratedKind};
 use crate::workspace::path_str;
@@ -24,7 +24,7 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// Reports missing, untracked or mismatching examples, and keys given twice.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in &cx.tree.overlays {
         for g in ov.overlay.generated() {

@@ -16,11 +16,11 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use super::Context;
 use super::locate::{at_line, at_sealed};
 use super::model::{
     OverlayModel, bare_line_text, generated_keys, key_phrase, sealed_keys, shown_key,
 };
+use super::{Context, View};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{ExampleFile, ExampleKeys, GeneratedKind, SealedRef};
 use crate::workspace::path_str;
@@ -159,7 +159,7 @@ pub fn environment_keys(cx: &Context<'_>, ov: &OverlayModel, sealed: &SealedRef)
 }
 
 /// Reports missing and extra keys of every overlay's `SealedSecret`s.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
         for src in ov.overlay.sealed_secret_sources() {

@@ -11,8 +11,8 @@
 //! (sealed-secrets `EncryptionLabel`: strict binds namespace and name, namespace-wide only the
 //! namespace, cluster-wide neither). Never quotes values.
 
-use super::Context;
 use super::locate::{at_line, at_sealed};
+use super::{Context, View};
 use crate::crypto::Scope;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{Identity, SealedRef};
@@ -30,7 +30,7 @@ pub static META: RuleMeta = RuleMeta {
 /// as each checked environment renders it and as each of its variants does (a kustomization
 /// wrapping the overlay, deployed in its place, may rename, move or re-scope it). A variant is
 /// reported only where it renders a `SealedSecret` otherwise than its environment does.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
         let own: Vec<SealedRef> = ov.overlay.sealed_secret_sources().collect();

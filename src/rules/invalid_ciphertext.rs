@@ -3,7 +3,7 @@
 //! below the environment certificate's modulus. Decided by
 //! [`classify`](crate::sealedsecret::ciphertext::classify). Never quotes values.
 
-use super::Context;
+use super::View;
 use super::sealed_values::check_kind;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::ciphertext::Kind;
@@ -17,6 +17,6 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// Reports every value with an encoding or modulus problem.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     check_kind(cx, &META, Kind::Invalid)
 }

@@ -9,7 +9,7 @@
 //! here. The keys are the rendered `encryptedData` keys plus `spec.template.data`'s; the type is
 //! `spec.template.type`. Never quotes values.
 
-use super::Context;
+use super::View;
 use super::locate::{at_line, at_sealed};
 use super::model::sealed_keys;
 use crate::envfile::validate_key;
@@ -34,7 +34,7 @@ const REQUIRED: &[(&str, &[&[&str]])] = &[
 
 /// Reports every key the API server refuses and every key a type requires that is missing, for
 /// each `SealedSecret` the overlay in focus renders.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
         for src in ov.overlay.sealed_secret_sources() {

@@ -10,9 +10,9 @@
 //! the default file may be fetched later, but a configured path that names nothing is a setting
 //! that does not hold (a typo, or a file not committed), and `seal` fails on it.
 
-use super::Context;
 use super::locate::at_line;
 use super::model::OverlayModel;
+use super::{Context, View};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 
 pub static META: RuleMeta = RuleMeta {
@@ -54,7 +54,7 @@ fn missing(cx: &Context<'_>, ov: &OverlayModel) -> Option<(String, Option<(Strin
 
 /// Reports each SealedSecret of an environment without a usable certificate: under
 /// `--release` as an error, otherwise (a configured certificate that is not there) a warning.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let severity = if cx.release {
         Severity::Error

@@ -14,10 +14,10 @@ use std::collections::BTreeSet;
 
 use yaml_serde::Value;
 
-use super::Context;
 use super::locate::at_line;
 use super::model::{OverlayModel, generated_keys, sealed_doc, sealed_keys};
 use super::yamldocs::named_docs;
+use super::{Context, View};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{RefField, Resolution};
 use crate::workspace::path_str;
@@ -119,7 +119,7 @@ fn pull_secret_types(cx: &Context<'_>, ov: &OverlayModel) -> Vec<Finding> {
 
 /// Reports every key a workload reads that its Secret lacks, and every image pull Secret that
 /// is not of a registry type.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
         out.extend(pull_secret_types(cx, ov));

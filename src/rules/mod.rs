@@ -2,7 +2,7 @@
 //! central suppression pass and the resulting [`Report`].
 //!
 //! One rule per file, each with a `pub static META: RuleMeta` and a
-//! `pub fn check(cx: &Context<'_>) -> Vec<Finding>`. Rules never print, exit, write files or put
+//! `pub fn check(cx: &View<'_, '_>) -> Vec<Finding>`. Rules never print, exit, write files or put
 //! secret values into findings. Suppression (`# emp-seal:allow <id>`) is applied here, after all
 //! rules ran, never inside a rule; suppressed findings are kept.
 //!
@@ -12,12 +12,15 @@
 //! - [`Context`] is `#[non_exhaustive]`: models are added as fields with setters.
 //! - Every rule's [`RuleMeta::scope`] says how it runs: once over the tree, once over every
 //!   YAML/JSON file of the repository, or once per checked overlay with that overlay in focus
-//!   ([`Context::overlays`] yields it alone), so that each finding is known to come from one
-//!   overlay. Model rules ([`RuleScope::Model`]) are withheld for an overlay kustomize cannot
+//!   ([`View::overlays`] yields it alone), so that each finding is known to come from one
+//!   overlay. The rules, and an overlay rule's overlays, run in parallel; the report keeps the
+//!   registry's order. Model rules ([`RuleScope::Model`]) are withheld for an overlay kustomize cannot
 //!   build and marked unverified for one the model does not fully replay.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
+
+use rayon::prelude::*;
 
 use crate::crypto::RsaPublicKey;
 
@@ -164,15 +167,9 @@ pub struct Context<'a> {
     /// The files reading each Secret in each overlay, built once on first use (see
     /// [`Context::secret_readers`]).
     readers: std::sync::OnceLock<example_sealed_mismatch::Readers>,
-    /// While an overlay rule runs for one overlay: its index in `tree.overlays`
-    /// ([`NO_FOCUS`] otherwise). [`Context::overlays`] then yields that overlay only.
-    focus: std::sync::atomic::AtomicUsize,
     /// Line starts and documents of the files findings are located in (see [`locate`]).
     positions: locate::Positions<'a>,
 }
-
-/// [`Context`]'s `focus` when no single overlay is in focus.
-const NO_FOCUS: usize = usize::MAX;
 
 impl<'a> Context<'a> {
     /// A context over `files` rooted at `root`, not in release mode, with no models.
@@ -186,7 +183,6 @@ impl<'a> Context<'a> {
             docs: std::sync::OnceLock::new(),
             sealed: std::sync::OnceLock::new(),
             readers: std::sync::OnceLock::new(),
-            focus: std::sync::atomic::AtomicUsize::new(NO_FOCUS),
             positions: locate::Positions::default(),
         }
     }
@@ -246,16 +242,6 @@ impl<'a> Context<'a> {
             .map(|k| &k.key)
     }
 
-    /// The overlays the overlay rules report on (see [`model::TreeModel::checked_overlays`]);
-    /// only the one in focus while [`run_only`] runs an overlay rule overlay by overlay.
-    pub fn overlays(&self) -> impl Iterator<Item = &model::OverlayModel> {
-        let focus = self.focus.load(std::sync::atomic::Ordering::Relaxed);
-        let focused = self.tree.overlays.get(focus).map(|o| o.name.as_str());
-        self.tree
-            .checked_overlays()
-            .filter(move |o| focused.is_none_or(|f| f == o.name))
-    }
-
     /// Every loaded overlay, including those outside a release gate.
     pub fn all_overlays(&self) -> &[model::OverlayModel] {
         &self.tree.overlays
@@ -274,8 +260,36 @@ impl<'a> Context<'a> {
     }
 }
 
+/// What one run of a rule looks at: the [`Context`] (through `Deref`) and, while an overlay rule
+/// runs for one overlay, that overlay in focus.
+#[derive(Clone, Copy)]
+pub struct View<'c, 'a> {
+    cx: &'c Context<'a>,
+    /// The overlay in focus: its index in `tree.overlays`.
+    focus: Option<usize>,
+}
+
+impl<'a> std::ops::Deref for View<'_, 'a> {
+    type Target = Context<'a>;
+
+    fn deref(&self) -> &Context<'a> {
+        self.cx
+    }
+}
+
+impl View<'_, '_> {
+    /// The overlays the overlay rules report on (see [`model::TreeModel::checked_overlays`]);
+    /// only the one in focus while [`run_only`] runs an overlay rule overlay by overlay.
+    pub fn overlays(&self) -> impl Iterator<Item = &model::OverlayModel> {
+        let focused = self.focus.map(|i| self.tree.overlays[i].name.as_str());
+        self.tree
+            .checked_overlays()
+            .filter(move |o| focused.is_none_or(|f| f == o.name))
+    }
+}
+
 /// A rule in the registry: its metadata and its check.
-pub type Rule = (&'static RuleMeta, fn(&Context<'_>) -> Vec<Finding>);
+pub type Rule = (&'static RuleMeta, fn(&View<'_, '_>) -> Vec<Finding>);
 
 /// Declares each rule's module and registers it, in this order, as `(&META, check)`.
 macro_rules! registry {
@@ -376,19 +390,23 @@ pub fn run_only(cx: &Context<'_>, only: Option<&BTreeSet<String>>) -> Report {
     let selected = |id: &str| {
         only.is_none_or(|ids| ids.contains(id) || ALWAYS_RUN.contains(&id) || cx.unsuppressible(id))
     };
-    let mut findings = Vec::new();
-    for &(meta, check) in RULES {
-        let env_lint_wanted = meta.id == env::ENV_SYNTAX.id
-            && only.is_some_and(|ids| env::LINTS.iter().any(|m| ids.contains(m.id)));
-        if selected(meta.id) || env_lint_wanted {
-            match meta.scope {
-                RuleScope::Overlay | RuleScope::Model => {
-                    findings.extend(run_per_overlay(cx, meta, check));
-                }
-                RuleScope::Tree | RuleScope::Repository => findings.extend(check(cx)),
-            }
-        }
-    }
+    let env_lint_wanted = |id: &str| {
+        id == env::ENV_SYNTAX.id
+            && only.is_some_and(|ids| env::LINTS.iter().any(|m| ids.contains(m.id)))
+    };
+    // The shared parses that are made in parallel are made before the rules run in parallel: a
+    // rayon worker blocked on a parse that another job has started could leave the pool no
+    // thread to finish it.
+    yamldocs::yaml_docs(cx);
+    cx.sealed_files();
+    let found: Vec<Vec<Finding>> = (RULES.par_iter())
+        .filter(|(meta, _)| selected(meta.id) || env_lint_wanted(meta.id))
+        .map(|&(meta, check)| match meta.scope {
+            RuleScope::Overlay | RuleScope::Model => run_per_overlay(cx, meta, check),
+            RuleScope::Tree | RuleScope::Repository => check(&View { cx, focus: None }),
+        })
+        .collect();
+    let mut findings: Vec<Finding> = found.into_iter().flatten().collect();
     findings.retain(|f| selected(f.rule.id));
     if cx.release {
         for f in &mut findings {
@@ -419,29 +437,22 @@ pub fn run_only(cx: &Context<'_>, only: Option<&BTreeSet<String>>) -> Report {
 fn run_per_overlay(
     cx: &Context<'_>,
     meta: &'static RuleMeta,
-    check: fn(&Context<'_>) -> Vec<Finding>,
+    check: fn(&View<'_, '_>) -> Vec<Finding>,
 ) -> Vec<Finding> {
-    use std::sync::atomic::Ordering;
-    let mut out = Vec::new();
     let model_rule = meta.scope == RuleScope::Model;
-    for (i, ov) in cx.tree.overlays.iter().enumerate() {
-        if cx.tree.release_env.as_ref().is_some_and(|e| *e != ov.name) {
-            continue;
-        }
-        if model_rule && ov.fails_build() {
-            continue;
-        }
-        cx.focus.store(i, Ordering::Relaxed);
-        let mut found = check(cx);
-        cx.focus.store(NO_FOCUS, Ordering::Relaxed);
-        if model_rule && let Some(why) = ov.not_modelled() {
-            for f in &mut found {
-                f.unverified = Some(why.clone());
+    (cx.tree.overlays.par_iter().enumerate())
+        .filter(|(_, ov)| cx.tree.release_env.as_ref().is_none_or(|e| *e == ov.name))
+        .filter(|(_, ov)| !(model_rule && ov.fails_build()))
+        .flat_map_iter(|(i, ov)| {
+            let mut found = check(&View { cx, focus: Some(i) });
+            if model_rule && let Some(why) = ov.not_modelled() {
+                for f in &mut found {
+                    f.unverified = Some(why.clone());
+                }
             }
-        }
-        out.extend(found);
-    }
-    out
+            found
+        })
+        .collect()
 }
 
 /// Applies suppressions to findings produced outside [`run`] (e.g. by the coordinator's

@@ -12,9 +12,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Context;
 use super::locate::at_line;
 use super::model::{TreeModel, bare_key_text, generated_keys, shown_name};
+use super::{Context, View};
 use crate::envfile;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{Overlay, Reference};
@@ -44,7 +44,7 @@ struct ModelObject {
 
 /// Compares each checked overlay's model with its render, and each of its variants' models
 /// with the variant's render.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
         let renders = || cx.tree.renders.iter().filter(|r| r.overlay == ov.name);

@@ -8,7 +8,7 @@
 //! does not build, the rules that read its rendered model (`RuleScope::Model`) are not run on
 //! it: their findings would be knock-on effects of this one.
 
-use super::Context;
+use super::View;
 use super::locate::at_line;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::Problem;
@@ -23,7 +23,7 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// Reports every build-failing problem of every checked overlay.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let consequence = "its key and reference checks did not run";
     problem_findings(cx, &META, consequence, |p, path| {
         let scanned_yaml = cx
@@ -39,7 +39,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
 /// message, then `consequence`. A variant's problem that its environment has too is reported
 /// once, as the environment's. Shared with `overlay-not-modelled`.
 pub(crate) fn problem_findings(
-    cx: &Context<'_>,
+    cx: &View<'_, '_>,
     meta: &'static RuleMeta,
     consequence: &str,
     wanted: impl Fn(&Problem, &str) -> bool,

@@ -7,7 +7,7 @@
 //! overlay's findings from the model rules are kept and marked unverified
 //! (`rules::run_per_overlay`).
 
-use super::Context;
+use super::View;
 use super::overlay_build_error::problem_findings;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
@@ -20,7 +20,7 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// Reports every not-modelled or unsupported problem of every checked overlay.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let consequence = "its secret findings are unverified";
     problem_findings(cx, &META, consequence, |p, _| !p.fails_build())
 }

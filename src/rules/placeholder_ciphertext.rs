@@ -5,7 +5,7 @@
 //! `2 + k + 16` bytes, long zero runs in the RSA block). The decision is
 //! [`classify`](crate::sealedsecret::ciphertext::classify)'s; this file only reports it. Never quotes values.
 
-use super::Context;
+use super::View;
 use super::sealed_values::check_kind;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::ciphertext::Kind;
@@ -19,6 +19,6 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// Reports every placeholder value.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     check_kind(cx, &META, Kind::Placeholder)
 }

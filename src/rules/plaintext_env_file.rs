@@ -5,7 +5,7 @@
 //! `*.template` and `*.dist`. Files with unknown git status are skipped. Only the file's name and
 //! git status are looked at, never its content.
 
-use super::{Context, GitStatus};
+use super::{GitStatus, View};
 use crate::envfile;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 
@@ -18,7 +18,7 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// Reports tracked or unignored real env files.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for file in cx
         .files

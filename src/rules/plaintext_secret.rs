@@ -22,7 +22,7 @@ use yaml_serde::Value;
 use super::locate::at_line;
 use super::model::shown_key;
 use super::yamldocs::{YamlDoc, named_docs, repository_docs_of_kind};
-use super::{Context, GitStatus};
+use super::{Context, GitStatus, View};
 use crate::envfile;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{GeneratedKind, GeneratorSpec, varsub};
@@ -261,7 +261,7 @@ pub(crate) fn committed_credentials<'c, 't>(
 
 /// Reports every Secret document with plaintext data, every plaintext value a patch writes into
 /// a Secret outside such a document, and every filled `literals:` entry of a Secret generator.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out: Vec<Finding> = (committed_credentials(cx))
         .flat_map(|doc| secret_plaintext(cx, doc))
         .map(|(at, holds)| Finding::new(&META, at, holds))

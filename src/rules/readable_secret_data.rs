@@ -9,7 +9,7 @@
 use base64::Engine as _;
 use yaml_serde::Value;
 
-use super::Context;
+use super::View;
 use super::plaintext_secret::{
     Around, Written, committed_credentials, is_committed_secret, key_text,
 };
@@ -43,7 +43,7 @@ pub fn is_readable_base64(value: &str) -> bool {
 }
 
 /// Reports every readable data value.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for doc in committed_credentials(cx) {
         let name = doc.name();

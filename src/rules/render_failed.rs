@@ -6,8 +6,8 @@
 //! Distinct from `overlay-build-error`, which reports what emp-seal's model predicts kustomize
 //! would refuse, without running it.
 
-use super::Context;
 use super::locate::at_line;
+use super::{Context, View};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::render::NotRendered;
 
@@ -25,7 +25,7 @@ pub static META: RuleMeta = RuleMeta {
 const NOT_RUN_HINT: &str = "the render was not run, as kustomize has no bound at the repository: move what the message names as outside the repository into the repository (Flux refuses to build the overlay reading it); for a path the message says the model cannot judge, write it as a plain path to a file in the repository";
 
 /// Reports every checked overlay whose render failed.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
         // The overlay's own render, then its variants' (a wrapping kustomization such as

@@ -9,7 +9,7 @@
 
 use yaml_serde::Value;
 
-use super::Context;
+use super::View;
 use super::yamldocs::docs_of_kind;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::render::SCOPE_ANNOTATIONS;
@@ -23,7 +23,7 @@ pub static META: RuleMeta = RuleMeta {
 };
 
 /// Reports misplaced or malformed scope annotations.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for doc in docs_of_kind(cx, "SealedSecret") {
         let name = doc.name();

@@ -10,7 +10,7 @@
 //! moving an environment to a `SealedSecret` is the usual cause. A generator whose name gets
 //! the content-hash suffix renders under another name and is not a collision.
 
-use super::Context;
+use super::View;
 use super::locate::at_line;
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{GeneratedKind, Identity};
@@ -29,7 +29,7 @@ const MANAGED: &str = "sealedsecrets.bitnami.com/managed";
 
 /// Reports every `SealedSecret` of the overlay in focus whose Secret another rendered object
 /// already is.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
         let managed = |annotations: &[(String, String)]| {

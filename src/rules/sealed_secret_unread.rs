@@ -12,9 +12,9 @@
 
 use std::collections::BTreeSet;
 
-use super::Context;
 use super::locate::at_line;
 use super::yamldocs::{YamlDoc, docs_of_kind};
+use super::{Context, View};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::{API_VERSION, SealedSecretError};
 
@@ -30,7 +30,7 @@ pub static META: RuleMeta = RuleMeta {
 /// `Context::sealed_files`, not parsed again here), and every
 /// `kind: SealedSecret` document of the tree with another `apiVersion` (no overlay counts it as a
 /// SealedSecret, so only the references to its Secret would show that something is wrong).
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut seen = BTreeSet::new();
     let mut out = wrong_api_version(cx);
     for ov in cx.overlays() {

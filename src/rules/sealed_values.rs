@@ -12,10 +12,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use yaml_serde::Value;
 
-use super::Context;
 use super::locate::at_line;
 use super::model::{CertModel, OverlayModel};
 use super::yamldocs::{YamlDoc, repository_docs_of_kind};
+use super::{Context, View};
 use crate::cert::Certificate;
 use crate::crypto::RsaPublicKey;
 use crate::finding::{Finding, RuleMeta, RuleScope};
@@ -76,7 +76,7 @@ enum Place<'a> {
 /// scope (the checked tree, or every file read for a repository-wide rule), and every value a
 /// patch writes into a SealedSecret outside such a document, and reports the reasons of one kind
 /// under `meta`.
-pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) -> Vec<Finding> {
+pub(crate) fn check_kind(cx: &View<'_, '_>, meta: &'static RuleMeta, kind: Kind) -> Vec<Finding> {
     check_with(cx, meta, |cx, v| reasons(cx, v, kind))
 }
 
@@ -84,7 +84,7 @@ pub(crate) fn check_kind(cx: &Context<'_>, meta: &'static RuleMeta, kind: Kind) 
 /// is fine), and reports them under `meta`, each at the value's key (or at the line of the
 /// patch writing it).
 pub(crate) fn check_with(
-    cx: &Context<'_>,
+    cx: &View<'_, '_>,
     meta: &'static RuleMeta,
     judge: impl Fn(&Context<'_>, &Sealed<'_>) -> Vec<String> + Sync,
 ) -> Vec<Finding> {

@@ -15,9 +15,9 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-use super::Context;
 use super::model::sealed_certs;
 use super::sealed_values;
+use super::{Context, View};
 use crate::crypto::UnsealingKey;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
@@ -64,7 +64,7 @@ fn demo_key() -> &'static UnsealingKey {
 
 /// Reports the release environment's SealedSecrets that record a demo certificate, and its
 /// other values the demo key opens.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     if !cx.release {
         return out;

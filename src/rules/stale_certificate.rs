@@ -13,9 +13,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Context;
 use super::locate::{at_line, at_sealed};
 use super::model::{OverlayModel, SealedCert, sealed_certs};
+use super::{Context, View};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::sealedsecret::ciphertext::{Kind, classify};
 use crate::workspace::path_str;
@@ -31,7 +31,7 @@ pub static META: RuleMeta = RuleMeta {
 /// Reports recorded fingerprints that differ from the overlay's certificate, the files whose
 /// SealedSecrets record none, and the values patches write past a record; each overlay's
 /// SealedSecrets are read once for the three.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for ov in cx.overlays() {
         let Some(cert_model) = &ov.cert else { continue };

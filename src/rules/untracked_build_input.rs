@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Context;
+use super::View;
 use super::locate::at_line;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 
@@ -23,7 +23,7 @@ pub static META: RuleMeta = RuleMeta {
 /// an overlay Argo CD or Flux deploys reads that their clone lacks is an `overlay-build-error`
 /// already, the more specific finding (the sync fails): the build refuses it, so it is not
 /// among the files read, but for the overlay's own kustomization file, skipped here.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     use rayon::prelude::*;
     if cx.tree.git.is_none() {
         return Vec::new();

@@ -15,8 +15,8 @@
 //! Reads the shared single parse (`yamldocs::yaml_errors`); never quotes document content
 //! beyond the parser's own message, which names positions and keys, not values.
 
-use super::Context;
 use super::yamldocs::{YamlError, yaml_errors};
+use super::{Context, View};
 use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::workspace::path_str;
 
@@ -30,7 +30,7 @@ pub static META: RuleMeta = RuleMeta {
 
 /// Reports every YAML document of the tree that does not parse, and every YAML/JSON file that
 /// could not be read.
-pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut out = unread(cx);
     let mut noted = std::collections::HashSet::new();
     for e in yaml_errors(cx) {
