@@ -186,7 +186,7 @@ pub fn run(opts: &CheckOptions) -> Result<Report, CheckError> {
         public_inputs,
     };
     // The ciphertext rules take each environment's certificate from its model.
-    let cx = Context::new(root, &files)
+    let mut cx = Context::new(root, &files)
         .release(opts.release.is_some())
         .with_tree(tree);
     let mut report = rules::run_only(&cx, only.as_ref());
@@ -200,6 +200,12 @@ pub fn run(opts: &CheckOptions) -> Result<Report, CheckError> {
     let unmodelled = unmodelled(root, &ws, unlisted_above, &submodules);
     report.notes = notes(cx.tree.git.is_some(), render_note.as_deref(), &unmodelled);
     report.notes.extend(outside);
+    // Freeing the overlays' models, one allocation at a time, is a serial tail of a big check: a
+    // thread of its own frees them while the caller reports (at exit, the system does). They hold
+    // no secret value (an env file's keys only).
+    let overlays = std::mem::take(&mut cx.tree.overlays);
+    // Should the system refuse a thread, the closure and the models are dropped here.
+    let _ = std::thread::Builder::new().spawn(move || drop(overlays));
     Ok(report)
 }
 
@@ -658,8 +664,9 @@ fn tree_files(
 }
 
 /// Every file under the workspace's tree directories, repo-relative, and under each
-/// environment's directory as discovery reached it when a symlinked directory is on its path
-/// (the walk does not follow those): its env examples.
+/// environment's directory as discovery reached it when that walk did not list it: outside
+/// them, or with a symlinked directory on its path (the walk does not follow those). Its env
+/// examples are among them.
 fn tree_walk(root: &Path, ws: &crate::workspace::Workspace) -> BTreeSet<String> {
     let no_git = |n: &str| n == ".git";
     let mut rels = BTreeSet::new();
@@ -673,8 +680,12 @@ fn tree_walk(root: &Path, ws: &crate::workspace::Workspace) -> BTreeSet<String> 
             (dir.strip_prefix(root).ok().zip(canon_root.as_ref())).map(|(d, r)| r.join(d));
         lexical.is_none() || std::fs::canonicalize(dir).ok() != lexical
     };
-    for e in ws.envs.iter().filter(|e| linked(&e.dir)) {
-        list_files(root, &rel(root, &e.dir), &no_git, &mut rels);
+    for e in &ws.envs {
+        let r = rel(root, &e.dir);
+        let walked = ws.tree_dirs.iter().any(|t| crate::workspace::within(&r, t));
+        if !walked || linked(&e.dir) {
+            list_files(root, &r, &no_git, &mut rels);
+        }
     }
     rels
 }
@@ -803,7 +814,9 @@ fn env_file_model(rel: &str, bytes: &[u8]) -> (String, EnvFileModel) {
         }
         Err(e) => (Err((e.line().unwrap_or(1), e.to_string())), Vec::new()),
     };
-    let text = (String::from_utf8_lossy(bytes).lines())
+    // A file that is not UTF-8 is copied to be read lossily: the copy holds its values.
+    let lossy = zeroize::Zeroizing::new(String::from_utf8_lossy(bytes).into_owned());
+    let text = (lossy.lines())
         .map(|l| {
             if l.trim_start().starts_with('#') {
                 l

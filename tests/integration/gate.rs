@@ -1096,6 +1096,41 @@ fn files_an_environment_deploys_are_checked_whatever_ignore_says_and_through_sym
     expect(&hits, sealed);
 }
 
+/// An environment the config picks in a directory that the tree's walk lists under another
+/// name only (a top-level link to it sorts first, so discovery names the kustomization by the
+/// link), with its certificate elsewhere: its own directory is still walked, so its env example
+/// is read and compared with its `SealedSecret`.
+#[test]
+fn an_environment_reached_only_through_a_link_is_walked_under_its_own_name() {
+    let files: Vec<(&str, String)> = PROD_FILES
+        .iter()
+        .map(|(p, t)| {
+            let text = t.replace("../../base", "../k8s/base");
+            (p.strip_prefix("k8s/overlays/").unwrap_or(p), text)
+        })
+        .collect();
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let Some(t) = tree(&files) else {
+        return;
+    };
+    let root = t.path();
+    std::os::unix::fs::symlink("prod", root.join("a")).unwrap();
+    write(
+        root,
+        "emp-seal.toml",
+        "environments = [\"prod\"]\n[environment.prod]\ncertificate = \"certs/prod.pem\"\n",
+    );
+    assert!(git(root, &["add", "-A"]));
+    let (code, hits) = check(root, &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    assert!(
+        of(&hits, "example-sealed-mismatch")
+            .iter()
+            .any(|h| h.path == "prod/sealedsecret.yaml"),
+        "{hits:?}"
+    );
+}
+
 /// `--release ENV` drops findings in other environments' directories, but not in the files
 /// ENV itself deploys: `prod-eu` builds on overlay `prod`, and its gate passed with "no
 /// findings" while the `SealedSecret` it ships (in `prod`'s directory) held a placeholder.
