@@ -112,6 +112,36 @@ pub(crate) struct Notes {
     pub(crate) unread: Vec<(String, String)>,
 }
 
+impl Notes {
+    /// Every list, with what its places are, in the one order `check` prints them and the
+    /// "no environment" error names them.
+    pub(crate) fn lists(&self) -> [(&'static str, &[(String, String)]); 6] {
+        [
+            (
+                "directories without a kustomization file they deploy as a Helm chart or through a plugin, which emp-seal does not model",
+                &self.generated,
+            ),
+            (
+                "Flux Kustomizations not read, whose source is another artifact than this repository",
+                &self.artifacts,
+            ),
+            (
+                "Flux Kustomizations deploying from a GitRepository not in this repository",
+                &self.unknown_sources,
+            ),
+            (
+                "Argo CD ApplicationSets not read, whose paths are not known offline",
+                &self.unresolved,
+            ),
+            (
+                "kustomizations patching Argo CD / Flux objects, read as written",
+                &self.deploy_patches,
+            ),
+            ("Argo CD / Flux objects that cannot be read", &self.unread),
+        ]
+    }
+}
+
 /// One environment candidate picked by [`pick`].
 #[derive(Debug, Clone)]
 pub(crate) struct Pick {

@@ -462,13 +462,8 @@ impl Workspace {
     /// Every note discovery leaves for `check` to print (each without `note: `): generated,
     /// artifact, unknown source, unresolved, patched and unread deploy objects, in that order.
     pub fn notes(&self) -> impl Iterator<Item = &str> {
-        let n = &self.notes;
-        (n.generated.iter())
-            .chain(&n.artifacts)
-            .chain(&n.unknown_sources)
-            .chain(&n.unresolved)
-            .chain(&n.deploy_patches)
-            .chain(&n.unread)
+        (self.notes.lists().into_iter())
+            .flat_map(|(_, notes)| notes)
             .map(|(_, note)| note.as_str())
     }
 
@@ -672,32 +667,9 @@ impl Workspace {
             let places: Vec<&str> = notes.iter().map(|(p, _)| p.as_str()).collect();
             format!("; {what}: {}", places.join(", "))
         };
-        let notes: String = [
-            (
-                "directories without a kustomization file they deploy as a Helm chart or through a plugin, which emp-seal does not model",
-                &self.notes.generated,
-            ),
-            (
-                "Flux Kustomizations not read, whose source is another artifact than this repository",
-                &self.notes.artifacts,
-            ),
-            (
-                "Argo CD ApplicationSets not read, whose paths are not known offline",
-                &self.notes.unresolved,
-            ),
-            (
-                "kustomizations patching Argo CD / Flux objects, read as written",
-                &self.notes.deploy_patches,
-            ),
-            (
-                "Flux Kustomizations deploying from a GitRepository not in this repository",
-                &self.notes.unknown_sources,
-            ),
-            ("Argo CD / Flux objects that cannot be read", &self.notes.unread),
-        ]
-        .into_iter()
-        .map(|(what, notes)| listed(what, notes))
-        .collect();
+        let notes: String = (self.notes.lists().into_iter())
+            .map(|(what, notes)| listed(what, notes))
+            .collect();
         format!(
             "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / ApplicationSet and Flux Kustomization objects naming directories (kustomization directories seen: {seen}{notes})"
         )
