@@ -462,8 +462,8 @@ fn narrow(
 
 /// The repo-relative paths of the files an overlay's build reads (see [`Overlay::files`]),
 /// those inside the git repository (above the root too: `../shared/app.env` for an overlay
-/// only Flux deploys, [`in_repository`]), and the `.example` of each env file its generators read (the
-/// record of that file's keys, which the environment is checked against).
+/// only Flux deploys, [`in_repository`]), and the `.example` of each env file its generators
+/// read (the record of that file's keys, which the environment is checked against).
 fn deployed_files(root: &Path, overlay: &Overlay) -> BTreeSet<String> {
     let examples = env_inputs(root, overlay)
         .into_iter()

@@ -14,8 +14,8 @@
 //!   YAML/JSON file of the repository, or once per checked overlay with that overlay in focus
 //!   ([`View::overlays`] yields it alone), so that each finding is known to come from one
 //!   overlay. The rules, and an overlay rule's overlays, run in parallel; the report keeps the
-//!   registry's order. Model rules ([`RuleScope::Model`]) are withheld for an overlay kustomize cannot
-//!   build and marked unverified for one the model does not fully replay.
+//!   registry's order. Model rules ([`RuleScope::Model`]) are withheld for an overlay kustomize
+//!   cannot build and marked unverified for one the model does not fully replay.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
