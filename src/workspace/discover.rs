@@ -536,13 +536,16 @@ fn resolve_in(
                 at.push(name);
                 let t = match dirs.get(&at) {
                     Some(t) => *t,
-                    None => at.symlink_metadata().ok()?.file_type(),
+                    None => {
+                        let t = at.symlink_metadata().ok()?.file_type();
+                        if t.is_dir() {
+                            dirs.insert(at.clone(), t);
+                        }
+                        t
+                    }
                 };
                 if t.is_symlink() {
                     return by_system();
-                }
-                if t.is_dir() {
-                    dirs.insert(at.clone(), t);
                 }
                 kind = Some(t);
             }
@@ -2039,6 +2042,7 @@ mod tests {
             .expect("ln");
         std::os::unix::fs::symlink("shared/deep", r.join("a-link")).expect("ln");
         let dir = r.join("real/dev");
+        let mut met = HashMap::new();
         for rel in [
             "cm.yaml",
             "./cm.yaml",
@@ -2060,8 +2064,14 @@ mod tests {
             "/",
         ] {
             let want = std::fs::canonicalize(crate::workspace::entry_path(&dir, rel)).ok();
+            // Fresh, and through the directories the entries before it met.
             assert_eq!(
                 resolve_in(&dir, rel, &mut HashMap::new()).map(|(p, _)| p),
+                want,
+                "{rel}"
+            );
+            assert_eq!(
+                resolve_in(&dir, rel, &mut met).map(|(p, _)| p),
                 want,
                 "{rel}"
             );
