@@ -479,21 +479,23 @@ fn read_kust(root: &Path, (dir, real): (PathBuf, &Path), kfile: &Path, deploys: 
         .and_then(|t| super::deploy_patches::note(root, kfile, t, &v));
     let component = v.get("kind").and_then(Value::as_str) == Some("Component");
     // Each local entry resolved once; the directories on the way are looked at once.
+    let entries = ["resources", "bases", "components"]
+        .into_iter()
+        .flat_map(|key| {
+            let list = v
+                .get(key)
+                .and_then(Value::as_sequence)
+                .into_iter()
+                .flatten();
+            list.filter_map(Value::as_str).map(move |e| (key, e))
+        });
     let mut dirs = HashMap::new();
     let (mut includes, mut files) = (Vec::new(), Vec::new());
-    for key in ["resources", "bases", "components"] {
-        let entries = v
-            .get(key)
-            .and_then(Value::as_sequence)
-            .into_iter()
-            .flatten();
-        let local = (entries.filter_map(Value::as_str)).filter(|e| !crate::kustomize::is_remote(e));
-        for (p, t) in local.filter_map(|e| resolve_in(real, e, &mut dirs)) {
-            match (t.is_dir(), t.is_file() && key == "resources") {
-                (true, _) => includes.push(p),
-                (_, true) => files.push(p),
-                _ => {}
-            }
+    for (key, e) in entries.filter(|(_, e)| !crate::kustomize::is_remote(e)) {
+        match resolve_in(real, e, &mut dirs) {
+            Some((p, t)) if t.is_dir() => includes.push(p),
+            Some((p, t)) if t.is_file() && key == "resources" => files.push(p),
+            _ => {}
         }
     }
     let namespace = v.get("namespace").map(|n| n.as_str().unwrap_or_default());
