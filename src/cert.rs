@@ -363,16 +363,24 @@ pub(crate) fn pem_labels(bytes: &[u8]) -> Vec<String> {
 }
 
 /// Each `-----BEGIN LABEL-----` line of a text: its 1-based line number and the label.
+///
+/// The label ends at the first `-----`, so a key pasted on one line
+/// (`-----BEGIN PRIVATE KEY-----MIIE...-----END PRIVATE KEY-----`) still yields `PRIVATE KEY`
+/// and never its body. Labels are shown to users, so only the characters real labels use
+/// (RFC 7468 section 3 allows more: upper case, digits, spaces and single hyphens here) are
+/// taken as one; a line whose label is anything else is not a BEGIN line.
 fn pem_begins(bytes: &[u8]) -> Vec<(usize, String)> {
     String::from_utf8_lossy(bytes)
         .lines()
         .enumerate()
         .filter_map(|(i, l)| {
-            let label = l
-                .trim()
-                .strip_prefix("-----BEGIN ")?
-                .strip_suffix("-----")?;
-            Some((i + 1, label.to_owned()))
+            let (label, _) = l.trim().strip_prefix("-----BEGIN ")?.split_once("-----")?;
+            let plain = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit() || c == ' ';
+            let shaped = label.len() <= 64
+                && label
+                    .split('-')
+                    .all(|part| !part.is_empty() && part.chars().all(plain));
+            shaped.then(|| (i + 1, label.to_owned()))
         })
         .collect()
 }
@@ -556,6 +564,23 @@ mod tests {
         ] {
             assert!(!only_certificates(&text), "{text}");
         }
+    }
+
+    #[test]
+    fn a_key_pasted_on_one_line_is_named_by_its_label_alone() {
+        // Built at run time, so that no source line holds a private key's BEGIN marker.
+        let one_line = format!(
+            "-----BEGIN {0}-----MIIEvSECRETBODY-----END {0}-----\n",
+            "PRIVATE KEY"
+        );
+        let blocks = private_key_blocks(one_line.as_bytes());
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].label, "PRIVATE KEY");
+        // A label that no PEM writer makes is not one: it could be pasted content.
+        let mangled = format!("-----BEGIN {}MIIEvSECRETBODY-----\n", "PRIVATE KEY");
+        assert!(pem_labels(mangled.as_bytes()).is_empty());
+        assert!(pem_labels(b"-----BEGIN lower case-----\n").is_empty());
+        assert_eq!(pem_labels(b"-----BEGIN X509 CRL-----\n"), ["X509 CRL"]);
     }
 
     #[test]

@@ -573,8 +573,10 @@ fn sync_dir(dir: &Path) -> Result<(), FsError> {
 /// # Errors
 /// [`FsError`] when the system temporary directory cannot take it.
 pub fn temp_dir() -> Result<tempfile::TempDir, FsError> {
+    use std::os::unix::fs::PermissionsExt as _;
     tempfile::Builder::new()
         .prefix("emp-seal-render-")
+        .permissions(fs::Permissions::from_mode(0o700))
         .tempdir()
         .map_err(|e| FsError::from_io(&std::env::temp_dir(), "create a temporary directory", e))
 }
@@ -763,5 +765,15 @@ mod tests {
             read_limited(d.path(), 1),
             Err(FsError::IsADirectory { .. })
         ));
+    }
+
+    /// `check --render`'s copy may hold files the overlay reads (a generator's `tls.key`): its
+    /// directory is the user's alone, whatever the umask.
+    #[test]
+    fn the_render_copy_directory_is_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let d = temp_dir().unwrap();
+        let mode = fs::metadata(d.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{mode:o}");
     }
 }

@@ -1167,8 +1167,11 @@ fn verify_kustomization(
     entry: &GeneratorSite,
     resource: &str,
 ) -> Result<(), String> {
-    let mut want: Value = yaml_serde::from_str(old).map_err(|e| format!("old text: {e}"))?;
-    let got: Value = yaml_serde::from_str(new).map_err(|e| format!("new text: {e}"))?;
+    let parse = |text: &str, which: &str| {
+        yaml_serde::from_str::<Value>(text)
+            .map_err(|e| format!("{which} text: {}", crate::yamlpos::error_message(&e)))
+    };
+    let (mut want, got) = (parse(old, "old")?, parse(new, "new")?);
     let m = want
         .as_mapping_mut()
         .ok_or("the kustomization is not a mapping")?;

@@ -34,6 +34,14 @@ impl KeyProblem {
             Self::DotPrefix => "is '.' or '..' or starts with '..'".to_owned(),
         }
     }
+
+    /// [`KeyProblem::describe`] for a key that is not shown: a bad character is not named either.
+    pub fn describe_withheld(self) -> String {
+        match self {
+            Self::BadChar(_) => "contains a character outside [-._a-zA-Z0-9]".to_owned(),
+            other => other.describe(),
+        }
+    }
 }
 
 fn is_key_byte(b: u8) -> bool {

@@ -286,7 +286,12 @@ fn lint_key(s: &mut Sink<'_>, key: &str, key_at: usize, no_equals: bool) {
     match validate_key(key) {
         Err(problem) => {
             // A line without '=' keeps its trailing whitespace in the key; say so plainly.
-            let why = problem.describe();
+            // The key is not shown; nor is its bad character when the key may be a value.
+            let why = if super::pasted::invalid_key_is_showable(key) {
+                problem.describe()
+            } else {
+                problem.describe_withheld()
+            };
             let extra = if no_equals && key.ends_with(is_go_space) {
                 " (trailing whitespace on a line without '=' is part of the key)"
             } else {

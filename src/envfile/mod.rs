@@ -127,8 +127,11 @@ impl EnvFile {
             validate_key(&e.key).map_err(|problem| EnvError::InvalidKey {
                 at: at(e),
                 key: e.key.clone(),
-                problem: problem.describe(),
+                problem,
             })?;
+            if e.value_like {
+                return Err(EnvError::NotAKey { at: at(e) });
+            }
         }
         Ok(())
     }
@@ -203,11 +206,11 @@ pub enum EnvError {
     LineTooLong { at: At, len: usize },
     /// A key the API server rejects in a Secret. The key is shown only when it cannot be a piece
     /// of a pasted value (see `pasted::invalid_key_is_showable`).
-    #[error("{at}: {} is not a valid secret key: it {problem}", shown_invalid_key(.key))]
+    #[error("{at}: {}", invalid_key_text(.key, *.problem))]
     InvalidKey {
         at: At,
         key: String,
-        problem: String,
+        problem: KeyProblem,
     },
     /// A value pasted over several lines (a PEM key, JSON): kustomize would make each line a key.
     #[error(
@@ -288,12 +291,17 @@ impl EnvError {
     }
 }
 
-/// `` key `KEY` `` when it may be shown, else `the key`.
-fn shown_invalid_key(key: &str) -> String {
+/// `` key `KEY` is not a valid secret key: it ... `` when the key may be shown, else the same
+/// without the key and without the character that makes it invalid (a piece of the line too).
+fn invalid_key_text(key: &str, problem: KeyProblem) -> String {
     if pasted::invalid_key_is_showable(key) {
-        format!("key `{}`", key.escape_debug())
+        let (key, why) = (key.escape_debug(), problem.describe());
+        format!("key `{key}` is not a valid secret key: it {why}")
     } else {
-        "the key".to_owned()
+        format!(
+            "the key is not a valid secret key: it {}",
+            problem.describe_withheld()
+        )
     }
 }
 
@@ -383,6 +391,7 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
         }
         seen.insert(key, (line.number, showable));
         let has_equals = value.is_some();
+        let padding = value.is_some_and(|(_, v)| pasted::padding_looks_like_value(key, v));
         let key_start = line.start + key_at;
         let key_span = key_start..key_start + key.len();
         let (value_span, value) = match value {
@@ -391,6 +400,7 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
         };
         let value_like = in_pasted
             || validate_key(key).is_err()
+            || padding
             || (!has_equals && no_equals_looks_like_value(key));
         entries.push(EnvEntry {
             key: key.to_owned(),

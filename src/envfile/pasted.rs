@@ -209,6 +209,14 @@ pub fn no_equals_looks_like_value(key: &str) -> bool {
     validate_key(key).is_err() || !is_env_var_name(key) || token_like(key)
 }
 
+/// Whether a line with `=` looks like a piece of a base64 value rather than `KEY=value`: a
+/// token-like key ([`no_equals_looks_like_value`]'s test) followed by nothing but `=`. kustomize
+/// splits `c2VjcmV0MTIzNDU2Nzg5MA==` at its first `=`, so the padding of a base64 value pasted
+/// alone on a line (the last line of a wrapped blob) gives a valid key that is the value itself.
+pub(super) fn padding_looks_like_value(key: &str, value: &str) -> bool {
+    value.bytes().all(|b| b == b'=') && token_like(key)
+}
+
 /// A long mix of upper case, lower case and digits (base64, a token).
 fn token_like(key: &str) -> bool {
     let has = |f: fn(&u8) -> bool| key.as_bytes().iter().any(f);
@@ -218,16 +226,21 @@ fn token_like(key: &str) -> bool {
         && has(u8::is_ascii_digit)
 }
 
-/// Whether an invalid key may be shown in an error message: short, and with nothing a pasted
-/// value is made of (base64's `+` and `/`, quotes, brackets, backslashes, a PEM `-----` marker,
-/// a long mix of upper case, lower case and digits). `export TOKEN` and `A:B` are shown.
+/// Whether an invalid key may be shown in an error message: short, not a long mix of upper
+/// case, lower case and digits, and made only of what key names are made of (letters, digits,
+/// `-`, `_`, `.`, `:`, and spaces between upper-case words), after an optional `export `
+/// prefix. `export TOKEN`, `MY KEY` and `A:B` are shown; a pasted passphrase
+/// (`hunter2 is my pw`), a URL, `pa$$word` or base64 (`+`, `/`) is not.
 pub(crate) fn invalid_key_is_showable(key: &str) -> bool {
+    let name = key.strip_prefix("export ").unwrap_or(key);
+    let upper = !name.bytes().any(|b| b.is_ascii_lowercase());
     key.len() <= 64
-        && !token_like(key)
-        && !key.contains("-----")
-        && !key
-            .chars()
-            .any(|c| matches!(c, '+' | '/' | '"' | '\'' | '{' | '}' | '[' | ']' | '\\'))
+        && !token_like(name)
+        && !name.is_empty()
+        && !name.contains("-----")
+        && name.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':') || (c == ' ' && upper)
+        })
 }
 
 #[cfg(test)]
@@ -275,6 +288,24 @@ mod tests {
     }
 
     #[test]
+    fn base64_padding_is_a_value_not_a_key() {
+        for (k, v) in [
+            ("c2VjcmV0MTIzNDU2Nzg5MA", ""),
+            ("U1VQRVJTRUNSRVQxMjM0", "="),
+        ] {
+            assert!(padding_looks_like_value(k, v), "{k}={v}");
+        }
+        // A key with a value, or a key name that is not token-like, stays a key.
+        for (k, v) in [
+            ("c2VjcmV0MTIzNDU2Nzg5MA", "x"),
+            ("API_KEY", ""),
+            ("REDIS_PASSWORD", "="),
+        ] {
+            assert!(!padding_looks_like_value(k, v), "{k}={v}");
+        }
+    }
+
+    #[test]
     fn values_without_equals() {
         for v in ["MIIEvQIBADANBgkqhkiG9w0B", "abc+def", "\"x\": 1", "9lives"] {
             assert!(no_equals_looks_like_value(v), "{v}");
@@ -282,10 +313,13 @@ mod tests {
         for k in ["REDIS_PASSWORD", "apiKey", "A10", "hunter2"] {
             assert!(!no_equals_looks_like_value(k), "{k}");
         }
-        for k in ["export TOKEN", "BAD KEY", "A$B", "A28:colon"] {
+        for k in ["export TOKEN", "BAD KEY", "A28:colon", "my-key:v2"] {
             assert!(invalid_key_is_showable(k), "{k}");
         }
         for v in [
+            "hunter2 is my pw",
+            "user:pw@host?x",
+            "A$B",
             "abc+def",
             "\"type\": \"x",
             "-----END PRIVATE KEY-----",

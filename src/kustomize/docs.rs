@@ -112,9 +112,7 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
                 }
                 Ok(v) => (Ok(Arc::new(v)), piece.first_line),
                 Err(e) => (
-                    Err(without_positions(crate::yamlpos::without_offset(
-                        &e.to_string(),
-                    ))),
+                    Err(without_positions(&crate::yamlpos::error_message(&e))),
                     crate::yamlpos::error_position(text, &e)
                         .map_or(piece.first_line, |(l, _)| piece.first_line + l.max(1) - 1),
                 ),

@@ -91,6 +91,10 @@ pub(crate) fn pod_spec_path(kind: &str, api_version: &str) -> Option<&'static [&
         "ScaledJob" if api_version.starts_with("keda.sh/") => {
             &["spec", "jobTargetRef", "template", "spec"]
         }
+        // Argo Rollouts' `Rollout` (argo-rollouts `pkg/apis/rollouts/v1alpha1/types.go`: a
+        // Deployment's pod template under `spec.template`). Not in kustomize's nameReference
+        // table, so a `nameSuffix` leaves its references as written.
+        "Rollout" if api_version.starts_with("argoproj.io/") => &["spec", "template", "spec"],
         _ => return None,
     })
 }
@@ -309,7 +313,8 @@ pub(crate) fn extract(kind: &str, api_version: &str, value: &Value, nameless: bo
 /// when an object of `target_kind` is renamed
 /// (kustomize `api/internal/konfig/builtinpluginconsts/namereference.go`).
 pub(crate) fn builtin_rewrites(target_kind: &str, referrer_kind: &str, fs_path: &str) -> bool {
-    // The pod spec paths of the table are those `extract` follows, but for KEDA's `ScaledJob`.
+    // The pod spec paths of the table are those `extract` follows, but for KEDA's `ScaledJob`
+    // and Argo's `Rollout` (which need an API group, not given here).
     let pod_rest = pod_spec_path(referrer_kind, "").and_then(|segs| {
         segs.iter().try_fold(fs_path, |rest, seg| {
             rest.strip_prefix(seg)?.strip_prefix('/')

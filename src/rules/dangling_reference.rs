@@ -161,6 +161,15 @@ fn rendered_beside(cx: &Context<'_>, ov: &OverlayModel, r: &Reference) -> bool {
         })
 }
 
+/// True when the overlay renders the target of `r` by its rendered name, in any namespace.
+fn renders_anywhere(ov: &OverlayModel, r: &Reference) -> bool {
+    let target =
+        |kind: &str| kind == r.target_kind || (kind == "SealedSecret" && r.target_kind == "Secret");
+    (ov.overlay.resources().iter()).any(|x| target(&x.kind) && x.rendered.name == r.rendered_name)
+        || (ov.overlay.generated().iter())
+            .any(|g| !g.hash_suffix && target(g.kind.kind()) && g.rendered.name == r.rendered_name)
+}
+
 /// Whether the rule judges a reference of this field and target kind.
 fn judged(r: &Reference) -> bool {
     match r.target_kind.as_str() {
@@ -191,11 +200,23 @@ pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
             {
                 continue;
             }
+            // KEDA reads a (cluster-scoped) ClusterTriggerAuthentication's Secrets from its own
+            // namespace, an install setting (keda `pkg/util/env.go`
+            // `GetClusterObjectNamespace`: `KEDA_CLUSTER_OBJECT_NAMESPACE`, default `keda`):
+            // any namespace the overlay renders the Secret in may be that one.
+            let cluster_auth = r.referrer_kind == "ClusterTriggerAuthentication";
+            if cluster_auth && renders_anywhere(ov, r) {
+                continue;
+            }
             // An object of the target kind that was renamed away from the written name.
             let renamed = rendered.renamed(r);
-            let ns = r.referrer.namespace.as_deref().unwrap_or("<no namespace>");
+            let place = match r.referrer.namespace.as_deref() {
+                _ if cluster_auth => "in any namespace (KEDA reads a ClusterTriggerAuthentication's Secrets from its own namespace, `keda` by default)".to_owned(),
+                Some(ns) => format!("in namespace {ns}"),
+                None => "in namespace <no namespace>".to_owned(),
+            };
             let mut message = format!(
-                "overlay {}: {} `{}` names {} `{}`, which the overlay does not render in namespace {ns}",
+                "overlay {}: {} `{}` names {} `{}`, which the overlay does not render {place}",
                 ov.name, r.referrer_kind, r.referrer.name, r.target_kind, r.rendered_name
             );
             if let Some(rendered) = renamed {

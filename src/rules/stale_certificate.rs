@@ -7,7 +7,9 @@
 //! file's record does not cover (at the patch's line).
 //!
 //! Skipped when the overlay has no usable certificate. A warning by default (the controller keeps
-//! old keys, so old values still decrypt); an error under `--release`. A file whose SealedSecrets
+//! old keys, so old values still decrypt); an error under `--release`, and always an error when
+//! the recorded certificate is the current one of another environment rendering the same
+//! `SealedSecret` (a shared base sealed for one of them: no rotation explains it). A file whose SealedSecrets
 //! carry no record (sealed by kubeseal) cannot be judged: it gets one note saying its values'
 //! certificate is not verified (a note, also under `--release`: nothing is known to be wrong).
 
@@ -46,6 +48,10 @@ pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
                 .as_deref()
                 .filter(|s| !s.eq_ignore_ascii_case(&current));
             let Some(sha256) = stale else { continue };
+            if let Some(other) = sealed_for_another(cx, ov, rec, sha256) {
+                out.push(shared_file(cx, ov, rec, other, &cert_model.path));
+                continue;
+            }
             let message = format!(
                 "overlay {}: SealedSecret `{}` was sealed with certificate sha256 {}, but `{}` is {}; re-encrypt offline with `emp-seal reseal {} --key OLD_KEY.pem` (the controller's key that sealed it)",
                 ov.name,
@@ -62,6 +68,53 @@ pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
         out.extend(patched_values(cx, ov, &sealed));
     }
     out
+}
+
+/// Another environment whose current certificate is the one `rec` records, and which renders
+/// the same `SealedSecret` (file and name): the values were sealed for that environment, not by
+/// an older key of this one's controller.
+fn sealed_for_another<'c>(
+    cx: &'c Context<'_>,
+    ov: &OverlayModel,
+    rec: &SealedCert,
+    sha256: &str,
+) -> Option<&'c OverlayModel> {
+    cx.all_overlays().iter().find(|o| {
+        let cert = o.cert.as_ref().and_then(|c| c.certificate());
+        o.dir != ov.dir
+            && cert.is_some_and(|c| c.sha256_fingerprint().eq_ignore_ascii_case(sha256))
+            && (sealed_certs(cx, o).iter()).any(|r| {
+                r.src.path() == rec.src.path() && r.src.name_in_file == rec.src.name_in_file
+            })
+    })
+}
+
+/// An error: one `SealedSecret` rendered by two environments whose certificates differ holds one
+/// ciphertext per key, which only the controller of `other` (whose certificate sealed it) can
+/// open. No rotation explains it and no reseal mends it (it would break `other`): `seal`
+/// refuses to seal such a file for both.
+fn shared_file(
+    cx: &Context<'_>,
+    ov: &OverlayModel,
+    rec: &SealedCert,
+    other: &OverlayModel,
+    cert_path: &str,
+) -> Finding {
+    let message = format!(
+        "overlay {}: SealedSecret `{}` in {} is rendered by {} too, whose certificate sealed it; `{cert_path}` differs, so {}'s controller cannot decrypt its values",
+        ov.name,
+        rec.src.name_in_file,
+        rec.src.path(),
+        other.name,
+        ov.name,
+    );
+    let hint = format!(
+        "give each environment a SealedSecret file of its own (one in each overlay, listed there instead of in the shared base) and seal each with `emp-seal <env> --from FILE`, or give {} and {} the same certificate",
+        other.name, ov.name
+    );
+    Finding::new(&META, rec.location(cx), message)
+        .severity(Severity::Error)
+        .hint(hint)
 }
 
 /// Values a patch writes into a `SealedSecret` of `ov` whose file records a certificate: the

@@ -269,7 +269,7 @@ fn parse_error<'t>(
     doc: &yamlpos::Document<'t>,
     e: &yaml_serde::Error,
 ) -> YamlError<'t> {
-    let message = yamlpos::without_offset(&e.to_string()).to_owned();
+    let message = yamlpos::error_message(e);
     let (mut line, column) =
         yamlpos::error_position(doc.text, e).map_or((doc.first_line, 1), |(l, c)| {
             let rel = u32::try_from(l).unwrap_or(1).max(1);

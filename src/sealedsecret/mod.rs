@@ -452,12 +452,12 @@ fn parse_doc(
     let ytext = &lines.text[line_span(lines, &(yaml_start..body.end)).start..span.end];
     let value: Value = yaml_serde::from_str::<yaml_serde::Value>(ytext).map_err(|e| {
         let (l, c) = crate::yamlpos::error_position(ytext, &e).unwrap_or((1, 1));
-        let full = e.to_string();
+        let full = crate::yamlpos::error_message(&e);
         let reason = full
             .split(" at line ")
             .next()
-            .map_or("syntax error", crate::yamlpos::without_offset)
-            .to_string();
+            .unwrap_or("syntax error")
+            .to_owned();
         SealedSecretError::Yaml {
             line: yaml_start + l,
             column: c,

@@ -110,12 +110,15 @@ pub(crate) struct Notes {
     /// template, [`super::unparsed`]), a Flux path whose `${var}` is not known offline
     /// ([`super::flux_vars`]), or a path that is no directory of this repository.
     pub(crate) unread: Vec<(String, String)>,
+    /// Symbolic links in the tree that lead nowhere or into a loop (`overlays/qa -> dev` after
+    /// `dev` is gone): no environment is read through them.
+    pub(crate) links: Vec<(String, String)>,
 }
 
 impl Notes {
     /// Every list, with what its places are, in the one order `check` prints them and the
     /// "no environment" error names them.
-    pub(crate) fn lists(&self) -> [(&'static str, &[(String, String)]); 6] {
+    pub(crate) fn lists(&self) -> [(&'static str, &[(String, String)]); 7] {
         [
             (
                 "directories without a kustomization file they deploy as a Helm chart or through a plugin, which emp-seal does not model",
@@ -138,6 +141,10 @@ impl Notes {
                 &self.deploy_patches,
             ),
             ("Argo CD / Flux objects that cannot be read", &self.unread),
+            (
+                "symbolic links that lead nowhere, where kustomize builds nothing",
+                &self.links,
+            ),
         ]
     }
 }
@@ -220,29 +227,28 @@ fn read_tree(
     remotes: &Remotes,
     s: &mut Scan,
 ) -> (Vec<String>, Vec<FileObjects>) {
-    let mut seen = BTreeSet::new();
-    let mut kfiles = Vec::new();
-    // Every non-kustomization YAML file (for the Argo CD / Flux scan), in walk order.
-    let mut yaml_files = Vec::new();
+    let mut w = Walk::default();
     if let Ok(canon) = std::fs::canonicalize(root) {
-        walk(
-            root,
-            "",
-            &canon,
-            ignore,
-            &mut seen,
-            &mut kfiles,
-            &mut yaml_files,
-        );
+        walk(root, "", &canon, ignore, &mut w);
     }
+    // Every non-kustomization YAML file (for the Argo CD / Flux scan), in walk order.
+    let mut yaml_files = std::mem::take(&mut w.yaml_files);
     // An object elsewhere in a repository whose top is above the root may deploy a directory
     // of it: read after the root's own.
     yaml_files.extend(super::gitroot::outside_manifests(root));
     // Files are read in parallel (a monorepo has thousands of manifests), a small tree's on
     // this thread ([`SEQUENTIAL_MAX`]); Argo CD / Flux objects are merged in walk order: the
     // first naming a directory says how it was found.
-    let small = yaml_files.len() + kfiles.len() <= SEQUENTIAL_MAX;
+    let small = yaml_files.len() + w.kfiles.len() <= SEQUENTIAL_MAX;
     let objects = crate::par::map(&yaml_files, small, |f| named_paths(root, f, remotes));
+    walk_named(root, ignore, &objects, &mut w);
+    s.notes.links = (w.broken.into_iter())
+        .map(|(link, to)| {
+            let note = format!("{link} is a symbolic link to `{to}`, which is not there or a loop: kustomize cannot build it, and nothing there was checked");
+            (link, note)
+        })
+        .collect();
+    let kfiles = w.kfiles;
     // Only a repository holding Argo CD / Flux objects can patch one: elsewhere the
     // kustomizations' patch files are not read for it.
     let deploys = objects.iter().any(|o| o.deploys);
@@ -360,24 +366,37 @@ fn unknown_source_notes(missing: BTreeMap<GitSource, BTreeSet<String>>) -> Vec<(
     out
 }
 
-/// Notes every kustomization directory (canonical path, path as reached, kustomization file)
-/// and every other YAML file under `root`/`rel` (repo-relative, `""` for the root), `canon`
-/// being that directory with symlinks resolved.
-fn walk(
-    root: &Path,
-    rel: &str,
-    canon: &Path,
-    ignore: &dyn Fn(&str) -> bool,
-    seen: &mut BTreeSet<PathBuf>,
-    kfiles: &mut Vec<(PathBuf, PathBuf, PathBuf)>,
-    yaml_files: &mut Vec<String>,
-) {
+/// What [`walk`] collects.
+#[derive(Default)]
+struct Walk {
+    /// Every real directory entered (loop protection: each is entered once, however many links
+    /// lead to it).
+    seen: BTreeSet<PathBuf>,
+    /// Every kustomization directory met: canonical path, path as reached, kustomization file.
+    kfiles: Vec<(PathBuf, PathBuf, PathBuf)>,
+    /// Every other YAML file, in walk order (repo-relative).
+    yaml_files: Vec<String>,
+    /// The directories not entered ([`skipped_dir`], `.git` aside), repo-relative: an Argo CD /
+    /// Flux object naming a path below one has it walked after all ([`walk_named`]).
+    skipped: Vec<String>,
+    /// Symbolic links that lead nowhere or into a loop (not named like a manifest), with where
+    /// they point: kustomize cannot build such a directory, and no environment is read there.
+    broken: Vec<(String, String)>,
+}
+
+/// Notes every kustomization directory and every other YAML file under `root`/`rel`
+/// (repo-relative, `""` for the root) into `w`, `canon` being that directory with symlinks
+/// resolved.
+///
+/// A hidden directory, `target` or `node_modules` is entered only when it holds a kustomization
+/// file itself (`k8s/overlays/target`): a build output or a dependency tree holds none, and
+/// walking one would cost more than the rest of the tree.
+fn walk(root: &Path, rel: &str, canon: &Path, ignore: &dyn Fn(&str) -> bool, w: &mut Walk) {
     let dir = root.join(rel);
-    // Loop protection: every real directory is entered once, however many links lead to it.
-    let first = seen.insert(canon.to_path_buf());
+    let first = w.seen.insert(canon.to_path_buf());
     // Noted again when reached again (`scan` keeps the first path, the others as aliases).
     if let Some(kfile) = kustomization_file(&dir) {
-        kfiles.push((canon.to_path_buf(), dir.clone(), kfile));
+        w.kfiles.push((canon.to_path_buf(), dir.clone(), kfile));
     }
     if !first {
         return;
@@ -410,18 +429,48 @@ fn walk(
         }
         if !is_dir {
             if is_manifest(&name) && !super::KUSTOMIZATION_FILE_NAMES.contains(&name.as_str()) {
-                yaml_files.push(r);
+                w.yaml_files.push(r);
+            } else if by_system && std::fs::metadata(dir.join(&name)).is_err() {
+                let to = std::fs::read_link(dir.join(&name)).unwrap_or_default();
+                w.broken.push((r, to.display().to_string()));
             }
-        } else if !skipped_dir(&name) {
-            // A real directory in a resolved one is resolved already: only a link (or a name
-            // that is not UTF-8) is resolved by the system, a `readlink` per path component.
-            let sub = match by_system {
-                false => Some(canon.join(&name)),
-                true => std::fs::canonicalize(dir.join(&name)).ok(),
-            };
-            if let Some(sub) = sub {
-                walk(root, &r, &sub, ignore, seen, kfiles, yaml_files);
+            continue;
+        }
+        if skipped_dir(&name) && (name == ".git" || kustomization_file(&dir.join(&name)).is_none())
+        {
+            if name != ".git" {
+                w.skipped.push(r);
             }
+            continue;
+        }
+        // A real directory in a resolved one is resolved already: only a link (or a name
+        // that is not UTF-8) is resolved by the system, a `readlink` per path component.
+        let sub = match by_system {
+            false => Some(canon.join(&name)),
+            true => std::fs::canonicalize(dir.join(&name)).ok(),
+        };
+        if let Some(sub) = sub {
+            walk(root, &r, &sub, ignore, w);
+        }
+    }
+}
+
+/// Walks, after all, the directories the first walk did not enter ([`Walk::skipped`]: hidden
+/// ones, `target`, `node_modules`) that hold a kustomization directory an Argo CD / Flux object
+/// deploys (`.deploy/prod`): from the outermost one on the way, so that the bases beside it are
+/// read too. The YAML files met there are not searched for more objects.
+fn walk_named(root: &Path, ignore: &dyn Fn(&str) -> bool, objects: &[FileObjects], w: &mut Walk) {
+    let named = objects.iter().flat_map(|o| &o.named);
+    let starts: BTreeSet<String> = (named.filter(|n| !n.plain && !w.seen.contains(&n.dir)))
+        .filter_map(|n| {
+            let r = rel(root, &n.path);
+            let on_the_way = w.skipped.iter().filter(|d| super::below(&r, d));
+            on_the_way.min_by_key(|d| d.len()).cloned()
+        })
+        .collect();
+    for start in starts {
+        if let Ok(canon) = std::fs::canonicalize(root.join(&start)) {
+            walk(root, &start, &canon, ignore, w);
         }
     }
 }

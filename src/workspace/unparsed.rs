@@ -45,9 +45,9 @@ pub(super) fn unparsed(
     let error = error.map(|e| {
         let line = crate::yamlpos::error_position(text, e)
             .map_or(kind_line, |(l, _)| first_line + l.max(1) - 1);
-        let message = e.to_string();
+        let message = crate::yamlpos::error_message(e);
         let message = message.split(" at line ").next().unwrap_or(&message);
-        (line, crate::yamlpos::without_offset(message).to_owned())
+        (line, message.to_owned())
     });
     Some(Unparsed {
         kind,

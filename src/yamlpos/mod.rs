@@ -188,8 +188,30 @@ pub(crate) fn error_position(text: &str, e: &yaml_serde::Error) -> Option<(usize
     ))
 }
 
+/// A `yaml_serde` error's message for users: without its " at position N" (a byte offset, shown
+/// as a line instead) and without the input it quotes. serde's `invalid value: string "VALUE",
+/// expected an integer` (a scalar whose `!!int`/`!!bool`/`!!float`/`!!null` tag does not match
+/// it; serde `de/mod.rs` `Error::invalid_value`, `yaml_serde` `de.rs`) would print the scalar,
+/// which may be a Secret's value: only its type and what was expected are kept.
+pub(crate) fn error_message(e: &yaml_serde::Error) -> String {
+    let full = e.to_string();
+    let message = without_offset(&full);
+    for lead in ["invalid value: ", "invalid type: "] {
+        let Some((before, rest)) = message.split_once(lead) else {
+            continue;
+        };
+        let kind = rest.split([' ', ',']).next().unwrap_or_default();
+        let tail = rest
+            .find(", expected ")
+            .or_else(|| rest.find(" at line "))
+            .map_or("", |at| &rest[at..]);
+        return format!("{before}{lead}{kind} (not shown){tail}");
+    }
+    message.to_owned()
+}
+
 /// `message` without its " at position N" (a byte offset, shown as a line instead).
-pub(crate) fn without_offset(message: &str) -> &str {
+fn without_offset(message: &str) -> &str {
     message
         .rsplit_once(" at position ")
         .filter(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
@@ -1122,6 +1144,30 @@ key: value
 
 #[cfg(test)]
 mod error_position_tests {
+    /// A scalar whose tag it does not match is named by its type, never quoted: it may be a
+    /// Secret's value.
+    #[test]
+    fn a_mistagged_scalar_is_not_quoted() {
+        for (tag, expected) in [
+            ("!!int", "an integer"),
+            ("!!bool", "a boolean"),
+            ("!!float", "a float"),
+        ] {
+            let t = format!("kind: Secret\nstringData:\n  password: {tag} SUPERSECRET123\n");
+            let e = yaml_serde::from_str::<yaml_serde::Value>(&t).expect_err("mistagged");
+            assert!(
+                e.to_string().contains("SUPERSECRET123"),
+                "the parser quotes it: {e}"
+            );
+            let shown = super::error_message(&e);
+            assert!(!shown.contains("SUPERSECRET"), "{shown}");
+            assert!(
+                shown.contains("(not shown)") && shown.contains(expected),
+                "{shown}"
+            );
+        }
+    }
+
     /// A reader error (a control character) is placed at its byte, not at line 1, and its
     /// message loses the offset; a parser error keeps its own location.
     #[test]
@@ -1130,7 +1176,7 @@ mod error_position_tests {
         let e = yaml_serde::from_str::<yaml_serde::Value>(t).expect_err("control character");
         assert_eq!(super::error_position(t, &e), Some((2, 6)));
         assert_eq!(
-            super::without_offset(&e.to_string()),
+            super::error_message(&e),
             "control characters are not allowed"
         );
         let t = "a: 1\nb: [\n";

@@ -641,6 +641,127 @@ fn issue_16_symlinked_overlay_directory_is_followed_once() {
     assert_eq!(names.len(), 3, "{names:?}");
 }
 
+/// Directories the walk passes over (hidden ones, `target`, `node_modules`) are environments all
+/// the same when they hold a kustomization themselves (`overlays/target`), or when an Argo CD
+/// Application deploys one below them (`.deploy/prod`, with its base beside it); without either,
+/// a hidden one stays out. Each is checked: its identity mismatch is found.
+#[test]
+fn skipped_directory_names_are_environments_when_they_hold_or_are_deployed_as_one() {
+    let Some(repo) = Repo::new("root-overlays") else {
+        return;
+    };
+    let prod = repo.root().join("overlays/prod");
+    for to in [
+        "overlays/target",
+        "overlays/node_modules",
+        ".deploy/apps/prod",
+    ] {
+        common::copy_dir(&prod, &repo.root().join(to));
+    }
+    common::copy_dir(&repo.root().join("base"), &repo.root().join(".deploy/base"));
+    let dirs = |repo: &Repo| -> Vec<String> { repo.layout().into_iter().map(|e| e.1).collect() };
+    let before = dirs(&repo);
+    assert!(before.contains(&"overlays/target".to_owned()), "{before:?}");
+    assert!(
+        before.contains(&"overlays/node_modules".to_owned()),
+        "{before:?}"
+    );
+    assert!(
+        !before.iter().any(|d| d.starts_with(".deploy")),
+        "{before:?}"
+    );
+    repo.write(
+        "argocd/prod.yaml",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: hidden\nspec:\n  source:\n    repoURL: https://example.com/x.git\n    path: .deploy/apps/prod\n  destination:\n    namespace: web-prod\n",
+    );
+    let after = dirs(&repo);
+    assert!(after.contains(&".deploy/apps/prod".to_owned()), "{after:?}");
+    // Checked like any environment: the copies render in web-prod, sealed for web-prod; moved to
+    // another namespace, the hidden one's SealedSecret no longer matches.
+    let k = repo.root().join(".deploy/apps/prod/kustomization.yaml");
+    let text = std::fs::read_to_string(&k).unwrap();
+    repo.write(
+        ".deploy/apps/prod/kustomization.yaml",
+        &text.replace("web-prod", "web-hidden"),
+    );
+    let out = repo.run(&["check", "--format", "json"]);
+    let hits = common::report_hits(&out.stdout);
+    assert!(
+        hits.iter()
+            .any(|h| h.path.starts_with(".deploy/apps/prod/")),
+        "{hits:?}\n{}",
+        stderr(&out)
+    );
+}
+
+/// A base shared by two environments with different certificates holds one SealedSecret, sealed
+/// for `dev` while `prod` did not include it yet: `prod` renders values only `dev`'s controller
+/// opens. `check` says so as an error naming `dev` (not a rotation warning suggesting a reseal).
+#[test]
+fn a_shared_sealed_secret_sealed_for_another_environment_s_certificate_is_an_error() {
+    let Some(repo) = Repo::empty() else { return };
+    repo.write(
+        "k8s/base/kustomization.yaml",
+        "resources:\n  - sealedsecret.yaml\n",
+    );
+    repo.write(
+        "k8s/base/sealedsecret.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: app-secrets\nspec:\n  encryptedData: {}\n",
+    );
+    let certs = ["rsa-2048-cert.pem", "rsa-3072-cert.pem"].map(|c| {
+        std::fs::read_to_string(common::repo_root().join("tests/fixtures/certs").join(c)).unwrap()
+    });
+    let uses_base = "namespace: app\nresources:\n  - ../../base\n";
+    repo.write("k8s/overlays/dev/kustomization.yaml", uses_base);
+    repo.write(
+        "k8s/overlays/prod/kustomization.yaml",
+        "namespace: app\nresources: []\n",
+    );
+    repo.write("k8s/overlays/dev/sealing-cert.pem", &certs[0]);
+    repo.write("k8s/overlays/prod/sealing-cert.pem", &certs[1]);
+    let env = repo.write("secrets.env", &format!("DB_PASSWORD={SENTINEL}\n"));
+    ok(&repo.run(&["seal", "dev", "--from", env.to_str().unwrap()]));
+    std::fs::remove_file(&env).unwrap();
+    repo.write("k8s/overlays/prod/kustomization.yaml", uses_base);
+    let out = repo.run(&["check", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let stale: Vec<_> = (common::report_hits(&out.stdout).into_iter())
+        .filter(|h| h.rule == "stale-certificate")
+        .collect();
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    assert_eq!(stale[0].severity, "error", "{stale:?}");
+    assert!(
+        stale[0].message.contains("overlay prod: SealedSecret `app-secrets` in k8s/base/sealedsecret.yaml is rendered by dev too"),
+        "{stale:?}"
+    );
+}
+
+/// A symbolic link in the tree that leads nowhere (`overlays/qa -> dev` once `dev` is gone, or
+/// into a loop) is no environment kustomize can build: `check` says so in a note, never
+/// passing it over in silence.
+#[test]
+fn a_symbolic_link_leading_nowhere_is_noted() {
+    let Some(repo) = Repo::new("root-overlays") else {
+        return;
+    };
+    std::os::unix::fs::symlink("gone", repo.root().join("overlays/qa")).unwrap();
+    std::os::unix::fs::symlink("l2", repo.root().join("overlays/l1")).unwrap();
+    std::os::unix::fs::symlink("l1", repo.root().join("overlays/l2")).unwrap();
+    let out = repo.run(&["check"]);
+    let err = stderr(&out);
+    for (link, to) in [
+        ("overlays/qa", "gone"),
+        ("overlays/l1", "l2"),
+        ("overlays/l2", "l1"),
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&format!("note: {link} is a symbolic link to `{to}`"))),
+            "{link}: {err}"
+        );
+    }
+}
+
 #[test]
 fn issue_16_check_render_covers_the_variants_of_an_environment() {
     if common::kubectl().is_none() {

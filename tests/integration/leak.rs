@@ -255,6 +255,10 @@ fn runs() -> Vec<Run> {
     ]
     .concat();
     let dup = format!("{}API_KEY={}\n", good_env(), SENTINELS[2]).into_bytes();
+    // A base64 value pasted alone on a line: its `=` padding makes it a valid key for kustomize.
+    let padded = common::b64(SENTINELS[0].as_bytes());
+    assert!(padded.ends_with('='), "the sentinel's base64 is padded");
+    let padded_line = format!("{}{padded}\n", good_env()).into_bytes();
     let mut v = vec![
         run("seal", &["paper", "--from", "good.env"]),
         run("seal_quiet", &["-q", "seal", "paper", "--from", "good.env"]),
@@ -310,6 +314,7 @@ fn runs() -> Vec<Run> {
         ("seal_error_invalid_key", bad_key_line),
         ("seal_error_invalid_utf8", bad_utf8),
         ("seal_error_duplicate", dup),
+        ("seal_error_padded_base64_line", padded_line),
     ] {
         let mut r = run(name, &["paper", "--from", "bad.env"]);
         r.files.push(("bad.env", content));
@@ -341,6 +346,7 @@ fn runs() -> Vec<Run> {
     d.files
         .push(("demo-key.pem", demo_key.clone().into_bytes()));
     v.push(d);
+    v.extend(mistagged_and_one_line_key_runs());
     v.extend(sealed_first_runs(&demo_key));
     v.extend(render_runs());
     let mut i = run("init", &["init", "prod", "--no-input"]);
@@ -367,6 +373,54 @@ fn runs() -> Vec<Run> {
     m.plaintext_files.push("good.env");
     v.push(m);
     v
+}
+
+/// Inputs whose parsers' own words would quote them: a Secret value under a YAML tag it does not
+/// match (`!!int VALUE`: the decoder's message quotes the scalar), in a file the paper overlay
+/// lists and in one no overlay reads; and a private key pasted on one line after the paper
+/// certificate (its "label" would run to the key's end).
+fn mistagged_and_one_line_key_runs() -> Vec<Run> {
+    let [pg, redis, api] = SENTINELS;
+    let tagged = |name: &str, value: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\nstringData:\n  password: !!int {value}\n"
+        )
+    };
+    let root = common::repo_root();
+    let paper = std::fs::read_to_string(root.join("k8s/overlays/paper/kustomization.yaml"))
+        .unwrap()
+        .replacen("resources:\n", "resources:\n  - tagged.yaml\n", 1);
+    assert!(paper.contains("- tagged.yaml"));
+    // Built at run time: no source line may hold a private key's BEGIN marker.
+    let label = "PRIVATE KEY";
+    let cert = std::fs::read_to_string(root.join("k8s/overlays/paper/sealing-cert.pem")).unwrap()
+        + &format!("-----BEGIN {label}-----MIIEv{api}-----END {label}-----\n");
+    let tree: Vec<(&'static str, Vec<u8>)> = vec![
+        (
+            "k8s/overlays/paper/tagged.yaml",
+            tagged("tagged", pg).into_bytes(),
+        ),
+        ("k8s/overlays/paper/kustomization.yaml", paper.into_bytes()),
+        ("k8s/stray/tagged.yaml", tagged("stray", redis).into_bytes()),
+        ("k8s/overlays/paper/sealing-cert.pem", cert.into_bytes()),
+    ];
+    [
+        ("mistagged_check", &["check", "--format", "github"][..]),
+        ("mistagged_check_json", &["check", "--format", "json"][..]),
+        (
+            "mistagged_seal",
+            &["paper", "--from", "good.env", "--dry-run"][..],
+        ),
+        ("one_line_key_cert", &["cert", "paper"][..]),
+    ]
+    .into_iter()
+    .map(|(name, args)| {
+        let mut r = run(name, args);
+        r.files.clone_from(&tree);
+        r.plaintext_files.extend(tree.iter().map(|(path, _)| *path));
+        r
+    })
+    .collect()
 }
 
 /// `check --render=always` with the real `kubectl kustomize` (a missing kubectl fails under

@@ -467,3 +467,65 @@ fn a_secret_another_deploy_object_of_the_cluster_renders_answers_a_reference() {
         "Argo CD: two servers"
     );
 }
+
+/// An Argo Rollouts `Rollout` carries a Deployment's pod template: its references are read, so
+/// one to a Secret nothing renders dangles; the same document of another API group is no
+/// workload emp-seal knows.
+#[test]
+fn a_rollout_s_pod_template_is_read() {
+    let rollout = |name: &str, group: &str| {
+        deployment(name, None, "absent").replace(
+            "apiVersion: apps/v1\nkind: Deployment",
+            &format!("apiVersion: {group}\nkind: Rollout"),
+        )
+    };
+    let workloads = [
+        rollout("argo", "argoproj.io/v1alpha1"),
+        rollout("other", "example.com/v1"),
+    ]
+    .join("---\n");
+    let Some(t) = tree("namespace: dev\n", &workloads, "") else {
+        return;
+    };
+    let named: Vec<String> = dangling(t.path()).into_iter().map(|h| h.message).collect();
+    assert_eq!(named.len(), 1, "{named:?}");
+    assert!(
+        named[0].contains("Rollout `argo` names Secret `absent`"),
+        "{named:?}"
+    );
+}
+
+/// A KEDA `ClusterTriggerAuthentication` is cluster-scoped and KEDA reads its Secrets from its
+/// own namespace (`keda` by default, an install setting): a Secret the overlay renders in any
+/// namespace may be the one; a name the overlay renders nowhere dangles.
+#[test]
+fn a_cluster_trigger_authentication_s_secret_may_be_in_any_namespace() {
+    let makers = "apiVersion: v1
+kind: Secret
+metadata: {name: redis-auth, namespace: keda}
+type: Opaque
+---
+apiVersion: keda.sh/v1alpha1
+kind: ClusterTriggerAuthentication
+metadata: {name: found}
+spec:
+  secretTargetRef:
+    - {parameter: password, name: redis-auth, key: PASSWORD}
+---
+apiVersion: keda.sh/v1alpha1
+kind: ClusterTriggerAuthentication
+metadata: {name: missing}
+spec:
+  secretTargetRef:
+    - {parameter: password, name: redis-typo, key: PASSWORD}
+";
+    let Some(t) = tree("", "", makers) else {
+        return;
+    };
+    let named: Vec<String> = dangling(t.path()).into_iter().map(|h| h.message).collect();
+    assert_eq!(named.len(), 1, "{named:?}");
+    assert!(
+        named[0].contains("ClusterTriggerAuthentication `missing` names Secret `redis-typo`, which the overlay does not render in any namespace"),
+        "{named:?}"
+    );
+}
