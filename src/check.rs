@@ -44,6 +44,17 @@ pub enum CheckError {
         /// The overlays that exist, comma-separated.
         known: String,
     },
+    /// `--release PATH` names a kustomization directory that is no environment `check` checks
+    /// (a shared base, a directory no discovery rule or config glob makes one).
+    #[error(
+        "`{env}` is the kustomization directory {dir}, which is no environment check gates (environments: {known})"
+    )]
+    NotAnEnvironment {
+        env: String,
+        /// The directory, repository-relative (`.` for the root).
+        dir: String,
+        known: String,
+    },
     /// `--release` (or `EMP_SEAL_RELEASE`) is set but empty: refused, so that an unset CI
     /// variable cannot switch the release gate off.
     #[error("the release environment is empty (--release \"\" or an empty EMP_SEAL_RELEASE)")]
@@ -82,6 +93,9 @@ impl CheckError {
         let hint = match self {
             CheckError::UnknownEnv { .. } => {
                 "pass an environment name or the path of its directory (`emp-seal config` lists them)"
+            }
+            CheckError::NotAnEnvironment { .. } => {
+                "gate an environment (`emp-seal config` lists them), or make this directory one: list it under `environments` in emp-seal.toml (docs/check.md)"
             }
             CheckError::EmptyRelease => {
                 "name the environment to gate (--release paper), or unset EMP_SEAL_RELEASE"
@@ -874,11 +888,17 @@ fn release_env(
     if env.trim().is_empty() {
         return Err(CheckError::EmptyRelease);
     }
+    let known = ws.names().join(", ");
     match crate::workspace::resolve_typed(&ws.root, env) {
         Some(e) if ws.env(&e.name).is_some() => Ok(Some(e.name)),
-        _ => Err(CheckError::UnknownEnv {
+        Some(e) => Err(CheckError::NotAnEnvironment {
             env: env.to_owned(),
-            known: ws.names().join(", "),
+            dir: crate::workspace::dir_rel(&ws.root, &e.dir),
+            known,
+        }),
+        None => Err(CheckError::UnknownEnv {
+            env: env.to_owned(),
+            known,
         }),
     }
 }

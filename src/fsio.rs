@@ -145,22 +145,39 @@ pub fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsError> {
 /// Reads `stream` to its end, refusing more than `max_bytes` (it reads one byte past the limit
 /// to tell). A refused partial read is wiped: it may hold secrets.
 fn read_capped(
-    stream: impl Read,
+    mut stream: impl Read,
     capacity: usize,
     path: &Path,
     max_bytes: u64,
 ) -> Result<Vec<u8>, FsError> {
-    // Wiped on every refusal: a read error part-way, as well as an input over the limit.
-    let mut buf = zeroize::Zeroizing::new(Vec::with_capacity(capacity));
-    stream
-        .take(max_bytes.saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(|e| FsError::from_io(path, "read", e))?;
-    if u64::try_from(buf.len()).unwrap_or(u64::MAX) > max_bytes {
-        return Err(FsError::TooLarge {
-            path: path.to_path_buf(),
-            limit: max_bytes,
-        });
+    use zeroize::Zeroizing;
+    // Reads of a whole chunk, as large as std's stdin buffer: `BufReader` passes such a read
+    // straight through, so standard input's process-wide buffer never holds the input.
+    const CHUNK: usize = 8 * 1024;
+    // Every buffer is wiped when dropped: on a refusal (a read error part-way, an input over the
+    // limit), and each one outgrown, which is grown by hand (`read_to_end` would reallocate,
+    // freeing the smaller buffers unwiped).
+    let mut buf = Zeroizing::new(Vec::with_capacity(capacity.max(CHUNK)));
+    let mut chunk = Zeroizing::new([0u8; CHUNK]);
+    loop {
+        let n = match stream.read(&mut chunk[..]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(FsError::from_io(path, "read", e)),
+        };
+        if u64::try_from(buf.len() + n).unwrap_or(u64::MAX) > max_bytes {
+            return Err(FsError::TooLarge {
+                path: path.to_path_buf(),
+                limit: max_bytes,
+            });
+        }
+        if buf.len() + n > buf.capacity() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity(2 * buf.capacity() + n));
+            bigger.extend_from_slice(&buf);
+            buf = bigger;
+        }
+        buf.extend_from_slice(&chunk[..n]);
     }
     Ok(std::mem::take(&mut *buf))
 }
@@ -775,5 +792,19 @@ mod tests {
         let d = temp_dir().unwrap();
         let mode = fs::metadata(d.path()).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+    }
+
+    /// Input read in pieces of any size grows past its first buffer intact, and one byte over
+    /// the limit is refused.
+    #[test]
+    fn capped_reads_grow_and_stop_at_the_limit() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let piecewise = std::io::Read::chain(&data[..1], &data[1..]);
+        let got = read_capped(piecewise, 0, Path::new("<stdin>"), 100_000).unwrap();
+        assert_eq!(got, data);
+        assert!(matches!(
+            read_capped(&data[..], 16, Path::new("<stdin>"), 99_999),
+            Err(FsError::TooLarge { limit: 99_999, .. })
+        ));
     }
 }

@@ -269,8 +269,7 @@ fn collect_secret_keys(
     let pem: Zeroizing<Vec<u8>> = if let Some(raw) = doc.string_data.get("tls.key") {
         Zeroizing::new(raw.as_bytes().to_vec())
     } else if let Some(b64) = doc.data.get("tls.key") {
-        let compact: Zeroizing<String> =
-            Zeroizing::new(b64.chars().filter(|c| !c.is_whitespace()).collect());
+        let compact = crate::secret::compact_base64(b64);
         Zeroizing::new(
             base64::engine::general_purpose::STANDARD
                 .decode(compact.as_bytes())

@@ -50,6 +50,15 @@ impl std::fmt::Debug for SecretValue {
     }
 }
 
+/// `text` without its whitespace (base64 as a Secret's `data` may wrap it), in one buffer sized
+/// up front and wiped when dropped: collecting into a growing `String` would free each smaller
+/// copy of the secret unwiped.
+pub fn compact_base64(text: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(text.len()));
+    out.extend(text.chars().filter(|c| !c.is_whitespace()));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@
 //! (a terminal), reads up to the newline itself and reports a line that ends without one as the
 //! end of input. It must not keep the answer anywhere but the returned buffer.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 
 use rustix::termios::{self, LocalModes, OptionalActions, Termios};
 use zeroize::Zeroizing;
@@ -47,12 +47,11 @@ pub(super) fn read_hidden(prompt: &str) -> io::Result<Answer> {
     let mut err = io::stderr().lock();
     err.write_all(prompt.as_bytes())?;
     err.flush()?;
-    let mut line = Zeroizing::new(Vec::new());
-    let read = io::stdin().lock().read_until(b'\n', &mut line);
+    let read = read_line();
     drop(guard);
     // Echo was off, so the user's Enter did not move the cursor.
     let _ = err.write_all(b"\n");
-    read?;
+    let mut line = read?;
     if line.last() != Some(&b'\n') {
         return Ok(Answer::Eof);
     }
@@ -61,4 +60,30 @@ pub(super) fn read_hidden(prompt: &str) -> io::Result<Answer> {
         line.pop();
     }
     Ok(Answer::Line(line))
+}
+
+/// Reads standard input up to and including a newline (or its end), a byte at a time from the
+/// file descriptor itself: std's `Stdin` would fill its process-wide buffer, which is never
+/// wiped, and keep what follows the line there. The line is grown by hand, each outgrown buffer
+/// wiped.
+fn read_line() -> io::Result<Zeroizing<Vec<u8>>> {
+    let mut line = Zeroizing::new(Vec::with_capacity(256));
+    let mut byte = Zeroizing::new([0u8; 1]);
+    loop {
+        match rustix::io::read(io::stdin(), &mut byte[..]) {
+            Ok(0) => return Ok(line),
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        if line.len() == line.capacity() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity(2 * line.capacity()));
+            bigger.extend_from_slice(&line);
+            line = bigger;
+        }
+        line.push(byte[0]);
+        if byte[0] == b'\n' {
+            return Ok(line);
+        }
+    }
 }

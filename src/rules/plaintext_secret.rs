@@ -92,8 +92,7 @@ pub(crate) fn is_committed_secret(value: &Value, written: Written, around: Aroun
     }
     if written == Written::Base64 {
         use base64::Engine as _;
-        let compact: zeroize::Zeroizing<String> =
-            zeroize::Zeroizing::new(text.chars().filter(|c| !c.is_whitespace()).collect());
+        let compact = crate::secret::compact_base64(text);
         let bytes = base64::engine::general_purpose::STANDARD.decode(compact.as_bytes());
         let bytes = zeroize::Zeroizing::new(bytes.unwrap_or_default());
         return !std::str::from_utf8(&bytes).is_ok_and(crate::cert::only_certificates);

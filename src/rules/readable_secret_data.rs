@@ -26,8 +26,8 @@ pub static META: RuleMeta = RuleMeta {
 /// True when `value` is standard base64 of non-empty UTF-8 text without control characters other
 /// than tab and line breaks.
 pub fn is_readable_base64(value: &str) -> bool {
-    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(compact) else {
+    let compact = crate::secret::compact_base64(value);
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) else {
         return false;
     };
     let bytes = zeroize::Zeroizing::new(bytes);

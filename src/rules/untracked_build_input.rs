@@ -23,6 +23,10 @@ pub static META: RuleMeta = RuleMeta {
 /// an overlay Argo CD or Flux deploys reads that their clone lacks is an `overlay-build-error`
 /// already, the more specific finding (the sync fails): the build refuses it, so it is not
 /// among the files read, but for the overlay's own kustomization file, skipped here.
+///
+/// An environment whose own kustomization file a gitignore pattern keeps out (a developer's
+/// `overlays/local`) is in no clone at all, on purpose: nothing a clone lacks breaks a build
+/// there, so its files are not judged, and a note says so.
 pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     use rayon::prelude::*;
     if cx.tree.git.is_none() {
@@ -32,7 +36,20 @@ pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
         return Vec::new();
     };
     let mut readers: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    let mut local = Vec::new();
     for ov in cx.tree.checked_overlays() {
+        let kfile = crate::workspace::kustomization_file(&ov.overlay.dir);
+        if let Some(k) = kfile.filter(|k| clone.lacks(k).is_some_and(|l| l.is_ignored())) {
+            let rel = crate::workspace::rel(cx.root, &k);
+            let message = format!(
+                "environment {}: its kustomization `{rel}` is ignored by a gitignore rule, so no clone of the repository has the environment; whether the files its build reads are tracked is not judged",
+                ov.name
+            );
+            local.push(Finding::new(&META, at_line(cx, &rel, 1), message).severity(Severity::Note).hint(
+                "nothing to do for a local-only environment; to deploy it, stop ignoring it and commit it",
+            ));
+            continue;
+        }
         let variants = ov.variants.iter().map(|v| &v.overlay);
         for overlay in std::iter::once(&ov.overlay).chain(variants) {
             let own = (overlay.built_from_git())
@@ -47,7 +64,7 @@ pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
             }
         }
     }
-    readers
+    let mut out: Vec<Finding> = readers
         .into_par_iter()
         .filter_map(|(rel, names)| {
             let why = clone.lacks(&cx.root.join(&rel))?;
@@ -59,5 +76,7 @@ pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
             );
             Some(Finding::new(&META, at_line(cx, &rel, 1), message))
         })
-        .collect()
+        .collect();
+    out.extend(local);
+    out
 }

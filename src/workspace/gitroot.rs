@@ -254,6 +254,12 @@ impl std::fmt::Display for Lacks {
 }
 
 impl Lacks {
+    /// True when git leaves the file out by a gitignore pattern: kept out of the repository on
+    /// purpose.
+    pub(crate) fn is_ignored(&self) -> bool {
+        matches!(self, Lacks::NotTracked(state) if *state == IGNORED)
+    }
+
     /// Why a build from a clone does not find a file, as `{file} {because}`, `subject`
     /// naming the file in the reason (`it`): "is not tracked by git (it is untracked)", or
     /// "is not in the repository's commits (it is read through the symbolic link ...)".
@@ -353,11 +359,19 @@ fn state(listing: &Listing, top: &Path, f: &str) -> &'static str {
         return "untracked";
     }
     let mut dirs = Path::new(f).ancestors().skip(1);
-    match dirs.any(|d| !d.as_os_str().is_empty() && top.join(d).join(".git").exists()) {
-        true => "in a nested git repository that is not a submodule",
-        false => "ignored by a gitignore rule",
+    if dirs.any(|d| !d.as_os_str().is_empty() && top.join(d).join(".git").exists()) {
+        return "in a nested git repository that is not a submodule";
+    }
+    // git tracks files, never a directory as such: one whose files it lists is no question
+    // here, an empty one is never listed, ignored or not.
+    match top.join(f).is_dir() {
+        true => "a directory holding no file git lists",
+        false => IGNORED,
     }
 }
+
+/// [`state`] of a file git leaves out by a gitignore pattern.
+const IGNORED: &str = "ignored by a gitignore rule";
 
 /// Each file's tracked status by its root-relative path, and the submodules not listed with
 /// why ([`status`]).

@@ -736,6 +736,79 @@ fn a_shared_sealed_secret_sealed_for_another_environment_s_certificate_is_an_err
     );
 }
 
+/// A developer's gitignored overlay is in no clone, on purpose: its build inputs are not judged
+/// as untracked (a note says so), while an untracked file a committed overlay reads still is. An
+/// empty directory a build names is called what it is, not "ignored".
+#[test]
+fn a_gitignored_environment_is_local_and_an_empty_directory_is_no_ignored_file() {
+    let Some(repo) = Repo::new("root-overlays") else {
+        return;
+    };
+    repo.write(".gitignore", "overlays/local/\n");
+    repo.write(
+        "overlays/local/kustomization.yaml",
+        "namespace: web-local\nresources:\n  - ../../base\n",
+    );
+    let dev = std::fs::read_to_string(repo.root().join("overlays/dev/kustomization.yaml")).unwrap();
+    repo.write(
+        "overlays/dev/kustomization.yaml",
+        &format!("{dev}patches:\n  - path: pd\n"),
+    );
+    std::fs::create_dir(repo.root().join("overlays/dev/pd")).unwrap();
+    let out = repo.run(&["check", "--format", "json"]);
+    let untracked: Vec<_> = (common::report_hits(&out.stdout).into_iter())
+        .filter(|h| h.rule == "untracked-build-input")
+        .map(|h| (h.path, h.severity, h.message))
+        .collect();
+    assert_eq!(untracked.len(), 2, "{untracked:?}");
+    let local = untracked
+        .iter()
+        .find(|h| h.0 == "overlays/local/kustomization.yaml");
+    let local = local.unwrap_or_else(|| panic!("{untracked:?}"));
+    assert_eq!(local.1, "note", "{local:?}");
+    assert!(
+        local
+            .2
+            .contains("is ignored by a gitignore rule, so no clone"),
+        "{local:?}"
+    );
+    let pd = untracked.iter().find(|h| h.0 == "overlays/dev/pd");
+    let pd = pd.unwrap_or_else(|| panic!("{untracked:?}"));
+    assert_eq!(pd.1, "error", "{pd:?}");
+    assert!(
+        pd.2.contains("(it is a directory holding no file git lists)"),
+        "{pd:?}"
+    );
+}
+
+/// `check --release` takes an environment's path like its name; the path of a kustomization
+/// directory that is no environment (the shared base) is refused with exit 2, naming it.
+#[test]
+fn check_release_takes_an_environment_s_path_and_refuses_a_base_s() {
+    let Some(repo) = Repo::new("root-overlays") else {
+        return;
+    };
+    let cert = std::fs::read_to_string(common::repo_root().join(CERT)).unwrap();
+    repo.write("overlays/prod/sealing-cert.pem", &cert);
+    let by_path = repo.run(&["check", "--release", "overlays/prod/"]);
+    let by_name = repo.run(&["check", "--release", "prod"]);
+    assert_eq!(
+        by_path.status.code(),
+        by_name.status.code(),
+        "{}",
+        stderr(&by_path)
+    );
+    assert_ne!(by_path.status.code(), Some(2), "{}", stderr(&by_path));
+    let base = repo.run(&["check", "--release", "base"]);
+    let e = fails_cleanly(&base);
+    assert!(
+        e.contains(
+            "`base` is the kustomization directory base, which is no environment check gates"
+        ),
+        "{e}"
+    );
+}
+
 /// A symbolic link in the tree that leads nowhere (`overlays/qa -> dev` once `dev` is gone, or
 /// into a loop) is no environment kustomize can build: `check` says so in a note, never
 /// passing it over in silence.
