@@ -137,9 +137,12 @@ impl Origin {
     }
 }
 
+/// `file:line`, the file named as `check` names it ([`crate::workspace::path_str`]: `..` steps
+/// resolved, so `k8s/overlays/dev/../../base/x.yaml` is `k8s/base/x.yaml`).
 impl std::fmt::Display for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.file.display(), self.line)
+        let file = crate::workspace::path_str(&self.file);
+        write!(f, "{file}:{}", self.line)
     }
 }
 
@@ -854,6 +857,13 @@ pub(crate) fn string_pairs(map: Option<&yaml_serde::Value>) -> Vec<(String, Stri
 
 #[cfg(test)]
 mod tests {
+    /// An origin reached through `../../base` is named as `check` names the file.
+    #[test]
+    fn an_origin_is_shown_with_its_steps_resolved() {
+        let o = Origin::new("k8s/overlays/dev/../../base/kustomization.yaml", 3);
+        assert_eq!(o.to_string(), "k8s/base/kustomization.yaml:3");
+    }
+
     use super::*;
 
     use crate::workspace::write_fixture as write;

@@ -96,6 +96,12 @@ static PHRASES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         p(format!(
             r"must specify a target for JSON patch \[(?P<h>{HIDDEN})\]"
         )),
+        // A generator, transformer or validator of a kind kustomize has no builtin for, without
+        // --enable-alpha-plugins (api/internal/plugins/loader/loader.go,
+        // `types.NewErrOnlyBuiltinPluginsAllowed`): the kind is a name.
+        p(format!(
+            r"external plugins disabled; unable to load external plugin '(?P<n>{KEY})'"
+        )),
         // go-yaml's syntax errors are fixed problem texts, quoting at most one character.
         p(format!(
             r"MalformedYAMLError: yaml: (?:line [0-9]+: )?[a-z][a-z ]*(?:'[^'\s]?'[a-z ]*)*(?:<[a-z ]+>)? in File: (?P<p>{PATH})"
@@ -172,6 +178,10 @@ mod tests {
                 ),
             ),
             ("configmap s illegally repeats the key `A`", None),
+            (
+                "external plugins disabled; unable to load external plugin 'SuffixTransformer'",
+                None,
+            ),
             (
                 "accumulating resources: accumulation err='accumulating resources from 'https://u:SENTINEL@h/x': Get ...",
                 Some("accumulating resources: accumulation err='(content not shown)"),

@@ -270,23 +270,21 @@ fn parse_error<'t>(
     e: &yaml_serde::Error,
 ) -> YamlError<'t> {
     let message = yamlpos::error_message(e);
-    let (mut line, column) =
+    let (line, column) =
         yamlpos::error_position(doc.text, e).map_or((doc.first_line, 1), |(l, c)| {
             let rel = u32::try_from(l).unwrap_or(1).max(1);
             let col = u32::try_from(c).unwrap_or(1).max(1);
             (doc.first_line + rel - 1, col)
         });
     let mut message = shift_lines(&message, doc.first_line - 1);
-    if let Some(key) = duplicate_key(&message)
-        && let Some(first) = same_key(doc, line, column, &key)
-        && let Some(second) = same_key(doc, first + 1, column, &key)
-    {
+    // Placed at the second occurrence by `error_position`; the message names the first.
+    if let Some((key, first, _)) = yamlpos::repeated_key(doc.text, e) {
+        let first = doc.first_line + u32::try_from(first).unwrap_or(1) - 1;
         message = format!("duplicate key \"{key}\" (first at line {first})");
         let name = file.path.rsplit('/').next().unwrap_or_default();
         if crate::workspace::KUSTOMIZATION_FILE_NAMES.contains(&name) {
             message.push_str(": kubectl kustomize takes the last one, the model reads neither");
         }
-        line = second;
     }
     YamlError {
         file,
@@ -295,29 +293,6 @@ fn parse_error<'t>(
         column,
         message,
     }
-}
-
-/// The key of `yaml_serde`'s "duplicate entry with key \"K\"" message.
-fn duplicate_key(message: &str) -> Option<String> {
-    let rest = message.split("duplicate entry with key \"").nth(1)?;
-    Some(rest.split('"').next()?.to_owned())
-}
-
-/// The file line of the first line from `line` on that holds `key:` at `column` (1-based).
-fn same_key(doc: &yamlpos::Document<'_>, line: u32, column: u32, key: &str) -> Option<u32> {
-    let indent = usize::try_from(column).ok()?.checked_sub(1)?;
-    let skip = usize::try_from(line.checked_sub(doc.first_line)?).ok()?;
-    (0u32..)
-        .zip(doc.text.lines())
-        .skip(skip)
-        .find(|(_, l)| {
-            l.get(..indent)
-                .is_some_and(|lead| lead.bytes().all(|b| b == b' ' || b == b'-'))
-                && l.get(indent..)
-                    .and_then(|r| r.strip_prefix(key))
-                    .is_some_and(|r| r.trim_start().starts_with(':'))
-        })
-        .map(|(i, _)| doc.first_line + i)
 }
 
 /// The file line of a document's first `{{` outside a comment (its first line when none).

@@ -78,6 +78,9 @@ pub(crate) struct Scan {
     pub(crate) texts: std::collections::HashMap<String, String>,
     /// The notes for `check`.
     pub(crate) notes: Notes,
+    /// The directories the walk did not enter (hidden ones, `target`, `node_modules`; `.git`
+    /// aside), repo-relative: named when no environment is found.
+    pub(crate) skipped: Vec<String>,
     /// The build of every Flux parent ([`Parent`]) by the directory it deploys ([`build`]),
     /// read once: [`parent_reads`] and [`routes`] ask for it per file.
     builds: BTreeMap<String, Option<BTreeSet<PathBuf>>>,
@@ -174,10 +177,10 @@ impl Pick {
 }
 
 /// Walks `root` and reads every kustomization file and every Argo CD / Flux object.
-pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
+pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool, globs: &[&str]) -> Scan {
     let mut s = Scan::default();
     let remotes = Remotes::default();
-    let (yaml_files, objects) = read_tree(root, ignore, &remotes, &mut s);
+    let (yaml_files, objects) = read_tree(root, ignore, globs, &remotes, &mut s);
     let repos: BTreeMap<(String, String), String> = objects
         .iter()
         .flat_map(|o| o.git_repositories.iter())
@@ -224,6 +227,7 @@ pub(crate) fn scan(root: &Path, ignore: &dyn Fn(&str) -> bool) -> Scan {
 fn read_tree(
     root: &Path,
     ignore: &dyn Fn(&str) -> bool,
+    globs: &[&str],
     remotes: &Remotes,
     s: &mut Scan,
 ) -> (Vec<String>, Vec<FileObjects>) {
@@ -241,7 +245,17 @@ fn read_tree(
     // first naming a directory says how it was found.
     let small = yaml_files.len() + w.kfiles.len() <= SEQUENTIAL_MAX;
     let objects = crate::par::map(&yaml_files, small, |f| named_paths(root, f, remotes));
-    walk_named(root, ignore, &objects, &mut w);
+    // What the walk passed over but an object deploys or a config glob names is walked after all.
+    let named = (objects.iter().flat_map(|o| &o.named))
+        .filter(|n| !n.plain && !w.seen.contains(&n.dir))
+        .map(|n| rel(root, &n.path));
+    let globbed = globs.iter().map(|g| literal_prefix(g));
+    let wanted: Vec<String> = named.chain(globbed).collect();
+    let entered = walk_skipped(root, ignore, &wanted, &mut w);
+    s.skipped = (w.skipped.iter())
+        .filter(|d| !entered.contains(*d))
+        .cloned()
+        .collect();
     s.notes.links = (w.broken.into_iter())
         .map(|(link, to)| {
             let note = format!("{link} is a symbolic link to `{to}`, which is not there or a loop: kustomize cannot build it, and nothing there was checked");
@@ -456,23 +470,40 @@ fn walk(root: &Path, rel: &str, canon: &Path, ignore: &dyn Fn(&str) -> bool, w: 
 }
 
 /// Walks, after all, the directories the first walk did not enter ([`Walk::skipped`]: hidden
-/// ones, `target`, `node_modules`) that hold a kustomization directory an Argo CD / Flux object
-/// deploys (`.deploy/prod`): from the outermost one on the way, so that the bases beside it are
-/// read too. The YAML files met there are not searched for more objects.
-fn walk_named(root: &Path, ignore: &dyn Fn(&str) -> bool, objects: &[FileObjects], w: &mut Walk) {
-    let named = objects.iter().flat_map(|o| &o.named);
-    let starts: BTreeSet<String> = (named.filter(|n| !n.plain && !w.seen.contains(&n.dir)))
-        .filter_map(|n| {
-            let r = rel(root, &n.path);
-            let on_the_way = w.skipped.iter().filter(|d| super::below(&r, d));
+/// ones, `target`, `node_modules`) on the way to one of `wanted` (repo-relative): a directory an
+/// Argo CD / Flux object deploys (`.deploy/prod`), or the fixed part of a config glob
+/// (`.k8s/overlays` of `.k8s/overlays/*`). Each is walked from the outermost skipped directory on
+/// the way, so that the bases beside the wanted one are read too. The YAML files met there are
+/// not searched for more Argo CD / Flux objects.
+/// Gives the directories it started from.
+fn walk_skipped(
+    root: &Path,
+    ignore: &dyn Fn(&str) -> bool,
+    wanted: &[String],
+    w: &mut Walk,
+) -> BTreeSet<String> {
+    let starts: BTreeSet<String> = (wanted.iter())
+        .filter_map(|r| {
+            let on_the_way = (w.skipped.iter()).filter(|d| r == *d || super::below(r, d));
             on_the_way.min_by_key(|d| d.len()).cloned()
         })
         .collect();
-    for start in starts {
-        if let Ok(canon) = std::fs::canonicalize(root.join(&start)) {
-            walk(root, &start, &canon, ignore, w);
+    for start in &starts {
+        if let Ok(canon) = std::fs::canonicalize(root.join(start)) {
+            walk(root, start, &canon, ignore, w);
         }
     }
+    starts
+}
+
+/// The directory part of a glob before its first wildcard (`.k8s/overlays` of
+/// `.k8s/overlays/*`, `deploy` of `deploy/*/prod`).
+fn literal_prefix(glob: &str) -> String {
+    let fixed = glob
+        .trim_start_matches("./")
+        .split('/')
+        .take_while(|seg| !seg.contains(['*', '?', '[', '{']));
+    fixed.collect::<Vec<_>>().join("/")
 }
 
 /// The directories (canonical) whose files `dir`'s build can render: itself and the
@@ -1848,7 +1879,7 @@ mod tests {
     }
 
     fn picked(root: &Path) -> Vec<(String, Vec<String>)> {
-        let s = scan(root, &|_| false);
+        let s = scan(root, &|_| false, &[]);
         pick(root, &s)
             .into_iter()
             .map(|p| {
@@ -2003,7 +2034,7 @@ mod tests {
         );
         let text = format!("{first}---\n{second}");
         write(r, "flux/a.yaml", &text);
-        let s = scan(r, &|_| false);
+        let s = scan(r, &|_| false, &[]);
         let found: Vec<&Found> = s.named.values().collect();
         let lines: Vec<&str> = text.lines().collect();
         let line = lines
@@ -2041,7 +2072,7 @@ mod tests {
         for f in ["overlays/dev/sub/cm.yaml", "shared/s.yaml", "other/o.yaml"] {
             write(r, f, "kind: ConfigMap\n");
         }
-        let s = scan(r, &|_| false);
+        let s = scan(r, &|_| false, &[]);
         let got = reached(&s, &r.join("overlays/dev")).expect("known");
         let got: Vec<String> = got.iter().map(|d| rel(r, d)).collect();
         // `sub/` has no kustomization: only the list says the build reads it (Flux's
@@ -2067,7 +2098,7 @@ mod tests {
         write(r, "shared/s.yaml", "kind: Secret\n");
         std::os::unix::fs::symlink("../../shared/s.yaml", r.join("real/dev/s.yaml")).expect("ln");
         std::os::unix::fs::symlink("real", r.join("a-link")).expect("ln");
-        let s = scan(r, &|_| false);
+        let s = scan(r, &|_| false, &[]);
         let k = s
             .kust
             .get(&r.join("real/dev"))
@@ -2158,7 +2189,7 @@ mod tests {
         );
         #[cfg(unix)]
         std::os::unix::fs::symlink(r, r.join("envs/loop")).expect("symlink");
-        let s = scan(r, &|_| false);
+        let s = scan(r, &|_| false, &[]);
         let named: Vec<String> = s
             .named
             .keys()

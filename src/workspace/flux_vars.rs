@@ -657,7 +657,7 @@ mod tests {
         let none = |_: &str, f: &str| Some(on(f).collect());
         let off = |_: &str, f: &str| Some(on(f).chain([canon.join("elsewhere")]).collect());
         let ns = |q: &Parent, c: &Object, routes: &Routes<'_>| {
-            let kust = super::super::discover::scan(root, &|_| false).kust;
+            let kust = super::super::discover::scan(root, &|_| false, &[]).kust;
             rendered_namespace(&kust, root, q, c, routes)
         };
         let inner = c("config/prod/sub/cm.yaml", "own");

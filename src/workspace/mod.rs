@@ -449,6 +449,8 @@ pub struct Workspace {
     pub tree_dirs: Vec<String>,
     /// The config's `environments` globs that match no kustomization directory.
     unmatched_globs: Vec<String>,
+    /// The directories discovery did not enter (`discover::Scan::skipped`).
+    skipped: Vec<String>,
     /// The YAML texts discovery read, by repository-relative path, until `check` takes them.
     texts: Arc<Mutex<HashMap<String, String>>>,
     /// The builds discovery judged the environments by, by directory, until `check` takes them
@@ -535,7 +537,10 @@ impl Workspace {
 
     fn with_config(root: &Path, config_file: Option<String>, config: Config) -> Workspace {
         let ignored = |r: &str| config.ignore.iter().any(|g| config::glob_match(g, r));
-        let scan = discover::scan(root, &ignored);
+        let globs: Vec<&str> = (config.environments.iter())
+            .flat_map(|g| g.get_ref().iter().map(|s| &**s))
+            .collect();
+        let scan = discover::scan(root, &ignored, &globs);
         let (picks, rejected, unmatched_globs, builds) = match &config.environments {
             Some(globs) => {
                 let (picks, unmatched) = from_globs(root, globs.get_ref(), &scan);
@@ -581,6 +586,7 @@ impl Workspace {
             notes: scan.notes,
             tree_dirs,
             unmatched_globs,
+            skipped: scan.skipped,
             texts: Arc::new(Mutex::new(scan.texts)),
             builds: Arc::new(Mutex::new(builds)),
             deploy_times: Arc::new(scan.deploy_times),
@@ -667,9 +673,17 @@ impl Workspace {
             let places: Vec<&str> = notes.iter().map(|(p, _)| p.as_str()).collect();
             format!("; {what}: {}", places.join(", "))
         };
-        let notes: String = (self.notes.lists().into_iter())
+        let mut notes: String = (self.notes.lists().into_iter())
             .map(|(what, notes)| listed(what, notes))
             .collect();
+        if !self.skipped.is_empty() {
+            let shown: Vec<&str> = self.skipped.iter().take(8).map(String::as_str).collect();
+            let more = if self.skipped.len() > 8 { ", ..." } else { "" };
+            notes.push_str(&format!(
+                "; directories not entered (hidden ones, target, node_modules, unless an environments glob in emp-seal.toml names them): {}{more}",
+                shown.join(", ")
+            ));
+        }
         format!(
             "no environment under {root}: looked for overlay directories ({root}/k8s/overlays/<env>, {root}/overlays/<env>, any .../overlays/<env>), top-level kustomizations anywhere in the tree, and Argo CD Application / ApplicationSet and Flux Kustomization objects naming directories (kustomization directories seen: {seen}{notes})"
         )

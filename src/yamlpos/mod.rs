@@ -169,13 +169,19 @@ fn opens_a_line(text: &str, marker: &str) -> bool {
 /// message, "at position N", a byte offset into the input (their `location()` says line 1,
 /// column 1), which is turned into the line and column of that byte here; other errors carry
 /// a location.
+///
+/// A repeated key is placed at its second occurrence, the line to fix (go-yaml, which kustomize
+/// reads with, says "mapping key already defined at line N" there too); `yaml_serde` places it
+/// at the start of its mapping.
 pub(crate) fn error_position(text: &str, e: &yaml_serde::Error) -> Option<(usize, usize)> {
     let message = e.to_string();
     let offset = message
         .rsplit_once(" at position ")
         .and_then(|(_, n)| n.parse::<usize>().ok());
     let Some(offset) = offset.map(|n| n.min(text.len())) else {
-        return e.location().map(|l| (l.line(), l.column()));
+        let at = e.location().map(|l| (l.line(), l.column()));
+        let second = repeated_key(text, e).map(|(_, _, second)| second);
+        return at.map(|(line, column)| (second.unwrap_or(line), column));
     };
     let before = &text.as_bytes()[..offset];
     let line_start = before
@@ -208,6 +214,27 @@ pub(crate) fn error_message(e: &yaml_serde::Error) -> String {
         return format!("{before}{lead}{kind} (not shown){tail}");
     }
     message.to_owned()
+}
+
+/// For `yaml_serde`'s "duplicate entry with key \"K\"": the key, and the 1-based lines in
+/// `text` of its first and second occurrence, the first line from the error's location on that
+/// holds `K:` at the mapping's column, and the next one.
+pub(crate) fn repeated_key(text: &str, e: &yaml_serde::Error) -> Option<(String, usize, usize)> {
+    let message = e.to_string();
+    let rest = message.split("duplicate entry with key \"").nth(1)?;
+    let key = rest.split('"').next()?;
+    let loc = e.location()?;
+    let indent = loc.column().checked_sub(1)?;
+    let holds = |l: &str| {
+        l.get(..indent)
+            .is_some_and(|lead| lead.bytes().all(|b| b == b' ' || b == b'-'))
+            && (l.get(indent..).and_then(|r| r.strip_prefix(key)))
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+    };
+    let mut lines = (1..).zip(text.lines()).skip(loc.line().checked_sub(1)?);
+    let first = lines.find(|(_, l)| holds(l))?.0;
+    let second = lines.find(|(_, l)| holds(l))?.0;
+    Some((key.to_owned(), first, second))
 }
 
 /// `message` without its " at position N" (a byte offset, shown as a line instead).
@@ -1144,6 +1171,23 @@ key: value
 
 #[cfg(test)]
 mod error_position_tests {
+    /// A repeated key is placed at its second occurrence, at the top level and nested, where
+    /// the parser places it at its mapping's start.
+    #[test]
+    fn a_repeated_key_is_placed_at_its_second_occurrence() {
+        for (t, key, first, second) in [
+            ("apiVersion: v1\nkind: A\nkind: B\n", "kind", 2, 3),
+            ("a: 1\nspec:\n  x: 1\n  k: 1\n  y: 2\n  k: 2\n", "k", 4, 6),
+        ] {
+            let e = yaml_serde::from_str::<yaml_serde::Value>(t).expect_err("repeated");
+            assert_eq!(
+                super::repeated_key(t, &e),
+                Some((key.to_owned(), first, second))
+            );
+            assert_eq!(super::error_position(t, &e).map(|(l, _)| l), Some(second));
+        }
+    }
+
     /// A scalar whose tag it does not match is named by its type, never quoted: it may be a
     /// Secret's value.
     #[test]

@@ -809,6 +809,20 @@ fn check_release_takes_an_environment_s_path_and_refuses_a_base_s() {
     );
 }
 
+/// A layout kept in a hidden directory is not discovered: the "no environment" error names the
+/// directory it did not enter, and an `environments` glob through it finds the environments.
+#[test]
+fn a_hidden_layout_is_named_when_nothing_is_found_and_a_glob_enters_it() {
+    let Some(repo) = Repo::empty() else { return };
+    let fixture = common::repo_root().join("tests/fixtures/layouts/root-overlays");
+    common::copy_dir(&fixture, &repo.root().join(".k8s"));
+    let e = fails_cleanly(&repo.run(&["check"]));
+    assert!(e.contains("directories not entered (hidden ones, target, node_modules, unless an environments glob in emp-seal.toml names them): .k8s"), "{e}");
+    repo.write("emp-seal.toml", "environments = [\".k8s/overlays/*\"]\n");
+    let dirs: Vec<String> = repo.layout().into_iter().map(|e| e.1).collect();
+    assert_eq!(dirs, [".k8s/overlays/dev", ".k8s/overlays/prod"]);
+}
+
 /// A symbolic link in the tree that leads nowhere (`overlays/qa -> dev` once `dev` is gone, or
 /// into a loop) is no environment kustomize can build: `check` says so in a note, never
 /// passing it over in silence.
