@@ -95,7 +95,7 @@ impl CheckError {
                 "pass an environment name or the path of its directory (`emp-seal config` lists them)"
             }
             CheckError::NotAnEnvironment { .. } => {
-                "gate an environment (`emp-seal config` lists them), or make this directory one: list it under `environments` in emp-seal.toml (docs/check.md)"
+                "gate an environment (`emp-seal config` lists them), or make this directory one in emp-seal.toml: `environments` then lists every environment, this one and the others, for its globs replace discovery (docs/check.md)"
             }
             CheckError::EmptyRelease => {
                 "name the environment to gate (--release paper), or unset EMP_SEAL_RELEASE"

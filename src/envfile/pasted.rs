@@ -209,12 +209,27 @@ pub fn no_equals_looks_like_value(key: &str) -> bool {
     validate_key(key).is_err() || !is_env_var_name(key) || token_like(key)
 }
 
-/// Whether a line with `=` looks like a piece of a base64 value rather than `KEY=value`: a
-/// token-like key ([`no_equals_looks_like_value`]'s test) followed by nothing but `=`. kustomize
+/// Whether a line with `=` looks like a piece of a base64 value rather than `KEY=value`: kustomize
 /// splits `c2VjcmV0MTIzNDU2Nzg5MA==` at its first `=`, so the padding of a base64 value pasted
 /// alone on a line (the last line of a wrapped blob) gives a valid key that is the value itself.
+///
+/// Such a line is a token-like key ([`no_equals_looks_like_value`]'s test) followed by nothing
+/// but `=`, whose length with them is a multiple of 4 (base64's), and which reads like random
+/// text, not words: no run of more than 4 lower-case letters, and at least two upper-case
+/// letters followed by no lower-case one. A key name written as words (`Auth0ClientSecret=`,
+/// `AWSSecretAccessKey2=`) has a longer lower-case run, so an example's empty value stays a key.
 pub(super) fn padding_looks_like_value(key: &str, value: &str) -> bool {
-    value.bytes().all(|b| b == b'=') && token_like(key)
+    let b = key.as_bytes();
+    let longest_lower = (b.split(|c| !c.is_ascii_lowercase()).map(<[u8]>::len).max()).unwrap_or(0);
+    let shouting = (b.windows(2))
+        .filter(|w| w[0].is_ascii_uppercase() && !w[1].is_ascii_lowercase())
+        .count();
+    value.bytes().all(|c| c == b'=')
+        && (key.len() + 1 + value.len()).is_multiple_of(4)
+        && token_like(key)
+        && b.iter().all(u8::is_ascii_alphanumeric)
+        && longest_lower <= 4
+        && shouting >= 2
 }
 
 /// A long mix of upper case, lower case and digits (base64, a token).
@@ -228,19 +243,16 @@ fn token_like(key: &str) -> bool {
 
 /// Whether an invalid key may be shown in an error message: short, not a long mix of upper
 /// case, lower case and digits, and made only of what key names are made of (letters, digits,
-/// `-`, `_`, `.`, `:`, and spaces between upper-case words), after an optional `export `
-/// prefix. `export TOKEN`, `MY KEY` and `A:B` are shown; a pasted passphrase
-/// (`hunter2 is my pw`), a URL, `pa$$word` or base64 (`+`, `/`) is not.
+/// `-`, `_`, `.`, `:`), after an optional `export ` prefix. `export TOKEN` and `A:B` are shown;
+/// a key with a space (a passphrase, a TOTP seed in groups), a URL, `pa$$word` or base64 (`+`,
+/// `/`) is not.
 pub(crate) fn invalid_key_is_showable(key: &str) -> bool {
     let name = key.strip_prefix("export ").unwrap_or(key);
-    let upper = !name.bytes().any(|b| b.is_ascii_lowercase());
     key.len() <= 64
         && !token_like(name)
         && !name.is_empty()
         && !name.contains("-----")
-        && name.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':') || (c == ' ' && upper)
-        })
+        && (name.chars()).all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
 }
 
 #[cfg(test)]
@@ -290,16 +302,22 @@ mod tests {
     #[test]
     fn base64_padding_is_a_value_not_a_key() {
         for (k, v) in [
-            ("c2VjcmV0MTIzNDU2Nzg5MA", ""),
-            ("U1VQRVJTRUNSRVQxMjM0", "="),
+            ("czNudGluZWwtUEctOWQ0MWM3ZTI", ""),
+            ("U1VQRVJTRUNSRVQxMjM0NTY3OA", "="),
         ] {
             assert!(padding_looks_like_value(k, v), "{k}={v}");
         }
-        // A key with a value, or a key name that is not token-like, stays a key.
+        // A key with a value, a key name that is not token-like, one whose length base64 cannot
+        // have, or one written as words stays a key.
         for (k, v) in [
-            ("c2VjcmV0MTIzNDU2Nzg5MA", "x"),
+            ("czNudGluZWwtUEctOWQ0MWM3ZTI", "x"),
+            ("czNudGluZWwtUEctOWQ0MWM3ZT", ""),
             ("API_KEY", ""),
             ("REDIS_PASSWORD", "="),
+            ("Auth0ClientSecret", ""),
+            ("OAuth2ClientSecret", ""),
+            ("AWSSecretAccessKey2", ""),
+            ("GCPServiceAccountJSON1", "="),
         ] {
             assert!(!padding_looks_like_value(k, v), "{k}={v}");
         }
@@ -313,10 +331,12 @@ mod tests {
         for k in ["REDIS_PASSWORD", "apiKey", "A10", "hunter2"] {
             assert!(!no_equals_looks_like_value(k), "{k}");
         }
-        for k in ["export TOKEN", "BAD KEY", "A28:colon", "my-key:v2"] {
+        for k in ["export TOKEN", "A28:colon", "my-key:v2"] {
             assert!(invalid_key_is_showable(k), "{k}");
         }
         for v in [
+            "BAD KEY",
+            "HXDM VJEC KZQW",
             "hunter2 is my pw",
             "user:pw@host?x",
             "A$B",

@@ -38,7 +38,11 @@ pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let mut readers: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     let mut local = Vec::new();
     for ov in cx.tree.checked_overlays() {
-        let kfile = crate::workspace::kustomization_file(&ov.overlay.dir);
+        // One Argo CD or Flux deploys is not local: its clone lacking the kustomization is an
+        // `overlay-build-error` already.
+        let kfile = (!ov.overlay.built_from_git())
+            .then(|| crate::workspace::kustomization_file(&ov.overlay.dir))
+            .flatten();
         if let Some(k) = kfile.filter(|k| clone.lacks(k).is_some_and(|l| l.is_ignored())) {
             let rel = crate::workspace::rel(cx.root, &k);
             let message = format!(

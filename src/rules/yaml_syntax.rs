@@ -116,7 +116,7 @@ fn not_checked(e: &YamlError<'_>) -> Finding {
         &META,
         loc,
         format!(
-            "not read as a manifest: {}; plaintext-secret, readable-secret-data and placeholder-ciphertext did not check this file",
+            "not read as a manifest: {}; plaintext-secret, readable-secret-data and placeholder-ciphertext did not check the documents of this file that do not parse (those that parse were checked)",
             e.message
         ),
     )

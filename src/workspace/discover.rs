@@ -258,7 +258,7 @@ fn read_tree(
         .collect();
     s.notes.links = (w.broken.into_iter())
         .map(|(link, to)| {
-            let note = format!("{link} is a symbolic link to `{to}`, which is not there or a loop: kustomize cannot build it, and nothing there was checked");
+            let note = format!("{link} is a symbolic link to `{to}`, which is not there (or a loop): nothing behind it was read or checked, and kustomize cannot build or read it");
             (link, note)
         })
         .collect();
@@ -402,9 +402,10 @@ struct Walk {
 /// (repo-relative, `""` for the root) into `w`, `canon` being that directory with symlinks
 /// resolved.
 ///
-/// A hidden directory, `target` or `node_modules` is entered only when it holds a kustomization
-/// file itself (`k8s/overlays/target`): a build output or a dependency tree holds none, and
-/// walking one would cost more than the rest of the tree.
+/// `target` or `node_modules` is entered only when it holds a kustomization file itself
+/// (`k8s/overlays/target`): a build output or a dependency tree holds none, and walking one
+/// would cost more than the rest of the tree. A hidden directory is not entered ([`walk_skipped`]
+/// enters those a deployed path or a config glob leads through).
 fn walk(root: &Path, rel: &str, canon: &Path, ignore: &dyn Fn(&str) -> bool, w: &mut Walk) {
     let dir = root.join(rel);
     let first = w.seen.insert(canon.to_path_buf());
@@ -420,7 +421,7 @@ fn walk(root: &Path, rel: &str, canon: &Path, ignore: &dyn Fn(&str) -> bool, w: 
     };
     // The entry's own type spares a stat per file; a symlink is followed.
     // A name that is not UTF-8 (kept lossily) is resolved as a link is, by the system.
-    let mut entries: Vec<(String, bool, bool)> = entries
+    let mut entries: Vec<(String, bool, bool, Option<PathBuf>)> = entries
         .filter_map(Result::ok)
         .map(|e| {
             let t = e.file_type().ok();
@@ -428,11 +429,19 @@ fn walk(root: &Path, rel: &str, canon: &Path, ignore: &dyn Fn(&str) -> bool, w: 
             let is_dir = t.is_some_and(|t| t.is_dir()) || (link && e.path().is_dir());
             let name = e.file_name();
             let by_system = link || name.to_str().is_none();
-            (name.to_string_lossy().into_owned(), is_dir, by_system)
+            // A link that leads to nothing there (not even a file) or into a loop.
+            let broken = (link && !is_dir && std::fs::metadata(e.path()).is_err())
+                .then(|| std::fs::read_link(e.path()).unwrap_or_default());
+            (
+                name.to_string_lossy().into_owned(),
+                is_dir,
+                by_system,
+                broken,
+            )
         })
         .collect();
     entries.sort_unstable();
-    for (name, is_dir, by_system) in entries {
+    for (name, is_dir, by_system, broken) in entries {
         let r = if rel.is_empty() {
             name.clone()
         } else {
@@ -441,17 +450,21 @@ fn walk(root: &Path, rel: &str, canon: &Path, ignore: &dyn Fn(&str) -> bool, w: 
         if ignore(&r) {
             continue;
         }
+        if let Some(to) = broken {
+            w.broken.push((r, to.display().to_string()));
+            continue;
+        }
         if !is_dir {
             if is_manifest(&name) && !super::KUSTOMIZATION_FILE_NAMES.contains(&name.as_str()) {
                 w.yaml_files.push(r);
-            } else if by_system && std::fs::metadata(dir.join(&name)).is_err() {
-                let to = std::fs::read_link(dir.join(&name)).unwrap_or_default();
-                w.broken.push((r, to.display().to_string()));
             }
             continue;
         }
-        if skipped_dir(&name) && (name == ".git" || kustomization_file(&dir.join(&name)).is_none())
-        {
+        // `target` and `node_modules` holding a kustomization themselves are overlays so named;
+        // a hidden directory is entered only when something names a path through it.
+        let overlay_so_named =
+            || !name.starts_with('.') && kustomization_file(&dir.join(&name)).is_some();
+        if skipped_dir(&name) && !overlay_so_named() {
             if name != ".git" {
                 w.skipped.push(r);
             }
@@ -482,18 +495,26 @@ fn walk_skipped(
     wanted: &[String],
     w: &mut Walk,
 ) -> BTreeSet<String> {
-    let starts: BTreeSet<String> = (wanted.iter())
-        .filter_map(|r| {
-            let on_the_way = (w.skipped.iter()).filter(|d| r == *d || super::below(r, d));
-            on_the_way.min_by_key(|d| d.len()).cloned()
-        })
-        .collect();
-    for start in &starts {
-        if let Ok(canon) = std::fs::canonicalize(root.join(start)) {
-            walk(root, start, &canon, ignore, w);
+    let mut entered = BTreeSet::new();
+    // A walk from one may pass over another below it (`.deploy/.k8s`): until none is left.
+    loop {
+        let starts: BTreeSet<String> = (wanted.iter())
+            .filter_map(|r| {
+                let on_the_way = (w.skipped.iter())
+                    .filter(|d| !entered.contains(*d) && (r == *d || super::below(r, d)));
+                on_the_way.min_by_key(|d| d.len()).cloned()
+            })
+            .collect();
+        if starts.is_empty() {
+            return entered;
+        }
+        for start in starts {
+            if let Ok(canon) = std::fs::canonicalize(root.join(&start)) {
+                walk(root, &start, &canon, ignore, w);
+            }
+            entered.insert(start);
         }
     }
-    starts
 }
 
 /// The directory part of a glob before its first wildcard (`.k8s/overlays` of

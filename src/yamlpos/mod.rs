@@ -207,34 +207,55 @@ pub(crate) fn error_message(e: &yaml_serde::Error) -> String {
             continue;
         };
         let kind = rest.split([' ', ',']).next().unwrap_or_default();
+        // The last ", expected": the quoted scalar may hold those words itself.
         let tail = rest
-            .find(", expected ")
-            .or_else(|| rest.find(" at line "))
+            .rfind(", expected ")
+            .or_else(|| rest.rfind(" at line "))
             .map_or("", |at| &rest[at..]);
         return format!("{before}{lead}{kind} (not shown){tail}");
     }
     message.to_owned()
 }
 
-/// For `yaml_serde`'s "duplicate entry with key \"K\"": the key, and the 1-based lines in
-/// `text` of its first and second occurrence, the first line from the error's location on that
-/// holds `K:` at the mapping's column, and the next one.
+/// For `yaml_serde`'s "duplicate entry with key \"K\"" in a block mapping: the key, and the
+/// 1-based lines in `text` of its first and second occurrence. The mapping starts at the error's
+/// location (its first line may open a list item, `- K: 1`); its keys sit at that column, plain
+/// or quoted, and it ends at the first line indented less, or at another list item. `None` when
+/// the two are not found so (a flow mapping, a key over several lines): the caller keeps the
+/// mapping's start.
 pub(crate) fn repeated_key(text: &str, e: &yaml_serde::Error) -> Option<(String, usize, usize)> {
     let message = e.to_string();
     let rest = message.split("duplicate entry with key \"").nth(1)?;
     let key = rest.split('"').next()?;
     let loc = e.location()?;
     let indent = loc.column().checked_sub(1)?;
-    let holds = |l: &str| {
-        l.get(..indent)
-            .is_some_and(|lead| lead.bytes().all(|b| b == b' ' || b == b'-'))
-            && (l.get(indent..).and_then(|r| r.strip_prefix(key)))
+    let names = [key.to_owned(), format!("\"{key}\""), format!("'{key}'")];
+    let holds_key = |l: &str| {
+        let at = l.get(indent..).unwrap_or_default();
+        (names.iter()).any(|n| {
+            at.strip_prefix(n.as_str())
                 .is_some_and(|r| r.trim_start().starts_with(':'))
+        })
     };
-    let mut lines = (1..).zip(text.lines()).skip(loc.line().checked_sub(1)?);
-    let first = lines.find(|(_, l)| holds(l))?.0;
-    let second = lines.find(|(_, l)| holds(l))?.0;
-    Some((key.to_owned(), first, second))
+    let mut found = Vec::new();
+    for (n, l) in (1..).zip(text.lines()).skip(loc.line().checked_sub(1)?) {
+        let lead = l.len() - l.trim_start_matches(' ').len();
+        let first = n == loc.line();
+        let blank = l.trim().is_empty() || l.trim_start().starts_with('#');
+        if !first && !blank && (lead < indent || (lead == indent && l[lead..].starts_with('-'))) {
+            break;
+        }
+        let lead_ok = first
+            && (l.get(..indent)).is_some_and(|p| p.bytes().all(|b| b == b' ' || b == b'-'))
+            || !first && lead == indent;
+        if lead_ok && holds_key(l) {
+            found.push(n);
+            if found.len() == 2 {
+                return Some((key.to_owned(), found[0], found[1]));
+            }
+        }
+    }
+    None
 }
 
 /// `message` without its " at position N" (a byte offset, shown as a line instead).
@@ -1178,6 +1199,8 @@ mod error_position_tests {
         for (t, key, first, second) in [
             ("apiVersion: v1\nkind: A\nkind: B\n", "kind", 2, 3),
             ("a: 1\nspec:\n  x: 1\n  k: 1\n  y: 2\n  k: 2\n", "k", 4, 6),
+            ("x:\n- k: 1\n  k: 2\n", "k", 2, 3),
+            ("x:\n- \"k\": 1\n  j: 2\n  k: 3\n- k: 4\n", "k", 2, 4),
         ] {
             let e = yaml_serde::from_str::<yaml_serde::Value>(t).expect_err("repeated");
             assert_eq!(
@@ -1186,6 +1209,27 @@ mod error_position_tests {
             );
             assert_eq!(super::error_position(t, &e).map(|(l, _)| l), Some(second));
         }
+        // In a flow mapping the second is not placed: the parser's place is kept, not a later
+        // list item's valid `k`.
+        let t = "x:\n- {k: 1, k: 2}\n- k: 4\n- k: 5\n";
+        let e = yaml_serde::from_str::<yaml_serde::Value>(t).expect_err("repeated");
+        assert_eq!(super::repeated_key(t, &e), None);
+        assert_eq!(
+            super::error_position(t, &e),
+            e.location().map(|l| (l.line(), l.column()))
+        );
+    }
+
+    /// The quoted scalar may hold ", expected" itself: only the parser's own last one is kept.
+    #[test]
+    fn a_scalar_quoting_the_parser_s_words_is_not_shown() {
+        let t = "password: !!int \"hunter2, expected TOPSECRETTAIL\"\n";
+        let e = yaml_serde::from_str::<yaml_serde::Value>(t).expect_err("mistagged");
+        let shown = super::error_message(&e);
+        assert!(
+            !shown.contains("TOPSECRET") && !shown.contains("hunter2"),
+            "{shown}"
+        );
     }
 
     /// A scalar whose tag it does not match is named by its type, never quoted: it may be a

@@ -267,7 +267,7 @@ fn template_outside_the_tree_is_a_note_until_ignored() {
     let text = String::from_utf8_lossy(&check(&[], 0).stdout).into_owned();
     assert!(
         text.contains("charts/app/templates/secret.yaml:3:")
-            && text.contains("did not check this file"),
+            && text.contains("did not check the documents of this file that do not parse"),
         "{text}"
     );
     put(root, "emp-seal.toml", "ignore = [\"charts/**\"]\n");

@@ -642,9 +642,10 @@ fn issue_16_symlinked_overlay_directory_is_followed_once() {
 }
 
 /// Directories the walk passes over (hidden ones, `target`, `node_modules`) are environments all
-/// the same when they hold a kustomization themselves (`overlays/target`), or when an Argo CD
-/// Application deploys one below them (`.deploy/prod`, with its base beside it); without either,
-/// a hidden one stays out. Each is checked: its identity mismatch is found.
+/// the same when `target` or `node_modules` holds a kustomization itself (`overlays/target`), or
+/// when an Argo CD Application deploys a directory below them, through two hidden ones here
+/// (`.deploy/.k8s/prod`, with its base beside it); a hidden scaffold (`overlays/.template`) stays
+/// out. Each is checked: its identity mismatch is found.
 #[test]
 fn skipped_directory_names_are_environments_when_they_hold_or_are_deployed_as_one() {
     let Some(repo) = Repo::new("root-overlays") else {
@@ -654,7 +655,8 @@ fn skipped_directory_names_are_environments_when_they_hold_or_are_deployed_as_on
     for to in [
         "overlays/target",
         "overlays/node_modules",
-        ".deploy/apps/prod",
+        "overlays/.template",
+        ".deploy/.k8s/prod",
     ] {
         common::copy_dir(&prod, &repo.root().join(to));
     }
@@ -666,29 +668,32 @@ fn skipped_directory_names_are_environments_when_they_hold_or_are_deployed_as_on
         before.contains(&"overlays/node_modules".to_owned()),
         "{before:?}"
     );
+    // A hidden directory (a scaffold) is no environment by itself.
     assert!(
-        !before.iter().any(|d| d.starts_with(".deploy")),
+        !before
+            .iter()
+            .any(|d| d.starts_with(".deploy") || d.contains(".template")),
         "{before:?}"
     );
     repo.write(
         "argocd/prod.yaml",
-        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: hidden\nspec:\n  source:\n    repoURL: https://example.com/x.git\n    path: .deploy/apps/prod\n  destination:\n    namespace: web-prod\n",
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: hidden\nspec:\n  source:\n    repoURL: https://example.com/x.git\n    path: .deploy/.k8s/prod\n  destination:\n    namespace: web-prod\n",
     );
     let after = dirs(&repo);
-    assert!(after.contains(&".deploy/apps/prod".to_owned()), "{after:?}");
+    assert!(after.contains(&".deploy/.k8s/prod".to_owned()), "{after:?}");
     // Checked like any environment: the copies render in web-prod, sealed for web-prod; moved to
     // another namespace, the hidden one's SealedSecret no longer matches.
-    let k = repo.root().join(".deploy/apps/prod/kustomization.yaml");
+    let k = repo.root().join(".deploy/.k8s/prod/kustomization.yaml");
     let text = std::fs::read_to_string(&k).unwrap();
     repo.write(
-        ".deploy/apps/prod/kustomization.yaml",
+        ".deploy/.k8s/prod/kustomization.yaml",
         &text.replace("web-prod", "web-hidden"),
     );
     let out = repo.run(&["check", "--format", "json"]);
     let hits = common::report_hits(&out.stdout);
     assert!(
         hits.iter()
-            .any(|h| h.path.starts_with(".deploy/apps/prod/")),
+            .any(|h| h.path.starts_with(".deploy/.k8s/prod/")),
         "{hits:?}\n{}",
         stderr(&out)
     );
