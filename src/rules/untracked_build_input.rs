@@ -26,7 +26,8 @@ pub static META: RuleMeta = RuleMeta {
 ///
 /// An environment whose own kustomization file a gitignore pattern keeps out (a developer's
 /// `overlays/local`) is in no clone at all, on purpose: nothing a clone lacks breaks a build
-/// there, so its files are not judged, and a note says so.
+/// there, so its files are not judged, and a note says so (an error when it is the environment
+/// `--release` gates: no clone has it to deploy).
 pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     use rayon::prelude::*;
     if cx.tree.git.is_none() {
@@ -45,13 +46,24 @@ pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
             .flatten();
         if let Some(k) = kfile.filter(|k| clone.lacks(k).is_some_and(|l| l.is_ignored())) {
             let rel = crate::workspace::rel(cx.root, &k);
+            // Released, it is meant to be deployed: from a clone that lacks it altogether.
+            let released = cx.tree.release_env.as_deref() == Some(ov.name.as_str());
+            let (severity, hint) = match released {
+                true => (
+                    Severity::Error,
+                    "stop ignoring the environment and commit it, or release another: a clone of the repository has no such environment to deploy",
+                ),
+                false => (
+                    Severity::Note,
+                    "nothing to do for a local-only environment; to deploy it, stop ignoring it and commit it",
+                ),
+            };
             let message = format!(
                 "environment {}: its kustomization `{rel}` is ignored by a gitignore rule, so no clone of the repository has the environment; whether the files its build reads are tracked is not judged",
                 ov.name
             );
-            local.push(Finding::new(&META, at_line(cx, &rel, 1), message).severity(Severity::Note).hint(
-                "nothing to do for a local-only environment; to deploy it, stop ignoring it and commit it",
-            ));
+            let finding = Finding::new(&META, at_line(cx, &rel, 1), message);
+            local.push(finding.severity(severity).hint(hint));
             continue;
         }
         let variants = ov.variants.iter().map(|v| &v.overlay);

@@ -249,7 +249,7 @@ fn read_tree(
     let named = (objects.iter().flat_map(|o| &o.named))
         .filter(|n| !n.plain && !w.seen.contains(&n.dir))
         .map(|n| rel(root, &n.path));
-    let globbed = globs.iter().map(|g| literal_prefix(g));
+    let globbed = globs.iter().map(|g| g.trim_start_matches("./").to_owned());
     let wanted: Vec<String> = named.chain(globbed).collect();
     let entered = walk_skipped(root, ignore, &wanted, &mut w);
     s.skipped = (w.skipped.iter())
@@ -484,10 +484,10 @@ fn walk(root: &Path, rel: &str, canon: &Path, ignore: &dyn Fn(&str) -> bool, w: 
 
 /// Walks, after all, the directories the first walk did not enter ([`Walk::skipped`]: hidden
 /// ones, `target`, `node_modules`) on the way to one of `wanted` (repo-relative): a directory an
-/// Argo CD / Flux object deploys (`.deploy/prod`), or the fixed part of a config glob
-/// (`.k8s/overlays` of `.k8s/overlays/*`). Each is walked from the outermost skipped directory on
-/// the way, so that the bases beside the wanted one are read too. The YAML files met there are
-/// not searched for more Argo CD / Flux objects.
+/// Argo CD / Flux object deploys (`.deploy/prod`), or a config glob (`.k8s/overlays/*`,
+/// `apps/*/.k8s/overlays/*`; [`leads_through`]). Each is walked from the outermost skipped
+/// directory on the way, so that the bases beside the wanted one are read too. The YAML files
+/// met there are not searched for more Argo CD / Flux objects.
 /// Gives the directories it started from.
 fn walk_skipped(
     root: &Path,
@@ -500,8 +500,8 @@ fn walk_skipped(
     loop {
         let starts: BTreeSet<String> = (wanted.iter())
             .filter_map(|r| {
-                let on_the_way = (w.skipped.iter())
-                    .filter(|d| !entered.contains(*d) && (r == *d || super::below(r, d)));
+                let on_the_way =
+                    (w.skipped.iter()).filter(|d| !entered.contains(*d) && leads_through(r, d));
                 on_the_way.min_by_key(|d| d.len()).cloned()
             })
             .collect();
@@ -517,14 +517,23 @@ fn walk_skipped(
     }
 }
 
-/// The directory part of a glob before its first wildcard (`.k8s/overlays` of
-/// `.k8s/overlays/*`, `deploy` of `deploy/*/prod`).
-fn literal_prefix(glob: &str) -> String {
-    let fixed = glob
-        .trim_start_matches("./")
-        .split('/')
-        .take_while(|seg| !seg.contains(['*', '?', '[', '{']));
-    fixed.collect::<Vec<_>>().join("/")
+/// Whether the path or glob `wanted` (a directory path, or an `environments` glob) leads through
+/// the directory `dir`: `dir`'s segments match its first ones (`apps/shop/.k8s` for
+/// `apps/*/.k8s/overlays/*`; a `**` matches the rest). As in a shell, a hidden name is matched
+/// only by a segment that starts with `.` itself: `overlays/*` does not lead into a
+/// `overlays/.template` scaffold.
+fn leads_through(wanted: &str, dir: &str) -> bool {
+    let mut w = wanted.split('/');
+    for d in dir.split('/') {
+        match w.next() {
+            Some(seg) if seg == d => {}
+            Some(seg) if d.starts_with('.') && !seg.starts_with('.') => return false,
+            Some("**") => return true,
+            Some(seg) if super::config::segment_match(seg, d) => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// The directories (canonical) whose files `dir`'s build can render: itself and the
@@ -1969,6 +1978,29 @@ mod tests {
             repo_key("https://git.example.org/scm/proj/other.git"),
             bitbucket
         );
+    }
+
+    #[test]
+    fn a_path_or_glob_leads_through_the_directories_its_first_segments_match() {
+        for (wanted, dir) in [
+            (".deploy/.k8s/prod", ".deploy"),
+            (".deploy/.k8s/prod", ".deploy/.k8s"),
+            (".k8s/overlays/*", ".k8s"),
+            ("apps/*/.k8s/overlays/*", "apps/shop/.k8s"),
+            ("apps/**", "apps/shop/target"),
+            (".deploy", ".deploy"),
+        ] {
+            assert!(leads_through(wanted, dir), "{wanted} {dir}");
+        }
+        for (wanted, dir) in [
+            (".deploy/prod", ".other"),
+            ("apps/*/.k8s/overlays/*", "apps/shop/.git"),
+            ("k8s/overlays/*", "k8s/overlays/dev/.cache"),
+            ("k8s/overlays/*", "k8s/overlays/.template"),
+            ("**", ".hidden"),
+        ] {
+            assert!(!leads_through(wanted, dir), "{wanted} {dir}");
+        }
     }
 
     #[test]

@@ -784,6 +784,13 @@ fn a_gitignored_environment_is_local_and_an_empty_directory_is_no_ignored_file()
         pd.2.contains("(it is a directory holding no file git lists)"),
         "{pd:?}"
     );
+    // Released, the environment no clone has fails the gate.
+    let out = repo.run(&["check", "--release", "local", "--format", "json"]);
+    let local: Vec<_> = (common::report_hits(&out.stdout).into_iter())
+        .filter(|h| h.rule == "untracked-build-input")
+        .map(|h| h.severity)
+        .collect();
+    assert_eq!(local, ["error"], "{}", stderr(&out));
 }
 
 /// `check --release` takes an environment's path like its name; the path of a kustomization
@@ -826,6 +833,22 @@ fn a_hidden_layout_is_named_when_nothing_is_found_and_a_glob_enters_it() {
     repo.write("emp-seal.toml", "environments = [\".k8s/overlays/*\"]\n");
     let dirs: Vec<String> = repo.layout().into_iter().map(|e| e.1).collect();
     assert_eq!(dirs, [".k8s/overlays/dev", ".k8s/overlays/prod"]);
+    // A wildcard before the hidden directory (one per application).
+    common::copy_dir(&fixture, &repo.root().join("apps/shop/.k8s"));
+    repo.write(
+        "emp-seal.toml",
+        "environments = [\".k8s/overlays/*\", \"apps/*/.k8s/overlays/*\"]\n",
+    );
+    let dirs: Vec<String> = repo.layout().into_iter().map(|e| e.1).collect();
+    assert_eq!(
+        dirs,
+        [
+            ".k8s/overlays/dev",
+            ".k8s/overlays/prod",
+            "apps/shop/.k8s/overlays/dev",
+            "apps/shop/.k8s/overlays/prod"
+        ]
+    );
 }
 
 /// A symbolic link in the tree that leads nowhere (`overlays/qa -> dev` once `dev` is gone, or
