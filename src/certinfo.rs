@@ -278,7 +278,8 @@ pub fn resolve_target(
 /// The certificate in `path`, and the label of the first private key block the file also
 /// holds (see [`crate::cert::private_key_blocks`]).
 fn load(root: &Path, path: &Path) -> Result<(Certificate, Option<String>), CertInfoError> {
-    let bytes = fsio::read_limited(path, MAX_INPUT_BYTES)?;
+    // Wiped: a certificate file may hold a private key block too (reported, never kept).
+    let bytes = zeroize::Zeroizing::new(fsio::read_limited(path, MAX_INPUT_BYTES)?);
     let private_key = crate::cert::private_key_blocks(&bytes)
         .into_iter()
         .next()

@@ -9,9 +9,10 @@
 //! Skipped when the overlay has no usable certificate. A warning by default (the controller keeps
 //! old keys, so old values still decrypt); an error under `--release`, and always an error when
 //! the recorded certificate is the current one of another environment rendering the same
-//! `SealedSecret` (a shared base sealed for one of them: no rotation explains it). A file whose SealedSecrets
-//! carry no record (sealed by kubeseal) cannot be judged: it gets one note saying its values'
-//! certificate is not verified (a note, also under `--release`: nothing is known to be wrong).
+//! `SealedSecret` (a shared base sealed for one of them: no rotation explains it). A file whose
+//! SealedSecrets carry no record (sealed by kubeseal) cannot be judged: it gets one note saying
+//! its values' certificate is not verified (a note, also under `--release`: nothing is known to
+//! be wrong).
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -390,11 +390,12 @@ struct Walk {
     kfiles: Vec<(PathBuf, PathBuf, PathBuf)>,
     /// Every other YAML file, in walk order (repo-relative).
     yaml_files: Vec<String>,
-    /// The directories not entered ([`skipped_dir`], `.git` aside), repo-relative: an Argo CD /
-    /// Flux object naming a path below one has it walked after all ([`walk_named`]).
+    /// The directories not entered ([`skipped_dir`], `.git` aside), repo-relative: a path an
+    /// Argo CD / Flux object deploys or a config glob leads through one has it walked after all
+    /// ([`walk_skipped`]).
     skipped: Vec<String>,
-    /// Symbolic links that lead nowhere or into a loop (not named like a manifest), with where
-    /// they point: kustomize cannot build such a directory, and no environment is read there.
+    /// Symbolic links that lead nowhere or into a loop, with where they point: nothing behind
+    /// them is read.
     broken: Vec<(String, String)>,
 }
 
@@ -487,8 +488,8 @@ fn walk(root: &Path, rel: &str, canon: &Path, ignore: &dyn Fn(&str) -> bool, w: 
 /// Argo CD / Flux object deploys (`.deploy/prod`), or a config glob (`.k8s/overlays/*`,
 /// `apps/*/.k8s/overlays/*`; [`leads_through`]). Each is walked from the outermost skipped
 /// directory on the way, so that the bases beside the wanted one are read too. The YAML files
-/// met there are not searched for more Argo CD / Flux objects.
-/// Gives the directories it started from.
+/// met there are not searched for more Argo CD / Flux objects. Gives the directories it walked
+/// from.
 fn walk_skipped(
     root: &Path,
     ignore: &dyn Fn(&str) -> bool,

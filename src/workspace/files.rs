@@ -109,7 +109,8 @@ pub fn load_cert(
     path: &Path,
     now: u64,
 ) -> Result<(Certificate, CertSummary), SealError> {
-    let bytes = fsio::read_limited(path, MAX_INPUT_BYTES)?;
+    // Wiped: a certificate file may hold a private key block too (reported, never kept).
+    let bytes = zeroize::Zeroizing::new(fsio::read_limited(path, MAX_INPUT_BYTES)?);
     let file = rel(root, path);
     let cert = Certificate::from_pem(&bytes).map_err(|source| SealError::Cert {
         file: file.clone(),
