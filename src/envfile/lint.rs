@@ -287,11 +287,7 @@ fn lint_key(s: &mut Sink<'_>, key: &str, key_at: usize, no_equals: bool) {
         Err(problem) => {
             // A line without '=' keeps its trailing whitespace in the key; say so plainly.
             // The key is not shown; nor is its bad character when the key may be a value.
-            let why = if super::pasted::invalid_key_is_showable(key) {
-                problem.describe()
-            } else {
-                problem.describe_withheld()
-            };
+            let why = super::pasted::key_problem_text(key, problem);
             let extra = if no_equals && key.ends_with(is_go_space) {
                 " (trailing whitespace on a line without '=' is part of the key)"
             } else {

@@ -294,14 +294,13 @@ impl EnvError {
 /// `` key `KEY` is not a valid secret key: it ... `` when the key may be shown, else the same
 /// without the key and without the character that makes it invalid (a piece of the line too).
 fn invalid_key_text(key: &str, problem: KeyProblem) -> String {
-    if pasted::invalid_key_is_showable(key) {
-        let (key, why) = (key.escape_debug(), problem.describe());
-        format!("key `{key}` is not a valid secret key: it {why}")
-    } else {
-        format!(
-            "the key is not a valid secret key: it {}",
-            problem.describe_withheld()
-        )
+    let why = pasted::key_problem_text(key, problem);
+    match pasted::invalid_key_is_showable(key) {
+        true => format!(
+            "key `{}` is not a valid secret key: it {why}",
+            key.escape_debug()
+        ),
+        false => format!("the key is not a valid secret key: it {why}"),
     }
 }
 

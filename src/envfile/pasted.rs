@@ -10,7 +10,7 @@
 //! The detection is a heuristic (kustomize reads these files without complaint), tuned to fail
 //! towards "not a key": a false alarm costs a finding, a miss could print a secret.
 
-use super::key::{is_env_var_name, validate_key};
+use super::key::{KeyProblem, is_env_var_name, validate_key};
 use super::scan::{self, RawLine, Shape};
 
 /// What opened a multi-line value.
@@ -239,6 +239,15 @@ fn token_like(key: &str) -> bool {
         && has(u8::is_ascii_lowercase)
         && has(u8::is_ascii_uppercase)
         && has(u8::is_ascii_digit)
+}
+
+/// Why `key` is no valid Secret key, in words that name its bad character only when the key may
+/// be shown ([`invalid_key_is_showable`]): the character is a piece of the line too.
+pub(crate) fn key_problem_text(key: &str, problem: KeyProblem) -> String {
+    match invalid_key_is_showable(key) {
+        true => problem.describe(),
+        false => problem.describe_withheld(),
+    }
 }
 
 /// Whether an invalid key may be shown in an error message: short, not a long mix of upper

@@ -140,12 +140,7 @@ fn rendered_beside(cx: &Context<'_>, ov: &OverlayModel, r: &Reference) -> bool {
     };
     let renders = |o: &OverlayModel| {
         let target = |kind: &str, id: &crate::kustomize::Identity| {
-            let kind = if kind == "SealedSecret" {
-                "Secret"
-            } else {
-                kind
-            };
-            kind == r.target_kind
+            answers(kind, &r.target_kind)
                 && id.name == r.rendered_name
                 && ns_of(o, id.namespace.as_deref()).as_ref() == Some(&ns)
         };
@@ -163,11 +158,17 @@ fn rendered_beside(cx: &Context<'_>, ov: &OverlayModel, r: &Reference) -> bool {
 
 /// True when the overlay renders the target of `r` by its rendered name, in any namespace.
 fn renders_anywhere(ov: &OverlayModel, r: &Reference) -> bool {
-    let target =
-        |kind: &str| kind == r.target_kind || (kind == "SealedSecret" && r.target_kind == "Secret");
+    let target = |kind: &str| answers(kind, &r.target_kind);
     (ov.overlay.resources().iter()).any(|x| target(&x.kind) && x.rendered.name == r.rendered_name)
         || (ov.overlay.generated().iter())
             .any(|g| !g.hash_suffix && target(g.kind.kind()) && g.rendered.name == r.rendered_name)
+}
+
+/// Whether an object of `kind` answers a reference to `target_kind`: its own kind, or a
+/// SealedSecret for a Secret (the controller makes the one from the other; no other
+/// SealedSecret reference is judged).
+fn answers(kind: &str, target_kind: &str) -> bool {
+    kind == target_kind || (kind == "SealedSecret" && target_kind == "Secret")
 }
 
 /// Whether the rule judges a reference of this field and target kind.

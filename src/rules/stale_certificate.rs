@@ -84,9 +84,8 @@ fn sealed_for_another<'c>(
         let cert = o.cert.as_ref().and_then(|c| c.certificate());
         o.dir != ov.dir
             && cert.is_some_and(|c| c.sha256_fingerprint().eq_ignore_ascii_case(sha256))
-            && (sealed_certs(cx, o).iter()).any(|r| {
-                r.src.path() == rec.src.path() && r.src.name_in_file == rec.src.name_in_file
-            })
+            && (o.overlay.sealed_secret_sources())
+                .any(|r| r.path() == rec.src.path() && r.name_in_file == rec.src.name_in_file)
     })
 }
 
