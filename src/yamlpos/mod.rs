@@ -173,11 +173,18 @@ fn opens_a_line(text: &str, marker: &str) -> bool {
 /// A repeated key is placed at its second occurrence, the line to fix (go-yaml, which kustomize
 /// reads with, says "mapping key already defined at line N" there too); `yaml_serde` places it
 /// at the start of its mapping.
+///
+/// A second document with no `---` line before it is placed at its start.
 pub(crate) fn error_position(text: &str, e: &yaml_serde::Error) -> Option<(usize, usize)> {
     let message = e.to_string();
     let offset = message
         .rsplit_once(" at position ")
-        .and_then(|(_, n)| n.parse::<usize>().ok());
+        .and_then(|(_, n)| n.parse::<usize>().ok())
+        .or_else(|| {
+            message
+                .contains(MORE_THAN_ONE)
+                .then(|| second_document(text))?
+        });
     let Some(offset) = offset.map(|n| n.min(text.len())) else {
         let at = e.location().map(|l| (l.line(), l.column()));
         let second = repeated_key(text, e).map(|(_, _, second)| second);
@@ -201,6 +208,9 @@ pub(crate) fn error_position(text: &str, e: &yaml_serde::Error) -> Option<(usize
 /// which may be a Secret's value: only its type and what was expected are kept.
 pub(crate) fn error_message(e: &yaml_serde::Error) -> String {
     let full = e.to_string();
+    if full.contains(MORE_THAN_ONE) {
+        return SECOND_DOCUMENT.to_owned();
+    }
     let message = without_offset(&full);
     for lead in ["invalid value: ", "invalid type: "] {
         let Some((before, rest)) = message.split_once(lead) else {
@@ -215,6 +225,42 @@ pub(crate) fn error_message(e: &yaml_serde::Error) -> String {
         return format!("{before}{lead}{kind} (not shown){tail}");
     }
     message.to_owned()
+}
+
+/// `yaml_serde`'s words for a text holding a second document.
+const MORE_THAN_ONE: &str = "more than one document";
+
+/// What a second document with no `---` line before it means for kustomize. kyaml cuts a file
+/// at `---` lines and decodes one document per piece, so the rest of the piece is dropped
+/// without a word (kustomize `kyaml/kio/byteio_reader.go`); `kubeseal >> s.json` makes such
+/// files, one JSON object after another.
+pub(crate) const SECOND_DOCUMENT: &str = "a second document starts here with no `---` line before it (JSON objects written one after another?): kustomize reads only the first and drops the rest without a word; put a `---` line between documents";
+
+/// Where the second document of `text` starts, when its first is a flow collection (a JSON
+/// object or list) followed by more than blanks and comments: the byte offset.
+fn second_document(text: &str) -> Option<usize> {
+    let skip = |from: usize| {
+        let mut at = from;
+        for line in text[from..].split_inclusive('\n') {
+            if !is_trivia(line.trim_end()) {
+                return Some(at + (line.len() - line.trim_start().len()));
+            }
+            at += line.len();
+        }
+        None
+    };
+    let start = skip(0)?;
+    if !text[start..].starts_with(['{', '[']) {
+        return None;
+    }
+    let (_, end) = flow::parse(text, start).ok()?;
+    // The rest of the first node's line, then the next line holding more than trivia.
+    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i + 1);
+    let tail = text[end..line_end].trim();
+    if !tail.is_empty() && !tail.starts_with('#') {
+        return Some(end + (text[end..].len() - text[end..].trim_start().len()));
+    }
+    skip(line_end)
 }
 
 /// For `yaml_serde`'s "duplicate entry with key \"K\"" in a block mapping: the key, and the
@@ -1218,6 +1264,21 @@ mod error_position_tests {
             super::error_position(t, &e),
             e.location().map(|l| (l.line(), l.column()))
         );
+    }
+
+    /// JSON objects written one after another (`kubeseal >> s.json`): the second is placed at
+    /// its start, on its own line or the first's, and the message says what kustomize does.
+    #[test]
+    fn a_second_document_without_a_separator_is_placed_at_its_start() {
+        for (t, at) in [
+            ("{\"kind\":\"A\"}\n{\"kind\":\"B\"}\n", (2, 1)),
+            ("# c\n\n  {\"a\": [1,\n 2]}  # x\n\n# y\n  [1]\n", (7, 3)),
+            ("{\"a\": 1} {\"b\": 2}\n", (1, 10)),
+        ] {
+            let e = yaml_serde::from_str::<yaml_serde::Value>(t).expect_err("two documents");
+            assert_eq!(super::error_position(t, &e), Some(at), "{t:?}");
+            assert_eq!(super::error_message(&e), super::SECOND_DOCUMENT);
+        }
     }
 
     /// The quoted scalar may hold ", expected" itself: only the parser's own last one is kept.

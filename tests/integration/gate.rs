@@ -2047,6 +2047,41 @@ fn a_document_after_an_end_marker_is_not_rendered() {
     assert!(dangling[0].message.contains("app-secrets"), "{hits:?}");
 }
 
+/// JSON objects written one after another (`kubeseal >> s.json`): kustomize renders the first
+/// and drops the second without a word. The file is an error at the second object's line,
+/// saying so, and the overlay is not passed.
+#[test]
+fn json_objects_written_one_after_another_are_named_at_the_second() {
+    let dev = "namespace: app-dev\nresources:\n  - ../../base\n  - sealed.json\n";
+    let one = |name: &str| {
+        format!(
+            "{{\"apiVersion\":\"bitnami.com/v1alpha1\",\"kind\":\"SealedSecret\",\"metadata\":{{\"name\":\"{name}\"}},\"spec\":{{\"encryptedData\":{{}}}}}}\n"
+        )
+    };
+    let json = format!("{}{}", one("app-secrets"), one("second"));
+    let Some(t) = tree(&[(DEV, dev), ("k8s/overlays/dev/sealed.json", &json)]) else {
+        return;
+    };
+    kubectl_renders(t.path(), "k8s/overlays/dev", &["name: app-secrets"]);
+    if common::kubectl().is_some() {
+        let render = common::kustomize(&t.path().join("k8s/overlays/dev"));
+        assert!(!render.contains("name: second"), "{render}");
+    }
+    let (code, hits) = check(t.path(), &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    let syntax = of(&hits, "yaml-syntax");
+    assert_eq!(syntax.len(), 1, "{hits:?}");
+    assert_eq!(
+        (syntax[0].path.as_str(), syntax[0].line),
+        ("k8s/overlays/dev/sealed.json", 2)
+    );
+    assert!(
+        syntax[0].message.contains("reads only the first"),
+        "{}",
+        syntax[0].message
+    );
+}
+
 /// A strategic-merge patch file that is a SealedSecret document renders its values into the
 /// release environment's SealedSecret. The ciphertext rules read it as a document but judged
 /// it with no environment (no overlay lists it as a resource): without the environment's
