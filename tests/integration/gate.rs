@@ -2047,6 +2047,39 @@ fn a_document_after_an_end_marker_is_not_rendered() {
     assert!(dangling[0].message.contains("app-secrets"), "{hits:?}");
 }
 
+/// A reference a JSON 6902 op writes is placed at the name or key inside the op's value, in a
+/// patch file and in an inline patch alike, not at the op's `value:` line.
+#[test]
+fn references_a_json_patch_writes_are_placed_inside_its_value() {
+    let ops = "- op: add\n  path: /spec/template/spec/containers/0/env\n  value:\n  - name: A\n    value: \"1\"\n  - name: B\n    valueFrom:\n      secretKeyRef:\n        name: no-such-secret\n        key: B\n";
+    let inline = "      - op: add\n        path: /spec/template/spec/containers/0/env/-\n        value:\n          name: C\n          valueFrom:\n            secretKeyRef:\n              name: app-secrets\n              key: NOPE\n";
+    let dev = format!(
+        "{DEV_KUSTOMIZATION}patches:\n  - target: {{kind: Deployment}}\n    path: j.yaml\n  - target: {{kind: Deployment}}\n    patch: |-\n{inline}"
+    );
+    let j = "k8s/overlays/dev/j.yaml";
+    let Some(t) = tree(&[(DEV, &dev), (j, ops)]) else {
+        return;
+    };
+    kubectl_renders(
+        t.path(),
+        "k8s/overlays/dev",
+        &["name: no-such-secret", "key: NOPE"],
+    );
+    let (code, hits) = check(t.path(), &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    let dangling = of(&hits, "dangling-reference");
+    assert_eq!(dangling.len(), 1, "{hits:?}");
+    let name_line = line_of(t.path(), j, "name: no-such-secret");
+    assert_eq!(
+        (dangling[0].path.as_str(), dangling[0].line),
+        (j, name_line)
+    );
+    let missing = of(&hits, "missing-secret-key");
+    assert_eq!(missing.len(), 1, "{hits:?}");
+    let key_line = line_of(t.path(), DEV, "key: NOPE");
+    assert_eq!((missing[0].path.as_str(), missing[0].line), (DEV, key_line));
+}
+
 /// JSON objects written one after another (`kubeseal >> s.json`): kustomize renders the first
 /// and drops the second without a word. The file is an error at the second object's line,
 /// saying so, and the overlay is not passed.

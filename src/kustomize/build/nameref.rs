@@ -224,12 +224,15 @@ fn written_at(
     for (s, cached) in o.sources.iter().zip(cache.iter_mut()).rev() {
         match s {
             Source::Json {
+                doc,
                 file,
-                line,
+                op,
                 written,
             } => {
-                if path.starts_with(written) {
-                    return Some(Origin::new(file, *line));
+                // The op's value is the subtree at `written`: the rest of the path is in it.
+                if let Some(rest) = path.strip_prefix(written.as_slice()) {
+                    let at = [&[Seg::Index(*op), Seg::from("value")], rest].concat();
+                    return Some(Origin::new(file, doc.line_of(&at)));
                 }
             }
             Source::Item {

@@ -24,10 +24,12 @@ pub(super) enum Source {
         at: Vec<Seg>,
         value: Arc<Value>,
     },
-    /// A JSON6902 op that wrote the subtree at `written`.
+    /// Op `op` of the JSON6902 patch `doc`, which wrote its `value` as the subtree at
+    /// `written`.
     Json {
+        doc: Arc<Doc>,
         file: PathBuf,
-        line: usize,
+        op: usize,
         written: Vec<Seg>,
     },
 }

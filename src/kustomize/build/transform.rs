@@ -544,7 +544,7 @@ impl Builder<'_> {
     /// ops wrote them move with them.
     fn json_written(
         &mut self,
-        d: &Doc,
+        d: &Arc<Doc>,
         file: &Path,
         n: usize,
         op: &JsonOp,
@@ -572,8 +572,9 @@ impl Builder<'_> {
             self.written.extend(values);
         }
         o.sources.push(Source::Json {
+            doc: Arc::clone(d),
             file: rel,
-            line: op.line,
+            op: n,
             written,
         });
     }
