@@ -58,6 +58,8 @@ pub struct EnvFile {
     pub entries: Vec<EnvEntry>,
     /// Values pasted over several lines (see [`pasted_values`]), in file order.
     pub pasted: Vec<PastedValue>,
+    /// The lines with nothing before their `=` (`=value`), which kustomize drops without a word.
+    pub empty_keys: Vec<usize>,
 }
 
 impl EnvFile {
@@ -136,12 +138,19 @@ impl EnvFile {
         Ok(())
     }
 
+    /// Refuses a value pasted over several lines, then a line with an empty key, whose value
+    /// kustomize would drop.
     fn refuse_pasted(&self, path: &Path) -> Result<(), EnvError> {
-        match self.pasted.first() {
-            Some(p) => Err(EnvError::PastedValue {
+        if let Some(p) = self.pasted.first() {
+            return Err(EnvError::PastedValue {
                 at: At::new(Some(path), p.first_line),
                 last_line: p.last_line,
                 kind: p.kind.describe(),
+            });
+        }
+        match self.empty_keys.first() {
+            Some(&line) => Err(EnvError::EmptyKey {
+                at: At::new(Some(path), line),
             }),
             None => Ok(()),
         }
@@ -228,6 +237,11 @@ pub enum EnvError {
         "{at} does not look like a key: it is not a valid secret key or looks like part of a value (content not shown)"
     )]
     NotAKey { at: At },
+    /// A line with nothing before its `=`: kustomize drops it without a word (`env-empty-key`).
+    #[error(
+        "{at} has nothing before '=': kustomize drops such a line without a word, so its value would be lost (content not shown)"
+    )]
+    EmptyKey { at: At },
     /// A line without `=`, refused for sealing and by the commands that name keys: it may be a
     /// pasted value.
     #[error(
@@ -257,6 +271,7 @@ impl EnvError {
             | Self::InvalidKey { at, .. }
             | Self::PastedValue { at, .. }
             | Self::MissingEquals { at, .. }
+            | Self::EmptyKey { at }
             | Self::NotAKey { at } => Some(at.line),
             Self::Unrepresentable { .. } => None,
         }
@@ -281,6 +296,9 @@ impl EnvError {
                 "an env file holds one value per line: store a multi-line value with `files:` in the generator, or put it on one line",
             ),
             Self::MissingEquals { .. } => Some("write `KEY=` for an empty value"),
+            Self::EmptyKey { .. } => {
+                Some("write the key's name before the '=', or delete the line")
+            }
             Self::NotAKey { .. } => Some(
                 "secret keys may only use letters, digits, '-', '_' and '.'; one `KEY=value` per line (docs/envfiles.md)",
             ),
@@ -354,6 +372,7 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
     let pasted = pasted_values(bytes);
     let continues = |line: usize| pasted.iter().any(|p| p.continues_on(line));
     let mut entries = Vec::new();
+    let mut empty_keys = Vec::new();
     // Each key's first line, and whether that line may show the key: not inside a pasted value,
     // and with an `=` (a line without one may be a piece of a value however it looks).
     let mut seen: HashMap<&str, (usize, bool)> = HashMap::new();
@@ -374,6 +393,7 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
         // kv.go keyValuesFromLines: "no key means line was empty or a comment" - so `=x` is
         // dropped without a word (env-empty-key lints it).
         if key.is_empty() {
+            empty_keys.push(line.number);
             continue;
         }
         let in_pasted = continues(line.number);
@@ -411,7 +431,11 @@ fn parse_at(bytes: &[u8], path: Option<&Path>) -> Result<EnvFile, EnvError> {
             value_like,
         });
     }
-    Ok(EnvFile { entries, pasted })
+    Ok(EnvFile {
+        entries,
+        pasted,
+        empty_keys,
+    })
 }
 
 #[cfg(test)]

@@ -1062,6 +1062,32 @@ fn diff_refuses_a_line_without_equals_without_echoing_it() {
     assert_eq!(read(&from), text, "diff changed its input");
 }
 
+/// A line with nothing before its `=` is dropped by kustomize without a word (`check` calls it
+/// the error `env-empty-key`): `seal`, `--strict` or not, and `diff` refuse it by line, never
+/// printing its value, and write nothing.
+#[test]
+fn seal_and_diff_refuse_a_line_with_an_empty_key() {
+    let t = tree();
+    let root = t.path();
+    let key = demo_key(root);
+    seal_paper(root);
+    let sealed = root.join("k8s/overlays/paper/sealedsecret.yaml");
+    let before = read(&sealed);
+    let from = root.join("work/empty-key.env");
+    let text = format!("{}={BARE}\n", env_text(&VALUES));
+    write(&from, &text);
+    for args in [
+        vec!["paper", "--from", s(&from), "--no-input"],
+        vec!["paper", "--from", s(&from), "--no-input", "--strict"],
+        vec!["diff", "paper", "--from", s(&from), "--key", s(&key)],
+    ] {
+        let o = fails(root, &args, 2, "empty-key.env:4 has nothing before '='");
+        assert_not_echoed(&o);
+    }
+    assert_eq!(read(&sealed), before, "a refused seal wrote");
+    assert_eq!(read(&from), text);
+}
+
 #[test]
 fn init_refuses_an_example_line_without_equals_without_echoing_it() {
     let t = tree();
