@@ -120,7 +120,7 @@ fn at_path(
         .collect();
     match doc.find(&segs) {
         Some(pos) => Location::new(path, pos.line, pos.column)
-            .with_bytes(pos.offset..pos.offset + keys.last().map_or(0, |k| k.len())),
+            .with_bytes(doc.key_bytes(pos, keys.last().copied().unwrap_or_default())),
         None => {
             let pos = doc.find_or_parent(&segs);
             Location::new(path, pos.line, pos.column)

@@ -65,8 +65,10 @@ impl YamlDoc<'_> {
             .chain(path.iter().map(|k| Seg::from(*k)))
             .collect();
         match self.doc.find(&segs) {
-            Some(pos) => Location::new(self.file.path.clone(), pos.line, pos.column)
-                .with_bytes(pos.offset..pos.offset + path.last().map_or(0, |k| k.len())),
+            Some(pos) => Location::new(self.file.path.clone(), pos.line, pos.column).with_bytes(
+                self.doc
+                    .key_bytes(pos, path.last().copied().unwrap_or_default()),
+            ),
             None => {
                 let pos = self.doc.find_or_parent(&segs);
                 Location::new(self.file.path.clone(), pos.line, pos.column)

@@ -20,6 +20,7 @@
 //! Must not interpret values (typing is `yaml_serde`'s job) and never reads files.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 pub(crate) mod block;
@@ -586,6 +587,18 @@ impl<'t> Document<'t> {
         }
         let (line, complete) = self.layout().walk(self.text, path);
         Some(self.line_pos(line.filter(|_| complete)?))
+    }
+
+    /// The bytes in the file of the key `key` that [`Document::find`] placed at `pos`: the key as
+    /// written, with its quotes when it is quoted (kubeseal's JSON quotes every key).
+    pub fn key_bytes(&self, pos: Pos, key: &str) -> Range<usize> {
+        let b = self.text.as_bytes();
+        let at = pos.offset.saturating_sub(self.offset);
+        let quoted = match b.get(at) {
+            Some(&q @ (b'"' | b'\'')) => quote_end(b, at + 1, q),
+            _ => None,
+        };
+        pos.offset..quoted.map_or(pos.offset + key.len(), |end| self.offset + end)
     }
 
     /// Like [`Document::find`], but falls back to the longest prefix of `path` that is found,
@@ -1264,6 +1277,23 @@ mod error_position_tests {
             super::error_position(t, &e),
             e.location().map(|l| (l.line(), l.column()))
         );
+    }
+
+    /// A key's bytes are the key as written: quotes included, escapes too.
+    #[test]
+    fn key_bytes_cover_the_key_as_written() {
+        let file = "x: 1\n---\n{\"a\": {\"K\\u0031\": 1, 'b''c': 2, d: 3}}\n";
+        let docs = super::documents(file);
+        let doc = &docs[1];
+        for (path, key, written) in [
+            (["a", "K1"], "K1", "\"K\\u0031\""),
+            (["a", "b'c"], "b'c", "'b''c'"),
+            (["a", "d"], "d", "d"),
+        ] {
+            let segs: Vec<super::Seg> = path.iter().map(|k| super::Seg::from(*k)).collect();
+            let pos = doc.find(&segs).expect("found");
+            assert_eq!(&file[doc.key_bytes(pos, key)], written);
+        }
     }
 
     /// JSON objects written one after another (`kubeseal >> s.json`): the second is placed at

@@ -2080,6 +2080,30 @@ fn references_a_json_patch_writes_are_placed_inside_its_value() {
     assert_eq!((missing[0].path.as_str(), missing[0].line), (DEV, key_line));
 }
 
+/// A finding on a quoted key (kubeseal writes JSON, every key quoted) spans the key as
+/// written, its quotes included, in the JSON report's bytes (SARIF reports the same numbers);
+/// the span used to start at the quote with the bare key's length.
+#[test]
+fn a_finding_on_a_quoted_key_spans_the_key_as_written() {
+    let dev = "namespace: app-dev\nresources:\n  - ../../base\n  - sealed.json\n";
+    let rel = "k8s/overlays/dev/sealed.json";
+    let json = "{\"apiVersion\":\"bitnami.com/v1alpha1\",\"kind\":\"SealedSecret\",\"metadata\":{\"name\":\"app-secrets\"},\"spec\":{\"encryptedData\":{\"MODE\":\"AgAAAA...\"}}}\n";
+    let Some(t) = tree(&[(DEV, dev), (rel, json)]) else {
+        return;
+    };
+    let report = json_of(t.path(), &["check", "--format", "json"]);
+    let findings = report["findings"].as_array().unwrap();
+    let on_key: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["rule"] == "placeholder-ciphertext")
+        .collect();
+    assert_eq!(on_key.len(), 1, "{report}");
+    let at = &on_key[0]["location"];
+    let span = |k: &str| usize::try_from(at[k].as_u64().unwrap()).unwrap();
+    assert_eq!(at["path"], rel);
+    assert_eq!(&json[span("byte_start")..span("byte_end")], "\"MODE\"");
+}
+
 /// JSON objects written one after another (`kubeseal >> s.json`): kustomize renders the first
 /// and drops the second without a word. The file is an error at the second object's line,
 /// saying so, and the overlay is not passed.
