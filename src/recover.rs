@@ -62,6 +62,20 @@ pub enum RecoverError {
         /// `<scope> <namespace>/<name>` used for the label.
         sealed_for: String,
     },
+    /// A patch of the overlay writes a value into the environment's SealedSecret: the render,
+    /// which the controller decrypts, does not hold the file's value.
+    #[error(
+        "{file}: `{key}` of SealedSecret `{name}` is {how} by the patch at {patch}, so the overlay renders the patch's value, not the file's; nothing is decrypted"
+    )]
+    PatchedKey {
+        file: String,
+        name: String,
+        key: String,
+        /// `file:line` of the patch.
+        patch: String,
+        /// `overwritten` or `added`.
+        how: &'static str,
+    },
     #[error(transparent)]
     Fs(#[from] fsio::FsError),
     /// An env file problem (also: a value the env dialect cannot carry).
@@ -86,6 +100,10 @@ impl RecoverError {
             ),
             RecoverError::NoNamespace { .. } => Some(
                 "unseal the environment instead (emp-seal unseal ENV), whose kustomization sets the namespace"
+                    .to_owned(),
+            ),
+            RecoverError::PatchedKey { .. } => Some(
+                "drop the key from the patch and seal its value into the file, or unseal the file itself (emp-seal unseal FILE), which reads the file's own values"
                     .to_owned(),
             ),
             RecoverError::Fs(e) => e.hint().map(str::to_owned),
@@ -154,9 +172,24 @@ fn locate(root: &Path, target: &str, pick: seal::Pick<'_>) -> Result<Located, Re
 
 /// The SealedSecret environment `env` renders (or the one `pick` chooses), whose rendered
 /// identity gives the label.
+/// Refused when a patch writes a value into it ([`RecoverError::PatchedKey`]): what the
+/// controller decrypts is then not what the file holds.
 fn locate_env(root: &Path, env: &str, pick: seal::Pick<'_>) -> Result<Located, RecoverError> {
-    let t = seal::sealed_secret_of(root, env, pick)?;
-    read(root, t.file.clone(), Ok(t))
+    let (overlay, t) = seal::sealed_secret_in(root, env, pick)?;
+    let (name, namespace) = (t.name.clone(), t.namespace_in_file.clone());
+    let located = read(root, t.file.clone(), Ok(t))?;
+    let file = located.file_name.as_str();
+    if let Some(w) = seal::patched_values(&overlay, file, &name, namespace.as_deref()).next() {
+        let held = located.doc()?.encrypted_data.iter().any(|e| e.key == w.key);
+        return Err(RecoverError::PatchedKey {
+            file: file.to_owned(),
+            name: name.clone(),
+            key: w.key.clone(),
+            patch: w.origin.to_string(),
+            how: if held { "overwritten" } else { "added" },
+        });
+    }
+    Ok(located)
 }
 
 /// Reads and parses `file`, which holds `target` (or, for a file named on its own, the

@@ -637,9 +637,39 @@ pub struct Pick<'a> {
 /// [`SealError::SeveralSealedSecrets`], [`SealError::NoSuchSealedSecret`],
 /// [`SealError::NameAmbiguous`], [`SealError::OverlayProblem`] (the overlay does not build).
 pub fn sealed_secret_of(root: &Path, env: &str, pick: Pick<'_>) -> Result<SealedTarget, SealError> {
+    sealed_secret_in(root, env, pick).map(|(_, t)| t)
+}
+
+/// [`sealed_secret_of`], with the overlay loaded to find it.
+///
+/// # Errors
+/// As [`sealed_secret_of`].
+pub(crate) fn sealed_secret_in(
+    root: &Path,
+    env: &str,
+    pick: Pick<'_>,
+) -> Result<(Overlay, SealedTarget), SealError> {
     overlay_dir(root, env)?;
     let overlay = Overlay::load(root, env)?;
-    sealed_target(root, env, &overlay, pick)
+    let target = sealed_target(root, env, &overlay, pick)?;
+    Ok((overlay, target))
+}
+
+/// The values patches of `overlay` write into the SealedSecret named `name_in_file` (told from a
+/// same-named one by its namespace as written, `namespace`) in `file_name`: kustomize applies
+/// them after reading the file, so the render holds them, not the file's.
+pub(crate) fn patched_values<'o>(
+    overlay: &'o Overlay,
+    file_name: &str,
+    name_in_file: &str,
+    namespace: Option<&str>,
+) -> impl Iterator<Item = &'o kustomize::WrittenValue> {
+    overlay.written_values().iter().filter(move |w| {
+        w.kind == "SealedSecret"
+            && w.object_name == name_in_file
+            && w.object_namespace.as_deref() == namespace
+            && crate::workspace::path_str(&w.object_file) == file_name
+    })
 }
 
 /// Every SealedSecret environment `env` renders, in the model's order (for inspection, which
@@ -1193,13 +1223,8 @@ fn refuse_patched<'k>(
 ) -> Result<(), SealError> {
     let sealed: BTreeSet<&str> = sealed.into_iter().map(String::as_str).collect();
     let in_file = |key: &str| doc.encrypted_data.iter().any(|e| e.key == key);
-    let patched = overlay.written_values().iter().find(|w| {
-        w.kind == "SealedSecret"
-            && w.object_name == name_in_file
-            && w.object_namespace == doc.namespace
-            && crate::workspace::path_str(&w.object_file) == file_name
-            && (sealed.contains(w.key.as_str()) || !in_file(&w.key) || !only)
-    });
+    let mut patched = patched_values(overlay, file_name, name_in_file, doc.namespace.as_deref());
+    let patched = patched.find(|w| sealed.contains(w.key.as_str()) || !in_file(&w.key) || !only);
     let Some(w) = patched else { return Ok(()) };
     let how = match (sealed.contains(w.key.as_str()), in_file(&w.key)) {
         (true, _) => Patched::Sealed,

@@ -487,6 +487,8 @@ fn stale_at(tree: &Tree, at: &str) -> (i32, Vec<common::Hit>) {
 /// key (the Python peer on kubectl's render). `seal` wrote the file too. Now both refuse, naming
 /// the key and the patch's line, the file unchanged; and `check --release` reports the patched
 /// value (`stale-certificate`, at the patch), also once the file itself is resealed to B.
+/// `unseal` and `diff` of the environment printed and compared the file's values, not the
+/// rendered ones: they refuse the same way.
 #[test]
 fn a_key_an_overlay_patch_adds_is_refused_by_seal_and_reseal_and_not_certified_by_check() {
     let Some(mut peer) = Peer::start() else {
@@ -518,6 +520,27 @@ fn a_key_an_overlay_patch_adds_is_refused_by_seal_and_reseal_and_not_certified_b
         refused_leaving(tree, &dry, &ss, &want);
         let seal = ["paper", "--from", env.to_str().unwrap()];
         refused_leaving(tree, &seal, &ss, &want);
+        // unseal and diff would read the file's values, which are not all the render holds.
+        let unseal = [
+            "unseal",
+            "paper",
+            "--key",
+            key.to_str().unwrap(),
+            "--format",
+            "env",
+        ];
+        let diff = [
+            "diff",
+            "paper",
+            "--from",
+            env.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ];
+        for read in [&unseal[..], &diff[..]] {
+            let line = refused_leaving(tree, read, &ss, &want);
+            assert!(line.contains("nothing is decrypted"), "{line}");
+        }
 
         let (code, stale) = stale_at(tree, &at);
         assert_eq!(code, 1);
