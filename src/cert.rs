@@ -369,7 +369,7 @@ pub(crate) fn pem_labels(bytes: &[u8]) -> Vec<String> {
 /// and never its body. Labels are shown to users, so only the characters real labels use
 /// (RFC 7468 section 3 allows more: upper case, digits, spaces and single hyphens here) are
 /// taken as one; a line whose label is anything else is not a BEGIN line.
-fn pem_begins(bytes: &[u8]) -> Vec<(usize, String)> {
+pub(crate) fn pem_begins(bytes: &[u8]) -> Vec<(usize, String)> {
     String::from_utf8_lossy(bytes)
         .lines()
         .enumerate()

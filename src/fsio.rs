@@ -64,6 +64,10 @@ pub enum FsError {
     /// run wrote it, or the tree now names another file).
     #[error("{}: changed while this run was planning; nothing was written", path.display())]
     ChangedMeanwhile { path: PathBuf },
+    /// `EMP_SEAL_LOCK_WAIT` is set, but not to a whole number of seconds: a setting is never
+    /// replaced by the default in silence.
+    #[error("EMP_SEAL_LOCK_WAIT is not a whole number of seconds: `{}`; nothing was written", .value.escape_debug())]
+    LockWait { value: String },
     /// `-` (standard input) is a terminal: the env file would be typed with echo on.
     #[error("standard input is a terminal; `-` reads an env file from a pipe")]
     StdinIsTerminal,
@@ -89,6 +93,9 @@ impl FsError {
                 "wait for the other run to finish and retry; raise the wait with EMP_SEAL_LOCK_WAIT=SECONDS",
             ),
             Self::ChangedMeanwhile { .. } => Some("run the command again"),
+            Self::LockWait { .. } => Some(
+                "set it to the seconds to wait for another run's lock (default 10), or unset it",
+            ),
             Self::StdinIsTerminal => {
                 Some("pipe it in (`sops -d secrets.env | emp-seal ENV --from -`) or name a file")
             }
@@ -261,13 +268,18 @@ pub struct WriteLock {
 /// that, not the lock alone, is what keeps a concurrent run's change.
 ///
 /// # Errors
-/// [`FsError::Busy`] naming the file when the wait runs out; [`FsError::Io`] when the directory
-/// cannot be opened or locked.
+/// [`FsError::Busy`] naming the file when the wait runs out; [`FsError::LockWait`] when the
+/// setting is no whole number; [`FsError::Io`] when the directory cannot be opened or locked.
 pub fn lock_for_write<P: AsRef<Path>>(targets: &[P]) -> Result<WriteLock, FsError> {
-    let wait = std::env::var("EMP_SEAL_LOCK_WAIT")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or(DEFAULT_LOCK_WAIT_SECS);
+    let wait = match std::env::var_os("EMP_SEAL_LOCK_WAIT") {
+        None => DEFAULT_LOCK_WAIT_SECS,
+        Some(v) => v
+            .to_str()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .ok_or_else(|| FsError::LockWait {
+                value: v.to_string_lossy().into_owned(),
+            })?,
+    };
     lock_within(targets, wait)
 }
 

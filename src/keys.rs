@@ -18,7 +18,7 @@ use rustls_pki_types::pem::{PemObject as _, SectionKind};
 use serde::Deserialize;
 use zeroize::{Zeroize as _, Zeroizing};
 
-use crate::cert::{pem_labels, pem_problem};
+use crate::cert::pem_problem;
 use crate::crypto::UnsealingKey;
 use crate::yamlpos::Seg;
 
@@ -136,14 +136,10 @@ fn keys_from_pem(
     };
     // rustls-pki-types skips labels it does not know, such as `ENCRYPTED PRIVATE KEY`, and reads
     // the RFC 1421 header of an OpenSSL-encrypted PKCS#1 key as bad base64: look for both first.
-    if pem_labels(bytes)
-        .iter()
-        .any(|l| l == "ENCRYPTED PRIVATE KEY")
-        || bytes.windows(22).any(|w| w == b"Proc-Type: 4,ENCRYPTED")
-    {
+    if let Some((n, label)) = encrypted_block(bytes) {
         return Err(KeyError::Encrypted {
             source_name: source_name.to_string(),
-            location: place(None),
+            location: place(Some((n, &label))),
         });
     }
     let mut keys = Vec::new();
@@ -293,6 +289,27 @@ fn collect_secret_keys(
     Ok(())
 }
 
+/// The first encrypted key block of a PEM text: its 1-based number among the text's blocks and
+/// its label. PKCS#8 labels it `ENCRYPTED PRIVATE KEY`; OpenSSL's encrypted PKCS#1 keeps
+/// `RSA PRIVATE KEY` and adds a `Proc-Type: 4,ENCRYPTED` header line (RFC 1421).
+fn encrypted_block(bytes: &[u8]) -> Option<(usize, String)> {
+    let begins = crate::cert::pem_begins(bytes);
+    let text = String::from_utf8_lossy(bytes);
+    let proc_type: Vec<usize> = (1..)
+        .zip(text.lines())
+        .filter(|(_, l)| l.trim() == "Proc-Type: 4,ENCRYPTED")
+        .map(|(n, _)| n)
+        .collect();
+    // A header line belongs to the block begun last before it.
+    let holds_header = |i: usize| {
+        let end = begins.get(i + 1).map_or(usize::MAX, |b| b.0);
+        proc_type.iter().any(|&p| p > begins[i].0 && p < end)
+    };
+    let n =
+        (0..begins.len()).find(|&i| begins[i].1 == "ENCRYPTED PRIVATE KEY" || holds_header(i))?;
+    Some((n + 1, begins[n].1.clone()))
+}
+
 #[cfg(test)]
 mod tests {
     /// A bad Secret after empty documents (`---` alone, a comment alone, `...`), or in a file
@@ -312,6 +329,36 @@ mod tests {
             let line = 1 + text.lines().position(|l| l.contains("tls.key")).unwrap();
             let want = format!("in.yaml:{line}: secret s: data.tls.key is not valid base64");
             assert_eq!(err.to_string(), want, "{text:?}");
+        }
+    }
+
+    /// The encrypted block is named by its number among the text's blocks, PKCS#8 and
+    /// OpenSSL's encrypted PKCS#1 (a `Proc-Type` header) alike.
+    #[test]
+    fn the_encrypted_block_is_numbered() {
+        let block = |label: &str, header: &str| {
+            format!("-----BEGIN {label}-----\n{header}AAAA\n-----END {label}-----\n")
+        };
+        let plain = block("PRIVATE KEY", "");
+        let pkcs8 = block("ENCRYPTED PRIVATE KEY", "");
+        let pkcs1 = block(
+            "RSA PRIVATE KEY",
+            "Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00\n\n",
+        );
+        for (text, want) in [
+            (
+                format!("{plain}{pkcs8}"),
+                Some((2, "ENCRYPTED PRIVATE KEY")),
+            ),
+            (
+                format!("{plain}{plain}{pkcs1}"),
+                Some((3, "RSA PRIVATE KEY")),
+            ),
+            (format!("{pkcs1}{plain}"), Some((1, "RSA PRIVATE KEY"))),
+            (format!("{plain}{plain}"), None),
+        ] {
+            let got = super::encrypted_block(text.as_bytes());
+            assert_eq!(got.as_ref().map(|(n, l)| (*n, l.as_str())), want, "{text}");
         }
     }
 

@@ -638,7 +638,7 @@ fn complete_values(
         }
     }
     let has = |k: &str| values.contains_key(k);
-    let asked = values::ask_missing(env, &inputs.from_name, needed, has, prompter)?;
+    let asked = values::ask_missing(env, &inputs.from_name, needed, has, prompter, false)?;
     values.extend(asked);
     if values.is_empty() {
         return Err(SealError::NothingToSeal {

@@ -160,6 +160,8 @@ pub enum SealError {
         env: String,
         file: String,
         keys: String,
+        /// Whether `--only` may seal a subset instead (not for `--migrate`, which refuses it).
+        only_allowed: bool,
     },
     #[error("--only names `{key}`, which {file} does not define")]
     OnlyUnknown { key: String, file: String },
@@ -392,9 +394,14 @@ impl SealError {
             SealError::KeptUnverified { env, .. } => Some(format!(
                 "seal every key (drop --only), or first re-encrypt the file to the current certificate with `emp-seal reseal {env} --key KEY` (it records both), or add --key KEY (the current certificate's private key) so that the kept values are checked"
             )),
-            SealError::MissingKeys { .. } => Some(
-                "add them to the env file, run on a terminal to be prompted, or use --only to seal a subset".to_owned(),
-            ),
+            SealError::MissingKeys { only_allowed, .. } => Some(format!(
+                "add them to the env file{}",
+                if *only_allowed {
+                    ", run on a terminal to be prompted, or use --only to seal a subset"
+                } else {
+                    ", or run on a terminal to be prompted"
+                }
+            )),
             SealError::NoNamespace { .. } => Some(
                 "set `namespace:` in the overlay's kustomization or the SealedSecret's metadata".to_owned(),
             ),
@@ -1350,7 +1357,9 @@ fn select_values(
             let refused = "used";
             return Err(envfile::EnvError::MissingEquals { at, refused }.into());
         }
-        values.extend(values::ask_missing(env, from_name, needed, has, prompter)?);
+        values.extend(values::ask_missing(
+            env, from_name, needed, has, prompter, true,
+        )?);
     }
     Ok((values, unknown))
 }

@@ -72,7 +72,7 @@ fn header(env: &str, gen_name: &str, to: &Recipient, cert: &str, from: &str) -> 
          # (sha256 {sha}).\n\
          # Re-seal changed values in place with:\n\
          #\n\
-         #   emp-seal {env} --from {from}\n\
+         #   emp-seal seal {env} --from {from}\n\
          #\n\
          # The overlay must not rename or move this object, or the controller can no longer\n\
          # decrypt it.\n",

@@ -106,13 +106,15 @@ pub(crate) fn requested_scope(root: &Path, env: &str, given: Option<Scope>) -> O
 ///
 /// # Errors
 /// [`SealError::MissingKeys`] (naming the env file `from_name` and every missing key) when the
-/// prompter cannot ask; the prompter's own errors.
+/// prompter cannot ask (its hint offers `--only` when `only_allowed`); the prompter's own
+/// errors.
 pub(crate) fn ask_missing(
     env: &str,
     from_name: &str,
     needed: &BTreeSet<String>,
     has: impl Fn(&str) -> bool,
     prompter: &mut dyn Prompter,
+    only_allowed: bool,
 ) -> Result<Vec<(String, SecretValue)>, SealError> {
     let missing: Vec<&str> = needed
         .iter()
@@ -127,6 +129,7 @@ pub(crate) fn ask_missing(
             env: env.to_owned(),
             file: from_name.to_owned(),
             keys: missing.join(", "),
+            only_allowed,
         });
     }
     missing

@@ -331,7 +331,6 @@ fn env_cases() -> Vec<Case> {
         if c.name == "env_missing_keys"
             || c.name == "env_empty_file"
             || c.name == "env_comments_only"
-            || c.name == "env_only_empty_keys"
         {
             c.names = "paper".into();
         }

@@ -544,6 +544,13 @@ fn issue_6_migrate_prod_renders_the_same_secret() {
     let old_kust = read(&prod.join("kustomization.yaml"));
 
     migrate_prod(root);
+    // The header's command names the subcommand: the short form `emp-seal ENV` is refused for
+    // an environment named like a subcommand (`release`, `m`).
+    let sealed = read(&prod.join("sealedsecret.yaml"));
+    assert!(
+        sealed.contains("\n#   emp-seal seal prod --from "),
+        "{sealed}"
+    );
 
     let after = common::kustomize(&prod);
     assert!(

@@ -100,6 +100,27 @@ fn issue_17_concurrent_seals_lose_no_key() {
     assert!(succeeded > 0, "no run ever succeeded");
 }
 
+/// A wait that is no whole number of seconds (`abc`, empty, `-1`) is refused before anything
+/// is written; it used to fall back to the default in silence.
+#[test]
+fn a_lock_wait_that_is_no_number_is_refused() {
+    let tree = Tree::new();
+    let outside = tempfile::tempdir().unwrap();
+    let from = env_file(outside.path());
+    let before = std::fs::read_to_string(tree.ss("paper")).unwrap();
+    for bad in ["abc", "", "-1", "1.5"] {
+        let out = spawn_seal(&tree, &from, "K_1", &[("EMP_SEAL_LOCK_WAIT", bad)])
+            .wait_with_output()
+            .unwrap();
+        let line = fails_cleanly(&out);
+        assert!(
+            line.contains("EMP_SEAL_LOCK_WAIT is not a whole number"),
+            "{bad:?}: {line}"
+        );
+        assert_eq!(std::fs::read_to_string(tree.ss("paper")).unwrap(), before);
+    }
+}
+
 #[test]
 fn issue_17_busy_lock_exits_2_and_writes_nothing() {
     let tree = Tree::new();

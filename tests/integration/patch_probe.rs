@@ -474,9 +474,9 @@ fn a_directive_inside_encrypted_data_is_not_a_key() {
     assert!(of(&hits, "model-divergence").is_empty(), "{hits:?}");
 }
 
-/// A reference a JSON6902 `add` appends to a list is located at that op's `value:` line even
-/// when a later op inserts an item before it (the model lost it and pointed at line 1 of the
-/// base Deployment).
+/// A reference a JSON6902 `add` appends to a list is located at its line inside that op's value
+/// even when a later op inserts an item before it (the model lost it and pointed at line 1 of
+/// the base Deployment).
 #[test]
 fn a_reference_moved_by_a_later_insert_keeps_its_op_line() {
     let deployment = DEPLOYMENT.replace(
@@ -498,9 +498,9 @@ fn a_reference_moved_by_a_later_insert_keeps_its_op_line() {
     let (_, hits) = check(t.path(), &["--release", "prod"]);
     let missing = of(&hits, "missing-secret-key");
     assert_eq!(missing.len(), 1, "{hits:?}");
-    let first_value = line_of(t.path(), KUSTOMIZATION, "value:");
+    let key_line = line_of(t.path(), KUSTOMIZATION, "key: MISSING");
     assert_eq!(
         (missing[0].path.as_str(), missing[0].line),
-        (KUSTOMIZATION, first_value)
+        (KUSTOMIZATION, key_line)
     );
 }
