@@ -76,6 +76,7 @@ pub(crate) fn notes(root: &Path) -> Vec<String> {
             "git could not be asked where the repository's top is ({reason}): the root is taken as the top: Argo CD Applications and Flux Kustomizations outside the root are not read, an ApplicationSet's git generator reads directories from the root, and an overlay only Flux deploys loads no file above the root (one it names there is an overlay-build-error)"
         ));
     }
+    notes.extend(sparse_note(root));
     if prefix(root).is_empty() {
         return notes;
     }
@@ -89,6 +90,41 @@ pub(crate) fn notes(root: &Path) -> Vec<String> {
         None => {}
     }
     notes
+}
+
+/// The note naming what a sparse checkout leaves out under the root: the directories (at most
+/// five, the outermost) holding tracked files that are not in the working tree. Nothing reads
+/// them, so an environment or a committed Secret there would otherwise pass unseen.
+fn sparse_note(root: &Path) -> Option<String> {
+    let Some(Ok(listing)) = listing(root) else {
+        return None;
+    };
+    let prefix = prefix(root);
+    let under: Vec<String> = (listing.sparse.iter())
+        .filter(|f| super::within(f, &prefix))
+        .map(|f| from_root(&prefix, f))
+        .collect();
+    if under.is_empty() {
+        return None;
+    }
+    let mut dirs: Vec<&str> = Vec::new();
+    for f in &under {
+        let dir = f.rsplit_once('/').map_or(".", |(d, _)| d);
+        if !dirs.iter().any(|d| super::within(dir, d)) {
+            dirs.retain(|d| !super::below(d, dir));
+            dirs.push(dir);
+        }
+    }
+    dirs.sort_unstable();
+    let more = dirs.len().saturating_sub(5);
+    let mut named = dirs[..dirs.len().min(5)].join(", ");
+    if more > 0 {
+        named.push_str(&format!(" and {more} more"));
+    }
+    Some(format!(
+        "a sparse checkout leaves {} tracked file(s) out of the working tree (in {named}): they are not checked (no environment there is found, and no rule reads them); `git sparse-checkout disable` checks them out",
+        under.len()
+    ))
 }
 
 /// Whether the top-relative path `f` is outside the root (the root is below the top level).
@@ -137,6 +173,9 @@ struct Listing {
     submodules: Vec<String>,
     /// The checked-out submodules git could not list, each with git's reason.
     unlisted: Vec<(String, String)>,
+    /// The tracked files a sparse checkout leaves out of the working tree (git's skip-worktree
+    /// bit, `S` in `git ls-files -t`, and no file on disk).
+    sparse: Vec<String>,
     /// The top level with every symbolic link resolved (`None` when it cannot be), for
     /// [`clone_lacks`] to judge where a file's links lead.
     real_top: Option<PathBuf>,
@@ -189,6 +228,9 @@ fn list_into(dir: &Path, prefix: &str, out: &mut Listing) -> Result<(), String> 
         if meta.starts_with("160000 ") {
             submodules.push(path.to_owned());
         } else {
+            if status == "S " && dir.join(path).symlink_metadata().is_err() {
+                out.sparse.push(format!("{prefix}{path}"));
+            }
             *out.files.entry(format!("{prefix}{path}")).or_default() |= tracked;
         }
     }

@@ -2286,6 +2286,38 @@ fn a_git_submodule_is_checked_and_one_not_checked_out_is_named() {
     );
 }
 
+/// A sparse checkout leaves tracked files out of the working tree: a committed plaintext Secret
+/// there passed `check` (exit 0, no note) though git still tracks it. A note now names the
+/// directories not checked.
+#[test]
+fn files_a_sparse_checkout_leaves_out_are_named() {
+    let Some(repo) = Repo::new("root-overlays") else {
+        return;
+    };
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData:\n  PASSWORD: test-only-plaintext\n";
+    let file = "deploy/db/secret.yaml";
+    repo.write(file, secret);
+    common::git(repo.root(), &["add", "-A"]);
+    common::git(repo.root(), &["commit", "-qm", "a secret"]);
+    let plaintext = |hits: &[common::Hit]| {
+        hits.iter()
+            .any(|h| h.rule == "plaintext-secret" && h.path == file)
+    };
+    let (_, hits) = common::check_hits(repo.root(), &[]);
+    assert!(plaintext(&hits), "{hits:?}");
+    let err = stderr(&repo.run(&["check"]));
+    assert!(!err.contains("sparse"), "{err}");
+
+    let sparse = ["sparse-checkout", "set", "--no-cone", "/*", "!/deploy/"];
+    common::git(repo.root(), &sparse);
+    assert!(!repo.root().join(file).exists());
+    let err = stderr(&repo.run(&["check"]));
+    assert!(
+        err.contains("note: a sparse checkout leaves 1 tracked file(s) out of the working tree (in deploy/db): they are not checked"),
+        "{err}"
+    );
+}
+
 /// The `root-kustomization` layout with a second environment `deploy/overlays/prod` (namespace
 /// `prod`, its own SealedSecret), the sealing certificate at the root and in `prod`.
 fn root_and_prod() -> Option<Repo> {
