@@ -116,12 +116,15 @@ pub(crate) struct Notes {
     /// Symbolic links in the tree that lead nowhere or into a loop (`overlays/qa -> dev` after
     /// `dev` is gone): no environment is read through them.
     pub(crate) links: Vec<(String, String)>,
+    /// emp-seal config files below the root: a run reads the root's only, so their settings
+    /// (a monorepo project's `unsuppressible`, `ignore`, environments) do not apply.
+    pub(crate) configs: Vec<(String, String)>,
 }
 
 impl Notes {
     /// Every list, with what its places are, in the one order `check` prints them and the
     /// "no environment" error names them.
-    pub(crate) fn lists(&self) -> [(&'static str, &[(String, String)]); 7] {
+    pub(crate) fn lists(&self) -> [(&'static str, &[(String, String)]); 8] {
         [
             (
                 "directories without a kustomization file they deploy as a Helm chart or through a plugin, which emp-seal does not model",
@@ -147,6 +150,10 @@ impl Notes {
             (
                 "symbolic links that lead nowhere, where kustomize builds nothing",
                 &self.links,
+            ),
+            (
+                "emp-seal config files below the root, which this run does not read",
+                &self.configs,
             ),
         ]
     }
@@ -260,6 +267,13 @@ fn read_tree(
         .map(|(link, to)| {
             let note = format!("{link} is a symbolic link to `{to}`, which is not there (or a loop): nothing behind it was read or checked, and kustomize cannot build or read it");
             (link, note)
+        })
+        .collect();
+    s.notes.configs = (w.configs.into_iter())
+        .map(|file| {
+            let dir = file.rsplit_once('/').map_or(".", |(d, _)| d).to_owned();
+            let note = format!("{file} is not read: a run reads the config file of its root only, so its settings do not apply here; run with `-C {dir}` (in a pre-commit hook, `args: [-C, {dir}]`) to apply them");
+            (file, note)
         })
         .collect();
     let kfiles = w.kfiles;
@@ -397,6 +411,8 @@ struct Walk {
     /// Symbolic links that lead nowhere or into a loop, with where they point: nothing behind
     /// them is read.
     broken: Vec<(String, String)>,
+    /// emp-seal config files below the root (repo-relative).
+    configs: Vec<String>,
 }
 
 /// Notes every kustomization directory and every other YAML file under `root`/`rel`
@@ -458,6 +474,8 @@ fn walk(root: &Path, rel: &str, canon: &Path, ignore: &dyn Fn(&str) -> bool, w: 
         if !is_dir {
             if is_manifest(&name) && !super::KUSTOMIZATION_FILE_NAMES.contains(&name.as_str()) {
                 w.yaml_files.push(r);
+            } else if !rel.is_empty() && super::config::CONFIG_FILE_NAMES.contains(&name.as_str()) {
+                w.configs.push(r);
             }
             continue;
         }

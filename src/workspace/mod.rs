@@ -469,6 +469,15 @@ impl Workspace {
             .map(|(_, note)| note.as_str())
     }
 
+    /// The config file below the root this run does not read whose directory holds `dir`
+    /// (repository-relative, `.` for the root), with that directory.
+    pub(crate) fn unread_config_over(&self, dir: &str) -> Option<(&str, &str)> {
+        (self.notes.configs.iter()).find_map(|(file, _)| {
+            let holder = file.rsplit_once('/').map_or("", |(d, _)| d);
+            within(dir, holder).then_some((file.as_str(), holder))
+        })
+    }
+
     /// Reads the config file (if any) and finds the environments.
     ///
     /// # Errors

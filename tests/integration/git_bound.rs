@@ -505,3 +505,46 @@ fn a_sibling_key_from_a_line_without_equals_above_the_root_is_named_by_its_line(
     let line = "the key on line 2 of `../shared/app.env.example` (a line without '=', not shown)";
     assert!(in_dev[0].message.contains(line), "{hits:?}");
 }
+
+/// A config file below the root is not read (a run reads its root's only): pre-commit runs
+/// hooks from the git top level, where a monorepo project's `services/api/emp-seal.toml` (its
+/// `unsuppressible` list, its `ignore`) was dropped without a word. `check` from the top now
+/// names it in a note, and `check --release` of an environment below it refuses (exit 2), for
+/// its settings would not apply to the gate; from the project's own root both are as before.
+#[test]
+fn a_config_file_below_the_root_is_named_and_refuses_a_release_below_it() {
+    let Some(m) = Monorepo::new() else {
+        return;
+    };
+    common::write(
+        &m.root(),
+        "emp-seal.toml",
+        "[release]\nunsuppressible = [\"placeholder-ciphertext\"]\n",
+    );
+    common::git(&m.top(), &["add", "-A"]);
+    let note =
+        "services/api/emp-seal.toml is not read: a run reads the config file of its root only";
+    let (_, _, notes) = check(&m.top(), &[], &[]);
+    assert!(notes.iter().any(|n| n.starts_with(note)), "{notes:?}");
+    let (_, _, notes) = check(&m.root(), &[], &[]);
+    assert!(
+        !notes.iter().any(|n| n.contains("emp-seal.toml")),
+        "{notes:?}"
+    );
+
+    let release = format!("services/api/{OVERLAY}");
+    let out = common::emp_seal_std()
+        .arg("-C")
+        .arg(m.top())
+        .args(["check", "--release", &release])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is below services/api/emp-seal.toml, which this run does not read"),
+        "{stderr}"
+    );
+    let (code, _, _) = check(&m.root(), &[], &["--release", OVERLAY]);
+    assert_ne!(code, 2);
+}
