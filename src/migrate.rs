@@ -908,31 +908,68 @@ fn same_path(a: &str, b: &str) -> bool {
     a.trim_start_matches("./") == b.trim_start_matches("./")
 }
 
-/// The scalars of the flow list `[a, "b"]` on line `i` after its top-level `key:`; `None` when the
-/// key has no value on its line (a block list).
+/// A one-line flow list of scalars (`[a, "b"]`): each item's decoded text and its bytes as
+/// written (quotes included), and the offset of its closing `]`.
+struct FlowList {
+    items: Vec<(String, std::ops::Range<usize>)>,
+    close: usize,
+}
+
+impl FlowList {
+    /// The edits that take out the items `drop` picks, each with the separator before it (after
+    /// it, for the first), leaving the other items, their quotes and the line's comment as
+    /// written. `None` when they are all picked.
+    fn without(&self, drop: impl Fn(&str) -> bool) -> Option<Vec<Edit>> {
+        let kept: Vec<bool> = self.items.iter().map(|(v, _)| !drop(v)).collect();
+        let first_kept = kept.iter().position(|k| *k)?;
+        let mut edits = Vec::new();
+        for (n, (_, span)) in self.items.iter().enumerate().filter(|(n, _)| !kept[*n]) {
+            let range = match n < first_kept {
+                true => span.start..self.items[n + 1].1.start,
+                false => self.items[n - 1].1.end..span.end,
+            };
+            edits.push(Edit::new(range, String::new()));
+        }
+        Some(edits)
+    }
+
+    /// The edit that appends `item` after the last item (into the brackets of an empty list).
+    fn append(&self, item: &str) -> Edit {
+        match self.items.last() {
+            Some((_, last)) => Edit::new(last.end..last.end, format!(", {item}")),
+            None => Edit::new(self.close..self.close, item.to_owned()),
+        }
+    }
+}
+
+/// The flow list `[a, "b"]` on line `i` after its top-level `key:`; `None` when the key has no
+/// value on its line (a block list).
 ///
 /// # Errors
 /// When the value is no one-line flow list of scalars.
-fn flow_list(lines: &Lines<'_>, i: usize, key: &str) -> Result<Option<Vec<String>>, LineError> {
+fn flow_list(lines: &Lines<'_>, i: usize, key: &str) -> Result<Option<FlowList>, LineError> {
     let Some(from) = inline_value(lines, i) else {
         return Ok(None);
     };
     let end = lines.lines[i].end;
-    let items = match flow::parse(lines.text, from) {
-        Ok((flow::Node::Seq { items, .. }, after))
+    let list = match flow::parse(lines.text, from) {
+        Ok((flow::Node::Seq { items, span }, after))
             if after <= end && rest_is_comment(lines.text, after, end) =>
         {
-            items
-                .into_iter()
+            let items = (items.into_iter())
                 .map(|n| match n {
-                    flow::Node::Scalar(s) => Some(s.raw),
+                    flow::Node::Scalar(s) if !s.span.is_empty() => Some((s.raw, s.span)),
                     _ => None,
                 })
-                .collect()
+                .collect::<Option<Vec<_>>>();
+            items.map(|items| FlowList {
+                items,
+                close: span.end - 1,
+            })
         }
         _ => None,
     };
-    items.map(Some).ok_or((
+    list.map(Some).ok_or((
         i + 1,
         format!("`{key}:` is neither a block list nor a simple flow list"),
     ))
@@ -955,10 +992,10 @@ pub fn edit_kustomization(
     let nl = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let lines = Lines::new(text).map_err(|e| (e.line, e.what))?;
     let mut edits = match entry {
-        GeneratorSite::File(_) => remove_generator_file(&lines, &entry.describe(), nl)?,
+        GeneratorSite::File(_) => remove_generator_file(&lines, &entry.describe())?,
         GeneratorSite::Inline(name) => remove_inline_generator(&lines, name)?,
     };
-    edits.push(add_resource(text, &lines, resource, comment, nl)?);
+    edits.extend(add_resource(text, &lines, resource, comment, nl)?);
     let out =
         yamlpos::splice(text, edits).map_err(|e| (1, format!("internal check failed: {e}")))?;
     verify_kustomization(text, &out, entry, resource)
@@ -973,11 +1010,7 @@ fn delete_line(lines: &Lines<'_>, i: usize) -> Edit {
 }
 
 /// Removes `generator` from `generators:` (a block list or a simple flow list).
-fn remove_generator_file(
-    lines: &Lines<'_>,
-    generator: &str,
-    nl: &str,
-) -> Result<Vec<Edit>, LineError> {
+fn remove_generator_file(lines: &Lines<'_>, generator: &str) -> Result<Vec<Edit>, LineError> {
     let (g_at, item_lines) =
         block(lines, "generators").ok_or((1, "no top-level `generators:` list".to_owned()))?;
     let not_listed = || {
@@ -987,21 +1020,13 @@ fn remove_generator_file(
         )
     };
     if let Some(listed) = flow_list(lines, g_at, "generators")? {
-        let rest: Vec<&str> = listed
-            .iter()
-            .filter(|i| !same_path(i, generator))
-            .map(String::as_str)
-            .collect();
-        if rest.len() == listed.len() {
+        if !listed.items.iter().any(|(v, _)| same_path(v, generator)) {
             return Err(not_listed());
         }
-        let range = delete_line(lines, g_at).range;
-        let replacement = if rest.is_empty() {
-            String::new()
-        } else {
-            format!("generators: [{}]{nl}", rest.join(", "))
-        };
-        return Ok(vec![Edit::new(range, replacement)]);
+        // Emptied, the list goes with its line.
+        return Ok(listed
+            .without(|v| same_path(v, generator))
+            .unwrap_or_else(|| vec![delete_line(lines, g_at)]));
     }
     let mut target = None;
     for &i in &item_lines {
@@ -1104,7 +1129,7 @@ fn add_resource(
     resource: &str,
     comment: &str,
     nl: &str,
-) -> Result<Edit, LineError> {
+) -> Result<Vec<Edit>, LineError> {
     let Some((r_at, items)) = block(lines, "resources") else {
         let at = text.len();
         let prefix = if text.is_empty() || text.ends_with('\n') {
@@ -1112,10 +1137,10 @@ fn add_resource(
         } else {
             nl
         };
-        return Ok(Edit::new(
+        return Ok(vec![Edit::new(
             at..at,
             format!("{prefix}# {comment}{nl}resources:{nl}  - {resource}{nl}"),
-        ));
+        )]);
     };
     let already = || {
         Err((
@@ -1123,16 +1148,15 @@ fn add_resource(
             format!("`{resource}` is already listed in `resources:`"),
         ))
     };
-    if let Some(items) = flow_list(lines, r_at, "resources")? {
-        if items.iter().any(|i| same_path(i, resource)) {
+    if let Some(list) = flow_list(lines, r_at, "resources")? {
+        if list.items.iter().any(|(v, _)| same_path(v, resource)) {
             return already();
         }
-        let all: Vec<&str> = items.iter().map(String::as_str).chain([resource]).collect();
-        let range = delete_line(lines, r_at).range;
-        return Ok(Edit::new(
-            range,
-            format!("# {comment}{nl}resources: [{}]{nl}", all.join(", ")),
-        ));
+        let line = lines.lines[r_at].start;
+        return Ok(vec![
+            Edit::new(line..line, format!("# {comment}{nl}")),
+            list.append(resource),
+        ]);
     }
     if items
         .iter()
@@ -1153,10 +1177,10 @@ fn add_resource(
         None => ("  ".to_owned(), lines.lines[r_at].next),
     };
     let prefix = if text[..at].ends_with('\n') { "" } else { nl };
-    Ok(Edit::new(
+    Ok(vec![Edit::new(
         at..at,
         format!("{prefix}{indent}# {comment}{nl}{indent}- {resource}{nl}"),
-    ))
+    )])
 }
 
 /// Parses both texts and checks that the new one is the old one with exactly the intended
@@ -1198,10 +1222,11 @@ fn verify_kustomization(
     }
     match m.get_mut("resources") {
         Some(Value::Sequence(r)) => r.push(resource.into()),
-        Some(_) => return Err("resources is not a list".to_owned()),
-        None => {
+        // `resources:` with nothing after it: kustomize reads no resource.
+        Some(Value::Null) | None => {
             m.insert("resources".into(), Value::Sequence(vec![resource.into()]));
         }
+        Some(_) => return Err("resources is not a list".to_owned()),
     }
     if want == got {
         Ok(())
@@ -1230,6 +1255,32 @@ mod tests {
             edited(K, Some("secret-generator.yaml"), "sealedsecret.yaml"),
             "# head\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\nresources:\n  - ../../base # base\n  # c\n  - sealedsecret.yaml\n\n# the generator\n\nimages:\n  - name: x\n"
         );
+    }
+
+    /// A flow list is edited in place: its other items keep their quotes, the line its
+    /// comment; `resources:` with nothing after it takes the new entry.
+    #[test]
+    fn flow_lists_keep_quotes_and_comments_and_an_empty_resources_takes_the_entry() {
+        for (t, want) in [
+            (
+                "resources: [cm.yaml]   # keep me\ngenerators: [g.yaml]\n",
+                "# c\nresources: [cm.yaml, s.yaml]   # keep me\n",
+            ),
+            (
+                "resources: []  # empty\ngenerators: [g.yaml]\n",
+                "# c\nresources: [s.yaml]  # empty\n",
+            ),
+            (
+                "resources: [\"cm.yaml\", 'x', y,]\ngenerators: [\"a b.yaml\", 'g.yaml', c] # gens\n",
+                "# c\nresources: [\"cm.yaml\", 'x', y, s.yaml,]\ngenerators: [\"a b.yaml\", c] # gens\n",
+            ),
+            (
+                "generators: [ g.yaml , c ]\nresources:   # none yet\n",
+                "generators: [ c ]\nresources:   # none yet\n  # c\n  - s.yaml\n",
+            ),
+        ] {
+            assert_eq!(edited(t, Some("g.yaml"), "s.yaml"), want, "{t}");
+        }
     }
 
     #[test]

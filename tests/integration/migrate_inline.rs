@@ -244,6 +244,39 @@ fn issue_16_migrate_inline_generator_with_envs_and_literals() {
     assert_eq!(cm["metadata"]["labels"]["team"], "core");
 }
 
+/// `resources:` as a one-line flow list with quotes and a comment, and `resources:` with nothing
+/// after it (a null kustomize builds): the migration used to rewrite the flow line without its
+/// quotes and comment, and to refuse the null one as an "internal check failed". Now the entry is
+/// inserted in place, and kustomize renders the same Secret, sealed.
+#[test]
+fn migrate_edits_a_flow_resources_list_in_place_and_fills_an_empty_one() {
+    if common::kubectl().is_none() {
+        return;
+    }
+    let block = "resources:\n  - ../../base\n";
+    for (resources, want) in [
+        (
+            "resources: [\"../../base\"]  # keep me\n",
+            "resources: [\"../../base\", sealedsecret.yaml]  # keep me\n",
+        ),
+        (
+            "resources:   # none yet\n",
+            "resources:   # none yet\n  # Secret app-secrets, sealed for app-stage/app-secrets (strict scope); was secretGenerator `app-secrets`.\n  - sealedsecret.yaml\n",
+        ),
+    ] {
+        let k = inline_kustomization(false, "").replace(block, resources);
+        let t = repo(&k);
+        let root = t.path();
+        migrates_to_the_same_secret(
+            root,
+            &root.join("k8s/overlays/stage"),
+            &migrate_args("stage", "app.env", &["--no-input"]),
+        );
+        let text = read(&root.join("k8s/overlays/stage/kustomization.yaml"));
+        assert!(text.contains(want), "{text}");
+    }
+}
+
 /// `generatorOptions.immutable: true` makes every generated Secret immutable (a local `false`
 /// cannot undo it): the SealedSecret's template keeps `immutable: true`, and the user is told
 /// what that means for a later re-seal.
