@@ -3,10 +3,13 @@
 //!
 //! Escaping follows the Actions toolkit (`@actions/core` `command.ts`): in the message `%`, `\r`,
 //! `\n` become `%25`, `%0D`, `%0A`; in property values `:` and `,` also become `%3A` and `%2C`.
+//! Text from the checked tree (paths, names in messages) first has its control and bidirectional
+//! characters written as escapes, as in the text report ([`super::text::escape`]): the Actions log
+//! renders ANSI sequences.
 
 use std::io::{self, Write};
 
-use super::{RenderOptions, Report};
+use super::{RenderOptions, Report, text};
 use crate::finding::Severity;
 
 /// Escapes a command's message.
@@ -29,7 +32,7 @@ pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) ->
             out,
             "::notice title={}::{}",
             escape_property(&format!("{} note ({})", super::TOOL_NAME, n.kind)),
-            escape_data(&n.message)
+            escape_data(&text::escape(&n.message))
         )?;
     }
     for f in &report.findings {
@@ -42,11 +45,12 @@ pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) ->
             Severity::Warning => "warning",
             Severity::Note => "notice",
         };
-        let message = format!("{}{}\nhelp: {}", f.message, super::marker(f), f.hint);
+        let said = format!("{}{}", f.message, super::marker(f));
+        let message = format!("{}\nhelp: {}", text::escape(&said), text::escape(&f.hint));
         writeln!(
             out,
             "::{cmd} file={},line={},col={},title={}::{}",
-            escape_property(&f.primary.path),
+            escape_property(&text::escape(&f.primary.path)),
             f.primary.line,
             f.primary.column,
             escape_property(f.rule.id),

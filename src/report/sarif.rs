@@ -115,6 +115,8 @@ pub fn log(report: &Report) -> Value {
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": driver},
+            // Columns count characters (SARIF 2.1.0 §3.14.17: without this, UTF-16 code units).
+            "columnKind": "unicodeCodePoints",
             "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the checked tree's root"}}},
             "invocations": [invocation(report)],
             "results": results,

@@ -217,6 +217,27 @@ fn text_escapes_control_characters_of_the_tree() {
     assert_eq!(report::text::escape("a `b`: c\\n"), "a `b`: c\\n");
 }
 
+/// GitHub workflow commands carry the same text: the Actions log renders ANSI sequences, so
+/// control and bidirectional characters from the tree are escaped there too (they were printed
+/// raw), before the toolkit's own `%` escaping.
+#[test]
+fn github_escapes_control_characters_of_the_tree() {
+    let forged = "x\x1b[31mred\u{202e}evil";
+    let mut f = Finding::new(
+        rules::find("plaintext-secret").expect("registered rule"),
+        Location::new(format!("k8s/{forged}.yaml"), 4, 1),
+        format!("Secret `{forged}` holds 1 plaintext stringData key (`p`)"),
+    );
+    f.unverified = Some(format!("overlay {forged} is not fully modelled"));
+    let report = Report::new(vec![f], 1, rules::all());
+    let mut out = Vec::new();
+    report::render(Format::Github, &report, &mut out, &RenderOptions::default()).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(!out.contains(['\x1b', '\u{202e}']), "raw: {out:?}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.contains("x\\u{1b}[31mred\\u{202e}evil"), "{out}");
+}
+
 /// Through the binary: a Secret whose name holds a newline and ESC prints as one escaped finding
 /// line, not as a forged finding line and hidden text.
 #[test]
