@@ -599,7 +599,19 @@ fn run_tool(
         if let Some((path, to)) = restore {
             stderr = stderr.replace(path, &to.display().to_string());
         }
-        return Err(redact(&stderr, root, envs));
+        let said = redact(&stderr, root, envs);
+        // A tool killed by a signal (a crash, the OOM killer) may say nothing.
+        return Err(
+            match (said.trim().is_empty(), exit_signal(&output.status)) {
+                (true, Some(signal)) => format!("{} was killed by signal {signal}", tool.name()),
+                (true, None) => format!(
+                    "{} exited with {} and said nothing",
+                    tool.name(),
+                    output.status
+                ),
+                (false, _) => said,
+            },
+        );
     }
     if stdout.len() > MAX_RENDER_BYTES {
         return Err(format!(
@@ -608,6 +620,11 @@ fn run_tool(
         ));
     }
     parse_render(&stdout)
+}
+
+/// The signal that ended a process, if one did.
+fn exit_signal(status: &std::process::ExitStatus) -> Option<i32> {
+    std::os::unix::process::ExitStatusExt::signal(status)
 }
 
 /// The tool's stderr as a finding may show it: kustomize's message, the repository's path cut,

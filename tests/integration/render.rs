@@ -1094,6 +1094,38 @@ fn issue_14_kustomize_build_is_used_when_kubectl_is_absent() {
     );
 }
 
+/// A tool killed by a signal (a crash, the OOM killer) says nothing: `render-failed` gave an
+/// empty reason. It names the signal now. The kubectl here is a shim that kills itself (a live
+/// crash cannot be arranged).
+#[test]
+fn a_render_tool_killed_by_a_signal_is_named_so() {
+    let Some(t) = dev_repo("resources:\n  - deploy.yaml\n") else {
+        return;
+    };
+    let bin_dir = git_only_path();
+    let shim = bin_dir.path().join("kubectl");
+    std::fs::write(&shim, "#!/bin/sh\nkill -9 $$\n").unwrap();
+    let mut perms = std::fs::metadata(&shim).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&shim, perms).unwrap();
+    let out = common::output_with_code(
+        bin()
+            .env("PATH", bin_dir.path())
+            .arg("-C")
+            .arg(t.path())
+            .args(["check", "--render=always", "--format", "json"]),
+        1,
+    );
+    let all = findings(&out);
+    let failed = of_rule(&all, "render-failed");
+    assert_eq!(failed.len(), 1, "{all:?}");
+    assert!(
+        failed[0].3.contains("was killed by signal 9"),
+        "{}",
+        failed[0].3
+    );
+}
+
 /// A service-account token Secret gets its keys from the token controller at run time.
 #[test]
 fn issue_14_service_account_token_keys_are_filled_at_run_time() {
