@@ -133,6 +133,8 @@ pub struct Created {
     pub asked: Vec<String>,
     /// Keys that kept the example's value.
     pub kept: Vec<String>,
+    /// A file was there (`--force`) and is replaced.
+    pub replaced: bool,
 }
 
 /// An env file a Secret generator of the overlay reads.
@@ -370,6 +372,7 @@ fn from_example(
         });
     }
     let created = Created {
+        replaced: t.file.symlink_metadata().is_ok(),
         file: t.file,
         in_repository: t.in_repository,
         example,

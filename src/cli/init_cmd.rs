@@ -27,14 +27,15 @@ pub(super) fn run(ctx: &Ctx, a: &InitArgs) -> Result<Outcome, CliError> {
     Ok(Outcome::Clean)
 }
 
-/// Says what `init` did: each file created, each left as it was, each `files:` source it
+/// Says what `init` did: each file created (or replaced, with `--force`), each left as it was, each `files:` source it
 /// cannot create, and that there was nothing to do when it created none.
 fn report(root: &Path, env: &str, force: bool, done: &init::InitOutcome) {
     let not_ignored = not_ignored(root, &done.created);
     for c in &done.created {
         say!(
-            "{}: created from {} ({} typed, {} from the example)",
+            "{}: {} from {} ({} typed, {} from the example)",
             rel(root, &c.file),
+            if c.replaced { "replaced" } else { "created" },
             rel(root, &c.example),
             c.asked.len(),
             c.kept.len()

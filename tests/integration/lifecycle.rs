@@ -739,7 +739,12 @@ fn issue_6_init_dev_without_input_keeps_the_example() {
     // Not a terminal and no --no-input: refused.
     fails(root, &["init", "dev"], 2, "not on a terminal");
     assert!(!file.exists());
-    ok(root, &["init", "dev", "--no-input"]);
+    let o = ok(root, &["init", "dev", "--no-input"]);
+    assert!(
+        o.stderr.contains("dev-secrets.env: created from"),
+        "{}",
+        o.stderr
+    );
     assert_eq!(read(&file), read(&dev.join("dev-secrets.env.example")));
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&file).expect("stat").permissions().mode() & 0o777;
@@ -749,7 +754,12 @@ fn issue_6_init_dev_without_input_keeps_the_example() {
     let o = ok(root, &["init", "dev", "--no-input"]);
     assert!(o.stderr.contains("nothing to do"), "{}", o.stderr);
     assert_eq!(read(&file), "API_KEY=mine\n");
-    ok(root, &["init", "dev", "--no-input", "--force"]);
+    let o = ok(root, &["init", "dev", "--no-input", "--force"]);
+    assert!(
+        o.stderr.contains("dev-secrets.env: replaced from"),
+        "{}",
+        o.stderr
+    );
     assert_eq!(read(&file), read(&dev.join("dev-secrets.env.example")));
     // paper's Secret is sealed, not generated.
     fails(
