@@ -65,15 +65,16 @@ pub enum RecoverError {
     /// A patch of the overlay writes a value into the environment's SealedSecret: the render,
     /// which the controller decrypts, does not hold the file's value.
     #[error(
-        "{file}: `{key}` of SealedSecret `{name}` is {how} by the patch at {patch}, so the overlay renders the patch's value, not the file's; nothing is decrypted"
+        "{file}: `{key}` of SealedSecret `{name}` is {how} by {}, so the overlay does not render the file's value; nothing is decrypted",
+        .patch.as_ref().map_or_else(|| "a patch of the overlay".to_owned(), |p| format!("the patch at {p}"))
     )]
     PatchedKey {
         file: String,
         name: String,
         key: String,
-        /// `file:line` of the patch.
-        patch: String,
-        /// `overwritten` or `added`.
+        /// `file:line` of the patch, when known (not for a key a patch removes).
+        patch: Option<String>,
+        /// `overwritten`, `added` or `removed`.
         how: &'static str,
     },
     #[error(transparent)]
@@ -177,17 +178,30 @@ fn locate(root: &Path, target: &str, pick: seal::Pick<'_>) -> Result<Located, Re
 fn locate_env(root: &Path, env: &str, pick: seal::Pick<'_>) -> Result<Located, RecoverError> {
     let (overlay, t) = seal::sealed_secret_in(root, env, pick)?;
     let (name, namespace) = (t.name.clone(), t.namespace_in_file.clone());
+    let rendered = t.rendered_keys.clone();
     let located = read(root, t.file.clone(), Ok(t))?;
     let file = located.file_name.as_str();
+    let refused = |key: &str, how, patch: Option<String>| RecoverError::PatchedKey {
+        file: file.to_owned(),
+        name: name.clone(),
+        key: key.to_owned(),
+        how,
+        patch,
+    };
+    let held = &located.doc()?.encrypted_data;
     if let Some(w) = seal::patched_values(&overlay, file, &name, namespace.as_deref()).next() {
-        let held = located.doc()?.encrypted_data.iter().any(|e| e.key == w.key);
-        return Err(RecoverError::PatchedKey {
-            file: file.to_owned(),
-            name: name.clone(),
-            key: w.key.clone(),
-            patch: w.origin.to_string(),
-            how: if held { "overwritten" } else { "added" },
-        });
+        let how = match held.iter().any(|e| e.key == w.key) {
+            true => "overwritten",
+            false => "added",
+        };
+        return Err(refused(&w.key, how, Some(w.origin.to_string())));
+    }
+    // A key a patch removes (a JSON 6902 `remove`, a `$patch: delete`) renders no value.
+    let gone = held
+        .iter()
+        .find(|e| rendered.as_ref().is_some_and(|r| !r.contains(&e.key)));
+    if let Some(e) = gone {
+        return Err(refused(&e.key, "removed", None));
     }
     Ok(located)
 }

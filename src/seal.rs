@@ -562,6 +562,8 @@ pub struct SealedTarget {
     pub identity: Identity,
     /// The scope its rendered top-level annotations declare (what the controller's label uses).
     pub scope: Scope,
+    /// Its `encryptedData` keys after rendering (a patch may add or remove some), when known.
+    pub rendered_keys: Option<BTreeSet<String>>,
 }
 
 impl SealedTarget {
@@ -803,6 +805,7 @@ pub(crate) fn target(root: &Path, s: &SealedRef) -> SealedTarget {
         namespace_in_file: s.namespace_in_file.clone(),
         identity: s.rendered.clone(),
         scope: s.scope,
+        rendered_keys: s.keys.clone(),
     }
 }
 

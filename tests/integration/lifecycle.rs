@@ -1079,6 +1079,47 @@ fn diff_refuses_a_line_without_equals_without_echoing_it() {
     assert_eq!(read(&from), text, "diff changed its input");
 }
 
+/// A patch that removes a key of the SealedSecret (a JSON 6902 `remove`): the render holds no
+/// value for it, which `unseal` still printed and `diff` still called "same". Both refuse now,
+/// naming the key, and change nothing.
+#[test]
+fn unseal_and_diff_refuse_a_key_a_patch_removes() {
+    let t = tree();
+    let root = t.path();
+    let key = demo_key(root);
+    let from = seal_paper(root);
+    let k = root.join("k8s/overlays/paper/kustomization.yaml");
+    let patch = "  - target: {kind: SealedSecret, name: emp-secrets}\n    patch: |-\n      - op: remove\n        path: /spec/encryptedData/API_KEY\n";
+    let text = read(&k);
+    assert!(text.contains("\npatches:\n"), "{text}");
+    write(
+        &k,
+        &text.replacen("\npatches:\n", &format!("\npatches:\n{patch}"), 1),
+    );
+    if common::kubectl().is_some() {
+        let render = common::kustomize(&root.join("k8s/overlays/paper"));
+        assert!(
+            render.contains("REDIS_PASSWORD:") && !render.contains("API_KEY:"),
+            "{render}"
+        );
+    }
+    let sealed = root.join("k8s/overlays/paper/sealedsecret.yaml");
+    let before = read(&sealed);
+    for args in [
+        vec!["unseal", "paper", "--key", s(&key), "--format", "env"],
+        vec!["diff", "paper", "--from", s(&from), "--key", s(&key)],
+    ] {
+        let o = fails(
+            root,
+            &args,
+            2,
+            "`API_KEY` of SealedSecret `emp-secrets` is removed by a patch",
+        );
+        assert!(o.stdout.is_empty(), "{}", o.stdout);
+    }
+    assert_eq!(read(&sealed), before);
+}
+
 /// A line with nothing before its `=` is dropped by kustomize without a word (`check` calls it
 /// the error `env-empty-key`): `seal`, `--strict` or not, and `diff` refuse it by line, never
 /// printing its value, and write nothing.
