@@ -275,12 +275,20 @@ pub fn lock_for_write<P: AsRef<Path>>(targets: &[P]) -> Result<WriteLock, FsErro
         None => DEFAULT_LOCK_WAIT_SECS,
         Some(v) => v
             .to_str()
-            .and_then(|s| s.trim().parse::<u64>().ok())
+            .and_then(lock_wait_secs)
             .ok_or_else(|| FsError::LockWait {
                 value: v.to_string_lossy().into_owned(),
             })?,
     };
     lock_within(targets, wait)
+}
+
+/// `EMP_SEAL_LOCK_WAIT` as seconds: digits (blanks around them allowed), a number too large for
+/// the clock waiting as long as it can.
+fn lock_wait_secs(s: &str) -> Option<u64> {
+    let digits = s.trim();
+    let whole = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    whole.then(|| digits.parse::<u64>().unwrap_or(u64::MAX))
 }
 
 fn lock_within<P: AsRef<Path>>(targets: &[P], wait: u64) -> Result<WriteLock, FsError> {
@@ -310,14 +318,15 @@ fn lock_dir(dir: &Path, file: &Path, wait_secs: u64) -> Result<File, FsError> {
         Mode::empty(),
     )
     .map_err(|e| FsError::from_io(dir, "open directory to lock", io::Error::from(e)))?;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait_secs);
+    // A wait past what the clock can count is no deadline at all.
+    let deadline = std::time::Instant::now().checked_add(std::time::Duration::from_secs(wait_secs));
     loop {
         match flock(&fd, FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => return Ok(File::from(fd)),
             Err(e) if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::INTR => {}
             Err(e) => return Err(FsError::from_io(dir, "lock directory", io::Error::from(e))),
         }
-        if std::time::Instant::now() >= deadline {
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
             return Err(FsError::Busy {
                 path: file.to_path_buf(),
                 waited_secs: wait_secs,
@@ -628,6 +637,27 @@ pub fn copy_file(from: &Path, to: &Path) -> Result<(), FsError> {
 mod tests {
     use super::*;
     use std::fs::OpenOptions;
+
+    /// Whole numbers only; one too large for the clock waits as long as it can (it panicked
+    /// adding to the clock).
+    #[test]
+    fn lock_wait_takes_whole_numbers_and_saturates() {
+        for (s, want) in [
+            ("5", Some(5)),
+            (" 7 ", Some(7)),
+            ("18446744073709551615", Some(u64::MAX)),
+            ("99999999999999999999", Some(u64::MAX)),
+            ("", None),
+            ("-1", None),
+            ("1.5", None),
+            ("+3", None),
+            ("abc", None),
+        ] {
+            assert_eq!(super::lock_wait_secs(s), want, "{s:?}");
+        }
+        let far = std::time::Instant::now().checked_add(std::time::Duration::from_secs(u64::MAX));
+        assert!(far.is_none(), "the clock would overflow: no deadline");
+    }
 
     #[test]
     #[allow(clippy::disallowed_methods)] // the test plants files by hand
