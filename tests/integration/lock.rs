@@ -119,6 +119,16 @@ fn a_lock_wait_that_is_no_number_is_refused() {
         );
         assert_eq!(std::fs::read_to_string(tree.ss("paper")).unwrap(), before);
     }
+    // One too large for the clock is no deadline: the free lock is taken (it panicked).
+    let huge = [("EMP_SEAL_LOCK_WAIT", "18446744073709551615")];
+    let out = spawn_seal(&tree, &from, "K_1", &huge)
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
