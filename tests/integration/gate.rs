@@ -2080,6 +2080,27 @@ fn references_a_json_patch_writes_are_placed_inside_its_value() {
     assert_eq!((missing[0].path.as_str(), missing[0].line), (DEV, key_line));
 }
 
+/// When a later op inserts into the list an op wrote, the items of that op's value no longer
+/// sit at the object's indexes: the reference is placed at the op's `value:` line, as before,
+/// not at another item's line (the review found `key: MODE` named for `NOPE`).
+#[test]
+fn a_reference_in_a_list_a_later_op_inserts_into_is_placed_at_the_value_line() {
+    let ops = "- op: add\n  path: /spec/template/spec/containers/0/env\n  value:\n  - name: A\n    valueFrom:\n      secretKeyRef:\n        name: app-secrets\n        key: NOPE\n  - name: B\n    valueFrom:\n      secretKeyRef:\n        name: app-secrets\n        key: MODE\n- op: add\n  path: /spec/template/spec/containers/0/env/0\n  value:\n    name: Z\n    value: z\n";
+    let dev = format!(
+        "{DEV_KUSTOMIZATION}patches:\n  - target: {{kind: Deployment}}\n    path: j.yaml\n"
+    );
+    let j = "k8s/overlays/dev/j.yaml";
+    let Some(t) = tree(&[(DEV, &dev), (j, ops)]) else {
+        return;
+    };
+    kubectl_renders(t.path(), "k8s/overlays/dev", &["key: NOPE", "name: Z"]);
+    let (_, hits) = check(t.path(), &[]);
+    let missing = of(&hits, "missing-secret-key");
+    assert_eq!(missing.len(), 1, "{hits:?}");
+    let value_line = line_of(t.path(), j, "  value:");
+    assert_eq!((missing[0].path.as_str(), missing[0].line), (j, value_line));
+}
+
 /// A finding on a quoted key (kubeseal writes JSON, every key quoted) spans the key as
 /// written, its quotes included, in the JSON report's bytes (SARIF reports the same numbers);
 /// the span used to start at the quote with the bare key's length.

@@ -228,9 +228,12 @@ fn written_at(
                 file,
                 op,
                 written,
+                exact,
             } => {
-                // The op's value is the subtree at `written`: the rest of the path is in it.
+                // The op's value is the subtree at `written`: the rest of the path is in it,
+                // unless a later op moved the items of a list there (then the `value:` line).
                 if let Some(rest) = path.strip_prefix(written.as_slice()) {
+                    let rest = if *exact { rest } else { &[] };
                     let at = [&[Seg::Index(*op), Seg::from("value")], rest].concat();
                     return Some(Origin::new(file, doc.line_of(&at)));
                 }

@@ -25,12 +25,14 @@ pub(super) enum Source {
         value: Arc<Value>,
     },
     /// Op `op` of the JSON6902 patch `doc`, which wrote its `value` as the subtree at
-    /// `written`.
+    /// `written`. `exact` until a later op inserts into or removes from a list inside that
+    /// subtree: the value's own list indexes then no longer match the object's.
     Json {
         doc: Arc<Doc>,
         file: PathBuf,
         op: usize,
         written: Vec<Seg>,
+        exact: bool,
     },
 }
 

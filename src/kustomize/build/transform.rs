@@ -554,8 +554,9 @@ impl Builder<'_> {
         let rel = self.rel(file);
         if let Some((list, at, delta)) = &applied.shift {
             for s in &mut o.sources {
-                if let Source::Json { written, .. } = s {
+                if let Source::Json { written, exact, .. } = s {
                     shift_index(written, list, *at, *delta);
+                    *exact &= !list.starts_with(written);
                 }
             }
         }
@@ -576,6 +577,7 @@ impl Builder<'_> {
             file: rel,
             op: n,
             written,
+            exact: true,
         });
     }
 
