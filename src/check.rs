@@ -57,16 +57,8 @@ pub enum CheckError {
     },
     /// `--release ENV` names an environment below a config file this run does not read (it reads
     /// the root's only): the settings written for it would not apply to its release gate.
-    #[error(
-        "the environment `{env}` is below {config}, which this run does not read (it reads the config file of its root only): its settings would not apply to the release gate"
-    )]
-    UnreadConfig {
-        env: String,
-        /// The config file, repository-relative.
-        config: String,
-        /// Its directory, repository-relative.
-        dir: String,
-    },
+    #[error(transparent)]
+    UnreadConfig(#[from] crate::workspace::UnreadConfig),
     /// `--release` (or `EMP_SEAL_RELEASE`) is set but empty: refused, so that an unset CI
     /// variable cannot switch the release gate off.
     #[error("the release environment is empty (--release \"\" or an empty EMP_SEAL_RELEASE)")]
@@ -109,11 +101,7 @@ impl CheckError {
             CheckError::NotAnEnvironment { .. } => {
                 "gate an environment (`emp-seal config` lists them), or make this directory one in emp-seal.toml: `environments` then lists every environment, this one and the others, for its globs replace discovery (docs/check.md)"
             }
-            CheckError::UnreadConfig { dir, .. } => {
-                return Some(format!(
-                    "run from that directory, with `-C {dir}` (in a pre-commit hook, `args: [-C, {dir}]`)"
-                ));
-            }
+            CheckError::UnreadConfig(e) => return Some(e.hint()),
             CheckError::EmptyRelease => {
                 "name the environment to gate (--release paper), or unset EMP_SEAL_RELEASE"
             }
@@ -909,14 +897,8 @@ fn release_env(
     match crate::workspace::resolve_typed(&ws.root, env) {
         Some(e) if ws.env(&e.name).is_some() => {
             let dir = crate::workspace::dir_rel(&ws.root, &e.dir);
-            match ws.unread_config_over(&dir) {
-                Some((config, dir)) => Err(CheckError::UnreadConfig {
-                    env: e.name,
-                    config: config.to_owned(),
-                    dir: dir.to_owned(),
-                }),
-                None => Ok(Some(e.name)),
-            }
+            ws.refuse_unread_config(&e.name, &dir)?;
+            Ok(Some(e.name))
         }
         Some(e) => Err(CheckError::NotAnEnvironment {
             env: env.to_owned(),

@@ -40,6 +40,8 @@ pub enum SealError {
         dir: String,
         known: Vec<String>,
     },
+    #[error(transparent)]
+    UnreadConfig(#[from] crate::workspace::UnreadConfig),
     #[error("{env}: no sealing certificate at {path}")]
     NoCert {
         env: String,
@@ -348,6 +350,7 @@ impl SealError {
             SealError::NoCert { env, path } => Some(format!(
                 "fetch it: `emp-seal cert {env} --fetch URL` or `kubeseal --fetch-cert > {path}` (docs/certificates.md)"
             )),
+            SealError::UnreadConfig(e) => Some(e.hint()),
             SealError::UnknownEnv { known, .. } if known.is_empty() => Some(
                 "known environments: none (is this the repository root? use -C DIR)".to_owned(),
             ),

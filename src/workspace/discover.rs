@@ -272,7 +272,7 @@ fn read_tree(
     s.notes.configs = (w.configs.into_iter())
         .map(|file| {
             let dir = file.rsplit_once('/').map_or(".", |(d, _)| d).to_owned();
-            let note = format!("{file} is not read: a run reads the config file of its root only, so its settings do not apply here; run with `-C {dir}` (in a pre-commit hook, `args: [-C, {dir}]`) to apply them");
+            let note = format!("{file} is not read: a run reads the config file of its root only, so its settings do not apply here; run with {} to apply them", super::run_from(&dir));
             (file, note)
         })
         .collect();

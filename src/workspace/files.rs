@@ -75,10 +75,11 @@ pub fn env_name(root: &Path, arg: &str) -> String {
 /// # Errors
 /// [`SealError::UnknownEnv`].
 pub fn overlay_dir(root: &Path, env: &str) -> Result<PathBuf, SealError> {
+    let ws = super::get(root);
     if let Some(e) = super::resolve_fresh(root, env) {
+        ws.refuse_unread_config(&e.name, &super::dir_rel(root, &e.dir))?;
         return Ok(e.dir);
     }
-    let ws = super::get(root);
     // A name is looked for beside the other environments; a path (`.`, `apps/x/`) where it says.
     let is_path = env.contains('/') || env.starts_with('.');
     Err(SealError::UnknownEnv {

@@ -85,6 +85,32 @@ pub fn unreadable_entry(path: &Path) -> Option<String> {
     })
 }
 
+/// An environment below a config file this run does not read (it reads its root's only): the
+/// settings written for it would not apply ([`Workspace::refuse_unread_config`]).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "the environment `{env}` is below {config}, which this run does not read (it reads the config file of its root only): its settings would not apply"
+)]
+pub struct UnreadConfig {
+    pub env: String,
+    /// The config file, repository-relative.
+    pub config: String,
+    /// Its directory, repository-relative.
+    pub dir: String,
+}
+
+impl UnreadConfig {
+    pub fn hint(&self) -> String {
+        format!("run from that directory: {}", run_from(&self.dir))
+    }
+}
+
+/// How to run from the directory `dir` (repository-relative), on the command line and in a
+/// pre-commit hook (which runs from the git top level).
+pub(crate) fn run_from(dir: &str) -> String {
+    format!("`-C {dir}` (in a pre-commit hook, `args: [-C, {dir}]`)")
+}
+
 /// Walks up from `start` to the first directory holding an emp-seal config file, `.git`, or a
 /// `k8s/overlays` directory (the layout emp-seal started with).
 pub fn find_repo_root(start: &Path) -> Option<PathBuf> {
@@ -469,13 +495,24 @@ impl Workspace {
             .map(|(_, note)| note.as_str())
     }
 
-    /// The config file below the root this run does not read whose directory holds `dir`
-    /// (repository-relative, `.` for the root), with that directory.
-    pub(crate) fn unread_config_over(&self, dir: &str) -> Option<(&str, &str)> {
-        (self.notes.configs.iter()).find_map(|(file, _)| {
-            let holder = file.rsplit_once('/').map_or("", |(d, _)| d);
-            within(dir, holder).then_some((file.as_str(), holder))
-        })
+    /// Refuses the environment `env` in `dir` (repository-relative) when a config file below
+    /// the root that this run does not read holds it: the innermost, whose root would read it.
+    ///
+    /// # Errors
+    /// [`UnreadConfig`].
+    pub(crate) fn refuse_unread_config(&self, env: &str, dir: &str) -> Result<(), UnreadConfig> {
+        let holder = |file: &str| file.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+        let innermost = (self.notes.configs.iter())
+            .filter(|(file, _)| within(dir, &holder(file)))
+            .max_by_key(|(file, _)| file.len());
+        match innermost {
+            Some((file, _)) => Err(UnreadConfig {
+                env: env.to_owned(),
+                config: file.clone(),
+                dir: holder(file),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Reads the config file (if any) and finds the environments.

@@ -510,7 +510,8 @@ fn a_sibling_key_from_a_line_without_equals_above_the_root_is_named_by_its_line(
 /// hooks from the git top level, where a monorepo project's `services/api/emp-seal.toml` (its
 /// `unsuppressible` list, its `ignore`) was dropped without a word. `check` from the top now
 /// names it in a note, and `check --release` of an environment below it refuses (exit 2), for
-/// its settings would not apply to the gate; from the project's own root both are as before.
+/// its settings would not apply to the gate (and `seal` of it refuses, for it would seal with
+/// the top's settings); from the project's own root both are as before.
 #[test]
 fn a_config_file_below_the_root_is_named_and_refuses_a_release_below_it() {
     let Some(m) = Monorepo::new() else {
@@ -547,4 +548,42 @@ fn a_config_file_below_the_root_is_named_and_refuses_a_release_below_it() {
     );
     let (code, _, _) = check(&m.root(), &[], &["--release", OVERLAY]);
     assert_ne!(code, 2);
+    // `seal` from the top would seal with the top's settings (its default certificate and
+    // scope), not the project's: refused the same way, nothing written.
+    let from = m.outside().join("in.env");
+    std::fs::write(&from, "API_KEY=test-only-1\n").unwrap();
+    let out = common::emp_seal_std()
+        .arg("-C")
+        .arg(m.top())
+        .args(["seal", &release, "--from"])
+        .arg(&from)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is below services/api/emp-seal.toml"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("help: run from that directory: `-C services/api`"),
+        "{stderr}"
+    );
+    assert!(!m.root().join(OVERLAY).join("sealedsecret.yaml").exists());
+
+    // Nested configs: the innermost holding the environment is named, whose root reads it (the
+    // outer one, met first, sorting before `api`, was named).
+    common::write(&m.top(), "services/.emp-seal.toml", "");
+    common::git(&m.top(), &["add", "-A"]);
+    let out = common::emp_seal_std()
+        .arg("-C")
+        .arg(m.top())
+        .args(["check", "--release", &release])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("is below services/api/emp-seal.toml"),
+        "{stderr}"
+    );
 }
