@@ -551,7 +551,7 @@ fn a_config_file_below_the_root_is_named_and_refuses_a_release_below_it() {
     // `seal` from the top would seal with the top's settings (its default certificate and
     // scope), not the project's: refused the same way, nothing written.
     let from = m.outside().join("in.env");
-    std::fs::write(&from, "API_KEY=test-only-1\n").unwrap();
+    common::write(m.outside(), "in.env", "API_KEY=test-only-1\n");
     let out = common::emp_seal_std()
         .arg("-C")
         .arg(m.top())
