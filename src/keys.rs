@@ -136,10 +136,16 @@ fn keys_from_pem(
     };
     // rustls-pki-types skips labels it does not know, such as `ENCRYPTED PRIVATE KEY`, and reads
     // the RFC 1421 header of an OpenSSL-encrypted PKCS#1 key as bad base64: look for both first.
-    if let Some((n, label)) = encrypted_block(bytes) {
+    // Named by its BEGIN line in a file: the block numbers of `place` count only the blocks
+    // rustls-pki-types yields, which skips labels it does not know (`DH PARAMETERS`).
+    if let Some((n, line, label)) = encrypted_block(bytes) {
+        let location = match secret {
+            Some(_) => place(Some((n, &label))),
+            None => format!("pem block at line {line} ({label})"),
+        };
         return Err(KeyError::Encrypted {
             source_name: source_name.to_string(),
-            location: place(Some((n, &label))),
+            location,
         });
     }
     let mut keys = Vec::new();
@@ -289,10 +295,10 @@ fn collect_secret_keys(
     Ok(())
 }
 
-/// The first encrypted key block of a PEM text: its 1-based number among the text's blocks and
-/// its label. PKCS#8 labels it `ENCRYPTED PRIVATE KEY`; OpenSSL's encrypted PKCS#1 keeps
+/// The first encrypted key block of a PEM text: its 1-based number among the text's blocks, its
+/// BEGIN line and its label. PKCS#8 labels it `ENCRYPTED PRIVATE KEY`; OpenSSL's encrypted PKCS#1 keeps
 /// `RSA PRIVATE KEY` and adds a `Proc-Type: 4,ENCRYPTED` header line (RFC 1421).
-fn encrypted_block(bytes: &[u8]) -> Option<(usize, String)> {
+fn encrypted_block(bytes: &[u8]) -> Option<(usize, usize, String)> {
     let begins = crate::cert::pem_begins(bytes);
     let text = String::from_utf8_lossy(bytes);
     let proc_type: Vec<usize> = (1..)
@@ -307,7 +313,7 @@ fn encrypted_block(bytes: &[u8]) -> Option<(usize, String)> {
     };
     let n =
         (0..begins.len()).find(|&i| begins[i].1 == "ENCRYPTED PRIVATE KEY" || holds_header(i))?;
-    Some((n + 1, begins[n].1.clone()))
+    Some((n + 1, begins[n].0, begins[n].1.clone()))
 }
 
 #[cfg(test)]
@@ -358,7 +364,18 @@ mod tests {
             (format!("{plain}{plain}"), None),
         ] {
             let got = super::encrypted_block(text.as_bytes());
-            assert_eq!(got.as_ref().map(|(n, l)| (*n, l.as_str())), want, "{text}");
+            assert_eq!(
+                got.as_ref().map(|(n, _, l)| (*n, l.as_str())),
+                want,
+                "{text}"
+            );
+            if let Some((n, line, _)) = got {
+                let begin = text.lines().nth(line - 1).unwrap_or_default();
+                assert!(
+                    begin.starts_with("-----BEGIN "),
+                    "block {n} at {line}: {text}"
+                );
+            }
         }
     }
 

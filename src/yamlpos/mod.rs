@@ -235,10 +235,11 @@ const MORE_THAN_ONE: &str = "more than one document";
 /// at `---` lines and decodes one document per piece, so the rest of the piece is dropped
 /// without a word (kustomize `kyaml/kio/byteio_reader.go`); `kubeseal >> s.json` makes such
 /// files, one JSON object after another.
-pub(crate) const SECOND_DOCUMENT: &str = "a second document starts here with no `---` line before it (JSON objects written one after another?): kustomize reads only the first and drops the rest without a word; put a `---` line between documents";
+pub(crate) const SECOND_DOCUMENT: &str = "a second document follows the first with no `---` line between them (JSON objects written one after another?): kustomize reads only the first and drops the rest without a word; put a `---` line between documents";
 
 /// Where the second document of `text` starts, when its first is a flow collection (a JSON
-/// object or list) followed by more than blanks and comments: the byte offset.
+/// object or list) followed by more than blanks and comments: the byte offset. `None` for any
+/// other first document (anchored, tagged, a scalar): the error then keeps the piece's start.
 fn second_document(text: &str) -> Option<usize> {
     let skip = |from: usize| {
         let mut at = from;
