@@ -759,7 +759,9 @@ fn unmodelled(
         .map(|(path, why)| format!(
             "git submodule {path}: {why}, so its files are not checked (no environment in it is found, and no rule reads them); check it out (`git submodule update --init --recursive`) to check them"
         ));
+    let sparse = crate::workspace::sparse_note(root, |p| ws.is_ignored(p));
     (crate::workspace::repository_notes(root).into_iter())
+        .chain(sparse)
         .chain(unlisted_above)
         .chain(ws.notes().map(str::to_owned))
         .chain(submodules)

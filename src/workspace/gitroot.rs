@@ -76,7 +76,6 @@ pub(crate) fn notes(root: &Path) -> Vec<String> {
             "git could not be asked where the repository's top is ({reason}): the root is taken as the top: Argo CD Applications and Flux Kustomizations outside the root are not read, an ApplicationSet's git generator reads directories from the root, and an overlay only Flux deploys loads no file above the root (one it names there is an overlay-build-error)"
         ));
     }
-    notes.extend(sparse_note(root));
     if prefix(root).is_empty() {
         return notes;
     }
@@ -92,10 +91,11 @@ pub(crate) fn notes(root: &Path) -> Vec<String> {
     notes
 }
 
-/// The note naming what a sparse checkout leaves out under the root: the directories (at most
-/// five, the outermost) holding tracked files that are not in the working tree. Nothing reads
-/// them, so an environment or a committed Secret there would otherwise pass unseen.
-fn sparse_note(root: &Path) -> Option<String> {
+/// The note naming what a sparse checkout leaves out under the root (but what `ignored` says
+/// the run would not read anyway): the directories (at most five, the outermost) holding tracked
+/// files that are not in the working tree. Nothing reads them, so an environment or a committed
+/// Secret there would otherwise pass unseen.
+pub(crate) fn sparse_note(root: &Path, ignored: impl Fn(&str) -> bool) -> Option<String> {
     let Some(Ok(listing)) = listing(root) else {
         return None;
     };
@@ -103,21 +103,26 @@ fn sparse_note(root: &Path) -> Option<String> {
     let under: Vec<String> = (listing.sparse.iter())
         .filter(|f| super::within(f, &prefix))
         .map(|f| from_root(&prefix, f))
+        .filter(|f| !ignored(f))
         .collect();
     if under.is_empty() {
         return None;
     }
+    // The outermost directories; a file of the root itself makes the root the one named.
     let mut dirs: Vec<&str> = Vec::new();
     for f in &under {
-        let dir = f.rsplit_once('/').map_or(".", |(d, _)| d);
+        let dir = f.rsplit_once('/').map_or("", |(d, _)| d);
         if !dirs.iter().any(|d| super::within(dir, d)) {
-            dirs.retain(|d| !super::below(d, dir));
+            dirs.retain(|d| !super::within(d, dir));
             dirs.push(dir);
         }
     }
     dirs.sort_unstable();
     let more = dirs.len().saturating_sub(5);
-    let mut named = dirs[..dirs.len().min(5)].join(", ");
+    let mut named = match dirs.as_slice() {
+        [""] => "the root directory".to_owned(),
+        _ => dirs[..dirs.len().min(5)].join(", "),
+    };
     if more > 0 {
         named.push_str(&format!(" and {more} more"));
     }

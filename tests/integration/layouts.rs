@@ -2316,6 +2316,11 @@ fn files_a_sparse_checkout_leaves_out_are_named() {
         err.contains("note: a sparse checkout leaves 1 tracked file(s) out of the working tree (in deploy/db): they are not checked"),
         "{err}"
     );
+    // What the config's `ignore` leaves out is not checked anyway: not named.
+    assert!(!repo.root().join("emp-seal.toml").exists());
+    repo.write("emp-seal.toml", "ignore = [\"deploy/**\"]\n");
+    let err = stderr(&repo.run(&["check"]));
+    assert!(!err.contains("sparse"), "{err}");
 }
 
 /// The `root-kustomization` layout with a second environment `deploy/overlays/prod` (namespace
