@@ -86,7 +86,7 @@ pub fn unreadable_entry(path: &Path) -> Option<String> {
 }
 
 /// An environment below a config file this run does not read (it reads its root's only): the
-/// settings written for it would not apply ([`Workspace::refuse_unread_config`]).
+/// settings written for it would not apply.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error(
     "the environment `{env}` is below {config}, which this run does not read (it reads the config file of its root only): its settings would not apply"

@@ -553,10 +553,15 @@ impl Builder<'_> {
     ) {
         let rel = self.rel(file);
         if let Some((list, at, delta)) = &applied.shift {
+            // Items after `at` moved (none when the op appended, or removed the last).
+            let len = crate::yamlpos::value_at(&o.value, list)
+                .and_then(Value::as_sequence)
+                .map_or(0, Vec::len);
+            let moved = if *delta > 0 { at + 1 < len } else { *at < len };
             for s in &mut o.sources {
                 if let Source::Json { written, exact, .. } = s {
                     shift_index(written, list, *at, *delta);
-                    *exact &= !list.starts_with(written);
+                    *exact &= !(moved && list.starts_with(written));
                 }
             }
         }
