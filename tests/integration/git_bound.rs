@@ -534,56 +534,35 @@ fn a_config_file_below_the_root_is_named_and_refuses_a_release_below_it() {
     );
 
     let release = format!("services/api/{OVERLAY}");
-    let out = common::emp_seal_std()
-        .arg("-C")
-        .arg(m.top())
-        .args(["check", "--release", &release])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("is below services/api/emp-seal.toml, which this run does not read"),
-        "{stderr}"
-    );
-    let (code, _, _) = check(&m.root(), &[], &["--release", OVERLAY]);
-    assert_ne!(code, 2);
-    // `seal` from the top would seal with the top's settings (its default certificate and
-    // scope), not the project's: refused the same way, nothing written.
     let from = m.outside().join("in.env");
     common::write(m.outside(), "in.env", "API_KEY=test-only-1\n");
-    let out = common::emp_seal_std()
-        .arg("-C")
-        .arg(m.top())
-        .args(["seal", &release, "--from"])
-        .arg(&from)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("is below services/api/emp-seal.toml"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("help: run from that directory: `-C services/api`"),
-        "{stderr}"
-    );
+    // Refused from the top, naming the project's config: `check --release`, and `seal`, which
+    // would seal with the top's settings (its default certificate and scope), writing nothing.
+    let refused = |args: &[&str]| {
+        let out = common::emp_seal_std()
+            .arg("-C")
+            .arg(m.top())
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("is below services/api/emp-seal.toml, which this run does not read")
+                && stderr.contains("help: run from that directory: `-C services/api`"),
+            "{stderr}"
+        );
+    };
+    let release_gate = ["check", "--release", &release];
+    refused(&release_gate);
+    refused(&["seal", &release, "--from", from.to_str().unwrap()]);
     assert!(!m.root().join(OVERLAY).join("sealedsecret.yaml").exists());
+    let (code, _, _) = check(&m.root(), &[], &["--release", OVERLAY]);
+    assert_ne!(code, 2);
 
     // Nested configs: the innermost holding the environment is named, whose root reads it (the
     // outer one, met first, sorting before `api`, was named).
     common::write(&m.top(), "services/.emp-seal.toml", "");
     common::git(&m.top(), &["add", "-A"]);
-    let out = common::emp_seal_std()
-        .arg("-C")
-        .arg(m.top())
-        .args(["check", "--release", &release])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("is below services/api/emp-seal.toml"),
-        "{stderr}"
-    );
+    refused(&release_gate);
 }

@@ -40,6 +40,15 @@ fn git_only_path() -> tempfile::TempDir {
     dir
 }
 
+/// Writes an executable `script` named `name` into `dir` (a PATH of [`git_only_path`]).
+fn shim(dir: &Path, name: &str, script: &str) {
+    let path = dir.join(name);
+    std::fs::write(&path, script).unwrap();
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&path, perms).unwrap();
+}
+
 /// A copy of the shipped `k8s/` without dev's and prod's real env files.
 fn shipped_k8s_without_env_files() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
@@ -1061,18 +1070,11 @@ fn issue_14_kustomize_build_is_used_when_kubectl_is_absent() {
         return;
     };
     let bin_dir = git_only_path();
-    let shim = bin_dir.path().join("kustomize");
-    std::fs::write(
-        &shim,
-        format!(
-            "#!/bin/sh\n[ \"$1\" = build ] && [ $# -eq 2 ] || {{ echo \"shim: unexpected arguments: $*\" >&2; exit 99; }}\nexec {} kustomize \"$2\"\n",
-            kubectl.display()
-        ),
-    )
-    .unwrap();
-    let mut perms = std::fs::metadata(&shim).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&shim, perms).unwrap();
+    let script = format!(
+        "#!/bin/sh\n[ \"$1\" = build ] && [ $# -eq 2 ] || {{ echo \"shim: unexpected arguments: $*\" >&2; exit 99; }}\nexec {} kustomize \"$2\"\n",
+        kubectl.display()
+    );
+    shim(bin_dir.path(), "kustomize", &script);
     let out = common::output_with_code(
         bin()
             .env("PATH", bin_dir.path())
@@ -1103,11 +1105,7 @@ fn a_render_tool_killed_by_a_signal_is_named_so() {
         return;
     };
     let bin_dir = git_only_path();
-    let shim = bin_dir.path().join("kubectl");
-    std::fs::write(&shim, "#!/bin/sh\nkill -9 $$\n").unwrap();
-    let mut perms = std::fs::metadata(&shim).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&shim, perms).unwrap();
+    shim(bin_dir.path(), "kubectl", "#!/bin/sh\nkill -9 $$\n");
     let out = common::output_with_code(
         bin()
             .env("PATH", bin_dir.path())
