@@ -157,7 +157,8 @@ pub struct GlobalArgs {
     /// When to colour output: auto (a TTY without NO_COLOR), always, never.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Only print errors (no summary on stderr).
+    /// Print no summary or progress lines on stderr (errors still are). check's report (on
+    /// stdout) and its notes of what it did not verify are always printed.
     #[arg(short, long, global = true)]
     pub quiet: bool,
 }

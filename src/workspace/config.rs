@@ -273,7 +273,8 @@ pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
             continue;
         };
         let url = cert.starts_with("https://") || cert.starts_with("http://");
-        if !url && (!valid_glob(cert) || cert.contains('*')) {
+        // A blank one (` `) names no file, as an empty one does not.
+        if !url && (!valid_glob(cert) || cert.contains('*') || cert.trim().is_empty()) {
             let message = format!(
                 "environment.{env}.certificate: `{cert}` is neither a repository-relative path (no `..`, no leading `/`) nor an http(s) URL"
             );
@@ -474,6 +475,12 @@ mod tests {
         parse("c.toml", "environments = [\".\"]\n").expect("`.` names the root");
         let e = parse("c.toml", "environments = []\n").expect_err("empty");
         assert!(e.to_string().contains("empty"), "{e}");
+        let e = parse("c.toml", "[environment.p]\ncertificate = \" \"\n").expect_err("blank");
+        assert!(
+            e.to_string()
+                .starts_with("c.toml:2: environment.p.certificate"),
+            "{e}"
+        );
         let e = parse("c.toml", "[environment.p]\ncertificate = \"../p.pem\"\n").expect_err("out");
         assert!(
             e.to_string()
