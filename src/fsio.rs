@@ -68,6 +68,10 @@ pub enum FsError {
     /// replaced by the default in silence.
     #[error("EMP_SEAL_LOCK_WAIT is not a whole number of seconds: `{}`; nothing was written", .value.escape_debug())]
     LockWait { value: String },
+    /// `-` (standard input) is named by two options of one run (`--from -` and `--key -`): it
+    /// can be read once.
+    #[error("standard input is named twice (`--from -` and `--key -`); a run reads it once")]
+    StdinTwice,
     /// `-` (standard input) is a terminal: the env file would be typed with echo on.
     #[error("standard input is a terminal; `-` reads an env file from a pipe")]
     StdinIsTerminal,
@@ -95,6 +99,9 @@ impl FsError {
             Self::ChangedMeanwhile { .. } => Some("run the command again"),
             Self::LockWait { .. } => Some(
                 "set it to the seconds to wait for another run's lock (default 10), or unset it",
+            ),
+            Self::StdinTwice => Some(
+                "pass one of them as a file, or as a pipe of its own (`--key <(sops -d key.pem)`)",
             ),
             Self::StdinIsTerminal => {
                 Some("pipe it in (`sops -d secrets.env | emp-seal ENV --from -`) or name a file")
@@ -224,6 +231,18 @@ pub fn read_input_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsErro
         });
     }
     Ok(buf)
+}
+
+/// Refuses `from` and `keys` both naming standard input (`-`): the second would read nothing.
+///
+/// # Errors
+/// [`FsError::StdinTwice`].
+pub fn refuse_stdin_twice(from: &Path, keys: &[PathBuf]) -> Result<(), FsError> {
+    let stdin = |p: &Path| p.as_os_str() == STDIN;
+    match stdin(from) && keys.iter().any(|k| stdin(k)) {
+        true => Err(FsError::StdinTwice),
+        false => Ok(()),
+    }
 }
 
 /// How long [`read_input_limited`] waits for a FIFO's writer to appear, in seconds.

@@ -474,6 +474,7 @@ pub fn diff(
     (from, name): (&Path, Option<&str>),
     key_files: &[PathBuf],
 ) -> Result<KeyDiff, RecoverError> {
+    fsio::refuse_stdin_twice(from, key_files)?;
     let keys = crate::workspace::load_keys(root, key_files)?;
     // As `seal` picks: `--name`, else the SealedSecret named like the env file.
     let pick = seal::Pick {

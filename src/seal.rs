@@ -965,6 +965,7 @@ pub fn load_inputs(req: &SealRequest) -> Result<SealInputs, SealError> {
             count: req.envs.len(),
         });
     }
+    fsio::refuse_stdin_twice(&req.from, &req.key_files)?;
     let from_name = from_display(&req.root, &req.from);
     let env_bytes = zeroize::Zeroizing::new(fsio::read_input_limited(&req.from, MAX_INPUT_BYTES)?);
     let parsed = envfile::parse_with_path(Path::new(&from_name), &env_bytes)?;

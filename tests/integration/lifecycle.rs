@@ -1120,6 +1120,23 @@ fn unseal_and_diff_refuse_a_key_a_patch_removes() {
     assert_eq!(read(&sealed), before);
 }
 
+/// `--from -` with `--key -`: the second reader got nothing and failed with a misleading PEM or
+/// empty-pipe message. Both are refused first, nothing read or written.
+#[test]
+fn standard_input_named_twice_is_refused() {
+    let t = tree();
+    let root = t.path();
+    let sealed = root.join("k8s/overlays/paper/sealedsecret.yaml");
+    let before = read(&sealed);
+    for args in [
+        &["paper", "--from", "-", "--key", "-", "--no-input"][..],
+        &["diff", "paper", "--from", "-", "--key", "-"][..],
+    ] {
+        fails(root, args, 2, "standard input is named twice");
+    }
+    assert_eq!(read(&sealed), before);
+}
+
 /// A line with nothing before its `=` is dropped by kustomize without a word (`check` calls it
 /// the error `env-empty-key`): `seal`, `--strict` or not, and `diff` refuse it by line, never
 /// printing its value, and write nothing.
