@@ -239,7 +239,7 @@ pub enum EnvError {
     NotAKey { at: At },
     /// A line with nothing before its `=`: kustomize drops it without a word (`env-empty-key`).
     #[error(
-        "{at} has nothing before '=': kustomize drops such a line without a word, so its value would be lost (content not shown)"
+        "{at} has nothing before '=': kustomize drops such a line without a word, and any value on it (content not shown)"
     )]
     EmptyKey { at: At },
     /// A line without `=`, refused for sealing and by the commands that name keys: it may be a
