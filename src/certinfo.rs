@@ -262,6 +262,8 @@ pub fn resolve_target(
     if !p.is_file()
         && let Some(e) = crate::workspace::resolve_fresh(root, target)
     {
+        // Refused below a config file this run does not read (its `certificate` would not apply).
+        crate::workspace::overlay_dir(root, target).map_err(CertInfoError::Seal)?;
         return Ok((e.cert, Some(e.name)));
     }
     // A directory that is no environment (`.` typed in `k8s/overlays`, passed on by its path

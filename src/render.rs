@@ -601,17 +601,16 @@ fn run_tool(
         }
         let said = redact(&stderr, root, envs);
         // A tool killed by a signal (a crash, the OOM killer) may say nothing.
-        return Err(
-            match (said.trim().is_empty(), exit_signal(&output.status)) {
-                (true, Some(signal)) => format!("{} was killed by signal {signal}", tool.name()),
-                (true, None) => format!(
-                    "{} exited with {} and said nothing",
-                    tool.name(),
-                    output.status
-                ),
-                (false, _) => said,
-            },
-        );
+        let signal = std::os::unix::process::ExitStatusExt::signal(&output.status);
+        return Err(match (said.trim().is_empty(), signal) {
+            (true, Some(signal)) => format!("{} was killed by signal {signal}", tool.name()),
+            (true, None) => format!(
+                "{} exited with {} and said nothing",
+                tool.name(),
+                output.status
+            ),
+            (false, _) => said,
+        });
     }
     if stdout.len() > MAX_RENDER_BYTES {
         return Err(format!(
@@ -620,11 +619,6 @@ fn run_tool(
         ));
     }
     parse_render(&stdout)
-}
-
-/// The signal that ended a process, if one did.
-fn exit_signal(status: &std::process::ExitStatus) -> Option<i32> {
-    std::os::unix::process::ExitStatusExt::signal(status)
 }
 
 /// The tool's stderr as a finding may show it: kustomize's message, the repository's path cut,

@@ -75,11 +75,11 @@ pub fn env_name(root: &Path, arg: &str) -> String {
 /// # Errors
 /// [`SealError::UnknownEnv`].
 pub fn overlay_dir(root: &Path, env: &str) -> Result<PathBuf, SealError> {
-    let ws = super::get(root);
     if let Some(e) = super::resolve_fresh(root, env) {
-        ws.refuse_unread_config(&e.name, &super::dir_rel(root, &e.dir))?;
+        refuse_unread_config(root, &e)?;
         return Ok(e.dir);
     }
+    let ws = super::get(root);
     // A name is looked for beside the other environments; a path (`.`, `apps/x/`) where it says.
     let is_path = env.contains('/') || env.starts_with('.');
     Err(SealError::UnknownEnv {
@@ -92,11 +92,18 @@ pub fn overlay_dir(root: &Path, env: &str) -> Result<PathBuf, SealError> {
     })
 }
 
+/// Refuses an environment below a config file this run does not read: its settings (the
+/// certificate, the scope) would not apply ([`super::Workspace::refuse_unread_config`]).
+fn refuse_unread_config(root: &Path, e: &super::Environment) -> Result<(), SealError> {
+    let dir = super::dir_rel(root, &e.dir);
+    Ok(super::get(root).refuse_unread_config(&e.name, &dir)?)
+}
+
 /// The sealing certificate path of an environment: the config's `certificate` for it, else
 /// `<overlay>/sealing-cert.pem` (`--cert` overrides both, in the caller).
 pub fn cert_path(root: &Path, env: &str) -> Result<PathBuf, SealError> {
     match super::resolve(root, env) {
-        Some(e) => Ok(e.cert),
+        Some(e) => refuse_unread_config(root, &e).map(|()| e.cert),
         None => overlay_dir(root, env).map(|d| d.join(super::DEFAULT_CERT_FILE)),
     }
 }

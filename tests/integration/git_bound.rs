@@ -536,8 +536,9 @@ fn a_config_file_below_the_root_is_named_and_refuses_a_release_below_it() {
     let release = format!("services/api/{OVERLAY}");
     let from = m.outside().join("in.env");
     common::write(m.outside(), "in.env", "API_KEY=test-only-1\n");
-    // Refused from the top, naming the project's config: `check --release`, and `seal`, which
-    // would seal with the top's settings (its default certificate and scope), writing nothing.
+    // Refused from the top, naming the project's config: `check --release`, and `seal` and
+    // `cert`, which would use the top's settings (its default certificate and scope), writing
+    // nothing.
     let refused = |args: &[&str]| {
         let out = common::emp_seal_std()
             .arg("-C")
@@ -556,6 +557,7 @@ fn a_config_file_below_the_root_is_named_and_refuses_a_release_below_it() {
     let release_gate = ["check", "--release", &release];
     refused(&release_gate);
     refused(&["seal", &release, "--from", from.to_str().unwrap()]);
+    refused(&["cert", &release]);
     assert!(!m.root().join(OVERLAY).join("sealedsecret.yaml").exists());
     let (code, _, _) = check(&m.root(), &[], &["--release", OVERLAY]);
     assert_ne!(code, 2);
