@@ -2455,6 +2455,39 @@ fn an_environment_whose_variant_does_not_build_is_named_as_not_built() {
     assert_eq!(summary["summary"]["not_built"], serde_json::json!(["dev"]));
 }
 
+/// An overlay that does not build (an empty kustomization), wrapped by the shipped no-KEDA
+/// variant: kustomize reports its first failure only, and so does `check`. The component's
+/// patches, whose targets went missing with the overlay, are not blamed (the component is fine),
+/// and the variant's message names the overlay's file as the repository does, without `..`.
+#[test]
+fn a_failed_build_is_not_blamed_on_the_patches_whose_targets_it_lost() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    write(t.path(), "k8s/overlays/prod/kustomization.yaml", "");
+    assert_ne!(
+        kustomize_builds(&t.path().join("k8s/no-keda/prod")),
+        Some(true)
+    );
+    let (code, hits) = check(t.path(), &[]);
+    let errs = of(&hits, "overlay-build-error");
+    assert_eq!(code, 1, "{hits:?}");
+    assert!(!errs.is_empty(), "{hits:?}");
+    for e in &errs {
+        assert_eq!(e.path, "k8s/overlays/prod/kustomization.yaml", "{e:?}");
+        assert!(!e.message.contains(".."), "{e:?}");
+        assert!(
+            e.message
+                .contains("k8s/overlays/prod/kustomization.yaml is empty"),
+            "{e:?}"
+        );
+    }
+    assert!(
+        errs.iter().any(|e| e.message.contains("k8s/no-keda/prod")),
+        "the variant's own failure is still reported: {hits:?}"
+    );
+}
+
 /// An allow comment that names no rule, or an id emp-seal has no rule for (a typo), suppresses
 /// nothing: the finding it was meant for still shows, and `allow-comment-unknown` says why at the
 /// comment. A known id beside an unknown one still works; prose (a README) is not read for them.

@@ -84,7 +84,7 @@ impl Builder<'_> {
             return self.open_generated(dir, kdoc, at);
         }
         let Some(kfile) = kustomization_file(dir) else {
-            let msg = format!("{} has no kustomization file", self.rel(dir).display());
+            let msg = format!("{} has no kustomization file", self.shown(dir));
             self.problem_at(ProblemKind::Invalid, from, msg);
             return None;
         };
@@ -92,10 +92,7 @@ impl Builder<'_> {
         let docs = self.docs(&kfile, from)?;
         self.record_manifest(&kfile, &docs);
         let Some(kdoc) = docs.first().cloned() else {
-            let msg = format!(
-                "{} is empty: kustomize fails to build",
-                self.rel(&kfile).display()
-            );
+            let msg = format!("{} is empty: kustomize fails to build", self.shown(&kfile));
             self.problem(ProblemKind::BuildError, &kfile, 1, msg);
             return None;
         };
@@ -135,7 +132,7 @@ impl Builder<'_> {
         // api/internal/loader/fileloader.go refuses it too: "cycle detected").
         let canonical = std::fs::canonicalize(kfile).unwrap_or_else(|_| kfile.to_path_buf());
         if self.stack.contains(&canonical) {
-            let shown = self.rel(&lexical(kfile)).display().to_string();
+            let shown = self.shown(kfile);
             let msg = if lexical(kfile) == canonical {
                 format!(
                     "cycle through {shown}: it includes itself, and kustomize fails to build (cycle detected)"
@@ -143,7 +140,7 @@ impl Builder<'_> {
             } else {
                 format!(
                     "cycle through {shown}: a symlinked directory leads back to {}, which is being built, and kustomize fails to build (cycle detected)",
-                    self.rel(&canonical).display()
+                    self.shown(&canonical)
                 )
             };
             self.problem_at(ProblemKind::BuildError, from, msg);
@@ -158,7 +155,7 @@ impl Builder<'_> {
         {
             let msg = format!(
                 "{} has both {} and {other}: kustomize fails to build (Found multiple kustomization files)",
-                self.rel(dir).display(),
+                self.shown(dir),
                 first.display(),
             );
             let other = dir.join(other);
@@ -217,7 +214,7 @@ impl Builder<'_> {
         if top || is_component == (kind == "Component") {
             return;
         }
-        let shown = self.rel(&level.kfile).display().to_string();
+        let shown = self.shown(&level.kfile);
         let msg = if is_component {
             format!("{shown} is listed under components but is not kind: Component")
         } else {
@@ -288,13 +285,13 @@ impl Builder<'_> {
             let decoded = match config::decode(v) {
                 Ok(c) => c,
                 Err((at, msg)) => {
-                    let msg = format!("configurations file {}: {msg}", self.rel(&path).display());
+                    let msg = format!("configurations file {}: {msg}", self.shown(&path));
                     self.problem(ProblemKind::BuildError, &path, d.line_of(&at), msg);
                     continue;
                 }
             };
             for (at, msg) in decoded.not_modelled {
-                let msg = format!("configurations file {}: {msg}", self.rel(&path).display());
+                let msg = format!("configurations file {}: {msg}", self.shown(&path));
                 self.problem(ProblemKind::NotModelled, &path, d.line_of(&at), msg);
             }
             let file = self.rel(&path);
@@ -359,7 +356,7 @@ impl Builder<'_> {
             // key listed as a resource.
             let msg = format!(
                 "resource {} is a PEM file, not YAML: kustomize fails to build (invalid document separator)",
-                self.rel(path).display()
+                self.shown(path)
             );
             self.problem(ProblemKind::BuildError, &from.file, from.line, msg);
             return;
@@ -496,7 +493,7 @@ impl Builder<'_> {
         let msg = format!(
             "document {} of {} {what}: kustomize fails to build",
             d.index + 1,
-            self.rel(path).display()
+            self.shown(path)
         );
         // An empty `metadata.name` is reported where it is written.
         let line = if what.starts_with("has no metadata.name") && meta_str(v, "name").is_some() {

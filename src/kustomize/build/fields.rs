@@ -440,7 +440,7 @@ impl Builder<'_> {
         let Some(map) = k.as_mapping() else {
             let msg = format!(
                 "{} is not a mapping: kustomize refuses it (invalid Kustomization)",
-                self.rel(kfile).display()
+                self.shown(kfile)
             );
             self.problem(ProblemKind::BuildError, kfile, kdoc.start_line, msg);
             return;

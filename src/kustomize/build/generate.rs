@@ -407,7 +407,7 @@ impl Builder<'_> {
         if !refused && !full.is_file() && !has_example(&full) {
             let msg = format!(
                 "file {} (`files:` entry for key `{key}`) cannot be read: kustomize fails to build",
-                self.rel(&lexical(&full)).display()
+                self.shown(&full)
             );
             self.problem(ProblemKind::Invalid, &origin.file, origin.line, msg);
         }
@@ -434,7 +434,7 @@ impl Builder<'_> {
                 keys = None;
                 continue;
             }
-            let shown = self.rel(env).display().to_string();
+            let shown = self.shown(env);
             let failure = match super::read_file(env) {
                 Ok(bytes) => match crate::envfile::parse(&zeroize::Zeroizing::new(bytes)) {
                     Ok(parsed) => {

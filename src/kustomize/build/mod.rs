@@ -397,6 +397,16 @@ impl<'r> Builder<'r> {
         });
     }
 
+    /// Whether the build has already failed. kustomize stops at its first error; the model goes
+    /// on to find the others, except those the first one causes: an object that is missing
+    /// because a resource did not load is no second error (a patch target or `replicas` entry
+    /// that finds nothing after a failure is not reported).
+    fn failed(&self) -> bool {
+        self.problems
+            .iter()
+            .any(|p| p.kind == ProblemKind::BuildError)
+    }
+
     /// Records a problem at `at` even when the same one was recorded before.
     fn problem_at(&mut self, kind: ProblemKind, at: &Origin, message: String) {
         self.problems.push(Problem {
@@ -444,7 +454,7 @@ impl<'r> Builder<'r> {
                 Some(docs)
             }
             Err(e) => {
-                let shown = self.rel(&lexical(path)).display().to_string();
+                let shown = self.shown(path);
                 let msg = match e {
                     Unread::NotUtf8 { line } => not_utf8(&shown, line),
                     Unread::Io(e) => format!("cannot read {shown}: {e}: kustomize fails to build"),
@@ -478,8 +488,8 @@ impl<'r> Builder<'r> {
         let msg = match &self.layer.restrictor {
             Restrictor::RootOnly => format!(
                 "file {}{link} is not in or below {}: kustomize refuses to load it",
-                self.rel(&lexical(path)).display(),
-                self.rel(&lexical(dir)).display()
+                self.shown(path),
+                self.shown(dir)
             ),
             Restrictor::SourceRoot(_) => self.outside_source_message("file", path, &link),
         };
@@ -528,7 +538,7 @@ impl<'r> Builder<'r> {
         Some(
             resolved
                 .filter(|r| lexical(path).starts_with(lexical(bound)) && *r != lexical(path))
-                .map(|r| format!(" (a link to {})", self.rel(&r).display()))
+                .map(|r| format!(" (a link to {})", self.shown(&r)))
                 .unwrap_or_default(),
         )
     }
@@ -538,7 +548,7 @@ impl<'r> Builder<'r> {
     fn outside_source_message(&self, what: &str, path: &Path, link: &str) -> String {
         format!(
             "{what} {}{link} is outside the repository: the Flux Kustomizations deploying the overlay build it with no load restrictor, but on a file system confined to their source's root (this repository), so Flux refuses to load it",
-            self.rel(&lexical(path)).display()
+            self.shown(path)
         )
     }
 

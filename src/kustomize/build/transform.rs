@@ -96,10 +96,10 @@ impl Builder<'_> {
                 let of = crate::kustomize::refs::split_gvk(&o.kind, &o.api_version);
                 crate::kustomize::refs::gvk_selects(gvk.each_ref().map(String::as_str), of)
             };
-            if !acc
+            let found = acc
                 .iter()
-                .any(|o| o.had_name(name) && gvks.iter().any(|gvk| selected(o, gvk)))
-            {
+                .any(|o| o.had_name(name) && gvks.iter().any(|gvk| selected(o, gvk)));
+            if !found && !self.failed() {
                 let msg = format!(
                     "`replicas` entry `{name}` names no object of a kind `replicas` applies to (Deployment, StatefulSet, ReplicaSet, ReplicationController, or one `configurations:` adds): kustomize fails to build (does not match a config with the following GVK)"
                 );
@@ -196,7 +196,7 @@ impl Builder<'_> {
             }
             // api/internal/builtins/PatchJson6902Transformer.go: "patch appears to be empty".
             _ => {
-                let shown = self.rel(&file).display().to_string();
+                let shown = self.shown(&file);
                 let msg = format!(
                     "patch {shown} is empty: kustomize fails to build (patch appears to be empty)"
                 );
@@ -291,7 +291,7 @@ impl Builder<'_> {
         line: usize,
         targeted: bool,
     ) -> bool {
-        let shown = self.rel(file).display().to_string();
+        let shown = self.shown(file);
         let problem = if docs.is_empty() || empty_json(docs) {
             Some("is empty: kustomize fails to build (patch appears to be empty)")
         } else {
@@ -362,6 +362,7 @@ impl Builder<'_> {
         // among every id each object has had.
         let found = match hits.len() {
             1 => return hits,
+            0 if self.failed() => return hits,
             0 => "not found".to_owned(),
             n => format!("matches {n} objects (each has had that name)"),
         };
