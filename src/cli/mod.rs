@@ -209,13 +209,37 @@ impl crate::seal::Prompter for TtyPrompter {
                         key: key.to_owned(),
                     });
                 }
-                prompt::Answer::Line(v) if v.is_empty() && !self.empty_ok => {
+                prompt::Answer::Pasted => {
+                    say!(
+                        "{env}: that answer ran over several lines (a paste?) and was discarded: a value is one line, as in an env file; enter `{key}` again (Ctrl-D abandons the run, writing nothing)"
+                    );
+                }
+                prompt::Answer::Line(v) if is_blank(&v) && !self.empty_ok => {
                     say!("{env}: `{key}` needs a value (Ctrl-D abandons the run, writing nothing)");
                 }
-                prompt::Answer::Line(v) => return Ok(crate::secret::SecretValue::from_slice(&v)),
+                // A blank answer is no answer: where an empty one has a meaning (`init` keeps
+                // the example's value), a blank one has the same.
+                prompt::Answer::Line(v) if is_blank(&v) => {
+                    return Ok(crate::secret::SecretValue::from_slice(&[]));
+                }
+                prompt::Answer::Line(v) => {
+                    if v.first().is_some_and(u8::is_ascii_whitespace)
+                        || v.last().is_some_and(u8::is_ascii_whitespace)
+                    {
+                        say!(
+                            "{env}: warning: the value for `{key}` begins or ends with whitespace, kept as typed"
+                        );
+                    }
+                    return Ok(crate::secret::SecretValue::from_slice(&v));
+                }
             }
         }
     }
+}
+
+/// Whether a prompted answer holds nothing but spaces and tabs (or nothing at all).
+fn is_blank(answer: &[u8]) -> bool {
+    answer.iter().all(|b| matches!(b, b' ' | b'\t'))
 }
 
 /// The environment names `envs` (names or overlay paths) stand for. One named twice (`seal

@@ -5,6 +5,11 @@
 //! an empty value would quietly weaken the secret. This module switches echo off on standard input
 //! (a terminal), reads up to the newline itself and reports a line that ends without one as the
 //! end of input. It must not keep the answer anywhere but the returned buffer.
+//!
+//! A paste of several lines (a PEM key) arrives at once: its first line ends the answer, and the
+//! rest would otherwise be read as the next keys' answers, or by the shell once the run ends (a
+//! secret run as a command, kept in its history). Input still waiting after the line is
+//! discarded from the terminal, and the answer is reported as [`Answer::Pasted`].
 
 use std::io::{self, Write};
 
@@ -17,7 +22,17 @@ pub(super) enum Answer {
     Line(Zeroizing<Vec<u8>>),
     /// End of input before a newline: Ctrl-D, or the terminal closed.
     Eof,
+    /// More input followed the line at once (a paste over several lines): all of it was
+    /// discarded, and the line wiped.
+    Pasted,
 }
+
+/// How long after the end of the line more input counts as part of the same paste. A terminal
+/// hands a paste over in one write (or a few, back to back); nobody types the next line this fast.
+const PASTE_WINDOW: rustix::event::Timespec = rustix::event::Timespec {
+    tv_sec: 0,
+    tv_nsec: 50_000_000,
+};
 
 /// Restores the terminal mode when dropped, on every path out of [`read_hidden`].
 struct EchoOff {
@@ -48,10 +63,14 @@ pub(super) fn read_hidden(prompt: &str) -> io::Result<Answer> {
     err.write_all(prompt.as_bytes())?;
     err.flush()?;
     let read = read_line();
+    let pasted = read.is_ok() && discard_pending()?;
     drop(guard);
     // Echo was off, so the user's Enter did not move the cursor.
     let _ = err.write_all(b"\n");
     let mut line = read?;
+    if pasted {
+        return Ok(Answer::Pasted);
+    }
     if line.last() != Some(&b'\n') {
         return Ok(Answer::Eof);
     }
@@ -60,6 +79,23 @@ pub(super) fn read_hidden(prompt: &str) -> io::Result<Answer> {
         line.pop();
     }
     Ok(Answer::Line(line))
+}
+
+/// Whether more input is waiting on standard input right after a line; if so, it is discarded
+/// (`tcflush`), again until nothing more arrives within [`PASTE_WINDOW`], so none of it reaches
+/// the next prompt or the shell.
+fn discard_pending() -> io::Result<bool> {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let stdin = io::stdin();
+    let mut pending = false;
+    loop {
+        let mut fds = [PollFd::new(&stdin, PollFlags::IN)];
+        if poll(&mut fds, Some(&PASTE_WINDOW))? == 0 {
+            return Ok(pending);
+        }
+        termios::tcflush(&stdin, termios::QueueSelector::IFlush)?;
+        pending = true;
+    }
 }
 
 /// Reads standard input up to and including a newline (or its end), a byte at a time from the

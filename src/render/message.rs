@@ -51,6 +51,8 @@ static PHRASES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         p(format!(r"evalsymlink failure on '(?P<p>{PATH})' : ")),
         p(format!(r"(?:lstat|stat|open|readlink) (?P<p>{PATH}): ")),
         p(r"'?': ".to_owned()),
+        p(format!(r"'(?P<p>{PATH})?' must resolve to a file'?: ")),
+        p(format!(r"couldn't make target for path '(?P<p>{PATH})?': ")),
         p(r#"""#.to_owned()),
         p(r"loading KV pairs: ".to_owned()),
         p(format!(r"(?:file sources|env source files): \[(?P<p>{PATHS})\]: ")),
@@ -64,6 +66,12 @@ static PHRASES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             r"may not add resource with an already registered id: (?P<i>{ID})"
         )),
         p(format!(r"Found multiple kustomization files under: (?P<p>{PATH})")),
+        p(format!(
+            r"cycle detected: candidate root '(?P<p1>{PATH})?' contains visited root '(?P<p2>{PATH})?'"
+        )),
+        p(format!(
+            r"unable to find one of 'kustomization\.yaml', 'kustomization\.yml' or 'Kustomization' in directory '(?P<p>{PATH})?'"
+        )),
         p(format!(
             r"literal sources \[(?P<h1>{HIDDEN})\]: invalid literal source (?P<h2>{HIDDEN}), expected key=value"
         )),
@@ -195,6 +203,14 @@ mod tests {
                 Some(
                     "accumulating resources: accumulating resources from 'bad.yaml': (content not shown)",
                 ),
+            ),
+            (
+                "accumulating resources: accumulation err='accumulating resources from '..': 'k8s' must resolve to a file': cycle detected: candidate root 'k8s' contains visited root 'k8s/overlays/dev'",
+                None,
+            ),
+            (
+                "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory 'k8s/overlays/staging'",
+                None,
             ),
             ("SENTINEL", Some("(content not shown)")),
         ];

@@ -2488,6 +2488,111 @@ fn a_failed_build_is_not_blamed_on_the_patches_whose_targets_it_lost() {
     );
 }
 
+/// kustomize's loader refuses a root that contains a root being built ("cycle detected:
+/// candidate root ... contains visited root"): a base at the repository's root under its
+/// overlays, or a sub-overlay listing `..`. No overlay of such a tree deploys, so `check` fails
+/// it at the line naming the directory above, and `render-failed` shows kubectl's reason.
+#[test]
+fn a_base_in_a_directory_above_its_overlay_is_a_cycle_that_fails_the_build() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    let sub = "k8s/overlays/paper/eu/kustomization.yaml";
+    write(root, sub, "resources:\n  - ..\n  - cm.yaml\n");
+    write(
+        root,
+        "k8s/overlays/paper/eu/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: eu\n",
+    );
+    common::git(root, &["add", "-A"]);
+    assert_ne!(
+        kustomize_builds(&root.join("k8s/overlays/paper/eu")),
+        Some(true),
+        "kubectl refuses the sub-overlay"
+    );
+    let (code, hits) = check(root, &[]);
+    let errs = of(&hits, "overlay-build-error");
+    assert_eq!((code, errs.len()), (1, 1), "{hits:?}");
+    assert_eq!((errs[0].path.as_str(), errs[0].line), (sub, 2), "{hits:?}");
+    assert!(
+        errs[0]
+            .message
+            .contains("k8s/overlays/paper contains k8s/overlays/paper/eu"),
+        "{hits:?}"
+    );
+
+    // The base at the root: every overlay lists `../../..`.
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    write(root, "kustomization.yaml", "resources:\n  - k8s/base\n");
+    let dev = "k8s/overlays/dev/kustomization.yaml";
+    let text = std::fs::read_to_string(root.join(dev)).unwrap();
+    write(root, dev, &text.replace("../../base", "../../.."));
+    common::git(root, &["add", "-A"]);
+    assert_ne!(
+        kustomize_builds(&root.join("k8s/overlays/dev")),
+        Some(true),
+        "kubectl refuses the overlay"
+    );
+    let render = if common::kubectl().is_some() {
+        "always"
+    } else {
+        "never"
+    };
+    let (code, hits) = check(root, &["--release", "dev", "--render", render]);
+    assert_eq!(code, 1, "{hits:?}");
+    let errs = of(&hits, "overlay-build-error");
+    assert!(
+        errs.iter().any(|e| e.path == dev
+            && e.message
+                .contains(". contains k8s/overlays/dev, which is being built")),
+        "{hits:?}"
+    );
+    if common::kubectl().is_some() {
+        let failed = of(&hits, "render-failed");
+        assert!(
+            failed
+                .iter()
+                .any(|e| e.message.contains("cycle detected: candidate root")),
+            "{hits:?}"
+        );
+    }
+}
+
+/// A kustomization file that is a symbolic link to a file outside its directory: kustomize's
+/// load restrictor refuses it and finds no kustomization there, so the environment it would make
+/// does not build.
+#[test]
+#[cfg(unix)]
+fn a_kustomization_file_linked_from_outside_its_directory_does_not_build() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    let staging = root.join("k8s/overlays/staging");
+    std::fs::create_dir_all(&staging).unwrap();
+    std::os::unix::fs::symlink(
+        "../paper/kustomization.yaml",
+        staging.join("kustomization.yaml"),
+    )
+    .unwrap();
+    common::git(root, &["add", "-A"]);
+    assert_ne!(kustomize_builds(&staging), Some(true), "kubectl refuses it");
+    let (code, hits) = check(root, &[]);
+    let errs = of(&hits, "overlay-build-error");
+    assert_eq!(code, 1, "{hits:?}");
+    assert!(
+        errs.iter()
+            .any(|e| e.path == "k8s/overlays/staging/kustomization.yaml"
+                && e.message
+                    .contains("is a symbolic link to k8s/overlays/paper/kustomization.yaml")),
+        "{hits:?}"
+    );
+}
+
 /// An allow comment that names no rule, or an id emp-seal has no rule for (a typo), suppresses
 /// nothing: the finding it was meant for still shows, and `allow-comment-unknown` says why at the
 /// comment. A known id beside an unknown one still works; prose (a README) is not read for them.

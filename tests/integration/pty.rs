@@ -360,6 +360,66 @@ fn issue_14_empty_answer_at_the_seal_prompt_is_asked_again() {
     assert_eq!(unsealed(root)["POSTGRES_PASSWORD"], b"second-answer");
 }
 
+/// A paste over several lines at the hidden prompt (a PEM key) is discarded whole and asked
+/// again: its lines never become the next keys' answers, nor wait in the terminal for the shell.
+/// A blank answer is asked again like an empty one; edge whitespace is kept, with a warning.
+#[test]
+fn a_paste_over_several_lines_at_the_prompt_is_discarded_and_asked_again() {
+    let t = tree();
+    let root = t.path();
+    let partial = root.join("work/partial.env");
+    write(&partial, &env_text(&[("POSTGRES_PASSWORD", "file-pg")]));
+    let pasted = [
+        "pasted-first-line",
+        "pasted-second-line",
+        "pasted-third-line",
+    ];
+    let steps = [
+        Step {
+            expect: "paper: value for API_KEY",
+            send: format!("{}\n", pasted.join("\n")),
+        },
+        Step {
+            expect: "ran over several lines",
+            send: String::new(),
+        },
+        Step {
+            expect: "paper: value for API_KEY",
+            send: " \t \n".into(),
+        },
+        Step {
+            expect: "`API_KEY` needs a value",
+            send: String::new(),
+        },
+        Step {
+            expect: "paper: value for API_KEY",
+            send: "typed-api\n".into(),
+        },
+        Step {
+            expect: "paper: value for REDIS_PASSWORD",
+            send: "typed-redis \n".into(),
+        },
+    ];
+    let Some(r) = on_pty(root, &["paper", "--from", s(&partial)], &steps) else {
+        return;
+    };
+    assert_eq!(r.code, 0, "{}", r.transcript);
+    assert!(r.hidden.iter().all(|h| *h), "echo was on at a prompt");
+    for v in pasted.iter().chain(&["typed-api", "typed-redis"]) {
+        assert!(!r.transcript.contains(v), "echoed: {}", r.transcript);
+    }
+    assert!(
+        r.transcript
+            .contains("the value for `REDIS_PASSWORD` begins or ends with whitespace"),
+        "{}",
+        r.transcript
+    );
+    let got = unsealed(root);
+    assert_eq!(got["API_KEY"], b"typed-api");
+    assert_eq!(got["REDIS_PASSWORD"], b"typed-redis ");
+    assert_eq!(got["POSTGRES_PASSWORD"], b"file-pg");
+}
+
 /// Issue 17: `--from -` reads a pipe; on a terminal it refuses (values would be typed with echo
 /// on) and points at piping or the hidden prompt, writing nothing.
 #[test]

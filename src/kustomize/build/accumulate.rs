@@ -146,6 +146,10 @@ impl Builder<'_> {
             self.problem_at(ProblemKind::BuildError, from, msg);
             return None;
         }
+        if let Some(msg) = self.cycle_above(dir, kfile, &canonical) {
+            self.problem_at(ProblemKind::BuildError, from, msg);
+            return None;
+        }
         // kustomize api/internal/target/kusttarget.go `loadKustFile` reads every recognised
         // name and refuses a directory holding more than one.
         let first = kfile.file_name().unwrap_or_default();
@@ -163,6 +167,35 @@ impl Builder<'_> {
             return None;
         }
         Some(canonical)
+    }
+
+    /// Why kustomize's loader refuses `dir` as a root, beyond including itself (kustomize
+    /// api/internal/loader/fileloader.go, `errIfArgEqualOrHigher`, and the load restrictor the
+    /// kustomization file is read through):
+    /// - `dir` contains a directory being built (a base above its overlay, `resources: [..]`):
+    ///   "cycle detected: candidate root ... contains visited root ...";
+    /// - `kfile` is a symbolic link to a file outside `dir`: the restrictor refuses it, and
+    ///   kustomize finds no kustomization file there.
+    fn cycle_above(&self, dir: &Path, kfile: &Path, canonical: &Path) -> Option<String> {
+        let real = std::fs::canonicalize(dir).ok()?;
+        if !canonical.starts_with(&real) {
+            return Some(format!(
+                "{} is a symbolic link to {}, outside {}: kustomize reads no kustomization file there and fails to build (unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization')",
+                self.shown(kfile),
+                self.shown(canonical),
+                self.shown(dir),
+            ));
+        }
+        let visited = self
+            .stack
+            .iter()
+            .filter_map(|k| k.parent())
+            .find(|v| v.starts_with(&real) && *v != real)?;
+        Some(format!(
+            "{} contains {}, which is being built (a base cannot be a directory above its overlay), and kustomize fails to build (cycle detected)",
+            self.shown(dir),
+            self.shown(visited),
+        ))
     }
 
     /// The level of the kustomization the tool deploying `dir` generates for it

@@ -361,13 +361,18 @@ impl<'r> Builder<'r> {
 
     /// `p` as a message names it: relative to the root, with `..` steps for a path above it in
     /// its git repository (`../../shared/app.env`, the name `check` gives the files an overlay
-    /// reads there); else as [`Self::rel`] gives it.
+    /// reads there), the root itself as `.`; else as [`Self::rel`] gives it.
     fn shown(&self, p: &Path) -> String {
         let (p, root) = (lexical(p), lexical(self.root));
         let top = lexical(&crate::workspace::repository_top(self.root));
         for (up, dir) in root.ancestors().enumerate() {
             if let Ok(r) = p.strip_prefix(dir) {
-                return crate::workspace::path_str(&Path::new(&"../".repeat(up)).join(r));
+                let shown = crate::workspace::path_str(&Path::new(&"../".repeat(up)).join(r));
+                return if shown.is_empty() {
+                    ".".to_owned()
+                } else {
+                    shown
+                };
             }
             if dir == top {
                 break;
