@@ -52,6 +52,19 @@ pub enum RecoverError {
         /// Why it is not a ciphertext.
         reason: String,
     },
+    /// A value encoded so the controller cannot decode it (url-safe or unpadded base64, spaces;
+    /// `check` reports it as `invalid-ciphertext`): no key opens it, whichever is given.
+    #[error(
+        "{file}:{line}: `{key}`: {reason}; neither the controller nor emp-seal can decode it, whatever key is given"
+    )]
+    Undecodable {
+        file: String,
+        /// 1-based line of the entry.
+        line: usize,
+        key: String,
+        /// The encoding problem ([`crate::sealedsecret::ciphertext::Reason`]).
+        reason: String,
+    },
     /// No key decrypts a value (wrong key, wrong identity, or corrupt ciphertext).
     #[error("{file}:{line}: `{key}`: no key could decrypt the value (sealed for {sealed_for})")]
     Decrypt {
@@ -92,6 +105,10 @@ impl RecoverError {
                 "pass every controller key (`kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml`); if the keys are right, the value was sealed for another name/namespace/scope or is corrupt"
                     .to_owned(),
             ),
+            RecoverError::Undecodable { .. } => Some(
+                "the value was re-encoded or edited after sealing: restore it from version control, or seal its plaintext again (emp-seal ENV --from FILE); reseal --skip-unopened does not keep such a value"
+                    .to_owned(),
+            ),
             RecoverError::Placeholder { .. } => {
                 Some("seal real values first: emp-seal ENV --from FILE".to_owned())
             }
@@ -130,6 +147,8 @@ pub struct UnsealedSecret {
     /// Decrypted values, in file order.
     pub data: Vec<(String, SecretValue)>,
     /// Keys of `spec.template.data` (Go templates the controller renders; not rendered here).
+    /// The controller sets them after decrypting, over a decrypted value of the same key
+    /// ([`UnsealedSecret::overridden`]).
     pub template_data_keys: Vec<String>,
 }
 
@@ -240,7 +259,8 @@ fn read(
 
 impl Located {
     /// The document to decrypt: the environment's, else the file's only one (or the one
-    /// `--name` names); refused when its values are a legacy `spec.data` blob.
+    /// `--name` names); refused when its values are a legacy `spec.data` blob, or when it holds a
+    /// key the API server refuses ([`seal::refuse_invalid_keys`]).
     fn doc(&self) -> Result<&SealedSecretDoc, RecoverError> {
         let doc = self.find()?;
         if doc.has_legacy_data {
@@ -248,6 +268,7 @@ impl Located {
                 file: self.file_name.clone(),
             });
         }
+        seal::refuse_invalid_keys(&self.file_name, doc)?;
         Ok(doc)
     }
 
@@ -332,7 +353,9 @@ pub(crate) fn open_entries(
         .collect()
 }
 
-/// Why `entry` did not decrypt: a placeholder, or no key opens it for this scope and identity.
+/// Why `entry` did not decrypt: a placeholder, an encoding the controller cannot decode (as
+/// `check` judges both: [`sealedsecret::ciphertext::classify`]), or no key opens it for this
+/// scope and identity.
 fn entry_error(
     file_name: &str,
     to: &SealedTo,
@@ -340,6 +363,14 @@ fn entry_error(
 ) -> RecoverError {
     if let Some(reason) = seal::placeholder(&entry.value) {
         return RecoverError::Placeholder {
+            file: file_name.to_owned(),
+            line: entry.line,
+            key: entry.key.clone(),
+            reason,
+        };
+    }
+    if let Some(reason) = seal::misencoded(&entry.value) {
+        return RecoverError::Undecodable {
             file: file_name.to_owned(),
             line: entry.line,
             key: entry.key.clone(),
@@ -394,8 +425,28 @@ pub fn unseal(
 }
 
 impl UnsealedSecret {
+    /// The decrypted keys `spec.template.data` also sets, in file order: the controller renders
+    /// the template after decrypting (sealed-secrets `sealedsecret_expansion.go` `Unseal`), so its
+    /// Secret holds the template's result under these keys, not the decrypted value.
+    pub fn overridden(&self) -> Vec<&str> {
+        (self.data.iter())
+            .map(|(k, _)| k.as_str())
+            .filter(|k| self.template_data_keys.iter().any(|t| t == k))
+            .collect()
+    }
+
+    /// The `spec.template.data` keys no value is sealed under, in file order.
+    pub fn template_only(&self) -> Vec<&str> {
+        (self.template_data_keys.iter())
+            .map(String::as_str)
+            .filter(|t| !self.data.iter().any(|(k, _)| k == t))
+            .collect()
+    }
+
     /// The Secret as YAML (`apiVersion: v1`, `kind: Secret`, metadata from the template,
-    /// `type`, `data` in base64). The buffer holds secrets and is wiped when dropped.
+    /// `type`, `data` in base64). The buffer holds secrets and is wiped when dropped. A key
+    /// `spec.template.data` sets is left out ([`UnsealedSecret::overridden`]): the controller's
+    /// Secret holds the rendered template there, which emp-seal does not render.
     pub fn to_yaml(&self) -> Zeroizing<Vec<u8>> {
         let q = plain_or_quoted;
         let mut out = Zeroizing::new(Vec::with_capacity(256 + self.data.len() * 64));
@@ -409,12 +460,18 @@ impl UnsealedSecret {
         seal::write_metadata_maps(&mut meta, "  ", &self.labels, &self.annotations);
         let _ = writeln!(meta, "type: {}", q(&self.secret_type));
         out.extend_from_slice(meta.as_bytes());
-        if self.data.is_empty() {
+        let overridden = self.overridden();
+        let shown = || {
+            self.data
+                .iter()
+                .filter(|(k, _)| !overridden.contains(&k.as_str()))
+        };
+        if shown().next().is_none() {
             out.extend_from_slice(b"data: {}\n");
             return out;
         }
         out.extend_from_slice(b"data:\n");
-        for (k, v) in &self.data {
+        for (k, v) in shown() {
             let encoded = Zeroizing::new(crypto::encode_value(v.expose_secret()));
             out.extend_from_slice(format!("  {}: \"", q(k)).as_bytes());
             out.extend_from_slice(encoded.as_bytes());
@@ -436,12 +493,20 @@ impl UnsealedSecret {
     }
 }
 
-/// How an env file compares with an environment's sealed values. Key names only.
+/// How an env file compares with an environment's sealed values (`spec.encryptedData`, what
+/// `seal` writes), not with the Secret the controller creates, whose `spec.template.data` keys
+/// hold rendered templates. Key names only.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct KeyDiff {
     pub file: PathBuf,
-    /// Keys whose sealed value equals the env file's.
+    /// Keys whose sealed value equals the env file's (and `spec.template.data` does not set).
     pub same: Vec<String>,
+    /// Keys whose sealed value equals the env file's but `spec.template.data` also sets: the
+    /// controller's Secret holds the template's result, not that value.
+    pub overridden: Vec<String>,
+    /// Every key `spec.template.data` sets (its other lines note that the Secret holds the
+    /// template's result).
+    pub templated: Vec<String>,
     /// Keys whose sealed value differs from the env file's.
     pub changed: Vec<String>,
     /// Keys of the env file not sealed yet.
@@ -453,7 +518,8 @@ pub struct KeyDiff {
 }
 
 impl KeyDiff {
-    /// True when the env file and the sealed values agree on every key.
+    /// True when the env file and the sealed values agree on every key (an
+    /// [`KeyDiff::overridden`] one too: its sealed value is the env file's).
     pub fn is_clean(&self) -> bool {
         self.changed.is_empty()
             && self.added.is_empty()
@@ -497,6 +563,7 @@ pub fn diff(
         .encrypted_data
         .iter()
         .partition(|e| env_file.get(&e.key).is_some());
+    let templated = doc.template.data_keys.clone().unwrap_or_default();
     let mut out = KeyDiff {
         file: loc.file.clone(),
         removed: removed.into_iter().map(|e| e.key.clone()).collect(),
@@ -506,6 +573,9 @@ pub fn diff(
     for (e, opened) in present.iter().zip(opened) {
         let mine = env_file.get(&e.key).map(|m| m.value.expose_secret());
         match opened {
+            Ok(v) if Some(v.expose_secret()) == mine && templated.contains(&e.key) => {
+                out.overridden.push(e.key.clone());
+            }
             Ok(v) if Some(v.expose_secret()) == mine => out.same.push(e.key.clone()),
             Ok(_) => out.changed.push(e.key.clone()),
             Err(RecoverError::Placeholder { .. }) => out.placeholders.push(e.key.clone()),
@@ -517,5 +587,6 @@ pub fn diff(
         .filter(|k| doc.entry(k).is_none())
         .map(str::to_owned)
         .collect();
+    out.templated = templated;
     Ok(out)
 }

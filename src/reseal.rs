@@ -199,6 +199,7 @@ fn plan_env(
     let (doc_index, doc) = found.ok_or_else(|| RecoverError::NoSealedSecret {
         file: file_name.to_owned(),
     })?;
+    seal::refuse_invalid_keys(file_name, doc)?;
     // Checked before opening, as `seal` checks them: values that do not open under the rendered
     // label are then not blamed on a missing key.
     seal::refuse_rendered_scope(file_name, doc, target.scope)?;
@@ -239,8 +240,9 @@ fn plan_env(
 type Opened = (Vec<(String, SecretValue)>, Vec<Unopened>);
 
 /// Opens every value of `doc` with the identity's label ([`recover::open_entries`], which also
-/// tells placeholders apart), refusing a file with legacy `data`, no values, or values no key
-/// opens (all of them, or any without `--skip-unopened`).
+/// tells placeholders and values encoded so the controller cannot decode them apart), refusing a
+/// file with legacy `data`, no values, such a mis-encoded value (even with `--skip-unopened`), or
+/// values no key opens (all of them, or any without `--skip-unopened`).
 fn open_checked(
     req: &ResealRequest,
     file_name: &str,
@@ -267,6 +269,9 @@ fn open_checked(
     for (e, r) in entries.iter().zip(results) {
         match r {
             Ok(v) => opened.push((e.key.clone(), v)),
+            // Not a key's fault, and not a value to keep: the controller cannot decode it at all,
+            // so `--skip-unopened` does not leave it either.
+            Err(err @ RecoverError::Undecodable { .. }) => return Err(err.into()),
             Err(err) => unopened.push(Unopened {
                 key: e.key.clone(),
                 line: e.line,

@@ -65,6 +65,20 @@ pub enum SealError {
         line: usize,
         name: String,
     },
+    /// The SealedSecret gives its Secret a key the API server refuses (`check` reports it as
+    /// `invalid-secret-key`): the controller never creates the Secret. The key is shown quoted
+    /// and escaped as `check` shows it ([`crate::report::text::quoted`]).
+    #[error(
+        "{file}:{line}: the SealedSecret gives its Secret the key {}, which {}: the API server refuses the Secret, so the controller never creates it; nothing was done",
+        crate::report::text::quoted(.key),
+        .problem.describe()
+    )]
+    InvalidSecretKey {
+        file: String,
+        line: usize,
+        key: String,
+        problem: envfile::KeyProblem,
+    },
     #[error(
         "{origin}: the overlay's Secret `{name}` is a plain `kind: Secret`, not a SealedSecret; emp-seal {env} seals into a SealedSecret"
     )]
@@ -120,10 +134,16 @@ pub enum SealError {
         /// The requested scope is the config file's, not `--scope`'s.
         by_config: bool,
     },
-    #[error(
-        "{file}: --rescope must reseal every key, but the env file lacks {keys} (add them or use --prune)"
-    )]
-    RescopeIncomplete { file: String, keys: String },
+    /// `--rescope` would leave keys sealed under the old scope: ones `--only` leaves out (the env
+    /// file holds them), ones the env file lacks (without `--prune`), or both.
+    #[error("{file}: --rescope must reseal every key, but {}", rescope_gap(.left_out, .lacking))]
+    RescopeIncomplete {
+        file: String,
+        /// Keys the env file holds that `--only` leaves out.
+        left_out: Vec<String>,
+        /// Keys the env file lacks.
+        lacking: Vec<String>,
+    },
     /// Keys this run leaves alone were sealed (its record says) for another label than the
     /// rendered identity now gives.
     #[error(
@@ -342,6 +362,22 @@ fn position_sep(e: &sealedsecret::SealedSecretError) -> &'static str {
     }
 }
 
+/// What [`SealError::RescopeIncomplete`] leaves under the old scope, and how to reseal it.
+fn rescope_gap(left_out: &[String], lacking: &[String]) -> String {
+    let only = format!(
+        "--only leaves out {}, which the env file holds",
+        left_out.join(", ")
+    );
+    let lacks = format!("the env file lacks {}", lacking.join(", "));
+    match (left_out.is_empty(), lacking.is_empty()) {
+        (false, true) => format!("{only} (drop --only)"),
+        (true, _) => format!("{lacks} (add them or use --prune)"),
+        (false, false) => {
+            format!("{only}, and {lacks} (drop --only; add the missing keys or use --prune)")
+        }
+    }
+}
+
 impl SealError {
     /// What the user can do about it. One arm per variant, a table longer than 80 lines on
     /// purpose: every hint reads beside the others, as the `help:` lines users see.
@@ -429,6 +465,9 @@ impl SealError {
             SealError::NoSealedSecret { env, .. } => Some(format!(
                 "write a SealedSecret skeleton to sealedsecret.yaml in {env}'s directory (apiVersion: {API_VERSION}, kind: SealedSecret, metadata.name: the Secret's name, spec.encryptedData: {{}}), list it under `resources:` in the overlay's kustomization, then run emp-seal {env} --from FILE again (docs/sealing.md)"
             )),
+            SealError::InvalidSecretKey { .. } => Some(
+                "rename the key in the file to 1 to 253 characters of [-._a-zA-Z0-9] and seal its value again, or remove the entry (`emp-seal check` reports it as invalid-secret-key)".to_owned(),
+            ),
             SealError::InList { .. } => Some(
                 "move the SealedSecret out of the List into a document of its own (`---` before `apiVersion: bitnami.com/v1alpha1`), then run again".to_owned(),
             ),
@@ -1279,7 +1318,26 @@ pub(crate) fn refuse_rendered_scope(
     })
 }
 
-/// The target's document in the parsed target file.
+/// Refuses a SealedSecret that gives its Secret a key the API server refuses
+/// ([`SealedSecretDoc::invalid_key`]): `seal`, `reseal`, `unseal` and `diff` read the file's keys
+/// and would act on, and print, a key the controller can never deliver.
+///
+/// # Errors
+/// [`SealError::InvalidSecretKey`], naming the file, the key's line and the key, escaped.
+pub(crate) fn refuse_invalid_keys(file_name: &str, doc: &SealedSecretDoc) -> Result<(), SealError> {
+    let Some((key, line, problem)) = doc.invalid_key() else {
+        return Ok(());
+    };
+    Err(SealError::InvalidSecretKey {
+        file: file_name.to_owned(),
+        line,
+        key: key.to_owned(),
+        problem,
+    })
+}
+
+/// The target's document in the parsed target file; refused when it holds a key the API server
+/// refuses ([`refuse_invalid_keys`]).
 fn target_doc<'f>(
     file: &'f sealedsecret::ParsedFile,
     target: &SealedTarget,
@@ -1287,6 +1345,7 @@ fn target_doc<'f>(
     file_name: &str,
 ) -> Result<(usize, &'f SealedSecretDoc), SealError> {
     if let Some(found) = target.doc_in(file.sealed_secrets()) {
+        refuse_invalid_keys(file_name, found.1)?;
         return Ok(found);
     }
     // Fail closed: a hint to write a new SealedSecret would leave two copies in the build.
@@ -1413,9 +1472,14 @@ fn check_removals(
         .map(|k| (*k).to_owned())
         .collect();
     if to.who.scope != doc.scope && !untouched.is_empty() {
+        let (left_out, lacking) = untouched
+            .iter()
+            .cloned()
+            .partition(|k| from_keys.contains_key(k.as_str()));
         return Err(SealError::RescopeIncomplete {
             file: file_name.to_owned(),
-            keys: untouched.join(", "),
+            left_out,
+            lacking,
         });
     }
     if let Some(old) = sealed_for_another_label(doc, to)
@@ -1661,10 +1725,22 @@ fn unchanged_values(
 /// Why a sealed value is a stand-in rather than a ciphertext, when it is one (the classifier of
 /// `placeholder-ciphertext`).
 pub(crate) fn placeholder(value: &str) -> Option<String> {
+    first_reason(value, crate::sealedsecret::ciphertext::Kind::Placeholder)
+}
+
+/// Why the controller cannot decode `value` (url-safe or unpadded base64, spaces or tabs), as
+/// `check`'s `invalid-ciphertext` says it; none for a value it decodes (or a placeholder).
+/// Without a certificate, the classifier's only such reasons are encoding ones.
+pub(crate) fn misencoded(value: &str) -> Option<String> {
+    first_reason(value, crate::sealedsecret::ciphertext::Kind::Invalid)
+}
+
+/// The classifier's first reason of `kind` for `value`, judged without a certificate.
+fn first_reason(value: &str, kind: crate::sealedsecret::ciphertext::Kind) -> Option<String> {
     crate::sealedsecret::ciphertext::classify(value, None)
         .reasons()
         .iter()
-        .find(|r| r.kind() == crate::sealedsecret::ciphertext::Kind::Placeholder)
+        .find(|r| r.kind() == kind)
         .map(ToString::to_string)
 }
 

@@ -12,6 +12,19 @@ use super::args::CertArgs;
 use super::exit::{CliError, Outcome};
 use super::{Ctx, write_stdout};
 
+/// What to do after `--fetch` replaced `target`'s certificate: the command that re-encrypts the
+/// values sealed with the old one (`reseal`, as `check`'s `stale-certificate` names it).
+fn rotation_note(target: &str) -> String {
+    // A certificate file named on its own belongs to no one environment.
+    let env = match std::path::Path::new(target).is_file() {
+        true => "ENV",
+        false => target,
+    };
+    format!(
+        "values sealed with the old certificate still decrypt while the controller keeps its old key; `emp-seal reseal {env} --key OLD_KEY.pem` re-encrypts them with the new one"
+    )
+}
+
 pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     let now = super::now();
@@ -54,9 +67,7 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
                 saved.info.days_left
             );
             if !was.is_empty() {
-                say!(
-                    "note: values sealed with the old certificate still decrypt while the controller keeps its old key; re-seal to use the new one"
-                );
+                say!("note: {}", rotation_note(target));
             }
         }
         return Ok(Outcome::Clean);

@@ -58,6 +58,14 @@ pub(super) fn resolve_from(ctx: &Ctx, root: &Path, from: &Path) -> Result<PathBu
     Ok(from)
 }
 
+/// `--only`'s keys, each once, in the order first given (`--only A,A` seals `A`).
+fn distinct_keys(keys: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    keys.into_iter()
+        .filter(|k| seen.insert(k.clone()))
+        .collect()
+}
+
 /// The validated arguments as a [`SealRequest`] for the env file `from`.
 pub(super) fn request(root: &Path, from: PathBuf, a: SealArgs) -> Result<SealRequest, CliError> {
     Ok(SealRequest {
@@ -67,7 +75,7 @@ pub(super) fn request(root: &Path, from: PathBuf, a: SealArgs) -> Result<SealReq
         cert: a.cert,
         scope: a.scope.map(Scope::from),
         rescope: a.rescope,
-        only: a.only,
+        only: distinct_keys(a.only),
         prune: a.prune,
         force: a.force,
         strict: a.strict,

@@ -49,6 +49,12 @@ pub fn escape(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `s` as `check` shows a key or name read from the checked tree: quoted, with Rust's escapes
+/// (`"X\u{1b}[2J"`), then [`escape`]d. Every other command names such a key this way.
+pub fn quoted(s: &str) -> String {
+    escape(&format!("{s:?}")).into_owned()
+}
+
 fn finding(f: &Finding, out: &mut impl Write, o: &RenderOptions) -> io::Result<()> {
     let (bold, c, reset) = if o.color {
         (BOLD, severity_colour(f.severity), RESET)

@@ -14,6 +14,7 @@ use super::locate::{at_line, at_sealed};
 use super::model::sealed_keys;
 use crate::envfile::validate_key;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
+use crate::report::text::quoted;
 
 pub static META: RuleMeta = RuleMeta {
     id: "invalid-secret-key",
@@ -54,9 +55,10 @@ pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
                     ),
                 };
                 let message = format!(
-                    "overlay {}: SealedSecret `{}` gives its Secret the key {key:?}, which {}: the API server refuses the Secret, so the controller never creates it",
+                    "overlay {}: SealedSecret `{}` gives its Secret the key {}, which {}: the API server refuses the Secret, so the controller never creates it",
                     ov.name,
                     src.rendered.name,
+                    quoted(key),
                     problem.describe()
                 );
                 out.push(Finding::new(&META, loc, message));

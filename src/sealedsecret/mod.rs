@@ -299,6 +299,21 @@ impl SealedSecretDoc {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
+
+    /// The first key its Secret would get that the API server refuses
+    /// ([`validate_key`](crate::envfile::validate_key), the check `invalid-secret-key` makes):
+    /// its `encryptedData` keys in file order, then its `spec.template.data` keys. With its line
+    /// and what is wrong with it.
+    pub fn invalid_key(&self) -> Option<(&str, usize, crate::envfile::KeyProblem)> {
+        let entries = self.encrypted_data.iter().map(|e| (e.key.as_str(), e.line));
+        let template = (self.template.data_keys.iter().flatten())
+            .zip(&self.template.data_key_lines)
+            .map(|(k, line)| (k.as_str(), *line));
+        entries.chain(template).find_map(|(key, line)| {
+            let problem = crate::envfile::validate_key(key).err()?;
+            Some((key, line, problem))
+        })
+    }
 }
 
 /// `spec.template` as read.
@@ -316,6 +331,8 @@ pub struct Template {
     pub secret_type: Option<String>,
     /// Keys of `spec.template.data` (Go templates the controller renders); `None` when absent.
     pub data_keys: Option<Vec<String>>,
+    /// The 1-based line of each of [`Template::data_keys`], in the same order.
+    pub data_key_lines: Vec<usize>,
 }
 
 /// How `spec.encryptedData` is written in the file.
@@ -652,7 +669,7 @@ fn read_typed(
             ));
         }
     }
-    doc.template = read_template(sm.get("template"), at(&["spec", "template"]))?;
+    doc.template = read_template(sm.get("template"), at)?;
     Ok(doc)
 }
 
@@ -864,8 +881,12 @@ fn read_entry(
     }
 }
 
-fn read_template(v: Option<&Value>, at: (usize, usize)) -> Result<Template, SealedSecretError> {
+fn read_template(
+    v: Option<&Value>,
+    find: &dyn Fn(&[&str]) -> (usize, usize),
+) -> Result<Template, SealedSecretError> {
     let mut t = Template::default();
+    let at = find(&["spec", "template"]);
     let Some(m) = opt_mapping(v, "spec.template", at)? else {
         return Ok(t);
     };
@@ -887,6 +908,9 @@ fn read_template(v: Option<&Value>, at: (usize, usize)) -> Result<Template, Seal
         ),
         Some(_) => Some(Vec::new()),
     };
+    t.data_key_lines = (t.data_keys.iter().flatten())
+        .map(|k| find(&["spec", "template", "data", k]).0)
+        .collect();
     Ok(t)
 }
 

@@ -54,6 +54,12 @@ fn issue_17_cert_fetch_prints_the_new_fingerprint() {
         "{}",
         o.stderr
     );
+    // The note names the rotation command (it said "re-seal").
+    assert!(
+        lines.contains(&"note: values sealed with the old certificate still decrypt while the controller keeps its old key; `emp-seal reseal paper --key OLD_KEY.pem` re-encrypts them with the new one"),
+        "{}",
+        o.stderr
+    );
     assert_eq!(read(&target), fixtures::cert_pem(3072));
     // Fetching the same certificate again changes nothing and says so, without a `was` line.
     let o = run(

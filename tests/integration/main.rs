@@ -30,6 +30,7 @@ mod kustomize;
 mod layouts;
 mod leak;
 mod lifecycle;
+mod lifecycle_sealed;
 mod lock;
 mod migrate_inline;
 mod patch_probe;

@@ -208,10 +208,11 @@ fn issue_17_reseal_refuses_values_no_key_opens() {
 }
 
 /// A SealedSecret key the API server rejects in a Secret (`..API_KEY`: Kubernetes
-/// `IsConfigMapKey` refuses `.`, `..` and a leading `..`) is refused by the file editor with the
-/// same rule as env files and `check` (`envfile::validate_key`). The editor had its own copy,
-/// which missed the dot rule, so reseal re-encrypted and wrote the key. Exit 2, naming the key
-/// and the problem, nothing written.
+/// `IsConfigMapKey` refuses `.`, `..` and a leading `..`) is refused with the same rule as env
+/// files and `check` (`envfile::validate_key`). The editor had its own copy, which missed the dot
+/// rule, so reseal re-encrypted and wrote the key. Exit 2, naming the key's line, the key (quoted
+/// as `check` quotes it: it is refused on reading now, before anything is opened) and the
+/// problem, nothing written.
 #[test]
 fn reseal_refuses_a_key_the_api_server_rejects() {
     let r = rotated();
@@ -223,8 +224,12 @@ fn reseal_refuses_a_key_the_api_server_rejects() {
     write_file(&tree.ss("paper"), bad.as_bytes());
     let out = tree.run(&["reseal", "paper", "--key", key_a().to_str().unwrap()]);
     let line = fails_cleanly(&out);
+    let at = 1 + bad.lines().position(|l| l.contains("..API_KEY")).unwrap();
     assert!(
-        line.contains("`..API_KEY`") && line.contains("starts with '..'"),
+        line.starts_with(&format!(
+            "error: k8s/overlays/paper/sealedsecret.yaml:{at}: "
+        )) && line.contains("the key \"..API_KEY\"")
+            && line.contains("starts with '..'"),
         "{line}"
     );
     assert_eq!(std::fs::read_to_string(tree.ss("paper")).unwrap(), bad);
