@@ -99,7 +99,7 @@ const ZERO_NONCE: [u8; 12] = [0; 12];
 
 /// Go's `base64.StdEncoding`: standard alphabet, `=` padding required, non-zero trailing bits
 /// accepted (Go is not in strict mode).
-const GO_STD_ENCODING: GeneralPurpose = GeneralPurpose::new(
+pub(crate) const GO_STD_ENCODING: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
     GeneralPurposeConfig::new()
         .with_encode_padding(true)

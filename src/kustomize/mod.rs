@@ -166,19 +166,6 @@ pub enum ProblemKind {
     BuildError,
 }
 
-impl ProblemKind {
-    /// Stable kebab-case code.
-    pub fn code(self) -> &'static str {
-        match self {
-            ProblemKind::Invalid => "invalid",
-            ProblemKind::Unfetched => "unfetched",
-            ProblemKind::ExternalPlugin => "external-plugin",
-            ProblemKind::NotModelled => "not-modelled",
-            ProblemKind::BuildError => "build-error",
-        }
-    }
-}
-
 /// A non-fatal problem found while loading, with its location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {

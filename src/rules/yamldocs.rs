@@ -20,11 +20,7 @@ pub struct YamlDoc<'t> {
     pub doc: yamlpos::Document<'t>,
     /// The parsed document (for an item of a `List`, the item).
     pub value: Value,
-    /// For an item of a `kind: List` document (expanded as kustomize does, a List inside a
-    /// List's items too): its path in the document (`items`, 2, `items`, 0); empty for the
-    /// document itself.
-    pub item: Vec<Seg>,
-    /// Where the value is in `doc`: `item`, or when `doc` is the text of the item's top-level
+    /// Where the value is in `doc`: the item's path, or when `doc` is the text of the item's top-level
     /// List item ([`yamlpos::Document::item_documents`]), the rest of the path in that.
     at: Vec<Seg>,
     /// The document has a top-level `sops` mapping: a file SOPS encrypted, whose encrypted
@@ -82,8 +78,6 @@ impl YamlDoc<'_> {
 pub struct YamlError<'t> {
     /// The file it is in.
     pub file: &'t SourceFile,
-    /// 1-based file line of the document's first line.
-    pub doc_line: u32,
     /// 1-based file line and column the parser points at (the document start when it gives
     /// no position).
     pub line: u32,
@@ -193,7 +187,6 @@ fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
             Ok(value) if crate::kustomize::has_complex_key(&value) => {
                 out.errors.push(YamlError {
                     file,
-                    doc_line: doc.first_line,
                     line: template_line(&doc),
                     column: 1,
                     message: "a mapping key is itself a mapping or list (an unrendered `{{ }}` template?), which kustomize cannot read".to_owned(),
@@ -227,7 +220,6 @@ fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
                         file,
                         doc,
                         value,
-                        item,
                         at,
                         sops,
                         helm: false,
@@ -290,7 +282,6 @@ fn parse_error<'t>(
     }
     YamlError {
         file,
-        doc_line: doc.first_line,
         line,
         column,
         message,

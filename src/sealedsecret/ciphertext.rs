@@ -20,9 +20,8 @@
 
 use std::fmt;
 
-use crate::crypto::RsaPublicKey;
+use crate::crypto::{GO_STD_ENCODING, RsaPublicKey};
 use base64::Engine as _;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 /// RSA modulus sizes in bytes that a sealed-secrets controller plausibly uses (2048, 3072 and
 /// 4096 bits). Controllers generate 4096-bit keys; `--key-size` allows others, which the
@@ -167,15 +166,6 @@ impl Verdict {
     }
 }
 
-/// Go's `base64.StdEncoding`: standard alphabet, padding required, non-zero trailing bits
-/// accepted (Go checks them only in `Strict()` mode).
-const GO_STD: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
-        .with_decode_allow_trailing_bits(true),
-);
-
 /// Lenient decoding used only to look inside values that the controller would reject anyway
 /// (url-safe or unpadded), so their structure can still be judged.
 fn lenient_decode(s: &str) -> Option<Vec<u8>> {
@@ -314,7 +304,7 @@ pub fn classify(value: &str, expected: Option<&RsaPublicKey>) -> Verdict {
     let mut reasons: Vec<Reason> = literal(value).map(Reason::Literal).into_iter().collect();
     let has_space = value.contains([' ', '\t']);
     let compact = without_blanks(value);
-    let bytes = match GO_STD.decode(compact.as_bytes()) {
+    let bytes = match GO_STD_ENCODING.decode(compact.as_bytes()) {
         Ok(b) => Some(b),
         Err(_) => {
             let urlsafe = compact.contains(['-', '_']) && !compact.contains(['+', '/']);
