@@ -273,7 +273,7 @@ fn collect_secret_keys(
     } else if let Some(b64) = doc.data.get("tls.key") {
         let compact = crate::secret::compact_base64(b64);
         Zeroizing::new(
-            base64::engine::general_purpose::STANDARD
+            crate::crypto::GO_STD_ENCODING
                 .decode(compact.as_bytes())
                 .map_err(|_| KeyError::Base64 {
                     source_name: source_name.clone(),

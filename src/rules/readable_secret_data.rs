@@ -27,7 +27,7 @@ pub static META: RuleMeta = RuleMeta {
 /// than tab and line breaks.
 pub fn is_readable_base64(value: &str) -> bool {
     let compact = crate::secret::compact_base64(value);
-    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) else {
+    let Ok(bytes) = crate::crypto::GO_STD_ENCODING.decode(compact.as_bytes()) else {
         return false;
     };
     let bytes = zeroize::Zeroizing::new(bytes);

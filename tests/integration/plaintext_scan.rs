@@ -400,3 +400,38 @@ fn sops_values_ca_certificates_and_helm_template_values_are_no_plaintext() {
     assert!(notes[0].message.contains("Helm chart charts/app"));
     assert_eq!(code, 1);
 }
+
+/// Secret `data` is decoded as the API server decodes it (Go's `base64.StdEncoding`, which
+/// accepts non-zero trailing bits): `aGVsbG9=` is `hello` there, so a readable value written
+/// that way is no less readable. The strict decoder used to miss it.
+#[test]
+fn data_the_api_server_decodes_with_loose_trailing_bits_is_still_readable() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    let loose = "aGVsbG9=";
+    let python = "import base64,sys; sys.stdout.write(base64.b64decode(sys.argv[1]).decode())";
+    if let Some(py) = common::which("python3") {
+        let out = std::process::Command::new(py)
+            .args(["-c", python, loose])
+            .output()
+            .expect("python3");
+        assert_eq!(out.stdout, b"hello", "a lenient decoder reads it as text");
+    }
+    common::write(
+        root,
+        "deploy/token.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: token\ndata:\n  TOKEN: {loose}\n"
+        ),
+    );
+    common::git(root, &["add", "-A"]);
+    let (_, hits) = common::check_hits(root, &[]);
+    let readable = of_rule(&hits, "readable-secret-data");
+    assert_eq!(
+        places(&readable),
+        [("deploy/token.yaml", 6)],
+        "{readable:?}"
+    );
+}
