@@ -99,6 +99,17 @@ pub(crate) fn pod_spec_path(kind: &str, api_version: &str) -> Option<&'static [&
     })
 }
 
+/// The pod spec of a kind emp-seal has no entry for, recognised by its shape: a
+/// `spec.template.spec` holding a `containers` list, as a Deployment's does (Knative's
+/// `Service`, a `CloneSet` of Kruise, and other workload resources built on the pod template).
+/// kustomize's nameReference table knows no such kind, so a rename leaves its references as
+/// written; emp-seal still reads them, rather than pass a misspelt Secret name unseen.
+fn pod_template_of(value: &Value) -> Option<&'static [&'static str]> {
+    const PATH: &[&str] = &["spec", "template", "spec"];
+    let spec = PATH.iter().try_fold(value, |v, k| v.get(k))?;
+    spec.get("containers")?.as_sequence().map(|_| PATH)
+}
+
 struct Walker<'a> {
     out: &'a mut Vec<RawRef>,
     path: Vec<Seg>,
@@ -263,7 +274,7 @@ pub(crate) fn extract(kind: &str, api_version: &str, value: &Value, nameless: bo
         norm: Vec::new(),
         nameless,
     };
-    if let Some(p) = pod_spec_path(kind, api_version) {
+    if let Some(p) = pod_spec_path(kind, api_version).or_else(|| pod_template_of(value)) {
         fn descend(w: &mut Walker<'_>, v: &Value, rest: &[&str]) {
             match rest.split_first() {
                 None => w.pod_spec(v),

@@ -620,7 +620,9 @@ fn read_kust(root: &Path, (dir, real): (PathBuf, &Path), kfile: &Path, deploys: 
         });
     let mut dirs = HashMap::new();
     let (mut includes, mut files) = (Vec::new(), Vec::new());
-    for (key, e) in entries.filter(|(_, e)| !crate::kustomize::is_remote(e)) {
+    // A local file comes first, as in the build (`kustomize::build`, `resources`).
+    let local = |e: &str| !crate::kustomize::is_remote(e) || real.join(e).is_file();
+    for (key, e) in entries.filter(|(_, e)| local(e)) {
         match resolve_in(real, e, &mut dirs) {
             Some((p, t)) if t.is_dir() => includes.push(p),
             Some((p, t)) if t.is_file() && key == "resources" => files.push(p),

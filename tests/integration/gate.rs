@@ -2593,6 +2593,87 @@ fn a_kustomization_file_linked_from_outside_its_directory_does_not_build() {
     );
 }
 
+/// A vendored resource file whose path starts like a git host (`github.com/org/app/...`):
+/// kustomize loads an entry as a local file before it tries a remote base, so the SealedSecret
+/// there is the overlay's, judged where it is, with no "not fetched" and no dangling reference.
+#[test]
+fn a_local_file_at_a_git_host_like_path_is_read_from_disk() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    let vendored = "k8s/overlays/paper/github.com/org/app/sealedsecret.yaml";
+    let text = std::fs::read_to_string(root.join("k8s/overlays/paper/sealedsecret.yaml")).unwrap();
+    write(root, vendored, &text);
+    std::fs::remove_file(root.join("k8s/overlays/paper/sealedsecret.yaml")).unwrap();
+    let kust = "k8s/overlays/paper/kustomization.yaml";
+    let k = std::fs::read_to_string(root.join(kust)).unwrap();
+    assert!(k.contains("  - sealedsecret.yaml\n"), "{k}");
+    write(
+        root,
+        kust,
+        &k.replace(
+            "  - sealedsecret.yaml\n",
+            "  - github.com/org/app/sealedsecret.yaml\n",
+        ),
+    );
+    common::git(root, &["add", "-A"]);
+    kubectl_renders(root, "k8s/overlays/paper", &["kind: SealedSecret"]);
+    let (_, hits) = check(root, &["--release", "paper", "--render", "never"]);
+    for rule in [
+        "overlay-not-modelled",
+        "dangling-reference",
+        "missing-secret-key",
+    ] {
+        assert!(of(&hits, rule).is_empty(), "{rule}: {hits:?}");
+    }
+    let placeholders = of(&hits, "placeholder-ciphertext");
+    assert!(!placeholders.is_empty(), "{hits:?}");
+    assert!(placeholders.iter().all(|h| h.path == vendored), "{hits:?}");
+}
+
+/// A workload of a kind emp-seal has no entry for, built on the pod template (Knative's
+/// `Service`): its `spec.template.spec` is read as a Deployment's is, so a misspelt Secret or
+/// ServiceAccount name there is a dangling reference, not a silent pass.
+#[test]
+fn a_pod_template_of_an_unlisted_kind_is_read_by_its_shape() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    let ksvc = "k8s/overlays/paper/ksvc.yaml";
+    write(
+        root,
+        ksvc,
+        "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata:\n  name: emp-api\nspec:\n  template:\n    spec:\n      serviceAccountName: no-such-sa\n      containers:\n        - image: ghcr.io/emp/emp-app:1\n          envFrom:\n            - secretRef: {name: emp-secretz}\n",
+    );
+    let kust = "k8s/overlays/paper/kustomization.yaml";
+    let k = std::fs::read_to_string(root.join(kust)).unwrap();
+    write(
+        root,
+        kust,
+        &k.replace(
+            "  - sealedsecret.yaml\n",
+            "  - sealedsecret.yaml\n  - ksvc.yaml\n",
+        ),
+    );
+    common::git(root, &["add", "-A"]);
+    kubectl_renders(
+        root,
+        "k8s/overlays/paper",
+        &["name: emp-secretz", "serviceAccountName: no-such-sa"],
+    );
+    let (code, hits) = check(root, &["--release", "paper", "--render", "never"]);
+    let dangling = of(&hits, "dangling-reference");
+    assert_eq!(code, 1, "{hits:?}");
+    let lines: Vec<u64> = dangling
+        .iter()
+        .filter(|h| h.path == ksvc)
+        .map(|h| h.line)
+        .collect();
+    assert_eq!(lines, [8, 12], "{hits:?}");
+}
+
 /// An allow comment that names no rule, or an id emp-seal has no rule for (a typo), suppresses
 /// nothing: the finding it was meant for still shows, and `allow-comment-unknown` says why at the
 /// comment. A known id beside an unknown one still works; prose (a README) is not read for them.

@@ -140,6 +140,65 @@ fn a_replaced_generator_loses_the_keys_of_the_one_it_replaces() {
     }
 }
 
+/// A generator with `behavior: replace` or `merge` onto a Secret written in a file (not
+/// generated): kustomize puts the generated object in its place, with the written `data` merged
+/// in for `merge` only, and the written `stringData` dropped either way. A Deployment reading a
+/// key the generator dropped is reported; one reading a key it added is not.
+#[test]
+fn a_generator_merging_onto_a_written_secret_gives_it_the_generated_keys() {
+    let written = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: token\ndata:\n  OLD: b2xk\nstringData:\n  PLAIN: x\n";
+    for behavior in ["replace", "merge"] {
+        let overlay = format!(
+            "resources:\n  - ../../base\nsecretGenerator:\n  - name: token\n    behavior: {behavior}\n    literals:\n      - NEW=\n"
+        );
+        let deploy = format!(
+            "{DEPLOYMENT_HEAD}          env:\n            - name: A\n              valueFrom:\n                secretKeyRef:\n                  name: token\n                  key: OLD\n            - name: B\n              valueFrom:\n                secretKeyRef:\n                  name: token\n                  key: NEW\n            - name: C\n              valueFrom:\n                secretKeyRef:\n                  name: token\n                  key: PLAIN\n"
+        );
+        let Some(t) = repo(&[
+            (
+                "base/kustomization.yaml",
+                "resources:\n  - deploy.yaml\n  - secret.yaml\n",
+            ),
+            ("base/secret.yaml", written),
+            ("base/deploy.yaml", &deploy),
+            ("overlays/dev/kustomization.yaml", &overlay),
+        ]) else {
+            return;
+        };
+        if let Some(render) = kubectl_build(t.path(), "overlays/dev") {
+            let render = render.unwrap();
+            assert!(render.contains("NEW: \"\""), "{render}");
+            assert_eq!(
+                render.contains("OLD: b2xk"),
+                behavior == "merge",
+                "{render}"
+            );
+            assert!(!render.contains("PLAIN: x"), "{render}");
+        }
+        let render = if common::kubectl().is_some() {
+            "always"
+        } else {
+            "never"
+        };
+        let (code, hits) = check(t.path(), &["--release", "dev", "--render", render]);
+        assert_eq!(code, 1, "{behavior}: {hits:?}");
+        assert!(
+            of(&hits, "model-divergence").is_empty(),
+            "{behavior}: {hits:?}"
+        );
+        let missing: Vec<u64> = of(&hits, "missing-secret-key")
+            .iter()
+            .map(|h| h.line)
+            .collect();
+        let at = |key: &str| line_of(t.path(), "base/deploy.yaml", &format!("key: {key}"));
+        let want = match behavior {
+            "merge" => vec![at("PLAIN")],
+            _ => vec![at("OLD"), at("PLAIN")],
+        };
+        assert_eq!(missing, want, "{behavior}: {hits:?}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The same generated object twice
 

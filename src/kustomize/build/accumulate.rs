@@ -262,12 +262,15 @@ impl Builder<'_> {
         for key in ["resources", "bases"] {
             for (i, entry) in str_list(&level.k, key).iter().enumerate() {
                 let o = level.at(key, Some(i));
-                if is_remote(entry) {
+                // kustomize api/internal/target/kusttarget.go `accumulateResources` loads an
+                // entry as a local file first, and only then as a directory or a remote base:
+                // a vendored `github.com/org/app/x.yaml` is read from disk.
+                let path = self.shared.join(&level.dir, entry);
+                if !path.is_file() && is_remote(entry) {
                     let msg = format!("remote resource `{entry}` is not fetched");
                     self.problem(ProblemKind::Unfetched, &o.file, o.line, msg);
                     continue;
                 }
-                let path = self.shared.join(&level.dir, entry);
                 if path.is_file() {
                     if !self.outside_root(&level.dir, &path, &o) {
                         self.load_resource_file(&path, acc, &o);

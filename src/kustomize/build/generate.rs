@@ -251,11 +251,24 @@ impl Builder<'_> {
             (_, None) => format!(
                 "{kind} `{name}` does not exist: kustomize fails to build (does not exist; cannot merge or replace)"
             ),
-            (_, Some(i)) => {
+            (_, Some(i)) if acc[i].generated.is_some() => {
                 merge_into(&mut acc[i], spec, keys, needs_hash);
                 return;
             }
+            (_, Some(i)) => match keys {
+                Some(keys) => {
+                    merge_written(&mut acc[i], &spec, keys);
+                    return;
+                }
+                None => format!(
+                    "{kind} `{name}` is written, and the keys this generator gives it are not known: its keys are not modelled"
+                ),
+            },
         };
+        if existing.is_some() && behavior != Behavior::Create {
+            self.problem(ProblemKind::NotModelled, &e.origin.file, e.origin.line, msg);
+            return;
+        }
         self.problem(ProblemKind::BuildError, &e.origin.file, e.origin.line, msg);
     }
 
@@ -592,6 +605,39 @@ fn merge_into(o: &mut Obj, spec: GeneratorSpec, keys: Option<Vec<String>>, needs
         g.keys = None;
     }
     g.specs.push(spec);
+}
+
+/// Merges a `merge`/`replace` generator into an object written in a file, not generated
+/// (api/resmap/reswrangler.go `appendReplaceOrMerge`): the generated object takes its place, with
+/// the written one's metadata and, for `merge`, its `data` and `binaryData` merged in, the
+/// generator's keys winning (api/resource/resource.go `MergeDataMapFrom`). The written
+/// `stringData` does not survive, and no name hash is added (the written object wants none). The
+/// generator's values are not kept: its keys are written with empty values.
+fn merge_written(o: &mut Obj, spec: &GeneratorSpec, keys: Vec<String>) {
+    let secret = o.kind == "Secret";
+    let value = Arc::make_mut(&mut o.value);
+    let Some(m) = value.as_mapping_mut() else {
+        return;
+    };
+    m.remove("stringData");
+    if spec.behavior == Behavior::Replace {
+        m.remove("data");
+        m.remove("binaryData");
+    }
+    let data = m
+        .entry("data".into())
+        .or_insert_with(|| Value::Mapping(yaml_serde::Mapping::new()));
+    if !data.is_mapping() {
+        *data = Value::Mapping(yaml_serde::Mapping::new());
+    }
+    if let Some(data) = data.as_mapping_mut() {
+        for k in keys {
+            data.insert(k.into(), "".into());
+        }
+    }
+    if secret {
+        write_type(value, spec);
+    }
 }
 
 /// The generated Secret's `type`, `Opaque` when the entry gives none (kustomize
