@@ -19,10 +19,10 @@
 use std::collections::HashMap;
 
 use super::locate::at_line;
-use super::model::{OverlayModel, shown_name};
-use super::{Context, View};
+use super::model::{Deployment, OverlayModel, shown_name};
+use super::{Context, View, judge_deployments};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::kustomize::{RefField, Reference, Resolution, SecretScope};
+use crate::kustomize::{Overlay, RefField, Reference, Resolution, SecretScope};
 use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
@@ -44,7 +44,7 @@ pub static RUNTIME_CREATED: &[(&str, &str)] = &[
     ("Secret", "argocd-redis"),
 ];
 
-/// What one overlay renders, indexed once so that each unresolved reference is a lookup rather
+/// What one model renders, indexed once so that each unresolved reference is a lookup rather
 /// than a scan of every object.
 struct Rendered<'o> {
     /// The scopes of the Secrets custom resources make at run time, by Secret name (see
@@ -56,10 +56,10 @@ struct Rendered<'o> {
 }
 
 impl<'o> Rendered<'o> {
-    fn of(ov: &'o OverlayModel) -> Rendered<'o> {
+    fn of(overlay: &'o Overlay) -> Rendered<'o> {
         let mut made: HashMap<&str, Vec<&SecretScope>> = HashMap::new();
         let mut renamed: HashMap<(&str, &str), Vec<String>> = HashMap::new();
-        for o in ov.overlay.resources() {
+        for o in overlay.resources() {
             for s in &o.runtime_secrets {
                 made.entry(s.name.as_str()).or_default().push(&s.scope);
             }
@@ -76,7 +76,7 @@ impl<'o> Rendered<'o> {
                 .or_default()
                 .push(o.rendered.name.clone());
         }
-        for g in ov.overlay.generated() {
+        for g in overlay.generated() {
             let key = (g.original.name.as_str(), g.kind.kind());
             let shown = shown_name(&g.rendered.name, g.hash_suffix);
             renamed.entry(key).or_default().push(shown);
@@ -84,7 +84,7 @@ impl<'o> Rendered<'o> {
         // Secrets named after their custom resource (an `ExternalSecret` without `target.name`,
         // a `OnePasswordItem`): a reference to the written name when `namePrefix` renamed the
         // resource is told what the Secret is called.
-        for o in ov.overlay.resources() {
+        for o in overlay.resources() {
             for s in o
                 .runtime_secrets
                 .iter()
@@ -156,11 +156,11 @@ fn rendered_beside(cx: &Context<'_>, ov: &OverlayModel, r: &Reference) -> bool {
         })
 }
 
-/// True when the overlay renders the target of `r` by its rendered name, in any namespace.
-fn renders_anywhere(ov: &OverlayModel, r: &Reference) -> bool {
+/// True when `overlay` renders the target of `r` by its rendered name, in any namespace.
+fn renders_anywhere(overlay: &Overlay, r: &Reference) -> bool {
     let target = |kind: &str| answers(kind, &r.target_kind);
-    (ov.overlay.resources().iter()).any(|x| target(&x.kind) && x.rendered.name == r.rendered_name)
-        || (ov.overlay.generated().iter())
+    (overlay.resources().iter()).any(|x| target(&x.kind) && x.rendered.name == r.rendered_name)
+        || (overlay.generated().iter())
             .any(|g| !g.hash_suffix && target(g.kind.kind()) && g.rendered.name == r.rendered_name)
 }
 
@@ -180,55 +180,65 @@ fn judged(r: &Reference) -> bool {
     }
 }
 
-/// Reports unresolved references.
+/// Reports unresolved references, in each model an environment is deployed as (its own, and
+/// each variant's).
 pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
+    let judge = |ov| judge_deployments(ov, |d| unresolved(cx, d));
+    cx.overlays().flat_map(judge).collect()
+}
+
+/// The unresolved references of one model. What another overlay renders beside it is judged
+/// by the objects deploying the environment (a variant is deployed in its place).
+fn unresolved(cx: &Context<'_>, d: &Deployment<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for ov in cx.overlays() {
-        let rendered = Rendered::of(ov);
-        for r in ov.overlay.references() {
-            if r.resolution != Resolution::Unresolved || r.optional {
-                continue;
-            }
-            if !judged(r)
-                || created_at_run_time(
-                    cx,
-                    &rendered,
-                    &r.target_kind,
-                    &r.rendered_name,
-                    r.referrer.namespace.as_deref(),
-                )
-                || rendered_beside(cx, ov, r)
-            {
-                continue;
-            }
-            // KEDA reads a (cluster-scoped) ClusterTriggerAuthentication's Secrets from its own
-            // namespace, an install setting (keda `pkg/util/env.go`
-            // `GetClusterObjectNamespace`: `KEDA_CLUSTER_OBJECT_NAMESPACE`, default `keda`):
-            // any namespace the overlay renders the Secret in may be that one.
-            let cluster_auth = r.referrer_kind == "ClusterTriggerAuthentication";
-            if cluster_auth && renders_anywhere(ov, r) {
-                continue;
-            }
-            // An object of the target kind that was renamed away from the written name.
-            let renamed = rendered.renamed(r);
-            let place = match r.referrer.namespace.as_deref() {
-                _ if cluster_auth => "in any namespace (KEDA reads a ClusterTriggerAuthentication's Secrets from its own namespace, `keda` by default)".to_owned(),
-                Some(ns) => format!("in namespace {ns}"),
-                None => "in namespace <no namespace>".to_owned(),
-            };
-            let mut message = format!(
-                "overlay {}: {} `{}` names {} `{}`, which the overlay does not render {place}",
-                ov.name, r.referrer_kind, r.referrer.name, r.target_kind, r.rendered_name
-            );
-            if let Some(rendered) = renamed {
-                message.push_str(&format!("; it renders as `{rendered}`"));
-                if !r.rewritable {
-                    message.push_str(", and kustomize does not rewrite this field");
-                }
-            }
-            let loc = at_line(cx, &path_str(&r.origin.file), r.origin.line);
-            out.push(Finding::new(&META, loc, message));
+    let rendered = Rendered::of(d.overlay);
+    for r in d.overlay.references() {
+        if r.resolution != Resolution::Unresolved || r.optional {
+            continue;
         }
+        if !judged(r)
+            || created_at_run_time(
+                cx,
+                &rendered,
+                &r.target_kind,
+                &r.rendered_name,
+                r.referrer.namespace.as_deref(),
+            )
+            || rendered_beside(cx, d.env, r)
+        {
+            continue;
+        }
+        // KEDA reads a (cluster-scoped) ClusterTriggerAuthentication's Secrets from its own
+        // namespace, an install setting (keda `pkg/util/env.go`
+        // `GetClusterObjectNamespace`: `KEDA_CLUSTER_OBJECT_NAMESPACE`, default `keda`):
+        // any namespace the overlay renders the Secret in may be that one.
+        let cluster_auth = r.referrer_kind == "ClusterTriggerAuthentication";
+        if cluster_auth && renders_anywhere(d.overlay, r) {
+            continue;
+        }
+        // An object of the target kind that was renamed away from the written name.
+        let renamed = rendered.renamed(r);
+        let place = match r.referrer.namespace.as_deref() {
+            _ if cluster_auth => "in any namespace (KEDA reads a ClusterTriggerAuthentication's Secrets from its own namespace, `keda` by default)".to_owned(),
+            Some(ns) => format!("in namespace {ns}"),
+            None => "in namespace <no namespace>".to_owned(),
+        };
+        let mut message = format!(
+            "overlay {}: {} `{}` names {} `{}`, which the overlay does not render {place}",
+            d.label(),
+            r.referrer_kind,
+            r.referrer.name,
+            r.target_kind,
+            r.rendered_name
+        );
+        if let Some(rendered) = renamed {
+            message.push_str(&format!("; it renders as `{rendered}`"));
+            if !r.rewritable {
+                message.push_str(", and kustomize does not rewrite this field");
+            }
+        }
+        let loc = at_line(cx, &path_str(&r.origin.file), r.origin.line);
+        out.push(Finding::new(&META, loc, message));
     }
     out
 }

@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 
 use super::locate::{at_line, at_sealed};
 use super::model::{
-    OverlayModel, bare_line_text, generated_keys, key_phrase, sealed_keys, shown_key,
+    Deployment, OverlayModel, bare_line_text, generated_keys, key_phrase, sealed_keys, shown_key,
 };
-use super::{Context, View};
+use super::{Context, View, judge_deployments};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::kustomize::{ExampleFile, ExampleKeys, GeneratedKind, SealedRef};
 use crate::workspace::path_str;
@@ -158,49 +158,88 @@ pub fn environment_keys(cx: &Context<'_>, ov: &OverlayModel, sealed: &SealedRef)
     set
 }
 
-/// Reports missing and extra keys of every overlay's `SealedSecret`s.
+/// The environment's key set for `sealed` as the model `d` renders it: the environment's own
+/// model's [`environment_keys`]. A variant renders the environment's `SealedSecret`s, whose
+/// examples are the environment's: its key set is the one of the environment's `SealedSecret`
+/// from the same document (none, and so incomplete, for one only the variant renders), plus the
+/// keys the variant's workloads read from it by key.
+fn deployment_keys(cx: &Context<'_>, d: &Deployment<'_>, sealed: &SealedRef) -> ExampleKeys {
+    if d.variant.is_none() {
+        return environment_keys(cx, d.env, sealed);
+    }
+    let same = |s: &SealedRef| {
+        (s.path(), &s.name_in_file, &s.namespace_in_file)
+            == (
+                sealed.path(),
+                &sealed.name_in_file,
+                &sealed.namespace_in_file,
+            )
+    };
+    let own = d.env.overlay.sealed_secret_sources().find(same);
+    let mut set = own.map_or_else(
+        || ExampleKeys {
+            keys: BTreeSet::new(),
+            bare: Vec::new(),
+            complete: false,
+        },
+        |s| environment_keys(cx, d.env, &s),
+    );
+    for r in d.overlay.references() {
+        if r.target_kind == "Secret" && r.rendered_name == sealed.rendered.name && !r.optional {
+            set.keys.extend(r.keys.iter().map(|(k, _)| k.clone()));
+        }
+    }
+    set
+}
+
+/// Reports missing and extra keys of every overlay's `SealedSecret`s, in each model its
+/// environment is deployed as (its own, and each variant's).
 pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
+    let judge = |ov| judge_deployments(ov, |d| mismatched(cx, d));
+    cx.overlays().flat_map(judge).collect()
+}
+
+/// The missing and extra keys of the `SealedSecret`s one model renders.
+fn mismatched(cx: &Context<'_>, d: &Deployment<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for ov in cx.overlays() {
-        for src in ov.overlay.sealed_secret_sources() {
-            let (path, rendered) = (&src.path(), &src.rendered);
-            let Some(doc) = src.doc(cx) else { continue };
-            let env = environment_keys(cx, ov, &src);
-            let (want, complete) = (&env.keys, env.complete);
-            let have = sealed_keys(&doc, src.keys.as_ref());
-            let missing: BTreeSet<&String> = want.difference(&have).collect();
-            if !missing.is_empty() {
-                // A key of the example's line without `=` is named by that line (an example
-                // beside a base above the root is not in the tree `shown_key` looks in).
-                let shown = |k: &&String| match env.bare.iter().find(|(b, ..)| b == *k) {
-                    Some((_, path, line)) => bare_line_text(&path_str(path), *line),
-                    None => shown_key(&cx.tree, k),
-                };
+    for src in d.overlay.sealed_secret_sources() {
+        let (path, rendered) = (&src.path(), &src.rendered);
+        let Some(doc) = src.doc(cx) else { continue };
+        let env = deployment_keys(cx, d, &src);
+        let (want, complete) = (&env.keys, env.complete);
+        let have = sealed_keys(&doc, src.keys.as_ref());
+        let missing: BTreeSet<&String> = want.difference(&have).collect();
+        if !missing.is_empty() {
+            // A key of the example's line without `=` is named by that line (an example
+            // beside a base above the root is not in the tree `shown_key` looks in).
+            let shown = |k: &&String| match env.bare.iter().find(|(b, ..)| b == *k) {
+                Some((_, path, line)) => bare_line_text(&path_str(path), *line),
+                None => shown_key(&cx.tree, k),
+            };
+            let message = format!(
+                "overlay {}: SealedSecret `{}` lacks {} of the environment's key set: {}",
+                d.label(),
+                rendered.name,
+                if missing.len() == 1 { "a key" } else { "keys" },
+                missing.iter().map(shown).collect::<Vec<_>>().join(", ")
+            );
+            let loc = at_sealed(
+                cx,
+                path,
+                (src.doc_index, src.line),
+                &["spec", "encryptedData"],
+            );
+            out.push(Finding::new(&META, loc, message));
+        }
+        if complete {
+            for e in doc.encrypted_data.iter().filter(|e| !want.contains(&e.key)) {
                 let message = format!(
-                    "overlay {}: SealedSecret `{}` lacks {} of the environment's key set: {}",
-                    ov.name,
+                    "overlay {}: SealedSecret `{}` holds {}, which is not in the environment's key set",
+                    d.label(),
                     rendered.name,
-                    if missing.len() == 1 { "a key" } else { "keys" },
-                    missing.iter().map(shown).collect::<Vec<_>>().join(", ")
+                    key_phrase(&cx.tree, &e.key)
                 );
-                let loc = at_sealed(
-                    cx,
-                    path,
-                    (src.doc_index, src.line),
-                    &["spec", "encryptedData"],
-                );
-                out.push(Finding::new(&META, loc, message));
-            }
-            if complete {
-                for e in doc.encrypted_data.iter().filter(|e| !want.contains(&e.key)) {
-                    let message = format!(
-                        "overlay {}: SealedSecret `{}` holds {}, which is not in the environment's key set",
-                        ov.name,
-                        rendered.name,
-                        key_phrase(&cx.tree, &e.key)
-                    );
-                    out.push(Finding::new(&META, at_line(cx, path, e.line), message));
-                }
+                out.push(Finding::new(&META, at_line(cx, path, e.line), message));
             }
         }
     }

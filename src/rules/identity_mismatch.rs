@@ -35,11 +35,10 @@ pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     for ov in cx.overlays() {
         let own: Vec<SealedRef> = ov.overlay.sealed_secret_sources().collect();
         out.extend(mismatches(cx, &ov.name, &own));
-        // A variant kustomize cannot build is `overlay-build-error`'s; its model is incomplete.
-        for v in ov.variants.iter().filter(|v| !v.fails_build()) {
-            let changed: Vec<SealedRef> = v
-                .overlay
-                .sealed_secret_sources()
+        // Each variant kustomize can build (`OverlayModel::deployments` after the environment's
+        // own model).
+        for d in ov.deployments().skip(1) {
+            let changed: Vec<SealedRef> = (d.overlay.sealed_secret_sources())
                 .filter(|s| {
                     !own.iter().any(|o| {
                         (o.path(), o.doc_index, o.line, &o.rendered, o.scope)
@@ -47,8 +46,15 @@ pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
                     })
                 })
                 .collect();
-            let label = format!("{}, variant `{}`", ov.name, v.dir);
-            out.extend(mismatches(cx, &label, &changed));
+            let why = d.variant_not_modelled();
+            out.extend(
+                mismatches(cx, &d.label(), &changed)
+                    .into_iter()
+                    .map(|mut f| {
+                        f.unverified = why.clone();
+                        f
+                    }),
+            );
         }
     }
     out

@@ -9,9 +9,9 @@
 //! here. The keys are the rendered `encryptedData` keys plus `spec.template.data`'s; the type is
 //! `spec.template.type`. Never quotes values.
 
-use super::View;
 use super::locate::{at_line, at_sealed};
-use super::model::sealed_keys;
+use super::model::{Deployment, sealed_keys};
+use super::{Context, View, judge_deployments};
 use crate::envfile::validate_key;
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
 use crate::report::text::quoted;
@@ -34,61 +34,66 @@ const REQUIRED: &[(&str, &[&[&str]])] = &[
 ];
 
 /// Reports every key the API server refuses and every key a type requires that is missing, for
-/// each `SealedSecret` the overlay in focus renders.
+/// each `SealedSecret` the overlay in focus renders, in each model its environment is deployed
+/// as (its own, and each variant's).
 pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
+    let judge = |ov| judge_deployments(ov, |d| refused(cx, d));
+    cx.overlays().flat_map(judge).collect()
+}
+
+/// The refused keys and missing required keys of the `SealedSecret`s one model renders.
+fn refused(cx: &Context<'_>, d: &Deployment<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for ov in cx.overlays() {
-        for src in ov.overlay.sealed_secret_sources() {
-            let Some(doc) = src.doc(cx) else { continue };
-            let keys = sealed_keys(&doc, src.keys.as_ref());
-            for key in &keys {
-                let Err(problem) = validate_key(key) else {
-                    continue;
-                };
-                let loc = match doc.entry(key) {
-                    Some(e) => at_line(cx, &src.path(), e.line),
-                    None => at_sealed(
-                        cx,
-                        &src.path(),
-                        (src.doc_index, src.line),
-                        &["spec", "template", "data"],
-                    ),
-                };
-                let message = format!(
-                    "overlay {}: SealedSecret `{}` gives its Secret the key {}, which {}: the API server refuses the Secret, so the controller never creates it",
-                    ov.name,
-                    src.rendered.name,
-                    quoted(key),
-                    problem.describe()
-                );
-                out.push(Finding::new(&META, loc, message));
-            }
-            let Some(ty) = doc.template.secret_type.as_deref() else {
+    for src in d.overlay.sealed_secret_sources() {
+        let Some(doc) = src.doc(cx) else { continue };
+        let keys = sealed_keys(&doc, src.keys.as_ref());
+        for key in &keys {
+            let Err(problem) = validate_key(key) else {
                 continue;
             };
-            let groups = REQUIRED.iter().find(|(t, _)| *t == ty).map(|(_, g)| *g);
-            for group in groups.unwrap_or_default() {
-                if group.iter().any(|k| keys.contains(*k)) {
-                    continue;
-                }
-                let loc = at_sealed(
+            let loc = match doc.entry(key) {
+                Some(e) => at_line(cx, &src.path(), e.line),
+                None => at_sealed(
                     cx,
                     &src.path(),
                     (src.doc_index, src.line),
-                    &["spec", "template", "type"],
-                );
-                let message = format!(
-                    "overlay {}: SealedSecret `{}` unseals into a Secret of type `{ty}` without {}: the API server refuses the Secret, so the controller never creates it",
-                    ov.name,
-                    src.rendered.name,
-                    group
-                        .iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                );
-                out.push(Finding::new(&META, loc, message));
+                    &["spec", "template", "data"],
+                ),
+            };
+            let message = format!(
+                "overlay {}: SealedSecret `{}` gives its Secret the key {}, which {}: the API server refuses the Secret, so the controller never creates it",
+                d.label(),
+                src.rendered.name,
+                quoted(key),
+                problem.describe()
+            );
+            out.push(Finding::new(&META, loc, message));
+        }
+        let Some(ty) = doc.template.secret_type.as_deref() else {
+            continue;
+        };
+        let groups = REQUIRED.iter().find(|(t, _)| *t == ty).map(|(_, g)| *g);
+        for group in groups.unwrap_or_default() {
+            if group.iter().any(|k| keys.contains(*k)) {
+                continue;
             }
+            let loc = at_sealed(
+                cx,
+                &src.path(),
+                (src.doc_index, src.line),
+                &["spec", "template", "type"],
+            );
+            let message = format!(
+                "overlay {}: SealedSecret `{}` unseals into a Secret of type `{ty}` without {}: the API server refuses the Secret, so the controller never creates it",
+                d.label(),
+                src.rendered.name,
+                group
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            );
+            out.push(Finding::new(&META, loc, message));
         }
     }
     out

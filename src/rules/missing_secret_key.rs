@@ -15,11 +15,11 @@ use std::collections::BTreeSet;
 use yaml_serde::Value;
 
 use super::locate::at_line;
-use super::model::{OverlayModel, generated_keys, sealed_doc, sealed_keys};
+use super::model::{Deployment, generated_keys, sealed_doc, sealed_keys};
 use super::yamldocs::named_docs;
-use super::{Context, View};
+use super::{Context, View, judge_deployments};
 use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
-use crate::kustomize::{RefField, Resolution};
+use crate::kustomize::{Overlay, RefField, Resolution};
 use crate::workspace::path_str;
 
 pub static META: RuleMeta = RuleMeta {
@@ -33,17 +33,18 @@ pub static META: RuleMeta = RuleMeta {
 /// The keys the token controller writes into a `kubernetes.io/service-account-token` Secret.
 pub const SERVICE_ACCOUNT_TOKEN_KEYS: [&str; 3] = ["token", "ca.crt", "namespace"];
 
-/// The keys of the Secret a reference resolves to in `ov`, when known (a service-account token
-/// Secret has [`SERVICE_ACCOUNT_TOKEN_KEYS`] too, filled at run time).
+/// The keys of the Secret a reference resolves to in `overlay` (an environment's model or a
+/// variant's), when known (a service-account token Secret has [`SERVICE_ACCOUNT_TOKEN_KEYS`]
+/// too, filled at run time).
 pub fn secret_keys(
     cx: &Context<'_>,
-    ov: &OverlayModel,
+    overlay: &Overlay,
     res: Resolution,
 ) -> Option<BTreeSet<String>> {
     match res {
-        Resolution::Generated(i) => generated_keys(&cx.tree, &ov.overlay, i),
+        Resolution::Generated(i) => generated_keys(&cx.tree, overlay, i),
         Resolution::Resource(i) => {
-            let r = ov.overlay.resources().get(i)?;
+            let r = overlay.resources().get(i)?;
             let (path, name) = (path_str(&r.origin.file), r.original.name.as_str());
             let namespace = r.original.namespace.as_deref();
             match r.kind.as_str() {
@@ -72,31 +73,31 @@ pub fn secret_keys(
     }
 }
 
-/// The type of the Secret a reference resolves to in `ov`, as the overlay renders it (`Opaque`
+/// The type of the Secret a reference resolves to in `overlay`, as it renders it (`Opaque`
 /// when none is written): a Secret's `type` or a `SealedSecret`'s `spec.template.type` after
 /// patches ([`crate::kustomize::Resource::secret_type`]), or a generated Secret's after patches
 /// ([`crate::kustomize::Generated::secret_type`]). `None` for what the overlay does not render
 /// as a Secret or `SealedSecret` (an unresolved reference).
-fn secret_type(ov: &OverlayModel, res: Resolution) -> Option<String> {
+fn secret_type(overlay: &Overlay, res: Resolution) -> Option<String> {
     match res {
-        Resolution::Generated(i) => ov.overlay.generated().get(i)?.secret_type.clone(),
-        Resolution::Resource(i) => ov.overlay.resources().get(i)?.secret_type.clone(),
+        Resolution::Generated(i) => overlay.generated().get(i)?.secret_type.clone(),
+        Resolution::Resource(i) => overlay.resources().get(i)?.secret_type.clone(),
         Resolution::Unresolved => None,
     }
 }
 
-/// Every `imagePullSecrets` entry naming a Secret of the overlay that is not of a registry type:
+/// Every `imagePullSecrets` entry naming a Secret of the model that is not of a registry type:
 /// the kubelet reads `.dockerconfigjson` only from a `kubernetes.io/dockerconfigjson` Secret and
 /// `.dockercfg` only from a `kubernetes.io/dockercfg` one, and skips any other Secret in silence
 /// (kubernetes `pkg/credentialprovider/secrets/secrets.go`, `MakeDockerKeyring`), so the pull
 /// goes without the credentials.
-fn pull_secret_types(cx: &Context<'_>, ov: &OverlayModel) -> Vec<Finding> {
+fn pull_secret_types(cx: &Context<'_>, d: &Deployment<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for r in ov.overlay.references() {
+    for r in d.overlay.references() {
         if r.field != RefField::ImagePullSecret {
             continue;
         }
-        let Some(ty) = secret_type(ov, r.resolution) else {
+        let Some(ty) = secret_type(d.overlay, r.resolution) else {
             continue;
         };
         if matches!(
@@ -107,7 +108,10 @@ fn pull_secret_types(cx: &Context<'_>, ov: &OverlayModel) -> Vec<Finding> {
         }
         let message = format!(
             "overlay {}: {} `{}` pulls images with Secret `{}`, which is of type `{ty}`: the kubelet reads registry credentials only from a `kubernetes.io/dockerconfigjson` Secret's `.dockerconfigjson` (or a `kubernetes.io/dockercfg` Secret's `.dockercfg`) and skips this one",
-            ov.name, r.referrer_kind, r.referrer.name, r.rendered_name
+            d.label(),
+            r.referrer_kind,
+            r.referrer.name,
+            r.rendered_name
         );
         let loc = at_line(cx, &path_str(&r.origin.file), r.origin.line);
         out.push(Finding::new(&META, loc, message).hint(
@@ -118,37 +122,50 @@ fn pull_secret_types(cx: &Context<'_>, ov: &OverlayModel) -> Vec<Finding> {
 }
 
 /// Reports every key a workload reads that its Secret lacks, and every image pull Secret that
-/// is not of a registry type.
+/// is not of a registry type, in each model an environment is deployed as (its own, and each
+/// variant's).
 pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
+    let judge = |ov| {
+        judge_deployments(ov, |d| {
+            let mut out = pull_secret_types(cx, d);
+            out.extend(missing_keys(cx, d));
+            out
+        })
+    };
+    cx.overlays().flat_map(judge).collect()
+}
+
+/// Every key a workload of one model reads that its Secret lacks.
+fn missing_keys(cx: &Context<'_>, d: &Deployment<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for ov in cx.overlays() {
-        out.extend(pull_secret_types(cx, ov));
-        // Many workloads read one Secret: look its keys up once per overlay.
-        let mut known: Vec<(Resolution, Option<BTreeSet<String>>)> = Vec::new();
-        for r in ov.overlay.references() {
-            if r.target_kind != "Secret" || r.optional || r.keys.is_empty() {
+    // Many workloads read one Secret: look its keys up once per model.
+    let mut known: Vec<(Resolution, Option<BTreeSet<String>>)> = Vec::new();
+    for r in d.overlay.references() {
+        if r.target_kind != "Secret" || r.optional || r.keys.is_empty() {
+            continue;
+        }
+        let i = known.iter().position(|(res, _)| *res == r.resolution);
+        let i = i.unwrap_or_else(|| {
+            known.push((r.resolution, secret_keys(cx, d.overlay, r.resolution)));
+            known.len() - 1
+        });
+        let Some(have) = &known[i].1 else {
+            continue;
+        };
+        // Each at its own `key:` line ([`crate::kustomize::Reference::keys`]).
+        for (key, at) in &r.keys {
+            if have.contains(key) {
                 continue;
             }
-            let i = known.iter().position(|(res, _)| *res == r.resolution);
-            let i = i.unwrap_or_else(|| {
-                known.push((r.resolution, secret_keys(cx, ov, r.resolution)));
-                known.len() - 1
-            });
-            let Some(have) = &known[i].1 else {
-                continue;
-            };
-            // Each at its own `key:` line ([`crate::kustomize::Reference::keys`]).
-            for (key, at) in &r.keys {
-                if have.contains(key) {
-                    continue;
-                }
-                let message = format!(
-                    "overlay {}: {} `{}` reads key `{key}` of Secret `{}`, which does not have it",
-                    ov.name, r.referrer_kind, r.referrer.name, r.rendered_name
-                );
-                let loc = at_line(cx, &path_str(&at.file), at.line);
-                out.push(Finding::new(&META, loc, message));
-            }
+            let message = format!(
+                "overlay {}: {} `{}` reads key `{key}` of Secret `{}`, which does not have it",
+                d.label(),
+                r.referrer_kind,
+                r.referrer.name,
+                r.rendered_name
+            );
+            let loc = at_line(cx, &path_str(&at.file), at.line);
+            out.push(Finding::new(&META, loc, message));
         }
     }
     out

@@ -15,7 +15,9 @@
 //!   ([`View::overlays`] yields it alone), so that each finding is known to come from one
 //!   overlay. The rules, and an overlay rule's overlays, run in parallel; the report keeps the
 //!   registry's order. Model rules ([`RuleScope::Model`]) are withheld for an overlay kustomize
-//!   cannot build and marked unverified for one the model does not fully replay.
+//!   cannot build and marked unverified for one the model does not fully replay. Those that
+//!   judge the rendered model judge each of the overlay's variants too, through
+//!   `judge_deployments`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -453,6 +455,39 @@ fn run_per_overlay(
             found
         })
         .collect()
+}
+
+/// The findings of a model rule's `judge` on each model the environment `ov` is deployed as
+/// ([`model::OverlayModel::deployments`]): its own overlay's, then each variant's. A variant
+/// builds its environment, so it repeats the environment's findings: a variant's finding that
+/// the environment's own model gives too (the same place and words, but for the overlay's name)
+/// is reported once, as the environment's. One only a variant has names the variant, and is
+/// unverified when the variant itself uses something the model does not replay.
+pub(crate) fn judge_deployments(
+    ov: &model::OverlayModel,
+    judge: impl Fn(&model::Deployment<'_>) -> Vec<Finding>,
+) -> Vec<Finding> {
+    let mut deployments = ov.deployments();
+    let Some(own) = deployments.next() else {
+        return Vec::new();
+    };
+    let mut out = judge(&own);
+    let own_len = out.len();
+    let as_own = format!("overlay {}", ov.name);
+    for d in deployments {
+        let named = format!("overlay {}", d.label());
+        let why = d.variant_not_modelled();
+        for mut f in judge(&d) {
+            let mut same = f.clone();
+            same.message = same.message.replacen(&named, &as_own, 1);
+            if out[..own_len].contains(&same) {
+                continue;
+            }
+            f.unverified = f.unverified.or_else(|| why.clone());
+            out.push(f);
+        }
+    }
+    out
 }
 
 /// Applies suppressions to findings produced outside [`run`] (e.g. by the coordinator's

@@ -93,6 +93,41 @@ impl Variant {
     }
 }
 
+/// One model an environment is deployed as: its overlay's own, or that of one of its variants
+/// (see [`OverlayModel::deployments`]). The rules judging an environment's rendered model judge
+/// each of these.
+#[derive(Debug, Clone, Copy)]
+pub struct Deployment<'a> {
+    /// The environment: its name, its directory, and the objects deploying it (whose cluster
+    /// and destination namespace a variant, deployed in its place, shares).
+    pub env: &'a OverlayModel,
+    /// The variant, for a variant's model.
+    pub variant: Option<&'a Variant>,
+    /// The rendered model: the environment's overlay, or the variant's.
+    pub overlay: &'a Overlay,
+}
+
+impl Deployment<'_> {
+    /// How messages name it after `overlay `: `paper`, or ``paper, variant `k8s/no-keda/paper` ``.
+    pub fn label(&self) -> String {
+        match self.variant {
+            None => self.env.name.clone(),
+            Some(v) => format!("{}, variant `{}`", self.env.name, v.dir),
+        }
+    }
+
+    /// Why a variant's model may differ from its real render, when the variant itself uses
+    /// something the model does not replay (the environment's own gaps are
+    /// [`OverlayModel::not_modelled`]'s); `None` for the environment's own model.
+    pub fn variant_not_modelled(&self) -> Option<String> {
+        let v = self.variant?;
+        let gaps = (self.env.variant_problems())
+            .filter(|(x, p)| std::ptr::eq(*x, v) && !p.fails_build())
+            .map(|(_, p)| p);
+        gaps_text(&self.label(), gaps)
+    }
+}
+
 impl OverlayModel {
     /// True when kustomize could not build the overlay (a problem of
     /// [`crate::kustomize::Problem::fails_build`]): the model is then incomplete.
@@ -119,20 +154,41 @@ impl OverlayModel {
     /// does not replay (`not-modelled` and `unsupported` problems); `None` when it is fully
     /// modelled.
     pub fn not_modelled(&self) -> Option<String> {
-        let mut gaps = self.overlay.problems().iter().filter(|p| !p.fails_build());
-        let first = gaps.next()?;
-        let more = gaps.count();
-        let mut why = format!(
-            "overlay {} is not fully modelled (see {}:{})",
-            self.name,
-            path_str(&first.origin.file),
-            first.origin.line
-        );
-        if more > 0 {
-            why.push_str(&format!(" and {more} more"));
-        }
-        Some(why)
+        let gaps = self.overlay.problems().iter().filter(|p| !p.fails_build());
+        gaps_text(&self.name, gaps)
     }
+
+    /// The models the environment is deployed as: its own, then each variant's that kustomize
+    /// can build (one it cannot build is `overlay-build-error`'s; its model is incomplete).
+    pub fn deployments(&self) -> impl Iterator<Item = Deployment<'_>> {
+        let own = Deployment {
+            env: self,
+            variant: None,
+            overlay: &self.overlay,
+        };
+        let variants = self.variants.iter().filter(|v| !v.fails_build());
+        std::iter::once(own).chain(variants.map(move |v| Deployment {
+            env: self,
+            variant: Some(v),
+            overlay: &v.overlay,
+        }))
+    }
+}
+
+/// `overlay LABEL is not fully modelled (see FILE:LINE)` for the first of `gaps`, with how many
+/// more there are; `None` when there are none.
+fn gaps_text<'p>(label: &str, mut gaps: impl Iterator<Item = &'p Problem>) -> Option<String> {
+    let first = gaps.next()?;
+    let more = gaps.count();
+    let mut why = format!(
+        "overlay {label} is not fully modelled (see {}:{})",
+        path_str(&first.origin.file),
+        first.origin.line
+    );
+    if more > 0 {
+        why.push_str(&format!(" and {more} more"));
+    }
+    Some(why)
 }
 
 /// An env file of the tree (`*.env.example`, or a real env file present locally), parsed.

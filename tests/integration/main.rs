@@ -61,3 +61,4 @@ mod sealedsecret;
 mod sealedsecret_flow;
 mod smp_patches;
 mod snapshots_cli;
+mod variants;
