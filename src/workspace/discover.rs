@@ -119,12 +119,16 @@ pub(crate) struct Notes {
     /// emp-seal config files below the root: a run reads the root's only, so their settings
     /// (a monorepo project's `unsuppressible`, `ignore`, environments) do not apply.
     pub(crate) configs: Vec<(String, String)>,
+    /// Kustomizations no other includes whose model lacks part of what they deploy (a remote
+    /// base, `helmCharts`) and holds nothing of a secret otherwise: not environments, though
+    /// what the model does not see may be a secret.
+    pub(crate) incomplete: Vec<(String, String)>,
 }
 
 impl Notes {
     /// Every list, with what its places are, in the one order `check` prints them and the
     /// "no environment" error names them.
-    pub(crate) fn lists(&self) -> [(&'static str, &[(String, String)]); 8] {
+    pub(crate) fn lists(&self) -> [(&'static str, &[(String, String)]); 9] {
         [
             (
                 "directories without a kustomization file they deploy as a Helm chart or through a plugin, which emp-seal does not model",
@@ -154,6 +158,10 @@ impl Notes {
             (
                 "emp-seal config files below the root, which this run does not read",
                 &self.configs,
+            ),
+            (
+                "kustomizations whose model is incomplete, not checked as environments",
+                &self.incomplete,
             ),
         ]
     }

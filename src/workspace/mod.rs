@@ -623,13 +623,17 @@ impl Workspace {
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
+        let notes = discover::Notes {
+            incomplete: incomplete_notes(&rejected),
+            ..scan.notes
+        };
         Workspace {
             root: root.to_path_buf(),
             config_file,
             config,
             envs,
             rejected,
-            notes: scan.notes,
+            notes,
             tree_dirs,
             unmatched_globs,
             skipped: scan.skipped,
@@ -809,8 +813,8 @@ fn discovered(
         }
         let times = deploy_time(&scan.deploy_times, &p.dir);
         match has_secret(root, &p.dir, deployed(&p.found), &times) {
-            (true, built) => Ok((p, built)),
-            (false, _) => Err((rel(root, &p.dir), "no secret in its render")),
+            Ok(built) => Ok((p, built)),
+            Err(why) => Err((rel(root, &p.dir), why)),
         }
     };
     // The builds run in parallel; with at most one to run, on this thread.
@@ -849,32 +853,54 @@ fn deployed(found: &Found) -> bool {
     )
 }
 
-/// True when the directory's model holds a SealedSecret, a Secret (generated or not) or a
-/// reference to a Secret, or when it cannot be built (the check then reports why); for a
-/// directory an Argo CD / Flux object deploys (`deployed`), also when the model does not hold
-/// all of it (a remote resource, a `List`, a feature it does not replay): what it does not see
-/// may be a secret, and the check then reports what it could not model. With the build, when
-/// `check` can take it over ([`crate::kustomize::Built::reusable`]).
+/// The notes for the directories discovery did not keep as environments because their model
+/// is incomplete ([`NOT_SEEN`]).
+fn incomplete_notes(rejected: &[(String, &'static str)]) -> Vec<(String, String)> {
+    (rejected.iter())
+        .filter(|(_, why)| *why == NOT_SEEN)
+        .map(|(dir, _)| (dir.clone(), format!(
+            "{dir}: a kustomization no other includes, not checked as an environment: its model lacks what kustomize fetches or generates there, so whether it deploys a secret is not known; list it under `environments` in emp-seal.toml to check it, or under `ignore`"
+        )))
+        .collect()
+}
+
+/// Why a directory discovery picked is no environment: its model holds nothing of a secret.
+pub(crate) const NO_SECRET: &str = "no secret in its render";
+
+/// Why a directory discovery picked is no environment although its model may miss a secret: the
+/// model does not hold all of it. `check` notes such directories (`Notes::incomplete`).
+pub(crate) const NOT_SEEN: &str = "a remote resource, a Helm chart or a feature emp-seal does not model, and nothing of a secret in what it does model";
+
+/// Keeps a directory whose model holds a SealedSecret, a Secret (generated or not) or a
+/// reference to a Secret, or that cannot be built (the check then reports why); for a directory
+/// an Argo CD / Flux object deploys (`deployed`), also one whose model does not hold all of it
+/// (a remote resource, a `List`, a feature it does not replay): what it does not see may be a
+/// secret, and the check then reports what it could not model. Kept: with the build, when
+/// `check` can take it over ([`crate::kustomize::Built::reusable`]); else why not
+/// ([`NO_SECRET`], [`NOT_SEEN`]).
 fn has_secret(
     root: &Path,
     dir: &Path,
     deployed: bool,
     deploy_time: &DeployTime,
-) -> (bool, Option<crate::kustomize::Built>) {
+) -> Result<Option<crate::kustomize::Built>, &'static str> {
     use crate::kustomize::ProblemKind;
     let Ok(built) = crate::kustomize::Built::for_discovery(root, dir, deploy_time) else {
-        return (true, None);
+        return Ok(None);
     };
     let o = built.judged();
-    let incomplete =
-        |kind: ProblemKind| matches!(kind, ProblemKind::Unfetched | ProblemKind::NotModelled);
+    let incomplete = (o.problems().iter())
+        .any(|p| matches!(p.kind, ProblemKind::Unfetched | ProblemKind::NotModelled));
     let secret = !o.secret_sources().is_empty()
         || o.resources().iter().any(|r| r.kind == "Secret")
         || o.references().iter().any(|r| r.target_kind == "Secret")
-        || o.problems()
-            .iter()
-            .any(|p| p.fails_build() || (deployed && incomplete(p.kind)));
-    (secret, built.reusable().then_some(built))
+        || o.problems().iter().any(|p| p.fails_build())
+        || (deployed && incomplete);
+    match (secret, incomplete) {
+        (true, _) => Ok(built.reusable().then_some(built)),
+        (false, true) => Err(NOT_SEEN),
+        (false, false) => Err(NO_SECRET),
+    }
 }
 
 impl Environment {

@@ -2674,6 +2674,45 @@ fn a_pod_template_of_an_unlisted_kind_is_read_by_its_shape() {
     assert_eq!(lines, [8, 12], "{hits:?}");
 }
 
+/// A kustomization no other includes, made only of what the model cannot see (a remote base,
+/// `helmCharts`): it is no environment, but `check` says it was not checked, so a clean report is
+/// not read as covering it; `ignore` takes the note away, `environments` makes it checked.
+#[test]
+fn a_top_level_kustomization_the_model_cannot_see_is_noted_as_not_checked() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    write(
+        root,
+        "deploy/monitoring/kustomization.yaml",
+        "resources:\n  - https://github.com/prometheus-operator/kube-prometheus//manifests?ref=v0.13.0\n",
+    );
+    write(
+        root,
+        "deploy/redis/kustomization.yaml",
+        "helmCharts:\n  - name: redis\n    repo: https://charts.bitnami.com/bitnami\n    version: 18.0.0\n    valuesInline: {auth: {existingSecret: redis-auth}}\n",
+    );
+    common::git(root, &["add", "-A"]);
+    let notes = |root: &Path| -> Vec<String> {
+        let v = json_of(root, &["check", "--format", "json"]);
+        (v["notes"].as_array().unwrap().iter())
+            .filter(|n| n["kind"] == "not-checked")
+            .map(|n| n["message"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let got = notes(root);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got[0].starts_with("deploy/monitoring: "), "{got:?}");
+    assert!(got[1].starts_with("deploy/redis: "), "{got:?}");
+    assert!(
+        got.iter()
+            .all(|n| n.contains("not checked as an environment"))
+    );
+    write(root, "emp-seal.toml", "ignore = [\"deploy/**\"]\n");
+    assert_eq!(notes(root), Vec::<String>::new());
+}
+
 /// An allow comment that names no rule, or an id emp-seal has no rule for (a typo), suppresses
 /// nothing: the finding it was meant for still shows, and `allow-comment-unknown` says why at the
 /// comment. A known id beside an unknown one still works; prose (a README) is not read for them.
