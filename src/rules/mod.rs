@@ -82,6 +82,14 @@ pub struct SourceFile {
     pub manifest: bool,
 }
 
+/// Whether a file outside the tree may hold a Secret or a SealedSecret, so that it is parsed:
+/// its text names the kind, or holds a backslash, with which a double-quoted YAML or JSON
+/// string can spell the kind without its letters (`"\u0053ecret"`, which the API server reads
+/// as `Secret`).
+pub(crate) fn may_name_secret(text: &str) -> bool {
+    text.contains("Secret") || text.contains('\\')
+}
+
 impl SourceFile {
     /// A file with unknown git status.
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
@@ -104,7 +112,7 @@ impl SourceFile {
     pub fn repository_only(mut self) -> SourceFile {
         self.repository_only = true;
         if self.is_yaml()
-            && !self.text.contains("Secret")
+            && !may_name_secret(&self.text)
             && !crate::cert::may_hold_private_key(&self.text)
             && !self.text.contains("postBuild")
         {

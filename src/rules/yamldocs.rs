@@ -146,12 +146,20 @@ fn parse_all<'t>(cx: &Context<'t>) -> Parsed<'t> {
         // Outside the tree only Secrets and SealedSecrets matter (the repository-wide rules).
         .filter(|f| {
             if f.repository_only {
-                f.text.contains("Secret")
+                super::may_name_secret(&f.text)
             } else {
                 f.is_yaml()
             }
         })
-        .map(|f| parse_file(cx.root, f))
+        .map(|f| {
+            let mut parsed = parse_file(cx.root, f);
+            // Parsed only for an escape that may spell the kind: a file that does not parse
+            // and never names `Secret` is no template of one, and gets no `yaml-syntax` note.
+            if f.repository_only && !f.text.contains("Secret") {
+                parsed.errors.clear();
+            }
+            parsed
+        })
         .collect();
     let mut out = Parsed::default();
     for p in parsed {

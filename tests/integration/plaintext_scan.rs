@@ -435,3 +435,33 @@ fn data_the_api_server_decodes_with_loose_trailing_bits_is_still_readable() {
         "{readable:?}"
     );
 }
+
+/// Outside the kustomize tree a file is parsed when it may hold a Secret; a JSON Secret whose
+/// kind is spelt with an escape (`"\u0053ecret"`, which kustomize and the API server read as
+/// `Secret`) holds no literal `Secret`, and used to pass unread.
+#[test]
+fn a_secret_whose_kind_is_spelt_with_an_escape_is_still_read() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    let json = "{\"apiVersion\":\"v1\",\"kind\":\"\\u0053ecret\",\"metadata\":{\"name\":\"db\"},\"stringData\":{\"password\":\"test-only-value\"}}\n";
+    assert!(!json.contains("Secret"));
+    common::write(root, "deploy/db.json", json);
+    common::git(root, &["add", "-A"]);
+    if common::kubectl().is_some() {
+        let k = tempfile::tempdir().unwrap();
+        common::write(k.path(), "db.json", json);
+        common::write(k.path(), "kustomization.yaml", "resources: [db.json]\n");
+        let out = common::kustomize_raw(k.path());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("kind: Secret"),
+            "kustomize reads the kind: {text}"
+        );
+    }
+    let (code, hits) = common::check_hits(root, &[]);
+    let plaintext = of_rule(&hits, "plaintext-secret");
+    assert_eq!(places(&plaintext), [("deploy/db.json", 1)], "{hits:?}");
+    assert_eq!(code, 1);
+}

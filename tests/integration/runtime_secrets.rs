@@ -469,8 +469,9 @@ fn a_secret_another_deploy_object_of_the_cluster_renders_answers_a_reference() {
 }
 
 /// An Argo Rollouts `Rollout` carries a Deployment's pod template: its references are read, so
-/// one to a Secret nothing renders dangles; the same document of another API group is no
-/// workload emp-seal knows.
+/// one to a Secret nothing renders dangles. So does the same document of another API group, read
+/// by its shape (a `spec.template.spec` with `containers`); one whose template holds no
+/// `containers` list is no pod template, and is not read.
 #[test]
 fn a_rollout_s_pod_template_is_read() {
     let rollout = |name: &str, group: &str| {
@@ -479,18 +480,25 @@ fn a_rollout_s_pod_template_is_read() {
             &format!("apiVersion: {group}\nkind: Rollout"),
         )
     };
+    let not_a_pod = rollout("steps", "example.com/v1").replace("containers:", "steps:");
+    assert_ne!(not_a_pod, rollout("steps", "example.com/v1"));
     let workloads = [
         rollout("argo", "argoproj.io/v1alpha1"),
         rollout("other", "example.com/v1"),
+        not_a_pod,
     ]
     .join("---\n");
     let Some(t) = tree("namespace: dev\n", &workloads, "") else {
         return;
     };
     let named: Vec<String> = dangling(t.path()).into_iter().map(|h| h.message).collect();
-    assert_eq!(named.len(), 1, "{named:?}");
+    assert_eq!(named.len(), 2, "{named:?}");
     assert!(
         named[0].contains("Rollout `argo` names Secret `absent`"),
+        "{named:?}"
+    );
+    assert!(
+        named[1].contains("Rollout `other` names Secret `absent`"),
         "{named:?}"
     );
 }
