@@ -106,16 +106,20 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
             let alone = super::lists::alone(text, index);
             let text = piece.text;
             // yaml_serde's positions are inside the document: turn them into the file's line.
-            let (value, error_line) = match yaml_serde::from_str::<yaml_serde::Value>(text) {
-                _ if piece.explicit && piece.head_line + 1 < piece.first_line => {
-                    (Err(DIRECTIVE.to_owned()), piece.head_line)
+            let (value, error_line) = if piece.explicit && piece.head_line + 1 < piece.first_line {
+                (Err(DIRECTIVE.to_owned()), piece.head_line)
+            } else if let Some(line) = crate::yamlpos::too_deep(text) {
+                let why = crate::yamlpos::TOO_DEEP.to_owned();
+                (Err(why), piece.first_line + line - 1)
+            } else {
+                match yaml_serde::from_str::<yaml_serde::Value>(text) {
+                    Ok(v) => (Ok(Arc::new(v)), piece.first_line),
+                    Err(e) => (
+                        Err(without_positions(&crate::yamlpos::error_message(&e))),
+                        crate::yamlpos::error_position(text, &e)
+                            .map_or(piece.first_line, |(l, _)| piece.first_line + l.max(1) - 1),
+                    ),
                 }
-                Ok(v) => (Ok(Arc::new(v)), piece.first_line),
-                Err(e) => (
-                    Err(without_positions(&crate::yamlpos::error_message(&e))),
-                    crate::yamlpos::error_position(text, &e)
-                        .map_or(piece.first_line, |(l, _)| piece.first_line + l.max(1) - 1),
-                ),
             };
             Doc {
                 text: text.to_owned(),

@@ -191,6 +191,15 @@ pub fn named_docs<'c, 't>(
 fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
     let mut out = Parsed::default();
     for (index, doc) in yamlpos::documents(&file.text).into_iter().enumerate() {
+        if let Some(line) = yamlpos::too_deep(doc.text) {
+            out.errors.push(YamlError {
+                file,
+                line: doc.first_line + u32::try_from(line).unwrap_or(1) - 1,
+                column: 1,
+                message: yamlpos::TOO_DEEP.to_owned(),
+            });
+            continue;
+        }
         match yaml_serde::from_str::<Value>(doc.text) {
             Ok(value) if crate::kustomize::has_complex_key(&value) => {
                 out.errors.push(YamlError {

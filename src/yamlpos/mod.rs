@@ -401,6 +401,34 @@ fn quote_end(b: &[u8], from: usize, q: u8) -> Option<usize> {
     None
 }
 
+/// How deep flow collections (`[`, `{`) may nest before a document is not parsed. The YAML
+/// parser's scanner takes time growing with the square of that depth (libyaml keeps a possible
+/// key per level and walks them all at each token): a file of a few hundred kilobytes of `[`
+/// would stall a pre-commit hook for minutes. The parser refuses anything deeper than 128
+/// levels anyway; the brackets are counted without regard to quoting, hence the margin.
+pub(crate) const MAX_FLOW_DEPTH: usize = 512;
+
+/// Why a document nested deeper than [`MAX_FLOW_DEPTH`] is not read.
+pub(crate) const TOO_DEEP: &str = "flow collections (`[`, `{`) nested more than 512 deep, which no manifest needs: not parsed (parsing takes time growing with the square of the depth)";
+
+/// The 1-based line of `text` at which flow collections first nest deeper than
+/// [`MAX_FLOW_DEPTH`], counting every bracket (one pass, before the parser sees the text).
+pub(crate) fn too_deep(text: &str) -> Option<usize> {
+    let (mut depth, mut line) = (0usize, 1);
+    for b in text.bytes() {
+        match b {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'\n' => line += 1,
+            _ => continue,
+        }
+        if depth > MAX_FLOW_DEPTH {
+            return Some(line);
+        }
+    }
+    None
+}
+
 /// `text` without the UTF-8 byte-order mark that may open it. YAML readers skip the mark
 /// (go-yaml v3 `readerc.go`, `yaml_parser_determine_encoding`, which kustomize's kyaml uses),
 /// so a file saved with one builds.
@@ -1004,6 +1032,16 @@ fn split_key(text: &str) -> Option<(Cow<'_, str>, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn too_deep_names_the_line_where_flow_nesting_passes_the_limit() {
+        let at = |open: &str| format!("a: 1\nb: {}\n", open.repeat(MAX_FLOW_DEPTH + 1));
+        assert_eq!(too_deep(&at("[")), Some(2));
+        assert_eq!(too_deep(&at("{")), Some(2));
+        let closed = "[]".repeat(10 * MAX_FLOW_DEPTH);
+        assert_eq!(too_deep(&closed), None);
+        assert_eq!(too_deep(&"[".repeat(MAX_FLOW_DEPTH)), None);
+    }
 
     #[test]
     fn paths_read_as_messages_name_them() {

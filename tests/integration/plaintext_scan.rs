@@ -465,3 +465,48 @@ fn a_secret_whose_kind_is_spelt_with_an_escape_is_still_read() {
     assert_eq!(places(&plaintext), [("deploy/db.json", 1)], "{hits:?}");
     assert_eq!(code, 1);
 }
+
+/// Flow collections nested thousands deep: the YAML parser's time grows with the square of the
+/// depth (a 125 KB file took over 20 s), so such a document is refused before it is parsed, at
+/// the line where the nesting passes 512: a note outside the tree, a build error in it.
+#[test]
+fn flow_nesting_thousands_deep_is_refused_before_parsing() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    let depth = 64_000;
+    let deep = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: deep\nstringData:\n  x: {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    common::write(root, "deploy/deep.yaml", &deep);
+    common::write(root, "k8s/overlays/dev/deep.yaml", &deep);
+    let kust = root.join("k8s/overlays/dev/kustomization.yaml");
+    let text = std::fs::read_to_string(&kust).unwrap();
+    let text = text.replacen("resources:\n", "resources:\n  - deep.yaml\n", 1);
+    common::write(root, "k8s/overlays/dev/kustomization.yaml", &text);
+    common::git(root, &["add", "-A"]);
+    let (_, hits) = common::check_hits(root, &[]);
+    let at = |path: &str| {
+        hits.iter().find(|h| h.path == path).map(|h| {
+            (
+                h.rule.as_str(),
+                h.line,
+                h.message.contains("nested more than 512 deep"),
+            )
+        })
+    };
+    assert_eq!(
+        at("deploy/deep.yaml"),
+        Some(("yaml-syntax", 6, true)),
+        "{hits:?}"
+    );
+    let (rule, line, said) = at("k8s/overlays/dev/deep.yaml").expect("a finding in the tree");
+    assert_eq!((line, said), (6, true), "{hits:?}");
+    assert!(
+        matches!(rule, "yaml-syntax" | "overlay-build-error"),
+        "{hits:?}"
+    );
+}
