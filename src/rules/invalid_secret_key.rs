@@ -47,18 +47,17 @@ fn refused(cx: &Context<'_>, d: &Deployment<'_>) -> Vec<Finding> {
     for src in d.overlay.sealed_secret_sources() {
         let Some(doc) = src.doc(cx) else { continue };
         let keys = sealed_keys(&doc, src.keys.as_ref());
+        let at_template = |field: &str| {
+            let at = (src.doc_index, src.line);
+            at_sealed(cx, &src.path(), at, &["spec", "template", field])
+        };
         for key in &keys {
             let Err(problem) = validate_key(key) else {
                 continue;
             };
             let loc = match doc.entry(key) {
                 Some(e) => at_line(cx, &src.path(), e.line),
-                None => at_sealed(
-                    cx,
-                    &src.path(),
-                    (src.doc_index, src.line),
-                    &["spec", "template", "data"],
-                ),
+                None => at_template("data"),
             };
             let message = format!(
                 "overlay {}: SealedSecret `{}` gives its Secret the key {}, which {}: the API server refuses the Secret, so the controller never creates it",
@@ -77,12 +76,7 @@ fn refused(cx: &Context<'_>, d: &Deployment<'_>) -> Vec<Finding> {
             if group.iter().any(|k| keys.contains(*k)) {
                 continue;
             }
-            let loc = at_sealed(
-                cx,
-                &src.path(),
-                (src.doc_index, src.line),
-                &["spec", "template", "type"],
-            );
+            let loc = at_template("type");
             let message = format!(
                 "overlay {}: SealedSecret `{}` unseals into a Secret of type `{ty}` without {}: the API server refuses the Secret, so the controller never creates it",
                 d.label(),
