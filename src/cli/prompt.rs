@@ -8,8 +8,10 @@
 //!
 //! A paste of several lines (a PEM key) arrives at once: its first line ends the answer, and the
 //! rest would otherwise be read as the next keys' answers, or by the shell once the run ends (a
-//! secret run as a command, kept in its history). Input still waiting after the line is
-//! discarded from the terminal, and the answer is reported as [`Answer::Pasted`].
+//! secret run as a command, kept in its history). Input arriving within 200 ms of the line is
+//! discarded from the terminal, and the answer is reported as [`Answer::Pasted`]; input waiting
+//! when a prompt opens is discarded too. A paste whose pieces reach the terminal further apart
+//! than that is not recognised as one (bracketed paste mode would tell; it is not used).
 
 use std::io::{self, Write};
 
@@ -31,7 +33,7 @@ pub(super) enum Answer {
 /// hands a paste over in one write (or a few, back to back); nobody types the next line this fast.
 const PASTE_WINDOW: rustix::event::Timespec = rustix::event::Timespec {
     tv_sec: 0,
-    tv_nsec: 50_000_000,
+    tv_nsec: 200_000_000,
 };
 
 /// Restores the terminal mode when dropped, on every path out of [`read_hidden`].
@@ -40,8 +42,11 @@ struct EchoOff {
 }
 
 impl EchoOff {
+    /// Also discards what waits in the terminal's input before the prompt: typed ahead with
+    /// echo on, or the late tail of an earlier paste, it is no answer to this prompt.
     fn new() -> io::Result<EchoOff> {
         let stdin = io::stdin();
+        termios::tcflush(&stdin, termios::QueueSelector::IFlush)?;
         let saved = termios::tcgetattr(&stdin)?;
         let mut quiet = saved.clone();
         quiet.local_modes.remove(LocalModes::ECHO);

@@ -83,11 +83,11 @@ pub struct SourceFile {
 }
 
 /// Whether a file outside the tree may hold a Secret or a SealedSecret, so that it is parsed:
-/// its text names the kind, or holds a backslash, with which a double-quoted YAML or JSON
-/// string can spell the kind without its letters (`"\u0053ecret"`, which the API server reads
-/// as `Secret`).
+/// its text names the kind, or holds a numeric escape (`\u`, `\U`, `\x`), with which a
+/// double-quoted YAML or JSON string can spell the kind without its letters (`"\u0053ecret"`,
+/// which the API server reads as `Secret`).
 pub(crate) fn may_name_secret(text: &str) -> bool {
-    text.contains("Secret") || text.contains('\\')
+    text.contains("Secret") || ["\\u", "\\U", "\\x"].iter().any(|e| text.contains(e))
 }
 
 impl SourceFile {

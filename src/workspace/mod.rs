@@ -859,7 +859,7 @@ fn incomplete_notes(rejected: &[(String, &'static str)]) -> Vec<(String, String)
     (rejected.iter())
         .filter(|(_, why)| *why == NOT_SEEN)
         .map(|(dir, _)| (dir.clone(), format!(
-            "{dir}: a kustomization no other includes, not checked as an environment: its model lacks what kustomize fetches or generates there, so whether it deploys a secret is not known; list it under `environments` in emp-seal.toml to check it, or under `ignore`"
+            "{dir}: a kustomization no other includes, not checked as an environment: its model lacks what kustomize fetches there (a remote resource, a Helm chart), so whether it deploys a secret is not known; list it under `environments` in emp-seal.toml to check it, or under `ignore`"
         )))
         .collect()
 }
@@ -867,9 +867,9 @@ fn incomplete_notes(rejected: &[(String, &'static str)]) -> Vec<(String, String)
 /// Why a directory discovery picked is no environment: its model holds nothing of a secret.
 pub(crate) const NO_SECRET: &str = "no secret in its render";
 
-/// Why a directory discovery picked is no environment although its model may miss a secret: the
-/// model does not hold all of it. `check` notes such directories (`Notes::incomplete`).
-pub(crate) const NOT_SEEN: &str = "a remote resource, a Helm chart or a feature emp-seal does not model, and nothing of a secret in what it does model";
+/// Why a directory discovery picked is no environment although its model may miss a secret: it
+/// lacks objects kustomize would fetch (`ProblemKind::Unfetched`). `check` notes such directories (`Notes::incomplete`).
+pub(crate) const NOT_SEEN: &str = "a remote resource or a Helm chart it does not fetch, and nothing of a secret in what it does model";
 
 /// Keeps a directory whose model holds a SealedSecret, a Secret (generated or not) or a
 /// reference to a Secret, or that cannot be built (the check then reports why); for a directory
@@ -889,14 +889,15 @@ fn has_secret(
         return Ok(None);
     };
     let o = built.judged();
-    let incomplete = (o.problems().iter())
-        .any(|p| matches!(p.kind, ProblemKind::Unfetched | ProblemKind::NotModelled));
+    let kinds = |k: &[ProblemKind]| o.problems().iter().any(|p| k.contains(&p.kind));
+    // Objects kustomize adds that the model lacks (a remote base, a Helm chart) may be Secrets.
+    let unfetched = kinds(&[ProblemKind::Unfetched]);
     let secret = !o.secret_sources().is_empty()
         || o.resources().iter().any(|r| r.kind == "Secret")
         || o.references().iter().any(|r| r.target_kind == "Secret")
         || o.problems().iter().any(|p| p.fails_build())
-        || (deployed && incomplete);
-    match (secret, incomplete) {
+        || (deployed && kinds(&[ProblemKind::Unfetched, ProblemKind::NotModelled]));
+    match (secret, unfetched) {
         (true, _) => Ok(built.reusable().then_some(built)),
         (false, true) => Err(NOT_SEEN),
         (false, false) => Err(NO_SECRET),

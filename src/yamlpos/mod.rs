@@ -405,25 +405,32 @@ fn quote_end(b: &[u8], from: usize, q: u8) -> Option<usize> {
 /// parser's scanner takes time growing with the square of that depth (libyaml keeps a possible
 /// key per level and walks them all at each token): a file of a few hundred kilobytes of `[`
 /// would stall a pre-commit hook for minutes. The parser refuses anything deeper than 128
-/// levels anyway; the brackets are counted without regard to quoting, hence the margin.
+/// levels anyway; the brackets are counted by a rule of thumb, not a parse, hence the margin.
 pub(crate) const MAX_FLOW_DEPTH: usize = 512;
 
 /// Why a document nested deeper than [`MAX_FLOW_DEPTH`] is not read.
 pub(crate) const TOO_DEEP: &str = "flow collections (`[`, `{`) nested more than 512 deep, which no manifest needs: not parsed (parsing takes time growing with the square of the depth)";
 
 /// The 1-based line of `text` at which flow collections first nest deeper than
-/// [`MAX_FLOW_DEPTH`], counting every bracket (one pass, before the parser sees the text).
+/// [`MAX_FLOW_DEPTH`] (one pass, before the parser sees the text). A bracket opens a collection
+/// only where a value may start: after `:`, `-`, `,`, `?`, another opening bracket, or at the
+/// start of a line, spaces aside. So `\033[32m` in a script, or `"[INFO]"`, is not counted.
 pub(crate) fn too_deep(text: &str) -> Option<usize> {
-    let (mut depth, mut line) = (0usize, 1);
+    let (mut depth, mut line, mut before) = (0usize, 1, b'\n');
     for b in text.bytes() {
         match b {
-            b'[' | b'{' => depth += 1,
+            b'[' | b'{' if matches!(before, b'\n' | b':' | b'-' | b',' | b'?' | b'[' | b'{') => {
+                depth += 1;
+            }
             b']' | b'}' => depth = depth.saturating_sub(1),
             b'\n' => line += 1,
-            _ => continue,
+            _ => {}
         }
         if depth > MAX_FLOW_DEPTH {
             return Some(line);
+        }
+        if !matches!(b, b' ' | b'\t') {
+            before = b;
         }
     }
     None
@@ -1041,6 +1048,13 @@ mod tests {
         let closed = "[]".repeat(10 * MAX_FLOW_DEPTH);
         assert_eq!(too_deep(&closed), None);
         assert_eq!(too_deep(&"[".repeat(MAX_FLOW_DEPTH)), None);
+        assert_eq!(
+            too_deep(&format!("a: - [ [ {}", "[ ".repeat(MAX_FLOW_DEPTH))),
+            Some(1)
+        );
+        // Brackets inside a value are no collections: colour codes in a script, a log tag.
+        let script = "data:\n  run.sh: |\n    echo -e \"\\033[32mok [INFO]\"\n".repeat(2000);
+        assert_eq!(too_deep(&script), None);
     }
 
     #[test]

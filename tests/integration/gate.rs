@@ -2486,6 +2486,26 @@ fn a_failed_build_is_not_blamed_on_the_patches_whose_targets_it_lost() {
         errs.iter().any(|e| e.message.contains("k8s/no-keda/prod")),
         "the variant's own failure is still reported: {hits:?}"
     );
+
+    // A base that does not exist: the overlay's patches lose their targets with it.
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let kust = "k8s/overlays/prod/kustomization.yaml";
+    let text = std::fs::read_to_string(t.path().join(kust)).unwrap();
+    assert!(text.contains("  - ../../base\n"), "{text}");
+    write(
+        t.path(),
+        kust,
+        &text.replace("  - ../../base\n", "  - ../../basex\n"),
+    );
+    let (_, hits) = check(t.path(), &[]);
+    let errs = of(&hits, "overlay-build-error");
+    assert!(!errs.is_empty(), "{hits:?}");
+    for e in &errs {
+        assert_eq!(e.path, kust, "{e:?}");
+        assert!(e.message.contains("`../../basex` does not exist"), "{e:?}");
+    }
 }
 
 /// kustomize's loader refuses a root that contains a root being built ("cycle detected:
@@ -2692,6 +2712,17 @@ fn a_top_level_kustomization_the_model_cannot_see_is_noted_as_not_checked() {
         root,
         "deploy/redis/kustomization.yaml",
         "helmCharts:\n  - name: redis\n    repo: https://charts.bitnami.com/bitnami\n    version: 18.0.0\n    valuesInline: {auth: {existingSecret: redis-auth}}\n",
+    );
+    // One the model sees whole, though it does not replay its `replacements`: no note.
+    write(
+        root,
+        "deploy/web/kustomization.yaml",
+        "resources: [cm.yaml]\nreplacements:\n  - source: {kind: ConfigMap, name: web, fieldPath: data.a}\n    targets:\n      - select: {kind: ConfigMap, name: web}\n        fieldPaths: [data.b]\n",
+    );
+    write(
+        root,
+        "deploy/web/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  a: x\n  b: y\n",
     );
     common::git(root, &["add", "-A"]);
     let notes = |root: &Path| -> Vec<String> {

@@ -174,16 +174,19 @@ impl Builder<'_> {
     /// kustomization file is read through):
     /// - `dir` contains a directory being built (a base above its overlay, `resources: [..]`):
     ///   "cycle detected: candidate root ... contains visited root ...";
-    /// - `kfile` is a symbolic link to a file outside `dir`: the restrictor refuses it, and
-    ///   kustomize finds no kustomization file there.
+    /// - `kfile` is a symbolic link to a file outside what the load restriction lets the build
+    ///   read (`dir` under kustomize's default, the source under Flux's): the restrictor
+    ///   refuses it, and kustomize finds no kustomization file there.
     fn cycle_above(&self, dir: &Path, kfile: &Path, canonical: &Path) -> Option<String> {
         let real = std::fs::canonicalize(dir).ok()?;
-        if !canonical.starts_with(&real) {
+        let bound = self.layer.restrictor.bound(dir);
+        let readable = std::fs::canonicalize(bound).unwrap_or_else(|_| real.clone());
+        if !canonical.starts_with(&readable) {
             return Some(format!(
                 "{} is a symbolic link to {}, outside {}: kustomize reads no kustomization file there and fails to build (unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization')",
                 self.shown(kfile),
                 self.shown(canonical),
-                self.shown(dir),
+                self.shown(bound),
             ));
         }
         let visited = self

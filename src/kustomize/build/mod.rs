@@ -407,9 +407,7 @@ impl<'r> Builder<'r> {
     /// because a resource did not load is no second error (a patch target or `replicas` entry
     /// that finds nothing after a failure is not reported).
     fn failed(&self) -> bool {
-        self.problems
-            .iter()
-            .any(|p| p.kind == ProblemKind::BuildError)
+        self.problems.iter().any(super::Problem::fails_build)
     }
 
     /// Records a problem at `at` even when the same one was recorded before.
