@@ -2582,6 +2582,53 @@ fn a_base_in_a_directory_above_its_overlay_is_a_cycle_that_fails_the_build() {
     }
 }
 
+/// What is not a cycle: a kustomization at the root listing an overlay (the root is above the
+/// overlay, but not being built when the overlay is entered), and a kustomization file that is a
+/// link to a file in a directory below its own. kubectl builds both; `check` finds no build error.
+#[test]
+#[cfg(unix)]
+fn a_root_listing_overlays_and_a_link_below_the_directory_are_no_cycles() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    write(
+        root,
+        "kustomization.yaml",
+        "resources:\n  - k8s/overlays/paper\n",
+    );
+    let staging = root.join("k8s/overlays/staging");
+    // Read as staging's own kustomization: its entries resolve from staging.
+    write(
+        root,
+        "k8s/overlays/staging/real/kustomization.yaml",
+        "resources:\n  - ../../base\n",
+    );
+    std::os::unix::fs::symlink(
+        "real/kustomization.yaml",
+        staging.join("kustomization.yaml"),
+    )
+    .unwrap();
+    common::git(root, &["add", "-A"]);
+    assert_ne!(
+        kustomize_builds(root),
+        Some(false),
+        "kubectl builds the root"
+    );
+    assert_ne!(
+        kustomize_builds(&staging),
+        Some(false),
+        "kubectl builds staging"
+    );
+    let (_, hits) = check(root, &[]);
+    let errs = of(&hits, "overlay-build-error");
+    assert!(
+        errs.iter()
+            .all(|e| !e.message.contains("cycle") && !e.message.contains("symbolic link")),
+        "{hits:?}"
+    );
+}
+
 /// A kustomization file that is a symbolic link to a file outside its directory: kustomize's
 /// load restrictor refuses it and finds no kustomization there, so the environment it would make
 /// does not build.

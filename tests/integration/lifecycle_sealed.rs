@@ -1,6 +1,6 @@
 //! What `seal`, `reseal`, `unseal` and `diff` do with a committed SealedSecret the controller
-//! would not turn into the Secret they assume (bb32-life D2, D3, D5), and `--only`'s refusals and
-//! duplicates (D6): through the real binary on a temp copy of `k8s/`, the env file outside it.
+//! would not turn into the Secret they assume, and `--only`'s refusals and
+//! duplicates: through the real binary on a temp copy of `k8s/`, the env file outside it.
 //! A refused run exits 2 with one `error:` line naming `FILE:LINE`, echoes no value, and leaves
 //! every byte of the file as it was.
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -81,7 +81,7 @@ fn refused(o: &Output, file: &Path, before: &[u8], at: &str, needle: &str) -> St
     line
 }
 
-/// bb32-life D2: a key outside `[-._a-zA-Z0-9]` (here holding terminal escapes) in the committed
+/// A key outside `[-._a-zA-Z0-9]` (here holding terminal escapes) in the committed
 /// file is refused by every lifecycle command, named at its line and escaped as `check` escapes
 /// it; no output carries a raw control character.
 #[test]
@@ -125,7 +125,7 @@ fn invalid_sealed_key_is_refused_escaped_by_every_lifecycle_command() {
     }
 }
 
-/// bb32-life D2: a `spec.template.data` key the API server refuses is refused too, at its line
+/// A `spec.template.data` key the API server refuses is refused too, at its line
 /// (the controller's Secret would hold it).
 #[test]
 fn invalid_template_data_key_is_refused_at_its_line() {
@@ -147,7 +147,7 @@ fn invalid_template_data_key_is_refused_at_its_line() {
     assert!(!o.stderr.contains(&0x1b), "{}", stderr(&o));
 }
 
-/// bb32-life D3: a key `spec.template.data` also sets holds the template's result in the
+/// A key `spec.template.data` also sets holds the template's result in the
 /// controller's Secret. `unseal --format yaml` leaves it out and names it (it printed the
 /// decrypted value and said template keys "are not included"); `--format env` keeps the sealed
 /// value for `--from` and says so; `diff` does not call it "same".
@@ -221,7 +221,7 @@ fn template_data_key_is_named_as_overriding_the_sealed_value() {
     no_secret(&o);
 }
 
-/// bb32-life D5: a correct ciphertext re-encoded so the controller cannot decode it (unpadded,
+/// A correct ciphertext re-encoded so the controller cannot decode it (unpadded,
 /// or url-safe base64: `check`'s `invalid-ciphertext`) is named for its encoding, with the right
 /// key, not blamed on the keys; `--skip-unopened` does not keep it.
 #[test]
@@ -277,7 +277,7 @@ fn reseal_names_a_misencoded_value_and_does_not_skip_it() {
     );
 }
 
-/// bb32-life D6: `--only K --rescope` is refused for the keys `--only` leaves out, not because
+/// `--only K --rescope` is refused for the keys `--only` leaves out, not because
 /// the env file "lacks" keys it holds (nor with `--prune` as the way out).
 #[test]
 fn only_with_rescope_names_the_keys_only_leaves_out() {
@@ -327,7 +327,7 @@ fn only_with_rescope_names_the_keys_only_leaves_out() {
     );
 }
 
-/// bb32-life doubt: `--only API_KEY,API_KEY` seals `API_KEY` once (it failed with "appears more
+/// `--only API_KEY,API_KEY` seals `API_KEY` once (it failed with "appears more
 /// than once in the edit plan"); the value written decrypts (Python peer, on kubectl's render).
 #[test]
 fn only_naming_a_key_twice_seals_it_once() {

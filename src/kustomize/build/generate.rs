@@ -611,19 +611,20 @@ fn merge_into(o: &mut Obj, spec: GeneratorSpec, keys: Option<Vec<String>>, needs
 /// (api/resmap/reswrangler.go `appendReplaceOrMerge`): the generated object takes its place, with
 /// the written one's metadata and, for `merge`, its `data` and `binaryData` merged in, the
 /// generator's keys winning (api/resource/resource.go `MergeDataMapFrom`). The written
-/// `stringData` does not survive, and no name hash is added (the written object wants none). The
-/// generator's values are not kept: its keys are written with empty values.
+/// `stringData` does not survive, nor any other field of its own (`immutable`), and no name hash
+/// is added (the written object wants none). The generator's values are not kept: its keys are
+/// written with empty values.
 fn merge_written(o: &mut Obj, spec: &GeneratorSpec, keys: Vec<String>) {
     let secret = o.kind == "Secret";
     let value = Arc::make_mut(&mut o.value);
     let Some(m) = value.as_mapping_mut() else {
         return;
     };
-    m.remove("stringData");
-    if spec.behavior == Behavior::Replace {
-        m.remove("data");
-        m.remove("binaryData");
-    }
+    let kept: &[&str] = match spec.behavior {
+        Behavior::Replace => &["apiVersion", "kind", "metadata"],
+        _ => &["apiVersion", "kind", "metadata", "data", "binaryData"],
+    };
+    m.retain(|k, _| k.as_str().is_some_and(|k| kept.contains(&k)));
     let data = m
         .entry("data".into())
         .or_insert_with(|| Value::Mapping(yaml_serde::Mapping::new()));
