@@ -151,7 +151,8 @@ pub struct GlobalArgs {
         long = "repo",
         global = true,
         value_name = "DIR",
-        env = "EMP_SEAL_REPO"
+        env = "EMP_SEAL_REPO",
+        value_parser = path_arg
     )]
     pub repo: Option<PathBuf>,
     /// When to colour output: auto (a TTY without NO_COLOR), always, never.
@@ -225,11 +226,11 @@ pub struct SealArgs {
     /// The env file to seal (kustomize `envs:` dialect). A bare name not found in the current
     /// directory is looked up among the overlays. `-` reads it from standard input; a pipe
     /// (`/dev/stdin`, `<(sops -d secrets.env)`) is read once, so plaintext never touches disk.
-    #[arg(long, value_name = "FILE", env = "EMP_SEAL_FROM")]
+    #[arg(long, value_name = "FILE", env = "EMP_SEAL_FROM", value_parser = path_arg)]
     pub from: PathBuf,
     /// Sealing certificate (PEM) [default: the config's, else <overlay>/sealing-cert.pem]. Only valid
     /// with one ENV.
-    #[arg(long, value_name = "PATH", env = "SEALED_SECRETS_CERT")]
+    #[arg(long, value_name = "PATH", env = "SEALED_SECRETS_CERT", value_parser = path_arg)]
     pub cert: Option<PathBuf>,
     /// Scope to seal with [default: the config's scope for ENV, else the scope the file
     /// declares, else strict].
@@ -262,7 +263,8 @@ pub struct SealArgs {
         long = "key",
         value_name = "KEY",
         env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = path_arg
     )]
     pub keys: Vec<PathBuf>,
     /// Move the overlay from its SecretGenerator to a SealedSecret (writes sealedsecret.yaml
@@ -381,7 +383,7 @@ pub struct CertArgs {
     pub fetch: Option<Option<String>>,
     /// Trust only these CA certificates (PEM) for an https --fetch URL, instead of the bundled
     /// public roots; e.g. the cluster CA. kubeconfig is never read. The server is always verified.
-    #[arg(long, value_name = "PATH", env = "EMP_SEAL_FETCH_CA_CERT")]
+    #[arg(long, value_name = "PATH", env = "EMP_SEAL_FETCH_CA_CERT", value_parser = path_arg)]
     pub ca_cert: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -407,7 +409,8 @@ pub struct UnsealArgs {
         required = true,
         value_name = "KEY",
         env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = path_arg
     )]
     pub keys: Vec<PathBuf>,
     /// Output format.
@@ -441,7 +444,8 @@ pub struct DiffArgs {
         required = true,
         value_name = "KEY",
         env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = path_arg
     )]
     pub keys: Vec<PathBuf>,
 }
@@ -460,7 +464,8 @@ pub struct ResealArgs {
         required = true,
         value_name = "KEY",
         env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = path_arg
     )]
     pub keys: Vec<PathBuf>,
     /// Leave values that no given key opens as they are (the file then keeps its old certificate
@@ -527,6 +532,15 @@ pub fn secret_name(value: &str) -> Result<String, String> {
     }
 }
 
+/// A path argument, or its environment variable's value: one that is empty or only spaces is a
+/// usage error (exit 2) naming that, not a file named ` ` that is then not found.
+pub fn path_arg(value: &str) -> Result<PathBuf, String> {
+    match value.trim() {
+        "" => Err("a path cannot be empty or blank".to_owned()),
+        _ => Ok(PathBuf::from(value)),
+    }
+}
+
 /// The value of a boolean flag's environment variable (and `true` when the flag itself is
 /// given): the CI idioms `1`/`0`, `true`/`false`, `yes`/`no`, in any case. Anything else,
 /// including an empty value, is a usage error (exit 2) rather than a guess.
@@ -559,6 +573,12 @@ mod tests {
     fn secret_names_are_trimmed_and_never_blank() {
         assert_eq!(secret_name(" regcred "), Ok("regcred".to_owned()));
         assert!(secret_name(" ").is_err() && secret_name("").is_err());
+    }
+
+    #[test]
+    fn path_args_are_never_blank() {
+        assert_eq!(path_arg(" a b "), Ok(PathBuf::from(" a b ")));
+        assert!(path_arg("").is_err() && path_arg(" \t").is_err());
     }
 
     #[test]

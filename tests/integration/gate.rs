@@ -716,6 +716,53 @@ fn issue_14_empty_release_is_a_usage_error() {
         .env("EMP_SEAL_RELEASE", "  "));
 }
 
+/// A blank path from an environment variable (`EMP_SEAL_REPO=" "`, `SEALED_SECRETS_CERT=" "`) or
+/// an empty item of a `--key` list is a usage error naming the option, not a file named ` `
+/// that is then not found.
+#[test]
+fn blank_paths_are_usage_errors_naming_the_option() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let (_, env) = common::paper_env_file();
+    type Case<'a> = (&'a str, &'a [&'a str], Option<(&'a str, &'a str)>);
+    let cases: [Case<'_>; 4] = [
+        ("--repo", &["check"], Some(("EMP_SEAL_REPO", " "))),
+        (
+            "--cert",
+            &["seal", "paper", "--dry-run"],
+            Some(("SEALED_SECRETS_CERT", " \t")),
+        ),
+        ("--key", &["unseal", "paper", "--key", "a.pem,"], None),
+        (
+            "--from",
+            &["seal", "paper", "--dry-run"],
+            Some(("EMP_SEAL_FROM", "")),
+        ),
+    ];
+    for (option, args, var) in cases {
+        let mut c = bin();
+        if var.is_none_or(|(name, _)| name != "EMP_SEAL_REPO") {
+            c.arg("-C").arg(t.path());
+        }
+        c.args(args);
+        if option == "--cert" {
+            c.arg("--from").arg(&env);
+        }
+        if let Some((name, value)) = var {
+            c.env(name, value);
+        }
+        let out = c.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{option}: {err}");
+        assert!(
+            err.starts_with("error: invalid value") && err.contains(option),
+            "{option}: {err}"
+        );
+        assert!(err.contains("a path cannot be empty or blank"), "{err}");
+    }
+}
+
 #[test]
 fn issue_14_boolean_environment_variables_take_ci_idioms() {
     let Some(t) = common::shipped_git_copy() else {
