@@ -152,7 +152,7 @@ pub struct GlobalArgs {
         global = true,
         value_name = "DIR",
         env = "EMP_SEAL_REPO",
-        value_parser = path_arg
+        value_parser = path_arg()
     )]
     pub repo: Option<PathBuf>,
     /// When to colour output: auto (a TTY without NO_COLOR), always, never.
@@ -226,11 +226,11 @@ pub struct SealArgs {
     /// The env file to seal (kustomize `envs:` dialect). A bare name not found in the current
     /// directory is looked up among the overlays. `-` reads it from standard input; a pipe
     /// (`/dev/stdin`, `<(sops -d secrets.env)`) is read once, so plaintext never touches disk.
-    #[arg(long, value_name = "FILE", env = "EMP_SEAL_FROM", value_parser = path_arg)]
+    #[arg(long, value_name = "FILE", env = "EMP_SEAL_FROM", value_parser = path_arg())]
     pub from: PathBuf,
     /// Sealing certificate (PEM) [default: the config's, else <overlay>/sealing-cert.pem]. Only valid
     /// with one ENV.
-    #[arg(long, value_name = "PATH", env = "SEALED_SECRETS_CERT", value_parser = path_arg)]
+    #[arg(long, value_name = "PATH", env = "SEALED_SECRETS_CERT", value_parser = path_arg())]
     pub cert: Option<PathBuf>,
     /// Scope to seal with [default: the config's scope for ENV, else the scope the file
     /// declares, else strict].
@@ -264,7 +264,7 @@ pub struct SealArgs {
         value_name = "KEY",
         env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
         value_delimiter = ',',
-        value_parser = path_arg
+        value_parser = path_arg()
     )]
     pub keys: Vec<PathBuf>,
     /// Move the overlay from its SecretGenerator to a SealedSecret (writes sealedsecret.yaml
@@ -383,7 +383,7 @@ pub struct CertArgs {
     pub fetch: Option<Option<String>>,
     /// Trust only these CA certificates (PEM) for an https --fetch URL, instead of the bundled
     /// public roots; e.g. the cluster CA. kubeconfig is never read. The server is always verified.
-    #[arg(long, value_name = "PATH", env = "EMP_SEAL_FETCH_CA_CERT", value_parser = path_arg)]
+    #[arg(long, value_name = "PATH", env = "EMP_SEAL_FETCH_CA_CERT", value_parser = path_arg())]
     pub ca_cert: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -410,7 +410,7 @@ pub struct UnsealArgs {
         value_name = "KEY",
         env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
         value_delimiter = ',',
-        value_parser = path_arg
+        value_parser = path_arg()
     )]
     pub keys: Vec<PathBuf>,
     /// Output format.
@@ -445,7 +445,7 @@ pub struct DiffArgs {
         value_name = "KEY",
         env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
         value_delimiter = ',',
-        value_parser = path_arg
+        value_parser = path_arg()
     )]
     pub keys: Vec<PathBuf>,
 }
@@ -465,7 +465,7 @@ pub struct ResealArgs {
         value_name = "KEY",
         env = "SEALED_SECRETS_RECOVERY_PRIVATE_KEY",
         value_delimiter = ',',
-        value_parser = path_arg
+        value_parser = path_arg()
     )]
     pub keys: Vec<PathBuf>,
     /// Leave values that no given key opens as they are (the file then keeps its old certificate
@@ -533,10 +533,15 @@ pub fn secret_name(value: &str) -> Result<String, String> {
 }
 
 /// A path argument, or its environment variable's value: one that is empty or only spaces is a
-/// usage error (exit 2) naming that, not a file named ` ` that is then not found.
-pub fn path_arg(value: &str) -> Result<PathBuf, String> {
-    match value.trim() {
-        "" => Err("a path cannot be empty or blank".to_owned()),
+/// usage error (exit 2) naming that, not a file named ` ` that is then not found. Any other
+/// value is taken as it is, valid UTF-8 or not.
+pub fn path_arg() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
+    clap::builder::OsStringValueParser::new().try_map(non_blank)
+}
+
+fn non_blank(value: std::ffi::OsString) -> Result<PathBuf, &'static str> {
+    match value.to_str().map(str::trim) {
+        Some("") => Err("a path cannot be empty or blank"),
         _ => Ok(PathBuf::from(value)),
     }
 }
@@ -577,8 +582,15 @@ mod tests {
 
     #[test]
     fn path_args_are_never_blank() {
-        assert_eq!(path_arg(" a b "), Ok(PathBuf::from(" a b ")));
-        assert!(path_arg("").is_err() && path_arg(" \t").is_err());
+        let blank = |s: &str| non_blank(s.into());
+        assert_eq!(blank(" a b "), Ok(PathBuf::from(" a b ")));
+        assert!(blank("").is_err() && blank(" \t").is_err());
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            let latin1 = std::ffi::OsString::from_vec(b"caf\xe9.env".to_vec());
+            assert_eq!(non_blank(latin1.clone()), Ok(PathBuf::from(latin1)));
+        }
     }
 
     #[test]
