@@ -403,8 +403,8 @@ fn quote_end(b: &[u8], from: usize, q: u8) -> Option<usize> {
 
 /// How deep flow collections (`[`, `{`) may nest before a document is not parsed. The YAML
 /// parser's scanner takes time growing with the square of that depth (libyaml keeps a possible
-/// key per level and walks them all at each token): a file of a few hundred kilobytes of `[`
-/// would stall a pre-commit hook for minutes. The parser refuses anything deeper than 128
+/// key per level and walks them all at each token), so a file of nothing but `[` can stall a
+/// pre-commit hook. The parser refuses anything deeper than 128
 /// levels anyway; the brackets are counted by a rule of thumb, not a parse, hence the margin.
 pub(crate) const MAX_FLOW_DEPTH: usize = 512;
 

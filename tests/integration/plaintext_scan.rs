@@ -467,7 +467,7 @@ fn a_secret_whose_kind_is_spelt_with_an_escape_is_still_read() {
 }
 
 /// Flow collections nested thousands deep: the YAML parser's time grows with the square of the
-/// depth (a 125 KB file took over 20 s), so such a document is refused before it is parsed, at
+/// depth, so such a document is refused before it is parsed, at
 /// the line where the nesting passes 512: a note outside the tree, a build error in it.
 #[test]
 fn flow_nesting_thousands_deep_is_refused_before_parsing() {

@@ -240,16 +240,20 @@ impl Builder<'_> {
         let existing = acc.iter().position(|o| {
             o.kind == kind && o.group().is_empty() && o.had_id(name, e.namespace.as_deref())
         });
-        let msg = match (behavior, existing) {
-            (Behavior::Create, Some(_)) => {
-                format!("{kind} `{name}` already exists: use behavior merge or replace")
-            }
+        let (problem, msg) = match (behavior, existing) {
+            (Behavior::Create, Some(_)) => (
+                ProblemKind::BuildError,
+                format!("{kind} `{name}` already exists: use behavior merge or replace"),
+            ),
             (Behavior::Create, None) => {
                 acc.push(self.created(e, spec, keys, needs_hash));
                 return;
             }
-            (_, None) => format!(
-                "{kind} `{name}` does not exist: kustomize fails to build (does not exist; cannot merge or replace)"
+            (_, None) => (
+                ProblemKind::BuildError,
+                format!(
+                    "{kind} `{name}` does not exist: kustomize fails to build (does not exist; cannot merge or replace)"
+                ),
             ),
             (_, Some(i)) if acc[i].generated.is_some() => {
                 merge_into(&mut acc[i], spec, keys, needs_hash);
@@ -260,16 +264,15 @@ impl Builder<'_> {
                     merge_written(&mut acc[i], &spec, keys);
                     return;
                 }
-                None => format!(
-                    "{kind} `{name}` is written, and the keys this generator gives it are not known: its keys are not modelled"
+                None => (
+                    ProblemKind::NotModelled,
+                    format!(
+                        "{kind} `{name}` is written, and the keys this generator gives it are not known: its keys are not modelled"
+                    ),
                 ),
             },
         };
-        if existing.is_some() && behavior != Behavior::Create {
-            self.problem(ProblemKind::NotModelled, &e.origin.file, e.origin.line, msg);
-            return;
-        }
-        self.problem(ProblemKind::BuildError, &e.origin.file, e.origin.line, msg);
+        self.problem(problem, &e.origin.file, e.origin.line, msg);
     }
 
     fn created(
