@@ -37,6 +37,11 @@ pub enum FsError {
     /// The directory cannot take a new file (read-only, immutable, or read-only filesystem).
     #[error("{}: cannot create a file in this directory (read-only or not writable)", dir.display())]
     ReadOnlyDirectory { dir: PathBuf },
+    /// The file itself is read-only: no write bit is set, or this user may not write it.
+    /// Replacing it by rename would succeed in a writable directory, and silently undo the
+    /// owner's choice (or, for a file of another user's, take it over).
+    #[error("{}: the file is read-only (mode {mode:04o}); nothing was written", path.display())]
+    ReadOnlyFile { path: PathBuf, mode: u32 },
     #[error("{}: no space left on the device; the file was not changed", path.display())]
     NoSpace { path: PathBuf },
     #[error("{}: larger than the {limit}-byte limit", path.display())]
@@ -90,6 +95,9 @@ impl FsError {
         match self {
             Self::ReadOnlyDirectory { .. } => {
                 Some("the file is replaced by rename, so its directory must be writable")
+            }
+            Self::ReadOnlyFile { .. } => {
+                Some("if it should change, make it writable (`chmod u+w FILE`) and run again")
             }
             Self::DanglingSymlink { .. } => Some("fix or remove the symlink, then retry"),
             Self::TooLarge { .. } => Some("is this the right file?"),
@@ -314,7 +322,10 @@ fn lock_within<P: AsRef<Path>>(targets: &[P], wait: u64) -> Result<WriteLock, Fs
     let mut dirs: Vec<(PathBuf, PathBuf)> = Vec::new();
     for t in targets {
         let t = t.as_ref();
-        let (resolved, _) = resolve_target(t)?;
+        let (resolved, meta) = resolve_target(t)?;
+        if let Some(m) = &meta {
+            check_writable(&resolved, m)?;
+        }
         let dir = dir_of(&resolved);
         let dir = fs::canonicalize(&dir).map_err(|e| FsError::from_io(&dir, "resolve", e))?;
         dirs.push((dir, t.to_path_buf()));
@@ -428,6 +439,22 @@ pub fn write_target(path: &Path) -> PathBuf {
     resolve_target(path).map_or_else(|_| path.to_path_buf(), |(t, _)| t)
 }
 
+/// Refuses to replace a file that has no write bit, or that this process may not write (another
+/// user's file in a shared directory): the rename would bypass both. Root is refused on the
+/// mode bits alone, as an editor asks before writing a read-only file.
+fn check_writable(path: &Path, m: &fs::Metadata) -> Result<(), FsError> {
+    let mode = m.mode() & 0o7777;
+    let writable =
+        mode & 0o222 != 0 && rustix::fs::access(path, rustix::fs::Access::WRITE_OK).is_ok();
+    if writable {
+        return Ok(());
+    }
+    Err(FsError::ReadOnlyFile {
+        path: path.to_path_buf(),
+        mode,
+    })
+}
+
 fn check_regular(path: &Path, m: &fs::Metadata) -> Result<(), FsError> {
     if m.is_dir() {
         return Err(FsError::IsADirectory {
@@ -506,6 +533,9 @@ fn remove_orphaned_temps(dir: &Path, target: &Path) {
 /// - A missing target is created (permissions `0666` minus the umask).
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
     let (target, meta) = resolve_target(path)?;
+    if let Some(m) = &meta {
+        check_writable(&target, m)?;
+    }
     let dir = dir_of(&target);
     let mode = meta.as_ref().map_or(0o666, |m| m.mode() & 0o7777);
     remove_orphaned_temps(&dir, &target);

@@ -78,6 +78,38 @@ fn issue_4_read_only_directory_leaves_the_file_and_exits_2() {
     assert_eq!(temp_files(&tree.overlay("paper")), 0);
 }
 
+/// A read-only `sealedsecret.yaml` (mode 0444) in a writable directory: the rename would replace
+/// it, undoing the owner's choice, so the run is refused, as root too (by the mode bits), and
+/// with two environments neither file is written.
+#[test]
+fn read_only_file_is_refused_and_no_file_is_written() {
+    let tree = Tree::new();
+    tree.clone_overlay("paper", "stage");
+    let env = tree.write("secrets.env", env_text());
+    let before = std::fs::read(tree.ss("paper")).unwrap();
+    let before_stage = std::fs::read(tree.ss("stage")).unwrap();
+    std::fs::set_permissions(tree.ss("stage"), std::fs::Permissions::from_mode(0o444)).unwrap();
+    for envs in [&["stage"][..], &["paper", "stage"]] {
+        let mut args = vec!["seal"];
+        args.extend(envs);
+        args.extend(["--from", env.to_str().unwrap()]);
+        let out = tree.run(&args);
+        let e = fails_cleanly(&out);
+        no_secret(&out);
+        assert!(
+            e.contains("sealedsecret.yaml: the file is read-only (mode 0444)"),
+            "{e}"
+        );
+        assert!(stderr(&out).contains("help: if it should change, make it writable"));
+        assert_eq!(before, std::fs::read(tree.ss("paper")).unwrap());
+        assert_eq!(before_stage, std::fs::read(tree.ss("stage")).unwrap());
+        assert_eq!(mode(&tree.ss("stage")), 0o444);
+    }
+    std::fs::set_permissions(tree.ss("stage"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    ok(&tree.run(&["stage", "--from", env.to_str().unwrap()]));
+    assert_decrypts(&tree, "stage", &env_values());
+}
+
 /// Documented in docs/sealing.md: a symlinked `sealedsecret.yaml` is followed; the file it
 /// names is replaced (its mode kept) and the link stays a link.
 #[test]
