@@ -7,7 +7,7 @@
 //!
 //! Upstream: kubernetes-sigs/kustomize `api/resmap/reswrangler.go` (`Select`: original or current
 //! name and namespace), `api/types/selector.go` (anchored regular expressions),
-//! `kyaml/yaml/merge2` (strategic merge, new list items prepended).
+//! `kyaml/yaml/merge2` (strategic merge: the items a patch names first, in its order).
 
 use crate::yamlpos::Seg;
 use regex::Regex;
@@ -274,28 +274,34 @@ pub(crate) fn strip_directives(v: &Value) -> Value {
     }
 }
 
+/// Merges a keyed list as kyaml does: every item the patch names comes first, in the patch's
+/// order (merged into the target's item of the same key, or new), then the target's items the
+/// patch does not name, in their order; `$patch: delete` drops an item. So a patch that only
+/// bumps a sidecar's image moves the sidecar to the front, and a later JSON6902 op by index sees
+/// that order (kyaml `yaml/walk/associative_sequence.go`, `kyaml/yaml/merge2`).
 fn merge_keyed_list(target: &mut Value, patch: &Value, mk: &str, schema: bool) {
     let (Some(t), Some(p)) = (target.as_sequence_mut(), patch.as_sequence()) else {
         return;
     };
-    let mut new_items = Vec::new();
+    let mut rest: Vec<Option<Value>> = std::mem::take(t).into_iter().map(Some).collect();
+    let mut front = Vec::new();
     for item in p {
-        let key = item.get(mk).cloned();
-        let pos = key
-            .as_ref()
-            .and_then(|k| t.iter().position(|x| x.get(mk) == Some(k)));
+        let key = item.get(mk);
+        let pos = key.and_then(|k| {
+            (rest.iter()).position(|x| x.as_ref().is_some_and(|x| x.get(mk) == Some(k)))
+        });
         let delete = item.get("$patch").and_then(Value::as_str) == Some("delete");
-        match (pos, delete) {
-            (Some(i), true) => {
-                t.remove(i);
+        match (pos.and_then(|i| rest[i].take()), delete) {
+            (_, true) => {}
+            (Some(mut old), false) => {
+                strategic_merge(&mut old, item, schema);
+                front.push(old);
             }
-            (Some(i), false) => strategic_merge(&mut t[i], item, schema),
-            (None, true) => {}
-            (None, false) => new_items.push(strip_directives(item)),
+            (None, false) => front.push(strip_directives(item)),
         }
     }
-    // kustomize applies strategic merge with ListIncreaseDirection prepend.
-    t.splice(0..0, new_items);
+    front.extend(rest.into_iter().flatten());
+    *t = front;
 }
 
 /// A parsed JSON6902 operation.

@@ -265,3 +265,73 @@ fn a_rename_onto_another_object_fails_and_kind_changes_are_not_modelled() {
         "{hits:?}"
     );
 }
+
+/// A small git repository: `base/` holds Deployment `web` (`containers`), `overlays/prod`
+/// includes it with a generated Secret `app-secrets` (key `DB_PASSWORD`) and `patches`.
+fn ordered_repo(containers: &str, patches: &str) -> Option<tempfile::TempDir> {
+    if common::which("git").is_none() {
+        common::missing("git");
+        return None;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let w = |rel: &str, text: &str| common::write(t.path(), rel, text);
+    w("base/kustomization.yaml", "resources: [deployment.yaml]\n");
+    w(
+        "base/deployment.yaml",
+        &format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n{containers}"
+        ),
+    );
+    w(
+        "overlays/prod/kustomization.yaml",
+        &format!(
+            "namespace: app-prod\nresources: [../../base]\nsecretGenerator:\n  - name: app-secrets\n    literals: [DB_PASSWORD=x]\n    options: {{disableNameSuffixHash: true}}\npatches:\n{patches}"
+        ),
+    );
+    common::git(t.path(), &["init", "-q"]);
+    common::git(t.path(), &["add", "-A"]);
+    Some(t)
+}
+
+/// kustomize's strategic merge puts the list items a patch names first, in the patch's order,
+/// then the others: a patch that only bumps a sidecar's image renders the sidecar first. The
+/// model follows, so the render comparison of a valid overlay finds no divergence (it compared
+/// references by list position and failed the release gate).
+#[test]
+fn a_patched_list_item_moves_to_the_front_as_in_kustomize() {
+    let containers = "        - name: web\n          image: nginx\n          envFrom: [{secretRef: {name: app-secrets}}]\n        - name: sidecar\n          image: exporter:1.0\n";
+    let patch = "  - patch: |-\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: web}\n      spec: {template: {spec: {containers: [{name: sidecar, image: exporter:1.1}]}}}\n";
+    let Some(t) = ordered_repo(containers, patch) else {
+        return;
+    };
+    let Some(_) = common::kubectl() else { return };
+    let rendered = common::kustomize(&t.path().join("overlays/prod"));
+    let sidecar = rendered.find("image: exporter:1.1").unwrap();
+    assert!(sidecar < rendered.find("image: nginx").unwrap(), "{rendered}");
+    let (_, hits) = check(t.path(), &["--render=always"]);
+    assert_modelled(&hits);
+}
+
+/// A JSON6902 op by index after a strategic merge reordered the list: kustomize applies it to
+/// the item now at that index, so `DB_PASSWORD` reads the op's key, which the Secret lacks.
+/// Plain `check` (no render) reports it where the op writes it.
+#[test]
+fn a_json_op_by_index_sees_the_order_a_strategic_merge_left() {
+    let containers = "        - name: web\n          image: nginx\n          env:\n            - name: DB_PASSWORD\n              valueFrom: {secretKeyRef: {name: app-secrets, key: DB_PASSWORD}}\n            - name: TOKEN\n              valueFrom: {secretKeyRef: {name: app-secrets, key: DB_PASSWORD}}\n";
+    let patches = "  - patch: |-\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata: {name: web}\n      spec: {template: {spec: {containers: [{name: web, env: [{name: TOKEN, value: plain}]}]}}}\n  - target: {kind: Deployment, name: web}\n    patch: |-\n      - op: replace\n        path: /spec/template/spec/containers/0/env/1/valueFrom/secretKeyRef/key\n        value: RENAMED_KEY\n";
+    let Some(t) = ordered_repo(containers, patches) else {
+        return;
+    };
+    if common::kubectl().is_some() {
+        let rendered = common::kustomize(&t.path().join("overlays/prod"));
+        let renamed = rendered.find("key: RENAMED_KEY").expect(&rendered);
+        assert!(rendered[..renamed].contains("name: DB_PASSWORD"), "{rendered}");
+    }
+    let (code, hits) = check(t.path(), &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    let missing: Vec<&Hit> = hits.iter().filter(|h| h.rule == "missing-secret-key").collect();
+    assert_eq!(missing.len(), 1, "{hits:?}");
+    assert!(missing[0].message.contains("`RENAMED_KEY`"), "{hits:?}");
+    assert_eq!(missing[0].path, "overlays/prod/kustomization.yaml");
+    assert_eq!(missing[0].line, 17, "{hits:?}");
+}
