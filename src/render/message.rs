@@ -42,6 +42,7 @@ static PHRASES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         // Context that wraps the cause.
         p(r"accumulating (?:resources|components): ".to_owned()),
         p(r"accumulation err='".to_owned()),
+        p(r"accumulateDirectory: ".to_owned()),
         p(format!(
             r"(?:accumulating|merging) resources from '(?P<p>{PATH})': "
         )),
@@ -66,6 +67,7 @@ static PHRASES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
             r"may not add resource with an already registered id: (?P<i>{ID})"
         )),
         p(format!(r"Found multiple kustomization files under: (?P<p>{PATH})")),
+        p(r"kustomization\.yaml is empty".to_owned()),
         p(format!(
             r"cycle detected: candidate root '(?P<p1>{PATH})?' contains visited root '(?P<p2>{PATH})?'"
         )),
@@ -210,6 +212,10 @@ mod tests {
             ),
             (
                 "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory 'k8s/overlays/staging'",
+                None,
+            ),
+            (
+                "accumulating components: accumulateDirectory: \"couldn't make target for path 'comp': kustomization.yaml is empty\"",
                 None,
             ),
             ("SENTINEL", Some("(content not shown)")),

@@ -176,6 +176,41 @@ fn issue_14_missing_resource_file_is_a_build_error() {
     assert!(hit.message.contains("missing.yaml"), "{}", hit.message);
 }
 
+/// A kustomization that decodes to the empty one (what `kustomize create` writes, `{}`, a null
+/// or empty-string field) is "kustomization.yaml is empty" to kustomize, whether it is the
+/// overlay or a base it lists; an empty list is something, and builds.
+#[test]
+fn a_kustomization_that_decodes_to_nothing_is_a_build_error() {
+    let base = "k8s/overlays/dev/extra/kustomization.yaml";
+    let listed = DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - extra\n");
+    for empty in [
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n",
+        "{}\n",
+        "resources: ~\n",
+        "namespace: \"\"\nkind: Kustomization\n",
+    ] {
+        let Some(hit) = build_error_case(&[(DEV, empty)], DEV, "") else {
+            return;
+        };
+        assert!(
+            hit.message.contains("kustomization.yaml is empty"),
+            "{}",
+            hit.message
+        );
+        let Some(hit) = build_error_case(&[(DEV, &listed), (base, empty)], base, "") else {
+            return;
+        };
+        assert!(hit.message.contains("holds nothing but"), "{}", hit.message);
+    }
+    let t = tree(&[(DEV, &listed), (base, "resources: []\n")]).unwrap();
+    let (_, hits) = check(t.path(), &[]);
+    assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+    assert_ne!(
+        kustomize_builds(&t.path().join("k8s/overlays/dev")),
+        Some(false)
+    );
+}
+
 #[test]
 fn issue_14_empty_patch_file_is_a_build_error() {
     let k = format!("{DEV_KUSTOMIZATION}patches:\n  - path: patch-empty.yaml\n");

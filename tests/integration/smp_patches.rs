@@ -307,7 +307,10 @@ fn a_patched_list_item_moves_to_the_front_as_in_kustomize() {
     let Some(_) = common::kubectl() else { return };
     let rendered = common::kustomize(&t.path().join("overlays/prod"));
     let sidecar = rendered.find("image: exporter:1.1").unwrap();
-    assert!(sidecar < rendered.find("image: nginx").unwrap(), "{rendered}");
+    assert!(
+        sidecar < rendered.find("image: nginx").unwrap(),
+        "{rendered}"
+    );
     let (_, hits) = check(t.path(), &["--render=always"]);
     assert_modelled(&hits);
 }
@@ -325,11 +328,17 @@ fn a_json_op_by_index_sees_the_order_a_strategic_merge_left() {
     if common::kubectl().is_some() {
         let rendered = common::kustomize(&t.path().join("overlays/prod"));
         let renamed = rendered.find("key: RENAMED_KEY").expect(&rendered);
-        assert!(rendered[..renamed].contains("name: DB_PASSWORD"), "{rendered}");
+        assert!(
+            rendered[..renamed].contains("name: DB_PASSWORD"),
+            "{rendered}"
+        );
     }
     let (code, hits) = check(t.path(), &[]);
     assert_eq!(code, 1, "{hits:?}");
-    let missing: Vec<&Hit> = hits.iter().filter(|h| h.rule == "missing-secret-key").collect();
+    let missing: Vec<&Hit> = hits
+        .iter()
+        .filter(|h| h.rule == "missing-secret-key")
+        .collect();
     assert_eq!(missing.len(), 1, "{hits:?}");
     assert!(missing[0].message.contains("`RENAMED_KEY`"), "{hits:?}");
     assert_eq!(missing[0].path, "overlays/prod/kustomization.yaml");

@@ -112,6 +112,14 @@ impl Builder<'_> {
         if errors(self) > before {
             return None;
         }
+        if super::fields::decodes_empty(&k) {
+            let msg = format!(
+                "{} holds nothing but `apiVersion`/`kind` or empty values: kustomize fails to build (kustomization.yaml is empty)",
+                self.shown(&kfile)
+            );
+            self.problem(ProblemKind::BuildError, &kfile, kdoc.start_line, msg);
+            return None;
+        }
         let level = Level {
             dir: dir.to_path_buf(),
             kfile,

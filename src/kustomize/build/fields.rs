@@ -769,6 +769,27 @@ fn unknown_field(what: &str, key: &str, known: &[&str], differ: &str) -> (Proble
 }
 
 /// Line of `key` in a kustomization document, and of its n-th list entry.
+/// Whether a kustomization kustomize has decoded holds nothing: every field but `apiVersion`
+/// and `kind` is absent, null or an empty scalar. An empty list or map counts as something
+/// (Go's decoder keeps it non-nil), as kustomize's `reflect.DeepEqual` with the empty
+/// Kustomization does (`api/types/kustomization.go`, `CheckEmpty`: "kustomization.yaml is
+/// empty"); what `kustomize create` writes, `{}` and `resources: ~` are empty.
+pub(super) fn decodes_empty(k: &Value) -> bool {
+    let Some(map) = k.as_mapping() else {
+        return k.is_null();
+    };
+    map.iter().all(|(key, v)| {
+        matches!(key.as_str(), Some("apiVersion" | "kind"))
+            || match v {
+                Value::Null => true,
+                Value::String(s) => s.is_empty(),
+                Value::Bool(b) => !b,
+                Value::Number(n) => n.as_f64() == Some(0.0),
+                _ => false,
+            }
+    })
+}
+
 pub(super) fn kline(doc: &Doc, key: &str, idx: Option<usize>) -> usize {
     let mut p = vec![Seg::Key(key.to_owned())];
     if let Some(i) = idx {
