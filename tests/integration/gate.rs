@@ -211,6 +211,37 @@ fn a_kustomization_that_decodes_to_nothing_is_a_build_error() {
     );
 }
 
+/// The files of fields the model does not replay (`replacements`, `openapi`, `crds`) are read by
+/// kustomize all the same: one that does not exist fails the build, and one git does not track
+/// is a build input a clone lacks.
+#[test]
+fn files_of_unreplayed_fields_are_build_inputs() {
+    for (field, needle) in [
+        ("replacements:\n  - path: repl.yaml\n", "path: repl.yaml"),
+        ("openapi:\n  path: schema.json\n", "path: schema.json"),
+        ("crds:\n  - crd.yaml\n", "- crd.yaml"),
+    ] {
+        let k = format!("{DEV_KUSTOMIZATION}{field}");
+        let Some(hit) = build_error_case(&[(DEV, &k)], DEV, needle) else {
+            return;
+        };
+        assert!(hit.message.contains("does not exist"), "{}", hit.message);
+    }
+    let k = format!("{DEV_KUSTOMIZATION}replacements:\n  - path: repl.yaml\n");
+    let t = tree(&[(DEV, &k)]).unwrap();
+    let repl = "source: {kind: Deployment, name: web}\ntargets: []\n";
+    write(t.path(), "k8s/overlays/dev/repl.yaml", repl);
+    let (code, hits) = check(t.path(), &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    let untracked = of(&hits, "untracked-build-input");
+    assert_eq!(untracked.len(), 1, "{hits:?}");
+    assert_eq!(untracked[0].path, "k8s/overlays/dev/repl.yaml");
+    assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+    assert!(git(t.path(), &["add", "-A"]));
+    let (_, hits) = check(t.path(), &[]);
+    assert!(of(&hits, "untracked-build-input").is_empty(), "{hits:?}");
+}
+
 #[test]
 fn issue_14_empty_patch_file_is_a_build_error() {
     let k = format!("{DEV_KUSTOMIZATION}patches:\n  - path: patch-empty.yaml\n");

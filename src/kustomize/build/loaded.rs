@@ -44,8 +44,12 @@ const PLUGIN_PATH_KEYS: [&str; 9] = [
 /// A path field's value: a file or a directory the loader reads.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Target {
+    /// A file kustomize (or Helm) reads whole: the build fails without it, and a clone of the
+    /// repository must hold it (a build input, as a resource is).
     File,
-    /// A generator's `files:` entry, `[key=]path`: a file.
+    /// A generator's `env`/`envs` entry: a file, which may be a real env file kept out of git.
+    EnvFile,
+    /// A generator's `files:` entry, `[key=]path`: a file, as `EnvFile`.
     FilesEntry,
     Dir,
 }
@@ -230,6 +234,7 @@ impl Builder<'_> {
             let Some(p) = v.get(key) else { continue };
             let target = match key {
                 "files" => Target::FilesEntry,
+                "envs" | "env" => Target::EnvFile,
                 k if k.ends_with("Home") => Target::Dir,
                 _ => Target::File,
             };
@@ -301,8 +306,29 @@ impl Builder<'_> {
         }
         let path = self.shared.join(&level.dir, s);
         match target {
-            Target::File | Target::FilesEntry => _ = self.outside_root(&level.dir, &path, &at),
+            Target::File => {
+                if !self.outside_root(&level.dir, &path, &at) {
+                    self.input(&path, what, s, &at);
+                }
+            }
+            Target::EnvFile | Target::FilesEntry => _ = self.outside_root(&level.dir, &path, &at),
             Target::Dir => _ = self.outside_source(&path, &at),
+        }
+    }
+
+    /// A file the build reads whole (`path`, written `s` in the field `what`, at `at`): kustomize
+    /// fails without it; one that exists is among the files the build reads
+    /// ([`super::BuildOutput::manifests`]), so a clone lacking it is told (`untracked-build-input`).
+    fn input(&mut self, path: &Path, what: &str, s: &str, at: &Origin) {
+        match std::fs::metadata(path) {
+            Ok(_) => self.loaded.push(path.to_path_buf()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let msg = format!(
+                    "{what} `{s}` does not exist: kustomize fails to build (no such file or directory)"
+                );
+                self.problem(ProblemKind::Invalid, &at.file, at.line, msg);
+            }
+            Err(_) => {}
         }
     }
 

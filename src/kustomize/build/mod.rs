@@ -52,7 +52,8 @@ pub(crate) struct BuildOutput {
     pub(crate) written: Vec<WrittenValue>,
     pub(crate) deleted: Vec<Deleted>,
     /// Every file the build read as YAML, whatever its name (kustomization files, resources,
-    /// patches, configurations, generator configs), as `rel` names it.
+    /// patches, configurations, generator configs), and the files the fields it does not replay
+    /// load (`openapi`, `crds`, `replacements`, Helm values, plugin `path`s), as `rel` names it.
     pub(crate) manifests: Vec<PathBuf>,
     /// The files the load restriction refuses (as `rel` names them, not normalised), each with
     /// the problem recorded for it (see `Builder::outside_root`); under Flux's, the directories
@@ -325,6 +326,9 @@ struct Builder<'r> {
     refused: Vec<(PathBuf, Problem)>,
     /// See [`BuildOutput::unjudged`].
     unjudged: Vec<Problem>,
+    /// Files the fields the model does not replay make kustomize read (`loaded`): build
+    /// inputs, as the files in `files` are.
+    loaded: Vec<PathBuf>,
     /// Secret and SealedSecret values written by patches (see [`written`]).
     written: Vec<WrittenValue>,
     /// Objects `$patch: delete` patches removed.
@@ -661,6 +665,7 @@ pub(crate) fn build_deployed(
         problems: Vec::new(),
         refused: Vec::new(),
         unjudged: Vec::new(),
+        loaded: Vec::new(),
         written: Vec::new(),
         deleted: Vec::new(),
         rules: Vec::new(),
@@ -699,8 +704,11 @@ pub(crate) fn build_deployed(
     land(&mut acc, layer, &mut b.problems);
     let references = nameref::fix_back_references(&acc, &b.rules, &mut b.problems);
     let (resources, generated) = finish(acc);
-    let mut manifests: Vec<PathBuf> = b.files.keys().map(|p| b.rel(p)).collect();
+    let mut manifests: Vec<PathBuf> = (b.files.keys().chain(&b.loaded))
+        .map(|p| b.rel(p))
+        .collect();
     manifests.sort();
+    manifests.dedup();
     Ok(BuildOutput {
         resources,
         generated,
