@@ -38,6 +38,9 @@ pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
                 // (api/resmap/reswrangler.go `appendReplaceOrMerge`), while one entry repeating
                 // a key fails the build (api/kv/kv.go: "illegally repeats the key").
                 let mut sources: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                // With every env file read, the build judges repeats (an `overlay-build-error`):
+                // only one whose `.example` stands in for it is judged here.
+                let mut stood_in = false;
                 let origin = at_line(cx, &path_str(&spec.origin.file), spec.origin.line);
                 let literals = spec.literal_keys.iter().map(|k| (k, "literals"));
                 for (k, from) in literals.chain(spec.files.iter().map(|f| (&f.key, "files"))) {
@@ -59,6 +62,7 @@ pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
                     };
                     out.extend(untracked_example(cx, &env_path, &example_path, &origin));
                     let real = cx.tree.env_file(&env_path);
+                    stood_in |= real.is_none();
                     let key_source = real
                         .and_then(|r| r.keys())
                         .or_else(|| example.keys())
@@ -71,7 +75,9 @@ pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
                         out.extend(key_mismatches(cx, pair, real, example, &origin));
                     }
                 }
-                out.extend(repeated_keys(&cx.tree, (&ov.name, g), &origin, &sources));
+                if stood_in {
+                    out.extend(repeated_keys(&cx.tree, (&ov.name, g), &origin, &sources));
+                }
             }
         }
     }

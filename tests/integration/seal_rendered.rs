@@ -196,6 +196,16 @@ fn seal_refuses_an_overlay_whose_render_it_cannot_vouch_for() {
     append_to_paper_kustomization(&tree, "  - path: patch-missing.yaml\n");
     refused(&tree, &["patch-missing.yaml"]);
 
+    // A Secret generator giving a key twice: kustomize refuses the build ("illegally repeats
+    // the key"), as it does a ConfigMap generator's.
+    let tree = Tree::new();
+    append_to_paper_kustomization(
+        &tree,
+        "secretGenerator:\n  - name: extra\n    literals: [PW=a, PW=b]\n",
+    );
+    kubectl_refuses(&tree, "paper");
+    refused(&tree, &["Secret generator `extra` gives key `PW` twice"]);
+
     // A remote component transforms the overlay's objects in ways unknown offline.
     let tree = Tree::new();
     append_to_paper_kustomization(

@@ -334,9 +334,7 @@ impl Builder<'_> {
         if let Some(k) = keys.as_mut() {
             k.extend(literal_keys.iter().cloned());
             k.extend(files.iter().map(|f| f.key.clone()));
-            if e.kind == GeneratedKind::ConfigMap {
-                self.repeated_key(e, k, &bare_env_keys);
-            }
+            self.repeated_key(e, k, &bare_env_keys);
         }
         let spec = GeneratorSpec {
             origin: Origin::new(self.rel(&e.origin.file), e.origin.line),
@@ -492,10 +490,11 @@ impl Builder<'_> {
 }
 
 impl Builder<'_> {
-    /// A key a `ConfigMap` generator entry gives twice (its env files, literals and files
-    /// together): kustomize api/internal/generators/utils.go `makeValidatedDataMap` fails
-    /// ("illegally repeats the key"). A Secret generator's are the rule
-    /// `example-generator-mismatch`'s. A key from an env line without '=' is not shown.
+    /// A key a generator entry gives twice (its env files, literals and files together):
+    /// kustomize api/internal/generators/utils.go `makeValidatedDataMap` fails ("illegally
+    /// repeats the key"). Judged when every env file of the entry was read; one whose `.example`
+    /// stands in is the rule `example-generator-mismatch`'s. A key from an env line without '='
+    /// is not shown.
     fn repeated_key(&mut self, e: &Entry<'_>, keys: &[String], bare: &[BareEnvKey]) {
         let Some(k) = keys
             .iter()
@@ -511,7 +510,8 @@ impl Builder<'_> {
             format!("key `{k}`")
         };
         let msg = format!(
-            "ConfigMap generator `{}` gives {shown} twice (env files, literals and files together): kustomize fails to build (illegally repeats the key)",
+            "{} generator `{}` gives {shown} twice (env files, literals and files together): kustomize fails to build (illegally repeats the key)",
+            e.kind.kind(),
             e.name
         );
         self.problem(ProblemKind::BuildError, &e.origin.file, e.origin.line, msg);
