@@ -209,7 +209,12 @@ fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
                     message: "a mapping key is itself a mapping or list (an unrendered `{{ }}` template?), which kustomize cannot read".to_owned(),
                 });
             }
-            Ok(value) => {
+            Ok(mut value) => {
+                // Merge keys applied as go-yaml applies them (a refused one is the build's
+                // problem): a Secret's values written through `<<: *anchor` are its values.
+                if doc.text.contains("<<") {
+                    let _ = value.apply_merge();
+                }
                 let sops = value.get("sops").is_some_and(Value::is_mapping);
                 let alone = crate::kustomize::lists::alone(&file.text, index);
                 // A `kind: List` (or `SecretList`, ...) as kustomize expands it: `kubectl get

@@ -3201,3 +3201,41 @@ fn untracked_build_inputs_through_symbolic_links_are_reported() {
     assert!(git(r, &["add", "k8s/linked", "k8s/overlays/filelink/real"]));
     assert_eq!(untracked_inputs(r), []);
 }
+
+/// A YAML merge key (`<<: *anchor`) is applied before kustomize reads the object (go-yaml's
+/// decoder does it): a reference written through one is a reference, and a Secret's values
+/// written through one are its values. Both used to be missed by plain `check`.
+#[test]
+fn references_and_values_written_through_a_merge_key_count() {
+    let deployment = DEPLOYMENT.replace(
+        "          envFrom:\n            - secretRef:\n                name: app-secrets\n",
+        "          env:\n            - name: A\n              valueFrom:\n                secretKeyRef: &optional {name: feature-token, key: TOKEN, optional: true}\n            - name: B\n              valueFrom:\n                secretKeyRef: {<<: *optional, optional: false}\n",
+    );
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: leaked\ncommon: &c\n  password: hunter2-merged\nstringData:\n  <<: *c\n";
+    let Some(t) = tree(&[
+        ("k8s/base/deployment.yaml", &deployment),
+        ("deploy/leaked.yaml", secret),
+    ]) else {
+        return;
+    };
+    kubectl_renders(
+        t.path(),
+        "k8s/overlays/dev",
+        &[
+            "name: B\n          valueFrom:\n            secretKeyRef:\n              key: TOKEN\n              name: feature-token\n              optional: false",
+        ],
+    );
+    let (code, hits) = check(t.path(), &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    let dangling = of(&hits, "dangling-reference");
+    assert_eq!(dangling.len(), 1, "{hits:?}");
+    assert!(dangling[0].message.contains("`feature-token`"), "{hits:?}");
+    let plain = of(&hits, "plaintext-secret");
+    assert!(
+        plain
+            .iter()
+            .any(|h| h.path == "deploy/leaked.yaml" && h.message.contains("`password`")),
+        "{hits:?}"
+    );
+    assert!(!format!("{hits:?}").contains("hunter2"), "{hits:?}");
+}

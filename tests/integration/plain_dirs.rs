@@ -845,7 +845,7 @@ fn a_file_git_does_not_track_fails_argo_cd_and_flux() {
     r.write_untracked("apps/web/app.env", "A=1\n");
     r.write_untracked(
         "apps/comp/kustomization.yaml",
-        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonAnnotations: {team: web}\n",
     );
     r.track(".gitignore", "*.env\napps/comp/\n");
     let (_, hits) = r.check(&[]);
@@ -882,7 +882,7 @@ fn a_file_git_does_not_track_fails_argo_cd_and_flux() {
     r.track("apps/web/extra.yaml", &config_map("two"));
     r.track(
         "apps/comp/kustomization.yaml",
-        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonAnnotations: {team: web}\n",
     );
     let (_, hits) = r.check(&[]);
     assert_eq!(at(&hits, "overlay-build-error"), [], "{hits:?}");
