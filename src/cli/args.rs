@@ -179,7 +179,8 @@ pub enum Command {
     /// Seal an env file into one or more overlays' sealedsecret.yaml, rewriting them in place.
     Seal(SealArgs),
     /// Check the whole tree: env examples, generators, SealedSecrets, references, placeholders,
-    /// certificates and plaintext secrets. Exit 0 clean, 1 findings, 2 errors.
+    /// certificates and plaintext secrets. Exit 0 no error found (warnings and notes do not
+    /// fail), 1 errors found, 2 usage or input errors.
     Check(CheckArgs),
     /// Inspect a sealing certificate, or fetch a controller's certificate.
     Cert(CertArgs),

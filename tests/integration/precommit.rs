@@ -152,10 +152,17 @@ fn hooks_block_placeholders_and_plaintext_and_pass_clean_commits() {
     let u = repo.path();
     let commit = |msg: &str| repo.commit(msg);
 
-    // Clean: passes (and builds the hook environment).
+    // Clean: passes (and builds the hook environment). The hooks are verbose: a passing run's
+    // summary (and its notes, when it has any) is shown, not only a failing one's.
     ok(&git(u, &["add", "-A"]));
     let out = commit("clean");
     ok(&out);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("no findings in"), "{text}");
 
     // A placeholder SealedSecret is blocked.
     write(
