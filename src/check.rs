@@ -63,6 +63,12 @@ pub enum CheckError {
     /// variable cannot switch the release gate off.
     #[error("the release environment is empty (--release \"\" or an empty EMP_SEAL_RELEASE)")]
     EmptyRelease,
+    /// `--release`, and git refuses to list the repository the root is in: which files are
+    /// committed is unknown, so a committed env file or a build input a clone lacks would pass.
+    #[error(
+        "git could not list the repository's files ({reason}): the release gate needs to know what is committed"
+    )]
+    GitRefused { reason: String },
     /// The repository has no environment at all: nothing would be checked.
     #[error("no overlays found: {looked}")]
     NoOverlays {
@@ -102,6 +108,9 @@ impl CheckError {
                 "gate an environment (`emp-seal config` lists them), or make this directory one in emp-seal.toml: `environments` then lists every environment, this one and the others, for its globs replace discovery (docs/check.md)"
             }
             CheckError::UnreadConfig(e) => return Some(e.hint()),
+            CheckError::GitRefused { .. } => {
+                "fix what git says and run again; for \"dubious ownership\" (a checkout made by another user, as in many CI containers), mark the directory safe: git config --global --add safe.directory DIR"
+            }
             CheckError::EmptyRelease => {
                 "name the environment to gate (--release paper), or unset EMP_SEAL_RELEASE"
             }
@@ -155,6 +164,12 @@ pub fn run(opts: &CheckOptions) -> Result<Report, CheckError> {
     usable_workspace(&ws)?;
     let release = release_env(&ws, opts.release.as_deref())?;
     let filters = resolve_paths(root, &opts.cwd, &opts.paths)?;
+    let refused = crate::workspace::git_refusal(root);
+    if let (Some(_), Some(reason)) = (&release, &refused) {
+        return Err(CheckError::GitRefused {
+            reason: reason.clone(),
+        });
+    }
 
     let (rels, outside, listing) = tree_files(root, &ws, &filters);
     let (git, submodules) = listing.map_or((None, Vec::new()), |(map, s)| (Some(map), s));
@@ -217,7 +232,8 @@ pub fn run(opts: &CheckOptions) -> Result<Report, CheckError> {
         &files,
     );
     let unmodelled = unmodelled(root, &ws, unlisted_above, &submodules);
-    report.notes = notes(cx.tree.git.is_some(), render_note.as_deref(), &unmodelled);
+    let not_git = cx.tree.git.is_none().then_some(refused.as_deref());
+    report.notes = notes(not_git, render_note.as_deref(), &unmodelled);
     report.notes.extend(outside);
     // Freeing the overlays' models, one allocation at a time, is a serial tail of a big check: a
     // thread of its own frees them while the caller reports (at exit, the system does). They hold
@@ -242,13 +258,24 @@ fn read_cache<'t>(root: &Path, files: &'t [SourceFile]) -> kustomize::ParseCache
     )
 }
 
-/// What a run of `check` in a tree outside git says it could not look at.
-const NOT_GIT_NOTE: &str = "not a git repository, or git could not list its files: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed";
+/// What a run of `check` without git's listing says it could not look at.
+const NOT_GIT_NOTE: &str = "tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed";
 
 /// The report's notes: statements of what was not verified, which every format carries
-/// (docs/check.md, "When the gate cannot look").
-fn notes(git: bool, render_note: Option<&str>, unmodelled: &[String]) -> Vec<Note> {
-    let not_git = (!git).then(|| Note::new(Note::NOT_GIT, NOT_GIT_NOTE));
+/// (docs/check.md, "When the gate cannot look"). `not_git`: git's listing is missing, with why
+/// git refused it when the root is in a repository.
+fn notes(
+    not_git: Option<Option<&str>>,
+    render_note: Option<&str>,
+    unmodelled: &[String],
+) -> Vec<Note> {
+    let not_git = not_git.map(|refused| {
+        let why = match refused {
+            Some(reason) => format!("git could not list the repository's files ({reason})"),
+            None => "not a git repository".to_owned(),
+        };
+        Note::new(Note::NOT_GIT, &format!("{why}: {NOT_GIT_NOTE}"))
+    });
     let render = render_note.map(|n| Note::new(Note::RENDER_UNAVAILABLE, n));
     (not_git.into_iter().chain(render))
         .chain(unmodelled.iter().map(|n| Note::new(Note::NOT_CHECKED, n)))

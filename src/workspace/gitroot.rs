@@ -66,6 +66,17 @@ fn prefix(root: &Path) -> String {
     }
 }
 
+/// Why git refuses to answer for the repository the root is in (its first line of error:
+/// "detected dubious ownership in repository", a broken `.git`), or None when it answers or the
+/// root is in no repository. The tracked status of every file is then unknown.
+pub(crate) fn refusal(root: &Path) -> Option<String> {
+    match locate(root) {
+        GitRoot::GitFailed(reason) => Some(reason),
+        GitRoot::Top | GitRoot::Below(_) => listing(root)?.err(),
+        GitRoot::NotARepository => None,
+    }
+}
+
 /// What could not be asked of git about the root's place in its repository, each as a note for
 /// `check` to print (without `note: `): git failing where a repository is, so that the root was
 /// taken as the top, or failing to list the repository's files above the root.

@@ -568,3 +568,67 @@ fn a_config_file_below_the_root_is_named_and_refuses_a_release_below_it() {
     common::git(&m.top(), &["add", "-A"]);
     refused(&release_gate);
 }
+
+/// git refusing to list the repository (`GIT_DIR` naming no repository here; as root, also a
+/// checkout owned by another user, git's "dubious ownership", the usual state of a CI container
+/// whose workspace another user checked out): which files are committed is unknown. Plain
+/// `check` says so with git's reason; `--release` refuses to gate (exit 2) instead of passing
+/// a committed real env file it could not see as committed.
+#[test]
+fn git_refusing_to_list_is_named_and_fails_the_release_gate() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    let env = "k8s/overlays/prod/prod-secrets.env";
+    common::write(
+        root,
+        env,
+        "API_KEY=x\nPOSTGRES_PASSWORD=y\nREDIS_PASSWORD=z\n",
+    );
+    common::git(root, &["add", "-f", env]);
+    let (_, hits, _) = check(root, &[], &["--render=never", "--release", "prod"]);
+    assert_eq!(of(&hits, "plaintext-env-file").len(), 1, "{hits:?}");
+
+    let nowhere = root.join("no-repository");
+    let mut cases = vec![(Some(nowhere.as_os_str()), "fatal: not a git repository")];
+    if common::is_root() {
+        let owner = std::process::Command::new("chown")
+            .args(["-R", "4242:4242"])
+            .arg(root)
+            .status();
+        assert!(owner.is_ok_and(|s| s.success()), "chown");
+        cases.push((None, "dubious ownership"));
+    }
+    for (git_dir, reason) in cases {
+        let vars: Vec<(&str, &std::ffi::OsStr)> =
+            git_dir.map(|d| ("GIT_DIR", d)).into_iter().collect();
+        let (_, _, notes) = check(root, &vars, &["--render=never"]);
+        let said: Vec<&String> = (notes.iter())
+            .filter(|n| n.starts_with("git could not list the repository's files ("))
+            .collect();
+        assert_eq!(said.len(), 1, "{notes:?}");
+        assert!(
+            said[0].contains(reason) && said[0].contains("tracked status is unknown"),
+            "{notes:?}"
+        );
+
+        let mut c = common::emp_seal_std();
+        c.arg("-C")
+            .arg(root)
+            .args(["check", "--release", "prod", "--render=never"]);
+        for (k, v) in &vars {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("error: git could not list the repository's files")
+                && err.contains(reason),
+            "{err}"
+        );
+        assert!(err.contains("safe.directory"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}

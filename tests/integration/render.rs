@@ -372,9 +372,10 @@ fn a_run_outside_git_says_so_in_the_report() {
         .collect();
     assert_eq!(kinds, ["not-a-git-repository"], "{v}");
     assert!(
-        v["notes"][0]["message"].as_str().unwrap().starts_with(
-            "not a git repository, or git could not list its files: tracked status is unknown"
-        ),
+        v["notes"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("not a git repository: tracked status is unknown"),
         "{v}"
     );
 }

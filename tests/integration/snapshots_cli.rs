@@ -166,7 +166,7 @@ fn seal_summary_then_clean_check() {
         --- stdout
         no findings in 43 files; checked 3 environments: dev, paper, prod
         --- stderr
-        note: not a git repository, or git could not list its files: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed
+        note: not a git repository: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed
     ");
 }
 
@@ -373,7 +373,7 @@ fn check_text_report_of_the_shipped_tree_and_release_gate() {
           help: seal the real value (emp-seal <env> --from FILE); the controller fails the whole SealedSecret with `no key could decrypt secret`
         3 findings (3 errors, 0 warnings, 0 notes) in 42 files; checked 3 environments: dev, paper, prod
         --- stderr
-        note: not a git repository, or git could not list its files: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed
+        note: not a git repository: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed
     ");
     insta::assert_snapshot!(run(tree.root(), &["check", "--release", "paper"]), @r"
         exit: 1
@@ -388,7 +388,7 @@ fn check_text_report_of_the_shipped_tree_and_release_gate() {
           help: fetch the real controller certificate for this environment (kubeseal --fetch-cert)
         4 findings (4 errors, 0 warnings, 0 notes) in 42 files; checked environment paper
         --- stderr
-        note: not a git repository, or git could not list its files: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed
+        note: not a git repository: tracked status is unknown; manifests and key files are checked as committed, env files and Secret generators' input files are not checked for being committed
     ");
 }
 
