@@ -190,6 +190,8 @@ pub fn named_docs<'c, 't>(
 
 fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
     let mut out = Parsed::default();
+    // Asked of the file system once, for the first document that needs it.
+    let mut in_chart: Option<bool> = None;
     for (index, doc) in yamlpos::documents(&file.text).into_iter().enumerate() {
         if let Some(line) = yamlpos::too_deep(doc.text) {
             out.errors.push(YamlError {
@@ -200,7 +202,18 @@ fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
             });
             continue;
         }
-        match yaml_serde::from_str::<Value>(doc.text) {
+        let parsed = match yaml_serde::from_str::<Value>(doc.text) {
+            Err(e)
+                if doc.text.contains("{{")
+                    && *in_chart.get_or_insert_with(|| {
+                        crate::workspace::helm_chart(root, &file.path).is_some()
+                    }) =>
+            {
+                helm_masked(doc.text).ok_or(e)
+            }
+            other => other,
+        };
+        match parsed {
             Ok(value) if crate::kustomize::has_complex_key(&value) => {
                 out.errors.push(YamlError {
                     file,
@@ -258,6 +271,53 @@ fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
         out.docs.iter_mut().for_each(|d| d.helm = true);
     }
     out
+}
+
+/// What stands for a `{{ }}` action in [`helm_masked`]'s text: a plain scalar.
+const ACTION: &str = "EMP_SEAL_TEMPLATE_ACTION";
+
+/// A Helm chart's template document that does not parse as it is (`name: {{ include ... }}-db`,
+/// a `{{- include ... | nindent 4 }}` line), read with its actions masked: a line that is one
+/// action is a comment, any other action a plain scalar, which comes back as `{{ }}` in the
+/// values (so the rules see a templated value, as in a template that parses). None when it
+/// still does not parse (an action spanning lines, a block the actions build). The values it
+/// writes as they are (`password: hunter2`) are then judged, as a template that parses has its
+/// judged.
+fn helm_masked(text: &str) -> Option<Value> {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let eol = &line[body.len()..];
+        let t = body.trim();
+        if t.starts_with("{{") && t.find("}}") == Some(t.len().saturating_sub(2)) {
+            out.push('#');
+            out.push_str(eol);
+            continue;
+        }
+        let mut rest = body;
+        while let Some(start) = rest.find("{{") {
+            let end = start + rest[start..].find("}}")? + 2;
+            out.push_str(&rest[..start]);
+            out.push_str(ACTION);
+            rest = &rest[end..];
+        }
+        out.push_str(rest);
+        out.push_str(eol);
+    }
+    let mut value: Value = yaml_serde::from_str(&out).ok()?;
+    unmask(&mut value);
+    Some(value)
+}
+
+/// Turns [`ACTION`] in `v`'s string values back into a `{{ }}`.
+fn unmask(v: &mut Value) {
+    match v {
+        Value::String(s) if s.contains(ACTION) => *s = s.replace(ACTION, "{{ }}"),
+        Value::Mapping(m) => m.values_mut().for_each(unmask),
+        Value::Sequence(items) => items.iter_mut().for_each(unmask),
+        Value::Tagged(t) => unmask(&mut t.value),
+        _ => {}
+    }
 }
 
 /// The document to locate an item at `item` in, and its path there: the text cut for its

@@ -401,6 +401,63 @@ fn sops_values_ca_certificates_and_helm_template_values_are_no_plaintext() {
     assert_eq!(code, 1);
 }
 
+/// A chart's template as charts write them, with unquoted `{{ }}` values and lines that are one
+/// action (`{{- include ... | nindent 4 }}`), does not parse as YAML: it is read with its actions
+/// masked, so the value it writes as it is (`password: hunter2`) is a plaintext-secret error, as
+/// in a template that parses, and its templated ones are not. A template an action spans lines
+/// of still does not parse: its note says nothing checked it.
+#[test]
+fn a_helm_template_that_parses_only_with_its_actions_masked_is_judged() {
+    let Some(tmp) = repository(SEALED) else {
+        return;
+    };
+    let root = tmp.path();
+    put(
+        root,
+        "charts/app/Chart.yaml",
+        "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+    );
+    put(
+        root,
+        "charts/app/templates/secret.yaml",
+        "{{- if .Values.enabled }}\napiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ include \"app.fullname\" . }}-db\n  labels:\n    {{- include \"app.labels\" . | nindent 4 }}\nstringData:\n  templated: {{ .Values.db.password | quote }}\n  literal: hunter2-masked\n{{- end }}\n",
+    );
+    put(
+        root,
+        "charts/app/templates/spanning.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ include\n    \"app.fullname\" . }}\nstringData:\n  literal: hunter2-spanning\n",
+    );
+    common::git(root, &["add", "-A"]);
+    let (code, hits) = common::check_hits(root, &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    let plaintext = of_rule(&hits, "plaintext-secret");
+    assert_eq!(plaintext.len(), 1, "{plaintext:?}");
+    assert_eq!(
+        plaintext[0].0, "charts/app/templates/secret.yaml",
+        "{plaintext:?}"
+    );
+    assert!(plaintext[0].2.contains("(`literal`)"), "{plaintext:?}");
+    let notes: Vec<(&str, &str)> = (hits.iter())
+        .filter(|h| h.rule == "yaml-syntax")
+        .map(|h| (h.path.as_str(), h.message.as_str()))
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|(p, m)| *p == "charts/app/templates/secret.yaml"
+                && m.contains("a template of the Helm chart")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|(p, m)| *p == "charts/app/templates/spanning.yaml"
+                && m.starts_with("not read as a manifest")),
+        "{notes:?}"
+    );
+    assert!(!format!("{hits:?}").contains("hunter2"), "{hits:?}");
+}
+
 /// Secret `data` is decoded as the API server decodes it (Go's `base64.StdEncoding`, which
 /// accepts non-zero trailing bits): `aGVsbG9=` is `hello` there, so a readable value written
 /// that way is no less readable. The strict decoder used to miss it.
