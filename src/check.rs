@@ -235,6 +235,7 @@ pub fn run(opts: &CheckOptions) -> Result<Report, CheckError> {
     let not_git = cx.tree.git.is_none().then_some(refused.as_deref());
     report.notes = notes(not_git, render_note.as_deref(), &unmodelled);
     report.notes.extend(outside);
+    report.root_in_repository = crate::workspace::repository_prefix(root);
     // Freeing the overlays' models, one allocation at a time, is a serial tail of a big check: a
     // thread of its own frees them while the caller reports (at exit, the system does). They hold
     // no secret value (an env file's keys only).

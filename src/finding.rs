@@ -219,6 +219,10 @@ pub struct Report {
     /// Those of [`Report::environments`] that kustomize cannot build, or one of whose variants it
     /// cannot: their (or the variant's) key and reference checks did not run.
     pub not_built: Vec<String>,
+    /// The checked root's path inside its git repository (`services/api`, forward slashes;
+    /// empty at the top or outside git): the formats GitHub reads name files from the
+    /// repository's top ([`Report::from_top`]).
+    pub root_in_repository: String,
 }
 
 /// A statement of something the check could not look at (no tool to render with, no git, a
@@ -286,7 +290,27 @@ impl Report {
             notes: Vec::new(),
             environments: Vec::new(),
             not_built: Vec::new(),
+            root_in_repository: String::new(),
         }
+    }
+
+    /// A finding's root-relative `path` named from the repository's top
+    /// ([`Report::root_in_repository`]): `services/api/k8s/x.yaml`, and `services/shared/x`
+    /// for `../shared/x`.
+    pub fn from_top(&self, path: &str) -> String {
+        let mut parts: Vec<&str> = (self.root_in_repository.split('/'))
+            .filter(|p| !p.is_empty())
+            .collect();
+        for part in path.split('/') {
+            match part {
+                "" | "." => {}
+                ".." if parts.last().is_some_and(|p| *p != "..") => {
+                    parts.pop();
+                }
+                _ => parts.push(part),
+            }
+        }
+        parts.join("/")
     }
 
     /// Counts by severity, suppressed findings apart.
@@ -328,6 +352,16 @@ mod tests {
         hint: "fix it",
         scope: RuleScope::Tree,
     };
+
+    #[test]
+    fn paths_are_named_from_the_repository_top() {
+        let mut r = Report::default();
+        assert_eq!(r.from_top("k8s/x.yaml"), "k8s/x.yaml");
+        r.root_in_repository = "services/api".into();
+        assert_eq!(r.from_top("k8s/x.yaml"), "services/api/k8s/x.yaml");
+        assert_eq!(r.from_top("../shared/app.env"), "services/shared/app.env");
+        assert_eq!(r.from_top("../../../x"), "../x");
+    }
 
     #[test]
     fn builder_defaults_come_from_the_rule() {

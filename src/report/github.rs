@@ -50,7 +50,7 @@ pub fn render(report: &Report, out: &mut impl Write, options: &RenderOptions) ->
         writeln!(
             out,
             "::{cmd} file={},line={},col={},title={}::{}",
-            escape_property(&text::escape(&f.primary.path)),
+            escape_property(&text::escape(&report.from_top(&f.primary.path))),
             f.primary.line,
             f.primary.column,
             escape_property(f.rule.id),

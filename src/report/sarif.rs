@@ -2,10 +2,13 @@
 //! `tool.driver.rules`, one result per finding, suppressed findings carrying `suppressions`, and
 //! one invocation whose `toolExecutionNotifications` are the report's notes.
 //!
-//! Mapping: severity error/warning/note → `level` error/warning/note; rule `helpUri` is
-//! `docs/rules.md#<id>` (a URI reference relative to the repository); artifact URIs are the
-//! repo-relative paths, percent-encoded, relative to `%SRCROOT%`. Validated against the official
-//! schema in tests/integration/report.rs.
+//! Mapping: severity error/warning/note → `level` error/warning/note; rule `helpUri` is the
+//! rule's section of docs/rules.md at the package's repository, left out when Cargo.toml names
+//! none (SARIF requires an absolute URI there, and a relative one would point into the checked
+//! repository); artifact URIs are the paths from the repository's top (the checked root's
+//! place in its git repository before them: GitHub resolves them from its checkout),
+//! percent-encoded, relative to `%SRCROOT%`. Validated against the official schema in
+//! tests/integration/report.rs.
 
 use serde_json::{Value, json};
 
@@ -32,7 +35,7 @@ pub fn uri_path(path: &str) -> String {
     out
 }
 
-fn location(l: &Location) -> Value {
+fn location(report: &Report, l: &Location) -> Value {
     let mut region = json!({"startLine": l.line, "startColumn": l.column});
     if let Some(r) = &l.bytes {
         region["byteOffset"] = json!(r.start);
@@ -40,13 +43,13 @@ fn location(l: &Location) -> Value {
     }
     json!({
         "physicalLocation": {
-            "artifactLocation": {"uri": uri_path(&l.path), "uriBaseId": "%SRCROOT%"},
+            "artifactLocation": {"uri": uri_path(&report.from_top(&l.path)), "uriBaseId": "%SRCROOT%"},
             "region": region,
         }
     })
 }
 
-fn result(f: &Finding, rule_index: Option<usize>) -> Value {
+fn result(report: &Report, f: &Finding, rule_index: Option<usize>) -> Value {
     let text = match &f.unverified {
         Some(why) => format!("{}\nunverified: {why}\nhelp: {}", f.message, f.hint),
         None => format!("{}\nhelp: {}", f.message, f.hint),
@@ -55,7 +58,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
         "ruleId": f.rule.id,
         "level": f.severity.as_str(),
         "message": {"text": text},
-        "locations": [location(&f.primary)],
+        "locations": [location(report, &f.primary)],
     });
     if let Some(why) = &f.unverified {
         r["properties"] = json!({"unverified": why});
@@ -66,7 +69,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     if !f.related.is_empty() {
         let related: Vec<Value> = (f.related.iter().enumerate())
             .map(|(i, l)| {
-                let mut v = location(l);
+                let mut v = location(report, l);
                 v["id"] = json!(i);
                 v
             })
@@ -91,13 +94,27 @@ pub fn log(report: &Report) -> Value {
                 "name": m.id,
                 "shortDescription": {"text": m.summary},
                 "help": {"text": m.hint},
-                "helpUri": m.help_uri(),
                 "defaultConfiguration": {"level": m.default_severity.as_str()},
             })
         })
         .collect();
+    let rules: Vec<Value> = (rules.into_iter().zip(&report.rules))
+        .map(|(mut r, m)| {
+            if !TOOL_REPOSITORY.is_empty() {
+                let repo = TOOL_REPOSITORY.trim_end_matches('/');
+                r["helpUri"] = json!(format!("{repo}/blob/HEAD/{}", m.help_uri()));
+            }
+            r
+        })
+        .collect();
     let results: Vec<Value> = (report.findings.iter())
-        .map(|f| result(f, report.rules.iter().position(|m| m.id == f.rule.id)))
+        .map(|f| {
+            result(
+                report,
+                f,
+                report.rules.iter().position(|m| m.id == f.rule.id),
+            )
+        })
         .collect();
     let mut driver = json!({
         "name": TOOL_NAME,
@@ -117,7 +134,7 @@ pub fn log(report: &Report) -> Value {
             "tool": {"driver": driver},
             // Columns count characters (SARIF 2.1.0 §3.14.17: without this, UTF-16 code units).
             "columnKind": "unicodeCodePoints",
-            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the checked tree's root"}}},
+            "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the repository's top level"}}},
             "invocations": [invocation(report)],
             "results": results,
         }]

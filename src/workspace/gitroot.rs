@@ -59,7 +59,7 @@ fn locate(root: &Path) -> GitRoot {
 /// The root's path inside its git repository (`services/api`), forward slashes; empty when the
 /// root is the top level, is in no git repository, or git could not say ([`GitRoot`]: the root
 /// is then taken as the top).
-fn prefix(root: &Path) -> String {
+pub(crate) fn prefix(root: &Path) -> String {
     match locate(root) {
         GitRoot::Below(p) => p,
         GitRoot::Top | GitRoot::NotARepository | GitRoot::GitFailed(_) => String::new(),

@@ -30,8 +30,9 @@ pub use files::{
     resolve_from,
 };
 pub(crate) use gitroot::{
-    CloneContents, clone_lacks, in_repository, notes as repository_notes, refusal as git_refusal,
-    sparse_note, status as git_status, top as repository_top,
+    CloneContents, clone_lacks, in_repository, notes as repository_notes,
+    prefix as repository_prefix, refusal as git_refusal, sparse_note, status as git_status,
+    top as repository_top,
 };
 pub(crate) use unparsed::helm_chart;
 

@@ -632,3 +632,48 @@ fn git_refusing_to_list_is_named_and_fails_the_release_gate() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// The formats GitHub reads name files from the repository's top, where GitHub resolves them
+/// (its checkout), whatever the checked root: `::error file=services/api/...` and SARIF URIs
+/// `services/api/...`. The text and JSON reports keep naming them from the root.
+#[test]
+fn github_and_sarif_name_files_from_the_repository_top() {
+    let Some(m) = Monorepo::new() else {
+        return;
+    };
+    let root = m.root();
+    let leak = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: leak\nstringData:\n  password: hunter2-top\n";
+    common::write(&root, "k8s/leak.yaml", leak);
+    common::git(&m.top(), &["add", "-A"]);
+    let run = |format: &str| {
+        let out = common::emp_seal_std()
+            .arg("-C")
+            .arg(&root)
+            .args(["check", "--render=never", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let github = run("github");
+    assert!(
+        github.contains("::error file=services/api/k8s/leak.yaml,line="),
+        "{github}"
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+    let uris: Vec<&str> = (sarif["runs"][0]["results"].as_array().unwrap().iter())
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert!(uris.contains(&"services/api/k8s/leak.yaml"), "{uris:?}");
+    let (_, hits, _) = check(&root, &[], &["--render=never"]);
+    assert!(hits.iter().any(|h| h.path == "k8s/leak.yaml"), "{hits:?}");
+}
