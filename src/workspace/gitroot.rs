@@ -87,6 +87,22 @@ pub(crate) fn notes(root: &Path) -> Vec<String> {
             "git could not be asked where the repository's top is ({reason}): the root is taken as the top: Argo CD Applications and Flux Kustomizations outside the root are not read, an ApplicationSet's git generator reads directories from the root, and an overlay only Flux deploys loads no file above the root (one it names there is an overlay-build-error)"
         ));
     }
+    if let Some(Ok(l)) = listing(root)
+        && !l.unnamed.is_empty()
+    {
+        let shown: Vec<&str> = l.unnamed.iter().take(5).map(String::as_str).collect();
+        let more = l.unnamed.len().saturating_sub(shown.len());
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        notes.push(format!(
+            "{} file(s) whose names are not UTF-8 were not read (no rule checked them, whatever they hold; a directory so named is no environment): {}{more} (shown with U+FFFD for each such byte); rename them to check them",
+            l.unnamed.len(),
+            shown.join(", ")
+        ));
+    }
     if prefix(root).is_empty() {
         return notes;
     }
@@ -192,6 +208,9 @@ struct Listing {
     /// The tracked files a sparse checkout leaves out of the working tree (git's skip-worktree
     /// bit, `S` in `git ls-files -t`, and no file on disk).
     sparse: Vec<String>,
+    /// The files whose names are not UTF-8 (as git lists them, lossily: U+FFFD for each byte
+    /// that is not), which cannot be read by their listed name: not read, and said so.
+    unnamed: Vec<String>,
     /// The top level with every symbolic link resolved (`None` when it cannot be), for
     /// [`clone_lacks`] to judge where a file's links lead.
     real_top: Option<PathBuf>,
@@ -243,6 +262,8 @@ fn list_into(dir: &Path, prefix: &str, out: &mut Listing) -> Result<(), String> 
         };
         if meta.starts_with("160000 ") {
             submodules.push(path.to_owned());
+        } else if path.contains('\u{FFFD}') && dir.join(path).symlink_metadata().is_err() {
+            out.unnamed.push(format!("{prefix}{path}"));
         } else {
             if status == "S " && dir.join(path).symlink_metadata().is_err() {
                 out.sparse.push(format!("{prefix}{path}"));

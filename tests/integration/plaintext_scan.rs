@@ -567,3 +567,46 @@ fn flow_nesting_thousands_deep_is_refused_before_parsing() {
         "{hits:?}"
     );
 }
+
+/// A file whose name is not UTF-8 cannot be read by the name git lists (lossily): it is not
+/// checked, and a note names it, so that "no findings" is not read as "verified clean" for a
+/// plaintext Secret committed under such a name. Renamed, it is checked.
+#[test]
+fn files_whose_names_are_not_utf8_are_named_in_a_note() {
+    use std::os::unix::ffi::OsStrExt;
+    let Some(tmp) = repository(SEALED) else {
+        return;
+    };
+    let root = tmp.path();
+    let name = std::ffi::OsStr::from_bytes(b"db-secret-\xfe.yaml");
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: x}\nstringData: {password: hunter2-bytes}\n";
+    std::fs::create_dir_all(root.join("deploy")).unwrap();
+    std::fs::write(root.join("deploy").join(name), secret).unwrap();
+    common::git(root, &["add", "-A"]);
+    let out = common::emp_seal_std()
+        .arg("-C")
+        .arg(root)
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let notes: Vec<&str> = (v["notes"].as_array().unwrap().iter())
+        .map(|n| n["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        notes.iter().any(
+            |n| n.starts_with("1 file(s) whose names are not UTF-8 were not read")
+                && n.contains("deploy/db-secret-\u{FFFD}.yaml")
+        ),
+        "{notes:?}"
+    );
+    common::git(root, &["rm", "-q", "--cached", "-r", "deploy"]);
+    std::fs::rename(
+        root.join("deploy").join(name),
+        root.join("deploy/db-secret.yaml"),
+    )
+    .unwrap();
+    common::git(root, &["add", "-A"]);
+    let (_, hits) = common::check_hits(root, &[]);
+    assert_eq!(of_rule(&hits, "plaintext-secret").len(), 1, "{hits:?}");
+}
