@@ -150,6 +150,9 @@ pub struct UnsealedSecret {
     /// The controller sets them after decrypting, over a decrypted value of the same key
     /// ([`UnsealedSecret::overridden`]).
     pub template_data_keys: Vec<String>,
+    /// `spec.template.immutable: true`: the Secret the controller creates is immutable, and so
+    /// is the one [`UnsealedSecret::to_yaml`] writes.
+    pub immutable: bool,
 }
 
 /// The `SealedSecret` file to decrypt, parsed, and which identity its label uses.
@@ -421,6 +424,7 @@ pub fn unseal(
             .unwrap_or_else(|| "Opaque".to_owned()),
         data,
         template_data_keys: doc.template.data_keys.clone().unwrap_or_default(),
+        immutable: doc.template.immutable,
     })
 }
 
@@ -459,6 +463,9 @@ impl UnsealedSecret {
         }
         seal::write_metadata_maps(&mut meta, "  ", &self.labels, &self.annotations);
         let _ = writeln!(meta, "type: {}", q(&self.secret_type));
+        if self.immutable {
+            meta.push_str("immutable: true\n");
+        }
         out.extend_from_slice(meta.as_bytes());
         let overridden = self.overridden();
         let shown = || {

@@ -39,6 +39,10 @@ pub enum TlsProblem {
     WrongHost,
     /// The server's certificate is expired or not yet valid.
     Expired,
+    /// The server presents a CA certificate (basicConstraints `CA:TRUE`, as `openssl req -x509`
+    /// makes one by default) as its own: webpki refuses a CA as an end entity, even when it is
+    /// the trust anchor given.
+    CaAsServer,
     /// Anything else: a protocol error, an alert, a server that does not speak TLS.
     Handshake,
 }
@@ -48,6 +52,9 @@ impl TlsProblem {
         match self {
             TlsProblem::Untrusted => {
                 "if the server uses a private CA (e.g. the cluster's), pass it with --ca-cert ca.pem or EMP_SEAL_FETCH_CA_CERT; emp-seal never reads kubeconfig (docs/certificates.md)"
+            }
+            TlsProblem::CaAsServer => {
+                "give the server a leaf certificate (CA:FALSE, e.g. `openssl req -x509 ... -addext basicConstraints=critical,CA:FALSE`, or one issued by that CA) and pass the CA with --ca-cert; or fetch through `kubectl port-forward` over http://127.0.0.1:8080/v1/cert.pem"
             }
             TlsProblem::WrongHost => {
                 "use a host name the server's certificate lists in its subjectAltName, or fetch through `kubectl port-forward` over http://127.0.0.1:8080/v1/cert.pem"
@@ -412,6 +419,11 @@ fn tls_error(url: &str, host: &str, e: &rustls::Error) -> CertInfoError {
                 C::NotValidYetContext { not_before, .. } => (
                     P::Expired,
                     format!("is not valid before {}", at(not_before)),
+                ),
+                // rustls-webpki's `Error::CaUsedAsEndEntity`, which rustls wraps in `Other`.
+                C::Other(o) if o.to_string().contains("CaUsedAsEndEntity") => (
+                    P::CaAsServer,
+                    "is a CA certificate (basicConstraints CA:TRUE), which TLS refuses as a server's own, even when it is the --ca-cert given".to_owned(),
                 ),
                 other => (P::Untrusted, format!("was rejected: {other}")),
             };

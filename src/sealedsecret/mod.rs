@@ -333,6 +333,9 @@ pub struct Template {
     pub data_keys: Option<Vec<String>>,
     /// The 1-based line of each of [`Template::data_keys`], in the same order.
     pub data_key_lines: Vec<usize>,
+    /// `spec.template.immutable: true`: the controller creates the Secret immutable
+    /// (sealed-secrets after v0.24.5).
+    pub immutable: bool,
 }
 
 /// How `spec.encryptedData` is written in the file.
@@ -898,6 +901,7 @@ fn read_template(
         t.labels = string_map(meta.get("labels"), &field("labels"), at)?;
     }
     t.secret_type = opt_string(m.get("type"), "spec.template.type", at)?;
+    t.immutable = m.get("immutable").and_then(Value::as_bool) == Some(true);
     t.data_keys = match m.get("data") {
         None => None,
         Some(Value::Mapping(d)) => Some(

@@ -425,6 +425,23 @@ fn issue_6_fetch_https_verifies_the_server() {
     );
     assert_eq!(read(&target), original);
 
+    // The CA itself as the server's certificate (what `openssl req -x509` makes by default:
+    // CA:TRUE), given as --ca-cert: TLS refuses a CA as an end entity; the message says so.
+    let (port, h) = serve_https(pki.server_config("ca"), http(&demo, true), true);
+    let url = format!("https://127.0.0.1:{port}/v1/cert.pem");
+    fails(
+        root,
+        &["cert", "paper", "--fetch", &url, "--ca-cert", s(&ca)],
+        &url,
+        &[
+            "TLS",
+            "is a CA certificate (basicConstraints CA:TRUE)",
+            "CA:FALSE",
+        ],
+    );
+    assert!(matches!(h.join().expect("server"), Served::Failed(_)));
+    assert_eq!(read(&target), original);
+
     // https:// to a plain http endpoint.
     let (port, h) = serve_plain_http();
     let url = format!("https://127.0.0.1:{port}/v1/cert.pem");

@@ -352,3 +352,26 @@ fn only_naming_a_key_twice_seals_it_once() {
     );
     assert_decrypts(&t.tree, "paper", &want);
 }
+
+/// `spec.template.immutable: true` makes the controller create the Secret immutable (sealed-secrets
+/// after v0.24.5): `unseal`'s Secret is the one it creates, so it says `immutable: true` too, and
+/// a recovery with `unseal | kubectl apply` does not make it mutable.
+#[test]
+fn unseal_keeps_the_template_immutable() {
+    let tree = Tree::new();
+    let env = tree.write("secrets.env", env_text());
+    ok(&tree.run(&["paper", "--from", env.to_str().unwrap()]));
+    let ss = tree.ss("paper");
+    let text = std::fs::read_to_string(&ss).unwrap();
+    assert!(text.contains("  template:\n"), "{text}");
+    write_file(
+        &ss,
+        text.replace("  template:\n", "  template:\n    immutable: true\n")
+            .as_bytes(),
+    );
+    let key = tree.write("key.pem", demo_key());
+    let out = tree.run(&["unseal", "paper", "--key", key.to_str().unwrap()]);
+    ok(&out);
+    let secret = String::from_utf8(out.stdout).unwrap();
+    assert!(secret.contains("\nimmutable: true\n"), "{secret}");
+}
