@@ -18,7 +18,7 @@ use crate::report::text::quoted;
 
 pub static META: RuleMeta = RuleMeta {
     id: "invalid-secret-key",
-    summary: "A SealedSecret's Secret would be refused by the API server (a key outside [-._a-zA-Z0-9], or a key its type requires is missing)",
+    summary: "A SealedSecret's (or a Secret generator's) Secret would be refused by the API server (a key outside [-._a-zA-Z0-9], or a key its type requires is missing)",
     default_severity: Severity::Error,
     hint: "rename the key to one of [-._a-zA-Z0-9] and re-seal, or add the key the Secret's type requires",
     scope: RuleScope::Model,
@@ -35,10 +35,58 @@ const REQUIRED: &[(&str, &[&[&str]])] = &[
 
 /// Reports every key the API server refuses and every key a type requires that is missing, for
 /// each `SealedSecret` the overlay in focus renders, in each model its environment is deployed
-/// as (its own, and each variant's).
+/// as (its own, and each variant's); and every key a type requires that a generated Secret
+/// lacks (kustomize refuses a key outside `[-._a-zA-Z0-9]` itself, but not a missing one: the
+/// usual slip is `files: [config.json]` for a `kubernetes.io/dockerconfigjson` Secret, which
+/// needs `.dockerconfigjson=config.json`).
 pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
-    let judge = |ov| judge_deployments(ov, |d| refused(cx, d));
+    let judge = |ov| {
+        judge_deployments(ov, |d| {
+            let mut out = refused(cx, d);
+            out.extend(generated_missing(cx, d));
+            out
+        })
+    };
     cx.overlays().flat_map(judge).collect()
+}
+
+/// The groups of `REQUIRED` keys a Secret of type `ty` with `keys` lacks, each as `` `a` or `b` ``.
+fn missing_groups(ty: &str, has: impl Fn(&str) -> bool) -> Vec<String> {
+    let groups = REQUIRED.iter().find(|(t, _)| *t == ty).map(|(_, g)| *g);
+    (groups.unwrap_or_default().iter())
+        .filter(|group| !group.iter().any(|k| has(k)))
+        .map(|group| {
+            (group.iter().map(|k| format!("`{k}`")))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        })
+        .collect()
+}
+
+/// The required keys the generated Secrets of one model lack, at the generator entry that last
+/// set their type. Keys come from the env files or, absent, their examples; a Secret whose keys
+/// are not known is not judged.
+fn generated_missing(cx: &Context<'_>, d: &Deployment<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (i, g) in d.overlay.generated().iter().enumerate() {
+        let Some(ty) = g.secret_type.as_deref() else { continue };
+        let Some(keys) = super::model::generated_keys(&cx.tree, d.overlay, i) else {
+            continue;
+        };
+        let Some(spec) = g.specs.last() else { continue };
+        let loc = at_line(cx, &crate::workspace::path_str(&spec.origin.file), spec.origin.line);
+        for lacking in missing_groups(ty, |k| keys.contains(k)) {
+            let message = format!(
+                "overlay {}: Secret generator `{}` makes a Secret of type `{ty}` without {lacking}: the API server refuses the Secret",
+                d.label(),
+                g.original.name,
+            );
+            out.push(Finding::new(&META, loc.clone(), message).hint(
+                "give the key the type requires (a `files:` entry `KEY=path`, e.g. `.dockerconfigjson=config.json`), or change the type",
+            ));
+        }
+    }
+    out
 }
 
 /// The refused keys and missing required keys of the `SealedSecret`s one model renders.
@@ -71,21 +119,12 @@ fn refused(cx: &Context<'_>, d: &Deployment<'_>) -> Vec<Finding> {
         let Some(ty) = doc.template.secret_type.as_deref() else {
             continue;
         };
-        let groups = REQUIRED.iter().find(|(t, _)| *t == ty).map(|(_, g)| *g);
-        for group in groups.unwrap_or_default() {
-            if group.iter().any(|k| keys.contains(*k)) {
-                continue;
-            }
+        for lacking in missing_groups(ty, |k| keys.contains(k)) {
             let loc = at_template("type");
             let message = format!(
-                "overlay {}: SealedSecret `{}` unseals into a Secret of type `{ty}` without {}: the API server refuses the Secret, so the controller never creates it",
+                "overlay {}: SealedSecret `{}` unseals into a Secret of type `{ty}` without {lacking}: the API server refuses the Secret, so the controller never creates it",
                 d.label(),
                 src.rendered.name,
-                group
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(" or ")
             );
             out.push(Finding::new(&META, loc, message));
         }

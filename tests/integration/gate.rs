@@ -3239,3 +3239,43 @@ fn references_and_values_written_through_a_merge_key_count() {
     );
     assert!(!format!("{hits:?}").contains("hunter2"), "{hits:?}");
 }
+
+/// A generated Secret whose type requires a key it lacks (`files: [config.json]` for a
+/// `kubernetes.io/dockerconfigjson` Secret, which needs `.dockerconfigjson=config.json`)
+/// builds, but the API server refuses it: `invalid-secret-key` at the generator, as for a
+/// SealedSecret's template. With the key, clean.
+#[test]
+fn a_generated_secret_lacking_the_key_its_type_requires_is_refused() {
+    let registry = |files: &str| {
+        format!(
+            "{DEV_KUSTOMIZATION}  - name: regcred\n    type: kubernetes.io/dockerconfigjson\n    files:\n      - {files}\n"
+        )
+    };
+    let config = ("k8s/overlays/dev/config.json", "{\"auths\": {}}\n");
+    let k = registry("config.json");
+    let Some(t) = tree(&[(DEV, &k), config]) else {
+        return;
+    };
+    kubectl_renders(
+        t.path(),
+        "k8s/overlays/dev",
+        &["  config.json: ", "type: kubernetes.io/dockerconfigjson"],
+    );
+    let (code, hits) = check(t.path(), &[]);
+    assert_eq!(code, 1, "{hits:?}");
+    let refused = of(&hits, "invalid-secret-key");
+    assert_eq!(refused.len(), 1, "{hits:?}");
+    assert_eq!(
+        (refused[0].path.as_str(), refused[0].line),
+        (DEV, line_of(t.path(), DEV, "- name: regcred"))
+    );
+    assert!(
+        refused[0].message.contains("without `.dockerconfigjson`"),
+        "{hits:?}"
+    );
+
+    let k = registry(".dockerconfigjson=config.json");
+    let t = tree(&[(DEV, &k), config]).unwrap();
+    let (_, hits) = check(t.path(), &[]);
+    assert!(of(&hits, "invalid-secret-key").is_empty(), "{hits:?}");
+}
