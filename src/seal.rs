@@ -1233,7 +1233,12 @@ fn load_target(
         name: req.name.as_deref(),
         from: Some(&req.from),
     };
-    let target = sealed_target(root, env, &overlay, pick)?;
+    // An overlay the model cannot vouch for may render a SealedSecret the model does not see
+    // (`Resources:` spelt so): "renders no SealedSecret" would be a false reason.
+    let target = sealed_target(root, env, &overlay, pick).map_err(|e| match e {
+        SealError::NoSealedSecret { .. } => refuse_unverified(&overlay).err().unwrap_or(e),
+        e => e,
+    })?;
     refuse_unverified(&overlay)?;
     let cert = values::certificate(root, env, req.cert.as_deref(), req.now)?;
     Ok((overlay, target, cert))

@@ -196,6 +196,19 @@ fn seal_refuses_an_overlay_whose_render_it_cannot_vouch_for() {
     append_to_paper_kustomization(&tree, "  - path: patch-missing.yaml\n");
     refused(&tree, &["patch-missing.yaml"]);
 
+    // `Resources:` (kustomize reads field names in any case): the model does not read that
+    // spelling, so it sees no SealedSecret; the refusal names the field, not "renders no
+    // SealedSecret" with a hint to write one.
+    let tree = Tree::new();
+    edit_kustomization(&tree, "paper", "\nresources:\n", "\nResources:\n");
+    refused(
+        &tree,
+        &[
+            "field `Resources` is read by kustomize as `resources`",
+            "nothing is sealed",
+        ],
+    );
+
     // A Secret generator giving a key twice: kustomize refuses the build ("illegally repeats
     // the key"), as it does a ConfigMap generator's.
     let tree = Tree::new();

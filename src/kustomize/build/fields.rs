@@ -469,7 +469,11 @@ impl Builder<'_> {
                 },
                 None => {
                     let known = KUSTOMIZATION_FIELDS.map(|(f, _)| f);
-                    unknown_field("kustomization", key, &known, "rendered names may differ")
+                    let (kind, msg) =
+                        unknown_field("kustomization", key, &known, "rendered names may differ");
+                    // A field kustomize reads and the model skips: what it would add is missing.
+                    self.skipped_field |= kind == ProblemKind::NotModelled;
+                    (kind, msg)
                 }
             };
             // A list of strings is refused at its first item that is none.
@@ -768,7 +772,6 @@ fn unknown_field(what: &str, key: &str, known: &[&str], differ: &str) -> (Proble
     }
 }
 
-/// Line of `key` in a kustomization document, and of its n-th list entry.
 /// Whether a kustomization kustomize has decoded holds nothing: every field but `apiVersion`
 /// and `kind` is absent, null or an empty scalar. An empty list or map counts as something
 /// (Go's decoder keeps it non-nil), as kustomize's `reflect.DeepEqual` with the empty
@@ -790,6 +793,7 @@ pub(super) fn decodes_empty(k: &Value) -> bool {
     })
 }
 
+/// Line of `key` in a kustomization document, and of its n-th list entry.
 pub(super) fn kline(doc: &Doc, key: &str, idx: Option<usize>) -> usize {
     let mut p = vec![Seg::Key(key.to_owned())];
     if let Some(i) = idx {

@@ -334,6 +334,9 @@ struct Builder<'r> {
     /// Objects `$patch: delete` patches removed.
     deleted: Vec<Deleted>,
     rules: Vec<NameRefRule>,
+    /// A kustomization field kustomize reads (a case variant of its name: `Resources`) was
+    /// skipped: the objects it would add or change are missing from the model.
+    skipped_field: bool,
     /// The `configurations:` fieldSpecs read so far, in kustomize's merge order (`fsmerge`).
     merged: Vec<(fsmerge::Fs, Origin)>,
     /// Canonical kustomization files being accumulated, outermost first (cycle detection).
@@ -406,12 +409,13 @@ impl<'r> Builder<'r> {
         });
     }
 
-    /// Whether the build has already failed. kustomize stops at its first error; the model goes
-    /// on to find the others, except those the first one causes: an object that is missing
-    /// because a resource did not load is no second error (a patch target or `replicas` entry
-    /// that finds nothing after a failure is not reported).
+    /// Whether the build has already failed, or skipped a field kustomize reads. kustomize stops
+    /// at its first error; the model goes on to find the others, except those the first one
+    /// causes: an object that is missing because a resource did not load (or was listed under a
+    /// field spelling the model skips) is no second error (a patch target or `replicas` entry
+    /// that finds nothing then is not reported).
     fn failed(&self) -> bool {
-        self.problems.iter().any(super::Problem::fails_build)
+        self.skipped_field || self.problems.iter().any(super::Problem::fails_build)
     }
 
     /// Records a problem at `at` even when the same one was recorded before.
@@ -669,6 +673,7 @@ pub(crate) fn build_deployed(
         written: Vec::new(),
         deleted: Vec::new(),
         rules: Vec::new(),
+        skipped_field: false,
         merged: Vec::new(),
         stack: Vec::new(),
         layer,
