@@ -123,12 +123,16 @@ pub(crate) struct Notes {
     /// base, `helmCharts`) and holds nothing of a secret otherwise: not environments, though
     /// what the model does not see may be a secret.
     pub(crate) incomplete: Vec<(String, String)>,
+    /// With `environments` in the config: the kustomizations no other includes that are no
+    /// configured environment nor wrap one (a variant left behind when its overlay was renamed):
+    /// not checked, in one note.
+    pub(crate) uncovered: Vec<(String, String)>,
 }
 
 impl Notes {
     /// Every list, with what its places are, in the one order `check` prints them and the
     /// "no environment" error names them.
-    pub(crate) fn lists(&self) -> [(&'static str, &[(String, String)]); 9] {
+    pub(crate) fn lists(&self) -> [(&'static str, &[(String, String)]); 10] {
         [
             (
                 "directories without a kustomization file they deploy as a Helm chart or through a plugin, which emp-seal does not model",
@@ -162,6 +166,10 @@ impl Notes {
             (
                 "kustomizations whose model is incomplete, not checked as environments",
                 &self.incomplete,
+            ),
+            (
+                "kustomizations no configured environment is, includes or is wrapped by",
+                &self.uncovered,
             ),
         ]
     }
@@ -1817,11 +1825,7 @@ fn walks_subdirectories(s: &Scan, c: &Path) -> bool {
 /// wrap `apps/x/base` (a leaf base).
 pub(crate) fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
     let k = s.kust.get(c)?;
-    let included = s.included.get_or_init(|| {
-        let all = s.kust.values().flat_map(|o| o.includes.iter().cloned());
-        all.collect()
-    });
-    if k.component || included.contains(c) {
+    if !is_top_level(s, c, k) {
         return None;
     }
     // A kustomization directory that is no `kind: Component`.
@@ -1838,6 +1842,16 @@ pub(crate) fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
         || s.named.contains_key(key)
         || ik.includes.iter().any(|i| not_component(&i));
     Some(key.as_path()).filter(|_| is_overlay)
+}
+
+/// Whether the kustomization `k` (canonical directory `c`) is no component and no other
+/// kustomization includes it.
+pub(crate) fn is_top_level(s: &Scan, c: &Path, k: &KustDir) -> bool {
+    let included = s.included.get_or_init(|| {
+        let all = s.kust.values().flat_map(|o| o.includes.iter().cloned());
+        all.collect()
+    });
+    !k.component && !included.contains(c)
 }
 
 /// The shortest path suffix (in whole components) of each directory that no other directory

@@ -588,9 +588,11 @@ impl Workspace {
             .flat_map(|g| g.get_ref().iter().map(|s| &**s))
             .collect();
         let scan = discover::scan(root, &ignored, &globs);
+        let mut uncovered = Vec::new();
         let (picks, rejected, unmatched_globs, builds) = match &config.environments {
             Some(globs) => {
                 let (picks, unmatched) = from_globs(root, globs.get_ref(), &scan);
+                uncovered = uncovered_note(root, &scan, &picks);
                 (picks, Vec::new(), unmatched, HashMap::new())
             }
             None => {
@@ -626,6 +628,7 @@ impl Workspace {
             .collect();
         let notes = discover::Notes {
             incomplete: incomplete_notes(&rejected),
+            uncovered,
             ..scan.notes
         };
         Workspace {
@@ -796,6 +799,39 @@ fn from_globs(
         .map(|(g, _)| g.to_string())
         .collect();
     (picks.into_values().collect(), unmatched)
+}
+
+/// With config globs: one note naming the kustomizations no other includes that are neither a
+/// configured environment nor one of their variants (at most five, and how many more): nothing
+/// checks them. A variant whose overlay was renamed, so that it wraps nothing, is one.
+fn uncovered_note(
+    root: &Path,
+    scan: &discover::Scan,
+    picks: &[discover::Pick],
+) -> Vec<(String, String)> {
+    let covered = |dir: &PathBuf| {
+        picks
+            .iter()
+            .any(|p| &p.dir == dir || p.variants.contains(dir))
+    };
+    let left: Vec<String> = (scan.kust.iter())
+        .filter(|(c, k)| discover::is_top_level(scan, c, k) && !covered(&k.dir))
+        .map(|(_, k)| dir_rel(root, &k.dir))
+        .collect();
+    let Some(first) = left.first() else {
+        return Vec::new();
+    };
+    let shown: Vec<&str> = left.iter().take(5).map(String::as_str).collect();
+    let more = match left.len() - shown.len() {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    let note = format!(
+        "{} kustomization(s) that no environment of the config's `environments` is, includes or is wrapped by were not checked: {}{more}; list them in `environments` to check them (a variant whose overlay was renamed wraps nothing, and kustomize cannot build it)",
+        left.len(),
+        shown.join(", ")
+    );
+    vec![(first.clone(), note)]
 }
 
 /// The builds of environment directories discovery made, by directory.

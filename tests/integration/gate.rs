@@ -3279,3 +3279,44 @@ fn a_generated_secret_lacking_the_key_its_type_requires_is_refused() {
     let (_, hits) = check(t.path(), &[]);
     assert!(of(&hits, "invalid-secret-key").is_empty(), "{hits:?}");
 }
+
+/// With `environments` in emp-seal.toml, a kustomization that no configured environment is,
+/// includes or is wrapped by is not checked, and one note names it: a variant left behind when
+/// its overlay was renamed (kustomize cannot build it) used to pass without a word. The shipped
+/// tree, all of whose kustomizations an environment covers, gets no such note.
+#[test]
+fn kustomizations_the_configured_environments_leave_out_are_named() {
+    let Some(t) = common::shipped_git_copy() else {
+        return;
+    };
+    let root = t.path();
+    write(
+        root,
+        "emp-seal.toml",
+        "environments = [\"k8s/overlays/*\"]\n",
+    );
+    let uncovered = |root: &Path| {
+        let v = json_of(root, &["check", "--format", "json", "--render=never"]);
+        let notes: Vec<String> = (v["notes"].as_array().unwrap().iter())
+            .map(|n| n["message"].as_str().unwrap().to_owned())
+            .filter(|m| m.contains("no environment of the config's `environments`"))
+            .collect();
+        notes
+    };
+    assert_eq!(uncovered(root), Vec::<String>::new());
+    std::fs::rename(
+        root.join("k8s/overlays/dev"),
+        root.join("k8s/overlays/development"),
+    )
+    .unwrap();
+    assert!(git(root, &["add", "-A"]));
+    if let Some(builds) = kustomize_builds(&root.join("k8s/no-keda/dev")) {
+        assert!(!builds, "kubectl cannot build the variant left behind");
+    }
+    let notes = uncovered(root);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].starts_with("1 kustomization(s)") && notes[0].contains("k8s/no-keda/dev"),
+        "{notes:?}"
+    );
+}
