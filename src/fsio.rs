@@ -179,7 +179,10 @@ fn read_capped(
     // Every buffer is wiped when dropped: on a refusal (a read error part-way, an input over the
     // limit), and each one outgrown, which is grown by hand (`read_to_end` would reallocate,
     // freeing the smaller buffers unwiped).
-    let mut buf = Zeroizing::new(Vec::with_capacity(capacity.max(CHUNK)));
+    // Exactly `capacity` (a regular file's size and one byte to see its end): the buffer is kept
+    // as the file's text, so a larger one would hold the difference for the whole run (20,000
+    // small manifests each padded to a chunk's size).
+    let mut buf = Zeroizing::new(Vec::with_capacity(capacity));
     let mut chunk = Zeroizing::new([0u8; CHUNK]);
     loop {
         let n = match stream.read(&mut chunk[..]) {
