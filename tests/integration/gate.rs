@@ -3320,3 +3320,32 @@ fn kustomizations_the_configured_environments_leave_out_are_named() {
         "{notes:?}"
     );
 }
+
+/// A `labels` entry whose `fields` write its pairs into `metadata/annotations` (where a
+/// SealedSecret's scope is decided) is not modelled: the model adds the pairs to
+/// `metadata.labels` only, and kubectl writes them where the field specs say.
+#[test]
+fn labels_written_into_annotations_are_not_modelled() {
+    let k = format!(
+        "{DEV_KUSTOMIZATION}labels:\n  - pairs: {{team: web}}\n  - pairs:\n      sealedsecrets.bitnami.com/cluster-wide: \"true\"\n    fields:\n      - path: metadata/annotations\n        kind: Secret\n        create: true\n"
+    );
+    let Some(t) = tree(&[(DEV, &k)]) else {
+        return;
+    };
+    kubectl_renders(
+        t.path(),
+        "k8s/overlays/dev",
+        &["    sealedsecrets.bitnami.com/cluster-wide: \"true\""],
+    );
+    let (_, hits) = check(t.path(), &[]);
+    let unmodelled = of(&hits, "overlay-not-modelled");
+    assert_eq!(unmodelled.len(), 1, "{hits:?}");
+    let entry = line_of(t.path(), DEV, "sealedsecrets.bitnami.com/cluster-wide") - 1;
+    assert_eq!(unmodelled[0].line, entry, "{hits:?}");
+    assert!(
+        unmodelled[0]
+            .message
+            .contains("into `metadata/annotations`"),
+        "{hits:?}"
+    );
+}

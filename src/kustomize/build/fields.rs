@@ -749,6 +749,35 @@ impl Builder<'_> {
                 self.problem(kind, kfile, kline(kdoc, key, None), msg);
             }
         }
+        self.check_label_fields(k, kdoc, kfile);
+    }
+
+    /// A `labels` entry whose `fields` write its pairs where names or a SealedSecret's scope are
+    /// decided (`metadata/annotations`, `metadata/name`, `metadata/namespace`): the model adds
+    /// the pairs to `metadata.labels` only, so such an entry is not modelled (a scope annotation
+    /// written there makes a SealedSecret undecryptable; kustomize
+    /// `api/filters/labels/labels.go` writes wherever the field specs say).
+    fn check_label_fields(&mut self, k: &Value, kdoc: &Doc, kfile: &Path) {
+        let entries = k.get("labels").and_then(Value::as_sequence);
+        for (i, entry) in entries.into_iter().flatten().enumerate() {
+            let specs = entry.get("fields").and_then(Value::as_sequence);
+            let paths = specs.into_iter().flatten();
+            let Some(path) = paths.filter_map(|f| f.get("path")?.as_str()).find(|p| {
+                p.starts_with("metadata/annotations")
+                    || ["metadata/name", "metadata/namespace"].contains(p)
+            }) else {
+                continue;
+            };
+            let msg = format!(
+                "a `labels` entry writes its pairs into `{path}`, where names or a SealedSecret's scope are decided: not modelled, rendered names and scopes may differ"
+            );
+            self.problem(
+                ProblemKind::NotModelled,
+                kfile,
+                kline(kdoc, "labels", Some(i)),
+                msg,
+            );
+        }
     }
 }
 
