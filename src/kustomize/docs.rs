@@ -113,10 +113,7 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
                 (Err(why), piece.first_line + line - 1)
             } else {
                 match yaml_serde::from_str::<yaml_serde::Value>(text) {
-                    Ok(v) => match merged(v, text) {
-                        Ok(v) => (Ok(Arc::new(v)), piece.first_line),
-                        Err(why) => (Err(why), piece.first_line),
-                    },
+                    Ok(v) => (Ok(Arc::new(merged(v, text))), piece.first_line),
                     Err(e) => (
                         Err(without_positions(&crate::yamlpos::error_message(&e))),
                         crate::yamlpos::error_position(text, &e)
@@ -138,18 +135,17 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
 }
 
 /// `v` with its YAML merge keys (`<<: *anchor`) applied, as go-yaml's decoder applies them
-/// before kustomize reads the object: a reference written through one is a reference. A merge
-/// value that is not a mapping (or a list of them) is refused, as go-yaml refuses it ("map merge
-/// requires map or sequence of maps as the value").
-fn merged(mut v: Value, text: &str) -> Result<Value, String> {
+/// before kustomize reads the object: a reference written through one is a reference. When a
+/// merge cannot be applied (a `<<` whose value is no mapping, or a quoted `"<<"` key, which
+/// `yaml_serde`'s values cannot tell from a merge key), the value is kept as written.
+pub(crate) fn merged(v: Value, text: &str) -> Value {
     if !text.contains("<<") {
-        return Ok(v);
+        return v;
     }
-    match v.apply_merge() {
-        Ok(()) => Ok(v),
-        Err(e) => Err(format!(
-            "a merge key (`<<`) whose value is not a mapping or a list of mappings: {e}"
-        )),
+    let mut applied = v.clone();
+    match applied.apply_merge() {
+        Ok(()) => applied,
+        Err(_) => v,
     }
 }
 

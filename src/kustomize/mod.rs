@@ -32,7 +32,7 @@ pub use crate::yamlpos::Seg;
 pub use build::ParseCache;
 pub(crate) use build::{is_remote, lands_in_destination};
 pub(crate) use built::Built;
-pub(crate) use docs::has_complex_key;
+pub(crate) use docs::{has_complex_key, merged};
 pub use examples::{ExampleFile, ExampleKeys, examples_on_disk};
 /// Every name reference in one object value (for `check --render`'s reading of a real render).
 pub(crate) use refs::extract as extract_refs;

@@ -222,12 +222,10 @@ fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
                     message: "a mapping key is itself a mapping or list (an unrendered `{{ }}` template?), which kustomize cannot read".to_owned(),
                 });
             }
-            Ok(mut value) => {
-                // Merge keys applied as go-yaml applies them (a refused one is the build's
-                // problem): a Secret's values written through `<<: *anchor` are its values.
-                if doc.text.contains("<<") {
-                    let _ = value.apply_merge();
-                }
+            Ok(value) => {
+                // Merge keys applied as go-yaml applies them: a Secret's values written through
+                // `<<: *anchor` are its values.
+                let value = crate::kustomize::merged(value, doc.text);
                 let sops = value.get("sops").is_some_and(Value::is_mapping);
                 let alone = crate::kustomize::lists::alone(&file.text, index);
                 // A `kind: List` (or `SecretList`, ...) as kustomize expands it: `kubectl get

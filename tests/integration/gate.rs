@@ -3349,3 +3349,30 @@ fn labels_written_into_annotations_are_not_modelled() {
         "{hits:?}"
     );
 }
+
+/// A document whose merge cannot be applied (a quoted `"<<"` key, which kustomize keeps as a
+/// plain key) is read as written, not dropped: the overlay is still judged (its dangling
+/// reference reported), as before merge keys were applied.
+#[test]
+fn a_merge_that_cannot_be_applied_leaves_the_document_as_written() {
+    let base = "resources:\n  - deployment.yaml\n  - heredoc.yaml\n";
+    let heredoc = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: heredoc\ndata:\n  \"<<\": \"cat <<EOF\"\n";
+    let deployment = DEPLOYMENT.replace("name: app-secrets", "name: no-such-secret");
+    let Some(t) = tree(&[
+        ("k8s/base/kustomization.yaml", base),
+        ("k8s/base/heredoc.yaml", heredoc),
+        ("k8s/base/deployment.yaml", &deployment),
+    ]) else {
+        return;
+    };
+    kubectl_renders(
+        t.path(),
+        "k8s/overlays/dev",
+        &["name: heredoc", "name: no-such-secret"],
+    );
+    let (code, hits) = check(t.path(), &["--render=never"]);
+    assert_eq!(code, 1, "{hits:?}");
+    let dangling = of(&hits, "dangling-reference");
+    assert_eq!(dangling.len(), 1, "{hits:?}");
+    assert!(of(&hits, "overlay-build-error").is_empty(), "{hits:?}");
+}
