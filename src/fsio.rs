@@ -40,7 +40,7 @@ pub enum FsError {
     /// The file itself is read-only: no write bit is set, or this user may not write it.
     /// Replacing it by rename would succeed in a writable directory, and silently undo the
     /// owner's choice (or, for a file of another user's, take it over).
-    #[error("{}: the file is read-only (mode {mode:04o}); nothing was written", path.display())]
+    #[error("{}: the file is read-only (mode {mode:04o}); it was not changed", path.display())]
     ReadOnlyFile { path: PathBuf, mode: u32 },
     #[error("{}: no space left on the device; the file was not changed", path.display())]
     NoSpace { path: PathBuf },
@@ -325,10 +325,7 @@ fn lock_within<P: AsRef<Path>>(targets: &[P], wait: u64) -> Result<WriteLock, Fs
     let mut dirs: Vec<(PathBuf, PathBuf)> = Vec::new();
     for t in targets {
         let t = t.as_ref();
-        let (resolved, meta) = resolve_target(t)?;
-        if let Some(m) = &meta {
-            check_writable(&resolved, m)?;
-        }
+        let (resolved, _) = resolve_target(t)?;
         let dir = dir_of(&resolved);
         let dir = fs::canonicalize(&dir).map_err(|e| FsError::from_io(&dir, "resolve", e))?;
         dirs.push((dir, t.to_path_buf()));
@@ -444,18 +441,39 @@ pub fn write_target(path: &Path) -> PathBuf {
 
 /// Refuses to replace a file that has no write bit, or that this process may not write (another
 /// user's file in a shared directory): the rename would bypass both. Root is refused on the
-/// mode bits alone, as an editor asks before writing a read-only file.
+/// mode bits alone, as an editor asks before writing a read-only file. A read-only file system
+/// is the directory's refusal ([`FsError::ReadOnlyDirectory`]), not the file's.
 fn check_writable(path: &Path, m: &fs::Metadata) -> Result<(), FsError> {
     let mode = m.mode() & 0o7777;
-    let writable =
-        mode & 0o222 != 0 && rustix::fs::access(path, rustix::fs::Access::WRITE_OK).is_ok();
-    if writable {
+    let denied = match rustix::fs::access(path, rustix::fs::Access::WRITE_OK) {
+        Err(e) if e == rustix::io::Errno::ROFS => {
+            return Err(FsError::ReadOnlyDirectory { dir: dir_of(path) });
+        }
+        Err(e) => e == rustix::io::Errno::ACCESS,
+        Ok(()) => false,
+    };
+    if mode & 0o222 != 0 && !denied {
         return Ok(());
     }
     Err(FsError::ReadOnlyFile {
         path: path.to_path_buf(),
         mode,
     })
+}
+
+/// Refuses, before anything is written, when one of the existing files a run is about to
+/// replace is read-only ([`check_writable`]), so that a run writing several files writes all
+/// or none.
+///
+/// # Errors
+/// [`FsError::ReadOnlyFile`] naming the first such file, or why it could not be resolved.
+pub fn refuse_read_only<'p>(paths: impl IntoIterator<Item = &'p Path>) -> Result<(), FsError> {
+    for p in paths {
+        if let (target, Some(m)) = resolve_target(p)? {
+            check_writable(&target, &m)?;
+        }
+    }
+    Ok(())
 }
 
 fn check_regular(path: &Path, m: &fs::Metadata) -> Result<(), FsError> {

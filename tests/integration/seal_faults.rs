@@ -108,6 +108,21 @@ fn read_only_file_is_refused_and_no_file_is_written() {
     std::fs::set_permissions(tree.ss("stage"), std::fs::Permissions::from_mode(0o644)).unwrap();
     ok(&tree.run(&["stage", "--from", env.to_str().unwrap()]));
     assert_decrypts(&tree, "stage", &env_values());
+
+    // A run that would leave the read-only file as it is (every value kept, with the key that
+    // opens them) writes nothing, and is no refusal.
+    let sealed = std::fs::read(tree.ss("stage")).unwrap();
+    std::fs::set_permissions(tree.ss("stage"), std::fs::Permissions::from_mode(0o444)).unwrap();
+    let key = tree.write("key.pem", demo_key());
+    let args = [
+        "stage",
+        "--from",
+        env.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ];
+    ok(&tree.run(&args));
+    assert_eq!(sealed, std::fs::read(tree.ss("stage")).unwrap());
 }
 
 /// Documented in docs/sealing.md: a symlinked `sealedsecret.yaml` is followed; the file it
