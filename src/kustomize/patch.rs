@@ -285,8 +285,16 @@ fn merge_keyed_list(target: &mut Value, patch: &Value, mk: &str, schema: bool) {
     };
     let mut rest: Vec<Option<Value>> = std::mem::take(t).into_iter().map(Some).collect();
     let mut front = Vec::new();
+    let mut named: Vec<&Value> = Vec::new();
     for item in p {
         let key = item.get(mk);
+        // An item the patch names again is ignored: kyaml merges the first.
+        if let Some(k) = key {
+            if named.contains(&k) {
+                continue;
+            }
+            named.push(k);
+        }
         let pos = key.and_then(|k| {
             (rest.iter()).position(|x| x.as_ref().is_some_and(|x| x.get(mk) == Some(k)))
         });
@@ -471,6 +479,20 @@ mod tests {
             value: &value,
         };
         sel.compile().expect("compiles").selects(&c)
+    }
+
+    #[test]
+    fn a_keyed_list_holds_the_patched_items_first_and_a_repeated_one_once() {
+        let v = |s: &str| -> Value { yaml_serde::from_str(s).unwrap() };
+        let mut target = v("containers: [{name: a, image: a}, {name: b, image: b}, {name: c}]");
+        let patch = v(
+            "containers: [{name: c, image: c2}, {name: d}, {name: c, image: c3}, {name: a, $patch: delete}]",
+        );
+        strategic_merge(&mut target, &patch, true);
+        assert_eq!(
+            target,
+            v("containers: [{name: c, image: c2}, {name: d}, {name: b, image: b}]")
+        );
     }
 
     #[test]

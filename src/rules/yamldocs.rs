@@ -296,7 +296,12 @@ fn helm_masked(text: &str) -> Option<Value> {
         while let Some(start) = rest.find("{{") {
             let end = start + rest[start..].find("}}")? + 2;
             out.push_str(&rest[..start]);
-            out.push_str(ACTION);
+            // A comment (`{{/* ... */}}`, `{{- /* ... */ -}}`) renders nothing.
+            let inner =
+                rest[start + 2..end - 2].trim_matches(|c: char| c == '-' || c.is_whitespace());
+            if !(inner.starts_with("/*") && inner.ends_with("*/")) {
+                out.push_str(ACTION);
+            }
             rest = &rest[end..];
         }
         out.push_str(rest);
@@ -307,11 +312,20 @@ fn helm_masked(text: &str) -> Option<Value> {
     Some(value)
 }
 
-/// Turns [`ACTION`] in `v`'s string values back into a `{{ }}`.
+/// Turns [`ACTION`] in `v`'s strings, keys too, back into a `{{ }}`.
 fn unmask(v: &mut Value) {
     match v {
         Value::String(s) if s.contains(ACTION) => *s = s.replace(ACTION, "{{ }}"),
-        Value::Mapping(m) => m.values_mut().for_each(unmask),
+        Value::Mapping(m) => {
+            *m = std::mem::take(m)
+                .into_iter()
+                .map(|(mut k, mut v)| {
+                    unmask(&mut k);
+                    unmask(&mut v);
+                    (k, v)
+                })
+                .collect();
+        }
         Value::Sequence(items) => items.iter_mut().for_each(unmask),
         Value::Tagged(t) => unmask(&mut t.value),
         _ => {}

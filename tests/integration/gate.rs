@@ -188,6 +188,7 @@ fn a_kustomization_that_decodes_to_nothing_is_a_build_error() {
         "{}\n",
         "resources: ~\n",
         "namespace: \"\"\nkind: Kustomization\n",
+        "bases: []\nimageTags: []\n",
     ] {
         let Some(hit) = build_error_case(&[(DEV, empty)], DEV, "") else {
             return;

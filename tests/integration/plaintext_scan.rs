@@ -427,16 +427,32 @@ fn a_helm_template_that_parses_only_with_its_actions_masked_is_judged() {
         "charts/app/templates/spanning.yaml",
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ include\n    \"app.fullname\" . }}\nstringData:\n  literal: hunter2-spanning\n",
     );
+    // A comment action renders nothing: the value before it is written as it is. A key that is
+    // an action is named as the template writes it, never by the mask.
+    put(
+        root,
+        "charts/app/templates/comment.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-c\nstringData:\n  password: hunter2-comment {{/* keep in sync */}}\n  {{ .Values.key }}: hunter2-keyed\n",
+    );
     common::git(root, &["add", "-A"]);
     let (code, hits) = common::check_hits(root, &[]);
     assert_eq!(code, 1, "{hits:?}");
     let plaintext = of_rule(&hits, "plaintext-secret");
-    assert_eq!(plaintext.len(), 1, "{plaintext:?}");
+    assert_eq!(plaintext.len(), 2, "{plaintext:?}");
     assert_eq!(
-        plaintext[0].0, "charts/app/templates/secret.yaml",
+        plaintext[0].0, "charts/app/templates/comment.yaml",
         "{plaintext:?}"
     );
-    assert!(plaintext[0].2.contains("(`literal`)"), "{plaintext:?}");
+    assert!(
+        plaintext[0].2.contains("2 plaintext stringData keys"),
+        "{plaintext:?}"
+    );
+    assert!(!plaintext[0].2.contains("EMP_SEAL"), "{plaintext:?}");
+    assert_eq!(
+        plaintext[1].0, "charts/app/templates/secret.yaml",
+        "{plaintext:?}"
+    );
+    assert!(plaintext[1].2.contains("(`literal`)"), "{plaintext:?}");
     let notes: Vec<(&str, &str)> = (hits.iter())
         .filter(|h| h.rule == "yaml-syntax")
         .map(|h| (h.path.as_str(), h.message.as_str()))

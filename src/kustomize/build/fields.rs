@@ -802,21 +802,25 @@ fn unknown_field(what: &str, key: &str, known: &[&str], differ: &str) -> (Proble
 }
 
 /// Whether a kustomization kustomize has decoded holds nothing: every field but `apiVersion`
-/// and `kind` is absent, null or an empty scalar. An empty list or map counts as something
-/// (Go's decoder keeps it non-nil), as kustomize's `reflect.DeepEqual` with the empty
-/// Kustomization does (`api/types/kustomization.go`, `CheckEmpty`: "kustomization.yaml is
-/// empty"); what `kustomize create` writes, `{}` and `resources: ~` are empty.
+/// and `kind` is absent, null or an empty string, or an empty list of a deprecated field
+/// `FixKustomization` folds into another (`bases`, `imageTags`, `helmChartInflationGenerator`:
+/// appending nothing to a nil list leaves it nil). Any other empty list or map counts as
+/// something (Go's decoder keeps it non-nil), as kustomize's `reflect.DeepEqual` with the empty
+/// Kustomization does (`api/types/kustomization.go`, `FixKustomization` and `CheckEmpty`:
+/// "kustomization.yaml is empty"); what `kustomize create` writes, `{}` and `resources: ~` are
+/// empty, `resources: []` is not.
 pub(super) fn decodes_empty(k: &Value) -> bool {
     let Some(map) = k.as_mapping() else {
         return k.is_null();
     };
     map.iter().all(|(key, v)| {
-        matches!(key.as_str(), Some("apiVersion" | "kind"))
+        let key = key.as_str().unwrap_or_default();
+        let folded = ["bases", "imageTags", "helmChartInflationGenerator"].contains(&key);
+        ["apiVersion", "kind"].contains(&key)
             || match v {
                 Value::Null => true,
                 Value::String(s) => s.is_empty(),
-                Value::Bool(b) => !b,
-                Value::Number(n) => n.as_f64() == Some(0.0),
+                Value::Sequence(items) => folded && items.is_empty(),
                 _ => false,
             }
     })
