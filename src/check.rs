@@ -109,7 +109,7 @@ impl CheckError {
             }
             CheckError::UnreadConfig(e) => return Some(e.hint()),
             CheckError::GitRefused { .. } => {
-                "fix what git says and run again; for \"dubious ownership\" (a checkout made by another user, as in many CI containers), mark the directory safe: git config --global --add safe.directory DIR"
+                "fix what git says and run again (install git when it could not be run); for \"dubious ownership\" (a checkout made by another user, as in many CI containers), mark the directory safe: git config --global --add safe.directory DIR"
             }
             CheckError::EmptyRelease => {
                 "name the environment to gate (--release paper), or unset EMP_SEAL_RELEASE"
@@ -788,7 +788,9 @@ fn unmodelled(
             "git submodule {path}: {why}, so its files are not checked (no environment in it is found, and no rule reads them); check it out (`git submodule update --init --recursive`) to check them"
         ));
     let sparse = crate::workspace::sparse_note(root, |p| ws.is_ignored(p));
+    let unnamed = crate::workspace::unnamed_note(root, |p| ws.is_ignored(p));
     (crate::workspace::repository_notes(root).into_iter())
+        .chain(unnamed)
         .chain(sparse)
         .chain(unlisted_above)
         .chain(ws.notes().map(str::to_owned))

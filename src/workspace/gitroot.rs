@@ -87,22 +87,6 @@ pub(crate) fn notes(root: &Path) -> Vec<String> {
             "git could not be asked where the repository's top is ({reason}): the root is taken as the top: Argo CD Applications and Flux Kustomizations outside the root are not read, an ApplicationSet's git generator reads directories from the root, and an overlay only Flux deploys loads no file above the root (one it names there is an overlay-build-error)"
         ));
     }
-    if let Some(Ok(l)) = listing(root)
-        && !l.unnamed.is_empty()
-    {
-        let shown: Vec<&str> = l.unnamed.iter().take(5).map(String::as_str).collect();
-        let more = l.unnamed.len().saturating_sub(shown.len());
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        notes.push(format!(
-            "{} file(s) whose names are not UTF-8 were not read (no rule checked them, whatever they hold; a directory so named is no environment): {}{more} (shown with U+FFFD for each such byte); rename them to check them",
-            l.unnamed.len(),
-            shown.join(", ")
-        ));
-    }
     if prefix(root).is_empty() {
         return notes;
     }
@@ -116,6 +100,28 @@ pub(crate) fn notes(root: &Path) -> Vec<String> {
         None => {}
     }
     notes
+}
+
+/// The note naming the files git lists whose names are not UTF-8 (but those `ignored` says the
+/// run would not read anyway), which no rule can read by the name listed: at most five, and how
+/// many more.
+pub(crate) fn unnamed_note(root: &Path, ignored: impl Fn(&str) -> bool) -> Option<String> {
+    let Some(Ok(listing)) = listing(root) else {
+        return None;
+    };
+    let prefix = prefix(root);
+    let files: Vec<String> = (listing.unnamed.iter())
+        .map(|f| from_root(&prefix, f))
+        .filter(|f| !ignored(f))
+        .collect();
+    if files.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{} file(s) whose names are not UTF-8 were not read (no rule checked them, whatever they hold; a directory so named is no environment): {} (shown with U+FFFD for each such byte); rename them to check them",
+        files.len(),
+        super::first_five(&files)
+    ))
 }
 
 /// The note naming what a sparse checkout leaves out under the root (but what `ignored` says
@@ -145,14 +151,10 @@ pub(crate) fn sparse_note(root: &Path, ignored: impl Fn(&str) -> bool) -> Option
         }
     }
     dirs.sort_unstable();
-    let more = dirs.len().saturating_sub(5);
-    let mut named = match dirs.as_slice() {
+    let named = match dirs.as_slice() {
         [""] => "the root directory".to_owned(),
-        _ => dirs[..dirs.len().min(5)].join(", "),
+        _ => super::first_five(&dirs),
     };
-    if more > 0 {
-        named.push_str(&format!(" and {more} more"));
-    }
     Some(format!(
         "a sparse checkout leaves {} tracked file(s) out of the working tree (in {named}): they are not checked (no environment there is found, and no rule reads them); `git sparse-checkout disable` checks them out",
         under.len()

@@ -32,7 +32,7 @@ pub use files::{
 pub(crate) use gitroot::{
     CloneContents, clone_lacks, in_repository, notes as repository_notes,
     prefix as repository_prefix, refusal as git_refusal, sparse_note, status as git_status,
-    top as repository_top,
+    top as repository_top, unnamed_note,
 };
 pub(crate) use unparsed::helm_chart;
 
@@ -145,6 +145,16 @@ pub(crate) fn below(path: &str, dir: &str) -> bool {
 
 /// Whether the relative directory `dir` is `path` or holds it ([`below`]); the root (an empty
 /// `dir`) holds every path.
+/// At most the first five of `items`, comma-separated, and how many more: how a note names a
+/// list of places.
+pub(crate) fn first_five(items: &[impl AsRef<str>]) -> String {
+    let shown: Vec<&str> = items.iter().take(5).map(AsRef::as_ref).collect();
+    match items.len() - shown.len() {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
 pub(crate) fn within(path: &str, dir: &str) -> bool {
     dir.is_empty() || path == dir || below(path, dir)
 }
@@ -814,22 +824,24 @@ fn uncovered_note(
             .iter()
             .any(|p| &p.dir == dir || p.variants.contains(dir))
     };
+    // An aggregator (a cluster directory listing environments) includes what is checked.
+    let configured: Vec<&Path> = (scan.kust.iter())
+        .filter(|(_, k)| picks.iter().any(|p| p.dir == k.dir))
+        .map(|(c, _)| c.as_path())
+        .collect();
+    let aggregates =
+        |k: &discover::KustDir| k.includes.iter().any(|i| configured.contains(&i.as_path()));
     let left: Vec<String> = (scan.kust.iter())
-        .filter(|(c, k)| discover::is_top_level(scan, c, k) && !covered(&k.dir))
+        .filter(|(c, k)| discover::is_top_level(scan, c, k) && !covered(&k.dir) && !aggregates(k))
         .map(|(_, k)| dir_rel(root, &k.dir))
         .collect();
     let Some(first) = left.first() else {
         return Vec::new();
     };
-    let shown: Vec<&str> = left.iter().take(5).map(String::as_str).collect();
-    let more = match left.len() - shown.len() {
-        0 => String::new(),
-        n => format!(" and {n} more"),
-    };
     let note = format!(
-        "{} kustomization(s) that no environment of the config's `environments` is, includes or is wrapped by were not checked: {}{more}; list them in `environments` to check them (a variant whose overlay was renamed wraps nothing, and kustomize cannot build it)",
+        "{} kustomization(s) that are no environment of the config's `environments` and neither include nor wrap one were not checked: {}; list them in `environments` to check them (one may be a variant whose overlay was renamed, which kustomize cannot build)",
         left.len(),
-        shown.join(", ")
+        first_five(&left)
     );
     vec![(first.clone(), note)]
 }

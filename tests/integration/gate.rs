@@ -3296,6 +3296,12 @@ fn kustomizations_the_configured_environments_leave_out_are_named() {
         "emp-seal.toml",
         "environments = [\"k8s/overlays/*\"]\n",
     );
+    // An aggregator listing environments includes what is checked: not named.
+    write(
+        root,
+        "k8s/all/kustomization.yaml",
+        "resources:\n  - ../overlays/paper\n  - ../overlays/prod\n",
+    );
     let uncovered = |root: &Path| {
         let v = json_of(root, &["check", "--format", "json", "--render=never"]);
         let notes: Vec<String> = (v["notes"].as_array().unwrap().iter())
