@@ -164,12 +164,7 @@ pub fn run(opts: &CheckOptions) -> Result<Report, CheckError> {
     usable_workspace(&ws)?;
     let release = release_env(&ws, opts.release.as_deref())?;
     let filters = resolve_paths(root, &opts.cwd, &opts.paths)?;
-    let refused = crate::workspace::git_refusal(root);
-    if let (Some(_), Some(reason)) = (&release, &refused) {
-        return Err(CheckError::GitRefused {
-            reason: reason.clone(),
-        });
-    }
+    let refused = git_refusal(root, release.is_some())?;
 
     let (rels, outside, listing) = tree_files(root, &ws, &filters);
     let (git, submodules) = listing.map_or((None, Vec::new()), |(map, s)| (Some(map), s));
@@ -243,6 +238,16 @@ pub fn run(opts: &CheckOptions) -> Result<Report, CheckError> {
     // Should the system refuse a thread, the closure and the models are dropped here.
     let _ = std::thread::Builder::new().spawn(move || drop(overlays));
     Ok(report)
+}
+
+/// Why git refuses to list the repository the root is in (None when it lists it, or the root
+/// is in none). Under `--release` a refusal is an error: which files are committed is unknown,
+/// so a committed env file or a build input a clone lacks would pass.
+fn git_refusal(root: &Path, release: bool) -> Result<Option<String>, CheckError> {
+    match (release, crate::workspace::git_refusal(root)) {
+        (true, Some(reason)) => Err(CheckError::GitRefused { reason }),
+        (_, refused) => Ok(refused),
+    }
 }
 
 /// The builds' cache over the texts `check` just read, so that they do not read the files

@@ -9,6 +9,7 @@ use yaml_serde::Value;
 
 use super::{Context, SourceFile};
 use crate::finding::Location;
+use crate::workspace::helm_chart;
 use crate::yamlpos::{self, Seg};
 
 /// One parsed document of a YAML file.
@@ -202,18 +203,8 @@ fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
             });
             continue;
         }
-        let parsed = match yaml_serde::from_str::<Value>(doc.text) {
-            Err(e)
-                if doc.text.contains("{{")
-                    && *in_chart.get_or_insert_with(|| {
-                        crate::workspace::helm_chart(root, &file.path).is_some()
-                    }) =>
-            {
-                helm_masked(doc.text).ok_or(e)
-            }
-            other => other,
-        };
-        match parsed {
+        let in_chart = || *in_chart.get_or_insert_with(|| helm_chart(root, &file.path).is_some());
+        match parse_doc(doc.text, in_chart) {
             Ok(value) if crate::kustomize::has_complex_key(&value) => {
                 out.errors.push(YamlError {
                     file,
@@ -265,10 +256,19 @@ fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
         }
     }
     // The file system is asked once per file, and only for a file holding a document kept.
-    if !out.docs.is_empty() && crate::workspace::helm_chart(root, &file.path).is_some() {
+    if !out.docs.is_empty() && helm_chart(root, &file.path).is_some() {
         out.docs.iter_mut().for_each(|d| d.helm = true);
     }
     out
+}
+
+/// A document's value; one of a Helm chart's templates (`in_chart`, asked only then) that does
+/// not parse as it is is parsed with its actions masked ([`helm_masked`]).
+fn parse_doc(text: &str, in_chart: impl FnOnce() -> bool) -> Result<Value, yaml_serde::Error> {
+    match yaml_serde::from_str::<Value>(text) {
+        Err(e) if text.contains("{{") && in_chart() => helm_masked(text).ok_or(e),
+        parsed => parsed,
+    }
 }
 
 /// What stands for a `{{ }}` action in [`helm_masked`]'s text: a plain scalar.
