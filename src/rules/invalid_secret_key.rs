@@ -69,12 +69,18 @@ fn missing_groups(ty: &str, has: impl Fn(&str) -> bool) -> Vec<String> {
 fn generated_missing(cx: &Context<'_>, d: &Deployment<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (i, g) in d.overlay.generated().iter().enumerate() {
-        let Some(ty) = g.secret_type.as_deref() else { continue };
+        let Some(ty) = g.secret_type.as_deref() else {
+            continue;
+        };
         let Some(keys) = super::model::generated_keys(&cx.tree, d.overlay, i) else {
             continue;
         };
         let Some(spec) = g.specs.last() else { continue };
-        let loc = at_line(cx, &crate::workspace::path_str(&spec.origin.file), spec.origin.line);
+        let loc = at_line(
+            cx,
+            &crate::workspace::path_str(&spec.origin.file),
+            spec.origin.line,
+        );
         for lacking in missing_groups(ty, |k| keys.contains(k)) {
             let message = format!(
                 "overlay {}: Secret generator `{}` makes a Secret of type `{ty}` without {lacking}: the API server refuses the Secret",
