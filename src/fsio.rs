@@ -462,7 +462,7 @@ fn check_writable(path: &Path, m: &fs::Metadata) -> Result<(), FsError> {
 }
 
 /// Refuses, before anything is written, when one of the existing files a run is about to
-/// replace is read-only ([`check_writable`]), so that a run writing several files writes all
+/// replace is read-only (no write bit, or not writable by this user), so that a run writing several files writes all
 /// or none.
 ///
 /// # Errors
