@@ -462,8 +462,8 @@ fn check_writable(path: &Path, m: &fs::Metadata) -> Result<(), FsError> {
 }
 
 /// Refuses, before anything is written, when one of the existing files a run is about to
-/// replace is read-only (no write bit, or not writable by this user), so that a run writing several files writes all
-/// or none.
+/// replace is read-only (no write bit, or not writable by this user), so that a run writing
+/// several files writes all or none.
 ///
 /// # Errors
 /// [`FsError::ReadOnlyFile`] naming the first such file, or why it could not be resolved.
