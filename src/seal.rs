@@ -1097,10 +1097,12 @@ pub fn commit_locked<P, E: From<SealError>>(
     // written; each new text goes to a temp file and is renamed over its target; if a later
     // target fails, the earlier ones are restored to their old text. A file whose text would
     // not change is not rewritten ([`EnvPlan::unchanged`]), read-only or not.
-    let changed = plans.iter().map(&env_plan).filter(|p| !p.unchanged());
-    fsio::refuse_read_only(changed.map(|p| p.target.as_path())).map_err(SealError::from)?;
+    let changed: Vec<&EnvPlan> = (plans.iter().map(&env_plan))
+        .filter(|p| !p.unchanged())
+        .collect();
+    fsio::refuse_read_only(changed.iter().map(|p| p.target.as_path())).map_err(SealError::from)?;
     let mut done: Vec<&EnvPlan> = Vec::new();
-    for p in plans.iter().map(&env_plan).filter(|p| !p.unchanged()) {
+    for p in changed {
         if let Err(e) = fsio::atomic_write(&p.target, p.new_text.as_bytes()) {
             for d in done.iter().rev() {
                 let _ = fsio::atomic_write(&d.target, d.old_text.as_bytes());

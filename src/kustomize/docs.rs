@@ -139,7 +139,12 @@ pub(crate) fn split_docs(text: &str) -> Vec<Doc> {
 /// merge cannot be applied (a `<<` whose value is no mapping, or a quoted `"<<"` key, which
 /// `yaml_serde`'s values cannot tell from a merge key), the value is kept as written.
 pub(crate) fn merged(v: Value, text: &str) -> Value {
-    if !text.contains("<<") {
+    // Only a document that may hold one is copied and walked (a `cat <<EOF` script holds none).
+    let merge_key = text.match_indices("<<").any(|(i, _)| {
+        let after = text[i + 2..].trim_start_matches([' ', '"', '\'']);
+        after.starts_with(':')
+    });
+    if !merge_key {
         return v;
     }
     let mut applied = v.clone();

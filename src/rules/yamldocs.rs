@@ -191,7 +191,7 @@ pub fn named_docs<'c, 't>(
 
 fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
     let mut out = Parsed::default();
-    // Asked of the file system once, for the first document that needs it.
+    // Whether the file is a Helm chart's template: asked of the file system once, when needed.
     let mut in_chart: Option<bool> = None;
     for (index, doc) in yamlpos::documents(&file.text).into_iter().enumerate() {
         if let Some(line) = yamlpos::too_deep(doc.text) {
@@ -203,8 +203,8 @@ fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
             });
             continue;
         }
-        let in_chart = || *in_chart.get_or_insert_with(|| helm_chart(root, &file.path).is_some());
-        match parse_doc(doc.text, in_chart) {
+        let asked = || *in_chart.get_or_insert_with(|| helm_chart(root, &file.path).is_some());
+        match parse_doc(doc.text, asked) {
             Ok(value) if crate::kustomize::has_complex_key(&value) => {
                 out.errors.push(YamlError {
                     file,
@@ -255,8 +255,11 @@ fn parse_file<'t>(root: &std::path::Path, file: &'t SourceFile) -> Parsed<'t> {
             Err(e) => out.errors.push(parse_error(file, &doc, &e)),
         }
     }
-    // The file system is asked once per file, and only for a file holding a document kept.
-    if !out.docs.is_empty() && helm_chart(root, &file.path).is_some() {
+    // The file system is asked at most once per file (a document's parse may have asked), and
+    // only for a file holding a document kept.
+    if !out.docs.is_empty()
+        && *in_chart.get_or_insert_with(|| helm_chart(root, &file.path).is_some())
+    {
         out.docs.iter_mut().for_each(|d| d.helm = true);
     }
     out

@@ -168,7 +168,7 @@ impl Notes {
                 &self.incomplete,
             ),
             (
-                "kustomizations no configured environment is, includes or is wrapped by",
+                "kustomizations that are no configured environment and neither include nor wrap one",
                 &self.uncovered,
             ),
         ]

@@ -319,17 +319,16 @@ impl Builder<'_> {
     /// A file the build reads whole (`path`, written `s` in the field `what`, at `at`): kustomize
     /// fails without it; one that exists is among the files the build reads
     /// ([`super::BuildOutput::manifests`]), so a clone lacking it is told (`untracked-build-input`).
+    /// One that cannot be looked at (permission denied) fails the build too: kustomize cannot
+    /// read it either.
     fn input(&mut self, path: &Path, what: &str, s: &str, at: &Origin) {
-        match std::fs::metadata(path) {
-            Ok(_) => self.loaded.push(path.to_path_buf()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let msg = format!(
-                    "{what} `{s}` does not exist: kustomize fails to build (no such file or directory)"
-                );
-                self.problem(ProblemKind::Invalid, &at.file, at.line, msg);
-            }
-            Err(_) => {}
-        }
+        let why = match std::fs::metadata(path) {
+            Ok(_) => return self.loaded.push(path.to_path_buf()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "does not exist".to_owned(),
+            Err(e) => format!("cannot be read ({})", e.kind()),
+        };
+        let msg = format!("{what} `{s}` {why}: kustomize fails to build");
+        self.problem(ProblemKind::Invalid, &at.file, at.line, msg);
     }
 
     /// Under Flux's load restriction, records that the build cannot tell whether a path it
