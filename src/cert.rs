@@ -125,9 +125,9 @@ impl std::fmt::Display for ExpiryWarning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "the certificate expires on {} ({} days left)",
+            "the certificate expires on {} ({} left)",
             rfc3339(self.not_after),
-            self.days_left
+            days(self.days_left)
         )
     }
 }
@@ -344,6 +344,15 @@ pub fn describe_pem(bytes: &[u8]) -> Option<(String, u64)> {
     ))
 }
 
+/// A count of days as users read it: "1 day", "2 days", "0 days".
+pub fn days(n: u64) -> String {
+    if n == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{n} days")
+    }
+}
+
 /// Formats Unix seconds as RFC 3339 in UTC (`2035-01-31T12:00:00Z`).
 pub fn rfc3339(unix_seconds: u64) -> String {
     match x509_cert::der::DateTime::from_unix_duration(Duration::from_secs(unix_seconds)) {
@@ -476,6 +485,13 @@ fn hex_lower(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_reads_as_a_user_writes_it() {
+        assert_eq!(days(1), "1 day");
+        assert_eq!(days(0), "0 days");
+        assert_eq!(days(2), "2 days");
+    }
 
     /// The 2048-bit fixture certificate's DER with the bytes `from` (found exactly once)
     /// replaced by `to`, of the same length so that no DER length changes.

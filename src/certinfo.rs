@@ -115,6 +115,10 @@ impl CertInfoError {
                 "--fetch takes http://HOST:PORT/v1/cert.pem, https://HOST/PATH or file:///absolute/path.pem"
                     .to_owned(),
             ),
+            CertInfoError::Fetch { url, .. } if url.starts_with("file:") => Some(
+                "a file:// URL names a local file by its absolute path (file:///path/cert.pem)"
+                    .to_owned(),
+            ),
             CertInfoError::Fetch { .. } => Some(
                 "is the controller reachable? e.g. `kubectl -n kube-system port-forward svc/sealed-secrets-controller 8080:8080` then http://127.0.0.1:8080/v1/cert.pem"
                     .to_owned(),

@@ -852,6 +852,7 @@ fn read_file(
         };
     }
     match text.map_or_else(|| fsio::read_to_string_limited(&path, MAX_FILE_BYTES), Ok) {
+        Ok(text) if is_manifest(rel) => (file.with_text(crate::yamlpos::lone_cr_as_lf(text)), None),
         Ok(text) => (file.with_text(text), None),
         Err(e) => (file.unread(reason(e)), None),
     }

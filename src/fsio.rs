@@ -476,6 +476,25 @@ pub fn refuse_read_only<'p>(paths: impl IntoIterator<Item = &'p Path>) -> Result
     Ok(())
 }
 
+/// Refuses, before anything is written, a directory that cannot take a new file (no write or
+/// search permission for this user, or a read-only file system): a run that asks for values
+/// first must not lose them to a refusal at write time. Other errors are left to the write,
+/// which reports them.
+///
+/// # Errors
+/// [`FsError::ReadOnlyDirectory`].
+pub fn refuse_unwritable_dir(dir: &Path) -> Result<(), FsError> {
+    use rustix::fs::Access;
+    match rustix::fs::access(dir, Access::WRITE_OK | Access::EXEC_OK) {
+        Err(e) if e == rustix::io::Errno::ROFS || e == rustix::io::Errno::ACCESS => {
+            Err(FsError::ReadOnlyDirectory {
+                dir: dir.to_path_buf(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 fn check_regular(path: &Path, m: &fs::Metadata) -> Result<(), FsError> {
     if m.is_dir() {
         return Err(FsError::IsADirectory {
@@ -637,6 +656,8 @@ pub fn write_private(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), F
     let ext = path
         .extension()
         .map_or_else(|| "tmp".into(), |e| e.to_string_lossy().into_owned());
+    // Replacing by rename would bypass a read-only file's mode, as in `atomic_write`.
+    refuse_read_only([path])?;
     let mut tmp = temp_beside(&dir, &stem, &format!(".{ext}"), 0o600)?;
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())

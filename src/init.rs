@@ -307,6 +307,14 @@ pub fn init(
     if todo.is_empty() {
         return Ok(outcome);
     }
+    // Refused before the first prompt, so that no typed value is lost: a file `force` would
+    // replace that is read-only, or a directory that cannot take the file.
+    fsio::refuse_read_only(todo.iter().map(|(t, _)| t.file.as_path()))?;
+    for (t, _) in &todo {
+        if let Some(dir) = t.file.parent() {
+            fsio::refuse_unwritable_dir(dir)?;
+        }
+    }
     if !no_input && !prompter.can_prompt() {
         return Err(InitError::NotInteractive {
             env: env.to_owned(),

@@ -118,6 +118,17 @@ pub enum SealError {
     FromNotFound { name: String },
     #[error("env file `{name}` is ambiguous: found in {found}")]
     FromAmbiguous { name: String, found: String },
+    /// A bare `--from` name found only in the directory of an environment not being sealed,
+    /// while the one sealed has an example of that name (it keeps its own file): that
+    /// environment's values are not taken for this one without its path.
+    #[error(
+        "env file `{name}` is not in the directory of {targets}, which has `{name}.example` (its own file is missing); it is in {found}, another environment's"
+    )]
+    FromOtherEnvironment {
+        name: String,
+        targets: String,
+        found: String,
+    },
     #[error(
         "{file}: the SealedSecret renders without a namespace; {scope} scope needs one (kubeseal would take it from your kubeconfig)"
     )]
@@ -387,6 +398,10 @@ impl SealError {
                 "fetch it: `emp-seal cert {env} --fetch URL` or `kubeseal --fetch-cert > {path}` (docs/certificates.md)"
             )),
             SealError::UnreadConfig(e) => Some(e.hint()),
+            SealError::FromOtherEnvironment { found, .. } => Some(format!(
+                "to seal that environment's values here, give the path (--from {})",
+                found.split(", ").next().unwrap_or_default()
+            )),
             SealError::UnknownEnv { known, .. } if known.is_empty() => Some(
                 "known environments: none (is this the repository root? use -C DIR)".to_owned(),
             ),

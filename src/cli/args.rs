@@ -432,7 +432,7 @@ pub struct DiffArgs {
     #[arg(value_name = "ENV")]
     pub env: String,
     /// The env file to compare.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = path_arg())]
     pub from: PathBuf,
     /// Which SealedSecret when the overlay renders several (rendered name or name in the file,
     /// or NAMESPACE/NAME); without it, the one named like FILE (`redis.env` -> `redis`), as `seal`
@@ -534,10 +534,84 @@ pub fn secret_name(value: &str) -> Result<String, String> {
 }
 
 /// A path argument, or its environment variable's value: one that is empty or only spaces is a
-/// usage error (exit 2) naming that, not a file named ` ` that is then not found. Any other
+/// usage error (exit 2) naming that, not a file named ` ` that is then not found; so is one that
+/// is file content rather than a path (a line break, a PEM header, ...), which is never shown. Any other
 /// value is taken as it is, valid UTF-8 or not.
-pub fn path_arg() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
-    clap::builder::OsStringValueParser::new().try_map(non_blank)
+pub fn path_arg() -> PathArg {
+    PathArg
+}
+
+/// The parser [`path_arg`] returns.
+#[derive(Clone, Copy)]
+pub struct PathArg;
+
+impl TypedValueParser for PathArg {
+    type Value = PathBuf;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<PathBuf, clap::Error> {
+        if let Some(what) = content_not_path(value) {
+            // clap's own value errors quote the value: this one names only the option.
+            let name = arg.map_or_else(String::new, |a| {
+                let flag = a
+                    .get_long()
+                    .map_or_else(|| a.get_id().to_string(), |l| format!("--{l}"));
+                match a.get_env() {
+                    Some(env) => format!("{flag} (or {})", env.to_string_lossy()),
+                    None => flag,
+                }
+            });
+            let message = format!(
+                "the value of {name} is not a file path: it {what} (not shown); give the path of a file holding it\n"
+            );
+            return Err(clap::Error::raw(ErrorKind::InvalidValue, message).with_cmd(cmd));
+        }
+        let parser = clap::builder::OsStringValueParser::new().try_map(non_blank);
+        parser.parse_ref(cmd, arg, value)
+    }
+}
+
+/// How a path argument reads as the content of a file rather than its path, so that it is
+/// refused without being shown (a CI variable set to a key or an env file instead of a file
+/// holding it would otherwise land in the job log with "no such file"): it holds a line break,
+/// is longer than any path (4096 bytes), or, naming no file, holds a PEM header, is a line of
+/// base64 (40 characters or more) or starts like an env line (`KEY=`).
+fn content_not_path(value: &OsStr) -> Option<String> {
+    let bytes = value.as_encoded_bytes();
+    let lines = bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    if bytes.iter().any(|b| matches!(b, b'\n' | b'\r')) {
+        return Some(format!("holds {lines} lines"));
+    }
+    if bytes.len() > 4096 {
+        return Some(format!("is {} bytes long", bytes.len()));
+    }
+    if std::path::Path::new(value).exists() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let env_line = text.split_once('=').is_some_and(|(key, _)| {
+        !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    });
+    // A line of a PEM body or a token: base64 only, longer than a file name usually is.
+    let base64_line = text.len() >= 40
+        && !text.contains("//")
+        && (text.bytes()).all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    if text.contains("-----BEGIN") {
+        Some("holds a PEM block".to_owned())
+    } else if base64_line {
+        Some("reads as base64 text".to_owned())
+    } else if env_line {
+        Some("reads as an env file line (KEY=...)".to_owned())
+    } else {
+        None
+    }
 }
 
 fn non_blank(value: std::ffi::OsString) -> Result<PathBuf, &'static str> {
@@ -579,6 +653,36 @@ mod tests {
     fn secret_names_are_trimmed_and_never_blank() {
         assert_eq!(secret_name(" regcred "), Ok("regcred".to_owned()));
         assert!(secret_name(" ").is_err() && secret_name("").is_err());
+    }
+
+    #[test]
+    fn content_given_as_a_path_is_recognised() {
+        let reads = |s: &str| content_not_path(OsStr::new(s));
+        assert_eq!(reads("a\nb\n").as_deref(), Some("holds 2 lines"));
+        assert_eq!(
+            reads("-----BEGIN PRIVATE KEY----- x").as_deref(),
+            Some("holds a PEM block")
+        );
+        assert_eq!(
+            reads("API_KEY=abc").as_deref(),
+            Some("reads as an env file line (KEY=...)")
+        );
+        let b64 = "MIIJQgIBADANBgkqhkiG9w0BAQEFAASCCSwwggkoAgEAAoICAQ";
+        assert_eq!(reads(b64).as_deref(), Some("reads as base64 text"));
+        assert!(reads(&"a".repeat(5000)).is_some_and(|w| w.starts_with("is 5000 bytes")));
+        for path in [
+            "keys/prod-key.pem",
+            "./x",
+            "/etc/sealed-secrets/controller.key",
+            "k8s/overlays/production/sealing-certificate.pem",
+        ] {
+            assert_eq!(reads(path), None, "{path}");
+        }
+        // A path that names a file is one, whatever it looks like.
+        let d = tempfile::tempdir().unwrap();
+        let named = d.path().join("KEY=value");
+        crate::fsio::atomic_write(&named, b"").unwrap();
+        assert_eq!(content_not_path(named.as_os_str()), None);
     }
 
     #[test]

@@ -59,12 +59,12 @@ pub(super) fn run(ctx: &Ctx, a: &CertArgs) -> Result<Outcome, CliError> {
                 None => ("saved", String::new()),
             };
             say!(
-                "{}: {what}\n  subject  {}\n  sha256   {}{was}\n  expires  {} ({} days left)",
+                "{}: {what}\n  subject  {}\n  sha256   {}{was}\n  expires  {} ({})",
                 rel(&root, &saved.path),
                 saved.info.subject,
                 saved.info.sha256,
                 crate::cert::rfc3339(saved.info.not_after),
-                saved.info.days_left
+                left(saved.info.days_left)
             );
             if !was.is_empty() {
                 say!("note: {}", rotation_note(target));
@@ -133,6 +133,16 @@ fn state_code(s: &SealedState) -> &'static str {
     }
 }
 
+/// `12 days left`, `1 day left`, `EXPIRED 3 days ago`.
+fn left(days_left: i64) -> String {
+    let days = crate::cert::days(days_left.unsigned_abs());
+    if days_left < 0 {
+        format!("EXPIRED {days} ago")
+    } else {
+        format!("{days} left")
+    }
+}
+
 fn text(root: &std::path::Path, reports: &[CertReport]) -> String {
     let mut o = String::new();
     for (i, r) in reports.iter().enumerate() {
@@ -140,11 +150,7 @@ fn text(root: &std::path::Path, reports: &[CertReport]) -> String {
         if i > 0 {
             o.push('\n');
         }
-        let left = if c.days_left < 0 {
-            format!("EXPIRED {} days ago", -c.days_left)
-        } else {
-            format!("{} days left", c.days_left)
-        };
+        let left = left(c.days_left);
         let _ = writeln!(o, "{}", rel(root, &c.path));
         let _ = writeln!(o, "  subject      {}", c.subject);
         let _ = writeln!(o, "  key          RSA {} bits", c.key_bits);

@@ -12,7 +12,7 @@ use super::{Ctx, write_stdout};
 
 pub(super) fn run(ctx: &Ctx, a: &DiffArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
-    let (from, _) = crate::workspace::resolve_from(&root, &a.from)?;
+    let (from, _) = crate::workspace::resolve_from(&root, &a.from, std::slice::from_ref(&a.env))?;
     // `.` typed in an overlay directory is that overlay, as for `seal` and `check --release`.
     let env = &crate::workspace::env_name(&root, &a.env);
     let d = recover::diff(&root, env, (&from, a.name.as_deref()), &a.keys)?;

@@ -12,7 +12,7 @@ use super::{Ctx, TtyPrompter, write_stdout};
 pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
     check_options(&a)?;
-    let from = super::seal_cmd::resolve_from(ctx, &root, &a.from)?;
+    let from = super::seal_cmd::resolve_from(ctx, &root, &a.from, &a.envs)?;
     let (dry_run, keep_name, no_input) = (a.dry_run, a.keep_name, a.no_input);
     let req = super::seal_cmd::request(&root, from, a)?;
     let env = &req.envs[0];

@@ -14,7 +14,7 @@ use super::{Ctx, TtyPrompter, write_stdout};
 
 pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
     let root = ctx.root()?;
-    let from = resolve_from(ctx, &root, &a.from)?;
+    let from = resolve_from(ctx, &root, &a.from, &a.envs)?;
     let (dry_run, to_stdout, no_input) = (a.dry_run, a.stdout, a.no_input);
     let req = request(&root, from, a)?;
     let mut tty = TtyPrompter::new(!no_input, "").requiring_values();
@@ -33,8 +33,7 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
         return Ok(Outcome::Clean);
     }
     let plans = if to_stdout {
-        let out: String = plans.iter().map(|p| p.new_text.as_str()).collect();
-        write_stdout(out.as_bytes())?;
+        write_stdout(stdout_text(&root, &plans).as_bytes())?;
         plans
     } else {
         let replan = || seal::plan_with(&req, &inputs, &mut prompter);
@@ -49,9 +48,32 @@ pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
     Ok(Outcome::Clean)
 }
 
+/// What `--stdout` prints: the new file; with several environments, each file after a `---`
+/// line and a comment naming it, so that the output is one YAML stream holding the documents of
+/// every file (two files put end to end would read as one document, or not parse).
+fn stdout_text(root: &Path, plans: &[EnvPlan]) -> String {
+    if let [one] = plans {
+        return one.new_text.clone();
+    }
+    let mut out = String::new();
+    for p in plans {
+        out.push_str(&format!("---\n# {}\n", rel(root, &p.target)));
+        out.push_str(&p.new_text);
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// `--from` as given, or the overlay file a bare name was found as (said on stderr).
-pub(super) fn resolve_from(ctx: &Ctx, root: &Path, from: &Path) -> Result<PathBuf, CliError> {
-    let (from, looked_up) = crate::workspace::resolve_from(root, from)?;
+pub(super) fn resolve_from(
+    ctx: &Ctx,
+    root: &Path,
+    from: &Path,
+    envs: &[String],
+) -> Result<PathBuf, CliError> {
+    let (from, looked_up) = crate::workspace::resolve_from(root, from, envs)?;
     if looked_up && !ctx.quiet {
         say!("using {}", rel(root, &from));
     }

@@ -87,7 +87,14 @@ impl Doc {
 /// True when the first YAML document of `text` is empty (a `---` line opens a document with
 /// nothing in it before the first that has content): a reader that decodes the first document
 /// only (go-yaml v2 `Unmarshal`) reads nothing, while [`split_docs`] skips empty documents.
+/// A `...` end marker before any content ends an empty first document as well (go-yaml then
+/// reports "did not find expected node content").
 pub(crate) fn first_document_empty(text: &str) -> bool {
+    let first_line =
+        (text.lines().map(str::trim_end)).find(|l| !l.is_empty() && !l.starts_with('#'));
+    if first_line.is_some_and(|l| l == "..." || l.starts_with("... ")) {
+        return true;
+    }
     let pieces = yamlpos::pieces(text, false);
     // What comes before the first `---` is a document only when it holds content.
     let first = pieces.iter().find(|p| p.explicit || p.significant());

@@ -568,11 +568,15 @@ impl Overlay {
                 path,
                 line,
                 message,
-            }) => (
-                path,
-                line,
-                format!("{}{message}", build::YAML_SYNTAX_PREFIX),
-            ),
+            }) => {
+                // Valid YAML kustomize cannot read is no syntax error (as in `build`).
+                let message = if message == docs::DIRECTIVE {
+                    message
+                } else {
+                    format!("{}{message}", build::YAML_SYNTAX_PREFIX)
+                };
+                (path, line, message)
+            }
             Err(KustomizeError::NotUtf8 { path, line }) => {
                 let message = build::not_utf8(&crate::workspace::rel(root, &path), line);
                 (path, line, message)

@@ -28,6 +28,11 @@ pub enum RefField {
     VolumeConfigMap,
     /// `volumes[].projected.sources[].secret.name`.
     ProjectedSecret,
+    /// The Secret of another volume source: `csi.nodePublishSecretRef.name`,
+    /// `azureFile.secretName`, and `secretRef.name` of `cephfs`, `cinder`, `flexVolume`,
+    /// `iscsi`, `rbd`, `scaleIO` and `storageos`. kustomize's nameReference table lists none
+    /// of them, so a rename leaves them as written.
+    VolumeSourceSecret,
     /// `volumes[].projected.sources[].configMap.name`.
     ProjectedConfigMap,
     /// `volumes[].persistentVolumeClaim.claimName`.
@@ -223,6 +228,31 @@ impl Walker<'_> {
                 w.key(vol, "configMap", |w, s| {
                     w.push(RefField::VolumeConfigMap, "ConfigMap", "name", s)
                 });
+                // kubernetes `staging/src/k8s.io/api/core/v1/types.go`, `VolumeSource`: the
+                // sources that name a Secret of the pod's namespace.
+                w.key(vol, "csi", |w, c| {
+                    w.key(c, "nodePublishSecretRef", |w, r| {
+                        w.push(RefField::VolumeSourceSecret, "Secret", "name", r)
+                    });
+                });
+                w.key(vol, "azureFile", |w, a| {
+                    w.push(RefField::VolumeSourceSecret, "Secret", "secretName", a)
+                });
+                for source in [
+                    "cephfs",
+                    "cinder",
+                    "flexVolume",
+                    "iscsi",
+                    "rbd",
+                    "scaleIO",
+                    "storageos",
+                ] {
+                    w.key(vol, source, |w, v| {
+                        w.key(v, "secretRef", |w, r| {
+                            w.push(RefField::VolumeSourceSecret, "Secret", "name", r)
+                        });
+                    });
+                }
                 w.key(vol, "persistentVolumeClaim", |w, s| {
                     w.push(
                         RefField::PersistentVolumeClaim,

@@ -68,11 +68,11 @@ pub(crate) fn check(cx: &View<'_, '_>, meta: &'static RuleMeta, which: Which) ->
                         ))
                     }
                     Ok(Some(w)) if which == Which::Expiring => push(format!(
-                        "overlay {}: sealing certificate `{}` expires on {} ({} days left)",
+                        "overlay {}: sealing certificate `{}` expires on {} ({} left)",
                         ov.name,
                         cm.path,
                         rfc3339(w.not_after),
-                        w.days_left
+                        crate::cert::days(w.days_left)
                     )),
                     _ => {}
                 }

@@ -4,7 +4,9 @@
 //! namespaces, generator hashes and which fields kustomize rewrites). Every pod template the
 //! model reads is covered (Pod, Deployment, `StatefulSet`, `DaemonSet`, `ReplicaSet`, Job, `CronJob`,
 //! KEDA ScaledJob...): `envFrom`/`env` Secret and `ConfigMap` references, secret, `configMap`,
-//! projected and `persistentVolumeClaim` volumes, `serviceAccountName` and `imagePullSecrets`;
+//! projected and `persistentVolumeClaim` volumes, the Secret of other volume sources (CSI
+//! `nodePublishSecretRef`, `azureFile`, `secretRef` of `cephfs`, `rbd`, ...),
+//! `serviceAccountName` and `imagePullSecrets`;
 //! plus `ServiceAccount` `imagePullSecrets` and KEDA `authenticationRef` / `secretTargetRef`.
 //!
 //! Not judged: `optional: true` references; Ingress TLS Secrets (an ingress controller's

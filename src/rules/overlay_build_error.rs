@@ -25,11 +25,16 @@ pub static META: RuleMeta = RuleMeta {
 /// Reports every build-failing problem of every checked overlay.
 pub fn check(cx: &View<'_, '_>) -> Vec<Finding> {
     let consequence = "its key and reference checks did not run";
+    // The files `yaml-syntax` reports: a YAML problem of the model in any other file (one the
+    // rules' own parse accepts) is reported here, so that no overlay fails to build unreported.
+    let reported: std::collections::HashSet<&str> = (super::yamldocs::yaml_errors(cx).iter())
+        .map(|e| e.file.path.as_str())
+        .collect();
     problem_findings(cx, &META, consequence, |p, path| {
         let scanned_yaml = cx
             .file(path)
             .is_some_and(|f| f.is_yaml() && !f.repository_only);
-        p.fails_build() && !(p.is_yaml_syntax() && scanned_yaml)
+        p.fails_build() && !(p.is_yaml_syntax() && scanned_yaml && reported.contains(path))
     })
 }
 

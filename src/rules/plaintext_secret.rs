@@ -317,7 +317,15 @@ fn secret_plaintext(cx: &Context<'_>, doc: &YamlDoc<'_>) -> Vec<(Location, Strin
     [("data", Written::Base64), ("stringData", Written::Text)]
         .into_iter()
         .filter_map(|(field, written)| {
-            let keys = secret_keys(doc.get(&[field]), written, around);
+            let value = doc.get(&[field]);
+            if let Some(shape) = misshapen(value, written, around) {
+                let message = format!(
+                    "Secret `{}` holds `{field}` as {shape}, not a map: the API server refuses the Secret, and the text is committed",
+                    doc.name()
+                );
+                return Some((doc.location(&[field]), message));
+            }
+            let keys = secret_keys(value, written, around);
             (!keys.is_empty()).then(|| {
                 let holds = plaintext(cx, field, &keys);
                 (
@@ -327,6 +335,25 @@ fn secret_plaintext(cx: &Context<'_>, doc: &YamlDoc<'_>) -> Vec<(Location, Strin
             })
         })
         .collect()
+}
+
+/// What a `data`/`stringData` that is no map holds, when it is committed secret text: a string
+/// (`"a string of 16 bytes"`) or a list holding one. kustomize renders it as written, and only
+/// the API server refuses it, so the text would still be in the repository.
+fn misshapen(value: Option<&Value>, written: Written, around: Around) -> Option<String> {
+    match value? {
+        v @ Value::String(s) if is_committed_secret(v, written, around) => {
+            Some(format!("a string of {} bytes", s.len()))
+        }
+        Value::Sequence(items)
+            if items
+                .iter()
+                .any(|v| is_committed_secret(v, written, around)) =>
+        {
+            Some(format!("a list of {} items", items.len()))
+        }
+        _ => None,
+    }
 }
 
 /// The plaintext of every committed `SealedSecret`'s `spec.template.data` (and `stringData`,

@@ -18,35 +18,57 @@ pub const MAX_INPUT_BYTES: u64 = 8 * 1024 * 1024;
 /// is reported as not read, never skipped in silence).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Resolves `--from`: a path that exists is used as is; a bare file name that does not exist in
-/// the current directory is looked up in every environment's directory. Returns the path and
-/// whether it was found by lookup (the CLI then prints which file it used).
+/// Resolves `--from` for the environments `targets` (as typed): a path that exists is used as
+/// is; a bare file name that does not exist in the current directory is looked up in the
+/// targets' directories first, then in every environment's directory. A file found only in
+/// another environment's directory is refused when a target has an example of that name (it
+/// keeps its own file: a developer who has only dev's `db.env` must not seal dev's values into
+/// prod by its bare name). Returns the path and whether it was found by lookup (the CLI then
+/// prints which file it used).
 ///
 /// # Errors
-/// [`SealError::FromNotFound`], [`SealError::FromAmbiguous`].
-pub fn resolve_from(root: &Path, from: &Path) -> Result<(PathBuf, bool), SealError> {
+/// [`SealError::FromNotFound`], [`SealError::FromAmbiguous`],
+/// [`SealError::FromOtherEnvironment`].
+pub fn resolve_from(
+    root: &Path,
+    from: &Path,
+    targets: &[String],
+) -> Result<(PathBuf, bool), SealError> {
     // A missing path that is not a bare name: the reader reports it with its own message.
     if from.as_os_str() == fsio::STDIN || from.exists() || from.components().count() != 1 {
         return Ok((from.to_path_buf(), false));
     }
-    let found: Vec<PathBuf> = super::get(root)
-        .envs
-        .iter()
-        .map(|o| o.dir.join(from))
-        .filter(|p| p.is_file())
+    let name = from.display().to_string();
+    let in_dir = |d: &Path| Some(d.join(from)).filter(|p| p.is_file());
+    let target_dirs: Vec<PathBuf> = (targets.iter())
+        .filter_map(|t| overlay_dir(root, &env_name(root, t)).ok())
         .collect();
+    let mut own: Vec<PathBuf> = target_dirs.iter().filter_map(|d| in_dir(d)).collect();
+    own.dedup();
+    let expects_own = (target_dirs.iter()).any(|d| d.join(format!("{name}.example")).is_file());
+    let found = if own.is_empty() {
+        (super::get(root).envs.iter())
+            .filter_map(|e| in_dir(&e.dir))
+            .collect()
+    } else {
+        own.clone()
+    };
+    let shown = || {
+        (found.iter().map(|p| rel(root, p)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match found.as_slice() {
-        [] => Err(SealError::FromNotFound {
-            name: from.display().to_string(),
+        [] => Err(SealError::FromNotFound { name }),
+        _ if own.is_empty() && expects_own => Err(SealError::FromOtherEnvironment {
+            targets: targets.join(", "),
+            found: shown(),
+            name,
         }),
         [one] => Ok((one.clone(), true)),
         _ => Err(SealError::FromAmbiguous {
-            name: from.display().to_string(),
-            found: found
-                .iter()
-                .map(|p| rel(root, p))
-                .collect::<Vec<_>>()
-                .join(", "),
+            found: shown(),
+            name,
         }),
     }
 }

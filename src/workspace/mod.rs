@@ -574,6 +574,26 @@ impl Workspace {
                 || (!key.split('/').any(|s| s.is_empty() || s == "..")
                     && kustomization_file(&self.root.join(key)).is_some())
         };
+        // One environment, one table: with a table by name and another by directory, the
+        // second's settings would be dropped in silence.
+        let twice = self.envs.iter().find(|e| {
+            e.name != e.rel
+                && self.config.environment.contains_key(e.name.as_str())
+                && self.config.environment.contains_key(e.rel.as_str())
+        });
+        if let Some(e) = twice {
+            return Err(ConfigError::Invalid {
+                file: file.clone(),
+                line: self.config.environment_line(&e.rel),
+                message: format!(
+                    "[environment.{}] and [environment.{:?}] both name environment {} ({}): one table per environment, or the settings of one would be dropped",
+                    e.name.escape_debug(),
+                    e.rel,
+                    e.name,
+                    e.rel
+                ),
+            });
+        }
         match self.config.environment.keys().find(|k| !known(k)) {
             None => Ok(()),
             Some(key) => Err(ConfigError::Invalid {

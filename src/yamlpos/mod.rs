@@ -408,6 +408,25 @@ fn quote_end(b: &[u8], from: usize, q: u8) -> Option<usize> {
 /// levels anyway; the brackets are counted by a rule of thumb, not a parse, hence the margin.
 pub(crate) const MAX_FLOW_DEPTH: usize = 512;
 
+/// `text` with each carriage return that no line feed follows turned into a line feed. YAML
+/// (1.2, section 5.4) and the parsers kustomize and kubectl use break lines at a lone CR as at
+/// LF or CRLF, while emp-seal's line-based readers (document splitting, comments, positions)
+/// look for LF: a file saved with old Mac line endings would read as one comment line, and a
+/// Secret in it would go unseen. The length is unchanged, so byte offsets still hold. For text
+/// read as YAML only (an env file's lines end at LF, as kustomize reads them).
+pub(crate) fn lone_cr_as_lf(text: String) -> String {
+    if !text.contains('\r') {
+        return text;
+    }
+    let mut bytes = text.into_bytes();
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            bytes[i] = b'\n';
+        }
+    }
+    String::from_utf8(bytes).expect("invariant: one ASCII byte replaced by another")
+}
+
 /// Why a document nested deeper than [`MAX_FLOW_DEPTH`] is not read.
 pub(crate) const TOO_DEEP: &str = "flow collections (`[`, `{`) nested more than 512 deep, which no manifest needs: not parsed (parsing takes time growing with the square of the depth)";
 
@@ -1039,6 +1058,13 @@ fn split_key(text: &str) -> Option<(Cow<'_, str>, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_carriage_returns_break_lines_as_in_yaml() {
+        let t = lone_cr_as_lf("# c\rkind: Secret\r\nx: 1\r".to_owned());
+        assert_eq!(t, "# c\nkind: Secret\r\nx: 1\n");
+        assert_eq!(lone_cr_as_lf("a\r\n".to_owned()), "a\r\n");
+    }
 
     #[test]
     fn too_deep_names_the_line_where_flow_nesting_passes_the_limit() {

@@ -212,6 +212,31 @@ fn a_kustomization_that_decodes_to_nothing_is_a_build_error() {
     );
 }
 
+/// kustomize decodes the first YAML document of a kustomization only: an empty one before the
+/// content (`---` twice, a comment then `---` twice, a `...` end marker) leaves nothing to build,
+/// and a `%YAML` directive is a document it cannot read. Each fails the build, and `check` says
+/// so at line 1 (it had passed them, and for the directive printed "did not build" with exit 0).
+#[test]
+fn a_kustomization_whose_first_document_is_not_its_content_is_a_build_error() {
+    for head in [
+        "---\n---\n",
+        "# dev\n---\n---\n",
+        "...\n---\n",
+        "%YAML 1.2\n---\n",
+    ] {
+        let k = format!("{head}{DEV_KUSTOMIZATION}");
+        let Some(hit) = build_error_case(&[(DEV, &k)], DEV, "") else {
+            return;
+        };
+        assert!(
+            hit.message.contains("kustomization.yaml is empty")
+                || hit.message.contains("directive"),
+            "{head:?}: {}",
+            hit.message
+        );
+    }
+}
+
 /// The files of fields the model does not replay (`replacements`, `openapi`, `crds`) are read by
 /// kustomize all the same: one that does not exist fails the build, and one git does not track
 /// is a build input a clone lacks.

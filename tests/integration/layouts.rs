@@ -997,6 +997,23 @@ fn config_environment_table_naming_no_environment_is_an_error() {
         ),
     );
     assert_eq!(repo.layout(), before);
+    // Both, by name and by directory: one would be dropped in silence, so it is an error at
+    // the second table's line.
+    let both = format!("{cfg}\n[environment.\"deploy/shop/envs/live\"]\nscope = \"strict\"\n");
+    repo.write("emp-seal.toml", &both);
+    let line = both.lines().count() - 1;
+    for args in [
+        &["check"][..],
+        &["config"],
+        &["seal", "live", "--from", "x.env"],
+    ] {
+        let e = fails_cleanly(&repo.run(args));
+        assert!(
+            e.contains(&format!("emp-seal.toml:{line}:")),
+            "{args:?}: {e}"
+        );
+        assert!(e.contains("both name environment live"), "{args:?}: {e}");
+    }
 }
 
 /// A config that is there but unusable is an error, never "no config" or a policy quietly

@@ -929,3 +929,64 @@ fn issue_17_reseal_never_leaks() {
     eprintln!("reseal leak audit: {}", summary.join(", "));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A key or an env file given where its path belongs (a CI variable set to the content instead
+/// of to a file holding it, a line of a key pasted as `--key`) is refused without being shown:
+/// exit 2, one `error:` line naming the option, no sentinel and no line of the key, no file
+/// changed.
+#[test]
+fn content_given_as_a_path_is_never_shown() {
+    let s = Sandbox::new();
+    let before = s.snapshot();
+    let key = fixtures::demo_key_pem();
+    let key_line = key.lines().nth(1).unwrap().to_owned();
+    let env = good_env();
+    let one_line = format!("POSTGRES_PASSWORD={}", SENTINELS[0]);
+    // (the option named, a variable and its value, the arguments)
+    type Case<'a> = (&'a str, Option<(&'a str, &'a str)>, Vec<&'a str>);
+    let cases: [Case<'_>; 5] = [
+        (
+            "--key",
+            Some(("SEALED_SECRETS_RECOVERY_PRIVATE_KEY", &key)),
+            vec!["unseal", "paper"],
+        ),
+        // seal reads the variable for its optional --key, asked for or not.
+        (
+            "--key",
+            Some(("SEALED_SECRETS_RECOVERY_PRIVATE_KEY", &key)),
+            vec!["seal", "paper", "--from", "good.env", "--dry-run"],
+        ),
+        (
+            "--from",
+            Some(("EMP_SEAL_FROM", &env)),
+            vec!["seal", "paper", "--dry-run"],
+        ),
+        ("--key", None, vec!["unseal", "paper", "--key", &key_line]),
+        (
+            "--from",
+            None,
+            vec!["diff", "paper", "--from", &one_line, "--key", "k.pem"],
+        ),
+    ];
+    for (option, var, args) in cases {
+        let mut cmd = s.cmd();
+        if let Some((name, value)) = var {
+            cmd.env(name, value);
+        }
+        let out = cmd.args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with(&format!("error: the value of {option}"))
+                && first.contains("is not a file path")
+                && first.contains("(not shown)"),
+            "{args:?}: {stderr}"
+        );
+        let lines: Vec<&str> = key.lines().filter(|l| l.len() > 20).collect();
+        for leaked in forms().iter().map(String::as_str).chain(lines) {
+            assert!(!stderr.contains(leaked), "{args:?}: {stderr}");
+        }
+    }
+    assert_eq!(s.snapshot(), before, "no file changed");
+}

@@ -761,6 +761,27 @@ fn issue_6_init_dev_without_input_keeps_the_example() {
         o.stderr
     );
     assert_eq!(read(&file), read(&dev.join("dev-secrets.env.example")));
+    // A read-only env file is not replaced, even with --force; and it is refused before any
+    // prompt (not on a terminal, the refusal is that one, not "not on a terminal").
+    write(&file, "API_KEY=mine\n");
+    let mut perms = std::fs::metadata(&file).expect("stat").permissions();
+    perms.set_mode(0o400);
+    std::fs::set_permissions(&file, perms).expect("chmod");
+    for args in [
+        &["init", "dev", "--force"][..],
+        &["init", "dev", "--force", "--no-input"],
+    ] {
+        let o = fails(
+            root,
+            args,
+            2,
+            "dev-secrets.env: the file is read-only (mode 0400)",
+        );
+        assert!(!o.stderr.contains("not on a terminal"), "{}", o.stderr);
+    }
+    assert_eq!(read(&file), "API_KEY=mine\n");
+    std::fs::remove_file(&file).expect("rm");
+    ok(root, &["init", "dev", "--no-input"]);
     // paper's Secret is sealed, not generated.
     fails(
         root,
@@ -960,12 +981,19 @@ fn issue_6_cert_fetch_checks_before_replacing() {
         &["cert", s(&dst), "--fetch", &format!("file://{}", s(&src))],
     );
     assert_eq!(read(&dst), fixtures::cert_pem(4096));
-    fails(
+    let o = fails(
         root,
         &["cert", s(&dst), "--fetch", "file:///nonexistent/cert.pem"],
         2,
         "no such file",
     );
+    // The hint is about the file, not about reaching a controller.
+    assert!(
+        o.stderr.contains("help: a file:// URL names a local file"),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("port-forward"), "{}", o.stderr);
 }
 
 #[test]

@@ -110,6 +110,89 @@ fn sealed_secret_template_data_is_plaintext_the_controller_copies() {
     no_value_in(&found, &["Sup3rS3cretPassw0rd"]);
 }
 
+/// A Secret whose `stringData` or `data` is a string or a list, not a map: kustomize renders it
+/// as written (the real kustomize is the oracle) and only the API server refuses it, so its text
+/// is committed plaintext all the same. An empty string and a Flux variable are not.
+#[test]
+fn a_secret_whose_data_is_no_map_is_still_plaintext() {
+    let Some(tmp) = repository(SEALED) else {
+        return;
+    };
+    let root = tmp.path();
+    put(
+        root,
+        "k8s/overlays/prod/misshapen.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: as-text}\nstringData: \"password=hunter2\"\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: as-list}\ndata: [aHVudGVyMg==]\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: blank}\nstringData: \"\"\ndata: ${DATA}\n",
+    );
+    put(
+        root,
+        "k8s/overlays/prod/kustomization.yaml",
+        "namespace: app-prod\nresources: [../../base, sealedsecret.yaml, misshapen.yaml]\n",
+    );
+    if common::kubectl().is_some() {
+        let rendered = common::kustomize(&root.join("k8s/overlays/prod"));
+        assert!(
+            rendered.contains("stringData: password=hunter2"),
+            "{rendered}"
+        );
+    }
+    let found = check(root, "plaintext-secret");
+    assert_eq!(
+        places(&found),
+        [
+            ("k8s/overlays/prod/misshapen.yaml", 4),
+            ("k8s/overlays/prod/misshapen.yaml", 9)
+        ],
+        "{found:?}"
+    );
+    assert!(
+        found[0]
+            .2
+            .contains("Secret `as-text` holds `stringData` as a string of 16 bytes, not a map"),
+        "{found:?}"
+    );
+    assert!(
+        found[1]
+            .2
+            .contains("Secret `as-list` holds `data` as a list of 1 items, not a map"),
+        "{found:?}"
+    );
+    no_value_in(&found, &["hunter2", "aHVudGVyMg"]);
+}
+
+/// A manifest saved with lone carriage returns as line ends (old Mac style) is read as YAML reads
+/// it, lines breaking at each CR: a comment on its first line does not hide the Secret below it
+/// (the real kustomize renders that Secret), and the finding is on the Secret's own line.
+#[test]
+fn a_manifest_with_lone_carriage_returns_is_read_line_by_line() {
+    let Some(tmp) = repository(SEALED) else {
+        return;
+    };
+    let root = tmp.path();
+    let secret = "# db credentials\napiVersion: v1\nkind: Secret\nmetadata:\n  name: leaked\nstringData:\n  password: hunter2hunter2\n";
+    put(
+        root,
+        "k8s/overlays/prod/leak.yaml",
+        &secret.replace('\n', "\r"),
+    );
+    put(
+        root,
+        "k8s/overlays/prod/kustomization.yaml",
+        "namespace: app-prod\nresources: [../../base, sealedsecret.yaml, leak.yaml]\n",
+    );
+    if common::kubectl().is_some() {
+        let rendered = common::kustomize(&root.join("k8s/overlays/prod"));
+        assert!(rendered.contains("name: leaked"), "{rendered}");
+    }
+    let found = check(root, "plaintext-secret");
+    assert_eq!(
+        places(&found),
+        [("k8s/overlays/prod/leak.yaml", 6)],
+        "{found:?}"
+    );
+    no_value_in(&found, &["hunter2"]);
+}
+
 #[test]
 fn flux_substitute_values_written_into_a_secret_are_plaintext_at_their_line() {
     let Some(tmp) = repository(SEALED) else {

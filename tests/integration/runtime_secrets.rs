@@ -537,3 +537,77 @@ spec:
         "{named:?}"
     );
 }
+
+/// The Secret of a CSI, `azureFile` or `rbd` volume: kustomize's nameReference table lists none of
+/// them, so a `namePrefix` renames the Secret and leaves the volume naming the written name,
+/// which dangles (the real kustomize is the oracle for what it renames). Without the prefix the
+/// same tree is clean, and a name nothing renders dangles either way.
+#[test]
+fn a_volume_source_s_secret_is_read_and_not_renamed() {
+    let workloads = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers: [{name: api, image: nginx:1}]
+      volumes:
+        - name: kv
+          csi: {driver: secrets-store.csi.k8s.io, nodePublishSecretRef: {name: csi-creds}}
+        - name: share
+          azureFile: {secretName: az-creds, shareName: data}
+        - name: block
+          rbd: {monitors: [10.0.0.1], image: disk, secretRef: {name: ceph-creds}}
+";
+    let secret = |name: &str| format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: {name}}}\n");
+    let makers = ["csi-creds", "az-creds", "ceph-creds"]
+        .map(secret)
+        .join("---\n");
+    let Some(clean) = tree("", workloads, &makers) else {
+        return;
+    };
+    let none = dangling(clean.path());
+    assert!(none.is_empty(), "no prefix: every name renders: {none:?}");
+
+    let Some(t) = tree("namePrefix: dev-\n", workloads, &makers) else {
+        return;
+    };
+    if common::kubectl().is_some() {
+        let rendered = common::kustomize(&t.path().join("k8s/overlays/dev"));
+        for name in ["csi-creds", "az-creds", "ceph-creds"] {
+            assert!(
+                rendered.contains(&format!("name: dev-{name}")),
+                "{rendered}"
+            );
+        }
+        // The volumes still name the written names.
+        let lines: Vec<&str> = rendered.lines().map(str::trim).collect();
+        for written in [
+            "name: csi-creds",
+            "secretName: az-creds",
+            "name: ceph-creds",
+        ] {
+            assert!(lines.contains(&written), "{written}: {rendered}");
+        }
+    }
+    let named: Vec<String> = dangling(t.path()).into_iter().map(|h| h.message).collect();
+    assert_eq!(named.len(), 3, "{named:?}");
+    for name in ["csi-creds", "az-creds", "ceph-creds"] {
+        assert!(
+            named
+                .iter()
+                .any(|m| m.contains(&format!("Secret `{name}`"))),
+            "{name}: {named:?}"
+        );
+    }
+
+    let typo = makers.replace("name: az-creds", "name: az-other");
+    let Some(t) = tree("", workloads, &typo) else {
+        return;
+    };
+    let named: Vec<String> = dangling(t.path()).into_iter().map(|h| h.message).collect();
+    assert_eq!(named.len(), 1, "{named:?}");
+    assert!(named[0].contains("names Secret `az-creds`"), "{named:?}");
+}

@@ -168,6 +168,33 @@ fn issue_4_bare_from_is_looked_up_among_overlays() {
         "{e}"
     );
     assert_eq!(before, std::fs::read(tree.ss("paper")).unwrap());
+
+    // An environment with an example of that name keeps its own file: another environment's
+    // is refused by a bare name (it would seal dev's values into prod), and its own is used
+    // when present, whatever the other directories hold.
+    std::fs::remove_file(tree.path("k8s/overlays/prod/dev-secrets.env")).unwrap();
+    tree.write("k8s/overlays/paper/dev-secrets.env.example", "API_KEY=\n");
+    let out = tree.run_in(tree.root(), &["paper", "--from", "dev-secrets.env"]);
+    let e = fails_cleanly(&out);
+    assert!(
+        e.contains("has `dev-secrets.env.example`")
+            && e.contains("it is in k8s/overlays/dev/dev-secrets.env, another environment's"),
+        "{e}"
+    );
+    let help = stderr(&out);
+    assert!(
+        help.contains("help: to seal that environment's values here, give the path (--from k8s/overlays/dev/dev-secrets.env)"),
+        "{help}"
+    );
+    assert_eq!(before, std::fs::read(tree.ss("paper")).unwrap());
+    tree.write("k8s/overlays/paper/dev-secrets.env", env_text());
+    let out = tree.run_in(tree.root(), &["paper", "--from", "dev-secrets.env"]);
+    ok(&out);
+    assert!(
+        stderr(&out).contains("using k8s/overlays/paper/dev-secrets.env"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -508,6 +535,21 @@ fn issue_4_several_environments_all_or_nothing() {
     );
     assert_decrypts(&tree, "paper", &env_values());
     assert_decrypts(&tree, "paper2", &env_values());
+
+    // --stdout prints both files as one YAML stream, each after a comment naming it.
+    let out = tree.run(&["seal", "paper", "paper2", "--from", env, "--stdout"]);
+    ok(&out);
+    let printed = stdout(&out);
+    assert!(
+        printed.starts_with("---\n# k8s/overlays/paper/sealedsecret.yaml\n")
+            && printed.contains("---\n# k8s/overlays/paper2/sealedsecret.yaml\n"),
+        "{printed}"
+    );
+    let kinds: Vec<String> = yaml_serde::Deserializer::from_str(&printed)
+        .filter_map(|d| <yaml_serde::Value as serde::Deserialize>::deserialize(d).ok())
+        .filter_map(|v| Some(v.get("kind")?.as_str()?.to_owned()))
+        .collect();
+    assert_eq!(kinds, ["SealedSecret", "SealedSecret"], "{printed}");
 
     // The second environment fails at planning (expired certificate): the first is untouched.
     let Some(expired) = make_cert(&[

@@ -91,8 +91,15 @@ impl Builder<'_> {
         let canonical = self.enterable(dir, &kfile, from)?;
         let docs = self.docs(&kfile, from)?;
         self.record_manifest(&kfile, &docs);
-        let Some(kdoc) = docs.first().cloned() else {
-            let msg = format!("{} is empty: kustomize fails to build", self.shown(&kfile));
+        // kustomize decodes the first document only (api/types/kustomization.go, via
+        // sigs.k8s.io/yaml): an empty one before the content is an empty kustomization.
+        let first_empty =
+            (self.shared.read_text(&kfile)).is_ok_and(|text| docs::first_document_empty(&text));
+        let Some(kdoc) = docs.first().filter(|_| !first_empty).cloned() else {
+            let msg = format!(
+                "{} is empty (its first YAML document, the one kustomize reads, holds nothing): kustomize fails to build (kustomization.yaml is empty)",
+                self.shown(&kfile)
+            );
             self.problem(ProblemKind::BuildError, &kfile, 1, msg);
             return None;
         };

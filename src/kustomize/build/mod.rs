@@ -287,6 +287,11 @@ impl<'t> ParseCache<'t> {
 
     fn read_docs(&self, path: &Path) -> Result<FileDocs, Unread> {
         let text = self.read_text(path)?;
+        let text = match text {
+            std::borrow::Cow::Owned(t) => std::borrow::Cow::Owned(crate::yamlpos::lone_cr_as_lf(t)),
+            // A text handed over by the check, which made the same change.
+            borrowed => borrowed,
+        };
         Ok(Arc::new(
             docs::split_docs(&text).into_iter().map(Arc::new).collect(),
         ))
