@@ -732,6 +732,7 @@ pub(crate) fn patched_values<'o>(
 ) -> impl Iterator<Item = &'o kustomize::WrittenValue> {
     overlay.written_values().iter().filter(move |w| {
         w.kind == "SealedSecret"
+            && w.ciphertext.is_some()
             && w.object_name == name_in_file
             && w.object_namespace.as_deref() == namespace
             && crate::workspace::path_str(&w.object_file) == file_name

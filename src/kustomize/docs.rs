@@ -101,6 +101,20 @@ pub(crate) fn first_document_empty(text: &str) -> bool {
     first.is_some_and(|p| !p.significant())
 }
 
+/// True for a document kustomize drops when it reads a file of objects (resources, generator
+/// and transformer configurations): `null` (or `~`), `{}` and `[]`, which kyaml's
+/// `RNode.IsNilOrEmpty` (kyaml `yaml/rnode.go`) calls empty; `kubectl kustomize` builds a file
+/// holding such a document beside its objects. Any other scalar is no object, and fails the
+/// build.
+pub(crate) fn nil_or_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Mapping(m) => m.is_empty(),
+        Value::Sequence(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
 /// Splits `text` into the documents kustomize reads ([`yamlpos::kyaml_pieces`]: at `---` lines;
 /// a `...` line ends a document and what follows it up to the next `---` is dropped from the
 /// build without a word) and parses each.

@@ -266,13 +266,15 @@ pub struct WrittenValue {
     /// Whether the patch is a Secret or `SealedSecret` document in a file of its own (which the
     /// rules read as such).
     pub in_document: bool,
-    /// `data`, `stringData` or `encryptedData`.
+    /// `data`, `stringData` or `encryptedData`; for a `SealedSecret`'s template,
+    /// `spec.template.data` or `spec.template.stringData` (plaintext: no `ciphertext`).
     pub field: &'static str,
     pub key: String,
     /// The patch line that writes it (repository-relative file).
     pub origin: Origin,
-    /// A `SealedSecret`'s value (`""` when not a string). `None` for a Secret, whose value is
-    /// plaintext and not kept (only filled values are recorded).
+    /// A `SealedSecret`'s sealed value (`""` when not a string). `None` for plaintext (a
+    /// Secret's value, a `SealedSecret`'s template value), which is not kept (only filled values
+    /// are recorded).
     pub ciphertext: Option<String>,
 }
 
@@ -448,6 +450,8 @@ pub struct SealedRef {
     /// Its `encryptedData` keys after rendering (a patch may add or remove some; see
     /// [`Resource::keys`]).
     pub keys: Option<BTreeSet<String>>,
+    /// `spec.template.type` after rendering (a patch may set it; see [`Resource::secret_type`]).
+    pub secret_type: Option<String>,
 }
 
 /// Where an overlay's Secret comes from.
@@ -794,6 +798,7 @@ impl Overlay {
                 rendered: r.rendered.clone(),
                 scope: crate::sealedsecret::scope_of(&r.annotations),
                 keys: r.keys.clone(),
+                secret_type: r.secret_type.clone(),
             })
     }
 

@@ -7,7 +7,7 @@
 //! Secret holds the keys its type requires. A refused Secret never reaches the workloads, and the
 //! failure shows only in the controller's log and the SealedSecret's status, so this is caught
 //! here. The keys are the rendered `encryptedData` keys plus `spec.template.data`'s; the type is
-//! `spec.template.type`. Never quotes values.
+//! the rendered `spec.template.type` (a patch may set it). Never quotes values.
 
 use super::locate::{at_line, at_sealed};
 use super::model::{Deployment, sealed_keys};
@@ -122,7 +122,8 @@ fn refused(cx: &Context<'_>, d: &Deployment<'_>) -> Vec<Finding> {
             );
             out.push(Finding::new(&META, loc, message));
         }
-        let Some(ty) = doc.template.secret_type.as_deref() else {
+        // The rendered type: a patch may set it, the file's own is its fallback.
+        let Some(ty) = (src.secret_type.as_deref()).or(doc.template.secret_type.as_deref()) else {
             continue;
         };
         for lacking in missing_groups(ty, |k| keys.contains(k)) {

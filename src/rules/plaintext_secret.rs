@@ -534,6 +534,11 @@ fn written_in_kustomizations(cx: &Context<'_>) -> Vec<Finding> {
                 "the generator of Secret `{name}` has {}",
                 plaintext(cx, field, &keys)
             )
+        } else if field.starts_with("spec.template") {
+            format!(
+                "SealedSecret `{name}`, as this patch writes it, holds {}, which the controller copies into its Secret",
+                plaintext(cx, field, &keys)
+            )
         } else {
             format!(
                 "Secret `{name}`, as this patch writes it, holds {}",

@@ -237,6 +237,66 @@ fn a_kustomization_whose_first_document_is_not_its_content_is_a_build_error() {
     }
 }
 
+/// Empty documents (`null`, `~`, `{}`, `[]`) beside the objects of a resource file, a
+/// `generators:` file or a patch: kustomize drops them when it reads objects and
+/// strategic-merge patches, but converts a patch's first document to JSON, where an empty or
+/// `null` one is a JSON patch of no operations, so the strategic-merge patches after it make the
+/// text both ("illegally qualifies as both an SM and JSON patch"). For each variant the real
+/// kustomize is the oracle: `check` reports an `overlay-build-error` exactly when it fails.
+#[test]
+fn empty_documents_are_read_as_kustomize_reads_them() {
+    let patch =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec: {replicas: 2}\n";
+    let secret = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\n";
+    let generator = "apiVersion: builtin\nkind: SecretGenerator\nmetadata: {name: app-secrets}\nliterals: [MODE=]\n";
+    let with_patch = format!("{DEV_KUSTOMIZATION}patches:\n  - path: patch.yaml\n");
+    let with_resource =
+        DEV_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - extra.yaml\n");
+    let with_generator =
+        "namespace: app-dev\nresources:\n  - ../../base\ngenerators:\n  - gen.yaml\n";
+    // `OBJ` stands for the object (or the patch) in each framing.
+    let mut cases: Vec<(&str, String, &str)> = Vec::new();
+    for framing in [
+        "---\n---\nOBJ",
+        "null\n---\nOBJ",
+        "~\n---\nOBJ",
+        "{}\n---\nOBJ",
+        "[]\n---\nOBJ",
+        "OBJ---\n{}\n",
+        "OBJ---\nnull\n",
+        "OBJ---\n[]\n",
+    ] {
+        cases.push(("patch.yaml", framing.replace("OBJ", patch), &with_patch));
+    }
+    for framing in [
+        "null\n---\nOBJ",
+        "OBJ---\n~\n",
+        "OBJ---\n[]\n",
+        "{}\n---\nOBJ",
+    ] {
+        cases.push(("extra.yaml", framing.replace("OBJ", secret), &with_resource));
+        cases.push((
+            "gen.yaml",
+            framing.replace("OBJ", generator),
+            with_generator,
+        ));
+    }
+    for (file, text, kustomization) in &cases {
+        let rel = format!("k8s/overlays/dev/{file}");
+        let t = tree(&[(DEV, kustomization), (&rel, text)]).unwrap();
+        let (_, hits) = check(t.path(), &["--render=never"]);
+        let refused = !of(&hits, "overlay-build-error").is_empty();
+        let Some(builds) = kustomize_builds(&t.path().join("k8s/overlays/dev")) else {
+            return;
+        };
+        assert_eq!(refused, !builds, "{file}:\n{text}\n{hits:?}");
+        let other: Vec<&Hit> = (hits.iter())
+            .filter(|h| h.rule != "overlay-build-error")
+            .collect();
+        assert!(other.is_empty(), "{file}:\n{text}\n{other:?}");
+    }
+}
+
 /// The files of fields the model does not replay (`replacements`, `openapi`, `crds`) are read by
 /// kustomize all the same: one that does not exist fails the build, and one git does not track
 /// is a build input a clone lacks.

@@ -193,6 +193,75 @@ fn a_manifest_with_lone_carriage_returns_is_read_line_by_line() {
     no_value_in(&found, &["hunter2"]);
 }
 
+/// A patch that writes a `SealedSecret`'s `spec.template.data` (or `stringData`) writes
+/// plaintext the controller copies into its Secret: an inline JSON 6902 operation and an inline
+/// strategic-merge patch are `plaintext-secret` at the line writing each, as the same values in
+/// the file are (a `{{ }}` template value is built from sealed values, and is none). A patch
+/// setting the template's `type` is judged too: the Secret of type `kubernetes.io/tls` it
+/// makes lacks `tls.crt` and `tls.key`, which `invalid-secret-key` reports (it read the file's type only).
+/// The real kustomize renders both values and the type.
+#[test]
+fn a_patch_writing_a_sealed_secret_s_template_is_judged_as_rendered() {
+    let Some(tmp) = repository(SEALED) else {
+        return;
+    };
+    let root = tmp.path();
+    let kustomization = "namespace: app-prod
+resources: [../../base, sealedsecret.yaml]
+patches:
+  - target: {kind: SealedSecret, name: app-secrets}
+    patch: |-
+      - op: add
+        path: /spec/template
+        value:
+          type: kubernetes.io/tls
+          data:
+            DB_PASSWORD: aHVudGVyMmh1bnRlcjI=
+            DSN: '{{ .password }}'
+  - patch: |-
+      apiVersion: bitnami.com/v1alpha1
+      kind: SealedSecret
+      metadata: {name: app-secrets, namespace: app-prod}
+      spec:
+        template:
+          stringData:
+            TOKEN: hunter2hunter2
+";
+    put(root, "k8s/overlays/prod/kustomization.yaml", kustomization);
+    if common::kubectl().is_some() {
+        let rendered = common::kustomize(&root.join("k8s/overlays/prod"));
+        for written in [
+            "DB_PASSWORD: aHVudGVy",
+            "TOKEN: hunter2",
+            "type: kubernetes.io/tls",
+        ] {
+            assert!(rendered.contains(written), "{written}: {rendered}");
+        }
+    }
+    common::git(root, &["add", "-A"]);
+    let (_, hits) = common::check_hits(root, &[]);
+    let found = of_rule(&hits, "plaintext-secret");
+    let file = "k8s/overlays/prod/kustomization.yaml";
+    assert_eq!(places(&found), [(file, 11), (file, 20)], "{found:?}");
+    assert!(
+        found[0].2.contains("SealedSecret `app-secrets`, as this patch writes it, holds 1 plaintext spec.template.data key (`DB_PASSWORD`), which the controller copies into its Secret"),
+        "{found:?}"
+    );
+    assert!(
+        found[1]
+            .2
+            .contains("spec.template.stringData key (`TOKEN`)"),
+        "{found:?}"
+    );
+    no_value_in(&found, &["aHVudGVy", "hunter2"]);
+    let refused = of_rule(&hits, "invalid-secret-key");
+    assert_eq!(refused.len(), 2, "{hits:?}");
+    for (found, key) in refused.iter().zip(["tls.crt", "tls.key"]) {
+        let lacks = format!("unseals into a Secret of type `kubernetes.io/tls` without `{key}`");
+        assert!(found.2.contains(&lacks), "{refused:?}");
+    }
+}
+
 #[test]
 fn flux_substitute_values_written_into_a_secret_are_plaintext_at_their_line() {
     let Some(tmp) = repository(SEALED) else {

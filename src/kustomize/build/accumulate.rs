@@ -424,6 +424,9 @@ impl Builder<'_> {
         let mut lists: Vec<&Arc<Doc>> = Vec::new();
         for d in docs.iter() {
             let Ok(v) = &d.value else { continue };
+            if docs::nil_or_empty(v) {
+                continue;
+            }
             // Kept in the model even when kustomize would refuse it, so that `seal` still finds
             // the SealedSecret file it must name in its error.
             self.check_object(v, d, path);

@@ -124,6 +124,9 @@ impl Builder<'_> {
         acc: &mut Vec<Obj>,
     ) {
         let Ok(v) = &d.value else { return };
+        if super::super::docs::nil_or_empty(v) {
+            return;
+        }
         if !matches!(
             get_str(v, "kind"),
             Some("SecretGenerator" | "ConfigMapGenerator")

@@ -114,9 +114,10 @@ impl Builder<'_> {
     }
 
     fn patch_strategic_merge(&mut self, level: &Level, e: &PatchEntry<'_>, acc: &mut Vec<Obj>) {
-        let Some((docs, file)) = self.patch_docs(level, e) else {
+        let Some((docs, file, _)) = self.patch_docs(level, e) else {
             return;
         };
+        let docs = without_empty(&docs);
         if self.patch_is_usable(&docs, &file, &level.kfile, e.line, false) {
             for d in docs.iter() {
                 self.apply_smp(d, &file, None, false, acc);
@@ -128,11 +129,21 @@ impl Builder<'_> {
     /// api/internal/builtins/PatchTransformer.go).
     fn patch(&mut self, level: &Level, e: &PatchEntry<'_>, acc: &mut Vec<Obj>) {
         let target = e.entry.get("target").map(Selector::from_value);
-        let Some((docs, file)) = self.patch_docs(level, e) else {
+        let Some((docs, file, null_first)) = self.patch_docs(level, e) else {
             return;
         };
         if empty_json(&docs) {
             let msg = "the patch is an empty list (`[]`), both a strategic-merge and a JSON patch: kustomize fails to build (illegally qualifies as both an SM and JSON patch)".to_owned();
+            self.problem(ProblemKind::BuildError, &level.kfile, e.line, msg);
+            return;
+        }
+        // kustomize reads the whole text as strategic-merge patches (empty documents dropped)
+        // and its first document as a JSON patch; a first document that is empty or `null`
+        // is a JSON patch of no operations, so the strategic-merge patches after it make the
+        // text both.
+        let docs = without_empty(&docs);
+        if null_first && !docs.is_empty() {
+            let msg = "the patch's first YAML document is empty (or `null`), which kustomize reads as a JSON patch of no operations, and the documents after it are strategic-merge patches: kustomize fails to build (illegally qualifies as both an SM and JSON patch)".to_owned();
             self.problem(ProblemKind::BuildError, &level.kfile, e.line, msg);
             return;
         }
@@ -187,7 +198,7 @@ impl Builder<'_> {
             self.problem(ProblemKind::BuildError, &level.kfile, e.line, msg);
             return;
         };
-        let Some((docs, file)) = self.patch_docs(level, e) else {
+        let Some((docs, file, _)) = self.patch_docs(level, e) else {
             return;
         };
         match docs.first() {
@@ -242,8 +253,13 @@ impl Builder<'_> {
         out
     }
 
-    /// Inline patch text or a file's documents, with the file they are attributed to.
-    fn patch_docs(&mut self, level: &Level, e: &PatchEntry<'_>) -> Option<(FileDocs, PathBuf)> {
+    /// Inline patch text or a file's documents, with the file they are attributed to, and
+    /// whether kustomize reads the text as a JSON patch of no operations ([`null_first`]).
+    fn patch_docs(
+        &mut self,
+        level: &Level,
+        e: &PatchEntry<'_>,
+    ) -> Option<(FileDocs, PathBuf, bool)> {
         let from = Origin {
             file: level.kfile.clone(),
             line: e.line,
@@ -266,8 +282,9 @@ impl Builder<'_> {
                 d.start_line += first - 1;
                 d.error_line += first - 1;
             }
+            let null = null_first(text, docs.iter());
             let docs = Arc::new(docs.into_iter().map(Arc::new).collect());
-            return Some((docs, level.kfile.clone()));
+            return Some((docs, level.kfile.clone(), null));
         }
         let path = (self.shared).join(&level.dir, text.or_else(|| get_str(&e.entry, "path"))?);
         if self.outside_root(&level.dir, &path, &from) {
@@ -275,7 +292,9 @@ impl Builder<'_> {
         }
         let docs = self.docs(&path, &from)?;
         self.record_manifest(&path, &docs);
-        Some((docs, path))
+        let null = (self.shared.read_text(&path))
+            .is_ok_and(|text| null_first(&text, docs.iter().map(|d| &**d)));
+        Some((docs, path, null))
     }
 
     /// Whether a patch's documents are something kustomize can apply; otherwise records why it
@@ -663,6 +682,28 @@ impl Builder<'_> {
             line: op_line,
         }
     }
+}
+
+/// The documents of a patch kustomize reads as strategic-merge patches: those that are not
+/// empty (`null`, `{}`, `[]`; [`docs::nil_or_empty`]), which it drops (or that do not parse,
+/// which are reported where they are).
+fn without_empty(docs: &[Arc<Doc>]) -> Vec<Arc<Doc>> {
+    (docs.iter())
+        .filter(|d| !d.value.as_ref().is_ok_and(|v| docs::nil_or_empty(v)))
+        .cloned()
+        .collect()
+}
+
+/// Whether kustomize reads a `patches:` text as a JSON patch of no operations: it converts the
+/// first YAML document to JSON unless the text starts with `[` (api/internal/builtins/
+/// PatchTransformer.go, `jsonPatchFromBytes`, through sigs.k8s.io/yaml `YAMLToJSON`), and an
+/// empty first document or a `null` one converts to `null`, which decodes as no operations.
+fn null_first<'d>(text: &str, mut docs: impl Iterator<Item = &'d Doc>) -> bool {
+    !text.starts_with('[')
+        && (docs::first_document_empty(text)
+            || docs
+                .next()
+                .is_some_and(|d| d.value.as_ref().is_ok_and(|v| v.is_null())))
 }
 
 /// Whether a patch is one empty list (`[]`), which kustomize reads as an empty JSON patch and

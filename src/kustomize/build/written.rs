@@ -12,11 +12,24 @@ use yaml_serde::Value;
 use super::super::{Origin, WrittenValue};
 use crate::yamlpos::Seg;
 
-/// The mapping fields that hold an object's values, by kind.
-fn value_fields(kind: &str) -> &'static [&'static [&'static str]] {
+/// A value field's key path and the name a [`WrittenValue`] gives it.
+type Field = (&'static [&'static str], &'static str);
+
+/// The mapping fields that hold an object's values, by kind, each with the name a
+/// [`WrittenValue`] gives it. A `SealedSecret`'s template `data` (and `stringData`) is text the
+/// controller copies into its Secret (bitnami-labs/sealed-secrets `sealedsecret_expansion.go`):
+/// plaintext, as a Secret's.
+fn value_fields(kind: &str) -> &'static [Field] {
     match kind {
-        "Secret" => &[&["data"], &["stringData"]],
-        "SealedSecret" => &[&["spec", "encryptedData"]],
+        "Secret" => &[(&["data"], "data"), (&["stringData"], "stringData")],
+        "SealedSecret" => &[
+            (&["spec", "encryptedData"], "encryptedData"),
+            (&["spec", "template", "data"], "spec.template.data"),
+            (
+                &["spec", "template", "stringData"],
+                "spec.template.stringData",
+            ),
+        ],
         _ => &[],
     }
 }
@@ -38,26 +51,23 @@ fn is_prefix(at: &[Seg], field: &[&str]) -> bool {
 /// Every `(field, key, value)` that `value`, written at the key path `at` of an object of `kind`,
 /// puts in the object's value fields: the whole object (a strategic-merge patch, `at` empty),
 /// a whole field or one key (a JSON 6902 `add`/`replace`).
-fn entries<'v>(
-    kind: &str,
-    at: &[Seg],
-    value: &'v Value,
-) -> Vec<(&'static [&'static str], String, &'v Value)> {
+fn entries<'v>(kind: &str, at: &[Seg], value: &'v Value) -> Vec<(Field, String, &'v Value)> {
     let mut out = Vec::new();
-    for &field in value_fields(kind) {
+    for &(field, label) in value_fields(kind) {
+        let field_label = (field, label);
         if is_prefix(at, field) {
             let inner = crate::yamlpos::value_at(value, &field[at.len()..]);
             if let Some(Value::Mapping(m)) = inner {
                 let keyed = m
                     .iter()
                     .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v)));
-                out.extend(keyed.map(|(k, v)| (field, k, v)));
+                out.extend(keyed.map(|(k, v)| (field_label, k, v)));
             }
         } else if let [head @ .., Seg::Key(key)] = at
             && head.len() == field.len()
             && is_prefix(head, field)
         {
-            out.push((field, key.clone(), value));
+            out.push((field_label, key.clone(), value));
         }
     }
     out
@@ -88,24 +98,27 @@ pub(super) fn written_values(
     value: &Value,
     line: impl Fn(&[&str], &str) -> usize,
 ) -> Vec<WrittenValue> {
-    let sealed = w.kind == "SealedSecret";
+    let sealed = |label: &str| label == "encryptedData";
     entries(w.kind, at, value)
         .into_iter()
-        .filter(|(_, _, v)| {
+        .filter(|((_, label), _, v)| {
             let text = v.as_str();
             let variable = text.is_some_and(super::super::varsub::is_variable);
-            sealed || !matches!(v, Value::Null) && text != Some("") && !variable
+            // A template value holding `{{ }}` is built from the sealed values.
+            let templated = label.starts_with("spec.") && text.is_some_and(|t| t.contains("{{"));
+            sealed(label)
+                || !matches!(v, Value::Null) && text != Some("") && !variable && !templated
         })
-        .map(|(field, key, v)| WrittenValue {
+        .map(|((field, label), key, v)| WrittenValue {
             kind: w.kind.to_owned(),
             name: w.name.to_owned(),
             object_file: w.object_file.to_path_buf(),
             object_name: w.object_name.to_owned(),
             object_namespace: w.object_namespace.map(str::to_owned),
-            field: field.last().copied().unwrap_or_default(),
+            field: label,
             origin: Origin::new(w.patch_file, line(field, &key)),
             in_document: w.in_document,
-            ciphertext: sealed.then(|| v.as_str().unwrap_or_default().to_owned()),
+            ciphertext: sealed(label).then(|| v.as_str().unwrap_or_default().to_owned()),
             key,
         })
         .collect()
@@ -162,10 +175,26 @@ mod tests {
     }
 
     #[test]
+    fn a_sealed_secret_s_template_data_is_plaintext_unless_templated() {
+        let written = keys(
+            "SealedSecret",
+            &["spec", "template"],
+            "{data: {A: aHVudGVy, T: '{{ .a }}', E: ''}}",
+        );
+        assert_eq!(written, [("spec.template.data".into(), "A".into(), None)]);
+        let one = keys(
+            "SealedSecret",
+            &["spec", "template", "stringData", "P"],
+            "hunter2",
+        );
+        assert_eq!(one, [("spec.template.stringData".into(), "P".into(), None)]);
+    }
+
+    #[test]
     fn ignores_other_fields_and_kinds() {
         assert!(keys("ConfigMap", &["data"], "{A: x}").is_empty());
         assert!(keys("Secret", &["metadata", "labels"], "{A: x}").is_empty());
-        assert!(keys("SealedSecret", &["spec", "template"], "{data: {A: x}}").is_empty());
+        assert!(keys("SealedSecret", &["spec", "template"], "{type: Opaque}").is_empty());
         assert!(keys("Secret", &["data", "A", "deeper"], "x").is_empty());
     }
 }
