@@ -353,7 +353,36 @@ pub(crate) struct OpFailure {
 /// `replace` sets a mapping key whether or not it exists, but a list index must exist; `remove`
 /// needs the key or index; `test` compares the value (a missing key of an existing mapping is
 /// null); none of them applies to the whole document (an empty path). A missing `value` is null.
+///
+/// kustomize applies the ops to the object as it holds it while building, whose
+/// `metadata.annotations` always exists: it keeps bookkeeping annotations there (kyaml
+/// `kio/kioutil/kioutil.go`, `config.kubernetes.io/index` and the like) and drops them, and a
+/// map left empty, when it prints. So an op on one annotation never fails for want of the map
+/// (`add`/`replace` of `/metadata/annotations/KEY` on an object without annotations builds).
 pub(crate) fn apply_json_op(target: &mut Value, op: &JsonOp) -> Result<Applied, OpFailure> {
+    let on_annotation =
+        matches!(op.path.as_slice(), [m, a, _, ..] if m == "metadata" && a == "annotations");
+    let metadata = target.get_mut("metadata").and_then(Value::as_mapping_mut);
+    let added = match metadata {
+        Some(m) if on_annotation && !m.contains_key("annotations") => {
+            m.insert("annotations".into(), Value::Mapping(Default::default()));
+            true
+        }
+        _ => false,
+    };
+    let applied = apply_op(target, op);
+    if added
+        && let Some(m) = target.get_mut("metadata").and_then(Value::as_mapping_mut)
+        && m.get("annotations")
+            .and_then(Value::as_mapping)
+            .is_some_and(|a| a.is_empty())
+    {
+        m.remove("annotations");
+    }
+    applied
+}
+
+fn apply_op(target: &mut Value, op: &JsonOp) -> Result<Applied, OpFailure> {
     let fail = |what: &str| OpFailure {
         why: format!("{} operation does not apply: {what}", op.op),
     };
@@ -479,6 +508,26 @@ mod tests {
             value: &value,
         };
         sel.compile().expect("compiles").selects(&c)
+    }
+
+    #[test]
+    fn ops_on_one_annotation_find_the_map_kustomize_always_has() {
+        let v = |s: &str| -> Value { yaml_serde::from_str(s).unwrap() };
+        let op = |op: &str, path: &str| JsonOp {
+            op: op.to_owned(),
+            path: parse_pointer(path),
+            value: Some(Value::from("a")),
+            line: 1,
+        };
+        let mut cm = v("metadata: {name: c}");
+        apply_json_op(&mut cm, &op("replace", "/metadata/annotations/team")).unwrap();
+        assert_eq!(cm, v("metadata: {name: c, annotations: {team: a}}"));
+        // Removing one that is not there fails, and leaves no empty map behind.
+        let mut cm = v("metadata: {name: c}");
+        assert!(apply_json_op(&mut cm, &op("remove", "/metadata/annotations/team")).is_err());
+        assert_eq!(cm, v("metadata: {name: c}"));
+        // Labels have no such map.
+        assert!(apply_json_op(&mut cm, &op("add", "/metadata/labels/team")).is_err());
     }
 
     #[test]

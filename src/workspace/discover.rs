@@ -39,6 +39,9 @@ pub(crate) struct KustDir {
     pub(crate) dir: PathBuf,
     /// True when its kustomization file says `kind: Component`.
     pub(crate) component: bool,
+    /// True when its path (from the root) has a `base`, `bases` or `components` directory in
+    /// it: a shared part by name ([`is_shared_part`]).
+    pub(crate) shared_path: bool,
     /// Canonical directories it includes through `resources`, `bases` or `components`.
     pub(crate) includes: Vec<PathBuf>,
     /// The files its `resources` name (canonical); those outside its own directory are read by
@@ -646,9 +649,12 @@ fn read_kust(root: &Path, (dir, real): (PathBuf, &Path), kfile: &Path, deploys: 
         }
     }
     let namespace = v.get("namespace").map(|n| n.as_str().unwrap_or_default());
+    let shared_path =
+        (rel(root, &dir).split('/')).any(|s| matches!(s, "base" | "bases" | "components"));
     KustDir {
         dir,
         component,
+        shared_path,
         includes,
         files,
         namespace: namespace.map(str::to_owned),
@@ -1708,11 +1714,8 @@ fn renaming_options<'v>(source: &'v Value, options: &[&str]) -> impl Iterator<It
 
 /// True for a directory kustomize users mean as a shared part, never deployed alone: a
 /// `kind: Component`, or a path with a `base`, `bases` or `components` directory in it.
-fn is_shared_part(root: &Path, k: &KustDir) -> bool {
-    k.component
-        || rel(root, &k.dir)
-            .split('/')
-            .any(|s| matches!(s, "base" | "bases" | "components"))
+fn is_shared_part(k: &KustDir) -> bool {
+    k.component || k.shared_path
 }
 
 /// True when the directory's parent is named `overlays` (the conventional layout).
@@ -1723,7 +1726,7 @@ fn is_conventional(dir: &Path) -> bool {
 }
 
 /// Applies the discovery rule to a scan (secret relevance is judged by the caller).
-pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
+pub(crate) fn pick(s: &Scan) -> Vec<Pick> {
     let included = includers(s);
     let mut picks: BTreeMap<&Path, Pick> = BTreeMap::new();
     // An overlay a symbolic link reaches too (`overlays/qa -> dev`) is an environment under
@@ -1733,8 +1736,14 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
     let mut aliases = Vec::new();
     for (c, k) in &s.kust {
         let paths = std::iter::once(&k.dir).chain(s.aliases.get(c).into_iter().flatten());
+        // A component of `overlays/` that another overlay there includes (`overlays/common`)
+        // is shared by them, not deployed alone. (A plain kustomization another overlay
+        // includes stays an environment: `overlays/staging` may build on `overlays/dev`.)
+        let shared = k.component
+            && (included.get(c.as_path()).into_iter().flatten())
+                .any(|i| s.kust.get(*i).is_some_and(|o| is_conventional(&o.dir)));
         let mut deployed = paths.filter_map(|d| {
-            let conventional = is_conventional(d);
+            let conventional = is_conventional(d) && !shared;
             let found = (s.deployed.get(&super::lexical(d)).cloned())
                 .or(conventional.then_some(Found::OverlaysDir))?;
             Some(Pick::new(d.clone(), found, conventional))
@@ -1744,7 +1753,7 @@ pub(crate) fn pick(root: &Path, s: &Scan) -> Vec<Pick> {
             aliases.extend(deployed);
             continue;
         }
-        let root_candidate = !included.contains_key(c.as_path()) && !is_shared_part(root, k);
+        let root_candidate = !included.contains_key(c.as_path()) && !is_shared_part(k);
         // A root that only wraps another environment is a variant of it, not a rival.
         if !root_candidate || wrapped(s, c).is_some() {
             continue;
@@ -1820,9 +1829,12 @@ fn walks_subdirectories(s: &Scan, c: &Path) -> bool {
 
 /// The overlay a root kustomization wraps: its only included directory that is not a component,
 /// when that directory is itself an overlay (it includes another directory, sits in an
-/// `overlays` directory, or an Argo CD / Flux object names it). `k8s/no-keda/dev` wraps
-/// `k8s/overlays/dev`; `apps/x/prod` does not
-/// wrap `apps/x/base` (a leaf base).
+/// `overlays` directory, or an Argo CD / Flux object names it) and no shared part by name (a
+/// `base` directory), and when the root adds no secret of its own ([`holds_own_secret`]).
+/// `k8s/no-keda/dev` wraps `k8s/overlays/dev`; `apps/x/prod` does not wrap `apps/x/base`,
+/// whatever the base includes, and `overlays/prod/eu-west-1` does not wrap the
+/// `overlays/prod/common` it shares with `us-east-1` when it holds its own SealedSecret or
+/// sealing certificate: each region is an environment sealed for its own controller.
 pub(crate) fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
     let k = s.kust.get(c)?;
     if !is_top_level(s, c, k) {
@@ -1841,7 +1853,22 @@ pub(crate) fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
     let is_overlay = is_conventional(&ik.dir)
         || s.named.contains_key(key)
         || ik.includes.iter().any(|i| not_component(&i));
-    Some(key.as_path()).filter(|_| is_overlay)
+    let wraps = is_overlay && !ik.shared_path && !holds_own_secret(k);
+    Some(key.as_path()).filter(|_| wraps)
+}
+
+/// Whether a kustomization directory holds a sealed secret of its own, as an environment does
+/// and a variant (a wrapper adding a component or a patch) does not: a sealing certificate in
+/// its directory (`sealing-cert.pem`: a controller of its own), or a resource file naming a
+/// `SealedSecret`. (A variant generating a Secret stays a variant: its Secret shadows the
+/// environment's, which `sealed-secret-shadowed` reports.) Read only for a kustomization that
+/// would otherwise be a variant.
+fn holds_own_secret(k: &KustDir) -> bool {
+    let read = |p: &Path| crate::fsio::read_limited(p, MAX_SCAN_BYTES).ok();
+    k.dir.join(super::DEFAULT_CERT_FILE).is_file()
+        || (k.files.iter())
+            .filter_map(|f| read(f))
+            .any(|b| String::from_utf8_lossy(&b).contains("SealedSecret"))
 }
 
 /// Whether the kustomization `k` (canonical directory `c`) is no component and no other
@@ -1953,7 +1980,7 @@ mod tests {
 
     fn picked(root: &Path) -> Vec<(String, Vec<String>)> {
         let s = scan(root, &|_| false, &[]);
-        pick(root, &s)
+        pick(&s)
             .into_iter()
             .map(|p| {
                 (
@@ -2096,6 +2123,49 @@ mod tests {
                     "k8s/overlays/qa".to_owned(),
                     vec!["k8s/no-keda/qa".to_owned()]
                 ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wrapper_with_a_secret_of_its_own_or_over_a_base_is_an_environment() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let r = t.path();
+        // Regions over a shared per-environment part, each with its own SealedSecret or
+        // certificate: two environments, and the part they share is none.
+        write(r, &format!("base/{K}"), "resources: [d.yaml]\n");
+        write(
+            r,
+            &format!("overlays/prod/common/{K}"),
+            "resources: [../../../base]\n",
+        );
+        write(
+            r,
+            &format!("overlays/prod/eu/{K}"),
+            "resources: [../common, ss.yaml]\n",
+        );
+        write(r, "overlays/prod/eu/ss.yaml", "kind: SealedSecret\n");
+        write(
+            r,
+            &format!("overlays/prod/us/{K}"),
+            "resources: [../common]\n",
+        );
+        write(r, "overlays/prod/us/sealing-cert.pem", "");
+        // An app's base including a shared directory: its dev is the environment.
+        write(r, &format!("shared/mon/{K}"), "resources: [m.yaml]\n");
+        write(
+            r,
+            &format!("apps/shop/base/{K}"),
+            "resources: [d.yaml, ../../../shared/mon]\n",
+        );
+        write(r, &format!("apps/shop/dev/{K}"), "resources: [../base]\n");
+        let got = picked(r);
+        assert_eq!(
+            got,
+            [
+                ("apps/shop/dev".to_owned(), vec![]),
+                ("overlays/prod/eu".to_owned(), vec![]),
+                ("overlays/prod/us".to_owned(), vec![]),
             ]
         );
     }

@@ -875,7 +875,7 @@ fn discovered(
     root: &Path,
     scan: &discover::Scan,
 ) -> (Vec<discover::Pick>, Vec<(String, &'static str)>, Builds) {
-    let picks = discover::pick(root, scan);
+    let picks = discover::pick(scan);
     let judge = |p: discover::Pick| {
         if p.keep_without_secret {
             return Ok((p, None));

@@ -297,6 +297,25 @@ fn empty_documents_are_read_as_kustomize_reads_them() {
     }
 }
 
+/// JSON 6902 ops on one annotation of an object without annotations: kustomize holds a
+/// `metadata.annotations` map on every object while it builds, so `add` and `replace` apply,
+/// while `remove` of a missing key fails; the real kustomize is the oracle for each.
+#[test]
+fn json_patch_ops_on_one_annotation_are_applied_as_kustomize_applies_them() {
+    for op in ["add", "replace", "remove"] {
+        let k = format!(
+            "{DEV_KUSTOMIZATION}patches:\n  - target: {{kind: Deployment, name: app}}\n    patch: |-\n      - op: {op}\n        path: /metadata/annotations/team\n        value: a\n"
+        );
+        let t = tree(&[(DEV, &k)]).unwrap();
+        let (_, hits) = check(t.path(), &["--render=never"]);
+        let refused = !of(&hits, "overlay-build-error").is_empty();
+        assert_eq!(refused, op == "remove", "{op}: {hits:?}");
+        if let Some(builds) = kustomize_builds(&t.path().join("k8s/overlays/dev")) {
+            assert_eq!(builds, !refused, "{op}");
+        }
+    }
+}
+
 /// The files of fields the model does not replay (`replacements`, `openapi`, `crds`) are read by
 /// kustomize all the same: one that does not exist fails the build, and one git does not track
 /// is a build input a clone lacks.

@@ -3565,3 +3565,70 @@ fn deploy_options_reach_only_the_path_deployed_through_a_link() {
     assert_eq!(got, mismatch("k8s/overlays/qa"));
     assert!(message.contains("renders without a namespace"), "{message}");
 }
+
+/// Layouts where a kustomization wraps one other overlay but is no variant of it: regional
+/// overlays over a shared per-environment part, each with its own SealedSecret or certificate
+/// (two environments; the part both include is none), an app whose base includes a shared
+/// directory (its `dev` and `prod` are environments, the base never), and an `overlays/common`
+/// component an overlay includes (a shared part, not an environment). The shipped tree's `no-keda`
+/// wrappers, which add no secret, stay variants (`issue_16_shipped_tree_variants_and_names_are_unchanged`).
+#[test]
+fn wrappers_with_secrets_of_their_own_and_shared_parts_are_told_apart() {
+    let Some(repo) = Repo::empty() else {
+        return;
+    };
+    let k = "kustomization.yaml";
+    repo.write(&format!("base/{k}"), "resources: [cm.yaml]\n");
+    repo.write(
+        "base/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+    );
+    repo.write(
+        &format!("regions/prod/common/{k}"),
+        "namespace: prod\nresources: [../../../base]\n",
+    );
+    let sealed = "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: s, namespace: prod}\nspec: {encryptedData: {}}\n";
+    for region in ["eu", "us"] {
+        repo.write(
+            &format!("regions/prod/{region}/{k}"),
+            "resources: [../common, ss.yaml]\n",
+        );
+        repo.write(&format!("regions/prod/{region}/ss.yaml"), sealed);
+    }
+    repo.write(&format!("shared/mon/{k}"), "resources: [cm.yaml]\n");
+    repo.write(
+        "shared/mon/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\n",
+    );
+    repo.write(
+        &format!("apps/shop/base/{k}"),
+        "resources: [../../../shared/mon, ss.yaml]\n",
+    );
+    repo.write("apps/shop/base/ss.yaml", sealed);
+    for env in ["dev", "prod"] {
+        repo.write(
+            &format!("apps/shop/{env}/{k}"),
+            "namespace: prod\nresources: [../base]\n",
+        );
+    }
+    repo.write(
+        &format!("overlays/common/{k}"),
+        "kind: Component\napiVersion: kustomize.config.k8s.io/v1alpha1\nresources: [ss.yaml]\n",
+    );
+    repo.write("overlays/common/ss.yaml", sealed);
+    repo.write(
+        &format!("overlays/qa/{k}"),
+        "namespace: prod\nresources: [../../base]\ncomponents: [../common]\n",
+    );
+    let dirs: Vec<String> = repo.layout().into_iter().map(|(_, d, _, _)| d).collect();
+    assert_eq!(
+        dirs,
+        [
+            "apps/shop/dev",
+            "apps/shop/prod",
+            "overlays/qa",
+            "regions/prod/eu",
+            "regions/prod/us"
+        ],
+    );
+}
