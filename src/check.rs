@@ -226,7 +226,13 @@ pub fn run(opts: &CheckOptions) -> Result<Report, CheckError> {
         &filters,
         &files,
     );
-    let unmodelled = unmodelled(root, &ws, unlisted_above, &submodules);
+    let hidden = hidden_note(root, &ws, cx.tree.git.as_ref());
+    let unmodelled = unmodelled(
+        root,
+        &ws,
+        unlisted_above.into_iter().chain(hidden),
+        &submodules,
+    );
     let not_git = cx.tree.git.is_none().then_some(refused.as_deref());
     report.notes = notes(not_git, render_note.as_deref(), &unmodelled);
     report.notes.extend(outside);
@@ -774,6 +780,44 @@ fn resolve_paths(root: &Path, cwd: &Path, paths: &[PathBuf]) -> Result<Vec<Strin
     Ok(out)
 }
 
+/// The note naming the kustomization directories git lists under a hidden directory
+/// (`services/api/.deploy/overlays/prod`) that no environment builds: discovery does not enter
+/// hidden directories, so such an overlay is not checked unless an environments glob or a
+/// deploying object names it, and "no findings" must not read as "verified clean" for it.
+fn hidden_note(
+    root: &Path,
+    ws: &crate::workspace::Workspace,
+    git: Option<&crate::rules::GitMap>,
+) -> Option<String> {
+    let built: Vec<PathBuf> = (ws.envs.iter())
+        .flat_map(|e| e.reaches.iter().flatten().cloned())
+        .collect();
+    let dirs: std::collections::BTreeSet<&str> = (git?.keys())
+        .filter_map(|f| {
+            let (dir, name) = f.rsplit_once('/')?;
+            crate::workspace::KUSTOMIZATION_FILE_NAMES
+                .contains(&name)
+                .then_some(dir)
+        })
+        .filter(|d| d.split('/').any(|s| s.len() > 1 && s.starts_with('.')))
+        .filter(|d| !ws.is_ignored(d))
+        .filter(|d| {
+            let canon = std::fs::canonicalize(root.join(d));
+            !canon.is_ok_and(|c| built.contains(&c))
+        })
+        .collect();
+    let dirs: Vec<&str> = dirs.into_iter().collect();
+    (!dirs.is_empty()).then(|| {
+        format!(
+            "{} kustomization director{} under hidden directories, which discovery does not enter, {} not checked: {}; list them under `environments` in emp-seal.toml to check them, or under `ignore`",
+            dirs.len(),
+            if dirs.len() == 1 { "y" } else { "ies" },
+            if dirs.len() == 1 { "is" } else { "are" },
+            crate::workspace::first_five(&dirs)
+        )
+    })
+}
+
 /// What git lists ([`crate::workspace::git_status`]): the tracked status of every file, and
 /// the submodules whose files are not there to list, each with why.
 type GitListing = (GitMap, Vec<(String, String)>);
@@ -784,7 +828,7 @@ type GitListing = (GitMap, Vec<(String, String)>);
 fn unmodelled(
     root: &Path,
     ws: &crate::workspace::Workspace,
-    unlisted_above: Option<String>,
+    unlisted_above: impl Iterator<Item = String>,
     submodules: &[(String, String)],
 ) -> Vec<String> {
     let submodules = (submodules.iter())

@@ -73,9 +73,11 @@ pub enum FsError {
     /// replaced by the default in silence.
     #[error("EMP_SEAL_LOCK_WAIT is not a whole number of seconds: `{}`; nothing was written", .value.escape_debug())]
     LockWait { value: String },
-    /// `-` (standard input) is named by two options of one run (`--from -` and `--key -`): it
-    /// can be read once.
-    #[error("standard input is named twice (`--from -` and `--key -`); a run reads it once")]
+    /// Standard input (`-`, `/dev/stdin`) is named twice in one run (`--from -` and `--key -`,
+    /// or two `--key -`): it can be read once.
+    #[error(
+        "standard input is named twice (as `-` or /dev/stdin, by --from or --key); a run reads it once"
+    )]
     StdinTwice,
     /// `-` (standard input) is a terminal: the env file would be typed with echo on.
     #[error("standard input is a terminal; `-` reads an env file from a pipe")]
@@ -244,15 +246,24 @@ pub fn read_input_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>, FsErro
     Ok(buf)
 }
 
-/// Refuses `from` and `keys` both naming standard input (`-`): the second would read nothing.
+/// Refuses two of `inputs` naming standard input (`-`, `/dev/stdin`, `/dev/fd/0`): the second
+/// would read nothing.
 ///
 /// # Errors
 /// [`FsError::StdinTwice`].
-pub fn refuse_stdin_twice(from: &Path, keys: &[PathBuf]) -> Result<(), FsError> {
-    let stdin = |p: &Path| p.as_os_str() == STDIN;
-    match stdin(from) && keys.iter().any(|k| stdin(k)) {
-        true => Err(FsError::StdinTwice),
-        false => Ok(()),
+pub fn refuse_stdin_twice<'p>(inputs: impl IntoIterator<Item = &'p Path>) -> Result<(), FsError> {
+    let stdin = |p: &&Path| {
+        p.as_os_str() == STDIN
+            || [
+                Path::new("/dev/stdin"),
+                Path::new("/dev/fd/0"),
+                Path::new("/proc/self/fd/0"),
+            ]
+            .contains(p)
+    };
+    match inputs.into_iter().filter(stdin).count() {
+        0 | 1 => Ok(()),
+        _ => Err(FsError::StdinTwice),
     }
 }
 

@@ -547,7 +547,7 @@ pub fn diff(
     (from, name): (&Path, Option<&str>),
     key_files: &[PathBuf],
 ) -> Result<KeyDiff, RecoverError> {
-    fsio::refuse_stdin_twice(from, key_files)?;
+    fsio::refuse_stdin_twice(std::iter::once(from).chain(key_files.iter().map(PathBuf::as_path)))?;
     let keys = crate::workspace::load_keys(root, key_files)?;
     // As `seal` picks: `--name`, else the SealedSecret named like the env file.
     let pick = seal::Pick {

@@ -1020,7 +1020,8 @@ pub fn load_inputs(req: &SealRequest) -> Result<SealInputs, SealError> {
             count: req.envs.len(),
         });
     }
-    fsio::refuse_stdin_twice(&req.from, &req.key_files)?;
+    let keys = req.key_files.iter().map(PathBuf::as_path);
+    fsio::refuse_stdin_twice(std::iter::once(req.from.as_path()).chain(keys))?;
     let from_name = from_display(&req.root, &req.from);
     let env_bytes = zeroize::Zeroizing::new(fsio::read_input_limited(&req.from, MAX_INPUT_BYTES)?);
     let parsed = envfile::parse_with_path(Path::new(&from_name), &env_bytes)?;

@@ -556,15 +556,18 @@ impl TypedValueParser for PathArg {
     ) -> Result<PathBuf, clap::Error> {
         if let Some(what) = content_not_path(value) {
             // clap's own value errors quote the value: this one names only the option.
-            let name = arg.map_or_else(String::new, |a| {
-                let flag = a
-                    .get_long()
-                    .map_or_else(|| a.get_id().to_string(), |l| format!("--{l}"));
-                match a.get_env() {
-                    Some(env) => format!("{flag} (or {})", env.to_string_lossy()),
-                    None => flag,
-                }
-            });
+            let name = arg.map_or_else(
+                || "a path option".to_owned(),
+                |a| {
+                    let flag = a
+                        .get_long()
+                        .map_or_else(|| a.get_id().to_string(), |l| format!("--{l}"));
+                    match a.get_env() {
+                        Some(env) => format!("{flag} (or {})", env.to_string_lossy()),
+                        None => flag,
+                    }
+                },
+            );
             let message = format!(
                 "the value of {name} is not a file path: it {what} (not shown); give the path of a file holding it\n"
             );
@@ -587,7 +590,8 @@ fn content_not_path(value: &OsStr) -> Option<String> {
         .filter(|l| !l.is_empty())
         .count();
     if bytes.iter().any(|b| matches!(b, b'\n' | b'\r')) {
-        return Some(format!("holds {lines} lines"));
+        let s = if lines == 1 { "" } else { "s" };
+        return Some(format!("holds {lines} line{s}"));
     }
     if bytes.len() > 4096 {
         return Some(format!("is {} bytes long", bytes.len()));
@@ -596,19 +600,29 @@ fn content_not_path(value: &OsStr) -> Option<String> {
         return None;
     }
     let text = String::from_utf8_lossy(bytes);
-    let env_line = text.split_once('=').is_some_and(|(key, _)| {
+    let body = text.strip_prefix("export ").unwrap_or(&text);
+    let env_line = body.split_once('=').is_some_and(|(key, _)| {
         !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     });
-    // A line of a PEM body or a token: base64 only, longer than a file name usually is.
-    let base64_line = text.len() >= 40
-        && !text.contains("//")
-        && (text.bytes()).all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    // `KEY: value`, as YAML writes a setting (a path holds no `: `).
+    let yaml_line = text.contains(": ");
+    // A line of a PEM body, a token or a JWT: longer than a file name usually is, mixing upper
+    // case, lower case and digits as random text does, of base64 characters (`/` and `+`, no
+    // `.`, `-` or `_`, which a path's names hold) or of base64url ones, dotted, without `/`.
+    let has = |f: fn(&u8) -> bool| text.as_bytes().iter().any(f);
+    let only =
+        |extra: &[u8]| (text.bytes()).all(|b| b.is_ascii_alphanumeric() || extra.contains(&b));
+    let token = text.len() >= 40
+        && has(u8::is_ascii_uppercase)
+        && has(u8::is_ascii_lowercase)
+        && has(u8::is_ascii_digit)
+        && (only(b"+/=") || only(b"-_.="));
     if text.contains("-----BEGIN") {
         Some("holds a PEM block".to_owned())
-    } else if base64_line {
-        Some("reads as base64 text".to_owned())
-    } else if env_line {
-        Some("reads as an env file line (KEY=...)".to_owned())
+    } else if token {
+        Some("reads as a key or token (base64 text)".to_owned())
+    } else if env_line || yaml_line {
+        Some("reads as a setting (`KEY=value`, `KEY: value`)".to_owned())
     } else {
         None
     }
@@ -659,22 +673,31 @@ mod tests {
     fn content_given_as_a_path_is_recognised() {
         let reads = |s: &str| content_not_path(OsStr::new(s));
         assert_eq!(reads("a\nb\n").as_deref(), Some("holds 2 lines"));
+        assert_eq!(reads("a\r").as_deref(), Some("holds 1 line"));
         assert_eq!(
             reads("-----BEGIN PRIVATE KEY----- x").as_deref(),
             Some("holds a PEM block")
         );
-        assert_eq!(
-            reads("API_KEY=abc").as_deref(),
-            Some("reads as an env file line (KEY=...)")
-        );
-        let b64 = "MIIJQgIBADANBgkqhkiG9w0BAQEFAASCCSwwggkoAgEAAoICAQ";
-        assert_eq!(reads(b64).as_deref(), Some("reads as base64 text"));
+        let setting = Some("reads as a setting (`KEY=value`, `KEY: value`)");
+        for line in ["API_KEY=abc", "export API_KEY=abc", "password: hunter2"] {
+            assert_eq!(reads(line).as_deref(), setting, "{line}");
+        }
+        let token = Some("reads as a key or token (base64 text)");
+        for line in [
+            "MIIJQgIBADANBgkqhkiG9w0BAQEFAASCCSwwggkoAgEAAoICAQ",
+            "n//8Ps3T9hGkQz1l+oWq2r7yV//0aBcDeFgHiJkLmNoPqRsTu",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N",
+        ] {
+            assert_eq!(reads(line).as_deref(), token, "{line}");
+        }
         assert!(reads(&"a".repeat(5000)).is_some_and(|w| w.starts_with("is 5000 bytes")));
         for path in [
             "keys/prod-key.pem",
             "./x",
             "/etc/sealed-secrets/controller.key",
             "k8s/overlays/production/sealing-certificate.pem",
+            "deploy/environments/production/controller/sealingcert",
+            "/home/ci/builds/Project1/k8s/overlays/prod/sealing-cert.pem",
         ] {
             assert_eq!(reads(path), None, "{path}");
         }

@@ -13,6 +13,12 @@ use super::exit::{CliError, Outcome};
 use super::{Ctx, TtyPrompter, write_stdout};
 
 pub(super) fn run(ctx: &Ctx, a: SealArgs) -> Result<Outcome, CliError> {
+    if a.force && !a.prune {
+        return Err(CliError::new(
+            "--force only lifts --prune's refusals (an empty secret, keys the workloads read); without --prune it does nothing",
+        )
+        .with_hint("add --prune, or leave --force out"));
+    }
     let root = ctx.root()?;
     let from = resolve_from(ctx, &root, &a.from, &a.envs)?;
     let (dry_run, to_stdout, no_input) = (a.dry_run, a.stdout, a.no_input);

@@ -360,11 +360,11 @@ pub(crate) struct OpFailure {
 /// map left empty, when it prints. So an op on one annotation never fails for want of the map
 /// (`add`/`replace` of `/metadata/annotations/KEY` on an object without annotations builds).
 pub(crate) fn apply_json_op(target: &mut Value, op: &JsonOp) -> Result<Applied, OpFailure> {
-    let on_annotation =
-        matches!(op.path.as_slice(), [m, a, _, ..] if m == "metadata" && a == "annotations");
+    let on_annotations =
+        matches!(op.path.as_slice(), [m, a, ..] if m == "metadata" && a == "annotations");
     let metadata = target.get_mut("metadata").and_then(Value::as_mapping_mut);
     let added = match metadata {
-        Some(m) if on_annotation && !m.contains_key("annotations") => {
+        Some(m) if on_annotations && m.get("annotations").is_none_or(Value::is_null) => {
             m.insert("annotations".into(), Value::Mapping(Default::default()));
             true
         }
@@ -528,6 +528,13 @@ mod tests {
         assert_eq!(cm, v("metadata: {name: c}"));
         // Labels have no such map.
         assert!(apply_json_op(&mut cm, &op("add", "/metadata/labels/team")).is_err());
+        // The map itself may be removed, and a `null` one is the map kustomize holds.
+        let mut cm = v("metadata: {name: c}");
+        apply_json_op(&mut cm, &op("remove", "/metadata/annotations")).unwrap();
+        assert_eq!(cm, v("metadata: {name: c}"));
+        let mut cm = v("metadata: {name: c, annotations: null}");
+        apply_json_op(&mut cm, &op("add", "/metadata/annotations/team")).unwrap();
+        assert_eq!(cm, v("metadata: {name: c, annotations: {team: a}}"));
     }
 
     #[test]

@@ -220,6 +220,18 @@ impl Walker<'_> {
                 });
             });
         }
+        self.volumes(spec);
+        self.push(
+            RefField::ServiceAccountName,
+            "ServiceAccount",
+            "serviceAccountName",
+            spec,
+        );
+        self.image_pull_secrets(spec);
+    }
+
+    /// The references of a pod spec's `volumes`.
+    fn volumes(&mut self, spec: &Value) {
         self.key(spec, "volumes", |w, vols| {
             w.items(vols, true, |w, vol| {
                 w.key(vol, "secret", |w, s| {
@@ -275,13 +287,6 @@ impl Walker<'_> {
                 });
             });
         });
-        self.push(
-            RefField::ServiceAccountName,
-            "ServiceAccount",
-            "serviceAccountName",
-            spec,
-        );
-        self.image_pull_secrets(spec);
     }
 
     /// `imagePullSecrets[].name` of a pod spec or a `ServiceAccount`.

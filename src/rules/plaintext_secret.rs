@@ -338,19 +338,18 @@ fn secret_plaintext(cx: &Context<'_>, doc: &YamlDoc<'_>) -> Vec<(Location, Strin
 }
 
 /// What a `data`/`stringData` that is no map holds, when it is committed secret text: a string
-/// (`"a string of 16 bytes"`) or a list holding one. kustomize renders it as written, and only
+/// (`"a string of 16 bytes"`), a number or boolean (a PIN), or a list holding one. kustomize renders it as written, and only
 /// the API server refuses it, so the text would still be in the repository.
 fn misshapen(value: Option<&Value>, written: Written, around: Around) -> Option<String> {
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let secret = |v: &Value| is_committed_secret(v, written, around);
     match value? {
-        v @ Value::String(s) if is_committed_secret(v, written, around) => {
-            Some(format!("a string of {} bytes", s.len()))
+        v @ Value::String(s) if secret(v) => {
+            Some(format!("a string of {}", plural(s.len(), "byte")))
         }
-        Value::Sequence(items)
-            if items
-                .iter()
-                .any(|v| is_committed_secret(v, written, around)) =>
-        {
-            Some(format!("a list of {} items", items.len()))
+        Value::Number(_) | Value::Bool(_) => Some("a single value".to_owned()),
+        Value::Sequence(items) if items.iter().any(secret) => {
+            Some(format!("a list of {}", plural(items.len(), "item")))
         }
         _ => None,
     }

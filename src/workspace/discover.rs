@@ -1795,15 +1795,29 @@ fn includers(s: &Scan) -> BTreeMap<&Path, Vec<&Path>> {
 
 /// The last step of [`pick`]: a wrapped overlay ([`wrapped`]) that nothing else picked becomes
 /// an environment found so; each wrapper not picked itself is a variant of it.
+///
+/// A root holding a sealed secret of its own builds on the overlay instead (an environment of
+/// its own, `apps/web/prod-canary` over `apps/web/prod`): the overlay is an environment too when
+/// it holds a sealed secret of its own as well (`prod`'s SealedSecret and certificate), and is
+/// none when it does not (`overlays/prod/common` under regional overlays).
 fn add_wrapped<'s>(s: &'s Scan, picks: &mut BTreeMap<&'s Path, Pick>) {
     for (c, k) in &s.kust {
-        let Some(inner) = wrapped(s, c) else { continue };
-        if picks.contains_key(c.as_path()) {
+        let Some(inner) = builds_on(s, c) else {
             continue;
-        }
+        };
         let Some(ik) = s.kust.get(inner) else {
             continue;
         };
+        if holds_own_secret(k) {
+            if holds_own_secret(ik) {
+                (picks.entry(inner))
+                    .or_insert_with(|| Pick::new(ik.dir.clone(), Found::Wrapped, false));
+            }
+            continue;
+        }
+        if picks.contains_key(c.as_path()) {
+            continue;
+        }
         let p = (picks.entry(inner))
             .or_insert_with(|| Pick::new(ik.dir.clone(), Found::Wrapped, false));
         p.variants.push(k.dir.clone());
@@ -1836,6 +1850,14 @@ fn walks_subdirectories(s: &Scan, c: &Path) -> bool {
 /// `overlays/prod/common` it shares with `us-east-1` when it holds its own SealedSecret or
 /// sealing certificate: each region is an environment sealed for its own controller.
 pub(crate) fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
+    let inner = builds_on(s, c)?;
+    (!holds_own_secret(s.kust.get(c)?)).then_some(inner)
+}
+
+/// The overlay a root kustomization builds on alone ([`wrapped`] without its secret test): its
+/// only included directory that is not a component, when that directory is an overlay and no
+/// `base`.
+fn builds_on<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
     let k = s.kust.get(c)?;
     if !is_top_level(s, c, k) {
         return None;
@@ -1853,8 +1875,7 @@ pub(crate) fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
     let is_overlay = is_conventional(&ik.dir)
         || s.named.contains_key(key)
         || ik.includes.iter().any(|i| not_component(&i));
-    let wraps = is_overlay && !ik.shared_path && !holds_own_secret(k);
-    Some(key.as_path()).filter(|_| wraps)
+    Some(key.as_path()).filter(|_| is_overlay && !ik.shared_path)
 }
 
 /// Whether a kustomization directory holds a sealed secret of its own, as an environment does
@@ -1865,10 +1886,20 @@ pub(crate) fn wrapped<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
 /// would otherwise be a variant.
 fn holds_own_secret(k: &KustDir) -> bool {
     let read = |p: &Path| crate::fsio::read_limited(p, MAX_SCAN_BYTES).ok();
+    // A `kind: SealedSecret` line (a document, a list item), or the JSON `"kind": "SealedSecret"`;
+    // the word in a comment or a ConfigMap's text is no SealedSecret.
+    let names_kind = |text: &str| {
+        text.lines().any(|l| {
+            let l = l.split(" #").next().unwrap_or(l);
+            let l = l.trim().trim_start_matches("- ").trim_end();
+            l == "kind: SealedSecret" || l == "kind: \"SealedSecret\""
+        }) || text.contains("\"kind\": \"SealedSecret\"")
+            || text.contains("\"kind\":\"SealedSecret\"")
+    };
     k.dir.join(super::DEFAULT_CERT_FILE).is_file()
         || (k.files.iter())
             .filter_map(|f| read(f))
-            .any(|b| String::from_utf8_lossy(&b).contains("SealedSecret"))
+            .any(|b| names_kind(&String::from_utf8_lossy(&b)))
 }
 
 /// Whether the kustomization `k` (canonical directory `c`) is no component and no other
@@ -2151,6 +2182,36 @@ mod tests {
             "resources: [../common]\n",
         );
         write(r, "overlays/prod/us/sealing-cert.pem", "");
+        // An overlay with its own sealed secret that a canary wrapper (with its own too) builds
+        // on: both are environments.
+        write(r, &format!("apps/web/base/{K}"), "resources: [d.yaml]\n");
+        write(
+            r,
+            &format!("apps/web/prod/{K}"),
+            "resources: [../base, ss.yaml]\n",
+        );
+        write(r, "apps/web/prod/ss.yaml", "kind: SealedSecret\n");
+        write(
+            r,
+            &format!("apps/web/canary/{K}"),
+            "resources: [../prod, ss.yaml]\n",
+        );
+        write(
+            r,
+            "apps/web/canary/ss.yaml",
+            "- kind: SealedSecret # a list item\n",
+        );
+        // The word in a comment is no SealedSecret: this wrapper is a variant.
+        write(
+            r,
+            &format!("apps/web/debug/{K}"),
+            "resources: [../prod, cm.yaml]\n",
+        );
+        write(
+            r,
+            "apps/web/debug/cm.yaml",
+            "# no SealedSecret here\nkind: ConfigMap\n",
+        );
         // An app's base including a shared directory: its dev is the environment.
         write(r, &format!("shared/mon/{K}"), "resources: [m.yaml]\n");
         write(
@@ -2164,6 +2225,11 @@ mod tests {
             got,
             [
                 ("apps/shop/dev".to_owned(), vec![]),
+                ("apps/web/canary".to_owned(), vec![]),
+                (
+                    "apps/web/prod".to_owned(),
+                    vec!["apps/web/debug".to_owned()]
+                ),
                 ("overlays/prod/eu".to_owned(), vec![]),
                 ("overlays/prod/us".to_owned(), vec![]),
             ]

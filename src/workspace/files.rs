@@ -45,7 +45,10 @@ pub fn resolve_from(
         .collect();
     let mut own: Vec<PathBuf> = target_dirs.iter().filter_map(|d| in_dir(d)).collect();
     own.dedup();
-    let expects_own = (target_dirs.iter()).any(|d| d.join(format!("{name}.example")).is_file());
+    // A target with an example of that name and no file of its own keeps its own file: the
+    // file found elsewhere (another environment's, or another target's) is not its values.
+    let expects_own = (target_dirs.iter())
+        .any(|d| d.join(format!("{name}.example")).is_file() && in_dir(d).is_none());
     let found = if own.is_empty() {
         (super::get(root).envs.iter())
             .filter_map(|e| in_dir(&e.dir))
@@ -60,7 +63,7 @@ pub fn resolve_from(
     };
     match found.as_slice() {
         [] => Err(SealError::FromNotFound { name }),
-        _ if own.is_empty() && expects_own => Err(SealError::FromOtherEnvironment {
+        _ if expects_own => Err(SealError::FromOtherEnvironment {
             targets: targets.join(", "),
             found: shown(),
             name,
@@ -169,6 +172,7 @@ pub fn load_cert(
 /// # Errors
 /// [`SealError::Fs`] or [`SealError::Key`].
 pub fn load_keys(root: &Path, files: &[PathBuf]) -> Result<Vec<UnsealingKey>, SealError> {
+    fsio::refuse_stdin_twice(files.iter().map(PathBuf::as_path))?;
     let mut keys = Vec::new();
     for f in files {
         let bytes = zeroize::Zeroizing::new(fsio::read_input_limited(f, MAX_INPUT_BYTES)?);

@@ -587,7 +587,7 @@ impl Workspace {
                 line: self.config.environment_line(&e.rel),
                 message: format!(
                     "[environment.{}] and [environment.{:?}] both name environment {} ({}): one table per environment, or the settings of one would be dropped",
-                    e.name.escape_debug(),
+                    toml_key(&e.name),
                     e.rel,
                     e.name,
                     e.rel
@@ -970,6 +970,18 @@ fn has_secret(
         (true, _) => Ok(built.reusable().then_some(built)),
         (false, true) => Err(NOT_SEEN),
         (false, false) => Err(NO_SECRET),
+    }
+}
+
+/// `key` as a TOML table key is written: bare when it may be (`prod`), else quoted
+/// (`"shop/dev"`).
+fn toml_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && (key.chars()).all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+    if bare {
+        key.to_owned()
+    } else {
+        format!("{key:?}")
     }
 }
 

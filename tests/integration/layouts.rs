@@ -822,7 +822,9 @@ fn check_release_takes_an_environment_s_path_and_refuses_a_base_s() {
 }
 
 /// A layout kept in a hidden directory is not discovered: the "no environment" error names the
-/// directory it did not enter, and an `environments` glob through it finds the environments.
+/// directory it did not enter, and an `environments` glob through it finds the environments;
+/// with environments found elsewhere, a note names the hidden kustomizations none of them builds
+/// (`.k8s/base`, which the configured `.k8s/overlays/*` build, is not named).
 #[test]
 fn a_hidden_layout_is_named_when_nothing_is_found_and_a_glob_enters_it() {
     let Some(repo) = Repo::empty() else { return };
@@ -848,6 +850,15 @@ fn a_hidden_layout_is_named_when_nothing_is_found_and_a_glob_enters_it() {
             "apps/shop/.k8s/overlays/dev",
             "apps/shop/.k8s/overlays/prod"
         ]
+    );
+    // Without the glob, the environments found elsewhere are checked and a note names the
+    // hidden layout nothing checked (it had passed in silence once any environment was found).
+    repo.write("emp-seal.toml", "environments = [\".k8s/overlays/*\"]\n");
+    let out = repo.run(&["check"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("note: 3 kustomization directories under hidden directories, which discovery does not enter, are not checked: apps/shop/.k8s/base, apps/shop/.k8s/overlays/dev, apps/shop/.k8s/overlays/prod; list them"),
+        "{err}"
     );
 }
 

@@ -1159,6 +1159,15 @@ fn standard_input_named_twice_is_refused() {
     for args in [
         &["paper", "--from", "-", "--key", "-", "--no-input"][..],
         &["diff", "paper", "--from", "-", "--key", "-"][..],
+        &[
+            "diff",
+            "paper",
+            "--from",
+            "/dev/stdin",
+            "--key",
+            "/dev/stdin",
+        ][..],
+        &["unseal", "paper", "--key", "-", "--key", "-"][..],
     ] {
         fails(root, args, 2, "standard input is named twice");
     }

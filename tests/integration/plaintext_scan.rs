@@ -154,7 +154,7 @@ fn a_secret_whose_data_is_no_map_is_still_plaintext() {
     assert!(
         found[1]
             .2
-            .contains("Secret `as-list` holds `data` as a list of 1 items, not a map"),
+            .contains("Secret `as-list` holds `data` as a list of 1 item, not a map"),
         "{found:?}"
     );
     no_value_in(&found, &["hunter2", "aHVudGVyMg"]);

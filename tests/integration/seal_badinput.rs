@@ -372,6 +372,8 @@ fn cases() -> Vec<Case> {
             &["error: k8s/overlays/paper/kustomization.yaml: not valid UTF-8 (line 2)"],
         ),
         flag_case("--dry-run with --stdout", |_, e| v(&["paper", "--from", &e, "--dry-run", "--stdout"]), &["--dry-run"]),
+        // --force only lifts --prune's refusals: alone it would be taken and do nothing.
+        flag_case("--force without --prune", |_, e| v(&["paper", "--from", &e, "--force"]), &["--prune"]),
         flag_case(
             "missing keys, no terminal",
             |t, _| {

@@ -195,6 +195,18 @@ fn issue_4_bare_from_is_looked_up_among_overlays() {
         "{}",
         stderr(&out)
     );
+    // Sealing two environments, one of which has the example but not the file: the other
+    // target's file is not its values either.
+    tree.clone_overlay("paper", "paper2");
+    std::fs::remove_file(tree.path("k8s/overlays/paper2/dev-secrets.env")).unwrap();
+    let before2 = std::fs::read(tree.ss("paper2")).unwrap();
+    let out = tree.run_in(
+        tree.root(),
+        &["seal", "paper", "paper2", "--from", "dev-secrets.env"],
+    );
+    let e = fails_cleanly(&out);
+    assert!(e.contains("has `dev-secrets.env.example`"), "{e}");
+    assert_eq!(before2, std::fs::read(tree.ss("paper2")).unwrap());
 }
 
 #[test]

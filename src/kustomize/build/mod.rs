@@ -277,8 +277,10 @@ impl<'t> ParseCache<'t> {
             return Ok(std::borrow::Cow::Borrowed(t));
         }
         let bytes = read_file(path).map_err(|e| Unread::Io(reason(path, &e)))?;
+        // Every text read here is YAML: its lone carriage returns break lines
+        // (`yamlpos::lone_cr_as_lf`), for the first-document rules as for the parse.
         String::from_utf8(bytes)
-            .map(std::borrow::Cow::Owned)
+            .map(|t| std::borrow::Cow::Owned(crate::yamlpos::lone_cr_as_lf(t)))
             .map_err(|e| {
                 let line = crate::fsio::line_at(e.as_bytes(), e.utf8_error().valid_up_to());
                 Unread::NotUtf8 { line }
@@ -287,11 +289,6 @@ impl<'t> ParseCache<'t> {
 
     fn read_docs(&self, path: &Path) -> Result<FileDocs, Unread> {
         let text = self.read_text(path)?;
-        let text = match text {
-            std::borrow::Cow::Owned(t) => std::borrow::Cow::Owned(crate::yamlpos::lone_cr_as_lf(t)),
-            // A text handed over by the check, which made the same change.
-            borrowed => borrowed,
-        };
         Ok(Arc::new(
             docs::split_docs(&text).into_iter().map(Arc::new).collect(),
         ))

@@ -143,7 +143,7 @@ impl Builder<'_> {
         // text both.
         let docs = without_empty(&docs);
         if null_first && !docs.is_empty() {
-            let msg = "the patch's first YAML document is empty (or `null`), which kustomize reads as a JSON patch of no operations, and the documents after it are strategic-merge patches: kustomize fails to build (illegally qualifies as both an SM and JSON patch)".to_owned();
+            let msg = "the patch's first YAML document is empty (`null`, `[]`), which kustomize reads as a JSON patch of no operations, and the documents after it are strategic-merge patches: kustomize fails to build (illegally qualifies as both an SM and JSON patch)".to_owned();
             self.problem(ProblemKind::BuildError, &level.kfile, e.line, msg);
             return;
         }
@@ -697,13 +697,15 @@ fn without_empty(docs: &[Arc<Doc>]) -> Vec<Arc<Doc>> {
 /// Whether kustomize reads a `patches:` text as a JSON patch of no operations: it converts the
 /// first YAML document to JSON unless the text starts with `[` (api/internal/builtins/
 /// PatchTransformer.go, `jsonPatchFromBytes`, through sigs.k8s.io/yaml `YAMLToJSON`), and an
-/// empty first document or a `null` one converts to `null`, which decodes as no operations.
+/// empty first document, a `null` one or an empty list (`[]` after a comment) converts to
+/// `null` or `[]`, which decode as no operations.
 fn null_first<'d>(text: &str, mut docs: impl Iterator<Item = &'d Doc>) -> bool {
+    let no_ops = |v: &Value| v.is_null() || v.as_sequence().is_some_and(Vec::is_empty);
     !text.starts_with('[')
         && (docs::first_document_empty(text)
             || docs
                 .next()
-                .is_some_and(|d| d.value.as_ref().is_ok_and(|v| v.is_null())))
+                .is_some_and(|d| d.value.as_ref().is_ok_and(|v| no_ops(v))))
 }
 
 /// Whether a patch is one empty list (`[]`), which kustomize reads as an empty JSON patch and
