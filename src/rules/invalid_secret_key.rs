@@ -13,12 +13,12 @@ use super::locate::{at_line, at_sealed};
 use super::model::{Deployment, sealed_keys};
 use super::{Context, View, judge_deployments};
 use crate::envfile::validate_key;
-use crate::finding::{Finding, RuleMeta, RuleScope, Severity};
+use crate::finding::{Finding, Location, RuleMeta, RuleScope, Severity};
 use crate::report::text::quoted;
 
 pub static META: RuleMeta = RuleMeta {
     id: "invalid-secret-key",
-    summary: "A SealedSecret's (or a Secret generator's) Secret would be refused by the API server (a key outside [-._a-zA-Z0-9], or a key its type requires is missing)",
+    summary: "A SealedSecret's (or a Secret generator's) Secret would be refused by the API server (a key outside [-._a-zA-Z0-9], a key its type requires is missing, or a name that is no DNS subdomain)",
     default_severity: Severity::Error,
     hint: "rename the key to one of [-._a-zA-Z0-9] and re-seal, or add the key the Secret's type requires",
     scope: RuleScope::Model,
@@ -69,6 +69,16 @@ fn missing_groups(ty: &str, has: impl Fn(&str) -> bool) -> Vec<String> {
 fn generated_missing(cx: &Context<'_>, d: &Deployment<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (i, g) in d.overlay.generated().iter().enumerate() {
+        if g.kind == crate::kustomize::GeneratedKind::Secret
+            && let Some(why) = secret_name_problem(&g.rendered.name)
+            && let Some(spec) = g.specs.first()
+        {
+            let what = format!("Secret generator `{}`", g.original.name);
+            let file = crate::workspace::path_str(&spec.origin.file);
+            let loc = at_line(cx, &file, spec.origin.line);
+            let named = (what.as_str(), g.rendered.name.as_str(), why, "");
+            out.push(refused_name(d, named, loc));
+        }
         let Some(ty) = g.secret_type.as_deref() else {
             continue;
         };
@@ -95,10 +105,60 @@ fn generated_missing(cx: &Context<'_>, d: &Deployment<'_>) -> Vec<Finding> {
     out
 }
 
-/// The refused keys and missing required keys of the `SealedSecret`s one model renders.
+/// Why the API server refuses `name` as a Secret's name, if it does: a Secret is named by a DNS
+/// subdomain (kubernetes `pkg/apis/core/validation/validation.go`, `ValidateSecretName`, and
+/// apimachinery `pkg/util/validation/validation.go`, `IsDNS1123Subdomain`): at most 253
+/// characters, dot-separated parts of lower-case letters, digits and `-`, each starting and
+/// ending with a letter or digit. An empty name is other rules' to report.
+fn secret_name_problem(name: &str) -> Option<&'static str> {
+    let part_ok = |p: &str| {
+        let b = p.as_bytes();
+        let edge = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+        b.first().is_some_and(edge)
+            && b.last().is_some_and(edge)
+            && b.iter().all(|c| edge(c) || *c == b'-')
+    };
+    if name.is_empty() {
+        None
+    } else if name.len() > 253 {
+        Some("is longer than 253 characters")
+    } else if !name.split('.').all(part_ok) {
+        Some(
+            "is no DNS subdomain (lower-case letters, digits, `-` and `.`, starting and ending with a letter or digit)",
+        )
+    } else {
+        None
+    }
+}
+
+/// The finding for a Secret named `name` that the API server refuses (`what` makes it, and
+/// `then` says what follows).
+fn refused_name(
+    d: &Deployment<'_>,
+    (what, name, why, then): (&str, &str, &str, &str),
+    loc: Location,
+) -> Finding {
+    let message = format!(
+        "overlay {}: {what} makes a Secret named `{name}`, which {why}: the API server refuses the Secret{then}",
+        d.label()
+    );
+    Finding::new(&META, loc, message).hint(
+        "name it with lower-case letters, digits, `-` and `.` (and re-seal a SealedSecret for the new name)",
+    )
+}
+
+/// The refused keys and missing required keys of the `SealedSecret`s one model renders, and a
+/// Secret name the API server refuses.
 fn refused(cx: &Context<'_>, d: &Deployment<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for src in d.overlay.sealed_secret_sources() {
+        if let Some(why) = secret_name_problem(&src.rendered.name) {
+            let what = format!("SealedSecret `{}`", src.rendered.name);
+            let loc = at_line(cx, &src.path(), src.line);
+            let then = ", so the controller never creates it";
+            let named = (what.as_str(), src.rendered.name.as_str(), why, then);
+            out.push(refused_name(d, named, loc));
+        }
         let Some(doc) = src.doc(cx) else { continue };
         let keys = sealed_keys(&doc, src.keys.as_ref());
         let at_template = |field: &str| {

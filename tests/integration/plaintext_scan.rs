@@ -778,3 +778,44 @@ fn files_whose_names_are_not_utf8_are_named_in_a_note() {
     let (_, hits) = common::check_hits(root, &[]);
     assert_eq!(of_rule(&hits, "plaintext-secret").len(), 1, "{hits:?}");
 }
+
+/// A SealedSecret named `App_Secrets` is accepted by the API server (a custom resource's name
+/// may hold anything but `/` and `%`), but the Secret the controller makes of it is not: a
+/// Secret's name is a DNS subdomain. `invalid-secret-key` reports it at the SealedSecret's name,
+/// and a Secret generator's name the same way at its entry; a valid name is no finding.
+#[test]
+fn a_secret_name_the_api_server_refuses_is_reported() {
+    let bad = SEALED.replace("name: app-secrets", "name: App_Secrets");
+    let Some(tmp) = repository(&bad) else {
+        return;
+    };
+    let root = tmp.path();
+    put(
+        root,
+        "k8s/overlays/prod/kustomization.yaml",
+        "namespace: app-prod\nresources: [../../base, sealedsecret.yaml]\nsecretGenerator:\n  - name: Bad_Name\n    literals: [MODE=]\n",
+    );
+    common::git(root, &["add", "-A"]);
+    let (_, hits) = common::check_hits(root, &[]);
+    let found = of_rule(&hits, "invalid-secret-key");
+    assert_eq!(
+        places(&found),
+        [
+            ("k8s/overlays/prod/kustomization.yaml", 4),
+            ("k8s/overlays/prod/sealedsecret.yaml", 4)
+        ],
+        "{hits:?}"
+    );
+    assert!(found[1].2.contains("SealedSecret `App_Secrets` makes a Secret named `App_Secrets`, which is no DNS subdomain"), "{found:?}");
+    assert!(
+        found[0]
+            .2
+            .contains("Secret generator `Bad_Name` makes a Secret named `Bad_Name`"),
+        "{found:?}"
+    );
+    let Some(good) = repository(SEALED) else {
+        return;
+    };
+    let (_, hits) = common::check_hits(good.path(), &[]);
+    assert!(of_rule(&hits, "invalid-secret-key").is_empty(), "{hits:?}");
+}
