@@ -1811,7 +1811,7 @@ fn add_wrapped<'s>(s: &'s Scan, picks: &mut BTreeMap<&'s Path, Pick>) {
         if holds_own_secret(k) {
             if holds_own_secret(ik) {
                 (picks.entry(inner))
-                    .or_insert_with(|| Pick::new(ik.dir.clone(), Found::Wrapped, false));
+                    .or_insert_with(|| Pick::new(ik.dir.clone(), Found::BuiltOn, false));
             }
             continue;
         }

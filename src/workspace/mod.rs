@@ -388,6 +388,9 @@ pub enum Found {
     Graph,
     /// An overlay that only variants (kustomizations wrapping it) include.
     Wrapped,
+    /// An overlay holding a sealed secret of its own that only another environment (a wrapper
+    /// with a sealed secret of its own too, `apps/web/prod-canary`) includes.
+    BuiltOn,
     /// Named by an Argo CD `Application` in this file (the first object naming it).
     ArgoApplication {
         /// The file, repository-relative.
@@ -419,6 +422,7 @@ impl std::fmt::Display for Found {
             Found::OverlaysDir => write!(f, "overlay directory (under overlays/)"),
             Found::Graph => write!(f, "top-level kustomization (nothing includes it)"),
             Found::Wrapped => write!(f, "overlay wrapped only by variants"),
+            Found::BuiltOn => write!(f, "overlay another environment builds on"),
             Found::ArgoApplication { file, .. } => write!(f, "Argo CD Application in {file}"),
             Found::ArgoApplicationSet { file, .. } => {
                 write!(f, "Argo CD ApplicationSet in {file}")
