@@ -242,7 +242,9 @@ fn a_kustomization_whose_first_document_is_not_its_content_is_a_build_error() {
 /// `generators:` file or a patch: kustomize drops them when it reads objects and
 /// strategic-merge patches, but converts a patch's first document to JSON, where an empty or
 /// `null` one is a JSON patch of no operations, so the strategic-merge patches after it make the
-/// text both ("illegally qualifies as both an SM and JSON patch"). For each variant the real
+/// text both ("illegally qualifies as both an SM and JSON patch"); a `---` line holding more
+/// than a comment (`--- null`) is refused before any YAML is read ("invalid document
+/// separator"). For each variant the real
 /// kustomize is the oracle: `check` reports an `overlay-build-error` exactly when it fails.
 #[test]
 fn empty_documents_are_read_as_kustomize_reads_them() {
@@ -270,11 +272,18 @@ fn empty_documents_are_read_as_kustomize_reads_them() {
     ] {
         cases.push(("patch.yaml", framing.replace("OBJ", patch), &with_patch));
     }
+    // A `---` line holding more than a comment is refused by kyaml before any YAML is read.
+    for framing in ["OBJ--- null\n", "OBJ--- {}\nOBJ", "OBJ--- # a comment\n"] {
+        cases.push(("patch.yaml", framing.replace("OBJ", patch), &with_patch));
+    }
     for framing in [
         "null\n---\nOBJ",
         "OBJ---\n~\n",
         "OBJ---\n[]\n",
         "{}\n---\nOBJ",
+        "OBJ--- null\n",
+        "OBJ--- {}\nOBJ",
+        "OBJ--- # a comment\n",
     ] {
         cases.push(("extra.yaml", framing.replace("OBJ", secret), &with_resource));
         cases.push((

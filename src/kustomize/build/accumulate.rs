@@ -418,6 +418,17 @@ impl Builder<'_> {
         let Some(docs) = self.docs(path, from) else {
             return;
         };
+        if let Some(line) = (self.shared.read_text(path))
+            .ok()
+            .and_then(|t| bad_separator(&t))
+        {
+            let msg = format!(
+                "line {line} of {} starts with `---` followed by more than a comment: kustomize fails to build (invalid document separator)",
+                self.shown(path)
+            );
+            self.problem(ProblemKind::BuildError, path, line, msg);
+            return;
+        }
         self.record_manifest(path, &docs);
         let file = self.rel(path);
         // A List's items follow the file's other documents, as kustomize queues them.
@@ -613,6 +624,17 @@ fn ends_early(text: &str) -> bool {
         && text.lines().any(|l| l.trim_end() == "...")
 }
 
+/// The 1-based line of the first document separator kyaml refuses in a file of objects: a line
+/// after the first that starts with `---` and holds more than blanks and a comment after it
+/// (`--- null`, `----`). kyaml `kio/byteio_reader.go`, `splitDocuments`, matches `\n---.*\n`
+/// and fails on such a line ("invalid document separator") before any YAML is parsed.
+pub(super) fn bad_separator(text: &str) -> Option<usize> {
+    (text.split_inclusive('\n').enumerate().skip(1)).find_map(|(i, line)| {
+        let rest = line.strip_suffix('\n')?.strip_prefix("---")?.trim();
+        (!rest.is_empty() && !rest.starts_with('#')).then_some(i + 1)
+    })
+}
+
 /// True when a file that is not named as YAML starts with a PEM header.
 fn is_pem(path: &Path) -> bool {
     let yamlish = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
@@ -643,7 +665,22 @@ pub(crate) fn is_remote(entry: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::ends_early;
+    use super::{bad_separator, ends_early};
+
+    #[test]
+    fn a_separator_line_holds_nothing_but_a_comment() {
+        assert_eq!(bad_separator("a: 1\n--- null\nb: 2\n"), Some(2));
+        assert_eq!(bad_separator("a: 1\n----\n"), Some(2));
+        // The first line, a comment, blanks, CRLF and a last line without a newline pass.
+        for ok in [
+            "--- x\na: 1\n",
+            "a: 1\n--- # c\n",
+            "a: 1\n---  \r\nb: 1\n",
+            "a: 1\n--- x",
+        ] {
+            assert_eq!(bad_separator(ok), None, "{ok:?}");
+        }
+    }
 
     #[test]
     fn ends_early_finds_a_dots_line_only() {
