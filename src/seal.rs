@@ -122,7 +122,7 @@ pub enum SealError {
     /// while the one sealed has an example of that name (it keeps its own file): that
     /// environment's values are not taken for this one without its path.
     #[error(
-        "env file `{name}` is not in the directory of {targets}, which has `{name}.example` (its own file is missing); it is in {found}, another environment's"
+        "env file `{name}` is not in the directory of {targets}, which has `{name}.example` (its own file is missing); it is in {found}, not {targets}'s"
     )]
     FromOtherEnvironment {
         name: String,
@@ -399,7 +399,7 @@ impl SealError {
             )),
             SealError::UnreadConfig(e) => Some(e.hint()),
             SealError::FromOtherEnvironment { found, .. } => Some(format!(
-                "to seal that environment's values here, give the path (--from {})",
+                "seal each environment from its own file; to seal these values there all the same, give the path (--from {})",
                 found.split(", ").next().unwrap_or_default()
             )),
             SealError::UnknownEnv { known, .. } if known.is_empty() => Some(

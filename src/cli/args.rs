@@ -581,8 +581,11 @@ impl TypedValueParser for PathArg {
 /// How a path argument reads as the content of a file rather than its path, so that it is
 /// refused without being shown (a CI variable set to a key or an env file instead of a file
 /// holding it would otherwise land in the job log with "no such file"): it holds a line break,
-/// is longer than any path (4096 bytes), or, naming no file, holds a PEM header, is a line of
-/// base64 (40 characters or more) or starts like an env line (`KEY=`).
+/// is longer than any path (4096 bytes), or, naming no file, holds a PEM header, is 16
+/// characters or more with neither a directory nor an extension (a hex or base32 key, a
+/// token), is a line of base64 (40 characters or more), or reads as a setting (`KEY=value`,
+/// `KEY: value`). A bare name found in an overlay directory is looked up later: such a name
+/// needs an extension or under 16 characters to get there.
 fn content_not_path(value: &OsStr) -> Option<String> {
     let bytes = value.as_encoded_bytes();
     let lines = bytes
@@ -601,28 +604,37 @@ fn content_not_path(value: &OsStr) -> Option<String> {
     }
     let text = String::from_utf8_lossy(bytes);
     let body = text.strip_prefix("export ").unwrap_or(&text);
-    let env_line = body.split_once('=').is_some_and(|(key, _)| {
-        !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    // `KEY=value` whose value is no path (`env=prod/db.env` names a file).
+    let env_line = body.split_once('=').is_some_and(|(key, value)| {
+        !key.is_empty()
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !value.contains('/')
     });
     // `KEY: value`, as YAML writes a setting (a path holds no `: `).
     let yaml_line = text.contains(": ");
-    // A line of a PEM body, a token or a JWT: longer than a file name usually is, mixing upper
-    // case, lower case and digits as random text does, of base64 characters (`/` and `+`, no
-    // `.`, `-` or `_`, which a path's names hold) or of base64url ones, dotted, without `/`.
+    // A path has a structure: a directory (`/`) or an extension (`.env`, `.pem`). A value of
+    // 16 characters or more with neither is a secret given where its file belongs (a hex or
+    // base32 key, `AGE-SECRET-KEY-...`, a JWT, whose last dotted part is no extension).
+    let extension = (text.rsplit_once('.')).is_some_and(|(_, e)| {
+        (1..=8).contains(&e.len()) && e.bytes().all(|b| b.is_ascii_alphanumeric())
+    });
+    let unstructured = text.len() >= 16 && !text.contains('/') && !extension;
+    // A line of a PEM body: longer than a file name usually is, of base64 characters only
+    // (`/` and `+`, no `.`, `-` or `_`, which a path's names hold), mixing upper case, lower
+    // case and digits as random text does.
     let has = |f: fn(&u8) -> bool| text.as_bytes().iter().any(f);
-    let only =
-        |extra: &[u8]| (text.bytes()).all(|b| b.is_ascii_alphanumeric() || extra.contains(&b));
-    let token = text.len() >= 40
+    let base64_line = text.len() >= 40
         && has(u8::is_ascii_uppercase)
         && has(u8::is_ascii_lowercase)
         && has(u8::is_ascii_digit)
-        && (only(b"+/=") || only(b"-_.="));
+        && (text.bytes()).all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
+    let token = unstructured || base64_line;
     if text.contains("-----BEGIN") {
         Some("holds a PEM block".to_owned())
-    } else if token {
-        Some("reads as a key or token (base64 text)".to_owned())
     } else if env_line || yaml_line {
         Some("reads as a setting (`KEY=value`, `KEY: value`)".to_owned())
+    } else if token {
+        Some("reads as a key or token, not a path (no directory, no extension)".to_owned())
     } else {
         None
     }
@@ -682,11 +694,14 @@ mod tests {
         for line in ["API_KEY=abc", "export API_KEY=abc", "password: hunter2"] {
             assert_eq!(reads(line).as_deref(), setting, "{line}");
         }
-        let token = Some("reads as a key or token (base64 text)");
+        let token = Some("reads as a key or token, not a path (no directory, no extension)");
         for line in [
             "MIIJQgIBADANBgkqhkiG9w0BAQEFAASCCSwwggkoAgEAAoICAQ",
             "n//8Ps3T9hGkQz1l+oWq2r7yV//0aBcDeFgHiJkLmNoPqRsTu",
             "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N",
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "AGE-SECRET-KEY-1QQPQZF8W9HLCE4Z7D2L3Y",
+            "JBSWY3DPEHPK3PXP4GQ2",
         ] {
             assert_eq!(reads(line).as_deref(), token, "{line}");
         }
@@ -698,6 +713,9 @@ mod tests {
             "k8s/overlays/production/sealing-certificate.pem",
             "deploy/environments/production/controller/sealingcert",
             "/home/ci/builds/Project1/k8s/overlays/prod/sealing-cert.pem",
+            "PaymentsService-Production-Secrets-v2.env",
+            "env=prod/db.env",
+            "short-name",
         ] {
             assert_eq!(reads(path), None, "{path}");
         }

@@ -1798,9 +1798,11 @@ fn includers(s: &Scan) -> BTreeMap<&Path, Vec<&Path>> {
 ///
 /// A root holding a sealed secret of its own builds on the overlay instead (an environment of
 /// its own, `apps/web/prod-canary` over `apps/web/prod`): the overlay is an environment too when
-/// it holds a sealed secret of its own as well (`prod`'s SealedSecret and certificate), and is
-/// none when it does not (`overlays/prod/common` under regional overlays).
+/// it holds a sealed secret of its own as well (`prod`'s SealedSecret) and its own certificate
+/// or a single includer, and so on down a chain; it is none when it does not
+/// (`overlays/prod/common` under regional overlays).
 fn add_wrapped<'s>(s: &'s Scan, picks: &mut BTreeMap<&'s Path, Pick>) {
+    let mut built_on: Vec<&Path> = Vec::new();
     for (c, k) in &s.kust {
         let Some(inner) = builds_on(s, c) else {
             continue;
@@ -1809,10 +1811,7 @@ fn add_wrapped<'s>(s: &'s Scan, picks: &mut BTreeMap<&'s Path, Pick>) {
             continue;
         };
         if holds_own_secret(k) {
-            if holds_own_secret(ik) {
-                (picks.entry(inner))
-                    .or_insert_with(|| Pick::new(ik.dir.clone(), Found::BuiltOn, false));
-            }
+            built_on.push(inner);
             continue;
         }
         if picks.contains_key(c.as_path()) {
@@ -1821,6 +1820,26 @@ fn add_wrapped<'s>(s: &'s Scan, picks: &mut BTreeMap<&'s Path, Pick>) {
         let p = (picks.entry(inner))
             .or_insert_with(|| Pick::new(ik.dir.clone(), Found::Wrapped, false));
         p.variants.push(k.dir.clone());
+    }
+    // Down a chain (`canary` over `prod` over `staging`), each overlay built on that holds a
+    // sealed secret of its own is an environment, when it has its own certificate or only one
+    // kustomization includes it: a part several include holding their shared SealedSecret
+    // (`overlays/prod/common` under regions) is none.
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(inner) = built_on.pop() {
+        let Some(ik) = s.kust.get(inner).filter(|_| seen.insert(inner)) else {
+            continue;
+        };
+        if !holds_own_secret(ik) {
+            continue;
+        }
+        let includers = (s.kust.values()).filter(|o| o.includes.iter().any(|i| i == inner));
+        let own_cert = ik.dir.join(super::DEFAULT_CERT_FILE).is_file();
+        if picks.contains_key(inner) || own_cert || includers.count() == 1 {
+            (picks.entry(inner))
+                .or_insert_with(|| Pick::new(ik.dir.clone(), Found::BuiltOn, false));
+            built_on.extend(single_overlay(s, ik));
+        }
     }
 }
 
@@ -1862,6 +1881,12 @@ fn builds_on<'s>(s: &'s Scan, c: &Path) -> Option<&'s Path> {
     if !is_top_level(s, c, k) {
         return None;
     }
+    single_overlay(s, k)
+}
+
+/// The only directory `k` includes that is not a component, when it is an overlay and no `base`
+/// ([`builds_on`], wherever `k` sits).
+fn single_overlay<'s>(s: &'s Scan, k: &KustDir) -> Option<&'s Path> {
     // A kustomization directory that is no `kind: Component`.
     let not_component = |i: &&PathBuf| s.kust.get(i.as_path()).is_some_and(|d| !d.component);
     let mut dirs = k.includes.iter().filter(not_component);
@@ -2165,11 +2190,13 @@ mod tests {
         // Regions over a shared per-environment part, each with its own SealedSecret or
         // certificate: two environments, and the part they share is none.
         write(r, &format!("base/{K}"), "resources: [d.yaml]\n");
+        // The part both include holds their shared SealedSecret, and no certificate: none.
         write(
             r,
             &format!("overlays/prod/common/{K}"),
-            "resources: [../../../base]\n",
+            "resources: [../../../base, ss.yaml]\n",
         );
+        write(r, "overlays/prod/common/ss.yaml", "kind: SealedSecret\n");
         write(
             r,
             &format!("overlays/prod/eu/{K}"),
@@ -2188,8 +2215,15 @@ mod tests {
         write(
             r,
             &format!("apps/web/prod/{K}"),
+            "resources: [../staging, ss.yaml]\n",
+        );
+        // A chain: staging under prod, with a SealedSecret of its own and one includer.
+        write(
+            r,
+            &format!("apps/web/staging/{K}"),
             "resources: [../base, ss.yaml]\n",
         );
+        write(r, "apps/web/staging/ss.yaml", "kind: SealedSecret\n");
         write(r, "apps/web/prod/ss.yaml", "kind: SealedSecret\n");
         write(
             r,
@@ -2230,6 +2264,7 @@ mod tests {
                     "apps/web/prod".to_owned(),
                     vec!["apps/web/debug".to_owned()]
                 ),
+                ("apps/web/staging".to_owned(), vec![]),
                 ("overlays/prod/eu".to_owned(), vec![]),
                 ("overlays/prod/us".to_owned(), vec![]),
             ]

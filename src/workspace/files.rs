@@ -40,15 +40,17 @@ pub fn resolve_from(
     }
     let name = from.display().to_string();
     let in_dir = |d: &Path| Some(d.join(from)).filter(|p| p.is_file());
-    let target_dirs: Vec<PathBuf> = (targets.iter())
-        .filter_map(|t| overlay_dir(root, &env_name(root, t)).ok())
+    let target_dirs: Vec<(&String, PathBuf)> = (targets.iter())
+        .filter_map(|t| Some((t, overlay_dir(root, &env_name(root, t)).ok()?)))
         .collect();
-    let mut own: Vec<PathBuf> = target_dirs.iter().filter_map(|d| in_dir(d)).collect();
+    let mut own: Vec<PathBuf> = target_dirs.iter().filter_map(|(_, d)| in_dir(d)).collect();
     own.dedup();
     // A target with an example of that name and no file of its own keeps its own file: the
     // file found elsewhere (another environment's, or another target's) is not its values.
-    let expects_own = (target_dirs.iter())
-        .any(|d| d.join(format!("{name}.example")).is_file() && in_dir(d).is_none());
+    let lacking: Vec<&str> = (target_dirs.iter())
+        .filter(|(_, d)| d.join(format!("{name}.example")).is_file() && in_dir(d).is_none())
+        .map(|(t, _)| t.as_str())
+        .collect();
     let found = if own.is_empty() {
         (super::get(root).envs.iter())
             .filter_map(|e| in_dir(&e.dir))
@@ -63,8 +65,8 @@ pub fn resolve_from(
     };
     match found.as_slice() {
         [] => Err(SealError::FromNotFound { name }),
-        _ if expects_own => Err(SealError::FromOtherEnvironment {
-            targets: targets.join(", "),
+        _ if !lacking.is_empty() => Err(SealError::FromOtherEnvironment {
+            targets: lacking.join(", "),
             found: shown(),
             name,
         }),

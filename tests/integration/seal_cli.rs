@@ -178,12 +178,12 @@ fn issue_4_bare_from_is_looked_up_among_overlays() {
     let e = fails_cleanly(&out);
     assert!(
         e.contains("has `dev-secrets.env.example`")
-            && e.contains("it is in k8s/overlays/dev/dev-secrets.env, another environment's"),
+            && e.contains("it is in k8s/overlays/dev/dev-secrets.env, not paper's"),
         "{e}"
     );
     let help = stderr(&out);
     assert!(
-        help.contains("help: to seal that environment's values here, give the path (--from k8s/overlays/dev/dev-secrets.env)"),
+        help.contains("give the path (--from k8s/overlays/dev/dev-secrets.env)"),
         "{help}"
     );
     assert_eq!(before, std::fs::read(tree.ss("paper")).unwrap());
@@ -205,7 +205,10 @@ fn issue_4_bare_from_is_looked_up_among_overlays() {
         &["seal", "paper", "paper2", "--from", "dev-secrets.env"],
     );
     let e = fails_cleanly(&out);
-    assert!(e.contains("has `dev-secrets.env.example`"), "{e}");
+    assert!(
+        e.contains("is not in the directory of paper2, which has `dev-secrets.env.example`"),
+        "{e}"
+    );
     assert_eq!(before2, std::fs::read(tree.ss("paper2")).unwrap());
 }
 
