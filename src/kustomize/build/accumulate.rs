@@ -418,15 +418,7 @@ impl Builder<'_> {
         let Some(docs) = self.docs(path, from) else {
             return;
         };
-        if let Some(line) = (self.shared.read_text(path))
-            .ok()
-            .and_then(|t| bad_separator(&t))
-        {
-            let msg = format!(
-                "line {line} of {} starts with `---` followed by more than a comment: kustomize fails to build (invalid document separator)",
-                self.shown(path)
-            );
-            self.problem(ProblemKind::BuildError, path, line, msg);
+        if self.refuse_bad_separator(path, "resource") {
             return;
         }
         self.record_manifest(path, &docs);
@@ -461,6 +453,21 @@ impl Builder<'_> {
         for d in lists {
             self.list_items(d, path, acc);
         }
+    }
+
+    /// True (with a build error) when the file of objects `path` (a resource, patch or
+    /// generator file: `what`) holds a document separator kyaml refuses ([`bad_separator`]).
+    pub(super) fn refuse_bad_separator(&mut self, path: &Path, what: &str) -> bool {
+        let text = self.shared.read_text(path).ok();
+        let Some(line) = text.as_deref().and_then(bad_separator) else {
+            return false;
+        };
+        let msg = format!(
+            "line {line} of {what} {} starts with `---` followed by more than a comment: kustomize fails to build (invalid document separator)",
+            self.shown(path)
+        );
+        self.problem(ProblemKind::BuildError, path, line, msg);
+        true
     }
 
     /// The items of the `List` document `d` ([`crate::kustomize::lists`], lists inside it

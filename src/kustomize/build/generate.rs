@@ -91,13 +91,7 @@ impl Builder<'_> {
             // as YAML 1.2 by kyaml, and generates what a file would.
             match self.plugin_entry_docs(level, "generators", entry, &o) {
                 Some(EntryDocs::File(path, docs)) => {
-                    let text = self.shared.read_text(&path).ok();
-                    if let Some(line) = text.as_deref().and_then(super::accumulate::bad_separator) {
-                        let msg = format!(
-                            "line {line} of generator file {} starts with `---` followed by more than a comment: kustomize fails to build (invalid document separator)",
-                            self.shown(&path)
-                        );
-                        self.problem(ProblemKind::BuildError, &path, line, msg);
+                    if self.refuse_bad_separator(&path, "generator file") {
                         continue;
                     }
                     for d in docs.iter() {

@@ -291,17 +291,12 @@ impl Builder<'_> {
             return None;
         }
         let docs = self.docs(&path, &from)?;
-        let text = self.shared.read_text(&path).ok();
-        if let Some(line) = text.as_deref().and_then(super::accumulate::bad_separator) {
-            let msg = format!(
-                "line {line} of patch {} starts with `---` followed by more than a comment: kustomize fails to build (invalid document separator)",
-                self.shown(&path)
-            );
-            self.problem(ProblemKind::BuildError, &path, line, msg);
+        if self.refuse_bad_separator(&path, "patch") {
             return None;
         }
         self.record_manifest(&path, &docs);
-        let null = text.is_some_and(|text| null_first(&text, docs.iter().map(|d| &**d)));
+        let null = (self.shared.read_text(&path))
+            .is_ok_and(|text| null_first(&text, docs.iter().map(|d| &**d)));
         Some((docs, path, null))
     }
 
