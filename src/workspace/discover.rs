@@ -1914,12 +1914,18 @@ fn holds_own_secret(k: &KustDir) -> bool {
     // A `kind: SealedSecret` line (a document, a list item), or the JSON `"kind": "SealedSecret"`;
     // the word in a comment or a ConfigMap's text is no SealedSecret.
     let names_kind = |text: &str| {
+        // Lines as YAML breaks them (lone CRs too); quotes, a comment, a list dash, blanks and
+        // a JSON comma aside.
+        let text = crate::yamlpos::lone_cr_as_lf(text.to_owned());
         text.lines().any(|l| {
-            let l = l.split(" #").next().unwrap_or(l);
-            let l = l.trim().trim_start_matches("- ").trim_end();
-            l == "kind: SealedSecret" || l == "kind: \"SealedSecret\""
-        }) || text.contains("\"kind\": \"SealedSecret\"")
-            || text.contains("\"kind\":\"SealedSecret\"")
+            let l = l.split('#').next().unwrap_or(l).replace(['"', '\''], "");
+            let l = l
+                .trim()
+                .trim_start_matches("- ")
+                .trim_end_matches([',', ' ', '\t']);
+            l.strip_prefix("kind:")
+                .is_some_and(|v| v.trim() == "SealedSecret")
+        }) || text.replace(' ', "").contains("\"kind\":\"SealedSecret\"")
     };
     k.dir.join(super::DEFAULT_CERT_FILE).is_file()
         || (k.files.iter())
@@ -2233,7 +2239,7 @@ mod tests {
         write(
             r,
             "apps/web/canary/ss.yaml",
-            "- kind: SealedSecret # a list item\n",
+            "- kind:  'SealedSecret'\t# a list item\r",
         );
         // The word in a comment is no SealedSecret: this wrapper is a variant.
         write(
