@@ -418,7 +418,8 @@ impl Builder<'_> {
         let Some(docs) = self.docs(path, from) else {
             return;
         };
-        if self.refuse_bad_separator(path, "resource") {
+        let text = self.shared.read_text(path).ok();
+        if self.refuse_bad_separator(path, text.as_deref(), "resource") {
             return;
         }
         self.record_manifest(path, &docs);
@@ -455,11 +456,16 @@ impl Builder<'_> {
         }
     }
 
-    /// True (with a build error) when the file of objects `path` (a resource, patch or
-    /// generator file: `what`) holds a document separator kyaml refuses ([`bad_separator`]).
-    pub(super) fn refuse_bad_separator(&mut self, path: &Path, what: &str) -> bool {
-        let text = self.shared.read_text(path).ok();
-        let Some(line) = text.as_deref().and_then(bad_separator) else {
+    /// True (with a build error) when `text`, of the file of objects `path` (a resource, patch
+    /// or generator file: `what`), holds a document separator kyaml refuses ([`bad_separator`]).
+    /// The caller reads the text once, for this and what else it needs.
+    pub(super) fn refuse_bad_separator(
+        &mut self,
+        path: &Path,
+        text: Option<&str>,
+        what: &str,
+    ) -> bool {
+        let Some(line) = text.and_then(bad_separator) else {
             return false;
         };
         let msg = format!(

@@ -91,7 +91,8 @@ impl Builder<'_> {
             // as YAML 1.2 by kyaml, and generates what a file would.
             match self.plugin_entry_docs(level, "generators", entry, &o) {
                 Some(EntryDocs::File(path, docs)) => {
-                    if self.refuse_bad_separator(&path, "generator file") {
+                    let text = self.shared.read_text(&path).ok();
+                    if self.refuse_bad_separator(&path, text.as_deref(), "generator file") {
                         continue;
                     }
                     for d in docs.iter() {

@@ -291,12 +291,12 @@ impl Builder<'_> {
             return None;
         }
         let docs = self.docs(&path, &from)?;
-        if self.refuse_bad_separator(&path, "patch") {
+        let text = self.shared.read_text(&path).ok();
+        if self.refuse_bad_separator(&path, text.as_deref(), "patch") {
             return None;
         }
         self.record_manifest(&path, &docs);
-        let null = (self.shared.read_text(&path))
-            .is_ok_and(|text| null_first(&text, docs.iter().map(|d| &**d)));
+        let null = text.is_some_and(|text| null_first(&text, docs.iter().map(|d| &**d)));
         Some((docs, path, null))
     }
 
